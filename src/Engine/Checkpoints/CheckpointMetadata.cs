@@ -1,0 +1,50 @@
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+
+namespace CharRnn.Engine.Checkpoints;
+
+/// <summary>The self-description stored at the head of every checkpoint (as JSON).</summary>
+public sealed record CheckpointMetadata
+{
+    public int FormatVersion { get; init; } = CheckpointFile.FormatVersion;
+    public required string Architecture { get; init; }
+    public required Dictionary<string, double> HyperParameters { get; init; }
+    public required VocabularyRecord Vocabulary { get; init; }
+    public required CorpusRecord Corpus { get; init; }
+    public required TrainingOptions Training { get; init; }
+    public required TrainingPosition Position { get; init; }
+    public List<EpochRecord> History { get; init; } = [];
+    public long ParameterCount { get; init; }
+    public DateTimeOffset Created { get; init; }
+    public DateTimeOffset Saved { get; init; }
+    /// <summary>Why this checkpoint was written: "epoch end", "cycle end", "best", "stopped", "finished", ...</summary>
+    public string Reason { get; init; } = "";
+}
+
+public sealed record VocabularyRecord(string[] Symbols, bool Lowercase, bool HasUnknown, long[] Counts)
+{
+    public static VocabularyRecord From(Vocabulary v) => new(v.Symbols.ToArray(), v.Lowercase, v.HasUnknown, v.Counts.ToArray());
+
+    public Vocabulary ToVocabulary() => new(Symbols, Lowercase, HasUnknown, Counts);
+}
+
+public sealed record CorpusRecord(string Name, string Sha256, long Characters);
+
+/// <summary>Where training stands: enough to resume exactly.</summary>
+public sealed record TrainingPosition
+{
+    public int Epoch { get; init; }
+    /// <summary>Batches of <see cref="Epoch"/> already trained.</summary>
+    public int Batch { get; init; }
+    public long Step { get; init; }
+    public double ElapsedSeconds { get; init; }
+    public double BestValidLoss { get; init; } = double.PositiveInfinity;
+    /// <summary>Loss sum and characters of the current epoch so far (for its mean train loss).</summary>
+    public double EpochLossSum { get; init; }
+    public long EpochCharacters { get; init; }
+    public bool Finished { get; init; }
+}
+
+/// <summary>One finished epoch: losses are mean cross-entropy in nats per character.</summary>
+public sealed record EpochRecord(int Epoch, long Step, double TrainLoss, double ValidLoss, double ValidAccuracy,
+    double LearningRate, double ElapsedSeconds, string? Sample);

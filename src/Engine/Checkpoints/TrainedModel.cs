@@ -1,0 +1,80 @@
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Checkpoints;
+
+/// <summary>A model loaded from a checkpoint for generation: architecture, vocabulary and weights, in eval mode.</summary>
+public sealed class TrainedModel : IDisposable
+{
+    private TrainedModel(string path, CheckpointMetadata metadata, Architecture architecture, HyperParameters hyperParameters,
+        Vocabulary vocabulary, CharModel model)
+    {
+        Path = path;
+        Metadata = metadata;
+        Architecture = architecture;
+        HyperParameters = hyperParameters;
+        Vocabulary = vocabulary;
+        Model = model;
+    }
+
+    public string Path { get; }
+    public CheckpointMetadata Metadata { get; }
+    public Architecture Architecture { get; }
+    public HyperParameters HyperParameters { get; }
+    public Vocabulary Vocabulary { get; }
+    public CharModel Model { get; }
+
+    public static TrainedModel Load(string path, Device device)
+    {
+        using var checkpoint = CheckpointFile.Read(path);
+        var (architecture, hyperParameters, vocabulary, model) = Build(checkpoint, path);
+        model.to(device);
+        model.eval();
+        return new TrainedModel(path, checkpoint.Metadata, architecture, hyperParameters, vocabulary, model);
+    }
+
+    /// <summary>Rebuilds the model a checkpoint describes and loads its weights (on the CPU).</summary>
+    public static (Architecture, HyperParameters, Vocabulary, CharModel) Build(Checkpoint checkpoint, string path)
+    {
+        var meta = checkpoint.Metadata;
+        Architecture architecture;
+        HyperParameters hyperParameters;
+        Vocabulary vocabulary;
+        try
+        {
+            architecture = Architectures.Get(meta.Architecture);
+            hyperParameters = architecture.Resolve(meta.HyperParameters);
+            vocabulary = meta.Vocabulary.ToVocabulary();
+        }
+        catch (ArgumentException e)
+        {
+            throw new CheckpointException(path, e.Message);
+        }
+        var model = architecture.Create(hyperParameters, vocabulary.Size);
+        LoadWeights(model, checkpoint, path);
+        return (architecture, hyperParameters, vocabulary, model);
+    }
+
+    public static void LoadWeights(CharModel model, Checkpoint checkpoint, string path)
+    {
+        var weights = checkpoint.WithPrefix("model/").ToDictionary(kv => kv.Key["model/".Length..], kv => kv.Value);
+        var expected = model.state_dict();
+        var missing = expected.Keys.Except(weights.Keys).ToList();
+        var unexpected = weights.Keys.Except(expected.Keys).ToList();
+        if (missing.Count > 0 || unexpected.Count > 0)
+            throw new CheckpointException(path, $"its weights do not match architecture '{model.GetName()}' " +
+                $"(missing: [{string.Join(", ", missing)}], unexpected: [{string.Join(", ", unexpected)}])");
+        using var _ = no_grad();
+        foreach (var (name, target) in expected)
+        {
+            var source = weights[name];
+            if (!source.shape.SequenceEqual(target.shape))
+                throw new CheckpointException(path, $"weight '{name}' has shape [{string.Join(", ", source.shape)}], the model expects [{string.Join(", ", target.shape)}]");
+            target.copy_(source);
+        }
+    }
+
+    public void Dispose() => Model.Dispose();
+}

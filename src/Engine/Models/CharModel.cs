@@ -1,0 +1,125 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Models;
+
+/// <summary>
+/// A character-level language model. Training calls <see cref="Forward"/> on batches in the
+/// architecture's <see cref="Layout"/>; generation calls <see cref="Step"/> once per character,
+/// for a batch of independent rows, carrying a <see cref="RecurrentState"/>.
+/// Logits are raw scores (the lesson's log_softmax is folded into the cross-entropy loss).
+/// </summary>
+public abstract class CharModel : nn.Module
+{
+    protected CharModel(string name, int vocabSize) : base(name)
+    {
+        VocabSize = vocabSize;
+    }
+
+    public int VocabSize { get; }
+    public abstract DataLayout Layout { get; }
+
+    /// <summary>
+    /// Training and evaluation. Windowed layouts: x [batch, n] → logits [batch, V] or [batch, n, V],
+    /// state ignored. Stream layout: x [T, batch] → logits [T, batch, V] and the state after step T.
+    /// </summary>
+    public abstract (Tensor Logits, RecurrentState? State) Forward(Tensor x, RecurrentState? state);
+
+    /// <summary>The state of rows that have seen no text yet.</summary>
+    public abstract RecurrentState InitialState(long batchSize);
+
+    /// <summary>Consumes one char per row (ids [batch]); returns next-char logits [batch, V] and the new state.</summary>
+    public abstract (Tensor Logits, RecurrentState State) Step(Tensor ids, RecurrentState state);
+
+    /// <summary>Consumes a run of chars (ids [T, batch]); returns the logits after the last one and the new state.</summary>
+    public virtual (Tensor Logits, RecurrentState State) Feed(Tensor ids, RecurrentState state)
+    {
+        Tensor? logits = null;
+        var current = state;
+        for (long t = 0; t < ids.shape[0]; t++)
+            (logits, current) = Step(ids[t], current);
+        return (logits ?? throw new ArgumentException("Feed needs at least one character.", nameof(ids)), current);
+    }
+
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    protected Device ParameterDevice => parameters().First().device;
+}
+
+/// <summary>
+/// Models that read a fixed window of the last n characters (the lesson's char3, loop RNNs and
+/// nn.RNN over 8 chars). Their generation state is that window, zero-padded at the start;
+/// generating slides it by one character per step.
+/// </summary>
+public abstract class WindowedCharModel : CharModel
+{
+    protected WindowedCharModel(string name, int vocabSize, int context) : base(name, vocabSize)
+    {
+        Context = context;
+    }
+
+    /// <summary>The window length n.</summary>
+    public int Context { get; }
+
+    /// <summary>x [batch, n] → logits [batch, V] (next-char layouts) or [batch, n, V] (sequence layout).</summary>
+    protected abstract Tensor Predict(Tensor x);
+
+    public override (Tensor Logits, RecurrentState? State) Forward(Tensor x, RecurrentState? state) => (Predict(x), null);
+
+    public override RecurrentState InitialState(long batchSize) =>
+        new([zeros(batchSize, Context, dtype: ScalarType.Int64, device: ParameterDevice)], batchDim: 0);
+
+    public override (Tensor Logits, RecurrentState State) Step(Tensor ids, RecurrentState state)
+    {
+        var window = cat([state.Parts[0].narrow(1, 1, Context - 1), ids.reshape(-1, 1)], 1);
+        var logits = Predict(window);
+        if (logits.dim() == 3) logits = logits.select(1, Context - 1);
+        return (logits, new RecurrentState([window], batchDim: 0));
+    }
+}
+
+/// <summary>
+/// Recurrent models that read the text as a stream (x: [T, batch]) and carry their hidden
+/// state from batch to batch and from character to character: O(1) work per generated char.
+/// </summary>
+public abstract class StatefulCharModel : CharModel
+{
+    protected StatefulCharModel(string name, int vocabSize, int hiddenSize, int layers, int stateParts)
+        : base(name, vocabSize)
+    {
+        HiddenSize = hiddenSize;
+        Layers = layers;
+        StateParts = stateParts;
+    }
+
+    public int HiddenSize { get; }
+    public int Layers { get; }
+    /// <summary>1 for RNN and GRU (h), 2 for LSTM (h, c).</summary>
+    public int StateParts { get; }
+
+    public override DataLayout Layout => DataLayout.Stream;
+
+    public override RecurrentState InitialState(long batchSize) =>
+        new(Enumerable.Range(0, StateParts).Select(_ => zeros(Layers, batchSize, HiddenSize, device: ParameterDevice)).ToArray(), batchDim: 1);
+
+    /// <summary>x [T, batch] with the state before step 1 → logits [T, batch, V] and the state after step T.</summary>
+    protected abstract (Tensor Logits, RecurrentState State) Run(Tensor x, RecurrentState state);
+
+    public override (Tensor Logits, RecurrentState? State) Forward(Tensor x, RecurrentState? state)
+    {
+        var (logits, next) = Run(x, state ?? InitialState(x.shape[1]));
+        return (logits, next);
+    }
+
+    public override (Tensor Logits, RecurrentState State) Step(Tensor ids, RecurrentState state)
+    {
+        var (logits, next) = Run(ids.reshape(1, -1), state);
+        return (logits[0], next);
+    }
+
+    public override (Tensor Logits, RecurrentState State) Feed(Tensor ids, RecurrentState state)
+    {
+        var (logits, next) = Run(ids, state);
+        return (logits[logits.shape[0] - 1], next);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+
+namespace CharRnn.Engine.Models;
+
+public enum HyperParameterType { Int, Float, Bool }
+
+/// <summary>One tunable number of an architecture: what the server lists and the TUI edits.</summary>
+public sealed record HyperParameterSpec(string Name, HyperParameterType Type, double Default, double Min, double Max, string Doc)
+{
+    /// <summary>The command-line flag: n_hidden → --n-hidden.</summary>
+    public string Flag => "--" + Name.Replace('_', '-');
+
+    /// <summary>The allowed values, as a user would type them.</summary>
+    public string Range => Type switch
+    {
+        HyperParameterType.Bool => "true or false",
+        HyperParameterType.Int => $"an integer from {Format(Min)} to {Format(Max)}",
+        _ => $"a number from {Format(Min)} to {Format(Max)}",
+    };
+
+    public string Format(double value) => Type switch
+    {
+        HyperParameterType.Bool => value != 0 ? "true" : "false",
+        HyperParameterType.Int => ((long)value).ToString(CultureInfo.InvariantCulture),
+        _ => value.ToString("G6", CultureInfo.InvariantCulture),
+    };
+
+    /// <summary>Checks a value; the error names the parameter, the value and what is allowed.</summary>
+    public double Validate(double value)
+    {
+        bool ok = Type switch
+        {
+            HyperParameterType.Bool => value is 0 or 1,
+            HyperParameterType.Int => double.IsFinite(value) && Math.Floor(value) == value && value >= Min && value <= Max,
+            _ => double.IsFinite(value) && value >= Min && value <= Max,
+        };
+        if (!ok)
+            throw new HyperParameterException(Name, $"{Name} = {value.ToString(CultureInfo.InvariantCulture)} is not allowed; {Name} must be {Range}.");
+        return value;
+    }
+
+    public double Parse(string text)
+    {
+        var trimmed = text.Trim();
+        if (Type == HyperParameterType.Bool)
+        {
+            return trimmed.ToLowerInvariant() switch
+            {
+                "true" or "1" or "yes" or "on" => 1,
+                "false" or "0" or "no" or "off" => 0,
+                _ => throw new HyperParameterException(Name, $"{Name} = '{text}' is not allowed; {Name} must be {Range}."),
+            };
+        }
+        if (!double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+            throw new HyperParameterException(Name, $"{Name} = '{text}' is not a number; {Name} must be {Range}.");
+        return Validate(value);
+    }
+}
+
+/// <summary>A hyperparameter was unknown or out of range. <see cref="Parameter"/> names it.</summary>
+public sealed class HyperParameterException(string parameter, string message) : ArgumentException(message)
+{
+    public string Parameter { get; } = parameter;
+}
+
+/// <summary>A full, validated set of values for a list of specs (defaults filled in).</summary>
+public sealed class HyperParameters
+{
+    private readonly Dictionary<string, double> _values;
+
+    private HyperParameters(IReadOnlyList<HyperParameterSpec> specs, Dictionary<string, double> values)
+    {
+        Specs = specs;
+        _values = values;
+    }
+
+    public IReadOnlyList<HyperParameterSpec> Specs { get; }
+    public IReadOnlyDictionary<string, double> Values => _values;
+
+    /// <summary>Defaults, overridden by <paramref name="given"/>; unknown names and bad values are errors.</summary>
+    public static HyperParameters Resolve(IReadOnlyList<HyperParameterSpec> specs, IReadOnlyDictionary<string, double>? given = null, string owner = "this architecture")
+    {
+        var values = specs.ToDictionary(s => s.Name, s => s.Default);
+        foreach (var (name, value) in given ?? new Dictionary<string, double>())
+        {
+            var spec = specs.FirstOrDefault(s => s.Name == name)
+                ?? throw new HyperParameterException(name, $"'{name}' is not a hyperparameter of {owner}; it has: {string.Join(", ", specs.Select(s => s.Name))}.");
+            values[name] = spec.Validate(value);
+        }
+        return new HyperParameters(specs, values);
+    }
+
+    public int Int(string name) => (int)Get(name);
+    public double Float(string name) => Get(name);
+    public bool Bool(string name) => Get(name) != 0;
+
+    public double Get(string name) => _values.TryGetValue(name, out var value)
+        ? value
+        : throw new KeyNotFoundException($"Hyperparameter '{name}' is not defined here.");
+
+    public override string ToString() =>
+        string.Join(" ", Specs.Select(s => $"{s.Name}={s.Format(_values[s.Name])}"));
+}

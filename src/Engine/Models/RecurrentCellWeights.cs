@@ -1,0 +1,34 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Models;
+
+/// <summary>The four tensors of a hand-written recurrent cell, shaped and initialised as PyTorch's nn.RNN/nn.GRU layer 0.</summary>
+public sealed record RecurrentCellWeights(Parameter WeightIh, Parameter WeightHh, Parameter BiasIh, Parameter BiasHh)
+{
+    /// <summary>U(−1/√H, 1/√H) for every tensor, as PyTorch initialises its recurrent layers.</summary>
+    public static RecurrentCellWeights Create(int inputSize, int hiddenSize, int gates)
+    {
+        var bound = 1.0 / Math.Sqrt(hiddenSize);
+        Parameter Uniform(params long[] shape) => new(empty(shape).uniform_(-bound, bound));
+        return new RecurrentCellWeights(
+            Uniform(gates * hiddenSize, inputSize),
+            Uniform(gates * hiddenSize, hiddenSize),
+            Uniform(gates * hiddenSize),
+            Uniform(gates * hiddenSize));
+    }
+
+    /// <summary>Copies nn.RNN/nn.GRU layer-0 weights (weight_ih_l0 ...) into this cell.</summary>
+    public void CopyFrom(nn.Module recurrentLayer)
+    {
+        using var _ = no_grad();
+        WeightIh.copy_(Get(recurrentLayer, "weight_ih_l0"));
+        WeightHh.copy_(Get(recurrentLayer, "weight_hh_l0"));
+        BiasIh.copy_(Get(recurrentLayer, "bias_ih_l0"));
+        BiasHh.copy_(Get(recurrentLayer, "bias_hh_l0"));
+    }
+
+    private static Tensor Get(nn.Module module, string name) =>
+        module.get_parameter(name) ?? throw new ArgumentException($"The layer has no parameter '{name}'.", nameof(module));
+}

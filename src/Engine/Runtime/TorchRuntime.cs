@@ -1,0 +1,79 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Runtime;
+
+/// <summary>
+/// Where tensors live and how many CPU threads libtorch may use. Call <see cref="Initialize"/>
+/// once per process before any other Torch work: it checks that the native library can load
+/// (and explains how to fix it when it cannot), resolves "auto", and sets the thread count.
+/// </summary>
+public static class TorchRuntime
+{
+    private static readonly object Gate = new();
+    private static bool _checked;
+
+    public const string DeviceHelp = "cpu, cuda, cuda:N or auto (cuda when available, else cpu)";
+
+    /// <summary>Resolves a device name and sets libtorch's thread count (0: leave libtorch's default).</summary>
+    public static Device Initialize(string deviceName = "auto", int threads = 0)
+    {
+        EnsureNativeLibraryLoads();
+        if (threads < 0) throw new ArgumentException($"threads = {threads} is not allowed; use 0 (libtorch's default) or a positive count.");
+        if (threads > 0) set_num_threads(threads);
+        return ResolveDevice(deviceName);
+    }
+
+    public static Device ResolveDevice(string deviceName)
+    {
+        var name = (deviceName ?? "auto").Trim().ToLowerInvariant();
+        if (name == "auto") return cuda.is_available() ? CUDA : CPU;
+        if (name == "cpu") return CPU;
+        if (name == "cuda" || name.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            if (!cuda.is_available())
+                throw new ArgumentException($"device '{deviceName}' was asked for, but CUDA is not available in this build or on this machine " +
+                                            "(the default build uses libtorch's CPU package; build with TORCH_BACKEND=cuda on a GPU host).");
+            if (name == "cuda") return CUDA;
+            if (!int.TryParse(name[5..], out var index) || index < 0 || index >= cuda.device_count())
+                throw new ArgumentException($"device '{deviceName}' is not available; this machine has {cuda.device_count()} CUDA device(s): use cuda:0 to cuda:{cuda.device_count() - 1}.");
+            return new Device(DeviceType.CUDA, index);
+        }
+        throw new ArgumentException($"device '{deviceName}' is not known; use {DeviceHelp}.");
+    }
+
+    /// <summary>Seeds libtorch's generators (initialisation, dropout).</summary>
+    public static void Seed(long seed)
+    {
+        manual_seed(seed);
+        if (cuda.is_available()) cuda.manual_seed_all(seed);
+    }
+
+    public static string Describe(Device device) =>
+        $"{device} · {get_num_threads()} thread(s) · libtorch {__version__}";
+
+    /// <summary>
+    /// Fails with a message a user can act on when libLibTorchSharp.so cannot load because it
+    /// needs a newer libstdc++ than the system has and the build did not patch it.
+    /// </summary>
+    private static void EnsureNativeLibraryLoads()
+    {
+        lock (Gate)
+        {
+            if (_checked) return;
+            _checked = true;
+            if (!OperatingSystem.IsLinux()) return;
+            var library = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+            if (!File.Exists(library)) library = Path.Combine(AppContext.BaseDirectory, "libLibTorchSharp.so");
+            if (!File.Exists(library)) return;
+            var system = GlibcxxCompatibility.SystemVersions(out var systemPath);
+            if (system == null) return;
+            var decision = GlibcxxCompatibility.Decide(ElfVersionNeeds.Read(library), system);
+            if (decision.Outcome is GlibcxxOutcome.Patched or GlibcxxOutcome.Refused)
+                throw new InvalidOperationException(
+                    $"{library} needs {GlibcxxCompatibility.Version}, which {systemPath} lacks, and it has not been patched. " +
+                    "Build with 'make build' (or dotnet build/publish of this repository), whose build step marks that need weak; " +
+                    $"see README, Troubleshooting. ({decision.Reason})");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Sampling;
+
+/// <summary>A generated character: its text, id, the model's probability for it and, if asked, the top alternatives.</summary>
+public sealed record GeneratedChar(string Text, int Id, float Probability, IReadOnlyList<(string Text, float Probability)>? Alternatives);
+
+/// <summary>
+/// One stream of text from a model: the hidden state after everything fed or generated so far,
+/// the model's distribution for the next char, and the session's own random generator.
+/// Each char costs one model step (O(1), not a re-run over a window of the text).
+/// The session owns its state tensors; they live on the model's device. Not thread-safe:
+/// one owner (the CLI, or the server's device loop) drives it.
+/// </summary>
+public sealed class GenerationSession : IDisposable
+{
+    private RecurrentState _state;
+    private float[] _nextLogits;
+    private SplitMix64 _rng;
+
+    public GenerationSession(CharModel model, Vocabulary vocabulary, SamplingSettings settings)
+    {
+        Model = model;
+        Vocabulary = vocabulary;
+        Settings = settings.Validate();
+        _rng = new SplitMix64(settings.Seed);
+        using (no_grad()) _state = model.InitialState(1).DetachFromDisposeScope();
+        _nextLogits = UnigramLogits(vocabulary);
+    }
+
+    private GenerationSession(GenerationSession source)
+    {
+        Model = source.Model;
+        Vocabulary = source.Vocabulary;
+        Settings = source.Settings;
+        _rng = source._rng;
+        _state = source._state.Clone().DetachFromDisposeScope();
+        _nextLogits = (float[])source._nextLogits.Clone();
+        CharactersSeen = source.CharactersSeen;
+    }
+
+    public CharModel Model { get; }
+    public Vocabulary Vocabulary { get; }
+    public SamplingSettings Settings { get; private set; }
+    /// <summary>Characters fed or generated since the start or the last reset.</summary>
+    public long CharactersSeen { get; private set; }
+    internal RecurrentState State => _state;
+    /// <summary>The model's raw scores for the next char (what a step would sample from).</summary>
+    public ReadOnlySpan<float> NextLogits => _nextLogits;
+
+    /// <summary>Changes sampling settings; a new seed restarts the random sequence.</summary>
+    public void Configure(SamplingSettings settings)
+    {
+        var reseed = settings.Seed != Settings.Seed;
+        Settings = settings.Validate();
+        if (reseed) _rng = new SplitMix64(settings.Seed);
+    }
+
+    /// <summary>Advances the state over <paramref name="text"/> without sampling (priming, or typed text).</summary>
+    public void Feed(string text)
+    {
+        if (text.Length == 0) return;
+        var ids = Vocabulary.Encode(text);
+        if (ids.Length == 0) return;
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var device = _state.Parts[0].device;
+        var input = tensor(ids.Select(i => (long)i).ToArray(), [ids.Length, 1]).to(device);
+        var (logits, next) = Model.Feed(input, _state);
+        Accept(logits.reshape(-1), next);
+        CharactersSeen += ids.Length;
+    }
+
+    /// <summary>Generates up to <paramref name="count"/> chars, one model step each, yielding each as it is sampled.</summary>
+    public IEnumerable<GeneratedChar> Generate(int count, int alternatives = 0)
+    {
+        for (int i = 0; i < count; i++)
+            yield return GenerationStep.Advance([this], alternatives)[0];
+    }
+
+    /// <summary>A new session continuing from exactly this one's state and random sequence.</summary>
+    public GenerationSession Fork() => new(this);
+
+    /// <summary>Back to the state of a new session (the seed's random sequence restarts too).</summary>
+    public void Reset()
+    {
+        _state.Dispose();
+        using (no_grad()) _state = Model.InitialState(1).DetachFromDisposeScope();
+        _nextLogits = UnigramLogits(Vocabulary);
+        _rng = new SplitMix64(Settings.Seed);
+        CharactersSeen = 0;
+    }
+
+    /// <summary>Draws the next char from the pending distribution (host only; the state is not advanced).</summary>
+    internal GeneratedChar Pick(int alternatives)
+    {
+        var sampled = CharSampler.Sample(_nextLogits, Settings, ref _rng);
+        var top = alternatives > 0
+            ? CharSampler.Top(_nextLogits, alternatives).Select(t => (Vocabulary[t.Id], t.Probability)).ToArray()
+            : null;
+        return new GeneratedChar(Vocabulary[sampled.Id], sampled.Id, sampled.Probability, top);
+    }
+
+    /// <summary>Takes the result of a model step: next-char logits (length V) and this row's new state.</summary>
+    internal void Accept(Tensor logits, RecurrentState state)
+    {
+        _nextLogits = logits.to(ScalarType.Float32).cpu().data<float>().ToArray();
+        var old = _state;
+        _state = state.DetachFromDisposeScope();
+        old.Dispose();
+    }
+
+    internal void Accept(float[] logits, RecurrentState state, int count)
+    {
+        _nextLogits = logits;
+        var old = _state;
+        _state = state.DetachFromDisposeScope();
+        old.Dispose();
+        CharactersSeen += count;
+    }
+
+    /// <summary>Before any text: the corpus's character frequencies (padding excluded).</summary>
+    private static float[] UnigramLogits(Vocabulary vocabulary)
+    {
+        var logits = new float[vocabulary.Size];
+        long total = vocabulary.Counts.Sum();
+        for (int i = 0; i < logits.Length; i++)
+            logits[i] = i == 0 || (total > 0 && vocabulary.Counts[i] == 0)
+                ? float.NegativeInfinity
+                : total > 0 ? MathF.Log(vocabulary.Counts[i]) : 0f;
+        return logits;
+    }
+
+    public void Dispose() => _state.Dispose();
+}

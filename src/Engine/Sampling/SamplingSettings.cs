@@ -1,0 +1,28 @@
+using System.Globalization;
+
+namespace CharRnn.Engine.Sampling;
+
+/// <summary>
+/// How the next character is drawn from the model's distribution. Temperature 0 is greedy
+/// (argmax); top-k keeps the k most likely chars (0: all); top-p keeps the smallest set whose
+/// probability reaches p (1: all). The seed makes a session's draws reproducible.
+/// </summary>
+public sealed record SamplingSettings(double Temperature = 1.0, int TopK = 0, double TopP = 1.0, ulong Seed = 0)
+{
+    public const double MaxTemperature = 10;
+
+    public static SamplingSettings Greedy { get; } = new(Temperature: 0);
+
+    public bool IsGreedy => Temperature == 0;
+
+    public SamplingSettings Validate()
+    {
+        if (!double.IsFinite(Temperature) || Temperature < 0 || Temperature > MaxTemperature)
+            throw new ArgumentException($"temperature = {Temperature.ToString(CultureInfo.InvariantCulture)} is not allowed; use 0 (greedy) up to {MaxTemperature}.");
+        if (TopK < 0)
+            throw new ArgumentException($"top_k = {TopK} is not allowed; use 0 (off) or a positive number of characters.");
+        if (!double.IsFinite(TopP) || TopP <= 0 || TopP > 1)
+            throw new ArgumentException($"top_p = {TopP.ToString(CultureInfo.InvariantCulture)} is not allowed; use a number greater than 0 and at most 1 (1: off).");
+        return this;
+    }
+}

@@ -1,0 +1,95 @@
+using CharRnn.Engine.Storage;
+
+namespace CharRnn.Engine.Text;
+
+/// <summary>A corpus the tool knows by name and can download.</summary>
+public sealed record KnownCorpus(string Name, string FileName, Uri Url, string Sha256, long Bytes, string Description)
+{
+    /// <summary>The lesson's file: Nietzsche, Beyond Good and Evil (Project Gutenberg, public domain).</summary>
+    public static readonly KnownCorpus Nietzsche = new(
+        "nietzsche", "nietzsche.txt",
+        new Uri("https://s3.amazonaws.com/text-datasets/nietzsche.txt"),
+        "23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647",
+        600_901,
+        "Nietzsche, Beyond Good and Evil (the fast.ai lesson's corpus)");
+
+    public static IReadOnlyList<KnownCorpus> All { get; } = [Nietzsche];
+}
+
+/// <summary>
+/// Finds a corpus: an explicit path; else a known corpus by name from the user cache folder;
+/// else downloaded from its URL, checked against its SHA-256 and stored in the cache.
+/// </summary>
+public sealed class CorpusResolver
+{
+    private readonly Func<Uri, CancellationToken, Task<byte[]>> _download;
+
+    public CorpusResolver(string? cacheDirectory = null, Func<Uri, CancellationToken, Task<byte[]>>? download = null)
+    {
+        CacheDirectory = cacheDirectory ?? DefaultCacheDirectory();
+        _download = download ?? DownloadAsync;
+    }
+
+    public string CacheDirectory { get; }
+
+    /// <summary>$CHARRNN_CACHE_DIR, else $XDG_CACHE_HOME/charrnn, else ~/.cache/charrnn.</summary>
+    public static string DefaultCacheDirectory()
+    {
+        var explicitDir = Environment.GetEnvironmentVariable("CHARRNN_CACHE_DIR");
+        if (!string.IsNullOrEmpty(explicitDir)) return explicitDir;
+        var xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        var root = !string.IsNullOrEmpty(xdg) ? xdg : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return Path.Combine(root, "charrnn");
+    }
+
+    /// <summary>Resolves "nietzsche" (or null: the default), a known name, or a file path.</summary>
+    public Corpus Resolve(string? pathOrName, CancellationToken cancellation = default)
+    {
+        var key = string.IsNullOrWhiteSpace(pathOrName) ? KnownCorpus.Nietzsche.Name : pathOrName;
+        var known = KnownCorpus.All.FirstOrDefault(k => string.Equals(k.Name, key, StringComparison.OrdinalIgnoreCase));
+        if (known == null || File.Exists(key))
+        {
+            if (File.Exists(key)) return Corpus.FromFile(key);
+            var names = string.Join(", ", KnownCorpus.All.Select(k => k.Name));
+            throw new CorpusException($"Corpus '{key}' is neither a file nor a known corpus ({names}). Give the path of a UTF-8 text file.");
+        }
+        return ResolveKnown(known, cancellation);
+    }
+
+    public Corpus ResolveKnown(KnownCorpus known, CancellationToken cancellation = default)
+    {
+        var cached = Path.Combine(CacheDirectory, known.FileName);
+        if (File.Exists(cached))
+        {
+            var bytes = File.ReadAllBytes(cached);
+            var sha = Corpus.HexSha256(bytes);
+            if (sha == known.Sha256) return Corpus.FromBytes(bytes, known.Name, cached);
+            // A damaged cache entry is replaced by a fresh download below, never trusted.
+        }
+
+        byte[] downloaded;
+        try
+        {
+            downloaded = _download(known.Url, cancellation).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or InvalidOperationException)
+        {
+            throw new CorpusException(
+                $"The {known.Name} corpus is not in the cache ({cached}) and downloading it from {known.Url} failed: {e.Message}. " +
+                $"Copy the file to {cached}, or pass a UTF-8 text file with --corpus PATH.");
+        }
+        var downloadedSha = Corpus.HexSha256(downloaded);
+        if (downloadedSha != known.Sha256)
+            throw new CorpusException(
+                $"The file downloaded from {known.Url} has SHA-256 {downloadedSha}, expected {known.Sha256}; it was not saved. " +
+                $"Copy the right file to {cached}, or pass a file with --corpus PATH.");
+        AtomicFile.WriteAllBytes(cached, downloaded);
+        return Corpus.FromBytes(downloaded, known.Name, cached);
+    }
+
+    private static async Task<byte[]> DownloadAsync(Uri url, CancellationToken cancellation)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(60) };
+        return await http.GetByteArrayAsync(url, cancellation).ConfigureAwait(false);
+    }
+}

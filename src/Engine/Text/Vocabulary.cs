@@ -1,0 +1,129 @@
+using System.Text;
+
+namespace CharRnn.Engine.Text;
+
+/// <summary>
+/// The characters a model knows. Index 0 is the padding symbol "\0", as in the lesson; with
+/// min_freq &gt; 1, index 1 is the unknown symbol that rare characters map to. A "character" is a
+/// Unicode scalar value (a Rune), so text outside the Basic Multilingual Plane works too.
+/// </summary>
+public sealed class Vocabulary
+{
+    public const string Padding = "\0";
+    public const string Unknown = "\uFFFD";
+
+    private readonly string[] _symbols;
+    private readonly Dictionary<int, int> _indexOfRune;
+
+    public Vocabulary(IReadOnlyList<string> symbols, bool lowercase, bool hasUnknown, IReadOnlyList<long>? counts = null)
+    {
+        if (symbols.Count == 0 || symbols[0] != Padding)
+            throw new ArgumentException("A vocabulary's first symbol must be the padding symbol \"\\0\".", nameof(symbols));
+        if (hasUnknown && (symbols.Count < 2 || symbols[1] != Unknown))
+            throw new ArgumentException("A vocabulary with an unknown symbol keeps it at index 1.", nameof(symbols));
+        _symbols = symbols.ToArray();
+        Lowercase = lowercase;
+        HasUnknown = hasUnknown;
+        Counts = counts?.ToArray() ?? new long[_symbols.Length];
+        if (Counts.Count != _symbols.Length)
+            throw new ArgumentException($"counts has {Counts.Count} entries for {_symbols.Length} symbols.", nameof(counts));
+        _indexOfRune = new Dictionary<int, int>(_symbols.Length);
+        for (int i = 0; i < _symbols.Length; i++)
+        {
+            if (!Rune.TryGetRuneAt(_symbols[i], 0, out var rune) || rune.Utf16SequenceLength != _symbols[i].Length)
+                throw new ArgumentException($"Vocabulary symbol {i} (\"{_symbols[i]}\") is not exactly one character.", nameof(symbols));
+            if (!_indexOfRune.TryAdd(rune.Value, i))
+                throw new ArgumentException($"Vocabulary symbol \"{_symbols[i]}\" appears twice.", nameof(symbols));
+        }
+    }
+
+    /// <summary>Builds the vocabulary of a text: padding, optional unknown, then characters in ordinal order.</summary>
+    public static Vocabulary Build(string text, bool lowercase = false, int minFrequency = 1)
+    {
+        if (minFrequency < 1) throw new ArgumentOutOfRangeException(nameof(minFrequency), minFrequency, "min_freq must be at least 1.");
+        var normalized = lowercase ? text.ToLowerInvariant() : text;
+        var counts = new Dictionary<int, long>();
+        foreach (var rune in normalized.EnumerateRunes())
+            counts[rune.Value] = counts.GetValueOrDefault(rune.Value) + 1;
+        counts.Remove(0); // "\0" in the text is padding, not a character of its own
+        var kept = counts.Where(kv => kv.Value >= minFrequency).OrderBy(kv => kv.Key).ToList();
+        var rare = counts.Where(kv => kv.Value < minFrequency).Sum(kv => kv.Value);
+        var hasUnknown = minFrequency > 1;
+        var symbols = new List<string> { Padding };
+        var symbolCounts = new List<long> { 0 };
+        if (hasUnknown)
+        {
+            kept.RemoveAll(kv => kv.Key == Unknown[0]);
+            symbols.Add(Unknown);
+            symbolCounts.Add(rare);
+        }
+        foreach (var (rune, count) in kept)
+        {
+            symbols.Add(char.ConvertFromUtf32(rune));
+            symbolCounts.Add(count);
+        }
+        return new Vocabulary(symbols, lowercase, hasUnknown, symbolCounts);
+    }
+
+    public int Size => _symbols.Length;
+    public IReadOnlyList<string> Symbols => _symbols;
+    public bool Lowercase { get; }
+    public bool HasUnknown { get; }
+    /// <summary>How often each symbol occurs in the corpus the vocabulary was built from.</summary>
+    public IReadOnlyList<long> Counts { get; }
+
+    public string Normalize(string text) => Lowercase ? text.ToLowerInvariant() : text;
+
+    public bool Contains(Rune rune) => _indexOfRune.ContainsKey(rune.Value);
+
+    /// <summary>
+    /// Encodes text. Characters outside the vocabulary map to the unknown symbol when there is
+    /// one; otherwise encoding fails with an error that names them (the documented policy).
+    /// </summary>
+    public int[] Encode(string text)
+    {
+        var normalized = Normalize(text);
+        var ids = new List<int>(normalized.Length);
+        List<Rune>? missing = null;
+        foreach (var rune in normalized.EnumerateRunes())
+        {
+            if (_indexOfRune.TryGetValue(rune.Value, out var id)) ids.Add(id);
+            else if (HasUnknown) ids.Add(1);
+            else (missing ??= new List<Rune>()).Add(rune);
+        }
+        if (missing != null) throw new UnknownCharactersException(missing);
+        return ids.ToArray();
+    }
+
+    public string Decode(IEnumerable<int> ids)
+    {
+        var sb = new StringBuilder();
+        foreach (var id in ids) sb.Append(this[id]);
+        return sb.ToString();
+    }
+
+    public string this[int id] => (uint)id < (uint)_symbols.Length
+        ? _symbols[id]
+        : throw new ArgumentOutOfRangeException(nameof(id), id, $"Symbol index must be in [0, {_symbols.Length - 1}].");
+}
+
+/// <summary>Text contained characters the vocabulary does not know and it has no unknown symbol.</summary>
+public sealed class UnknownCharactersException : ArgumentException
+{
+    public UnknownCharactersException(IReadOnlyList<Rune> characters)
+        : base(Describe(characters))
+    {
+        Characters = characters.Distinct().ToList();
+    }
+
+    public IReadOnlyList<Rune> Characters { get; }
+
+    private static string Describe(IReadOnlyList<Rune> characters)
+    {
+        var distinct = characters.Distinct().ToList();
+        var shown = string.Join(", ", distinct.Take(10).Select(r => $"'{(Rune.IsControl(r) ? "" : r.ToString())}' (U+{r.Value:X4})"));
+        var more = distinct.Count > 10 ? $" and {distinct.Count - 10} more" : "";
+        return $"The text contains {distinct.Count} character(s) the model's vocabulary does not know: {shown}{more}. " +
+               "Use only characters of the training corpus (see the model's vocabulary), or train with min_freq > 1 to map unknown characters to \uFFFD.";
+    }
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+
+namespace CharRnn.Engine.Training;
+
+/// <summary>
+/// A learning-rate multiplier as a function of training progress in (fractional) epochs.
+/// Stateless, so resuming at a position gives exactly the rate of an uninterrupted run.
+/// Forms: "constant"; "steps:3=0.1,6=0.01" (from epoch 3 multiply by 0.1, from 6 by 0.01: the
+/// lesson's set_lrs); "sgdr:cycle_len=1,cycle_mult=2" (cosine annealing with warm restarts).
+/// </summary>
+public abstract class LearningRateSchedule
+{
+    public abstract double Factor(double epochs);
+
+    /// <summary>True when a cycle ends exactly at this whole epoch (checkpoints are saved there).</summary>
+    public virtual bool IsCycleEnd(int completedEpochs) => false;
+
+    /// <summary>The text form, which <see cref="Parse"/> reads back.</summary>
+    public abstract override string ToString();
+
+    public const string Help = "constant | steps:EPOCH=FACTOR,... (e.g. steps:3=0.1,6=0.01) | sgdr:cycle_len=N,cycle_mult=M (e.g. sgdr:cycle_len=1,cycle_mult=2)";
+
+    public static LearningRateSchedule Parse(string? text)
+    {
+        var spec = (text ?? "constant").Trim();
+        var colon = spec.IndexOf(':');
+        var kind = (colon < 0 ? spec : spec[..colon]).ToLowerInvariant();
+        var args = colon < 0 ? "" : spec[(colon + 1)..];
+        return kind switch
+        {
+            "constant" or "" when args.Length == 0 => new ConstantSchedule(),
+            "steps" => StepSchedule.ParseArgs(args, spec),
+            "sgdr" => SgdrSchedule.ParseArgs(args, spec),
+            _ => throw new ArgumentException($"schedule '{spec}' is not known; use {Help}."),
+        };
+    }
+
+    protected static double Number(string text, string spec)
+    {
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
+            throw new ArgumentException($"schedule '{spec}': '{text}' is not a number; use {Help}.");
+        return v;
+    }
+}
+
+public sealed class ConstantSchedule : LearningRateSchedule
+{
+    public override double Factor(double epochs) => 1.0;
+    public override string ToString() => "constant";
+}
+
+/// <summary>Piecewise-constant multipliers, switched at whole epochs.</summary>
+public sealed class StepSchedule(IReadOnlyList<(int Epoch, double Factor)> steps) : LearningRateSchedule
+{
+    public IReadOnlyList<(int Epoch, double Factor)> Steps { get; } = steps.OrderBy(s => s.Epoch).ToList();
+
+    public override double Factor(double epochs)
+    {
+        double factor = 1.0;
+        foreach (var (epoch, f) in Steps)
+            if (epochs >= epoch) factor = f;
+        return factor;
+    }
+
+    public override string ToString() =>
+        "steps:" + string.Join(",", Steps.Select(s => $"{s.Epoch}={s.Factor.ToString("G6", CultureInfo.InvariantCulture)}"));
+
+    internal static StepSchedule ParseArgs(string args, string spec)
+    {
+        var steps = new List<(int, double)>();
+        foreach (var part in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = part.Split('=');
+            if (kv.Length != 2 || !int.TryParse(kv[0], out var epoch) || epoch < 0)
+                throw new ArgumentException($"schedule '{spec}': '{part}' should be EPOCH=FACTOR with a whole epoch ≥ 0; use {Help}.");
+            var factor = Number(kv[1], spec);
+            if (factor <= 0 || factor > 1000)
+                throw new ArgumentException($"schedule '{spec}': factor {factor} must be greater than 0 and at most 1000.");
+            steps.Add((epoch, factor));
+        }
+        if (steps.Count == 0) throw new ArgumentException($"schedule '{spec}' lists no steps; use {Help}.");
+        return new StepSchedule(steps);
+    }
+}
+
+/// <summary>
+/// SGDR (Loshchilov &amp; Hutter): within each cycle the rate follows half a cosine from the full
+/// rate down to zero, then restarts. Cycle k lasts cycle_len · cycle_mult^k epochs, so with
+/// cycle_len=1, cycle_mult=2 cycles end after epochs 1, 3, 7, 15, 31, 63 (the lesson's 63).
+/// TorchSharp has no CosineAnnealingWarmRestarts; this is it, as a pure function of progress.
+/// </summary>
+public sealed class SgdrSchedule : LearningRateSchedule
+{
+    public SgdrSchedule(double cycleLength, double cycleMult)
+    {
+        if (cycleLength <= 0 || cycleLength > 10000) throw new ArgumentException($"sgdr cycle_len = {cycleLength} must be greater than 0 and at most 10000 epochs.");
+        if (cycleMult < 1 || cycleMult > 100) throw new ArgumentException($"sgdr cycle_mult = {cycleMult} must be from 1 to 100.");
+        CycleLength = cycleLength;
+        CycleMult = cycleMult;
+    }
+
+    public double CycleLength { get; }
+    public double CycleMult { get; }
+
+    public override double Factor(double epochs)
+    {
+        var (_, start, length) = CycleAt(epochs);
+        var t = (epochs - start) / length;
+        return 0.5 * (1 + Math.Cos(Math.PI * t));
+    }
+
+    public override bool IsCycleEnd(int completedEpochs)
+    {
+        double end = 0, length = CycleLength;
+        while (end + 1e-9 < completedEpochs) { end += length; length *= CycleMult; }
+        return Math.Abs(end - completedEpochs) < 1e-9 && completedEpochs > 0;
+    }
+
+    /// <summary>Epochs needed to finish <paramref name="cycles"/> whole cycles.</summary>
+    public double EpochsForCycles(int cycles)
+    {
+        double total = 0, length = CycleLength;
+        for (int i = 0; i < cycles; i++) { total += length; length *= CycleMult; }
+        return total;
+    }
+
+    private (int Cycle, double Start, double Length) CycleAt(double epochs)
+    {
+        double start = 0, length = CycleLength;
+        int cycle = 0;
+        while (epochs >= start + length - 1e-12) { start += length; length *= CycleMult; cycle++; }
+        return (cycle, start, length);
+    }
+
+    public override string ToString() =>
+        $"sgdr:cycle_len={CycleLength.ToString("G6", CultureInfo.InvariantCulture)},cycle_mult={CycleMult.ToString("G6", CultureInfo.InvariantCulture)}";
+
+    internal static SgdrSchedule ParseArgs(string args, string spec)
+    {
+        double cycleLength = 1, cycleMult = 1;
+        foreach (var part in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var kv = part.Split('=');
+            if (kv.Length != 2) throw new ArgumentException($"schedule '{spec}': '{part}' should be name=value; use {Help}.");
+            switch (kv[0].Trim())
+            {
+                case "cycle_len": cycleLength = Number(kv[1], spec); break;
+                case "cycle_mult": cycleMult = Number(kv[1], spec); break;
+                default: throw new ArgumentException($"schedule '{spec}': '{kv[0]}' is not an sgdr setting; use cycle_len and cycle_mult.");
+            }
+        }
+        return new SgdrSchedule(cycleLength, cycleMult);
+    }
+}

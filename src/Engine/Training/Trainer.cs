@@ -1,0 +1,451 @@
+using System.Diagnostics;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Sampling;
+using CharRnn.Engine.Text;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Training;
+
+/// <summary>
+/// Trains one model, one batch per <see cref="Step"/>, so a caller can run it to the end
+/// (<see cref="Run"/>: the CLI) or a slice at a time between other work (the server's device
+/// loop). Each step runs in its own dispose scope; the carried hidden state, the loss
+/// accumulator and the optimizer state are the only tensors that outlive it. The loss is read
+/// back from the device only when progress is reported, not every step.
+///
+/// Everything an uninterrupted run depends on is either saved in the checkpoint (weights,
+/// optimizer state, hidden state, libtorch's RNG, position, loss sums) or a pure function of
+/// the position (batch order, bptt lengths, learning rate), so resuming reproduces it exactly.
+/// </summary>
+public sealed class Trainer : IDisposable
+{
+    public const string LastCheckpoint = "last" + CheckpointFile.Extension;
+    public const string BestCheckpoint = "best" + CheckpointFile.Extension;
+
+    private readonly TrainingData _data;
+    private readonly OptimizerHelper _optimizer;
+    private readonly List<(LayerGroup Group, ParamGroup ParamGroup)> _groups;
+    private readonly LearningRateSchedule _schedule;
+    private readonly Tensor _epochLossSum; // float64 on the device: Σ loss × chars this epoch
+    private readonly Stopwatch _clock = new();
+    private readonly CorpusRecord _corpus;
+    private RecurrentState? _hidden;
+    private double _elapsedBefore;
+    private long _epochChars;
+    private double _currentLearningRate;
+    private long _savedAtStep = -1;
+    // Progress accounting between two reports.
+    private TimeSpan _lastReportAt;
+    private double _lastReportSum;
+    private long _lastReportChars;
+    private long _lastReportStep;
+
+    private Trainer(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options, Vocabulary vocabulary,
+        CharModel model, TrainingData data, CorpusRecord corpus, Device device, string? directory,
+        TrainingPosition position, List<EpochRecord> history, DateTimeOffset created)
+    {
+        Architecture = architecture;
+        HyperParameters = hyperParameters;
+        Options = options;
+        Vocabulary = vocabulary;
+        Model = model;
+        Device = device;
+        Directory = directory;
+        Position = position;
+        History = history;
+        Created = created;
+        _data = data;
+        _corpus = corpus;
+        _schedule = LearningRateSchedule.Parse(options.Schedule);
+        _elapsedBefore = position.ElapsedSeconds;
+        _epochChars = position.EpochCharacters;
+        _epochLossSum = tensor(position.EpochLossSum, ScalarType.Float64).to(device).DetachFromDisposeScope();
+        _lastReportSum = position.EpochLossSum;
+        _lastReportChars = position.EpochCharacters;
+        _lastReportStep = position.Step;
+
+        _groups = model.named_parameters()
+            .GroupBy(p => LayerGroups.Of(p.name))
+            .OrderBy(g => g.Key)
+            .Select(g => (g.Key, (ParamGroup)MakeGroup(g.Select(p => p.parameter).ToList(), g.Key)))
+            .ToList();
+        _optimizer = options.Optimizer == "adamw"
+            ? optim.AdamW(_groups.Select(g => (AdamW.ParamGroup)g.ParamGroup))
+            : optim.Adam(_groups.Select(g => (Adam.ParamGroup)g.ParamGroup));
+        model.train();
+    }
+
+    public Architecture Architecture { get; }
+    public HyperParameters HyperParameters { get; }
+    public TrainingOptions Options { get; }
+    public Vocabulary Vocabulary { get; }
+    public CharModel Model { get; }
+    public Device Device { get; }
+    /// <summary>The model folder checkpoints go to (null: none are written).</summary>
+    public string? Directory { get; }
+    public TrainingPosition Position { get; private set; }
+    public List<EpochRecord> History { get; }
+    public DateTimeOffset Created { get; }
+    public double CurrentLearningRate => _currentLearningRate;
+
+    public bool IsComplete => Position.Epoch >= Options.Epochs || (Options.MaxSteps > 0 && Position.Step >= Options.MaxSteps);
+
+    /// <summary>Batches in the current epoch.</summary>
+    public int BatchesInEpoch => _data.Train.BatchesPerEpoch(Position.Epoch);
+
+    /// <summary>Progress at a bounded rate (<see cref="TrainingOptions.ProgressInterval"/>).</summary>
+    public event Action<TrainingProgress>? Progress;
+    /// <summary>After every batch (no device sync is done for it).</summary>
+    public event Action<long>? BatchEnded;
+    public event Action<EpochRecord>? EpochEnded;
+    /// <summary>An SGDR cycle ended at this many completed epochs.</summary>
+    public event Action<int>? CycleEnded;
+    public event Action<CheckpointSaved>? CheckpointSaved;
+
+    /// <summary>A new model of <paramref name="architecture"/>, seeded, with its vocabulary built from the corpus.</summary>
+    public static Trainer Create(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options,
+        Corpus corpus, Device device, string? directory)
+    {
+        options.Validate();
+        var vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency);
+        var data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
+        try
+        {
+            TorchRuntime.Seed(options.Seed);
+            var model = architecture.Create(hyperParameters, vocabulary.Size);
+            model.to(device);
+            return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
+                new CorpusRecord(corpus.Name, corpus.Sha256, corpus.Length), device, directory,
+                new TrainingPosition(), [], DateTimeOffset.UtcNow);
+        }
+        catch
+        {
+            data.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Continues from a checkpoint exactly where it stopped. <paramref name="change"/> may extend
+    /// the run (epochs, max steps, time budget); the corpus must be the one it was trained on.
+    /// </summary>
+    public static Trainer Resume(string checkpointPath, Corpus corpus, Device device, string? directory,
+        Func<TrainingOptions, TrainingOptions>? change = null)
+    {
+        using var checkpoint = CheckpointFile.Read(checkpointPath);
+        var meta = checkpoint.Metadata;
+        if (meta.Corpus.Sha256 != corpus.Sha256)
+            throw new CorpusException($"Checkpoint '{checkpointPath}' was trained on corpus '{meta.Corpus.Name}' (SHA-256 {meta.Corpus.Sha256[..12]}…), " +
+                                      $"but '{corpus.Name}' (SHA-256 {corpus.Sha256[..12]}…) was given. Resume with the same corpus.");
+        var options = (change?.Invoke(meta.Training) ?? meta.Training).Validate();
+        var (architecture, hyperParameters, vocabulary, model) = TrainedModel.Build(checkpoint, checkpointPath);
+        model.to(device);
+        var data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
+        var position = meta.Position with { Finished = false };
+        var trainer = new Trainer(architecture, hyperParameters, options, vocabulary, model, data, meta.Corpus, device,
+            directory, position, meta.History.ToList(), meta.Created);
+        trainer.RestoreState(checkpoint, checkpointPath);
+        return trainer;
+    }
+
+    /// <summary>Trains one batch; at the end of an epoch also validates, samples and checkpoints.</summary>
+    public void Step()
+    {
+        if (IsComplete) throw new InvalidOperationException("Training is complete; resume with more epochs or steps to continue.");
+        _clock.Start();
+        try
+        {
+            int epoch = Position.Epoch, batchIndex = Position.Batch, batches = BatchesInEpoch;
+            SetLearningRates(_schedule.Factor(epoch + (double)batchIndex / batches));
+            long chars;
+            using (NewDisposeScope())
+            {
+                var batch = _data.Train.Get(epoch, batchIndex);
+                chars = batch.Characters;
+                var (logits, state) = Model.Forward(batch.X, _hidden);
+                var loss = nn.functional.cross_entropy(logits.reshape(-1, Model.VocabSize), batch.Y.reshape(-1));
+                _optimizer.zero_grad();
+                loss.backward();
+                if (Options.Clip > 0) nn.utils.clip_grad_norm_(Model.parameters(), Options.Clip);
+                _optimizer.step();
+                _epochLossSum.add_(loss.detach(), alpha: chars);
+                if (state != null)
+                {
+                    var carried = state.Detach().DetachFromDisposeScope();
+                    _hidden?.Dispose();
+                    _hidden = carried;
+                }
+            }
+            _epochChars += chars;
+            Position = Position with { Batch = batchIndex + 1, Step = Position.Step + 1 };
+            BatchEnded?.Invoke(Position.Step);
+            if (Position.Batch >= batches) EndEpoch();
+            else if (_clock.Elapsed - _lastReportAt >= Options.ProgressInterval || IsComplete) ReportProgress();
+        }
+        finally
+        {
+            _clock.Stop();
+        }
+    }
+
+    /// <summary>
+    /// Trains until complete, cancelled or out of time budget. A stop saves a checkpoint first
+    /// (cancellation is checked between batches, so it takes effect within one batch).
+    /// </summary>
+    public TrainingOutcome Run(CancellationToken cancellation = default)
+    {
+        var runClock = Stopwatch.StartNew();
+        try
+        {
+            while (!IsComplete)
+            {
+                if (cancellation.IsCancellationRequested) return Stop("stopped on request");
+                if (Options.TimeBudget is { } budget && runClock.Elapsed >= budget) return Stop($"time budget of {budget} reached");
+                Step();
+            }
+            return Finish();
+        }
+        catch (TrainingDivergedException e)
+        {
+            return new TrainingOutcome(TrainingOutcomeKind.Failed, e.Message, null, History.LastOrDefault());
+        }
+    }
+
+    /// <summary>Marks the run finished and saves its final checkpoint.</summary>
+    public TrainingOutcome Finish()
+    {
+        Position = Position with { Finished = true };
+        var reason = Position.Epoch >= Options.Epochs ? $"finished {Options.Epochs} epoch(s)" : $"reached max_steps = {Options.MaxSteps}";
+        var path = SaveIfDirectory("finished");
+        return new TrainingOutcome(TrainingOutcomeKind.Finished, reason, path, History.LastOrDefault());
+    }
+
+    /// <summary>Stops with a checkpoint, so the run can be resumed.</summary>
+    public TrainingOutcome Stop(string reason)
+    {
+        var path = SaveIfDirectory("stopped");
+        return new TrainingOutcome(TrainingOutcomeKind.Stopped, reason, path, History.LastOrDefault());
+    }
+
+    /// <summary>Writes the full training state to <see cref="Directory"/>/<paramref name="fileName"/>.</summary>
+    public string SaveCheckpoint(string reason, string fileName = LastCheckpoint)
+    {
+        if (Directory == null) throw new InvalidOperationException("This trainer has no model folder to save to.");
+        var path = Path.Combine(Directory, fileName);
+        using (var checkpoint = CaptureCheckpoint(reason))
+            CheckpointFile.Write(path, checkpoint);
+        if (fileName == LastCheckpoint) _savedAtStep = Position.Step;
+        CheckpointSaved?.Invoke(new CheckpointSaved(path, reason, Position.Step, Position.Epoch));
+        return path;
+    }
+
+    /// <summary>The checkpoint of this moment: metadata, weights, carried state, RNG and optimizer state.</summary>
+    public Checkpoint CaptureCheckpoint(string reason)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        foreach (var (name, t) in Model.state_dict()) tensors["model/" + name] = t.detach().cpu();
+        if (_hidden != null)
+            for (int i = 0; i < _hidden.Parts.Length; i++) tensors[$"state/{i}"] = _hidden.Parts[i].cpu();
+        tensors["rng/torch"] = get_rng_state();
+        using var optimizerState = new MemoryStream();
+        using (var writer = new BinaryWriter(optimizerState, System.Text.Encoding.UTF8, leaveOpen: true))
+            _optimizer.save_state_dict(writer);
+        var position = Position with
+        {
+            ElapsedSeconds = ElapsedSeconds,
+            EpochLossSum = _epochLossSum.item<double>(),
+            EpochCharacters = _epochChars,
+        };
+        var metadata = new CheckpointMetadata
+        {
+            Architecture = Architecture.Name,
+            HyperParameters = HyperParameters.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
+            Vocabulary = VocabularyRecord.From(Vocabulary),
+            Corpus = _corpus,
+            Training = Options,
+            Position = position,
+            History = History.ToList(),
+            ParameterCount = Model.ParameterCount,
+            Created = Created,
+            Saved = DateTimeOffset.UtcNow,
+            Reason = reason,
+        };
+        return new Checkpoint(metadata, tensors, new Dictionary<string, byte[]> { ["optimizer"] = optimizerState.ToArray() });
+    }
+
+    public double ElapsedSeconds => _elapsedBefore + _clock.Elapsed.TotalSeconds;
+
+    private string? SaveIfDirectory(string reason) =>
+        Directory == null ? null
+        : _savedAtStep == Position.Step && !Position.Finished ? Path.Combine(Directory, LastCheckpoint)
+        : SaveCheckpoint(reason);
+
+    private void EndEpoch()
+    {
+        var trainLoss = _epochLossSum.item<double>() / Math.Max(1, _epochChars);
+        var completed = Position.Epoch + 1;
+        if (!double.IsFinite(trainLoss)) throw Diverged(trainLoss);
+        var (validLoss, validAccuracy) = Validate();
+        if (!double.IsFinite(validLoss)) throw Diverged(validLoss);
+        var sample = Options.SampleChars > 0 ? Sample(Options.SampleChars, completed) : null;
+        var record = new EpochRecord(completed, Position.Step, trainLoss, validLoss, validAccuracy, _currentLearningRate, ElapsedSeconds, sample);
+        History.Add(record);
+
+        _epochLossSum.zero_();
+        _epochChars = 0;
+        _lastReportSum = 0;
+        _lastReportChars = 0;
+        _hidden?.Dispose();
+        _hidden = null; // each epoch starts from a zero state, as fastai's fit resets stateful models
+        var isBest = validLoss < Position.BestValidLoss;
+        Position = Position with { Epoch = completed, Batch = 0, BestValidLoss = Math.Min(validLoss, Position.BestValidLoss) };
+        EpochEnded?.Invoke(record);
+
+        var cycleEnd = _schedule.IsCycleEnd(completed);
+        if (Directory != null)
+        {
+            if (isBest) SaveCheckpoint("best validation loss", BestCheckpoint);
+            SaveCheckpoint(cycleEnd ? "cycle end" : "epoch end");
+        }
+        if (cycleEnd) CycleEnded?.Invoke(completed);
+        ReportProgress();
+    }
+
+    /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>
+    public (double Loss, double Accuracy) Validate()
+    {
+        Model.eval();
+        try
+        {
+            using var _ = no_grad();
+            using var totals = zeros(2, dtype: ScalarType.Float64, device: Device);
+            long chars = 0;
+            RecurrentState? state = null;
+            var batches = _data.Valid.BatchesPerEpoch(0);
+            for (int i = 0; i < batches; i++)
+            {
+                using var scope = NewDisposeScope();
+                var batch = _data.Valid.Get(0, i);
+                var (logits, next) = Model.Forward(batch.X, state);
+                var flat = logits.reshape(-1, Model.VocabSize);
+                var targets = batch.Y.reshape(-1);
+                totals[0].add_(nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum));
+                totals[1].add_(flat.argmax(1).eq(targets).sum());
+                chars += batch.Characters;
+                if (next != null)
+                {
+                    var carried = next.DetachFromDisposeScope();
+                    state?.Dispose();
+                    state = carried;
+                }
+            }
+            state?.Dispose();
+            var values = totals.cpu().data<double>().ToArray();
+            return (values[0] / chars, values[1] / chars);
+        }
+        finally
+        {
+            Model.train();
+        }
+    }
+
+    /// <summary>A short sample from the start of the validation text, in eval mode, seeded per epoch.</summary>
+    public string Sample(int count, int epoch)
+    {
+        Model.eval();
+        try
+        {
+            var prime = new string(_data.ValidText.TakeWhile(c => c != '\n').Take(16).ToArray());
+            if (prime.Length == 0) prime = _data.ValidText[..Math.Min(8, _data.ValidText.Length)];
+            using var session = new GenerationSession(Model, Vocabulary, new SamplingSettings(Temperature: 0.8, Seed: (ulong)(Options.Seed + epoch)));
+            session.Feed(prime);
+            return prime + string.Concat(session.Generate(count).Select(c => c.Text));
+        }
+        finally
+        {
+            Model.train();
+        }
+    }
+
+    private void ReportProgress()
+    {
+        if (Progress == null) { _lastReportAt = _clock.Elapsed; return; }
+        var sum = _epochLossSum.item<double>();
+        var now = _clock.Elapsed;
+        var chars = _epochChars - _lastReportChars;
+        var loss = chars > 0 ? (sum - _lastReportSum) / chars : History.LastOrDefault()?.TrainLoss ?? double.NaN;
+        if (chars > 0 && !double.IsFinite(loss)) throw Diverged(loss);
+        var seconds = (now - _lastReportAt).TotalSeconds;
+        var steps = Position.Step - _lastReportStep;
+        var rate = seconds > 0 ? chars / seconds : 0;
+        var totalSteps = EstimateTotalSteps();
+        TimeSpan? remaining = steps > 0 && seconds > 0
+            ? TimeSpan.FromSeconds((totalSteps - Position.Step) * seconds / steps)
+            : null;
+        _lastReportAt = now;
+        _lastReportSum = sum;
+        _lastReportChars = _epochChars;
+        _lastReportStep = Position.Step;
+        var batches = BatchesInEpochSafe();
+        Progress(new TrainingProgress(Position.Step, Position.Epoch, Position.Batch, batches,
+            Position.Epoch + (double)Position.Batch / Math.Max(1, batches), loss, _currentLearningRate, rate,
+            TimeSpan.FromSeconds(ElapsedSeconds), remaining, totalSteps));
+    }
+
+    /// <summary>Steps the whole run will take (epochs × batches, or max_steps if sooner).</summary>
+    public long EstimateTotalSteps()
+    {
+        var perEpoch = _data.Train.BatchesPerEpoch(0);
+        long byEpochs = (long)Options.Epochs * perEpoch;
+        return Options.MaxSteps > 0 ? Math.Min(Options.MaxSteps, byEpochs) : byEpochs;
+    }
+
+    private int BatchesInEpochSafe() => _data.Train.BatchesPerEpoch(Math.Min(Position.Epoch, Options.Epochs - 1));
+
+    private void SetLearningRates(double factor)
+    {
+        foreach (var (group, paramGroup) in _groups)
+            paramGroup.LearningRate = Options.LearningRate[group] * factor;
+        _currentLearningRate = Options.LearningRate.Recurrent * factor;
+    }
+
+    private ParamGroup MakeGroup(List<Parameter> parameters, LayerGroup group) => Options.Optimizer == "adamw"
+        ? new AdamW.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group])
+        : new Adam.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group]);
+
+    private void RestoreState(Checkpoint checkpoint, string path)
+    {
+        if (checkpoint.Blobs.TryGetValue("optimizer", out var optimizerState))
+        {
+            try
+            {
+                using var reader = new BinaryReader(new MemoryStream(optimizerState));
+                _optimizer.load_state_dict(reader);
+            }
+            catch (Exception e) when (e is InvalidDataException or ArgumentException or EndOfStreamException)
+            {
+                throw new CheckpointException(path, $"its optimizer state does not fit this model and optimizer '{Options.Optimizer}' ({e.Message})");
+            }
+        }
+        var parts = checkpoint.WithPrefix("state/").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value.to(Device)).ToArray();
+        if (parts.Length > 0) _hidden = new RecurrentState(parts, batchDim: 1).DetachFromDisposeScope();
+        if (checkpoint.Tensors.TryGetValue("rng/torch", out var rng)) set_rng_state(rng);
+    }
+
+    private TrainingDivergedException Diverged(double value) => new(
+        $"Training diverged: the loss became {value} at step {Position.Step} (epoch {Position.Epoch + 1}). " +
+        $"Lower the learning rate (now {Options.LearningRate}) or clip gradients (e.g. --clip 1); the last good checkpoint is kept.");
+
+    public void Dispose()
+    {
+        _hidden?.Dispose();
+        _epochLossSum.Dispose();
+        _optimizer.Dispose();
+        _data.Dispose();
+        Model.Dispose();
+    }
+}

@@ -1,0 +1,18 @@
+using CharRnn.Engine.Checkpoints;
+
+namespace CharRnn.Engine.Training;
+
+/// <summary>Where a run stands, sent at a bounded rate while training (losses in nats per char).</summary>
+public sealed record TrainingProgress(
+    long Step, int Epoch, int Batch, int BatchesInEpoch, double EpochProgress,
+    double Loss, double LearningRate, double CharsPerSecond, TimeSpan Elapsed, TimeSpan? Remaining, long TotalSteps);
+
+public sealed record CheckpointSaved(string Path, string Reason, long Step, int Epoch);
+
+public enum TrainingOutcomeKind { Finished, Stopped, Failed }
+
+/// <summary>How a run ended. Stopped runs saved a checkpoint and can be resumed.</summary>
+public sealed record TrainingOutcome(TrainingOutcomeKind Kind, string Reason, string? CheckpointPath, EpochRecord? LastEpoch);
+
+/// <summary>Training blew up (NaN or infinite loss); the message says where and what to change.</summary>
+public sealed class TrainingDivergedException(string message) : Exception(message);

@@ -1,0 +1,71 @@
+using CharRnn.Engine.Models;
+using static CharRnn.Engine.Models.HyperParameterType;
+
+namespace CharRnn.Engine.Training;
+
+/// <summary>How to train, independent of the architecture. Validate() names any bad field and what is allowed.</summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Epochs to train in total (a resumed run continues up to this).</summary>
+    public int Epochs { get; init; } = 1;
+    /// <summary>Stop after this many optimizer steps in total (0: no limit).</summary>
+    public long MaxSteps { get; init; }
+    /// <summary>Stop after this much training time in this run (null: no limit).</summary>
+    public TimeSpan? TimeBudget { get; init; }
+    /// <summary>"adam" or "adamw" (decoupled weight decay).</summary>
+    public string Optimizer { get; init; } = "adam";
+    /// <summary>Base learning rate per layer group (embedding, recurrent, output).</summary>
+    public LayerGroupValues LearningRate { get; init; } = LayerGroupValues.All(1e-3);
+    public LayerGroupValues WeightDecay { get; init; } = LayerGroupValues.All(0);
+    public string Schedule { get; init; } = "constant";
+    /// <summary>Clip the global gradient norm to this (0: off).</summary>
+    public double Clip { get; init; }
+    public bool Lowercase { get; init; }
+    public int MinFrequency { get; init; } = 1;
+    /// <summary>Share of the data held out for validation: the text's end (stateful) or random windows.</summary>
+    public double ValidFraction { get; init; } = 0.2;
+    public int Seed { get; init; } = 42;
+    /// <summary>Characters generated at each epoch end as a sample (0: none).</summary>
+    public int SampleChars { get; init; } = 200;
+    /// <summary>Minimum time between progress events.</summary>
+    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    public static readonly string[] Optimizers = ["adam", "adamw"];
+
+    /// <summary>The numeric options as specs, for listings and editors (lr and wd also take three values).</summary>
+    public static IReadOnlyList<HyperParameterSpec> Specs(Architecture? architecture = null) =>
+    [
+        new("epochs", Int, 1, 1, 100_000, "Epochs to train (SGDR cycle_len=1, cycle_mult=2 ends cycles at 1, 3, 7, 15, 31, 63)."),
+        new("lr", Float, architecture?.DefaultLearningRate ?? 1e-3, 1e-7, 10, "Learning rate; or three values: embedding,recurrent,output."),
+        new("wd", Float, architecture?.DefaultWeightDecay ?? 0, 0, 1, "Weight decay; or three values: embedding,recurrent,output."),
+        new("clip", Float, 0, 0, 1e6, "Clip the gradient norm to this value (0: off)."),
+        new("max_steps", Int, 0, 0, 1e12, "Stop after this many steps in total (0: no limit)."),
+        new("lower", Bool, 0, 0, 1, "Lowercase the text (the lesson's stateful part does)."),
+        new("min_freq", Int, 1, 1, 1e9, "Characters rarer than this map to the unknown symbol."),
+        new("val_fraction", Float, 0.2, 0.01, 0.5, "Share held out for validation."),
+        new("seed", Int, 42, 0, int.MaxValue, "Seed for initialisation, shuffling and dropout."),
+        new("sample_chars", Int, 200, 0, 10_000, "Characters sampled at each epoch end."),
+    ];
+
+    public TrainingOptions Validate()
+    {
+        Check(Epochs is >= 1 and <= 100_000, $"epochs = {Epochs} is not allowed; epochs must be an integer from 1 to 100000.");
+        Check(MaxSteps >= 0, $"max_steps = {MaxSteps} is not allowed; use 0 (no limit) or a positive number of steps.");
+        Check(TimeBudget is null || TimeBudget > TimeSpan.Zero, $"time budget = {TimeBudget} is not allowed; give a positive duration such as 90s, 10m or 2h.");
+        Check(Optimizers.Contains(Optimizer), $"optimizer = '{Optimizer}' is not known; use {string.Join(" or ", Optimizers)}.");
+        LearningRate.Validate("lr", 1e-7, 10);
+        WeightDecay.Validate("wd", 0, 1);
+        LearningRateSchedule.Parse(Schedule);
+        Check(double.IsFinite(Clip) && Clip >= 0, $"clip = {Clip} is not allowed; use 0 (off) or a positive gradient norm.");
+        Check(MinFrequency >= 1, $"min_freq = {MinFrequency} is not allowed; it must be at least 1.");
+        Check(ValidFraction is >= 0.01 and <= 0.5, $"val_fraction = {ValidFraction} is not allowed; it must be from 0.01 to 0.5.");
+        Check(Seed >= 0, $"seed = {Seed} is not allowed; it must be 0 or more.");
+        Check(SampleChars is >= 0 and <= 10_000, $"sample_chars = {SampleChars} is not allowed; it must be from 0 to 10000.");
+        return this;
+    }
+
+    private static void Check(bool ok, string message)
+    {
+        if (!ok) throw new ArgumentException(message);
+    }
+}

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Training;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>charrnn archs: every architecture with its hyperparameters, defaults, ranges and docs.</summary>
+public static class ArchsCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("archs", "List the architectures and their hyperparameters.");
+        command.SetAction(_ =>
+        {
+            foreach (var arch in Architectures.All)
+            {
+                Console.WriteLine($"{arch.Name,-18} {arch.Summary}");
+                foreach (var p in arch.Parameters)
+                    Console.WriteLine($"    {p.Flag,-16} default {p.Format(p.Default),-6} {p.Range}. {p.Doc}");
+                Console.WriteLine($"    {"--lr",-16} default {arch.DefaultLearningRate:G3}; --wd default {arch.DefaultWeightDecay:G3}");
+                Console.WriteLine();
+            }
+            Console.WriteLine("Training options for every architecture:");
+            foreach (var p in TrainingOptions.Specs())
+                Console.WriteLine($"    {p.Flag,-16} default {p.Format(p.Default),-6} {p.Doc}");
+            Console.WriteLine($"    {"--optimizer",-16} adam or adamw");
+            Console.WriteLine($"    {"--schedule",-16} {LearningRateSchedule.Help}");
+            Console.WriteLine($"    {"--time-budget",-16} stop after this long, e.g. 10m");
+            return 0;
+        });
+        return command;
+    }
+}

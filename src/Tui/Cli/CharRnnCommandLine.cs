@@ -1,0 +1,44 @@
+using System.CommandLine;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>The charrnn command tree and its error handling: a user mistake prints one clear line and exits 2.</summary>
+public static class CharRnnCommandLine
+{
+    public static RootCommand Build(Func<ParseResult, int>? interactive = null)
+    {
+        var root = new RootCommand("charrnn: train, serve and play with character-level RNN language models (the fast.ai Nietzsche lesson).")
+        {
+            TrainCommand.CreateTrain(),
+            TrainCommand.CreateResume(),
+            GenerateCommand.Create(),
+            ModelsCommand.Create(),
+            ArchsCommand.Create(),
+            DemoCommand.Create(),
+        };
+        if (interactive != null) root.SetAction(interactive);
+        return root;
+    }
+
+    public static int Run(string[] args, Func<ParseResult, int>? interactive = null)
+    {
+        var parse = Build(interactive).Parse(args);
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (IsUserError(e))
+        {
+            Console.Out.Flush();
+            Console.Error.WriteLine($"charrnn: {e.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>Errors that are about the input, not a bug: no stack trace.</summary>
+    public static bool IsUserError(Exception e) =>
+        e is ArgumentException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
+}

@@ -1,0 +1,36 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>Reads durations as people type them: 90s, 10m, 2h, 1h30m, or 00:10:00.</summary>
+public static partial class Durations
+{
+    public static TimeSpan Parse(string text)
+    {
+        var trimmed = text.Trim();
+        if (TimeSpan.TryParse(trimmed, CultureInfo.InvariantCulture, out var span) && trimmed.Contains(':') && span > TimeSpan.Zero)
+            return span;
+        var match = Pattern().Match(trimmed);
+        if (match.Success && match.Length > 0)
+        {
+            double seconds = 0;
+            foreach (Capture c in match.Groups["part"].Captures)
+            {
+                var unit = c.Value[^1];
+                var number = double.Parse(c.Value[..^1], CultureInfo.InvariantCulture);
+                seconds += number * unit switch { 'h' => 3600, 'm' => 60, _ => 1 };
+            }
+            if (seconds > 0) return TimeSpan.FromSeconds(seconds);
+        }
+        throw new ArgumentException($"'{text}' is not a duration; use for example 90s, 10m, 2h, 1h30m or 00:10:00.");
+    }
+
+    public static string Format(TimeSpan span) =>
+        span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
+        : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s"
+        : $"{span.TotalSeconds:0.0}s";
+
+    [GeneratedRegex(@"^(?<part>\d+(\.\d+)?[hms])+$")]
+    private static partial Regex Pattern();
+}

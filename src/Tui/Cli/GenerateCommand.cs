@@ -1,0 +1,51 @@
+using System.CommandLine;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Sampling;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>charrnn generate: primes a model and streams sampled text to stdout as it is sampled.</summary>
+public static class GenerateCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model") { Description = "Model folder or .ckpt file.", Required = true };
+        var prime = new Option<string>("--prime") { Description = "Text to start from (the model continues it).", DefaultValueFactory = _ => "" };
+        var count = new Option<int>("-n", "--chars") { Description = "Characters to generate.", DefaultValueFactory = _ => 400 };
+        var temperature = new Option<double>("--temperature", "-t") { Description = "0: greedy (argmax); 1: the model's distribution; higher: wilder.", DefaultValueFactory = _ => 0.8 };
+        var topK = new Option<int>("--top-k") { Description = "Sample only among the k most likely chars (0: off).", DefaultValueFactory = _ => 0 };
+        var topP = new Option<double>("--top-p") { Description = "Sample only from the smallest set reaching this probability (1: off).", DefaultValueFactory = _ => 1.0 };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed for reproducible samples (default: random)." };
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var command = new Command("generate", "Generate text from a trained model, streaming to stdout.")
+        {
+            model, prime, count, temperature, topK, topP, seed, device, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var n = parse.GetValue(count);
+            if (n is < 0 or > 1_000_000)
+                throw new ArgumentException($"-n {n} is not allowed; generate from 0 to 1000000 characters.");
+            var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
+                parse.GetValue(seed) ?? (ulong)Random.Shared.NextInt64()).Validate();
+            var path = ModelFolder.CheckpointForGeneration(parse.GetValue(model)!);
+            var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
+            using var trained = TrainedModel.Load(path, torchDevice);
+            using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);
+            var primeText = parse.GetValue(prime)!;
+            session.Feed(primeText);
+            var stdout = Console.Out;
+            stdout.Write(trained.Vocabulary.Normalize(primeText));
+            foreach (var c in session.Generate(n))
+            {
+                stdout.Write(c.Text);
+                stdout.Flush();
+            }
+            stdout.WriteLine();
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using System.Globalization;
+using CharRnn.Engine.Checkpoints;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>charrnn models: the trained models in a folder, with architecture, size and validation loss.</summary>
+public static class ModelsCommand
+{
+    public static Command Create()
+    {
+        var dir = CommonOptions.ModelsDir();
+        var command = new Command("models", "List trained models (model folders with checkpoints).") { dir };
+        command.SetAction(parse =>
+        {
+            var root = parse.GetValue(dir)!;
+            var models = ModelFolder.List(root);
+            if (models.Count == 0)
+            {
+                Console.WriteLine($"No models in '{root}'. Train one: charrnn train --arch stateful-lstm --out {Path.Combine(root, "NAME")}");
+                return 0;
+            }
+            Console.WriteLine($"{"NAME",-20} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-12} {"SIZE",8}  SAVED");
+            foreach (var m in models)
+            {
+                if (m.Metadata is not { } meta)
+                {
+                    Console.WriteLine($"{m.Name,-20} unreadable: {m.Error}");
+                    continue;
+                }
+                var val = double.IsFinite(meta.Position.BestValidLoss) ? meta.Position.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture) : "-";
+                Console.WriteLine($"{m.Name,-20} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {m.Bytes / 1e6,7:F1}M  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
+            }
+            return 0;
+        });
+        return command;
+    }
+}

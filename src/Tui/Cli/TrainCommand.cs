@@ -1,0 +1,149 @@
+using System.CommandLine;
+using System.Globalization;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>
+/// charrnn train and charrnn resume. Every hyperparameter of every architecture is a flag
+/// (--n-hidden 512); the chosen architecture's spec decides which are allowed and their range.
+/// </summary>
+public static class TrainCommand
+{
+    private sealed class TrainingFlags
+    {
+        public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train in total." };
+        public Option<string?> Lr { get; } = new("--lr") { Description = "Learning rate, or three: embedding,recurrent,output (default: the architecture's)." };
+        public Option<string?> Wd { get; } = new("--wd") { Description = "Weight decay, or three: embedding,recurrent,output (default: the architecture's)." };
+        public Option<string?> Optimizer { get; } = new("--optimizer") { Description = "adam or adamw." };
+        public Option<string?> Schedule { get; } = new("--schedule") { Description = LearningRateSchedule.Help };
+        public Option<double?> Clip { get; } = new("--clip") { Description = "Clip the gradient norm (0: off)." };
+        public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop after this many steps in total." };
+        public Option<string?> TimeBudget { get; } = new("--time-budget") { Description = "Stop after this long, e.g. 90s, 10m, 1h30m." };
+        public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = "Characters sampled at each epoch end (0: none)." };
+
+        public IEnumerable<Option> All => [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, SampleChars];
+
+        public TrainingOptions Apply(ParseResult parse, TrainingOptions options)
+        {
+            if (parse.GetValue(Epochs) is { } epochs) options = options with { Epochs = epochs };
+            if (parse.GetValue(Lr) is { } lr) options = options with { LearningRate = LayerGroupValues.Parse(lr, "lr", 1e-7, 10) };
+            if (parse.GetValue(Wd) is { } wd) options = options with { WeightDecay = LayerGroupValues.Parse(wd, "wd", 0, 1) };
+            if (parse.GetValue(Optimizer) is { } opt) options = options with { Optimizer = opt };
+            if (parse.GetValue(Schedule) is { } schedule) options = options with { Schedule = schedule };
+            if (parse.GetValue(Clip) is { } clip) options = options with { Clip = clip };
+            if (parse.GetValue(MaxSteps) is { } maxSteps) options = options with { MaxSteps = maxSteps };
+            if (parse.GetValue(TimeBudget) is { } budget) options = options with { TimeBudget = Durations.Parse(budget) };
+            if (parse.GetValue(SampleChars) is { } sample) options = options with { SampleChars = sample };
+            return options.Validate();
+        }
+    }
+
+    public static Command CreateTrain()
+    {
+        var arch = new Option<string>("--arch") { Description = $"Architecture: {string.Join(", ", Architectures.All.Select(a => a.Name))}.", DefaultValueFactory = _ => "stateful-lstm" };
+        arch.AcceptOnlyFromAmong(Architectures.All.Select(a => a.Name).ToArray());
+        var output = new Option<string?>("--out") { Description = "Model folder to create (default: models/ARCH)." };
+        var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." };
+        var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
+        var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 };
+        var valFraction = new Option<double>("--val-fraction") { Description = "Share held out for validation.", DefaultValueFactory = _ => 0.2 };
+        var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 };
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var flags = new TrainingFlags();
+
+        // One option per distinct hyperparameter name across all architectures.
+        var hyper = Architectures.All.SelectMany(a => a.Parameters)
+            .GroupBy(p => p.Name).Select(g => g.First())
+            .ToDictionary(p => p.Name, p => new Option<string?>(p.Flag) { Description = $"{p.Doc} (architectures that have it: {HoldersOf(p.Name)})" });
+
+        var command = new Command("train", "Train a model, showing progress; Ctrl+C saves and stops.")
+        {
+            arch, output, corpus, lower, minFreq, valFraction, seed, device, threads,
+        };
+        foreach (var o in flags.All) command.Add(o);
+        foreach (var o in hyper.Values) command.Add(o);
+
+        command.SetAction(parse =>
+        {
+            var architecture = Architectures.Get(parse.GetValue(arch)!);
+            var given = new Dictionary<string, double>();
+            foreach (var (name, option) in hyper)
+            {
+                if (parse.GetValue(option) is not { } value) continue;
+                var spec = architecture.Parameters.FirstOrDefault(p => p.Name == name)
+                    ?? throw new ArgumentException($"{option.Name} is not a hyperparameter of {architecture.Name}; it has: {string.Join(" ", architecture.Parameters.Select(p => p.Flag))}.");
+                given[name] = spec.Parse(value);
+            }
+            var hyperParameters = architecture.Resolve(given);
+            var options = flags.Apply(parse, new TrainingOptions
+            {
+                LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
+                WeightDecay = LayerGroupValues.All(architecture.DefaultWeightDecay),
+                Lowercase = parse.GetValue(lower),
+                MinFrequency = parse.GetValue(minFreq),
+                ValidFraction = parse.GetValue(valFraction),
+                Seed = parse.GetValue(seed),
+            });
+            var folder = parse.GetValue(output) ?? Path.Combine("models", architecture.Name);
+            if (ModelFolder.HoldsModel(folder))
+                throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
+
+            var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
+            var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
+            Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
+            using var trainer = Trainer.Create(architecture, hyperParameters, options, text, torchDevice, folder);
+            return RunToEnd(trainer);
+        });
+        return command;
+    }
+
+    public static Command CreateResume()
+    {
+        var model = new Argument<string>("model") { Description = "Model folder (or a .ckpt file) to continue." };
+        var corpus = new Option<string?>("--corpus") { Description = "The corpus it was trained on, if not the default (checked by SHA-256)." };
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var flags = new TrainingFlags();
+        var command = new Command("resume", "Continue training a model exactly where it stopped (optionally for more epochs).")
+        {
+            model, corpus, device, threads,
+        };
+        foreach (var o in flags.All) command.Add(o);
+        command.SetAction(parse =>
+        {
+            var path = ModelFolder.CheckpointForResume(parse.GetValue(model)!);
+            var meta = CheckpointFile.ReadMetadata(path);
+            var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
+            var text = new CorpusResolver().Resolve(parse.GetValue(corpus) ?? meta.Corpus.Name);
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            using var trainer = Trainer.Resume(path, text, torchDevice, folder, options => flags.Apply(parse, options with { TimeBudget = null }));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
+            if (trainer.IsComplete)
+            {
+                Console.WriteLine($"Nothing to do: it has trained {trainer.Position.Epoch} of {trainer.Options.Epochs} epoch(s). Pass --epochs N (or --max-steps N) to train further.");
+                return 0;
+            }
+            return RunToEnd(trainer);
+        });
+        return command;
+    }
+
+    private static int RunToEnd(Trainer trainer)
+    {
+        using var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected);
+        console.Attach(trainer);
+        var outcome = trainer.Run(console.Stopping);
+        console.Report(outcome);
+        return outcome.Kind == TrainingOutcomeKind.Failed ? 1 : 0;
+    }
+
+    private static string HoldersOf(string name) =>
+        string.Join(", ", Architectures.All.Where(a => a.Parameters.Any(p => p.Name == name)).Select(a => a.Name));
+}
