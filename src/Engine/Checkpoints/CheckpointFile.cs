@@ -50,7 +50,8 @@ public static class CheckpointFile
             w.Write((uint)checkpoint.Tensors.Count);
             foreach (var (name, tensor) in checkpoint.Tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
             {
-                using var cpu = tensor.detach().cpu().contiguous();
+                using var scope = NewDisposeScope();
+                var cpu = tensor.detach().cpu().contiguous();
                 WriteName(w, name);
                 w.Write((byte)ToDType(cpu.dtype, name));
                 w.Write((byte)cpu.dim());

@@ -226,26 +226,27 @@ namespace CharRnn.Engine.Runtime
         /// the one symbol bound to it is std::ios_base_library_init (never called), and the
         /// system provides every other libstdc++ version the library needs.
         /// </summary>
-        public static GlibcxxDecision Decide(ElfVersionNeeds library, IReadOnlyCollection<string> systemVersions)
+        public static GlibcxxDecision Decide(ElfVersionNeeds library, IReadOnlyCollection<string> systemVersions,
+            string version = Version, string onlySymbol = OnlySymbol)
         {
-            var need = library.Needs.FirstOrDefault(n => n.File == Library && n.Name == Version);
+            var need = library.Needs.FirstOrDefault(n => n.File == Library && n.Name == version);
             if (need == null)
-                return new GlibcxxDecision(GlibcxxOutcome.NotNeeded, $"{library.Path} does not need {Version}.");
-            if (systemVersions.Contains(Version))
-                return new GlibcxxDecision(GlibcxxOutcome.SystemProvides, $"the system {Library} provides {Version}; {library.Path} left as it is.", need);
+                return new GlibcxxDecision(GlibcxxOutcome.NotNeeded, $"{library.Path} does not need {version}.");
+            if (systemVersions.Contains(version))
+                return new GlibcxxDecision(GlibcxxOutcome.SystemProvides, $"the system {Library} provides {version}; {library.Path} left as it is.", need);
             if (need.IsWeak)
-                return new GlibcxxDecision(GlibcxxOutcome.AlreadyWeak, $"{library.Path}: {Version} is already a weak need.", need);
+                return new GlibcxxDecision(GlibcxxOutcome.AlreadyWeak, $"{library.Path}: {version} is already a weak need.", need);
             var symbols = library.SymbolsUsingVersion(need.Index);
-            if (symbols.Count != 1 || symbols[0] != OnlySymbol)
+            if (symbols.Count != 1 || symbols[0] != onlySymbol)
                 return new GlibcxxDecision(GlibcxxOutcome.Refused,
-                    $"{library.Path}: {Version} is used by [{string.Join(", ", symbols)}], not only {OnlySymbol}; weakening it would break calls. Install a libstdc++ with {Version} (GCC 13 or newer).", need);
+                    $"{library.Path}: {version} is used by [{string.Join(", ", symbols)}], not only {onlySymbol}; weakening it would break calls. Install a libstdc++ with {version} (GCC 13 or newer).", need);
             var otherMissing = library.Needs
-                .Where(n => n.File == Library && n.Name != Version && !n.IsWeak && !systemVersions.Contains(n.Name))
+                .Where(n => n.File == Library && n.Name != version && !n.IsWeak && !systemVersions.Contains(n.Name))
                 .Select(n => n.Name).ToList();
             if (otherMissing.Count > 0)
                 return new GlibcxxDecision(GlibcxxOutcome.Refused,
-                    $"{library.Path} also needs {string.Join(", ", otherMissing)}, which the system {Library} lacks; weakening {Version} would not make it load.", need);
-            return new GlibcxxDecision(GlibcxxOutcome.Patched, $"{library.Path}: marked the {Version} need weak (only {OnlySymbol}, never called, uses it).", need);
+                    $"{library.Path} also needs {string.Join(", ", otherMissing)}, which the system {Library} lacks; weakening {version} would not make it load.", need);
+            return new GlibcxxDecision(GlibcxxOutcome.Patched, $"{library.Path}: marked the {version} need weak (only {onlySymbol}, never called, uses it).", need);
         }
 
         /// <summary>Decide, and patch the file in place (temp file + rename) when the decision says so.</summary>

@@ -247,10 +247,14 @@ public sealed class Trainer : IDisposable
     public Checkpoint CaptureCheckpoint(string reason)
     {
         var tensors = new Dictionary<string, Tensor>();
-        foreach (var (name, t) in Model.state_dict()) tensors["model/" + name] = t.detach().cpu();
-        if (_hidden != null)
-            for (int i = 0; i < _hidden.Parts.Length; i++) tensors[$"state/{i}"] = _hidden.Parts[i].cpu();
-        tensors["rng/torch"] = get_rng_state();
+        using (var scope = NewDisposeScope())
+        {
+            foreach (var (name, t) in Model.state_dict()) tensors["model/" + name] = t.detach().cpu();
+            if (_hidden != null)
+                for (int i = 0; i < _hidden.Parts.Length; i++) tensors[$"state/{i}"] = _hidden.Parts[i].detach().cpu();
+            tensors["rng/torch"] = get_rng_state();
+            foreach (var t in tensors.Values) t.MoveToOuterDisposeScope(); // the checkpoint owns them; intermediates go
+        }
         using var optimizerState = new MemoryStream();
         using (var writer = new BinaryWriter(optimizerState, System.Text.Encoding.UTF8, leaveOpen: true))
             _optimizer.save_state_dict(writer);
@@ -295,7 +299,7 @@ public sealed class Trainer : IDisposable
         var record = new EpochRecord(completed, Position.Step, trainLoss, validLoss, validAccuracy, _currentLearningRate, ElapsedSeconds, sample);
         History.Add(record);
 
-        _epochLossSum.zero_();
+        _epochLossSum.fill_(0); // not zero_(): in TorchSharp 0.107 it returns a new tensor and leaves this one as it was
         _epochChars = 0;
         _lastReportSum = 0;
         _lastReportChars = 0;
@@ -344,7 +348,8 @@ public sealed class Trainer : IDisposable
                 }
             }
             state?.Dispose();
-            var values = totals.cpu().data<double>().ToArray();
+            using var host = totals.cpu();
+            var values = host.data<double>().ToArray();
             return (values[0] / chars, values[1] / chars);
         }
         finally

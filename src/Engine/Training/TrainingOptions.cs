@@ -36,7 +36,7 @@ public sealed record TrainingOptions
     public static IReadOnlyList<HyperParameterSpec> Specs(Architecture? architecture = null) =>
     [
         new("epochs", Int, 1, 1, 100_000, "Epochs to train (SGDR cycle_len=1, cycle_mult=2 ends cycles at 1, 3, 7, 15, 31, 63)."),
-        new("lr", Float, architecture?.DefaultLearningRate ?? 1e-3, 1e-7, 10, "Learning rate; or three values: embedding,recurrent,output."),
+        new("lr", Float, architecture?.DefaultLearningRate ?? 1e-3, 0, 10, "Learning rate; or three values: embedding,recurrent,output."),
         new("wd", Float, architecture?.DefaultWeightDecay ?? 0, 0, 1, "Weight decay; or three values: embedding,recurrent,output."),
         new("clip", Float, 0, 0, 1e6, "Clip the gradient norm to this value (0: off)."),
         new("max_steps", Int, 0, 0, 1e12, "Stop after this many steps in total (0: no limit)."),
@@ -53,7 +53,7 @@ public sealed record TrainingOptions
         Check(MaxSteps >= 0, $"max_steps = {MaxSteps} is not allowed; use 0 (no limit) or a positive number of steps.");
         Check(TimeBudget is null || TimeBudget > TimeSpan.Zero, $"time budget = {TimeBudget} is not allowed; give a positive duration such as 90s, 10m or 2h.");
         Check(Optimizers.Contains(Optimizer), $"optimizer = '{Optimizer}' is not known; use {string.Join(" or ", Optimizers)}.");
-        LearningRate.Validate("lr", 1e-7, 10);
+        LearningRate.Validate("lr", 0, 10);
         WeightDecay.Validate("wd", 0, 1);
         LearningRateSchedule.Parse(Schedule);
         Check(double.IsFinite(Clip) && Clip >= 0, $"clip = {Clip} is not allowed; use 0 (off) or a positive gradient norm.");

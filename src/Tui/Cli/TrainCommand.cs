@@ -31,7 +31,7 @@ public static class TrainCommand
         public TrainingOptions Apply(ParseResult parse, TrainingOptions options)
         {
             if (parse.GetValue(Epochs) is { } epochs) options = options with { Epochs = epochs };
-            if (parse.GetValue(Lr) is { } lr) options = options with { LearningRate = LayerGroupValues.Parse(lr, "lr", 1e-7, 10) };
+            if (parse.GetValue(Lr) is { } lr) options = options with { LearningRate = LayerGroupValues.Parse(lr, "lr", 0, 10) };
             if (parse.GetValue(Wd) is { } wd) options = options with { WeightDecay = LayerGroupValues.Parse(wd, "wd", 0, 1) };
             if (parse.GetValue(Optimizer) is { } opt) options = options with { Optimizer = opt };
             if (parse.GetValue(Schedule) is { } schedule) options = options with { Schedule = schedule };

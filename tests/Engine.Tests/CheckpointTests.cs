@@ -1,0 +1,115 @@
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Training;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Tests;
+
+public class CheckpointTests
+{
+    private static string TrainAndSave(TempFolder dir, string arch = "stateful-lstm")
+    {
+        var a = Architectures.Get(arch);
+        using var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 6), Tiny.Corpus(), CPU, dir.Path);
+        trainer.Run();
+        return Path.Combine(dir.Path, Trainer.LastCheckpoint);
+    }
+
+    [Theory]
+    [InlineData("stateful-lstm")]
+    [InlineData("seq-rnn")]
+    public void A_loaded_checkpoint_gives_identical_outputs(string arch)
+    {
+        using var dir = new TempFolder();
+        var a = Architectures.Get(arch);
+        using var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 6), Tiny.Corpus(), CPU, dir.Path);
+        trainer.Run();
+        using var loaded = TrainedModel.Load(Path.Combine(dir.Path, Trainer.LastCheckpoint), CPU);
+
+        trainer.Model.eval();
+        using var _ = no_grad();
+        var x = a.IsStateful ? randint(0, loaded.Vocabulary.Size, [7, 2], dtype: ScalarType.Int64) : randint(0, loaded.Vocabulary.Size, [2, 8], dtype: ScalarType.Int64);
+        var (expected, _) = trainer.Model.Forward(x, null);
+        var (actual, _) = loaded.Model.Forward(x, null);
+        Assert.True(expected.Equals(actual));
+        Assert.Equal(trainer.Vocabulary.Symbols, loaded.Vocabulary.Symbols);
+        Assert.Equal(arch, loaded.Metadata.Architecture);
+        Assert.Equal(Tiny.Corpus().Sha256, loaded.Metadata.Corpus.Sha256);
+        Assert.Equal(6, loaded.Metadata.Position.Step);
+    }
+
+    [Fact]
+    public void A_damaged_file_fails_with_an_error_naming_it()
+    {
+        using var dir = new TempFolder();
+        var path = TrainAndSave(dir);
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+        var e = Assert.Throws<CheckpointException>(() => TrainedModel.Load(path, CPU));
+        Assert.Contains(path, e.Message);
+        Assert.Contains("damaged or truncated", e.Message);
+    }
+
+    [Fact]
+    public void A_truncated_file_fails_cleanly()
+    {
+        using var dir = new TempFolder();
+        var path = TrainAndSave(dir);
+        var bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..(bytes.Length / 3)]);
+        Assert.Contains("damaged or truncated", Assert.Throws<CheckpointException>(() => CheckpointFile.Read(path)).Message);
+        File.WriteAllBytes(path, bytes[..10]);
+        Assert.Contains("not a CharRnn checkpoint", Assert.Throws<CheckpointException>(() => CheckpointFile.Read(path)).Message);
+    }
+
+    [Fact]
+    public void A_foreign_file_is_not_taken_for_a_checkpoint()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllText(dir.File("x.ckpt"), "just some text that is long enough to have a header and a hash at its end");
+        Assert.Contains("not a CharRnn checkpoint", Assert.Throws<CheckpointException>(() => CheckpointFile.Read(dir.File("x.ckpt"))).Message);
+    }
+
+    [Fact]
+    public void Weights_that_do_not_match_the_described_architecture_are_reported()
+    {
+        using var dir = new TempFolder();
+        var path = TrainAndSave(dir);
+        using (var checkpoint = CheckpointFile.Read(path))
+        {
+            checkpoint.Metadata.HyperParameters["n_hidden"] = 16;
+            CheckpointFile.Write(path, checkpoint);
+        }
+        var e = Assert.Throws<CheckpointException>(() => TrainedModel.Load(path, CPU));
+        Assert.Contains("shape", e.Message);
+        Assert.Contains(path, e.Message);
+    }
+
+    [Fact]
+    public void Writing_replaces_the_old_file_atomically_and_leaves_no_temp_files()
+    {
+        using var dir = new TempFolder();
+        var path = TrainAndSave(dir);
+        using (var checkpoint = CheckpointFile.Read(path))
+            CheckpointFile.Write(path, checkpoint);
+        Assert.Equal([Trainer.LastCheckpoint], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+        Assert.Equal(6, CheckpointFile.ReadMetadata(path).Position.Step);
+    }
+
+    [Fact]
+    public void Model_folders_are_listed_and_an_unreadable_one_is_reported_not_fatal()
+    {
+        using var root = new TempFolder();
+        var good = Directory.CreateDirectory(Path.Combine(root.Path, "good")).FullName;
+        var bad = Directory.CreateDirectory(Path.Combine(root.Path, "bad")).FullName;
+        var a = Architectures.Get("stateful-gru");
+        using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 2), Tiny.Corpus(), CPU, good)) trainer.Run();
+        File.WriteAllText(Path.Combine(bad, Trainer.LastCheckpoint), "garbage");
+        var list = ModelFolder.List(root.Path);
+        Assert.Equal(["bad", "good"], list.Select(m => m.Name));
+        Assert.NotNull(list[0].Error);
+        Assert.Equal("stateful-gru", list[1].Metadata!.Architecture);
+        Assert.Contains("no such model", Assert.Throws<CheckpointException>(() => ModelFolder.CheckpointForGeneration(Path.Combine(root.Path, "none"))).Message);
+    }
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Text;
+using CharRnn.Engine.Text;
+
+namespace CharRnn.Engine.Tests;
+
+public class CorpusTests
+{
+    private static KnownCorpus Fake(byte[] content, string url = "http://127.0.0.1:9/fake.txt") =>
+        new("fake", "fake.txt", new Uri(url), Corpus.HexSha256(content), content.Length, "test corpus");
+
+    private static Task<byte[]> NoDownload(Uri u, CancellationToken c) => throw new InvalidOperationException("must not download");
+
+    [Fact]
+    public void An_explicit_path_is_read_as_strict_utf8_without_its_bom()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("t.txt"), [0xEF, 0xBB, 0xBF, .. "héllo"u8.ToArray()]);
+        var corpus = new CorpusResolver(dir.Path, NoDownload).Resolve(dir.File("t.txt"));
+        Assert.Equal("héllo", corpus.Text);
+        Assert.Equal("t", corpus.Name);
+    }
+
+    [Fact]
+    public void Invalid_utf8_is_an_error_naming_the_offset()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("bad.txt"), [(byte)'o', (byte)'k', 0xC3, 0x28]);
+        var e = Assert.Throws<CorpusException>(() => Corpus.FromFile(dir.File("bad.txt")));
+        Assert.Contains("not valid UTF-8", e.Message);
+        Assert.Contains("offset 2", e.Message);
+    }
+
+    [Fact]
+    public void An_empty_file_is_an_error()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("empty.txt"), []);
+        Assert.Contains("is empty", Assert.Throws<CorpusException>(() => Corpus.FromFile(dir.File("empty.txt"))).Message);
+    }
+
+    [Fact]
+    public void A_missing_path_that_is_no_known_name_is_an_error()
+    {
+        using var dir = new TempFolder();
+        var e = Assert.Throws<CorpusException>(() => new CorpusResolver(dir.Path, NoDownload).Resolve("/no/such/file.txt"));
+        Assert.Contains("neither a file nor a known corpus", e.Message);
+    }
+
+    [Fact]
+    public void A_known_corpus_comes_from_the_cache_when_its_hash_matches()
+    {
+        using var cache = new TempFolder();
+        var content = "cached text"u8.ToArray();
+        File.WriteAllBytes(cache.File("fake.txt"), content);
+        var corpus = new CorpusResolver(cache.Path, NoDownload).ResolveKnown(Fake(content));
+        Assert.Equal("cached text", corpus.Text);
+    }
+
+    [Fact]
+    public void A_download_is_verified_then_cached_atomically_and_reused()
+    {
+        using var cache = new TempFolder();
+        var content = "downloaded text"u8.ToArray();
+        int downloads = 0;
+        var resolver = new CorpusResolver(cache.Path, (_, _) => { downloads++; return Task.FromResult(content); });
+        Assert.Equal("downloaded text", resolver.ResolveKnown(Fake(content)).Text);
+        Assert.Equal("downloaded text", resolver.ResolveKnown(Fake(content)).Text);
+        Assert.Equal(1, downloads);
+        Assert.Equal(content, File.ReadAllBytes(cache.File("fake.txt")));
+        Assert.Single(Directory.GetFiles(cache.Path)); // no temp files left behind
+    }
+
+    [Fact]
+    public void A_download_with_the_wrong_hash_is_refused_and_not_saved()
+    {
+        using var cache = new TempFolder();
+        var expected = "the real thing"u8.ToArray();
+        var resolver = new CorpusResolver(cache.Path, (_, _) => Task.FromResult("tampered"u8.ToArray()));
+        var e = Assert.Throws<CorpusException>(() => resolver.ResolveKnown(Fake(expected)));
+        Assert.Contains("SHA-256", e.Message);
+        Assert.False(File.Exists(cache.File("fake.txt")));
+    }
+
+    [Fact]
+    public void A_damaged_cache_entry_is_replaced_by_a_fresh_download()
+    {
+        using var cache = new TempFolder();
+        var content = "good"u8.ToArray();
+        File.WriteAllBytes(cache.File("fake.txt"), "bad"u8.ToArray());
+        var corpus = new CorpusResolver(cache.Path, (_, _) => Task.FromResult(content)).ResolveKnown(Fake(content));
+        Assert.Equal("good", corpus.Text);
+        Assert.Equal(content, File.ReadAllBytes(cache.File("fake.txt")));
+    }
+
+    [Fact]
+    public void Offline_with_no_copy_says_how_to_supply_the_file()
+    {
+        using var cache = new TempFolder();
+        // The real downloader against a closed local port: fails fast, as offline does.
+        var resolver = new CorpusResolver(cache.Path);
+        var e = Assert.Throws<CorpusException>(() => resolver.ResolveKnown(Fake("x"u8.ToArray())));
+        Assert.Contains("downloading it from http://127.0.0.1:9/fake.txt failed", e.Message);
+        Assert.Contains(cache.File("fake.txt"), e.Message);
+        Assert.Contains("--corpus PATH", e.Message);
+    }
+
+    [Fact]
+    public void The_cache_folder_follows_the_environment()
+    {
+        var saved = (Environment.GetEnvironmentVariable("CHARRNN_CACHE_DIR"), Environment.GetEnvironmentVariable("XDG_CACHE_HOME"));
+        try
+        {
+            Environment.SetEnvironmentVariable("CHARRNN_CACHE_DIR", null);
+            Environment.SetEnvironmentVariable("XDG_CACHE_HOME", "/xdg");
+            Assert.Equal("/xdg/charrnn", CorpusResolver.DefaultCacheDirectory());
+            Environment.SetEnvironmentVariable("CHARRNN_CACHE_DIR", "/explicit");
+            Assert.Equal("/explicit", CorpusResolver.DefaultCacheDirectory());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("CHARRNN_CACHE_DIR", saved.Item1);
+            Environment.SetEnvironmentVariable("XDG_CACHE_HOME", saved.Item2);
+        }
+    }
+
+    /// <summary>The default corpus, from the shared copy (as the Makefile seeds it) or the user cache.</summary>
+    [Fact]
+    public void Nietzsche_resolves_with_the_lesson_facts()
+    {
+        using var cache = new TempFolder();
+        var shared = SharedNietzsche();
+        var cacheDir = CorpusResolver.DefaultCacheDirectory();
+        if (shared != null)
+        {
+            File.Copy(shared, cache.File("nietzsche.txt"));
+            cacheDir = cache.Path;
+        }
+        var corpus = new CorpusResolver(cacheDir).Resolve(null);
+        Assert.Equal("nietzsche", corpus.Name);
+        Assert.Equal(KnownCorpus.Nietzsche.Sha256, corpus.Sha256);
+        Assert.Equal(600_893, corpus.Text.EnumerateRunes().Count());
+        Assert.Equal(85, Vocabulary.Build(corpus.Text).Size);          // 84 chars + padding
+        Assert.Equal(58, Vocabulary.Build(corpus.Text, lowercase: true).Size); // 57 + padding
+    }
+
+    internal static string? SharedNietzsche()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "nietzsche.txt");
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+}

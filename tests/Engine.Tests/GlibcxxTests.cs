@@ -1,0 +1,93 @@
+using System.Reflection;
+using CharRnn.Engine.Runtime;
+
+namespace CharRnn.Engine.Tests;
+
+/// <summary>The build's fix for TorchSharp's GLIBCXX_3.4.32 need, on the real library from the NuGet cache.</summary>
+public class GlibcxxTests
+{
+    private static string Original()
+    {
+        var root = typeof(GlibcxxTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "NuGetPackageRoot").Value!;
+        var path = Path.Combine(root, "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        Assert.True(File.Exists(path), $"the unpatched library should be in the NuGet cache at {path}");
+        return path;
+    }
+
+    private static readonly string[] OldSystem = ["GLIBCXX_3.4", "GLIBCXX_3.4.9", "GLIBCXX_3.4.11", "GLIBCXX_3.4.14", "GLIBCXX_3.4.15",
+        "GLIBCXX_3.4.18", "GLIBCXX_3.4.19", "GLIBCXX_3.4.20", "GLIBCXX_3.4.21", "GLIBCXX_3.4.22", "GLIBCXX_3.4.26", "GLIBCXX_3.4.29",
+        "GLIBCXX_3.4.30", "CXXABI_1.3", "CXXABI_1.3.1", "CXXABI_1.3.3", "CXXABI_1.3.5", "CXXABI_1.3.9", "CXXABI_1.3.13"];
+
+    [Fact]
+    public void The_library_needs_3_4_32_for_exactly_one_never_called_symbol()
+    {
+        var elf = ElfVersionNeeds.Read(Original());
+        var need = elf.Needs.Single(n => n.Name == GlibcxxCompatibility.Version);
+        Assert.Equal("libstdc++.so.6", need.File);
+        Assert.False(need.IsWeak);
+        Assert.Equal([GlibcxxCompatibility.OnlySymbol], elf.SymbolsUsingVersion(need.Index));
+    }
+
+    [Fact]
+    public void Patching_flips_only_the_weak_flag_of_that_one_need()
+    {
+        using var dir = new TempFolder();
+        var copy = dir.File("libLibTorchSharp.so");
+        File.Copy(Original(), copy);
+        var before = File.ReadAllBytes(copy);
+
+        var decision = GlibcxxCompatibility.Apply(copy, OldSystem);
+
+        Assert.Equal(GlibcxxOutcome.Patched, decision.Outcome);
+        var after = File.ReadAllBytes(copy);
+        var changed = Enumerable.Range(0, before.Length).Where(i => before[i] != after[i]).ToList();
+        Assert.Equal([(int)decision.Need!.FlagsOffset], changed);
+        var patched = ElfVersionNeeds.Read(copy);
+        Assert.True(patched.Needs.Single(n => n.Name == GlibcxxCompatibility.Version).IsWeak);
+        Assert.All(patched.Needs.Where(n => n.Name != GlibcxxCompatibility.Version), n => Assert.False(n.IsWeak));
+        Assert.Equal(GlibcxxOutcome.AlreadyWeak, GlibcxxCompatibility.Apply(copy, OldSystem).Outcome);
+        Assert.Single(Directory.GetFiles(dir.Path)); // no temp file left
+    }
+
+    [Fact]
+    public void A_system_that_has_the_version_leaves_the_file_alone()
+    {
+        using var dir = new TempFolder();
+        var copy = dir.File("libLibTorchSharp.so");
+        File.Copy(Original(), copy);
+        var decision = GlibcxxCompatibility.Apply(copy, [.. OldSystem, "GLIBCXX_3.4.31", GlibcxxCompatibility.Version]);
+        Assert.Equal(GlibcxxOutcome.SystemProvides, decision.Outcome);
+        Assert.Equal(File.ReadAllBytes(Original()), File.ReadAllBytes(copy));
+    }
+
+    [Fact]
+    public void Weakening_is_refused_when_it_would_not_be_safe_or_would_not_help()
+    {
+        var elf = ElfVersionNeeds.Read(Original());
+        var tooOld = GlibcxxCompatibility.Decide(elf, OldSystem.Where(v => v != "GLIBCXX_3.4.29").ToArray());
+        Assert.Equal(GlibcxxOutcome.Refused, tooOld.Outcome);
+        Assert.Contains("GLIBCXX_3.4.29", tooOld.Reason);
+        var otherSymbols = GlibcxxCompatibility.Decide(elf, OldSystem.Where(v => v != "GLIBCXX_3.4.30").ToArray(), version: "GLIBCXX_3.4.30");
+        Assert.Equal(GlibcxxOutcome.Refused, otherSymbols.Outcome);
+        Assert.Contains("not only", otherSymbols.Reason);
+    }
+
+    [Fact]
+    public void A_non_elf_file_is_a_clear_error()
+    {
+        Assert.Contains("not an ELF file", Assert.Throws<InvalidDataException>(() => ElfVersionNeeds.Parse("hello, world, not an elf file at all........................................."u8.ToArray(), "x")).Message);
+    }
+
+    [Fact]
+    public void The_build_output_copy_loads_here_because_the_build_handled_it()
+    {
+        var output = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        var system = GlibcxxCompatibility.SystemVersions(out var systemPath);
+        Assert.NotNull(system);
+        var need = ElfVersionNeeds.Read(output).Needs.Single(n => n.Name == GlibcxxCompatibility.Version);
+        // Weak exactly when the system lacks the version; strong (untouched) where it has it.
+        Assert.Equal(!system!.Contains(GlibcxxCompatibility.Version), need.IsWeak);
+        Assert.True(TorchSharp.torch.ones(2).sum().item<float>() == 2f, $"libtorch should run (system libstdc++: {systemPath})");
+    }
+}

@@ -1,0 +1,183 @@
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Sampling;
+using CharRnn.Engine.Training;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Tests;
+
+public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
+{
+    /// <summary>One small trained model shared by the tests of this class.</summary>
+    public sealed class TrainedGru : IDisposable
+    {
+        public TrainedGru()
+        {
+            var a = Architectures.Get("stateful-gru");
+            Trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 60), Tiny.Corpus(), CPU, null);
+            Trainer.Run();
+            Trainer.Model.eval();
+        }
+
+        public Trainer Trainer { get; }
+
+        public GenerationSession Session(SamplingSettings settings) => new(Trainer.Model, Trainer.Vocabulary, settings);
+
+        public void Dispose() => Trainer.Dispose();
+    }
+
+    private readonly TrainedGru _model;
+
+    public SamplingTests(TrainedGru model) => _model = model;
+
+    private static string Text(IEnumerable<GeneratedChar> chars) => string.Concat(chars.Select(c => c.Text));
+
+    [Fact]
+    public void A_fixed_seed_reproduces_the_same_text()
+    {
+        using var a = _model.Session(new SamplingSettings(Temperature: 1.0, Seed: 11));
+        using var b = _model.Session(new SamplingSettings(Temperature: 1.0, Seed: 11));
+        using var c = _model.Session(new SamplingSettings(Temperature: 1.0, Seed: 12));
+        a.Feed("the c"); b.Feed("the c"); c.Feed("the c");
+        var first = Text(a.Generate(80));
+        Assert.Equal(first, Text(b.Generate(80)));
+        Assert.NotEqual(first, Text(c.Generate(80)));
+    }
+
+    [Fact]
+    public void Generating_100_chars_equals_50_then_50_with_the_state_carried()
+    {
+        using var whole = _model.Session(new SamplingSettings(Temperature: 0.9, Seed: 5));
+        using var split = _model.Session(new SamplingSettings(Temperature: 0.9, Seed: 5));
+        whole.Feed("the m");
+        split.Feed("the m");
+        var expected = Text(whole.Generate(100));
+        var actual = Text(split.Generate(50)) + Text(split.Generate(50));
+        Assert.Equal(expected, actual);
+        Assert.Equal(105, split.CharactersSeen);
+    }
+
+    [Fact]
+    public void Feeding_text_in_pieces_equals_feeding_it_at_once()
+    {
+        using var once = _model.Session(SamplingSettings.Greedy);
+        using var pieces = _model.Session(SamplingSettings.Greedy);
+        once.Feed("the cat sat");
+        foreach (var piece in new[] { "the", " c", "at sat" }) pieces.Feed(piece);
+        Assert.Equal(once.NextLogits.ToArray(), pieces.NextLogits.ToArray(), new FloatTolerance(1e-5f));
+        Assert.Equal(Text(once.Generate(30)), Text(pieces.Generate(30)));
+    }
+
+    [Fact]
+    public void Temperature_towards_zero_equals_argmax()
+    {
+        var rng = new Random(3);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            var logits = Enumerable.Range(0, 20).Select(_ => (float)(rng.NextDouble() * 6 - 3)).ToArray();
+            var state = new SplitMix64((ulong)trial);
+            var cold = CharSampler.Sample(logits, new SamplingSettings(Temperature: 1e-4), ref state);
+            Assert.Equal(CharSampler.ArgMax(logits), cold.Id);
+        }
+        using var greedy = _model.Session(SamplingSettings.Greedy);
+        greedy.Feed("the ");
+        for (int i = 0; i < 20; i++)
+        {
+            var logits = greedy.NextLogits.ToArray();
+            Assert.Equal(CharSampler.ArgMax(logits), greedy.Generate(1).Single().Id);
+        }
+    }
+
+    [Fact]
+    public void Top_k_never_emits_outside_the_k_most_likely()
+    {
+        var logits = new float[] { 0.1f, 2.0f, -1f, 1.5f, 0.3f, 1.9f, -0.5f, 0.0f };
+        var top3 = new[] { 1, 5, 3 };
+        var state = new SplitMix64(9);
+        var seen = new HashSet<int>();
+        for (int i = 0; i < 3000; i++)
+            seen.Add(CharSampler.Sample(logits, new SamplingSettings(Temperature: 2.0, TopK: 3), ref state).Id);
+        Assert.Subset(top3.ToHashSet(), seen);
+        Assert.Equal(3, seen.Count);
+    }
+
+    [Fact]
+    public void Top_p_keeps_the_smallest_nucleus_reaching_p()
+    {
+        var logits = new[] { MathF.Log(0.6f), MathF.Log(0.3f), MathF.Log(0.1f) };
+        var state = new SplitMix64(1);
+        var seen = new HashSet<int>();
+        for (int i = 0; i < 2000; i++) seen.Add(CharSampler.Sample(logits, new SamplingSettings(TopP: 0.85), ref state).Id);
+        Assert.Equal([0, 1], seen.Order());
+        for (int i = 0; i < 500; i++) Assert.Equal(0, CharSampler.Sample(logits, new SamplingSettings(TopP: 0.5), ref state).Id);
+    }
+
+    [Fact]
+    public void Probabilities_and_alternatives_come_from_the_models_own_distribution()
+    {
+        using var s = _model.Session(new SamplingSettings(Temperature: 0.5, Seed: 2));
+        s.Feed("the cat sat on the ");
+        var logits = s.NextLogits.ToArray();
+        var generated = s.Generate(1, alternatives: 3).Single();
+        var p = CharSampler.Softmax(logits, 1.0);
+        Assert.Equal(p[generated.Id], generated.Probability, 5);
+        Assert.Equal(3, generated.Alternatives!.Count);
+        Assert.True(generated.Alternatives[0].Probability >= generated.Alternatives[1].Probability);
+        Assert.Equal(_model.Trainer.Vocabulary[CharSampler.ArgMax(logits)], generated.Alternatives[0].Text);
+    }
+
+    [Fact]
+    public void Sessions_stepped_together_produce_what_they_produce_alone()
+    {
+        var primes = new[] { "the c", "sat o", "mat. ", "n the" };
+        var alone = primes.Select(prime =>
+        {
+            using var s = _model.Session(new SamplingSettings(Temperature: 0.8, Seed: 21));
+            s.Feed(prime);
+            return Text(s.Generate(40));
+        }).ToList();
+
+        var sessions = primes.Select(p => { var s = _model.Session(new SamplingSettings(Temperature: 0.8, Seed: 21)); s.Feed(p); return s; }).ToList();
+        var together = primes.Select(_ => new System.Text.StringBuilder()).ToList();
+        for (int step = 0; step < 40; step++)
+        {
+            var chars = GenerationStep.Advance(sessions);
+            for (int i = 0; i < chars.Count; i++) together[i].Append(chars[i].Text);
+        }
+        sessions.ForEach(s => s.Dispose());
+        Assert.Equal(alone, together.Select(b => b.ToString()));
+    }
+
+    [Fact]
+    public void Fork_continues_identically_and_reset_starts_over()
+    {
+        using var original = _model.Session(new SamplingSettings(Temperature: 1.0, Seed: 8));
+        original.Feed("the cat ");
+        using var fork = original.Fork();
+        Assert.Equal(Text(original.Generate(30)), Text(fork.Generate(30)));
+        original.Reset();
+        using var fresh = _model.Session(new SamplingSettings(Temperature: 1.0, Seed: 8));
+        Assert.Equal(Text(fresh.Generate(20)), Text(original.Generate(20)));
+    }
+
+    [Fact]
+    public void Characters_outside_the_vocabulary_in_a_prime_are_an_error_naming_them()
+    {
+        using var s = _model.Session(SamplingSettings.Greedy);
+        var e = Assert.Throws<Text.UnknownCharactersException>(() => s.Feed("the ZZ cat"));
+        Assert.Contains("'Z'", e.Message);
+    }
+
+    [Fact]
+    public void Bad_sampling_settings_say_what_is_allowed()
+    {
+        Assert.Contains("temperature = -1", Assert.Throws<ArgumentException>(() => new SamplingSettings(Temperature: -1).Validate()).Message);
+        Assert.Contains("top_p = 0", Assert.Throws<ArgumentException>(() => new SamplingSettings(TopP: 0).Validate()).Message);
+        Assert.Contains("top_k = -2", Assert.Throws<ArgumentException>(() => new SamplingSettings(TopK: -2).Validate()).Message);
+    }
+
+    private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
+    {
+        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+        public int GetHashCode(float obj) => 0;
+    }
+}

@@ -1,0 +1,79 @@
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Training;
+
+namespace CharRnn.Engine.Tests;
+
+public class ScheduleTests
+{
+    [Fact]
+    public void Sgdr_anneals_by_half_cosines_and_restarts_with_growing_cycles()
+    {
+        var s = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=1,cycle_mult=2");
+        Assert.Equal(1.0, s.Factor(0), 9);
+        Assert.Equal(0.5, s.Factor(0.5), 9);
+        Assert.Equal(1.0, s.Factor(1.0), 9);   // restart
+        Assert.Equal(0.5, s.Factor(2.0), 9);   // middle of the 2-epoch cycle [1, 3)
+        Assert.Equal(1.0, s.Factor(3.0), 9);
+        Assert.True(s.Factor(2.99) < 0.001);
+        Assert.Equal([1, 3, 7, 15, 31, 63], Enumerable.Range(1, 63).Where(s.IsCycleEnd));
+        Assert.Equal(63, s.EpochsForCycles(6));
+    }
+
+    [Fact]
+    public void Step_schedules_switch_at_whole_epochs()
+    {
+        var s = LearningRateSchedule.Parse("steps:2=0.1,4=0.01");
+        Assert.Equal(1.0, s.Factor(1.99));
+        Assert.Equal(0.1, s.Factor(2));
+        Assert.Equal(0.01, s.Factor(10));
+        Assert.Equal("steps:2=0.1,4=0.01", s.ToString());
+    }
+
+    [Theory]
+    [InlineData("cosine", "not known")]
+    [InlineData("sgdr:cycle_len=0", "greater than 0")]
+    [InlineData("sgdr:period=2", "not an sgdr setting")]
+    [InlineData("steps:x=1", "EPOCH=FACTOR")]
+    public void Bad_schedules_say_what_is_allowed(string text, string expected)
+    {
+        Assert.Contains(expected, Assert.Throws<ArgumentException>(() => LearningRateSchedule.Parse(text)).Message);
+    }
+
+    [Fact]
+    public void Layer_group_values_take_one_or_three_numbers()
+    {
+        Assert.Equal(LayerGroupValues.All(0.01), LayerGroupValues.Parse("1e-2", "lr", 0, 1));
+        Assert.Equal(new LayerGroupValues(1e-4, 1e-3, 1e-2), LayerGroupValues.Parse("1e-4, 1e-3, 1e-2", "lr", 0, 1));
+        Assert.Contains("one number, or three", Assert.Throws<ArgumentException>(() => LayerGroupValues.Parse("1,2", "lr", 0, 10)).Message);
+        Assert.Contains("from 0 to 1", Assert.Throws<ArgumentException>(() => LayerGroupValues.Parse("2", "lr", 0, 1)).Message);
+        Assert.Equal(LayerGroup.Embedding, LayerGroups.Of("e.weight"));
+        Assert.Equal(LayerGroup.Output, LayerGroups.Of("l_out.bias"));
+        Assert.Equal(LayerGroup.Recurrent, LayerGroups.Of("rnn.weight_hh_l1"));
+    }
+
+    [Fact]
+    public void Hyperparameters_fill_defaults_and_reject_unknown_or_out_of_range_values()
+    {
+        var lstm = Architectures.Get("stateful-lstm");
+        var hp = lstm.Resolve(new Dictionary<string, double> { ["n_hidden"] = 128 });
+        Assert.Equal(128, hp.Int("n_hidden"));
+        Assert.Equal(2, hp.Int("layers"));
+        Assert.Equal(0.5, hp.Float("dropout"));
+        Assert.Equal(64, hp.Int("bs"));
+        Assert.Equal(8, hp.Int("bptt"));
+        var unknown = Assert.Throws<HyperParameterException>(() => lstm.Resolve(new Dictionary<string, double> { ["context"] = 8 }));
+        Assert.Contains("'context' is not a hyperparameter of architecture 'stateful-lstm'", unknown.Message);
+        var range = Assert.Throws<HyperParameterException>(() => lstm.Resolve(new Dictionary<string, double> { ["layers"] = 2.5 }));
+        Assert.Equal("layers", range.Parameter);
+        Assert.Contains("an integer from 1 to 8", range.Message);
+        Assert.Contains("must be true or false", Assert.Throws<HyperParameterException>(() => lstm.Parameters.Single(p => p.Name == "random_bptt").Parse("maybe")).Message);
+    }
+
+    [Fact]
+    public void Training_options_name_the_bad_field()
+    {
+        Assert.Contains("epochs = 0", Assert.Throws<ArgumentException>(() => new TrainingOptions { Epochs = 0 }.Validate()).Message);
+        Assert.Contains("optimizer = 'sgd'", Assert.Throws<ArgumentException>(() => new TrainingOptions { Optimizer = "sgd" }.Validate()).Message);
+        Assert.Contains("val_fraction", Assert.Throws<ArgumentException>(() => new TrainingOptions { ValidFraction = 0.9 }.Validate()).Message);
+    }
+}

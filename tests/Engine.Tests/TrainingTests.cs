@@ -1,0 +1,134 @@
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Tests;
+
+public class TrainingTests
+{
+    private static readonly Architecture Lstm = Architectures.Get("stateful-lstm");
+
+    /// <summary>An LSTM with dropout, random bptt and SGDR: every source of state a resume must restore.</summary>
+    private static Trainer NewLstmTrainer(string? folder, long maxSteps, string corpusText)
+    {
+        var hp = Lstm.Resolve(new Dictionary<string, double>
+        {
+            ["n_fac"] = 6, ["n_hidden"] = 12, ["layers"] = 2, ["dropout"] = 0.3, ["bs"] = 4, ["bptt"] = 8, ["random_bptt"] = 1,
+        });
+        var options = Tiny.Options(epochs: 5, maxSteps: maxSteps) with { Schedule = "sgdr:cycle_len=1,cycle_mult=2", Clip = 1.0, SampleChars = 20 };
+        return Trainer.Create(Lstm, hp, options, Tiny.Corpus(corpusText), CPU, folder);
+    }
+
+    [Fact]
+    public void Stopping_saving_and_resuming_reproduces_an_uninterrupted_run()
+    {
+        var text = Tiny.Text(60); // ~1,150 training chars: about 30 batches per epoch, so the run crosses an epoch end
+        using var straightDir = new TempFolder();
+        using var resumedDir = new TempFolder();
+
+        using var straight = NewLstmTrainer(straightDir.Path, maxSteps: 45, text);
+        straight.Run();
+        Assert.True(straight.Position.Epoch >= 1, "the run should cross an epoch boundary");
+
+        using (var first = NewLstmTrainer(resumedDir.Path, maxSteps: 17, text)) first.Run();
+        using var resumed = Trainer.Resume(Path.Combine(resumedDir.Path, Trainer.LastCheckpoint), Tiny.Corpus(text), CPU, resumedDir.Path,
+            o => o with { MaxSteps = 45 });
+        Assert.Equal(17, resumed.Position.Step);
+        resumed.Run();
+
+        Assert.Equal(straight.Position.Step, resumed.Position.Step);
+        var a = straight.Model.state_dict();
+        var b = resumed.Model.state_dict();
+        foreach (var (name, tensor) in a)
+            Assert.True((tensor - b[name]).abs().max().item<float>() <= 1e-6f, $"weight {name} differs after resume");
+        Assert.Equal(straight.History.Select(h => h.TrainLoss), resumed.History.Select(h => h.TrainLoss));
+    }
+
+    [Fact]
+    public void Cancellation_stops_within_one_batch_and_saves_a_checkpoint()
+    {
+        using var dir = new TempFolder();
+        using var trainer = NewLstmTrainer(dir.Path, maxSteps: 1000, Tiny.Text(60));
+        using var cancel = new CancellationTokenSource();
+        trainer.BatchEnded += step => { if (step == 5) cancel.Cancel(); };
+        var outcome = trainer.Run(cancel.Token);
+        Assert.Equal(TrainingOutcomeKind.Stopped, outcome.Kind);
+        Assert.Equal(5, trainer.Position.Step);
+        var saved = CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.LastCheckpoint));
+        Assert.Equal(5, saved.Position.Step);
+        Assert.Equal("stopped", saved.Reason);
+    }
+
+    [Fact]
+    public void A_nan_loss_fails_with_a_clear_reason_and_writes_no_checkpoint()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 2) with { ProgressInterval = TimeSpan.Zero },
+            Tiny.Corpus(), CPU, dir.Path);
+        trainer.Progress += _ => { };
+        using (no_grad()) trainer.Model.parameters().First().fill_(double.NaN);
+        var outcome = trainer.Run();
+        Assert.Equal(TrainingOutcomeKind.Failed, outcome.Kind);
+        Assert.Contains("diverged", outcome.Reason);
+        Assert.Contains("NaN", outcome.Reason);
+        Assert.False(File.Exists(Path.Combine(dir.Path, Trainer.LastCheckpoint)));
+    }
+
+    [Fact]
+    public void Steps_and_epochs_leave_no_tensors_behind()
+    {
+        using var dir = new TempFolder();
+        using var trainer = NewLstmTrainer(dir.Path, maxSteps: 1000, Tiny.Text(60));
+        trainer.Progress += _ => { };
+        for (int i = 0; i < 5; i++) trainer.Step();
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var epoch = trainer.Position.Epoch;
+        while (trainer.Position.Epoch == epoch) trainer.Step(); // through validation, sampling and checkpoints
+        for (int i = 0; i < 5; i++) trainer.Step();
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
+    public void Epochs_record_losses_and_checkpoints_follow_sgdr_cycles_and_the_best_loss()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        var options = Tiny.Options(epochs: 3) with { Schedule = "sgdr:cycle_len=1,cycle_mult=2", SampleChars = 30 };
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), options, Tiny.Corpus(), CPU, dir.Path);
+        var cycles = new List<int>();
+        var saves = new List<string>();
+        trainer.CycleEnded += cycles.Add;
+        trainer.CheckpointSaved += c => saves.Add(c.Reason);
+        var outcome = trainer.Run();
+
+        Assert.Equal(TrainingOutcomeKind.Finished, outcome.Kind);
+        Assert.Equal([1, 3], cycles);
+        Assert.Equal(3, trainer.History.Count);
+        Assert.True(trainer.History[^1].ValidLoss < trainer.History[0].ValidLoss);
+        Assert.All(trainer.History, h => Assert.True(h.Sample!.Length > 30, "each epoch end samples 30 chars after its prime"));
+        Assert.Contains("cycle end", saves);
+        Assert.Contains("best validation loss", saves);
+        Assert.True(File.Exists(Path.Combine(dir.Path, Trainer.BestCheckpoint)));
+        var meta = CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.LastCheckpoint));
+        Assert.True(meta.Position.Finished);
+        Assert.Equal(3, meta.History.Count);
+        Assert.Equal(trainer.History.Min(h => h.ValidLoss), meta.Position.BestValidLoss);
+    }
+
+    [Fact]
+    public void Layer_groups_get_their_own_learning_rates()
+    {
+        var arch = Architectures.Get("stateful-gru");
+        var options = Tiny.Options(maxSteps: 3) with { LearningRate = new LayerGroupValues(0, 1e-2, 0) };
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), options, Tiny.Corpus(), CPU, null);
+        var before = trainer.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        trainer.Run();
+        var after = trainer.Model.state_dict();
+        Assert.True(after["e.weight"].Equals(before["e.weight"]));         // lr 0: unchanged
+        Assert.True(after["l_out.weight"].Equals(before["l_out.weight"]));
+        Assert.False(after["rnn.weight_hh_l0"].Equals(before["rnn.weight_hh_l0"]));
+    }
+}

@@ -1,0 +1,51 @@
+using CharRnn.Engine.Text;
+
+namespace CharRnn.Engine.Tests;
+
+public class VocabularyTests
+{
+    [Fact]
+    public void Padding_is_index_zero_and_characters_follow_in_ordinal_order()
+    {
+        var v = Vocabulary.Build("cab\0ba");
+        Assert.Equal(["\0", "a", "b", "c"], v.Symbols);
+        Assert.Equal(new long[] { 0, 2, 2, 1 }, v.Counts);
+        Assert.Equal([3, 1, 2], v.Encode("cab"));
+        Assert.Equal("cab", v.Decode([3, 1, 2]));
+    }
+
+    [Fact]
+    public void Lowercasing_applies_to_building_and_encoding()
+    {
+        var v = Vocabulary.Build("AbC", lowercase: true);
+        Assert.Equal(["\0", "a", "b", "c"], v.Symbols);
+        Assert.Equal(v.Encode("abc"), v.Encode("ABC"));
+    }
+
+    [Fact]
+    public void Rare_characters_map_to_the_unknown_symbol_with_min_freq()
+    {
+        var v = Vocabulary.Build("aaabbbz", minFrequency: 2);
+        Assert.Equal(["\0", Vocabulary.Unknown, "a", "b"], v.Symbols);
+        Assert.Equal([2, 3, 1, 1], v.Encode("abzq"));
+    }
+
+    [Fact]
+    public void Unknown_characters_without_an_unknown_symbol_are_named_in_the_error()
+    {
+        var v = Vocabulary.Build("abc");
+        var e = Assert.Throws<UnknownCharactersException>(() => v.Encode("abxyx"));
+        Assert.Contains("'x' (U+0078)", e.Message);
+        Assert.Contains("'y' (U+0079)", e.Message);
+        Assert.Equal(2, e.Characters.Count);
+    }
+
+    [Fact]
+    public void Characters_outside_the_basic_plane_are_single_symbols()
+    {
+        var v = Vocabulary.Build("a😀b😀");
+        Assert.Equal(4, v.Size);
+        Assert.Equal("😀", v.Decode(v.Encode("😀")));
+        Assert.Single(v.Encode("😀"));
+    }
+}
