@@ -290,6 +290,7 @@ public sealed class Trainer : IDisposable
 
     private void EndEpoch()
     {
+        ReportProgress(); // the epoch's last interval, before its counters reset
         var trainLoss = _epochLossSum.item<double>() / Math.Max(1, _epochChars);
         var completed = Position.Epoch + 1;
         if (!double.IsFinite(trainLoss)) throw Diverged(trainLoss);
@@ -316,7 +317,7 @@ public sealed class Trainer : IDisposable
             SaveCheckpoint(cycleEnd ? "cycle end" : "epoch end");
         }
         if (cycleEnd) CycleEnded?.Invoke(completed);
-        ReportProgress();
+        _lastReportAt = _clock.Elapsed; // validation and checkpoints are not training time for chars/s
     }
 
     /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>
@@ -389,7 +390,7 @@ public sealed class Trainer : IDisposable
         var rate = seconds > 0 ? chars / seconds : 0;
         var totalSteps = EstimateTotalSteps();
         TimeSpan? remaining = steps > 0 && seconds > 0
-            ? TimeSpan.FromSeconds((totalSteps - Position.Step) * seconds / steps)
+            ? TimeSpan.FromSeconds(Math.Max(0, totalSteps - Position.Step) * seconds / steps)
             : null;
         _lastReportAt = now;
         _lastReportSum = sum;
@@ -404,10 +405,18 @@ public sealed class Trainer : IDisposable
     /// <summary>Steps the whole run will take (epochs × batches, or max_steps if sooner).</summary>
     public long EstimateTotalSteps()
     {
-        var perEpoch = _data.Train.BatchesPerEpoch(0);
-        long byEpochs = (long)Options.Epochs * perEpoch;
-        return Options.MaxSteps > 0 ? Math.Min(Options.MaxSteps, byEpochs) : byEpochs;
+        if (_stepsForEpochs == null)
+        {
+            // Batches per epoch vary with random bptt; count them once (it is cheap) and restore the current epoch's plan.
+            long total = 0;
+            for (int e = 0; e < Options.Epochs && (Options.MaxSteps == 0 || total < Options.MaxSteps); e++) total += _data.Train.BatchesPerEpoch(e);
+            _data.Train.BatchesPerEpoch(Position.Epoch);
+            _stepsForEpochs = total;
+        }
+        return Math.Max(Position.Step, Options.MaxSteps > 0 ? Math.Min(Options.MaxSteps, _stepsForEpochs.Value) : _stepsForEpochs.Value);
     }
+
+    private long? _stepsForEpochs;
 
     private int BatchesInEpochSafe() => _data.Train.BatchesPerEpoch(Math.Min(Position.Epoch, Options.Epochs - 1));
 

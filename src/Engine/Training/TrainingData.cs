@@ -24,10 +24,36 @@ public sealed class TrainingData : IDisposable
     /// <summary>The start of the validation text (a natural prime for epoch-end samples).</summary>
     public string ValidText { get; }
 
+    /// <summary>Fails with a message naming bs, bptt or the window when a text of this length cannot be batched.</summary>
+    public static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, int characters)
+    {
+        var validChars = (int)Math.Round(characters * options.ValidFraction);
+        var trainChars = characters - validChars;
+        if (architecture.Layout == DataLayout.Stream)
+        {
+            int bs = hp.Int("bs");
+            if (trainChars / bs < 2 || validChars / bs < 2)
+                throw new ArgumentException(
+                    $"The corpus has {characters:N0} characters: {trainChars:N0} for training and {validChars:N0} for validation. " +
+                    $"Cut into bs = {bs} streams each part needs at least {2 * bs} characters. Use a smaller bs or a longer corpus.");
+            return;
+        }
+        int n = WindowLength(architecture, hp);
+        var windows = architecture.Layout == DataLayout.SequenceWindows ? (characters - n - 1 + n - 1) / n : (characters - n + Stride(architecture) - 1) / Stride(architecture);
+        if (windows < 2 || Math.Round(windows * options.ValidFraction) < 1 || windows - Math.Round(windows * options.ValidFraction) < 1)
+            throw new ArgumentException($"The corpus ({characters:N0} characters) gives {Math.Max(0, windows)} windows of {n} characters: " +
+                                        "too few to train on and hold out a validation share. Use a longer corpus.");
+    }
+
+    private static int WindowLength(Architecture a, HyperParameters hp) => a.Name == "char3" ? 3 : hp.Int("context");
+
+    private static int Stride(Architecture a) => a.Name == "char3" ? 3 : 1;
+
     public static TrainingData Build(Architecture architecture, HyperParameters hp, TrainingOptions options,
         Corpus corpus, Vocabulary vocabulary, Device device)
     {
         var ids = vocabulary.Encode(corpus.Text);
+        CheckFits(architecture, hp, options, ids.Length);
         var validStart = ids.Length - (int)Math.Round(ids.Length * options.ValidFraction);
         var validText = vocabulary.Decode(ids.Skip(validStart).Take(64));
         if (architecture.Layout == DataLayout.Stream)
@@ -47,14 +73,11 @@ public sealed class TrainingData : IDisposable
             }
         }
 
-        int n = architecture.Name == "char3" ? 3 : hp.Int("context");
+        int n = WindowLength(architecture, hp);
         var examples = architecture.Layout == DataLayout.SequenceWindows
             ? WindowedExamples.Sequences(ids, n)
-            : WindowedExamples.NextChar(ids, n, stride: architecture.Name == "char3" ? 3 : 1);
+            : WindowedExamples.NextChar(ids, n, Stride(architecture));
         var (trainExamples, validExamples) = examples.Split(options.ValidFraction, options.Seed);
-        if (trainExamples.Count == 0 || validExamples.Count == 0)
-            throw new ArgumentException($"The corpus ({ids.Length} characters) gives {examples.Count} windows of {n} characters: " +
-                                        "too few to hold out a validation share. Use a longer corpus.");
         var batchSize = hp.Int("bs");
         var trainBatcher = new WindowBatcher(trainExamples, batchSize, device, shuffle: true, options.Seed);
         return new TrainingData(trainBatcher, new WindowBatcher(validExamples, Math.Max(batchSize, 1024), device, shuffle: false, options.Seed), validText);

@@ -18,6 +18,7 @@ public static class CharRnnCommandLine
             ModelsCommand.Create(),
             ArchsCommand.Create(),
             DemoCommand.Create(),
+            ServeCommand.Create(),
         };
         if (interactive != null) root.SetAction(interactive);
         return root;

@@ -1,0 +1,222 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Sampling;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Jobs;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace CharRnn.ModelServer.DeviceLoop;
+
+/// <summary>
+/// The one loop that owns the device and every Torch object on it (TorchSharp modules and
+/// dispose scopes are not for concurrent use). Each tick it
+///   1. runs the commands other threads queued (open, feed, fork, reset, close, ...),
+///   2. advances every active Generate call by one char: all sessions of a model in one batched
+///      step (continuous batching: calls join and leave between ticks),
+///   3. runs a slice of the current training job: short while anyone is generating, so streams
+///      stay responsive, longer when the device is otherwise idle,
+/// and sleeps when there is nothing to do.
+/// </summary>
+public sealed class DeviceWorker : IHostedService
+{
+    private static readonly TimeSpan SliceWhileGenerating = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan SliceWhenIdle = TimeSpan.FromMilliseconds(250);
+
+    private readonly ServerOptions _options;
+    private readonly JobQueue _jobs;
+    private readonly ILogger<DeviceWorker> _logger;
+    private readonly ConcurrentQueue<Action> _commands = new();
+    private readonly ConcurrentQueue<GenerationRequest> _arrivals = new();
+    private readonly List<GenerationRequest> _active = []; // device thread only
+    private readonly SemaphoreSlim _wake = new(0); // never disposed: Wake may come from any thread at any time
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private long _lastTickTicks;
+    private long _generationSteps;
+    private readonly Stopwatch _rateClock = Stopwatch.StartNew();
+    private double _stepsPerSecond;
+
+    public DeviceWorker(IOptions<ServerOptions> options, JobQueue jobs, ILogger<DeviceWorker> logger)
+    {
+        _options = options.Value;
+        _jobs = jobs;
+        _logger = logger;
+        _jobs.WorkArrived += Wake;
+    }
+
+    public Device Device { get; private set; } = CPU;
+    public string Description { get; private set; } = "starting";
+    /// <summary>The loop runs and has ticked recently (a long training step counts as alive).</summary>
+    public bool IsAlive => _thread is { IsAlive: true } && _ready.Task.IsCompletedSuccessfully && !_stopping;
+    public DateTimeOffset LastTick => new(Interlocked.Read(ref _lastTickTicks), TimeSpan.Zero);
+    public double GenerationStepsPerSecond => _stepsPerSecond;
+    public int ActiveGenerations => Volatile.Read(ref _activeCount);
+    private int _activeCount;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _thread = new Thread(Loop) { Name = "charrnn-device", IsBackground = true };
+        _thread.Start();
+        return _ready.Task; // start-up fails if the device cannot be initialised
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stopping = true;
+        Wake();
+        if (_thread != null && !_thread.Join(TimeSpan.FromSeconds(30)))
+            _logger.LogWarning("The device loop did not stop within 30 s");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the device thread between ticks and returns its result.</summary>
+    public Task<T> Run<T>(Func<T> work, CancellationToken cancellation = default)
+    {
+        if (_stopping) throw ServerException.Unavailable("The server is shutting down.");
+        var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _commands.Enqueue(() =>
+        {
+            if (cancellation.IsCancellationRequested) { done.TrySetCanceled(cancellation); return; }
+            try { done.TrySetResult(work()); }
+            catch (Exception e) { done.TrySetException(e); }
+        });
+        Wake();
+        return done.Task;
+    }
+
+    public Task Run(Action work, CancellationToken cancellation = default) => Run(() => { work(); return true; }, cancellation);
+
+    /// <summary>Adds a Generate call; the loop advances it from the next tick on.</summary>
+    public void Start(GenerationRequest request)
+    {
+        if (_stopping) throw ServerException.Unavailable("The server is shutting down.");
+        _arrivals.Enqueue(request);
+        Wake();
+    }
+
+    public void Wake()
+    {
+        if (_wake.CurrentCount == 0) _wake.Release();
+    }
+
+    private void Loop()
+    {
+        try
+        {
+            Device = TorchRuntime.Initialize(_options.Device, _options.Threads);
+            Description = TorchRuntime.Describe(Device);
+            _logger.LogInformation("Device loop running on {Device}", Description);
+            _ready.SetResult();
+        }
+        catch (Exception e)
+        {
+            _logger.LogCritical(e, "Cannot initialise device '{Device}'", _options.Device);
+            _ready.SetException(e);
+            return;
+        }
+
+        while (!_stopping)
+        {
+            Interlocked.Exchange(ref _lastTickTicks, DateTimeOffset.UtcNow.UtcTicks);
+            bool busy = RunCommands();
+            bool generating = StepGenerations();
+            bool training = _jobs.RunSlice(generating ? SliceWhileGenerating : SliceWhenIdle, Device, Description);
+            UpdateRate();
+            if (!busy && !generating && !training)
+                _wake.Wait(ActiveGenerations > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(500)); // waiting on slow readers, or idle
+        }
+
+        // Shutting down: end every stream, checkpoint the running job, release what is left.
+        RunCommands();
+        foreach (var r in _active.Concat(_arrivals)) { r.Session.Generating = false; r.Fail(ServerException.Unavailable("The server is shutting down; reconnect and open a new session.")); }
+        _active.Clear();
+        _jobs.Shutdown("server shutting down");
+        _logger.LogInformation("Device loop stopped");
+    }
+
+    private bool RunCommands()
+    {
+        bool any = false;
+        while (_commands.TryDequeue(out var command))
+        {
+            command();
+            any = true;
+        }
+        return any;
+    }
+
+    /// <summary>One char for every active Generate call; sessions of one model share a batched step.</summary>
+    private bool StepGenerations()
+    {
+        while (_arrivals.TryDequeue(out var arrived)) _active.Add(arrived);
+        if (_active.Count == 0) { Volatile.Write(ref _activeCount, 0); return false; }
+
+        _active.RemoveAll(r =>
+        {
+            if (!r.Cancellation.IsCancellationRequested) return false;
+            r.Session.Generating = false; // a cancelled call frees its session at once
+            r.Session.Snapshot();
+            r.Fail(new OperationCanceledException(r.Cancellation));
+            return true;
+        });
+        Volatile.Write(ref _activeCount, _active.Count);
+
+        bool stepped = false;
+        var ready = _active.Where(r => r.CanAccept).ToList();
+        foreach (var group in ready.GroupBy(r => r.Session.Engine.Model, ReferenceEqualityComparer.Instance))
+        {
+            foreach (var chunk in group.Chunk(_options.Limits.MaxBatchSessions))
+            {
+                var alternatives = chunk.Max(r => r.Alternatives);
+                IReadOnlyList<GeneratedChar> chars;
+                try
+                {
+                    chars = GenerationStep.Advance(chunk.Select(r => r.Session.Engine).ToList(), alternatives);
+                }
+                catch (Exception e)
+                {
+                    _logger.LogError(e, "Generation step failed for {Count} session(s)", chunk.Length);
+                    foreach (var r in chunk) Finish(r, e);
+                    continue;
+                }
+                Interlocked.Increment(ref _generationSteps);
+                stepped = true;
+                for (int i = 0; i < chunk.Length; i++)
+                {
+                    var r = chunk[i];
+                    var c = chars[i];
+                    if (r.Alternatives < alternatives && c.Alternatives != null)
+                        c = c with { Alternatives = c.Alternatives.Take(r.Alternatives).ToList() };
+                    if (r.Deliver(c, r.Session.Engine.CharactersSeen)) Finish(r, null);
+                }
+            }
+        }
+        return stepped;
+    }
+
+    /// <summary>Ends the Generate call of a session that is being closed (device thread).</summary>
+    public void Abort(Sessions.ServerSession session, Exception reason)
+    {
+        foreach (var r in _active.Where(r => r.Session == session).ToList()) Finish(r, reason);
+    }
+
+    private void Finish(GenerationRequest request, Exception? error)
+    {
+        _active.Remove(request);
+        request.Session.Generating = false;
+        request.Session.Snapshot();
+        if (error != null) request.Fail(error);
+    }
+
+    private void UpdateRate()
+    {
+        if (_rateClock.Elapsed < TimeSpan.FromSeconds(2)) return;
+        _stepsPerSecond = Interlocked.Exchange(ref _generationSteps, 0) / _rateClock.Elapsed.TotalSeconds;
+        _rateClock.Restart();
+    }
+
+}

@@ -1,0 +1,66 @@
+using System.Threading.Channels;
+using CharRnn.Engine.Sampling;
+using CharRnn.ModelServer.Sessions;
+
+namespace CharRnn.ModelServer.DeviceLoop;
+
+public enum GenerationFinish { None, Length, Stop }
+
+/// <summary>One generated character on its way to a client, with the session's count after it.</summary>
+public readonly record struct GenerationOutput(GeneratedChar Char, long CharactersSeen, GenerationFinish Finish);
+
+/// <summary>
+/// A Generate call in progress: the device loop advances its session one char per tick and
+/// writes each char to <see cref="Output"/>; the call's handler is the single reader and the
+/// single writer of its gRPC stream. A full output (slow client) skips the session for a tick
+/// instead of blocking the loop.
+/// </summary>
+public sealed class GenerationRequest
+{
+    public const int Capacity = 256;
+    private readonly string _stop;
+    private string _tail = "";
+
+    public GenerationRequest(ServerSession session, int maxChars, string stop, int alternatives, CancellationToken cancellation)
+    {
+        Session = session;
+        Remaining = maxChars;
+        _stop = stop;
+        Alternatives = alternatives;
+        Cancellation = cancellation;
+        Output = Channel.CreateBounded<GenerationOutput>(new BoundedChannelOptions(Capacity)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public ServerSession Session { get; }
+    public int Remaining { get; private set; }
+    public int Alternatives { get; }
+    public CancellationToken Cancellation { get; }
+    public Channel<GenerationOutput> Output { get; }
+
+    /// <summary>Room for another char (the client keeps up).</summary>
+    public bool CanAccept => Output.Reader.Count < Capacity;
+
+    /// <summary>Hands one char to the client; true when the request is complete (length or stop string).</summary>
+    public bool Deliver(GeneratedChar c, long charactersSeen)
+    {
+        Remaining--;
+        var finish = GenerationFinish.None;
+        if (_stop.Length > 0)
+        {
+            _tail += c.Text;
+            if (_tail.Length > _stop.Length * 2) _tail = _tail[^_stop.Length..];
+            if (_tail.EndsWith(_stop, StringComparison.Ordinal)) finish = GenerationFinish.Stop;
+        }
+        if (finish == GenerationFinish.None && Remaining <= 0) finish = GenerationFinish.Length;
+        Output.Writer.TryWrite(new GenerationOutput(c, charactersSeen, finish));
+        if (finish != GenerationFinish.None) Output.Writer.TryComplete();
+        return finish != GenerationFinish.None;
+    }
+
+    public void Fail(Exception error) => Output.Writer.TryComplete(error);
+}

@@ -1,0 +1,66 @@
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace CharRnn.ModelServer.Errors;
+
+/// <summary>
+/// The one place exceptions become gRPC statuses: server errors keep their code, the engine's
+/// input errors become INVALID_ARGUMENT, a broken model file FAILED_PRECONDITION, and anything
+/// unexpected INTERNAL (logged with its stack, shown to the client without it).
+/// </summary>
+public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
+        UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try { return await continuation(request, context); }
+        catch (Exception e) when (Map(e, context) is { } status) { throw status; }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
+        ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { await continuation(request, responseStream, context); }
+        catch (Exception e) when (Map(e, context) is { } status) { throw status; }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { await continuation(requestStream, responseStream, context); }
+        catch (Exception e) when (Map(e, context) is { } status) { throw status; }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
+        ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try { return await continuation(requestStream, context); }
+        catch (Exception e) when (Map(e, context) is { } status) { throw status; }
+    }
+
+    /// <summary>The status for an exception, or null to let it through (RpcException, cancellation by the client).</summary>
+    private RpcException? Map(Exception e, ServerCallContext context)
+    {
+        switch (e)
+        {
+            case RpcException:
+                return null;
+            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
+                return null;
+            case ServerException s:
+                return new RpcException(new Status(s.Code, s.Message));
+            case CheckpointException c:
+                return new RpcException(new Status(StatusCode.FailedPrecondition, c.Message));
+            case CorpusException c:
+                return new RpcException(new Status(StatusCode.FailedPrecondition, c.Message));
+            case ArgumentException a: // HyperParameterException, UnknownCharactersException, option validation
+                return new RpcException(new Status(StatusCode.InvalidArgument, a.Message));
+            default:
+                logger.LogError(e, "Unhandled error in {Method}", context.Method);
+                return new RpcException(new Status(StatusCode.Internal, $"The server failed to handle {context.Method}: {e.GetType().Name}. See the server log."));
+        }
+    }
+}

@@ -1,0 +1,16 @@
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Errors;
+
+/// <summary>An error with the gRPC status a client should see; the message says what to do.</summary>
+public sealed class ServerException(StatusCode code, string message) : Exception(message)
+{
+    public StatusCode Code { get; } = code;
+
+    public static ServerException Invalid(string message) => new(StatusCode.InvalidArgument, message);
+    public static ServerException NotFound(string message) => new(StatusCode.NotFound, message);
+    public static ServerException Exists(string message) => new(StatusCode.AlreadyExists, message);
+    public static ServerException Exhausted(string message) => new(StatusCode.ResourceExhausted, message);
+    public static ServerException Precondition(string message) => new(StatusCode.FailedPrecondition, message);
+    public static ServerException Unavailable(string message) => new(StatusCode.Unavailable, message);
+}

@@ -1,0 +1,131 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using CharRnn.ModelServer.Corpora;
+using CharRnn.ModelServer.DeviceLoop;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Jobs;
+using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Services;
+using CharRnn.ModelServer.Sessions;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Grpc.AspNetCore.Server;
+using Microsoft.Extensions.Options;
+
+namespace CharRnn.ModelServer.Hosting;
+
+/// <summary>
+/// Builds the server: Kestrel speaking HTTP/2 (h2c on plain TCP, or TLS), the three services,
+/// health and reflection, and the singletons behind them. Used by Program (standalone), by
+/// `charrnn serve`, by the TUI's embedded server and by the tests.
+/// </summary>
+public static class ServerHost
+{
+    /// <summary>The configuration section ServerOptions bind from (e.g. --CharRnn:ModelsDirectory=DIR, CHARRNN__LISTEN).</summary>
+    public const string Section = "CharRnn";
+
+    public static WebApplication Build(string[] args, ServerOptions? options = null, Action<ILoggingBuilder>? logging = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+        builder.Logging.ClearProviders();
+        if (logging != null) logging(builder.Logging);
+        else builder.Logging.AddSimpleConsole(o => { o.IncludeScopes = true; o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning);
+
+        // Explicit options (charrnn serve, the TUI) or the "CharRnn" configuration section, read
+        // when first needed so hosts that add configuration late (tests) are seen.
+        if (options != null) builder.Services.AddSingleton(Options.Create(options));
+        else builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(Section));
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+            Listen(kestrel, options ?? context.Configuration.GetSection(Section).Get<ServerOptions>() ?? new ServerOptions()));
+        builder.Services.PostConfigure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        AddServices(builder.Services);
+
+        var app = builder.Build();
+        app.MapGrpcService<CatalogService>();
+        app.MapGrpcService<TrainingService>();
+        app.MapGrpcService<GenerationService>();
+        app.MapGrpcHealthChecksService();
+        app.MapGrpcReflectionService();
+        app.MapGet("/", () => "CharRnn model server: speak gRPC (HTTP/2) to this address; see protos/charrnn/v1/charrnn.proto.");
+        return app;
+    }
+
+    public static void AddServices(IServiceCollection services)
+    {
+        services.AddGrpc(o => o.Interceptors.Add<ErrorMappingInterceptor>());
+        // Uploads may be up to the limit (UTF-8 can take 4 bytes a char); larger messages are refused with RESOURCE_EXHAUSTED.
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((grpc, server) =>
+            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, server.Value.Limits.MaxUploadBytes + (1 << 20)));
+        services.AddGrpcReflection();
+
+        // The device loop starts before the health publisher, so health is never reported before it runs.
+        services.AddSingleton<DeviceWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeviceWorker>());
+        services.AddHostedService<SessionReaper>();
+        services.AddGrpcHealthChecks(o =>
+        {
+            o.UseHealthChecksCache = false; // Check asks the device loop now: SERVING as soon as it runs
+            o.Services.Map("", _ => true);
+        }).AddCheck<DeviceHealthCheck>("device");
+        services.Configure<HealthCheckPublisherOptions>(o => { o.Delay = TimeSpan.Zero; o.Period = TimeSpan.FromSeconds(2); });
+
+        services.AddSingleton<ModelStore>();
+        services.AddSingleton<CorpusStore>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<JobQueue>();
+    }
+
+    /// <summary>Starts a built server and returns the address it listens on (port 0 → the port chosen).</summary>
+    public static async Task<Uri> StartAsync(WebApplication app, CancellationToken cancellation = default)
+    {
+        await app.StartAsync(cancellation).ConfigureAwait(false);
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var address = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("The server reports no address.");
+        return new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, ServerOptions options)
+    {
+        var (host, port) = ParseListen(options.Listen);
+        void Configure(ListenOptions listen)
+        {
+            listen.Protocols = HttpProtocols.Http2; // gRPC without TLS needs HTTP/2 only (h2c)
+            if (options.TlsCertificate is { } certificate)
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2; // ALPN negotiates h2 for gRPC
+                listen.UseHttps(LoadCertificate(certificate, options.TlsKey, options.TlsPassword));
+            }
+        }
+        if (host is "localhost") kestrel.ListenLocalhost(port, Configure);
+        else if (host is "*" or "0.0.0.0" or "::") kestrel.ListenAnyIP(port, Configure);
+        else kestrel.Listen(IPAddress.Parse(host), port, Configure);
+    }
+
+    public static (string Host, int Port) ParseListen(string listen)
+    {
+        var colon = listen.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(listen[(colon + 1)..], out var port) || port is < 0 or > 65535)
+            throw new ArgumentException($"--listen '{listen}' is not HOST:PORT (e.g. 127.0.0.1:50051, 0.0.0.0:50051, [::1]:50051; port 0 picks a free one).");
+        var host = listen[..colon].Trim('[', ']');
+        if (host is not ("localhost" or "*") && !IPAddress.TryParse(host, out _))
+            throw new ArgumentException($"--listen host '{host}' is not an IP address; use e.g. 127.0.0.1, 0.0.0.0 (all interfaces) or localhost.");
+        return (host, port);
+    }
+
+    private static X509Certificate2 LoadCertificate(string certificate, string? key, string? password)
+    {
+        if (!File.Exists(certificate)) throw new ArgumentException($"TLS certificate '{certificate}' does not exist.");
+        if (key != null)
+        {
+            if (!File.Exists(key)) throw new ArgumentException($"TLS key '{key}' does not exist.");
+            return X509Certificate2.CreateFromPemFile(certificate, key);
+        }
+        return X509CertificateLoader.LoadPkcs12FromFile(certificate, password);
+    }
+}

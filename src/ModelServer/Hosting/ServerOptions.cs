@@ -1,0 +1,41 @@
+namespace CharRnn.ModelServer.Hosting;
+
+/// <summary>How the server runs: where it listens and keeps its files, which device, which limits.</summary>
+public sealed class ServerOptions
+{
+    /// <summary>HOST:PORT; port 0 picks a free one (the embedded server does).</summary>
+    public string Listen { get; set; } = "127.0.0.1:50051";
+    public string ModelsDirectory { get; set; } = "models";
+    /// <summary>A folder of *.txt files offered as corpora by file name (optional).</summary>
+    public string? CorporaDirectory { get; set; }
+    /// <summary>Where known corpora (nietzsche) are cached; default: the user cache.</summary>
+    public string? CorpusCacheDirectory { get; set; }
+    public string Device { get; set; } = "auto";
+    public int Threads { get; set; }
+    /// <summary>TLS certificate: a PFX/PKCS#12 file, or a PEM file with <see cref="TlsKey"/>.</summary>
+    public string? TlsCertificate { get; set; }
+    public string? TlsKey { get; set; }
+    public string? TlsPassword { get; set; }
+    public ServerLimits Limits { get; set; } = new();
+}
+
+/// <summary>Configurable limits; a request beyond one gets RESOURCE_EXHAUSTED (or INVALID_ARGUMENT for sizes) naming it.</summary>
+public sealed class ServerLimits
+{
+    public int MaxSessions { get; set; } = 1024;
+    public int MaxCharsPerCall { get; set; } = 100_000;
+    public int MaxPrimeChars { get; set; } = 20_000;
+    public long MaxUploadBytes { get; set; } = 16 * 1024 * 1024;
+    public int MaxQueuedJobs { get; set; } = 16;
+    public int SessionIdleSeconds { get; set; } = 900;
+    /// <summary>Sessions advanced together in one batched model step.</summary>
+    public int MaxBatchSessions { get; set; } = 256;
+    /// <summary>Ended jobs kept in memory for GetJob/ListJobs/WatchJob.</summary>
+    public int MaxEndedJobs { get; set; } = 100;
+    /// <summary>Caps on hyperparameters (tighter than the engine's): no request may allocate an absurd model.</summary>
+    public Dictionary<string, double> MaxHyperParameters { get; set; } = new()
+    {
+        ["n_hidden"] = 2048, ["n_fac"] = 512, ["layers"] = 4, ["bs"] = 1024, ["bptt"] = 512, ["context"] = 64,
+    };
+    public int MaxEpochs { get; set; } = 10_000;
+}

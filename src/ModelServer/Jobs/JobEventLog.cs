@@ -1,0 +1,87 @@
+using System.Runtime.CompilerServices;
+
+namespace CharRnn.ModelServer.Jobs;
+
+/// <summary>
+/// A job's events, kept so that any number of watchers can read them, from any step, at their
+/// own pace, and come back later: one writer appends, each watcher follows by sequence number.
+/// Progress events are thinned (every other old one dropped) past a cap, so a long job's log
+/// stays small; epoch ends, checkpoints and the end are always kept.
+/// </summary>
+public sealed class JobEventLog(string jobId)
+{
+    private const int ThinAbove = 20_000;
+    private readonly object _gate = new();
+    private readonly List<JobEvent> _events = [];
+    private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _nextSequence;
+
+    public bool Ended { get; private set; }
+
+    public JobEvent Append(JobEventPayload payload, long step)
+    {
+        TaskCompletionSource signal;
+        JobEvent e;
+        lock (_gate)
+        {
+            if (Ended) throw new InvalidOperationException($"Job {jobId} has ended; no more events.");
+            e = new JobEvent(_nextSequence++, jobId, DateTimeOffset.UtcNow, step, payload);
+            _events.Add(e);
+            if (payload.IsTerminal) Ended = true;
+            if (_events.Count > ThinAbove) Thin();
+            signal = _appended;
+            _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+        signal.SetResult();
+        return e;
+    }
+
+    public IReadOnlyList<JobEvent> Snapshot()
+    {
+        lock (_gate) return _events.ToList();
+    }
+
+    /// <summary>
+    /// Stored events with step ≥ <paramref name="fromStep"/> (the end event always), then live
+    /// ones as they come, until the job ends or the watcher cancels.
+    /// </summary>
+    public async IAsyncEnumerable<JobEvent> Follow(long fromStep, [EnumeratorCancellation] CancellationToken cancellation)
+    {
+        long after = -1;
+        while (true)
+        {
+            List<JobEvent> batch;
+            Task next;
+            lock (_gate)
+            {
+                batch = _events.Where(e => e.Sequence > after && (e.Step >= fromStep || e.Payload.IsTerminal)).ToList();
+                after = Math.Max(after, _events.Count > 0 ? _events[^1].Sequence : -1);
+                next = _appended.Task;
+            }
+            foreach (var e in batch)
+            {
+                yield return e;
+                if (e.Payload.IsTerminal) yield break;
+            }
+            await next.WaitAsync(cancellation).ConfigureAwait(false);
+        }
+    }
+
+    private void Thin()
+    {
+        bool drop = false;
+        var half = _events.Count / 2;
+        var kept = new List<JobEvent>(_events.Count);
+        for (int i = 0; i < _events.Count; i++)
+        {
+            if (i < half && _events[i].Payload is JobProgressed)
+            {
+                drop = !drop;
+                if (drop) continue;
+            }
+            kept.Add(_events[i]);
+        }
+        _events.Clear();
+        _events.AddRange(kept);
+    }
+}

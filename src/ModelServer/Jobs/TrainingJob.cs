@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+
+namespace CharRnn.ModelServer.Jobs;
+
+public enum JobState { Queued, Running, Finished, Failed, Stopped }
+
+/// <summary>What a job will do, fully validated before it is queued.</summary>
+public sealed record JobPlan(
+    string ModelName,
+    string Folder,
+    Corpus Corpus,
+    bool UploadedCorpus,
+    // A new model:
+    Architecture? Architecture,
+    HyperParameters? HyperParameters,
+    TrainingOptions? Options,
+    // Resuming: the checkpoint, and how to change its stored options.
+    string? ResumeCheckpoint,
+    Func<TrainingOptions, TrainingOptions>? ChangeOptions);
+
+/// <summary>
+/// One training job: its plan, state, a live summary of its progress (readable from any
+/// thread) and its event log. The trainer itself lives on the device thread.
+/// </summary>
+public sealed class TrainingJob
+{
+    public TrainingJob(JobPlan plan)
+    {
+        Id = "j-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        Plan = plan;
+        Events = new JobEventLog(Id);
+        Created = DateTimeOffset.UtcNow;
+    }
+
+    public string Id { get; }
+    public JobPlan Plan { get; }
+    public string ModelName => Plan.ModelName;
+    public string Architecture { get; set; } = "";
+    public JobEventLog Events { get; }
+    public DateTimeOffset Created { get; }
+    public DateTimeOffset? Started { get; set; }
+    public DateTimeOffset? Ended { get; set; }
+    public volatile JobState State;
+    public string Reason { get; set; } = "";
+
+    // Live summary, written by the device thread.
+    public long Step { get; set; }
+    public long TotalSteps { get; set; }
+    public int Epoch { get; set; }
+    public double LastLoss { get; set; } = double.NaN;
+    public double? BestValidLoss { get; set; }
+    public double CharsPerSecond { get; set; }
+
+    /// <summary>Set by StopJob; the device loop stops the trainer (saving a checkpoint) at its next turn.</summary>
+    public volatile string? StopRequest;
+
+    /// <summary>Device thread only.</summary>
+    internal Trainer? Trainer { get; set; }
+    internal TimeSpan RunTime { get; set; }
+
+    public bool IsActive => State is JobState.Queued or JobState.Running;
+}

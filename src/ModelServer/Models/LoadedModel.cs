@@ -1,0 +1,17 @@
+using CharRnn.Engine.Checkpoints;
+
+namespace CharRnn.ModelServer.Models;
+
+/// <summary>
+/// A model loaded onto the device for generation and shared by the sessions open on it.
+/// When its checkpoint is replaced (a job saved a better one) it turns stale: new sessions get
+/// the new checkpoint, and this one is freed when its last session closes. Device thread only.
+/// </summary>
+public sealed class LoadedModel(string name, TrainedModel trained, DateTime checkpointWriteTime)
+{
+    public string Name { get; } = name;
+    public TrainedModel Trained { get; } = trained;
+    public DateTime CheckpointWriteTime { get; } = checkpointWriteTime;
+    public int Sessions { get; set; }
+    public bool Stale { get; set; }
+}

@@ -1,0 +1,126 @@
+using System.Text.RegularExpressions;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace CharRnn.ModelServer.Models;
+
+/// <summary>
+/// The models folder: one sub-folder per model (see <see cref="ModelFolder"/>). Model names are
+/// names, never paths, so nothing can reach outside the folder. Listing reports unreadable
+/// models instead of failing. Loading for generation happens on the device thread.
+/// </summary>
+public sealed partial class ModelStore
+{
+    private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal); // device thread only
+    private readonly ILogger<ModelStore> _logger;
+
+    public ModelStore(IOptions<ServerOptions> options, ILogger<ModelStore> logger)
+    {
+        _logger = logger;
+        Root = Path.GetFullPath(options.Value.ModelsDirectory);
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    public const string NameRule = "1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit";
+
+    /// <summary>INVALID_ARGUMENT unless <paramref name="name"/> is a plain name (no separators, no "..").</summary>
+    public static string ValidateName(string? name, string field = "model_name")
+    {
+        if (string.IsNullOrEmpty(name))
+            throw ServerException.Invalid($"{field} is empty; a model name is {NameRule}.");
+        if (!NamePattern().IsMatch(name))
+            throw ServerException.Invalid($"{field} '{Shorten(name)}' is not a valid name; a model name is {NameRule} (names are not paths).");
+        return name;
+    }
+
+    public string FolderOf(string name) => Path.Combine(Root, ValidateName(name));
+
+    public bool Exists(string name) => ModelFolder.HoldsModel(FolderOf(name));
+
+    public IReadOnlyList<ModelListing> List()
+    {
+        var models = ModelFolder.List(Root);
+        foreach (var broken in models.Where(m => m.Error != null))
+            _logger.LogWarning("Model folder {Folder} is unreadable and skipped for use: {Error}", broken.Folder, broken.Error);
+        return models;
+    }
+
+    public ModelListing Get(string name)
+    {
+        var folder = FolderOf(name);
+        if (!ModelFolder.HoldsModel(folder))
+            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+        var path = ModelFolder.CheckpointForGeneration(folder);
+        var bytes = Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length);
+        try
+        {
+            return new ModelListing(name, folder, path, CheckpointFile.ReadMetadata(path), null, bytes);
+        }
+        catch (CheckpointException e)
+        {
+            return new ModelListing(name, folder, path, null, e.Message, bytes);
+        }
+    }
+
+    /// <summary>The newest checkpoint of a model on the device, shared with other sessions (device thread).</summary>
+    public LoadedModel Acquire(string name, Device device)
+    {
+        var folder = FolderOf(name);
+        if (!ModelFolder.HoldsModel(folder))
+            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+        var path = ModelFolder.CheckpointForGeneration(folder);
+        var written = File.GetLastWriteTimeUtc(path);
+        if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path)
+        {
+            current.Sessions++;
+            return current;
+        }
+        if (current != null) Retire(current);
+        var loaded = new LoadedModel(name, TrainedModel.Load(path, device), written) { Sessions = 1 };
+        _loaded[name] = loaded;
+        _logger.LogInformation("Loaded model {Model} from {Checkpoint}", name, path);
+        return loaded;
+    }
+
+    /// <summary>A session let go of the model (device thread).</summary>
+    public void Release(LoadedModel model)
+    {
+        model.Sessions--;
+        if (model.Stale && model.Sessions <= 0) model.Trained.Dispose();
+    }
+
+    /// <summary>A newer checkpoint exists: the next Acquire loads it (device thread).</summary>
+    public void Invalidate(string name)
+    {
+        if (_loaded.TryGetValue(name, out var current)) Retire(current);
+    }
+
+    /// <summary>Deletes the model folder: renamed aside first, so a half-deleted model is never listed.</summary>
+    public void Delete(string name)
+    {
+        var folder = FolderOf(name);
+        if (!Directory.Exists(folder))
+            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+        var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
+        Directory.Move(folder, trash);
+        Directory.Delete(trash, recursive: true);
+        _logger.LogInformation("Deleted model {Model}", name);
+    }
+
+    private void Retire(LoadedModel model)
+    {
+        _loaded.Remove(model.Name);
+        model.Stale = true;
+        if (model.Sessions <= 0) model.Trained.Dispose();
+    }
+
+    private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "...";
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,73 @@
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Training;
+using CharRnn.ModelServer.Corpora;
+using CharRnn.ModelServer.DeviceLoop;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Jobs;
+using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Sessions;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Api = CharRnn.Protos.V1;
+
+namespace CharRnn.ModelServer.Services;
+
+/// <summary>Architectures, models, corpora and server facts.</summary>
+public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQueue jobs, SessionStore sessions, DeviceWorker worker,
+    IOptions<ServerOptions> options) : Api.Catalog.CatalogBase
+{
+    private readonly ServerLimits _limits = options.Value.Limits;
+
+    public override Task<Api.ListArchitecturesResponse> ListArchitectures(Api.ListArchitecturesRequest request, ServerCallContext context)
+    {
+        var response = new Api.ListArchitecturesResponse { ScheduleHelp = LearningRateSchedule.Help };
+        response.Architectures.AddRange(Architectures.All.Select(a => ProtoMapper.ToProto(a, _limits)));
+        response.TrainingOptions.AddRange(TrainingOptions.Specs().Select(s => ProtoMapper.ToProto(s)));
+        response.Optimizers.AddRange(TrainingOptions.Optimizers);
+        return Task.FromResult(response);
+    }
+
+    public override Task<Api.ListModelsResponse> ListModels(Api.ListModelsRequest request, ServerCallContext context)
+    {
+        var response = new Api.ListModelsResponse();
+        response.Models.AddRange(models.List().Select(m => ProtoMapper.ToProto(m, jobs.IsTraining(m.Name))));
+        return Task.FromResult(response);
+    }
+
+    public override Task<Api.ModelDetails> GetModel(Api.GetModelRequest request, ServerCallContext context)
+    {
+        var listing = models.Get(ModelStore.ValidateName(request.Name, "name"));
+        return Task.FromResult(ProtoMapper.ToDetails(listing, jobs.IsTraining(listing.Name)));
+    }
+
+    public override async Task<Api.DeleteModelResponse> DeleteModel(Api.DeleteModelRequest request, ServerCallContext context)
+    {
+        var name = ModelStore.ValidateName(request.Name, "name");
+        if (jobs.IsTraining(name))
+            throw ServerException.Precondition($"Model '{name}' is being trained by a job; stop the job first (StopJob), then delete it.");
+        models.Get(name); // NOT_FOUND when absent
+        await worker.Run(() => models.Invalidate(name), context.CancellationToken);
+        models.Delete(name);
+        return new Api.DeleteModelResponse();
+    }
+
+    public override Task<Api.ListCorporaResponse> ListCorpora(Api.ListCorporaRequest request, ServerCallContext context)
+    {
+        var response = new Api.ListCorporaResponse();
+        response.Corpora.AddRange(corpora.List().Select(ProtoMapper.ToProto));
+        return Task.FromResult(response);
+    }
+
+    public override Task<Api.ServerInfo> GetServerInfo(Api.GetServerInfoRequest request, ServerCallContext context) =>
+        Task.FromResult(new Api.ServerInfo
+        {
+            Version = typeof(CatalogService).Assembly.GetName().Version?.ToString() ?? "0",
+            Device = worker.Description,
+            ActiveSessions = sessions.Count,
+            RunningJobs = jobs.Running,
+            QueuedJobs = jobs.Queued,
+            Limits = ProtoMapper.ToProto(_limits),
+            GenerationStepsPerSecond = worker.GenerationStepsPerSecond,
+        });
+}

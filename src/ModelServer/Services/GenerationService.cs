@@ -1,0 +1,258 @@
+using System.Threading.Channels;
+using CharRnn.Engine.Sampling;
+using CharRnn.ModelServer.DeviceLoop;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Sessions;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using Api = CharRnn.Protos.V1;
+
+namespace CharRnn.ModelServer.Services;
+
+/// <summary>
+/// Generation sessions. Every touch of a session's state runs on the device thread via
+/// <see cref="DeviceWorker.Run{T}"/>; streaming calls read what the device loop produces.
+/// </summary>
+public sealed class GenerationService(SessionStore sessions, ModelStore models, DeviceWorker worker, IOptions<ServerOptions> options,
+    ILogger<GenerationService> logger) : Api.Generation.GenerationBase
+{
+    private const int MaxAlternatives = 10;
+    private const int MaxPredictChars = 200;
+    private readonly ServerLimits _limits = options.Value.Limits;
+
+    public override async Task<Api.Session> OpenSession(Api.OpenSessionRequest request, ServerCallContext context)
+    {
+        var name = ModelStore.ValidateName(request.ModelName);
+        var settings = ProtoMapper.FromProto(request.Sampling);
+        CheckTextLimit(request.Prime, "prime");
+        sessions.EnsureRoom();
+        var session = await worker.Run(() =>
+        {
+            var model = models.Acquire(name, worker.Device);
+            GenerationSession? engine = null;
+            try
+            {
+                engine = new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings);
+                engine.Feed(request.Prime);
+                var s = new ServerSession(SessionStore.NewId(), model, engine, sessions.IdleTimeout);
+                s.Snapshot();
+                sessions.Add(s);
+                return s;
+            }
+            catch
+            {
+                engine?.Dispose();
+                models.Release(model);
+                throw;
+            }
+        }, context.CancellationToken);
+        logger.LogInformation("Session {SessionId} opened on model {Model} by {Peer}", session.Id, name, context.Peer);
+        return ProtoMapper.ToProto(session);
+    }
+
+    public override async Task Generate(Api.GenerateRequest request, IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context)
+    {
+        if (request.MaxChars <= 0)
+            throw ServerException.Invalid($"max_chars = {request.MaxChars} is not allowed; ask for 1 to {_limits.MaxCharsPerCall} characters.");
+        if (request.MaxChars > _limits.MaxCharsPerCall)
+            throw ServerException.Exhausted($"max_chars = {request.MaxChars:N0} is more than this server generates per call ({_limits.MaxCharsPerCall:N0}, limit max_chars_per_call); continue with another call.");
+        if (request.TopAlternatives is < 0 or > MaxAlternatives)
+            throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
+        if (request.Stop.Length > 1000)
+            throw ServerException.Invalid($"stop has {request.Stop.Length} characters; use at most 1000.");
+        CheckTextLimit(request.Prime, "prime");
+        var session = sessions.Get(request.SessionId);
+
+        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, context.CancellationToken);
+        await worker.Run(() =>
+        {
+            ClaimForGeneration(session);
+            try { session.Engine.Feed(request.Prime); }
+            catch { session.Generating = false; throw; }
+            worker.Start(generation);
+        }, context.CancellationToken);
+
+        using var _ = logger.BeginScope(new Dictionary<string, object> { ["SessionId"] = session.Id });
+        await foreach (var output in generation.Output.Reader.ReadAllAsync(context.CancellationToken))
+            await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
+    }
+
+    public override async Task<Api.FeedResponse> Feed(Api.FeedRequest request, ServerCallContext context)
+    {
+        CheckTextLimit(request.Text, "text");
+        if (request.TopAlternatives is < 0 or > MaxAlternatives)
+            throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
+        var session = sessions.Get(request.SessionId);
+        return await worker.Run(() =>
+        {
+            EnsureIdle(session);
+            session.Engine.Feed(request.Text);
+            session.Snapshot();
+            var response = new Api.FeedResponse { CharactersSeen = session.CharactersSeen };
+            if (request.TopAlternatives > 0)
+                response.Next.AddRange(ProtoMapper.ToProto(CharSampler.Top(session.Engine.NextLogits, request.TopAlternatives)
+                    .Select(t => (session.Engine.Vocabulary[t.Id], t.Probability))));
+            return response;
+        }, context.CancellationToken);
+    }
+
+    public override async Task<Api.Session> Fork(Api.ForkRequest request, ServerCallContext context)
+    {
+        var source = sessions.Get(request.SessionId);
+        sessions.EnsureRoom();
+        var fork = await worker.Run(() =>
+        {
+            EnsureIdle(source);
+            var engine = source.Engine.Fork();
+            source.Model.Sessions++;
+            var s = new ServerSession(SessionStore.NewId(), source.Model, engine, sessions.IdleTimeout);
+            s.Snapshot();
+            sessions.Add(s);
+            return s;
+        }, context.CancellationToken);
+        return ProtoMapper.ToProto(fork);
+    }
+
+    public override async Task<Api.Session> Reset(Api.ResetRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.SessionId);
+        await worker.Run(() =>
+        {
+            EnsureIdle(session);
+            session.Engine.Reset();
+            session.Snapshot();
+        }, context.CancellationToken);
+        return ProtoMapper.ToProto(session);
+    }
+
+    public override async Task<Api.Session> Configure(Api.ConfigureRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.SessionId);
+        await worker.Run(() =>
+        {
+            EnsureIdle(session);
+            session.Engine.Configure(ProtoMapper.FromProto(request.Sampling, session.Engine.Settings));
+            session.Snapshot();
+        }, context.CancellationToken);
+        return ProtoMapper.ToProto(session);
+    }
+
+    public override Task<Api.Session> GetSession(Api.GetSessionRequest request, ServerCallContext context) =>
+        Task.FromResult(ProtoMapper.ToProto(sessions.Get(request.SessionId)));
+
+    public override async Task<Api.CloseSessionResponse> CloseSession(Api.CloseSessionRequest request, ServerCallContext context)
+    {
+        var session = sessions.Get(request.SessionId);
+        if (sessions.Remove(session.Id, out _))
+            await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None);
+        logger.LogInformation("Session {SessionId} closed", session.Id);
+        return new Api.CloseSessionResponse();
+    }
+
+    /// <summary>
+    /// Type with the model. Requests are read as they come; each one advances the session over
+    /// the typed text and starts a prediction on a fork, cancelling the previous prediction.
+    /// All responses go through one channel to the stream's single writer.
+    /// </summary>
+    public override async Task Interact(IAsyncStreamReader<Api.InteractRequest> requestStream, IServerStreamWriter<Api.InteractResponse> responseStream,
+        ServerCallContext context)
+    {
+        var outgoing = Channel.CreateUnbounded<Api.InteractResponse>(new UnboundedChannelOptions { SingleReader = true });
+        var writer = Task.Run(async () =>
+        {
+            await foreach (var response in outgoing.Reader.ReadAllAsync(context.CancellationToken))
+                await responseStream.WriteAsync(response, context.CancellationToken);
+        });
+
+        ServerSession? session = null;
+        CancellationTokenSource? prediction = null;
+        var predictions = new List<Task>();
+        long index = -1;
+        try
+        {
+            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+            {
+                index++;
+                if (session == null || (request.SessionId.Length > 0 && request.SessionId != session.Id))
+                    session = sessions.Get(request.SessionId);
+                CheckTextLimit(request.Text, "text");
+                var length = request.HasPredictChars ? request.PredictChars : 20;
+                if (length is < 0 or > MaxPredictChars)
+                    throw ServerException.Invalid($"predict_chars = {length} is not allowed; use 0 to {MaxPredictChars}.");
+
+                if (prediction != null) await prediction.CancelAsync();
+                prediction = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+                var current = session;
+                var fork = await worker.Run(() =>
+                {
+                    EnsureIdle(current);
+                    if (request.Reset) current.Engine.Reset();
+                    current.Engine.Feed(request.Text);
+                    current.Snapshot();
+                    if (length == 0) return null;
+                    current.Model.Sessions++; // the fork holds the model too, until Predict frees it
+                    return new ServerSession(current.Id + "/prediction", current.Model, current.Engine.Fork(), current.IdleTimeout);
+                }, context.CancellationToken);
+                if (fork != null) predictions.Add(Predict(fork, length, index, outgoing.Writer, prediction.Token));
+            }
+            if (prediction != null) await Task.WhenAll(predictions);
+        }
+        finally
+        {
+            if (prediction != null) await prediction.CancelAsync();
+            await Task.WhenAll(predictions.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default)));
+            outgoing.Writer.TryComplete();
+            await writer.ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Streams a greedy-or-sampled continuation from a fork, then frees the fork.</summary>
+    private async Task Predict(ServerSession fork, int length, long index, ChannelWriter<Api.InteractResponse> output, CancellationToken cancellation)
+    {
+        var generation = new GenerationRequest(fork, length, "", 0, cancellation);
+        try
+        {
+            await worker.Run(() => { fork.Generating = true; worker.Start(generation); }, cancellation);
+            await foreach (var o in generation.Output.Reader.ReadAllAsync(cancellation))
+            {
+                await output.WriteAsync(new Api.InteractResponse
+                {
+                    RequestIndex = index,
+                    Text = o.Char.Text,
+                    Probability = o.Char.Probability,
+                    Done = o.Finish != GenerationFinish.None,
+                    CharactersSeen = fork.CharactersSeen,
+                }, cancellation);
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // A newer keystroke made this prediction stale.
+        }
+        finally
+        {
+            await worker.Run(() => SessionCloser.Close(fork, worker, models), CancellationToken.None);
+        }
+    }
+
+    private void CheckTextLimit(string text, string field)
+    {
+        if (text.Length > _limits.MaxPrimeChars)
+            throw ServerException.Exhausted($"{field} has {text.Length:N0} characters; this server feeds at most {_limits.MaxPrimeChars:N0} per call (limit max_prime_chars). Send it in pieces with Feed.");
+    }
+
+    /// <summary>Device thread: one Generate at a time per session.</summary>
+    private static void ClaimForGeneration(ServerSession session)
+    {
+        EnsureIdle(session);
+        session.Generating = true;
+    }
+
+    private static void EnsureIdle(ServerSession session)
+    {
+        if (session.Generating)
+            throw ServerException.Precondition($"Session '{session.Id}' is generating; wait for that Generate call to end or cancel it.");
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+using CharRnn.ModelServer.Corpora;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Jobs;
+using CharRnn.ModelServer.Models;
+using Api = CharRnn.Protos.V1;
+
+namespace CharRnn.ModelServer.Services;
+
+/// <summary>Turns a StartJobRequest into a validated <see cref="JobPlan"/>: every field checked before anything is queued.</summary>
+public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLimits limits)
+{
+    /// <summary>What a resumed job may change; the rest defines its data, vocabulary or optimizer state.</summary>
+    private static readonly HashSet<string> ResumeChanges =
+        ["epochs", "max_steps", "time_budget_seconds", "sample_chars", "progress_interval_seconds", "learning_rate", "weight_decay", "schedule", "clip"];
+
+    public JobPlan Plan(Api.StartJobRequest request)
+    {
+        var name = ModelStore.ValidateName(request.ModelName);
+        return request.Resume ? PlanResume(request, name) : PlanNew(request, name);
+    }
+
+    private JobPlan PlanNew(Api.StartJobRequest request, string name)
+    {
+        if (string.IsNullOrEmpty(request.Architecture))
+            throw ServerException.Invalid($"architecture is empty; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
+        var architecture = Architectures.All.FirstOrDefault(a => a.Name == request.Architecture)
+            ?? throw ServerException.Invalid($"architecture '{request.Architecture}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
+        if (models.Exists(name))
+            throw ServerException.Exists($"A model named '{name}' exists; choose another model_name, set resume to continue it, or delete it first.");
+
+        foreach (var (key, value) in request.Hyperparameters)
+            if (limits.MaxHyperParameters.TryGetValue(key, out var cap) && value > cap)
+                throw ServerException.Invalid($"hyperparameters[{key}] = {value} is more than this server allows ({cap}, limit max_hyperparameters.{key}).");
+        HyperParameters hyperParameters;
+        try { hyperParameters = architecture.Resolve(request.Hyperparameters); }
+        catch (HyperParameterException e) { throw ServerException.Invalid($"hyperparameters[{e.Parameter}]: {e.Message}"); }
+
+        var options = ProtoMapper.Apply(request.Options, new TrainingOptions
+        {
+            LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
+            WeightDecay = LayerGroupValues.All(architecture.DefaultWeightDecay),
+        });
+        CheckEpochs(options);
+        var (corpus, uploaded) = Corpus(request);
+        CheckFits(architecture, hyperParameters, options, corpus);
+        return new JobPlan(name, models.FolderOf(name), corpus, uploaded, architecture, hyperParameters, options, null, null);
+    }
+
+    private JobPlan PlanResume(Api.StartJobRequest request, string name)
+    {
+        var listing = models.Get(name);
+        if (listing.Metadata is not { } meta)
+            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {listing.Error}");
+        if (request.CorpusCase != Api.StartJobRequest.CorpusOneofCase.None)
+            throw ServerException.Invalid("corpus_name/corpus_text must be empty when resuming: a model continues on the corpus it was trained on.");
+        if (!string.IsNullOrEmpty(request.Architecture) && request.Architecture != meta.Architecture)
+            throw ServerException.Invalid($"architecture '{request.Architecture}' differs from the model's '{meta.Architecture}'; leave it empty when resuming.");
+        if (request.Hyperparameters.Count > 0)
+            throw ServerException.Invalid("hyperparameters must be empty when resuming: they are the model's.");
+        var change = (Func<TrainingOptions, TrainingOptions>)(stored => ProtoMapper.Apply(request.Options, stored, ResumeChanges));
+        CheckEpochs(change(meta.Training));
+
+        var folder = models.FolderOf(name);
+        var upload = Path.Combine(folder, JobQueue.CorpusFile);
+        var corpus = File.Exists(upload) ? Engine.Text.Corpus.FromFile(upload, CorpusStore.UploadedName) : corpora.Get(meta.Corpus.Name);
+        if (corpus.Sha256 != meta.Corpus.Sha256)
+            throw ServerException.Precondition($"Model '{name}' was trained on corpus '{meta.Corpus.Name}' with SHA-256 {meta.Corpus.Sha256[..12]}…, " +
+                                               $"but the server's copy now has {corpus.Sha256[..12]}…; it cannot be resumed exactly.");
+        return new JobPlan(name, folder, corpus, File.Exists(upload), null, null, null, ModelFolder.CheckpointForResume(folder), change);
+    }
+
+    private void CheckEpochs(TrainingOptions options)
+    {
+        if (options.Epochs > limits.MaxEpochs)
+            throw ServerException.Invalid($"options.epochs = {options.Epochs} is more than this server allows ({limits.MaxEpochs}, limit max_epochs).");
+    }
+
+    private (Corpus Corpus, bool Uploaded) Corpus(Api.StartJobRequest request)
+    {
+        if (request.CorpusCase != Api.StartJobRequest.CorpusOneofCase.CorpusText)
+            return (corpora.Get(request.CorpusName), false);
+        var bytes = Encoding.UTF8.GetBytes(request.CorpusText);
+        if (bytes.Length > limits.MaxUploadBytes)
+            throw ServerException.Exhausted($"corpus_text has {bytes.Length:N0} bytes; this server accepts uploads up to {limits.MaxUploadBytes:N0} (limit max_upload_bytes).");
+        try
+        {
+            return (Engine.Text.Corpus.FromBytes(bytes, CorpusStore.UploadedName, "corpus_text"), true);
+        }
+        catch (CorpusException e)
+        {
+            throw ServerException.Invalid(e.Message);
+        }
+    }
+
+    /// <summary>INVALID_ARGUMENT when the corpus is too short for the batch layout (checked now, not when the job starts).</summary>
+    private static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, Corpus corpus)
+    {
+        try
+        {
+            TrainingData.CheckFits(architecture, hp, options, corpus.Text.EnumerateRunes().Count());
+        }
+        catch (ArgumentException e)
+        {
+            throw ServerException.Invalid(e.Message);
+        }
+    }
+}

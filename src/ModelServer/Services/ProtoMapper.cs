@@ -1,0 +1,332 @@
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Sampling;
+using CharRnn.Engine.Training;
+using CharRnn.ModelServer.Corpora;
+using CharRnn.ModelServer.DeviceLoop;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Jobs;
+using CharRnn.ModelServer.Sessions;
+using Google.Protobuf.WellKnownTypes;
+using Api = CharRnn.Protos.V1;
+
+namespace CharRnn.ModelServer.Services;
+
+/// <summary>
+/// The one boundary between the public contract and the engine: every proto message is built
+/// or read here, and nowhere else in the server.
+/// </summary>
+public static class ProtoMapper
+{
+    // ---- catalogue -----------------------------------------------------------------------
+
+    public static Api.HyperParameterSpec ToProto(HyperParameterSpec spec, ServerLimits? limits = null) => new()
+    {
+        Name = spec.Name,
+        Type = spec.Type switch
+        {
+            HyperParameterType.Int => Api.HyperParameterSpec.Types.Type.Int,
+            HyperParameterType.Float => Api.HyperParameterSpec.Types.Type.Float,
+            _ => Api.HyperParameterSpec.Types.Type.Bool,
+        },
+        DefaultValue = spec.Default,
+        Min = spec.Min,
+        Max = limits?.MaxHyperParameters.TryGetValue(spec.Name, out var cap) == true ? Math.Min(cap, spec.Max) : spec.Max,
+        Doc = spec.Doc,
+    };
+
+    public static Api.Architecture ToProto(Architecture a, ServerLimits limits)
+    {
+        var result = new Api.Architecture
+        {
+            Name = a.Name,
+            Summary = a.Summary,
+            Stateful = a.IsStateful,
+            DefaultLearningRate = a.DefaultLearningRate,
+            DefaultWeightDecay = a.DefaultWeightDecay,
+        };
+        result.Hyperparameters.AddRange(a.Parameters.Select(p => ToProto(p, limits)));
+        return result;
+    }
+
+    public static Api.ModelSummary ToProto(ModelListing m, bool training)
+    {
+        var summary = new Api.ModelSummary { Name = m.Name, SizeBytes = m.Bytes, Training = training, Error = m.Error ?? "" };
+        if (m.Metadata is not { } meta) return summary;
+        summary.Architecture = meta.Architecture;
+        summary.ParameterCount = meta.ParameterCount;
+        if (double.IsFinite(meta.Position.BestValidLoss)) summary.BestValidLoss = meta.Position.BestValidLoss;
+        summary.CorpusName = meta.Corpus.Name;
+        summary.CorpusSha256 = meta.Corpus.Sha256;
+        summary.Created = Timestamp.FromDateTimeOffset(meta.Created);
+        summary.Saved = Timestamp.FromDateTimeOffset(meta.Saved);
+        summary.EpochsTrained = meta.Position.Epoch;
+        summary.StepsTrained = meta.Position.Step;
+        summary.VocabularySize = meta.Vocabulary.Symbols.Length;
+        summary.Lowercase = meta.Vocabulary.Lowercase;
+        return summary;
+    }
+
+    public static Api.ModelDetails ToDetails(ModelListing m, bool training)
+    {
+        var meta = m.Metadata ?? throw ServerException.Precondition($"Model '{m.Name}' cannot be read: {m.Error}");
+        var details = new Api.ModelDetails
+        {
+            Summary = ToProto(m, training),
+            TrainingOptions = ToProto(meta.Training),
+            Vocabulary = string.Concat(meta.Vocabulary.Symbols),
+            Checkpoint = Path.GetFileName(m.CheckpointPath ?? ""),
+        };
+        details.Hyperparameters.Add(meta.HyperParameters);
+        details.History.AddRange(meta.History.Select(ToProto));
+        return details;
+    }
+
+    public static Api.EpochRecord ToProto(EpochRecord r) => new()
+    {
+        Epoch = r.Epoch,
+        Step = r.Step,
+        TrainLoss = r.TrainLoss,
+        ValidLoss = r.ValidLoss,
+        ValidAccuracy = r.ValidAccuracy,
+        LearningRate = r.LearningRate,
+        ElapsedSeconds = r.ElapsedSeconds,
+        Sample = r.Sample ?? "",
+    };
+
+    public static Api.CorpusInfo ToProto(CorpusEntry c) => new()
+    {
+        Name = c.Name,
+        Description = c.Description,
+        Characters = c.Characters,
+        Sha256 = c.Sha256,
+        Available = c.Available,
+    };
+
+    public static Api.Limits ToProto(ServerLimits l) => new()
+    {
+        MaxSessions = l.MaxSessions,
+        MaxCharsPerCall = l.MaxCharsPerCall,
+        MaxPrimeChars = l.MaxPrimeChars,
+        MaxUploadBytes = l.MaxUploadBytes,
+        MaxQueuedJobs = l.MaxQueuedJobs,
+        SessionIdleSeconds = l.SessionIdleSeconds,
+    };
+
+    // ---- training ------------------------------------------------------------------------
+
+    public static Api.TrainingOptions ToProto(TrainingOptions o)
+    {
+        var result = new Api.TrainingOptions
+        {
+            Epochs = o.Epochs,
+            MaxSteps = o.MaxSteps,
+            TimeBudgetSeconds = o.TimeBudget?.TotalSeconds ?? 0,
+            Optimizer = o.Optimizer,
+            Schedule = o.Schedule,
+            Clip = o.Clip,
+            Lowercase = o.Lowercase,
+            MinFreq = o.MinFrequency,
+            ValidFraction = o.ValidFraction,
+            Seed = o.Seed,
+            SampleChars = o.SampleChars,
+            ProgressIntervalSeconds = o.ProgressInterval.TotalSeconds,
+        };
+        result.LearningRate.AddRange(Values(o.LearningRate));
+        result.WeightDecay.AddRange(Values(o.WeightDecay));
+        return result;
+    }
+
+    /// <summary>Applies the fields a request set onto <paramref name="start"/>; <paramref name="allowed"/> limits which (resume).</summary>
+    public static TrainingOptions Apply(Api.TrainingOptions? o, TrainingOptions start, IReadOnlySet<string>? allowed = null)
+    {
+        if (o == null) return start;
+        var result = start;
+        void Check(bool has, string field)
+        {
+            if (has && allowed != null && !allowed.Contains(field))
+                throw ServerException.Invalid($"options.{field} cannot change when resuming (it defines the data, vocabulary or optimizer state); " +
+                                              $"these can: {string.Join(", ", allowed.Order())}.");
+        }
+        Check(o.HasEpochs, "epochs"); if (o.HasEpochs) result = result with { Epochs = o.Epochs };
+        Check(o.HasMaxSteps, "max_steps"); if (o.HasMaxSteps) result = result with { MaxSteps = o.MaxSteps };
+        Check(o.HasTimeBudgetSeconds, "time_budget_seconds");
+        if (o.HasTimeBudgetSeconds)
+        {
+            if (!double.IsFinite(o.TimeBudgetSeconds) || o.TimeBudgetSeconds < 0 || o.TimeBudgetSeconds > TimeSpan.MaxValue.TotalSeconds / 2)
+                throw ServerException.Invalid($"options.time_budget_seconds = {o.TimeBudgetSeconds} is not allowed; use 0 (no limit) or a positive number of seconds.");
+            result = result with { TimeBudget = o.TimeBudgetSeconds > 0 ? TimeSpan.FromSeconds(o.TimeBudgetSeconds) : null };
+        }
+        Check(o.HasOptimizer, "optimizer"); if (o.HasOptimizer) result = result with { Optimizer = o.Optimizer };
+        Check(o.LearningRate.Count > 0, "learning_rate"); if (o.LearningRate.Count > 0) result = result with { LearningRate = Groups(o.LearningRate, "learning_rate") };
+        Check(o.WeightDecay.Count > 0, "weight_decay"); if (o.WeightDecay.Count > 0) result = result with { WeightDecay = Groups(o.WeightDecay, "weight_decay") };
+        Check(o.HasSchedule, "schedule"); if (o.HasSchedule) result = result with { Schedule = o.Schedule };
+        Check(o.HasClip, "clip"); if (o.HasClip) result = result with { Clip = o.Clip };
+        Check(o.HasLowercase, "lowercase"); if (o.HasLowercase) result = result with { Lowercase = o.Lowercase };
+        Check(o.HasMinFreq, "min_freq"); if (o.HasMinFreq) result = result with { MinFrequency = o.MinFreq };
+        Check(o.HasValidFraction, "valid_fraction"); if (o.HasValidFraction) result = result with { ValidFraction = o.ValidFraction };
+        Check(o.HasSeed, "seed"); if (o.HasSeed) result = result with { Seed = o.Seed };
+        Check(o.HasSampleChars, "sample_chars"); if (o.HasSampleChars) result = result with { SampleChars = o.SampleChars };
+        Check(o.HasProgressIntervalSeconds, "progress_interval_seconds");
+        if (o.HasProgressIntervalSeconds)
+        {
+            if (!double.IsFinite(o.ProgressIntervalSeconds) || o.ProgressIntervalSeconds < 0.05 || o.ProgressIntervalSeconds > 3600)
+                throw ServerException.Invalid($"options.progress_interval_seconds = {o.ProgressIntervalSeconds} is not allowed; use 0.05 to 3600 seconds.");
+            result = result with { ProgressInterval = TimeSpan.FromSeconds(o.ProgressIntervalSeconds) };
+        }
+        try
+        {
+            return result.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw ServerException.Invalid("options." + e.Message);
+        }
+    }
+
+    public static Api.Job ToProto(TrainingJob job, int queuePosition)
+    {
+        var result = new Api.Job
+        {
+            Id = job.Id,
+            ModelName = job.ModelName,
+            Architecture = job.Architecture,
+            State = job.State switch
+            {
+                JobState.Queued => Api.Job.Types.State.Queued,
+                JobState.Running => Api.Job.Types.State.Running,
+                JobState.Finished => Api.Job.Types.State.Finished,
+                JobState.Failed => Api.Job.Types.State.Failed,
+                _ => Api.Job.Types.State.Stopped,
+            },
+            Created = Timestamp.FromDateTimeOffset(job.Created),
+            Step = job.Step,
+            TotalSteps = job.TotalSteps,
+            Epoch = job.Epoch,
+            LastLoss = double.IsFinite(job.LastLoss) ? job.LastLoss : 0,
+            Reason = job.Reason,
+            QueuePosition = queuePosition,
+            CharsPerSecond = job.CharsPerSecond,
+        };
+        if (job.Started is { } started) result.Started = Timestamp.FromDateTimeOffset(started);
+        if (job.Ended is { } ended) result.Ended = Timestamp.FromDateTimeOffset(ended);
+        if (job.BestValidLoss is { } best && double.IsFinite(best)) result.BestValidLoss = best;
+        return result;
+    }
+
+    public static Api.JobEvent ToProto(JobEvent e)
+    {
+        var result = new Api.JobEvent { Sequence = e.Sequence, JobId = e.JobId, Time = Timestamp.FromDateTimeOffset(e.Time), Step = e.Step };
+        switch (e.Payload)
+        {
+            case JobQueued q:
+                result.Queued = new Api.JobEvent.Types.Queued { Position = q.Position };
+                break;
+            case JobStarted s:
+                result.Started = new Api.JobEvent.Types.Started
+                {
+                    Device = s.Device, TotalSteps = s.TotalSteps, ParameterCount = s.ParameterCount, ResumedFromStep = s.ResumedFromStep,
+                    VocabularySize = s.VocabularySize, CorpusCharacters = s.CorpusCharacters,
+                };
+                break;
+            case JobProgressed { Progress: var p }:
+                result.Progress = new Api.JobEvent.Types.Progress
+                {
+                    Step = p.Step, Epoch = p.Epoch, Batch = p.Batch, BatchesInEpoch = p.BatchesInEpoch, EpochProgress = p.EpochProgress,
+                    Loss = p.Loss, LearningRate = p.LearningRate, CharsPerSecond = p.CharsPerSecond, ElapsedSeconds = p.Elapsed.TotalSeconds,
+                    TotalSteps = p.TotalSteps,
+                };
+                if (p.Remaining is { } eta) result.Progress.EtaSeconds = eta.TotalSeconds;
+                break;
+            case JobEpochEnded { Record: var r }:
+                result.EpochEnd = new Api.JobEvent.Types.EpochEnd { Record = ToProto(r) };
+                break;
+            case JobCheckpointSaved c:
+                result.CheckpointSaved = new Api.JobEvent.Types.CheckpointSaved { File = c.File, Reason = c.Reason, Epoch = c.Epoch };
+                break;
+            case JobFinished f:
+                result.Finished = new Api.JobEvent.Types.Finished { Reason = f.Reason };
+                if (f.BestValidLoss is { } best && double.IsFinite(best)) result.Finished.BestValidLoss = best;
+                break;
+            case JobFailed f:
+                result.Failed = new Api.JobEvent.Types.Failed { Reason = f.Reason };
+                break;
+            case JobStopped s:
+                result.Stopped = new Api.JobEvent.Types.Stopped { Reason = s.Reason, CheckpointSaved = s.CheckpointSaved };
+                break;
+        }
+        return result;
+    }
+
+    // ---- generation ----------------------------------------------------------------------
+
+    /// <summary>Engine settings from a request: unset fields from <paramref name="start"/>, or the defaults (temperature 1, seed random).</summary>
+    public static SamplingSettings FromProto(Api.SamplingSettings? s, SamplingSettings? start = null)
+    {
+        var result = start ?? new SamplingSettings(Temperature: 1.0, Seed: (ulong)Random.Shared.NextInt64());
+        if (s == null) return result;
+        if (s.HasTemperature) result = result with { Temperature = s.Temperature };
+        if (s.HasTopK) result = result with { TopK = s.TopK };
+        if (s.HasTopP) result = result with { TopP = s.TopP };
+        if (s.HasSeed) result = result with { Seed = s.Seed };
+        try
+        {
+            return result.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw ServerException.Invalid("sampling." + e.Message);
+        }
+    }
+
+    public static Api.SamplingSettings ToProto(SamplingSettings s) => new()
+    {
+        Temperature = s.Temperature,
+        TopK = s.TopK,
+        TopP = s.TopP,
+        Seed = s.Seed,
+    };
+
+    public static Api.Session ToProto(ServerSession s) => new()
+    {
+        Id = s.Id,
+        ModelName = s.Model.Name,
+        Architecture = s.Model.Trained.Architecture.Name,
+        Sampling = ToProto(s.Settings),
+        CharactersSeen = s.CharactersSeen,
+        Created = Timestamp.FromDateTimeOffset(s.Created),
+        IdleTimeoutSeconds = (int)s.IdleTimeout.TotalSeconds,
+    };
+
+    public static Api.GenerateResponse ToProto(GenerationOutput o, bool probabilities)
+    {
+        var result = new Api.GenerateResponse
+        {
+            Text = o.Char.Text,
+            Probability = probabilities ? o.Char.Probability : 0,
+            CharactersSeen = o.CharactersSeen,
+            FinishReason = o.Finish switch
+            {
+                GenerationFinish.Length => Api.GenerateResponse.Types.FinishReason.Length,
+                GenerationFinish.Stop => Api.GenerateResponse.Types.FinishReason.Stop,
+                _ => Api.GenerateResponse.Types.FinishReason.Unspecified,
+            },
+        };
+        if (o.Char.Alternatives != null)
+            result.Alternatives.AddRange(o.Char.Alternatives.Select(a => new Api.Alternative { Text = a.Text, Probability = a.Probability }));
+        return result;
+    }
+
+    public static IEnumerable<Api.Alternative> ToProto(IEnumerable<(string Text, float Probability)> alternatives) =>
+        alternatives.Select(a => new Api.Alternative { Text = a.Text, Probability = a.Probability });
+
+    private static IEnumerable<double> Values(LayerGroupValues v) => v.IsUniform ? [v.Embedding] : [v.Embedding, v.Recurrent, v.Output];
+
+    private static LayerGroupValues Groups(IList<double> values, string field) => values.Count switch
+    {
+        1 => LayerGroupValues.All(values[0]),
+        3 => new LayerGroupValues(values[0], values[1], values[2]),
+        _ => throw ServerException.Invalid($"options.{field} has {values.Count} values; give one, or three (embedding, recurrent, output)."),
+    };
+}

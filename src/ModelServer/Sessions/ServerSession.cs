@@ -1,0 +1,50 @@
+using CharRnn.Engine.Sampling;
+using CharRnn.ModelServer.Models;
+
+namespace CharRnn.ModelServer.Sessions;
+
+/// <summary>
+/// A generation session as the server keeps it: the engine session (hidden state, RNG,
+/// settings) on a loaded model, plus bookkeeping. The engine session and the model are touched
+/// only on the device thread; the bookkeeping fields may be read from any thread.
+/// </summary>
+public sealed class ServerSession
+{
+    private long _lastUsedTicks;
+
+    public ServerSession(string id, LoadedModel model, GenerationSession engine, TimeSpan idleTimeout)
+    {
+        Id = id;
+        Model = model;
+        Engine = engine;
+        IdleTimeout = idleTimeout;
+        Created = DateTimeOffset.UtcNow;
+        Touch();
+    }
+
+    public string Id { get; }
+    public LoadedModel Model { get; }
+    /// <summary>Device thread only.</summary>
+    public GenerationSession Engine { get; }
+    public DateTimeOffset Created { get; }
+    public TimeSpan IdleTimeout { get; }
+    /// <summary>Set while a Generate call streams from this session (device thread writes it).</summary>
+    public volatile bool Generating;
+    /// <summary>Settings and characters seen as of the last operation, readable from any thread.</summary>
+    public SamplingSettings Settings { get; set; } = SamplingSettings.Greedy;
+    public long CharactersSeen { get; set; }
+
+    public DateTimeOffset LastUsed => new(Interlocked.Read(ref _lastUsedTicks), TimeSpan.Zero);
+
+    public void Touch() => Interlocked.Exchange(ref _lastUsedTicks, DateTimeOffset.UtcNow.UtcTicks);
+
+    public bool IsIdle(DateTimeOffset now) => !Generating && now - LastUsed > IdleTimeout;
+
+    /// <summary>Copies the engine's state of affairs into the thread-safe fields (device thread).</summary>
+    public void Snapshot()
+    {
+        Settings = Engine.Settings;
+        CharactersSeen = Engine.CharactersSeen;
+        Touch();
+    }
+}

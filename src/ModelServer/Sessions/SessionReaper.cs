@@ -1,0 +1,34 @@
+using CharRnn.ModelServer.DeviceLoop;
+using CharRnn.ModelServer.Models;
+
+namespace CharRnn.ModelServer.Sessions;
+
+/// <summary>Closes sessions idle longer than their timeout, freeing their device memory.</summary>
+public sealed class SessionReaper(SessionStore sessions, DeviceWorker worker, ModelStore models, ILogger<SessionReaper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var period = TimeSpan.FromSeconds(Math.Clamp(sessions.IdleTimeout.TotalSeconds / 4, 0.2, 5));
+        using var timer = new PeriodicTimer(period);
+        while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+        {
+            foreach (var session in sessions.Idle(DateTimeOffset.UtcNow))
+            {
+                if (!sessions.Remove(session.Id, out _)) continue;
+                logger.LogInformation("Session {SessionId} expired after {Idle} idle", session.Id, sessions.IdleTimeout);
+                await worker.Run(() => SessionCloser.Close(session, worker, models), stoppingToken).ConfigureAwait(false);
+            }
+        }
+    }
+}
+
+/// <summary>Frees a session's device state and its hold on the model (device thread).</summary>
+public static class SessionCloser
+{
+    public static void Close(ServerSession session, DeviceWorker worker, ModelStore models)
+    {
+        worker.Abort(session, Errors.ServerException.NotFound($"Session '{session.Id}' was closed."));
+        session.Engine.Dispose();
+        models.Release(session.Model);
+    }
+}

@@ -1,0 +1,55 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace CharRnn.ModelServer.Sessions;
+
+/// <summary>
+/// Open sessions by id. Sessions live in memory only: a server restart or idle expiry ends
+/// them, and asking for one afterwards gets NOT_FOUND saying so.
+/// </summary>
+public sealed class SessionStore(IOptions<ServerOptions> options)
+{
+    private readonly ConcurrentDictionary<string, ServerSession> _sessions = new();
+    private readonly ServerLimits _limits = options.Value.Limits;
+
+    public int Count => _sessions.Count;
+
+    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(_limits.SessionIdleSeconds);
+
+    public static string NewId() => "s-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    /// <summary>Fails with RESOURCE_EXHAUSTED when the server holds its maximum of sessions.</summary>
+    public void EnsureRoom()
+    {
+        if (_sessions.Count >= _limits.MaxSessions)
+            throw ServerException.Exhausted($"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions); close sessions you no longer use.");
+    }
+
+    public void Add(ServerSession session)
+    {
+        EnsureRoom();
+        _sessions[session.Id] = session;
+    }
+
+    public ServerSession Get(string id)
+    {
+        if (string.IsNullOrWhiteSpace(id))
+            throw ServerException.Invalid("session_id is empty; pass the id OpenSession returned.");
+        if (_sessions.TryGetValue(id, out var session))
+        {
+            session.Touch();
+            return session;
+        }
+        throw ServerException.NotFound(
+            $"No session '{id}': it was closed, it expired after {_limits.SessionIdleSeconds} s idle, or the server restarted (sessions live in memory only). Open a new session.");
+    }
+
+    public bool Remove(string id, out ServerSession? session) => _sessions.TryRemove(id, out session);
+
+    public IReadOnlyList<ServerSession> Idle(DateTimeOffset now) => _sessions.Values.Where(s => s.IsIdle(now)).ToList();
+
+    public IReadOnlyList<ServerSession> All => _sessions.Values.ToList();
+}

@@ -1,0 +1,60 @@
+using System.CommandLine;
+using CharRnn.ModelServer.Hosting;
+using Microsoft.Extensions.Hosting;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>charrnn serve: the gRPC model server (HTTP/2 without TLS on 127.0.0.1:50051 by default).</summary>
+public static class ServeCommand
+{
+    public static Command Create()
+    {
+        var defaults = new ServerOptions();
+        var listen = new Option<string>("--listen") { Description = "HOST:PORT to listen on (0.0.0.0 for all interfaces; port 0 picks a free one).", DefaultValueFactory = _ => defaults.Listen };
+        var models = CommonOptions.ModelsDir();
+        var corpora = new Option<string?>("--corpora") { Description = "Folder of *.txt files offered as corpora by name." };
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var tlsCert = new Option<string?>("--tls-cert") { Description = "TLS certificate: a .pfx file, or a PEM file with --tls-key." };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert." };
+        var tlsPassword = new Option<string?>("--tls-password") { Description = "Password of a .pfx certificate." };
+        var maxSessions = new Option<int>("--max-sessions") { Description = "Open sessions the server holds at most.", DefaultValueFactory = _ => defaults.Limits.MaxSessions };
+        var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds };
+        var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall };
+        var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes };
+        var maxQueued = new Option<int>("--max-queued-jobs") { Description = "Jobs that may wait in the queue.", DefaultValueFactory = _ => defaults.Limits.MaxQueuedJobs };
+        var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C or SIGTERM stops it after checkpointing).")
+        {
+            listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxUpload, maxQueued,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new ServerOptions
+            {
+                Listen = parse.GetValue(listen)!,
+                ModelsDirectory = parse.GetValue(models)!,
+                CorporaDirectory = parse.GetValue(corpora),
+                Device = parse.GetValue(device)!,
+                Threads = parse.GetValue(threads),
+                TlsCertificate = parse.GetValue(tlsCert),
+                TlsKey = parse.GetValue(tlsKey),
+                TlsPassword = parse.GetValue(tlsPassword),
+            };
+            options.Limits.MaxSessions = Positive(parse.GetValue(maxSessions), "--max-sessions");
+            options.Limits.SessionIdleSeconds = Positive(parse.GetValue(idle), "--session-idle-seconds");
+            options.Limits.MaxCharsPerCall = Positive(parse.GetValue(maxChars), "--max-chars-per-call");
+            options.Limits.MaxUploadBytes = Positive(parse.GetValue(maxUpload), "--max-upload-bytes");
+            options.Limits.MaxQueuedJobs = Positive(parse.GetValue(maxQueued), "--max-queued-jobs");
+            ServerHost.ParseListen(options.Listen);
+            var app = ServerHost.Build([], options);
+            var address = ServerHost.StartAsync(app).GetAwaiter().GetResult();
+            Console.WriteLine($"charrnn server listening on {address} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); models in {Path.GetFullPath(options.ModelsDirectory)}. Ctrl+C stops.");
+            app.WaitForShutdownAsync().GetAwaiter().GetResult();
+            return 0;
+        });
+        return command;
+    }
+
+    private static T Positive<T>(T value, string flag) where T : System.Numerics.INumber<T> =>
+        value > T.Zero ? value : throw new ArgumentException($"{flag} {value} is not allowed; it must be positive.");
+}

@@ -1,0 +1,120 @@
+using CharRnn.Protos.V1;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+[Collection(ServerCollection.Name)]
+public class CatalogTests(ServerFixture server)
+{
+    [Fact]
+    public async Task Architectures_come_with_their_hyperparameter_specs_and_server_caps()
+    {
+        var response = await server.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest());
+        Assert.Equal(10, response.Architectures.Count);
+        var lstm = response.Architectures.Single(a => a.Name == "stateful-lstm");
+        Assert.True(lstm.Stateful);
+        var hidden = lstm.Hyperparameters.Single(p => p.Name == "n_hidden");
+        Assert.Equal(512, hidden.DefaultValue);
+        Assert.Equal(2048, hidden.Max); // the server's cap, below the engine's 4096
+        Assert.Equal(HyperParameterSpec.Types.Type.Int, hidden.Type);
+        Assert.False(string.IsNullOrEmpty(hidden.Doc));
+        Assert.Contains(response.TrainingOptions, o => o.Name == "epochs");
+        Assert.Equal(["adam", "adamw"], response.Optimizers);
+        Assert.Contains("sgdr", response.ScheduleHelp);
+    }
+
+    [Fact]
+    public async Task Models_are_listed_with_details_and_history()
+    {
+        var models = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models;
+        var gru = models.Single(m => m.Name == "gru");
+        Assert.Equal("stateful-gru", gru.Architecture);
+        Assert.True(gru.ParameterCount > 0);
+        Assert.Equal("tiny", gru.CorpusName);
+        Assert.True(gru.SizeBytes > 0);
+
+        var details = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "gru" });
+        Assert.Equal(24, details.Hyperparameters["n_hidden"]);
+        Assert.Equal("best.ckpt", details.Checkpoint);
+        Assert.NotEmpty(details.History);
+        Assert.Equal(details.Summary.BestValidLoss, details.History.Min(h => h.ValidLoss));
+        Assert.StartsWith("\0", details.Vocabulary);
+    }
+
+    [Fact]
+    public async Task A_corrupt_model_folder_is_reported_not_fatal()
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(server.Options.ModelsDirectory, "broken")).FullName;
+        File.WriteAllText(Path.Combine(folder, "last.ckpt"), "not a checkpoint");
+        try
+        {
+            var models = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models;
+            Assert.Contains("not a CharRnn checkpoint", models.Single(m => m.Name == "broken").Error);
+            Assert.Contains(models, m => m.Name == "gru" && m.Error == "");
+            var e = await Calls.Fails(() => server.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "broken" }).ResponseAsync);
+            Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+            Assert.Contains("broken", e.Status.Detail);
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    [Fact]
+    public async Task Unknown_models_are_not_found()
+    {
+        var e = await Calls.Fails(() => server.Catalog.GetModelAsync(new GetModelRequest { Name = "nope" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Contains("No model 'nope'", e.Status.Detail);
+    }
+
+    [Theory]
+    [InlineData("../gru")]
+    [InlineData("a/b")]
+    [InlineData("..")]
+    [InlineData(".hidden")]
+    [InlineData("/etc")]
+    [InlineData("")]
+    public async Task Path_like_model_names_are_rejected_everywhere(string name)
+    {
+        foreach (var call in new Func<Task>[]
+        {
+            () => server.Catalog.GetModelAsync(new GetModelRequest { Name = name }).ResponseAsync,
+            () => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = name }).ResponseAsync,
+            () => server.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = name }).ResponseAsync,
+            () => server.Training.StartJobAsync(new StartJobRequest { ModelName = name, Architecture = "stateful-gru", CorpusName = "tiny" }).ResponseAsync,
+        })
+        {
+            var e = await Calls.Fails(call);
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            Assert.Contains("name", e.Status.Detail);
+        }
+        Assert.True(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "gru")));
+    }
+
+    [Fact]
+    public async Task Deleting_a_model_removes_it_and_open_sessions_keep_working()
+    {
+        server.TrainModel("doomed", "stateful-rnn", steps: 5);
+        var session = await server.Generation.Open("doomed", seed: 3);
+        await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "doomed" });
+        Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "doomed")));
+        Assert.DoesNotContain((await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "doomed");
+        Assert.Equal(10, (await server.Generation.Generate(session.Id, 10)).Length);
+        await server.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+        var e = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "doomed" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task Corpora_and_server_info_are_listed()
+    {
+        var corpora = (await server.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora;
+        Assert.Contains(corpora, c => c.Name == "nietzsche");
+        Assert.Contains(corpora, c => c.Name == "tiny" && c.Available);
+        var info = await server.Catalog.GetServerInfoAsync(new GetServerInfoRequest());
+        Assert.StartsWith("cpu", info.Device);
+        Assert.Equal(server.Options.Limits.MaxSessions, info.Limits.MaxSessions);
+    }
+}

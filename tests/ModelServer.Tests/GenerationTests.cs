@@ -1,0 +1,270 @@
+using CharRnn.ModelServer.Sessions;
+using CharRnn.Protos.V1;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CharRnn.ModelServer.Tests;
+
+[Collection(ServerCollection.Name)]
+public class GenerationTests(ServerFixture server)
+{
+    private Generation.GenerationClient Client => server.Generation;
+
+    [Fact]
+    public async Task A_later_generate_continues_from_the_state_the_last_one_left()
+    {
+        var whole = await Client.Open("gru", seed: 42, prime: "the c");
+        var split = await Client.Open("gru", seed: 42, prime: "the c");
+        var expected = await Client.Generate(whole.Id, 100);
+        var actual = await Client.Generate(split.Id, 50) + await Client.Generate(split.Id, 50);
+        Assert.Equal(100, expected.Length);
+        Assert.Equal(expected, actual);
+        var info = await Client.GetSessionAsync(new GetSessionRequest { SessionId = split.Id });
+        Assert.Equal(105, info.CharactersSeen);
+        Assert.Equal(42UL, info.Sampling.Seed);
+    }
+
+    [Theory]
+    [InlineData("gru")]
+    [InlineData("lstm")]
+    [InlineData("loop")]
+    public async Task Thirty_two_greedy_sessions_together_produce_what_each_produces_alone(string model)
+    {
+        var primes = Enumerable.Range(0, 32).Select(i => ServerFixture.TinyText.Substring(i * 3, 4 + i % 5)).ToList();
+        var alone = new List<string>();
+        foreach (var prime in primes)
+        {
+            var s = await Client.Open(model, temperature: 0, prime: prime);
+            alone.Add(await Client.Generate(s.Id, 60));
+        }
+        var sessions = await Task.WhenAll(primes.Select(p => Client.Open(model, temperature: 0, prime: p)));
+        var together = await Task.WhenAll(sessions.Select(s => Client.Generate(s.Id, 60)));
+        Assert.Equal(alone, together);
+    }
+
+    [Fact]
+    public async Task Feed_advances_the_state_without_generating()
+    {
+        var fed = await Client.Open("gru", seed: 5);
+        var primed = await Client.Open("gru", seed: 5, prime: "the cat ");
+        var response = await Client.FeedAsync(new FeedRequest { SessionId = fed.Id, Text = "the cat ", TopAlternatives = 3 });
+        Assert.Equal(8, response.CharactersSeen);
+        Assert.Equal(3, response.Next.Count);
+        Assert.True(response.Next[0].Probability >= response.Next[1].Probability);
+        Assert.Equal(await Client.Generate(primed.Id, 40), await Client.Generate(fed.Id, 40));
+    }
+
+    [Fact]
+    public async Task Fork_copies_the_state_and_reset_starts_over()
+    {
+        var original = await Client.Open("lstm", seed: 9, prime: "sat on");
+        var fork = await Client.ForkAsync(new ForkRequest { SessionId = original.Id });
+        Assert.NotEqual(original.Id, fork.Id);
+        Assert.Equal(6, fork.CharactersSeen);
+        Assert.Equal(await Client.Generate(original.Id, 30), await Client.Generate(fork.Id, 30));
+
+        var fresh = await Client.Open("lstm", seed: 9);
+        var reset = await Client.ResetAsync(new ResetRequest { SessionId = original.Id });
+        Assert.Equal(0, reset.CharactersSeen);
+        Assert.Equal(await Client.Generate(fresh.Id, 30), await Client.Generate(original.Id, 30));
+    }
+
+    [Fact]
+    public async Task Configure_changes_sampling_and_greedy_is_deterministic()
+    {
+        var s = await Client.Open("gru", seed: 1, temperature: 1.5);
+        var configured = await Client.ConfigureAsync(new ConfigureRequest { SessionId = s.Id, Sampling = new SamplingSettings { Temperature = 0 } });
+        Assert.Equal(0, configured.Sampling.Temperature);
+        Assert.Equal(1UL, configured.Sampling.Seed);
+        var greedy = await Client.Open("gru", temperature: 0, seed: 77);
+        Assert.Equal(await Client.Generate(greedy.Id, 30), await Client.Generate(s.Id, 30));
+    }
+
+    [Fact]
+    public async Task Probabilities_alternatives_and_stop_strings()
+    {
+        var s = await Client.Open("gru", temperature: 0, prime: "the cat sat on the mat");
+        using var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 500, Stop = "mat", IncludeProbabilities = true, TopAlternatives = 2 });
+        var pieces = new List<GenerateResponse>();
+        await foreach (var p in call.ResponseStream.ReadAllAsync()) pieces.Add(p);
+        var text = string.Concat(pieces.Select(p => p.Text));
+        Assert.EndsWith("mat", text);
+        Assert.True(text.Length < 500);
+        Assert.Equal(GenerateResponse.Types.FinishReason.Stop, pieces[^1].FinishReason);
+        Assert.All(pieces[..^1], p => Assert.Equal(GenerateResponse.Types.FinishReason.Unspecified, p.FinishReason));
+        Assert.All(pieces, p => Assert.InRange(p.Probability, 0.0001f, 1f));
+        Assert.All(pieces, p => Assert.Equal(2, p.Alternatives.Count));
+        Assert.All(pieces, p => Assert.Equal(p.Alternatives[0].Text, p.Text)); // greedy picks the most likely
+    }
+
+    [Fact]
+    public async Task A_cancelled_generate_stops_and_frees_its_session()
+    {
+        var s = await Client.Open("lstm", seed: 3);
+        using (var cancel = new CancellationTokenSource())
+        using (var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 }, cancellationToken: cancel.Token))
+        {
+            var read = 0;
+            var e = await Calls.Fails(async () =>
+            {
+                await foreach (var _ in call.ResponseStream.ReadAllAsync(cancel.Token))
+                    if (++read == 20) cancel.Cancel();
+            });
+            Assert.Equal(StatusCode.Cancelled, e.StatusCode);
+        }
+        // The device loop drops the call within a step; the session is then free again.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                await Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "t" });
+                break;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
+        var seen = (await Client.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen;
+        Assert.InRange(seen, 21, 5_000); // it stopped long before 100,000
+    }
+
+    [Fact]
+    public async Task A_deadline_ends_a_long_generate_with_deadline_exceeded()
+    {
+        var s = await Client.Open("gru", seed: 3);
+        var e = await Calls.Fails(async () =>
+        {
+            using var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 }, deadline: DateTime.UtcNow.AddMilliseconds(300));
+            await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+        });
+        Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_session_generates_one_call_at_a_time()
+    {
+        var s = await Client.Open("lstm", seed: 3);
+        using var first = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 50_000 });
+        Assert.True(await first.ResponseStream.MoveNext(CancellationToken.None));
+        var e = await Calls.Fails(() => Client.Generate(s.Id, 5));
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Contains("is generating", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Closed_sessions_are_not_found()
+    {
+        var s = await Client.Open("gru");
+        await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+        var e = await Calls.Fails(() => Client.Generate(s.Id, 5));
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Contains("closed, it expired", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Bad_requests_name_the_field_and_what_is_allowed()
+    {
+        var s = await Client.Open("gru");
+        var unknown = await Calls.Fails(() => Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "the Zebra" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
+        Assert.Contains("'Z'", unknown.Status.Detail);
+
+        var tooMany = await Calls.Fails(() => Client.Generate(s.Id, server.Options.Limits.MaxCharsPerCall + 1));
+        Assert.Equal(StatusCode.ResourceExhausted, tooMany.StatusCode);
+        Assert.Contains("max_chars_per_call", tooMany.Status.Detail);
+
+        var zero = await Calls.Fails(() => Client.Generate(s.Id, 0));
+        Assert.Equal(StatusCode.InvalidArgument, zero.StatusCode);
+        Assert.Contains("max_chars = 0", zero.Status.Detail);
+
+        var prime = new string('a', server.Options.Limits.MaxPrimeChars + 1);
+        var longPrime = await Calls.Fails(() => Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = prime }).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, longPrime.StatusCode);
+        Assert.Contains("max_prime_chars", longPrime.Status.Detail);
+
+        var temperature = await Calls.Fails(() => Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", Sampling = new SamplingSettings { Temperature = -1 } }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, temperature.StatusCode);
+        Assert.Contains("sampling.temperature", temperature.Status.Detail);
+
+        var topP = await Calls.Fails(() => Client.ConfigureAsync(new ConfigureRequest { SessionId = s.Id, Sampling = new SamplingSettings { TopP = 1.5 } }).ResponseAsync);
+        Assert.Contains("top_p", topP.Status.Detail);
+
+        var alternatives = await Calls.Fails(() => Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "t", TopAlternatives = 11 }).ResponseAsync);
+        Assert.Contains("top_alternatives = 11", alternatives.Status.Detail);
+
+        var noSession = await Calls.Fails(() => Client.Generate("", 5));
+        Assert.Equal(StatusCode.InvalidArgument, noSession.StatusCode);
+    }
+
+    [Fact]
+    public async Task Interact_streams_a_prediction_after_each_piece_without_moving_the_state_past_the_typed_text()
+    {
+        var s = await Client.Open("gru", temperature: 0);
+        using var call = Client.Interact();
+        await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "the c", PredictChars = 6 });
+        var first = await ReadPrediction(call.ResponseStream, 0);
+        await call.RequestStream.WriteAsync(new InteractRequest { Text = "at sat", PredictChars = 6 });
+        var second = await ReadPrediction(call.ResponseStream, 1);
+        await call.RequestStream.CompleteAsync();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+
+        Assert.Equal(6, first.Length);
+        Assert.Equal(6, second.Length);
+        var info = await Client.GetSessionAsync(new GetSessionRequest { SessionId = s.Id });
+        Assert.Equal(11, info.CharactersSeen); // only the typed text
+        var check = await Client.Open("gru", temperature: 0, prime: "the cat sat");
+        Assert.Equal(await Client.Generate(check.Id, 6), second);
+    }
+
+    private static async Task<string> ReadPrediction(IAsyncStreamReader<InteractResponse> stream, long index)
+    {
+        var text = "";
+        while (await stream.MoveNext(CancellationToken.None))
+        {
+            if (stream.Current.RequestIndex != index) continue;
+            text += stream.Current.Text;
+            if (stream.Current.Done) return text;
+        }
+        throw new Xunit.Sdk.XunitException("the prediction stream ended early");
+    }
+
+    [Fact]
+    public async Task The_session_limit_gives_resource_exhausted()
+    {
+        var store = server.Services.GetRequiredService<SessionStore>();
+        var room = server.Options.Limits.MaxSessions - store.Count;
+        var saved = server.Options.Limits.MaxSessions;
+        server.Options.Limits.MaxSessions = store.Count + 1;
+        try
+        {
+            await Client.Open("gru");
+            var e = await Calls.Fails(() => Client.Open("gru"));
+            Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+            Assert.Contains("max_sessions", e.Status.Detail);
+        }
+        finally
+        {
+            server.Options.Limits.MaxSessions = saved;
+        }
+        Assert.True(room > 0);
+    }
+}
+
+public sealed class ExpiryTests : IDisposable
+{
+    private readonly ServerFixture _server = new(o => o.Limits.SessionIdleSeconds = 1);
+
+    [Fact]
+    public async Task Idle_sessions_expire_and_then_are_not_found()
+    {
+        var s = await _server.Generation.Open("gru");
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var e = await Calls.Fails(() => _server.Generation.Generate(s.Id, 5));
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Contains("expired after 1 s idle", e.Status.Detail);
+    }
+
+    public void Dispose() => _server.Dispose();
+}

@@ -1,0 +1,98 @@
+using System.Text;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.Protos.V1;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>
+/// A server in this process (TestServer, no sockets) over a temporary models folder that
+/// holds three small trained models: "gru" (stateful), "lstm" (stateful, two layers) and
+/// "loop" (windowed), plus a corpora folder with "tiny".
+/// </summary>
+public sealed class ServerFixture : IDisposable
+{
+    public const string Pattern = "the cat sat on the mat. ";
+    public static readonly string TinyText = string.Concat(Enumerable.Repeat(Pattern, 120));
+
+    private readonly WebApplicationFactory<Program> _factory;
+
+    public ServerFixture() : this(_ => { }) { }
+
+    internal ServerFixture(Action<ServerOptions> configure)
+    {
+        Root = Path.Combine(Path.GetTempPath(), "charrnn-server-" + Guid.NewGuid().ToString("N")[..10]);
+        Options = new ServerOptions
+        {
+            ModelsDirectory = Path.Combine(Root, "models"),
+            CorporaDirectory = Path.Combine(Root, "corpora"),
+            CorpusCacheDirectory = Path.Combine(Root, "cache"),
+            Device = "cpu",
+        };
+        configure(Options);
+        Directory.CreateDirectory(Options.CorporaDirectory);
+        File.WriteAllText(Path.Combine(Options.CorporaDirectory, "tiny.txt"), TinyText);
+        TrainModel("gru", "stateful-gru");
+        TrainModel("lstm", "stateful-lstm");
+        TrainModel("loop", "loop");
+
+        _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
+        {
+            b.UseContentRoot(AppContext.BaseDirectory);
+            b.ConfigureServices(s => s.AddSingleton(Microsoft.Extensions.Options.Options.Create(Options)));
+        });
+        Channel = GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions
+        {
+            HttpHandler = _factory.Server.CreateHandler(),
+            MaxReceiveMessageSize = null,
+            MaxSendMessageSize = null,
+        });
+        Catalog = new Catalog.CatalogClient(Channel);
+        Training = new Training.TrainingClient(Channel);
+        Generation = new Generation.GenerationClient(Channel);
+    }
+
+    public string Root { get; }
+    public ServerOptions Options { get; }
+    public IServiceProvider Services => _factory.Services;
+    public GrpcChannel Channel { get; }
+    public Catalog.CatalogClient Catalog { get; }
+    public Training.TrainingClient Training { get; }
+    public Generation.GenerationClient Generation { get; }
+
+    public static Corpus TinyCorpus() => new("tiny", TinyText, Corpus.HexSha256(Encoding.UTF8.GetBytes(TinyText)));
+
+    /// <summary>Trains a tiny model straight into the models folder with the engine.</summary>
+    public void TrainModel(string name, string architecture, int steps = 60)
+    {
+        var a = Architectures.Get(architecture);
+        var given = a.Parameters.ToDictionary(p => p.Name, p => p.Name switch
+        {
+            "n_fac" => 8, "n_hidden" => 24, "bs" => a.IsStateful ? 8 : 32, "bptt" => 8, "layers" => 2, "dropout" => 0.1, "random_bptt" => 0, _ => p.Default,
+        });
+        var options = new CharRnn.Engine.Training.TrainingOptions { Epochs = 3, MaxSteps = steps, LearningRate = LayerGroupValues.All(1e-2), SampleChars = 0 };
+        using var trainer = Trainer.Create(a, a.Resolve(given), options, TinyCorpus(), CPU, Path.Combine(Options.ModelsDirectory, name));
+        trainer.Run();
+    }
+
+    public void Dispose()
+    {
+        Channel.Dispose();
+        _factory.Dispose();
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ServerCollection : ICollectionFixture<ServerFixture>
+{
+    public const string Name = "server";
+}

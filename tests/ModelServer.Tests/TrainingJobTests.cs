@@ -1,0 +1,207 @@
+using CharRnn.Protos.V1;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+[Collection(ServerCollection.Name)]
+public class TrainingJobTests(ServerFixture server)
+{
+    private Training.TrainingClient Client => server.Training;
+
+    private static StartJobRequest Request(string name, int maxSteps = 40, string architecture = "stateful-gru", int epochs = 2)
+    {
+        var request = new StartJobRequest
+        {
+            ModelName = name,
+            Architecture = architecture,
+            CorpusName = "tiny",
+            Options = new TrainingOptions { Epochs = epochs, MaxSteps = maxSteps, ProgressIntervalSeconds = 0.05, SampleChars = 20 },
+        };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["n_fac"] = 8, ["bs"] = 8, ["bptt"] = 8 });
+        request.Options.LearningRate.Add(1e-2);
+        return request;
+    }
+
+    private static string Kind(JobEvent e) => e.EventCase.ToString();
+
+    [Fact]
+    public async Task Train_streams_queued_started_progress_epochs_checkpoints_and_finished()
+    {
+        var events = await Client.Train(Request("streamed", maxSteps: 0, epochs: 2)).Events();
+        var kinds = events.Select(Kind).ToList();
+        Assert.Equal("Queued", kinds[0]);
+        Assert.Equal("Started", kinds[1]);
+        Assert.Equal("Finished", kinds[^1]);
+        Assert.Equal(2, kinds.Count(k => k == "EpochEnd"));
+        Assert.Contains("Progress", kinds);
+        Assert.Contains(events, e => e.CheckpointSaved?.File == "best.ckpt");
+        Assert.Equal(Enumerable.Range(0, events.Count).Select(i => (long)i), events.Select(e => e.Sequence));
+        var epochs = events.Where(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd).Select(e => e.EpochEnd.Record).ToList();
+        Assert.True(epochs[1].ValidLoss < epochs[0].ValidLoss + 0.5);
+        Assert.False(string.IsNullOrEmpty(epochs[0].Sample));
+        var progress = events.Where(e => e.EventCase == JobEvent.EventOneofCase.Progress).Select(e => e.Progress).ToList();
+        Assert.All(progress, p => Assert.True(p.Loss > 0 && p.CharsPerSecond > 0));
+
+        var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "streamed" });
+        Assert.Equal(2, model.Summary.EpochsTrained);
+        Assert.False(model.Summary.Training);
+        var job = await Client.GetJobAsync(new GetJobRequest { JobId = events[0].JobId });
+        Assert.Equal(Job.Types.State.Finished, job.State);
+    }
+
+    [Fact]
+    public async Task A_job_survives_its_watcher_leaving_and_can_be_reattached_from_a_step_by_several_watchers()
+    {
+        var job = await Client.StartJobAsync(Request("watched", maxSteps: 120, epochs: 10));
+        using (var cancel = new CancellationTokenSource())
+        {
+            using var first = Client.WatchJob(new WatchJobRequest { JobId = job.Id }, cancellationToken: cancel.Token);
+            await foreach (var e in first.ResponseStream.ReadAllAsync(cancel.Token).WithCancellation(cancel.Token))
+                if (e.Step >= 10) break; // the watcher leaves mid-job
+        }
+        var fromStep = 30;
+        var a = Client.WatchJob(new WatchJobRequest { JobId = job.Id, FromStep = fromStep }).Events();
+        var b = Client.WatchJob(new WatchJobRequest { JobId = job.Id, FromStep = fromStep }).Events();
+        var (eventsA, eventsB) = (await a, await b);
+        Assert.Equal(eventsA.Select(e => e.Sequence), eventsB.Select(e => e.Sequence));
+        Assert.All(eventsA, e => Assert.True(e.Step >= fromStep));
+        Assert.Equal(JobEvent.EventOneofCase.Finished, eventsA[^1].EventCase);
+        Assert.Equal(120, eventsA[^1].Step);
+    }
+
+    [Fact]
+    public async Task Stop_saves_a_checkpoint_that_a_resumed_job_continues_from()
+    {
+        var job = await Client.StartJobAsync(Request("stopped", maxSteps: 100_000, epochs: 1000));
+        using (var watch = Client.WatchJob(new WatchJobRequest { JobId = job.Id }))
+        {
+            await foreach (var e in watch.ResponseStream.ReadAllAsync())
+                if (e.Step >= 15) break;
+        }
+        await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        var events = await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+        var stopped = events[^1];
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, stopped.EventCase);
+        Assert.True(stopped.Stopped.CheckpointSaved);
+        Assert.Contains(events, e => e.CheckpointSaved?.Reason == "stopped");
+        var stoppedAt = stopped.Step;
+
+        var resume = new StartJobRequest { ModelName = "stopped", Resume = true, Options = new TrainingOptions { MaxSteps = stoppedAt + 10 } };
+        var resumed = await Client.Train(resume).Events();
+        Assert.Equal(stoppedAt, resumed.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started.ResumedFromStep);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+        Assert.Equal(stoppedAt + 10, resumed[^1].Step);
+    }
+
+    [Fact]
+    public async Task Jobs_queue_while_the_device_is_busy_and_a_queued_job_can_be_stopped()
+    {
+        var first = await Client.StartJobAsync(Request("queue-a", maxSteps: 100_000, epochs: 1000));
+        await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = first.Id }).ResponseStream.ReadAllAsync())
+            if (e.EventCase == JobEvent.EventOneofCase.Started) break; // the device has taken it from the queue
+        var second = await Client.StartJobAsync(Request("queue-b", maxSteps: 10));
+        Assert.Equal(Job.Types.State.Queued, second.State);
+        Assert.Equal(1, second.QueuePosition);
+        var listed = (await Client.ListJobsAsync(new ListJobsRequest())).Jobs;
+        Assert.Contains(listed, j => j.Id == second.Id && j.State == Job.Types.State.Queued);
+
+        var stoppedQueued = await Client.StopJobAsync(new StopJobRequest { JobId = second.Id });
+        Assert.Equal(Job.Types.State.Stopped, stoppedQueued.State);
+        var events = await Client.WatchJob(new WatchJobRequest { JobId = second.Id }).Events();
+        Assert.False(events[^1].Stopped.CheckpointSaved);
+
+        await Client.StopJobAsync(new StopJobRequest { JobId = first.Id });
+        await Client.WatchJob(new WatchJobRequest { JobId = first.Id }).Events();
+    }
+
+    [Fact]
+    public async Task Generation_uses_the_latest_checkpoint_of_a_job_while_it_trains()
+    {
+        var job = await Client.StartJobAsync(Request("live", maxSteps: 100_000, epochs: 1000));
+        try
+        {
+            await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
+                if (e.EventCase == JobEvent.EventOneofCase.CheckpointSaved) break;
+            var session = await server.Generation.Open("live", temperature: 0, prime: "the ");
+            Assert.Equal(20, (await server.Generation.Generate(session.Id, 20)).Length);
+            var model = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "live");
+            Assert.True(model.Training);
+            var delete = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "live" }).ResponseAsync);
+            Assert.Equal(StatusCode.FailedPrecondition, delete.StatusCode);
+        }
+        finally
+        {
+            await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+            await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+        }
+    }
+
+    [Fact]
+    public async Task Uploaded_text_trains_and_is_kept_for_resuming()
+    {
+        var request = Request("uploaded", maxSteps: 12);
+        request.CorpusText = string.Concat(Enumerable.Repeat("abcabd ", 300));
+        var events = await Client.Train(request).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        Assert.True(File.Exists(Path.Combine(server.Options.ModelsDirectory, "uploaded", "corpus.txt")));
+        var resumed = await Client.Train(new StartJobRequest { ModelName = "uploaded", Resume = true, Options = new TrainingOptions { MaxSteps = 15 } }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+    }
+
+    [Fact]
+    public async Task Bad_job_requests_name_the_field_and_what_is_allowed()
+    {
+        async Task<RpcException> Start(StartJobRequest r) => await Calls.Fails(() => Client.StartJobAsync(r).ResponseAsync);
+
+        var exists = await Start(Request("gru"));
+        Assert.Equal(StatusCode.AlreadyExists, exists.StatusCode);
+
+        var arch = Request("x1"); arch.Architecture = "transformer";
+        var e = await Start(arch);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("stateful-lstm", e.Status.Detail);
+
+        var hidden = Request("x2"); hidden.Hyperparameters["n_hidden"] = 100_000;
+        e = await Start(hidden);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("n_hidden", e.Status.Detail);
+        Assert.Contains("2048", e.Status.Detail);
+
+        var unknown = Request("x3"); unknown.Hyperparameters["layers"] = 2;
+        e = await Start(unknown);
+        Assert.Contains("'layers' is not a hyperparameter", e.Status.Detail);
+
+        var lr = Request("x4"); lr.Options.LearningRate.Add(1); lr.Options.LearningRate.Add(2); lr.Options.LearningRate.Add(3);
+        e = await Start(lr);
+        Assert.Contains("learning_rate has 4 values", e.Status.Detail);
+
+        var schedule = Request("x5"); schedule.Options.Schedule = "cosine";
+        e = await Start(schedule);
+        Assert.Contains("schedule 'cosine' is not known", e.Status.Detail);
+
+        var shortText = Request("x6"); shortText.CorpusText = "too short";
+        e = await Start(shortText);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("bs = 8", e.Status.Detail);
+
+        var big = Request("x7"); big.CorpusText = new string('a', (int)server.Options.Limits.MaxUploadBytes + 1);
+        e = await Start(big);
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains("max_upload_bytes", e.Status.Detail);
+
+        var corpus = Request("x8"); corpus.CorpusName = "nope";
+        e = await Start(corpus);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+
+        var resumeMissing = await Start(new StartJobRequest { ModelName = "nothing-here", Resume = true });
+        Assert.Equal(StatusCode.NotFound, resumeMissing.StatusCode);
+
+        var resumeChange = await Start(new StartJobRequest { ModelName = "gru", Resume = true, Options = new TrainingOptions { Seed = 3 } });
+        Assert.Equal(StatusCode.InvalidArgument, resumeChange.StatusCode);
+        Assert.Contains("options.seed cannot change when resuming", resumeChange.Status.Detail);
+
+        var noJob = await Calls.Fails(() => Client.GetJobAsync(new GetJobRequest { JobId = "j-nope" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, noJob.StatusCode);
+        Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "x6")));
+    }
+}
