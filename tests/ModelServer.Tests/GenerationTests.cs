@@ -112,26 +112,13 @@ public class GenerationTests(ServerFixture server)
             });
             Assert.Equal(StatusCode.Cancelled, e.StatusCode);
         }
-        // The device loop drops the call within a step; the session is then free again.
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            try
-            {
-                await Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "t" });
-                break;
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20);
-            }
-        }
+        await WaitUntilFree(s.Id); // the device loop drops the call within a step
         var seen = (await Client.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen;
-        Assert.InRange(seen, 21, 5_000); // it stopped long before 100,000
+        Assert.InRange(seen, 20, 5_000); // it stopped long before 100,000
     }
 
     [Fact]
-    public async Task A_deadline_ends_a_long_generate_with_deadline_exceeded()
+    public async Task A_deadline_ends_a_long_generate_and_frees_the_session()
     {
         var s = await Client.Open("gru", seed: 3);
         var e = await Calls.Fails(async () =>
@@ -139,7 +126,28 @@ public class GenerationTests(ServerFixture server)
             using var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 }, deadline: DateTime.UtcNow.AddMilliseconds(300));
             await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
         });
-        Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
+        // Over a socket the client sees DEADLINE_EXCEEDED (RealProcessTests); TestServer surfaces the
+        // server's stream reset after its deadline status as UNAVAILABLE.
+        Assert.True(e.StatusCode is StatusCode.DeadlineExceeded || (e.StatusCode == StatusCode.Unavailable && e.Status.Detail.Contains("reset")), e.ToString());
+        await WaitUntilFree(s.Id);
+        Assert.InRange((await Client.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen, 1, 90_000);
+    }
+
+    private async Task WaitUntilFree(string sessionId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            try
+            {
+                await Client.FeedAsync(new FeedRequest { SessionId = sessionId, Text = "" });
+                return;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
     }
 
     [Fact]

@@ -105,6 +105,13 @@ public sealed class RealProcessTests : IDisposable
             var generation = new Generation.GenerationClient(channel);
             var session = await generation.Open("proc", seed: 4, prime: "the ");
             Assert.Equal(50, (await generation.Generate(session.Id, 50)).Length);
+
+            var late = await Calls.Fails(async () =>
+            {
+                using var call = generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 100_000 }, deadline: DateTime.UtcNow.AddMilliseconds(300));
+                await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+            });
+            Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
         }
         finally
         {

@@ -1,5 +1,4 @@
 using CharRnn.Engine.Checkpoints;
-using CharRnn.Engine.Models;
 using CharRnn.Engine.Text;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
@@ -48,8 +47,8 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         {
             case RpcException:
                 return null;
-            case OperationCanceledException when context.CancellationToken.IsCancellationRequested:
-                return null;
+            case not ServerException when context.CancellationToken.IsCancellationRequested:
+                return null; // the client left or its deadline passed: gRPC reports CANCELLED or DEADLINE_EXCEEDED itself
             case ServerException s:
                 return new RpcException(new Status(s.Code, s.Message));
             case CheckpointException c:
