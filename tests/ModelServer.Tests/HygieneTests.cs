@@ -49,76 +49,64 @@ public class HygieneTests(ServerFixture server)
     }
 }
 
-/// <summary>The server as its own process, over a real loopback socket (HTTP/2 without TLS).</summary>
-public sealed class RealProcessTests : IDisposable
+/// <summary>The server as its own process (dotnet CharRnn.ModelServer.dll), on a free loopback port.</summary>
+public sealed class ServerProcess : IDisposable
 {
-    private readonly string _root = Path.Combine(Path.GetTempPath(), "charrnn-process-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
 
-    [Fact]
-    public async Task The_server_process_serves_over_loopback()
+    public ServerProcess()
     {
-        var port = FreePort();
-        var models = Path.Combine(_root, "models");
-        Directory.CreateDirectory(Path.Combine(_root, "corpora"));
-        File.WriteAllText(Path.Combine(_root, "corpora", "tiny.txt"), ServerFixture.TinyText);
-        var dll = Path.Combine(AppContext.BaseDirectory, "CharRnn.ModelServer.dll");
+        Root = Path.Combine(Path.GetTempPath(), "charrnn-process-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path.Combine(Root, "corpora"));
+        File.WriteAllText(Path.Combine(Root, "corpora", "tiny.txt"), ServerFixture.TinyText);
+        Port = FreePort();
         var start = new ProcessStartInfo("dotnet")
         {
             ArgumentList =
             {
-                dll, $"--CharRnn:Listen=127.0.0.1:{port}", $"--CharRnn:ModelsDirectory={models}",
-                $"--CharRnn:CorporaDirectory={Path.Combine(_root, "corpora")}", "--CharRnn:Device=cpu", "--CharRnn:Threads=1",
+                Path.Combine(AppContext.BaseDirectory, "CharRnn.ModelServer.dll"), $"--CharRnn:Listen=127.0.0.1:{Port}",
+                $"--CharRnn:ModelsDirectory={Path.Combine(Root, "models")}", $"--CharRnn:CorporaDirectory={Path.Combine(Root, "corpora")}",
+                "--CharRnn:Device=cpu", "--CharRnn:Threads=1",
             },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        using var process = Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        try
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        Channel = GrpcChannel.ForAddress(Address);
+        WaitUntilServing().GetAwaiter().GetResult();
+    }
+
+    public string Root { get; }
+    public int Port { get; }
+    public string Address => $"http://127.0.0.1:{Port}";
+    public GrpcChannel Channel { get; }
+
+    public string Output
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    private async Task WaitUntilServing()
+    {
+        var health = new Health.HealthClient(Channel);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
         {
-            using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-            var health = new Health.HealthClient(channel);
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
+            try
             {
-                try
-                {
-                    var status = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
-                    if (status.Status == HealthCheckResponse.Types.ServingStatus.Serving) break;
-                }
-                catch (RpcException) when (DateTime.UtcNow < deadline && !process.HasExited)
-                {
-                    await Task.Delay(200);
-                }
+                var status = await health.CheckAsync(new HealthCheckRequest(), deadline: DateTime.UtcNow.AddSeconds(2));
+                if (status.Status == HealthCheckResponse.Types.ServingStatus.Serving) return;
             }
-
-            var training = new Training.TrainingClient(channel);
-            var request = new StartJobRequest { ModelName = "proc", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 20, SampleChars = 0 } };
-            request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
-            var events = await training.Train(request).Events();
-            Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
-
-            var generation = new Generation.GenerationClient(channel);
-            var session = await generation.Open("proc", seed: 4, prime: "the ");
-            Assert.Equal(50, (await generation.Generate(session.Id, 50)).Length);
-
-            var late = await Calls.Fails(async () =>
+            catch (RpcException) when (DateTime.UtcNow < deadline && !_process.HasExited)
             {
-                using var call = generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 100_000 }, deadline: DateTime.UtcNow.AddMilliseconds(300));
-                await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
-            });
-            Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
+                await Task.Delay(200);
+            }
         }
-        finally
-        {
-            if (!process.HasExited) process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
-        lock (output) Assert.Contains("Device loop running", output.ToString());
     }
 
     private static int FreePort()
@@ -130,6 +118,88 @@ public sealed class RealProcessTests : IDisposable
 
     public void Dispose()
     {
-        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+        Channel.Dispose();
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+        _process.Dispose();
+        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>One real server process over a real socket: HTTP/2 without TLS, as clients in other languages see it.</summary>
+public sealed class RealProcessTests : IClassFixture<ServerProcess>
+{
+    private readonly ServerProcess _server;
+
+    public RealProcessTests(ServerProcess server) => _server = server;
+
+    private async Task Train(string model)
+    {
+        var training = new Training.TrainingClient(_server.Channel);
+        var request = new StartJobRequest { ModelName = model, Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 20, SampleChars = 0 } };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
+        var events = await training.Train(request).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+    }
+
+    [Fact]
+    public async Task The_server_process_trains_and_streams_over_loopback_and_honours_deadlines()
+    {
+        await Train("proc");
+        var generation = new Generation.GenerationClient(_server.Channel);
+        var session = await generation.Open("proc", seed: 4, prime: "the ");
+        Assert.Equal(50, (await generation.Generate(session.Id, 50)).Length);
+
+        var late = await Calls.Fails(async () =>
+        {
+            using var call = generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 100_000 }, deadline: DateTime.UtcNow.AddMilliseconds(300));
+            await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+        });
+        Assert.Equal(StatusCode.DeadlineExceeded, late.StatusCode);
+        Assert.Contains("Device loop running", _server.Output);
+    }
+
+    /// <summary>examples/python, with stubs generated by Debian's protoc, against this process.</summary>
+    [Fact]
+    public async Task The_python_examples_train_and_stream_text()
+    {
+        var examples = Path.Combine(RepositoryRoot(), "examples", "python");
+        var stubs = Path.Combine(_server.Root, "stubs");
+        var (code, output) = await Run("bash", [Path.Combine(examples, "generate_stubs.sh"), stubs], examples, stubs);
+        Assert.True(code == 0, "generate_stubs.sh failed (needs protobuf-compiler, protobuf-compiler-grpc, libprotobuf-dev; .ci/run installs them): " + output);
+
+        (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--arch", "stateful-gru",
+            "--corpus", "tiny", "--max-steps", "25", "--set", "n_hidden=16", "--set", "bs=8"], examples, stubs);
+        Assert.True(code == 0, "train.py failed (needs python3-grpcio, python3-protobuf): " + output);
+        Assert.Contains("started on cpu", output);
+        Assert.Contains("finished: reached max_steps = 25", output);
+
+        (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "400", "--seed", "1"], examples, stubs);
+        Assert.True(code == 0, "generate.py failed: " + output);
+        Assert.StartsWith("the c", output);
+        Assert.True(output.TrimEnd('\n').Length >= 405, output);
+
+        (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "no-such-model"], examples, stubs);
+        Assert.Equal(1, code);
+        Assert.Contains("NOT_FOUND", output);
+    }
+
+    private static async Task<(int Code, string Output)> Run(string file, string[] args, string directory, string pythonPath)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["PYTHONPATH"] = pythonPath;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CharRnn.sln"))) return dir.FullName;
+        throw new InvalidOperationException("CharRnn.sln not found above " + AppContext.BaseDirectory);
     }
 }

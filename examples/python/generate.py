@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Open a session on a trained model and print generated text as it streams in.
+
+    ./generate_stubs.sh
+    python3 generate.py --model lstm --prime "for thos" -n 400 --temperature 0.8
+"""
+import argparse
+import sys
+
+import grpc
+
+from charrnn.v1 import charrnn_pb2 as pb
+from charrnn.v1 import charrnn_pb2_grpc as rpc
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT of the charrnn server")
+    parser.add_argument("--model", required=True, help="model name (see ListModels)")
+    parser.add_argument("--prime", default="for thos", help="text the model continues")
+    parser.add_argument("-n", "--chars", type=int, default=400, help="characters to generate")
+    parser.add_argument("--temperature", type=float, default=0.8)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+
+    with grpc.insecure_channel(args.server) as channel:
+        generation = rpc.GenerationStub(channel)
+        sampling = pb.SamplingSettings(temperature=args.temperature)
+        if args.seed is not None:
+            sampling.seed = args.seed
+        try:
+            session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, prime=args.prime, sampling=sampling))
+            print(args.prime, end="", flush=True)
+            # One message per sampled character: print each as it arrives.
+            for piece in generation.Generate(pb.GenerateRequest(session_id=session.id, max_chars=args.chars)):
+                print(piece.text, end="", flush=True)
+            print()
+            generation.CloseSession(pb.CloseSessionRequest(session_id=session.id))
+        except grpc.RpcError as e:
+            print(f"\nerror: {e.code().name}: {e.details()}", file=sys.stderr)
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Start a training job on the server and print its events as they stream in.
+
+    ./generate_stubs.sh
+    python3 train.py --model lstm --arch stateful-lstm --epochs 1 --set n_hidden=256 --lower
+"""
+import argparse
+import sys
+
+import grpc
+
+from charrnn.v1 import charrnn_pb2 as pb
+from charrnn.v1 import charrnn_pb2_grpc as rpc
+
+
+def describe(event: pb.JobEvent) -> str:
+    kind = event.WhichOneof("event")
+    e = getattr(event, kind)
+    if kind == "queued":
+        return f"queued at position {e.position}"
+    if kind == "started":
+        return f"started on {e.device}: {e.parameter_count:,} parameters, {e.total_steps} steps"
+    if kind == "progress":
+        eta = f", ETA {e.eta_seconds:.0f}s" if e.HasField("eta_seconds") else ""
+        return f"step {e.step}/{e.total_steps} epoch {e.epoch_progress:.2f} loss {e.loss:.3f} lr {e.learning_rate:.1e} {e.chars_per_second:,.0f} chars/s{eta}"
+    if kind == "epoch_end":
+        r = e.record
+        return f"epoch {r.epoch}: train {r.train_loss:.4f} valid {r.valid_loss:.4f} nats/char, accuracy {r.valid_accuracy:.1%}\n  sample: {r.sample!r}"
+    if kind == "checkpoint_saved":
+        return f"checkpoint {e.file} ({e.reason})"
+    if kind in ("finished", "failed", "stopped"):
+        return f"{kind}: {e.reason}"
+    return kind
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT of the charrnn server")
+    parser.add_argument("--model", required=True, help="name of the model to create")
+    parser.add_argument("--arch", default="stateful-lstm", help="architecture (see ListArchitectures)")
+    parser.add_argument("--corpus", default="nietzsche", help="corpus name (see ListCorpora)")
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--max-steps", type=int, default=0)
+    parser.add_argument("--lower", action="store_true", help="lowercase the corpus")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a hyperparameter, e.g. n_hidden=256")
+    args = parser.parse_args()
+
+    request = pb.StartJobRequest(model_name=args.model, architecture=args.arch, corpus_name=args.corpus)
+    request.options.epochs = args.epochs
+    request.options.max_steps = args.max_steps
+    request.options.lowercase = args.lower
+    for item in args.set:
+        name, _, value = item.partition("=")
+        request.hyperparameters[name] = float(value)
+
+    with grpc.insecure_channel(args.server) as channel:
+        training = rpc.TrainingStub(channel)
+        try:
+            last = None
+            for event in training.Train(request):
+                print(describe(event), flush=True)
+                last = event.WhichOneof("event")
+        except grpc.RpcError as e:
+            print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+            return 1
+    return 0 if last == "finished" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
