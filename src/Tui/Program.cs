@@ -1,4 +1,33 @@
+using System.CommandLine;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.Tui;
 using CharRnn.Tui.Cli;
 
-// charrnn with a verb runs it headless; with none, the lesson's demo (the TUI arrives with the server).
-return CharRnnCommandLine.Run(args, _ => CharRnnCommandLine.Run(["demo"]));
+// charrnn: with no verb, the interactive client (or --exec "commands" headless); verbs run the
+// engine directly (train, generate, ...) or the server (serve).
+var server = new Option<string?>("--server") { Description = "Connect to this server (HOST:PORT or URL) instead of starting one in-process." };
+var token = new Option<string?>("--token") { Description = "API key for the server (default: $CHARRNN_TOKEN)." };
+var exec = new Option<string?>("--exec") { Description = "Run REPL commands headless and print to stdout, e.g. --exec \"models; use lstm; gen 200 'for thos'\"." };
+var models = CommonOptions.ModelsDir();
+var corpora = new Option<string?>("--corpora") { Description = "Embedded server: folder of *.txt corpora." };
+var device = CommonOptions.Device();
+var threads = CommonOptions.Threads();
+
+return CharRnnCommandLine.Run(args, root =>
+{
+    foreach (var option in new Option[] { server, token, exec, models, corpora, device, threads }) root.Options.Add(option);
+    root.SetAction(parse =>
+    {
+        var options = new ClientOptions(
+            parse.GetValue(server),
+            parse.GetValue(token) ?? Environment.GetEnvironmentVariable("CHARRNN_TOKEN"),
+            new ServerOptions
+            {
+                ModelsDirectory = parse.GetValue(models)!,
+                CorporaDirectory = parse.GetValue(corpora),
+                Device = parse.GetValue(device)!,
+                Threads = parse.GetValue(threads),
+            });
+        return parse.GetValue(exec) is { } commands ? TuiApp.Exec(options, commands) : TuiApp.Run(options);
+    });
+});

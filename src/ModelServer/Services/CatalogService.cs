@@ -59,6 +59,25 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         return Task.FromResult(response);
     }
 
+    public override Task<Api.Passage> GetPassage(Api.GetPassageRequest request, ServerCallContext context)
+    {
+        var length = request.Length == 0 ? 400 : request.Length;
+        if (length is < 1 or > 5000)
+            throw ServerException.Invalid($"length = {request.Length} is not allowed; ask for 1 to 5000 characters.");
+        var corpus = corpora.Get(request.CorpusName);
+        var text = corpus.Text;
+        var heldOut = (int)(text.Length * 0.8);
+        var random = new Random((int)((request.HasSeed ? request.Seed : (ulong)Random.Shared.NextInt64()) % int.MaxValue));
+        var latest = Math.Max(heldOut, text.Length - length);
+        var start = random.Next(heldOut, latest + 1);
+        var space = text.IndexOf(' ', start, Math.Min(40, text.Length - start)); // begin at a word
+        if (space >= 0 && space + 1 + length <= text.Length) start = space + 1;
+        if (char.IsLowSurrogate(text[Math.Min(start, text.Length - 1)])) start++;
+        var end = Math.Min(text.Length, start + length);
+        if (end < text.Length && char.IsHighSurrogate(text[end - 1])) end--;
+        return Task.FromResult(new Api.Passage { CorpusName = corpus.Name, Text = text[start..end], Offset = start });
+    }
+
     public override Task<Api.ServerInfo> GetServerInfo(Api.GetServerInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new Api.ServerInfo
         {

@@ -8,7 +8,7 @@ namespace CharRnn.Tui.Cli;
 /// <summary>The charrnn command tree and its error handling: a user mistake prints one clear line and exits 2.</summary>
 public static class CharRnnCommandLine
 {
-    public static RootCommand Build(Func<ParseResult, int>? interactive = null)
+    public static RootCommand Build(Action<RootCommand>? configureRoot = null)
     {
         var root = new RootCommand("charrnn: train, serve and play with character-level RNN language models (the fast.ai Nietzsche lesson).")
         {
@@ -20,13 +20,13 @@ public static class CharRnnCommandLine
             DemoCommand.Create(),
             ServeCommand.Create(),
         };
-        if (interactive != null) root.SetAction(interactive);
+        configureRoot?.Invoke(root);
         return root;
     }
 
-    public static int Run(string[] args, Func<ParseResult, int>? interactive = null)
+    public static int Run(string[] args, Action<RootCommand>? configureRoot = null)
     {
-        var parse = Build(interactive).Parse(args);
+        var parse = Build(configureRoot).Parse(args);
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
@@ -41,5 +41,5 @@ public static class CharRnnCommandLine
 
     /// <summary>Errors that are about the input, not a bug: no stack trace.</summary>
     public static bool IsUserError(Exception e) =>
-        e is ArgumentException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
+        e is ArgumentException or Repl.CommandException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
 }

@@ -1,0 +1,59 @@
+using CharRnn.Protos.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+
+namespace CharRnn.Tui.Client;
+
+/// <summary>
+/// The TUI's and REPL's only way to the server: the generated gRPC clients over one channel.
+/// The channel re-establishes its HTTP/2 connection by itself after a server restart, so a
+/// call after an outage simply works again; sessions are gone then and callers reopen them.
+/// </summary>
+public sealed class CharRnnClient : IDisposable
+{
+    private readonly GrpcChannel _channel;
+
+    public CharRnnClient(Uri address, string? token = null)
+    {
+        Address = address;
+        var credentials = token == null ? null : CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            metadata.Add("authorization", "Bearer " + token);
+            return Task.CompletedTask;
+        });
+        _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 64 << 20,
+            Credentials = credentials == null ? null : ChannelCredentials.Create(address.Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+        Catalog = new Catalog.CatalogClient(_channel);
+        Training = new Training.TrainingClient(_channel);
+        Generation = new Generation.GenerationClient(_channel);
+    }
+
+    public Uri Address { get; }
+    public Catalog.CatalogClient Catalog { get; }
+    public Training.TrainingClient Training { get; }
+    public Generation.GenerationClient Generation { get; }
+
+    /// <summary>"host:port" or a URL; a bare host:port means HTTP/2 without TLS (h2c).</summary>
+    public static Uri ParseAddress(string text)
+    {
+        var trimmed = text.Trim();
+        if (!trimmed.Contains("://", StringComparison.Ordinal)) trimmed = "http://" + trimmed;
+        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https") || uri.Port <= 0)
+            throw new ArgumentException($"--server '{text}' is not an address; use HOST:PORT (e.g. 127.0.0.1:50051) or http(s)://HOST:PORT.");
+        return uri;
+    }
+
+    /// <summary>A one-line description of an RPC failure for the user.</summary>
+    public static string Describe(Exception e) => e switch
+    {
+        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable ({r.Status.Detail}); it will reconnect when the server is back",
+        RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
+        _ => e.Message,
+    };
+
+    public void Dispose() => _channel.Dispose();
+}

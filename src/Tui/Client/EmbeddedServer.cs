@@ -1,0 +1,59 @@
+using CharRnn.ModelServer.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
+
+namespace CharRnn.Tui.Client;
+
+/// <summary>
+/// The model server started inside the charrnn process on a free loopback port, so the TUI uses
+/// exactly the gRPC path a remote server would. Its log goes to a file, never to the terminal.
+/// </summary>
+public sealed class EmbeddedServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private EmbeddedServer(WebApplication app, Uri address, string logPath)
+    {
+        _app = app;
+        Address = address;
+        LogPath = logPath;
+    }
+
+    public Uri Address { get; }
+    public string LogPath { get; }
+
+    public static async Task<EmbeddedServer> StartAsync(ServerOptions options)
+    {
+        options.Listen = "127.0.0.1:0";
+        var logPath = Path.Combine(Path.GetFullPath(options.ModelsDirectory), "server.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+        var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        var app = ServerHost.Build([], options, logging => logging.AddProvider(new FileLoggerProvider(log)));
+        var address = await ServerHost.StartAsync(app).ConfigureAwait(false);
+        return new EmbeddedServer(app, address, logPath);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>A minimal logger provider writing single lines to a file.</summary>
+    private sealed class FileLoggerProvider(StreamWriter writer) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new FileLogger(writer, categoryName);
+        public void Dispose() => writer.Dispose();
+
+        private sealed class FileLogger(StreamWriter writer, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                if (!IsEnabled(logLevel)) return;
+                lock (writer) writer.WriteLine($"{DateTime.Now:HH:mm:ss} {logLevel,-11} {category}: {formatter(state, exception)}{(exception == null ? "" : " " + exception)}");
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace CharRnn.Tui.Repl;
+
+/// <summary>One parsed REPL command: `gen 400 "for thos" t=0.7` → verb gen, positional [400, for thos], options {t: 0.7}.</summary>
+public sealed record Command(string Verb, IReadOnlyList<string> Positional, IReadOnlyDictionary<string, string> Options, string Text)
+{
+    public string? Arg(int index) => index < Positional.Count ? Positional[index] : null;
+
+    public string? Option(params string[] names)
+    {
+        foreach (var n in names)
+            if (Options.TryGetValue(n, out var v)) return v;
+        return null;
+    }
+}
+
+/// <summary>A command line the user typed wrong; the message says what and how to fix it.</summary>
+public sealed class CommandException(string message) : Exception(message);

@@ -1,0 +1,96 @@
+using System.Text;
+
+namespace CharRnn.Tui.Repl;
+
+/// <summary>
+/// Reads REPL input: words separated by spaces, "double" or 'single' quotes around text with
+/// spaces (\" \\ \n escapes inside double quotes), key=value options, and ';' between commands.
+/// </summary>
+public static class CommandParser
+{
+    public static IReadOnlyList<Command> ParseMany(string line)
+    {
+        var commands = new List<Command>();
+        foreach (var part in SplitCommands(line))
+            if (Parse(part) is { } command) commands.Add(command);
+        return commands;
+    }
+
+    /// <summary>Null for an empty line.</summary>
+    public static Command? Parse(string text)
+    {
+        var tokens = Tokenize(text);
+        if (tokens.Count == 0) return null;
+        var verb = tokens[0].Text.ToLowerInvariant();
+        var positional = new List<string>();
+        var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var token in tokens.Skip(1))
+        {
+            var eq = token.Text.IndexOf('=');
+            if (!token.Quoted && eq > 0 && token.Text[..eq].All(c => char.IsLetterOrDigit(c) || c is '_' or '-'))
+                options[token.Text[..eq].Replace('-', '_')] = token.Value[(token.Value.IndexOf('=') + 1)..];
+            else
+                positional.Add(token.Value);
+        }
+        return new Command(verb, positional, options, text.Trim());
+    }
+
+    /// <summary>A token: its raw text (for completion), its value with quotes removed, and whether it began quoted.</summary>
+    public sealed record Token(string Text, string Value, bool Quoted, int Start, int End);
+
+    public static List<Token> Tokenize(string text)
+    {
+        var tokens = new List<Token>();
+        int i = 0;
+        while (i < text.Length)
+        {
+            while (i < text.Length && char.IsWhiteSpace(text[i])) i++;
+            if (i >= text.Length) break;
+            int start = i;
+            var value = new StringBuilder();
+            bool quoted = text[i] is '"' or '\'';
+            while (i < text.Length && !char.IsWhiteSpace(text[i]))
+            {
+                if (text[i] is '"' or '\'')
+                {
+                    var quote = text[i++];
+                    while (i < text.Length && text[i] != quote)
+                    {
+                        if (quote == '"' && text[i] == '\\' && i + 1 < text.Length)
+                        {
+                            i++;
+                            value.Append(text[i] switch { 'n' => '\n', 't' => '\t', var c => c });
+                        }
+                        else value.Append(text[i]);
+                        i++;
+                    }
+                    if (i >= text.Length) throw new CommandException($"Unclosed {quote} quote in: {text.Trim()}");
+                    i++; // closing quote
+                }
+                else value.Append(text[i++]);
+            }
+            tokens.Add(new Token(text[start..i], value.ToString(), quoted, start, i));
+        }
+        return tokens;
+    }
+
+    /// <summary>Splits on ';' outside quotes.</summary>
+    private static IEnumerable<string> SplitCommands(string line)
+    {
+        var current = new StringBuilder();
+        char quote = '\0';
+        for (int i = 0; i < line.Length; i++)
+        {
+            var c = line[i];
+            if (quote != '\0')
+            {
+                if (c == '\\' && quote == '"' && i + 1 < line.Length) { current.Append(c).Append(line[++i]); continue; }
+                if (c == quote) quote = '\0';
+            }
+            else if (c is '"' or '\'') quote = c;
+            else if (c == ';') { yield return current.ToString(); current.Clear(); continue; }
+            current.Append(c);
+        }
+        yield return current.ToString();
+    }
+}

@@ -1,0 +1,491 @@
+using System.Globalization;
+using CharRnn.Protos.V1;
+using CharRnn.Tui.Cli;
+using CharRnn.Tui.Client;
+using Grpc.Core;
+
+namespace CharRnn.Tui.Repl;
+
+/// <summary>Where the REPL's results go: the TUI's panes, or stdout for `charrnn --exec`.</summary>
+public interface IReplOutput
+{
+    void Line(string text);
+    void Error(string text);
+    /// <summary>A stream of generated text begins in a pane (0: main, 1: the comparison).</summary>
+    void GenerationStarted(int pane, string label, string prime);
+    void Generated(int pane, string text, float probability);
+    void GenerationEnded(int pane);
+    void JobAttached(Job job);
+    void JobEvent(JobEvent e);
+    void SessionChanged(Session? session);
+    void QuitRequested();
+}
+
+/// <summary>
+/// Executes REPL commands against the server through <see cref="CharRnnClient"/>, keeping the
+/// REPL's state: the session in use, its sampling settings, and the job being watched.
+/// Interactive use returns as soon as a training job is watched (events keep flowing to the
+/// output); scripted use (--exec) waits for it to end.
+/// </summary>
+public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool interactive) : IAsyncDisposable
+{
+    private readonly Stack<Session> _forks = new();
+    private SamplingSettings _sampling = new() { Temperature = 0.8 };
+    private CancellationTokenSource? _watch;
+    private Task _watching = Task.CompletedTask;
+    private ListArchitecturesResponse? _architectures;
+
+    public Session? Session { get; private set; }
+    public string? WatchedJob { get; private set; }
+    public SamplingSettings Sampling => _sampling;
+
+    /// <summary>Runs every command of a line (separated by ';') in order; errors are reported, not thrown.</summary>
+    public async Task RunLineAsync(string line, CancellationToken cancellation = default)
+    {
+        IReadOnlyList<Command> commands;
+        try { commands = CommandParser.ParseMany(line); }
+        catch (CommandException e) { output.Error(e.Message); return; }
+        foreach (var command in commands)
+            if (!await RunAsync(command, cancellation)) break;
+    }
+
+    /// <summary>False when the command failed (the rest of the line is skipped).</summary>
+    public async Task<bool> RunAsync(Command command, CancellationToken cancellation = default)
+    {
+        try
+        {
+            await ExecuteAsync(command, cancellation);
+            return true;
+        }
+        catch (Exception e) when (e is CommandException or RpcException or ArgumentException)
+        {
+            output.Error(e is RpcException ? CharRnnClient.Describe(e) : e.Message);
+            return false;
+        }
+    }
+
+    private Task ExecuteAsync(Command c, CancellationToken ct) => c.Verb switch
+    {
+        "help" or "?" => Help(c),
+        "archs" => Architectures(ct),
+        "arch" => Architecture(c, ct),
+        "models" => Models(ct),
+        "corpora" => Corpora(ct),
+        "train" => Train(c, ct),
+        "resume" => Resume(c, ct),
+        "jobs" => Jobs(ct),
+        "attach" => Attach(c, ct),
+        "detach" => Detach(),
+        "stop" => Stop(c, ct),
+        "use" => Use(c, ct),
+        "gen" or "generate" => Generate(c, ct),
+        "feed" => Feed(c, ct),
+        "fork" => Fork(ct),
+        "back" => Back(ct),
+        "reset" => Reset(ct),
+        "set" => Set(c, ct),
+        "compare" => Compare(c, ct),
+        "delete" => Delete(c, ct),
+        "status" => Status(ct),
+        "quit" or "exit" => Quit(),
+        _ => throw new CommandException($"Unknown command '{c.Verb}'. Commands: {string.Join(", ", CommandCatalog.All.Select(s => s.Verb))}. Try: help"),
+    };
+
+    // ---- catalogue -----------------------------------------------------------------------
+
+    private Task Help(Command c)
+    {
+        if (c.Arg(0) is { } verb)
+        {
+            var spec = CommandCatalog.Find(verb.ToLowerInvariant()) ?? throw new CommandException($"No command '{verb}'. Try: help");
+            output.Line($"{spec.Usage}\n  {spec.Summary}");
+            return Task.CompletedTask;
+        }
+        foreach (var spec in CommandCatalog.All) output.Line($"{spec.Verb,-9} {spec.Summary}");
+        output.Line("Commands run one after another when separated by ';'. Text with spaces goes in quotes. Tab completes.");
+        return Task.CompletedTask;
+    }
+
+    private async Task<ListArchitecturesResponse> ArchitectureList(CancellationToken ct) =>
+        _architectures ??= await client.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest(), cancellationToken: ct);
+
+    private async Task Architectures(CancellationToken ct)
+    {
+        foreach (var a in (await ArchitectureList(ct)).Architectures)
+            output.Line($"{a.Name,-18} {a.Summary}");
+    }
+
+    private async Task Architecture(Command c, CancellationToken ct)
+    {
+        var name = c.Arg(0) ?? throw new CommandException("Usage: arch NAME (archs lists them).");
+        var list = await ArchitectureList(ct);
+        var a = list.Architectures.FirstOrDefault(x => x.Name == name)
+            ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.");
+        output.Line($"{a.Name}: {a.Summary}");
+        foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))
+            output.Line($"  {p.Name,-14} default {Format(p, p.DefaultValue),-8} {Range(p),-22} {p.Doc}");
+        output.Line($"  {"lr",-14} default {a.DefaultLearningRate.ToString("G3", CultureInfo.InvariantCulture)}; schedule: {list.ScheduleHelp}");
+    }
+
+    private async Task Models(CancellationToken ct)
+    {
+        var models = (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models;
+        if (models.Count == 0) { output.Line("No models yet. Train one: train stateful-lstm epochs=1 lower=true"); return; }
+        output.Line($"{"NAME",-22} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-10}");
+        foreach (var m in models)
+        {
+            if (m.Error.Length > 0) { output.Line($"{m.Name,-22} unreadable: {m.Error}"); continue; }
+            var loss = m.HasBestValidLoss ? m.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture) : "-";
+            output.Line($"{m.Name,-22} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{(m.Training ? " (training)" : "")}");
+        }
+    }
+
+    private async Task Corpora(CancellationToken ct)
+    {
+        foreach (var corpus in (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora)
+            output.Line($"{corpus.Name,-14} {(corpus.Available ? "" : "(downloaded on first use) ")}{corpus.Description}");
+    }
+
+    private async Task Status(CancellationToken ct)
+    {
+        var info = await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct);
+        output.Line($"server {client.Address} · {info.Device} · {info.ActiveSessions} session(s) · {info.RunningJobs} running, {info.QueuedJobs} queued job(s)");
+        if (Session != null) output.Line($"session {Session.Id} on {Session.ModelName} · {Describe(_sampling)}");
+        if (WatchedJob != null) output.Line($"watching job {WatchedJob}");
+    }
+
+    // ---- training --------------------------------------------------------------------------
+
+    private async Task Train(Command c, CancellationToken ct)
+    {
+        var arch = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("train")!.Usage);
+        var list = await ArchitectureList(ct);
+        var spec = list.Architectures.FirstOrDefault(a => a.Name == arch)
+            ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.");
+        var request = new StartJobRequest
+        {
+            ModelName = c.Option("name") ?? $"{arch}-{DateTime.Now:MMdd-HHmmss}",
+            Architecture = arch,
+            CorpusName = c.Option("corpus") ?? "nietzsche",
+            Options = new TrainingOptions(),
+        };
+        foreach (var (key, value) in c.Options)
+        {
+            if (key is "name" or "corpus") continue;
+            if (spec.Hyperparameters.Any(h => h.Name == key)) request.Hyperparameters[key] = Number(key, value, allowBool: true);
+            else ApplyTrainingOption(request.Options, key, value, spec);
+        }
+        if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
+        var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
+        output.Line($"job {job.Id} queued: {arch} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
+        await WatchAsync(job, 0, ct);
+    }
+
+    private async Task Resume(Command c, CancellationToken ct)
+    {
+        var model = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("resume")!.Usage);
+        var request = new StartJobRequest { ModelName = model, Resume = true, Options = new TrainingOptions() };
+        foreach (var (key, value) in c.Options) ApplyTrainingOption(request.Options, key, value, null);
+        var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
+        output.Line($"job {job.Id} queued: resuming {model}");
+        await WatchAsync(job, 0, ct);
+    }
+
+    private static void ApplyTrainingOption(TrainingOptions o, string key, string value, Architecture? spec)
+    {
+        switch (key)
+        {
+            case "epochs": o.Epochs = (int)Integer(key, value); break;
+            case "max_steps" or "steps": o.MaxSteps = Integer(key, value); break;
+            case "time_budget" or "budget": o.TimeBudgetSeconds = Durations.Parse(value).TotalSeconds; break;
+            case "lr": o.LearningRate.AddRange(value.Split(',').Select(v => Number(key, v))); break;
+            case "wd": o.WeightDecay.AddRange(value.Split(',').Select(v => Number(key, v))); break;
+            case "schedule": o.Schedule = value; break;
+            case "clip": o.Clip = Number(key, value); break;
+            case "lower" or "lowercase": o.Lowercase = Number(key, value, allowBool: true) != 0; break;
+            case "seed": o.Seed = (int)Integer(key, value); break;
+            case "sample_chars": o.SampleChars = (int)Integer(key, value); break;
+            case "optimizer": o.Optimizer = value; break;
+            case "min_freq": o.MinFreq = (int)Integer(key, value); break;
+            case "val_fraction": o.ValidFraction = Number(key, value); break;
+            default:
+                var hyper = spec == null ? "" : $"; {spec.Name} takes {string.Join(", ", spec.Hyperparameters.Select(h => h.Name))}";
+                throw new CommandException($"'{key}' is not an option here{hyper}; training options: {string.Join(", ", CommandCatalog.TrainingKeys)}.");
+        }
+    }
+
+    private async Task Jobs(CancellationToken ct)
+    {
+        var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
+        if (jobs.Count == 0) { output.Line("No jobs."); return; }
+        foreach (var j in jobs)
+        {
+            var progress = j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}";
+            var loss = j.HasBestValidLoss ? $" val {j.BestValidLoss:F4}" : "";
+            output.Line($"{j.Id,-16} {j.State.ToString().ToLowerInvariant(),-9} {j.ModelName,-22} {j.Architecture,-16} {progress}{loss} {j.Reason}");
+        }
+    }
+
+    private async Task Attach(Command c, CancellationToken ct)
+    {
+        var target = c.Arg(0) ?? WatchedJob ?? throw new CommandException("Usage: attach JOB|MODEL [from=STEP] (jobs lists them).");
+        var from = c.Option("from") is { } f ? Integer("from", f) : 0;
+        var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
+        var job = jobs.FirstOrDefault(j => j.Id == target) ?? jobs.FirstOrDefault(j => j.ModelName == target && j.State is Job.Types.State.Running or Job.Types.State.Queued)
+            ?? jobs.FirstOrDefault(j => j.ModelName == target)
+            ?? throw new CommandException($"No job '{target}' (by id or model name). jobs lists them.");
+        await WatchAsync(job, from, ct);
+    }
+
+    private async Task Detach()
+    {
+        if (_watch == null) { output.Line("Not watching a job."); return; }
+        await _watch.CancelAsync();
+        output.Line($"Detached from job {WatchedJob}; it keeps training (attach {WatchedJob} to watch again).");
+        WatchedJob = null;
+    }
+
+    private async Task Stop(Command c, CancellationToken ct)
+    {
+        var id = c.Arg(0) ?? WatchedJob ?? throw new CommandException("Usage: stop JOB (jobs lists them).");
+        if (!id.StartsWith("j-", StringComparison.Ordinal))
+        {
+            var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
+            id = jobs.FirstOrDefault(j => j.ModelName == id && j.State is Job.Types.State.Running or Job.Types.State.Queued)?.Id
+                 ?? throw new CommandException($"No running or queued job for '{id}'.");
+        }
+        var job = await client.Training.StopJobAsync(new StopJobRequest { JobId = id }, cancellationToken: ct);
+        output.Line(job.State == Job.Types.State.Stopped ? $"job {id} stopped" : $"job {id} is stopping: it saves a checkpoint first");
+    }
+
+    /// <summary>Follows a job's events into the output: in the background (TUI), or to its end (--exec).</summary>
+    private async Task WatchAsync(Job job, long fromStep, CancellationToken ct)
+    {
+        if (_watch != null) await _watch.CancelAsync();
+        var watch = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _watch = watch;
+        WatchedJob = job.Id;
+        output.JobAttached(job);
+        _watching = Task.Run(async () =>
+        {
+            try
+            {
+                using var call = client.Training.WatchJob(new WatchJobRequest { JobId = job.Id, FromStep = fromStep }, cancellationToken: watch.Token);
+                await foreach (var e in call.ResponseStream.ReadAllAsync(watch.Token)) output.JobEvent(e);
+            }
+            catch (Exception e) when (e is OperationCanceledException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled))
+            {
+            }
+            catch (RpcException e)
+            {
+                output.Error($"watching job {job.Id}: {CharRnnClient.Describe(e)}");
+            }
+            finally
+            {
+                if (WatchedJob == job.Id && _watch == watch) WatchedJob = null;
+            }
+        }, CancellationToken.None);
+        if (!interactive) await _watching;
+    }
+
+    // ---- generation ------------------------------------------------------------------------
+
+    private async Task Use(Command c, CancellationToken ct)
+    {
+        var model = c.Arg(0) ?? throw new CommandException("Usage: use MODEL [t=0.8] (models lists them).");
+        _sampling = SamplingFrom(c, _sampling);
+        await CloseAll(ct);
+        Session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = _sampling }, cancellationToken: ct);
+        _sampling = Session.Sampling.Clone();
+        output.SessionChanged(Session);
+        output.Line($"using {model} ({Session.Architecture}) · {Describe(_sampling)}");
+    }
+
+    private async Task Generate(Command c, CancellationToken ct)
+    {
+        var session = Session ?? throw new CommandException("No model in use: use MODEL first (models lists them).");
+        int count = 200;
+        var words = c.Positional.ToList();
+        if (words.Count > 0 && int.TryParse(words[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n)) { count = n; words.RemoveAt(0); }
+        var prime = string.Join(" ", words);
+        if (HasSampling(c)) await Configure(SamplingFrom(c, _sampling), ct);
+        var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
+        await Stream(0, session.ModelName, request, ct);
+    }
+
+    /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
+    private async Task Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
+    {
+        output.GenerationStarted(pane, label, request.Prime);
+        try
+        {
+            using var call = client.Generation.Generate(request, cancellationToken: ct);
+            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
+        {
+            output.Line("The session was lost (server restarted or it expired); opening a new one on the same model.");
+            Session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = Session.ModelName, Sampling = _sampling }, cancellationToken: ct);
+            output.SessionChanged(Session);
+            request.SessionId = Session.Id;
+            using var call = client.Generation.Generate(request, cancellationToken: ct);
+            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
+        }
+        finally
+        {
+            output.GenerationEnded(pane);
+        }
+    }
+
+    private async Task Feed(Command c, CancellationToken ct)
+    {
+        var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
+        var text = string.Join(" ", c.Positional);
+        var response = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct);
+        var next = string.Join("  ", response.Next.Select(a => $"{Visible(a.Text)} {a.Probability:P0}"));
+        output.Line($"fed {text.Length} chars ({response.CharactersSeen} in the session); next: {next}");
+    }
+
+    private async Task Fork(CancellationToken ct)
+    {
+        var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
+        var fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = session.Id }, cancellationToken: ct);
+        _forks.Push(session);
+        Session = fork;
+        output.SessionChanged(fork);
+        output.Line($"forked: generating in a copy ({_forks.Count} level(s)); back returns to the original");
+    }
+
+    private async Task Back(CancellationToken ct)
+    {
+        if (_forks.Count == 0) throw new CommandException("Not in a fork: nothing to go back to.");
+        await CloseQuietly(Session, ct);
+        Session = _forks.Pop();
+        output.SessionChanged(Session);
+        output.Line("back to the session before the fork");
+    }
+
+    private async Task Reset(CancellationToken ct)
+    {
+        var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
+        Session = await client.Generation.ResetAsync(new ResetRequest { SessionId = session.Id }, cancellationToken: ct);
+        output.SessionChanged(Session);
+        output.Line("session reset");
+    }
+
+    private async Task Set(Command c, CancellationToken ct)
+    {
+        if (!HasSampling(c)) { output.Line(Describe(_sampling)); return; }
+        var settings = SamplingFrom(c, _sampling);
+        if (Session != null) await Configure(settings, ct);
+        else _sampling = settings;
+        output.Line(Describe(_sampling));
+    }
+
+    private async Task Configure(SamplingSettings settings, CancellationToken ct)
+    {
+        Session = await client.Generation.ConfigureAsync(new ConfigureRequest { SessionId = Session!.Id, Sampling = settings }, cancellationToken: ct);
+        _sampling = Session.Sampling.Clone();
+        output.SessionChanged(Session);
+    }
+
+    /// <summary>The current model and settings against another model or temperature, on the same prime and seed.</summary>
+    private async Task Compare(Command c, CancellationToken ct)
+    {
+        var session = Session ?? throw new CommandException("No model in use: use MODEL first, then compare OTHER_MODEL or compare t=1.2.");
+        var words = c.Positional.ToList();
+        var otherModel = c.Option("t") == null ? (words.Count > 0 ? words[0] : throw new CommandException("Usage: " + CommandCatalog.Find("compare")!.Usage)) : session.ModelName;
+        if (c.Option("t") == null) words.RemoveAt(0);
+        int count = 200;
+        if (words.Count > 0 && int.TryParse(words[0], out var n)) { count = n; words.RemoveAt(0); }
+        var prime = string.Join(" ", words);
+        var otherSampling = SamplingFrom(c, _sampling);
+        var left = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = session.ModelName, Sampling = _sampling }, cancellationToken: ct);
+        var right = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = otherModel, Sampling = otherSampling }, cancellationToken: ct);
+        try
+        {
+            await Task.WhenAll(
+                Stream(0, $"{session.ModelName} {Describe(_sampling)}", new GenerateRequest { SessionId = left.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, ct),
+                Stream(1, $"{otherModel} {Describe(otherSampling)}", new GenerateRequest { SessionId = right.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, ct));
+        }
+        finally
+        {
+            await CloseQuietly(left, ct);
+            await CloseQuietly(right, ct);
+        }
+    }
+
+    private async Task Delete(Command c, CancellationToken ct)
+    {
+        var model = c.Arg(0) ?? throw new CommandException("Usage: delete MODEL");
+        await client.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = model }, cancellationToken: ct);
+        output.Line($"deleted {model}");
+    }
+
+    private Task Quit()
+    {
+        output.QuitRequested();
+        return Task.CompletedTask;
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------
+
+    private static bool HasSampling(Command c) => CommandCatalog.SamplingKeys.Any(k => c.Options.ContainsKey(k));
+
+    private static SamplingSettings SamplingFrom(Command c, SamplingSettings start)
+    {
+        var s = start.Clone();
+        if (c.Option("t", "temperature") is { } t) s.Temperature = Number("t", t);
+        if (c.Option("k", "top_k") is { } k) s.TopK = (int)Integer("k", k);
+        if (c.Option("p", "top_p") is { } p) s.TopP = Number("p", p);
+        if (c.Option("seed") is { } seed) s.Seed = ulong.TryParse(seed, out var v) ? v : throw new CommandException($"seed={seed} is not a whole number ≥ 0.");
+        return s;
+    }
+
+    public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
+        $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")} seed={s.Seed}");
+
+    private static double Number(string key, string value, bool allowBool = false)
+    {
+        if (allowBool && bool.TryParse(value, out var b)) return b ? 1 : 0;
+        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
+            ? v
+            : throw new CommandException($"{key}={value} is not a number.");
+    }
+
+    private static long Integer(string key, string value) =>
+        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw new CommandException($"{key}={value} is not a whole number.");
+
+    private static string Format(HyperParameterSpec p, double v) => p.Type switch
+    {
+        HyperParameterSpec.Types.Type.Bool => v != 0 ? "true" : "false",
+        HyperParameterSpec.Types.Type.Int => ((long)v).ToString(CultureInfo.InvariantCulture),
+        _ => v.ToString("G4", CultureInfo.InvariantCulture),
+    };
+
+    private static string Range(HyperParameterSpec p) =>
+        p.Type == HyperParameterSpec.Types.Type.Bool ? "true|false" : $"[{Format(p, p.Min)}, {Format(p, p.Max)}]";
+
+    public static string Visible(string text) => text switch { "\n" => "⏎", " " => "␠", "\t" => "⇥", _ => text };
+
+    private async Task CloseAll(CancellationToken ct)
+    {
+        await CloseQuietly(Session, ct);
+        while (_forks.Count > 0) await CloseQuietly(_forks.Pop(), ct);
+        Session = null;
+    }
+
+    private async Task CloseQuietly(Session? session, CancellationToken ct)
+    {
+        if (session == null) return;
+        try { await client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id }, cancellationToken: ct); }
+        catch (RpcException) { } // already gone (expired, server restarted)
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_watch != null) await _watch.CancelAsync();
+        try { await _watching; } catch (OperationCanceledException) { }
+        try { await CloseAll(CancellationToken.None); } catch (RpcException) { }
+    }
+}

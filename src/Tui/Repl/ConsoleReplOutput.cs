@@ -1,0 +1,101 @@
+using System.Globalization;
+using CharRnn.Protos.V1;
+
+namespace CharRnn.Tui.Repl;
+
+/// <summary>`charrnn --exec`: results as plain lines on stdout (errors on stderr), generated text streamed as it comes.</summary>
+public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IReplOutput
+{
+    private DateTime _lastProgress = DateTime.MinValue;
+    // Streams into other panes (compare) run concurrently: buffer them and print whole when done.
+    private readonly Dictionary<int, System.Text.StringBuilder> _panes = [];
+    private readonly HashSet<int> _ended = [];
+    private bool _mainEnded;
+
+    public bool Failed { get; private set; }
+    public bool Quit { get; private set; }
+
+    public void Line(string text) => stdout.WriteLine(text);
+
+    public void Error(string text)
+    {
+        Failed = true;
+        stdout.Flush();
+        stderr.WriteLine("error: " + text);
+    }
+
+    public void GenerationStarted(int pane, string label, string prime)
+    {
+        lock (_panes)
+        {
+            if (pane > 0) { _panes[pane] = new System.Text.StringBuilder($"--- {label}\n{prime}"); return; }
+            _mainEnded = false;
+            stdout.WriteLine($"--- {label}");
+            stdout.Write(prime);
+        }
+    }
+
+    public void Generated(int pane, string text, float probability)
+    {
+        lock (_panes)
+        {
+            if (pane > 0) { _panes[pane].Append(text); return; }
+            stdout.Write(text);
+            stdout.Flush();
+        }
+    }
+
+    public void GenerationEnded(int pane)
+    {
+        lock (_panes)
+        {
+            if (pane == 0) { stdout.WriteLine(); _mainEnded = true; }
+            else _ended.Add(pane);
+            if (!_mainEnded) return; // the main pane streams live; the others print after it
+            foreach (var p in _ended.Order())
+            {
+                stdout.WriteLine(_panes[p].ToString());
+                _panes.Remove(p);
+            }
+            _ended.Clear();
+            if (_panes.Count == 0) _mainEnded = false;
+        }
+    }
+
+    public void JobAttached(Job job) => stdout.WriteLine($"watching job {job.Id} ({job.ModelName})");
+
+    public void JobEvent(JobEvent e)
+    {
+        switch (e.EventCase)
+        {
+            case Protos.V1.JobEvent.EventOneofCase.Started:
+                stdout.WriteLine($"started on {e.Started.Device}: {e.Started.ParameterCount:N0} parameters, {e.Started.TotalSteps} steps");
+                break;
+            case Protos.V1.JobEvent.EventOneofCase.Progress when DateTime.UtcNow - _lastProgress > TimeSpan.FromSeconds(5):
+                _lastProgress = DateTime.UtcNow;
+                var p = e.Progress;
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"step {p.Step}/{p.TotalSteps} epoch {p.EpochProgress:F2} loss {p.Loss:F3} lr {p.LearningRate:0.0e+0} {p.CharsPerSecond:N0} chars/s"));
+                break;
+            case Protos.V1.JobEvent.EventOneofCase.EpochEnd:
+                var r = e.EpochEnd.Record;
+                stdout.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {r.Epoch}: train {r.TrainLoss:F4} val {r.ValidLoss:F4} nats/char, accuracy {r.ValidAccuracy:P1}"));
+                if (r.Sample.Length > 0) stdout.WriteLine("  sample: " + r.Sample.Replace("\n", " ", StringComparison.Ordinal));
+                break;
+            case Protos.V1.JobEvent.EventOneofCase.Finished:
+                stdout.WriteLine("finished: " + e.Finished.Reason);
+                break;
+            case Protos.V1.JobEvent.EventOneofCase.Stopped:
+                stdout.WriteLine("stopped: " + e.Stopped.Reason);
+                break;
+            case Protos.V1.JobEvent.EventOneofCase.Failed:
+                Error("job failed: " + e.Failed.Reason);
+                break;
+        }
+    }
+
+    public void SessionChanged(Session? session) { }
+
+    public void QuitRequested() => Quit = true;
+}

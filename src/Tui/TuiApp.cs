@@ -1,0 +1,87 @@
+using CharRnn.ModelServer.Hosting;
+using CharRnn.Tui.Client;
+using CharRnn.Tui.Repl;
+using CharRnn.Tui.ViewModels;
+using CharRnn.Tui.Views;
+using Terminal.Gui.App;
+
+namespace CharRnn.Tui;
+
+/// <summary>Where charrnn's client connects: a remote server, or one it starts in-process.</summary>
+public sealed record ClientOptions(string? Server, string? Token, ServerOptions Embedded);
+
+/// <summary>
+/// Starts the interactive client or runs --exec commands: connects to --server, or starts the
+/// model server in this process on a free loopback port and talks to it over gRPC exactly as
+/// a remote client would.
+/// </summary>
+public static class TuiApp
+{
+    public static async Task<(CharRnnClient Client, EmbeddedServer? Server, string Label)> ConnectAsync(ClientOptions options)
+    {
+        if (options.Server is { } address)
+        {
+            var uri = CharRnnClient.ParseAddress(address);
+            return (new CharRnnClient(uri, options.Token), null, uri.Authority);
+        }
+        var server = await EmbeddedServer.StartAsync(options.Embedded);
+        return (new CharRnnClient(server.Address, options.Token), server, $"embedded {server.Address.Authority}");
+    }
+
+    /// <summary>The full-screen client.</summary>
+    public static int Run(ClientOptions options)
+    {
+        var (client, server, label) = ConnectAsync(options).GetAwaiter().GetResult();
+        var completion = new CompletionSource();
+        var status = new ServerStatus(client, completion);
+        try
+        {
+            using IApplication app = Application.Create();
+            app.Init();
+            using var window = new MainWindow(client, status, completion, label);
+            status.Start(TimeSpan.FromSeconds(2));
+            var frame = app.AddTimeout(MainWindow.FrameInterval, window.RenderFrame);
+            window.Repl.Log.AppendLine("Welcome to charrnn. Try: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · help (F1)");
+            if (server != null) window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");
+            window.Repl.Input.SetFocus();
+            app.Run(window);
+            if (frame != null) app.RemoveTimeout(frame);
+            window.Runner.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+            window.Typing.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+            window.Game.StopAsync().Wait(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            status.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+            client.Dispose();
+            server?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+        }
+        return 0;
+    }
+
+    /// <summary>`charrnn --exec "cmd; cmd"`: runs commands headless, printing to stdout; exit 1 if any failed.</summary>
+    public static int Exec(ClientOptions options, string commands)
+    {
+        var (client, server, _) = ConnectAsync(options).GetAwaiter().GetResult();
+        var output = new ConsoleReplOutput(Console.Out, Console.Error);
+        try
+        {
+            var runner = new CommandRunner(client, output, interactive: false);
+            foreach (var command in CommandParser.ParseMany(commands))
+            {
+                if (!runner.RunAsync(command).GetAwaiter().GetResult() || output.Quit) break;
+            }
+            runner.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+        catch (CommandException e)
+        {
+            output.Error(e.Message);
+        }
+        finally
+        {
+            client.Dispose();
+            server?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+        }
+        return output.Failed ? 1 : 0;
+    }
+}

@@ -1,0 +1,102 @@
+using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
+using Grpc.Core;
+
+namespace CharRnn.Tui.ViewModels;
+
+/// <summary>The outcome of one round: both guesses, the truth, and how sure the model was.</summary>
+public sealed record Round(char Actual, char Player, string Model, float ModelConfidence, float ProbabilityOfActual);
+
+/// <summary>
+/// "Beat the model": you and the model each guess the next character of held-out text. The
+/// model's guess is its most likely next char after the text so far (one Feed per round); a
+/// point for each right guess. Thread-safe reads for the render loop.
+/// </summary>
+public sealed class BeatTheModelGame(CharRnnClient client)
+{
+    public const int ContextChars = 40;
+    private readonly object _gate = new();
+    private string? _sessionId;
+    private IList<Alternative> _next = [];
+    private int _version;
+
+    public string Model { get; private set; } = "";
+    public string Passage { get; private set; } = "";
+    /// <summary>Characters of the passage revealed so far.</summary>
+    public int Position { get; private set; }
+    public int PlayerScore { get; private set; }
+    public int ModelScore { get; private set; }
+    public List<Round> Rounds { get; } = [];
+    public string Message { get; private set; } = "Pick a model with `use MODEL`, then press Enter here to start.";
+    public int Version => Volatile.Read(ref _version);
+    public bool Playing => _sessionId != null && Position < Passage.Length;
+
+    /// <summary>The model's guess for the next char and its probability.</summary>
+    public (string Text, float Probability) ModelGuess
+    {
+        get { lock (_gate) return _next.Count > 0 ? (_next[0].Text, _next[0].Probability) : ("?", 0f); }
+    }
+
+    public async Task StartAsync(string model, bool lowercase, string corpus, CancellationToken cancellation = default)
+    {
+        await StopAsync();
+        var passage = await client.Catalog.GetPassageAsync(new GetPassageRequest { CorpusName = corpus, Length = 400 }, cancellationToken: cancellation);
+        var text = lowercase ? passage.Text.ToLowerInvariant() : passage.Text;
+        var session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
+        var fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text[..ContextChars], TopAlternatives = 3 }, cancellationToken: cancellation);
+        lock (_gate)
+        {
+            Model = model;
+            Passage = text;
+            Position = ContextChars;
+            PlayerScore = ModelScore = 0;
+            Rounds.Clear();
+            _sessionId = session.Id;
+            _next = fed.Next;
+            Message = "Type your guess for the next character.";
+        }
+        Interlocked.Increment(ref _version);
+    }
+
+    /// <summary>Scores a guess, reveals the char and moves the model on by it.</summary>
+    public async Task GuessAsync(char guess, CancellationToken cancellation = default)
+    {
+        if (!Playing) return;
+        Round round;
+        string actualText;
+        lock (_gate)
+        {
+            var actual = Passage[Position];
+            actualText = actual.ToString();
+            var model = _next.Count > 0 ? _next[0] : new Alternative { Text = "?" };
+            var pActual = _next.FirstOrDefault(a => a.Text == actualText)?.Probability ?? 0;
+            round = new Round(actual, guess, model.Text, model.Probability, pActual);
+            Rounds.Add(round);
+            if (guess == actual) PlayerScore++;
+            if (model.Text == actualText) ModelScore++;
+            Position++;
+            Message = $"It was '{Visible(actualText)}': you said '{Visible(guess.ToString())}', the model '{Visible(model.Text)}' ({model.Probability:P0} sure).";
+        }
+        Interlocked.Increment(ref _version);
+        try
+        {
+            var fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = _sessionId, Text = actualText, TopAlternatives = 3 }, cancellationToken: cancellation);
+            lock (_gate) _next = fed.Next;
+        }
+        catch (RpcException e)
+        {
+            lock (_gate) Message = CharRnnClient.Describe(e);
+        }
+        if (!Playing) lock (_gate) Message = $"Passage done: you {PlayerScore}, the model {ModelScore}. Press Enter for another.";
+        Interlocked.Increment(ref _version);
+    }
+
+    public async Task StopAsync()
+    {
+        if (_sessionId == null) return;
+        try { await client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = _sessionId }); } catch (RpcException) { }
+        _sessionId = null;
+    }
+
+    private static string Visible(string s) => Repl.CommandRunner.Visible(s);
+}

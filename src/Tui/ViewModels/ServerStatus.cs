@@ -1,0 +1,79 @@
+using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
+using CharRnn.Tui.Repl;
+using Grpc.Core;
+
+namespace CharRnn.Tui.ViewModels;
+
+/// <summary>
+/// Polls the server every couple of seconds in the background: connection, device, sessions,
+/// jobs, the model list, and the names tab completion offers. The UI never waits on it.
+/// </summary>
+public sealed class ServerStatus(CharRnnClient client, CompletionSource completion) : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private Task _loop = Task.CompletedTask;
+    private volatile string _line = "connecting…";
+    private volatile IReadOnlyList<ModelSummary> _models = [];
+    private volatile ListArchitecturesResponse? _architectures;
+    private int _version;
+
+    public string Line => _line;
+    public bool Connected { get; private set; }
+    public IReadOnlyList<ModelSummary> Models => _models;
+    public ListArchitecturesResponse? Architectures => _architectures;
+    public int Version => Volatile.Read(ref _version);
+
+    public void Start(TimeSpan period) => _loop = Task.Run(() => Loop(period));
+
+    /// <summary>Polls once now (after a command changed something).</summary>
+    public Task RefreshAsync() => Poll(_stop.Token);
+
+    private async Task Loop(TimeSpan period)
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            await Poll(_stop.Token);
+            try { await Task.Delay(period, _stop.Token); } catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private async Task Poll(CancellationToken ct)
+    {
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(5);
+            var info = await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), deadline: deadline, cancellationToken: ct);
+            _architectures ??= await client.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest(), deadline: deadline, cancellationToken: ct);
+            var models = (await client.Catalog.ListModelsAsync(new ListModelsRequest(), deadline: deadline, cancellationToken: ct)).Models;
+            var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), deadline: deadline, cancellationToken: ct)).Jobs;
+            var corpora = (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), deadline: deadline, cancellationToken: ct)).Corpora;
+            _models = models;
+            Connected = true;
+            var device = info.Device.Split(" · ")[0];
+            _line = $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued";
+            completion.Update(new CompletionSource.Snapshot(
+                _architectures.Architectures.Select(a => a.Name).ToArray(),
+                _architectures.Architectures.ToDictionary(a => a.Name, a => a.Hyperparameters.Select(h => h.Name).ToArray()),
+                models.Where(m => m.Error.Length == 0).Select(m => m.Name).ToArray(),
+                jobs.Select(j => j.Id).ToArray(),
+                corpora.Select(c => c.Name).ToArray()));
+        }
+        catch (RpcException e) when (!ct.IsCancellationRequested)
+        {
+            Connected = false;
+            _line = $"disconnected ({e.StatusCode}); retrying…";
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        Interlocked.Increment(ref _version);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        try { await _loop; } catch (OperationCanceledException) { }
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,115 @@
+using CharRnn.Protos.V1;
+
+namespace CharRnn.Tui.ViewModels;
+
+/// <summary>
+/// What the training screen shows, built from a job's event stream: loss and learning-rate
+/// curves, validation losses per epoch, progress, speed and the epoch samples. Fed from a
+/// background stream, read by the render loop: every member is thread-safe.
+/// </summary>
+public sealed class TrainingMonitor
+{
+    public const int MaxPoints = 2000;
+    private readonly object _gate = new();
+    private readonly List<(double Step, double Loss)> _loss = [];
+    private readonly List<(double Step, double Rate)> _learningRate = [];
+    private readonly List<(double Step, double Loss)> _validLoss = [];
+    private readonly List<string> _samples = [];
+    private int _version;
+
+    public string JobId { get; private set; } = "";
+    public string ModelName { get; private set; } = "";
+    public string State { get; private set; } = "no job";
+    public long Step { get; private set; }
+    public long TotalSteps { get; private set; }
+    public int Epoch { get; private set; }
+    public double EpochProgress { get; private set; }
+    public double LastLoss { get; private set; } = double.NaN;
+    public double LastValidLoss { get; private set; } = double.NaN;
+    public double LearningRate { get; private set; }
+    public double CharsPerSecond { get; private set; }
+    public double? EtaSeconds { get; private set; }
+    public string Device { get; private set; } = "";
+    public int Version => Volatile.Read(ref _version);
+
+    public double Fraction => TotalSteps > 0 ? Math.Clamp((double)Step / TotalSteps, 0, 1) : 0;
+
+    public void Attach(Job job)
+    {
+        lock (_gate)
+        {
+            _loss.Clear(); _learningRate.Clear(); _validLoss.Clear(); _samples.Clear();
+            JobId = job.Id;
+            ModelName = job.ModelName;
+            State = job.State.ToString().ToLowerInvariant();
+            Step = job.Step;
+            TotalSteps = job.TotalSteps;
+            LastLoss = double.NaN;
+            LastValidLoss = job.HasBestValidLoss ? job.BestValidLoss : double.NaN;
+            EtaSeconds = null;
+            CharsPerSecond = 0;
+        }
+        Interlocked.Increment(ref _version);
+    }
+
+    public void Add(JobEvent e)
+    {
+        lock (_gate)
+        {
+            if (e.JobId != JobId) return; // a late event of a job we no longer watch
+            Step = Math.Max(Step, e.Step);
+            switch (e.EventCase)
+            {
+                case JobEvent.EventOneofCase.Queued:
+                    State = $"queued ({e.Queued.Position})";
+                    break;
+                case JobEvent.EventOneofCase.Started:
+                    State = "running";
+                    Device = e.Started.Device;
+                    TotalSteps = e.Started.TotalSteps;
+                    break;
+                case JobEvent.EventOneofCase.Progress:
+                    var p = e.Progress;
+                    State = "running";
+                    LastLoss = p.Loss;
+                    LearningRate = p.LearningRate;
+                    CharsPerSecond = p.CharsPerSecond;
+                    EtaSeconds = p.HasEtaSeconds ? p.EtaSeconds : null;
+                    TotalSteps = p.TotalSteps;
+                    Epoch = p.Epoch;
+                    EpochProgress = p.EpochProgress;
+                    Add(_loss, (p.Step, p.Loss));
+                    Add(_learningRate, (p.Step, p.LearningRate));
+                    break;
+                case JobEvent.EventOneofCase.EpochEnd:
+                    var r = e.EpochEnd.Record;
+                    LastValidLoss = r.ValidLoss;
+                    Add(_validLoss, (r.Step, r.ValidLoss));
+                    if (r.Sample.Length > 0) _samples.Add($"epoch {r.Epoch} (val {r.ValidLoss:F3}): {r.Sample}");
+                    break;
+                case JobEvent.EventOneofCase.Finished:
+                    State = "finished: " + e.Finished.Reason;
+                    EtaSeconds = 0;
+                    break;
+                case JobEvent.EventOneofCase.Stopped:
+                    State = "stopped: " + e.Stopped.Reason;
+                    break;
+                case JobEvent.EventOneofCase.Failed:
+                    State = "failed: " + e.Failed.Reason;
+                    break;
+            }
+        }
+        Interlocked.Increment(ref _version);
+    }
+
+    public IReadOnlyList<(double Step, double Loss)> Loss { get { lock (_gate) return _loss.ToList(); } }
+    public IReadOnlyList<(double Step, double Rate)> LearningRates { get { lock (_gate) return _learningRate.ToList(); } }
+    public IReadOnlyList<(double Step, double Loss)> ValidLoss { get { lock (_gate) return _validLoss.ToList(); } }
+    public IReadOnlyList<string> Samples { get { lock (_gate) return _samples.ToList(); } }
+
+    private static void Add<T>(List<T> list, T item)
+    {
+        list.Add(item);
+        if (list.Count > MaxPoints) list.RemoveRange(0, list.Count - MaxPoints);
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using CharRnn.Tui.ViewModels;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+using Attribute = Terminal.Gui.Drawing.Attribute;
+using Color = Terminal.Gui.Drawing.Color;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>
+/// "Beat the model": held-out text is revealed one character at a time; you and the model each
+/// guess the next one. The score board shows who is ahead and how sure the model is.
+/// </summary>
+public sealed class BeatTheModelView : View
+{
+    private readonly BeatTheModelGame _game;
+    private readonly Func<(string Model, bool Lowercase, string Corpus)?> _model;
+    private int _drawn = -1;
+
+    public BeatTheModelView(BeatTheModelGame game, Func<(string Model, bool Lowercase, string Corpus)?> currentModel)
+    {
+        _game = game;
+        _model = currentModel;
+        Title = "_Beat";
+        Width = Dim.Fill();
+        Height = Dim.Fill();
+        CanFocus = true;
+    }
+
+    public void Refresh()
+    {
+        if (_game.Version == _drawn) return;
+        _drawn = _game.Version;
+        SetNeedsDraw();
+    }
+
+    protected override bool OnKeyDown(Key key)
+    {
+        if (!_game.Playing)
+        {
+            if (key == Key.Enter && _model() is { } m)
+            {
+                _ = _game.StartAsync(m.Model, m.Lowercase, m.Corpus);
+                return true;
+            }
+            return base.OnKeyDown(key);
+        }
+        var rune = key.AsRune;
+        if (key == Key.Enter) { _ = _game.GuessAsync('\n'); return true; }
+        if (rune.Value >= 32 && rune.IsBmp && !key.IsCtrl && !key.IsAlt)
+        {
+            _ = _game.GuessAsync((char)rune.Value);
+            return true;
+        }
+        return base.OnKeyDown(key);
+    }
+
+    protected override bool OnDrawingContent(DrawContext? context)
+    {
+        int width = Viewport.Width;
+        if (width <= 0 || Viewport.Height <= 0) return true;
+        var normal = GetAttributeForRole(VisualRole.Normal);
+        var title = new Attribute(Color.BrightYellow, normal.Background);
+        SetAttribute(title);
+        Move(0, 0);
+        var model = _model()?.Model;
+        AddStr(model == null ? "Pick a model first (use NAME), then press Enter here." : $"You vs {model} · you {_game.PlayerScore} · model {_game.ModelScore} · rounds {_game.Rounds.Count}");
+        Move(0, 1);
+        SetAttribute(normal);
+        AddStr(_game.Message.Length > width ? _game.Message[..width] : _game.Message);
+        if (_game.Passage.Length == 0) return true;
+
+        // The revealed text (last lines), each past round coloured by who got it right.
+        var rounds = _game.Rounds;
+        var start = Math.Max(0, _game.Position - (Viewport.Height - 5) * width + 1);
+        int row = 3, col = 0;
+        Move(0, row);
+        for (int i = start; i < _game.Position; i++)
+        {
+            var roundIndex = i - BeatTheModelGame.ContextChars;
+            var attr = roundIndex < 0 ? new Attribute(Color.Gray, normal.Background)
+                : rounds[roundIndex].Player == rounds[roundIndex].Actual ? new Attribute(Color.BrightGreen, normal.Background)
+                : rounds[roundIndex].Model == rounds[roundIndex].Actual.ToString() ? new Attribute(Color.BrightRed, normal.Background)
+                : normal;
+            var c = _game.Passage[i];
+            if (c == '\n' || col >= width) { row++; col = 0; Move(0, row); if (c == '\n') continue; }
+            SetAttribute(attr);
+            AddRune(new System.Text.Rune(c));
+            col++;
+        }
+        SetAttribute(new Attribute(Color.Black, Color.BrightYellow));
+        AddRune(new System.Text.Rune('?'));
+        var (guess, p) = _game.ModelGuess;
+        Move(0, Viewport.Height - 1);
+        SetAttribute(new Attribute(Color.Gray, normal.Background));
+        AddStr(_game.Playing
+            ? string.Create(CultureInfo.InvariantCulture, $"The model has guessed (hidden). It is {p:P0} sure. Green: you were right; red: only the model was.")
+            : "Press Enter for a new passage.");
+        _ = guess;
+        return true;
+    }
+}

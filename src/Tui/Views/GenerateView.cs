@@ -1,0 +1,131 @@
+using System.Globalization;
+using CharRnn.Protos.V1;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using Attribute = Terminal.Gui.Drawing.Attribute;
+using Color = Terminal.Gui.Drawing.Color;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>
+/// Generate: sampling settings and a prime, text appearing character by character (optionally
+/// coloured by the model's confidence), continue / fork / reset, and a side-by-side comparison
+/// pane. Every button runs the REPL command it stands for, so the log teaches the commands.
+/// </summary>
+public sealed class GenerateView : View
+{
+    private readonly Func<string, Task> _run;
+    private readonly Label _session = new() { X = 0, Y = 0, Width = Dim.Fill(), HotKeySpecifier = new System.Text.Rune(0xFFFF), Text = "No model in use: pick one in Models (Enter) or type: use NAME" };
+    private readonly TextField _temperature = new() { Text = "0.8", Width = 5 };
+    private readonly TextField _topK = new() { Text = "0", Width = 4 };
+    private readonly TextField _topP = new() { Text = "1", Width = 4 };
+    private readonly TextField _seed = new() { Text = "", Width = 8 };
+    private readonly TextField _count = new() { Text = "300", Width = 6 };
+    private readonly TextField _prime = new() { Text = "for thos", Width = Dim.Fill(68) };
+    private readonly CheckBox _colour = new() { Text = "co_lour" };
+    private readonly FrameView _leftFrame, _rightFrame;
+
+    public GenerateView(Func<string, Task> run)
+    {
+        _run = run;
+        Title = "_Generate";
+        Width = Dim.Fill();
+        Height = Dim.Fill();
+        View Pair(string label, View field, View? after)
+        {
+            var l = new Label { Text = label, X = after == null ? 0 : Pos.Right(after) + 2, Y = 1 };
+            field.X = Pos.Right(l) + 1;
+            field.Y = 1;
+            Add(l, field);
+            return field;
+        }
+        var last = Pair("temperature", _temperature, null);
+        last = Pair("top-k", _topK, last);
+        last = Pair("top-p", _topP, last);
+        last = Pair("seed", _seed, last);
+        last = Pair("chars", _count, last);
+        _colour.X = Pos.Right(last) + 2;
+        _colour.Y = 1;
+        var primeLabel = new Label { Text = "prime", X = 0, Y = 2 };
+        _prime.X = Pos.Right(primeLabel) + 1;
+        _prime.Y = 2;
+        var generate = new Button { Text = "_Generate", X = Pos.Right(_prime) + 1, Y = 2, IsDefault = true };
+        var more = new Button { Text = "_Continue", X = Pos.Right(generate), Y = 2 };
+        var fork = new Button { Text = "_Fork", X = Pos.Right(more), Y = 2 };
+        var reset = new Button { Text = "_Reset", X = Pos.Right(fork), Y = 2 };
+        var compare = new Button { Text = "Com_pare t+0.5", X = Pos.Right(reset), Y = 2 };
+        _leftFrame = new FrameView { Title = "Output", X = 0, Y = 3, Width = Dim.Fill(), Height = Dim.Fill() };
+        _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 3, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false };
+        Panes = [new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }, new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }];
+        _leftFrame.Add(Panes[0]);
+        _rightFrame.Add(Panes[1]);
+        Add(_session, _colour, primeLabel, _prime, generate, more, fork, reset, compare, _leftFrame, _rightFrame);
+
+        generate.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Quote(_prime.Text)}"); };
+        _prime.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Quote(_prime.Text)}"); };
+        more.Accepting += (_, e) => { e.Handled = true; Run($"gen {Count()}"); };
+        fork.Accepting += (_, e) => { e.Handled = true; Run("fork"); };
+        reset.Accepting += (_, e) => { e.Handled = true; Run("reset"); };
+        compare.Accepting += (_, e) =>
+        {
+            e.Handled = true;
+            var t = double.TryParse(_temperature.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v + 0.5 : 1.3;
+            Run(string.Create(CultureInfo.InvariantCulture, $"{Settings()}; compare t={t:0.##} {Count()} {Quote(_prime.Text)}"));
+        };
+        _colour.ValueChanged += (_, _) =>
+        {
+            foreach (var p in Panes) { p.ColorByProbability = _colour.Value == CheckState.Checked; p.SetNeedsDraw(); }
+        };
+    }
+
+    /// <summary>Pane 0: the session's text; pane 1: the comparison.</summary>
+    public StreamTextView[] Panes { get; }
+
+    public static readonly Attribute PrimeStyle = new(Color.White, Color.Black, TextStyle.Bold);
+
+    public void ShowSession(Session? session)
+    {
+        _session.Text = session == null
+            ? "No model in use: pick one in Models (Enter) or type: use NAME"
+            : $"model {session.ModelName} ({session.Architecture}) · session {session.Id} · {session.CharactersSeen} chars so far";
+        if (session != null)
+        {
+            _temperature.Text = session.Sampling.Temperature.ToString("0.##", CultureInfo.InvariantCulture);
+            _topK.Text = session.Sampling.TopK.ToString(CultureInfo.InvariantCulture);
+            _topP.Text = session.Sampling.TopP.ToString("0.##", CultureInfo.InvariantCulture);
+            _seed.Text = session.Sampling.Seed.ToString(CultureInfo.InvariantCulture);
+        }
+    }
+
+    /// <summary>Starts a stream in a pane; the comparison pane opens beside the first when used.</summary>
+    public void Begin(int pane, string label, string prime)
+    {
+        if (pane == 1 && !_rightFrame.Visible)
+        {
+            _leftFrame.Width = Dim.Percent(50);
+            _rightFrame.Visible = true;
+        }
+        (pane == 0 ? _leftFrame : _rightFrame).Title = label;
+        Panes[pane].Append("\n");
+        if (prime.Length > 0) Panes[pane].Append(prime, -1, PrimeStyle);
+    }
+
+    public void Refresh()
+    {
+        foreach (var p in Panes) p.SetNeedsDraw();
+    }
+
+    private void Run(string line) => _ = _run(line);
+
+    private string Settings()
+    {
+        var seed = _seed.Text.Trim().Length > 0 ? $" seed={_seed.Text.Trim()}" : "";
+        return $"set t={_temperature.Text.Trim()} k={_topK.Text.Trim()} p={_topP.Text.Trim()}{seed}";
+    }
+
+    private string Count() => int.TryParse(_count.Text, out var n) && n > 0 ? n.ToString(CultureInfo.InvariantCulture) : "300";
+
+    public static string Quote(string text) =>
+        "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
+}

@@ -1,0 +1,65 @@
+using System.Drawing;
+using System.Globalization;
+using System.Text;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using Attribute = Terminal.Gui.Drawing.Attribute;
+using Color = Terminal.Gui.Drawing.Color;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>A GraphView showing one line and optional marked points, rescaled to fit whatever it is given.</summary>
+public sealed class LineChart : GraphView
+{
+    private readonly PathAnnotation _line = new() { BeforeSeries = true };
+    private readonly ScatterSeries _marks = new();
+
+    public LineChart(string xLabel, string yLabel, Color lineColor, Color markColor)
+    {
+        MarginLeft = 7;
+        MarginBottom = 2;
+        AxisX.Text = xLabel;
+        AxisY.Text = yLabel;
+        AxisX.ShowLabelsEvery = 1;
+        AxisY.ShowLabelsEvery = 1;
+        AxisY.LabelGetter = v => v.Value.ToString(v.Value < 0.01 && v.Value > 0 ? "0.0e0" : "0.00", CultureInfo.InvariantCulture);
+        AxisX.LabelGetter = v => v.Value.ToString("0", CultureInfo.InvariantCulture);
+        _line.LineColor = new Attribute(lineColor, Color.Black);
+        _marks.Fill = new GraphCellToRender(new Rune('●'), new Attribute(markColor, Color.Black));
+        Annotations.Add(_line);
+        Series.Add(_marks);
+        CanFocus = false;
+    }
+
+    /// <summary>Replaces the data and fits both axes to it.</summary>
+    public void Show(IReadOnlyList<(double X, double Y)> line, IReadOnlyList<(double X, double Y)> marks)
+    {
+        _line.Points.Clear();
+        _marks.Points.Clear();
+        foreach (var (x, y) in line) _line.Points.Add(new PointF((float)x, (float)y));
+        foreach (var (x, y) in marks) _marks.Points.Add(new PointF((float)x, (float)y));
+        var all = line.Concat(marks).Where(p => double.IsFinite(p.Y)).ToList();
+        if (all.Count == 0) { SetNeedsDraw(); return; }
+        double minX = all.Min(p => p.X), maxX = Math.Max(all.Max(p => p.X), minX + 1);
+        double minY = all.Min(p => p.Y), maxY = all.Max(p => p.Y);
+        if (maxY - minY < 1e-9) { minY -= 0.5 * Math.Abs(minY) + 1e-3; maxY += 0.5 * Math.Abs(maxY) + 1e-3; }
+        var pad = (maxY - minY) * 0.05;
+        minY -= pad; maxY += pad;
+        int width = Math.Max(1, Viewport.Width - (int)MarginLeft - 1), height = Math.Max(1, Viewport.Height - (int)MarginBottom - 1);
+        CellSize = new PointF((float)((maxX - minX) / width), (float)((maxY - minY) / height));
+        ScrollOffset = new PointF((float)minX, (float)minY);
+        AxisX.Increment = Nice((maxX - minX) / Math.Max(1, width / 12.0));
+        AxisY.Increment = Nice((maxY - minY) / Math.Max(1, height / 2.0));
+        SetNeedsDraw();
+    }
+
+    /// <summary>1, 2 or 5 times a power of ten, at least <paramref name="raw"/>.</summary>
+    private static float Nice(double raw)
+    {
+        if (raw <= 0 || !double.IsFinite(raw)) return 1;
+        var power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        var step = raw / power <= 1 ? 1 : raw / power <= 2 ? 2 : raw / power <= 5 ? 5 : 10;
+        return (float)(step * power);
+    }
+}

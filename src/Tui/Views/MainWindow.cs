@@ -1,0 +1,160 @@
+using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
+using CharRnn.Tui.Repl;
+using CharRnn.Tui.ViewModels;
+using Terminal.Gui.App;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>
+/// The charrnn screen: tabs for models, training, generation and the two games above the
+/// command line, and a status bar. It is the REPL's output: results are handed to the right
+/// pane (thread-safe buffers), and a fixed-rate render timer redraws what changed, so the UI
+/// never waits on the network.
+/// </summary>
+public sealed class MainWindow : Window, IReplOutput
+{
+    public static readonly TimeSpan FrameInterval = TimeSpan.FromMilliseconds(40);
+
+    private readonly ServerStatus _status;
+    private readonly Shortcut _statusItem = new() { Title = "connecting…", CanFocus = false };
+    private Session? _session;
+    private int _statusVersion = -1;
+
+    public MainWindow(CharRnnClient client, ServerStatus status, CompletionSource completion, string serverLabel)
+    {
+        _status = status;
+        Title = $"charrnn · {serverLabel}";
+        BorderStyle = LineStyle.Single;
+        Runner = new CommandRunner(client, this, interactive: true);
+        Monitor = new TrainingMonitor();
+        Typing = new InteractiveTyping(client);
+        Game = new BeatTheModelGame(client);
+
+        Repl = new ReplView(completion, line => Runner.RunLineAsync(line)) { X = 0, Y = Pos.AnchorEnd(10), Width = Dim.Fill(), Height = 9 };
+        Models = new ModelsView(status, Repl.Submit);
+        Training = new TrainingView(Monitor);
+        Generate = new GenerateView(Repl.Submit);
+        TypeView = new TypeWithModelView(Typing, () => _session?.ModelName);
+        Beat = new BeatTheModelView(Game, CurrentModel);
+        Tabs = new Tabs { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(10) };
+        Tabs.Add(Models, Training, Generate, TypeView, Beat);
+
+        var statusBar = new StatusBar([
+            new Shortcut(Key.F1, "Help", ShowHelp, ""),
+            new Shortcut(Key.F2, "Models", () => Show(Models), ""),
+            new Shortcut(Key.F3, "Train", () => Show(Training), ""),
+            new Shortcut(Key.F4, "Generate", () => Show(Generate), ""),
+            new Shortcut(Key.F5, "Type", () => Show(TypeView), ""),
+            new Shortcut(Key.F6, "Beat", () => Show(Beat), ""),
+            new Shortcut(Key.Q.WithCtrl, "Quit", () => App?.RequestStop(), ""),
+            _statusItem,
+        ]);
+        Add(Tabs, Repl, statusBar);
+
+        // Esc (Terminal.Gui's quit key) closes menus and dialogs but never the app: it returns to the command line.
+        KeyDown += (_, key) =>
+        {
+            if (key == Key.Esc) { Repl.Input.SetFocus(); key.Handled = true; }
+        };
+    }
+
+    public CommandRunner Runner { get; }
+    public TrainingMonitor Monitor { get; }
+    public InteractiveTyping Typing { get; }
+    public BeatTheModelGame Game { get; }
+    public Tabs Tabs { get; }
+    public ReplView Repl { get; }
+    public ModelsView Models { get; }
+    public TrainingView Training { get; }
+    public GenerateView Generate { get; }
+    public TypeWithModelView TypeView { get; }
+    public BeatTheModelView Beat { get; }
+
+    /// <summary>One frame of the render loop (UI thread): views pull what changed.</summary>
+    public bool RenderFrame()
+    {
+        Models.Refresh();
+        Training.Refresh();
+        TypeView.Refresh();
+        Beat.Refresh();
+        if (_status.Version != _statusVersion)
+        {
+            _statusVersion = _status.Version;
+            _statusItem.Title = _status.Line;
+        }
+        Repl.Log.SetNeedsDraw();
+        Generate.Refresh();
+        return true;
+    }
+
+    /// <summary>Switches tab; the keyboard goes to the tab when the user asked for it, else stays on the command line.</summary>
+    public void Show(View tab, bool focusTab = true)
+    {
+        var typing = Repl.Input.HasFocus;
+        Tabs.Value = tab;
+        if (focusTab) tab.SetFocus();
+        else if (typing) Repl.Input.SetFocus();
+    }
+
+    private (string Model, bool Lowercase, string Corpus)? CurrentModel()
+    {
+        if (_session == null) return null;
+        var summary = _status.Models.FirstOrDefault(m => m.Name == _session.ModelName);
+        return (_session.ModelName, summary?.Lowercase ?? false, summary?.CorpusName is { Length: > 0 } c && c != "upload" ? c : "nietzsche");
+    }
+
+    private void ShowHelp()
+    {
+        var commands = string.Join("\n", CommandCatalog.All.Select(c => $"{c.Verb,-8} {c.Summary}"));
+        MessageBox.Query(App!, "charrnn help",
+            "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model\n" +
+            "Tab/Shift+Tab move between fields; Esc returns to the command line; Ctrl+Q quits.\n" +
+            "Models: Enter on a model uses it; edit hyperparameters and press Train.\n\nCommands:\n" + commands, "_Close");
+    }
+
+    // ---- IReplOutput: called from any thread -----------------------------------------------
+
+    public void Line(string text) => Repl.Log.AppendLine(text);
+
+    public void Error(string text) => Repl.Log.AppendLine("error: " + text, ReplView.Failure);
+
+    public void GenerationStarted(int pane, string label, string prime) => App?.Invoke(() =>
+    {
+        Generate.Begin(pane, label, prime);
+        if (pane == 0) Show(Generate, focusTab: false);
+    });
+
+    public void Generated(int pane, string text, float probability) => Generate.Panes[pane].Append(text, probability);
+
+    public void GenerationEnded(int pane) { }
+
+    public void JobAttached(Job job)
+    {
+        Monitor.Attach(job);
+        App?.Invoke(() => Show(Training, focusTab: false));
+    }
+
+    public void JobEvent(JobEvent e)
+    {
+        Monitor.Add(e);
+        if (e.EventCase is Protos.V1.JobEvent.EventOneofCase.Finished or Protos.V1.JobEvent.EventOneofCase.Stopped or Protos.V1.JobEvent.EventOneofCase.Failed)
+        {
+            Line($"job {e.JobId}: {Monitor.State}");
+            _ = _status.RefreshAsync();
+        }
+        else if (e.EventCase == Protos.V1.JobEvent.EventOneofCase.CheckpointSaved) _ = _status.RefreshAsync();
+    }
+
+    public void SessionChanged(Session? session)
+    {
+        _session = session;
+        App?.Invoke(() => Generate.ShowSession(session));
+    }
+
+    public void QuitRequested() => App?.Invoke(() => App?.RequestStop());
+}

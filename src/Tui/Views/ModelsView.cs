@@ -1,0 +1,181 @@
+using System.Collections.ObjectModel;
+using System.Globalization;
+using CharRnn.Protos.V1;
+using CharRnn.Tui.ViewModels;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using Attribute = Terminal.Gui.Drawing.Attribute;
+using Color = Terminal.Gui.Drawing.Color;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>
+/// Browse architectures and their hyperparameters, edit values (checked against each spec's
+/// type and range as you type), pick the corpus and start training; and browse trained models
+/// by validation loss (Enter uses one for generation).
+/// </summary>
+public sealed class ModelsView : View
+{
+    private readonly ServerStatus _status;
+    private readonly Func<string, Task> _run;
+    private readonly ObservableCollection<string> _architectureNames = [];
+    private readonly ObservableCollection<string> _modelLines = [];
+    private readonly ListView<string> _architectures = new() { Width = Dim.Fill(), Height = Dim.Fill() };
+    private readonly ListView<string> _models = new() { Width = Dim.Fill(), Height = Dim.Fill() };
+    private readonly View _form = new() { Width = Dim.Fill(), Height = Dim.Fill(2), CanFocus = true };
+    private readonly Label _error = new() { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1 };
+    private readonly Button _train = new() { Text = "_Train", X = 0, Y = Pos.AnchorEnd(1) };
+    private readonly List<(HyperParameterSpec Spec, TextField Field)> _fields = [];
+    private TextField? _name, _corpus;
+    private string? _shownArchitecture;
+    private int _statusVersion = -1;
+    private IReadOnlyList<ModelSummary> _modelList = [];
+
+    public ModelsView(ServerStatus status, Func<string, Task> run)
+    {
+        _status = status;
+        _run = run;
+        Title = "_Models";
+        Width = Dim.Fill();
+        Height = Dim.Fill();
+        var archFrame = new FrameView { Title = "Architectures", X = 0, Y = 0, Width = 22, Height = Dim.Fill() };
+        var formFrame = new FrameView { Title = "Hyperparameters", X = Pos.Right(archFrame), Y = 0, Width = Dim.Percent(50), Height = Dim.Fill() };
+        var modelFrame = new FrameView { Title = "Trained models (Enter: use)", X = Pos.Right(formFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
+        _architectures.SetSource(_architectureNames);
+        _models.SetSource(_modelLines);
+        _error.SetScheme(new Scheme(new Attribute(Color.BrightRed, Color.Black)));
+        archFrame.Add(_architectures);
+        formFrame.Add(_form, _error, _train);
+        modelFrame.Add(_models);
+        Add(archFrame, formFrame, modelFrame);
+
+        _architectures.ValueChanged += (_, _) => ShowForm();
+        _train.Accepting += (_, e) => { e.Handled = true; StartTraining(); };
+        _models.Accepting += (_, e) =>
+        {
+            e.Handled = true;
+            if (_models.Index is int i && i < _modelList.Count) _ = _run($"use {_modelList[i].Name}");
+        };
+    }
+
+    /// <summary>Called by the render loop: picks up new server data.</summary>
+    public void Refresh()
+    {
+        if (_status.Version == _statusVersion) return;
+        _statusVersion = _status.Version;
+        if (_status.Architectures is { } list && _architectureNames.Count == 0)
+        {
+            foreach (var a in list.Architectures) _architectureNames.Add(a.Name);
+            _architectures.Index = Math.Max(0, _architectureNames.IndexOf("stateful-lstm"));
+            ShowForm();
+        }
+        var models = _status.Models;
+        var lines = models.Select(m => m.Error.Length > 0
+            ? $"{m.Name} (unreadable)"
+            : string.Create(CultureInfo.InvariantCulture, $"{m.Name,-20} {m.Architecture,-17} val {(m.HasBestValidLoss ? m.BestValidLoss.ToString("F3", CultureInfo.InvariantCulture) : "-"),-6}{(m.Training ? " training" : "")}")).ToList();
+        if (!lines.SequenceEqual(_modelLines))
+        {
+            var keep = _models.Index;
+            _modelLines.Clear();
+            foreach (var l in lines) _modelLines.Add(l);
+            _modelList = models;
+            if (keep is int k && k < lines.Count) _models.Index = k;
+        }
+    }
+
+    private Architecture? Selected =>
+        _status.Architectures?.Architectures.FirstOrDefault(a => _architectures.Index is int i && i < _architectureNames.Count && a.Name == _architectureNames[i]);
+
+    private void ShowForm()
+    {
+        var arch = Selected;
+        if (arch == null || arch.Name == _shownArchitecture) return;
+        _shownArchitecture = arch.Name;
+        foreach (var v in _form.SubViews.ToList()) { _form.Remove(v); v.Dispose(); }
+        _fields.Clear();
+        int row = 0;
+        var doc = new Label { Text = arch.Summary, X = 0, Y = row++, Width = Dim.Fill(), Height = 1, HotKeySpecifier = NoHotKey };
+        _form.Add(doc);
+        _name = AddRow("name", $"{arch.Name}-1", "model folder to create", ref row);
+        _corpus = AddRow("corpus", "nietzsche", "ListCorpora name (corpora)", ref row);
+        var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "lr" or "lower" or "clip");
+        foreach (var spec in arch.Hyperparameters.Concat(training))
+        {
+            var value = spec.Name == "lr" ? arch.DefaultLearningRate : spec.DefaultValue;
+            _fields.Add((spec, AddRow(spec.Name, Format(spec, value), Range(spec), ref row)));
+        }
+        foreach (var (_, field) in _fields) field.TextChanged += (_, _) => Validate();
+        Validate();
+        SetNeedsLayout();
+    }
+
+    private TextField AddRow(string name, string value, string hint, ref int row)
+    {
+        var label = new Label { Text = name, X = 0, Y = row, Width = 13, HotKeySpecifier = NoHotKey };
+        var field = new TextField { Text = value, X = 13, Y = row, Width = 20 };
+        var help = new Label { Text = hint, X = 34, Y = row, Width = Dim.Fill(), HotKeySpecifier = NoHotKey };
+        _form.Add(label, field, help);
+        row++;
+        return field;
+    }
+
+    /// <summary>The first problem with the form, shown in red; Train stays disabled until there is none.</summary>
+    private string? Validate()
+    {
+        string? problem = null;
+        foreach (var (spec, field) in _fields)
+        {
+            if (Parse(spec, field.Text) is null)
+            {
+                problem = $"{spec.Name} = '{field.Text}' is not allowed: {Range(spec)}";
+                break;
+            }
+        }
+        _error.Text = problem ?? "";
+        _train.Enabled = problem == null;
+        return problem;
+    }
+
+    private void StartTraining()
+    {
+        if (Validate() != null || Selected is not { } arch) return;
+        var parts = new List<string> { "train", arch.Name, $"name={_name!.Text.Trim()}", $"corpus={_corpus!.Text.Trim()}" };
+        foreach (var (spec, field) in _fields)
+        {
+            var value = Parse(spec, field.Text)!.Value;
+            var isDefault = spec.Name == "lr" ? value == arch.DefaultLearningRate : value == spec.DefaultValue;
+            if (!isDefault) parts.Add($"{spec.Name}={Format(spec, value)}");
+        }
+        _ = _run(string.Join(" ", parts));
+    }
+
+    /// <summary>Labels show names like n_hidden as they are ('_' would otherwise mark a hotkey).</summary>
+    private static readonly System.Text.Rune NoHotKey = new('\uffff');
+
+    private static double? Parse(HyperParameterSpec spec, string text)
+    {
+        var t = text.Trim();
+        double value;
+        if (spec.Type == HyperParameterSpec.Types.Type.Bool)
+        {
+            if (bool.TryParse(t, out var b)) value = b ? 1 : 0;
+            else if (t is "0" or "1") value = t == "1" ? 1 : 0;
+            else return null;
+        }
+        else if (!double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return null;
+        if (spec.Type == HyperParameterSpec.Types.Type.Int && Math.Floor(value) != value) return null;
+        return value >= spec.Min && value <= spec.Max ? value : null;
+    }
+
+    private static string Format(HyperParameterSpec spec, double v) => spec.Type switch
+    {
+        HyperParameterSpec.Types.Type.Bool => v != 0 ? "true" : "false",
+        HyperParameterSpec.Types.Type.Int => ((long)v).ToString(CultureInfo.InvariantCulture),
+        _ => v.ToString("G4", CultureInfo.InvariantCulture),
+    };
+
+    private static string Range(HyperParameterSpec spec) => spec.Type == HyperParameterSpec.Types.Type.Bool
+        ? "true or false"
+        : $"{Format(spec, spec.Min)} to {Format(spec, spec.Max)}";
+}

@@ -1,0 +1,93 @@
+using CharRnn.Tui.Repl;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using Attribute = Terminal.Gui.Drawing.Attribute;
+using Color = Terminal.Gui.Drawing.Color;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>
+/// The command line: a log of results above a prompt. Enter runs the line, Up/Down walk the
+/// history, Tab completes commands, names and option keys.
+/// </summary>
+public sealed class ReplView : FrameView
+{
+    private readonly CommandHistory _history = new();
+    private readonly CompletionSource _completion;
+    private readonly Func<string, Task> _run;
+
+    public ReplView(CompletionSource completion, Func<string, Task> run)
+    {
+        _completion = completion;
+        _run = run;
+        Title = "Command (Tab completes, ↑↓ history, help lists commands)";
+        Log = new StreamTextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1) };
+        var prompt = new Label { Text = ">", X = 0, Y = Pos.AnchorEnd(1) };
+        Input = new TextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill() };
+        Input.KeyDown += OnKey;
+        Add(Log, prompt, Input);
+    }
+
+    public StreamTextView Log { get; }
+    public TextField Input { get; }
+
+    public static readonly Attribute Echo = new(Color.BrightBlue, Color.Black);
+    public static readonly Attribute Failure = new(Color.BrightRed, Color.Black);
+
+    /// <summary>Runs a line as if typed (echoed, remembered in history).</summary>
+    public Task Submit(string line)
+    {
+        _history.Add(line);
+        Log.AppendLine("> " + line, Echo);
+        return _run(line);
+    }
+
+    private void OnKey(object? sender, Key key)
+    {
+        if (key == Key.Enter)
+        {
+            var line = Input.Text;
+            Input.Text = "";
+            if (!string.IsNullOrWhiteSpace(line)) _ = Submit(line);
+            key.Handled = true;
+        }
+        else if (key == Key.CursorUp)
+        {
+            if (_history.Previous() is { } previous) SetInput(previous);
+            key.Handled = true;
+        }
+        else if (key == Key.CursorDown)
+        {
+            if (_history.Next() is { } next) SetInput(next);
+            key.Handled = true;
+        }
+        else if (key == Key.Tab)
+        {
+            Complete();
+            key.Handled = true;
+        }
+    }
+
+    private void Complete()
+    {
+        var line = Input.Text;
+        var cursor = Math.Min(Input.InsertionPoint, line.Length);
+        var (start, candidates) = Completer.Complete(line, cursor, _completion.Current);
+        if (candidates.Count == 0) return;
+        var insert = candidates.Count == 1 ? candidates[0] + (candidates[0].EndsWith('=') ? "" : " ") : Completer.CommonPrefix(candidates);
+        if (candidates.Count > 1 && insert.Length <= cursor - start)
+            Log.AppendLine(string.Join("  ", candidates.Take(40)) + (candidates.Count > 40 ? " …" : ""));
+        if (insert.Length < cursor - start) return;
+        var updated = line[..start] + insert + line[cursor..];
+        Input.Text = updated;
+        Input.InsertionPoint = start + insert.Length;
+    }
+
+    private void SetInput(string text)
+    {
+        Input.Text = text;
+        Input.InsertionPoint = text.Length;
+    }
+}

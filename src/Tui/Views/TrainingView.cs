@@ -1,0 +1,69 @@
+using System.Globalization;
+using CharRnn.Tui.Cli;
+using CharRnn.Tui.ViewModels;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.ViewBase;
+using Terminal.Gui.Views;
+using Color = Terminal.Gui.Drawing.Color;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>
+/// Watch training live: the loss (line) and validation loss (dots per epoch), the learning
+/// rate (SGDR's saw-tooth), progress, speed, ETA, and each epoch's sample text.
+/// </summary>
+public sealed class TrainingView : View
+{
+    private readonly TrainingMonitor _monitor;
+    private readonly LineChart _loss = new("step", "loss", Color.BrightCyan, Color.BrightYellow);
+    private readonly LineChart _learningRate = new("step", "lr", Color.BrightMagenta, Color.BrightMagenta);
+    private readonly Label _stats = new() { X = 0, Y = 0, Width = Dim.Fill(), Height = 2, HotKeySpecifier = new System.Text.Rune(0xFFFF) };
+    private readonly ProgressBar _progress = new() { X = 0, Y = 2, Width = Dim.Fill(), ProgressBarFormat = ProgressBarFormat.SimplePlusPercentage };
+    private readonly StreamTextView _samples = new() { Width = Dim.Fill(), Height = Dim.Fill() };
+    private int _drawn = -1;
+    private int _samplesShown;
+
+    public TrainingView(TrainingMonitor monitor)
+    {
+        _monitor = monitor;
+        Title = "_Train";
+        Width = Dim.Fill();
+        Height = Dim.Fill();
+        var lossFrame = new FrameView { Title = "Loss (line: train · dots: validation)", X = 0, Y = 3, Width = Dim.Percent(65), Height = Dim.Percent(60) };
+        _loss.Width = Dim.Fill();
+        _loss.Height = Dim.Fill();
+        lossFrame.Add(_loss);
+        var lrFrame = new FrameView { Title = "Learning rate", X = Pos.Right(lossFrame), Y = 3, Width = Dim.Fill(), Height = Dim.Percent(60) };
+        _learningRate.Width = Dim.Fill();
+        _learningRate.Height = Dim.Fill();
+        lrFrame.Add(_learningRate);
+        var samplesFrame = new FrameView { Title = "Epoch samples", X = 0, Y = Pos.Bottom(lossFrame), Width = Dim.Fill(), Height = Dim.Fill() };
+        samplesFrame.Add(_samples);
+        Add(_stats, _progress, lossFrame, lrFrame, samplesFrame);
+        _stats.Text = "No job watched. Train one (train stateful-lstm epochs=1 lower=true) or attach to a running job (jobs, attach ID).";
+    }
+
+    /// <summary>Called by the render loop: redraws only what changed.</summary>
+    public void Refresh()
+    {
+        var version = _monitor.Version;
+        if (version == _drawn) return;
+        _drawn = version;
+        var m = _monitor;
+        if (m.JobId.Length == 0) return;
+        var eta = m.EtaSeconds is { } s ? Durations.Format(TimeSpan.FromSeconds(s)) : "?";
+        _stats.Text = string.Create(CultureInfo.InvariantCulture,
+            $"job {m.JobId} · model {m.ModelName} · {m.State}\n" +
+            $"epoch {m.EpochProgress:F2} · step {m.Step}/{m.TotalSteps} · loss {Show(m.LastLoss)} · val {Show(m.LastValidLoss)} · lr {m.LearningRate:0.0e+0} · {m.CharsPerSecond:N0} chars/s · ETA {eta}");
+        _progress.Fraction = (float)m.Fraction;
+        _loss.Show(m.Loss, m.ValidLoss);
+        _learningRate.Show(m.LearningRates, []);
+        var samples = m.Samples;
+        if (samples.Count < _samplesShown) { _samples.Clear(); _samplesShown = 0; }
+        foreach (var sample in samples.Skip(_samplesShown)) _samples.AppendLine(sample.Replace("\n", " ", StringComparison.Ordinal));
+        _samplesShown = samples.Count;
+        SetNeedsDraw();
+    }
+
+    private static string Show(double v) => double.IsFinite(v) ? v.ToString("F3", CultureInfo.InvariantCulture) : "-";
+}

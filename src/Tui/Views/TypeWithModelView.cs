@@ -1,0 +1,127 @@
+using System.Text;
+using CharRnn.Tui.Client;
+using Terminal.Gui.Drawing;
+using Terminal.Gui.Input;
+using Terminal.Gui.ViewBase;
+using Attribute = Terminal.Gui.Drawing.Attribute;
+using Color = Terminal.Gui.Drawing.Color;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>
+/// "Type with the model": what you type, followed by the model's predicted continuation as
+/// ghost text. Each keystroke advances the session's hidden state by one step on the server;
+/// Tab accepts the prediction; Backspace retypes the line from a reset state.
+/// </summary>
+public sealed class TypeWithModelView : View
+{
+    private readonly InteractiveTyping _typing;
+    private readonly Func<string?> _model;
+    private readonly StringBuilder _typed = new();
+    private int _drawn = -1;
+
+    public TypeWithModelView(InteractiveTyping typing, Func<string?> currentModel)
+    {
+        _typing = typing;
+        _model = currentModel;
+        Title = "T_ype";
+        Width = Dim.Fill();
+        Height = Dim.Fill();
+        CanFocus = true;
+    }
+
+    public string Typed => _typed.ToString();
+
+    public static readonly Attribute Ghost = new(Color.DarkGray, Color.Black);
+
+    public void Refresh()
+    {
+        if (_typing.Version == _drawn) return;
+        _drawn = _typing.Version;
+        SetNeedsDraw();
+    }
+
+    protected override bool OnKeyDown(Key key)
+    {
+        if (key == Key.Tab)
+        {
+            var prediction = _typing.Prediction;
+            if (prediction.Length > 0) Type(prediction);
+            return true;
+        }
+        if (key == Key.Backspace)
+        {
+            if (_typed.Length > 0)
+            {
+                _typed.Length--;
+                if (char.IsLowSurrogate(_typed.Length > 0 ? _typed[^1] : 'a') && _typed.Length > 0) _typed.Length--;
+                _ = _typing.RetypeAsync(_typed.ToString());
+                SetNeedsDraw();
+            }
+            return true;
+        }
+        if (key == Key.Enter) { Type("\n"); return true; }
+        var rune = key.AsRune;
+        if (rune.Value >= 32 && !key.IsCtrl && !key.IsAlt)
+        {
+            Type(rune.ToString());
+            return true;
+        }
+        return base.OnKeyDown(key);
+    }
+
+    private void Type(string text)
+    {
+        _ = EnsureStartedThen(() => _typing.TypeAsync(text));
+        _typed.Append(text);
+        SetNeedsDraw();
+    }
+
+    private async Task EnsureStartedThen(Func<Task> send)
+    {
+        var model = _model();
+        if (model == null) return;
+        if (_typing.Model != model || _typing.SessionId == null)
+        {
+            await _typing.StartAsync(model);
+            if (_typed.Length > 0) { await _typing.RetypeAsync(_typed.ToString()); return; }
+        }
+        await send();
+    }
+
+    protected override bool OnDrawingContent(DrawContext? context)
+    {
+        int width = Viewport.Width, height = Viewport.Height;
+        if (width <= 0 || height <= 0) return true;
+        var normal = GetAttributeForRole(VisualRole.Normal);
+        Move(0, 0);
+        SetAttribute(new Attribute(Color.BrightYellow, normal.Background));
+        var model = _model();
+        AddStr(model == null
+            ? "Pick a model first (use NAME, or Enter on one in Models). Then type here."
+            : $"Typing with {model}: the grey text is its prediction. Tab accepts it; Esc returns to the command line.");
+        if (_typing.Error is { } error)
+        {
+            Move(0, 1);
+            SetAttribute(new Attribute(Color.BrightRed, normal.Background));
+            AddStr(error.Length > width ? error[..width] : error);
+        }
+        var cells = new List<(Rune, Attribute)>();
+        foreach (var r in _typed.ToString().EnumerateRunes()) cells.Add((r, normal));
+        foreach (var r in _typing.Prediction.EnumerateRunes()) cells.Add((r, Ghost));
+        int row = 2, col = 0;
+        var rows = new List<List<(Rune, Attribute)>> { new() };
+        foreach (var cell in cells)
+        {
+            if (cell.Item1.Value == '\n' || rows[^1].Count >= width) rows.Add([]);
+            if (cell.Item1.Value != '\n') rows[^1].Add(cell);
+        }
+        foreach (var line in rows.Skip(Math.Max(0, rows.Count - (height - 2))))
+        {
+            Move(0, row++);
+            col = 0;
+            foreach (var (rune, attr) in line) { SetAttribute(attr); AddRune(rune); col++; }
+        }
+        return true;
+    }
+}
