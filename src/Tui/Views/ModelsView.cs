@@ -24,7 +24,7 @@ public sealed class ModelsView : View
     private readonly ListView<string> _architectures = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private readonly ListView<string> _models = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private readonly View _form = new() { Width = Dim.Fill(), Height = Dim.Fill(2), CanFocus = true };
-    private readonly Label _error = new() { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1 };
+    private readonly Label _error = new() { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, HotKeySpecifier = NoHotKey };
     private readonly Button _train = new() { Text = "_Train", X = 0, Y = Pos.AnchorEnd(1) };
     private readonly List<(HyperParameterSpec Spec, TextField Field)> _fields = [];
     private TextField? _name, _corpus;
@@ -58,6 +58,11 @@ public sealed class ModelsView : View
             if (_models.Index is int i && i < _modelList.Count) _ = _run($"use {_modelList[i].Name}");
         };
     }
+
+    /// <summary>The form's field for a hyperparameter or training option (tests, scripting).</summary>
+    internal TextField? Field(string name) => _fields.FirstOrDefault(f => f.Spec.Name == name).Field;
+
+    internal bool CanTrain => _train.Enabled;
 
     /// <summary>Called by the render loop: picks up new server data.</summary>
     public void Refresh()

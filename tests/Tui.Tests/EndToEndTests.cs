@@ -1,0 +1,94 @@
+using System.Diagnostics;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>
+/// The real charrnn binary in a real terminal (tmux): the embedded server starts, a tiny model
+/// trains from the command line, and generated text streams onto the screen.
+/// </summary>
+public sealed class EndToEndTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "charrnn-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+    private readonly string _session = "charrnn-e2e-" + Guid.NewGuid().ToString("N")[..6];
+
+    [Fact]
+    public async Task Charrnn_in_tmux_trains_a_tiny_model_and_streams_its_text()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "corpora"));
+        File.WriteAllText(Path.Combine(_root, "corpora", "tiny.txt"), TuiFixture.TinyText);
+        var charrnn = Path.Combine(AppContext.BaseDirectory, "charrnn.dll");
+        var command = $"dotnet {charrnn} --models {_root}/models --corpora {_root}/corpora --threads 1 2> {_root}/stderr.txt";
+        var (code, output) = await Tmux("new-session", "-d", "-s", _session, "-x", "130", "-y", "42", command);
+        Assert.True(code == 0, "tmux could not start (is tmux installed? .ci/run installs it): " + output);
+
+        await WaitForScreen("Welcome to charrnn", TimeSpan.FromSeconds(60));
+        await Tmux("send-keys", "-t", _session, "train stateful-gru name=e2e corpus=tiny max_steps=60 epochs=3 n_hidden=24 bs=8 sample_chars=20", "Enter");
+        var screen = await WaitForScreen("finished: reached max_steps = 60", TimeSpan.FromSeconds(120));
+        Assert.Contains("Learning rate", screen);
+
+        await Tmux("send-keys", "-t", _session, "use e2e t=0", "Enter");
+        await WaitForScreen("using e2e", TimeSpan.FromSeconds(30));
+        await Tmux("send-keys", "-t", _session, "gen 200 \"the c\"", "Enter");
+        screen = await WaitForScreen("model e2e (stateful-gru)", TimeSpan.FromSeconds(30));
+        // The 200 characters stream onto the screen after the prime (wrapped; trailing spaces do not show).
+        screen = await WaitFor(s => GeneratedCharacters(s) >= 190, "the 200 generated characters on screen", TimeSpan.FromSeconds(30));
+        Assert.Contains("the c", screen);
+
+        await Tmux("send-keys", "-t", _session, "C-q", "");
+        await Task.Delay(1500);
+        var (alive, _) = await Tmux("has-session", "-t", _session);
+        Assert.True(alive != 0 || !(await Capture()).Contains("Welcome", StringComparison.Ordinal), "Ctrl+Q should quit charrnn");
+    }
+
+    /// <summary>Characters in the output pane from the prime on ("│││" starts each pane line).</summary>
+    private static int GeneratedCharacters(string screen)
+    {
+        var lines = screen.Split('\n').Select(l => l.Trim().Trim('│')).ToList();
+        var first = lines.FindIndex(l => l.StartsWith("the c", StringComparison.Ordinal));
+        if (first < 0) return 0;
+        return lines.Skip(first).TakeWhile(l => l.Trim().Length > 0).Sum(l => l.TrimEnd().Length) - "the c".Length;
+    }
+
+    private Task<string> WaitForScreen(string text, TimeSpan timeout) =>
+        WaitFor(s => s.Contains(text, StringComparison.Ordinal), $"'{text}'", timeout);
+
+    private async Task<string> WaitFor(Func<string, bool> condition, string what, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        string screen = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            screen = await Capture();
+            if (condition(screen)) return screen;
+            await Task.Delay(250);
+        }
+        var stderr = File.Exists($"{_root}/stderr.txt") ? File.ReadAllText($"{_root}/stderr.txt") : "";
+        throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}. Screen:\n{screen}\nstderr:\n{stderr}");
+    }
+
+    private async Task<string> Capture() => (await Tmux("capture-pane", "-p", "-t", _session)).Output;
+
+    private static async Task<(int Code, string Output)> Tmux(params string[] args)
+    {
+        var start = new ProcessStartInfo("tmux") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args.Where(a => a.Length > 0)) start.ArgumentList.Add(a);
+        start.Environment.Remove("DisableRealDriverIO"); // the real binary talks to tmux's terminal
+        try
+        {
+            using var process = Process.Start(start)!;
+            var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, output);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            return (-1, e.Message);
+        }
+    }
+
+    public void Dispose()
+    {
+        Tmux("kill-session", "-t", _session).GetAwaiter().GetResult();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+}

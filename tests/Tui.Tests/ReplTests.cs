@@ -1,0 +1,104 @@
+using CharRnn.Tui.Repl;
+using CharRnn.Tui.Views;
+
+namespace CharRnn.Tui.Tests;
+
+public class ReplTests
+{
+    [Fact]
+    public void Commands_split_into_verb_positional_arguments_and_options()
+    {
+        var c = CommandParser.Parse("gen 400 \"for thos\" t=0.7 seed=3")!;
+        Assert.Equal("gen", c.Verb);
+        Assert.Equal(["400", "for thos"], c.Positional);
+        Assert.Equal("0.7", c.Options["t"]);
+        Assert.Equal("3", c.Option("seed"));
+    }
+
+    [Fact]
+    public void Quotes_escapes_and_quoted_option_values()
+    {
+        var c = CommandParser.Parse("gen 'it''s' \"a \\\"b\\\"\\n\" stop=\"the end\" n-hidden=4")!;
+        Assert.Equal(["its", "a \"b\"\n"], c.Positional);
+        Assert.Equal("the end", c.Options["stop"]);
+        Assert.Equal("4", c.Options["n_hidden"]); // dashes in keys read as underscores
+        Assert.Equal(["k=v"], CommandParser.Parse("feed \"k=v\"")!.Positional); // a quoted word is text, not an option
+    }
+
+    [Fact]
+    public void Semicolons_separate_commands_but_not_inside_quotes()
+    {
+        var commands = CommandParser.ParseMany("use lstm; gen 10 \"a;b\" ;; models");
+        Assert.Equal(["use", "gen", "models"], commands.Select(c => c.Verb));
+        Assert.Equal("a;b", commands[1].Positional[1]);
+    }
+
+    [Fact]
+    public void An_unclosed_quote_is_a_clear_error()
+    {
+        Assert.Contains("Unclosed \" quote", Assert.Throws<CommandException>(() => CommandParser.Parse("gen \"for thos")).Message);
+        Assert.Null(CommandParser.Parse("   "));
+    }
+
+    private static readonly CompletionSource.Snapshot Names = new(
+        ["stateful-gru", "stateful-lstm", "loop"],
+        new Dictionary<string, string[]> { ["stateful-lstm"] = ["n_hidden", "layers", "dropout"] },
+        ["lstm-big", "lstm-small", "gru"], ["j-12"], ["nietzsche"]);
+
+    [Theory]
+    [InlineData("us", 2, 0, new[] { "use" })]
+    [InlineData("use ls", 6, 4, new[] { "lstm-big", "lstm-small" })]
+    [InlineData("train state", 11, 6, new[] { "stateful-gru", "stateful-lstm" })]
+    [InlineData("train stateful-lstm la", 22, 20, new[] { "layers=" })]
+    [InlineData("train stateful-lstm ep", 22, 20, new[] { "epochs=" })]
+    [InlineData("models; use g", 13, 12, new[] { "gru" })]
+    [InlineData("gen 10 t", 8, 7, new[] { "t=" })]
+    [InlineData("attach j", 8, 7, new[] { "j-12" })]
+    [InlineData("nosuch x", 8, 7, new string[0])]
+    public void Tab_completes_commands_names_and_keys(string line, int cursor, int start, string[] expected)
+    {
+        var (s, candidates) = Completer.Complete(line, cursor, Names);
+        Assert.Equal(expected, candidates);
+        if (expected.Length > 0) Assert.Equal(start, s);
+    }
+
+    [Fact]
+    public void Several_candidates_complete_to_their_common_prefix()
+    {
+        Assert.Equal("lstm-", Completer.CommonPrefix(["lstm-big", "lstm-small"]));
+        Assert.Equal("", Completer.CommonPrefix([]));
+    }
+
+    [Fact]
+    public void History_walks_back_and_forth_like_a_shell()
+    {
+        var h = new CommandHistory();
+        h.Add("models");
+        h.Add("use lstm");
+        h.Add("use lstm");
+        h.Add("gen 10");
+        Assert.Equal(["models", "use lstm", "gen 10"], h.Lines);
+        Assert.Equal("gen 10", h.Previous());
+        Assert.Equal("use lstm", h.Previous());
+        Assert.Equal("models", h.Previous());
+        Assert.Equal("models", h.Previous());
+        Assert.Equal("use lstm", h.Next());
+        Assert.Equal("gen 10", h.Next());
+        Assert.Equal("", h.Next());
+        Assert.Null(h.Next());
+    }
+
+    [Fact]
+    public void Quoting_a_prime_round_trips_through_the_parser()
+    {
+        var prime = "say \"hi\"\\ then\nmore";
+        Assert.Equal(prime, CommandParser.Parse("gen 10 " + GenerateView.Quote(prime))!.Positional[1]);
+    }
+
+    [Fact]
+    public void Every_command_has_help()
+    {
+        Assert.All(CommandCatalog.All, c => Assert.False(string.IsNullOrWhiteSpace(c.Summary)));
+        Assert.Equal(CommandCatalog.All.Count, CommandCatalog.All.Select(c => c.Verb).Distinct().Count());
+    }
+}

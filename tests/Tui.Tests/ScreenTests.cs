@@ -1,0 +1,199 @@
+using CharRnn.Tui.Repl;
+using CharRnn.Tui.ViewModels;
+using CharRnn.Tui.Views;
+using Terminal.Gui.App;
+using Terminal.Gui.Drivers;
+using Terminal.Gui.Input;
+using Terminal.Gui.Testing;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>The main screens driven headlessly through Terminal.Gui's ANSI driver: keys in, screen text out.</summary>
+[Collection(TuiCollection.Name)]
+public sealed class ScreenTests : IDisposable
+{
+    private readonly TuiFixture _fixture;
+    private readonly IApplication _app;
+    private readonly MainWindow _window;
+    private readonly ServerStatus _status;
+    private readonly SessionToken _token;
+
+    public ScreenTests(TuiFixture fixture)
+    {
+        _fixture = fixture;
+        _app = Application.Create();
+        _app.Init(DriverRegistry.Names.ANSI);
+        _app.Driver!.SetScreenSize(130, 42);
+        var completion = new CompletionSource();
+        _status = new ServerStatus(fixture.Client, completion);
+        _window = new MainWindow(fixture.Client, _status, completion, "test");
+        _status.RefreshAsync().GetAwaiter().GetResult();
+        var testContext = SynchronizationContext.Current;
+        _token = _app.Begin(_window)!;
+        // Begin makes this thread the UI thread with the loop's synchronization context. Keep it
+        // for UI work only (Ui below), so the test framework's own continuations are not queued on a
+        // loop that nobody runs after the test.
+        _loopContext = SynchronizationContext.Current!;
+        SynchronizationContext.SetSynchronizationContext(testContext);
+        _window.Repl.Input.SetFocus();
+    }
+
+    private readonly SynchronizationContext _loopContext;
+
+    /// <summary>Runs UI work (key handlers that start async commands) with the loop's context, as the real loop would.</summary>
+    private void Ui(Action action)
+    {
+        var saved = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(_loopContext);
+        try { action(); }
+        finally { SynchronizationContext.SetSynchronizationContext(saved); }
+    }
+
+    private void Press(Key key) => Ui(() => _app.InjectKey(key));
+
+    private string Screen => _app.Driver!.ToString() ?? "";
+
+    /// <summary>Runs the loop's work (queued Invokes, timers, render frames) until the condition holds.</summary>
+    private void PumpUntil(Func<bool> condition, string what, int timeoutMs = 20_000)
+    {
+        var deadline = DateTime.UtcNow.AddMilliseconds(timeoutMs);
+        while (true)
+        {
+            Ui(() =>
+            {
+                _app.TimedEvents!.RunTimers();
+                _window.RenderFrame();
+                _app.LayoutAndDraw();
+            });
+            if (condition()) return;
+            if (DateTime.UtcNow > deadline) throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}. Screen:\n{Screen}\nLog:\n{_window.Repl.Log.Content}");
+            Thread.Sleep(15);
+        }
+    }
+
+    private void Type(string text)
+    {
+        foreach (var c in text) Press(new Key(c));
+    }
+
+    private void Command(string line)
+    {
+        _window.Repl.Input.SetFocus();
+        Type(line);
+        Press(Key.Enter);
+    }
+
+    [Fact]
+    public void The_command_line_lists_models_from_the_server()
+    {
+        Command("models");
+        PumpUntil(() => Screen.Contains("stateful-gru") && _window.Repl.Log.Content.Contains("gru "), "the model list");
+        Assert.Contains("> models", Screen);
+        Assert.Contains("PARAMS", _window.Repl.Log.Content);
+    }
+
+    [Fact]
+    public void Use_and_gen_stream_text_into_the_generate_tab()
+    {
+        Command("use gru t=0");
+        PumpUntil(() => _window.Runner.Session != null, "a session");
+        Command("gen 40 \"the c\"");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Trim().Length >= 45, "40 generated characters");
+        Assert.Same(_window.Generate, _window.Tabs.Value);
+        Assert.Contains("the c", Screen);
+        Assert.Contains("model gru (stateful-gru)", Screen);
+        Assert.True(_window.Repl.Input.HasFocus, "the command line keeps the keyboard while output streams");
+    }
+
+    [Fact]
+    public void Tab_completes_commands_and_model_names()
+    {
+        _window.Repl.Input.SetFocus();
+        PumpUntil(() => _status.Models.Count > 0, "the model list for completion");
+        Type("us");
+        Press(Key.Tab);
+        Assert.Equal("use ", _window.Repl.Input.Text);
+        Type("g");
+        Press(Key.Tab);
+        Assert.Equal("use gru ", _window.Repl.Input.Text);
+        Press(Key.Enter);
+        Press(Key.CursorUp);
+        Assert.Equal("use gru ", _window.Repl.Input.Text);
+    }
+
+    [Fact]
+    public void The_models_tab_checks_hyperparameters_as_they_are_typed()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("n_hidden") != null, "the hyperparameter form");
+        Assert.Contains("stateful-lstm", Screen);
+        Assert.Contains("n_hidden", Screen);
+        Assert.True(_window.Models.CanTrain);
+        _window.Models.Field("n_hidden")!.Text = "99999";
+        PumpUntil(() => Screen.Contains("n_hidden = '99999' is not allowed"), "the validation message");
+        Assert.False(_window.Models.CanTrain);
+        _window.Models.Field("n_hidden")!.Text = "32";
+        PumpUntil(() => _window.Models.CanTrain, "the form to become valid");
+    }
+
+    [Fact]
+    public void Training_from_the_command_line_shows_live_progress_on_the_train_tab()
+    {
+        Command("train stateful-rnn name=screen-rnn corpus=tiny max_steps=60 epochs=3 n_hidden=16 bs=8 sample_chars=20");
+        PumpUntil(() => Screen.Contains("finished: reached max_steps = 60"), "the job to finish", 60_000);
+        Assert.Same(_window.Training, _window.Tabs.Value);
+        Assert.Contains("model screen-rnn", Screen);
+        Assert.Contains("finished: reached max_steps = 60", Screen);
+        Assert.Contains("step 60/60", Screen);
+        Assert.NotEmpty(_window.Monitor.Loss);
+        Assert.Contains("Learning rate", Screen);
+    }
+
+    [Fact]
+    public void Typing_with_the_model_shows_its_prediction_as_ghost_text_and_tab_accepts_it()
+    {
+        Command("use gru t=0");
+        PumpUntil(() => _window.Runner.Session != null, "a session");
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Type("the c");
+        PumpUntil(() => _window.Typing.Prediction.Length >= 10, "a prediction");
+        var prediction = _window.Typing.Prediction;
+        Assert.Contains("the c" + prediction[..5], Screen);
+        Press(Key.Tab);
+        Assert.Equal("the c" + prediction, _window.TypeView.Typed);
+        Press(Key.Esc);
+        Assert.True(_window.Repl.Input.HasFocus);
+    }
+
+    [Fact]
+    public void Errors_from_the_server_are_shown_readably()
+    {
+        Command("use no-such-model");
+        PumpUntil(() => _window.Repl.Log.Content.Contains("error:"), "an error line");
+        Assert.Contains("NotFound: No model 'no-such-model'", _window.Repl.Log.Content);
+        Command("gen 10");
+        PumpUntil(() => _window.Repl.Log.Content.Contains("No model in use"), "the no-session hint");
+    }
+
+    /// <summary>Waits for a task whose continuations may be queued on the UI loop, running that loop meanwhile.</summary>
+    private void Await(Task task)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!task.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            Ui(() => _app.TimedEvents!.RunTimers());
+            Thread.Sleep(10);
+        }
+    }
+
+    public void Dispose()
+    {
+        Await(_window.Runner.DisposeAsync().AsTask());
+        Await(_window.Typing.DisposeAsync().AsTask());
+        Await(_status.DisposeAsync().AsTask());
+        _app.End(_token);
+        _window.Dispose();
+        _app.Dispose();
+    }
+}

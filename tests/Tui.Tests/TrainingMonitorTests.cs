@@ -1,0 +1,56 @@
+using CharRnn.Protos.V1;
+using CharRnn.Tui.ViewModels;
+
+namespace CharRnn.Tui.Tests;
+
+public class TrainingMonitorTests
+{
+    private static JobEvent Progress(long step, double loss, double lr) => new()
+    {
+        JobId = "j-1", Step = step,
+        Progress = new JobEvent.Types.Progress { Step = step, Loss = loss, LearningRate = lr, TotalSteps = 100, CharsPerSecond = 5000, EtaSeconds = 10, EpochProgress = step / 50.0 },
+    };
+
+    [Fact]
+    public void Events_build_the_curves_progress_and_samples()
+    {
+        var m = new TrainingMonitor();
+        m.Attach(new Job { Id = "j-1", ModelName = "lstm", State = Job.Types.State.Queued });
+        var before = m.Version;
+        m.Add(new JobEvent { JobId = "j-1", Started = new JobEvent.Types.Started { TotalSteps = 100, Device = "cpu" } });
+        m.Add(Progress(10, 3.0, 1e-2));
+        m.Add(Progress(20, 2.5, 5e-3));
+        m.Add(new JobEvent { JobId = "j-1", Step = 50, EpochEnd = new JobEvent.Types.EpochEnd { Record = new EpochRecord { Epoch = 1, Step = 50, ValidLoss = 2.2, Sample = "the cat" } } });
+        Assert.True(m.Version > before);
+        Assert.Equal([(10.0, 3.0), (20.0, 2.5)], m.Loss);
+        Assert.Equal([(10.0, 1e-2), (20.0, 5e-3)], m.LearningRates);
+        Assert.Equal([(50.0, 2.2)], m.ValidLoss);
+        Assert.Equal(0.5, m.Fraction);
+        Assert.Equal(2.2, m.LastValidLoss);
+        Assert.Equal(["epoch 1 (val 2.200): the cat"], m.Samples);
+        m.Add(new JobEvent { JobId = "j-1", Step = 100, Finished = new JobEvent.Types.Finished { Reason = "finished 2 epoch(s)" } });
+        Assert.Equal("finished: finished 2 epoch(s)", m.State);
+    }
+
+    [Fact]
+    public void Events_of_another_job_are_ignored_and_attaching_starts_over()
+    {
+        var m = new TrainingMonitor();
+        m.Attach(new Job { Id = "j-1" });
+        m.Add(Progress(10, 3.0, 1e-2));
+        m.Attach(new Job { Id = "j-2" });
+        Assert.Empty(m.Loss);
+        m.Add(Progress(20, 2.0, 1e-2)); // late event of j-1
+        Assert.Empty(m.Loss);
+    }
+
+    [Fact]
+    public void Curves_keep_a_bounded_number_of_points()
+    {
+        var m = new TrainingMonitor();
+        m.Attach(new Job { Id = "j-1" });
+        for (int i = 0; i < TrainingMonitor.MaxPoints + 50; i++) m.Add(Progress(i, 1, 1));
+        Assert.Equal(TrainingMonitor.MaxPoints, m.Loss.Count);
+        Assert.Equal(50, m.Loss[0].Step);
+    }
+}
