@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using CharRnn.Protos.V1;
 using Grpc.Core;
 
@@ -21,7 +22,38 @@ public sealed class InteractiveTyping : IAsyncDisposable
     private string _prediction = "";
     private int _version;
 
-    public InteractiveTyping(CharRnnClient client) => _client = client;
+    // Keystrokes queue here and one pump sends them in order (starting the stream first when needed).
+    private readonly Channel<(string Model, InteractRequest Request)> _queue = Channel.CreateUnbounded<(string, InteractRequest)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Task _pump;
+
+    public InteractiveTyping(CharRnnClient client)
+    {
+        _client = client;
+        _pump = Task.Run(Pump);
+    }
+
+    /// <summary>Queues newly typed text for <paramref name="model"/> (returns at once; never blocks the UI).</summary>
+    public void Type(string model, string text) => _queue.Writer.TryWrite((model, new InteractRequest { Text = text }));
+
+    /// <summary>Queues a retype of the whole text from a reset state (after a deletion).</summary>
+    public void Retype(string model, string whole) => _queue.Writer.TryWrite((model, new InteractRequest { Text = whole, Reset = true }));
+
+    private async Task Pump()
+    {
+        await foreach (var (model, request) in _queue.Reader.ReadAllAsync())
+        {
+            try
+            {
+                if (Model != model || SessionId == null) await StartAsync(model); // callers Retype the whole text after a model change
+                await SendAsync(request);
+            }
+            catch (RpcException e)
+            {
+                Error = CharRnnClient.Describe(e);
+                Interlocked.Increment(ref _version);
+            }
+        }
+    }
 
     public string? Model { get; private set; }
     public string? SessionId { get; private set; }
@@ -72,12 +104,6 @@ public sealed class InteractiveTyping : IAsyncDisposable
         });
     }
 
-    /// <summary>Sends newly typed text (one state step per character on the server).</summary>
-    public Task TypeAsync(string text) => SendAsync(new InteractRequest { Text = text });
-
-    /// <summary>After a deletion: the session restarts and reads the whole text again.</summary>
-    public Task RetypeAsync(string whole) => SendAsync(new InteractRequest { Text = whole, Reset = true });
-
     private async Task SendAsync(InteractRequest request)
     {
         if (_call == null || SessionId == null) return;
@@ -120,5 +146,10 @@ public sealed class InteractiveTyping : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        try { await _pump.WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
+        await StopAsync();
+    }
 }

@@ -88,7 +88,7 @@ public sealed class GenerateView : View
     {
         _session.Text = session == null
             ? "No model in use: pick one in Models (Enter) or type: use NAME"
-            : $"model {session.ModelName} ({session.Architecture}) · session {session.Id} · {session.CharactersSeen} chars so far";
+            : $"model {session.ModelName} ({session.Architecture}) · session {session.Id}";
         if (session != null)
         {
             _temperature.Text = session.Sampling.Temperature.ToString("0.##", CultureInfo.InvariantCulture);

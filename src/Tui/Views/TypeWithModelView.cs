@@ -55,7 +55,7 @@ public sealed class TypeWithModelView : View
             {
                 _typed.Length--;
                 if (char.IsLowSurrogate(_typed.Length > 0 ? _typed[^1] : 'a') && _typed.Length > 0) _typed.Length--;
-                _ = _typing.RetypeAsync(_typed.ToString());
+                if (_model() is { } model) _typing.Retype(model, _typed.ToString());
                 SetNeedsDraw();
             }
             return true;
@@ -72,21 +72,14 @@ public sealed class TypeWithModelView : View
 
     private void Type(string text)
     {
-        _ = EnsureStartedThen(() => _typing.TypeAsync(text));
         _typed.Append(text);
-        SetNeedsDraw();
-    }
-
-    private async Task EnsureStartedThen(Func<Task> send)
-    {
-        var model = _model();
-        if (model == null) return;
-        if (_typing.Model != model || _typing.SessionId == null)
+        if (_model() is { } model)
         {
-            await _typing.StartAsync(model);
-            if (_typed.Length > 0) { await _typing.RetypeAsync(_typed.ToString()); return; }
+            // A new model (or the first keystroke) starts a session: send the whole text then.
+            if (_typing.Model != model) _typing.Retype(model, _typed.ToString());
+            else _typing.Type(model, text);
         }
-        await send();
+        SetNeedsDraw();
     }
 
     protected override bool OnDrawingContent(DrawContext? context)
