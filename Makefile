@@ -52,7 +52,8 @@ test: build corpus
 	exit $$status
 
 bench: build corpus
-	$(DOTNET) run --project bench/Bench -c $(CONFIG) --no-build -- $(BENCH_ARGS)
+	@bash bench/install-reference.sh
+	bench/Bench/bin/$(CONFIG)/net10.0/charrnn-bench $(BENCH_ARGS)
 
 clean:
 	$(DOTNET) clean CharRnn.sln -c $(CONFIG) --nologo -v q

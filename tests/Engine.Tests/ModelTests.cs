@@ -70,6 +70,23 @@ public class ModelTests
     }
 
     [Fact]
+    public void The_lstm_single_step_path_computes_what_nn_LSTM_computes()
+    {
+        manual_seed(3);
+        using var model = new StatefulLstm(vocabSize: 13, nFac: 6, nHidden: 10, layers: 2, dropout: 0.3);
+        model.eval();
+        using var _ = no_grad();
+        var state = model.InitialState(5);
+        foreach (var part in state.Parts) part.normal_();
+        var ids = randint(0, 13, [5], dtype: ScalarType.Int64);
+        var (expected, expectedState) = model.Forward(ids.reshape(1, 5), state); // nn.LSTM over one time step
+        var (actual, actualState) = model.Step(ids, state);
+        Assert.True((expected[0] - actual).abs().max().item<float>() <= 1e-5f);
+        for (int i = 0; i < 2; i++)
+            Assert.True((expectedState!.Parts[i] - actualState.Parts[i]).abs().max().item<float>() <= 1e-5f);
+    }
+
+    [Fact]
     public void A_windowed_step_predicts_from_the_last_n_characters()
     {
         var arch = Architectures.Get("loop");

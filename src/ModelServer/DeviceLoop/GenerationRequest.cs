@@ -38,6 +38,7 @@ public sealed class GenerationRequest
 
     public ServerSession Session { get; }
     public int Remaining { get; private set; }
+    public int Delivered { get; private set; }
     public int Alternatives { get; }
     public CancellationToken Cancellation { get; }
     public Channel<GenerationOutput> Output { get; }
@@ -49,6 +50,7 @@ public sealed class GenerationRequest
     public bool Deliver(GeneratedChar c, long charactersSeen)
     {
         Remaining--;
+        Delivered++;
         var finish = GenerationFinish.None;
         if (_stop.Length > 0)
         {

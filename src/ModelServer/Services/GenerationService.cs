@@ -65,7 +65,14 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         CheckTextLimit(request.Prime, "prime");
         var session = sessions.Get(request.SessionId);
 
-        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, context.CancellationToken);
+        // End the stream ourselves just before the client's deadline, with a clean DEADLINE_EXCEEDED
+        // status: left to the framework, a stream still being written at the deadline is reset, which
+        // a client may see as UNAVAILABLE.
+        using var timer = new CancellationTokenSource();
+        if (context.Deadline < DateTime.MaxValue)
+            timer.CancelAfter(Max(TimeSpan.Zero, context.Deadline - DateTime.UtcNow - DeadlineMargin));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, timer.Token);
+        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token);
         await worker.Run(() =>
         {
             ClaimForGeneration(session);
@@ -75,9 +82,21 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         }, context.CancellationToken);
 
         using var _ = logger.BeginScope(new Dictionary<string, object> { ["SessionId"] = session.Id });
-        await foreach (var output in generation.Output.Reader.ReadAllAsync(context.CancellationToken))
-            await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
+        try
+        {
+            // Only the wait is cut short at our deadline: cancelling a write in progress resets the stream.
+            await foreach (var output in generation.Output.Reader.ReadAllAsync(deadline.Token))
+                await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
+        }
+        catch (OperationCanceledException) when (timer.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"The call's deadline passed after {generation.Delivered} of {request.MaxChars} characters; the session keeps its state for the next call."));
+        }
     }
+
+    private static readonly TimeSpan DeadlineMargin = TimeSpan.FromMilliseconds(25);
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     public override async Task<Api.FeedResponse> Feed(Api.FeedRequest request, ServerCallContext context)
     {

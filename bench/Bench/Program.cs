@@ -1,0 +1,178 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using CharRnn.Bench;
+using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Text;
+using static TorchSharp.torch;
+
+// make bench [BENCH_ARGS="--quick"]: measures and writes bench/results.md. See bench/README.md.
+var runs = new Option<int>("--runs") { Description = "Repetitions of each figure (after warm-up).", DefaultValueFactory = _ => 5 };
+var seconds = new Option<double>("--seconds") { Description = "Seconds each timed run lasts.", DefaultValueFactory = _ => 3 };
+var threadsOption = new Option<string>("--threads") { Description = "Thread counts to measure, e.g. 1,2.", DefaultValueFactory = _ => "1,2" };
+var quick = new Option<bool>("--quick") { Description = "Fewer, shorter runs (a smoke run, not for quoting)." };
+var only = new Option<string>("--only") { Description = "Sections: gemm,training,generation,server,soak,quality.", DefaultValueFactory = _ => "gemm,training,generation,server" };
+var soak = new Option<string>("--soak") { Description = "Length of the train-and-generate memory soak (e.g. 10m).", DefaultValueFactory = _ => "10m" };
+var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
+var qualityBptt = new Option<int>("--quality-bptt") { Description = "bptt for the quality run.", DefaultValueFactory = _ => 8 };
+var output = new Option<string>("--out") { Description = "Results file.", DefaultValueFactory = _ => "bench/results.md" };
+
+var root = new RootCommand("CharRnn benchmarks: the engine, the server and PyTorch side by side.")
+{
+    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, output,
+};
+root.SetAction(async parse =>
+{
+    var isQuick = parse.GetValue(quick);
+    int runCount = isQuick ? 2 : parse.GetValue(runs);
+    double runSeconds = isQuick ? 1.5 : parse.GetValue(seconds);
+    var threadCounts = (isQuick ? "2" : parse.GetValue(threadsOption)!).Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+    var sections = parse.GetValue(only)!.Split(',', StringSplitOptions.TrimEntries).ToHashSet();
+    TorchRuntime.Initialize("cpu", threadCounts.Max());
+    var corpus = new CorpusResolver().Resolve(null);
+    var repository = FindRepository();
+    var pytorch = new PyTorchReference(Path.Combine(repository, "bench", "pytorch_reference.py"), Path.Combine(new CorpusResolver().CacheDirectory, "nietzsche.txt"));
+    var hasPyTorch = pytorch.Available();
+    var report = new Report();
+
+    report.Line("# CharRnn benchmark results");
+    report.Paragraph($"Written by `make bench` ({string.Join(" ", Environment.GetCommandLineArgs().Skip(1))}) on {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
+    report.Table(["", ""],
+    [
+        ["machine", $"{Environment.ProcessorCount} vCPU(s) · {RuntimeInformation.OSDescription} · {CpuModel()}"],
+        [".NET", RuntimeInformation.FrameworkDescription],
+        ["engine", $"TorchSharp 0.107.0 · libtorch {__version__}"],
+        ["reference", hasPyTorch ? $"PyTorch {pytorch.Version} (Debian python3-torch) · BLAS mapped: {pytorch.Blas}" : $"PyTorch not measured: {pytorch.Problem}"],
+        ["runs", $"{runCount} per figure after warm-up, {runSeconds} s each; engine and PyTorch interleaved run by run; figures are median (min–max)"],
+    ]);
+
+    var peaks = new Dictionary<int, Stats>();
+    if (sections.Contains("gemm") || sections.Contains("training"))
+    {
+        report.Heading("Machine limit: float32 GEMM (1024×1024)");
+        foreach (var t in threadCounts) peaks[t] = GemmPeak.Measure(t, runCount);
+        report.Table(["threads", "GFLOP/s"], threadCounts.Select(t => new[] { t.ToString(CultureInfo.InvariantCulture), peaks[t].Format("", 1) }));
+    }
+
+    if (sections.Contains("training"))
+    {
+        report.Heading("Training throughput (chars/s, bs 64)");
+        report.Paragraph("product: the Trainer the CLI and server use · bare: a hand-written TorchSharp loop of the same model (embedding → nn.RNN/GRU/LSTM → linear, Adam, detach) · PyTorch: the same model and step in Debian's python3-torch. Targets: product ≥ 0.95× bare; LSTM ≥ 1.3× PyTorch; GRU and RNN ≥ 1.0× PyTorch.");
+        var training = new TrainingBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run([8, 64], threadCounts);
+        report.Table(["model", "bptt", "threads", "product", "bare", "PyTorch", "product/bare", "product/PyTorch", "% of GEMM peak"],
+            training.Select(r => new[]
+            {
+                "stateful-" + r.Arch, r.Bptt.ToString(CultureInfo.InvariantCulture), r.Threads.ToString(CultureInfo.InvariantCulture),
+                r.Product.Format(), r.Bare.Format(), r.PyTorch.Format(),
+                Report.Ratio(r.Product.Median, r.Bare.Median), Report.Ratio(r.Product.Median, r.PyTorch.Median),
+                peaks.TryGetValue(r.Threads, out var p) ? (r.Product.Median * r.FlopsPerChar / (p.Median * 1e9)).ToString("P0", CultureInfo.InvariantCulture) : "-",
+            }));
+        report.Paragraph("Best window (the fastest run of each), as the 2-vCPU host flips between a fast and a slow state:");
+        report.Table(["model", "bptt", "threads", "product max", "bare max", "PyTorch max", "product/PyTorch (max)"],
+            training.Select(r => new[]
+            {
+                "stateful-" + r.Arch, r.Bptt.ToString(CultureInfo.InvariantCulture), r.Threads.ToString(CultureInfo.InvariantCulture),
+                Stats.N(r.Product.Max), Stats.N(r.Bare.Max), Stats.N(r.PyTorch.Max), Report.Ratio(r.Product.Max, r.PyTorch.Max),
+            }));
+    }
+
+    if (sections.Contains("generation"))
+    {
+        var threads = threadCounts.Max();
+        report.Heading($"Engine generation ({threads} thread(s), temperature 0.8)");
+        report.Paragraph("One batched model step advances every session by one character (host-side sampling per session). Targets: 1 session ≤ 1.0× PyTorch's per-char latency; 64 sessions ≥ 20× the chars/s of one.");
+        var generation = new GenerationBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run(["lstm", "gru"], [1, 8, 64, 256], threads);
+        report.Table(["model", "sessions", "ms per step", "chars/s", "× one session", "PyTorch ms per step", "PyTorch chars/s", "engine/PyTorch latency"],
+            generation.Select(r =>
+            {
+                var one = generation.First(x => x.Arch == r.Arch && x.Sessions == 1).CharsPerSecond.Median;
+                return new[]
+                {
+                    "stateful-" + r.Arch, r.Sessions.ToString(CultureInfo.InvariantCulture), Stats.N(r.StepSeconds.Median * 1e3, 3), r.CharsPerSecond.Format(),
+                    Report.Ratio(r.CharsPerSecond.Median, one), r.PyTorchStepSeconds.Values.Count > 0 ? Stats.N(r.PyTorchStepSeconds.Median * 1e3, 3) : "-",
+                    r.PyTorchCharsPerSecond.Format(), Report.Ratio(r.StepSeconds.Median, r.PyTorchStepSeconds.Median),
+                };
+            }));
+    }
+
+    if (sections.Contains("server") || sections.Contains("soak"))
+    {
+        var threads = threadCounts.Max();
+        set_num_threads(threads);
+        await using var server = await ServerBench.StartAsync(corpus, threads);
+        if (sections.Contains("server"))
+        {
+            report.Heading($"Through the server over loopback gRPC (stateful-lstm 512×2, {threads} thread(s))");
+            report.Paragraph("Targets: time to first character < 10 ms for a loaded model; per-char latency ≤ 1.3× the engine step; 256 streams with no errors within 1.5× of the engine's batched rate; while a job trains, p99 inter-char latency within 5× idle.");
+            var firstChar = await server.TimeToFirstChar(runCount * 4);
+            report.Table(["figure", "value"], [["time to first character", $"{firstChar.Median * 1e3:F2} ms median, p90 {firstChar.Quantile(0.9) * 1e3:F2} ms (n={firstChar.Values.Count})"]]);
+            var rows = new List<string[]>();
+            foreach (var training in new[] { false, true })
+            {
+                var job = training ? await server.StartTraining() : null;
+                foreach (var streams in training ? new[] { 1, 64 } : new[] { 1, 8, 64, 256 })
+                {
+                    var r = await server.Streams(streams, streams == 1 ? 400 : 200);
+                    rows.Add([training ? "training" : "idle", streams.ToString(CultureInfo.InvariantCulture), Stats.N(r.CharsPerSecond),
+                        Stats.N(r.InterCharSeconds.Median * 1e3, 2), Stats.N(r.InterCharSeconds.Quantile(0.99) * 1e3, 2), r.Errors.ToString(CultureInfo.InvariantCulture)]);
+                    Console.WriteLine($"  server {(training ? "training" : "idle")} × {streams}: {r.CharsPerSecond:N0} c/s, p50 {r.InterCharSeconds.Median * 1e3:F2} ms, p99 {r.InterCharSeconds.Quantile(0.99) * 1e3:F2} ms, errors {r.Errors}");
+                }
+                if (job != null) await server.StopTraining(job);
+            }
+            report.Table(["device", "streams", "chars/s (all streams)", "p50 inter-char ms", "p99 inter-char ms", "errors"], rows);
+        }
+        if (sections.Contains("soak"))
+        {
+            var length = ParseDuration(isQuick ? "1m" : parse.GetValue(soak)!);
+            report.Heading($"Memory soak: {length.TotalMinutes:0.#} minutes of training and generation");
+            var samples = await Soak.Run(server, length);
+            report.Table(["minute", "RSS MiB", "live tensors (device thread)", "chars generated"], samples.Select(s => new[]
+            {
+                (s.Elapsed.TotalMinutes).ToString("0.0", CultureInfo.InvariantCulture), Stats.N(s.RssBytes / 1048576.0), s.LiveTensors.ToString(CultureInfo.InvariantCulture), Stats.N(s.Characters),
+            }));
+            var settled = samples.Skip(samples.Count / 4).ToList();
+            report.Paragraph($"After the first quarter RSS ranges {Stats.N(settled.Min(s => s.RssBytes) / 1048576.0)}–{Stats.N(settled.Max(s => s.RssBytes) / 1048576.0)} MiB and live tensors {settled.Min(s => s.LiveTensors)}–{settled.Max(s => s.LiveTensors)}.");
+        }
+    }
+
+    if (sections.Contains("quality"))
+    {
+        var budget = ParseDuration(parse.GetValue(qualityBudget)!);
+        var threads = threadCounts.Max();
+        var bptt = parse.GetValue(qualityBptt);
+        report.Heading($"Quality per time: stateful-lstm on lowercased Nietzsche, {threads} thread(s), bptt {bptt}, SGDR");
+        report.Paragraph($"Validation loss (nats/char, last 20% of the text) at each epoch end within a {budget.TotalMinutes:0} minute budget. Target: ≤ 1.30 within 30 minutes (the lesson reached 1.2524 after 63 GPU epochs).");
+        var points = QualityBench.Run(corpus, budget, threads, bptt, "sgdr:cycle_len=1,cycle_mult=2");
+        report.Table(["epoch", "minutes", "validation loss"], points.Select(p => new[]
+        {
+            p.Epoch.ToString(CultureInfo.InvariantCulture), (p.Seconds / 60).ToString("0.0", CultureInfo.InvariantCulture), p.ValidLoss.ToString("0.0000", CultureInfo.InvariantCulture),
+        }));
+    }
+
+    var path = Path.Combine(repository, parse.GetValue(output)!);
+    report.Save(path);
+    Console.WriteLine($"\nwrote {path}");
+    return 0;
+});
+return await root.Parse(args).InvokeAsync();
+
+static string FindRepository()
+{
+    for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "CharRnn.sln"))) return dir.FullName;
+    return Directory.GetCurrentDirectory();
+}
+
+static string CpuModel()
+{
+    try { return File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? "?"; }
+    catch (IOException) { return "?"; }
+}
+
+static TimeSpan ParseDuration(string text)
+{
+    var unit = text[^1];
+    var value = double.Parse(text[..^1], CultureInfo.InvariantCulture);
+    return unit switch { 'h' => TimeSpan.FromHours(value), 'm' => TimeSpan.FromMinutes(value), 's' => TimeSpan.FromSeconds(value), _ => throw new ArgumentException($"'{text}': use e.g. 90s, 10m, 1h") };
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+
+namespace CharRnn.Bench;
+
+/// <summary>Runs bench/pytorch_reference.py with Debian's python3-torch and reads its JSON result.</summary>
+public sealed class PyTorchReference(string script, string corpus)
+{
+    public string? Blas { get; private set; }
+    public string? Version { get; private set; }
+    public string? Problem { get; private set; }
+
+    public bool Available()
+    {
+        var probe = Run(["generate", "--arch", "rnn", "--seconds", "0.1", "--warmup", "1"]);
+        return probe != null;
+    }
+
+    public JsonElement? Train(string arch, int bs, int bptt, int threads, double seconds) =>
+        Run(["train", "--arch", arch, "--bs", bs.ToString(CultureInfo.InvariantCulture), "--bptt", bptt.ToString(CultureInfo.InvariantCulture),
+             "--threads", threads.ToString(CultureInfo.InvariantCulture), "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--corpus", corpus]);
+
+    public JsonElement? Generate(string arch, int batch, int threads, double seconds) =>
+        Run(["generate", "--arch", arch, "--batch", batch.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture),
+             "--seconds", seconds.ToString(CultureInfo.InvariantCulture)]);
+
+    private JsonElement? Run(string[] args)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        try
+        {
+            using var process = Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            process.WaitForExit();
+            if (process.ExitCode != 0)
+            {
+                Problem = $"python3 {Path.GetFileName(script)} failed: {stderr.Result.Trim().Split('\n').LastOrDefault()}";
+                return null;
+            }
+            var json = JsonDocument.Parse(stdout.Result.Trim().Split('\n').Last()).RootElement;
+            Blas = json.GetProperty("blas").GetString();
+            Version = json.GetProperty("torch").GetString();
+            return json;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException or InvalidOperationException)
+        {
+            Problem = $"PyTorch reference unavailable: {e.Message}";
+            return null;
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+using CharRnn.ModelServer.DeviceLoop;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.Protos.V1;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CharRnn.Bench;
+
+/// <summary>
+/// Generation through the gRPC server over loopback: time to first character, inter-character
+/// latency, aggregate chars/s with many concurrent streams, alone and while a job trains; and the
+/// memory soak. The server runs in this process (as the TUI embeds it), the clients over a socket.
+/// </summary>
+public sealed class ServerBench : IAsyncDisposable
+{
+    public const string Model = "bench-lstm";
+    private readonly WebApplication _app;
+    private readonly GrpcChannel _channel;
+    private readonly string _root;
+
+    private ServerBench(WebApplication app, GrpcChannel channel, string root)
+    {
+        _app = app;
+        _channel = channel;
+        _root = root;
+        Generation = new Generation.GenerationClient(channel);
+        Training = new Training.TrainingClient(channel);
+    }
+
+    public Generation.GenerationClient Generation { get; }
+    public Training.TrainingClient Training { get; }
+    public DeviceWorker Worker => _app.Services.GetRequiredService<DeviceWorker>();
+
+    public static async Task<ServerBench> StartAsync(Corpus corpus, int threads)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        // An untrained LSTM of the lesson's size: generation cost does not depend on the weights.
+        var architecture = Architectures.Get("stateful-lstm");
+        using (var trainer = Trainer.Create(architecture, architecture.Resolve(), new CharRnn.Engine.Training.TrainingOptions { Lowercase = true, SampleChars = 0 },
+                   corpus, CPU, Path.Combine(root, "models", Model)))
+            trainer.SaveCheckpoint("bench");
+        var options = new ServerOptions
+        {
+            Listen = "127.0.0.1:0",
+            ModelsDirectory = Path.Combine(root, "models"),
+            CorpusCacheDirectory = CorpusResolver.DefaultCacheDirectory(),
+            Device = "cpu",
+            Threads = threads,
+        };
+        options.Limits.MaxSessions = 4096;
+        var app = ServerHost.Build([], options, logging => { });
+        var address = await ServerHost.StartAsync(app);
+        var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+        {
+            HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+        });
+        return new ServerBench(app, channel, root);
+    }
+
+    public async Task<Session> Open(ulong seed) => await Generation.OpenSessionAsync(new OpenSessionRequest
+    {
+        ModelName = Model,
+        Prime = "the ",
+        Sampling = new SamplingSettings { Temperature = 0.8, Seed = seed },
+    });
+
+    /// <summary>Seconds from sending Generate to its first character.</summary>
+    public async Task<Stats> TimeToFirstChar(int runs)
+    {
+        var session = await Open(1);
+        var times = new List<double>();
+        for (int i = 0; i < runs + 3; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            using var call = Generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 20 });
+            await call.ResponseStream.MoveNext(CancellationToken.None);
+            var first = clock.Elapsed.TotalSeconds;
+            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+            if (i >= 3) times.Add(first);
+        }
+        await Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+        return new Stats(times);
+    }
+
+    public sealed record StreamResult(int Streams, double CharsPerSecond, Stats InterCharSeconds, int Errors);
+
+    /// <summary>N concurrent streams of <paramref name="chars"/> each: aggregate chars/s and every stream's inter-character gaps.</summary>
+    public async Task<StreamResult> Streams(int count, int chars)
+    {
+        var sessions = await Task.WhenAll(Enumerable.Range(0, count).Select(i => Open((ulong)i)));
+        var gaps = new List<double>[count];
+        int errors = 0;
+        var clock = Stopwatch.StartNew();
+        var total = await Task.WhenAll(sessions.Select(async (s, i) =>
+        {
+            gaps[i] = new List<double>(chars);
+            try
+            {
+                using var call = Generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = chars });
+                var last = Stopwatch.GetTimestamp();
+                int received = 0;
+                while (await call.ResponseStream.MoveNext(CancellationToken.None))
+                {
+                    var now = Stopwatch.GetTimestamp();
+                    if (received > 0) gaps[i].Add(Stopwatch.GetElapsedTime(last, now).TotalSeconds);
+                    last = now;
+                    received++;
+                }
+                if (received != chars) Interlocked.Increment(ref errors);
+                return received;
+            }
+            catch (RpcException)
+            {
+                Interlocked.Increment(ref errors);
+                return 0;
+            }
+        }));
+        var seconds = clock.Elapsed.TotalSeconds;
+        await Task.WhenAll(sessions.Select(s => Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id }).ResponseAsync));
+        return new StreamResult(count, total.Sum() / seconds, new Stats(gaps.SelectMany(g => g)), errors);
+    }
+
+    /// <summary>Starts a long training job (the GRU on Nietzsche) and waits until it runs.</summary>
+    public async Task<string> StartTraining()
+    {
+        var request = new StartJobRequest
+        {
+            ModelName = "bench-train-" + Guid.NewGuid().ToString("N")[..6],
+            Architecture = "stateful-gru",
+            CorpusName = "nietzsche",
+            Options = new CharRnn.Protos.V1.TrainingOptions { Epochs = 1000, Lowercase = true, SampleChars = 0 },
+        };
+        var job = await Training.StartJobAsync(request);
+        using var watch = Training.WatchJob(new WatchJobRequest { JobId = job.Id });
+        while (await watch.ResponseStream.MoveNext(CancellationToken.None))
+            if (watch.ResponseStream.Current.EventCase == JobEvent.EventOneofCase.Progress) break;
+        return job.Id;
+    }
+
+    public async Task StopTraining(string jobId)
+    {
+        await Training.StopJobAsync(new StopJobRequest { JobId = jobId });
+        using var watch = Training.WatchJob(new WatchJobRequest { JobId = jobId });
+        while (await watch.ResponseStream.MoveNext(CancellationToken.None)) { }
+    }
+
+    /// <summary>Live tensors as the device thread counts them.</summary>
+    public Task<long> LiveTensors() => Worker.Run(() => DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try { Directory.Delete(_root, recursive: true); } catch (IOException) { }
+    }
+}
