@@ -68,6 +68,19 @@ public sealed class ServerFixture : IDisposable
     public Training.TrainingClient Training { get; }
     public Generation.GenerationClient Generation { get; }
 
+    /// <summary>Another channel to the same server, sending <paramref name="token"/> as its API key (none when null).</summary>
+    public GrpcChannel ChannelFor(string? token) => GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions
+    {
+        HttpHandler = _factory.Server.CreateHandler(),
+        Credentials = token == null ? null : Grpc.Core.ChannelCredentials.Create(Grpc.Core.ChannelCredentials.Insecure,
+            Grpc.Core.CallCredentials.FromInterceptor((_, metadata) =>
+            {
+                metadata.Add("authorization", "Bearer " + token);
+                return Task.CompletedTask;
+            })),
+        UnsafeUseInsecureChannelCallCredentials = true,
+    });
+
     public static Corpus TinyCorpus() => new("tiny", TinyText, Corpus.HexSha256(Encoding.UTF8.GetBytes(TinyText)));
 
     /// <summary>Trains a tiny model straight into the models folder with the engine.</summary>

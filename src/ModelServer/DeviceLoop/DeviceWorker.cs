@@ -5,6 +5,7 @@ using CharRnn.Engine.Sampling;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Jobs;
+using CharRnn.ModelServer.Metrics;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 
@@ -59,6 +60,7 @@ public sealed class DeviceWorker : IHostedService
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        _jobs.Recover(); // jobs queued or running when the server last stopped (even by kill -9)
         _thread = new Thread(Loop) { Name = "charrnn-device", IsBackground = true };
         _thread.Start();
         return _ready.Task; // start-up fails if the device cannot be initialised
@@ -68,8 +70,9 @@ public sealed class DeviceWorker : IHostedService
     {
         _stopping = true;
         Wake();
-        if (_thread != null && !_thread.Join(TimeSpan.FromSeconds(30)))
-            _logger.LogWarning("The device loop did not stop within 30 s");
+        // A training step in progress finishes, then the running job saves a checkpoint.
+        if (_thread != null && !_thread.Join(TimeSpan.FromSeconds(60)))
+            _logger.LogWarning("The device loop did not stop within 60 s");
         return Task.CompletedTask;
     }
 
@@ -173,9 +176,13 @@ public sealed class DeviceWorker : IHostedService
             {
                 var alternatives = chunk.Max(r => r.Alternatives);
                 IReadOnlyList<GeneratedChar> chars;
+                var started = Stopwatch.GetTimestamp();
                 try
                 {
                     chars = GenerationStep.Advance(chunk.Select(r => r.Session.Engine).ToList(), alternatives);
+                    ServerMetrics.GenerationStepSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                    ServerMetrics.GenerationBatchSize.Observe(chunk.Length);
+                    ServerMetrics.GeneratedCharacters.Inc(chunk.Length);
                 }
                 catch (Exception e)
                 {

@@ -16,28 +16,37 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         try { return await continuation(request, context); }
-        catch (Exception e) when (Map(e, context) is { } status) { throw status; }
+        catch (Exception e) when (Translate(e, context) is { } status) { throw status; }
     }
 
     public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream,
         ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
     {
         try { await continuation(request, responseStream, context); }
-        catch (Exception e) when (Map(e, context) is { } status) { throw status; }
+        catch (Exception e) when (Translate(e, context) is { } status) { throw status; }
     }
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
         IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
     {
         try { await continuation(requestStream, responseStream, context); }
-        catch (Exception e) when (Map(e, context) is { } status) { throw status; }
+        catch (Exception e) when (Translate(e, context) is { } status) { throw status; }
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream,
         ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
     {
         try { return await continuation(requestStream, context); }
-        catch (Exception e) when (Map(e, context) is { } status) { throw status; }
+        catch (Exception e) when (Translate(e, context) is { } status) { throw status; }
+    }
+
+    /// <summary>Counts the error by its status code; returns the status to throw instead, or null to let the exception through.</summary>
+    private RpcException? Translate(Exception e, ServerCallContext context)
+    {
+        var mapped = Map(e, context);
+        var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
+        Metrics.ServerMetrics.Errors.WithLabels(code.ToString()).Inc();
+        return mapped;
     }
 
     /// <summary>The status for an exception, or null to let it through (RpcException, cancellation by the client).</summary>

@@ -12,5 +12,6 @@ public sealed class ServerException(StatusCode code, string message) : Exception
     public static ServerException Exists(string message) => new(StatusCode.AlreadyExists, message);
     public static ServerException Exhausted(string message) => new(StatusCode.ResourceExhausted, message);
     public static ServerException Precondition(string message) => new(StatusCode.FailedPrecondition, message);
+    public static ServerException PermissionDenied(string message) => new(StatusCode.PermissionDenied, message);
     public static ServerException Unavailable(string message) => new(StatusCode.Unavailable, message);
 }

@@ -4,6 +4,10 @@ using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.DeviceLoop;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Jobs;
+using CharRnn.ModelServer.Metrics;
+using CharRnn.ModelServer.Persistence;
+using CharRnn.ModelServer.Security;
+using Prometheus;
 using CharRnn.ModelServer.Models;
 using CharRnn.ModelServer.Services;
 using CharRnn.ModelServer.Sessions;
@@ -43,6 +47,7 @@ public static class ServerHost
         else builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(Section));
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
             Listen(kestrel, options ?? context.Configuration.GetSection(Section).Get<ServerOptions>() ?? new ServerOptions()));
+        var metricsListen = options?.MetricsListen ?? builder.Configuration.GetSection(Section).Get<ServerOptions>()?.MetricsListen;
         builder.Services.PostConfigure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         AddServices(builder.Services);
 
@@ -52,18 +57,26 @@ public static class ServerHost
         app.MapGrpcService<GenerationService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
+        if (metricsListen != null) app.MapMetrics().RequireHost($"*:{ParseListen(metricsListen).Port}");
+        Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() => UpdateGauges(app.Services));
         app.MapGet("/", () => "CharRnn model server: speak gRPC (HTTP/2) to this address; see protos/charrnn/v1/charrnn.proto.");
         return app;
     }
 
     public static void AddServices(IServiceCollection services)
     {
-        services.AddGrpc(o => o.Interceptors.Add<ErrorMappingInterceptor>());
+        services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<AuthInterceptor>(); // first: nothing runs for a caller without a valid key
+            o.Interceptors.Add<ErrorMappingInterceptor>();
+        });
+        services.AddSingleton<AuthInterceptor>();
         // Uploads may be up to the limit (UTF-8 can take 4 bytes a char); larger messages are refused with RESOURCE_EXHAUSTED.
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((grpc, server) =>
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, server.Value.Limits.MaxUploadBytes + (1 << 20)));
         services.AddGrpcReflection();
 
+        services.AddHostedService<SecurityCheck>(); // first: a server that must not start stops here
         // The device loop starts before the health publisher, so health is never reported before it runs.
         services.AddSingleton<DeviceWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DeviceWorker>());
@@ -75,6 +88,9 @@ public static class ServerHost
         }).AddCheck<DeviceHealthCheck>("device");
         services.Configure<HealthCheckPublisherOptions>(o => { o.Delay = TimeSpan.Zero; o.Period = TimeSpan.FromSeconds(2); });
 
+        services.AddSingleton<ServerDatabase>();
+        services.AddSingleton<CharRateLimiter>();
+        services.AddSingleton<ServerLifetime>();
         services.AddSingleton<ModelStore>();
         services.AddSingleton<CorpusStore>();
         services.AddSingleton<SessionStore>();
@@ -90,8 +106,27 @@ public static class ServerHost
         return new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 
+    private static void UpdateGauges(IServiceProvider services)
+    {
+        ServerMetrics.ActiveSessions.Set(services.GetRequiredService<SessionStore>().Count);
+        var jobs = services.GetRequiredService<JobQueue>();
+        ServerMetrics.JobsQueued.Set(jobs.Queued);
+        ServerMetrics.JobsRunning.Set(jobs.Running);
+        ServerMetrics.TrainingCharsPerSecond.Set(jobs.RunningCharsPerSecond);
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        ServerMetrics.DeviceMemoryBytes.WithLabels("cpu").Set(process.WorkingSet64);
+    }
+
     private static void Listen(KestrelServerOptions kestrel, ServerOptions options)
     {
+        if (options.MetricsListen is { } metrics)
+        {
+            var (metricsHost, metricsPort) = ParseListen(metrics);
+            void Http1(ListenOptions l) => l.Protocols = HttpProtocols.Http1; // Prometheus scrapes over HTTP/1.1
+            if (metricsHost is "*" or "0.0.0.0" or "::") kestrel.ListenAnyIP(metricsPort, Http1);
+            else if (metricsHost == "localhost") kestrel.ListenLocalhost(metricsPort, Http1);
+            else kestrel.Listen(IPAddress.Parse(metricsHost), metricsPort, Http1);
+        }
         var (host, port) = ParseListen(options.Listen);
         void Configure(ListenOptions listen)
         {

@@ -16,6 +16,12 @@ public sealed class ServerOptions
     public string? TlsCertificate { get; set; }
     public string? TlsKey { get; set; }
     public string? TlsPassword { get; set; }
+    /// <summary>API keys file (see `charrnn keys`). Without keys the server only listens on loopback.</summary>
+    public string? KeysFile { get; set; }
+    /// <summary>HOST:PORT for Prometheus /metrics over HTTP/1.1 (null: no metrics endpoint).</summary>
+    public string? MetricsListen { get; set; }
+    /// <summary>A running job also checkpoints this often (besides epoch ends), so a crash loses little.</summary>
+    public double CheckpointMinutes { get; set; } = 5;
     public ServerLimits Limits { get; set; } = new();
 }
 
@@ -38,4 +44,10 @@ public sealed class ServerLimits
         ["n_hidden"] = 2048, ["n_fac"] = 512, ["layers"] = 4, ["bs"] = 1024, ["bptt"] = 512, ["context"] = 64,
     };
     public int MaxEpochs { get; set; } = 10_000;
+
+    // Quotas per API key (all keys alike; admins are not exempt).
+    public int MaxSessionsPerKey { get; set; } = 256;
+    /// <summary>Running plus queued jobs one key may have.</summary>
+    public int MaxJobsPerKey { get; set; } = 4;
+    public long MaxCharsPerMinutePerKey { get; set; } = 2_000_000;
 }

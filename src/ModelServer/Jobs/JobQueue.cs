@@ -1,9 +1,15 @@
 using System.Diagnostics;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
 using CharRnn.Engine.Storage;
+using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
+using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Persistence;
+using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 
@@ -11,10 +17,12 @@ namespace CharRnn.ModelServer.Jobs;
 
 /// <summary>
 /// Training jobs in order: at most one runs (the device is shared), the rest wait in a FIFO
-/// queue. Enqueue, Stop, Get and List are thread-safe; <see cref="RunSlice"/> is called by the
-/// device loop between generation steps and runs the current job for a bounded time.
+/// queue. Every job is also a row in the server database, so a restart (even after kill -9)
+/// queues again what was queued and resumes what was running from its last checkpoint.
+/// Enqueue, Stop, Get and List are thread-safe; <see cref="RunSlice"/> is called by the device
+/// loop between generation steps and runs the current job for a bounded time.
 /// </summary>
-public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models, ILogger<JobQueue> logger)
+public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models, CorpusStore corpora, ServerDatabase database, ILogger<JobQueue> logger)
 {
     public const string CorpusFile = "corpus.txt";
     private readonly object _gate = new();
@@ -22,6 +30,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     private readonly List<TrainingJob> _ended = [];
     private readonly Dictionary<string, TrainingJob> _byId = new(StringComparer.Ordinal);
     private readonly ServerLimits _limits = options.Value.Limits;
+    private readonly TimeSpan _checkpointEvery = TimeSpan.FromMinutes(Math.Max(0.01, options.Value.CheckpointMinutes));
     private TrainingJob? _running;
 
     /// <summary>Raised when there is new work for the device loop.</summary>
@@ -29,33 +38,82 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     public int Queued { get { lock (_gate) return _queue.Count; } }
     public int Running { get { lock (_gate) return _running == null ? 0 : 1; } }
+    public double RunningCharsPerSecond { get { lock (_gate) return _running?.CharsPerSecond ?? 0; } }
 
-    public TrainingJob Enqueue(JobPlan plan)
+    public TrainingJob Enqueue(JobPlan plan, Caller caller) => Enqueue(plan, caller.Name, id: null, checkQuota: true);
+
+    private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota)
     {
         TrainingJob job;
         lock (_gate)
         {
-            if (_queue.Count >= _limits.MaxQueuedJobs)
+            if (checkQuota && _queue.Count >= _limits.MaxQueuedJobs)
                 throw ServerException.Exhausted($"The job queue is full ({_limits.MaxQueuedJobs} queued, limit max_queued_jobs); wait for a job to finish or stop one.");
+            var mine = (_running?.Owner == owner ? 1 : 0) + _queue.Count(j => j.Owner == owner);
+            if (checkQuota && mine >= _limits.MaxJobsPerKey)
+                throw ServerException.Exhausted($"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
             if (ActiveFor(plan.ModelName) is { } other)
                 throw ServerException.Precondition($"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name.");
-            job = new TrainingJob(plan) { Architecture = plan.Architecture?.Name ?? "" };
+            job = new TrainingJob(plan, owner, id) { Architecture = plan.Architecture?.Name ?? "" };
             _queue.Add(job);
             _byId[job.Id] = job;
             job.Events.Append(new JobQueued(_queue.Count), 0);
         }
-        logger.LogInformation("Job {JobId} queued: model {Model}", job.Id, plan.ModelName);
+        // The uploaded text goes into the model folder now, so a restart can start (or resume) the job.
+        if (plan.UploadedCorpus && !File.Exists(Path.Combine(plan.Folder, CorpusFile)))
+            AtomicFile.WriteAllBytes(Path.Combine(plan.Folder, CorpusFile), System.Text.Encoding.UTF8.GetBytes(plan.Corpus.Text));
+        database.InsertJob(Record(job, "queued"));
+        if (plan.ResumeCheckpoint == null) database.SetModelOwner(plan.ModelName, owner);
+        logger.LogInformation("Job {JobId} queued by {Owner}: model {Model}", job.Id, owner, plan.ModelName);
         WorkArrived?.Invoke();
         return job;
     }
 
-    public TrainingJob Get(string id)
+    /// <summary>
+    /// After a restart: queues again the jobs that were queued, and resumes the ones that were
+    /// running from their last checkpoint (exactly: weights, optimizer, schedule, position).
+    /// </summary>
+    public void Recover()
+    {
+        foreach (var record in database.UnfinishedJobs())
+        {
+            try
+            {
+                var folder = models.FolderOf(record.ModelName);
+                var upload = Path.Combine(folder, CorpusFile);
+                var corpus = record.Plan.UploadedCorpus ? Corpus.FromFile(upload, CorpusStore.UploadedName) : corpora.Get(record.Plan.CorpusName);
+                var checkpoint = Path.Combine(folder, Trainer.LastCheckpoint);
+                var resume = File.Exists(checkpoint) && (record.Plan.Resume || record.State == "running");
+                JobPlan plan;
+                if (resume)
+                {
+                    plan = new JobPlan(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, null, null, null, checkpoint, record.Plan.Options, record.Plan.CorpusName);
+                }
+                else
+                {
+                    var architecture = Architectures.Get(record.Plan.Architecture ?? throw new InvalidDataException("no architecture recorded"));
+                    plan = new JobPlan(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, architecture,
+                        architecture.Resolve(record.Plan.HyperParameters), record.Plan.Options, null, null, record.Plan.CorpusName);
+                }
+                var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false);
+                logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
+            }
+            catch (Exception e) when (e is CorpusException or CheckpointException or InvalidDataException or ArgumentException or ServerException or IOException)
+            {
+                database.UpdateJob(record.Id, "failed", $"could not be recovered after a restart: {e.Message}", record.Step, record.TotalSteps, record.BestValidLoss, null, DateTimeOffset.UtcNow);
+                logger.LogWarning("Job {JobId} could not be recovered: {Reason}", record.Id, e.Message);
+            }
+        }
+    }
+
+    /// <summary>NOT_FOUND both for unknown jobs and for jobs of other keys (existence is not revealed).</summary>
+    public TrainingJob Get(string id, Caller caller)
     {
         if (string.IsNullOrWhiteSpace(id)) throw ServerException.Invalid("job_id is empty; pass the id StartJob returned.");
         lock (_gate)
-            return _byId.TryGetValue(id, out var job)
+            return _byId.TryGetValue(id, out var job) && caller.Owns(job.Owner)
                 ? job
-                : throw ServerException.NotFound($"No job '{id}' on this server (ended jobs are kept until {_limits.MaxEndedJobs} newer ones end, and not across restarts).");
+                : throw ServerException.NotFound($"No job '{id}' for key '{caller.Name}' (ended jobs are kept until {_limits.MaxEndedJobs} newer ones end).");
     }
 
     public int QueuePosition(TrainingJob job)
@@ -63,11 +121,12 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         lock (_gate) return _queue.IndexOf(job) + 1;
     }
 
-    /// <summary>Running first, then queued in order, then ended, newest first.</summary>
-    public IReadOnlyList<TrainingJob> List()
+    /// <summary>The caller's jobs (an admin's: all): running first, then queued in order, then ended, newest first.</summary>
+    public IReadOnlyList<TrainingJob> List(Caller caller)
     {
         lock (_gate)
-            return (_running == null ? [] : new[] { _running }).Concat(_queue).Concat(Enumerable.Reverse(_ended)).ToList();
+            return (_running == null ? [] : new[] { _running }).Concat(_queue).Concat(Enumerable.Reverse(_ended))
+                .Where(j => caller.Owns(j.Owner)).ToList();
     }
 
     public bool IsTraining(string modelName)
@@ -76,18 +135,14 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     }
 
     /// <summary>Stops a job: a queued one leaves the queue at once; a running one checkpoints and stops at the device loop's next turn.</summary>
-    public TrainingJob Stop(string id, string reason)
+    public TrainingJob Stop(string id, Caller caller, string reason)
     {
-        var job = Get(id);
+        var job = Get(id, caller);
         lock (_gate)
         {
             if (_queue.Remove(job))
             {
-                job.State = JobState.Stopped;
-                job.Reason = reason;
-                job.Ended = DateTimeOffset.UtcNow;
-                job.Events.Append(new JobStopped(reason, CheckpointSaved: false), job.Step);
-                RememberEnded(job);
+                End(job, JobState.Stopped, reason, new JobStopped(reason, CheckpointSaved: false), disposeTrainer: false);
                 logger.LogInformation("Job {JobId} removed from the queue: {Reason}", job.Id, reason);
                 return job;
             }
@@ -130,6 +185,11 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                     break;
                 }
                 trainer.Step();
+                if (DateTimeOffset.UtcNow - job.LastSaved >= _checkpointEvery && !trainer.IsComplete)
+                {
+                    trainer.SaveCheckpoint("periodic");
+                    job.LastSaved = DateTimeOffset.UtcNow;
+                }
                 if (clock.Elapsed >= budget) break;
             }
             job.RunTime += clock.Elapsed;
@@ -137,22 +197,37 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         catch (Exception e)
         {
             // Divergence, a corpus too short, out of device memory...: the job fails, the server lives on.
-            var reason = e is TrainingDivergedException or ArgumentException ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            if (e is not TrainingDivergedException and not ArgumentException) logger.LogError(e, "Job {JobId} failed", job.Id);
-            Fail(job, reason);
+            var expected = e is TrainingDivergedException or ArgumentException;
+            if (!expected) logger.LogError(e, "Job {JobId} failed", job.Id);
+            var reason = expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            End(job, JobState.Failed, reason, new JobFailed(reason), disposeTrainer: true);
         }
         return true;
     }
 
-    /// <summary>Stops the running job with a checkpoint (server shutdown). Device thread only.</summary>
+    /// <summary>
+    /// Server shutdown (device thread): the running job saves a checkpoint and stays queued in
+    /// the database, so the next start resumes it; queued jobs stay queued.
+    /// </summary>
     public void Shutdown(string reason)
     {
         TrainingJob? job;
         lock (_gate) job = _running;
-        if (job?.Trainer is { } trainer)
+        if (job?.Trainer is not { } trainer) return;
+        try
         {
-            try { Complete(job, trainer.Stop(reason)); }
-            catch (Exception e) { Fail(job, $"could not save on shutdown: {e.Message}"); }
+            trainer.Stop(reason);
+            job.Events.Append(new JobStopped($"{reason}; the job resumes when the server starts again", CheckpointSaved: true), trainer.Position.Step);
+            database.UpdateJob(job.Id, "running", reason, trainer.Position.Step, job.TotalSteps, job.BestValidLoss, job.Started, null);
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Job {JobId} could not save a checkpoint on shutdown", job.Id);
+        }
+        finally
+        {
+            trainer.Dispose();
+            job.Trainer = null;
         }
     }
 
@@ -160,19 +235,19 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     {
         var plan = job.Plan;
         Directory.CreateDirectory(plan.Folder);
-        if (plan.UploadedCorpus && !File.Exists(Path.Combine(plan.Folder, CorpusFile)))
-            AtomicFile.WriteAllBytes(Path.Combine(plan.Folder, CorpusFile), System.Text.Encoding.UTF8.GetBytes(plan.Corpus.Text));
         var trainer = plan.ResumeCheckpoint is { } checkpoint
-            ? Trainer.Resume(checkpoint, plan.Corpus, device, plan.Folder, plan.ChangeOptions)
+            ? Trainer.Resume(checkpoint, plan.Corpus, device, plan.Folder, _ => plan.ResumeOptions!)
             : Trainer.Create(plan.Architecture!, plan.HyperParameters!, plan.Options!, plan.Corpus, device, plan.Folder);
         job.Trainer = trainer;
         job.Architecture = trainer.Architecture.Name;
         job.State = JobState.Running;
         job.Started = DateTimeOffset.UtcNow;
+        job.LastSaved = DateTimeOffset.UtcNow;
         job.Step = trainer.Position.Step;
         job.TotalSteps = trainer.EstimateTotalSteps();
         job.Epoch = trainer.Position.Epoch;
         if (double.IsFinite(trainer.Position.BestValidLoss)) job.BestValidLoss = trainer.Position.BestValidLoss;
+        var lastWrite = DateTimeOffset.MinValue;
         trainer.Progress += p =>
         {
             job.Step = p.Step;
@@ -181,6 +256,11 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             job.CharsPerSecond = p.CharsPerSecond;
             job.TotalSteps = p.TotalSteps;
             job.Events.Append(new JobProgressed(p), p.Step);
+            if (DateTimeOffset.UtcNow - lastWrite > TimeSpan.FromSeconds(5))
+            {
+                lastWrite = DateTimeOffset.UtcNow;
+                database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null);
+            }
         };
         trainer.EpochEnded += r =>
         {
@@ -189,9 +269,11 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         };
         trainer.CheckpointSaved += c =>
         {
+            job.LastSaved = DateTimeOffset.UtcNow;
             models.Invalidate(job.ModelName); // new sessions get the newest checkpoint
             job.Events.Append(new JobCheckpointSaved(Path.GetFileName(c.Path), c.Reason, c.Epoch), c.Step);
         };
+        database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null);
         job.Events.Append(new JobStarted(deviceDescription, job.TotalSteps, trainer.Model.ParameterCount, trainer.Position.Step,
             trainer.Vocabulary.Size, plan.Corpus.Length), job.Step);
         logger.LogInformation("Job {JobId} started: {Architecture} on {Device}, {Steps} steps", job.Id, job.Architecture, deviceDescription, job.TotalSteps);
@@ -206,16 +288,17 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             TrainingOutcomeKind.Stopped => (JobState.Stopped, new JobStopped(outcome.Reason, outcome.CheckpointPath != null)),
             _ => (JobState.Failed, new JobFailed(outcome.Reason)),
         };
-        End(job, state, outcome.Reason, payload);
+        End(job, state, outcome.Reason, payload, disposeTrainer: true);
     }
 
-    private void Fail(TrainingJob job, string reason) => End(job, JobState.Failed, reason, new JobFailed(reason));
-
-    private void End(TrainingJob job, JobState state, string reason, JobEventPayload payload)
+    private void End(TrainingJob job, JobState state, string reason, JobEventPayload payload, bool disposeTrainer)
     {
-        job.Trainer?.Dispose();
-        job.Trainer = null;
-        models.Invalidate(job.ModelName);
+        if (disposeTrainer)
+        {
+            job.Trainer?.Dispose();
+            job.Trainer = null;
+            models.Invalidate(job.ModelName);
+        }
         lock (_gate)
         {
             job.State = state;
@@ -225,7 +308,16 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             RememberEnded(job);
         }
         if (!job.Events.Ended) job.Events.Append(payload, job.Step);
+        database.UpdateJob(job.Id, state.ToString().ToLowerInvariant(), reason, job.Step, job.TotalSteps, job.BestValidLoss, job.Started, job.Ended);
         logger.LogInformation("Job {JobId} {State}: {Reason}", job.Id, state, reason);
+    }
+
+    private static JobRecord Record(TrainingJob job, string state)
+    {
+        var plan = job.Plan;
+        var recordPlan = new JobRecordPlan(plan.Architecture?.Name, plan.HyperParameters?.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
+            plan.Options ?? plan.ResumeOptions!, plan.CorpusName, plan.UploadedCorpus, plan.ResumeCheckpoint != null);
+        return new JobRecord(job.Id, job.Owner, job.ModelName, state, recordPlan, job.Created, null, null, "", job.Step, job.TotalSteps, null);
     }
 
     private void RememberEnded(TrainingJob job)

@@ -17,9 +17,10 @@ public sealed record JobPlan(
     Architecture? Architecture,
     HyperParameters? HyperParameters,
     TrainingOptions? Options,
-    // Resuming: the checkpoint, and how to change its stored options.
+    // Resuming: the checkpoint and the options to continue with (the stored ones, as changed by the request).
     string? ResumeCheckpoint,
-    Func<TrainingOptions, TrainingOptions>? ChangeOptions);
+    TrainingOptions? ResumeOptions,
+    string CorpusName);
 
 /// <summary>
 /// One training job: its plan, state, a live summary of its progress (readable from any
@@ -27,16 +28,19 @@ public sealed record JobPlan(
 /// </summary>
 public sealed class TrainingJob
 {
-    public TrainingJob(JobPlan plan)
+    public TrainingJob(JobPlan plan, string owner, string? id = null)
     {
-        Id = "j-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
+        Id = id ?? "j-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         Plan = plan;
+        Owner = owner;
         Events = new JobEventLog(Id);
         Created = DateTimeOffset.UtcNow;
     }
 
     public string Id { get; }
     public JobPlan Plan { get; }
+    /// <summary>The API key that started the job.</summary>
+    public string Owner { get; }
     public string ModelName => Plan.ModelName;
     public string Architecture { get; set; } = "";
     public JobEventLog Events { get; }
@@ -60,6 +64,7 @@ public sealed class TrainingJob
     /// <summary>Device thread only.</summary>
     internal Trainer? Trainer { get; set; }
     internal TimeSpan RunTime { get; set; }
+    internal DateTimeOffset LastSaved { get; set; }
 
     public bool IsActive => State is JobState.Queued or JobState.Running;
 }

@@ -2,6 +2,8 @@ using System.Text.RegularExpressions;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Persistence;
+using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 
@@ -17,9 +19,12 @@ public sealed partial class ModelStore
     private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal); // device thread only
     private readonly ILogger<ModelStore> _logger;
 
-    public ModelStore(IOptions<ServerOptions> options, ILogger<ModelStore> logger)
+    private readonly ServerDatabase _database;
+
+    public ModelStore(IOptions<ServerOptions> options, ServerDatabase database, ILogger<ModelStore> logger)
     {
         _logger = logger;
+        _database = database;
         Root = Path.GetFullPath(options.Value.ModelsDirectory);
         Directory.CreateDirectory(Root);
     }
@@ -42,12 +47,44 @@ public sealed partial class ModelStore
 
     public bool Exists(string name) => ModelFolder.HoldsModel(FolderOf(name));
 
+    /// <summary>
+    /// Models a key may use: its own, shared ones, ones nobody owns (made outside the server, e.g.
+    /// by `charrnn train`), and for admins all.
+    /// </summary>
+    public bool CanRead(string name, Caller caller) =>
+        _database.Model(name) is not { } record || record.Shared || caller.Owns(record.Owner);
+
+    /// <summary>Models a key may change (resume, delete, share): its own; unowned ones and all for admins.</summary>
+    public bool CanWrite(string name, Caller caller) =>
+        _database.Model(name) is { } record ? caller.Owns(record.Owner) : caller.Admin;
+
+    public ModelRecord? Ownership(string name) => _database.Model(name);
+
+    public void Share(string name, Caller caller, bool shared)
+    {
+        Get(name, caller);
+        if (!CanWrite(name, caller))
+            throw ServerException.PermissionDenied($"Model '{name}' belongs to key '{_database.Model(name)?.Owner}'; only its owner or an admin can share it.");
+        if (_database.Model(name) == null) _database.SetModelOwner(name, caller.Name);
+        _database.SetShared(name, shared);
+    }
+
+    public IReadOnlyList<ModelListing> List(Caller caller) => List().Where(m => CanRead(m.Name, caller)).ToList();
+
     public IReadOnlyList<ModelListing> List()
     {
         var models = ModelFolder.List(Root);
         foreach (var broken in models.Where(m => m.Error != null))
             _logger.LogWarning("Model folder {Folder} is unreadable and skipped for use: {Error}", broken.Folder, broken.Error);
         return models;
+    }
+
+    /// <summary>NOT_FOUND for unknown models and for models the caller may not read.</summary>
+    public ModelListing Get(string name, Caller caller)
+    {
+        if (!CanRead(ValidateName(name), caller))
+            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+        return Get(name);
     }
 
     public ModelListing Get(string name)
@@ -109,6 +146,7 @@ public sealed partial class ModelStore
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
         Directory.Move(folder, trash);
         Directory.Delete(trash, recursive: true);
+        _database.ForgetModel(name);
         _logger.LogInformation("Deleted model {Model}", name);
     }
 

@@ -6,6 +6,7 @@ using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Jobs;
 using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Security;
 using CharRnn.ModelServer.Sessions;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -31,25 +32,49 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     public override Task<Api.ListModelsResponse> ListModels(Api.ListModelsRequest request, ServerCallContext context)
     {
         var response = new Api.ListModelsResponse();
-        response.Models.AddRange(models.List().Select(m => ProtoMapper.ToProto(m, jobs.IsTraining(m.Name))));
+        response.Models.AddRange(models.List(Caller.Of(context)).Select(Summary));
         return Task.FromResult(response);
     }
 
     public override Task<Api.ModelDetails> GetModel(Api.GetModelRequest request, ServerCallContext context)
     {
-        var listing = models.Get(ModelStore.ValidateName(request.Name, "name"));
-        return Task.FromResult(ProtoMapper.ToDetails(listing, jobs.IsTraining(listing.Name)));
+        var listing = models.Get(ModelStore.ValidateName(request.Name, "name"), Caller.Of(context));
+        var details = ProtoMapper.ToDetails(listing, jobs.IsTraining(listing.Name));
+        details.Summary = Summary(listing);
+        return Task.FromResult(details);
     }
 
     public override async Task<Api.DeleteModelResponse> DeleteModel(Api.DeleteModelRequest request, ServerCallContext context)
     {
         var name = ModelStore.ValidateName(request.Name, "name");
+        var caller = Caller.Of(context);
+        models.Get(name, caller); // NOT_FOUND when absent or not visible to this key
+        if (!models.CanWrite(name, caller))
+            throw ServerException.PermissionDenied($"Model '{name}' belongs to key '{models.Ownership(name)?.Owner ?? "(none)"}'; only its owner or an admin can delete it.");
         if (jobs.IsTraining(name))
             throw ServerException.Precondition($"Model '{name}' is being trained by a job; stop the job first (StopJob), then delete it.");
-        models.Get(name); // NOT_FOUND when absent
         await worker.Run(() => models.Invalidate(name), context.CancellationToken);
         models.Delete(name);
         return new Api.DeleteModelResponse();
+    }
+
+    public override Task<Api.ModelSummary> ShareModel(Api.ShareModelRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        var name = ModelStore.ValidateName(request.Name, "name");
+        models.Share(name, caller, request.Shared);
+        return Task.FromResult(Summary(models.Get(name, caller)));
+    }
+
+    private Api.ModelSummary Summary(Engine.Checkpoints.ModelListing listing)
+    {
+        var summary = ProtoMapper.ToProto(listing, jobs.IsTraining(listing.Name));
+        if (models.Ownership(listing.Name) is { } owner)
+        {
+            summary.Owner = owner.Owner;
+            summary.Shared = owner.Shared;
+        }
+        return summary;
     }
 
     public override Task<Api.ListCorporaResponse> ListCorpora(Api.ListCorporaRequest request, ServerCallContext context)

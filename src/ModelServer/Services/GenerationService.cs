@@ -4,6 +4,7 @@ using CharRnn.ModelServer.DeviceLoop;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Security;
 using CharRnn.ModelServer.Sessions;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ namespace CharRnn.ModelServer.Services;
 /// Generation sessions. Every touch of a session's state runs on the device thread via
 /// <see cref="DeviceWorker.Run{T}"/>; streaming calls read what the device loop produces.
 /// </summary>
-public sealed class GenerationService(SessionStore sessions, ModelStore models, DeviceWorker worker, IOptions<ServerOptions> options,
+public sealed class GenerationService(SessionStore sessions, ModelStore models, DeviceWorker worker, CharRateLimiter rate, ServerLifetime lifetime, IOptions<ServerOptions> options,
     ILogger<GenerationService> logger) : Api.Generation.GenerationBase
 {
     private const int MaxAlternatives = 10;
@@ -24,10 +25,13 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
 
     public override async Task<Api.Session> OpenSession(Api.OpenSessionRequest request, ServerCallContext context)
     {
+        var caller = Caller.Of(context);
         var name = ModelStore.ValidateName(request.ModelName);
+        if (!models.CanRead(name, caller))
+            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
         var settings = ProtoMapper.FromProto(request.Sampling);
         CheckTextLimit(request.Prime, "prime");
-        sessions.EnsureRoom();
+        sessions.EnsureRoom(caller);
         var session = await worker.Run(() =>
         {
             var model = models.Acquire(name, worker.Device);
@@ -36,7 +40,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             {
                 engine = new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings);
                 engine.Feed(request.Prime);
-                var s = new ServerSession(SessionStore.NewId(), model, engine, sessions.IdleTimeout);
+                var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout);
                 s.Snapshot();
                 sessions.Add(s);
                 return s;
@@ -63,38 +67,67 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         if (request.Stop.Length > 1000)
             throw ServerException.Invalid($"stop has {request.Stop.Length} characters; use at most 1000.");
         CheckTextLimit(request.Prime, "prime");
-        var session = sessions.Get(request.SessionId);
+        var caller = Caller.Of(context);
+        var session = sessions.Get(request.SessionId, caller);
+        rate.Reserve(caller, request.MaxChars);
 
         // End the stream ourselves just before the client's deadline, with a clean DEADLINE_EXCEEDED
         // status: left to the framework, a stream still being written at the deadline is reset, which
         // a client may see as UNAVAILABLE.
         using var timer = new CancellationTokenSource();
         if (context.Deadline < DateTime.MaxValue)
-            timer.CancelAfter(Max(TimeSpan.Zero, context.Deadline - DateTime.UtcNow - DeadlineMargin));
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, timer.Token);
-        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token);
-        await worker.Run(() =>
         {
-            ClaimForGeneration(session);
-            try { session.Engine.Feed(request.Prime); }
-            catch { session.Generating = false; throw; }
-            worker.Start(generation);
-        }, context.CancellationToken);
+            var left = context.Deadline - DateTime.UtcNow;
+            var margin = TimeSpan.FromMilliseconds(Math.Clamp(left.TotalMilliseconds * 0.2, 20, 250)); // room to send the status first
+            timer.CancelAfter(Max(TimeSpan.Zero, left - margin));
+        }
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, timer.Token, lifetime.Stopping);
+        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token);
+        try
+        {
+            await worker.Run(() =>
+            {
+                ClaimForGeneration(session);
+                try { session.Engine.Feed(request.Prime); }
+                catch { session.Generating = false; throw; }
+                worker.Start(generation);
+            }, context.CancellationToken);
+        }
+        catch
+        {
+            rate.Refund(caller, request.MaxChars);
+            throw;
+        }
 
         using var _ = logger.BeginScope(new Dictionary<string, object> { ["SessionId"] = session.Id });
+        try
+        {
+            await Stream(generation, request, responseStream, context, deadline, timer);
+        }
+        finally
+        {
+            rate.Refund(caller, request.MaxChars - generation.Delivered);
+        }
+    }
+
+    private async Task Stream(GenerationRequest generation, Api.GenerateRequest request, IServerStreamWriter<Api.GenerateResponse> responseStream,
+        ServerCallContext context, CancellationTokenSource deadline, CancellationTokenSource timer)
+    {
         try
         {
             // Only the wait is cut short at our deadline: cancelling a write in progress resets the stream.
             await foreach (var output in generation.Output.Reader.ReadAllAsync(deadline.Token))
                 await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
         }
+        catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)
+        {
+            throw lifetime.Unavailable();
+        }
         catch (OperationCanceledException) when (timer.IsCancellationRequested)
         {
             throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"The call's deadline passed after {generation.Delivered} of {request.MaxChars} characters; the session keeps its state for the next call."));
         }
     }
-
-    private static readonly TimeSpan DeadlineMargin = TimeSpan.FromMilliseconds(25);
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
@@ -103,7 +136,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         CheckTextLimit(request.Text, "text");
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
-        var session = sessions.Get(request.SessionId);
+        var session = sessions.Get(request.SessionId, Caller.Of(context));
         return await worker.Run(() =>
         {
             EnsureIdle(session);
@@ -119,14 +152,15 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
 
     public override async Task<Api.Session> Fork(Api.ForkRequest request, ServerCallContext context)
     {
-        var source = sessions.Get(request.SessionId);
-        sessions.EnsureRoom();
+        var caller = Caller.Of(context);
+        var source = sessions.Get(request.SessionId, caller);
+        sessions.EnsureRoom(caller);
         var fork = await worker.Run(() =>
         {
             EnsureIdle(source);
             var engine = source.Engine.Fork();
             source.Model.Sessions++;
-            var s = new ServerSession(SessionStore.NewId(), source.Model, engine, sessions.IdleTimeout);
+            var s = new ServerSession(SessionStore.NewId(), caller.Name, source.Model, engine, sessions.IdleTimeout);
             s.Snapshot();
             sessions.Add(s);
             return s;
@@ -136,7 +170,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
 
     public override async Task<Api.Session> Reset(Api.ResetRequest request, ServerCallContext context)
     {
-        var session = sessions.Get(request.SessionId);
+        var session = sessions.Get(request.SessionId, Caller.Of(context));
         await worker.Run(() =>
         {
             EnsureIdle(session);
@@ -148,7 +182,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
 
     public override async Task<Api.Session> Configure(Api.ConfigureRequest request, ServerCallContext context)
     {
-        var session = sessions.Get(request.SessionId);
+        var session = sessions.Get(request.SessionId, Caller.Of(context));
         await worker.Run(() =>
         {
             EnsureIdle(session);
@@ -159,11 +193,11 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     }
 
     public override Task<Api.Session> GetSession(Api.GetSessionRequest request, ServerCallContext context) =>
-        Task.FromResult(ProtoMapper.ToProto(sessions.Get(request.SessionId)));
+        Task.FromResult(ProtoMapper.ToProto(sessions.Get(request.SessionId, Caller.Of(context))));
 
     public override async Task<Api.CloseSessionResponse> CloseSession(Api.CloseSessionRequest request, ServerCallContext context)
     {
-        var session = sessions.Get(request.SessionId);
+        var session = sessions.Get(request.SessionId, Caller.Of(context));
         if (sessions.Remove(session.Id, out _))
             await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None);
         logger.LogInformation("Session {SessionId} closed", session.Id);
@@ -178,6 +212,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     public override async Task Interact(IAsyncStreamReader<Api.InteractRequest> requestStream, IServerStreamWriter<Api.InteractResponse> responseStream,
         ServerCallContext context)
     {
+        using var call = lifetime.Link(context);
         var outgoing = Channel.CreateUnbounded<Api.InteractResponse>(new UnboundedChannelOptions { SingleReader = true });
         var writer = Task.Run(async () =>
         {
@@ -191,18 +226,18 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         long index = -1;
         try
         {
-            await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+            await foreach (var request in requestStream.ReadAllAsync(call.Token))
             {
                 index++;
                 if (session == null || (request.SessionId.Length > 0 && request.SessionId != session.Id))
-                    session = sessions.Get(request.SessionId);
+                    session = sessions.Get(request.SessionId, Caller.Of(context));
                 CheckTextLimit(request.Text, "text");
                 var length = request.HasPredictChars ? request.PredictChars : 20;
                 if (length is < 0 or > MaxPredictChars)
                     throw ServerException.Invalid($"predict_chars = {length} is not allowed; use 0 to {MaxPredictChars}.");
 
                 if (prediction != null) await prediction.CancelAsync();
-                prediction = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+                prediction = CancellationTokenSource.CreateLinkedTokenSource(call.Token);
                 var current = session;
                 var fork = await worker.Run(() =>
                 {
@@ -212,11 +247,15 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                     current.Snapshot();
                     if (length == 0) return null;
                     current.Model.Sessions++; // the fork holds the model too, until Predict frees it
-                    return new ServerSession(current.Id + "/prediction", current.Model, current.Engine.Fork(), current.IdleTimeout);
+                    return new ServerSession(current.Id + "/prediction", current.Owner, current.Model, current.Engine.Fork(), current.IdleTimeout);
                 }, context.CancellationToken);
                 if (fork != null) predictions.Add(Predict(fork, length, index, outgoing.Writer, prediction.Token));
             }
             if (prediction != null) await Task.WhenAll(predictions);
+        }
+        catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)
+        {
+            throw lifetime.Unavailable();
         }
         finally
         {

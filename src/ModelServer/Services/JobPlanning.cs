@@ -8,6 +8,7 @@ using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Jobs;
 using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Security;
 using Api = CharRnn.Protos.V1;
 
 namespace CharRnn.ModelServer.Services;
@@ -19,9 +20,15 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     private static readonly HashSet<string> ResumeChanges =
         ["epochs", "max_steps", "time_budget_seconds", "sample_chars", "progress_interval_seconds", "learning_rate", "weight_decay", "schedule", "clip"];
 
-    public JobPlan Plan(Api.StartJobRequest request)
+    public JobPlan Plan(Api.StartJobRequest request, Caller caller)
     {
         var name = ModelStore.ValidateName(request.ModelName);
+        if (request.Resume && !models.CanWrite(name, caller))
+        {
+            if (!models.CanRead(name, caller))
+                throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+            throw ServerException.PermissionDenied($"Model '{name}' belongs to key '{models.Ownership(name)?.Owner}'; only its owner or an admin can resume it.");
+        }
         return request.Resume ? PlanResume(request, name) : PlanNew(request, name);
     }
 
@@ -49,7 +56,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckEpochs(options);
         var (corpus, uploaded) = Corpus(request);
         CheckFits(architecture, hyperParameters, options, corpus);
-        return new JobPlan(name, models.FolderOf(name), corpus, uploaded, architecture, hyperParameters, options, null, null);
+        return new JobPlan(name, models.FolderOf(name), corpus, uploaded, architecture, hyperParameters, options, null, null,
+            uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName);
     }
 
     private JobPlan PlanResume(Api.StartJobRequest request, string name)
@@ -63,8 +71,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             throw ServerException.Invalid($"architecture '{request.Architecture}' differs from the model's '{meta.Architecture}'; leave it empty when resuming.");
         if (request.Hyperparameters.Count > 0)
             throw ServerException.Invalid("hyperparameters must be empty when resuming: they are the model's.");
-        var change = (Func<TrainingOptions, TrainingOptions>)(stored => ProtoMapper.Apply(request.Options, stored, ResumeChanges));
-        CheckEpochs(change(meta.Training));
+        var options = ProtoMapper.Apply(request.Options, meta.Training, ResumeChanges);
+        CheckEpochs(options);
 
         var folder = models.FolderOf(name);
         var upload = Path.Combine(folder, JobQueue.CorpusFile);
@@ -72,7 +80,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (corpus.Sha256 != meta.Corpus.Sha256)
             throw ServerException.Precondition($"Model '{name}' was trained on corpus '{meta.Corpus.Name}' with SHA-256 {meta.Corpus.Sha256[..12]}…, " +
                                                $"but the server's copy now has {corpus.Sha256[..12]}…; it cannot be resumed exactly.");
-        return new JobPlan(name, folder, corpus, File.Exists(upload), null, null, null, ModelFolder.CheckpointForResume(folder), change);
+        return new JobPlan(name, folder, corpus, File.Exists(upload), null, null, null, ModelFolder.CheckpointForResume(folder), options, meta.Corpus.Name);
     }
 
     private void CheckEpochs(TrainingOptions options)

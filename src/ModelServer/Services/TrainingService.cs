@@ -2,6 +2,7 @@ using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Jobs;
 using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Security;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Api = CharRnn.Protos.V1;
@@ -9,7 +10,7 @@ using Api = CharRnn.Protos.V1;
 namespace CharRnn.ModelServer.Services;
 
 /// <summary>Training jobs: start, watch (from any step, by any number of clients), stop, list.</summary>
-public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStore corpora, IOptions<ServerOptions> options,
+public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStore corpora, ServerLifetime lifetime, IOptions<ServerOptions> options,
     ILogger<TrainingService> logger) : Api.Training.TrainingBase
 {
     private readonly JobPlanning _planning = new(models, corpora, options.Value.Limits);
@@ -20,32 +21,33 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
     public override async Task Train(Api.StartJobRequest request, IServerStreamWriter<Api.JobEvent> responseStream, ServerCallContext context)
     {
         var job = Enqueue(request, context);
-        await Stream(job, 0, responseStream, context.CancellationToken);
+        await Stream(job, 0, responseStream, context);
     }
 
     public override async Task WatchJob(Api.WatchJobRequest request, IServerStreamWriter<Api.JobEvent> responseStream, ServerCallContext context)
     {
         if (request.FromStep < 0)
             throw Errors.ServerException.Invalid($"from_step = {request.FromStep} is not allowed; use 0 (from the start) or a step number.");
-        await Stream(jobs.Get(request.JobId), request.FromStep, responseStream, context.CancellationToken);
+        await Stream(jobs.Get(request.JobId, Caller.Of(context)), request.FromStep, responseStream, context);
     }
 
     public override Task<Api.Job> StopJob(Api.StopJobRequest request, ServerCallContext context) =>
-        Task.FromResult(Describe(jobs.Stop(request.JobId, "stopped by a client")));
+        Task.FromResult(Describe(jobs.Stop(request.JobId, Caller.Of(context), $"stopped by key '{Caller.Of(context).Name}'")));
 
     public override Task<Api.Job> GetJob(Api.GetJobRequest request, ServerCallContext context) =>
-        Task.FromResult(Describe(jobs.Get(request.JobId)));
+        Task.FromResult(Describe(jobs.Get(request.JobId, Caller.Of(context))));
 
     public override Task<Api.ListJobsResponse> ListJobs(Api.ListJobsRequest request, ServerCallContext context)
     {
         var response = new Api.ListJobsResponse();
-        response.Jobs.AddRange(jobs.List().Select(Describe));
+        response.Jobs.AddRange(jobs.List(Caller.Of(context)).Select(Describe));
         return Task.FromResult(response);
     }
 
     private TrainingJob Enqueue(Api.StartJobRequest request, ServerCallContext context)
     {
-        var job = jobs.Enqueue(_planning.Plan(request));
+        var caller = Caller.Of(context);
+        var job = jobs.Enqueue(_planning.Plan(request, caller), caller);
         logger.LogInformation("Job {JobId} queued by {Peer} for model {Model}", job.Id, context.Peer, job.ModelName);
         return job;
     }
@@ -53,9 +55,17 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
     private Api.Job Describe(TrainingJob job) => ProtoMapper.ToProto(job, jobs.QueuePosition(job));
 
     /// <summary>The stream's single writer: stored events from a step on, then live ones, until the job ends or the client leaves.</summary>
-    private static async Task Stream(TrainingJob job, long fromStep, IServerStreamWriter<Api.JobEvent> stream, CancellationToken cancellation)
+    private async Task Stream(TrainingJob job, long fromStep, IServerStreamWriter<Api.JobEvent> stream, ServerCallContext context)
     {
-        await foreach (var e in job.Events.Follow(fromStep, cancellation))
-            await stream.WriteAsync(ProtoMapper.ToProto(e), cancellation);
+        using var call = lifetime.Link(context);
+        try
+        {
+            await foreach (var e in job.Events.Follow(fromStep, call.Token))
+                await stream.WriteAsync(ProtoMapper.ToProto(e), context.CancellationToken);
+        }
+        catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)
+        {
+            throw lifetime.Unavailable();
+        }
     }
 }

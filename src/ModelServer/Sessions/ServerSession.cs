@@ -12,9 +12,10 @@ public sealed class ServerSession
 {
     private long _lastUsedTicks;
 
-    public ServerSession(string id, LoadedModel model, GenerationSession engine, TimeSpan idleTimeout)
+    public ServerSession(string id, string owner, LoadedModel model, GenerationSession engine, TimeSpan idleTimeout)
     {
         Id = id;
+        Owner = owner;
         Model = model;
         Engine = engine;
         IdleTimeout = idleTimeout;
@@ -23,6 +24,8 @@ public sealed class ServerSession
     }
 
     public string Id { get; }
+    /// <summary>The API key that opened (or forked) the session; only it (and admins) may use it.</summary>
+    public string Owner { get; }
     public LoadedModel Model { get; }
     /// <summary>Device thread only.</summary>
     public GenerationSession Engine { get; }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Sessions;
@@ -21,24 +22,24 @@ public sealed class SessionStore(IOptions<ServerOptions> options)
 
     public static string NewId() => "s-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
-    /// <summary>Fails with RESOURCE_EXHAUSTED when the server holds its maximum of sessions.</summary>
-    public void EnsureRoom()
+    /// <summary>Fails with RESOURCE_EXHAUSTED when the server, or the caller's key, holds its maximum of sessions.</summary>
+    public void EnsureRoom(Caller caller)
     {
         if (_sessions.Count >= _limits.MaxSessions)
             throw ServerException.Exhausted($"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions); close sessions you no longer use.");
+        var mine = _sessions.Values.Count(s => s.Owner == caller.Name);
+        if (mine >= _limits.MaxSessionsPerKey)
+            throw ServerException.Exhausted($"Key '{caller.Name}' holds {mine} open sessions, its quota (limit max_sessions_per_key = {_limits.MaxSessionsPerKey}); close sessions you no longer use.");
     }
 
-    public void Add(ServerSession session)
-    {
-        EnsureRoom();
-        _sessions[session.Id] = session;
-    }
+    public void Add(ServerSession session) => _sessions[session.Id] = session;
 
-    public ServerSession Get(string id)
+    /// <summary>A session of the caller's; NOT_FOUND also for other keys' sessions (existence is not revealed).</summary>
+    public ServerSession Get(string id, Caller caller)
     {
         if (string.IsNullOrWhiteSpace(id))
             throw ServerException.Invalid("session_id is empty; pass the id OpenSession returned.");
-        if (_sessions.TryGetValue(id, out var session))
+        if (_sessions.TryGetValue(id, out var session) && caller.Owns(session.Owner))
         {
             session.Touch();
             return session;

@@ -19,6 +19,7 @@ public static class CharRnnCommandLine
             ArchsCommand.Create(),
             DemoCommand.Create(),
             ServeCommand.Create(),
+            KeysCommand.Create(),
         };
         configureRoot?.Invoke(root);
         return root;
@@ -41,5 +42,5 @@ public static class CharRnnCommandLine
 
     /// <summary>Errors that are about the input, not a bug: no stack trace.</summary>
     public static bool IsUserError(Exception e) =>
-        e is ArgumentException or Repl.CommandException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
+        e is ArgumentException or InvalidDataException or Repl.CommandException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
 }

@@ -23,9 +23,16 @@ public static class ServeCommand
         var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall };
         var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes };
         var maxQueued = new Option<int>("--max-queued-jobs") { Description = "Jobs that may wait in the queue.", DefaultValueFactory = _ => defaults.Limits.MaxQueuedJobs };
+        var keys = new Option<string?>("--keys") { Description = "API keys file (charrnn keys add NAME): clients must send one. Without keys the server only listens on loopback." };
+        var metrics = new Option<string?>("--metrics-listen") { Description = "HOST:PORT for Prometheus /metrics over HTTP/1.1, e.g. 127.0.0.1:9464." };
+        var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "A running job also checkpoints this often, so a crash loses little.", DefaultValueFactory = _ => defaults.CheckpointMinutes };
+        var sessionsPerKey = new Option<int>("--max-sessions-per-key") { Description = "Open sessions per API key.", DefaultValueFactory = _ => defaults.Limits.MaxSessionsPerKey };
+        var jobsPerKey = new Option<int>("--max-jobs-per-key") { Description = "Running plus queued jobs per API key.", DefaultValueFactory = _ => defaults.Limits.MaxJobsPerKey };
+        var charsPerKey = new Option<long>("--max-chars-per-minute-per-key") { Description = "Generated characters per minute per API key.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerMinutePerKey };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C or SIGTERM stops it after checkpointing).")
         {
             listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxUpload, maxQueued,
+            keys, metrics, checkpointMinutes, sessionsPerKey, jobsPerKey, charsPerKey,
         };
         command.SetAction(parse =>
         {
@@ -39,16 +46,25 @@ public static class ServeCommand
                 TlsCertificate = parse.GetValue(tlsCert),
                 TlsKey = parse.GetValue(tlsKey),
                 TlsPassword = parse.GetValue(tlsPassword),
+                KeysFile = parse.GetValue(keys),
+                MetricsListen = parse.GetValue(metrics),
+                CheckpointMinutes = Positive(parse.GetValue(checkpointMinutes), "--checkpoint-minutes"),
             };
+            if (options.KeysFile != null && !File.Exists(options.KeysFile))
+                throw new ArgumentException($"--keys {options.KeysFile} does not exist; create it with charrnn keys add NAME --keys {options.KeysFile}.");
             options.Limits.MaxSessions = Positive(parse.GetValue(maxSessions), "--max-sessions");
             options.Limits.SessionIdleSeconds = Positive(parse.GetValue(idle), "--session-idle-seconds");
             options.Limits.MaxCharsPerCall = Positive(parse.GetValue(maxChars), "--max-chars-per-call");
             options.Limits.MaxUploadBytes = Positive(parse.GetValue(maxUpload), "--max-upload-bytes");
             options.Limits.MaxQueuedJobs = Positive(parse.GetValue(maxQueued), "--max-queued-jobs");
+            options.Limits.MaxSessionsPerKey = Positive(parse.GetValue(sessionsPerKey), "--max-sessions-per-key");
+            options.Limits.MaxJobsPerKey = Positive(parse.GetValue(jobsPerKey), "--max-jobs-per-key");
+            options.Limits.MaxCharsPerMinutePerKey = Positive(parse.GetValue(charsPerKey), "--max-chars-per-minute-per-key");
             ServerHost.ParseListen(options.Listen);
             var app = ServerHost.Build([], options);
             var address = ServerHost.StartAsync(app).GetAwaiter().GetResult();
-            Console.WriteLine($"charrnn server listening on {address} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); models in {Path.GetFullPath(options.ModelsDirectory)}. Ctrl+C stops.");
+            Console.WriteLine($"charrnn server listening on {address} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); models in {Path.GetFullPath(options.ModelsDirectory)}" +
+                              $"{(options.MetricsListen != null ? $"; metrics on http://{options.MetricsListen}/metrics" : "")}. Ctrl+C or SIGTERM stops it (the running job checkpoints).");
             app.WaitForShutdownAsync().GetAwaiter().GetResult();
             return 0;
         });

@@ -1,0 +1,35 @@
+using System.Net;
+using CharRnn.ModelServer.Security;
+using Microsoft.Extensions.Options;
+
+namespace CharRnn.ModelServer.Hosting;
+
+/// <summary>
+/// At start-up: refuses to serve other machines without API keys, and says in the log whether
+/// authentication is on.
+/// </summary>
+public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthInterceptor auth, ILogger<SecurityCheck> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var (host, _) = ServerHost.ParseListen(options.Value.Listen);
+        var loopback = host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+        if (auth.Enabled)
+        {
+            logger.LogInformation("Authentication is on: {Count} API key(s) in {File}", ApiKeyStore.Load(options.Value.KeysFile!).Keys.Count, options.Value.KeysFile);
+        }
+        else if (!loopback)
+        {
+            throw new InvalidOperationException(
+                $"Refusing to listen on {options.Value.Listen} without API keys: anyone who can reach it could use and delete models. " +
+                "Create a key (charrnn keys add NAME --admin) and pass --keys FILE, or listen on 127.0.0.1.");
+        }
+        else
+        {
+            logger.LogWarning("Authentication is OFF: no API keys configured; listening on loopback only ({Listen}), every caller is the local admin", options.Value.Listen);
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

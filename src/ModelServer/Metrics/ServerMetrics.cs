@@ -1,0 +1,22 @@
+using Prometheus;
+
+namespace CharRnn.ModelServer.Metrics;
+
+/// <summary>The server's Prometheus metrics (served on /metrics at ServerOptions.MetricsListen).</summary>
+public static class ServerMetrics
+{
+    public static readonly Gauge ActiveSessions = Prometheus.Metrics.CreateGauge("charrnn_sessions_active", "Open generation sessions.");
+    public static readonly Counter GeneratedCharacters = Prometheus.Metrics.CreateCounter("charrnn_generated_characters_total", "Characters generated and sent to clients.");
+    public static readonly Histogram GenerationStepSeconds = Prometheus.Metrics.CreateHistogram("charrnn_generation_step_seconds",
+        "Time of one batched generation step (all sessions of a model advanced by one char).",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+    public static readonly Histogram GenerationBatchSize = Prometheus.Metrics.CreateHistogram("charrnn_generation_batch_size",
+        "Sessions advanced together in one generation step.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 10) });
+    public static readonly Gauge TrainingCharsPerSecond = Prometheus.Metrics.CreateGauge("charrnn_training_chars_per_second", "Training throughput of the running job.");
+    public static readonly Gauge JobsQueued = Prometheus.Metrics.CreateGauge("charrnn_jobs_queued", "Training jobs waiting for the device.");
+    public static readonly Gauge JobsRunning = Prometheus.Metrics.CreateGauge("charrnn_jobs_running", "Training jobs running (0 or 1).");
+    public static readonly Counter Errors = Prometheus.Metrics.CreateCounter("charrnn_grpc_errors_total", "Calls that ended with an error, by gRPC status code.",
+        new CounterConfiguration { LabelNames = ["code"] });
+    public static readonly Gauge DeviceMemoryBytes = Prometheus.Metrics.CreateGauge("charrnn_device_memory_bytes",
+        "Memory in use on the device (for the CPU device: the process's resident set).", new GaugeConfiguration { LabelNames = ["device"] });
+}

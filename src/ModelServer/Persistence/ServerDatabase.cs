@@ -1,0 +1,160 @@
+using System.Globalization;
+using System.Text.Json;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.ModelServer.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace CharRnn.ModelServer.Persistence;
+
+/// <summary>A job as stored: enough to queue it again after a restart.</summary>
+public sealed record JobRecord(
+    string Id, string Owner, string ModelName, string State, JobRecordPlan Plan, DateTimeOffset Created,
+    DateTimeOffset? Started, DateTimeOffset? Ended, string Reason, long Step, long TotalSteps, double? BestValidLoss);
+
+/// <summary>What a job trains: a new model (architecture, hyperparameters) or a resumed one, with its effective options.</summary>
+public sealed record JobRecordPlan(string? Architecture, Dictionary<string, double>? HyperParameters, Engine.Training.TrainingOptions Options,
+    string CorpusName, bool UploadedCorpus, bool Resume);
+
+/// <summary>Who owns a model, and whether others may read (use) it.</summary>
+public sealed record ModelRecord(string Name, string Owner, bool Shared);
+
+/// <summary>
+/// The server's SQLite database (charrnn.db in the models folder): jobs (queue, state, owner,
+/// plan, progress) and model ownership. Checkpoints stay files. One connection, serialized by a
+/// lock: writes are small and rare (job transitions, progress every few seconds).
+/// </summary>
+public sealed class ServerDatabase : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly object _gate = new();
+
+    public ServerDatabase(IOptions<ServerOptions> options)
+    {
+        var folder = Path.GetFullPath(options.Value.ModelsDirectory);
+        Directory.CreateDirectory(folder);
+        FilePath = Path.Combine(folder, "charrnn.db");
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Mode = SqliteOpenMode.ReadWriteCreate }.ToString());
+        _connection.Open();
+        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+        Execute("""
+            CREATE TABLE IF NOT EXISTS models(name TEXT PRIMARY KEY, owner TEXT NOT NULL, shared INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS jobs(id TEXT PRIMARY KEY, owner TEXT NOT NULL, model_name TEXT NOT NULL, state TEXT NOT NULL, plan TEXT NOT NULL,
+                created TEXT NOT NULL, started TEXT, ended TEXT, reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0,
+                total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL);
+            """);
+    }
+
+    public string FilePath { get; }
+
+    // ---- models -------------------------------------------------------------------------
+
+    public ModelRecord? Model(string name)
+    {
+        lock (_gate)
+        {
+            using var c = Command("SELECT name, owner, shared FROM models WHERE name = $name", ("$name", name));
+            using var r = c.ExecuteReader();
+            return r.Read() ? new ModelRecord(r.GetString(0), r.GetString(1), r.GetInt64(2) != 0) : null;
+        }
+    }
+
+    public void SetModelOwner(string name, string owner)
+    {
+        lock (_gate)
+        {
+            using var c = Command("INSERT INTO models(name, owner, shared, created) VALUES($name, $owner, 0, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner",
+                ("$name", name), ("$owner", owner), ("$now", Now()));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    public void SetShared(string name, bool shared)
+    {
+        lock (_gate)
+        {
+            using var c = Command("UPDATE models SET shared = $shared WHERE name = $name", ("$name", name), ("$shared", shared ? 1 : 0));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    public void ForgetModel(string name)
+    {
+        lock (_gate)
+        {
+            using var c = Command("DELETE FROM models WHERE name = $name", ("$name", name));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    // ---- jobs ---------------------------------------------------------------------------
+
+    public void InsertJob(JobRecord job)
+    {
+        lock (_gate)
+        {
+            using var c = Command("""
+                INSERT INTO jobs(id, owner, model_name, state, plan, created, reason) VALUES($id, $owner, $model, $state, $plan, $created, $reason)
+                ON CONFLICT(id) DO UPDATE SET state = excluded.state, reason = excluded.reason
+                """,
+                ("$id", job.Id), ("$owner", job.Owner), ("$model", job.ModelName), ("$state", job.State),
+                ("$plan", JsonSerializer.Serialize(job.Plan, CheckpointFile.Json)), ("$created", Format(job.Created)), ("$reason", job.Reason));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    public void UpdateJob(string id, string state, string reason, long step, long totalSteps, double? bestValidLoss, DateTimeOffset? started, DateTimeOffset? ended)
+    {
+        lock (_gate)
+        {
+            using var c = Command("""
+                UPDATE jobs SET state = $state, reason = $reason, step = $step, total_steps = $total, best_valid_loss = $best,
+                    started = COALESCE($started, started), ended = $ended WHERE id = $id
+                """,
+                ("$id", id), ("$state", state), ("$reason", reason), ("$step", step), ("$total", totalSteps),
+                ("$best", bestValidLoss is { } b && double.IsFinite(b) ? b : DBNull.Value),
+                ("$started", started is { } s ? Format(s) : DBNull.Value), ("$ended", ended is { } e ? Format(e) : DBNull.Value));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Jobs that were queued or running when the server last stopped, oldest first.</summary>
+    public IReadOnlyList<JobRecord> UnfinishedJobs()
+    {
+        lock (_gate)
+        {
+            using var c = Command("SELECT id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss FROM jobs WHERE state IN ('queued', 'running') ORDER BY created");
+            using var r = c.ExecuteReader();
+            var jobs = new List<JobRecord>();
+            while (r.Read())
+            {
+                jobs.Add(new JobRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
+                    JsonSerializer.Deserialize<JobRecordPlan>(r.GetString(4), CheckpointFile.Json)!,
+                    Parse(r.GetString(5)), r.IsDBNull(6) ? null : Parse(r.GetString(6)), r.IsDBNull(7) ? null : Parse(r.GetString(7)),
+                    r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11)));
+            }
+            return jobs;
+        }
+    }
+
+    private void Execute(string sql)
+    {
+        using var c = _connection.CreateCommand();
+        c.CommandText = sql;
+        c.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
+    {
+        var c = _connection.CreateCommand();
+        c.CommandText = sql;
+        foreach (var (name, value) in parameters) c.Parameters.AddWithValue(name, value);
+        return c;
+    }
+
+    private static string Now() => Format(DateTimeOffset.UtcNow);
+    private static string Format(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
+    private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture);
+
+    public void Dispose() => _connection.Dispose();
+}

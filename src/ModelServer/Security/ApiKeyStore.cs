@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using CharRnn.Engine.Storage;
+
+namespace CharRnn.ModelServer.Security;
+
+/// <summary>One API key as stored: its name, the SHA-256 of the key (never the key), and its role.</summary>
+public sealed record ApiKeyEntry(string Name, string Sha256, bool Admin, DateTimeOffset Created);
+
+/// <summary>
+/// The keys file: API keys stored hashed (a key is 32 random bytes, so an unsalted SHA-256 is
+/// enough). Written atomically. `charrnn keys add NAME [--admin]` prints a new key once.
+/// </summary>
+public sealed partial class ApiKeyStore
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private readonly List<ApiKeyEntry> _keys;
+
+    private ApiKeyStore(string path, List<ApiKeyEntry> keys)
+    {
+        Path = path;
+        _keys = keys;
+    }
+
+    public string Path { get; }
+    public IReadOnlyList<ApiKeyEntry> Keys => _keys;
+
+    public static ApiKeyStore Load(string path)
+    {
+        if (!File.Exists(path)) return new ApiKeyStore(path, []);
+        try
+        {
+            var keys = JsonSerializer.Deserialize<List<ApiKeyEntry>>(File.ReadAllText(path), Json) ?? [];
+            return new ApiKeyStore(path, keys);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"Keys file '{path}' is not valid ({e.Message}); fix or remove it.");
+        }
+    }
+
+    /// <summary>Creates a key; returns it in clear text (shown once, stored only hashed).</summary>
+    public string Add(string name, bool admin)
+    {
+        if (!NamePattern().IsMatch(name))
+            throw new ArgumentException($"Key name '{name}' is not allowed; use 1 to 64 letters, digits, '.', '_' or '-'.");
+        if (_keys.Any(k => k.Name == name))
+            throw new ArgumentException($"A key named '{name}' exists; remove it first (charrnn keys remove {name}) or pick another name.");
+        var key = "crn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        _keys.Add(new ApiKeyEntry(name, Hash(key), admin, DateTimeOffset.UtcNow));
+        Save();
+        return key;
+    }
+
+    public bool Remove(string name)
+    {
+        var removed = _keys.RemoveAll(k => k.Name == name) > 0;
+        if (removed) Save();
+        return removed;
+    }
+
+    /// <summary>The entry for a presented key, compared in constant time; null when unknown.</summary>
+    public ApiKeyEntry? Find(string presented)
+    {
+        var hash = Convert.FromHexString(Hash(presented));
+        ApiKeyEntry? found = null;
+        foreach (var k in _keys)
+            if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(k.Sha256))) found = k;
+        return found;
+    }
+
+    public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+
+    private void Save() => AtomicFile.WriteAllBytes(Path, JsonSerializer.SerializeToUtf8Bytes(_keys, Json));
+
+    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}$")]
+    private static partial Regex NamePattern();
+}

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using CharRnn.ModelServer.Security;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>charrnn keys add|list|remove: the API keys a team server accepts (stored hashed; serve --keys FILE).</summary>
+public static class KeysCommand
+{
+    public static Command Create()
+    {
+        var file = new Option<string>("--keys") { Description = "The keys file (give the same to charrnn serve --keys).", DefaultValueFactory = _ => "keys.json" };
+        var name = new Argument<string>("name") { Description = "Who the key is for, e.g. alice or ci." };
+        var admin = new Option<bool>("--admin") { Description = "An admin key sees and may act on every session, job and model." };
+
+        var add = new Command("add", "Create a key; it is printed once and stored only as a SHA-256 hash.") { name, admin, file };
+        add.SetAction(parse =>
+        {
+            var store = ApiKeyStore.Load(parse.GetValue(file)!);
+            var key = store.Add(parse.GetValue(name)!, parse.GetValue(admin));
+            Console.WriteLine(key);
+            Console.Error.WriteLine($"Key for '{parse.GetValue(name)}'{(parse.GetValue(admin) ? " (admin)" : "")} added to {Path.GetFullPath(store.Path)}. " +
+                                    "It is shown only now: clients pass it with --token or CHARRNN_TOKEN.");
+            return 0;
+        });
+
+        var list = new Command("list", "List the keys (names and roles; keys themselves are not stored).") { file };
+        list.SetAction(parse =>
+        {
+            var store = ApiKeyStore.Load(parse.GetValue(file)!);
+            if (store.Keys.Count == 0) Console.WriteLine($"No keys in {store.Path}. Add one: charrnn keys add NAME [--admin]");
+            foreach (var k in store.Keys) Console.WriteLine($"{k.Name,-20} {(k.Admin ? "admin" : "user"),-6} created {k.Created:yyyy-MM-dd HH:mm}");
+            return 0;
+        });
+
+        var removeName = new Argument<string>("name") { Description = "The key to remove." };
+        var remove = new Command("remove", "Remove a key; a running server stops accepting it at once.") { removeName, file };
+        remove.SetAction(parse =>
+        {
+            var store = ApiKeyStore.Load(parse.GetValue(file)!);
+            if (!store.Remove(parse.GetValue(removeName)!))
+                throw new ArgumentException($"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them.");
+            Console.WriteLine($"removed {parse.GetValue(removeName)}");
+            return 0;
+        });
+
+        return new Command("keys", "Manage the API keys of a team server.") { add, list, remove };
+    }
+}

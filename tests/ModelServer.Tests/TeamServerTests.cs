@@ -1,0 +1,206 @@
+using CharRnn.ModelServer.Security;
+using CharRnn.Protos.V1;
+using Grpc.Core;
+using Grpc.Health.V1;
+using Grpc.Net.Client;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>A server with API keys for alice, bob and an admin, and small per-key quotas.</summary>
+public sealed class KeyedServer : IDisposable
+{
+    public KeyedServer()
+    {
+        var keysFile = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        var store = ApiKeyStore.Load(keysFile);
+        Alice = store.Add("alice", admin: false);
+        Bob = store.Add("bob", admin: false);
+        Admin = store.Add("root", admin: true);
+        Dave = store.Add("dave", admin: false);
+        Server = new ServerFixture(o =>
+        {
+            o.KeysFile = keysFile;
+            o.Limits.MaxSessionsPerKey = 4;
+            o.Limits.MaxJobsPerKey = 1;
+            o.Limits.MaxCharsPerMinutePerKey = 3000;
+        });
+        AsAlice = new Api(Server.ChannelFor(Alice));
+        AsBob = new Api(Server.ChannelFor(Bob));
+        AsAdmin = new Api(Server.ChannelFor(Admin));
+        AsDave = new Api(Server.ChannelFor(Dave));
+        Anonymous = new Api(Server.ChannelFor(null));
+    }
+
+    public string Alice { get; }
+    public string Bob { get; }
+    public string Admin { get; }
+    /// <summary>Spends its quotas in the quota test.</summary>
+    public string Dave { get; }
+    public ServerFixture Server { get; }
+    public Api AsAlice { get; }
+    public Api AsBob { get; }
+    public Api AsAdmin { get; }
+    public Api AsDave { get; }
+    public Api Anonymous { get; }
+
+    public sealed class Api(GrpcChannel channel)
+    {
+        public GrpcChannel Channel { get; } = channel;
+        public Catalog.CatalogClient Catalog { get; } = new(channel);
+        public Training.TrainingClient Training { get; } = new(channel);
+        public Generation.GenerationClient Generation { get; } = new(channel);
+    }
+
+    public void Dispose() => Server.Dispose();
+}
+
+public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
+{
+    private static async Task<StatusCode> Code(Func<Task> call) => (await Calls.Fails(call)).StatusCode;
+
+    private static StartJobRequest Job(string name, int maxSteps)
+    {
+        var r = new StartJobRequest { ModelName = name, Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = maxSteps, Epochs = 1000, SampleChars = 0 } };
+        r.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
+        return r;
+    }
+
+    [Fact]
+    public async Task Calls_without_a_valid_key_are_unauthenticated_but_health_answers()
+    {
+        var none = keyed.Anonymous;
+        var e = await Calls.Fails(() => none.Catalog.ListModelsAsync(new ListModelsRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
+        Assert.Contains("authorization: Bearer", e.Status.Detail);
+        foreach (var call in new Func<Task>[]
+        {
+            () => none.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest()).ResponseAsync,
+            () => none.Catalog.GetServerInfoAsync(new GetServerInfoRequest()).ResponseAsync,
+            () => none.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru" }).ResponseAsync,
+            () => none.Generation.Generate("s-x", 5),
+            () => none.Training.StartJobAsync(Job("nokey", 5)).ResponseAsync,
+            () => none.Training.WatchJob(new WatchJobRequest { JobId = "j-x" }).Events(),
+        })
+            Assert.Equal(StatusCode.Unauthenticated, await Code(call));
+
+        using var wrong = keyed.Server.ChannelFor("crn_not-a-key");
+        var bad = await Calls.Fails(() => new Catalog.CatalogClient(wrong).ListModelsAsync(new ListModelsRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, bad.StatusCode);
+        Assert.Contains("not valid", bad.Status.Detail);
+
+        var health = await new Health.HealthClient(keyed.Anonymous.Channel).CheckAsync(new HealthCheckRequest());
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
+    }
+
+    [Fact]
+    public async Task Sessions_belong_to_their_key()
+    {
+        var session = await keyed.AsAlice.Generation.Open("gru", seed: 1);
+        Assert.Equal(5, (await keyed.AsAlice.Generation.Generate(session.Id, 5)).Length);
+        var bob = keyed.AsBob.Generation;
+        foreach (var call in new Func<Task>[]
+        {
+            () => bob.Generate(session.Id, 5),
+            () => bob.FeedAsync(new FeedRequest { SessionId = session.Id, Text = "t" }).ResponseAsync,
+            () => bob.ForkAsync(new ForkRequest { SessionId = session.Id }).ResponseAsync,
+            () => bob.ResetAsync(new ResetRequest { SessionId = session.Id }).ResponseAsync,
+            () => bob.ConfigureAsync(new ConfigureRequest { SessionId = session.Id, Sampling = new SamplingSettings { Temperature = 0 } }).ResponseAsync,
+            () => bob.GetSessionAsync(new GetSessionRequest { SessionId = session.Id }).ResponseAsync,
+            () => bob.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id }).ResponseAsync,
+        })
+            Assert.Equal(StatusCode.NotFound, await Code(call));
+        Assert.Equal(session.Id, (await keyed.AsAdmin.Generation.GetSessionAsync(new GetSessionRequest { SessionId = session.Id })).Id);
+        await keyed.AsAlice.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+    }
+
+    [Fact]
+    public async Task Jobs_and_models_belong_to_their_key_and_can_be_shared_read_only()
+    {
+        var job = await keyed.AsAlice.Training.StartJobAsync(Job("alice-model", 20));
+        var bob = keyed.AsBob;
+        Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.GetJobAsync(new GetJobRequest { JobId = job.Id }).ResponseAsync));
+        Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.StopJobAsync(new StopJobRequest { JobId = job.Id }).ResponseAsync));
+        Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events()));
+        Assert.DoesNotContain((await bob.Training.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.Id == job.Id);
+        Assert.Contains((await keyed.AsAdmin.Training.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.Id == job.Id);
+        var events = await keyed.AsAlice.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+
+        // Private until shared: bob cannot see the model at all.
+        Assert.DoesNotContain((await bob.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "alice-model");
+        Assert.Equal(StatusCode.NotFound, await Code(() => bob.Catalog.GetModelAsync(new GetModelRequest { Name = "alice-model" }).ResponseAsync));
+        Assert.Equal(StatusCode.NotFound, await Code(() => bob.Generation.Open("alice-model")));
+        Assert.Equal(StatusCode.NotFound, await Code(() => bob.Catalog.ShareModelAsync(new ShareModelRequest { Name = "alice-model", Shared = true }).ResponseAsync));
+        var mine = (await keyed.AsAlice.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "alice-model");
+        Assert.Equal("alice", mine.Owner);
+
+        // Shared: bob may read and generate, not write.
+        var shared = await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "alice-model", Shared = true });
+        Assert.True(shared.Shared);
+        Assert.Contains((await bob.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "alice-model");
+        var session = await bob.Generation.Open("alice-model");
+        Assert.Equal(10, (await bob.Generation.Generate(session.Id, 10)).Length);
+        await bob.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+        var delete = await Calls.Fails(() => bob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "alice-model" }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, delete.StatusCode);
+        Assert.Contains("belongs to key 'alice'", delete.Status.Detail);
+        Assert.Equal(StatusCode.PermissionDenied,
+            await Code(() => bob.Training.StartJobAsync(new StartJobRequest { ModelName = "alice-model", Resume = true, Options = new TrainingOptions { MaxSteps = 30 } }).ResponseAsync));
+        Assert.Equal(StatusCode.PermissionDenied, await Code(() => bob.Catalog.ShareModelAsync(new ShareModelRequest { Name = "alice-model", Shared = false }).ResponseAsync));
+
+        // Models made outside the server belong to nobody: everyone may use them, only admins change them.
+        Assert.Equal(StatusCode.PermissionDenied, await Code(() => bob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "gru" }).ResponseAsync));
+        await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "alice-model" });
+    }
+
+    [Fact]
+    public async Task Quotas_per_key_give_resource_exhausted_naming_the_limit()
+    {
+        var sessions = new List<Session>();
+        for (int i = 0; i < 4; i++) sessions.Add(await keyed.AsDave.Generation.Open("gru"));
+        var full = await Calls.Fails(() => keyed.AsDave.Generation.Open("gru"));
+        Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
+        Assert.Contains("max_sessions_per_key = 4", full.Status.Detail);
+        var other = await keyed.AsAlice.Generation.Open("gru"); // another key is not affected
+        await keyed.AsAlice.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = other.Id });
+
+        var used = 0;
+        RpcException? rate = null;
+        while (rate == null && used < 10_000)
+        {
+            try { used += (await keyed.AsDave.Generation.Generate(sessions[0].Id, 1000)).Length; }
+            catch (RpcException e) { rate = e; }
+        }
+        Assert.Equal(StatusCode.ResourceExhausted, rate!.StatusCode);
+        Assert.Contains("max_chars_per_minute_per_key", rate.Status.Detail);
+        Assert.Equal(3000, used);
+        foreach (var s in sessions) await keyed.AsDave.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+
+        var running = await keyed.AsDave.Training.StartJobAsync(Job("dave-long", 1_000_000));
+        var second = await Calls.Fails(() => keyed.AsDave.Training.StartJobAsync(Job("dave-second", 5)).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, second.StatusCode);
+        Assert.Contains("max_jobs_per_key = 1", second.Status.Detail);
+        await keyed.AsDave.Training.StopJobAsync(new StopJobRequest { JobId = running.Id });
+        await keyed.AsDave.Training.WatchJob(new WatchJobRequest { JobId = running.Id }).Events();
+    }
+}
+
+public class StartupSecurityTests
+{
+    [Fact]
+    public async Task A_server_without_keys_refuses_to_listen_beyond_loopback()
+    {
+        var options = new Hosting.ServerOptions
+        {
+            Listen = "0.0.0.0:0",
+            ModelsDirectory = Path.Combine(Path.GetTempPath(), "charrnn-open-" + Guid.NewGuid().ToString("N")[..8]),
+            Device = "cpu",
+        };
+        var app = Hosting.ServerHost.Build([], options, _ => { });
+        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Hosting.ServerHost.StartAsync(app));
+        Assert.Contains("without API keys", e.Message);
+        Assert.Contains("charrnn keys add", e.Message);
+        await app.DisposeAsync();
+        Directory.Delete(options.ModelsDirectory, true);
+    }
+}
