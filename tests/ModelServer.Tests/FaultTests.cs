@@ -1,0 +1,226 @@
+using System.Net;
+using System.Net.Sockets;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Protos.V1;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>Real server processes killed, stopped and abused: the server loses nothing and keeps serving.</summary>
+public class FaultTests
+{
+    private static StartJobRequest TinyJob(string name, int maxSteps)
+    {
+        var r = new StartJobRequest
+        {
+            ModelName = name,
+            Architecture = "stateful-gru",
+            CorpusName = "tiny",
+            Options = new TrainingOptions { MaxSteps = maxSteps, Epochs = 1000, SampleChars = 0, ProgressIntervalSeconds = 0.2 },
+        };
+        r.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 32, ["n_fac"] = 8, ["bs"] = 4 });
+        return r;
+    }
+
+    private static Dictionary<string, float[]> Weights(string checkpoint)
+    {
+        using var c = CheckpointFile.Read(checkpoint);
+        return c.WithPrefix("model/").ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
+    }
+
+    [Fact]
+    public async Task After_kill_minus_9_a_restart_resumes_the_running_job_exactly_and_keeps_the_queued_one()
+    {
+        using var server = new ServerProcess(["--CharRnn:CheckpointMinutes=0.01"]);
+        var training = new Training.TrainingClient(server.Channel);
+        var running = await training.StartJobAsync(TinyJob("crash", 400));
+        var queued = await training.StartJobAsync(TinyJob("waiting", 30));
+        await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = running.Id }).ResponseStream.ReadAllAsync())
+            if (e.EventCase == JobEvent.EventOneofCase.CheckpointSaved && e.Step >= 120) break;
+
+        server.KillHard();
+        server.Start();
+        training = new Training.TrainingClient(server.Channel);
+
+        var events = await training.WatchJob(new WatchJobRequest { JobId = running.Id }).Events();
+        var started = events.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started;
+        Assert.True(started.ResumedFromStep >= 120, $"resumed from step {started.ResumedFromStep}");
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        Assert.Equal(400, events[^1].Step);
+        var waiting = await training.WatchJob(new WatchJobRequest { JobId = queued.Id }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, waiting[^1].EventCase);
+
+        // The same job without the crash ends with the same weights.
+        var reference = await training.Train(TinyJob("no-crash", 400)).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, reference[^1].EventCase);
+        var resumed = Weights(Path.Combine(server.ModelsDirectory, "crash", "last.ckpt"));
+        var straight = Weights(Path.Combine(server.ModelsDirectory, "no-crash", "last.ckpt"));
+        foreach (var (name, values) in straight)
+            Assert.True(values.Zip(resumed[name]).All(p => Math.Abs(p.First - p.Second) <= 1e-6f), $"{name} differs after the crash and resume");
+        Assert.Empty(Directory.GetFiles(Path.Combine(server.ModelsDirectory, "crash"), "*.tmp", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public async Task Sigterm_ends_streams_with_unavailable_checkpoints_the_job_and_exits_then_the_job_resumes()
+    {
+        using var server = new ServerProcess(["--CharRnn:CheckpointMinutes=100"]);
+        var training = new Training.TrainingClient(server.Channel);
+        var generation = new Generation.GenerationClient(server.Channel);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob("sigterm-chat", 10)).Events())[^1].EventCase);
+        var job = await training.StartJobAsync(TinyJob("sigterm", 1_000_000));
+        using var watch = training.WatchJob(new WatchJobRequest { JobId = job.Id });
+        while (await watch.ResponseStream.MoveNext(CancellationToken.None))
+            if (watch.ResponseStream.Current.EventCase == JobEvent.EventOneofCase.Progress && watch.ResponseStream.Current.Step > 20) break;
+        var session = await generation.Open("sigterm-chat", seed: 1);
+        using var stream = generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 100_000 });
+        Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        server.Terminate();
+        var generate = await Calls.Fails(async () => { while (await stream.ResponseStream.MoveNext(CancellationToken.None)) { } });
+        Assert.Equal(StatusCode.Unavailable, generate.StatusCode);
+        Assert.Contains("shutting down", generate.Status.Detail);
+        var watched = await Calls.Fails(async () => { while (await watch.ResponseStream.MoveNext(CancellationToken.None)) { } });
+        Assert.Equal(StatusCode.Unavailable, watched.StatusCode);
+        Assert.True(server.WaitForExit(TimeSpan.FromSeconds(60)), "the server should exit within a bounded time");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60));
+        var saved = CheckpointFile.ReadMetadata(Path.Combine(server.ModelsDirectory, "sigterm", "last.ckpt"));
+        Assert.Equal("stopped", saved.Reason);
+        Assert.True(saved.Position.Step > 20);
+
+        server.Start();
+        training = new Training.TrainingClient(server.Channel);
+        await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
+        {
+            if (e.EventCase != JobEvent.EventOneofCase.Started) continue;
+            Assert.Equal(saved.Position.Step, e.Started.ResumedFromStep);
+            break;
+        }
+        await training.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        var lost = await Calls.Fails(() => new Generation.GenerationClient(server.Channel).Generate(session.Id, 5));
+        Assert.Equal(StatusCode.NotFound, lost.StatusCode); // sessions live in memory only
+        Assert.Contains("server restarted", lost.Status.Detail);
+    }
+
+    [Fact]
+    public async Task Two_hundred_concurrent_streams_each_receive_exactly_what_they_asked_for()
+    {
+        using var server = new ServerProcess(["--CharRnn:Limits:MaxSessionsPerKey=1000", "--CharRnn:Limits:MaxCharsPerMinutePerKey=100000000"]);
+        var training = new Training.TrainingClient(server.Channel);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob("load", 20)).Events())[^1].EventCase);
+        var generation = new Generation.GenerationClient(server.Channel);
+        var sessions = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => generation.Open("load", seed: (ulong)i)));
+        var until = DateTime.UtcNow.AddSeconds(10);
+        var calls = await Task.WhenAll(sessions.Select(async s =>
+        {
+            int done = 0;
+            while (DateTime.UtcNow < until)
+            {
+                using var call = generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 50 });
+                var pieces = new List<GenerateResponse>();
+                await foreach (var p in call.ResponseStream.ReadAllAsync()) pieces.Add(p);
+                Assert.Equal(50, pieces.Count);
+                Assert.Equal(GenerateResponse.Types.FinishReason.Length, pieces[^1].FinishReason);
+                Assert.All(pieces, p => Assert.False(string.IsNullOrEmpty(p.Text)));
+                done++;
+            }
+            return done;
+        }));
+        Assert.All(calls, c => Assert.True(c > 0));
+    }
+
+    [Fact]
+    public async Task Garbage_http1_tiny_deadlines_and_dropped_sessions_do_not_hurt_other_clients()
+    {
+        using var server = new ServerProcess(["--CharRnn:Limits:MaxSessionsPerKey=2000", "--CharRnn:Limits:MaxSessions=2000"]);
+        var training = new Training.TrainingClient(server.Channel);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob("robust", 10)).Events())[^1].EventCase);
+        var generation = new Generation.GenerationClient(server.Channel);
+
+        using (var tcp = new TcpClient())
+        {
+            await tcp.ConnectAsync(IPAddress.Loopback, server.Port);
+            var garbage = new byte[4096];
+            new Random(1).NextBytes(garbage);
+            await tcp.GetStream().WriteAsync(garbage);
+            var buffer = new byte[1024];
+            try { while (await tcp.GetStream().ReadAsync(buffer) > 0) { } } catch (IOException) { } // the server closes it
+        }
+        using (var http1 = new HttpClient { DefaultRequestVersion = HttpVersion.Version11, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact })
+        {
+            try
+            {
+                using var response = await http1.GetAsync(server.Address + "/charrnn.v1.Catalog/ListModels");
+                Assert.False(response.IsSuccessStatusCode, $"HTTP/1.1 on the HTTP/2-only port should be refused, got {response.StatusCode}");
+            }
+            catch (HttpRequestException)
+            {
+                // refused at the connection: also fine
+            }
+        }
+
+        var tiny = await Calls.Fails(async () =>
+        {
+            var s = await generation.Open("robust");
+            using var call = generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 1000 }, deadline: DateTime.UtcNow.AddMilliseconds(1));
+            await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
+        });
+        Assert.Equal(StatusCode.DeadlineExceeded, tiny.StatusCode);
+
+        var huge = await Calls.Fails(async () =>
+        {
+            var s = await generation.Open("robust");
+            await generation.Generate(s.Id, 1_000_000_000);
+        });
+        Assert.Equal(StatusCode.ResourceExhausted, huge.StatusCode);
+
+        await Task.WhenAll(Enumerable.Range(0, 1000).Select(i => generation.Open("robust", seed: (ulong)i))); // opened and dropped
+        using (var vanish = new CancellationTokenSource())
+        {
+            var s = await generation.Open("robust");
+            var call = generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 }, cancellationToken: vanish.Token);
+            await call.ResponseStream.MoveNext(CancellationToken.None);
+            vanish.Cancel(); // a client that vanishes mid-stream
+            call.Dispose();
+        }
+
+        var after = await generation.Open("robust", seed: 5, prime: "the ");
+        Assert.Equal(100, (await generation.Generate(after.Id, 100)).Length);
+        Assert.False(server.HasExited);
+    }
+
+    [Fact]
+    public async Task Metrics_are_served_for_prometheus_and_move()
+    {
+        var metricsPort = FreePort();
+        using var server = new ServerProcess([$"--CharRnn:MetricsListen=127.0.0.1:{metricsPort}"]);
+        var training = new Training.TrainingClient(server.Channel);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob("metered", 10)).Events())[^1].EventCase);
+        var generation = new Generation.GenerationClient(server.Channel);
+        var session = await generation.Open("metered");
+        using var http = new HttpClient();
+        async Task<double> Value(string metric)
+        {
+            var text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+            var line = text.Split('\n').First(l => l.StartsWith(metric + " ", StringComparison.Ordinal) || l.StartsWith(metric + "{", StringComparison.Ordinal));
+            return double.Parse(line.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var before = await Value("charrnn_generated_characters_total");
+        await generation.Generate(session.Id, 200);
+        Assert.Equal(before + 200, await Value("charrnn_generated_characters_total"));
+        Assert.True(await Value("charrnn_sessions_active") >= 1);
+        Assert.True(await Value("charrnn_generation_step_seconds_count") >= 200);
+        await Calls.Fails(() => generation.Generate("s-missing", 5));
+        Assert.True(await Value("charrnn_grpc_errors_total") >= 1);
+        var text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+        foreach (var name in new[] { "charrnn_generation_batch_size", "charrnn_jobs_queued", "charrnn_jobs_running", "charrnn_training_chars_per_second", "charrnn_device_memory_bytes" })
+            Assert.Contains(name, text);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
