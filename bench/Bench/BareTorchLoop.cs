@@ -37,10 +37,13 @@ public sealed class BareTorchLoop : IDisposable
         _drop = Dropout(lstm ? 0.5 : 0.0);
         _out = Linear(_hidden, vocab);
         _rnnModule = (Module?)_rnn ?? (Module?)_gru ?? _lstm!;
+        _e.to(BenchDevice.Device);
+        _rnnModule.to(BenchDevice.Device);
+        _out.to(BenchDevice.Device);
         _adam = optim.Adam(_e.parameters().Concat(_rnnModule.parameters()).Concat(_out.parameters()), lr: 1e-3);
         var length = ids.Length / bs;
         using var streams = tensor(ids.Take(length * bs).Select(i => (long)i).ToArray(), [bs, length]);
-        _data = streams.t().contiguous().DetachFromDisposeScope();
+        _data = streams.t().contiguous().to(BenchDevice.Device).DetachFromDisposeScope();
     }
 
     public long CharactersPerStep => (long)_bs * _bptt;

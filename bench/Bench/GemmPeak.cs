@@ -9,8 +9,8 @@ public static class GemmPeak
     public static Stats Measure(int threads, int runs, int size = 1024)
     {
         set_num_threads(threads);
-        using var a = randn(size, size);
-        using var b = randn(size, size);
+        using var a = randn(size, size, device: BenchDevice.Device);
+        using var b = randn(size, size, device: BenchDevice.Device);
         var results = new List<double>();
         for (int run = 0; run < runs + 1; run++)
         {
@@ -20,7 +20,9 @@ public static class GemmPeak
             {
                 using var c = mm(a, b);
                 n++;
+                if (n % 16 == 0) BenchDevice.Synchronize();
             }
+            BenchDevice.Synchronize();
             if (run > 0) results.Add(2.0 * size * size * size * n / clock.Elapsed.TotalSeconds / 1e9); // first run: warm-up
         }
         return new Stats(results);

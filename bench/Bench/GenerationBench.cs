@@ -2,6 +2,7 @@ using System.Diagnostics;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Sampling;
 using CharRnn.Engine.Text;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CharRnn.Bench;
@@ -21,6 +22,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
             var architecture = Architectures.Get("stateful-" + arch);
             manual_seed(0);
             using var model = architecture.Create(architecture.Resolve(), vocabulary.Size);
+            model.to(BenchDevice.Device);
             model.eval();
             foreach (var count in sessionCounts)
             {

@@ -16,11 +16,12 @@ var only = new Option<string>("--only") { Description = "Sections: gemm,training
 var soak = new Option<string>("--soak") { Description = "Length of the train-and-generate memory soak (e.g. 10m).", DefaultValueFactory = _ => "10m" };
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
 var qualityBptt = new Option<int>("--quality-bptt") { Description = "bptt for the quality run.", DefaultValueFactory = _ => 8 };
+var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
 var output = new Option<string>("--out") { Description = "Results file.", DefaultValueFactory = _ => "bench/results.md" };
 
 var root = new RootCommand("CharRnn benchmarks: the engine, the server and PyTorch side by side.")
 {
-    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, output,
+    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, deviceOption, output,
 };
 root.SetAction(async parse =>
 {
@@ -29,7 +30,8 @@ root.SetAction(async parse =>
     double runSeconds = isQuick ? 1.5 : parse.GetValue(seconds);
     var threadCounts = (isQuick ? "2" : parse.GetValue(threadsOption)!).Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
     var sections = parse.GetValue(only)!.Split(',', StringSplitOptions.TrimEntries).ToHashSet();
-    TorchRuntime.Initialize("cpu", threadCounts.Max());
+    BenchDevice.Device = TorchRuntime.Initialize(parse.GetValue(deviceOption)!, threadCounts.Max());
+    BenchDevice.Name = BenchDevice.Device.ToString();
     var corpus = new CorpusResolver().Resolve(null);
     var repository = FindRepository();
     var pytorch = new PyTorchReference(Path.Combine(repository, "bench", "pytorch_reference.py"), Path.Combine(new CorpusResolver().CacheDirectory, "nietzsche.txt"));
@@ -42,7 +44,7 @@ root.SetAction(async parse =>
     [
         ["machine", $"{Environment.ProcessorCount} vCPU(s) · {RuntimeInformation.OSDescription} · {CpuModel()}"],
         [".NET", RuntimeInformation.FrameworkDescription],
-        ["engine", $"TorchSharp 0.107.0 · libtorch {__version__}"],
+        ["engine", $"TorchSharp 0.107.0 · libtorch {__version__} · device {BenchDevice.Name}"],
         ["reference", hasPyTorch ? $"PyTorch {pytorch.Version} (Debian python3-torch) · BLAS mapped: {pytorch.Blas}" : $"PyTorch not measured: {pytorch.Problem}"],
         ["runs", $"{runCount} per figure after warm-up, {runSeconds} s each; engine and PyTorch interleaved run by run; figures are median (min–max)"],
     ]);

@@ -25,7 +25,7 @@ public static class QualityBench
             TimeBudget = budget,
             SampleChars = 0,
         };
-        using var trainer = Trainer.Create(architecture, hp, options, corpus, CPU, directory: null);
+        using var trainer = Trainer.Create(architecture, hp, options, corpus, BenchDevice.Device, directory: null);
         var points = new List<Point>();
         trainer.EpochEnded += e =>
         {

@@ -52,7 +52,7 @@ public sealed class ServerBench : IAsyncDisposable
             Listen = "127.0.0.1:0",
             ModelsDirectory = Path.Combine(root, "models"),
             CorpusCacheDirectory = CorpusResolver.DefaultCacheDirectory(),
-            Device = "cpu",
+            Device = BenchDevice.Name,
             Threads = threads,
         };
         options.Limits.MaxSessions = 4096;

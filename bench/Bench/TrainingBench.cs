@@ -50,7 +50,7 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
         var architecture = Architectures.Get(name);
         var hp = architecture.Resolve(new Dictionary<string, double> { ["bs"] = 64, ["bptt"] = bptt, ["random_bptt"] = 0 });
         var options = new TrainingOptions { Epochs = 1000, Lowercase = true, LearningRate = LayerGroupValues.All(1e-3), SampleChars = 0 };
-        using var trainer = Trainer.Create(architecture, hp, options, corpus, CPU, directory: null);
+        using var trainer = Trainer.Create(architecture, hp, options, corpus, BenchDevice.Device, directory: null);
         trainer.Progress += _ => { };
         return Time(trainer.Step, 64L * bptt);
     }
@@ -66,6 +66,7 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
     private double Time(Action step, long charsPerStep)
     {
         for (int i = 0; i < 3; i++) step();
+        BenchDevice.Synchronize();
         var clock = Stopwatch.StartNew();
         long steps = 0;
         while (clock.Elapsed.TotalSeconds < seconds || steps < 3)
@@ -73,6 +74,7 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
             step();
             steps++;
         }
+        BenchDevice.Synchronize();
         return steps * charsPerStep / clock.Elapsed.TotalSeconds;
     }
 }
