@@ -192,7 +192,7 @@ public class FaultTests
     [Fact]
     public async Task Metrics_are_served_for_prometheus_and_move()
     {
-        var metricsPort = FreePort();
+        var metricsPort = ServerProcess.FreePort();
         using var server = new ServerProcess([$"--CharRnn:MetricsListen=127.0.0.1:{metricsPort}"]);
         var training = new Training.TrainingClient(server.Channel);
         Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob("metered", 10)).Events())[^1].EventCase);
@@ -215,12 +215,5 @@ public class FaultTests
         var text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
         foreach (var name in new[] { "charrnn_generation_batch_size", "charrnn_jobs_queued", "charrnn_jobs_running", "charrnn_training_chars_per_second", "charrnn_device_memory_bytes" })
             Assert.Contains(name, text);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -123,7 +123,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.");
         output.Line($"{a.Name}: {a.Summary}");
         foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))
-            output.Line($"  {p.Name,-14} default {Format(p, p.DefaultValue),-8} {Range(p),-22} {p.Doc}");
+            output.Line($"  {p.Name,-14} default {SpecText.Format(p, p.DefaultValue),-8} {SpecText.Range(p),-22} {p.Doc}");
         output.Line($"  {"lr",-14} default {a.DefaultLearningRate.ToString("G3", CultureInfo.InvariantCulture)}; schedule: {list.ScheduleHelp}");
     }
 
@@ -455,16 +455,6 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private static long Integer(string key, string value) =>
         long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw new CommandException($"{key}={value} is not a whole number.");
-
-    private static string Format(HyperParameterSpec p, double v) => p.Type switch
-    {
-        HyperParameterSpec.Types.Type.Bool => v != 0 ? "true" : "false",
-        HyperParameterSpec.Types.Type.Int => ((long)v).ToString(CultureInfo.InvariantCulture),
-        _ => v.ToString("G4", CultureInfo.InvariantCulture),
-    };
-
-    private static string Range(HyperParameterSpec p) =>
-        p.Type == HyperParameterSpec.Types.Type.Bool ? "true|false" : $"[{Format(p, p.Min)}, {Format(p, p.Max)}]";
 
     public static string Visible(string text) => text switch { "\n" => "⏎", " " => "␠", "\t" => "⇥", _ => text };
 

@@ -1,6 +1,7 @@
 using System.Collections.ObjectModel;
 using System.Globalization;
 using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
 using CharRnn.Tui.ViewModels;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.ViewBase;
@@ -108,7 +109,7 @@ public sealed class ModelsView : View
         foreach (var spec in arch.Hyperparameters.Concat(training))
         {
             var value = spec.Name == "lr" ? arch.DefaultLearningRate : spec.DefaultValue;
-            _fields.Add((spec, AddRow(spec.Name, Format(spec, value), Range(spec), ref row)));
+            _fields.Add((spec, AddRow(spec.Name, SpecText.Format(spec, value), SpecText.Range(spec), ref row)));
         }
         foreach (var (_, field) in _fields) field.TextChanged += (_, _) => Validate();
         Validate();
@@ -133,7 +134,7 @@ public sealed class ModelsView : View
         {
             if (Parse(spec, field.Text) is null)
             {
-                problem = $"{spec.Name} = '{field.Text}' is not allowed: {Range(spec)}";
+                problem = $"{spec.Name} = '{field.Text}' is not allowed: {SpecText.Range(spec)}";
                 break;
             }
         }
@@ -150,7 +151,7 @@ public sealed class ModelsView : View
         {
             var value = Parse(spec, field.Text)!.Value;
             var isDefault = spec.Name == "lr" ? value == arch.DefaultLearningRate : value == spec.DefaultValue;
-            if (!isDefault) parts.Add($"{spec.Name}={Format(spec, value)}");
+            if (!isDefault) parts.Add($"{spec.Name}={SpecText.Format(spec, value)}");
         }
         _ = _run(string.Join(" ", parts));
     }
@@ -172,15 +173,4 @@ public sealed class ModelsView : View
         if (spec.Type == HyperParameterSpec.Types.Type.Int && Math.Floor(value) != value) return null;
         return value >= spec.Min && value <= spec.Max ? value : null;
     }
-
-    private static string Format(HyperParameterSpec spec, double v) => spec.Type switch
-    {
-        HyperParameterSpec.Types.Type.Bool => v != 0 ? "true" : "false",
-        HyperParameterSpec.Types.Type.Int => ((long)v).ToString(CultureInfo.InvariantCulture),
-        _ => v.ToString("G4", CultureInfo.InvariantCulture),
-    };
-
-    private static string Range(HyperParameterSpec spec) => spec.Type == HyperParameterSpec.Types.Type.Bool
-        ? "true or false"
-        : $"{Format(spec, spec.Min)} to {Format(spec, spec.Max)}";
 }
