@@ -148,6 +148,49 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
     }
 
     [Fact]
+    public void Sessions_joining_leaving_and_reordering_between_steps_produce_what_they_produce_alone()
+    {
+        var primes = new[] { "the c", "sat o", "mat. ", "n the", "cat s" };
+        const int length = 30;
+        var alone = primes.Select(prime =>
+        {
+            using var s = _model.Session(new SamplingSettings(Temperature: 0.8, Seed: 5));
+            s.Feed(prime);
+            return Text(s.Generate(length));
+        }).ToList();
+
+        var live = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        var sessions = primes.Select(p => { var s = _model.Session(new SamplingSettings(Temperature: 0.8, Seed: 5)); s.Feed(p); return s; }).ToList();
+        var text = primes.Select(_ => new System.Text.StringBuilder()).ToList();
+        GenerationSession? fork = null;
+        string forkExpected = "";
+        for (int round = 0; text.Any(t => t.Length < length); round++)
+        {
+            // The same group again (the batch is reused), reversed, a subset, one alone.
+            var order = (round % 4) switch
+            {
+                0 or 1 => Enumerable.Range(0, primes.Length),
+                2 => Enumerable.Range(0, primes.Length).Reverse(),
+                _ => Enumerable.Range(0, primes.Length).Where(i => i % 2 == round % 3 % 2),
+            };
+            var group = order.Where(i => text[i].Length < length).ToList();
+            if (group.Count == 0) group = [text.FindIndex(t => t.Length < length)];
+            var chars = GenerationStep.Advance(group.Select(i => sessions[i]).ToList());
+            for (int k = 0; k < group.Count; k++) text[group[k]].Append(chars[k].Text);
+            if (round == 5)
+            {
+                fork = sessions[0].Fork(); // from a row of a shared batch
+                forkExpected = alone[0][text[0].Length..];
+            }
+        }
+        Assert.Equal(alone, text.Select(b => b.ToString()));
+        Assert.Equal(forkExpected, Text(fork!.Generate(forkExpected.Length)));
+        fork.Dispose();
+        sessions.ForEach(s => s.Dispose());
+        Assert.Equal(live, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    [Fact]
     public void Fork_continues_identically_and_reset_starts_over()
     {
         using var original = _model.Session(new SamplingSettings(Temperature: 1.0, Seed: 8));

@@ -46,6 +46,50 @@ public class TrainingTests
         Assert.Equal(straight.History.Select(h => h.TrainLoss), resumed.History.Select(h => h.TrainLoss));
     }
 
+    [Theory]
+    [InlineData("stateful-gru", 3)] // streams: rows are dim 1, and each piece carries its rows' hidden state
+    [InlineData("stateful-lstm", 4)]
+    [InlineData("seq-rnn", 5)] // windows: rows are dim 0, pieces of unequal size
+    [InlineData("loop", 2)] // one target per window
+    public void A_step_split_into_pieces_trains_as_the_whole_batch_does(string name, int pieces)
+    {
+        var arch = Architectures.Get(name);
+        var hp = arch.Resolve(arch.Parameters.Any(p => p.Name == "dropout")
+            ? new Dictionary<string, double> { ["n_hidden"] = 16, ["dropout"] = 0, ["bs"] = 8 }
+            : new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
+        var options = Tiny.Options(epochs: 2, maxSteps: 14) with { Clip = 1.0, SampleChars = 0 };
+        using var whole = Trainer.Create(arch, hp, options, Tiny.Corpus(Tiny.Text(20)), CPU, null);
+        using var split = Trainer.Create(arch, hp, options, Tiny.Corpus(Tiny.Text(20)), CPU, null);
+        whole.Run();
+        int calls = 0;
+        while (!split.IsComplete)
+        {
+            var before = split.Position.Step;
+            calls++;
+            if (split.StepPiece(pieces)) Assert.Equal(before + 1, split.Position.Step);
+            else Assert.Equal(before, split.Position.Step); // no optimizer step until the last piece
+        }
+        Assert.True(calls >= 2 * 14, $"{calls} calls for 14 steps: the steps were not split"); // a short last batch has fewer rows than pieces
+        Assert.Equal((whole.Position.Epoch, whole.Position.Batch, whole.Position.Step), (split.Position.Epoch, split.Position.Batch, split.Position.Step));
+        foreach (var (key, tensor) in whole.Model.state_dict())
+            Assert.True((tensor - split.Model.state_dict()[key]).abs().max().item<float>() < 1e-4f, $"{name}: weight {key} differs between whole and split steps");
+        Assert.Equal(whole.History.Select(h => h.ValidLoss), split.History.Select(h => h.ValidLoss), (a, b) => Math.Abs(a - b) < 1e-4);
+    }
+
+    [Fact]
+    public void Saving_during_a_split_step_finishes_the_step_first()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(maxSteps: 10), Tiny.Corpus(), CPU, dir.Path);
+        Assert.False(trainer.StepPiece(4));
+        Assert.True(trainer.InStep);
+        trainer.SaveCheckpoint("periodic");
+        Assert.False(trainer.InStep);
+        Assert.Equal(1, trainer.Position.Step);
+        Assert.Equal(1, CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.LastCheckpoint)).Position.Step);
+    }
+
     [Fact]
     public void Cancellation_stops_within_one_batch_and_saves_a_checkpoint()
     {
@@ -88,6 +132,8 @@ public class TrainingTests
         var epoch = trainer.Position.Epoch;
         while (trainer.Position.Epoch == epoch) trainer.Step(); // through validation, sampling and checkpoints
         for (int i = 0; i < 5; i++) trainer.Step();
+        for (int i = 0; i < 9; i++) trainer.StepPiece(3); // three steps in pieces (bs 4: three pieces of rows)
+        Assert.False(trainer.InStep);
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
 

@@ -69,11 +69,14 @@ public static class TorchRuntime
             var system = GlibcxxCompatibility.SystemVersions(out var systemPath);
             if (system == null) return;
             var decision = GlibcxxCompatibility.Decide(ElfVersionNeeds.Read(library), system);
-            if (decision.Outcome is GlibcxxOutcome.Patched or GlibcxxOutcome.Refused)
+            // Decide's Patched means "patching would make it load": this copy is still unpatched.
+            if (decision.Outcome == GlibcxxOutcome.Patched)
                 throw new InvalidOperationException(
                     $"{library} needs {GlibcxxCompatibility.Version}, which {systemPath} lacks, and it has not been patched. " +
-                    "Build with 'make build' (or dotnet build/publish of this repository), whose build step marks that need weak; " +
-                    $"see README, Troubleshooting. ({decision.Reason})");
+                    "Build with 'make build' (or dotnet build/publish of this repository), whose build step marks that need weak " +
+                    $"(only {GlibcxxCompatibility.OnlySymbol}, never called, uses it); see README, Troubleshooting.");
+            if (decision.Outcome == GlibcxxOutcome.Refused)
+                throw new InvalidOperationException($"{library} cannot load with {systemPath}: {decision.Reason}");
         }
     }
 }

@@ -16,7 +16,9 @@ public sealed record GeneratedChar(string Text, int Id, float Probability, IRead
 /// </summary>
 public sealed class GenerationSession : IDisposable
 {
-    private RecurrentState _state;
+    private RecurrentState? _state; // the session's own tensors, or null while its state is a row of _shared
+    private SharedBatchState? _shared;
+    private int _row;
     private float[] _nextLogits;
     private SplitMix64 _rng;
 
@@ -36,7 +38,7 @@ public sealed class GenerationSession : IDisposable
         Vocabulary = source.Vocabulary;
         Settings = source.Settings;
         _rng = source._rng;
-        _state = source._state.Clone().DetachFromDisposeScope();
+        _state = source.State.Clone().DetachFromDisposeScope();
         _nextLogits = (float[])source._nextLogits.Clone();
         CharactersSeen = source.CharactersSeen;
     }
@@ -46,7 +48,11 @@ public sealed class GenerationSession : IDisposable
     public SamplingSettings Settings { get; private set; }
     /// <summary>Characters fed or generated since the start or the last reset.</summary>
     public long CharactersSeen { get; private set; }
-    internal RecurrentState State => _state;
+    internal RecurrentState State => _state ??= TakeRow();
+    /// <summary>The batch this session's state is row <see cref="Row"/> of, after a batched step; null when it has its own.</summary>
+    internal SharedBatchState? Shared => _shared;
+    internal int Row => _row;
+    internal Device Device => (_state ?? _shared!.Batch).Parts[0].device;
     /// <summary>The model's raw scores for the next char (what a step would sample from).</summary>
     public ReadOnlySpan<float> NextLogits => _nextLogits;
 
@@ -66,9 +72,8 @@ public sealed class GenerationSession : IDisposable
         if (ids.Length == 0) return;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var device = _state.Parts[0].device;
-        var input = tensor(ids.Select(i => (long)i).ToArray(), [ids.Length, 1]).to(device);
-        var (logits, next) = Model.Feed(input, _state);
+        var input = tensor(ids.Select(i => (long)i).ToArray(), [ids.Length, 1]).to(Device);
+        var (logits, next) = Model.Feed(input, State);
         Accept(logits.reshape(-1), next);
         CharactersSeen += ids.Length;
     }
@@ -86,7 +91,7 @@ public sealed class GenerationSession : IDisposable
     /// <summary>Back to the state of a new session (the seed's random sequence restarts too).</summary>
     public void Reset()
     {
-        _state.Dispose();
+        ReleaseState();
         using (no_grad()) _state = Model.InitialState(1).DetachFromDisposeScope();
         _nextLogits = UnigramLogits(Vocabulary);
         _rng = new SplitMix64(Settings.Seed);
@@ -107,18 +112,35 @@ public sealed class GenerationSession : IDisposable
     internal void Accept(Tensor logits, RecurrentState state)
     {
         _nextLogits = logits.to(ScalarType.Float32).cpu().data<float>().ToArray();
-        var old = _state;
-        _state = state.DetachFromDisposeScope();
-        old.Dispose();
+        var own = state.DetachFromDisposeScope();
+        ReleaseState();
+        _state = own;
     }
 
-    internal void Accept(float[] logits, RecurrentState state, int count)
+    /// <summary>Takes the result of a batched step: this row's logits, and row <paramref name="row"/> of the step's new state.</summary>
+    internal void Accept(float[] logits, SharedBatchState shared, int row)
     {
         _nextLogits = logits;
-        var old = _state;
-        _state = state.DetachFromDisposeScope();
-        old.Dispose();
-        CharactersSeen += count;
+        ReleaseState();
+        _shared = shared;
+        _row = row;
+        CharactersSeen++;
+    }
+
+    private RecurrentState TakeRow()
+    {
+        var own = _shared!.Batch.Rows(_row, 1).DetachFromDisposeScope(); // a view: it keeps the rows' memory alive
+        _shared.Release();
+        _shared = null;
+        return own;
+    }
+
+    private void ReleaseState()
+    {
+        _state?.Dispose();
+        _state = null;
+        _shared?.Release();
+        _shared = null;
     }
 
     /// <summary>Before any text: the corpus's character frequencies (padding excluded).</summary>
@@ -133,5 +155,5 @@ public sealed class GenerationSession : IDisposable
         return logits;
     }
 
-    public void Dispose() => _state.Dispose();
+    public void Dispose() => ReleaseState();
 }

@@ -7,7 +7,9 @@ namespace CharRnn.Engine.Sampling;
 /// Advances many sessions of one model by one character in a single batched model step
 /// (continuous batching for recurrent state): each session samples its next char on the host
 /// from its own distribution and generator, then all rows run through the model together.
-/// Sessions can join or leave between steps; their results do not depend on the company.
+/// Sessions can join or leave between steps; their results do not depend on the company. The
+/// new state stays one batch (<see cref="SharedBatchState"/>), so a group that steps together
+/// again costs no per-session tensor work.
 /// </summary>
 public static class GenerationStep
 {
@@ -28,13 +30,17 @@ public static class GenerationStep
 
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var device = sessions[0].State.Parts[0].device;
-        var state = RecurrentState.Concat(sessions.Select(s => s.State).ToList());
-        var (logits, next) = model.Step(tensor(ids).to(device), state);
+        var previous = sessions[0].Shared;
+        var sameGroup = previous != null && previous.Batch.BatchSize == sessions.Count;
+        for (int i = 0; sameGroup && i < sessions.Count; i++)
+            sameGroup = ReferenceEquals(sessions[i].Shared, previous) && sessions[i].Row == i;
+        var state = sameGroup ? previous!.Batch : RecurrentState.Concat(sessions.Select(s => s.State).ToList());
+        var (logits, next) = model.Step(tensor(ids).to(sessions[0].Device), state);
         var vocab = (int)logits.shape[1];
         var host = logits.to(ScalarType.Float32).cpu().data<float>().ToArray();
+        var shared = new SharedBatchState(next.DetachFromDisposeScope());
         for (int i = 0; i < sessions.Count; i++)
-            sessions[i].Accept(host.AsSpan(i * vocab, vocab).ToArray(), next.Rows(i, 1), count: 1);
+            sessions[i].Accept(host.AsSpan(i * vocab, vocab).ToArray(), shared, i); // the last to leave `previous` frees it
         return picked;
     }
 }

@@ -34,6 +34,7 @@ public sealed class Trainer : IDisposable
     private readonly Stopwatch _clock = new();
     private readonly CorpusRecord _corpus;
     private RecurrentState? _hidden;
+    private SplitStep? _split;
     private double _elapsedBefore;
     private long _epochChars;
     private double _currentLearningRate;
@@ -155,40 +156,117 @@ public sealed class Trainer : IDisposable
     /// <summary>Trains one batch; at the end of an epoch also validates, samples and checkpoints.</summary>
     public void Step()
     {
+        while (!StepPiece(1)) { }
+    }
+
+    /// <summary>Characters the next batch predicts (batch lengths vary with random bptt), to size its pieces.</summary>
+    public long NextBatchCharacters
+    {
+        get
+        {
+            if (IsComplete) return 0;
+            using var scope = NewDisposeScope();
+            return _data.Train.Get(Position.Epoch, Position.Batch).Characters;
+        }
+    }
+
+    /// <summary>A batch split into pieces is part way through: its optimizer step has not run yet.</summary>
+    public bool InStep => _split != null;
+
+    /// <summary>
+    /// Trains the next piece of the current batch, its rows (streams or windows) cut into
+    /// <paramref name="pieces"/> parts when it starts: each piece runs forward and backward on
+    /// its own, gradients add up, and the optimizer steps after the last piece, so the caller
+    /// gets control back every few milliseconds (the server generates between pieces). The
+    /// gradient is the whole batch's up to float rounding; dropout masks are drawn per piece.
+    /// Returns true when the batch is done (its optimizer step, and the epoch's end if it was the last).
+    /// </summary>
+    public bool StepPiece(int pieces)
+    {
         if (IsComplete) throw new InvalidOperationException("Training is complete; resume with more epochs or steps to continue.");
         _clock.Start();
         try
         {
             int epoch = Position.Epoch, batchIndex = Position.Batch, batches = BatchesInEpoch;
-            SetLearningRates(_schedule.Factor(epoch + (double)batchIndex / batches));
+            if (_split == null)
+            {
+                SetLearningRates(_schedule.Factor(epoch + (double)batchIndex / batches));
+                _split = new SplitStep(Math.Max(1, pieces));
+            }
+            var split = _split;
             long chars;
             using (NewDisposeScope())
             {
+                if (split.Done == 0) _optimizer.zero_grad(); // in the scope: it makes tensor handles
                 var batch = _data.Train.Get(epoch, batchIndex);
                 chars = batch.Characters;
-                var (logits, state) = Model.Forward(batch.X, _hidden);
-                var loss = nn.functional.cross_entropy(logits.reshape(-1, Model.VocabSize), batch.Y.reshape(-1));
-                _optimizer.zero_grad();
-                loss.backward();
+                var rowDim = Architecture.Layout == DataLayout.Stream ? 1 : 0;
+                var rows = batch.X.shape[rowDim];
+                var count = (int)Math.Min(split.Pieces, rows);
+                Tensor x = batch.X, y = batch.Y;
+                var hidden = _hidden;
+                if (count > 1)
+                {
+                    long start = rows * split.Done / count, length = rows * (split.Done + 1) / count - start;
+                    x = x.narrow(rowDim, start, length);
+                    y = y.narrow(rowDim, start, length);
+                    hidden = _hidden?.Rows(start, length).Contiguous();
+                }
+                var (logits, state) = Model.Forward(x, hidden);
+                var loss = nn.functional.cross_entropy(logits.reshape(-1, Model.VocabSize), y.reshape(-1));
+                var share = (double)y.numel() / chars;
+                (count > 1 ? loss * share : loss).backward();
+                _epochLossSum.add_(loss.detach(), alpha: y.numel());
+                if (state != null) split.States.Add(state.Detach().DetachFromDisposeScope());
+                if (++split.Done < count) return false;
+
                 if (Options.Clip > 0) nn.utils.clip_grad_norm_(Model.parameters(), Options.Clip);
                 _optimizer.step();
-                _epochLossSum.add_(loss.detach(), alpha: chars);
-                if (state != null)
+                if (split.States.Count > 0)
                 {
-                    var carried = state.Detach().DetachFromDisposeScope();
+                    var carried = split.States.Count == 1 ? split.States[0] : RecurrentState.Concat(split.States).DetachFromDisposeScope();
+                    if (split.States.Count > 1) split.Dispose();
                     _hidden?.Dispose();
                     _hidden = carried;
                 }
             }
+            _split = null;
             _epochChars += chars;
             Position = Position with { Batch = batchIndex + 1, Step = Position.Step + 1 };
             BatchEnded?.Invoke(Position.Step);
             if (Position.Batch >= batches) EndEpoch();
             else if (_clock.Elapsed - _lastReportAt >= Options.ProgressInterval || IsComplete) ReportProgress();
+            return true;
+        }
+        catch
+        {
+            _split?.Dispose();
+            _split = null;
+            throw;
         }
         finally
         {
             _clock.Stop();
+        }
+    }
+
+    /// <summary>Finishes a batch that is part way through, so what is saved is a whole step.</summary>
+    private void FinishStep()
+    {
+        while (_split != null) StepPiece(1);
+    }
+
+    /// <summary>The pieces of a batch trained so far, and the state each left for its rows.</summary>
+    private sealed class SplitStep(int pieces) : IDisposable
+    {
+        public int Pieces { get; } = pieces;
+        public int Done { get; set; }
+        public List<RecurrentState> States { get; } = [];
+
+        public void Dispose()
+        {
+            foreach (var state in States) state.Dispose();
+            States.Clear();
         }
     }
 
@@ -227,6 +305,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Stops with a checkpoint, so the run can be resumed.</summary>
     public TrainingOutcome Stop(string reason)
     {
+        FinishStep();
         var path = SaveIfDirectory("stopped");
         return new TrainingOutcome(TrainingOutcomeKind.Stopped, reason, path, History.LastOrDefault());
     }
@@ -235,6 +314,7 @@ public sealed class Trainer : IDisposable
     public string SaveCheckpoint(string reason, string fileName = LastCheckpoint)
     {
         if (Directory == null) throw new InvalidOperationException("This trainer has no model folder to save to.");
+        FinishStep();
         var path = Path.Combine(Directory, fileName);
         using (var checkpoint = CaptureCheckpoint(reason))
             CheckpointFile.Write(path, checkpoint);
@@ -246,6 +326,7 @@ public sealed class Trainer : IDisposable
     /// <summary>The checkpoint of this moment: metadata, weights, carried state, RNG and optimizer state.</summary>
     public Checkpoint CaptureCheckpoint(string reason)
     {
+        FinishStep();
         var tensors = new Dictionary<string, Tensor>();
         using (var scope = NewDisposeScope())
         {
@@ -456,6 +537,7 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        _split?.Dispose();
         _hidden?.Dispose();
         _epochLossSum.Dispose();
         _optimizer.Dispose();

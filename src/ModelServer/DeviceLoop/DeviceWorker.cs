@@ -18,7 +18,8 @@ namespace CharRnn.ModelServer.DeviceLoop;
 ///   2. advances every active Generate call by one char: all sessions of a model in one batched
 ///      step (continuous batching: calls join and leave between ticks),
 ///   3. runs a slice of the current training job: short while anyone is generating, so streams
-///      stay responsive, longer when the device is otherwise idle,
+///      stay responsive (a step longer than the slice is trained in pieces of its rows, with
+///      generation ticks between them), longer when the device is otherwise idle,
 /// and sleeps when there is nothing to do.
 /// </summary>
 public sealed class DeviceWorker : IHostedService

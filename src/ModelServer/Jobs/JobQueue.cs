@@ -184,8 +184,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                     Complete(job, trainer.Stop($"time budget of {limit} reached"));
                     break;
                 }
-                trainer.Step();
-                if (DateTimeOffset.UtcNow - job.LastSaved >= _checkpointEvery && !trainer.IsComplete)
+                var stepDone = StepPiece(job, trainer, budget);
+                if (stepDone && DateTimeOffset.UtcNow - job.LastSaved >= _checkpointEvery && !trainer.IsComplete)
                 {
                     trainer.SaveCheckpoint("periodic");
                     job.LastSaved = DateTimeOffset.UtcNow;
@@ -204,6 +204,36 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         }
         return true;
     }
+
+    /// <summary>
+    /// One step, or a piece of one when a whole step would hold the device longer than
+    /// <paramref name="budget"/> (the short slice it gets while anyone generates): the step's
+    /// rows are then split so that each piece takes about the budget, and generation runs
+    /// between pieces. Returns true when a whole step is done.
+    /// </summary>
+    private static bool StepPiece(TrainingJob job, Trainer trainer, TimeSpan budget)
+    {
+        var pieces = 1;
+        long chars = 0;
+        if (!trainer.InStep)
+        {
+            chars = trainer.NextBatchCharacters;
+            if (job.SecondsPerCharacter is { } perChar && perChar * chars > budget.TotalSeconds)
+                pieces = (int)Math.Min(MaxPieces, Math.Ceiling(perChar * chars / budget.TotalSeconds));
+        }
+        var started = Stopwatch.GetTimestamp();
+        var epoch = trainer.Position.Epoch;
+        var done = trainer.StepPiece(pieces);
+        if (pieces == 1 && chars > 0 && done && trainer.Position.Epoch == epoch) // an epoch's end (validation) is not a step's cost
+        {
+            var perChar = Stopwatch.GetElapsedTime(started).TotalSeconds / chars;
+            job.SecondsPerCharacter = job.SecondsPerCharacter is { } last ? 0.8 * last + 0.2 * perChar : perChar;
+        }
+        return done;
+    }
+
+    /// <summary>More pieces cost more per-operation overhead than they save in waiting.</summary>
+    private const int MaxPieces = 8;
 
     /// <summary>
     /// Server shutdown (device thread): the running job saves a checkpoint and stays queued in

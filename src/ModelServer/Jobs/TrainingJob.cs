@@ -65,6 +65,8 @@ public sealed class TrainingJob
     internal Trainer? Trainer { get; set; }
     internal TimeSpan RunTime { get; set; }
     internal DateTimeOffset LastSaved { get; set; }
+    /// <summary>Training time per character of whole steps (a moving average), to size a step's pieces while others generate.</summary>
+    internal double? SecondsPerCharacter { get; set; }
 
     public bool IsActive => State is JobState.Queued or JobState.Running;
 }
