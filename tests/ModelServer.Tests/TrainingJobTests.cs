@@ -137,6 +137,35 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task While_a_stream_generates_long_training_steps_run_in_pieces_and_the_job_keeps_training()
+    {
+        // An LSTM step of 1,024 chars takes tens of milliseconds: far over the 5 ms slice training gets while anyone generates.
+        var request = Request("pieces", maxSteps: 100_000, architecture: "stateful-lstm", epochs: 1000);
+        request.Hyperparameters.Clear();
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 256, ["n_fac"] = 8, ["bs"] = 32, ["bptt"] = 32 });
+        request.Options.SampleChars = 0;
+        var job = await Client.StartJobAsync(request);
+        try
+        {
+            await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
+                if (e.EventCase == JobEvent.EventOneofCase.Progress && e.Progress.Step >= 4) break; // whole steps measure the cost per char
+            var pieces = Metrics.ServerMetrics.TrainingStepPieces.Value;
+            var step = (await Client.GetJobAsync(new GetJobRequest { JobId = job.Id })).Step;
+
+            var session = await server.Generation.Open("gru", temperature: 0, prime: "the ");
+            Assert.Equal(80, (await server.Generation.Generate(session.Id, 80)).Length);
+
+            Assert.True(Metrics.ServerMetrics.TrainingStepPieces.Value > pieces, "training steps should have been split while the stream generated");
+            Assert.True((await Client.GetJobAsync(new GetJobRequest { JobId = job.Id })).Step > step, "the job should keep training while the stream generates");
+        }
+        finally
+        {
+            await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+            Assert.Equal(JobEvent.EventOneofCase.Stopped, (await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events())[^1].EventCase);
+        }
+    }
+
+    [Fact]
     public async Task Uploaded_text_trains_and_is_kept_for_resuming()
     {
         var request = Request("uploaded", maxSteps: 12);

@@ -8,6 +8,7 @@ using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Metrics;
 using CharRnn.ModelServer.Persistence;
 using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;
@@ -221,6 +222,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             if (job.SecondsPerCharacter is { } perChar && perChar * chars > budget.TotalSeconds)
                 pieces = (int)Math.Min(MaxPieces, Math.Ceiling(perChar * chars / budget.TotalSeconds));
         }
+        if (pieces > 1 || trainer.InStep) ServerMetrics.TrainingStepPieces.Inc();
         var started = Stopwatch.GetTimestamp();
         var epoch = trainer.Position.Epoch;
         var done = trainer.StepPiece(pieces);

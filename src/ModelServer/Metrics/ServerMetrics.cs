@@ -13,6 +13,8 @@ public static class ServerMetrics
     public static readonly Histogram GenerationBatchSize = Prometheus.Metrics.CreateHistogram("charrnn_generation_batch_size",
         "Sessions advanced together in one generation step.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 10) });
     public static readonly Gauge TrainingCharsPerSecond = Prometheus.Metrics.CreateGauge("charrnn_training_chars_per_second", "Training throughput of the running job.");
+    public static readonly Counter TrainingStepPieces = Prometheus.Metrics.CreateCounter("charrnn_training_step_pieces_total",
+        "Pieces of training steps split so that generation runs between them (0 while nobody generates).");
     public static readonly Gauge JobsQueued = Prometheus.Metrics.CreateGauge("charrnn_jobs_queued", "Training jobs waiting for the device.");
     public static readonly Gauge JobsRunning = Prometheus.Metrics.CreateGauge("charrnn_jobs_running", "Training jobs running (0 or 1).");
     public static readonly Counter Errors = Prometheus.Metrics.CreateCounter("charrnn_grpc_errors_total", "Calls that ended with an error, by gRPC status code.",
