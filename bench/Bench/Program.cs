@@ -12,7 +12,7 @@ var runs = new Option<int>("--runs") { Description = "Repetitions of each figure
 var seconds = new Option<double>("--seconds") { Description = "Seconds each timed run lasts.", DefaultValueFactory = _ => 3 };
 var threadsOption = new Option<string>("--threads") { Description = "Thread counts to measure, e.g. 1,2.", DefaultValueFactory = _ => "1,2" };
 var quick = new Option<bool>("--quick") { Description = "Fewer, shorter runs (a smoke run, not for quoting)." };
-var only = new Option<string>("--only") { Description = "Sections: gemm,training,generation,server,soak,quality.", DefaultValueFactory = _ => "gemm,training,generation,server" };
+var only = new Option<string>("--only") { Description = "Sections: gemm,training,generation,invariance,server,soak,quality.", DefaultValueFactory = _ => "gemm,training,generation,invariance,server" };
 var soak = new Option<string>("--soak") { Description = "Length of the train-and-generate memory soak (e.g. 10m).", DefaultValueFactory = _ => "10m" };
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
 var qualityBptt = new Option<int>("--quality-bptt") { Description = "bptt for the quality run.", DefaultValueFactory = _ => 32 };
@@ -97,6 +97,22 @@ root.SetAction(async parse =>
                     r.PyTorchCharsPerSecond.Format(), Report.Ratio(r.StepSeconds.Median, r.PyTorchStepSeconds.Median),
                 };
             }));
+    }
+
+    if (sections.Contains("invariance"))
+    {
+        var invarianceThreads = threadCounts.Max();
+        int sessions = isQuick ? 8 : 64, chars = isQuick ? 50 : 300;
+        report.Heading($"Batch invariance: seeded sessions alone and batched ({invarianceThreads} thread(s), temperature 1.0)");
+        report.Paragraph($"Each of {sessions} seeded sessions (a partly trained model, prime \"the \") generates {chars} chars alone, then again with all {sessions} stepped together. " +
+            "Sampling is per row on the host; only float rounding in the batched products can flip a draw, after which the texts part. Greedy decoding is tested to be identical (32 sessions).");
+        var results = new[] { ("lstm", 150), ("gru", 400) }.Select(a => BatchInvarianceBench.Run(corpus, a.Item1, sessions, chars, invarianceThreads, isQuick ? 10 : a.Item2)).ToList();
+        report.Table(["model", "sessions", "chars each", "identical texts", "first difference at char", "largest logit difference (identical texts)"], results.Select(r => new[]
+        {
+            "stateful-" + r.Arch, r.Sessions.ToString(CultureInfo.InvariantCulture), r.Chars.ToString(CultureInfo.InvariantCulture),
+            $"{r.Identical} of {r.Sessions}", r.FirstDifferences.Count == 0 ? "-" : string.Join(", ", r.FirstDifferences),
+            r.MaxLogitDifference.ToString("G3", CultureInfo.InvariantCulture),
+        }));
     }
 
     if (sections.Contains("server") || sections.Contains("soak"))
