@@ -12,5 +12,5 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
 if [ -f ../shared/data/nietzsche.txt ] && [ ! -f "${CHARRNN_CACHE_DIR:-$HOME/.cache/charrnn}/nietzsche.txt" ]; then
 	mkdir -p "${CHARRNN_CACHE_DIR:-$HOME/.cache/charrnn}" && cp ../shared/data/nietzsche.txt "${CHARRNN_CACHE_DIR:-$HOME/.cache/charrnn}/"
 fi
-"$out/charrnn-bench" --device cuda --threads "$(nproc)" --only gemm,training,generation,server --out bench/results-gpu.md "$@"
+"$out/charrnn-bench" --device cuda --threads "$(nproc)" --only gemm,training,generation,invariance,server --out bench/results-gpu.md "$@"
 cat bench/results-gpu.md
