@@ -82,16 +82,21 @@ def train(args):
         optimizer.step()
         return loss
 
-    for _ in range(args.warmup):
+    steps, elapsed = timed(step, args.warmup, args.seconds)
+    return {"chars_per_second": steps * args.bs * args.bptt / elapsed, "steps": steps, "seconds": elapsed}
+
+
+def timed(step, warmup, seconds):
+    """Runs step() warmup times, then for at least `seconds` and 3 steps: (steps, elapsed seconds)."""
+    for _ in range(warmup):
         step()
     steps, start = 0, time.perf_counter()
     while True:
         step()
         steps += 1
         elapsed = time.perf_counter() - start
-        if elapsed >= args.seconds and steps >= 3:
-            break
-    return {"chars_per_second": steps * args.bs * args.bptt / elapsed, "steps": steps, "seconds": elapsed}
+        if elapsed >= seconds and steps >= 3:
+            return steps, elapsed
 
 
 def generate(args):
@@ -110,15 +115,7 @@ def generate(args):
         ids.tolist()  # the sampled ids reach the host, as each char must
 
     with torch.no_grad():
-        for _ in range(args.warmup):
-            step()
-        steps, start = 0, time.perf_counter()
-        while True:
-            step()
-            steps += 1
-            elapsed = time.perf_counter() - start
-            if elapsed >= args.seconds and steps >= 3:
-                break
+        steps, elapsed = timed(step, args.warmup, args.seconds)
     return {"seconds_per_step": elapsed / steps, "chars_per_second": steps * args.batch / elapsed, "steps": steps}
 
 
