@@ -22,6 +22,14 @@ public class FaultTests
         return r;
     }
 
+    /// <summary>Trains a tiny model on <paramref name="server"/> to the end, so tests have one to generate from.</summary>
+    private static async Task<Training.TrainingClient> TrainTiny(ServerProcess server, string name, int maxSteps)
+    {
+        var training = new Training.TrainingClient(server.Channel);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob(name, maxSteps)).Events())[^1].EventCase);
+        return training;
+    }
+
     private static Dictionary<string, float[]> Weights(string checkpoint)
     {
         using var c = CheckpointFile.Read(checkpoint);
@@ -64,9 +72,8 @@ public class FaultTests
     public async Task Sigterm_ends_streams_with_unavailable_checkpoints_the_job_and_exits_then_the_job_resumes()
     {
         using var server = new ServerProcess(["--CharRnn:CheckpointMinutes=100"]);
-        var training = new Training.TrainingClient(server.Channel);
+        var training = await TrainTiny(server, "sigterm-chat", 10);
         var generation = new Generation.GenerationClient(server.Channel);
-        Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob("sigterm-chat", 10)).Events())[^1].EventCase);
         var job = await training.StartJobAsync(TinyJob("sigterm", 1_000_000));
         using var watch = training.WatchJob(new WatchJobRequest { JobId = job.Id });
         while (await watch.ResponseStream.MoveNext(CancellationToken.None))
@@ -106,8 +113,7 @@ public class FaultTests
     public async Task Two_hundred_concurrent_streams_each_receive_exactly_what_they_asked_for()
     {
         using var server = new ServerProcess(["--CharRnn:Limits:MaxSessionsPerKey=1000", "--CharRnn:Limits:MaxCharsPerMinutePerKey=100000000"]);
-        var training = new Training.TrainingClient(server.Channel);
-        Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob("load", 20)).Events())[^1].EventCase);
+        await TrainTiny(server, "load", 20);
         var generation = new Generation.GenerationClient(server.Channel);
         var sessions = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => generation.Open("load", seed: (ulong)i)));
         var until = DateTime.UtcNow.AddSeconds(10);
@@ -133,8 +139,7 @@ public class FaultTests
     public async Task Garbage_http1_tiny_deadlines_and_dropped_sessions_do_not_hurt_other_clients()
     {
         using var server = new ServerProcess(["--CharRnn:Limits:MaxSessionsPerKey=2000", "--CharRnn:Limits:MaxSessions=2000"]);
-        var training = new Training.TrainingClient(server.Channel);
-        Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob("robust", 10)).Events())[^1].EventCase);
+        await TrainTiny(server, "robust", 10);
         var generation = new Generation.GenerationClient(server.Channel);
 
         using (var tcp = new TcpClient())
@@ -194,8 +199,7 @@ public class FaultTests
     {
         var metricsPort = ServerProcess.FreePort();
         using var server = new ServerProcess([$"--CharRnn:MetricsListen=127.0.0.1:{metricsPort}"]);
-        var training = new Training.TrainingClient(server.Channel);
-        Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.Train(TinyJob("metered", 10)).Events())[^1].EventCase);
+        await TrainTiny(server, "metered", 10);
         var generation = new Generation.GenerationClient(server.Channel);
         var session = await generation.Open("metered");
         using var http = new HttpClient();
