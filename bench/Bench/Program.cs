@@ -17,12 +17,13 @@ var soak = new Option<string>("--soak") { Description = "Length of the train-and
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
 var qualityBptt = new Option<int>("--quality-bptt") { Description = "bptt for the quality run.", DefaultValueFactory = _ => 32 };
 var qualityDropout = new Option<double>("--quality-dropout") { Description = "LSTM dropout for the quality run (the lesson's 0.5 suits 60+ epochs, not 30 minutes).", DefaultValueFactory = _ => 0.3 };
+var models = new Option<string>("--models") { Description = "Models in the training section: rnn,gru,lstm.", DefaultValueFactory = _ => "rnn,gru,lstm" };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
 var output = new Option<string>("--out") { Description = "Results file.", DefaultValueFactory = _ => "bench/results.md" };
 
 var root = new RootCommand("CharRnn benchmarks: the engine, the server and PyTorch side by side.")
 {
-    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, qualityDropout, deviceOption, output,
+    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, qualityDropout, models, deviceOption, output,
 };
 root.SetAction(async parse =>
 {
@@ -31,6 +32,12 @@ root.SetAction(async parse =>
     double runSeconds = isQuick ? 1.5 : parse.GetValue(seconds);
     var threadCounts = (isQuick ? "2" : parse.GetValue(threadsOption)!).Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
     var sections = parse.GetValue(only)!.Split(',', StringSplitOptions.TrimEntries).ToHashSet();
+    var trainingArchs = parse.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries);
+    if (trainingArchs.Except(TrainingBench.Archs).ToList() is [_, ..] unknown)
+    {
+        Console.Error.WriteLine($"--models: unknown {string.Join(", ", unknown)}; allowed: {string.Join(", ", TrainingBench.Archs)}.");
+        return 2;
+    }
     BenchDevice.Device = TorchRuntime.Initialize(parse.GetValue(deviceOption)!, threadCounts.Max());
     BenchDevice.Name = BenchDevice.Device.ToString();
     var corpus = new CorpusResolver().Resolve(null);
@@ -62,14 +69,23 @@ root.SetAction(async parse =>
     {
         report.Heading("Training throughput (chars/s, bs 64)");
         report.Paragraph("product: the Trainer the CLI and server use · bare: a hand-written TorchSharp loop of the same model (embedding → nn.RNN/GRU/LSTM → linear, Adam, detach) · PyTorch: the same model and step in Debian's python3-torch. Targets: product ≥ 0.95× bare; LSTM ≥ 1.3× PyTorch; GRU and RNN ≥ 1.0× PyTorch.");
-        var training = new TrainingBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run([8, 64], threadCounts);
+        var training = new TrainingBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run([8, 64], threadCounts, trainingArchs);
         report.Table(["model", "bptt", "threads", "product", "bare", "PyTorch", "product/bare", "product/PyTorch", "% of GEMM peak"],
             training.Select(r => new[]
             {
                 "stateful-" + r.Arch, r.Bptt.ToString(CultureInfo.InvariantCulture), r.Threads.ToString(CultureInfo.InvariantCulture),
                 r.Product.Format(), r.Bare.Format(), r.PyTorch.Format(),
                 Report.Ratio(r.Product.Median, r.Bare.Median), Report.Ratio(r.Product.Median, r.PyTorch.Median),
-                peaks.TryGetValue(r.Threads, out var p) ? (r.Product.Median * r.FlopsPerChar / (p.Median * 1e9)).ToString("P0", CultureInfo.InvariantCulture) : "-",
+                Percent(r.PeakFraction.Median),
+            }));
+        report.Paragraph("% of GEMM peak: each run's product rate × matrix-product FLOPs per char over a 1 s GEMM measurement taken just before it (median of the runs' ratios). " +
+            "nn.LSTM alone: the same layers' forward and backward with nothing else (no embedding, output layer, loss or optimizer), the most the product's LSTM step could reach:");
+        report.Table(["model", "bptt", "threads", "product step, % of peak", "nn.LSTM alone, % of peak"],
+            training.Where(r => r.CeilingFraction.Values.Count > 0).Select(r => new[]
+            {
+                "stateful-" + r.Arch, r.Bptt.ToString(CultureInfo.InvariantCulture), r.Threads.ToString(CultureInfo.InvariantCulture),
+                $"{Percent(r.PeakFraction.Median)} ({Percent(r.PeakFraction.Min)}–{Percent(r.PeakFraction.Max)})",
+                $"{Percent(r.CeilingFraction.Median)} ({Percent(r.CeilingFraction.Min)}–{Percent(r.CeilingFraction.Max)})",
             }));
         report.Paragraph("Best window (the fastest run of each), as the 2-vCPU host flips between a fast and a slow state:");
         report.Table(["model", "bptt", "threads", "product max", "bare max", "PyTorch max", "product/PyTorch (max)"],
@@ -189,6 +205,8 @@ static string FindRepository()
         if (File.Exists(Path.Combine(dir.FullName, "CharRnn.sln"))) return dir.FullName;
     return Directory.GetCurrentDirectory();
 }
+
+static string Percent(double fraction) => double.IsFinite(fraction) ? fraction.ToString("P0", CultureInfo.InvariantCulture) : "-";
 
 static string CpuModel()
 {

@@ -10,14 +10,17 @@ namespace CharRnn.Bench;
 /// Training throughput (chars/s) of the stateful RNN, GRU and LSTM three ways, interleaved run by
 /// run (product, bare, PyTorch, product, ...) so host-scheduling swings hit all three alike:
 /// the product's Trainer (the path the CLI and server use), a bare TorchSharp loop, and PyTorch.
+/// Each run also takes the GEMM peak, so the fraction of peak is a ratio within one phase of the
+/// host, and for the LSTM the rate of nn.LSTM alone (<see cref="LstmCeiling"/>).
 /// </summary>
 public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int runs, double seconds)
 {
-    public sealed record Result(string Arch, int Bptt, int Threads, Stats Product, Stats Bare, Stats PyTorch, double FlopsPerChar);
+    public sealed record Result(string Arch, int Bptt, int Threads, Stats Product, Stats Bare, Stats PyTorch, double FlopsPerChar,
+        Stats PeakFraction, Stats CeilingFraction);
 
-    private static readonly (string Arch, string Name)[] Models = [("rnn", "stateful-rnn"), ("gru", "stateful-gru"), ("lstm", "stateful-lstm")];
+    public static readonly string[] Archs = ["rnn", "gru", "lstm"];
 
-    public List<Result> Run(int[] bptts, int[] threadCounts)
+    public List<Result> Run(int[] bptts, int[] threadCounts, IReadOnlyCollection<string> archs)
     {
         var text = corpus.Text.ToLowerInvariant();
         var vocabulary = Vocabulary.Build(text);
@@ -25,19 +28,27 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
         var results = new List<Result>();
         foreach (var threads in threadCounts)
         foreach (var bptt in bptts)
-        foreach (var (arch, name) in Models)
+        foreach (var arch in Archs.Where(archs.Contains))
         {
+            var name = "stateful-" + arch;
             set_num_threads(threads);
             var product = new List<double>();
             var bare = new List<double>();
             var reference = new List<double>();
+            var peakFraction = new List<double>();
+            var ceilingFraction = new List<double>();
+            var flopsPerChar = FlopCount.TrainingPerChar(arch, vocabulary.Size);
             for (int run = 0; run < runs; run++)
             {
+                var peak = GemmPeak.Once() * 1e9;
                 product.Add(Product(name, bptt));
+                peakFraction.Add(product[^1] * flopsPerChar / peak);
+                if (arch == "lstm") ceilingFraction.Add(Ceiling(bptt) * LstmCeiling.FlopsPerChar / peak);
                 bare.Add(Bare(arch, ids, vocabulary.Size, bptt));
                 if (pytorch?.Train(arch, 64, bptt, threads, seconds) is { } json) reference.Add(json.GetProperty("chars_per_second").GetDouble());
             }
-            var result = new Result(arch, bptt, threads, new Stats(product), new Stats(bare), new Stats(reference), FlopCount.TrainingPerChar(arch, vocabulary.Size));
+            var result = new Result(arch, bptt, threads, new Stats(product), new Stats(bare), new Stats(reference), flopsPerChar,
+                new Stats(peakFraction), new Stats(ceilingFraction));
             Console.WriteLine($"  train {name} bs 64 bptt {bptt} threads {threads}: product {result.Product.Format(" c/s")} · bare {result.Bare.Format(" c/s")} · PyTorch {result.PyTorch.Format(" c/s")}");
             results.Add(result);
         }
@@ -60,6 +71,12 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
         manual_seed(0);
         using var loop = new BareTorchLoop(arch, ids, vocabularySize, 64, bptt);
         return Time(loop.Step, loop.CharactersPerStep);
+    }
+
+    private double Ceiling(int bptt)
+    {
+        using var ceiling = new LstmCeiling(bptt);
+        return Time(ceiling.Step, ceiling.CharactersPerStep);
     }
 
     /// <summary>chars/s over about <c>seconds</c> after a few warm-up steps.</summary>
