@@ -5,6 +5,7 @@ using CharRnn.Engine.Training;
 using CharRnn.ModelServer.DeviceLoop;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.Protos.V1;
+using CharRnn.ModelServer.Metrics;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -90,7 +91,8 @@ public sealed class ServerBench : IAsyncDisposable
         return new Stats(times);
     }
 
-    public sealed record StreamResult(int Streams, double CharsPerSecond, Stats InterCharSeconds, int Errors);
+    /// <summary><paramref name="ServerStepSeconds"/>: the mean batched generation step inside the server meanwhile, from its own metric.</summary>
+    public sealed record StreamResult(int Streams, double CharsPerSecond, Stats InterCharSeconds, int Errors, double ServerStepSeconds);
 
     /// <summary>N concurrent streams of <paramref name="chars"/> each: aggregate chars/s and every stream's inter-character gaps.</summary>
     public async Task<StreamResult> Streams(int count, int chars)
@@ -98,6 +100,7 @@ public sealed class ServerBench : IAsyncDisposable
         var sessions = await Task.WhenAll(Enumerable.Range(0, count).Select(i => Open((ulong)i)));
         var gaps = new List<double>[count];
         int errors = 0;
+        var (stepSum, steps) = (ServerMetrics.GenerationStepSeconds.Sum, ServerMetrics.GenerationStepSeconds.Count);
         var clock = Stopwatch.StartNew();
         var total = await Task.WhenAll(sessions.Select(async (s, i) =>
         {
@@ -124,8 +127,9 @@ public sealed class ServerBench : IAsyncDisposable
             }
         }));
         var seconds = clock.Elapsed.TotalSeconds;
+        var serverStep = (ServerMetrics.GenerationStepSeconds.Sum - stepSum) / Math.Max(1, ServerMetrics.GenerationStepSeconds.Count - steps);
         await Task.WhenAll(sessions.Select(s => Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id }).ResponseAsync));
-        return new StreamResult(count, total.Sum() / seconds, new Stats(gaps.SelectMany(g => g)), errors);
+        return new StreamResult(count, total.Sum() / seconds, new Stats(gaps.SelectMany(g => g)), errors, serverStep);
     }
 
     /// <summary>Starts a long training job (the GRU on Nietzsche) and waits until it runs.</summary>
