@@ -77,6 +77,56 @@ public class TrainingTests
     }
 
     [Fact]
+    public void An_epochs_end_runs_its_validation_one_batch_per_call_and_records_the_same_epoch()
+    {
+        using var dirWhole = new TempFolder();
+        using var dirPieces = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        var options = Tiny.Options(epochs: 2) with { SampleChars = 20 };
+        using var whole = Trainer.Create(arch, Tiny.HyperParameters(arch), options, Tiny.Corpus(), CPU, dirWhole.Path);
+        using var pieces = Trainer.Create(arch, Tiny.HyperParameters(arch), options, Tiny.Corpus(), CPU, dirPieces.Path);
+        whole.Run();
+
+        int epochEndCalls = 0;
+        while (!pieces.IsComplete)
+        {
+            var (epoch, step) = (pieces.Position.Epoch, pieces.Position.Step);
+            if (pieces.StepPiece(1))
+            {
+                Assert.Equal(step + 1, pieces.Position.Step);
+                continue;
+            }
+            // Not a step: a piece of the epoch's end. The epoch only moves on once it is over.
+            epochEndCalls++;
+            Assert.Equal(step, pieces.Position.Step);
+            Assert.Equal(pieces.InEpochEnd ? epoch : epoch + 1, pieces.Position.Epoch);
+            if (pieces.InEpochEnd) Assert.Equal(0L, pieces.NextBatchCharacters);
+        }
+        // 20% of 2,880 chars in bs 8 × bptt 8 batches: 9 validation batches per epoch, one per call.
+        Assert.Equal(2 * 9, epochEndCalls);
+        static object Record(EpochRecord r) => (r.Epoch, r.Step, r.TrainLoss, r.ValidLoss, r.ValidAccuracy, r.LearningRate, r.Sample);
+        Assert.Equal(whole.History.Select(Record), pieces.History.Select(Record)); // all but the clock, bit for bit
+        Assert.Equal(2, CheckpointFile.ReadMetadata(Path.Combine(dirPieces.Path, Trainer.LastCheckpoint)).Position.Epoch);
+    }
+
+    [Fact]
+    public void Saving_during_an_epochs_end_finishes_the_epoch_first()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 3), Tiny.Corpus(), CPU, dir.Path);
+        while (!trainer.InEpochEnd) trainer.StepPiece(1);
+        trainer.StepPiece(1);
+        Assert.True(trainer.InEpochEnd);
+        Assert.Empty(trainer.History);
+        trainer.SaveCheckpoint("periodic");
+        Assert.False(trainer.InEpochEnd);
+        Assert.Single(trainer.History);
+        var saved = CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.LastCheckpoint));
+        Assert.Equal((1, 0), (saved.Position.Epoch, saved.Position.Batch));
+    }
+
+    [Fact]
     public void Saving_during_a_split_step_finishes_the_step_first()
     {
         using var dir = new TempFolder();

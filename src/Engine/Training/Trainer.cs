@@ -93,7 +93,8 @@ public sealed class Trainer : IDisposable
     public DateTimeOffset Created { get; }
     public double CurrentLearningRate => _currentLearningRate;
 
-    public bool IsComplete => Position.Epoch >= Options.Epochs || (Options.MaxSteps > 0 && Position.Step >= Options.MaxSteps);
+    /// <summary>All epochs or steps are done, the last epoch's end (validation, checkpoints) included.</summary>
+    public bool IsComplete => _validation == null && (Position.Epoch >= Options.Epochs || (Options.MaxSteps > 0 && Position.Step >= Options.MaxSteps));
 
     /// <summary>Batches in the current epoch.</summary>
     public int BatchesInEpoch => _data.Train.BatchesPerEpoch(Position.Epoch);
@@ -157,6 +158,7 @@ public sealed class Trainer : IDisposable
     public void Step()
     {
         while (!StepPiece(1)) { }
+        while (InEpochEnd) StepPiece(1);
     }
 
     /// <summary>Characters the next batch predicts (batch lengths vary with random bptt), to size its pieces.</summary>
@@ -164,7 +166,7 @@ public sealed class Trainer : IDisposable
     {
         get
         {
-            if (IsComplete) return 0;
+            if (IsComplete || InEpochEnd) return 0;
             using var scope = NewDisposeScope();
             return _data.Train.Get(Position.Epoch, Position.Batch).Characters;
         }
@@ -174,12 +176,22 @@ public sealed class Trainer : IDisposable
     public bool InStep => _split != null;
 
     /// <summary>
+    /// An epoch's end is part way through: its validation runs one batch per
+    /// <see cref="StepPiece"/> call, then the sample and checkpoints come in the call that ends it.
+    /// </summary>
+    public bool InEpochEnd => _validation != null;
+
+    private ValidationPass? _validation;
+    private double _endingEpochTrainLoss;
+
+    /// <summary>
     /// Trains the next piece of the current batch, its rows (streams or windows) cut into
     /// <paramref name="pieces"/> parts when it starts: each piece runs forward and backward on
     /// its own, gradients add up, and the optimizer steps after the last piece, so the caller
     /// gets control back every few milliseconds (the server generates between pieces). The
     /// gradient is the whole batch's up to float rounding; dropout masks are drawn per piece.
-    /// Returns true when the batch is done (its optimizer step, and the epoch's end if it was the last).
+    /// Returns true when the batch is done (its optimizer step). After an epoch's last batch the
+    /// following calls run the epoch's end (<see cref="InEpochEnd"/>) and return false.
     /// </summary>
     public bool StepPiece(int pieces)
     {
@@ -187,6 +199,11 @@ public sealed class Trainer : IDisposable
         _clock.Start();
         try
         {
+            if (_validation != null)
+            {
+                ContinueEpochEnd();
+                return false;
+            }
             int epoch = Position.Epoch, batchIndex = Position.Batch, batches = BatchesInEpoch;
             if (_split == null)
             {
@@ -234,7 +251,7 @@ public sealed class Trainer : IDisposable
             _epochChars += chars;
             Position = Position with { Batch = batchIndex + 1, Step = Position.Step + 1 };
             BatchEnded?.Invoke(Position.Step);
-            if (Position.Batch >= batches) EndEpoch();
+            if (Position.Batch >= batches) BeginEpochEnd();
             else if (_clock.Elapsed - _lastReportAt >= Options.ProgressInterval || IsComplete) ReportProgress();
             return true;
         }
@@ -242,6 +259,8 @@ public sealed class Trainer : IDisposable
         {
             _split?.Dispose();
             _split = null;
+            _validation?.Dispose();
+            _validation = null;
             throw;
         }
         finally
@@ -253,7 +272,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Finishes a batch that is part way through, so what is saved is a whole step.</summary>
     private void FinishStep()
     {
-        while (_split != null) StepPiece(1);
+        while (_split != null || _validation != null) StepPiece(1);
     }
 
     /// <summary>The pieces of a batch trained so far, and the state each left for its rows.</summary>
@@ -369,14 +388,27 @@ public sealed class Trainer : IDisposable
         : _savedAtStep == Position.Step && !Position.Finished ? Path.Combine(Directory, LastCheckpoint)
         : SaveCheckpoint(reason);
 
-    private void EndEpoch()
+    /// <summary>After an epoch's last batch: its training loss, and a validation pass that later calls run in pieces.</summary>
+    private void BeginEpochEnd()
     {
         ReportProgress(); // the epoch's last interval, before its counters reset
         var trainLoss = _epochLossSum.item<double>() / Math.Max(1, _epochChars);
-        var completed = Position.Epoch + 1;
         if (!double.IsFinite(trainLoss)) throw Diverged(trainLoss);
-        var (validLoss, validAccuracy) = Validate();
+        _endingEpochTrainLoss = trainLoss;
+        _validation = new ValidationPass(Model, _data.Valid, Device);
+    }
+
+    /// <summary>One validation batch; after the last, the epoch's record, sample and checkpoints.</summary>
+    private void ContinueEpochEnd()
+    {
+        _validation!.Advance(1);
+        if (!_validation.IsDone) return;
+        var (validLoss, validAccuracy) = _validation.Result();
+        _validation.Dispose();
+        _validation = null;
         if (!double.IsFinite(validLoss)) throw Diverged(validLoss);
+        var trainLoss = _endingEpochTrainLoss;
+        var completed = Position.Epoch + 1;
         var sample = Options.SampleChars > 0 ? Sample(Options.SampleChars, completed) : null;
         var record = new EpochRecord(completed, Position.Step, trainLoss, validLoss, validAccuracy, _currentLearningRate, ElapsedSeconds, sample);
         History.Add(record);
@@ -404,40 +436,9 @@ public sealed class Trainer : IDisposable
     /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>
     public (double Loss, double Accuracy) Validate()
     {
-        Model.eval();
-        try
-        {
-            using var _ = no_grad();
-            using var totals = zeros(2, dtype: ScalarType.Float64, device: Device);
-            long chars = 0;
-            RecurrentState? state = null;
-            var batches = _data.Valid.BatchesPerEpoch(0);
-            for (int i = 0; i < batches; i++)
-            {
-                using var scope = NewDisposeScope();
-                var batch = _data.Valid.Get(0, i);
-                var (logits, next) = Model.Forward(batch.X, state);
-                var flat = logits.reshape(-1, Model.VocabSize);
-                var targets = batch.Y.reshape(-1);
-                totals[0].add_(nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum));
-                totals[1].add_(flat.argmax(1).eq(targets).sum());
-                chars += batch.Characters;
-                if (next != null)
-                {
-                    var carried = next.DetachFromDisposeScope();
-                    state?.Dispose();
-                    state = carried;
-                }
-            }
-            state?.Dispose();
-            using var host = totals.cpu();
-            var values = host.data<double>().ToArray();
-            return (values[0] / chars, values[1] / chars);
-        }
-        finally
-        {
-            Model.train();
-        }
+        using var pass = new ValidationPass(Model, _data.Valid, Device);
+        pass.Advance(int.MaxValue);
+        return pass.Result();
     }
 
     /// <summary>A short sample from the start of the validation text, in eval mode, seeded per epoch.</summary>
@@ -538,6 +539,7 @@ public sealed class Trainer : IDisposable
     public void Dispose()
     {
         _split?.Dispose();
+        _validation?.Dispose();
         _hidden?.Dispose();
         _epochLossSum.Dispose();
         _optimizer.Dispose();

@@ -216,7 +216,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     {
         var pieces = 1;
         long chars = 0;
-        if (!trainer.InStep)
+        if (!trainer.InStep && !trainer.InEpochEnd) // an epoch's end runs one validation batch per call
         {
             chars = trainer.NextBatchCharacters;
             if (job.SecondsPerCharacter is { } perChar && perChar * chars > budget.TotalSeconds)
@@ -224,9 +224,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         }
         if (pieces > 1 || trainer.InStep) ServerMetrics.TrainingStepPieces.Inc();
         var started = Stopwatch.GetTimestamp();
-        var epoch = trainer.Position.Epoch;
         var done = trainer.StepPiece(pieces);
-        if (pieces == 1 && chars > 0 && done && trainer.Position.Epoch == epoch) // an epoch's end (validation) is not a step's cost
+        if (pieces == 1 && chars > 0 && done)
         {
             var perChar = Stopwatch.GetElapsedTime(started).TotalSeconds / chars;
             job.SecondsPerCharacter = job.SecondsPerCharacter is { } last ? 0.8 * last + 0.2 * perChar : perChar;

@@ -1,0 +1,77 @@
+using CharRnn.Engine.Batching;
+using CharRnn.Engine.Models;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Training;
+
+/// <summary>
+/// One pass over the validation data that can run a few batches at a time, so a trainer sharing
+/// its device (the server generates between calls) never holds it for the whole pass: an
+/// epoch's validation takes seconds for the LSTM. Mean cross-entropy (nats/char) and accuracy.
+/// </summary>
+internal sealed class ValidationPass : IDisposable
+{
+    private readonly CharModel _model;
+    private readonly IBatcher _data;
+    private readonly int _batches;
+    private readonly Tensor _totals; // loss sum, correct count: summed on the device, read once at the end
+    private RecurrentState? _state;
+    private long _chars;
+    private int _next;
+
+    public ValidationPass(CharModel model, IBatcher data, Device device)
+    {
+        _model = model;
+        _data = data;
+        _batches = data.BatchesPerEpoch(0);
+        _totals = zeros(2, dtype: ScalarType.Float64, device: device).DetachFromDisposeScope();
+    }
+
+    public bool IsDone => _next >= _batches;
+
+    /// <summary>Runs up to <paramref name="batches"/> more batches, in eval mode; the model is left in training mode.</summary>
+    public void Advance(int batches)
+    {
+        _model.eval();
+        try
+        {
+            using var _ = no_grad();
+            for (var end = (int)Math.Min(_batches, (long)_next + batches); _next < end; _next++)
+            {
+                using var scope = NewDisposeScope();
+                var batch = _data.Get(0, _next);
+                var (logits, next) = _model.Forward(batch.X, _state);
+                var flat = logits.reshape(-1, _model.VocabSize);
+                var targets = batch.Y.reshape(-1);
+                _totals[0].add_(nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum));
+                _totals[1].add_(flat.argmax(1).eq(targets).sum());
+                _chars += batch.Characters;
+                if (next != null)
+                {
+                    var carried = next.DetachFromDisposeScope();
+                    _state?.Dispose();
+                    _state = carried;
+                }
+            }
+        }
+        finally
+        {
+            _model.train();
+        }
+    }
+
+    public (double Loss, double Accuracy) Result()
+    {
+        if (!IsDone) throw new InvalidOperationException("The validation pass is not finished.");
+        using var host = _totals.cpu();
+        var values = host.data<double>().ToArray();
+        return (values[0] / _chars, values[1] / _chars);
+    }
+
+    public void Dispose()
+    {
+        _state?.Dispose();
+        _state = null;
+        _totals.Dispose();
+    }
+}
