@@ -94,7 +94,7 @@ public sealed class Trainer : IDisposable
     public double CurrentLearningRate => _currentLearningRate;
 
     /// <summary>All epochs or steps are done, the last epoch's end (validation, checkpoints) included.</summary>
-    public bool IsComplete => _validation == null && (Position.Epoch >= Options.Epochs || (Options.MaxSteps > 0 && Position.Step >= Options.MaxSteps));
+    public bool IsComplete => _epochEnd == null && (Position.Epoch >= Options.Epochs || (Options.MaxSteps > 0 && Position.Step >= Options.MaxSteps));
 
     /// <summary>Batches in the current epoch.</summary>
     public int BatchesInEpoch => _data.Train.BatchesPerEpoch(Position.Epoch);
@@ -176,13 +176,12 @@ public sealed class Trainer : IDisposable
     public bool InStep => _split != null;
 
     /// <summary>
-    /// An epoch's end is part way through: its validation runs one batch per
-    /// <see cref="StepPiece"/> call, then the sample and checkpoints come in the call that ends it.
+    /// An epoch's end is part way through: each <see cref="StepPiece"/> call runs one unit of it
+    /// (a validation batch, a few chars of the sample, the epoch's record, one checkpoint).
     /// </summary>
-    public bool InEpochEnd => _validation != null;
+    public bool InEpochEnd => _epochEnd != null;
 
-    private ValidationPass? _validation;
-    private double _endingEpochTrainLoss;
+    private EpochEnd? _epochEnd;
 
     /// <summary>
     /// Trains the next piece of the current batch, its rows (streams or windows) cut into
@@ -199,7 +198,7 @@ public sealed class Trainer : IDisposable
         _clock.Start();
         try
         {
-            if (_validation != null)
+            if (_epochEnd != null)
             {
                 ContinueEpochEnd();
                 return false;
@@ -259,8 +258,8 @@ public sealed class Trainer : IDisposable
         {
             _split?.Dispose();
             _split = null;
-            _validation?.Dispose();
-            _validation = null;
+            _epochEnd?.Dispose();
+            _epochEnd = null;
             throw;
         }
         finally
@@ -272,7 +271,7 @@ public sealed class Trainer : IDisposable
     /// <summary>Finishes a batch that is part way through, so what is saved is a whole step.</summary>
     private void FinishStep()
     {
-        while (_split != null || _validation != null) StepPiece(1);
+        while (_split != null || _epochEnd != null) StepPiece(1);
     }
 
     /// <summary>The pieces of a batch trained so far, and the state each left for its rows.</summary>
@@ -334,8 +333,14 @@ public sealed class Trainer : IDisposable
     {
         if (Directory == null) throw new InvalidOperationException("This trainer has no model folder to save to.");
         FinishStep();
-        var path = Path.Combine(Directory, fileName);
-        using (var checkpoint = CaptureCheckpoint(reason))
+        return WriteCheckpoint(reason, fileName);
+    }
+
+    /// <summary>Saves this moment as it is (a split step or an epoch's end in progress is the caller's to finish first).</summary>
+    private string WriteCheckpoint(string reason, string fileName)
+    {
+        var path = Path.Combine(Directory!, fileName);
+        using (var checkpoint = Capture(reason))
             CheckpointFile.Write(path, checkpoint);
         if (fileName == LastCheckpoint) _savedAtStep = Position.Step;
         CheckpointSaved?.Invoke(new CheckpointSaved(path, reason, Position.Step, Position.Epoch));
@@ -346,6 +351,11 @@ public sealed class Trainer : IDisposable
     public Checkpoint CaptureCheckpoint(string reason)
     {
         FinishStep();
+        return Capture(reason);
+    }
+
+    private Checkpoint Capture(string reason)
+    {
         var tensors = new Dictionary<string, Tensor>();
         using (var scope = NewDisposeScope())
         {
@@ -388,29 +398,46 @@ public sealed class Trainer : IDisposable
         : _savedAtStep == Position.Step && !Position.Finished ? Path.Combine(Directory, LastCheckpoint)
         : SaveCheckpoint(reason);
 
-    /// <summary>After an epoch's last batch: its training loss, and a validation pass that later calls run in pieces.</summary>
+    /// <summary>After an epoch's last batch: its training loss; the rest of its end runs in the calls that follow.</summary>
     private void BeginEpochEnd()
     {
         ReportProgress(); // the epoch's last interval, before its counters reset
         var trainLoss = _epochLossSum.item<double>() / Math.Max(1, _epochChars);
         if (!double.IsFinite(trainLoss)) throw Diverged(trainLoss);
-        _endingEpochTrainLoss = trainLoss;
-        _validation = new ValidationPass(Model, _data.Valid, Device);
+        _epochEnd = new EpochEnd(Model, Vocabulary, trainLoss, new ValidationPass(Model, _data.Valid, Device),
+            Options.SampleChars, SamplePrime(), SampleSettings(Position.Epoch + 1));
     }
 
-    /// <summary>One validation batch; after the last, the epoch's record, sample and checkpoints.</summary>
+    /// <summary>One unit of the epoch's end: a validation batch, a few sample chars, the record, or one checkpoint.</summary>
     private void ContinueEpochEnd()
     {
-        _validation!.Advance(1);
-        if (!_validation.IsDone) return;
-        var (validLoss, validAccuracy) = _validation.Result();
-        _validation.Dispose();
-        _validation = null;
-        if (!double.IsFinite(validLoss)) throw Diverged(validLoss);
-        var trainLoss = _endingEpochTrainLoss;
+        var end = _epochEnd!;
+        if (end.Validated is not { } validated)
+        {
+            end.ValidateNext();
+            if (end.Validated is { Loss: var loss } && !double.IsFinite(loss)) throw Diverged(loss);
+            return;
+        }
+        if (!end.IsSampled)
+        {
+            end.SampleNext();
+            return;
+        }
+        if (end.Saves == null) RecordEpoch(end, validated);
+        else if (end.Saves.TryDequeue(out var save)) WriteCheckpoint(save.Reason, save.File);
+        if (end.Saves!.Count > 0) return;
+
+        _epochEnd = null;
+        end.Dispose();
+        if (end.IsCycleEnd) CycleEnded?.Invoke(Position.Epoch);
+        _lastReportAt = _clock.Elapsed; // validation and checkpoints are not training time for chars/s
+    }
+
+    /// <summary>The epoch's record and the move to the next epoch; lists the checkpoints to write.</summary>
+    private void RecordEpoch(EpochEnd end, (double Loss, double Accuracy) validated)
+    {
         var completed = Position.Epoch + 1;
-        var sample = Options.SampleChars > 0 ? Sample(Options.SampleChars, completed) : null;
-        var record = new EpochRecord(completed, Position.Step, trainLoss, validLoss, validAccuracy, _currentLearningRate, ElapsedSeconds, sample);
+        var record = new EpochRecord(completed, Position.Step, end.TrainLoss, validated.Loss, validated.Accuracy, _currentLearningRate, ElapsedSeconds, end.Sample);
         History.Add(record);
 
         _epochLossSum.fill_(0); // not zero_(): in TorchSharp 0.107 it returns a new tensor and leaves this one as it was
@@ -419,18 +446,15 @@ public sealed class Trainer : IDisposable
         _lastReportChars = 0;
         _hidden?.Dispose();
         _hidden = null; // each epoch starts from a zero state, as fastai's fit resets stateful models
-        var isBest = validLoss < Position.BestValidLoss;
-        Position = Position with { Epoch = completed, Batch = 0, BestValidLoss = Math.Min(validLoss, Position.BestValidLoss) };
+        var isBest = validated.Loss < Position.BestValidLoss;
+        Position = Position with { Epoch = completed, Batch = 0, BestValidLoss = Math.Min(validated.Loss, Position.BestValidLoss) };
         EpochEnded?.Invoke(record);
 
-        var cycleEnd = _schedule.IsCycleEnd(completed);
-        if (Directory != null)
-        {
-            if (isBest) SaveCheckpoint("best validation loss", BestCheckpoint);
-            SaveCheckpoint(cycleEnd ? "cycle end" : "epoch end");
-        }
-        if (cycleEnd) CycleEnded?.Invoke(completed);
-        _lastReportAt = _clock.Elapsed; // validation and checkpoints are not training time for chars/s
+        end.IsCycleEnd = _schedule.IsCycleEnd(completed);
+        end.Saves = new Queue<(string, string)>();
+        if (Directory == null) return;
+        if (isBest) end.Saves.Enqueue(("best validation loss", BestCheckpoint));
+        end.Saves.Enqueue((end.IsCycleEnd ? "cycle end" : "epoch end", LastCheckpoint));
     }
 
     /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>
@@ -447,9 +471,8 @@ public sealed class Trainer : IDisposable
         Model.eval();
         try
         {
-            var prime = new string(_data.ValidText.TakeWhile(c => c != '\n').Take(16).ToArray());
-            if (prime.Length == 0) prime = _data.ValidText[..Math.Min(8, _data.ValidText.Length)];
-            using var session = new GenerationSession(Model, Vocabulary, new SamplingSettings(Temperature: 0.8, Seed: (ulong)(Options.Seed + epoch)));
+            var prime = SamplePrime();
+            using var session = new GenerationSession(Model, Vocabulary, SampleSettings(epoch));
             session.Feed(prime);
             return prime + string.Concat(session.Generate(count).Select(c => c.Text));
         }
@@ -458,6 +481,15 @@ public sealed class Trainer : IDisposable
             Model.train();
         }
     }
+
+    /// <summary>The first line of the validation text, up to 16 chars: what each epoch's sample starts from.</summary>
+    private string SamplePrime()
+    {
+        var prime = new string(_data.ValidText.TakeWhile(c => c != '\n').Take(16).ToArray());
+        return prime.Length > 0 ? prime : _data.ValidText[..Math.Min(8, _data.ValidText.Length)];
+    }
+
+    private SamplingSettings SampleSettings(int epoch) => new(Temperature: 0.8, Seed: (ulong)(Options.Seed + epoch));
 
     private void ReportProgress()
     {
@@ -539,7 +571,7 @@ public sealed class Trainer : IDisposable
     public void Dispose()
     {
         _split?.Dispose();
-        _validation?.Dispose();
+        _epochEnd?.Dispose();
         _hidden?.Dispose();
         _epochLossSum.Dispose();
         _optimizer.Dispose();
