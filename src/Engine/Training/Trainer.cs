@@ -268,7 +268,7 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    /// <summary>Finishes a batch that is part way through, so what is saved is a whole step.</summary>
+    /// <summary>Finishes a batch or an epoch's end that is part way through, so what is saved is a whole step.</summary>
     private void FinishStep()
     {
         while (_split != null || _epochEnd != null) StepPiece(1);
