@@ -24,8 +24,6 @@ public static class QualityBench
         set_num_threads(threads);
         var architecture = Architectures.Get("stateful-lstm");
         using var trainer = Trainer.Create(architecture, architecture.Resolve(hyperParameters), Options(1, "constant", null), corpus, BenchDevice.Device, directory: null);
-        long chars = 0;
-        trainer.BatchEnded += _ => chars++;
         for (int i = 0; i < 10; i++) trainer.Step();
         var clock = Stopwatch.StartNew();
         const int timedSteps = 60;

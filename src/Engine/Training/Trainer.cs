@@ -465,23 +465,6 @@ public sealed class Trainer : IDisposable
         return pass.Result();
     }
 
-    /// <summary>A short sample from the start of the validation text, in eval mode, seeded per epoch.</summary>
-    public string Sample(int count, int epoch)
-    {
-        Model.eval();
-        try
-        {
-            var prime = SamplePrime();
-            using var session = new GenerationSession(Model, Vocabulary, SampleSettings(epoch));
-            session.Feed(prime);
-            return prime + string.Concat(session.Generate(count).Select(c => c.Text));
-        }
-        finally
-        {
-            Model.train();
-        }
-    }
-
     /// <summary>The first line of the validation text, up to 16 chars: what each epoch's sample starts from.</summary>
     private string SamplePrime()
     {

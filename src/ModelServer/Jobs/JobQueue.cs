@@ -7,8 +7,8 @@ using CharRnn.Engine.Training;
 using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
-using CharRnn.ModelServer.Models;
 using CharRnn.ModelServer.Metrics;
+using CharRnn.ModelServer.Models;
 using CharRnn.ModelServer.Persistence;
 using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;
@@ -216,7 +216,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     {
         var pieces = 1;
         long chars = 0;
-        if (!trainer.InStep && !trainer.InEpochEnd) // an epoch's end runs one validation batch per call
+        if (!trainer.InStep && !trainer.InEpochEnd) // an epoch's end runs a unit per call, in no pieces of its own
         {
             chars = trainer.NextBatchCharacters;
             if (job.SecondsPerCharacter is { } perChar && perChar * chars > budget.TotalSeconds)
