@@ -106,6 +106,7 @@ public class TrainingTests
         Assert.InRange(epochEndCalls, 2 * (9 + 2 + 1 + 1), 2 * (9 + 2 + 1 + 2));
         static object Record(EpochRecord r) => (r.Epoch, r.Step, r.TrainLoss, r.ValidLoss, r.ValidAccuracy, r.LearningRate, r.Sample);
         Assert.Equal(whole.History.Select(Record), pieces.History.Select(Record)); // all but the clock, bit for bit
+        pieces.FlushCheckpoints(); // the last epoch's saves are written in the background
         Assert.Equal(2, CheckpointFile.ReadMetadata(Path.Combine(dirPieces.Path, Trainer.LastCheckpoint)).Position.Epoch);
         Assert.Equal(CheckpointFile.ReadMetadata(Path.Combine(dirWhole.Path, Trainer.BestCheckpoint)).Position.BestValidLoss,
             CheckpointFile.ReadMetadata(Path.Combine(dirPieces.Path, Trainer.BestCheckpoint)).Position.BestValidLoss);
@@ -126,6 +127,44 @@ public class TrainingTests
         Assert.Single(trainer.History);
         var saved = CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.LastCheckpoint));
         Assert.Equal((1, 0), (saved.Position.Epoch, saved.Position.Batch));
+    }
+
+    [Fact]
+    public void A_queued_checkpoint_holds_its_own_moment_while_training_goes_on()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(maxSteps: 20), Tiny.Corpus(), CPU, dir.Path);
+        var saved = new List<(long Step, int Thread)>();
+        trainer.CheckpointSaved += c => saved.Add((c.Step, Environment.CurrentManagedThreadId));
+        for (int i = 0; i < 3; i++) trainer.Step();
+        var atQueue = trainer.Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
+        trainer.QueueCheckpoint("periodic");
+        for (int i = 0; i < 4; i++) trainer.Step(); // the weights move on while the file is written
+        trainer.FlushCheckpoints();
+
+        Assert.Equal([(3L, Environment.CurrentManagedThreadId)], saved); // reported once, on the trainer's thread
+        using var file = CheckpointFile.Read(Path.Combine(dir.Path, Trainer.LastCheckpoint));
+        Assert.Equal(3, file.Metadata.Position.Step);
+        foreach (var (name, values) in atQueue)
+            Assert.Equal(values, file.Tensors["model/" + name].data<float>().ToArray());
+        Assert.NotEqual(atQueue.First().Value, trainer.Model.state_dict().First().Value.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void A_checkpoint_write_that_fails_in_the_background_fails_the_trainers_next_call()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(maxSteps: 1_000_000), Tiny.Corpus(), CPU, dir.Path);
+        trainer.Step();
+        // A folder where the file should go: the rename over it fails, as a full or read-only disk would.
+        Directory.CreateDirectory(Path.Combine(dir.Path, Trainer.LastCheckpoint, "occupied"));
+        trainer.QueueCheckpoint("periodic");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.ThrowsAny<IOException>(() => { while (clock.Elapsed < TimeSpan.FromSeconds(30)) trainer.StepPiece(1); });
+        Assert.True(Directory.Exists(Path.Combine(dir.Path, Trainer.LastCheckpoint, "occupied")));
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp", SearchOption.AllDirectories));
     }
 
     [Fact]

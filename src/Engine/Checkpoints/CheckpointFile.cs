@@ -33,17 +33,31 @@ public static class CheckpointFile
 
     private enum DType : byte { Float32 = 0, Int64 = 1, UInt8 = 2, Float64 = 3, Int32 = 4 }
 
-    public static void Write(string path, Checkpoint checkpoint) =>
-        AtomicFile.Write(path, stream => stream.Write(Serialize(checkpoint)));
+    public static void Write(string path, Checkpoint checkpoint) => WriteEncoded(path, Encode(checkpoint));
 
-    public static byte[] Serialize(Checkpoint checkpoint)
+    /// <summary>
+    /// Writes a file's body as <see cref="Encode"/> made it, then its hash. This part touches no
+    /// tensors, so it can run on another thread while the tensors change again.
+    /// </summary>
+    public static void WriteEncoded(string path, ReadOnlyMemory<byte> body) =>
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(body.Span);
+            stream.Write(SHA256.HashData(body.Span));
+        });
+
+    /// <summary>Everything of the file but its trailing hash: metadata, tensors and blobs as bytes.</summary>
+    public static ReadOnlyMemory<byte> Encode(Checkpoint checkpoint)
     {
-        using var buffer = new MemoryStream();
+        // Sized up front: growing by doubling would copy tens of MB several times over.
+        var json = JsonSerializer.SerializeToUtf8Bytes(checkpoint.Metadata, Json);
+        var size = 64L + json.Length + checkpoint.Tensors.Sum(kv => 64 + kv.Key.Length * 4 + kv.Value.NumberOfElements * kv.Value.ElementSize)
+            + checkpoint.Blobs.Sum(kv => 16 + kv.Key.Length * 4 + kv.Value.LongLength);
+        var buffer = new MemoryStream((int)Math.Min(size, Array.MaxLength));
         using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
         {
             w.Write(Magic);
             w.Write((uint)FormatVersion);
-            var json = JsonSerializer.SerializeToUtf8Bytes(checkpoint.Metadata, Json);
             w.Write((uint)json.Length);
             w.Write(json);
 
@@ -69,11 +83,7 @@ public static class CheckpointFile
                 w.Write(blob);
             }
         }
-        var body = buffer.ToArray();
-        var result = new byte[body.Length + 32];
-        body.CopyTo(result, 0);
-        SHA256.HashData(body).CopyTo(result, body.Length);
-        return result;
+        return new ReadOnlyMemory<byte>(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     /// <summary>Reads a checkpoint; a missing, foreign, damaged or truncated file fails with a <see cref="CheckpointException"/> naming it.</summary>

@@ -33,6 +33,7 @@ public sealed class Trainer : IDisposable
     private readonly Tensor _epochLossSum; // float64 on the device: Σ loss × chars this epoch
     private readonly Stopwatch _clock = new();
     private readonly CorpusRecord _corpus;
+    private readonly CheckpointWriter<CheckpointSaved> _writer = new();
     private RecurrentState? _hidden;
     private SplitStep? _split;
     private double _elapsedBefore;
@@ -106,6 +107,7 @@ public sealed class Trainer : IDisposable
     public event Action<EpochRecord>? EpochEnded;
     /// <summary>An SGDR cycle ended at this many completed epochs.</summary>
     public event Action<int>? CycleEnded;
+    /// <summary>A checkpoint file is complete on disk; raised on the thread that calls the trainer.</summary>
     public event Action<CheckpointSaved>? CheckpointSaved;
 
     /// <summary>A new model of <paramref name="architecture"/>, seeded, with its vocabulary built from the corpus.</summary>
@@ -195,6 +197,7 @@ public sealed class Trainer : IDisposable
     public bool StepPiece(int pieces)
     {
         if (IsComplete) throw new InvalidOperationException("Training is complete; resume with more epochs or steps to continue.");
+        RaiseCheckpointsSaved();
         _clock.Start();
         try
         {
@@ -317,6 +320,7 @@ public sealed class Trainer : IDisposable
         Position = Position with { Finished = true };
         var reason = Position.Epoch >= Options.Epochs ? $"finished {Options.Epochs} epoch(s)" : $"reached max_steps = {Options.MaxSteps}";
         var path = SaveIfDirectory("finished");
+        FlushCheckpoints(); // the epoch's own saves, queued just before, are on disk too when this returns
         return new TrainingOutcome(TrainingOutcomeKind.Finished, reason, path, History.LastOrDefault());
     }
 
@@ -325,26 +329,49 @@ public sealed class Trainer : IDisposable
     {
         FinishStep();
         var path = SaveIfDirectory("stopped");
+        FlushCheckpoints();
         return new TrainingOutcome(TrainingOutcomeKind.Stopped, reason, path, History.LastOrDefault());
     }
 
-    /// <summary>Writes the full training state to <see cref="Directory"/>/<paramref name="fileName"/>.</summary>
+    /// <summary>Writes the full training state to <see cref="Directory"/>/<paramref name="fileName"/> and waits for the file.</summary>
     public string SaveCheckpoint(string reason, string fileName = LastCheckpoint)
+    {
+        var path = QueueCheckpoint(reason, fileName);
+        FlushCheckpoints();
+        return path;
+    }
+
+    /// <summary>
+    /// Takes the full training state now and writes it in the background (<see cref="CheckpointSaved"/>
+    /// follows once the file is complete). Training can go on at once: the state is copied first.
+    /// </summary>
+    public string QueueCheckpoint(string reason, string fileName = LastCheckpoint)
     {
         if (Directory == null) throw new InvalidOperationException("This trainer has no model folder to save to.");
         FinishStep();
         return WriteCheckpoint(reason, fileName);
     }
 
-    /// <summary>Saves this moment as it is (a split step or an epoch's end in progress is the caller's to finish first).</summary>
+    /// <summary>Waits for checkpoints still being written and raises <see cref="CheckpointSaved"/> for each; a failed write throws here.</summary>
+    public void FlushCheckpoints()
+    {
+        _writer.WaitAll();
+        RaiseCheckpointsSaved();
+    }
+
+    /// <summary>Takes this moment as it is (a split step or an epoch's end in progress is the caller's to finish first) and queues its write.</summary>
     private string WriteCheckpoint(string reason, string fileName)
     {
         var path = Path.Combine(Directory!, fileName);
         using (var checkpoint = Capture(reason))
-            CheckpointFile.Write(path, checkpoint);
+            _writer.Queue(path, CheckpointFile.Encode(checkpoint), new CheckpointSaved(path, reason, Position.Step, Position.Epoch));
         if (fileName == LastCheckpoint) _savedAtStep = Position.Step;
-        CheckpointSaved?.Invoke(new CheckpointSaved(path, reason, Position.Step, Position.Epoch));
         return path;
+    }
+
+    private void RaiseCheckpointsSaved()
+    {
+        foreach (var saved in _writer.TakeCompleted()) CheckpointSaved?.Invoke(saved);
     }
 
     /// <summary>The checkpoint of this moment: metadata, weights, carried state, RNG and optimizer state.</summary>
@@ -365,7 +392,9 @@ public sealed class Trainer : IDisposable
             tensors["rng/torch"] = get_rng_state();
             foreach (var t in tensors.Values) t.MoveToOuterDisposeScope(); // the checkpoint owns them; intermediates go
         }
-        using var optimizerState = new MemoryStream();
+        // Adam keeps two moments per weight; sized for them up front, growing by doubling copies tens of MB.
+        var weightBytes = Model.parameters().Sum(p => p.NumberOfElements * p.ElementSize);
+        using var optimizerState = new MemoryStream((int)Math.Min(2 * weightBytes + 65_536, Array.MaxLength));
         using (var writer = new BinaryWriter(optimizerState, System.Text.Encoding.UTF8, leaveOpen: true))
             _optimizer.save_state_dict(writer);
         var position = Position with
@@ -553,6 +582,7 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        _writer.Dispose();
         _split?.Dispose();
         _epochEnd?.Dispose();
         _hidden?.Dispose();

@@ -188,7 +188,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 var stepDone = StepPiece(job, trainer, budget);
                 if (stepDone && DateTimeOffset.UtcNow - job.LastSaved >= _checkpointEvery && !trainer.IsComplete)
                 {
-                    trainer.SaveCheckpoint("periodic");
+                    trainer.QueueCheckpoint("periodic"); // written in the background: streams wait only for the copy
                     job.LastSaved = DateTimeOffset.UtcNow;
                 }
                 if (clock.Elapsed >= budget) break;
