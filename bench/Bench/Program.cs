@@ -12,7 +12,7 @@ var runs = new Option<int>("--runs") { Description = "Repetitions of each figure
 var seconds = new Option<double>("--seconds") { Description = "Seconds each timed run lasts.", DefaultValueFactory = _ => 3 };
 var threadsOption = new Option<string>("--threads") { Description = "Thread counts to measure, e.g. 1,2.", DefaultValueFactory = _ => "1,2" };
 var quick = new Option<bool>("--quick") { Description = "Fewer, shorter runs (a smoke run, not for quoting)." };
-var only = new Option<string>("--only") { Description = "Sections: gemm,training,generation,invariance,server,soak,quality.", DefaultValueFactory = _ => "gemm,training,generation,invariance,server" };
+var only = new Option<string>("--only") { Description = "Sections: gemm,training,generation,invariance,epoch-end,server,soak,quality.", DefaultValueFactory = _ => "gemm,training,generation,invariance,epoch-end,server" };
 var soak = new Option<string>("--soak") { Description = "Length of the train-and-generate memory soak (e.g. 10m).", DefaultValueFactory = _ => "10m" };
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
 var qualityBptt = new Option<int>("--quality-bptt") { Description = "bptt for the quality run.", DefaultValueFactory = _ => 32 };
@@ -128,6 +128,22 @@ root.SetAction(async parse =>
             "stateful-" + r.Arch, r.Sessions.ToString(CultureInfo.InvariantCulture), r.Chars.ToString(CultureInfo.InvariantCulture),
             $"{r.Identical} of {r.Sessions}", r.FirstDifferences.Count == 0 ? "-" : string.Join(", ", r.FirstDifferences),
             r.MaxLogitDifference.ToString("G3", CultureInfo.InvariantCulture),
+        }));
+    }
+
+    if (sections.Contains("epoch-end"))
+    {
+        var threads = threadCounts.Max();
+        int chars = isQuick ? 30_000 : 150_000, epochRuns = Math.Min(runCount, 3);
+        report.Heading($"How long training holds the device outside its steps ({threads} thread(s))");
+        report.Paragraph($"The first epoch's end on a {chars / 1000}k-char slice of Nietzsche (default options, checkpoints written): each `StepPiece` call runs one unit " +
+            "(a validation batch, 16 sample chars, the record, one checkpoint), and on the server every stream waits for the call in progress. " +
+            $"Then one more save, timed on the device thread (taking the bytes) and in the background (hash, write, fsync). Medians of {epochRuns} run(s), min–max in brackets.");
+        var results = new[] { "gru", "lstm" }.Select(a => EpochEndBench.Run(corpus, a, threads, epochRuns, chars)).ToList();
+        report.Table(["model", "calls", "median call ms", "longest call ms", "save: device thread ms", "save: background ms"], results.Select(r => new[]
+        {
+            "stateful-" + r.Arch, r.Calls.ToString(CultureInfo.InvariantCulture), r.MedianCall.Format("", 1), r.LongestCall.Format("", 1),
+            r.SaveOnDevice.Format("", 1), r.SaveInBackground.Format("", 1),
         }));
     }
 

@@ -87,6 +87,21 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_trainer_clears_temp_files_a_crash_left_in_its_folder_and_nothing_else()
+    {
+        using var dir = new TempFolder();
+        var path = TrainAndSave(dir);
+        string[] leftovers = [$".{Trainer.LastCheckpoint}.0123abcd.tmp", $".{Trainer.BestCheckpoint}.4567ef.tmp"];
+        foreach (var name in leftovers) File.WriteAllText(dir.File(name), "half a checkpoint");
+        File.WriteAllText(dir.File("notes.tmp"), "the user's own file");
+
+        using var resumed = Trainer.Resume(path, Tiny.Corpus(), CPU, dir.Path);
+        Assert.All(leftovers, name => Assert.False(File.Exists(dir.File(name)), name));
+        Assert.True(File.Exists(dir.File("notes.tmp")));
+        Assert.Equal(6, CheckpointFile.ReadMetadata(path).Position.Step);
+    }
+
+    [Fact]
     public void Writing_replaces_the_old_file_atomically_and_leaves_no_temp_files()
     {
         using var dir = new TempFolder();

@@ -156,7 +156,7 @@ public class TrainingTests
     {
         using var dir = new TempFolder();
         var arch = Architectures.Get("stateful-gru");
-        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(maxSteps: 1_000_000), Tiny.Corpus(), CPU, dir.Path);
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 100_000), Tiny.Corpus(), CPU, dir.Path);
         trainer.Step();
         // A folder where the file should go: the rename over it fails, as a full or read-only disk would.
         Directory.CreateDirectory(Path.Combine(dir.Path, Trainer.LastCheckpoint, "occupied"));

@@ -3,6 +3,7 @@ using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Sampling;
+using CharRnn.Engine.Storage;
 using CharRnn.Engine.Text;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -57,6 +58,8 @@ public sealed class Trainer : IDisposable
         Model = model;
         Device = device;
         Directory = directory;
+        if (directory != null) // this trainer owns the folder now: clear what a write cut short by a crash left
+            foreach (var file in new[] { LastCheckpoint, BestCheckpoint }) AtomicFile.DeleteLeftovers(directory, file);
         Position = position;
         History = history;
         Created = created;
