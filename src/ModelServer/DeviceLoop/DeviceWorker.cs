@@ -19,7 +19,8 @@ namespace CharRnn.ModelServer.DeviceLoop;
 ///      step (continuous batching: calls join and leave between ticks),
 ///   3. runs a slice of the current training job: short while anyone is generating, so streams
 ///      stay responsive (a step longer than the slice is trained in pieces of its rows, with
-///      generation ticks between them), longer when the device is otherwise idle,
+///      generation ticks between them), and only once the streams have had their share of the
+///      device since the last slice (<see cref="DeviceShare"/>); longer when no one streams,
 /// and sleeps when there is nothing to do.
 /// </summary>
 public sealed class DeviceWorker : IHostedService
@@ -28,6 +29,7 @@ public sealed class DeviceWorker : IHostedService
     private static readonly TimeSpan SliceWhenIdle = TimeSpan.FromMilliseconds(250);
 
     private readonly ServerOptions _options;
+    private readonly DeviceShare _share;
     private readonly JobQueue _jobs;
     private readonly ILogger<DeviceWorker> _logger;
     private readonly ConcurrentQueue<Action> _commands = new();
@@ -45,6 +47,7 @@ public sealed class DeviceWorker : IHostedService
     public DeviceWorker(IOptions<ServerOptions> options, JobQueue jobs, ILogger<DeviceWorker> logger)
     {
         _options = options.Value;
+        _share = new DeviceShare(_options.TrainingShare);
         _jobs = jobs;
         _logger = logger;
         _jobs.WorkArrived += Wake;
@@ -128,7 +131,13 @@ public sealed class DeviceWorker : IHostedService
             Interlocked.Exchange(ref _lastTickTicks, DateTimeOffset.UtcNow.UtcTicks);
             bool busy = RunCommands();
             bool generating = StepGenerations();
-            bool training = _jobs.RunSlice(generating ? SliceWhileGenerating : SliceWhenIdle, Device, Description);
+            bool training = false;
+            if (_share.TrainingMayRun(generating))
+            {
+                var started = Stopwatch.GetTimestamp();
+                training = _jobs.RunSlice(_active.Count > 0 ? SliceWhileGenerating : SliceWhenIdle, Device, Description);
+                _share.Trained(Stopwatch.GetElapsedTime(started));
+            }
             UpdateRate();
             if (!busy && !generating && !training)
                 _wake.Wait(ActiveGenerations > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(500)); // waiting on slow readers, or idle
@@ -181,7 +190,9 @@ public sealed class DeviceWorker : IHostedService
                 try
                 {
                     chars = GenerationStep.Advance(chunk.Select(r => r.Session.Engine).ToList(), alternatives);
-                    ServerMetrics.GenerationStepSeconds.Observe(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                    var elapsed = Stopwatch.GetElapsedTime(started);
+                    _share.Generated(elapsed);
+                    ServerMetrics.GenerationStepSeconds.Observe(elapsed.TotalSeconds);
                     ServerMetrics.GenerationBatchSize.Observe(chunk.Length);
                     ServerMetrics.GeneratedCharacters.Inc(chunk.Length);
                 }

@@ -22,6 +22,8 @@ public sealed class ServerOptions
     public string? MetricsListen { get; set; }
     /// <summary>A running job also checkpoints this often (besides epoch ends), so a crash loses little.</summary>
     public double CheckpointMinutes { get; set; } = 5;
+    /// <summary>The fraction of the device a training job gets while anyone streams (0.05–0.95); alone it gets all of it.</summary>
+    public double TrainingShare { get; set; } = 0.5;
     public ServerLimits Limits { get; set; } = new();
 }
 
