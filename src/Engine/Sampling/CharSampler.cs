@@ -12,7 +12,11 @@ public static class CharSampler
 {
     public static SampledChar Sample(ReadOnlySpan<float> logits, SamplingSettings settings, ref SplitMix64 rng)
     {
-        var raw = Softmax(logits, 1.0);
+        // Runs per session per char (64 rows a step when batched): no heap allocation on the usual
+        // path. The arithmetic, and so every seeded draw, is that of Softmax and a cumulative draw.
+        Span<double> p = logits.Length <= 1024 ? stackalloc double[logits.Length] : new double[logits.Length];
+        var max = Max(logits);
+        var rawSum = Exponentials(logits, max, 1.0, p);
         int id;
         if (settings.IsGreedy)
         {
@@ -20,11 +24,13 @@ public static class CharSampler
         }
         else
         {
-            var p = settings.Temperature == 1.0 ? (double[])raw.Clone() : Softmax(logits, settings.Temperature);
-            Truncate(p, settings.TopK, settings.TopP);
+            var sum = settings.Temperature == 1.0 ? rawSum : Exponentials(logits, max, settings.Temperature, p);
+            for (int i = 0; i < p.Length; i++) p[i] /= sum;
+            if (settings.TopK > 0 || settings.TopP < 1) Truncate(p, settings.TopK, settings.TopP);
             id = Draw(p, rng.NextDouble());
         }
-        return new SampledChar(id, (float)raw[id]);
+        var raw = float.IsNegativeInfinity(logits[id]) ? 0 : Math.Exp((logits[id] - max) / 1.0) / rawSum;
+        return new SampledChar(id, (float)raw);
     }
 
     /// <summary>The <paramref name="count"/> most likely ids with their probabilities, most likely first.</summary>
@@ -49,23 +55,35 @@ public static class CharSampler
     public static double[] Softmax(ReadOnlySpan<float> logits, double temperature)
     {
         var p = new double[logits.Length];
+        var sum = Exponentials(logits, Max(logits), temperature, p);
+        for (int i = 0; i < p.Length; i++) p[i] /= sum;
+        return p;
+    }
+
+    private static double Max(ReadOnlySpan<float> logits)
+    {
         double max = double.NegativeInfinity;
         foreach (var l in logits) max = Math.Max(max, l);
+        return max;
+    }
+
+    /// <summary>Fills <paramref name="p"/> with exp((logit − max) / temperature) (0 for −∞) and returns their sum, added in order.</summary>
+    private static double Exponentials(ReadOnlySpan<float> logits, double max, double temperature, Span<double> p)
+    {
         double sum = 0;
         for (int i = 0; i < p.Length; i++)
         {
             p[i] = float.IsNegativeInfinity(logits[i]) ? 0 : Math.Exp((logits[i] - max) / temperature);
             sum += p[i];
         }
-        for (int i = 0; i < p.Length; i++) p[i] /= sum;
-        return p;
+        return sum;
     }
 
     /// <summary>Zeroes everything outside the top-k and the top-p nucleus (the most likely char always stays).</summary>
-    private static void Truncate(double[] p, int topK, double topP)
+    private static void Truncate(Span<double> p, int topK, double topP)
     {
-        if (topK <= 0 && topP >= 1) return;
-        var order = Enumerable.Range(0, p.Length).OrderByDescending(i => p[i]).ThenBy(i => i).ToArray();
+        var values = p.ToArray();
+        var order = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ThenBy(i => i).ToArray();
         int keep = topK > 0 ? Math.Min(topK, p.Length) : p.Length;
         if (topP < 1)
         {
@@ -82,9 +100,10 @@ public static class CharSampler
         for (int r = keep; r < order.Length; r++) p[order[r]] = 0;
     }
 
-    private static int Draw(double[] p, double u)
+    private static int Draw(ReadOnlySpan<double> p, double u)
     {
-        double total = p.Sum();
+        double total = 0;
+        foreach (var v in p) total += v; // in order, as Enumerable.Sum adds doubles
         double target = u * total, cumulative = 0;
         int last = 0;
         for (int i = 0; i < p.Length; i++)

@@ -1,4 +1,5 @@
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Text;
 using static TorchSharp.torch;
 
@@ -111,7 +112,7 @@ public sealed class GenerationSession : IDisposable
     /// <summary>Takes the result of a model step: next-char logits (length V) and this row's new state.</summary>
     internal void Accept(Tensor logits, RecurrentState state)
     {
-        _nextLogits = logits.to(ScalarType.Float32).cpu().data<float>().ToArray();
+        _nextLogits = HostCopy.Floats(logits);
         var own = state.DetachFromDisposeScope();
         ReleaseState();
         _state = own;

@@ -1,4 +1,5 @@
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace CharRnn.Engine.Sampling;
@@ -37,7 +38,7 @@ public static class GenerationStep
         var state = sameGroup ? previous!.Batch : RecurrentState.Concat(sessions.Select(s => s.State).ToList());
         var (logits, next) = model.Step(tensor(ids).to(sessions[0].Device), state);
         var vocab = (int)logits.shape[1];
-        var host = logits.to(ScalarType.Float32).cpu().data<float>().ToArray();
+        var host = HostCopy.Floats(logits);
         var shared = new SharedBatchState(next.DetachFromDisposeScope());
         for (int i = 0; i < sessions.Count; i++)
             sessions[i].Accept(host.AsSpan(i * vocab, vocab).ToArray(), shared, i); // the last to leave `previous` frees it
