@@ -11,7 +11,7 @@ public class DeviceShareTests
     {
         var share = new DeviceShare(0.5);
         Assert.True(share.TrainingMayRun(streamsStepped: true)); // nothing trained yet: nothing owed
-        share.Trained(Ms(7));
+        share.Trained(Ms(7), streamsOpen: true);
         var steps = 0;
         while (!share.TrainingMayRun(streamsStepped: true))
         {
@@ -19,7 +19,7 @@ public class DeviceShareTests
             steps++;
         }
         Assert.Equal(4, steps); // 3 × 2.3 ms < 7 ms ≤ 4 × 2.3 ms
-        share.Trained(Ms(1));
+        share.Trained(Ms(1), streamsOpen: true);
         Assert.False(share.TrainingMayRun(streamsStepped: true)); // owing starts over after each slice
     }
 
@@ -27,7 +27,7 @@ public class DeviceShareTests
     public void A_smaller_training_share_owes_streams_more_time()
     {
         var share = new DeviceShare(0.2);
-        share.Trained(Ms(10));
+        share.Trained(Ms(10), streamsOpen: true);
         share.Generated(Ms(39));
         Assert.False(share.TrainingMayRun(streamsStepped: true));
         share.Generated(Ms(1));
@@ -38,8 +38,16 @@ public class DeviceShareTests
     public void Training_runs_whenever_no_stream_stepped()
     {
         var share = new DeviceShare(0.5);
-        share.Trained(Ms(50));
+        share.Trained(Ms(50), streamsOpen: true);
         Assert.True(share.TrainingMayRun(streamsStepped: false)); // no one waiting (or every reader is behind)
+    }
+
+    [Fact]
+    public void A_long_slice_with_no_stream_open_owes_the_streams_that_arrive_after_it_nothing()
+    {
+        var share = new DeviceShare(0.5);
+        share.Trained(Ms(250), streamsOpen: false);
+        Assert.True(share.TrainingMayRun(streamsStepped: true));
     }
 
     [Theory]

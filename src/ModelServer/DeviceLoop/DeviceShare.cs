@@ -28,9 +28,10 @@ public sealed class DeviceShare
     /// <summary>Training may run now: no stream stepped this tick, or streams have had their share since training last ran.</summary>
     public bool TrainingMayRun(bool streamsStepped) => !streamsStepped || _generatedSinceTraining >= _owed;
 
-    public void Trained(TimeSpan time)
+    /// <param name="streamsOpen">Whether anyone was streaming during the slice: a slice of the device alone owes streams nothing.</param>
+    public void Trained(TimeSpan time, bool streamsOpen)
     {
-        _owed = time.TotalSeconds * _owedPerTrainingSecond;
+        _owed = streamsOpen ? time.TotalSeconds * _owedPerTrainingSecond : 0;
         _generatedSinceTraining = 0;
     }
 }

@@ -135,8 +135,9 @@ public sealed class DeviceWorker : IHostedService
             if (_share.TrainingMayRun(generating))
             {
                 var started = Stopwatch.GetTimestamp();
-                training = _jobs.RunSlice(_active.Count > 0 ? SliceWhileGenerating : SliceWhenIdle, Device, Description);
-                _share.Trained(Stopwatch.GetElapsedTime(started));
+                var streamsOpen = _active.Count > 0;
+                training = _jobs.RunSlice(streamsOpen ? SliceWhileGenerating : SliceWhenIdle, Device, Description);
+                _share.Trained(Stopwatch.GetElapsedTime(started), streamsOpen);
             }
             UpdateRate();
             if (!busy && !generating && !training)
