@@ -116,8 +116,13 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         try
         {
             // Only the wait is cut short at our deadline: cancelling a write in progress resets the stream.
+            // ReadAllAsync checks its token only when the channel runs dry, and a fast model keeps it
+            // full, so the deadline is checked before each write too.
             await foreach (var output in generation.Output.Reader.ReadAllAsync(deadline.Token))
+            {
+                deadline.Token.ThrowIfCancellationRequested();
                 await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
+            }
         }
         catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)
         {
