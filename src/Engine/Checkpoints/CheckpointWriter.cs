@@ -6,8 +6,8 @@ namespace CharRnn.Engine.Checkpoints;
 /// <summary>
 /// Writes encoded checkpoints (<see cref="CheckpointFile.Encode"/>) on a background thread, one
 /// at a time in the order queued, so a later save of a file always lands after an earlier one.
-/// Hashing and writing a 40 MB LSTM checkpoint with fsync takes 300–500 ms; the thread that
-/// trains (and, on the server, generates) only pays for taking the bytes. Completions and
+/// Hashing and writing the lesson LSTM's 40 MB checkpoint with fsync takes 230–300 ms here; the
+/// thread that trains (and, on the server, generates) only pays for taking the bytes. Completions and
 /// failures are handed back on the owner's thread by <see cref="TakeCompleted"/>.
 /// </summary>
 public sealed class CheckpointWriter<TTag> : IDisposable

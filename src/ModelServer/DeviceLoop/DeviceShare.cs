@@ -3,8 +3,9 @@ namespace CharRnn.ModelServer.DeviceLoop;
 /// <summary>
 /// How the device loop splits the device between streams and the training job while anyone is
 /// streaming: after a training slice, generation gets its share of time before the next one.
-/// At a share of 0.5 and a 7 ms training piece, a stream whose step takes 2.3 ms gets three
-/// chars per piece instead of one. With no stream stepping, training has the device to itself.
+/// At a share of 0.5 and a 7 ms training piece, a stream whose step takes 2.3 ms gets four
+/// chars per piece (3 × 2.3 &lt; 7 ≤ 4 × 2.3) instead of one. With no stream stepping, training
+/// has the device to itself.
 /// Device thread only.
 /// </summary>
 public sealed class DeviceShare
