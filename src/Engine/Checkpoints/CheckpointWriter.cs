@@ -15,14 +15,9 @@ public sealed class CheckpointWriter<TTag> : IDisposable
     private readonly ConcurrentQueue<TTag> _completed = new();
     private readonly ConcurrentQueue<ExceptionDispatchInfo> _failures = new();
     private Task _tail = Task.CompletedTask;
-    private int _pending;
-
-    /// <summary>Writes still queued or in progress.</summary>
-    public int Pending => Volatile.Read(ref _pending);
 
     public void Queue(string path, ReadOnlyMemory<byte> body, TTag tag)
     {
-        Interlocked.Increment(ref _pending);
         _tail = _tail.ContinueWith(_ =>
         {
             try
@@ -33,10 +28,6 @@ public sealed class CheckpointWriter<TTag> : IDisposable
             catch (Exception e)
             {
                 _failures.Enqueue(ExceptionDispatchInfo.Capture(e));
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _pending);
             }
         }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }

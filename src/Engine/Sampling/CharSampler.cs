@@ -29,6 +29,7 @@ public static class CharSampler
             if (settings.TopK > 0 || settings.TopP < 1) Truncate(p, settings.TopK, settings.TopP);
             id = Draw(p, rng.NextDouble());
         }
+        // The model's own probability for the drawn char, recomputed: p now holds the tempered, truncated values.
         var raw = float.IsNegativeInfinity(logits[id]) ? 0 : Math.Exp((logits[id] - max) / 1.0) / rawSum;
         return new SampledChar(id, (float)raw);
     }

@@ -41,7 +41,7 @@ public static class GenerationStep
         var host = HostCopy.Floats(logits);
         var shared = new SharedBatchState(next.DetachFromDisposeScope());
         for (int i = 0; i < sessions.Count; i++)
-            sessions[i].Accept(host.AsSpan(i * vocab, vocab).ToArray(), shared, i); // the last to leave `previous` frees it
+            sessions[i].Accept(host.AsMemory(i * vocab, vocab), shared, i); // the last to leave `previous` frees it
         return picked;
     }
 }
