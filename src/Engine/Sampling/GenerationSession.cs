@@ -20,7 +20,7 @@ public sealed class GenerationSession : IDisposable
     private RecurrentState? _state; // the session's own tensors, or null while its state is a row of _shared
     private SharedBatchState? _shared;
     private int _row;
-    private ReadOnlyMemory<float> _nextLogits; // read-only: after a batched step, a row of the step's one host array
+    private float[] _nextLogits;
     private SplitMix64 _rng;
 
     public GenerationSession(CharModel model, Vocabulary vocabulary, SamplingSettings settings)
@@ -40,7 +40,7 @@ public sealed class GenerationSession : IDisposable
         Settings = source.Settings;
         _rng = source._rng;
         _state = source.State.Clone().DetachFromDisposeScope();
-        _nextLogits = source._nextLogits;
+        _nextLogits = (float[])source._nextLogits.Clone();
         CharactersSeen = source.CharactersSeen;
     }
 
@@ -55,7 +55,7 @@ public sealed class GenerationSession : IDisposable
     internal int Row => _row;
     internal Device Device => (_state ?? _shared!.Batch).Parts[0].device;
     /// <summary>The model's raw scores for the next char (what a step would sample from).</summary>
-    public ReadOnlySpan<float> NextLogits => _nextLogits.Span;
+    public ReadOnlySpan<float> NextLogits => _nextLogits;
 
     /// <summary>Changes sampling settings; a new seed restarts the random sequence.</summary>
     public void Configure(SamplingSettings settings)
@@ -102,9 +102,9 @@ public sealed class GenerationSession : IDisposable
     /// <summary>Draws the next char from the pending distribution (host only; the state is not advanced).</summary>
     internal GeneratedChar Pick(int alternatives)
     {
-        var sampled = CharSampler.Sample(_nextLogits.Span, Settings, ref _rng);
+        var sampled = CharSampler.Sample(_nextLogits, Settings, ref _rng);
         var top = alternatives > 0
-            ? CharSampler.Top(_nextLogits.Span, alternatives).Select(t => (Vocabulary[t.Id], t.Probability)).ToArray()
+            ? CharSampler.Top(_nextLogits, alternatives).Select(t => (Vocabulary[t.Id], t.Probability)).ToArray()
             : null;
         return new GeneratedChar(Vocabulary[sampled.Id], sampled.Id, sampled.Probability, top);
     }
@@ -119,7 +119,7 @@ public sealed class GenerationSession : IDisposable
     }
 
     /// <summary>Takes the result of a batched step: this row's logits, and row <paramref name="row"/> of the step's new state.</summary>
-    internal void Accept(ReadOnlyMemory<float> logits, SharedBatchState shared, int row)
+    internal void Accept(float[] logits, SharedBatchState shared, int row)
     {
         _nextLogits = logits;
         ReleaseState();

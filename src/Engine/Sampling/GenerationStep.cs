@@ -40,8 +40,10 @@ public static class GenerationStep
         var vocab = (int)logits.shape[1];
         var host = HostCopy.Floats(logits);
         var shared = new SharedBatchState(next.DetachFromDisposeScope());
+        // Each row gets its own copy: a slice would keep the whole step's array alive for as long as
+        // any of its sessions sits idle.
         for (int i = 0; i < sessions.Count; i++)
-            sessions[i].Accept(host.AsMemory(i * vocab, vocab), shared, i); // the last to leave `previous` frees it
+            sessions[i].Accept(host.AsSpan(i * vocab, vocab).ToArray(), shared, i); // the last to leave `previous` frees it
         return picked;
     }
 }

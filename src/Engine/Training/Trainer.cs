@@ -40,7 +40,6 @@ public sealed class Trainer : IDisposable
     private double _elapsedBefore;
     private long _epochChars;
     private double _currentLearningRate;
-    private long _savedAtStep = -1;
     // Progress accounting between two reports.
     private TimeSpan _lastReportAt;
     private double _lastReportSum;
@@ -368,7 +367,6 @@ public sealed class Trainer : IDisposable
         var path = Path.Combine(Directory!, fileName);
         using (var checkpoint = Capture(reason))
             _writer.Queue(path, CheckpointFile.Encode(checkpoint), new CheckpointSaved(path, reason, Position.Step, Position.Epoch));
-        if (fileName == LastCheckpoint) _savedAtStep = Position.Step;
         return path;
     }
 
@@ -425,10 +423,8 @@ public sealed class Trainer : IDisposable
 
     public double ElapsedSeconds => _elapsedBefore + _clock.Elapsed.TotalSeconds;
 
-    private string? SaveIfDirectory(string reason) =>
-        Directory == null ? null
-        : _savedAtStep == Position.Step && !Position.Finished ? Path.Combine(Directory, LastCheckpoint)
-        : SaveCheckpoint(reason);
+    /// <summary>The run's last word: saved even when an epoch's end just saved the same step, so the file says why it stopped.</summary>
+    private string? SaveIfDirectory(string reason) => Directory == null ? null : SaveCheckpoint(reason);
 
     /// <summary>After an epoch's last batch: its training loss; the rest of its end runs in the calls that follow.</summary>
     private void BeginEpochEnd()
