@@ -47,8 +47,10 @@ public class TrainingTests
     }
 
     [Theory]
-    [InlineData("stateful-gru", 3)] // streams: rows are dim 1, and each piece carries its rows' hidden state
-    [InlineData("stateful-lstm", 4)]
+    [InlineData("stateful-gru", 3)] // streams: cut in time, 2 segments of the bptt window (4 calls)
+    [InlineData("stateful-lstm", 4)] // two state tensors handed back between segments
+    [InlineData("stateful-gru-cell", 12)] // a hand-written cell, one time step per segment
+    [InlineData("stateful-rnn", 40)] // more pieces than time steps: a segment per step
     [InlineData("seq-rnn", 5)] // windows: rows are dim 0, pieces of unequal size
     [InlineData("loop", 2)] // one target per window
     public void A_step_split_into_pieces_trains_as_the_whole_batch_does(string name, int pieces)
@@ -229,7 +231,7 @@ public class TrainingTests
         var epoch = trainer.Position.Epoch;
         while (trainer.Position.Epoch == epoch) trainer.Step(); // through validation, sampling and checkpoints
         for (int i = 0; i < 5; i++) trainer.Step();
-        for (int i = 0; i < 9; i++) trainer.StepPiece(3); // three steps in pieces (bs 4: three pieces of rows)
+        for (int i = 0; i < 3; i++) while (!trainer.StepPiece(3)) { } // three steps in pieces (in time: 2 segments, 4 calls each)
         Assert.False(trainer.InStep);
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }

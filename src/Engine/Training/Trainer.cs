@@ -36,7 +36,7 @@ public sealed class Trainer : IDisposable
     private readonly CorpusRecord _corpus;
     private readonly CheckpointWriter<CheckpointSaved> _writer = new();
     private RecurrentState? _hidden;
-    private SplitStep? _split;
+    private ISplitStep? _split;
     private double _elapsedBefore;
     private long _epochChars;
     private double _currentLearningRate;
@@ -188,13 +188,14 @@ public sealed class Trainer : IDisposable
     private EpochEnd? _epochEnd;
 
     /// <summary>
-    /// Trains the next piece of the current batch, its rows (streams or windows) cut into
-    /// <paramref name="pieces"/> parts when it starts: each piece runs forward and backward on
-    /// its own, gradients add up, and the optimizer steps after the last piece, so the caller
-    /// gets control back every few milliseconds (the server generates between pieces). The
-    /// gradient is the whole batch's up to float rounding; dropout masks are drawn per piece.
-    /// Returns true when the batch is done (its optimizer step). After an epoch's last batch the
-    /// following calls run the epoch's end (<see cref="InEpochEnd"/>) and return false.
+    /// Trains the next piece of the current batch, cut into about <paramref name="pieces"/> calls
+    /// when it starts, so the caller gets control back every few milliseconds (the server
+    /// generates between pieces): stream models cut the step in time (<see cref="TimeSplitStep"/>),
+    /// windowed ones in rows (<see cref="RowSplitStep"/>). Gradients add up, and the optimizer
+    /// steps after the last piece; the gradient is the whole batch's up to float rounding
+    /// (dropout masks are drawn per piece). Returns true when the batch is done (its optimizer
+    /// step). After an epoch's last batch the following calls run the epoch's end
+    /// (<see cref="InEpochEnd"/>) and return false.
     /// </summary>
     public bool StepPiece(int pieces)
     {
@@ -212,45 +213,25 @@ public sealed class Trainer : IDisposable
             if (_split == null)
             {
                 SetLearningRates(_schedule.Factor(epoch + (double)batchIndex / batches));
-                _split = new SplitStep(Math.Max(1, pieces));
+                _split = ISplitStep.For(Architecture.Layout, pieces);
             }
-            var split = _split;
             long chars;
             using (NewDisposeScope())
             {
-                if (split.Done == 0) _optimizer.zero_grad(); // in the scope: it makes tensor handles
+                if (!_split.Started) _optimizer.zero_grad(); // in the scope: it makes tensor handles
                 var batch = _data.Train.Get(epoch, batchIndex);
                 chars = batch.Characters;
-                var rowDim = Architecture.Layout == DataLayout.Stream ? 1 : 0;
-                var rows = batch.X.shape[rowDim];
-                var count = (int)Math.Min(split.Pieces, rows);
-                Tensor x = batch.X, y = batch.Y;
-                var hidden = _hidden;
-                if (count > 1)
-                {
-                    long start = rows * split.Done / count, length = rows * (split.Done + 1) / count - start;
-                    x = x.narrow(rowDim, start, length);
-                    y = y.narrow(rowDim, start, length);
-                    hidden = _hidden?.Rows(start, length).Contiguous();
-                }
-                var (logits, state) = Model.Forward(x, hidden);
-                var loss = nn.functional.cross_entropy(logits.reshape(-1, Model.VocabSize), y.reshape(-1));
-                var share = (double)y.numel() / chars;
-                (count > 1 ? loss * share : loss).backward();
-                _epochLossSum.add_(loss.detach(), alpha: y.numel());
-                if (state != null) split.States.Add(state.Detach().DetachFromDisposeScope());
-                if (++split.Done < count) return false;
+                if (!_split.RunPiece(Model, batch, _hidden, _epochLossSum)) return false;
 
                 if (Options.Clip > 0) nn.utils.clip_grad_norm_(Model.parameters(), Options.Clip);
                 _optimizer.step();
-                if (split.States.Count > 0)
+                if (_split.TakeState() is { } carried)
                 {
-                    var carried = split.States.Count == 1 ? split.States[0] : RecurrentState.Concat(split.States).DetachFromDisposeScope();
-                    if (split.States.Count > 1) split.Dispose();
                     _hidden?.Dispose();
                     _hidden = carried;
                 }
             }
+            _split.Dispose();
             _split = null;
             _epochChars += chars;
             Position = Position with { Batch = batchIndex + 1, Step = Position.Step + 1 };
@@ -277,20 +258,6 @@ public sealed class Trainer : IDisposable
     private void FinishStep()
     {
         while (_split != null || _epochEnd != null) StepPiece(1);
-    }
-
-    /// <summary>The pieces of a batch trained so far, and the state each left for its rows.</summary>
-    private sealed class SplitStep(int pieces) : IDisposable
-    {
-        public int Pieces { get; } = pieces;
-        public int Done { get; set; }
-        public List<RecurrentState> States { get; } = [];
-
-        public void Dispose()
-        {
-            foreach (var state in States) state.Dispose();
-            States.Clear();
-        }
     }
 
     /// <summary>
