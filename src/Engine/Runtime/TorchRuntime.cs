@@ -12,6 +12,7 @@ public static class TorchRuntime
 {
     private static readonly object Gate = new();
     private static bool _checked;
+    private static bool _mklChecked;
 
     public const string DeviceHelp = "cpu, cuda, cuda:N or auto (cuda when available, else cpu)";
 
@@ -19,6 +20,7 @@ public static class TorchRuntime
     public static Device Initialize(string deviceName = "auto", int threads = 0)
     {
         EnsureNativeLibraryLoads();
+        LiftMklVendorCheck();
         if (threads < 0) throw new ArgumentException($"threads = {threads} is not allowed; use 0 (libtorch's default) or a positive count.");
         if (threads > 0) set_num_threads(threads);
         return ResolveDevice(deviceName);
@@ -50,7 +52,19 @@ public static class TorchRuntime
     }
 
     public static string Describe(Device device) =>
-        $"{device} · {get_num_threads()} thread(s) · libtorch {__version__}";
+        $"{device} · {get_num_threads()} thread(s) · libtorch {__version__}" + (MklVendorCheck.Lifted ? " · MKL AVX-512 on AMD" : "");
+
+    /// <summary>Loads libtorch (TorchSharp's own loader, no Torch work yet) and lets MKL use this CPU's widest kernels; see <see cref="MklVendorCheck"/>.</summary>
+    private static void LiftMklVendorCheck()
+    {
+        lock (Gate)
+        {
+            if (_mklChecked) return;
+            _mklChecked = true;
+            InitializeDeviceType(DeviceType.CPU);
+            MklVendorCheck.Apply();
+        }
+    }
 
     /// <summary>
     /// Fails with a message a user can act on when libLibTorchSharp.so cannot load because it
