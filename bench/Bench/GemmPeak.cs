@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using CharRnn.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace CharRnn.Bench;
@@ -33,4 +35,43 @@ public static class GemmPeak
         BenchDevice.Synchronize();
         return 2.0 * size * size * size * n / clock.Elapsed.TotalSeconds / 1e9;
     }
+
+    /// <summary>
+    /// The same measurement in a child bench process with MKL as shipped
+    /// (<see cref="MklVendorCheck.EnvironmentVariable"/>=keep): the reference for the lifted vendor
+    /// check, on the same machine minutes apart. Thread count → the child's formatted figure.
+    /// </summary>
+    public static Dictionary<int, string> MeasureAsShipped(int[] threadCounts, int runs)
+    {
+        var output = Path.Combine(Path.GetTempPath(), $"charrnn-bench-gemm-{Environment.ProcessId}.md");
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            ArgumentList = { "--only", "gemm", "--threads", string.Join(",", threadCounts), "--runs", runs.ToString(CultureInfo.InvariantCulture), "--device", BenchDevice.Name, "--out", output },
+            RedirectStandardOutput = true,
+        };
+        start.Environment[MklVendorCheck.EnvironmentVariable] = "keep";
+        try
+        {
+            using (var child = Process.Start(start)!)
+            {
+                child.StandardOutput.ReadToEnd();
+                child.WaitForExit();
+                if (child.ExitCode != 0) return [];
+            }
+            // Rows of its GEMM table: "| 2 | 190.8 (187.1–191.7, n=5) |".
+            return File.ReadLines(output).Select(l => l.Split('|', StringSplitOptions.TrimEntries))
+                .Where(c => c.Length == 4 && int.TryParse(c[1], out _))
+                .ToDictionary(c => int.Parse(c[1], CultureInfo.InvariantCulture), c => c[2]);
+        }
+        finally
+        {
+            File.Delete(output);
+        }
+    }
+
+    /// <summary>A median over the child's formatted figure, whose first number is its median.</summary>
+    public static string Ratio(double median, string? shipped) =>
+        shipped != null && double.TryParse(shipped.Split(' ')[0], NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var reference)
+            ? Report.Ratio(median, reference)
+            : "-";
 }
