@@ -68,6 +68,20 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
     }
 
     [Fact]
+    public void A_generated_chars_probability_is_the_temperature_1_softmax_of_the_logits_it_was_drawn_from()
+    {
+        using var session = _model.Session(new SamplingSettings(Temperature: 0.7, Seed: 5));
+        session.Feed("the ");
+        for (int i = 0; i < 20; i++)
+        {
+            var logits = session.NextLogits.ToArray();
+            var c = session.Generate(1).Single();
+            Assert.Equal((float)CharSampler.Softmax(logits, 1.0)[c.Id], c.Probability); // computed on first read, after the step moved on
+            Assert.Equal(c.Probability, c.WithAlternatives(null).Probability);
+        }
+    }
+
+    [Fact]
     public void Temperature_towards_zero_equals_argmax()
     {
         var rng = new Random(3);
@@ -107,6 +121,8 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
                 var expected = Enumerable.Range(0, p.Length).First(i => p[i] > 0 && u * total < (cumulative += p[i]));
                 Assert.Equal(expected, sampled.Id);
                 Assert.Equal((float)CharSampler.Softmax(logits, 1.0)[expected], sampled.Probability);
+                var again = new SplitMix64((ulong)trial);
+                Assert.Equal(expected, CharSampler.SampleId(logits, new SamplingSettings(Temperature: temperature), ref again)); // the session's path
             }
     }
 

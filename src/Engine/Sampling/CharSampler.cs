@@ -12,26 +12,34 @@ public static class CharSampler
 {
     public static SampledChar Sample(ReadOnlySpan<float> logits, SamplingSettings settings, ref SplitMix64 rng)
     {
-        // Runs per session per char (64 rows a step when batched): no heap allocation on the usual
-        // path. The arithmetic, and so every seeded draw, is that of Softmax and a cumulative draw.
+        var id = SampleId(logits, settings, ref rng);
+        return new SampledChar(id, Probability(logits, id));
+    }
+
+    /// <summary>
+    /// The drawn id alone: it needs no temperature-1 pass when the temperature is another, which
+    /// halves the work per session per char; <see cref="Probability"/> gives that char's
+    /// probability when someone asks for it. Every seeded draw is that of Softmax and a cumulative draw.
+    /// </summary>
+    public static int SampleId(ReadOnlySpan<float> logits, SamplingSettings settings, ref SplitMix64 rng)
+    {
+        if (settings.IsGreedy) return ArgMax(logits);
+        // Runs per session per char (64 rows a step when batched): no heap allocation on the usual path.
         Span<double> p = logits.Length <= 1024 ? stackalloc double[logits.Length] : new double[logits.Length];
+        var sum = Exponentials(logits, Max(logits), settings.Temperature, p);
+        for (int i = 0; i < p.Length; i++) p[i] /= sum;
+        if (settings.TopK > 0 || settings.TopP < 1) Truncate(p, settings.TopK, settings.TopP);
+        return Draw(p, rng.NextDouble());
+    }
+
+    /// <summary>The model's own (temperature 1) probability for <paramref name="id"/>: softmax's value, bit for bit.</summary>
+    public static float Probability(ReadOnlySpan<float> logits, int id)
+    {
+        if (float.IsNegativeInfinity(logits[id])) return 0;
         var max = Max(logits);
-        var rawSum = Exponentials(logits, max, 1.0, p);
-        int id;
-        if (settings.IsGreedy)
-        {
-            id = ArgMax(logits);
-        }
-        else
-        {
-            var sum = settings.Temperature == 1.0 ? rawSum : Exponentials(logits, max, settings.Temperature, p);
-            for (int i = 0; i < p.Length; i++) p[i] /= sum;
-            if (settings.TopK > 0 || settings.TopP < 1) Truncate(p, settings.TopK, settings.TopP);
-            id = Draw(p, rng.NextDouble());
-        }
-        // The model's own probability for the drawn char, recomputed: p now holds the tempered, truncated values.
-        var raw = float.IsNegativeInfinity(logits[id]) ? 0 : Math.Exp((logits[id] - max) / 1.0) / rawSum;
-        return new SampledChar(id, (float)raw);
+        double sum = 0;
+        foreach (var l in logits) sum += float.IsNegativeInfinity(l) ? 0 : Math.Exp((l - max) / 1.0); // in order, as Exponentials adds
+        return (float)(Math.Exp((logits[id] - max) / 1.0) / sum);
     }
 
     /// <summary>The <paramref name="count"/> most likely ids with their probabilities, most likely first.</summary>

@@ -6,7 +6,33 @@ using static TorchSharp.torch;
 namespace CharRnn.Engine.Sampling;
 
 /// <summary>A generated character: its text, id, the model's probability for it and, if asked, the top alternatives.</summary>
-public sealed record GeneratedChar(string Text, int Id, float Probability, IReadOnlyList<(string Text, float Probability)>? Alternatives);
+public sealed class GeneratedChar(string text, int id, float[] logits, IReadOnlyList<(string Text, float Probability)>? alternatives)
+{
+    private float _probability = float.NaN;
+
+    public string Text { get; } = text;
+    public int Id { get; } = id;
+    public IReadOnlyList<(string Text, float Probability)>? Alternatives { get; } = alternatives;
+
+    /// <summary>
+    /// The model's probability for this char (temperature 1), computed when first read: most
+    /// streams never ask, and a reader off the device thread pays for it there. The logits
+    /// array is the step's own copy, never written again.
+    /// </summary>
+    public float Probability
+    {
+        get
+        {
+            var p = _probability;
+            if (float.IsNaN(p)) _probability = p = CharSampler.Probability(logits, Id);
+            return p;
+        }
+    }
+
+    /// <summary>The same char with other alternatives (a call that asked for fewer than its batch computed).</summary>
+    public GeneratedChar WithAlternatives(IReadOnlyList<(string Text, float Probability)>? others) =>
+        new(Text, Id, logits, others) { _probability = _probability };
+}
 
 /// <summary>
 /// One stream of text from a model: the hidden state after everything fed or generated so far,
@@ -102,11 +128,11 @@ public sealed class GenerationSession : IDisposable
     /// <summary>Draws the next char from the pending distribution (host only; the state is not advanced).</summary>
     internal GeneratedChar Pick(int alternatives)
     {
-        var sampled = CharSampler.Sample(_nextLogits, Settings, ref _rng);
+        var id = CharSampler.SampleId(_nextLogits, Settings, ref _rng);
         var top = alternatives > 0
             ? CharSampler.Top(_nextLogits, alternatives).Select(t => (Vocabulary[t.Id], t.Probability)).ToArray()
             : null;
-        return new GeneratedChar(Vocabulary[sampled.Id], sampled.Id, sampled.Probability, top);
+        return new GeneratedChar(Vocabulary[id], id, _nextLogits, top);
     }
 
     /// <summary>Takes the result of a model step: next-char logits (length V) and this row's new state.</summary>

@@ -210,7 +210,7 @@ public sealed class DeviceWorker : IHostedService
                     var r = chunk[i];
                     var c = chars[i];
                     if (r.Alternatives < alternatives && c.Alternatives != null)
-                        c = c with { Alternatives = c.Alternatives.Take(r.Alternatives).ToList() };
+                        c = c.WithAlternatives(c.Alternatives.Take(r.Alternatives).ToList());
                     if (r.Deliver(c, r.Session.Engine.CharactersSeen)) Finish(r, null);
                 }
             }
