@@ -18,7 +18,7 @@ namespace CharRnn.ModelServer.DeviceLoop;
 ///   2. advances every active Generate call by one char: all sessions of a model in one batched
 ///      step (continuous batching: calls join and leave between ticks),
 ///   3. runs a slice of the current training job: short while anyone is generating, so streams
-///      stay responsive (a step longer than the slice is trained in pieces of its rows, with
+///      stay responsive (a step longer than the slice is trained in pieces, cut in time, with
 ///      generation ticks between them), and only once the streams have had their share of the
 ///      device since the last slice (<see cref="DeviceShare"/>); longer when no one streams,
 /// and sleeps when there is nothing to do.
