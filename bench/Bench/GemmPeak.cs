@@ -39,15 +39,15 @@ public static class GemmPeak
     /// <summary>
     /// The same measurement in a child bench process with MKL as shipped
     /// (<see cref="MklVendorCheck.EnvironmentVariable"/>=keep): the reference for the lifted vendor
-    /// check, on the same machine minutes apart. Thread count → the child's formatted figure.
+    /// check, on the same machine minutes apart. Thread count → the child's median and its formatted figure.
     /// </summary>
-    public static Dictionary<int, string> MeasureAsShipped(int[] threadCounts, int runs)
+    public static Dictionary<int, (double Median, string Text)> MeasureAsShipped(int[] threadCounts, int runs)
     {
         var output = Path.Combine(Path.GetTempPath(), $"charrnn-bench-gemm-{Environment.ProcessId}.md");
         var start = new ProcessStartInfo(Environment.ProcessPath!)
         {
             ArgumentList = { "--only", "gemm", "--threads", string.Join(",", threadCounts), "--runs", runs.ToString(CultureInfo.InvariantCulture), "--device", BenchDevice.Name, "--out", output },
-            RedirectStandardOutput = true,
+            RedirectStandardOutput = true, // its own tables stay out of ours
         };
         start.Environment[MklVendorCheck.EnvironmentVariable] = "keep";
         try
@@ -58,20 +58,15 @@ public static class GemmPeak
                 child.WaitForExit();
                 if (child.ExitCode != 0) return [];
             }
-            // Rows of its GEMM table: "| 2 | 190.8 (187.1–191.7, n=5) |".
+            // Rows of its GEMM table: "| 2 | 190.8 (187.1–191.7, n=5) |", the median first.
             return File.ReadLines(output).Select(l => l.Split('|', StringSplitOptions.TrimEntries))
                 .Where(c => c.Length == 4 && int.TryParse(c[1], out _))
-                .ToDictionary(c => int.Parse(c[1], CultureInfo.InvariantCulture), c => c[2]);
+                .ToDictionary(c => int.Parse(c[1], CultureInfo.InvariantCulture),
+                    c => (double.Parse(c[2].Split(' ')[0], NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture), c[2]));
         }
         finally
         {
             File.Delete(output);
         }
     }
-
-    /// <summary>A median over the child's formatted figure, whose first number is its median.</summary>
-    public static string Ratio(double median, string? shipped) =>
-        shipped != null && double.TryParse(shipped.Split(' ')[0], NumberStyles.Float | NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var reference)
-            ? Report.Ratio(median, reference)
-            : "-";
 }

@@ -68,7 +68,8 @@ root.SetAction(async parse =>
         report.Table(shipped == null ? ["threads", "GFLOP/s"] : ["threads", "GFLOP/s", "MKL as shipped (vendor check kept)", "lifted / as shipped"],
             threadCounts.Select(t => shipped == null
                 ? new[] { t.ToString(CultureInfo.InvariantCulture), peaks[t].Format("", 1) }
-                : [t.ToString(CultureInfo.InvariantCulture), peaks[t].Format("", 1), shipped.GetValueOrDefault(t, "-"), GemmPeak.Ratio(peaks[t].Median, shipped.GetValueOrDefault(t))]));
+                : [t.ToString(CultureInfo.InvariantCulture), peaks[t].Format("", 1), shipped.TryGetValue(t, out var s) ? s.Text : "-",
+                   Report.Ratio(peaks[t].Median, shipped.TryGetValue(t, out var m) ? m.Median : double.NaN)]));
     }
 
     if (sections.Contains("training"))

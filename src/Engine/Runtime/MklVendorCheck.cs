@@ -24,11 +24,14 @@ public static class MklVendorCheck
     private const string Symbol = "mkl_serv_intel_cpu_true";
     private static readonly byte[] ReturnOne = [0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3]; // mov eax, 1; ret
 
-    /// <summary>What <see cref="Apply"/> did, for logs and `charrnn --version`-style descriptions.</summary>
+    /// <summary>What <see cref="Apply"/> did: the server's device line and the bench's header show it.</summary>
     public static string Status { get; private set; } = "not checked";
 
     /// <summary>True when MKL now takes the path it takes on Intel processors.</summary>
     public static bool Lifted { get; private set; }
+
+    /// <summary>An AMD processor, where lifting applies: lifted, kept by request, or failed (say so in the device line).</summary>
+    public static bool OnAmd { get; private set; }
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
     private delegate int IntelCpuTrue();
@@ -38,11 +41,10 @@ public static class MklVendorCheck
     {
         if (!OperatingSystem.IsLinux() || !X86Base.IsSupported) { Status = "not applicable (Linux x64 only)"; return; }
         var vendor = Vendor();
-        switch (Decide(vendor, Environment.GetEnvironmentVariable(EnvironmentVariable)))
-        {
-            case MklVendorAction.NotNeeded: Status = $"not needed ({vendor})"; return;
-            case MklVendorAction.Keep: Status = $"kept: MKL runs its non-Intel kernels ({EnvironmentVariable}=keep)"; return;
-        }
+        var action = Decide(vendor, Environment.GetEnvironmentVariable(EnvironmentVariable));
+        if (action == MklVendorAction.NotNeeded) { Status = $"not needed ({vendor})"; return; }
+        OnAmd = true;
+        if (action == MklVendorAction.Keep) { Status = $"kept ({EnvironmentVariable}=keep: MKL runs its non-Intel kernels)"; return; }
         var library = LoadedLibrary("libtorch_cpu.so");
         if (library == null) { Status = "not applied: libtorch_cpu.so is not loaded"; return; }
         if (!NativeLibrary.TryLoad(library, out var handle) || !NativeLibrary.TryGetExport(handle, Symbol, out var function))
@@ -57,7 +59,7 @@ public static class MklVendorCheck
             if (check() == 0) { Status = $"not applied: {Symbol} still answers 0"; return; }
         }
         Lifted = true;
-        Status = "lifted: MKL picks its kernels by this CPU's features";
+        Status = "lifted"; // MKL picks its kernels by this CPU's features
     }
 
     /// <summary>
@@ -68,7 +70,7 @@ public static class MklVendorCheck
     {
         var value = setting?.Trim().ToLowerInvariant();
         if (!string.IsNullOrEmpty(value) && value != "keep" && value != "lift")
-            throw new InvalidOperationException(
+            throw new ArgumentException(
                 $"{EnvironmentVariable}='{setting}' is not known; use lift (the default: MKL's AVX-512 kernels on AMD) or keep (MKL as shipped).");
         if (vendor != "AuthenticAMD") return MklVendorAction.NotNeeded;
         return value == "keep" ? MklVendorAction.Keep : MklVendorAction.Lift;

@@ -52,7 +52,7 @@ public static class TorchRuntime
     }
 
     public static string Describe(Device device) =>
-        $"{device} · {get_num_threads()} thread(s) · libtorch {__version__}" + (MklVendorCheck.Lifted ? " · MKL vendor check lifted" : "");
+        $"{device} · {get_num_threads()} thread(s) · libtorch {__version__}" + (MklVendorCheck.OnAmd ? $" · MKL vendor check {MklVendorCheck.Status}" : "");
 
     /// <summary>Loads libtorch (TorchSharp's own loader, no Torch work yet) and lets MKL use this CPU's widest kernels; see <see cref="MklVendorCheck"/>.</summary>
     private static void LiftMklVendorCheck()

@@ -36,10 +36,9 @@ public static class CharSampler
     public static float Probability(ReadOnlySpan<float> logits, int id)
     {
         if (float.IsNegativeInfinity(logits[id])) return 0;
-        var max = Max(logits);
-        double sum = 0;
-        foreach (var l in logits) sum += float.IsNegativeInfinity(l) ? 0 : Math.Exp((l - max) / 1.0); // in order, as Exponentials adds
-        return (float)(Math.Exp((logits[id] - max) / 1.0) / sum);
+        Span<double> p = logits.Length <= 1024 ? stackalloc double[logits.Length] : new double[logits.Length];
+        var sum = Exponentials(logits, Max(logits), 1.0, p);
+        return (float)(p[id] / sum);
     }
 
     /// <summary>The <paramref name="count"/> most likely ids with their probabilities, most likely first.</summary>

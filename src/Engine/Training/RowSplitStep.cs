@@ -22,7 +22,7 @@ internal sealed class RowSplitStep(int pieces) : ISplitStep
     public bool RunPiece(CharModel model, Batch batch, RecurrentState? hidden, Tensor lossSum)
     {
         var rows = batch.X.shape[0];
-        var count = model.Layout == DataLayout.Stream ? 1 : (int)Math.Min(pieces, rows);
+        var count = (int)Math.Min(pieces, rows); // stream models come here whole only (ISplitStep.For)
         Tensor x = batch.X, y = batch.Y;
         if (count > 1)
         {

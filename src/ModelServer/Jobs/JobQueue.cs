@@ -237,7 +237,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     /// <summary>
     /// Stream models are cut in time, at most a segment per time step, and their pieces cost about
-    /// what the whole step costs (a GRU step in 16 pieces: 1.1–1.2×); windowed models are cut in
+    /// what the whole step costs (a GRU step in 16 pieces: 1.25×, `make bench` pieces section); windowed models are cut in
     /// rows, each piece paying the model's per-operation overhead again, but their steps are short.
     /// </summary>
     private const int MaxPieces = 16;
