@@ -17,13 +17,17 @@ var soak = new Option<string>("--soak") { Description = "Length of the train-and
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
 var qualityBptt = new Option<int>("--quality-bptt") { Description = "bptt for the quality run.", DefaultValueFactory = _ => 32 };
 var qualityDropout = new Option<double>("--quality-dropout") { Description = "LSTM dropout for the quality run (the lesson's 0.5 suits 60+ epochs, not 30 minutes).", DefaultValueFactory = _ => 0.3 };
+var serverSlices = new Option<string>("--server-slices") { Description = "Training slices (ms) the server section compares while a job trains, e.g. 5,1.", DefaultValueFactory = _ => "2,5,1" };
+var serverProcess = new Option<bool>("--server-process") { Description = "Run the server sections in this process (set for the child process that runs them).", Hidden = true };
 var models = new Option<string>("--models") { Description = "Models in the training section: rnn,gru,lstm.", DefaultValueFactory = _ => "rnn,gru,lstm" };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
 var output = new Option<string>("--out") { Description = "Results file.", DefaultValueFactory = _ => "bench/results.md" };
 
+string[] ServerSections = ["server", "soak"];
+
 var root = new RootCommand("CharRnn benchmarks: the engine, the server and PyTorch side by side.")
 {
-    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, qualityDropout, models, deviceOption, output,
+    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, models, deviceOption, output,
 };
 root.SetAction(async parse =>
 {
@@ -170,7 +174,15 @@ root.SetAction(async parse =>
         }));
     }
 
-    if (sections.Contains("server") || sections.Contains("soak"))
+    var serverSections = sections.Intersect(ServerSections).ToList();
+    if (serverSections.Count > 0 && !parse.GetValue(serverProcess) && sections.Except(ServerSections).Except(["quality"]).Any())
+    {
+        // This process's main thread has done Torch work: the server's device thread would be a second libgomp
+        // thread team, and with more OpenMP threads than cores libgomp stops spinning between parallel regions
+        // (measured: GRU training 38k against 64-90k chars/s). Users' servers do all Torch work on one thread.
+        report.Line(await RunServerSectionsInChild(serverSections, args));
+    }
+    else if (serverSections.Count > 0)
     {
         var threads = threadCounts.Max();
         set_num_threads(threads);
@@ -181,21 +193,8 @@ root.SetAction(async parse =>
             report.Paragraph("Targets: time to first character < 10 ms for a loaded model; per-char latency ≤ 1.3× the engine step; 256 streams with no errors within 1.5× of the engine's batched rate; while a job trains, p99 inter-char latency within 5× idle.");
             var firstChar = await server.TimeToFirstChar(runCount * 4);
             report.Table(["figure", "value"], [["time to first character", $"{firstChar.Median * 1e3:F2} ms median, p90 {firstChar.Quantile(0.9) * 1e3:F2} ms (n={firstChar.Values.Count})"]]);
-            var rows = new List<string[]>();
-            foreach (var training in new[] { false, true })
-            {
-                var job = training ? await server.StartTraining() : null;
-                foreach (var streams in training ? new[] { 1, 64 } : new[] { 1, 8, 64, 256 })
-                {
-                    var r = await server.Streams(streams, streams == 1 ? 400 : 200);
-                    rows.Add([training ? "training" : "idle", streams.ToString(CultureInfo.InvariantCulture), Stats.N(r.CharsPerSecond),
-                        Stats.N(r.InterCharSeconds.Median * 1e3, 2), Stats.N(r.InterCharSeconds.Quantile(0.99) * 1e3, 2), Stats.N(r.ServerStepSeconds * 1e3, 2), r.Errors.ToString(CultureInfo.InvariantCulture)]);
-                    Console.WriteLine($"  server {(training ? "training" : "idle")} × {streams}: {r.CharsPerSecond:N0} c/s, p50 {r.InterCharSeconds.Median * 1e3:F2} ms, p99 {r.InterCharSeconds.Quantile(0.99) * 1e3:F2} ms, server step {r.ServerStepSeconds * 1e3:F2} ms, errors {r.Errors}");
-                }
-                if (job != null) await server.StopTraining(job);
-            }
-            report.Table(["device", "streams", "chars/s (all streams)", "p50 inter-char ms", "p99 inter-char ms", "server's mean generation step ms", "errors"], rows);
-            report.Paragraph("The server's mean generation step comes from its own charrnn_generation_step_seconds metric over the same run: the batched model step and host sampling inside the device loop, without the network.");
+            var slices = parse.GetValue(serverSlices)!.Split(',', StringSplitOptions.TrimEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList();
+            await ServerStreamsBench.Run(server, runCount, slices, report);
         }
         if (sections.Contains("soak"))
         {
@@ -238,6 +237,33 @@ root.SetAction(async parse =>
     return 0;
 });
 return await root.Parse(args).InvokeAsync();
+
+// The server sections in a fresh process of this program with the same options; returns its report without its header.
+static async Task<string> RunServerSectionsInChild(IReadOnlyList<string> sections, string[] args)
+{
+    var output = Path.Combine(Path.GetTempPath(), $"charrnn-bench-server-{Environment.ProcessId}.md");
+    var start = new ProcessStartInfo(Environment.ProcessPath!);
+    for (int i = 0; i < args.Length; i++)
+    {
+        if (args[i] is "--only" or "--out") { i++; continue; }
+        start.ArgumentList.Add(args[i]);
+    }
+    foreach (var a in new[] { "--only", string.Join(",", sections), "--out", output, "--server-process" }) start.ArgumentList.Add(a);
+    try
+    {
+        using (var child = Process.Start(start)!)
+        {
+            await child.WaitForExitAsync();
+            if (child.ExitCode != 0) return $"\n## Server sections\n\nNot measured: the child process running them exited with code {child.ExitCode}.\n";
+        }
+        var text = File.ReadAllText(output);
+        return text[text.IndexOf("\n## ", StringComparison.Ordinal)..];
+    }
+    finally
+    {
+        File.Delete(output);
+    }
+}
 
 static string FindRepository()
 {

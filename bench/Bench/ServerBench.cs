@@ -26,10 +26,12 @@ public sealed class ServerBench : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly GrpcChannel _channel;
     private readonly string _root;
+    private readonly ServerOptions _options;
 
-    private ServerBench(WebApplication app, GrpcChannel channel, string root)
+    private ServerBench(WebApplication app, GrpcChannel channel, string root, ServerOptions options)
     {
         _app = app;
+        _options = options;
         _channel = channel;
         _root = root;
         Generation = new Generation.GenerationClient(channel);
@@ -43,11 +45,6 @@ public sealed class ServerBench : IAsyncDisposable
     public static async Task<ServerBench> StartAsync(Corpus corpus, int threads)
     {
         var root = Path.Combine(Path.GetTempPath(), "charrnn-bench-" + Guid.NewGuid().ToString("N")[..8]);
-        // An untrained LSTM of the lesson's size: generation cost does not depend on the weights.
-        var architecture = Architectures.Get("stateful-lstm");
-        using (var trainer = Trainer.Create(architecture, architecture.Resolve(), new CharRnn.Engine.Training.TrainingOptions { Lowercase = true, SampleChars = 0 },
-                   corpus, CPU, Path.Combine(root, "models", Model)))
-            trainer.SaveCheckpoint("bench");
         var options = new ServerOptions
         {
             Listen = "127.0.0.1:0",
@@ -59,11 +56,22 @@ public sealed class ServerBench : IAsyncDisposable
         options.Limits.MaxSessions = 4096;
         var app = ServerHost.Build([], options, logging => { });
         var address = await ServerHost.StartAsync(app);
+        // An untrained LSTM of the lesson's size (generation cost does not depend on the weights), made on the
+        // server's device thread: Torch work on a second thread would give libgomp a second thread team, and
+        // with more OpenMP threads than cores it stops spinning between parallel regions (GOMP_SPINCOUNT's
+        // throttled count), which halves GRU training here. Users' servers do all Torch work on that one thread.
+        var architecture = Architectures.Get("stateful-lstm");
+        await app.Services.GetRequiredService<DeviceWorker>().Run(() =>
+        {
+            using var trainer = Trainer.Create(architecture, architecture.Resolve(), new CharRnn.Engine.Training.TrainingOptions { Lowercase = true, SampleChars = 0 },
+                corpus, CPU, Path.Combine(root, "models", Model));
+            trainer.SaveCheckpoint("bench");
+        });
         var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
         });
-        return new ServerBench(app, channel, root);
+        return new ServerBench(app, channel, root, options);
     }
 
     public async Task<Session> Open(ulong seed) => await Generation.OpenSessionAsync(new OpenSessionRequest
@@ -91,8 +99,20 @@ public sealed class ServerBench : IAsyncDisposable
         return new Stats(times);
     }
 
-    /// <summary><paramref name="ServerStepSeconds"/>: the mean batched generation step inside the server meanwhile, from its own metric.</summary>
-    public sealed record StreamResult(int Streams, double CharsPerSecond, Stats InterCharSeconds, int Errors, double ServerStepSeconds);
+    /// <summary>
+    /// Changes how long training holds the device at a time while anyone streams, from the next slice on
+    /// (the device loop reads the option at every slice), so one run compares settings side by side.
+    /// </summary>
+    public void UseTrainingSlice(double milliseconds) => _options.TrainingSliceMilliseconds = milliseconds;
+
+    public double TrainingSliceMilliseconds => _options.TrainingSliceMilliseconds;
+
+    /// <summary>
+    /// <paramref name="ServerStepSeconds"/>: the mean batched generation step inside the server meanwhile, from its own metric;
+    /// <paramref name="TrainingStepsPerSecond"/> and <paramref name="MeanSliceSeconds"/>: the running job's steps and the mean slice it held the device for.
+    /// </summary>
+    public sealed record StreamResult(int Streams, double CharsPerSecond, Stats InterCharSeconds, int Errors, double ServerStepSeconds,
+        double TrainingStepsPerSecond, double MeanSliceSeconds);
 
     /// <summary>N concurrent streams of <paramref name="chars"/> each: aggregate chars/s and every stream's inter-character gaps.</summary>
     public async Task<StreamResult> Streams(int count, int chars)
@@ -101,6 +121,7 @@ public sealed class ServerBench : IAsyncDisposable
         var gaps = new List<double>[count];
         int errors = 0;
         var (stepSum, steps) = (ServerMetrics.GenerationStepSeconds.Sum, ServerMetrics.GenerationStepSeconds.Count);
+        var (sliceSum, slices, trained) = (ServerMetrics.TrainingSliceSeconds.Sum, ServerMetrics.TrainingSliceSeconds.Count, ServerMetrics.TrainingSteps.Value);
         var clock = Stopwatch.StartNew();
         var total = await Task.WhenAll(sessions.Select(async (s, i) =>
         {
@@ -128,8 +149,19 @@ public sealed class ServerBench : IAsyncDisposable
         }));
         var seconds = clock.Elapsed.TotalSeconds;
         var serverStep = (ServerMetrics.GenerationStepSeconds.Sum - stepSum) / Math.Max(1, ServerMetrics.GenerationStepSeconds.Count - steps);
+        var trainingSteps = (ServerMetrics.TrainingSteps.Value - trained) / seconds;
+        var meanSlice = (ServerMetrics.TrainingSliceSeconds.Sum - sliceSum) / Math.Max(1, ServerMetrics.TrainingSliceSeconds.Count - slices);
         await Task.WhenAll(sessions.Select(s => Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id }).ResponseAsync));
-        return new StreamResult(count, total.Sum() / seconds, new Stats(gaps.SelectMany(g => g)), errors, serverStep);
+        return new StreamResult(count, total.Sum() / seconds, new Stats(gaps.SelectMany(g => g)), errors, serverStep, trainingSteps, meanSlice);
+    }
+
+    /// <summary>The running job's steps per second over <paramref name="window"/> with nobody streaming.</summary>
+    public async Task<double> TrainingStepsPerSecondAlone(TimeSpan window)
+    {
+        var before = ServerMetrics.TrainingSteps.Value;
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(window);
+        return (ServerMetrics.TrainingSteps.Value - before) / clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>Starts a long training job (the GRU on Nietzsche) and waits until it runs.</summary>

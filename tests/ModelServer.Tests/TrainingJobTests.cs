@@ -139,7 +139,7 @@ public class TrainingJobTests(ServerFixture server)
     [Fact]
     public async Task While_a_stream_generates_long_training_steps_run_in_pieces_and_the_job_keeps_training()
     {
-        // An LSTM step of 1,024 chars takes tens of milliseconds: far over the 5 ms slice training gets while anyone generates.
+        // An LSTM step of 1,024 chars takes tens of milliseconds: far over the slice training gets while anyone generates (TrainingSliceMilliseconds).
         var request = Request("pieces", maxSteps: 100_000, architecture: "stateful-lstm", epochs: 1000);
         request.Hyperparameters.Clear();
         request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 256, ["n_fac"] = 8, ["bs"] = 32, ["bptt"] = 32 });
@@ -150,6 +150,7 @@ public class TrainingJobTests(ServerFixture server)
             await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
                 if (e.EventCase == JobEvent.EventOneofCase.Progress && e.Progress.Step >= 4) break; // whole steps measure the cost per char
             var pieces = Metrics.ServerMetrics.TrainingStepPieces.Value;
+            var (slices, steps) = (Metrics.ServerMetrics.TrainingSliceSeconds.Count, Metrics.ServerMetrics.TrainingSteps.Value);
             var step = (await Client.GetJobAsync(new GetJobRequest { JobId = job.Id })).Step;
 
             // Streams and training take turns (half the device each by default), and a tiny model's
@@ -164,6 +165,8 @@ public class TrainingJobTests(ServerFixture server)
 
             Assert.True(Metrics.ServerMetrics.TrainingStepPieces.Value > pieces, "training steps should have been split while the stream generated");
             Assert.True((await Client.GetJobAsync(new GetJobRequest { JobId = job.Id })).Step > step, "the job should keep training while the stream generates");
+            Assert.True(Metrics.ServerMetrics.TrainingSliceSeconds.Count > slices, "slices run while anyone streams are what streams wait for, and are observed");
+            Assert.True(Metrics.ServerMetrics.TrainingSteps.Value > steps, "every completed step is counted");
         }
         finally
         {

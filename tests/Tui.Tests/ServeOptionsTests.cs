@@ -6,6 +6,7 @@ public class ServeOptionsTests
 {
     [Theory]
     [InlineData("--training-share", "1.5", "--training-share 1.5 is not allowed; it must be from 0.05 to 0.95.")]
+    [InlineData("--training-slice-ms", "0.1", "--training-slice-ms 0.1 is not allowed; it must be from 0.5 to 100.")]
     [InlineData("--checkpoint-minutes", "0", "--checkpoint-minutes 0 is not allowed; it must be positive.")]
     public void Serve_refuses_an_option_out_of_range_before_starting(string flag, string value, string message)
     {

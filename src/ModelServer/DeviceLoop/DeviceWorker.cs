@@ -25,7 +25,6 @@ namespace CharRnn.ModelServer.DeviceLoop;
 /// </summary>
 public sealed class DeviceWorker : IHostedService
 {
-    private static readonly TimeSpan SliceWhileGenerating = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan SliceWhenIdle = TimeSpan.FromMilliseconds(250);
 
     private readonly ServerOptions _options;
@@ -47,6 +46,9 @@ public sealed class DeviceWorker : IHostedService
     public DeviceWorker(IOptions<ServerOptions> options, JobQueue jobs, ILogger<DeviceWorker> logger)
     {
         _options = options.Value;
+        if (!(_options.TrainingSliceMilliseconds >= ServerOptions.MinTrainingSliceMilliseconds && _options.TrainingSliceMilliseconds <= ServerOptions.MaxTrainingSliceMilliseconds))
+            throw new ArgumentOutOfRangeException(nameof(options), _options.TrainingSliceMilliseconds,
+                $"The training slice must be from {ServerOptions.MinTrainingSliceMilliseconds} to {ServerOptions.MaxTrainingSliceMilliseconds} ms.");
         _share = new DeviceShare(_options.TrainingShare);
         _jobs = jobs;
         _logger = logger;
@@ -138,8 +140,10 @@ public sealed class DeviceWorker : IHostedService
                 UseThreads(_threads);
                 var started = Stopwatch.GetTimestamp();
                 var streamsOpen = _active.Count > 0;
-                training = _jobs.RunSlice(streamsOpen ? SliceWhileGenerating : SliceWhenIdle, Device, Description);
-                _share.Trained(Stopwatch.GetElapsedTime(started), streamsOpen);
+                training = _jobs.RunSlice(streamsOpen ? TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds) : SliceWhenIdle, Device, Description);
+                var took = Stopwatch.GetElapsedTime(started);
+                _share.Trained(took, streamsOpen);
+                if (training && streamsOpen) ServerMetrics.TrainingSliceSeconds.Observe(took.TotalSeconds);
             }
             UpdateRate();
             if (!busy && !generating && !training)

@@ -24,6 +24,14 @@ public sealed class ServerOptions
     public double CheckpointMinutes { get; set; } = 5;
     /// <summary>The fraction of the device a training job gets while anyone streams (0.05–0.95); alone it gets all of it.</summary>
     public double TrainingShare { get; set; } = 0.5;
+    /// <summary>
+    /// How long training holds the device at a time while anyone streams: the longest wait it adds
+    /// between a stream's chars. A step longer than this is trained in pieces, which costs some
+    /// throughput. 2 ms halves a stream's p99 gap against 5 ms for the same training share; 1 ms
+    /// costs the job a third of its steps (bench/README.md, `pieces` and `server` sections).
+    /// </summary>
+    public double TrainingSliceMilliseconds { get; set; } = 2;
+    public const double MinTrainingSliceMilliseconds = 0.5, MaxTrainingSliceMilliseconds = 100;
     public ServerLimits Limits { get; set; } = new();
 }
 

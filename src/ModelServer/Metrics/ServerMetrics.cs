@@ -15,6 +15,10 @@ public static class ServerMetrics
     public static readonly Gauge TrainingCharsPerSecond = Prometheus.Metrics.CreateGauge("charrnn_training_chars_per_second", "Training throughput of the running job.");
     public static readonly Counter TrainingStepPieces = Prometheus.Metrics.CreateCounter("charrnn_training_step_pieces_total",
         "Pieces of training steps split so that generation runs between them (0 while nobody generates).");
+    public static readonly Counter TrainingSteps = Prometheus.Metrics.CreateCounter("charrnn_training_steps_total", "Training steps completed (batches, whatever their pieces).");
+    public static readonly Histogram TrainingSliceSeconds = Prometheus.Metrics.CreateHistogram("charrnn_training_slice_seconds",
+        "How long each training slice held the device while anyone streamed: every stream waits for it (see --training-slice-ms).",
+        new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00025, 2, 12) });
     public static readonly Gauge JobsQueued = Prometheus.Metrics.CreateGauge("charrnn_jobs_queued", "Training jobs waiting for the device.");
     public static readonly Gauge JobsRunning = Prometheus.Metrics.CreateGauge("charrnn_jobs_running", "Training jobs running (0 or 1).");
     public static readonly Counter Errors = Prometheus.Metrics.CreateCounter("charrnn_grpc_errors_total", "Calls that ended with an error, by gRPC status code.",

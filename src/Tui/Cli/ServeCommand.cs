@@ -28,13 +28,14 @@ public static class ServeCommand
         var metrics = new Option<string?>("--metrics-listen") { Description = "HOST:PORT for Prometheus /metrics over HTTP/1.1, e.g. 127.0.0.1:9464." };
         var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "A running job also checkpoints this often, so a crash loses little.", DefaultValueFactory = _ => defaults.CheckpointMinutes };
         var trainingShare = new Option<double>("--training-share") { Description = $"The fraction of the device a training job gets while anyone streams ({DeviceShare.MinShare}–{DeviceShare.MaxShare}); alone it gets all of it.", DefaultValueFactory = _ => defaults.TrainingShare };
+        var trainingSlice = new Option<double>("--training-slice-ms") { Description = $"How long training holds the device at a time while anyone streams: the longest pause it adds between a stream's chars ({ServerOptions.MinTrainingSliceMilliseconds}–{ServerOptions.MaxTrainingSliceMilliseconds}); shorter cuts steps into more pieces, at some cost in training speed.", DefaultValueFactory = _ => defaults.TrainingSliceMilliseconds };
         var sessionsPerKey = new Option<int>("--max-sessions-per-key") { Description = "Open sessions per API key.", DefaultValueFactory = _ => defaults.Limits.MaxSessionsPerKey };
         var jobsPerKey = new Option<int>("--max-jobs-per-key") { Description = "Running plus queued jobs per API key.", DefaultValueFactory = _ => defaults.Limits.MaxJobsPerKey };
         var charsPerKey = new Option<long>("--max-chars-per-minute-per-key") { Description = "Generated characters per minute per API key.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerMinutePerKey };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C or SIGTERM stops it after checkpointing).")
         {
             listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxUpload, maxQueued,
-            keys, metrics, checkpointMinutes, trainingShare, sessionsPerKey, jobsPerKey, charsPerKey,
+            keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey,
         };
         command.SetAction(parse =>
         {
@@ -53,6 +54,8 @@ public static class ServeCommand
                 CheckpointMinutes = Positive(parse.GetValue(checkpointMinutes), "--checkpoint-minutes"),
                 TrainingShare = parse.GetValue(trainingShare) is var share && share >= DeviceShare.MinShare && share <= DeviceShare.MaxShare ? share
                     : throw new ArgumentException($"--training-share {share} is not allowed; it must be from {DeviceShare.MinShare} to {DeviceShare.MaxShare}."),
+                TrainingSliceMilliseconds = parse.GetValue(trainingSlice) is var slice && slice >= ServerOptions.MinTrainingSliceMilliseconds && slice <= ServerOptions.MaxTrainingSliceMilliseconds ? slice
+                    : throw new ArgumentException($"--training-slice-ms {slice} is not allowed; it must be from {ServerOptions.MinTrainingSliceMilliseconds} to {ServerOptions.MaxTrainingSliceMilliseconds}."),
             };
             if (options.KeysFile != null && !File.Exists(options.KeysFile))
                 throw new ArgumentException($"--keys {options.KeysFile} does not exist; create it with charrnn keys add NAME --keys {options.KeysFile}.");

@@ -1,0 +1,92 @@
+using System.Globalization;
+
+namespace CharRnn.Bench;
+
+/// <summary>
+/// Streams through the server in rounds: each round measures 1, 8, 64 and 256 idle streams, then
+/// starts a training job (the GRU on Nietzsche), measures its steps alone, and 1 and 64 streams
+/// while it trains at each training slice asked for. Rounds interleave idle and training runs,
+/// so the p99 ratio is taken round by round, not between a fast and a slow state of the host.
+/// </summary>
+public static class ServerStreamsBench
+{
+    private static readonly int[] IdleStreams = [1, 8, 64, 256];
+    private static readonly int[] TrainingStreams = [1, 64];
+
+    /// <summary>One stream gets this many chars per run, so its p99 is the 10th-longest gap, not the 4th.</summary>
+    private const int CharsAlone = 1000, CharsEach = 200;
+
+    public static async Task Run(ServerBench server, int rounds, IReadOnlyList<double> slicesMs, Report report)
+    {
+        var shipped = server.TrainingSliceMilliseconds;
+        var idle = new Dictionary<int, List<ServerBench.StreamResult>>();
+        var training = new Dictionary<(double Slice, int Streams), List<ServerBench.StreamResult>>();
+        var alone = new List<double>();
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (var streams in IdleStreams)
+                Add(idle, streams, await Measure(server, streams, "idle"));
+            var job = await server.StartTraining();
+            alone.Add(await server.TrainingStepsPerSecondAlone(TimeSpan.FromSeconds(1.5)));
+            foreach (var slice in slicesMs)
+            {
+                server.UseTrainingSlice(slice);
+                foreach (var streams in TrainingStreams)
+                    Add(training, (slice, streams), await Measure(server, streams, $"training, slice {slice} ms"));
+            }
+            server.UseTrainingSlice(shipped);
+            await server.StopTraining(job);
+        }
+
+        var aloneSteps = new Stats(alone);
+        var rows = new List<string[]>();
+        foreach (var (streams, runs) in idle) rows.Add(Row("idle", streams, runs, aloneSteps.Median));
+        foreach (var ((slice, streams), runs) in training) rows.Add(Row($"training, slice {slice.ToString(CultureInfo.InvariantCulture)} ms", streams, runs, aloneSteps.Median));
+        report.Table(["device", "streams", "chars/s (all streams)", "p50 inter-char ms", "p99 inter-char ms", "server's mean generation step ms",
+            "training steps/s (share of alone)", "mean training slice ms", "errors"], rows);
+        report.Paragraph($"Medians over {rounds} round(s), min–max in brackets. One stream asks for {CharsAlone} chars per run, each of more streams for {CharsEach}. " +
+            $"The job trains {Stats.N(aloneSteps.Median)} steps/s alone ({aloneSteps.Format(decimals: 0)}). The server's mean generation step and the mean training slice " +
+            "come from its own metrics (charrnn_generation_step_seconds, charrnn_training_slice_seconds) over the same runs: inside the device loop, without the network. " +
+            $"The server ships with a {shipped.ToString(CultureInfo.InvariantCulture)} ms slice (`charrnn serve --training-slice-ms`).");
+
+        report.Table(["training slice", "streams", "p99 while training / p99 idle, per round", "target"],
+            training.Select(kv => new[]
+            {
+                $"{kv.Key.Slice.ToString(CultureInfo.InvariantCulture)} ms", kv.Key.Streams.ToString(CultureInfo.InvariantCulture),
+                new Stats(kv.Value.Select((r, i) => P99(r) / P99(idle[kv.Key.Streams][i]))).Format("×", 2), "≤ 5×",
+            }));
+    }
+
+    private static async Task<ServerBench.StreamResult> Measure(ServerBench server, int streams, string device)
+    {
+        var r = await server.Streams(streams, streams == 1 ? CharsAlone : CharsEach);
+        Console.WriteLine($"  server {device} × {streams}: {r.CharsPerSecond:N0} c/s, p50 {r.InterCharSeconds.Median * 1e3:F2} ms, p99 {P99(r) * 1e3:F2} ms, " +
+            $"server step {r.ServerStepSeconds * 1e3:F2} ms, training {r.TrainingStepsPerSecond:N0} steps/s, errors {r.Errors}");
+        return r;
+    }
+
+    private static double P99(ServerBench.StreamResult r) => r.InterCharSeconds.Quantile(0.99);
+
+    private static void Add<TKey>(Dictionary<TKey, List<ServerBench.StreamResult>> runs, TKey key, ServerBench.StreamResult result) where TKey : notnull
+    {
+        if (!runs.TryGetValue(key, out var list)) runs[key] = list = [];
+        list.Add(result);
+    }
+
+    private static string[] Row(string device, int streams, List<ServerBench.StreamResult> runs, double aloneSteps)
+    {
+        var trainingSteps = new Stats(runs.Select(r => r.TrainingStepsPerSecond));
+        var trains = device != "idle";
+        return
+        [
+            device, streams.ToString(CultureInfo.InvariantCulture),
+            new Stats(runs.Select(r => r.CharsPerSecond)).Format(),
+            Stats.N(new Stats(runs.Select(r => r.InterCharSeconds.Median * 1e3)).Median, 2),
+            new Stats(runs.Select(r => P99(r) * 1e3)).Format(decimals: 2),
+            Stats.N(new Stats(runs.Select(r => r.ServerStepSeconds * 1e3)).Median, 2),
+            trains ? $"{Stats.N(trainingSteps.Median)} ({trainingSteps.Median / aloneSteps:P0})" : "-",
+            trains ? Stats.N(new Stats(runs.Select(r => r.MeanSliceSeconds * 1e3)).Median, 2) : "-",
+            runs.Sum(r => r.Errors).ToString(CultureInfo.InvariantCulture),
+        ];
+    }
+}
