@@ -79,6 +79,29 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_step_in_pieces_takes_its_optimizer_step_in_a_call_of_its_own()
+    {
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(maxSteps: 10) with { SampleChars = 0 }, Tiny.Corpus(), CPU, null);
+        var initial = Snapshot(trainer.Model.parameters());
+        List<Tensor> gradients;
+        int calls = 0;
+        do
+        {
+            Assert.True(++calls < 20, "the step never ended");
+            Assert.All(trainer.Model.parameters().Zip(initial), w => Assert.Equal(0f, (w.First - w.Second).abs().max().item<float>())); // no step yet
+            gradients = Snapshot(trainer.Model.parameters().Select(p => p.grad ?? zeros_like(p)));
+        } while (!trainer.StepPiece(3));
+        // The call that ended the step found the gradient complete and left it as it was: it only clipped and stepped.
+        Assert.True(calls > 2, $"{calls} calls: the step was not split");
+        Assert.All(trainer.Model.parameters().Zip(gradients), g => Assert.Equal(0f, (g.First.grad! - g.Second).abs().max().item<float>()));
+        Assert.Contains(trainer.Model.parameters().Zip(initial), w => (w.First - w.Second).abs().max().item<float>() > 0);
+        Assert.Equal(1, trainer.Position.Step);
+
+        static List<Tensor> Snapshot(IEnumerable<Tensor> tensors) => tensors.Select(t => t.detach().clone()).ToList();
+    }
+
+    [Fact]
     public void An_epochs_end_runs_a_unit_per_call_and_records_the_same_epoch()
     {
         using var dirWhole = new TempFolder();
