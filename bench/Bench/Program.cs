@@ -164,7 +164,7 @@ root.SetAction(async parse =>
         int rounds = isQuick ? 3 : 20;
         int[] pieceCounts = [4, 8, 16];
         report.Heading($"A training step in pieces, as the server runs it while anyone generates ({threads} thread(s), bs 64, bptt 8)");
-        report.Paragraph("Stream models are cut in time: consecutive segments of the bptt window run forward, then backward from the last (⌈2p/3⌉ segments, 2 calls each, at most one segment per time step). " +
+        report.Paragraph("Stream models are cut in time: consecutive segments of the bptt window run forward, then backward from the last (⌈2p/3⌉ segments, 2 calls each, at most one segment per time step; then a call for the optimizer step). " +
             $"Each of {rounds} rounds times 4 whole steps and then 4 steps in each number of pieces on the same trainer: the pieces' total over that round's whole steps, the longest call (what a stream waits for) and the most calls a step took (the lesson's batcher varies bptt around 8). Medians, min–max in brackets.");
         var results = new[] { "rnn", "gru", "lstm" }.SelectMany(a => StepPiecesBench.Run(corpus, a, threads, pieceCounts, rounds)).ToList();
         report.Table(["model", "pieces asked", "most calls", "whole step ms", "pieces' total / whole step", "longest call ms"], results.Select(r => new[]

@@ -47,7 +47,7 @@ public class TrainingTests
     }
 
     [Theory]
-    [InlineData("stateful-gru", 3)] // streams: cut in time, 2 segments of the bptt window (4 calls)
+    [InlineData("stateful-gru", 3)] // streams: cut in time, 2 segments of the bptt window (4 calls and the optimizer step)
     [InlineData("stateful-lstm", 4)] // two state tensors handed back between segments
     [InlineData("stateful-gru-cell", 12)] // a hand-written cell, one time step per segment
     [InlineData("stateful-rnn", 40)] // more pieces than time steps: a segment per step
@@ -254,7 +254,7 @@ public class TrainingTests
         var epoch = trainer.Position.Epoch;
         while (trainer.Position.Epoch == epoch) trainer.Step(); // through validation, sampling and checkpoints
         for (int i = 0; i < 5; i++) trainer.Step();
-        for (int i = 0; i < 3; i++) while (!trainer.StepPiece(3)) { } // three steps in pieces (in time: 2 segments, 4 calls each)
+        for (int i = 0; i < 3; i++) while (!trainer.StepPiece(3)) { } // three steps in pieces (in time: 2 segments, 4 calls and the optimizer step each)
         Assert.False(trainer.InStep);
         Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
     }
