@@ -27,8 +27,9 @@ public sealed class ServerOptions
     /// <summary>
     /// How long training holds the device at a time while anyone streams: the longest wait it adds
     /// between a stream's chars. A step longer than this is trained in pieces, which costs some
-    /// throughput. 2 ms halves a stream's p99 gap against 5 ms for the same training share; 1 ms
-    /// costs the job a third of its steps (bench/README.md, `pieces` and `server` sections).
+    /// throughput. Measured here: 2 ms gives one stream a p99 gap of 4.7–7.9 ms against 8.1–11.8 ms
+    /// at 5 ms, for a somewhat smaller training share; 1 ms costs the job more for no better p99
+    /// (bench/README.md, `pieces` and `server` sections).
     /// </summary>
     public double TrainingSliceMilliseconds { get; set; } = 2;
     public const double MinTrainingSliceMilliseconds = 0.5, MaxTrainingSliceMilliseconds = 100;
