@@ -245,7 +245,8 @@ static async Task<string> RunServerSectionsInChild(IReadOnlyList<string> section
     var start = new ProcessStartInfo(Environment.ProcessPath!);
     for (int i = 0; i < args.Length; i++)
     {
-        if (args[i] is "--only" or "--out") { i++; continue; }
+        if (args[i] is "--only" or "--out") { i++; continue; } // the child gets its own
+        if (args[i].StartsWith("--only=", StringComparison.Ordinal) || args[i].StartsWith("--out=", StringComparison.Ordinal)) continue;
         start.ArgumentList.Add(args[i]);
     }
     foreach (var a in new[] { "--only", string.Join(",", sections), "--out", output, "--server-process" }) start.ArgumentList.Add(a);
@@ -257,7 +258,8 @@ static async Task<string> RunServerSectionsInChild(IReadOnlyList<string> section
             if (child.ExitCode != 0) return $"\n## Server sections\n\nNot measured: the child process running them exited with code {child.ExitCode}.\n";
         }
         var text = File.ReadAllText(output);
-        return text[text.IndexOf("\n## ", StringComparison.Ordinal)..];
+        var sectionsStart = text.IndexOf("\n## ", StringComparison.Ordinal);
+        return sectionsStart < 0 ? "" : text[sectionsStart..];
     }
     finally
     {

@@ -40,8 +40,8 @@ public static class ServerStreamsBench
 
         var aloneSteps = new Stats(alone);
         var rows = new List<string[]>();
-        foreach (var (streams, runs) in idle) rows.Add(Row("idle", streams, runs, aloneSteps.Median));
-        foreach (var ((slice, streams), runs) in training) rows.Add(Row($"training, slice {slice.ToString(CultureInfo.InvariantCulture)} ms", streams, runs, aloneSteps.Median));
+        foreach (var (streams, runs) in idle) rows.Add(Row("idle", streams, runs, trains: false, aloneSteps.Median));
+        foreach (var ((slice, streams), runs) in training) rows.Add(Row($"training, slice {slice.ToString(CultureInfo.InvariantCulture)} ms", streams, runs, trains: true, aloneSteps.Median));
         report.Table(["device", "streams", "chars/s (all streams)", "p50 inter-char ms", "p99 inter-char ms", "server's mean generation step ms",
             "training steps/s (share of alone)", "mean training slice ms", "errors"], rows);
         report.Paragraph($"Medians over {rounds} round(s), min–max in brackets. One stream asks for {CharsAlone} chars per run, each of more streams for {CharsEach}. " +
@@ -73,10 +73,9 @@ public static class ServerStreamsBench
         list.Add(result);
     }
 
-    private static string[] Row(string device, int streams, List<ServerBench.StreamResult> runs, double aloneSteps)
+    private static string[] Row(string device, int streams, List<ServerBench.StreamResult> runs, bool trains, double aloneSteps)
     {
         var trainingSteps = new Stats(runs.Select(r => r.TrainingStepsPerSecond));
-        var trains = device != "idle";
         return
         [
             device, streams.ToString(CultureInfo.InvariantCulture),

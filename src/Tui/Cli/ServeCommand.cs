@@ -52,10 +52,8 @@ public static class ServeCommand
                 KeysFile = parse.GetValue(keys),
                 MetricsListen = parse.GetValue(metrics),
                 CheckpointMinutes = Positive(parse.GetValue(checkpointMinutes), "--checkpoint-minutes"),
-                TrainingShare = parse.GetValue(trainingShare) is var share && share >= DeviceShare.MinShare && share <= DeviceShare.MaxShare ? share
-                    : throw new ArgumentException($"--training-share {share} is not allowed; it must be from {DeviceShare.MinShare} to {DeviceShare.MaxShare}."),
-                TrainingSliceMilliseconds = parse.GetValue(trainingSlice) is var slice && slice >= ServerOptions.MinTrainingSliceMilliseconds && slice <= ServerOptions.MaxTrainingSliceMilliseconds ? slice
-                    : throw new ArgumentException($"--training-slice-ms {slice} is not allowed; it must be from {ServerOptions.MinTrainingSliceMilliseconds} to {ServerOptions.MaxTrainingSliceMilliseconds}."),
+                TrainingShare = Between(parse.GetValue(trainingShare), DeviceShare.MinShare, DeviceShare.MaxShare, "--training-share"),
+                TrainingSliceMilliseconds = Between(parse.GetValue(trainingSlice), ServerOptions.MinTrainingSliceMilliseconds, ServerOptions.MaxTrainingSliceMilliseconds, "--training-slice-ms"),
             };
             if (options.KeysFile != null && !File.Exists(options.KeysFile))
                 throw new ArgumentException($"--keys {options.KeysFile} does not exist; create it with charrnn keys add NAME --keys {options.KeysFile}.");
@@ -80,4 +78,7 @@ public static class ServeCommand
 
     private static T Positive<T>(T value, string flag) where T : System.Numerics.INumber<T> =>
         value > T.Zero ? value : throw new ArgumentException($"{flag} {value} is not allowed; it must be positive.");
+
+    private static double Between(double value, double min, double max, string flag) =>
+        value >= min && value <= max ? value : throw new ArgumentException($"{flag} {value} is not allowed; it must be from {min} to {max}.");
 }
