@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -14,13 +15,15 @@ public sealed class StatefulLstm : StatefulCharModel
     private readonly LSTM rnn;
     private readonly Dropout drop;
     private readonly Linear l_out;
+    private readonly double _betweenLayers;
 
     public StatefulLstm(int vocabSize, int nFac, int nHidden, int layers, double dropout)
         : base("stateful-lstm", vocabSize, nHidden, layers, stateParts: 2)
     {
         e = Embedding(vocabSize, nFac);
         // nn.LSTM's dropout acts between layers only; with one layer it would just warn.
-        rnn = LSTM(nFac, nHidden, layers, dropout: layers > 1 ? dropout : 0.0);
+        _betweenLayers = layers > 1 ? dropout : 0.0;
+        rnn = LSTM(nFac, nHidden, layers, dropout: _betweenLayers);
         drop = Dropout(dropout);
         l_out = Linear(nHidden, vocabSize);
         RegisterComponents();
@@ -41,34 +44,55 @@ public sealed class StatefulLstm : StatefulCharModel
         return _layerWeights;
     }
 
-    /// <summary>
-    /// One character for a batch of sessions. nn.LSTM pays a fixed set-up cost per call that
-    /// dominates a single time step (~3 ms for 512×2 on two cores), so in eval mode the step is
-    /// computed here from the same weights: two matrix products and the gate arithmetic per layer,
-    /// exactly nn.LSTM's equations (gate order i, f, g, o).
-    /// </summary>
-    public override (Tensor Logits, RecurrentState State) Step(Tensor ids, RecurrentState state)
-    {
-        if (training) return base.Step(ids, state);
-        var weights = LayerWeights();
-        var x = e.forward(ids.reshape(-1));
-        var h = new Tensor[Layers];
-        var c = new Tensor[Layers];
-        for (int layer = 0; layer < Layers; layer++)
-        {
-            var (weightIh, weightHh, biasIh, biasHh) = weights[layer];
-            var gates = functional.linear(x, weightIh, biasIh).add_(functional.linear(state.Parts[0][layer], weightHh, biasHh)).chunk(4, 1);
-            var cell = sigmoid(gates[1]).mul_(state.Parts[1][layer]).add_(sigmoid(gates[0]).mul_(tanh(gates[2])));
-            h[layer] = sigmoid(gates[3]).mul_(tanh(cell));
-            c[layer] = cell;
-            x = h[layer];
-        }
-        return (l_out.forward(x), new RecurrentState([stack(h), stack(c)], batchDim: 1));
-    }
-
     protected override (Tensor Logits, RecurrentState State) Run(Tensor x, RecurrentState state)
     {
-        var (output, h, c) = rnn.forward(e.forward(x), (state.Parts[0], state.Parts[1]));
+        var input = e.forward(x);
+        var (output, h, c) = ComputedHere(input) ? Recur(input, state) : rnn.forward(input, (state.Parts[0], state.Parts[1]));
         return (l_out.forward(drop.forward(output)), new RecurrentState([h, c], batchDim: 1));
+    }
+
+    /// <summary>
+    /// Where the recurrence is computed here rather than by nn.LSTM: wherever gradients are off on
+    /// the CPU, and for a single time step anywhere. With gradients off nn.LSTM runs oneDNN's
+    /// inference primitive, whose AVX-512 kernel (oneDNN 3.7.1 in libtorch 2.10) returns wrong
+    /// outputs on this project's AMD EPYC for many hidden sizes (9, 33, 100, 300: off by up to
+    /// 0.3; 32, 256, 512 come out right); with gradients on it runs the training primitive, which is
+    /// right (tested against float64). A single step is also faster here: nn.LSTM pays a fixed
+    /// set-up per call (~1.5 ms for 512×2 on two cores) that dominates one time step.
+    /// </summary>
+    private static bool ComputedHere(Tensor input) =>
+        !is_grad_enabled() && (input.device.type == DeviceType.CPU || input.shape[0] == 1);
+
+    /// <summary>
+    /// nn.LSTM's equations (gate order i, f, g, o) for input [T, batch, features]: each layer's
+    /// input product for all T steps at once, then one recurrent product and the gate arithmetic
+    /// per step. Gradients are off, so the gate arithmetic works in place.
+    /// </summary>
+    private (Tensor Output, Tensor H, Tensor C) Recur(Tensor input, RecurrentState state)
+    {
+        var weights = LayerWeights();
+        var steps = input.shape[0];
+        var hLast = new Tensor[Layers];
+        var cLast = new Tensor[Layers];
+        for (int layer = 0; layer < Layers; layer++)
+        {
+            if (layer > 0 && training && _betweenLayers > 0) input = functional.dropout(input, _betweenLayers, training: true);
+            var (weightIh, weightHh, biasIh, biasHh) = weights[layer];
+            var inputGates = functional.linear(input, weightIh, biasIh);
+            var h = state.Parts[0][layer];
+            var c = state.Parts[1][layer];
+            var outputs = new Tensor[steps];
+            for (long t = 0; t < steps; t++)
+            {
+                var gates = inputGates[t].add_(functional.linear(h, weightHh, biasHh)).chunk(4, 1);
+                c = sigmoid(gates[1]).mul_(c).add_(sigmoid(gates[0]).mul_(tanh(gates[2])));
+                h = sigmoid(gates[3]).mul_(tanh(c));
+                outputs[t] = h;
+            }
+            hLast[layer] = h;
+            cLast[layer] = c;
+            input = steps == 1 ? h.unsqueeze(0) : stack(outputs);
+        }
+        return (input, stack(hLast), stack(cLast));
     }
 }
