@@ -8,6 +8,7 @@ using CharRnn.Engine.Text;
 using static TorchSharp.torch;
 
 // make bench [BENCH_ARGS="--quick"]: measures and writes bench/results.md. See bench/README.md.
+MallocSettings.ReexecuteIfNeeded(); // as the product runs (and PyTorch, a child process, inherits it)
 var runs = new Option<int>("--runs") { Description = "Repetitions of each figure (after warm-up).", DefaultValueFactory = _ => 5 };
 var seconds = new Option<double>("--seconds") { Description = "Seconds each timed run lasts.", DefaultValueFactory = _ => 3 };
 var threadsOption = new Option<string>("--threads") { Description = "Thread counts to measure, e.g. 1,2.", DefaultValueFactory = _ => "1,2" };

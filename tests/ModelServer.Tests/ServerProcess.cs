@@ -49,6 +49,9 @@ public sealed class ServerProcess : IDisposable
     public void Start()
     {
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // The process decides its malloc settings itself (MallocSettings), whatever this shell has.
+        start.Environment.Remove(Engine.Runtime.MallocSettings.TunablesVariable);
+        start.Environment.Remove(Engine.Runtime.MallocSettings.EnvironmentVariable);
         foreach (var a in new[]
                  {
                      Path.Combine(AppContext.BaseDirectory, "CharRnn.ModelServer.dll"), $"--CharRnn:Listen=127.0.0.1:{Port}",

@@ -19,6 +19,7 @@ public static class TorchRuntime
     /// <summary>Resolves a device name and sets libtorch's thread count (0: leave libtorch's default).</summary>
     public static Device Initialize(string deviceName = "auto", int threads = 0)
     {
+        MallocSettings.ThrowIfInvalid();
         EnsureNativeLibraryLoads();
         LiftMklVendorCheck();
         if (threads < 0) throw new ArgumentException($"threads = {threads} is not allowed; use 0 (libtorch's default) or a positive count.");
@@ -52,7 +53,8 @@ public static class TorchRuntime
     }
 
     public static string Describe(Device device) =>
-        $"{device} · {get_num_threads()} thread(s) · libtorch {__version__}" + (MklVendorCheck.OnAmd ? $" · MKL vendor check {MklVendorCheck.Status}" : "");
+        $"{device} · {get_num_threads()} thread(s) · libtorch {__version__}" + (MklVendorCheck.OnAmd ? $" · MKL vendor check {MklVendorCheck.Status}" : "") +
+        $" · malloc {MallocSettings.Status}";
 
     /// <summary>Loads libtorch (TorchSharp's own loader, no Torch work yet) and lets MKL use this CPU's widest kernels; see <see cref="MklVendorCheck"/>.</summary>
     private static void LiftMklVendorCheck()
