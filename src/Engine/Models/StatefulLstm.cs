@@ -64,35 +64,38 @@ public sealed class StatefulLstm : StatefulCharModel
         !is_grad_enabled() && (input.device.type == DeviceType.CPU || input.shape[0] == 1);
 
     /// <summary>
-    /// nn.LSTM's equations (gate order i, f, g, o) for input [T, batch, features]: each layer's
-    /// input product for all T steps at once, then one recurrent product and the gate arithmetic
-    /// per step. Gradients are off, so the gate arithmetic works in place.
+    /// nn.LSTM's equations (gate order i, f, g, o) for input [T, batch, features], feature-major:
+    /// gates as [4·hidden, batch] = W·[x; h]ᵀ, which MKL computes ~20% faster than nn.Linear's
+    /// h·Wᵀ at 64 and 256 rows (and as fast at one) on this machine. Each layer's input product
+    /// covers all T steps at once; then one recurrent product and the gate arithmetic per step.
+    /// Gradients are off, so the gate arithmetic works in place.
     /// </summary>
     private (Tensor Output, Tensor H, Tensor C) Recur(Tensor input, RecurrentState state)
     {
         var weights = LayerWeights();
-        var steps = input.shape[0];
+        long steps = input.shape[0], batch = input.shape[1];
+        var x = input.reshape(steps * batch, -1).t(); // [features, T·batch]
         var hLast = new Tensor[Layers];
         var cLast = new Tensor[Layers];
         for (int layer = 0; layer < Layers; layer++)
         {
-            if (layer > 0 && training && _betweenLayers > 0) input = functional.dropout(input, _betweenLayers, training: true);
+            if (layer > 0 && training && _betweenLayers > 0) x = functional.dropout(x, _betweenLayers, training: true);
             var (weightIh, weightHh, biasIh, biasHh) = weights[layer];
-            var inputGates = functional.linear(input, weightIh, biasIh);
-            var h = state.Parts[0][layer];
-            var c = state.Parts[1][layer];
+            var inputGates = addmm(biasIh.add(biasHh).unsqueeze(1), weightIh, x, 1, 1); // [4·hidden, T·batch]
+            var h = state.Parts[0][layer].t();
+            var c = state.Parts[1][layer].t();
             var outputs = new Tensor[steps];
             for (long t = 0; t < steps; t++)
             {
-                var gates = inputGates[t].add_(functional.linear(h, weightHh, biasHh)).chunk(4, 1);
+                var gates = (steps == 1 ? inputGates.addmm_(weightHh, h) : addmm(inputGates.narrow(1, t * batch, batch), weightHh, h, 1, 1)).chunk(4, 0);
                 c = sigmoid(gates[1]).mul_(c).add_(sigmoid(gates[0]).mul_(tanh(gates[2])));
                 h = sigmoid(gates[3]).mul_(tanh(c));
                 outputs[t] = h;
             }
-            hLast[layer] = h;
-            cLast[layer] = c;
-            input = steps == 1 ? h.unsqueeze(0) : stack(outputs);
+            hLast[layer] = h.t();
+            cLast[layer] = c.t();
+            x = steps == 1 ? h : cat(outputs, 1);
         }
-        return (input, stack(hLast), stack(cLast));
+        return (x.t().reshape(steps, batch, HiddenSize), stack(hLast), stack(cLast));
     }
 }
