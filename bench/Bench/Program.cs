@@ -13,12 +13,13 @@ var runs = new Option<int>("--runs") { Description = "Repetitions of each figure
 var seconds = new Option<double>("--seconds") { Description = "Seconds each timed run lasts.", DefaultValueFactory = _ => 3 };
 var threadsOption = new Option<string>("--threads") { Description = "Thread counts to measure, e.g. 1,2.", DefaultValueFactory = _ => "1,2" };
 var quick = new Option<bool>("--quick") { Description = "Fewer, shorter runs (a smoke run, not for quoting)." };
-var only = new Option<string>("--only") { Description = "Sections: gemm,training,generation,invariance,epoch-end,pieces,server,soak,quality.", DefaultValueFactory = _ => "gemm,training,generation,invariance,epoch-end,pieces,server" };
+var only = new Option<string>("--only") { Description = "Sections: gemm,malloc,training,generation,invariance,epoch-end,pieces,server,soak,quality.", DefaultValueFactory = _ => "gemm,malloc,training,generation,invariance,epoch-end,pieces,server" };
 var soak = new Option<string>("--soak") { Description = "Length of the train-and-generate memory soak (e.g. 10m).", DefaultValueFactory = _ => "10m" };
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
 var qualityBptt = new Option<int>("--quality-bptt") { Description = "bptt for the quality run.", DefaultValueFactory = _ => 32 };
 var qualityDropout = new Option<double>("--quality-dropout") { Description = "LSTM dropout for the quality run (the lesson's 0.5 suits 60+ epochs, not 30 minutes).", DefaultValueFactory = _ => 0.3 };
 var serverSlices = new Option<string>("--server-slices") { Description = "Training slices (ms) the server section compares while a job trains, e.g. 5,1.", DefaultValueFactory = _ => "2,5,1" };
+var mallocProbe = new Option<bool>(MallocBench.ProbeOption) { Description = "Print one allocation and nn.LSTM measurement and exit (the malloc section's child processes).", Hidden = true };
 var serverProcess = new Option<bool>("--server-process") { Description = "Run the server sections in this process (set for the child process that runs them).", Hidden = true };
 var models = new Option<string>("--models") { Description = "Models in the training section: rnn,gru,lstm.", DefaultValueFactory = _ => "rnn,gru,lstm" };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
@@ -28,7 +29,7 @@ string[] ServerSections = ["server", "soak"];
 
 var root = new RootCommand("CharRnn benchmarks: the engine, the server and PyTorch side by side.")
 {
-    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, models, deviceOption, output,
+    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, mallocProbe, models, deviceOption, output,
 };
 root.SetAction(async parse =>
 {
@@ -44,6 +45,11 @@ root.SetAction(async parse =>
         return 2;
     }
     BenchDevice.Device = TorchRuntime.Initialize(parse.GetValue(deviceOption)!, threadCounts.Max());
+    if (parse.GetValue(mallocProbe))
+    {
+        Console.WriteLine(MallocBench.Probe());
+        return 0;
+    }
     BenchDevice.Name = BenchDevice.Device.ToString();
     var corpus = new CorpusResolver().Resolve(null);
     var repository = FindRepository();
@@ -59,6 +65,7 @@ root.SetAction(async parse =>
         [".NET", RuntimeInformation.FrameworkDescription],
         ["engine", $"TorchSharp 0.107.0 · libtorch {__version__} · device {BenchDevice.Name}"],
         ["MKL vendor check", MklVendorCheck.Status],
+        ["malloc", MallocSettings.Status],
         ["reference", hasPyTorch ? $"PyTorch {pytorch.Version} (Debian python3-torch) · BLAS mapped: {pytorch.Blas}" : $"PyTorch not measured: {pytorch.Problem}"],
         ["runs", $"{runCount} per figure after warm-up, {runSeconds} s each; engine and PyTorch interleaved run by run; figures are median (min–max)"],
     ]);
@@ -75,6 +82,22 @@ root.SetAction(async parse =>
                 ? new[] { t.ToString(CultureInfo.InvariantCulture), peaks[t].Format("", 1) }
                 : [t.ToString(CultureInfo.InvariantCulture), peaks[t].Format("", 1), shipped.TryGetValue(t, out var s) ? s.Text : "-",
                    Report.Ratio(peaks[t].Median, shipped.TryGetValue(t, out var m) ? m.Median : double.NaN)]));
+    }
+
+    if (sections.Contains("malloc"))
+    {
+        var threads = threadCounts.Max();
+        report.Heading($"Memory allocation: glibc malloc as the product runs it and as shipped ({threads} thread(s))");
+        report.Paragraph("The product re-executes itself with glibc malloc on transparent huge pages (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`; `MallocSettings`, README Troubleshooting): " +
+            "glibc serves every large block from a fresh mmap and unmaps it on free, so each training step faults its pages in again, and a 4 KB page fault is costly on this machine; with huge pages they fault in 2 MB at a time. " +
+            $"Child processes of this program, tuned and as shipped in turn, {runCount} each; each measures a 64 MB tensor's allocation and first write (median of 10) and nn.LSTM's forward and backward at bs 64, bptt 64 for 3 s. " +
+            "Every other section runs with the product's settings; the PyTorch reference, a child process, inherits them.");
+        var (tuned, shipped) = MallocBench.Run(threads, runCount);
+        report.Table(["figure", "malloc on huge pages (the product)", "malloc as shipped", "huge pages / as shipped"],
+        [
+            ["64 MB tensor, allocate and write once (ms)", tuned.AllocationMs.Format("", 2), shipped.AllocationMs.Format("", 2), Report.Ratio(tuned.AllocationMs.Median, shipped.AllocationMs.Median)],
+            ["nn.LSTM forward and backward, bs 64, bptt 64 (chars/s)", tuned.LstmCharsPerSecond.Format(), shipped.LstmCharsPerSecond.Format(), Report.Ratio(tuned.LstmCharsPerSecond.Median, shipped.LstmCharsPerSecond.Median)],
+        ]);
     }
 
     if (sections.Contains("training"))

@@ -3,29 +3,31 @@ using System.Runtime.InteropServices;
 namespace CharRnn.Engine.Runtime;
 
 /// <summary>
-/// Runs the process with glibc malloc settings that keep freed memory for reuse: one arena, no
-/// chunk of its own mmap per large block, no trimming below 1 GiB.
+/// Runs the process with glibc malloc backing its memory with transparent huge pages
+/// (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), where the kernel gives huge pages on request.
 /// </summary>
 /// <remarks>
 /// libtorch allocates and frees large blocks every training step (for a bs 64 × bptt 64 LSTM:
-/// oneDNN's ~70 MB workspace, 32 MB activations). glibc serves each block over 32 MB, and any
-/// block of a thread's own arena that its 64 MB heap cannot hold, from a fresh mmap and unmaps it
-/// on free, so every step faults its pages in again. On this project's machine (a Firecracker
-/// microVM) a fault costs ~9 µs per 4 KB page: a 32 MB tensor took 74 ms to allocate and zero
-/// instead of 0.5 ms, and the product trained the LSTM at bptt 64 at 4,480 chars/s instead of
-/// 11,525 (bench/README.md). Memory is then held at its peak instead of being returned, which is
-/// what a training or serving process wants.
-/// glibc reads these settings only as a process starts (GLIBC_TUNABLES), and mallopt() at run
-/// time cannot move threads that already own an arena, so <see cref="ReexecuteIfNeeded"/>
-/// replaces the process with itself once, the settings in its environment (same pid, arguments
-/// and descriptors; child processes inherit them). A GLIBC_TUNABLES the user set is left as it is;
-/// CHARRNN_MALLOC=keep leaves malloc as shipped.
+/// oneDNN's ~70 MB workspace, 32 MB activations). glibc serves each large block from a fresh
+/// mmap and unmaps it on free, so every step faults its pages in again. On this project's machine
+/// (a Firecracker microVM) a 4 KB page fault costs ~9 µs: a 64 MB tensor took 115–150 ms to
+/// allocate and fill, and nn.LSTM's forward and backward at bptt 64 ran at 3,300–4,000 chars/s.
+/// With huge pages a block faults in 2 MB at a time: 3.6 ms and 11,000–11,800 chars/s
+/// (bench/README.md). Keeping freed memory instead (one arena, no mmap) was as fast but let the
+/// heap grow without bound, as posix_memalign's remainders fragment it (2.3 GB after 80 LSTM
+/// steps against 0.7 GB).
+/// glibc reads tunables only as a process starts, so <see cref="ReexecuteIfNeeded"/> replaces
+/// the process with itself once, the setting in its environment (same pid, arguments and
+/// descriptors; child processes inherit it). Only where the kernel's huge pages are "madvise"
+/// (with "always" they apply already, with "never" they cannot); a GLIBC_TUNABLES the user set is
+/// left as it is; CHARRNN_MALLOC=keep leaves malloc as shipped.
 /// </remarks>
 public static class MallocSettings
 {
     public const string EnvironmentVariable = "CHARRNN_MALLOC";
     public const string TunablesVariable = "GLIBC_TUNABLES";
-    public const string Tunables = "glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=1073741824";
+    public const string Tunables = "glibc.malloc.hugetlb=1";
+    private const string HugePagesFile = "/sys/kernel/mm/transparent_hugepage/enabled";
 
     /// <summary>What applies to this process: the server's device line and the bench's header show it.</summary>
     public static string Status
@@ -33,30 +35,29 @@ public static class MallocSettings
         get
         {
             var tunables = Environment.GetEnvironmentVariable(TunablesVariable);
-            if (tunables == Tunables) return "keeps freed memory (GLIBC_TUNABLES)";
-            if (tunables != null) return $"as GLIBC_TUNABLES sets it ({tunables})";
+            if (tunables == Tunables) return $"huge pages ({TunablesVariable}={Tunables})";
+            if (tunables != null) return $"as {TunablesVariable} sets it ({tunables})";
             if (IsKeep(Environment.GetEnvironmentVariable(EnvironmentVariable))) return $"as shipped ({EnvironmentVariable}=keep)";
-            return OperatingSystem.IsLinux() ? "as shipped (not re-executed)" : "not applicable (glibc only)";
+            return OperatingSystem.IsLinux() ? $"as shipped (transparent huge pages: {HugePagesMode() ?? "not available"})" : "as shipped";
         }
     }
 
     /// <summary>
     /// Call first thing in Main: where <see cref="Decide"/> says so, the process is replaced by
-    /// itself with the settings, and this call does not return. It never throws: a bad
+    /// itself with the setting, and this call does not return. It never throws: a bad
     /// CHARRNN_MALLOC is reported by <see cref="ThrowIfInvalid"/> when libtorch starts.
     /// </summary>
     public static void ReexecuteIfNeeded()
     {
         if (!OperatingSystem.IsLinux() || !IsGlibc()) return;
         MallocAction action;
-        try { action = Decide(Environment.GetEnvironmentVariable(EnvironmentVariable), Environment.GetEnvironmentVariable(TunablesVariable)); }
+        try { action = Decide(Environment.GetEnvironmentVariable(EnvironmentVariable), Environment.GetEnvironmentVariable(TunablesVariable), HugePagesMode()); }
         catch (ArgumentException) { return; }
         if (action != MallocAction.Reexecute) return;
 
         var arguments = File.ReadAllText("/proc/self/cmdline").Split('\0');
         var argv = arguments.Take(arguments.Length - 1).Append(null).ToArray(); // the file ends with a NUL
         var environment = Environment.GetEnvironmentVariables().Keys.Cast<string>()
-            .Where(k => k != TunablesVariable)
             .Select(k => $"{k}={Environment.GetEnvironmentVariable(k)}")
             .Append($"{TunablesVariable}={Tunables}")
             .Append(null)
@@ -66,21 +67,36 @@ public static class MallocSettings
     }
 
     /// <summary>Called as libtorch starts, so a mistyped CHARRNN_MALLOC is one clear error (exit 2), not silence.</summary>
-    public static void ThrowIfInvalid() => Decide(Environment.GetEnvironmentVariable(EnvironmentVariable), null);
+    public static void ThrowIfInvalid() => Decide(Environment.GetEnvironmentVariable(EnvironmentVariable), null, null);
 
     /// <summary>
-    /// Re-execute unless CHARRNN_MALLOC (<paramref name="setting"/>) says keep or GLIBC_TUNABLES
-    /// (<paramref name="tunables"/>) is already set, by us or by the user. Values other than tune
-    /// and keep are refused.
+    /// Re-execute where huge pages are given on request ("madvise", the bracketed word of
+    /// <paramref name="hugePagesMode"/>) unless CHARRNN_MALLOC (<paramref name="setting"/>) says
+    /// keep or GLIBC_TUNABLES (<paramref name="tunables"/>) is already set, by us or by the user.
+    /// Values other than tune and keep are refused.
     /// </summary>
-    public static MallocAction Decide(string? setting, string? tunables)
+    public static MallocAction Decide(string? setting, string? tunables, string? hugePagesMode)
     {
         var value = setting?.Trim().ToLowerInvariant();
         if (!string.IsNullOrEmpty(value) && value != "tune" && !IsKeep(value))
             throw new ArgumentException(
-                $"{EnvironmentVariable}='{setting}' is not known; use tune (the default: glibc malloc keeps freed memory for reuse) or keep (malloc as shipped).");
+                $"{EnvironmentVariable}='{setting}' is not known; use tune (the default: glibc malloc uses transparent huge pages) or keep (malloc as shipped).");
         if (IsKeep(value)) return MallocAction.Keep;
-        return tunables == null ? MallocAction.Reexecute : MallocAction.AlreadySet;
+        if (tunables != null) return MallocAction.AlreadySet;
+        return hugePagesMode == "madvise" ? MallocAction.Reexecute : MallocAction.NotNeeded;
+    }
+
+    /// <summary>The kernel's transparent huge page mode: always, madvise or never (the word in brackets).</summary>
+    private static string? HugePagesMode()
+    {
+        try
+        {
+            var text = File.ReadAllText(HugePagesFile);
+            int open = text.IndexOf('['), close = text.IndexOf(']');
+            return open >= 0 && close > open ? text[(open + 1)..close] : null;
+        }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 
     private static bool IsKeep(string? value) => string.Equals(value?.Trim(), "keep", StringComparison.OrdinalIgnoreCase);
@@ -92,4 +108,4 @@ public static class MallocSettings
     private static extern int execve(string path, string?[] argv, string?[] envp);
 }
 
-public enum MallocAction { Reexecute, AlreadySet, Keep }
+public enum MallocAction { Reexecute, AlreadySet, Keep, NotNeeded }
