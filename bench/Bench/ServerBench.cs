@@ -10,6 +10,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -54,7 +55,8 @@ public sealed class ServerBench : IAsyncDisposable
             Threads = threads,
         };
         options.Limits.MaxSessions = 4096;
-        var app = ServerHost.Build([], options, logging => { });
+        // Only the server's errors, on stderr: a failed stream's status says "see the server log".
+        var app = ServerHost.Build([], options, logging => logging.AddSimpleConsole(o => o.SingleLine = true).AddFilter((_, level) => level >= LogLevel.Error));
         var address = await ServerHost.StartAsync(app);
         // An untrained LSTM of the lesson's size (generation cost does not depend on the weights), made on the
         // server's device thread: Torch work on a second thread would give libgomp a second thread team, and
@@ -109,10 +111,11 @@ public sealed class ServerBench : IAsyncDisposable
 
     /// <summary>
     /// <paramref name="ServerStepSeconds"/>: the mean batched generation step inside the server meanwhile, from its own metric;
-    /// <paramref name="TrainingStepsPerSecond"/> and <paramref name="MeanSliceSeconds"/>: the running job's steps and the mean slice it held the device for.
+    /// <paramref name="TrainingStepsPerSecond"/> and <paramref name="MeanSliceSeconds"/>: the running job's steps and the mean slice it held the device for;
+    /// <paramref name="FirstError"/>: what the first failed stream got, when one did.
     /// </summary>
     public sealed record StreamResult(int Streams, double CharsPerSecond, Stats InterCharSeconds, int Errors, double ServerStepSeconds,
-        double TrainingStepsPerSecond, double MeanSliceSeconds);
+        double TrainingStepsPerSecond, double MeanSliceSeconds, string? FirstError);
 
     /// <summary>N concurrent streams of <paramref name="chars"/> each: aggregate chars/s and every stream's inter-character gaps.</summary>
     public async Task<StreamResult> Streams(int count, int chars)
@@ -120,6 +123,7 @@ public sealed class ServerBench : IAsyncDisposable
         var sessions = await Task.WhenAll(Enumerable.Range(0, count).Select(i => Open((ulong)i)));
         var gaps = new List<double>[count];
         int errors = 0;
+        string? firstError = null;
         var (stepSum, steps) = (ServerMetrics.GenerationStepSeconds.Sum, ServerMetrics.GenerationStepSeconds.Count);
         var (sliceSum, slices, trained) = (ServerMetrics.TrainingSliceSeconds.Sum, ServerMetrics.TrainingSliceSeconds.Count, ServerMetrics.TrainingSteps.Value);
         var clock = Stopwatch.StartNew();
@@ -138,12 +142,17 @@ public sealed class ServerBench : IAsyncDisposable
                     last = now;
                     received++;
                 }
-                if (received != chars) Interlocked.Increment(ref errors);
+                if (received != chars)
+                {
+                    Interlocked.Increment(ref errors);
+                    Interlocked.CompareExchange(ref firstError, $"ended after {received} of {chars} chars", null);
+                }
                 return received;
             }
-            catch (RpcException)
+            catch (RpcException e)
             {
                 Interlocked.Increment(ref errors);
+                Interlocked.CompareExchange(ref firstError, $"{e.StatusCode} after {gaps[i].Count + (gaps[i].Count > 0 ? 1 : 0)} chars: {e.Status.Detail}", null);
                 return 0;
             }
         }));
@@ -152,7 +161,7 @@ public sealed class ServerBench : IAsyncDisposable
         var trainingSteps = (ServerMetrics.TrainingSteps.Value - trained) / seconds;
         var meanSlice = (ServerMetrics.TrainingSliceSeconds.Sum - sliceSum) / Math.Max(1, ServerMetrics.TrainingSliceSeconds.Count - slices);
         await Task.WhenAll(sessions.Select(s => Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id }).ResponseAsync));
-        return new StreamResult(count, total.Sum() / seconds, new Stats(gaps.SelectMany(g => g)), errors, serverStep, trainingSteps, meanSlice);
+        return new StreamResult(count, total.Sum() / seconds, new Stats(gaps.SelectMany(g => g)), errors, serverStep, trainingSteps, meanSlice, firstError);
     }
 
     /// <summary>The running job's steps per second over <paramref name="window"/> with nobody streaming.</summary>

@@ -61,7 +61,7 @@ public static class ServerStreamsBench
     {
         var r = await server.Streams(streams, streams == 1 ? CharsAlone : CharsEach);
         Console.WriteLine($"  server {device} × {streams}: {r.CharsPerSecond:N0} c/s, p50 {r.InterCharSeconds.Median * 1e3:F2} ms, p99 {P99(r) * 1e3:F2} ms, " +
-            $"server step {r.ServerStepSeconds * 1e3:F2} ms, training {r.TrainingStepsPerSecond:N0} steps/s, errors {r.Errors}");
+            $"server step {r.ServerStepSeconds * 1e3:F2} ms, training {r.TrainingStepsPerSecond:N0} steps/s, errors {r.Errors}" + (r.FirstError is { } e ? $" (first: {e})" : ""));
         return r;
     }
 
@@ -85,7 +85,7 @@ public static class ServerStreamsBench
             Stats.N(new Stats(runs.Select(r => r.ServerStepSeconds * 1e3)).Median, 2),
             trains ? $"{Stats.N(trainingSteps.Median)} ({trainingSteps.Median / aloneSteps:P0})" : "-",
             trains ? Stats.N(new Stats(runs.Select(r => r.MeanSliceSeconds * 1e3)).Median, 2) : "-",
-            runs.Sum(r => r.Errors).ToString(CultureInfo.InvariantCulture),
+            runs.Sum(r => r.Errors).ToString(CultureInfo.InvariantCulture) + (runs.Select(r => r.FirstError).FirstOrDefault(e => e != null) is { } first ? $" (first: {first})" : ""),
         ];
     }
 }

@@ -1,3 +1,4 @@
+using CharRnn.Engine.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -30,9 +31,9 @@ public sealed class Char3Model : WindowedCharModel
         var in2 = functional.relu(l_in.forward(e.forward(x[.., 1])));
         var in3 = functional.relu(l_in.forward(e.forward(x[.., 2])));
         var h = zeros_like(in1);
-        h = tanh(l_hidden.forward(h + in1));
-        h = tanh(l_hidden.forward(h + in2));
-        h = tanh(l_hidden.forward(h + in3));
+        h = tanh(l_hidden.forward(h.add(in1, HeldScalars.One)));
+        h = tanh(l_hidden.forward(h.add(in2, HeldScalars.One)));
+        h = tanh(l_hidden.forward(h.add(in3, HeldScalars.One)));
         return l_out.forward(h);
     }
 }

@@ -1,3 +1,4 @@
+using CharRnn.Engine.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -27,7 +28,7 @@ public sealed class LoopRnn : WindowedCharModel
         for (int i = 0; i < Context; i++)
         {
             var input = functional.relu(l_in.forward(e.forward(x[.., i])));
-            h = tanh(l_hidden.forward(h + input));
+            h = tanh(l_hidden.forward(h.add(input, HeldScalars.One))); // not h + input: see HeldScalars
         }
         return l_out.forward(h);
     }

@@ -1,3 +1,4 @@
+using CharRnn.Engine.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -37,10 +38,11 @@ public sealed class StatefulGruCell : StatefulCharModel
         for (long t = 0; t < outputs.Length; t++)
         {
             var hidden = functional.linear(h, weight_hh, bias_hh).chunk(3, -1);
-            var reset = sigmoid(inputs[0][t] + hidden[0]);
-            var update = sigmoid(inputs[1][t] + hidden[1]);
-            var candidate = tanh(inputs[2][t] + reset * hidden[2]);
-            h = candidate + update * (h - candidate);
+            // add with a held alpha, not +: see HeldScalars (sub and * take no Scalar)
+            var reset = sigmoid(inputs[0][t].add(hidden[0], HeldScalars.One));
+            var update = sigmoid(inputs[1][t].add(hidden[1], HeldScalars.One));
+            var candidate = tanh(inputs[2][t].add(reset * hidden[2], HeldScalars.One));
+            h = candidate.add(update * h.sub(candidate), HeldScalars.One);
             outputs[t] = h;
         }
         return (l_out.forward(stack(outputs)), new RecurrentState([h.unsqueeze(0)], batchDim: 1));

@@ -1,3 +1,4 @@
+using CharRnn.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -81,14 +82,14 @@ public sealed class StatefulLstm : StatefulCharModel
         {
             if (layer > 0 && training && _betweenLayers > 0) x = functional.dropout(x, _betweenLayers, training: true);
             var (weightIh, weightHh, biasIh, biasHh) = weights[layer];
-            var inputGates = addmm(biasIh.add(biasHh).unsqueeze(1), weightIh, x, 1, 1); // [4·hidden, T·batch]
+            var inputGates = addmm(biasIh.add(biasHh, HeldScalars.One).unsqueeze(1), weightIh, x, 1, 1); // [4·hidden, T·batch]
             var h = state.Parts[0][layer].t();
             var c = state.Parts[1][layer].t();
             var outputs = new Tensor[steps];
             for (long t = 0; t < steps; t++)
             {
                 var gates = (steps == 1 ? inputGates.addmm_(weightHh, h) : addmm(inputGates.narrow(1, t * batch, batch), weightHh, h, 1, 1)).chunk(4, 0);
-                c = sigmoid(gates[1]).mul_(c).add_(sigmoid(gates[0]).mul_(tanh(gates[2])));
+                c = sigmoid(gates[1]).mul_(c).add_(sigmoid(gates[0]).mul_(tanh(gates[2])), HeldScalars.One);
                 h = sigmoid(gates[3]).mul_(tanh(c));
                 outputs[t] = h;
             }

@@ -28,6 +28,7 @@ public static class MallocSettings
     public const string TunablesVariable = "GLIBC_TUNABLES";
     public const string Tunables = "glibc.malloc.hugetlb=1";
     private const string HugePagesFile = "/sys/kernel/mm/transparent_hugepage/enabled";
+    private static int _execveError;
 
     /// <summary>What applies to this process: the server's device line and the bench's header show it.</summary>
     public static string Status
@@ -38,6 +39,7 @@ public static class MallocSettings
             if (tunables == Tunables) return $"huge pages ({TunablesVariable}={Tunables})";
             if (tunables != null) return $"as {TunablesVariable} sets it ({tunables})";
             if (IsKeep(Environment.GetEnvironmentVariable(EnvironmentVariable))) return $"as shipped ({EnvironmentVariable}=keep)";
+            if (_execveError != 0) return $"as shipped (re-executing with {Tunables} failed: errno {_execveError})";
             return OperatingSystem.IsLinux() ? $"as shipped (transparent huge pages: {HugePagesMode() ?? "not available"})" : "as shipped";
         }
     }
@@ -63,7 +65,7 @@ public static class MallocSettings
             .Append(null)
             .ToArray();
         execve("/proc/self/exe", argv, environment);
-        // Only a failed execve returns: go on with malloc as shipped.
+        _execveError = Marshal.GetLastPInvokeError(); // only a failed execve returns: go on with malloc as shipped
     }
 
     /// <summary>Called as libtorch starts, so a mistyped CHARRNN_MALLOC is one clear error (exit 2), not silence.</summary>

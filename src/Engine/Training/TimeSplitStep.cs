@@ -55,7 +55,7 @@ internal sealed class TimeSplitStep(int segments) : ISplitStep
         }
         var (logits, end) = model.Forward(batch.X.narrow(0, start, length), from ?? hidden);
         var loss = nn.functional.cross_entropy(logits.reshape(-1, model.VocabSize), y.reshape(-1));
-        lossSum.add_(loss.detach(), alpha: y.numel());
+        using (TorchSharp.Scalar chars = y.numel()) lossSum.add_(loss.detach(), chars); // held through the call: see HeldScalars
         var objective = (loss * ((double)y.numel() / batch.Characters)).DetachFromDisposeScope();
         _segments.Add(new Segment(objective, from, end!.DetachFromDisposeScope()));
     }

@@ -81,8 +81,8 @@ public sealed class Trainer : IDisposable
             .Select(g => (g.Key, (ParamGroup)MakeGroup(g.Select(p => p.parameter).ToList(), g.Key)))
             .ToList();
         _optimizer = options.Optimizer == "adamw"
-            ? optim.AdamW(_groups.Select(g => (AdamW.ParamGroup)g.ParamGroup))
-            : optim.Adam(_groups.Select(g => (Adam.ParamGroup)g.ParamGroup));
+            ? new Optimizers.AdamW(_groups.Select(g => (AdamW.ParamGroup)g.ParamGroup))
+            : new Optimizers.Adam(_groups.Select(g => (Adam.ParamGroup)g.ParamGroup));
         model.train();
     }
 
@@ -452,7 +452,7 @@ public sealed class Trainer : IDisposable
         var record = new EpochRecord(completed, Position.Step, end.TrainLoss, validated.Loss, validated.Accuracy, _currentLearningRate, ElapsedSeconds, end.Sample);
         History.Add(record);
 
-        _epochLossSum.fill_(0); // not zero_(): in TorchSharp 0.107 it returns a new tensor and leaves this one as it was
+        _epochLossSum.fill_(HeldScalars.Zero); // not zero_(): in TorchSharp 0.107 it returns a new tensor and leaves this one as it was
         _epochChars = 0;
         _lastReportSum = 0;
         _lastReportChars = 0;

@@ -1,3 +1,4 @@
+using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Batching;
 using CharRnn.Engine.Models;
 using static TorchSharp.torch;
@@ -43,8 +44,8 @@ internal sealed class ValidationPass : IDisposable
                 var (logits, next) = _model.Forward(batch.X, _state);
                 var flat = logits.reshape(-1, _model.VocabSize);
                 var targets = batch.Y.reshape(-1);
-                _totals[0].add_(nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum));
-                _totals[1].add_(flat.argmax(1).eq(targets).sum());
+                _totals[0].add_(nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum), HeldScalars.One);
+                _totals[1].add_(flat.argmax(1).eq(targets).sum(), HeldScalars.One);
                 _chars += batch.Characters;
                 if (next != null)
                 {
