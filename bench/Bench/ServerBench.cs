@@ -117,8 +117,11 @@ public sealed class ServerBench : IAsyncDisposable
     public sealed record StreamResult(int Streams, double CharsPerSecond, Stats InterCharSeconds, int Errors, double ServerStepSeconds,
         double TrainingStepsPerSecond, double MeanSliceSeconds, string? FirstError);
 
-    /// <summary>N concurrent streams of <paramref name="chars"/> each: aggregate chars/s and every stream's inter-character gaps.</summary>
-    public async Task<StreamResult> Streams(int count, int chars)
+    /// <summary>
+    /// N concurrent streams of <paramref name="chars"/> each: aggregate chars/s and every stream's gaps between
+    /// messages (between chars unless <paramref name="charsPerMessage"/> gathers them).
+    /// </summary>
+    public async Task<StreamResult> Streams(int count, int chars, int charsPerMessage = 1)
     {
         var sessions = await Task.WhenAll(Enumerable.Range(0, count).Select(i => Open((ulong)i)));
         var gaps = new List<double>[count];
@@ -132,7 +135,7 @@ public sealed class ServerBench : IAsyncDisposable
             gaps[i] = new List<double>(chars);
             try
             {
-                using var call = Generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = chars });
+                using var call = Generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = chars, CharsPerMessage = charsPerMessage });
                 var last = Stopwatch.GetTimestamp();
                 int received = 0;
                 while (await call.ResponseStream.MoveNext(CancellationToken.None))
@@ -140,7 +143,7 @@ public sealed class ServerBench : IAsyncDisposable
                     var now = Stopwatch.GetTimestamp();
                     if (received > 0) gaps[i].Add(Stopwatch.GetElapsedTime(last, now).TotalSeconds);
                     last = now;
-                    received++;
+                    received += call.ResponseStream.Current.Text.Length;
                 }
                 if (received != chars)
                 {
@@ -152,7 +155,7 @@ public sealed class ServerBench : IAsyncDisposable
             catch (RpcException e)
             {
                 Interlocked.Increment(ref errors);
-                Interlocked.CompareExchange(ref firstError, $"{e.StatusCode} after {gaps[i].Count + (gaps[i].Count > 0 ? 1 : 0)} chars: {e.Status.Detail}", null);
+                Interlocked.CompareExchange(ref firstError, $"{e.StatusCode} after {gaps[i].Count + (gaps[i].Count > 0 ? 1 : 0)} messages: {e.Status.Detail}", null);
                 return 0;
             }
         }));

@@ -21,6 +21,8 @@ def main() -> int:
     parser.add_argument("-n", "--chars", type=int, default=400, help="characters to generate")
     parser.add_argument("--temperature", type=float, default=0.8)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--chars-per-message", type=int, default=1,
+                        help="characters the server gathers into each message (1 to 256; more suits bulk reading)")
     args = parser.parse_args()
 
     with grpc.insecure_channel(args.server) as channel:
@@ -31,8 +33,9 @@ def main() -> int:
         try:
             session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, prime=args.prime, sampling=sampling))
             print(args.prime, end="", flush=True)
-            # One message per sampled character: print each as it arrives.
-            for piece in generation.Generate(pb.GenerateRequest(session_id=session.id, max_chars=args.chars)):
+            # A message per sampled character (or per --chars-per-message): print each as it arrives.
+            request = pb.GenerateRequest(session_id=session.id, max_chars=args.chars, chars_per_message=args.chars_per_message)
+            for piece in generation.Generate(request):
                 print(piece.text, end="", flush=True)
             print()
             generation.CloseSession(pb.CloseSessionRequest(session_id=session.id))

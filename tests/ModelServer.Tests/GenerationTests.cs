@@ -170,6 +170,43 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Chars_per_message_gathers_the_same_text_into_fewer_messages()
+    {
+        var single = await Client.Open("lstm", seed: 11, prime: "the c");
+        var gathered = await Client.Open("lstm", seed: 11, prime: "the c");
+        var expected = await Client.Generate(single.Id, 23);
+
+        using var call = Client.Generate(new GenerateRequest { SessionId = gathered.Id, MaxChars = 23, CharsPerMessage = 5 });
+        var messages = new List<GenerateResponse>();
+        await foreach (var m in call.ResponseStream.ReadAllAsync()) messages.Add(m);
+        Assert.Equal([5, 5, 5, 5, 3], messages.Select(m => m.Text.Length));
+        Assert.Equal(expected, string.Concat(messages.Select(m => m.Text)));
+        Assert.Equal([10, 15, 20, 25, 28], messages.Select(m => m.CharactersSeen));
+        Assert.Equal(GenerateResponse.Types.FinishReason.Length, messages[^1].FinishReason);
+        Assert.All(messages[..^1], m => Assert.Equal(GenerateResponse.Types.FinishReason.Unspecified, m.FinishReason));
+
+        // A stop string ends the call mid-message: the last message holds what came before it.
+        var greedy = await Client.Open("gru", temperature: 0, prime: "the cat sat on the mat");
+        using var stopped = Client.Generate(new GenerateRequest { SessionId = greedy.Id, MaxChars = 500, Stop = "mat", CharsPerMessage = 64 });
+        var pieces = new List<GenerateResponse>();
+        await foreach (var p in stopped.ResponseStream.ReadAllAsync()) pieces.Add(p);
+        var text = string.Concat(pieces.Select(p => p.Text));
+        Assert.EndsWith("mat", text);
+        Assert.All(pieces[..^1], p => Assert.Equal(64, p.Text.Length));
+        Assert.InRange(pieces[^1].Text.Length, 1, 64);
+        Assert.Equal(GenerateResponse.Types.FinishReason.Stop, pieces[^1].FinishReason);
+
+        var tooMany = await Calls.Fails(() => Client.Generate(new GenerateRequest { SessionId = single.Id, MaxChars = 5, CharsPerMessage = 257 }).ResponseStream.MoveNext());
+        Assert.Equal(StatusCode.InvalidArgument, tooMany.StatusCode);
+        Assert.Contains("chars_per_message = 257", tooMany.Status.Detail);
+        Assert.Contains("1 to 256", tooMany.Status.Detail);
+        var withProbabilities = await Calls.Fails(() => Client.Generate(new GenerateRequest { SessionId = single.Id, MaxChars = 5, CharsPerMessage = 4, IncludeProbabilities = true }).ResponseStream.MoveNext());
+        Assert.Equal(StatusCode.InvalidArgument, withProbabilities.StatusCode);
+        Assert.Contains("include_probabilities", withProbabilities.Status.Detail);
+        Assert.Equal(28, (await Client.GetSessionAsync(new GetSessionRequest { SessionId = single.Id })).CharactersSeen); // refused calls move nothing
+    }
+
+    [Fact]
     public async Task Bad_requests_name_the_field_and_what_is_allowed()
     {
         var s = await Client.Open("gru");

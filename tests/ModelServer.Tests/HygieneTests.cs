@@ -127,6 +127,10 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.True(code == 0, "generate.py failed: " + output);
         Assert.StartsWith("the c", output);
         Assert.True(output.TrimEnd('\n').Length >= 405, output);
+        var (gatheredCode, gathered) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "400", "--seed", "1",
+            "--chars-per-message", "16"], examples, stubs);
+        Assert.True(gatheredCode == 0, "generate.py --chars-per-message 16 failed: " + gathered);
+        Assert.Equal(output, gathered);
 
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "no-such-model"], examples, stubs);
         Assert.Equal(1, code);

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Threading.Channels;
 using CharRnn.Engine.Sampling;
 using CharRnn.ModelServer.Sessions;
@@ -6,28 +7,38 @@ namespace CharRnn.ModelServer.DeviceLoop;
 
 public enum GenerationFinish { None, Length, Stop }
 
-/// <summary>One generated character on its way to a client, with the session's count after it.</summary>
-public readonly record struct GenerationOutput(GeneratedChar Char, long CharactersSeen, GenerationFinish Finish);
+/// <summary>
+/// One message's worth of generated text on its way to a client: its chars, the last of them
+/// (the only one where a call asks for probabilities or alternatives) and the session's count after it.
+/// </summary>
+public readonly record struct GenerationOutput(string Text, GeneratedChar Last, long CharactersSeen, GenerationFinish Finish);
 
 /// <summary>
 /// A Generate call in progress: the device loop advances its session one char per tick and
 /// writes each char to <see cref="Output"/>; the call's handler is the single reader and the
 /// single writer of its gRPC stream. A full output (slow client) skips the session for a tick
-/// instead of blocking the loop.
+/// instead of blocking the loop. With several chars per message the chars gather here, so the
+/// channel, the handler and gRPC each see one item per message, not per char.
 /// </summary>
 public sealed class GenerationRequest
 {
     public const int Capacity = 256;
+    public const int MaxCharsPerMessage = 256;
     private readonly string _stop;
+    private readonly int _charsPerMessage;
+    private readonly StringBuilder _pending = new();
     private string _tail = "";
 
-    public GenerationRequest(ServerSession session, int maxChars, string stop, int alternatives, CancellationToken cancellation)
+    public GenerationRequest(ServerSession session, int maxChars, string stop, int alternatives, CancellationToken cancellation, int charsPerMessage = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(charsPerMessage, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(charsPerMessage, MaxCharsPerMessage);
         Session = session;
         Remaining = maxChars;
         _stop = stop;
         Alternatives = alternatives;
         Cancellation = cancellation;
+        _charsPerMessage = charsPerMessage;
         Output = Channel.CreateBounded<GenerationOutput>(new BoundedChannelOptions(Capacity)
         {
             SingleReader = true,
@@ -59,7 +70,17 @@ public sealed class GenerationRequest
             if (_tail.EndsWith(_stop, StringComparison.Ordinal)) finish = GenerationFinish.Stop;
         }
         if (finish == GenerationFinish.None && Remaining <= 0) finish = GenerationFinish.Length;
-        Output.Writer.TryWrite(new GenerationOutput(c, charactersSeen, finish));
+        if (_charsPerMessage == 1)
+            Output.Writer.TryWrite(new GenerationOutput(c.Text, c, charactersSeen, finish));
+        else
+        {
+            _pending.Append(c.Text);
+            if (_pending.Length >= _charsPerMessage || finish != GenerationFinish.None)
+            {
+                Output.Writer.TryWrite(new GenerationOutput(_pending.ToString(), c, charactersSeen, finish));
+                _pending.Clear();
+            }
+        }
         if (finish != GenerationFinish.None) Output.Writer.TryComplete();
         return finish != GenerationFinish.None;
     }

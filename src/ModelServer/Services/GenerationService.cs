@@ -66,6 +66,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         if (request.Stop.Length > 1000)
             throw ServerException.Invalid($"stop has {request.Stop.Length} characters; use at most 1000.");
+        var charsPerMessage = CharsPerMessage(request);
         CheckTextLimit(request.Prime, "prime");
         var caller = Caller.Of(context);
         var session = sessions.Get(request.SessionId, caller);
@@ -82,7 +83,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             timer.CancelAfter(Max(TimeSpan.Zero, left - margin));
         }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, timer.Token, lifetime.Stopping);
-        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token);
+        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
         try
         {
             await worker.Run(() =>
@@ -132,6 +133,16 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         {
             throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"The call's deadline passed after {generation.Delivered} of {request.MaxChars} characters; the session keeps its state for the next call."));
         }
+    }
+
+    private static int CharsPerMessage(Api.GenerateRequest request)
+    {
+        var n = request.CharsPerMessage == 0 ? 1 : request.CharsPerMessage;
+        if (n is < 1 or > GenerationRequest.MaxCharsPerMessage)
+            throw ServerException.Invalid($"chars_per_message = {request.CharsPerMessage} is not allowed; use 1 to {GenerationRequest.MaxCharsPerMessage} (0 means 1).");
+        if (n > 1 && (request.IncludeProbabilities || request.TopAlternatives > 0))
+            throw ServerException.Invalid($"chars_per_message = {n} cannot go with include_probabilities or top_alternatives, which describe one char per message; use chars_per_message 1 for those.");
+        return n;
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
@@ -283,8 +294,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 await output.WriteAsync(new Api.InteractResponse
                 {
                     RequestIndex = index,
-                    Text = o.Char.Text,
-                    Probability = o.Char.Probability,
+                    Text = o.Text,
+                    Probability = o.Last.Probability,
                     Done = o.Finish != GenerationFinish.None,
                     CharactersSeen = fork.CharactersSeen,
                 }, cancellation);

@@ -303,8 +303,8 @@ public static class ProtoMapper
     {
         var result = new Api.GenerateResponse
         {
-            Text = o.Char.Text,
-            Probability = probabilities ? o.Char.Probability : 0,
+            Text = o.Text,
+            Probability = probabilities ? o.Last.Probability : 0,
             CharactersSeen = o.CharactersSeen,
             FinishReason = o.Finish switch
             {
@@ -313,8 +313,8 @@ public static class ProtoMapper
                 _ => Api.GenerateResponse.Types.FinishReason.Unspecified,
             },
         };
-        if (o.Char.Alternatives != null)
-            result.Alternatives.AddRange(o.Char.Alternatives.Select(a => new Api.Alternative { Text = a.Text, Probability = a.Probability }));
+        if (o.Last.Alternatives != null)
+            result.Alternatives.AddRange(o.Last.Alternatives.Select(a => new Api.Alternative { Text = a.Text, Probability = a.Probability }));
         return result;
     }
 
