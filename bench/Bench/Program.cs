@@ -88,8 +88,9 @@ root.SetAction(async parse =>
     {
         var threads = threadCounts.Max();
         report.Heading($"Memory allocation: glibc malloc as the product runs it and as shipped ({threads} thread(s))");
-        report.Paragraph("The product re-executes itself with glibc malloc on transparent huge pages (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`; `MallocSettings`, README Troubleshooting): " +
-            "glibc serves every large block from a fresh mmap and unmaps it on free, so each training step faults its pages in again, and a 4 KB page fault is costly on this machine; with huge pages they fault in 2 MB at a time. " +
+        report.Paragraph($"The product re-executes itself with glibc malloc on transparent huge pages and fixed thresholds (`GLIBC_TUNABLES={MallocSettings.Tunables}`; `MallocSettings`, README Troubleshooting): " +
+            "glibc serves every large block from a fresh mmap and unmaps it on free, so each training step faults its pages in again, and a 4 KB page fault is costly on this machine; with huge pages they fault in 2 MB at a time, " +
+            "and blocks under 32 MB stay on the heap. " +
             $"Child processes of this program, tuned and as shipped in turn, {runCount} each; each measures a 64 MB tensor's allocation and first write (median of 10) and nn.LSTM's forward and backward at bs 64, bptt 64 for 3 s. " +
             "Every other section runs with the product's settings; the PyTorch reference, a child process, inherits them.");
         var (tuned, shipped) = MallocBench.Run(threads, runCount);

@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace CharRnn.Engine.Runtime;
 
 /// <summary>
-/// Runs the process with glibc malloc backing its memory with transparent huge pages
-/// (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), where the kernel gives huge pages on request.
+/// Runs the process with glibc malloc backing its memory with transparent huge pages and a fixed
+/// mmap threshold (GLIBC_TUNABLES, <see cref="Tunables"/>), where the kernel gives huge pages on request.
 /// </summary>
 /// <remarks>
 /// libtorch allocates and frees large blocks every training step (for a bs 64 × bptt 64 LSTM:
@@ -15,7 +15,13 @@ namespace CharRnn.Engine.Runtime;
 /// With huge pages a block faults in 2 MB at a time: 3.6 ms and 11,000–11,800 chars/s
 /// (bench/README.md). Keeping freed memory instead (one arena, no mmap) was as fast but let the
 /// heap grow without bound, as posix_memalign's remainders fragment it (2.3 GB after 80 LSTM
-/// steps against 0.7 GB).
+/// steps against 0.7 GB). Huge pages alone made batched generation slower (a 64-session GRU step
+/// 0.73–0.76 ms against 0.37 as shipped): its blocks of 0.1–2 MB came from fresh mmaps, each
+/// rounded up to a 2 MB huge page the kernel zeroes; as shipped, glibc's dynamic threshold keeps
+/// such blocks on the heap once one has been freed. A fixed 32 MB mmap threshold (glibc's
+/// largest dynamic one) and a 128 MB trim threshold keep them on the heap from the start, while
+/// blocks of 32 MB and more still come on huge pages: 0.37 ms, and LSTM training as fast, its
+/// peak RSS 755 against 700–734 MB.
 /// glibc reads tunables only as a process starts, so <see cref="ReexecuteIfNeeded"/> replaces
 /// the process with itself once, the setting in its environment (same pid, arguments and
 /// descriptors; child processes inherit it). Only where the kernel's huge pages are "madvise"
@@ -26,7 +32,7 @@ public static class MallocSettings
 {
     public const string EnvironmentVariable = "CHARRNN_MALLOC";
     public const string TunablesVariable = "GLIBC_TUNABLES";
-    public const string Tunables = "glibc.malloc.hugetlb=1";
+    public const string Tunables = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728";
     private const string HugePagesFile = "/sys/kernel/mm/transparent_hugepage/enabled";
     private static int _execveError;
 
