@@ -16,9 +16,9 @@ namespace CharRnn.Engine.Runtime;
 /// (bench/README.md). Keeping freed memory instead (one arena, no mmap) was as fast but let the
 /// heap grow without bound, as posix_memalign's remainders fragment it (2.3 GB after 80 LSTM
 /// steps against 0.7 GB). Huge pages alone made batched generation slower (a 64-session GRU step
-/// 0.73–0.76 ms against 0.37 as shipped): its blocks of 0.1–2 MB came from fresh mmaps, each
-/// rounded up to a 2 MB huge page the kernel zeroes; as shipped, glibc's dynamic threshold keeps
-/// such blocks on the heap once one has been freed. A fixed 32 MB mmap threshold (glibc's
+/// 0.73–0.76 ms against 0.37 as shipped), as if its blocks of 0.1–2 MB came from fresh mmaps,
+/// faulted in anew every step (as shipped, glibc's dynamic threshold keeps such blocks on the
+/// heap once one has been freed). A fixed 32 MB mmap threshold (glibc's
 /// largest dynamic one) and a 128 MB trim threshold keep them on the heap from the start, while
 /// blocks of 32 MB and more still come on huge pages: 0.37 ms, and LSTM training as fast, its
 /// peak RSS 755 against 700–734 MB.
