@@ -106,14 +106,16 @@ root.SetAction(async parse =>
         report.Heading("Training throughput (chars/s, bs 64)");
         report.Paragraph("product: the Trainer the CLI and server use · bare: a hand-written TorchSharp loop of the same model (embedding → nn.RNN/GRU/LSTM → linear, Adam, detach) · PyTorch: the same model and step in Debian's python3-torch. Targets: product ≥ 0.95× bare; LSTM ≥ 1.3× PyTorch; GRU and RNN ≥ 1.0× PyTorch.");
         var training = new TrainingBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run([8, 64], threadCounts, trainingArchs);
-        report.Table(["model", "bptt", "threads", "product", "bare", "PyTorch", "product/bare", "product/PyTorch", "% of GEMM peak"],
+        report.Table(["model", "bptt", "threads", "product", "bare", "PyTorch", "product/bare", "product/PyTorch", "product/bare, run by run", "product/PyTorch, run by run", "% of GEMM peak"],
             training.Select(r => new[]
             {
                 "stateful-" + r.Arch, r.Bptt.ToString(CultureInfo.InvariantCulture), r.Threads.ToString(CultureInfo.InvariantCulture),
                 r.Product.Format(), r.Bare.Format(), r.PyTorch.Format(),
                 Report.Ratio(r.Product.Median, r.Bare.Median), Report.Ratio(r.Product.Median, r.PyTorch.Median),
+                r.ProductOverBare.Format("×", 2), r.ProductOverPyTorch.Format("×", 2),
                 Percent(r.PeakFraction.Median),
             }));
+        report.Paragraph("The run-by-run columns divide each run's rates (the three of a run follow each other within seconds, in an order that rotates) and give the median of those ratios with their range: the host's fast and slow phases, which move whole runs, cancel there.");
         report.Paragraph("% of GEMM peak: each run's product rate × matrix-product FLOPs per char over a 1 s GEMM measurement taken just before it (median of the runs' ratios). " +
             "nn.LSTM alone: the same layers' forward and backward with nothing else (no embedding, output layer, loss or optimizer), the most the product's LSTM step could reach:");
         report.Table(["model", "bptt", "threads", "product step, % of peak", "nn.LSTM alone, % of peak"],

@@ -8,7 +8,8 @@ namespace CharRnn.Bench;
 
 /// <summary>
 /// Training throughput (chars/s) of the stateful RNN, GRU and LSTM three ways, interleaved run by
-/// run (product, bare, PyTorch, product, ...) so host-scheduling swings hit all three alike:
+/// run in a rotating order (product, bare, PyTorch; bare, PyTorch, product; ...) so host-scheduling
+/// swings, and whatever runs just before a measurement, hit all three alike:
 /// the product's Trainer (the path the CLI and server use), a bare TorchSharp loop, and PyTorch.
 /// Each run also takes the GEMM peak, so the fraction of peak is a ratio within one phase of the
 /// host, and for the LSTM the rate of nn.LSTM alone (<see cref="LstmCeiling"/>).
@@ -16,7 +17,7 @@ namespace CharRnn.Bench;
 public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int runs, double seconds)
 {
     public sealed record Result(string Arch, int Bptt, int Threads, Stats Product, Stats Bare, Stats PyTorch, double FlopsPerChar,
-        Stats PeakFraction, Stats CeilingFraction);
+        Stats PeakFraction, Stats CeilingFraction, Stats ProductOverBare, Stats ProductOverPyTorch);
 
     public static readonly string[] Archs = ["rnn", "gru", "lstm"];
 
@@ -41,14 +42,27 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
             for (int run = 0; run < runs; run++)
             {
                 var peak = GemmPeak.Once() * 1e9;
-                product.Add(Product(name, bptt));
-                peakFraction.Add(product[^1] * flopsPerChar / peak);
-                if (arch == "lstm") ceilingFraction.Add(Ceiling(bptt) * LstmCeiling.FlopsPerChar / peak);
-                bare.Add(Bare(arch, ids, vocabulary.Size, bptt));
-                if (pytorch?.Train(arch, 64, bptt, threads, seconds) is { } json) reference.Add(json.GetProperty("chars_per_second").GetDouble());
+                var measurements = new Action[]
+                {
+                    () =>
+                    {
+                        product.Add(Product(name, bptt));
+                        peakFraction.Add(product[^1] * flopsPerChar / peak);
+                        if (arch == "lstm") ceilingFraction.Add(Ceiling(bptt) * LstmCeiling.FlopsPerChar / peak);
+                    },
+                    () => bare.Add(Bare(arch, ids, vocabulary.Size, bptt)),
+                    () =>
+                    {
+                        if (pytorch?.Train(arch, 64, bptt, threads, seconds) is { } json) reference.Add(json.GetProperty("chars_per_second").GetDouble());
+                    },
+                };
+                // Each run starts with the next of the three, so none always follows the GEMM peak or PyTorch's process.
+                for (int i = 0; i < measurements.Length; i++) measurements[(run + i) % measurements.Length]();
             }
+            // Ratios run by run: the three of a run share the host's phase, which medians taken apart do not.
+            static Stats Paired(List<double> a, List<double> b) => new(a.Zip(b, (x, y) => x / y));
             var result = new Result(arch, bptt, threads, new Stats(product), new Stats(bare), new Stats(reference), flopsPerChar,
-                new Stats(peakFraction), new Stats(ceilingFraction));
+                new Stats(peakFraction), new Stats(ceilingFraction), Paired(product, bare), Paired(product, reference));
             Console.WriteLine($"  train {name} bs 64 bptt {bptt} threads {threads}: product {result.Product.Format(" c/s")} · bare {result.Bare.Format(" c/s")} · PyTorch {result.PyTorch.Format(" c/s")}");
             results.Add(result);
         }
