@@ -12,7 +12,7 @@ MallocSettings.ReexecuteIfNeeded(); // as the product runs (and PyTorch, a child
 var runs = new Option<int>("--runs") { Description = "Repetitions of each figure (after warm-up).", DefaultValueFactory = _ => 5 };
 var seconds = new Option<double>("--seconds") { Description = "Seconds each timed run lasts.", DefaultValueFactory = _ => 3 };
 var threadsOption = new Option<string>("--threads") { Description = "Thread counts to measure, e.g. 1,2.", DefaultValueFactory = _ => "1,2" };
-var quick = new Option<bool>("--quick") { Description = "Fewer, shorter runs (a smoke run, not for quoting)." };
+var quick = new Option<bool>("--quick") { Description = "Fewer, shorter runs at 2 threads unless --threads is given (a smoke run, not for quoting)." };
 var only = new Option<string>("--only") { Description = "Sections: gemm,malloc,training,generation,invariance,epoch-end,pieces,server,soak,quality.", DefaultValueFactory = _ => "gemm,malloc,training,generation,invariance,epoch-end,pieces,server" };
 var soak = new Option<string>("--soak") { Description = "Length of the train-and-generate memory soak (e.g. 10m).", DefaultValueFactory = _ => "10m" };
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
@@ -36,7 +36,8 @@ root.SetAction(async parse =>
     var isQuick = parse.GetValue(quick);
     int runCount = isQuick ? 2 : parse.GetValue(runs);
     double runSeconds = isQuick ? 1.5 : parse.GetValue(seconds);
-    var threadCounts = (isQuick ? "2" : parse.GetValue(threadsOption)!).Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+    var threadsGiven = parse.GetResult(threadsOption) is { Implicit: false }; // --quick measures 2 threads unless told otherwise
+    var threadCounts = (isQuick && !threadsGiven ? "2" : parse.GetValue(threadsOption)!).Split(',').Select(t => int.Parse(t, CultureInfo.InvariantCulture)).ToArray();
     var sections = parse.GetValue(only)!.Split(',', StringSplitOptions.TrimEntries).ToHashSet();
     var trainingArchs = parse.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries);
     if (trainingArchs.Except(TrainingBench.Archs).ToList() is [_, ..] unknown)

@@ -51,10 +51,8 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
                         if (arch == "lstm") ceilingFraction.Add(Ceiling(bptt) * LstmCeiling.FlopsPerChar / peak);
                     },
                     () => bare.Add(Bare(arch, ids, vocabulary.Size, bptt)),
-                    () =>
-                    {
-                        if (pytorch?.Train(arch, 64, bptt, threads, seconds) is { } json) reference.Add(json.GetProperty("chars_per_second").GetDouble());
-                    },
+                    // NaN where PyTorch gave no figure, so the lists stay aligned run by run (Stats leaves NaN out).
+                    () => reference.Add(pytorch?.Train(arch, 64, bptt, threads, seconds) is { } json ? json.GetProperty("chars_per_second").GetDouble() : double.NaN),
                 };
                 // Each run starts with the next of the three, so none always follows the GEMM peak or PyTorch's process.
                 for (int i = 0; i < measurements.Length; i++) measurements[(run + i) % measurements.Length]();
