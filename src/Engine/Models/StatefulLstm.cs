@@ -14,7 +14,7 @@ public sealed class StatefulLstm : StatefulCharModel
 {
     private readonly Embedding e;
     private readonly LSTM rnn;
-    private readonly Dropout drop;
+    private readonly UniformMaskDropout drop;
     private readonly Linear l_out;
     private readonly double _betweenLayers;
 
@@ -25,7 +25,7 @@ public sealed class StatefulLstm : StatefulCharModel
         // nn.LSTM's dropout acts between layers only; with one layer it would just warn.
         _betweenLayers = layers > 1 ? dropout : 0.0;
         rnn = LSTM(nFac, nHidden, layers, dropout: _betweenLayers);
-        drop = Dropout(dropout);
+        drop = new UniformMaskDropout(dropout);
         l_out = Linear(nHidden, vocabSize);
         RegisterComponents();
     }

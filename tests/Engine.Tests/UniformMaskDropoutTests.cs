@@ -1,0 +1,72 @@
+using CharRnn.Engine.Models;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Tests;
+
+public class UniformMaskDropoutTests
+{
+    [Fact]
+    public void Training_drops_about_p_and_scales_the_rest_by_one_over_one_minus_p()
+    {
+        manual_seed(3);
+        using var dropout = new UniformMaskDropout(0.3);
+        dropout.train();
+        using var input = (rand(200_000) + 1).requires_grad_(); // no zeros of its own
+        using var output = dropout.forward(input);
+        using var dropped = output.eq(0);
+        var droppedShare = dropped.to_type(ScalarType.Float64).mean().item<double>();
+        Assert.InRange(droppedShare, 0.29, 0.31); // binomial sd at n = 200k: 0.001
+
+        using var kept = dropped.logical_not();
+        using var ratio = output.masked_select(kept) / input.detach().masked_select(kept);
+        Assert.Equal(1 / 0.7, ratio.min().item<float>(), 5);
+        Assert.Equal(1 / 0.7, ratio.max().item<float>(), 5);
+
+        output.sum().backward(); // the gradient is the mask: 0 where dropped, 1/(1−p) where kept
+        using var expected = output.detach() / input.detach();
+        Assert.True(input.grad!.allclose(expected, rtol: 1e-6, atol: 1e-7));
+    }
+
+    [Fact]
+    public void Evaluation_and_p_zero_pass_the_input_through()
+    {
+        using var input = rand(1000);
+        using (var dropout = new UniformMaskDropout(0.5))
+        {
+            dropout.eval();
+            Assert.True(Same(dropout.forward(input), input));
+        }
+        using (var none = new UniformMaskDropout(0))
+        {
+            none.train();
+            Assert.True(Same(none.forward(input), input));
+        }
+    }
+
+    [Fact]
+    public void Masks_come_from_the_seeded_generator()
+    {
+        using var dropout = new UniformMaskDropout(0.5);
+        dropout.train();
+        using var input = ones(1000);
+        manual_seed(11);
+        using var first = dropout.forward(input);
+        manual_seed(11);
+        using var again = dropout.forward(input);
+        using var other = dropout.forward(input);
+        Assert.True(Same(first, again));
+        Assert.False(Same(first, other));
+    }
+
+    private static bool Same(Tensor a, Tensor b) => a.allclose(b, rtol: 0, atol: 0);
+
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.0)]
+    [InlineData(double.NaN)]
+    public void A_probability_outside_zero_to_one_is_refused(double p)
+    {
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new UniformMaskDropout(p));
+        Assert.Contains("dropout must be at least 0 and below 1", error.Message);
+    }
+}
