@@ -20,8 +20,9 @@ namespace CharRnn.Engine.Runtime;
 /// faulted in anew every step (as shipped, glibc's dynamic threshold keeps such blocks on the
 /// heap once one has been freed). A fixed 32 MB mmap threshold (glibc's
 /// largest dynamic one) and a 128 MB trim threshold keep them on the heap from the start, while
-/// blocks of 32 MB and more still come on huge pages: 0.37 ms, and LSTM training as fast, its
-/// peak RSS 755 against 700–734 MB.
+/// blocks of 32 MB and more still come on huge pages: 0.33–0.50 ms, as with malloc as shipped
+/// (both have slow spells of ~0.75 ms that come and go within a process: bench/results.md), and
+/// LSTM training as fast, its peak RSS 755 against 700–734 MB.
 /// glibc reads tunables only as a process starts, so <see cref="ReexecuteIfNeeded"/> replaces
 /// the process with itself once, the setting in its environment (same pid, arguments and
 /// descriptors; child processes inherit it). Only where the kernel's huge pages are "madvise"
