@@ -1,0 +1,99 @@
+using CharRnn.Engine.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Tests;
+
+/// <summary>
+/// The LSTM runs its layers as one-layer nn.LSTMs with its own dropout between them; it must
+/// still be the lesson's n-layer LSTM, saved under nn.LSTM's names.
+/// </summary>
+public class StatefulLstmTests
+{
+    private const int Vocab = 13, Fac = 6, Hidden = 10;
+
+    [Fact]
+    public void Weights_keep_nn_LSTM_multi_layer_names()
+    {
+        using var model = new StatefulLstm(Vocab, Fac, Hidden, layers: 2, dropout: 0.3);
+        string[] expected =
+        [
+            "e.weight",
+            "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0",
+            "rnn.weight_ih_l1", "rnn.weight_hh_l1", "rnn.bias_ih_l1", "rnn.bias_hh_l1",
+            "l_out.weight", "l_out.bias",
+        ];
+        Assert.Equal(expected.Order(), model.state_dict().Keys.Order());
+        Assert.Equal([Hidden * 4, Hidden], model.state_dict()["rnn.weight_ih_l1"].shape);
+        Assert.Equal(model.parameters().Count(), model.state_dict().Count);
+    }
+
+    [Fact]
+    public void With_gradients_on_it_computes_what_a_two_layer_nn_LSTM_with_its_weights_computes()
+    {
+        manual_seed(11);
+        using var model = new StatefulLstm(Vocab, Fac, Hidden, layers: 2, dropout: 0.3);
+        model.eval(); // no dropout; gradients stay on, so the layers run as nn.LSTM modules
+        using var reference = nn.LSTM(Fac, Hidden, 2);
+        var weights = model.state_dict();
+        var (missing, unexpected) = reference.load_state_dict(weights.Where(kv => kv.Key.StartsWith("rnn.", StringComparison.Ordinal)).ToDictionary(kv => kv.Key[4..], kv => kv.Value));
+        Assert.Empty(missing);
+        Assert.Empty(unexpected);
+
+        var state = model.InitialState(3);
+        foreach (var part in state.Parts) part.normal_();
+        var ids = randint(0, Vocab, [5, 3], dtype: ScalarType.Int64);
+        var (logits, after) = model.Forward(ids, state);
+
+        var embedded = Embed(ids, weights["e.weight"]);
+        var (output, h, c) = reference.forward(embedded, (state.Parts[0], state.Parts[1]));
+        var expected = nn.functional.linear(output, weights["l_out.weight"], weights["l_out.bias"]);
+        Assert.True(logits.allclose(expected, rtol: 0, atol: 1e-5), $"logits differ by {(logits - expected).abs().max().item<float>()}");
+        Assert.True(after!.Parts[0].allclose(h, rtol: 0, atol: 1e-5));
+        Assert.True(after.Parts[1].allclose(c, rtol: 0, atol: 1e-5));
+    }
+
+    [Fact]
+    public void Training_drops_between_the_layers_and_on_the_output_with_uniform_masks()
+    {
+        const double p = 0.4;
+        manual_seed(12);
+        using var model = new StatefulLstm(Vocab, Fac, Hidden, layers: 2, dropout: p);
+        model.train();
+        var weights = model.state_dict();
+        var state = model.InitialState(4);
+        var ids = randint(0, Vocab, [6, 4], dtype: ScalarType.Int64);
+
+        manual_seed(99);
+        var (logits, _) = model.Forward(ids, state);
+
+        // The same step by hand, drawing the same masks from the same seed: keep where U >= p.
+        static Tensor Drop(Tensor x) => x.mul(rand_like(x).ge(p).to_type(x.dtype).div(1 - p));
+        Tensor Layer(Tensor x, int layer)
+        {
+            var gates = nn.functional.linear(x, weights[$"rnn.weight_ih_l{layer}"], weights[$"rnn.bias_ih_l{layer}"]);
+            var h = zeros(x.shape[1], Hidden);
+            var c = zeros(x.shape[1], Hidden);
+            var outputs = new List<Tensor>();
+            for (long t = 0; t < x.shape[0]; t++)
+            {
+                var g = (gates[t] + nn.functional.linear(h, weights[$"rnn.weight_hh_l{layer}"], weights[$"rnn.bias_hh_l{layer}"])).chunk(4, -1);
+                c = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
+                h = sigmoid(g[3]) * tanh(c);
+                outputs.Add(h);
+            }
+            return stack(outputs);
+        }
+        manual_seed(99);
+        var first = Layer(Embed(ids, weights["e.weight"]), 0);
+        var second = Layer(Drop(first), 1);
+        var expected = nn.functional.linear(Drop(second), weights["l_out.weight"], weights["l_out.bias"]);
+
+        Assert.True(logits.allclose(expected, rtol: 0, atol: 1e-5), $"logits differ by {(logits - expected).abs().max().item<float>()}");
+        model.eval();
+        var (undropped, _) = model.Forward(ids, state);
+        Assert.False(logits.allclose(undropped, rtol: 0, atol: 1e-3)); // the masks did drop something
+    }
+
+    private static Tensor Embed(Tensor ids, Tensor table) => table.index_select(0, ids.flatten()).reshape(ids.shape[0], ids.shape[1], -1);
+}
