@@ -21,7 +21,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
         {
             var architecture = Architectures.Get("stateful-" + arch);
             manual_seed(0);
-            using var model = architecture.Create(architecture.Resolve(), vocabulary.Size);
+            using var model = architecture.Create(architecture.Resolve(), vocabulary.Size, BenchDevice.Device.type);
             model.to(BenchDevice.Device);
             model.eval();
             foreach (var count in sessionCounts)

@@ -1,3 +1,4 @@
+using TorchSharp;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Training;
@@ -36,6 +37,28 @@ public class CheckpointTests
         Assert.Equal(arch, loaded.Metadata.Architecture);
         Assert.Equal(Tiny.Corpus().Sha256, loaded.Metadata.Corpus.Sha256);
         Assert.Equal(6, loaded.Metadata.Position.Step);
+    }
+
+    /// <summary>The LSTM is laid out per device (one-layer nn.LSTMs on the CPU, one n-layer nn.LSTM on CUDA); its checkpoints are not.</summary>
+    [Fact]
+    public void An_LSTM_checkpoint_trained_on_the_CPU_loads_into_the_layout_built_for_CUDA()
+    {
+        using var dir = new TempFolder();
+        var path = TrainAndSave(dir);
+        using var checkpoint = CheckpointFile.Read(path);
+        var (_, _, vocabulary, forCpu) = TrainedModel.Build(checkpoint, path);
+        var (_, _, _, forCuda) = TrainedModel.Build(checkpoint, path, DeviceType.CUDA); // built on the CPU, laid out for CUDA
+        using (forCpu)
+        using (forCuda)
+        {
+            Assert.NotEqual(forCpu.named_parameters().Select(p => p.name), forCuda.named_parameters().Select(p => p.name));
+            forCpu.eval();
+            forCuda.eval();
+            var x = randint(0, vocabulary.Size, [7, 2], dtype: ScalarType.Int64);
+            var (expected, _) = forCpu.Forward(x, null); // gradients on: nn.LSTM runs in both
+            var (actual, _) = forCuda.Forward(x, null);
+            Assert.True(actual.allclose(expected, rtol: 0, atol: 1e-5), $"logits differ by {(actual - expected).abs().max().item<float>()}");
+        }
     }
 
     [Fact]

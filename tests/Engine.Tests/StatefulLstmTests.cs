@@ -5,17 +5,20 @@ using static TorchSharp.torch;
 namespace CharRnn.Engine.Tests;
 
 /// <summary>
-/// The LSTM runs its layers as one-layer nn.LSTMs with its own dropout between them; it must
-/// still be the lesson's n-layer LSTM, saved under nn.LSTM's names.
+/// On the CPU the LSTM runs its layers as one-layer nn.LSTMs with its own dropout between them,
+/// on CUDA as one n-layer nn.LSTM; either must be the lesson's n-layer LSTM, saved under
+/// nn.LSTM's names, and a checkpoint of one must load into the other.
 /// </summary>
 public class StatefulLstmTests
 {
     private const int Vocab = 13, Fac = 6, Hidden = 10;
 
-    [Fact]
-    public void Weights_keep_nn_LSTM_multi_layer_names()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Weights_keep_nn_LSTM_multi_layer_names_in_either_layout(bool layersInOneCall)
     {
-        using var model = new StatefulLstm(Vocab, Fac, Hidden, layers: 2, dropout: 0.3);
+        using var model = new StatefulLstm(Vocab, Fac, Hidden, layers: 2, dropout: 0.3, layersInOneCall);
         string[] expected =
         [
             "e.weight",
@@ -93,6 +96,42 @@ public class StatefulLstmTests
         model.eval();
         var (undropped, _) = model.Forward(ids, state);
         Assert.False(logits.allclose(undropped, rtol: 0, atol: 1e-3)); // the masks did drop something
+    }
+
+    [Fact]
+    public void The_two_layouts_load_each_others_weights_and_compute_the_same()
+    {
+        manual_seed(13);
+        using var split = new StatefulLstm(Vocab, Fac, Hidden, layers: 2, dropout: 0.3);
+        using var inOneCall = new StatefulLstm(Vocab, Fac, Hidden, layers: 2, dropout: 0.3, layersInOneCall: true);
+        using (no_grad())
+            foreach (var (name, target) in inOneCall.state_dict()) target.copy_(split.state_dict()[name]);
+        split.eval();
+        inOneCall.eval();
+        var state = split.InitialState(3);
+        foreach (var part in state.Parts) part.normal_();
+        var ids = randint(0, Vocab, [5, 3], dtype: ScalarType.Int64);
+
+        var (expected, _) = split.Forward(ids, state);
+        var (actual, _) = inOneCall.Forward(ids, state); // gradients on: nn.LSTM's two layers in one call
+        Assert.True(actual.allclose(expected, rtol: 0, atol: 1e-5), $"logits differ by {(actual - expected).abs().max().item<float>()}");
+        using (no_grad())
+        {
+            var (stepped, _) = inOneCall.Step(ids[0], state); // gradients off: computed here from the same weights
+            Assert.True(stepped.allclose(expected[0], rtol: 0, atol: 1e-5));
+        }
+    }
+
+    [Fact]
+    public void The_architecture_lays_the_LSTM_out_for_the_device_it_is_built_for()
+    {
+        var architecture = Architectures.Get("stateful-lstm");
+        var hyperParameters = Tiny.HyperParameters(architecture);
+        using var forCpu = architecture.Create(hyperParameters, Vocab);
+        using var forCuda = architecture.Create(hyperParameters, Vocab, DeviceType.CUDA);
+        Assert.Contains("rnn.1.weight_ih_l0", forCpu.named_parameters().Select(p => p.name));
+        Assert.Contains("rnn.weight_ih_l1", forCuda.named_parameters().Select(p => p.name));
+        Assert.Equal(forCpu.state_dict().Keys.Order(), forCuda.state_dict().Keys.Order());
     }
 
     private static Tensor Embed(Tensor ids, Tensor table) => table.index_select(0, ids.flatten()).reshape(ids.shape[0], ids.shape[1], -1);

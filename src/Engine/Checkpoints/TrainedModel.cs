@@ -29,14 +29,14 @@ public sealed class TrainedModel : IDisposable
     public static TrainedModel Load(string path, Device device)
     {
         using var checkpoint = CheckpointFile.Read(path);
-        var (architecture, hyperParameters, vocabulary, model) = Build(checkpoint, path);
+        var (architecture, hyperParameters, vocabulary, model) = Build(checkpoint, path, device.type);
         model.to(device);
         model.eval();
         return new TrainedModel(path, checkpoint.Metadata, architecture, hyperParameters, vocabulary, model);
     }
 
-    /// <summary>Rebuilds the model a checkpoint describes and loads its weights (on the CPU).</summary>
-    public static (Architecture, HyperParameters, Vocabulary, CharModel) Build(Checkpoint checkpoint, string path)
+    /// <summary>Rebuilds the model a checkpoint describes, for <paramref name="target"/>, and loads its weights (on the CPU).</summary>
+    public static (Architecture, HyperParameters, Vocabulary, CharModel) Build(Checkpoint checkpoint, string path, DeviceType target = DeviceType.CPU)
     {
         var meta = checkpoint.Metadata;
         Architecture architecture;
@@ -52,7 +52,7 @@ public sealed class TrainedModel : IDisposable
         {
             throw new CheckpointException(path, e.Message);
         }
-        var model = architecture.Create(hyperParameters, vocabulary.Size);
+        var model = architecture.Create(hyperParameters, vocabulary.Size, target);
         LoadWeights(model, checkpoint, path);
         return (architecture, hyperParameters, vocabulary, model);
     }

@@ -1,12 +1,14 @@
+using TorchSharp;
+
 namespace CharRnn.Engine.Models;
 
 /// <summary>A model of the lesson under a stable name, with its hyperparameters and how to build it.</summary>
 public sealed class Architecture
 {
-    private readonly Func<HyperParameters, int, CharModel> _create;
+    private readonly Func<HyperParameters, int, DeviceType, CharModel> _create;
 
     public Architecture(string name, string summary, DataLayout layout, IReadOnlyList<HyperParameterSpec> parameters,
-        double learningRate, double weightDecay, Func<HyperParameters, int, CharModel> create)
+        double learningRate, double weightDecay, Func<HyperParameters, int, DeviceType, CharModel> create)
     {
         Name = name;
         Summary = summary;
@@ -28,6 +30,11 @@ public sealed class Architecture
     public HyperParameters Resolve(IReadOnlyDictionary<string, double>? given = null) =>
         HyperParameters.Resolve(Parameters, given, $"architecture '{Name}'");
 
-    /// <summary>Builds the model on the CPU; move it with .to(device).</summary>
-    public CharModel Create(HyperParameters hyperParameters, int vocabSize) => _create(hyperParameters, vocabSize);
+    /// <summary>
+    /// Builds the model on the CPU; move it with .to(device). <paramref name="target"/> is the
+    /// device it is built for: a model may lay out its modules for it (the LSTM does), never its
+    /// weights, so a checkpoint loads onto any device.
+    /// </summary>
+    public CharModel Create(HyperParameters hyperParameters, int vocabSize, DeviceType target = DeviceType.CPU) =>
+        _create(hyperParameters, vocabSize, target);
 }

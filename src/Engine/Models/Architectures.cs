@@ -1,3 +1,4 @@
+using TorchSharp;
 using static CharRnn.Engine.Models.HyperParameterType;
 
 namespace CharRnn.Engine.Models;
@@ -17,36 +18,36 @@ public static class Architectures
     [
         new("char3", "Three chars in, the fourth out; the recurrence unrolled by hand.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Bs(512)], 1e-3, 0,
-            (h, v) => new Char3Model(v, h.Int("n_fac"), h.Int("n_hidden"))),
+            (h, v, _) => new Char3Model(v, h.Int("n_fac"), h.Int("n_hidden"))),
         new("loop", "Loop RNN over n chars; each input added to the hidden state.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Context(8), Bs(512)], 1e-3, 0,
-            (h, v) => new LoopRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
+            (h, v, _) => new LoopRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
         new("loop-concat", "Loop RNN over n chars; each input concatenated to the hidden state.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Context(8), Bs(512)], 1e-3, 0,
-            (h, v) => new LoopConcatRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
+            (h, v, _) => new LoopConcatRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
         new("rnn", "nn.RNN over n chars, predicting from its last output.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Context(8), Bs(512)], 1e-3, 0,
-            (h, v) => new TorchRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
+            (h, v, _) => new TorchRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
         new("seq-rnn", "nn.RNN predicting the next char at every position (multi-output).", DataLayout.SequenceWindows,
             [NFac, NHidden(256), Context(8), Bs(512),
              new("identity_init", Bool, 0, 0, 1, "Start the hidden-to-hidden weights at the identity matrix.")], 1e-3, 0,
-            (h, v) => new SeqRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"), h.Bool("identity_init"))),
+            (h, v, _) => new SeqRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"), h.Bool("identity_init"))),
         new("stateful-rnn", "nn.RNN over the text stream; hidden state kept between batches (truncated BPTT).", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
-            (h, v) => new StatefulRnn(v, h.Int("n_fac"), h.Int("n_hidden"))),
+            (h, v, _) => new StatefulRnn(v, h.Int("n_fac"), h.Int("n_hidden"))),
         new("stateful-rnn-cell", "Stateful RNN with the recurrence written by hand from an RNN cell.", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
-            (h, v) => new StatefulRnnCell(v, h.Int("n_fac"), h.Int("n_hidden"))),
+            (h, v, _) => new StatefulRnnCell(v, h.Int("n_fac"), h.Int("n_hidden"))),
         new("stateful-gru", "nn.GRU over the text stream.", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
-            (h, v) => new StatefulGru(v, h.Int("n_fac"), h.Int("n_hidden"))),
+            (h, v, _) => new StatefulGru(v, h.Int("n_fac"), h.Int("n_hidden"))),
         new("stateful-gru-cell", "Stateful GRU from a hand-written cell that computes what nn.GRU does.", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
-            (h, v) => new StatefulGruCell(v, h.Int("n_fac"), h.Int("n_hidden"))),
+            (h, v, _) => new StatefulGruCell(v, h.Int("n_fac"), h.Int("n_hidden"))),
         new("stateful-lstm", "nn.LSTM with n layers and dropout; the lesson's best model (trained with SGDR).", DataLayout.Stream,
             [NFac, NHidden(512), new("layers", Int, 2, 1, 8, "Stacked LSTM layers."),
              new("dropout", Float, 0.5, 0, 0.95, "Dropout between layers and on the output."), Bs(64), Bptt, RandomBptt], 1e-2, 1e-5,
-            (h, v) => new StatefulLstm(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("layers"), h.Float("dropout"))),
+            (h, v, target) => new StatefulLstm(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("layers"), h.Float("dropout"), layersInOneCall: target == DeviceType.CUDA)),
     ];
 
     public static IReadOnlyList<Architecture> All => All_;

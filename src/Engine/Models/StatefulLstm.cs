@@ -12,41 +12,58 @@ namespace CharRnn.Engine.Models;
 /// its output, and a linear layer to the vocabulary. State: (h, c).
 /// </summary>
 /// <remarks>
-/// The layers are one-layer nn.LSTMs rather than one n-layer nn.LSTM so that the dropout between
-/// them is <see cref="UniformMaskDropout"/>: nn.LSTM's own draws its mask with bernoulli_, serial
-/// on non-Intel CPUs (26 ms of a ~330 ms step at bs 64, bptt 64; the split step measured 4–10%
-/// faster). The computation is the same as nn.LSTM's, and <see cref="state_dict"/> keeps nn.LSTM's
-/// multi-layer names (rnn.weight_ih_l1, ...), so checkpoints keep their layout either way.
+/// Two layouts of the same weights, chosen for the device the model is built for. On the CPU the
+/// layers are one-layer nn.LSTMs, so that the dropout between them is <see cref="UniformMaskDropout"/>:
+/// nn.LSTM's own draws its mask with bernoulli_, which libtorch runs serially on non-Intel CPUs
+/// (26 ms of a ~330 ms step at bs 64, bptt 64; the split step measured 4–10% faster). On CUDA
+/// one n-layer nn.LSTM, so that cuDNN runs the layers, and the dropout between them, in one call
+/// (it can overlap one layer's step with the next layer's). Both compute the same function, and
+/// <see cref="state_dict"/> gives both nn.LSTM's multi-layer names (rnn.weight_ih_l1, ...): a
+/// checkpoint loads into either.
 /// </remarks>
 public sealed partial class StatefulLstm : StatefulCharModel
 {
     private readonly Embedding e;
-    private readonly ModuleList<LSTM> rnn;
+    private readonly LSTM? _allLayers;          // one n-layer nn.LSTM (layersInOneCall)
+    private readonly ModuleList<LSTM>? _layers; // one-layer nn.LSTMs
     private readonly UniformMaskDropout drop;
     private readonly Linear l_out;
 
-    public StatefulLstm(int vocabSize, int nFac, int nHidden, int layers, double dropout)
+    /// <param name="layersInOneCall">One n-layer nn.LSTM (for CUDA) rather than n one-layer ones (for the CPU).</param>
+    public StatefulLstm(int vocabSize, int nFac, int nHidden, int layers, double dropout, bool layersInOneCall = false)
         : base("stateful-lstm", vocabSize, nHidden, layers, stateParts: 2)
     {
         e = Embedding(vocabSize, nFac);
-        rnn = new ModuleList<LSTM>(Enumerable.Range(0, layers).Select(l => LSTM(l == 0 ? nFac : nHidden, nHidden)).ToArray());
         drop = new UniformMaskDropout(dropout);
         l_out = Linear(nHidden, vocabSize);
-        RegisterComponents();
+        register_module("e", e);
+        if (layersInOneCall)
+        {
+            // nn.LSTM's dropout acts between layers only; with one layer it would just warn.
+            _allLayers = LSTM(nFac, nHidden, layers, dropout: layers > 1 ? dropout : 0.0);
+            register_module("rnn", _allLayers);
+        }
+        else
+        {
+            _layers = new ModuleList<LSTM>(Enumerable.Range(0, layers).Select(l => LSTM(l == 0 ? nFac : nHidden, nHidden)).ToArray());
+            register_module("rnn", _layers);
+        }
+        register_module("drop", drop);
+        register_module("l_out", l_out);
     }
 
-    /// <summary>The weights under nn.LSTM's names: rnn.{k}.weight_ih_l0 is saved as rnn.weight_ih_l{k}.</summary>
+    /// <summary>The weights under nn.LSTM's multi-layer names: rnn.{k}.weight_ih_l0 is saved as rnn.weight_ih_l{k}.</summary>
     public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
     {
         var own = base.state_dict(null, prefix);
         destination ??= new Dictionary<string, Tensor>();
         foreach (var (name, tensor) in own)
-            destination[LayerName().Replace(name, "rnn.$2_l$1")] = tensor;
+            destination[OneLayerName().Replace(name, "rnn.$2_l$1")] = tensor;
         return destination;
     }
 
     [GeneratedRegex(@"rnn\.(\d+)\.(\w+)_l0$")]
-    private static partial Regex LayerName();
+    private static partial Regex OneLayerName();
 
     private (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)[]? _layerWeights;
 
@@ -56,11 +73,11 @@ public sealed partial class StatefulLstm : StatefulCharModel
         var current = e.weight!;
         if (_layerWeights == null || _layerWeights[0].WeightIh.device != current.device || _layerWeights[0].WeightIh.dtype != current.dtype)
         {
-            _layerWeights = rnn.Select(layer =>
-            {
-                Tensor Weight(string name) => (layer.get_parameter(name) ?? throw new InvalidOperationException($"nn.LSTM has no {name}.")).DetachFromDisposeScope();
-                return (Weight("weight_ih_l0"), Weight("weight_hh_l0"), Weight("bias_ih_l0"), Weight("bias_hh_l0"));
-            }).ToArray();
+            var weights = state_dict();
+            Tensor Weight(string name) => weights[name].DetachFromDisposeScope();
+            _layerWeights = Enumerable.Range(0, Layers)
+                .Select(l => (Weight($"rnn.weight_ih_l{l}"), Weight($"rnn.weight_hh_l{l}"), Weight($"rnn.bias_ih_l{l}"), Weight($"rnn.bias_hh_l{l}")))
+                .ToArray();
         }
         return _layerWeights;
     }
@@ -72,16 +89,17 @@ public sealed partial class StatefulLstm : StatefulCharModel
         return (l_out.forward(drop.forward(output)), new RecurrentState([h, c], batchDim: 1));
     }
 
-    /// <summary>nn.LSTM layer by layer (training runs here), dropout between the layers.</summary>
+    /// <summary>The layers by nn.LSTM (training runs here): in one call, or one by one with dropout between them.</summary>
     private (Tensor Output, Tensor H, Tensor C) RunLayers(Tensor input, RecurrentState state)
     {
+        if (_allLayers != null) return _allLayers.forward(input, (state.Parts[0], state.Parts[1]));
         var hLast = new Tensor[Layers];
         var cLast = new Tensor[Layers];
         var x = input;
         for (int layer = 0; layer < Layers; layer++)
         {
             if (layer > 0) x = drop.forward(x);
-            (x, hLast[layer], cLast[layer]) = rnn[layer].forward(x, (state.Parts[0].narrow(0, layer, 1), state.Parts[1].narrow(0, layer, 1)));
+            (x, hLast[layer], cLast[layer]) = _layers![layer].forward(x, (state.Parts[0].narrow(0, layer, 1), state.Parts[1].narrow(0, layer, 1)));
         }
         return Layers == 1 ? (x, hLast[0], cLast[0]) : (x, cat(hLast, 0), cat(cLast, 0));
     }

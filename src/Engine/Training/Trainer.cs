@@ -125,7 +125,7 @@ public sealed class Trainer : IDisposable
         try
         {
             TorchRuntime.Seed(options.Seed);
-            var model = architecture.Create(hyperParameters, vocabulary.Size);
+            var model = architecture.Create(hyperParameters, vocabulary.Size, device.type);
             model.to(device);
             return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
                 new CorpusRecord(corpus.Name, corpus.Sha256, corpus.Length), device, directory,
@@ -151,7 +151,7 @@ public sealed class Trainer : IDisposable
             throw new CorpusException($"Checkpoint '{checkpointPath}' was trained on corpus '{meta.Corpus.Name}' (SHA-256 {meta.Corpus.Sha256[..12]}…), " +
                                       $"but '{corpus.Name}' (SHA-256 {corpus.Sha256[..12]}…) was given. Resume with the same corpus.");
         var options = (change?.Invoke(meta.Training) ?? meta.Training).Validate();
-        var (architecture, hyperParameters, vocabulary, model) = TrainedModel.Build(checkpoint, checkpointPath);
+        var (architecture, hyperParameters, vocabulary, model) = TrainedModel.Build(checkpoint, checkpointPath, device.type);
         model.to(device);
         var data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
         var position = meta.Position with { Finished = false };
