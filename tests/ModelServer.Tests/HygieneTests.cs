@@ -78,12 +78,22 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         // call's end past its deadline (1 run in 3); the deadline is checked on a warm stream.
         Assert.Equal(3000, (await generation.Generate(session.Id, 3000)).Length);
 
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var late = await Calls.Fails(async () =>
         {
             using var call = generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 100_000 }, deadline: DateTime.UtcNow.AddMilliseconds(300));
             await foreach (var _ in call.ResponseStream.ReadAllAsync()) { }
         });
-        Assert.True(late.StatusCode == StatusCode.DeadlineExceeded, late.ToString());
+        var cut = clock.Elapsed;
+        // DeadlineExceeded is best effort over HTTP/2: the server resets the stream at its own copy
+        // of the deadline, and that reset can reach the client before the client's deadline timer
+        // fires (seen once in a loaded test run); the client then reports the aborted request.
+        Assert.True(late.StatusCode == StatusCode.DeadlineExceeded
+                    || (late.StatusCode is StatusCode.Unavailable or StatusCode.Cancelled && late.Status.Detail.Contains("aborted", StringComparison.Ordinal)),
+            late.ToString());
+        Assert.InRange(cut, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(10)); // cut at the deadline, not before, nor long after
+        var after = await generation.Open("proc", seed: 5); // the server still serves
+        Assert.Equal(5, (await generation.Generate(after.Id, 5)).Length);
         Assert.Contains("Device loop running", _server.Output);
     }
 
