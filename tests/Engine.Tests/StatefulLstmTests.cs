@@ -123,6 +123,22 @@ public class StatefulLstmTests
     }
 
     [Fact]
+    public void Load_state_dict_takes_the_names_state_dict_gives_in_either_layout()
+    {
+        manual_seed(14);
+        using var inOneCall = new StatefulLstm(Vocab, Fac, Hidden, layers: 2, dropout: 0.3, layersInOneCall: true);
+        using var split = new StatefulLstm(Vocab, Fac, Hidden, layers: 2, dropout: 0.3);
+        var (missing, unexpected) = split.load_state_dict(inOneCall.state_dict());
+        Assert.Empty(missing);
+        Assert.Empty(unexpected);
+        foreach (var (name, tensor) in inOneCall.state_dict())
+            Assert.True(split.state_dict()[name].Equals(tensor), $"{name} was not loaded");
+        (missing, unexpected) = inOneCall.load_state_dict(split.state_dict());
+        Assert.Empty(missing);
+        Assert.Empty(unexpected);
+    }
+
+    [Fact]
     public void The_architecture_lays_the_LSTM_out_for_the_device_it_is_built_for()
     {
         var architecture = Architectures.Get("stateful-lstm");

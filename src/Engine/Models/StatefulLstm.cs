@@ -52,7 +52,10 @@ public sealed partial class StatefulLstm : StatefulCharModel
         register_module("l_out", l_out);
     }
 
-    /// <summary>The weights under nn.LSTM's multi-layer names: rnn.{k}.weight_ih_l0 is saved as rnn.weight_ih_l{k}.</summary>
+    /// <summary>
+    /// The weights under nn.LSTM's multi-layer names: rnn.{k}.weight_ih_l0 is saved as
+    /// rnn.weight_ih_l{k}. TorchSharp's load_state_dict matches against this, so it takes these names too.
+    /// </summary>
     public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
     {
         var own = base.state_dict(null, prefix);
