@@ -10,7 +10,7 @@ namespace CharRnn.Bench;
 /// reuse) against malloc as shipped, each in child processes of this program taken in turn
 /// (tuned, shipped, tuned, …) so the host's fast and slow phases hit both alike. Each child
 /// measures a 64 MB tensor's allocation and first write, and nn.LSTM's forward and backward at
-/// bs 64, bptt 64 (<see cref="LstmCeiling"/>), whose oneDNN workspace is the largest block a
+/// bs 64, bptt 64 (<see cref="TwoLayerLstmAlone"/>), whose oneDNN workspace is the largest block a
 /// training step allocates.
 /// </summary>
 public static class MallocBench
@@ -43,7 +43,7 @@ public static class MallocBench
             using (var block = zeros(16L << 20)) { } // 64 MB of float32, written once
             allocation.Add(clock.Elapsed.TotalMilliseconds);
         }
-        using var lstm = new LstmCeiling(bptt: 64);
+        using var lstm = new TwoLayerLstmAlone(bptt: 64);
         for (int i = 0; i < 2; i++) lstm.Step(); // warm-up
         var timer = Stopwatch.StartNew();
         int steps = 0;

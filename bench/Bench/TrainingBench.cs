@@ -12,12 +12,12 @@ namespace CharRnn.Bench;
 /// swings, and whatever runs just before a measurement, hit all three alike:
 /// the product's Trainer (the path the CLI and server use), a bare TorchSharp loop, and PyTorch.
 /// Each run also takes the GEMM peak, so the fraction of peak is a ratio within one phase of the
-/// host, and for the LSTM the rate of nn.LSTM alone (<see cref="LstmCeiling"/>).
+/// host, and for the LSTM the rate of nn.LSTM alone (<see cref="TwoLayerLstmAlone"/>).
 /// </summary>
 public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int runs, double seconds)
 {
     public sealed record Result(string Arch, int Bptt, int Threads, Stats Product, Stats Bare, Stats PyTorch, double FlopsPerChar,
-        Stats PeakFraction, Stats CeilingFraction, Stats ProductOverBare, Stats ProductOverPyTorch);
+        Stats PeakFraction, Stats LstmAloneFraction, Stats ProductOverBare, Stats ProductOverPyTorch);
 
     public static readonly string[] Archs = ["rnn", "gru", "lstm"];
 
@@ -37,7 +37,7 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
             var bare = new List<double>();
             var reference = new List<double>();
             var peakFraction = new List<double>();
-            var ceilingFraction = new List<double>();
+            var lstmAloneFraction = new List<double>();
             var flopsPerChar = FlopCount.TrainingPerChar(arch, vocabulary.Size);
             for (int run = 0; run < runs; run++)
             {
@@ -48,7 +48,7 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
                     {
                         product.Add(Product(name, bptt));
                         peakFraction.Add(product[^1] * flopsPerChar / peak);
-                        if (arch == "lstm") ceilingFraction.Add(Ceiling(bptt) * LstmCeiling.FlopsPerChar / peak);
+                        if (arch == "lstm") lstmAloneFraction.Add(LstmAlone(bptt) * TwoLayerLstmAlone.FlopsPerChar / peak);
                     },
                     () => bare.Add(Bare(arch, ids, vocabulary.Size, bptt)),
                     // NaN where PyTorch gave no figure, so the lists stay aligned run by run (Stats leaves NaN out).
@@ -60,7 +60,7 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
             // Ratios run by run: the three of a run share the host's phase, which medians taken apart do not.
             static Stats Paired(List<double> a, List<double> b) => new(a.Zip(b, (x, y) => x / y));
             var result = new Result(arch, bptt, threads, new Stats(product), new Stats(bare), new Stats(reference), flopsPerChar,
-                new Stats(peakFraction), new Stats(ceilingFraction), Paired(product, bare), Paired(product, reference));
+                new Stats(peakFraction), new Stats(lstmAloneFraction), Paired(product, bare), Paired(product, reference));
             Console.WriteLine($"  train {name} bs 64 bptt {bptt} threads {threads}: product {result.Product.Format(" c/s")} · bare {result.Bare.Format(" c/s")} · PyTorch {result.PyTorch.Format(" c/s")}");
             results.Add(result);
         }
@@ -85,10 +85,10 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
         return Time(loop.Step, loop.CharactersPerStep);
     }
 
-    private double Ceiling(int bptt)
+    private double LstmAlone(int bptt)
     {
-        using var ceiling = new LstmCeiling(bptt);
-        return Time(ceiling.Step, ceiling.CharactersPerStep);
+        using var alone = new TwoLayerLstmAlone(bptt);
+        return Time(alone.Step, alone.CharactersPerStep);
     }
 
     /// <summary>chars/s over about <c>seconds</c> after a few warm-up steps.</summary>

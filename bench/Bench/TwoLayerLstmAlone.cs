@@ -12,14 +12,14 @@ namespace CharRnn.Bench;
 /// nn.LSTM's serial bernoulli_ dropout between the layers takes (StatefulLstm runs its layers one
 /// by one with UniformMaskDropout between them), so it can come close to this rate or pass it.
 /// </summary>
-public sealed class LstmCeiling : IDisposable
+public sealed class TwoLayerLstmAlone : IDisposable
 {
     private const int Batch = 64, Inputs = 42, Hidden = 512, Layers = 2;
     private readonly LSTM _lstm;
     private readonly Tensor _input, _gradOutput, _h0, _c0;
     private readonly int _bptt;
 
-    public LstmCeiling(int bptt)
+    public TwoLayerLstmAlone(int bptt)
     {
         _bptt = bptt;
         manual_seed(0);
