@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
+using GenerationSession = CharRnn.Engine.Sampling.GenerationSession;
+using GenerationStep = CharRnn.Engine.Sampling.GenerationStep;
 using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
 using CharRnn.ModelServer.DeviceLoop;
@@ -28,10 +31,13 @@ public sealed class ServerBench : IAsyncDisposable
     private readonly GrpcChannel _channel;
     private readonly string _root;
     private readonly ServerOptions _options;
+    private readonly string _checkpoint;
+    private TrainedModel? _engineModel; // device thread only
 
-    private ServerBench(WebApplication app, GrpcChannel channel, string root, ServerOptions options)
+    private ServerBench(WebApplication app, GrpcChannel channel, string root, ServerOptions options, string checkpoint)
     {
         _app = app;
+        _checkpoint = checkpoint;
         _options = options;
         _channel = channel;
         _root = root;
@@ -63,17 +69,17 @@ public sealed class ServerBench : IAsyncDisposable
         // with more OpenMP threads than cores it stops spinning between parallel regions (GOMP_SPINCOUNT's
         // throttled count), which halves GRU training here. Users' servers do all Torch work on that one thread.
         var architecture = Architectures.Get("stateful-lstm");
-        await app.Services.GetRequiredService<DeviceWorker>().Run(() =>
+        var checkpoint = await app.Services.GetRequiredService<DeviceWorker>().Run(() =>
         {
             using var trainer = Trainer.Create(architecture, architecture.Resolve(), new CharRnn.Engine.Training.TrainingOptions { Lowercase = true, SampleChars = 0 },
                 corpus, CPU, Path.Combine(root, "models", Model));
-            trainer.SaveCheckpoint("bench");
+            return trainer.SaveCheckpoint("bench");
         });
         var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
         });
-        return new ServerBench(app, channel, root, options);
+        return new ServerBench(app, channel, root, options, checkpoint);
     }
 
     public async Task<Session> Open(ulong seed) => await Generation.OpenSessionAsync(new OpenSessionRequest
@@ -200,11 +206,44 @@ public sealed class ServerBench : IAsyncDisposable
         while (await watch.ResponseStream.MoveNext(CancellationToken.None)) { }
     }
 
+    /// <summary>
+    /// The engine's own batched rate beside the streams: <paramref name="count"/> sessions of the
+    /// server's model stepped together on the server's device thread (its OpenMP team, its
+    /// thread count), no gRPC, for about <paramref name="seconds"/>. Chars/s.
+    /// </summary>
+    public Task<double> EngineCharsPerSecond(int count, double seconds) => Worker.Run(() =>
+    {
+        var threadsBefore = get_num_threads();
+        set_num_threads(count == 1 ? 1 : _options.Threads); // as the device loop steps one session, and batches
+        _engineModel ??= TrainedModel.Load(_checkpoint, Worker.Device);
+        var sessions = Enumerable.Range(0, count).Select(i => new GenerationSession(_engineModel.Model, _engineModel.Vocabulary,
+            new CharRnn.Engine.Sampling.SamplingSettings(Temperature: 0.8, Seed: (ulong)i))).ToList();
+        try
+        {
+            foreach (var s in sessions) s.Feed("the ");
+            for (int i = 0; i < 3; i++) GenerationStep.Advance(sessions);
+            var clock = Stopwatch.StartNew();
+            long steps = 0;
+            while (clock.Elapsed.TotalSeconds < seconds || steps < 3)
+            {
+                GenerationStep.Advance(sessions);
+                steps++;
+            }
+            return steps * count / clock.Elapsed.TotalSeconds;
+        }
+        finally
+        {
+            sessions.ForEach(s => s.Dispose());
+            set_num_threads(threadsBefore);
+        }
+    });
+
     /// <summary>Live tensors as the device thread counts them.</summary>
     public Task<long> LiveTensors() => Worker.Run(() => DisposeScopeManager.Statistics.ThreadTotalLiveCount);
 
     public async ValueTask DisposeAsync()
     {
+        if (_engineModel is { } model) await Worker.Run(model.Dispose);
         _channel.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();

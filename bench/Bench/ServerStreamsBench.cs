@@ -18,16 +18,22 @@ public static class ServerStreamsBench
     /// <summary>One stream gets this many chars per run, so its p99 is the 10th-longest gap, not the 4th.</summary>
     private const int CharsAlone = 1000, CharsEach = 200;
 
+    private const double EngineSeconds = 2;
+
     public static async Task Run(ServerBench server, int rounds, IReadOnlyList<double> slicesMs, Report report)
     {
         var shipped = server.TrainingSliceMilliseconds;
         var idle = new Dictionary<(int Streams, int CharsPerMessage), List<ServerBench.StreamResult>>();
         var training = new Dictionary<(double Slice, int Streams), List<ServerBench.StreamResult>>();
         var alone = new List<double>();
+        var engine = new Dictionary<int, List<double>>(); // the engine's batched rate beside the streams, round by round
         for (int round = 0; round < rounds; round++)
         {
             foreach (var (streams, perMessage) in IdleStreams)
+            {
                 Add(idle, (streams, perMessage), await Measure(server, streams, Idle(perMessage), perMessage));
+                if (perMessage == 1) Add(engine, streams, await server.EngineCharsPerSecond(streams, EngineSeconds));
+            }
             var job = await server.StartTraining();
             alone.Add(await server.TrainingStepsPerSecondAlone(TimeSpan.FromSeconds(1.5)));
             foreach (var slice in slicesMs)
@@ -53,6 +59,18 @@ public static class ServerStreamsBench
             $"The row of {GatheredChars} chars a message asks for them with GenerateRequest.chars_per_message (a client that reads text in bulk): " +
             "its p50 and p99 are gaps between messages, not chars.");
 
+        report.Table(["streams", "chars a message", "streams' chars/s", "engine's chars/s, same sessions on the server's device thread", "engine / streams, per round", "target"],
+            idle.Select(kv => new[]
+            {
+                kv.Key.Streams.ToString(CultureInfo.InvariantCulture), kv.Key.CharsPerMessage.ToString(CultureInfo.InvariantCulture),
+                new Stats(kv.Value.Select(r => r.CharsPerSecond)).Format(), new Stats(engine[kv.Key.Streams]).Format(),
+                new Stats(kv.Value.Select((r, i) => engine[kv.Key.Streams][i] / r.CharsPerSecond)).Format("×", 2),
+                kv.Key.Streams == 256 ? "≤ 1.5×"
+                    : kv.Key.Streams == 1 ? $"per-char latency: p50 {new Stats(kv.Value.Select((r, i) => r.InterCharSeconds.Median * engine[1][i])).Format("×", 2)} the engine's step (≤ 1.3×)" : "-",
+            }));
+        report.Paragraph($"The engine's rate is taken in the same round, right after the streams: as many sessions of the server's own model, stepped together for {EngineSeconds} s " +
+            "on the server's device thread with nothing else running. The streams share the two cores with every message's gRPC work, on the server's side and the clients' (they run in this process).");
+
         report.Table(["training slice", "streams", "p99 while training / p99 idle, per round", "target"],
             training.Select(kv => new[]
             {
@@ -73,7 +91,7 @@ public static class ServerStreamsBench
 
     private static double P99(ServerBench.StreamResult r) => r.InterCharSeconds.Quantile(0.99);
 
-    private static void Add<TKey>(Dictionary<TKey, List<ServerBench.StreamResult>> runs, TKey key, ServerBench.StreamResult result) where TKey : notnull
+    private static void Add<TKey, TValue>(Dictionary<TKey, List<TValue>> runs, TKey key, TValue result) where TKey : notnull
     {
         if (!runs.TryGetValue(key, out var list)) runs[key] = list = [];
         list.Add(result);
