@@ -48,7 +48,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
                     // threads: its batch of one was slower on one (LSTM 1.31 against 0.80 ms here).
                     var countThreads = count == 1 ? 1 : threads;
                     set_num_threads(countThreads);
-                    var (seconds1, rate1) = Measure(model, vocabulary, count);
+                    var (seconds1, rate1) = Measure(model, vocabulary, count, seconds);
                     step[count].Add(seconds1);
                     rate[count].Add(rate1);
                     timesOne[count].Add(rate1 / rate[1][run]);
@@ -74,7 +74,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
     }
 
     /// <summary>Seconds per batched step and chars/s of <paramref name="count"/> fresh sessions over about <c>seconds</c>.</summary>
-    private (double SecondsPerStep, double CharsPerSecond) Measure(CharModel model, Vocabulary vocabulary, int count)
+    public static (double SecondsPerStep, double CharsPerSecond) Measure(CharModel model, Vocabulary vocabulary, int count, double seconds)
     {
         var sessions = Enumerable.Range(0, count)
             .Select(i => new GenerationSession(model, vocabulary, new SamplingSettings(Temperature: 0.8, Seed: (ulong)i))).ToList();

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
-using GenerationSession = CharRnn.Engine.Sampling.GenerationSession;
-using GenerationStep = CharRnn.Engine.Sampling.GenerationStep;
 using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
 using CharRnn.ModelServer.DeviceLoop;
@@ -216,24 +214,12 @@ public sealed class ServerBench : IAsyncDisposable
         var threadsBefore = get_num_threads();
         set_num_threads(count == 1 ? 1 : _options.Threads); // as the device loop steps one session, and batches
         _engineModel ??= TrainedModel.Load(_checkpoint, Worker.Device);
-        var sessions = Enumerable.Range(0, count).Select(i => new GenerationSession(_engineModel.Model, _engineModel.Vocabulary,
-            new CharRnn.Engine.Sampling.SamplingSettings(Temperature: 0.8, Seed: (ulong)i))).ToList();
         try
         {
-            foreach (var s in sessions) s.Feed("the ");
-            for (int i = 0; i < 3; i++) GenerationStep.Advance(sessions);
-            var clock = Stopwatch.StartNew();
-            long steps = 0;
-            while (clock.Elapsed.TotalSeconds < seconds || steps < 3)
-            {
-                GenerationStep.Advance(sessions);
-                steps++;
-            }
-            return steps * count / clock.Elapsed.TotalSeconds;
+            return GenerationBench.Measure(_engineModel.Model, _engineModel.Vocabulary, count, seconds).CharsPerSecond;
         }
         finally
         {
-            sessions.ForEach(s => s.Dispose());
             set_num_threads(threadsBefore);
         }
     });
