@@ -116,7 +116,7 @@ root.SetAction(async parse =>
                 r.ProductOverBare.Format("×", 2), r.ProductOverPyTorch.Format("×", 2),
                 Percent(r.PeakFraction.Median),
             }));
-        report.Paragraph("The run-by-run columns divide each run's rates (the three of a run follow each other within seconds, in an order that rotates) and give the median of those ratios with their range: the host's fast and slow phases, which move whole runs, cancel there.");
+        report.Paragraph("The run-by-run columns divide each run's rates (the three of a run follow each other within seconds; runs take the six orders of the three in turn) and give the median of those ratios with their range: the host's fast and slow phases, which move whole runs, cancel there.");
         report.Paragraph("% of GEMM peak: each run's product rate × matrix-product FLOPs per char over a 1 s GEMM measurement taken just before it (median of the runs' ratios). " +
             "nn.LSTM alone: a two-layer nn.LSTM's forward and backward with nothing else (no embedding, output layer, loss or optimizer). The product's step adds those, but runs its layers as one-layer nn.LSTMs with a cheaper dropout between them than nn.LSTM's serial bernoulli_, so it can pass this rate:");
         report.Table(["model", "bptt", "threads", "product step, % of peak", "nn.LSTM alone, % of peak"],

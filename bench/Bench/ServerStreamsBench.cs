@@ -4,10 +4,12 @@ namespace CharRnn.Bench;
 
 /// <summary>
 /// Streams through the server in rounds: each round measures 1, 8, 64 and 256 idle streams (and
-/// 256 asking for <see cref="GatheredChars"/> chars per message), then
+/// 256 asking for <see cref="GatheredChars"/> chars per message), each followed by the engine's own
+/// batched rate for as many sessions (<see cref="ServerBench.EngineCharsPerSecond"/>), then
 /// starts a training job (the GRU on Nietzsche), measures its steps alone, and 1 and 64 streams
 /// while it trains at each training slice asked for. Rounds interleave idle and training runs,
-/// so the p99 ratio is taken round by round, not between a fast and a slow state of the host.
+/// so the p99 ratio, and the streams' rate against the engine's, are taken round by round, not
+/// between a fast and a slow state of the host.
 /// </summary>
 public static class ServerStreamsBench
 {

@@ -8,8 +8,8 @@ namespace CharRnn.Bench;
 
 /// <summary>
 /// Training throughput (chars/s) of the stateful RNN, GRU and LSTM three ways, interleaved run by
-/// run in a rotating order (product, bare, PyTorch; bare, PyTorch, product; ...) so host-scheduling
-/// swings, and whatever runs just before a measurement, hit all three alike:
+/// run, taking the six orders of the three in turn so host-scheduling swings, and whatever runs
+/// just before a measurement (the GEMM peak, PyTorch's process), hit all three alike:
 /// the product's Trainer (the path the CLI and server use), a bare TorchSharp loop, and PyTorch.
 /// Each run also takes the GEMM peak, so the fraction of peak is a ratio within one phase of the
 /// host, and for the LSTM the rate of nn.LSTM alone (<see cref="TwoLayerLstmAlone"/>).
@@ -54,8 +54,12 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
                     // NaN where PyTorch gave no figure, so the lists stay aligned run by run (Stats leaves NaN out).
                     () => reference.Add(pytorch?.Train(arch, 64, bptt, threads, seconds) is { } json ? json.GetProperty("chars_per_second").GetDouble() : double.NaN),
                 };
-                // Each run starts with the next of the three, so none always follows the GEMM peak or PyTorch's process.
-                for (int i = 0; i < measurements.Length; i++) measurements[(run + i) % measurements.Length]();
+                // Runs take the six orders in turn, so that neither of the engine's paths always follows the
+                // GEMM peak or PyTorch's process. (Rotating one order put the product after PyTorch in
+                // every run but the ones it started.)
+                var order = Orders[run % Orders.Length];
+                foreach (var i in order) measurements[i]();
+                Console.WriteLine($"    run {run + 1} ({string.Join(", ", order.Select(i => Names[i]))}): product {product[^1]:N0} · bare {bare[^1]:N0} · PyTorch {reference[^1]:N0} c/s");
             }
             // Ratios run by run: the three of a run share the host's phase, which medians taken apart do not.
             static Stats Paired(List<double> a, List<double> b) => new(a.Zip(b, (x, y) => x / y));
@@ -66,6 +70,9 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
         }
         return results;
     }
+
+    private static readonly int[][] Orders = [[0, 1, 2], [1, 2, 0], [2, 0, 1], [0, 2, 1], [2, 1, 0], [1, 0, 2]];
+    private static readonly string[] Names = ["product", "bare", "PyTorch"];
 
     /// <summary>The Trainer on lowercased text, fixed bptt, progress events subscribed as the CLI does.</summary>
     private double Product(string name, int bptt)
