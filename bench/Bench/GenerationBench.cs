@@ -9,9 +9,10 @@ namespace CharRnn.Bench;
 
 /// <summary>
 /// Engine generation: per-char step latency for one session, and chars/s with many sessions
-/// stepped together (one session on one thread, as the server runs it). Each run measures every session count in turn (1, 8, 64, 256, then the
-/// next run), so a ratio to one session is taken within a run: the host's fast and slow phases,
-/// which last minutes and move whole runs, cancel there instead of landing on one count.
+/// stepped together (one session on one thread, as the server runs it). Each run measures every
+/// session count in turn (1, 8, 64, 256, then the next run), so a ratio to one session is taken
+/// within a run: the host's fast and slow phases, which last minutes and move whole runs, cancel
+/// there instead of landing on one count.
 /// </summary>
 public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, int runs, double seconds)
 {
@@ -44,7 +45,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
                 foreach (var count in sessionCounts)
                 {
                     // One session on one thread, as the server steps it (DeviceWorker.UseThreads): its
-                    // matrix-vector products are faster so than split over two. PyTorch keeps all
+                    // matrix-vector products run faster there than split over two. PyTorch keeps all
                     // threads: its batch of one was slower on one (LSTM 1.31 against 0.80 ms here).
                     var countThreads = count == 1 ? 1 : threads;
                     set_num_threads(countThreads);
@@ -61,6 +62,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
                     }
                 }
             }
+            set_num_threads(threads);
             foreach (var count in sessionCounts)
             {
                 var result = new Result(arch, count, threads, new Stats(step[count]), new Stats(rate[count]), new Stats(pyStep[count]),
