@@ -59,7 +59,7 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
                 // every run but the ones it started.)
                 var order = Orders[run % Orders.Length];
                 foreach (var i in order) measurements[i]();
-                Console.WriteLine($"    run {run + 1} ({string.Join(", ", order.Select(i => Names[i]))}): product {product[^1]:N0} · bare {bare[^1]:N0} · PyTorch {reference[^1]:N0} c/s");
+                Console.WriteLine($"    run {run + 1} ({string.Join(", ", order.Select(i => Names[i]))}): product {Stats.N(product[^1])} · bare {Stats.N(bare[^1])} · PyTorch {Stats.N(reference[^1])} c/s");
             }
             // Ratios run by run: the three of a run share the host's phase, which medians taken apart do not.
             static Stats Paired(List<double> a, List<double> b) => new(a.Zip(b, (x, y) => x / y));
