@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Sampling;
 using CharRnn.Engine.Text;
 using TorchSharp;
@@ -9,7 +10,8 @@ namespace CharRnn.Bench;
 
 /// <summary>
 /// Engine generation: per-char step latency for one session, and chars/s with many sessions
-/// stepped together (one session on one thread, as the server runs it). Each run measures every
+/// stepped together, each step on the thread count the server's <see cref="StepThreadTuner"/>
+/// picks for it (one model's tuner is kept across runs, as the server keeps it). Each run measures every
 /// session count in turn (1, 8, 64, 256, then the next run), so a ratio to one session is taken
 /// within a run: the host's fast and slow phases, which last minutes and move whole runs, cancel
 /// there instead of landing on one count.
@@ -18,8 +20,9 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
 {
     /// <param name="TimesOne">Run by run: this count's chars/s over one session's in the same run.</param>
     /// <param name="LatencyVsPyTorch">Run by run: the engine's step time over PyTorch's, taken right after it.</param>
+    /// <param name="StepThreads">The thread counts the tuner ran most of each run's steps on, as "1" or "1, 2".</param>
     public sealed record Result(string Arch, int Sessions, int Threads, Stats StepSeconds, Stats CharsPerSecond, Stats PyTorchStepSeconds,
-        Stats PyTorchCharsPerSecond, Stats TimesOne, Stats LatencyVsPyTorch);
+        Stats PyTorchCharsPerSecond, Stats TimesOne, Stats LatencyVsPyTorch, string StepThreads);
 
     public List<Result> Run(string[] archs, int[] sessionCounts, int threads)
     {
@@ -40,16 +43,16 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
             var pyRate = sessionCounts.ToDictionary(c => c, _ => new List<double>());
             var timesOne = sessionCounts.ToDictionary(c => c, _ => new List<double>());
             var vsPyTorch = sessionCounts.ToDictionary(c => c, _ => new List<double>());
+            var stepThreads = sessionCounts.ToDictionary(c => c, _ => new SortedSet<int>());
+            var tuner = new StepThreadTuner(StepThreadTuner.CandidatesUpTo(threads));
             for (int run = 0; run < runs; run++)
             {
                 foreach (var count in sessionCounts)
                 {
-                    // One session on one thread, as the server steps it (DeviceWorker.UseThreads): its
-                    // matrix-vector products run faster there than split over two. PyTorch keeps all
-                    // threads: its batch of one was slower on one (LSTM 1.31 against 0.80 ms here).
-                    var countThreads = count == 1 ? 1 : threads;
-                    set_num_threads(countThreads);
-                    var (seconds1, rate1) = Measure(model, vocabulary, count, seconds);
+                    // PyTorch keeps all threads, its faster setting (its LSTM batch of one: 0.80 ms on two, 1.31 on one).
+                    var (seconds1, rate1, usedThreads) = Measure(model, vocabulary, count, seconds, tuner);
+                    set_num_threads(threads);
+                    stepThreads[count].Add(usedThreads);
                     step[count].Add(seconds1);
                     rate[count].Add(rate1);
                     timesOne[count].Add(rate1 / rate[1][run]);
@@ -66,8 +69,8 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
             foreach (var count in sessionCounts)
             {
                 var result = new Result(arch, count, threads, new Stats(step[count]), new Stats(rate[count]), new Stats(pyStep[count]),
-                    new Stats(pyRate[count]), new Stats(timesOne[count]), new Stats(vsPyTorch[count]));
-                Console.WriteLine($"  generate {arch} × {count}: {result.StepSeconds.Median * 1e3:F3} ms/step, {result.CharsPerSecond.Format(" c/s")}, " +
+                    new Stats(pyRate[count]), new Stats(timesOne[count]), new Stats(vsPyTorch[count]), string.Join(", ", stepThreads[count]));
+                Console.WriteLine($"  generate {arch} × {count}: {result.StepSeconds.Median * 1e3:F3} ms/step on {result.StepThreads} thread(s), {result.CharsPerSecond.Format(" c/s")}, " +
                     $"{result.TimesOne.Format("×", 2)} one session · PyTorch {result.PyTorchCharsPerSecond.Format(" c/s")}");
                 results.Add(result);
             }
@@ -75,23 +78,41 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
         return results;
     }
 
-    /// <summary>Seconds per batched step and chars/s of <paramref name="count"/> fresh sessions over about <c>seconds</c>.</summary>
-    public static (double SecondsPerStep, double CharsPerSecond) Measure(CharModel model, Vocabulary vocabulary, int count, double seconds)
+    /// <summary>
+    /// Seconds per batched step and chars/s of <paramref name="count"/> fresh sessions over about
+    /// <c>seconds</c>, each step on the thread count <paramref name="tuner"/> gives it, as the
+    /// server's device loop steps them (its first trials, if it has not tried this kind of step
+    /// yet, come before the clock starts). Also the thread count most timed steps ran on. Leaves
+    /// libtorch on whatever count the last step took.
+    /// </summary>
+    public static (double SecondsPerStep, double CharsPerSecond, int Threads) Measure(CharModel model, Vocabulary vocabulary, int count, double seconds,
+        StepThreadTuner tuner)
     {
         var sessions = Enumerable.Range(0, count)
             .Select(i => new GenerationSession(model, vocabulary, new SamplingSettings(Temperature: 0.8, Seed: (ulong)i))).ToList();
+        var stepsOn = new Dictionary<int, long>();
+        void Step()
+        {
+            int threads = tuner.Choose(model, count);
+            if (threads != get_num_threads()) set_num_threads(threads);
+            var started = Stopwatch.GetTimestamp();
+            GenerationStep.Advance(sessions);
+            tuner.Record(model, count, threads, Stopwatch.GetElapsedTime(started));
+            stepsOn[threads] = stepsOn.GetValueOrDefault(threads) + 1;
+        }
         try
         {
             foreach (var s in sessions) s.Feed("the ");
-            for (int i = 0; i < 3; i++) GenerationStep.Advance(sessions);
+            for (int i = 0; i < 3 || tuner.Chosen(model, count) == null; i++) Step();
+            stepsOn.Clear();
             var clock = Stopwatch.StartNew();
             long steps = 0;
             while (clock.Elapsed.TotalSeconds < seconds || steps < 3)
             {
-                GenerationStep.Advance(sessions);
+                Step();
                 steps++;
             }
-            return (clock.Elapsed.TotalSeconds / steps, steps * count / clock.Elapsed.TotalSeconds);
+            return (clock.Elapsed.TotalSeconds / steps, steps * count / clock.Elapsed.TotalSeconds, stepsOn.MaxBy(kv => kv.Value).Key);
         }
         finally
         {

@@ -139,12 +139,12 @@ root.SetAction(async parse =>
     {
         var threads = threadCounts.Max();
         report.Heading($"Engine generation ({threads} thread(s), temperature 0.8)");
-        report.Paragraph("One batched model step advances every session by one character (host-side sampling per session). One session runs on one thread, as the server steps it (faster than two for its matrix-vector products); PyTorch on all of them (its batch of one is slower on one). Targets: 1 session ≤ 1.0× PyTorch's per-char latency; 64 sessions ≥ 20× the chars/s of one.");
+        report.Paragraph("One batched model step advances every session by one character (host-side sampling per session). Each step runs on the thread count the server's tuner picks for its model and batch size (it times its first steps on 1, 2, 4, … threads up to the maximum, keeps the fastest and probes the others now and then; the column says which count most steps took); PyTorch on all of them (its batch of one is slower on one). Targets: 1 session ≤ 1.0× PyTorch's per-char latency; 64 sessions ≥ 20× the chars/s of one.");
         var generation = new GenerationBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run(["lstm", "gru"], [1, 8, 64, 256], threads);
-        report.Table(["model", "sessions", "ms per step", "chars/s", "× one session, run by run", "PyTorch ms per step", "PyTorch chars/s", "engine/PyTorch latency, run by run"],
+        report.Table(["model", "sessions", "threads", "ms per step", "chars/s", "× one session, run by run", "PyTorch ms per step", "PyTorch chars/s", "engine/PyTorch latency, run by run"],
             generation.Select(r => new[]
             {
-                "stateful-" + r.Arch, r.Sessions.ToString(CultureInfo.InvariantCulture), Stats.N(r.StepSeconds.Median * 1e3, 3), r.CharsPerSecond.Format(),
+                "stateful-" + r.Arch, r.Sessions.ToString(CultureInfo.InvariantCulture), r.StepThreads, Stats.N(r.StepSeconds.Median * 1e3, 3), r.CharsPerSecond.Format(),
                 r.Sessions == 1 ? "1.00×" : r.TimesOne.Format("×", 2), r.PyTorchStepSeconds.Values.Count > 0 ? Stats.N(r.PyTorchStepSeconds.Median * 1e3, 3) : "-",
                 r.PyTorchCharsPerSecond.Format(), r.LatencyVsPyTorch.Values.Count > 0 ? r.LatencyVsPyTorch.Format("×", 2) : "-",
             }));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
 using CharRnn.ModelServer.DeviceLoop;
@@ -31,6 +32,7 @@ public sealed class ServerBench : IAsyncDisposable
     private readonly ServerOptions _options;
     private readonly string _checkpoint;
     private TrainedModel? _engineModel; // device thread only
+    private StepThreadTuner? _engineTuner; // device thread only
 
     private ServerBench(WebApplication app, GrpcChannel channel, string root, ServerOptions options, string checkpoint)
     {
@@ -212,11 +214,12 @@ public sealed class ServerBench : IAsyncDisposable
     public Task<double> EngineCharsPerSecond(int count, double seconds) => Worker.Run(() =>
     {
         var threadsBefore = get_num_threads();
-        set_num_threads(count == 1 ? 1 : _options.Threads); // as the device loop steps one session, and batches
         _engineModel ??= TrainedModel.Load(_checkpoint, Worker.Device);
+        _engineTuner ??= StepThreadTuner.ForDevice(Worker.Device.type, _options.Threads);
         try
         {
-            return GenerationBench.Measure(_engineModel.Model, _engineModel.Vocabulary, count, seconds).CharsPerSecond;
+            // Each step on the thread count the device loop's kind of tuner picks for it.
+            return GenerationBench.Measure(_engineModel.Model, _engineModel.Vocabulary, count, seconds, _engineTuner).CharsPerSecond;
         }
         finally
         {

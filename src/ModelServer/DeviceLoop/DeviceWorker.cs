@@ -119,6 +119,7 @@ public sealed class DeviceWorker : IHostedService
             Device = TorchRuntime.Initialize(_options.Device, _options.Threads);
             Description = TorchRuntime.Describe(Device);
             _threads = _currentThreads = get_num_threads();
+            _stepThreads = StepThreadTuner.ForDevice(Device.type, _threads);
             _logger.LogInformation("Device loop running on {Device}", Description);
             _ready.SetResult();
         }
@@ -159,12 +160,13 @@ public sealed class DeviceWorker : IHostedService
     }
 
     private int _threads, _currentThreads;
+    private StepThreadTuner _stepThreads = new([1]);
 
     /// <summary>
-    /// libtorch's thread count for the next Torch work. One session's step is a few small
-    /// matrix-vector products, faster on one thread than on two (LSTM 512×2: 0.26 ms against
-    /// 0.30, GRU: 0.047 against 0.054, measured here), and the other core is then free for
-    /// that stream's gRPC work; batches, training and commands use them all.
+    /// libtorch's thread count for the next Torch work: training and commands use them all;
+    /// generation steps use what <see cref="_stepThreads"/> measured fastest for their model and
+    /// batch (small steps run faster on fewer threads, which also leaves cores to the streams'
+    /// gRPC work).
     /// </summary>
     private void UseThreads(int threads)
     {
@@ -205,16 +207,20 @@ public sealed class DeviceWorker : IHostedService
         var ready = _active.Where(r => r.CanAccept).ToList();
         foreach (var group in ready.GroupBy(r => r.Session.Engine.Model, ReferenceEqualityComparer.Instance))
         {
+            var model = group.Key!;
             foreach (var chunk in group.Chunk(_options.Limits.MaxBatchSessions))
             {
                 var alternatives = chunk.Max(r => r.Alternatives);
                 IReadOnlyList<GeneratedChar> chars;
-                UseThreads(chunk.Length == 1 ? 1 : _threads);
+                UseThreads(_stepThreads.Choose(model, chunk.Length));
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
                     chars = GenerationStep.Advance(chunk.Select(r => r.Session.Engine).ToList(), alternatives);
                     var elapsed = Stopwatch.GetElapsedTime(started);
+                    if (_stepThreads.Record(model, chunk.Length, _currentThreads, elapsed) is { } chosen)
+                        _logger.LogDebug("Generation steps of {Sessions} session(s) of {Model} now run on {Threads} thread(s)",
+                            chunk.Length, chunk[0].Session.Engine.Model.GetName(), chosen);
                     _share.Generated(elapsed);
                     ServerMetrics.GenerationStepSeconds.Observe(elapsed.TotalSeconds);
                     ServerMetrics.GenerationBatchSize.Observe(chunk.Length);
