@@ -44,7 +44,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
             var timesOne = sessionCounts.ToDictionary(c => c, _ => new List<double>());
             var vsPyTorch = sessionCounts.ToDictionary(c => c, _ => new List<double>());
             var stepThreads = sessionCounts.ToDictionary(c => c, _ => new SortedSet<int>());
-            var tuner = new StepThreadTuner(StepThreadTuner.CandidatesUpTo(threads));
+            var tuner = StepThreadTuner.ForDevice(BenchDevice.Device.type, threads); // as the server makes it
             for (int run = 0; run < runs; run++)
             {
                 foreach (var count in sessionCounts)
