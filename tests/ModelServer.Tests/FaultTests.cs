@@ -214,6 +214,7 @@ public class FaultTests
         Assert.Equal(before + 200, await Value("charrnn_generated_characters_total"));
         Assert.True(await Value("charrnn_sessions_active") >= 1);
         Assert.True(await Value("charrnn_generation_step_seconds_count") >= 200);
+        Assert.True(await Value("charrnn_generation_steps_total{threads=\"1\"}") >= 200); // this server runs on one thread
         await Calls.Fails(() => generation.Generate("s-missing", 5));
         Assert.True(await Value("charrnn_grpc_errors_total") >= 1);
         var text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");

@@ -43,6 +43,25 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Steps_of_a_new_model_are_timed_on_every_candidate_thread_count()
+    {
+        // A model no test has stepped: the device loop tries each thread count on its first steps.
+        server.TrainModel("threads", "stateful-gru", steps: 5);
+        var candidates = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>().GenerationThreadCandidates;
+        Assert.Equal(Engine.Runtime.StepThreadTuner.CandidatesUpTo(candidates.Max()), candidates);
+        double Steps(int threads) => Metrics.ServerMetrics.GenerationSteps.WithLabels(threads.ToString(System.Globalization.CultureInfo.InvariantCulture)).Value;
+        var before = candidates.ToDictionary(t => t, Steps);
+
+        var sessions = await Task.WhenAll(Enumerable.Range(0, 3).Select(i => Client.Open("threads", seed: (ulong)i)));
+        var texts = await Task.WhenAll(sessions.Select(s => Client.Generate(s.Id, 60)));
+
+        Assert.All(texts, t => Assert.Equal(60, t.Length));
+        foreach (var threads in candidates)
+            Assert.True(Steps(threads) - before[threads] >= Engine.Runtime.StepThreadTuner.BlockSteps,
+                $"{Steps(threads) - before[threads]} steps on {threads} thread(s) of [{string.Join(", ", candidates)}]");
+    }
+
+    [Fact]
     public async Task Feed_advances_the_state_without_generating()
     {
         var fed = await Client.Open("gru", seed: 5);

@@ -161,6 +161,16 @@ public sealed class DeviceWorker : IHostedService
 
     private int _threads, _currentThreads;
     private StepThreadTuner _stepThreads = new([1]);
+    private readonly Dictionary<int, string> _threadsLabels = [];
+
+    /// <summary>The thread counts generation steps choose from (set once the loop runs).</summary>
+    public IReadOnlyList<int> GenerationThreadCandidates => _stepThreads.Candidates;
+
+    private string ThreadsLabel(int threads)
+    {
+        if (!_threadsLabels.TryGetValue(threads, out var label)) _threadsLabels[threads] = label = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return label;
+    }
 
     /// <summary>
     /// libtorch's thread count for the next Torch work: training and commands use them all;
@@ -224,6 +234,7 @@ public sealed class DeviceWorker : IHostedService
                     _share.Generated(elapsed);
                     ServerMetrics.GenerationStepSeconds.Observe(elapsed.TotalSeconds);
                     ServerMetrics.GenerationBatchSize.Observe(chunk.Length);
+                    ServerMetrics.GenerationSteps.WithLabels(ThreadsLabel(_currentThreads)).Inc();
                     ServerMetrics.GeneratedCharacters.Inc(chunk.Length);
                 }
                 catch (Exception e)

@@ -10,6 +10,9 @@ public static class ServerMetrics
     public static readonly Histogram GenerationStepSeconds = Prometheus.Metrics.CreateHistogram("charrnn_generation_step_seconds",
         "Time of one batched generation step (all sessions of a model advanced by one char).",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
+    public static readonly Counter GenerationSteps = Prometheus.Metrics.CreateCounter("charrnn_generation_steps_total",
+        "Batched generation steps, by the libtorch thread count they ran on (the device loop times each model and batch size on 1, 2, 4, ... threads and keeps the fastest).",
+        new CounterConfiguration { LabelNames = ["threads"] });
     public static readonly Histogram GenerationBatchSize = Prometheus.Metrics.CreateHistogram("charrnn_generation_batch_size",
         "Sessions advanced together in one generation step.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 10) });
     public static readonly Gauge TrainingCharsPerSecond = Prometheus.Metrics.CreateGauge("charrnn_training_chars_per_second", "Training throughput of the running job.");
