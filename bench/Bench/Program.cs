@@ -105,16 +105,17 @@ root.SetAction(async parse =>
     if (sections.Contains("training"))
     {
         report.Heading("Training throughput (chars/s, bs 64)");
-        report.Paragraph("product: the Trainer the CLI and server use · bare: a hand-written TorchSharp loop of the same model (embedding → nn.RNN/GRU/LSTM → linear, Adam, detach) · PyTorch: the same model and step in Debian's python3-torch. Targets: product ≥ 0.95× bare; LSTM ≥ 1.3× PyTorch; GRU and RNN ≥ 1.0× PyTorch.");
+        report.Paragraph("product: the Trainer the CLI and server use, batch by batch through its own step · bare: a hand-written TorchSharp loop of the same model (embedding → nn.RNN/GRU/LSTM → linear, Adam, detach) · PyTorch: the same model and step in Debian's python3-torch. " +
+            "The product's epoch ends (a validation pass over the held-out fifth of the text) run off its clock: the other two do no evaluation; the last column says in how many runs one fell and its share of that run's wall time (until 2026-12-02 14:40 they were on the clock, and the small models' product/bare lost 6–8% in each run an epoch ended in). Targets: product ≥ 0.95× bare; LSTM ≥ 1.3× PyTorch; GRU and RNN ≥ 1.0× PyTorch.");
         var training = new TrainingBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run([8, 64], threadCounts, trainingArchs);
-        report.Table(["model", "bptt", "threads", "product", "bare", "PyTorch", "product/bare", "product/PyTorch", "product/bare, run by run", "product/PyTorch, run by run", "% of GEMM peak"],
+        report.Table(["model", "bptt", "threads", "product", "bare", "PyTorch", "product/bare", "product/PyTorch", "product/bare, run by run", "product/PyTorch, run by run", "% of GEMM peak", "product's epoch ends (off its clock)"],
             training.Select(r => new[]
             {
                 "stateful-" + r.Arch, r.Bptt.ToString(CultureInfo.InvariantCulture), r.Threads.ToString(CultureInfo.InvariantCulture),
                 r.Product.Format(), r.Bare.Format(), r.PyTorch.Format(),
                 Report.Ratio(r.Product.Median, r.Bare.Median), Report.Ratio(r.Product.Median, r.PyTorch.Median),
                 r.ProductOverBare.Format("×", 2), r.ProductOverPyTorch.Format("×", 2),
-                Percent(r.PeakFraction.Median),
+                Percent(r.PeakFraction.Median), EpochEnds(r.EpochEndShare),
             }));
         report.Paragraph("The run-by-run columns divide each run's rates (the three of a run follow each other within seconds; runs take the six orders of the three in turn) and give the median of those ratios with their range: the host's fast and slow phases, which move whole runs, cancel there.");
         report.Paragraph("% of GEMM peak: each run's product rate × matrix-product FLOPs per char over a 1 s GEMM measurement taken just before it (median of the runs' ratios). " +
@@ -298,6 +299,14 @@ static string FindRepository()
     for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
         if (File.Exists(Path.Combine(dir.FullName, "CharRnn.sln"))) return dir.FullName;
     return Directory.GetCurrentDirectory();
+}
+
+// "in 2 of 5 runs, 6.1–8.1% of the wall time": an epoch ends every few seconds for the small models, rarely within a run for the LSTM.
+static string EpochEnds(Stats shares)
+{
+    var with = shares.Values.Where(v => v > 0).ToList();
+    return with.Count == 0 ? $"none in {shares.Values.Count} runs"
+        : FormattableString.Invariant($"in {with.Count} of {shares.Values.Count} runs, {with.Min():P1}–{with.Max():P1} of the wall time");
 }
 
 static string Percent(double fraction) => double.IsFinite(fraction) ? fraction.ToString("P0", CultureInfo.InvariantCulture) : "-";
