@@ -100,7 +100,6 @@ public sealed class StepThreadTuner
         private int _blockStep;             // steps of that block taken
         private int _sinceProbe;
         private int _nextProbe = 0;         // rotates over the candidates other than the best
-        private bool _decidedOnce;
 
         public bool Settled => _trialBlocks >= TrialRounds * candidates;
         public int Best { get; private set; }
@@ -115,13 +114,15 @@ public sealed class StepThreadTuner
                 if (_blockStep > 0) Keep(candidate, secondsPerRow);
                 if (++_blockStep < BlockSteps) return null;
                 _blockStep = 0;
+                bool trialsEnd = false;
                 if (!Settled)
                 {
                     _trialBlocks++;
                     if (!Settled) { _blockCandidate = _trialBlocks % candidates; return null; }
+                    trialsEnd = true;
                 }
                 _blockCandidate = -1;
-                return Decide();
+                return Decide(trialsEnd);
             }
             if (inBlock) return null; // run with another count than asked: not this block's
             if (candidate == Best) Keep(candidate, secondsPerRow);
@@ -142,11 +143,9 @@ public sealed class StepThreadTuner
             kept.Add(secondsPerRow);
         }
 
-        /// <summary>The candidate with the lowest median; returns it if that changed the choice (or made the first).</summary>
-        private int? Decide()
+        /// <summary>The candidate with the lowest median; returns it if that changed the choice, or is the first one.</summary>
+        private int? Decide(bool first)
         {
-            bool first = !_decidedOnce;
-            _decidedOnce = true;
             int best = Best;
             double bestCost = Median(_secondsPerRow[best]);
             for (int c = 0; c < candidates; c++)

@@ -161,15 +161,16 @@ public sealed class DeviceWorker : IHostedService
 
     private int _threads, _currentThreads;
     private StepThreadTuner _stepThreads = new([1]);
-    private readonly Dictionary<int, string> _threadsLabels = [];
+    private readonly Dictionary<int, Prometheus.Counter.Child> _stepsOnThreads = []; // WithLabels allocates per call: one child per count
 
     /// <summary>The thread counts generation steps choose from (set once the loop runs).</summary>
     public IReadOnlyList<int> GenerationThreadCandidates => _stepThreads.Candidates;
 
-    private string ThreadsLabel(int threads)
+    private Prometheus.Counter.Child StepsOn(int threads)
     {
-        if (!_threadsLabels.TryGetValue(threads, out var label)) _threadsLabels[threads] = label = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return label;
+        if (!_stepsOnThreads.TryGetValue(threads, out var child))
+            _stepsOnThreads[threads] = child = ServerMetrics.GenerationSteps.WithLabels(threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return child;
     }
 
     /// <summary>
@@ -234,7 +235,7 @@ public sealed class DeviceWorker : IHostedService
                     _share.Generated(elapsed);
                     ServerMetrics.GenerationStepSeconds.Observe(elapsed.TotalSeconds);
                     ServerMetrics.GenerationBatchSize.Observe(chunk.Length);
-                    ServerMetrics.GenerationSteps.WithLabels(ThreadsLabel(_currentThreads)).Inc();
+                    StepsOn(_currentThreads).Inc();
                     ServerMetrics.GeneratedCharacters.Inc(chunk.Length);
                 }
                 catch (Exception e)
