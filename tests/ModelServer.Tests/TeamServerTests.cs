@@ -197,10 +197,44 @@ public class StartupSecurityTests
             Device = "cpu",
         };
         var app = Hosting.ServerHost.Build([], options, _ => { });
-        var e = await Assert.ThrowsAsync<InvalidOperationException>(() => Hosting.ServerHost.StartAsync(app));
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => Hosting.ServerHost.StartAsync(app));
         Assert.Contains("without API keys", e.Message);
         Assert.Contains("charrnn keys add", e.Message);
         await app.DisposeAsync();
         Directory.Delete(options.ModelsDirectory, true);
+    }
+}
+
+public class KeysFileTests
+{
+    [Fact]
+    public async Task Removing_every_key_refuses_all_calls_until_a_key_is_added()
+    {
+        var keysFile = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        var solo = ApiKeyStore.Load(keysFile).Add("solo", admin: true);
+        using var server = new ServerFixture(o => o.KeysFile = keysFile);
+        Task List(string? key) => new Catalog.CatalogClient(server.ChannelFor(key)).ListModelsAsync(new ListModelsRequest()).ResponseAsync;
+
+        await List(solo);
+        Assert.Equal(StatusCode.Unauthenticated, (await Calls.Fails(() => List(null))).StatusCode);
+
+        Assert.True(ApiKeyStore.Load(keysFile).Remove("solo"));
+        var removed = await Calls.Fails(() => List(solo));
+        Assert.Equal(StatusCode.Unauthenticated, removed.StatusCode);
+        Assert.Contains("no API keys yet", removed.Status.Detail);
+        // Without a key the caller is not the local admin either: the server stays closed.
+        var none = await Calls.Fails(() => List(null));
+        Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
+        Assert.Contains("charrnn keys add", none.Status.Detail);
+
+        var again = ApiKeyStore.Load(keysFile).Add("again", admin: false);
+        await List(again);
+        Assert.Equal(StatusCode.Unauthenticated, (await Calls.Fails(() => List(null))).StatusCode);
+
+        File.WriteAllText(keysFile, "{ not json");
+        var broken = await Calls.Fails(() => List(again));
+        Assert.Equal(StatusCode.Unavailable, broken.StatusCode);
+        Assert.Contains("keys file is not valid", broken.Status.Detail);
+        File.Delete(keysFile);
     }
 }

@@ -15,4 +15,33 @@ public class ServeOptionsTests
         Assert.Equal(message, e.Message);
         Assert.True(CharRnnCommandLine.IsUserError(e)); // one line on stderr, exit code 2
     }
+
+    [Theory]
+    [InlineData(new[] { "train", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn train --help)")]
+    [InlineData(new[] { "train", "--arch", "nope" }, "charrnn: Argument 'nope' not recognized. Must be one of: 'char3', 'loop', ")]
+    [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]
+    [InlineData(new[] { "serve", "--max-hyperparameter", "depth=3" }, "charrnn: --max-hyperparameter: 'depth' has no cap; the capped hyperparameters are n_hidden, ")]
+    public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);
+
+    [Fact]
+    public void Serving_other_machines_without_keys_is_a_user_error()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-open-" + Guid.NewGuid().ToString("N")[..8]);
+        try { AssertUserError(["serve", "--listen", "0.0.0.0:0", "--models", models, "--threads", "1"], "charrnn: Refusing to listen on 0.0.0.0:0 without API keys"); }
+        finally { if (Directory.Exists(models)) Directory.Delete(models, true); }
+    }
+
+    private static void AssertUserError(string[] args, string start)
+    {
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        int code;
+        try { code = CharRnnCommandLine.Run(args); }
+        finally { Console.SetError(previous); }
+        Assert.Equal(2, code);
+        var text = error.ToString().TrimEnd('\n', '\r');
+        Assert.StartsWith(start, text);
+        Assert.DoesNotContain('\n', text);
+    }
 }

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace CharRnn.ModelServer.Hosting;
 
 /// <summary>
-/// At start-up: refuses to serve other machines without API keys, and says in the log whether
+/// At start-up: refuses to serve other machines without a keys file, and says in the log whether
 /// authentication is on.
 /// </summary>
 public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthInterceptor auth, ILogger<SecurityCheck> logger) : IHostedService
@@ -16,11 +16,17 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
         var loopback = host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
         if (auth.Enabled)
         {
-            logger.LogInformation("Authentication is on: {Count} API key(s) in {File}", ApiKeyStore.Load(options.Value.KeysFile!).Keys.Count, options.Value.KeysFile);
+            var (keys, problem) = auth.Current();
+            if (problem != null)
+                throw new ArgumentException($"--keys {options.Value.KeysFile}: {problem}");
+            if (keys.Keys.Count == 0)
+                logger.LogWarning("Authentication is on but {File} holds no API keys: every call is refused until one is added (charrnn keys add NAME --keys {File})", options.Value.KeysFile, options.Value.KeysFile);
+            else
+                logger.LogInformation("Authentication is on: {Count} API key(s) in {File}", keys.Keys.Count, options.Value.KeysFile);
         }
         else if (!loopback)
         {
-            throw new InvalidOperationException(
+            throw new ArgumentException(
                 $"Refusing to listen on {options.Value.Listen} without API keys: anyone who can reach it could use and delete models. " +
                 "Create a key (charrnn keys add NAME --admin) and pass --keys FILE, or listen on 127.0.0.1.");
         }

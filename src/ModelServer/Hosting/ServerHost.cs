@@ -102,7 +102,10 @@ public static class ServerHost
     {
         await app.StartAsync(cancellation).ConfigureAwait(false);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        var address = addresses?.FirstOrDefault() ?? throw new InvalidOperationException("The server reports no address.");
+        // With --metrics-listen the server has a second, HTTP/1.1-only endpoint: not the one gRPC clients want.
+        var metricsPort = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MetricsListen is { } metrics ? ParseListen(metrics).Port : -1;
+        var address = addresses?.FirstOrDefault(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal)).Port != metricsPort)
+            ?? throw new InvalidOperationException("The server reports no gRPC address.");
         return new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 

@@ -27,6 +27,9 @@ public sealed partial class ApiKeyStore
     public string Path { get; }
     public IReadOnlyList<ApiKeyEntry> Keys => _keys;
 
+    /// <summary>A store with no keys, for a file that cannot be read.</summary>
+    public static ApiKeyStore Empty(string path) => new(path, []);
+
     public static ApiKeyStore Load(string path)
     {
         if (!File.Exists(path)) return new ApiKeyStore(path, []);
@@ -45,7 +48,7 @@ public sealed partial class ApiKeyStore
     public string Add(string name, bool admin)
     {
         if (!NamePattern().IsMatch(name))
-            throw new ArgumentException($"Key name '{name}' is not allowed; use 1 to 64 letters, digits, '.', '_' or '-'.");
+            throw new ArgumentException($"Key name '{name}' is not allowed; use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
         if (_keys.Any(k => k.Name == name))
             throw new ArgumentException($"A key named '{name}' exists; remove it first (charrnn keys remove {name}) or pick another name.");
         var key = "crn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -75,6 +78,6 @@ public sealed partial class ApiKeyStore
 
     private void Save() => AtomicFile.WriteAllBytes(Path, JsonSerializer.SerializeToUtf8Bytes(_keys, Json));
 
-    [GeneratedRegex(@"^[A-Za-z0-9._-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
     private static partial Regex NamePattern();
 }

@@ -7,26 +7,45 @@ namespace CharRnn.ModelServer.Security;
 
 /// <summary>
 /// Checks `authorization: Bearer KEY` on every call (health checks and reflection excepted) and
-/// records the caller for the services. With no keys configured the server only listens on
-/// loopback (ServerHost enforces it) and every caller is the local admin.
+/// records the caller for the services. A server given a keys file always asks for a key, even
+/// when the file holds none (then every call is refused until `charrnn keys add`); without one
+/// it only listens on loopback (SecurityCheck enforces it) and every caller is the local admin.
 /// </summary>
 public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Interceptor
 {
     private readonly string? _path = options.Value.KeysFile;
-    private ApiKeyStore? _keys = options.Value.KeysFile is { } path ? ApiKeyStore.Load(path) : null;
-    private DateTime _loaded = options.Value.KeysFile is { } p && File.Exists(p) ? File.GetLastWriteTimeUtc(p) : default;
+    private readonly Lock _reload = new();
+    private (DateTime Written, long Length) _loadedVersion;
+    private ApiKeyStore? _keys;
+    private string? _invalid;
 
-    public bool Enabled => _keys is { Keys.Count: > 0 };
+    public bool Enabled => _path != null;
 
-    /// <summary>Keys added or removed with `charrnn keys` take effect without a restart.</summary>
-    private ApiKeyStore Keys()
+    /// <summary>
+    /// The keys as the file holds them now, so that keys added or removed with `charrnn keys` take
+    /// effect without a restart; with why the file could not be read, when it could not (then no key
+    /// is valid: fail closed).
+    /// </summary>
+    public (ApiKeyStore Keys, string? Problem) Current()
     {
-        if (_path != null && File.Exists(_path) && File.GetLastWriteTimeUtc(_path) != _loaded)
+        lock (_reload)
         {
-            _loaded = File.GetLastWriteTimeUtc(_path);
-            _keys = ApiKeyStore.Load(_path);
+            var file = new FileInfo(_path!);
+            var version = file.Exists ? (file.LastWriteTimeUtc, file.Length) : default;
+            if (_keys == null || version != _loadedVersion)
+            {
+                _loadedVersion = version;
+                try
+                {
+                    (_keys, _invalid) = (ApiKeyStore.Load(_path!), null);
+                }
+                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                {
+                    (_keys, _invalid) = (ApiKeyStore.Empty(_path!), e.Message);
+                }
+            }
+            return (_keys, _invalid);
         }
-        return _keys!;
     }
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -58,17 +77,27 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Intercept
 
     private void Authenticate(ServerCallContext context)
     {
-        if (!Enabled || context.Method.StartsWith("/grpc.health.", StringComparison.Ordinal) || context.Method.StartsWith("/grpc.reflection.", StringComparison.Ordinal))
+        if (!Enabled)
         {
-            (Enabled ? new Caller("anonymous", Admin: false) : Caller.Local).AttachTo(context);
+            Caller.Local.AttachTo(context);
             return;
         }
+        if (context.Method.StartsWith("/grpc.health.", StringComparison.Ordinal) || context.Method.StartsWith("/grpc.reflection.", StringComparison.Ordinal))
+        {
+            new Caller("anonymous", Admin: false).AttachTo(context);
+            return;
+        }
+        var (keys, problem) = Current();
+        if (problem != null)
+            throw new RpcException(new Status(StatusCode.Unavailable, $"This server cannot check API keys: its keys file is not valid ({problem}). Ask its admin to fix it."));
+        if (keys.Keys.Count == 0)
+            throw new RpcException(new Status(StatusCode.Unauthenticated, "This server has no API keys yet, so it accepts no calls. Ask its admin to add one (charrnn keys add NAME --keys FILE)."));
         var header = context.RequestHeaders.GetValue("authorization");
         if (string.IsNullOrWhiteSpace(header))
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 "This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN). Ask its admin for a key (charrnn keys add NAME)."));
         var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header.Trim();
-        var entry = Keys().Find(key)
+        var entry = keys.Find(key)
             ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "The API key is not valid on this server (unknown or removed)."));
         new Caller(entry.Name, entry.Admin).AttachTo(context);
     }

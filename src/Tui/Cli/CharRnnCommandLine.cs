@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Text;
@@ -28,6 +29,16 @@ public static class CharRnnCommandLine
     public static int Run(string[] args, Action<RootCommand>? configureRoot = null)
     {
         var parse = Build(configureRoot).Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            // One line, as for every other user mistake; the full help is a --help away.
+            var names = new List<string>();
+            for (var r = parse.CommandResult; r.Parent is CommandResult parent; r = parent) names.Insert(0, r.Command.Name);
+            var lines = parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            var message = lines.Length == 1 ? lines[0] : $"{lines[0]} {string.Join(", ", lines.Skip(1))}";
+            Console.Error.WriteLine($"charrnn: {message} (see {string.Join(' ', names.Prepend("charrnn"))} --help)");
+            return 2;
+        }
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

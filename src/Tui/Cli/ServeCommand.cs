@@ -23,6 +23,12 @@ public static class ServeCommand
         var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds };
         var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall };
         var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes };
+        var maxPrime = new Option<int>("--max-prime-chars") { Description = "Characters one call may feed (prime, Feed text, Interact text); longer text goes in pieces.", DefaultValueFactory = _ => defaults.Limits.MaxPrimeChars };
+        var maxHyper = new Option<string[]>("--max-hyperparameter")
+        {
+            Description = $"Raise or lower a cap on what jobs may ask for, as NAME=VALUE; repeatable. Defaults: {string.Join(", ", defaults.Limits.MaxHyperParameters.Select(kv => $"{kv.Key}={kv.Value}"))}.",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var maxQueued = new Option<int>("--max-queued-jobs") { Description = "Jobs that may wait in the queue.", DefaultValueFactory = _ => defaults.Limits.MaxQueuedJobs };
         var keys = new Option<string?>("--keys") { Description = "API keys file (charrnn keys add NAME): clients must send one. Without keys the server only listens on loopback." };
         var metrics = new Option<string?>("--metrics-listen") { Description = "HOST:PORT for Prometheus /metrics over HTTP/1.1, e.g. 127.0.0.1:9464." };
@@ -34,7 +40,7 @@ public static class ServeCommand
         var charsPerKey = new Option<long>("--max-chars-per-minute-per-key") { Description = "Generated characters per minute per API key.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerMinutePerKey };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C or SIGTERM stops it after checkpointing).")
         {
-            listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxUpload, maxQueued,
+            listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxPrime, maxUpload, maxQueued, maxHyper,
             keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey,
         };
         command.SetAction(parse =>
@@ -60,20 +66,45 @@ public static class ServeCommand
             options.Limits.MaxSessions = Positive(parse.GetValue(maxSessions), "--max-sessions");
             options.Limits.SessionIdleSeconds = Positive(parse.GetValue(idle), "--session-idle-seconds");
             options.Limits.MaxCharsPerCall = Positive(parse.GetValue(maxChars), "--max-chars-per-call");
+            options.Limits.MaxPrimeChars = Positive(parse.GetValue(maxPrime), "--max-prime-chars");
+            foreach (var cap in parse.GetValue(maxHyper) ?? [])
+            {
+                var (name, value) = HyperParameterCap(cap, options.Limits.MaxHyperParameters.Keys);
+                options.Limits.MaxHyperParameters[name] = value;
+            }
             options.Limits.MaxUploadBytes = Positive(parse.GetValue(maxUpload), "--max-upload-bytes");
             options.Limits.MaxQueuedJobs = Positive(parse.GetValue(maxQueued), "--max-queued-jobs");
             options.Limits.MaxSessionsPerKey = Positive(parse.GetValue(sessionsPerKey), "--max-sessions-per-key");
             options.Limits.MaxJobsPerKey = Positive(parse.GetValue(jobsPerKey), "--max-jobs-per-key");
             options.Limits.MaxCharsPerMinutePerKey = Positive(parse.GetValue(charsPerKey), "--max-chars-per-minute-per-key");
             ServerHost.ParseListen(options.Listen);
-            var app = ServerHost.Build([], options);
-            var address = ServerHost.StartAsync(app).GetAwaiter().GetResult();
+            using var app = ServerHost.Build([], options);
+            Uri address;
+            try
+            {
+                address = ServerHost.StartAsync(app).GetAwaiter().GetResult();
+            }
+            catch
+            {
+                app.StopAsync().GetAwaiter().GetResult(); // what did start (the device thread) stops before the error is reported
+                throw;
+            }
             Console.WriteLine($"charrnn server listening on {address} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); models in {Path.GetFullPath(options.ModelsDirectory)}" +
                               $"{(options.MetricsListen != null ? $"; metrics on http://{options.MetricsListen}/metrics" : "")}. Ctrl+C or SIGTERM stops it (the running job checkpoints).");
             app.WaitForShutdownAsync().GetAwaiter().GetResult();
             return 0;
         });
         return command;
+    }
+
+    private static (string Name, double Value) HyperParameterCap(string text, IEnumerable<string> names)
+    {
+        var parts = text.Split('=', 2, StringSplitOptions.TrimEntries);
+        if (parts.Length != 2 || !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            throw new ArgumentException($"--max-hyperparameter '{text}' is not NAME=VALUE (e.g. n_hidden=4096).");
+        if (!names.Contains(parts[0]))
+            throw new ArgumentException($"--max-hyperparameter: '{parts[0]}' has no cap; the capped hyperparameters are {string.Join(", ", names)}.");
+        return (parts[0], Positive(value, $"--max-hyperparameter {parts[0]}"));
     }
 
     private static T Positive<T>(T value, string flag) where T : System.Numerics.INumber<T> =>

@@ -14,7 +14,8 @@ namespace CharRnn.Tui.Cli;
 /// </summary>
 public static class TrainCommand
 {
-    private sealed class TrainingFlags
+    /// <param name="resuming">A resumed model keeps its optimizer: its saved state fits only that one.</param>
+    private sealed class TrainingFlags(bool resuming)
     {
         public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train in total." };
         public Option<string?> Lr { get; } = new("--lr") { Description = "Learning rate, or three: embedding,recurrent,output (default: the architecture's)." };
@@ -26,14 +27,16 @@ public static class TrainCommand
         public Option<string?> TimeBudget { get; } = new("--time-budget") { Description = "Stop after this long, e.g. 90s, 10m, 1h30m." };
         public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = "Characters sampled at each epoch end (0: none)." };
 
-        public IEnumerable<Option> All => [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, SampleChars];
+        public IEnumerable<Option> All => resuming
+            ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, SampleChars]
+            : [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, SampleChars];
 
         public TrainingOptions Apply(ParseResult parse, TrainingOptions options)
         {
             if (parse.GetValue(Epochs) is { } epochs) options = options with { Epochs = epochs };
             if (parse.GetValue(Lr) is { } lr) options = options with { LearningRate = LayerGroupValues.Parse(lr, "lr", 0, 10) };
             if (parse.GetValue(Wd) is { } wd) options = options with { WeightDecay = LayerGroupValues.Parse(wd, "wd", 0, 1) };
-            if (parse.GetValue(Optimizer) is { } opt) options = options with { Optimizer = opt };
+            if (!resuming && parse.GetValue(Optimizer) is { } opt) options = options with { Optimizer = opt };
             if (parse.GetValue(Schedule) is { } schedule) options = options with { Schedule = schedule };
             if (parse.GetValue(Clip) is { } clip) options = options with { Clip = clip };
             if (parse.GetValue(MaxSteps) is { } maxSteps) options = options with { MaxSteps = maxSteps };
@@ -55,7 +58,7 @@ public static class TrainCommand
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
-        var flags = new TrainingFlags();
+        var flags = new TrainingFlags(resuming: false);
 
         // One option per distinct hyperparameter name across all architectures.
         var hyper = Architectures.All.SelectMany(a => a.Parameters)
@@ -109,7 +112,7 @@ public static class TrainCommand
         var corpus = new Option<string?>("--corpus") { Description = "The corpus it was trained on, if not the default (checked by SHA-256)." };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
-        var flags = new TrainingFlags();
+        var flags = new TrainingFlags(resuming: true);
         var command = new Command("resume", "Continue training a model exactly where it stopped (optionally for more epochs).")
         {
             model, corpus, device, threads,
@@ -127,7 +130,10 @@ public static class TrainCommand
                 $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
             if (trainer.IsComplete)
             {
-                Console.WriteLine($"Nothing to do: it has trained {trainer.Position.Epoch} of {trainer.Options.Epochs} epoch(s). Pass --epochs N (or --max-steps N) to train further.");
+                var options = trainer.Options;
+                Console.WriteLine(options.MaxSteps > 0 && trainer.Position.Step >= options.MaxSteps
+                    ? $"Nothing to do: it has reached max_steps = {options.MaxSteps} (step {trainer.Position.Step}, epoch {trainer.Position.Epoch} of {options.Epochs}). Pass a larger --max-steps N, or --max-steps 0 to train to --epochs."
+                    : $"Nothing to do: it has trained {trainer.Position.Epoch} of {options.Epochs} epoch(s). Pass --epochs N (more than {trainer.Position.Epoch}) to train further.");
                 return 0;
             }
             return RunToEnd(trainer);

@@ -1,5 +1,6 @@
 using CharRnn.Protos.V1;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 
 namespace CharRnn.Tui.Client;
@@ -27,12 +28,22 @@ public sealed class CharRnnClient : IDisposable
             Credentials = credentials == null ? null : ChannelCredentials.Create(address.Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials),
             UnsafeUseInsecureChannelCallCredentials = true,
         });
-        Catalog = new Catalog.CatalogClient(_channel);
-        Training = new Training.TrainingClient(_channel);
-        Generation = new Generation.GenerationClient(_channel);
+        // One value per client on every call, so that a proxy routing on it (docs/deploy.md, Envoy's
+        // RING_HASH) sends all of this client's calls to the server that holds its sessions and jobs.
+        var invoker = _channel.Intercept(metadata =>
+        {
+            metadata.Add(AffinityHeader, Affinity);
+            return metadata;
+        });
+        Catalog = new Catalog.CatalogClient(invoker);
+        Training = new Training.TrainingClient(invoker);
+        Generation = new Generation.GenerationClient(invoker);
     }
 
+    public const string AffinityHeader = "x-charrnn-affinity";
+
     public Uri Address { get; }
+    public string Affinity { get; } = Guid.NewGuid().ToString("N");
     public Catalog.CatalogClient Catalog { get; }
     public Training.TrainingClient Training { get; }
     public Generation.GenerationClient Generation { get; }

@@ -32,6 +32,7 @@ public static class CommandCatalog
             ArgumentKind.None, [.. SamplingKeys, "stop"]),
         new("feed", "feed \"TEXT\"", "Advance the session over text without generating."),
         new("fork", "fork", "Continue in a copy of the session's state (the original is kept)."),
+        new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),
         new("set", "set [t=X] [k=N] [p=X] [seed=N]", "Change sampling: temperature, top-k, top-p, seed.", ArgumentKind.None, SamplingKeys),
         new("compare", "compare MODEL|t=X [N] [\"PRIME\"]", "Generate side by side: the current model vs another model or temperature.", ArgumentKind.Model, ["t"]),
