@@ -293,6 +293,66 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_close_queued_behind_a_generate_ends_that_call_alone_and_later_calls_get_not_found()
+    {
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        var other = await Client.Open("gru", seed: 3);
+        var victim = await Client.Open("gru", seed: 4);
+        using var streaming = Client.Generate(new GenerateRequest { SessionId = other.Id, MaxChars = 3000 });
+        Assert.True(await streaming.ResponseStream.MoveNext(CancellationToken.None));
+
+        // Hold the device thread so that the Generate's claim and the close run in one pass of commands.
+        using var release = new ManualResetEventSlim();
+        var held = worker.Run(() => release.Wait(TimeSpan.FromSeconds(10)));
+        var generate = Client.Generate(victim.Id, 50);
+        await Task.Delay(300);
+        var close = Client.CloseSessionAsync(new CloseSessionRequest { SessionId = victim.Id }).ResponseAsync;
+        await Task.Delay(300);
+        release.Set();
+        await held;
+        await close;
+
+        var e = await Calls.Fails(() => generate);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        Assert.Contains("was closed", e.Status.Detail);
+        // The other session's stream, stepped in the same batches, runs to its end.
+        var received = 1;
+        while (await streaming.ResponseStream.MoveNext(CancellationToken.None)) received += streaming.ResponseStream.Current.Text.Length;
+        Assert.Equal(3000, received);
+        foreach (var call in new Func<Task>[]
+        {
+            () => Client.FeedAsync(new FeedRequest { SessionId = victim.Id, Text = "x" }).ResponseAsync,
+            () => Client.Generate(victim.Id, 5),
+        })
+            Assert.Equal(StatusCode.NotFound, (await Calls.Fails(call)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Concurrent_opens_do_not_exceed_the_session_limit()
+    {
+        var store = server.Services.GetRequiredService<SessionStore>();
+        var saved = server.Options.Limits.MaxSessions;
+        var limit = store.Count + 3;
+        server.Options.Limits.MaxSessions = limit;
+        try
+        {
+            var opens = Enumerable.Range(0, 8).Select(async i =>
+            {
+                try { return await Client.Open("gru", seed: (ulong)i); }
+                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted) { return null; }
+            }).ToList();
+            var opened = (await Task.WhenAll(opens)).Where(s => s != null).ToList();
+            Assert.Equal(3, opened.Count);
+            Assert.Equal(limit, store.Count);
+            foreach (var s in opened) await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s!.Id });
+        }
+        finally
+        {
+            server.Options.Limits.MaxSessions = saved;
+        }
+    }
+
+    [Fact]
     public async Task The_session_limit_gives_resource_exhausted()
     {
         var store = server.Services.GetRequiredService<SessionStore>();

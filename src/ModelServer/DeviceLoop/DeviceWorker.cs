@@ -262,6 +262,7 @@ public sealed class DeviceWorker : IHostedService
     /// <summary>Ends the Generate call of a session that is being closed (device thread).</summary>
     public void Abort(Sessions.ServerSession session, Exception reason)
     {
+        while (_arrivals.TryDequeue(out var arrived)) _active.Add(arrived); // a call claimed in this same pass of commands
         foreach (var r in _active.Where(r => r.Session == session).ToList()) Finish(r, reason);
     }
 

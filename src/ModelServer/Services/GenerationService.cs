@@ -34,6 +34,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         sessions.EnsureRoom(caller);
         var session = await worker.Run(() =>
         {
+            sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
             var model = models.Acquire(name, worker.Device);
             GenerationSession? engine = null;
             try
@@ -174,6 +175,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var fork = await worker.Run(() =>
         {
             EnsureIdle(source);
+            sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
             var engine = source.Engine.Fork();
             source.Model.Sessions++;
             var s = new ServerSession(SessionStore.NewId(), caller.Name, source.Model, engine, sessions.IdleTimeout);
@@ -297,7 +299,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                     Text = o.Text,
                     Probability = o.Last.Probability,
                     Done = o.Finish != GenerationFinish.None,
-                    CharactersSeen = fork.CharactersSeen,
+                    CharactersSeen = o.CharactersSeen,
                 }, cancellation);
             }
         }
@@ -324,8 +326,11 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         session.Generating = true;
     }
 
+    /// <summary>Device thread: the session is still open (a close may have run since the handler found it) and not streaming.</summary>
     private static void EnsureIdle(ServerSession session)
     {
+        if (session.Closed)
+            throw ServerException.NotFound($"Session '{session.Id}' was closed (by CloseSession or after {session.IdleTimeout.TotalSeconds:0} s idle); open a new session.");
         if (session.Generating)
             throw ServerException.Precondition($"Session '{session.Id}' is generating; wait for that Generate call to end or cancel it.");
     }

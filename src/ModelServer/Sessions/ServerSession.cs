@@ -31,7 +31,9 @@ public sealed class ServerSession
     public GenerationSession Engine { get; }
     public DateTimeOffset Created { get; }
     public TimeSpan IdleTimeout { get; }
-    /// <summary>Set while a Generate call streams from this session (device thread writes it).</summary>
+    /// <summary>Set once the session is closed and its state freed (device thread): later commands get NOT_FOUND.</summary>
+    public bool Closed { get; private set; }
+        /// <summary>Set while a Generate call streams from this session (device thread writes it).</summary>
     public volatile bool Generating;
     /// <summary>Settings and characters seen as of the last operation, readable from any thread.</summary>
     public SamplingSettings Settings { get; set; } = SamplingSettings.Greedy;
@@ -42,6 +44,14 @@ public sealed class ServerSession
     public void Touch() => Interlocked.Exchange(ref _lastUsedTicks, DateTimeOffset.UtcNow.UtcTicks);
 
     public bool IsIdle(DateTimeOffset now) => !Generating && now - LastUsed > IdleTimeout;
+
+    /// <summary>Device thread: marks the session closed; false when it already was.</summary>
+    public bool MarkClosed()
+    {
+        if (Closed) return false;
+        Closed = true;
+        return true;
+    }
 
     /// <summary>Copies the engine's state of affairs into the thread-safe fields (device thread).</summary>
     public void Snapshot()

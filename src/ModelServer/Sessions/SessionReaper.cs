@@ -14,6 +14,7 @@ public sealed class SessionReaper(SessionStore sessions, DeviceWorker worker, Mo
         {
             foreach (var session in sessions.Idle(DateTimeOffset.UtcNow))
             {
+                if (!session.IsIdle(DateTimeOffset.UtcNow)) continue; // used since the list was made
                 if (!sessions.Remove(session.Id, out _)) continue;
                 logger.LogInformation("Session {SessionId} expired after {Idle} idle", session.Id, sessions.IdleTimeout);
                 await worker.Run(() => SessionCloser.Close(session, worker, models), stoppingToken).ConfigureAwait(false);
@@ -22,11 +23,15 @@ public sealed class SessionReaper(SessionStore sessions, DeviceWorker worker, Mo
     }
 }
 
-/// <summary>Frees a session's device state and its hold on the model (device thread).</summary>
+/// <summary>
+/// Frees a session's device state and its hold on the model (device thread), once. Commands that
+/// were queued for the session before it closed find it marked closed and answer NOT_FOUND.
+/// </summary>
 public static class SessionCloser
 {
     public static void Close(ServerSession session, DeviceWorker worker, ModelStore models)
     {
+        if (!session.MarkClosed()) return;
         worker.Abort(session, Errors.ServerException.NotFound($"Session '{session.Id}' was closed."));
         session.Engine.Dispose();
         models.Release(session.Model);
