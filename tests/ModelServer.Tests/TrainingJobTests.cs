@@ -1,5 +1,6 @@
 using CharRnn.Protos.V1;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -185,6 +186,64 @@ public class TrainingJobTests(ServerFixture server)
         Assert.True(File.Exists(Path.Combine(server.Options.ModelsDirectory, "uploaded", "corpus.txt")));
         var resumed = await Client.Train(new StartJobRequest { ModelName = "uploaded", Resume = true, Options = new TrainingOptions { MaxSteps = 15 } }).Events();
         Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+    }
+
+    [Fact]
+    public async Task A_new_models_upload_replaces_what_a_job_stopped_before_its_first_checkpoint_left()
+    {
+        // The first job waits behind a running one and is stopped: its upload stays, with no checkpoint.
+        var blocker = await Client.StartJobAsync(Request("upload-blocker", maxSteps: 100_000, epochs: 1000));
+        await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).ResponseStream.ReadAllAsync())
+            if (e.EventCase == JobEvent.EventOneofCase.Started) break;
+        var first = Request("reupload", maxSteps: 12);
+        first.CorpusText = string.Concat(Enumerable.Repeat("aaab ", 300));
+        var queued = await Client.StartJobAsync(first);
+        await Client.StopJobAsync(new StopJobRequest { JobId = queued.Id });
+        await Client.StopJobAsync(new StopJobRequest { JobId = blocker.Id });
+        await Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).Events();
+
+        var second = Request("reupload", maxSteps: 12);
+        second.CorpusText = string.Concat(Enumerable.Repeat("xyzzy ", 300));
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(second).Events())[^1].EventCase);
+        Assert.Equal(second.CorpusText, File.ReadAllText(Path.Combine(server.Options.ModelsDirectory, "reupload", "corpus.txt")));
+        var resumed = await Client.Train(new StartJobRequest { ModelName = "reupload", Resume = true, Options = new TrainingOptions { MaxSteps = 15 } }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+    }
+
+    [Fact]
+    public async Task No_job_starts_on_a_model_while_it_is_being_deleted()
+    {
+        await Client.Train(Request("deleting", maxSteps: 5)).Events();
+        var jobs = server.Services.GetRequiredService<Jobs.JobQueue>();
+        using (jobs.HoldForDelete("deleting"))
+        {
+            var e = await Calls.Fails(() => Client.StartJobAsync(new StartJobRequest { ModelName = "deleting", Resume = true, Options = new TrainingOptions { MaxSteps = 10 } }).ResponseAsync);
+            Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+            Assert.Contains("is being deleted", e.Status.Detail);
+        }
+        await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "deleting" });
+        Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "deleting")));
+    }
+
+    [Fact]
+    public async Task A_stop_that_arrives_while_the_job_is_starting_stops_it()
+    {
+        // A large upload makes the start (reading and encoding the text) long enough to stop the job in it.
+        var request = Request("stopped-starting", maxSteps: 100_000, epochs: 1000);
+        request.CorpusText = string.Concat(Enumerable.Repeat("the cat sat on the mat; ", 400_000)); // 9.6 MB
+        var job = await Client.StartJobAsync(request);
+        var caught = false;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(20);)
+        {
+            var now = await Client.GetJobAsync(new GetJobRequest { JobId = job.Id });
+            if (now.State == Job.Types.State.Queued && now.QueuePosition == 0) { caught = true; break; } // taken from the queue, not started yet
+            if (now.State != Job.Types.State.Queued) break;
+            await Task.Delay(2);
+        }
+        await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        var events = await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
+        Assert.True(caught, "the poll never saw the job between the queue and its start; the test did not reach the case it is for");
     }
 
     [Fact]

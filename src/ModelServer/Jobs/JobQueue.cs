@@ -29,6 +29,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     private readonly object _gate = new();
     private readonly List<TrainingJob> _queue = [];
     private readonly List<TrainingJob> _ended = [];
+    private readonly List<TrainingJob> _persisting = []; // accepted, being stored before they join the queue
+    private readonly HashSet<string> _deleting = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TrainingJob> _byId = new(StringComparer.Ordinal);
     private readonly ServerLimits _limits = options.Value.Limits;
     private readonly TimeSpan _checkpointEvery = TimeSpan.FromMinutes(Math.Max(0.01, options.Value.CheckpointMinutes));
@@ -48,26 +50,69 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         TrainingJob job;
         lock (_gate)
         {
-            if (checkQuota && _queue.Count >= _limits.MaxQueuedJobs)
+            if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
                 throw ServerException.Exhausted($"The job queue is full ({_limits.MaxQueuedJobs} queued, limit max_queued_jobs); wait for a job to finish or stop one.");
-            var mine = (_running?.Owner == owner ? 1 : 0) + _queue.Count(j => j.Owner == owner);
+            var mine = (_running?.Owner == owner ? 1 : 0) + _queue.Concat(_persisting).Count(j => j.Owner == owner);
             if (checkQuota && mine >= _limits.MaxJobsPerKey)
                 throw ServerException.Exhausted($"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
+            if (_deleting.Contains(plan.ModelName))
+                throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
             if (ActiveFor(plan.ModelName) is { } other)
-                throw ServerException.Precondition($"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name.");
+                throw ServerException.Precondition(other.Owner == owner
+                    ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
+                    : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.");
             job = new TrainingJob(plan, owner, id) { Architecture = plan.Architecture?.Name ?? "" };
+            _persisting.Add(job); // counts as active for the name and the quotas, but the device loop cannot start it yet
+        }
+        try
+        {
+            // Stored before the device loop may start it, so that a restart can start (or resume) the job and its row
+            // exists before the loop updates it. A new model's upload replaces whatever an earlier job for the name left.
+            var upload = Path.Combine(plan.Folder, CorpusFile);
+            if (plan.UploadedCorpus && (plan.ResumeCheckpoint == null || !File.Exists(upload)))
+                AtomicFile.WriteAllBytes(upload, System.Text.Encoding.UTF8.GetBytes(plan.Corpus.Text));
+            database.InsertJob(Record(job, "queued"));
+            if (plan.ResumeCheckpoint == null) database.SetModelOwner(plan.ModelName, owner);
+        }
+        catch
+        {
+            lock (_gate) _persisting.Remove(job);
+            throw;
+        }
+        lock (_gate)
+        {
+            _persisting.Remove(job);
             _queue.Add(job);
             _byId[job.Id] = job;
             job.Events.Append(new JobQueued(_queue.Count), 0);
         }
-        // The uploaded text goes into the model folder now, so a restart can start (or resume) the job.
-        if (plan.UploadedCorpus && !File.Exists(Path.Combine(plan.Folder, CorpusFile)))
-            AtomicFile.WriteAllBytes(Path.Combine(plan.Folder, CorpusFile), System.Text.Encoding.UTF8.GetBytes(plan.Corpus.Text));
-        database.InsertJob(Record(job, "queued"));
-        if (plan.ResumeCheckpoint == null) database.SetModelOwner(plan.ModelName, owner);
         logger.LogInformation("Job {JobId} queued by {Owner}: model {Model}", job.Id, owner, plan.ModelName);
         WorkArrived?.Invoke();
         return job;
+    }
+
+    /// <summary>
+    /// Keeps jobs off a model while it is deleted (a resume queued meanwhile would write its
+    /// checkpoints into a folder that no longer has an owner). PRECONDITION_FAILED when a job trains it.
+    /// </summary>
+    public IDisposable HoldForDelete(string modelName)
+    {
+        lock (_gate)
+        {
+            if (ActiveFor(modelName) != null)
+                throw ServerException.Precondition($"Model '{modelName}' is being trained by a job; stop the job first (StopJob), then delete it.");
+            if (!_deleting.Add(modelName))
+                throw ServerException.Precondition($"Model '{modelName}' is being deleted by another call.");
+        }
+        return new DeleteHold(this, modelName);
+    }
+
+    private sealed class DeleteHold(JobQueue queue, string modelName) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (queue._gate) queue._deleting.Remove(modelName);
+        }
     }
 
     /// <summary>
@@ -147,7 +192,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 logger.LogInformation("Job {JobId} removed from the queue: {Reason}", job.Id, reason);
                 return job;
             }
-            if (job.State == JobState.Running) job.StopRequest ??= reason;
+            // Running, or taken from the queue and starting (Start can take seconds on a large corpus).
+            if (job.State == JobState.Running || _running == job) job.StopRequest ??= reason;
         }
         WorkArrived?.Invoke();
         return job;
@@ -173,6 +219,11 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["Model"] = job.ModelName });
         try
         {
+            if (job.Trainer == null && job.State == JobState.Queued && job.StopRequest is { } early)
+            {
+                End(job, JobState.Stopped, early, new JobStopped(early, CheckpointSaved: false), disposeTrainer: false);
+                return true;
+            }
             if (job.Trainer == null) Start(job, device, deviceDescription);
             var trainer = job.Trainer!;
             var clock = Stopwatch.StartNew();
@@ -369,5 +420,5 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     }
 
     private TrainingJob? ActiveFor(string modelName) =>
-        _running?.ModelName == modelName ? _running : _queue.FirstOrDefault(j => j.ModelName == modelName);
+        _running?.ModelName == modelName ? _running : _queue.Concat(_persisting).FirstOrDefault(j => j.ModelName == modelName);
 }

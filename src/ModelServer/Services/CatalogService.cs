@@ -51,8 +51,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         models.Get(name, caller); // NOT_FOUND when absent or not visible to this key
         if (!models.CanWrite(name, caller))
             throw ServerException.PermissionDenied($"Model '{name}' belongs to key '{models.Ownership(name)?.Owner ?? "(none)"}'; only its owner or an admin can delete it.");
-        if (jobs.IsTraining(name))
-            throw ServerException.Precondition($"Model '{name}' is being trained by a job; stop the job first (StopJob), then delete it.");
+        using var hold = jobs.HoldForDelete(name); // PRECONDITION_FAILED while a job trains it; no job starts on it meanwhile
         await worker.Run(() => models.Invalidate(name), context.CancellationToken);
         models.Delete(name);
         return new Api.DeleteModelResponse();
