@@ -6,17 +6,27 @@ using Microsoft.Extensions.Options;
 namespace CharRnn.ModelServer.Security;
 
 /// <summary>
-/// Characters per minute per key: a Generate call reserves its max_chars up front (so a burst of
-/// calls cannot overshoot) and gives back what it did not use when it ends.
+/// Characters per minute per key: a call that generates (Generate, an Interact prediction)
+/// reserves its chars up front (so a burst of calls cannot overshoot) and, when it ends, gives
+/// back from that same reservation what it did not use: the reservation leaves the window a
+/// minute after it was made, whatever happened to it since.
 /// </summary>
 public sealed class CharRateLimiter(IOptions<ServerOptions> options)
 {
     private readonly long _perMinute = options.Value.Limits.MaxCharsPerMinutePerKey;
-    private readonly ConcurrentDictionary<string, Queue<(DateTimeOffset Time, long Chars)>> _windows = new();
+    private readonly ConcurrentDictionary<string, Queue<Reservation>> _windows = new();
 
-    public void Reserve(Caller caller, long chars)
+    /// <summary>Chars a call may generate, counted against its key's last minute until they are given back.</summary>
+    public sealed class Reservation(Queue<Reservation> window, DateTimeOffset time, long chars)
     {
-        var window = _windows.GetOrAdd(caller.Name, _ => new Queue<(DateTimeOffset, long)>());
+        internal Queue<Reservation> Window { get; } = window;
+        internal DateTimeOffset Time { get; } = time;
+        internal long Chars { get; set; } = chars;
+    }
+
+    public Reservation Reserve(Caller caller, long chars)
+    {
+        var window = _windows.GetOrAdd(caller.Name, _ => new Queue<Reservation>());
         lock (window)
         {
             var now = DateTimeOffset.UtcNow;
@@ -24,13 +34,16 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options)
             var used = window.Sum(w => w.Chars);
             if (used + chars > _perMinute)
                 throw ServerException.Exhausted($"Key '{caller.Name}' asked for {used + chars:N0} characters in the last minute; its quota is {_perMinute:N0} (limit max_chars_per_minute_per_key). Wait, or ask for fewer.");
-            window.Enqueue((now, chars));
+            var reservation = new Reservation(window, now, chars);
+            window.Enqueue(reservation);
+            return reservation;
         }
     }
 
-    public void Refund(Caller caller, long chars)
+    /// <summary>Gives back <paramref name="unused"/> chars of a reservation (at most what it holds).</summary>
+    public static void Refund(Reservation reservation, long unused)
     {
-        if (chars <= 0 || !_windows.TryGetValue(caller.Name, out var window)) return;
-        lock (window) window.Enqueue((DateTimeOffset.UtcNow, -chars));
+        if (unused <= 0) return;
+        lock (reservation.Window) reservation.Chars -= Math.Min(unused, reservation.Chars);
     }
 }

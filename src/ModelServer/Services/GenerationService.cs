@@ -71,7 +71,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         CheckTextLimit(request.Prime, "prime");
         var caller = Caller.Of(context);
         var session = sessions.Get(request.SessionId, caller);
-        rate.Reserve(caller, request.MaxChars);
+        var reserved = rate.Reserve(caller, request.MaxChars);
 
         // End the stream ourselves just before the client's deadline, with a clean DEADLINE_EXCEEDED
         // status: left to the framework, a stream still being written at the deadline is reset, which
@@ -97,7 +97,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         }
         catch
         {
-            rate.Refund(caller, request.MaxChars);
+            CharRateLimiter.Refund(reserved, request.MaxChars);
             throw;
         }
 
@@ -108,7 +108,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         }
         finally
         {
-            rate.Refund(caller, request.MaxChars - generation.Delivered);
+            CharRateLimiter.Refund(reserved, request.MaxChars - generation.Delivered);
         }
     }
 
@@ -257,17 +257,27 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 if (prediction != null) await prediction.CancelAsync();
                 prediction = CancellationTokenSource.CreateLinkedTokenSource(call.Token);
                 var current = session;
-                var fork = await worker.Run(() =>
+                var reserved = length > 0 ? rate.Reserve(Caller.Of(context), length) : null; // predictions count against the key's quota too
+                ServerSession? fork;
+                try
                 {
-                    EnsureIdle(current);
-                    if (request.Reset) current.Engine.Reset();
-                    current.Engine.Feed(request.Text);
-                    current.Snapshot();
-                    if (length == 0) return null;
-                    current.Model.Sessions++; // the fork holds the model too, until Predict frees it
-                    return new ServerSession(current.Id + "/prediction", current.Owner, current.Model, current.Engine.Fork(), current.IdleTimeout);
-                }, context.CancellationToken);
-                if (fork != null) predictions.Add(Predict(fork, length, index, outgoing.Writer, prediction.Token));
+                    fork = await worker.Run(() =>
+                    {
+                        EnsureIdle(current);
+                        if (request.Reset) current.Engine.Reset();
+                        current.Engine.Feed(request.Text);
+                        current.Snapshot();
+                        if (length == 0) return null;
+                        current.Model.Sessions++; // the fork holds the model too, until Predict frees it
+                        return new ServerSession(current.Id + "/prediction", current.Owner, current.Model, current.Engine.Fork(), current.IdleTimeout);
+                    }, context.CancellationToken);
+                }
+                catch
+                {
+                    if (reserved != null) CharRateLimiter.Refund(reserved, length);
+                    throw;
+                }
+                if (fork != null) predictions.Add(Predict(fork, length, index, outgoing.Writer, reserved!, prediction.Token));
             }
             if (prediction != null) await Task.WhenAll(predictions);
         }
@@ -285,7 +295,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     }
 
     /// <summary>Streams a greedy-or-sampled continuation from a fork, then frees the fork.</summary>
-    private async Task Predict(ServerSession fork, int length, long index, ChannelWriter<Api.InteractResponse> output, CancellationToken cancellation)
+    private async Task Predict(ServerSession fork, int length, long index, ChannelWriter<Api.InteractResponse> output, CharRateLimiter.Reservation reserved,
+        CancellationToken cancellation)
     {
         var generation = new GenerationRequest(fork, length, "", 0, cancellation);
         try
@@ -309,6 +320,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         }
         finally
         {
+            CharRateLimiter.Refund(reserved, length - generation.Delivered);
             await worker.Run(() => SessionCloser.Close(fork, worker, models), CancellationToken.None);
         }
     }

@@ -1,0 +1,55 @@
+using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Security;
+using CharRnn.Protos.V1;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+public class CharQuotaTests
+{
+    private static CharRateLimiter Limiter(long perMinute)
+    {
+        var options = new ServerOptions();
+        options.Limits.MaxCharsPerMinutePerKey = perMinute;
+        return new CharRateLimiter(Microsoft.Extensions.Options.Options.Create(options));
+    }
+
+    [Fact]
+    public void A_refund_gives_back_from_its_own_reservation_and_never_more_than_it_holds()
+    {
+        var limiter = Limiter(1000);
+        var whole = limiter.Reserve(Caller.Local, 1000);
+        Assert.Equal(StatusCode.ResourceExhausted, Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 1)).Code);
+        CharRateLimiter.Refund(whole, 400);
+        var again = limiter.Reserve(Caller.Local, 400);
+        Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 1));
+        // Giving back more than a reservation holds frees only what it holds: the quota never grows past its size.
+        CharRateLimiter.Refund(again, 10_000);
+        CharRateLimiter.Refund(whole, 10_000);
+        limiter.Reserve(Caller.Local, 1000);
+        Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 1));
+    }
+
+    [Fact]
+    public async Task Interact_predictions_count_against_the_quota()
+    {
+        using var server = new ServerFixture(o => o.Limits.MaxCharsPerMinutePerKey = 100);
+        var s = await server.Generation.Open("gru", temperature: 0);
+        using var call = server.Generation.Interact(deadline: DateTime.UtcNow.AddSeconds(30)); // unmetered, the second prediction would leave the call open
+        await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "the c", PredictChars = 60 });
+        var first = "";
+        while (await call.ResponseStream.MoveNext(CancellationToken.None))
+        {
+            first += call.ResponseStream.Current.Text;
+            if (call.ResponseStream.Current.Done) break;
+        }
+        Assert.Equal(60, first.Length);
+        await call.RequestStream.WriteAsync(new InteractRequest { Text = "at", PredictChars = 60 });
+        var e = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+        });
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains("max_chars_per_minute_per_key", e.Status.Detail);
+    }
+}
