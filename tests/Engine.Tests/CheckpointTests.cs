@@ -144,9 +144,15 @@ public class CheckpointTests
         var a = Architectures.Get("stateful-gru");
         using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 2), Tiny.Corpus(), CPU, good)) trainer.Run();
         File.WriteAllText(Path.Combine(bad, Trainer.LastCheckpoint), "garbage");
+        // A file no checkpoint can be (over the 2 GB one holds; sparse, so it takes no disk) is listed with its error too.
+        var huge = Directory.CreateDirectory(Path.Combine(root.Path, "huge")).FullName;
+        using (var f = File.Create(Path.Combine(huge, Trainer.LastCheckpoint))) f.SetLength(3L << 30);
+        File.WriteAllText(Path.Combine(good, ".last.ckpt.0123.tmp"), "a checkpoint being written"); // not counted in the size
         var list = ModelFolder.List(root.Path);
-        Assert.Equal(["bad", "good"], list.Select(m => m.Name));
+        Assert.Equal(["bad", "good", "huge"], list.Select(m => m.Name));
         Assert.NotNull(list[0].Error);
+        Assert.Contains("cannot be read", list[2].Error);
+        Assert.Equal(Directory.GetFiles(good).Where(f => !Path.GetFileName(f).StartsWith('.')).Sum(f => new FileInfo(f).Length), list[1].Bytes);
         Assert.Equal("stateful-gru", list[1].Metadata!.Architecture);
         Assert.Contains("no such model", Assert.Throws<CheckpointException>(() => ModelFolder.CheckpointForGeneration(Path.Combine(root.Path, "none"))).Message);
     }

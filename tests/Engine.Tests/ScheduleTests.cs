@@ -20,6 +20,17 @@ public class ScheduleTests
     }
 
     [Fact]
+    public void Equal_sgdr_cycles_are_found_without_walking_through_them()
+    {
+        var s = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=0.25");
+        Assert.Equal(1.0, s.Factor(9999.0), 9); // the 39,996th restart
+        Assert.Equal(0.5, s.Factor(9999.125), 9);
+        Assert.True(s.IsCycleEnd(3));
+        var thirds = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=0.3333333333333333");
+        Assert.Equal(1.0, thirds.Factor(1.0), 6);
+    }
+
+    [Fact]
     public void Step_schedules_switch_at_whole_epochs()
     {
         var s = LearningRateSchedule.Parse("steps:2=0.1,4=0.01");
@@ -31,7 +42,8 @@ public class ScheduleTests
 
     [Theory]
     [InlineData("cosine", "not known")]
-    [InlineData("sgdr:cycle_len=0", "greater than 0")]
+    [InlineData("sgdr:cycle_len=0", "from 0.01 to 10000 epochs")]
+    [InlineData("sgdr:cycle_len=1e-20", "from 0.01 to 10000 epochs")] // would have walked cycles forever
     [InlineData("sgdr:period=2", "not an sgdr setting")]
     [InlineData("steps:x=1", "EPOCH=FACTOR")]
     public void Bad_schedules_say_what_is_allowed(string text, string expected)

@@ -46,6 +46,41 @@ public class TrainingTests
         Assert.Equal(straight.History.Select(h => h.TrainLoss), resumed.History.Select(h => h.TrainLoss));
     }
 
+    [Fact]
+    public void Random_draws_between_steps_do_not_change_a_runs_dropout()
+    {
+        var text = Tiny.Text(40);
+        using var quiet = NewLstmTrainer(null, maxSteps: 12, text);
+        using var busy = NewLstmTrainer(null, maxSteps: 12, text);
+        while (!quiet.IsComplete) quiet.Step();
+        while (!busy.IsComplete)
+        {
+            busy.Step();
+            using var other = rand(1000); // what else a server does meanwhile: a model loaded, initialised at random first
+        }
+        foreach (var (name, tensor) in quiet.Model.state_dict())
+            Assert.True((tensor - busy.Model.state_dict()[name]).abs().max().item<float>() == 0f, $"weight {name} differs");
+    }
+
+    [Fact]
+    public void A_resume_that_changes_weight_decay_applies_it()
+    {
+        var text = Tiny.Text(40);
+        using var dir = new TempFolder();
+        using (var first = NewLstmTrainer(dir.Path, maxSteps: 8, text)) first.Run();
+        var checkpoint = Path.Combine(dir.Path, Trainer.LastCheckpoint);
+        using var same = Trainer.Resume(checkpoint, Tiny.Corpus(text), CPU, null, o => o with { MaxSteps = 16 });
+        using var decayed = Trainer.Resume(checkpoint, Tiny.Corpus(text), CPU, null, o => o with { MaxSteps = 16, WeightDecay = LayerGroupValues.All(0.5) });
+        while (!same.IsComplete) same.Step();
+        while (!decayed.IsComplete) decayed.Step();
+        Assert.Equal(0.5, decayed.Options.WeightDecay.Recurrent);
+        var a = same.Model.state_dict();
+        var b = decayed.Model.state_dict();
+        // Decay pulls the weights towards zero: the decayed run ends with smaller ones.
+        var norm = (Dictionary<string, TorchSharp.torch.Tensor> d) => d.Where(kv => kv.Key.Contains("weight")).Sum(kv => kv.Value.square().sum().item<float>());
+        Assert.True(norm(b) < norm(a) * 0.999f, $"weight norms {norm(b)} (decay 0.5) and {norm(a)} (decay as saved): the new decay was not applied");
+    }
+
     [Theory]
     [InlineData("stateful-gru", 3)] // streams: cut in time, 2 segments of the bptt window (4 calls and the optimizer step)
     [InlineData("stateful-lstm", 4)] // two state tensors handed back between segments

@@ -46,6 +46,9 @@ public static class CheckpointFile
             stream.Write(SHA256.HashData(body.Span));
         });
 
+    /// <summary>A checkpoint is encoded in one .NET array: at most this many bytes.</summary>
+    public static long MaxBytes => Array.MaxLength;
+
     /// <summary>Everything of the file but its trailing hash: metadata, tensors and blobs as bytes.</summary>
     public static ReadOnlyMemory<byte> Encode(Checkpoint checkpoint)
     {
@@ -87,21 +90,23 @@ public static class CheckpointFile
     }
 
     /// <summary>Reads a checkpoint; a missing, foreign, damaged or truncated file fails with a <see cref="CheckpointException"/> naming it.</summary>
-    public static Checkpoint Read(string path)
-    {
-        if (!File.Exists(path)) throw new CheckpointException(path, "the file does not exist");
-        byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
-        catch (IOException e) { throw new CheckpointException(path, $"it cannot be read ({e.Message})"); }
-        return Deserialize(bytes, path);
-    }
+    public static Checkpoint Read(string path) => Deserialize(ReadBytes(path), path);
 
     /// <summary>Only the metadata (the whole file's hash is still checked; no tensors are made): for listings.</summary>
     public static CheckpointMetadata ReadMetadata(string path)
     {
-        if (!File.Exists(path)) throw new CheckpointException(path, "the file does not exist");
-        using var checkpoint = Deserialize(File.ReadAllBytes(path), path, metadataOnly: true);
+        using var checkpoint = Deserialize(ReadBytes(path), path, metadataOnly: true);
         return checkpoint.Metadata;
+    }
+
+    private static byte[] ReadBytes(string path)
+    {
+        if (!File.Exists(path)) throw new CheckpointException(path, "the file does not exist");
+        try { return File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) // unreadable, or over the 2 GB a checkpoint holds
+        {
+            throw new CheckpointException(path, $"it cannot be read ({e.Message})");
+        }
     }
 
     public static Checkpoint Deserialize(byte[] bytes, string path, bool metadataOnly = false)

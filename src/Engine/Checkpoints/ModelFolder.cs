@@ -39,22 +39,35 @@ public static class ModelFolder
     public static IReadOnlyList<ModelListing> List(string root)
     {
         if (!Directory.Exists(root)) return [];
-        var result = new List<ModelListing>();
-        foreach (var folder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        return Directory.GetDirectories(root).Order(StringComparer.Ordinal).Where(HoldsModel).Select(Describe).ToList();
+    }
+
+    /// <summary>A model folder as listed: its newest checkpoint's metadata, or why it cannot be read.</summary>
+    public static ModelListing Describe(string folder)
+    {
+        var name = Path.GetFileName(folder);
+        var path = CheckpointForGeneration(folder);
+        var bytes = Bytes(folder);
+        try
         {
-            if (!HoldsModel(folder)) continue;
-            var name = Path.GetFileName(folder);
-            var bytes = Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length);
-            var path = CheckpointForGeneration(folder);
-            try
-            {
-                result.Add(new ModelListing(name, folder, path, CheckpointFile.ReadMetadata(path), null, bytes));
-            }
-            catch (CheckpointException e)
-            {
-                result.Add(new ModelListing(name, folder, path, null, e.Message, bytes));
-            }
+            return new ModelListing(name, folder, path, CheckpointFile.ReadMetadata(path), null, bytes);
         }
-        return result;
+        catch (CheckpointException e)
+        {
+            return new ModelListing(name, folder, path, null, e.Message, bytes);
+        }
+    }
+
+    /// <summary>The folder's files, without the temporary ones a checkpoint being written leaves for a moment.</summary>
+    private static long Bytes(string folder)
+    {
+        long total = 0;
+        foreach (var file in new DirectoryInfo(folder).EnumerateFiles())
+        {
+            if (file.Name.StartsWith('.')) continue;
+            try { total += file.Length; }
+            catch (FileNotFoundException) { } // renamed away since it was listed
+        }
+        return total;
     }
 }

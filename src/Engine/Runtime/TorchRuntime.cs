@@ -49,8 +49,11 @@ public static class TorchRuntime
     public static void Seed(long seed)
     {
         manual_seed(seed);
-        if (cuda.is_available()) cuda.manual_seed_all(seed);
+        if (CudaAvailable) cuda.manual_seed_all(seed);
     }
+
+    private static readonly Lazy<bool> _cudaAvailable = new(cuda.is_available);
+    private static bool CudaAvailable => _cudaAvailable.Value; // asked once: training seeds every step
 
     public static string Describe(Device device) =>
         $"{device} · {get_num_threads()} thread(s) · libtorch {__version__}" + (MklVendorCheck.OnAmd ? $" · MKL vendor check {MklVendorCheck.Status}" : "") +

@@ -93,11 +93,14 @@ public sealed class SgdrSchedule : LearningRateSchedule
 {
     public SgdrSchedule(double cycleLength, double cycleMult)
     {
-        if (cycleLength <= 0 || cycleLength > 10000) throw new ArgumentException($"sgdr cycle_len = {cycleLength} must be greater than 0 and at most 10000 epochs.");
+        if (!(cycleLength >= MinCycleLength && cycleLength <= 10000)) throw new ArgumentException($"sgdr cycle_len = {cycleLength} must be from {MinCycleLength} to 10000 epochs.");
         if (cycleMult < 1 || cycleMult > 100) throw new ArgumentException($"sgdr cycle_mult = {cycleMult} must be from 1 to 100.");
         CycleLength = cycleLength;
         CycleMult = cycleMult;
     }
+
+    /// <summary>A hundredth of an epoch: shorter cycles restart within a few batches of each other.</summary>
+    public const double MinCycleLength = 0.01;
 
     public double CycleLength { get; }
     public double CycleMult { get; }
@@ -126,6 +129,11 @@ public sealed class SgdrSchedule : LearningRateSchedule
 
     private (int Cycle, double Start, double Length) CycleAt(double epochs)
     {
+        if (CycleMult == 1)
+        {
+            var whole = (int)Math.Floor((epochs + 1e-12) / CycleLength); // equal cycles: no walk through them
+            return (whole, whole * CycleLength, CycleLength);
+        }
         double start = 0, length = CycleLength;
         int cycle = 0;
         while (epochs >= start + length - 1e-12) { start += length; length *= CycleMult; cycle++; }

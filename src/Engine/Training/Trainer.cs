@@ -19,8 +19,8 @@ namespace CharRnn.Engine.Training;
 /// back from the device only when progress is reported, not every step.
 ///
 /// Everything an uninterrupted run depends on is either saved in the checkpoint (weights,
-/// optimizer state, hidden state, libtorch's RNG, position, loss sums) or a pure function of
-/// the position (batch order, bptt lengths, learning rate), so resuming reproduces it exactly.
+/// optimizer state, hidden state, position, loss sums) or a pure function of the position (batch
+/// order, bptt lengths, learning rate, dropout's seed), so resuming reproduces it exactly.
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -38,6 +38,7 @@ public sealed class Trainer : IDisposable
     private RecurrentState? _hidden;
     private ISplitStep? _split;
     private int _splitPieces;
+    private int _piecesRun; // of the current batch
     /// <summary>The split step's gradient is complete; its optimizer step is the next call.</summary>
     private bool _gradientReady;
     private double _elapsedBefore;
@@ -122,10 +123,12 @@ public sealed class Trainer : IDisposable
         options.Validate();
         var vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency);
         var data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
+        CharModel? model = null;
         try
         {
             TorchRuntime.Seed(options.Seed);
-            var model = architecture.Create(hyperParameters, vocabulary.Size, device.type);
+            model = architecture.Create(hyperParameters, vocabulary.Size, device.type);
+            CheckCheckpointFits(model, hyperParameters);
             model.to(device);
             return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
                 new CorpusRecord(corpus.Name, corpus.Sha256, corpus.Length), device, directory,
@@ -133,9 +136,19 @@ public sealed class Trainer : IDisposable
         }
         catch
         {
+            model?.Dispose();
             data.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A model whose checkpoint (its weights and Adam's two moments of each) could not be written is refused before it trains.</summary>
+    private static void CheckCheckpointFits(CharModel model, HyperParameters hyperParameters)
+    {
+        var bytes = 3 * model.parameters().Sum(p => p.NumberOfElements * p.ElementSize) + (1L << 20);
+        if (bytes > CheckpointFile.MaxBytes)
+            throw new ArgumentException($"This model ({hyperParameters}) has {model.ParameterCount:N0} weights: its checkpoint, the weights and Adam's two moments of each, " +
+                                        $"would take {bytes / 1e9:F1} GB, more than the {CheckpointFile.MaxBytes / 1e9:F1} GB a checkpoint holds. Lower n_hidden or layers.");
     }
 
     /// <summary>
@@ -152,13 +165,29 @@ public sealed class Trainer : IDisposable
                                       $"but '{corpus.Name}' (SHA-256 {corpus.Sha256[..12]}…) was given. Resume with the same corpus.");
         var options = (change?.Invoke(meta.Training) ?? meta.Training).Validate();
         var (architecture, hyperParameters, vocabulary, model) = TrainedModel.Build(checkpoint, checkpointPath, device.type);
-        model.to(device);
-        var data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
-        var position = meta.Position with { Finished = false };
-        var trainer = new Trainer(architecture, hyperParameters, options, vocabulary, model, data, meta.Corpus, device,
-            directory, position, meta.History.ToList(), meta.Created);
-        trainer.RestoreState(checkpoint, checkpointPath);
-        return trainer;
+        TrainingData? data = null;
+        Trainer? trainer = null;
+        try
+        {
+            model.to(device);
+            data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
+            var position = meta.Position with { Finished = false };
+            trainer = new Trainer(architecture, hyperParameters, options, vocabulary, model, data, meta.Corpus, device,
+                directory, position, meta.History.ToList(), meta.Created);
+            trainer.RestoreState(checkpoint, checkpointPath);
+            return trainer;
+        }
+        catch
+        {
+            // A long-lived server would keep the model on its device otherwise.
+            if (trainer != null) trainer.Dispose();
+            else
+            {
+                data?.Dispose();
+                model.Dispose();
+            }
+            throw;
+        }
     }
 
     /// <summary>Trains one batch; at the end of an epoch also validates, samples and checkpoints.</summary>
@@ -218,6 +247,7 @@ public sealed class Trainer : IDisposable
                 SetLearningRates(_schedule.Factor(epoch + (double)batchIndex / batches));
                 _split = ISplitStep.For(Architecture.Layout, pieces);
                 _splitPieces = pieces;
+                _piecesRun = 0;
             }
             long chars;
             using (NewDisposeScope())
@@ -227,6 +257,7 @@ public sealed class Trainer : IDisposable
                 if (!_gradientReady)
                 {
                     if (!_split.Started) _optimizer.zero_grad(); // in the scope: it makes tensor handles
+                    TorchRuntime.Seed(DropoutSeed(Options.Seed, Position.Step, _piecesRun++));
                     if (!_split.RunPiece(Model, batch, _hidden, _epochLossSum)) return false;
                     // A step in pieces takes its optimizer step in a call of its own: clipping and Adam
                     // over the LSTM's 3.3M weights add ~3 ms to its last backward segment, which was
@@ -359,7 +390,7 @@ public sealed class Trainer : IDisposable
         foreach (var saved in _writer.TakeCompleted()) CheckpointSaved?.Invoke(saved);
     }
 
-    /// <summary>The checkpoint of this moment: metadata, weights, carried state, RNG and optimizer state.</summary>
+    /// <summary>The checkpoint of this moment: metadata, weights, carried state and optimizer state.</summary>
     public Checkpoint CaptureCheckpoint(string reason)
     {
         FinishStep();
@@ -374,7 +405,6 @@ public sealed class Trainer : IDisposable
             foreach (var (name, t) in Model.state_dict()) tensors["model/" + name] = t.detach().cpu();
             if (_hidden != null)
                 for (int i = 0; i < _hidden.Parts.Length; i++) tensors[$"state/{i}"] = _hidden.Parts[i].detach().cpu();
-            tensors["rng/torch"] = get_rng_state();
             foreach (var t in tensors.Values) t.MoveToOuterDisposeScope(); // the checkpoint owns them; intermediates go
         }
         // Adam keeps two moments per weight; sized for them up front, growing by doubling copies tens of MB.
@@ -553,11 +583,29 @@ public sealed class Trainer : IDisposable
             {
                 throw new CheckpointException(path, $"its optimizer state does not fit this model and optimizer '{Options.Optimizer}' ({e.Message})");
             }
+            // The saved state carries each group's options too: a resume that changes weight decay means it.
+            // (The learning rate is set before every step.)
+            foreach (var (group, paramGroup) in _groups)
+            {
+                switch (paramGroup.Options)
+                {
+                    case AdamW.Options adamW: adamW.weight_decay = Options.WeightDecay[group]; break;
+                    case Adam.Options adam: adam.weight_decay = Options.WeightDecay[group]; break;
+                }
+            }
         }
         var parts = checkpoint.WithPrefix("state/").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value.to(Device)).ToArray();
         if (parts.Length > 0) _hidden = new RecurrentState(parts, batchDim: 1).DetachFromDisposeScope();
-        if (checkpoint.Tensors.TryGetValue("rng/torch", out var rng)) set_rng_state(rng);
     }
+
+    /// <summary>
+    /// Dropout draws from libtorch's default generators, seeded afresh for every piece of every
+    /// step: a resumed run draws the masks an uninterrupted one drew (on a GPU too, whose generator
+    /// a checkpoint could not carry), and nothing else the process does between steps (a server
+    /// loading a model, which initialises weights at random first) shifts them.
+    /// </summary>
+    internal static long DropoutSeed(long seed, long step, int piece) =>
+        unchecked(seed * 6_364_136_223_846_793_005L + step * 1_442_695_040_888_963_407L + piece * 2_654_435_761L) & long.MaxValue;
 
     private TrainingDivergedException Diverged(double value) => new(
         $"Training diverged: the loss became {value} at step {Position.Step} (epoch {Position.Epoch + 1}). " +

@@ -92,16 +92,7 @@ public sealed partial class ModelStore
         var folder = FolderOf(name);
         if (!ModelFolder.HoldsModel(folder))
             throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
-        var path = ModelFolder.CheckpointForGeneration(folder);
-        var bytes = Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length);
-        try
-        {
-            return new ModelListing(name, folder, path, CheckpointFile.ReadMetadata(path), null, bytes);
-        }
-        catch (CheckpointException e)
-        {
-            return new ModelListing(name, folder, path, null, e.Message, bytes);
-        }
+        return ModelFolder.Describe(folder);
     }
 
     /// <summary>The newest checkpoint of a model on the device, shared with other sessions (device thread).</summary>
