@@ -24,6 +24,26 @@ public class CatalogTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_passage_comes_from_the_held_out_fifth_and_a_seed_repeats_it()
+    {
+        var request = new GetPassageRequest { CorpusName = "tiny", Length = 50, Seed = 7 };
+        var passage = await server.Catalog.GetPassageAsync(request);
+        Assert.InRange(passage.Text.Length, 1, 50);
+        Assert.True(passage.Offset >= (int)(ServerFixture.TinyText.Length * 0.8), $"offset {passage.Offset} is in the training text");
+        Assert.Equal(ServerFixture.TinyText.Substring((int)passage.Offset, passage.Text.Length), passage.Text);
+        Assert.Equal(passage.Text, (await server.Catalog.GetPassageAsync(request)).Text);
+
+        var tooLong = await Calls.Fails(() => server.Catalog.GetPassageAsync(new GetPassageRequest { CorpusName = "tiny", Length = 5001 }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, tooLong.StatusCode);
+        Assert.Contains("1 to 5000", tooLong.Status.Detail);
+        File.WriteAllText(Path.Combine(server.Options.CorporaDirectory!, "empty.txt"), "");
+        var empty = await Calls.Fails(() => server.Catalog.GetPassageAsync(new GetPassageRequest { CorpusName = "empty" }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, empty.StatusCode);
+        Assert.Contains("is empty", empty.Status.Detail);
+        File.Delete(Path.Combine(server.Options.CorporaDirectory!, "empty.txt"));
+    }
+
+    [Fact]
     public async Task Models_are_listed_with_details_and_history()
     {
         var models = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models;

@@ -90,6 +90,8 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
             throw ServerException.Invalid($"length = {request.Length} is not allowed; ask for 1 to 5000 characters.");
         var corpus = corpora.Get(request.CorpusName);
         var text = corpus.Text;
+        if (text.Length == 0)
+            throw ServerException.Precondition($"Corpus '{corpus.Name}' is empty: it has no passage to give.");
         var heldOut = (int)(text.Length * 0.8);
         var random = new Random((int)((request.HasSeed ? request.Seed : (ulong)Random.Shared.NextInt64()) % int.MaxValue));
         var latest = Math.Max(heldOut, text.Length - length);
