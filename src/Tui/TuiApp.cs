@@ -44,19 +44,49 @@ public static class TuiApp
             window.Repl.Log.AppendLine("Welcome to charrnn. Try: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · help (F1)");
             if (server != null) window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");
             window.Repl.Input.SetFocus();
+            // SIGTERM, SIGHUP (terminal closed) and SIGINT quit as Ctrl+Q does, so the embedded server still
+            // stops the running job with a checkpoint.
+            using var signals = new SignalsThatQuit(() => app.Invoke(() => app.RequestStop()));
             app.Run(window);
             if (frame != null) app.RemoveTimeout(frame);
-            window.Runner.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
-            window.Typing.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
-            window.Game.StopAsync().Wait(TimeSpan.FromSeconds(5));
+            Quietly(() => window.Runner.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+            Quietly(() => window.Typing.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+            Quietly(() => window.Game.StopAsync().Wait(TimeSpan.FromSeconds(5)));
         }
         finally
         {
-            status.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
-            client.Dispose();
-            server?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+            // Each step on its own: whatever fails, the embedded server is still stopped (checkpointing the running job).
+            Quietly(() => status.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+            Quietly(client.Dispose);
+            Quietly(() => server?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30)));
         }
         return 0;
+    }
+
+    private static void Quietly(Action close)
+    {
+        try { close(); }
+        catch (Exception e) { Console.Error.WriteLine($"charrnn: while closing: {e.GetBaseException().Message}"); }
+    }
+
+    private sealed class SignalsThatQuit : IDisposable
+    {
+        private readonly System.Runtime.InteropServices.PosixSignalRegistration[] _registrations;
+
+        public SignalsThatQuit(Action quit)
+        {
+            _registrations = [.. new[] { System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGHUP, System.Runtime.InteropServices.PosixSignal.SIGINT }
+                .Select(signal => System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
+                {
+                    context.Cancel = true; // not the default (exit at once): quit through the UI's own path
+                    quit();
+                }))];
+        }
+
+        public void Dispose()
+        {
+            foreach (var r in _registrations) r.Dispose();
+        }
     }
 
     /// <summary>`charrnn --exec "cmd; cmd"`: runs commands headless, printing to stdout; exit 1 if any failed.</summary>

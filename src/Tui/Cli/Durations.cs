@@ -6,11 +6,14 @@ namespace CharRnn.Tui.Cli;
 /// <summary>Reads durations as people type them: 90s, 10m, 2h, 1h30m, or 00:10:00.</summary>
 public static partial class Durations
 {
+    /// <summary>A year: longer budgets are typos (TimeSpan itself overflows at ~29,000 years).</summary>
+    public const int MaxDays = 366;
+
     public static TimeSpan Parse(string text)
     {
         var trimmed = text.Trim();
         if (TimeSpan.TryParse(trimmed, CultureInfo.InvariantCulture, out var span) && trimmed.Contains(':') && span > TimeSpan.Zero)
-            return span;
+            return span <= TimeSpan.FromDays(MaxDays) ? span : throw new ArgumentException($"'{text}' is too long a duration; use at most {MaxDays} days.");
         var match = Pattern().Match(trimmed);
         if (match.Success && match.Length > 0)
         {
@@ -21,6 +24,8 @@ public static partial class Durations
                 var number = double.Parse(c.Value[..^1], CultureInfo.InvariantCulture);
                 seconds += number * unit switch { 'h' => 3600, 'm' => 60, _ => 1 };
             }
+            if (seconds > MaxDays * 86400)
+                throw new ArgumentException($"'{text}' is too long a duration; use at most {MaxDays} days ({MaxDays * 24}h).");
             if (seconds > 0) return TimeSpan.FromSeconds(seconds);
         }
         throw new ArgumentException($"'{text}' is not a duration; use for example 90s, 10m, 2h, 1h30m or 00:10:00.");

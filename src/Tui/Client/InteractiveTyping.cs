@@ -21,6 +21,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
     private long _predictionFor = -1;
     private string _prediction = "";
     private int _version;
+    private bool _broken; // the stream or its session failed: the next keystroke starts again
 
     // Keystrokes queue here and one pump sends them in order (starting the stream first when needed).
     private readonly Channel<(string Model, InteractRequest Request)> _queue = Channel.CreateUnbounded<(string, InteractRequest)>(new UnboundedChannelOptions { SingleReader = true });
@@ -40,11 +41,19 @@ public sealed class InteractiveTyping : IAsyncDisposable
 
     private async Task Pump()
     {
-        await foreach (var (model, request) in _queue.Reader.ReadAllAsync())
+        var typed = ""; // everything typed so far, to retype into a new session
+        await foreach (var (model, piece) in _queue.Reader.ReadAllAsync())
         {
+            typed = piece.Reset ? piece.Text : typed + piece.Text;
+            var request = piece;
             try
             {
-                if (Model != model || SessionId == null) await StartAsync(model); // callers Retype the whole text after a model change
+                // A new model, or a stream that broke (server restarted, session expired): a new session, retyped from the start.
+                if (Model != model || SessionId == null || Volatile.Read(ref _broken))
+                {
+                    await StartAsync(model);
+                    request = new InteractRequest { Text = typed, Reset = true };
+                }
                 await SendAsync(request);
             }
             catch (RpcException e)
@@ -75,6 +84,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
         Model = model;
         SessionId = session.Id;
         Error = null;
+        Volatile.Write(ref _broken, false);
         _requests = 0;
         _call = _client.Generation.Interact(cancellationToken: cancellation);
         var call = _call;
@@ -95,7 +105,8 @@ public sealed class InteractiveTyping : IAsyncDisposable
             }
             catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
             {
-                Error = CharRnnClient.Describe(e);
+                Error = CharRnnClient.Describe(e) + "; type on to reconnect";
+                Volatile.Write(ref _broken, true);
                 Interlocked.Increment(ref _version);
             }
             catch (RpcException)
@@ -116,13 +127,10 @@ public sealed class InteractiveTyping : IAsyncDisposable
             Interlocked.Increment(ref _version);
             await _call.RequestStream.WriteAsync(request);
         }
-        catch (RpcException e)
+        catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
-            Error = CharRnnClient.Describe(e);
-        }
-        catch (InvalidOperationException e)
-        {
-            Error = e.Message;
+            Error = (e is RpcException ? CharRnnClient.Describe(e) : e.Message) + "; type on to reconnect";
+            Volatile.Write(ref _broken, true);
         }
         finally
         {

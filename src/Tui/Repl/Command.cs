@@ -3,6 +3,11 @@ namespace CharRnn.Tui.Repl;
 /// <summary>One parsed REPL command: `gen 400 "for thos" t=0.7` → verb gen, positional [400, for thos], options {t: 0.7}.</summary>
 public sealed record Command(string Verb, IReadOnlyList<string> Positional, IReadOnlyDictionary<string, string> Options, string Text)
 {
+    /// <summary>Which positional words were typed in quotes (a quoted "1984" is text, not a count).</summary>
+    public IReadOnlyList<bool> Quoted { get; init; } = [];
+
+    public bool IsQuoted(int index) => index < Quoted.Count && Quoted[index];
+
     public string? Arg(int index) => index < Positional.Count ? Positional[index] : null;
 
     public string? Option(params string[] names)

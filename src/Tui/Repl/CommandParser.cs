@@ -23,6 +23,7 @@ public static class CommandParser
         if (tokens.Count == 0) return null;
         var verb = tokens[0].Text.ToLowerInvariant();
         var positional = new List<string>();
+        var quoted = new List<bool>();
         var options = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var token in tokens.Skip(1))
         {
@@ -30,9 +31,12 @@ public static class CommandParser
             if (!token.Quoted && eq > 0 && token.Text[..eq].All(c => char.IsLetterOrDigit(c) || c is '_' or '-'))
                 options[token.Text[..eq].Replace('-', '_')] = token.Value[(token.Value.IndexOf('=') + 1)..];
             else
+            {
                 positional.Add(token.Value);
+                quoted.Add(token.Quoted);
+            }
         }
-        return new Command(verb, positional, options, text.Trim());
+        return new Command(verb, positional, options, text.Trim()) { Quoted = quoted };
     }
 
     /// <summary>A token: its raw text (for completion), its value with quotes removed, and whether it began quoted.</summary>

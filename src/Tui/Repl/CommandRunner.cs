@@ -17,6 +17,8 @@ public interface IReplOutput
     void GenerationEnded(int pane);
     void JobAttached(Job job);
     void JobEvent(JobEvent e);
+    /// <summary>The REPL stopped watching the job (it keeps training).</summary>
+    void JobDetached();
     void SessionChanged(Session? session);
     void QuitRequested();
 }
@@ -34,10 +36,39 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private CancellationTokenSource? _watch;
     private Task _watching = Task.CompletedTask;
     private ListArchitecturesResponse? _architectures;
+    private readonly CancellationTokenSource _lifetime = new();
+    private Task _lineInFlight = Task.CompletedTask;
+    private CancellationTokenSource? _generation; // the gen or compare streaming now
 
     public Session? Session { get; private set; }
     public string? WatchedJob { get; private set; }
     public SamplingSettings Sampling => _sampling;
+
+    /// <summary>
+    /// Typed input (TUI): lines run one at a time, in the order typed. A new line first stops a
+    /// generation that is still streaming, as Esc does, so `use OTHER` never races a `gen` on the
+    /// session it closes.
+    /// </summary>
+    public Task SubmitAsync(string line)
+    {
+        StopGeneration();
+        var previous = _lineInFlight;
+        _lineInFlight = RunAfter(previous, line);
+        return _lineInFlight;
+    }
+
+    private async Task RunAfter(Task previous, string line)
+    {
+        await previous; // RunLineAsync reports its errors; it does not throw
+        if (!_lifetime.IsCancellationRequested) await RunLineAsync(line, _lifetime.Token);
+    }
+
+    /// <summary>Stops the streaming gen or compare, if one runs (Esc); it ends with "stopped", not an error.</summary>
+    public void StopGeneration()
+    {
+        try { _generation?.Cancel(); }
+        catch (ObjectDisposedException) { } // it ended meanwhile
+    }
 
     /// <summary>Runs every command of a line (separated by ';') in order; errors are reported, not thrown.</summary>
     public async Task RunLineAsync(string line, CancellationToken cancellation = default)
@@ -54,12 +85,22 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         try
         {
+            CheckKeys(command);
             await ExecuteAsync(command, cancellation);
             return true;
         }
         catch (Exception e) when (e is CommandException or RpcException or ArgumentException)
         {
             output.Error(e is RpcException ? CharRnnClient.Describe(e) : e.Message);
+            return false;
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            return false; // charrnn is closing
+        }
+        catch (Exception e)
+        {
+            output.Error($"{command.Verb} failed unexpectedly: {e.GetType().Name}: {e.Message}");
             return false;
         }
     }
@@ -195,7 +236,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         switch (key)
         {
-            case "epochs": o.Epochs = (int)Integer(key, value); break;
+            case "epochs": o.Epochs = IntegerIn(key, value, 1, int.MaxValue); break;
             case "max_steps" or "steps": o.MaxSteps = Integer(key, value); break;
             case "time_budget" or "budget": o.TimeBudgetSeconds = Durations.Parse(value).TotalSeconds; break;
             case "lr": o.LearningRate.AddRange(value.Split(',').Select(v => Number(key, v))); break;
@@ -203,10 +244,10 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             case "schedule": o.Schedule = value; break;
             case "clip": o.Clip = Number(key, value); break;
             case "lower" or "lowercase": o.Lowercase = Number(key, value, allowBool: true) != 0; break;
-            case "seed": o.Seed = (int)Integer(key, value); break;
-            case "sample_chars": o.SampleChars = (int)Integer(key, value); break;
+            case "seed": o.Seed = IntegerIn(key, value, 0, int.MaxValue); break;
+            case "sample_chars": o.SampleChars = IntegerIn(key, value, 0, int.MaxValue); break;
             case "optimizer": o.Optimizer = value; break;
-            case "min_freq": o.MinFreq = (int)Integer(key, value); break;
+            case "min_freq": o.MinFreq = IntegerIn(key, value, 1, int.MaxValue); break;
             case "val_fraction": o.ValidFraction = Number(key, value); break;
             default:
                 var hyper = spec == null ? "" : $"; {spec.Name} takes {string.Join(", ", spec.Hyperparameters.Select(h => h.Name))}";
@@ -239,10 +280,14 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private async Task Detach()
     {
-        if (_watch == null) { output.Line("Not watching a job."); return; }
-        await _watch.CancelAsync();
-        output.Line($"Detached from job {WatchedJob}; it keeps training (attach {WatchedJob} to watch again).");
+        var job = WatchedJob;
+        if (_watch == null || job == null) { output.Line("Not watching a job."); return; }
+        var watch = _watch;
+        _watch = null;
         WatchedJob = null;
+        await watch.CancelAsync();
+        output.JobDetached();
+        output.Line($"Detached from job {job}; it keeps training (attach {job} to watch again).");
     }
 
     private async Task Stop(Command c, CancellationToken ct)
@@ -304,13 +349,47 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private async Task Generate(Command c, CancellationToken ct)
     {
         var session = Session ?? throw new CommandException("No model in use: use MODEL first (models lists them).");
-        int count = 200;
-        var words = c.Positional.ToList();
-        if (words.Count > 0 && int.TryParse(words[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n)) { count = n; words.RemoveAt(0); }
-        var prime = string.Join(" ", words);
+        var (count, prime) = CountAndPrime(c, 0);
         if (HasSampling(c)) await Configure(SamplingFrom(c, _sampling), ct);
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
-        await Stream(0, session.ModelName, request, ct);
+        await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
+    }
+
+    /// <summary>[N] ["PRIME"] from the positional words from <paramref name="first"/> on: a quoted first word is always the prime.</summary>
+    private static (int Count, string Prime) CountAndPrime(Command c, int first)
+    {
+        var count = 200;
+        var words = c.Positional.Skip(first).ToList();
+        if (words.Count > 0 && !c.IsQuoted(first) && words[0].All(char.IsAsciiDigit))
+        {
+            count = int.TryParse(words[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxChars
+                ? n
+                : throw new CommandException($"{words[0]} characters is not allowed; ask for 1 to {MaxChars:N0} (put a prime that is a number in quotes: \"1984\").");
+            words.RemoveAt(0);
+        }
+        return (count, string.Join(" ", words));
+    }
+
+    private const int MaxChars = 1_000_000;
+
+    /// <summary>Runs a generation that Esc, or the next command typed, stops; stopping it is not an error.</summary>
+    private async Task Stoppable(CancellationToken ct, Func<CancellationToken, Task> generate)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        _generation = stop;
+        try
+        {
+            await generate(stop.Token);
+        }
+        catch (Exception e) when (stop.IsCancellationRequested && !ct.IsCancellationRequested
+                                  && (e is OperationCanceledException || e is RpcException { StatusCode: StatusCode.Cancelled }))
+        {
+            output.Line("stopped");
+        }
+        finally
+        {
+            _generation = null;
+        }
     }
 
     /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
@@ -393,25 +472,26 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private async Task Compare(Command c, CancellationToken ct)
     {
         var session = Session ?? throw new CommandException("No model in use: use MODEL first, then compare OTHER_MODEL or compare t=1.2.");
-        var words = c.Positional.ToList();
-        var otherModel = c.Option("t") == null ? (words.Count > 0 ? words[0] : throw new CommandException("Usage: " + CommandCatalog.Find("compare")!.Usage)) : session.ModelName;
-        if (c.Option("t") == null) words.RemoveAt(0);
-        int count = 200;
-        if (words.Count > 0 && int.TryParse(words[0], out var n)) { count = n; words.RemoveAt(0); }
-        var prime = string.Join(" ", words);
+        // compare [MODEL] [N] ["PRIME"] [t=X]: the model is an unquoted first word that is not a count.
+        var named = c.Positional.Count > 0 && !c.IsQuoted(0) && !c.Positional[0].All(char.IsAsciiDigit);
+        if (!named && !HasSampling(c)) throw new CommandException("Usage: " + CommandCatalog.Find("compare")!.Usage + " (another model, or other sampling such as t=1.2).");
+        var otherModel = named ? c.Positional[0] : session.ModelName;
+        var (count, prime) = CountAndPrime(c, named ? 1 : 0);
         var otherSampling = SamplingFrom(c, _sampling);
-        var left = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = session.ModelName, Sampling = _sampling }, cancellationToken: ct);
-        var right = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = otherModel, Sampling = otherSampling }, cancellationToken: ct);
+        Session? left = null, right = null;
         try
         {
-            await Task.WhenAll(
-                Stream(0, $"{session.ModelName} {Describe(_sampling)}", new GenerateRequest { SessionId = left.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, ct),
-                Stream(1, $"{otherModel} {Describe(otherSampling)}", new GenerateRequest { SessionId = right.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, ct));
+            left = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = session.ModelName, Sampling = _sampling }, cancellationToken: ct);
+            right = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = otherModel, Sampling = otherSampling }, cancellationToken: ct);
+            var (l, r) = (left, right);
+            await Stoppable(ct, stop => Task.WhenAll(
+                Stream(0, $"{session.ModelName} {Describe(_sampling)}", new GenerateRequest { SessionId = l.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop),
+                Stream(1, $"{otherModel} {Describe(otherSampling)}", new GenerateRequest { SessionId = r.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop)));
         }
         finally
         {
-            await CloseQuietly(left, ct);
-            await CloseQuietly(right, ct);
+            await CloseQuietly(left, CancellationToken.None);
+            await CloseQuietly(right, CancellationToken.None);
         }
     }
 
@@ -430,13 +510,29 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     // ---- helpers ---------------------------------------------------------------------------
 
-    private static bool HasSampling(Command c) => CommandCatalog.SamplingKeys.Any(k => c.Options.ContainsKey(k));
+    private static readonly string[] SamplingAliases = ["temperature", "top_k", "top_p"];
+
+    private static bool HasSampling(Command c) => CommandCatalog.SamplingKeys.Concat(SamplingAliases).Any(c.Options.ContainsKey);
+
+    /// <summary>A key=value the command does not take is an error, not ignored (train checks its own against the architecture).</summary>
+    private static void CheckKeys(Command c)
+    {
+        if (c.Verb == "train" || c.Options.Count == 0 || CommandCatalog.Find(c.Verb) is not { } spec) return;
+        var allowed = (spec.Keys ?? []).ToList();
+        if (allowed.Contains("t")) allowed.AddRange(SamplingAliases);
+        if (c.Verb == "resume") allowed.AddRange(["steps", "budget", "lowercase", "val_fraction"]);
+        var unknown = c.Options.Keys.Where(k => !allowed.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unknown.Count == 0) return;
+        throw new CommandException(spec.Keys is { Length: > 0 }
+            ? $"{c.Verb} does not take {string.Join(", ", unknown.Select(k => k + "="))}; it takes {string.Join(", ", spec.Keys.Select(k => k + "="))}."
+            : $"{c.Verb} takes no key=value options (usage: {spec.Usage}).");
+    }
 
     private static SamplingSettings SamplingFrom(Command c, SamplingSettings start)
     {
         var s = start.Clone();
         if (c.Option("t", "temperature") is { } t) s.Temperature = Number("t", t);
-        if (c.Option("k", "top_k") is { } k) s.TopK = (int)Integer("k", k);
+        if (c.Option("k", "top_k") is { } k) s.TopK = IntegerIn("k", k, 0, 1_000_000);
         if (c.Option("p", "top_p") is { } p) s.TopP = Number("p", p);
         if (c.Option("seed") is { } seed) s.Seed = ulong.TryParse(seed, out var v) ? v : throw new CommandException($"seed={seed} is not a whole number ≥ 0.");
         return s;
@@ -456,6 +552,12 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private static long Integer(string key, string value) =>
         long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw new CommandException($"{key}={value} is not a whole number.");
 
+    private static int IntegerIn(string key, string value, int min, int max)
+    {
+        var v = Integer(key, value);
+        return v >= min && v <= max ? (int)v : throw new CommandException($"{key}={value} is not allowed; use {min} to {max:N0}.");
+    }
+
     public static string Visible(string text) => text switch { "\n" => "⏎", " " => "␠", "\t" => "⇥", _ => text };
 
     private async Task CloseAll(CancellationToken ct)
@@ -474,6 +576,9 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     public async ValueTask DisposeAsync()
     {
+        await _lifetime.CancelAsync();
+        StopGeneration();
+        await _lineInFlight;
         if (_watch != null) await _watch.CancelAsync();
         try { await _watching; } catch (OperationCanceledException) { }
         try { await CloseAll(CancellationToken.None); } catch (RpcException) { }

@@ -64,6 +64,8 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
 
     public void JobAttached(Job job) => stdout.WriteLine($"watching job {job.Id} ({job.ModelName})");
 
+    public void JobDetached() { } // the runner says so in a line
+
     public void JobEvent(JobEvent e)
     {
         switch (e.EventCase)

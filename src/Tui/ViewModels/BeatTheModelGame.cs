@@ -37,7 +37,21 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         get { lock (_gate) return _next.Count > 0 ? (_next[0].Text, _next[0].Probability) : ("?", 0f); }
     }
 
+    /// <summary>A new game on <paramref name="model"/> over a held-out passage; a failure shows as the game's message.</summary>
     public async Task StartAsync(string model, bool lowercase, string corpus, CancellationToken cancellation = default)
+    {
+        try
+        {
+            await StartGameAsync(model, lowercase, corpus, cancellation);
+        }
+        catch (RpcException e)
+        {
+            lock (_gate) Message = $"{CharRnnClient.Describe(e)}. Press Enter to try again.";
+            Interlocked.Increment(ref _version);
+        }
+    }
+
+    private async Task StartGameAsync(string model, bool lowercase, string corpus, CancellationToken cancellation)
     {
         await StopAsync();
         var passage = await client.Catalog.GetPassageAsync(new GetPassageRequest { CorpusName = corpus, Length = 400 }, cancellationToken: cancellation);
@@ -58,8 +72,20 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         Interlocked.Increment(ref _version);
     }
 
-    /// <summary>Scores a guess, reveals the char and moves the model on by it.</summary>
+    /// <summary>
+    /// Scores a guess, reveals the char and moves the model on by it. Guesses typed faster than
+    /// the model's Feed answers wait their turn, so each is scored against the prediction for its own position.
+    /// </summary>
     public async Task GuessAsync(char guess, CancellationToken cancellation = default)
+    {
+        await _turn.WaitAsync(cancellation);
+        try { await ScoreAsync(guess, cancellation); }
+        finally { _turn.Release(); }
+    }
+
+    private readonly SemaphoreSlim _turn = new(1, 1);
+
+    private async Task ScoreAsync(char guess, CancellationToken cancellation)
     {
         if (!Playing) return;
         Round round;
@@ -85,7 +111,14 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         }
         catch (RpcException e)
         {
-            lock (_gate) Message = CharRnnClient.Describe(e);
+            // The session is gone (server restarted, session expired) or unreachable: this game is over.
+            lock (_gate)
+            {
+                _sessionId = null;
+                Message = $"{CharRnnClient.Describe(e)}. The game stopped: press Enter to start another.";
+            }
+            Interlocked.Increment(ref _version);
+            return;
         }
         if (!Playing) lock (_gate) Message = $"Passage done: you {PlayerScore}, the model {ModelScore}. Press Enter for another.";
         Interlocked.Increment(ref _version);

@@ -64,8 +64,9 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
             Connected = false;
             _line = $"disconnected ({e.StatusCode}); retrying…";
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
+            return; // closing: a poll in flight ends cancelled
         }
         Interlocked.Increment(ref _version);
     }

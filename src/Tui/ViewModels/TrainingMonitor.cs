@@ -52,6 +52,16 @@ public sealed class TrainingMonitor
         Interlocked.Increment(ref _version);
     }
 
+    /// <summary>No longer watched: the chart stays, the state says the job goes on without us.</summary>
+    public void Detach()
+    {
+        lock (_gate)
+        {
+            if (JobId.Length > 0) State = "detached: it keeps training (attach to watch again)";
+        }
+        Interlocked.Increment(ref _version);
+    }
+
     public void Add(JobEvent e)
     {
         lock (_gate)

@@ -64,7 +64,7 @@ public sealed class BeatTheModelView : View
         var title = new Attribute(Color.BrightYellow, normal.Background);
         SetAttribute(title);
         Move(0, 0);
-        var model = _model()?.Model;
+        var model = _game.Playing ? _game.Model : _model()?.Model; // the game's own model, even after `use` picks another
         AddStr(model == null ? "Pick a model first (use NAME), then press Enter here." : $"You vs {model} · you {_game.PlayerScore} · model {_game.ModelScore} · rounds {_game.Rounds.Count}");
         Move(0, 1);
         SetAttribute(normal);

@@ -35,7 +35,7 @@ public sealed class MainWindow : Window, IReplOutput
         Typing = new InteractiveTyping(client);
         Game = new BeatTheModelGame(client);
 
-        Repl = new ReplView(completion, line => Runner.RunLineAsync(line)) { X = 0, Y = Pos.AnchorEnd(10), Width = Dim.Fill(), Height = 9 };
+        Repl = new ReplView(completion, Runner.SubmitAsync) { X = 0, Y = Pos.AnchorEnd(10), Width = Dim.Fill(), Height = 9 };
         Models = new ModelsView(status, Repl.Submit);
         Training = new TrainingView(Monitor);
         Generate = new GenerateView(Repl.Submit);
@@ -56,10 +56,11 @@ public sealed class MainWindow : Window, IReplOutput
         ]);
         Add(Tabs, Repl, statusBar);
 
-        // Esc (Terminal.Gui's quit key) closes menus and dialogs but never the app: it returns to the command line.
+        // Esc (Terminal.Gui's quit key) closes menus and dialogs but never the app: it stops a streaming
+        // generation and returns to the command line.
         KeyDown += (_, key) =>
         {
-            if (key == Key.Esc) { Repl.Input.SetFocus(); key.Handled = true; }
+            if (key == Key.Esc) { Runner.StopGeneration(); Repl.Input.SetFocus(); key.Handled = true; }
         };
     }
 
@@ -149,6 +150,8 @@ public sealed class MainWindow : Window, IReplOutput
         }
         else if (e.EventCase == Protos.V1.JobEvent.EventOneofCase.CheckpointSaved) _ = _status.RefreshAsync();
     }
+
+    public void JobDetached() => Monitor.Detach();
 
     public void SessionChanged(Session? session)
     {

@@ -1,0 +1,133 @@
+using System.Collections.Concurrent;
+using CharRnn.Protos.V1;
+using CharRnn.Tui.Repl;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>The REPL's commands against the embedded server, their output recorded.</summary>
+[Collection(TuiCollection.Name)]
+public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
+{
+    private readonly RecordingOutput _output = new();
+    private CommandRunner? _runner;
+    private CommandRunner Runner => _runner ??= new CommandRunner(fixture.Client, _output, interactive: true);
+
+    private sealed class RecordingOutput : IReplOutput
+    {
+        public ConcurrentQueue<string> Lines { get; } = new();
+        public ConcurrentQueue<string> Errors { get; } = new();
+        public ConcurrentQueue<string> Primes { get; } = new();
+        public int Chars;
+        public void Line(string text) => Lines.Enqueue(text);
+        public void Error(string text) => Errors.Enqueue(text);
+        public void GenerationStarted(int pane, string label, string prime) => Primes.Enqueue(prime);
+        public void Generated(int pane, string text, float probability) => Interlocked.Add(ref Chars, text.Length);
+        public void GenerationEnded(int pane) { }
+        public void JobAttached(Job job) { }
+        public void JobEvent(JobEvent e) { }
+        public void JobDetached() { }
+        public void SessionChanged(Session? session) { }
+        public void QuitRequested() { }
+    }
+
+    private async Task<int> ActiveSessions() => (await fixture.Client.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
+
+    [Fact]
+    public async Task Keys_a_command_does_not_take_and_numbers_out_of_range_are_errors()
+    {
+        await Runner.RunLineAsync("set tmp=0.5");
+        Assert.Contains(_output.Errors, e => e.Contains("set does not take tmp=", StringComparison.Ordinal) && e.Contains("t=", StringComparison.Ordinal));
+        await Runner.RunLineAsync("set k=4294967299");
+        Assert.Contains(_output.Errors, e => e.Contains("k=4294967299 is not allowed", StringComparison.Ordinal));
+        await Runner.RunLineAsync("status x=1");
+        Assert.Contains(_output.Errors, e => e.Contains("status takes no key=value options", StringComparison.Ordinal));
+        await Runner.RunLineAsync("set temperature=0.2"); // the long name works as t= does
+        Assert.Contains(_output.Lines, l => l.StartsWith("t=0.2", StringComparison.Ordinal));
+        await Runner.RunLineAsync("train stateful-gru name=x time_budget=999999999h");
+        Assert.Contains(_output.Errors, e => e.Contains("too long a duration", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_quoted_number_is_the_prime_and_an_unquoted_one_the_count()
+    {
+        await Runner.RunLineAsync("use gru t=0; gen 5 \"1984\"");
+        Assert.Equal("1984", _output.Primes.Last());
+        // The tiny model has never seen a digit: the server refuses the prime, which shows it was sent as one.
+        Assert.Contains(_output.Errors, e => e.Contains("'1'", StringComparison.Ordinal));
+        await Runner.RunLineAsync("gen 5 \"the c\"");
+        Assert.Equal("the c", _output.Primes.Last());
+        Assert.Equal(5, _output.Chars);
+        await Runner.RunLineAsync("gen 99999999999");
+        Assert.Contains(_output.Errors, e => e.Contains("99999999999 characters is not allowed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_new_command_stops_a_streaming_generation_and_runs_after_it()
+    {
+        await Runner.RunLineAsync("use gru");
+        var sessions = await ActiveSessions();
+        var gen = Runner.SubmitAsync("gen 90000");
+        while (Volatile.Read(ref _output.Chars) < 50) await Task.Delay(10);
+        var use = Runner.SubmitAsync("use gru t=0");
+        await Task.WhenAll(gen, use).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("stopped", _output.Lines);
+        Assert.Empty(_output.Errors);
+        Assert.True(_output.Chars < 90000);
+        Assert.Equal(sessions, await ActiveSessions()); // the old session closed, one new one open: nothing leaked
+        Assert.Equal(0, Runner.Sampling.Temperature); // the second command ran, after the first
+    }
+
+    [Fact]
+    public async Task A_compare_whose_other_model_cannot_be_opened_leaves_no_session_behind()
+    {
+        await Runner.RunLineAsync("use gru");
+        var sessions = await ActiveSessions();
+        await Runner.RunLineAsync("compare nosuch 5");
+        Assert.Contains(_output.Errors, e => e.Contains("nosuch", StringComparison.Ordinal));
+        Assert.Equal(sessions, await ActiveSessions());
+    }
+
+    [Fact]
+    public async Task Detach_names_the_job_it_leaves_and_a_second_detach_says_there_is_none()
+    {
+        await Runner.RunLineAsync("train stateful-gru name=detached corpus=tiny max_steps=100000 epochs=1000 n_hidden=16 bs=8 sample_chars=0");
+        var job = Runner.WatchedJob;
+        Assert.NotNull(job);
+        await Runner.RunLineAsync("detach");
+        Assert.Contains($"Detached from job {job}; it keeps training (attach {job} to watch again).", _output.Lines);
+        await Runner.RunLineAsync("detach");
+        Assert.Contains("Not watching a job.", _output.Lines);
+        await Runner.RunLineAsync($"stop {job}");
+        Assert.Empty(_output.Errors);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_runner != null) await _runner.DisposeAsync();
+    }
+}
+
+[Collection(TuiCollection.Name)]
+public sealed class InteractiveTypingTests(TuiFixture fixture)
+{
+    [Fact]
+    public async Task Typing_on_after_the_session_is_lost_starts_a_new_one_with_the_text_so_far()
+    {
+        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        async Task WaitFor(Func<bool> condition, string what)
+        {
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); !condition(); await Task.Delay(10))
+                if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new Xunit.Sdk.XunitException($"timed out waiting for {what} (error: {typing.Error})");
+        }
+        typing.Type("gru", "the c");
+        await WaitFor(() => typing.Prediction.Length == 5, "the first prediction");
+        var lost = typing.SessionId!;
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost }); // as a server restart would
+        typing.Type("gru", "a");
+        await WaitFor(() => typing.Error != null, "the stream to report the lost session");
+        typing.Type("gru", "t");
+        await WaitFor(() => typing.SessionId != lost && typing.Prediction.Length == 5, "a prediction from a new session");
+        var info = await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = typing.SessionId! });
+        Assert.Equal("the cat".Length, info.CharactersSeen); // everything typed, retyped into the new session
+    }
+}

@@ -1,0 +1,28 @@
+using System.Net;
+using System.Net.Sockets;
+using CharRnn.Tui.Client;
+using CharRnn.Tui.Repl;
+using CharRnn.Tui.ViewModels;
+
+namespace CharRnn.Tui.Tests;
+
+public class ServerStatusTests
+{
+    [Fact]
+    public async Task Closing_while_a_poll_waits_on_a_silent_server_ends_quietly()
+    {
+        // A socket that accepts and never answers: the poll is in flight when the status closes.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = silent.AcceptSocketAsync();
+        using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"));
+        var status = new ServerStatus(client, new CompletionSource());
+        status.Start(TimeSpan.FromSeconds(2));
+        using (await accepted.WaitAsync(TimeSpan.FromSeconds(10)))
+        {
+            await Task.Delay(200);
+            await status.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // threw RpcException(Cancelled) before
+        }
+        Assert.False(status.Connected);
+    }
+}
