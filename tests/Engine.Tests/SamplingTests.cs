@@ -151,6 +151,43 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
     }
 
     [Fact]
+    public void Chars_tied_at_the_top_k_cut_stay_in()
+    {
+        var logits = new[] { 0f, MathF.Log(0.3f), MathF.Log(0.3f), MathF.Log(0.3f), MathF.Log(0.1f) };
+        logits[0] = float.NegativeInfinity;
+        var state = new SplitMix64(3);
+        var seen = new HashSet<int>();
+        for (int i = 0; i < 2000; i++) seen.Add(CharSampler.Sample(logits, new SamplingSettings(TopK: 2), ref state).Id);
+        Assert.Equal([1, 2, 3], seen.Order()); // id 3 is as likely as 1 and 2: not dropped for its id
+    }
+
+    [Fact]
+    public void Scores_that_are_not_numbers_are_never_drawn_and_all_of_them_is_an_error()
+    {
+        var state = new SplitMix64(5);
+        var nan = new[] { float.NegativeInfinity, 1f, float.NaN, 0.5f };
+        var infinite = new[] { float.NegativeInfinity, 1f, float.PositiveInfinity, 0.5f };
+        for (int i = 0; i < 500; i++)
+        {
+            Assert.NotEqual(2, CharSampler.Sample(nan, new SamplingSettings(Temperature: 1.5), ref state).Id);
+            Assert.Equal(2, CharSampler.Sample(infinite, new SamplingSettings(Temperature: 1.5), ref state).Id);
+        }
+        Assert.Equal(1, CharSampler.ArgMax(nan));
+        var none = new[] { float.NegativeInfinity, float.NaN, float.NaN };
+        Assert.Contains("diverged", Assert.Throws<InvalidOperationException>(() => CharSampler.ArgMax(none)).Message);
+        Assert.Contains("diverged", Assert.Throws<InvalidOperationException>(() => CharSampler.Sample(none, new SamplingSettings(), ref state)).Message);
+    }
+
+    [Fact]
+    public void The_padding_symbol_is_never_generated_even_at_the_highest_temperature()
+    {
+        using var s = _model.Session(new SamplingSettings(Temperature: 10, Seed: 4));
+        s.Feed("the cat");
+        Assert.True(float.IsNegativeInfinity(s.NextLogits[0]));
+        Assert.DoesNotContain(s.Generate(2000), c => c.Id == 0);
+    }
+
+    [Fact]
     public void Probabilities_and_alternatives_come_from_the_models_own_distribution()
     {
         using var s = _model.Session(new SamplingSettings(Temperature: 0.5, Seed: 2));
@@ -259,7 +296,7 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
 
     private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>
     {
-        public bool Equals(float x, float y) => Math.Abs(x - y) <= tolerance;
+        public bool Equals(float x, float y) => x == y || Math.Abs(x - y) <= tolerance; // == for the padding's −∞
         public int GetHashCode(float obj) => 0;
     }
 }

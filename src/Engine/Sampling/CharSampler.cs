@@ -6,7 +6,8 @@ public readonly record struct SampledChar(int Id, float Probability);
 /// <summary>
 /// Draws the next character id from one row of logits, on the host, in double precision.
 /// Working per row keeps a session's draws independent of which other sessions share its
-/// batched model step: the same logits and seed give the same char, whatever the batch.
+/// batched model step: the same logits and seed give the same char, whatever the batch (the
+/// logits themselves can differ in their last bits with the batch's width).
 /// </summary>
 public static class CharSampler
 {
@@ -46,6 +47,7 @@ public static class CharSampler
     {
         var p = Softmax(logits, 1.0);
         return Enumerable.Range(0, p.Length)
+            .Where(i => p[i] > 0)
             .OrderByDescending(i => p[i]).ThenBy(i => i)
             .Take(count)
             .Select(i => (i, (float)p[i]))
@@ -54,11 +56,14 @@ public static class CharSampler
 
     public static int ArgMax(ReadOnlySpan<float> logits)
     {
-        int best = 0;
-        for (int i = 1; i < logits.Length; i++)
-            if (logits[i] > logits[best]) best = i;
-        return best;
+        int best = -1;
+        for (int i = 0; i < logits.Length; i++)
+            if (!float.IsNaN(logits[i]) && !float.IsNegativeInfinity(logits[i]) && (best < 0 || logits[i] > logits[best])) best = i;
+        return best >= 0 ? best : throw NotNumbers();
     }
+
+    private static InvalidOperationException NotNumbers() =>
+        new("The model gave no usable next-character scores (all NaN or −∞): its weights have diverged. Retrain it, or resume from an earlier checkpoint with a lower learning rate.");
 
     public static double[] Softmax(ReadOnlySpan<float> logits, double temperature)
     {
@@ -68,26 +73,38 @@ public static class CharSampler
         return p;
     }
 
+    /// <summary>The largest logit, NaN ignored (a NaN score is no chance at all, not a poisoned row).</summary>
     private static double Max(ReadOnlySpan<float> logits)
     {
         double max = double.NegativeInfinity;
-        foreach (var l in logits) max = Math.Max(max, l);
+        foreach (var l in logits)
+            if (l > max) max = l;
         return max;
     }
 
-    /// <summary>Fills <paramref name="p"/> with exp((logit − max) / temperature) (0 for −∞) and returns their sum, added in order.</summary>
+    /// <summary>
+    /// Fills <paramref name="p"/> with exp((logit − max) / temperature) (0 for −∞ and NaN; with a +∞
+    /// logit, 1 for the +∞ ones and 0 for the rest) and returns their sum, added in order.
+    /// </summary>
     private static double Exponentials(ReadOnlySpan<float> logits, double max, double temperature, Span<double> p)
     {
         double sum = 0;
         for (int i = 0; i < p.Length; i++)
         {
-            p[i] = float.IsNegativeInfinity(logits[i]) ? 0 : Math.Exp((logits[i] - max) / temperature);
+            var l = logits[i];
+            p[i] = float.IsNaN(l) || float.IsNegativeInfinity(l) ? 0
+                : double.IsPositiveInfinity(max) ? (float.IsPositiveInfinity(l) ? 1 : 0)
+                : Math.Exp((l - max) / temperature);
             sum += p[i];
         }
-        return sum;
+        return sum > 0 ? sum : throw NotNumbers();
     }
 
-    /// <summary>Zeroes everything outside the top-k and the top-p nucleus (the most likely char always stays).</summary>
+    /// <summary>
+    /// Zeroes everything outside the top-k and the top-p nucleus (the most likely char always
+    /// stays). Chars as likely as the last one kept stay too: which of equals to drop would
+    /// otherwise fall to their ids.
+    /// </summary>
     private static void Truncate(Span<double> p, int topK, double topP)
     {
         var values = p.ToArray();
@@ -99,12 +116,13 @@ public static class CharSampler
             int nucleus = 0;
             while (nucleus < keep)
             {
-                cumulative += p[order[nucleus]];
+                cumulative += values[order[nucleus]];
                 nucleus++;
                 if (cumulative >= topP) break;
             }
             keep = nucleus;
         }
+        while (keep < order.Length && values[order[keep]] > 0 && values[order[keep]] == values[order[keep - 1]]) keep++;
         for (int r = keep; r < order.Length; r++) p[order[r]] = 0;
     }
 

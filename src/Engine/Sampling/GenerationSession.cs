@@ -138,7 +138,7 @@ public sealed class GenerationSession : IDisposable
     /// <summary>Takes the result of a model step: next-char logits (length V) and this row's new state.</summary>
     internal void Accept(Tensor logits, RecurrentState state)
     {
-        _nextLogits = HostCopy.Floats(logits);
+        _nextLogits = WithoutPadding(HostCopy.Floats(logits));
         var own = state.DetachFromDisposeScope();
         ReleaseState();
         _state = own;
@@ -147,7 +147,7 @@ public sealed class GenerationSession : IDisposable
     /// <summary>Takes the result of a batched step: this row's logits, and row <paramref name="row"/> of the step's new state.</summary>
     internal void Accept(float[] logits, SharedBatchState shared, int row)
     {
-        _nextLogits = logits;
+        _nextLogits = WithoutPadding(logits);
         ReleaseState();
         _shared = shared;
         _row = row;
@@ -168,6 +168,16 @@ public sealed class GenerationSession : IDisposable
         _state = null;
         _shared?.Release();
         _shared = null;
+    }
+
+    /// <summary>
+    /// The padding symbol is never generated: it is not a character, and a high temperature could
+    /// otherwise draw it (its score is merely low) and feed it back through an untrained embedding row.
+    /// </summary>
+    private static float[] WithoutPadding(float[] logits)
+    {
+        logits[0] = float.NegativeInfinity;
+        return logits;
     }
 
     /// <summary>Before any text: the corpus's character frequencies (padding excluded).</summary>

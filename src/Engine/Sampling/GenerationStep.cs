@@ -8,7 +8,9 @@ namespace CharRnn.Engine.Sampling;
 /// Advances many sessions of one model by one character in a single batched model step
 /// (continuous batching for recurrent state): each session samples its next char on the host
 /// from its own distribution and generator, then all rows run through the model together.
-/// Sessions can join or leave between steps; their results do not depend on the company. The
+/// Sessions can join or leave between steps; their results do not depend on the company beyond
+/// float rounding (a product's last bits can depend on the batch's width; `make bench`'s
+/// batch-invariance section measures it). The
 /// new state stays one batch (<see cref="SharedBatchState"/>), so a group that steps together
 /// again costs no per-session tensor work.
 /// On a GPU a step makes one host round-trip: the sampled ids go up, the logits come back in one

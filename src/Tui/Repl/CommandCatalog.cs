@@ -31,7 +31,7 @@ public static class CommandCatalog
         new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session.",
             ArgumentKind.None, [.. SamplingKeys, "stop"]),
         new("feed", "feed \"TEXT\"", "Advance the session over text without generating."),
-        new("fork", "fork", "Continue in a copy of the session's state (the original is kept)."),
+        new("fork", "fork", "Continue in a copy of the session's state and random sequence (the original is kept; set seed=N for other text)."),
         new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),
         new("set", "set [t=X] [k=N] [p=X] [seed=N]", "Change sampling: temperature, top-k, top-p, seed.", ArgumentKind.None, SamplingKeys),
