@@ -96,10 +96,20 @@ public sealed class ServerFixture : IDisposable
         trainer.Run();
     }
 
-    public void Dispose()
+    /// <summary>Stops the server (as a shutdown does), keeping its folder for a look at what it left.</summary>
+    public void StopServer()
     {
+        if (_stopped) return;
+        _stopped = true;
         Channel.Dispose();
         _factory.Dispose();
+    }
+
+    private bool _stopped;
+
+    public void Dispose()
+    {
+        StopServer();
         try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
     }
 }

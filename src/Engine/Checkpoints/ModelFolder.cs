@@ -39,7 +39,9 @@ public static class ModelFolder
     public static IReadOnlyList<ModelListing> List(string root)
     {
         if (!Directory.Exists(root)) return [];
-        return Directory.GetDirectories(root).Order(StringComparer.Ordinal).Where(HoldsModel).Select(Describe).ToList();
+        // Dot-folders are not models: a delete in progress (or cut short) moves the folder to .deleting-NAME-….
+        return Directory.GetDirectories(root).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)
+            .Where(HoldsModel).Select(Describe).ToList();
     }
 
     /// <summary>A model folder as listed: its newest checkpoint's metadata, or why it cannot be read.</summary>

@@ -15,6 +15,7 @@ public static class AtomicFile
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
+        var newDirectory = !Directory.Exists(directory);
         Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}{TempSuffix}");
         try
@@ -25,11 +26,40 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);
+            // The rename lives in the folder's entries: flushed too, so that after a power cut the file is
+            // the new one (or, just created, there at all) before anything that counts on it is stored.
+            FlushDirectory(directory);
+            if (newDirectory) FlushDirectory(Path.GetDirectoryName(directory));
         }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>fsync of a folder (Linux and macOS; Windows commits renames with the file system's journal).</summary>
+    private static void FlushDirectory(string? directory)
+    {
+        if (directory == null || OperatingSystem.IsWindows()) return;
+        var fd = Native.open(directory, Native.O_RDONLY | (OperatingSystem.IsLinux() ? Native.O_DIRECTORY_LINUX : 0));
+        if (fd < 0) return; // not fatal: the data itself is on disk
+        try { Native.fsync(fd); }
+        finally { Native.close(fd); }
+    }
+
+    private static class Native
+    {
+        public const int O_RDONLY = 0;
+        public const int O_DIRECTORY_LINUX = 0x10000;
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int open([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags);
+
+        [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+        public static extern int fsync(int fd);
+
+        [System.Runtime.InteropServices.DllImport("libc")]
+        public static extern int close(int fd);
     }
 
     /// <summary>

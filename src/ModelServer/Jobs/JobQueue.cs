@@ -121,6 +121,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     /// </summary>
     public void Recover()
     {
+        models.RemoveDeleted();
         foreach (var record in database.UnfinishedJobs())
         {
             try
@@ -129,7 +130,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 var upload = Path.Combine(folder, CorpusFile);
                 var corpus = record.Plan.UploadedCorpus ? Corpus.FromFile(upload, CorpusStore.UploadedName) : corpora.Get(record.Plan.CorpusName);
                 var checkpoint = Path.Combine(folder, Trainer.LastCheckpoint);
-                var resume = File.Exists(checkpoint) && (record.Plan.Resume || record.State == "running");
+                // A new model's job is planned only where no model is yet, so a checkpoint in its folder is its own:
+                // resume from it, whatever the row's state says (a start that failed after a restart left it "queued").
+                var resume = File.Exists(checkpoint);
                 JobPlan plan;
                 if (resume)
                 {
@@ -302,6 +305,13 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         TrainingJob? job;
         lock (_gate) job = _running;
         if (job?.Trainer is not { } trainer) return;
+        if (job.StopRequest is { } stop)
+        {
+            // Stopped by its owner before the loop got to it: it ends stopped, not resumed at the next start.
+            try { Complete(job, trainer.Stop(stop)); }
+            catch (Exception e) { logger.LogError(e, "Job {JobId} could not save a checkpoint on shutdown", job.Id); }
+            return;
+        }
         try
         {
             trainer.Stop(reason);

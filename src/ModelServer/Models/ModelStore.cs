@@ -136,9 +136,20 @@ public sealed partial class ModelStore
             throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
         Directory.Move(folder, trash);
+        _database.ForgetModel(name); // gone for every caller now; the files follow (RemoveDeleted finishes a delete cut short)
         Directory.Delete(trash, recursive: true);
-        _database.ForgetModel(name);
         _logger.LogInformation("Deleted model {Model}", name);
+    }
+
+    /// <summary>At start-up: finishes deletes that a crash cut short (their folders were already out of the listing).</summary>
+    public void RemoveDeleted()
+    {
+        if (!Directory.Exists(Root)) return;
+        foreach (var trash in Directory.GetDirectories(Root, ".deleting-*"))
+        {
+            try { Directory.Delete(trash, recursive: true); }
+            catch (IOException e) { _logger.LogWarning("Could not remove {Folder} left by an interrupted delete: {Reason}", trash, e.Message); }
+        }
     }
 
     private void Retire(LoadedModel model)

@@ -27,12 +27,14 @@ public sealed record ModelRecord(string Name, string Owner, bool Shared);
 public sealed class ServerDatabase : IDisposable
 {
     private readonly SqliteConnection _connection;
+    private readonly FileStream _lock;
     private readonly object _gate = new();
 
     public ServerDatabase(IOptions<ServerOptions> options)
     {
         var folder = Path.GetFullPath(options.Value.ModelsDirectory);
         Directory.CreateDirectory(folder);
+        _lock = LockFolder(folder);
         FilePath = Path.Combine(folder, "charrnn.db");
         _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Mode = SqliteOpenMode.ReadWriteCreate }.ToString());
         _connection.Open();
@@ -46,6 +48,24 @@ public sealed class ServerDatabase : IDisposable
     }
 
     public string FilePath { get; }
+
+    /// <summary>
+    /// One server per models folder: two would both recover and train the same jobs into the same
+    /// files. The lock (an flock, which .NET takes for FileShare.None) goes with the process, even after kill -9.
+    /// </summary>
+    private static FileStream LockFolder(string folder)
+    {
+        var path = Path.Combine(folder, "charrnn.lock");
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new ArgumentException($"Another charrnn server is using the models folder {folder} (it holds {path}). " +
+                                        "Connect to it (charrnn --server HOST:PORT), stop it, or pass another --models.");
+        }
+    }
 
     // ---- models -------------------------------------------------------------------------
 
@@ -63,7 +83,7 @@ public sealed class ServerDatabase : IDisposable
     {
         lock (_gate)
         {
-            using var c = Command("INSERT INTO models(name, owner, shared, created) VALUES($name, $owner, 0, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner",
+            using var c = Command("INSERT INTO models(name, owner, shared, created) VALUES($name, $owner, 0, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, shared = 0",
                 ("$name", name), ("$owner", owner), ("$now", Now()));
             c.ExecuteNonQuery();
         }
@@ -156,5 +176,9 @@ public sealed class ServerDatabase : IDisposable
     private static string Format(DateTimeOffset t) => t.ToString("O", CultureInfo.InvariantCulture);
     private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture);
 
-    public void Dispose() => _connection.Dispose();
+    public void Dispose()
+    {
+        _connection.Dispose();
+        _lock.Dispose();
+    }
 }
