@@ -26,7 +26,9 @@ internal static class AdamUpdate
             maxExpAvgSq = maximum(previous, expAvgSq).DetachFromDisposeScope();
             previous.Dispose();
         }
-        var denominator = (amsgrad ? maxExpAvgSq! : expAvgSq).sqrt().div(root2).add_(epsilon);
+        // add_(epsilon) alone would pass an alpha of 1 that TorchSharp makes and nothing holds (the job that failed with
+        // "toFloat" after a resume): the held One instead.
+        var denominator = (amsgrad ? maxExpAvgSq! : expAvgSq).sqrt().div(root2).add_(epsilon, Runtime.HeldScalars.One);
         parameter.addcdiv_(expAvg, denominator, stepSize);
         return maxExpAvgSq;
     }
