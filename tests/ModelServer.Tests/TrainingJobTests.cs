@@ -36,6 +36,9 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(2, kinds.Count(k => k == "EpochEnd"));
         Assert.Contains("Progress", kinds);
         Assert.Contains(events, e => e.CheckpointSaved?.File == "best.ckpt");
+        // A checkpoint event says the step it holds; the event itself is where training had got to when it was whole.
+        Assert.All(events.Where(e => e.EventCase == JobEvent.EventOneofCase.CheckpointSaved),
+            e => Assert.True(e.CheckpointSaved.Step > 0 && e.Step >= e.CheckpointSaved.Step, $"event step {e.Step}, checkpoint step {e.CheckpointSaved.Step}"));
         Assert.Equal(Enumerable.Range(0, events.Count).Select(i => (long)i), events.Select(e => e.Sequence));
         var epochs = events.Where(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd).Select(e => e.EpochEnd.Record).ToList();
         Assert.True(epochs[1].ValidLoss < epochs[0].ValidLoss + 0.5);

@@ -370,7 +370,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         {
             job.LastSaved = DateTimeOffset.UtcNow;
             models.Invalidate(job.ModelName); // new sessions get the newest checkpoint
-            job.Events.Append(new JobCheckpointSaved(Path.GetFileName(c.Path), c.Reason, c.Epoch), c.Step);
+            // Stamped with the step training has reached (the write ends after it): a watcher that resumes from
+            // the step it last saw still gets it. The checkpoint's own step goes in the event.
+            job.Events.Append(new JobCheckpointSaved(Path.GetFileName(c.Path), c.Reason, c.Epoch, c.Step), Math.Max(c.Step, job.Step));
         };
         database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null);
         job.Events.Append(new JobStarted(deviceDescription, job.TotalSteps, trainer.Model.ParameterCount, trainer.Position.Step,

@@ -146,12 +146,22 @@ public sealed class ServerDatabase : IDisposable
             using var c = Command("SELECT id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss FROM jobs WHERE state IN ('queued', 'running') ORDER BY created");
             using var r = c.ExecuteReader();
             var jobs = new List<JobRecord>();
+            var unreadable = new List<(string Id, string Reason)>();
             while (r.Read())
             {
-                jobs.Add(new JobRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3),
-                    JsonSerializer.Deserialize<JobRecordPlan>(r.GetString(4), CheckpointFile.Json)!,
+                JobRecordPlan plan;
+                try { plan = JsonSerializer.Deserialize<JobRecordPlan>(r.GetString(4), CheckpointFile.Json)!; }
+                catch (JsonException e) { unreadable.Add((r.GetString(0), e.Message)); continue; } // one bad row must not stop the server
+                jobs.Add(new JobRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), plan,
                     Parse(r.GetString(5)), r.IsDBNull(6) ? null : Parse(r.GetString(6)), r.IsDBNull(7) ? null : Parse(r.GetString(7)),
                     r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11)));
+            }
+            r.Close();
+            foreach (var (id, reason) in unreadable)
+            {
+                using var fail = Command("UPDATE jobs SET state = 'failed', reason = $reason, ended = $now WHERE id = $id",
+                    ("$id", id), ("$reason", $"could not be recovered after a restart: its stored plan is unreadable ({reason})"), ("$now", Now()));
+                fail.ExecuteNonQuery();
             }
             return jobs;
         }

@@ -243,7 +243,7 @@ public static class ProtoMapper
                 result.EpochEnd = new Api.JobEvent.Types.EpochEnd { Record = ToProto(r) };
                 break;
             case JobCheckpointSaved c:
-                result.CheckpointSaved = new Api.JobEvent.Types.CheckpointSaved { File = c.File, Reason = c.Reason, Epoch = c.Epoch };
+                result.CheckpointSaved = new Api.JobEvent.Types.CheckpointSaved { File = c.File, Reason = c.Reason, Epoch = c.Epoch, Step = c.Step };
                 break;
             case JobFinished f:
                 result.Finished = new Api.JobEvent.Types.Finished { Reason = f.Reason };
