@@ -1,5 +1,4 @@
 using Grpc.Core;
-using CharRnn.ModelServer.Persistence;
 using CharRnn.Protos.V1;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -54,7 +53,12 @@ public class RestartTests
         await held;
         await stopping;
 
-        using var database = new ServerDatabase(Microsoft.Extensions.Options.Options.Create(server.Options));
-        Assert.DoesNotContain(database.UnfinishedJobs(), r => r.Id == job.Id); // it would have been resumed at the next start
+        // Read as the next start would see it (straight from the file: the stopped server's lock may outlive its disposal by a moment).
+        using var database = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Options.ModelsDirectory, "charrnn.db")};Mode=ReadOnly");
+        database.Open();
+        using var query = database.CreateCommand();
+        query.CommandText = "SELECT state FROM jobs WHERE id = $id";
+        query.Parameters.AddWithValue("$id", job.Id);
+        Assert.Equal("stopped", query.ExecuteScalar() as string); // "running" would have it resumed at the next start
     }
 }

@@ -247,6 +247,9 @@ public class TrainingJobTests(ServerFixture server)
         var events = await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
         Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
         Assert.True(caught, "the poll never saw the job between the queue and its start; the test did not reach the case it is for");
+        Assert.False(events[^1].Stopped.CheckpointSaved); // nothing trained: no untrained model is left behind
+        Assert.False(File.Exists(Path.Combine(server.Options.ModelsDirectory, "stopped-starting", "last.ckpt")));
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(Request("stopped-starting", maxSteps: 5)).Events())[^1].EventCase); // the name is free
     }
 
     [Fact]

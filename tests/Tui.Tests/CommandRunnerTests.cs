@@ -85,6 +85,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("compare nosuch 5");
         Assert.Contains(_output.Errors, e => e.Contains("nosuch", StringComparison.Ordinal));
         Assert.Equal(sessions, await ActiveSessions());
+        await Runner.RunLineAsync("compare seed=7 k=3 5"); // the same model under other sampling
+        Assert.Single(_output.Errors);
+        Assert.Equal(sessions, await ActiveSessions());
     }
 
     [Fact]

@@ -41,7 +41,7 @@ public static class AtomicFile
     private static void FlushDirectory(string? directory)
     {
         if (directory == null || OperatingSystem.IsWindows()) return;
-        var fd = Native.open(directory, Native.O_RDONLY | (OperatingSystem.IsLinux() ? Native.O_DIRECTORY_LINUX : 0));
+        var fd = Native.open(directory, Native.O_RDONLY | Native.O_CLOEXEC); // a folder opens read-only like a file
         if (fd < 0) return; // not fatal: the data itself is on disk
         try { Native.fsync(fd); }
         finally { Native.close(fd); }
@@ -50,7 +50,7 @@ public static class AtomicFile
     private static class Native
     {
         public const int O_RDONLY = 0;
-        public const int O_DIRECTORY_LINUX = 0x10000;
+        public const int O_CLOEXEC = 0x80000; // Linux, x86-64 and arm64 alike
 
         [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
         public static extern int open([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int flags);

@@ -227,7 +227,16 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 End(job, JobState.Stopped, early, new JobStopped(early, CheckpointSaved: false), disposeTrainer: false);
                 return true;
             }
-            if (job.Trainer == null) Start(job, device, deviceDescription);
+            if (job.Trainer == null)
+            {
+                Start(job, device, deviceDescription);
+                if (job.StopRequest is { } atStart)
+                {
+                    // Stopped while it started: nothing trained, so nothing to save (a checkpoint now would make an untrained model).
+                    End(job, JobState.Stopped, atStart, new JobStopped(atStart, CheckpointSaved: false), disposeTrainer: true);
+                    return true;
+                }
+            }
             var trainer = job.Trainer!;
             var clock = Stopwatch.StartNew();
             while (true)

@@ -148,7 +148,7 @@ public sealed partial class ModelStore
         foreach (var trash in Directory.GetDirectories(Root, ".deleting-*"))
         {
             try { Directory.Delete(trash, recursive: true); }
-            catch (IOException e) { _logger.LogWarning("Could not remove {Folder} left by an interrupted delete: {Reason}", trash, e.Message); }
+            catch (Exception e) { _logger.LogWarning("Could not remove {Folder} left by an interrupted delete: {Reason}", trash, e.Message); } // never a reason not to start
         }
     }
 

@@ -35,16 +35,25 @@ public sealed class ServerDatabase : IDisposable
         var folder = Path.GetFullPath(options.Value.ModelsDirectory);
         Directory.CreateDirectory(folder);
         _lock = LockFolder(folder);
-        FilePath = Path.Combine(folder, "charrnn.db");
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Mode = SqliteOpenMode.ReadWriteCreate }.ToString());
-        _connection.Open();
-        Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-        Execute("""
-            CREATE TABLE IF NOT EXISTS models(name TEXT PRIMARY KEY, owner TEXT NOT NULL, shared INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL);
-            CREATE TABLE IF NOT EXISTS jobs(id TEXT PRIMARY KEY, owner TEXT NOT NULL, model_name TEXT NOT NULL, state TEXT NOT NULL, plan TEXT NOT NULL,
-                created TEXT NOT NULL, started TEXT, ended TEXT, reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0,
-                total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL);
-            """);
+        try
+        {
+            FilePath = Path.Combine(folder, "charrnn.db");
+            _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Mode = SqliteOpenMode.ReadWriteCreate }.ToString());
+            _connection.Open();
+            Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+            Execute("""
+                CREATE TABLE IF NOT EXISTS models(name TEXT PRIMARY KEY, owner TEXT NOT NULL, shared INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS jobs(id TEXT PRIMARY KEY, owner TEXT NOT NULL, model_name TEXT NOT NULL, state TEXT NOT NULL, plan TEXT NOT NULL,
+                    created TEXT NOT NULL, started TEXT, ended TEXT, reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0,
+                    total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL);
+                """);
+        }
+        catch
+        {
+            _connection?.Dispose();
+            _lock.Dispose(); // a failed start must not keep the folder locked
+            throw;
+        }
     }
 
     public string FilePath { get; }
@@ -60,12 +69,15 @@ public sealed class ServerDatabase : IDisposable
         {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException)
+        catch (IOException e) when (LockHeld(e)) // not a full disk, a read-only folder...
         {
             throw new ArgumentException($"Another charrnn server is using the models folder {folder} (it holds {path}). " +
                                         "Connect to it (charrnn --server HOST:PORT), stop it, or pass another --models.");
         }
     }
+
+    /// <summary>How .NET reports a file another process holds locked: a sharing violation on Windows, flock's EWOULDBLOCK (11 on Linux, 35 on macOS) elsewhere.</summary>
+    private static bool LockHeld(IOException e) => e.HResult == unchecked((int)0x80070020) || (!OperatingSystem.IsWindows() && e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11));
 
     // ---- models -------------------------------------------------------------------------
 
