@@ -62,3 +62,38 @@ public class RestartTests
         Assert.Equal("stopped", query.ExecuteScalar() as string); // "running" would have it resumed at the next start
     }
 }
+
+public class ServerDatabaseTests
+{
+    [Fact]
+    public void A_jobs_training_time_is_kept_for_its_time_budget_and_an_older_database_gains_the_column()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-db-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        // A database from before run_seconds: the jobs table without it.
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(models, "charrnn.db")}"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE jobs(id TEXT PRIMARY KEY, owner TEXT NOT NULL, model_name TEXT NOT NULL, state TEXT NOT NULL, plan TEXT NOT NULL,
+                    created TEXT NOT NULL, started TEXT, ended TEXT, reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0,
+                    total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL);
+                """;
+            create.ExecuteNonQuery();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var options = Microsoft.Extensions.Options.Options.Create(new Hosting.ServerOptions { ModelsDirectory = models });
+        using (var database = new Persistence.ServerDatabase(options))
+        {
+            var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
+            database.InsertJob(new Persistence.JobRecord("j-1", "local", "m", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+            database.UpdateJob("j-1", "running", "", 10, 100, null, DateTimeOffset.UtcNow, null, TimeSpan.FromSeconds(42));
+            database.UpdateJob("j-1", "running", "", 11, 100, null, null, null, TimeSpan.FromSeconds(5)); // a stale write never takes time back
+        }
+        using (var reopened = new Persistence.ServerDatabase(options))
+            Assert.Equal(42, reopened.UnfinishedJobs().Single(j => j.Id == "j-1").RunSeconds);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(models, true);
+    }
+}

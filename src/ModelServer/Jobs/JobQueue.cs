@@ -145,11 +145,13 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                         architecture.Resolve(record.Plan.HyperParameters), record.Plan.Options, null, null, record.Plan.CorpusName);
                 }
                 var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false);
+                job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart
                 logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
             }
             catch (Exception e) when (e is CorpusException or CheckpointException or InvalidDataException or ArgumentException or ServerException or IOException)
             {
-                database.UpdateJob(record.Id, "failed", $"could not be recovered after a restart: {e.Message}", record.Step, record.TotalSteps, record.BestValidLoss, null, DateTimeOffset.UtcNow);
+                database.UpdateJob(record.Id, "failed", $"could not be recovered after a restart: {e.Message}", record.Step, record.TotalSteps, record.BestValidLoss, null, DateTimeOffset.UtcNow,
+                    TimeSpan.FromSeconds(record.RunSeconds));
                 logger.LogWarning("Job {JobId} could not be recovered: {Reason}", record.Id, e.Message);
             }
         }
@@ -325,7 +327,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         {
             trainer.Stop(reason);
             job.Events.Append(new JobStopped($"{reason}; the job resumes when the server starts again", CheckpointSaved: true), trainer.Position.Step);
-            database.UpdateJob(job.Id, "running", reason, trainer.Position.Step, job.TotalSteps, job.BestValidLoss, job.Started, null);
+            database.UpdateJob(job.Id, "running", reason, trainer.Position.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
         }
         catch (Exception e)
         {
@@ -366,7 +368,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             if (DateTimeOffset.UtcNow - lastWrite > TimeSpan.FromSeconds(5))
             {
                 lastWrite = DateTimeOffset.UtcNow;
-                database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null);
+                database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
             }
         };
         trainer.BatchEnded += _ => ServerMetrics.TrainingSteps.Inc();
@@ -383,7 +385,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             // the step it last saw still gets it. The checkpoint's own step goes in the event.
             job.Events.Append(new JobCheckpointSaved(Path.GetFileName(c.Path), c.Reason, c.Epoch, c.Step), Math.Max(c.Step, job.Step));
         };
-        database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null);
+        database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
         job.Events.Append(new JobStarted(deviceDescription, job.TotalSteps, trainer.Model.ParameterCount, trainer.Position.Step,
             trainer.Vocabulary.Size, plan.Corpus.Length), job.Step);
         logger.LogInformation("Job {JobId} started: {Architecture} on {Device}, {Steps} steps", job.Id, job.Architecture, deviceDescription, job.TotalSteps);
@@ -418,7 +420,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             RememberEnded(job);
         }
         if (!job.Events.Ended) job.Events.Append(payload, job.Step);
-        database.UpdateJob(job.Id, state.ToString().ToLowerInvariant(), reason, job.Step, job.TotalSteps, job.BestValidLoss, job.Started, job.Ended);
+        database.UpdateJob(job.Id, state.ToString().ToLowerInvariant(), reason, job.Step, job.TotalSteps, job.BestValidLoss, job.Started, job.Ended, job.RunTime);
         logger.LogInformation("Job {JobId} {State}: {Reason}", job.Id, state, reason);
     }
 

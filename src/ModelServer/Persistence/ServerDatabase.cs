@@ -10,7 +10,7 @@ namespace CharRnn.ModelServer.Persistence;
 /// <summary>A job as stored: enough to queue it again after a restart.</summary>
 public sealed record JobRecord(
     string Id, string Owner, string ModelName, string State, JobRecordPlan Plan, DateTimeOffset Created,
-    DateTimeOffset? Started, DateTimeOffset? Ended, string Reason, long Step, long TotalSteps, double? BestValidLoss);
+    DateTimeOffset? Started, DateTimeOffset? Ended, string Reason, long Step, long TotalSteps, double? BestValidLoss, double RunSeconds = 0);
 
 /// <summary>What a job trains: a new model (architecture, hyperparameters) or a resumed one, with its effective options.</summary>
 public sealed record JobRecordPlan(string? Architecture, Dictionary<string, double>? HyperParameters, Engine.Training.TrainingOptions Options,
@@ -45,8 +45,9 @@ public sealed class ServerDatabase : IDisposable
                 CREATE TABLE IF NOT EXISTS models(name TEXT PRIMARY KEY, owner TEXT NOT NULL, shared INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS jobs(id TEXT PRIMARY KEY, owner TEXT NOT NULL, model_name TEXT NOT NULL, state TEXT NOT NULL, plan TEXT NOT NULL,
                     created TEXT NOT NULL, started TEXT, ended TEXT, reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0,
-                    total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL);
+                    total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL, run_seconds REAL NOT NULL DEFAULT 0);
                 """);
+            AddColumn("jobs", "run_seconds", "REAL NOT NULL DEFAULT 0"); // databases made before it
         }
         catch
         {
@@ -78,6 +79,12 @@ public sealed class ServerDatabase : IDisposable
 
     /// <summary>How .NET reports a file another process holds locked: a sharing violation on Windows, flock's EWOULDBLOCK (11 on Linux, 35 on macOS) elsewhere.</summary>
     private static bool LockHeld(IOException e) => e.HResult == unchecked((int)0x80070020) || (!OperatingSystem.IsWindows() && e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11));
+
+    private void AddColumn(string table, string column, string definition)
+    {
+        using var c = Command($"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = $column", ("$column", column));
+        if (Convert.ToInt64(c.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) Execute($"ALTER TABLE {table} ADD COLUMN {column} {definition}");
+    }
 
     // ---- models -------------------------------------------------------------------------
 
@@ -135,15 +142,17 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
-    public void UpdateJob(string id, string state, string reason, long step, long totalSteps, double? bestValidLoss, DateTimeOffset? started, DateTimeOffset? ended)
+    /// <param name="runTime">How long the job has trained, over all its runs: a time budget counts it across restarts.</param>
+    public void UpdateJob(string id, string state, string reason, long step, long totalSteps, double? bestValidLoss, DateTimeOffset? started, DateTimeOffset? ended,
+        TimeSpan runTime)
     {
         lock (_gate)
         {
             using var c = Command("""
                 UPDATE jobs SET state = $state, reason = $reason, step = $step, total_steps = $total, best_valid_loss = $best,
-                    started = COALESCE($started, started), ended = $ended WHERE id = $id
+                    started = COALESCE($started, started), ended = $ended, run_seconds = MAX(run_seconds, $run) WHERE id = $id
                 """,
-                ("$id", id), ("$state", state), ("$reason", reason), ("$step", step), ("$total", totalSteps),
+                ("$id", id), ("$state", state), ("$reason", reason), ("$step", step), ("$total", totalSteps), ("$run", runTime.TotalSeconds),
                 ("$best", bestValidLoss is { } b && double.IsFinite(b) ? b : DBNull.Value),
                 ("$started", started is { } s ? Format(s) : DBNull.Value), ("$ended", ended is { } e ? Format(e) : DBNull.Value));
             c.ExecuteNonQuery();
@@ -155,7 +164,7 @@ public sealed class ServerDatabase : IDisposable
     {
         lock (_gate)
         {
-            using var c = Command("SELECT id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss FROM jobs WHERE state IN ('queued', 'running') ORDER BY created");
+            using var c = Command("SELECT id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss, run_seconds FROM jobs WHERE state IN ('queued', 'running') ORDER BY created");
             using var r = c.ExecuteReader();
             var jobs = new List<JobRecord>();
             var unreadable = new List<(string Id, string Reason)>();
@@ -166,7 +175,7 @@ public sealed class ServerDatabase : IDisposable
                 catch (JsonException e) { unreadable.Add((r.GetString(0), e.Message)); continue; } // one bad row must not stop the server
                 jobs.Add(new JobRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), plan,
                     Parse(r.GetString(5)), r.IsDBNull(6) ? null : Parse(r.GetString(6)), r.IsDBNull(7) ? null : Parse(r.GetString(7)),
-                    r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11)));
+                    r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11), r.GetDouble(12)));
             }
             r.Close();
             foreach (var (id, reason) in unreadable)

@@ -35,7 +35,7 @@ public static class CommandCatalog
         new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),
         new("set", "set [t=X] [k=N] [p=X] [seed=N]", "Change sampling: temperature, top-k, top-p, seed.", ArgumentKind.None, SamplingKeys),
-        new("compare", "compare MODEL|t=X [N] [\"PRIME\"]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys),
+        new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys),
         new("delete", "delete MODEL", "Delete a model from the server.", ArgumentKind.Model),
         new("status", "status", "Server, device, sessions and jobs."),
         new("quit", "quit", "Leave charrnn (jobs on the server keep training)."),
