@@ -30,6 +30,43 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task Ended_jobs_are_listed_and_watchable_after_a_restart()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-history-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path.Combine(root, "corpora"));
+        File.WriteAllText(Path.Combine(root, "corpora", "tiny.txt"), ServerFixture.TinyText);
+        var options = Options(Path.Combine(root, "models"));
+        options.CorporaDirectory = Path.Combine(root, "corpora");
+        async Task<T> WithServer<T>(Func<Training.TrainingClient, Task<T>> use)
+        {
+            var app = Hosting.ServerHost.Build([], options, _ => { });
+            try
+            {
+                using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await Hosting.ServerHost.StartAsync(app));
+                return await use(new Training.TrainingClient(channel));
+            }
+            finally
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+        }
+        var request = new StartJobRequest { ModelName = "kept", Architecture = "stateful-gru", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 5, Epochs = 1, SampleChars = 0 } };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        var trained = await WithServer(async training => await training.Train(request).Events());
+        var id = trained[0].JobId;
+
+        var (listed, watched) = await WithServer(async training => (
+            (await training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == id),
+            await training.WatchJob(new WatchJobRequest { JobId = id }).Events()));
+        Assert.Equal(Job.Types.State.Finished, listed.State);
+        Assert.Equal("kept", listed.ModelName);
+        Assert.Equal(5, listed.Step);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, watched.Single().EventCase); // its last event; the others went with the first server
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task A_job_stopped_as_the_server_shuts_down_stays_stopped()
     {
         using var server = new ServerFixture(o => o.Threads = 1);

@@ -155,6 +155,35 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 logger.LogWarning("Job {JobId} could not be recovered: {Reason}", record.Id, e.Message);
             }
         }
+        RestoreEnded(); // after the loop: jobs it could not recover are among them
+    }
+
+    /// <summary>
+    /// The newest ended jobs, as the database has them, so that ListJobs, GetJob and WatchJob know
+    /// them after a restart too. Their events are gone: a watcher gets the final one.
+    /// </summary>
+    private void RestoreEnded()
+    {
+        foreach (var record in database.EndedJobs(_limits.MaxEndedJobs).Reverse()) // oldest first, as they ended
+        {
+            var state = record.State switch { "finished" => JobState.Finished, "stopped" => JobState.Stopped, _ => JobState.Failed };
+            var job = new TrainingJob(record.Id, record.Owner, record.ModelName, record.Created)
+            {
+                Architecture = record.Plan.Architecture ?? "", State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
+                Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
+            };
+            job.Events.Append(state switch
+            {
+                JobState.Finished => new JobFinished(record.Reason, record.BestValidLoss),
+                JobState.Stopped => new JobStopped(record.Reason, File.Exists(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint))),
+                _ => (JobEventPayload)new JobFailed(record.Reason),
+            }, record.Step);
+            lock (_gate)
+            {
+                _byId[job.Id] = job;
+                RememberEnded(job);
+            }
+        }
     }
 
     /// <summary>NOT_FOUND both for unknown jobs and for jobs of other keys (existence is not revealed).</summary>
@@ -342,7 +371,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     private void Start(TrainingJob job, Device device, string deviceDescription)
     {
-        var plan = job.Plan;
+        var plan = job.Plan ?? throw new InvalidOperationException($"Job {job.Id} ended before this server started; it cannot run.");
         Directory.CreateDirectory(plan.Folder);
         var trainer = plan.ResumeCheckpoint is { } checkpoint
             ? Trainer.Resume(checkpoint, plan.Corpus, device, plan.Folder, _ => plan.ResumeOptions!)
@@ -426,7 +455,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     private static JobRecord Record(TrainingJob job, string state)
     {
-        var plan = job.Plan;
+        var plan = job.Plan ?? throw new InvalidOperationException($"Job {job.Id} ended before this server started; it cannot run.");
         var recordPlan = new JobRecordPlan(plan.Architecture?.Name, plan.HyperParameters?.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
             plan.Options ?? plan.ResumeOptions!, plan.CorpusName, plan.UploadedCorpus, plan.ResumeCheckpoint != null);
         return new JobRecord(job.Id, job.Owner, job.ModelName, state, recordPlan, job.Created, null, null, "", job.Step, job.TotalSteps, null);
@@ -438,6 +467,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         while (_ended.Count > _limits.MaxEndedJobs)
         {
             _byId.Remove(_ended[0].Id);
+            database.ForgetJob(_ended[0].Id); // the database keeps what the server lists, no more
             _ended.RemoveAt(0);
         }
     }

@@ -33,15 +33,27 @@ public sealed class TrainingJob
         Id = id ?? "j-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         Plan = plan;
         Owner = owner;
+        ModelName = plan.ModelName;
         Events = new JobEventLog(Id);
         Created = DateTimeOffset.UtcNow;
     }
 
+    /// <summary>A job that ended before this server started, as the database recorded it: listed and watchable, never run.</summary>
+    public TrainingJob(string id, string owner, string modelName, DateTimeOffset created)
+    {
+        Id = id;
+        Owner = owner;
+        ModelName = modelName;
+        Events = new JobEventLog(Id);
+        Created = created;
+    }
+
     public string Id { get; }
-    public JobPlan Plan { get; }
+    /// <summary>What it trains; null for a job known from the database only (it ended before this server started).</summary>
+    public JobPlan? Plan { get; }
     /// <summary>The API key that started the job.</summary>
     public string Owner { get; }
-    public string ModelName => Plan.ModelName;
+    public string ModelName { get; }
     public string Architecture { get; set; } = "";
     public JobEventLog Events { get; }
     public DateTimeOffset Created { get; }

@@ -160,6 +160,39 @@ public sealed class ServerDatabase : IDisposable
     }
 
     /// <summary>Jobs that were queued or running when the server last stopped, oldest first.</summary>
+    /// <summary>The <paramref name="count"/> jobs that ended last, newest first (rows whose plan cannot be read are left out).</summary>
+    public IReadOnlyList<JobRecord> EndedJobs(int count)
+    {
+        lock (_gate)
+        {
+            using var c = Command("SELECT id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss, run_seconds FROM jobs " +
+                                  "WHERE state IN ('finished', 'stopped', 'failed') ORDER BY ended DESC LIMIT $count", ("$count", count));
+            using var r = c.ExecuteReader();
+            var jobs = new List<JobRecord>();
+            while (r.Read())
+            {
+                JobRecordPlan plan;
+                try { plan = JsonSerializer.Deserialize<JobRecordPlan>(r.GetString(4), CheckpointFile.Json)!; }
+                catch (JsonException) { continue; }
+                jobs.Add(Read(r, plan));
+            }
+            return jobs;
+        }
+    }
+
+    public void ForgetJob(string id)
+    {
+        lock (_gate)
+        {
+            using var c = Command("DELETE FROM jobs WHERE id = $id", ("$id", id));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    private static JobRecord Read(SqliteDataReader r, JobRecordPlan plan) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), plan,
+        Parse(r.GetString(5)), r.IsDBNull(6) ? null : Parse(r.GetString(6)), r.IsDBNull(7) ? null : Parse(r.GetString(7)),
+        r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11), r.GetDouble(12));
+
     public IReadOnlyList<JobRecord> UnfinishedJobs()
     {
         lock (_gate)
@@ -173,9 +206,7 @@ public sealed class ServerDatabase : IDisposable
                 JobRecordPlan plan;
                 try { plan = JsonSerializer.Deserialize<JobRecordPlan>(r.GetString(4), CheckpointFile.Json)!; }
                 catch (JsonException e) { unreadable.Add((r.GetString(0), e.Message)); continue; } // one bad row must not stop the server
-                jobs.Add(new JobRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), plan,
-                    Parse(r.GetString(5)), r.IsDBNull(6) ? null : Parse(r.GetString(6)), r.IsDBNull(7) ? null : Parse(r.GetString(7)),
-                    r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11), r.GetDouble(12)));
+                jobs.Add(Read(r, plan));
             }
             r.Close();
             foreach (var (id, reason) in unreadable)
