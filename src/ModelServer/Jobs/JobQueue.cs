@@ -371,7 +371,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     private void Start(TrainingJob job, Device device, string deviceDescription)
     {
-        var plan = job.Plan ?? throw new InvalidOperationException($"Job {job.Id} ended before this server started; it cannot run.");
+        var plan = job.RunnablePlan;
         Directory.CreateDirectory(plan.Folder);
         var trainer = plan.ResumeCheckpoint is { } checkpoint
             ? Trainer.Resume(checkpoint, plan.Corpus, device, plan.Folder, _ => plan.ResumeOptions!)
@@ -455,7 +455,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     private static JobRecord Record(TrainingJob job, string state)
     {
-        var plan = job.Plan ?? throw new InvalidOperationException($"Job {job.Id} ended before this server started; it cannot run.");
+        var plan = job.RunnablePlan;
         var recordPlan = new JobRecordPlan(plan.Architecture?.Name, plan.HyperParameters?.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
             plan.Options ?? plan.ResumeOptions!, plan.CorpusName, plan.UploadedCorpus, plan.ResumeCheckpoint != null);
         return new JobRecord(job.Id, job.Owner, job.ModelName, state, recordPlan, job.Created, null, null, "", job.Step, job.TotalSteps, null);

@@ -51,6 +51,9 @@ public sealed class TrainingJob
     public string Id { get; }
     /// <summary>What it trains; null for a job known from the database only (it ended before this server started).</summary>
     public JobPlan? Plan { get; }
+
+    /// <summary>The plan of a job this server runs (only those are queued or started).</summary>
+    internal JobPlan RunnablePlan => Plan ?? throw new InvalidOperationException($"Job {Id} ended before this server started; it cannot run.");
     /// <summary>The API key that started the job.</summary>
     public string Owner { get; }
     public string ModelName { get; }
