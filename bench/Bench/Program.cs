@@ -55,7 +55,8 @@ root.SetAction(async parse =>
     var corpus = new CorpusResolver().Resolve(null);
     var repository = FindRepository();
     var pytorch = new PyTorchReference(Path.Combine(repository, "bench", "pytorch_reference.py"), Path.Combine(new CorpusResolver().CacheDirectory, "nietzsche.txt"));
-    var hasPyTorch = pytorch.Available();
+    // Debian's python3-torch has no CUDA: on a GPU its figures would set the GPU against a CPU, unlabelled.
+    var hasPyTorch = BenchDevice.Device.type == TorchSharp.DeviceType.CPU && pytorch.Available();
     var report = new Report();
 
     report.Line("# CharRnn benchmark results");
@@ -67,7 +68,7 @@ root.SetAction(async parse =>
         ["engine", $"TorchSharp 0.107.0 · libtorch {__version__} · device {BenchDevice.Name}"],
         ["MKL vendor check", MklVendorCheck.Status],
         ["malloc", MallocSettings.Status],
-        ["reference", hasPyTorch ? $"PyTorch {pytorch.Version} (Debian python3-torch) · BLAS mapped: {pytorch.Blas}" : $"PyTorch not measured: {pytorch.Problem}"],
+        ["reference", hasPyTorch ? $"PyTorch {pytorch.Version} (Debian python3-torch) · BLAS mapped: {pytorch.Blas} · CPU kernels: {PyTorchReference.Kernels}" : BenchDevice.Device.type != TorchSharp.DeviceType.CPU ? "PyTorch not measured: Debian's python3-torch runs on the CPU only" : $"PyTorch not measured: {pytorch.Problem}"],
         ["runs", $"{runCount} per figure after warm-up, {runSeconds} s each; engine and PyTorch interleaved run by run; figures are median (min–max)"],
     ]);
 
@@ -118,7 +119,7 @@ root.SetAction(async parse =>
                 Percent(r.PeakFraction.Median), EpochEnds(r.EpochEndShare),
             }));
         report.Paragraph("The run-by-run columns divide each run's rates (the three of a run follow each other within seconds; runs take the six orders of the three in turn) and give the median of those ratios with their range: the host's fast and slow phases, which move whole runs, cancel there.");
-        report.Paragraph("% of GEMM peak: each run's product rate × matrix-product FLOPs per char over a 1 s GEMM measurement taken just before it (median of the runs' ratios). " +
+        report.Paragraph("% of GEMM peak: each run's product rate × matrix-product FLOPs per char over the mean of two 1 s GEMM measurements, one right before the product's timed window and one right after it (median of the runs' ratios). " +
             "nn.LSTM alone: a two-layer nn.LSTM's forward and backward with nothing else (no embedding, output layer, loss or optimizer). The product's step adds those, but runs its layers as one-layer nn.LSTMs with a cheaper dropout between them than nn.LSTM's serial bernoulli_, so it can pass this rate:");
         report.Table(["model", "bptt", "threads", "product step, % of peak", "nn.LSTM alone, % of peak"],
             training.Where(r => r.LstmAloneFraction.Values.Count > 0).Select(r => new[]

@@ -20,7 +20,8 @@ public static class StepPiecesBench
     {
         set_num_threads(threads);
         var architecture = Architectures.Get("stateful-" + arch);
-        using var trainer = Trainer.Create(architecture, architecture.Resolve(new Dictionary<string, double>()),
+        // Fixed bptt: whole steps and steps in pieces are timed on different batches, which must be the same length.
+        using var trainer = Trainer.Create(architecture, architecture.Resolve(new Dictionary<string, double> { ["random_bptt"] = 0 }),
             new TrainingOptions { Epochs = 1000, Lowercase = true, SampleChars = 0 }, corpus, BenchDevice.Device, null);
         var whole = new List<double>();
         var ratios = pieceCounts.ToDictionary(p => p, _ => new List<double>());

@@ -43,16 +43,22 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
             var flopsPerChar = FlopCount.TrainingPerChar(arch, vocabulary.Size);
             for (int run = 0; run < runs; run++)
             {
-                var peak = GemmPeak.Once() * 1e9;
                 var measurements = new Action[]
                 {
                     () =>
                     {
+                        // The peak right before and right after the product's own window (their mean): the host's
+                        // phases move within a run, so a GEMM taken seconds away can flatter or sink the fraction.
+                        var before = GemmPeak.Once() * 1e9;
                         var (rate, share) = Product(name, bptt);
+                        var peak = (before + GemmPeak.Once() * 1e9) / 2;
                         product.Add(rate);
                         epochEndShare.Add(share);
                         peakFraction.Add(product[^1] * flopsPerChar / peak);
-                        if (arch == "lstm") lstmAloneFraction.Add(LstmAlone(bptt) * TwoLayerLstmAlone.FlopsPerChar / peak);
+                        if (arch != "lstm") return;
+                        before = GemmPeak.Once() * 1e9;
+                        var alone = LstmAlone(bptt);
+                        lstmAloneFraction.Add(alone * TwoLayerLstmAlone.FlopsPerChar / ((before + GemmPeak.Once() * 1e9) / 2));
                     },
                     () => bare.Add(Bare(arch, ids, vocabulary.Size, bptt)),
                     // NaN where PyTorch gave no figure, so the lists stay aligned run by run (Stats leaves NaN out).
@@ -93,9 +99,8 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
         trainer.Progress += _ => { };
         var epochEnds = new Stopwatch();
         var wall = Stopwatch.StartNew();
-        var rate = Time(() => { while (!trainer.StepPiece(1)) { } }, 64L * bptt, between: () =>
+        var rate = Time(() => { while (!trainer.StepPiece(1)) { } }, 64L * bptt, offClockDue: () => trainer.InEpochEnd, offClock: () =>
         {
-            if (!trainer.InEpochEnd) return;
             epochEnds.Start();
             while (trainer.InEpochEnd) trainer.StepPiece(1);
             epochEnds.Stop();
@@ -116,10 +121,13 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
         return Time(alone.Step, alone.CharactersPerStep);
     }
 
-    /// <summary>chars/s over about <c>seconds</c> of steps after a few warm-up steps; <paramref name="between"/> runs after each step, off the clock.</summary>
-    private double Time(Action step, long charsPerStep, Action? between = null)
+    /// <summary>
+    /// chars/s over about <c>seconds</c> of steps after a few warm-up steps; <paramref name="offClock"/> runs off the
+    /// clock after a step that leaves it due (the device is synchronized only then, so every path syncs alike).
+    /// </summary>
+    private double Time(Action step, long charsPerStep, Func<bool>? offClockDue = null, Action? offClock = null)
     {
-        for (int i = 0; i < 3; i++) { step(); between?.Invoke(); }
+        for (int i = 0; i < 3; i++) { step(); if (offClockDue?.Invoke() == true) offClock!(); }
         BenchDevice.Synchronize();
         var clock = Stopwatch.StartNew();
         long steps = 0;
@@ -127,10 +135,10 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
         {
             step();
             steps++;
-            if (between == null) continue;
+            if (offClockDue?.Invoke() != true) continue;
             BenchDevice.Synchronize();
             clock.Stop();
-            between();
+            offClock!();
             BenchDevice.Synchronize();
             clock.Start();
         }
