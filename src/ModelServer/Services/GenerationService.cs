@@ -80,7 +80,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         if (context.Deadline < DateTime.MaxValue)
         {
             var left = context.Deadline - DateTime.UtcNow;
-            var margin = TimeSpan.FromMilliseconds(Math.Clamp(left.TotalMilliseconds * 0.2, 20, 250)); // room to send the status first
+            var margin = TimeSpan.FromMilliseconds(Math.Clamp(left.TotalMilliseconds * 0.2, 50, 250)); // room to send the status first
             timer.CancelAfter(Max(TimeSpan.Zero, left - margin));
         }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, timer.Token, lifetime.Stopping);
