@@ -1,3 +1,4 @@
+using CharRnn.Engine.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -33,7 +34,7 @@ public sealed class StatefulRnnCell : StatefulCharModel
         var outputs = new Tensor[x.shape[0]];
         for (long t = 0; t < outputs.Length; t++)
         {
-            h = tanh(inputs[t] + functional.linear(h, weight_hh, bias_hh));
+            h = tanh(inputs[t].add(functional.linear(h, weight_hh, bias_hh), HeldScalars.One)); // not +: see HeldScalars
             outputs[t] = h;
         }
         return (l_out.forward(stack(outputs)), new RecurrentState([h.unsqueeze(0)], batchDim: 1));
