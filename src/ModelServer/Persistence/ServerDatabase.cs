@@ -159,22 +159,18 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
-    /// <summary>Jobs that were queued or running when the server last stopped, oldest first.</summary>
     /// <summary>The <paramref name="count"/> jobs that ended last, newest first (rows whose plan cannot be read are left out).</summary>
     public IReadOnlyList<JobRecord> EndedJobs(int count)
     {
         lock (_gate)
         {
-            using var c = Command("SELECT id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss, run_seconds FROM jobs " +
+            using var c = Command($"SELECT {JobColumns} FROM jobs " +
                                   "WHERE state IN ('finished', 'stopped', 'failed') ORDER BY ended DESC LIMIT $count", ("$count", count));
             using var r = c.ExecuteReader();
             var jobs = new List<JobRecord>();
             while (r.Read())
             {
-                JobRecordPlan plan;
-                try { plan = JsonSerializer.Deserialize<JobRecordPlan>(r.GetString(4), CheckpointFile.Json)!; }
-                catch (JsonException) { continue; }
-                jobs.Add(Read(r, plan));
+                if (Read(r, out _) is { } job) jobs.Add(job);
             }
             return jobs;
         }
@@ -189,24 +185,33 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
-    private static JobRecord Read(SqliteDataReader r, JobRecordPlan plan) => new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), plan,
-        Parse(r.GetString(5)), r.IsDBNull(6) ? null : Parse(r.GetString(6)), r.IsDBNull(7) ? null : Parse(r.GetString(7)),
-        r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11), r.GetDouble(12));
+    private const string JobColumns = "id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss, run_seconds";
 
+    /// <summary>A row of <see cref="JobColumns"/>; null, with why, when its stored plan cannot be read.</summary>
+    private static JobRecord? Read(SqliteDataReader r, out string? problem)
+    {
+        JobRecordPlan plan;
+        try { plan = JsonSerializer.Deserialize<JobRecordPlan>(r.GetString(4), CheckpointFile.Json)!; }
+        catch (JsonException e) { problem = e.Message; return null; }
+        problem = null;
+        return new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), plan,
+            Parse(r.GetString(5)), r.IsDBNull(6) ? null : Parse(r.GetString(6)), r.IsDBNull(7) ? null : Parse(r.GetString(7)),
+            r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11), r.GetDouble(12));
+    }
+
+    /// <summary>Jobs that were queued or running when the server last stopped, oldest first; rows whose plan cannot be read are marked failed.</summary>
     public IReadOnlyList<JobRecord> UnfinishedJobs()
     {
         lock (_gate)
         {
-            using var c = Command("SELECT id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss, run_seconds FROM jobs WHERE state IN ('queued', 'running') ORDER BY created");
+            using var c = Command($"SELECT {JobColumns} FROM jobs WHERE state IN ('queued', 'running') ORDER BY created");
             using var r = c.ExecuteReader();
             var jobs = new List<JobRecord>();
             var unreadable = new List<(string Id, string Reason)>();
             while (r.Read())
             {
-                JobRecordPlan plan;
-                try { plan = JsonSerializer.Deserialize<JobRecordPlan>(r.GetString(4), CheckpointFile.Json)!; }
-                catch (JsonException e) { unreadable.Add((r.GetString(0), e.Message)); continue; } // one bad row must not stop the server
-                jobs.Add(Read(r, plan));
+                if (Read(r, out var problem) is { } job) jobs.Add(job);
+                else unreadable.Add((r.GetString(0), problem!)); // one bad row must not stop the server
             }
             r.Close();
             foreach (var (id, reason) in unreadable)

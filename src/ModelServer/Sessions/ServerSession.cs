@@ -33,7 +33,7 @@ public sealed class ServerSession
     public TimeSpan IdleTimeout { get; }
     /// <summary>Set once the session is closed and its state freed (device thread): later commands get NOT_FOUND.</summary>
     public bool Closed { get; private set; }
-        /// <summary>Set while a Generate call streams from this session (device thread writes it).</summary>
+    /// <summary>Set while a Generate call streams from this session (device thread writes it).</summary>
     public volatile bool Generating;
     /// <summary>Settings and characters seen as of the last operation, readable from any thread.</summary>
     public SamplingSettings Settings { get; set; } = SamplingSettings.Greedy;

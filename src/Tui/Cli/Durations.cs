@@ -13,7 +13,7 @@ public static partial class Durations
     {
         var trimmed = text.Trim();
         if (TimeSpan.TryParse(trimmed, CultureInfo.InvariantCulture, out var span) && trimmed.Contains(':') && span > TimeSpan.Zero)
-            return span <= TimeSpan.FromDays(MaxDays) ? span : throw new ArgumentException($"'{text}' is too long a duration; use at most {MaxDays} days.");
+            return span <= TimeSpan.FromDays(MaxDays) ? span : throw TooLong(text);
         var match = Pattern().Match(trimmed);
         if (match.Success && match.Length > 0)
         {
@@ -24,12 +24,13 @@ public static partial class Durations
                 var number = double.Parse(c.Value[..^1], CultureInfo.InvariantCulture);
                 seconds += number * unit switch { 'h' => 3600, 'm' => 60, _ => 1 };
             }
-            if (seconds > MaxDays * 86400)
-                throw new ArgumentException($"'{text}' is too long a duration; use at most {MaxDays} days ({MaxDays * 24}h).");
+            if (seconds > MaxDays * 86400) throw TooLong(text);
             if (seconds > 0) return TimeSpan.FromSeconds(seconds);
         }
         throw new ArgumentException($"'{text}' is not a duration; use for example 90s, 10m, 2h, 1h30m or 00:10:00.");
     }
+
+    private static ArgumentException TooLong(string text) => new($"'{text}' is too long a duration; use at most {MaxDays} days ({MaxDays * 24}h).");
 
     public static string Format(TimeSpan span) =>
         span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
