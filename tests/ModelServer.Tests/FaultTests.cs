@@ -51,8 +51,12 @@ public class FaultTests
         training = new Training.TrainingClient(server.Channel);
 
         var events = await training.WatchJob(new WatchJobRequest { JobId = running.Id }).Events();
-        var started = events.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started;
-        Assert.True(started.ResumedFromStep >= 120, $"resumed from step {started.ResumedFromStep}");
+        var starts = events.Where(e => e.EventCase == JobEvent.EventOneofCase.Started).ToList();
+        Assert.Equal(2, starts.Count); // the first run's, kept in the database, then the resumption's
+        Assert.Equal(0, starts[0].Started.ResumedFromStep);
+        Assert.True(starts[1].Started.ResumedFromStep >= 120, $"resumed from step {starts[1].Started.ResumedFromStep}");
+        Assert.Contains(events, e => e.EventCase == JobEvent.EventOneofCase.Progress && e.Sequence < starts[1].Sequence && e.Step > 0);
+        Assert.True(events.Zip(events.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence), "event numbers go on across the restart");
         Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
         Assert.Equal(400, events[^1].Step);
         var waiting = await training.WatchJob(new WatchJobRequest { JobId = queued.Id }).Events();
@@ -99,7 +103,8 @@ public class FaultTests
         training = new Training.TrainingClient(server.Channel);
         await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
         {
-            if (e.EventCase != JobEvent.EventOneofCase.Started) continue;
+            Assert.NotEqual(JobEvent.EventOneofCase.Stopped, e.EventCase); // the shutdown's stop is not the job's end
+            if (e.EventCase != JobEvent.EventOneofCase.Started || e.Started.ResumedFromStep == 0) continue; // the first run's, from the history
             Assert.Equal(saved.Position.Step, e.Started.ResumedFromStep);
             break;
         }

@@ -33,6 +33,23 @@ public class TrainingMonitorTests
     }
 
     [Fact]
+    public void A_job_resumed_after_a_restart_redraws_its_curve_from_the_checkpoint_on()
+    {
+        var m = new TrainingMonitor();
+        m.Attach(new Job { Id = "j-1", ModelName = "lstm", State = Job.Types.State.Running });
+        // The history from before the restart: trained to step 30, checkpointed at 20.
+        m.Add(new JobEvent { JobId = "j-1", Started = new JobEvent.Types.Started { TotalSteps = 100 } });
+        m.Add(Progress(10, 3.0, 1e-2));
+        m.Add(Progress(20, 2.5, 1e-2));
+        m.Add(Progress(30, 2.4, 1e-2));
+        m.Add(new JobEvent { JobId = "j-1", Step = 20, Started = new JobEvent.Types.Started { TotalSteps = 100, ResumedFromStep = 20 } });
+        Assert.Equal([(10.0, 3.0), (20.0, 2.5)], m.Loss);
+        m.Add(Progress(30, 2.3, 1e-2));
+        Assert.Equal([(10.0, 3.0), (20.0, 2.5), (30.0, 2.3)], m.Loss);
+        Assert.Equal([10.0, 20.0, 30.0], m.LearningRates.Select(p => p.Step));
+    }
+
+    [Fact]
     public void Events_of_another_job_are_ignored_and_attaching_starts_over()
     {
         var m = new TrainingMonitor();

@@ -94,6 +94,7 @@ public static class ServerHost
         services.AddSingleton<ModelStore>();
         services.AddSingleton<CorpusStore>();
         services.AddSingleton<SessionStore>();
+        services.AddSingleton<JobEventJournal>();
         services.AddSingleton<JobQueue>();
     }
 

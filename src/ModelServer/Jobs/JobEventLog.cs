@@ -6,9 +6,10 @@ namespace CharRnn.ModelServer.Jobs;
 /// A job's events, kept so that any number of watchers can read them, from any step, at their
 /// own pace, and come back later: one writer appends, each watcher follows by sequence number.
 /// Progress events are thinned (every other old one dropped) past a cap, so a long job's log
-/// stays small; epoch ends, checkpoints and the end are always kept.
+/// stays small; epoch ends, checkpoints and the end are always kept. Each event also goes to
+/// <paramref name="store"/> (the database journal), in order.
 /// </summary>
-public sealed class JobEventLog(string jobId)
+public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
 {
     private const int ThinAbove = 20_000;
     private readonly object _gate = new();
@@ -27,6 +28,7 @@ public sealed class JobEventLog(string jobId)
             if (Ended) throw new InvalidOperationException($"Job {jobId} has ended; no more events.");
             e = new JobEvent(_nextSequence++, jobId, DateTimeOffset.UtcNow, step, payload);
             _events.Add(e);
+            store?.Invoke(e); // under the lock: the store sees events in sequence order
             if (payload.IsTerminal) Ended = true;
             if (_events.Count > ThinAbove) Thin();
             signal = _appended;
@@ -34,6 +36,22 @@ public sealed class JobEventLog(string jobId)
         }
         signal.SetResult();
         return e;
+    }
+
+    /// <summary>
+    /// Before any new event: what the job sent before this server started, as the database kept
+    /// it. New events are numbered from <paramref name="nextSequence"/> on.
+    /// </summary>
+    public void Restore(IReadOnlyList<JobEvent> history, long nextSequence)
+    {
+        lock (_gate)
+        {
+            if (_nextSequence > 0) throw new InvalidOperationException($"Job {jobId} already has events; history goes first.");
+            _events.AddRange(history);
+            _nextSequence = Math.Max(nextSequence, history.Count > 0 ? history[^1].Sequence + 1 : 0);
+            Ended = history.Count > 0 && history[^1].Payload.IsTerminal;
+            if (_events.Count > ThinAbove) Thin();
+        }
     }
 
     public IReadOnlyList<JobEvent> Snapshot()

@@ -1,12 +1,24 @@
+using System.Text.Json.Serialization;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Training;
 
 namespace CharRnn.ModelServer.Jobs;
 
-/// <summary>What happened in a job; the services map these to the proto's JobEvent oneof.</summary>
+/// <summary>What happened in a job; the services map these to the proto's JobEvent oneof. Stored as JSON, tagged by kind.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "kind")]
+[JsonDerivedType(typeof(JobQueued), "queued")]
+[JsonDerivedType(typeof(JobStarted), "started")]
+[JsonDerivedType(typeof(JobProgressed), "progress")]
+[JsonDerivedType(typeof(JobEpochEnded), "epoch_end")]
+[JsonDerivedType(typeof(JobCheckpointSaved), "checkpoint_saved")]
+[JsonDerivedType(typeof(JobFinished), "finished")]
+[JsonDerivedType(typeof(JobFailed), "failed")]
+[JsonDerivedType(typeof(JobStopped), "stopped")]
 public abstract record JobEventPayload
 {
-    public virtual bool IsTerminal => false;
+    /// <summary>The job's last event: a watcher's stream ends with it.</summary>
+    [JsonIgnore]
+    public bool IsTerminal => this is JobFinished or JobFailed or JobStopped;
 }
 
 public sealed record JobQueued(int Position) : JobEventPayload;
@@ -15,8 +27,8 @@ public sealed record JobProgressed(TrainingProgress Progress) : JobEventPayload;
 public sealed record JobEpochEnded(EpochRecord Record) : JobEventPayload;
 /// <summary>A checkpoint is whole on disk. <paramref name="Step"/>: the step it holds, which later progress may have passed by the time the write ends.</summary>
 public sealed record JobCheckpointSaved(string File, string Reason, int Epoch, long Step) : JobEventPayload;
-public sealed record JobFinished(string Reason, double? BestValidLoss) : JobEventPayload { public override bool IsTerminal => true; }
-public sealed record JobFailed(string Reason) : JobEventPayload { public override bool IsTerminal => true; }
-public sealed record JobStopped(string Reason, bool CheckpointSaved) : JobEventPayload { public override bool IsTerminal => true; }
+public sealed record JobFinished(string Reason, double? BestValidLoss) : JobEventPayload;
+public sealed record JobFailed(string Reason) : JobEventPayload;
+public sealed record JobStopped(string Reason, bool CheckpointSaved) : JobEventPayload;
 
 public sealed record JobEvent(long Sequence, string JobId, DateTimeOffset Time, long Step, JobEventPayload Payload);

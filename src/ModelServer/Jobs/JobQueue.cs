@@ -18,12 +18,14 @@ namespace CharRnn.ModelServer.Jobs;
 
 /// <summary>
 /// Training jobs in order: at most one runs (the device is shared), the rest wait in a FIFO
-/// queue. Every job is also a row in the server database, so a restart (even after kill -9)
-/// queues again what was queued and resumes what was running from its last checkpoint.
+/// queue. Every job is also a row in the server database, its events too, so a restart (even
+/// after kill -9) queues again what was queued, resumes what was running from its last
+/// checkpoint, and still shows each job's history.
 /// Enqueue, Stop, Get and List are thread-safe; <see cref="RunSlice"/> is called by the device
 /// loop between generation steps and runs the current job for a bounded time.
 /// </summary>
-public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models, CorpusStore corpora, ServerDatabase database, ILogger<JobQueue> logger)
+public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models, CorpusStore corpora, ServerDatabase database, JobEventJournal journal,
+    ILogger<JobQueue> logger)
 {
     public const string CorpusFile = "corpus.txt";
     private readonly object _gate = new();
@@ -45,7 +47,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     public TrainingJob Enqueue(JobPlan plan, Caller caller) => Enqueue(plan, caller.Name, id: null, checkQuota: true);
 
-    private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota)
+    /// <param name="history">A recovered job's events from before the restart, its end (the shutdown's stop) left out.</param>
+    private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota, IReadOnlyList<JobEvent>? history = null)
     {
         TrainingJob job;
         lock (_gate)
@@ -61,7 +64,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 throw ServerException.Precondition(other.Owner == owner
                     ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
                     : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.");
-            job = new TrainingJob(plan, owner, id) { Architecture = plan.Architecture?.Name ?? "" };
+            job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = plan.Architecture?.Name ?? "" };
+            if (history is { Count: > 0 }) job.Events.Restore(history.Where(e => !e.Payload.IsTerminal).ToList(), history[^1].Sequence + 1);
             _persisting.Add(job); // counts as active for the name and the quotas, but the device loop cannot start it yet
         }
         try
@@ -144,7 +148,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                     plan = new JobPlan(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, architecture,
                         architecture.Resolve(record.Plan.HyperParameters), record.Plan.Options, null, null, record.Plan.CorpusName);
                 }
-                var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false);
+                var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false, journal.History(record.Id));
                 job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart
                 logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
             }
@@ -160,19 +164,22 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     /// <summary>
     /// The newest ended jobs, as the database has them, so that ListJobs, GetJob and WatchJob know
-    /// them after a restart too. Their events are gone: a watcher gets the final one.
+    /// them after a restart too, with their stored events. A job whose end was not stored (a kill -9
+    /// as it ended, a database older than the events table) gets it from its row.
     /// </summary>
     private void RestoreEnded()
     {
         foreach (var record in database.EndedJobs(_limits.MaxEndedJobs).Reverse()) // oldest first, as they ended
         {
             var state = record.State switch { "finished" => JobState.Finished, "stopped" => JobState.Stopped, _ => JobState.Failed };
-            var job = new TrainingJob(record.Id, record.Owner, record.ModelName, record.Created)
+            var job = new TrainingJob(record.Id, record.Owner, record.ModelName, record.Created, journal.Record)
             {
                 Architecture = record.Plan.Architecture ?? "", State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
                 Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
             };
-            job.Events.Append(state switch
+            var history = journal.History(record.Id);
+            job.Events.Restore(history, history.Count > 0 ? history[^1].Sequence + 1 : 0);
+            if (!job.Events.Ended) job.Events.Append(state switch
             {
                 JobState.Finished => new JobFinished(record.Reason, record.BestValidLoss),
                 JobState.Stopped => new JobStopped(record.Reason, File.Exists(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint))),

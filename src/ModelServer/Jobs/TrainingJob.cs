@@ -28,23 +28,24 @@ public sealed record JobPlan(
 /// </summary>
 public sealed class TrainingJob
 {
-    public TrainingJob(JobPlan plan, string owner, string? id = null)
+    /// <param name="storeEvent">Where its events are kept beyond this process (the database journal), if anywhere.</param>
+    public TrainingJob(JobPlan plan, string owner, string? id = null, Action<JobEvent>? storeEvent = null)
     {
         Id = id ?? "j-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
         Plan = plan;
         Owner = owner;
         ModelName = plan.ModelName;
-        Events = new JobEventLog(Id);
+        Events = new JobEventLog(Id, storeEvent);
         Created = DateTimeOffset.UtcNow;
     }
 
     /// <summary>A job that ended before this server started, as the database recorded it: listed and watchable, never run.</summary>
-    public TrainingJob(string id, string owner, string modelName, DateTimeOffset created)
+    public TrainingJob(string id, string owner, string modelName, DateTimeOffset created, Action<JobEvent>? storeEvent = null)
     {
         Id = id;
         Owner = owner;
         ModelName = modelName;
-        Events = new JobEventLog(Id);
+        Events = new JobEventLog(Id, storeEvent);
         Created = created;
     }
 

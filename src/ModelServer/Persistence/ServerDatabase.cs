@@ -16,12 +16,15 @@ public sealed record JobRecord(
 public sealed record JobRecordPlan(string? Architecture, Dictionary<string, double>? HyperParameters, Engine.Training.TrainingOptions Options,
     string CorpusName, bool UploadedCorpus, bool Resume);
 
+/// <summary>One of a job's events as stored: <paramref name="Payload"/> is its JSON (the Jobs layer reads and writes it).</summary>
+public sealed record StoredJobEvent(string JobId, long Sequence, DateTimeOffset Time, long Step, string Payload);
+
 /// <summary>Who owns a model, and whether others may read (use) it.</summary>
 public sealed record ModelRecord(string Name, string Owner, bool Shared);
 
 /// <summary>
 /// The server's SQLite database (charrnn.db in the models folder): jobs (queue, state, owner,
-/// plan, progress) and model ownership. Checkpoints stay files. One connection, serialized by a
+/// plan, progress), their events, and model ownership. Checkpoints stay files. One connection, serialized by a
 /// lock: writes are small and rare (job transitions, progress every few seconds).
 /// </summary>
 public sealed class ServerDatabase : IDisposable
@@ -46,6 +49,8 @@ public sealed class ServerDatabase : IDisposable
                 CREATE TABLE IF NOT EXISTS jobs(id TEXT PRIMARY KEY, owner TEXT NOT NULL, model_name TEXT NOT NULL, state TEXT NOT NULL, plan TEXT NOT NULL,
                     created TEXT NOT NULL, started TEXT, ended TEXT, reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0,
                     total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL, run_seconds REAL NOT NULL DEFAULT 0);
+                CREATE TABLE IF NOT EXISTS job_events(job_id TEXT NOT NULL, sequence INTEGER NOT NULL, time TEXT NOT NULL, step INTEGER NOT NULL,
+                    payload TEXT NOT NULL, PRIMARY KEY(job_id, sequence)) WITHOUT ROWID;
                 """);
             AddColumn("jobs", "run_seconds", "REAL NOT NULL DEFAULT 0"); // databases made before it
         }
@@ -180,8 +185,45 @@ public sealed class ServerDatabase : IDisposable
     {
         lock (_gate)
         {
-            using var c = Command("DELETE FROM jobs WHERE id = $id", ("$id", id));
+            using var c = Command("DELETE FROM job_events WHERE job_id = $id; DELETE FROM jobs WHERE id = $id", ("$id", id));
             c.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>Stores events in one transaction; those of jobs no longer in the database (forgotten meanwhile) are left out.</summary>
+    public void AppendJobEvents(IReadOnlyList<StoredJobEvent> events)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using var c = Command("""
+                INSERT OR REPLACE INTO job_events(job_id, sequence, time, step, payload)
+                SELECT $job, $sequence, $time, $step, $payload WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $job)
+                """, ("$job", ""), ("$sequence", 0L), ("$time", ""), ("$step", 0L), ("$payload", ""));
+            c.Transaction = transaction;
+            foreach (var e in events)
+            {
+                c.Parameters["$job"].Value = e.JobId;
+                c.Parameters["$sequence"].Value = e.Sequence;
+                c.Parameters["$time"].Value = Format(e.Time);
+                c.Parameters["$step"].Value = e.Step;
+                c.Parameters["$payload"].Value = e.Payload;
+                c.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>A job's stored events, in order.</summary>
+    public IReadOnlyList<StoredJobEvent> JobEvents(string jobId)
+    {
+        lock (_gate)
+        {
+            using var c = Command("SELECT sequence, time, step, payload FROM job_events WHERE job_id = $job ORDER BY sequence", ("$job", jobId));
+            using var r = c.ExecuteReader();
+            var events = new List<StoredJobEvent>();
+            while (r.Read()) events.Add(new StoredJobEvent(jobId, r.GetInt64(0), Parse(r.GetString(1)), r.GetInt64(2), r.GetString(3)));
+            return events;
         }
     }
 

@@ -71,7 +71,8 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
         switch (e.EventCase)
         {
             case Protos.V1.JobEvent.EventOneofCase.Started:
-                stdout.WriteLine($"started on {e.Started.Device}: {e.Started.ParameterCount:N0} parameters, {e.Started.TotalSteps} steps");
+                var resumed = e.Started.ResumedFromStep > 0 ? $", resumed from step {e.Started.ResumedFromStep}" : "";
+                stdout.WriteLine($"started on {e.Started.Device}: {e.Started.ParameterCount:N0} parameters, {e.Started.TotalSteps} steps{resumed}");
                 break;
             case Protos.V1.JobEvent.EventOneofCase.Progress when DateTime.UtcNow - _lastProgress > TimeSpan.FromSeconds(5):
                 _lastProgress = DateTime.UtcNow;

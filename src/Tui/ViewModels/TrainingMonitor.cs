@@ -77,6 +77,7 @@ public sealed class TrainingMonitor
                     State = "running";
                     Device = e.Started.Device;
                     TotalSteps = e.Started.TotalSteps;
+                    if (e.Started.ResumedFromStep > 0) Rewind(e.Started.ResumedFromStep);
                     break;
                 case JobEvent.EventOneofCase.Progress:
                     var p = e.Progress;
@@ -116,6 +117,17 @@ public sealed class TrainingMonitor
     public IReadOnlyList<(double Step, double Rate)> LearningRates { get { lock (_gate) return _learningRate.ToList(); } }
     public IReadOnlyList<(double Step, double Loss)> ValidLoss { get { lock (_gate) return _validLoss.ToList(); } }
     public IReadOnlyList<string> Samples { get { lock (_gate) return _samples.ToList(); } }
+
+    /// <summary>
+    /// A job resumed after a restart trains again from its last checkpoint: the points it had drawn
+    /// past it (its history from before the restart) are redone, so the curve goes on from there.
+    /// </summary>
+    private void Rewind(long step)
+    {
+        _loss.RemoveAll(p => p.Step > step);
+        _learningRate.RemoveAll(p => p.Step > step);
+        _validLoss.RemoveAll(p => p.Step > step);
+    }
 
     private static void Add<T>(List<T> list, T item)
     {
