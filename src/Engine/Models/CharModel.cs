@@ -48,8 +48,8 @@ public abstract class CharModel : nn.Module
 
 /// <summary>
 /// Models that read a fixed window of the last n characters (the lesson's char3, loop RNNs and
-/// nn.RNN over 8 chars). Their generation state is that window, zero-padded at the start;
-/// generating slides it by one character per step.
+/// nn.RNN over 8 chars). Their generation state is that window, filled at the start (see
+/// <see cref="StartWindow"/>); generating slides it by one character per step.
 /// </summary>
 public abstract class WindowedCharModel : CharModel
 {
@@ -66,8 +66,11 @@ public abstract class WindowedCharModel : CharModel
 
     public override (Tensor Logits, RecurrentState? State) Forward(Tensor x, RecurrentState? state) => (Predict(x), null);
 
-    public override RecurrentState InitialState(long batchSize) =>
-        new([zeros(batchSize, Context, dtype: ScalarType.Int64, device: ParameterDevice)], batchDim: 0);
+    public override RecurrentState InitialState(long batchSize) => StartWindow(batchSize, 0);
+
+    /// <summary>A window of <paramref name="fillerId"/> only: the state before any text, for generation.</summary>
+    public RecurrentState StartWindow(long batchSize, int fillerId) =>
+        new([tensor(Enumerable.Repeat((long)fillerId, checked((int)(batchSize * Context))).ToArray(), [batchSize, Context]).to(ParameterDevice)], batchDim: 0);
 
     public override (Tensor Logits, RecurrentState State) Step(Tensor ids, RecurrentState state)
     {
