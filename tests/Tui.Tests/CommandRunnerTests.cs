@@ -45,6 +45,12 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Lines, l => l.StartsWith("t=0.2", StringComparison.Ordinal));
         await Runner.RunLineAsync("train stateful-gru name=x time_budget=999999999h");
         Assert.Contains(_output.Errors, e => e.Contains("too long a duration", StringComparison.Ordinal));
+        await Runner.RunLineAsync("train stateful-gru name=x budget=999999999h"); // an alias is checked as its key
+        Assert.Equal(2, _output.Errors.Count(e => e.Contains("too long a duration", StringComparison.Ordinal)));
+        await Runner.RunLineAsync("resume gru lowercase=1"); // what a resume cannot change is refused before it reaches the server
+        Assert.Contains(_output.Errors, e => e.Contains("resume does not take lowercase=", StringComparison.Ordinal) && e.Contains("max_steps=", StringComparison.Ordinal));
+        await Runner.RunLineAsync("resume gru steps=abc");
+        Assert.Contains(_output.Errors, e => e.Contains("steps=abc is not a whole number", StringComparison.Ordinal));
     }
 
     [Fact]

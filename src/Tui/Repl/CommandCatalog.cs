@@ -10,7 +10,11 @@ public sealed record CommandSpec(string Verb, string Usage, string Summary, Argu
 public static class CommandCatalog
 {
     public static readonly string[] SamplingKeys = ["t", "k", "p", "seed"];
-    public static readonly string[] TrainingKeys = ["name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "time_budget"];
+    public static readonly string[] TrainingKeys = ["name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget"];
+
+    /// <summary>Shorter or longer names the REPL also takes for training keys.</summary>
+    public static readonly IReadOnlyDictionary<string, string> TrainingAliases =
+        new Dictionary<string, string> { ["steps"] = "max_steps", ["budget"] = "time_budget", ["lowercase"] = "lower" };
 
     public static readonly IReadOnlyList<CommandSpec> All =
     [

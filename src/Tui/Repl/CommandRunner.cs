@@ -234,16 +234,16 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private static void ApplyTrainingOption(TrainingOptions o, string key, string value, Architecture? spec)
     {
-        switch (key)
+        switch (CommandCatalog.TrainingAliases.GetValueOrDefault(key, key))
         {
             case "epochs": o.Epochs = IntegerIn(key, value, 1, int.MaxValue); break;
-            case "max_steps" or "steps": o.MaxSteps = Integer(key, value); break;
-            case "time_budget" or "budget": o.TimeBudgetSeconds = Durations.Parse(value).TotalSeconds; break;
+            case "max_steps": o.MaxSteps = Integer(key, value); break;
+            case "time_budget": o.TimeBudgetSeconds = Durations.Parse(value).TotalSeconds; break;
             case "lr": o.LearningRate.AddRange(value.Split(',').Select(v => Number(key, v))); break;
             case "wd": o.WeightDecay.AddRange(value.Split(',').Select(v => Number(key, v))); break;
             case "schedule": o.Schedule = value; break;
             case "clip": o.Clip = Number(key, value); break;
-            case "lower" or "lowercase": o.Lowercase = Number(key, value, allowBool: true) != 0; break;
+            case "lower": o.Lowercase = Number(key, value, allowBool: true) != 0; break;
             case "seed": o.Seed = IntegerIn(key, value, 0, int.MaxValue); break;
             case "sample_chars": o.SampleChars = IntegerIn(key, value, 0, int.MaxValue); break;
             case "optimizer": o.Optimizer = value; break;
@@ -520,7 +520,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         if (c.Verb == "train" || c.Options.Count == 0 || CommandCatalog.Find(c.Verb) is not { } spec) return;
         var allowed = (spec.Keys ?? []).ToList();
         if (allowed.Contains("t")) allowed.AddRange(SamplingAliases);
-        if (c.Verb == "resume") allowed.AddRange(["steps", "budget", "lowercase", "val_fraction"]);
+        allowed.AddRange(CommandCatalog.TrainingAliases.Where(a => allowed.Contains(a.Value)).Select(a => a.Key));
         var unknown = c.Options.Keys.Where(k => !allowed.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
         if (unknown.Count == 0) return;
         throw new CommandException(spec.Keys is { Length: > 0 }
