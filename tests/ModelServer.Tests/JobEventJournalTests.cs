@@ -45,7 +45,8 @@ public sealed class JobEventJournalTests : IDisposable
         Record(database, events);
 
         using var journal = new JobEventJournal(database, NullLogger<JobEventJournal>.Instance);
-        var history = journal.History("j-1");
+        var (history, next) = journal.History("j-1");
+        Assert.Equal(55, next);
         var progress = history.Where(e => e.Payload is JobProgressed).ToList();
         Assert.Equal([2L, 12, 22, 32, 42], progress.Select(e => e.Sequence)); // at 0, 1, 2, 3 and 4 s
         Assert.Equal(events.Where(e => e.Payload is not JobProgressed || progress.Any(p => p.Sequence == e.Sequence)), history);
@@ -58,7 +59,7 @@ public sealed class JobEventJournalTests : IDisposable
         using var database = Open();
         AddJob(database, "j-long");
         Record(database, Enumerable.Range(0, 3_000).Select(i => Progress("j-long", i, TimeSpan.FromSeconds(i))));
-        var kept = database.JobEvents("j-long").Select(e => e.Sequence).ToList();
+        var kept = database.JobEvents("j-long").Events.Select(e => e.Sequence).ToList();
         Assert.Equal(2_500, kept.Count); // 2,000 a second apart, then every other one
         Assert.Equal(1_999, kept[1_999]);
         Assert.Equal(2_001, kept[2_000]);
@@ -77,11 +78,26 @@ public sealed class JobEventJournalTests : IDisposable
                                   new StoredJobEvent("j-1", 3, T0, 0, "not json")]);
 
         using var journal = new JobEventJournal(database, NullLogger<JobEventJournal>.Instance);
-        Assert.Equal([0L, 1], journal.History("j-1").Select(e => e.Sequence));
-        Assert.Empty(journal.History("j-unknown"));
+        var (history, next) = journal.History("j-1");
+        Assert.Equal([0L, 1], history.Select(e => e.Sequence));
+        Assert.Equal(4, next); // past the rows it cannot read: they are not overwritten
+        Assert.Empty(journal.History("j-unknown").Events);
         database.ForgetJob("j-2");
-        Assert.Empty(database.JobEvents("j-2"));
-        Assert.Equal(4, database.JobEvents("j-1").Count);
+        Assert.Empty(database.JobEvents("j-2").Events);
+        Assert.Equal(4, database.JobEvents("j-1").Events.Count);
+    }
+
+    [Fact]
+    public void Numbering_after_a_restart_goes_on_past_progress_that_was_not_stored()
+    {
+        using var database = Open();
+        AddJob(database, "j-1");
+        // Ten progress events in half a second: watchers saw all ten, the database keeps the first.
+        Record(database, Enumerable.Range(0, 10).Select(i => Progress("j-1", i, TimeSpan.FromMilliseconds(50 * i))));
+        using var journal = new JobEventJournal(database, NullLogger<JobEventJournal>.Instance);
+        var (history, next) = journal.History("j-1");
+        Assert.Equal([0L], history.Select(e => e.Sequence));
+        Assert.Equal(10, next);
     }
 
     public void Dispose()

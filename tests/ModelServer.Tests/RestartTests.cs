@@ -29,28 +29,37 @@ public class RestartTests
         Directory.Delete(models, true);
     }
 
-    [Fact]
-    public async Task Ended_jobs_are_listed_and_watchable_after_a_restart()
+    private static (string Root, Hosting.ServerOptions Options) FolderWithTinyCorpus(string name)
     {
-        var root = Path.Combine(Path.GetTempPath(), "charrnn-history-" + Guid.NewGuid().ToString("N")[..8]);
+        var root = Path.Combine(Path.GetTempPath(), $"charrnn-{name}-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Path.Combine(root, "corpora"));
         File.WriteAllText(Path.Combine(root, "corpora", "tiny.txt"), ServerFixture.TinyText);
         var options = Options(Path.Combine(root, "models"));
         options.CorporaDirectory = Path.Combine(root, "corpora");
-        async Task<T> WithServer<T>(Func<Training.TrainingClient, Task<T>> use)
+        return (root, options);
+    }
+
+    /// <summary>Starts a server, lets <paramref name="use"/> call it, and stops it as SIGTERM does (a running job checkpoints and resumes at the next start).</summary>
+    private static async Task<T> WithServer<T>(Hosting.ServerOptions options, Func<Training.TrainingClient, Task<T>> use)
+    {
+        var app = Hosting.ServerHost.Build([], options, _ => { });
+        try
         {
-            var app = Hosting.ServerHost.Build([], options, _ => { });
-            try
-            {
-                using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await Hosting.ServerHost.StartAsync(app));
-                return await use(new Training.TrainingClient(channel));
-            }
-            finally
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await Hosting.ServerHost.StartAsync(app));
+            return await use(new Training.TrainingClient(channel));
         }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task Ended_jobs_are_listed_and_watchable_after_a_restart()
+    {
+        var (root, options) = FolderWithTinyCorpus("history");
+        Task<T> WithServer<T>(Func<Training.TrainingClient, Task<T>> use) => RestartTests.WithServer(options, use);
         var request = new StartJobRequest { ModelName = "kept", Architecture = "stateful-gru", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 5, Epochs = 1, SampleChars = 0 } };
         request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
         var trained = await WithServer(async training => await training.Train(request).Events());
@@ -69,6 +78,43 @@ public class RestartTests
         Assert.All(watched.Where(e => e.EventCase == JobEvent.EventOneofCase.Progress),
             e => Assert.Equal(trained.Single(t => t.Sequence == e.Sequence).ToString(), e.ToString()));
         Assert.Equal(JobEvent.EventOneofCase.Finished, watched[^1].EventCase);
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task A_job_resumed_after_a_shutdown_keeps_one_history_and_one_end_through_later_restarts()
+    {
+        var (root, options) = FolderWithTinyCorpus("twice");
+        Task WithServer(Func<Training.TrainingClient, Task> use) => RestartTests.WithServer(options, async t => { await use(t); return 0; });
+        var request = new StartJobRequest
+        {
+            ModelName = "twice", Architecture = "stateful-gru", CorpusName = "tiny",
+            Options = new TrainingOptions { MaxSteps = 3000, Epochs = 1000, SampleChars = 0, ProgressIntervalSeconds = 0.05 },
+        };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        string id = "";
+        await WithServer(async training =>
+        {
+            id = (await training.StartJobAsync(request)).Id;
+            await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = id }).ResponseStream.ReadAllAsync())
+                if (e.EventCase == JobEvent.EventOneofCase.Progress && e.Step >= 20) break;
+        });
+        await WithServer(async training => Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.WatchJob(new WatchJobRequest { JobId = id }).Events())[^1].EventCase));
+        List<JobEvent> history = [];
+        await WithServer(async training => history = await training.WatchJob(new WatchJobRequest { JobId = id }).Events());
+
+        Assert.Equal(JobEvent.EventOneofCase.Finished, history[^1].EventCase);
+        Assert.Equal(3000, history[^1].Step);
+        Assert.Single(history, e => e.EventCase is JobEvent.EventOneofCase.Finished or JobEvent.EventOneofCase.Stopped or JobEvent.EventOneofCase.Failed);
+        var starts = history.Where(e => e.EventCase == JobEvent.EventOneofCase.Started).ToList();
+        Assert.Equal(2, starts.Count);
+        var resumedFrom = starts[1].Started.ResumedFromStep;
+        Assert.True(resumedFrom >= 20, $"resumed from {resumedFrom}");
+        // One curve: nothing the first run sent past the step the second resumed from, steps rising throughout.
+        Assert.DoesNotContain(history.TakeWhile(e => e != starts[1]), e => e.Step > resumedFrom);
+        var steps = history.Where(e => e.EventCase == JobEvent.EventOneofCase.Progress).Select(e => e.Step).ToList();
+        Assert.Equal(steps.Order(), steps);
+        Assert.True(history.Zip(history.Skip(1)).All(p => p.First.Sequence < p.Second.Sequence));
         Directory.Delete(root, true);
     }
 

@@ -47,6 +47,9 @@ public class TrainingMonitorTests
         m.Add(Progress(30, 2.3, 1e-2));
         Assert.Equal([(10.0, 3.0), (20.0, 2.5), (30.0, 2.3)], m.Loss);
         Assert.Equal([10.0, 20.0, 30.0], m.LearningRates.Select(p => p.Step));
+        m.Add(new JobEvent { JobId = "j-1", Started = new JobEvent.Types.Started { TotalSteps = 100 } }); // killed before any checkpoint: from step 0
+        Assert.Empty(m.Loss);
+        Assert.Equal(0, m.Step);
     }
 
     [Fact]

@@ -69,8 +69,13 @@ public abstract class WindowedCharModel : CharModel
     public override RecurrentState InitialState(long batchSize) => StartWindow(batchSize, 0);
 
     /// <summary>A window of <paramref name="fillerId"/> only: the state before any text, for generation.</summary>
-    public RecurrentState StartWindow(long batchSize, int fillerId) =>
-        new([tensor(Enumerable.Repeat((long)fillerId, checked((int)(batchSize * Context))).ToArray(), [batchSize, Context]).to(ParameterDevice)], batchDim: 0);
+    public RecurrentState StartWindow(long batchSize, int fillerId)
+    {
+        var window = zeros(batchSize, Context, dtype: ScalarType.Int64, device: ParameterDevice);
+        using var filler = fillerId.ToScalar(); // held through the call (HeldScalars says why)
+        window.fill_(filler);
+        return new([window], batchDim: 0);
+    }
 
     public override (Tensor Logits, RecurrentState State) Step(Tensor ids, RecurrentState state)
     {

@@ -8,10 +8,12 @@ namespace CharRnn.ModelServer.Jobs;
 /// <summary>
 /// Keeps jobs' events in the server database, so that after a restart WatchJob still has a job's
 /// history (its loss curve, epoch ends, checkpoints and end). Events are written in the
-/// background, in batches, so that training never waits on the disk; a kill -9 loses at most the
-/// last moment's. Progress is kept sparser than live (at most one a second, the interval doubling
-/// every <see cref="ProgressPerLevel"/> stored), so that even a months-long job stores tens of
-/// thousands of rows; every other kind of event is kept.
+/// background, in batches, so that training does not wait on each write; a kill -9 loses at most
+/// the last moment's. Progress is kept sparser than live (at most one a second, the interval
+/// doubling every <see cref="ProgressPerLevel"/> stored, across restarts too), so that even a
+/// months-long job stores tens of thousands of rows; every other kind of event is kept. The
+/// numbers of the progress events left out are recorded too, so that a job's numbering after a
+/// restart goes on past every number a watcher may have seen.
 /// </summary>
 public sealed class JobEventJournal : IDisposable
 {
@@ -21,7 +23,7 @@ public sealed class JobEventJournal : IDisposable
 
     private readonly ServerDatabase _database;
     private readonly ILogger<JobEventJournal> _logger;
-    private readonly Channel<JobEvent> _pending = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(JobEvent Event, bool Store)> _pending = Channel.CreateUnbounded<(JobEvent, bool)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Dictionary<string, ProgressKept> _progress = new(StringComparer.Ordinal);
     private readonly Task _writer;
 
@@ -38,12 +40,12 @@ public sealed class JobEventJournal : IDisposable
         _writer = Task.Run(WriteAsync);
     }
 
-    /// <summary>Queues an event for the database (progress only if its turn has come). Any thread; never blocks.</summary>
+    /// <summary>Queues an event for the database (progress only if its turn has come; its number in any case). Any thread; never blocks.</summary>
     public void Record(JobEvent e)
     {
-        if (e.Payload is JobProgressed && !ProgressDue(e)) return;
+        var store = e.Payload is not JobProgressed || ProgressDue(e);
         if (e.Payload.IsTerminal) lock (_progress) _progress.Remove(e.JobId);
-        _pending.Writer.TryWrite(e); // false only after Dispose, when nothing more can be stored
+        _pending.Writer.TryWrite((e, store)); // false only after Dispose, when nothing more can be stored
     }
 
     private bool ProgressDue(JobEvent e)
@@ -60,14 +62,16 @@ public sealed class JobEventJournal : IDisposable
     }
 
     /// <summary>
-    /// The events the database has for a job, in order. Rows this version cannot read (a newer
-    /// server's kinds, damage) are skipped, with a warning: history is a record, not a requirement.
+    /// The events the database has for a job, in order, and the number its next event gets. Rows
+    /// this version cannot read (a newer server's kinds, damage) are skipped, with a warning:
+    /// history is a record, not a requirement.
     /// </summary>
-    public IReadOnlyList<JobEvent> History(string jobId)
+    public (IReadOnlyList<JobEvent> Events, long NextSequence) History(string jobId)
     {
         var events = new List<JobEvent>();
         var unreadable = 0;
-        foreach (var row in _database.JobEvents(jobId))
+        var (rows, nextSequence) = _database.JobEvents(jobId);
+        foreach (var row in rows)
         {
             try
             {
@@ -81,19 +85,27 @@ public sealed class JobEventJournal : IDisposable
             }
         }
         if (unreadable > 0) _logger.LogWarning("Job {JobId}: {Count} stored event(s) could not be read and are left out of its history", jobId, unreadable);
-        return events;
+        var progress = events.Where(e => e.Payload is JobProgressed).ToList();
+        if (progress.Count > 0) // thinning goes on where it was
+            lock (_progress) _progress[jobId] = new ProgressKept { Count = progress.Count, Last = progress[^1].Time };
+        return (events, nextSequence);
     }
 
     private async Task WriteAsync()
     {
         var batch = new List<StoredJobEvent>();
+        var lastSequences = new Dictionary<string, long>(StringComparer.Ordinal);
         while (await _pending.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
-            while (batch.Count < 1_000 && _pending.Reader.TryRead(out var e))
-                batch.Add(new StoredJobEvent(e.JobId, e.Sequence, e.Time, e.Step, JsonSerializer.Serialize(e.Payload, Json)));
             try
             {
-                _database.AppendJobEvents(batch);
+                while (batch.Count < 1_000 && _pending.Reader.TryRead(out var item))
+                {
+                    var e = item.Event;
+                    lastSequences[e.JobId] = Math.Max(lastSequences.GetValueOrDefault(e.JobId, -1), e.Sequence);
+                    if (item.Store) batch.Add(new StoredJobEvent(e.JobId, e.Sequence, e.Time, e.Step, JsonSerializer.Serialize(e.Payload, Json)));
+                }
+                _database.AppendJobEvents(batch, lastSequences);
             }
             catch (Exception e)
             {
@@ -101,6 +113,7 @@ public sealed class JobEventJournal : IDisposable
                 _logger.LogWarning(e, "{Count} job event(s) could not be stored; they are missing from the jobs' history after a restart", batch.Count);
             }
             batch.Clear();
+            lastSequences.Clear();
         }
     }
 
@@ -108,7 +121,14 @@ public sealed class JobEventJournal : IDisposable
     public void Dispose()
     {
         _pending.Writer.TryComplete();
-        if (!_writer.Wait(TimeSpan.FromSeconds(10)))
-            _logger.LogWarning("Job events were still being stored after 10 s at shutdown; the rest are not kept");
+        try
+        {
+            if (!_writer.Wait(TimeSpan.FromSeconds(10)))
+                _logger.LogWarning("Job events were still being stored after 10 s at shutdown; the rest are not kept");
+        }
+        catch (AggregateException e)
+        {
+            _logger.LogWarning(e, "The job event writer failed; events since are not kept"); // the database must still be closed after this
+        }
     }
 }

@@ -47,8 +47,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     public TrainingJob Enqueue(JobPlan plan, Caller caller) => Enqueue(plan, caller.Name, id: null, checkQuota: true);
 
-    /// <param name="history">A recovered job's events from before the restart, its end (the shutdown's stop) left out.</param>
-    private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota, IReadOnlyList<JobEvent>? history = null)
+    /// <param name="history">A recovered job's events from before the restart, as a watcher should see them, and the number its next event gets.</param>
+    private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota, (List<JobEvent> Events, long NextSequence)? history = null)
     {
         TrainingJob job;
         lock (_gate)
@@ -65,7 +65,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                     ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
                     : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.");
             job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = plan.Architecture?.Name ?? "" };
-            if (history is { Count: > 0 }) job.Events.Restore(history.Where(e => !e.Payload.IsTerminal).ToList(), history[^1].Sequence + 1);
+            if (history is { } h) job.Events.Restore(h.Events, h.NextSequence);
             _persisting.Add(job); // counts as active for the name and the quotas, but the device loop cannot start it yet
         }
         try
@@ -148,7 +148,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                     plan = new JobPlan(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, architecture,
                         architecture.Resolve(record.Plan.HyperParameters), record.Plan.Options, null, null, record.Plan.CorpusName);
                 }
-                var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false, journal.History(record.Id));
+                var (history, nextSequence) = journal.History(record.Id);
+                var resumesFrom = resume ? CheckpointFile.ReadMetadata(checkpoint).Position.Step : 0;
+                var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false, (Replayable(history, resumesFrom, keepEnd: false), nextSequence));
                 job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart
                 logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
             }
@@ -177,8 +179,18 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 Architecture = record.Plan.Architecture ?? "", State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
                 Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
             };
-            var history = journal.History(record.Id);
-            job.Events.Restore(history, history.Count > 0 ? history[^1].Sequence + 1 : 0);
+            var (stored, nextSequence) = journal.History(record.Id);
+            var history = Replayable(stored, resumesFrom: null, keepEnd: true);
+            var progress = history.Count(e => e.Payload is JobProgressed);
+            if (progress > MaxRestoredProgress) // only read back from now on: a curve of a few thousand points is plenty
+            {
+                var every = (int)Math.Ceiling(progress / (double)MaxRestoredProgress);
+                var seen = 0;
+                history = history.Where(e => e.Payload is not JobProgressed || seen++ % every == 0).ToList();
+            }
+            if (history.Count > 0 && history[^1].Payload.IsTerminal && !Ends(history[^1].Payload, state))
+                history.RemoveAt(history.Count - 1); // a shutdown's stop, then a recovery that failed: the row says how it ended
+            job.Events.Restore(history, nextSequence);
             if (!job.Events.Ended) job.Events.Append(state switch
             {
                 JobState.Finished => new JobFinished(record.Reason, record.BestValidLoss),
@@ -192,6 +204,30 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             }
         }
     }
+
+    /// <summary>
+    /// A job's stored events as a watcher should see them. Each run's <see cref="JobStarted"/>
+    /// drops what earlier runs sent past the step it resumed from, since it trains those steps
+    /// again (as <paramref name="resumesFrom"/> does for a run about to start), so the history
+    /// reads as one curve. An end that is not the job's last event (a shutdown's stop, resumed at
+    /// the next start) is dropped, as is the last one unless <paramref name="keepEnd"/>.
+    /// </summary>
+    private static List<JobEvent> Replayable(IReadOnlyList<JobEvent> history, long? resumesFrom, bool keepEnd)
+    {
+        var kept = new List<JobEvent>();
+        foreach (var e in history)
+        {
+            if (e.Payload is JobStarted started) kept.RemoveAll(k => k.Step > started.ResumedFromStep);
+            kept.Add(e);
+        }
+        if (resumesFrom is { } step) kept.RemoveAll(k => k.Step > step);
+        return kept.Where((e, i) => !e.Payload.IsTerminal || (keepEnd && i == kept.Count - 1)).ToList();
+    }
+
+    /// <summary>Progress events kept in memory for each ended job restored at start-up (100 of them by default).</summary>
+    private const int MaxRestoredProgress = 2_000;
+
+    private static bool Ends(JobEventPayload end, JobState state) => (end, state) is (JobFinished, JobState.Finished) or (JobStopped, JobState.Stopped) or (JobFailed, JobState.Failed);
 
     /// <summary>NOT_FOUND both for unknown jobs and for jobs of other keys (existence is not revealed).</summary>
     public TrainingJob Get(string id, Caller caller)

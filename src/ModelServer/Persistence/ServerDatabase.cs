@@ -25,7 +25,8 @@ public sealed record ModelRecord(string Name, string Owner, bool Shared);
 /// <summary>
 /// The server's SQLite database (charrnn.db in the models folder): jobs (queue, state, owner,
 /// plan, progress), their events, and model ownership. Checkpoints stay files. One connection, serialized by a
-/// lock: writes are small and rare (job transitions, progress every few seconds).
+/// lock: writes are small (job transitions, a job's progress every few seconds, its events in
+/// batches from a background writer).
 /// </summary>
 public sealed class ServerDatabase : IDisposable
 {
@@ -48,11 +49,13 @@ public sealed class ServerDatabase : IDisposable
                 CREATE TABLE IF NOT EXISTS models(name TEXT PRIMARY KEY, owner TEXT NOT NULL, shared INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL);
                 CREATE TABLE IF NOT EXISTS jobs(id TEXT PRIMARY KEY, owner TEXT NOT NULL, model_name TEXT NOT NULL, state TEXT NOT NULL, plan TEXT NOT NULL,
                     created TEXT NOT NULL, started TEXT, ended TEXT, reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0,
-                    total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL, run_seconds REAL NOT NULL DEFAULT 0);
+                    total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL, run_seconds REAL NOT NULL DEFAULT 0,
+                    last_sequence INTEGER NOT NULL DEFAULT -1);
                 CREATE TABLE IF NOT EXISTS job_events(job_id TEXT NOT NULL, sequence INTEGER NOT NULL, time TEXT NOT NULL, step INTEGER NOT NULL,
                     payload TEXT NOT NULL, PRIMARY KEY(job_id, sequence)) WITHOUT ROWID;
                 """);
             AddColumn("jobs", "run_seconds", "REAL NOT NULL DEFAULT 0"); // databases made before it
+            AddColumn("jobs", "last_sequence", "INTEGER NOT NULL DEFAULT -1");
         }
         catch
         {
@@ -190,40 +193,54 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
-    /// <summary>Stores events in one transaction; those of jobs no longer in the database (forgotten meanwhile) are left out.</summary>
-    public void AppendJobEvents(IReadOnlyList<StoredJobEvent> events)
+    /// <summary>
+    /// Stores events, and the highest event number each job has given out (<paramref name="lastSequences"/>:
+    /// watchers saw events that were not stored too), in one transaction. Events of jobs no longer in the
+    /// database (forgotten meanwhile) are left out.
+    /// </summary>
+    public void AppendJobEvents(IReadOnlyList<StoredJobEvent> events, IReadOnlyDictionary<string, long>? lastSequences = null)
     {
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            using var c = Command("""
-                INSERT OR REPLACE INTO job_events(job_id, sequence, time, step, payload)
+            using var insert = Command("""
+                INSERT INTO job_events(job_id, sequence, time, step, payload)
                 SELECT $job, $sequence, $time, $step, $payload WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $job)
                 """, ("$job", ""), ("$sequence", 0L), ("$time", ""), ("$step", 0L), ("$payload", ""));
-            c.Transaction = transaction;
+            insert.Transaction = transaction;
             foreach (var e in events)
             {
-                c.Parameters["$job"].Value = e.JobId;
-                c.Parameters["$sequence"].Value = e.Sequence;
-                c.Parameters["$time"].Value = Format(e.Time);
-                c.Parameters["$step"].Value = e.Step;
-                c.Parameters["$payload"].Value = e.Payload;
-                c.ExecuteNonQuery();
+                insert.Parameters["$job"].Value = e.JobId;
+                insert.Parameters["$sequence"].Value = e.Sequence;
+                insert.Parameters["$time"].Value = Format(e.Time);
+                insert.Parameters["$step"].Value = e.Step;
+                insert.Parameters["$payload"].Value = e.Payload;
+                insert.ExecuteNonQuery();
+            }
+            using var mark = Command("UPDATE jobs SET last_sequence = MAX(last_sequence, $sequence) WHERE id = $job", ("$job", ""), ("$sequence", 0L));
+            mark.Transaction = transaction;
+            foreach (var (job, sequence) in lastSequences ?? new Dictionary<string, long>())
+            {
+                mark.Parameters["$job"].Value = job;
+                mark.Parameters["$sequence"].Value = sequence;
+                mark.ExecuteNonQuery();
             }
             transaction.Commit();
         }
     }
 
-    /// <summary>A job's stored events, in order.</summary>
-    public IReadOnlyList<StoredJobEvent> JobEvents(string jobId)
+    /// <summary>A job's stored events, in order, and the number its next event gets (past every number it gave out, stored or not).</summary>
+    public (IReadOnlyList<StoredJobEvent> Events, long NextSequence) JobEvents(string jobId)
     {
         lock (_gate)
         {
             using var c = Command("SELECT sequence, time, step, payload FROM job_events WHERE job_id = $job ORDER BY sequence", ("$job", jobId));
-            using var r = c.ExecuteReader();
             var events = new List<StoredJobEvent>();
-            while (r.Read()) events.Add(new StoredJobEvent(jobId, r.GetInt64(0), Parse(r.GetString(1)), r.GetInt64(2), r.GetString(3)));
-            return events;
+            using (var r = c.ExecuteReader())
+                while (r.Read()) events.Add(new StoredJobEvent(jobId, r.GetInt64(0), Parse(r.GetString(1)), r.GetInt64(2), r.GetString(3)));
+            using var last = Command("SELECT last_sequence FROM jobs WHERE id = $job", ("$job", jobId));
+            var given = last.ExecuteScalar() is long l ? l : -1;
+            return (events, Math.Max(given, events.Count > 0 ? events[^1].Sequence : -1) + 1);
         }
     }
 
@@ -287,7 +304,7 @@ public sealed class ServerDatabase : IDisposable
 
     public void Dispose()
     {
-        _connection.Dispose();
+        lock (_gate) _connection.Dispose(); // not under a write still running (the event writer's, at shutdown)
         _lock.Dispose();
     }
 }

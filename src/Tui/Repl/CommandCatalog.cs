@@ -14,7 +14,7 @@ public static class CommandCatalog
 
     /// <summary>Shorter or longer names the REPL also takes for training keys.</summary>
     public static readonly IReadOnlyDictionary<string, string> TrainingAliases =
-        new Dictionary<string, string> { ["steps"] = "max_steps", ["budget"] = "time_budget", ["lowercase"] = "lower" };
+        new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["steps"] = "max_steps", ["budget"] = "time_budget", ["lowercase"] = "lower" };
 
     public static readonly IReadOnlyList<CommandSpec> All =
     [

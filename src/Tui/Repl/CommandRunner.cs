@@ -234,7 +234,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private static void ApplyTrainingOption(TrainingOptions o, string key, string value, Architecture? spec)
     {
-        switch (CommandCatalog.TrainingAliases.GetValueOrDefault(key, key))
+        switch (CommandCatalog.TrainingAliases.GetValueOrDefault(key, key).ToLowerInvariant()) // keys are case-insensitive, as CheckKeys takes them
         {
             case "epochs": o.Epochs = IntegerIn(key, value, 1, int.MaxValue); break;
             case "max_steps": o.MaxSteps = Integer(key, value); break;

@@ -77,7 +77,8 @@ public sealed class TrainingMonitor
                     State = "running";
                     Device = e.Started.Device;
                     TotalSteps = e.Started.TotalSteps;
-                    if (e.Started.ResumedFromStep > 0) Rewind(e.Started.ResumedFromStep);
+                    Rewind(e.Started.ResumedFromStep);
+                    Step = e.Started.ResumedFromStep;
                     break;
                 case JobEvent.EventOneofCase.Progress:
                     var p = e.Progress;
@@ -119,14 +120,16 @@ public sealed class TrainingMonitor
     public IReadOnlyList<string> Samples { get { lock (_gate) return _samples.ToList(); } }
 
     /// <summary>
-    /// A job resumed after a restart trains again from its last checkpoint: the points it had drawn
-    /// past it (its history from before the restart) are redone, so the curve goes on from there.
+    /// A run of a job starts at the step it resumed from (a restart resumes the last checkpoint, or
+    /// step 0 without one): points past it, drawn while watching the run before, are trained again,
+    /// so the curve goes on from there.
     /// </summary>
     private void Rewind(long step)
     {
         _loss.RemoveAll(p => p.Step > step);
         _learningRate.RemoveAll(p => p.Step > step);
         _validLoss.RemoveAll(p => p.Step > step);
+        LastValidLoss = _validLoss.Count > 0 ? _validLoss[^1].Loss : LastValidLoss;
     }
 
     private static void Add<T>(List<T> list, T item)
