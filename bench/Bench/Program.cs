@@ -13,8 +13,9 @@ var runs = new Option<int>("--runs") { Description = "Repetitions of each figure
 var seconds = new Option<double>("--seconds") { Description = "Seconds each timed run lasts.", DefaultValueFactory = _ => 3 };
 var threadsOption = new Option<string>("--threads") { Description = "Thread counts to measure, e.g. 1,2.", DefaultValueFactory = _ => "1,2" };
 var quick = new Option<bool>("--quick") { Description = "Fewer, shorter runs at 2 threads unless --threads is given (a smoke run, not for quoting)." };
-var only = new Option<string>("--only") { Description = "Sections: gemm,malloc,training,generation,invariance,epoch-end,pieces,server,soak,quality.", DefaultValueFactory = _ => "gemm,malloc,training,generation,invariance,epoch-end,pieces,server" };
+var only = new Option<string>("--only") { Description = "Sections: gemm,malloc,training,generation,invariance,epoch-end,pieces,server,soak,quality,start-window.", DefaultValueFactory = _ => "gemm,malloc,training,generation,invariance,epoch-end,pieces,server" };
 var soak = new Option<string>("--soak") { Description = "Length of the train-and-generate memory soak (e.g. 10m).", DefaultValueFactory = _ => "10m" };
+var startWindowBudget = new Option<string>("--start-window-budget") { Description = "Training time of each windowed model the start-window section compares (e.g. 100s).", DefaultValueFactory = _ => "100s" };
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
 var qualityBptt = new Option<int>("--quality-bptt") { Description = "bptt for the quality run.", DefaultValueFactory = _ => 32 };
 var qualityDropout = new Option<double>("--quality-dropout") { Description = "LSTM dropout for the quality run (the lesson's 0.5 suits 60+ epochs, not 30 minutes).", DefaultValueFactory = _ => 0.3 };
@@ -29,7 +30,7 @@ string[] ServerSections = ["server", "soak"];
 
 var root = new RootCommand("CharRnn benchmarks: the engine, the server and PyTorch side by side.")
 {
-    runs, seconds, threadsOption, quick, only, soak, qualityBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, mallocProbe, models, deviceOption, output,
+    runs, seconds, threadsOption, quick, only, soak, qualityBudget, startWindowBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, mallocProbe, models, deviceOption, output,
 };
 root.SetAction(async parse =>
 {
@@ -257,6 +258,20 @@ root.SetAction(async parse =>
             p.Epoch.ToString(CultureInfo.InvariantCulture), (p.Seconds / 60).ToString("0.0", CultureInfo.InvariantCulture),
             p.LearningRate.ToString("0.00000", CultureInfo.InvariantCulture), p.ValidLoss.ToString("0.0000", CultureInfo.InvariantCulture),
         }));
+    }
+
+    if (sections.Contains("start-window"))
+    {
+        var budget = ParseDuration(parse.GetValue(startWindowBudget)!);
+        var threads = threadCounts.Max();
+        report.Heading($"How a windowed model's generation starts: padding or spaces before a short prime ({threads} thread(s))");
+        report.Paragraph($"char3, loop and rnn at their defaults, each trained {budget.TotalSeconds:0} s on the corpus; then the loss (nats/char) of the char after " +
+            "a prime of k chars at 4,000 random positions (primes that start a word, or anywhere), the rest of the window filled with padding or with spaces.");
+        var rows = StartWindowBench.Run(corpus, budget, threads);
+        var widest = rows.Max(r => r.LossAfter.Length);
+        report.Table(["model (validation loss)", "prime starts", "filler", .. Enumerable.Range(1, widest).Select(k => $"k={k}")], rows.Select(r =>
+            new[] { $"{r.Model} ({r.ValidLoss:F2})", r.PrimeStarts, r.Filler }
+                .Concat(Enumerable.Range(0, widest).Select(k => k < r.LossAfter.Length ? r.LossAfter[k].ToString("F2", CultureInfo.InvariantCulture) : "")).ToArray()));
     }
 
     var path = Path.Combine(repository, parse.GetValue(output)!);
