@@ -167,6 +167,27 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Stray_letters_on_a_tab_start_nothing()
+    {
+        Command("use gru t=0");
+        PumpUntil(() => _window.Runner.Session != null, "a session");
+        var log = _window.Repl.Log.Content;
+        // t, g, c, f, r and p were the hotkeys of Train, Generate, Continue, Fork, Reset and
+        // Compare, which Terminal.Gui fires from any tab that does not take the letter.
+        foreach (var tab in new Terminal.Gui.ViewBase.View[] { _window.Beat, _window.Training, _window.Models })
+        {
+            _window.Show(tab);
+            Type("tgcfrp");
+            PumpUntil(() => true, "a frame");
+        }
+        Thread.Sleep(200);
+        PumpUntil(() => true, "a frame");
+        Assert.Equal(log, _window.Repl.Log.Content);
+        Assert.False(_window.Game.Playing);
+        Assert.Equal("", _window.Monitor.JobId);
+    }
+
+    [Fact]
     public void Errors_from_the_server_are_shown_readably()
     {
         Command("use no-such-model");

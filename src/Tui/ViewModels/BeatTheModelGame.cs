@@ -27,7 +27,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
     public int PlayerScore { get; private set; }
     public int ModelScore { get; private set; }
     public List<Round> Rounds { get; } = [];
-    public string Message { get; private set; } = "Pick a model with `use MODEL`, then press Enter here to start.";
+    public string Message { get; private set; } = "Press Enter to start: held-out text is revealed one character at a time, and you and the model each guess the next one.";
     public int Version => Volatile.Read(ref _version);
     public bool Playing => _sessionId != null && Position < Passage.Length;
 

@@ -44,17 +44,21 @@ public sealed class BeatTheModelView : View
                 _ = _game.StartAsync(m.Model, m.Lowercase, m.Corpus);
                 return true;
             }
-            return base.OnKeyDown(key);
+            // A letter typed before the game starts is a guess too early, not a hotkey for
+            // another tab's button.
+            return IsGuess(key) || base.OnKeyDown(key);
         }
         var rune = key.AsRune;
         if (key == Key.Enter) { _ = _game.GuessAsync('\n'); return true; }
-        if (rune.Value >= 32 && rune.IsBmp && !key.IsCtrl && !key.IsAlt)
+        if (IsGuess(key))
         {
             _ = _game.GuessAsync((char)rune.Value);
             return true;
         }
         return base.OnKeyDown(key);
     }
+
+    private static bool IsGuess(Key key) => key.AsRune is { Value: >= 32, IsBmp: true } && !key.IsCtrl && !key.IsAlt;
 
     protected override bool OnDrawingContent(DrawContext? context)
     {

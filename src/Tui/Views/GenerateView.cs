@@ -50,11 +50,13 @@ public sealed class GenerateView : View
         var primeLabel = new Label { Text = "prime", X = 0, Y = 2 };
         _prime.X = Pos.Right(primeLabel) + 1;
         _prime.Y = 2;
-        var generate = new Button { Text = "_Generate", X = Pos.Right(_prime) + 1, Y = 2, IsDefault = true };
-        var more = new Button { Text = "_Continue", X = Pos.Right(generate), Y = 2 };
-        var fork = new Button { Text = "_Fork", X = Pos.Right(more), Y = 2 };
-        var reset = new Button { Text = "_Reset", X = Pos.Right(fork), Y = 2 };
-        var compare = new Button { Text = "Com_pare t+0.5", X = Pos.Right(reset), Y = 2 };
+        // No letter hotkeys on these buttons: Terminal.Gui fires a bare letter's hotkey from any
+        // tab that does not take the key, so a stray "r" on another tab would reset the session.
+        var generate = new Button { Text = "Generate", X = Pos.Right(_prime) + 1, Y = 2, IsDefault = true };
+        var more = new Button { Text = "Continue", X = Pos.Right(generate), Y = 2 };
+        var fork = new Button { Text = "Fork", X = Pos.Right(more), Y = 2 };
+        var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = 2 };
+        var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = 2 };
         _leftFrame = new FrameView { Title = "Output", X = 0, Y = 3, Width = Dim.Fill(), Height = Dim.Fill() };
         _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 3, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false };
         Panes = [new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }, new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }];

@@ -43,10 +43,24 @@ public sealed class LineChart : GraphView
         if (all.Count == 0) { SetNeedsDraw(); return; }
         double minX = all.Min(p => p.X), maxX = Math.Max(all.Max(p => p.X), minX + 1);
         double minY = all.Min(p => p.Y), maxY = all.Max(p => p.Y);
-        if (maxY - minY < 1e-9) { minY -= 0.5 * Math.Abs(minY) + 1e-3; maxY += 0.5 * Math.Abs(maxY) + 1e-3; }
+        // A flat series (a constant learning rate) gets a range from zero to twice its value, not
+        // one a fixed amount wide that would dwarf a small value and reach below zero.
+        if (maxY - minY < 1e-12 * Math.Max(1, Math.Abs(maxY)))
+        {
+            if (maxY > 0) (minY, maxY) = (0, 2 * maxY);
+            else if (minY < 0) (minY, maxY) = (2 * minY, 0);
+            else (minY, maxY) = (-1, 1);
+        }
         var pad = (maxY - minY) * 0.05;
+        var nonNegative = minY >= 0;
         minY -= pad; maxY += pad;
         int width = Math.Max(1, Viewport.Width - (int)MarginLeft - 1), height = Math.Max(1, Viewport.Height - (int)MarginBottom - 1);
+        // The axes are drawn over the bottom row and the left column: keep the data a cell clear
+        // of both, or the lowest losses vanish under the x axis (a positive series keeps zero as
+        // its floor).
+        var cellY = (maxY - minY) / Math.Max(1, height - 1);
+        minY = nonNegative ? Math.Max(minY - cellY, 0) : minY - cellY;
+        minX -= (maxX - minX) / Math.Max(1, width - 1);
         CellSize = new PointF((float)((maxX - minX) / width), (float)((maxY - minY) / height));
         ScrollOffset = new PointF((float)minX, (float)minY);
         AxisX.Increment = Nice((maxX - minX) / Math.Max(1, width / 12.0));

@@ -26,7 +26,9 @@ public sealed class ModelsView : View
     private readonly ListView<string> _models = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private readonly View _form = new() { Width = Dim.Fill(), Height = Dim.Fill(2), CanFocus = true };
     private readonly Label _error = new() { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, HotKeySpecifier = NoHotKey };
-    private readonly Button _train = new() { Text = "_Train", X = 0, Y = Pos.AnchorEnd(1) };
+    // No hotkey: Terminal.Gui fires a bare letter's hotkey from any tab that does not take the
+    // key, and a stray "t" must not start a training job.
+    private readonly Button _train = new() { Text = "Train", X = 0, Y = Pos.AnchorEnd(1) };
     private readonly List<(HyperParameterSpec Spec, TextField Field)> _fields = [];
     private TextField? _name, _corpus;
     private string? _shownArchitecture;

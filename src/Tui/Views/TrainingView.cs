@@ -9,7 +9,7 @@ using Color = Terminal.Gui.Drawing.Color;
 namespace CharRnn.Tui.Views;
 
 /// <summary>
-/// Watch training live: the loss (line) and validation loss (dots per epoch), the learning
+/// Watch training live: the loss (a dotted line) and validation loss (a mark per epoch), the learning
 /// rate (SGDR's saw-tooth), progress, speed, ETA, and each epoch's sample text.
 /// </summary>
 public sealed class TrainingView : View
@@ -29,7 +29,7 @@ public sealed class TrainingView : View
         Title = "_Train";
         Width = Dim.Fill();
         Height = Dim.Fill();
-        var lossFrame = new FrameView { Title = "Loss (line: train · dots: validation)", X = 0, Y = 3, Width = Dim.Percent(65), Height = Dim.Percent(60) };
+        var lossFrame = new FrameView { Title = "Loss (··· train, ● validation at each epoch end)", X = 0, Y = 3, Width = Dim.Percent(65), Height = Dim.Percent(60) };
         _loss.Width = Dim.Fill();
         _loss.Height = Dim.Fill();
         lossFrame.Add(_loss);
