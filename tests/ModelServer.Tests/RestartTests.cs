@@ -82,6 +82,36 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task An_ended_job_whose_end_was_not_stored_ends_as_its_row_says()
+    {
+        var (root, options) = FolderWithTinyCorpus("no-end");
+        Task<T> WithServer<T>(Func<Training.TrainingClient, Task<T>> use) => RestartTests.WithServer(options, use);
+        var request = new StartJobRequest { ModelName = "no-end", Architecture = "stateful-gru", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 5, Epochs = 1, SampleChars = 0 } };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        var trained = await WithServer(async training => await training.Train(request).Events());
+        var id = trained[0].JobId;
+
+        // As a kill -9 between the row's update and the event's write would leave it.
+        using (var database = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(options.ModelsDirectory, "charrnn.db")};Pooling=False"))
+        {
+            database.Open();
+            using var delete = database.CreateCommand();
+            delete.CommandText = "DELETE FROM job_events WHERE job_id = $id AND sequence = $last";
+            delete.Parameters.AddWithValue("$id", id);
+            delete.Parameters.AddWithValue("$last", trained[^1].Sequence);
+            Assert.Equal(1, delete.ExecuteNonQuery());
+        }
+
+        var watched = await WithServer(async training => await training.WatchJob(new WatchJobRequest { JobId = id }).Events());
+        Assert.Equal(JobEvent.EventOneofCase.Finished, watched[^1].EventCase);
+        Assert.Equal(trained[^1].Finished.Reason, watched[^1].Finished.Reason);
+        Assert.Equal(5, watched[^1].Step);
+        Assert.Equal(trained.Where(e => e.EventCase == JobEvent.EventOneofCase.Started).Select(e => e.ToString()),
+                     watched.Where(e => e.EventCase == JobEvent.EventOneofCase.Started).Select(e => e.ToString()));
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task A_job_resumed_after_a_shutdown_keeps_one_history_and_one_end_through_later_restarts()
     {
         var (root, options) = FolderWithTinyCorpus("twice");

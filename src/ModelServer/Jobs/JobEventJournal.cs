@@ -64,9 +64,10 @@ public sealed class JobEventJournal : IDisposable
     /// <summary>
     /// The events the database has for a job, in order, and the number its next event gets. Rows
     /// this version cannot read (a newer server's kinds, damage) are skipped, with a warning:
-    /// history is a record, not a requirement.
+    /// history is a record, not a requirement. For a job that <paramref name="goesOn"/> (one
+    /// recovered after a restart), progress is thinned on from where it was.
     /// </summary>
-    public (IReadOnlyList<JobEvent> Events, long NextSequence) History(string jobId)
+    public (IReadOnlyList<JobEvent> Events, long NextSequence) History(string jobId, bool goesOn = true)
     {
         var events = new List<JobEvent>();
         var unreadable = 0;
@@ -86,7 +87,7 @@ public sealed class JobEventJournal : IDisposable
         }
         if (unreadable > 0) _logger.LogWarning("Job {JobId}: {Count} stored event(s) could not be read and are left out of its history", jobId, unreadable);
         var progress = events.Where(e => e.Payload is JobProgressed).ToList();
-        if (progress.Count > 0) // thinning goes on where it was
+        if (goesOn && progress.Count > 0) // thinning goes on where it was
             lock (_progress) _progress[jobId] = new ProgressKept { Count = progress.Count, Last = progress[^1].Time };
         return (events, nextSequence);
     }

@@ -16,6 +16,7 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
     private readonly List<JobEvent> _events = [];
     private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _nextSequence;
+    private Func<(IReadOnlyList<JobEvent> History, long NextSequence)>? _pendingHistory;
 
     public bool Ended { get; private set; }
 
@@ -46,17 +47,53 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
     {
         lock (_gate)
         {
-            if (_nextSequence > 0) throw new InvalidOperationException($"Job {jobId} already has events; history goes first.");
-            _events.AddRange(history);
-            _nextSequence = Math.Max(nextSequence, history.Count > 0 ? history[^1].Sequence + 1 : 0);
-            Ended = history.Count > 0 && history[^1].Payload.IsTerminal;
-            if (_events.Count > ThinAbove) Thin();
+            if (_nextSequence > 0 || _pendingHistory != null) throw new InvalidOperationException($"Job {jobId} already has events; history goes first.");
+            RestoreCore(history, nextSequence);
         }
+    }
+
+    /// <summary>
+    /// An ended job's history, read by <paramref name="load"/> only when someone first reads the
+    /// log: a server keeps its newest ended jobs (100 by default) across restarts, and reading them
+    /// all at start-up would cost time and memory for curves that are rarely watched again. What
+    /// <paramref name="load"/> returns must end with the job's end.
+    /// </summary>
+    public void RestoreEnded(Func<(IReadOnlyList<JobEvent> History, long NextSequence)> load)
+    {
+        lock (_gate)
+        {
+            if (_nextSequence > 0 || _pendingHistory != null) throw new InvalidOperationException($"Job {jobId} already has events; history goes first.");
+            _pendingHistory = load;
+            Ended = true;
+        }
+    }
+
+    private void RestoreCore(IReadOnlyList<JobEvent> history, long nextSequence)
+    {
+        _events.AddRange(history);
+        _nextSequence = Math.Max(nextSequence, history.Count > 0 ? history[^1].Sequence + 1 : 0);
+        Ended = history.Count > 0 && history[^1].Payload.IsTerminal;
+        if (_events.Count > ThinAbove) Thin();
+    }
+
+    /// <summary>Under the lock: reads a pending ended history, once.</summary>
+    private void LoadPendingHistory()
+    {
+        if (_pendingHistory is not { } load) return;
+        var (history, nextSequence) = load();
+        if (history.Count == 0 || !history[^1].Payload.IsTerminal)
+            throw new InvalidOperationException($"Job {jobId}'s restored history does not end with the job's end.");
+        _pendingHistory = null;
+        RestoreCore(history, nextSequence);
     }
 
     public IReadOnlyList<JobEvent> Snapshot()
     {
-        lock (_gate) return _events.ToList();
+        lock (_gate)
+        {
+            LoadPendingHistory();
+            return _events.ToList();
+        }
     }
 
     /// <summary>
@@ -72,6 +109,7 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
             Task next;
             lock (_gate)
             {
+                LoadPendingHistory();
                 batch = _events.Where(e => e.Sequence > after && (e.Step >= fromStep || e.Payload.IsTerminal)).ToList();
                 after = Math.Max(after, _events.Count > 0 ? _events[^1].Sequence : -1);
                 next = _appended.Task;

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
@@ -166,8 +167,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     /// <summary>
     /// The newest ended jobs, as the database has them, so that ListJobs, GetJob and WatchJob know
-    /// them after a restart too, with their stored events. A job whose end was not stored (a kill -9
-    /// as it ended, a database older than the events table) gets it from its row.
+    /// them after a restart too. Their stored events are read when one is first watched
+    /// (<see cref="EndedHistory"/>).
     /// </summary>
     private void RestoreEnded()
     {
@@ -179,30 +180,56 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 Architecture = record.Plan.Architecture ?? "", State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
                 Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
             };
-            var (stored, nextSequence) = journal.History(record.Id);
-            var history = Replayable(stored, resumesFrom: null, keepEnd: true);
-            var progress = history.Count(e => e.Payload is JobProgressed);
-            if (progress > MaxRestoredProgress) // only read back from now on: a curve of a few thousand points is plenty
-            {
-                var every = (int)Math.Ceiling(progress / (double)MaxRestoredProgress);
-                var seen = 0;
-                history = history.Where(e => e.Payload is not JobProgressed || seen++ % every == 0).ToList();
-            }
-            if (history.Count > 0 && history[^1].Payload.IsTerminal && !Ends(history[^1].Payload, state))
-                history.RemoveAt(history.Count - 1); // a shutdown's stop, then a recovery that failed: the row says how it ended
-            job.Events.Restore(history, nextSequence);
-            if (!job.Events.Ended) job.Events.Append(state switch
-            {
-                JobState.Finished => new JobFinished(record.Reason, record.BestValidLoss),
-                JobState.Stopped => new JobStopped(record.Reason, File.Exists(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint))),
-                _ => (JobEventPayload)new JobFailed(record.Reason),
-            }, record.Step);
+            job.Events.RestoreEnded(() => EndedHistory(record, state));
             lock (_gate)
             {
                 _byId[job.Id] = job;
                 RememberEnded(job);
             }
         }
+    }
+
+    /// <summary>
+    /// An ended job's stored events, at most <see cref="MaxRestoredProgress"/> of them progress,
+    /// and its end. A job whose end was not stored (a kill -9 as it ended, a database older than
+    /// the events table), or whose stored end disagrees with its row, gets the end from its row.
+    /// </summary>
+    private (IReadOnlyList<JobEvent> History, long NextSequence) EndedHistory(JobRecord record, JobState state)
+    {
+        List<JobEvent> history;
+        long nextSequence;
+        try
+        {
+            var (stored, next) = journal.History(record.Id, goesOn: false);
+            history = Replayable(stored, resumesFrom: null, keepEnd: true);
+            nextSequence = next;
+        }
+        catch (Exception e) when (e is DbException or IOException or InvalidOperationException)
+        {
+            logger.LogWarning(e, "Job {JobId}'s stored events could not be read; watchers get its end only", record.Id);
+            (history, nextSequence) = ([], 0);
+        }
+        var progress = history.Count(e => e.Payload is JobProgressed);
+        if (progress > MaxRestoredProgress) // a curve of a few thousand points is plenty
+        {
+            var every = (int)Math.Ceiling(progress / (double)MaxRestoredProgress);
+            var seen = 0;
+            history = history.Where(e => e.Payload is not JobProgressed || seen++ % every == 0).ToList();
+        }
+        if (history.Count > 0 && history[^1].Payload.IsTerminal && !Ends(history[^1].Payload, state))
+            history.RemoveAt(history.Count - 1); // a shutdown's stop, then a recovery that failed: the row says how it ended
+        if (history.Count == 0 || !history[^1].Payload.IsTerminal)
+        {
+            JobEventPayload end = state switch
+            {
+                JobState.Finished => new JobFinished(record.Reason, record.BestValidLoss),
+                JobState.Stopped => new JobStopped(record.Reason, File.Exists(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint))),
+                _ => new JobFailed(record.Reason),
+            };
+            var sequence = Math.Max(nextSequence, history.Count > 0 ? history[^1].Sequence + 1 : 0);
+            history.Add(new JobEvent(sequence, record.Id, record.Ended ?? DateTimeOffset.UtcNow, record.Step, end));
+        }
+        return (history, nextSequence);
     }
 
     /// <summary>
@@ -224,7 +251,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         return kept.Where((e, i) => !e.Payload.IsTerminal || (keepEnd && i == kept.Count - 1)).ToList();
     }
 
-    /// <summary>Progress events kept in memory for each ended job restored at start-up (100 of them by default).</summary>
+    /// <summary>Progress events kept in memory for an ended job restored after a restart, once watched.</summary>
     private const int MaxRestoredProgress = 2_000;
 
     private static bool Ends(JobEventPayload end, JobState state) => (end, state) is (JobFinished, JobState.Finished) or (JobStopped, JobState.Stopped) or (JobFailed, JobState.Failed);

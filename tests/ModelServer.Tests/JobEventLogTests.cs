@@ -1,0 +1,53 @@
+using CharRnn.ModelServer.Jobs;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>A job's event log in memory: what watchers read, and an ended job's history read only when watched.</summary>
+public sealed class JobEventLogTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
+
+    private static async Task<List<JobEvent>> Watch(JobEventLog log, long fromStep = 0)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var seen = new List<JobEvent>();
+        await foreach (var e in log.Follow(fromStep, timeout.Token)) seen.Add(e);
+        return seen;
+    }
+
+    [Fact]
+    public async Task An_ended_jobs_history_is_read_when_first_watched_and_only_once()
+    {
+        var loads = 0;
+        IReadOnlyList<JobEvent> history =
+        [
+            new(3, "j-1", T0, 0, new JobStarted("cpu", 100, 10, 0, 60, 1000)),
+            new(4, "j-1", T0, 50, new JobEpochEnded(new Engine.Checkpoints.EpochRecord(1, 50, 2.0, 2.1, 0.4, 1e-3, 5, "sample"))),
+            new(5, "j-1", T0, 100, new JobFinished("finished 2 epoch(s)", 2.1)),
+        ];
+        var log = new JobEventLog("j-1");
+        log.RestoreEnded(() => { loads++; return (history, 6); });
+
+        Assert.True(log.Ended);
+        Assert.Equal(0, loads);
+        Assert.Throws<InvalidOperationException>(() => log.Append(new JobQueued(0), 0));
+        Assert.Equal(0, loads);
+
+        var seen = await Watch(log);
+        Assert.Equal(1, loads);
+        Assert.Equal(history.Select(e => e.Sequence), seen.Select(e => e.Sequence));
+        Assert.Equal([4L, 5L], (await Watch(log, fromStep: 50)).Select(e => e.Sequence));
+        Assert.Equal(3, log.Snapshot().Count);
+        Assert.Equal(1, loads);
+    }
+
+    [Fact]
+    public void A_restored_history_without_an_end_is_refused_rather_than_watched_forever()
+    {
+        var log = new JobEventLog("j-2");
+        log.RestoreEnded(() => ([new JobEvent(0, "j-2", T0, 0, new JobQueued(0))], 1));
+        var e = Assert.Throws<InvalidOperationException>(() => log.Snapshot());
+        Assert.Contains("does not end with the job's end", e.Message);
+        Assert.Throws<InvalidOperationException>(() => log.Restore([], 0));
+    }
+}
