@@ -40,6 +40,15 @@ public class RestartTests
     }
 
     /// <summary>Starts a server, lets <paramref name="use"/> call it, and stops it as SIGTERM does (a running job checkpoints and resumes at the next start).</summary>
+    /// <summary>A tiny GRU trained for five steps on a server of its own, which is then stopped; its events as the training call saw them.</summary>
+    private static async Task<(string Root, Hosting.ServerOptions Options, List<JobEvent> Trained)> FiveStepsTrained(string model)
+    {
+        var (root, options) = FolderWithTinyCorpus(model);
+        var request = new StartJobRequest { ModelName = model, Architecture = "stateful-gru", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 5, Epochs = 1, SampleChars = 0 } };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        return (root, options, await WithServer(options, async training => await training.Train(request).Events()));
+    }
+
     private static async Task<T> WithServer<T>(Hosting.ServerOptions options, Func<Training.TrainingClient, Task<T>> use)
     {
         var app = Hosting.ServerHost.Build([], options, _ => { });
@@ -58,11 +67,8 @@ public class RestartTests
     [Fact]
     public async Task Ended_jobs_are_listed_and_watchable_after_a_restart()
     {
-        var (root, options) = FolderWithTinyCorpus("history");
+        var (root, options, trained) = await FiveStepsTrained("kept");
         Task<T> WithServer<T>(Func<Training.TrainingClient, Task<T>> use) => RestartTests.WithServer(options, use);
-        var request = new StartJobRequest { ModelName = "kept", Architecture = "stateful-gru", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 5, Epochs = 1, SampleChars = 0 } };
-        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
-        var trained = await WithServer(async training => await training.Train(request).Events());
         var id = trained[0].JobId;
 
         var (listed, watched) = await WithServer(async training => (
@@ -84,11 +90,7 @@ public class RestartTests
     [Fact]
     public async Task An_ended_job_whose_end_was_not_stored_ends_as_its_row_says()
     {
-        var (root, options) = FolderWithTinyCorpus("no-end");
-        Task<T> WithServer<T>(Func<Training.TrainingClient, Task<T>> use) => RestartTests.WithServer(options, use);
-        var request = new StartJobRequest { ModelName = "no-end", Architecture = "stateful-gru", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 5, Epochs = 1, SampleChars = 0 } };
-        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
-        var trained = await WithServer(async training => await training.Train(request).Events());
+        var (root, options, trained) = await FiveStepsTrained("no-end");
         var id = trained[0].JobId;
 
         // As a kill -9 between the row's update and the event's write would leave it.
@@ -102,7 +104,7 @@ public class RestartTests
             Assert.Equal(1, delete.ExecuteNonQuery());
         }
 
-        var watched = await WithServer(async training => await training.WatchJob(new WatchJobRequest { JobId = id }).Events());
+        var watched = await WithServer(options, async training => await training.WatchJob(new WatchJobRequest { JobId = id }).Events());
         Assert.Equal(JobEvent.EventOneofCase.Finished, watched[^1].EventCase);
         Assert.Equal(trained[^1].Finished.Reason, watched[^1].Finished.Reason);
         Assert.Equal(5, watched[^1].Step);
