@@ -83,6 +83,13 @@ public sealed class ScreenTests : IDisposable
         Press(Key.Enter);
     }
 
+    /// <summary>Opens a greedy session on the fixture's model.</summary>
+    private void UseGru()
+    {
+        Command("use gru t=0");
+        PumpUntil(() => _window.Runner.Session != null, "a session");
+    }
+
     [Fact]
     public void The_command_line_lists_models_from_the_server()
     {
@@ -95,8 +102,7 @@ public sealed class ScreenTests : IDisposable
     [Fact]
     public void Use_and_gen_stream_text_into_the_generate_tab()
     {
-        Command("use gru t=0");
-        PumpUntil(() => _window.Runner.Session != null, "a session");
+        UseGru();
         Command("gen 40 \"the c\"");
         PumpUntil(() => _window.Generate.Panes[0].Content.Trim().Length >= 45, "40 generated characters");
         Assert.Same(_window.Generate, _window.Tabs.Value);
@@ -153,8 +159,7 @@ public sealed class ScreenTests : IDisposable
     [Fact]
     public void Typing_with_the_model_shows_its_prediction_as_ghost_text_and_tab_accepts_it()
     {
-        Command("use gru t=0");
-        PumpUntil(() => _window.Runner.Session != null, "a session");
+        UseGru();
         Press(Key.F5);
         PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
         Type("the c");
@@ -167,10 +172,27 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Beat_the_model_starts_with_enter_and_scores_each_guess()
+    {
+        UseGru();
+        Press(Key.F6);
+        PumpUntil(() => _window.Beat.HasFocus, "the Beat tab to take the keyboard");
+        Press(Key.Esc);
+        Assert.True(_window.Repl.Input.HasFocus);
+        Press(Key.F6); // back to the tab already shown: it must take the keyboard again
+        PumpUntil(() => _window.Beat.HasFocus, "the Beat tab to take the keyboard again");
+        Press(Key.Enter);
+        PumpUntil(() => _window.Game.Playing, "the game to start");
+        var next = _window.Game.Passage[_window.Game.Position];
+        Press(new Key(next));
+        PumpUntil(() => _window.Game.Rounds.Count == 1 && Screen.Contains("you 1 · model"), "the first round scored");
+        Assert.Equal(1, _window.Game.PlayerScore);
+    }
+
+    [Fact]
     public void Stray_letters_on_a_tab_start_nothing()
     {
-        Command("use gru t=0");
-        PumpUntil(() => _window.Runner.Session != null, "a session");
+        UseGru();
         var log = _window.Repl.Log.Content;
         // t, g, c, f, r and p were the hotkeys of Train, Generate, Continue, Fork, Reset and
         // Compare, which Terminal.Gui fires from any tab that does not take the letter.
@@ -184,6 +206,8 @@ public sealed class ScreenTests : IDisposable
         PumpUntil(() => true, "a frame");
         Assert.Equal(log, _window.Repl.Log.Content);
         Assert.False(_window.Game.Playing);
+        // What the Beat tab took before its game started went to the command line, unsent.
+        Assert.StartsWith("tgcfrp", _window.Repl.Input.Text);
         Assert.Equal("", _window.Monitor.JobId);
     }
 

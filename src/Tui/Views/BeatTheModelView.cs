@@ -18,10 +18,14 @@ public sealed class BeatTheModelView : View
     private readonly Func<(string Model, bool Lowercase, string Corpus)?> _model;
     private int _drawn = -1;
 
-    public BeatTheModelView(BeatTheModelGame game, Func<(string Model, bool Lowercase, string Corpus)?> currentModel)
+    private readonly Action<Key> _toCommandLine;
+
+    /// <param name="toCommandLine">Where keys typed before a game starts go: they are a command, not a guess.</param>
+    public BeatTheModelView(BeatTheModelGame game, Func<(string Model, bool Lowercase, string Corpus)?> currentModel, Action<Key> toCommandLine)
     {
         _game = game;
         _model = currentModel;
+        _toCommandLine = toCommandLine;
         Title = "_Beat";
         Width = Dim.Fill();
         Height = Dim.Fill();
@@ -44,9 +48,11 @@ public sealed class BeatTheModelView : View
                 _ = _game.StartAsync(m.Model, m.Lowercase, m.Corpus);
                 return true;
             }
-            // A letter typed before the game starts is a guess too early, not a hotkey for
+            // A letter typed before the game starts is a command (`use NAME`), not a hotkey for
             // another tab's button.
-            return IsGuess(key) || base.OnKeyDown(key);
+            if (!IsGuess(key)) return base.OnKeyDown(key);
+            _toCommandLine(key);
+            return true;
         }
         var rune = key.AsRune;
         if (key == Key.Enter) { _ = _game.GuessAsync('\n'); return true; }
@@ -72,7 +78,7 @@ public sealed class BeatTheModelView : View
         AddStr(model == null ? "Pick a model first (use NAME), then press Enter here." : $"You vs {model} · you {_game.PlayerScore} · model {_game.ModelScore} · rounds {_game.Rounds.Count}");
         Move(0, 1);
         SetAttribute(normal);
-        AddStr(_game.Message.Length > width ? _game.Message[..width] : _game.Message);
+        if (model != null) AddStr(_game.Message.Length > width ? _game.Message[..width] : _game.Message);
         if (_game.Passage.Length == 0) return true;
 
         // The revealed text (last lines), each past round coloured by who got it right.

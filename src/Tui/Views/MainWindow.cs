@@ -40,7 +40,7 @@ public sealed class MainWindow : Window, IReplOutput
         Training = new TrainingView(Monitor);
         Generate = new GenerateView(Repl.Submit);
         TypeView = new TypeWithModelView(Typing, () => _session?.ModelName);
-        Beat = new BeatTheModelView(Game, CurrentModel);
+        Beat = new BeatTheModelView(Game, CurrentModel, key => { Repl.Input.SetFocus(); Repl.Input.NewKeyDownEvent(key); });
         Tabs = new Tabs { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(10) };
         Tabs.Add(Models, Training, Generate, TypeView, Beat);
 
@@ -98,7 +98,13 @@ public sealed class MainWindow : Window, IReplOutput
     {
         var typing = Repl.Input.HasFocus;
         Tabs.Value = tab;
-        if (focusTab) tab.SetFocus();
+        if (focusTab)
+        {
+            // Terminal.Gui can leave the shown tab marked focused after the command line took the
+            // keyboard from it (Esc), and SetFocus on a view marked focused does nothing.
+            if (tab.HasFocus && Repl.HasFocus) tab.HasFocus = false;
+            tab.SetFocus();
+        }
         else if (typing) Repl.Input.SetFocus();
     }
 
