@@ -39,6 +39,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Errors, e => e.Contains("set does not take tmp=", StringComparison.Ordinal) && e.Contains("t=", StringComparison.Ordinal));
         await Runner.RunLineAsync("set k=4294967299");
         Assert.Contains(_output.Errors, e => e.Contains("k=4294967299 is not allowed", StringComparison.Ordinal));
+        await Runner.RunLineAsync("set top_k=-1"); // named as typed
+        Assert.Contains(_output.Errors, e => e.StartsWith("top_k=-1 is not allowed; use 0 to", StringComparison.Ordinal));
         await Runner.RunLineAsync("status x=1");
         Assert.Contains(_output.Errors, e => e.Contains("status takes no key=value options", StringComparison.Ordinal));
         await Runner.RunLineAsync("set temperature=0.2"); // the long name works as t= does

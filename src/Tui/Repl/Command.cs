@@ -10,10 +10,13 @@ public sealed record Command(string Verb, IReadOnlyList<string> Positional, IRea
 
     public string? Arg(int index) => index < Positional.Count ? Positional[index] : null;
 
-    public string? Option(params string[] names)
+    public string? Option(params string[] names) => NamedOption(names)?.Value;
+
+    /// <summary>The first of <paramref name="names"/> given, with the name it was given by (for messages).</summary>
+    public (string Name, string Value)? NamedOption(params string[] names)
     {
         foreach (var n in names)
-            if (Options.TryGetValue(n, out var v)) return v;
+            if (Options.TryGetValue(n, out var v)) return (n, v);
         return null;
     }
 }

@@ -531,9 +531,9 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private static SamplingSettings SamplingFrom(Command c, SamplingSettings start)
     {
         var s = start.Clone();
-        if (c.Option("t", "temperature") is { } t) s.Temperature = Number("t", t);
-        if (c.Option("k", "top_k") is { } k) s.TopK = IntegerIn("k", k, 0, 1_000_000);
-        if (c.Option("p", "top_p") is { } p) s.TopP = Number("p", p);
+        if (c.NamedOption("t", "temperature") is { } t) s.Temperature = Number(t.Name, t.Value);
+        if (c.NamedOption("k", "top_k") is { } k) s.TopK = IntegerIn(k.Name, k.Value, 0, 1_000_000);
+        if (c.NamedOption("p", "top_p") is { } p) s.TopP = Number(p.Name, p.Value);
         if (c.Option("seed") is { } seed) s.Seed = ulong.TryParse(seed, out var v) ? v : throw new CommandException($"seed={seed} is not a whole number ≥ 0.");
         return s;
     }
