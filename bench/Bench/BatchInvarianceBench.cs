@@ -31,6 +31,7 @@ public static class BatchInvarianceBench
         using var trainer = Trainer.Create(architecture, architecture.Resolve(), options, corpus, BenchDevice.Device, directory: null);
         trainer.Run();
         trainer.Model.eval();
+        trainer.Model.PrepareForGeneration(); // as a model loaded to generate is (TrainedModel.Load)
         GenerationSession Open(int i)
         {
             var session = new GenerationSession(trainer.Model, trainer.Vocabulary, new SamplingSettings(Temperature: 1.0, Seed: (ulong)(1000 + i)));

@@ -37,6 +37,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
             using var model = architecture.Create(architecture.Resolve(), vocabulary.Size, BenchDevice.Device.type);
             model.to(BenchDevice.Device);
             model.eval();
+            model.PrepareForGeneration(); // as a model loaded to generate is (TrainedModel.Load)
             var step = sessionCounts.ToDictionary(c => c, _ => new List<double>());
             var rate = sessionCounts.ToDictionary(c => c, _ => new List<double>());
             var pyStep = sessionCounts.ToDictionary(c => c, _ => new List<double>());
@@ -45,6 +46,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
             var vsPyTorch = sessionCounts.ToDictionary(c => c, _ => new List<double>());
             var stepThreads = sessionCounts.ToDictionary(c => c, _ => new SortedSet<int>());
             var tuner = StepThreadTuner.ForDevice(BenchDevice.Device.type, threads); // as the server makes it
+            MklPackedWeight.ProductThreads = threads; // as the server's device loop sets it
             for (int run = 0; run < runs; run++)
             {
                 foreach (var count in sessionCounts)

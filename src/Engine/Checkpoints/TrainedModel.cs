@@ -32,6 +32,7 @@ public sealed class TrainedModel : IDisposable
         var (architecture, hyperParameters, vocabulary, model) = Build(checkpoint, path, device.type);
         model.to(device);
         model.eval();
+        model.PrepareForGeneration();
         return new TrainedModel(path, checkpoint.Metadata, architecture, hyperParameters, vocabulary, model);
     }
 

@@ -43,6 +43,34 @@ public abstract class CharModel : nn.Module
 
     public long ParameterCount => parameters().Sum(p => p.numel());
 
+    /// <summary>
+    /// Readies a model whose weights will not change again (one loaded to generate) for fast
+    /// generation steps; what it prepares holds the weights' values now. A model that is put back
+    /// in training mode, or loads other weights, drops it.
+    /// </summary>
+    public virtual void PrepareForGeneration() { }
+
+    /// <summary>Drops what <see cref="PrepareForGeneration"/> made.</summary>
+    protected virtual void ReleaseGenerationWeights() { }
+
+    public override void train(bool on = true)
+    {
+        if (on) ReleaseGenerationWeights();
+        base.train(on);
+    }
+
+    public override (IList<string> missing_keys, IList<string> unexpected_keyes) load_state_dict(Dictionary<string, Tensor> source, bool strict = true, IList<string>? skip = null)
+    {
+        ReleaseGenerationWeights();
+        return base.load_state_dict(source, strict, skip);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) ReleaseGenerationWeights();
+        base.Dispose(disposing);
+    }
+
     protected Device ParameterDevice => parameters().First().device;
 }
 

@@ -88,7 +88,7 @@ public static class MklVendorCheck
     }
 
     /// <summary>The path this process mapped <paramref name="fileName"/> from: the copy TorchSharp loaded, not another on the search path.</summary>
-    private static string? LoadedLibrary(string fileName)
+    internal static string? LoadedLibrary(string fileName)
     {
         foreach (var line in File.ReadLines("/proc/self/maps"))
         {

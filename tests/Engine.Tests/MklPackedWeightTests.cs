@@ -1,0 +1,64 @@
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Tests;
+
+/// <summary>MKL-packed weights for generation: the product they give, and when a model drops them.</summary>
+public class MklPackedWeightTests
+{
+    [Fact]
+    public void A_packed_product_equals_torchs_for_any_number_of_rows_and_accumulates_when_asked()
+    {
+        Assert.True(MklPackedWeight.Available, "this project's libtorch carries MKL's packed GEMM (libtorch_cpu.so exports cblas_sgemm_compute)");
+        manual_seed(5);
+        var weight = randn(96, 40);
+        using var packed = MklPackedWeight.TryPack(weight)!;
+        foreach (var rows in new[] { 1, 3, 64 })
+        {
+            var x = randn(rows, 40);
+            var output = full(rows, 96, 2.0f);
+            packed.MultiplyInto(x, output, accumulate: false);
+            Assert.True(output.allclose(x.mm(weight.t()), rtol: 1e-5, atol: 1e-5), $"{rows} row(s)");
+            packed.MultiplyInto(x, output, accumulate: true);
+            Assert.True(output.allclose(x.mm(weight.t()) * 2, rtol: 1e-5, atol: 1e-5), $"{rows} row(s), accumulated");
+        }
+        weight.add_(1); // the packed copy keeps the values it was made from
+        var one = randn(1, 40);
+        var before = empty(1, 96);
+        packed.MultiplyInto(one, before, accumulate: false);
+        Assert.False(before.allclose(one.mm(weight.t()), rtol: 1e-3, atol: 1e-3));
+    }
+
+    [Fact]
+    public void Wrong_shapes_and_layouts_are_refused_with_what_was_expected()
+    {
+        using var packed = MklPackedWeight.TryPack(randn(8, 4))!;
+        var e = Assert.Throws<ArgumentException>(() => packed.MultiplyInto(randn(2, 5), empty(2, 8), accumulate: false));
+        Assert.Contains("multiplies [rows × 4] into [rows × 8]; got [2 × 5] into [2 × 8]", e.Message);
+        Assert.Throws<ArgumentException>(() => packed.MultiplyInto(randn(4, 2).t(), empty(2, 8), accumulate: false));
+        Assert.Null(MklPackedWeight.TryPack(randn(8, 4, dtype: ScalarType.Float64)));
+        packed.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => packed.MultiplyInto(randn(2, 4), empty(2, 8), accumulate: false));
+    }
+
+    [Fact]
+    public void A_model_drops_its_packed_weights_when_it_trains_or_loads_weights_and_never_packs_in_training_mode()
+    {
+        using var model = new StatefulLstm(vocabSize: 11, nFac: 4, nHidden: 16, layers: 2, dropout: 0.5);
+        model.PrepareForGeneration(); // in training mode: its dropout acts between the layers, which packed steps skip
+        Assert.False(model.PackedForGeneration);
+        model.eval();
+        model.PrepareForGeneration();
+        Assert.True(model.PackedForGeneration);
+        model.train();
+        Assert.False(model.PackedForGeneration);
+        model.eval();
+        model.PrepareForGeneration();
+        model.load_state_dict(model.state_dict());
+        Assert.False(model.PackedForGeneration);
+        model.PrepareForGeneration();
+        model.eval(); // eval keeps them
+        Assert.True(model.PackedForGeneration);
+    }
+}
