@@ -204,7 +204,7 @@ root.SetAction(async parse =>
     }
 
     var serverSections = sections.Intersect(ServerSections).ToList();
-    if (serverSections.Count > 0 && !parse.GetValue(serverProcess) && sections.Except(ServerSections).Except(["quality"]).Any())
+    if (serverSections.Count > 0 && !parse.GetValue(serverProcess) && sections.Except(ServerSections).Except(["quality", "start-window"]).Any())
     {
         // This process's main thread has done Torch work: the server's device thread would be a second libgomp
         // thread team, and with more OpenMP threads than cores libgomp stops spinning between parallel regions
@@ -262,7 +262,8 @@ root.SetAction(async parse =>
 
     if (sections.Contains("start-window"))
     {
-        var budget = ParseDuration(parse.GetValue(startWindowBudget)!);
+        // --quick trains each model 20 s unless a budget is given (a smoke run: the losses are not for quoting).
+        var budget = isQuick && parse.GetResult(startWindowBudget) is null or { Implicit: true } ? TimeSpan.FromSeconds(20) : ParseDuration(parse.GetValue(startWindowBudget)!);
         var threads = threadCounts.Max();
         report.Heading($"How a windowed model's generation starts: padding or spaces before a short prime ({threads} thread(s))");
         report.Paragraph($"char3, loop and rnn at their defaults, each trained {budget.TotalSeconds:0} s on the corpus; then the loss (nats/char) of the char after " +

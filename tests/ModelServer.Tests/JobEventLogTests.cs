@@ -42,6 +42,28 @@ public sealed class JobEventLogTests
     }
 
     [Fact]
+    public void A_replayed_history_keeps_the_checkpoint_it_resumes_from_though_training_had_passed_it()
+    {
+        // A background checkpoint of step 1000 ended while training was at 1003; the job resumes from 1000.
+        JobEvent Progress(long sequence, long step) =>
+            new(sequence, "j-3", T0, step, new JobProgressed(new Engine.Training.TrainingProgress(step, 1, 0, 2000, 0.5, 2.0, 1e-3, 1000, TimeSpan.Zero, null, 1000)));
+        List<JobEvent> stored =
+        [
+            new(0, "j-3", T0, 0, new JobStarted("cpu", 2000, 10, 0, 60, 1000)),
+            Progress(1, 999),
+            Progress(2, 1003),
+            new(3, "j-3", T0, 1003, new JobCheckpointSaved("last.ckpt", "periodic", 1, 1000)),
+            Progress(4, 1500),
+        ];
+        var replayed = JobQueue.Replayable(stored, resumesFrom: 1000, keepEnd: false);
+        Assert.Equal([0L, 1L, 3L], replayed.Select(e => e.Sequence));
+
+        // The same once the resumed run's own started is stored.
+        stored.Add(new JobEvent(5, "j-3", T0, 1000, new JobStarted("cpu", 2000, 10, 1000, 60, 1000)));
+        Assert.Equal([0L, 1L, 3L, 5L], JobQueue.Replayable(stored, resumesFrom: null, keepEnd: false).Select(e => e.Sequence));
+    }
+
+    [Fact]
     public void A_restored_history_without_an_end_is_refused_rather_than_watched_forever()
     {
         var log = new JobEventLog("j-2");

@@ -42,8 +42,14 @@ public class TrainingMonitorTests
         m.Add(Progress(10, 3.0, 1e-2));
         m.Add(Progress(20, 2.5, 1e-2));
         m.Add(Progress(30, 2.4, 1e-2));
+        m.Add(new JobEvent { JobId = "j-1", Step = 25, EpochEnd = new JobEvent.Types.EpochEnd { Record = new EpochRecord { Epoch = 1, Step = 25, ValidLoss = 2.45, Sample = "the cat" } } });
+        Assert.Equal(2.45, m.LastValidLoss);
         m.Add(new JobEvent { JobId = "j-1", Step = 20, Started = new JobEvent.Types.Started { TotalSteps = 100, ResumedFromStep = 20 } });
         Assert.Equal([(10.0, 3.0), (20.0, 2.5)], m.Loss);
+        // The epoch that ended past the checkpoint is trained again: its validation and sample go too.
+        Assert.Empty(m.ValidLoss);
+        Assert.Empty(m.Samples);
+        Assert.True(double.IsNaN(m.LastValidLoss));
         m.Add(Progress(30, 2.3, 1e-2));
         Assert.Equal([(10.0, 3.0), (20.0, 2.5), (30.0, 2.3)], m.Loss);
         Assert.Equal([10.0, 20.0, 30.0], m.LearningRates.Select(p => p.Step));

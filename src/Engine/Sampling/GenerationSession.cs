@@ -129,9 +129,9 @@ public sealed class GenerationSession : IDisposable
     /// The state before any text. A windowed model's window starts as spaces, not padding: it never
     /// saw padding in training, and a prime a person types starts a word, which a space before it
     /// says. On Nietzsche (bench/README), after a one-char prime at a word's start the next char
-    /// costs 2.1 nats instead of 3.7-4.6, after three chars 1.6 instead of 3.0; a prime cut from
-    /// the middle of a word does worse, 4.5-4.9 instead of 3.7-3.8 after one char, and alike from
-    /// three on. Without a space in the vocabulary: a newline, then padding.
+    /// costs 2.1 nats instead of 3.7-4.6, after three chars 1.6 instead of 3.0; a prime from a
+    /// random position (mostly mid-word) does worse, 4.5-4.9 instead of 3.7-3.8 after one char,
+    /// and alike from three on. Without a space in the vocabulary: a newline, then padding.
     /// </summary>
     private RecurrentState StartState()
     {

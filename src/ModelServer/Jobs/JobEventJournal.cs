@@ -11,9 +11,10 @@ namespace CharRnn.ModelServer.Jobs;
 /// background, in batches, so that training does not wait on each write; a kill -9 loses at most
 /// the last moment's. Progress is kept sparser than live (at most one a second, the interval
 /// doubling every <see cref="ProgressPerLevel"/> stored, across restarts too), so that even a
-/// months-long job stores tens of thousands of rows; every other kind of event is kept. The
-/// numbers of the progress events left out are recorded too, so that a job's numbering after a
-/// restart goes on past every number a watcher may have seen.
+/// months-long job stores tens of thousands of rows; every other kind of event is kept. A mark
+/// past the numbers given out is stored too (<see cref="SequencesReserved"/> ahead), so that a
+/// job's numbering after a restart goes on past every number a watcher may have seen, left-out
+/// progress included.
 /// </summary>
 public sealed class JobEventJournal : IDisposable
 {
@@ -85,6 +86,9 @@ public sealed class JobEventJournal : IDisposable
                 unreadable++;
             }
         }
+        // Nothing is numbered after a job's end but a later run's events, which go on from it: the mark stored ahead is not needed.
+        if (rows.Count > 0 && events.Count > 0 && events[^1].Sequence == rows[^1].Sequence && events[^1].Payload.IsTerminal)
+            nextSequence = events[^1].Sequence + 1;
         if (unreadable > 0) _logger.LogWarning("Job {JobId}: {Count} stored event(s) could not be read and are left out of its history", jobId, unreadable);
         var progress = events.Where(e => e.Payload is JobProgressed).ToList();
         if (goesOn && progress.Count > 0) // thinning goes on where it was
@@ -92,29 +96,49 @@ public sealed class JobEventJournal : IDisposable
         return (events, nextSequence);
     }
 
+    /// <summary>
+    /// Numbers stored ahead of those given out: the database holds a mark at least as high as any
+    /// number a watcher may have seen, moved on only when a job's numbers pass it, so that unstored
+    /// progress (most of it) costs no write. After a crash a job's numbering resumes past the mark.
+    /// </summary>
+    public const long SequencesReserved = 1_000;
+
     private async Task WriteAsync()
     {
         var batch = new List<StoredJobEvent>();
-        var lastSequences = new Dictionary<string, long>(StringComparer.Ordinal);
+        var marks = new Dictionary<string, long>(StringComparer.Ordinal); // to store in this batch
+        var reserved = new Dictionary<string, long>(StringComparer.Ordinal); // stored marks, per job
         while (await _pending.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
+            while (batch.Count < 1_000 && _pending.Reader.TryRead(out var item))
+            {
+                var e = item.Event;
+                if (e.Sequence > reserved.GetValueOrDefault(e.JobId, -1))
+                    marks[e.JobId] = reserved[e.JobId] = e.Sequence + SequencesReserved;
+                if (e.Payload.IsTerminal) reserved.Remove(e.JobId);
+                if (!item.Store) continue;
+                try
+                {
+                    batch.Add(new StoredJobEvent(e.JobId, e.Sequence, e.Time, e.Step, JsonSerializer.Serialize(e.Payload, Json)));
+                }
+                catch (Exception x) when (x is JsonException or NotSupportedException)
+                {
+                    _logger.LogWarning(x, "Job {JobId}: event {Sequence} could not be stored and is missing from its history after a restart", e.JobId, e.Sequence);
+                }
+            }
+            if (batch.Count == 0 && marks.Count == 0) continue;
             try
             {
-                while (batch.Count < 1_000 && _pending.Reader.TryRead(out var item))
-                {
-                    var e = item.Event;
-                    lastSequences[e.JobId] = Math.Max(lastSequences.GetValueOrDefault(e.JobId, -1), e.Sequence);
-                    if (item.Store) batch.Add(new StoredJobEvent(e.JobId, e.Sequence, e.Time, e.Step, JsonSerializer.Serialize(e.Payload, Json)));
-                }
-                _database.AppendJobEvents(batch, lastSequences);
+                _database.AppendJobEvents(batch, marks);
             }
             catch (Exception e)
             {
                 // A full disk costs the history, not the job (its checkpoints report their own errors).
                 _logger.LogWarning(e, "{Count} job event(s) could not be stored; they are missing from the jobs' history after a restart", batch.Count);
+                foreach (var job in marks.Keys) reserved.Remove(job); // not stored: the next event tries again
             }
             batch.Clear();
-            lastSequences.Clear();
+            marks.Clear();
         }
     }
 

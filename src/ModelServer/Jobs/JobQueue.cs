@@ -239,17 +239,23 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     /// reads as one curve. An end that is not the job's last event (a shutdown's stop, resumed at
     /// the next start) is dropped, as is the last one unless <paramref name="keepEnd"/>.
     /// </summary>
-    private static List<JobEvent> Replayable(IReadOnlyList<JobEvent> history, long? resumesFrom, bool keepEnd)
+    internal static List<JobEvent> Replayable(IReadOnlyList<JobEvent> history, long? resumesFrom, bool keepEnd)
     {
         var kept = new List<JobEvent>();
         foreach (var e in history)
         {
-            if (e.Payload is JobStarted started) kept.RemoveAll(k => k.Step > started.ResumedFromStep);
+            if (e.Payload is JobStarted started) kept.RemoveAll(k => TrainedStep(k) > started.ResumedFromStep);
             kept.Add(e);
         }
-        if (resumesFrom is { } step) kept.RemoveAll(k => k.Step > step);
+        if (resumesFrom is { } step) kept.RemoveAll(k => TrainedStep(k) > step);
         return kept.Where((e, i) => !e.Payload.IsTerminal || (keepEnd && i == kept.Count - 1)).ToList();
     }
+
+    /// <summary>
+    /// The step an event tells of: a checkpoint's own, which training may have passed by the time
+    /// its background write ended (the event's step then), so that the checkpoint a job resumes from stays in its history.
+    /// </summary>
+    private static long TrainedStep(JobEvent e) => e.Payload is JobCheckpointSaved saved ? saved.Step : e.Step;
 
     /// <summary>Progress events kept in memory for an ended job restored after a restart, once watched.</summary>
     private const int MaxRestoredProgress = 2_000;

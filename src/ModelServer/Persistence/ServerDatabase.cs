@@ -194,9 +194,9 @@ public sealed class ServerDatabase : IDisposable
     }
 
     /// <summary>
-    /// Stores events, and the highest event number each job has given out (<paramref name="lastSequences"/>:
+    /// Stores events, and a number at least as high as any each job has given out (<paramref name="lastSequences"/>:
     /// watchers saw events that were not stored too), in one transaction. Events of jobs no longer in the
-    /// database (forgotten meanwhile) are left out.
+    /// database (forgotten meanwhile) are left out, as is an event whose number is stored already.
     /// </summary>
     public void AppendJobEvents(IReadOnlyList<StoredJobEvent> events, IReadOnlyDictionary<string, long>? lastSequences = null)
     {
@@ -204,7 +204,7 @@ public sealed class ServerDatabase : IDisposable
         {
             using var transaction = _connection.BeginTransaction();
             using var insert = Command("""
-                INSERT INTO job_events(job_id, sequence, time, step, payload)
+                INSERT OR IGNORE INTO job_events(job_id, sequence, time, step, payload)
                 SELECT $job, $sequence, $time, $step, $payload WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $job)
                 """, ("$job", ""), ("$sequence", 0L), ("$time", ""), ("$step", 0L), ("$payload", ""));
             insert.Transaction = transaction;

@@ -14,7 +14,7 @@ public sealed class TrainingMonitor
     private readonly List<(double Step, double Loss)> _loss = [];
     private readonly List<(double Step, double Rate)> _learningRate = [];
     private readonly List<(double Step, double Loss)> _validLoss = [];
-    private readonly List<string> _samples = [];
+    private readonly List<(long Step, string Text)> _samples = [];
     private int _version;
 
     public string JobId { get; private set; } = "";
@@ -97,7 +97,7 @@ public sealed class TrainingMonitor
                     var r = e.EpochEnd.Record;
                     LastValidLoss = r.ValidLoss;
                     Add(_validLoss, (r.Step, r.ValidLoss));
-                    if (r.Sample.Length > 0) _samples.Add($"epoch {r.Epoch} (val {r.ValidLoss:F3}): {r.Sample}");
+                    if (r.Sample.Length > 0) _samples.Add((r.Step, $"epoch {r.Epoch} (val {r.ValidLoss:F3}): {r.Sample}"));
                     break;
                 case JobEvent.EventOneofCase.Finished:
                     State = "finished: " + e.Finished.Reason;
@@ -117,7 +117,7 @@ public sealed class TrainingMonitor
     public IReadOnlyList<(double Step, double Loss)> Loss { get { lock (_gate) return _loss.ToList(); } }
     public IReadOnlyList<(double Step, double Rate)> LearningRates { get { lock (_gate) return _learningRate.ToList(); } }
     public IReadOnlyList<(double Step, double Loss)> ValidLoss { get { lock (_gate) return _validLoss.ToList(); } }
-    public IReadOnlyList<string> Samples { get { lock (_gate) return _samples.ToList(); } }
+    public IReadOnlyList<string> Samples { get { lock (_gate) return _samples.Select(s => s.Text).ToList(); } }
 
     /// <summary>
     /// A run of a job starts at the step it resumed from (a restart resumes the last checkpoint, or
@@ -128,8 +128,8 @@ public sealed class TrainingMonitor
     {
         _loss.RemoveAll(p => p.Step > step);
         _learningRate.RemoveAll(p => p.Step > step);
-        _validLoss.RemoveAll(p => p.Step > step);
-        LastValidLoss = _validLoss.Count > 0 ? _validLoss[^1].Loss : LastValidLoss;
+        _samples.RemoveAll(s => s.Step > step);
+        if (_validLoss.RemoveAll(p => p.Step > step) > 0) LastValidLoss = _validLoss.Count > 0 ? _validLoss[^1].Loss : double.NaN;
     }
 
     private static void Add<T>(List<T> list, T item)
