@@ -1,5 +1,6 @@
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace CharRnn.Engine.Tests;
@@ -60,5 +61,12 @@ public class MklPackedWeightTests
         model.PrepareForGeneration();
         model.eval(); // eval keeps them
         Assert.True(model.PackedForGeneration);
+
+        // Moved to float64 after packing: steps fall back to the unpacked recurrence.
+        model.to(ScalarType.Float64);
+        using var _ = no_grad();
+        var state = new RecurrentState(model.InitialState(2).Parts.Select(p => p.to(ScalarType.Float64)).ToArray(), batchDim: 1);
+        var (logits, _) = model.Forward(randint(0, 11, [3, 2], dtype: ScalarType.Int64), state);
+        Assert.Equal(ScalarType.Float64, logits.dtype);
     }
 }

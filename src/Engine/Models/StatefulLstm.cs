@@ -90,7 +90,7 @@ public sealed partial class StatefulLstm : StatefulCharModel
     {
         var input = e.forward(x);
         var (output, h, c) = !ComputedHere(input) ? RunLayers(input, state)
-            : _packed != null && input.device.type == DeviceType.CPU && input.shape[1] < PackedBatchesBelow ? RecurPacked(input, state, _packed)
+            : _packed != null && input.device.type == DeviceType.CPU && input.dtype == ScalarType.Float32 && input.shape[1] < PackedBatchesBelow ? RecurPacked(input, state, _packed)
             : Recur(input, state);
         return (l_out.forward(drop.forward(output)), new RecurrentState([h, c], batchDim: 1));
     }
@@ -142,9 +142,11 @@ public sealed partial class StatefulLstm : StatefulCharModel
     public override void PrepareForGeneration()
     {
         ReleaseGenerationWeights();
-        if (training || e.weight!.device.type != DeviceType.CPU || !MklPackedWeight.Available) return; // training: dropout between layers
+        if (training || e.weight!.device.type != DeviceType.CPU || e.weight.dtype != ScalarType.Float32 || !MklPackedWeight.Available)
+            return; // training: dropout acts between the layers
         var weights = LayerWeights();
         _packed = weights.Select((w, layer) => (layer > 0 ? MklPackedWeight.TryPack(w.WeightIh) : null, MklPackedWeight.TryPack(w.WeightHh)!)).ToArray();
+        if (_packed.Any(p => p.Recurrent == null)) ReleaseGenerationWeights(); // not expected for float32 CPU weights; then no packing at all
     }
 
     /// <summary>True while generation steps use MKL-packed weights.</summary>
@@ -153,7 +155,7 @@ public sealed partial class StatefulLstm : StatefulCharModel
     protected override void ReleaseGenerationWeights()
     {
         if (_packed == null) return;
-        foreach (var (input, recurrent) in _packed) { input?.Dispose(); recurrent.Dispose(); }
+        foreach (var (input, recurrent) in _packed) { input?.Dispose(); recurrent?.Dispose(); }
         _packed = null;
     }
 
