@@ -46,7 +46,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
             var vsPyTorch = sessionCounts.ToDictionary(c => c, _ => new List<double>());
             var stepThreads = sessionCounts.ToDictionary(c => c, _ => new SortedSet<int>());
             var tuner = StepThreadTuner.ForDevice(BenchDevice.Device.type, threads); // as the server makes it
-            MklPackedWeight.ProductThreads = threads; // as the server's device loop sets it
+            MklProductThreads.Count = threads; // as the server's device loop sets it
             for (int run = 0; run < runs; run++)
             {
                 foreach (var count in sessionCounts)

@@ -182,7 +182,11 @@ public sealed class ScreenTests : IDisposable
         Press(Key.F6); // back to the tab already shown: it must take the keyboard again
         PumpUntil(() => _window.Beat.HasFocus, "the Beat tab to take the keyboard again");
         Press(Key.Enter);
+        Press(new Key('x')); // typed while the game starts: neither a guess nor a command
+        Press(Key.Enter);    // nor a second game
         PumpUntil(() => _window.Game.Playing, "the game to start");
+        Assert.Equal("", _window.Repl.Input.Text);
+        Assert.Empty(_window.Game.Rounds);
         var next = _window.Game.Passage[_window.Game.Position];
         Press(new Key(next));
         PumpUntil(() => _window.Game.Rounds.Count == 1 && Screen.Contains("you 1 · model"), "the first round scored");

@@ -67,6 +67,7 @@ public sealed class TrainedModel : IDisposable
         if (missing.Count > 0 || unexpected.Count > 0)
             throw new CheckpointException(path, $"its weights do not match architecture '{model.GetName()}' " +
                 $"(missing: [{string.Join(", ", missing)}], unexpected: [{string.Join(", ", unexpected)}])");
+        model.WeightsChanged();
         using var _ = no_grad();
         foreach (var (name, target) in expected)
         {

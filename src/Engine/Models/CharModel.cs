@@ -53,6 +53,9 @@ public abstract class CharModel : nn.Module
     /// <summary>Drops what <see cref="PrepareForGeneration"/> made.</summary>
     protected virtual void ReleaseGenerationWeights() { }
 
+    /// <summary>Weights were written in place (a checkpoint's, by copy): what was prepared from the old ones goes.</summary>
+    public void WeightsChanged() => ReleaseGenerationWeights();
+
     public override void train(bool on = true)
     {
         if (on) ReleaseGenerationWeights();

@@ -70,18 +70,27 @@ public sealed partial class StatefulLstm : StatefulCharModel
     private static partial Regex OneLayerName();
 
     private (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)[]? _layerWeights;
+    private (IntPtr Data, ScalarType Type, DeviceType Device, int Index) _layerWeightsKey; // the embedding's weight when they were fetched
 
-    /// <summary>Each layer's weights, fetched once per device and type (moving the module replaces them).</summary>
+    /// <summary>
+    /// Each layer's weights, fetched once (state_dict costs ~33 µs, a tenth of a packed one-session
+    /// step) and again whenever the module's parameters were replaced: moving it to another device
+    /// or type allocates new ones. The embedding weight's storage, type and device stand for all
+    /// of them. (TorchSharp gives a new Tensor object, and a new native handle, on each read of a
+    /// module's weight, and its Devices compare by reference: this used to fetch on every step.)
+    /// </summary>
     private (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)[] LayerWeights()
     {
-        var current = e.weight!;
-        if (_layerWeights == null || _layerWeights[0].WeightIh.device != current.device || _layerWeights[0].WeightIh.dtype != current.dtype)
+        using var current = e.weight!;
+        var key = (MklPackedWeight.DataPointer(current), current.dtype, current.device_type, current.device_index);
+        if (_layerWeights == null || key != _layerWeightsKey)
         {
             var weights = state_dict();
             Tensor Weight(string name) => weights[name].DetachFromDisposeScope();
             _layerWeights = Enumerable.Range(0, Layers)
                 .Select(l => (Weight($"rnn.weight_ih_l{l}"), Weight($"rnn.weight_hh_l{l}"), Weight($"rnn.bias_ih_l{l}"), Weight($"rnn.bias_hh_l{l}")))
                 .ToArray();
+            _layerWeightsKey = key;
         }
         return _layerWeights;
     }
@@ -90,7 +99,7 @@ public sealed partial class StatefulLstm : StatefulCharModel
     {
         var input = e.forward(x);
         var (output, h, c) = !ComputedHere(input) ? RunLayers(input, state)
-            : _packed != null && input.device.type == DeviceType.CPU && input.dtype == ScalarType.Float32 && input.shape[1] < PackedBatchesBelow ? RecurPacked(input, state, _packed)
+            : PackedFor(input) is { } packed ? RecurPacked(input, state, packed)
             : Recur(input, state);
         return (l_out.forward(drop.forward(output)), new RecurrentState([h, c], batchDim: 1));
     }
@@ -132,6 +141,7 @@ public sealed partial class StatefulLstm : StatefulCharModel
 
     /// <summary>Each layer's recurrent weights and every layer's but the first's input weights, packed by MKL (<see cref="PrepareForGeneration"/>).</summary>
     private (MklPackedWeight? Input, MklPackedWeight Recurrent)[]? _packed;
+    private object? _packedFrom; // the LayerWeights() array they were packed from
 
     /// <summary>
     /// Packs the large weights for MKL's packed products (<see cref="MklPackedWeight"/>), where
@@ -145,8 +155,23 @@ public sealed partial class StatefulLstm : StatefulCharModel
         if (training || e.weight!.device.type != DeviceType.CPU || e.weight.dtype != ScalarType.Float32 || !MklPackedWeight.Available)
             return; // training: dropout acts between the layers
         var weights = LayerWeights();
-        _packed = weights.Select((w, layer) => (layer > 0 ? MklPackedWeight.TryPack(w.WeightIh) : null, MklPackedWeight.TryPack(w.WeightHh)!)).ToArray();
-        if (_packed.Any(p => p.Recurrent == null)) ReleaseGenerationWeights(); // not expected for float32 CPU weights; then no packing at all
+        _packedFrom = weights;
+        _packed = new (MklPackedWeight? Input, MklPackedWeight Recurrent)[Layers];
+        for (int layer = 0; layer < Layers; layer++)
+        {
+            var recurrent = MklPackedWeight.TryPack(weights[layer].WeightHh, PackedBatchesBelow - 1);
+            var input = layer > 0 ? MklPackedWeight.TryPack(weights[layer].WeightIh, PackedBatchesBelow - 1) : null;
+            _packed[layer] = (input, recurrent!);
+            if (recurrent == null || (layer > 0 && input == null)) { ReleaseGenerationWeights(); return; } // MKL's packing failed its check: no packing at all
+        }
+    }
+
+    /// <summary>The packed weights, where they serve this input; dropped if the weights they were made from were replaced (moved to another device or type).</summary>
+    private (MklPackedWeight? Input, MklPackedWeight Recurrent)[]? PackedFor(Tensor input)
+    {
+        if (_packed == null) return null;
+        if (!ReferenceEquals(LayerWeights(), _packedFrom)) { ReleaseGenerationWeights(); return null; }
+        return input.device.type == DeviceType.CPU && input.dtype == ScalarType.Float32 && input.shape[1] < PackedBatchesBelow ? _packed : null;
     }
 
     /// <summary>True while generation steps use MKL-packed weights.</summary>
@@ -157,6 +182,7 @@ public sealed partial class StatefulLstm : StatefulCharModel
         if (_packed == null) return;
         foreach (var (input, recurrent) in _packed) { input?.Dispose(); recurrent?.Dispose(); }
         _packed = null;
+        _packedFrom = null;
     }
 
     /// <summary>
@@ -176,12 +202,16 @@ public sealed partial class StatefulLstm : StatefulCharModel
             var (weightIh, _, biasIh, biasHh) = weights[layer];
             var bias = biasIh.add(biasHh, HeldScalars.One);
             Tensor inputGates; // [T·batch, 4·hidden]
-            if (packed[layer].Input is { } packedInput)
+            if (packed[layer].Input is { } packedInput && steps * batch <= packedInput.MaxRows) // a long prime: torch's product
             {
                 inputGates = bias.expand(steps * batch, -1).contiguous();
                 packedInput.MultiplyInto(x.contiguous(), inputGates, accumulate: true);
             }
-            else inputGates = addmm(bias, x, weightIh.t(), 1, 1);
+            else
+            {
+                using var _ = MklProductThreads.Use();
+                inputGates = addmm(bias, x, weightIh.t(), 1, 1);
+            }
             var h = state.Parts[0][layer].contiguous();
             var c = state.Parts[1][layer];
             var outputs = new Tensor[steps];
@@ -206,7 +236,8 @@ public sealed partial class StatefulLstm : StatefulCharModel
     /// gates as [4·hidden, batch] = W·[x; h]ᵀ, which MKL computes ~20% faster than nn.Linear's
     /// h·Wᵀ at 64 and 256 rows (and as fast at one) on this machine. Each layer's input product
     /// covers all T steps at once; then one recurrent product and the gate arithmetic per step.
-    /// Gradients are off, so the gate arithmetic works in place.
+    /// Gradients are off, so the gate arithmetic works in place. Products run on
+    /// <see cref="MklProductThreads"/>, the rest on libtorch's count.
     /// </summary>
     private (Tensor Output, Tensor H, Tensor C) Recur(Tensor input, RecurrentState state)
     {
@@ -219,13 +250,16 @@ public sealed partial class StatefulLstm : StatefulCharModel
         {
             if (layer > 0) x = drop.forward(x);
             var (weightIh, weightHh, biasIh, biasHh) = weights[layer];
-            var inputGates = addmm(biasIh.add(biasHh, HeldScalars.One).unsqueeze(1), weightIh, x, 1, 1); // [4·hidden, T·batch]
+            Tensor inputGates; // [4·hidden, T·batch]
+            using (MklProductThreads.Use()) inputGates = addmm(biasIh.add(biasHh, HeldScalars.One).unsqueeze(1), weightIh, x, 1, 1);
             var h = state.Parts[0][layer].t();
             var c = state.Parts[1][layer].t();
             var outputs = new Tensor[steps];
             for (long t = 0; t < steps; t++)
             {
-                var gates = (steps == 1 ? inputGates.addmm_(weightHh, h) : addmm(inputGates.narrow(1, t * batch, batch), weightHh, h, 1, 1)).chunk(4, 0);
+                Tensor[] gates;
+                using (MklProductThreads.Use())
+                    gates = (steps == 1 ? inputGates.addmm_(weightHh, h) : addmm(inputGates.narrow(1, t * batch, batch), weightHh, h, 1, 1)).chunk(4, 0);
                 c = sigmoid(gates[1]).mul_(c).add_(sigmoid(gates[0]).mul_(tanh(gates[2])), HeldScalars.One);
                 h = sigmoid(gates[3]).mul_(tanh(c));
                 outputs[t] = h;

@@ -18,79 +18,88 @@ namespace CharRnn.Engine.Runtime;
 /// The packed copy holds W's values when it was made: whoever changes W (training, loading
 /// other weights) must drop it. It takes about 3× W's memory plus ~8 MB (MKL's layout for
 /// every thread count); results equal torch's product to float rounding, and one packed copy
-/// serves any number of rows and threads.
+/// serves any number of rows and threads (<see cref="MklProductThreads"/> sets how many).
 /// </remarks>
 public sealed unsafe class MklPackedWeight : IDisposable
 {
     private const int RowMajor = 101, NoTrans = 111, Trans = 112, Packed = 151, BMatrix = 162;
     private static readonly Lazy<Functions?> Mkl = new(Resolve);
-    [ThreadStatic] private static int _productThreads;
     private readonly int _out, _in;
     private float* _packed;
+    private readonly long _bytes;
 
-    private MklPackedWeight(int outFeatures, int inFeatures, float* packed)
+    private MklPackedWeight(int outFeatures, int inFeatures, int maxRows, float* packed, long bytes)
     {
         _out = outFeatures;
         _in = inFeatures;
+        MaxRows = maxRows;
         _packed = packed;
-    }
-
-    /// <summary>
-    /// Threads MKL uses for packed products made on the calling thread; 0 (the default): as many
-    /// as libtorch uses. A generation loop sets its full count here and tunes libtorch's (which
-    /// also runs the elementwise work) per step: a product of 8 or more rows is 1.5–2× faster on
-    /// two threads than on one on this project's machine, where the elementwise gate arithmetic
-    /// between products can be 10× slower split over two (OpenMP's fork and join).
-    /// </summary>
-    public static int ProductThreads
-    {
-        get => _productThreads;
-        set => _productThreads = value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "A thread count is 0 (libtorch's) or more.");
+        _bytes = bytes;
+        GC.AddMemoryPressure(bytes);
     }
 
     /// <summary>True where this process's libtorch carries MKL's packed GEMM.</summary>
     public static bool Available => Mkl.Value != null;
 
-    /// <summary>A packed copy of a float32 CPU <paramref name="weight"/> [out × in], or null where MKL's packed GEMM is not available.</summary>
-    public static MklPackedWeight? TryPack(Tensor weight)
+    /// <summary>The most rows a product may have (<see cref="TryPack"/> checked up to these).</summary>
+    public int MaxRows { get; }
+
+    /// <summary>
+    /// A packed copy of a float32 CPU <paramref name="weight"/> [out × in] for products of 1 to
+    /// <paramref name="maxRows"/> rows, or null where MKL's packed GEMM is not available or does
+    /// not give torch's product there. MKL packs for a given row count and does not promise the
+    /// layout serves others (it did for 1 to 256 rows on this project's machine), so the copy is
+    /// checked against torch's product at one row and at <paramref name="maxRows"/>.
+    /// </summary>
+    public static MklPackedWeight? TryPack(Tensor weight, int maxRows)
     {
+        if (maxRows < 1) throw new ArgumentOutOfRangeException(nameof(maxRows), maxRows, "A product has at least one row.");
         if (Mkl.Value is not { } mkl || weight.device.type != DeviceType.CPU || weight.dtype != ScalarType.Float32 || weight.dim() != 2) return null;
-        using var w = weight.detach().contiguous();
+        using var scope = NewDisposeScope();
+        var w = weight.detach().contiguous();
         int outFeatures = checked((int)w.shape[0]), inFeatures = checked((int)w.shape[1]);
-        // Packed for the product x·Wᵀ with x of one row; MKL's packed layout does not depend on the row count.
         var size = mkl.PackSize(BMatrix, 1, outFeatures, inFeatures);
         var packed = (float*)NativeMemory.AlignedAlloc(size, 64);
         mkl.Pack(RowMajor, BMatrix, Trans, 1, outFeatures, inFeatures, 1f, (float*)DataPointer(w), inFeatures, packed);
-        return new MklPackedWeight(outFeatures, inFeatures, packed);
+        var result = new MklPackedWeight(outFeatures, inFeatures, maxRows, packed, (long)size);
+        using (no_grad())
+        {
+            foreach (var rows in maxRows == 1 ? [1] : new[] { 1, maxRows })
+            {
+                var x = rand(rows, inFeatures) - 0.5f;
+                var product = empty(rows, outFeatures);
+                result.MultiplyInto(x, product, accumulate: false);
+                if (!product.allclose(x.mm(w.t()), rtol: 1e-4, atol: 1e-4))
+                {
+                    result.Dispose();
+                    return null;
+                }
+            }
+        }
+        return result;
     }
 
     /// <summary>
     /// <paramref name="output"/> [rows × out] = x·Wᵀ, or += x·Wᵀ when <paramref name="accumulate"/>;
-    /// both contiguous float32 CPU tensors (x [rows × in]).
+    /// both contiguous float32 CPU tensors (x [rows × in], rows up to <see cref="MaxRows"/>).
     /// </summary>
     public void MultiplyInto(Tensor x, Tensor output, bool accumulate)
     {
         ObjectDisposedException.ThrowIf(_packed == null, this);
         if (x.dim() != 2 || x.shape[1] != _in || output.dim() != 2 || output.shape[0] != x.shape[0] || output.shape[1] != _out)
             throw new ArgumentException($"A packed [{_out} × {_in}] weight multiplies [rows × {_in}] into [rows × {_out}]; got [{string.Join(" × ", x.shape)}] into [{string.Join(" × ", output.shape)}].");
+        if (x.shape[0] > MaxRows)
+            throw new ArgumentException($"This packed weight multiplies up to {MaxRows} rows (it was checked for those); got {x.shape[0]}.");
         if (!IsDenseCpuFloat(x) || !IsDenseCpuFloat(output))
             throw new ArgumentException("A packed product needs contiguous float32 CPU tensors.");
         int rows = checked((int)x.shape[0]);
         if (rows == 0) return;
-        var mkl = Mkl.Value!;
-        // MKL's thread-local count wins over the one libtorch sets; restored so that libtorch's own products keep theirs.
-        int previous = _productThreads > 0 ? mkl.SetLocalThreads(_productThreads) : 0;
-        try
-        {
-            mkl.Compute(RowMajor, NoTrans, Packed, rows, _out, _in, (float*)DataPointer(x), _in, _packed, _in,
+        using (MklProductThreads.Use())
+            Mkl.Value!.Compute(RowMajor, NoTrans, Packed, rows, _out, _in, (float*)DataPointer(x), _in, _packed, _in,
                 accumulate ? 1f : 0f, (float*)DataPointer(output), _out);
-        }
-        finally
-        {
-            if (_productThreads > 0) mkl.SetLocalThreads(previous);
-        }
         GC.KeepAlive(x);
         GC.KeepAlive(output);
+        GC.KeepAlive(this); // its finalizer must not free the packed copy during the call
     }
 
     private static bool IsDenseCpuFloat(Tensor t) => t.device.type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
@@ -100,12 +109,19 @@ public sealed unsafe class MklPackedWeight : IDisposable
         if (_packed == null) return;
         NativeMemory.AlignedFree(_packed);
         _packed = null;
+        GC.RemoveMemoryPressure(_bytes);
         GC.SuppressFinalize(this);
     }
 
     ~MklPackedWeight() => Dispose();
 
-    private static IntPtr DataPointer(Tensor t) => THSTensor_data(t.Handle);
+    /// <summary>Where a tensor's first element is (its storage plus offset).</summary>
+    internal static IntPtr DataPointer(Tensor t)
+    {
+        var data = THSTensor_data(t.Handle);
+        if (data == IntPtr.Zero) torch.CheckForErrors(); // libtorch's error, as TorchSharp reports it
+        return data != IntPtr.Zero ? data : throw new InvalidOperationException("A tensor's data pointer is null.");
+    }
 
     [DllImport("LibTorchSharp")]
     private static extern IntPtr THSTensor_data(IntPtr handle);
@@ -115,25 +131,23 @@ public sealed unsafe class MklPackedWeight : IDisposable
         public required delegate* unmanaged<int, int, int, int, nuint> PackSize;
         public required delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, void> Pack;
         public required delegate* unmanaged<int, int, int, int, int, int, float*, int, float*, int, float, float*, int, void> Compute;
-        public required delegate* unmanaged<int, int> SetLocalThreads; // returns the previous local count (0: none)
     }
 
     private static Functions? Resolve()
     {
         if (!OperatingSystem.IsLinux()) return null;
+        torch.InitializeDeviceType(DeviceType.CPU); // loads libtorch if nothing has yet, so that it is found below
         var library = MklVendorCheck.LoadedLibrary("libtorch_cpu.so");
         if (library == null || !NativeLibrary.TryLoad(library, out var handle)) return null;
         if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm_pack_get_size", out var size)
             || !NativeLibrary.TryGetExport(handle, "cblas_sgemm_pack", out var pack)
-            || !NativeLibrary.TryGetExport(handle, "cblas_sgemm_compute", out var compute)
-            || !NativeLibrary.TryGetExport(handle, "MKL_Set_Num_Threads_Local", out var localThreads)) // the C entry; mkl_set_num_threads_local is Fortran's (by reference)
+            || !NativeLibrary.TryGetExport(handle, "cblas_sgemm_compute", out var compute))
             return null;
         return new Functions
         {
             PackSize = (delegate* unmanaged<int, int, int, int, nuint>)size,
             Pack = (delegate* unmanaged<int, int, int, int, int, int, float, float*, int, float*, void>)pack,
             Compute = (delegate* unmanaged<int, int, int, int, int, int, float*, int, float*, int, float, float*, int, void>)compute,
-            SetLocalThreads = (delegate* unmanaged<int, int>)localThreads,
         };
     }
 }

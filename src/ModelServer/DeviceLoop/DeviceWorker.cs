@@ -120,7 +120,7 @@ public sealed class DeviceWorker : IHostedService
             Description = TorchRuntime.Describe(Device);
             _threads = _currentThreads = get_num_threads();
             _stepThreads = StepThreadTuner.ForDevice(Device.type, _threads);
-            MklPackedWeight.ProductThreads = _threads; // packed products use every thread whatever count a step's elementwise work is tuned to
+            MklProductThreads.Count = _threads; // generation steps multiply on every thread whatever count their elementwise work is tuned to
             _logger.LogInformation("Device loop running on {Device}", Description);
             _ready.SetResult();
         }

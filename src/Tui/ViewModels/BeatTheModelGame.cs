@@ -31,6 +31,10 @@ public sealed class BeatTheModelGame(CharRnnClient client)
     public int Version => Volatile.Read(ref _version);
     public bool Playing => _sessionId != null && Position < Passage.Length;
 
+    /// <summary>A game is being set up (a passage fetched, a session opened and fed): Enter and guesses wait for it.</summary>
+    public bool Starting => Volatile.Read(ref _starting) != 0;
+    private int _starting;
+
     /// <summary>The model's guess for the next char and its probability.</summary>
     public (string Text, float Probability) ModelGuess
     {
@@ -40,14 +44,21 @@ public sealed class BeatTheModelGame(CharRnnClient client)
     /// <summary>A new game on <paramref name="model"/> over a held-out passage; a failure shows as the game's message.</summary>
     public async Task StartAsync(string model, bool lowercase, string corpus, CancellationToken cancellation = default)
     {
+        if (Interlocked.Exchange(ref _starting, 1) != 0) return; // one start at a time: a second Enter would open a second session
         try
         {
+            lock (_gate) Message = $"Starting a game with {model}…";
+            Interlocked.Increment(ref _version);
             await StartGameAsync(model, lowercase, corpus, cancellation);
         }
         catch (RpcException e)
         {
             lock (_gate) Message = $"{CharRnnClient.Describe(e)}. Press Enter to try again.";
             Interlocked.Increment(ref _version);
+        }
+        finally
+        {
+            Volatile.Write(ref _starting, 0);
         }
     }
 

@@ -41,6 +41,7 @@ public sealed class BeatTheModelView : View
 
     protected override bool OnKeyDown(Key key)
     {
+        if (_game.Starting) return IsGuess(key) || key == Key.Enter || base.OnKeyDown(key); // guesses before the passage is shown mean nothing
         if (!_game.Playing)
         {
             if (key == Key.Enter && _model() is { } m)

@@ -23,7 +23,7 @@ public sealed class GenerateView : View
     private readonly TextField _seed = new() { Text = "", Width = 8 };
     private readonly TextField _count = new() { Text = "300", Width = 6 };
     private readonly TextField _prime = new() { Text = "for thos", Width = Dim.Fill(68) };
-    private readonly CheckBox _colour = new() { Text = "co_lour" };
+    private readonly CheckBox _colour = new() { Text = "colour" }; // no hotkey: a stray "l" on another tab would toggle it
     private readonly FrameView _leftFrame, _rightFrame;
 
     public GenerateView(Func<string, Task> run)
