@@ -59,7 +59,10 @@ public static class BatchInvarianceBench
         for (int i = 0; i < sessions; i++)
             if (alone[i] == together[i].ToString())
                 for (int v = 0; v < aloneLogits[i].Length; v++)
-                    maxLogitDifference = Math.Max(maxLogitDifference, Math.Abs(aloneLogits[i][v] - group[i].NextLogits[v]));
+                {
+                    float a = aloneLogits[i][v], b = group[i].NextLogits[v];
+                    if (a != b) maxLogitDifference = Math.Max(maxLogitDifference, Math.Abs(a - b)); // equal covers padding's -inf on both sides (its difference is NaN)
+                }
         group.ForEach(s => s.Dispose());
 
         var firstDifferences = new List<int>();

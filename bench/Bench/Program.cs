@@ -13,7 +13,7 @@ var runs = new Option<int>("--runs") { Description = "Repetitions of each figure
 var seconds = new Option<double>("--seconds") { Description = "Seconds each timed run lasts.", DefaultValueFactory = _ => 3 };
 var threadsOption = new Option<string>("--threads") { Description = "Thread counts to measure, e.g. 1,2.", DefaultValueFactory = _ => "1,2" };
 var quick = new Option<bool>("--quick") { Description = "Fewer, shorter runs at 2 threads unless --threads is given (a smoke run, not for quoting)." };
-var only = new Option<string>("--only") { Description = "Sections: gemm,malloc,training,generation,invariance,epoch-end,pieces,server,soak,quality,start-window.", DefaultValueFactory = _ => "gemm,malloc,training,generation,invariance,epoch-end,pieces,server" };
+var only = new Option<string>("--only") { Description = "Sections: gemm,malloc,training,generation,packed,invariance,epoch-end,pieces,server,soak,quality,start-window.", DefaultValueFactory = _ => "gemm,malloc,training,generation,packed,invariance,epoch-end,pieces,server" };
 var soak = new Option<string>("--soak") { Description = "Length of the train-and-generate memory soak (e.g. 10m).", DefaultValueFactory = _ => "10m" };
 var startWindowBudget = new Option<string>("--start-window-budget") { Description = "Training time of each windowed model the start-window section compares (e.g. 100s).", DefaultValueFactory = _ => "100s" };
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
@@ -153,6 +153,22 @@ root.SetAction(async parse =>
             }));
         report.Paragraph("Each run measures the session counts one after another (1, 8, 64, 256; PyTorch right after the engine at 1 and 64), and the ratios are taken within a run, " +
             "then their median (min–max): the host's phases move whole runs, and a ratio of two medians taken minutes apart would mix them.");
+    }
+
+    if (sections.Contains("packed"))
+    {
+        var threads = threadCounts.Max();
+        int rounds = isQuick ? 2 : Math.Max(runCount, 5);
+        report.Heading($"LSTM generation with and without packed weights ({threads} thread(s))");
+        report.Paragraph("Two copies of one stateful-lstm (512×2, the same weights): one prepared to generate as a loaded model is (MKL-packed recurrent and " +
+            $"inner-layer weights, products on all {threads} threads), one not (products on libtorch's count). Whole batched steps, sampling included, on each of " +
+            "libtorch's thread counts, the configurations alternating round by round; each round compares the best of each side. Batches of 128 or more step " +
+            "unpacked on both sides (the packed side still runs its products on all threads).");
+        var results = PackedWeightsBench.Run(corpus, [1, 8, 64, 256], threads, rounds, runSeconds * 2);
+        report.Table(["sessions", "unpacked ms a step", "packed ms a step", "speed-up, round by round"], results.Select(r => new[]
+        {
+            r.Sessions.ToString(CultureInfo.InvariantCulture), r.Unpacked.Format("", 3), r.Packed.Format("", 3), r.Speedup.Format("×", 2),
+        }));
     }
 
     if (sections.Contains("invariance"))
