@@ -91,7 +91,9 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.True(late.StatusCode == StatusCode.DeadlineExceeded
                     || (late.StatusCode is StatusCode.Unavailable or StatusCode.Cancelled && late.Status.Detail.Contains("aborted", StringComparison.Ordinal)),
             late.ToString());
-        Assert.InRange(cut, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(10)); // cut at the deadline, not before, nor long after
+        // Cut at the deadline, not long before nor long after. The deadline is wall-clock time (DateTime) and
+        // this clock is monotonic: a VM's clock adjustment moved one CI run's cut to 249 ms of the 300.
+        Assert.InRange(cut, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10));
         var after = await generation.Open("proc", seed: 5); // the server still serves
         Assert.Equal(5, (await generation.Generate(after.Id, 5)).Length);
         Assert.Contains("Device loop running", _server.Output);

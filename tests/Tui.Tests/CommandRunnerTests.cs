@@ -78,8 +78,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         while (Volatile.Read(ref _output.Chars) < 50) await Task.Delay(10);
         var use = Runner.SubmitAsync("use gru t=0");
         await Task.WhenAll(gen, use).WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.Contains("stopped", _output.Lines);
-        Assert.Empty(_output.Errors);
+        Assert.True(_output.Lines.Contains("stopped") && _output.Errors.IsEmpty,
+            $"lines: {string.Join(" | ", _output.Lines)}; errors: {string.Join(" | ", _output.Errors)}");
         Assert.True(_output.Chars < 90000);
         Assert.Equal(sessions, await ActiveSessions()); // the old session closed, one new one open: nothing leaked
         Assert.Equal(0, Runner.Sampling.Temperature); // the second command ran, after the first
