@@ -98,10 +98,15 @@ public sealed partial class StatefulLstm : StatefulCharModel
     protected override (Tensor Logits, RecurrentState State) Run(Tensor x, RecurrentState state)
     {
         var input = e.forward(x);
-        var (output, h, c) = !ComputedHere(input) ? RunLayers(input, state)
-            : PackedFor(input) is { } packed ? RecurPacked(input, state, packed)
-            : Recur(input, state);
+        var (output, h, c) = ComputedHere(input) ? RecurHere(input, state) : RunLayers(input, state);
         return (l_out.forward(drop.forward(output)), new RecurrentState([h, c], batchDim: 1));
+    }
+
+    /// <summary>The recurrence computed here: with packed weights where they serve, else feature-major.</summary>
+    private (Tensor Output, Tensor H, Tensor C) RecurHere(Tensor input, RecurrentState state)
+    {
+        var weights = LayerWeights(); // once a step: each read of a module's weight costs a native handle
+        return PackedFor(input, weights) is { } packed ? RecurPacked(input, state, weights, packed) : Recur(input, state, weights);
     }
 
     /// <summary>The layers by nn.LSTM (training runs here): in one call, or one by one with dropout between them.</summary>
@@ -140,7 +145,7 @@ public sealed partial class StatefulLstm : StatefulCharModel
     private const int PackedBatchesBelow = 128;
 
     /// <summary>Each layer's recurrent weights and every layer's but the first's input weights, packed by MKL (<see cref="PrepareForGeneration"/>).</summary>
-    private (MklPackedWeight? Input, MklPackedWeight Recurrent)[]? _packed;
+    private (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[]? _packed; // Bias: b_ih + b_hh
     private object? _packedFrom; // the LayerWeights() array they were packed from
 
     /// <summary>
@@ -152,25 +157,27 @@ public sealed partial class StatefulLstm : StatefulCharModel
     public override void PrepareForGeneration()
     {
         ReleaseGenerationWeights();
-        if (training || e.weight!.device.type != DeviceType.CPU || e.weight.dtype != ScalarType.Float32 || !MklPackedWeight.Available)
-            return; // training: dropout acts between the layers
+        using (var embedding = e.weight!)
+            if (training || embedding.device_type != DeviceType.CPU || embedding.dtype != ScalarType.Float32 || !MklPackedWeight.Available)
+                return; // training: dropout acts between the layers
         var weights = LayerWeights();
         _packedFrom = weights;
-        _packed = new (MklPackedWeight? Input, MklPackedWeight Recurrent)[Layers];
+        _packed = new (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[Layers];
         for (int layer = 0; layer < Layers; layer++)
         {
-            var recurrent = MklPackedWeight.TryPack(weights[layer].WeightHh, PackedBatchesBelow - 1);
-            var input = layer > 0 ? MklPackedWeight.TryPack(weights[layer].WeightIh, PackedBatchesBelow - 1) : null;
-            _packed[layer] = (input, recurrent!);
+            var (weightIh, weightHh, biasIh, biasHh) = weights[layer];
+            var recurrent = MklPackedWeight.TryPack(weightHh, PackedBatchesBelow - 1);
+            var input = layer > 0 ? MklPackedWeight.TryPack(weightIh, PackedBatchesBelow - 1) : null;
+            using (no_grad()) _packed[layer] = (input, recurrent!, biasIh.add(biasHh, HeldScalars.One).DetachFromDisposeScope());
             if (recurrent == null || (layer > 0 && input == null)) { ReleaseGenerationWeights(); return; } // MKL's packing failed its check: no packing at all
         }
     }
 
     /// <summary>The packed weights, where they serve this input; dropped if the weights they were made from were replaced (moved to another device or type).</summary>
-    private (MklPackedWeight? Input, MklPackedWeight Recurrent)[]? PackedFor(Tensor input)
+    private (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[]? PackedFor(Tensor input, object weights)
     {
         if (_packed == null) return null;
-        if (!ReferenceEquals(LayerWeights(), _packedFrom)) { ReleaseGenerationWeights(); return null; }
+        if (!ReferenceEquals(weights, _packedFrom)) { ReleaseGenerationWeights(); return null; }
         return input.device.type == DeviceType.CPU && input.dtype == ScalarType.Float32 && input.shape[1] < PackedBatchesBelow ? _packed : null;
     }
 
@@ -180,7 +187,7 @@ public sealed partial class StatefulLstm : StatefulCharModel
     protected override void ReleaseGenerationWeights()
     {
         if (_packed == null) return;
-        foreach (var (input, recurrent) in _packed) { input?.Dispose(); recurrent?.Dispose(); }
+        foreach (var (input, recurrent, bias) in _packed) { input?.Dispose(); recurrent?.Dispose(); bias?.Dispose(); }
         _packed = null;
         _packedFrom = null;
     }
@@ -190,21 +197,21 @@ public sealed partial class StatefulLstm : StatefulCharModel
     /// packed products compute faster than the feature-major layout's W·xᵀ). The first layer's
     /// input product (n_fac wide) stays torch's.
     /// </summary>
-    private (Tensor Output, Tensor H, Tensor C) RecurPacked(Tensor input, RecurrentState state, (MklPackedWeight? Input, MklPackedWeight Recurrent)[] packed)
+    private (Tensor Output, Tensor H, Tensor C) RecurPacked(Tensor input, RecurrentState state,
+        (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)[] weights, (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[] packed)
     {
-        var weights = LayerWeights();
         long steps = input.shape[0], batch = input.shape[1];
         var x = input.reshape(steps * batch, -1); // [T·batch, features], contiguous
         var hLast = new Tensor[Layers];
         var cLast = new Tensor[Layers];
         for (int layer = 0; layer < Layers; layer++)
         {
-            var (weightIh, _, biasIh, biasHh) = weights[layer];
-            var bias = biasIh.add(biasHh, HeldScalars.One);
+            var weightIh = weights[layer].WeightIh;
+            var bias = packed[layer].Bias;
             Tensor inputGates; // [T·batch, 4·hidden]
             if (packed[layer].Input is { } packedInput && steps * batch <= packedInput.MaxRows) // a long prime: torch's product
             {
-                inputGates = bias.expand(steps * batch, -1).contiguous();
+                inputGates = bias.repeat(steps * batch, 1); // a copy even of one row (expand().contiguous() of one row is the bias itself, which the product would add into)
                 packedInput.MultiplyInto(x.contiguous(), inputGates, accumulate: true);
             }
             else
@@ -239,9 +246,8 @@ public sealed partial class StatefulLstm : StatefulCharModel
     /// Gradients are off, so the gate arithmetic works in place. Products run on
     /// <see cref="MklProductThreads"/>, the rest on libtorch's count.
     /// </summary>
-    private (Tensor Output, Tensor H, Tensor C) Recur(Tensor input, RecurrentState state)
+    private (Tensor Output, Tensor H, Tensor C) Recur(Tensor input, RecurrentState state, (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)[] weights)
     {
-        var weights = LayerWeights();
         long steps = input.shape[0], batch = input.shape[1];
         var x = input.reshape(steps * batch, -1).t(); // [features, T·batch]
         var hLast = new Tensor[Layers];

@@ -17,8 +17,8 @@ namespace CharRnn.Engine.Runtime;
 /// cblas_sgemm_compute); where they are missing (a libtorch without MKL) nothing is packed.
 /// The packed copy holds W's values when it was made: whoever changes W (training, loading
 /// other weights) must drop it. It takes about 3× W's memory plus ~8 MB (MKL's layout for
-/// every thread count); results equal torch's product to float rounding, and one packed copy
-/// serves any number of rows and threads (<see cref="MklProductThreads"/> sets how many).
+/// every thread count); results equal torch's product to float rounding, for any number of
+/// threads (<see cref="MklProductThreads"/> sets how many) and the rows it was checked for.
 /// </remarks>
 public sealed unsafe class MklPackedWeight : IDisposable
 {
@@ -135,14 +135,9 @@ public sealed unsafe class MklPackedWeight : IDisposable
 
     private static Functions? Resolve()
     {
-        if (!OperatingSystem.IsLinux()) return null;
-        torch.InitializeDeviceType(DeviceType.CPU); // loads libtorch if nothing has yet, so that it is found below
-        var library = MklVendorCheck.LoadedLibrary("libtorch_cpu.so");
-        if (library == null || !NativeLibrary.TryLoad(library, out var handle)) return null;
-        if (!NativeLibrary.TryGetExport(handle, "cblas_sgemm_pack_get_size", out var size)
-            || !NativeLibrary.TryGetExport(handle, "cblas_sgemm_pack", out var pack)
-            || !NativeLibrary.TryGetExport(handle, "cblas_sgemm_compute", out var compute))
-            return null;
+        IntPtr size = LibTorchCpuExports.Find("cblas_sgemm_pack_get_size"), pack = LibTorchCpuExports.Find("cblas_sgemm_pack"),
+            compute = LibTorchCpuExports.Find("cblas_sgemm_compute");
+        if (size == IntPtr.Zero || pack == IntPtr.Zero || compute == IntPtr.Zero) return null;
         return new Functions
         {
             PackSize = (delegate* unmanaged<int, int, int, int, nuint>)size,

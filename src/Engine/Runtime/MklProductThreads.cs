@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace CharRnn.Engine.Runtime;
 
 /// <summary>
@@ -48,14 +46,6 @@ public static class MklProductThreads
     /// <summary>Sets this thread's count and returns the one before (0: none of its own).</summary>
     private static unsafe int Set(int count) => ((delegate* unmanaged<int, int>)SetLocal.Value)(count);
 
-    private static IntPtr Resolve()
-    {
-        if (!OperatingSystem.IsLinux()) return IntPtr.Zero;
-        TorchSharp.torch.InitializeDeviceType(TorchSharp.DeviceType.CPU); // loads libtorch if nothing has yet, so that it is found below
-        var library = MklVendorCheck.LoadedLibrary("libtorch_cpu.so");
-        // The C entry takes the count by value; the lowercase mkl_set_num_threads_local is Fortran's, by reference.
-        return library != null && NativeLibrary.TryLoad(library, out var handle) && NativeLibrary.TryGetExport(handle, "MKL_Set_Num_Threads_Local", out var set)
-            ? set
-            : IntPtr.Zero;
-    }
+    // The C entry takes the count by value; the lowercase mkl_set_num_threads_local is Fortran's, by reference.
+    private static IntPtr Resolve() => LibTorchCpuExports.Find("MKL_Set_Num_Threads_Local");
 }
