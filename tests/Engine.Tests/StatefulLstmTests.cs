@@ -57,7 +57,7 @@ public class StatefulLstmTests
     }
 
     [Fact]
-    public void Training_drops_between_the_layers_and_on_the_output_with_uniform_masks()
+    public void Training_drops_between_the_layers_and_on_the_output_with_seeded_masks()
     {
         const double p = 0.4;
         manual_seed(12);
@@ -70,8 +70,8 @@ public class StatefulLstmTests
         manual_seed(99);
         var (logits, _) = model.Forward(ids, state);
 
-        // The same step by hand, drawing the same masks from the same seed: keep where U >= p.
-        static Tensor Drop(Tensor x) => x.mul(rand_like(x).ge(p).to_type(x.dtype).div(1 - p));
+        // The same step by hand, drawing the same masks from the same seeds (one from libtorch's generator per mask).
+        static Tensor Drop(Tensor x) => x.mul(KeepMask.Draw(x, p, (ulong)randint(0, long.MaxValue, [1], ScalarType.Int64).item<long>()));
         Tensor Layer(Tensor x, int layer)
         {
             var gates = nn.functional.linear(x, weights[$"rnn.weight_ih_l{layer}"], weights[$"rnn.bias_ih_l{layer}"]);

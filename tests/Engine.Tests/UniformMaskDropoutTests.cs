@@ -58,6 +58,34 @@ public class UniformMaskDropoutTests
         Assert.False(Same(first, other));
     }
 
+    [Fact]
+    public void A_float64_input_is_dropped_alike_through_libtorchs_uniform_draws()
+    {
+        manual_seed(5);
+        using var dropout = new UniformMaskDropout(0.3);
+        dropout.train();
+        using var input = ones(100_000, dtype: ScalarType.Float64);
+        using var output = dropout.forward(input);
+        Assert.Equal(ScalarType.Float64, output.dtype);
+        using var dropped = output.eq(0);
+        Assert.InRange(dropped.to_type(ScalarType.Float64).mean().item<double>(), 0.29, 0.31);
+        Assert.Equal(1 / 0.7, output.max().item<double>(), 6);
+    }
+
+    [Fact]
+    public void A_mask_is_the_same_draws_whatever_its_length()
+    {
+        // Vector lanes draw all but the last few elements, a scalar loop the rest: they must agree.
+        using var shortMask = KeepMask.Draw(empty(13), 0.5, seed: 42);
+        using var longMask = KeepMask.Draw(empty(64), 0.5, seed: 42);
+        Assert.True(Same(shortMask, longMask.narrow(0, 0, 13)));
+        using var otherSeed = KeepMask.Draw(empty(64), 0.5, seed: 43);
+        Assert.False(Same(longMask, otherSeed));
+        Assert.All(longMask.data<float>().ToArray(), v => Assert.True(v is 0f or 2f, $"{v} is neither dropped (0) nor kept (1/(1 - 0.5))"));
+        using var kept = longMask.eq(2f);
+        Assert.InRange(kept.sum().item<long>(), 16, 48); // 64 fair draws
+    }
+
     private static bool Same(Tensor a, Tensor b) => a.allclose(b, rtol: 0, atol: 0);
 
     [Theory]

@@ -82,7 +82,7 @@ public sealed partial class StatefulLstm : StatefulCharModel
     private (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)[] LayerWeights()
     {
         using var current = e.weight!;
-        var key = (MklPackedWeight.DataPointer(current), current.dtype, current.device_type, current.device_index);
+        var key = (TensorMemory.DataPointer(current), current.dtype, current.device_type, current.device_index);
         if (_layerWeights == null || key != _layerWeightsKey)
         {
             var weights = state_dict();

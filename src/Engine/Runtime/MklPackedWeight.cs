@@ -60,7 +60,7 @@ public sealed unsafe class MklPackedWeight : IDisposable
         int outFeatures = checked((int)w.shape[0]), inFeatures = checked((int)w.shape[1]);
         var size = mkl.PackSize(BMatrix, 1, outFeatures, inFeatures);
         var packed = (float*)NativeMemory.AlignedAlloc(size, 64);
-        mkl.Pack(RowMajor, BMatrix, Trans, 1, outFeatures, inFeatures, 1f, (float*)DataPointer(w), inFeatures, packed);
+        mkl.Pack(RowMajor, BMatrix, Trans, 1, outFeatures, inFeatures, 1f, (float*)TensorMemory.DataPointer(w), inFeatures, packed);
         var result = new MklPackedWeight(outFeatures, inFeatures, maxRows, packed, (long)size);
         using (no_grad())
         {
@@ -95,8 +95,8 @@ public sealed unsafe class MklPackedWeight : IDisposable
         int rows = checked((int)x.shape[0]);
         if (rows == 0) return;
         using (MklProductThreads.Use())
-            Mkl.Value!.Compute(RowMajor, NoTrans, Packed, rows, _out, _in, (float*)DataPointer(x), _in, _packed, _in,
-                accumulate ? 1f : 0f, (float*)DataPointer(output), _out);
+            Mkl.Value!.Compute(RowMajor, NoTrans, Packed, rows, _out, _in, (float*)TensorMemory.DataPointer(x), _in, _packed, _in,
+                accumulate ? 1f : 0f, (float*)TensorMemory.DataPointer(output), _out);
         GC.KeepAlive(x);
         GC.KeepAlive(output);
         GC.KeepAlive(this); // its finalizer must not free the packed copy during the call
@@ -114,17 +114,6 @@ public sealed unsafe class MklPackedWeight : IDisposable
     }
 
     ~MklPackedWeight() => Dispose();
-
-    /// <summary>Where a tensor's first element is (its storage plus offset).</summary>
-    internal static IntPtr DataPointer(Tensor t)
-    {
-        var data = THSTensor_data(t.Handle);
-        if (data == IntPtr.Zero) torch.CheckForErrors(); // libtorch's error, as TorchSharp reports it
-        return data != IntPtr.Zero ? data : throw new InvalidOperationException("A tensor's data pointer is null.");
-    }
-
-    [DllImport("LibTorchSharp")]
-    private static extern IntPtr THSTensor_data(IntPtr handle);
 
     private sealed class Functions
     {

@@ -7,13 +7,15 @@ namespace CharRnn.Engine.Sampling;
 /// </summary>
 public struct SplitMix64(ulong seed)
 {
+    public const ulong Gamma = 0x9E3779B97F4A7C15UL, Mix1 = 0xBF58476D1CE4E5B9UL, Mix2 = 0x94D049BB133111EBUL;
+
     public ulong State = seed;
 
     public ulong NextUInt64()
     {
-        ulong z = State += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        ulong z = State += Gamma;
+        z = (z ^ (z >> 30)) * Mix1;
+        z = (z ^ (z >> 27)) * Mix2;
         return z ^ (z >> 31);
     }
 
