@@ -216,6 +216,34 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Arrow_keys_stay_on_the_tab_they_are_pressed_on()
+    {
+        // Terminal.Gui moves the focus with arrows no view takes, and Tabs shows the tab that holds it.
+        foreach (var tab in new Terminal.Gui.ViewBase.View[] { _window.TypeView, _window.Beat, _window.Training, _window.Generate })
+        {
+            _window.Show(tab);
+            foreach (var arrow in new[] { Key.CursorLeft, Key.CursorUp, Key.CursorRight, Key.CursorDown, Key.CursorLeft })
+            {
+                Press(arrow);
+                Assert.Same(tab, _window.Tabs.Value);
+                Assert.True(tab.HasFocus, $"{tab.Title} lost the keyboard to {arrow}");
+            }
+        }
+
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("n_hidden") != null, "the hyperparameter form");
+        _window.Models.Field("n_hidden")!.SetFocus();
+        Press(Key.CursorUp); // to the field above: n_fac
+        Assert.True(_window.Models.Field("n_fac")!.HasFocus);
+        for (int i = 0; i < 30; i++) Press(Key.CursorUp); // past the first field and the architectures
+        Assert.Same(_window.Models, _window.Tabs.Value);
+        Assert.True(_window.Models.HasFocus);
+        for (int i = 0; i < 60; i++) Press(Key.CursorDown); // past the Train button and the model list
+        Assert.Same(_window.Models, _window.Tabs.Value);
+        Assert.True(_window.Models.HasFocus);
+    }
+
+    [Fact]
     public void Errors_from_the_server_are_shown_readably()
     {
         Command("use no-such-model");

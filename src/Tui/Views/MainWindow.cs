@@ -43,6 +43,8 @@ public sealed class MainWindow : Window, IReplOutput
         Beat = new BeatTheModelView(Game, CurrentModel, key => { Repl.Input.SetFocus(); Repl.Input.NewKeyDownEvent(key); });
         Tabs = new Tabs { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(10) };
         Tabs.Add(Models, Training, Generate, TypeView, Beat);
+        foreach (var tab in new View[] { Models, Training, Generate, TypeView, Beat })
+            tab.KeyDown += (_, key) => KeepArrowsInTab(tab, key);
 
         var statusBar = new StatusBar([
             new Shortcut(Key.F1, "Help", ShowHelp, ""),
@@ -104,8 +106,39 @@ public sealed class MainWindow : Window, IReplOutput
             // keyboard from it (Esc), and SetFocus on a view marked focused does nothing.
             if (tab.HasFocus && Repl.HasFocus) tab.HasFocus = false;
             tab.SetFocus();
+            // SetFocus can land on the tab's header (in its border), where arrows switch tabs: the
+            // keyboard belongs to the tab's content.
+            if (tab.Border.View is View { HasFocus: true } header) header.HasFocus = false;
         }
         else if (typing) Repl.Input.SetFocus();
+    }
+
+    /// <summary>
+    /// Terminal.Gui moves the focus with any arrow key no view takes, as Tab does, and past a tab's
+    /// first or last view on to the next tab (Tabs shows whichever tab holds the focus): Up from a
+    /// form's first field, or Left on the Type tab, switched tabs. Arrows no view takes move
+    /// between the tab's own views instead, and stop at its first and last.
+    /// </summary>
+    private static void KeepArrowsInTab(View tab, Key key)
+    {
+        if (key.Handled) return;
+        int step = key == Key.CursorUp || key == Key.CursorLeft ? -1 : key == Key.CursorDown || key == Key.CursorRight ? 1 : 0;
+        if (step == 0) return;
+        var stops = FocusStops(tab).ToList();
+        var at = stops.FindIndex(v => v.HasFocus);
+        if (at >= 0) stops[Math.Clamp(at + step, 0, stops.Count - 1)].SetFocus();
+        key.Handled = true;
+    }
+
+    /// <summary>The views inside <paramref name="view"/> that take the keyboard themselves, in tab order.</summary>
+    private static IEnumerable<View> FocusStops(View view)
+    {
+        foreach (var sub in view.SubViews.Where(v => v is { Visible: true, Enabled: true }))
+        {
+            var inner = FocusStops(sub).ToList();
+            if (inner.Count > 0) foreach (var stop in inner) yield return stop;
+            else if (sub.CanFocus && sub.TabStop != TabBehavior.NoStop) yield return sub;
+        }
     }
 
     private (string Model, bool Lowercase, string Corpus)? CurrentModel()
@@ -120,7 +153,7 @@ public sealed class MainWindow : Window, IReplOutput
         var commands = string.Join("\n", CommandCatalog.All.Select(c => $"{c.Verb,-8} {c.Summary}"));
         MessageBox.Query(App!, "charrnn help",
             "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model\n" +
-            "Tab/Shift+Tab move between fields; Esc returns to the command line; Ctrl+Q quits.\n" +
+            "Tab/Shift+Tab and the arrows move between fields; Esc returns to the command line; Ctrl+Q quits.\n" +
             "Models: Enter on a model uses it; edit hyperparameters and press Train.\n\nCommands:\n" + commands, "_Close");
     }
 
