@@ -86,6 +86,35 @@ public class UniformMaskDropoutTests
         Assert.InRange(kept.sum().item<long>(), 16, 48); // 64 fair draws
     }
 
+    [Theory]
+    [InlineData(0.3)]
+    [InlineData(0.5)]
+    public void A_mask_is_SplitMix64s_stream_in_24_bit_draws(double p)
+    {
+        const ulong seed = 7;
+        var generator = new CharRnn.Engine.Sampling.SplitMix64(seed);
+        var expected = new float[41];
+        for (int k = 0; k < expected.Length; k += 2)
+        {
+            var z = generator.NextUInt64();
+            foreach (var (index, half) in new[] { (k, (uint)z), (k + 1, (uint)(z >> 32)) })
+                if (index < expected.Length) expected[index] = (half >> 8) / (double)(1 << 24) >= p ? (float)(1 / (1 - p)) : 0f;
+        }
+        using var like = empty(expected.Length);
+        using var mask = KeepMask.Draw(like, p, seed);
+        Assert.Equal(expected, mask.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void An_empty_input_gets_an_empty_mask_and_a_bad_p_is_refused()
+    {
+        using var like = empty(0, 5);
+        using var mask = KeepMask.Draw(like, 0.5, 1);
+        Assert.Equal([0L, 5L], mask.shape);
+        Assert.Throws<ArgumentOutOfRangeException>(() => KeepMask.Draw(like, -0.1, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => KeepMask.Draw(like, double.NaN, 1));
+    }
+
     private static bool Same(Tensor a, Tensor b) => a.allclose(b, rtol: 0, atol: 0);
 
     [Theory]

@@ -40,7 +40,7 @@ public sealed class UniformMaskDropout : nn.Module<Tensor, Tensor>
     /// <summary>A 64-bit seed from libtorch's default generator, so <c>manual_seed</c> fixes the masks as it fixes rand_like's.</summary>
     private static ulong NextSeed()
     {
-        using var draw = randint(0, long.MaxValue, [1], ScalarType.Int64);
+        using var draw = randint(0, long.MaxValue, [1], ScalarType.Int64, device: CPU);
         return (ulong)draw.item<long>();
     }
 }
