@@ -10,8 +10,9 @@ namespace CharRnn.Engine.Models;
 /// A dropout mask drawn on the host CPU in C#: element k keeps (1/(1−p)) when the 24-bit
 /// uniform draw U_k ≥ p, else drops (0). The draws are SplitMix64's output stream from a seed
 /// (each 64-bit output gives two elements), computed from the element's index, so four
-/// 64-bit lanes (8 elements) run at once where AVX2 or better is there (else one at a time): 0.24 ms for the LSTM's 2M outputs a step at bs 64, bptt 64, where
-/// libtorch's <c>rand_like</c> takes ~4.7 ms (its CPU uniform kernel is serial).
+/// 64-bit lanes (8 elements) run at once where AVX2 or better is there (else one at a time):
+/// 0.24 ms for the LSTM's 2M outputs a step at bs 64, bptt 64, where libtorch's
+/// <c>rand_like</c> takes ~4.7 ms (its CPU uniform kernel is serial).
 /// </summary>
 public static class KeepMask
 {
