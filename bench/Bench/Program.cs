@@ -22,6 +22,7 @@ var qualityDropout = new Option<double>("--quality-dropout") { Description = "LS
 var serverSlices = new Option<string>("--server-slices") { Description = "Training slices (ms) the server section compares while a job trains, e.g. 5,1.", DefaultValueFactory = _ => "2,5,1" };
 var mallocProbe = new Option<bool>(MallocBench.ProbeOption) { Description = "Print one allocation and nn.LSTM measurement and exit (the malloc section's child processes).", Hidden = true };
 var serverProcess = new Option<bool>("--server-process") { Description = "Run the server sections in this process (set for the child process that runs them).", Hidden = true };
+var streamClient = new Option<string?>(StreamClientProcess.Option) { Description = "Run the server section's stream clients against this address (its child process of clients).", Hidden = true };
 var models = new Option<string>("--models") { Description = "Models in the training section: rnn,gru,lstm.", DefaultValueFactory = _ => "rnn,gru,lstm" };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
 var output = new Option<string>("--out") { Description = "Results file.", DefaultValueFactory = _ => "bench/results.md" };
@@ -30,10 +31,11 @@ string[] ServerSections = ["server", "soak"];
 
 var root = new RootCommand("CharRnn benchmarks: the engine, the server and PyTorch side by side.")
 {
-    runs, seconds, threadsOption, quick, only, soak, qualityBudget, startWindowBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, mallocProbe, models, deviceOption, output,
+    runs, seconds, threadsOption, quick, only, soak, qualityBudget, startWindowBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, mallocProbe, streamClient, models, deviceOption, output,
 };
 root.SetAction(async parse =>
 {
+    if (parse.GetValue(streamClient) is { } clientOf) return await StreamClientProcess.Serve(clientOf);
     var isQuick = parse.GetValue(quick);
     int runCount = isQuick ? 2 : parse.GetValue(runs);
     double runSeconds = isQuick ? 1.5 : parse.GetValue(seconds);

@@ -25,7 +25,6 @@ namespace CharRnn.Bench;
 /// </summary>
 public sealed class ServerBench : IAsyncDisposable
 {
-    public const string Model = "bench-lstm";
     private readonly WebApplication _app;
     private readonly GrpcChannel _channel;
     private readonly string _root;
@@ -34,8 +33,9 @@ public sealed class ServerBench : IAsyncDisposable
     private TrainedModel? _engineModel; // device thread only
     private StepThreadTuner? _engineTuner; // device thread only
 
-    private ServerBench(WebApplication app, GrpcChannel channel, string root, ServerOptions options, string checkpoint)
+    private ServerBench(WebApplication app, string address, GrpcChannel channel, string root, ServerOptions options, string checkpoint)
     {
+        Address = address;
         _app = app;
         _checkpoint = checkpoint;
         _options = options;
@@ -45,6 +45,8 @@ public sealed class ServerBench : IAsyncDisposable
         Training = new Training.TrainingClient(channel);
     }
 
+    /// <summary>The server's loopback address, for clients in another process.</summary>
+    public string Address { get; }
     public Generation.GenerationClient Generation { get; }
     public Training.TrainingClient Training { get; }
     public DeviceWorker Worker => _app.Services.GetRequiredService<DeviceWorker>();
@@ -72,22 +74,17 @@ public sealed class ServerBench : IAsyncDisposable
         var checkpoint = await app.Services.GetRequiredService<DeviceWorker>().Run(() =>
         {
             using var trainer = Trainer.Create(architecture, architecture.Resolve(), new CharRnn.Engine.Training.TrainingOptions { Lowercase = true, SampleChars = 0 },
-                corpus, CPU, Path.Combine(root, "models", Model));
+                corpus, CPU, Path.Combine(root, "models", StreamClients.Model));
             return trainer.SaveCheckpoint("bench");
         });
         var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
         });
-        return new ServerBench(app, channel, root, options, checkpoint);
+        return new ServerBench(app, address.ToString(), channel, root, options, checkpoint);
     }
 
-    public async Task<Session> Open(ulong seed) => await Generation.OpenSessionAsync(new OpenSessionRequest
-    {
-        ModelName = Model,
-        Prime = "the ",
-        Sampling = new SamplingSettings { Temperature = 0.8, Seed = seed },
-    });
+    public Task<Session> Open(ulong seed) => StreamClients.Open(Generation, seed);
 
     /// <summary>Seconds from sending Generate to its first character.</summary>
     public async Task<Stats> TimeToFirstChar(int runs)
@@ -125,52 +122,29 @@ public sealed class ServerBench : IAsyncDisposable
 
     /// <summary>
     /// N concurrent streams of <paramref name="chars"/> each: aggregate chars/s and every stream's gaps between
-    /// messages (between chars unless <paramref name="charsPerMessage"/> gathers them).
+    /// messages (between chars unless <paramref name="charsPerMessage"/> gathers them), from clients in this
+    /// process, or from <paramref name="clientProcess"/>'s.
     /// </summary>
-    public async Task<StreamResult> Streams(int count, int chars, int charsPerMessage = 1)
+    public async Task<StreamResult> Streams(int count, int chars, int charsPerMessage = 1, StreamClientProcess? clientProcess = null)
     {
-        var sessions = await Task.WhenAll(Enumerable.Range(0, count).Select(i => Open((ulong)i)));
-        var gaps = new List<double>[count];
-        int errors = 0;
-        string? firstError = null;
-        var (stepSum, steps) = (ServerMetrics.GenerationStepSeconds.Sum, ServerMetrics.GenerationStepSeconds.Count);
-        var (sliceSum, slices, trained) = (ServerMetrics.TrainingSliceSeconds.Sum, ServerMetrics.TrainingSliceSeconds.Count, ServerMetrics.TrainingSteps.Value);
-        var clock = Stopwatch.StartNew();
-        var total = await Task.WhenAll(sessions.Select(async (s, i) =>
+        (double Sum, long Count, double SliceSum, long Slices, double Trained) Metrics() =>
+            (ServerMetrics.GenerationStepSeconds.Sum, ServerMetrics.GenerationStepSeconds.Count,
+             ServerMetrics.TrainingSliceSeconds.Sum, ServerMetrics.TrainingSliceSeconds.Count, ServerMetrics.TrainingSteps.Value);
+        var (before, after) = (Metrics(), Metrics());
+        StreamClients.Result result;
+        if (clientProcess == null)
+            result = await StreamClients.Run(Generation, count, chars, charsPerMessage, started: () => before = Metrics(), finished: () => after = Metrics());
+        else
         {
-            gaps[i] = new List<double>(chars);
-            try
-            {
-                using var call = Generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = chars, CharsPerMessage = charsPerMessage });
-                var last = Stopwatch.GetTimestamp();
-                int received = 0;
-                while (await call.ResponseStream.MoveNext(CancellationToken.None))
-                {
-                    var now = Stopwatch.GetTimestamp();
-                    if (received > 0) gaps[i].Add(Stopwatch.GetElapsedTime(last, now).TotalSeconds);
-                    last = now;
-                    received += call.ResponseStream.Current.Text.Length;
-                }
-                if (received != chars)
-                {
-                    Interlocked.Increment(ref errors);
-                    Interlocked.CompareExchange(ref firstError, $"ended after {received} of {chars} chars", null);
-                }
-                return received;
-            }
-            catch (RpcException e)
-            {
-                Interlocked.Increment(ref errors);
-                Interlocked.CompareExchange(ref firstError, $"{e.StatusCode} after {gaps[i].Count + (gaps[i].Count > 0 ? 1 : 0)} messages: {e.Status.Detail}", null);
-                return 0;
-            }
-        }));
-        var seconds = clock.Elapsed.TotalSeconds;
-        var serverStep = (ServerMetrics.GenerationStepSeconds.Sum - stepSum) / Math.Max(1, ServerMetrics.GenerationStepSeconds.Count - steps);
-        var trainingSteps = (ServerMetrics.TrainingSteps.Value - trained) / seconds;
-        var meanSlice = (ServerMetrics.TrainingSliceSeconds.Sum - sliceSum) / Math.Max(1, ServerMetrics.TrainingSliceSeconds.Count - slices);
-        await Task.WhenAll(sessions.Select(s => Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id }).ResponseAsync));
-        return new StreamResult(count, total.Sum() / seconds, new Stats(gaps.SelectMany(g => g)), errors, serverStep, trainingSteps, meanSlice, firstError);
+            // The other process opens its sessions within this window and closes them too: no generation steps; these rows train nothing.
+            before = Metrics();
+            result = await clientProcess.Run(count, chars, charsPerMessage);
+            after = Metrics();
+        }
+        var serverStep = (after.Sum - before.Sum) / Math.Max(1, after.Count - before.Count);
+        var trainingSteps = (after.Trained - before.Trained) / result.Seconds;
+        var meanSlice = (after.SliceSum - before.SliceSum) / Math.Max(1, after.Slices - before.Slices);
+        return new StreamResult(count, result.Chars / result.Seconds, new Stats(result.Gaps), result.Errors, serverStep, trainingSteps, meanSlice, result.FirstError);
     }
 
     /// <summary>The running job's steps per second over <paramref name="window"/> with nobody streaming.</summary>

@@ -3,9 +3,11 @@ using System.Globalization;
 namespace CharRnn.Bench;
 
 /// <summary>
-/// Streams through the server in rounds: each round measures 1, 8, 64 and 256 idle streams (and
-/// 256 asking for <see cref="GatheredChars"/> chars per message), each followed by the engine's own
-/// batched rate for as many sessions (<see cref="ServerBench.EngineCharsPerSecond"/>), then
+/// Streams through the server in rounds: each round measures 1, 8, 64 and 256 idle streams, each
+/// followed by the engine's own batched rate for as many sessions
+/// (<see cref="ServerBench.EngineCharsPerSecond"/>), 256 streams again from clients in a process of
+/// their own (<see cref="StreamClientProcess"/>) and 256 asking for <see cref="GatheredChars"/> chars
+/// per message, then
 /// starts a training job (the GRU on Nietzsche), measures its steps alone, and 1 and 64 streams
 /// while it trains at each training slice asked for. Rounds interleave idle and training runs,
 /// so the p99 ratio, and the streams' rate against the engine's, are taken round by round, not
@@ -14,7 +16,9 @@ namespace CharRnn.Bench;
 public static class ServerStreamsBench
 {
     private const int GatheredChars = 16;
-    private static readonly (int Streams, int CharsPerMessage)[] IdleStreams = [(1, 1), (8, 1), (64, 1), (256, 1), (256, GatheredChars)];
+    /// <summary>An idle row: its streams, the chars each message carries, and whether the clients run in a process of their own.</summary>
+    private sealed record IdleRow(int Streams, int CharsPerMessage = 1, bool ClientProcess = false);
+    private static readonly IdleRow[] IdleRows = [new(1), new(8), new(64), new(256), new(256, ClientProcess: true), new(256, GatheredChars)];
     private static readonly int[] TrainingStreams = [1, 64];
 
     /// <summary>One stream gets this many chars per run, so its p99 is the 10th-longest gap, not the 4th.</summary>
@@ -25,16 +29,17 @@ public static class ServerStreamsBench
     public static async Task Run(ServerBench server, int rounds, IReadOnlyList<double> slicesMs, Report report)
     {
         var shipped = server.TrainingSliceMilliseconds;
-        var idle = new Dictionary<(int Streams, int CharsPerMessage), List<ServerBench.StreamResult>>();
+        var idle = new Dictionary<IdleRow, List<ServerBench.StreamResult>>();
         var training = new Dictionary<(double Slice, int Streams), List<ServerBench.StreamResult>>();
         var alone = new List<double>();
         var engine = new Dictionary<int, List<double>>(); // the engine's batched rate beside the streams, round by round
+        await using var clientProcess = await StreamClientProcess.StartAsync(server.Address);
         for (int round = 0; round < rounds; round++)
         {
-            foreach (var (streams, perMessage) in IdleStreams)
+            foreach (var row in IdleRows)
             {
-                Add(idle, (streams, perMessage), await Measure(server, streams, Idle(perMessage), perMessage));
-                if (perMessage == 1) Add(engine, streams, await server.EngineCharsPerSecond(streams, EngineSeconds));
+                Add(idle, row, await Measure(server, row.Streams, Idle(row), row.CharsPerMessage, row.ClientProcess ? clientProcess : null));
+                if (row is { CharsPerMessage: 1, ClientProcess: false }) Add(engine, row.Streams, await server.EngineCharsPerSecond(row.Streams, EngineSeconds));
             }
             var job = await server.StartTraining();
             alone.Add(await server.TrainingStepsPerSecondAlone(TimeSpan.FromSeconds(1.5)));
@@ -50,7 +55,7 @@ public static class ServerStreamsBench
 
         var aloneSteps = new Stats(alone);
         var rows = new List<string[]>();
-        foreach (var ((streams, perMessage), runs) in idle) rows.Add(Row(Idle(perMessage), streams, runs, trains: false, aloneSteps.Median));
+        foreach (var (row, runs) in idle) rows.Add(Row(Idle(row), row.Streams, runs, trains: false, aloneSteps.Median));
         foreach (var ((slice, streams), runs) in training) rows.Add(Row($"training, slice {slice.ToString(CultureInfo.InvariantCulture)} ms", streams, runs, trains: true, aloneSteps.Median));
         report.Table(["device", "streams", "chars/s (all streams)", "p50 inter-char ms", "p99 inter-char ms", "server's mean generation step ms",
             "training steps/s (share of alone)", "mean training slice ms", "errors"], rows);
@@ -59,33 +64,39 @@ public static class ServerStreamsBench
             "come from its own metrics (charrnn_generation_step_seconds, charrnn_training_slice_seconds) over the same runs: inside the device loop, without the network. " +
             $"The server ships with a {shipped.ToString(CultureInfo.InvariantCulture)} ms slice (`charrnn serve --training-slice-ms`). " +
             $"The row of {GatheredChars} chars a message asks for them with GenerateRequest.chars_per_message (a client that reads text in bulk): " +
-            "its p50 and p99 are gaps between messages, not chars.");
+            "its p50 and p99 are gaps between messages, not chars. The row of clients in their own process runs the same clients in a second process " +
+            "(`charrnn-bench --stream-client`), as remote clients would be: their gRPC work then has its own thread pool and garbage collector, and shares only the two cores with the server.");
 
-        report.Table(["streams", "chars a message", "streams' chars/s", "engine's chars/s, same sessions on the server's device thread", "engine / streams, per round", "target"],
+        report.Table(["streams", "clients", "chars a message", "streams' chars/s", "engine's chars/s, same sessions on the server's device thread", "engine / streams, per round", "target"],
             idle.Select(kv => new[]
             {
-                kv.Key.Streams.ToString(CultureInfo.InvariantCulture), kv.Key.CharsPerMessage.ToString(CultureInfo.InvariantCulture),
+                kv.Key.Streams.ToString(CultureInfo.InvariantCulture), kv.Key.ClientProcess ? "own process" : "server's process", kv.Key.CharsPerMessage.ToString(CultureInfo.InvariantCulture),
                 new Stats(kv.Value.Select(r => r.CharsPerSecond)).Format(), new Stats(engine[kv.Key.Streams]).Format(),
                 new Stats(kv.Value.Select((r, i) => engine[kv.Key.Streams][i] / r.CharsPerSecond)).Format("×", 2),
                 kv.Key.Streams == 256 ? "≤ 1.5×"
                     : kv.Key.Streams == 1 ? $"per-char latency: p50 {new Stats(kv.Value.Select((r, i) => r.InterCharSeconds.Median * engine[1][i])).Format("×", 2)} the engine's step (≤ 1.3×)" : "-",
             }));
         report.Paragraph($"The engine's rate is taken in the same round, right after the streams: as many sessions of the server's own model, stepped together for {EngineSeconds} s " +
-            "on the server's device thread with nothing else running. The streams share the two cores with every message's gRPC work, on the server's side and the clients' (they run in this process).");
+            "on the server's device thread with nothing else running. The streams share the two cores with every message's gRPC work, on the server's side and the clients'.");
 
         report.Table(["training slice", "streams", "p99 while training / p99 idle, per round", "target"],
             training.Select(kv => new[]
             {
                 $"{kv.Key.Slice.ToString(CultureInfo.InvariantCulture)} ms", kv.Key.Streams.ToString(CultureInfo.InvariantCulture),
-                new Stats(kv.Value.Select((r, i) => P99(r) / P99(idle[(kv.Key.Streams, 1)][i]))).Format("×", 2), "≤ 5×",
+                new Stats(kv.Value.Select((r, i) => P99(r) / P99(idle[new IdleRow(kv.Key.Streams)][i]))).Format("×", 2), "≤ 5×",
             }));
     }
 
-    private static string Idle(int charsPerMessage) => charsPerMessage == 1 ? "idle" : $"idle, {charsPerMessage} chars a message";
-
-    private static async Task<ServerBench.StreamResult> Measure(ServerBench server, int streams, string device, int charsPerMessage = 1)
+    private static string Idle(IdleRow row) => row switch
     {
-        var r = await server.Streams(streams, streams == 1 ? CharsAlone : CharsEach, charsPerMessage);
+        { ClientProcess: true } => "idle, clients in their own process",
+        { CharsPerMessage: > 1 } => $"idle, {row.CharsPerMessage} chars a message",
+        _ => "idle",
+    };
+
+    private static async Task<ServerBench.StreamResult> Measure(ServerBench server, int streams, string device, int charsPerMessage = 1, StreamClientProcess? clientProcess = null)
+    {
+        var r = await server.Streams(streams, streams == 1 ? CharsAlone : CharsEach, charsPerMessage, clientProcess);
         Console.WriteLine($"  server {device} × {streams}: {r.CharsPerSecond:N0} c/s, p50 {r.InterCharSeconds.Median * 1e3:F2} ms, p99 {P99(r) * 1e3:F2} ms, " +
             $"server step {r.ServerStepSeconds * 1e3:F2} ms, training {r.TrainingStepsPerSecond:N0} steps/s, errors {r.Errors}" + (r.FirstError is { } e ? $" (first: {e})" : ""));
         return r;
