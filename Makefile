@@ -15,7 +15,7 @@ CACHE_DIR     := $(or $(CHARRNN_CACHE_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache
 SHARED_CORPUS := ../shared/data/nietzsche.txt
 TEST_PROJECTS := $(wildcard tests/*/*.Tests.csproj)
 
-.PHONY: all build run demo server test bench corpus clean
+.PHONY: all build run demo server test test-packages bench corpus clean
 
 all: build
 
@@ -39,9 +39,13 @@ demo: build corpus
 server: build corpus
 	$(CHARRNN) serve
 
+# Debian packages that some tests drive for real (tmux, protoc and Python's gRPC).
+test-packages:
+	@bash tests/install-packages.sh
+
 # Test projects run one after another: each uses libtorch's threads, and two at once on two
 # cores slow each other ~10x. The last line totals every project's results.
-test: build corpus
+test: test-packages build corpus
 	@set -o pipefail; rm -rf artifacts/test-logs; mkdir -p artifacts/test-logs; status=0; \
 	for p in $(TEST_PROJECTS); do \
 		name=$$(basename $$p .csproj); \

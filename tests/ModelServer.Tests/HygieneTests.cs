@@ -130,7 +130,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         var examples = Path.Combine(RepositoryRoot(), "examples", "python");
         var stubs = Path.Combine(_server.Root, "stubs");
         var (code, output) = await Run("bash", [Path.Combine(examples, "generate_stubs.sh"), stubs], examples, stubs);
-        Assert.True(code == 0, "generate_stubs.sh failed (needs protobuf-compiler, protobuf-compiler-grpc, libprotobuf-dev; .ci/run installs them): " + output);
+        Assert.True(code == 0, "generate_stubs.sh failed (needs protobuf-compiler, protobuf-compiler-grpc, libprotobuf-dev; make test installs them through tests/install-packages.sh): " + output);
 
         (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--arch", "stateful-gru",
             "--corpus", "tiny", "--max-steps", "25", "--set", "n_hidden=16", "--set", "bs=8"], examples, stubs);

@@ -19,7 +19,7 @@ public sealed class EndToEndTests : IDisposable
         var charrnn = Path.Combine(AppContext.BaseDirectory, "charrnn.dll");
         var command = $"dotnet {charrnn} --models {_root}/models --corpora {_root}/corpora --threads 1 2> {_root}/stderr.txt";
         var (code, output) = await Tmux("new-session", "-d", "-s", _session, "-x", "130", "-y", "42", command);
-        Assert.True(code == 0, "tmux could not start (is tmux installed? .ci/run installs it): " + output);
+        Assert.True(code == 0, "tmux could not start (is tmux installed? make test installs it through tests/install-packages.sh): " + output);
 
         await WaitForScreen("Welcome to charrnn", TimeSpan.FromSeconds(60));
         await Tmux("send-keys", "-t", _session, "train stateful-gru name=e2e corpus=tiny max_steps=60 epochs=3 n_hidden=24 bs=8 sample_chars=20", "Enter");
