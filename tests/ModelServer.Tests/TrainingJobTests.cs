@@ -192,6 +192,41 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_model_on_a_named_corpus_resumes_after_an_upload_job_of_its_name_stopped_before_its_first_checkpoint()
+    {
+        // The upload job waits behind a running one and is stopped: its corpus.txt stays, with no checkpoint.
+        var blocker = await Client.StartJobAsync(Request("named-blocker", maxSteps: 100_000, epochs: 1000));
+        await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).ResponseStream.ReadAllAsync())
+            if (e.EventCase == JobEvent.EventOneofCase.Started) break;
+        var upload = Request("named-after-upload", maxSteps: 12);
+        upload.CorpusText = string.Concat(Enumerable.Repeat("aaab ", 300));
+        var queued = await Client.StartJobAsync(upload);
+        await Client.StopJobAsync(new StopJobRequest { JobId = queued.Id });
+        await Client.StopJobAsync(new StopJobRequest { JobId = blocker.Id });
+        await Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).Events();
+        var folder = Path.Combine(server.Options.ModelsDirectory, "named-after-upload");
+        Assert.True(File.Exists(Path.Combine(folder, "corpus.txt")));
+
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(Request("named-after-upload", maxSteps: 12)).Events())[^1].EventCase);
+        Assert.False(File.Exists(Path.Combine(folder, "corpus.txt")));
+        var resumed = await Client.Train(new StartJobRequest { ModelName = "named-after-upload", Resume = true, Options = new TrainingOptions { MaxSteps = 15 } }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+        Assert.Equal(15, resumed[^1].Step);
+    }
+
+    [Fact]
+    public async Task A_resume_continues_last_ckpt_with_its_settings_even_when_best_ckpt_is_damaged()
+    {
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(Request("damaged-best", maxSteps: 12)).Events())[^1].EventCase);
+        var best = Path.Combine(server.Options.ModelsDirectory, "damaged-best", "best.ckpt");
+        File.WriteAllText(best, "not a checkpoint");
+        var resumed = await Client.Train(new StartJobRequest { ModelName = "damaged-best", Resume = true, Options = new TrainingOptions { MaxSteps = 15 } }).Events();
+        Assert.Equal(12, resumed.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started.ResumedFromStep);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+        Assert.Equal(15, resumed[^1].Step);
+    }
+
+    [Fact]
     public async Task A_new_models_upload_replaces_what_a_job_stopped_before_its_first_checkpoint_left()
     {
         // The first job waits behind a running one and is stopped: its upload stays, with no checkpoint.

@@ -72,10 +72,13 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         try
         {
             // Stored before the device loop may start it, so that a restart can start (or resume) the job and its row
-            // exists before the loop updates it. A new model's upload replaces whatever an earlier job for the name left.
+            // exists before the loop updates it. A new model's upload replaces whatever an earlier job for the name left,
+            // and a new model on a named corpus removes it.
             var upload = Path.Combine(plan.Folder, CorpusFile);
             if (plan.UploadedCorpus && (plan.ResumeCheckpoint == null || !File.Exists(upload)))
                 AtomicFile.WriteAllBytes(upload, System.Text.Encoding.UTF8.GetBytes(plan.Corpus.Text));
+            else if (!plan.UploadedCorpus && plan.ResumeCheckpoint == null && File.Exists(upload))
+                File.Delete(upload);
             database.InsertJob(Record(job, "queued"));
             if (plan.ResumeCheckpoint == null) database.SetModelOwner(plan.ModelName, owner);
         }

@@ -62,9 +62,21 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
 
     private JobPlan PlanResume(Api.StartJobRequest request, string name)
     {
-        var listing = models.Get(name);
-        if (listing.Metadata is not { } meta)
-            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {listing.Error}");
+        // The job continues last.ckpt, so its settings are the ones to keep, not best.ckpt's (an earlier
+        // run's, when later runs never beat its loss); and a damaged best.ckpt must not block a resume.
+        models.Get(name); // NOT_FOUND for a missing model
+        var folder = models.FolderOf(name);
+        string checkpoint;
+        CheckpointMetadata meta;
+        try
+        {
+            checkpoint = ModelFolder.CheckpointForResume(folder);
+            meta = CheckpointFile.ReadMetadata(checkpoint);
+        }
+        catch (CheckpointException e)
+        {
+            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {e.Message}");
+        }
         if (request.CorpusCase != Api.StartJobRequest.CorpusOneofCase.None)
             throw ServerException.Invalid("corpus_name/corpus_text must be empty when resuming: a model continues on the corpus it was trained on.");
         if (!string.IsNullOrEmpty(request.Architecture) && request.Architecture != meta.Architecture)
@@ -74,14 +86,19 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var options = ProtoMapper.Apply(request.Options, meta.Training, ResumeChanges);
         CheckEpochs(options);
 
-        var folder = models.FolderOf(name);
-        var upload = Path.Combine(folder, JobQueue.CorpusFile);
-        var corpus = File.Exists(upload) ? Engine.Text.Corpus.FromFile(upload, CorpusStore.UploadedName) : corpora.Get(meta.Corpus.Name);
+        // By the checkpoint's word, not by the file: a job on an upload stopped before its first
+        // checkpoint leaves its corpus.txt behind for a later model of the same name on a named corpus.
+        var uploaded = meta.Corpus.Name == CorpusStore.UploadedName;
+        var corpus = uploaded ? UploadedCorpus(name, Path.Combine(folder, JobQueue.CorpusFile)) : corpora.Get(meta.Corpus.Name);
         if (corpus.Sha256 != meta.Corpus.Sha256)
             throw ServerException.Precondition($"Model '{name}' was trained on corpus '{meta.Corpus.Name}' with SHA-256 {meta.Corpus.Sha256[..12]}…, " +
                                                $"but the server's copy now has {corpus.Sha256[..12]}…; it cannot be resumed exactly.");
-        return new JobPlan(name, folder, corpus, File.Exists(upload), null, null, null, ModelFolder.CheckpointForResume(folder), options, meta.Corpus.Name);
+        return new JobPlan(name, folder, corpus, uploaded, null, null, null, checkpoint, options, meta.Corpus.Name);
     }
+
+    private static Corpus UploadedCorpus(string name, string path) =>
+        File.Exists(path) ? Engine.Text.Corpus.FromFile(path, CorpusStore.UploadedName)
+            : throw ServerException.Precondition($"Model '{name}' was trained on uploaded text, and its copy ({JobQueue.CorpusFile} in the model's folder) is gone; it cannot be resumed.");
 
     private void CheckEpochs(TrainingOptions options)
     {
