@@ -191,19 +191,24 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
     }
 
-    [Fact]
-    public async Task A_model_on_a_named_corpus_resumes_after_an_upload_job_of_its_name_stopped_before_its_first_checkpoint()
+    /// <summary>An upload job for <paramref name="name"/> waits behind a running one and is stopped: its corpus.txt stays, with no checkpoint.</summary>
+    private async Task StopAnUploadJobBeforeItsFirstCheckpoint(string name)
     {
-        // The upload job waits behind a running one and is stopped: its corpus.txt stays, with no checkpoint.
-        var blocker = await Client.StartJobAsync(Request("named-blocker", maxSteps: 100_000, epochs: 1000));
+        var blocker = await Client.StartJobAsync(Request(name + "-blocker", maxSteps: 100_000, epochs: 1000));
         await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).ResponseStream.ReadAllAsync())
             if (e.EventCase == JobEvent.EventOneofCase.Started) break;
-        var upload = Request("named-after-upload", maxSteps: 12);
+        var upload = Request(name, maxSteps: 12);
         upload.CorpusText = string.Concat(Enumerable.Repeat("aaab ", 300));
         var queued = await Client.StartJobAsync(upload);
         await Client.StopJobAsync(new StopJobRequest { JobId = queued.Id });
         await Client.StopJobAsync(new StopJobRequest { JobId = blocker.Id });
         await Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).Events();
+    }
+
+    [Fact]
+    public async Task A_model_on_a_named_corpus_resumes_after_an_upload_job_of_its_name_stopped_before_its_first_checkpoint()
+    {
+        await StopAnUploadJobBeforeItsFirstCheckpoint("named-after-upload");
         var folder = Path.Combine(server.Options.ModelsDirectory, "named-after-upload");
         Assert.True(File.Exists(Path.Combine(folder, "corpus.txt")));
 
@@ -229,16 +234,7 @@ public class TrainingJobTests(ServerFixture server)
     [Fact]
     public async Task A_new_models_upload_replaces_what_a_job_stopped_before_its_first_checkpoint_left()
     {
-        // The first job waits behind a running one and is stopped: its upload stays, with no checkpoint.
-        var blocker = await Client.StartJobAsync(Request("upload-blocker", maxSteps: 100_000, epochs: 1000));
-        await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).ResponseStream.ReadAllAsync())
-            if (e.EventCase == JobEvent.EventOneofCase.Started) break;
-        var first = Request("reupload", maxSteps: 12);
-        first.CorpusText = string.Concat(Enumerable.Repeat("aaab ", 300));
-        var queued = await Client.StartJobAsync(first);
-        await Client.StopJobAsync(new StopJobRequest { JobId = queued.Id });
-        await Client.StopJobAsync(new StopJobRequest { JobId = blocker.Id });
-        await Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).Events();
+        await StopAnUploadJobBeforeItsFirstCheckpoint("reupload");
 
         var second = Request("reupload", maxSteps: 12);
         second.CorpusText = string.Concat(Enumerable.Repeat("xyzzy ", 300));
