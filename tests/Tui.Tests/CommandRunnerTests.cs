@@ -86,6 +86,27 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_use_that_fails_keeps_the_session_in_use_and_its_settings()
+    {
+        await Runner.RunLineAsync("use gru t=0; gen 5 \"the c\"");
+        var session = Runner.Session!.Id;
+        var sessions = await ActiveSessions();
+        await Runner.RunLineAsync("use gruu"); // a typo
+        Assert.Contains(_output.Errors, e => e.Contains("gruu", StringComparison.Ordinal));
+        await Runner.RunLineAsync("use gru t=20");
+        Assert.Contains(_output.Errors, e => e.StartsWith("t=20 is not allowed; use 0 (greedy) up to 10", StringComparison.Ordinal));
+        await Runner.RunLineAsync("set p=0");
+        Assert.Contains(_output.Errors, e => e.StartsWith("p=0 is not allowed; use a number greater than 0", StringComparison.Ordinal));
+        Assert.Equal(session, Runner.Session?.Id);
+        Assert.Equal(0, Runner.Sampling.Temperature);
+        Assert.Equal(sessions, await ActiveSessions());
+        var errors = _output.Errors.Count;
+        await Runner.RunLineAsync("gen 5");
+        Assert.Equal(errors, _output.Errors.Count);
+        Assert.Equal(10, _output.Chars);
+    }
+
+    [Fact]
     public async Task A_compare_whose_other_model_cannot_be_opened_leaves_no_session_behind()
     {
         await Runner.RunLineAsync("use gru");

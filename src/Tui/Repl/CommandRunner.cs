@@ -338,9 +338,10 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private async Task Use(Command c, CancellationToken ct)
     {
         var model = c.Arg(0) ?? throw new CommandException("Usage: use MODEL [t=0.8] (models lists them).");
-        _sampling = SamplingFrom(c, _sampling);
-        await CloseAll(ct);
-        Session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = _sampling }, cancellationToken: ct);
+        // Opened before the old sessions close: a typo in the name or a refused setting leaves the session in use as it was.
+        var opened = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = SamplingFrom(c, _sampling) }, cancellationToken: ct);
+        await CloseAll(CancellationToken.None);
+        Session = opened;
         _sampling = Session.Sampling.Clone();
         output.SessionChanged(Session);
         output.Line($"using {model} ({Session.Architecture}) · {Describe(_sampling)}");
@@ -533,9 +534,10 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private static SamplingSettings SamplingFrom(Command c, SamplingSettings start)
     {
         var s = start.Clone();
-        if (c.NamedOption("t", "temperature") is { } t) s.Temperature = Number(t.Name, t.Value);
+        // The server's ranges, checked here too: `set` with no session in use keeps them for the next `use`.
+        if (c.NamedOption("t", "temperature") is { } t) s.Temperature = NumberIn(t.Name, t.Value, 0, 10, "0 (greedy) up to 10");
         if (c.NamedOption("k", "top_k") is { } k) s.TopK = IntegerIn(k.Name, k.Value, 0, 1_000_000);
-        if (c.NamedOption("p", "top_p") is { } p) s.TopP = Number(p.Name, p.Value);
+        if (c.NamedOption("p", "top_p") is { } p) s.TopP = NumberIn(p.Name, p.Value, double.Epsilon, 1, "a number greater than 0 and at most 1 (1: off)");
         if (c.Option("seed") is { } seed) s.Seed = ulong.TryParse(seed, out var v) ? v : throw new CommandException($"seed={seed} is not a whole number ≥ 0.");
         return s;
     }
@@ -549,6 +551,12 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
             ? v
             : throw new CommandException($"{key}={value} is not a number.");
+    }
+
+    private static double NumberIn(string key, string value, double min, double max, string allowed)
+    {
+        var v = Number(key, value);
+        return v >= min && v <= max ? v : throw new CommandException($"{key}={value} is not allowed; use {allowed}.");
     }
 
     private static long Integer(string key, string value) =>
