@@ -31,6 +31,29 @@ public class ServeOptionsTests
         finally { if (Directory.Exists(models)) Directory.Delete(models, true); }
     }
 
+    [Fact]
+    public void Serving_on_a_port_another_process_holds_is_a_user_error()
+    {
+        using var holder = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        holder.Start();
+        var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-busy-" + Guid.NewGuid().ToString("N")[..8]);
+        try { AssertUserError(["serve", "--listen", $"127.0.0.1:{port}", "--models", models, "--threads", "1"], $"charrnn: Failed to bind to address http://127.0.0.1:{port}"); }
+        finally { if (Directory.Exists(models)) Directory.Delete(models, true); }
+    }
+
+    [Fact]
+    public void Training_into_an_out_that_is_a_file_is_a_user_error_before_any_training()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            AssertUserError(["train", "--arch", "stateful-gru", "--out", file], $"charrnn: --out '{file}' is a file; give a folder");
+            Assert.Equal(0, new FileInfo(file).Length); // untouched
+        }
+        finally { File.Delete(file); }
+    }
+
     private static void AssertUserError(string[] args, string start)
     {
         var error = new StringWriter();

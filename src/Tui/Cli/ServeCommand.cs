@@ -84,9 +84,11 @@ public static class ServeCommand
             {
                 address = ServerHost.StartAsync(app).GetAwaiter().GetResult();
             }
-            catch
+            catch (Exception e)
             {
                 app.StopAsync().GetAwaiter().GetResult(); // what did start (the device thread) stops before the error is reported
+                if (e is IOException) // Kestrel's bind failure: the input's fault (a port in use), not a bug
+                    throw new ArgumentException($"{e.Message.TrimEnd('.')}. Another process may hold the port: stop it, or choose another --listen (or --metrics-listen).", e);
                 throw;
             }
             Console.WriteLine($"charrnn server listening on {address} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); models in {Path.GetFullPath(options.ModelsDirectory)}" +

@@ -96,6 +96,7 @@ public static class TrainCommand
             var folder = parse.GetValue(output) ?? Path.Combine("models", architecture.Name);
             if (ModelFolder.HoldsModel(folder))
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
+            CheckWritableFolder(folder);
 
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
@@ -104,6 +105,24 @@ public static class TrainCommand
             return RunToEnd(trainer);
         });
         return command;
+    }
+
+    /// <summary>--out is made and written to before training starts, not found unusable at the first checkpoint, an epoch later.</summary>
+    private static void CheckWritableFolder(string folder)
+    {
+        if (File.Exists(folder))
+            throw new ArgumentException($"--out '{folder}' is a file; give a folder for the model's checkpoints (it is made if missing).");
+        var probe = Path.Combine(folder, $".write-check-{Environment.ProcessId}");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--out '{folder}' cannot be written: {e.Message}");
+        }
     }
 
     public static Command CreateResume()
