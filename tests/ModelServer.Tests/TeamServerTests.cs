@@ -150,6 +150,11 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 
         // Models made outside the server belong to nobody: everyone may use them, only admins change them.
         Assert.Equal(StatusCode.PermissionDenied, await Code(() => bob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "gru" }).ResponseAsync));
+        var resumeUnowned = await Calls.Fails(() => bob.Training.StartJobAsync(new StartJobRequest { ModelName = "gru", Resume = true }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, resumeUnowned.StatusCode);
+        Assert.Contains("made outside the server and has no owner; only an admin key can resume it", resumeUnowned.Status.Detail);
+        // A model that does not exist is not found, whoever asks.
+        Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.StartJobAsync(new StartJobRequest { ModelName = "nothing-here", Resume = true }).ResponseAsync));
         await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "alice-model" });
     }
 

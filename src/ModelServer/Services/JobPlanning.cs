@@ -25,9 +25,11 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var name = ModelStore.ValidateName(request.ModelName);
         if (request.Resume && !models.CanWrite(name, caller))
         {
-            if (!models.CanRead(name, caller))
+            if (!models.Exists(name) || !models.CanRead(name, caller))
                 throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
-            throw ServerException.PermissionDenied($"Model '{name}' belongs to key '{models.Ownership(name)?.Owner}'; only its owner or an admin can resume it.");
+            throw ServerException.PermissionDenied(models.Ownership(name) is { } record
+                ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can resume it."
+                : $"Model '{name}' was made outside the server and has no owner; only an admin key can resume it.");
         }
         return request.Resume ? PlanResume(request, name) : PlanNew(request, name);
     }
