@@ -133,6 +133,19 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Empty(_output.Errors);
     }
 
+    [Fact]
+    public async Task Stopping_a_job_that_has_ended_says_so()
+    {
+        await Runner.RunLineAsync("train stateful-gru name=ended corpus=tiny max_steps=3 epochs=1 n_hidden=8 bs=8 sample_chars=0");
+        var job = Runner.WatchedJob!;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await fixture.Client.Training.GetJobAsync(new GetJobRequest { JobId = job })).State != Job.Types.State.Finished && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        await Runner.RunLineAsync($"stop {job}");
+        Assert.Contains($"job {job} had already ended (finished): nothing to stop", _output.Lines);
+        Assert.DoesNotContain(_output.Lines, l => l.Contains("is stopping", StringComparison.Ordinal));
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_runner != null) await _runner.DisposeAsync();

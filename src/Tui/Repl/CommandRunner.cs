@@ -300,7 +300,12 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
                  ?? throw new CommandException($"No running or queued job for '{id}'.");
         }
         var job = await client.Training.StopJobAsync(new StopJobRequest { JobId = id }, cancellationToken: ct);
-        output.Line(job.State == Job.Types.State.Stopped ? $"job {id} stopped" : $"job {id} is stopping: it saves a checkpoint first");
+        output.Line(job.State switch
+        {
+            Job.Types.State.Stopped => $"job {id} stopped",
+            Job.Types.State.Finished or Job.Types.State.Failed => $"job {id} had already ended ({job.State.ToString().ToLowerInvariant()}): nothing to stop",
+            _ => $"job {id} is stopping: it saves a checkpoint first",
+        });
     }
 
     /// <summary>Follows a job's events into the output: in the background (TUI), or to its end (--exec).</summary>
