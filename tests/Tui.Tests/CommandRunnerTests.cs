@@ -65,6 +65,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("gen 5 \"the c\"");
         Assert.Equal("the c", _output.Primes.Last());
         Assert.Equal(5, _output.Chars);
+        await Runner.RunLineAsync("gen \"the c\" 7"); // the count after the prime
+        Assert.Equal("the c", _output.Primes.Last());
+        Assert.Equal(12, _output.Chars);
         await Runner.RunLineAsync("gen 99999999999");
         Assert.Contains(_output.Errors, e => e.Contains("99999999999 characters is not allowed", StringComparison.Ordinal));
     }

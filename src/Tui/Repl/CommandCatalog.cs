@@ -32,7 +32,7 @@ public static class CommandCatalog
         new("detach", "detach", "Stop watching the current job (it keeps training)."),
         new("stop", "stop [JOB]", "Stop a job; a running job saves a checkpoint first.", ArgumentKind.Job),
         new("use", "use MODEL [t=0.8] [k=N] [p=X] [seed=N]", "Open a generation session on a model.", ArgumentKind.Model, SamplingKeys),
-        new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session.",
+        new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime.",
             ArgumentKind.None, [.. SamplingKeys, "stop"]),
         new("feed", "feed \"TEXT\"", "Advance the session over text without generating."),
         new("fork", "fork", "Continue in a copy of the session's state and random sequence (the original is kept; set seed=N for other text)."),

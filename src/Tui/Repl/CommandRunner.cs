@@ -361,20 +361,32 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
     }
 
-    /// <summary>[N] ["PRIME"] from the positional words from <paramref name="first"/> on: a quoted first word is always the prime.</summary>
+    /// <summary>
+    /// [N] ["PRIME"] from the positional words from <paramref name="first"/> on, or ["PRIME"] N: an unquoted number
+    /// first, or last after a prime, is the count; a quoted word is always the prime.
+    /// </summary>
     private static (int Count, string Prime) CountAndPrime(Command c, int first)
     {
-        var count = 200;
         var words = c.Positional.Skip(first).ToList();
-        if (words.Count > 0 && !c.IsQuoted(first) && words[0].All(char.IsAsciiDigit))
+        bool IsCount(int word) => !c.IsQuoted(first + word) && words[word].All(char.IsAsciiDigit);
+        int? count = null;
+        if (words.Count > 0 && IsCount(0))
         {
-            count = int.TryParse(words[0], NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxChars
-                ? n
-                : throw new CommandException($"{words[0]} characters is not allowed; ask for 1 to {MaxChars:N0} (put a prime that is a number in quotes: \"1984\").");
+            count = Count(words[0]);
             words.RemoveAt(0);
         }
-        return (count, string.Join(" ", words));
+        else if (words.Count > 1 && IsCount(words.Count - 1))
+        {
+            count = Count(words[^1]);
+            words.RemoveAt(words.Count - 1);
+        }
+        return (count ?? 200, string.Join(" ", words));
     }
+
+    private static int Count(string word) =>
+        int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxChars
+            ? n
+            : throw new CommandException($"{word} characters is not allowed; ask for 1 to {MaxChars:N0} (put a prime that is a number in quotes: \"1984\").");
 
     private const int MaxChars = 1_000_000;
 
