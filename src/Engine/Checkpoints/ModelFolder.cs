@@ -41,7 +41,14 @@ public static class ModelFolder
         if (!Directory.Exists(root)) return [];
         // Dot-folders are not models: a delete in progress (or cut short) moves the folder to .deleting-NAME-….
         return Directory.GetDirectories(root).Where(f => !Path.GetFileName(f).StartsWith('.')).Order(StringComparer.Ordinal)
-            .Where(HoldsModel).Select(Describe).ToList();
+            .Where(HoldsModel).Select(DescribeUnlessGone).OfType<ModelListing>().ToList();
+    }
+
+    /// <summary>A folder deleted while the listing runs (a delete renames it away) is left out, not an error for the lister.</summary>
+    private static ModelListing? DescribeUnlessGone(string folder)
+    {
+        try { return Describe(folder); }
+        catch (Exception e) when (e is DirectoryNotFoundException or CheckpointException && !HoldsModel(folder)) { return null; }
     }
 
     /// <summary>A model folder as listed: its newest checkpoint's metadata, or why it cannot be read.</summary>
