@@ -66,7 +66,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     {
         // The job continues last.ckpt, so its settings are the ones to keep, not best.ckpt's (an earlier
         // run's, when later runs never beat its loss); and a damaged best.ckpt must not block a resume.
-        models.Get(name); // NOT_FOUND for a missing model
+        if (!models.Exists(name))
+            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
         var folder = models.FolderOf(name);
         string checkpoint;
         CheckpointMetadata meta;
