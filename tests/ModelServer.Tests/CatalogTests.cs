@@ -18,7 +18,11 @@ public class CatalogTests(ServerFixture server)
         Assert.Equal(2048, hidden.Max); // the server's cap, below the engine's 4096
         Assert.Equal(HyperParameterSpec.Types.Type.Int, hidden.Type);
         Assert.False(string.IsNullOrEmpty(hidden.Doc));
-        Assert.Contains(response.TrainingOptions, o => o.Name == "epochs");
+        var epochs = response.TrainingOptions.Single(o => o.Name == "epochs");
+        Assert.Equal(10_000, epochs.Max); // max_epochs, below the engine's 100000
+        Assert.Equal("epochs", epochs.OptionField);
+        Assert.Equal("learning_rate", response.TrainingOptions.Single(o => o.Name == "lr").OptionField);
+        Assert.Equal("valid_fraction", response.TrainingOptions.Single(o => o.Name == "val_fraction").OptionField);
         Assert.Equal(["adam", "adamw"], response.Optimizers);
         Assert.Contains("sgdr", response.ScheduleHelp);
     }

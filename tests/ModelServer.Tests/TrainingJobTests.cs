@@ -310,6 +310,17 @@ public class TrainingJobTests(ServerFixture server)
         e = await Start(lr);
         Assert.Contains("learning_rate has 4 values", e.Status.Detail);
 
+        // The engine's short keys (lr, val_fraction) are named as the proto's fields.
+        var badLr = Request("x4"); badLr.Options.LearningRate.Clear(); badLr.Options.LearningRate.Add(11);
+        e = await Start(badLr);
+        Assert.StartsWith("options.learning_rate = 11 is not allowed", e.Status.Detail);
+        var fraction = Request("x4"); fraction.Options.ValidFraction = 0.7;
+        e = await Start(fraction);
+        Assert.StartsWith("options.valid_fraction = 0.7 is not allowed", e.Status.Detail);
+        var cycle = Request("x4"); cycle.Options.Schedule = "sgdr:cycle_len=0";
+        e = await Start(cycle);
+        Assert.StartsWith("options.schedule: sgdr cycle_len = 0", e.Status.Detail);
+
         var schedule = Request("x5"); schedule.Options.Schedule = "cosine";
         e = await Start(schedule);
         Assert.Contains("schedule 'cosine' is not known", e.Status.Detail);

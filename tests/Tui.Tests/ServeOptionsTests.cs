@@ -54,6 +54,22 @@ public class ServeOptionsTests
         finally { File.Delete(file); }
     }
 
+    [Fact]
+    public void A_corpus_too_short_to_train_on_leaves_no_empty_model_folder_behind()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-short-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        try
+        {
+            var corpus = Path.Combine(root, "short.txt");
+            File.WriteAllText(corpus, "too short");
+            var folder = Path.Combine(root, "model");
+            AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--threads", "1"], "charrnn: ");
+            Assert.False(Directory.Exists(folder), "the refused run left its --out folder");
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     private static void AssertUserError(string[] args, string start)
     {
         var error = new StringWriter();

@@ -24,7 +24,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     {
         var response = new Api.ListArchitecturesResponse { ScheduleHelp = LearningRateSchedule.Help };
         response.Architectures.AddRange(Architectures.All.Select(a => ProtoMapper.ToProto(a, _limits)));
-        response.TrainingOptions.AddRange(TrainingOptions.Specs().Select(s => ProtoMapper.ToProto(s)));
+        response.TrainingOptions.AddRange(TrainingOptions.Specs().Select(s => ProtoMapper.ToTrainingOptionProto(s, _limits)));
         response.Optimizers.AddRange(TrainingOptions.Optimizers);
         return Task.FromResult(response);
     }

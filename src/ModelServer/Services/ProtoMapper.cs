@@ -36,6 +36,32 @@ public static class ProtoMapper
         Doc = spec.Doc,
     };
 
+    /// <summary>A training option's spec, with this server's cap on epochs and the proto field it sets.</summary>
+    public static Api.HyperParameterSpec ToTrainingOptionProto(HyperParameterSpec spec, ServerLimits limits)
+    {
+        var result = ToProto(spec);
+        if (spec.Name == "epochs") result.Max = Math.Min(result.Max, limits.MaxEpochs);
+        result.OptionField = TrainingOptionField(spec.Name);
+        return result;
+    }
+
+    // The engine (and the CLI and REPL) name some options by short keys; the proto spells them out.
+    private static readonly Dictionary<string, string> TrainingOptionFields = new()
+    {
+        ["lr"] = "learning_rate", ["wd"] = "weight_decay", ["lower"] = "lowercase", ["val_fraction"] = "valid_fraction",
+    };
+
+    public static string TrainingOptionField(string key) => TrainingOptionFields.GetValueOrDefault(key, key);
+
+    /// <summary>An engine error about a training option, naming the TrainingOptions field ("lr = …" becomes "options.learning_rate = …").</summary>
+    private static string InProtoTerms(string engineMessage)
+    {
+        var key = engineMessage.Split(' ', 2)[0];
+        return key == "sgdr" // the schedule's own settings ("sgdr cycle_len = …")
+            ? "options.schedule: " + engineMessage
+            : "options." + TrainingOptionField(key) + engineMessage[key.Length..];
+    }
+
     public static Api.Architecture ToProto(Architecture a, ServerLimits limits)
     {
         var result = new Api.Architecture
@@ -181,7 +207,7 @@ public static class ProtoMapper
         }
         catch (ArgumentException e)
         {
-            throw ServerException.Invalid("options." + e.Message);
+            throw ServerException.Invalid(InProtoTerms(e.Message));
         }
     }
 

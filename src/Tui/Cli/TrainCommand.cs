@@ -96,13 +96,23 @@ public static class TrainCommand
             var folder = parse.GetValue(output) ?? Path.Combine("models", architecture.Name);
             if (ModelFolder.HoldsModel(folder))
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
+            var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
+            var made = !Directory.Exists(folder);
             CheckWritableFolder(folder);
 
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
-            var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
-            using var trainer = Trainer.Create(architecture, hyperParameters, options, text, torchDevice, folder);
-            return RunToEnd(trainer);
+            Trainer trainer;
+            try
+            {
+                trainer = Trainer.Create(architecture, hyperParameters, options, text, torchDevice, folder);
+            }
+            catch when (made && !Directory.EnumerateFileSystemEntries(folder).Any())
+            {
+                Directory.Delete(folder); // a refused corpus or setting leaves no empty model folder behind
+                throw;
+            }
+            using (trainer) return RunToEnd(trainer);
         });
         return command;
     }
