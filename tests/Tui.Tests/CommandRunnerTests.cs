@@ -51,6 +51,12 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal(2, _output.Errors.Count(e => e.Contains("too long a duration", StringComparison.Ordinal)));
         await Runner.RunLineAsync("resume gru lowercase=1"); // what a resume cannot change is refused before it reaches the server
         Assert.Contains(_output.Errors, e => e.Contains("resume does not take lowercase=", StringComparison.Ordinal) && e.Contains("max_steps=", StringComparison.Ordinal));
+        await Runner.RunLineAsync("train stateful-gru name=x lr=0.01,20,0.01"); // named as typed, against the server's ranges
+        Assert.Contains(_output.Errors, e => e.StartsWith("lr=20 is not allowed; use 0 to 10", StringComparison.Ordinal));
+        await Runner.RunLineAsync("train stateful-gru name=x val_fraction=0.9 n_hidden=64");
+        Assert.Contains(_output.Errors, e => e.StartsWith("val_fraction=0.9 is not allowed; use 0.01 to 0.5", StringComparison.Ordinal));
+        await Runner.RunLineAsync("resume gru epochs=20000");
+        Assert.Contains(_output.Errors, e => e.StartsWith("epochs=20000 is not allowed; use 1 to 10", StringComparison.Ordinal));
         await Runner.RunLineAsync("resume gru steps=abc");
         Assert.Contains(_output.Errors, e => e.Contains("steps=abc is not a whole number", StringComparison.Ordinal));
     }

@@ -217,6 +217,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             else ApplyTrainingOption(request.Options, key, value, spec);
         }
         if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
+        CheckRanges(c, spec.Hyperparameters.Concat(list.TrainingOptions));
         var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
         output.Line($"job {job.Id} queued: {arch} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
         await WatchAsync(job, 0, ct);
@@ -227,9 +228,26 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         var model = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("resume")!.Usage);
         var request = new StartJobRequest { ModelName = model, Resume = true, Options = new TrainingOptions() };
         foreach (var (key, value) in c.Options) ApplyTrainingOption(request.Options, key, value, null);
+        CheckRanges(c, (await ArchitectureList(ct)).TrainingOptions);
         var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
         output.Line($"job {job.Id} queued: resuming {model}");
         await WatchAsync(job, 0, ct);
+    }
+
+    /// <summary>
+    /// Checks values against the server's ranges here, so that the error names the key as typed
+    /// (the server's names the proto field: lr=20 would come back as options.learning_rate).
+    /// </summary>
+    private static void CheckRanges(Command c, IEnumerable<HyperParameterSpec> specs)
+    {
+        var byName = specs.Where(s => s.Type != HyperParameterSpec.Types.Type.Bool).ToDictionary(s => s.Name);
+        foreach (var (key, value) in c.Options)
+        {
+            if (!byName.TryGetValue(CommandCatalog.TrainingAliases.GetValueOrDefault(key, key).ToLowerInvariant(), out var spec)) continue;
+            foreach (var part in value.Split(','))
+                if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && (v < spec.Min || v > spec.Max))
+                    throw new CommandException($"{key}={part} is not allowed; use {SpecText.Range(spec)}.");
+        }
     }
 
     private static void ApplyTrainingOption(TrainingOptions o, string key, string value, Architecture? spec)
