@@ -240,7 +240,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     /// </summary>
     private static void CheckRanges(Command c, IEnumerable<HyperParameterSpec> specs)
     {
-        var byName = specs.Where(s => s.Type != HyperParameterSpec.Types.Type.Bool).ToDictionary(s => s.Name);
+        var byName = specs.Where(s => s.Type != HyperParameterSpec.Types.Type.Bool).GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First());
         foreach (var (key, value) in c.Options)
         {
             if (!byName.TryGetValue(CommandCatalog.TrainingAliases.GetValueOrDefault(key, key).ToLowerInvariant(), out var spec)) continue;
