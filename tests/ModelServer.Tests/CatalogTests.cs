@@ -140,5 +140,6 @@ public class CatalogTests(ServerFixture server)
         var info = await server.Catalog.GetServerInfoAsync(new GetServerInfoRequest());
         Assert.StartsWith("cpu", info.Device);
         Assert.Equal(server.Options.Limits.MaxSessions, info.Limits.MaxSessions);
+        Assert.Equal(10, info.Limits.MaxTemperature); // what SamplingSettings.temperature accepts
     }
 }

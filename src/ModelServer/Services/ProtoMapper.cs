@@ -138,6 +138,7 @@ public static class ProtoMapper
         MaxUploadBytes = l.MaxUploadBytes,
         MaxQueuedJobs = l.MaxQueuedJobs,
         SessionIdleSeconds = l.SessionIdleSeconds,
+        MaxTemperature = SamplingSettings.MaxTemperature,
     };
 
     // ---- training ------------------------------------------------------------------------

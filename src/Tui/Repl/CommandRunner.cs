@@ -36,6 +36,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private CancellationTokenSource? _watch;
     private Task _watching = Task.CompletedTask;
     private ListArchitecturesResponse? _architectures;
+    private double? _maxTemperature;
     private readonly CancellationTokenSource _lifetime = new();
     private Task _lineInFlight = Task.CompletedTask;
     private CancellationTokenSource? _generation; // the gen or compare streaming now
@@ -362,7 +363,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var model = c.Arg(0) ?? throw new CommandException("Usage: use MODEL [t=0.8] (models lists them).");
         // Opened before the old sessions close: a typo in the name or a refused setting leaves the session in use as it was.
-        var opened = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = SamplingFrom(c, _sampling) }, cancellationToken: ct);
+        var opened = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = await SamplingFrom(c, _sampling, ct) }, cancellationToken: ct);
         await CloseAll(CancellationToken.None);
         Session = opened;
         _sampling = Session.Sampling.Clone();
@@ -374,7 +375,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var session = Session ?? throw new CommandException("No model in use: use MODEL first (models lists them).");
         var (count, prime) = CountAndPrime(c, 0);
-        if (HasSampling(c)) await Configure(SamplingFrom(c, _sampling), ct);
+        if (HasSampling(c)) await Configure(await SamplingFrom(c, _sampling, ct), ct);
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
         await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
     }
@@ -493,7 +494,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private async Task Set(Command c, CancellationToken ct)
     {
         if (!HasSampling(c)) { output.Line(Describe(_sampling)); return; }
-        var settings = SamplingFrom(c, _sampling);
+        var settings = await SamplingFrom(c, _sampling, ct);
         if (Session != null) await Configure(settings, ct);
         else _sampling = settings;
         output.Line(Describe(_sampling));
@@ -515,7 +516,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         if (!named && !HasSampling(c)) throw new CommandException("Usage: " + CommandCatalog.Find("compare")!.Usage + " (another model, or other sampling such as t=1.2).");
         var otherModel = named ? c.Positional[0] : session.ModelName;
         var (count, prime) = CountAndPrime(c, named ? 1 : 0);
-        var otherSampling = SamplingFrom(c, _sampling);
+        var otherSampling = await SamplingFrom(c, _sampling, ct);
         Session? left = null, right = null;
         try
         {
@@ -566,16 +567,24 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             : $"{c.Verb} takes no key=value options (usage: {spec.Usage}).");
     }
 
-    private static SamplingSettings SamplingFrom(Command c, SamplingSettings start)
+    private async Task<SamplingSettings> SamplingFrom(Command c, SamplingSettings start, CancellationToken ct)
     {
         var s = start.Clone();
         // The server's ranges, checked here too: `set` with no session in use keeps them for the next `use`.
-        if (c.NamedOption("t", "temperature") is { } t) s.Temperature = NumberIn(t.Name, t.Value, 0, 10, "0 (greedy) up to 10");
+        if (c.NamedOption("t", "temperature") is { } t)
+        {
+            var max = await MaxTemperature(ct);
+            s.Temperature = max > 0 ? NumberIn(t.Name, t.Value, 0, max, $"0 (greedy) up to {max.ToString(CultureInfo.InvariantCulture)}") : Number(t.Name, t.Value);
+        }
         if (c.NamedOption("k", "top_k") is { } k) s.TopK = IntegerIn(k.Name, k.Value, 0, 1_000_000);
         if (c.NamedOption("p", "top_p") is { } p) s.TopP = NumberIn(p.Name, p.Value, double.Epsilon, 1, "a number greater than 0 and at most 1 (1: off)");
         if (c.Option("seed") is { } seed) s.Seed = ulong.TryParse(seed, out var v) ? v : throw new CommandException($"seed={seed} is not a whole number ≥ 0.");
         return s;
     }
+
+    /// <summary>The server's highest temperature (0 from a server too old to say: it checks alone).</summary>
+    private async Task<double> MaxTemperature(CancellationToken ct) =>
+        _maxTemperature ??= (await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct)).Limits?.MaxTemperature ?? 0;
 
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")} seed={s.Seed}");
