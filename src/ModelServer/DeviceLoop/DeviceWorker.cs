@@ -205,14 +205,7 @@ public sealed class DeviceWorker : IHostedService
         while (_arrivals.TryDequeue(out var arrived)) _active.Add(arrived);
         if (_active.Count == 0) { Volatile.Write(ref _activeCount, 0); return false; }
 
-        _active.RemoveAll(r =>
-        {
-            if (!r.Cancellation.IsCancellationRequested) return false;
-            r.Session.Generating = false; // a cancelled call frees its session at once
-            r.Session.Snapshot();
-            r.Fail(new OperationCanceledException(r.Cancellation));
-            return true;
-        });
+        _active.RemoveAll(DropIfCancelled);
         Volatile.Write(ref _activeCount, _active.Count);
 
         bool stepped = false;
@@ -258,6 +251,25 @@ public sealed class DeviceWorker : IHostedService
             }
         }
         return stepped;
+    }
+
+    private static bool DropIfCancelled(GenerationRequest r)
+    {
+        if (!r.Cancellation.IsCancellationRequested) return false;
+        r.Session.Generating = false; // a cancelled call frees its session at once
+        r.Session.Snapshot();
+        r.Fail(new OperationCanceledException(r.Cancellation));
+        return true;
+    }
+
+    /// <summary>
+    /// Device thread: drops a session's cancelled Generate call now, not at the next step, so that a
+    /// call made right after the cancel finds the session free (commands run before steps).
+    /// </summary>
+    public void DropCancelled(Sessions.ServerSession session)
+    {
+        while (_arrivals.TryDequeue(out var arrived)) _active.Add(arrived);
+        _active.RemoveAll(r => r.Session == session && DropIfCancelled(r));
     }
 
     /// <summary>Ends the Generate call of a session that is being closed (device thread).</summary>

@@ -11,7 +11,7 @@ public enum GenerationFinish { None, Length, Stop }
 /// One message's worth of generated text on its way to a client: its chars, the last of them
 /// (the only one where a call asks for probabilities or alternatives) and the session's count after it.
 /// </summary>
-public readonly record struct GenerationOutput(string Text, GeneratedChar Last, long CharactersSeen, GenerationFinish Finish);
+public readonly record struct GenerationOutput(string Text, int Chars, GeneratedChar Last, long CharactersSeen, GenerationFinish Finish);
 
 /// <summary>
 /// A Generate call in progress: the device loop advances its session one char per tick and
@@ -27,6 +27,7 @@ public sealed class GenerationRequest
     private readonly string _stop;
     private readonly int _charsPerMessage;
     private readonly StringBuilder _pending = new();
+    private int _pendingChars; // symbols in _pending (a symbol's text may be longer than one UTF-16 char)
     private string _tail = "";
 
     public GenerationRequest(ServerSession session, int maxChars, string stop, int alternatives, CancellationToken cancellation, int charsPerMessage = 1)
@@ -71,14 +72,16 @@ public sealed class GenerationRequest
         }
         if (finish == GenerationFinish.None && Remaining <= 0) finish = GenerationFinish.Length;
         if (_charsPerMessage == 1)
-            Output.Writer.TryWrite(new GenerationOutput(c.Text, c, charactersSeen, finish));
+            Output.Writer.TryWrite(new GenerationOutput(c.Text, 1, c, charactersSeen, finish));
         else
         {
             _pending.Append(c.Text);
-            if (_pending.Length >= _charsPerMessage || finish != GenerationFinish.None)
+            _pendingChars++;
+            if (_pendingChars >= _charsPerMessage || finish != GenerationFinish.None)
             {
-                Output.Writer.TryWrite(new GenerationOutput(_pending.ToString(), c, charactersSeen, finish));
+                Output.Writer.TryWrite(new GenerationOutput(_pending.ToString(), _pendingChars, c, charactersSeen, finish));
                 _pending.Clear();
+                _pendingChars = 0;
             }
         }
         if (finish != GenerationFinish.None) Output.Writer.TryComplete();

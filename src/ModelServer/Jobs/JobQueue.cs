@@ -476,7 +476,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             if (DateTimeOffset.UtcNow - lastWrite > TimeSpan.FromSeconds(5))
             {
                 lastWrite = DateTimeOffset.UtcNow;
-                database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
+                RecordProgress(job);
             }
         };
         trainer.BatchEnded += _ => ServerMetrics.TrainingSteps.Inc();
@@ -528,8 +528,28 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             RememberEnded(job);
         }
         if (!job.Events.Ended) job.Events.Append(payload, job.Step);
-        database.UpdateJob(job.Id, state.ToString().ToLowerInvariant(), reason, job.Step, job.TotalSteps, job.BestValidLoss, job.Started, job.Ended, job.RunTime);
+        try
+        {
+            database.UpdateJob(job.Id, state.ToString().ToLowerInvariant(), reason, job.Step, job.TotalSteps, job.BestValidLoss, job.Started, job.Ended, job.RunTime);
+        }
+        catch (Exception e) // a full disk, say: this runs on the device thread, and an escape would end the server
+        {
+            logger.LogError(e, "Job {JobId} ended ({State}) but its end could not be stored; after a restart it is recovered as unfinished", job.Id, state);
+        }
         logger.LogInformation("Job {JobId} {State}: {Reason}", job.Id, state, reason);
+    }
+
+    /// <summary>The running job's progress, stored now and then for a restart; a failed write costs that record, not the job.</summary>
+    private void RecordProgress(TrainingJob job)
+    {
+        try
+        {
+            database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Job {JobId}'s progress could not be stored: {Reason}", job.Id, e.Message);
+        }
     }
 
     private static JobRecord Record(TrainingJob job, string state)

@@ -77,11 +77,13 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         // status: left to the framework, a stream still being written at the deadline is reset, which
         // a client may see as UNAVAILABLE.
         using var timer = new CancellationTokenSource();
+        var flushUntil = DateTime.MaxValue;
         if (context.Deadline < DateTime.MaxValue)
         {
             var left = context.Deadline - DateTime.UtcNow;
             var margin = TimeSpan.FromMilliseconds(Math.Clamp(left.TotalMilliseconds * 0.2, 50, 250)); // room to send the status first
-            timer.CancelAfter(Max(TimeSpan.Zero, left - margin));
+            if (left - margin < MaxTimerDelay) timer.CancelAfter(Max(TimeSpan.Zero, left - margin)); // beyond ~49 days a timer cannot be set, nor needed
+            flushUntil = context.Deadline - margin * 0.75; // queued chars go out in the margin's first quarter
         }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, timer.Token, lifetime.Stopping);
         var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
@@ -104,7 +106,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         using var _ = logger.BeginScope(new Dictionary<string, object> { ["SessionId"] = session.Id });
         try
         {
-            await Stream(generation, request, responseStream, context, deadline, timer);
+            await Stream(generation, request, responseStream, context, deadline, timer, flushUntil);
         }
         finally
         {
@@ -113,8 +115,9 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     }
 
     private async Task Stream(GenerationRequest generation, Api.GenerateRequest request, IServerStreamWriter<Api.GenerateResponse> responseStream,
-        ServerCallContext context, CancellationTokenSource deadline, CancellationTokenSource timer)
+        ServerCallContext context, CancellationTokenSource deadline, CancellationTokenSource timer, DateTime flushUntil)
     {
+        var sent = 0;
         try
         {
             // Only the wait is cut short at our deadline: cancelling a write in progress resets the stream.
@@ -124,6 +127,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             {
                 deadline.Token.ThrowIfCancellationRequested();
                 await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
+                sent += output.Chars;
             }
         }
         catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)
@@ -132,8 +136,39 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested)
         {
-            throw new RpcException(new Status(StatusCode.DeadlineExceeded, $"The call's deadline passed after {generation.Delivered} of {request.MaxChars} characters; the session keeps its state for the next call."));
+            sent += await SendTheRest(generation, request, responseStream, context, flushUntil);
+            var unsent = generation.Delivered - sent;
+            var lost = unsent > 0 ? $"; {unsent} more were generated but could not be sent in time, and the session's state is past them" : "";
+            throw new RpcException(new Status(StatusCode.DeadlineExceeded,
+                $"The call's deadline passed after {sent} of {request.MaxChars} characters{lost}; the session keeps its state for the next call."));
         }
+    }
+
+    /// <summary>
+    /// At our deadline, sends the chars already generated and queued for this stream: the session's
+    /// state is past them, so a client that continues in the next call would otherwise miss them.
+    /// Returns how many it sent before <paramref name="flushUntil"/>.
+    /// </summary>
+    private static async Task<int> SendTheRest(GenerationRequest generation, Api.GenerateRequest request, IServerStreamWriter<Api.GenerateResponse> responseStream,
+        ServerCallContext context, DateTime flushUntil)
+    {
+        var sent = 0;
+        using var limit = new CancellationTokenSource(Max(TimeSpan.Zero, flushUntil - DateTime.UtcNow));
+        try
+        {
+            // The device loop ends the channel within a step of the deadline, and may add a char until then.
+            await foreach (var output in generation.Output.Reader.ReadAllAsync(limit.Token))
+            {
+                if (limit.IsCancellationRequested) break; // the client has no time left to read more before its deadline
+                await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
+                sent += output.Chars;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The channel ended with the call's cancellation, after its last char; or time ran out.
+        }
+        return sent;
     }
 
     private static int CharsPerMessage(Api.GenerateRequest request)
@@ -147,6 +182,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+    private static readonly TimeSpan MaxTimerDelay = TimeSpan.FromMilliseconds(int.MaxValue - 1);
 
     public override async Task<Api.FeedResponse> Feed(Api.FeedRequest request, ServerCallContext context)
     {
@@ -268,8 +304,9 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                         current.Engine.Feed(request.Text);
                         current.Snapshot();
                         if (length == 0) return null;
+                        var engine = current.Engine.Fork();
                         current.Model.Sessions++; // the fork holds the model too, until Predict frees it
-                        return new ServerSession(current.Id + "/prediction", current.Owner, current.Model, current.Engine.Fork(), current.IdleTimeout);
+                        return new ServerSession(current.Id + "/prediction", current.Owner, current.Model, engine, current.IdleTimeout);
                     }, context.CancellationToken);
                 }
                 catch
@@ -332,15 +369,16 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     }
 
     /// <summary>Device thread: one Generate at a time per session.</summary>
-    private static void ClaimForGeneration(ServerSession session)
+    private void ClaimForGeneration(ServerSession session)
     {
         EnsureIdle(session);
         session.Generating = true;
     }
 
     /// <summary>Device thread: the session is still open (a close may have run since the handler found it) and not streaming.</summary>
-    private static void EnsureIdle(ServerSession session)
+    private void EnsureIdle(ServerSession session)
     {
+        worker.DropCancelled(session); // a call the client has just cancelled no longer holds it
         if (session.Closed)
             throw ServerException.NotFound($"Session '{session.Id}' was closed (by CloseSession or after {session.IdleTimeout.TotalSeconds:0} s idle); open a new session.");
         if (session.Generating)
