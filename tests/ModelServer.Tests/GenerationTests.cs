@@ -120,17 +120,7 @@ public class GenerationTests(ServerFixture server)
     public async Task A_cancelled_generate_stops_and_frees_its_session()
     {
         var s = await Client.Open("lstm", seed: 3);
-        using (var cancel = new CancellationTokenSource())
-        using (var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 }, cancellationToken: cancel.Token))
-        {
-            var read = 0;
-            var e = await Calls.Fails(async () =>
-            {
-                await foreach (var _ in call.ResponseStream.ReadAllAsync(cancel.Token))
-                    if (++read == 20) cancel.Cancel();
-            });
-            Assert.Equal(StatusCode.Cancelled, e.StatusCode);
-        }
+        await CancelAfterReading(s.Id, 20);
         await WaitUntilFree(s.Id); // the device loop drops the call within a step
         var seen = (await Client.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen;
         Assert.InRange(seen, 20, 5_000); // it stopped long before 100,000
@@ -142,17 +132,7 @@ public class GenerationTests(ServerFixture server)
         var s = await Client.Open("gru", seed: 3);
         for (var round = 0; round < 5; round++)
         {
-            using (var cancel = new CancellationTokenSource())
-            using (var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 }, cancellationToken: cancel.Token))
-            {
-                var read = 0;
-                var e = await Calls.Fails(async () =>
-                {
-                    await foreach (var _ in call.ResponseStream.ReadAllAsync(cancel.Token))
-                        if (++read == 20) cancel.Cancel();
-                });
-                Assert.Equal(StatusCode.Cancelled, e.StatusCode);
-            }
+            await CancelAfterReading(s.Id, 20);
             // At once, without waiting for the device loop's next step: the cancel has freed the session.
             var text = await Client.Generate(s.Id, 5);
             Assert.Equal(5, text.Length);
@@ -183,6 +163,20 @@ public class GenerationTests(ServerFixture server)
             Assert.StartsWith($"The call's deadline passed after {received} of 100000 characters", e.Status.Detail);
             if (!e.Status.Detail.Contains("could not be sent in time", StringComparison.Ordinal)) Assert.Equal(s.CharactersSeen + received, seen);
         }
+    }
+
+    /// <summary>Starts a long Generate and cancels it from the client after <paramref name="chars"/> messages.</summary>
+    private async Task CancelAfterReading(string sessionId, int chars)
+    {
+        using var cancel = new CancellationTokenSource();
+        using var call = Client.Generate(new GenerateRequest { SessionId = sessionId, MaxChars = 100_000 }, cancellationToken: cancel.Token);
+        var read = 0;
+        var e = await Calls.Fails(async () =>
+        {
+            await foreach (var _ in call.ResponseStream.ReadAllAsync(cancel.Token))
+                if (++read == chars) cancel.Cancel();
+        });
+        Assert.Equal(StatusCode.Cancelled, e.StatusCode);
     }
 
     private async Task WaitUntilFree(string sessionId)
