@@ -159,6 +159,20 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     {
         if (_runner != null) await _runner.DisposeAsync();
     }
+
+    [Fact]
+    public async Task Settings_then_gen_on_a_lost_session_reopen_it_as_the_Generate_tab_buttons_do()
+    {
+        await Runner.RunLineAsync("use gru");
+        var lost = Runner.Session!.Id;
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost }); // as a restart or expiry would
+        var chars = _output.Chars;
+        await Runner.RunLineAsync("set t=0.5; gen 7");
+        Assert.Empty(_output.Errors);
+        Assert.NotEqual(lost, Runner.Session!.Id);
+        Assert.Equal(0.5, Runner.Session.Sampling.Temperature);
+        Assert.Equal(chars + 7, _output.Chars);
+    }
 }
 
 [Collection(TuiCollection.Name)]

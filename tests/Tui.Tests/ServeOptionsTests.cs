@@ -55,6 +55,32 @@ public class ServeOptionsTests
     }
 
     [Fact]
+    public void A_tls_certificate_that_cannot_be_read_is_a_user_error()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-tls-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        try
+        {
+            var cert = Path.Combine(root, "server.pfx");
+            File.WriteAllText(cert, "not a certificate");
+            AssertUserError(["serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--models", Path.Combine(root, "models"), "--threads", "1"],
+                $"charrnn: TLS certificate '{cert}' cannot be loaded (");
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Theory]
+    [InlineData("gpu-0")]
+    [InlineData("localhost/")]
+    public void A_server_address_without_a_port_is_refused(string address)
+    {
+        var e = Assert.Throws<ArgumentException>(() => CharRnn.Tui.Client.CharRnnClient.ParseAddress(address));
+        Assert.StartsWith($"--server '{address}' is not an address; use HOST:PORT", e.Message);
+        Assert.Equal(50051, CharRnn.Tui.Client.CharRnnClient.ParseAddress("gpu-0:50051").Port);
+        Assert.Equal(443, CharRnn.Tui.Client.CharRnnClient.ParseAddress("https://gpu-0").Port); // a URL's scheme gives its port
+    }
+
+    [Fact]
     public void A_corpus_too_short_to_train_on_leaves_no_empty_model_folder_behind()
     {
         var root = Path.Combine(Path.GetTempPath(), "charrnn-short-" + Guid.NewGuid().ToString("N")[..8]);

@@ -160,11 +160,18 @@ public static class ServerHost
     private static X509Certificate2 LoadCertificate(string certificate, string? key, string? password)
     {
         if (!File.Exists(certificate)) throw new ArgumentException($"TLS certificate '{certificate}' does not exist.");
-        if (key != null)
+        try
         {
-            if (!File.Exists(key)) throw new ArgumentException($"TLS key '{key}' does not exist.");
-            return X509Certificate2.CreateFromPemFile(certificate, key);
+            if (key != null)
+            {
+                if (!File.Exists(key)) throw new ArgumentException($"TLS key '{key}' does not exist.");
+                return X509Certificate2.CreateFromPemFile(certificate, key);
+            }
+            return X509CertificateLoader.LoadPkcs12FromFile(certificate, password);
         }
-        return X509CertificateLoader.LoadPkcs12FromFile(certificate, password);
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw new ArgumentException($"TLS certificate '{certificate}' cannot be loaded ({e.Message.TrimEnd('.')}); give a .pfx file (with its password), or a PEM certificate and its key.", e);
+        }
     }
 }

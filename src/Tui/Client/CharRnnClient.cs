@@ -52,8 +52,11 @@ public sealed class CharRnnClient : IDisposable
     public static Uri ParseAddress(string text)
     {
         var trimmed = text.Trim();
-        if (!trimmed.Contains("://", StringComparison.Ordinal)) trimmed = "http://" + trimmed;
-        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https") || uri.Port <= 0)
+        var bare = !trimmed.Contains("://", StringComparison.Ordinal);
+        if (bare) trimmed = "http://" + trimmed;
+        // A bare host would get http's port 80, where no gRPC server listens: the client would retry forever.
+        var portGiven = !bare || System.Text.RegularExpressions.Regex.IsMatch(trimmed, @":\d+/?$");
+        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https") || uri.Port <= 0 || !portGiven)
             throw new ArgumentException($"--server '{text}' is not an address; use HOST:PORT (e.g. 127.0.0.1:50051) or http(s)://HOST:PORT.");
         return uri;
     }

@@ -442,10 +442,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
         {
-            output.Line("The session was lost (server restarted or it expired); opening a new one on the same model.");
-            Session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = Session.ModelName, Sampling = _sampling }, cancellationToken: ct);
-            output.SessionChanged(Session);
-            request.SessionId = Session.Id;
+            await ReopenSession(_sampling, ct);
+            request.SessionId = Session!.Id;
             using var call = client.Generation.Generate(request, cancellationToken: ct);
             await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
         }
@@ -502,8 +500,23 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private async Task Configure(SamplingSettings settings, CancellationToken ct)
     {
-        Session = await client.Generation.ConfigureAsync(new ConfigureRequest { SessionId = Session!.Id, Sampling = settings }, cancellationToken: ct);
+        try
+        {
+            Session = await client.Generation.ConfigureAsync(new ConfigureRequest { SessionId = Session!.Id, Sampling = settings }, cancellationToken: ct);
+            output.SessionChanged(Session);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && Session != null)
+        {
+            await ReopenSession(settings, ct); // the Generate tab's buttons set, then gen: both go on
+        }
         _sampling = Session.Sampling.Clone();
+    }
+
+    /// <summary>Opens a new session on the current model when the server has lost the one in use (a restart, or it expired).</summary>
+    private async Task ReopenSession(SamplingSettings settings, CancellationToken ct)
+    {
+        output.Line("The session was lost (server restarted or it expired); opening a new one on the same model.");
+        Session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = Session!.ModelName, Sampling = settings }, cancellationToken: ct);
         output.SessionChanged(Session);
     }
 
