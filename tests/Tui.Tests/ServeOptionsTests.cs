@@ -55,19 +55,13 @@ public class ServeOptionsTests
     }
 
     [Fact]
-    public void A_tls_certificate_that_cannot_be_read_is_a_user_error()
+    public void A_tls_certificate_that_cannot_be_read_is_a_user_error() => InTempFolder(root =>
     {
-        var root = Path.Combine(Path.GetTempPath(), "charrnn-tls-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(root);
-        try
-        {
-            var cert = Path.Combine(root, "server.pfx");
-            File.WriteAllText(cert, "not a certificate");
-            AssertUserError(["serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--models", Path.Combine(root, "models"), "--threads", "1"],
-                $"charrnn: TLS certificate '{cert}' cannot be loaded (");
-        }
-        finally { Directory.Delete(root, true); }
-    }
+        var cert = Path.Combine(root, "server.pfx");
+        File.WriteAllText(cert, "not a certificate");
+        AssertUserError(["serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--models", Path.Combine(root, "models"), "--threads", "1"],
+            $"charrnn: TLS certificate '{cert}' cannot be loaded (");
+    });
 
     [Theory]
     [InlineData("gpu-0")]
@@ -81,18 +75,20 @@ public class ServeOptionsTests
     }
 
     [Fact]
-    public void A_corpus_too_short_to_train_on_leaves_no_empty_model_folder_behind()
+    public void A_corpus_too_short_to_train_on_leaves_no_empty_model_folder_behind() => InTempFolder(root =>
     {
-        var root = Path.Combine(Path.GetTempPath(), "charrnn-short-" + Guid.NewGuid().ToString("N")[..8]);
+        var corpus = Path.Combine(root, "short.txt");
+        File.WriteAllText(corpus, "too short");
+        var folder = Path.Combine(root, "model");
+        AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--threads", "1"], "charrnn: ");
+        Assert.False(Directory.Exists(folder), "the refused run left its --out folder");
+    });
+
+    private static void InTempFolder(Action<string> test)
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
-        try
-        {
-            var corpus = Path.Combine(root, "short.txt");
-            File.WriteAllText(corpus, "too short");
-            var folder = Path.Combine(root, "model");
-            AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--threads", "1"], "charrnn: ");
-            Assert.False(Directory.Exists(folder), "the refused run left its --out folder");
-        }
+        try { test(root); }
         finally { Directory.Delete(root, true); }
     }
 
