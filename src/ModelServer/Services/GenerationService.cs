@@ -118,6 +118,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         ServerCallContext context, CancellationTokenSource deadline, CancellationTokenSource timer, DateTime flushUntil)
     {
         var sent = 0;
+        GenerationOutput? held = null; // read from the channel as the deadline came: SendTheRest sends it first
         try
         {
             // Only the wait is cut short at our deadline: cancelling a write in progress resets the stream.
@@ -125,7 +126,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             // full, so the deadline is checked before each write too.
             await foreach (var output in generation.Output.Reader.ReadAllAsync(deadline.Token))
             {
-                deadline.Token.ThrowIfCancellationRequested();
+                if (deadline.Token.IsCancellationRequested) { held = output; deadline.Token.ThrowIfCancellationRequested(); }
                 await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
                 sent += output.Chars;
             }
@@ -136,7 +137,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested)
         {
-            sent += await SendTheRest(generation, request, responseStream, context, flushUntil);
+            sent += await SendTheRest(generation, held, request, responseStream, context, flushUntil);
             var unsent = generation.Delivered - sent;
             var lost = unsent > 0 ? $"; {unsent} more were generated but could not be sent in time, and the session's state is past them" : "";
             throw new RpcException(new Status(StatusCode.DeadlineExceeded,
@@ -149,13 +150,18 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     /// state is past them, so a client that continues in the next call would otherwise miss them.
     /// Returns how many it sent before <paramref name="flushUntil"/>.
     /// </summary>
-    private static async Task<int> SendTheRest(GenerationRequest generation, Api.GenerateRequest request, IServerStreamWriter<Api.GenerateResponse> responseStream,
-        ServerCallContext context, DateTime flushUntil)
+    private static async Task<int> SendTheRest(GenerationRequest generation, GenerationOutput? held, Api.GenerateRequest request,
+        IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context, DateTime flushUntil)
     {
         var sent = 0;
         using var limit = new CancellationTokenSource(Max(TimeSpan.Zero, flushUntil - DateTime.UtcNow));
         try
         {
+            if (held is { } first && !limit.IsCancellationRequested)
+            {
+                await responseStream.WriteAsync(ProtoMapper.ToProto(first, request.IncludeProbabilities), context.CancellationToken);
+                sent += first.Chars;
+            }
             // The device loop ends the channel within a step of the deadline, and may add a char until then.
             await foreach (var output in generation.Output.Reader.ReadAllAsync(limit.Token))
             {
