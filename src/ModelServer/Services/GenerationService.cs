@@ -127,8 +127,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             await foreach (var output in generation.Output.Reader.ReadAllAsync(deadline.Token))
             {
                 if (deadline.Token.IsCancellationRequested) { held = output; deadline.Token.ThrowIfCancellationRequested(); }
-                await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
-                sent += output.Chars;
+                sent += await Send(output, request, responseStream, context);
             }
         }
         catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)
@@ -157,17 +156,12 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         using var limit = new CancellationTokenSource(Max(TimeSpan.Zero, flushUntil - DateTime.UtcNow));
         try
         {
-            if (held is { } first && !limit.IsCancellationRequested)
-            {
-                await responseStream.WriteAsync(ProtoMapper.ToProto(first, request.IncludeProbabilities), context.CancellationToken);
-                sent += first.Chars;
-            }
+            if (held is { } first && !limit.IsCancellationRequested) sent += await Send(first, request, responseStream, context);
             // The device loop ends the channel within a step of the deadline, and may add a char until then.
             await foreach (var output in generation.Output.Reader.ReadAllAsync(limit.Token))
             {
                 if (limit.IsCancellationRequested) break; // the client has no time left to read more before its deadline
-                await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
-                sent += output.Chars;
+                sent += await Send(output, request, responseStream, context);
             }
         }
         catch (OperationCanceledException)
@@ -175,6 +169,13 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             // The channel ended with the call's cancellation, after its last char; or time ran out.
         }
         return sent;
+    }
+
+    /// <summary>Writes one message; returns the chars it held.</summary>
+    private static async Task<int> Send(GenerationOutput output, Api.GenerateRequest request, IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context)
+    {
+        await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
+        return output.Chars;
     }
 
     private static int CharsPerMessage(Api.GenerateRequest request)
