@@ -160,4 +160,29 @@ public class CheckpointTests
         Assert.Equal("stateful-gru", list[1].Metadata!.Architecture);
         Assert.Contains("no such model", Assert.Throws<CheckpointException>(() => ModelFolder.CheckpointForGeneration(Path.Combine(root.Path, "none"))).Message);
     }
+
+    [Fact]
+    public void A_model_is_described_by_its_latest_training_state_and_generates_from_its_best()
+    {
+        using var root = new TempFolder();
+        var a = Architectures.Get("stateful-gru");
+        var older = Directory.CreateDirectory(Path.Combine(root.Path, "older")).FullName;
+        var model = Directory.CreateDirectory(Path.Combine(root.Path, "model")).FullName;
+        using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(epochs: 1), Tiny.Corpus(), CPU, older)) trainer.Run();
+        using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(epochs: 2), Tiny.Corpus(), CPU, model)) trainer.Run();
+        // As when the second epoch did not beat the first's validation loss: best.ckpt stays at epoch 1.
+        File.Copy(Path.Combine(older, Trainer.BestCheckpoint), Path.Combine(model, Trainer.BestCheckpoint), overwrite: true);
+
+        var listing = ModelFolder.Describe(model);
+        Assert.Equal(Path.Combine(model, Trainer.BestCheckpoint), listing.CheckpointPath);
+        Assert.Equal(2, listing.Metadata!.Position.Epoch);
+        Assert.Equal(2, listing.Metadata.History.Count);
+        Assert.Equal(2, listing.Metadata.Training.Epochs);
+
+        // A damaged last.ckpt leaves the model listed by its best, which generation still uses.
+        File.WriteAllText(Path.Combine(model, Trainer.LastCheckpoint), "garbage");
+        listing = ModelFolder.Describe(model);
+        Assert.Null(listing.Error);
+        Assert.Equal(1, listing.Metadata!.Position.Epoch);
+    }
 }

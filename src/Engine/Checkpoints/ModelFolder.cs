@@ -51,15 +51,26 @@ public static class ModelFolder
         catch (Exception e) when (e is DirectoryNotFoundException or CheckpointException && !HoldsModel(folder)) { return null; }
     }
 
-    /// <summary>A model folder as listed: its newest checkpoint's metadata, or why it cannot be read.</summary>
+    /// <summary>
+    /// A model folder as listed: where training stands (last.ckpt's metadata: its epochs, history and
+    /// options are what a resume continues, while best.ckpt may be epochs older), the checkpoint
+    /// generation uses, or why the folder cannot be read.
+    /// </summary>
     public static ModelListing Describe(string folder)
     {
         var name = Path.GetFileName(folder);
         var path = CheckpointForGeneration(folder);
+        var last = Path.Combine(folder, Training.Trainer.LastCheckpoint);
         var bytes = Bytes(folder);
         try
         {
-            return new ModelListing(name, folder, path, CheckpointFile.ReadMetadata(path), null, bytes);
+            return new ModelListing(name, folder, path, CheckpointFile.ReadMetadata(File.Exists(last) ? last : path), null, bytes);
+        }
+        catch (CheckpointException e) when (path != last && File.Exists(last))
+        {
+            // A damaged last.ckpt still leaves a model to generate from; resuming it reports the damage.
+            try { return new ModelListing(name, folder, path, CheckpointFile.ReadMetadata(path), null, bytes); }
+            catch (CheckpointException) { return new ModelListing(name, folder, path, null, e.Message, bytes); }
         }
         catch (CheckpointException e)
         {

@@ -13,14 +13,15 @@ public sealed record CorpusEntry(string Name, string Description, long Character
 /// <summary>
 /// The corpora a job can name: the known ones (nietzsche: from the cache, or downloaded and
 /// verified on first use) and every *.txt file in the corpora folder, named by file name.
-/// Loaded texts are kept in memory.
+/// Loaded texts are kept in memory; listing measures files without loading them.
 /// </summary>
 public sealed class CorpusStore
 {
     public const string UploadedName = "upload";
     private readonly string? _directory;
     private readonly CorpusResolver _resolver;
-    private readonly ConcurrentDictionary<string, Corpus> _loaded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, LoadedCorpus> _loaded = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (FileStamp Stamp, CorpusFingerprint Fingerprint)> _fingerprints = new(StringComparer.Ordinal);
 
     public CorpusStore(IOptions<ServerOptions> options)
     {
@@ -33,9 +34,10 @@ public sealed class CorpusStore
         var result = new List<CorpusEntry>();
         foreach (var known in KnownCorpus.All)
         {
-            var cached = File.Exists(Path.Combine(_resolver.CacheDirectory, known.FileName));
-            var chars = _loaded.TryGetValue(known.Name, out var c) ? c.Length : 0;
-            result.Add(new CorpusEntry(known.Name, known.Description, chars, known.Sha256, cached));
+            var file = Path.Combine(_resolver.CacheDirectory, known.FileName);
+            var chars = _loaded.TryGetValue(known.Name, out var c) ? c.Corpus.Length
+                : File.Exists(file) && TryMeasure(file, out var measured, out _) ? measured.Characters : 0;
+            result.Add(new CorpusEntry(known.Name, known.Description, chars, known.Sha256, File.Exists(file)));
         }
         if (_directory != null && Directory.Exists(_directory))
         {
@@ -43,8 +45,10 @@ public sealed class CorpusStore
             {
                 var name = Path.GetFileNameWithoutExtension(file);
                 if (KnownCorpus.All.Any(k => k.Name == name) || !IsValidName(name)) continue;
-                var chars = _loaded.TryGetValue(name, out var c) ? c.Length : 0;
-                result.Add(new CorpusEntry(name, $"{Path.GetFileName(file)} ({new FileInfo(file).Length:N0} bytes)", chars, c?.Sha256 ?? "", true));
+                var description = $"{Path.GetFileName(file)} ({new FileInfo(file).Length:N0} bytes)";
+                result.Add(TryMeasure(file, out var measured, out var error)
+                    ? new CorpusEntry(name, description, measured.Characters, measured.Sha256, true)
+                    : new CorpusEntry(name, $"{description}; cannot be used: {error}", 0, "", false));
             }
         }
         return result;
@@ -54,21 +58,52 @@ public sealed class CorpusStore
     public Corpus Get(string? name)
     {
         var key = string.IsNullOrEmpty(name) ? KnownCorpus.Nietzsche.Name : name;
-        if (_loaded.TryGetValue(key, out var cached)) return cached;
         ModelStore.ValidateName(key, "corpus_name");
-        Corpus corpus;
         if (KnownCorpus.All.FirstOrDefault(k => k.Name == key) is { } known)
         {
-            corpus = _resolver.ResolveKnown(known);
+            if (_loaded.TryGetValue(key, out var cached)) return cached.Corpus;
+            return _loaded.GetOrAdd(key, new LoadedCorpus(_resolver.ResolveKnown(known), default)).Corpus;
         }
-        else
+        var file = _directory == null ? null : Path.Combine(_directory, key + ".txt");
+        if (file == null || !File.Exists(file))
+            throw ServerException.NotFound($"No corpus '{key}' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.");
+        // A file replaced since it was loaded is read again: jobs train on (and resumes check) what is there now.
+        var stamp = FileStamp.Of(file);
+        if (_loaded.TryGetValue(key, out var loaded) && loaded.Stamp == stamp) return loaded.Corpus;
+        var corpus = Corpus.FromFile(file, key);
+        _loaded[key] = new LoadedCorpus(corpus, stamp);
+        return corpus;
+    }
+
+    /// <summary>Measures a file once per version of it (length and write time), without keeping its text.</summary>
+    private bool TryMeasure(string file, out CorpusFingerprint fingerprint, out string? error)
+    {
+        var stamp = FileStamp.Of(file);
+        try
         {
-            var file = _directory == null ? null : Path.Combine(_directory, key + ".txt");
-            if (file == null || !File.Exists(file))
-                throw ServerException.NotFound($"No corpus '{key}' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.");
-            corpus = Corpus.FromFile(file, key);
+            if (!_fingerprints.TryGetValue(file, out var known) || known.Stamp != stamp)
+                _fingerprints[file] = known = (stamp, CorpusFingerprint.Measure(file));
+            fingerprint = known.Fingerprint;
+            error = null;
+            return true;
         }
-        return _loaded.GetOrAdd(key, corpus);
+        catch (Exception e) when (e is CorpusException or IOException or UnauthorizedAccessException)
+        {
+            fingerprint = new CorpusFingerprint(0, "");
+            error = e.Message;
+            return false;
+        }
+    }
+
+    private sealed record LoadedCorpus(Corpus Corpus, FileStamp Stamp);
+
+    private readonly record struct FileStamp(long Length, DateTime Written)
+    {
+        public static FileStamp Of(string file)
+        {
+            var info = new FileInfo(file);
+            return info.Exists ? new FileStamp(info.Length, info.LastWriteTimeUtc) : default;
+        }
     }
 
     private static bool IsValidName(string name)

@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace CharRnn.Engine.Text;
+
+/// <summary>
+/// What a corpus file would load as (its length in chars and its SHA-256), measured by streaming
+/// the file rather than holding its text: a server lists corpora it has not loaded.
+/// </summary>
+public sealed record CorpusFingerprint(long Characters, string Sha256)
+{
+    /// <summary>Reads <paramref name="path"/> once; the same errors as <see cref="Corpus.FromFile"/> for empty or invalid UTF-8.</summary>
+    public static CorpusFingerprint Measure(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
+        var bytes = new byte[1 << 16];
+        var chars = new char[(1 << 16) + 2];
+        long length = 0, offset = 0;
+        bool first = true;
+        int read;
+        do
+        {
+            read = stream.Read(bytes);
+            sha.AppendData(bytes, 0, read);
+            int count;
+            try { count = decoder.GetChars(bytes, 0, read, chars, 0, flush: read == 0); }
+            catch (DecoderFallbackException e) { throw new CorpusException($"Corpus '{path}' is not valid UTF-8 (first bad byte at offset {offset + Math.Max(e.Index, 0)}); save it as UTF-8 text."); }
+            if (first && count > 0)
+            {
+                if (chars[0] == '\uFEFF') count--; // Corpus drops a leading BOM
+                first = false;
+            }
+            length += count;
+            offset += read;
+        } while (read > 0);
+        if (length == 0) throw new CorpusException($"Corpus '{path}' is empty; a corpus needs some text to learn from.");
+        return new CorpusFingerprint(length, Convert.ToHexStringLower(sha.GetHashAndReset()));
+    }
+}

@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using System.Text;
+using CharRnn.ModelServer.Corpora;
+using CharRnn.ModelServer.Hosting;
+
+namespace CharRnn.ModelServer.Tests;
+
+public sealed class CorpusStoreTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "charrnn-corpora-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly CorpusStore _store;
+
+    public CorpusStoreTests()
+    {
+        Directory.CreateDirectory(Path.Combine(_root, "corpora"));
+        _store = new CorpusStore(Microsoft.Extensions.Options.Options.Create(new ServerOptions
+        {
+            ModelsDirectory = Path.Combine(_root, "models"),
+            CorporaDirectory = Path.Combine(_root, "corpora"),
+            CorpusCacheDirectory = Path.Combine(_root, "cache"),
+        }));
+    }
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private string Write(string name, byte[] bytes)
+    {
+        var path = Path.Combine(_root, "corpora", name + ".txt");
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    [Fact]
+    public void Corpora_not_yet_loaded_are_listed_with_their_size_and_fingerprint()
+    {
+        Write("swedish", Encoding.UTF8.GetPreamble().Concat("smörgåsbord 🐈\n"u8.ToArray()).ToArray());
+        Write("broken", [0x61, 0xFF, 0x62]);
+        Write("empty", []);
+
+        var listed = _store.List().ToDictionary(c => c.Name);
+
+        var swedish = listed["swedish"];
+        Assert.True(swedish.Available);
+        Assert.Equal("smörgåsbord 🐈\n".Length, swedish.Characters);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(Path.Combine(_root, "corpora", "swedish.txt")))), swedish.Sha256);
+        var loaded = _store.Get("swedish"); // what a job would train on: the same size and fingerprint
+        Assert.Equal((loaded.Length, loaded.Sha256), ((int)swedish.Characters, swedish.Sha256));
+
+        Assert.False(listed["broken"].Available);
+        Assert.Contains("not valid UTF-8 (first bad byte at offset 1)", listed["broken"].Description);
+        Assert.False(listed["empty"].Available);
+        Assert.Contains("is empty", listed["empty"].Description);
+        Assert.False(listed["nietzsche"].Available); // not downloaded into this cache
+    }
+
+    [Fact]
+    public void A_corpus_file_replaced_after_loading_is_read_again()
+    {
+        var path = Write("notes", "first version"u8.ToArray());
+        Assert.Equal("first version", _store.Get("notes").Text);
+        File.WriteAllText(path, "second, longer version");
+        Assert.Equal("second, longer version", _store.Get("notes").Text);
+        Assert.Equal("second, longer version".Length, _store.List().Single(c => c.Name == "notes").Characters);
+    }
+}
