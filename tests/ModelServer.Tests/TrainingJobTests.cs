@@ -260,6 +260,42 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_new_model_planned_while_another_job_made_it_is_refused_not_overwritten()
+    {
+        var jobs = server.Services.GetRequiredService<Jobs.JobQueue>();
+        var planning = new Services.JobPlanning(server.Services.GetRequiredService<Models.ModelStore>(),
+            server.Services.GetRequiredService<Corpora.CorpusStore>(), server.Options.Limits);
+        var plan = planning.Plan(Request("raced", maxSteps: 5), Security.Caller.Local); // the name is free now...
+        await Client.Train(Request("raced", maxSteps: 5)).Events(); // ...until this job ends with a model
+        var saved = File.ReadAllBytes(Path.Combine(server.Options.ModelsDirectory, "raced", "last.ckpt"));
+        var e = Assert.Throws<Errors.ServerException>(() => jobs.Enqueue(plan, Security.Caller.Local));
+        Assert.Equal(StatusCode.AlreadyExists, e.Code);
+        Assert.Contains("A model named 'raced' exists", e.Message);
+        Assert.Equal(saved, File.ReadAllBytes(Path.Combine(server.Options.ModelsDirectory, "raced", "last.ckpt")));
+    }
+
+    [Fact]
+    public async Task A_cap_lowered_below_a_default_lowers_the_default_too()
+    {
+        var caps = server.Options.Limits.MaxHyperParameters;
+        var before = caps["n_hidden"];
+        caps["n_hidden"] = 20.5; // an admin's cap; n_hidden is an integer
+        try
+        {
+            var gru = (await server.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest())).Architectures.Single(a => a.Name == "stateful-gru");
+            var spec = gru.Hyperparameters.Single(p => p.Name == "n_hidden");
+            Assert.Equal((20.0, 20.0), (spec.DefaultValue, spec.Max));
+
+            var request = Request("capped-default", maxSteps: 2);
+            request.Hyperparameters.Remove("n_hidden");
+            Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(request).Events())[^1].EventCase);
+            var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "capped-default" });
+            Assert.Equal(20, model.Hyperparameters["n_hidden"]);
+        }
+        finally { caps["n_hidden"] = before; }
+    }
+
+    [Fact]
     public async Task A_stop_that_arrives_while_the_job_is_starting_stops_it()
     {
         // A large upload makes the start (reading and encoding the text) long enough to stop the job in it.

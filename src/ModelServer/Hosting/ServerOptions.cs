@@ -56,6 +56,13 @@ public sealed class ServerLimits
     };
     public int MaxEpochs { get; set; } = 10_000;
 
+    /// <summary>The most a job may ask for <paramref name="spec"/>: the engine's limit or this server's cap, whichever is lower.</summary>
+    public double MaxOf(Engine.Models.HyperParameterSpec spec) =>
+        MaxHyperParameters.TryGetValue(spec.Name, out var cap) ? Math.Min(spec.Max, spec.Type == Engine.Models.HyperParameterType.Int ? Math.Floor(cap) : cap) : spec.Max;
+
+    /// <summary>A job's value when it names none: the architecture's default, lowered to a cap set below it.</summary>
+    public double DefaultOf(Engine.Models.HyperParameterSpec spec) => Math.Min(spec.Default, MaxOf(spec));
+
     // Quotas per API key (all keys alike; admins are not exempt).
     public int MaxSessionsPerKey { get; set; } = 256;
     /// <summary>Running plus queued jobs one key may have.</summary>

@@ -65,6 +65,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 throw ServerException.Precondition(other.Owner == owner
                     ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
                     : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.");
+            // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
+            if (id == null && plan.ResumeCheckpoint == null && ModelFolder.HoldsModel(plan.Folder))
+                throw ServerException.Exists($"A model named '{plan.ModelName}' exists; choose another model_name, set resume to continue it, or delete it first.");
             job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = plan.Architecture?.Name ?? "" };
             if (history is { } h) job.Events.Restore(h.Events, h.NextSequence);
             _persisting.Add(job); // counts as active for the name and the quotas, but the device loop cannot start it yet

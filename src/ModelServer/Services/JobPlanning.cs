@@ -46,8 +46,11 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         foreach (var (key, value) in request.Hyperparameters)
             if (limits.MaxHyperParameters.TryGetValue(key, out var cap) && value > cap)
                 throw ServerException.Invalid($"hyperparameters[{key}] = {value} is more than this server allows ({cap}, limit max_hyperparameters.{key}).");
+        var given = new Dictionary<string, double>(request.Hyperparameters);
+        foreach (var spec in architecture.Parameters)
+            if (!given.ContainsKey(spec.Name) && limits.DefaultOf(spec) != spec.Default) given[spec.Name] = limits.DefaultOf(spec);
         HyperParameters hyperParameters;
-        try { hyperParameters = architecture.Resolve(request.Hyperparameters); }
+        try { hyperParameters = architecture.Resolve(given); }
         catch (HyperParameterException e) { throw ServerException.Invalid($"hyperparameters[{e.Parameter}]: {e.Message}"); }
 
         var options = ProtoMapper.Apply(request.Options, new TrainingOptions

@@ -30,9 +30,9 @@ public static class ProtoMapper
             HyperParameterType.Float => Api.HyperParameterSpec.Types.Type.Float,
             _ => Api.HyperParameterSpec.Types.Type.Bool,
         },
-        DefaultValue = spec.Default,
+        DefaultValue = limits?.DefaultOf(spec) ?? spec.Default,
         Min = spec.Min,
-        Max = limits?.MaxHyperParameters.TryGetValue(spec.Name, out var cap) == true ? Math.Min(cap, spec.Max) : spec.Max,
+        Max = limits?.MaxOf(spec) ?? spec.Max,
         Doc = spec.Doc,
     };
 
