@@ -19,6 +19,9 @@ public class ServeOptionsTests
     [Theory]
     [InlineData(new[] { "train", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn train --help)")]
     [InlineData(new[] { "train", "--arch", "nope" }, "charrnn: Argument 'nope' not recognized. Must be one of: 'char3', 'loop', ")]
+    [InlineData(new[] { "train", "--arch", "char3", "--identity-init" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // a yes/no flag needs no value
+    [InlineData(new[] { "train", "--arch", "seq-rnn", "--identity-init", "maybe" }, "charrnn: identity_init = 'maybe' is not allowed; identity_init must be true or false.")]
+    [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "depth=3" }, "charrnn: --max-hyperparameter: 'depth' has no cap; the capped hyperparameters are n_hidden, ")]
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);
@@ -72,6 +75,28 @@ public class ServeOptionsTests
         Assert.StartsWith($"--server '{address}' is not an address; use HOST:PORT", e.Message);
         Assert.Equal(50051, CharRnn.Tui.Client.CharRnnClient.ParseAddress("gpu-0:50051").Port);
         Assert.Equal(443, CharRnn.Tui.Client.CharRnnClient.ParseAddress("https://gpu-0").Port); // a URL's scheme gives its port
+    }
+
+    [Fact]
+    public void Resuming_a_model_trained_on_a_file_asks_for_that_file() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "mytext.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 60)));
+        var folder = Path.Combine(root, "model");
+        string[] tiny = ["--threads", "1", "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--bptt", "4", "--sample-chars", "0"];
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--max-steps", "2", .. tiny]));
+        AssertUserError(["resume", folder, "--max-steps", "4", "--threads", "1"],
+            "charrnn: The model was trained on corpus 'mytext' (1,440 chars, SHA-256 ");
+        Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--threads", "1"]));
+        Assert.Equal(4, Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Step);
+    });
+
+    private static int Quietly(string[] args)
+    {
+        var previous = Console.Out;
+        Console.SetOut(TextWriter.Null);
+        try { return CharRnnCommandLine.Run(args); }
+        finally { Console.SetOut(previous); }
     }
 
     [Fact]

@@ -9,6 +9,9 @@ public sealed record ModelListing(string Name, string Folder, string? Checkpoint
 /// </summary>
 public static class ModelFolder
 {
+    /// <summary>The text a server job was given as an upload, kept beside its checkpoints for resuming.</summary>
+    public const string UploadedCorpusFile = "corpus.txt";
+
     /// <summary>The checkpoint to generate from: a .ckpt file as given, else the folder's best, else its last.</summary>
     public static string CheckpointForGeneration(string path)
     {

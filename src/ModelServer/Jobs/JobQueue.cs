@@ -28,7 +28,7 @@ namespace CharRnn.ModelServer.Jobs;
 public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models, CorpusStore corpora, ServerDatabase database, JobEventJournal journal,
     ILogger<JobQueue> logger)
 {
-    public const string CorpusFile = "corpus.txt";
+    public const string CorpusFile = ModelFolder.UploadedCorpusFile;
     private readonly object _gate = new();
     private readonly List<TrainingJob> _queue = [];
     private readonly List<TrainingJob> _ended = [];

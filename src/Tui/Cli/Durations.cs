@@ -12,6 +12,9 @@ public static partial class Durations
     public static TimeSpan Parse(string text)
     {
         var trimmed = text.Trim();
+        // TimeSpan reads "10:00" as hours:minutes, where people often mean minutes:seconds: ask for all three.
+        if (trimmed.Count(c => c == ':') == 1)
+            throw new ArgumentException($"'{text}' is ambiguous (hours:minutes or minutes:seconds?); write it as hh:mm:ss ({trimmed}:00 or 00:{trimmed}), or as 10m or 2h.");
         if (TimeSpan.TryParse(trimmed, CultureInfo.InvariantCulture, out var span) && trimmed.Contains(':') && span > TimeSpan.Zero)
             return span <= TimeSpan.FromDays(MaxDays) ? span : throw TooLong(text);
         var match = Pattern().Match(trimmed);

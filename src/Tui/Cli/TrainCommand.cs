@@ -63,7 +63,12 @@ public static class TrainCommand
         // One option per distinct hyperparameter name across all architectures.
         var hyper = Architectures.All.SelectMany(a => a.Parameters)
             .GroupBy(p => p.Name).Select(g => g.First())
-            .ToDictionary(p => p.Name, p => new Option<string?>(p.Flag) { Description = $"{p.Doc} (architectures that have it: {HoldersOf(p.Name)})" });
+            .ToDictionary(p => p.Name, p => new Option<string?>(p.Flag)
+            {
+                Description = $"{p.Doc} (architectures that have it: {HoldersOf(p.Name)})",
+                // A yes/no flag on its own means yes: --identity-init, or --identity-init false.
+                Arity = p.Type == HyperParameterType.Bool ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
+            });
 
         var command = new Command("train", "Train a model, showing progress; Ctrl+C saves and stops.")
         {
@@ -78,7 +83,8 @@ public static class TrainCommand
             var given = new Dictionary<string, double>();
             foreach (var (name, option) in hyper)
             {
-                if (parse.GetValue(option) is not { } value) continue;
+                if (parse.GetResult(option) is null) continue;
+                var value = parse.GetValue(option) ?? "true";
                 var spec = architecture.Parameters.FirstOrDefault(p => p.Name == name)
                     ?? throw new ArgumentException($"{option.Name} is not a hyperparameter of {architecture.Name}; it has: {string.Join(" ", architecture.Parameters.Select(p => p.Flag))}.");
                 given[name] = spec.Parse(value);
@@ -152,8 +158,8 @@ public static class TrainCommand
             var path = ModelFolder.CheckpointForResume(parse.GetValue(model)!);
             var meta = CheckpointFile.ReadMetadata(path);
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
-            var text = new CorpusResolver().Resolve(parse.GetValue(corpus) ?? meta.Corpus.Name);
             var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            var text = new CorpusResolver().Resolve(parse.GetValue(corpus) ?? CorpusOf(meta, folder));
             using var trainer = Trainer.Resume(path, text, torchDevice, folder, options => flags.Apply(parse, options with { TimeBudget = null }));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
@@ -168,6 +174,20 @@ public static class TrainCommand
             return RunToEnd(trainer);
         });
         return command;
+    }
+
+    /// <summary>
+    /// The corpus a resume reads when --corpus is not given: a known corpus by name, or the copy
+    /// of an upload a server keeps in the model folder. A file it was trained on cannot be found by name.
+    /// </summary>
+    private static string CorpusOf(CheckpointMetadata meta, string folder)
+    {
+        var name = meta.Corpus.Name;
+        if (KnownCorpus.All.Any(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase))) return name;
+        var upload = Path.Combine(folder, ModelFolder.UploadedCorpusFile);
+        if (File.Exists(upload)) return upload;
+        throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+            $"The model was trained on corpus '{name}' ({meta.Corpus.Characters:N0} chars, SHA-256 {meta.Corpus.Sha256[..Math.Min(12, meta.Corpus.Sha256.Length)]}…), a file rather than a known corpus; give that file with --corpus PATH."));
     }
 
     private static int RunToEnd(Trainer trainer)
