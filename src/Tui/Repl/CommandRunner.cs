@@ -36,7 +36,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private CancellationTokenSource? _watch;
     private Task _watching = Task.CompletedTask;
     private ListArchitecturesResponse? _architectures;
-    private double? _maxTemperature;
+    private Limits? _limits;
     private readonly CancellationTokenSource _lifetime = new();
     private Task _lineInFlight = Task.CompletedTask;
     private CancellationTokenSource? _generation; // the gen or compare streaming now
@@ -185,7 +185,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private async Task Corpora(CancellationToken ct)
     {
         foreach (var corpus in (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora)
-            output.Line($"{corpus.Name,-14} {(corpus.Available ? "" : "(downloaded on first use) ")}{corpus.Description}");
+            output.Line($"{corpus.Name,-14} {(corpus.Available || corpus.Sha256 == "" ? "" : "(downloaded on first use) ")}{corpus.Description}");
     }
 
     private async Task Status(CancellationToken ct)
@@ -375,6 +375,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var session = Session ?? throw new CommandException("No model in use: use MODEL first (models lists them).");
         var (count, prime) = CountAndPrime(c, 0);
+        await CheckWithinServerLimits(count, prime, ct);
         if (HasSampling(c)) await Configure(await SamplingFrom(c, _sampling, ct), ct);
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
         await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
@@ -529,6 +530,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         if (!named && !HasSampling(c)) throw new CommandException("Usage: " + CommandCatalog.Find("compare")!.Usage + " (another model, or other sampling such as t=1.2).");
         var otherModel = named ? c.Positional[0] : session.ModelName;
         var (count, prime) = CountAndPrime(c, named ? 1 : 0);
+        await CheckWithinServerLimits(count, prime, ct);
         var otherSampling = await SamplingFrom(c, _sampling, ct);
         Session? left = null, right = null;
         try
@@ -596,8 +598,21 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     }
 
     /// <summary>The server's highest temperature (0 from a server too old to say: it checks alone).</summary>
-    private async Task<double> MaxTemperature(CancellationToken ct) =>
-        _maxTemperature ??= (await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct)).Limits?.MaxTemperature ?? 0;
+    private async Task<double> MaxTemperature(CancellationToken ct) => (await ServerLimits(ct)).MaxTemperature;
+
+    /// <summary>The server's limits, asked once; a limit the server does not send is 0, and the server then checks it alone.</summary>
+    private async Task<Limits> ServerLimits(CancellationToken ct) =>
+        _limits ??= (await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct)).Limits ?? new Limits();
+
+    /// <summary>A count or a prime the server would refuse, refused here in the terms the user typed.</summary>
+    private async Task CheckWithinServerLimits(int count, string prime, CancellationToken ct)
+    {
+        var limits = await ServerLimits(ct);
+        if (limits.MaxCharsPerCall > 0 && count > limits.MaxCharsPerCall)
+            throw new CommandException($"{count} characters is not allowed; this server gives 1 to {limits.MaxCharsPerCall:N0} per gen (its max_chars_per_call).");
+        if (limits.MaxPrimeChars > 0 && prime.Length > limits.MaxPrimeChars)
+            throw new CommandException($"The prime has {prime.Length:N0} characters; this server takes at most {limits.MaxPrimeChars:N0} (its max_prime_chars).");
+    }
 
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")} seed={s.Seed}");
