@@ -69,16 +69,19 @@ public static class TuiApp
         catch (Exception e) { Console.Error.WriteLine($"charrnn: while closing: {e.GetBaseException().Message}"); }
     }
 
+    /// <summary>SIGTERM, SIGHUP and SIGINT run <c>quit</c> the first time; a second signal ends the process at once, as by default.</summary>
     private sealed class SignalsThatQuit : IDisposable
     {
         private readonly System.Runtime.InteropServices.PosixSignalRegistration[] _registrations;
+        private int _signals;
 
         public SignalsThatQuit(Action quit)
         {
             _registrations = [.. new[] { System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGHUP, System.Runtime.InteropServices.PosixSignal.SIGINT }
                 .Select(signal => System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
                 {
-                    context.Cancel = true; // not the default (exit at once): quit through the UI's own path
+                    if (Interlocked.Increment(ref _signals) > 1) return; // a quit that hangs can still be ended
+                    context.Cancel = true; // not the default (exit at once): quit through the program's own path
                     quit();
                 }))];
         }
@@ -94,14 +97,19 @@ public static class TuiApp
     {
         var (client, server, _) = ConnectAsync(options).GetAwaiter().GetResult();
         var output = new ConsoleReplOutput(Console.Out, Console.Error);
+        // Ctrl+C stops the command that runs and skips the rest; the embedded server is then stopped
+        // as at any end (a job it trains is checkpointed), not while a command still uses it.
+        using var interrupt = new CancellationTokenSource();
+        using var signals = new SignalsThatQuit(interrupt.Cancel);
         try
         {
             var runner = new CommandRunner(client, output, interactive: false);
             foreach (var command in CommandParser.ParseMany(commands))
             {
-                if (!runner.RunAsync(command).GetAwaiter().GetResult() || output.Quit) break;
+                if (!runner.RunAsync(command, interrupt.Token).GetAwaiter().GetResult() || output.Quit) break;
             }
             runner.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            if (interrupt.IsCancellationRequested) output.Error("interrupted");
         }
         catch (CommandException e)
         {
@@ -112,6 +120,6 @@ public static class TuiApp
             client.Dispose();
             server?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
         }
-        return output.Failed ? 1 : 0;
+        return interrupt.IsCancellationRequested ? 130 : output.Failed ? 1 : 0; // 130: the shell's code for a run ended by SIGINT
     }
 }

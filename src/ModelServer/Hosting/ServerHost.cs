@@ -30,7 +30,8 @@ public static class ServerHost
     /// <summary>The configuration section ServerOptions bind from (e.g. --CharRnn:ModelsDirectory=DIR, CHARRNN__LISTEN).</summary>
     public const string Section = "CharRnn";
 
-    public static WebApplication Build(string[] args, ServerOptions? options = null, Action<ILoggingBuilder>? logging = null)
+    /// <param name="embedded">In another program's process, which handles the signals (<see cref="EmbeddedLifetime"/>).</param>
+    public static WebApplication Build(string[] args, ServerOptions? options = null, Action<ILoggingBuilder>? logging = null, bool embedded = false)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
@@ -50,6 +51,7 @@ public static class ServerHost
         var metricsListen = options?.MetricsListen ?? builder.Configuration.GetSection(Section).Get<ServerOptions>()?.MetricsListen;
         builder.Services.PostConfigure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         AddServices(builder.Services);
+        if (embedded) builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
 
         var app = builder.Build();
         app.MapGrpcService<CatalogService>();

@@ -28,7 +28,7 @@ public sealed class EmbeddedServer : IAsyncDisposable
         var logPath = Path.Combine(Path.GetFullPath(options.ModelsDirectory), "server.log");
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
-        var app = ServerHost.Build([], options, logging => logging.AddProvider(new FileLoggerProvider(log)));
+        var app = ServerHost.Build([], options, logging => logging.AddProvider(new FileLoggerProvider(log)), embedded: true);
         var address = await ServerHost.StartAsync(app).ConfigureAwait(false);
         return new EmbeddedServer(app, address, logPath);
     }

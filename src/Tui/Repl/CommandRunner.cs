@@ -90,14 +90,14 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             await ExecuteAsync(command, cancellation);
             return true;
         }
+        catch (Exception e) when (cancellation.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        {
+            return false; // charrnn is closing, or Ctrl+C interrupted --exec
+        }
         catch (Exception e) when (e is CommandException or RpcException or ArgumentException)
         {
             output.Error(e is RpcException ? CharRnnClient.Describe(e) : e.Message);
             return false;
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-            return false; // charrnn is closing
         }
         catch (Exception e)
         {
