@@ -327,6 +327,10 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         });
     }
 
+    private static readonly TimeSpan WatchRetryDelay = TimeSpan.FromSeconds(1);
+    /// <summary>How long a watch waits for a server that went away (a restart takes seconds) before it gives up.</summary>
+    private static readonly TimeSpan WatchReconnectFor = TimeSpan.FromMinutes(2);
+
     /// <summary>Follows a job's events into the output: in the background (TUI), or to its end (--exec).</summary>
     private async Task WatchAsync(Job job, long fromStep, CancellationToken ct)
     {
@@ -337,10 +341,34 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         output.JobAttached(job);
         _watching = Task.Run(async () =>
         {
+            // A server restart ends the stream with UNAVAILABLE; the job resumes there, so the watch
+            // reconnects and replays what it missed (by sequence: a resumed run repeats steps).
+            long seen = -1;
+            DateTime? lostSince = null;
             try
             {
-                using var call = client.Training.WatchJob(new WatchJobRequest { JobId = job.Id, FromStep = fromStep }, cancellationToken: watch.Token);
-                await foreach (var e in call.ResponseStream.ReadAllAsync(watch.Token)) output.JobEvent(e);
+                while (true)
+                {
+                    try
+                    {
+                        using var call = client.Training.WatchJob(new WatchJobRequest { JobId = job.Id, FromStep = fromStep }, cancellationToken: watch.Token);
+                        await foreach (var e in call.ResponseStream.ReadAllAsync(watch.Token))
+                        {
+                            if (lostSince != null) { output.Line($"watching job {job.Id} again"); lostSince = null; }
+                            if (e.Sequence <= seen) continue;
+                            seen = e.Sequence;
+                            output.JobEvent(e);
+                        }
+                        return;
+                    }
+                    catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !watch.IsCancellationRequested
+                                                 && (lostSince == null || DateTime.UtcNow - lostSince < WatchReconnectFor))
+                    {
+                        if (lostSince == null) output.Line($"watching job {job.Id}: {CharRnnClient.Describe(e)}");
+                        lostSince ??= DateTime.UtcNow;
+                        await Task.Delay(WatchRetryDelay, watch.Token);
+                    }
+                }
             }
             catch (Exception e) when (e is OperationCanceledException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled))
             {
