@@ -297,7 +297,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 if (length is < 0 or > MaxPredictChars)
                     throw ServerException.Invalid($"predict_chars = {length} is not allowed; use 0 to {MaxPredictChars}.");
 
-                if (prediction != null) await prediction.CancelAsync();
+                await CancelStale(prediction);
                 prediction = CancellationTokenSource.CreateLinkedTokenSource(call.Token);
                 var current = session;
                 var reserved = length > 0 ? rate.Reserve(Caller.Of(context), length) : null; // predictions count against the key's quota too
@@ -321,7 +321,12 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                     if (reserved != null) CharRateLimiter.Refund(reserved, length);
                     throw;
                 }
-                if (fork != null) predictions.Add(Predict(fork, length, index, outgoing.Writer, reserved!, prediction.Token));
+                // A long typing session must not keep a task and a token registration per keystroke: each
+                // prediction frees its own when done.
+                var source = prediction;
+                if (fork == null) source.Dispose();
+                else predictions.Add(Predict(fork, length, index, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
+                predictions.RemoveAll(p => p.IsCompletedSuccessfully); // a failed one stays, for the stream to report
             }
             if (prediction != null) await Task.WhenAll(predictions);
         }
@@ -331,11 +336,19 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         }
         finally
         {
-            if (prediction != null) await prediction.CancelAsync();
+            await CancelStale(prediction);
             await Task.WhenAll(predictions.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default)));
             outgoing.Writer.TryComplete();
             await writer.ContinueWith(_ => { }, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>Stops the previous keystroke's prediction; one that already ended has freed its token source.</summary>
+    private static async Task CancelStale(CancellationTokenSource? prediction)
+    {
+        if (prediction == null) return;
+        try { await prediction.CancelAsync(); }
+        catch (ObjectDisposedException) { }
     }
 
     /// <summary>Streams a greedy-or-sampled continuation from a fork, then frees the fork.</summary>
