@@ -62,6 +62,13 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Corpora_are_listed_with_their_size_before_any_job_loads_them()
+    {
+        await Runner.RunLineAsync("corpora");
+        Assert.Contains(_output.Lines, l => l.StartsWith("tiny ", StringComparison.Ordinal) && l.Contains($"{TuiFixture.TinyText.Length:N0} chars", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_quoted_number_is_the_prime_and_an_unquoted_one_the_count()
     {
         await Runner.RunLineAsync("use gru t=0; gen 5 \"1984\"");

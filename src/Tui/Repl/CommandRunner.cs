@@ -185,7 +185,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private async Task Corpora(CancellationToken ct)
     {
         foreach (var corpus in (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora)
-            output.Line($"{corpus.Name,-14} {(corpus.Available || corpus.Sha256 == "" ? "" : "(downloaded on first use) ")}{corpus.Description}");
+            output.Line($"{corpus.Name,-14} {(corpus.Characters > 0 ? $"{corpus.Characters,12:N0} chars  " : corpus.Available || corpus.Sha256 == "" ? "" : "(downloaded on first use) ")}{corpus.Description}");
     }
 
     private async Task Status(CancellationToken ct)
