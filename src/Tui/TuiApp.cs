@@ -106,7 +106,7 @@ public static class TuiApp
             var runner = new CommandRunner(client, output, interactive: false);
             foreach (var command in CommandParser.ParseMany(commands))
             {
-                if (!runner.RunAsync(command, interrupt.Token).GetAwaiter().GetResult() || output.Quit) break;
+                if (!runner.RunAsync(command, interrupt.Token).GetAwaiter().GetResult() || output.Quit || interrupt.IsCancellationRequested) break;
             }
             runner.DisposeAsync().AsTask().GetAwaiter().GetResult();
             if (interrupt.IsCancellationRequested) output.Error("interrupted");

@@ -30,6 +30,13 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         public void QuitRequested() { }
     }
 
+    /// <summary>Runs a line that must fail with an error starting with <paramref name="start"/>.</summary>
+    private async Task Refused(string line, string start)
+    {
+        await Runner.RunLineAsync(line);
+        Assert.Contains(_output.Errors, e => e.StartsWith(start, StringComparison.Ordinal));
+    }
+
     private async Task<int> ActiveSessions() => (await fixture.Client.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
 
     [Fact]
@@ -39,8 +46,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Errors, e => e.Contains("set does not take tmp=", StringComparison.Ordinal) && e.Contains("t=", StringComparison.Ordinal));
         await Runner.RunLineAsync("set k=4294967299");
         Assert.Contains(_output.Errors, e => e.Contains("k=4294967299 is not allowed", StringComparison.Ordinal));
-        await Runner.RunLineAsync("set top_k=-1"); // named as typed
-        Assert.Contains(_output.Errors, e => e.StartsWith("top_k=-1 is not allowed; use 0 to", StringComparison.Ordinal));
+        await Refused("set top_k=-1", "top_k=-1 is not allowed; use 0 to"); // named as typed
         await Runner.RunLineAsync("status x=1");
         Assert.Contains(_output.Errors, e => e.Contains("status takes no key=value options", StringComparison.Ordinal));
         await Runner.RunLineAsync("set temperature=0.2"); // the long name works as t= does
@@ -51,12 +57,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal(2, _output.Errors.Count(e => e.Contains("too long a duration", StringComparison.Ordinal)));
         await Runner.RunLineAsync("resume gru lowercase=1"); // what a resume cannot change is refused before it reaches the server
         Assert.Contains(_output.Errors, e => e.Contains("resume does not take lowercase=", StringComparison.Ordinal) && e.Contains("max_steps=", StringComparison.Ordinal));
-        await Runner.RunLineAsync("train stateful-gru name=x lr=0.01,20,0.01"); // named as typed, against the server's ranges
-        Assert.Contains(_output.Errors, e => e.StartsWith("lr=20 is not allowed; use 0 to 10", StringComparison.Ordinal));
-        await Runner.RunLineAsync("train stateful-gru name=x val_fraction=0.9 n_hidden=64");
-        Assert.Contains(_output.Errors, e => e.StartsWith("val_fraction=0.9 is not allowed; use 0.01 to 0.5", StringComparison.Ordinal));
-        await Runner.RunLineAsync("resume gru epochs=20000");
-        Assert.Contains(_output.Errors, e => e.StartsWith("epochs=20000 is not allowed; use 1 to 10", StringComparison.Ordinal));
+        await Refused("train stateful-gru name=x lr=0.01,20,0.01", "lr=20 is not allowed; use 0 to 10"); // named as typed, against the server's ranges
+        await Refused("train stateful-gru name=x val_fraction=0.9 n_hidden=64", "val_fraction=0.9 is not allowed; use 0.01 to 0.5");
+        await Refused("resume gru epochs=20000", "epochs=20000 is not allowed; use 1 to 10");
         await Runner.RunLineAsync("resume gru steps=abc");
         Assert.Contains(_output.Errors, e => e.Contains("steps=abc is not a whole number", StringComparison.Ordinal));
     }
@@ -112,10 +115,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var sessions = await ActiveSessions();
         await Runner.RunLineAsync("use gruu"); // a typo
         Assert.Contains(_output.Errors, e => e.Contains("gruu", StringComparison.Ordinal));
-        await Runner.RunLineAsync("use gru t=20");
-        Assert.Contains(_output.Errors, e => e.StartsWith("t=20 is not allowed; use 0 (greedy) up to 10", StringComparison.Ordinal));
-        await Runner.RunLineAsync("set p=0");
-        Assert.Contains(_output.Errors, e => e.StartsWith("p=0 is not allowed; use a number greater than 0", StringComparison.Ordinal));
+        await Refused("use gru t=20", "t=20 is not allowed; use 0 (greedy) up to 10");
+        await Refused("set p=0", "p=0 is not allowed; use a number greater than 0");
         Assert.Equal(session, Runner.Session?.Id);
         Assert.Equal(0, Runner.Sampling.Temperature);
         Assert.Equal(sessions, await ActiveSessions());
@@ -182,6 +183,79 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.NotEqual(lost, Runner.Session!.Id);
         Assert.Equal(0.5, Runner.Session.Sampling.Temperature);
         Assert.Equal(chars + 7, _output.Chars);
+
+        lost = Runner.Session.Id; // and gen with its own settings, in one command
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost });
+        await Runner.RunLineAsync("gen 5 t=0.3");
+        Assert.Empty(_output.Errors);
+        Assert.NotEqual(lost, Runner.Session!.Id);
+        Assert.Equal(0.3, Runner.Session.Sampling.Temperature);
+        Assert.Equal(chars + 12, _output.Chars);
+    }
+
+    [Fact]
+    public async Task Esc_stops_the_generation_and_the_rest_of_its_line()
+    {
+        await Runner.RunLineAsync("use gru");
+        var line = Runner.SubmitAsync("gen 90000; status");
+        while (Volatile.Read(ref _output.Chars) < 50) await Task.Delay(10);
+        Runner.StopGeneration();
+        await line.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Contains("stopped", _output.Lines);
+        Assert.DoesNotContain(_output.Lines, l => l.StartsWith("server ", StringComparison.Ordinal)); // status did not run
+        Assert.Empty(_output.Errors);
+
+        // A line typed before the previous one's gen started streaming stops that gen too.
+        var chars = _output.Chars;
+        var gen = Runner.SubmitAsync("gen 90000");
+        var next = Runner.SubmitAsync("status");
+        await Task.WhenAll(gen, next).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.True(_output.Chars - chars < 90000);
+        Assert.Contains(_output.Lines, l => l.StartsWith("server ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Each_new_session_draws_its_own_seed_unless_one_was_asked_for()
+    {
+        await Runner.RunLineAsync("use gru");
+        var first = Runner.Session!.Sampling.Seed;
+        await Runner.RunLineAsync("use gru t=0.5");
+        Assert.NotEqual(first, Runner.Session!.Sampling.Seed); // fresh text, not the last session's again
+        Assert.Equal(0.5, Runner.Session.Sampling.Temperature); // while the other settings carry over
+        await Runner.RunLineAsync("set seed=5; use gru");
+        Assert.Equal(5UL, Runner.Session!.Sampling.Seed);
+        Assert.Empty(_output.Errors);
+    }
+
+    [Fact]
+    public async Task Aliases_and_extra_words_are_checked_as_their_commands_are()
+    {
+        await Runner.RunLineAsync("use gru");
+        await Refused("generate 5 temp=0.5", "generate does not take temp=");
+        await Runner.RunLineAsync("help generate");
+        Assert.Contains(_output.Lines, l => l.StartsWith("gen [N]", StringComparison.Ordinal));
+        await Refused("set t 0.5", "set takes no words before its options; 't' is one too many");
+        await Refused("delete gru other", "delete takes 1 word before its options; 'other' is one too many");
+        Assert.True(Directory.Exists(Path.Combine(fixture.Models, "gru")));
+        await Runner.RunLineAsync("feed");
+        Assert.Contains(_output.Errors, e => e == "Usage: feed \"TEXT\"");
+    }
+
+    [Fact]
+    public async Task Stopping_a_job_that_was_stopped_before_says_so()
+    {
+        await Runner.RunLineAsync("train stateful-gru name=stopped-twice corpus=tiny epochs=1000 n_hidden=8 bs=8 sample_chars=0");
+        await Runner.RunLineAsync("stop stopped-twice");
+        Assert.Contains(_output.Lines, l => l.Contains("is stopping", StringComparison.Ordinal) || l.EndsWith(" stopped", StringComparison.Ordinal));
+        var job = (await fixture.Client.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.ModelName == "stopped-twice");
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); job.State != Job.Types.State.Stopped; await Task.Delay(50))
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the job did not stop");
+            job = await fixture.Client.Training.GetJobAsync(new GetJobRequest { JobId = job.Id });
+        }
+        await Runner.RunLineAsync($"stop {job.Id}");
+        Assert.Contains(_output.Lines, l => l == $"job {job.Id} had already ended (stopped): nothing to stop");
+        Assert.Empty(_output.Errors);
     }
 }
 

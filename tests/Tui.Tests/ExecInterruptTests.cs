@@ -19,7 +19,7 @@ public sealed class ExecInterruptTests : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "--models", Path.Combine(_root, "models"),
                      "--corpora", Path.Combine(_root, "corpora"), "--threads", "1",
-                     "--exec", "train stateful-gru name=x corpus=tiny epochs=1000 n_hidden=8 bs=8 bptt=8 sample_chars=0; status" })
+                     "--exec", "train stateful-gru name=x corpus=tiny epochs=1000 n_hidden=8 bs=8 bptt=8 sample_chars=0; help" })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         try { await Interrupt(process); }
@@ -46,7 +46,7 @@ public sealed class ExecInterruptTests : IDisposable
         var stderr = stderrText.ToString();
         Assert.True(130 == process.ExitCode, $"exit code {process.ExitCode}; stderr: {stderr}; stdout ends: {string.Join(" | ", stdout.TakeLast(5))}");
         Assert.Equal("error: interrupted", stderr.Trim());
-        Assert.DoesNotContain(stdout, l => l.StartsWith("server ", StringComparison.Ordinal)); // `status` did not run
+        Assert.DoesNotContain(stdout, l => l.StartsWith("archs ", StringComparison.Ordinal)); // `help` did not run
         // The embedded server kept running until the command stopped, then stopped the job with a checkpoint.
         var saved = CheckpointFile.ReadMetadata(Path.Combine(_root, "models", "x", "last.ckpt"));
         Assert.Equal("stopped", saved.Reason);

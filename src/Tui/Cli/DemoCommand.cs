@@ -36,10 +36,12 @@ public static class DemoCommand
             };
             Console.WriteLine($"Training {architecture.Name} ({hyperParameters}) on {text.Name} ({text.Length:N0} chars, lowercased) for {Durations.Format(options.TimeBudget!.Value)} on {TorchRuntime.Describe(torchDevice)}.");
             using var trainer = Trainer.Create(architecture, hyperParameters, options, text, torchDevice, directory: null);
-            using var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected);
-            console.Attach(trainer);
-            var outcome = trainer.Run(console.Stopping);
-            console.Report(outcome);
+            // Ctrl+C stops the training; after it (validation, generation) Ctrl+C ends the demo as usual.
+            using (var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected, saves: false))
+            {
+                console.Attach(trainer);
+                console.Report(trainer.Run(console.Stopping));
+            }
             var (validLoss, accuracy) = trainer.Validate();
             Console.WriteLine($"validation loss {validLoss:F4} nats/char, accuracy {accuracy:P1}\n");
 

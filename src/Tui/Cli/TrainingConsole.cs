@@ -19,10 +19,14 @@ public sealed class TrainingConsole : IDisposable
     private DateTime _lastPlainLine = DateTime.MinValue;
     private double _lastValidLoss = double.NaN;
 
-    public TrainingConsole(TextWriter output, bool live)
+    private readonly bool _saves;
+
+    /// <param name="saves">The trainer writes checkpoints (a demo trains without a folder).</param>
+    public TrainingConsole(TextWriter output, bool live, bool saves = true)
     {
         _out = output;
         _live = live;
+        _saves = saves;
         Console.CancelKeyPress += OnCancel;
         if (!OperatingSystem.IsWindows())
             _sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
@@ -48,7 +52,9 @@ public sealed class TrainingConsole : IDisposable
     private void RequestStop()
     {
         ClearLine();
-        _out.WriteLine("Stopping after this batch and saving a checkpoint (Ctrl+C again to quit at once)...");
+        _out.WriteLine(_saves
+            ? "Stopping after this batch and saving a checkpoint (Ctrl+C again to quit at once)..."
+            : "Stopping after this batch (Ctrl+C again to quit at once)...");
         _stop.Cancel();
     }
 

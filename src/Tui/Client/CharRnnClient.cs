@@ -64,7 +64,7 @@ public sealed class CharRnnClient : IDisposable
     /// <summary>A one-line description of an RPC failure for the user.</summary>
     public static string Describe(Exception e) => e switch
     {
-        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable ({r.Status.Detail}); it will reconnect when the server is back",
+        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable ({r.Status.Detail})",
         RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
         _ => e.Message,
     };

@@ -3,8 +3,11 @@ namespace CharRnn.Tui.Repl;
 /// <summary>What an argument position completes to.</summary>
 public enum ArgumentKind { None, Command, Architecture, Model, Job, Corpus }
 
-/// <summary>A REPL command: its usage line, a one-line summary and what its first argument is.</summary>
-public sealed record CommandSpec(string Verb, string Usage, string Summary, ArgumentKind FirstArgument = ArgumentKind.None, string[]? Keys = null);
+/// <summary>
+/// A REPL command: its usage line, a one-line summary, what its first argument is, the key=value
+/// options it takes and how many plain words (null: any number, as a prime or a text).
+/// </summary>
+public sealed record CommandSpec(string Verb, string Usage, string Summary, ArgumentKind FirstArgument = ArgumentKind.None, string[]? Keys = null, int? Words = 0);
 
 /// <summary>Every REPL command, for help and completion. <see cref="CommandRunner"/> executes them.</summary>
 public static class CommandCatalog
@@ -18,32 +21,35 @@ public static class CommandCatalog
 
     public static readonly IReadOnlyList<CommandSpec> All =
     [
-        new("help", "help [COMMAND]", "List commands, or explain one.", ArgumentKind.Command),
+        new("help", "help [COMMAND]", "List commands, or explain one.", ArgumentKind.Command, Words: 1),
         new("archs", "archs", "List the architectures the server trains."),
-        new("arch", "arch NAME", "Show an architecture's hyperparameters, defaults and ranges.", ArgumentKind.Architecture),
+        new("arch", "arch NAME", "Show an architecture's hyperparameters, defaults and ranges.", ArgumentKind.Architecture, Words: 1),
         new("models", "models", "List trained models with their validation loss."),
         new("corpora", "corpora", "List the corpora the server trains on."),
         new("train", "train ARCH [name=NAME] [corpus=NAME] [n_hidden=512 ...] [epochs=N lr=X schedule=sgdr:cycle_len=1,cycle_mult=2 lower=true ...]",
-            "Start training a new model and watch it learn.", ArgumentKind.Architecture, TrainingKeys),
+            "Start training a new model and watch it learn.", ArgumentKind.Architecture, TrainingKeys, Words: 1),
         new("resume", "resume MODEL [epochs=N] [max_steps=N] [lr=X] [schedule=S]", "Continue training a model where it stopped.", ArgumentKind.Model,
-            ["epochs", "max_steps", "lr", "wd", "schedule", "clip", "sample_chars", "time_budget"]),
+            ["epochs", "max_steps", "lr", "wd", "schedule", "clip", "sample_chars", "time_budget"], Words: 1),
         new("jobs", "jobs", "List training jobs: running, queued and ended."),
-        new("attach", "attach JOB|MODEL [from=STEP]", "Watch a training job (yours or anyone's) from a step on.", ArgumentKind.Job, ["from"]),
+        new("attach", "attach JOB|MODEL [from=STEP]", "Watch a training job from a step on (your own; with an admin key, anyone's).", ArgumentKind.Job, ["from"], Words: 1),
         new("detach", "detach", "Stop watching the current job (it keeps training)."),
-        new("stop", "stop [JOB]", "Stop a job; a running job saves a checkpoint first.", ArgumentKind.Job),
-        new("use", "use MODEL [t=0.8] [k=N] [p=X] [seed=N]", "Open a generation session on a model.", ArgumentKind.Model, SamplingKeys),
+        new("stop", "stop [JOB]", "Stop a job; a running job saves a checkpoint first.", ArgumentKind.Job, Words: 1),
+        new("use", "use MODEL [t=0.8] [k=N] [p=X] [seed=N]", "Open a generation session on a model.", ArgumentKind.Model, SamplingKeys, Words: 1),
         new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime.",
-            ArgumentKind.None, [.. SamplingKeys, "stop"]),
-        new("feed", "feed \"TEXT\"", "Advance the session over text without generating."),
+            ArgumentKind.None, [.. SamplingKeys, "stop"], Words: null),
+        new("feed", "feed \"TEXT\"", "Advance the session over text without generating.", Words: null),
         new("fork", "fork", "Continue in a copy of the session's state and random sequence (the original is kept; set seed=N for other text)."),
         new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),
         new("set", "set [t=X] [k=N] [p=X] [seed=N]", "Change sampling: temperature, top-k, top-p, seed.", ArgumentKind.None, SamplingKeys),
-        new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys),
-        new("delete", "delete MODEL", "Delete a model from the server.", ArgumentKind.Model),
+        new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
+        new("delete", "delete MODEL", "Delete a model from the server.", ArgumentKind.Model, Words: 1),
         new("status", "status", "Server, device, sessions and jobs."),
         new("quit", "quit", "Leave charrnn (jobs on the server keep training)."),
     ];
 
-    public static CommandSpec? Find(string verb) => All.FirstOrDefault(c => c.Verb == verb);
+    /// <summary>Other names some commands answer to.</summary>
+    public static readonly IReadOnlyDictionary<string, string> VerbAliases = new Dictionary<string, string> { ["?"] = "help", ["generate"] = "gen", ["exit"] = "quit" };
+
+    public static CommandSpec? Find(string verb) => All.FirstOrDefault(c => c.Verb == (VerbAliases.TryGetValue(verb, out var real) ? real : verb));
 }

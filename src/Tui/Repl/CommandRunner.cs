@@ -37,9 +37,13 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private Task _watching = Task.CompletedTask;
     private ListArchitecturesResponse? _architectures;
     private Limits? _limits;
+    private bool _seedChosen; // the user asked for a seed (seed=): new sessions keep it
     private readonly CancellationTokenSource _lifetime = new();
     private Task _lineInFlight = Task.CompletedTask;
-    private CancellationTokenSource? _generation; // the gen or compare streaming now
+    // Cancelled (and replaced) by Esc and by each newly typed line: it stops the generations of the
+    // lines typed before, streaming or not yet started, and the rest of their commands.
+    private CancellationTokenSource _stopRequests = new();
+    private CancellationToken _lineStop; // the running typed line's view of _stopRequests
 
     public Session? Session { get; private set; }
     public string? WatchedJob { get; private set; }
@@ -54,22 +58,24 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         StopGeneration();
         var previous = _lineInFlight;
-        _lineInFlight = RunAfter(previous, line);
+        _lineInFlight = RunAfter(previous, line, _stopRequests.Token);
         return _lineInFlight;
     }
 
-    private async Task RunAfter(Task previous, string line)
+    private async Task RunAfter(Task previous, string line, CancellationToken stop)
     {
         await previous; // RunLineAsync reports its errors; it does not throw
-        if (!_lifetime.IsCancellationRequested) await RunLineAsync(line, _lifetime.Token);
+        if (_lifetime.IsCancellationRequested) return;
+        _lineStop = stop;
+        try { await RunLineAsync(line, _lifetime.Token); }
+        finally { _lineStop = CancellationToken.None; }
     }
 
-    /// <summary>Stops the streaming gen or compare, if one runs (Esc); it ends with "stopped", not an error.</summary>
-    public void StopGeneration()
-    {
-        try { _generation?.Cancel(); }
-        catch (ObjectDisposedException) { } // it ended meanwhile
-    }
+    /// <summary>
+    /// Stops the streaming gen or compare (Esc), or one a line typed earlier has yet to start, and the
+    /// rest of that line; it ends with "stopped", not an error.
+    /// </summary>
+    public void StopGeneration() => Interlocked.Exchange(ref _stopRequests, new CancellationTokenSource()).Cancel();
 
     /// <summary>Runs every command of a line (separated by ';') in order; errors are reported, not thrown.</summary>
     public async Task RunLineAsync(string line, CancellationToken cancellation = default)
@@ -94,9 +100,14 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         {
             return false; // charrnn is closing, or Ctrl+C interrupted --exec
         }
+        catch (LineStopped)
+        {
+            return false;
+        }
         catch (Exception e) when (e is CommandException or RpcException or ArgumentException)
         {
-            output.Error(e is RpcException ? CharRnnClient.Describe(e) : e.Message);
+            output.Error(e is RpcException ? CharRnnClient.Describe(e) + (e is RpcException { StatusCode: StatusCode.Unavailable } && interactive
+                ? "; the next command reconnects once the server is back" : "") : e.Message);
             return false;
         }
         catch (Exception e)
@@ -213,8 +224,9 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         };
         foreach (var (key, value) in c.Options)
         {
-            if (key is "name" or "corpus") continue;
-            if (spec.Hyperparameters.Any(h => h.Name == key)) request.Hyperparameters[key] = Number(key, value, allowBool: true);
+            if (key.ToLowerInvariant() is "name" or "corpus") continue;
+            if (spec.Hyperparameters.FirstOrDefault(h => string.Equals(h.Name, key, StringComparison.OrdinalIgnoreCase)) is { } hyper)
+                request.Hyperparameters[hyper.Name] = Number(key, value, allowBool: true);
             else ApplyTrainingOption(request.Options, key, value, spec);
         }
         if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
@@ -311,13 +323,19 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private async Task Stop(Command c, CancellationToken ct)
     {
-        var id = c.Arg(0) ?? WatchedJob ?? throw new CommandException("Usage: stop JOB (jobs lists them).");
-        if (!id.StartsWith("j-", StringComparison.Ordinal))
+        var arg = c.Arg(0) ?? WatchedJob ?? throw new CommandException("Usage: stop JOB|MODEL (jobs lists them).");
+        // A job id, else a model's running or queued job (a model may be named like a job id).
+        var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
+        var known = jobs.FirstOrDefault(j => j.Id == arg)
+                    ?? jobs.FirstOrDefault(j => j.ModelName == arg && j.State is Job.Types.State.Running or Job.Types.State.Queued);
+        if (known == null && !arg.StartsWith("j-", StringComparison.Ordinal))
+            throw new CommandException($"No running or queued job for '{arg}'.");
+        if (known is { State: Job.Types.State.Stopped or Job.Types.State.Finished or Job.Types.State.Failed })
         {
-            var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
-            id = jobs.FirstOrDefault(j => j.ModelName == id && j.State is Job.Types.State.Running or Job.Types.State.Queued)?.Id
-                 ?? throw new CommandException($"No running or queued job for '{id}'.");
+            output.Line($"job {known.Id} had already ended ({known.State.ToString().ToLowerInvariant()}): nothing to stop");
+            return;
         }
+        var id = known?.Id ?? arg; // an id the list no longer holds: the server says what it knows of it
         var job = await client.Training.StopJobAsync(new StopJobRequest { JobId = id }, cancellationToken: ct);
         output.Line(job.State switch
         {
@@ -364,7 +382,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
                     catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !watch.IsCancellationRequested
                                                  && (lostSince == null || DateTime.UtcNow - lostSince < WatchReconnectFor))
                     {
-                        if (lostSince == null) output.Line($"watching job {job.Id}: {CharRnnClient.Describe(e)}");
+                        if (lostSince == null) output.Line($"watching job {job.Id}: {CharRnnClient.Describe(e)}; reconnecting");
                         lostSince ??= DateTime.UtcNow;
                         await Task.Delay(WatchRetryDelay, watch.Token);
                     }
@@ -390,8 +408,12 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private async Task Use(Command c, CancellationToken ct)
     {
         var model = c.Arg(0) ?? throw new CommandException("Usage: use MODEL [t=0.8] (models lists them).");
+        // The settings carry over, but not a seed the server drew: each new session gets fresh text unless seed= was asked for.
+        var start = _sampling.Clone();
+        if (!_seedChosen) start.ClearSeed();
         // Opened before the old sessions close: a typo in the name or a refused setting leaves the session in use as it was.
-        var opened = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = await SamplingFrom(c, _sampling, ct) }, cancellationToken: ct);
+        var opened = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = await SamplingFrom(c, start, ct) }, cancellationToken: ct);
+        _seedChosen |= c.Option("seed") != null;
         await CloseAll(CancellationToken.None);
         Session = opened;
         _sampling = Session.Sampling.Clone();
@@ -401,10 +423,12 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private async Task Generate(Command c, CancellationToken ct)
     {
-        var session = Session ?? throw new CommandException("No model in use: use MODEL first (models lists them).");
+        if (Session == null) throw new CommandException("No model in use: use MODEL first (models lists them).");
         var (count, prime) = CountAndPrime(c, 0);
         await CheckWithinServerLimits(count, prime, ct);
         if (HasSampling(c)) await Configure(await SamplingFrom(c, _sampling, ct), ct);
+        _seedChosen |= c.Option("seed") != null;
+        var session = Session; // after Configure, which reopens a lost session
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
         await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
     }
@@ -438,11 +462,13 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private const int MaxChars = 1_000_000;
 
-    /// <summary>Runs a generation that Esc, or the next command typed, stops; stopping it is not an error.</summary>
+    /// <summary>
+    /// Runs a generation that Esc, or the next command typed, stops; stopping it is not an error, but
+    /// the rest of the line is skipped (<see cref="LineStopped"/>).
+    /// </summary>
     private async Task Stoppable(CancellationToken ct, Func<CancellationToken, Task> generate)
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        _generation = stop;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _lineStop);
         try
         {
             await generate(stop.Token);
@@ -453,12 +479,12 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
                                   && e is OperationCanceledException or RpcException or IOException)
         {
             output.Line("stopped");
-        }
-        finally
-        {
-            _generation = null;
+            throw new LineStopped();
         }
     }
+
+    /// <summary>A generation was stopped by the user: the rest of its line does not run.</summary>
+    private sealed class LineStopped : Exception;
 
     /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
     private async Task Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
@@ -486,6 +512,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
         var text = string.Join(" ", c.Positional);
+        if (text.Length == 0) throw new CommandException("Usage: " + CommandCatalog.Find("feed")!.Usage);
         var response = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct);
         var next = string.Join("  ", response.Next.Select(a => $"{Visible(a.Text)} {a.Probability:P0}"));
         output.Line($"fed {text.Length} chars ({response.CharactersSeen} in the session); next: {next}");
@@ -524,6 +551,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         var settings = await SamplingFrom(c, _sampling, ct);
         if (Session != null) await Configure(settings, ct);
         else _sampling = settings;
+        _seedChosen |= c.Option("seed") != null;
         output.Line(Describe(_sampling));
     }
 
@@ -596,10 +624,16 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private static bool HasSampling(Command c) => CommandCatalog.SamplingKeys.Concat(SamplingAliases).Any(c.Options.ContainsKey);
 
-    /// <summary>A key=value the command does not take is an error, not ignored (train checks its own against the architecture).</summary>
+    /// <summary>
+    /// A key=value or a plain word the command does not take is an error, not ignored (train checks
+    /// its keys against the architecture).
+    /// </summary>
     private static void CheckKeys(Command c)
     {
-        if (c.Verb == "train" || c.Options.Count == 0 || CommandCatalog.Find(c.Verb) is not { } spec) return;
+        if (CommandCatalog.Find(c.Verb) is not { } spec) return;
+        if (spec.Words is { } words && c.Positional.Count > words)
+            throw new CommandException($"{c.Verb} takes {(words == 0 ? "no words" : $"{words} word")} before its options; '{c.Positional[words]}' is one too many (usage: {spec.Usage}).");
+        if (c.Verb == "train" || c.Options.Count == 0) return;
         var allowed = (spec.Keys ?? []).ToList();
         if (allowed.Contains("t")) allowed.AddRange(SamplingAliases);
         allowed.AddRange(CommandCatalog.TrainingAliases.Where(a => allowed.Contains(a.Value)).Select(a => a.Key));
