@@ -34,6 +34,16 @@ public class ReplTests
     }
 
     [Fact]
+    public void An_apostrophe_inside_a_word_is_part_of_it()
+    {
+        var command = CommandParser.ParseMany("gen 20 one's dog; feed 'quoted text' don't")[0];
+        Assert.Equal(["20", "one's", "dog"], command.Positional);
+        var feed = CommandParser.ParseMany("gen 20 one's dog; feed 'quoted text' don't")[1];
+        Assert.Equal(["quoted text", "don't"], feed.Positional);
+        Assert.Contains("Unclosed ' quote", Assert.Throws<CommandException>(() => CommandParser.Parse("gen 'for thos")).Message);
+    }
+
+    [Fact]
     public void An_unclosed_quote_is_a_clear_error()
     {
         Assert.Contains("Unclosed \" quote", Assert.Throws<CommandException>(() => CommandParser.Parse("gen \"for thos")).Message);

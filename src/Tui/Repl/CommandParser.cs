@@ -4,7 +4,8 @@ namespace CharRnn.Tui.Repl;
 
 /// <summary>
 /// Reads REPL input: words separated by spaces, "double" or 'single' quotes around text with
-/// spaces (\" \\ \n escapes inside double quotes), key=value options, and ';' between commands.
+/// spaces (\" \\ \n escapes inside double quotes; an apostrophe inside a word is a letter),
+/// key=value options, and ';' between commands.
 /// </summary>
 public static class CommandParser
 {
@@ -55,7 +56,7 @@ public static class CommandParser
             bool quoted = text[i] is '"' or '\'';
             while (i < text.Length && !char.IsWhiteSpace(text[i]))
             {
-                if (text[i] is '"' or '\'')
+                if (OpensQuote(text, i))
                 {
                     var quote = text[i++];
                     while (i < text.Length && text[i] != quote)
@@ -78,6 +79,10 @@ public static class CommandParser
         return tokens;
     }
 
+    /// <summary>A double quote, or a single one that does not follow a letter or digit: one's and don't are words.</summary>
+    private static bool OpensQuote(string text, int i) =>
+        text[i] == '"' || (text[i] == '\'' && (i == 0 || !char.IsLetterOrDigit(text[i - 1])));
+
     /// <summary>Splits on ';' outside quotes.</summary>
     private static IEnumerable<string> SplitCommands(string line)
     {
@@ -91,7 +96,7 @@ public static class CommandParser
                 if (c == '\\' && quote == '"' && i + 1 < line.Length) { current.Append(c).Append(line[++i]); continue; }
                 if (c == quote) quote = '\0';
             }
-            else if (c is '"' or '\'') quote = c;
+            else if (OpensQuote(line, i)) quote = c;
             else if (c == ';') { yield return current.ToString(); current.Clear(); continue; }
             current.Append(c);
         }
