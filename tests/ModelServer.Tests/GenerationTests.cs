@@ -261,6 +261,12 @@ public class GenerationTests(ServerFixture server)
         var unknown = await Calls.Fails(() => Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "the Zebra" }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, unknown.StatusCode);
         Assert.Contains("'Z'", unknown.Status.Detail);
+        Assert.StartsWith("text: ", unknown.Status.Detail);
+        var unknownPrime = await Calls.Fails(() => Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", Prime = "Zebra" }).ResponseAsync);
+        Assert.StartsWith("prime: ", unknownPrime.Status.Detail);
+        var newline = await Calls.Fails(() => Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru\n" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, newline.StatusCode); // not a name, though "gru" is one
+        Assert.Contains("is not a valid name", newline.Status.Detail);
 
         var tooMany = await Calls.Fails(() => Client.Generate(s.Id, server.Options.Limits.MaxCharsPerCall + 1));
         Assert.Equal(StatusCode.ResourceExhausted, tooMany.StatusCode);

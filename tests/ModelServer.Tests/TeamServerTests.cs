@@ -118,6 +118,8 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     {
         var job = await keyed.AsAlice.Training.StartJobAsync(Job("alice-model", 20));
         var bob = keyed.AsBob;
+        // The name is in use, whether alice's job is still training it or has saved it already.
+        Assert.Equal(StatusCode.AlreadyExists, await Code(() => bob.Training.StartJobAsync(Job("alice-model", 20)).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.GetJobAsync(new GetJobRequest { JobId = job.Id }).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.StopJobAsync(new StopJobRequest { JobId = job.Id }).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events()));
@@ -140,6 +142,10 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Contains((await bob.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "alice-model");
         var session = await bob.Generation.Open("alice-model");
         Assert.Equal(10, (await bob.Generation.Generate(session.Id, 10)).Length);
+        // Unshared again: bob's open session lives on, but he cannot fork new ones from it.
+        await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "alice-model", Shared = false });
+        Assert.Equal(StatusCode.NotFound, await Code(() => bob.Generation.ForkAsync(new ForkRequest { SessionId = session.Id }).ResponseAsync));
+        await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "alice-model", Shared = true });
         await bob.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
         var delete = await Calls.Fails(() => bob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "alice-model" }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, delete.StatusCode);
@@ -153,6 +159,8 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var resumeUnowned = await Calls.Fails(() => bob.Training.StartJobAsync(new StartJobRequest { ModelName = "gru", Resume = true }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, resumeUnowned.StatusCode);
         Assert.Contains("made outside the server and has no owner; only an admin key can resume it", resumeUnowned.Status.Detail);
+        var shareUnowned = await Calls.Fails(() => bob.Catalog.ShareModelAsync(new ShareModelRequest { Name = "gru", Shared = true }).ResponseAsync);
+        Assert.Contains("made outside the server and has no owner; only an admin key can share it", shareUnowned.Status.Detail);
         // A model that does not exist is not found, whoever asks.
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.StartJobAsync(new StartJobRequest { ModelName = "nothing-here", Resume = true }).ResponseAsync));
         await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "alice-model" });

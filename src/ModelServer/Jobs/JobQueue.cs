@@ -62,9 +62,13 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             if (_deleting.Contains(plan.ModelName))
                 throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
             if (ActiveFor(plan.ModelName) is { } other)
-                throw ServerException.Precondition(other.Owner == owner
+            {
+                var message = other.Owner == owner
                     ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
-                    : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.");
+                    : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.";
+                // A new model's name taken by a job is a name in use, as it will be once the job has saved.
+                throw plan.ResumeCheckpoint == null ? ServerException.Exists(message) : ServerException.Precondition(message);
+            }
             // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
             if (id == null && plan.ResumeCheckpoint == null && ModelFolder.HoldsModel(plan.Folder))
                 throw ServerException.Exists($"A model named '{plan.ModelName}' exists; choose another model_name, set resume to continue it, or delete it first.");

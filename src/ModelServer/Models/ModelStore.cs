@@ -64,7 +64,9 @@ public sealed partial class ModelStore
     {
         Get(name, caller);
         if (!CanWrite(name, caller))
-            throw ServerException.PermissionDenied($"Model '{name}' belongs to key '{_database.Model(name)?.Owner}'; only its owner or an admin can share it.");
+            throw ServerException.PermissionDenied(_database.Model(name) is { } record
+                ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can share it."
+                : $"Model '{name}' was made outside the server and has no owner; only an admin key can share it.");
         if (_database.Model(name) == null) _database.SetModelOwner(name, caller.Name);
         _database.SetShared(name, shared);
     }
@@ -137,7 +139,13 @@ public sealed partial class ModelStore
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
         Directory.Move(folder, trash);
         _database.ForgetModel(name); // gone for every caller now; the files follow (RemoveDeleted finishes a delete cut short)
-        Directory.Delete(trash, recursive: true);
+        try { Directory.Delete(trash, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The model is gone for every caller already; RemoveDeleted retries the files at the next start.
+            _logger.LogWarning("Model {Model} deleted, but its files could not all be removed yet ({Error}); the next start retries", name, e.Message);
+            return;
+        }
         _logger.LogInformation("Deleted model {Model}", name);
     }
 
@@ -161,6 +169,7 @@ public sealed partial class ModelStore
 
     private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "...";
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    // \z, not $: $ also matches before a final newline, which would let "name\n" through.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex NamePattern();
 }

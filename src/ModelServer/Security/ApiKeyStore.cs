@@ -78,6 +78,6 @@ public sealed partial class ApiKeyStore
 
     private void Save() => AtomicFile.WriteAllBytes(Path, JsonSerializer.SerializeToUtf8Bytes(_keys, Json));
 
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex NamePattern();
 }

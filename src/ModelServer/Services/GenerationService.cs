@@ -1,3 +1,4 @@
+using CharRnn.Engine.Text;
 using System.Threading.Channels;
 using CharRnn.Engine.Sampling;
 using CharRnn.ModelServer.DeviceLoop;
@@ -40,7 +41,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             try
             {
                 engine = new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings);
-                engine.Feed(request.Prime);
+                Feed(engine, request.Prime, "prime");
                 var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout);
                 s.Snapshot();
                 sessions.Add(s);
@@ -53,6 +54,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 throw;
             }
         }, context.CancellationToken);
+        await CloseIfAbandoned(session, context);
         logger.LogInformation("Session {SessionId} opened on model {Model} by {Peer}", session.Id, name, context.Peer);
         return ProtoMapper.ToProto(session);
     }
@@ -92,7 +94,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             await worker.Run(() =>
             {
                 ClaimForGeneration(session);
-                try { session.Engine.Feed(request.Prime); }
+                try { Feed(session.Engine, request.Prime, "prime"); }
                 catch { session.Generating = false; throw; }
                 worker.Start(generation);
             }, context.CancellationToken);
@@ -200,7 +202,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         return await worker.Run(() =>
         {
             EnsureIdle(session);
-            session.Engine.Feed(request.Text);
+            Feed(session.Engine, request.Text, "text");
             session.Snapshot();
             var response = new Api.FeedResponse { CharactersSeen = session.CharactersSeen };
             if (request.TopAlternatives > 0)
@@ -218,6 +220,9 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var fork = await worker.Run(() =>
         {
             EnsureIdle(source);
+            // A share taken back stops new sessions on the model, forks included (the source session itself lives on).
+            if (!models.CanRead(source.Model.Name, caller))
+                throw ServerException.NotFound($"No model '{source.Model.Name}' on this server; ListModels shows the models there are.");
             sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
             var engine = source.Engine.Fork();
             source.Model.Sessions++;
@@ -226,6 +231,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             sessions.Add(s);
             return s;
         }, context.CancellationToken);
+        await CloseIfAbandoned(fork, context);
         return ProtoMapper.ToProto(fork);
     }
 
@@ -275,10 +281,13 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     {
         using var call = lifetime.Link(context);
         var outgoing = Channel.CreateUnbounded<Api.InteractResponse>(new UnboundedChannelOptions { SingleReader = true });
+        var newest = new System.Runtime.CompilerServices.StrongBox<long>(-1); // the latest request read
         var writer = Task.Run(async () =>
         {
+            // A prediction is queued whole in a moment; on a slow link, what a newer request made stale is dropped here.
             await foreach (var response in outgoing.Reader.ReadAllAsync(context.CancellationToken))
-                await responseStream.WriteAsync(response, context.CancellationToken);
+                if (response.RequestIndex >= Volatile.Read(ref newest.Value))
+                    await responseStream.WriteAsync(response, context.CancellationToken);
         });
 
         ServerSession? session = null;
@@ -290,6 +299,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             await foreach (var request in requestStream.ReadAllAsync(call.Token))
             {
                 index++;
+                Volatile.Write(ref newest.Value, index);
                 if (session == null || (request.SessionId.Length > 0 && request.SessionId != session.Id))
                     session = sessions.Get(request.SessionId, Caller.Of(context));
                 CheckTextLimit(request.Text, "text");
@@ -307,8 +317,12 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                     fork = await worker.Run(() =>
                     {
                         EnsureIdle(current);
-                        if (request.Reset) current.Engine.Reset();
-                        current.Engine.Feed(request.Text);
+                        if (request.Reset)
+                        {
+                            Encodes(current.Engine, request.Text, "text"); // a refused text leaves the session as it was, not reset
+                            current.Engine.Reset();
+                        }
+                        Feed(current.Engine, request.Text, "text");
                         current.Snapshot();
                         if (length == 0) return null;
                         var engine = current.Engine.Fork();
@@ -341,6 +355,31 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             outgoing.Writer.TryComplete();
             await writer.ContinueWith(_ => { }, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>
+    /// A client that gave up (deadline, cancel) while its session was being made never learns its id:
+    /// the session is closed rather than left to hold a place in the quotas until it expires.
+    /// </summary>
+    private async Task CloseIfAbandoned(ServerSession session, ServerCallContext context)
+    {
+        if (!context.CancellationToken.IsCancellationRequested) return;
+        if (sessions.Remove(session.Id, out _))
+            await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None);
+        context.CancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>Feeds a request's text; a character the model does not know is INVALID_ARGUMENT naming the field.</summary>
+    private static void Feed(GenerationSession engine, string text, string field)
+    {
+        Encodes(engine, text, field);
+        engine.Feed(text);
+    }
+
+    private static void Encodes(GenerationSession engine, string text, string field)
+    {
+        try { engine.Vocabulary.Encode(text); }
+        catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
     }
 
     /// <summary>Stops the previous keystroke's prediction; one that already ended has freed its token source.</summary>
