@@ -100,6 +100,23 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void PgUp_scrolls_the_command_log_back_to_output_that_no_longer_fits()
+    {
+        Command("help");
+        PumpUntil(() => Screen.Contains("Tab completes.") && _window.Repl.Log.Content.Contains("List commands, or explain one."), "help's last line");
+        Assert.DoesNotContain("List commands, or explain one.", Screen); // help's first lines scrolled out of the small log
+        for (int i = 0; i < 8 && !Screen.Contains("List commands, or explain one."); i++)
+        {
+            Press(Key.PageUp);
+            PumpUntil(() => true, "a frame");
+        }
+        Assert.Contains("List commands, or explain one.", Screen);
+        Assert.Contains("newer below: PgDn", Screen);
+        Command("status"); // a new command returns to the end
+        PumpUntil(() => Screen.Contains("> status") && !Screen.Contains("newer below"), "the log's end again");
+    }
+
+    [Fact]
     public void Use_and_gen_stream_text_into_the_generate_tab()
     {
         UseGru();

@@ -154,6 +154,7 @@ public sealed class MainWindow : Window, IReplOutput
         MessageBox.Query(App!, "charrnn help",
             "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model\n" +
             "Tab/Shift+Tab and the arrows move between fields; Esc returns to the command line; Ctrl+Q quits.\n" +
+            "PgUp/PgDn (or the mouse wheel) scroll the command log.\n" +
             "Models: Enter on a model uses it; edit hyperparameters and press Train.\n\nCommands:\n" + commands, "_Close");
     }
 

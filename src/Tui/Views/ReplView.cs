@@ -10,7 +10,7 @@ namespace CharRnn.Tui.Views;
 
 /// <summary>
 /// The command line: a log of results above a prompt. Enter runs the line, Up/Down walk the
-/// history, Tab completes commands, names and option keys.
+/// history, Tab completes commands, names and option keys, PgUp/PgDn scroll the log.
 /// </summary>
 public sealed class ReplView : FrameView
 {
@@ -22,7 +22,7 @@ public sealed class ReplView : FrameView
     {
         _completion = completion;
         _run = run;
-        Title = "Command (Tab completes, ↑↓ history, help lists commands)";
+        Title = "Command (Tab completes, ↑↓ history, PgUp/PgDn scroll, help lists commands)";
         Log = new StreamTextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1) };
         var prompt = new Label { Text = ">", X = 0, Y = Pos.AnchorEnd(1) };
         Input = new TextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill() };
@@ -40,6 +40,7 @@ public sealed class ReplView : FrameView
     public Task Submit(string line)
     {
         _history.Add(line);
+        Log.ScrollToEnd();
         Log.AppendLine("> " + line, Echo);
         return _run(line);
     }
@@ -66,6 +67,12 @@ public sealed class ReplView : FrameView
         else if (key == Key.Tab)
         {
             Complete();
+            key.Handled = true;
+        }
+        else if (key == Key.PageUp || key == Key.PageDown)
+        {
+            var page = Math.Max(1, Log.Viewport.Height - 1);
+            Log.ScrollBy(key == Key.PageUp ? page : -page);
             key.Handled = true;
         }
     }

@@ -7,7 +7,8 @@ using Color = Terminal.Gui.Drawing.Color;
 namespace CharRnn.Tui.Views;
 
 /// <summary>
-/// Read-only text that grows as characters stream in, soft-wrapped, showing its newest lines.
+/// Read-only text that grows as characters stream in, soft-wrapped, showing its newest lines
+/// unless scrolled back (<see cref="ScrollBy"/>: PgUp/PgDn where it is used, and the mouse wheel).
 /// Append is thread-safe (background streams call it); the render timer redraws when
 /// <see cref="Version"/> moved. With <see cref="ColorByProbability"/> each char is coloured by
 /// how sure the model was of it.
@@ -24,6 +25,22 @@ public sealed class StreamTextView : View
     }
 
     public int MaxLines { get; set; } = 2000;
+
+    /// <summary>Rows scrolled back from the newest (0: following the tail, as text streams in).</summary>
+    public int ScrollBack { get; private set; }
+
+    /// <summary>Scrolls towards older text (positive) or back towards the tail (negative).</summary>
+    public void ScrollBy(int rows)
+    {
+        ScrollBack = Math.Max(0, ScrollBack + rows); // clamped to the text when drawn
+        SetNeedsDraw();
+    }
+
+    public void ScrollToEnd()
+    {
+        ScrollBack = 0;
+        SetNeedsDraw();
+    }
     public bool ColorByProbability { get; set; }
     public int Version => Volatile.Read(ref _version);
 
@@ -76,8 +93,8 @@ public sealed class StreamTextView : View
         var visual = new List<List<(Rune Rune, float Probability, Attribute? Style)>>();
         lock (_gate)
         {
-            // Only the tail can be visible: wrap just enough lines from the end.
-            for (int i = _lines.Count - 1; i >= 0 && visual.Count < height; i--)
+            // Only the tail (or as far back as scrolled) can be visible: wrap just enough lines from the end.
+            for (int i = _lines.Count - 1; i >= 0 && visual.Count < height + ScrollBack; i--)
             {
                 var line = _lines[i];
                 var wrapped = new List<List<(Rune, float, Attribute?)>>();
@@ -86,7 +103,8 @@ public sealed class StreamTextView : View
                 visual.InsertRange(0, wrapped);
             }
         }
-        int first = Math.Max(0, visual.Count - height);
+        ScrollBack = Math.Min(ScrollBack, Math.Max(0, visual.Count - height));
+        int first = Math.Max(0, visual.Count - height - ScrollBack);
         for (int row = 0; row < height && first + row < visual.Count; row++)
         {
             Move(0, row);
@@ -96,7 +114,22 @@ public sealed class StreamTextView : View
                 AddRune(rune);
             }
         }
+        if (ScrollBack > 0)
+        {
+            const string more = " ↓ newer below: PgDn ";
+            Move(Math.Max(0, width - more.Length), height - 1);
+            SetAttribute(new Attribute(Color.Black, Color.BrightYellow));
+            AddStr(more.Length <= width ? more : more[..width]);
+        }
         return true;
+    }
+
+    /// <summary>The mouse wheel scrolls through older text.</summary>
+    protected override bool OnMouseEvent(Terminal.Gui.Input.Mouse mouse)
+    {
+        if (mouse.Flags.HasFlag(Terminal.Gui.Input.MouseFlags.WheeledUp)) { ScrollBy(3); return true; }
+        if (mouse.Flags.HasFlag(Terminal.Gui.Input.MouseFlags.WheeledDown)) { ScrollBy(-3); return true; }
+        return base.OnMouseEvent(mouse);
     }
 
     /// <summary>Green when the model was sure, through cyan and yellow, to red when it was surprised.</summary>
