@@ -194,6 +194,22 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Reset_and_fork_on_a_lost_session_reopen_it()
+    {
+        await Runner.RunLineAsync("use gru");
+        var lost = Runner.Session!.Id;
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost });
+        await Runner.RunLineAsync("reset");
+        Assert.NotEqual(lost, Runner.Session!.Id);
+        Assert.Contains("session reset", _output.Lines);
+        lost = Runner.Session.Id;
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost });
+        await Runner.RunLineAsync("fork; gen 5; back; gen 5");
+        Assert.Empty(_output.Errors);
+        Assert.Equal(10, _output.Chars);
+    }
+
+    [Fact]
     public async Task Esc_stops_the_generation_and_the_rest_of_its_line()
     {
         await Runner.RunLineAsync("use gru");

@@ -117,6 +117,19 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void A_gen_after_compare_takes_the_whole_width_and_the_seed_shown_is_not_pinned()
+    {
+        UseGru();
+        Command("compare t=1 5 \"the c\"");
+        PumpUntil(() => _window.Generate.Comparing && _window.Generate.Panes[1].Content.Contains("the c"), "the comparison");
+        Command("gen 5");
+        PumpUntil(() => !_window.Generate.Comparing, "the output alone again");
+        // The seed field shows the seed the server drew; the buttons send it only once it is edited.
+        PumpUntil(() => _window.Runner.Session != null, "the session");
+        Assert.DoesNotContain("seed=", _window.Generate.Settings());
+    }
+
+    [Fact]
     public void Use_and_gen_stream_text_into_the_generate_tab()
     {
         UseGru();

@@ -71,6 +71,22 @@ public class TrainingMonitorTests
     }
 
     [Fact]
+    public void A_new_job_shows_none_of_the_last_ones_figures_and_an_ended_one_no_live_speed()
+    {
+        var m = new TrainingMonitor();
+        m.Attach(new Job { Id = "j-1" });
+        m.Add(Progress(40, 2.0, 1e-2));
+        m.Add(new JobEvent { JobId = "j-1", Step = 50, EpochEnd = new JobEvent.Types.EpochEnd { Record = new EpochRecord { Epoch = 1, Step = 50, ValidLoss = 2.2, Sample = "the cat" } } });
+        m.Add(new JobEvent { JobId = "j-1", Step = 50, Stopped = new JobEvent.Types.Stopped { Reason = "stopped by key" } });
+        Assert.Equal((null, 0.0), (m.EtaSeconds, m.CharsPerSecond)); // stopped: no time left, no speed
+        var restarted = m.SamplesRestarted;
+
+        m.Attach(new Job { Id = "j-2", State = Job.Types.State.Queued });
+        Assert.Equal((0, 0.0, 0.0, ""), (m.Epoch, m.EpochProgress, m.LearningRate, m.Device));
+        Assert.NotEqual(restarted, m.SamplesRestarted); // a view shows j-2's samples from the first, even if as many arrive at once
+    }
+
+    [Fact]
     public void Curves_keep_a_bounded_number_of_points()
     {
         var m = new TrainingMonitor();

@@ -520,8 +520,15 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private async Task Fork(CancellationToken ct)
     {
-        var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
-        var fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = session.Id }, cancellationToken: ct);
+        if (Session == null) throw new CommandException("No model in use: use MODEL first.");
+        Session fork;
+        try { fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = Session.Id }, cancellationToken: ct); }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            await ReopenSession(_sampling, ct); // the Generate tab's Fork keeps working after a restart or an expiry
+            fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = Session.Id }, cancellationToken: ct);
+        }
+        var session = Session;
         _forks.Push(session);
         Session = fork;
         output.SessionChanged(fork);
@@ -540,8 +547,15 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private async Task Reset(CancellationToken ct)
     {
         var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
-        Session = await client.Generation.ResetAsync(new ResetRequest { SessionId = session.Id }, cancellationToken: ct);
-        output.SessionChanged(Session);
+        try
+        {
+            Session = await client.Generation.ResetAsync(new ResetRequest { SessionId = session.Id }, cancellationToken: ct);
+            output.SessionChanged(Session);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            await ReopenSession(_sampling, ct); // a new session is a reset one
+        }
         output.Line("session reset");
     }
 

@@ -31,6 +31,8 @@ public sealed class TrainingMonitor
     public double? EtaSeconds { get; private set; }
     public string Device { get; private set; } = "";
     public int Version => Volatile.Read(ref _version);
+    /// <summary>Counts the times the samples list started over (another job, or a run rewound): a view showing them redraws them all.</summary>
+    public int SamplesRestarted { get; private set; }
 
     public double Fraction => TotalSteps > 0 ? Math.Clamp((double)Step / TotalSteps, 0, 1) : 0;
 
@@ -48,6 +50,11 @@ public sealed class TrainingMonitor
             LastValidLoss = job.HasBestValidLoss ? job.BestValidLoss : double.NaN;
             EtaSeconds = null;
             CharsPerSecond = 0;
+            Epoch = 0;
+            EpochProgress = 0;
+            LearningRate = 0;
+            Device = "";
+            SamplesRestarted++;
         }
         Interlocked.Increment(ref _version);
     }
@@ -105,9 +112,11 @@ public sealed class TrainingMonitor
                     break;
                 case JobEvent.EventOneofCase.Stopped:
                     State = "stopped: " + e.Stopped.Reason;
+                    Ended();
                     break;
                 case JobEvent.EventOneofCase.Failed:
                     State = "failed: " + e.Failed.Reason;
+                    Ended();
                     break;
             }
         }
@@ -128,8 +137,15 @@ public sealed class TrainingMonitor
     {
         _loss.RemoveAll(p => p.Step > step);
         _learningRate.RemoveAll(p => p.Step > step);
-        _samples.RemoveAll(s => s.Step > step);
+        if (_samples.RemoveAll(s => s.Step > step) > 0) SamplesRestarted++;
         if (_validLoss.RemoveAll(p => p.Step > step) > 0) LastValidLoss = _validLoss.Count > 0 ? _validLoss[^1].Loss : double.NaN;
+    }
+
+    /// <summary>An ended job neither trains nor has time left: its last speed and ETA would read as live.</summary>
+    private void Ended()
+    {
+        EtaSeconds = null;
+        CharsPerSecond = 0;
     }
 
     private static void Add<T>(List<T> list, T item)

@@ -57,8 +57,9 @@ public sealed class GenerateView : View
         var fork = new Button { Text = "Fork", X = Pos.Right(more), Y = 2 };
         var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = 2 };
         var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = 2 };
-        _leftFrame = new FrameView { Title = "Output", X = 0, Y = 3, Width = Dim.Fill(), Height = Dim.Fill() };
-        _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 3, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false };
+        // Titles are model names, which may hold '_': no hotkey specifier.
+        _leftFrame = new FrameView { Title = "Output", X = 0, Y = 3, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = new System.Text.Rune(0xFFFF) };
+        _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 3, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = new System.Text.Rune(0xFFFF) };
         Panes = [new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }, new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }];
         _leftFrame.Add(Panes[0]);
         _rightFrame.Add(Panes[1]);
@@ -66,7 +67,7 @@ public sealed class GenerateView : View
 
         generate.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Quote(_prime.Text)}"); };
         _prime.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Quote(_prime.Text)}"); };
-        more.Accepting += (_, e) => { e.Handled = true; Run($"gen {Count()}"); };
+        more.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()}"); };
         fork.Accepting += (_, e) => { e.Handled = true; Run("fork"); };
         reset.Accepting += (_, e) => { e.Handled = true; Run("reset"); };
         compare.Accepting += (_, e) =>
@@ -84,6 +85,9 @@ public sealed class GenerateView : View
     /// <summary>Pane 0: the session's text; pane 1: the comparison.</summary>
     public StreamTextView[] Panes { get; }
 
+    /// <summary>The comparison pane is open beside the output (after compare, until the next gen).</summary>
+    public bool Comparing => _rightFrame.Visible;
+
     public static readonly Attribute PrimeStyle = new(Color.White, Color.Black, TextStyle.Bold);
 
     public void ShowSession(Session? session)
@@ -96,13 +100,21 @@ public sealed class GenerateView : View
             _temperature.Text = session.Sampling.Temperature.ToString("0.##", CultureInfo.InvariantCulture);
             _topK.Text = session.Sampling.TopK.ToString(CultureInfo.InvariantCulture);
             _topP.Text = session.Sampling.TopP.ToString("0.##", CultureInfo.InvariantCulture);
-            _seed.Text = session.Sampling.Seed.ToString(CultureInfo.InvariantCulture);
+            _seed.Text = _shownSeed = session.Sampling.Seed.ToString(CultureInfo.InvariantCulture);
         }
     }
+
+    private string _shownSeed = ""; // the session's seed as shown: sent back only once edited
 
     /// <summary>Starts a stream in a pane; the comparison pane opens beside the first when used.</summary>
     public void Begin(int pane, string label, string prime)
     {
+        // A plain gen starts pane 0 alone and takes the whole width; compare starts pane 1 right after.
+        if (pane == 0 && _rightFrame.Visible)
+        {
+            _leftFrame.Width = Dim.Fill();
+            _rightFrame.Visible = false;
+        }
         if (pane == 1 && !_rightFrame.Visible)
         {
             _leftFrame.Width = Dim.Percent(50);
@@ -120,9 +132,12 @@ public sealed class GenerateView : View
 
     private void Run(string line) => _ = _run(line);
 
-    private string Settings()
+    /// <summary>The `set` command the buttons run before generating, from the fields.</summary>
+    internal string Settings()
     {
-        var seed = _seed.Text.Trim().Length > 0 ? $" seed={_seed.Text.Trim()}" : "";
+        // The seed the server drew is shown, not chosen: sending it back would restart the random
+        // sequence at each press and pin it for later sessions.
+        var seed = _seed.Text.Trim() is { Length: > 0 } typed && typed != _shownSeed ? $" seed={typed}" : "";
         return $"set t={_temperature.Text.Trim()} k={_topK.Text.Trim()} p={_topP.Text.Trim()}{seed}";
     }
 

@@ -22,6 +22,7 @@ public sealed class TrainingView : View
     private readonly StreamTextView _samples = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private int _drawn = -1;
     private int _samplesShown;
+    private int _samplesRestarted;
 
     public TrainingView(TrainingMonitor monitor)
     {
@@ -59,7 +60,7 @@ public sealed class TrainingView : View
         _loss.Show(m.Loss, m.ValidLoss);
         _learningRate.Show(m.LearningRates, []);
         var samples = m.Samples;
-        if (samples.Count < _samplesShown) { _samples.Clear(); _samplesShown = 0; }
+        if (m.SamplesRestarted != _samplesRestarted) { _samples.Clear(); _samplesShown = 0; _samplesRestarted = m.SamplesRestarted; }
         foreach (var sample in samples.Skip(_samplesShown)) _samples.AppendLine(sample.Replace("\n", " ", StringComparison.Ordinal));
         _samplesShown = samples.Count;
         SetNeedsDraw();

@@ -53,8 +53,9 @@ public sealed class TypeWithModelView : View
         {
             if (_typed.Length > 0)
             {
-                _typed.Length--;
-                if (char.IsLowSurrogate(_typed.Length > 0 ? _typed[^1] : 'a') && _typed.Length > 0) _typed.Length--;
+                // One character as seen: a surrogate pair (an emoji) goes whole.
+                var pair = _typed.Length > 1 && char.IsLowSurrogate(_typed[^1]) && char.IsHighSurrogate(_typed[^2]);
+                _typed.Length -= pair ? 2 : 1;
                 if (_model() is { } model) _typing.Retype(model, _typed.ToString());
                 SetNeedsDraw();
             }
