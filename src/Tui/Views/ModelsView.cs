@@ -78,10 +78,13 @@ public sealed class ModelsView : View
             _architectures.Index = Math.Max(0, _architectureNames.IndexOf("stateful-lstm"));
             ShowForm();
         }
-        var models = _status.Models;
+        // Best first; the loss and the training flag before the architecture, so a narrow pane still shows them.
+        var models = _status.Models.OrderBy(m => m.HasBestValidLoss ? m.BestValidLoss : double.MaxValue).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
+        var width = Math.Min(20, models.Select(m => m.Name.Length).DefaultIfEmpty(0).Max());
         var lines = models.Select(m => m.Error.Length > 0
             ? $"{m.Name} (unreadable)"
-            : string.Create(CultureInfo.InvariantCulture, $"{m.Name,-20} {m.Architecture,-17} val {(m.HasBestValidLoss ? m.BestValidLoss.ToString("F3", CultureInfo.InvariantCulture) : "-"),-6}{(m.Training ? " training" : "")}")).ToList();
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{m.Name.PadRight(width)} val {(m.HasBestValidLoss ? m.BestValidLoss.ToString("F3", CultureInfo.InvariantCulture) : "-"),-5}{(m.Training ? " training" : "")} {m.Architecture}")).ToList();
         if (!lines.SequenceEqual(_modelLines))
         {
             var keep = _models.Index;
@@ -105,7 +108,7 @@ public sealed class ModelsView : View
         int row = 0;
         var doc = new Label { Text = arch.Summary, X = 0, Y = row++, Width = Dim.Fill(), Height = 1, HotKeySpecifier = NoHotKey };
         _form.Add(doc);
-        _name = AddRow("name", $"{arch.Name}-1", "model folder to create", ref row);
+        _name = AddRow("name", FreeName(arch.Name), "model folder to create", ref row);
         _corpus = AddRow("corpus", "nietzsche", "ListCorpora name (corpora)", ref row);
         var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "lr" or "lower" or "clip");
         foreach (var spec in arch.Hyperparameters.Concat(training))
@@ -156,6 +159,15 @@ public sealed class ModelsView : View
             if (!isDefault) parts.Add($"{spec.Name}={SpecText.Format(spec, value)}");
         }
         _ = _run(string.Join(" ", parts));
+        _name.Text = FreeName(arch.Name, taken: _name.Text.Trim()); // the next press trains another model, not the same name again
+    }
+
+    /// <summary>ARCH-N for the first N no listed model (nor <paramref name="taken"/>) has.</summary>
+    private string FreeName(string architecture, string? taken = null)
+    {
+        var names = _status.Models.Select(m => m.Name).Append(taken).ToHashSet(StringComparer.Ordinal);
+        for (int n = 1; ; n++)
+            if (!names.Contains($"{architecture}-{n}")) return $"{architecture}-{n}";
     }
 
     /// <summary>Labels show names like n_hidden as they are ('_' would otherwise mark a hotkey).</summary>
