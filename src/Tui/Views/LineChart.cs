@@ -32,9 +32,20 @@ public sealed class LineChart : GraphView
         CanFocus = false;
     }
 
+    private IReadOnlyList<(double X, double Y)> _lineData = [], _markData = [];
+    private Size _fittedSize;
+
+    /// <summary>A resized chart fits its data to the new size (the data may not change again: a job that ended).</summary>
+    protected override void OnViewportChanged(DrawEventArgs e)
+    {
+        base.OnViewportChanged(e);
+        if (Viewport.Size != _fittedSize && _lineData.Count + _markData.Count > 0) Show(_lineData, _markData);
+    }
+
     /// <summary>Replaces the data and fits both axes to it.</summary>
     public void Show(IReadOnlyList<(double X, double Y)> line, IReadOnlyList<(double X, double Y)> marks)
     {
+        (_lineData, _markData, _fittedSize) = (line, marks, Viewport.Size);
         _line.Points.Clear();
         _marks.Points.Clear();
         foreach (var (x, y) in line) _line.Points.Add(new PointF((float)x, (float)y));
