@@ -65,6 +65,25 @@ public sealed class BeatTheModelView : View
         return base.OnKeyDown(key);
     }
 
+    /// <summary>
+    /// Where to start drawing so that the rows up to <paramref name="position"/> (and the '?' after it)
+    /// fit in <paramref name="rows"/>: laid out as drawn, newlines and wrapping both ending a row.
+    /// </summary>
+    internal static int FirstShown(string passage, int position, int width, int rows)
+    {
+        // Laid out from the passage's start, so rows keep their breaks as the position moves on.
+        var rowStarts = new List<int> { 0 };
+        int col = 0;
+        for (int i = 0; i < position; i++)
+        {
+            if (passage[i] == '\n') { rowStarts.Add(i + 1); col = 0; continue; }
+            if (col >= width) { rowStarts.Add(i); col = 0; }
+            col++;
+        }
+        if (col >= width) rowStarts.Add(position); // the '?' wraps onto a row of its own
+        return rowStarts.Count > rows ? rowStarts[rowStarts.Count - rows] : 0;
+    }
+
     private static bool IsGuess(Key key) => key.AsRune is { Value: >= 32, IsBmp: true } && !key.IsCtrl && !key.IsAlt;
 
     protected override bool OnDrawingContent(DrawContext? context)
@@ -76,7 +95,9 @@ public sealed class BeatTheModelView : View
         SetAttribute(title);
         Move(0, 0);
         var model = _game.Playing ? _game.Model : _model()?.Model; // the game's own model, even after `use` picks another
-        AddStr(model == null ? "Pick a model first (use NAME), then press Enter here." : $"You vs {model} · you {_game.PlayerScore} · model {_game.ModelScore} · rounds {_game.Rounds.Count}");
+        AddStr(model == null ? "Pick a model first (use NAME), then press Enter here."
+            : model != _game.Model ? $"You vs {model} · press Enter to start" // the last game's scores were against another model
+            : $"You vs {model} · you {_game.PlayerScore} · model {_game.ModelScore} · rounds {_game.Rounds.Count}");
         Move(0, 1);
         SetAttribute(normal);
         if (model != null) AddStr(_game.Message.Length > width ? _game.Message[..width] : _game.Message);
@@ -84,7 +105,7 @@ public sealed class BeatTheModelView : View
 
         // The revealed text (last lines), each past round coloured by who got it right.
         var rounds = _game.Rounds;
-        var start = Math.Max(0, _game.Position - (Viewport.Height - 5) * width + 1);
+        var start = FirstShown(_game.Passage, _game.Position, width, Math.Max(1, Viewport.Height - 5));
         int row = 3, col = 0;
         Move(0, row);
         for (int i = start; i < _game.Position; i++)

@@ -22,7 +22,7 @@ public sealed class GenerateView : View
     private readonly TextField _topP = new() { Text = "1", Width = 4 };
     private readonly TextField _seed = new() { Text = "", Width = 8 };
     private readonly TextField _count = new() { Text = "300", Width = 6 };
-    private readonly TextField _prime = new() { Text = "for thos", Width = Dim.Fill(68) };
+    private readonly TextField _prime = new() { Text = "for thos", Width = Dim.Fill() };
     private readonly CheckBox _colour = new() { Text = "colour" }; // no hotkey: a stray "l" on another tab would toggle it
     private readonly FrameView _leftFrame, _rightFrame;
 
@@ -52,14 +52,15 @@ public sealed class GenerateView : View
         _prime.Y = 2;
         // No letter hotkeys on these buttons: Terminal.Gui fires a bare letter's hotkey from any
         // tab that does not take the key, so a stray "r" on another tab would reset the session.
-        var generate = new Button { Text = "Generate", X = Pos.Right(_prime) + 1, Y = 2, IsDefault = true };
-        var more = new Button { Text = "Continue", X = Pos.Right(generate), Y = 2 };
-        var fork = new Button { Text = "Fork", X = Pos.Right(more), Y = 2 };
-        var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = 2 };
-        var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = 2 };
+        // The buttons get a row of their own: beside the prime they left it a few columns on a small terminal.
+        var generate = new Button { Text = "Generate", X = 0, Y = 3, IsDefault = true };
+        var more = new Button { Text = "Continue", X = Pos.Right(generate), Y = 3 };
+        var fork = new Button { Text = "Fork", X = Pos.Right(more), Y = 3 };
+        var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = 3 };
+        var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = 3 };
         // Titles are model names, which may hold '_': no hotkey specifier.
-        _leftFrame = new FrameView { Title = "Output", X = 0, Y = 3, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = new System.Text.Rune(0xFFFF) };
-        _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 3, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = new System.Text.Rune(0xFFFF) };
+        _leftFrame = new FrameView { Title = "Output", X = 0, Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = new System.Text.Rune(0xFFFF) };
+        _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = new System.Text.Rune(0xFFFF) };
         Panes = [new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }, new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }];
         _leftFrame.Add(Panes[0]);
         _rightFrame.Add(Panes[1]);
