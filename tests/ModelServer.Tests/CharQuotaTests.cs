@@ -51,5 +51,7 @@ public class CharQuotaTests
         });
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Contains("max_chars_per_minute_per_key", e.Status.Detail);
+        // The text typed was fed even so: the session holds what the client typed ("the c" + "at").
+        Assert.Equal(7, (await server.Generation.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen);
     }
 }

@@ -310,7 +310,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 await CancelStale(prediction);
                 prediction = CancellationTokenSource.CreateLinkedTokenSource(call.Token);
                 var current = session;
-                var reserved = length > 0 ? rate.Reserve(Caller.Of(context), length) : null; // predictions count against the key's quota too
+                CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;
                 try
                 {
@@ -325,6 +325,9 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                         Feed(current.Engine, request.Text, "text");
                         current.Snapshot();
                         if (length == 0) return null;
+                        // The typed text is fed whatever the quota (the session stays with what the client typed);
+                        // only the prediction counts against the key's chars.
+                        reserved = rate.Reserve(Caller.Of(context), length);
                         var engine = current.Engine.Fork();
                         current.Model.Sessions++; // the fork holds the model too, until Predict frees it
                         return new ServerSession(current.Id + "/prediction", current.Owner, current.Model, engine, current.IdleTimeout);
