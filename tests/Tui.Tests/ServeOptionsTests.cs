@@ -21,6 +21,11 @@ public class ServeOptionsTests
     [InlineData(new[] { "train", "--arch", "nope" }, "charrnn: Argument 'nope' not recognized. Must be one of: 'char3', 'loop', ")]
     [InlineData(new[] { "train", "--arch", "char3", "--identity-init" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // a yes/no flag needs no value
     [InlineData(new[] { "train", "--arch", "seq-rnn", "--identity-init", "maybe" }, "charrnn: identity_init = 'maybe' is not allowed; identity_init must be true or false.")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "9464" }, "charrnn: --metrics-listen '9464' is not HOST:PORT")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0" }, "charrnn: --metrics-listen '127.0.0.1:0' needs a port of its own")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--threads", "-1" }, "charrnn: --threads -1 is not allowed")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--checkpoint-minutes", "1e300" }, "charrnn: --checkpoint-minutes 1E+300 is not allowed; it must be from 0.01 to 525600.")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--models", "/etc/hostname" }, "charrnn: --models '/etc/hostname' is a file")]
     [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "depth=3" }, "charrnn: --max-hyperparameter: 'depth' has no cap; the capped hyperparameters are n_hidden, ")]
@@ -89,6 +94,21 @@ public class ServeOptionsTests
             "charrnn: The model was trained on corpus 'mytext' (1,440 chars, SHA-256 ");
         Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--threads", "1"]));
         Assert.Equal(4, Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Step);
+
+        // An older checkpoint resumed in place would overwrite the newer last.ckpt.
+        var older = Path.Combine(folder, "older.ckpt");
+        File.Copy(Path.Combine(folder, "last.ckpt"), older);
+        AssertUserError(["resume", older, "--corpus", corpus, "--threads", "1"], $"charrnn: '{older}' is not its folder's last.ckpt");
+
+        // A folder a running server keeps is refused to training outside it (the server holds its lock).
+        File.WriteAllText(Path.Combine(root, "charrnn.lock"), "");
+        using (new FileStream(Path.Combine(root, "charrnn.lock"), FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+        {
+            AssertUserError(["resume", folder, "--corpus", corpus, "--max-steps", "6", "--threads", "1"], $"charrnn: A charrnn server is using the models folder {root}");
+            AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(root, "other"), .. tiny], $"charrnn: A charrnn server is using the models folder {root}");
+        }
+        Assert.False(Directory.Exists(Path.Combine(root, "other")));
+        Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "6", "--threads", "1"])); // no server now: the lock file alone is no bar
     });
 
     private static int Quietly(string[] args)

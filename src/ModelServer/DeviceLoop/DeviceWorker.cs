@@ -126,7 +126,9 @@ public sealed class DeviceWorker : IHostedService
         }
         catch (Exception e)
         {
-            _logger.LogCritical(e, "Cannot initialise device '{Device}'", _options.Device);
+            // A refused --device or --threads is the user's input: its message says it all, no stack trace.
+            if (e is ArgumentException) _logger.LogCritical("Cannot initialise device '{Device}': {Reason}", _options.Device, e.Message);
+            else _logger.LogCritical(e, "Cannot initialise device '{Device}'", _options.Device);
             _ready.SetException(e);
             return;
         }

@@ -59,7 +59,7 @@ public static class ServerHost
         app.MapGrpcService<GenerationService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        if (metricsListen != null) app.MapMetrics().RequireHost($"*:{ParseListen(metricsListen).Port}");
+        if (metricsListen != null) app.MapMetrics().RequireHost($"*:{ParseListen(metricsListen, "--metrics-listen").Port}");
         Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() => UpdateGauges(app.Services));
         app.MapGet("/", () => "CharRnn model server: speak gRPC (HTTP/2) to this address; see protos/charrnn/v1/charrnn.proto.");
         return app;
@@ -106,7 +106,7 @@ public static class ServerHost
         await app.StartAsync(cancellation).ConfigureAwait(false);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         // With --metrics-listen the server has a second, HTTP/1.1-only endpoint: not the one gRPC clients want.
-        var metricsPort = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MetricsListen is { } metrics ? ParseListen(metrics).Port : -1;
+        var metricsPort = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value.MetricsListen is { } metrics ? ParseListen(metrics, "--metrics-listen").Port : -1;
         var address = addresses?.FirstOrDefault(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal)).Port != metricsPort)
             ?? throw new InvalidOperationException("The server reports no gRPC address.");
         return new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
@@ -127,7 +127,7 @@ public static class ServerHost
     {
         if (options.MetricsListen is { } metrics)
         {
-            var (metricsHost, metricsPort) = ParseListen(metrics);
+            var (metricsHost, metricsPort) = ParseListen(metrics, "--metrics-listen");
             void Http1(ListenOptions l) => l.Protocols = HttpProtocols.Http1; // Prometheus scrapes over HTTP/1.1
             if (metricsHost is "*" or "0.0.0.0" or "::") kestrel.ListenAnyIP(metricsPort, Http1);
             else if (metricsHost == "localhost") kestrel.ListenLocalhost(metricsPort, Http1);
@@ -148,14 +148,15 @@ public static class ServerHost
         else kestrel.Listen(IPAddress.Parse(host), port, Configure);
     }
 
-    public static (string Host, int Port) ParseListen(string listen)
+    /// <param name="flag">The option the address came from, for the error (--listen or --metrics-listen).</param>
+    public static (string Host, int Port) ParseListen(string listen, string flag = "--listen")
     {
         var colon = listen.LastIndexOf(':');
         if (colon <= 0 || !int.TryParse(listen[(colon + 1)..], out var port) || port is < 0 or > 65535)
-            throw new ArgumentException($"--listen '{listen}' is not HOST:PORT (e.g. 127.0.0.1:50051, 0.0.0.0:50051, [::1]:50051; port 0 picks a free one).");
+            throw new ArgumentException($"{flag} '{listen}' is not HOST:PORT (e.g. 127.0.0.1:50051, 0.0.0.0:50051, [::1]:50051; port 0 picks a free one).");
         var host = listen[..colon].Trim('[', ']');
         if (host is not ("localhost" or "*") && !IPAddress.TryParse(host, out _))
-            throw new ArgumentException($"--listen host '{host}' is not an IP address; use e.g. 127.0.0.1, 0.0.0.0 (all interfaces) or localhost.");
+            throw new ArgumentException($"{flag} host '{host}' is not an IP address; use e.g. 127.0.0.1, 0.0.0.0 (all interfaces) or localhost.");
         return (host, port);
     }
 

@@ -85,6 +85,26 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
+    /// <summary>
+    /// For training outside a server (charrnn train/resume) into a folder a server keeps: refused
+    /// while that server runs (both would write the same checkpoints), and the folder held meanwhile
+    /// so that none starts. Null where no server ever kept the folder (no charrnn.lock): nothing to hold.
+    /// </summary>
+    public static IDisposable? HoldIfServed(string modelsFolder)
+    {
+        var path = Path.Combine(modelsFolder, "charrnn.lock");
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (LockHeld(e))
+        {
+            throw new ArgumentException($"A charrnn server is using the models folder {modelsFolder} (it holds {path}); " +
+                                        "train through it (charrnn, or charrnn --server HOST:PORT), or stop it first.");
+        }
+    }
+
     /// <summary>How .NET reports a file another process holds locked: a sharing violation on Windows, flock's EWOULDBLOCK (11 on Linux, 35 on macOS) elsewhere.</summary>
     private static bool LockHeld(IOException e) => e.HResult == unchecked((int)0x80070020) || (!OperatingSystem.IsWindows() && e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11));
 

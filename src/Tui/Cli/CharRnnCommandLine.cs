@@ -51,7 +51,7 @@ public static class CharRnnCommandLine
         }
     }
 
-    /// <summary>Errors that are about the input, not a bug: no stack trace.</summary>
+    /// <summary>Errors that are about the input or the machine (a path that cannot be written, a full disk), not a bug: no stack trace.</summary>
     public static bool IsUserError(Exception e) =>
-        e is ArgumentException or InvalidDataException or Repl.CommandException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException;
+        e is ArgumentException or InvalidDataException or Repl.CommandException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException or IOException or UnauthorizedAccessException;
 }

@@ -57,7 +57,7 @@ public static class ServeCommand
                 TlsPassword = parse.GetValue(tlsPassword),
                 KeysFile = parse.GetValue(keys),
                 MetricsListen = parse.GetValue(metrics),
-                CheckpointMinutes = Positive(parse.GetValue(checkpointMinutes), "--checkpoint-minutes"),
+                CheckpointMinutes = Between(Positive(parse.GetValue(checkpointMinutes), "--checkpoint-minutes"), 0.01, 525_600, "--checkpoint-minutes"), // at most a year
                 TrainingShare = Between(parse.GetValue(trainingShare), DeviceShare.MinShare, DeviceShare.MaxShare, "--training-share"),
                 TrainingSliceMilliseconds = Between(parse.GetValue(trainingSlice), ServerOptions.MinTrainingSliceMilliseconds, ServerOptions.MaxTrainingSliceMilliseconds, "--training-slice-ms"),
             };
@@ -78,6 +78,12 @@ public static class ServeCommand
             options.Limits.MaxJobsPerKey = Positive(parse.GetValue(jobsPerKey), "--max-jobs-per-key");
             options.Limits.MaxCharsPerMinutePerKey = Positive(parse.GetValue(charsPerKey), "--max-chars-per-minute-per-key");
             ServerHost.ParseListen(options.Listen);
+            // Checked here, each naming its flag, not first met inside the started server.
+            if (options.MetricsListen is { } metricsListen && ServerHost.ParseListen(metricsListen, "--metrics-listen").Port == 0)
+                throw new ArgumentException($"--metrics-listen '{metricsListen}' needs a port of its own (0 would pick one nobody is told); e.g. 127.0.0.1:9464.");
+            if (options.Threads < 0) throw new ArgumentException($"--threads {options.Threads} is not allowed; give 1 or more, or 0 for libtorch's default.");
+            if (File.Exists(options.ModelsDirectory))
+                throw new ArgumentException($"--models '{options.ModelsDirectory}' is a file; give a folder (it is made if missing).");
             using var app = ServerHost.Build([], options);
             Uri address;
             try
@@ -87,8 +93,11 @@ public static class ServeCommand
             catch (Exception e)
             {
                 app.StopAsync().GetAwaiter().GetResult(); // what did start (the device thread) stops before the error is reported
-                if (e is IOException) // Kestrel's bind failure: the input's fault (a port in use), not a bug
+                // The input's fault, not a bug: Kestrel's bind failure (a port in use), or a models folder that cannot be written.
+                if (e is IOException && e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
                     throw new ArgumentException($"{e.Message.TrimEnd('.')}. Another process may hold the port: stop it, or choose another --listen (or --metrics-listen).", e);
+                if (e is IOException or UnauthorizedAccessException)
+                    throw new ArgumentException($"The server could not start: {e.Message.TrimEnd('.')} (--models {options.ModelsDirectory}).", e);
                 throw;
             }
             Console.WriteLine($"charrnn server listening on {address} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); models in {Path.GetFullPath(options.ModelsDirectory)}" +

@@ -5,6 +5,7 @@ using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
+using CharRnn.ModelServer.Persistence;
 
 namespace CharRnn.Tui.Cli;
 
@@ -103,10 +104,11 @@ public static class TrainCommand
             if (ModelFolder.HoldsModel(folder))
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
+            var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
+            using var served = ServerDatabase.HoldIfServed(ParentOf(folder));
             var made = !Directory.Exists(folder);
             CheckWritableFolder(folder);
 
-            var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
             Trainer trainer;
             try
@@ -156,9 +158,15 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var path = ModelFolder.CheckpointForResume(parse.GetValue(model)!);
+            var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            // The run saves into the checkpoint's folder: continuing an older checkpoint there would overwrite its last.ckpt.
+            var last = Path.Combine(folder, Trainer.LastCheckpoint);
+            if (File.Exists(last) && Path.GetFullPath(path) != last)
+                throw new ArgumentException($"'{path}' is not its folder's last.ckpt, which a resume there would overwrite; " +
+                                            $"copy it into a folder of its own as last.ckpt and resume that (or resume {folder} to continue the latest).");
             var meta = CheckpointFile.ReadMetadata(path);
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
-            var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            using var served = ServerDatabase.HoldIfServed(ParentOf(folder));
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus) ?? CorpusOf(meta, folder));
             using var trainer = Trainer.Resume(path, text, torchDevice, folder, options => flags.Apply(parse, options with { TimeBudget = null }));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -196,8 +204,11 @@ public static class TrainCommand
         console.Attach(trainer);
         var outcome = trainer.Run(console.Stopping);
         console.Report(outcome);
-        return outcome.Kind == TrainingOutcomeKind.Failed ? 1 : 0;
+        // 130 as a shell gives a run ended by Ctrl+C: `charrnn train … && charrnn generate …` stops there.
+        return outcome.Kind == TrainingOutcomeKind.Failed ? 1 : console.Stopping.IsCancellationRequested ? 130 : 0;
     }
+
+    private static string ParentOf(string folder) => Path.GetDirectoryName(Path.GetFullPath(folder)) ?? ".";
 
     private static string HoldersOf(string name) =>
         string.Join(", ", Architectures.All.Where(a => a.Parameters.Any(p => p.Name == name)).Select(a => a.Name));
