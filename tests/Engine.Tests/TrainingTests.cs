@@ -334,4 +334,16 @@ public class TrainingTests
         Assert.True(after["l_out.weight"].Equals(before["l_out.weight"]));
         Assert.False(after["rnn.weight_hh_l0"].Equals(before["rnn.weight_hh_l0"]));
     }
+
+    [Fact]
+    public void The_epoch_sample_starts_from_whole_characters_even_where_an_emoji_ends_its_prime()
+    {
+        // 20 UTF-16 units a line, the emoji at units 15 and 16: the validation text (the last 600) starts a line.
+        var text = string.Concat(Enumerable.Repeat("abcdefghijklmno\U0001F600ab\n", 150));
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 1) with { SampleChars = 10 }, Tiny.Corpus(text), CPU, directory: null);
+        var outcome = trainer.Run();
+        Assert.Equal(TrainingOutcomeKind.Finished, outcome.Kind);
+        Assert.StartsWith("abcdefghijklmno\U0001F600", trainer.History.Single().Sample);
+    }
 }

@@ -32,7 +32,12 @@ internal sealed class RowSplitStep(int pieces) : ISplitStep
         }
         var (logits, state) = model.Forward(x, hidden);
         var loss = nn.functional.cross_entropy(logits.reshape(-1, model.VocabSize), y.reshape(-1));
-        (count > 1 ? loss * ((double)y.numel() / batch.Characters) : loss).backward();
+        if (count > 1)
+        {
+            using TorchSharp.Scalar share = (double)y.numel() / batch.Characters; // held through the call: see HeldScalars
+            loss.mul(share).backward();
+        }
+        else loss.backward();
         using (TorchSharp.Scalar chars = y.numel()) lossSum.add_(loss.detach(), chars); // held through the call: see HeldScalars
         if (state != null) _state = state.Detach().DetachFromDisposeScope(); // stream models: their one piece's state
         return ++_done >= count;

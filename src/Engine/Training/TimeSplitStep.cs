@@ -1,5 +1,6 @@
 using CharRnn.Engine.Batching;
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
 using static TorchSharp.torch;
 
 namespace CharRnn.Engine.Training;
@@ -56,7 +57,8 @@ internal sealed class TimeSplitStep(int segments) : ISplitStep
         var (logits, end) = model.Forward(batch.X.narrow(0, start, length), from ?? hidden);
         var loss = nn.functional.cross_entropy(logits.reshape(-1, model.VocabSize), y.reshape(-1));
         using (TorchSharp.Scalar chars = y.numel()) lossSum.add_(loss.detach(), chars); // held through the call: see HeldScalars
-        var objective = (loss * ((double)y.numel() / batch.Characters)).DetachFromDisposeScope();
+        Tensor objective;
+        using (TorchSharp.Scalar share = (double)y.numel() / batch.Characters) objective = loss.mul(share).DetachFromDisposeScope(); // not *: see HeldScalars
         _segments.Add(new Segment(objective, from, end!.DetachFromDisposeScope()));
     }
 
@@ -70,7 +72,7 @@ internal sealed class TimeSplitStep(int segments) : ISplitStep
             var next = _segments[k + 1].From!;
             for (int i = 0; i < next.Parts.Length; i++)
                 if (next.Parts[i].grad is { } grad)
-                    objective = objective + (segment.End.Parts[i] * grad).sum();
+                    objective = objective.add((segment.End.Parts[i] * grad).sum(), HeldScalars.One); // not +: see HeldScalars
         }
         objective.backward();
     }

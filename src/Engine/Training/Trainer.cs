@@ -510,8 +510,10 @@ public sealed class Trainer : IDisposable
     /// <summary>The first line of the validation text, up to 16 chars: what each epoch's sample starts from.</summary>
     private string SamplePrime()
     {
-        var prime = new string(_data.ValidText.TakeWhile(c => c != '\n').Take(16).ToArray());
-        return prime.Length > 0 ? prime : _data.ValidText[..Math.Min(8, _data.ValidText.Length)];
+        // By characters as seen (runes), not UTF-16 units: half an emoji is not text the model knows.
+        var runes = _data.ValidText.EnumerateRunes();
+        var prime = string.Concat(runes.TakeWhile(r => r.Value != '\n').Take(16));
+        return prime.Length > 0 ? prime : string.Concat(runes.Take(8));
     }
 
     private SamplingSettings SampleSettings(int epoch) => new(Temperature: 0.8, Seed: (ulong)(Options.Seed + epoch));
