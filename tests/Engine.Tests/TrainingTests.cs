@@ -279,6 +279,23 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_checkpoint_is_not_written_over_the_last_good_one_once_the_weights_diverged()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 2), Tiny.Corpus(), CPU, dir.Path);
+        trainer.Step();
+        trainer.SaveCheckpoint("periodic");
+        trainer.FlushCheckpoints();
+        var good = File.ReadAllBytes(Path.Combine(dir.Path, Trainer.LastCheckpoint));
+        using (no_grad()) trainer.Model.parameters().First().fill_(double.NaN); // as a step with no progress reported since would leave them
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.SaveCheckpoint("periodic"));
+        Assert.Contains("last good checkpoint is kept", e.Message);
+        trainer.FlushCheckpoints();
+        Assert.Equal(good, File.ReadAllBytes(Path.Combine(dir.Path, Trainer.LastCheckpoint)));
+    }
+
+    [Fact]
     public void Steps_and_epochs_leave_no_tensors_behind()
     {
         using var dir = new TempFolder();

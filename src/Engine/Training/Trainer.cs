@@ -399,6 +399,12 @@ public sealed class Trainer : IDisposable
 
     private Checkpoint Capture(string reason)
     {
+        // Divergence shows in the loss only when progress is next reported, or in the next step's loss:
+        // a checkpoint in between must not replace the last good one with NaN weights.
+        var lossSum = _epochLossSum.item<double>();
+        if (_epochChars > 0 && !double.IsFinite(lossSum)) throw Diverged(lossSum / _epochChars);
+        using (var scope = NewDisposeScope())
+            if (Model.parameters().Any(p => !isfinite(p).all().item<bool>())) throw Diverged(double.NaN);
         var tensors = new Dictionary<string, Tensor>();
         using (var scope = NewDisposeScope())
         {
@@ -415,7 +421,7 @@ public sealed class Trainer : IDisposable
         var position = Position with
         {
             ElapsedSeconds = ElapsedSeconds,
-            EpochLossSum = _epochLossSum.item<double>(),
+            EpochLossSum = lossSum,
             EpochCharacters = _epochChars,
         };
         var metadata = new CheckpointMetadata
