@@ -367,7 +367,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 }
                 var pieceStarted = clock.Elapsed;
                 var stepDone = StepPiece(job, trainer, budget);
-                if (stepDone && DateTimeOffset.UtcNow - job.LastSaved >= _checkpointEvery && !trainer.IsComplete)
+                // Not while an epoch's end runs: saving would finish it (validation, sample, its own saves) in one call,
+                // holding the device for seconds, and the epoch's end saves anyway.
+                if (stepDone && DateTimeOffset.UtcNow - job.LastSaved >= _checkpointEvery && !trainer.IsComplete && !trainer.InEpochEnd)
                 {
                     trainer.QueueCheckpoint("periodic"); // written in the background: streams wait only for the copy
                     job.LastSaved = DateTimeOffset.UtcNow;
