@@ -5,6 +5,7 @@
     python3 generate.py --model lstm --prime "for thos" -n 400 --temperature 0.8
 """
 import argparse
+import os
 import sys
 
 import grpc
@@ -16,14 +17,19 @@ from charrnn.v1 import charrnn_pb2_grpc as rpc
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT of the charrnn server")
+    parser.add_argument("--token", default=os.environ.get("CHARRNN_TOKEN"),
+                        help="API key of a server started with --keys (default: $CHARRNN_TOKEN)")
     parser.add_argument("--model", required=True, help="model name (see ListModels)")
     parser.add_argument("--prime", default="for thos", help="text the model continues")
     parser.add_argument("-n", "--chars", type=int, default=400, help="characters to generate")
     parser.add_argument("--temperature", type=float, default=0.8)
-    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=None, help="0 or more: the same seed gives the same text")
     parser.add_argument("--chars-per-message", type=int, default=1,
                         help="characters the server gathers into each message (1 to 256; more suits bulk reading)")
     args = parser.parse_args()
+    if args.seed is not None and args.seed < 0:
+        parser.error("--seed must be 0 or more")
+    auth = [("authorization", f"Bearer {args.token}")] if args.token else None
 
     with grpc.insecure_channel(args.server) as channel:
         generation = rpc.GenerationStub(channel)
@@ -31,14 +37,14 @@ def main() -> int:
         if args.seed is not None:
             sampling.seed = args.seed
         try:
-            session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, prime=args.prime, sampling=sampling))
+            session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, prime=args.prime, sampling=sampling), metadata=auth)
             print(args.prime, end="", flush=True)
             # A message per sampled character (or per --chars-per-message): print each as it arrives.
             request = pb.GenerateRequest(session_id=session.id, max_chars=args.chars, chars_per_message=args.chars_per_message)
-            for piece in generation.Generate(request):
+            for piece in generation.Generate(request, metadata=auth):
                 print(piece.text, end="", flush=True)
             print()
-            generation.CloseSession(pb.CloseSessionRequest(session_id=session.id))
+            generation.CloseSession(pb.CloseSessionRequest(session_id=session.id), metadata=auth)
         except grpc.RpcError as e:
             print(f"\nerror: {e.code().name}: {e.details()}", file=sys.stderr)
             return 1

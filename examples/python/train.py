@@ -5,6 +5,7 @@
     python3 train.py --model lstm --arch stateful-lstm --epochs 1 --set n_hidden=256 --lower
 """
 import argparse
+import os
 import sys
 
 import grpc
@@ -36,6 +37,8 @@ def describe(event: pb.JobEvent) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT of the charrnn server")
+    parser.add_argument("--token", default=os.environ.get("CHARRNN_TOKEN"),
+                        help="API key of a server started with --keys (default: $CHARRNN_TOKEN)")
     parser.add_argument("--model", required=True, help="name of the model to create")
     parser.add_argument("--arch", default="stateful-lstm", help="architecture (see ListArchitectures)")
     parser.add_argument("--corpus", default="nietzsche", help="corpus name (see ListCorpora)")
@@ -45,6 +48,7 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a hyperparameter, e.g. n_hidden=256")
     args = parser.parse_args()
 
+    auth = [("authorization", f"Bearer {args.token}")] if args.token else None
     request = pb.StartJobRequest(model_name=args.model, architecture=args.arch, corpus_name=args.corpus)
     request.options.epochs = args.epochs
     request.options.max_steps = args.max_steps
@@ -57,7 +61,7 @@ def main() -> int:
         training = rpc.TrainingStub(channel)
         try:
             last = None
-            for event in training.Train(request):
+            for event in training.Train(request, metadata=auth):
                 print(describe(event), flush=True)
                 last = event.WhichOneof("event")
         except grpc.RpcError as e:
