@@ -70,6 +70,8 @@ public sealed class TrainingConsole : IDisposable
             const int width = 24;
             var filled = (int)Math.Round(fraction * width);
             var line = $"epoch {Math.Min(p.Epoch + 1, int.MaxValue)} [{new string('#', filled)}{new string('-', width - filled)}] {fraction,4:P0}  {stats}";
+            // One terminal row, or "\r" returns only to the wrapped line's last row and every update scrolls.
+            if (line.Length > TerminalWidth - 1) line = line[..Math.Max(0, TerminalWidth - 1)];
             var padded = line.PadRight(_lineLength);
             _lineLength = line.Length;
             _out.Write("\r" + padded);
@@ -104,6 +106,15 @@ public sealed class TrainingConsole : IDisposable
         ClearLine();
         var where = outcome.CheckpointPath is { } path ? $"; checkpoint {path}" : "";
         _out.WriteLine($"{outcome.Kind.ToString().ToLowerInvariant()}: {outcome.Reason}{where}");
+    }
+
+    private static int TerminalWidth
+    {
+        get
+        {
+            try { return Console.WindowWidth > 0 ? Console.WindowWidth : 80; }
+            catch (Exception e) when (e is IOException or PlatformNotSupportedException) { return 80; }
+        }
     }
 
     private void ClearLine()
