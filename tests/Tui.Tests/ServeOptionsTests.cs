@@ -26,6 +26,7 @@ public class ServeOptionsTests
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--threads", "-1" }, "charrnn: --threads -1 is not allowed")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--checkpoint-minutes", "1e300" }, "charrnn: --checkpoint-minutes 1E+300 is not allowed; it must be from 0.01 to 525600.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--models", "/etc/hostname" }, "charrnn: --models '/etc/hostname' is a file")]
+    [InlineData(new[] { "keys", "list", "--keys", "/nonexistent/keys.json" }, "charrnn: --keys /nonexistent/keys.json does not exist")]
     [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "depth=3" }, "charrnn: --max-hyperparameter: 'depth' has no cap; the capped hyperparameters are n_hidden, ")]

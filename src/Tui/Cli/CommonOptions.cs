@@ -14,7 +14,7 @@ public static class CommonOptions
 
     public static Option<int> Threads() => new("--threads")
     {
-        Description = "libtorch CPU threads (0: one per core).",
+        Description = "libtorch CPU threads (0: libtorch's default, one per core it sees).",
         DefaultValueFactory = _ => 0,
     };
 

@@ -26,7 +26,10 @@ public static class KeysCommand
         var list = new Command("list", "List the keys (names and roles; keys themselves are not stored).") { file };
         list.SetAction(parse =>
         {
-            var store = ApiKeyStore.Load(parse.GetValue(file)!);
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path)) // a mistyped --keys is not an empty keys file
+                throw new ArgumentException($"--keys {path} does not exist; create it with charrnn keys add NAME --keys {path}.");
+            var store = ApiKeyStore.Load(path);
             if (store.Keys.Count == 0) Console.WriteLine($"No keys in {store.Path}. Add one: charrnn keys add NAME [--admin]");
             foreach (var k in store.Keys) Console.WriteLine($"{k.Name,-20} {(k.Admin ? "admin" : "user"),-6} created {k.Created:yyyy-MM-dd HH:mm}");
             return 0;
