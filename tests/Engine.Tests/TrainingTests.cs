@@ -296,6 +296,21 @@ public class TrainingTests
     }
 
     [Fact]
+    public void After_an_epochs_end_fails_the_run_refuses_to_go_on_or_save()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 2), Tiny.Corpus(), CPU, dir.Path);
+        using (no_grad()) trainer.Model.parameters().First().fill_(double.NaN);
+        Assert.Throws<TrainingDivergedException>((Action)(() => { while (true) trainer.Step(); })); // found at the epoch's end
+        var e = Assert.Throws<InvalidOperationException>(() => trainer.Step());
+        Assert.Contains("an epoch's end failed", e.Message);
+        Assert.Contains("Resume from the last checkpoint", e.Message);
+        Assert.Throws<InvalidOperationException>(() => trainer.SaveCheckpoint("stopped"));
+        Assert.False(File.Exists(Path.Combine(dir.Path, Trainer.LastCheckpoint)));
+    }
+
+    [Fact]
     public void Steps_and_epochs_leave_no_tensors_behind()
     {
         using var dir = new TempFolder();

@@ -231,6 +231,7 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public bool StepPiece(int pieces)
     {
+        ThrowIfBroken();
         if (IsComplete) throw new InvalidOperationException("Training is complete; resume with more epochs or steps to continue.");
         RaiseCheckpointsSaved();
         _clock.Start();
@@ -287,8 +288,11 @@ public sealed class Trainer : IDisposable
             else if (_clock.Elapsed - _lastReportAt >= Options.ProgressInterval || IsComplete) ReportProgress();
             return true;
         }
-        catch
+        catch (Exception e)
         {
+            // A batch that failed can be tried again; an epoch's end cannot: its batches are all counted,
+            // but the epoch was never recorded, so neither stepping on nor saving would be right.
+            if (_epochEnd != null || Position.Batch >= BatchesInEpoch) _brokenBy = e.Message;
             _gradientReady = false;
             _split?.Dispose();
             _split = null;
@@ -365,6 +369,7 @@ public sealed class Trainer : IDisposable
     public string QueueCheckpoint(string reason, string fileName = LastCheckpoint)
     {
         if (Directory == null) throw new InvalidOperationException("This trainer has no model folder to save to.");
+        ThrowIfBroken();
         FinishStep();
         return WriteCheckpoint(reason, fileName);
     }
@@ -614,6 +619,14 @@ public sealed class Trainer : IDisposable
     /// </summary>
     internal static long DropoutSeed(long seed, long step, int piece) =>
         unchecked(seed * 6_364_136_223_846_793_005L + step * 1_442_695_040_888_963_407L + piece * 2_654_435_761L) & long.MaxValue;
+
+    private string? _brokenBy;
+
+    private void ThrowIfBroken()
+    {
+        if (_brokenBy != null)
+            throw new InvalidOperationException($"This run cannot go on: an epoch's end failed ({_brokenBy}). Resume from the last checkpoint.");
+    }
 
     private TrainingDivergedException Diverged(double value) => new(
         $"Training diverged: the loss became {value} at step {Position.Step} (epoch {Position.Epoch + 1}). " +
