@@ -372,13 +372,17 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         context.CancellationToken.ThrowIfCancellationRequested();
     }
 
-    /// <summary>Feeds a request's text; a character the model does not know is INVALID_ARGUMENT naming the field.</summary>
+    /// <summary>
+    /// Feeds a request's text; a character the model does not know is INVALID_ARGUMENT naming the
+    /// field (Feed encodes the whole text before it moves the state, so a refused one moves nothing).
+    /// </summary>
     private static void Feed(GenerationSession engine, string text, string field)
     {
-        Encodes(engine, text, field);
-        engine.Feed(text);
+        try { engine.Feed(text); }
+        catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
     }
 
+    /// <summary>The same check without feeding: before a reset, which a refused text must not cause.</summary>
     private static void Encodes(GenerationSession engine, string text, string field)
     {
         try { engine.Vocabulary.Encode(text); }
