@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Repl;
 
@@ -8,27 +7,9 @@ namespace CharRnn.Tui.Tests;
 [Collection(TuiCollection.Name)]
 public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
 {
-    private readonly RecordingOutput _output = new();
+    private readonly RecordingReplOutput _output = new();
     private CommandRunner? _runner;
     private CommandRunner Runner => _runner ??= new CommandRunner(fixture.Client, _output, interactive: true);
-
-    private sealed class RecordingOutput : IReplOutput
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-        public ConcurrentQueue<string> Errors { get; } = new();
-        public ConcurrentQueue<string> Primes { get; } = new();
-        public int Chars;
-        public void Line(string text) => Lines.Enqueue(text);
-        public void Error(string text) => Errors.Enqueue(text);
-        public void GenerationStarted(int pane, string label, string prime) => Primes.Enqueue(prime);
-        public void Generated(int pane, string text, float probability) => Interlocked.Add(ref Chars, text.Length);
-        public void GenerationEnded(int pane) { }
-        public void JobAttached(Job job) { }
-        public void JobEvent(JobEvent e) { }
-        public void JobDetached() { }
-        public void SessionChanged(Session? session) { }
-        public void QuitRequested() { }
-    }
 
     /// <summary>Runs a line that must fail with an error starting with <paramref name="start"/>.</summary>
     private async Task Refused(string line, string start)

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
@@ -11,23 +10,6 @@ namespace CharRnn.Tui.Tests;
 public sealed class WatchReconnectTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "charrnn-rewatch-" + Guid.NewGuid().ToString("N")[..8]);
-
-    private sealed class RecordingOutput : IReplOutput
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-        public ConcurrentQueue<string> Errors { get; } = new();
-        public ConcurrentQueue<JobEvent> Events { get; } = new();
-        public void Line(string text) => Lines.Enqueue(text);
-        public void Error(string text) => Errors.Enqueue(text);
-        public void GenerationStarted(int pane, string label, string prime) { }
-        public void Generated(int pane, string text, float probability) { }
-        public void GenerationEnded(int pane) { }
-        public void JobAttached(Job job) { }
-        public void JobEvent(JobEvent e) => Events.Enqueue(e);
-        public void JobDetached() { }
-        public void SessionChanged(Session? session) { }
-        public void QuitRequested() { }
-    }
 
     private async Task<WebApplication> StartServer(int port)
     {
@@ -54,7 +36,7 @@ public sealed class WatchReconnectTests : IDisposable
         }
         var server = await StartServer(port);
         using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{port}"));
-        var output = new RecordingOutput();
+        var output = new RecordingReplOutput();
         await using var runner = new CommandRunner(client, output, interactive: true);
         try
         {
