@@ -85,15 +85,19 @@ public sealed partial class ModelStore
     public ModelListing Get(string name, Caller caller)
     {
         if (!CanRead(ValidateName(name), caller))
-            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+            throw NoModel(name);
         return Get(name);
     }
+
+    /// <summary>NOT_FOUND for a model that does not exist, or that the caller may not see (the same answer: no leak).</summary>
+    public static ServerException NoModel(string name) =>
+        ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
 
     public ModelListing Get(string name)
     {
         var folder = FolderOf(name);
         if (!ModelFolder.HoldsModel(folder))
-            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+            throw NoModel(name);
         return ModelFolder.Describe(folder);
     }
 
@@ -102,7 +106,7 @@ public sealed partial class ModelStore
     {
         var folder = FolderOf(name);
         if (!ModelFolder.HoldsModel(folder))
-            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+            throw NoModel(name);
         var path = ModelFolder.CheckpointForGeneration(folder);
         var written = File.GetLastWriteTimeUtc(path);
         if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path)
@@ -135,7 +139,7 @@ public sealed partial class ModelStore
     {
         var folder = FolderOf(name);
         if (!Directory.Exists(folder))
-            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+            throw NoModel(name);
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
         Directory.Move(folder, trash);
         _database.ForgetModel(name); // gone for every caller now; the files follow (RemoveDeleted finishes a delete cut short)

@@ -29,7 +29,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var caller = Caller.Of(context);
         var name = ModelStore.ValidateName(request.ModelName);
         if (!models.CanRead(name, caller))
-            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+            throw ModelStore.NoModel(name);
         var settings = ProtoMapper.FromProto(request.Sampling);
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);
@@ -222,7 +222,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             EnsureIdle(source);
             // A share taken back stops new sessions on the model, forks included (the source session itself lives on).
             if (!models.CanRead(source.Model.Name, caller))
-                throw ServerException.NotFound($"No model '{source.Model.Name}' on this server; ListModels shows the models there are.");
+                throw ModelStore.NoModel(source.Model.Name);
             sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
             var engine = source.Engine.Fork();
             source.Model.Sessions++;

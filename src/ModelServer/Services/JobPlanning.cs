@@ -26,7 +26,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (request.Resume && !models.CanWrite(name, caller))
         {
             if (!models.Exists(name) || !models.CanRead(name, caller))
-                throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+                throw ModelStore.NoModel(name);
             throw ServerException.PermissionDenied(models.Ownership(name) is { } record
                 ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can resume it."
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can resume it.");
@@ -70,7 +70,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         // The job continues last.ckpt, so its settings are the ones to keep, not best.ckpt's (an earlier
         // run's, when later runs never beat its loss); and a damaged best.ckpt must not block a resume.
         if (!models.Exists(name))
-            throw ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+            throw ModelStore.NoModel(name);
         var folder = models.FolderOf(name);
         string checkpoint;
         CheckpointMetadata meta;
