@@ -17,7 +17,7 @@ public class RestartTests
         await Hosting.ServerHost.StartAsync(first);
         var second = Hosting.ServerHost.Build([], Options(models), _ => { });
         var e = await Assert.ThrowsAsync<ArgumentException>(() => Hosting.ServerHost.StartAsync(second));
-        Assert.Contains("Another charrnn server is using the models folder", e.Message);
+        Assert.Contains("Another charrnn process is using the models folder", e.Message);
         await second.DisposeAsync();
         await first.StopAsync();
         await first.DisposeAsync();
@@ -26,6 +26,26 @@ public class RestartTests
         await Hosting.ServerHost.StartAsync(third); // the lock went with the first
         await third.StopAsync();
         await third.DisposeAsync();
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
+    public async Task A_server_is_refused_while_a_cli_training_holds_its_folder_and_says_so()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-lock-" + Guid.NewGuid().ToString("N")[..8]);
+        var first = Hosting.ServerHost.Build([], Options(models), _ => { });
+        await Hosting.ServerHost.StartAsync(first); // leaves charrnn.lock behind, as any server does
+        await first.StopAsync();
+        await first.DisposeAsync();
+
+        using (var training = Persistence.ServerDatabase.HoldIfServed(models))
+        {
+            Assert.NotNull(training);
+            var server = Hosting.ServerHost.Build([], Options(models), _ => { });
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => Hosting.ServerHost.StartAsync(server));
+            Assert.Contains("a charrnn train/resume into it", e.Message);
+            await server.DisposeAsync();
+        }
         Directory.Delete(models, true);
     }
 

@@ -80,8 +80,9 @@ public sealed class ServerDatabase : IDisposable
         }
         catch (IOException e) when (LockHeld(e)) // not a full disk, a read-only folder...
         {
-            throw new ArgumentException($"Another charrnn server is using the models folder {folder} (it holds {path}). " +
-                                        "Connect to it (charrnn --server HOST:PORT), stop it, or pass another --models.");
+            throw new ArgumentException($"Another charrnn process is using the models folder {folder} (it holds {path}): a server, " +
+                                        "or a charrnn train/resume into it. Connect to a server (charrnn --server HOST:PORT), " +
+                                        "wait for or stop the other process, or pass another --models.");
         }
     }
 

@@ -313,10 +313,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var job = WatchedJob;
         if (_watch == null || job == null) { output.Line("Not watching a job."); return; }
-        var watch = _watch;
-        _watch = null;
         WatchedJob = null;
-        await watch.CancelAsync();
+        await StopWatching();
         output.JobDetached();
         output.Line($"Detached from job {job}; it keeps training (attach {job} to watch again).");
     }
@@ -352,7 +350,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     /// <summary>Follows a job's events into the output: in the background (TUI), or to its end (--exec).</summary>
     private async Task WatchAsync(Job job, long fromStep, CancellationToken ct)
     {
-        if (_watch != null) await _watch.CancelAsync();
+        await StopWatching();
         var watch = CancellationTokenSource.CreateLinkedTokenSource(ct);
         _watch = watch;
         WatchedJob = job.Id;
@@ -401,6 +399,17 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             }
         }, CancellationToken.None);
         if (!interactive) await _watching;
+    }
+
+    /// <summary>Ends the watch (if any) and frees its token source, which stays linked to the caller's token until disposed.</summary>
+    private async Task StopWatching()
+    {
+        var watch = _watch;
+        if (watch == null) return;
+        _watch = null;
+        await watch.CancelAsync();
+        try { await _watching; } catch (OperationCanceledException) { }
+        watch.Dispose();
     }
 
     // ---- generation ------------------------------------------------------------------------
@@ -737,8 +746,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         await _lifetime.CancelAsync();
         StopGeneration();
         await _lineInFlight;
-        if (_watch != null) await _watch.CancelAsync();
-        try { await _watching; } catch (OperationCanceledException) { }
+        await StopWatching();
         try { await CloseAll(CancellationToken.None); } catch (RpcException) { }
     }
 }
