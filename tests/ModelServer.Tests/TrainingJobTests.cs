@@ -275,6 +275,29 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_new_name_that_differs_from_a_model_or_a_job_only_in_case_is_refused()
+    {
+        // On Windows and macOS both names would be one folder: the new job would train into the other model.
+        await Client.Train(Request("cased", maxSteps: 2)).Events();
+        var e = await Calls.Fails(() => Client.StartJobAsync(Request("CASED", maxSteps: 2)).ResponseAsync);
+        Assert.Equal(StatusCode.AlreadyExists, e.StatusCode);
+        Assert.Contains("A model named 'cased' exists, and names may not differ only in case", e.Status.Detail);
+
+        var running = await Client.StartJobAsync(Request("cased-long", maxSteps: 100_000, epochs: 1000));
+        try
+        {
+            e = await Calls.Fails(() => Client.StartJobAsync(Request("Cased-Long", maxSteps: 2)).ResponseAsync);
+            Assert.Equal(StatusCode.AlreadyExists, e.StatusCode);
+            Assert.Contains("already training a model named 'cased-long', and names may not differ only in case", e.Status.Detail);
+        }
+        finally
+        {
+            await Client.StopJobAsync(new StopJobRequest { JobId = running.Id });
+            await Client.WatchJob(new WatchJobRequest { JobId = running.Id }).Events();
+        }
+    }
+
+    [Fact]
     public async Task A_cap_lowered_below_a_default_lowers_the_default_too()
     {
         var caps = server.Options.Limits.MaxHyperParameters;

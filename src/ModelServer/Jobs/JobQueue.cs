@@ -61,17 +61,21 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 throw ServerException.Exhausted($"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
             if (_deleting.Contains(plan.ModelName))
                 throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
-            if (ActiveFor(plan.ModelName) is { } other)
+            // A new model's name is taken by a job for the name in any case (see ModelStore.TakenName).
+            var comparison = plan.ResumeCheckpoint == null ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+            if (ActiveFor(plan.ModelName, comparison) is { } other)
             {
-                var message = other.Owner == owner
+                var message = other.ModelName != plan.ModelName
+                    ? $"A job is already training a model named '{other.ModelName}', and names may not differ only in case; choose another model_name."
+                    : other.Owner == owner
                     ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
                     : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.";
                 // A new model's name taken by a job is a name in use, as it will be once the job has saved.
                 throw plan.ResumeCheckpoint == null ? ServerException.Exists(message) : ServerException.Precondition(message);
             }
             // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
-            if (id == null && plan.ResumeCheckpoint == null && ModelFolder.HoldsModel(plan.Folder))
-                throw ServerException.Exists($"A model named '{plan.ModelName}' exists; choose another model_name, set resume to continue it, or delete it first.");
+            if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
+                throw ServerException.Exists(ModelStore.NameTakenMessage(plan.ModelName, taken));
             job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = plan.Architecture?.Name ?? "" };
             if (history is { } h) job.Events.Restore(h.Events, h.NextSequence);
             _persisting.Add(job); // counts as active for the name and the quotas, but the device loop cannot start it yet
@@ -580,6 +584,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         }
     }
 
-    private TrainingJob? ActiveFor(string modelName) =>
-        _running?.ModelName == modelName ? _running : _queue.Concat(_persisting).FirstOrDefault(j => j.ModelName == modelName);
+    private TrainingJob? ActiveFor(string modelName, StringComparison comparison = StringComparison.Ordinal) =>
+        string.Equals(_running?.ModelName, modelName, comparison) ? _running
+            : _queue.Concat(_persisting).FirstOrDefault(j => string.Equals(j.ModelName, modelName, comparison));
 }

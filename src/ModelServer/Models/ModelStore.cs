@@ -45,7 +45,28 @@ public sealed partial class ModelStore
 
     public string FolderOf(string name) => Path.Combine(Root, ValidateName(name));
 
-    public bool Exists(string name) => ModelFolder.HoldsModel(FolderOf(name));
+    public bool Exists(string name) => ModelFolder.HoldsModel(FolderOf(name)) && NamedExactly(name);
+
+    /// <summary>
+    /// The model a new model named <paramref name="name"/> would collide with: one of that name, or of
+    /// a name that differs only in case. Names are unique without regard to case so that a models
+    /// folder works the same on a case-insensitive file system (Windows, macOS), where both would be one folder.
+    /// </summary>
+    public string? TakenName(string name) =>
+        Directory.Exists(Root)
+            ? Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>()
+                .Where(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase) && ModelFolder.HoldsModel(Path.Combine(Root, n)))
+                .OrderBy(n => n == name ? 0 : 1).FirstOrDefault()
+            : null;
+
+    /// <summary>The message for a new model's name that <see cref="TakenName"/> found taken.</summary>
+    public static string NameTakenMessage(string name, string taken) => taken == name
+        ? $"A model named '{name}' exists; choose another model_name, set resume to continue it, or delete it first."
+        : $"A model named '{taken}' exists, and names may not differ only in case (on some file systems they are one folder); choose another model_name.";
+
+    /// <summary>On a case-insensitive file system "Foo" opens the folder "foo": another model, maybe another key's. Only the exact name counts.</summary>
+    private bool NamedExactly(string name) =>
+        Directory.Exists(Root) && Directory.EnumerateDirectories(Root, name).Any(d => Path.GetFileName(d) == name);
 
     /// <summary>
     /// Models a key may use: its own, shared ones, ones nobody owns (made outside the server, e.g.
@@ -95,19 +116,17 @@ public sealed partial class ModelStore
 
     public ModelListing Get(string name)
     {
-        var folder = FolderOf(name);
-        if (!ModelFolder.HoldsModel(folder))
+        if (!Exists(name))
             throw NoModel(name);
-        return ModelFolder.Describe(folder);
+        return ModelFolder.Describe(FolderOf(name));
     }
 
     /// <summary>The newest checkpoint of a model on the device, shared with other sessions (device thread).</summary>
     public LoadedModel Acquire(string name, Device device)
     {
-        var folder = FolderOf(name);
-        if (!ModelFolder.HoldsModel(folder))
+        if (!Exists(name))
             throw NoModel(name);
-        var path = ModelFolder.CheckpointForGeneration(folder);
+        var path = ModelFolder.CheckpointForGeneration(FolderOf(name));
         var written = File.GetLastWriteTimeUtc(path);
         if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path)
         {
@@ -138,7 +157,7 @@ public sealed partial class ModelStore
     public void Delete(string name)
     {
         var folder = FolderOf(name);
-        if (!Directory.Exists(folder))
+        if (!Directory.Exists(folder) || !NamedExactly(name))
             throw NoModel(name);
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
         Directory.Move(folder, trash);

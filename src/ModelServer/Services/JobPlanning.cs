@@ -40,8 +40,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             throw ServerException.Invalid($"architecture is empty; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == request.Architecture)
             ?? throw ServerException.Invalid($"architecture '{request.Architecture}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
-        if (models.Exists(name))
-            throw ServerException.Exists($"A model named '{name}' exists; choose another model_name, set resume to continue it, or delete it first.");
+        if (models.TakenName(name) is { } taken)
+            throw ServerException.Exists(ModelStore.NameTakenMessage(name, taken));
 
         foreach (var (key, value) in request.Hyperparameters)
             if (limits.MaxHyperParameters.TryGetValue(key, out var cap) && value > cap)
