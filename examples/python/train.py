@@ -60,14 +60,17 @@ def main() -> int:
     with grpc.insecure_channel(args.server) as channel:
         training = rpc.TrainingStub(channel)
         try:
-            last = None
+            last, reason = None, ""
             for event in training.Train(request, metadata=auth):
                 print(describe(event), flush=True)
                 last = event.WhichOneof("event")
+                if last == "stopped":
+                    reason = event.stopped.reason
         except grpc.RpcError as e:
             print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
             return 1
-    return 0 if last == "finished" else 1
+    # A run that used up its time budget ends `stopped` (it can be resumed), as charrnn train's does: a success too.
+    return 0 if last == "finished" or reason.startswith("time budget") else 1
 
 
 if __name__ == "__main__":

@@ -174,8 +174,8 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
         }
         Assert.Equal(1, CharSampler.ArgMax(nan));
         var none = new[] { float.NegativeInfinity, float.NaN, float.NaN };
-        Assert.Contains("diverged", Assert.Throws<InvalidOperationException>(() => CharSampler.ArgMax(none)).Message);
-        Assert.Contains("diverged", Assert.Throws<InvalidOperationException>(() => CharSampler.Sample(none, new SamplingSettings(), ref state)).Message);
+        Assert.Contains("diverged", Assert.Throws<ModelDivergedException>(() => CharSampler.ArgMax(none)).Message);
+        Assert.Contains("diverged", Assert.Throws<ModelDivergedException>(() => CharSampler.Sample(none, new SamplingSettings(), ref state)).Message);
     }
 
     [Fact]

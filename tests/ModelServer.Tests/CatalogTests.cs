@@ -141,5 +141,8 @@ public class CatalogTests(ServerFixture server)
         Assert.StartsWith("cpu", info.Device);
         Assert.Equal(server.Options.Limits.MaxSessions, info.Limits.MaxSessions);
         Assert.Equal(10, info.Limits.MaxTemperature); // what SamplingSettings.temperature accepts
+        Assert.Equal((server.Options.Limits.MaxSessionsPerKey, server.Options.Limits.MaxJobsPerKey, server.Options.Limits.MaxCharsPerMinutePerKey),
+            (info.Limits.MaxSessionsPerKey, info.Limits.MaxJobsPerKey, info.Limits.MaxCharsPerMinutePerKey));
+        Assert.Matches(@"^\d+\.\d+\.\d+(\+[0-9a-f]{7,})?$", info.Version); // semantic version, then the commit where built from git
     }
 }

@@ -54,6 +54,17 @@ public sealed class CorpusStoreTests : IDisposable
     }
 
     [Fact]
+    public void Upload_is_a_reserved_corpus_name_not_a_file()
+    {
+        // "upload" names the text a job was sent: a file of that name would make such models unresumable.
+        Write("upload", "some text that is not an upload\n"u8.ToArray());
+        Assert.DoesNotContain(_store.List(), c => c.Name == CorpusStore.UploadedName);
+        var e = Assert.Throws<Errors.ServerException>(() => _store.Get(CorpusStore.UploadedName));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.Code);
+        Assert.Contains("corpus_name 'upload' is reserved", e.Message);
+    }
+
+    [Fact]
     public void A_corpus_file_replaced_after_loading_is_read_again()
     {
         var path = Write("notes", "first version"u8.ToArray());

@@ -100,6 +100,19 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Configure_with_the_current_seed_restarts_the_random_sequence()
+    {
+        var s = await Client.Open("gru", seed: 5, temperature: 1.5);
+        var first = await Client.Generate(s.Id, 40);
+        var twin = await Client.Open("gru", seed: 5, temperature: 1.5);
+        await Client.Generate(twin.Id, 40); // twin's state is now s's, but its random sequence has moved on
+        await Client.ConfigureAsync(new ConfigureRequest { SessionId = twin.Id, Sampling = new SamplingSettings { Seed = 5 } });
+        var replay = await Client.Open("gru", seed: 5, temperature: 1.5, prime: first);
+        Assert.Equal(await Client.Generate(replay.Id, 40), await Client.Generate(twin.Id, 40));
+        foreach (var id in new[] { s.Id, twin.Id, replay.Id }) await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = id });
+    }
+
+    [Fact]
     public async Task Probabilities_alternatives_and_stop_strings()
     {
         var s = await Client.Open("gru", temperature: 0, prime: "the cat sat on the mat");
@@ -269,7 +282,7 @@ public class GenerationTests(ServerFixture server)
         Assert.Contains("is not a valid name", newline.Status.Detail);
 
         var tooMany = await Calls.Fails(() => Client.Generate(s.Id, server.Options.Limits.MaxCharsPerCall + 1));
-        Assert.Equal(StatusCode.ResourceExhausted, tooMany.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, tooMany.StatusCode);
         Assert.Contains("max_chars_per_call", tooMany.Status.Detail);
 
         var zero = await Calls.Fails(() => Client.Generate(s.Id, 0));
@@ -278,7 +291,7 @@ public class GenerationTests(ServerFixture server)
 
         var prime = new string('a', server.Options.Limits.MaxPrimeChars + 1);
         var longPrime = await Calls.Fails(() => Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = prime }).ResponseAsync);
-        Assert.Equal(StatusCode.ResourceExhausted, longPrime.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, longPrime.StatusCode);
         Assert.Contains("max_prime_chars", longPrime.Status.Detail);
 
         var temperature = await Calls.Fails(() => Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", Sampling = new SamplingSettings { Temperature = -1 } }).ResponseAsync);

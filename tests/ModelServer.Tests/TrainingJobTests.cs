@@ -298,6 +298,38 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_resume_may_send_back_what_GetModel_gave_but_not_change_it()
+    {
+        await Client.Train(Request("sent-back", maxSteps: 3, epochs: 1)).Events();
+        var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "sent-back" });
+        StartJobRequest Resume()
+        {
+            var r = new StartJobRequest { ModelName = "sent-back", Resume = true, Architecture = model.Summary.Architecture, CorpusName = model.Summary.CorpusName, Options = model.TrainingOptions.Clone() };
+            r.Hyperparameters.Add(model.Hyperparameters);
+            r.Options.Epochs = 2;
+            return r;
+        }
+        var events = await Client.Train(Resume()).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        Assert.Equal(3, events.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started.ResumedFromStep);
+
+        async Task<string> Refused(Action<StartJobRequest> change)
+        {
+            var r = Resume();
+            change(r);
+            var e = await Calls.Fails(() => Client.StartJobAsync(r).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            return e.Status.Detail;
+        }
+        Assert.Contains("options.seed cannot change when resuming", await Refused(r => r.Options.Seed++));
+        Assert.Contains("options.lowercase cannot change when resuming", await Refused(r => r.Options.Lowercase = !r.Options.Lowercase));
+        Assert.Contains("hyperparameters[n_hidden] = 32 differs from the model's (16)", await Refused(r => r.Hyperparameters["n_hidden"] = 32));
+        Assert.Contains("or corpus_name the model's, 'tiny'", await Refused(r => r.CorpusName = "other"));
+        Assert.Contains("corpus_name/corpus_text must be empty when resuming", await Refused(r => r.CorpusText = ServerFixture.TinyText));
+        Assert.Contains("differs from the model's 'stateful-gru'", await Refused(r => r.Architecture = "stateful-lstm"));
+    }
+
+    [Fact]
     public async Task A_cap_lowered_below_a_default_lowers_the_default_too()
     {
         var caps = server.Options.Limits.MaxHyperParameters;
@@ -391,7 +423,7 @@ public class TrainingJobTests(ServerFixture server)
 
         var big = Request("x7"); big.CorpusText = new string('a', (int)server.Options.Limits.MaxUploadBytes + 1);
         e = await Start(big);
-        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("max_upload_bytes", e.Status.Detail);
 
         var corpus = Request("x8"); corpus.CorpusName = "nope";

@@ -62,8 +62,7 @@ public static class CharSampler
         return best >= 0 ? best : throw NotNumbers();
     }
 
-    private static InvalidOperationException NotNumbers() =>
-        new("The model gave no usable next-character scores (all NaN or −∞): its weights have diverged. Retrain it, or resume from an earlier checkpoint with a lower learning rate.");
+    private static ModelDivergedException NotNumbers() => new();
 
     public static double[] Softmax(ReadOnlySpan<float> logits, double temperature)
     {

@@ -84,9 +84,10 @@ public sealed class GenerationSession : IDisposable
     public ReadOnlySpan<float> NextLogits => _nextLogits;
 
     /// <summary>Changes sampling settings; a new seed restarts the random sequence.</summary>
-    public void Configure(SamplingSettings settings)
+    /// <summary>New settings; a new seed, or <paramref name="restartRandom"/>, restarts the random sequence from the seed.</summary>
+    public void Configure(SamplingSettings settings, bool restartRandom = false)
     {
-        var reseed = settings.Seed != Settings.Seed;
+        var reseed = restartRandom || settings.Seed != Settings.Seed;
         Settings = settings.Validate();
         if (reseed) _rng = new SplitMix64(settings.Seed);
     }

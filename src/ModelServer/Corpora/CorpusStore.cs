@@ -44,7 +44,7 @@ public sealed class CorpusStore
             foreach (var file in Directory.GetFiles(_directory, "*.txt").Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileNameWithoutExtension(file);
-                if (KnownCorpus.All.Any(k => k.Name == name) || !IsValidName(name)) continue;
+                if (KnownCorpus.All.Any(k => k.Name == name) || name == UploadedName || !IsValidName(name)) continue; // "upload" names uploaded text
                 var description = $"{Path.GetFileName(file)} ({new FileInfo(file).Length:N0} bytes)";
                 result.Add(TryMeasure(file, out var measured, out var error)
                     ? new CorpusEntry(name, description, measured.Characters, measured.Sha256, true)
@@ -64,6 +64,8 @@ public sealed class CorpusStore
             if (_loaded.TryGetValue(key, out var cached)) return cached.Corpus;
             return _loaded.GetOrAdd(key, new LoadedCorpus(_resolver.ResolveKnown(known), default)).Corpus;
         }
+        if (key == UploadedName)
+            throw ServerException.Invalid($"corpus_name '{UploadedName}' is reserved: it names text uploaded with corpus_text. Upload the text, or rename the corpus file.");
         var file = _directory == null ? null : Path.Combine(_directory, key + ".txt");
         if (file == null || !File.Exists(file))
             throw ServerException.NotFound($"No corpus '{key}' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.");

@@ -64,6 +64,8 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
                 return new RpcException(new Status(StatusCode.FailedPrecondition, c.Message));
             case CorpusException c:
                 return new RpcException(new Status(StatusCode.FailedPrecondition, c.Message));
+            case Engine.Sampling.ModelDivergedException d: // the model's state, not the request, is at fault
+                return new RpcException(new Status(StatusCode.FailedPrecondition, d.Message));
             case ArgumentException a: // HyperParameterException, UnknownCharactersException, option validation
                 return new RpcException(new Status(StatusCode.InvalidArgument, a.Message));
             default:

@@ -104,10 +104,14 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         return Task.FromResult(new Api.Passage { CorpusName = corpus.Name, Text = text[start..end], Offset = start });
     }
 
+    /// <summary>The product version and the commit it was built from, e.g. "0.9.0+39f6042…".</summary>
+    public static readonly string Version =
+        typeof(CatalogService).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false).OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0";
+
     public override Task<Api.ServerInfo> GetServerInfo(Api.GetServerInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new Api.ServerInfo
         {
-            Version = typeof(CatalogService).Assembly.GetName().Version?.ToString() ?? "0",
+            Version = Version,
             Device = worker.Description,
             ActiveSessions = sessions.Count,
             RunningJobs = jobs.Running,

@@ -64,7 +64,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         if (request.MaxChars <= 0)
             throw ServerException.Invalid($"max_chars = {request.MaxChars} is not allowed; ask for 1 to {_limits.MaxCharsPerCall} characters.");
         if (request.MaxChars > _limits.MaxCharsPerCall)
-            throw ServerException.Exhausted($"max_chars = {request.MaxChars:N0} is more than this server generates per call ({_limits.MaxCharsPerCall:N0}, limit max_chars_per_call); continue with another call.");
+            throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} is more than this server generates per call ({_limits.MaxCharsPerCall:N0}, limit max_chars_per_call); continue with another call.");
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         if (request.Stop.Length > 1000)
@@ -253,7 +253,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         await worker.Run(() =>
         {
             EnsureIdle(session);
-            session.Engine.Configure(ProtoMapper.FromProto(request.Sampling, session.Engine.Settings));
+            // A seed sent restarts the sequence even if it is the current one: that is how a client replays.
+            session.Engine.Configure(ProtoMapper.FromProto(request.Sampling, session.Engine.Settings), restartRandom: request.Sampling?.HasSeed == true);
             session.Snapshot();
         }, context.CancellationToken);
         return ProtoMapper.ToProto(session);
@@ -430,8 +431,9 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
 
     private void CheckTextLimit(string text, string field)
     {
-        if (text.Length > _limits.MaxPrimeChars)
-            throw ServerException.Exhausted($"{field} has {text.Length:N0} characters; this server feeds at most {_limits.MaxPrimeChars:N0} per call (limit max_prime_chars). Send it in pieces with Feed.");
+        // Characters as everywhere in the API: Unicode scalar values, not UTF-16 code units.
+        if (text.Length > _limits.MaxPrimeChars && text.EnumerateRunes().Count() is var count && count > _limits.MaxPrimeChars)
+            throw ServerException.Invalid($"{field} has {count:N0} characters; this server feeds at most {_limits.MaxPrimeChars:N0} per call (limit max_prime_chars). Send it in pieces with Feed.");
     }
 
     /// <summary>Device thread: one Generate at a time per session.</summary>

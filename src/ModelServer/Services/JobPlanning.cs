@@ -83,12 +83,17 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         {
             throw ServerException.Precondition($"Model '{name}' cannot be resumed: {e.Message}");
         }
-        if (request.CorpusCase != Api.StartJobRequest.CorpusOneofCase.None)
-            throw ServerException.Invalid("corpus_name/corpus_text must be empty when resuming: a model continues on the corpus it was trained on.");
+        // What the model has already may be sent back (as GetModel gives it); only a change is refused.
+        if (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusText
+            || (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusName && request.CorpusName != "" && request.CorpusName != meta.Corpus.Name))
+            throw ServerException.Invalid($"corpus_name/corpus_text must be empty when resuming (or corpus_name the model's, '{meta.Corpus.Name}'): a model continues on the corpus it was trained on.");
         if (!string.IsNullOrEmpty(request.Architecture) && request.Architecture != meta.Architecture)
             throw ServerException.Invalid($"architecture '{request.Architecture}' differs from the model's '{meta.Architecture}'; leave it empty when resuming.");
-        if (request.Hyperparameters.Count > 0)
-            throw ServerException.Invalid("hyperparameters must be empty when resuming: they are the model's.");
+        foreach (var (key, value) in request.Hyperparameters)
+            if (!meta.HyperParameters.TryGetValue(key, out var stored) || stored != value)
+                throw ServerException.Invalid($"hyperparameters[{key}] = {value} differs from the model's " +
+                                              (meta.HyperParameters.TryGetValue(key, out var had) ? $"({had})" : "(it has no such hyperparameter)") +
+                                              "; leave hyperparameters empty when resuming: they are the model's.");
         var options = ProtoMapper.Apply(request.Options, meta.Training, ResumeChanges);
         CheckEpochs(options);
 
@@ -118,7 +123,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             return (corpora.Get(request.CorpusName), false);
         var bytes = Encoding.UTF8.GetBytes(request.CorpusText);
         if (bytes.Length > limits.MaxUploadBytes)
-            throw ServerException.Exhausted($"corpus_text has {bytes.Length:N0} bytes; this server accepts uploads up to {limits.MaxUploadBytes:N0} (limit max_upload_bytes).");
+            throw ServerException.Invalid($"corpus_text has {bytes.Length:N0} bytes; this server accepts uploads up to {limits.MaxUploadBytes:N0} (limit max_upload_bytes).");
         try
         {
             return (Engine.Text.Corpus.FromBytes(bytes, CorpusStore.UploadedName, "corpus_text"), true);

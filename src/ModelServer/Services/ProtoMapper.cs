@@ -139,6 +139,9 @@ public static class ProtoMapper
         MaxQueuedJobs = l.MaxQueuedJobs,
         SessionIdleSeconds = l.SessionIdleSeconds,
         MaxTemperature = SamplingSettings.MaxTemperature,
+        MaxSessionsPerKey = l.MaxSessionsPerKey,
+        MaxJobsPerKey = l.MaxJobsPerKey,
+        MaxCharsPerMinutePerKey = l.MaxCharsPerMinutePerKey,
     };
 
     // ---- training ------------------------------------------------------------------------
@@ -165,16 +168,20 @@ public static class ProtoMapper
         return result;
     }
 
-    /// <summary>Applies the fields a request set onto <paramref name="start"/>; <paramref name="allowed"/> limits which (resume).</summary>
+    /// <summary>
+    /// Applies the fields a request set onto <paramref name="start"/>; <paramref name="allowed"/> limits
+    /// which may change (resume). A field set to the value it has is no change: a client may send back
+    /// the options GetModel gave it.
+    /// </summary>
     public static TrainingOptions Apply(Api.TrainingOptions? o, TrainingOptions start, IReadOnlySet<string>? allowed = null)
     {
         if (o == null) return start;
         var result = start;
-        void Check(bool has, string field)
+        void Check(bool changes, string field)
         {
-            if (has && allowed != null && !allowed.Contains(field))
+            if (changes && allowed != null && !allowed.Contains(field))
                 throw ServerException.Invalid($"options.{field} cannot change when resuming (it defines the data, vocabulary or optimizer state); " +
-                                              $"these can: {string.Join(", ", allowed.Order())}.");
+                                              $"leave it unset or as the model has it; these can change: {string.Join(", ", allowed.Order())}.");
         }
         Check(o.HasEpochs, "epochs"); if (o.HasEpochs) result = result with { Epochs = o.Epochs };
         Check(o.HasMaxSteps, "max_steps"); if (o.HasMaxSteps) result = result with { MaxSteps = o.MaxSteps };
@@ -185,15 +192,15 @@ public static class ProtoMapper
                 throw ServerException.Invalid($"options.time_budget_seconds = {o.TimeBudgetSeconds} is not allowed; use 0 (no limit) or a positive number of seconds.");
             result = result with { TimeBudget = o.TimeBudgetSeconds > 0 ? TimeSpan.FromSeconds(o.TimeBudgetSeconds) : null };
         }
-        Check(o.HasOptimizer, "optimizer"); if (o.HasOptimizer) result = result with { Optimizer = o.Optimizer };
+        Check(o.HasOptimizer && o.Optimizer != start.Optimizer, "optimizer"); if (o.HasOptimizer) result = result with { Optimizer = o.Optimizer };
         Check(o.LearningRate.Count > 0, "learning_rate"); if (o.LearningRate.Count > 0) result = result with { LearningRate = Groups(o.LearningRate, "learning_rate") };
         Check(o.WeightDecay.Count > 0, "weight_decay"); if (o.WeightDecay.Count > 0) result = result with { WeightDecay = Groups(o.WeightDecay, "weight_decay") };
         Check(o.HasSchedule, "schedule"); if (o.HasSchedule) result = result with { Schedule = o.Schedule };
         Check(o.HasClip, "clip"); if (o.HasClip) result = result with { Clip = o.Clip };
-        Check(o.HasLowercase, "lowercase"); if (o.HasLowercase) result = result with { Lowercase = o.Lowercase };
-        Check(o.HasMinFreq, "min_freq"); if (o.HasMinFreq) result = result with { MinFrequency = o.MinFreq };
-        Check(o.HasValidFraction, "valid_fraction"); if (o.HasValidFraction) result = result with { ValidFraction = o.ValidFraction };
-        Check(o.HasSeed, "seed"); if (o.HasSeed) result = result with { Seed = o.Seed };
+        Check(o.HasLowercase && o.Lowercase != start.Lowercase, "lowercase"); if (o.HasLowercase) result = result with { Lowercase = o.Lowercase };
+        Check(o.HasMinFreq && o.MinFreq != start.MinFrequency, "min_freq"); if (o.HasMinFreq) result = result with { MinFrequency = o.MinFreq };
+        Check(o.HasValidFraction && o.ValidFraction != start.ValidFraction, "valid_fraction"); if (o.HasValidFraction) result = result with { ValidFraction = o.ValidFraction };
+        Check(o.HasSeed && o.Seed != start.Seed, "seed"); if (o.HasSeed) result = result with { Seed = o.Seed };
         Check(o.HasSampleChars, "sample_chars"); if (o.HasSampleChars) result = result with { SampleChars = o.SampleChars };
         Check(o.HasProgressIntervalSeconds, "progress_interval_seconds");
         if (o.HasProgressIntervalSeconds)

@@ -695,8 +695,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         var limits = await ServerLimits(ct);
         if (limits.MaxCharsPerCall > 0 && count > limits.MaxCharsPerCall)
             throw new CommandException($"{count} characters is not allowed; this server gives 1 to {limits.MaxCharsPerCall:N0} per gen (its max_chars_per_call).");
-        if (limits.MaxPrimeChars > 0 && prime.Length > limits.MaxPrimeChars)
-            throw new CommandException($"The prime has {prime.Length:N0} characters; this server takes at most {limits.MaxPrimeChars:N0} (its max_prime_chars).");
+        if (limits.MaxPrimeChars > 0 && prime.EnumerateRunes().Count() is var length && length > limits.MaxPrimeChars)
+            throw new CommandException($"The prime has {length:N0} characters; this server takes at most {limits.MaxPrimeChars:N0} (its max_prime_chars).");
     }
 
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
