@@ -253,6 +253,7 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
             if (group.Count == 0) group = [text.FindIndex(t => t.Length < length)];
             var chars = GenerationStep.Advance(group.Select(i => sessions[i]).ToList());
             for (int k = 0; k < group.Count; k++) text[group[k]].Append(chars[k].Text);
+            if (round == 3) sessions.ForEach(s => s.LeaveBatch()); // as a session does when its Generate call ends
             if (round == 5)
             {
                 fork = sessions[0].Fork(); // from a row of a shared batch

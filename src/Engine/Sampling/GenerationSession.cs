@@ -170,12 +170,27 @@ public sealed class GenerationSession : IDisposable
         CharactersSeen++;
     }
 
+    /// <summary>
+    /// This session's row as a state of its own: a copy (a row's state is small), not a view, which
+    /// would keep the whole batch's memory alive for as long as the session lives.
+    /// </summary>
     private RecurrentState TakeRow()
     {
-        var own = _shared!.Batch.Rows(_row, 1).DetachFromDisposeScope(); // a view: it keeps the rows' memory alive
+        using var view = _shared!.Batch.Rows(_row, 1);
+        var own = view.Clone().DetachFromDisposeScope();
         _shared.Release();
         _shared = null;
         return own;
+    }
+
+    /// <summary>
+    /// Takes this session's row out of a batched step's state, so that a session that stops
+    /// generating (and may sit idle for minutes) no longer holds the batch in memory. Cheap when
+    /// it has no shared row.
+    /// </summary>
+    public void LeaveBatch()
+    {
+        if (_state == null && _shared != null) _state = TakeRow();
     }
 
     private void ReleaseState()

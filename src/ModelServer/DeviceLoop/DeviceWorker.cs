@@ -37,7 +37,8 @@ public sealed class DeviceWorker : IHostedService
     private readonly SemaphoreSlim _wake = new(0); // never disposed: Wake may come from any thread at any time
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
-    private volatile bool _stopping;
+    private volatile bool _stopping; // set under _commandGate: no command is queued after the last drain
+    private readonly object _commandGate = new();
     private long _lastTickTicks;
     private long _generationSteps;
     private readonly Stopwatch _rateClock = Stopwatch.StartNew();
@@ -74,7 +75,7 @@ public sealed class DeviceWorker : IHostedService
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _stopping = true;
+        lock (_commandGate) _stopping = true;
         Wake();
         // A training step in progress finishes, then the running job saves a checkpoint.
         if (_thread != null && !_thread.Join(TimeSpan.FromSeconds(60)))
@@ -83,16 +84,37 @@ public sealed class DeviceWorker : IHostedService
     }
 
     /// <summary>Runs <paramref name="work"/> on the device thread between ticks and returns its result.</summary>
+    /// <remarks>
+    /// Either the work runs and its result (or exception) is returned, or it never runs and the
+    /// call is cancelled: a caller that gives up while its work waits stops waiting at once (not
+    /// behind a long command such as a job's start), but work that has begun is seen through, so
+    /// that what it made (a session, say) reaches the caller to be cleaned up. Once the loop is
+    /// stopping, new work is refused with UNAVAILABLE: after its last drain nothing would run it.
+    /// </remarks>
     public Task<T> Run<T>(Func<T> work, CancellationToken cancellation = default)
     {
-        if (_stopping) throw ServerException.Unavailable("The server is shutting down.");
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _commands.Enqueue(() =>
+        const int queued = 0, running = 1, cancelled = 2;
+        var state = queued;
+        var registration = cancellation.Register(() =>
         {
-            if (cancellation.IsCancellationRequested) { done.TrySetCanceled(cancellation); return; }
-            try { done.TrySetResult(work()); }
-            catch (Exception e) { done.TrySetException(e); }
+            if (Interlocked.CompareExchange(ref state, cancelled, queued) == queued) done.TrySetCanceled(cancellation);
         });
+        lock (_commandGate)
+        {
+            if (_stopping)
+            {
+                registration.Dispose();
+                throw ServerException.Unavailable("The server is shutting down.");
+            }
+            _commands.Enqueue(() =>
+            {
+                registration.Dispose();
+                if (Interlocked.CompareExchange(ref state, running, queued) != queued) return; // given up before it began
+                try { done.TrySetResult(work()); }
+                catch (Exception e) { done.TrySetException(e); }
+            });
+        }
         Wake();
         return done.Task;
     }
@@ -102,8 +124,11 @@ public sealed class DeviceWorker : IHostedService
     /// <summary>Adds a Generate call; the loop advances it from the next tick on.</summary>
     public void Start(GenerationRequest request)
     {
-        if (_stopping) throw ServerException.Unavailable("The server is shutting down.");
-        _arrivals.Enqueue(request);
+        lock (_commandGate)
+        {
+            if (_stopping) throw ServerException.Unavailable("The server is shutting down.");
+            _arrivals.Enqueue(request);
+        }
         Wake();
     }
 
@@ -135,23 +160,14 @@ public sealed class DeviceWorker : IHostedService
 
         while (!_stopping)
         {
-            Interlocked.Exchange(ref _lastTickTicks, DateTimeOffset.UtcNow.UtcTicks);
-            bool busy = RunCommands();
-            bool generating = StepGenerations();
-            bool training = false;
-            if (_share.TrainingMayRun(generating))
+            try { Tick(); }
+            catch (Exception e)
             {
-                UseThreads(_threads);
-                var started = Stopwatch.GetTimestamp();
-                var streamsOpen = _active.Count > 0;
-                training = _jobs.RunSlice(streamsOpen ? TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds) : SliceWhenIdle, Device, Description);
-                var took = Stopwatch.GetElapsedTime(started);
-                _share.Trained(took, streamsOpen);
-                if (training && streamsOpen) ServerMetrics.TrainingSliceSeconds.Observe(took.TotalSeconds);
+                // Whatever escapes one tick (a database error when a job ends, say) must not end the
+                // process with every stream: the loop logs it and goes on.
+                _logger.LogCritical(e, "The device loop's tick failed; it goes on");
+                _wake.Wait(TimeSpan.FromMilliseconds(100));
             }
-            UpdateRate();
-            if (!busy && !generating && !training)
-                _wake.Wait(ActiveGenerations > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(500)); // waiting on slow readers, or idle
         }
 
         // Shutting down: end every stream, checkpoint the running job, release what is left.
@@ -160,6 +176,27 @@ public sealed class DeviceWorker : IHostedService
         _active.Clear();
         _jobs.Shutdown("server shutting down");
         _logger.LogInformation("Device loop stopped");
+    }
+
+    private void Tick()
+    {
+        Interlocked.Exchange(ref _lastTickTicks, DateTimeOffset.UtcNow.UtcTicks);
+        bool busy = RunCommands();
+        bool generating = StepGenerations();
+        bool training = false;
+        if (_share.TrainingMayRun(generating))
+        {
+            UseThreads(_threads);
+            var started = Stopwatch.GetTimestamp();
+            var streamsOpen = _active.Count > 0;
+            training = _jobs.RunSlice(streamsOpen ? TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds) : SliceWhenIdle, Device, Description);
+            var took = Stopwatch.GetElapsedTime(started);
+            _share.Trained(took, streamsOpen);
+            if (training && streamsOpen) ServerMetrics.TrainingSliceSeconds.Observe(took.TotalSeconds);
+        }
+        UpdateRate();
+        if (!busy && !generating && !training)
+            _wake.Wait(ActiveGenerations > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(500)); // waiting on slow readers, or idle
     }
 
     private int _threads, _currentThreads;
@@ -193,7 +230,8 @@ public sealed class DeviceWorker : IHostedService
     {
         bool any = false;
         if (!_commands.IsEmpty) UseThreads(_threads);
-        while (_commands.TryDequeue(out var command))
+        // Only what was queued when the pass began: clients that keep queueing must not starve the streams.
+        for (var count = _commands.Count; count > 0 && _commands.TryDequeue(out var command); count--)
         {
             command();
             any = true;
@@ -259,6 +297,7 @@ public sealed class DeviceWorker : IHostedService
     {
         if (!r.Cancellation.IsCancellationRequested) return false;
         r.Session.Generating = false; // a cancelled call frees its session at once
+        r.Session.Engine.LeaveBatch();
         r.Session.Snapshot();
         r.Fail(new OperationCanceledException(r.Cancellation));
         return true;
@@ -285,6 +324,7 @@ public sealed class DeviceWorker : IHostedService
     {
         _active.Remove(request);
         request.Session.Generating = false;
+        request.Session.Engine.LeaveBatch(); // an idle session must not keep the batch it stepped in alive
         request.Session.Snapshot();
         if (error != null) request.Fail(error);
     }

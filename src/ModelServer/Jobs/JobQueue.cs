@@ -195,11 +195,13 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
             };
             job.Events.RestoreEnded(() => EndedHistory(record, state));
+            List<string> forgotten;
             lock (_gate)
             {
                 _byId[job.Id] = job;
-                RememberEnded(job);
+                forgotten = RememberEnded(job);
             }
+            Forget(forgotten);
         }
     }
 
@@ -532,14 +534,16 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             job.Trainer = null;
             models.Invalidate(job.ModelName);
         }
+        List<string> forgotten;
         lock (_gate)
         {
             job.State = state;
             job.Reason = reason;
             job.Ended = DateTimeOffset.UtcNow;
             if (_running == job) _running = null;
-            RememberEnded(job);
+            forgotten = RememberEnded(job);
         }
+        Forget(forgotten);
         if (!job.Events.Ended) job.Events.Append(payload, job.Step);
         try
         {
@@ -573,14 +577,30 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         return new JobRecord(job.Id, job.Owner, job.ModelName, state, recordPlan, job.Created, null, null, "", job.Step, job.TotalSteps, null);
     }
 
-    private void RememberEnded(TrainingJob job)
+    /// <summary>Lists an ended job (under the lock); returns the oldest ones it pushed out, for <see cref="Forget"/>.</summary>
+    private List<string> RememberEnded(TrainingJob job)
     {
+        var forgotten = new List<string>();
         _ended.Add(job);
         while (_ended.Count > _limits.MaxEndedJobs)
         {
             _byId.Remove(_ended[0].Id);
-            database.ForgetJob(_ended[0].Id); // the database keeps what the server lists, no more
+            forgotten.Add(_ended[0].Id);
             _ended.RemoveAt(0);
+        }
+        return forgotten;
+    }
+
+    /// <summary>
+    /// The database keeps what the server lists, no more. Outside the lock (a write may wait on the
+    /// disk), and never fatal: this runs on the device thread, and a row left behind only costs space.
+    /// </summary>
+    private void Forget(List<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            try { database.ForgetJob(id); }
+            catch (Exception e) { logger.LogWarning("Could not remove ended job {JobId} from the database ({Error}); it stays stored", id, e.Message); }
         }
     }
 

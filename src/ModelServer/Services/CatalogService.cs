@@ -54,6 +54,8 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         using var hold = jobs.HoldForDelete(name); // PRECONDITION_FAILED while a job trains it; no job starts on it meanwhile
         await worker.Run(() => models.Invalidate(name), context.CancellationToken);
         models.Delete(name);
+        // A session opened between the two loaded it again: that copy of a deleted model must not stay on the device.
+        await worker.Run(() => models.Invalidate(name), CancellationToken.None);
         return new Api.DeleteModelResponse();
     }
 

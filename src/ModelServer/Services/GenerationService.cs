@@ -112,6 +112,10 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         }
         finally
         {
+            // However the stream ended (a failed write, too), the loop must stop stepping for it and
+            // free the session: otherwise it stays "generating" for good. A finished call is gone already.
+            await deadline.CancelAsync();
+            worker.Wake();
             CharRateLimiter.Refund(reserved, request.MaxChars - generation.Delivered);
         }
     }
@@ -344,7 +348,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 var source = prediction;
                 if (fork == null) source.Dispose();
                 else predictions.Add(Predict(fork, length, index, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
-                predictions.RemoveAll(p => p.IsCompletedSuccessfully); // a failed one stays, for the stream to report
+                predictions.RemoveAll(p => p.IsCompletedSuccessfully);
+                if (predictions.FirstOrDefault(p => p.IsFaulted) is { } failed) await failed; // reported now, not when the client stops typing
             }
             if (prediction != null) await Task.WhenAll(predictions);
         }

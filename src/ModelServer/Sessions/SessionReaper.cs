@@ -17,7 +17,11 @@ public sealed class SessionReaper(SessionStore sessions, DeviceWorker worker, Mo
                 if (!session.IsIdle(DateTimeOffset.UtcNow)) continue; // used since the list was made
                 if (!sessions.Remove(session.Id, out _)) continue;
                 logger.LogInformation("Session {SessionId} expired after {Idle} idle", session.Id, sessions.IdleTimeout);
-                await worker.Run(() => SessionCloser.Close(session, worker, models), stoppingToken).ConfigureAwait(false);
+                // Not cancelled by the stop (the session is out of the store: its close must run), and never
+                // fatal: an exception here would end the reaper, and a BackgroundService's end stops the host.
+                try { await worker.Run(() => SessionCloser.Close(session, worker, models)).ConfigureAwait(false); }
+                catch (Errors.ServerException) when (stoppingToken.IsCancellationRequested) { return; } // the loop has stopped: the process frees it
+                catch (Exception e) { logger.LogError(e, "Closing expired session {SessionId} failed", session.Id); }
             }
         }
     }

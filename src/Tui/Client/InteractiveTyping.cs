@@ -56,9 +56,9 @@ public sealed class InteractiveTyping : IAsyncDisposable
                 }
                 await SendAsync(request);
             }
-            catch (RpcException e)
+            catch (Exception e) // any error is shown, and typing goes on: an escape would end the pump and every later keystroke would go nowhere
             {
-                Error = CharRnnClient.Describe(e);
+                Error = e is RpcException r ? CharRnnClient.Describe(r) : e.Message;
                 Interlocked.Increment(ref _version);
             }
         }
@@ -149,7 +149,8 @@ public sealed class InteractiveTyping : IAsyncDisposable
         }
         if (SessionId != null)
         {
-            try { await _client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = SessionId }); } catch (RpcException) { }
+            try { await _client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = SessionId }); }
+            catch (Exception e) when (e is RpcException or ObjectDisposedException) { } // gone already, or the app is closing its channel
             SessionId = null;
         }
     }

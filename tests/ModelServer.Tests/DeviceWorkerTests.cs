@@ -1,0 +1,55 @@
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>The device loop's command queue: callers that give up, and work that arrives as it stops.</summary>
+public class DeviceWorkerTests
+{
+    private static async Task<(Microsoft.AspNetCore.Builder.WebApplication App, DeviceLoop.DeviceWorker Worker, string Models)> Started()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-worker-" + Guid.NewGuid().ToString("N")[..8]);
+        var app = Hosting.ServerHost.Build([], new Hosting.ServerOptions { Listen = "127.0.0.1:0", ModelsDirectory = models, Device = "cpu", Threads = 1 }, _ => { });
+        await Hosting.ServerHost.StartAsync(app);
+        return (app, app.Services.GetRequiredService<DeviceLoop.DeviceWorker>(), models);
+    }
+
+    [Fact]
+    public async Task A_caller_that_gives_up_stops_waiting_behind_a_long_command_and_its_work_never_runs()
+    {
+        var (app, worker, models) = await Started();
+        try
+        {
+            using var release = new ManualResetEventSlim();
+            var held = worker.Run(() => release.Wait(TimeSpan.FromSeconds(30))); // a job's start can hold the loop this way
+            using var giveUp = new CancellationTokenSource();
+            var ran = false;
+            var waiting = worker.Run(() => ran = true, giveUp.Token);
+            await giveUp.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+            Assert.False(held.IsCompleted); // it ended while the loop was still held, not after
+            release.Set();
+            await held;
+            await worker.Run(() => { }); // the loop has passed the skipped command
+            Assert.False(ran);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(models, true);
+        }
+    }
+
+    [Fact]
+    public async Task Work_that_arrives_once_the_loop_stops_is_refused_at_once_not_left_waiting()
+    {
+        var (app, worker, models) = await Started();
+        await app.StopAsync();
+        var e = await Assert.ThrowsAsync<Errors.ServerException>(() => worker.Run(() => 1));
+        Assert.Equal(StatusCode.Unavailable, e.Code);
+        Assert.Contains("shutting down", e.Message);
+        await app.DisposeAsync();
+        Directory.Delete(models, true);
+    }
+}
