@@ -140,6 +140,23 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_write_that_fails_halfway_leaves_the_old_file_whole_and_no_temp_file()
+    {
+        using var dir = new TempFolder();
+        var path = TrainAndSave(dir);
+        var before = File.ReadAllBytes(path);
+        var e = Assert.Throws<IOException>(() => CharRnn.Engine.Storage.AtomicFile.Write(path, stream =>
+        {
+            stream.Write(before.AsSpan(0, before.Length / 2)); // a disk that fills up midway
+            throw new IOException("No space left on device");
+        }));
+        Assert.Equal("No space left on device", e.Message);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal([Trainer.LastCheckpoint], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+        Assert.Equal(6, CheckpointFile.ReadMetadata(path).Position.Step);
+    }
+
+    [Fact]
     public void Model_folders_are_listed_and_an_unreadable_one_is_reported_not_fatal()
     {
         using var root = new TempFolder();

@@ -86,7 +86,6 @@ public class FaultTests
         using var stream = generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 100_000 });
         Assert.True(await stream.ResponseStream.MoveNext(CancellationToken.None));
 
-        var clock = System.Diagnostics.Stopwatch.StartNew();
         server.Terminate();
         var generate = await Calls.Fails(async () => { while (await stream.ResponseStream.MoveNext(CancellationToken.None)) { } });
         Assert.Equal(StatusCode.Unavailable, generate.StatusCode);
@@ -94,20 +93,22 @@ public class FaultTests
         var watched = await Calls.Fails(async () => { while (await watch.ResponseStream.MoveNext(CancellationToken.None)) { } });
         Assert.Equal(StatusCode.Unavailable, watched.StatusCode);
         Assert.True(server.WaitForExit(TimeSpan.FromSeconds(60)), "the server should exit within a bounded time");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60));
         var saved = CheckpointFile.ReadMetadata(Path.Combine(server.ModelsDirectory, "sigterm", "last.ckpt"));
         Assert.Equal("stopped", saved.Reason);
         Assert.True(saved.Position.Step > 20);
 
         server.Start();
         training = new Training.TrainingClient(server.Channel);
+        var resumed = false;
         await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
         {
             Assert.NotEqual(JobEvent.EventOneofCase.Stopped, e.EventCase); // the shutdown's stop is not the job's end
             if (e.EventCase != JobEvent.EventOneofCase.Started || e.Started.ResumedFromStep == 0) continue; // the first run's, from the history
             Assert.Equal(saved.Position.Step, e.Started.ResumedFromStep);
+            resumed = true;
             break;
         }
+        Assert.True(resumed, "the job's events ended without a resumed start");
         await training.StopJobAsync(new StopJobRequest { JobId = job.Id });
         var lost = await Calls.Fails(() => new Generation.GenerationClient(server.Channel).Generate(session.Id, 5));
         Assert.Equal(StatusCode.NotFound, lost.StatusCode); // sessions live in memory only

@@ -78,7 +78,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("use gru");
         var sessions = await ActiveSessions();
         var gen = Runner.SubmitAsync("gen 90000");
-        while (Volatile.Read(ref _output.Chars) < 50) await Task.Delay(10);
+        await StreamingStarted(gen);
         var use = Runner.SubmitAsync("use gru t=0");
         await Task.WhenAll(gen, use).WaitAsync(TimeSpan.FromSeconds(30));
         Assert.True(_output.Lines.Contains("stopped") && _output.Errors.IsEmpty,
@@ -142,9 +142,18 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while ((await fixture.Client.Training.GetJobAsync(new GetJobRequest { JobId = job })).State != Job.Types.State.Finished && DateTime.UtcNow < deadline)
             await Task.Delay(50);
+        Assert.Equal(Job.Types.State.Finished, (await fixture.Client.Training.GetJobAsync(new GetJobRequest { JobId = job })).State);
         await Runner.RunLineAsync($"stop {job}");
         Assert.Contains($"job {job} had already ended (finished): nothing to stop", _output.Lines);
         Assert.DoesNotContain(_output.Lines, l => l.Contains("is stopping", StringComparison.Ordinal));
+    }
+
+    /// <summary>Waits (bounded) until a gen has streamed some text; a command that failed instead is reported, not waited on for ever.</summary>
+    private async Task StreamingStarted(Task command)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); Volatile.Read(ref _output.Chars) < 50; await Task.Delay(10))
+            Assert.True(!command.IsCompleted && clock.Elapsed < TimeSpan.FromSeconds(60),
+                $"the gen streamed {_output.Chars} chars; errors: {string.Join(" | ", _output.Errors)}");
     }
 
     public async ValueTask DisposeAsync()
@@ -195,7 +204,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     {
         await Runner.RunLineAsync("use gru");
         var line = Runner.SubmitAsync("gen 90000; status");
-        while (Volatile.Read(ref _output.Chars) < 50) await Task.Delay(10);
+        await StreamingStarted(line);
         Runner.StopGeneration();
         await line.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.Contains("stopped", _output.Lines);
