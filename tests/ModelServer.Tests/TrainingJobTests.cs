@@ -331,6 +331,47 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_time_budget_ends_the_job_stopped_with_a_checkpoint_to_resume_from()
+    {
+        var request = Request("budgeted", maxSteps: 0, epochs: 1000);
+        request.Options.TimeBudgetSeconds = 0.5;
+        var events = await Client.Train(request).Events();
+        var stopped = events[^1];
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, stopped.EventCase);
+        Assert.StartsWith("time budget of 00:00:00.5000000 reached", stopped.Stopped.Reason);
+        Assert.True(stopped.Stopped.CheckpointSaved);
+        var job = await Client.GetJobAsync(new GetJobRequest { JobId = events[0].JobId });
+        Assert.Equal(Job.Types.State.Stopped, job.State);
+        var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "budgeted" });
+        Assert.Equal(stopped.Step, model.Summary.StepsTrained);
+    }
+
+    [Fact]
+    public async Task A_full_queue_is_resource_exhausted_naming_the_limit()
+    {
+        var limits = server.Options.Limits;
+        var saved = limits.MaxQueuedJobs;
+        var running = await Client.StartJobAsync(Request("queue-head", maxSteps: 100_000, epochs: 1000));
+        var queued = await Client.StartJobAsync(Request("queue-second", maxSteps: 2)); // waits behind it
+        limits.MaxQueuedJobs = 1;
+        try
+        {
+            var e = await Calls.Fails(() => Client.StartJobAsync(Request("queue-full", maxSteps: 2)).ResponseAsync);
+            Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+            Assert.Contains("The job queue is full (1 queued, limit max_queued_jobs)", e.Status.Detail);
+        }
+        finally
+        {
+            limits.MaxQueuedJobs = saved;
+            foreach (var job in new[] { queued, running })
+            {
+                await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+                await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_cap_lowered_below_a_default_lowers_the_default_too()
     {
         var caps = server.Options.Limits.MaxHyperParameters;

@@ -135,6 +135,40 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Attach_by_model_name_replays_and_a_second_attach_ends_the_first_watch()
+    {
+        await Runner.RunLineAsync("train stateful-gru name=attached corpus=tiny max_steps=100000 epochs=1000 n_hidden=16 bs=8 sample_chars=0");
+        var first = Runner.WatchedJob!;
+        await Runner.RunLineAsync("detach");
+        _output.Events.Clear();
+        await Runner.RunLineAsync("attach attached"); // a running job, found by its model's name, its history replayed
+        Assert.Equal(first, Runner.WatchedJob);
+        await Until(() => _output.Events.Any(e => e.JobId == first && e.EventCase == JobEvent.EventOneofCase.Queued), "the replayed history");
+
+        var second = (await fixture.Client.Training.StartJobAsync(new StartJobRequest
+        {
+            ModelName = "attached-next", Architecture = "stateful-gru", CorpusName = "tiny",
+            Options = new TrainingOptions { MaxSteps = 3, Epochs = 1, SampleChars = 0 },
+        })).Id; // queued behind the first
+        await Runner.RunLineAsync($"attach {second}");
+        Assert.Equal(second, Runner.WatchedJob);
+        await Until(() => _output.Events.Any(e => e.JobId == second), "the second job's events");
+        var fromFirst = _output.Events.Count(e => e.JobId == first);
+        await Task.Delay(1500); // the first job keeps training (progress every 0.5 s): a watch left running would add to its events
+        Assert.Equal(fromFirst, _output.Events.Count(e => e.JobId == first));
+
+        await Runner.RunLineAsync($"stop {first}");
+        await Runner.RunLineAsync($"stop {second}");
+        Assert.Empty(_output.Errors);
+    }
+
+    private static async Task Until(Func<bool> done, string what)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); !done(); await Task.Delay(20))
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"waited a minute for {what}");
+    }
+
+    [Fact]
     public async Task Stopping_a_job_that_has_ended_says_so()
     {
         await Runner.RunLineAsync("train stateful-gru name=ended corpus=tiny max_steps=3 epochs=1 n_hidden=8 bs=8 sample_chars=0");
