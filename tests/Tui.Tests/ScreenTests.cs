@@ -173,6 +173,22 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void On_an_80_by_24_terminal_the_form_scrolls_to_the_field_in_focus()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("lower") != null, "the hyperparameter form");
+        _window.Models.Field("n_fac")!.SetFocus();
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => Screen.Contains("n_fac        42"), "the form at 80×24, the field in focus in view");
+        Assert.DoesNotContain("lower        false", Screen); // the last row does not fit the pane
+        _window.Models.Field("lower")!.SetFocus();
+        PumpUntil(() => Screen.Contains("lower        false"), "the focused field to scroll into view");
+        Assert.DoesNotContain("n_fac        42", Screen);
+        _window.Models.Field("n_fac")!.SetFocus();
+        PumpUntil(() => Screen.Contains("n_fac        42") && !Screen.Contains("lower        false"), "the form to scroll back up");
+    }
+
+    [Fact]
     public void Training_from_the_command_line_shows_live_progress_on_the_train_tab()
     {
         Command("train stateful-rnn name=screen-rnn corpus=tiny max_steps=60 epochs=3 n_hidden=16 bs=8 sample_chars=20");

@@ -32,6 +32,7 @@ public sealed class ModelsView : View
     private readonly List<(HyperParameterSpec Spec, TextField Field)> _fields = [];
     private TextField? _name, _corpus;
     private string? _shownArchitecture;
+    private int _formRows;
     private int _statusVersion = -1;
     private IReadOnlyList<ModelSummary> _modelList = [];
 
@@ -53,6 +54,13 @@ public sealed class ModelsView : View
         modelFrame.Add(_models);
         Add(archFrame, formFrame, modelFrame);
 
+        // On a small terminal (80×24) the form is taller than its pane: it scrolls, and follows the focused field.
+        _form.ViewportSettings |= ViewportSettingsFlags.HasVerticalScrollBar;
+        _form.FrameChanged += (_, _) =>
+        {
+            FitFormContent();
+            if (_form.HasFocus && _form.Focused is { } focused) ScrollFormTo(focused.Frame.Y); // a resize keeps the field being edited in view
+        };
         _architectures.ValueChanged += (_, _) => ShowForm();
         _train.Accepting += (_, e) => { e.Handled = true; StartTraining(); };
         _models.Accepting += (_, e) =>
@@ -117,16 +125,31 @@ public sealed class ModelsView : View
             _fields.Add((spec, AddRow(spec.Name, SpecText.Format(spec, value), SpecText.Range(spec), ref row)));
         }
         foreach (var (_, field) in _fields) field.TextChanged += (_, _) => Validate();
+        _formRows = row;
+        FitFormContent();
+        _form.Viewport = _form.Viewport with { Y = 0 };
         Validate();
         SetNeedsLayout();
+    }
+
+    private void FitFormContent() => _form.SetContentSize(new System.Drawing.Size(Math.Max(1, _form.Viewport.Width), Math.Max(1, _formRows)));
+
+    /// <summary>Scrolls the form so that row <paramref name="row"/> is in view.</summary>
+    private void ScrollFormTo(int row)
+    {
+        var view = _form.Viewport;
+        if (row < view.Y) _form.Viewport = view with { Y = row };
+        else if (view.Height > 0 && row >= view.Y + view.Height) _form.Viewport = view with { Y = row - view.Height + 1 };
     }
 
     private TextField AddRow(string name, string value, string hint, ref int row)
     {
         var label = new Label { Text = name, X = 0, Y = row, Width = 13, HotKeySpecifier = NoHotKey };
-        var field = new TextField { Text = value, X = 13, Y = row, Width = 20 };
-        var help = new Label { Text = hint, X = 34, Y = row, Width = Dim.Fill(), HotKeySpecifier = NoHotKey };
+        // Narrower in a narrow pane, so that the value stays whole and the hint starts beside it.
+        var field = new TextField { Text = value, X = 13, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - 14, 6, 20), _form) };
+        var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = NoHotKey };
         _form.Add(label, field, help);
+        field.HasFocusChanged += (_, _) => { if (field.HasFocus) ScrollFormTo(field.Frame.Y); };
         row++;
         return field;
     }
