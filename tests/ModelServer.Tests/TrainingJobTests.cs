@@ -372,6 +372,28 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_queued_resume_job_shows_its_architecture()
+    {
+        await Client.Train(Request("arch-shown", maxSteps: 2, architecture: "stateful-lstm")).Events();
+        var blocker = await Client.StartJobAsync(Request("arch-blocker", maxSteps: 100_000, epochs: 1000));
+        var resume = await Client.StartJobAsync(new StartJobRequest { ModelName = "arch-shown", Resume = true, Options = new TrainingOptions { MaxSteps = 4 } });
+        try
+        {
+            var queued = await Client.GetJobAsync(new GetJobRequest { JobId = resume.Id });
+            Assert.Equal(Job.Types.State.Queued, queued.State);
+            Assert.Equal("stateful-lstm", queued.Architecture);
+        }
+        finally
+        {
+            foreach (var job in new[] { resume, blocker })
+            {
+                await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+                await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_cap_lowered_below_a_default_lowers_the_default_too()
     {
         var caps = server.Options.Limits.MaxHyperParameters;

@@ -52,6 +52,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota, (List<JobEvent> Events, long NextSequence)? history = null)
     {
         TrainingJob job;
+        var architecture = plan.Architecture?.Name ?? ArchitectureOf(plan.ResumeCheckpoint);
         lock (_gate)
         {
             if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
@@ -76,7 +77,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
             if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
                 throw ServerException.Exists(ModelStore.NameTakenMessage(plan.ModelName, taken));
-            job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = plan.Architecture?.Name ?? "" };
+            job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = architecture };
             if (history is { } h) job.Events.Restore(h.Events, h.NextSequence);
             _persisting.Add(job); // counts as active for the name and the quotas, but the device loop cannot start it yet
         }
@@ -602,6 +603,14 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             try { database.ForgetJob(id); }
             catch (Exception e) { logger.LogWarning("Could not remove ended job {JobId} from the database ({Error}); it stays stored", id, e.Message); }
         }
+    }
+
+    /// <summary>A resume job's architecture, from its checkpoint's metadata (for listings before it starts; the start checks the file).</summary>
+    private static string ArchitectureOf(string? checkpoint)
+    {
+        if (checkpoint == null) return "";
+        try { return CheckpointFile.ReadMetadata(checkpoint).Architecture; }
+        catch (Exception e) when (e is CheckpointException or IOException) { return ""; }
     }
 
     private TrainingJob? ActiveFor(string modelName, StringComparison comparison = StringComparison.Ordinal) =>
