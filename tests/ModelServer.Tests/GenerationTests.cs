@@ -404,6 +404,27 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Models_no_session_uses_are_kept_on_the_device_up_to_a_few_then_the_least_recent_is_freed()
+    {
+        var names = Enumerable.Range(0, Models.ModelStore.IdleModelsKept + 2).Select(i => $"idle-{i}").ToList();
+        foreach (var name in names) server.TrainModel(name, "stateful-gru", steps: 2);
+        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        foreach (var name in names)
+        {
+            var s = await Client.Open(name);
+            await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+        }
+        var kept = names.Select((_, i) => i >= 2).ToList(); // the first two closed longest ago
+        Assert.Equal(kept, await worker.Run(() => names.Select(store.IsLoaded).ToList()));
+
+        var again = await Client.Open(names[2]); // kept: reused, and now in use
+        Assert.Equal(20, (await Client.Generate(again.Id, 20)).Length);
+        await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = again.Id });
+        Assert.Equal(kept, await worker.Run(() => names.Select(store.IsLoaded).ToList()));
+    }
+
+    [Fact]
     public async Task The_session_limit_gives_resource_exhausted()
     {
         var store = server.Services.GetRequiredService<SessionStore>();

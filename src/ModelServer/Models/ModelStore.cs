@@ -17,6 +17,16 @@ namespace CharRnn.ModelServer.Models;
 public sealed partial class ModelStore
 {
     private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal); // device thread only
+    private readonly List<LoadedModel> _idle = []; // loaded, no session open: least recently used first (device thread only)
+
+    /// <summary>
+    /// Models kept on the device with no session open, so that reopening one is quick; beyond this,
+    /// the least recently used is freed (a server many people use sees many models, and device memory is finite).
+    /// </summary>
+    public const int IdleModelsKept = 4;
+
+    /// <summary>Whether a model is on the device now, in use or kept idle (device thread; tests).</summary>
+    internal bool IsLoaded(string name) => _loaded.ContainsKey(name);
     private readonly ILogger<ModelStore> _logger;
 
     private readonly ServerDatabase _database;
@@ -131,6 +141,7 @@ public sealed partial class ModelStore
         if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path)
         {
             current.Sessions++;
+            _idle.Remove(current);
             return current;
         }
         if (current != null) Retire(current);
@@ -144,7 +155,10 @@ public sealed partial class ModelStore
     public void Release(LoadedModel model)
     {
         model.Sessions--;
-        if (model.Stale && model.Sessions <= 0) model.Trained.Dispose();
+        if (model.Sessions > 0) return;
+        if (model.Stale) { model.Trained.Dispose(); return; }
+        _idle.Add(model);
+        while (_idle.Count > IdleModelsKept) Retire(_idle[0]);
     }
 
     /// <summary>A newer checkpoint exists: the next Acquire loads it (device thread).</summary>
@@ -185,6 +199,7 @@ public sealed partial class ModelStore
 
     private void Retire(LoadedModel model)
     {
+        _idle.Remove(model);
         _loaded.Remove(model.Name);
         model.Stale = true;
         if (model.Sessions <= 0) model.Trained.Dispose();
