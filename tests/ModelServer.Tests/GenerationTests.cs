@@ -425,6 +425,35 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_long_feed_goes_in_pieces_that_let_other_work_run_between_them_and_ends_where_one_feed_would()
+    {
+        var text = ServerFixture.TinyText[..(Services.GenerationService.FeedPiece * 3 + 17)];
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        var store = server.Services.GetRequiredService<SessionStore>();
+        var s = await Client.Open("gru", temperature: 0);
+        var session = store.Get(s.Id, Security.Caller.Local);
+
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var held = worker.Run(() => { entered.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(30)), "the device loop never ran the holding command");
+        var feed = Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }).ResponseAsync;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); worker.QueuedCommands == 0; await Task.Delay(5))
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the feed never reached the device loop");
+        var seenBetween = worker.Run(() => session.Engine.CharactersSeen); // queued behind the feed's first piece
+        release.Set();
+        await held;
+        Assert.Equal(Services.GenerationService.FeedPiece, await seenBetween); // it ran after one piece, not after the whole text
+        Assert.Equal(text.Length, (await feed).CharactersSeen);
+
+        // The same state as fed in any other cut: the greedy continuation matches a session fed 100 chars a call.
+        var primed = await Client.Open("gru", temperature: 0);
+        foreach (var part in text.Chunk(100)) await Client.FeedAsync(new FeedRequest { SessionId = primed.Id, Text = new string(part) });
+        Assert.Equal(await Client.Generate(primed.Id, 40), await Client.Generate(s.Id, 40));
+        foreach (var id in new[] { s.Id, primed.Id }) await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = id });
+    }
+
+    [Fact]
     public async Task The_session_limit_gives_resource_exhausted()
     {
         var store = server.Services.GetRequiredService<SessionStore>();

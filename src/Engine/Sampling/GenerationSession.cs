@@ -83,7 +83,6 @@ public sealed class GenerationSession : IDisposable
     /// <summary>The model's raw scores for the next char (what a step would sample from).</summary>
     public ReadOnlySpan<float> NextLogits => _nextLogits;
 
-    /// <summary>Changes sampling settings; a new seed restarts the random sequence.</summary>
     /// <summary>New settings; a new seed, or <paramref name="restartRandom"/>, restarts the random sequence from the seed.</summary>
     public void Configure(SamplingSettings settings, bool restartRandom = false)
     {

@@ -63,6 +63,8 @@ public sealed class DeviceWorker : IHostedService
     public DateTimeOffset LastTick => new(Interlocked.Read(ref _lastTickTicks), TimeSpan.Zero);
     public double GenerationStepsPerSecond => _stepsPerSecond;
     public int ActiveGenerations => Volatile.Read(ref _activeCount);
+    /// <summary>Commands queued and not yet begun (tests).</summary>
+    internal int QueuedCommands => _commands.Count;
     private int _activeCount;
 
     public Task StartAsync(CancellationToken cancellationToken)

@@ -1,3 +1,4 @@
+using System.Text;
 using CharRnn.Engine.Text;
 using System.Threading.Channels;
 using CharRnn.Engine.Sampling;
@@ -33,27 +34,34 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var settings = ProtoMapper.FromProto(request.Sampling);
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);
-        var session = await worker.Run(() =>
+        var (model, engine) = await worker.Run(() =>
         {
-            sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
+            sessions.EnsureRoom(caller);
             var model = models.Acquire(name, worker.Device);
-            GenerationSession? engine = null;
-            try
+            try { return (model, new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings)); }
+            catch { models.Release(model); throw; }
+        }, context.CancellationToken);
+        ServerSession session;
+        try
+        {
+            // Nobody knows the session yet: the pieces need no check that it is free.
+            var (rest, _) = await FeedLeadingPieces(engine, () => { }, request.Prime, "prime", reset: false, context.CancellationToken);
+            session = await worker.Run(() =>
             {
-                engine = new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings);
-                Feed(engine, request.Prime, "prime");
+                sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
+                Feed(engine, rest, "prime");
                 var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout);
                 s.Snapshot();
                 sessions.Add(s);
                 return s;
-            }
-            catch
-            {
-                engine?.Dispose();
-                models.Release(model);
-                throw;
-            }
-        }, context.CancellationToken);
+            }, context.CancellationToken);
+        }
+        catch
+        {
+            try { await worker.Run(() => { engine.Dispose(); models.Release(model); }, CancellationToken.None); }
+            catch (ServerException) { } // shutting down: the process frees it
+            throw;
+        }
         await CloseIfAbandoned(session, context);
         logger.LogInformation("Session {SessionId} opened on model {Model} by {Peer}", session.Id, name, context.Peer);
         return ProtoMapper.ToProto(session);
@@ -91,10 +99,11 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
         try
         {
+            var (rest, _) = await FeedLeadingPieces(session.Engine, () => EnsureIdle(session), request.Prime, "prime", reset: false, context.CancellationToken);
             await worker.Run(() =>
             {
                 ClaimForGeneration(session);
-                try { Feed(session.Engine, request.Prime, "prime"); }
+                try { Feed(session.Engine, rest, "prime"); }
                 catch { session.Generating = false; throw; }
                 worker.Start(generation);
             }, context.CancellationToken);
@@ -203,10 +212,11 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         var session = sessions.Get(request.SessionId, Caller.Of(context));
+        var (rest, _) = await FeedLeadingPieces(session.Engine, () => EnsureIdle(session), request.Text, "text", reset: false, context.CancellationToken);
         return await worker.Run(() =>
         {
             EnsureIdle(session);
-            Feed(session.Engine, request.Text, "text");
+            Feed(session.Engine, rest, "text");
             session.Snapshot();
             var response = new Api.FeedResponse { CharactersSeen = session.CharactersSeen };
             if (request.TopAlternatives > 0)
@@ -317,17 +327,18 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 var current = session;
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;
+                var (rest, resetDone) = await FeedLeadingPieces(current.Engine, () => EnsureIdle(current), request.Text, "text", request.Reset, call.Token);
                 try
                 {
                     fork = await worker.Run(() =>
                     {
                         EnsureIdle(current);
-                        if (request.Reset)
+                        if (request.Reset && !resetDone)
                         {
-                            Encodes(current.Engine, request.Text, "text"); // a refused text leaves the session as it was, not reset
+                            Encodes(current.Engine, rest, "text"); // a refused text leaves the session as it was, not reset
                             current.Engine.Reset();
                         }
-                        Feed(current.Engine, request.Text, "text");
+                        Feed(current.Engine, rest, "text");
                         current.Snapshot();
                         if (length == 0) return null;
                         // The typed text is fed whatever the quota (the session stays with what the client typed);
@@ -376,6 +387,63 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         if (sessions.Remove(session.Id, out _))
             await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None);
         context.CancellationToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// Characters fed per device command. A long text goes in pieces, so that other sessions'
+    /// streams and the training job run between them: fed at once, a 20,000-char prime held an
+    /// LSTM server's device for seconds.
+    /// </summary>
+    internal const int FeedPiece = 256;
+
+    /// <summary>
+    /// Feeds all but the last piece of a long <paramref name="text"/>, a device command each (each
+    /// first runs <paramref name="check"/>: the session is still free), and returns the rest for the
+    /// caller's own command to feed along with what must follow it at once (a snapshot, a
+    /// generation's start). The whole text is checked first, so an unknown character moves nothing;
+    /// with <paramref name="reset"/> the session is reset before the first piece and ResetDone says
+    /// so. A text of one piece comes back as it is, nothing done. A call cancelled midway leaves
+    /// the pieces fed so far fed (characters_seen says how many).
+    /// </summary>
+    private async Task<(string Tail, bool ResetDone)> FeedLeadingPieces(GenerationSession engine, Action check, string text, string field, bool reset,
+        CancellationToken cancellation)
+    {
+        if (text.Length <= FeedPiece) return (text, false);
+        var pieces = Pieces(text);
+        if (pieces.Count == 1) return (text, false);
+        for (var i = 0; i < pieces.Count - 1; i++)
+        {
+            var (piece, first) = (pieces[i], i == 0);
+            await worker.Run(() =>
+            {
+                check();
+                if (first)
+                {
+                    Encodes(engine, text, field);
+                    if (reset) engine.Reset();
+                }
+                Feed(engine, piece, field);
+            }, cancellation);
+        }
+        return (pieces[^1], reset);
+    }
+
+    /// <summary><paramref name="text"/> cut every <see cref="FeedPiece"/> characters (runes: a surrogate pair stays whole).</summary>
+    private static List<string> Pieces(string text)
+    {
+        var pieces = new List<string>();
+        var piece = new StringBuilder();
+        var count = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            piece.Append(rune.ToString());
+            if (++count < FeedPiece) continue;
+            pieces.Add(piece.ToString());
+            piece.Clear();
+            count = 0;
+        }
+        if (piece.Length > 0) pieces.Add(piece.ToString());
+        return pieces;
     }
 
     /// <summary>
