@@ -169,6 +169,20 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Share_shares_a_model_and_share_off_takes_it_back()
+    {
+        await Runner.RunLineAsync("share gru");
+        Assert.Contains("gru is shared: every key may list it and generate from it, read-only (share gru off takes it back)", _output.Lines);
+        Assert.True((await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "gru" })).Summary.Shared);
+        await Runner.RunLineAsync("share gru off");
+        Assert.Contains(_output.Lines, l => l.StartsWith("gru is no longer shared", StringComparison.Ordinal));
+        Assert.False((await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "gru" })).Summary.Shared);
+        Assert.Empty(_output.Errors);
+        await Runner.RunLineAsync("share gru please");
+        Assert.Contains("'please' is not understood: share gru shares it, share gru off takes the share back.", _output.Errors);
+    }
+
+    [Fact]
     public async Task Stopping_a_job_that_has_ended_says_so()
     {
         await Runner.RunLineAsync("train stateful-gru name=ended corpus=tiny max_steps=3 epochs=1 n_hidden=8 bs=8 sample_chars=0");

@@ -112,7 +112,7 @@ public class ReplTests
         Assert.Equal(CommandCatalog.All.Count, CommandCatalog.All.Select(c => c.Verb).Distinct().Count());
         // Every verb the runner executes is in the catalogue that help, F1 and Tab completion read.
         string[] executed = ["help", "archs", "arch", "models", "corpora", "train", "resume", "jobs", "attach", "detach", "stop", "use", "gen",
-            "feed", "fork", "back", "reset", "set", "compare", "delete", "status", "quit"];
+            "feed", "fork", "back", "reset", "set", "compare", "delete", "share", "status", "quit"];
         Assert.All(executed, verb => Assert.NotNull(CommandCatalog.Find(verb)));
     }
 }

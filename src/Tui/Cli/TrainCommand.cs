@@ -146,7 +146,7 @@ public static class TrainCommand
     public static Command CreateResume()
     {
         var model = new Argument<string>("model") { Description = "Model folder (or a .ckpt file) to continue." };
-        var corpus = new Option<string?>("--corpus") { Description = "The corpus it was trained on, if not the default (checked by SHA-256)." };
+        var corpus = new Option<string?>("--corpus") { Description = "The corpus file it was trained on; needed only for a model trained on a file (known corpora and server uploads are found by name; checked by SHA-256)." };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var flags = new TrainingFlags(resuming: true);

@@ -33,7 +33,7 @@ public static class CommandCatalog
         new("jobs", "jobs", "List training jobs: running, queued and ended."),
         new("attach", "attach JOB|MODEL [from=STEP]", "Watch a training job from a step on (your own; with an admin key, anyone's).", ArgumentKind.Job, ["from"], Words: 1),
         new("detach", "detach", "Stop watching the current job (it keeps training)."),
-        new("stop", "stop [JOB]", "Stop a job; a running job saves a checkpoint first.", ArgumentKind.Job, Words: 1),
+        new("stop", "stop [JOB|MODEL]", "Stop a job (by id, or its model's name); a running job saves a checkpoint first.", ArgumentKind.Job, Words: 1),
         new("use", "use MODEL [t=0.8] [k=N] [p=X] [seed=N]", "Open a generation session on a model.", ArgumentKind.Model, SamplingKeys, Words: 1),
         new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime.",
             ArgumentKind.None, [.. SamplingKeys, "stop"], Words: null),
@@ -44,8 +44,9 @@ public static class CommandCatalog
         new("set", "set [t=X] [k=N] [p=X] [seed=N]", "Change sampling: temperature, top-k, top-p, seed.", ArgumentKind.None, SamplingKeys),
         new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
         new("delete", "delete MODEL", "Delete a model from the server.", ArgumentKind.Model, Words: 1),
+        new("share", "share MODEL [off]", "Let every key on the server list a model and generate from it, read-only (off: yours alone again).", ArgumentKind.Model, Words: 2),
         new("status", "status", "Server, device, sessions and jobs."),
-        new("quit", "quit", "Leave charrnn (jobs on the server keep training)."),
+        new("quit", "quit", "Leave charrnn (with --server, jobs keep training there; an embedded server's running job checkpoints and resumes at the next start)."),
     ];
 
     /// <summary>Other names some commands answer to.</summary>

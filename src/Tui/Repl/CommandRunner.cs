@@ -139,6 +139,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         "set" => Set(c, ct),
         "compare" => Compare(c, ct),
         "delete" => Delete(c, ct),
+        "share" => Share(c, ct),
         "status" => Status(ct),
         "quit" or "exit" => Quit(),
         _ => throw new CommandException($"Unknown command '{c.Verb}'. Commands: {string.Join(", ", CommandCatalog.All.Select(s => s.Verb))}. Try: help"),
@@ -633,6 +634,21 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         var model = c.Arg(0) ?? throw new CommandException("Usage: delete MODEL");
         await client.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = model }, cancellationToken: ct);
         output.Line($"deleted {model}");
+    }
+
+    private async Task Share(Command c, CancellationToken ct)
+    {
+        var model = c.Arg(0) ?? throw new CommandException("Usage: share MODEL [off]");
+        var shared = c.Arg(1) switch
+        {
+            null => true,
+            "off" => false,
+            var word => throw new CommandException($"'{word}' is not understood: share {model} shares it, share {model} off takes the share back."),
+        };
+        var summary = await client.Catalog.ShareModelAsync(new ShareModelRequest { Name = model, Shared = shared }, cancellationToken: ct);
+        output.Line(summary.Shared
+            ? $"{model} is shared: every key may list it and generate from it, read-only (share {model} off takes it back)"
+            : $"{model} is no longer shared: only its owner ('{summary.Owner}') and admin keys can use it");
     }
 
     private Task Quit()
