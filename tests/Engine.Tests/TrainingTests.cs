@@ -47,6 +47,18 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Validating_leaves_the_model_in_the_mode_it_was_in()
+    {
+        using var trainer = NewLstmTrainer(null, maxSteps: 2, Tiny.Text(60));
+        trainer.Model.eval(); // about to generate: dropout must stay off
+        var (loss, _) = trainer.Validate();
+        Assert.False(trainer.Model.training);
+        trainer.Model.train();
+        Assert.Equal(loss, trainer.Validate().Loss); // eval mode inside either way: dropout never touches validation
+        Assert.True(trainer.Model.training);
+    }
+
+    [Fact]
     public void Random_draws_between_steps_do_not_change_a_runs_dropout()
     {
         var text = Tiny.Text(40);

@@ -51,9 +51,10 @@ internal sealed class EpochEnd : IDisposable
         if (Validation.IsDone) Validated = Validation.Result();
     }
 
-    /// <summary>The next few chars of the sample, in eval mode (the model is left in training mode).</summary>
+    /// <summary>The next few chars of the sample, in eval mode (the model is left in the mode it was in).</summary>
     public void SampleNext()
     {
+        var wasTraining = _model.training;
         _model.eval();
         try
         {
@@ -69,7 +70,7 @@ internal sealed class EpochEnd : IDisposable
         }
         finally
         {
-            _model.train();
+            _model.train(wasTraining);
         }
     }
 

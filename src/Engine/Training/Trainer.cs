@@ -498,7 +498,7 @@ public sealed class Trainer : IDisposable
         _lastReportSum = 0;
         _lastReportChars = 0;
         _hidden?.Dispose();
-        _hidden = null; // each epoch starts from a zero state, as fastai's fit resets stateful models
+        _hidden = null; // each epoch starts from a zero state: a choice (the lesson's models carry h across epochs), so that an epoch's result does not hang on the one before
         var isBest = validated.Loss < Position.BestValidLoss;
         Position = Position with { Epoch = completed, Batch = 0, BestValidLoss = Math.Min(validated.Loss, Position.BestValidLoss) };
         EpochEnded?.Invoke(record);

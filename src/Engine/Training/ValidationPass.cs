@@ -30,9 +30,10 @@ internal sealed class ValidationPass : IDisposable
 
     public bool IsDone => _next >= _batches;
 
-    /// <summary>Runs up to <paramref name="batches"/> more batches, in eval mode; the model is left in training mode.</summary>
+    /// <summary>Runs up to <paramref name="batches"/> more batches, in eval mode; the model is left in the mode it was in.</summary>
     public void Advance(int batches)
     {
+        var wasTraining = _model.training;
         _model.eval();
         try
         {
@@ -57,7 +58,7 @@ internal sealed class ValidationPass : IDisposable
         }
         finally
         {
-            _model.train();
+            _model.train(wasTraining); // a caller that put the model in eval mode (to generate, say) keeps it there
         }
     }
 
