@@ -231,9 +231,18 @@ public class ServerDatabaseTests
             database.InsertJob(new Persistence.JobRecord("j-1", "local", "m", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
             database.UpdateJob("j-1", "running", "", 10, 100, null, DateTimeOffset.UtcNow, null, TimeSpan.FromSeconds(42));
             database.UpdateJob("j-1", "running", "", 11, 100, null, null, null, TimeSpan.FromSeconds(5)); // a stale write never takes time back
+            database.InsertJob(new Persistence.JobRecord("j-2", "local", "m2", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+            database.UpdateJob("j-2", "finished", "done", 20, 20, 1.5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(9));
+            database.UpdateProgress("j-2", 17, 20, 1.7, TimeSpan.FromSeconds(8)); // written late, in the background: the end stands
+            database.UpdateProgress("j-1", 12, 100, null, TimeSpan.FromSeconds(43));
         }
         using (var reopened = new Persistence.ServerDatabase(options))
-            Assert.Equal(42, reopened.UnfinishedJobs().Single(j => j.Id == "j-1").RunSeconds);
+        {
+            var running = reopened.UnfinishedJobs().Single(j => j.Id == "j-1");
+            Assert.Equal((12L, 43.0), (running.Step, running.RunSeconds));
+            var ended = reopened.EndedJobs(10).Single(j => j.Id == "j-2");
+            Assert.Equal(("finished", 20L, 1.5), (ended.State, ended.Step, ended.BestValidLoss));
+        }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(models, true);
     }

@@ -557,17 +557,19 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         logger.LogInformation("Job {JobId} {State}: {Reason}", job.Id, state, reason);
     }
 
-    /// <summary>The running job's progress, stored now and then for a restart; a failed write costs that record, not the job.</summary>
+    /// <summary>
+    /// The running job's progress, stored now and then for a restart: in the background, since a
+    /// durable write (an fsync) on the device thread would stall every stream for its length. A
+    /// failed write costs that record, not the job.
+    /// </summary>
     private void RecordProgress(TrainingJob job)
     {
-        try
+        var (id, step, total, best, runTime) = (job.Id, job.Step, job.TotalSteps, job.BestValidLoss, job.RunTime);
+        _ = Task.Run(() =>
         {
-            database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning("Job {JobId}'s progress could not be stored: {Reason}", job.Id, e.Message);
-        }
+            try { database.UpdateProgress(id, step, total, best, runTime); }
+            catch (Exception e) { logger.LogWarning("Job {JobId}'s progress could not be stored: {Reason}", id, e.Message); }
+        });
     }
 
     private static JobRecord Record(TrainingJob job, string state)

@@ -188,6 +188,24 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
+    /// <summary>
+    /// A running job's progress, for a restart. A no-op once the job has ended: written off the
+    /// device thread, a late one must not undo the end stored after it.
+    /// </summary>
+    public void UpdateProgress(string id, long step, long totalSteps, double? bestValidLoss, TimeSpan runTime)
+    {
+        lock (_gate)
+        {
+            using var c = Command("""
+                UPDATE jobs SET step = $step, total_steps = $total, best_valid_loss = $best, run_seconds = MAX(run_seconds, $run)
+                WHERE id = $id AND state = 'running'
+                """,
+                ("$id", id), ("$step", step), ("$total", totalSteps), ("$run", runTime.TotalSeconds),
+                ("$best", bestValidLoss is { } b && double.IsFinite(b) ? b : DBNull.Value));
+            c.ExecuteNonQuery();
+        }
+    }
+
     /// <summary>The <paramref name="count"/> jobs that ended last, newest first (rows whose plan cannot be read are left out).</summary>
     public IReadOnlyList<JobRecord> EndedJobs(int count)
     {
