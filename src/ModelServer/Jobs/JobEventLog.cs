@@ -110,7 +110,11 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
             lock (_gate)
             {
                 LoadPendingHistory();
-                batch = _events.Where(e => e.Sequence > after && (e.Step >= fromStep || e.Payload.IsTerminal)).ToList();
+                // From the first new one on, found by halving (sequences only grow): with many watchers each
+                // append wakes, a scan from the start would hold the lock the device thread appends under.
+                batch = [];
+                for (var i = FirstAfter(after); i < _events.Count; i++)
+                    if (_events[i].Step >= fromStep || _events[i].Payload.IsTerminal) batch.Add(_events[i]);
                 after = Math.Max(after, _events.Count > 0 ? _events[^1].Sequence : -1);
                 next = _appended.Task;
             }
@@ -121,6 +125,19 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
             }
             await next.WaitAsync(cancellation).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The index of the first event numbered above <paramref name="sequence"/> (the count when there is none); under the lock.</summary>
+    private int FirstAfter(long sequence)
+    {
+        int low = 0, high = _events.Count;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (_events[middle].Sequence > sequence) high = middle;
+            else low = middle + 1;
+        }
+        return low;
     }
 
     private void Thin()

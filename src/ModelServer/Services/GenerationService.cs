@@ -231,12 +231,13 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var caller = Caller.Of(context);
         var source = sessions.Get(request.SessionId, caller);
         sessions.EnsureRoom(caller);
+        // A share taken back stops new sessions on the model, forks included (the source session itself lives on).
+        // Checked here, not in the device command: it reads the database, which the device thread must not wait on.
+        if (!models.CanRead(source.Model.Name, caller))
+            throw ModelStore.NoModel(source.Model.Name);
         var fork = await worker.Run(() =>
         {
             EnsureIdle(source);
-            // A share taken back stops new sessions on the model, forks included (the source session itself lives on).
-            if (!models.CanRead(source.Model.Name, caller))
-                throw ModelStore.NoModel(source.Model.Name);
             sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
             var engine = source.Engine.Fork();
             source.Model.Sessions++;
