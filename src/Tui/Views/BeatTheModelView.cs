@@ -98,9 +98,16 @@ public sealed class BeatTheModelView : View
         AddStr(model == null ? "Pick a model first (use NAME), then press Enter here."
             : model != _game.Model ? $"You vs {model} · press Enter to start" // the last game's scores were against another model
             : $"You vs {model} · you {_game.PlayerScore} · model {_game.ModelScore} · rounds {_game.Rounds.Count}");
-        Move(0, 1);
         SetAttribute(normal);
-        if (model != null) AddStr(_game.Message.Length > width ? _game.Message[..width] : _game.Message);
+        if (model != null)
+        {
+            var message = WordWrap.Lines(_game.Message, width, 2); // rows 1 and 2: the passage starts on row 3
+            for (var i = 0; i < message.Count; i++)
+            {
+                Move(0, 1 + i);
+                AddStr(message[i]);
+            }
+        }
         if (_game.Passage.Length == 0) return true;
 
         // The revealed text (last lines), each past round coloured by who got it right.

@@ -88,29 +88,37 @@ public sealed class TypeWithModelView : View
         int width = Viewport.Width, height = Viewport.Height;
         if (width <= 0 || height <= 0) return true;
         var normal = GetAttributeForRole(VisualRole.Normal);
-        Move(0, 0);
-        SetAttribute(new Attribute(Color.BrightYellow, normal.Background));
         var model = _model();
-        AddStr(model == null
-            ? "Pick a model first (use NAME, or Enter on one in Models). Then type here."
-            : $"Typing with {model}: the grey text is its prediction. Tab accepts it; Esc returns to the command line.");
+        int row = 0, col = 0;
+        SetAttribute(new Attribute(Color.BrightYellow, normal.Background));
+        foreach (var line in WordWrap.Lines(model == null
+                     ? "Pick a model first (use NAME, or Enter on one in Models). Then type here."
+                     : $"Typing with {model}: the grey text is its prediction. Tab accepts it; Esc returns to the command line.", width, 2))
+        {
+            Move(0, row++);
+            AddStr(line);
+        }
         if (_typing.Error is { } error)
         {
-            Move(0, 1);
             SetAttribute(new Attribute(Color.BrightRed, normal.Background));
-            AddStr(error.Length > width ? error[..width] : error);
+            foreach (var line in WordWrap.Lines(error, width, 2))
+            {
+                Move(0, row++);
+                AddStr(line);
+            }
         }
+        row++; // a blank line before the text
         var cells = new List<(Rune, Attribute)>();
         foreach (var r in _typed.ToString().EnumerateRunes()) cells.Add((r, normal));
         foreach (var r in _typing.Prediction.EnumerateRunes()) cells.Add((r, Ghost));
-        int row = 2, col = 0;
+        var top = row;
         var rows = new List<List<(Rune, Attribute)>> { new() };
         foreach (var cell in cells)
         {
             if (cell.Item1.Value == '\n' || rows[^1].Count >= width) rows.Add([]);
             if (cell.Item1.Value != '\n') rows[^1].Add(cell);
         }
-        foreach (var line in rows.Skip(Math.Max(0, rows.Count - (height - 2))))
+        foreach (var line in rows.Skip(Math.Max(0, rows.Count - Math.Max(1, height - top))))
         {
             Move(0, row++);
             col = 0;
