@@ -66,6 +66,27 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task Ended_jobs_are_kept_per_key_so_one_keys_jobs_do_not_push_out_anothers()
+    {
+        var limits = keyed.Server.Options.Limits;
+        var saved = limits.MaxEndedJobs;
+        limits.MaxEndedJobs = 1;
+        try
+        {
+            var alices = (await keyed.AsAlice.Training.Train(Job("kept-alice", 2)).Events())[0].JobId;
+            var bobsFirst = (await keyed.AsBob.Training.Train(Job("kept-bob-1", 2)).Events())[0].JobId;
+            var bobsSecond = (await keyed.AsBob.Training.Train(Job("kept-bob-2", 2)).Events())[0].JobId;
+
+            Assert.Equal(Protos.V1.Job.Types.State.Finished, (await keyed.AsAlice.Training.GetJobAsync(new GetJobRequest { JobId = alices })).State);
+            Assert.Equal(Protos.V1.Job.Types.State.Finished, (await keyed.AsBob.Training.GetJobAsync(new GetJobRequest { JobId = bobsSecond })).State);
+            var gone = await Calls.Fails(() => keyed.AsBob.Training.GetJobAsync(new GetJobRequest { JobId = bobsFirst }).ResponseAsync);
+            Assert.Equal(StatusCode.NotFound, gone.StatusCode);
+            Assert.Contains("a key's ended jobs are kept until 1 newer ones of its own end", gone.Status.Detail);
+        }
+        finally { limits.MaxEndedJobs = saved; }
+    }
+
+    [Fact]
     public async Task Calls_without_a_valid_key_are_unauthenticated_but_health_answers()
     {
         var none = keyed.Anonymous;

@@ -47,7 +47,7 @@ public sealed class ServerLimits
     public int SessionIdleSeconds { get; set; } = 900;
     /// <summary>Sessions advanced together in one batched model step.</summary>
     public int MaxBatchSessions { get; set; } = 256;
-    /// <summary>Ended jobs kept in memory for GetJob/ListJobs/WatchJob.</summary>
+    /// <summary>Ended jobs kept for GetJob/ListJobs/WatchJob, per key (the oldest of a key's go first).</summary>
     public int MaxEndedJobs { get; set; } = 100;
     /// <summary>Caps on hyperparameters (tighter than the engine's): no request may allocate an absurd model.</summary>
     public Dictionary<string, double> MaxHyperParameters { get; set; } = new()

@@ -286,7 +286,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         lock (_gate)
             return _byId.TryGetValue(id, out var job) && caller.Owns(job.Owner)
                 ? job
-                : throw ServerException.NotFound($"No job '{id}' for key '{caller.Name}' (ended jobs are kept until {_limits.MaxEndedJobs} newer ones end).");
+                : throw ServerException.NotFound($"No job '{id}' for key '{caller.Name}' (a key's ended jobs are kept until {_limits.MaxEndedJobs} newer ones of its own end).");
     }
 
     public int QueuePosition(TrainingJob job)
@@ -583,13 +583,15 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     /// <summary>Lists an ended job (under the lock); returns the oldest ones it pushed out, for <see cref="Forget"/>.</summary>
     private List<string> RememberEnded(TrainingJob job)
     {
+        // Per key: on a shared server one key's many jobs must not push another's history out.
         var forgotten = new List<string>();
         _ended.Add(job);
-        while (_ended.Count > _limits.MaxEndedJobs)
+        var owned = _ended.Where(j => j.Owner == job.Owner).ToList();
+        foreach (var old in owned.Take(owned.Count - _limits.MaxEndedJobs))
         {
-            _byId.Remove(_ended[0].Id);
-            forgotten.Add(_ended[0].Id);
-            _ended.RemoveAt(0);
+            _byId.Remove(old.Id);
+            _ended.Remove(old);
+            forgotten.Add(old.Id);
         }
         return forgotten;
     }

@@ -206,13 +206,13 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
-    /// <summary>The <paramref name="count"/> jobs that ended last, newest first (rows whose plan cannot be read are left out).</summary>
+    /// <summary>Each key's <paramref name="count"/> jobs that ended last, newest first (rows whose plan cannot be read are left out).</summary>
     public IReadOnlyList<JobRecord> EndedJobs(int count)
     {
         lock (_gate)
         {
-            using var c = Command($"SELECT {JobColumns} FROM jobs " +
-                                  "WHERE state IN ('finished', 'stopped', 'failed') ORDER BY ended DESC LIMIT $count", ("$count", count));
+            using var c = Command($"SELECT {JobColumns} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY owner ORDER BY ended DESC) AS newest " +
+                                  "FROM jobs WHERE state IN ('finished', 'stopped', 'failed')) WHERE newest <= $count ORDER BY ended DESC", ("$count", count));
             using var r = c.ExecuteReader();
             var jobs = new List<JobRecord>();
             while (r.Read())
