@@ -108,6 +108,20 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task An_ended_resume_job_lists_its_architecture_and_creation_after_a_restart()
+    {
+        var (root, options, _) = await FiveStepsTrained("resumed-arch");
+        var resumed = await WithServer(options, async training =>
+            await training.Train(new StartJobRequest { ModelName = "resumed-arch", Resume = true, Options = new TrainingOptions { MaxSteps = 7 } }).Events());
+        var id = resumed[0].JobId;
+        var before = await WithServer(options, async training => await training.GetJobAsync(new GetJobRequest { JobId = id }));
+        var after = await WithServer(options, async training => await training.GetJobAsync(new GetJobRequest { JobId = id }));
+        Assert.Equal("stateful-gru", after.Architecture); // the resume job's row has none: the model's checkpoint says it
+        Assert.Equal(before.Created, after.Created);
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task An_ended_job_whose_end_was_not_stored_ends_as_its_row_says()
     {
         var (root, options, trained) = await FiveStepsTrained("no-end");

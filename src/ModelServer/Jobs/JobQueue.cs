@@ -49,7 +49,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     public TrainingJob Enqueue(JobPlan plan, Caller caller) => Enqueue(plan, caller.Name, id: null, checkQuota: true);
 
     /// <param name="history">A recovered job's events from before the restart, as a watcher should see them, and the number its next event gets.</param>
-    private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota, (List<JobEvent> Events, long NextSequence)? history = null)
+    /// <param name="created">A recovered job's creation time (a new one's is now).</param>
+    private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota, (List<JobEvent> Events, long NextSequence)? history = null,
+        DateTimeOffset? created = null)
     {
         TrainingJob job;
         var architecture = plan.Architecture?.Name ?? ArchitectureOf(plan.ResumeCheckpoint);
@@ -77,7 +79,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
             if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
                 throw ServerException.Exists(ModelStore.NameTakenMessage(plan.ModelName, taken));
-            job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = architecture };
+            job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = architecture, Created = created ?? DateTimeOffset.UtcNow };
             if (history is { } h) job.Events.Restore(h.Events, h.NextSequence);
             _persisting.Add(job); // counts as active for the name and the quotas, but the device loop cannot start it yet
         }
@@ -166,7 +168,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 }
                 var (history, nextSequence) = journal.History(record.Id);
                 var resumesFrom = resume ? CheckpointFile.ReadMetadata(checkpoint).Position.Step : 0;
-                var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false, (Replayable(history, resumesFrom, keepEnd: false), nextSequence));
+                var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false, (Replayable(history, resumesFrom, keepEnd: false), nextSequence), record.Created);
                 job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart
                 logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
             }
@@ -192,7 +194,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             var state = record.State switch { "finished" => JobState.Finished, "stopped" => JobState.Stopped, _ => JobState.Failed };
             var job = new TrainingJob(record.Id, record.Owner, record.ModelName, record.Created, journal.Record)
             {
-                Architecture = record.Plan.Architecture ?? "", State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
+                // A resume job's row has no architecture: its model's checkpoint says it, while the model is there.
+                Architecture = record.Plan.Architecture ?? ArchitectureOf(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint)),
+                State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
                 Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
             };
             job.Events.RestoreEnded(() => EndedHistory(record, state));

@@ -60,7 +60,7 @@ public sealed class TrainingJob
     public string ModelName { get; }
     public string Architecture { get; set; } = "";
     public JobEventLog Events { get; }
-    public DateTimeOffset Created { get; }
+    public DateTimeOffset Created { get; init; }
     public DateTimeOffset? Started { get; set; }
     public DateTimeOffset? Ended { get; set; }
     public volatile JobState State;
