@@ -369,9 +369,12 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             var clock = Stopwatch.StartNew();
             while (true)
             {
-                if (job.StopRequest is { } reason) { Complete(job, trainer.Stop(reason)); break; }
+                // A stop waits for a whole step: one in pieces, or an epoch's end, goes on piece by piece
+                // first (a stop would finish it in one call, holding every stream for its length).
+                var between = !trainer.InStep && !trainer.InEpochEnd;
+                if (job.StopRequest is { } reason && between) { Complete(job, trainer.Stop(reason)); break; }
                 if (trainer.IsComplete) { Complete(job, trainer.Finish()); break; }
-                if (trainer.Options.TimeBudget is { } limit && job.RunTime + clock.Elapsed >= limit)
+                if (trainer.Options.TimeBudget is { } limit && job.RunTime + clock.Elapsed >= limit && between)
                 {
                     Complete(job, trainer.Stop($"time budget of {limit} reached"));
                     break;
