@@ -394,6 +394,22 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_jobs_first_step_is_cut_into_pieces_while_clients_stream()
+    {
+        // Its cost is not known yet: run whole, the first step of a large model would hold every stream for its length.
+        var session = await server.Generation.Open("gru");
+        using var streaming = new CancellationTokenSource();
+        using var call = server.Generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 90_000 }, cancellationToken: streaming.Token);
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None)); // a stream is open
+        var before = Metrics.ServerMetrics.TrainingStepPieces.Value;
+        var events = await Client.Train(Request("first-cut", maxSteps: 1, epochs: 1)).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        Assert.True(Metrics.ServerMetrics.TrainingStepPieces.Value > before, "the one step ran whole");
+        await streaming.CancelAsync();
+        await server.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+    }
+
+    [Fact]
     public async Task A_cap_lowered_below_a_default_lowers_the_default_too()
     {
         var caps = server.Options.Limits.MaxHyperParameters;

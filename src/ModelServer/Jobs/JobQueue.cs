@@ -413,23 +413,34 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     private static bool StepPiece(TrainingJob job, Trainer trainer, TimeSpan budget)
     {
         var pieces = 1;
-        long chars = 0;
-        if (!trainer.InStep && !trainer.InEpochEnd) // an epoch's end runs a unit per call, in no pieces of its own
+        var stepping = !trainer.InEpochEnd; // an epoch's end runs a unit per call, in no pieces of its own
+        if (!trainer.InStep && stepping)
         {
-            chars = trainer.NextBatchCharacters;
-            if (job.SecondsPerCharacter is { } perChar && perChar * chars > budget.TotalSeconds)
-                pieces = (int)Math.Min(MaxPieces, Math.Ceiling(perChar * chars / budget.TotalSeconds));
+            var chars = trainer.NextBatchCharacters;
+            (job.StepCharacters, job.StepSeconds) = (chars, 0);
+            if (job.SecondsPerCharacter is { } perChar)
+            {
+                if (perChar * chars > budget.TotalSeconds) pieces = (int)Math.Min(MaxPieces, Math.Ceiling(perChar * chars / budget.TotalSeconds));
+            }
+            else if (budget < FirstStepWholeWithin) pieces = MaxPieces; // nothing measured yet, and streams are waiting: the finest cut
         }
         if (pieces > 1 || trainer.InStep) ServerMetrics.TrainingStepPieces.Inc();
         var started = Stopwatch.GetTimestamp();
         var done = trainer.StepPiece(pieces);
-        if (pieces == 1 && chars > 0 && done)
+        if (!stepping) return done;
+        job.StepSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
+        if (done && job.StepCharacters > 0)
         {
-            var perChar = Stopwatch.GetElapsedTime(started).TotalSeconds / chars;
+            // Pieced steps count too: they cost a little more than whole ones (at most ~1.25×), which only cuts finer.
+            var perChar = job.StepSeconds / job.StepCharacters;
             job.SecondsPerCharacter = job.SecondsPerCharacter is { } last ? 0.8 * last + 0.2 * perChar : perChar;
+            job.StepCharacters = 0;
         }
         return done;
     }
+
+    /// <summary>A slice at least this long means no one is streaming: a job's first step may then run whole.</summary>
+    private static readonly TimeSpan FirstStepWholeWithin = TimeSpan.FromMilliseconds(100);
 
     /// <summary>
     /// Stream models are cut in time, at most a segment per time step, and their pieces cost about

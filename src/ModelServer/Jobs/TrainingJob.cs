@@ -81,8 +81,11 @@ public sealed class TrainingJob
     internal Trainer? Trainer { get; set; }
     internal TimeSpan RunTime { get; set; }
     internal DateTimeOffset LastSaved { get; set; }
-    /// <summary>Training time per character of whole steps (a moving average), to size a step's pieces while others generate.</summary>
+    /// <summary>Training time per character of steps, whole or in pieces (a moving average), to size a step's pieces while others generate.</summary>
     internal double? SecondsPerCharacter { get; set; }
+    /// <summary>The step in progress: its characters, and the device time its pieces took so far (device thread).</summary>
+    internal long StepCharacters { get; set; }
+    internal double StepSeconds { get; set; }
 
     public bool IsActive => State is JobState.Queued or JobState.Running;
 }
