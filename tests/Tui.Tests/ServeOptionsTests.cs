@@ -130,6 +130,33 @@ public class ServeOptionsTests
         Assert.False(Directory.Exists(folder), "the refused run left its --out folder");
     });
 
+    [Fact]
+    public void Generate_without_a_seed_says_on_stderr_which_seed_gives_the_text_again() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        var folder = Path.Combine(root, "model");
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--max-steps", "2", "--n-hidden", "8", "--bs", "4", "--threads", "1"]));
+
+        (string Out, string Error) Generate(params string[] extra)
+        {
+            var (output, error) = (new StringWriter(), new StringWriter());
+            var (previousOut, previousError) = (Console.Out, Console.Error);
+            Console.SetOut(output);
+            Console.SetError(error);
+            try { Assert.Equal(0, CharRnnCommandLine.Run(["generate", "--model", folder, "-n", "40", "-t", "1.5", "--threads", "1", .. extra])); }
+            finally { Console.SetOut(previousOut); Console.SetError(previousError); }
+            return (output.ToString(), error.ToString());
+        }
+        var drawn = Generate();
+        var match = System.Text.RegularExpressions.Regex.Match(drawn.Error, @"^\(seed (\d{1,9}): --seed \1 gives this text again\)");
+        Assert.True(match.Success, drawn.Error);
+        Assert.DoesNotContain("seed", drawn.Out); // stdout is the text alone, for pipes
+        var again = Generate("--seed", match.Groups[1].Value);
+        Assert.Equal(drawn.Out, again.Out);
+        Assert.Equal("", again.Error); // a seed given is not repeated back
+    });
+
     private static void InTempFolder(Action<string> test)
     {
         var root = Path.Combine(Path.GetTempPath(), "charrnn-test-" + Guid.NewGuid().ToString("N")[..8]);

@@ -11,6 +11,9 @@ public sealed record SamplingSettings(double Temperature = 1.0, int TopK = 0, do
 {
     public const double MaxTemperature = 10;
 
+    /// <summary>A seed for a session that asked for none: nine digits, short enough to read off and type back to replay.</summary>
+    public static ulong DrawSeed() => (ulong)Random.Shared.NextInt64(1_000_000_000);
+
     public static SamplingSettings Greedy { get; } = new(Temperature: 0);
 
     public bool IsGreedy => Temperature == 0;

@@ -298,8 +298,7 @@ public static class ProtoMapper
     /// <summary>Engine settings from a request: unset fields from <paramref name="start"/>, or the defaults (temperature 1, seed random).</summary>
     public static SamplingSettings FromProto(Api.SamplingSettings? s, SamplingSettings? start = null)
     {
-        // A drawn seed has nine digits, not twenty: short enough to read off the screen and type back to replay.
-        var result = start ?? new SamplingSettings(Temperature: 1.0, Seed: (ulong)Random.Shared.NextInt64(1_000_000_000));
+        var result = start ?? new SamplingSettings(Temperature: 1.0, Seed: SamplingSettings.DrawSeed());
         if (s == null) return result;
         if (s.HasTemperature) result = result with { Temperature = s.Temperature };
         if (s.HasTopK) result = result with { TopK = s.TopK };

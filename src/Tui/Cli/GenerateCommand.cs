@@ -28,8 +28,9 @@ public static class GenerateCommand
             var n = parse.GetValue(count);
             if (n is < 0 or > 1_000_000)
                 throw new ArgumentException($"-n {n} is not allowed; generate from 0 to 1000000 characters.");
+            var drawn = parse.GetValue(seed) is null;
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
-                parse.GetValue(seed) ?? (ulong)Random.Shared.NextInt64()).Validate();
+                parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();
             var path = ModelFolder.CheckpointForGeneration(parse.GetValue(model)!);
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             using var trained = TrainedModel.Load(path, torchDevice);
@@ -44,6 +45,8 @@ public static class GenerateCommand
                 stdout.Flush();
             }
             stdout.WriteLine();
+            // On stderr, so that piped text stays only the text: how to get this text again.
+            if (drawn) Console.Error.WriteLine($"(seed {settings.Seed}: --seed {settings.Seed} gives this text again)");
             return 0;
         });
         return command;
