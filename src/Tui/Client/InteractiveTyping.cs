@@ -26,6 +26,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
     // Keystrokes queue here and one pump sends them in order (starting the stream first when needed).
     private readonly Channel<(string Model, InteractRequest Request)> _queue = Channel.CreateUnbounded<(string, InteractRequest)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _pump;
+    private readonly CancellationTokenSource _closing = new(); // cancels the pump's calls when typing is disposed
 
     public InteractiveTyping(CharRnnClient client)
     {
@@ -51,7 +52,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
                 // A new model, or a stream that broke (server restarted, session expired): a new session, retyped from the start.
                 if (Model != model || SessionId == null || Volatile.Read(ref _broken))
                 {
-                    await StartAsync(model);
+                    await StartAsync(model, _closing.Token);
                     request = new InteractRequest { Text = typed, Reset = true };
                 }
                 await SendAsync(request);
@@ -157,8 +158,11 @@ public sealed class InteractiveTyping : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // The pump's calls end first, so that its StartAsync cannot open a session after StopAsync has closed this one.
         _queue.Writer.TryComplete();
+        await _closing.CancelAsync();
         try { await _pump.WaitAsync(TimeSpan.FromSeconds(5)); } catch (TimeoutException) { }
         await StopAsync();
+        _closing.Dispose();
     }
 }
