@@ -174,6 +174,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("share gru");
         Assert.Contains("gru is shared: every key may list it and generate from it, read-only (share gru off takes it back)", _output.Lines);
         Assert.True((await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "gru" })).Summary.Shared);
+        await Runner.RunLineAsync("models"); // an owner now (the key that shared it), so the list says whose each model is
+        Assert.Contains(_output.Lines, l => l.StartsWith("NAME", StringComparison.Ordinal) && l.EndsWith(" OWNER", StringComparison.Ordinal));
+        Assert.Contains(_output.Lines, l => l.StartsWith("gru ", StringComparison.Ordinal) && l.Contains(" local (shared)", StringComparison.Ordinal));
         await Runner.RunLineAsync("share gru off");
         Assert.Contains(_output.Lines, l => l.StartsWith("gru is no longer shared", StringComparison.Ordinal));
         Assert.False((await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "gru" })).Summary.Shared);

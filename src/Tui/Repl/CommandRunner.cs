@@ -185,12 +185,15 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var models = (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models;
         if (models.Count == 0) { output.Line("No models yet. Train one: train stateful-lstm epochs=1 lower=true"); return; }
-        output.Line($"{"NAME",-22} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-10}");
+        // On a server with keys, whose each model is and whether it is shared (share MODEL).
+        var owners = models.Any(m => m.Owner.Length > 0);
+        output.Line($"{"NAME",-22} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-10}{(owners ? " OWNER" : "")}");
         foreach (var m in models)
         {
             if (m.Error.Length > 0) { output.Line($"{m.Name,-22} unreadable: {m.Error}"); continue; }
             var loss = m.HasBestValidLoss ? m.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture) : "-";
-            output.Line($"{m.Name,-22} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{(m.Training ? " (training)" : "")}");
+            var owner = owners ? $" {(m.Owner.Length > 0 ? m.Owner : "-")}{(m.Shared ? " (shared)" : "")}" : "";
+            output.Line($"{m.Name,-22} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : "")}");
         }
     }
 
