@@ -454,6 +454,33 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_model_is_read_off_the_device_thread_and_taken_only_while_it_is_the_newest()
+    {
+        server.TrainModel("preloaded", "stateful-gru", steps: 2);
+        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+
+        var preloaded = store.Preload("preloaded", worker.Device); // as OpenSession does, on its own thread
+        Assert.NotNull(preloaded);
+        var loaded = await worker.Run(() => store.Acquire("preloaded", worker.Device, preloaded));
+        Assert.Same(preloaded.Trained, loaded.Trained); // the device thread only took it
+        Assert.Null(store.Preload("preloaded", worker.Device)); // held now: nothing to read again
+        await worker.Run(() => store.Release(loaded));
+
+        // A checkpoint newer than the copy read: that copy is dropped, the new one loaded.
+        await worker.Run(() => store.Invalidate("preloaded"));
+        var older = store.Preload("preloaded", worker.Device)!;
+        var checkpoint = Path.Combine(server.Options.ModelsDirectory, "preloaded", Engine.Training.Trainer.LastCheckpoint);
+        File.SetLastWriteTimeUtc(checkpoint, File.GetLastWriteTimeUtc(checkpoint).AddSeconds(1));
+        var reloaded = await worker.Run(() => store.Acquire("preloaded", worker.Device, older));
+        Assert.NotSame(older.Trained, reloaded.Trained);
+        await worker.Run(() => store.Release(reloaded));
+        var s = await Client.Open("preloaded"); // and sessions open on it as ever
+        Assert.Equal(10, (await Client.Generate(s.Id, 10)).Length);
+        await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+    }
+
+    [Fact]
     public async Task The_session_limit_gives_resource_exhausted()
     {
         var store = server.Services.GetRequiredService<SessionStore>();

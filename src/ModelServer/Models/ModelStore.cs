@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.ModelServer.Errors;
@@ -18,6 +19,7 @@ public sealed partial class ModelStore
 {
     private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal); // device thread only
     private readonly List<LoadedModel> _idle = []; // loaded, no session open: least recently used first (device thread only)
+    private readonly ConcurrentDictionary<string, (string Path, DateTime Written)> _held = new(StringComparer.Ordinal); // the checkpoints _loaded holds, for any thread
 
     /// <summary>
     /// Models kept on the device with no session open, so that reopening one is quick; beyond this,
@@ -131,24 +133,54 @@ public sealed partial class ModelStore
         return ModelFolder.Describe(FolderOf(name));
     }
 
-    /// <summary>The newest checkpoint of a model on the device, shared with other sessions (device thread).</summary>
-    public LoadedModel Acquire(string name, Device device)
+    /// <summary>
+    /// Any thread: the model's newest checkpoint, loaded for <see cref="Acquire"/>, unless the device
+    /// holds it already (null then).
+    /// </summary>
+    public PreloadedModel? Preload(string name, Device device)
     {
         if (!Exists(name))
             throw NoModel(name);
         var path = ModelFolder.CheckpointForGeneration(FolderOf(name));
         var written = File.GetLastWriteTimeUtc(path);
-        if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path)
+        if (_held.TryGetValue(name, out var held) && held == (path, written)) return null;
+        return new PreloadedModel(path, written, TrainedModel.Load(path, device));
+    }
+
+    /// <summary>
+    /// The newest checkpoint of a model on the device, shared with other sessions (device thread).
+    /// <paramref name="preloaded"/> is taken if it is still the newest, else disposed.
+    /// </summary>
+    public LoadedModel Acquire(string name, Device device, PreloadedModel? preloaded = null)
+    {
+        TrainedModel? trained = null;
+        try
         {
-            current.Sessions++;
-            _idle.Remove(current);
-            return current;
+            if (!Exists(name))
+                throw NoModel(name);
+            var path = ModelFolder.CheckpointForGeneration(FolderOf(name));
+            var written = File.GetLastWriteTimeUtc(path);
+            if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path)
+            {
+                current.Sessions++;
+                _idle.Remove(current);
+                return current;
+            }
+            if (current != null) Retire(current);
+            if (preloaded != null && preloaded.Path == path && preloaded.Written == written)
+                (trained, preloaded) = (preloaded.Trained, null);
+            var loaded = new LoadedModel(name, trained ?? TrainedModel.Load(path, device), written) { Sessions = 1 };
+            trained = null;
+            _loaded[name] = loaded;
+            _held[name] = (path, written);
+            _logger.LogInformation("Loaded model {Model} from {Checkpoint}", name, path);
+            return loaded;
         }
-        if (current != null) Retire(current);
-        var loaded = new LoadedModel(name, TrainedModel.Load(path, device), written) { Sessions = 1 };
-        _loaded[name] = loaded;
-        _logger.LogInformation("Loaded model {Model} from {Checkpoint}", name, path);
-        return loaded;
+        finally
+        {
+            preloaded?.Dispose(); // not taken: older than the checkpoint now, or not needed
+            trained?.Dispose();
+        }
     }
 
     /// <summary>A session let go of the model (device thread).</summary>
@@ -201,6 +233,7 @@ public sealed partial class ModelStore
     {
         _idle.Remove(model);
         _loaded.Remove(model.Name);
+        _held.TryRemove(model.Name, out _);
         model.Stale = true;
         if (model.Sessions <= 0) model.Trained.Dispose();
     }

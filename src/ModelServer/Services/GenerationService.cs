@@ -34,13 +34,26 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var settings = ProtoMapper.FromProto(request.Sampling);
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);
-        var (model, engine) = await worker.Run(() =>
+        // A model not on the device yet is read and built here, off the device thread: streams go on meanwhile.
+        var preloaded = await Task.Run(() => models.Preload(name, worker.Device));
+        var taken = false;
+        LoadedModel model;
+        GenerationSession engine;
+        try
         {
-            sessions.EnsureRoom(caller);
-            var model = models.Acquire(name, worker.Device);
-            try { return (model, new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings)); }
-            catch { models.Release(model); throw; }
-        }, context.CancellationToken);
+            (model, engine) = await worker.Run(() =>
+            {
+                sessions.EnsureRoom(caller);
+                taken = true; // Acquire takes it, or disposes it
+                var model = models.Acquire(name, worker.Device, preloaded);
+                try { return (model, new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings)); }
+                catch { models.Release(model); throw; }
+            }, context.CancellationToken);
+        }
+        finally
+        {
+            if (!taken) preloaded?.Dispose(); // never handed on: cancelled, refused, or the server stopping
+        }
         ServerSession session;
         try
         {
