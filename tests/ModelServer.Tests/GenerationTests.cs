@@ -331,6 +331,12 @@ public class GenerationTests(ServerFixture server)
         Assert.Equal(await Client.Generate(check.Id, 6), second);
     }
 
+    private static async Task Until(Func<bool> done, string what)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); !done(); await Task.Delay(5))
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"waited 30 s for {what}");
+    }
+
     private static async Task<string> ReadPrediction(IAsyncStreamReader<InteractResponse> stream, long index)
     {
         var text = "";
@@ -352,13 +358,16 @@ public class GenerationTests(ServerFixture server)
         using var streaming = Client.Generate(new GenerateRequest { SessionId = other.Id, MaxChars = 3000 });
         Assert.True(await streaming.ResponseStream.MoveNext(CancellationToken.None));
 
-        // Hold the device thread so that the Generate's claim and the close run in one pass of commands.
+        // Hold the device thread so that the Generate's claim and the close run in one pass of commands,
+        // the claim first: the close is sent only once the claim is queued.
+        using var entered = new ManualResetEventSlim();
         using var release = new ManualResetEventSlim();
-        var held = worker.Run(() => release.Wait(TimeSpan.FromSeconds(10)));
+        var held = worker.Run(() => { entered.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(30)), "the device loop never ran the holding command");
         var generate = Client.Generate(victim.Id, 50);
-        await Task.Delay(300);
+        await Until(() => worker.QueuedCommands >= 1, "the Generate's claim to be queued");
         var close = Client.CloseSessionAsync(new CloseSessionRequest { SessionId = victim.Id }).ResponseAsync;
-        await Task.Delay(300);
+        await Until(() => worker.QueuedCommands >= 2, "the close to be queued");
         release.Set();
         await held;
         await close;
@@ -438,8 +447,7 @@ public class GenerationTests(ServerFixture server)
         var held = worker.Run(() => { entered.Set(); release.Wait(TimeSpan.FromSeconds(30)); });
         Assert.True(entered.Wait(TimeSpan.FromSeconds(30)), "the device loop never ran the holding command");
         var feed = Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }).ResponseAsync;
-        for (var clock = System.Diagnostics.Stopwatch.StartNew(); worker.QueuedCommands == 0; await Task.Delay(5))
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), "the feed never reached the device loop");
+        await Until(() => worker.QueuedCommands >= 1, "the feed's first piece to be queued");
         var seenBetween = worker.Run(() => session.Engine.CharactersSeen); // queued behind the feed's first piece
         release.Set();
         await held;
