@@ -1,4 +1,3 @@
-using System.Text;
 using CharRnn.Engine.Text;
 using System.Threading.Channels;
 using CharRnn.Engine.Sampling;
@@ -446,17 +445,15 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     private static List<string> Pieces(string text)
     {
         var pieces = new List<string>();
-        var piece = new StringBuilder();
-        var count = 0;
+        int start = 0, end = 0, count = 0;
         foreach (var rune in text.EnumerateRunes())
         {
-            piece.Append(rune.ToString());
+            end += rune.Utf16SequenceLength;
             if (++count < FeedPiece) continue;
-            pieces.Add(piece.ToString());
-            piece.Clear();
-            count = 0;
+            pieces.Add(text[start..end]);
+            (start, count) = (end, 0);
         }
-        if (piece.Length > 0) pieces.Add(piece.ToString());
+        if (end > start) pieces.Add(text[start..end]);
         return pieces;
     }
 
