@@ -308,7 +308,9 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         ServerCallContext context)
     {
         using var call = lifetime.Link(context);
-        var outgoing = Channel.CreateUnbounded<Api.InteractResponse>(new UnboundedChannelOptions { SingleReader = true });
+        // Bounded, dropping the oldest: a client that types on but never reads must not grow the server's
+        // memory by a prediction per keystroke (what is dropped first is stale by then).
+        var outgoing = Channel.CreateBounded<Api.InteractResponse>(new BoundedChannelOptions(4 * MaxPredictChars) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
         var newest = new System.Runtime.CompilerServices.StrongBox<long>(-1); // the latest request read
         var writer = Task.Run(async () =>
         {
