@@ -21,6 +21,7 @@ public sealed class CorpusStore
     private readonly string? _directory;
     private readonly CorpusResolver _resolver;
     private readonly ConcurrentDictionary<string, LoadedCorpus> _loaded = new(StringComparer.Ordinal);
+    private readonly object _resolving = new();
     private readonly ConcurrentDictionary<string, (FileStamp Stamp, CorpusFingerprint Fingerprint)> _fingerprints = new(StringComparer.Ordinal);
 
     public CorpusStore(IOptions<ServerOptions> options)
@@ -62,7 +63,13 @@ public sealed class CorpusStore
         if (KnownCorpus.All.FirstOrDefault(k => k.Name == key) is { } known)
         {
             if (_loaded.TryGetValue(key, out var cached)) return cached.Corpus;
-            return _loaded.GetOrAdd(key, new LoadedCorpus(_resolver.ResolveKnown(known), default)).Corpus;
+            lock (_resolving) // concurrent first uses wait for one fetch (a download, where there is a network) instead of each making its own
+            {
+                if (_loaded.TryGetValue(key, out cached)) return cached.Corpus;
+                var resolved = _resolver.ResolveKnown(known);
+                _loaded[key] = new LoadedCorpus(resolved, default);
+                return resolved;
+            }
         }
         if (key == UploadedName)
             throw ServerException.Invalid($"corpus_name '{UploadedName}' is reserved: it names text uploaded with corpus_text. Upload the text, or rename the corpus file.");
