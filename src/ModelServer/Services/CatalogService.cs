@@ -1,3 +1,4 @@
+using System.Reflection;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Training;
 using CharRnn.ModelServer.Corpora;
@@ -108,7 +109,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
 
     /// <summary>The product version and the commit it was built from, e.g. "0.9.0+39f6042…".</summary>
     public static readonly string Version =
-        typeof(CatalogService).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false).OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0";
+        typeof(CatalogService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
 
     public override Task<Api.ServerInfo> GetServerInfo(Api.GetServerInfoRequest request, ServerCallContext context) =>
         Task.FromResult(new Api.ServerInfo

@@ -90,10 +90,12 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (!string.IsNullOrEmpty(request.Architecture) && request.Architecture != meta.Architecture)
             throw ServerException.Invalid($"architecture '{request.Architecture}' differs from the model's '{meta.Architecture}'; leave it empty when resuming.");
         foreach (var (key, value) in request.Hyperparameters)
-            if (!meta.HyperParameters.TryGetValue(key, out var stored) || stored != value)
-                throw ServerException.Invalid($"hyperparameters[{key}] = {value} differs from the model's " +
-                                              (meta.HyperParameters.TryGetValue(key, out var had) ? $"({had})" : "(it has no such hyperparameter)") +
-                                              "; leave hyperparameters empty when resuming: they are the model's.");
+        {
+            var has = meta.HyperParameters.TryGetValue(key, out var stored);
+            if (!has || stored != value)
+                throw ServerException.Invalid($"hyperparameters[{key}] = {value} differs from the model's ({(has ? stored : "it has no such hyperparameter")}); " +
+                                              "leave hyperparameters empty when resuming: they are the model's.");
+        }
         var options = ProtoMapper.Apply(request.Options, meta.Training, ResumeChanges);
         CheckEpochs(options);
 

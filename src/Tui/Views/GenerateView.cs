@@ -16,7 +16,7 @@ namespace CharRnn.Tui.Views;
 public sealed class GenerateView : View
 {
     private readonly Func<string, Task> _run;
-    private readonly Label _session = new() { X = 0, Y = 0, Width = Dim.Fill(), HotKeySpecifier = new System.Text.Rune(0xFFFF), Text = "No model in use: pick one in Models (Enter) or type: use NAME" };
+    private readonly Label _session = new() { X = 0, Y = 0, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None, Text = "No model in use: pick one in Models (Enter) or type: use NAME" };
     private readonly TextField _temperature = new() { Text = "0.8", Width = 5 };
     private readonly TextField _topK = new() { Text = "0", Width = 4 };
     private readonly TextField _topP = new() { Text = "1", Width = 4 };
@@ -59,8 +59,8 @@ public sealed class GenerateView : View
         var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = 3 };
         var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = 3 };
         // Titles are model names, which may hold '_': no hotkey specifier.
-        _leftFrame = new FrameView { Title = "Output", X = 0, Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = new System.Text.Rune(0xFFFF) };
-        _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = new System.Text.Rune(0xFFFF) };
+        _leftFrame = new FrameView { Title = "Output", X = 0, Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = HotKeys.None };
+        _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = HotKeys.None };
         Panes = [new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }, new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }];
         _leftFrame.Add(Panes[0]);
         _rightFrame.Add(Panes[1]);

@@ -25,7 +25,7 @@ public sealed class ModelsView : View
     private readonly ListView<string> _architectures = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private readonly ListView<string> _models = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private readonly View _form = new() { Width = Dim.Fill(), Height = Dim.Fill(2), CanFocus = true };
-    private readonly Label _error = new() { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, HotKeySpecifier = NoHotKey };
+    private readonly Label _error = new() { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, HotKeySpecifier = HotKeys.None };
     // No hotkey: Terminal.Gui fires a bare letter's hotkey from any tab that does not take the
     // key, and a stray "t" must not start a training job.
     private readonly Button _train = new() { Text = "Train", X = 0, Y = Pos.AnchorEnd(1) };
@@ -114,7 +114,7 @@ public sealed class ModelsView : View
         foreach (var v in _form.SubViews.ToList()) { _form.Remove(v); v.Dispose(); }
         _fields.Clear();
         int row = 0;
-        var doc = new Label { Text = arch.Summary, X = 0, Y = row++, Width = Dim.Fill(), Height = 1, HotKeySpecifier = NoHotKey };
+        var doc = new Label { Text = arch.Summary, X = 0, Y = row++, Width = Dim.Fill(), Height = 1, HotKeySpecifier = HotKeys.None };
         _form.Add(doc);
         _name = AddRow("name", FreeName(arch.Name), "model folder to create", ref row);
         _corpus = AddRow("corpus", "nietzsche", "ListCorpora name (corpora)", ref row);
@@ -144,10 +144,10 @@ public sealed class ModelsView : View
 
     private TextField AddRow(string name, string value, string hint, ref int row)
     {
-        var label = new Label { Text = name, X = 0, Y = row, Width = 13, HotKeySpecifier = NoHotKey };
+        var label = new Label { Text = name, X = 0, Y = row, Width = 13, HotKeySpecifier = HotKeys.None };
         // Narrower in a narrow pane, so that the value stays whole and the hint starts beside it.
         var field = new TextField { Text = value, X = 13, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - 14, 6, 20), _form) };
-        var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = NoHotKey };
+        var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(label, field, help);
         field.HasFocusChanged += (_, _) => { if (field.HasFocus) ScrollFormTo(field.Frame.Y); };
         row++;
@@ -192,9 +192,6 @@ public sealed class ModelsView : View
         for (int n = 1; ; n++)
             if (!names.Contains($"{architecture}-{n}")) return $"{architecture}-{n}";
     }
-
-    /// <summary>Labels show names like n_hidden as they are ('_' would otherwise mark a hotkey).</summary>
-    private static readonly System.Text.Rune NoHotKey = new('\uffff');
 
     private static double? Parse(HyperParameterSpec spec, string text)
     {

@@ -17,7 +17,7 @@ public sealed class TrainingView : View
     private readonly TrainingMonitor _monitor;
     private readonly LineChart _loss = new("step", "loss", Color.BrightCyan, Color.BrightYellow);
     private readonly LineChart _learningRate = new("step", "lr", Color.BrightMagenta, Color.BrightMagenta);
-    private readonly Label _stats = new() { X = 0, Y = 0, Width = Dim.Fill(), Height = 2, HotKeySpecifier = new System.Text.Rune(0xFFFF) };
+    private readonly Label _stats = new() { X = 0, Y = 0, Width = Dim.Fill(), Height = 2, HotKeySpecifier = HotKeys.None };
     private readonly ProgressBar _progress = new() { X = 0, Y = 2, Width = Dim.Fill(), ProgressBarFormat = ProgressBarFormat.SimplePlusPercentage };
     private readonly StreamTextView _samples = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private int _drawn = -1;
