@@ -26,6 +26,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=None, help="0 or more: the same seed gives the same text")
     parser.add_argument("--chars-per-message", type=int, default=1,
                         help="characters the server gathers into each message (1 to 256; more suits bulk reading)")
+    parser.add_argument("--coalesce", action=argparse.BooleanOptionalAction, default=True,
+                        help="let the server join the characters that wait behind a slow reader into one message "
+                             "(each still comes as soon as it is sampled when we keep up; default: on)")
     args = parser.parse_args()
     if args.seed is not None and args.seed < 0:
         parser.error("--seed must be 0 or more")
@@ -39,8 +42,10 @@ def main() -> int:
         try:
             session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, prime=args.prime, sampling=sampling), metadata=auth)
             print(args.prime, end="", flush=True)
-            # A message per sampled character (or per --chars-per-message): print each as it arrives.
-            request = pb.GenerateRequest(session_id=session.id, max_chars=args.chars, chars_per_message=args.chars_per_message)
+            # A message per sampled character (or per --chars-per-message; with coalesce, what was ready
+            # when it was sent): print each as it arrives.
+            request = pb.GenerateRequest(session_id=session.id, max_chars=args.chars, chars_per_message=args.chars_per_message,
+                                         coalesce=args.coalesce)
             for piece in generation.Generate(request, metadata=auth):
                 print(piece.text, end="", flush=True)
             print()

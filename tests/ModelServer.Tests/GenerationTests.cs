@@ -271,6 +271,29 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Coalesce_sends_the_same_text_and_counts_and_is_refused_with_per_char_fields()
+    {
+        var single = await Client.Open("lstm", seed: 12, prime: "the c");
+        var coalesced = await Client.Open("lstm", seed: 12, prime: "the c");
+        var expected = await Client.Generate(single.Id, 2000);
+
+        using var call = Client.Generate(new GenerateRequest { SessionId = coalesced.Id, MaxChars = 2000, Coalesce = true });
+        var messages = new List<GenerateResponse>();
+        await foreach (var m in call.ResponseStream.ReadAllAsync()) messages.Add(m);
+        Assert.Equal(expected, string.Concat(messages.Select(m => m.Text)));
+        Assert.All(messages, m => Assert.InRange(m.Text.Length, 1, 256));
+        var seen = 5L;
+        foreach (var m in messages) Assert.Equal(seen += m.Text.Length, m.CharactersSeen); // each counts up to its own last char
+        Assert.Equal(GenerateResponse.Types.FinishReason.Length, messages[^1].FinishReason);
+        Assert.All(messages[..^1], m => Assert.Equal(GenerateResponse.Types.FinishReason.Unspecified, m.FinishReason));
+
+        var withAlternatives = await Calls.Fails(() => Client.Generate(new GenerateRequest { SessionId = single.Id, MaxChars = 5, Coalesce = true, TopAlternatives = 3 }).ResponseStream.MoveNext());
+        Assert.Equal(StatusCode.InvalidArgument, withAlternatives.StatusCode);
+        Assert.Contains("coalesce cannot go with include_probabilities or top_alternatives", withAlternatives.Status.Detail);
+        Assert.Equal(2005, (await Client.GetSessionAsync(new GetSessionRequest { SessionId = single.Id })).CharactersSeen);
+    }
+
+    [Fact]
     public async Task Bad_requests_name_the_field_and_what_is_allowed()
     {
         var s = await Client.Open("gru");

@@ -146,6 +146,10 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
             "--chars-per-message", "16"], examples, stubs);
         Assert.True(gatheredCode == 0, "generate.py --chars-per-message 16 failed: " + gathered);
         Assert.Equal(output, gathered);
+        var (singleCode, single) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "400", "--seed", "1",
+            "--no-coalesce"], examples, stubs);
+        Assert.True(singleCode == 0, "generate.py --no-coalesce failed: " + single);
+        Assert.Equal(output, single);
 
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "no-such-model"], examples, stubs);
         Assert.Equal(1, code);

@@ -89,4 +89,22 @@ public sealed class GenerationRequest
     }
 
     public void Fail(Exception error) => Output.Writer.TryComplete(error);
+
+    /// <summary>
+    /// A call with coalesce (handler side): <paramref name="first"/> joined with the outputs already
+    /// waiting behind it, up to <see cref="MaxCharsPerMessage"/> chars. A stream that keeps up finds
+    /// none waiting and sends each as it comes; one behind sends one message where it would send many.
+    /// </summary>
+    public static GenerationOutput JoinReady(GenerationOutput first, ChannelReader<GenerationOutput> reader)
+    {
+        if (!reader.TryPeek(out var next) || first.Chars + next.Chars > MaxCharsPerMessage) return first;
+        var text = new StringBuilder(first.Text);
+        var joined = first;
+        while (reader.TryPeek(out next) && joined.Chars + next.Chars <= MaxCharsPerMessage && reader.TryRead(out next))
+        {
+            text.Append(next.Text);
+            joined = next with { Chars = joined.Chars + next.Chars }; // the last char, count and finish are the newest's
+        }
+        return joined with { Text = text.ToString() };
+    }
 }

@@ -154,7 +154,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             await foreach (var output in generation.Output.Reader.ReadAllAsync(deadline.Token))
             {
                 if (deadline.Token.IsCancellationRequested) { held = output; deadline.Token.ThrowIfCancellationRequested(); }
-                sent += await Send(output, request, responseStream, context);
+                sent += await Send(output, generation, request, responseStream, context);
             }
         }
         catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)
@@ -183,12 +183,12 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         using var limit = new CancellationTokenSource(Max(TimeSpan.Zero, flushUntil - DateTime.UtcNow));
         try
         {
-            if (held is { } first && !limit.IsCancellationRequested) sent += await Send(first, request, responseStream, context);
+            if (held is { } first && !limit.IsCancellationRequested) sent += await Send(first, generation, request, responseStream, context);
             // The device loop ends the channel within a step of the deadline, and may add a char until then.
             await foreach (var output in generation.Output.Reader.ReadAllAsync(limit.Token))
             {
                 if (limit.IsCancellationRequested) break; // the client has no time left to read more before its deadline
-                sent += await Send(output, request, responseStream, context);
+                sent += await Send(output, generation, request, responseStream, context);
             }
         }
         catch (OperationCanceledException)
@@ -198,9 +198,11 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         return sent;
     }
 
-    /// <summary>Writes one message; returns the chars it held.</summary>
-    private static async Task<int> Send(GenerationOutput output, Api.GenerateRequest request, IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context)
+    /// <summary>Writes one message (with coalesce, joined with the outputs waiting behind it); returns the chars it held.</summary>
+    private static async Task<int> Send(GenerationOutput output, GenerationRequest generation, Api.GenerateRequest request,
+        IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context)
     {
+        if (request.Coalesce) output = GenerationRequest.JoinReady(output, generation.Output.Reader);
         await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
         return output.Chars;
     }
@@ -212,6 +214,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             throw ServerException.Invalid($"chars_per_message = {request.CharsPerMessage} is not allowed; use 1 to {GenerationRequest.MaxCharsPerMessage} (0 means 1).");
         if (n > 1 && (request.IncludeProbabilities || request.TopAlternatives > 0))
             throw ServerException.Invalid($"chars_per_message = {n} cannot go with include_probabilities or top_alternatives, which describe one char per message; use chars_per_message 1 for those.");
+        if (request.Coalesce && (request.IncludeProbabilities || request.TopAlternatives > 0))
+            throw ServerException.Invalid("coalesce cannot go with include_probabilities or top_alternatives, which describe one char per message; turn coalesce off for those.");
         return n;
     }
 
