@@ -128,7 +128,7 @@ public class FaultTests
             int done = 0;
             while (DateTime.UtcNow < until)
             {
-                using var call = generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 50 });
+                using var call = generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 50 }, deadline: DateTime.UtcNow.AddSeconds(60));
                 var pieces = new List<GenerateResponse>();
                 await foreach (var p in call.ResponseStream.ReadAllAsync()) pieces.Add(p);
                 Assert.Equal(50, pieces.Count);
@@ -138,7 +138,8 @@ public class FaultTests
             }
             return done;
         }));
-        Assert.All(calls, c => Assert.True(c > 0));
+        // Sessions of one model step together, so no stream is starved while others run ahead.
+        Assert.True(calls.Min() * 3 >= calls.Max(), $"calls per stream ranged from {calls.Min()} to {calls.Max()}");
     }
 
     [Fact]

@@ -164,7 +164,13 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        try { await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2)); }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            throw new Xunit.Sdk.XunitException($"{file} {string.Join(' ', args)} did not end within 2 minutes:\n{await stdout}{await stderr}");
+        }
         return (process.ExitCode, await stdout + await stderr);
     }
 

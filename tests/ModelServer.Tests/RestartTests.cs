@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Hosting;
 using Grpc.Core;
 using CharRnn.Protos.V1;
 using Microsoft.Extensions.DependencyInjection;
@@ -202,8 +203,10 @@ public class RestartTests
         using var release = new ManualResetEventSlim();
         var held = worker.Run(() => release.Wait(TimeSpan.FromSeconds(20)));
         await server.Training.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        var shutdownBegun = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var _ = server.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(() => shutdownBegun.TrySetResult());
         var stopping = Task.Run(server.StopServer);
-        await Task.Delay(300);
+        await shutdownBegun.Task.WaitAsync(TimeSpan.FromSeconds(20));
         release.Set();
         await held;
         await stopping;

@@ -37,6 +37,7 @@ public sealed class ServerFixture : IDisposable
             CorpusCacheDirectory = Path.Combine(Root, "cache"),
             Device = "cpu",
         };
+        Options.Limits.SessionIdleSeconds = 86_400; // a slow run of the collection must not expire the sessions its tests count
         configure(Options);
         Directory.CreateDirectory(Options.CorporaDirectory);
         File.WriteAllText(Path.Combine(Options.CorporaDirectory, "tiny.txt"), TinyText);

@@ -102,21 +102,27 @@ public class TrainingJobTests(ServerFixture server)
     public async Task Jobs_queue_while_the_device_is_busy_and_a_queued_job_can_be_stopped()
     {
         var first = await Client.StartJobAsync(Request("queue-a", maxSteps: 100_000, epochs: 1000));
-        await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = first.Id }).ResponseStream.ReadAllAsync())
-            if (e.EventCase == JobEvent.EventOneofCase.Started) break; // the device has taken it from the queue
-        var second = await Client.StartJobAsync(Request("queue-b", maxSteps: 10));
-        Assert.Equal(Job.Types.State.Queued, second.State);
-        Assert.Equal(1, second.QueuePosition);
-        var listed = (await Client.ListJobsAsync(new ListJobsRequest())).Jobs;
-        Assert.Contains(listed, j => j.Id == second.Id && j.State == Job.Types.State.Queued);
+        try
+        {
+            await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = first.Id }).ResponseStream.ReadAllAsync())
+                if (e.EventCase == JobEvent.EventOneofCase.Started) break; // the device has taken it from the queue
+            var second = await Client.StartJobAsync(Request("queue-b", maxSteps: 10));
+            Assert.Equal(Job.Types.State.Queued, second.State);
+            Assert.Equal(1, second.QueuePosition);
+            var listed = (await Client.ListJobsAsync(new ListJobsRequest())).Jobs;
+            Assert.Contains(listed, j => j.Id == second.Id && j.State == Job.Types.State.Queued);
 
-        var stoppedQueued = await Client.StopJobAsync(new StopJobRequest { JobId = second.Id });
-        Assert.Equal(Job.Types.State.Stopped, stoppedQueued.State);
-        var events = await Client.WatchJob(new WatchJobRequest { JobId = second.Id }).Events();
-        Assert.False(events[^1].Stopped.CheckpointSaved);
-
-        await Client.StopJobAsync(new StopJobRequest { JobId = first.Id });
-        await Client.WatchJob(new WatchJobRequest { JobId = first.Id }).Events();
+            var stoppedQueued = await Client.StopJobAsync(new StopJobRequest { JobId = second.Id });
+            Assert.Equal(Job.Types.State.Stopped, stoppedQueued.State);
+            var events = await Client.WatchJob(new WatchJobRequest { JobId = second.Id }).Events();
+            Assert.False(events[^1].Stopped.CheckpointSaved);
+        }
+        finally
+        {
+            // Left running, it would hold the shared server's device for the tests after this one.
+            await Client.StopJobAsync(new StopJobRequest { JobId = first.Id });
+            await Client.WatchJob(new WatchJobRequest { JobId = first.Id }).Events();
+        }
     }
 
     [Fact]

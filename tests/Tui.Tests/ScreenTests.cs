@@ -302,12 +302,14 @@ public sealed class ScreenTests : IDisposable
     /// <summary>Waits for a task whose continuations may be queued on the UI loop, running that loop meanwhile.</summary>
     private void Await(Task task)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!task.IsCompleted && DateTime.UtcNow < deadline)
         {
             Ui(() => _app.TimedEvents!.RunTimers());
             Thread.Sleep(10);
         }
+        // Left running, its clean-up would land in the next test (closing sessions that test counts).
+        Assert.True(task.IsCompleted, "the screen's clean-up did not finish within 30 s");
     }
 
     public void Dispose()

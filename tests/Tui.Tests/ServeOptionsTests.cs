@@ -171,7 +171,13 @@ public class ServeOptionsTests
         var previous = Console.Error;
         Console.SetError(error);
         int code;
-        try { code = CharRnnCommandLine.Run(args); }
+        try
+        {
+            // A `serve` that did not refuse would serve for good: fail instead of holding the run.
+            var run = Task.Run(() => CharRnnCommandLine.Run(args));
+            Assert.True(run.Wait(TimeSpan.FromSeconds(60)), $"charrnn {string.Join(' ', args)} did not refuse within 60 s");
+            code = run.Result;
+        }
         finally { Console.SetError(previous); }
         Assert.Equal(2, code);
         var text = error.ToString().TrimEnd('\n', '\r');

@@ -18,11 +18,13 @@ public class ServerStatusTests
         using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"));
         var status = new ServerStatus(client, new CompletionSource());
         status.Start(TimeSpan.FromSeconds(2));
-        using (await accepted.WaitAsync(TimeSpan.FromSeconds(10)))
+        using (var socket = await accepted.WaitAsync(TimeSpan.FromSeconds(10)))
         {
-            await Task.Delay(200);
+            // The poll's request is on its way (HTTP/2's preface has arrived) before the status closes.
+            var received = await socket.ReceiveAsync(new byte[64], SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.True(received > 0);
             await status.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)); // threw RpcException(Cancelled) before
         }
-        Assert.False(status.Connected);
+        Assert.False(status.Connected); // it never answered
     }
 }

@@ -32,6 +32,7 @@ public sealed class TuiFixture : IDisposable
                    corpus, CPU, Path.Combine(Models, "gru")))
             trainer.Run();
         Options = new ServerOptions { ModelsDirectory = Models, CorporaDirectory = Corpora, Device = "cpu" };
+        Options.Limits.SessionIdleSeconds = 86_400; // a slow run must not expire the sessions tests count
         Server = EmbeddedServer.StartAsync(Options).GetAwaiter().GetResult();
         Client = new CharRnnClient(Server.Address);
     }
