@@ -26,11 +26,88 @@ public class ServeOptionsTests
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--threads", "-1" }, "charrnn: --threads -1 is not allowed")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--checkpoint-minutes", "1e300" }, "charrnn: --checkpoint-minutes 1E+300 is not allowed; it must be from 0.01 to 525600.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--models", "/etc/hostname" }, "charrnn: --models '/etc/hostname' is a file")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--tls-key", "server.key" }, "charrnn: --tls-key goes with --tls-cert (the certificate to serve); without it the server would serve plain HTTP/2.")]
     [InlineData(new[] { "keys", "list", "--keys", "/nonexistent/keys.json" }, "charrnn: --keys /nonexistent/keys.json does not exist")]
     [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "depth=3" }, "charrnn: --max-hyperparameter: 'depth' has no cap; the capped hyperparameters are n_hidden, ")]
+    // Numbers read the same in every locale: "0,8" is not quietly 8 (System.CommandLine's own parsing allows thousands separators).
+    [InlineData(new[] { "generate", "--model", "m", "-t", "0,8" }, "charrnn: -t '0,8' is not a number: write decimals with a point (e.g. 0.8), and no thousands separators. (see charrnn generate --help)")]
+    [InlineData(new[] { "train", "--clip", "1,000" }, "charrnn: --clip '1,000' is not a number: write decimals with a point")]
+    [InlineData(new[] { "train", "--epochs", "ten" }, "charrnn: --epochs 'ten' is not a whole number; give digits only, like 15 (no separators, no decimals).")]
+    [InlineData(new[] { "train", "--epochs", "1.5" }, "charrnn: --epochs '1.5' is not a whole number")]
+    [InlineData(new[] { "serve", "--max-sessions", "99999999999" }, "charrnn: --max-sessions 99999999999 is too large; at most 2147483647.")]
+    [InlineData(new[] { "generate", "--model", "m", "--seed", "-1" }, "charrnn: --seed -1 is too small; at least 0.")]
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);
+
+    [Fact]
+    public void A_run_that_fails_for_another_reason_than_its_input_prints_one_line_and_exits_1()
+    {
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        int code;
+        try
+        {
+            code = CharRnnCommandLine.Run(["boom"], root =>
+            {
+                var boom = new System.CommandLine.Command("boom");
+                boom.SetAction(new Func<System.CommandLine.ParseResult, int>(_ => throw new InvalidOperationException("the weights hold NaN")));
+                root.Subcommands.Add(boom);
+            });
+        }
+        finally { Console.SetError(previous); }
+        Assert.Equal(1, code); // README: a failed run exits 1; 2 is for bad input
+        Assert.Equal("charrnn: the weights hold NaN (InvalidOperationException; set CHARRNN_DEBUG=1 for the stack trace)", error.ToString().TrimEnd());
+    }
+
+    [Fact]
+    public void Numbers_in_the_usual_forms_are_read()
+    {
+        var parse = CharRnnCommandLine.Build().Parse(["generate", "--model", "m", "-t", "8e-1", "--top-p", ".9", "-n", "+12", "--seed", "18446744073709551615"]);
+        Assert.Empty(parse.Errors);
+        Assert.Equal(0.8, parse.GetValue<double>("--temperature"), 12);
+        Assert.Equal(0.9, parse.GetValue<double>("--top-p"), 12);
+        Assert.Equal(12, parse.GetValue<int>("-n"));
+        Assert.Equal(ulong.MaxValue, parse.GetValue<ulong?>("--seed"));
+    }
+
+    [Fact]
+    public async Task Generate_piped_into_a_reader_that_leaves_stops_rather_than_running_on()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-pipe-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        try
+        {
+            var corpus = Path.Combine(root, "tiny.txt");
+            File.WriteAllText(corpus, TuiFixture.TinyText);
+            var folder = Path.Combine(root, "model");
+            // Big enough that a million chars take minutes: a run that went on would outlast the wait below many times over.
+            Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--max-steps", "1", "--n-hidden", "256", "--bs", "4", "--threads", "1"]));
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "generate", "--model", folder, "-n", "1000000", "--threads", "1" })
+                start.ArgumentList.Add(arg);
+            using var process = System.Diagnostics.Process.Start(start)!;
+            try
+            {
+                var stderr = process.StandardError.ReadToEndAsync();
+                var text = new char[200];
+                var read = 0;
+                while (read < text.Length)
+                {
+                    var n = await process.StandardOutput.ReadAsync(text.AsMemory(read)).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+                    if (n == 0) Assert.Fail("generate ended before writing 200 chars: " + await stderr); // (stderr ends only with the process)
+                    read += n;
+                }
+                process.StandardOutput.Close(); // as `| head -c 200` does
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                Assert.Equal(0, process.ExitCode);
+                Assert.Matches(@"^\(seed \d+: --seed \d+ gives this text again\)\s*$", await stderr); // named first, and no error after
+            }
+            finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+        }
+        finally { Directory.Delete(root, true); }
+    }
 
     [Fact]
     public void Serving_other_machines_without_keys_is_a_user_error()

@@ -6,7 +6,10 @@ using CharRnn.Engine.Text;
 
 namespace CharRnn.Tui.Cli;
 
-/// <summary>The charrnn command tree and its error handling: a user mistake prints one clear line and exits 2.</summary>
+/// <summary>
+/// The charrnn command tree and its error handling: a user mistake prints one clear line and exits 2;
+/// anything else that fails a run prints one line too (the stack trace only with CHARRNN_DEBUG=1) and exits 1.
+/// </summary>
 public static class CharRnnCommandLine
 {
     public static RootCommand Build(Action<RootCommand>? configureRoot = null)
@@ -23,6 +26,7 @@ public static class CharRnnCommandLine
             KeysCommand.Create(),
         };
         configureRoot?.Invoke(root);
+        NumberOptions.ApplyTo(root);
         return root;
     }
 
@@ -48,6 +52,16 @@ public static class CharRnnCommandLine
             Console.Out.Flush();
             Console.Error.WriteLine($"charrnn: {e.Message}");
             return 2;
+        }
+        catch (Exception e)
+        {
+            // Not the user's input: a model that diverged, a library that cannot load, a bug. Still one line,
+            // and the exit code README gives a failed run; the trace is there for a bug report.
+            Console.Out.Flush();
+            Console.Error.WriteLine(Environment.GetEnvironmentVariable("CHARRNN_DEBUG") == "1"
+                ? $"charrnn: {e}"
+                : $"charrnn: {e.Message} ({e.GetType().Name}; set CHARRNN_DEBUG=1 for the stack trace)");
+            return 1;
         }
     }
 

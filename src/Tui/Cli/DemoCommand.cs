@@ -40,7 +40,9 @@ public static class DemoCommand
             using (var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected, saves: false))
             {
                 console.Attach(trainer);
-                console.Report(trainer.Run(console.Stopping));
+                var outcome = trainer.Run(console.Stopping);
+                console.Report(outcome);
+                if (outcome.Kind == TrainingOutcomeKind.Failed) return 1; // a diverged model has nothing to show
             }
             var (validLoss, accuracy) = trainer.Validate();
             Console.WriteLine($"validation loss {validLoss:F4} nats/char, accuracy {accuracy:P1}\n");

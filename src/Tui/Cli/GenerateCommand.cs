@@ -37,16 +37,29 @@ public static class GenerateCommand
             using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);
             var primeText = parse.GetValue(prime)!;
             session.Feed(primeText);
-            var stdout = Console.Out;
-            stdout.Write(trained.Vocabulary.Normalize(primeText));
-            foreach (var c in session.Generate(n))
+            // On stderr, so that piped text stays only the text; and first, so that a run cut short names it too.
+            if (drawn) Console.Error.WriteLine($"(seed {settings.Seed}: --seed {settings.Seed} gives this text again)");
+            var stdout = Standard.Output();
+            try
             {
-                stdout.Write(c.Text);
+                stdout.Write(trained.Vocabulary.Normalize(primeText));
+                foreach (var c in session.Generate(n))
+                {
+                    stdout.Write(c.Text);
+                    stdout.Flush();
+                }
+                stdout.WriteLine();
                 stdout.Flush();
             }
-            stdout.WriteLine();
-            // On stderr, so that piped text stays only the text: how to get this text again.
-            if (drawn) Console.Error.WriteLine($"(seed {settings.Seed}: --seed {settings.Seed} gives this text again)");
+            catch (IOException) when (Console.IsOutputRedirected)
+            {
+                // The reader has gone (`| head -c 200`): nothing more is wanted, so stop generating.
+            }
+            finally
+            {
+                try { stdout.Dispose(); }
+                catch (IOException) { } // what it still held had nowhere to go
+            }
             return 0;
         });
         return command;

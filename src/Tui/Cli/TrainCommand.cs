@@ -202,7 +202,13 @@ public static class TrainCommand
     {
         using var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected);
         console.Attach(trainer);
-        var outcome = trainer.Run(console.Stopping);
+        TrainingOutcome outcome;
+        try { outcome = trainer.Run(console.Stopping); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full disk or a folder taken away mid-run: the run failed (exit 1), not its arguments (2).
+            outcome = new TrainingOutcome(TrainingOutcomeKind.Failed, $"could not write a checkpoint: {e.Message}", null, trainer.History.LastOrDefault());
+        }
         console.Report(outcome);
         // 130 as a shell gives a run ended by Ctrl+C: `charrnn train … && charrnn generate …` stops there.
         return outcome.Kind == TrainingOutcomeKind.Failed ? 1 : console.Stopping.IsCancellationRequested ? 130 : 0;

@@ -11,10 +11,10 @@ namespace CharRnn.Tui.Cli;
 /// </summary>
 public sealed class TrainingConsole : IDisposable
 {
-    private readonly TextWriter _out;
+    private readonly TextWriter _out, _errors;
     private readonly bool _live;
     private readonly CancellationTokenSource _stop = new();
-    private readonly System.Runtime.InteropServices.PosixSignalRegistration? _sigterm;
+    private readonly System.Runtime.InteropServices.PosixSignalRegistration? _sigterm, _sighup;
     private int _lineLength;
     private DateTime _lastPlainLine = DateTime.MinValue;
     private double _lastValidLoss = double.NaN;
@@ -22,24 +22,46 @@ public sealed class TrainingConsole : IDisposable
     private readonly bool _saves;
 
     /// <param name="saves">The trainer writes checkpoints (a demo trains without a folder).</param>
-    public TrainingConsole(TextWriter output, bool live, bool saves = true)
+    /// <param name="errors">Where a failure is reported (default: stderr).</param>
+    public TrainingConsole(TextWriter output, bool live, bool saves = true, TextWriter? errors = null)
     {
         _out = output;
+        _errors = errors ?? Console.Error;
         _live = live;
         _saves = saves;
         Console.CancelKeyPress += OnCancel;
         if (!OperatingSystem.IsWindows())
-            _sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(
-                System.Runtime.InteropServices.PosixSignal.SIGTERM, context => { context.Cancel = true; RequestStop(); });
+        {
+            // A closed terminal or a dropped ssh (SIGHUP) saves like Ctrl+C; a second signal ends the process as usual.
+            _sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, OnSignal);
+            _sighup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, OnSignal);
+        }
+    }
+
+    private void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
+    {
+        if (_stop.IsCancellationRequested) return;
+        context.Cancel = true;
+        RequestStop();
     }
 
     public CancellationToken Stopping => _stop.Token;
 
     public void Attach(Trainer trainer)
     {
-        trainer.Progress += OnProgress;
-        trainer.EpochEnded += OnEpoch;
-        trainer.CheckpointSaved += OnCheckpoint;
+        trainer.Progress += p => Safely(() => OnProgress(p));
+        trainer.EpochEnded += e => Safely(() => OnEpoch(e));
+        trainer.CheckpointSaved += c => Safely(() => OnCheckpoint(c));
+    }
+
+    /// <summary>
+    /// A console that went away (a hung-up terminal) must not fail the run it reports on: training
+    /// goes on to its stop and checkpoint without the lines.
+    /// </summary>
+    private static void Safely(Action write)
+    {
+        try { write(); }
+        catch (IOException) { }
     }
 
     private void OnCancel(object? sender, ConsoleCancelEventArgs e)
@@ -51,11 +73,14 @@ public sealed class TrainingConsole : IDisposable
 
     private void RequestStop()
     {
-        ClearLine();
-        _out.WriteLine(_saves
-            ? "Stopping after this batch and saving a checkpoint (Ctrl+C again to quit at once)..."
-            : "Stopping after this batch (Ctrl+C again to quit at once)...");
         _stop.Cancel();
+        Safely(() =>
+        {
+            ClearLine();
+            _out.WriteLine(_saves
+                ? "Stopping after this batch and saving a checkpoint (Ctrl+C again to quit at once)..."
+                : "Stopping after this batch (Ctrl+C again to quit at once)...");
+        });
     }
 
     private void OnProgress(TrainingProgress p)
@@ -101,12 +126,14 @@ public sealed class TrainingConsole : IDisposable
         _out.WriteLine($"saved {c.Path} ({c.Reason}, step {c.Step})");
     }
 
-    public void Report(TrainingOutcome outcome)
+    /// <summary>How the run ended, on stdout; a failure on stderr, where scripts look for why.</summary>
+    public void Report(TrainingOutcome outcome) => Safely(() =>
     {
         ClearLine();
+        _out.Flush();
         var where = outcome.CheckpointPath is { } path ? $"; checkpoint {path}" : "";
-        _out.WriteLine($"{outcome.Kind.ToString().ToLowerInvariant()}: {outcome.Reason}{where}");
-    }
+        (outcome.Kind == TrainingOutcomeKind.Failed ? _errors : _out).WriteLine($"{outcome.Kind.ToString().ToLowerInvariant()}: {outcome.Reason}{where}");
+    });
 
     private static int TerminalWidth
     {
@@ -128,6 +155,7 @@ public sealed class TrainingConsole : IDisposable
     {
         Console.CancelKeyPress -= OnCancel;
         _sigterm?.Dispose();
+        _sighup?.Dispose();
         _stop.Dispose();
     }
 }

@@ -1,0 +1,40 @@
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>The process's standard output, written so that a reader that goes away is noticed.</summary>
+public static class Standard
+{
+    private static TextWriter? _processOutput;
+
+    /// <summary>The charrnn program (not a test calling its verbs) writes its output to the process's stdout.</summary>
+    public static void UseProcessOutput() => _processOutput = Console.Out;
+
+    /// <summary>
+    /// Console.Out on a terminal, or where Console.Out was set to another writer. When the process's
+    /// output goes to a pipe or file, a writer on file descriptor 1 itself: .NET's Console treats a
+    /// closed pipe (EPIPE) as a successful write, so a verb piped into `head` would go on for its
+    /// whole run; this writer throws IOException instead.
+    /// </summary>
+    public static TextWriter Output()
+    {
+        if (!Console.IsOutputRedirected || OperatingSystem.IsWindows() || !ReferenceEquals(Console.Out, _processOutput))
+            return new NonClosing(Console.Out);
+        Console.Out.Flush();
+        var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        return new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 4096);
+    }
+
+    /// <summary>Console.Out behind a writer whose Dispose leaves it open.</summary>
+    private sealed class NonClosing(TextWriter inner) : TextWriter
+    {
+        public override Encoding Encoding => inner.Encoding;
+        public override void Write(char value) => inner.Write(value);
+        public override void Write(string? value) => inner.Write(value);
+        public override void WriteLine(string? value) => inner.WriteLine(value);
+        public override void WriteLine() => inner.WriteLine();
+        public override void Flush() => inner.Flush();
+        protected override void Dispose(bool disposing) => inner.Flush();
+    }
+}
