@@ -189,13 +189,36 @@ public class ServeOptionsTests
         Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "6", "--threads", "1"])); // no server now: the lock file alone is no bar
     });
 
+    /// <summary>Runs a verb with its output dropped; a failure's stderr comes back in the assertion.</summary>
     private static int Quietly(string[] args)
     {
-        var previous = Console.Out;
+        var (previous, previousError, error) = (Console.Out, Console.Error, new StringWriter());
         Console.SetOut(TextWriter.Null);
-        try { return CharRnnCommandLine.Run(args); }
-        finally { Console.SetOut(previous); }
+        Console.SetError(error);
+        int code;
+        try { code = CharRnnCommandLine.Run(args); }
+        finally { Console.SetOut(previous); Console.SetError(previousError); }
+        if (code != 0) Assert.Fail($"charrnn {string.Join(' ', args)} exited {code}: {error}");
+        return code;
     }
+
+    [Fact]
+    public void A_second_run_into_a_model_folder_being_trained_is_refused_and_a_finished_run_leaves_no_lock() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        var folder = Path.Combine(root, "model");
+        string[] train = ["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--max-steps", "2", "--n-hidden", "8", "--bs", "4", "--threads", "1"];
+        using (CharRnn.Engine.Checkpoints.ModelFolder.HoldForTraining(folder)) // as a `charrnn train` into it that has not saved yet
+            AssertUserError(train, $"charrnn: Another charrnn train or resume is writing to '{folder}'");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(folder)); // the refused run wrote nothing; the holder's lock went with it
+
+        Assert.Equal(0, Quietly(train));
+        Assert.False(File.Exists(Path.Combine(folder, CharRnn.Engine.Checkpoints.ModelFolder.TrainingLockFile)));
+        using (CharRnn.Engine.Checkpoints.ModelFolder.HoldForTraining(folder))
+            AssertUserError(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--threads", "1"], $"charrnn: Another charrnn train or resume is writing to '{folder}'");
+        Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--threads", "1"])); // once it is free
+    });
 
     [Fact]
     public void A_corpus_too_short_to_train_on_leaves_no_empty_model_folder_behind() => InTempFolder(root =>

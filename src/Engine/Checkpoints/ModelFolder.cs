@@ -35,6 +35,38 @@ public static class ModelFolder
             Directory.Exists(path) ? "the model folder holds no last.ckpt to resume from" : "no such model folder or checkpoint file");
     }
 
+    /// <summary>Held in a model folder by the run training into it (charrnn train or resume).</summary>
+    public const string TrainingLockFile = ".train.lock";
+
+    /// <summary>
+    /// Held while a run trains into <paramref name="folder"/> (made if missing): a second run into it
+    /// (two `charrnn train` into the default folder, a resume beside a train) is refused here, before
+    /// it overwrites the first's checkpoints. Releasing it removes the lock file.
+    /// </summary>
+    public static IDisposable HoldForTraining(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, TrainingLockFile);
+        var held = FileLock.TryHold(path)
+            ?? throw new ArgumentException($"Another charrnn train or resume is writing to '{folder}' (it holds {path}); wait for it to end, stop it, or train into another --out.");
+        return new TrainingHold(held, path);
+    }
+
+    private sealed class TrainingHold(FileStream held, string path) : IDisposable
+    {
+        private bool _released;
+
+        public void Dispose()
+        {
+            if (_released) return;
+            _released = true;
+            try { File.Delete(path); } // while still held: no other run can have taken it in between
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+            held.Dispose();
+        }
+    }
+
     public static bool HoldsModel(string folder) =>
         File.Exists(Path.Combine(folder, Training.Trainer.LastCheckpoint)) || File.Exists(Path.Combine(folder, Training.Trainer.BestCheckpoint));
 

@@ -78,7 +78,7 @@ public sealed class ServerDatabase : IDisposable
         {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (LockHeld(e)) // not a full disk, a read-only folder...
+        catch (IOException e) when (Engine.Checkpoints.FileLock.IsHeldElsewhere(e)) // not a full disk, a read-only folder...
         {
             throw new ArgumentException($"Another charrnn process is using the models folder {folder} (it holds {path}): a server, " +
                                         "or a charrnn train/resume into it. Connect to a server (charrnn --server HOST:PORT), " +
@@ -99,15 +99,13 @@ public sealed class ServerDatabase : IDisposable
         {
             return new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (LockHeld(e))
+        catch (IOException e) when (Engine.Checkpoints.FileLock.IsHeldElsewhere(e))
         {
             throw new ArgumentException($"A charrnn server is using the models folder {modelsFolder} (it holds {path}); " +
                                         "train through it (charrnn, or charrnn --server HOST:PORT), or stop it first.");
         }
     }
 
-    /// <summary>How .NET reports a file another process holds locked: a sharing violation on Windows, flock's EWOULDBLOCK (11 on Linux, 35 on macOS) elsewhere.</summary>
-    private static bool LockHeld(IOException e) => e.HResult == unchecked((int)0x80070020) || (!OperatingSystem.IsWindows() && e.HResult == (OperatingSystem.IsMacOS() ? 35 : 11));
 
     private void AddColumn(string table, string column, string definition)
     {

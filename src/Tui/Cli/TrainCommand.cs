@@ -108,6 +108,9 @@ public static class TrainCommand
             using var served = ServerDatabase.HoldIfServed(ParentOf(folder));
             var made = !Directory.Exists(folder);
             CheckWritableFolder(folder);
+            using var training = ModelFolder.HoldForTraining(folder);
+            if (ModelFolder.HoldsModel(folder)) // again, held: a run that held it until now may have just saved one
+                throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
 
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
             Trainer trainer;
@@ -115,9 +118,11 @@ public static class TrainCommand
             {
                 trainer = Trainer.Create(architecture, hyperParameters, options, text, torchDevice, folder);
             }
-            catch when (made && !Directory.EnumerateFileSystemEntries(folder).Any())
+            catch
             {
-                Directory.Delete(folder); // a refused corpus or setting leaves no empty model folder behind
+                training.Dispose();
+                if (made && !Directory.EnumerateFileSystemEntries(folder).Any())
+                    Directory.Delete(folder); // a refused corpus or setting leaves no empty model folder behind
                 throw;
             }
             using (trainer) return RunToEnd(trainer);
@@ -167,6 +172,7 @@ public static class TrainCommand
             var meta = CheckpointFile.ReadMetadata(path);
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             using var served = ServerDatabase.HoldIfServed(ParentOf(folder));
+            using var training = ModelFolder.HoldForTraining(folder);
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus) ?? CorpusOf(meta, folder));
             using var trainer = Trainer.Resume(path, text, torchDevice, folder, options => flags.Apply(parse, options with { TimeBudget = null }));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
