@@ -27,6 +27,8 @@ public class ServeOptionsTests
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--checkpoint-minutes", "1e300" }, "charrnn: --checkpoint-minutes 1E+300 is not allowed; it must be from 0.01 to 525600.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--models", "/etc/hostname" }, "charrnn: --models '/etc/hostname' is a file")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--tls-key", "server.key" }, "charrnn: --tls-key goes with --tls-cert (the certificate to serve); without it the server would serve plain HTTP/2.")]
+    [InlineData(new[] { "models", "--models", "/nonexistent/models" }, "charrnn: --models '/nonexistent/models' does not exist; give the folder that holds model folders (default: models).")]
+    [InlineData(new[] { "generate", "--model", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file, nor a model in --models '/nonexistent/models'")]
     [InlineData(new[] { "keys", "list", "--keys", "/nonexistent/keys.json" }, "charrnn: --keys /nonexistent/keys.json does not exist")]
     [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]
@@ -217,7 +219,9 @@ public class ServeOptionsTests
         Assert.False(File.Exists(Path.Combine(folder, CharRnn.Engine.Checkpoints.ModelFolder.TrainingLockFile)));
         using (CharRnn.Engine.Checkpoints.ModelFolder.HoldForTraining(folder))
             AssertUserError(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--threads", "1"], $"charrnn: Another charrnn train or resume is writing to '{folder}'");
-        Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--threads", "1"])); // once it is free
+        Assert.Equal(0, Quietly(["resume", "model", "--models", root, "--corpus", corpus, "--max-steps", "4", "--threads", "1"])); // once it is free; by name
+        Assert.Equal(4, CharRnn.Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Step);
+        Assert.Equal(0, Quietly(["generate", "--model", "model", "--models", root, "-n", "5", "--seed", "1", "--threads", "1"]));
     });
 
     [Fact]

@@ -10,7 +10,8 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model folder or .ckpt file.", Required = true };
+        var model = new Option<string>("--model") { Description = "Model folder or .ckpt file, or the name of a model in --models.", Required = true };
+        var models = CommonOptions.ModelsDir();
         var prime = new Option<string>("--prime") { Description = "Text to start from (the model continues it).", DefaultValueFactory = _ => "" };
         var count = new Option<int>("-n", "--chars") { Description = "Characters to generate.", DefaultValueFactory = _ => 400 };
         var temperature = new Option<double>("--temperature", "-t") { Description = "0: greedy (argmax); 1: the model's distribution; higher: wilder.", DefaultValueFactory = _ => 0.8 };
@@ -21,7 +22,7 @@ public static class GenerateCommand
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate text from a trained model, streaming to stdout.")
         {
-            model, prime, count, temperature, topK, topP, seed, device, threads,
+            model, models, prime, count, temperature, topK, topP, seed, device, threads,
         };
         command.SetAction(parse =>
         {
@@ -31,7 +32,7 @@ public static class GenerateCommand
             var drawn = parse.GetValue(seed) is null;
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
                 parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();
-            var path = ModelFolder.CheckpointForGeneration(parse.GetValue(model)!);
+            var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(parse.GetValue(model)!, parse.GetValue(models)!));
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             using var trained = TrainedModel.Load(path, torchDevice);
             using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);

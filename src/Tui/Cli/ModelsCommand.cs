@@ -14,6 +14,10 @@ public static class ModelsCommand
         command.SetAction(parse =>
         {
             var root = parse.GetValue(dir)!;
+            if (File.Exists(root)) throw new ArgumentException($"--models '{root}' is a file; give the folder that holds model folders.");
+            // A mistyped --models is not an empty folder; the default one simply has no models yet.
+            if (!Directory.Exists(root) && parse.GetResult(dir) is { Implicit: false })
+                throw new ArgumentException($"--models '{root}' does not exist; give the folder that holds model folders (default: models).");
             var models = ModelFolder.List(root);
             if (models.Count == 0)
             {

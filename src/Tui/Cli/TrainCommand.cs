@@ -150,19 +150,20 @@ public static class TrainCommand
 
     public static Command CreateResume()
     {
-        var model = new Argument<string>("model") { Description = "Model folder (or a .ckpt file) to continue." };
+        var model = new Argument<string>("model") { Description = "Model folder (or a .ckpt file) to continue, or the name of a model in --models." };
+        var models = CommonOptions.ModelsDir();
         var corpus = new Option<string?>("--corpus") { Description = "The corpus file it was trained on; needed only for a model trained on a file (known corpora and server uploads are found by name; checked by SHA-256)." };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var flags = new TrainingFlags(resuming: true);
         var command = new Command("resume", "Continue training a model exactly where it stopped (optionally for more epochs).")
         {
-            model, corpus, device, threads,
+            model, models, corpus, device, threads,
         };
         foreach (var o in flags.All) command.Add(o);
         command.SetAction(parse =>
         {
-            var path = ModelFolder.CheckpointForResume(parse.GetValue(model)!);
+            var path = ModelFolder.CheckpointForResume(ModelArgument.Resolve(parse.GetValue(model)!, parse.GetValue(models)!));
             var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
             // The run saves into the checkpoint's folder: continuing an older checkpoint there would overwrite its last.ckpt.
             var last = Path.Combine(folder, Trainer.LastCheckpoint);
