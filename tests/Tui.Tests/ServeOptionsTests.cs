@@ -63,6 +63,29 @@ public class ServeOptionsTests
         Assert.Equal("charrnn: the weights hold NaN (InvalidOperationException; set CHARRNN_DEBUG=1 for the stack trace)", error.ToString().TrimEnd());
     }
 
+    [Theory]
+    [InlineData(new[] { "--models", "/srv/models", "models" }, "charrnn: --models goes after the verb: charrnn models --models ... (before it, it is an option of the interactive client).")]
+    [InlineData(new[] { "--server", "gpu:50051", "train" }, "charrnn: --server is an option of the interactive client, not of charrnn train (see charrnn train --help).")]
+    public void The_clients_options_before_a_verb_are_refused_not_ignored(string[] args, string message)
+    {
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        int code;
+        try
+        {
+            // As Program.cs gives the root (the interactive client) its own options.
+            code = CharRnnCommandLine.Run(args, root =>
+            {
+                root.Options.Add(CommonOptions.ModelsDir());
+                root.Options.Add(new System.CommandLine.Option<string?>("--server"));
+            });
+        }
+        finally { Console.SetError(previous); }
+        Assert.Equal(2, code);
+        Assert.Equal(message, error.ToString().TrimEnd());
+    }
+
     [Fact]
     public void Numbers_in_the_usual_forms_are_read()
     {

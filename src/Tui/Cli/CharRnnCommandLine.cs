@@ -43,6 +43,11 @@ public static class CharRnnCommandLine
             Console.Error.WriteLine($"charrnn: {message} (see {string.Join(' ', names.Prepend("charrnn"))} --help)");
             return 2;
         }
+        if (MisplacedOption(parse) is { } misplaced)
+        {
+            Console.Error.WriteLine($"charrnn: {misplaced}");
+            return 2;
+        }
         try
         {
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
@@ -63,6 +68,22 @@ public static class CharRnnCommandLine
                 : $"charrnn: {e.Message} ({e.GetType().Name}; set CHARRNN_DEBUG=1 for the stack trace)");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// The client's own options given before a verb (`charrnn --models DIR models`) would otherwise
+    /// be parsed, then ignored by the verb: the verb would run on its defaults.
+    /// </summary>
+    private static string? MisplacedOption(ParseResult parse)
+    {
+        if (parse.CommandResult.Command is RootCommand) return null;
+        var verb = parse.CommandResult.Command;
+        var given = parse.RootCommandResult.Children.OfType<OptionResult>().FirstOrDefault(o => !o.Implicit && o.IdentifierToken != null);
+        if (given == null) return null;
+        var name = given.IdentifierToken!.Value;
+        return verb.Options.Any(o => o.Name == given.Option.Name || o.Aliases.Contains(name))
+            ? $"{name} goes after the verb: charrnn {verb.Name} {name} ... (before it, it is an option of the interactive client)."
+            : $"{name} is an option of the interactive client, not of charrnn {verb.Name} (see charrnn {verb.Name} --help).";
     }
 
     /// <summary>Errors that are about the input or the machine (a path that cannot be written, a full disk), not a bug: no stack trace.</summary>

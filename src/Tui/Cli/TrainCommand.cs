@@ -18,15 +18,21 @@ public static class TrainCommand
     /// <param name="resuming">A resumed model keeps its optimizer: its saved state fits only that one.</param>
     private sealed class TrainingFlags(bool resuming)
     {
-        public Option<int?> Epochs { get; } = new("--epochs") { Description = "Epochs to train in total." };
-        public Option<string?> Lr { get; } = new("--lr") { Description = "Learning rate, or three: embedding,recurrent,output (default: the architecture's)." };
-        public Option<string?> Wd { get; } = new("--wd") { Description = "Weight decay, or three: embedding,recurrent,output (default: the architecture's)." };
-        public Option<string?> Optimizer { get; } = new("--optimizer") { Description = "adam or adamw." };
-        public Option<string?> Schedule { get; } = new("--schedule") { Description = LearningRateSchedule.Help };
-        public Option<double?> Clip { get; } = new("--clip") { Description = "Clip the gradient norm (0: off)." };
-        public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = "Stop after this many steps in total." };
-        public Option<string?> TimeBudget { get; } = new("--time-budget") { Description = "Stop after this long, e.g. 90s, 10m, 1h30m." };
-        public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = "Characters sampled at each epoch end (0: none)." };
+        private static readonly TrainingOptions Defaults = new();
+
+        /// <summary>What --help says a flag left out means: a resume keeps what the model was trained with.</summary>
+        private static string Default(bool resuming, object value) =>
+            resuming ? " (default: as the model was trained)" : string.Create(CultureInfo.InvariantCulture, $" (default: {value})");
+
+        public Option<int?> Epochs { get; } = new("--epochs") { Description = $"Epochs to train in total{Default(resuming, Defaults.Epochs)}." };
+        public Option<string?> Lr { get; } = new("--lr") { Description = $"Learning rate, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
+        public Option<string?> Wd { get; } = new("--wd") { Description = $"Weight decay, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
+        public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam or adamw{Default(resuming, Defaults.Optimizer)}." };
+        public Option<string?> Schedule { get; } = new("--schedule") { Description = LearningRateSchedule.Help + Default(resuming, Defaults.Schedule) };
+        public Option<double?> Clip { get; } = new("--clip") { Description = $"Clip the gradient norm (0: off){Default(resuming, Defaults.Clip)}." };
+        public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = $"Stop after this many steps in total (0: no limit){Default(resuming, Defaults.MaxSteps)}." };
+        public Option<string?> TimeBudget { get; } = new("--time-budget") { Description = "Stop after this long in this run, e.g. 90s, 10m, 1h30m (default: no limit)." };
+        public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = $"Characters sampled at each epoch end (0: none){Default(resuming, Defaults.SampleChars)}." };
 
         public IEnumerable<Option> All => resuming
             ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, SampleChars]
