@@ -95,16 +95,24 @@ public static class TuiApp
     /// <summary>`charrnn --exec "cmd; cmd"`: runs commands headless, printing to stdout; exit 1 if any failed.</summary>
     public static int Exec(ClientOptions options, string commands)
     {
-        var (client, server, _) = ConnectAsync(options).GetAwaiter().GetResult();
         var output = new ConsoleReplOutput(Console.Out, Console.Error);
+        IReadOnlyList<Repl.Command> parsed;
+        try { parsed = CommandParser.ParseMany(commands); } // a typo costs no server start, and nothing runs before it is found
+        catch (CommandException e)
+        {
+            output.Error(e.Message);
+            return 1;
+        }
         // Ctrl+C stops the command that runs and skips the rest; the embedded server is then stopped
         // as at any end (a job it trains is checkpointed), not while a command still uses it.
         using var interrupt = new CancellationTokenSource();
         using var signals = new SignalsThatQuit(interrupt.Cancel);
+        var (client, server, _) = ConnectAsync(options).GetAwaiter().GetResult();
+        if (interrupt.IsCancellationRequested) parsed = []; // interrupted while the server started
         try
         {
             var runner = new CommandRunner(client, output, interactive: false);
-            foreach (var command in CommandParser.ParseMany(commands))
+            foreach (var command in parsed)
             {
                 if (!runner.RunAsync(command, interrupt.Token).GetAwaiter().GetResult() || output.Quit || interrupt.IsCancellationRequested) break;
             }

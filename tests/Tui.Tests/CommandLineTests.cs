@@ -2,7 +2,8 @@ using CharRnn.Tui.Cli;
 
 namespace CharRnn.Tui.Tests;
 
-public class ServeOptionsTests
+/// <summary>The charrnn command line: its verbs, their refusals (one line, exit 2), failures (exit 1) and output.</summary>
+public class CommandLineTests
 {
     [Theory]
     [InlineData("--training-share", "1.5", "--training-share 1.5 is not allowed; it must be from 0.05 to 0.95.")]
@@ -84,6 +85,21 @@ public class ServeOptionsTests
         finally { Console.SetError(previous); }
         Assert.Equal(2, code);
         Assert.Equal(message, error.ToString().TrimEnd());
+    }
+
+    [Fact]
+    public void Exec_refuses_a_mistyped_command_line_before_it_starts_a_server_or_runs_any_of_it()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-exec-typo-" + Guid.NewGuid().ToString("N")[..8]);
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        int code;
+        try { code = TuiApp.Exec(new ClientOptions(null, null, new ModelServer.Hosting.ServerOptions { ModelsDirectory = models }), "models; gen 5 'for thos"); }
+        finally { Console.SetError(previous); }
+        Assert.Equal(1, code);
+        Assert.Equal("error: Unclosed ' quote in: gen 5 'for thos", error.ToString().Trim());
+        Assert.False(Directory.Exists(models), "an embedded server was started (it makes its models folder) for commands that could not run");
     }
 
     [Fact]
