@@ -32,9 +32,8 @@ public sealed class Report
     public void Save(string path)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, _text.ToString());
-        File.Move(temp, path, overwrite: true);
+        // A run of tens of minutes must not lose its results to a crash mid-write: the old file or the new one.
+        CharRnn.Engine.Storage.AtomicFile.WriteAllBytes(path, new System.Text.UTF8Encoding(false).GetBytes(_text.ToString()));
     }
 
     public static string Ratio(double a, double b) =>

@@ -36,22 +36,31 @@ public static class TuiApp
         var status = new ServerStatus(client, completion);
         try
         {
-            using IApplication app = Application.Create();
-            app.Init();
-            using var window = new MainWindow(client, status, completion, label);
-            status.Start(TimeSpan.FromSeconds(2));
-            var frame = app.AddTimeout(MainWindow.FrameInterval, window.RenderFrame);
-            window.Repl.Log.AppendLine("Welcome to charrnn. Try: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · help (F1)");
-            if (server != null) window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");
-            window.Repl.Input.SetFocus();
-            // SIGTERM, SIGHUP (terminal closed) and SIGINT quit as Ctrl+Q does, so the embedded server still
-            // stops the running job with a checkpoint.
-            using var signals = new SignalsThatQuit(() => app.Invoke(() => app.RequestStop()));
-            app.Run(window);
-            if (frame != null) app.RemoveTimeout(frame);
-            Quietly(() => window.Runner.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
-            Quietly(() => window.Typing.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
-            Quietly(() => window.Game.StopAsync().Wait(TimeSpan.FromSeconds(5)));
+            var app = Application.Create();
+            try
+            {
+                app.Init();
+                using var window = new MainWindow(client, status, completion, label);
+                status.Start(TimeSpan.FromSeconds(2));
+                var frame = app.AddTimeout(MainWindow.FrameInterval, window.RenderFrame);
+                window.Repl.Log.AppendLine("Welcome to charrnn. Try: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · help (F1)");
+                if (server != null) window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");
+                window.Repl.Input.SetFocus();
+                // SIGTERM, SIGHUP (terminal closed) and SIGINT quit as Ctrl+Q does, so the embedded server still
+                // stops the running job with a checkpoint.
+                using var signals = new SignalsThatQuit(() => app.Invoke(() => app.RequestStop()));
+                app.Run(window);
+                if (frame != null) app.RemoveTimeout(frame);
+                Quietly(() => window.Runner.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+                Quietly(() => window.Typing.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+                Quietly(() => window.Game.StopAsync().Wait(TimeSpan.FromSeconds(5)));
+            }
+            finally
+            {
+                // Terminal.Gui restores the terminal as it is disposed; on one that has hung up (a closed window, a
+                // dropped ssh) 2.5 spins there for good, and the server below would never stop: seen here at 60-100% CPU.
+                if (!TerminalHangup.HasHappened()) app.Dispose();
+            }
         }
         finally
         {

@@ -50,6 +50,32 @@ public class RestartTests
         Directory.Delete(models, true);
     }
 
+    [Fact]
+    public async Task A_damaged_database_stops_the_start_naming_the_file_and_what_to_do()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-damaged-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        var database = Path.Combine(models, "charrnn.db");
+        File.WriteAllBytes(database, System.Text.Encoding.ASCII.GetBytes(new string('x', 8192)));
+        Microsoft.AspNetCore.Builder.WebApplication? server = null;
+        var e = await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            server = Hosting.ServerHost.Build([], Options(models), _ => { });
+            await Hosting.ServerHost.StartAsync(server);
+        });
+        Assert.StartsWith($"The server database {database} is damaged", e.Message);
+        Assert.Contains("Move it aside to start with an empty one", e.Message);
+        Assert.Equal(8192, new FileInfo(database).Length); // left as it was, for whoever wants to look at it
+        if (server != null) await server.DisposeAsync();
+
+        File.Move(database, database + ".damaged");
+        var again = Hosting.ServerHost.Build([], Options(models), _ => { });
+        await Hosting.ServerHost.StartAsync(again); // the lock went with the failed start
+        await again.StopAsync();
+        await again.DisposeAsync();
+        Directory.Delete(models, true);
+    }
+
     private static (string Root, Hosting.ServerOptions Options) FolderWithTinyCorpus(string name)
     {
         var root = Path.Combine(Path.GetTempPath(), $"charrnn-{name}-" + Guid.NewGuid().ToString("N")[..8]);

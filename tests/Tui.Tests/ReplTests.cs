@@ -41,6 +41,10 @@ public class ReplTests
         var feed = CommandParser.ParseMany("gen 20 one's dog; feed 'quoted text' don't")[1];
         Assert.Equal(["quoted text", "don't"], feed.Positional);
         Assert.Contains("Unclosed ' quote", Assert.Throws<CommandException>(() => CommandParser.Parse("gen 'for thos")).Message);
+        // Inside single quotes too, and a ';' after it stays in the text.
+        var quoted = CommandParser.ParseMany("feed 'the author's view; don't stop'; gen 5");
+        Assert.Equal(["feed", "gen"], quoted.Select(c => c.Verb));
+        Assert.Equal(["the author's view; don't stop"], quoted[0].Positional);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using CharRnn.Engine.Storage;
+
 namespace CharRnn.Engine.Checkpoints;
 
 /// <summary>One model folder found under a models root, with its metadata or why it cannot be read.</summary>
@@ -79,11 +81,18 @@ public static class ModelFolder
             .Where(HoldsModel).Select(DescribeUnlessGone).OfType<ModelListing>().ToList();
     }
 
-    /// <summary>A folder deleted while the listing runs (a delete renames it away) is left out, not an error for the lister.</summary>
+    /// <summary>
+    /// A folder deleted while the listing runs (a delete renames it away) is left out, not an error for the lister;
+    /// one that cannot be read (its permissions, a disk error) is listed with why, not the end of the listing.
+    /// </summary>
     private static ModelListing? DescribeUnlessGone(string folder)
     {
         try { return Describe(folder); }
         catch (Exception e) when (e is DirectoryNotFoundException or CheckpointException && !HoldsModel(folder)) { return null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new ModelListing(Path.GetFileName(folder), folder, null, null, e.Message, 0);
+        }
     }
 
     /// <summary>

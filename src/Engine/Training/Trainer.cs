@@ -506,8 +506,10 @@ public sealed class Trainer : IDisposable
         end.IsCycleEnd = _schedule.IsCycleEnd(completed);
         end.Saves = new Queue<(string, string)>();
         if (Directory == null) return;
-        if (isBest) end.Saves.Enqueue(("best validation loss", BestCheckpoint));
+        // last.ckpt first: a crash between the two writes leaves a model that can be resumed (and generated from),
+        // where a lone best.ckpt could be neither resumed nor trained over.
         end.Saves.Enqueue((end.IsCycleEnd ? "cycle end" : "epoch end", LastCheckpoint));
+        if (isBest) end.Saves.Enqueue(("best validation loss", BestCheckpoint));
     }
 
     /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>

@@ -42,7 +42,9 @@ public sealed class ServerDatabase : IDisposable
         try
         {
             FilePath = Path.Combine(folder, "charrnn.db");
-            _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Mode = SqliteOpenMode.ReadWriteCreate }.ToString());
+            // One connection for the server's life: no pool, which would keep a closed one's file open (a damaged
+            // database moved aside would still be the one a restart in this process opens).
+            _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = FilePath, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
             _connection.Open();
             Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
             Execute("""
@@ -57,10 +59,15 @@ public sealed class ServerDatabase : IDisposable
             AddColumn("jobs", "run_seconds", "REAL NOT NULL DEFAULT 0"); // databases made before it
             AddColumn("jobs", "last_sequence", "INTEGER NOT NULL DEFAULT -1");
         }
-        catch
+        catch (Exception e)
         {
             _connection?.Dispose();
             _lock.Dispose(); // a failed start must not keep the folder locked
+            // SQLITE_CORRUPT (11), SQLITE_NOTADB (26). Not recreated here: without its ownership rows every model
+            // would be readable by every key.
+            if (e is SqliteException { SqliteErrorCode: 11 or 26 })
+                throw new InvalidDataException($"The server database {FilePath} is damaged ({e.Message}). Move it aside to start with an empty one: " +
+                                               "the models stay, but job history and who owns which model are lost (each is then unowned: every key may read it, only admins change it).", e);
             throw;
         }
     }
@@ -78,7 +85,7 @@ public sealed class ServerDatabase : IDisposable
         {
             return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (Engine.Checkpoints.FileLock.IsHeldElsewhere(e)) // not a full disk, a read-only folder...
+        catch (IOException e) when (Engine.Storage.FileLock.IsHeldElsewhere(e)) // not a full disk, a read-only folder...
         {
             throw new ArgumentException($"Another charrnn process is using the models folder {folder} (it holds {path}): a server, " +
                                         "or a charrnn train/resume into it. Connect to a server (charrnn --server HOST:PORT), " +
@@ -99,7 +106,7 @@ public sealed class ServerDatabase : IDisposable
         {
             return new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
         }
-        catch (IOException e) when (Engine.Checkpoints.FileLock.IsHeldElsewhere(e))
+        catch (IOException e) when (Engine.Storage.FileLock.IsHeldElsewhere(e))
         {
             throw new ArgumentException($"A charrnn server is using the models folder {modelsFolder} (it holds {path}); " +
                                         "train through it (charrnn, or charrnn --server HOST:PORT), or stop it first.");

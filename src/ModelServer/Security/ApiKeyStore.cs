@@ -36,11 +36,31 @@ public sealed partial class ApiKeyStore
         try
         {
             var keys = JsonSerializer.Deserialize<List<ApiKeyEntry>>(File.ReadAllText(path), Json) ?? [];
+            Check(path, keys);
             return new ApiKeyStore(path, keys);
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"Keys file '{path}' is not valid ({e.Message}); fix or remove it.");
+        }
+    }
+
+    /// <summary>
+    /// Every entry well-formed, or none is used: a hand-edited entry with no or a bad sha256 would
+    /// otherwise load, then fail every call with an error that names nothing.
+    /// </summary>
+    private static void Check(string path, List<ApiKeyEntry> keys)
+    {
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var k = keys[i];
+            var problem = k is null ? "is null"
+                : k.Name is null || !NamePattern().IsMatch(k.Name) ? $"has name '{k.Name}', which is not a key name (1 to 64 letters, digits, '.', '_' or '-')"
+                : k.Sha256 is null || !Sha256Pattern().IsMatch(k.Sha256) ? $"('{k.Name}') has no sha256 of 64 hex digits"
+                : keys.Take(i).Any(o => o?.Name == k.Name) ? $"repeats the name '{k.Name}'"
+                : null;
+            if (problem != null)
+                throw new InvalidDataException($"Keys file '{path}': entry {i + 1} {problem}; fix it, or remove it and add the key again (charrnn keys add NAME).");
         }
     }
 
@@ -80,4 +100,7 @@ public sealed partial class ApiKeyStore
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex NamePattern();
+
+    [GeneratedRegex(@"^[0-9A-Fa-f]{64}\z")]
+    private static partial Regex Sha256Pattern();
 }

@@ -94,7 +94,10 @@ public static class ServeCommand
             }
             catch (Exception e)
             {
-                app.StopAsync().GetAwaiter().GetResult(); // what did start (the device thread) stops before the error is reported
+                // What did start (the device thread) stops before the error is reported; a host that failed while it was
+                // being built cannot stop, and that must not hide why it failed.
+                try { app.StopAsync().GetAwaiter().GetResult(); }
+                catch (Exception) { }
                 // The input's fault, not a bug: Kestrel's bind failure (a port in use), or a models folder that cannot be written.
                 if (e is IOException && e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
                     throw new ArgumentException($"{e.Message.TrimEnd('.')}. Another process may hold the port: stop it, or choose another --listen (or --metrics-listen).", e);

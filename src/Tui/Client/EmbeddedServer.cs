@@ -52,7 +52,11 @@ public sealed class EmbeddedServer : IAsyncDisposable
             public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
             {
                 if (!IsEnabled(logLevel)) return;
-                lock (writer) writer.WriteLine($"{DateTime.Now:HH:mm:ss} {logLevel,-11} {category}: {formatter(state, exception)}{(exception == null ? "" : " " + exception)}");
+                // Logging must never fail what it reports on: a full disk drops the line, not the device loop (whose
+                // safety net logs from its catch) or the process.
+                try { lock (writer) writer.WriteLine($"{DateTime.Now:HH:mm:ss} {logLevel,-11} {category}: {formatter(state, exception)}{(exception == null ? "" : " " + exception)}"); }
+                catch (IOException) { }
+                catch (ObjectDisposedException) { } // a line logged as the server is disposed
             }
         }
     }

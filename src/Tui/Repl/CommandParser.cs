@@ -59,7 +59,7 @@ public static class CommandParser
                 if (OpensQuote(text, i))
                 {
                     var quote = text[i++];
-                    while (i < text.Length && text[i] != quote)
+                    while (i < text.Length && !ClosesQuote(text, i, quote))
                     {
                         if (quote == '"' && text[i] == '\\' && i + 1 < text.Length)
                         {
@@ -83,6 +83,10 @@ public static class CommandParser
     private static bool OpensQuote(string text, int i) =>
         text[i] == '"' || (text[i] == '\'' && (i == 0 || !char.IsLetterOrDigit(text[i - 1])));
 
+    /// <summary>The quote's closing mark: inside single quotes an apostrophe between letters stays text ('don't stop').</summary>
+    private static bool ClosesQuote(string text, int i, char quote) =>
+        text[i] == quote && !(quote == '\'' && i > 0 && i + 1 < text.Length && char.IsLetterOrDigit(text[i - 1]) && char.IsLetterOrDigit(text[i + 1]));
+
     /// <summary>Splits on ';' outside quotes.</summary>
     private static IEnumerable<string> SplitCommands(string line)
     {
@@ -94,7 +98,7 @@ public static class CommandParser
             if (quote != '\0')
             {
                 if (c == '\\' && quote == '"' && i + 1 < line.Length) { current.Append(c).Append(line[++i]); continue; }
-                if (c == quote) quote = '\0';
+                if (ClosesQuote(line, i, quote)) quote = '\0';
             }
             else if (OpensQuote(line, i)) quote = c;
             else if (c == ';') { yield return current.ToString(); current.Clear(); continue; }

@@ -526,7 +526,13 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
         var text = string.Join(" ", c.Positional);
         if (text.Length == 0) throw new CommandException("Usage: " + CommandCatalog.Find("feed")!.Usage);
-        var response = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct);
+        FeedResponse response;
+        try { response = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct); }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            await ReopenSession(_sampling, ct); // as gen does, after a restart or an expiry
+            response = await client.Generation.FeedAsync(new FeedRequest { SessionId = Session!.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct);
+        }
         var next = string.Join("  ", response.Next.Select(a => $"{Visible(a.Text)} {a.Probability:P0}"));
         output.Line($"fed {text.Length} chars ({response.CharactersSeen} in the session); next: {next}");
     }
@@ -553,6 +559,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         if (_forks.Count == 0) throw new CommandException("Not in a fork: nothing to go back to.");
         await CloseQuietly(Session, ct);
         Session = _forks.Pop();
+        if (Session.Sampling is { } kept) _sampling = kept.Clone(); // the original's settings, not the fork's
         output.SessionChanged(Session);
         output.Line("back to the session before the fork");
     }

@@ -1,4 +1,4 @@
-namespace CharRnn.Engine.Checkpoints;
+namespace CharRnn.Engine.Storage;
 
 /// <summary>
 /// A lock between processes on a file, held by an open FileStream with FileShare.None (.NET takes

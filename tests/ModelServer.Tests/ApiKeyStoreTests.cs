@@ -1,0 +1,41 @@
+using CharRnn.ModelServer.Security;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>The keys file as an admin may hand-edit it: a bad entry is refused at load, naming it.</summary>
+public class ApiKeyStoreTests
+{
+    [Theory]
+    [InlineData("""[{"name": "bob", "admin": false}]""", "entry 1 ('bob') has no sha256 of 64 hex digits")]
+    [InlineData("""[{"name": "bob", "sha256": "not-hex", "admin": false}]""", "entry 1 ('bob') has no sha256 of 64 hex digits")]
+    [InlineData("""[{"name": "bad name", "sha256": "00", "admin": false}]""", "entry 1 has name 'bad name', which is not a key name")]
+    [InlineData("""[null]""", "entry 1 is null")]
+    public void A_malformed_entry_is_refused_at_load_naming_it(string json, string problem)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            File.WriteAllText(path, json);
+            var e = Assert.Throws<InvalidDataException>(() => ApiKeyStore.Load(path));
+            Assert.StartsWith($"Keys file '{path}': {problem}", e.Message);
+            Assert.EndsWith("fix it, or remove it and add the key again (charrnn keys add NAME).", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void Two_entries_of_one_name_are_refused()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            var store = ApiKeyStore.Load(path);
+            store.Add("alice", admin: false);
+            var text = File.ReadAllText(path);
+            File.WriteAllText(path, text.TrimEnd().TrimEnd(']') + "," + text.Trim().TrimStart('[')); // the entry twice
+            var e = Assert.Throws<InvalidDataException>(() => ApiKeyStore.Load(path));
+            Assert.Contains("entry 2 repeats the name 'alice'", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+}
