@@ -132,6 +132,33 @@ public class CatalogTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_model_folder_a_cli_run_is_writing_is_neither_trained_into_nor_deleted()
+    {
+        server.TrainModel("cli-held", "stateful-rnn", steps: 5);
+        var folder = Path.Combine(server.Options.ModelsDirectory, "cli-held");
+        var fresh = Path.Combine(server.Options.ModelsDirectory, "cli-fresh");
+        using (Engine.Checkpoints.ModelFolder.HoldForTraining(folder)) // as `charrnn train --out` (or resume) into it does
+        using (Engine.Checkpoints.ModelFolder.HoldForTraining(fresh)) // one that has not saved yet
+        {
+            var e = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "cli-held" }).ResponseAsync);
+            Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+            Assert.StartsWith("Model 'cli-held' cannot be deleted now: Another charrnn train or resume is writing to", e.Status.Detail);
+
+            var job = new StartJobRequest { ModelName = "cli-fresh", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 5, SampleChars = 0 } };
+            job.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+            var events = await server.Training.Train(job).Events();
+            Assert.Equal(JobEvent.EventOneofCase.Failed, events[^1].EventCase);
+            Assert.StartsWith($"Another charrnn train or resume is writing to '{fresh}'", events[^1].Failed.Reason);
+        }
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await server.Training.Train(new StartJobRequest
+        {
+            ModelName = "cli-fresh2", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 2, SampleChars = 0 },
+        }).Events())[^1].EventCase); // jobs train as before where no one else writes
+        Assert.False(File.Exists(Path.Combine(server.Options.ModelsDirectory, "cli-fresh2", Engine.Checkpoints.ModelFolder.TrainingLockFile))); // released at the end
+        await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "cli-held" }); // free now
+    }
+
+    [Fact]
     public async Task Corpora_and_server_info_are_listed()
     {
         var corpora = (await server.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora;

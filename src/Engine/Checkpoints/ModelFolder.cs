@@ -50,7 +50,7 @@ public static class ModelFolder
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, TrainingLockFile);
         var held = FileLock.TryHold(path)
-            ?? throw new ArgumentException($"Another charrnn train or resume is writing to '{folder}' (it holds {path}); wait for it to end, stop it, or train into another --out.");
+            ?? throw new ArgumentException($"Another charrnn train or resume is writing to '{folder}' (it holds {path}); wait for it to end or stop it, or train into another folder.");
         return new TrainingHold(held, path);
     }
 

@@ -479,16 +479,34 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         {
             trainer.Dispose();
             job.Trainer = null;
+            ReleaseFolder(job);
         }
+    }
+
+    private static void ReleaseFolder(TrainingJob job)
+    {
+        job.FolderHold?.Dispose();
+        job.FolderHold = null;
     }
 
     private void Start(TrainingJob job, Device device, string deviceDescription)
     {
         var plan = job.RunnablePlan;
-        Directory.CreateDirectory(plan.Folder);
-        var trainer = plan.ResumeCheckpoint is { } checkpoint
-            ? Trainer.Resume(checkpoint, plan.Corpus, device, plan.Folder, _ => plan.ResumeOptions!)
-            : Trainer.Create(plan.Architecture!, plan.HyperParameters!, plan.Options!, plan.Corpus, device, plan.Folder);
+        // A `charrnn train` or `resume` writing into the folder (one started before this server) would have both
+        // write the same checkpoints: the job fails, saying so (ArgumentException, an expected failure).
+        job.FolderHold = ModelFolder.HoldForTraining(plan.Folder);
+        Trainer trainer;
+        try
+        {
+            trainer = plan.ResumeCheckpoint is { } checkpoint
+                ? Trainer.Resume(checkpoint, plan.Corpus, device, plan.Folder, _ => plan.ResumeOptions!)
+                : Trainer.Create(plan.Architecture!, plan.HyperParameters!, plan.Options!, plan.Corpus, device, plan.Folder);
+        }
+        catch
+        {
+            ReleaseFolder(job);
+            throw;
+        }
         job.Trainer = trainer;
         job.Architecture = trainer.Architecture.Name;
         job.State = JobState.Running;
@@ -553,6 +571,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             job.Trainer = null;
             models.Invalidate(job.ModelName);
         }
+        ReleaseFolder(job);
         List<string> forgotten;
         lock (_gate)
         {

@@ -79,6 +79,8 @@ public sealed class TrainingJob
 
     /// <summary>Device thread only.</summary>
     internal Trainer? Trainer { get; set; }
+    /// <summary>The model folder's training lock, held from the start to the end: a `charrnn train` into it is refused meanwhile, and the job if one holds it.</summary>
+    internal IDisposable? FolderHold { get; set; }
     internal TimeSpan RunTime { get; set; }
     internal DateTimeOffset LastSaved { get; set; }
     /// <summary>Training time per character of steps, whole or in pieces (a moving average), to size a step's pieces while others generate.</summary>

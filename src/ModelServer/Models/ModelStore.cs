@@ -205,8 +205,11 @@ public sealed partial class ModelStore
         var folder = FolderOf(name);
         if (!Directory.Exists(folder) || !NamedExactly(name))
             throw NoModel(name);
+        IDisposable writing;
+        try { writing = ModelFolder.HoldForTraining(folder); } // a `charrnn train` writing into it would make it again at its next save
+        catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}"); }
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
-        Directory.Move(folder, trash);
+        using (writing) Directory.Move(folder, trash);
         _database.ForgetModel(name); // gone for every caller now; the files follow (RemoveDeleted finishes a delete cut short)
         try { Directory.Delete(trash, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
