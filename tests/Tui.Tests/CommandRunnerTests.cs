@@ -281,7 +281,13 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal(0.5, Runner.Session.Sampling.Temperature); // while the other settings carry over
         await Runner.RunLineAsync("set seed=5; use gru");
         Assert.Equal(5UL, Runner.Session!.Sampling.Seed);
+        await Runner.RunLineAsync("use gru");
+        Assert.Equal(5UL, Runner.Session!.Sampling.Seed); // asked for: it carries over
+        await Runner.RunLineAsync("set seed=random; use gru");
+        Assert.NotEqual(5UL, Runner.Session!.Sampling.Seed); // until seed=random lets sessions draw again
         Assert.Empty(_output.Errors);
+        await Runner.RunLineAsync("set seed=-1");
+        Assert.Contains(_output.Errors, e => e == "seed=-1 is not allowed; use a whole number ≥ 0, or seed=random.");
     }
 
     [Fact]

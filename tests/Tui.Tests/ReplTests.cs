@@ -100,6 +100,12 @@ public class ReplTests
         Assert.Equal("gen 10", h.Next());
         Assert.Equal("", h.Next());
         Assert.Null(h.Next());
+
+        // A half-typed line is not lost by looking back.
+        Assert.Equal("gen 10", h.Previous("gen 400 \"for"));
+        Assert.Equal("use lstm", h.Previous("ignored: not at the newest"));
+        Assert.Equal("gen 10", h.Next());
+        Assert.Equal("gen 400 \"for", h.Next());
     }
 
     [Fact]

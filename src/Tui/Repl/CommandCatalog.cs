@@ -41,7 +41,7 @@ public static class CommandCatalog
         new("fork", "fork", "Continue in a copy of the session's state and random sequence (the original is kept; set seed=N for other text)."),
         new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),
-        new("set", "set [t=X] [k=N] [p=X] [seed=N]", "Change sampling: temperature, top-k, top-p, seed.", ArgumentKind.None, SamplingKeys),
+        new("set", "set [t=X] [k=N] [p=X] [seed=N|random]", "Change sampling: temperature, top-k, top-p, seed (kept for the models you use next; seed=random lets each draw its own).", ArgumentKind.None, SamplingKeys),
         new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
         new("delete", "delete MODEL", "Delete a model from the server.", ArgumentKind.Model, Words: 1),
         new("share", "share MODEL [off]", "Let every key on the server list a model and generate from it, read-only (off: yours alone again).", ArgumentKind.Model, Words: 2),

@@ -5,6 +5,7 @@ public sealed class CommandHistory(int capacity = 500)
 {
     private readonly List<string> _lines = [];
     private int _position;
+    private string _draft = ""; // what was typed before walking back: Down past the newest gives it back
 
     public IReadOnlyList<string> Lines => _lines;
 
@@ -16,18 +17,19 @@ public sealed class CommandHistory(int capacity = 500)
         _position = _lines.Count;
     }
 
-    /// <summary>The line before the current position, or null at the start.</summary>
-    public string? Previous()
+    /// <summary>The line before the current position, or null at the start; <paramref name="typed"/> is kept when leaving the newest.</summary>
+    public string? Previous(string typed = "")
     {
+        if (_position == _lines.Count) _draft = typed;
         if (_position == 0) return _lines.Count > 0 ? _lines[0] : null;
         return _lines[--_position];
     }
 
-    /// <summary>The line after the current position; "" past the newest.</summary>
+    /// <summary>The line after the current position; past the newest, the line that was being typed.</summary>
     public string? Next()
     {
         if (_position >= _lines.Count) return null;
         _position++;
-        return _position == _lines.Count ? "" : _lines[_position];
+        return _position == _lines.Count ? _draft : _lines[_position];
     }
 }

@@ -426,7 +426,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         if (!_seedChosen) start.ClearSeed();
         // Opened before the old sessions close: a typo in the name or a refused setting leaves the session in use as it was.
         var opened = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = await SamplingFrom(c, start, ct) }, cancellationToken: ct);
-        _seedChosen |= c.Option("seed") != null;
+        NoteSeed(c);
         await CloseAll(CancellationToken.None);
         Session = opened;
         _sampling = Session.Sampling.Clone();
@@ -440,7 +440,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         var (count, prime) = CountAndPrime(c, 0);
         await CheckWithinServerLimits(count, prime, ct);
         if (HasSampling(c)) await Configure(await SamplingFrom(c, _sampling, ct), ct);
-        _seedChosen |= c.Option("seed") != null;
+        NoteSeed(c);
         var session = Session; // after Configure, which reopens a lost session
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
         await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
@@ -585,7 +585,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         var settings = await SamplingFrom(c, _sampling, ct);
         if (Session != null) await Configure(settings, ct);
         else _sampling = settings;
-        _seedChosen |= c.Option("seed") != null;
+        NoteSeed(c);
         output.Line(Describe(_sampling));
     }
 
@@ -704,9 +704,21 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         }
         if (c.NamedOption("k", "top_k") is { } k) s.TopK = IntegerIn(k.Name, k.Value, 0, 1_000_000);
         if (c.NamedOption("p", "top_p") is { } p) s.TopP = NumberIn(p.Name, p.Value, double.Epsilon, 1, "a number greater than 0 and at most 1 (1: off)");
-        if (c.Option("seed") is { } seed) s.Seed = ulong.TryParse(seed, out var v) ? v : throw new CommandException($"seed={seed} is not a whole number ≥ 0.");
+        if (c.Option("seed") is { } seed)
+        {
+            if (IsRandomSeed(seed)) s.ClearSeed(); // the server draws one
+            else s.Seed = ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new CommandException($"seed={seed} is not allowed; use a whole number ≥ 0, or seed=random.");
+        }
         return s;
     }
+
+    /// <summary>seed=N pins the seed for the sessions that follow (use); seed=random lets each draw its own again.</summary>
+    private void NoteSeed(Command c)
+    {
+        if (c.Option("seed") is { } seed) _seedChosen = !IsRandomSeed(seed);
+    }
+
+    private static bool IsRandomSeed(string value) => value.Equals("random", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The server's highest temperature (0 from a server too old to say: it checks alone).</summary>
     private async Task<double> MaxTemperature(CancellationToken ct) => (await ServerLimits(ct)).MaxTemperature;

@@ -56,7 +56,7 @@ public sealed class ReplView : FrameView
         }
         else if (key == Key.CursorUp)
         {
-            if (_history.Previous() is { } previous) SetInput(previous);
+            if (_history.Previous(Input.Text) is { } previous) SetInput(previous);
             key.Handled = true;
         }
         else if (key == Key.CursorDown)
