@@ -61,9 +61,10 @@ public sealed class CorpusResolver
         var cached = Path.Combine(CacheDirectory, known.FileName);
         if (File.Exists(cached))
         {
-            var bytes = File.ReadAllBytes(cached);
-            var sha = Corpus.HexSha256(bytes);
-            if (sha == known.Sha256) return Corpus.FromBytes(bytes, known.Name, cached);
+            byte[]? bytes = null;
+            try { bytes = File.ReadAllBytes(cached); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // unreadable: as if not cached
+            if (bytes != null && Corpus.HexSha256(bytes) == known.Sha256) return Corpus.FromBytes(bytes, known.Name, cached);
             // A damaged cache entry is replaced by a fresh download below, never trusted.
         }
 
@@ -83,7 +84,12 @@ public sealed class CorpusResolver
             throw new CorpusException(
                 $"The file downloaded from {known.Url} has SHA-256 {downloadedSha}, expected {known.Sha256}; it was not saved. " +
                 $"Copy the right file to {cached}, or pass a file with --corpus PATH.");
-        AtomicFile.WriteAllBytes(cached, downloaded);
+        try { AtomicFile.WriteAllBytes(cached, downloaded); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A cache that cannot be written (read-only, a full disk, no home folder) costs a download next time, not this run.
+            return Corpus.FromBytes(downloaded, known.Name, known.Url.ToString());
+        }
         return Corpus.FromBytes(downloaded, known.Name, cached);
     }
 

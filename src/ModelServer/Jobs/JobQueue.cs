@@ -172,7 +172,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart
                 logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
             }
-            catch (Exception e) when (e is CorpusException or CheckpointException or InvalidDataException or ArgumentException or ServerException or IOException)
+            catch (Exception e) when (e is CorpusException or CheckpointException or InvalidDataException or ArgumentException or ServerException or IOException or UnauthorizedAccessException)
             {
                 database.UpdateJob(record.Id, "failed", $"could not be recovered after a restart: {e.Message}", record.Step, record.TotalSteps, record.BestValidLoss, null, DateTimeOffset.UtcNow,
                     TimeSpan.FromSeconds(record.RunSeconds));
