@@ -226,15 +226,15 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             CorpusName = c.Option("corpus") ?? "nietzsche",
             Options = new TrainingOptions(),
         };
+        CheckRanges(c, spec.Hyperparameters.Concat(list.TrainingOptions)); // first: an out-of-range number gets the spec's range, not a parser's
         foreach (var (key, value) in c.Options)
         {
             if (key.ToLowerInvariant() is "name" or "corpus") continue;
             if (spec.Hyperparameters.FirstOrDefault(h => string.Equals(h.Name, key, StringComparison.OrdinalIgnoreCase)) is { } hyper)
-                request.Hyperparameters[hyper.Name] = Number(key, value, allowBool: true);
+                request.Hyperparameters[hyper.Name] = hyper.Type == HyperParameterSpec.Types.Type.Bool ? Bool(key, value) : Number(key, value, SpecText.Range(hyper));
             else ApplyTrainingOption(request.Options, key, value, spec);
         }
         if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
-        CheckRanges(c, spec.Hyperparameters.Concat(list.TrainingOptions));
         var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
         output.Line($"job {job.Id} queued: {arch} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
         await WatchAsync(job, 0, ct);
@@ -244,8 +244,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var model = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("resume")!.Usage);
         var request = new StartJobRequest { ModelName = model, Resume = true, Options = new TrainingOptions() };
-        foreach (var (key, value) in c.Options) ApplyTrainingOption(request.Options, key, value, null);
         CheckRanges(c, (await ArchitectureList(ct)).TrainingOptions);
+        foreach (var (key, value) in c.Options) ApplyTrainingOption(request.Options, key, value, null);
         var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
         output.Line($"job {job.Id} queued: resuming {model}");
         await WatchAsync(job, 0, ct);
@@ -273,12 +273,15 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         {
             case "epochs": o.Epochs = IntegerIn(key, value, 1, int.MaxValue); break;
             case "max_steps": o.MaxSteps = Integer(key, value); break;
-            case "time_budget": o.TimeBudgetSeconds = Durations.Parse(value).TotalSeconds; break;
+            case "time_budget":
+                try { o.TimeBudgetSeconds = Durations.Parse(value).TotalSeconds; }
+                catch (ArgumentException e) { throw new CommandException($"{key}: {e.Message}"); }
+                break;
             case "lr": o.LearningRate.AddRange(value.Split(',').Select(v => Number(key, v))); break;
             case "wd": o.WeightDecay.AddRange(value.Split(',').Select(v => Number(key, v))); break;
             case "schedule": o.Schedule = value; break;
             case "clip": o.Clip = Number(key, value); break;
-            case "lower": o.Lowercase = Number(key, value, allowBool: true) != 0; break;
+            case "lower": o.Lowercase = Bool(key, value) != 0; break;
             case "seed": o.Seed = IntegerIn(key, value, 0, int.MaxValue); break;
             case "sample_chars": o.SampleChars = IntegerIn(key, value, 0, int.MaxValue); break;
             case "optimizer": o.Optimizer = value; break;
@@ -740,13 +743,18 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")} seed={s.Seed}");
 
-    private static double Number(string key, string value, bool allowBool = false)
-    {
-        if (allowBool && bool.TryParse(value, out var b)) return b ? 1 : 0;
-        return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
+    private static double Number(string key, string value, string? allowed = null) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
             ? v
-            : throw new CommandException($"{key}={value} is not a number.");
-    }
+            : throw new CommandException($"{key}={value} is not a number{(allowed == null ? "" : $"; use {allowed}")}.");
+
+    /// <summary>A yes/no value, in the words the engine's hyperparameters take.</summary>
+    private static double Bool(string key, string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "true" or "yes" or "on" or "1" => 1,
+        "false" or "no" or "off" or "0" => 0,
+        _ => throw new CommandException($"{key}={value} is not allowed; use true or false."),
+    };
 
     private static double NumberIn(string key, string value, double min, double max, string allowed)
     {
