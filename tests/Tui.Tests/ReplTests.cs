@@ -57,7 +57,7 @@ public class ReplTests
     private static readonly CompletionSource.Snapshot Names = new(
         ["stateful-gru", "stateful-lstm", "loop"],
         new Dictionary<string, string[]> { ["stateful-lstm"] = ["n_hidden", "layers", "dropout"] },
-        ["lstm-big", "lstm-small", "gru"], ["j-12"], ["nietzsche"]);
+        ["lstm-big", "lstm-small", "gru"], ["j-12", "lstm-small"], ["nietzsche"]);
 
     [Theory]
     [InlineData("us", 2, 0, new[] { "use" })]
@@ -68,6 +68,9 @@ public class ReplTests
     [InlineData("models; use g", 13, 12, new[] { "gru" })]
     [InlineData("gen 10 t", 8, 7, new[] { "t=" })]
     [InlineData("attach j", 8, 7, new[] { "j-12" })]
+    [InlineData("stop ls", 7, 5, new[] { "lstm-small" })] // the model with a job, not every model
+    [InlineData("gen 10 \"a;b\" t", 14, 13, new[] { "t=" })] // a ';' inside quotes does not start a command
+    [InlineData("feed 'don't; x'; use g", 22, 21, new[] { "gru" })]
     [InlineData("nosuch x", 8, 7, new string[0])]
     public void Tab_completes_commands_names_and_keys(string line, int cursor, int start, string[] expected)
     {

@@ -87,6 +87,19 @@ public static class CommandParser
     private static bool ClosesQuote(string text, int i, char quote) =>
         text[i] == quote && !(quote == '\'' && i > 0 && i + 1 < text.Length && char.IsLetterOrDigit(text[i - 1]) && char.IsLetterOrDigit(text[i + 1]));
 
+    /// <summary>Where the last command of <paramref name="line"/> starts: after its last ';' outside quotes.</summary>
+    public static int LastCommandStart(string line)
+    {
+        var start = 0;
+        var index = 0;
+        foreach (var part in SplitCommands(line))
+        {
+            index += part.Length;
+            if (index < line.Length) start = ++index; // past the ';' that ended this part
+        }
+        return start;
+    }
+
     /// <summary>Splits on ';' outside quotes.</summary>
     private static IEnumerable<string> SplitCommands(string line)
     {

@@ -5,6 +5,7 @@ public sealed class CompletionSource
 {
     private volatile Snapshot _current = new([], new Dictionary<string, string[]>(), [], [], []);
 
+    /// <param name="Jobs">Jobs' ids and their models' names (stop and attach take either).</param>
     public sealed record Snapshot(string[] Architectures, IReadOnlyDictionary<string, string[]> HyperParameters, string[] Models, string[] Jobs, string[] Corpora);
 
     public Snapshot Current => _current;
@@ -19,7 +20,7 @@ public static class Completer
     public static (int Start, IReadOnlyList<string> Candidates) Complete(string line, int cursor, CompletionSource.Snapshot names)
     {
         var before = line[..Math.Min(cursor, line.Length)];
-        var commandStart = before.LastIndexOf(';') + 1;
+        var commandStart = CommandParser.LastCommandStart(before);
         var segment = before[commandStart..];
         List<CommandParser.Token> tokens;
         try { tokens = CommandParser.Tokenize(segment); }
@@ -66,7 +67,7 @@ public static class Completer
         ArgumentKind.Command => CommandCatalog.All.Select(c => c.Verb),
         ArgumentKind.Architecture => names.Architectures,
         ArgumentKind.Model => names.Models,
-        ArgumentKind.Job => names.Jobs.Concat(names.Models),
+        ArgumentKind.Job => names.Jobs, // ids and the models of jobs: not every model has one
         ArgumentKind.Corpus => names.Corpora,
         _ => [],
     };

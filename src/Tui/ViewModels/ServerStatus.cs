@@ -56,7 +56,7 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
                 _architectures.Architectures.Select(a => a.Name).ToArray(),
                 _architectures.Architectures.ToDictionary(a => a.Name, a => a.Hyperparameters.Select(h => h.Name).ToArray()),
                 models.Where(m => m.Error.Length == 0).Select(m => m.Name).ToArray(),
-                jobs.Select(j => j.Id).ToArray(),
+                jobs.Select(j => j.Id).Concat(jobs.Select(j => j.ModelName)).Distinct().ToArray(), // stop and attach take either
                 corpora.Select(c => c.Name).ToArray()));
         }
         catch (RpcException e) when (!ct.IsCancellationRequested)
