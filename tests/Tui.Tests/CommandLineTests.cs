@@ -103,6 +103,28 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Keys_added_while_another_change_holds_the_file_wait_for_it_and_both_are_kept()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8]);
+        var path = Path.Combine(root, "keys.json");
+        try
+        {
+            Task<int> adding;
+            using (CharRnn.ModelServer.Security.ApiKeyStore.HoldForChange(path)) // another `charrnn keys add`, mid-change
+            {
+                CharRnn.ModelServer.Security.ApiKeyStore.Load(path).Add("alice", admin: false);
+                adding = Task.Run(() => Quietly(["keys", "add", "bob", "--keys", path]));
+                await Task.Delay(300);
+                Assert.False(adding.IsCompleted, "keys add went ahead while the file was being changed");
+            }
+            Assert.Equal(0, await adding.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal(["alice", "bob"], CharRnn.ModelServer.Security.ApiKeyStore.Load(path).Keys.Select(k => k.Name));
+            Assert.False(File.Exists(path + ".lock"));
+        }
+        finally { if (Directory.Exists(root)) Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public void Numbers_in_the_usual_forms_are_read()
     {
         var parse = CharRnnCommandLine.Build().Parse(["generate", "--model", "m", "-t", "8e-1", "--top-p", ".9", "-n", "+12", "--seed", "18446744073709551615"]);

@@ -49,24 +49,8 @@ public static class ModelFolder
     {
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, TrainingLockFile);
-        var held = FileLock.TryHold(path)
+        return FileLock.TryHoldRemovable(path)
             ?? throw new ArgumentException($"Another charrnn train or resume is writing to '{folder}' (it holds {path}); wait for it to end or stop it, or train into another folder.");
-        return new TrainingHold(held, path);
-    }
-
-    private sealed class TrainingHold(FileStream held, string path) : IDisposable
-    {
-        private bool _released;
-
-        public void Dispose()
-        {
-            if (_released) return;
-            _released = true;
-            try { File.Delete(path); } // while still held: no other run can have taken it in between
-            catch (IOException) { }
-            catch (UnauthorizedAccessException) { }
-            held.Dispose();
-        }
     }
 
     public static bool HoldsModel(string folder) =>

@@ -64,6 +64,23 @@ public sealed partial class ApiKeyStore
         }
     }
 
+    /// <summary>
+    /// Held around a load, change and save of the keys file (charrnn keys add/remove): two at once
+    /// would each save their own copy, and the first one's key, already shown, would be lost.
+    /// </summary>
+    public static IDisposable HoldForChange(string path)
+    {
+        var lockPath = path + ".lock";
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!); // as saving the file would
+        for (var waited = 0; ; waited += 50)
+        {
+            if (FileLock.TryHoldRemovable(lockPath) is { } held) return held;
+            if (waited >= 10_000)
+                throw new InvalidOperationException($"Another process has been changing the keys file {path} for 10 s (it holds {lockPath}); try again when it is done.");
+            Thread.Sleep(50); // another `charrnn keys add` takes milliseconds
+        }
+    }
+
     /// <summary>Creates a key; returns it in clear text (shown once, stored only hashed).</summary>
     public string Add(string name, bool admin)
     {

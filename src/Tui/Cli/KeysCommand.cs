@@ -15,6 +15,7 @@ public static class KeysCommand
         var add = new Command("add", "Create a key; it is printed once and stored only as a SHA-256 hash.") { name, admin, file };
         add.SetAction(parse =>
         {
+            using var change = ApiKeyStore.HoldForChange(parse.GetValue(file)!);
             var store = ApiKeyStore.Load(parse.GetValue(file)!);
             var key = store.Add(parse.GetValue(name)!, parse.GetValue(admin));
             Console.WriteLine(key);
@@ -39,6 +40,7 @@ public static class KeysCommand
         var remove = new Command("remove", "Remove a key; a running server stops accepting it at once.") { removeName, file };
         remove.SetAction(parse =>
         {
+            using var change = ApiKeyStore.HoldForChange(parse.GetValue(file)!);
             var store = ApiKeyStore.Load(parse.GetValue(file)!);
             if (!store.Remove(parse.GetValue(removeName)!))
                 throw new ArgumentException($"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them.");
