@@ -44,6 +44,9 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     // lines typed before, streaming or not yet started, and the rest of their commands.
     private CancellationTokenSource _stopRequests = new();
     private CancellationToken _lineStop; // the running typed line's view of _stopRequests
+    // Cancelled (and replaced) by Esc only: it also ends a command waiting on the server (a `use` behind a slow
+    // load, any call to a server that stopped answering), which a newly typed line must not do to the lines before it.
+    private CancellationTokenSource _interrupts = new();
 
     public Session? Session { get; private set; }
     public string? WatchedJob { get; private set; }
@@ -58,17 +61,30 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         StopGeneration();
         var previous = _lineInFlight;
-        _lineInFlight = RunAfter(previous, line, _stopRequests.Token);
+        _lineInFlight = RunAfter(previous, line, _stopRequests.Token, _interrupts.Token);
         return _lineInFlight;
     }
 
-    private async Task RunAfter(Task previous, string line, CancellationToken stop)
+    private async Task RunAfter(Task previous, string line, CancellationToken stop, CancellationToken interrupt)
     {
         await previous; // RunLineAsync reports its errors; it does not throw
         if (_lifetime.IsCancellationRequested) return;
+        if (interrupt.IsCancellationRequested) { output.Line($"stopped before it began: {line}"); return; }
         _lineStop = stop;
-        try { await RunLineAsync(line, _lifetime.Token); }
+        using var lineCancellation = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token, interrupt);
+        try
+        {
+            await RunLineAsync(line, lineCancellation.Token);
+            if (interrupt.IsCancellationRequested && !_lifetime.IsCancellationRequested) output.Line("stopped");
+        }
         finally { _lineStop = CancellationToken.None; }
+    }
+
+    /// <summary>Esc: stops the generation, and any command of the typed lines waiting on the server, and the rest of those lines.</summary>
+    public void Interrupt()
+    {
+        StopGeneration();
+        Interlocked.Exchange(ref _interrupts, new CancellationTokenSource()).Cancel();
     }
 
     /// <summary>
@@ -358,7 +374,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     private async Task WatchAsync(Job job, long fromStep, CancellationToken ct)
     {
         await StopWatching();
-        var watch = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        // Interactive, the watch outlives its line (detach ends it, not Esc); headless, the line waits on it.
+        var watch = CancellationTokenSource.CreateLinkedTokenSource(interactive ? _lifetime.Token : ct);
         _watch = watch;
         WatchedJob = job.Id;
         output.JobAttached(job);

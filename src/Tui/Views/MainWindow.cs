@@ -59,10 +59,10 @@ public sealed class MainWindow : Window, IReplOutput
         Add(Tabs, Repl, statusBar);
 
         // Esc (Terminal.Gui's quit key) closes menus and dialogs but never the app: it stops a streaming
-        // generation and returns to the command line.
+        // generation, or a command waiting on the server, and returns to the command line.
         KeyDown += (_, key) =>
         {
-            if (key == Key.Esc) { Runner.StopGeneration(); Repl.Input.SetFocus(); key.Handled = true; }
+            if (key == Key.Esc) { Runner.Interrupt(); Repl.Input.SetFocus(); key.Handled = true; }
         };
     }
 
