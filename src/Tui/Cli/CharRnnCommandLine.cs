@@ -55,7 +55,7 @@ public static class CharRnnCommandLine
         catch (Exception e) when (IsUserError(e))
         {
             Console.Out.Flush();
-            Console.Error.WriteLine($"charrnn: {e.Message}");
+            Console.Error.WriteLine($"charrnn: {InFlagTerms(e.Message, parse.CommandResult.Command)}");
             return 2;
         }
         catch (Exception e)
@@ -68,6 +68,18 @@ public static class CharRnnCommandLine
                 : $"charrnn: {e.Message} ({e.GetType().Name}; set CHARRNN_DEBUG=1 for the stack trace)");
             return 1;
         }
+    }
+
+    /// <summary>
+    /// The engine names a setting by its key (`val_fraction = 0.7 is not allowed`); on the command line
+    /// it was a flag, so the message says `--val-fraction 0.7`, as it was typed.
+    /// </summary>
+    private static string InFlagTerms(string message, Command verb)
+    {
+        var key = System.Text.RegularExpressions.Regex.Match(message, "^([a-z][a-z_ ]*) = ");
+        if (!key.Success) return message;
+        var flag = "--" + key.Groups[1].Value.Replace('_', '-').Replace(' ', '-');
+        return verb.Options.Any(o => o.Name == flag || o.Aliases.Contains(flag)) ? $"{flag} {message[key.Length..]}" : message;
     }
 
     /// <summary>
