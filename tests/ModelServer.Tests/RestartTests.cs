@@ -76,6 +76,31 @@ public class RestartTests
         Directory.Delete(models, true);
     }
 
+    [Fact]
+    public async Task A_start_removes_temporary_files_that_crashed_writes_left_except_where_a_cli_run_trains()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-leftovers-" + Guid.NewGuid().ToString("N")[..8]);
+        var left = Path.Combine(models, "crashed", ".last.ckpt.0123abcd.tmp");
+        var training = Path.Combine(models, "training", ".best.ckpt.4567ef01.tmp");
+        var other = Path.Combine(models, "crashed", "notes.txt");
+        foreach (var file in new[] { left, training, other })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            File.WriteAllText(file, "x");
+        }
+        using (Engine.Checkpoints.ModelFolder.HoldForTraining(Path.GetDirectoryName(training)!)) // a `charrnn train` mid-write there
+        {
+            var server = Hosting.ServerHost.Build([], Options(models), _ => { });
+            await Hosting.ServerHost.StartAsync(server);
+            await server.StopAsync();
+            await server.DisposeAsync();
+        }
+        Assert.False(File.Exists(left));
+        Assert.True(File.Exists(training));
+        Assert.True(File.Exists(other)); // only the temporary files of its own writes
+        Directory.Delete(models, true);
+    }
+
     private static (string Root, Hosting.ServerOptions Options) FolderWithTinyCorpus(string name)
     {
         var root = Path.Combine(Path.GetTempPath(), $"charrnn-{name}-" + Guid.NewGuid().ToString("N")[..8]);

@@ -221,7 +221,11 @@ public sealed partial class ModelStore
         _logger.LogInformation("Deleted model {Model}", name);
     }
 
-    /// <summary>At start-up: finishes deletes that a crash cut short (their folders were already out of the listing).</summary>
+    /// <summary>
+    /// At start-up: finishes deletes that a crash cut short (their folders were already out of the
+    /// listing), and removes the temporary files of writes a crash cut short in model folders no
+    /// one is training into (a model only trained again would keep them for good, unseen).
+    /// </summary>
     public void RemoveDeleted()
     {
         if (!Directory.Exists(Root)) return;
@@ -229,6 +233,16 @@ public sealed partial class ModelStore
         {
             try { Directory.Delete(trash, recursive: true); }
             catch (Exception e) { _logger.LogWarning("Could not remove {Folder} left by an interrupted delete: {Reason}", trash, e.Message); } // never a reason not to start
+        }
+        foreach (var folder in Directory.GetDirectories(Root).Where(f => !Path.GetFileName(f).StartsWith('.')))
+        {
+            try
+            {
+                using var idle = ModelFolder.HoldForTraining(folder); // a `charrnn train` writing there keeps its own temporary files
+                foreach (var file in new[] { Engine.Training.Trainer.LastCheckpoint, Engine.Training.Trainer.BestCheckpoint, ModelFolder.UploadedCorpusFile })
+                    Engine.Storage.AtomicFile.DeleteLeftovers(folder, file);
+            }
+            catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException) { } // held, or unreadable: left as it is
         }
     }
 
