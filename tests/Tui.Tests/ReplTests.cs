@@ -112,6 +112,24 @@ public class ReplTests
     }
 
     [Fact]
+    public void History_with_a_file_is_kept_across_runs_and_cut_back_to_its_newest_lines()
+    {
+        var file = Path.Combine(Path.GetTempPath(), "charrnn-history-" + Guid.NewGuid().ToString("N")[..8], "history");
+        try
+        {
+            var first = new CommandHistory(capacity: 3, file);
+            foreach (var line in new[] { "models", "use lstm", "use lstm", "gen 10" }) first.Add(line);
+            var next = new CommandHistory(capacity: 3, file); // the next run
+            Assert.Equal(["models", "use lstm", "gen 10"], next.Lines);
+            Assert.Equal("gen 10", next.Previous());
+            foreach (var line in new[] { "a", "b", "c", "d" }) next.Add(line);
+            Assert.True(File.ReadAllLines(file).Length <= 6, "the file grows without bound");
+            Assert.Equal(["b", "c", "d"], new CommandHistory(capacity: 3, file).Lines);
+        }
+        finally { Directory.Delete(Path.GetDirectoryName(file)!, true); }
+    }
+
+    [Fact]
     public void Quoting_a_prime_round_trips_through_the_parser()
     {
         var prime = "say \"hi\"\\ then\nmore";

@@ -25,7 +25,7 @@ public sealed class MainWindow : Window, IReplOutput
     private Session? _session;
     private int _statusVersion = -1;
 
-    public MainWindow(CharRnnClient client, ServerStatus status, CompletionSource completion, string serverLabel)
+    public MainWindow(CharRnnClient client, ServerStatus status, CompletionSource completion, string serverLabel, CommandHistory? history = null)
     {
         _status = status;
         Title = $"charrnn · {serverLabel}";
@@ -35,7 +35,7 @@ public sealed class MainWindow : Window, IReplOutput
         Typing = new InteractiveTyping(client);
         Game = new BeatTheModelGame(client);
 
-        Repl = new ReplView(completion, Runner.SubmitAsync) { X = 0, Y = Pos.AnchorEnd(10), Width = Dim.Fill(), Height = 9 };
+        Repl = new ReplView(completion, Runner.SubmitAsync, history) { X = 0, Y = Pos.AnchorEnd(10), Width = Dim.Fill(), Height = 9 };
         Models = new ModelsView(status, Repl.Submit);
         Training = new TrainingView(Monitor);
         Generate = new GenerateView(Repl.Submit);

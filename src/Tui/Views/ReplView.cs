@@ -14,12 +14,14 @@ namespace CharRnn.Tui.Views;
 /// </summary>
 public sealed class ReplView : FrameView
 {
-    private readonly CommandHistory _history = new();
+    private readonly CommandHistory _history;
     private readonly CompletionSource _completion;
     private readonly Func<string, Task> _run;
 
-    public ReplView(CompletionSource completion, Func<string, Task> run)
+    /// <param name="history">Kept in a file by the app; in memory only when not given.</param>
+    public ReplView(CompletionSource completion, Func<string, Task> run, CommandHistory? history = null)
     {
+        _history = history ?? new CommandHistory();
         _completion = completion;
         _run = run;
         Title = "Command (Tab completes, ↑↓ history, PgUp/PgDn scroll, help lists commands)";
