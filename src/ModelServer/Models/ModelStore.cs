@@ -20,6 +20,7 @@ public sealed partial class ModelStore
     private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal); // device thread only
     private readonly List<LoadedModel> _idle = []; // loaded, no session open: least recently used first (device thread only)
     private readonly ConcurrentDictionary<string, (string Path, DateTime Written)> _held = new(StringComparer.Ordinal); // the checkpoints _loaded holds, for any thread
+    private readonly ConcurrentDictionary<(string Path, DateTime Written), bool> _damaged = new(); // best.ckpt versions that failed to load
 
     /// <summary>
     /// Models kept on the device with no session open, so that reopening one is quick; beyond this,
@@ -141,10 +142,36 @@ public sealed partial class ModelStore
     {
         if (!Exists(name))
             throw NoModel(name);
+        if (_held.TryGetValue(name, out var held) && held == GenerationCheckpoint(name)) return null;
+        var (path, written, trained) = LoadForGeneration(name, device);
+        return new PreloadedModel(path, written, trained);
+    }
+
+    /// <summary>The checkpoint generation loads: best.ckpt, unless this version of it failed to load and last.ckpt is there.</summary>
+    private (string Path, DateTime Written) GenerationCheckpoint(string name)
+    {
         var path = ModelFolder.CheckpointForGeneration(FolderOf(name));
         var written = File.GetLastWriteTimeUtc(path);
-        if (_held.TryGetValue(name, out var held) && held == (path, written)) return null;
-        return new PreloadedModel(path, written, TrainedModel.Load(path, device));
+        var last = Path.Combine(FolderOf(name), Engine.Training.Trainer.LastCheckpoint);
+        return _damaged.ContainsKey((path, written)) && path != last && File.Exists(last) ? (last, File.GetLastWriteTimeUtc(last)) : (path, written);
+    }
+
+    /// <summary>
+    /// Loads the checkpoint generation uses. A best.ckpt that cannot be read (a bad copy, a disk error)
+    /// is remembered, this version of it, and last.ckpt used instead: the model stays usable.
+    /// </summary>
+    private (string Path, DateTime Written, TrainedModel Trained) LoadForGeneration(string name, Device device)
+    {
+        var (path, written) = GenerationCheckpoint(name);
+        try { return (path, written, TrainedModel.Load(path, device)); }
+        catch (CheckpointException e) when (Path.GetFileName(path) == Engine.Training.Trainer.BestCheckpoint
+                                            && File.Exists(Path.Combine(FolderOf(name), Engine.Training.Trainer.LastCheckpoint)))
+        {
+            _logger.LogWarning("Model {Model}: {Error} Generating from last.ckpt instead", name, e.Message);
+            _damaged[(path, written)] = true;
+            (path, written) = GenerationCheckpoint(name);
+            return (path, written, TrainedModel.Load(path, device));
+        }
     }
 
     /// <summary>
@@ -158,8 +185,7 @@ public sealed partial class ModelStore
         {
             if (!Exists(name))
                 throw NoModel(name);
-            var path = ModelFolder.CheckpointForGeneration(FolderOf(name));
-            var written = File.GetLastWriteTimeUtc(path);
+            var (path, written) = GenerationCheckpoint(name);
             if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path)
             {
                 current.Sessions++;
@@ -169,7 +195,8 @@ public sealed partial class ModelStore
             if (current != null) Retire(current);
             if (preloaded != null && preloaded.Path == path && preloaded.Written == written)
                 (trained, preloaded) = (preloaded.Trained, null);
-            var loaded = new LoadedModel(name, trained ?? TrainedModel.Load(path, device), written) { Sessions = 1 };
+            else (path, written, trained) = LoadForGeneration(name, device);
+            var loaded = new LoadedModel(name, trained, written) { Sessions = 1 };
             trained = null;
             _loaded[name] = loaded;
             _held[name] = (path, written);
