@@ -112,7 +112,9 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             await ExecuteAsync(command, cancellation);
             return true;
         }
-        catch (Exception e) when (cancellation.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
+        // Once cancelled (quitting, Ctrl+C, Esc), how a call ends is cancellation's doing: usually CANCELLED, but one
+        // that races a stream's reads can surface as another status, as Stoppable knows.
+        catch (Exception e) when (cancellation.IsCancellationRequested && e is OperationCanceledException or RpcException or IOException)
         {
             return false; // charrnn is closing, or Ctrl+C interrupted --exec
         }
