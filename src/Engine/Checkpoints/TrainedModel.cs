@@ -36,6 +36,22 @@ public sealed class TrainedModel : IDisposable
         return new TrainedModel(path, checkpoint.Metadata, architecture, hyperParameters, vocabulary, model);
     }
 
+    /// <summary>
+    /// Loads <paramref name="path"/> to generate from; when it is a folder's best.ckpt that cannot be
+    /// read (a bad copy, a disk error) and its last.ckpt is there, that one instead, after telling
+    /// <paramref name="fellBack"/> why: a damaged best.ckpt must not make a model unusable.
+    /// </summary>
+    public static TrainedModel LoadForGeneration(string path, Device device, Action<CheckpointException>? fellBack = null)
+    {
+        var last = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path) ?? "", Training.Trainer.LastCheckpoint); // as the caller writes paths: its caches compare them
+        try { return Load(path, device); }
+        catch (CheckpointException e) when (System.IO.Path.GetFileName(path) == Training.Trainer.BestCheckpoint && File.Exists(last))
+        {
+            fellBack?.Invoke(e);
+            return Load(last, device);
+        }
+    }
+
     /// <summary>Rebuilds the model a checkpoint describes, for <paramref name="target"/>, and loads its weights (on the CPU).</summary>
     public static (Architecture, HyperParameters, Vocabulary, CharModel) Build(Checkpoint checkpoint, string path, DeviceType target = DeviceType.CPU)
     {

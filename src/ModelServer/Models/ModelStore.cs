@@ -163,15 +163,14 @@ public sealed partial class ModelStore
     private (string Path, DateTime Written, TrainedModel Trained) LoadForGeneration(string name, Device device)
     {
         var (path, written) = GenerationCheckpoint(name);
-        try { return (path, written, TrainedModel.Load(path, device)); }
-        catch (CheckpointException e) when (Path.GetFileName(path) == Engine.Training.Trainer.BestCheckpoint
-                                            && File.Exists(Path.Combine(FolderOf(name), Engine.Training.Trainer.LastCheckpoint)))
+        var trained = TrainedModel.LoadForGeneration(path, device, e =>
         {
             _logger.LogWarning("Model {Model}: {Error} Generating from last.ckpt instead", name, e.Message);
             _damaged[(path, written)] = true;
-            (path, written) = GenerationCheckpoint(name);
-            return (path, written, TrainedModel.Load(path, device));
-        }
+        });
+        if (trained.Path == path) return (path, written, trained);
+        (path, written) = GenerationCheckpoint(name); // last.ckpt, now that this best.ckpt is known damaged
+        return (path, written, trained);
     }
 
     /// <summary>

@@ -32,10 +32,9 @@ public static class GenerateCommand
             var drawn = parse.GetValue(seed) is null;
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
                 parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();
-            var given = ModelArgument.Resolve(parse.GetValue(model)!, parse.GetValue(models)!);
-            var path = ModelFolder.CheckpointForGeneration(given);
+            var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(parse.GetValue(model)!, parse.GetValue(models)!));
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
-            using var trained = LoadForGeneration(given, path, torchDevice);
+            using var trained = TrainedModel.LoadForGeneration(path, torchDevice, e => Console.Error.WriteLine($"charrnn: {e.Message} Generating from last.ckpt instead."));
             using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);
             var primeText = parse.GetValue(prime)!;
             session.Feed(primeText);
@@ -65,17 +64,5 @@ public static class GenerateCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>A model folder's best.ckpt, or its last.ckpt when best.ckpt cannot be read (said on stderr).</summary>
-    private static TrainedModel LoadForGeneration(string given, string path, TorchSharp.torch.Device device)
-    {
-        var last = Path.Combine(given, CharRnn.Engine.Training.Trainer.LastCheckpoint);
-        try { return TrainedModel.Load(path, device); }
-        catch (CheckpointException e) when (Directory.Exists(given) && path != last && File.Exists(last))
-        {
-            Console.Error.WriteLine($"charrnn: {e.Message} Generating from {last} instead.");
-            return TrainedModel.Load(last, device);
-        }
     }
 }
