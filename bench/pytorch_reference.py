@@ -4,6 +4,7 @@ layout as the engine, timed the same way. Prints one JSON object.
 
     python3 pytorch_reference.py train --arch lstm --bs 64 --bptt 8 --threads 2 --seconds 3 --corpus nietzsche.txt
     python3 pytorch_reference.py generate --arch lstm --batch 64 --threads 2 --seconds 2
+    python3 pytorch_reference.py train --arch lstm --device cuda ...     (a GPU host's own PyTorch)
 
 Debian's python3-torch links the reference BLAS by default (~33x slower at matrix products than
 OpenBLAS); the bench installs libopenblas0-openmp and this script reports which BLAS the process
@@ -38,8 +39,8 @@ class CharModel(nn.Module):
         return self.l_out(self.drop(out)), h
 
 
-def init_hidden(arch, layers, bs, n_hidden):
-    z = lambda: torch.zeros(layers, bs, n_hidden)
+def init_hidden(arch, layers, bs, n_hidden, device):
+    z = lambda: torch.zeros(layers, bs, n_hidden, device=device)
     return (z(), z()) if arch == "lstm" else z()
 
 
@@ -60,17 +61,17 @@ def train(args):
     vocab = len(chars) + 1
     n_fac, n_hidden, layers, dropout = sizes(args.arch)
     length = len(ids) // args.bs
-    data = ids[: length * args.bs].view(args.bs, length).t().contiguous()  # [L, bs]: bs contiguous streams
-    model = CharModel(args.arch, vocab, n_fac, n_hidden, layers, dropout)
+    data = ids[: length * args.bs].view(args.bs, length).t().contiguous().to(args.device)  # [L, bs]: bs contiguous streams
+    model = CharModel(args.arch, vocab, n_fac, n_hidden, layers, dropout).to(args.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
-    h = init_hidden(args.arch, layers, args.bs, n_hidden)
+    h = init_hidden(args.arch, layers, args.bs, n_hidden, args.device)
     position = 0
 
     def step():
         nonlocal h, position
         if position + args.bptt + 1 > length:
-            position, h = 0, init_hidden(args.arch, layers, args.bs, n_hidden)
+            position, h = 0, init_hidden(args.arch, layers, args.bs, n_hidden, args.device)
         x = data[position: position + args.bptt]
         y = data[position + 1: position + 1 + args.bptt]
         position += args.bptt
@@ -82,30 +83,33 @@ def train(args):
         optimizer.step()
         return loss
 
-    steps, elapsed = timed(step, args.warmup, args.seconds)
+    steps, elapsed = timed(step, args.warmup, args.seconds, args.device)
     return {"chars_per_second": steps * args.bs * args.bptt / elapsed, "steps": steps, "seconds": elapsed}
 
 
-def timed(step, warmup, seconds):
+def timed(step, warmup, seconds, device):
     """Runs step() warmup times, then for at least `seconds` and 3 steps: (steps, elapsed seconds)."""
+    # CUDA runs queued work later: the clock is read only once the device has caught up.
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for _ in range(warmup):
         step()
+    sync()
     steps, start = 0, time.perf_counter()
     while True:
         step()
         steps += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds and steps >= 3:
-            return steps, elapsed
+        if time.perf_counter() - start >= seconds and steps >= 3:
+            sync()
+            return steps, time.perf_counter() - start
 
 
 def generate(args):
     vocab = 58
     n_fac, n_hidden, layers, dropout = sizes(args.arch)
-    model = CharModel(args.arch, vocab, n_fac, n_hidden, layers, dropout).eval()
-    h = init_hidden(args.arch, layers, args.batch, n_hidden)
-    ids = torch.ones(1, args.batch, dtype=torch.long)
-    generator = torch.Generator().manual_seed(1)
+    model = CharModel(args.arch, vocab, n_fac, n_hidden, layers, dropout).to(args.device).eval()
+    h = init_hidden(args.arch, layers, args.batch, n_hidden, args.device)
+    ids = torch.ones(1, args.batch, dtype=torch.long, device=args.device)
+    generator = torch.Generator(device=args.device).manual_seed(1)
 
     def step():
         nonlocal h, ids
@@ -115,7 +119,7 @@ def generate(args):
         ids.tolist()  # the sampled ids reach the host, as each char must
 
     with torch.no_grad():
-        steps, elapsed = timed(step, args.warmup, args.seconds)
+        steps, elapsed = timed(step, args.warmup, args.seconds, args.device)
     return {"seconds_per_step": elapsed / steps, "chars_per_second": steps * args.batch / elapsed, "steps": steps}
 
 
@@ -130,11 +134,14 @@ def main():
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--corpus", default="")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (a PyTorch built with CUDA)")
     args = parser.parse_args()
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        parser.error(f"--device {args.device}: this PyTorch ({torch.__version__}) has no CUDA or sees no GPU")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     result = train(args) if args.mode == "train" else generate(args)
-    result.update({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_in_use()})
+    result.update({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_in_use(), "device": args.device})
     print(json.dumps(result))
 
 

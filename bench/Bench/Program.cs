@@ -25,13 +25,14 @@ var serverProcess = new Option<bool>("--server-process") { Description = "Run th
 var streamClient = new Option<string?>(StreamClientProcess.Option) { Description = "Run the server section's stream clients against this address (its child process of clients).", Hidden = true };
 var models = new Option<string>("--models") { Description = "Models in the training section: rnn,gru,lstm.", DefaultValueFactory = _ => "rnn,gru,lstm" };
 var deviceOption = new Option<string>("--device") { Description = "cpu, cuda or auto.", DefaultValueFactory = _ => "cpu" };
+var python = new Option<string>("--python") { Description = "The Python whose PyTorch is the reference (Debian's python3-torch on the CPU; a GPU host's own, with CUDA, for --device cuda).", DefaultValueFactory = _ => "/usr/bin/python3" };
 var output = new Option<string>("--out") { Description = "Results file.", DefaultValueFactory = _ => "bench/results.md" };
 
 string[] ServerSections = ["server", "soak"];
 
 var root = new RootCommand("CharRnn benchmarks: the engine, the server and PyTorch side by side.")
 {
-    runs, seconds, threadsOption, quick, only, soak, qualityBudget, startWindowBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, mallocProbe, streamClient, models, deviceOption, output,
+    runs, seconds, threadsOption, quick, only, soak, qualityBudget, startWindowBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, mallocProbe, streamClient, models, deviceOption, python, output,
 };
 root.SetAction(async parse =>
 {
@@ -57,9 +58,10 @@ root.SetAction(async parse =>
     BenchDevice.Name = BenchDevice.Device.ToString();
     var corpus = new CorpusResolver().Resolve(null);
     var repository = FindRepository();
-    var pytorch = new PyTorchReference(Path.Combine(repository, "bench", "pytorch_reference.py"), Path.Combine(new CorpusResolver().CacheDirectory, "nietzsche.txt"));
-    // Debian's python3-torch has no CUDA: on a GPU its figures would set the GPU against a CPU, unlabelled.
-    var hasPyTorch = BenchDevice.Device.type == TorchSharp.DeviceType.CPU && pytorch.Available();
+    // The reference runs on the engine's device type: a CPU-only PyTorch cannot stand in for a GPU one (it fails the probe, and the header says why).
+    var pytorch = new PyTorchReference(Path.Combine(repository, "bench", "pytorch_reference.py"), Path.Combine(new CorpusResolver().CacheDirectory, "nietzsche.txt"),
+        parse.GetValue(python)!, BenchDevice.Device.type == TorchSharp.DeviceType.CUDA ? "cuda" : "cpu");
+    var hasPyTorch = pytorch.Available();
     var report = new Report();
 
     report.Line("# CharRnn benchmark results");
@@ -71,7 +73,7 @@ root.SetAction(async parse =>
         ["engine", $"TorchSharp 0.107.0 · libtorch {__version__} · device {BenchDevice.Name}"],
         ["MKL vendor check", MklVendorCheck.Status],
         ["malloc", MallocSettings.Status],
-        ["reference", hasPyTorch ? $"PyTorch {pytorch.Version} (Debian python3-torch) · BLAS mapped: {pytorch.Blas} · CPU kernels: {PyTorchReference.Kernels}" : BenchDevice.Device.type != TorchSharp.DeviceType.CPU ? "PyTorch not measured: Debian's python3-torch runs on the CPU only" : $"PyTorch not measured: {pytorch.Problem}"],
+        ["reference", hasPyTorch ? pytorch.Describe() : $"PyTorch not measured: {pytorch.Problem}"],
         ["runs", $"{runCount} per figure after warm-up, {runSeconds} s each; engine and PyTorch interleaved run by run; figures are median (min–max)"],
     ]);
 
@@ -109,7 +111,7 @@ root.SetAction(async parse =>
     if (sections.Contains("training"))
     {
         report.Heading("Training throughput (chars/s, bs 64)");
-        report.Paragraph("product: the Trainer the CLI and server use, batch by batch through its own step · bare: a hand-written TorchSharp loop of the same model (embedding → nn.RNN/GRU/LSTM → linear, Adam, detach) · PyTorch: the same model and step in Debian's python3-torch. " +
+        report.Paragraph("product: the Trainer the CLI and server use, batch by batch through its own step · bare: a hand-written TorchSharp loop of the same model (embedding → nn.RNN/GRU/LSTM → linear, Adam, detach) · PyTorch: the same model and step in the reference named above. " +
             "The product's epoch ends (a validation pass over the held-out fifth of the text) run off its clock: the other two do no evaluation; the last column says in how many runs one fell and its share of that run's wall time (until 2026-12-02 14:40 they were on the clock, and the small models' product/bare lost 6–8% in each run an epoch ended in). Targets: product ≥ 0.95× bare; LSTM ≥ 1.3× PyTorch; GRU and RNN ≥ 1.0× PyTorch.");
         var training = new TrainingBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run([8, 64], threadCounts, trainingArchs);
         report.Table(["model", "bptt", "threads", "product", "bare", "PyTorch", "product/bare", "product/PyTorch", "product/bare, run by run", "product/PyTorch, run by run", "% of GEMM peak", "product's epoch ends (off its clock)"],

@@ -4,8 +4,12 @@ using System.Text.Json;
 
 namespace CharRnn.Bench;
 
-/// <summary>Runs bench/pytorch_reference.py with Debian's python3-torch and reads its JSON result.</summary>
-public sealed class PyTorchReference(string script, string corpus)
+/// <summary>
+/// Runs bench/pytorch_reference.py and reads its JSON result: with Debian's python3-torch on the
+/// CPU, or with a GPU host's own PyTorch (--python) on CUDA.
+/// </summary>
+/// <param name="device">"cpu" or "cuda": where the reference runs, always the engine's device.</param>
+public sealed class PyTorchReference(string script, string corpus, string python, string device)
 {
     public string? Blas { get; private set; }
     public string? Version { get; private set; }
@@ -16,6 +20,11 @@ public sealed class PyTorchReference(string script, string corpus)
         var probe = Run(["generate", "--arch", "rnn", "--seconds", "0.1", "--warmup", "1"]);
         return probe != null;
     }
+
+    /// <summary>What the header says of the reference.</summary>
+    public string Describe() => device == "cpu"
+        ? $"PyTorch {Version} (Debian python3-torch) · BLAS mapped: {Blas} · CPU kernels: {Kernels}"
+        : $"PyTorch {Version} on {device} ({python})";
 
     public JsonElement? Train(string arch, int bs, int bptt, int threads, double seconds) =>
         Run(["train", "--arch", arch, "--bs", bs.ToString(CultureInfo.InvariantCulture), "--bptt", bptt.ToString(CultureInfo.InvariantCulture),
@@ -30,11 +39,13 @@ public sealed class PyTorchReference(string script, string corpus)
 
     private JsonElement? Run(string[] args)
     {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
         // Its widest kernels: Debian's build picks AVX2 on this AVX-512 CPU unless told (the engine's libtorch uses AVX-512).
-        if (Kernels == "AVX-512") start.Environment["ATEN_CPU_CAPABILITY"] = "avx512";
+        if (device == "cpu" && Kernels == "AVX-512") start.Environment["ATEN_CPU_CAPABILITY"] = "avx512";
         start.ArgumentList.Add(script);
         foreach (var a in args) start.ArgumentList.Add(a);
+        start.ArgumentList.Add("--device");
+        start.ArgumentList.Add(device);
         try
         {
             using var process = Process.Start(start)!;
@@ -43,7 +54,7 @@ public sealed class PyTorchReference(string script, string corpus)
             process.WaitForExit();
             if (process.ExitCode != 0)
             {
-                Problem = $"python3 {Path.GetFileName(script)} failed: {stderr.Result.Trim().Split('\n').LastOrDefault()}";
+                Problem = $"{python} {Path.GetFileName(script)} --device {device} failed: {stderr.Result.Trim().Split('\n').LastOrDefault()}";
                 return null;
             }
             var json = JsonDocument.Parse(stdout.Result.Trim().Split('\n').Last()).RootElement;
@@ -53,7 +64,7 @@ public sealed class PyTorchReference(string script, string corpus)
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException or InvalidOperationException)
         {
-            Problem = $"PyTorch reference unavailable: {e.Message}";
+            Problem = $"PyTorch reference unavailable ({python}): {e.Message}";
             return null;
         }
     }
