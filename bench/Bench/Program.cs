@@ -83,7 +83,7 @@ root.SetAction(async parse =>
         report.Heading("Machine limit: float32 GEMM (1024×1024)");
         foreach (var t in threadCounts) peaks[t] = GemmPeak.Measure(t, runCount);
         // The vendor check is lifted once per process and for good: MKL as shipped is measured in a child process.
-        var shipped = MklVendorCheck.Lifted ? GemmPeak.MeasureAsShipped(threadCounts, runCount) : null;
+        var shipped = MklVendorCheck.Lifted && BenchDevice.Device.type == TorchSharp.DeviceType.CPU ? GemmPeak.MeasureAsShipped(threadCounts, runCount) : null;
         report.Table(shipped == null ? ["threads", "GFLOP/s"] : ["threads", "GFLOP/s", "MKL as shipped (vendor check kept)", "lifted / as shipped"],
             threadCounts.Select(t => shipped == null
                 ? new[] { t.ToString(CultureInfo.InvariantCulture), peaks[t].Format("", 1) }

@@ -49,16 +49,16 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
                     {
                         // The peak right before and right after the product's own window (their mean): the host's
                         // phases move within a run, so a GEMM taken seconds away can flatter or sink the fraction.
-                        var before = GemmPeak.Once() * 1e9;
+                        var before = Peak();
                         var (rate, share) = Product(name, bptt);
-                        var peak = (before + GemmPeak.Once() * 1e9) / 2;
+                        var peak = (before + Peak()) / 2;
                         product.Add(rate);
                         epochEndShare.Add(share);
                         peakFraction.Add(product[^1] * flopsPerChar / peak);
                         if (arch != "lstm") return;
-                        before = GemmPeak.Once() * 1e9;
+                        before = Peak();
                         var alone = LstmAlone(bptt);
-                        lstmAloneFraction.Add(alone * TwoLayerLstmAlone.FlopsPerChar / ((before + GemmPeak.Once() * 1e9) / 2));
+                        lstmAloneFraction.Add(alone * TwoLayerLstmAlone.FlopsPerChar / ((before + Peak()) / 2));
                     },
                     () => bare.Add(Bare(arch, ids, vocabulary.Size, bptt)),
                     // NaN where PyTorch gave no figure, so the lists stay aligned run by run (Stats leaves NaN out).
@@ -90,6 +90,11 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
     /// the text) is evaluation, which the bare loop and PyTorch do not do: it runs off the clock,
     /// and its share of the wall time is returned beside the rate (the epoch-end section times its calls).
     /// </summary>
+    private double? _devicePeak;
+
+    /// <summary>FLOP/s of a float32 GEMM now; on a GPU, measured once (it has no host phases to follow, and each costs a second of device time).</summary>
+    private double Peak() => BenchDevice.Device.type == TorchSharp.DeviceType.CPU ? GemmPeak.Once() * 1e9 : _devicePeak ??= GemmPeak.Once() * 1e9;
+
     private (double CharsPerSecond, double EpochEndShare) Product(string name, int bptt)
     {
         var architecture = Architectures.Get(name);

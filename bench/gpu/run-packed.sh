@@ -65,7 +65,7 @@ for entry in ${BENCH_GPU_SECTIONS:-gemm+training generation invariance server}; 
 	[ "$entry" != "$group" ] && seconds=${entry#*:}
 	say "charrnn-bench --only $sections"
 	timeout "$seconds" "$app/charrnn-bench" --device "$device" --python "$python" --threads 4 --only "$sections" \
-		--out "$out/results-gpu-${group//+/-}.md" "$@" 2>&1 | tee "$out/bench-${group//+/-}.log" | grep -v '^    run '
+		--out "$out/results-gpu-${group//+/-}.md" "$@" 2>&1 | tee -a "$out/bench.log" | grep -v '^    run '
 	echo "exit ${PIPESTATUS[0]}"
 	pkill -f "$app/charrnn" 2>/dev/null # a run stopped at its limit leaves its server and client processes
 done

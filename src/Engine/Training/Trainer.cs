@@ -258,7 +258,11 @@ public sealed class Trainer : IDisposable
                 if (!_gradientReady)
                 {
                     if (!_split.Started) _optimizer.zero_grad(); // in the scope: it makes tensor handles
-                    TorchRuntime.Seed(DropoutSeed(Options.Seed, Position.Step, _piecesRun++));
+                    // On CUDA once per run: each manual_seed makes cuDNN's LSTM rebuild its dropout state
+                    // on the next forward, with a host sync, every step.
+                    if (!_seeded || Device.type == DeviceType.CPU) TorchRuntime.Seed(DropoutSeed(Options.Seed, Position.Step, _piecesRun));
+                    _seeded = true;
+                    _piecesRun++;
                     if (!_split.RunPiece(Model, batch, _hidden, _epochLossSum)) return false;
                     // A step in pieces takes its optimizer step in a call of its own: clipping and Adam
                     // over the LSTM's 3.3M weights add ~3 ms to its last backward segment, which was
@@ -619,6 +623,8 @@ public sealed class Trainer : IDisposable
     /// a checkpoint could not carry), and nothing else the process does between steps (a server
     /// loading a model, which initialises weights at random first) shifts them.
     /// </summary>
+    private bool _seeded;
+
     internal static long DropoutSeed(long seed, long step, int piece) =>
         unchecked(seed * 6_364_136_223_846_793_005L + step * 1_442_695_040_888_963_407L + piece * 2_654_435_761L) & long.MaxValue;
 

@@ -427,6 +427,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         if (pieces > 1 || trainer.InStep) ServerMetrics.TrainingStepPieces.Inc();
         var started = Stopwatch.GetTimestamp();
         var done = trainer.StepPiece(pieces);
+        // CUDA runs the piece after the call returns: the clock, and the device loop's share of time for
+        // training, count its work only once it is done (else the next generation step waits for it).
+        if (trainer.Device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
         if (!stepping) return done;
         job.StepSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
         if (done && job.StepCharacters > 0)
