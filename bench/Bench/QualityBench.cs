@@ -25,9 +25,11 @@ public static class QualityBench
         var architecture = Architectures.Get("stateful-lstm");
         using var trainer = Trainer.Create(architecture, architecture.Resolve(hyperParameters), Options(1, "constant", null), corpus, BenchDevice.Device, directory: null);
         for (int i = 0; i < 10; i++) trainer.Step();
+        BenchDevice.Synchronize();
         var clock = Stopwatch.StartNew();
         const int timedSteps = 60;
         for (int i = 0; i < timedSteps; i++) trainer.Step();
+        BenchDevice.Synchronize();
         var secondsPerStep = clock.Elapsed.TotalSeconds / timedSteps;
         // Validation reads a quarter as many characters as training, forward only (about a third of the cost).
         var secondsPerEpoch = secondsPerStep * trainer.BatchesInEpoch * (1 + 0.25 / 3);

@@ -55,8 +55,11 @@ export CHARRNN_CACHE_DIR="$work/cache" CHARRNN_HISTORY=""
 mkdir -p "$CHARRNN_CACHE_DIR" && cp "$pack/nietzsche.txt" "$CHARRNN_CACHE_DIR/"
 
 say "smoke: charrnn train and generate on $device"
-timeout 120 "$app/charrnn" train --arch stateful-lstm --device "$device" --lower --max-steps 300 --sample-chars 0 --out "$work/models/lstm" 2>&1 | tail -6
-timeout 60 "$app/charrnn" generate --model "$work/models/lstm" --device "$device" -n 200 --seed 1 2>&1 | tail -5
+{
+	time timeout 120 "$app/charrnn" train --arch stateful-lstm --device "$device" --lower --max-steps 300 --sample-chars 0 --out "$work/models/lstm"
+	time timeout 60 "$app/charrnn" generate --model "$work/models/lstm" --device "$device" -n 200 --seed 1
+} > "$out/smoke.log" 2>&1
+tail -20 "$out/smoke.log"
 
 for entry in ${BENCH_GPU_SECTIONS:-gemm+training generation invariance server}; do
 	group=${entry%%:*}
