@@ -5,7 +5,10 @@ using CharRnn.Tui.Repl;
 
 namespace CharRnn.Tui.Tests;
 
-/// <summary>Esc in the REPL: any command waiting on the server ends, not only a generation.</summary>
+/// <summary>
+/// A server that takes calls and never answers: Esc in the REPL ends any command waiting on it,
+/// not only a generation, and without Esc a unary call ends at the client's call timeout.
+/// </summary>
 public sealed class InterruptTests
 {
     [Fact]
@@ -31,5 +34,21 @@ public sealed class InterruptTests
         Assert.Contains("stopped", output.Lines);
         Assert.Contains("stopped before it began: corpora", output.Lines);
         Assert.Empty(output.Errors); // stopping is not an error, and `archs` never ran
+    }
+
+    [Fact]
+    public async Task A_command_waiting_on_a_server_that_does_not_answer_ends_at_the_call_timeout_with_an_error_that_says_so()
+    {
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = silent.AcceptSocketAsync();
+        using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{((IPEndPoint)silent.LocalEndpoint).Port}"), callTimeout: TimeSpan.FromSeconds(1));
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(client, output, interactive: false);
+
+        var line = runner.SubmitAsync("models");
+        using var socket = await accepted.WaitAsync(TimeSpan.FromSeconds(10));
+        await line.WaitAsync(TimeSpan.FromSeconds(20)); // without a deadline it would wait for good
+        Assert.Contains(output.Errors, e => e.Contains("did not answer in time", StringComparison.Ordinal));
     }
 }

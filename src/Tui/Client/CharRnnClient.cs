@@ -14,8 +14,12 @@ public sealed class CharRnnClient : IDisposable
 {
     private readonly GrpcChannel _channel;
 
-    public CharRnnClient(Uri address, string? token = null)
+    /// <summary>How long a unary call may wait for its answer (<see cref="UnaryDeadline"/>): a model load or a 20,000-char prime takes seconds.</summary>
+    public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(30);
+
+    public CharRnnClient(Uri address, string? token = null, TimeSpan? callTimeout = null)
     {
+        CallTimeout = callTimeout ?? DefaultCallTimeout;
         Address = address;
         var credentials = token == null ? null : CallCredentials.FromInterceptor((_, metadata) =>
         {
@@ -30,7 +34,7 @@ public sealed class CharRnnClient : IDisposable
         });
         // One value per client on every call, so that a proxy routing on it (docs/deploy.md, Envoy's
         // RING_HASH) sends all of this client's calls to the server that holds its sessions and jobs.
-        var invoker = _channel.Intercept(metadata =>
+        var invoker = _channel.Intercept(new UnaryDeadline(CallTimeout)).Intercept(metadata =>
         {
             metadata.Add(AffinityHeader, Affinity);
             return metadata;
@@ -43,6 +47,7 @@ public sealed class CharRnnClient : IDisposable
     public const string AffinityHeader = "x-charrnn-affinity";
 
     public Uri Address { get; }
+    public TimeSpan CallTimeout { get; }
     public string Affinity { get; } = Guid.NewGuid().ToString("N");
     public Catalog.CatalogClient Catalog { get; }
     public Training.TrainingClient Training { get; }
@@ -65,6 +70,7 @@ public sealed class CharRnnClient : IDisposable
     public static string Describe(Exception e) => e switch
     {
         RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable ({r.Status.Detail})",
+        RpcException { StatusCode: StatusCode.DeadlineExceeded } => "the server did not answer in time (DeadlineExceeded): it may be overloaded, or the connection lost",
         RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
         _ => e.Message,
     };
