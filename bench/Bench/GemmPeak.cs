@@ -8,19 +8,23 @@ namespace CharRnn.Bench;
 /// <summary>The machine's measured float32 matrix-product rate (GFLOP/s): what training could reach at best.</summary>
 public static class GemmPeak
 {
-    public static Stats Measure(int threads, int runs, int size = 1024)
+    /// <summary>1024² on a CPU; on a GPU 1024² is mostly launch and tail (37 TFLOP/s on an H200), so 4096².</summary>
+    public static int Size => BenchDevice.Device.type == TorchSharp.DeviceType.CPU ? 1024 : 4096;
+
+    public static Stats Measure(int threads, int runs)
     {
         set_num_threads(threads);
-        Once(size); // warm-up
-        return new Stats(Enumerable.Range(0, runs).Select(_ => Once(size)));
+        Once(); // warm-up
+        return new Stats(Enumerable.Range(0, runs).Select(_ => Once()));
     }
 
     /// <summary>
     /// One ~1 s measurement at the current thread count. The training bench takes one beside each
     /// of its runs, so a ratio to the peak compares two figures from the same phase of the host.
     /// </summary>
-    public static double Once(int size = 1024, double seconds = 1.0)
+    public static double Once(double seconds = 1.0)
     {
+        var size = Size;
         using var a = randn(size, size, device: BenchDevice.Device);
         using var b = randn(size, size, device: BenchDevice.Device);
         BenchDevice.Synchronize();

@@ -80,7 +80,7 @@ root.SetAction(async parse =>
     var peaks = new Dictionary<int, Stats>();
     if (sections.Contains("gemm") || sections.Contains("training"))
     {
-        report.Heading("Machine limit: float32 GEMM (1024×1024)");
+        report.Heading($"Machine limit: float32 GEMM ({GemmPeak.Size}×{GemmPeak.Size})");
         foreach (var t in threadCounts) peaks[t] = GemmPeak.Measure(t, runCount);
         // The vendor check is lifted once per process and for good: MKL as shipped is measured in a child process.
         var shipped = MklVendorCheck.Lifted && BenchDevice.Device.type == TorchSharp.DeviceType.CPU ? GemmPeak.MeasureAsShipped(threadCounts, runCount) : null;
