@@ -3,6 +3,7 @@
 #   make test    every test project; ends with "N passed, N failed[, N skipped]"
 #   make server  the gRPC model server on 127.0.0.1:50051
 #   make bench   the benchmark suite (writes bench/results.md)
+#   make gpu-pack  charrnn and charrnn-bench for a GPU host with PyTorch but no .NET (.gpu/; bench/README.md, GPU)
 #   make demo    headless: train a small model for a minute and print generated text
 
 SHELL         := /bin/bash
@@ -15,7 +16,7 @@ CACHE_DIR     := $(or $(CHARRNN_CACHE_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache
 SHARED_CORPUS := ../shared/data/nietzsche.txt
 TEST_PROJECTS := $(wildcard tests/*/*.Tests.csproj)
 
-.PHONY: all build run demo server test test-packages bench corpus clean
+.PHONY: all build run demo server test test-packages bench gpu-pack corpus clean
 
 all: build
 
@@ -59,6 +60,9 @@ test: test-packages build corpus
 bench: build corpus
 	@bash bench/install-reference.sh
 	bench/Bench/bin/$(CONFIG)/net10.0/charrnn-bench $(BENCH_ARGS)
+
+gpu-pack: corpus
+	bash bench/gpu/pack.sh
 
 clean:
 	$(DOTNET) clean CharRnn.sln -c $(CONFIG) --nologo -v q

@@ -19,7 +19,8 @@ find "$app" -maxdepth 1 \( -name 'libtorch*.so' -o -name 'libc10*.so' -o -name '
 mkdir -p "$dest"
 tar -C "$stage" -cf - charrnn-gpu | xz -T0 -6 > "$dest/charrnn-gpu.tar.xz.tmp"
 mv "$dest/charrnn-gpu.tar.xz.tmp" "$dest/charrnn-gpu.tar.xz"
-corpus="${CHARRNN_CACHE_DIR:-$HOME/.cache/charrnn}/nietzsche.txt"
+corpus="${CHARRNN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/charrnn}/nietzsche.txt"
 [ -f "$corpus" ] || corpus=../shared/data/nietzsche.txt
+[ -f "$corpus" ] || { echo "pack.sh: no nietzsche.txt in the corpus cache or ../shared/data; 'make corpus' or one 'charrnn train' puts it there" >&2; exit 1; }
 cp "$corpus" "$dest/nietzsche.txt"
 du -h "$dest"/*

@@ -36,7 +36,8 @@ public static class TorchRuntime
         {
             if (!cuda.is_available())
                 throw new ArgumentException($"device '{deviceName}' was asked for, but CUDA is not available in this build or on this machine " +
-                                            "(the default build uses libtorch's CPU package; build with TORCH_BACKEND=cuda on a GPU host).");
+                                            "(the default build uses libtorch's CPU package: on a GPU host build with TORCH_BACKEND=cuda, " +
+                                            "or run on the libtorch of a PyTorch built with CUDA, docs/deploy.md; or use --device cpu).");
             if (name == "cuda") return CUDA;
             if (!int.TryParse(name[5..], out var index) || index < 0 || index >= cuda.device_count())
                 throw new ArgumentException($"device '{deviceName}' is not available; this machine has {cuda.device_count()} CUDA device(s): use cuda:0 to cuda:{cuda.device_count() - 1}.");
