@@ -70,7 +70,7 @@ root.SetAction(async parse =>
     [
         ["machine", $"{Environment.ProcessorCount} vCPU(s) · {RuntimeInformation.OSDescription} · {CpuModel()}"],
         [".NET", RuntimeInformation.FrameworkDescription],
-        ["engine", $"TorchSharp 0.107.0 · libtorch {__version__} · device {BenchDevice.Name}"],
+        ["engine", $"TorchSharp 0.107.0 · {LoadedLibTorch.Describe()} · device {BenchDevice.Name}"],
         ["MKL vendor check", MklVendorCheck.Status],
         ["malloc", MallocSettings.Status],
         ["reference", hasPyTorch ? pytorch.Describe() : $"PyTorch not measured: {pytorch.Problem}"],

@@ -57,7 +57,7 @@ public static class TorchRuntime
     private static bool CudaAvailable => _cudaAvailable.Value; // asked once: training seeds every step
 
     public static string Describe(Device device) =>
-        $"{device} · {get_num_threads()} thread(s) · libtorch {__version__}" + (MklVendorCheck.OnAmd ? $" · MKL vendor check {MklVendorCheck.Status}" : "") +
+        $"{device} · {get_num_threads()} thread(s) · {LoadedLibTorch.Describe()}" + (MklVendorCheck.OnAmd ? $" · MKL vendor check {MklVendorCheck.Status}" : "") +
         $" · malloc {MallocSettings.Status}";
 
     /// <summary>Loads libtorch (TorchSharp's own loader, no Torch work yet) and lets MKL use this CPU's widest kernels; see <see cref="MklVendorCheck"/>.</summary>
