@@ -623,12 +623,13 @@ public sealed class Trainer : IDisposable
     /// a checkpoint could not carry), and nothing else the process does between steps (a server
     /// loading a model, which initialises weights at random first) shifts them.
     /// </summary>
-    private bool _seeded;
-
     internal static long DropoutSeed(long seed, long step, int piece) =>
         unchecked(seed * 6_364_136_223_846_793_005L + step * 1_442_695_040_888_963_407L + piece * 2_654_435_761L) & long.MaxValue;
 
     private string? _brokenBy;
+
+    /// <summary>Whether this run has seeded the generators (on CUDA only its first step does).</summary>
+    private bool _seeded;
 
     private void ThrowIfBroken()
     {
