@@ -618,10 +618,11 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// Dropout draws from libtorch's default generators, seeded afresh for every piece of every
-    /// step: a resumed run draws the masks an uninterrupted one drew (on a GPU too, whose generator
-    /// a checkpoint could not carry), and nothing else the process does between steps (a server
-    /// loading a model, which initialises weights at random first) shifts them.
+    /// Dropout draws from libtorch's default generators, seeded afresh on the CPU for every piece of
+    /// every step: a resumed run draws the masks an uninterrupted one drew, and nothing else the
+    /// process does between steps (a server loading a model, which initialises weights at random
+    /// first) shifts them. On CUDA only a run's first step seeds them: each seeding made cuDNN's
+    /// LSTM rebuild its dropout state with a host sync, so a run resumed there draws other masks.
     /// </summary>
     internal static long DropoutSeed(long seed, long step, int piece) =>
         unchecked(seed * 6_364_136_223_846_793_005L + step * 1_442_695_040_888_963_407L + piece * 2_654_435_761L) & long.MaxValue;
