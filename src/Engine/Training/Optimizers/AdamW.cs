@@ -13,6 +13,12 @@ public sealed class AdamW(IEnumerable<TorchSharp.Modules.AdamW.ParamGroup> group
 {
     private readonly Dictionary<ParamGroup, FlatMoments> _flat = new(ReferenceEqualityComparer.Instance);
 
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) foreach (var flat in _flat.Values) flat.Dispose();
+        base.Dispose(disposing);
+    }
+
     public override Tensor step(Func<Tensor>? closure = null) => _step<ParamGroup>(group =>
     {
         var options = (Options)group.Options;
