@@ -52,6 +52,23 @@ public sealed class EndToEndTests : IDisposable
     [Fact]
     public async Task Charrnn_whose_terminal_goes_away_stops_its_server_and_exits()
     {
+        using var process = await StartCharrnn();
+        await Tmux("kill-server"); // the terminal closes under it (SIGHUP), as a dropped ssh or a closed window does
+        await AssertExitsWithItsServer(process, "charrnn went on running after its terminal closed");
+    }
+
+    [Fact]
+    public async Task Charrnn_quits_on_SIGTERM_while_its_help_box_is_open()
+    {
+        using var process = await StartCharrnn();
+        await Tmux("send-keys", "-t", _session, "F1");
+        await WaitForScreen("charrnn help", TimeSpan.FromSeconds(30));
+        Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+        await AssertExitsWithItsServer(process, "SIGTERM closed the help box and left charrnn running");
+    }
+
+    private async Task<Process> StartCharrnn()
+    {
         Directory.CreateDirectory(Path.Combine(_root, "corpora"));
         File.WriteAllText(Path.Combine(_root, "corpora", "tiny.txt"), TuiFixture.TinyText);
         var charrnn = Path.Combine(AppContext.BaseDirectory, "charrnn.dll");
@@ -60,12 +77,14 @@ public sealed class EndToEndTests : IDisposable
         Assert.True(code == 0, "tmux could not start: " + output);
         await WaitForScreen("Welcome to charrnn", TimeSpan.FromSeconds(60));
         var pid = int.Parse((await Tmux("display-message", "-p", "-t", _session, "#{pane_pid}")).Output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        using var process = Process.GetProcessById(pid);
+        return Process.GetProcessById(pid);
+    }
 
-        await Tmux("kill-server"); // the terminal closes under it (SIGHUP), as a dropped ssh or a closed window does
+    private async Task AssertExitsWithItsServer(Process process, string otherwise)
+    {
         var exited = await Task.Run(() => process.WaitForExit(TimeSpan.FromSeconds(60)));
         if (!exited) process.Kill(entireProcessTree: true);
-        Assert.True(exited, "charrnn went on running after its terminal closed");
+        Assert.True(exited, otherwise);
         Assert.Contains("Device loop stopped", File.ReadAllText(Path.Combine(_root, "models", "server.log"))); // its server stopped first
     }
 

@@ -16,4 +16,21 @@ public class LineChartTests
         Assert.True(chart.CellSize.X < narrow.X * 0.6, $"{chart.CellSize} after {narrow}");
         Assert.True(chart.CellSize.Y < narrow.Y, $"{chart.CellSize} after {narrow}");
     }
+
+    [Fact]
+    public void Non_finite_values_are_not_plotted_and_do_not_move_the_axes()
+    {
+        var chart = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 60, 20) };
+        chart.Show([(0, 3.0), (50, double.NaN), (60, double.PositiveInfinity), (100, 1.0)], [(100, double.NegativeInfinity)]);
+        Assert.Equal([new PointF(0, 3), new PointF(100, 1)], chart.LinePoints);
+        Assert.InRange(chart.ScrollOffset.Y, 0, 1); // fitted to 1..3
+    }
+
+    [Fact]
+    public void A_series_flat_to_float_precision_gets_the_flat_range()
+    {
+        var chart = new LineChart("step", "learning rate", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 60, 20) };
+        chart.Show([(0, 0.01), (100, 0.01 * (1 + 1e-7))], []);
+        Assert.InRange(chart.CellSize.Y, 0.01 * 2 / 20, 0.01 * 3 / 16); // zero to about twice the value, not 1e-9 wide
+    }
 }

@@ -51,9 +51,9 @@ public sealed class BeatTheModelGame(CharRnnClient client)
             Interlocked.Increment(ref _version);
             await StartGameAsync(model, lowercase, corpus, cancellation);
         }
-        catch (RpcException e)
+        catch (Exception e) when (e is RpcException or GameCannotStartException)
         {
-            lock (_gate) Message = $"{CharRnnClient.Describe(e)}. Press Enter to try again.";
+            lock (_gate) Message = $"{(e is RpcException ? CharRnnClient.Describe(e) : e.Message)}. Press Enter to try again.";
             Interlocked.Increment(ref _version);
         }
         finally
@@ -67,6 +67,8 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         await StopAsync();
         var passage = await client.Catalog.GetPassageAsync(new GetPassageRequest { CorpusName = corpus, Length = 400 }, cancellationToken: cancellation);
         var text = lowercase ? passage.Text.ToLowerInvariant() : passage.Text;
+        if (text.Length <= ContextChars)
+            throw new GameCannotStartException($"corpus {corpus} gave a passage of {text.Length} characters; a game needs more than {ContextChars} (a larger corpus, or one with a longer held-out part)");
         var session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
         var fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text[..ContextChars], TopAlternatives = 3 }, cancellationToken: cancellation);
         lock (_gate)
@@ -144,3 +146,6 @@ public sealed class BeatTheModelGame(CharRnnClient client)
 
     private static string Visible(string s) => Repl.CommandRunner.Visible(s);
 }
+
+/// <summary>A game that cannot start for a reason the player can act on (shown as its message).</summary>
+public sealed class GameCannotStartException(string message) : Exception(message);

@@ -125,7 +125,11 @@ public sealed class BeatTheModelView : View
             var c = _game.Passage[i];
             if (c == '\n' || col >= width) { row++; col = 0; Move(0, row); if (c == '\n') continue; }
             SetAttribute(attr);
-            AddRune(new System.Text.Rune(c));
+            // A char outside the BMP is two UTF-16 units: drawn whole, or as U+FFFD when the pair is cut.
+            if (char.IsHighSurrogate(c) && i + 1 < _game.Position && char.IsLowSurrogate(_game.Passage[i + 1]))
+                AddRune(new System.Text.Rune(c, _game.Passage[++i]));
+            else
+                AddRune(System.Text.Rune.TryCreate(c, out var rune) ? rune : System.Text.Rune.ReplacementChar);
             col++;
         }
         SetAttribute(new Attribute(Color.Black, Color.BrightYellow));

@@ -13,6 +13,9 @@ namespace CharRnn.Tui.Views;
 public sealed class LineChart : GraphView
 {
     private readonly PathAnnotation _line = new() { BeforeSeries = true };
+
+    /// <summary>The points drawn as the line, for tests.</summary>
+    internal IReadOnlyList<PointF> LinePoints => _line.Points;
     private readonly ScatterSeries _marks = new();
 
     public LineChart(string xLabel, string yLabel, Color lineColor, Color markColor)
@@ -42,21 +45,26 @@ public sealed class LineChart : GraphView
         if (Viewport.Size != _fittedSize && _lineData.Count + _markData.Count > 0) Show(_lineData, _markData);
     }
 
+    private static bool Finite((double X, double Y) p) => double.IsFinite(p.X) && double.IsFinite(p.Y);
+
     /// <summary>Replaces the data and fits both axes to it.</summary>
     public void Show(IReadOnlyList<(double X, double Y)> line, IReadOnlyList<(double X, double Y)> marks)
     {
         (_lineData, _markData, _fittedSize) = (line, marks, Viewport.Size);
         _line.Points.Clear();
         _marks.Points.Clear();
-        foreach (var (x, y) in line) _line.Points.Add(new PointF((float)x, (float)y));
-        foreach (var (x, y) in marks) _marks.Points.Add(new PointF((float)x, (float)y));
-        var all = line.Concat(marks).Where(p => double.IsFinite(p.Y)).ToList();
+        // A NaN loss (an epoch that counted nothing) would be drawn at the floor, an infinite one across
+        // ~2³¹ cells: neither is plotted.
+        foreach (var (x, y) in line.Where(Finite)) _line.Points.Add(new PointF((float)x, (float)y));
+        foreach (var (x, y) in marks.Where(Finite)) _marks.Points.Add(new PointF((float)x, (float)y));
+        var all = line.Concat(marks).Where(Finite).ToList();
         if (all.Count == 0) { SetNeedsDraw(); return; }
         double minX = all.Min(p => p.X), maxX = Math.Max(all.Max(p => p.X), minX + 1);
         double minY = all.Min(p => p.Y), maxY = all.Max(p => p.Y);
         // A flat series (a constant learning rate) gets a range from zero to twice its value, not
-        // one a fixed amount wide that would dwarf a small value and reach below zero.
-        if (maxY - minY < 1e-12 * Math.Max(1, Math.Abs(maxY)))
+        // one a fixed amount wide that would dwarf a small value and reach below zero. Nearly flat
+        // counts too: an axis step below float precision at that value never advances its labels.
+        if (maxY - minY <= 1e-4 * Math.Max(Math.Abs(minY), Math.Abs(maxY)))
         {
             if (maxY > 0) (minY, maxY) = (0, 2 * maxY);
             else if (minY < 0) (minY, maxY) = (2 * minY, 0);

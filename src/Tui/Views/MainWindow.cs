@@ -53,7 +53,7 @@ public sealed class MainWindow : Window, IReplOutput
             new Shortcut(Key.F4, "Generate", () => Show(Generate), ""),
             new Shortcut(Key.F5, "Type", () => Show(TypeView), ""),
             new Shortcut(Key.F6, "Beat", () => Show(Beat), ""),
-            new Shortcut(Key.Q.WithCtrl, "Quit", () => App?.RequestStop(), ""),
+            new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""),
             _statusItem,
         ]);
         Add(Tabs, Repl, statusBar);
@@ -199,5 +199,15 @@ public sealed class MainWindow : Window, IReplOutput
         App?.Invoke(() => Generate.ShowSession(session));
     }
 
-    public void QuitRequested() => App?.Invoke(() => App?.RequestStop());
+    public void QuitRequested() => App?.Invoke(Quit);
+
+    /// <summary>
+    /// Stops the top-most runnable (a help box, if open) and this window: RequestStop() alone
+    /// stopped only the help box, and a signal sent while it was open left charrnn running.
+    /// </summary>
+    public void Quit()
+    {
+        App?.RequestStop();
+        App?.RequestStop(this);
+    }
 }
