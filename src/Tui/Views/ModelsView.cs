@@ -95,11 +95,14 @@ public sealed class ModelsView : View
                 $"{m.Name.PadRight(width)} val {(m.HasBestValidLoss ? m.BestValidLoss.ToString("F3", CultureInfo.InvariantCulture) : "-"),-5}{(m.Training ? " training" : "")} {m.Architecture}")).ToList();
         if (!lines.SequenceEqual(_modelLines))
         {
-            var keep = _models.Index;
+            // The selection follows its model, not its row: a model whose loss improves moves up the list.
+            var selected = _models.Index is int k && k < _modelList.Count ? _modelList[k].Name : null;
             _modelLines.Clear();
             foreach (var l in lines) _modelLines.Add(l);
             _modelList = models;
-            if (keep is int k && k < lines.Count) _models.Index = k;
+            var index = models.FindIndex(m => m.Name == selected);
+            if (index >= 0) _models.Index = index;
+            else if (_models.Index is int row && row >= lines.Count) _models.Index = lines.Count > 0 ? lines.Count - 1 : null;
         }
     }
 
