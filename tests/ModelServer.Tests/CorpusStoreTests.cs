@@ -65,6 +65,14 @@ public sealed class CorpusStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_bad_corpus_name_is_refused_as_a_corpus_name()
+    {
+        var e = Assert.Throws<Errors.ServerException>(() => _store.Get("../etc/passwd"));
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, e.Code);
+        Assert.Contains("corpus_name '../etc/passwd' is not a valid name; a corpus name is", e.Message);
+    }
+
+    [Fact]
     public void A_corpus_file_replaced_after_loading_is_read_again()
     {
         var path = Write("notes", "first version"u8.ToArray());

@@ -59,7 +59,7 @@ public sealed class CorpusStore
     public Corpus Get(string? name)
     {
         var key = string.IsNullOrEmpty(name) ? KnownCorpus.Nietzsche.Name : name;
-        ModelStore.ValidateName(key, "corpus_name");
+        ModelStore.ValidateName(key, "corpus_name", "corpus");
         if (KnownCorpus.All.FirstOrDefault(k => k.Name == key) is { } known)
         {
             if (_loaded.TryGetValue(key, out var cached)) return cached.Corpus;

@@ -47,12 +47,13 @@ public sealed partial class ModelStore
     public const string NameRule = "1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit";
 
     /// <summary>INVALID_ARGUMENT unless <paramref name="name"/> is a plain name (no separators, no "..").</summary>
-    public static string ValidateName(string? name, string field = "model_name")
+    /// <param name="kind">What the name names, for the message: model, or corpus (same rule).</param>
+    public static string ValidateName(string? name, string field = "model_name", string kind = "model")
     {
         if (string.IsNullOrEmpty(name))
-            throw ServerException.Invalid($"{field} is empty; a model name is {NameRule}.");
+            throw ServerException.Invalid($"{field} is empty; a {kind} name is {NameRule}.");
         if (!NamePattern().IsMatch(name))
-            throw ServerException.Invalid($"{field} '{Shorten(name)}' is not a valid name; a model name is {NameRule} (names are not paths).");
+            throw ServerException.Invalid($"{field} '{Shorten(name)}' is not a valid name; a {kind} name is {NameRule} (names are not paths).");
         return name;
     }
 

@@ -281,6 +281,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     public override async Task<Api.Session> Configure(Api.ConfigureRequest request, ServerCallContext context)
     {
         var session = sessions.Get(request.SessionId, Caller.Of(context));
+        _ = ProtoMapper.FromProto(request.Sampling, session.Engine.Settings); // bad settings are INVALID_ARGUMENT, busy or not
         await worker.Run(() =>
         {
             EnsureIdle(session);
