@@ -48,7 +48,7 @@ public static class TuiApp
                 window.Repl.Input.SetFocus();
                 // SIGTERM, SIGHUP (terminal closed) and SIGINT quit as Ctrl+Q does, so the embedded server still
                 // stops the running job with a checkpoint.
-                using var signals = new SignalsThatQuit(window.QuitRequested);
+                using var signals = new SignalsThatQuit(() => app.Invoke(window.Quit)); // app, not window.App: a signal may come before Run
                 app.Run(window);
                 if (frame != null) app.RemoveTimeout(frame);
                 Quietly(() => window.Runner.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
