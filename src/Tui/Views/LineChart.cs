@@ -13,10 +13,10 @@ namespace CharRnn.Tui.Views;
 public sealed class LineChart : GraphView
 {
     private readonly PathAnnotation _line = new() { BeforeSeries = true };
+    private readonly ScatterSeries _marks = new();
 
     /// <summary>The points drawn as the line, for tests.</summary>
     internal IReadOnlyList<PointF> LinePoints => _line.Points;
-    private readonly ScatterSeries _marks = new();
 
     public LineChart(string xLabel, string yLabel, Color lineColor, Color markColor)
     {
