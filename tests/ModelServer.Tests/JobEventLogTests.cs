@@ -42,6 +42,25 @@ public sealed class JobEventLogTests
     }
 
     [Fact]
+    public async Task From_step_filters_the_stored_events_only_not_a_resumed_runs_live_ones()
+    {
+        var log = new JobEventLog("j-4");
+        log.Append(new JobStarted("cpu", 2000, 10, 0, 60, 1000), 0);
+        log.Append(new JobCheckpointSaved("last.ckpt", "periodic", 1, 1000), 1000);
+        log.Append(new JobCheckpointSaved("last.ckpt", "periodic", 1, 1500), 1500);
+
+        // A watcher comes back from step 1500, and the job is resumed from its checkpoint of step 1000.
+        var watching = Watch(log, fromStep: 1500); // reads the stored events before it returns
+        log.Append(new JobStarted("cpu", 2000, 10, 1000, 60, 1000), 1000);
+        log.Append(new JobCheckpointSaved("last.ckpt", "periodic", 1, 1200), 1200);
+        log.Append(new JobFinished("finished", 2.0), 2000);
+
+        var seen = await watching;
+        Assert.Equal([1500L, 1000L, 1200L, 2000L], seen.Select(e => e.Step));
+        Assert.IsType<JobStarted>(seen[1].Payload);
+    }
+
+    [Fact]
     public void A_replayed_history_keeps_the_checkpoint_it_resumes_from_though_training_had_passed_it()
     {
         // A background checkpoint of step 1000 ended while training was at 1003; the job resumes from 1000.

@@ -288,7 +288,9 @@ public sealed class DeviceWorker : IHostedService
                     var c = chars[i];
                     if (r.Alternatives < alternatives && c.Alternatives != null)
                         c = c.WithAlternatives(c.Alternatives.Take(r.Alternatives).ToList());
-                    if (r.Deliver(c, r.Session.Engine.CharactersSeen)) Finish(r, null);
+                    var seen = r.Session.Engine.CharactersSeen;
+                    r.Session.CharactersSeen = seen; // GetSession mid-stream says where the session is
+                    if (r.Deliver(c, seen)) Finish(r, null);
                 }
             }
         }

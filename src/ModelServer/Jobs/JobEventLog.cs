@@ -97,8 +97,10 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
     }
 
     /// <summary>
-    /// Stored events with step ≥ <paramref name="fromStep"/> (the end event always), then live
-    /// ones as they come, until the job ends or the watcher cancels.
+    /// Stored events with step ≥ <paramref name="fromStep"/> (the end event always), then every
+    /// live one as it comes, until the job ends or the watcher cancels. Live ones are not filtered:
+    /// a run resumed after a restart starts again below the step a watcher came back from, and its
+    /// <c>started</c> and retrained steps are news to that watcher.
     /// </summary>
     public async IAsyncEnumerable<JobEvent> Follow(long fromStep, [EnumeratorCancellation] CancellationToken cancellation)
     {
@@ -113,8 +115,9 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
                 // From the first new one on, found by halving (sequences only grow): with many watchers each
                 // append wakes, a scan from the start would hold the lock the device thread appends under.
                 batch = [];
+                var stored = after < 0;
                 for (var i = FirstAfter(after); i < _events.Count; i++)
-                    if (_events[i].Step >= fromStep || _events[i].Payload.IsTerminal) batch.Add(_events[i]);
+                    if (!stored || _events[i].Step >= fromStep || _events[i].Payload.IsTerminal) batch.Add(_events[i]);
                 after = Math.Max(after, _events.Count > 0 ? _events[^1].Sequence : -1);
                 next = _appended.Task;
             }

@@ -57,7 +57,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         try
         {
             // Nobody knows the session yet: the pieces need no check that it is free.
-            var (rest, _) = await FeedLeadingPieces(engine, () => { }, request.Prime, "prime", reset: false, context.CancellationToken);
+            var (rest, _, _) = await FeedLeadingPieces(null, engine, request.Prime, "prime", reset: false, context.CancellationToken);
             session = await worker.Run(() =>
             {
                 sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
@@ -111,13 +111,14 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
         try
         {
-            var (rest, _) = await FeedLeadingPieces(session.Engine, () => EnsureIdle(session), request.Prime, "prime", reset: false, context.CancellationToken);
-            await worker.Run(() =>
+            var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Prime, "prime", reset: false, context.CancellationToken);
+            await RunLetGo(session, hold, () =>
             {
                 ClaimForGeneration(session);
                 try { Feed(session.Engine, rest, "prime"); }
                 catch { session.Generating = false; throw; }
                 worker.Start(generation);
+                return true;
             }, context.CancellationToken);
         }
         catch
@@ -228,8 +229,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         var session = sessions.Get(request.SessionId, Caller.Of(context));
-        var (rest, _) = await FeedLeadingPieces(session.Engine, () => EnsureIdle(session), request.Text, "text", reset: false, context.CancellationToken);
-        return await worker.Run(() =>
+        var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Text, "text", reset: false, context.CancellationToken);
+        return await RunLetGo(session, hold, () =>
         {
             EnsureIdle(session);
             Feed(session.Engine, rest, "text");
@@ -347,10 +348,10 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 var current = session;
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;
-                var (rest, resetDone) = await FeedLeadingPieces(current.Engine, () => EnsureIdle(current), request.Text, "text", request.Reset, call.Token);
+                var (rest, resetDone, hold) = await FeedLeadingPieces(current, current.Engine, request.Text, "text", request.Reset, call.Token);
                 try
                 {
-                    fork = await worker.Run(() =>
+                    fork = await RunLetGo(current, hold, () =>
                     {
                         EnsureIdle(current);
                         if (request.Reset && !resetDone)
@@ -417,35 +418,80 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     internal const int FeedPiece = 256;
 
     /// <summary>
-    /// Feeds all but the last piece of a long <paramref name="text"/>, a device command each (each
-    /// first runs <paramref name="check"/>: the session is still free), and returns the rest for the
-    /// caller's own command to feed along with what must follow it at once (a snapshot, a
-    /// generation's start). The whole text is checked first, so an unknown character moves nothing;
-    /// with <paramref name="reset"/> the session is reset before the first piece and ResetDone says
-    /// so. A text of one piece comes back as it is, nothing done. A call cancelled midway leaves
-    /// the pieces fed so far fed (characters_seen says how many).
+    /// Feeds all but the last piece of a long <paramref name="text"/>, a device command each, and
+    /// returns the rest for the caller's own command (<see cref="RunLetGo{T}"/>) to feed along with
+    /// what must follow it at once (a snapshot, a generation's start). The whole text is checked
+    /// first, so an unknown character moves nothing; with <paramref name="reset"/> the session is
+    /// reset before the first piece and ResetDone says so. From the first piece to the caller's
+    /// command, <paramref name="session"/> (null while it is being opened: nobody knows it yet) is
+    /// held by Hold: other calls on it are refused, so none lands between two pieces. A text of one
+    /// piece comes back as it is, nothing done, nothing held. A call that fails or is cancelled
+    /// midway lets the session go and leaves the pieces fed so far fed (characters_seen says how many).
     /// </summary>
-    private async Task<(string Tail, bool ResetDone)> FeedLeadingPieces(GenerationSession engine, Action check, string text, string field, bool reset,
-        CancellationToken cancellation)
+    private async Task<(string Tail, bool ResetDone, object? Hold)> FeedLeadingPieces(ServerSession? session, GenerationSession engine, string text, string field,
+        bool reset, CancellationToken cancellation)
     {
-        if (text.Length <= FeedPiece) return (text, false);
+        if (text.Length <= FeedPiece) return (text, false, null);
         var pieces = Pieces(text);
-        if (pieces.Count == 1) return (text, false);
-        for (var i = 0; i < pieces.Count - 1; i++)
+        if (pieces.Count == 1) return (text, false, null);
+        var hold = new object();
+        try
         {
-            var (piece, first) = (pieces[i], i == 0);
-            await worker.Run(() =>
+            for (var i = 0; i < pieces.Count - 1; i++)
             {
-                check();
-                if (first)
+                var (piece, first) = (pieces[i], i == 0);
+                await worker.Run(() =>
                 {
-                    Encodes(engine, text, field);
-                    if (reset) engine.Reset();
-                }
-                Feed(engine, piece, field);
+                    if (session != null)
+                    {
+                        EnsureIdle(session, hold);
+                        session.FedBy = hold;
+                    }
+                    if (first)
+                    {
+                        Encodes(engine, text, field);
+                        if (reset) engine.Reset();
+                    }
+                    Feed(engine, piece, field);
+                    session?.Snapshot();
+                }, cancellation);
+            }
+        }
+        catch
+        {
+            if (session != null) await LetGo(session, hold);
+            throw;
+        }
+        return (pieces[^1], reset, hold);
+    }
+
+    /// <summary>
+    /// Runs a call's last device command, which first lets go of the session held by the call's
+    /// leading pieces (<paramref name="hold"/>, null if there were none); should the command never
+    /// run (the call cancelled while it waited), the session is let go all the same.
+    /// </summary>
+    private async Task<T> RunLetGo<T>(ServerSession session, object? hold, Func<T> work, CancellationToken cancellation)
+    {
+        var released = hold == null;
+        try
+        {
+            return await worker.Run(() =>
+            {
+                if (hold != null && session.FedBy == hold) session.FedBy = null;
+                released = true;
+                return work();
             }, cancellation);
         }
-        return (pieces[^1], reset);
+        finally
+        {
+            if (!released) await LetGo(session, hold!);
+        }
+    }
+
+    private async Task LetGo(ServerSession session, object hold)
+    {
+        try { await worker.Run(() => { if (session.FedBy == hold) session.FedBy = null; }, CancellationToken.None); }
+        catch (ServerException) { } // shutting down: no later call will find the session
     }
 
     /// <summary><paramref name="text"/> cut every <see cref="FeedPiece"/> characters (runes: a surrogate pair stays whole).</summary>
@@ -534,13 +580,18 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         session.Generating = true;
     }
 
-    /// <summary>Device thread: the session is still open (a close may have run since the handler found it) and not streaming.</summary>
-    private void EnsureIdle(ServerSession session)
+    /// <summary>
+    /// Device thread: the session is still open (a close may have run since the handler found it),
+    /// not streaming, and not being fed a long text by a call other than <paramref name="hold"/>'s.
+    /// </summary>
+    private void EnsureIdle(ServerSession session, object? hold = null)
     {
         worker.DropCancelled(session); // a call the client has just cancelled no longer holds it
         if (session.Closed)
             throw ServerException.NotFound($"Session '{session.Id}' was closed (by CloseSession or after {session.IdleTimeout.TotalSeconds:0} s idle); open a new session.");
         if (session.Generating)
             throw ServerException.Precondition($"Session '{session.Id}' is generating; wait for that Generate call to end or cancel it.");
+        if (session.FedBy != null && session.FedBy != hold)
+            throw ServerException.Precondition($"Session '{session.Id}' is being fed a long text by another call; wait for that call to end or cancel it.");
     }
 }

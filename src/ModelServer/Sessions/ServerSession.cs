@@ -35,7 +35,12 @@ public sealed class ServerSession
     public bool Closed { get; private set; }
     /// <summary>Set while a Generate call streams from this session (device thread writes it).</summary>
     public volatile bool Generating;
-    /// <summary>Settings and characters seen as of the last operation, readable from any thread.</summary>
+    /// <summary>
+    /// The call feeding a long text in pieces, from its first piece to its last (device thread):
+    /// other calls on the session are refused meanwhile, so none lands in the middle of the text.
+    /// </summary>
+    public object? FedBy { get; set; }
+    /// <summary>Settings and characters seen as of the last operation (each char of a Generate, each piece of a long feed), readable from any thread.</summary>
     public SamplingSettings Settings { get; set; } = SamplingSettings.Greedy;
     public long CharactersSeen { get; set; }
 
