@@ -41,6 +41,10 @@ def main() -> int:
             sampling.seed = args.seed
         try:
             session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, prime=args.prime, sampling=sampling), metadata=auth)
+        except grpc.RpcError as e:
+            print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+            return 1
+        try:
             print(args.prime, end="", flush=True)
             # A message per sampled character (or per --chars-per-message; with coalesce, what was ready
             # when it was sent): print each as it arrives.
@@ -49,10 +53,19 @@ def main() -> int:
             for piece in generation.Generate(request, metadata=auth):
                 print(piece.text, end="", flush=True)
             print()
-            generation.CloseSession(pb.CloseSessionRequest(session_id=session.id), metadata=auth)
         except grpc.RpcError as e:
             print(f"\nerror: {e.code().name}: {e.details()}", file=sys.stderr)
             return 1
+        except KeyboardInterrupt:
+            print()
+            return 130
+        finally:
+            # Whatever ended the stream, the session goes: left open, it would hold a place in the key's
+            # session quota until it expired.
+            try:
+                generation.CloseSession(pb.CloseSessionRequest(session_id=session.id), metadata=auth, timeout=5)
+            except grpc.RpcError:
+                pass  # the server is gone or has closed it already
     return 0
 
 

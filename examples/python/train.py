@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Start a training job on the server and print its events as they stream in.
 
+If the server restarts meanwhile (the stream ends UNAVAILABLE), the job resumes there from its
+last checkpoint: this script reconnects and carries on from the last event it printed. Ctrl+C
+stops watching; the job goes on training (charrnn jobs / StopJob stop it).
+
     ./generate_stubs.sh
     python3 train.py --model lstm --arch stateful-lstm --epochs 1 --set n_hidden=256 --lower
 """
 import argparse
 import os
 import sys
+import time
 
 import grpc
 
@@ -59,16 +64,34 @@ def main() -> int:
 
     with grpc.insecure_channel(args.server) as channel:
         training = rpc.TrainingStub(channel)
-        try:
-            last, reason = None, ""
-            for event in training.Train(request, metadata=auth):
-                print(describe(event), flush=True)
-                last = event.WhichOneof("event")
-                if last == "stopped":
-                    reason = event.stopped.reason
-        except grpc.RpcError as e:
-            print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
-            return 1
+        last, reason = None, ""
+        job_id, sequence, lost_since = None, -1, None
+        events = training.Train(request, metadata=auth)
+        while True:
+            try:
+                for event in events:
+                    lost_since = None
+                    job_id, sequence = event.job_id, event.sequence
+                    print(describe(event), flush=True)
+                    last = event.WhichOneof("event")
+                    if last == "stopped":
+                        reason = event.stopped.reason
+                break
+            except grpc.RpcError as e:
+                # A restart takes seconds; give it two minutes before giving up.
+                if e.code() == grpc.StatusCode.UNAVAILABLE and job_id and (lost_since is None or time.monotonic() - lost_since < 120):
+                    if lost_since is None:
+                        print(f"server unavailable ({e.details()}); reconnecting to job {job_id}", file=sys.stderr)
+                        lost_since = time.monotonic()
+                    time.sleep(1)
+                    # Numbered after everything printed, though a resumed run's steps go back to its checkpoint.
+                    events = training.WatchJob(pb.WatchJobRequest(job_id=job_id, after_sequence=sequence), metadata=auth)
+                    continue
+                print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+                return 1
+            except KeyboardInterrupt:
+                print(f"\nstopped watching; job {job_id or '(not started)'} goes on", file=sys.stderr)
+                return 130
     # A run that used up its time budget ends `stopped` (it can be resumed), as charrnn train's does: a success too.
     return 0 if last == "finished" or reason.startswith("time budget") else 1
 

@@ -86,6 +86,26 @@ public class CatalogTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_model_folder_whose_name_the_api_refuses_is_listed_with_an_error_saying_so()
+    {
+        // As `charrnn train --out "models/my model"` makes it: a good model in a folder no call can name.
+        var source = Path.Combine(server.Options.ModelsDirectory, "gru");
+        var folder = Directory.CreateDirectory(Path.Combine(server.Options.ModelsDirectory, "my model")).FullName;
+        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        try
+        {
+            var listed = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "my model");
+            Assert.StartsWith("the folder name 'my model' is not a valid model name (1 to 64 characters from letters", listed.Error);
+            Assert.EndsWith("rename the folder to use it on this server", listed.Error);
+            Assert.Equal("", listed.Architecture); // not offered as a usable model
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    [Fact]
     public async Task Unknown_models_are_not_found()
     {
         var e = await Calls.Fails(() => server.Catalog.GetModelAsync(new GetModelRequest { Name = "nope" }).ResponseAsync);

@@ -31,10 +31,15 @@ public class CharQuotaTests
     }
 
     [Fact]
-    public async Task Interact_predictions_count_against_the_quota()
+    public async Task Interact_predictions_count_against_the_quota_and_a_generate_asking_more_than_it_holds_is_refused_as_such()
     {
         using var server = new ServerFixture(o => o.Limits.MaxCharsPerMinutePerKey = 100);
         var s = await server.Generation.Open("gru", temperature: 0);
+        // Under max_chars_per_call but over the quota: waiting would never help, so it is INVALID_ARGUMENT, not RESOURCE_EXHAUSTED.
+        var tooMany = await Calls.Fails(() => server.Generation.Generate(s.Id, 101));
+        Assert.Equal(StatusCode.InvalidArgument, tooMany.StatusCode);
+        Assert.Equal("max_chars = 101 is more than a key may generate in a minute on this server (100, limit max_chars_per_minute_per_key); ask for fewer.", tooMany.Status.Detail);
+
         using var call = server.Generation.Interact(deadline: DateTime.UtcNow.AddSeconds(30)); // unmetered, the second prediction would leave the call open
         await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "the c", PredictChars = 60 });
         var first = "";

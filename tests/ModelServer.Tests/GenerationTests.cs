@@ -133,6 +133,19 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_stop_string_the_model_never_generates_is_refused_before_anything_is_generated()
+    {
+        var s = await Client.Open("gru", temperature: 0);
+        var e = await Calls.Fails(() => Client.Generate(s.Id, 50, stop: "mat!Z"));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("stop has 2 character(s) this model never generates: '!' (U+0021), 'Z' (U+005A); it could never match. " +
+                     "Use characters of the model's vocabulary (GetModel lists it).", e.Status.Detail);
+        Assert.Equal(0, (await Client.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen);
+        Assert.EndsWith("mat", await Client.Generate(s.Id, 2000, stop: "mat"));
+        await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+    }
+
+    [Fact]
     public async Task A_cancelled_generate_stops_and_frees_its_session()
     {
         var s = await Client.Open("lstm", seed: 3);

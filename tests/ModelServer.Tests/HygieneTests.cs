@@ -154,6 +154,14 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "no-such-model"], examples, stubs);
         Assert.Equal(1, code);
         Assert.Contains("NOT_FOUND", output);
+
+        // A Generate refused once the session is open (max_chars over max_chars_per_call) still closes the session.
+        var catalog = new Catalog.CatalogClient(_server.Channel);
+        var before = (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
+        (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "1000000"], examples, stubs);
+        Assert.Equal(1, code);
+        Assert.Contains("INVALID_ARGUMENT: max_chars = 1,000,000 is more than this server generates per call", output);
+        Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
     }
 
     private static async Task<(int Code, string Output)> Run(string file, string[] args, string directory, string pythonPath)

@@ -7,11 +7,11 @@ public sealed class JobEventLogTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 12, 3, 12, 0, 0, TimeSpan.Zero);
 
-    private static async Task<List<JobEvent>> Watch(JobEventLog log, long fromStep = 0)
+    private static async Task<List<JobEvent>> Watch(JobEventLog log, long fromStep = 0, long afterSequence = -1)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var seen = new List<JobEvent>();
-        await foreach (var e in log.Follow(fromStep, timeout.Token)) seen.Add(e);
+        await foreach (var e in log.Follow(fromStep, afterSequence, timeout.Token)) seen.Add(e);
         return seen;
     }
 
@@ -58,6 +58,23 @@ public sealed class JobEventLogTests
         var seen = await watching;
         Assert.Equal([1500L, 1000L, 1200L, 2000L], seen.Select(e => e.Step));
         Assert.IsType<JobStarted>(seen[1].Payload);
+    }
+
+    [Fact]
+    public async Task After_sequence_replays_what_came_after_the_last_event_received_whatever_its_step()
+    {
+        var log = new JobEventLog("j-5");
+        log.Append(new JobStarted("cpu", 2000, 10, 0, 60, 1000), 0);                      // 0
+        log.Append(new JobCheckpointSaved("last.ckpt", "periodic", 1, 1000), 1000);       // 1
+        log.Append(new JobCheckpointSaved("last.ckpt", "periodic", 1, 1500), 1500);       // 2: the watcher's last
+        log.Append(new JobStarted("cpu", 2000, 10, 1000, 60, 1000), 1000);                // 3: resumed below it
+        log.Append(new JobCheckpointSaved("last.ckpt", "periodic", 1, 1200), 1200);       // 4
+
+        var watching = Watch(log, afterSequence: 2);
+        log.Append(new JobFinished("finished", 2.0), 2000);                               // 5
+        Assert.Equal([3L, 4L, 5L], (await watching).Select(e => e.Sequence));
+        // One that saw the end gets an empty stream that ends, not one that waits for good.
+        Assert.Empty(await Watch(log, afterSequence: 5));
     }
 
     [Fact]

@@ -211,13 +211,22 @@ public class RestartTests
         };
         request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
         string id = "";
+        long lastSeen = -1;
         await WithServer(async training =>
         {
             id = (await training.StartJobAsync(request)).Id;
             await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = id }).ResponseStream.ReadAllAsync())
+            {
+                lastSeen = e.Sequence;
                 if (e.EventCase == JobEvent.EventOneofCase.Progress && e.Step >= 20) break;
+            }
         });
-        await WithServer(async training => Assert.Equal(JobEvent.EventOneofCase.Finished, (await training.WatchJob(new WatchJobRequest { JobId = id }).Events())[^1].EventCase));
+        // A watcher carrying on after the restart from the last event it got: the resumed run's start and all after it, nothing seen twice.
+        List<JobEvent> carriedOn = [];
+        await WithServer(async training => carriedOn = await training.WatchJob(new WatchJobRequest { JobId = id, AfterSequence = lastSeen }).Events());
+        Assert.All(carriedOn, e => Assert.True(e.Sequence > lastSeen));
+        Assert.True(Assert.Single(carriedOn, e => e.EventCase == JobEvent.EventOneofCase.Started).Started.ResumedFromStep > 0);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, carriedOn[^1].EventCase);
         List<JobEvent> history = [];
         await WithServer(async training => history = await training.WatchJob(new WatchJobRequest { JobId = id }).Events());
 

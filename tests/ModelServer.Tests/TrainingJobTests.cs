@@ -498,6 +498,21 @@ public class TrainingJobTests(ServerFixture server)
         e = await Start(cycle);
         Assert.StartsWith("options.schedule: sgdr cycle_len = 0", e.Status.Detail);
 
+        // The maxima ListArchitectures gives are the ones enforced, and each message gives the range in the proto's terms.
+        var clip = Request("x4"); clip.Options.Clip = 2e6;
+        Assert.Equal("options.clip = 2000000 is not allowed; use 0 (off) or a gradient norm up to 1000000.", (await Start(clip)).Status.Detail);
+        var steps = Request("x4"); steps.Options.MaxSteps = 2_000_000_000_000;
+        Assert.StartsWith("options.max_steps = 2000000000000 is not allowed", (await Start(steps)).Status.Detail);
+        var minFreq = Request("x4"); minFreq.Options.MinFreq = int.MaxValue;
+        Assert.StartsWith("options.min_freq = 2147483647 is not allowed; it must be from 1 to 1000000000.", (await Start(minFreq)).Status.Detail);
+        var epochs = Request("x4"); epochs.Options.Epochs = 0;
+        Assert.Equal("options.epochs = 0 is not allowed; use 1 to 10000 (limit max_epochs).", (await Start(epochs)).Status.Detail); // this server's cap, not the engine's
+        var budget = Request("x4"); budget.Options.TimeBudgetSeconds = 1e-9;
+        Assert.Equal("options.time_budget_seconds = 1E-09 is not allowed; use 0 (no limit) or 0.001 seconds or more.", (await Start(budget)).Status.Detail);
+        var listed = (await server.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest())).TrainingOptions;
+        Assert.Equal(1e6, listed.Single(o => o.Name == "clip").Max);
+        Assert.Equal(1e9, listed.Single(o => o.Name == "min_freq").Max);
+
         var schedule = Request("x5"); schedule.Options.Schedule = "cosine";
         e = await Start(schedule);
         Assert.Contains("schedule 'cosine' is not known", e.Status.Detail);

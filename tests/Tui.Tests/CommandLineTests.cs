@@ -41,6 +41,8 @@ public class CommandLineTests
     [InlineData(new[] { "train", "--clip", "1,000" }, "charrnn: --clip '1,000' is not a number: write decimals with a point")]
     [InlineData(new[] { "train", "--epochs", "ten" }, "charrnn: --epochs 'ten' is not a whole number; give digits only, like 15 (no separators, no decimals).")]
     [InlineData(new[] { "train", "--epochs", "1.5" }, "charrnn: --epochs '1.5' is not a whole number")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--max-chars-per-call", "5000", "--max-chars-per-minute-per-key", "4000" },
+        "charrnn: --max-chars-per-call 5000 is more than --max-chars-per-minute-per-key 4000: a call asking for that many could never start.")]
     [InlineData(new[] { "serve", "--max-sessions", "99999999999" }, "charrnn: --max-sessions 99999999999 is too large; at most 2147483647.")]
     [InlineData(new[] { "generate", "--model", "m", "--seed", "-1" }, "charrnn: --seed -1 is too small; at least 0.")]
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);

@@ -31,11 +31,12 @@ public sealed record TrainingOptions
     public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromMilliseconds(500);
 
     public static readonly string[] Optimizers = ["adam", "adamw"];
+    public const int MaxEpochs = 100_000;
 
     /// <summary>The numeric options as specs, for listings and editors (lr and wd also take three values).</summary>
     public static IReadOnlyList<HyperParameterSpec> Specs(Architecture? architecture = null) =>
     [
-        new("epochs", Int, 1, 1, 100_000, "Epochs to train (SGDR cycle_len=1, cycle_mult=2 ends cycles at 1, 3, 7, 15, 31, 63)."),
+        new("epochs", Int, 1, 1, MaxEpochs, "Epochs to train (SGDR cycle_len=1, cycle_mult=2 ends cycles at 1, 3, 7, 15, 31, 63)."),
         new("lr", Float, architecture?.DefaultLearningRate ?? 1e-3, 0, 10, "Learning rate; or three values: embedding,recurrent,output."),
         new("wd", Float, architecture?.DefaultWeightDecay ?? 0, 0, 1, "Weight decay; or three values: embedding,recurrent,output."),
         new("clip", Float, 0, 0, 1e6, "Clip the gradient norm to this value (0: off)."),
@@ -49,15 +50,15 @@ public sealed record TrainingOptions
 
     public TrainingOptions Validate()
     {
-        Check(Epochs is >= 1 and <= 100_000, $"epochs = {Epochs} is not allowed; epochs must be an integer from 1 to 100000.");
-        Check(MaxSteps >= 0, $"max_steps = {MaxSteps} is not allowed; use 0 (no limit) or a positive number of steps.");
+        Check(Epochs is >= 1 and <= MaxEpochs, $"epochs = {Epochs} is not allowed; epochs must be an integer from 1 to {MaxEpochs}.");
+        Check(MaxSteps is >= 0 and <= 1_000_000_000_000, $"max_steps = {MaxSteps} is not allowed; use 0 (no limit) or a number of steps up to 1000000000000.");
         Check(TimeBudget is null || TimeBudget > TimeSpan.Zero, $"time budget = {TimeBudget} is not allowed; give a positive duration such as 90s, 10m or 2h.");
         Check(Optimizers.Contains(Optimizer), $"optimizer = '{Optimizer}' is not known; use {string.Join(" or ", Optimizers)}.");
         LearningRate.Validate("lr", 0, 10);
         WeightDecay.Validate("wd", 0, 1);
         LearningRateSchedule.Parse(Schedule);
-        Check(double.IsFinite(Clip) && Clip >= 0, $"clip = {Clip} is not allowed; use 0 (off) or a positive gradient norm.");
-        Check(MinFrequency >= 1, $"min_freq = {MinFrequency} is not allowed; it must be at least 1.");
+        Check(Clip is >= 0 and <= 1e6, $"clip = {Clip} is not allowed; use 0 (off) or a gradient norm up to 1000000.");
+        Check(MinFrequency is >= 1 and <= 1_000_000_000, $"min_freq = {MinFrequency} is not allowed; it must be from 1 to 1000000000.");
         Check(ValidFraction is >= 0.01 and <= 0.5, $"val_fraction = {ValidFraction} is not allowed; it must be from 0.01 to 0.5.");
         Check(Seed >= 0, $"seed = {Seed} is not allowed; it must be 0 or more.");
         Check(SampleChars is >= 0 and <= 10_000, $"sample_chars = {SampleChars} is not allowed; it must be from 0 to 10000.");

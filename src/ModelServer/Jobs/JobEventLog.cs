@@ -97,28 +97,32 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
     }
 
     /// <summary>
-    /// Stored events with step ≥ <paramref name="fromStep"/> (the end event always), then every
-    /// live one as it comes, until the job ends or the watcher cancels. Live ones are not filtered:
-    /// a run resumed after a restart starts again below the step a watcher came back from, and its
-    /// <c>started</c> and retrained steps are news to that watcher.
+    /// Stored events with step ≥ <paramref name="fromStep"/> (the end event always) and numbered
+    /// above <paramref name="afterSequence"/>, then every live one as it comes, until the job ends
+    /// or the watcher cancels. Live ones are not filtered: a run resumed after a restart starts
+    /// again below the step a watcher came back from, and its <c>started</c> and retrained steps
+    /// are news to that watcher.
     /// </summary>
-    public async IAsyncEnumerable<JobEvent> Follow(long fromStep, [EnumeratorCancellation] CancellationToken cancellation)
+    public async IAsyncEnumerable<JobEvent> Follow(long fromStep, long afterSequence, [EnumeratorCancellation] CancellationToken cancellation)
     {
-        long after = -1;
+        long after = afterSequence;
+        var stored = true;
         while (true)
         {
             List<JobEvent> batch;
             Task next;
+            bool ended;
             lock (_gate)
             {
                 LoadPendingHistory();
                 // From the first new one on, found by halving (sequences only grow): with many watchers each
                 // append wakes, a scan from the start would hold the lock the device thread appends under.
                 batch = [];
-                var stored = after < 0;
                 for (var i = FirstAfter(after); i < _events.Count; i++)
                     if (!stored || _events[i].Step >= fromStep || _events[i].Payload.IsTerminal) batch.Add(_events[i]);
                 after = Math.Max(after, _events.Count > 0 ? _events[^1].Sequence : -1);
+                stored = false;
+                ended = Ended;
                 next = _appended.Task;
             }
             foreach (var e in batch)
@@ -126,6 +130,7 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
                 yield return e;
                 if (e.Payload.IsTerminal) yield break;
             }
+            if (ended) yield break; // a watcher past the end event (after_sequence) has seen it all
             await next.WaitAsync(cancellation).ConfigureAwait(false);
         }
     }

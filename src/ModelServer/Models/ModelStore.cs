@@ -110,7 +110,12 @@ public sealed partial class ModelStore
 
     public IReadOnlyList<ModelListing> List()
     {
-        var models = ModelFolder.List(Root);
+        // A folder made outside the server (charrnn train --out "models/my model") may have a name the
+        // API refuses: listed with an error that says so, not as a model no call can then reach.
+        var models = ModelFolder.List(Root)
+            .Select(m => NamePattern().IsMatch(m.Name) ? m
+                : m with { Metadata = null, Error = $"the folder name '{Shorten(m.Name)}' is not a valid model name ({NameRule}); rename the folder to use it on this server" })
+            .ToList();
         foreach (var broken in models.Where(m => m.Error != null))
             _logger.LogWarning("Model folder {Folder} is unreadable and skipped for use: {Error}", broken.Folder, broken.Error);
         return models;

@@ -1,5 +1,6 @@
-using CharRnn.Engine.Text;
+using System.Text;
 using System.Threading.Channels;
+using CharRnn.Engine.Text;
 using CharRnn.Engine.Sampling;
 using CharRnn.ModelServer.DeviceLoop;
 using CharRnn.ModelServer.Errors;
@@ -22,6 +23,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
 {
     private const int MaxAlternatives = 10;
     private const int MaxPredictChars = 200;
+    private const int MaxStopLength = 1000;
     private readonly ServerLimits _limits = options.Value.Limits;
 
     public override async Task<Api.Session> OpenSession(Api.OpenSessionRequest request, ServerCallContext context)
@@ -87,12 +89,15 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} is more than this server generates per call ({_limits.MaxCharsPerCall:N0}, limit max_chars_per_call); continue with another call.");
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
-        if (request.Stop.Length > 1000)
-            throw ServerException.Invalid($"stop has {request.Stop.Length} characters; use at most 1000.");
+        if (request.Stop.Length > MaxStopLength)
+            throw ServerException.Invalid($"stop has {request.Stop.Length} UTF-16 code units; use at most {MaxStopLength}.");
+        if (request.MaxChars > _limits.MaxCharsPerMinutePerKey)
+            throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} is more than a key may generate in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key); ask for fewer.");
         var charsPerMessage = CharsPerMessage(request);
         CheckTextLimit(request.Prime, "prime");
         var caller = Caller.Of(context);
         var session = sessions.Get(request.SessionId, caller);
+        CheckStop(request.Stop, session.Model.Trained.Vocabulary);
         var reserved = rate.Reserve(caller, request.MaxChars);
 
         // End the stream ourselves just before the client's deadline, with a clean DEADLINE_EXCEEDED
@@ -564,6 +569,17 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             CharRateLimiter.Refund(reserved, length - generation.Delivered);
             await worker.Run(() => SessionCloser.Close(fork, worker, models), CancellationToken.None);
         }
+    }
+
+    /// <summary>A stop string with a char the model never generates could never match: the call would run to max_chars instead.</summary>
+    private static void CheckStop(string stop, Vocabulary vocabulary)
+    {
+        var never = stop.EnumerateRunes().Where(r => !vocabulary.Contains(r)).Distinct().ToList();
+        if (never.Count == 0) return;
+        var shown = string.Join(", ", never.Take(10).Select(r => $"'{(Rune.IsControl(r) ? "" : r.ToString())}' (U+{r.Value:X4})"));
+        var lowercase = vocabulary.Lowercase && never.Any(Rune.IsUpper) ? " (it was trained on lowercased text)" : "";
+        throw ServerException.Invalid($"stop has {never.Count} character(s) this model never generates{lowercase}: {shown}; it could never match. " +
+                                      "Use characters of the model's vocabulary (GetModel lists it).");
     }
 
     private void CheckTextLimit(string text, string field)

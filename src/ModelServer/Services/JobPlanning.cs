@@ -57,7 +57,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         {
             LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
             WeightDecay = LayerGroupValues.All(architecture.DefaultWeightDecay),
-        });
+        }, limits.MaxEpochs);
         CheckEpochs(options);
         var (corpus, uploaded) = Corpus(request);
         CheckFits(architecture, hyperParameters, options, corpus);
@@ -96,7 +96,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
                 throw ServerException.Invalid($"hyperparameters[{key}] = {value} differs from the model's ({(has ? stored : "it has no such hyperparameter")}); " +
                                               "leave hyperparameters empty when resuming: they are the model's.");
         }
-        var options = ProtoMapper.Apply(request.Options, meta.Training, ResumeChanges);
+        var options = ProtoMapper.Apply(request.Options, meta.Training, limits.MaxEpochs, ResumeChanges);
         CheckEpochs(options);
 
         // By the checkpoint's word, not by the file: a job on an upload stopped before its first
@@ -113,10 +113,11 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         File.Exists(path) ? Engine.Text.Corpus.FromFile(path, CorpusStore.UploadedName)
             : throw ServerException.Precondition($"Model '{name}' was trained on uploaded text, and its copy ({JobQueue.CorpusFile} in the model's folder) is gone; it cannot be resumed.");
 
+    /// <summary>Epochs the request did not set come from the model when resuming, and may be over this server's cap.</summary>
     private void CheckEpochs(TrainingOptions options)
     {
         if (options.Epochs > limits.MaxEpochs)
-            throw ServerException.Invalid($"options.epochs = {options.Epochs} is more than this server allows ({limits.MaxEpochs}, limit max_epochs).");
+            throw ServerException.Invalid($"The model's epochs = {options.Epochs} is more than this server allows ({limits.MaxEpochs}, limit max_epochs); set options.epochs to at most {limits.MaxEpochs}.");
     }
 
     private (Corpus Corpus, bool Uploaded) Corpus(Api.StartJobRequest request)

@@ -173,7 +173,11 @@ public static class ProtoMapper
     /// which may change (resume). A field set to the value it has is no change: a client may send back
     /// the options GetModel gave it.
     /// </summary>
-    public static TrainingOptions Apply(Api.TrainingOptions? o, TrainingOptions start, IReadOnlySet<string>? allowed = null)
+    /// <summary>
+    /// <paramref name="start"/> with the fields <paramref name="o"/> sets, validated; only the
+    /// <paramref name="allowed"/> ones may change (when resuming), and epochs are capped at <paramref name="maxEpochs"/>.
+    /// </summary>
+    public static TrainingOptions Apply(Api.TrainingOptions? o, TrainingOptions start, int maxEpochs, IReadOnlySet<string>? allowed = null)
     {
         if (o == null) return start;
         var result = start;
@@ -183,13 +187,23 @@ public static class ProtoMapper
                 throw ServerException.Invalid($"options.{field} cannot change when resuming (it defines the data, vocabulary or optimizer state); " +
                                               $"leave it unset or as the model has it; these can change: {string.Join(", ", allowed.Order())}.");
         }
-        Check(o.HasEpochs, "epochs"); if (o.HasEpochs) result = result with { Epochs = o.Epochs };
+        Check(o.HasEpochs, "epochs");
+        if (o.HasEpochs)
+        {
+            // The server's cap, not the engine's: the message names the range this server accepts.
+            var cap = Math.Min(maxEpochs, TrainingOptions.MaxEpochs);
+            if (o.Epochs < 1 || o.Epochs > cap)
+                throw ServerException.Invalid($"options.epochs = {o.Epochs} is not allowed; use 1 to {cap}{(cap < TrainingOptions.MaxEpochs ? " (limit max_epochs)" : "")}.");
+            result = result with { Epochs = o.Epochs };
+        }
         Check(o.HasMaxSteps, "max_steps"); if (o.HasMaxSteps) result = result with { MaxSteps = o.MaxSteps };
         Check(o.HasTimeBudgetSeconds, "time_budget_seconds");
         if (o.HasTimeBudgetSeconds)
         {
-            if (!double.IsFinite(o.TimeBudgetSeconds) || o.TimeBudgetSeconds < 0 || o.TimeBudgetSeconds > TimeSpan.MaxValue.TotalSeconds / 2)
-                throw ServerException.Invalid($"options.time_budget_seconds = {o.TimeBudgetSeconds} is not allowed; use 0 (no limit) or a positive number of seconds.");
+            // Under a millisecond would round to no time at all.
+            if (!double.IsFinite(o.TimeBudgetSeconds) || o.TimeBudgetSeconds < 0 || (o.TimeBudgetSeconds > 0 && o.TimeBudgetSeconds < 0.001)
+                || o.TimeBudgetSeconds > TimeSpan.MaxValue.TotalSeconds / 2)
+                throw ServerException.Invalid($"options.time_budget_seconds = {o.TimeBudgetSeconds} is not allowed; use 0 (no limit) or 0.001 seconds or more.");
             result = result with { TimeBudget = o.TimeBudgetSeconds > 0 ? TimeSpan.FromSeconds(o.TimeBudgetSeconds) : null };
         }
         Check(o.HasOptimizer && o.Optimizer != start.Optimizer, "optimizer"); if (o.HasOptimizer) result = result with { Optimizer = o.Optimizer };

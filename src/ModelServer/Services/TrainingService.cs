@@ -21,14 +21,18 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
     public override async Task Train(Api.StartJobRequest request, IServerStreamWriter<Api.JobEvent> responseStream, ServerCallContext context)
     {
         var job = Enqueue(request, context);
-        await Stream(job, 0, responseStream, context);
+        await Stream(job, 0, -1, responseStream, context);
     }
 
     public override async Task WatchJob(Api.WatchJobRequest request, IServerStreamWriter<Api.JobEvent> responseStream, ServerCallContext context)
     {
         if (request.FromStep < 0)
             throw Errors.ServerException.Invalid($"from_step = {request.FromStep} is not allowed; use 0 (from the start) or a step number.");
-        await Stream(jobs.Get(request.JobId, Caller.Of(context)), request.FromStep, responseStream, context);
+        if (request.HasAfterSequence && request.AfterSequence < -1)
+            throw Errors.ServerException.Invalid($"after_sequence = {request.AfterSequence} is not allowed; use the sequence of the last event received (0 or more), or -1 for all.");
+        var job = jobs.Get(request.JobId, Caller.Of(context));
+        if (request.HasAfterSequence) await Stream(job, 0, request.AfterSequence, responseStream, context);
+        else await Stream(job, request.FromStep, -1, responseStream, context);
     }
 
     public override Task<Api.Job> StopJob(Api.StopJobRequest request, ServerCallContext context) =>
@@ -54,13 +58,13 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
 
     private Api.Job Describe(TrainingJob job) => ProtoMapper.ToProto(job, jobs.QueuePosition(job));
 
-    /// <summary>The stream's single writer: stored events from a step on, then live ones, until the job ends or the client leaves.</summary>
-    private async Task Stream(TrainingJob job, long fromStep, IServerStreamWriter<Api.JobEvent> stream, ServerCallContext context)
+    /// <summary>The stream's single writer: stored events from a step on (or after a sequence number), then live ones, until the job ends or the client leaves.</summary>
+    private async Task Stream(TrainingJob job, long fromStep, long afterSequence, IServerStreamWriter<Api.JobEvent> stream, ServerCallContext context)
     {
         using var call = lifetime.Link(context);
         try
         {
-            await foreach (var e in job.Events.Follow(fromStep, call.Token))
+            await foreach (var e in job.Events.Follow(fromStep, afterSequence, call.Token))
                 await stream.WriteAsync(ProtoMapper.ToProto(e), context.CancellationToken);
         }
         catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)

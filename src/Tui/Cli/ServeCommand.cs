@@ -79,6 +79,9 @@ public static class ServeCommand
             options.Limits.MaxSessionsPerKey = Positive(parse.GetValue(sessionsPerKey), "--max-sessions-per-key");
             options.Limits.MaxJobsPerKey = Positive(parse.GetValue(jobsPerKey), "--max-jobs-per-key");
             options.Limits.MaxCharsPerMinutePerKey = Positive(parse.GetValue(charsPerKey), "--max-chars-per-minute-per-key");
+            if (options.Limits.MaxCharsPerCall > options.Limits.MaxCharsPerMinutePerKey)
+                throw new ArgumentException($"--max-chars-per-call {options.Limits.MaxCharsPerCall} is more than --max-chars-per-minute-per-key {options.Limits.MaxCharsPerMinutePerKey}: " +
+                                            "a call asking for that many could never start. Lower the first or raise the second.");
             ServerHost.ParseListen(options.Listen);
             // Checked here, each naming its flag, not first met inside the started server.
             if (options.MetricsListen is { } metricsListen && ServerHost.ParseListen(metricsListen, "--metrics-listen").Port == 0)

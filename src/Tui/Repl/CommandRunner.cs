@@ -384,7 +384,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         _watching = Task.Run(async () =>
         {
             // A server restart ends the stream with UNAVAILABLE; the job resumes there, so the watch
-            // reconnects and replays what it missed (by sequence: a resumed run repeats steps).
+            // reconnects and asks for what came after the last event it got (by sequence: a resumed
+            // run repeats steps).
             long seen = -1;
             DateTime? lostSince = null;
             try
@@ -393,7 +394,9 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
                 {
                     try
                     {
-                        using var call = client.Training.WatchJob(new WatchJobRequest { JobId = job.Id, FromStep = fromStep }, cancellationToken: watch.Token);
+                        var request = new WatchJobRequest { JobId = job.Id, FromStep = fromStep };
+                        if (seen >= 0) request.AfterSequence = seen;
+                        using var call = client.Training.WatchJob(request, cancellationToken: watch.Token);
                         await foreach (var e in call.ResponseStream.ReadAllAsync(watch.Token))
                         {
                             if (lostSince != null) { output.Line($"watching job {job.Id} again"); lostSince = null; }
