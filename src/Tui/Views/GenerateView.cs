@@ -128,7 +128,7 @@ public sealed class GenerateView : View
 
     public void Refresh()
     {
-        foreach (var p in Panes) p.SetNeedsDraw();
+        foreach (var p in Panes) p.RedrawIfChanged();
     }
 
     private void Run(string line) => _ = _run(line);

@@ -90,7 +90,7 @@ public sealed class MainWindow : Window, IReplOutput
             _statusVersion = _status.Version;
             _statusItem.Title = _status.Line;
         }
-        Repl.Log.SetNeedsDraw();
+        Repl.Log.RedrawIfChanged();
         Generate.Refresh();
         return true;
     }

@@ -8,16 +8,20 @@ namespace CharRnn.Tui.Views;
 
 /// <summary>
 /// Read-only text that grows as characters stream in, soft-wrapped, showing its newest lines
-/// unless scrolled back (<see cref="ScrollBy"/>: PgUp/PgDn where it is used, and the mouse wheel).
-/// Append is thread-safe (background streams call it); the render timer redraws when
-/// <see cref="Version"/> moved. With <see cref="ColorByProbability"/> each char is coloured by
-/// how sure the model was of it.
+/// unless scrolled back (<see cref="ScrollBy"/>: PgUp/PgDn where it is used, and the mouse wheel);
+/// scrolled back, it stays on the text shown while more arrives below. Append is thread-safe
+/// (background streams call it); the render timer redraws when <see cref="Version"/> moved
+/// (<see cref="RedrawIfChanged"/>). With <see cref="ColorByProbability"/> each char is coloured
+/// by how sure the model was of it.
 /// </summary>
 public sealed class StreamTextView : View
 {
     private readonly object _gate = new();
     private readonly List<List<(Rune Rune, float Probability, Attribute? Style)>> _lines = [[]];
     private int _version;
+    private int _drawnVersion = -1;
+    private long _dropped; // lines removed from the front past MaxLines: _lines[i] is line _dropped + i of all ever added
+    private (long Line, int Row)? _top; // scrolled back: the wrapped row shown at the top, kept there as text arrives
 
     public StreamTextView()
     {
@@ -32,13 +36,30 @@ public sealed class StreamTextView : View
     /// <summary>Scrolls towards older text (positive) or back towards the tail (negative).</summary>
     public void ScrollBy(int rows)
     {
-        ScrollBack = Math.Max(0, ScrollBack + rows); // clamped to the text when drawn
+        lock (_gate)
+        {
+            ScrollBack = Math.Max(0, ScrollBack + rows); // clamped to the text when drawn
+            _top = null; // the top row is where the scroll lands, found at the next layout
+        }
         SetNeedsDraw();
     }
 
     public void ScrollToEnd()
     {
-        ScrollBack = 0;
+        lock (_gate)
+        {
+            ScrollBack = 0;
+            _top = null;
+        }
+        SetNeedsDraw();
+    }
+
+    /// <summary>Render timer: asks for a redraw only when text was added or cleared since the last one.</summary>
+    public void RedrawIfChanged()
+    {
+        var version = Version;
+        if (version == _drawnVersion) return;
+        _drawnVersion = version;
         SetNeedsDraw();
     }
     public bool ColorByProbability { get; set; }
@@ -54,7 +75,11 @@ public sealed class StreamTextView : View
                 if (rune.Value == '\n')
                 {
                     _lines.Add([]);
-                    if (_lines.Count > MaxLines) _lines.RemoveAt(0);
+                    if (_lines.Count > MaxLines)
+                    {
+                        _lines.RemoveAt(0);
+                        _dropped++;
+                    }
                     continue;
                 }
                 if (rune.Value == '\r') continue;
@@ -70,8 +95,11 @@ public sealed class StreamTextView : View
     {
         lock (_gate)
         {
+            _dropped += _lines.Count;
             _lines.Clear();
             _lines.Add([]);
+            ScrollBack = 0;
+            _top = null;
         }
         Interlocked.Increment(ref _version);
     }
@@ -90,25 +118,10 @@ public sealed class StreamTextView : View
         var normal = GetAttributeForRole(VisualRole.Normal);
         int width = Viewport.Width, height = Viewport.Height;
         if (width <= 0 || height <= 0) return true;
-        var visual = new List<List<(Rune Rune, float Probability, Attribute? Style)>>();
-        lock (_gate)
-        {
-            // Only the tail (or as far back as scrolled) can be visible: wrap just enough lines from the end.
-            for (int i = _lines.Count - 1; i >= 0 && visual.Count < height + ScrollBack; i--)
-            {
-                var line = _lines[i];
-                var wrapped = new List<List<(Rune, float, Attribute?)>>();
-                if (line.Count == 0) wrapped.Add([]);
-                for (int j = 0; j < line.Count; j += width) wrapped.Add(line.GetRange(j, Math.Min(width, line.Count - j)));
-                visual.InsertRange(0, wrapped);
-            }
-        }
-        ScrollBack = Math.Min(ScrollBack, Math.Max(0, visual.Count - height));
-        int first = Math.Max(0, visual.Count - height - ScrollBack);
-        for (int row = 0; row < height && first + row < visual.Count; row++)
+        foreach (var (row, cells) in VisibleRows(width, height).Select((cells, row) => (row, cells)))
         {
             Move(0, row);
-            foreach (var (rune, probability, style) in visual[first + row])
+            foreach (var (rune, probability, style) in cells)
             {
                 SetAttribute(style ?? (ColorByProbability && probability >= 0 ? ForProbability(probability, normal) : normal));
                 AddRune(rune);
@@ -123,6 +136,36 @@ public sealed class StreamTextView : View
         }
         return true;
     }
+
+    /// <summary>
+    /// The wrapped rows a <paramref name="width"/> × <paramref name="height"/> view shows: the newest,
+    /// or, scrolled back, the same text as at the last layout (ScrollBack grows by the rows added
+    /// below it), or the rows ScrollBy moved to.
+    /// </summary>
+    internal List<List<(Rune Rune, float Probability, Attribute? Style)>> VisibleRows(int width, int height)
+    {
+        lock (_gate)
+        {
+            if (ScrollBack > 0 && _top is { } top && top.Line >= _dropped)
+            {
+                long below = -top.Row; // rows from the top one to the end
+                for (var i = (int)(top.Line - _dropped); i < _lines.Count; i++) below += RowsOf(_lines[i], width);
+                ScrollBack = (int)Math.Clamp(below - height, 0, int.MaxValue);
+            }
+            // Only the tail (or as far back as scrolled) can be visible: wrap just enough lines from the end.
+            var visual = new List<(int Line, int Row)>();
+            for (int i = _lines.Count - 1; i >= 0 && visual.Count < height + ScrollBack; i--)
+                visual.InsertRange(0, Enumerable.Range(0, RowsOf(_lines[i], width)).Select(row => (i, row)));
+            ScrollBack = Math.Min(ScrollBack, Math.Max(0, visual.Count - height));
+            int first = Math.Max(0, visual.Count - height - ScrollBack);
+            _top = ScrollBack > 0 ? (_dropped + visual[first].Line, visual[first].Row) : null;
+            return visual.Skip(first).Take(height)
+                .Select(v => _lines[v.Line].GetRange(v.Row * width, Math.Min(width, _lines[v.Line].Count - v.Row * width)))
+                .ToList();
+        }
+    }
+
+    private static int RowsOf(List<(Rune, float, Attribute?)> line, int width) => Math.Max(1, (line.Count + width - 1) / width);
 
     /// <summary>The mouse wheel scrolls through older text.</summary>
     protected override bool OnMouseEvent(Terminal.Gui.Input.Mouse mouse)

@@ -1,0 +1,47 @@
+using CharRnn.Tui.Views;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>The streaming text pane's layout: wrapped rows, and a scrolled-back view that stays put as text arrives.</summary>
+public class StreamTextViewTests
+{
+    private static List<string> Rows(StreamTextView view, int width, int height) =>
+        view.VisibleRows(width, height).Select(cells => string.Concat(cells.Select(c => c.Rune.ToString()))).ToList();
+
+    [Fact]
+    public void Scrolled_back_it_keeps_showing_the_same_text_while_lines_and_a_growing_line_arrive_below()
+    {
+        var view = new StreamTextView();
+        for (var i = 0; i < 30; i++) view.AppendLine($"line {i}");
+        Assert.Equal(["line 26", "line 27", "line 28", "line 29", ""], Rows(view, 20, 5)); // the tail
+
+        view.ScrollBy(10);
+        var shown = Rows(view, 20, 5);
+        Assert.Equal(["line 16", "line 17", "line 18", "line 19", "line 20"], shown);
+
+        for (var i = 30; i < 40; i++) view.AppendLine($"line {i}");
+        view.Append(new string('x', 45)); // one line wrapped over three rows, still growing
+        Assert.Equal(shown, Rows(view, 20, 5));
+        view.Append(new string('y', 20));
+        Assert.Equal(shown, Rows(view, 20, 5));
+        Assert.Equal(10 + 10 + 3, view.ScrollBack); // the rows now below it: ten lines, and three more of the long line (it took the empty last row)
+
+        view.ScrollBy(-20); // PgDn moves from where the text is now
+        Assert.Equal(["line 36", "line 37", "line 38", "line 39", new string('x', 20)], Rows(view, 20, 5));
+        view.ScrollToEnd();
+        Assert.Equal(new string('x', 5) + new string('y', 15), Rows(view, 20, 5)[^2]);
+        view.AppendLine("");
+        Assert.Equal("", Rows(view, 20, 5)[^1]); // following the tail again
+    }
+
+    [Fact]
+    public void Scrolled_back_past_lines_dropped_at_the_cap_it_shows_the_oldest_kept()
+    {
+        var view = new StreamTextView { MaxLines = 10 };
+        for (var i = 0; i < 10; i++) view.AppendLine($"line {i}");
+        view.ScrollBy(100);
+        Assert.Equal(["line 1", "line 2", "line 3"], Rows(view, 20, 3)); // line 0 went at the cap: the empty tail line made it 11
+        for (var i = 10; i < 15; i++) view.AppendLine($"line {i}");
+        Assert.Equal(["line 6", "line 7", "line 8"], Rows(view, 20, 3)); // its top line was dropped: the oldest kept now
+    }
+}
