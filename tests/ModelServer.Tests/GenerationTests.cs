@@ -367,6 +367,25 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Bad_settings_on_a_streaming_session_are_invalid_argument_and_good_ones_wait_for_the_stream()
+    {
+        var s = await Client.Open("gru", seed: 2);
+        using var streaming = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 });
+        Assert.True(await streaming.ResponseStream.MoveNext(CancellationToken.None));
+
+        // What is wrong with the request comes first: retrying it once the stream ends would not help.
+        var bad = await Calls.Fails(() => Client.ConfigureAsync(new ConfigureRequest { SessionId = s.Id, Sampling = new SamplingSettings { TopP = 1.5 } }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+        Assert.Contains("top_p", bad.Status.Detail);
+        var busy = await Calls.Fails(() => Client.ConfigureAsync(new ConfigureRequest { SessionId = s.Id, Sampling = new SamplingSettings { TopP = 0.9 } }).ResponseAsync);
+        Assert.Equal(StatusCode.FailedPrecondition, busy.StatusCode);
+        Assert.Contains("is generating", busy.Status.Detail);
+        streaming.Dispose();
+        await WaitUntilFree(s.Id);
+        await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+    }
+
+    [Fact]
     public async Task Interact_streams_a_prediction_after_each_piece_without_moving_the_state_past_the_typed_text()
     {
         var s = await Client.Open("gru", temperature: 0);

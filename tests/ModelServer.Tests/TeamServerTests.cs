@@ -176,7 +176,9 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal(StatusCode.PermissionDenied, await Code(() => bob.Catalog.ShareModelAsync(new ShareModelRequest { Name = "alice-model", Shared = false }).ResponseAsync));
 
         // Models made outside the server belong to nobody: everyone may use them, only admins change them.
-        Assert.Equal(StatusCode.PermissionDenied, await Code(() => bob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "gru" }).ResponseAsync));
+        var deleteUnowned = await Calls.Fails(() => bob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "gru" }).ResponseAsync);
+        Assert.Equal(StatusCode.PermissionDenied, deleteUnowned.StatusCode);
+        Assert.Equal("Model 'gru' was made outside the server and has no owner; only an admin key can delete it.", deleteUnowned.Status.Detail);
         var resumeUnowned = await Calls.Fails(() => bob.Training.StartJobAsync(new StartJobRequest { ModelName = "gru", Resume = true }).ResponseAsync);
         Assert.Equal(StatusCode.PermissionDenied, resumeUnowned.StatusCode);
         Assert.Contains("made outside the server and has no owner; only an admin key can resume it", resumeUnowned.Status.Detail);

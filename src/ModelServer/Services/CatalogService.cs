@@ -53,7 +53,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         if (!models.CanWrite(name, caller))
             throw ServerException.PermissionDenied(models.Ownership(name)?.Owner is { } owner
                 ? $"Model '{name}' belongs to key '{owner}'; only its owner or an admin can delete it."
-                : $"Model '{name}' has no owner on record (it predates keys, or was copied in); only an admin can delete it.");
+                : $"Model '{name}' was made outside the server and has no owner; only an admin key can delete it.");
         using var hold = jobs.HoldForDelete(name); // PRECONDITION_FAILED while a job trains it; no job starts on it meanwhile
         await worker.Run(() => models.Invalidate(name), context.CancellationToken);
         models.Delete(name);
