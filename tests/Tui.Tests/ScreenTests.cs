@@ -218,6 +218,23 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void A_job_attached_in_the_background_does_not_take_the_keyboard_from_the_type_tab()
+    {
+        UseGru();
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Ui(() => _window.JobAttached(new Protos.V1.Job { Id = "j-background", ModelName = "gru", State = Protos.V1.Job.Types.State.Running }));
+        PumpUntil(() => _window.Monitor.JobId == "j-background", "the monitor to follow the job"); // a round of the loop: the switch it asked for ran
+        Assert.Same(_window.TypeView, _window.Tabs.Value);
+        Assert.True(_window.TypeView.HasFocus);
+        Type("the");
+        Assert.Equal("the", _window.TypeView.Typed);
+        Press(Key.F3); // shown when asked for
+        Assert.Same(_window.Training, _window.Tabs.Value);
+        _window.JobDetached();
+    }
+
+    [Fact]
     public void Beat_the_model_starts_with_enter_and_scores_each_guess()
     {
         UseGru();

@@ -95,9 +95,14 @@ public sealed class MainWindow : Window, IReplOutput
         return true;
     }
 
-    /// <summary>Switches tab; the keyboard goes to the tab when the user asked for it, else stays on the command line.</summary>
+    /// <summary>
+    /// Switches tab; the keyboard goes to the tab when the user asked for it, else stays on the
+    /// command line. A switch the user did not ask for (a job or a stream starting) does not happen
+    /// while they play on the Type or Beat tab: it would take their keys; F3/F4 show it.
+    /// </summary>
     public void Show(View tab, bool focusTab = true)
     {
+        if (!focusTab && tab != Tabs.Value && (TypeView.HasFocus || Beat.HasFocus)) return;
         var typing = Repl.Input.HasFocus;
         Tabs.Value = tab;
         if (focusTab)
