@@ -142,6 +142,23 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Esc_from_the_type_tab_returns_to_the_command_line_and_leaves_a_gen_streaming_a_second_stops_it()
+    {
+        UseGru();
+        Command("gen 100000");
+        var pane = _window.Generate.Panes[0];
+        PumpUntil(() => pane.Content.Length >= 20, "text streaming");
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Press(Key.Esc);
+        Assert.True(_window.Repl.Input.HasFocus);
+        var before = pane.Content.Length;
+        PumpUntil(() => pane.Content.Length > before + 20, "the gen to go on streaming");
+        Press(Key.Esc); // from the command line: stops it
+        PumpUntil(() => _window.Repl.Log.Content.Contains("stopped"), "the gen to stop");
+    }
+
+    [Fact]
     public void Tab_completes_commands_and_model_names()
     {
         _window.Repl.Input.SetFocus();

@@ -59,10 +59,14 @@ public sealed class MainWindow : Window, IReplOutput
         Add(Tabs, Repl, statusBar);
 
         // Esc (Terminal.Gui's quit key) closes menus and dialogs but never the app: it stops a streaming
-        // generation, or a command waiting on the server, and returns to the command line.
+        // generation, or a command waiting on the server, and returns to the command line. From the
+        // Type and Beat games it only returns: leaving a game must not stop a `gen` streaming meanwhile.
         KeyDown += (_, key) =>
         {
-            if (key == Key.Esc) { Runner.Interrupt(); Repl.Input.SetFocus(); key.Handled = true; }
+            if (key != Key.Esc) return;
+            if (!TypeView.HasFocus && !Beat.HasFocus) Runner.Interrupt();
+            Repl.Input.SetFocus();
+            key.Handled = true;
         };
     }
 
@@ -158,7 +162,8 @@ public sealed class MainWindow : Window, IReplOutput
         var commands = string.Join("\n", CommandCatalog.All.Select(c => $"{c.Verb,-8} {c.Summary}"));
         MessageBox.Query(App!, "charrnn help",
             "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model\n" +
-            "Tab/Shift+Tab and the arrows move between fields; Esc returns to the command line; Ctrl+Q quits.\n" +
+            "Tab/Shift+Tab and the arrows move between fields; Esc returns to the command line and stops a streaming gen\n" +
+            "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
             "PgUp/PgDn (or the mouse wheel) scroll the command log.\n" +
             "Models: Enter on a model uses it; edit hyperparameters and press Train.\n\nCommands:\n" + commands, "_Close");
     }
