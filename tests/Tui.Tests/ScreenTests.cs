@@ -279,12 +279,14 @@ public sealed class ScreenTests : IDisposable
         UseGru();
         var log = _window.Repl.Log.Content;
         // t, g, c, f, r and p were the hotkeys of Train, Generate, Continue, Fork, Reset and
-        // Compare, which Terminal.Gui fires from any tab that does not take the letter.
+        // Compare, and b, y, m (with t and g) those of the tabs' titles, which Terminal.Gui fires
+        // from any tab that does not take the letter.
         foreach (var tab in new Terminal.Gui.ViewBase.View[] { _window.Beat, _window.Training, _window.Models })
         {
             _window.Show(tab);
-            Type("tgcfrp");
+            Type("tgcfrpbym");
             PumpUntil(() => true, "a frame");
+            Assert.Same(tab, _window.Tabs.Value);
         }
         Thread.Sleep(200);
         PumpUntil(() => true, "a frame");

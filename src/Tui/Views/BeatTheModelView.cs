@@ -26,7 +26,8 @@ public sealed class BeatTheModelView : View
         _game = game;
         _model = currentModel;
         _toCommandLine = toCommandLine;
-        Title = "_Beat";
+        Title = "Beat";
+        HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
         CanFocus = true;

@@ -29,7 +29,8 @@ public sealed class GenerateView : View
     public GenerateView(Func<string, Task> run)
     {
         _run = run;
-        Title = "_Generate";
+        Title = "Generate";
+        HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
         View Pair(string label, View field, View? after)

@@ -40,7 +40,8 @@ public sealed class ModelsView : View
     {
         _status = status;
         _run = run;
-        Title = "_Models";
+        Title = "Models";
+        HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
         var archFrame = new FrameView { Title = "Architectures", X = 0, Y = 0, Width = 22, Height = Dim.Fill() };

@@ -27,7 +27,8 @@ public sealed class TrainingView : View
     public TrainingView(TrainingMonitor monitor)
     {
         _monitor = monitor;
-        Title = "_Train";
+        Title = "Train";
+        HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
         var lossFrame = new FrameView { Title = "Loss (··· train, ● validation at each epoch end)", X = 0, Y = 3, Width = Dim.Percent(65), Height = Dim.Percent(60) };

@@ -24,7 +24,8 @@ public sealed class TypeWithModelView : View
     {
         _typing = typing;
         _model = currentModel;
-        Title = "T_ype";
+        Title = "Type";
+        HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
         CanFocus = true;
