@@ -44,4 +44,13 @@ public class StreamTextViewTests
         for (var i = 10; i < 15; i++) view.AppendLine($"line {i}");
         Assert.Equal(["line 6", "line 7", "line 8"], Rows(view, 20, 3)); // its top line was dropped: the oldest kept now
     }
+
+    [Fact]
+    public void Wide_chars_take_two_columns_and_move_whole_to_the_next_row()
+    {
+        var view = new StreamTextView();
+        view.Append("ab中文字e");
+        Assert.Equal(["ab中", "文字e"], Rows(view, 5, 2)); // 4 columns, then 5: 文 would have run past the edge
+        Assert.Equal(["ab中文", "字e"], Rows(view, 6, 2));
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Terminal.Gui.Drawing;
+using Terminal.Gui.Text;
 using Terminal.Gui.ViewBase;
 using Attribute = Terminal.Gui.Drawing.Attribute;
 using Color = Terminal.Gui.Drawing.Color;
@@ -149,23 +150,41 @@ public sealed class StreamTextView : View
             if (ScrollBack > 0 && _top is { } top && top.Line >= _dropped)
             {
                 long below = -top.Row; // rows from the top one to the end
-                for (var i = (int)(top.Line - _dropped); i < _lines.Count; i++) below += RowsOf(_lines[i], width);
+                for (var i = (int)(top.Line - _dropped); i < _lines.Count; i++) below += Wrap(_lines[i], width).Count;
                 ScrollBack = (int)Math.Clamp(below - height, 0, int.MaxValue);
             }
             // Only the tail (or as far back as scrolled) can be visible: wrap just enough lines from the end.
-            var visual = new List<(int Line, int Row)>();
+            var visual = new List<(int Line, int Row, int Start, int Count)>();
             for (int i = _lines.Count - 1; i >= 0 && visual.Count < height + ScrollBack; i--)
-                visual.InsertRange(0, Enumerable.Range(0, RowsOf(_lines[i], width)).Select(row => (i, row)));
+                visual.InsertRange(0, Wrap(_lines[i], width).Select((piece, row) => (i, row, piece.Start, piece.Count)));
             ScrollBack = Math.Min(ScrollBack, Math.Max(0, visual.Count - height));
             int first = Math.Max(0, visual.Count - height - ScrollBack);
             _top = ScrollBack > 0 ? (_dropped + visual[first].Line, visual[first].Row) : null;
-            return visual.Skip(first).Take(height)
-                .Select(v => _lines[v.Line].GetRange(v.Row * width, Math.Min(width, _lines[v.Line].Count - v.Row * width)))
-                .ToList();
+            return visual.Skip(first).Take(height).Select(v => _lines[v.Line].GetRange(v.Start, v.Count)).ToList();
         }
     }
 
-    private static int RowsOf(List<(Rune, float, Attribute?)> line, int width) => Math.Max(1, (line.Count + width - 1) / width);
+    /// <summary>
+    /// A line cut into rows of at most <paramref name="width"/> terminal columns: a wide char (CJK,
+    /// most emoji) takes two, so it moves whole to the next row rather than run past the edge.
+    /// </summary>
+    private static List<(int Start, int Count)> Wrap(List<(Rune Rune, float, Attribute?)> line, int width)
+    {
+        var rows = new List<(int Start, int Count)>();
+        int start = 0, columns = 0;
+        for (var i = 0; i < line.Count; i++)
+        {
+            var w = Math.Max(0, line[i].Rune.GetColumns());
+            if (columns + w > width && i > start)
+            {
+                rows.Add((start, i - start));
+                (start, columns) = (i, 0);
+            }
+            columns += w;
+        }
+        rows.Add((start, line.Count - start)); // an empty line is one empty row
+        return rows;
+    }
 
     /// <summary>The mouse wheel scrolls through older text.</summary>
     protected override bool OnMouseEvent(Terminal.Gui.Input.Mouse mouse)
