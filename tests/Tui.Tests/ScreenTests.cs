@@ -190,6 +190,22 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void On_an_80_by_24_terminal_the_train_tab_keeps_a_chart_and_a_sample_line()
+    {
+        _window.Show(_window.Training);
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => _window.Training.Panes.Loss.Viewport.Width < 60, "the 80×24 layout");
+        // The command pane gives up rows to the tabs, the samples pane keeps one line, the chart the rest.
+        Assert.InRange(_window.Repl.Frame.Height, 5, 6);
+        Assert.Equal(1, _window.Training.Panes.Samples.Viewport.Height);
+        Assert.InRange(_window.Training.Panes.Loss.Viewport.Height, 4, 10);
+        Assert.DoesNotContain("step", Screen[Screen.IndexOf("Loss", StringComparison.Ordinal)..Screen.IndexOf("Epoch samples", StringComparison.Ordinal)]); // the axis title's row went to the data
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout again");
+        Assert.Contains("step", Screen);
+    }
+
+    [Fact]
     public void On_an_80_by_24_terminal_the_form_scrolls_to_the_field_in_focus()
     {
         _window.Show(_window.Models);

@@ -18,8 +18,11 @@ public sealed class LineChart : GraphView
     /// <summary>The points drawn as the line, for tests.</summary>
     internal IReadOnlyList<PointF> LinePoints => _line.Points;
 
+    private readonly string _xLabel;
+
     public LineChart(string xLabel, string yLabel, Color lineColor, Color markColor)
     {
+        _xLabel = xLabel;
         MarginLeft = 7;
         MarginBottom = 2;
         AxisX.Text = xLabel;
@@ -42,6 +45,10 @@ public sealed class LineChart : GraphView
     protected override void OnViewportChanged(DrawEventArgs e)
     {
         base.OnViewportChanged(e);
+        // A short chart (an 80×24 terminal) gives the x axis's title row to the data.
+        var compact = Viewport.Height < 8;
+        MarginBottom = compact ? 1u : 2u;
+        AxisX.Text = compact ? "" : _xLabel;
         if (Viewport.Size != _fittedSize && _lineData.Count + _markData.Count > 0) Show(_lineData, _markData);
     }
 

@@ -35,13 +35,16 @@ public sealed class MainWindow : Window, IReplOutput
         Typing = new InteractiveTyping(client);
         Game = new BeatTheModelGame(client);
 
-        Repl = new ReplView(completion, Runner.SubmitAsync, history) { X = 0, Y = Pos.AnchorEnd(10), Width = Dim.Fill(), Height = 9 };
+        Repl = new ReplView(completion, Runner.SubmitAsync, history)
+        {
+            X = 0, Y = Pos.Func(_ => Viewport.Height - ReplRows - 1), Width = Dim.Fill(), Height = Dim.Func(_ => ReplRows),
+        };
         Models = new ModelsView(status, Repl.Submit);
         Training = new TrainingView(Monitor);
         Generate = new GenerateView(Repl.Submit);
         TypeView = new TypeWithModelView(Typing, () => _session?.ModelName);
         Beat = new BeatTheModelView(Game, CurrentModel, key => { Repl.Input.SetFocus(); Repl.Input.NewKeyDownEvent(key); });
-        Tabs = new Tabs { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(10) };
+        Tabs = new Tabs { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Func(_ => Math.Max(0, Viewport.Height - ReplRows - 1)) };
         Tabs.Add(Models, Training, Generate, TypeView, Beat);
         foreach (var tab in new View[] { Models, Training, Generate, TypeView, Beat })
             tab.KeyDown += (_, key) => KeepArrowsInTab(tab, key);
@@ -69,6 +72,9 @@ public sealed class MainWindow : Window, IReplOutput
             key.Handled = true;
         };
     }
+
+    /// <summary>The command pane's rows (the status bar takes one more): 9, fewer on a short terminal, where the tabs need them more.</summary>
+    private int ReplRows => Math.Clamp(Viewport.Height / 4, 5, 9);
 
     public CommandRunner Runner { get; }
     public TrainingMonitor Monitor { get; }

@@ -31,11 +31,13 @@ public sealed class TrainingView : View
         HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
-        var lossFrame = new FrameView { Title = "Loss (··· train, ● validation at each epoch end)", X = 0, Y = 3, Width = Dim.Percent(65), Height = Dim.Percent(60) };
+        // The charts get what the samples leave: 40% of the tab, but on a short terminal only the newest sample's line.
+        var chartRows = Dim.Func(_ => Math.Max(0, Viewport.Height - 3 - (Viewport.Height < 20 ? 3 : Viewport.Height * 2 / 5)));
+        var lossFrame = new FrameView { Title = "Loss (··· train, ● validation at each epoch end)", X = 0, Y = 3, Width = Dim.Percent(65), Height = chartRows };
         _loss.Width = Dim.Fill();
         _loss.Height = Dim.Fill();
         lossFrame.Add(_loss);
-        var lrFrame = new FrameView { Title = "Learning rate", X = Pos.Right(lossFrame), Y = 3, Width = Dim.Fill(), Height = Dim.Percent(60) };
+        var lrFrame = new FrameView { Title = "Learning rate", X = Pos.Right(lossFrame), Y = 3, Width = Dim.Fill(), Height = chartRows };
         _learningRate.Width = Dim.Fill();
         _learningRate.Height = Dim.Fill();
         lrFrame.Add(_learningRate);
@@ -44,6 +46,9 @@ public sealed class TrainingView : View
         Add(_stats, _progress, lossFrame, lrFrame, samplesFrame);
         _stats.Text = "No job watched. Train one (train stateful-lstm epochs=1 lower=true) or attach to a running job (jobs, attach ID).";
     }
+
+    /// <summary>The loss chart and the samples pane, for layout tests.</summary>
+    internal (View Loss, View Samples) Panes => (_loss, _samples);
 
     /// <summary>Called by the render loop: redraws only what changed.</summary>
     public void Refresh()
