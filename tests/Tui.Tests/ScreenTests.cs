@@ -206,6 +206,35 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public async Task The_models_list_selection_follows_its_model_when_the_list_reorders()
+    {
+        // Copies of gru have its loss: they sort by name around it.
+        var copies = new[] { "a-copy", "0-copy" }.Select(n => Path.Combine(_fixture.Models, n)).ToList();
+        void Copy(string folder)
+        {
+            Directory.CreateDirectory(folder);
+            foreach (var file in Directory.GetFiles(Path.Combine(_fixture.Models, "gru"), "*.ckpt")) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+        try
+        {
+            Copy(copies[0]);
+            _window.Show(_window.Models);
+            await _status.RefreshAsync();
+            PumpUntil(() => Screen.Contains("a-copy"), "the copy listed");
+            _window.Models.SelectedModel = "gru"; // the second row
+            Assert.Equal("gru", _window.Models.SelectedModel);
+            Copy(copies[1]); // sorts first: gru moves down a row
+            await _status.RefreshAsync();
+            PumpUntil(() => Screen.Contains("0-copy"), "the second copy listed");
+            Assert.Equal("gru", _window.Models.SelectedModel); // not a-copy, now on the second row
+        }
+        finally
+        {
+            foreach (var folder in copies) if (Directory.Exists(folder)) Directory.Delete(folder, true);
+        }
+    }
+
+    [Fact]
     public void On_an_80_by_24_terminal_the_form_scrolls_to_the_field_in_focus()
     {
         _window.Show(_window.Models);

@@ -76,6 +76,13 @@ public sealed class ModelsView : View
 
     internal bool CanTrain => _train.Enabled;
 
+    /// <summary>The model on the selected row of the trained-models list (tests).</summary>
+    internal string? SelectedModel
+    {
+        get => _models.Index is int i && i < _modelList.Count ? _modelList[i].Name : null;
+        set => _models.Index = _modelList.ToList().FindIndex(m => m.Name == value) is var i and >= 0 ? i : _models.Index;
+    }
+
     /// <summary>Called by the render loop: picks up new server data.</summary>
     public void Refresh()
     {
