@@ -116,7 +116,15 @@ public static class TuiApp
         // as at any end (a job it trains is checkpointed), not while a command still uses it.
         using var interrupt = new CancellationTokenSource();
         using var signals = new SignalsThatQuit(interrupt.Cancel);
-        var (client, server, _) = ConnectAsync(options).GetAwaiter().GetResult();
+        CharRnnClient client;
+        EmbeddedServer? server;
+        try { (client, server, _) = ConnectAsync(options).GetAwaiter().GetResult(); }
+        catch (Exception e) when (Cli.CharRnnCommandLine.IsUserError(e) || Cli.CharRnnCommandLine.IsMachineError(e))
+        {
+            // No server to run them on (a models folder a `charrnn train` holds, a port taken): --exec's one exit code for an error.
+            output.Error(e.Message);
+            return 1;
+        }
         if (interrupt.IsCancellationRequested) parsed = []; // interrupted while the server started
         try
         {

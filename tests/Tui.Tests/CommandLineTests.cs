@@ -177,6 +177,56 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Generate_into_a_file_leaves_the_shell_after_its_text_and_a_full_disk_is_a_failed_run()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-file-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        try
+        {
+            var corpus = Path.Combine(root, "tiny.txt");
+            File.WriteAllText(corpus, TuiFixture.TinyText);
+            var folder = Path.Combine(root, "model");
+            Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--max-steps", "1", "--n-hidden", "16", "--bs", "4", "--threads", "1"]));
+            var charrnn = $"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} generate --model {folder} -n 40 --seed 3 --prime 'the ' --threads 1";
+
+            // Two runs and a line after them, into one file, as a shell script does.
+            var output = Path.Combine(root, "out.txt");
+            var (code, _) = await Shell($"{{ {charrnn}; {charrnn}; echo END; }} > {output}");
+            Assert.Equal(0, code);
+            var lines = File.ReadAllLines(output);
+            Assert.Equal(3, lines.Length);
+            Assert.StartsWith("the ", lines[0]);
+            Assert.Equal(lines[0], lines[1]); // the same seed: the second run was appended, not written over the first
+            Assert.Equal("END", lines[2]);
+
+            // A full disk is the machine's failure, not bad input: one line, exit 1.
+            (code, var stderr) = await Shell($"{charrnn} > /dev/full");
+            Assert.Equal(1, code);
+            Assert.Equal("charrnn: No space left on device", stderr.Trim());
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    private static async Task<(int Code, string Stderr)> Shell(string script)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardError = true };
+        start.ArgumentList.Add("-c");
+        start.ArgumentList.Add(script);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        return (process.ExitCode, stderr);
+    }
+
+    [Fact]
+    public async Task Exec_with_no_server_to_run_on_fails_with_one_line_and_exit_1()
+    {
+        var (code, stderr) = await Shell($"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} --exec models --models /etc/hostname");
+        Assert.Equal(1, code); // README: --exec exits 1 on any error
+        Assert.Equal("error: --models '/etc/hostname' is a file; give a folder (it is made if missing).", stderr.Trim());
+    }
+
+    [Fact]
     public void Serving_other_machines_without_keys_is_a_user_error()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-open-" + Guid.NewGuid().ToString("N")[..8]);

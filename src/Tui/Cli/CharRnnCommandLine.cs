@@ -58,6 +58,14 @@ public static class CharRnnCommandLine
             Console.Error.WriteLine($"charrnn: {InFlagTerms(e.Message, parse.CommandResult.Command)}");
             return 2;
         }
+        catch (Exception e) when (IsMachineError(e))
+        {
+            // The machine's refusal (a full disk, a file it may not write): one line, no trace, and a failed run's exit code.
+            try { Console.Out.Flush(); }
+            catch (IOException) { } // the disk that is full may be stdout's
+            Console.Error.WriteLine($"charrnn: {e.Message}");
+            return 1;
+        }
         catch (Exception e)
         {
             // Not the user's input: a model that diverged, a library that cannot load, a bug. Still one line,
@@ -98,7 +106,10 @@ public static class CharRnnCommandLine
             : $"{name} is an option of the interactive client, not of charrnn {verb.Name} (see charrnn {verb.Name} --help).";
     }
 
-    /// <summary>Errors that are about the input or the machine (a path that cannot be written, a full disk), not a bug: no stack trace.</summary>
+    /// <summary>Errors about the input (exit 2): what was typed, or a file it named that is not what it should be. No stack trace.</summary>
     public static bool IsUserError(Exception e) =>
-        e is ArgumentException or InvalidDataException or Repl.CommandException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException or IOException or UnauthorizedAccessException;
+        e is ArgumentException or InvalidDataException or Repl.CommandException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException;
+
+    /// <summary>Errors of the machine (exit 1, as README gives a failed run): a full disk, a folder it may not write. No stack trace either: no bug.</summary>
+    public static bool IsMachineError(Exception e) => e is IOException or UnauthorizedAccessException;
 }

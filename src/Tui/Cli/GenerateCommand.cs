@@ -52,7 +52,7 @@ public static class GenerateCommand
                 stdout.WriteLine();
                 stdout.Flush();
             }
-            catch (IOException) when (Console.IsOutputRedirected)
+            catch (IOException e) when (Console.IsOutputRedirected && Standard.IsBrokenPipe(e))
             {
                 // The reader has gone (`| head -c 200`): nothing more is wanted, so stop generating.
             }

@@ -12,10 +12,13 @@ public static class Standard
     public static void UseProcessOutput() => _processOutput = Console.Out;
 
     /// <summary>
-    /// Console.Out on a terminal, or where Console.Out was set to another writer. When the process's
-    /// output goes to a pipe or file, a writer on file descriptor 1 itself: .NET's Console treats a
-    /// closed pipe (EPIPE) as a successful write, so a verb piped into `head` would go on for its
-    /// whole run; this writer throws IOException instead.
+    /// Console.Out on a terminal, in a file, or where Console.Out was set to another writer. When
+    /// the process's output goes to a pipe, a writer on file descriptor 1 itself: .NET's Console
+    /// treats a closed pipe (EPIPE) as a successful write, so a verb piped into `head` would go on
+    /// for its whole run; this writer throws IOException instead (<see cref="IsBrokenPipe"/>).
+    /// Not for a file: a FileStream writes a seekable descriptor at its own offset without moving
+    /// the one it shares with the shell, so the next command's output (`{ charrnn generate; echo;
+    /// } > out.txt`) would overwrite this one's.
     /// </summary>
     public static TextWriter Output()
     {
@@ -23,8 +26,18 @@ public static class Standard
             return new NonClosing(Console.Out);
         Console.Out.Flush();
         var stream = new FileStream(new SafeFileHandle(1, ownsHandle: false), FileAccess.Write, bufferSize: 0);
+        if (stream.CanSeek)
+        {
+            stream.Dispose(); // leaves descriptor 1 open: the handle does not own it
+            return new NonClosing(Console.Out);
+        }
         return new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 4096);
     }
+
+    /// <summary>The reader of a pipe has gone (EPIPE): nothing more is wanted. Any other write error (a full disk) is one.</summary>
+    public static bool IsBrokenPipe(IOException e) => e.HResult == EPipe || e.Message.Contains("Broken pipe", StringComparison.Ordinal);
+
+    private const int EPipe = 32; // Linux and macOS
 
     /// <summary>Console.Out behind a writer whose Dispose leaves it open.</summary>
     private sealed class NonClosing(TextWriter inner) : TextWriter

@@ -25,6 +25,8 @@ public sealed class EmbeddedServer : IAsyncDisposable
     public static async Task<EmbeddedServer> StartAsync(ServerOptions options)
     {
         options.Listen = "127.0.0.1:0";
+        if (File.Exists(options.ModelsDirectory))
+            throw new ArgumentException($"--models '{options.ModelsDirectory}' is a file; give a folder (it is made if missing).");
         var logPath = Path.Combine(Path.GetFullPath(options.ModelsDirectory), "server.log");
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
