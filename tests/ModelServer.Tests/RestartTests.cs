@@ -31,7 +31,7 @@ public class RestartTests
     }
 
     [Fact]
-    public async Task A_server_is_refused_while_a_cli_training_holds_its_folder_and_says_so()
+    public async Task A_server_is_refused_while_cli_trainings_hold_its_folder_and_says_so()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-lock-" + Guid.NewGuid().ToString("N")[..8]);
         var first = Hosting.ServerHost.Build([], Options(models), _ => { });
@@ -42,6 +42,7 @@ public class RestartTests
         using (var training = Persistence.ServerDatabase.HoldIfServed(models))
         {
             Assert.NotNull(training);
+            using (var another = Persistence.ServerDatabase.HoldIfServed(models)) Assert.NotNull(another); // a second run, into another model folder
             var server = Hosting.ServerHost.Build([], Options(models), _ => { });
             var e = await Assert.ThrowsAsync<ArgumentException>(() => Hosting.ServerHost.StartAsync(server));
             Assert.Contains("a charrnn train/resume into it", e.Message);

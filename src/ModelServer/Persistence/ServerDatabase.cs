@@ -96,7 +96,9 @@ public sealed class ServerDatabase : IDisposable
     /// <summary>
     /// For training outside a server (charrnn train/resume) into a folder a server keeps: refused
     /// while that server runs (both would write the same checkpoints), and the folder held meanwhile
-    /// so that none starts. Null where no server ever kept the folder (no charrnn.lock): nothing to hold.
+    /// so that none starts. Held shared: two such runs into different model folders of it go
+    /// together (each model folder has its own lock against a second run into it). Null where no
+    /// server ever kept the folder (no charrnn.lock): nothing to hold.
     /// </summary>
     public static IDisposable? HoldIfServed(string modelsFolder)
     {
@@ -104,7 +106,8 @@ public sealed class ServerDatabase : IDisposable
         if (!File.Exists(path)) return null;
         try
         {
-            return new FileStream(path, FileMode.Open, FileAccess.ReadWrite, FileShare.None);
+            // Read-only and sharing: .NET takes a shared flock, which the server's exclusive one waits out, and the reverse.
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         }
         catch (IOException e) when (Engine.Storage.FileLock.IsHeldElsewhere(e))
         {
