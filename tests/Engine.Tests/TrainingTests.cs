@@ -275,6 +275,26 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_time_budget_that_ends_the_run_first_sets_the_remaining_time_and_the_steps_progress_counts_to()
+    {
+        var arch = Architectures.Get("stateful-gru");
+        var budget = TimeSpan.FromSeconds(1.5);
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 100_000) with { ProgressInterval = TimeSpan.FromMilliseconds(100), TimeBudget = budget },
+            Tiny.Corpus(), CPU, null);
+        var epochsTotal = trainer.EstimateTotalSteps();
+        var seen = new List<TrainingProgress>();
+        trainer.Progress += seen.Add;
+        var outcome = trainer.Run();
+        Assert.Equal(TrainingOutcomeKind.Stopped, outcome.Kind);
+        var timed = seen.Where(p => p.Remaining != null).ToList();
+        Assert.NotEmpty(timed);
+        Assert.All(timed, p => Assert.True(p.Remaining <= budget, $"{p.Remaining} left of a {budget} budget"));
+        // The steps the budget leaves room for, not the 100,000 epochs': a bar fills by time.
+        Assert.All(timed, p => Assert.True(p.TotalSteps < epochsTotal / 10, $"{p.TotalSteps} of {epochsTotal}"));
+        Assert.InRange((double)timed[^1].Step / timed[^1].TotalSteps, 0.3, 1.0); // the last report comes late in the budget
+    }
+
+    [Fact]
     public void A_nan_loss_fails_with_a_clear_reason_and_writes_no_checkpoint()
     {
         using var dir = new TempFolder();

@@ -322,13 +322,13 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public TrainingOutcome Run(CancellationToken cancellation = default)
     {
-        var runClock = Stopwatch.StartNew();
+        _runClock.Restart();
         try
         {
             while (!IsComplete)
             {
                 if (cancellation.IsCancellationRequested) return Stop("stopped on request");
-                if (Options.TimeBudget is { } budget && runClock.Elapsed >= budget) return Stop($"time budget of {budget} reached");
+                if (Options.TimeBudget is { } budget && _runClock.Elapsed >= budget) return Stop($"time budget of {budget} reached");
                 Step();
             }
             return Finish();
@@ -336,6 +336,10 @@ public sealed class Trainer : IDisposable
         catch (TrainingDivergedException e)
         {
             return new TrainingOutcome(TrainingOutcomeKind.Failed, e.Message, null, History.LastOrDefault());
+        }
+        finally
+        {
+            _runClock.Stop();
         }
     }
 
@@ -550,6 +554,13 @@ public sealed class Trainer : IDisposable
         TimeSpan? remaining = steps > 0 && seconds > 0
             ? TimeSpan.FromSeconds(Math.Max(0, totalSteps - Position.Step) * seconds / steps)
             : null;
+        // A time budget that runs out first ends the run sooner: the remaining time is what is left of it,
+        // and the total the steps it leaves room for at this rate (so a progress bar fills by it).
+        if (Options.TimeBudget is { } budget && _runClock.IsRunning && (budget - _runClock.Elapsed) is var left && (remaining == null || left < remaining))
+        {
+            remaining = left > TimeSpan.Zero ? left : TimeSpan.Zero;
+            if (steps > 0 && seconds > 0) totalSteps = Math.Min(totalSteps, Position.Step + (long)(remaining.Value.TotalSeconds * steps / seconds));
+        }
         _lastReportAt = now;
         _lastReportSum = sum;
         _lastReportChars = _epochChars;
@@ -575,6 +586,7 @@ public sealed class Trainer : IDisposable
     }
 
     private long? _stepsForEpochs;
+    private readonly Stopwatch _runClock = new(); // this Run's time, against Options.TimeBudget
 
     private int BatchesInEpochSafe() => _data.Train.BatchesPerEpoch(Math.Min(Position.Epoch, Options.Epochs - 1));
 
