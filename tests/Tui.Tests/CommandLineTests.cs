@@ -227,6 +227,23 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void A_folder_of_the_same_name_without_a_checkpoint_does_not_hide_a_model_in_models() => InTempFolder(root =>
+    {
+        var name = "bench-" + Guid.NewGuid().ToString("N")[..6];
+        var here = Directory.CreateDirectory(name).FullName; // as `bench/` sits in the repository's root, beside models/
+        try
+        {
+            var models = Path.Combine(root, "models");
+            Directory.CreateDirectory(Path.Combine(models, name));
+            File.WriteAllText(Path.Combine(models, name, CharRnn.Engine.Training.Trainer.LastCheckpoint), "");
+            Assert.Equal(Path.Combine(models, name), ModelArgument.Resolve(name, models));
+            File.WriteAllText(Path.Combine(here, CharRnn.Engine.Training.Trainer.BestCheckpoint), ""); // a model folder itself: as written
+            Assert.Equal(name, ModelArgument.Resolve(name, models));
+        }
+        finally { Directory.Delete(here, true); }
+    });
+
+    [Fact]
     public void Serving_other_machines_without_keys_is_a_user_error()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-open-" + Guid.NewGuid().ToString("N")[..8]);

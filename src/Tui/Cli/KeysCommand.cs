@@ -32,7 +32,7 @@ public static class KeysCommand
                 throw new ArgumentException($"--keys {path} does not exist; create it with charrnn keys add NAME --keys {path}.");
             var store = ApiKeyStore.Load(path);
             if (store.Keys.Count == 0) Console.WriteLine($"No keys in {store.Path}. Add one: charrnn keys add NAME [--admin]");
-            foreach (var k in store.Keys) Console.WriteLine($"{k.Name,-20} {(k.Admin ? "admin" : "user"),-6} created {k.Created:yyyy-MM-dd HH:mm}");
+            foreach (var k in store.Keys) Console.WriteLine($"{k.Name,-20} {(k.Admin ? "admin" : "user"),-6} created {k.Created.LocalDateTime:yyyy-MM-dd HH:mm}"); // local time, as charrnn models shows its dates
             return 0;
         });
 

@@ -1,16 +1,18 @@
 namespace CharRnn.Tui.Cli;
 
 /// <summary>
-/// How generate and resume find the model they are given: a folder or .ckpt path as written, else
-/// a model of that name under --models (the names `charrnn models` lists).
+/// How generate and resume find the model they are given: a .ckpt file or a model folder as
+/// written, else a model of that name under --models (the names `charrnn models` lists). A folder
+/// that holds no checkpoint (`bench` in the repository's root) does not hide a model of its name.
 /// </summary>
 public static class ModelArgument
 {
     public static string Resolve(string given, string modelsFolder)
     {
-        if (File.Exists(given) || Directory.Exists(given)) return given;
+        if (File.Exists(given) || (Directory.Exists(given) && Engine.Checkpoints.ModelFolder.HoldsModel(given))) return given;
         var named = Path.Combine(modelsFolder, given);
         if (Directory.Exists(named)) return named;
+        if (Directory.Exists(given)) return given; // no model either way: its own error says what the folder lacks
         throw new ArgumentException($"No model '{given}': it is not a model folder or .ckpt file, nor a model in --models '{modelsFolder}' (charrnn models --models {modelsFolder} lists them).");
     }
 }
