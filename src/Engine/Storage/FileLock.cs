@@ -17,7 +17,29 @@ public static class FileLock
     /// Holds a lock file of its own at <paramref name="path"/> (made if missing), removed as it is
     /// released; null when another holder has it.
     /// </summary>
-    public static IDisposable? TryHoldRemovable(string path) => TryHold(path) is { } held ? new RemovableHold(held, path) : null;
+    /// <remarks>
+    /// One that opened the file just before its last holder removed it gets the lock on the removed
+    /// file, while a third takes a new one at the path: both would hold "the" lock. So a holder that
+    /// finds its file gone lets go and tries again (at the new file, which the third holds).
+    /// </remarks>
+    public static IDisposable? TryHoldRemovable(string path)
+    {
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            if (TryHold(path) is not { } held) return null;
+            if (!IsRemoved(held)) return new RemovableHold(held, path);
+            held.Dispose();
+        }
+        return null;
+    }
+
+    /// <summary>The open file is no longer at any path (Linux: its /proc link ends in " (deleted)"; elsewhere not known, so false).</summary>
+    public static bool IsRemoved(FileStream stream)
+    {
+        if (!OperatingSystem.IsLinux()) return false;
+        var link = new FileInfo($"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+        return link != null && link.EndsWith(" (deleted)", StringComparison.Ordinal);
+    }
 
     private sealed class RemovableHold(FileStream held, string path) : IDisposable
     {
