@@ -50,6 +50,32 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Set_without_a_seed_goes_on_with_the_sessions_random_sequence_and_status_says_when_no_seed_is_pinned()
+    {
+        // Two sessions with one seed: one generates on, the other is `set` between its two gens. Sending the
+        // session's seed back with the setting would restart its random sequence, and the second texts differ.
+        async Task<(string First, string Second)> Run(string between)
+        {
+            var output = new RecordingReplOutput();
+            await using var runner = new CommandRunner(fixture.Client, output, interactive: true);
+            await runner.RunLineAsync("use gru t=1 seed=5");
+            await runner.RunLineAsync("gen 30 \"the \"");
+            var first = output.Text;
+            await runner.RunLineAsync(between);
+            await runner.RunLineAsync("gen 30");
+            Assert.Empty(output.Errors);
+            return (first, output.Text[first.Length..]);
+        }
+        var straight = await Run("status");
+        var set = await Run("set t=1");
+        Assert.Equal(straight, set);
+        Assert.Equal(30, set.Second.Length);
+
+        await Runner.RunLineAsync("set seed=random");
+        Assert.Contains(_output.Lines, l => l.EndsWith("seed=random", StringComparison.Ordinal)); // not seed=0, a seed of its own
+    }
+
+    [Fact]
     public async Task Corpora_are_listed_with_their_size_before_any_job_loads_them()
     {
         await Runner.RunLineAsync("corpora");

@@ -12,10 +12,17 @@ internal sealed class RecordingReplOutput : IReplOutput
     public ConcurrentQueue<string> Primes { get; } = new();
     public ConcurrentQueue<JobEvent> Events { get; } = new();
     public int Chars;
+    private readonly System.Text.StringBuilder _text = new();
+    /// <summary>All generated text, in order.</summary>
+    public string Text { get { lock (_text) return _text.ToString(); } }
     public void Line(string text) => Lines.Enqueue(text);
     public void Error(string text) => Errors.Enqueue(text);
     public void GenerationStarted(int pane, string label, string prime) => Primes.Enqueue(prime);
-    public void Generated(int pane, string text, float probability) => Interlocked.Add(ref Chars, text.Length);
+    public void Generated(int pane, string text, float probability)
+    {
+        Interlocked.Add(ref Chars, text.Length);
+        lock (_text) _text.Append(text);
+    }
     public void GenerationEnded(int pane) { }
     public void JobAttached(Job job) { }
     public void JobEvent(JobEvent e) => Events.Enqueue(e);

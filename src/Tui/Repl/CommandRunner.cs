@@ -464,7 +464,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         if (Session == null) throw new CommandException("No model in use: use MODEL first (models lists them).");
         var (count, prime) = CountAndPrime(c, 0);
         await CheckWithinServerLimits(count, prime, ct);
-        if (HasSampling(c)) await Configure(await SamplingFrom(c, _sampling, ct), ct);
+        if (HasSampling(c)) await Configure(SeedOnlyIfGiven(c, await SamplingFrom(c, _sampling, ct)), ct);
         NoteSeed(c);
         var session = Session; // after Configure, which reopens a lost session
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
@@ -608,7 +608,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         if (!HasSampling(c)) { output.Line(Describe(_sampling)); return; }
         var settings = await SamplingFrom(c, _sampling, ct);
-        if (Session != null) await Configure(settings, ct);
+        if (Session != null) await Configure(SeedOnlyIfGiven(c, settings), ct);
         else _sampling = settings;
         NoteSeed(c);
         output.Line(Describe(_sampling));
@@ -737,6 +737,19 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         return s;
     }
 
+    /// <summary>
+    /// Settings for a session in use: with its seed only where the command gave one. The session's
+    /// own seed, sent back, would restart its random sequence (the server's replay), so each `set
+    /// t=…` or Generate-tab press would draw the same numbers again.
+    /// </summary>
+    private static SamplingSettings SeedOnlyIfGiven(Command c, SamplingSettings settings)
+    {
+        if (c.Option("seed") != null) return settings;
+        var unseeded = settings.Clone();
+        unseeded.ClearSeed();
+        return unseeded;
+    }
+
     /// <summary>seed=N pins the seed for the sessions that follow (use); seed=random lets each draw its own again.</summary>
     private void NoteSeed(Command c)
     {
@@ -763,7 +776,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     }
 
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
-        $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")} seed={s.Seed}");
+        $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")} seed={(s.HasSeed ? s.Seed.ToString(CultureInfo.InvariantCulture) : "random")}");
 
     private static double Number(string key, string value, string? allowed = null) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
