@@ -106,7 +106,12 @@ public static class TuiApp
     {
         var output = new ConsoleReplOutput(Console.Out, Console.Error);
         IReadOnlyList<Repl.Command> parsed;
-        try { parsed = CommandParser.ParseMany(commands); } // a typo costs no server start, and nothing runs before it is found
+        try
+        {
+            // A typo costs no server start, and nothing runs before it is found.
+            parsed = CommandParser.ParseMany(commands);
+            foreach (var command in parsed) CommandRunner.Check(command);
+        }
         catch (CommandException e)
         {
             output.Error(e.Message);

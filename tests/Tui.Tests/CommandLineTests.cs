@@ -227,6 +227,20 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Exec_finds_a_typo_anywhere_in_its_line_before_it_starts_a_server_or_runs_a_command()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-typo-" + Guid.NewGuid().ToString("N")[..8]);
+        var charrnn = $"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} --models {models} --exec";
+        var (code, stderr) = await Shell($"{charrnn} \"train stateful-gru epochs=15; gne 400\"");
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: Unknown command 'gne'.", stderr.Trim());
+        (code, stderr) = await Shell($"{charrnn} \"models; gen 40 tt=1\"");
+        Assert.Equal(1, code);
+        Assert.Equal("error: gen does not take tt=; it takes t=, k=, p=, seed=, stop=.", stderr.Trim());
+        Assert.False(Directory.Exists(models), "a server was started"); // an embedded server makes its models folder
+    }
+
+    [Fact]
     public void A_folder_of_the_same_name_without_a_checkpoint_does_not_hide_a_model_in_models() => InTempFolder(root =>
     {
         var name = "bench-" + Guid.NewGuid().ToString("N")[..6];

@@ -160,8 +160,22 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         "share" => Share(c, ct),
         "status" => Status(ct),
         "quit" or "exit" => Quit(),
-        _ => throw new CommandException($"Unknown command '{c.Verb}'. Commands: {string.Join(", ", CommandCatalog.All.Select(s => s.Verb))}. Try: help"),
+        _ => throw UnknownCommand(c.Verb),
     };
+
+    private static CommandException UnknownCommand(string verb) =>
+        new($"Unknown command '{verb}'. Commands: {string.Join(", ", CommandCatalog.All.Select(s => s.Verb))}. Try: help");
+
+    /// <summary>
+    /// What can be checked without a server: a known command with the options it takes. --exec
+    /// checks every command so before it starts one: a typo at the end of a line must not wait out
+    /// the hours of a `train` before it.
+    /// </summary>
+    public static void Check(Command c)
+    {
+        if (CommandCatalog.Find(c.Verb) == null) throw UnknownCommand(c.Verb);
+        CheckKeys(c);
+    }
 
     // ---- catalogue -----------------------------------------------------------------------
 
@@ -375,6 +389,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     /// <summary>Follows a job's events into the output: in the background (TUI), or to its end (--exec).</summary>
     private async Task WatchAsync(Job job, long fromStep, CancellationToken ct)
     {
+        var failed = false;
         await StopWatching();
         // Interactive, the watch outlives its line (detach ends it, not Esc); headless, the line waits on it.
         var watch = CancellationTokenSource.CreateLinkedTokenSource(interactive ? _lifetime.Token : ct);
@@ -403,6 +418,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
                             if (e.Sequence <= seen) continue;
                             seen = e.Sequence;
                             output.JobEvent(e);
+                            if (e.EventCase == JobEvent.EventOneofCase.Failed) failed = true;
                         }
                         return;
                     }
@@ -421,13 +437,19 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             catch (RpcException e)
             {
                 output.Error($"watching job {job.Id}: {CharRnnClient.Describe(e)}");
+                failed = true;
             }
             finally
             {
                 if (WatchedJob == job.Id && _watch == watch) WatchedJob = null;
             }
         }, CancellationToken.None);
-        if (!interactive) await _watching;
+        if (!interactive)
+        {
+            await _watching;
+            // Headless, what comes after a job in the line counted on it: a failed one stops the line (its error is out already).
+            if (failed) throw new LineStopped();
+        }
     }
 
     /// <summary>Ends the watch (if any) and frees its token source, which stays linked to the caller's token until disposed.</summary>
