@@ -125,6 +125,18 @@ public class ReplTests
             foreach (var line in new[] { "a", "b", "c", "d" }) next.Add(line);
             Assert.True(File.ReadAllLines(file).Length <= 6, "the file grows without bound");
             Assert.Equal(["b", "c", "d"], new CommandHistory(capacity: 3, file).Lines);
+
+            // Many short runs, each adding fewer lines than are kept, still see the file cut back.
+            for (var run = 0; run < 5; run++) new CommandHistory(capacity: 3, file).Add($"run {run}");
+            Assert.True(File.ReadAllLines(file).Length <= 6, "short runs grow the file without bound");
+            // Two open at once: a cut by one keeps what the other appended meanwhile.
+            File.Delete(file);
+            var left = new CommandHistory(capacity: 3, file);
+            var right = new CommandHistory(capacity: 3, file);
+            foreach (var line in new[] { "l1", "l2", "l3", "l4" }) left.Add(line);
+            right.Add("from the right");
+            foreach (var line in new[] { "l5", "l6" }) left.Add(line); // the sixth line: left cuts the file back to three
+            Assert.Equal(["from the right", "l5", "l6"], File.ReadAllLines(file));
         }
         finally { Directory.Delete(Path.GetDirectoryName(file)!, true); }
     }

@@ -5,14 +5,15 @@ namespace CharRnn.Tui.Repl;
 /// <summary>
 /// Previous command lines, walked with Up/Down like a shell (consecutive duplicates kept once).
 /// With a file, kept across runs as a shell's history is: read at start, each line appended as it
-/// is added, the file cut back to the newest lines now and then.
+/// is added, the file cut back to its newest lines once it holds twice as many as are kept (what
+/// another charrnn open meanwhile appended is among them).
 /// </summary>
 public sealed class CommandHistory
 {
     private readonly List<string> _lines = [];
     private readonly int _capacity;
     private string? _file;
-    private int _appended;
+    private int _fileLines; // the file's lines as this run knows them (another run may append more)
     private int _position;
     private string _draft = ""; // what was typed before walking back: Down past the newest gives it back
 
@@ -24,8 +25,12 @@ public sealed class CommandHistory
         try
         {
             if (File.Exists(file))
-                foreach (var line in File.ReadLines(file).Where(l => l.Trim().Length > 0).TakeLast(capacity))
+            {
+                var stored = ReadLines(file);
+                _fileLines = stored.Count;
+                foreach (var line in stored.TakeLast(capacity))
                     if (_lines.Count == 0 || _lines[^1] != line) _lines.Add(line);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // an unreadable history starts empty
         _position = _lines.Count;
@@ -52,7 +57,7 @@ public sealed class CommandHistory
         if (added) Save(line);
     }
 
-    /// <summary>Appends the line; past twice the capacity, rewrites the file with the newest lines (atomically).</summary>
+    /// <summary>Appends the line; at twice the capacity, rewrites the file with its newest lines (atomically), read from the file itself.</summary>
     private void Save(string line)
     {
         if (_file == null) return;
@@ -60,10 +65,11 @@ public sealed class CommandHistory
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_file))!);
             File.AppendAllText(_file, line + "\n");
-            if (++_appended >= _capacity)
+            if (++_fileLines >= 2 * _capacity)
             {
-                AtomicFile.WriteAllBytes(_file, System.Text.Encoding.UTF8.GetBytes(string.Concat(_lines.Select(l => l + "\n"))));
-                _appended = 0;
+                var newest = ReadLines(_file).TakeLast(_capacity).ToList();
+                AtomicFile.WriteAllBytes(_file, System.Text.Encoding.UTF8.GetBytes(string.Concat(newest.Select(l => l + "\n"))));
+                _fileLines = newest.Count;
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -71,6 +77,8 @@ public sealed class CommandHistory
             _file = null; // a read-only home: history for this run only, not an error on every line
         }
     }
+
+    private static List<string> ReadLines(string file) => File.ReadLines(file).Where(l => l.Trim().Length > 0).ToList();
 
     /// <summary>The line before the current position, or null at the start; <paramref name="typed"/> is kept when leaving the newest.</summary>
     public string? Previous(string typed = "")
