@@ -99,6 +99,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Errors, e => e.Contains("99999999999 characters is not allowed", StringComparison.Ordinal));
         await Runner.RunLineAsync("gen 100001"); // over the server's max_chars_per_call, refused as typed
         Assert.Contains(_output.Errors, e => e == "100001 characters is not allowed; this server gives 1 to 100,000 per gen (its max_chars_per_call).");
+        foreach (var count in new[] { "1,000", "1e3", "500." }) // a count written another way is refused, not sent as the prime
+        {
+            await Runner.RunLineAsync($"gen {count}");
+            Assert.Contains(_output.Errors, e => e.StartsWith($"'{count}' is not a count: write digits only", StringComparison.Ordinal));
+        }
         Assert.Equal(12, _output.Chars);
     }
 
