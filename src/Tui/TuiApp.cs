@@ -104,7 +104,10 @@ public static class TuiApp
     /// <summary>`charrnn --exec "cmd; cmd"`: runs commands headless, printing to stdout; exit 1 if any failed.</summary>
     public static int Exec(ClientOptions options, string commands)
     {
-        var output = new ConsoleReplOutput(Console.Out, Console.Error);
+        // A reader that leaves (`| head`) ends the run as Ctrl+C would, but quietly and with exit 0.
+        using var readerGone = new CancellationTokenSource();
+        using var stdout = new Cli.ClosedPipeWriter(Cli.Standard.Output(), readerGone.Cancel);
+        var output = new ConsoleReplOutput(stdout, Console.Error);
         IReadOnlyList<Repl.Command> parsed;
         try
         {
@@ -131,12 +134,13 @@ public static class TuiApp
             return 1;
         }
         if (interrupt.IsCancellationRequested) parsed = []; // interrupted while the server started
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(interrupt.Token, readerGone.Token);
         try
         {
             var runner = new CommandRunner(client, output, interactive: false);
             foreach (var command in parsed)
             {
-                if (!runner.RunAsync(command, interrupt.Token).GetAwaiter().GetResult() || output.Quit || interrupt.IsCancellationRequested) break;
+                if (!runner.RunAsync(command, stop.Token).GetAwaiter().GetResult() || output.Quit || stop.IsCancellationRequested) break;
             }
             runner.DisposeAsync().AsTask().GetAwaiter().GetResult();
             if (interrupt.IsCancellationRequested) output.Error("interrupted");
@@ -150,6 +154,7 @@ public static class TuiApp
             client.Dispose();
             server?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
         }
+        if (stdout.Closed && !interrupt.IsCancellationRequested) return 0; // as `generate | head` ends
         return interrupt.IsCancellationRequested ? 130 : output.Failed ? 1 : 0; // 130: the shell's code for a run ended by SIGINT
     }
 }

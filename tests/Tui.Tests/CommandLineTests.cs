@@ -140,7 +140,27 @@ public class CommandLineTests
     }
 
     [Fact]
-    public async Task Generate_piped_into_a_reader_that_leaves_stops_rather_than_running_on()
+    public async Task Generate_piped_into_a_reader_that_leaves_stops_rather_than_running_on() => await WithBigModel(async models =>
+    {
+        var (code, stderr) = await ReadThenLeave(["generate", "--model", Path.Combine(models, "m"), "-n", "1000000", "--threads", "1"]);
+        Assert.Equal(0, code);
+        Assert.Matches(@"^\(seed \d+: --seed \d+ gives this text again\)\s*$", stderr); // named first, and no error after
+    });
+
+    [Fact]
+    public async Task Exec_piped_into_a_reader_that_leaves_ends_quietly_with_exit_0() => await WithBigModel(async models =>
+    {
+        var gens = string.Concat(Enumerable.Repeat("; gen 100000", 30)); // 3,000,000 chars
+        var (code, stderr) = await ReadThenLeave(["--models", models, "--threads", "1", "--exec", "use m" + gens]);
+        Assert.Equal(0, code);
+        Assert.DoesNotContain("error", stderr);
+    });
+
+    /// <summary>
+    /// A models folder holding "m", a model big enough that a million chars take minutes: a run that
+    /// went on after its reader left would outlast <see cref="ReadThenLeave"/>'s wait many times over.
+    /// </summary>
+    private static async Task WithBigModel(Func<string, Task> test)
     {
         var root = Path.Combine(Path.GetTempPath(), "charrnn-pipe-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
@@ -148,32 +168,35 @@ public class CommandLineTests
         {
             var corpus = Path.Combine(root, "tiny.txt");
             File.WriteAllText(corpus, TuiFixture.TinyText);
-            var folder = Path.Combine(root, "model");
-            // Big enough that a million chars take minutes: a run that went on would outlast the wait below many times over.
-            Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--max-steps", "1", "--n-hidden", "256", "--bs", "4", "--threads", "1"]));
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "generate", "--model", folder, "-n", "1000000", "--threads", "1" })
-                start.ArgumentList.Add(arg);
-            using var process = System.Diagnostics.Process.Start(start)!;
-            try
-            {
-                var stderr = process.StandardError.ReadToEndAsync();
-                var text = new char[200];
-                var read = 0;
-                while (read < text.Length)
-                {
-                    var n = await process.StandardOutput.ReadAsync(text.AsMemory(read)).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
-                    if (n == 0) Assert.Fail("generate ended before writing 200 chars: " + await stderr); // (stderr ends only with the process)
-                    read += n;
-                }
-                process.StandardOutput.Close(); // as `| head -c 200` does
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                Assert.Equal(0, process.ExitCode);
-                Assert.Matches(@"^\(seed \d+: --seed \d+ gives this text again\)\s*$", await stderr); // named first, and no error after
-            }
-            finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+            var models = Path.Combine(root, "models");
+            Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(models, "m"), "--max-steps", "1", "--n-hidden", "256", "--bs", "4", "--threads", "1"]));
+            await test(models);
         }
         finally { Directory.Delete(root, true); }
+    }
+
+    /// <summary>Runs charrnn, reads 200 chars of its output and closes the pipe, as `| head -c 200` does; its exit code and stderr.</summary>
+    private static async Task<(int Code, string Stderr)> ReadThenLeave(string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args.Prepend(Path.Combine(AppContext.BaseDirectory, "charrnn.dll"))) start.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            var text = new char[200];
+            var read = 0;
+            while (read < text.Length)
+            {
+                var n = await process.StandardOutput.ReadAsync(text.AsMemory(read)).AsTask().WaitAsync(TimeSpan.FromSeconds(60));
+                if (n == 0) Assert.Fail("charrnn ended before writing 200 chars: " + await stderr); // (stderr ends only with the process)
+                read += n;
+            }
+            process.StandardOutput.Close();
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            return (process.ExitCode, await stderr);
+        }
+        finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
     }
 
     [Fact]

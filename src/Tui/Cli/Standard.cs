@@ -31,7 +31,8 @@ public static class Standard
             stream.Dispose(); // leaves descriptor 1 open: the handle does not own it
             return new NonClosing(Console.Out);
         }
-        return new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 4096);
+        // Each write goes out at once, as Console.Out's do: a line must not wait in a buffer behind a long run.
+        return new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 4096) { AutoFlush = true };
     }
 
     /// <summary>The reader of a pipe has gone (EPIPE): nothing more is wanted. Any other write error (a full disk) is one.</summary>

@@ -19,6 +19,7 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
 
     public void Error(string text)
     {
+        if (stdout is Cli.ClosedPipeWriter { Closed: true }) return; // the reader left: what stops now is not an error
         Failed = true;
         stdout.Flush();
         stderr.WriteLine("error: " + text);
