@@ -270,6 +270,24 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Under_exec_a_gen_on_a_lost_session_says_so_on_a_line_of_its_own_and_starts_its_text_again()
+    {
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var output = new ConsoleReplOutput(stdout, stderr);
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false);
+        await runner.RunLineAsync("use gru");
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = runner.Session!.Id });
+        await runner.RunLineAsync("gen 5 \"the \"");
+        Assert.Equal("", stderr.ToString());
+        var lines = stdout.ToString().Split('\n');
+        var notice = Array.FindIndex(lines, l => l.Contains("The session was lost", StringComparison.Ordinal));
+        Assert.StartsWith("The session was lost", lines[notice]); // not after the prime on its line
+        Assert.Equal("--- gru", lines[notice + 1]);
+        Assert.StartsWith("the ", lines[notice + 2]);
+        Assert.Equal(4 + 5, lines[notice + 2].Length);
+    }
+
+    [Fact]
     public async Task Reset_and_fork_on_a_lost_session_reopen_it()
     {
         await Runner.RunLineAsync("use gru");

@@ -562,8 +562,10 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
         {
+            output.GenerationEnded(pane); // the notice on a line of its own (--exec's stdout), the text started again under it
             await ReopenSession(_sampling, ct);
             request.SessionId = Session!.Id;
+            output.GenerationStarted(pane, label, request.Prime);
             using var call = client.Generation.Generate(request, cancellationToken: ct);
             await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
         }
