@@ -114,6 +114,27 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_best_checkpoint_lost_between_an_epoch_ends_two_writes_is_restored_from_the_last_at_resume()
+    {
+        using var dir = new TempFolder();
+        var a = Architectures.Get("stateful-gru");
+        using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(epochs: 1), Tiny.Corpus(), CPU, dir.Path)) trainer.Run();
+        var last = dir.File(Trainer.LastCheckpoint);
+        var best = dir.File(Trainer.BestCheckpoint);
+        var kept = File.ReadAllBytes(best);
+
+        // Resuming with best.ckpt in place (it holds the recorded best) leaves it as it is.
+        using (Trainer.Resume(last, Tiny.Corpus(), CPU, dir.Path)) { }
+        Assert.Equal(kept, File.ReadAllBytes(best));
+
+        // As if the process died after the epoch end's last.ckpt and before its best.ckpt.
+        File.Delete(best);
+        using (Trainer.Resume(last, Tiny.Corpus(), CPU, dir.Path)) { }
+        Assert.Equal(File.ReadAllBytes(last), File.ReadAllBytes(best));
+        Assert.Equal(CheckpointFile.ReadMetadata(last).Position.BestValidLoss, CheckpointFile.ReadMetadata(best).Position.BestValidLoss);
+    }
+
+    [Fact]
     public void A_trainer_clears_temp_files_a_crash_left_in_its_folder_and_nothing_else()
     {
         using var dir = new TempFolder();

@@ -158,6 +158,7 @@ public sealed class Trainer : IDisposable
     public static Trainer Resume(string checkpointPath, Corpus corpus, Device device, string? directory,
         Func<TrainingOptions, TrainingOptions>? change = null)
     {
+        if (directory != null) RepairBest(directory, checkpointPath);
         using var checkpoint = CheckpointFile.Read(checkpointPath);
         var meta = checkpoint.Metadata;
         if (meta.Corpus.Sha256 != corpus.Sha256)
@@ -188,6 +189,27 @@ public sealed class Trainer : IDisposable
             }
             throw;
         }
+    }
+
+    /// <summary>
+    /// A run that died between an epoch end's last.ckpt and its best.ckpt (kill -9, a full disk on the
+    /// second write) left last.ckpt recording a best validation loss that best.ckpt does not hold, and
+    /// no later epoch may beat it to write best.ckpt again; generation would use the older weights.
+    /// Both were captured at that epoch end, so when last.ckpt is still there (no batch since) its
+    /// weights are the best's: copied over (atomically).
+    /// </summary>
+    private static void RepairBest(string directory, string checkpointPath)
+    {
+        if (Path.GetFileName(checkpointPath) != LastCheckpoint) return;
+        var last = CheckpointFile.ReadMetadata(checkpointPath);
+        if (last.Position.Batch != 0 || last.History.Count == 0 || last.History[^1].ValidLoss != last.Position.BestValidLoss) return;
+        var best = Path.Combine(directory, BestCheckpoint);
+        try
+        {
+            if (File.Exists(best) && CheckpointFile.ReadMetadata(best).Position.BestValidLoss <= last.Position.BestValidLoss) return;
+        }
+        catch (CheckpointException) { } // a damaged best.ckpt is replaced too
+        AtomicFile.WriteAllBytes(best, File.ReadAllBytes(checkpointPath));
     }
 
     /// <summary>Trains one batch; at the end of an epoch also validates, samples and checkpoints.</summary>
