@@ -406,6 +406,21 @@ public class GenerationTests(ServerFixture server)
     }
 
     /// <summary>
+    /// A Feed of three pieces and a bit on <paramref name="sessionId"/>, its first piece queued behind a
+    /// hold on the device thread: a command queued next runs right after that piece, once the hold is released.
+    /// </summary>
+    private async Task<(string Text, DeviceLoop.DeviceWorker Worker, DeviceHold Hold, Task<FeedResponse> Feed)> LongFeedBehindHold(string sessionId,
+        CancellationToken cancellation = default)
+    {
+        var text = ServerFixture.TinyText[..(Services.GenerationService.FeedPiece * 3 + 17)];
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        var hold = DeviceHold.Start(worker);
+        var feed = Client.FeedAsync(new FeedRequest { SessionId = sessionId, Text = text }, cancellationToken: cancellation).ResponseAsync;
+        await Until(() => worker.QueuedCommands >= 1, "the feed's first piece to be queued");
+        return (text, worker, hold, feed);
+    }
+
+    /// <summary>
     /// Holds the device thread in a command, so that the calls made meanwhile queue behind it in a
     /// known order; <see cref="Release"/> lets them run.
     /// </summary>
@@ -555,13 +570,8 @@ public class GenerationTests(ServerFixture server)
     [Fact]
     public async Task A_long_feed_holds_its_session_between_pieces_and_a_call_on_it_meanwhile_is_refused()
     {
-        var text = ServerFixture.TinyText[..(Services.GenerationService.FeedPiece * 3 + 17)];
-        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         var s = await Client.Open("gru", temperature: 0);
-
-        var hold = DeviceHold.Start(worker);
-        var feed = Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }).ResponseAsync;
-        await Until(() => worker.QueuedCommands >= 1, "the feed's first piece to be queued");
+        var (text, worker, hold, feed) = await LongFeedBehindHold(s.Id);
         var reset = Client.ResetAsync(new ResetRequest { SessionId = s.Id }).ResponseAsync; // runs right after the first piece
         await Until(() => worker.QueuedCommands >= 2, "the reset to be queued");
         await hold.Release();
@@ -577,14 +587,9 @@ public class GenerationTests(ServerFixture server)
     [Fact]
     public async Task A_long_feed_cancelled_midway_lets_its_session_go_with_the_pieces_fed_so_far()
     {
-        var text = ServerFixture.TinyText[..(Services.GenerationService.FeedPiece * 3 + 17)];
-        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         var s = await Client.Open("gru", temperature: 0);
-
         using var cancel = new CancellationTokenSource();
-        var hold = DeviceHold.Start(worker);
-        var feed = Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }, cancellationToken: cancel.Token).ResponseAsync;
-        await Until(() => worker.QueuedCommands >= 1, "the feed's first piece to be queued");
+        var (text, worker, hold, feed) = await LongFeedBehindHold(s.Id, cancel.Token);
         var cancelled = worker.Run(cancel.Cancel); // right after the first piece, before the second is queued
         await hold.Release();
         await cancelled;
@@ -601,13 +606,8 @@ public class GenerationTests(ServerFixture server)
     [Fact]
     public async Task Get_session_mid_feed_and_mid_stream_says_how_far_the_session_has_gone()
     {
-        var text = ServerFixture.TinyText[..(Services.GenerationService.FeedPiece * 3 + 17)];
-        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         var s = await Client.Open("gru", seed: 5);
-
-        var hold = DeviceHold.Start(worker);
-        var feed = Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }).ResponseAsync;
-        await Until(() => worker.QueuedCommands >= 1, "the feed's first piece to be queued");
+        var (text, worker, hold, feed) = await LongFeedBehindHold(s.Id);
         var midFeed = worker.Run(() => Client.GetSession(new GetSessionRequest { SessionId = s.Id }).CharactersSeen); // GetSession needs no device command
         await hold.Release();
         Assert.Equal(Services.GenerationService.FeedPiece, await midFeed);

@@ -160,16 +160,20 @@ public class CommandLineTests
     /// A models folder holding "m", a model big enough that a million chars take minutes: a run that
     /// went on after its reader left would outlast <see cref="ReadThenLeave"/>'s wait many times over.
     /// </summary>
-    private static async Task WithBigModel(Func<string, Task> test)
+    private static Task WithBigModel(Func<string, Task> test) => WithModel(256, test);
+
+    /// <summary>A models folder holding "m", a stateful GRU of <paramref name="hidden"/> units trained one step on the tiny corpus.</summary>
+    private static async Task WithModel(int hidden, Func<string, Task> test)
     {
-        var root = Path.Combine(Path.GetTempPath(), "charrnn-pipe-" + Guid.NewGuid().ToString("N")[..8]);
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-model-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
         try
         {
             var corpus = Path.Combine(root, "tiny.txt");
             File.WriteAllText(corpus, TuiFixture.TinyText);
             var models = Path.Combine(root, "models");
-            Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(models, "m"), "--max-steps", "1", "--n-hidden", "256", "--bs", "4", "--threads", "1"]));
+            Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(models, "m"), "--max-steps", "1",
+                "--n-hidden", hidden.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bs", "4", "--threads", "1"]));
             await test(models);
         }
         finally { Directory.Delete(root, true); }
@@ -200,35 +204,25 @@ public class CommandLineTests
     }
 
     [Fact]
-    public async Task Generate_into_a_file_leaves_the_shell_after_its_text_and_a_full_disk_is_a_failed_run()
+    public async Task Generate_into_a_file_leaves_the_shell_after_its_text_and_a_full_disk_is_a_failed_run() => await WithModel(16, async models =>
     {
-        var root = Path.Combine(Path.GetTempPath(), "charrnn-file-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(root);
-        try
-        {
-            var corpus = Path.Combine(root, "tiny.txt");
-            File.WriteAllText(corpus, TuiFixture.TinyText);
-            var folder = Path.Combine(root, "model");
-            Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--max-steps", "1", "--n-hidden", "16", "--bs", "4", "--threads", "1"]));
-            var charrnn = $"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} generate --model {folder} -n 40 --seed 3 --prime 'the ' --threads 1";
+        var charrnn = $"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} generate --model {Path.Combine(models, "m")} -n 40 --seed 3 --prime 'the ' --threads 1";
 
-            // Two runs and a line after them, into one file, as a shell script does.
-            var output = Path.Combine(root, "out.txt");
-            var (code, _) = await Shell($"{{ {charrnn}; {charrnn}; echo END; }} > {output}");
-            Assert.Equal(0, code);
-            var lines = File.ReadAllLines(output);
-            Assert.Equal(3, lines.Length);
-            Assert.StartsWith("the ", lines[0]);
-            Assert.Equal(lines[0], lines[1]); // the same seed: the second run was appended, not written over the first
-            Assert.Equal("END", lines[2]);
+        // Two runs and a line after them, into one file, as a shell script does.
+        var output = Path.Combine(models, "out.txt");
+        var (code, _) = await Shell($"{{ {charrnn}; {charrnn}; echo END; }} > {output}");
+        Assert.Equal(0, code);
+        var lines = File.ReadAllLines(output);
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("the ", lines[0]);
+        Assert.Equal(lines[0], lines[1]); // the same seed: the second run was appended, not written over the first
+        Assert.Equal("END", lines[2]);
 
-            // A full disk is the machine's failure, not bad input: one line, exit 1.
-            (code, var stderr) = await Shell($"{charrnn} > /dev/full");
-            Assert.Equal(1, code);
-            Assert.Equal("charrnn: No space left on device", stderr.Trim());
-        }
-        finally { Directory.Delete(root, true); }
-    }
+        // A full disk is the machine's failure, not bad input: one line, exit 1.
+        (code, var stderr) = await Shell($"{charrnn} > /dev/full");
+        Assert.Equal(1, code);
+        Assert.Equal("charrnn: No space left on device", stderr.Trim());
+    });
 
     private static async Task<(int Code, string Stderr)> Shell(string script)
     {
