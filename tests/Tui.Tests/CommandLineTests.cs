@@ -129,6 +129,18 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Yes_no_flags_take_the_words_the_hyperparameter_flags_take() => InTempFolder(root =>
+    {
+        var path = Path.Combine(root, "keys.json");
+        Quietly(["keys", "add", "alice", "--admin", "yes", "--keys", path]);
+        Quietly(["keys", "add", "bob", "--admin", "off", "--keys", path]);
+        Quietly(["keys", "add", "--admin", "carol", "--keys", path]); // a name after the flag is still the name
+        Quietly(["keys", "add", "dave", "--admin=no", "--keys", path]);
+        var keys = CharRnn.ModelServer.Security.ApiKeyStore.Load(path).Keys;
+        Assert.Equal(["alice:True", "bob:False", "carol:True", "dave:False"], keys.Select(k => $"{k.Name}:{k.Admin}"));
+    });
+
+    [Fact]
     public void Numbers_in_the_usual_forms_are_read()
     {
         var parse = CharRnnCommandLine.Build().Parse(["generate", "--model", "m", "-t", "8e-1", "--top-p", ".9", "-n", "+12", "--seed", "18446744073709551615"]);

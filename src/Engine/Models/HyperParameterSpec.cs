@@ -39,17 +39,21 @@ public sealed record HyperParameterSpec(string Name, HyperParameterType Type, do
         return value;
     }
 
+    /// <summary>The words a yes/no value may be written in (true/false, yes/no, on/off, 1/0), or null for any other.</summary>
+    public static bool? YesNo(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "true" or "yes" or "on" or "1" => true,
+        "false" or "no" or "off" or "0" => false,
+        _ => null,
+    };
+
     public double Parse(string text)
     {
         var trimmed = text.Trim();
         if (Type == HyperParameterType.Bool)
         {
-            return trimmed.ToLowerInvariant() switch
-            {
-                "true" or "1" or "yes" or "on" => 1,
-                "false" or "0" or "no" or "off" => 0,
-                _ => throw new HyperParameterException(Name, $"{Name} = '{text}' is not allowed; {Name} must be {Range}."),
-            };
+            return YesNo(trimmed) is { } yes ? (yes ? 1 : 0)
+                : throw new HyperParameterException(Name, $"{Name} = '{text}' is not allowed; {Name} must be {Range}.");
         }
         if (!double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
             throw new HyperParameterException(Name, $"{Name} = '{text}' is not a number; {Name} must be {Range}.");

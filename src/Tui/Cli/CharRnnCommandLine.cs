@@ -32,7 +32,8 @@ public static class CharRnnCommandLine
 
     public static int Run(string[] args, Action<RootCommand>? configureRoot = null)
     {
-        var parse = Build(configureRoot).Parse(args);
+        var root = Build(configureRoot);
+        var parse = root.Parse(YesNoOptions.Normalize(args, root));
         if (parse.Errors.Count > 0)
         {
             // One line, as for every other user mistake; the full help is a --help away.

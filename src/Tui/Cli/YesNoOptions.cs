@@ -1,0 +1,42 @@
+using System.CommandLine;
+using CharRnn.Engine.Models;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>
+/// Yes/no options (--lower, --admin) take the words the hyperparameter flags and the REPL take:
+/// on its own the flag means yes, and a following true/false, yes/no, on/off or 1/0 says which.
+/// System.CommandLine's bool options take only true and false after them (any other word is left
+/// for the verb's arguments, and it has no hook to change that), so "--lower yes" was an unknown
+/// argument while "--identity-init yes" worked: the other words are spelled as true or false
+/// before parsing.
+/// </summary>
+public static class YesNoOptions
+{
+    public static string[] Normalize(string[] args, Command root)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        Collect(root, names);
+        var result = (string[])args.Clone();
+        for (var i = 0; i < result.Length; i++)
+        {
+            if (result[i] == "--") break; // what follows is text, not options
+            var equals = result[i].IndexOfAny(['=', ':']);
+            if (equals > 0 && names.Contains(result[i][..equals]) && HyperParameterSpec.YesNo(result[i][(equals + 1)..]) is { } inline)
+                result[i] = $"{result[i][..equals]}{result[i][equals]}{(inline ? "true" : "false")}";
+            else if (names.Contains(result[i]) && i + 1 < result.Length && HyperParameterSpec.YesNo(result[i + 1]) is { } next)
+                result[++i] = next ? "true" : "false";
+        }
+        return result;
+    }
+
+    private static void Collect(Command command, HashSet<string> names)
+    {
+        foreach (var option in command.Options.OfType<Option<bool>>())
+        {
+            names.Add(option.Name);
+            foreach (var alias in option.Aliases) names.Add(alias);
+        }
+        foreach (var verb in command.Subcommands) Collect(verb, names);
+    }
+}
