@@ -107,6 +107,28 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Exec_stops_its_line_at_a_training_job_that_fails() => InTempFolder(root =>
+    {
+        var (models, corpora) = (Path.Combine(root, "models"), Path.Combine(root, "corpora"));
+        Directory.CreateDirectory(corpora);
+        File.WriteAllText(Path.Combine(corpora, "tiny.txt"), TuiFixture.TinyText);
+        var options = new ClientOptions(null, null, new ModelServer.Hosting.ServerOptions { ModelsDirectory = models, CorporaDirectory = corpora, Device = "cpu" });
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        int code;
+        // The job starts, then fails: another run (a `charrnn train --out` into it) writes that model's folder.
+        using (CharRnn.Engine.Checkpoints.ModelFolder.HoldForTraining(Path.Combine(models, "held")))
+        {
+            try { code = TuiApp.Exec(options, "train stateful-rnn name=held corpus=tiny max_steps=3 n_hidden=8 bs=4; train stateful-rnn name=after corpus=tiny max_steps=3 n_hidden=8 bs=4"); }
+            finally { Console.SetError(previous); }
+        }
+        Assert.Equal(1, code);
+        Assert.Contains("Another charrnn train or resume is writing to", error.ToString());
+        Assert.False(Directory.Exists(Path.Combine(models, "after")), "the line went on after the failed job");
+    });
+
+    [Fact]
     public async Task Keys_added_while_another_change_holds_the_file_wait_for_it_and_both_are_kept()
     {
         var root = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8]);
