@@ -3,7 +3,7 @@
 
 If the server restarts meanwhile (the stream ends UNAVAILABLE), the job resumes there from its
 last checkpoint: this script reconnects and carries on from the last event it printed. Ctrl+C
-stops watching; the job goes on training (charrnn jobs / StopJob stop it).
+stops watching; the job goes on training (StopJob, or `charrnn --server HOST:PORT --exec "stop JOB"`, stops it).
 
     ./generate_stubs.sh
     python3 train.py --model lstm --arch stateful-lstm --epochs 1 --set n_hidden=256 --lower
