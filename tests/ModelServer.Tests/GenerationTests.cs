@@ -652,6 +652,27 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_save_of_a_file_generation_does_not_read_keeps_the_loaded_model()
+    {
+        server.TrainModel("saving", "stateful-gru", steps: 60);
+        var folder = Path.Combine(server.Options.ModelsDirectory, "saving");
+        var (last, best) = (Path.Combine(folder, Engine.Training.Trainer.LastCheckpoint), Path.Combine(folder, Engine.Training.Trainer.BestCheckpoint));
+        Assert.True(File.Exists(best), "the model has no best.ckpt to generate from");
+        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+
+        var held = await worker.Run(() => store.Acquire("saving", worker.Device)); // a session on it
+        await worker.Run(() => store.Invalidate("saving", last)); // a resumed job's periodic or epoch-end save
+        var again = await worker.Run(() => store.Acquire("saving", worker.Device));
+        Assert.Same(held, again); // one copy on the device, not one per save
+
+        await worker.Run(() => store.Invalidate("saving", best)); // a new best: new sessions get it
+        var newer = await worker.Run(() => store.Acquire("saving", worker.Device));
+        Assert.NotSame(held, newer);
+        await worker.Run(() => { store.Release(held); store.Release(again); store.Release(newer); });
+    }
+
+    [Fact]
     public async Task The_session_limit_gives_resource_exhausted()
     {
         var store = server.Services.GetRequiredService<SessionStore>();

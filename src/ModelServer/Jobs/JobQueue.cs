@@ -543,7 +543,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         trainer.CheckpointSaved += c =>
         {
             job.LastSaved = DateTimeOffset.UtcNow;
-            models.Invalidate(job.ModelName); // new sessions get the newest checkpoint
+            models.Invalidate(job.ModelName, c.Path); // new sessions get the newest checkpoint
             // Stamped with the step training has reached (the write ends after it): a watcher that resumes from
             // the step it last saw still gets it. The checkpoint's own step goes in the event.
             job.Events.Append(new JobCheckpointSaved(Path.GetFileName(c.Path), c.Reason, c.Epoch, c.Step), Math.Max(c.Step, job.Step));

@@ -225,11 +225,20 @@ public sealed partial class ModelStore
         while (_idle.Count > IdleModelsKept) Retire(_idle[0]);
     }
 
-    /// <summary>A newer checkpoint exists: the next Acquire loads it (device thread).</summary>
-    public void Invalidate(string name)
+    /// <summary>
+    /// A newer checkpoint exists: the next Acquire loads it (device thread). Given the file just
+    /// written, a model loaded from another file that generation still reads (a job's last.ckpt
+    /// saves beside the best.ckpt sessions use) is kept: retired, it would be loaded again, the
+    /// same weights, while the sessions on it held the first copy.
+    /// </summary>
+    public void Invalidate(string name, string? written = null)
     {
-        if (_loaded.TryGetValue(name, out var current)) Retire(current);
+        if (!_loaded.TryGetValue(name, out var current)) return;
+        if (written != null && !SamePath(written, current.Trained.Path) && SamePath(GenerationCheckpoint(name).Path, current.Trained.Path)) return;
+        Retire(current);
     }
+
+    private static bool SamePath(string a, string b) => Path.GetFullPath(a) == Path.GetFullPath(b);
 
     /// <summary>Deletes the model folder: renamed aside first, so a half-deleted model is never listed.</summary>
     public void Delete(string name)
