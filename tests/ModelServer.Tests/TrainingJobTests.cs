@@ -127,6 +127,38 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Stopping_a_queued_job_while_the_database_waits_on_its_disk_holds_up_nothing_else()
+    {
+        var first = await Client.StartJobAsync(Request("slowdb-a", maxSteps: 100_000, epochs: 1000));
+        try
+        {
+            await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = first.Id }).ResponseStream.ReadAllAsync())
+                if (e.EventCase == JobEvent.EventOneofCase.Started) break;
+            var second = await Client.StartJobAsync(Request("slowdb-b", maxSteps: 10));
+            Task<Job> stop;
+            // Another writer holds charrnn.db (as a disk that is slow to sync would): the stop's writes wait.
+            using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Options.ModelsDirectory, "charrnn.db")};Pooling=False"))
+            {
+                other.Open();
+                using var write = other.BeginTransaction(deferred: false);
+                stop = Client.StopJobAsync(new StopJobRequest { JobId = second.Id }).ResponseAsync;
+                await Task.Delay(300);
+                Assert.False(stop.IsCompleted, "the stop did not wait on the database"); // else this test shows nothing
+                var listed = await Client.ListJobsAsync(new ListJobsRequest()).ResponseAsync.WaitAsync(TimeSpan.FromSeconds(10));
+                Assert.Contains(listed.Jobs, j => j.Id == second.Id && j.State == Job.Types.State.Stopped);
+                Assert.False(stop.IsCompleted); // listed while the stop still waited to store it
+                write.Rollback();
+            }
+            Assert.Equal(Job.Types.State.Stopped, (await stop).State);
+        }
+        finally
+        {
+            await Client.StopJobAsync(new StopJobRequest { JobId = first.Id });
+            await Client.WatchJob(new WatchJobRequest { JobId = first.Id }).Events();
+        }
+    }
+
+    [Fact]
     public async Task Generation_uses_the_latest_checkpoint_of_a_job_while_it_trains()
     {
         var job = await Client.StartJobAsync(Request("live", maxSteps: 100_000, epochs: 1000));

@@ -328,9 +328,22 @@ public sealed class DeviceWorker : IHostedService
     {
         _active.Remove(request);
         request.Session.Generating = false;
-        request.Session.Engine.LeaveBatch(); // an idle session must not keep the batch it stepped in alive
-        request.Session.Snapshot();
-        if (error != null) request.Fail(error);
+        try
+        {
+            request.Session.Engine.LeaveBatch(); // an idle session must not keep the batch it stepped in alive
+            request.Session.Snapshot();
+        }
+        catch (Exception e)
+        {
+            // Copying the row out can fail where the step did (out of device memory): the call still
+            // ends, with that error, and the rest of its batch is still served.
+            _logger.LogError(e, "Could not take a session's state out of its batch");
+            error ??= e;
+        }
+        finally
+        {
+            if (error != null) request.Fail(error);
+        }
     }
 
     private void UpdateRate()

@@ -315,16 +315,19 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     public TrainingJob Stop(string id, Caller caller, string reason)
     {
         var job = Get(id, caller);
+        List<string>? forgotten = null;
         lock (_gate)
         {
-            if (_queue.Remove(job))
-            {
-                End(job, JobState.Stopped, reason, new JobStopped(reason, CheckpointSaved: false), disposeTrainer: false);
-                logger.LogInformation("Job {JobId} removed from the queue: {Reason}", job.Id, reason);
-                return job;
-            }
+            if (_queue.Remove(job)) forgotten = MarkEnded(job, JobState.Stopped, reason);
             // Running, or taken from the queue and starting (Start can take seconds on a large corpus).
-            if (job.State == JobState.Running || _running == job) job.StopRequest ??= reason;
+            else if (job.State == JobState.Running || _running == job) job.StopRequest ??= reason;
+        }
+        if (forgotten != null)
+        {
+            // Stored outside the lock: the device loop takes it every tick, and a write may wait on the disk.
+            StoreEnd(job, JobState.Stopped, reason, new JobStopped(reason, CheckpointSaved: false), forgotten);
+            logger.LogInformation("Job {JobId} removed from the queue: {Reason}", job.Id, reason);
+            return job;
         }
         WorkArrived?.Invoke();
         return job;
@@ -576,14 +579,23 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         }
         ReleaseFolder(job);
         List<string> forgotten;
-        lock (_gate)
-        {
-            job.State = state;
-            job.Reason = reason;
-            job.Ended = DateTimeOffset.UtcNow;
-            if (_running == job) _running = null;
-            forgotten = RememberEnded(job);
-        }
+        lock (_gate) forgotten = MarkEnded(job, state, reason);
+        StoreEnd(job, state, reason, payload, forgotten);
+    }
+
+    /// <summary>An ended job as the server lists it (under the lock); returns the old ones it pushed out.</summary>
+    private List<string> MarkEnded(TrainingJob job, JobState state, string reason)
+    {
+        job.State = state;
+        job.Reason = reason;
+        job.Ended = DateTimeOffset.UtcNow;
+        if (_running == job) _running = null;
+        return RememberEnded(job);
+    }
+
+    /// <summary>An ended job's event and stored record (outside the lock).</summary>
+    private void StoreEnd(TrainingJob job, JobState state, string reason, JobEventPayload payload, List<string> forgotten)
+    {
         Forget(forgotten);
         if (!job.Events.Ended) job.Events.Append(payload, job.Step);
         try
