@@ -175,6 +175,39 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task A_database_error_recovering_one_job_fails_that_job_and_the_server_starts()
+    {
+        var (root, options) = FolderWithTinyCorpus("recover-db");
+        Directory.CreateDirectory(options.ModelsDirectory);
+        var plan = new Persistence.JobRecordPlan("stateful-gru", new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 },
+            new Engine.Training.TrainingOptions { MaxSteps = 3, SampleChars = 0 }, "tiny", false, false);
+        using (var database = new Persistence.ServerDatabase(Microsoft.Extensions.Options.Options.Create(options)))
+        {
+            database.InsertJob(new Persistence.JobRecord("j-bad", "local", "bad", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+            database.InsertJob(new Persistence.JobRecord("j-good", "local", "good", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+        }
+        using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(options.ModelsDirectory, "charrnn.db")};Pooling=False"))
+        {
+            other.Open();
+            using var trigger = other.CreateCommand(); // requeuing j-bad's row fails, as a damaged page or a full disk would
+            trigger.CommandText = "CREATE TRIGGER refuse BEFORE UPDATE ON jobs WHEN old.id = 'j-bad' AND new.state = 'queued' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;";
+            trigger.ExecuteNonQuery();
+        }
+
+        var jobs = await WithServer(options, async training =>
+        {
+            var good = await training.WatchJob(new WatchJobRequest { JobId = "j-good" }).Events();
+            Assert.Equal(JobEvent.EventOneofCase.Finished, good[^1].EventCase); // the other job ran
+            return (await training.ListJobsAsync(new ListJobsRequest())).Jobs;
+        });
+        var bad = jobs.Single(j => j.Id == "j-bad");
+        Assert.Equal(Job.Types.State.Failed, bad.State);
+        Assert.Contains("could not be recovered after a restart", bad.Reason);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task An_ended_job_whose_end_was_not_stored_ends_as_its_row_says()
     {
         var (root, options, trained) = await FiveStepsTrained("no-end");
@@ -323,5 +356,35 @@ public class ServerDatabaseTests
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(models, true);
+    }
+
+    [Fact]
+    public void A_job_whose_model_owner_cannot_be_stored_is_not_stored_either()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-db-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        var options = Microsoft.Extensions.Options.Options.Create(new Hosting.ServerOptions { ModelsDirectory = models });
+        try
+        {
+            using (var database = new Persistence.ServerDatabase(options))
+            {
+                using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(models, "charrnn.db")};Pooling=False"))
+                {
+                    other.Open();
+                    using var trigger = other.CreateCommand(); // the second write fails (a full disk, an I/O error)
+                    trigger.CommandText = "CREATE TRIGGER refuse BEFORE INSERT ON models BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;";
+                    trigger.ExecuteNonQuery();
+                }
+                var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
+                Assert.ThrowsAny<Exception>(() => database.InsertJob(
+                    new Persistence.JobRecord("j-1", "alice", "m", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null), newModelOwner: "alice"));
+                Assert.Empty(database.UnfinishedJobs()); // else a restart would run a job its caller was told had failed
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(models, true);
+        }
     }
 }

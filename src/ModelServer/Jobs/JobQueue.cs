@@ -93,8 +93,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 AtomicFile.WriteAllBytes(upload, System.Text.Encoding.UTF8.GetBytes(plan.Corpus.Text));
             else if (!plan.UploadedCorpus && plan.ResumeCheckpoint == null && File.Exists(upload))
                 File.Delete(upload);
-            database.InsertJob(Record(job, "queued"));
-            if (plan.ResumeCheckpoint == null) database.SetModelOwner(plan.ModelName, owner);
+            database.InsertJob(Record(job, "queued"), newModelOwner: plan.ResumeCheckpoint == null ? owner : null);
         }
         catch
         {
@@ -172,11 +171,20 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart
                 logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
             }
-            catch (Exception e) when (e is CorpusException or CheckpointException or InvalidDataException or ArgumentException or ServerException or IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is CorpusException or CheckpointException or InvalidDataException or ArgumentException or ServerException or IOException
+                                           or UnauthorizedAccessException or System.Data.Common.DbException)
             {
-                database.UpdateJob(record.Id, "failed", $"could not be recovered after a restart: {e.Message}", record.Step, record.TotalSteps, record.BestValidLoss, null, DateTimeOffset.UtcNow,
-                    TimeSpan.FromSeconds(record.RunSeconds));
+                // One job that cannot be recovered (its files, or its rows: a damaged page, a full disk) must not stop the server.
                 logger.LogWarning("Job {JobId} could not be recovered: {Reason}", record.Id, e.Message);
+                try
+                {
+                    database.UpdateJob(record.Id, "failed", $"could not be recovered after a restart: {e.Message}", record.Step, record.TotalSteps, record.BestValidLoss, null, DateTimeOffset.UtcNow,
+                        TimeSpan.FromSeconds(record.RunSeconds));
+                }
+                catch (System.Data.Common.DbException stored)
+                {
+                    logger.LogError("Job {JobId}'s failure could not be stored either ({Reason}); the next start tries it again", record.Id, stored.Message);
+                }
             }
         }
         RestoreEnded(); // after the loop: jobs it could not recover are among them

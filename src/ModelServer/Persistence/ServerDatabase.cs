@@ -137,12 +137,14 @@ public sealed class ServerDatabase : IDisposable
 
     public void SetModelOwner(string name, string owner)
     {
-        lock (_gate)
-        {
-            using var c = Command("INSERT INTO models(name, owner, shared, created) VALUES($name, $owner, 0, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, shared = 0",
-                ("$name", name), ("$owner", owner), ("$now", Now()));
-            c.ExecuteNonQuery();
-        }
+        lock (_gate) SetModelOwnerLocked(name, owner);
+    }
+
+    private void SetModelOwnerLocked(string name, string owner)
+    {
+        using var c = Command("INSERT INTO models(name, owner, shared, created) VALUES($name, $owner, 0, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, shared = 0",
+            ("$name", name), ("$owner", owner), ("$now", Now()));
+        c.ExecuteNonQuery();
     }
 
     public void SetShared(string name, bool shared)
@@ -165,10 +167,16 @@ public sealed class ServerDatabase : IDisposable
 
     // ---- jobs ---------------------------------------------------------------------------
 
-    public void InsertJob(JobRecord job)
+    /// <summary>
+    /// A job's row, and with <paramref name="newModelOwner"/> the owner of the model it makes, in one
+    /// transaction: a job stored without its model's owner would run after a restart into a model
+    /// its caller could then neither resume nor delete (and the caller was told it failed).
+    /// </summary>
+    public void InsertJob(JobRecord job, string? newModelOwner = null)
     {
         lock (_gate)
         {
+            using var transaction = _connection.BeginTransaction();
             using var c = Command("""
                 INSERT INTO jobs(id, owner, model_name, state, plan, created, reason) VALUES($id, $owner, $model, $state, $plan, $created, $reason)
                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, reason = excluded.reason
@@ -176,6 +184,8 @@ public sealed class ServerDatabase : IDisposable
                 ("$id", job.Id), ("$owner", job.Owner), ("$model", job.ModelName), ("$state", job.State),
                 ("$plan", JsonSerializer.Serialize(job.Plan, CheckpointFile.Json)), ("$created", Format(job.Created)), ("$reason", job.Reason));
             c.ExecuteNonQuery();
+            if (newModelOwner != null) SetModelOwnerLocked(job.ModelName, newModelOwner);
+            transaction.Commit();
         }
     }
 
