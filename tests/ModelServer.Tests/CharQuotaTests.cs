@@ -7,11 +7,26 @@ namespace CharRnn.ModelServer.Tests;
 
 public class CharQuotaTests
 {
-    private static CharRateLimiter Limiter(long perMinute)
+    private static CharRateLimiter Limiter(long perMinute, TimeProvider? time = null)
     {
         var options = new ServerOptions();
         options.Limits.MaxCharsPerMinutePerKey = perMinute;
-        return new CharRateLimiter(Microsoft.Extensions.Options.Options.Create(options));
+        return new CharRateLimiter(Microsoft.Extensions.Options.Options.Create(options), time ?? TimeProvider.System);
+    }
+
+    [Fact]
+    public void The_quota_counts_a_minute_of_elapsed_time_whatever_the_wall_clock_does()
+    {
+        var clock = new SteppedClock();
+        var limiter = Limiter(1000, clock);
+        limiter.Reserve(Caller.Local, 1000);
+        clock.Wall += TimeSpan.FromHours(1); // set forward: the minute has not passed
+        Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 1));
+        clock.Wall -= TimeSpan.FromHours(2); // set back: the minute still passes
+        clock.Advance(TimeSpan.FromSeconds(30));
+        Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 1));
+        clock.Advance(TimeSpan.FromSeconds(31));
+        limiter.Reserve(Caller.Local, 1000);
     }
 
     [Fact]

@@ -713,3 +713,20 @@ public sealed class ExpiryTests : IDisposable
 
     public void Dispose() => _server.Dispose();
 }
+
+public class SessionIdleTests
+{
+    [Fact]
+    public void A_session_is_idle_after_its_timeout_of_elapsed_time_whatever_the_wall_clock_does()
+    {
+        var clock = new SteppedClock();
+        var session = new ServerSession("s-1", "local", null!, null!, TimeSpan.FromSeconds(60), clock); // idleness reads neither model nor engine
+        clock.Wall += TimeSpan.FromHours(1); // an NTP step forward: not an hour idle
+        Assert.False(session.IsIdle());
+        clock.Wall -= TimeSpan.FromHours(2);
+        clock.Advance(TimeSpan.FromSeconds(61)); // set back, and a minute idle: it expires all the same
+        Assert.True(session.IsIdle());
+        session.Touch();
+        Assert.False(session.IsIdle());
+    }
+}

@@ -16,6 +16,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Grpc.AspNetCore.Server;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Hosting;
@@ -93,6 +94,7 @@ public static class ServerHost
         services.Configure<HealthCheckPublisherOptions>(o => { o.Delay = TimeSpan.Zero; o.Period = TimeSpan.FromSeconds(2); });
 
         services.AddSingleton<ServerDatabase>();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<CharRateLimiter>();
         services.AddSingleton<ServerLifetime>();
         services.AddSingleton<ModelStore>();

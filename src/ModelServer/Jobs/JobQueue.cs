@@ -394,10 +394,10 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 var stepDone = StepPiece(job, trainer, budget);
                 // Not while an epoch's end runs: saving would finish it (validation, sample, its own saves) in one call,
                 // holding the device for seconds, and the epoch's end saves anyway.
-                if (stepDone && DateTimeOffset.UtcNow - job.LastSaved >= _checkpointEvery && !trainer.IsComplete && !trainer.InEpochEnd)
+                if (stepDone && Stopwatch.GetElapsedTime(job.LastSaved) >= _checkpointEvery && !trainer.IsComplete && !trainer.InEpochEnd)
                 {
                     trainer.QueueCheckpoint("periodic"); // written in the background: streams wait only for the copy
-                    job.LastSaved = DateTimeOffset.UtcNow;
+                    job.LastSaved = Stopwatch.GetTimestamp();
                 }
                 // Another call only if one like the last still fits: a 2 ms slice of two 1.5 ms pieces would hold streams 3 ms.
                 if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget) break;
@@ -525,12 +525,12 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         job.Architecture = trainer.Architecture.Name;
         job.State = JobState.Running;
         job.Started = DateTimeOffset.UtcNow;
-        job.LastSaved = DateTimeOffset.UtcNow;
+        job.LastSaved = Stopwatch.GetTimestamp();
         job.Step = trainer.Position.Step;
         job.TotalSteps = trainer.EstimateTotalSteps();
         job.Epoch = trainer.Position.Epoch;
         if (double.IsFinite(trainer.Position.BestValidLoss)) job.BestValidLoss = trainer.Position.BestValidLoss;
-        var lastWrite = DateTimeOffset.MinValue;
+        var lastWrite = 0L; // a Stopwatch timestamp: intervals on the wall clock would stop with it set back
         trainer.Progress += p =>
         {
             job.Step = p.Step;
@@ -539,9 +539,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             job.CharsPerSecond = p.CharsPerSecond;
             job.TotalSteps = p.TotalSteps;
             job.Events.Append(new JobProgressed(p), p.Step);
-            if (DateTimeOffset.UtcNow - lastWrite > TimeSpan.FromSeconds(5))
+            if (lastWrite == 0 || Stopwatch.GetElapsedTime(lastWrite) > TimeSpan.FromSeconds(5))
             {
-                lastWrite = DateTimeOffset.UtcNow;
+                lastWrite = Stopwatch.GetTimestamp();
                 RecordProgress(job);
             }
         };
@@ -553,7 +553,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         };
         trainer.CheckpointSaved += c =>
         {
-            job.LastSaved = DateTimeOffset.UtcNow;
+            job.LastSaved = Stopwatch.GetTimestamp();
             models.Invalidate(job.ModelName, c.Path); // new sessions get the newest checkpoint
             // Stamped with the step training has reached (the write ends after it): a watcher that resumes from
             // the step it last saw still gets it. The checkpoint's own step goes in the event.

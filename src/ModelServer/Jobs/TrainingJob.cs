@@ -82,7 +82,8 @@ public sealed class TrainingJob
     /// <summary>The model folder's training lock, held from the start to the end: a `charrnn train` into it is refused meanwhile, and the job if one holds it.</summary>
     internal IDisposable? FolderHold { get; set; }
     internal TimeSpan RunTime { get; set; }
-    internal DateTimeOffset LastSaved { get; set; }
+    /// <summary>When the last checkpoint was saved, as a Stopwatch timestamp (periodic saves keep their pace whatever the wall clock does).</summary>
+    internal long LastSaved { get; set; }
     /// <summary>Training time per character of steps, whole or in pieces (a moving average), to size a step's pieces while others generate.</summary>
     internal double? SecondsPerCharacter { get; set; }
     /// <summary>The step in progress: its characters, and the device time its pieces took so far (device thread).</summary>

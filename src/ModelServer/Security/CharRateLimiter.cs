@@ -9,18 +9,19 @@ namespace CharRnn.ModelServer.Security;
 /// Characters per minute per key: a call that generates (Generate, an Interact prediction)
 /// reserves its chars up front (so a burst of calls cannot overshoot) and, when it ends, gives
 /// back from that same reservation what it did not use: the reservation leaves the window a
-/// minute after it was made, whatever happened to it since.
+/// minute after it was made, whatever happened to it since. The minute is counted on the clock's
+/// monotonic timestamps: a wall clock set back an hour would otherwise hold a key's quota for it.
 /// </summary>
-public sealed class CharRateLimiter(IOptions<ServerOptions> options)
+public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvider time)
 {
     private readonly long _perMinute = options.Value.Limits.MaxCharsPerMinutePerKey;
     private readonly ConcurrentDictionary<string, Queue<Reservation>> _windows = new();
 
     /// <summary>Chars a call may generate, counted against its key's last minute until they are given back.</summary>
-    public sealed class Reservation(Queue<Reservation> window, DateTimeOffset time, long chars)
+    public sealed class Reservation(Queue<Reservation> window, long timestamp, long chars)
     {
         internal Queue<Reservation> Window { get; } = window;
-        internal DateTimeOffset Time { get; } = time;
+        internal long Timestamp { get; } = timestamp;
         internal long Chars { get; set; } = chars;
     }
 
@@ -29,8 +30,8 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options)
         var window = _windows.GetOrAdd(caller.Name, _ => new Queue<Reservation>());
         lock (window)
         {
-            var now = DateTimeOffset.UtcNow;
-            while (window.Count > 0 && now - window.Peek().Time > TimeSpan.FromMinutes(1)) window.Dequeue();
+            var now = time.GetTimestamp();
+            while (window.Count > 0 && time.GetElapsedTime(window.Peek().Timestamp, now) > TimeSpan.FromMinutes(1)) window.Dequeue();
             var used = window.Sum(w => w.Chars);
             if (used + chars > _perMinute)
                 throw ServerException.Exhausted($"Key '{caller.Name}' asked for {used + chars:N0} characters in the last minute; its quota is {_perMinute:N0} (limit max_chars_per_minute_per_key). Wait, or ask for fewer.");

@@ -10,18 +10,22 @@ namespace CharRnn.ModelServer.Sessions;
 /// </summary>
 public sealed class ServerSession
 {
-    private long _lastUsedTicks;
+    private long _lastUsed;
 
-    public ServerSession(string id, string owner, LoadedModel model, GenerationSession engine, TimeSpan idleTimeout)
+    /// <param name="time">Idle time is counted on its monotonic timestamps: a change of the wall clock (an NTP step, a VM resumed) neither expires sessions nor keeps them.</param>
+    public ServerSession(string id, string owner, LoadedModel model, GenerationSession engine, TimeSpan idleTimeout, TimeProvider time)
     {
         Id = id;
         Owner = owner;
         Model = model;
         Engine = engine;
         IdleTimeout = idleTimeout;
-        Created = DateTimeOffset.UtcNow;
+        Time = time;
+        Created = time.GetUtcNow();
         Touch();
     }
+
+    public TimeProvider Time { get; }
 
     public string Id { get; }
     /// <summary>The API key that opened (or forked) the session; only it (and admins) may use it.</summary>
@@ -44,11 +48,9 @@ public sealed class ServerSession
     public SamplingSettings Settings { get; set; } = SamplingSettings.Greedy;
     public long CharactersSeen { get; set; }
 
-    public DateTimeOffset LastUsed => new(Interlocked.Read(ref _lastUsedTicks), TimeSpan.Zero);
+    public void Touch() => Interlocked.Exchange(ref _lastUsed, Time.GetTimestamp());
 
-    public void Touch() => Interlocked.Exchange(ref _lastUsedTicks, DateTimeOffset.UtcNow.UtcTicks);
-
-    public bool IsIdle(DateTimeOffset now) => !Generating && now - LastUsed > IdleTimeout;
+    public bool IsIdle() => !Generating && Time.GetElapsedTime(Interlocked.Read(ref _lastUsed)) > IdleTimeout;
 
     /// <summary>Device thread: marks the session closed; false when it already was.</summary>
     public bool MarkClosed()

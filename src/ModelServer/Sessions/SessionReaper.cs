@@ -12,9 +12,9 @@ public sealed class SessionReaper(SessionStore sessions, DeviceWorker worker, Mo
         using var timer = new PeriodicTimer(period);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            foreach (var session in sessions.Idle(DateTimeOffset.UtcNow))
+            foreach (var session in sessions.Idle())
             {
-                if (!session.IsIdle(DateTimeOffset.UtcNow)) continue; // used since the list was made
+                if (!session.IsIdle()) continue; // used since the list was made
                 if (!sessions.Remove(session.Id, out _)) continue;
                 logger.LogInformation("Session {SessionId} expired after {Idle} idle", session.Id, sessions.IdleTimeout);
                 // Not cancelled by the stop (the session is out of the store: its close must run), and never

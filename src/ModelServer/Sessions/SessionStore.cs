@@ -11,7 +11,7 @@ namespace CharRnn.ModelServer.Sessions;
 /// Open sessions by id. Sessions live in memory only: a server restart or idle expiry ends
 /// them, and asking for one afterwards gets NOT_FOUND saying so.
 /// </summary>
-public sealed class SessionStore(IOptions<ServerOptions> options)
+public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, ServerSession> _sessions = new();
     private readonly ServerLimits _limits = options.Value.Limits;
@@ -19,6 +19,9 @@ public sealed class SessionStore(IOptions<ServerOptions> options)
     public int Count => _sessions.Count;
 
     public TimeSpan IdleTimeout => TimeSpan.FromSeconds(_limits.SessionIdleSeconds);
+
+    /// <summary>The clock sessions count their idle time on.</summary>
+    public TimeProvider Time => time;
 
     public static string NewId() => "s-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 
@@ -50,7 +53,7 @@ public sealed class SessionStore(IOptions<ServerOptions> options)
 
     public bool Remove(string id, out ServerSession? session) => _sessions.TryRemove(id, out session);
 
-    public IReadOnlyList<ServerSession> Idle(DateTimeOffset now) => _sessions.Values.Where(s => s.IsIdle(now)).ToList();
+    public IReadOnlyList<ServerSession> Idle() => _sessions.Values.Where(s => s.IsIdle()).ToList();
 
     public IReadOnlyList<ServerSession> All => _sessions.Values.ToList();
 }
