@@ -39,9 +39,16 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Intercept
                 {
                     (_keys, _invalid) = (ApiKeyStore.Load(_path!), null);
                 }
-                catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+                catch (InvalidDataException e)
                 {
+                    (_keys, _invalid) = (ApiKeyStore.Empty(_path!), e.Message); // this version of the file is bad: read again once it changes
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The read failed, not the file (permissions since fixed, too many open files): the next call reads
+                    // it again, rather than refusing every call until someone happens to edit it.
                     (_keys, _invalid) = (ApiKeyStore.Empty(_path!), e.Message);
+                    _loadedVersion = default;
                 }
             }
             return (_keys, _invalid);
