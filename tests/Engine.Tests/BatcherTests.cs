@@ -10,6 +10,16 @@ public class BatcherTests
     private static long[] Flat(Tensor t) => t.contiguous().data<long>().ToArray();
 
     [Fact]
+    public void Batchers_leave_no_tensors_behind_once_disposed()
+    {
+        var live = TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        using (new LanguageModelBatcher(Ids, batchSize: 2, bptt: 3, CPU, randomBptt: false, seed: 1)) { }
+        using (new WindowBatcher(WindowedExamples.NextChar(Ids, n: 3, stride: 1), batchSize: 4, CPU, shuffle: true, seed: 1)) { }
+        using (new WindowBatcher(WindowedExamples.Sequences(Ids, n: 3), batchSize: 4, CPU, shuffle: false, seed: 1)) { }
+        Assert.Equal(live, TorchSharp.DisposeScopeManager.Statistics.ThreadTotalLiveCount); // host copies made on the way to the device included
+    }
+
+    [Fact]
     public void Char3_windows_are_non_overlapping_triples_with_the_next_char()
     {
         var e = WindowedExamples.NextChar(Ids[..10], n: 3, stride: 3);

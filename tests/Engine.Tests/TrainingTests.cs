@@ -295,6 +295,25 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_corpus_of_nothing_but_nul_characters_is_refused_as_having_nothing_to_learn()
+    {
+        var arch = Architectures.Get("stateful-rnn");
+        var e = Assert.Throws<Text.CorpusException>(() => Trainer.Create(arch, Tiny.HyperParameters(arch, bs: 4), Tiny.Options(), Tiny.Corpus(new string('\0', 10_000)), CPU, null));
+        Assert.Equal("Corpus 'tiny' holds only NUL characters, which stand for padding, not text: there is nothing to learn.", e.Message);
+    }
+
+    [Fact]
+    public void Windows_that_would_not_fit_one_array_are_refused_naming_the_context_before_anything_is_built()
+    {
+        var loop = Architectures.Get("loop");
+        var hp = loop.Resolve(new Dictionary<string, double> { ["context"] = 256 });
+        var e = Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions(), 9_000_000));
+        Assert.StartsWith("The corpus (9,000,000 characters) gives 8,999,744 windows of 256 characters", e.Message);
+        Assert.EndsWith("Use a smaller context, or a stateful model, which stores the text once.", e.Message);
+        TrainingData.CheckFits(loop, hp, new TrainingOptions(), 8_000_000); // 2.05e9 ids: still one array
+    }
+
+    [Fact]
     public void A_nan_loss_fails_with_a_clear_reason_and_writes_no_checkpoint()
     {
         using var dir = new TempFolder();

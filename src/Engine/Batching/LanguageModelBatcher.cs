@@ -33,8 +33,7 @@ public sealed class LanguageModelBatcher : IBatcher
         var used = new long[StreamLength * batchSize];
         // Row-major [bs, L] then transposed: stream b is the b-th contiguous slice of the text.
         for (long i = 0; i < used.Length; i++) used[i] = ids[(int)i];
-        using var streams = tensor(used, [batchSize, StreamLength]);
-        _data = streams.t().contiguous().to(device).DetachFromDisposeScope();
+        _data = DeviceTensor.From(() => tensor(used, [batchSize, StreamLength]).t().contiguous(), device);
     }
 
     public int BatchSize { get; }

@@ -23,10 +23,10 @@ public sealed class WindowBatcher : IBatcher
         _batchSize = batchSize;
         _shuffle = shuffle;
         _seed = seed;
-        _x = tensor(examples.Inputs, [examples.Count, examples.InputLength]).to(device).DetachFromDisposeScope();
-        _y = examples.TargetLength == 1
-            ? tensor(examples.Targets, [examples.Count]).to(device).DetachFromDisposeScope()
-            : tensor(examples.Targets, [examples.Count, examples.TargetLength]).to(device).DetachFromDisposeScope();
+        _x = DeviceTensor.From(() => tensor(examples.Inputs, [examples.Count, examples.InputLength]), device);
+        _y = DeviceTensor.From(() => examples.TargetLength == 1
+            ? tensor(examples.Targets, [examples.Count])
+            : tensor(examples.Targets, [examples.Count, examples.TargetLength]), device);
         Count = examples.Count;
     }
 
@@ -50,7 +50,7 @@ public sealed class WindowBatcher : IBatcher
         {
             _permutation?.Dispose();
             using var generator = new Generator((ulong)SeedFor(_seed, epoch));
-            _permutation = randperm(Count, generator: generator).to(_x.device).DetachFromDisposeScope();
+            _permutation = DeviceTensor.From(() => randperm(Count, generator: generator), _x.device);
             _permutationEpoch = epoch;
         }
         return _permutation;

@@ -28,11 +28,11 @@ public sealed class WindowedExamples
     public static WindowedExamples NextChar(IReadOnlyList<int> ids, int n, int stride)
     {
         var starts = Starts(ids.Count - n, stride); // the lesson's range(0, len(idx) - cs, stride)
-        var inputs = new long[starts.Count * n];
+        var inputs = new long[(long)starts.Count * n];
         var targets = new long[starts.Count];
         for (int k = 0; k < starts.Count; k++)
         {
-            for (int i = 0; i < n; i++) inputs[k * n + i] = ids[starts[k] + i];
+            for (int i = 0; i < n; i++) inputs[(long)k * n + i] = ids[starts[k] + i];
             targets[k] = ids[starts[k] + n];
         }
         return new WindowedExamples(inputs, targets, n, 1);
@@ -42,14 +42,14 @@ public sealed class WindowedExamples
     public static WindowedExamples Sequences(IReadOnlyList<int> ids, int n)
     {
         var starts = Starts(ids.Count - n - 1, n); // the lesson's range(0, len(idx) - cs - 1, cs)
-        var inputs = new long[starts.Count * n];
-        var targets = new long[starts.Count * n];
+        var inputs = new long[(long)starts.Count * n];
+        var targets = new long[(long)starts.Count * n];
         for (int k = 0; k < starts.Count; k++)
         {
             for (int i = 0; i < n; i++)
             {
-                inputs[k * n + i] = ids[starts[k] + i];
-                targets[k * n + i] = ids[starts[k] + i + 1];
+                inputs[(long)k * n + i] = ids[starts[k] + i];
+                targets[(long)k * n + i] = ids[starts[k] + i + 1];
             }
         }
         return new WindowedExamples(inputs, targets, n, n);

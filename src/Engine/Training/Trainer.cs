@@ -122,6 +122,8 @@ public sealed class Trainer : IDisposable
     {
         options.Validate();
         var vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency);
+        if (vocabulary.Size == 1) // padding alone: every other symbol would have a logit of -inf at the first sample
+            throw new CorpusException($"Corpus '{corpus.Name}' holds only NUL characters, which stand for padding, not text: there is nothing to learn.");
         var data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
         CharModel? model = null;
         try

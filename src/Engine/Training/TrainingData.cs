@@ -43,6 +43,9 @@ public sealed class TrainingData : IDisposable
         if (windows < 2 || Math.Round(windows * options.ValidFraction) < 1 || windows - Math.Round(windows * options.ValidFraction) < 1)
             throw new ArgumentException($"The corpus ({characters:N0} characters) gives {Math.Max(0, windows)} windows of {n} characters: " +
                                         "too few to train on and hold out a validation share. Use a longer corpus.");
+        if ((long)windows * n > Array.MaxLength) // the windows are stored in one array of n ids each
+            throw new ArgumentException($"The corpus ({characters:N0} characters) gives {windows:N0} windows of {n} characters, {(long)windows * n:N0} ids in all: " +
+                                        $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.Name == "char3" ? "corpus" : "context")}, or a stateful model, which stores the text once.");
     }
 
     private static int WindowLength(Architecture a, HyperParameters hp) => a.Name == "char3" ? 3 : hp.Int("context");
