@@ -235,6 +235,18 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void At_100_columns_the_form_shows_each_value_and_its_allowed_range_whole()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("lower") != null, "the hyperparameter form");
+        _window.Models.Field("random_bptt")!.SetFocus();
+        _app.Driver!.SetScreenSize(100, 30);
+        PumpUntil(() => Screen.Contains("random_bptt"), "the form at 100×30");
+        Assert.Matches(@"random_bptt  true +true or false", Screen);
+        Assert.Matches(@"name +stateful-[a-z]+-\d+ +new folder", Screen);
+    }
+
+    [Fact]
     public void On_an_80_by_24_terminal_the_form_scrolls_to_the_field_in_focus()
     {
         _window.Show(_window.Models);

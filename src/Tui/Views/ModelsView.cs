@@ -127,8 +127,8 @@ public sealed class ModelsView : View
         int row = 0;
         var doc = new Label { Text = arch.Summary, X = 0, Y = row++, Width = Dim.Fill(), Height = 1, HotKeySpecifier = HotKeys.None };
         _form.Add(doc);
-        _name = AddRow("name", FreeName(arch.Name), "model folder to create", ref row);
-        _corpus = AddRow("corpus", "nietzsche", "ListCorpora name (corpora)", ref row);
+        _name = AddRow("name", FreeName(arch.Name), "new folder", ref row);
+        _corpus = AddRow("corpus", "nietzsche", "corpora lists", ref row);
         var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "lr" or "lower" or "clip");
         foreach (var spec in arch.Hyperparameters.Concat(training))
         {
@@ -153,11 +153,13 @@ public sealed class ModelsView : View
         else if (view.Height > 0 && row >= view.Y + view.Height) _form.Viewport = view with { Y = row - view.Height + 1 };
     }
 
+    private const int HintRoom = 13;
+
     private TextField AddRow(string name, string value, string hint, ref int row)
     {
         var label = new Label { Text = name, X = 0, Y = row, Width = 13, HotKeySpecifier = HotKeys.None };
-        // Narrower in a narrow pane, so that the value stays whole and the hint starts beside it.
-        var field = new TextField { Text = value, X = 13, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - 14, 6, 20), _form) };
+        // Narrower in a narrow pane, so that the hint beside it keeps room for "true or false" (a default name, 15 chars, stays readable).
+        var field = new TextField { Text = value, X = 13, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - 14 - HintRoom, 12, 16), _form) };
         var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(label, field, help);
         field.HasFocusChanged += (_, _) => { if (field.HasFocus) ScrollFormTo(field.Frame.Y); };
