@@ -378,6 +378,33 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Each_sgdr_cycles_end_is_kept_in_a_file_of_its_own_when_asked()
+    {
+        var arch = Architectures.Get("stateful-gru");
+        foreach (var keep in new[] { true, false })
+        {
+            using var dir = new TempFolder();
+            var options = Tiny.Options(epochs: 4) with { Schedule = "sgdr:cycle_len=1,cycle_mult=2", SampleChars = 0, KeepCycleCheckpoints = keep };
+            using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), options, Tiny.Corpus(), CPU, dir.Path);
+            var stepAtEpochEnd = new List<long>();
+            trainer.EpochEnded += r => stepAtEpochEnd.Add(r.Step);
+            trainer.Run();
+            if (!keep)
+            {
+                Assert.Empty(Directory.GetFiles(dir.Path, Trainer.CycleCheckpoints));
+                continue;
+            }
+            // Cycles end after epochs 1 and 3; epoch 4 starts a third that does not end.
+            Assert.Equal([Trainer.CycleCheckpoint(1), Trainer.CycleCheckpoint(2)], Directory.GetFiles(dir.Path, Trainer.CycleCheckpoints).Select(Path.GetFileName).Order());
+            var first = CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.CycleCheckpoint(1)));
+            var second = CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.CycleCheckpoint(2)));
+            Assert.Equal((1, stepAtEpochEnd[0]), (first.Position.Epoch, first.Position.Step));
+            Assert.Equal((3, stepAtEpochEnd[2]), (second.Position.Epoch, second.Position.Step));
+            using var model = TrainedModel.Load(Path.Combine(dir.Path, Trainer.CycleCheckpoint(1)), CPU); // generates as any checkpoint does
+        }
+    }
+
+    [Fact]
     public void Epochs_record_losses_and_checkpoints_follow_sgdr_cycles_and_the_best_loss()
     {
         using var dir = new TempFolder();

@@ -23,6 +23,7 @@ public class CatalogTests(ServerFixture server)
         Assert.Equal("epochs", epochs.OptionField);
         Assert.Equal("learning_rate", response.TrainingOptions.Single(o => o.Name == "lr").OptionField);
         Assert.Equal("valid_fraction", response.TrainingOptions.Single(o => o.Name == "val_fraction").OptionField);
+        Assert.Equal("keep_cycle_checkpoints", response.TrainingOptions.Single(o => o.Name == "keep_cycles").OptionField);
         Assert.Equal(["adam", "adamw"], response.Optimizers);
         Assert.Contains("sgdr", response.ScheduleHelp);
     }

@@ -100,6 +100,22 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_job_keeps_each_sgdr_cycles_end_when_asked_and_a_resume_may_start_to()
+    {
+        var request = Request("cycles", maxSteps: 100_000, epochs: 1);
+        request.Options.Schedule = "sgdr:cycle_len=1,cycle_mult=1";
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(request).Events())[^1].EventCase);
+        var folder = Path.Combine(server.Options.ModelsDirectory, "cycles");
+        Assert.Empty(Directory.GetFiles(folder, Engine.Training.Trainer.CycleCheckpoints)); // not asked
+
+        var resume = new StartJobRequest { ModelName = "cycles", Resume = true, Options = new TrainingOptions { Epochs = 3, KeepCycleCheckpoints = true } };
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(resume).Events())[^1].EventCase);
+        Assert.Equal([Engine.Training.Trainer.CycleCheckpoint(2), Engine.Training.Trainer.CycleCheckpoint(3)],
+            Directory.GetFiles(folder, Engine.Training.Trainer.CycleCheckpoints).Select(Path.GetFileName).Order());
+        Assert.True((await server.Catalog.GetModelAsync(new GetModelRequest { Name = "cycles" })).TrainingOptions.KeepCycleCheckpoints); // recorded: a later resume keeps them too
+    }
+
+    [Fact]
     public async Task Jobs_queue_while_the_device_is_busy_and_a_queued_job_can_be_stopped()
     {
         var first = await Client.StartJobAsync(Request("queue-a", maxSteps: 100_000, epochs: 1000));

@@ -27,6 +27,12 @@ public sealed class Trainer : IDisposable
     public const string LastCheckpoint = "last" + CheckpointFile.Extension;
     public const string BestCheckpoint = "best" + CheckpointFile.Extension;
 
+    /// <summary>The file that keeps the end of SGDR cycle <paramref name="cycle"/> (1, 2, …) with <see cref="TrainingOptions.KeepCycleCheckpoints"/>.</summary>
+    public static string CycleCheckpoint(int cycle) => $"cycle-{cycle}{CheckpointFile.Extension}";
+
+    /// <summary>Every <see cref="CycleCheckpoint"/>, as a file-name pattern.</summary>
+    public const string CycleCheckpoints = "cycle-*" + CheckpointFile.Extension;
+
     private readonly TrainingData _data;
     private readonly OptimizerHelper _optimizer;
     private readonly List<(LayerGroup Group, ParamGroup ParamGroup)> _groups;
@@ -542,6 +548,8 @@ public sealed class Trainer : IDisposable
         // where a lone best.ckpt could be neither resumed nor trained over.
         end.Saves.Enqueue((end.IsCycleEnd ? "cycle end" : "epoch end", LastCheckpoint));
         if (isBest) end.Saves.Enqueue(("best validation loss", BestCheckpoint));
+        if (end.IsCycleEnd && Options.KeepCycleCheckpoints)
+            end.Saves.Enqueue(("cycle end", CycleCheckpoint(Enumerable.Range(1, completed).Count(_schedule.IsCycleEnd))));
     }
 
     /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>

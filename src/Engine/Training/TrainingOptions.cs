@@ -25,6 +25,11 @@ public sealed record TrainingOptions
     /// <summary>Share of the data held out for validation: the text's end (stateful) or random windows.</summary>
     public double ValidFraction { get; init; } = 0.2;
     public int Seed { get; init; } = 42;
+    /// <summary>
+    /// Keep each SGDR cycle's end in a checkpoint of its own (cycle-1.ckpt, cycle-2.ckpt, …), as the
+    /// lesson's cycle_save_name did: last.ckpt is written over at the next epoch's end.
+    /// </summary>
+    public bool KeepCycleCheckpoints { get; init; }
     /// <summary>Characters generated at each epoch end as a sample (0: none).</summary>
     public int SampleChars { get; init; } = 200;
     /// <summary>Minimum time between progress events.</summary>
@@ -42,6 +47,7 @@ public sealed record TrainingOptions
         new("clip", Float, 0, 0, 1e6, "Clip the gradient norm to this value (0: off)."),
         new("max_steps", Int, 0, 0, 1e12, "Stop after this many steps in total (0: no limit)."),
         new("lower", Bool, 0, 0, 1, "Lowercase the text (the lesson's stateful part does)."),
+        new("keep_cycles", Bool, 0, 0, 1, "Keep each SGDR cycle's end as cycle-N.ckpt (the lesson's cycle_save_name); last.ckpt moves on."),
         new("min_freq", Int, 1, 1, 1e9, "Characters rarer than this map to the unknown symbol."),
         new("val_fraction", Float, 0.2, 0.01, 0.5, "Share held out for validation."),
         new("seed", Int, 42, 0, int.MaxValue, "Seed for initialisation, shuffling and dropout."),

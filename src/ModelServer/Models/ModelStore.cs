@@ -280,7 +280,7 @@ public sealed partial class ModelStore
             try
             {
                 using var idle = ModelFolder.HoldForTraining(folder); // a `charrnn train` writing there keeps its own temporary files
-                foreach (var file in new[] { Engine.Training.Trainer.LastCheckpoint, Engine.Training.Trainer.BestCheckpoint, ModelFolder.UploadedCorpusFile })
+                foreach (var file in new[] { Engine.Training.Trainer.LastCheckpoint, Engine.Training.Trainer.BestCheckpoint, Engine.Training.Trainer.CycleCheckpoints, ModelFolder.UploadedCorpusFile })
                     Engine.Storage.AtomicFile.DeleteLeftovers(folder, file);
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException) { } // held, or unreadable: left as it is

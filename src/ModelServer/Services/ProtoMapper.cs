@@ -48,7 +48,7 @@ public static class ProtoMapper
     // The engine (and the CLI and REPL) name some options by short keys; the proto spells them out.
     private static readonly Dictionary<string, string> TrainingOptionFields = new()
     {
-        ["lr"] = "learning_rate", ["wd"] = "weight_decay", ["lower"] = "lowercase", ["val_fraction"] = "valid_fraction",
+        ["lr"] = "learning_rate", ["wd"] = "weight_decay", ["lower"] = "lowercase", ["val_fraction"] = "valid_fraction", ["keep_cycles"] = "keep_cycle_checkpoints",
     };
 
     public static string TrainingOptionField(string key) => TrainingOptionFields.GetValueOrDefault(key, key);
@@ -162,6 +162,7 @@ public static class ProtoMapper
             Seed = o.Seed,
             SampleChars = o.SampleChars,
             ProgressIntervalSeconds = o.ProgressInterval.TotalSeconds,
+            KeepCycleCheckpoints = o.KeepCycleCheckpoints,
         };
         result.LearningRate.AddRange(Values(o.LearningRate));
         result.WeightDecay.AddRange(Values(o.WeightDecay));
@@ -216,6 +217,7 @@ public static class ProtoMapper
         Check(o.HasValidFraction && o.ValidFraction != start.ValidFraction, "valid_fraction"); if (o.HasValidFraction) result = result with { ValidFraction = o.ValidFraction };
         Check(o.HasSeed && o.Seed != start.Seed, "seed"); if (o.HasSeed) result = result with { Seed = o.Seed };
         Check(o.HasSampleChars, "sample_chars"); if (o.HasSampleChars) result = result with { SampleChars = o.SampleChars };
+        Check(o.HasKeepCycleCheckpoints, "keep_cycle_checkpoints"); if (o.HasKeepCycleCheckpoints) result = result with { KeepCycleCheckpoints = o.KeepCycleCheckpoints };
         Check(o.HasProgressIntervalSeconds, "progress_interval_seconds");
         if (o.HasProgressIntervalSeconds)
         {

@@ -33,10 +33,11 @@ public static class TrainCommand
         public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = $"Stop after this many steps in total (0: no limit){Default(resuming, Defaults.MaxSteps)}." };
         public Option<string?> TimeBudget { get; } = new("--time-budget") { Description = "Stop after this long in this run, e.g. 90s, 10m, 1h30m (default: no limit)." };
         public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = $"Characters sampled at each epoch end (0: none){Default(resuming, Defaults.SampleChars)}." };
+        public Option<bool?> KeepCycles { get; } = new("--keep-cycles") { Description = $"Keep each SGDR cycle's end as cycle-N.ckpt beside last.ckpt (the lesson's cycle_save_name){Default(resuming, "no")}." };
 
         public IEnumerable<Option> All => resuming
-            ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, SampleChars]
-            : [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, SampleChars];
+            ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, SampleChars, KeepCycles]
+            : [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, SampleChars, KeepCycles];
 
         public TrainingOptions Apply(ParseResult parse, TrainingOptions options)
         {
@@ -49,6 +50,7 @@ public static class TrainCommand
             if (parse.GetValue(MaxSteps) is { } maxSteps) options = options with { MaxSteps = maxSteps };
             if (parse.GetValue(TimeBudget) is { } budget) options = options with { TimeBudget = Durations.Parse(budget) };
             if (parse.GetValue(SampleChars) is { } sample) options = options with { SampleChars = sample };
+            if (parse.GetResult(KeepCycles) is not null) options = options with { KeepCycleCheckpoints = parse.GetValue(KeepCycles) ?? true };
             return options.Validate();
         }
     }

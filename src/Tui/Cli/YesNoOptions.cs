@@ -32,7 +32,7 @@ public static class YesNoOptions
 
     private static void Collect(Command command, HashSet<string> names)
     {
-        foreach (var option in command.Options.OfType<Option<bool>>())
+        foreach (var option in command.Options.Where(o => o is Option<bool> or Option<bool?>))
         {
             names.Add(option.Name);
             foreach (var alias in option.Aliases) names.Add(alias);

@@ -13,7 +13,7 @@ public sealed record CommandSpec(string Verb, string Usage, string Summary, Argu
 public static class CommandCatalog
 {
     public static readonly string[] SamplingKeys = ["t", "k", "p", "seed"];
-    public static readonly string[] TrainingKeys = ["name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget"];
+    public static readonly string[] TrainingKeys = ["name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget", "keep_cycles"];
 
     /// <summary>Shorter or longer names the REPL also takes for training keys.</summary>
     public static readonly IReadOnlyDictionary<string, string> TrainingAliases =

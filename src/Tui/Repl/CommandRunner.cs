@@ -314,6 +314,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             case "schedule": o.Schedule = value; break;
             case "clip": o.Clip = Number(key, value); break;
             case "lower": o.Lowercase = Bool(key, value) != 0; break;
+            case "keep_cycles": o.KeepCycleCheckpoints = Bool(key, value) != 0; break;
             case "seed": o.Seed = IntegerIn(key, value, 0, int.MaxValue); break;
             case "sample_chars": o.SampleChars = IntegerIn(key, value, 0, int.MaxValue); break;
             case "optimizer": o.Optimizer = value; break;
