@@ -270,6 +270,23 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task A_train_that_ends_between_epoch_ends_validates_its_last_weights()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-midepoch-").FullName;
+        try
+        {
+            var corpus = Path.Combine(root, "tiny.txt");
+            File.WriteAllText(corpus, TuiFixture.TinyText);
+            var output = Path.Combine(root, "out.txt");
+            var (code, stderr) = await Shell($"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} train --arch stateful-gru --corpus {corpus} " +
+                                             $"--out {Path.Combine(root, "m")} --max-steps 2 --n-hidden 8 --bs 4 --threads 1 > {output}");
+            Assert.True(code == 0, stderr);
+            Assert.Matches(@"finished: reached max_steps = 2; checkpoint .*\nvalidation loss \d+\.\d{4} nats/char, accuracy [\d.]+ % at step 2 \(mid-epoch\)\s*$", File.ReadAllText(output));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public async Task Exec_with_no_server_to_run_on_fails_with_one_line_and_exit_1()
     {
         var (code, stderr) = await Shell($"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} --exec models --models /etc/hostname");
