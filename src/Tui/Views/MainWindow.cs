@@ -201,7 +201,9 @@ public sealed class MainWindow : Window, IReplOutput
         Monitor.Add(e);
         if (e.EventCase is Protos.V1.JobEvent.EventOneofCase.Finished or Protos.V1.JobEvent.EventOneofCase.Stopped or Protos.V1.JobEvent.EventOneofCase.Failed)
         {
-            Line($"job {e.JobId}: {Monitor.State}");
+            // Where to go next: a model with weights saved can be used at once.
+            var saved = e.EventCase == Protos.V1.JobEvent.EventOneofCase.Finished || (e.EventCase == Protos.V1.JobEvent.EventOneofCase.Stopped && e.Stopped.CheckpointSaved);
+            Line($"job {e.JobId}: {Monitor.State}{(saved && Monitor.ModelName.Length > 0 ? $" · use {Monitor.ModelName} to generate from it" : "")}");
             _ = _status.RefreshAsync();
         }
         else if (e.EventCase == Protos.V1.JobEvent.EventOneofCase.CheckpointSaved) _ = _status.RefreshAsync();
