@@ -87,12 +87,15 @@ public class TrainingMonitorTests
     }
 
     [Fact]
-    public void Curves_keep_a_bounded_number_of_points()
+    public void Curves_keep_a_bounded_number_of_points_from_the_start_of_training_to_the_latest()
     {
         var m = new TrainingMonitor();
         m.Attach(new Job { Id = "j-1" });
-        for (int i = 0; i < TrainingMonitor.MaxPoints + 50; i++) m.Add(Progress(i, 1, 1));
-        Assert.Equal(TrainingMonitor.MaxPoints, m.Loss.Count);
-        Assert.Equal(50, m.Loss[0].Step);
+        for (int i = 0; i < 3 * TrainingMonitor.MaxPoints; i++) m.Add(Progress(i, 1, 1));
+        Assert.InRange(m.Loss.Count, TrainingMonitor.MaxPoints / 2, TrainingMonitor.MaxPoints);
+        Assert.Equal(0, m.Loss[0].Step); // thinned, not cut: the start of the curve stays on the chart
+        Assert.Equal(3 * TrainingMonitor.MaxPoints - 1, m.Loss[^1].Step);
+        Assert.Equal(m.Loss.Select(p => p.Step).Order(), m.Loss.Select(p => p.Step)); // in order, each once
+        Assert.Equal(m.Loss.Count, m.Loss.Select(p => p.Step).Distinct().Count());
     }
 }

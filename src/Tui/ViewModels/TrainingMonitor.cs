@@ -148,9 +148,19 @@ public sealed class TrainingMonitor
         CharsPerSecond = 0;
     }
 
+    /// <summary>
+    /// Appends a point; past <see cref="MaxPoints"/> the curve is thinned to every other point, not
+    /// cut at its start: a long job (or one attached to late, its whole history replayed) keeps its
+    /// first epochs on the chart, drawn from fewer points.
+    /// </summary>
     private static void Add<T>(List<T> list, T item)
     {
         list.Add(item);
-        if (list.Count > MaxPoints) list.RemoveRange(0, list.Count - MaxPoints);
+        if (list.Count <= MaxPoints) return;
+        var last = list[^1];
+        var kept = 0;
+        for (int i = 0; i < list.Count - 1; i += 2) list[kept++] = list[i];
+        list[kept++] = last;
+        list.RemoveRange(kept, list.Count - kept);
     }
 }
