@@ -15,4 +15,19 @@ public sealed class BeatTheModelGameTests(TuiFixture fixture)
         Assert.Contains("a game needs more than 40", game.Message);
         Assert.EndsWith("Press Enter to try again.", game.Message);
     }
+
+    [Fact]
+    public async Task A_passage_the_model_cannot_read_leaves_no_session_open_however_often_it_is_tried()
+    {
+        File.WriteAllText(Path.Combine(fixture.Corpora, "caps.txt"), string.Concat(Enumerable.Repeat("THE CAT SAT ON THE MAT. ", 60))); // none of these chars is gru's
+        var game = new BeatTheModelGame(fixture.Client);
+        var before = (await fixture.Client.Catalog.GetServerInfoAsync(new Protos.V1.GetServerInfoRequest())).ActiveSessions;
+        for (var i = 0; i < 3; i++)
+        {
+            await game.StartAsync("gru", lowercase: false, "caps");
+            Assert.False(game.Playing);
+            Assert.EndsWith("Press Enter to try again.", game.Message);
+        }
+        Assert.Equal(before, (await fixture.Client.Catalog.GetServerInfoAsync(new Protos.V1.GetServerInfoRequest())).ActiveSessions);
+    }
 }

@@ -332,6 +332,23 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public async Task A_letter_typed_after_a_game_ends_is_not_run_as_a_command_by_the_enter_that_starts_the_next()
+    {
+        UseGru();
+        Press(Key.F6);
+        PumpUntil(() => _window.Beat.HasFocus, "the Beat tab to take the keyboard");
+        Press(Key.Enter);
+        PumpUntil(() => _window.Game.Playing, "the game to start");
+        await _window.Game.StopAsync(); // the game is over (as at the passage's end, or its session lost)
+        var log = _window.Repl.Log.Content;
+        Press(new Key('x')); // one guess too many
+        Press(Key.Enter);    // "Press Enter for a new passage"
+        PumpUntil(() => _window.Game.Playing, "the next game to start");
+        Assert.Equal("", _window.Repl.Input.Text);
+        Assert.Equal(log, _window.Repl.Log.Content); // no "Unknown command 'x'"
+    }
+
+    [Fact]
     public void Stray_letters_on_a_tab_start_nothing()
     {
         UseGru();

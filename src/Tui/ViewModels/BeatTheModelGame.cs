@@ -70,7 +70,14 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         if (text.Length <= ContextChars)
             throw new GameCannotStartException($"corpus {corpus} gave a passage of {text.Length} characters; a game needs more than {ContextChars} (a larger corpus, or one with a longer held-out part)");
         var session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
-        var fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text[..ContextChars], TopAlternatives = 3 }, cancellationToken: cancellation);
+        FeedResponse fed;
+        try { fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text[..ContextChars], TopAlternatives = 3 }, cancellationToken: cancellation); }
+        catch (RpcException)
+        {
+            // A passage the model cannot read (chars outside its vocabulary): each retry must not leave a session open.
+            try { await client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id }); } catch (RpcException) { }
+            throw;
+        }
         lock (_gate)
         {
             Model = model;

@@ -51,9 +51,10 @@ public sealed class BeatTheModelView : View
                 return true;
             }
             // A letter typed before the game starts is a command (`use NAME`), not a hotkey for
-            // another tab's button.
+            // another tab's button. Once a game's end is on screen it is a guess typed one too many:
+            // sent on, it would make the next Enter (the screen's "new passage") run it as a command.
             if (!IsGuess(key)) return base.OnKeyDown(key);
-            _toCommandLine(key);
+            if (_game.Passage.Length == 0) _toCommandLine(key);
             return true;
         }
         var rune = key.AsRune;
@@ -140,7 +141,7 @@ public sealed class BeatTheModelView : View
         SetAttribute(new Attribute(Color.Gray, normal.Background));
         AddStr(_game.Playing
             ? string.Create(CultureInfo.InvariantCulture, $"The model has guessed (hidden). It is {p:P0} sure. Green: you were right; red: only the model was.")
-            : "Press Enter for a new passage.");
+            : "Press Enter for a new passage (Esc: the command line).");
         _ = guess;
         return true;
     }
