@@ -383,20 +383,48 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
     public async Task Typing_on_after_the_session_is_lost_starts_a_new_one_with_the_text_so_far()
     {
         await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
-        async Task WaitFor(Func<bool> condition, string what)
-        {
-            for (var clock = System.Diagnostics.Stopwatch.StartNew(); !condition(); await Task.Delay(10))
-                if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new Xunit.Sdk.XunitException($"timed out waiting for {what} (error: {typing.Error})");
-        }
         typing.Type("gru", "the c");
-        await WaitFor(() => typing.Prediction.Length == 5, "the first prediction");
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
         var lost = typing.SessionId!;
         await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost }); // as a server restart would
         typing.Type("gru", "a");
-        await WaitFor(() => typing.Error != null, "the stream to report the lost session");
+        await WaitFor(typing, () => typing.Error != null, "the stream to report the lost session");
+        Assert.EndsWith("type on to reconnect", typing.Error);
         typing.Type("gru", "t");
-        await WaitFor(() => typing.SessionId != lost && typing.Prediction.Length == 5, "a prediction from a new session");
+        await WaitFor(typing, () => typing.SessionId != lost && typing.Prediction.Length == 5, "a prediction from a new session");
         var info = await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = typing.SessionId! });
         Assert.Equal("the cat".Length, info.CharactersSeen); // everything typed, retyped into the new session
+    }
+
+    [Fact]
+    public async Task A_char_the_model_cannot_read_says_to_delete_it_and_typing_goes_on_once_it_is()
+    {
+        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        typing.Type("gru", "the c");
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
+        typing.Type("gru", "@");
+        await WaitFor(typing, () => typing.Error != null, "the stream to refuse '@'");
+        Assert.Contains("'@'", typing.Error);
+        Assert.EndsWith("Delete it to type on.", typing.Error); // not "type on to reconnect": a retype fails the same way
+        Assert.Equal("", typing.Prediction); // none for text the model did not read
+        typing.Retype("gru", "the ca"); // Backspace over it, and on
+        await WaitFor(typing, () => typing.Error == null && typing.Prediction.Length == 5, "a prediction once it is gone");
+    }
+
+    [Fact]
+    public async Task A_failed_start_leaves_no_prediction_of_the_session_before_it()
+    {
+        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        typing.Type("gru", "the c");
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
+        typing.Type("no-such-model", "a"); // another model: a new session, which cannot open
+        await WaitFor(typing, () => typing.Error != null, "the failed start");
+        Assert.Equal("", typing.Prediction); // Tab would have inserted the old one
+    }
+
+    private static async Task WaitFor(Client.InteractiveTyping typing, Func<bool> condition, string what)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); !condition(); await Task.Delay(10))
+            if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new Xunit.Sdk.XunitException($"timed out waiting for {what} (error: {typing.Error})");
     }
 }

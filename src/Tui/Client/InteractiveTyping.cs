@@ -81,6 +81,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
     public async Task StartAsync(string model, CancellationToken cancellation = default)
     {
         await StopAsync();
+        lock (_gate) { _prediction = ""; _predictionFor = -1; } // the old session's: a failed start must not leave it for Tab to accept
         var session = await _client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
         Model = model;
         SessionId = session.Id;
@@ -106,7 +107,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
             }
             catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
             {
-                Error = CharRnnClient.Describe(e) + "; type on to reconnect";
+                Error = WhatNext(e);
                 Volatile.Write(ref _broken, true);
                 Interlocked.Increment(ref _version);
             }
@@ -115,6 +116,15 @@ public sealed class InteractiveTyping : IAsyncDisposable
             }
         });
     }
+
+    /// <summary>
+    /// The error, and what typing on does: a lost session or server is opened again at the next
+    /// keystroke, but text the model cannot read (a char outside its vocabulary) fails every retype
+    /// until it is deleted.
+    /// </summary>
+    private static string WhatNext(RpcException e) => e.StatusCode == StatusCode.InvalidArgument
+        ? $"{CharRnnClient.Describe(e)} Delete it to type on."
+        : $"{CharRnnClient.Describe(e)}; type on to reconnect";
 
     private async Task SendAsync(InteractRequest request)
     {
@@ -130,7 +140,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
         }
         catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
-            Error = (e is RpcException ? CharRnnClient.Describe(e) : e.Message) + "; type on to reconnect";
+            Error = e is RpcException r ? WhatNext(r) : e.Message + "; type on to reconnect";
             Volatile.Write(ref _broken, true);
         }
         finally
