@@ -142,6 +142,27 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Continue_carries_on_the_text_where_it_stopped_and_a_new_prime_or_compare_starts_a_line()
+    {
+        UseGru();
+        var pane = _window.Generate.Panes[0];
+        Command("gen 5 \"the c\"");
+        PumpUntil(() => pane.Content.TrimStart('\n').Length >= 10 && _window.Runner.Session != null, "the first text");
+        var first = pane.Content;
+        Command("set t=0.7; gen 5"); // the Continue button
+        PumpUntil(() => pane.Content.Length >= first.Length + 5, "the continuation");
+        Assert.DoesNotContain('\n', pane.Content[first.Length..]); // the tiny model's vocabulary has no newline: any is the view's
+        var continued = pane.Content;
+        Command("gen 5 \"the m\"");
+        PumpUntil(() => pane.Content.Length >= continued.Length + 11, "a new primed text");
+        Assert.Equal('\n', pane.Content[continued.Length]);
+        var primed = pane.Content;
+        Command("reset; gen 5"); // the Reset button, then Continue: a new text from a fresh state
+        PumpUntil(() => pane.Content.Length >= primed.Length + 6, "text after the reset");
+        Assert.Equal('\n', pane.Content[primed.Length]);
+    }
+
+    [Fact]
     public void Esc_from_the_type_tab_returns_to_the_command_line_and_leaves_a_gen_streaming_a_second_stops_it()
     {
         UseGru();

@@ -94,6 +94,10 @@ public sealed class GenerateView : View
 
     public void ShowSession(Session? session)
     {
+        // Another session (use, fork, back, a reopen) or a reset one: its text starts on a line of its own.
+        // New settings (set, each button press) leave the text to carry on.
+        if (session == null || session.Id != _shownSessionId || session.CharactersSeen == 0 || session.CharactersSeen < _shownSeen) _continuing[0] = null;
+        (_shownSessionId, _shownSeen) = (session?.Id, session?.CharactersSeen ?? 0);
         _session.Text = session == null
             ? "No model in use: pick one in Models (Enter) or type: use NAME"
             : $"model {session.ModelName} ({session.Architecture}) · session {session.Id}";
@@ -107,6 +111,8 @@ public sealed class GenerateView : View
     }
 
     private string _shownSeed = ""; // the session's seed as shown: sent back only once edited
+    private string? _shownSessionId;
+    private long _shownSeen;
 
     /// <summary>Starts a stream in a pane; the comparison pane opens beside the first when used.</summary>
     public void Begin(int pane, string label, string prime)
@@ -123,9 +129,15 @@ public sealed class GenerateView : View
             _rightFrame.Visible = true;
         }
         (pane == 0 ? _leftFrame : _rightFrame).Title = label;
-        Panes[pane].Append("\n");
+        // A gen without a prime on the session the pane shows (Continue) carries on its text where it
+        // stopped, mid-word as the model left it; anything else starts a line of its own.
+        if (prime.Length > 0 || _continuing[pane] != label) Panes[pane].Append("\n");
+        _continuing[pane] = label;
         if (prime.Length > 0) Panes[pane].Append(prime, -1, PrimeStyle);
     }
+
+    /// <summary>The label of each pane's last stream while the next may continue it (null: the next starts a line).</summary>
+    private readonly string?[] _continuing = new string?[2];
 
     public void Refresh()
     {
