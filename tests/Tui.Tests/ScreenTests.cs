@@ -142,6 +142,24 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void A_setting_typed_but_not_yet_sent_survives_fork_and_reset()
+    {
+        UseGru();
+        PumpUntil(() => _window.Runner.Session != null && _window.Generate.Settings().StartsWith("set t=0 ", StringComparison.Ordinal), "the session's settings shown"); // use gru t=0
+        var before = _window.Runner.Session!.Id;
+        _window.Generate.TemperatureField.Text = "1.5"; // typed; Fork pressed before Continue
+        Command("fork");
+        PumpUntil(() => _window.Runner.Session?.Id != before, "the fork");
+        PumpUntil(() => true, "a frame");
+        Assert.StartsWith("set t=1.5 ", _window.Generate.Settings()); // goes with the next press
+        Command("reset");
+        PumpUntil(() => _window.Repl.Log.Content.Contains("reset"), "the reset");
+        Assert.StartsWith("set t=1.5 ", _window.Generate.Settings());
+        Command("set t=0.6"); // a setting sent shows as ever
+        PumpUntil(() => _window.Generate.Settings().StartsWith("set t=0.6 ", StringComparison.Ordinal), "the sent setting shown");
+    }
+
+    [Fact]
     public void Continue_carries_on_the_text_where_it_stopped_and_a_new_prime_or_compare_starts_a_line()
     {
         UseGru();

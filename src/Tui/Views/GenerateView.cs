@@ -103,14 +103,25 @@ public sealed class GenerateView : View
             : $"model {session.ModelName} ({session.Architecture}) · session {session.Id}";
         if (session != null)
         {
-            _temperature.Text = session.Sampling.Temperature.ToString("0.##", CultureInfo.InvariantCulture);
-            _topK.Text = session.Sampling.TopK.ToString(CultureInfo.InvariantCulture);
-            _topP.Text = session.Sampling.TopP.ToString("0.##", CultureInfo.InvariantCulture);
-            _seed.Text = _shownSeed = session.Sampling.Seed.ToString(CultureInfo.InvariantCulture);
+            Show(_temperature, session.Sampling.Temperature.ToString("0.##", CultureInfo.InvariantCulture));
+            Show(_topK, session.Sampling.TopK.ToString(CultureInfo.InvariantCulture));
+            Show(_topP, session.Sampling.TopP.ToString("0.##", CultureInfo.InvariantCulture));
+            Show(_seed, session.Sampling.Seed.ToString(CultureInfo.InvariantCulture));
         }
     }
 
-    private string _shownSeed = ""; // the session's seed as shown: sent back only once edited
+    /// <summary>
+    /// Shows the session's value in a field. An edit not yet sent stays while the session's value is
+    /// the one shown before (typed, then Fork or Reset pressed: it goes with the next Generate or
+    /// Continue); a value that changed (`set` at the prompt) is shown over it.
+    /// </summary>
+    private void Show(TextField field, string value)
+    {
+        if (!_shown.TryGetValue(field, out var shown) || field.Text == shown || value != shown) field.Text = value;
+        _shown[field] = value;
+    }
+
+    private readonly Dictionary<TextField, string> _shown = []; // the session's values as shown: the seed is sent back only once edited
     private string? _shownSessionId;
     private long _shownSeen;
 
@@ -146,12 +157,15 @@ public sealed class GenerateView : View
 
     private void Run(string line) => _ = _run(line);
 
+    /// <summary>The temperature field (tests type into it).</summary>
+    internal TextField TemperatureField => _temperature;
+
     /// <summary>The `set` command the buttons run before generating, from the fields.</summary>
     internal string Settings()
     {
         // The seed the server drew is shown, not chosen: sending it back would restart the random
         // sequence at each press and pin it for later sessions.
-        var seed = _seed.Text.Trim() is { Length: > 0 } typed && typed != _shownSeed ? $" seed={typed}" : "";
+        var seed = _seed.Text.Trim() is { Length: > 0 } typed && typed != _shown.GetValueOrDefault(_seed, "") ? $" seed={typed}" : "";
         return $"set t={_temperature.Text.Trim()} k={_topK.Text.Trim()} p={_topP.Text.Trim()}{seed}";
     }
 
