@@ -17,6 +17,24 @@ public sealed class BeatTheModelGameTests(TuiFixture fixture)
     }
 
     [Fact]
+    public async Task A_game_whose_session_expired_goes_on_in_a_new_one_that_has_read_the_passage_so_far()
+    {
+        var game = new BeatTheModelGame(fixture.Client);
+        await game.StartAsync("gru", lowercase: true, "tiny");
+        Assert.True(game.Playing, game.Message);
+        await game.GuessAsync(game.Passage[game.Position]);
+        var lost = game.SessionId!;
+        await fixture.Client.Generation.CloseSessionAsync(new Protos.V1.CloseSessionRequest { SessionId = lost }); // as an expiry or a server restart
+        await game.GuessAsync('x');
+        Assert.True(game.Playing, game.Message); // not "the game stopped"
+        Assert.NotEqual(lost, game.SessionId);
+        Assert.Equal(2, game.Rounds.Count);
+        var info = await fixture.Client.Generation.GetSessionAsync(new Protos.V1.GetSessionRequest { SessionId = game.SessionId! });
+        Assert.Equal(game.Position, info.CharactersSeen); // the model has read what the player has seen
+        await game.StopAsync();
+    }
+
+    [Fact]
     public async Task A_passage_the_model_cannot_read_leaves_no_session_open_however_often_it_is_tried()
     {
         File.WriteAllText(Path.Combine(fixture.Corpora, "caps.txt"), string.Concat(Enumerable.Repeat("THE CAT SAT ON THE MAT. ", 60))); // none of these chars is gru's

@@ -31,6 +31,9 @@ public sealed class BeatTheModelGame(CharRnnClient client)
     public int Version => Volatile.Read(ref _version);
     public bool Playing => _sessionId != null && Position < Passage.Length;
 
+    /// <summary>The server session the game plays on (null between games).</summary>
+    internal string? SessionId => _sessionId;
+
     /// <summary>A game is being set up (a passage fetched, a session opened and fed): Enter and guesses wait for it.</summary>
     public bool Starting => Volatile.Read(ref _starting) != 0;
     private int _starting;
@@ -126,12 +129,20 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         Interlocked.Increment(ref _version);
         try
         {
-            var fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = _sessionId, Text = actualText, TopAlternatives = 3 }, cancellationToken: cancellation);
+            FeedResponse fed;
+            try { fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = _sessionId, Text = actualText, TopAlternatives = 3 }, cancellationToken: cancellation); }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+            {
+                // The session expired (idle too long) or the server restarted: a new one reads the passage so far, and the game goes on.
+                var session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = Model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
+                _sessionId = session.Id;
+                fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = Passage[..Position], TopAlternatives = 3 }, cancellationToken: cancellation);
+            }
             lock (_gate) _next = fed.Next;
         }
         catch (RpcException e)
         {
-            // The session is gone (server restarted, session expired) or unreachable: this game is over.
+            // The server is unreachable, or no new session could be had: this game is over.
             lock (_gate)
             {
                 _sessionId = null;
