@@ -422,6 +422,22 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
         Assert.Equal("", typing.Prediction); // Tab would have inserted the old one
     }
 
+    [Fact]
+    public async Task Backspace_after_more_than_a_server_takes_in_one_text_still_retypes()
+    {
+        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        var text = string.Concat(Enumerable.Repeat(TuiFixture.Pattern, 22_000 / TuiFixture.Pattern.Length)); // past max_prime_chars (20,000)
+        foreach (var piece in text.Chunk(1000)) typing.Type("gru", new string(piece));
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "a prediction after it all");
+        typing.Retype("gru", text[..^1]); // Backspace
+        long seen = 0;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); typing.Error == null && seen != Client.InteractiveTyping.RetypeChars && clock.Elapsed < TimeSpan.FromSeconds(20); await Task.Delay(20))
+            seen = (await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = typing.SessionId! })).CharactersSeen;
+        Assert.Null(typing.Error); // the server took it
+        Assert.Equal(Client.InteractiveTyping.RetypeChars, seen); // the text's end, which sets the model's state
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "a prediction after the retype");
+    }
+
     private static async Task WaitFor(Client.InteractiveTyping typing, Func<bool> condition, string what)
     {
         for (var clock = System.Diagnostics.Stopwatch.StartNew(); !condition(); await Task.Delay(10))

@@ -46,14 +46,14 @@ public sealed class InteractiveTyping : IAsyncDisposable
         await foreach (var (model, piece) in _queue.Reader.ReadAllAsync())
         {
             typed = piece.Reset ? piece.Text : typed + piece.Text;
-            var request = piece;
+            var request = piece.Reset ? new InteractRequest { Text = Tail(typed), Reset = true } : piece;
             try
             {
                 // A new model, or a stream that broke (server restarted, session expired): a new session, retyped from the start.
                 if (Model != model || SessionId == null || Volatile.Read(ref _broken))
                 {
                     await StartAsync(model, _closing.Token);
-                    request = new InteractRequest { Text = typed, Reset = true };
+                    request = new InteractRequest { Text = Tail(typed), Reset = true };
                 }
                 await SendAsync(request);
             }
@@ -63,6 +63,22 @@ public sealed class InteractiveTyping : IAsyncDisposable
                 Interlocked.Increment(ref _version);
             }
         }
+    }
+
+    /// <summary>Characters of the text a retype sends (after Backspace, a new model, a reconnect).</summary>
+    public const int RetypeChars = 4000;
+
+    /// <summary>
+    /// The end of the text that a retype sends: the model's state hangs on the last few hundred
+    /// characters, and a server refuses a text longer than its max_prime_chars (20,000 by default),
+    /// which a long session of typing (or of Tab, 24 chars a press) reaches.
+    /// </summary>
+    private static string Tail(string typed)
+    {
+        if (typed.Length <= RetypeChars) return typed;
+        var start = typed.Length - RetypeChars;
+        if (char.IsLowSurrogate(typed[start])) start++; // never half a character
+        return typed[start..];
     }
 
     public string? Model { get; private set; }
