@@ -142,6 +142,17 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Typed_wide_characters_wrap_by_columns_and_all_show()
+    {
+        UseGru();
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Type(new string('漢', 100)); // 200 columns: two rows at 130 (not the gru's chars: it says so, and the text still shows)
+        PumpUntil(() => _window.TypeView.Typed.Length == 100, "the text typed");
+        PumpUntil(() => Screen.Count(c => c == '漢') == 100, "every char on screen");
+    }
+
+    [Fact]
     public void A_setting_typed_but_not_yet_sent_survives_fork_and_reset()
     {
         UseGru();

@@ -2,6 +2,7 @@ using System.Text;
 using CharRnn.Tui.Client;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
+using Terminal.Gui.Text;
 using Terminal.Gui.ViewBase;
 using Attribute = Terminal.Gui.Drawing.Attribute;
 using Color = Terminal.Gui.Drawing.Color;
@@ -114,10 +115,12 @@ public sealed class TypeWithModelView : View
         foreach (var r in _typing.Prediction.EnumerateRunes()) cells.Add((r, Ghost));
         var top = row;
         var rows = new List<List<(Rune, Attribute)>> { new() };
+        var used = 0; // columns of the row so far: a wide char (漢) takes two, and moves whole to the next row
         foreach (var cell in cells)
         {
-            if (cell.Item1.Value == '\n' || rows[^1].Count >= width) rows.Add([]);
-            if (cell.Item1.Value != '\n') rows[^1].Add(cell);
+            var columns = Math.Max(0, cell.Item1.GetColumns());
+            if (cell.Item1.Value == '\n' || used + columns > width) { rows.Add([]); used = 0; }
+            if (cell.Item1.Value != '\n') { rows[^1].Add(cell); used += columns; }
         }
         foreach (var line in rows.Skip(Math.Max(0, rows.Count - Math.Max(1, height - top))))
         {
