@@ -624,13 +624,19 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     /// </summary>
     private void RecordProgress(TrainingJob job)
     {
+        // One write at a time: on a disk slow to sync, a write per 5 s each holding a pool thread would
+        // starve the server's calls; a newer row comes with the next progress anyway.
+        if (Interlocked.CompareExchange(ref _progressWriting, 1, 0) != 0) return;
         var (id, step, total, best, runTime) = (job.Id, job.Step, job.TotalSteps, job.BestValidLoss, job.RunTime);
         _ = Task.Run(() =>
         {
             try { database.UpdateProgress(id, step, total, best, runTime); }
             catch (Exception e) { logger.LogWarning("Job {JobId}'s progress could not be stored: {Reason}", id, e.Message); }
+            finally { Volatile.Write(ref _progressWriting, 0); }
         });
     }
+
+    private int _progressWriting;
 
     private static JobRecord Record(TrainingJob job, string state)
     {
