@@ -72,7 +72,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         var text = lowercase ? passage.Text.ToLowerInvariant() : passage.Text;
         if (text.Length <= ContextChars)
             throw new GameCannotStartException($"corpus {corpus} gave a passage of {text.Length} characters; a game needs more than {ContextChars} (a larger corpus, or one with a longer held-out part)");
-        var session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
+        var session = await OpenGreedySession(model, cancellation);
         FeedResponse fed;
         try { fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text[..ContextChars], TopAlternatives = 3 }, cancellationToken: cancellation); }
         catch (RpcException)
@@ -134,7 +134,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
             catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
             {
                 // The session expired (idle too long) or the server restarted: a new one reads the passage so far, and the game goes on.
-                var session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = Model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
+                var session = await OpenGreedySession(Model, cancellation);
                 _sessionId = session.Id;
                 fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = Passage[..Position], TopAlternatives = 3 }, cancellationToken: cancellation);
             }
@@ -154,6 +154,10 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         if (!Playing) lock (_gate) Message = $"Passage done: you {PlayerScore}, the model {ModelScore}. Press Enter for another.";
         Interlocked.Increment(ref _version);
     }
+
+    /// <summary>The model's guess is its most likely char: a greedy session.</summary>
+    private async Task<Session> OpenGreedySession(string model, CancellationToken cancellation) =>
+        await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
 
     public async Task StopAsync()
     {
