@@ -115,14 +115,31 @@ public class TrainingJobTests(ServerFixture server)
         Assert.True((await server.Catalog.GetModelAsync(new GetModelRequest { Name = "cycles" })).TrainingOptions.KeepCycleCheckpoints); // recorded: a later resume keeps them too
     }
 
-    [Fact]
-    public async Task Jobs_queue_while_the_device_is_busy_and_a_queued_job_can_be_stopped()
+    /// <summary>
+    /// Runs <paramref name="test"/> while a long job trains, from its first <paramref name="after"/>
+    /// event; stops the job at the end (left running, it would hold the shared server's device for
+    /// the tests after this one).
+    /// </summary>
+    private async Task WhileTraining(string name, JobEvent.EventOneofCase after, Func<Job, Task> test)
     {
-        var first = await Client.StartJobAsync(Request("queue-a", maxSteps: 100_000, epochs: 1000));
+        var job = await Client.StartJobAsync(Request(name, maxSteps: 100_000, epochs: 1000));
         try
         {
-            await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = first.Id }).ResponseStream.ReadAllAsync())
-                if (e.EventCase == JobEvent.EventOneofCase.Started) break; // the device has taken it from the queue
+            await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
+                if (e.EventCase == after) break;
+            await test(job);
+        }
+        finally
+        {
+            await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+            await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+        }
+    }
+
+    [Fact]
+    public Task Jobs_queue_while_the_device_is_busy_and_a_queued_job_can_be_stopped() =>
+        WhileTraining("queue-a", JobEvent.EventOneofCase.Started, async _ => // the device has taken it from the queue
+        {
             var second = await Client.StartJobAsync(Request("queue-b", maxSteps: 10));
             Assert.Equal(Job.Types.State.Queued, second.State);
             Assert.Equal(1, second.QueuePosition);
@@ -133,23 +150,12 @@ public class TrainingJobTests(ServerFixture server)
             Assert.Equal(Job.Types.State.Stopped, stoppedQueued.State);
             var events = await Client.WatchJob(new WatchJobRequest { JobId = second.Id }).Events();
             Assert.False(events[^1].Stopped.CheckpointSaved);
-        }
-        finally
-        {
-            // Left running, it would hold the shared server's device for the tests after this one.
-            await Client.StopJobAsync(new StopJobRequest { JobId = first.Id });
-            await Client.WatchJob(new WatchJobRequest { JobId = first.Id }).Events();
-        }
-    }
+        });
 
     [Fact]
-    public async Task Stopping_a_queued_job_while_the_database_waits_on_its_disk_holds_up_nothing_else()
-    {
-        var first = await Client.StartJobAsync(Request("slowdb-a", maxSteps: 100_000, epochs: 1000));
-        try
+    public Task Stopping_a_queued_job_while_the_database_waits_on_its_disk_holds_up_nothing_else() =>
+        WhileTraining("slowdb-a", JobEvent.EventOneofCase.Started, async _ =>
         {
-            await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = first.Id }).ResponseStream.ReadAllAsync())
-                if (e.EventCase == JobEvent.EventOneofCase.Started) break;
             var second = await Client.StartJobAsync(Request("slowdb-b", maxSteps: 10));
             var queue = server.Services.GetRequiredService<Jobs.JobQueue>();
             // On threads of their own: the pool's threads also wait on the database here (the event journal, progress rows).
@@ -170,35 +176,19 @@ public class TrainingJobTests(ServerFixture server)
                 write.Rollback();
             }
             Assert.Equal(Jobs.JobState.Stopped, (await stop).State);
-        }
-        finally
-        {
-            await Client.StopJobAsync(new StopJobRequest { JobId = first.Id });
-            await Client.WatchJob(new WatchJobRequest { JobId = first.Id }).Events();
-        }
-    }
+        });
 
     [Fact]
-    public async Task Generation_uses_the_latest_checkpoint_of_a_job_while_it_trains()
-    {
-        var job = await Client.StartJobAsync(Request("live", maxSteps: 100_000, epochs: 1000));
-        try
+    public Task Generation_uses_the_latest_checkpoint_of_a_job_while_it_trains() =>
+        WhileTraining("live", JobEvent.EventOneofCase.CheckpointSaved, async _ =>
         {
-            await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
-                if (e.EventCase == JobEvent.EventOneofCase.CheckpointSaved) break;
             var session = await server.Generation.Open("live", temperature: 0, prime: "the ");
             Assert.Equal(20, (await server.Generation.Generate(session.Id, 20)).Length);
             var model = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "live");
             Assert.True(model.Training);
             var delete = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "live" }).ResponseAsync);
             Assert.Equal(StatusCode.FailedPrecondition, delete.StatusCode);
-        }
-        finally
-        {
-            await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
-            await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
-        }
-    }
+        });
 
     [Fact]
     public async Task While_a_stream_generates_long_training_steps_run_in_pieces_and_the_job_keeps_training()

@@ -284,13 +284,19 @@ public sealed class ScreenTests : IDisposable
         }
     }
 
-    [Fact]
-    public void At_100_columns_the_form_shows_each_value_and_its_allowed_range_whole()
+    /// <summary>The Models tab's form, <paramref name="field"/> in focus, on a terminal of the size given.</summary>
+    private void FormAt(int width, int height, string field)
     {
         _window.Show(_window.Models);
         PumpUntil(() => _window.Models.Field("lower") != null, "the hyperparameter form");
-        _window.Models.Field("random_bptt")!.SetFocus();
-        _app.Driver!.SetScreenSize(100, 30);
+        _window.Models.Field(field)!.SetFocus();
+        _app.Driver!.SetScreenSize(width, height);
+    }
+
+    [Fact]
+    public void At_100_columns_the_form_shows_each_value_and_its_allowed_range_whole()
+    {
+        FormAt(100, 30, "random_bptt");
         PumpUntil(() => Screen.Contains("random_bptt"), "the form at 100×30");
         Assert.Matches(@"random_bptt  true +true or false", Screen);
         Assert.Matches(@"name +stateful-[a-z]+-\d+ +new folder", Screen);
@@ -299,10 +305,7 @@ public sealed class ScreenTests : IDisposable
     [Fact]
     public void On_an_80_by_24_terminal_the_form_scrolls_to_the_field_in_focus()
     {
-        _window.Show(_window.Models);
-        PumpUntil(() => _window.Models.Field("lower") != null, "the hyperparameter form");
-        _window.Models.Field("n_fac")!.SetFocus();
-        _app.Driver!.SetScreenSize(80, 24);
+        FormAt(80, 24, "n_fac");
         PumpUntil(() => Screen.Contains("n_fac        42"), "the form at 80×24, the field in focus in view");
         Assert.DoesNotContain("lower        false", Screen); // the last row does not fit the pane
         _window.Models.Field("lower")!.SetFocus();
