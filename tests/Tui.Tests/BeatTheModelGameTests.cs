@@ -25,12 +25,40 @@ public sealed class BeatTheModelGameTests(TuiFixture fixture)
         await game.GuessAsync(game.Passage[game.Position]);
         var lost = game.SessionId!;
         await fixture.Client.Generation.CloseSessionAsync(new Protos.V1.CloseSessionRequest { SessionId = lost }); // as an expiry or a server restart
-        await game.GuessAsync('x');
+        await game.GuessAsync(new System.Text.Rune('x'));
         Assert.True(game.Playing, game.Message); // not "the game stopped"
         Assert.NotEqual(lost, game.SessionId);
         Assert.Equal(2, game.Rounds.Count);
         var info = await fixture.Client.Generation.GetSessionAsync(new Protos.V1.GetSessionRequest { SessionId = game.SessionId! });
         Assert.Equal(game.Position, info.CharactersSeen); // the model has read what the player has seen
+        await game.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_passage_with_chars_outside_the_basic_plane_is_played_one_char_a_round_as_the_model_reads_it()
+    {
+        // A model whose vocabulary has an emoji, which is two UTF-16 units and one char to the model.
+        const string pattern = "the 🐱 sat on the mat. ";
+        var text = string.Concat(Enumerable.Repeat(pattern, 60));
+        File.WriteAllText(Path.Combine(fixture.Corpora, "cats.txt"), text);
+        var a = Engine.Models.Architectures.Get("stateful-gru");
+        var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 8, ["n_fac"] = 4, ["bs"] = 4, ["random_bptt"] = 0 });
+        var corpus = new Engine.Text.Corpus("cats", text, Engine.Text.Corpus.HexSha256(System.Text.Encoding.UTF8.GetBytes(text)));
+        using (var trainer = Engine.Training.Trainer.Create(a, hp, new Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0 },
+                   corpus, TorchSharp.torch.CPU, Path.Combine(fixture.Models, "cats")))
+            trainer.Run();
+
+        var game = new BeatTheModelGame(fixture.Client);
+        await game.StartAsync("cats", lowercase: false, "cats");
+        Assert.True(game.Playing, game.Message);
+        Assert.Contains(new System.Text.Rune(0x1F431), game.Passage);
+        while (game.Playing) await game.GuessAsync(game.Passage[game.Position]);
+        Assert.StartsWith("Passage done", game.Message);
+        Assert.Equal(game.Passage.Count - BeatTheModelGame.ContextChars, game.Rounds.Count);
+        Assert.Equal(game.Rounds.Count, game.PlayerScore);
+        Assert.Contains(game.Rounds, r => r.Actual.Value == 0x1F431);
+        var info = await fixture.Client.Generation.GetSessionAsync(new Protos.V1.GetSessionRequest { SessionId = game.SessionId! });
+        Assert.Equal(game.Position, info.CharactersSeen); // one char a round, as the model counts them
         await game.StopAsync();
     }
 

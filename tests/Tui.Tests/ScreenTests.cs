@@ -379,7 +379,7 @@ public sealed class ScreenTests : IDisposable
         Assert.Equal("", _window.Repl.Input.Text);
         Assert.Empty(_window.Game.Rounds);
         var next = _window.Game.Passage[_window.Game.Position];
-        Press(new Key(next));
+        Press(new Key((char)next.Value));
         PumpUntil(() => _window.Game.Rounds.Count == 1 && Screen.Contains("you 1 · model"), "the first round scored");
         Assert.Equal(1, _window.Game.PlayerScore);
     }

@@ -1,11 +1,15 @@
+using System.Text;
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
 using Grpc.Core;
 
 namespace CharRnn.Tui.ViewModels;
 
-/// <summary>The outcome of one round: both guesses, the truth, and how sure the model was.</summary>
-public sealed record Round(char Actual, char Player, string Model, float ModelConfidence, float ProbabilityOfActual);
+/// <summary>
+/// The outcome of one round: both guesses, the truth, and how sure the model was. Characters are
+/// runes, as the model's vocabulary counts them: a char outside the Basic Multilingual Plane is one.
+/// </summary>
+public sealed record Round(Rune Actual, Rune Player, string Model, float ModelConfidence, float ProbabilityOfActual);
 
 /// <summary>
 /// "Beat the model": you and the model each guess the next character of held-out text. The
@@ -21,15 +25,16 @@ public sealed class BeatTheModelGame(CharRnnClient client)
     private int _version;
 
     public string Model { get; private set; } = "";
-    public string Passage { get; private set; } = "";
-    /// <summary>Characters of the passage revealed so far.</summary>
+    /// <summary>The held-out text, rune by rune.</summary>
+    public IReadOnlyList<Rune> Passage { get; private set; } = [];
+    /// <summary>Characters (runes) of the passage revealed so far.</summary>
     public int Position { get; private set; }
     public int PlayerScore { get; private set; }
     public int ModelScore { get; private set; }
     public List<Round> Rounds { get; } = [];
     public string Message { get; private set; } = "Press Enter to start: held-out text is revealed one character at a time, and you and the model each guess the next one.";
     public int Version => Volatile.Read(ref _version);
-    public bool Playing => _sessionId != null && Position < Passage.Length;
+    public bool Playing => _sessionId != null && Position < Passage.Count;
 
     /// <summary>The server session the game plays on (null between games).</summary>
     internal string? SessionId => _sessionId;
@@ -69,12 +74,12 @@ public sealed class BeatTheModelGame(CharRnnClient client)
     {
         await StopAsync();
         var passage = await client.Catalog.GetPassageAsync(new GetPassageRequest { CorpusName = corpus, Length = 400 }, cancellationToken: cancellation);
-        var text = lowercase ? passage.Text.ToLowerInvariant() : passage.Text;
+        var text = (lowercase ? passage.Text.ToLowerInvariant() : passage.Text).EnumerateRunes().ToArray();
         if (text.Length <= ContextChars)
             throw new GameCannotStartException($"corpus {corpus} gave a passage of {text.Length} characters; a game needs more than {ContextChars} (a larger corpus, or one with a longer held-out part)");
         var session = await OpenGreedySession(model, cancellation);
         FeedResponse fed;
-        try { fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text[..ContextChars], TopAlternatives = 3 }, cancellationToken: cancellation); }
+        try { fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = Concat(text, ContextChars), TopAlternatives = 3 }, cancellationToken: cancellation); }
         catch (RpcException)
         {
             // A passage the model cannot read (chars outside its vocabulary): each retry must not leave a session open.
@@ -99,7 +104,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
     /// Scores a guess, reveals the char and moves the model on by it. Guesses typed faster than
     /// the model's Feed answers wait their turn, so each is scored against the prediction for its own position.
     /// </summary>
-    public async Task GuessAsync(char guess, CancellationToken cancellation = default)
+    public async Task GuessAsync(Rune guess, CancellationToken cancellation = default)
     {
         await _turn.WaitAsync(cancellation);
         try { await ScoreAsync(guess, cancellation); }
@@ -108,7 +113,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
 
     private readonly SemaphoreSlim _turn = new(1, 1);
 
-    private async Task ScoreAsync(char guess, CancellationToken cancellation)
+    private async Task ScoreAsync(Rune guess, CancellationToken cancellation)
     {
         if (!Playing) return;
         Round round;
@@ -136,7 +141,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
                 // The session expired (idle too long) or the server restarted: a new one reads the passage so far, and the game goes on.
                 var session = await OpenGreedySession(Model, cancellation);
                 _sessionId = session.Id;
-                fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = Passage[..Position], TopAlternatives = 3 }, cancellationToken: cancellation);
+                fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = Concat(Passage, Position), TopAlternatives = 3 }, cancellationToken: cancellation);
             }
             lock (_gate) _next = fed.Next;
         }
@@ -167,6 +172,14 @@ public sealed class BeatTheModelGame(CharRnnClient client)
     }
 
     private static string Visible(string s) => Repl.CommandRunner.Visible(s);
+
+    /// <summary>The first <paramref name="count"/> runes of <paramref name="runes"/> as text.</summary>
+    private static string Concat(IReadOnlyList<Rune> runes, int count)
+    {
+        var text = new StringBuilder(count);
+        for (var i = 0; i < count; i++) text.Append(runes[i].ToString());
+        return text.ToString();
+    }
 }
 
 /// <summary>A game that cannot start for a reason the player can act on (shown as its message).</summary>

@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text;
 using CharRnn.Tui.ViewModels;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
+using Terminal.Gui.Text;
 using Terminal.Gui.ViewBase;
 using Attribute = Terminal.Gui.Drawing.Attribute;
 using Color = Terminal.Gui.Drawing.Color;
@@ -54,14 +56,13 @@ public sealed class BeatTheModelView : View
             // another tab's button. Once a game's end is on screen it is a guess typed one too many:
             // sent on, it would make the next Enter (the screen's "new passage") run it as a command.
             if (!IsGuess(key)) return base.OnKeyDown(key);
-            if (_game.Passage.Length == 0) _toCommandLine(key);
+            if (_game.Passage.Count == 0) _toCommandLine(key);
             return true;
         }
-        var rune = key.AsRune;
-        if (key == Key.Enter) { _ = _game.GuessAsync('\n'); return true; }
+        if (key == Key.Enter) { _ = _game.GuessAsync(new Rune('\n')); return true; }
         if (IsGuess(key))
         {
-            _ = _game.GuessAsync((char)rune.Value);
+            _ = _game.GuessAsync(key.AsRune);
             return true;
         }
         return base.OnKeyDown(key);
@@ -69,24 +70,29 @@ public sealed class BeatTheModelView : View
 
     /// <summary>
     /// Where to start drawing so that the rows up to <paramref name="position"/> (and the '?' after it)
-    /// fit in <paramref name="rows"/>: laid out as drawn, newlines and wrapping both ending a row.
+    /// fit in <paramref name="rows"/>: laid out as drawn, newlines and wrapping both ending a row,
+    /// and a wide char (CJK, most emoji) taking two columns.
     /// </summary>
-    internal static int FirstShown(string passage, int position, int width, int rows)
+    internal static int FirstShown(IReadOnlyList<Rune> passage, int position, int width, int rows)
     {
         // Laid out from the passage's start, so rows keep their breaks as the position moves on.
         var rowStarts = new List<int> { 0 };
         int col = 0;
         for (int i = 0; i < position; i++)
         {
-            if (passage[i] == '\n') { rowStarts.Add(i + 1); col = 0; continue; }
-            if (col >= width) { rowStarts.Add(i); col = 0; }
-            col++;
+            if (passage[i].Value == '\n') { rowStarts.Add(i + 1); col = 0; continue; }
+            var columns = Columns(passage[i]);
+            if (col > 0 && col + columns > width) { rowStarts.Add(i); col = 0; }
+            col += columns;
         }
         if (col >= width) rowStarts.Add(position); // the '?' wraps onto a row of its own
         return rowStarts.Count > rows ? rowStarts[rowStarts.Count - rows] : 0;
     }
 
-    private static bool IsGuess(Key key) => key.AsRune is { Value: >= 32, IsBmp: true } && !key.IsCtrl && !key.IsAlt;
+    /// <summary>Columns a char takes on screen: 2 for wide ones, and 1 for those drawn as nothing, which still take a turn.</summary>
+    private static int Columns(Rune rune) => Math.Max(1, rune.GetColumns());
+
+    private static bool IsGuess(Key key) => key.AsRune.Value >= 32 && !key.IsCtrl && !key.IsAlt;
 
     protected override bool OnDrawingContent(DrawContext? context)
     {
@@ -110,7 +116,7 @@ public sealed class BeatTheModelView : View
                 AddStr(message[i]);
             }
         }
-        if (_game.Passage.Length == 0) return true;
+        if (_game.Passage.Count == 0) return true;
 
         // The revealed text (last lines), each past round coloured by who got it right.
         var rounds = _game.Rounds;
@@ -125,17 +131,15 @@ public sealed class BeatTheModelView : View
                 : rounds[roundIndex].Model == rounds[roundIndex].Actual.ToString() ? new Attribute(Color.BrightRed, normal.Background)
                 : normal;
             var c = _game.Passage[i];
-            if (c == '\n' || col >= width) { row++; col = 0; Move(0, row); if (c == '\n') continue; }
+            var columns = Columns(c);
+            if (c.Value == '\n' || (col > 0 && col + columns > width)) { row++; col = 0; Move(0, row); if (c.Value == '\n') continue; }
             SetAttribute(attr);
-            // A char outside the BMP is two UTF-16 units: drawn whole, or as U+FFFD when the pair is cut.
-            if (char.IsHighSurrogate(c) && i + 1 < _game.Position && char.IsLowSurrogate(_game.Passage[i + 1]))
-                AddRune(new System.Text.Rune(c, _game.Passage[++i]));
-            else
-                AddRune(System.Text.Rune.TryCreate(c, out var rune) ? rune : System.Text.Rune.ReplacementChar);
-            col++;
+            AddRune(c.GetColumns() > 0 ? c : new Rune('·')); // a char drawn as nothing (a control, a joiner) still shows where it is
+            col += columns;
         }
+        if (col >= width) Move(0, ++row); // as FirstShown lays it out
         SetAttribute(new Attribute(Color.Black, Color.BrightYellow));
-        AddRune(new System.Text.Rune('?'));
+        AddRune(new Rune('?'));
         var (guess, p) = _game.ModelGuess;
         Move(0, Viewport.Height - 1);
         SetAttribute(new Attribute(Color.Gray, normal.Background));
