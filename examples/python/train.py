@@ -34,6 +34,9 @@ def describe(event: pb.JobEvent) -> str:
         return f"epoch {r.epoch}: train {r.train_loss:.4f} valid {r.valid_loss:.4f} nats/char, accuracy {r.valid_accuracy:.1%}\n  sample: {r.sample!r}"
     if kind == "checkpoint_saved":
         return f"checkpoint {e.file} ({e.reason})"
+    if kind in ("finished", "stopped") and e.HasField("final_valid_loss"):
+        # The weights the job left; a job ended between epoch ends (max_steps, its time budget) validated them first.
+        return f"{kind}: {e.reason} · validation loss {e.final_valid_loss:.4f} nats/char, accuracy {e.final_valid_accuracy:.1%}"
     if kind in ("finished", "failed", "stopped"):
         return f"{kind}: {e.reason}"
     return kind

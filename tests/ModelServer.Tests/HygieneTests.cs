@@ -136,7 +136,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
             "--corpus", "tiny", "--max-steps", "25", "--set", "n_hidden=16", "--set", "bs=8"], examples, stubs);
         Assert.True(code == 0, "train.py failed (needs python3-grpcio, python3-protobuf): " + output);
         Assert.Contains("started on cpu", output);
-        Assert.Contains("finished: reached max_steps = 25", output);
+        Assert.Contains("finished: reached max_steps = 25 · validation loss ", output); // 25 steps end mid-epoch: validated after the last
 
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "400", "--seed", "1"], examples, stubs);
         Assert.True(code == 0, "generate.py failed: " + output);

@@ -44,6 +44,8 @@ public class TrainingJobTests(ServerFixture server)
         var vocabulary = events.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started.VocabularySize;
         Assert.All(epochs, e => Assert.True(e.ValidLoss < Math.Log(vocabulary), $"valid loss {e.ValidLoss} is no better than guessing among {vocabulary} chars"));
         Assert.False(string.IsNullOrEmpty(epochs[0].Sample));
+        Assert.Equal(epochs[^1].ValidLoss, events[^1].Finished.FinalValidLoss); // ended at an epoch's end: that epoch's measure
+        Assert.Equal(epochs[^1].ValidAccuracy, events[^1].Finished.FinalValidAccuracy);
         var progress = events.Where(e => e.EventCase == JobEvent.EventOneofCase.Progress).Select(e => e.Progress).ToList();
         Assert.All(progress, p => Assert.True(p.Loss > 0 && p.CharsPerSecond > 0));
 
@@ -52,6 +54,37 @@ public class TrainingJobTests(ServerFixture server)
         Assert.False(model.Summary.Training);
         var job = await Client.GetJobAsync(new GetJobRequest { JobId = events[0].JobId });
         Assert.Equal(Job.Types.State.Finished, job.State);
+    }
+
+    [Fact]
+    public async Task A_job_that_ends_between_epoch_ends_says_the_validation_loss_of_the_weights_it_saved()
+    {
+        var events = await Client.Train(Request("mid-epoch", maxSteps: 7, epochs: 5)).Events();
+        Assert.DoesNotContain(events, e => e.EventCase == JobEvent.EventOneofCase.EpochEnd);
+        var finished = events[^1].Finished;
+        Assert.NotNull(finished);
+        Assert.False(finished.HasBestValidLoss); // no epoch ended: there is no best.ckpt
+        Assert.True(finished.HasFinalValidLoss, "a job ended by max_steps between epoch ends says nothing of how good its model is");
+        // The loss of what it saved: last.ckpt, validated here by the engine.
+        var corpus = new Engine.Text.Corpus("tiny", ServerFixture.TinyText, Engine.Text.Corpus.HexSha256(System.Text.Encoding.UTF8.GetBytes(ServerFixture.TinyText)));
+        using var saved = Engine.Training.Trainer.Resume(Path.Combine(server.Options.ModelsDirectory, "mid-epoch", Engine.Training.Trainer.LastCheckpoint), corpus, TorchSharp.torch.CPU, null);
+        Assert.Equal(7, saved.Position.Step);
+        var (loss, accuracy) = saved.Validate();
+        Assert.Equal(loss, finished.FinalValidLoss, 6);
+        Assert.Equal(accuracy, finished.FinalValidAccuracy, 6);
+    }
+
+    [Fact]
+    public async Task A_job_that_runs_out_of_its_time_budget_says_the_validation_loss_of_the_weights_it_saved()
+    {
+        var request = Request("out-of-time", maxSteps: 0, epochs: 1000);
+        request.Options.TimeBudgetSeconds = 1;
+        var events = await Client.Train(request).Events();
+        var stopped = events[^1].Stopped;
+        Assert.NotNull(stopped);
+        Assert.Contains("time budget", stopped.Reason);
+        Assert.True(stopped.HasFinalValidLoss);
+        Assert.True(stopped.FinalValidLoss > 0 && stopped.FinalValidLoss < Math.Log(events.Single(e => e.Started != null).Started.VocabularySize), $"final valid loss {stopped.FinalValidLoss}");
     }
 
     [Fact]

@@ -264,6 +264,8 @@ public sealed class Trainer : IDisposable
         ThrowIfBroken();
         if (IsComplete) throw new InvalidOperationException("Training is complete; resume with more epochs or steps to continue.");
         RaiseCheckpointsSaved();
+        _currentWeightsPass?.Dispose(); // the weights it measured are about to change
+        _currentWeightsPass = null;
         _clock.Start();
         try
         {
@@ -552,6 +554,31 @@ public sealed class Trainer : IDisposable
             end.Saves.Enqueue(("cycle end", CycleCheckpoint(Enumerable.Range(1, completed).Count(_schedule.IsCycleEnd))));
     }
 
+    /// <summary>
+    /// The validation loss and accuracy of the weights as they are, when something measured them:
+    /// the epoch's end they stopped at, or a <see cref="ValidatePiece"/> pass since their last step. Null otherwise.
+    /// </summary>
+    public (double Loss, double Accuracy)? CurrentValidation =>
+        _currentWeightsPass is { IsDone: true } pass ? pass.Result()
+        : Position.Batch == 0 && _split == null && _epochEnd == null && History.LastOrDefault() is { } last && last.Step == Position.Step
+            ? (last.ValidLoss, last.ValidAccuracy) : null;
+
+    private ValidationPass? _currentWeightsPass;
+
+    /// <summary>
+    /// Validates the weights as they are, <paramref name="batches"/> batches a call, so that a device
+    /// shared with other work (the server's streams) is never held for the whole pass, as an epoch's
+    /// end is run: for a run that ends between epoch ends (max_steps, a time budget). Returns true
+    /// once <see cref="CurrentValidation"/> holds the result; training on starts it over.
+    /// </summary>
+    public bool ValidatePiece(int batches)
+    {
+        if (_split != null || _epochEnd != null) throw new InvalidOperationException("A step or an epoch's end is part way through: validate between steps.");
+        _currentWeightsPass ??= new ValidationPass(Model, _data.Valid, Device);
+        _currentWeightsPass.Advance(batches);
+        return _currentWeightsPass.IsDone;
+    }
+
     /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>
     public (double Loss, double Accuracy) Validate()
     {
@@ -691,6 +718,7 @@ public sealed class Trainer : IDisposable
         _writer.Dispose();
         _split?.Dispose();
         _epochEnd?.Dispose();
+        _currentWeightsPass?.Dispose();
         _hidden?.Dispose();
         _epochLossSum.Dispose();
         _optimizer.Dispose();

@@ -383,14 +383,22 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 // A stop waits for a whole step: one in pieces, or an epoch's end, goes on piece by piece
                 // first (a stop would finish it in one call, holding every stream for its length).
                 var between = !trainer.InStep && !trainer.InEpochEnd;
-                if (job.StopRequest is { } reason && between) { Complete(job, trainer.Stop(reason)); break; }
-                if (trainer.IsComplete) { Complete(job, trainer.Finish()); break; }
-                if (trainer.Options.TimeBudget is { } limit && job.RunTime + clock.Elapsed >= limit && between)
+                if (job.StopRequest is { } reason && between) { Complete(job, trainer.Stop(reason), trainer.CurrentValidation); break; }
+                var timeUp = trainer.Options.TimeBudget is { } limit && job.RunTime + clock.Elapsed >= limit && between;
+                var pieceStarted = clock.Elapsed;
+                if (trainer.IsComplete || timeUp)
                 {
-                    Complete(job, trainer.Stop($"time budget of {limit} reached"));
+                    // Ended between epoch ends: its last weights are validated first, a batch a turn as an epoch's end is,
+                    // so the job's end can say how good the model it leaves is.
+                    if (trainer.CurrentValidation == null && !ValidatePiece(trainer))
+                    {
+                        if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget) break;
+                        continue;
+                    }
+                    var validated = trainer.CurrentValidation;
+                    Complete(job, trainer.IsComplete ? trainer.Finish() : trainer.Stop($"time budget of {trainer.Options.TimeBudget} reached"), validated);
                     break;
                 }
-                var pieceStarted = clock.Elapsed;
                 var stepDone = StepPiece(job, trainer, budget);
                 // Not while an epoch's end runs: saving would finish it (validation, sample, its own saves) in one call,
                 // holding the device for seconds, and the epoch's end saves anyway.
@@ -450,6 +458,14 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             job.SecondsPerCharacter = job.SecondsPerCharacter is { } last ? 0.8 * last + 0.2 * perChar : perChar;
             job.StepCharacters = 0;
         }
+        return done;
+    }
+
+    /// <summary>One batch of the last weights' validation; true when the pass is done.</summary>
+    private static bool ValidatePiece(Trainer trainer)
+    {
+        var done = trainer.ValidatePiece(1);
+        if (trainer.Device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize(); // as StepPiece: the slice's clock counts the work done
         return done;
     }
 
@@ -565,13 +581,15 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         logger.LogInformation("Job {JobId} started: {Architecture} on {Device}, {Steps} steps", job.Id, job.Architecture, deviceDescription, job.TotalSteps);
     }
 
-    private void Complete(TrainingJob job, TrainingOutcome outcome)
+    /// <param name="validated">The validation loss and accuracy of the weights the job ends with, when known.</param>
+    private void Complete(TrainingJob job, TrainingOutcome outcome, (double Loss, double Accuracy)? validated = null)
     {
         job.Step = job.Trainer?.Position.Step ?? job.Step;
+        var final = validated is var (loss, accuracy) && double.IsFinite(loss) ? new FinalValidation(loss, accuracy) : null;
         var (state, payload) = outcome.Kind switch
         {
-            TrainingOutcomeKind.Finished => (JobState.Finished, (JobEventPayload)new JobFinished(outcome.Reason, job.BestValidLoss)),
-            TrainingOutcomeKind.Stopped => (JobState.Stopped, new JobStopped(outcome.Reason, outcome.CheckpointPath != null)),
+            TrainingOutcomeKind.Finished => (JobState.Finished, (JobEventPayload)new JobFinished(outcome.Reason, job.BestValidLoss, final)),
+            TrainingOutcomeKind.Stopped => (JobState.Stopped, new JobStopped(outcome.Reason, outcome.CheckpointPath != null, final)),
             _ => (JobState.Failed, new JobFailed(outcome.Reason)),
         };
         End(job, state, outcome.Reason, payload, disposeTrainer: true);

@@ -298,12 +298,14 @@ public static class ProtoMapper
             case JobFinished f:
                 result.Finished = new Api.JobEvent.Types.Finished { Reason = f.Reason };
                 if (f.BestValidLoss is { } best && double.IsFinite(best)) result.Finished.BestValidLoss = best;
+                if (f.Final is { } finished) (result.Finished.FinalValidLoss, result.Finished.FinalValidAccuracy) = (finished.Loss, finished.Accuracy);
                 break;
             case JobFailed f:
                 result.Failed = new Api.JobEvent.Types.Failed { Reason = f.Reason };
                 break;
             case JobStopped s:
                 result.Stopped = new Api.JobEvent.Types.Stopped { Reason = s.Reason, CheckpointSaved = s.CheckpointSaved };
+                if (s.Final is { } stopped) (result.Stopped.FinalValidLoss, result.Stopped.FinalValidAccuracy) = (stopped.Loss, stopped.Accuracy);
                 break;
         }
         return result;

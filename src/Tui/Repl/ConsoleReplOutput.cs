@@ -1,5 +1,6 @@
 using System.Globalization;
 using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
 
 namespace CharRnn.Tui.Repl;
 
@@ -87,11 +88,8 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
                     $"epoch {r.Epoch}: train {r.TrainLoss:F4} val {r.ValidLoss:F4} nats/char, accuracy {r.ValidAccuracy:P1}"));
                 if (r.Sample.Length > 0) stdout.WriteLine("  sample: " + r.Sample.Replace("\n", " ", StringComparison.Ordinal));
                 break;
-            case Protos.V1.JobEvent.EventOneofCase.Finished:
-                stdout.WriteLine("finished: " + e.Finished.Reason);
-                break;
-            case Protos.V1.JobEvent.EventOneofCase.Stopped:
-                stdout.WriteLine("stopped: " + e.Stopped.Reason);
+            case Protos.V1.JobEvent.EventOneofCase.Finished or Protos.V1.JobEvent.EventOneofCase.Stopped:
+                stdout.WriteLine(JobEndText.Of(e));
                 break;
             case Protos.V1.JobEvent.EventOneofCase.Failed:
                 Error("job failed: " + e.Failed.Reason);

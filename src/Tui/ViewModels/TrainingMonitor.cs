@@ -1,4 +1,5 @@
 using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
 
 namespace CharRnn.Tui.ViewModels;
 
@@ -106,17 +107,16 @@ public sealed class TrainingMonitor
                     Add(_validLoss, (r.Step, r.ValidLoss));
                     if (r.Sample.Length > 0) _samples.Add((r.Step, $"epoch {r.Epoch} (val {r.ValidLoss:F3}): {r.Sample}"));
                     break;
-                case JobEvent.EventOneofCase.Finished:
-                    State = "finished: " + e.Finished.Reason;
-                    EtaSeconds = 0;
-                    break;
-                case JobEvent.EventOneofCase.Stopped:
-                    State = "stopped: " + e.Stopped.Reason;
-                    Ended();
-                    break;
-                case JobEvent.EventOneofCase.Failed:
-                    State = "failed: " + e.Failed.Reason;
-                    Ended();
+                case JobEvent.EventOneofCase.Finished or JobEvent.EventOneofCase.Stopped or JobEvent.EventOneofCase.Failed:
+                    State = JobEndText.Of(e)!;
+                    if (JobEndText.FinalValidLoss(e) is { } final && !_validLoss.Any(v => v.Step == e.Step))
+                    {
+                        // Ended between epoch ends: the last weights' loss, validated after its last step.
+                        LastValidLoss = final;
+                        Add(_validLoss, (e.Step, final));
+                    }
+                    if (e.EventCase == JobEvent.EventOneofCase.Finished) EtaSeconds = 0;
+                    else Ended();
                     break;
             }
         }

@@ -1,0 +1,30 @@
+using System.Globalization;
+using CharRnn.Protos.V1;
+
+namespace CharRnn.Tui.Client;
+
+/// <summary>A job's last event as one line: how it ended and, when the server measured it, how good the model it left is.</summary>
+public static class JobEndText
+{
+    /// <summary>"finished: reason · validation loss 1.2345 nats/char, accuracy 61.2%"; null for an event that does not end a job.</summary>
+    public static string? Of(JobEvent e) => e.EventCase switch
+    {
+        JobEvent.EventOneofCase.Finished => "finished: " + e.Finished.Reason
+            + Validation(e.Finished.HasFinalValidLoss, e.Finished.FinalValidLoss, e.Finished.FinalValidAccuracy),
+        JobEvent.EventOneofCase.Stopped => "stopped: " + e.Stopped.Reason
+            + Validation(e.Stopped.HasFinalValidLoss, e.Stopped.FinalValidLoss, e.Stopped.FinalValidAccuracy),
+        JobEvent.EventOneofCase.Failed => "failed: " + e.Failed.Reason,
+        _ => null,
+    };
+
+    /// <summary>The final weights' validation loss, if the event has one.</summary>
+    public static double? FinalValidLoss(JobEvent e) => e.EventCase switch
+    {
+        JobEvent.EventOneofCase.Finished when e.Finished.HasFinalValidLoss => e.Finished.FinalValidLoss,
+        JobEvent.EventOneofCase.Stopped when e.Stopped.HasFinalValidLoss => e.Stopped.FinalValidLoss,
+        _ => null,
+    };
+
+    private static string Validation(bool has, double loss, double accuracy) =>
+        has ? string.Create(CultureInfo.InvariantCulture, $" · validation loss {loss:F4} nats/char, accuracy {accuracy:P1}") : "";
+}
