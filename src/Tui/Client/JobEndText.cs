@@ -6,7 +6,7 @@ namespace CharRnn.Tui.Client;
 /// <summary>A job's last event as one line: how it ended and, when the server measured it, how good the model it left is.</summary>
 public static class JobEndText
 {
-    /// <summary>"finished: reason · validation loss 1.2345 nats/char, accuracy 61.2%"; null for an event that does not end a job.</summary>
+    /// <summary>"finished: reason · val 1.2345 nats/char, accuracy 61.2 %" (as an epoch's line says it); null for an event that does not end a job.</summary>
     public static string? Of(JobEvent e) => e.EventCase switch
     {
         JobEvent.EventOneofCase.Finished => "finished: " + e.Finished.Reason
@@ -26,5 +26,5 @@ public static class JobEndText
     };
 
     private static string Validation(bool has, double loss, double accuracy) =>
-        has ? string.Create(CultureInfo.InvariantCulture, $" · validation loss {loss:F4} nats/char, accuracy {accuracy:P1}") : "";
+        has ? string.Create(CultureInfo.InvariantCulture, $" · val {loss:F4} nats/char, accuracy {accuracy:P1}") : "";
 }
