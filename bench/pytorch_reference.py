@@ -104,7 +104,7 @@ def timed(step, warmup, seconds, device):
 
 
 def generate(args):
-    vocab = 58
+    vocab = args.vocab
     n_fac, n_hidden, layers, dropout = sizes(args.arch)
     model = CharModel(args.arch, vocab, n_fac, n_hidden, layers, dropout).to(args.device).eval()
     h = init_hidden(args.arch, layers, args.batch, n_hidden, args.device)
@@ -130,6 +130,7 @@ def main():
     parser.add_argument("--bs", type=int, default=64)
     parser.add_argument("--bptt", type=int, default=8)
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--vocab", type=int, default=58, help="generate: the engine model's vocabulary (58: lowercased Nietzsche and padding)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--warmup", type=int, default=5)

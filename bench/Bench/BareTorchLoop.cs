@@ -40,7 +40,7 @@ public sealed class BareTorchLoop : IDisposable
         _e.to(BenchDevice.Device);
         _rnnModule.to(BenchDevice.Device);
         _out.to(BenchDevice.Device);
-        _adam = optim.Adam(_e.parameters().Concat(_rnnModule.parameters()).Concat(_out.parameters()), lr: 1e-3);
+        _adam = optim.Adam(_e.parameters().Concat(_rnnModule.parameters()).Concat(_out.parameters()), lr: 1e-3, beta2: 0.999); // TorchSharp's factory defaults beta2 to 0.99; PyTorch and the product use 0.999
         var length = ids.Length / bs;
         using var streams = tensor(ids.Take(length * bs).Select(i => (long)i).ToArray(), [bs, length]);
         _data = streams.t().contiguous().to(BenchDevice.Device).DetachFromDisposeScope();

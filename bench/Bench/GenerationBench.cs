@@ -58,7 +58,7 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
                     step[count].Add(seconds1);
                     rate[count].Add(rate1);
                     timesOne[count].Add(rate1 / rate[1][run]);
-                    if (count is 1 or 64 && pytorch?.Generate(arch, count, threads, seconds) is { } json)
+                    if (count is 1 or 64 && pytorch?.Generate(arch, count, threads, seconds, vocabulary.Size) is { } json)
                     {
                         var pySeconds = json.GetProperty("seconds_per_step").GetDouble();
                         pyStep[count].Add(pySeconds);

@@ -146,9 +146,9 @@ root.SetAction(async parse =>
     {
         var threads = threadCounts.Max();
         report.Heading($"Engine generation ({threads} thread(s), temperature 0.8)");
-        report.Paragraph("One batched model step advances every session by one character (host-side sampling per session). Each step runs on the thread count the server's tuner picks for its model and batch size (it times its first steps on 1, 2, 4, … threads up to the maximum, keeps the fastest and probes the others now and then; the column says which count most steps took); PyTorch on all of them (its batch of one is slower on one). Targets: 1 session ≤ 1.0× PyTorch's per-char latency; 64 sessions ≥ 20× the chars/s of one.");
+        report.Paragraph("One batched model step advances every session by one character (host-side sampling per session). Each step runs on the thread count the server's tuner picks for its model and batch size (it times its first steps on 1, 2, 4, … threads up to the maximum, keeps the fastest and probes the others now and then; the column says which count most steps took) for its elementwise work, while the LSTM's MKL-packed matrix products run on all threads whatever that count (as the server runs them); PyTorch on all of them (its batch of one is slower on one). Targets: 1 session ≤ 1.0× PyTorch's per-char latency; 64 sessions ≥ 20× the chars/s of one.");
         var generation = new GenerationBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run(["lstm", "gru"], [1, 8, 64, 256], threads);
-        report.Table(["model", "sessions", "threads", "ms per step", "chars/s", "× one session, run by run", "PyTorch ms per step", "PyTorch chars/s", "engine/PyTorch latency, run by run"],
+        report.Table(["model", "sessions", "libtorch threads", "ms per step", "chars/s", "× one session, run by run", "PyTorch ms per step", "PyTorch chars/s", "engine/PyTorch latency, run by run"],
             generation.Select(r => new[]
             {
                 "stateful-" + r.Arch, r.Sessions.ToString(CultureInfo.InvariantCulture), r.StepThreads, Stats.N(r.StepSeconds.Median * 1e3, 3), r.CharsPerSecond.Format(),
@@ -214,7 +214,7 @@ root.SetAction(async parse =>
         int[] pieceCounts = [4, 8, 16];
         report.Heading($"A training step in pieces, as the server runs it while anyone generates ({threads} thread(s), bs 64, bptt 8)");
         report.Paragraph("Stream models are cut in time: consecutive segments of the bptt window run forward, then backward from the last (⌈2p/3⌉ segments, 2 calls each, at most one segment per time step; then a call for the optimizer step). " +
-            $"Each of {rounds} rounds times 4 whole steps and then 4 steps in each number of pieces on the same trainer: the pieces' total over that round's whole steps, the longest call (what a stream waits for) and the most calls a step took (the lesson's batcher varies bptt around 8). Medians, min–max in brackets.");
+            $"Each of {rounds} rounds times 4 whole steps and then 4 steps in each number of pieces on the same trainer: the pieces' total over that round's whole steps, the longest call (what a stream waits for) and the most calls a step took (bptt fixed at 8: the step's pieces, not the batcher's random lengths, set the calls). Medians, min–max in brackets.");
         var results = new[] { "rnn", "gru", "lstm" }.SelectMany(a => StepPiecesBench.Run(corpus, a, threads, pieceCounts, rounds)).ToList();
         report.Table(["model", "pieces asked", "most calls", "whole step ms", "pieces' total / whole step", "longest call ms"], results.Select(r => new[]
         {

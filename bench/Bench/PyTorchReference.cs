@@ -30,9 +30,10 @@ public sealed class PyTorchReference(string script, string corpus, string python
         Run(["train", "--arch", arch, "--bs", bs.ToString(CultureInfo.InvariantCulture), "--bptt", bptt.ToString(CultureInfo.InvariantCulture),
              "--threads", threads.ToString(CultureInfo.InvariantCulture), "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--corpus", corpus]);
 
-    public JsonElement? Generate(string arch, int batch, int threads, double seconds) =>
+    /// <param name="vocabulary">The engine model's vocabulary size: its output layer's width.</param>
+    public JsonElement? Generate(string arch, int batch, int threads, double seconds, int vocabulary) =>
         Run(["generate", "--arch", arch, "--batch", batch.ToString(CultureInfo.InvariantCulture), "--threads", threads.ToString(CultureInfo.InvariantCulture),
-             "--seconds", seconds.ToString(CultureInfo.InvariantCulture)]);
+             "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--vocab", vocabulary.ToString(CultureInfo.InvariantCulture)]);
 
     /// <summary>The CPU kernels PyTorch is run with.</summary>
     public static string Kernels => System.Runtime.Intrinsics.X86.Avx512F.IsSupported ? "AVX-512" : "its default";

@@ -104,7 +104,7 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
         trainer.Progress += _ => { };
         var epochEnds = new Stopwatch();
         var wall = Stopwatch.StartNew();
-        var rate = Time(() => { while (!trainer.StepPiece(1)) { } }, 64L * bptt, offClockDue: () => trainer.InEpochEnd, offClock: () =>
+        var rate = Time(() => { while (!trainer.StepPiece(1)) { } }, () => trainer.NextBatchCharacters, offClockDue: () => trainer.InEpochEnd, offClock: () =>
         {
             epochEnds.Start();
             while (trainer.InEpochEnd) trainer.StepPiece(1);
@@ -117,27 +117,31 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
     {
         manual_seed(0);
         using var loop = new BareTorchLoop(arch, ids, vocabularySize, 64, bptt);
-        return Time(loop.Step, loop.CharactersPerStep);
+        return Time(loop.Step, () => loop.CharactersPerStep);
     }
 
     private double LstmAlone(int bptt)
     {
         using var alone = new TwoLayerLstmAlone(bptt);
-        return Time(alone.Step, alone.CharactersPerStep);
+        return Time(alone.Step, () => alone.CharactersPerStep);
     }
 
     /// <summary>
     /// chars/s over about <c>seconds</c> of steps after a few warm-up steps; <paramref name="offClock"/> runs off the
     /// clock after a step that leaves it due (the device is synchronized only then, so every path syncs alike).
     /// </summary>
-    private double Time(Action step, long charsPerStep, Func<bool>? offClockDue = null, Action? offClock = null)
+    /// <param name="charsOfNextStep">Counted off the clock before each step: an epoch's last batch is shorter than the rest.</param>
+    private double Time(Action step, Func<long> charsOfNextStep, Func<bool>? offClockDue = null, Action? offClock = null)
     {
         for (int i = 0; i < 3; i++) { step(); if (offClockDue?.Invoke() == true) offClock!(); }
         BenchDevice.Synchronize();
         var clock = Stopwatch.StartNew();
-        long steps = 0;
+        long steps = 0, chars = 0;
         while (clock.Elapsed.TotalSeconds < seconds || steps < 3)
         {
+            clock.Stop();
+            chars += charsOfNextStep();
+            clock.Start();
             step();
             steps++;
             if (offClockDue?.Invoke() != true) continue;
@@ -148,6 +152,6 @@ public sealed class TrainingBench(Corpus corpus, PyTorchReference? pytorch, int 
             clock.Start();
         }
         BenchDevice.Synchronize();
-        return steps * charsPerStep / clock.Elapsed.TotalSeconds;
+        return chars / clock.Elapsed.TotalSeconds;
     }
 }
