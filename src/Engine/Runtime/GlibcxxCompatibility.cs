@@ -194,11 +194,11 @@ namespace CharRnn.Engine.Runtime
     {
         /// <summary>The library does not need the version at all.</summary>
         NotNeeded,
-        /// <summary>The system libstdc++ defines the version: the file is left alone.</summary>
+        /// <summary>The system libstdc++ defines the version and symbols other than the never-called one use it: the file is left alone.</summary>
         SystemProvides,
         /// <summary>The need is already weak (patched before).</summary>
         AlreadyWeak,
-        /// <summary>The need was (or, from Decide, should be) marked weak.</summary>
+        /// <summary>The need was (or, from Decide, should be) marked weak; a copy still strong loads only where the system has the version.</summary>
         Patched,
         /// <summary>Weakening would not be safe or would not help; Reason says why.</summary>
         Refused,
@@ -222,9 +222,11 @@ namespace CharRnn.Engine.Runtime
         public const string Library = "libstdc++.so.6";
 
         /// <summary>
-        /// Weaken the need only when: the library needs <see cref="Version"/>, the system lacks it,
-        /// the one symbol bound to it is std::ios_base_library_init (never called), and the
-        /// system provides every other libstdc++ version the library needs.
+        /// Weaken the need when the library needs <see cref="Version"/> and the one symbol bound to it
+        /// is std::ios_base_library_init (never called): whatever this system has, since a build
+        /// or publish made here may run on one without it (a weak need binds as before where the
+        /// version exists). Refused where this system lacks the version and weakening would be
+        /// unsafe (other symbols use it) or would not help (other versions are missing too).
         /// </summary>
         public static GlibcxxDecision Decide(ElfVersionNeeds library, IReadOnlyCollection<string> systemVersions,
             string version = Version, string onlySymbol = OnlySymbol)
@@ -232,14 +234,18 @@ namespace CharRnn.Engine.Runtime
             var need = library.Needs.FirstOrDefault(n => n.File == Library && n.Name == version);
             if (need == null)
                 return new GlibcxxDecision(GlibcxxOutcome.NotNeeded, $"{library.Path} does not need {version}.");
-            if (systemVersions.Contains(version))
-                return new GlibcxxDecision(GlibcxxOutcome.SystemProvides, $"the system {Library} provides {version}; {library.Path} left as it is.", need);
             if (need.IsWeak)
                 return new GlibcxxDecision(GlibcxxOutcome.AlreadyWeak, $"{library.Path}: {version} is already a weak need.", need);
+            var provided = systemVersions.Contains(version);
             var symbols = library.SymbolsUsingVersion(need.Index);
             if (symbols.Count != 1 || symbols[0] != onlySymbol)
-                return new GlibcxxDecision(GlibcxxOutcome.Refused,
-                    $"{library.Path}: {version} is used by [{string.Join(", ", symbols)}], not only {onlySymbol}; weakening it would break calls. Install a libstdc++ with {version} (GCC 13 or newer).", need);
+                return provided
+                    ? new GlibcxxDecision(GlibcxxOutcome.SystemProvides, $"the system {Library} provides {version}, which [{string.Join(", ", symbols)}] use; {library.Path} left as it is.", need)
+                    : new GlibcxxDecision(GlibcxxOutcome.Refused,
+                        $"{library.Path}: {version} is used by [{string.Join(", ", symbols)}], not only {onlySymbol}; weakening it would break calls. Install a libstdc++ with {version} (GCC 13 or newer).", need);
+            if (provided)
+                return new GlibcxxDecision(GlibcxxOutcome.Patched,
+                    $"{library.Path}: marked the {version} need weak (only {onlySymbol}, never called, uses it): the system here provides it, but a copy of this output may run where it does not (Debian 12).", need);
             var otherMissing = library.Needs
                 .Where(n => n.File == Library && n.Name != version && !n.IsWeak && !systemVersions.Contains(n.Name))
                 .Select(n => n.Name).ToList();
@@ -297,6 +303,8 @@ namespace CharRnn.Engine.Runtime
 
         private static void CopyUnixMode(string from, string to)
         {
+            // In the engine only: MSBuild's inline task compiles without NET7_0_OR_GREATER, and there the
+            // patched copy gets the default mode (0644), which loading a shared library does not need more than.
 #if NET7_0_OR_GREATER
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(to, File.GetUnixFileMode(from));
 #endif
@@ -329,7 +337,7 @@ namespace CharRnn.Build
             {
                 var decision = GlibcxxCompatibility.Apply(item.ItemSpec, systemVersions);
                 if (decision.Outcome == GlibcxxOutcome.Refused)
-                    Log.LogWarning($"CharRnn: {decision.Reason}");
+                    Log.LogError($"CharRnn: {decision.Reason} (system: {systemPath})"); // the output would not load here: fail the build, not the first run
                 else
                     Log.LogMessage(decision.Outcome == GlibcxxOutcome.Patched ? MessageImportance.High : MessageImportance.Low,
                         $"CharRnn: {decision.Reason} (system: {systemPath})");

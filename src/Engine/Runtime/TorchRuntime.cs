@@ -89,12 +89,12 @@ public static class TorchRuntime
             var system = GlibcxxCompatibility.SystemVersions(out var systemPath);
             if (system == null) return;
             var decision = GlibcxxCompatibility.Decide(ElfVersionNeeds.Read(library), system);
-            // Decide's Patched means "patching would make it load": this copy is still unpatched.
-            if (decision.Outcome == GlibcxxOutcome.Patched)
+            // Decide's Patched means "should be patched": this copy is not, which matters only where the system lacks the version.
+            if (decision.Outcome == GlibcxxOutcome.Patched && !system.Contains(GlibcxxCompatibility.Version))
                 throw new InvalidOperationException(
-                    $"{library} needs {GlibcxxCompatibility.Version}, which {systemPath} lacks, and it has not been patched. " +
-                    "Build with 'make build' (or dotnet build/publish of this repository), whose build step marks that need weak " +
-                    $"(only {GlibcxxCompatibility.OnlySymbol}, never called, uses it); see README, Troubleshooting.");
+                    $"{library} needs {GlibcxxCompatibility.Version}, which {systemPath} lacks, and it has not been patched: this copy was not " +
+                    "built or published from this repository, whose build step marks that need weak " +
+                    $"(only {GlibcxxCompatibility.OnlySymbol}, never called, uses it). Run 'make build' (or dotnet build/publish here); see README, Troubleshooting.");
             if (decision.Outcome == GlibcxxOutcome.Refused)
                 throw new InvalidOperationException($"{library} cannot load with {systemPath}: {decision.Reason}");
         }
