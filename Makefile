@@ -11,7 +11,9 @@ CONFIG        ?= Release
 TORCH_BACKEND ?= cpu
 DOTNET        ?= dotnet
 BUILD_FLAGS   := -c $(CONFIG) -p:TorchBackend=$(TORCH_BACKEND) --nologo -v q
-CHARRNN       := src/Tui/bin/$(CONFIG)/net10.0/charrnn
+# Through the dotnet on PATH: the native launcher looks for .NET in DOTNET_ROOT and the standard
+# folders only, and an SDK installed under ~/.dotnet with only PATH set is in neither.
+CHARRNN       := $(DOTNET) src/Tui/bin/$(CONFIG)/net10.0/charrnn.dll
 CACHE_DIR     := $(or $(CHARRNN_CACHE_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/charrnn)
 SHARED_CORPUS := ../shared/data/nietzsche.txt
 TEST_PROJECTS := $(wildcard tests/*/*.Tests.csproj)
@@ -23,12 +25,14 @@ all: build
 build:
 	$(DOTNET) build CharRnn.sln $(BUILD_FLAGS)
 
-# No internet here: seed the user cache from the shared copy when there is one
-# (the engine verifies its SHA-256 before use and downloads it where it can).
+# No internet here: seed the user cache from the shared copy when there is one, and replace a
+# cached copy that is not the lesson's file (the engine verifies its SHA-256 before use and
+# downloads it where it can). A temp file of its own, writable whatever the source's mode.
+NIETZSCHE_SHA256 := 23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647
 corpus:
-	@if [ ! -f "$(CACHE_DIR)/nietzsche.txt" ] && [ -f "$(SHARED_CORPUS)" ]; then \
-		mkdir -p "$(CACHE_DIR)" && cp "$(SHARED_CORPUS)" "$(CACHE_DIR)/nietzsche.txt.tmp" && \
-		mv "$(CACHE_DIR)/nietzsche.txt.tmp" "$(CACHE_DIR)/nietzsche.txt" && \
+	@if [ -f "$(SHARED_CORPUS)" ] && ! echo "$(NIETZSCHE_SHA256)  $(CACHE_DIR)/nietzsche.txt" | sha256sum --check --status 2>/dev/null; then \
+		mkdir -p "$(CACHE_DIR)" && tmp=$$(mktemp "$(CACHE_DIR)/nietzsche.txt.XXXXXX") && \
+		install -m 0644 "$(SHARED_CORPUS)" "$$tmp" && mv "$$tmp" "$(CACHE_DIR)/nietzsche.txt" && \
 		echo "seeded $(CACHE_DIR)/nietzsche.txt from $(SHARED_CORPUS)"; fi
 
 run: build corpus
@@ -46,24 +50,30 @@ test-packages:
 
 # Test projects run one after another: each uses libtorch's threads, and two at once on two
 # cores slow each other ~10x. A test that hangs is stopped after 5 minutes and named (blame),
-# instead of holding CI until its limit. The last line totals every project's results.
+# instead of holding CI until its limit. The last line totals every project's results, read
+# from English summaries (DOTNET_CLI_UI_LANGUAGE) and each project's exit code (a run stopped
+# by the hang timeout prints a summary of the tests it finished, with none failed).
 test: test-packages build corpus
-	@set -o pipefail; rm -rf artifacts/test-logs; mkdir -p artifacts/test-logs; status=0; \
+	@set -o pipefail; export DOTNET_CLI_UI_LANGUAGE=en VSLANG=1033; rm -rf artifacts/test-logs; mkdir -p artifacts/test-logs; status=0; \
 	for p in $(TEST_PROJECTS); do \
 		name=$$(basename $$p .csproj); \
 		echo "== $$name"; \
-		$(DOTNET) test $$p -c $(CONFIG) --no-build --nologo --blame-hang-timeout 5m --blame-hang-dump-type none 2>&1 | tee artifacts/test-logs/$$name.log || status=1; \
+		$(DOTNET) test $$p -c $(CONFIG) --no-build --nologo --blame-hang-timeout 5m --blame-hang-dump-type none 2>&1 | tee artifacts/test-logs/$$name.log; \
+		rc=$${PIPESTATUS[0]}; echo $$rc > artifacts/test-logs/$$name.rc; [ $$rc -eq 0 ] || status=1; \
 	done; \
 	bash .ci/sum-test-results artifacts/test-logs $(words $(TEST_PROJECTS)) || status=1; \
 	exit $$status
 
 bench: build corpus
 	@bash bench/install-reference.sh
-	bench/Bench/bin/$(CONFIG)/net10.0/charrnn-bench $(BENCH_ARGS)
+	$(DOTNET) bench/Bench/bin/$(CONFIG)/net10.0/charrnn-bench.dll $(BENCH_ARGS)
 
 gpu-pack: corpus
 	bash bench/gpu/pack.sh
 
+# Also what dotnet clean leaves: publish output (gpu-pack), TorchSharp's fallback copies of its natives
+# (a cpu/ folder beside the program, never refreshed once made), the GPU pack and the Python stubs.
 clean:
 	$(DOTNET) clean CharRnn.sln -c $(CONFIG) --nologo -v q
-	rm -rf artifacts
+	rm -rf artifacts .gpu examples/python/charrnn/v1 examples/python/__pycache__
+	rm -rf src/*/bin/*/*/linux-x64 bench/*/bin/*/*/linux-x64 src/*/bin/*/*/cpu tests/*/bin/*/*/cpu bench/*/bin/*/*/cpu

@@ -58,11 +58,8 @@ public static class MallocBench
 
     private static (double Ms, double Chars) Child(int threads, bool keep)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            ArgumentList = { ProbeOption, "--threads", threads.ToString(CultureInfo.InvariantCulture) },
-            RedirectStandardOutput = true,
-        };
+        var start = SelfLaunch.StartInfo(ProbeOption, "--threads", threads.ToString(CultureInfo.InvariantCulture));
+        start.RedirectStandardOutput = true;
         // A tuned child re-executes itself with the settings, as the product does; a shipped one is told to keep.
         start.Environment.Remove(MallocSettings.TunablesVariable);
         start.Environment.Remove(MallocSettings.EnvironmentVariable);

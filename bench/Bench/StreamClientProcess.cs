@@ -24,14 +24,10 @@ public sealed class StreamClientProcess : IAsyncDisposable
     /// <summary>Starts the client process and waits until it has warmed up, so that its first streams do not overlap a measurement.</summary>
     public static async Task<StreamClientProcess> StartAsync(string address)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Option);
-        start.ArgumentList.Add(address);
+        var start = SelfLaunch.StartInfo(Option, address);
+        start.RedirectStandardInput = true;
+        start.RedirectStandardOutput = true;
+        start.UseShellExecute = false;
         var clients = new StreamClientProcess(Process.Start(start)!);
         if (await clients._process.StandardOutput.ReadLineAsync() != Ready)
         {

@@ -9,8 +9,9 @@ out=artifacts/bench-gpu
 dotnet publish bench/Bench/Bench.csproj -c Release -r linux-x64 --self-contained -p:TorchBackend=cuda -o "$out"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
 # The corpus: the cache, the shared copy, or a download by the engine.
-if [ -f ../shared/data/nietzsche.txt ] && [ ! -f "${CHARRNN_CACHE_DIR:-$HOME/.cache/charrnn}/nietzsche.txt" ]; then
-	mkdir -p "${CHARRNN_CACHE_DIR:-$HOME/.cache/charrnn}" && cp ../shared/data/nietzsche.txt "${CHARRNN_CACHE_DIR:-$HOME/.cache/charrnn}/"
+cache="${CHARRNN_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/charrnn}" # the engine's rule (CorpusResolver)
+if [ -f ../shared/data/nietzsche.txt ] && [ ! -f "$cache/nietzsche.txt" ]; then
+	mkdir -p "$cache" && install -m 0644 ../shared/data/nietzsche.txt "$cache/nietzsche.txt"
 fi
 "$out/charrnn-bench" --device cuda --threads "$(nproc)" --only gemm,training,generation,invariance,server --out bench/results-gpu.md "$@"
 cat bench/results-gpu.md

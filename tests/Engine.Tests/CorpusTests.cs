@@ -94,6 +94,18 @@ public class CorpusTests
     }
 
     [Fact]
+    public void Offline_with_a_wrong_cached_copy_says_the_copy_is_wrong_not_that_there_is_none()
+    {
+        using var cache = new TempFolder();
+        File.WriteAllBytes(cache.File("fake.txt"), "another edition"u8.ToArray());
+        var expected = "x"u8.ToArray();
+        var e = Assert.Throws<CorpusException>(() => new CorpusResolver(cache.Path).ResolveKnown(Fake(expected)));
+        Assert.DoesNotContain("not in the cache", e.Message);
+        Assert.Contains($"has SHA-256 {Corpus.HexSha256("another edition"u8.ToArray())}, not the expected {Corpus.HexSha256(expected)}", e.Message);
+        Assert.Equal("another edition", File.ReadAllText(cache.File("fake.txt"))); // left for the user to replace
+    }
+
+    [Fact]
     public void Offline_with_no_copy_says_how_to_supply_the_file()
     {
         using var cache = new TempFolder();

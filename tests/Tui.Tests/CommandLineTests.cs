@@ -240,7 +240,7 @@ public class CommandLineTests
     [Fact]
     public async Task Generate_into_a_file_leaves_the_shell_after_its_text_and_a_full_disk_is_a_failed_run() => await WithModel(16, async models =>
     {
-        var charrnn = $"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} generate --model {Path.Combine(models, "m")} -n 40 --seed 3 --prime 'the ' --threads 1";
+        var charrnn = $"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' generate --model {Path.Combine(models, "m")} -n 40 --seed 3 --prime 'the ' --threads 1";
 
         // Two runs and a line after them, into one file, as a shell script does.
         var output = Path.Combine(models, "out.txt");
@@ -278,7 +278,7 @@ public class CommandLineTests
             var corpus = Path.Combine(root, "tiny.txt");
             File.WriteAllText(corpus, TuiFixture.TinyText);
             var output = Path.Combine(root, "out.txt");
-            var (code, stderr) = await Shell($"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} train --arch stateful-gru --corpus {corpus} " +
+            var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' train --arch stateful-gru --corpus {corpus} " +
                                              $"--out {Path.Combine(root, "m")} --max-steps 2 --n-hidden 8 --bs 4 --threads 1 > {output}");
             Assert.True(code == 0, stderr);
             Assert.Matches(@"finished: reached max_steps = 2; checkpoint .*\nvalidation loss \d+\.\d{4} nats/char, accuracy [\d.]+ % at step 2 \(mid-epoch\)\s*$", File.ReadAllText(output));
@@ -289,7 +289,7 @@ public class CommandLineTests
     [Fact]
     public async Task Exec_with_no_server_to_run_on_fails_with_one_line_and_exit_1()
     {
-        var (code, stderr) = await Shell($"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} --exec models --models /etc/hostname");
+        var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --exec models --models /etc/hostname");
         Assert.Equal(1, code); // README: --exec exits 1 on any error
         Assert.Equal("error: --models '/etc/hostname' is a file; give a folder (it is made if missing).", stderr.Trim());
     }
@@ -298,7 +298,7 @@ public class CommandLineTests
     public async Task Exec_finds_a_typo_anywhere_in_its_line_before_it_starts_a_server_or_runs_a_command()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-typo-" + Guid.NewGuid().ToString("N")[..8]);
-        var charrnn = $"dotnet {Path.Combine(AppContext.BaseDirectory, "charrnn.dll")} --models {models} --exec";
+        var charrnn = $"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --models {models} --exec";
         var (code, stderr) = await Shell($"{charrnn} \"train stateful-gru epochs=15; gne 400\"");
         Assert.Equal(1, code);
         Assert.StartsWith("error: Unknown command 'gne'.", stderr.Trim());

@@ -19,7 +19,7 @@ public sealed class EndToEndTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "corpora"));
         File.WriteAllText(Path.Combine(_root, "corpora", "tiny.txt"), TuiFixture.TinyText);
         var charrnn = Path.Combine(AppContext.BaseDirectory, "charrnn.dll");
-        var command = $"CHARRNN_HISTORY={_root}/history dotnet {charrnn} --models {_root}/models --corpora {_root}/corpora --threads 1 2> {_root}/stderr.txt";
+        var command = $"CHARRNN_HISTORY={_root}/history dotnet '{charrnn}' --models {_root}/models --corpora {_root}/corpora --threads 1 2> {_root}/stderr.txt";
         var (code, output) = await Tmux("new-session", "-d", "-s", _session, "-x", "130", "-y", "42", command);
         Assert.True(code == 0, "tmux could not start (is tmux installed? make test installs it through tests/install-packages.sh): " + output);
 
@@ -73,7 +73,7 @@ public sealed class EndToEndTests : IDisposable
         File.WriteAllText(Path.Combine(_root, "corpora", "tiny.txt"), TuiFixture.TinyText);
         var charrnn = Path.Combine(AppContext.BaseDirectory, "charrnn.dll");
         var (code, output) = await Tmux("new-session", "-d", "-s", _session, "-x", "100", "-y", "30",
-            $"CHARRNN_HISTORY= exec dotnet {charrnn} --models {_root}/models --corpora {_root}/corpora --threads 1 2> {_root}/stderr.txt");
+            $"CHARRNN_HISTORY= exec dotnet '{charrnn}' --models {_root}/models --corpora {_root}/corpora --threads 1 2> {_root}/stderr.txt");
         Assert.True(code == 0, "tmux could not start: " + output);
         await WaitForScreen("Welcome to charrnn", TimeSpan.FromSeconds(60));
         var pid = int.Parse((await Tmux("display-message", "-p", "-t", _session, "#{pane_pid}")).Output.Trim(), System.Globalization.CultureInfo.InvariantCulture);

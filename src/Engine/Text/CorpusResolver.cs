@@ -59,12 +59,17 @@ public sealed class CorpusResolver
     public Corpus ResolveKnown(KnownCorpus known, CancellationToken cancellation = default)
     {
         var cached = Path.Combine(CacheDirectory, known.FileName);
+        string? cachedProblem = null; // why the cached copy was not used, for the error if the download fails too
         if (File.Exists(cached))
         {
             byte[]? bytes = null;
             try { bytes = File.ReadAllBytes(cached); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // unreadable: as if not cached
-            if (bytes != null && Corpus.HexSha256(bytes) == known.Sha256) return Corpus.FromBytes(bytes, known.Name, cached);
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { cachedProblem = $"the cached copy ({cached}) cannot be read: {e.Message}"; }
+            if (bytes != null && Corpus.HexSha256(bytes) is var sha)
+            {
+                if (sha == known.Sha256) return Corpus.FromBytes(bytes, known.Name, cached);
+                cachedProblem = $"the cached copy ({cached}) has SHA-256 {sha}, not the expected {known.Sha256} (another edition, or damaged)";
+            }
             // A damaged cache entry is replaced by a fresh download below, never trusted.
         }
 
@@ -76,8 +81,9 @@ public sealed class CorpusResolver
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or IOException or InvalidOperationException)
         {
             throw new CorpusException(
-                $"The {known.Name} corpus is not in the cache ({cached}) and downloading it from {known.Url} failed: {e.Message}. " +
-                $"Copy the file to {cached}, or pass a UTF-8 text file with --corpus PATH.");
+                $"The {known.Name} corpus {(cachedProblem != null ? $"could not be used: {cachedProblem}; and" : $"is not in the cache ({cached}) and")} " +
+                $"downloading it from {known.Url} failed: {e.Message}. Copy the file from {known.Url} (SHA-256 {known.Sha256}) to {cached}, " +
+                "or pass a UTF-8 text file with --corpus PATH.");
         }
         var downloadedSha = Corpus.HexSha256(downloaded);
         if (downloadedSha != known.Sha256)
