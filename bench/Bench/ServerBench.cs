@@ -86,14 +86,23 @@ public sealed class ServerBench : IAsyncDisposable
 
     public Task<Session> Open(ulong seed) => StreamClients.Open(Generation, seed);
 
-    /// <summary>Seconds from sending Generate to its first character.</summary>
-    public async Task<Stats> TimeToFirstChar(int runs)
+    /// <summary>
+    /// Seconds from sending Generate to its first character; with <paramref name="newSession"/>, from
+    /// sending OpenSession (its prime fed) instead, as a client that starts from nothing waits.
+    /// </summary>
+    public async Task<Stats> TimeToFirstChar(int runs, bool newSession = false)
     {
         var session = await Open(1);
         var times = new List<double>();
         for (int i = 0; i < runs + 3; i++)
         {
             var clock = Stopwatch.StartNew();
+            if (newSession)
+            {
+                await Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+                clock.Restart();
+                session = await Open((ulong)i);
+            }
             using var call = Generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 20 });
             await call.ResponseStream.MoveNext(CancellationToken.None);
             var first = clock.Elapsed.TotalSeconds;
