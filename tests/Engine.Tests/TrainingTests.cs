@@ -295,6 +295,37 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_run_that_ends_between_epoch_ends_saves_its_last_weights_with_their_validation_loss()
+    {
+        var text = Tiny.Text(60);
+        using var dir = new TempFolder();
+        using (var trainer = NewLstmTrainer(dir.Path, maxSteps: 17, text)) // ~30 batches an epoch: ends mid-epoch
+        {
+            trainer.Run();
+            Assert.True(trainer.Position.Batch > 0);
+            Assert.NotNull(trainer.CurrentValidation);
+        }
+        var path = Path.Combine(dir.Path, Trainer.LastCheckpoint);
+        var meta = CheckpointFile.ReadMetadata(path);
+        Assert.NotNull(meta.Validation);
+        Assert.Equal(17, meta.Validation!.Step);
+        Assert.Same(meta.Validation, meta.ValidationOfWeights);
+        using var saved = Trainer.Resume(path, Tiny.Corpus(text), CPU, null);
+        var (loss, accuracy) = saved.Validate();
+        Assert.Equal(loss, meta.Validation.Loss, 6); // the loss of the weights in the file
+        Assert.Equal(accuracy, meta.Validation.Accuracy, 6);
+
+        // One that ends at an epoch's end needs no pass of its own: that epoch measured its weights.
+        using var atEpochEnd = new TempFolder();
+        var gru = Architectures.Get("stateful-gru");
+        using (var trainer = Trainer.Create(gru, Tiny.HyperParameters(gru), Tiny.Options(epochs: 1), Tiny.Corpus(text), CPU, atEpochEnd.Path))
+            trainer.Run();
+        var epochEnd = CheckpointFile.ReadMetadata(Path.Combine(atEpochEnd.Path, Trainer.LastCheckpoint));
+        Assert.Null(epochEnd.Validation);
+        Assert.Equal(epochEnd.History[^1].ValidLoss, epochEnd.ValidationOfWeights!.Loss);
+    }
+
+    [Fact]
     public void A_corpus_of_nothing_but_nul_characters_is_refused_as_having_nothing_to_learn()
     {
         var arch = Architectures.Get("stateful-rnn");

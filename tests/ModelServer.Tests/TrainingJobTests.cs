@@ -51,6 +51,7 @@ public class TrainingJobTests(ServerFixture server)
 
         var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "streamed" });
         Assert.Equal(2, model.Summary.EpochsTrained);
+        Assert.Equal(epochs[^1].ValidLoss, model.Summary.LastValidLoss);
         Assert.False(model.Summary.Training);
         var job = await Client.GetJobAsync(new GetJobRequest { JobId = events[0].JobId });
         Assert.Equal(Job.Types.State.Finished, job.State);
@@ -72,6 +73,9 @@ public class TrainingJobTests(ServerFixture server)
         var (loss, accuracy) = saved.Validate();
         Assert.Equal(loss, finished.FinalValidLoss, 6);
         Assert.Equal(accuracy, finished.FinalValidAccuracy, 6);
+        var summary = (await server.Catalog.GetModelAsync(new GetModelRequest { Name = "mid-epoch" })).Summary;
+        Assert.False(summary.HasBestValidLoss);
+        Assert.Equal(finished.FinalValidLoss, summary.LastValidLoss); // a model list can say how good it is
     }
 
     [Fact]

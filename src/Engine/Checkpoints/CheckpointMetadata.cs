@@ -19,7 +19,21 @@ public sealed record CheckpointMetadata
     public DateTimeOffset Saved { get; init; }
     /// <summary>Why this checkpoint was written: "epoch end", "cycle end", "best", "stopped", "finished", ...</summary>
     public string Reason { get; init; } = "";
+    /// <summary>
+    /// The validation loss of this checkpoint's weights when one was measured for them outside an
+    /// epoch's end (a run ended between epoch ends validates its last weights); null otherwise.
+    /// </summary>
+    public ValidationRecord? Validation { get; init; }
+
+    /// <summary>The validation loss of the weights saved here, when known: <see cref="Validation"/>, or the epoch's end they were saved at.</summary>
+    public ValidationRecord? ValidationOfWeights =>
+        Validation is { } v && v.Step == Position.Step ? v
+        : Position.Batch == 0 && History.LastOrDefault() is { } last && last.Step == Position.Step ? new ValidationRecord(last.Step, last.ValidLoss, last.ValidAccuracy)
+        : null;
 }
+
+/// <summary>A validation pass over the held-out text: mean cross-entropy (nats/char) and accuracy of the weights at <paramref name="Step"/>.</summary>
+public sealed record ValidationRecord(long Step, double Loss, double Accuracy);
 
 public sealed record VocabularyRecord(string[] Symbols, bool Lowercase, bool HasUnknown, long[] Counts)
 {

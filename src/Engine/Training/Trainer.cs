@@ -360,9 +360,15 @@ public sealed class Trainer : IDisposable
             while (!IsComplete)
             {
                 if (cancellation.IsCancellationRequested) return Stop("stopped on request");
-                if (Options.TimeBudget is { } budget && _runClock.Elapsed >= budget) return Stop($"time budget of {budget} reached");
+                if (Options.TimeBudget is { } budget && _runClock.Elapsed >= budget)
+                {
+                    FinishStep();
+                    ValidateCurrentWeights();
+                    return Stop($"time budget of {budget} reached");
+                }
                 Step();
             }
+            ValidateCurrentWeights();
             return Finish();
         }
         catch (TrainingDivergedException e)
@@ -482,6 +488,7 @@ public sealed class Trainer : IDisposable
             Created = Created,
             Saved = DateTimeOffset.UtcNow,
             Reason = reason,
+            Validation = _currentWeightsPass is { IsDone: true } pass && pass.Result() is var (loss, accuracy) ? new ValidationRecord(Position.Step, loss, accuracy) : null,
         };
         return new Checkpoint(metadata, tensors, new Dictionary<string, byte[]> { ["optimizer"] = optimizerState.ToArray() });
     }
@@ -577,6 +584,12 @@ public sealed class Trainer : IDisposable
         _currentWeightsPass ??= new ValidationPass(Model, _data.Valid, Device);
         _currentWeightsPass.Advance(batches);
         return _currentWeightsPass.IsDone;
+    }
+
+    /// <summary>A run that ends between epoch ends validates its last weights, so its end and its checkpoint can say how good they are.</summary>
+    private void ValidateCurrentWeights()
+    {
+        while (CurrentValidation == null && !ValidatePiece(int.MaxValue)) { }
     }
 
     /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>

@@ -83,6 +83,7 @@ public static class ProtoMapper
         summary.Architecture = meta.Architecture;
         summary.ParameterCount = meta.ParameterCount;
         if (double.IsFinite(meta.Position.BestValidLoss)) summary.BestValidLoss = meta.Position.BestValidLoss;
+        if (meta.ValidationOfWeights is { } last && double.IsFinite(last.Loss)) summary.LastValidLoss = last.Loss;
         summary.CorpusName = meta.Corpus.Name;
         summary.CorpusSha256 = meta.Corpus.Sha256;
         summary.Created = Timestamp.FromDateTimeOffset(meta.Created);

@@ -225,10 +225,9 @@ public static class TrainCommand
             outcome = new TrainingOutcome(TrainingOutcomeKind.Failed, $"could not write a checkpoint: {e.Message}", null, trainer.History.LastOrDefault());
         }
         console.Report(outcome);
-        // Ended between epoch ends (max_steps, a time budget): its last weights have no validation loss of their own yet.
-        if (outcome.Kind != TrainingOutcomeKind.Failed && !console.Stopping.IsCancellationRequested && trainer.Position.Batch > 0)
+        // Ended between epoch ends (max_steps, a time budget): the run validated its last weights before saving them.
+        if (outcome.Kind != TrainingOutcomeKind.Failed && trainer.Position.Batch > 0 && trainer.CurrentValidation is var (loss, accuracy))
         {
-            var (loss, accuracy) = trainer.Validate();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation loss {loss:F4} nats/char, accuracy {accuracy:P1} at step {trainer.Position.Step} (mid-epoch)"));
         }
         // 130 as a shell gives a run ended by Ctrl+C: `charrnn train … && charrnn generate …` stops there.

@@ -223,7 +223,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         foreach (var m in models)
         {
             if (m.Error.Length > 0) { output.Line($"{m.Name,-22} unreadable: {m.Error}"); continue; }
-            var loss = m.HasBestValidLoss ? m.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture) : "-";
+            var loss = ModelLoss.Of(m)?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
             var owner = owners ? $" {(m.Owner.Length > 0 ? m.Owner : "-")}{(m.Shared ? " (shared)" : "")}" : "";
             output.Line($"{m.Name,-22} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : "")}");
         }

@@ -95,12 +95,12 @@ public sealed class ModelsView : View
             ShowForm();
         }
         // Best first; the loss and the training flag before the architecture, so a narrow pane still shows them.
-        var models = _status.Models.OrderBy(m => m.HasBestValidLoss ? m.BestValidLoss : double.MaxValue).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
+        var models = _status.Models.OrderBy(m => ModelLoss.Of(m) ?? double.MaxValue).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
         var width = Math.Min(20, models.Select(m => m.Name.Length).DefaultIfEmpty(0).Max());
         var lines = models.Select(m => m.Error.Length > 0
             ? $"{m.Name} (unreadable)"
             : string.Create(CultureInfo.InvariantCulture,
-                $"{m.Name.PadRight(width)} val {(m.HasBestValidLoss ? m.BestValidLoss.ToString("F3", CultureInfo.InvariantCulture) : "-"),-5}{(m.Training ? " training" : "")} {m.Architecture}")).ToList();
+                $"{m.Name.PadRight(width)} val {ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "-",-5}{(m.Training ? " training" : "")} {m.Architecture}")).ToList();
         if (!lines.SequenceEqual(_modelLines))
         {
             // The selection follows its model, not its row: a model whose loss improves moves up the list.
