@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using CharRnn.Tui.Cli;
 
 namespace CharRnn.Tui.Tests;
@@ -281,7 +282,13 @@ public class CommandLineTests
             var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' train --arch stateful-gru --corpus {corpus} " +
                                              $"--out {Path.Combine(root, "m")} --max-steps 2 --n-hidden 8 --bs 4 --threads 1 > {output}");
             Assert.True(code == 0, stderr);
-            Assert.Matches(@"finished: reached max_steps = 2; checkpoint .*\nvalidation loss \d+\.\d{4} nats/char, accuracy [\d.]+ % at step 2 \(mid-epoch\)\s*$", File.ReadAllText(output));
+            var printed = Regex.Match(File.ReadAllText(output), @"finished: reached max_steps = 2; checkpoint .*\nvalidation loss (\d+\.\d{4}) nats/char, accuracy [\d.]+ % at step 2 \(mid-epoch\)\s*$");
+            Assert.True(printed.Success, File.ReadAllText(output));
+            // Saved with the weights: the model list shows it though no epoch ended.
+            var listed = Path.Combine(root, "models.txt");
+            (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' models --models {root} > {listed}");
+            Assert.True(code == 0, stderr);
+            Assert.Matches($@"\nm +stateful-gru +[\d,]+ +0 +{Regex.Escape(printed.Groups[1].Value)} ", File.ReadAllText(listed));
         }
         finally { Directory.Delete(root, true); }
     }

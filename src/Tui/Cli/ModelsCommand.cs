@@ -32,7 +32,9 @@ public static class ModelsCommand
                     Console.WriteLine($"{m.Name,-20} unreadable: {m.Error}");
                     continue;
                 }
-                var val = double.IsFinite(meta.Position.BestValidLoss) ? meta.Position.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture) : "-";
+                // The best epoch's, else that of the last weights (a model no epoch of which has ended), as the REPL's list shows.
+                var loss = double.IsFinite(meta.Position.BestValidLoss) ? meta.Position.BestValidLoss : meta.ValidationOfWeights?.Loss;
+                var val = loss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
                 Console.WriteLine($"{m.Name,-20} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {m.Bytes / 1e6,7:F1}M  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
             }
             return 0;
