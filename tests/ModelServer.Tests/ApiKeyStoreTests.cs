@@ -23,6 +23,21 @@ public class ApiKeyStoreTests
         finally { File.Delete(path); }
     }
 
+    [Theory]
+    [InlineData("local")]     // owns what was made without keys: a key of that name would own it all
+    [InlineData("Anonymous")] // a call without a key
+    public void The_names_the_server_gives_callers_are_refused_as_key_names(string name)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            var e = Assert.Throws<ArgumentException>(() => ApiKeyStore.Load(path).Add(name, admin: false));
+            Assert.Contains($"Key name '{name}' is reserved", e.Message);
+            Assert.False(File.Exists(path)); // nothing saved
+        }
+        finally { File.Delete(path); }
+    }
+
     [Fact]
     public void Two_entries_of_one_name_are_refused()
     {

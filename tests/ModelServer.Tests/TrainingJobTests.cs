@@ -548,8 +548,14 @@ public class TrainingJobTests(ServerFixture server)
         var exists = await Start(Request("gru"));
         Assert.Equal(StatusCode.AlreadyExists, exists.StatusCode);
 
+        // A folder beside the server's database named as its journal would stop the server's next start.
+        var e = await Start(Request("charrnn.db-journal"));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Contains("names starting with 'charrnn.' are kept for the server's own files", e.Status.Detail);
+        Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "charrnn.db-journal")));
+
         var arch = Request("x1"); arch.Architecture = "transformer";
-        var e = await Start(arch);
+        e = await Start(arch);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("stateful-lstm", e.Status.Detail);
 

@@ -117,7 +117,7 @@ public sealed class CorpusStore
 
     private static bool IsValidName(string name)
     {
-        try { ModelStore.ValidateName(name); return true; }
+        try { ModelStore.ValidateName(name, kind: "corpus"); return true; }
         catch (ServerException) { return false; }
     }
 }

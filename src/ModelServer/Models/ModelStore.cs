@@ -54,8 +54,14 @@ public sealed partial class ModelStore
             throw ServerException.Invalid($"{field} is empty; a {kind} name is {NameRule}.");
         if (!NamePattern().IsMatch(name))
             throw ServerException.Invalid($"{field} '{Shorten(name)}' is not a valid name; a {kind} name is {NameRule} (names are not paths).");
+        // The server's own files sit beside the model folders (charrnn.db and its journal, charrnn.lock):
+        // a folder of such a name would break them (SQLite fails to open a database whose journal is a folder).
+        if (kind == "model" && name.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase))
+            throw ServerException.Invalid($"{field} '{Shorten(name)}' is not allowed: names starting with '{ServerFilePrefix}' are kept for the server's own files in the models folder. Pick another name.");
         return name;
     }
+
+    private const string ServerFilePrefix = "charrnn.";
 
     public string FolderOf(string name) => Path.Combine(Root, ValidateName(name));
 
@@ -113,8 +119,8 @@ public sealed partial class ModelStore
         // A folder made outside the server (charrnn train --out "models/my model") may have a name the
         // API refuses: listed with an error that says so, not as a model no call can then reach.
         var models = ModelFolder.List(Root)
-            .Select(m => NamePattern().IsMatch(m.Name) ? m
-                : m with { Metadata = null, Error = $"the folder name '{Shorten(m.Name)}' is not a valid model name ({NameRule}); rename the folder to use it on this server" })
+            .Select(m => NamePattern().IsMatch(m.Name) && !m.Name.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase) ? m
+                : m with { Metadata = null, Error = $"the folder name '{Shorten(m.Name)}' is not a valid model name ({NameRule}, not starting with '{ServerFilePrefix}'); rename the folder to use it on this server" })
             .ToList();
         foreach (var broken in models.Where(m => m.Error != null))
             _logger.LogWarning("Model folder {Folder} is unreadable and skipped for use: {Error}", broken.Folder, broken.Error);

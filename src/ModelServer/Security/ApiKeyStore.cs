@@ -86,6 +86,8 @@ public sealed partial class ApiKeyStore
     {
         if (!NamePattern().IsMatch(name))
             throw new ArgumentException($"Key name '{name}' is not allowed; use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
+        if (ReservedNames.Contains(name, StringComparer.OrdinalIgnoreCase))
+            throw new ArgumentException($"Key name '{name}' is reserved: models made without keys (the embedded server, `charrnn serve` with no --keys) belong to '{Caller.Local.Name}', and calls without a key are '{Caller.Anonymous}'. Pick another name.");
         if (_keys.Any(k => k.Name == name))
             throw new ArgumentException($"A key named '{name}' exists; remove it first (charrnn keys remove {name}) or pick another name.");
         var key = "crn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -93,6 +95,9 @@ public sealed partial class ApiKeyStore
         Save();
         return key;
     }
+
+    /// <summary>Callers the server names itself: a key of such a name would own what they made.</summary>
+    private static readonly string[] ReservedNames = [Caller.Local.Name, Caller.Anonymous];
 
     public bool Remove(string name)
     {

@@ -91,7 +91,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Intercept
         }
         if (context.Method.StartsWith("/grpc.health.", StringComparison.Ordinal) || context.Method.StartsWith("/grpc.reflection.", StringComparison.Ordinal))
         {
-            new Caller("anonymous", Admin: false).AttachTo(context);
+            new Caller(Caller.Anonymous, Admin: false).AttachTo(context);
             return;
         }
         var (keys, problem) = Current();

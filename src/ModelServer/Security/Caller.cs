@@ -7,6 +7,8 @@ public sealed record Caller(string Name, bool Admin)
 {
     /// <summary>With authentication off (loopback only), every caller is this local admin.</summary>
     public static readonly Caller Local = new("local", Admin: true);
+    /// <summary>The name of a call without a key, on a server that lets such calls list and read.</summary>
+    public const string Anonymous = "anonymous";
 
     private const string Key = "charrnn.caller";
 
