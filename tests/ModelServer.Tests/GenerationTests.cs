@@ -405,6 +405,29 @@ public class GenerationTests(ServerFixture server)
         Assert.Equal(await Client.Generate(check.Id, 6), second);
     }
 
+    [Fact]
+    public async Task Sessions_opened_at_once_on_a_model_not_on_the_device_load_it_once()
+    {
+        // A copy of "gru" under a name no test has loaded.
+        var source = Path.Combine(server.Options.ModelsDirectory, "gru");
+        var cold = Path.Combine(server.Options.ModelsDirectory, "cold-gru");
+        Directory.CreateDirectory(cold);
+        foreach (var file in Directory.GetFiles(source, "*.ckpt")) File.Copy(file, Path.Combine(cold, Path.GetFileName(file)));
+        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var before = store.Loads;
+        // The device thread held: no open can take its model onto the device, so each one that does not
+        // wait for the first one's load reads a copy of its own meanwhile.
+        var hold = DeviceHold.Start(server.Services.GetRequiredService<DeviceLoop.DeviceWorker>());
+        var opening = Enumerable.Range(0, 8).Select(i => Client.Open("cold-gru", seed: (ulong)i, prime: "the ")).ToList();
+        await Until(() => store.Loads > before, "the first open to load the model");
+        await Task.Delay(500); // room for the others to load copies, were they not waiting
+        Assert.Equal(1, store.Loads - before);
+        await hold.Release();
+        var opened = await Task.WhenAll(opening);
+        Assert.Equal(1, store.Loads - before); // the others found it on the device
+        foreach (var s in opened) await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+    }
+
     /// <summary>
     /// A Feed of three pieces and a bit on <paramref name="sessionId"/>, its first piece queued behind a
     /// hold on the device thread: a command queued next runs right after that piece, once the hold is released.

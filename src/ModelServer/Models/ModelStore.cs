@@ -154,9 +154,36 @@ public sealed partial class ModelStore
     {
         if (!Exists(name))
             throw NoModel(name);
-        if (_held.TryGetValue(name, out var held) && held == GenerationCheckpoint(name)) return null;
+        if (IsOnDevice(name)) return null;
         var (path, written, trained) = LoadForGeneration(name, device);
         return new PreloadedModel(path, written, trained);
+    }
+
+    /// <summary>Any thread: the device holds the checkpoint of <paramref name="name"/> that generation would load now.</summary>
+    public bool IsOnDevice(string name) => _held.TryGetValue(name, out var held) && held == GenerationCheckpoint(name);
+
+    /// <summary>Checkpoints read and built for generation so far (tests).</summary>
+    internal int Loads => Volatile.Read(ref _loads);
+    private int _loads;
+
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _loadTurns = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// One load of a model at a time, from its preload to its <see cref="Acquire"/>: many sessions
+    /// opened at once on a model not on the device would each read and build a copy of it (a
+    /// large model many times over in memory), where the first one's load serves them all.
+    /// </summary>
+    public async Task<IDisposable> HoldLoadTurn(string name, CancellationToken cancellation)
+    {
+        var turn = _loadTurns.GetOrAdd(name, _ => new SemaphoreSlim(1, 1)); // one small object per model name ever loaded
+        await turn.WaitAsync(cancellation);
+        return new LoadTurn(turn);
+    }
+
+    private sealed class LoadTurn(SemaphoreSlim turn) : IDisposable
+    {
+        private int _released;
+        public void Dispose() { if (Interlocked.Exchange(ref _released, 1) == 0) turn.Release(); }
     }
 
     /// <summary>The checkpoint generation loads: best.ckpt, unless this version of it failed to load and last.ckpt is there.</summary>
@@ -174,6 +201,7 @@ public sealed partial class ModelStore
     /// </summary>
     private (string Path, DateTime Written, TrainedModel Trained) LoadForGeneration(string name, Device device)
     {
+        Interlocked.Increment(ref _loads);
         var (path, written) = GenerationCheckpoint(name);
         var trained = TrainedModel.LoadForGeneration(path, device, e =>
         {

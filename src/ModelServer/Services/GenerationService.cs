@@ -35,6 +35,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var settings = ProtoMapper.FromProto(request.Sampling);
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);
+        // A model not on the device yet is loaded by one open at a time: the next finds it there.
+        using var loadTurn = models.IsOnDevice(name) ? null : await models.HoldLoadTurn(name, context.CancellationToken);
         // A model not on the device yet is read and built here, off the device thread: streams go on meanwhile.
         var preloaded = await Task.Run(() => models.Preload(name, worker.Device));
         var taken = false;
@@ -54,6 +56,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         finally
         {
             if (!taken) preloaded?.Dispose(); // never handed on: cancelled, refused, or the server stopping
+            loadTurn?.Dispose(); // the model is on the device (or failed to be): the next open may go on
         }
         ServerSession session;
         try
