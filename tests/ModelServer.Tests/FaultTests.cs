@@ -225,6 +225,21 @@ public class FaultTests
         await Calls.Fails(() => generation.Generate("s-missing", 5));
         Assert.True(await Value("charrnn_grpc_errors_total") >= 1);
         var text = await http.GetStringAsync($"http://127.0.0.1:{metricsPort}/metrics");
+
+        // Only on the metrics listener: not on the gRPC port for a client that names the metrics port as its host.
+        // The request names the metrics port (its :authority) but goes to the gRPC port's socket.
+        var toGrpcPort = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellation) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, server.Port, cancellation);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        using var h2c = new HttpClient(toGrpcPort) { DefaultRequestVersion = System.Net.HttpVersion.Version20, DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact };
+        using var answer = await h2c.GetAsync($"http://127.0.0.1:{metricsPort}/metrics");
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, answer.StatusCode);
         foreach (var name in new[] { "charrnn_generation_batch_size", "charrnn_jobs_queued", "charrnn_jobs_running", "charrnn_training_chars_per_second", "charrnn_device_memory_bytes" })
             Assert.Contains(name, text);
     }

@@ -62,7 +62,19 @@ public static class ServerHost
         app.MapGrpcService<GenerationService>();
         app.MapGrpcHealthChecksService();
         app.MapGrpcReflectionService();
-        if (metricsListen != null) app.MapMetrics().RequireHost($"*:{ParseListen(metricsListen, "--metrics-listen").Port}");
+        if (metricsListen != null)
+        {
+            var metricsPort = ParseListen(metricsListen, "--metrics-listen").Port;
+            // Served on its own listener only: RequireHost matches the Host header, which any client sets,
+            // so a request to the gRPC port naming the metrics port would pass it without a key.
+            app.Use((context, next) =>
+            {
+                if (!context.Request.Path.StartsWithSegments("/metrics") || context.Connection.LocalPort == metricsPort) return next(context);
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            });
+            app.MapMetrics().RequireHost($"*:{metricsPort}");
+        }
         Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() => UpdateGauges(app.Services));
         app.MapGet("/", () => "CharRnn model server: speak gRPC (HTTP/2) to this address; see protos/charrnn/v1/charrnn.proto.");
         return app;
