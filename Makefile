@@ -31,9 +31,11 @@ build:
 NIETZSCHE_SHA256 := 23cf69874ab69d3d256099ab530ea4be24d47d9675b673bcc67cbcd6298ec647
 corpus:
 	@if [ -f "$(SHARED_CORPUS)" ] && ! echo "$(NIETZSCHE_SHA256)  $(CACHE_DIR)/nietzsche.txt" | sha256sum --check --status 2>/dev/null; then \
-		mkdir -p "$(CACHE_DIR)" && tmp=$$(mktemp "$(CACHE_DIR)/nietzsche.txt.XXXXXX") && \
-		install -m 0644 "$(SHARED_CORPUS)" "$$tmp" && mv "$$tmp" "$(CACHE_DIR)/nietzsche.txt" && \
-		echo "seeded $(CACHE_DIR)/nietzsche.txt from $(SHARED_CORPUS)"; fi
+		if ! echo "$(NIETZSCHE_SHA256)  $(SHARED_CORPUS)" | sha256sum --check --status; then \
+			echo "$(SHARED_CORPUS) is not the lesson's file (SHA-256 $(NIETZSCHE_SHA256)); not seeded" >&2; \
+		else mkdir -p "$(CACHE_DIR)" && tmp=$$(mktemp "$(CACHE_DIR)/nietzsche.txt.XXXXXX") && \
+			{ install -m 0644 "$(SHARED_CORPUS)" "$$tmp" && mv "$$tmp" "$(CACHE_DIR)/nietzsche.txt" || { rm -f "$$tmp"; false; }; } && \
+			echo "seeded $(CACHE_DIR)/nietzsche.txt from $(SHARED_CORPUS)"; fi; fi
 
 run: build corpus
 	$(CHARRNN)

@@ -26,6 +26,7 @@ public sealed record CheckpointMetadata
     public ValidationRecord? Validation { get; init; }
 
     /// <summary>The validation loss of the weights saved here, when known: <see cref="Validation"/>, or the epoch's end they were saved at.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] // derived, not stored
     public ValidationRecord? ValidationOfWeights =>
         Validation is { } v && v.Step == Position.Step ? v
         : Position.Batch == 0 && History.LastOrDefault() is { } last && last.Step == Position.Step ? new ValidationRecord(last.Step, last.ValidLoss, last.ValidAccuracy)

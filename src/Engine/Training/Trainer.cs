@@ -363,12 +363,12 @@ public sealed class Trainer : IDisposable
                 if (Options.TimeBudget is { } budget && _runClock.Elapsed >= budget)
                 {
                     FinishStep();
-                    ValidateCurrentWeights();
+                    ValidateCurrentWeights(cancellation);
                     return Stop($"time budget of {budget} reached");
                 }
                 Step();
             }
-            ValidateCurrentWeights();
+            ValidateCurrentWeights(cancellation);
             return Finish();
         }
         catch (TrainingDivergedException e)
@@ -586,10 +586,13 @@ public sealed class Trainer : IDisposable
         return _currentWeightsPass.IsDone;
     }
 
-    /// <summary>A run that ends between epoch ends validates its last weights, so its end and its checkpoint can say how good they are.</summary>
-    private void ValidateCurrentWeights()
+    /// <summary>
+    /// A run that ends between epoch ends validates its last weights, so its end and its checkpoint can
+    /// say how good they are; a few batches at a time, so that a stop (Ctrl+C) cuts it short and saves at once.
+    /// </summary>
+    private void ValidateCurrentWeights(CancellationToken cancellation)
     {
-        while (CurrentValidation == null && !ValidatePiece(int.MaxValue)) { }
+        while (CurrentValidation == null && !cancellation.IsCancellationRequested && !ValidatePiece(8)) { }
     }
 
     /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>

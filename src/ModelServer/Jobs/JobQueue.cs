@@ -383,8 +383,13 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 // A stop waits for a whole step: one in pieces, or an epoch's end, goes on piece by piece
                 // first (a stop would finish it in one call, holding every stream for its length).
                 var between = !trainer.InStep && !trainer.InEpochEnd;
-                if (job.StopRequest is { } reason && between) { Complete(job, trainer.Stop(reason), trainer.CurrentValidation); break; }
                 var timeUp = trainer.Options.TimeBudget is { } limit && job.RunTime + clock.Elapsed >= limit && between;
+                if (job.StopRequest is { } reason && between)
+                {
+                    // A job at its end already (validating its last weights) ends as it would have, without the rest of that pass.
+                    Complete(job, trainer.IsComplete || timeUp ? End(trainer) : trainer.Stop(reason), trainer.CurrentValidation);
+                    break;
+                }
                 var pieceStarted = clock.Elapsed;
                 if (trainer.IsComplete || timeUp)
                 {
@@ -395,8 +400,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                         if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget) break;
                         continue;
                     }
-                    var validated = trainer.CurrentValidation;
-                    Complete(job, trainer.IsComplete ? trainer.Finish() : trainer.Stop($"time budget of {trainer.Options.TimeBudget} reached"), validated);
+                    Complete(job, End(trainer), trainer.CurrentValidation);
                     break;
                 }
                 var stepDone = StepPiece(job, trainer, budget);
@@ -461,6 +465,10 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         return done;
     }
 
+    /// <summary>A job that trained all it was asked to finishes; one out of time stops (it can be resumed).</summary>
+    private static TrainingOutcome End(Trainer trainer) =>
+        trainer.IsComplete ? trainer.Finish() : trainer.Stop($"time budget of {trainer.Options.TimeBudget} reached");
+
     /// <summary>One batch of the last weights' validation; true when the pass is done.</summary>
     private static bool ValidatePiece(Trainer trainer)
     {
@@ -491,7 +499,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         if (job.StopRequest is { } stop)
         {
             // Stopped by its owner before the loop got to it: it ends stopped, not resumed at the next start.
-            try { Complete(job, trainer.Stop(stop)); }
+            try { Complete(job, trainer.Stop(stop), trainer.CurrentValidation); }
             catch (Exception e) { logger.LogError(e, "Job {JobId} could not save a checkpoint on shutdown", job.Id); }
             return;
         }

@@ -44,7 +44,7 @@ public static class DemoCommand
                 console.Report(outcome);
                 if (outcome.Kind == TrainingOutcomeKind.Failed) return 1; // a diverged model has nothing to show
             }
-            var (validLoss, accuracy) = trainer.Validate();
+            var (validLoss, accuracy) = trainer.CurrentValidation ?? trainer.Validate(); // a run ended by its time budget measured it already
             Console.WriteLine($"validation loss {validLoss:F4} nats/char, accuracy {accuracy:P1}\n");
 
             using var session = new GenerationSession(trainer.Model, trainer.Vocabulary, new SamplingSettings(Temperature: 0.7, Seed: 1));
