@@ -47,6 +47,14 @@ public class HygieneTests(ServerFixture server)
         };
         var e = await Calls.Fails(() => server.Training.StartJobAsync(request).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+
+        // Only training takes uploads: elsewhere (read before a key is checked) what the longest text needs.
+        var feed = new FeedRequest { SessionId = "s-none", Text = new string('a', 4 * server.Options.Limits.MaxPrimeChars + (2 << 20)) };
+        e = await Calls.Fails(() => server.Generation.FeedAsync(feed).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        var upload = new StartJobRequest { ModelName = "uploaded", Architecture = "no-such-arch", CorpusText = string.Concat(Enumerable.Repeat(ServerFixture.Pattern, 100_000)) }; // 2.4 MB
+        e = await Calls.Fails(() => server.Training.StartJobAsync(upload).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode); // read, then refused for what it asks
     }
 }
 

@@ -88,8 +88,12 @@ public static class ServerHost
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
         services.AddSingleton<AuthInterceptor>();
-        // Uploads may be up to the limit (UTF-8 can take 4 bytes a char); larger messages are refused with RESOURCE_EXHAUSTED.
+        // Messages are read before any interceptor runs, a key's check included: only training takes uploads
+        // (up to the limit; UTF-8 can take 4 bytes a char), every other service what its longest text needs.
+        // Larger messages are refused with RESOURCE_EXHAUSTED.
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((grpc, server) =>
+            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, 4L * server.Value.Limits.MaxPrimeChars + (1 << 20)));
+        services.AddOptions<GrpcServiceOptions<TrainingService>>().Configure<IOptions<ServerOptions>>((grpc, server) =>
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, server.Value.Limits.MaxUploadBytes + (1 << 20)));
         services.AddGrpcReflection();
 
