@@ -65,13 +65,20 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         return r;
     }
 
+    /// <summary>Runs <paramref name="test"/> with some of the server's limits changed, and puts them back after.</summary>
+    private async Task WithLimits(Action<Hosting.ServerLimits> change, Func<Task> test)
+    {
+        var limits = keyed.Server.Options.Limits;
+        var saved = (limits.MaxEndedJobs, limits.MaxJobsPerKey);
+        change(limits);
+        try { await test(); }
+        finally { (limits.MaxEndedJobs, limits.MaxJobsPerKey) = saved; }
+    }
+
     [Fact]
     public async Task Ended_jobs_are_kept_per_key_so_one_keys_jobs_do_not_push_out_anothers()
     {
-        var limits = keyed.Server.Options.Limits;
-        var saved = limits.MaxEndedJobs;
-        limits.MaxEndedJobs = 1;
-        try
+        await WithLimits(l => l.MaxEndedJobs = 1, async () =>
         {
             var alices = (await keyed.AsAlice.Training.Train(Job("kept-alice", 2)).Events())[0].JobId;
             var bobsFirst = (await keyed.AsBob.Training.Train(Job("kept-bob-1", 2)).Events())[0].JobId;
@@ -82,8 +89,33 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             var gone = await Calls.Fails(() => keyed.AsBob.Training.GetJobAsync(new GetJobRequest { JobId = bobsFirst }).ResponseAsync);
             Assert.Equal(StatusCode.NotFound, gone.StatusCode);
             Assert.Contains("a key's ended jobs are kept until 1 newer ones of its own end", gone.Status.Detail);
-        }
-        finally { limits.MaxEndedJobs = saved; }
+        });
+    }
+
+    [Fact]
+    public async Task Keys_take_turns_at_the_device_so_one_keys_queue_does_not_hold_anothers_job()
+    {
+        await WithLimits(l => l.MaxJobsPerKey = 2, async () =>
+        {
+            // Alice's first job holds the device; her second and then Bob's queue behind it.
+            var running = await keyed.AsAlice.Training.StartJobAsync(Job("turns-alice-1", 1_000_000));
+            for (var waited = 0; (await keyed.AsAlice.Training.GetJobAsync(new GetJobRequest { JobId = running.Id })).State != Protos.V1.Job.Types.State.Running; waited += 20)
+            {
+                Assert.True(waited < 30_000, "Alice's first job never started");
+                await Task.Delay(20);
+            }
+            var alicesNext = await keyed.AsAlice.Training.StartJobAsync(Job("turns-alice-2", 2));
+            var bobs = await keyed.AsBob.Training.StartJobAsync(Job("turns-bob", 2));
+            Assert.Equal(1, (await keyed.AsBob.Training.GetJobAsync(new GetJobRequest { JobId = bobs.Id })).QueuePosition); // after Alice's running job, Bob's turn
+            Assert.Equal(2, (await keyed.AsAlice.Training.GetJobAsync(new GetJobRequest { JobId = alicesNext.Id })).QueuePosition);
+
+            await keyed.AsAlice.Training.StopJobAsync(new StopJobRequest { JobId = running.Id });
+            var bobsEvents = await keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = bobs.Id }).Events();
+            var alicesEvents = await keyed.AsAlice.Training.WatchJob(new WatchJobRequest { JobId = alicesNext.Id }).Events();
+            var bobStarted = bobsEvents.Single(e => e.Started != null).Time.ToDateTimeOffset();
+            var aliceStarted = alicesEvents.Single(e => e.Started != null).Time.ToDateTimeOffset();
+            Assert.True(bobStarted < aliceStarted, $"Bob's job started at {bobStarted:HH:mm:ss.fff}, after Alice's second at {aliceStarted:HH:mm:ss.fff}");
+        });
     }
 
     [Fact]

@@ -105,7 +105,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             _persisting.Remove(job);
             _queue.Add(job);
             _byId[job.Id] = job;
-            job.Events.Append(new JobQueued(_queue.Count), 0);
+            job.Events.Append(new JobQueued(RunOrder().IndexOf(job) + 1), 0);
         }
         logger.LogInformation("Job {JobId} queued by {Owner}: model {Model}", job.Id, owner, plan.ModelName);
         WorkArrived?.Invoke();
@@ -303,7 +303,30 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     public int QueuePosition(TrainingJob job)
     {
-        lock (_gate) return _queue.IndexOf(job) + 1;
+        lock (_gate) return RunOrder().IndexOf(job) + 1;
+    }
+
+    /// <summary>The key whose job started last: the next one goes to another key's job when one waits.</summary>
+    private string? _lastOwner;
+
+    /// <summary>
+    /// Queued jobs in the order they will start (under the lock): keys take turns, each next job the
+    /// oldest of a key other than the last one's when one waits, so one key's queue of long jobs does not
+    /// hold everyone else's until it is done. Among one key's jobs, first come first served.
+    /// </summary>
+    private List<TrainingJob> RunOrder()
+    {
+        var waiting = _queue.ToList();
+        var order = new List<TrainingJob>(waiting.Count);
+        var last = _running?.Owner ?? _lastOwner;
+        while (waiting.Count > 0)
+        {
+            var next = waiting.FirstOrDefault(j => j.Owner != last) ?? waiting[0];
+            waiting.Remove(next);
+            order.Add(next);
+            last = next.Owner;
+        }
+        return order;
     }
 
     /// <summary>The caller's jobs (an admin's: all): running first, then queued in order, then ended, newest first.</summary>
@@ -352,8 +375,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         {
             if (_running == null && _queue.Count > 0)
             {
-                _running = _queue[0];
-                _queue.RemoveAt(0);
+                _running = RunOrder()[0];
+                _queue.Remove(_running);
+                _lastOwner = _running.Owner;
             }
             job = _running;
         }
