@@ -28,10 +28,8 @@ public sealed record JobEpochEnded(EpochRecord Record) : JobEventPayload;
 /// <summary>A checkpoint is whole on disk. <paramref name="Step"/>: the step it holds, which later progress may have passed by the time the write ends.</summary>
 public sealed record JobCheckpointSaved(string File, string Reason, int Epoch, long Step) : JobEventPayload;
 /// <summary><paramref name="Final"/>: the validation loss and accuracy of the weights the job ended with, when measured.</summary>
-public sealed record JobFinished(string Reason, double? BestValidLoss, FinalValidation? Final = null) : JobEventPayload;
+public sealed record JobFinished(string Reason, double? BestValidLoss, ValidationRecord? Final = null) : JobEventPayload;
 public sealed record JobFailed(string Reason) : JobEventPayload;
-public sealed record JobStopped(string Reason, bool CheckpointSaved, FinalValidation? Final = null) : JobEventPayload;
-
-public sealed record FinalValidation(double Loss, double Accuracy);
+public sealed record JobStopped(string Reason, bool CheckpointSaved, ValidationRecord? Final = null) : JobEventPayload;
 
 public sealed record JobEvent(long Sequence, string JobId, DateTimeOffset Time, long Step, JobEventPayload Payload);

@@ -411,7 +411,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 if (job.StopRequest is { } reason && between)
                 {
                     // A job at its end already (validating its last weights) ends as it would have, without the rest of that pass.
-                    Complete(job, trainer.IsComplete || timeUp ? End(trainer) : trainer.Stop(reason), trainer.CurrentValidation);
+                    Complete(job, trainer.IsComplete || timeUp ? EndOfRun(trainer) : trainer.Stop(reason), trainer.CurrentValidation);
                     break;
                 }
                 var pieceStarted = clock.Elapsed;
@@ -424,7 +424,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                         if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget) break;
                         continue;
                     }
-                    Complete(job, End(trainer), trainer.CurrentValidation);
+                    Complete(job, EndOfRun(trainer), trainer.CurrentValidation);
                     break;
                 }
                 var stepDone = StepPiece(job, trainer, budget);
@@ -490,7 +490,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     }
 
     /// <summary>A job that trained all it was asked to finishes; one out of time stops (it can be resumed).</summary>
-    private static TrainingOutcome End(Trainer trainer) =>
+    private static TrainingOutcome EndOfRun(Trainer trainer) =>
         trainer.IsComplete ? trainer.Finish() : trainer.Stop($"time budget of {trainer.Options.TimeBudget} reached");
 
     /// <summary>One batch of the last weights' validation; true when the pass is done.</summary>
@@ -617,7 +617,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     private void Complete(TrainingJob job, TrainingOutcome outcome, (double Loss, double Accuracy)? validated = null)
     {
         job.Step = job.Trainer?.Position.Step ?? job.Step;
-        var final = validated is var (loss, accuracy) && double.IsFinite(loss) ? new FinalValidation(loss, accuracy) : null;
+        var final = validated is var (loss, accuracy) && double.IsFinite(loss) ? new ValidationRecord(job.Step, loss, accuracy) : null;
         var (state, payload) = outcome.Kind switch
         {
             TrainingOutcomeKind.Finished => (JobState.Finished, (JobEventPayload)new JobFinished(outcome.Reason, job.BestValidLoss, final)),
