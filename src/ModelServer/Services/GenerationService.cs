@@ -35,9 +35,9 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var settings = ProtoMapper.FromProto(request.Sampling);
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);
-        // A model not on the device yet is loaded by one open at a time: the next finds it there.
+        // A model not on the device yet is read and built here, off the device thread (streams go on
+        // meanwhile), by one open at a time: the next finds it on the device.
         using var loadTurn = models.IsOnDevice(name) ? null : await models.HoldLoadTurn(name, context.CancellationToken);
-        // A model not on the device yet is read and built here, off the device thread: streams go on meanwhile.
         var preloaded = await Task.Run(() => models.Preload(name, worker.Device));
         var taken = false;
         LoadedModel model;
