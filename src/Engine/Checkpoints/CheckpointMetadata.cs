@@ -28,13 +28,17 @@ public sealed record CheckpointMetadata
     /// <summary>The validation loss of the weights saved here, when known: <see cref="Validation"/>, or the epoch's end they were saved at.</summary>
     [System.Text.Json.Serialization.JsonIgnore] // derived, not stored
     public ValidationRecord? ValidationOfWeights =>
-        Validation is { } v && v.Step == Position.Step ? v
-        : Position.Batch == 0 && History.LastOrDefault() is { } last && last.Step == Position.Step ? new ValidationRecord(last.Step, last.ValidLoss, last.ValidAccuracy)
-        : null;
+        Validation is { } v && v.Step == Position.Step ? v : ValidationRecord.AtEpochEnd(Position, History);
 }
 
 /// <summary>A validation pass over the held-out text: mean cross-entropy (nats/char) and accuracy of the weights at <paramref name="Step"/>.</summary>
-public sealed record ValidationRecord(long Step, double Loss, double Accuracy);
+public sealed record ValidationRecord(long Step, double Loss, double Accuracy)
+{
+    /// <summary>The last epoch's figures, when training stands at that epoch's end (no batch of the next one trained).</summary>
+    public static ValidationRecord? AtEpochEnd(TrainingPosition position, IReadOnlyList<EpochRecord> history) =>
+        position.Batch == 0 && history.Count > 0 && history[^1] is var last && last.Step == position.Step
+            ? new ValidationRecord(last.Step, last.ValidLoss, last.ValidAccuracy) : null;
+}
 
 public sealed record VocabularyRecord(string[] Symbols, bool Lowercase, bool HasUnknown, long[] Counts)
 {

@@ -567,8 +567,7 @@ public sealed class Trainer : IDisposable
     /// </summary>
     public (double Loss, double Accuracy)? CurrentValidation =>
         _currentWeightsPass is { IsDone: true } pass ? pass.Result()
-        : Position.Batch == 0 && _split == null && _epochEnd == null && History.LastOrDefault() is { } last && last.Step == Position.Step
-            ? (last.ValidLoss, last.ValidAccuracy) : null;
+        : _split == null && _epochEnd == null && ValidationRecord.AtEpochEnd(Position, History) is { } atEnd ? (atEnd.Loss, atEnd.Accuracy) : null;
 
     private ValidationPass? _currentWeightsPass;
 
