@@ -10,6 +10,8 @@ public class ApiKeyStoreTests
     [InlineData("""[{"name": "bob", "sha256": "not-hex", "admin": false}]""", "entry 1 ('bob') has no sha256 of 64 hex digits")]
     [InlineData("""[{"name": "bad name", "sha256": "00", "admin": false}]""", "entry 1 has name 'bad name', which is not a key name")]
     [InlineData("""[null]""", "entry 1 is null")]
+    [InlineData("""[{"name": "bob", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "admin": false, "removed": "2026-12-01T00:00:00Z"}]""",
+        "entry 1 ('bob') is marked removed but keeps a sha256")]
     public void A_malformed_entry_is_refused_at_load_naming_it(string json, string problem)
     {
         var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
@@ -50,6 +52,35 @@ public class ApiKeyStoreTests
             File.WriteAllText(path, text.TrimEnd().TrimEnd(']') + "," + text.Trim().TrimStart('[')); // the entry twice
             var e = Assert.Throws<InvalidDataException>(() => ApiKeyStore.Load(path));
             Assert.Contains("entry 2 repeats the name 'alice'", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_removed_keys_name_stays_taken_until_a_new_key_is_told_to_reuse_it()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            var bobKey = ApiKeyStore.Load(path).Add("bob", admin: true);
+            Assert.True(ApiKeyStore.Load(path).Remove("bob"));
+            var store = ApiKeyStore.Load(path);
+            Assert.Null(store.Find(bobKey));
+            Assert.False(store.HasKeys);
+            Assert.Equal("bob", Assert.Single(store.RemovedKeys).Name);
+            Assert.DoesNotContain(ApiKeyStore.Hash(bobKey), File.ReadAllText(path)); // the hash goes with the key
+            Assert.False(store.Remove("bob")); // already removed
+
+            var e = Assert.Throws<ArgumentException>(() => store.Add("bob", admin: false));
+            Assert.Contains("belonged to a key removed on", e.Message);
+            Assert.Contains("--reuse-name", e.Message);
+
+            var newKey = ApiKeyStore.Load(path).Add("bob", admin: false, reuseName: true);
+            var reused = ApiKeyStore.Load(path);
+            Assert.Empty(reused.RemovedKeys);
+            var entry = reused.Find(newKey);
+            Assert.NotNull(entry);
+            Assert.False(entry.Admin);
         }
         finally { File.Delete(path); }
     }

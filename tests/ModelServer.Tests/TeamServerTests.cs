@@ -222,6 +222,26 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task Errors_show_the_servers_paths_to_admins_only()
+    {
+        var folder = Path.Combine(keyed.Server.Options.ModelsDirectory, "damaged");
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, "last.ckpt"), "not a checkpoint");
+        try
+        {
+            var bob = await Calls.Fails(() => keyed.AsBob.Generation.Open("damaged"));
+            Assert.Equal(StatusCode.FailedPrecondition, bob.StatusCode);
+            Assert.Contains("<models>/damaged/last.ckpt", bob.Status.Detail);
+            Assert.Contains("not a CharRnn checkpoint", bob.Status.Detail);
+            Assert.DoesNotContain(keyed.Server.Root, bob.Status.Detail);
+
+            var admin = await Calls.Fails(() => keyed.AsAdmin.Generation.Open("damaged"));
+            Assert.Contains(Path.Combine(folder, "last.ckpt"), admin.Status.Detail);
+        }
+        finally { Directory.Delete(folder, true); }
+    }
+
+    [Fact]
     public async Task Quotas_per_key_give_resource_exhausted_naming_the_limit()
     {
         var sessions = new List<Session>();
@@ -258,18 +278,35 @@ public class StartupSecurityTests
     [Fact]
     public async Task A_server_without_keys_refuses_to_listen_beyond_loopback()
     {
+        var e = await StartRefused("0.0.0.0:0", []);
+        Assert.Contains("without API keys", e.Message);
+        Assert.Contains("charrnn keys add", e.Message);
+    }
+
+    [Fact]
+    public async Task Endpoints_from_kestrel_configuration_are_refused_since_the_loopback_check_cannot_see_them()
+    {
+        var e = await StartRefused("127.0.0.1:0", ["--Kestrel:Endpoints:Open:Url=http://0.0.0.0:0"]);
+        Assert.Contains("Kestrel:Endpoints", e.Message);
+        Assert.Contains("--listen HOST:PORT", e.Message);
+    }
+
+    /// <summary>The error a keyless server listening on <paramref name="listen"/>, with <paramref name="args"/>, refuses to start with.</summary>
+    private static async Task<ArgumentException> StartRefused(string listen, string[] args)
+    {
         var options = new Hosting.ServerOptions
         {
-            Listen = "0.0.0.0:0",
+            Listen = listen,
             ModelsDirectory = Path.Combine(Path.GetTempPath(), "charrnn-open-" + Guid.NewGuid().ToString("N")[..8]),
             Device = "cpu",
         };
-        var app = Hosting.ServerHost.Build([], options, _ => { });
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => Hosting.ServerHost.StartAsync(app));
-        Assert.Contains("without API keys", e.Message);
-        Assert.Contains("charrnn keys add", e.Message);
-        await app.DisposeAsync();
-        Directory.Delete(options.ModelsDirectory, true);
+        var app = Hosting.ServerHost.Build(args, options, _ => { });
+        try { return await Assert.ThrowsAsync<ArgumentException>(() => Hosting.ServerHost.StartAsync(app)); }
+        finally
+        {
+            await app.DisposeAsync();
+            if (Directory.Exists(options.ModelsDirectory)) Directory.Delete(options.ModelsDirectory, true);
+        }
     }
 }
 
@@ -303,6 +340,47 @@ public class KeysFileTests
         var broken = await Calls.Fails(() => List(again));
         Assert.Equal(StatusCode.Unavailable, broken.StatusCode);
         Assert.Contains("keys file is not valid", broken.Status.Detail);
+        File.Delete(keysFile);
+    }
+
+    [Fact]
+    public async Task Removing_a_key_closes_its_sessions_ends_its_streams_and_stops_its_jobs()
+    {
+        var keysFile = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        var store = ApiKeyStore.Load(keysFile);
+        var ops = store.Add("ops", admin: true);
+        var temp = store.Add("temp", admin: false);
+        using var server = new ServerFixture(o => o.KeysFile = keysFile);
+        var asTemp = new KeyedServer.Api(server.ChannelFor(temp));
+        var asOps = new KeyedServer.Api(server.ChannelFor(ops));
+
+        var idle = await asTemp.Generation.Open("gru");
+        var streaming = await asTemp.Generation.Open("gru");
+        using var call = asTemp.Generation.Generate(new GenerateRequest { SessionId = streaming.Id, MaxChars = 100_000 });
+        Assert.True(await call.ResponseStream.MoveNext()); // under way; unread, the stream waits on the client
+        var job = new StartJobRequest { ModelName = "temp-model", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 1000, SampleChars = 0 } };
+        job.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
+        var started = await asTemp.Training.StartJobAsync(job);
+
+        Assert.True(ApiKeyStore.Load(keysFile).Remove("temp"));
+
+        var ended = await Calls.Fails(async () => { while (await call.ResponseStream.MoveNext()) { } });
+        Assert.Equal(StatusCode.Unauthenticated, ended.StatusCode);
+        Assert.Contains($"Session '{streaming.Id}' was closed: its API key 'temp' was removed", ended.Status.Detail);
+        var events = await asOps.Training.WatchJob(new WatchJobRequest { JobId = started.Id }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
+        Assert.Equal("stopped: key 'temp' was removed", events[^1].Stopped.Reason);
+        Assert.Equal(StatusCode.NotFound, (await Calls.Fails(() => asOps.Generation.GetSessionAsync(new GetSessionRequest { SessionId = streaming.Id }).ResponseAsync)).StatusCode);
+        for (var waited = 0; ; waited += 50) // the sweep closes them one after another
+        {
+            try { await asOps.Generation.GetSessionAsync(new GetSessionRequest { SessionId = idle.Id }); }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound) { break; }
+            Assert.True(waited < 10_000, "the removed key's idle session was not closed");
+            await Task.Delay(50);
+        }
+        // Its calls are refused; its name is not given to a new key by accident.
+        Assert.Equal(StatusCode.Unauthenticated, (await Calls.Fails(() => asTemp.Catalog.ListModelsAsync(new ListModelsRequest()).ResponseAsync)).StatusCode);
+        Assert.Throws<ArgumentException>(() => ApiKeyStore.Load(keysFile).Add("temp", admin: false));
         File.Delete(keysFile);
     }
 }

@@ -164,6 +164,22 @@ public class CommandLineTests
     });
 
     [Fact]
+    public void A_removed_keys_name_is_listed_as_removed_and_taken_again_only_with_reuse_name() => InTempFolder(root =>
+    {
+        var path = Path.Combine(root, "keys.json");
+        Quietly(["keys", "add", "bob", "--keys", path]);
+        Quietly(["keys", "remove", "bob", "--keys", path]);
+        var (output, previous) = (new StringWriter(), Console.Out);
+        Console.SetOut(output);
+        try { Assert.Equal(0, CharRnnCommandLine.Run(["keys", "list", "--keys", path])); }
+        finally { Console.SetOut(previous); }
+        Assert.Matches(@"^bob\s+user\s+created \S+ \S+\s+removed \d{4}-\d\d-\d\d \d\d:\d\d\s*$", output.ToString().Replace("No keys in " + path + ". Add one: charrnn keys add NAME [--admin]" + Environment.NewLine, ""));
+        AssertUserError(["keys", "add", "bob", "--keys", path], "charrnn: Key name 'bob' belonged to a key removed on ");
+        Quietly(["keys", "add", "bob", "--reuse-name", "--keys", path]);
+        Assert.Equal("bob", Assert.Single(CharRnn.ModelServer.Security.ApiKeyStore.Load(path).Keys).Name);
+    });
+
+    [Fact]
     public void Numbers_in_the_usual_forms_are_read()
     {
         var parse = CharRnnCommandLine.Build().Parse(["generate", "--model", "m", "-t", "8e-1", "--top-p", ".9", "-n", "+12", "--seed", "18446744073709551615"]);

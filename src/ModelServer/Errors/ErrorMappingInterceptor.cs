@@ -8,9 +8,10 @@ namespace CharRnn.ModelServer.Errors;
 /// <summary>
 /// The one place exceptions become gRPC statuses: server errors keep their code, the engine's
 /// input errors become INVALID_ARGUMENT, a broken model file FAILED_PRECONDITION, and anything
-/// unexpected INTERNAL (logged with its stack, shown to the client without it).
+/// unexpected INTERNAL (logged with its stack, shown to the client without it). Callers who are
+/// not admins read messages without the server's paths (<see cref="PathRedaction"/>).
 /// </summary>
-public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+public sealed class ErrorMappingInterceptor(PathRedaction paths, ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -44,6 +45,8 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
     private RpcException? Translate(Exception e, ServerCallContext context)
     {
         var mapped = Map(e, context);
+        if (mapped != null && Security.Caller.TryOf(context) is { } caller)
+            mapped = new RpcException(new Status(mapped.StatusCode, paths.ForCaller(mapped.Status.Detail, caller.Admin)));
         var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
         Metrics.ServerMetrics.Errors.WithLabels(code.ToString()).Inc();
         return mapped;

@@ -8,10 +8,16 @@ namespace CharRnn.ModelServer.Hosting;
 /// At start-up: refuses to serve other machines without a keys file, and says in the log whether
 /// authentication is on.
 /// </summary>
-public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthInterceptor auth, ILogger<SecurityCheck> logger) : IHostedService
+public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthInterceptor auth, IConfiguration configuration, ILogger<SecurityCheck> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
+        // ASP.NET Core adds the endpoints of a "Kestrel:Endpoints" section (appsettings, --Kestrel:Endpoints:…,
+        // Kestrel__Endpoints__… variables) beside the ones --listen makes: addresses this check would never see.
+        if (configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
+            throw new ArgumentException(
+                "Kestrel:Endpoints in the configuration would add listeners the server does not check (keys, loopback). " +
+                "Remove it, and give the address with --listen HOST:PORT (CharRnn:Listen; TLS: --tls-cert) and --metrics-listen HOST:PORT.");
         var (host, _) = ServerHost.ParseListen(options.Value.Listen);
         var loopback = host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
         if (auth.Enabled)

@@ -88,6 +88,7 @@ public static class ServerHost
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
         services.AddSingleton<AuthInterceptor>();
+        services.AddSingleton<PathRedaction>();
         // Messages are read before any interceptor runs, a key's check included: only training takes uploads
         // (up to the limit; UTF-8 can take 4 bytes a char), every other service what its longest text needs.
         // Larger messages are refused with RESOURCE_EXHAUSTED.
@@ -102,6 +103,7 @@ public static class ServerHost
         services.AddSingleton<DeviceWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DeviceWorker>());
         services.AddHostedService<SessionReaper>();
+        services.AddHostedService<RemovedKeySweeper>();
         services.AddGrpcHealthChecks(o =>
         {
             o.UseHealthChecksCache = false; // Check asks the device loop now: SERVING as soon as it runs

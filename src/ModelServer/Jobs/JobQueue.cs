@@ -26,7 +26,7 @@ namespace CharRnn.ModelServer.Jobs;
 /// loop between generation steps and runs the current job for a bounded time.
 /// </summary>
 public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models, CorpusStore corpora, ServerDatabase database, JobEventJournal journal,
-    ILogger<JobQueue> logger)
+    PathRedaction paths, ILogger<JobQueue> logger)
 {
     public const string CorpusFile = ModelFolder.UploadedCorpusFile;
     private readonly object _gate = new();
@@ -445,7 +445,10 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             // Divergence, a corpus too short, out of device memory...: the job fails, the server lives on.
             var expected = e is TrainingDivergedException or ArgumentException;
             if (!expected) logger.LogError(e, "Job {JobId} failed", job.Id);
-            var reason = expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            var full = expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
+            // The job's watchers (its owner, anyone it is shared with) read the reason without the server's paths; the log keeps them.
+            var reason = paths.Enabled ? paths.Redact(full) : full;
+            if (expected && reason != full) logger.LogWarning("Job {JobId} failed: {Reason}", job.Id, full);
             End(job, JobState.Failed, reason, new JobFailed(reason), disposeTrainer: true);
         }
         return true;

@@ -6,8 +6,15 @@ using CharRnn.Engine.Storage;
 
 namespace CharRnn.ModelServer.Security;
 
-/// <summary>One API key as stored: its name, the SHA-256 of the key (never the key), and its role.</summary>
-public sealed record ApiKeyEntry(string Name, string Sha256, bool Admin, DateTimeOffset Created);
+/// <summary>
+/// One API key as stored: its name, the SHA-256 of the key (never the key), and its role. A removed
+/// key stays as a record of its name (<see cref="Removed"/> set, no hash): what it made on a server
+/// still belongs to that name, so a new key takes the name only when asked to (keys add --reuse-name).
+/// </summary>
+public sealed record ApiKeyEntry(string Name, string Sha256, bool Admin, DateTimeOffset Created, DateTimeOffset? Removed = null)
+{
+    public bool IsRemoved => Removed != null;
+}
 
 /// <summary>
 /// The keys file: API keys stored hashed (a key is 32 random bytes, so an unsalted SHA-256 is
@@ -15,7 +22,11 @@ public sealed record ApiKeyEntry(string Name, string Sha256, bool Admin, DateTim
 /// </summary>
 public sealed partial class ApiKeyStore
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull, // "removed" only on removed keys
+    };
     private readonly List<ApiKeyEntry> _keys;
 
     private ApiKeyStore(string path, List<ApiKeyEntry> keys)
@@ -25,7 +36,17 @@ public sealed partial class ApiKeyStore
     }
 
     public string Path { get; }
-    public IReadOnlyList<ApiKeyEntry> Keys => _keys;
+
+    /// <summary>The keys a server accepts.</summary>
+    public IReadOnlyList<ApiKeyEntry> Keys => _keys.Where(k => !k.IsRemoved).ToList();
+
+    public bool HasKeys => _keys.Any(k => !k.IsRemoved);
+
+    /// <summary>Names of removed keys: a server closes their sessions and stops their jobs.</summary>
+    public IReadOnlyList<ApiKeyEntry> RemovedKeys => _keys.Where(k => k.IsRemoved).ToList();
+
+    /// <summary>Every entry, kept and removed, in the file's order.</summary>
+    public IReadOnlyList<ApiKeyEntry> Entries => _keys;
 
     /// <summary>A store with no keys, for a file that cannot be read.</summary>
     public static ApiKeyStore Empty(string path) => new(path, []);
@@ -56,8 +77,9 @@ public sealed partial class ApiKeyStore
             var k = keys[i];
             var problem = k is null ? "is null"
                 : k.Name is null || !NamePattern().IsMatch(k.Name) ? $"has name '{k.Name}', which is not a key name (1 to 64 letters, digits, '.', '_' or '-')"
-                : k.Sha256 is null || !Sha256Pattern().IsMatch(k.Sha256) ? $"('{k.Name}') has no sha256 of 64 hex digits"
                 : keys.Take(i).Any(o => o?.Name == k.Name) ? $"repeats the name '{k.Name}'"
+                : k.IsRemoved ? (string.IsNullOrEmpty(k.Sha256) ? null : $"('{k.Name}') is marked removed but keeps a sha256")
+                : k.Sha256 is null || !Sha256Pattern().IsMatch(k.Sha256) ? $"('{k.Name}') has no sha256 of 64 hex digits"
                 : null;
             if (problem != null)
                 throw new InvalidDataException($"Keys file '{path}': entry {i + 1} {problem}; fix it, or remove it and add the key again (charrnn keys add NAME).");
@@ -82,14 +104,22 @@ public sealed partial class ApiKeyStore
     }
 
     /// <summary>Creates a key; returns it in clear text (shown once, stored only hashed).</summary>
-    public string Add(string name, bool admin)
+    /// <param name="reuseName">Give the name of a removed key, and with it what that key made, to this one.</param>
+    public string Add(string name, bool admin, bool reuseName = false)
     {
         if (!NamePattern().IsMatch(name))
             throw new ArgumentException($"Key name '{name}' is not allowed; use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
         if (ReservedNames.Contains(name, StringComparer.OrdinalIgnoreCase))
             throw new ArgumentException($"Key name '{name}' is reserved: models made without keys (the embedded server, `charrnn serve` with no --keys) belong to '{Caller.Local.Name}', and calls without a key are '{Caller.Anonymous}'. Pick another name.");
-        if (_keys.Any(k => k.Name == name))
+        if (_keys.Any(k => k.Name == name && !k.IsRemoved))
             throw new ArgumentException($"A key named '{name}' exists; remove it first (charrnn keys remove {name}) or pick another name.");
+        if (_keys.FirstOrDefault(k => k.Name == name && k.IsRemoved) is { } removed)
+        {
+            if (!reuseName)
+                throw new ArgumentException($"Key name '{name}' belonged to a key removed on {removed.Removed:yyyy-MM-dd HH:mm} UTC, and the models it made on a server still belong to that name. " +
+                                            $"Pass --reuse-name to give them to the new key, or pick another name.");
+            _keys.Remove(removed);
+        }
         var key = "crn_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         _keys.Add(new ApiKeyEntry(name, Hash(key), admin, DateTimeOffset.UtcNow));
         Save();
@@ -99,11 +129,14 @@ public sealed partial class ApiKeyStore
     /// <summary>Callers the server names itself: a key of such a name would own what they made.</summary>
     private static readonly string[] ReservedNames = [Caller.Local.Name, Caller.Anonymous];
 
+    /// <summary>Stops accepting the key of <paramref name="name"/>; its name stays, marked removed. False when no such key is in use.</summary>
     public bool Remove(string name)
     {
-        var removed = _keys.RemoveAll(k => k.Name == name) > 0;
-        if (removed) Save();
-        return removed;
+        var index = _keys.FindIndex(k => k.Name == name && !k.IsRemoved);
+        if (index < 0) return false;
+        _keys[index] = _keys[index] with { Sha256 = "", Removed = DateTimeOffset.UtcNow };
+        Save();
+        return true;
     }
 
     /// <summary>The entry for a presented key, compared in constant time; null when unknown.</summary>
@@ -112,7 +145,7 @@ public sealed partial class ApiKeyStore
         var hash = Convert.FromHexString(Hash(presented));
         ApiKeyEntry? found = null;
         foreach (var k in _keys)
-            if (CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(k.Sha256))) found = k;
+            if (!k.IsRemoved && CryptographicOperations.FixedTimeEquals(hash, Convert.FromHexString(k.Sha256))) found = k;
         return found;
     }
 

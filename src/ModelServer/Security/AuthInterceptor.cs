@@ -97,7 +97,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Intercept
         var (keys, problem) = Current();
         if (problem != null)
             throw new RpcException(new Status(StatusCode.Unavailable, $"This server cannot check API keys: its keys file is not valid ({problem}). Ask its admin to fix it."));
-        if (keys.Keys.Count == 0)
+        if (!keys.HasKeys)
             throw new RpcException(new Status(StatusCode.Unauthenticated, "This server has no API keys yet, so it accepts no calls. Ask its admin to add one (charrnn keys add NAME --keys FILE)."));
         var header = context.RequestHeaders.GetValue("authorization");
         if (string.IsNullOrWhiteSpace(header))

@@ -12,8 +12,16 @@ public sealed record Caller(string Name, bool Admin)
 
     private const string Key = "charrnn.caller";
 
+    /// <summary>
+    /// The caller <see cref="AuthInterceptor"/> recorded. A call it did not see (a service reached by
+    /// another path) fails rather than acting as anyone, least of all the admin.
+    /// </summary>
     public static Caller Of(ServerCallContext context) =>
-        context.UserState.TryGetValue(Key, out var value) && value is Caller caller ? caller : Local;
+        TryOf(context) ?? throw new InvalidOperationException($"No caller is recorded for {context.Method}: the call did not pass the API-key check.");
+
+    /// <summary>The recorded caller, or null before the key check has run (or when it refused the call).</summary>
+    public static Caller? TryOf(ServerCallContext context) =>
+        context.UserState.TryGetValue(Key, out var value) && value is Caller caller ? caller : null;
 
     public void AttachTo(ServerCallContext context) => context.UserState[Key] = this;
 

@@ -33,10 +33,11 @@ public sealed class SessionReaper(SessionStore sessions, DeviceWorker worker, Mo
 /// </summary>
 public static class SessionCloser
 {
-    public static void Close(ServerSession session, DeviceWorker worker, ModelStore models)
+    /// <param name="why">What calls still under way on the session end with (by default NOT_FOUND, "was closed").</param>
+    public static void Close(ServerSession session, DeviceWorker worker, ModelStore models, Errors.ServerException? why = null)
     {
         if (!session.MarkClosed()) return;
-        worker.Abort(session, Errors.ServerException.NotFound($"Session '{session.Id}' was closed."));
+        worker.Abort(session, why ?? Errors.ServerException.NotFound($"Session '{session.Id}' was closed."));
         session.Engine.Dispose();
         models.Release(session.Model);
     }

@@ -11,13 +11,14 @@ public static class KeysCommand
         var file = new Option<string>("--keys") { Description = "The keys file (give the same to charrnn serve --keys).", DefaultValueFactory = _ => "keys.json" };
         var name = new Argument<string>("name") { Description = "Who the key is for, e.g. alice or ci." };
         var admin = new Option<bool>("--admin") { Description = "An admin key sees and may act on every session, job and model." };
+        var reuseName = new Option<bool>("--reuse-name") { Description = "Take the name of a removed key, and with it the models it made." };
 
-        var add = new Command("add", "Create a key; it is printed once and stored only as a SHA-256 hash.") { name, admin, file };
+        var add = new Command("add", "Create a key; it is printed once and stored only as a SHA-256 hash.") { name, admin, reuseName, file };
         add.SetAction(parse =>
         {
             using var change = ApiKeyStore.HoldForChange(parse.GetValue(file)!);
             var store = ApiKeyStore.Load(parse.GetValue(file)!);
-            var key = store.Add(parse.GetValue(name)!, parse.GetValue(admin));
+            var key = store.Add(parse.GetValue(name)!, parse.GetValue(admin), parse.GetValue(reuseName));
             Console.WriteLine(key);
             Console.Error.WriteLine($"Key for '{parse.GetValue(name)}'{(parse.GetValue(admin) ? " (admin)" : "")} added to {Path.GetFullPath(store.Path)}. " +
                                     "It is shown only now: clients pass it with --token or CHARRNN_TOKEN.");
@@ -31,13 +32,15 @@ public static class KeysCommand
             if (!File.Exists(path)) // a mistyped --keys is not an empty keys file
                 throw new ArgumentException($"--keys {path} does not exist; create it with charrnn keys add NAME --keys {path}.");
             var store = ApiKeyStore.Load(path);
-            if (store.Keys.Count == 0) Console.WriteLine($"No keys in {store.Path}. Add one: charrnn keys add NAME [--admin]");
-            foreach (var k in store.Keys) Console.WriteLine($"{k.Name,-20} {(k.Admin ? "admin" : "user"),-6} created {k.Created.LocalDateTime:yyyy-MM-dd HH:mm}"); // local time, as charrnn models shows its dates
+            if (!store.HasKeys) Console.WriteLine($"No keys in {store.Path}. Add one: charrnn keys add NAME [--admin]");
+            foreach (var k in store.Entries) // local time, as charrnn models shows its dates
+                Console.WriteLine($"{k.Name,-20} {(k.Admin ? "admin" : "user"),-6} created {k.Created.LocalDateTime:yyyy-MM-dd HH:mm}" +
+                                  (k.Removed is { } removed ? $"  removed {removed.LocalDateTime:yyyy-MM-dd HH:mm}" : ""));
             return 0;
         });
 
         var removeName = new Argument<string>("name") { Description = "The key to remove." };
-        var remove = new Command("remove", "Remove a key; a running server stops accepting it at once.") { removeName, file };
+        var remove = new Command("remove", "Remove a key: a running server stops accepting it at once, closes its sessions and stops its jobs; its name stays reserved for the models it made.") { removeName, file };
         remove.SetAction(parse =>
         {
             using var change = ApiKeyStore.HoldForChange(parse.GetValue(file)!);

@@ -1,0 +1,34 @@
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+
+namespace CharRnn.ModelServer.Tests;
+
+public class PathRedactionTests
+{
+    private static PathRedaction For(string? keys) => new(Microsoft.Extensions.Options.Options.Create(new ServerOptions
+    {
+        ModelsDirectory = "/srv/charrnn/models",
+        CorporaDirectory = "/srv/charrnn/models/corpora", // inside the models folder: the longer root goes first
+        KeysFile = keys,
+    }));
+
+    [Theory]
+    [InlineData("Checkpoint '/srv/charrnn/models/bob/last.ckpt' is damaged", "Checkpoint '<models>/bob/last.ckpt' is damaged")]
+    [InlineData("Corpus '/srv/charrnn/models/corpora/x.txt' is empty", "Corpus '<corpora>/x.txt' is empty")]
+    [InlineData("Corpus '/home/ann/data/nietzsche.txt' is not valid UTF-8", "Corpus '…/nietzsche.txt' is not valid UTF-8")]
+    [InlineData(@"Corpus 'C:\data\texts\a.txt' is empty", @"Corpus '…\a.txt' is empty")]
+    [InlineData("see https://example.org/docs/page and charrnn/v1 or 3/4 done", "see https://example.org/docs/page and charrnn/v1 or 3/4 done")]
+    public void A_keyed_server_tells_callers_what_went_wrong_without_its_paths(string message, string redacted)
+    {
+        var paths = For("/srv/charrnn/keys.json");
+        Assert.Equal(redacted, paths.ForCaller(message, admin: false));
+        Assert.Equal(message, paths.ForCaller(message, admin: true));
+    }
+
+    [Fact]
+    public void A_keyless_loopback_server_shows_its_local_user_whole_messages()
+    {
+        const string message = "Checkpoint '/srv/charrnn/models/bob/last.ckpt' is damaged";
+        Assert.Equal(message, For(keys: null).ForCaller(message, admin: false));
+    }
+}
