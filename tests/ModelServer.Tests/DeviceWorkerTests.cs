@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
-/// <summary>The device loop's command queue: callers that give up, and work that arrives as it stops.</summary>
+/// <summary>The device loop's command queue: callers that give up, keys taking turns, and work that arrives as it stops.</summary>
 public class DeviceWorkerTests
 {
     private static async Task<(Microsoft.AspNetCore.Builder.WebApplication App, DeviceLoop.DeviceWorker Worker, string Models)> Started()
@@ -32,6 +32,31 @@ public class DeviceWorkerTests
             await held;
             await worker.Run(() => { }); // the loop has passed the skipped command
             Assert.False(ran);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(models, true);
+        }
+    }
+
+    [Fact]
+    public async Task Keys_take_turns_so_one_keys_backlog_does_not_hold_anothers_command()
+    {
+        var (app, worker, models) = await Started();
+        try
+        {
+            using var release = new ManualResetEventSlim();
+            var held = worker.Run(() => release.Wait(TimeSpan.FromSeconds(30)), owner: "alice");
+            var order = new List<string>(); // device thread only
+            var alices = Enumerable.Range(0, 10).Select(i => worker.Run(() => order.Add("alice" + i), owner: "alice")).ToList();
+            var bobs = worker.Run(() => order.Add("bob"), owner: "bob"); // queued after all of alice's
+            release.Set();
+            await Task.WhenAll(alices.Append(bobs).Append(held));
+            Assert.Equal(11, order.Count);
+            Assert.True(order.IndexOf("bob") <= 1, $"bob's command ran after {order.IndexOf("bob")} of alice's: {string.Join(", ", order)}");
+            Assert.Equal(Enumerable.Range(0, 10).Select(i => "alice" + i), order.Where(o => o != "bob")); // one key's in the order they came
         }
         finally
         {

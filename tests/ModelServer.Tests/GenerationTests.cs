@@ -24,6 +24,29 @@ public class GenerationTests(ServerFixture server)
         Assert.Equal(42UL, info.Sampling.Seed);
     }
 
+    [Fact]
+    public async Task Open_streams_step_between_the_commands_of_a_long_backlog()
+    {
+        var session = await Client.Open("gru");
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        var stored = server.Services.GetRequiredService<SessionStore>().Get(session.Id, Security.Caller.Local);
+        using var stop = new CancellationTokenSource();
+        var streaming = Client.Generate(session.Id, 100_000, cancellation: stop.Token);
+        for (var waited = 0; stored.CharactersSeen < 20; waited += 5)
+        {
+            Assert.True(waited < 10_000, "the stream did not start");
+            await Task.Delay(5);
+        }
+        var seen = new List<long>(); // device thread only, until the commands are done
+        // As a key feeding many sessions at once queues them: each piece of a long text a command that holds the device.
+        var backlog = Enumerable.Range(0, 10).Select(_ => worker.Run(() => { seen.Add(stored.CharactersSeen); Thread.Sleep(20); }, owner: "feeder")).ToList();
+        await Task.WhenAll(backlog);
+        await stop.CancelAsync();
+        await Assert.ThrowsAsync<RpcException>(() => streaming);
+        var steppedBetween = seen.Zip(seen.Skip(1)).Count(p => p.Second > p.First);
+        Assert.True(steppedBetween >= 5, $"the stream stepped between {steppedBetween} of 9 pairs of commands (chars seen: {string.Join(", ", seen)})");
+    }
+
     [Theory]
     [InlineData("gru")]
     [InlineData("lstm")]

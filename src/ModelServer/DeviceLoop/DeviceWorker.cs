@@ -14,7 +14,8 @@ namespace CharRnn.ModelServer.DeviceLoop;
 /// <summary>
 /// The one loop that owns the device and every Torch object on it (TorchSharp modules and
 /// dispose scopes are not for concurrent use). Each tick it
-///   1. runs the commands other threads queued (open, feed, fork, reset, close, ...),
+///   1. runs the commands other threads queued (open, feed, fork, reset, close, ...), keys taking
+///      turns, and while anyone streams only for a few milliseconds a tick (<see cref="CommandBudget"/>),
 ///   2. advances every active Generate call by one char: all sessions of a model in one batched
 ///      step (continuous batching: calls join and leave between ticks),
 ///   3. runs a slice of the current training job: short while anyone is generating, so streams
@@ -27,11 +28,23 @@ public sealed class DeviceWorker : IHostedService
 {
     private static readonly TimeSpan SliceWhenIdle = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Time commands may take in one tick while streams are open (at least one runs): a key that feeds
+    /// many sessions at once (each long text a command per 256 chars) then costs other streams a char
+    /// per command or so, not one after the whole backlog.
+    /// </summary>
+    public static readonly TimeSpan CommandBudget = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The owner of commands no key asked for (the reaper's closes, model invalidations).</summary>
+    public const string ServerOwner = "";
+
     private readonly ServerOptions _options;
     private readonly DeviceShare _share;
     private readonly JobQueue _jobs;
     private readonly ILogger<DeviceWorker> _logger;
-    private readonly ConcurrentQueue<Action> _commands = new();
+    private readonly ConcurrentQueue<(string Owner, Action Command)> _commands = new();
+    private readonly Dictionary<string, Queue<Action>> _pending = []; // device thread only: commands taken from _commands, by owner
+    private readonly List<string> _turns = [];                       // device thread only: owners with pending commands, next first
     private readonly ConcurrentQueue<GenerationRequest> _arrivals = new();
     private readonly List<GenerationRequest> _active = []; // device thread only
     private readonly SemaphoreSlim _wake = new(0); // never disposed: Wake may come from any thread at any time
@@ -64,7 +77,8 @@ public sealed class DeviceWorker : IHostedService
     public double GenerationStepsPerSecond => _stepsPerSecond;
     public int ActiveGenerations => Volatile.Read(ref _activeCount);
     /// <summary>Commands queued and not yet begun (tests).</summary>
-    internal int QueuedCommands => _commands.Count;
+    internal int QueuedCommands => _commands.Count + _pendingCount;
+    private volatile int _pendingCount;
     private int _activeCount;
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -92,8 +106,9 @@ public sealed class DeviceWorker : IHostedService
     /// behind a long command such as a job's start), but work that has begun is seen through, so
     /// that what it made (a session, say) reaches the caller to be cleaned up. Once the loop is
     /// stopping, new work is refused with UNAVAILABLE: after its last drain nothing would run it.
+    /// Work of one <paramref name="owner"/> (an API key's name) runs in the order it came; owners take turns.
     /// </remarks>
-    public Task<T> Run<T>(Func<T> work, CancellationToken cancellation = default)
+    public Task<T> Run<T>(Func<T> work, CancellationToken cancellation = default, string owner = ServerOwner)
     {
         var done = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         const int queued = 0, running = 1, cancelled = 2;
@@ -109,19 +124,19 @@ public sealed class DeviceWorker : IHostedService
                 registration.Dispose();
                 throw ServerException.Unavailable("The server is shutting down.");
             }
-            _commands.Enqueue(() =>
+            _commands.Enqueue((owner, () =>
             {
                 registration.Dispose();
                 if (Interlocked.CompareExchange(ref state, running, queued) != queued) return; // given up before it began
                 try { done.TrySetResult(work()); }
                 catch (Exception e) { done.TrySetException(e); }
-            });
+            }));
         }
         Wake();
         return done.Task;
     }
 
-    public Task Run(Action work, CancellationToken cancellation = default) => Run(() => { work(); return true; }, cancellation);
+    public Task Run(Action work, CancellationToken cancellation = default, string owner = ServerOwner) => Run(() => { work(); return true; }, cancellation, owner);
 
     /// <summary>Adds a Generate call; the loop advances it from the next tick on.</summary>
     public void Start(GenerationRequest request)
@@ -173,7 +188,7 @@ public sealed class DeviceWorker : IHostedService
         }
 
         // Shutting down: end every stream, checkpoint the running job, release what is left.
-        RunCommands();
+        RunCommands(TimeSpan.MaxValue);
         foreach (var r in _active.Concat(_arrivals)) { r.Session.Generating = false; r.Fail(ServerException.Unavailable("The server is shutting down; reconnect and open a new session.")); }
         _active.Clear();
         _jobs.Shutdown("server shutting down");
@@ -183,7 +198,7 @@ public sealed class DeviceWorker : IHostedService
     private void Tick()
     {
         Interlocked.Exchange(ref _lastTickTicks, DateTimeOffset.UtcNow.UtcTicks);
-        bool busy = RunCommands();
+        bool busy = RunCommands(_active.Count > 0 || !_arrivals.IsEmpty ? CommandBudget : TimeSpan.MaxValue);
         bool generating = StepGenerations();
         bool training = false;
         if (_share.TrainingMayRun(generating))
@@ -228,17 +243,38 @@ public sealed class DeviceWorker : IHostedService
         _currentThreads = threads;
     }
 
-    private bool RunCommands()
+    /// <summary>
+    /// Runs queued commands, one owner's then the next's in turn, for up to <paramref name="budget"/>
+    /// (at least one). Only what was queued when the pass began: clients that keep queueing must not
+    /// starve the streams. What the budget leaves waits for the next tick, ahead of later arrivals.
+    /// </summary>
+    private bool RunCommands(TimeSpan budget)
     {
-        bool any = false;
-        if (!_commands.IsEmpty) UseThreads(_threads);
-        // Only what was queued when the pass began: clients that keep queueing must not starve the streams.
-        for (var count = _commands.Count; count > 0 && _commands.TryDequeue(out var command); count--)
+        for (var count = _commands.Count; count > 0 && _commands.TryDequeue(out var queued); count--)
         {
-            command();
-            any = true;
+            if (!_pending.TryGetValue(queued.Owner, out var own))
+            {
+                _pending[queued.Owner] = own = new Queue<Action>();
+                _turns.Add(queued.Owner);
+            }
+            own.Enqueue(queued.Command);
+            _pendingCount++;
         }
-        return any;
+        if (_turns.Count == 0) return false;
+        UseThreads(_threads);
+        var started = Stopwatch.GetTimestamp();
+        do
+        {
+            var owner = _turns[0];
+            _turns.RemoveAt(0);
+            var own = _pending[owner];
+            var command = own.Dequeue();
+            _pendingCount--;
+            if (own.Count > 0) _turns.Add(owner); // to the back: the other owners go first
+            else _pending.Remove(owner);
+            command();
+        } while (_turns.Count > 0 && Stopwatch.GetElapsedTime(started) < budget);
+        return true;
     }
 
     /// <summary>One char for every active Generate call; sessions of one model share a batched step.</summary>

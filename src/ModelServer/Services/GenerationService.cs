@@ -51,7 +51,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 var model = models.Acquire(name, worker.Device, preloaded);
                 try { return (model, new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings)); }
                 catch { models.Release(model); throw; }
-            }, context.CancellationToken);
+            }, context.CancellationToken, caller.Name);
         }
         finally
         {
@@ -62,7 +62,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         try
         {
             // Nobody knows the session yet: the pieces need no check that it is free.
-            var (rest, _, _) = await FeedLeadingPieces(null, engine, request.Prime, "prime", reset: false, context.CancellationToken);
+            var (rest, _, _) = await FeedLeadingPieces(null, engine, request.Prime, "prime", reset: false, context.CancellationToken, caller.Name);
             session = await worker.Run(() =>
             {
                 sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
@@ -71,11 +71,11 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 s.Snapshot();
                 sessions.Add(s);
                 return s;
-            }, context.CancellationToken);
+            }, context.CancellationToken, caller.Name);
         }
         catch
         {
-            try { await worker.Run(() => { engine.Dispose(); models.Release(model); }, CancellationToken.None); }
+            try { await worker.Run(() => { engine.Dispose(); models.Release(model); }, CancellationToken.None, caller.Name); }
             catch (ServerException) { } // shutting down: the process frees it
             throw;
         }
@@ -119,7 +119,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
         try
         {
-            var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Prime, "prime", reset: false, context.CancellationToken);
+            var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Prime, "prime", reset: false, context.CancellationToken, session.Owner);
             await RunLetGo(session, hold, () =>
             {
                 ClaimForGeneration(session);
@@ -237,7 +237,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         var session = sessions.Get(request.SessionId, Caller.Of(context));
-        var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Text, "text", reset: false, context.CancellationToken);
+        var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Text, "text", reset: false, context.CancellationToken, session.Owner);
         return await RunLetGo(session, hold, () =>
         {
             EnsureIdle(session);
@@ -270,7 +270,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             s.Snapshot();
             sessions.Add(s);
             return s;
-        }, context.CancellationToken);
+        }, context.CancellationToken, caller.Name);
         await CloseIfAbandoned(fork, context);
         return ProtoMapper.ToProto(fork);
     }
@@ -283,7 +283,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             EnsureIdle(session);
             session.Engine.Reset();
             session.Snapshot();
-        }, context.CancellationToken);
+        }, context.CancellationToken, session.Owner);
         return ProtoMapper.ToProto(session);
     }
 
@@ -297,7 +297,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             // A seed sent restarts the sequence even if it is the current one: that is how a client replays.
             session.Engine.Configure(ProtoMapper.FromProto(request.Sampling, session.Engine.Settings), restartRandom: request.Sampling?.HasSeed == true);
             session.Snapshot();
-        }, context.CancellationToken);
+        }, context.CancellationToken, session.Owner);
         return ProtoMapper.ToProto(session);
     }
 
@@ -308,7 +308,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     {
         var session = sessions.Get(request.SessionId, Caller.Of(context));
         if (sessions.Remove(session.Id, out _))
-            await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None);
+            await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None, session.Owner);
         logger.LogInformation("Session {SessionId} closed", session.Id);
         return new Api.CloseSessionResponse();
     }
@@ -356,7 +356,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 var current = session;
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;
-                var (rest, resetDone, hold) = await FeedLeadingPieces(current, current.Engine, request.Text, "text", request.Reset, call.Token);
+                var (rest, resetDone, hold) = await FeedLeadingPieces(current, current.Engine, request.Text, "text", request.Reset, call.Token, current.Owner);
                 try
                 {
                     fork = await RunLetGo(current, hold, () =>
@@ -414,7 +414,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     {
         if (!context.CancellationToken.IsCancellationRequested) return;
         if (sessions.Remove(session.Id, out _))
-            await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None);
+            await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None, session.Owner);
         context.CancellationToken.ThrowIfCancellationRequested();
     }
 
@@ -437,7 +437,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     /// midway lets the session go and leaves the pieces fed so far fed (characters_seen says how many).
     /// </summary>
     private async Task<(string Tail, bool ResetDone, object? Hold)> FeedLeadingPieces(ServerSession? session, GenerationSession engine, string text, string field,
-        bool reset, CancellationToken cancellation)
+        bool reset, CancellationToken cancellation, string owner)
     {
         if (text.Length <= FeedPiece) return (text, false, null);
         var pieces = Pieces(text);
@@ -462,7 +462,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                     }
                     Feed(engine, piece, field);
                     session?.Snapshot();
-                }, cancellation);
+                }, cancellation, owner);
             }
         }
         catch
@@ -488,7 +488,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 if (hold != null && session.FedBy == hold) session.FedBy = null;
                 released = true;
                 return work();
-            }, cancellation);
+            }, cancellation, session.Owner);
         }
         finally
         {
@@ -498,7 +498,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
 
     private async Task LetGo(ServerSession session, object hold)
     {
-        try { await worker.Run(() => { if (session.FedBy == hold) session.FedBy = null; }, CancellationToken.None); }
+        try { await worker.Run(() => { if (session.FedBy == hold) session.FedBy = null; }, CancellationToken.None, session.Owner); }
         catch (ServerException) { } // shutting down: no later call will find the session
     }
 
@@ -550,7 +550,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var generation = new GenerationRequest(fork, length, "", 0, cancellation);
         try
         {
-            await worker.Run(() => { fork.Generating = true; worker.Start(generation); }, cancellation);
+            await worker.Run(() => { fork.Generating = true; worker.Start(generation); }, cancellation, fork.Owner);
             await foreach (var o in generation.Output.Reader.ReadAllAsync(cancellation))
             {
                 await output.WriteAsync(new Api.InteractResponse
@@ -570,7 +570,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         finally
         {
             CharRateLimiter.Refund(reserved, length - generation.Delivered);
-            await worker.Run(() => SessionCloser.Close(fork, worker, models), CancellationToken.None);
+            await worker.Run(() => SessionCloser.Close(fork, worker, models), CancellationToken.None, fork.Owner);
         }
     }
 
