@@ -69,10 +69,10 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     private async Task WithLimits(Action<Hosting.ServerLimits> change, Func<Task> test)
     {
         var limits = keyed.Server.Options.Limits;
-        var saved = (limits.MaxEndedJobs, limits.MaxJobsPerKey);
+        var saved = (limits.MaxEndedJobs, limits.MaxJobsPerKey, limits.MaxModelsPerKey, limits.MaxJobMemoryBytes);
         change(limits);
         try { await test(); }
-        finally { (limits.MaxEndedJobs, limits.MaxJobsPerKey) = saved; }
+        finally { (limits.MaxEndedJobs, limits.MaxJobsPerKey, limits.MaxModelsPerKey, limits.MaxJobMemoryBytes) = saved; }
     }
 
     [Fact]
@@ -239,6 +239,45 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             Assert.Contains(Path.Combine(folder, "last.ckpt"), admin.Status.Detail);
         }
         finally { Directory.Delete(folder, true); }
+    }
+
+    [Fact]
+    public async Task A_job_whose_training_would_need_more_memory_than_the_server_gives_is_refused_with_the_estimate()
+    {
+        await WithLimits(l => l.MaxJobMemoryBytes = 1L << 30, async () =>
+        {
+            Assert.Equal(1L << 30, (await keyed.AsBob.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxJobMemoryBytes);
+            var huge = new StartJobRequest { ModelName = "too-big", Architecture = "stateful-lstm", CorpusName = "tiny" };
+            huge.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 2048, ["layers"] = 4, ["bs"] = 16, ["bptt"] = 512 });
+            var refused = await Calls.Fails(() => keyed.AsBob.Training.StartJobAsync(huge).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+            Assert.Matches(@"^Training this model would need about \d+(\.\d)? GB \(stateful-lstm: n_hidden 2048, layers 4, bs 16, bptt 512, a vocabulary of \d+, 2,880 characters\); " +
+                           @"this server gives a job at most 1 GB \(limit max_job_memory_bytes\)\. Use a smaller", refused.Status.Detail);
+            Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "too-big")));
+            var events = await keyed.AsBob.Training.Train(Job("small-enough", 2)).Events(); // the lesson-sized ones still train
+            Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+            await keyed.AsBob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "small-enough" });
+        });
+    }
+
+    [Fact]
+    public async Task A_key_owns_at_most_its_quota_of_models_and_may_still_resume_them()
+    {
+        var owned = (await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Count(m => m.Owner == "bob");
+        await WithLimits(l => l.MaxModelsPerKey = owned + 1, async () =>
+        {
+            await keyed.AsBob.Training.Train(Job("bob-quota-1", 2)).Events();
+            var full = await Calls.Fails(() => keyed.AsBob.Training.StartJobAsync(Job("bob-quota-2", 2)).ResponseAsync);
+            Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
+            Assert.Equal($"Key 'bob' owns {owned + 1} models, its quota (limit max_models_per_key = {owned + 1}); delete models it no longer needs (DeleteModel), or resume one.", full.Status.Detail);
+            var resumed = await keyed.AsBob.Training.Train(new StartJobRequest { ModelName = "bob-quota-1", Resume = true, Options = new TrainingOptions { MaxSteps = 4 } }).Events();
+            Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+            await keyed.AsAlice.Training.Train(Job("alice-not-counted", 2)).Events(); // another key's count is its own
+            await keyed.AsBob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "bob-quota-1" });
+            await keyed.AsBob.Training.Train(Job("bob-quota-2", 2)).Events();
+            await keyed.AsBob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "bob-quota-2" });
+            await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "alice-not-counted" });
+        });
     }
 
     [Fact]

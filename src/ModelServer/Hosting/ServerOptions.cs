@@ -56,6 +56,16 @@ public sealed class ServerLimits
     };
     public int MaxEpochs { get; set; } = 10_000;
 
+    /// <summary>
+    /// The most memory one training job may need by <see cref="Engine.Training.TrainingFootprint"/>'s
+    /// estimate; 0 (the default): half of the memory this process may use (the machine's, or its
+    /// container's limit). Caps on each hyperparameter alone cannot stop their product.
+    /// </summary>
+    public long MaxJobMemoryBytes { get; set; }
+
+    /// <summary>The job memory limit in force: <see cref="MaxJobMemoryBytes"/>, or half of what this process may use.</summary>
+    public long JobMemoryLimit => MaxJobMemoryBytes > 0 ? MaxJobMemoryBytes : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+
     /// <summary>The most a job may ask for <paramref name="spec"/>: the engine's limit or this server's cap, whichever is lower.</summary>
     public double MaxOf(Engine.Models.HyperParameterSpec spec) =>
         MaxHyperParameters.TryGetValue(spec.Name, out var cap) ? Math.Min(spec.Max, spec.Type == Engine.Models.HyperParameterType.Int ? Math.Floor(cap) : cap) : spec.Max;
@@ -68,4 +78,6 @@ public sealed class ServerLimits
     /// <summary>Running plus queued jobs one key may have.</summary>
     public int MaxJobsPerKey { get; set; } = 4;
     public long MaxCharsPerMinutePerKey { get; set; } = 2_000_000;
+    /// <summary>Models one key may own (those its queued and running jobs are making included).</summary>
+    public int MaxModelsPerKey { get; set; } = 100;
 }

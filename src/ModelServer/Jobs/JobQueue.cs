@@ -55,6 +55,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     {
         TrainingJob job;
         var architecture = plan.Architecture?.Name ?? ArchitectureOf(plan.ResumeCheckpoint);
+        // Read outside the lock (the device loop takes it every tick): the models the key has on disk.
+        var owned = checkQuota && plan.ResumeCheckpoint == null ? database.ModelNamesOwnedBy(owner).Where(models.Exists).ToHashSet() : null;
         lock (_gate)
         {
             if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
@@ -62,6 +64,13 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             var mine = (_running?.Owner == owner ? 1 : 0) + _queue.Concat(_persisting).Count(j => j.Owner == owner);
             if (checkQuota && mine >= _limits.MaxJobsPerKey)
                 throw ServerException.Exhausted($"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
+            if (owned != null)
+            {
+                // With the models the key's jobs are making and have not saved yet.
+                owned.UnionWith(Active().Where(j => j.Owner == owner && j.Plan?.ResumeCheckpoint == null).Select(j => j.ModelName));
+                if (owned.Count >= _limits.MaxModelsPerKey)
+                    throw ServerException.Exhausted($"Key '{owner}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), or resume one.");
+            }
             if (_deleting.Contains(plan.ModelName))
                 throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
             // A new model's name is taken by a job for the name in any case (see ModelStore.TakenName).
@@ -735,6 +744,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         try { return CheckpointFile.ReadMetadata(checkpoint).Architecture; }
         catch (Exception e) when (e is CheckpointException or IOException) { return ""; }
     }
+
+    /// <summary>The running job, the queued ones and those being stored (under the lock).</summary>
+    private IEnumerable<TrainingJob> Active() => (_running == null ? [] : new[] { _running }).Concat(_queue).Concat(_persisting);
 
     private TrainingJob? ActiveFor(string modelName, StringComparison comparison = StringComparison.Ordinal) =>
         string.Equals(_running?.ModelName, modelName, comparison) ? _running

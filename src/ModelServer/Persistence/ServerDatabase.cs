@@ -135,6 +135,19 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
+    /// <summary>Names of the models <paramref name="owner"/> owns, or owned: rows of models since gone are not removed by every path.</summary>
+    public IReadOnlyList<string> ModelNamesOwnedBy(string owner)
+    {
+        lock (_gate)
+        {
+            using var c = Command("SELECT name FROM models WHERE owner = $owner", ("$owner", owner));
+            using var r = c.ExecuteReader();
+            var names = new List<string>();
+            while (r.Read()) names.Add(r.GetString(0));
+            return names;
+        }
+    }
+
     public void SetModelOwner(string name, string owner)
     {
         lock (_gate) SetModelOwnerLocked(name, owner);

@@ -61,6 +61,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckEpochs(options);
         var (corpus, uploaded) = Corpus(request);
         CheckFits(architecture, hyperParameters, options, corpus);
+        CheckMemory(architecture, hyperParameters, Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency).Size, corpus);
         return new JobPlan(name, models.FolderOf(name), corpus, uploaded, architecture, hyperParameters, options, null, null,
             uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName);
     }
@@ -106,12 +107,33 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (corpus.Sha256 != meta.Corpus.Sha256)
             throw ServerException.Precondition($"Model '{name}' was trained on corpus '{meta.Corpus.Name}' with SHA-256 {meta.Corpus.Sha256[..12]}…, " +
                                                $"but the server's copy now has {corpus.Sha256[..12]}…; it cannot be resumed exactly.");
+        // The limit may have been lowered since the model was made.
+        var architecture = Architectures.All.FirstOrDefault(a => a.Name == meta.Architecture);
+        HyperParameters? sizes = null;
+        try { sizes = architecture?.Resolve(meta.HyperParameters); }
+        catch (HyperParameterException) { } // a checkpoint of an older build: the job's start says what is wrong with it
+        if (sizes != null)
+            CheckMemory(architecture!, sizes, meta.Vocabulary.Symbols.Length, corpus);
         return new JobPlan(name, folder, corpus, uploaded, null, null, null, checkpoint, options, meta.Corpus.Name);
     }
 
     private static Corpus UploadedCorpus(string name, string path) =>
         File.Exists(path) ? Engine.Text.Corpus.FromFile(path, CorpusStore.UploadedName)
             : throw ServerException.Precondition($"Model '{name}' was trained on uploaded text, and its copy ({JobQueue.CorpusFile} in the model's folder) is gone; it cannot be resumed.");
+
+    /// <summary>INVALID_ARGUMENT when training the model would need more memory than this server gives a job, by <see cref="TrainingFootprint"/>'s estimate.</summary>
+    private void CheckMemory(Architecture architecture, HyperParameters hp, int vocabulary, Corpus corpus)
+    {
+        var needed = TrainingFootprint.Bytes(architecture, hp, vocabulary, corpus.Length);
+        var limit = limits.JobMemoryLimit;
+        if (needed <= limit) return;
+        var sizes = string.Join(", ", new[] { "n_hidden", "layers", "bs", "bptt", "context" }.Where(hp.Values.ContainsKey).Select(n => $"{n} {hp.Int(n)}"));
+        throw ServerException.Invalid($"Training this model would need about {Gigabytes(needed)} ({architecture.Name}: {sizes}, a vocabulary of {vocabulary}, " +
+                                      $"{corpus.Length:N0} characters); this server gives a job at most {Gigabytes(limit)} (limit max_job_memory_bytes). " +
+                                      "Use a smaller bs, bptt, context or n_hidden, or fewer layers.");
+    }
+
+    private static string Gigabytes(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.#} GB" : $"{bytes / (double)(1 << 20):0} MB";
 
     /// <summary>Epochs the request did not set come from the model when resuming, and may be over this server's cap.</summary>
     private void CheckEpochs(TrainingOptions options)

@@ -143,6 +143,8 @@ public static class ProtoMapper
         MaxSessionsPerKey = l.MaxSessionsPerKey,
         MaxJobsPerKey = l.MaxJobsPerKey,
         MaxCharsPerMinutePerKey = l.MaxCharsPerMinutePerKey,
+        MaxModelsPerKey = l.MaxModelsPerKey,
+        MaxJobMemoryBytes = l.JobMemoryLimit,
     };
 
     // ---- training ------------------------------------------------------------------------

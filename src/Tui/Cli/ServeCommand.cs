@@ -38,10 +38,12 @@ public static class ServeCommand
         var sessionsPerKey = new Option<int>("--max-sessions-per-key") { Description = "Open sessions per API key.", DefaultValueFactory = _ => defaults.Limits.MaxSessionsPerKey };
         var jobsPerKey = new Option<int>("--max-jobs-per-key") { Description = "Running plus queued jobs per API key.", DefaultValueFactory = _ => defaults.Limits.MaxJobsPerKey };
         var charsPerKey = new Option<long>("--max-chars-per-minute-per-key") { Description = "Generated characters per minute per API key.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerMinutePerKey };
+        var modelsPerKey = new Option<int>("--max-models-per-key") { Description = "Models one API key may own, those its jobs are making included.", DefaultValueFactory = _ => defaults.Limits.MaxModelsPerKey };
+        var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C or SIGTERM stops it after checkpointing).")
         {
             listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxPrime, maxUpload, maxQueued, maxHyper,
-            keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey,
+            keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, jobMemory,
         };
         command.SetAction(parse =>
         {
@@ -79,6 +81,11 @@ public static class ServeCommand
             options.Limits.MaxSessionsPerKey = Positive(parse.GetValue(sessionsPerKey), "--max-sessions-per-key");
             options.Limits.MaxJobsPerKey = Positive(parse.GetValue(jobsPerKey), "--max-jobs-per-key");
             options.Limits.MaxCharsPerMinutePerKey = Positive(parse.GetValue(charsPerKey), "--max-chars-per-minute-per-key");
+            options.Limits.MaxModelsPerKey = Positive(parse.GetValue(modelsPerKey), "--max-models-per-key");
+            var jobMemoryMb = parse.GetValue(jobMemory);
+            if (jobMemoryMb is < 0 or > long.MaxValue / (1 << 20))
+                throw new ArgumentException($"--max-job-memory-mb {jobMemoryMb} is not allowed; give a size in MB, or 0 for half of this machine's memory.");
+            options.Limits.MaxJobMemoryBytes = jobMemoryMb << 20;
             if (options.Limits.MaxCharsPerCall > options.Limits.MaxCharsPerMinutePerKey)
                 throw new ArgumentException($"--max-chars-per-call {options.Limits.MaxCharsPerCall} is more than --max-chars-per-minute-per-key {options.Limits.MaxCharsPerMinutePerKey}: " +
                                             "a call asking for that many could never start. Lower the first or raise the second.");

@@ -1,0 +1,59 @@
+using CharRnn.Engine.Models;
+
+namespace CharRnn.Engine.Training;
+
+/// <summary>
+/// About how much memory training a model takes, from its hyperparameters alone, before anything
+/// is allocated: a server checks a job against its limit with it, so that one request at every
+/// cap (n_hidden 2048, 4 layers, bs 1024, bptt 512: hundreds of GB) is refused, not run into the
+/// host's OOM killer. Meant as an upper estimate, not an exact figure:
+/// <list type="bullet">
+/// <item>parameters: weights, gradients and Adam's two moments, 16 bytes each;</item>
+/// <item>activations autograd keeps for the backward pass: per character position of a batch
+/// (bs × bptt, or bs × the window) and layer, 4 floats per gate unit and 10 per hidden unit, and
+/// 4 per vocabulary entry for the logits, their softmax and gradients;</item>
+/// <item>the encoded corpus, host and device copies (a windowed model stores every window).</item>
+/// </list>
+/// Measured on this project's CPU machine (peak RSS of `charrnn train` less the ~200 MB runtime,
+/// 2026-12-04): per position and layer the LSTM took 15–22 floats per hidden unit (estimate 26),
+/// the GRU 14 (22), the RNN 6 (14), the loop RNN 11.6 (14); whole peaks were 37–79% of the
+/// estimate (LSTM 512–1024 × 2–4, GRU and RNN 1024, loop 2048; bs 64–512, bptt 64–128).
+/// </summary>
+public static class TrainingFootprint
+{
+    /// <summary>Longest a random bptt draws beyond bptt, in practice (fastai's ±N(0, 5) around bptt, five sigmas).</summary>
+    private const int RandomBpttReach = 25;
+
+    public static long Bytes(Architecture architecture, HyperParameters hp, int vocabulary, int characters)
+    {
+        double parameters = Parameters(architecture, hp, vocabulary);
+        var (gates, layers, hidden) = Shape(architecture, hp);
+        double positions = (double)hp.Int("bs") * (architecture.Layout == DataLayout.Stream
+            ? hp.Int("bptt") + (hp.Bool("random_bptt") ? RandomBpttReach : 0)
+            : Window(architecture, hp));
+        double activations = positions * (layers * (4.0 * gates * hidden + 10.0 * hidden) + 4.0 * vocabulary + hp.Int("n_fac"));
+        double idsStored = architecture.Layout == DataLayout.Stream ? characters : (double)characters * Window(architecture, hp);
+        return (long)Math.Min(long.MaxValue, 16 * parameters + 4 * activations + 12 * idsStored); // ids: int on the host, long on the device
+    }
+
+    /// <summary>The parameters a model of these sizes has, near enough (embedding, recurrent layers with biases, output layer).</summary>
+    public static double Parameters(Architecture architecture, HyperParameters hp, int vocabulary)
+    {
+        var (gates, layers, hidden) = Shape(architecture, hp);
+        int factors = hp.Int("n_fac");
+        double recurrent = 0;
+        for (int layer = 0; layer < layers; layer++)
+            recurrent += (double)gates * hidden * ((layer == 0 ? factors : hidden) + hidden + 2);
+        if (architecture.Name == "loop-concat") recurrent += (double)hidden * (hidden + 1); // its input layer also reads the hidden state
+        return (double)vocabulary * factors + recurrent + (double)hidden * vocabulary + vocabulary;
+    }
+
+    private static (int Gates, int Layers, int Hidden) Shape(Architecture architecture, HyperParameters hp)
+    {
+        var gates = architecture.Name.Contains("lstm", StringComparison.Ordinal) ? 4 : architecture.Name.Contains("gru", StringComparison.Ordinal) ? 3 : 1;
+        var layers = hp.Values.ContainsKey("layers") ? hp.Int("layers") : 1;
+        return (gates, layers, hp.Int("n_hidden"));
+    }
+
+    private static int Window(Architecture architecture, HyperParameters hp) => hp.Values.ContainsKey("context") ? hp.Int("context") : 3; // char3 reads 3
+}
