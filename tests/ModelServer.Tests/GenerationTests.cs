@@ -205,7 +205,9 @@ public class GenerationTests(ServerFixture server)
             // 1 s: the server ends the call 20% early (at least 50 ms) with a clean status; a shorter deadline leaves a loaded
             // 2-core host too little time to do so before the framework resets the stream (seen once in a CI-like run at 300 ms).
             using var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 }, deadline: DateTime.UtcNow.AddSeconds(1));
-            await foreach (var m in call.ResponseStream.ReadAllAsync()) received++;
+            // Read at no more than ~50k chars/s: a fast host could otherwise stream all 100,000 before the deadline.
+            await foreach (var m in call.ResponseStream.ReadAllAsync())
+                if (++received % 1000 == 0) await Task.Delay(20);
         });
         Assert.True(e.StatusCode == StatusCode.DeadlineExceeded, e.ToString());
         await WaitUntilFree(s.Id);

@@ -207,14 +207,22 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         return sent;
     }
 
-    /// <summary>Writes one message (with coalesce, joined with the outputs waiting behind it); returns the chars it held.</summary>
+    /// <summary>
+    /// Writes one message (with coalesce, joined with the outputs waiting behind it); returns the chars it held.
+    /// A message with another already waiting behind it is not flushed: the last of a burst flushes them
+    /// all, one write to the connection instead of one per char (still one message each). A stream that
+    /// keeps up, as one alone does, has nothing waiting and flushes every char at once.
+    /// </summary>
     private static async Task<int> Send(GenerationOutput output, GenerationRequest generation, Api.GenerateRequest request,
         IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context)
     {
         if (request.Coalesce) output = GenerationRequest.JoinReady(output, generation.Output.Reader);
+        responseStream.WriteOptions = generation.Output.Reader.TryPeek(out _) ? FlushLater : null;
         await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
         return output.Chars;
     }
+
+    private static readonly WriteOptions FlushLater = new(WriteFlags.BufferHint);
 
     private static int CharsPerMessage(Api.GenerateRequest request)
     {
