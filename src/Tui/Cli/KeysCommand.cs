@@ -48,6 +48,8 @@ public static class KeysCommand
             if (!store.Remove(parse.GetValue(removeName)!))
                 throw new ArgumentException($"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them.");
             Console.WriteLine($"removed {parse.GetValue(removeName)}");
+            Console.Error.WriteLine("Servers using this file refuse the key now and, within a second, close its sessions and stop its jobs. " +
+                                    $"Its models keep the name '{parse.GetValue(removeName)}'; a new key takes it only with keys add --reuse-name.");
             return 0;
         });
 
