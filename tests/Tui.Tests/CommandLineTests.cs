@@ -462,6 +462,32 @@ public class CommandLineTests
     });
 
     [Fact]
+    public void A_run_that_may_need_more_memory_than_the_machine_has_is_warned_of_before_it_starts() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        var (error, previous) = (new StringWriter(), Console.Error);
+        Console.SetError(error);
+        int code;
+        // Sizes a 2-core machine cannot train; the tiny corpus then refuses bs 8192 before anything is allocated.
+        try { code = CharRnnCommandLine.Run(["train", "--arch", "stateful-lstm", "--corpus", corpus, "--out", Path.Combine(root, "m"), "--n-hidden", "4096", "--layers", "8", "--bs", "8192", "--bptt", "2048", "--threads", "1"]); }
+        finally { Console.SetError(previous); }
+        Assert.Equal(2, code);
+        var lines = error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^charrnn: warning: by its sizes this run may need up to [\d.]+ GB of memory, more than the [\d.]+ GB this process may use", lines[0]);
+        Assert.Contains("bs = 8192", lines[1]);
+
+        InTempFolder(small => // the lesson's sizes: no warning
+        {
+            var (quiet, before) = (new StringWriter(), Console.Error);
+            Console.SetError(quiet);
+            try { Assert.Equal(0, CharRnnCommandLine.Run(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(small, "m"), "--max-steps", "1", "--n-hidden", "8", "--bs", "4", "--threads", "1"])); }
+            finally { Console.SetError(before); }
+            Assert.DoesNotContain("warning", quiet.ToString());
+        });
+    });
+
+    [Fact]
     public void A_corpus_too_short_to_train_on_leaves_no_empty_model_folder_behind() => InTempFolder(root =>
     {
         var corpus = Path.Combine(root, "short.txt");

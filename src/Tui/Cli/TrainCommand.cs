@@ -121,6 +121,8 @@ public static class TrainCommand
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
 
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
+            if (torchDevice.type == TorchSharp.DeviceType.CPU)
+                WarnIfTooLarge(architecture, hyperParameters, Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length);
             Trainer trainer;
             try
             {
@@ -136,6 +138,20 @@ public static class TrainCommand
             using (trainer) return RunToEnd(trainer);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Says before training starts when the run may need more memory than the machine has (by
+    /// <see cref="TrainingFootprint"/>'s estimate, an upper one): otherwise the first sign would be
+    /// the system killing the process, minutes in. A warning, not a refusal: the estimate runs high.
+    /// </summary>
+    private static void WarnIfTooLarge(Architecture architecture, HyperParameters hp, int vocabulary, int characters)
+    {
+        var needed = TrainingFootprint.Bytes(architecture, hp, vocabulary, characters);
+        var machine = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (needed <= machine) return;
+        Console.Error.WriteLine($"charrnn: warning: by its sizes this run may need up to {needed / (double)(1L << 30):0.#} GB of memory, more than the " +
+                                $"{machine / (double)(1L << 30):0.#} GB this process may use: it may be killed for want of memory. A smaller bs, bptt, context or n_hidden needs less.");
     }
 
     /// <summary>--out is made and written to before training starts, not found unusable at the first checkpoint, an epoch later.</summary>
