@@ -50,6 +50,14 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Status_names_the_quotas_a_key_has_on_the_server()
+    {
+        await Runner.RunLineAsync("status");
+        Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l,
+            @"^limits per key: 256 sessions · 4 running or queued jobs · 100 models · 2,000,000 generated chars a minute; a job may need up to [\d.]+ GB of memory$"));
+    }
+
+    [Fact]
     public async Task Set_without_a_seed_goes_on_with_the_sessions_random_sequence_and_status_says_when_no_seed_is_pinned()
     {
         // Two sessions with one seed: one generates on, the other is `set` between its two gens. Sending the

@@ -45,7 +45,7 @@ public static class CommandCatalog
         new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
         new("delete", "delete MODEL", "Delete a model from the server.", ArgumentKind.Model, Words: 1),
         new("share", "share MODEL [off]", "Let every key on the server list a model and generate from it, read-only (off: yours alone again).", ArgumentKind.Model, Words: 2),
-        new("status", "status", "Server, device, sessions and jobs."),
+        new("status", "status", "Server, device, sessions and jobs, and what a key may hold here."),
         new("quit", "quit", "Leave charrnn (with --server, jobs keep training there; an embedded server's running job checkpoints and resumes at the next start)."),
     ];
 
