@@ -39,6 +39,17 @@ public class TrainingFootprintTests
     }
 
     [Fact]
+    public void Only_models_of_overlapping_windows_store_a_window_per_character()
+    {
+        var seq = Architectures.Get("seq-rnn"); // windows side by side: the text once
+        var seqHp = seq.Resolve(new Dictionary<string, double> { ["context"] = 64 });
+        Assert.Equal(12.0 * 10_000_000, TrainingFootprint.Bytes(seq, seqHp, 85, 10_001_000) - TrainingFootprint.Bytes(seq, seqHp, 85, 1_000), precision: 0);
+        var char3 = Architectures.Get("char3"); // a window every 3 chars
+        var char3Hp = char3.Resolve();
+        Assert.InRange(TrainingFootprint.Bytes(char3, char3Hp, 85, 10_001_002) - TrainingFootprint.Bytes(char3, char3Hp, 85, 1_000), 12 * 10_000_002 - 16, 12 * 10_000_002 + 16);
+    }
+
+    [Fact]
     public void A_windowed_model_counts_every_stored_window()
     {
         var loop = Architectures.Get("loop");
@@ -46,5 +57,15 @@ public class TrainingFootprintTests
         var small = TrainingFootprint.Bytes(loop, hp, vocabulary: 85, characters: 1_000);
         var large = TrainingFootprint.Bytes(loop, hp, vocabulary: 85, characters: 10_001_000);
         Assert.Equal(12.0 * 64 * 10_000_000, large - small, precision: 0);
+    }
+}
+
+public class MachineMemoryTests
+{
+    [Fact]
+    public void The_memory_a_process_may_use_is_the_machines_or_its_containers_not_dotnets_heap_limit()
+    {
+        var heapLimit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes; // the machine's, or 75% of a container's limit
+        Assert.InRange(Runtime.MachineMemory.Bytes, heapLimit, heapLimit / 3 * 4 + (1L << 20));
     }
 }

@@ -48,7 +48,9 @@ public class DeviceWorkerTests
         try
         {
             using var release = new ManualResetEventSlim();
-            var held = worker.Run(() => release.Wait(TimeSpan.FromSeconds(30)), owner: "alice");
+            using var entered = new ManualResetEventSlim();
+            var held = worker.Run(() => { entered.Set(); return release.Wait(TimeSpan.FromSeconds(30)); }, owner: "alice");
+            Assert.True(entered.Wait(TimeSpan.FromSeconds(10))); // running: what follows is queued behind it, not taken in its pass
             var order = new List<string>(); // device thread only
             var alices = Enumerable.Range(0, 10).Select(i => worker.Run(() => order.Add("alice" + i), owner: "alice")).ToList();
             var bobs = worker.Run(() => order.Add("bob"), owner: "bob"); // queued after all of alice's

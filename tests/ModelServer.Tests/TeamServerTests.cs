@@ -237,6 +237,12 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 
             var admin = await Calls.Fails(() => keyed.AsAdmin.Generation.Open("damaged"));
             Assert.Contains(Path.Combine(folder, "last.ckpt"), admin.Status.Detail);
+
+            // The model list gives a damaged model's error too.
+            var listed = (await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "damaged");
+            Assert.Contains("<models>/damaged/last.ckpt", listed.Error);
+            Assert.DoesNotContain(keyed.Server.Root, listed.Error);
+            Assert.Contains(folder, (await keyed.AsAdmin.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "damaged").Error);
         }
         finally { Directory.Delete(folder, true); }
     }
@@ -379,33 +385,45 @@ public class KeysFileTests
         var broken = await Calls.Fails(() => List(again));
         Assert.Equal(StatusCode.Unavailable, broken.StatusCode);
         Assert.Contains("keys file is not valid", broken.Status.Detail);
+        Assert.DoesNotContain(keysFile, broken.Status.Detail); // the why, and the path, are in the server's log
         File.Delete(keysFile);
     }
 
     [Fact]
-    public async Task Removing_a_key_closes_its_sessions_ends_its_streams_and_stops_its_jobs()
+    public async Task Removing_a_key_closes_its_sessions_ends_its_streams_and_stops_its_jobs_even_when_its_name_goes_to_a_new_key()
     {
         var keysFile = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
         var store = ApiKeyStore.Load(keysFile);
         var ops = store.Add("ops", admin: true);
-        var temp = store.Add("temp", admin: false);
+        var leaked = store.Add("temp", admin: false);
         using var server = new ServerFixture(o => o.KeysFile = keysFile);
-        var asTemp = new KeyedServer.Api(server.ChannelFor(temp));
+        var asLeaked = new KeyedServer.Api(server.ChannelFor(leaked));
         var asOps = new KeyedServer.Api(server.ChannelFor(ops));
 
-        var idle = await asTemp.Generation.Open("gru");
-        var streaming = await asTemp.Generation.Open("gru");
-        using var call = asTemp.Generation.Generate(new GenerateRequest { SessionId = streaming.Id, MaxChars = 100_000 });
+        var idle = await asLeaked.Generation.Open("gru");
+        var streaming = await asLeaked.Generation.Open("gru");
+        using var call = asLeaked.Generation.Generate(new GenerateRequest { SessionId = streaming.Id, MaxChars = 100_000 });
         Assert.True(await call.ResponseStream.MoveNext()); // under way; unread, the stream waits on the client
+        var typing = await asLeaked.Generation.Open("gru");
+        using var interact = asLeaked.Generation.Interact();
+        await interact.RequestStream.WriteAsync(new InteractRequest { SessionId = typing.Id, Text = "the ", PredictChars = 2 });
+        var predicted = 0;
+        while (predicted < 2 && await interact.ResponseStream.MoveNext()) predicted += interact.ResponseStream.Current.Text.Length; // then it sits idle
         var job = new StartJobRequest { ModelName = "temp-model", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 1000, SampleChars = 0 } };
         job.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
-        var started = await asTemp.Training.StartJobAsync(job);
+        var started = await asLeaked.Training.StartJobAsync(job);
 
+        // The leaked key is rotated at once: its name, and the models it made, go to a new key.
         Assert.True(ApiKeyStore.Load(keysFile).Remove("temp"));
+        var rotated = ApiKeyStore.Load(keysFile).Add("temp", admin: false, reuseName: true);
 
-        var ended = await Calls.Fails(async () => { while (await call.ResponseStream.MoveNext()) { } });
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // a stream left running fails the test, not hangs it
+        var ended = await Calls.Fails(async () => { while (await call.ResponseStream.MoveNext(patience.Token)) { } });
         Assert.Equal(StatusCode.Unauthenticated, ended.StatusCode);
         Assert.Contains($"Session '{streaming.Id}' was closed: its API key 'temp' was removed", ended.Status.Detail);
+        var typingEnded = await Calls.Fails(async () => { while (await interact.ResponseStream.MoveNext(patience.Token)) { } });
+        Assert.Equal(StatusCode.Unauthenticated, typingEnded.StatusCode);
+        Assert.Contains("The API key 'temp' was removed from this server", typingEnded.Status.Detail);
         var events = await asOps.Training.WatchJob(new WatchJobRequest { JobId = started.Id }).Events();
         Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
         Assert.Equal("stopped: key 'temp' was removed", events[^1].Stopped.Reason);
@@ -417,9 +435,13 @@ public class KeysFileTests
             Assert.True(waited < 10_000, "the removed key's idle session was not closed");
             await Task.Delay(50);
         }
-        // Its calls are refused; its name is not given to a new key by accident.
-        Assert.Equal(StatusCode.Unauthenticated, (await Calls.Fails(() => asTemp.Catalog.ListModelsAsync(new ListModelsRequest()).ResponseAsync)).StatusCode);
-        Assert.Throws<ArgumentException>(() => ApiKeyStore.Load(keysFile).Add("temp", admin: false));
+        // The old key is refused; the new one works, owns the name's model, and its own sessions are left alone.
+        Assert.Equal(StatusCode.Unauthenticated, (await Calls.Fails(() => asLeaked.Catalog.ListModelsAsync(new ListModelsRequest()).ResponseAsync)).StatusCode);
+        var asRotated = new KeyedServer.Api(server.ChannelFor(rotated));
+        var fresh = await asRotated.Generation.Open("gru");
+        await Task.Delay(RemovedKeySweeper.Period * 2.5);
+        Assert.Equal(fresh.Id, (await asRotated.Generation.GetSessionAsync(new GetSessionRequest { SessionId = fresh.Id })).Id);
+        Assert.Contains((await asRotated.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "temp-model" && m.Owner == "temp");
         File.Delete(keysFile);
     }
 }

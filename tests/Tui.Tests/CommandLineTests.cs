@@ -173,7 +173,8 @@ public class CommandLineTests
         Console.SetOut(output);
         try { Assert.Equal(0, CharRnnCommandLine.Run(["keys", "list", "--keys", path])); }
         finally { Console.SetOut(previous); }
-        Assert.Matches(@"^bob\s+user\s+created \S+ \S+\s+removed \d{4}-\d\d-\d\d \d\d:\d\d\s*$", output.ToString().Replace("No keys in " + path + ". Add one: charrnn keys add NAME [--admin]" + Environment.NewLine, ""));
+        Assert.Matches(@"^bob\s+user\s+created \S+ \S+\s+removed \d{4}-\d\d-\d\d \d\d:\d\d\s*$", output.ToString().Replace("No keys in use in " + path + ". Add one: charrnn keys add NAME [--admin]" + Environment.NewLine, ""));
+        AssertUserError(["keys", "remove", "bob", "--keys", path], "charrnn: Key 'bob' was removed already, on ");
         AssertUserError(["keys", "add", "bob", "--keys", path], "charrnn: Key name 'bob' belonged to a key removed on ");
         Quietly(["keys", "add", "bob", "--reuse-name", "--keys", path]);
         Assert.Equal("bob", Assert.Single(CharRnn.ModelServer.Security.ApiKeyStore.Load(path).Keys).Name);

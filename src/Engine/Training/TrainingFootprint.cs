@@ -11,8 +11,8 @@ namespace CharRnn.Engine.Training;
 /// <item>parameters: weights, gradients and Adam's two moments, 16 bytes each;</item>
 /// <item>activations autograd keeps for the backward pass: per character position of a batch
 /// (bs × bptt, or bs × the window) and layer, 4 floats per gate unit and 10 per hidden unit, and
-/// 4 per vocabulary entry for the logits, their softmax and gradients;</item>
-/// <item>the encoded corpus, host and device copies (a windowed model stores every window).</item>
+/// per prediction 4 per vocabulary entry for the logits, their softmax and gradients;</item>
+/// <item>the encoded corpus, host and device copies (a model of overlapping windows stores every window).</item>
 /// </list>
 /// Measured on this project's CPU machine (peak RSS of `charrnn train` less the ~200 MB runtime,
 /// 2026-12-04): per position and layer the LSTM took 15–22 floats per hidden unit (estimate 26),
@@ -28,12 +28,25 @@ public static class TrainingFootprint
     {
         double parameters = Parameters(architecture, hp, vocabulary);
         var (gates, layers, hidden) = Shape(architecture, hp);
-        double positions = (double)hp.Int("bs") * (architecture.Layout == DataLayout.Stream
+        double bs = hp.Int("bs");
+        double positions = bs * (architecture.Layout == DataLayout.Stream
             ? hp.Int("bptt") + (hp.Bool("random_bptt") ? RandomBpttReach : 0)
             : Window(architecture, hp));
-        double activations = positions * (layers * (4.0 * gates * hidden + 10.0 * hidden) + 4.0 * vocabulary + hp.Int("n_fac"));
-        double idsStored = architecture.Layout == DataLayout.Stream ? characters : (double)characters * Window(architecture, hp);
-        return (long)Math.Min(long.MaxValue, 16 * parameters + 4 * activations + 12 * idsStored); // ids: int on the host, long on the device
+        // A next-char window predicts once, at its end; the others at every position.
+        double predicted = architecture.Layout == DataLayout.NextCharWindows ? bs : positions;
+        double activations = positions * (layers * (4.0 * gates * hidden + 10.0 * hidden) + hp.Int("n_fac")) + predicted * 4.0 * vocabulary;
+        return (long)Math.Min(long.MaxValue, 16 * parameters + 4 * activations + 12 * IdsStored(architecture, hp, characters)); // ids: int on the host, long on the device
+    }
+
+    /// <summary>
+    /// Ids the batches hold: the text once for a stream and for windows side by side (seq-rnn), a
+    /// window's worth per window where windows overlap (one per char; char3's per 3 chars).
+    /// </summary>
+    private static double IdsStored(Architecture architecture, HyperParameters hp, int characters)
+    {
+        if (architecture.Layout != DataLayout.NextCharWindows) return characters;
+        int n = Window(architecture, hp), stride = architecture.Name == "char3" ? 3 : 1;
+        return Math.Max(0.0, (double)(characters - n + stride - 1) / stride) * n;
     }
 
     /// <summary>The parameters a model of these sizes has, near enough (embedding, recurrent layers with biases, output layer).</summary>

@@ -11,7 +11,7 @@ namespace CharRnn.ModelServer.Errors;
 /// unexpected INTERNAL (logged with its stack, shown to the client without it). Callers who are
 /// not admins read messages without the server's paths (<see cref="PathRedaction"/>).
 /// </summary>
-public sealed class ErrorMappingInterceptor(PathRedaction paths, ILogger<ErrorMappingInterceptor> logger) : Interceptor
+public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRevocations revocations, ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -45,8 +45,9 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, ILogger<ErrorMa
     private RpcException? Translate(Exception e, ServerCallContext context)
     {
         var mapped = Map(e, context);
-        if (mapped != null && Security.Caller.TryOf(context) is { } caller)
-            mapped = new RpcException(new Status(mapped.StatusCode, paths.ForCaller(mapped.Status.Detail, caller.Admin)));
+        if (Security.Caller.TryOf(context) is { } caller && (mapped ?? e as RpcException) is { } status
+            && paths.ForCaller(status.Status.Detail, caller.Admin) is var detail && detail != status.Status.Detail)
+            mapped = new RpcException(new Status(status.StatusCode, detail), status.Trailers);
         var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
         Metrics.ServerMetrics.Errors.WithLabels(code.ToString()).Inc();
         return mapped;
@@ -59,6 +60,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, ILogger<ErrorMa
         {
             case RpcException:
                 return null;
+            case OperationCanceledException when !context.CancellationToken.IsCancellationRequested && revocations.IsRevoked(Security.Caller.TryOf(context)):
+                return new RpcException(new Status(StatusCode.Unauthenticated, $"The API key '{Security.Caller.TryOf(context)!.Name}' was removed from this server; the call ended."));
             case not ServerException when context.CancellationToken.IsCancellationRequested:
                 return null; // the client left or its deadline passed: gRPC reports CANCELLED or DEADLINE_EXCEEDED itself
             case ServerException s:

@@ -13,7 +13,7 @@ namespace CharRnn.ModelServer.Errors;
 /// </summary>
 public sealed partial class PathRedaction
 {
-    private readonly (string Root, string Name)[] _roots;
+    private readonly (Regex Root, string Name)[] _roots;
 
     public PathRedaction(IOptions<ServerOptions> options)
     {
@@ -23,6 +23,8 @@ public sealed partial class PathRedaction
             .Where(r => !string.IsNullOrEmpty(r.Item1))
             .Select(r => (Path.TrimEndingDirectorySeparator(Path.GetFullPath(r.Item1!)), r.Item2))
             .OrderByDescending(r => r.Item1.Length) // a folder inside another is replaced first
+            // The folder itself, not a longer name that starts with it (/srv/models-old is not /srv/models).
+            .Select(r => (new Regex(Regex.Escape(r.Item1) + @"(?=$|[/\\'""\s:;,)])", RegexOptions.CultureInvariant), r.Item2))
             .ToArray();
     }
 
@@ -36,7 +38,7 @@ public sealed partial class PathRedaction
     public string Redact(string message)
     {
         foreach (var (root, name) in _roots)
-            message = message.Replace(root, name, StringComparison.Ordinal);
+            message = root.Replace(message, name);
         return OtherAbsolutePath().Replace(message, m => "…" + m.Value[^1]);
     }
 

@@ -89,6 +89,7 @@ public static class ServerHost
         });
         services.AddSingleton<AuthInterceptor>();
         services.AddSingleton<PathRedaction>();
+        services.AddSingleton<KeyRevocations>();
         // Messages are read before any interceptor runs, a key's check included: only training takes uploads
         // (up to the limit; UTF-8 can take 4 bytes a char), every other service what its longest text needs.
         // Larger messages are refused with RESOURCE_EXHAUSTED.
@@ -147,6 +148,9 @@ public static class ServerHost
 
     private static void Listen(KestrelServerOptions kestrel, ServerOptions options)
     {
+        // Listeners come from --listen and --metrics-listen alone: Kestrel would otherwise also bind a
+        // "Kestrel:Endpoints" section, and re-bind it when appsettings.json changes, past SecurityCheck.
+        kestrel.Configure(new ConfigurationBuilder().Build());
         if (options.MetricsListen is { } metrics)
         {
             var (metricsHost, metricsPort) = ParseListen(metrics, "--metrics-listen");

@@ -59,12 +59,12 @@ public sealed class ServerLimits
     /// <summary>
     /// The most memory one training job may need by <see cref="Engine.Training.TrainingFootprint"/>'s
     /// estimate; 0 (the default): half of the memory this process may use (the machine's, or its
-    /// container's limit). Caps on each hyperparameter alone cannot stop their product.
+    /// container's limit: <see cref="Engine.Runtime.MachineMemory"/>). Caps on each hyperparameter alone cannot stop their product.
     /// </summary>
     public long MaxJobMemoryBytes { get; set; }
 
     /// <summary>The job memory limit in force: <see cref="MaxJobMemoryBytes"/>, or half of what this process may use.</summary>
-    public long JobMemoryLimit => MaxJobMemoryBytes > 0 ? MaxJobMemoryBytes : GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
+    public long JobMemoryLimit => MaxJobMemoryBytes > 0 ? MaxJobMemoryBytes : Engine.Runtime.MachineMemory.Bytes / 2;
 
     /// <summary>The most a job may ask for <paramref name="spec"/>: the engine's limit or this server's cap, whichever is lower.</summary>
     public double MaxOf(Engine.Models.HyperParameterSpec spec) =>

@@ -46,17 +46,25 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     public int Running { get { lock (_gate) return _running == null ? 0 : 1; } }
     public double RunningCharsPerSecond { get { lock (_gate) return _running?.CharsPerSecond ?? 0; } }
 
-    public TrainingJob Enqueue(JobPlan plan, Caller caller) => Enqueue(plan, caller.Name, id: null, checkQuota: true);
+    public TrainingJob Enqueue(JobPlan plan, Caller caller) => Enqueue(plan, caller.Name, id: null, checkQuota: true, keyHash: caller.KeyHash);
 
     /// <param name="history">A recovered job's events from before the restart, as a watcher should see them, and the number its next event gets.</param>
     /// <param name="created">A recovered job's creation time (a new one's is now).</param>
     private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota, (List<JobEvent> Events, long NextSequence)? history = null,
-        DateTimeOffset? created = null)
+        DateTimeOffset? created = null, string? keyHash = null)
     {
         TrainingJob job;
         var architecture = plan.Architecture?.Name ?? ArchitectureOf(plan.ResumeCheckpoint);
-        // Read outside the lock (the device loop takes it every tick): the models the key has on disk.
-        var owned = checkQuota && plan.ResumeCheckpoint == null ? database.ModelNamesOwnedBy(owner).Where(models.Exists).ToHashSet() : null;
+        // The models the key has on disk, read outside the lock (the device loop takes it every tick), and
+        // those its jobs were making just before: a job that saves and ends meanwhile is in one or the other.
+        HashSet<string>? owned = null;
+        if (checkQuota && plan.ResumeCheckpoint == null)
+        {
+            List<string> making;
+            lock (_gate) making = MakingFor(owner);
+            owned = database.ModelNamesOwnedBy(owner).Where(models.Exists).ToHashSet();
+            owned.UnionWith(making);
+        }
         lock (_gate)
         {
             if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
@@ -67,7 +75,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             if (owned != null)
             {
                 // With the models the key's jobs are making and have not saved yet.
-                owned.UnionWith(Active().Where(j => j.Owner == owner && j.Plan?.ResumeCheckpoint == null).Select(j => j.ModelName));
+                owned.UnionWith(MakingFor(owner));
                 if (owned.Count >= _limits.MaxModelsPerKey)
                     throw ServerException.Exhausted($"Key '{owner}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), or resume one.");
             }
@@ -88,7 +96,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
             if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
                 throw ServerException.Exists(ModelStore.NameTakenMessage(plan.ModelName, taken));
-            job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = architecture, Created = created ?? DateTimeOffset.UtcNow };
+            job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = architecture, Created = created ?? DateTimeOffset.UtcNow, KeyHash = keyHash };
             if (history is { } h) job.Events.Restore(h.Events, h.NextSequence);
             _persisting.Add(job); // counts as active for the name and the quotas, but the device loop cannot start it yet
         }
@@ -187,7 +195,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 logger.LogWarning("Job {JobId} could not be recovered: {Reason}", record.Id, e.Message);
                 try
                 {
-                    database.UpdateJob(record.Id, "failed", $"could not be recovered after a restart: {e.Message}", record.Step, record.TotalSteps, record.BestValidLoss, null, DateTimeOffset.UtcNow,
+                    database.UpdateJob(record.Id, "failed", $"could not be recovered after a restart: {(paths.Enabled ? paths.Redact(e.Message) : e.Message)}", record.Step, record.TotalSteps, record.BestValidLoss, null, DateTimeOffset.UtcNow,
                         TimeSpan.FromSeconds(record.RunSeconds));
                 }
                 catch (System.Data.Common.DbException stored)
@@ -744,6 +752,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         try { return CheckpointFile.ReadMetadata(checkpoint).Architecture; }
         catch (Exception e) when (e is CheckpointException or IOException) { return ""; }
     }
+
+    /// <summary>Names of the new models <paramref name="owner"/>'s active jobs are making (under the lock).</summary>
+    private List<string> MakingFor(string owner) => Active().Where(j => j.Owner == owner && j.Plan?.ResumeCheckpoint == null).Select(j => j.ModelName).ToList();
 
     /// <summary>The running job, the queued ones and those being stored (under the lock).</summary>
     private IEnumerable<TrainingJob> Active() => (_running == null ? [] : new[] { _running }).Concat(_queue).Concat(_persisting);

@@ -11,7 +11,7 @@ namespace CharRnn.ModelServer.Security;
 /// when the file holds none (then every call is refused until `charrnn keys add`); without one
 /// it only listens on loopback (SecurityCheck enforces it) and every caller is the local admin.
 /// </summary>
-public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Interceptor
+public sealed class AuthInterceptor(IOptions<ServerOptions> options, ILogger<AuthInterceptor> logger) : Interceptor
 {
     private readonly string? _path = options.Value.KeysFile;
     private readonly Lock _reload = new();
@@ -42,6 +42,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Intercept
                 catch (InvalidDataException e)
                 {
                     (_keys, _invalid) = (ApiKeyStore.Empty(_path!), e.Message); // this version of the file is bad: read again once it changes
+                    LogOnce(e.Message);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -49,10 +50,21 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Intercept
                     // it again, rather than refusing every call until someone happens to edit it.
                     (_keys, _invalid) = (ApiKeyStore.Empty(_path!), e.Message);
                     _loadedVersion = default;
+                    LogOnce(e.Message);
                 }
             }
+            if (_invalid == null) _logged = null;
             return (_keys, _invalid);
         }
+    }
+
+    private string? _logged; // the problem last logged: a file that stays unreadable is retried on every call, and logged once
+
+    private void LogOnce(string problem)
+    {
+        if (problem == _logged) return;
+        _logged = problem;
+        logger.LogError("Every call is refused until the keys file is fixed: {Problem}", problem);
     }
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
@@ -96,7 +108,8 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Intercept
         }
         var (keys, problem) = Current();
         if (problem != null)
-            throw new RpcException(new Status(StatusCode.Unavailable, $"This server cannot check API keys: its keys file is not valid ({problem}). Ask its admin to fix it."));
+            // What is wrong (and where the file is) goes to the server's log, not to whoever calls.
+            throw new RpcException(new Status(StatusCode.Unavailable, "This server cannot check API keys: its keys file is not valid or cannot be read. Ask its admin to fix it (the server's log says what is wrong)."));
         if (!keys.HasKeys)
             throw new RpcException(new Status(StatusCode.Unauthenticated, "This server has no API keys yet, so it accepts no calls. Ask its admin to add one (charrnn keys add NAME --keys FILE)."));
         var header = context.RequestHeaders.GetValue("authorization");
@@ -106,6 +119,6 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options) : Intercept
         var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header.Trim();
         var entry = keys.Find(key)
             ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "The API key is not valid on this server (unknown or removed)."));
-        new Caller(entry.Name, entry.Admin).AttachTo(context);
+        new Caller(entry.Name, entry.Admin, entry.Sha256).AttachTo(context);
     }
 }

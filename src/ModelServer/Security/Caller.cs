@@ -2,8 +2,12 @@ using Grpc.Core;
 
 namespace CharRnn.ModelServer.Security;
 
-/// <summary>Who is calling: the name of their API key, and whether it is an admin key.</summary>
-public sealed record Caller(string Name, bool Admin)
+/// <summary>
+/// Who is calling: the name of their API key, whether it is an admin key, and which key it was
+/// (its SHA-256, as the keys file stores it; null without keys): a name can pass to a new key
+/// (keys add --reuse-name), and what the old key left running must not pass with it.
+/// </summary>
+public sealed record Caller(string Name, bool Admin, string? KeyHash = null)
 {
     /// <summary>With authentication off (loopback only), every caller is this local admin.</summary>
     public static readonly Caller Local = new("local", Admin: true);

@@ -7,14 +7,16 @@ using CharRnn.ModelServer.Sessions;
 namespace CharRnn.ModelServer.Security;
 
 /// <summary>
-/// Ends what a removed key left running: its sessions close (a Generate or Interact under way ends
-/// UNAUTHENTICATED) and its queued and running jobs stop (a running one saves, as any stop does).
-/// A key is usually removed because it leaked or its owner left: its calls are refused at once by
-/// <see cref="AuthInterceptor"/>, and this takes back the device and memory it held, within a second
-/// or so. Its models stay, owned by its name (the keys file keeps the name, marked removed).
+/// Ends what a removed key left running: its sessions close (a Generate under way ends
+/// UNAUTHENTICATED), its streams (Interact, Train) end UNAUTHENTICATED, and its queued and running
+/// jobs stop (a running one saves, as any stop does). A key is usually removed because it leaked or
+/// its owner left: its calls are refused at once by <see cref="AuthInterceptor"/>, and this takes
+/// back the device and memory it held, within a second or so. It goes by the key itself, not its
+/// name: `keys remove bob && keys add bob --reuse-name` (a leaked key rotated) must not leave the
+/// old key's streams running under the new one's name. Models stay, owned by the name.
 /// </summary>
 public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore sessions, JobQueue jobs, DeviceWorker worker, ModelStore models,
-    ILogger<RemovedKeySweeper> logger) : BackgroundService
+    KeyRevocations revocations, ILogger<RemovedKeySweeper> logger) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
     private static readonly Caller Sweeper = new("removed-key-sweeper", Admin: true);
@@ -36,20 +38,24 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
     {
         var (keys, problem) = auth.Current();
         if (problem != null) return; // an unreadable file refuses every call already; it says nothing of which keys went
-        var removed = keys.RemovedKeys.Select(k => k.Name).ToHashSet(StringComparer.Ordinal);
-        removed.ExceptWith(keys.Keys.Select(k => k.Name));
-        if (removed.Count == 0) return;
+        var valid = keys.Keys.Select(k => k.Sha256).ToHashSet(StringComparer.Ordinal);
+        bool Gone(string? keyHash) => keyHash != null && !valid.Contains(keyHash);
+        // A job recovered after a restart knows only its owner's name: it stops if that name was removed and not given to a new key.
+        var removedNames = keys.RemovedKeys.Select(k => k.Name).Except(keys.Keys.Select(k => k.Name)).ToHashSet(StringComparer.Ordinal);
 
-        foreach (var session in sessions.All.Where(s => removed.Contains(s.Owner)))
+        foreach (var key in revocations.Watched.Where(k => Gone(k)))
+            revocations.Revoke(key);
+        foreach (var session in sessions.All.Where(s => Gone(s.KeyHash)))
         {
             if (!sessions.Remove(session.Id, out _)) continue;
-            logger.LogInformation("Session {SessionId} closed: its key '{Key}' was removed", session.Id, session.Owner);
+            logger.LogInformation("Session {SessionId} closed: its key ('{Key}') was removed", session.Id, session.Owner);
             var why = new ServerException(Grpc.Core.StatusCode.Unauthenticated, $"Session '{session.Id}' was closed: its API key '{session.Owner}' was removed from this server.");
             await worker.Run(() => SessionCloser.Close(session, worker, models, why), stoppingToken).ConfigureAwait(false);
         }
-        foreach (var job in jobs.List(Sweeper).Where(j => j.State is JobState.Queued or JobState.Running && removed.Contains(j.Owner) && j.StopRequest == null))
+        foreach (var job in jobs.List(Sweeper).Where(j => j.State is JobState.Queued or JobState.Running && j.StopRequest == null
+                                                           && (Gone(j.KeyHash) || (j.KeyHash == null && removedNames.Contains(j.Owner)))))
         {
-            logger.LogInformation("Job {JobId} stopped: its key '{Key}' was removed", job.Id, job.Owner);
+            logger.LogInformation("Job {JobId} stopped: its key ('{Key}') was removed", job.Id, job.Owner);
             jobs.Stop(job.Id, Sweeper, $"stopped: key '{job.Owner}' was removed");
         }
     }

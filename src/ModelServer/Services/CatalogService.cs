@@ -17,7 +17,7 @@ namespace CharRnn.ModelServer.Services;
 
 /// <summary>Architectures, models, corpora and server facts.</summary>
 public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQueue jobs, SessionStore sessions, DeviceWorker worker,
-    IOptions<ServerOptions> options) : Api.Catalog.CatalogBase
+    IOptions<ServerOptions> options, Errors.PathRedaction paths) : Api.Catalog.CatalogBase
 {
     private readonly ServerLimits _limits = options.Value.Limits;
 
@@ -33,15 +33,17 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     public override Task<Api.ListModelsResponse> ListModels(Api.ListModelsRequest request, ServerCallContext context)
     {
         var response = new Api.ListModelsResponse();
-        response.Models.AddRange(models.List(Caller.Of(context)).Select(Summary));
+        var caller = Caller.Of(context);
+        response.Models.AddRange(models.List(caller).Select(m => Summary(m, caller)));
         return Task.FromResult(response);
     }
 
     public override Task<Api.ModelDetails> GetModel(Api.GetModelRequest request, ServerCallContext context)
     {
-        var listing = models.Get(ModelStore.ValidateName(request.Name, "name"), Caller.Of(context));
+        var caller = Caller.Of(context);
+        var listing = models.Get(ModelStore.ValidateName(request.Name, "name"), caller);
         var details = ProtoMapper.ToDetails(listing, jobs.IsTraining(listing.Name));
-        details.Summary = Summary(listing);
+        details.Summary = Summary(listing, caller);
         return Task.FromResult(details);
     }
 
@@ -55,10 +57,10 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
                 ? $"Model '{name}' belongs to key '{owner}'; only its owner or an admin can delete it."
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can delete it.");
         using var hold = jobs.HoldForDelete(name); // PRECONDITION_FAILED while a job trains it; no job starts on it meanwhile
-        await worker.Run(() => models.Invalidate(name), context.CancellationToken);
+        await worker.Run(() => models.Invalidate(name), context.CancellationToken, caller.Name);
         models.Delete(name);
         // A session opened between the two loaded it again: that copy of a deleted model must not stay on the device.
-        await worker.Run(() => models.Invalidate(name), CancellationToken.None);
+        await worker.Run(() => models.Invalidate(name), CancellationToken.None, caller.Name);
         return new Api.DeleteModelResponse();
     }
 
@@ -67,12 +69,13 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         var caller = Caller.Of(context);
         var name = ModelStore.ValidateName(request.Name, "name");
         models.Share(name, caller, request.Shared);
-        return Task.FromResult(Summary(models.Get(name, caller)));
+        return Task.FromResult(Summary(models.Get(name, caller), caller));
     }
 
-    private Api.ModelSummary Summary(Engine.Checkpoints.ModelListing listing)
+    private Api.ModelSummary Summary(Engine.Checkpoints.ModelListing listing, Caller caller)
     {
         var summary = ProtoMapper.ToProto(listing, jobs.IsTraining(listing.Name));
+        summary.Error = paths.ForCaller(summary.Error, caller.Admin); // a damaged checkpoint's error names its file
         if (models.Ownership(listing.Name) is { } owner)
         {
             summary.Owner = owner.Owner;

@@ -67,7 +67,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             {
                 sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
                 Feed(engine, rest, "prime");
-                var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout, sessions.Time);
+                var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash };
                 s.Snapshot();
                 sessions.Add(s);
                 return s;
@@ -274,7 +274,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
             var engine = source.Engine.Fork();
             source.Model.Sessions++;
-            var s = new ServerSession(SessionStore.NewId(), caller.Name, source.Model, engine, sessions.IdleTimeout, sessions.Time);
+            var s = new ServerSession(SessionStore.NewId(), caller.Name, source.Model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash };
             s.Snapshot();
             sessions.Add(s);
             return s;
@@ -383,7 +383,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                         reserved = rate.Reserve(Caller.Of(context), length);
                         var engine = current.Engine.Fork();
                         current.Model.Sessions++; // the fork holds the model too, until Predict frees it
-                        return new ServerSession(current.Id + "/prediction", current.Owner, current.Model, engine, current.IdleTimeout, current.Time);
+                        return new ServerSession(current.Id + "/prediction", current.Owner, current.Model, engine, current.IdleTimeout, current.Time) { KeyHash = current.KeyHash };
                     }, context.CancellationToken);
                 }
                 catch

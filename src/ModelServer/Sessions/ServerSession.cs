@@ -30,6 +30,8 @@ public sealed class ServerSession
     public string Id { get; }
     /// <summary>The API key that opened (or forked) the session; only it (and admins) may use it.</summary>
     public string Owner { get; }
+    /// <summary>Which key that was (<see cref="Security.Caller.KeyHash"/>): the session closes when that key is removed, even if a new key takes its name.</summary>
+    public string? KeyHash { get; init; }
     public LoadedModel Model { get; }
     /// <summary>Device thread only.</summary>
     public GenerationSession Engine { get; }

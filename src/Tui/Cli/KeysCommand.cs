@@ -32,7 +32,7 @@ public static class KeysCommand
             if (!File.Exists(path)) // a mistyped --keys is not an empty keys file
                 throw new ArgumentException($"--keys {path} does not exist; create it with charrnn keys add NAME --keys {path}.");
             var store = ApiKeyStore.Load(path);
-            if (!store.HasKeys) Console.WriteLine($"No keys in {store.Path}. Add one: charrnn keys add NAME [--admin]");
+            if (!store.HasKeys) Console.WriteLine($"No keys {(store.RemovedKeys.Count > 0 ? "in use " : "")}in {store.Path}. Add one: charrnn keys add NAME [--admin]");
             foreach (var k in store.Entries) // local time, as charrnn models shows its dates
                 Console.WriteLine($"{k.Name,-20} {(k.Admin ? "admin" : "user"),-6} created {k.Created.LocalDateTime:yyyy-MM-dd HH:mm}" +
                                   (k.Removed is { } removed ? $"  removed {removed.LocalDateTime:yyyy-MM-dd HH:mm}" : ""));
@@ -46,7 +46,9 @@ public static class KeysCommand
             using var change = ApiKeyStore.HoldForChange(parse.GetValue(file)!);
             var store = ApiKeyStore.Load(parse.GetValue(file)!);
             if (!store.Remove(parse.GetValue(removeName)!))
-                throw new ArgumentException($"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them.");
+                throw new ArgumentException(store.RemovedKeys.FirstOrDefault(k => k.Name == parse.GetValue(removeName)) is { } gone
+                    ? $"Key '{gone.Name}' was removed already, on {gone.Removed!.Value.LocalDateTime:yyyy-MM-dd HH:mm}; charrnn keys list shows the keys in use."
+                    : $"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them.");
             Console.WriteLine($"removed {parse.GetValue(removeName)}");
             Console.Error.WriteLine("Servers using this file refuse the key now and, within a second, close its sessions and stop its jobs. " +
                                     $"Its models keep the name '{parse.GetValue(removeName)}'; a new key takes it only with keys add --reuse-name.");

@@ -148,7 +148,7 @@ public static class TrainCommand
     private static void WarnIfTooLarge(Architecture architecture, HyperParameters hp, int vocabulary, int characters)
     {
         var needed = TrainingFootprint.Bytes(architecture, hp, vocabulary, characters);
-        var machine = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        var machine = MachineMemory.Bytes;
         if (needed <= machine) return;
         Console.Error.WriteLine($"charrnn: warning: by its sizes this run may need up to {needed / (double)(1L << 30):0.#} GB of memory, more than the " +
                                 $"{machine / (double)(1L << 30):0.#} GB this process may use: it may be killed for want of memory. A smaller bs, bptt, context or n_hidden needs less.");

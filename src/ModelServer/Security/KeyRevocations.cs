@@ -1,0 +1,34 @@
+using System.Collections.Concurrent;
+
+namespace CharRnn.ModelServer.Security;
+
+/// <summary>
+/// A cancellation per API key, for the streams its calls hold open (Interact, Train): when the key
+/// is removed, <see cref="RemovedKeySweeper"/> cancels it and they end UNAUTHENTICATED, including a
+/// stream that sits idle between messages and would otherwise go on under the removed key.
+/// </summary>
+public sealed class KeyRevocations
+{
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _byKey = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _revoked = new(StringComparer.Ordinal);
+
+    /// <summary>Cancelled when <paramref name="caller"/>'s key is removed; never for a call without a key.</summary>
+    public CancellationToken TokenFor(Caller? caller)
+    {
+        if (caller?.KeyHash is not { } key) return CancellationToken.None;
+        var source = _byKey.GetOrAdd(key, _ => new CancellationTokenSource());
+        if (_revoked.ContainsKey(key)) source.Cancel(); // removed between the key check and now
+        return source.Token;
+    }
+
+    public bool IsRevoked(Caller? caller) => caller?.KeyHash is { } key && _revoked.ContainsKey(key);
+
+    /// <summary>The keys whose streams are being watched (those that have opened one since they were checked).</summary>
+    public IReadOnlyCollection<string> Watched => _byKey.Keys.ToList();
+
+    public void Revoke(string keyHash)
+    {
+        _revoked[keyHash] = true;
+        if (_byKey.TryGetValue(keyHash, out var source)) source.Cancel();
+    }
+}
