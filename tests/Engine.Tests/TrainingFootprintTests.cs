@@ -43,10 +43,10 @@ public class TrainingFootprintTests
     {
         var seq = Architectures.Get("seq-rnn"); // windows side by side: the text once
         var seqHp = seq.Resolve(new Dictionary<string, double> { ["context"] = 64 });
-        Assert.Equal(12.0 * 10_000_000, TrainingFootprint.Bytes(seq, seqHp, 85, 10_001_000) - TrainingFootprint.Bytes(seq, seqHp, 85, 1_000), precision: 0);
+        Assert.Equal(2 * 24.0 * 10_000_000, TrainingFootprint.Bytes(seq, seqHp, 85, 10_001_000) - TrainingFootprint.Bytes(seq, seqHp, 85, 1_000), precision: 0); // inputs and targets
         var char3 = Architectures.Get("char3"); // a window every 3 chars
         var char3Hp = char3.Resolve();
-        Assert.InRange(TrainingFootprint.Bytes(char3, char3Hp, 85, 10_001_002) - TrainingFootprint.Bytes(char3, char3Hp, 85, 1_000), 12 * 10_000_002 - 16, 12 * 10_000_002 + 16);
+        Assert.InRange(TrainingFootprint.Bytes(char3, char3Hp, 85, 10_001_002) - TrainingFootprint.Bytes(char3, char3Hp, 85, 1_000), 24 * 4 * 10_000_002 / 3 - 16, 24 * 4 * 10_000_002 / 3 + 16); // 3 ids and a target
     }
 
     [Fact]
@@ -56,16 +56,41 @@ public class TrainingFootprintTests
         var hp = loop.Resolve(new Dictionary<string, double> { ["context"] = 64 });
         var small = TrainingFootprint.Bytes(loop, hp, vocabulary: 85, characters: 1_000);
         var large = TrainingFootprint.Bytes(loop, hp, vocabulary: 85, characters: 10_001_000);
-        Assert.Equal(12.0 * 64 * 10_000_000, large - small, precision: 0);
+        Assert.Equal(24.0 * 65 * 10_000_000, large - small, precision: 0); // 64 ids and a target a window, a window a char
     }
 }
 
 public class MachineMemoryTests
 {
-    [Fact]
-    public void The_memory_a_process_may_use_is_the_machines_or_its_containers_not_dotnets_heap_limit()
+    [Theory]
+    [InlineData("0::/system.slice/charrnn.service", "system.slice/charrnn.service=4294967296;system.slice=max;=max", 4L << 30)] // a unit's MemoryMax=
+    [InlineData("0::/system.slice/charrnn.service", "system.slice/charrnn.service=max;system.slice=2147483648", 2L << 30)] // a parent's, lower
+    [InlineData("0::/", "=max", 8L << 30)] // no limit: the machine's
+    [InlineData("5:cpu,memory:/docker/abc\n3:cpuset:/docker/abc", "memory/docker/abc=9223372036854771712", 8L << 30)] // cgroup v1, unlimited
+    [InlineData("5:memory:/docker/abc", "memory/docker/abc=1073741824", 1L << 30)] // cgroup v1, a container's limit
+    public void The_memory_a_process_may_use_is_the_machines_or_its_lowest_cgroup_limit(string selfCgroup, string limits, long expected)
     {
-        var heapLimit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes; // the machine's, or 75% of a container's limit
-        Assert.InRange(Runtime.MachineMemory.Bytes, heapLimit, heapLimit / 3 * 4 + (1L << 20));
+        using var root = new TempFolder();
+        var proc = Path.Combine(root.Path, "proc");
+        var cgroups = Path.Combine(root.Path, "cgroup");
+        Directory.CreateDirectory(Path.Combine(proc, "self"));
+        File.WriteAllText(Path.Combine(proc, "meminfo"), "MemTotal:        8388608 kB\nMemFree:         1000 kB\n");
+        File.WriteAllText(Path.Combine(proc, "self", "cgroup"), selfCgroup.Replace("\\n", "\n"));
+        foreach (var entry in limits.Split(';'))
+        {
+            var (folder, value) = (entry[..entry.IndexOf('=')], entry[(entry.IndexOf('=') + 1)..]);
+            var dir = Path.Combine(cgroups, folder);
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, folder.StartsWith("memory", StringComparison.Ordinal) ? "memory.limit_in_bytes" : "memory.max"), value + "\n");
+        }
+        Assert.Equal(expected, Runtime.MachineMemory.Read(proc, cgroups));
+    }
+
+    [Fact]
+    public void Without_proc_it_says_so_and_the_runtime_falls_back_to_dotnets_figure()
+    {
+        using var root = new TempFolder();
+        Assert.Null(Runtime.MachineMemory.Read(Path.Combine(root.Path, "proc"), root.Path));
+        Assert.True(Runtime.MachineMemory.Bytes > 0);
     }
 }

@@ -18,6 +18,8 @@ public class PathRedactionTests
     [InlineData("Corpus '/home/ann/data/nietzsche.txt' is not valid UTF-8", "Corpus '…/nietzsche.txt' is not valid UTF-8")]
     [InlineData("Folder '/srv/charrnn/models-old/x.ckpt' is damaged", "Folder '…/x.ckpt' is damaged")] // not the models folder, though it starts alike
     [InlineData("The models folder /srv/charrnn/models is full", "The models folder <models> is full")]
+    [InlineData("Nothing in /srv/charrnn/models.", "Nothing in <models>.")]
+    [InlineData("Copy at /backup/srv/charrnn/models/x.ckpt", "Copy at …/x.ckpt")] // ends like the models folder, is not it
     [InlineData(@"Corpus 'C:\data\texts\a.txt' is empty", @"Corpus '…\a.txt' is empty")]
     [InlineData("see https://example.org/docs/page and charrnn/v1 or 3/4 done", "see https://example.org/docs/page and charrnn/v1 or 3/4 done")]
     public void A_keyed_server_tells_callers_what_went_wrong_without_its_paths(string message, string redacted)

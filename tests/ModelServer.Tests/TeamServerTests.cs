@@ -407,8 +407,9 @@ public class KeysFileTests
         var typing = await asLeaked.Generation.Open("gru");
         using var interact = asLeaked.Generation.Interact();
         await interact.RequestStream.WriteAsync(new InteractRequest { SessionId = typing.Id, Text = "the ", PredictChars = 2 });
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60)); // a stream left running fails the test, not hangs it
         var predicted = 0;
-        while (predicted < 2 && await interact.ResponseStream.MoveNext()) predicted += interact.ResponseStream.Current.Text.Length; // then it sits idle
+        while (predicted < 2 && await interact.ResponseStream.MoveNext(patience.Token)) predicted += interact.ResponseStream.Current.Text.Length; // then it sits idle
         var job = new StartJobRequest { ModelName = "temp-model", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 1000, SampleChars = 0 } };
         job.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
         var started = await asLeaked.Training.StartJobAsync(job);
@@ -417,14 +418,13 @@ public class KeysFileTests
         Assert.True(ApiKeyStore.Load(keysFile).Remove("temp"));
         var rotated = ApiKeyStore.Load(keysFile).Add("temp", admin: false, reuseName: true);
 
-        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30)); // a stream left running fails the test, not hangs it
         var ended = await Calls.Fails(async () => { while (await call.ResponseStream.MoveNext(patience.Token)) { } });
         Assert.Equal(StatusCode.Unauthenticated, ended.StatusCode);
         Assert.Contains($"Session '{streaming.Id}' was closed: its API key 'temp' was removed", ended.Status.Detail);
         var typingEnded = await Calls.Fails(async () => { while (await interact.ResponseStream.MoveNext(patience.Token)) { } });
         Assert.Equal(StatusCode.Unauthenticated, typingEnded.StatusCode);
         Assert.Contains("The API key 'temp' was removed from this server", typingEnded.Status.Detail);
-        var events = await asOps.Training.WatchJob(new WatchJobRequest { JobId = started.Id }).Events();
+        var events = await asOps.Training.WatchJob(new WatchJobRequest { JobId = started.Id }).Events(patience.Token);
         Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
         Assert.Equal("stopped: key 'temp' was removed", events[^1].Stopped.Reason);
         Assert.Equal(StatusCode.NotFound, (await Calls.Fails(() => asOps.Generation.GetSessionAsync(new GetSessionRequest { SessionId = streaming.Id }).ResponseAsync)).StatusCode);
@@ -442,6 +442,25 @@ public class KeysFileTests
         await Task.Delay(RemovedKeySweeper.Period * 2.5);
         Assert.Equal(fresh.Id, (await asRotated.Generation.GetSessionAsync(new GetSessionRequest { SessionId = fresh.Id })).Id);
         Assert.Contains((await asRotated.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "temp-model" && m.Owner == "temp");
+        File.Delete(keysFile);
+    }
+
+    [Fact]
+    public async Task A_keys_file_missing_for_a_moment_sweeps_nothing()
+    {
+        var keysFile = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        var user = ApiKeyStore.Load(keysFile).Add("user", admin: false);
+        using var server = new ServerFixture(o => o.KeysFile = keysFile);
+        var generation = new Generation.GenerationClient(server.ChannelFor(user));
+        var session = await generation.Open("gru");
+
+        // As an editor that saves by renaming leaves it; every call is refused meanwhile, and nothing is swept for it.
+        File.Move(keysFile, keysFile + ".saving");
+        await Task.Delay(RemovedKeySweeper.Period * 3.5);
+        File.Move(keysFile + ".saving", keysFile);
+
+        Assert.Equal(session.Id, (await generation.GetSessionAsync(new GetSessionRequest { SessionId = session.Id })).Id);
+        Assert.Equal(5, (await generation.Generate(session.Id, 5)).Length);
         File.Delete(keysFile);
     }
 }

@@ -35,18 +35,23 @@ public static class TrainingFootprint
         // A next-char window predicts once, at its end; the others at every position.
         double predicted = architecture.Layout == DataLayout.NextCharWindows ? bs : positions;
         double activations = positions * (layers * (4.0 * gates * hidden + 10.0 * hidden) + hp.Int("n_fac")) + predicted * 4.0 * vocabulary;
-        return (long)Math.Min(long.MaxValue, 16 * parameters + 4 * activations + 12 * IdsStored(architecture, hp, characters)); // ids: int on the host, long on the device
+        // A stored id: an int on the host and a long on the device for a stream; windows are built as longs, split
+        // into copies and copied again into a tensor, ~24 bytes an id at their peak.
+        double bytesPerId = architecture.Layout == DataLayout.Stream ? 12 : 24;
+        return (long)Math.Min(long.MaxValue, 16 * parameters + 4 * activations + bytesPerId * IdsStored(architecture, hp, characters));
     }
 
     /// <summary>
-    /// Ids the batches hold: the text once for a stream and for windows side by side (seq-rnn), a
-    /// window's worth per window where windows overlap (one per char; char3's per 3 chars).
+    /// Ids the batches hold: the text once for a stream; inputs and targets, each the text once, for
+    /// windows side by side (seq-rnn); a window and its target per window where windows overlap
+    /// (one per char; char3's per 3 chars).
     /// </summary>
     private static double IdsStored(Architecture architecture, HyperParameters hp, int characters)
     {
-        if (architecture.Layout != DataLayout.NextCharWindows) return characters;
+        if (architecture.Layout == DataLayout.Stream) return characters;
+        if (architecture.Layout == DataLayout.SequenceWindows) return 2.0 * characters;
         int n = Window(architecture, hp), stride = architecture.Name == "char3" ? 3 : 1;
-        return Math.Max(0.0, (double)(characters - n + stride - 1) / stride) * n;
+        return Math.Max(0.0, (double)(characters - n + stride - 1) / stride) * (n + 1);
     }
 
     /// <summary>The parameters a model of these sizes has, near enough (embedding, recurrent layers with biases, output layer).</summary>

@@ -23,8 +23,8 @@ public sealed partial class PathRedaction
             .Where(r => !string.IsNullOrEmpty(r.Item1))
             .Select(r => (Path.TrimEndingDirectorySeparator(Path.GetFullPath(r.Item1!)), r.Item2))
             .OrderByDescending(r => r.Item1.Length) // a folder inside another is replaced first
-            // The folder itself, not a longer name that starts with it (/srv/models-old is not /srv/models).
-            .Select(r => (new Regex(Regex.Escape(r.Item1) + @"(?=$|[/\\'""\s:;,)])", RegexOptions.CultureInvariant), r.Item2))
+            // The folder itself, whole: not a longer name that starts with it (/srv/models-old), nor one that ends with it (/srv/models for /models).
+            .Select(r => (new Regex(@"(?<![\w.~:/\\-])" + Regex.Escape(r.Item1) + @"(?![\w-]|\.[\w-])", RegexOptions.CultureInvariant), r.Item2))
             .ToArray();
     }
 

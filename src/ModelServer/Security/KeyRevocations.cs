@@ -29,6 +29,17 @@ public sealed class KeyRevocations
     public void Revoke(string keyHash)
     {
         _revoked[keyHash] = true;
-        if (_byKey.TryGetValue(keyHash, out var source)) source.Cancel();
+        if (_byKey.TryGetValue(keyHash, out var source))
+            _ = source.CancelAsync(); // the streams' ends run on their own threads, not the sweeper's
+    }
+
+    /// <summary>A revoked key that is valid again (a keys file restored from a backup): its new streams are not cancelled at once.</summary>
+    public void Restore(IReadOnlySet<string> validKeys)
+    {
+        foreach (var key in _revoked.Keys.Where(validKeys.Contains).ToList())
+        {
+            _byKey[key] = new CancellationTokenSource();
+            _revoked.TryRemove(key, out _);
+        }
     }
 }

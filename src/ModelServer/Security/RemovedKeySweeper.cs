@@ -11,7 +11,7 @@ namespace CharRnn.ModelServer.Security;
 /// UNAUTHENTICATED), its streams (Interact, Train) end UNAUTHENTICATED, and its queued and running
 /// jobs stop (a running one saves, as any stop does). A key is usually removed because it leaked or
 /// its owner left: its calls are refused at once by <see cref="AuthInterceptor"/>, and this takes
-/// back the device and memory it held, within a second or so. It goes by the key itself, not its
+/// back the device and memory it held, within two seconds (a key must be missing at two sweeps in a row: a keys file is briefly absent while some editors save it). It goes by the key itself, not its
 /// name: `keys remove bob && keys add bob --reuse-name` (a leaked key rotated) must not leave the
 /// old key's streams running under the new one's name. Models stay, owned by the name.
 /// </summary>
@@ -20,6 +20,7 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
     private static readonly Caller Sweeper = new("removed-key-sweeper", Admin: true);
+    private HashSet<string> _goneBefore = new(StringComparer.Ordinal); // keys missing at the last sweep
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -37,9 +38,17 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
     private async Task SweepAsync(CancellationToken stoppingToken)
     {
         var (keys, problem) = auth.Current();
-        if (problem != null) return; // an unreadable file refuses every call already; it says nothing of which keys went
+        // An unreadable file, or none at all (an editor that saves by renaming leaves it missing for a moment), refuses
+        // every call already, and says nothing of which keys went: nothing is swept for it.
+        if (problem != null || keys.Entries.Count == 0) { _goneBefore.Clear(); return; }
         var valid = keys.Keys.Select(k => k.Sha256).ToHashSet(StringComparer.Ordinal);
-        bool Gone(string? keyHash) => keyHash != null && !valid.Contains(keyHash);
+        revocations.Restore(valid);
+        // A key is swept once it is missing at two sweeps in a row, not at one glance at a file being rewritten.
+        var missing = revocations.Watched.Concat(sessions.All.Select(s => s.KeyHash)).Concat(jobs.List(Sweeper).Select(j => j.KeyHash))
+            .OfType<string>().Where(k => !valid.Contains(k)).ToHashSet(StringComparer.Ordinal);
+        var gone = missing.Where(_goneBefore.Contains).ToHashSet(StringComparer.Ordinal);
+        _goneBefore = missing;
+        bool Gone(string? keyHash) => keyHash != null && gone.Contains(keyHash);
         // A job recovered after a restart knows only its owner's name: it stops if that name was removed and not given to a new key.
         var removedNames = keys.RemovedKeys.Select(k => k.Name).Except(keys.Keys.Select(k => k.Name)).ToHashSet(StringComparer.Ordinal);
 

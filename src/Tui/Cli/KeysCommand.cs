@@ -50,7 +50,7 @@ public static class KeysCommand
                     ? $"Key '{gone.Name}' was removed already, on {gone.Removed!.Value.LocalDateTime:yyyy-MM-dd HH:mm}; charrnn keys list shows the keys in use."
                     : $"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them.");
             Console.WriteLine($"removed {parse.GetValue(removeName)}");
-            Console.Error.WriteLine("Servers using this file refuse the key now and, within a second, close its sessions and stop its jobs. " +
+            Console.Error.WriteLine("Servers using this file refuse the key now and, within two seconds, close its sessions and stop its jobs. " +
                                     $"Its models keep the name '{parse.GetValue(removeName)}'; a new key takes it only with keys add --reuse-name.");
             return 0;
         });
