@@ -234,6 +234,41 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task A_job_recovered_after_a_restart_still_stops_when_the_key_that_started_it_is_rotated()
+    {
+        var (root, options) = FolderWithTinyCorpus("rotated");
+        var keysFile = Path.Combine(root, "keys.json");
+        var leaked = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false);
+        options.KeysFile = keysFile;
+        static Metadata As(string key) => new() { { "authorization", "Bearer " + key } };
+        var request = new StartJobRequest
+        {
+            ModelName = "rotated", Architecture = "stateful-gru", CorpusName = "tiny",
+            Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 1000, SampleChars = 0, ProgressIntervalSeconds = 0.05 },
+        };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        var id = await WithServer(options, async training =>
+        {
+            var job = await training.StartJobAsync(request, As(leaked));
+            await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = job.Id }, As(leaked)).ResponseStream.ReadAllAsync())
+                if (e.EventCase == JobEvent.EventOneofCase.Progress) break; // running: the restart resumes it
+            return job.Id;
+        });
+        // While the server is down the leaked key is rotated: its name, and the job's model, go to a new key.
+        Assert.True(Security.ApiKeyStore.Load(keysFile).Remove("temp"));
+        var rotated = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false, reuseName: true);
+
+        var events = await WithServer(options, async training =>
+        {
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            return await training.WatchJob(new WatchJobRequest { JobId = id }, As(rotated), cancellationToken: patience.Token).Events(patience.Token);
+        });
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
+        Assert.Equal("stopped: key 'temp' was removed", events[^1].Stopped.Reason);
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task A_job_resumed_after_a_shutdown_keeps_one_history_and_one_end_through_later_restarts()
     {
         var (root, options) = FolderWithTinyCorpus("twice");

@@ -184,7 +184,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 }
                 var (history, nextSequence) = journal.History(record.Id);
                 var resumesFrom = resume ? CheckpointFile.ReadMetadata(checkpoint).Position.Step : 0;
-                var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false, (Replayable(history, resumesFrom, keepEnd: false), nextSequence), record.Created);
+                var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false, (Replayable(history, resumesFrom, keepEnd: false), nextSequence), record.Created,
+                    record.KeyHash);
                 job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart
                 logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
             }
@@ -713,7 +714,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         var plan = job.RunnablePlan;
         var recordPlan = new JobRecordPlan(plan.Architecture?.Name, plan.HyperParameters?.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
             plan.Options ?? plan.ResumeOptions!, plan.CorpusName, plan.UploadedCorpus, plan.ResumeCheckpoint != null);
-        return new JobRecord(job.Id, job.Owner, job.ModelName, state, recordPlan, job.Created, null, null, "", job.Step, job.TotalSteps, null);
+        return new JobRecord(job.Id, job.Owner, job.ModelName, state, recordPlan, job.Created, null, null, "", job.Step, job.TotalSteps, null, KeyHash: job.KeyHash);
     }
 
     /// <summary>Lists an ended job (under the lock); returns the oldest ones it pushed out, for <see cref="Forget"/>.</summary>

@@ -29,7 +29,7 @@ public sealed record JobPlan(
 public sealed class TrainingJob
 {
     /// <param name="storeEvent">Where its events are kept beyond this process (the database journal), if anywhere.</param>
-    /// <summary>The key that started it (<see cref="Security.Caller.KeyHash"/>), in this server's run; null for a job recovered after a restart, or started without keys.</summary>
+    /// <summary>The key that started it (<see cref="Security.Caller.KeyHash"/>, kept in its stored row across restarts); null for a job started without keys.</summary>
     public string? KeyHash { get; init; }
 
     public TrainingJob(JobPlan plan, string owner, string? id = null, Action<JobEvent>? storeEvent = null)

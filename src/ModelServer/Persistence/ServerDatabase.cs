@@ -10,7 +10,8 @@ namespace CharRnn.ModelServer.Persistence;
 /// <summary>A job as stored: enough to queue it again after a restart.</summary>
 public sealed record JobRecord(
     string Id, string Owner, string ModelName, string State, JobRecordPlan Plan, DateTimeOffset Created,
-    DateTimeOffset? Started, DateTimeOffset? Ended, string Reason, long Step, long TotalSteps, double? BestValidLoss, double RunSeconds = 0);
+    DateTimeOffset? Started, DateTimeOffset? Ended, string Reason, long Step, long TotalSteps, double? BestValidLoss, double RunSeconds = 0,
+    string? KeyHash = null);
 
 /// <summary>What a job trains: a new model (architecture, hyperparameters) or a resumed one, with its effective options.</summary>
 public sealed record JobRecordPlan(string? Architecture, Dictionary<string, double>? HyperParameters, Engine.Training.TrainingOptions Options,
@@ -58,6 +59,7 @@ public sealed class ServerDatabase : IDisposable
                 """);
             AddColumn("jobs", "run_seconds", "REAL NOT NULL DEFAULT 0"); // databases made before it
             AddColumn("jobs", "last_sequence", "INTEGER NOT NULL DEFAULT -1");
+            AddColumn("jobs", "key_hash", "TEXT"); // the SHA-256 of the API key that started it (as the keys file has it), null without keys
         }
         catch (Exception e)
         {
@@ -191,11 +193,11 @@ public sealed class ServerDatabase : IDisposable
         {
             using var transaction = _connection.BeginTransaction();
             using var c = Command("""
-                INSERT INTO jobs(id, owner, model_name, state, plan, created, reason) VALUES($id, $owner, $model, $state, $plan, $created, $reason)
+                INSERT INTO jobs(id, owner, model_name, state, plan, created, reason, key_hash) VALUES($id, $owner, $model, $state, $plan, $created, $reason, $key)
                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, reason = excluded.reason
                 """,
                 ("$id", job.Id), ("$owner", job.Owner), ("$model", job.ModelName), ("$state", job.State),
-                ("$plan", JsonSerializer.Serialize(job.Plan, CheckpointFile.Json)), ("$created", Format(job.Created)), ("$reason", job.Reason));
+                ("$plan", JsonSerializer.Serialize(job.Plan, CheckpointFile.Json)), ("$created", Format(job.Created)), ("$reason", job.Reason), ("$key", (object?)job.KeyHash ?? DBNull.Value));
             c.ExecuteNonQuery();
             if (newModelOwner != null) SetModelOwnerLocked(job.ModelName, newModelOwner);
             transaction.Commit();
@@ -314,7 +316,7 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
-    private const string JobColumns = "id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss, run_seconds";
+    private const string JobColumns = "id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss, run_seconds, key_hash";
 
     /// <summary>A row of <see cref="JobColumns"/>; null, with why, when its stored plan cannot be read.</summary>
     private static JobRecord? Read(SqliteDataReader r, out string? problem)
@@ -325,7 +327,7 @@ public sealed class ServerDatabase : IDisposable
         problem = null;
         return new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), plan,
             Parse(r.GetString(5)), r.IsDBNull(6) ? null : Parse(r.GetString(6)), r.IsDBNull(7) ? null : Parse(r.GetString(7)),
-            r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11), r.GetDouble(12));
+            r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11), r.GetDouble(12), r.IsDBNull(13) ? null : r.GetString(13));
     }
 
     /// <summary>Jobs that were queued or running when the server last stopped, oldest first; rows whose plan cannot be read are marked failed.</summary>
