@@ -43,26 +43,28 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
         if (problem != null || keys.Entries.Count == 0) { _goneBefore.Clear(); return; }
         var valid = keys.Keys.Select(k => k.Sha256).ToHashSet(StringComparer.Ordinal);
         revocations.Restore(valid);
+        var open = sessions.All;
+        var active = jobs.List(Sweeper).Where(j => j.State is JobState.Queued or JobState.Running).ToList();
         // A key is swept once it is missing at two sweeps in a row, not at one glance at a file being rewritten.
-        var missing = revocations.Watched.Concat(sessions.All.Select(s => s.KeyHash)).Concat(jobs.List(Sweeper).Select(j => j.KeyHash))
+        var missing = revocations.Watched.Concat(open.Select(s => s.KeyHash)).Concat(active.Select(j => j.KeyHash))
             .OfType<string>().Where(k => !valid.Contains(k)).ToHashSet(StringComparer.Ordinal);
         var gone = missing.Where(_goneBefore.Contains).ToHashSet(StringComparer.Ordinal);
         _goneBefore = missing;
         bool Gone(string? keyHash) => keyHash != null && gone.Contains(keyHash);
-        // A job recovered after a restart knows only its owner's name: it stops if that name was removed and not given to a new key.
+        // A job stored by an older server, whose rows did not keep the key, knows only its owner's name: it stops if that
+        // name was removed and not given to a new key.
         var removedNames = keys.RemovedKeys.Select(k => k.Name).Except(keys.Keys.Select(k => k.Name)).ToHashSet(StringComparer.Ordinal);
 
         foreach (var key in revocations.Watched.Where(k => Gone(k)))
             revocations.Revoke(key);
-        foreach (var session in sessions.All.Where(s => Gone(s.KeyHash)))
+        foreach (var session in open.Where(s => Gone(s.KeyHash)))
         {
             if (!sessions.Remove(session.Id, out _)) continue;
             logger.LogInformation("Session {SessionId} closed: its key ('{Key}') was removed", session.Id, session.Owner);
             var why = new ServerException(Grpc.Core.StatusCode.Unauthenticated, $"Session '{session.Id}' was closed: its API key '{session.Owner}' was removed from this server.");
             await worker.Run(() => SessionCloser.Close(session, worker, models, why), stoppingToken).ConfigureAwait(false);
         }
-        foreach (var job in jobs.List(Sweeper).Where(j => j.State is JobState.Queued or JobState.Running && j.StopRequest == null
-                                                           && (Gone(j.KeyHash) || (j.KeyHash == null && removedNames.Contains(j.Owner)))))
+        foreach (var job in active.Where(j => j.StopRequest == null && (Gone(j.KeyHash) || (j.KeyHash == null && removedNames.Contains(j.Owner)))))
         {
             logger.LogInformation("Job {JobId} stopped: its key ('{Key}') was removed", job.Id, job.Owner);
             jobs.Stop(job.Id, Sweeper, $"stopped: key '{job.Owner}' was removed");
