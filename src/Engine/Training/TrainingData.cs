@@ -48,9 +48,11 @@ public sealed class TrainingData : IDisposable
                                         $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.Name == "char3" ? "corpus" : "context")}, or a stateful model, which stores the text once.");
     }
 
-    private static int WindowLength(Architecture a, HyperParameters hp) => a.Name == "char3" ? 3 : hp.Int("context");
+    /// <summary>Characters a windowed model reads: char3's three, the others' context.</summary>
+    internal static int WindowLength(Architecture a, HyperParameters hp) => a.Name == "char3" ? 3 : hp.Int("context");
 
-    private static int Stride(Architecture a) => a.Name == "char3" ? 3 : 1;
+    /// <summary>Characters between the starts of two next-char windows: char3's do not overlap.</summary>
+    internal static int Stride(Architecture a) => a.Name == "char3" ? 3 : 1;
 
     public static TrainingData Build(Architecture architecture, HyperParameters hp, TrainingOptions options,
         Corpus corpus, Vocabulary vocabulary, Device device)

@@ -31,7 +31,7 @@ public static class TrainingFootprint
         double bs = hp.Int("bs");
         double positions = bs * (architecture.Layout == DataLayout.Stream
             ? hp.Int("bptt") + (hp.Bool("random_bptt") ? RandomBpttReach : 0)
-            : Window(architecture, hp));
+            : TrainingData.WindowLength(architecture, hp));
         // A next-char window predicts once, at its end; the others at every position.
         double predicted = architecture.Layout == DataLayout.NextCharWindows ? bs : positions;
         double activations = positions * (layers * (4.0 * gates * hidden + 10.0 * hidden) + hp.Int("n_fac")) + predicted * 4.0 * vocabulary;
@@ -50,7 +50,7 @@ public static class TrainingFootprint
     {
         if (architecture.Layout == DataLayout.Stream) return characters;
         if (architecture.Layout == DataLayout.SequenceWindows) return 2.0 * characters;
-        int n = Window(architecture, hp), stride = architecture.Name == "char3" ? 3 : 1;
+        int n = TrainingData.WindowLength(architecture, hp), stride = TrainingData.Stride(architecture);
         return Math.Max(0.0, (double)(characters - n + stride - 1) / stride) * (n + 1);
     }
 
@@ -73,5 +73,6 @@ public static class TrainingFootprint
         return (gates, layers, hp.Int("n_hidden"));
     }
 
-    private static int Window(Architecture architecture, HyperParameters hp) => hp.Values.ContainsKey("context") ? hp.Int("context") : 3; // char3 reads 3
+    /// <summary>A size as the messages that give an estimate put it: GB, or MB under one.</summary>
+    public static string Format(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.#} GB" : $"{bytes / (double)(1 << 20):0} MB";
 }

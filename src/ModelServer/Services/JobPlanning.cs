@@ -128,12 +128,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var limit = limits.JobMemoryLimit;
         if (needed <= limit) return;
         var sizes = string.Join(", ", new[] { "n_hidden", "layers", "bs", "bptt", "context" }.Where(hp.Values.ContainsKey).Select(n => $"{n} {hp.Int(n)}"));
-        throw ServerException.Invalid($"Training this model would need about {Gigabytes(needed)} ({architecture.Name}: {sizes}, a vocabulary of {vocabulary}, " +
-                                      $"{corpus.Length:N0} characters); this server gives a job at most {Gigabytes(limit)} (limit max_job_memory_bytes). " +
+        throw ServerException.Invalid($"Training this model would need about {TrainingFootprint.Format(needed)} ({architecture.Name}: {sizes}, a vocabulary of {vocabulary}, " +
+                                      $"{corpus.Length:N0} characters); this server gives a job at most {TrainingFootprint.Format(limit)} (limit max_job_memory_bytes). " +
                                       "Use a smaller bs, bptt, context or n_hidden, or fewer layers.");
     }
-
-    private static string Gigabytes(long bytes) => bytes >= 1L << 30 ? $"{bytes / (double)(1L << 30):0.#} GB" : $"{bytes / (double)(1 << 20):0} MB";
 
     /// <summary>Epochs the request did not set come from the model when resuming, and may be over this server's cap.</summary>
     private void CheckEpochs(TrainingOptions options)

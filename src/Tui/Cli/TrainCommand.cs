@@ -150,8 +150,8 @@ public static class TrainCommand
         var needed = TrainingFootprint.Bytes(architecture, hp, vocabulary, characters);
         var machine = MachineMemory.Bytes;
         if (needed <= machine) return;
-        Console.Error.WriteLine($"charrnn: warning: by its sizes this run may need up to {needed / (double)(1L << 30):0.#} GB of memory, more than the " +
-                                $"{machine / (double)(1L << 30):0.#} GB this process may use: it may be killed for want of memory. A smaller bs, bptt, context or n_hidden needs less.");
+        Console.Error.WriteLine($"charrnn: warning: by its sizes this run may need up to {TrainingFootprint.Format(needed)} of memory, more than the " +
+                                $"{TrainingFootprint.Format(machine)} this process may use: it may be killed for want of memory. A smaller bs, bptt, context or n_hidden needs less.");
     }
 
     /// <summary>--out is made and written to before training starts, not found unusable at the first checkpoint, an epoch later.</summary>
