@@ -54,9 +54,13 @@ test-packages:
 # cores slow each other ~10x. A test that hangs is stopped after 5 minutes and named (blame),
 # instead of holding CI until its limit. The last line totals every project's results, read
 # from English summaries (DOTNET_CLI_UI_LANGUAGE) and each project's exit code (a run stopped
-# by the hang timeout prints a summary of the tests it finished, with none failed).
+# by the hang timeout prints a summary of the tests it finished, with none failed). A process
+# that crashes leaves a crash report in artifacts/test-logs (the runtime's createdump), whose
+# crashed thread the total prints: blame names only the test that was running, not where.
+TEST_CRASH_ENV := DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=1 DOTNET_EnableCrashReport=1 \
+	DOTNET_DbgMiniDumpName=$(CURDIR)/artifacts/test-logs/crash.%e.%p.dmp
 test: test-packages build corpus
-	@set -o pipefail; export DOTNET_CLI_UI_LANGUAGE=en VSLANG=1033; rm -rf artifacts/test-logs; mkdir -p artifacts/test-logs; status=0; \
+	@set -o pipefail; export DOTNET_CLI_UI_LANGUAGE=en VSLANG=1033 $(TEST_CRASH_ENV); rm -rf artifacts/test-logs; mkdir -p artifacts/test-logs; status=0; \
 	for p in $(TEST_PROJECTS); do \
 		name=$$(basename $$p .csproj); \
 		echo "== $$name"; \

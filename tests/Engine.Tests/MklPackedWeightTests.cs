@@ -9,44 +9,72 @@ namespace CharRnn.Engine.Tests;
 public class MklPackedWeightTests
 {
     [Fact]
-    public void A_packed_product_equals_torchs_for_any_number_of_rows_and_accumulates_when_asked()
+    public void Products_equal_torchs_at_any_row_count_packed_or_not_and_accumulate_when_asked()
     {
         Assert.True(MklPackedWeight.Available, "this project's libtorch carries MKL's packed GEMM (libtorch_cpu.so exports cblas_sgemm_compute)");
         manual_seed(5);
         var weight = randn(96, 40);
-        using var packed = MklPackedWeight.TryPack(weight, maxRows: 127)!;
-        foreach (var rows in new[] { 1, 3, 64, 127 })
+        using var packed = MklPackedWeight.TryCreate(weight)!;
+        foreach (var rows in new[] { 1, 3, 64, 127, 300 })
+        {
+            for (int call = 0; call < 3; call++) // the first torch's, the others packed
+            {
+                var x = randn(rows, 40);
+                var output = full(rows, 96, float.NaN);
+                packed.MultiplyInto(x, output, accumulate: false);
+                Assert.True(output.allclose(x.mm(weight.t()), rtol: 1e-5, atol: 1e-5), $"{rows} row(s), call {call}");
+                packed.MultiplyInto(x, output, accumulate: true);
+                Assert.True(output.allclose(x.mm(weight.t()) * 2, rtol: 1e-5, atol: 1e-5), $"{rows} row(s), call {call}, accumulated");
+            }
+            Assert.Equal(rows, packed.PackedRows[0]);
+        }
+        weight.add_(1); // the packed weight keeps the values it was made from, packed or not
+        foreach (var rows in new[] { 300, 5 })
         {
             var x = randn(rows, 40);
-            var output = full(rows, 96, 2.0f);
-            packed.MultiplyInto(x, output, accumulate: false);
-            Assert.True(output.allclose(x.mm(weight.t()), rtol: 1e-5, atol: 1e-5), $"{rows} row(s)");
-            packed.MultiplyInto(x, output, accumulate: true);
-            Assert.True(output.allclose(x.mm(weight.t()) * 2, rtol: 1e-5, atol: 1e-5), $"{rows} row(s), accumulated");
+            var product = empty(rows, 96);
+            packed.MultiplyInto(x, product, accumulate: false);
+            Assert.True(product.allclose(x.mm((weight - 1).t()), rtol: 1e-5, atol: 1e-5), $"{rows} row(s) after the source changed");
         }
-        weight.add_(1); // the packed copy keeps the values it was made from
-        var one = randn(1, 40);
-        var before = empty(1, 96);
-        packed.MultiplyInto(one, before, accumulate: false);
-        Assert.False(before.allclose(one.mm(weight.t()), rtol: 1e-3, atol: 1e-3));
+    }
+
+    [Fact]
+    public void A_row_count_is_packed_on_its_second_product_in_a_row_and_the_least_recently_used_copy_goes_first()
+    {
+        using var packed = MklPackedWeight.TryCreate(randn(32, 16))!;
+        void Multiply(int rows) => packed.MultiplyInto(randn(rows, 16), empty(rows, 32), accumulate: false);
+        Multiply(1);
+        Multiply(40); // a prime's one-off row count: torch's
+        Multiply(1);
+        Assert.Empty(packed.PackedRows);
+        Multiply(1);
+        Assert.Equal([1], packed.PackedRows);
+        Multiply(8);
+        Multiply(8);
+        Assert.Equal([8, 1], packed.PackedRows);
+        Multiply(1); // a kept copy is used at once, and is now the most recent
+        Assert.Equal([1, 8], packed.PackedRows);
+        Multiply(3);
+        Multiply(3);
+        Assert.Equal(MklPackedWeight.MaxPacks, packed.PackedRows.Count);
+        Assert.Equal([3, 1], packed.PackedRows);
     }
 
     [Fact]
     public void Wrong_shapes_and_layouts_are_refused_with_what_was_expected()
     {
-        using var packed = MklPackedWeight.TryPack(randn(8, 4), maxRows: 16)!;
+        using var packed = MklPackedWeight.TryCreate(randn(8, 4))!;
         var e = Assert.Throws<ArgumentException>(() => packed.MultiplyInto(randn(2, 5), empty(2, 8), accumulate: false));
         Assert.Contains("multiplies [rows × 4] into [rows × 8]; got [2 × 5] into [2 × 8]", e.Message);
         Assert.Throws<ArgumentException>(() => packed.MultiplyInto(randn(4, 2).t(), empty(2, 8), accumulate: false));
-        e = Assert.Throws<ArgumentException>(() => packed.MultiplyInto(randn(17, 4), empty(17, 8), accumulate: false));
-        Assert.Contains("up to 16 rows", e.Message);
-        Assert.Null(MklPackedWeight.TryPack(randn(8, 4, dtype: ScalarType.Float64), maxRows: 16));
+        Assert.Null(MklPackedWeight.TryCreate(randn(8, 4, dtype: ScalarType.Float64)));
+        Assert.Null(MklPackedWeight.TryCreate(randn(8)));
         packed.Dispose();
         Assert.Throws<ObjectDisposedException>(() => packed.MultiplyInto(randn(2, 4), empty(2, 8), accumulate: false));
     }
 
     [Fact]
-    public void A_long_prime_through_a_packed_model_gives_what_the_unpacked_model_gives()
+    public void Primes_and_generation_steps_through_a_packed_model_give_what_the_unpacked_model_gives()
     {
         manual_seed(9);
         using var plain = new StatefulLstm(vocabSize: 11, nFac: 4, nHidden: 32, layers: 2, dropout: 0.5);
@@ -57,13 +85,20 @@ public class MklPackedWeightTests
         packed.PrepareForGeneration();
         Assert.Equal(MklPackedWeight.Available, packed.PackedForGeneration);
         using var _ = no_grad();
-        foreach (var (steps, batch) in new[] { (1, 1), (200, 1), (40, 5), (3, 127) }) // 200 and 200 rows of input product: torch's; 381 rows of 127 sessions: packed recurrence
+        foreach (var (prime, batch) in new[] { (1, 1), (200, 1), (40, 5), (3, 127) })
         {
-            var ids = randint(0, 11, [steps, batch], dtype: ScalarType.Int64);
+            // A prime (its steps' recurrent products packed from the second), then steps one char at a time (packed throughout).
+            var ids = randint(0, 11, [prime, batch], dtype: ScalarType.Int64);
             var (expected, expectedState) = plain.Feed(ids, plain.InitialState(batch));
             var (actual, actualState) = packed.Feed(ids, packed.InitialState(batch));
-            Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"{steps} steps of {batch}");
-            Assert.True(actualState.Parts[1].allclose(expectedState.Parts[1], rtol: 1e-4, atol: 1e-5), $"{steps} steps of {batch}: state");
+            for (int step = 0; step <= 4; step++)
+            {
+                Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"{prime} steps of {batch}, then {step}");
+                Assert.True(actualState.Parts[1].allclose(expectedState.Parts[1], rtol: 1e-4, atol: 1e-5), $"{prime} steps of {batch}, then {step}: state");
+                var next = randint(0, 11, [1, batch], dtype: ScalarType.Int64);
+                (expected, expectedState) = plain.Feed(next, expectedState);
+                (actual, actualState) = packed.Feed(next, actualState);
+            }
         }
     }
 

@@ -144,15 +144,15 @@ public sealed partial class StatefulLstm : StatefulCharModel
     /// </summary>
     private const int PackedBatchesBelow = 128;
 
-    /// <summary>Each layer's recurrent weights and every layer's but the first's input weights, packed by MKL (<see cref="PrepareForGeneration"/>).</summary>
+    /// <summary>Each layer's recurrent weights and every layer's but the first's input weights, for MKL's packed products (<see cref="PrepareForGeneration"/>).</summary>
     private (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[]? _packed; // Bias: b_ih + b_hh
-    private object? _packedFrom; // the LayerWeights() array they were packed from
+    private object? _packedFrom; // the LayerWeights() array they were copied from
 
     /// <summary>
-    /// Packs the large weights for MKL's packed products (<see cref="MklPackedWeight"/>), where
-    /// the model is on the CPU and MKL offers them: ~40 MB more for the lesson's 512 × 2 LSTM, for
-    /// generation steps of fewer than <see cref="PackedBatchesBelow"/> sessions 1.1–1.65× faster
-    /// (more the fewer the rows; bench/README).
+    /// Readies the large weights for MKL's packed products (<see cref="MklPackedWeight"/>), where
+    /// the model is on the CPU and MKL offers them: for the lesson's 512 × 2 LSTM ~12 MB of copies
+    /// and ~30 MB per packed row count, for generation steps of fewer than
+    /// <see cref="PackedBatchesBelow"/> sessions 1.1–1.65× faster (more the fewer the rows; bench/README).
     /// </summary>
     public override void PrepareForGeneration()
     {
@@ -166,10 +166,9 @@ public sealed partial class StatefulLstm : StatefulCharModel
         for (int layer = 0; layer < Layers; layer++)
         {
             var (weightIh, weightHh, biasIh, biasHh) = weights[layer];
-            var recurrent = MklPackedWeight.TryPack(weightHh, PackedBatchesBelow - 1);
-            var input = layer > 0 ? MklPackedWeight.TryPack(weightIh, PackedBatchesBelow - 1) : null;
-            using (no_grad()) _packed[layer] = (input, recurrent!, biasIh.add(biasHh, HeldScalars.One).DetachFromDisposeScope());
-            if (recurrent == null || (layer > 0 && input == null)) { ReleaseGenerationWeights(); return; } // MKL's packing failed its check: no packing at all
+            var recurrent = MklPackedWeight.TryCreate(weightHh)!; // float32 CPU matrices where MKL is available: checked above
+            var input = layer > 0 ? MklPackedWeight.TryCreate(weightIh) : null;
+            using (no_grad()) _packed[layer] = (input, recurrent, biasIh.add(biasHh, HeldScalars.One).DetachFromDisposeScope());
         }
     }
 
@@ -206,10 +205,9 @@ public sealed partial class StatefulLstm : StatefulCharModel
         var cLast = new Tensor[Layers];
         for (int layer = 0; layer < Layers; layer++)
         {
-            var weightIh = weights[layer].WeightIh;
             var bias = packed[layer].Bias;
             Tensor inputGates; // [T·batch, 4·hidden]
-            if (packed[layer].Input is { } packedInput && steps * batch <= packedInput.MaxRows) // a long prime: torch's product
+            if (packed[layer].Input is { } packedInput)
             {
                 inputGates = bias.repeat(steps * batch, 1); // a copy even of one row (expand().contiguous() of one row is the bias itself, which the product would add into)
                 packedInput.MultiplyInto(x.contiguous(), inputGates, accumulate: true);
@@ -217,7 +215,7 @@ public sealed partial class StatefulLstm : StatefulCharModel
             else
             {
                 using var _ = MklProductThreads.Use();
-                inputGates = addmm(bias, x, weightIh.t(), 1, 1);
+                inputGates = addmm(bias, x, weights[layer].WeightIh.t(), 1, 1);
             }
             var h = state.Parts[0][layer].contiguous();
             var c = state.Parts[1][layer];

@@ -5,115 +5,180 @@ using static TorchSharp.torch;
 namespace CharRnn.Engine.Runtime;
 
 /// <summary>
-/// A weight matrix W [out × in] packed once into MKL's internal layout, for products x·Wᵀ
-/// ([rows × in] → [rows × out]) that skip the packing MKL's sgemm does to W on every call.
-/// Generation multiplies the same weights by a few rows at every step, where that packing is a
-/// large part of the work. Measured on this project's 2-vCPU AMD EPYC (W 2048 × 512, the LSTM's,
-/// median of 7 rounds): 1 row 47 against 57 µs, 8 rows 53 against 139, 64 rows 334 against 425,
-/// 256 rows 1.29 against 1.38 ms (2 threads); 51/59, 81/206, 611/657 µs on one thread.
+/// A weight matrix W [out × in] for products x·Wᵀ ([rows × in] → [rows × out]) that MKL computes
+/// from a copy of W packed once into its internal layout, skipping the packing its sgemm does to W
+/// on every call. Generation multiplies the same weights by a few rows at every step, where that
+/// packing is a large part of the work. Measured on this project's 2-vCPU AMD EPYC (W 2048 × 512,
+/// the LSTM's, median of 7 rounds): 1 row 47 against 57 µs, 8 rows 53 against 139, 64 rows 334
+/// against 425, 256 rows 1.29 against 1.38 ms (2 threads); 51/59, 81/206, 611/657 µs on one thread.
 /// </summary>
 /// <remarks>
 /// MKL is inside libtorch_cpu.so, which exports its packed-GEMM functions (cblas_sgemm_pack,
 /// cblas_sgemm_compute); where they are missing (a libtorch without MKL) nothing is packed.
-/// The packed copy holds W's values when it was made: whoever changes W (training, loading
-/// other weights) must drop it. It takes about 3× W's memory plus ~8 MB (MKL's layout for
-/// every thread count); results equal torch's product to float rounding, for any number of
-/// threads (<see cref="MklProductThreads"/> sets how many) and the rows it was checked for.
+/// MKL packs for one product shape, rows included: a packed copy serves only the row count it was
+/// packed for (Intel's own PyTorch extension falls back to plain sgemm when rows change). A copy
+/// packed for one row and used for 127 gave right results on this project's machine and crashed
+/// a test host on another. So a copy is packed per row count: when a product repeats the row
+/// count of the one before it (a generation loop's steps), at most <see cref="MaxPacks"/> of them,
+/// the least recently used dropped first; any other product (a prime's one-off row count) is
+/// torch's. Each copy is checked against torch's product when made, and a row count whose copy
+/// fails the check stays torch's. A copy takes ~2.3× W's memory, at least ~6 MB (MKL's layout
+/// for every thread count). The copies hold W's values when this was made (W is copied): whoever
+/// changes W (training, loading other weights) must drop this. One caller at a time, as for the
+/// model it belongs to.
 /// </remarks>
 public sealed unsafe class MklPackedWeight : IDisposable
 {
+    /// <summary>Row counts with a packed copy at once: a steady generation loop needs one.</summary>
+    public const int MaxPacks = 2;
+
     private const int RowMajor = 101, NoTrans = 111, Trans = 112, Packed = 151, BMatrix = 162;
     private static readonly Lazy<Functions?> Mkl = new(Resolve);
+    private readonly Tensor _weight; // a copy of W, contiguous: packed from, and torch's product where no copy serves
     private readonly int _out, _in;
-    private float* _packed;
-    private readonly long _bytes;
+    private readonly List<Pack> _packs = []; // most recently used first
+    private readonly HashSet<int> _refused = []; // row counts whose packed copy failed its check
+    private int _lastRows;
+    private bool _disposed;
 
-    private MklPackedWeight(int outFeatures, int inFeatures, int maxRows, float* packed, long bytes)
+    private MklPackedWeight(Tensor weight)
     {
-        _out = outFeatures;
-        _in = inFeatures;
-        MaxRows = maxRows;
-        _packed = packed;
-        _bytes = bytes;
-        GC.AddMemoryPressure(bytes);
+        _weight = weight;
+        _out = checked((int)weight.shape[0]);
+        _in = checked((int)weight.shape[1]);
     }
 
     /// <summary>True where this process's libtorch carries MKL's packed GEMM.</summary>
     public static bool Available => Mkl.Value != null;
 
-    /// <summary>The most rows a product may have (<see cref="TryPack"/> checked up to these).</summary>
-    public int MaxRows { get; }
-
     /// <summary>
-    /// A packed copy of a float32 CPU <paramref name="weight"/> [out × in] for products of 1 to
-    /// <paramref name="maxRows"/> rows, or null where MKL's packed GEMM is not available or does
-    /// not give torch's product there. MKL packs for a given row count and does not promise the
-    /// layout serves others (it did for 1 to 256 rows on this project's machine), so the copy is
-    /// checked against torch's product at one row and at <paramref name="maxRows"/>.
+    /// Packed products of a float32 CPU <paramref name="weight"/> [out × in] (copied), or null
+    /// where MKL's packed GEMM is not available or the weight is not such a matrix.
     /// </summary>
-    public static MklPackedWeight? TryPack(Tensor weight, int maxRows)
+    public static MklPackedWeight? TryCreate(Tensor weight)
     {
-        if (maxRows < 1) throw new ArgumentOutOfRangeException(nameof(maxRows), maxRows, "A product has at least one row.");
-        if (Mkl.Value is not { } mkl || weight.device.type != DeviceType.CPU || weight.dtype != ScalarType.Float32 || weight.dim() != 2) return null;
-        using var scope = NewDisposeScope();
-        var w = weight.detach().contiguous();
-        int outFeatures = checked((int)w.shape[0]), inFeatures = checked((int)w.shape[1]);
-        var size = mkl.PackSize(BMatrix, 1, outFeatures, inFeatures);
-        var packed = (float*)NativeMemory.AlignedAlloc(size, 64);
-        mkl.Pack(RowMajor, BMatrix, Trans, 1, outFeatures, inFeatures, 1f, (float*)TensorMemory.DataPointer(w), inFeatures, packed);
-        var result = new MklPackedWeight(outFeatures, inFeatures, maxRows, packed, (long)size);
-        using (no_grad())
-        {
-            foreach (var rows in maxRows == 1 ? [1] : new[] { 1, maxRows })
-            {
-                var x = rand(rows, inFeatures) - 0.5f;
-                var product = empty(rows, outFeatures);
-                result.MultiplyInto(x, product, accumulate: false);
-                if (!product.allclose(x.mm(w.t()), rtol: 1e-4, atol: 1e-4))
-                {
-                    result.Dispose();
-                    return null;
-                }
-            }
-        }
-        return result;
+        if (!Available || weight.device.type != DeviceType.CPU || weight.dtype != ScalarType.Float32 || weight.dim() != 2) return null;
+        using (no_grad()) return new MklPackedWeight(weight.detach().clone().contiguous().DetachFromDisposeScope());
     }
+
+    /// <summary>The row counts packed now, most recently used first.</summary>
+    public IReadOnlyList<int> PackedRows => _packs.Select(p => p.Rows).ToArray();
 
     /// <summary>
     /// <paramref name="output"/> [rows × out] = x·Wᵀ, or += x·Wᵀ when <paramref name="accumulate"/>;
-    /// both contiguous float32 CPU tensors (x [rows × in], rows up to <see cref="MaxRows"/>).
+    /// both contiguous float32 CPU tensors (x [rows × in]). Packed where a copy for these rows is
+    /// (or, on a row count's second product in a row, can be) made; else torch's product.
     /// </summary>
     public void MultiplyInto(Tensor x, Tensor output, bool accumulate)
     {
-        ObjectDisposedException.ThrowIf(_packed == null, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (x.dim() != 2 || x.shape[1] != _in || output.dim() != 2 || output.shape[0] != x.shape[0] || output.shape[1] != _out)
             throw new ArgumentException($"A packed [{_out} × {_in}] weight multiplies [rows × {_in}] into [rows × {_out}]; got [{string.Join(" × ", x.shape)}] into [{string.Join(" × ", output.shape)}].");
-        if (x.shape[0] > MaxRows)
-            throw new ArgumentException($"This packed weight multiplies up to {MaxRows} rows (it was checked for those); got {x.shape[0]}.");
         if (!IsDenseCpuFloat(x) || !IsDenseCpuFloat(output))
             throw new ArgumentException("A packed product needs contiguous float32 CPU tensors.");
         int rows = checked((int)x.shape[0]);
         if (rows == 0) return;
+        var pack = PackFor(rows);
         using (MklProductThreads.Use())
-            Mkl.Value!.Compute(RowMajor, NoTrans, Packed, rows, _out, _in, (float*)TensorMemory.DataPointer(x), _in, _packed, _in,
-                accumulate ? 1f : 0f, (float*)TensorMemory.DataPointer(output), _out);
+        {
+            if (pack == null)
+                output.addmm_(x, _weight.t(), beta: accumulate ? 1 : 0); // beta 0: output's old values, even NaN, are ignored
+            else
+                Mkl.Value!.Compute(RowMajor, NoTrans, Packed, rows, _out, _in, (float*)TensorMemory.DataPointer(x), _in, pack.Data, _in,
+                    accumulate ? 1f : 0f, (float*)TensorMemory.DataPointer(output), _out);
+        }
         GC.KeepAlive(x);
         GC.KeepAlive(output);
-        GC.KeepAlive(this); // its finalizer must not free the packed copy during the call
+        GC.KeepAlive(pack); // its finalizer must not free the packed copy during the call
+    }
+
+    /// <summary>The copy for <paramref name="rows"/>: kept, or made now when the product before had these rows too.</summary>
+    private Pack? PackFor(int rows)
+    {
+        var repeated = rows == _lastRows;
+        _lastRows = rows;
+        var index = _packs.FindIndex(p => p.Rows == rows);
+        if (index >= 0)
+        {
+            var kept = _packs[index];
+            _packs.RemoveAt(index);
+            _packs.Insert(0, kept);
+            return kept;
+        }
+        if (!repeated || _refused.Contains(rows)) return null;
+        var made = MakeChecked(rows);
+        if (made == null)
+        {
+            _refused.Add(rows);
+            return null;
+        }
+        if (_packs.Count == MaxPacks)
+        {
+            _packs[^1].Dispose();
+            _packs.RemoveAt(_packs.Count - 1);
+        }
+        _packs.Insert(0, made);
+        return made;
+    }
+
+    /// <summary>W packed for products of <paramref name="rows"/> rows, or null where that copy does not give torch's product.</summary>
+    private Pack? MakeChecked(int rows)
+    {
+        var mkl = Mkl.Value!;
+        var size = mkl.PackSize(BMatrix, rows, _out, _in);
+        var pack = new Pack(rows, (float*)NativeMemory.AlignedAlloc(size, 64), (long)size);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        using (MklProductThreads.Use()) // MKL: pack on the threads that compute, for speed
+            mkl.Pack(RowMajor, BMatrix, Trans, rows, _out, _in, 1f, (float*)TensorMemory.DataPointer(_weight), _in, pack.Data);
+        var x = rand(rows, _in) - 0.5f;
+        var product = empty(rows, _out);
+        using (MklProductThreads.Use())
+            mkl.Compute(RowMajor, NoTrans, Packed, rows, _out, _in, (float*)TensorMemory.DataPointer(x), _in, pack.Data, _in,
+                0f, (float*)TensorMemory.DataPointer(product), _out);
+        if (product.allclose(x.mm(_weight.t()), rtol: 1e-4, atol: 1e-4)) return pack;
+        pack.Dispose();
+        return null;
     }
 
     private static bool IsDenseCpuFloat(Tensor t) => t.device.type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
 
     public void Dispose()
     {
-        if (_packed == null) return;
-        NativeMemory.AlignedFree(_packed);
-        _packed = null;
-        GC.RemoveMemoryPressure(_bytes);
-        GC.SuppressFinalize(this);
+        if (_disposed) return;
+        _disposed = true;
+        foreach (var pack in _packs) pack.Dispose();
+        _packs.Clear();
+        _weight.Dispose();
     }
 
-    ~MklPackedWeight() => Dispose();
+    /// <summary>One packed copy, in memory MKL's layout asks for (freed by its finalizer if not disposed).</summary>
+    private sealed class Pack : IDisposable
+    {
+        private readonly long _bytes;
+
+        public Pack(int rows, float* data, long bytes)
+        {
+            Rows = rows;
+            Data = data;
+            _bytes = bytes;
+            GC.AddMemoryPressure(bytes);
+        }
+
+        public int Rows { get; }
+        public float* Data { get; private set; }
+
+        public void Dispose()
+        {
+            if (Data == null) return;
+            NativeMemory.AlignedFree(Data);
+            Data = null;
+            GC.RemoveMemoryPressure(_bytes);
+            GC.SuppressFinalize(this);
+        }
+
+        ~Pack() => Dispose();
+    }
 
     private sealed class Functions
     {
