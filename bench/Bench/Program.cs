@@ -167,8 +167,8 @@ root.SetAction(async parse =>
         report.Paragraph("Two copies of one stateful-lstm (512×2, the same weights): one prepared to generate as a loaded model is (MKL-packed recurrent and " +
             $"inner-layer weights, products on all {threads} threads), one not (products on libtorch's count, and, since 2026-12-04, also on all threads: " +
             "its best of both, so the speed-up is the packing's and not the thread split's). Whole batched steps, sampling included, on each of " +
-            "libtorch's thread counts, the configurations alternating round by round; each round compares the best of each side. Batches of 128 or more step " +
-            "unpacked on both sides.");
+            "libtorch's thread counts, the configurations alternating round by round; each round compares the best of each side. Batches of 512 or more step " +
+            "unpacked on both sides (128 or more until 2026-12-04, when each weight was packed once, for one row).");
         var results = PackedWeightsBench.Run(corpus, [1, 8, 64, 256], threads, rounds, runSeconds * 2);
         report.Table(["sessions", "unpacked ms a step", "packed ms a step", "speed-up, round by round"], results.Select(r => new[]
         {

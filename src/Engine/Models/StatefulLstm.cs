@@ -139,10 +139,10 @@ public sealed partial class StatefulLstm : StatefulCharModel
     /// <summary>
     /// Batches of at least this many rows step with <see cref="Recur"/> even when packed: what
     /// packing saves is MKL's per-call copy of the weights, a share of the product that shrinks as
-    /// rows grow, and at 256 rows the batch-major layout's extra copies outweighed it (model steps
-    /// 0.93× as fast, two runs; 64 rows 1.12×, 8 rows 1.65×, one row 1.43×).
+    /// rows grow. Whole steps, packed for the rows in use against unpacked (bench `packed`): 256
+    /// rows 1.09× (1.01–1.15, four runs), 512 rows 1.01–1.05×, 1024 rows 0.98×.
     /// </summary>
-    private const int PackedBatchesBelow = 128;
+    private const int PackedBatchesBelow = 512;
 
     /// <summary>Each layer's recurrent weights and every layer's but the first's input weights, for MKL's packed products (<see cref="PrepareForGeneration"/>).</summary>
     private (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[]? _packed; // Bias: b_ih + b_hh
