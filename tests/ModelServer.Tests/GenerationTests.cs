@@ -592,6 +592,26 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task An_idle_lstm_frees_its_packed_weight_copies_and_packs_again_when_used()
+    {
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        var sessions = server.Services.GetRequiredService<SessionStore>();
+        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var s = await Client.Open("lstm", temperature: 0);
+        var lstm = (Engine.Models.StatefulLstm)sessions.Get(s.Id, Security.Caller.Local).Model.Trained.Model;
+        var first = await Client.Generate(s.Id, 20);
+        Assert.True(await worker.Run(() => lstm.PackedCopies) > 0, "generation steps pack the LSTM's weights");
+        await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+        Assert.Equal((true, 0), await worker.Run(() => (store.IsLoaded("lstm"), lstm.PackedCopies))); // kept loaded, copies freed
+
+        var again = await Client.Open("lstm", temperature: 0);
+        Assert.Same(lstm, sessions.Get(again.Id, Security.Caller.Local).Model.Trained.Model);
+        Assert.Equal(first, await Client.Generate(again.Id, 20));
+        Assert.True(await worker.Run(() => lstm.PackedCopies) > 0);
+        await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = again.Id });
+    }
+
+    [Fact]
     public async Task A_long_feed_goes_in_pieces_that_let_other_work_run_between_them_and_ends_where_one_feed_would()
     {
         var text = ServerFixture.TinyText[..(Services.GenerationService.FeedPiece * 3 + 17)];

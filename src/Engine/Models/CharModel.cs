@@ -50,6 +50,12 @@ public abstract class CharModel : nn.Module
     /// </summary>
     public virtual void PrepareForGeneration() { }
 
+    /// <summary>
+    /// Frees what generation steps cached for speed and make again when needed (an LSTM's packed
+    /// copies of its weights), for a model that waits unused while loaded.
+    /// </summary>
+    public virtual void FreeGenerationCaches() { }
+
     /// <summary>Drops what <see cref="PrepareForGeneration"/> made.</summary>
     protected virtual void ReleaseGenerationWeights() { }
 

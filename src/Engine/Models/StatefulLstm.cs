@@ -161,15 +161,24 @@ public sealed partial class StatefulLstm : StatefulCharModel
             if (training || embedding.device_type != DeviceType.CPU || embedding.dtype != ScalarType.Float32 || !MklPackedWeight.Available)
                 return; // training: dropout acts between the layers
         var weights = LayerWeights();
-        _packedFrom = weights;
-        _packed = new (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[Layers];
+        var packed = new List<(MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)>();
         for (int layer = 0; layer < Layers; layer++)
         {
             var (weightIh, weightHh, biasIh, biasHh) = weights[layer];
-            var recurrent = MklPackedWeight.TryCreate(weightHh)!; // float32 CPU matrices where MKL is available: checked above
+            var recurrent = MklPackedWeight.TryCreate(weightHh);
             var input = layer > 0 ? MklPackedWeight.TryCreate(weightIh) : null;
-            using (no_grad()) _packed[layer] = (input, recurrent, biasIh.add(biasHh, HeldScalars.One).DetachFromDisposeScope());
+            if (recurrent == null || (layer > 0 && input == null))
+            {
+                // Not every weight is a float32 CPU matrix as the embedding is: no packing at all.
+                recurrent?.Dispose();
+                input?.Dispose();
+                foreach (var made in packed) { made.Input?.Dispose(); made.Recurrent.Dispose(); made.Bias.Dispose(); }
+                return;
+            }
+            using (no_grad()) packed.Add((input, recurrent, biasIh.add(biasHh, HeldScalars.One).DetachFromDisposeScope()));
         }
+        _packed = [.. packed];
+        _packedFrom = weights;
     }
 
     /// <summary>The packed weights, where they serve this input; dropped if the weights they were made from were replaced (moved to another device or type).</summary>
@@ -182,6 +191,14 @@ public sealed partial class StatefulLstm : StatefulCharModel
 
     /// <summary>True while generation steps use MKL-packed weights.</summary>
     public bool PackedForGeneration => _packed != null;
+
+    /// <summary>Packed copies held now, over all weights and row counts (~10 MB each for the lesson's LSTM).</summary>
+    public int PackedCopies => _packed?.Sum(l => l.Recurrent.PackedRows.Count + (l.Input?.PackedRows.Count ?? 0)) ?? 0;
+
+    public override void FreeGenerationCaches()
+    {
+        foreach (var (input, recurrent, _) in _packed ?? []) { input?.DropPacks(); recurrent.DropPacks(); }
+    }
 
     protected override void ReleaseGenerationWeights()
     {

@@ -6,8 +6,8 @@ namespace CharRnn.Engine.Runtime;
 
 /// <summary>
 /// A weight matrix W [out × in] for products x·Wᵀ ([rows × in] → [rows × out]) that MKL computes
-/// from a copy of W packed once into its internal layout, skipping the packing its sgemm does to W
-/// on every call. Generation multiplies the same weights by a few rows at every step, where that
+/// from copies of W packed into its internal layout ahead of time, skipping the packing its sgemm
+/// does to W on every call. Generation multiplies the same weights by a few rows at every step, where that
 /// packing is a large part of the work. Measured on this project's 2-vCPU AMD EPYC (W 2048 × 512,
 /// the LSTM's, median of 7 rounds): 1 row 47 against 57 µs, 8 rows 53 against 139, 64 rows 334
 /// against 425, 256 rows 1.29 against 1.38 ms (2 threads); 51/59, 81/206, 611/657 µs on one thread.
@@ -17,11 +17,12 @@ namespace CharRnn.Engine.Runtime;
 /// cblas_sgemm_compute); where they are missing (a libtorch without MKL) nothing is packed.
 /// MKL packs for one product shape, rows included: a packed copy serves only the row count it was
 /// packed for (Intel's own PyTorch extension falls back to plain sgemm when rows change). A copy
-/// packed for one row and used for 127 gave right results on this project's machine and crashed
-/// a test host on another. So a copy is packed per row count: when a product repeats the row
-/// count of the one before it (a generation loop's steps), at most <see cref="MaxPacks"/> of them,
-/// the least recently used dropped first; any other product (a prime's one-off row count) is
-/// torch's. Each copy is checked against torch's product when made, and a row count whose copy
+/// packed for one row and used for 127 gave right results on this project's machine; on CI's
+/// machine a test host crashed in that test (no crash report then: the likely cause). So a copy is
+/// packed per row count: when a product's row count was also that of one of the
+/// <see cref="RecentCalls"/> products before it (a generation loop's steps, or the server's
+/// alternating batches of 256 and the rest), at most <see cref="MaxPacks"/> of them, the least
+/// recently used dropped first; any other product (a prime's one-off row count) is torch's. Each copy is checked against torch's product when made, and a row count whose copy
 /// fails the check stays torch's. A copy takes ~2.3× W's memory, at least ~6 MB (MKL's layout
 /// for every thread count). The copies hold W's values when this was made (W is copied): whoever
 /// changes W (training, loading other weights) must drop this. One caller at a time, as for the
@@ -29,8 +30,11 @@ namespace CharRnn.Engine.Runtime;
 /// </remarks>
 public sealed unsafe class MklPackedWeight : IDisposable
 {
-    /// <summary>Row counts with a packed copy at once: a steady generation loop needs one.</summary>
+    /// <summary>Row counts with a packed copy at once: a steady generation loop needs one, the server's batches of 256 and the rest two.</summary>
     public const int MaxPacks = 2;
+
+    /// <summary>Products whose row counts are remembered: a count seen among them again is packed.</summary>
+    public const int RecentCalls = 4;
 
     private const int RowMajor = 101, NoTrans = 111, Trans = 112, Packed = 151, BMatrix = 162;
     private static readonly Lazy<Functions?> Mkl = new(Resolve);
@@ -38,7 +42,8 @@ public sealed unsafe class MklPackedWeight : IDisposable
     private readonly int _out, _in;
     private readonly List<Pack> _packs = []; // most recently used first
     private readonly HashSet<int> _refused = []; // row counts whose packed copy failed its check
-    private int _lastRows;
+    private readonly int[] _recentRows = new int[RecentCalls]; // ring of the last products' row counts (0: none yet)
+    private int _recentNext;
     private bool _disposed;
 
     private MklPackedWeight(Tensor weight)
@@ -67,7 +72,7 @@ public sealed unsafe class MklPackedWeight : IDisposable
     /// <summary>
     /// <paramref name="output"/> [rows × out] = x·Wᵀ, or += x·Wᵀ when <paramref name="accumulate"/>;
     /// both contiguous float32 CPU tensors (x [rows × in]). Packed where a copy for these rows is
-    /// (or, on a row count's second product in a row, can be) made; else torch's product.
+    /// (or, on a row count seen among the last <see cref="RecentCalls"/>, can be) made; else torch's product.
     /// </summary>
     public void MultiplyInto(Tensor x, Tensor output, bool accumulate)
     {
@@ -79,6 +84,7 @@ public sealed unsafe class MklPackedWeight : IDisposable
         int rows = checked((int)x.shape[0]);
         if (rows == 0) return;
         var pack = PackFor(rows);
+        if (pack != null && pack.Rows != rows) throw new InvalidOperationException($"A copy packed for {pack.Rows} rows was chosen for {rows}."); // the bug this class exists to avoid
         using (MklProductThreads.Use())
         {
             if (pack == null)
@@ -92,11 +98,12 @@ public sealed unsafe class MklPackedWeight : IDisposable
         GC.KeepAlive(pack); // its finalizer must not free the packed copy during the call
     }
 
-    /// <summary>The copy for <paramref name="rows"/>: kept, or made now when the product before had these rows too.</summary>
+    /// <summary>The copy for <paramref name="rows"/>: kept, or made now when one of the last products had these rows too.</summary>
     private Pack? PackFor(int rows)
     {
-        var repeated = rows == _lastRows;
-        _lastRows = rows;
+        var repeated = Array.IndexOf(_recentRows, rows) >= 0;
+        _recentRows[_recentNext] = rows;
+        _recentNext = (_recentNext + 1) % RecentCalls;
         var index = _packs.FindIndex(p => p.Rows == rows);
         if (index >= 0)
         {
@@ -121,12 +128,31 @@ public sealed unsafe class MklPackedWeight : IDisposable
         return made;
     }
 
-    /// <summary>W packed for products of <paramref name="rows"/> rows, or null where that copy does not give torch's product.</summary>
+    /// <summary>W packed for products of <paramref name="rows"/> rows, or null where MKL gives no such copy or it does not give torch's product.</summary>
     private Pack? MakeChecked(int rows)
     {
         var mkl = Mkl.Value!;
         var size = mkl.PackSize(BMatrix, rows, _out, _in);
-        var pack = new Pack(rows, (float*)NativeMemory.AlignedAlloc(size, 64), (long)size);
+        if (size < (nuint)_out * (nuint)_in * sizeof(float)) return null; // 0: MKL's error; a copy holds W at least
+        Pack? pack = null;
+        try
+        {
+            pack = new Pack(rows, (float*)NativeMemory.AlignedAlloc(size, 64), (long)size);
+            if (PacksRight(pack)) return pack;
+        }
+        catch (Exception e) when (e is ExternalException or InvalidOperationException or OutOfMemoryException)
+        {
+            // torch's product serves these rows instead
+        }
+        pack?.Dispose();
+        return null;
+    }
+
+    /// <summary>Packs W into <paramref name="pack"/> and compares one product through it with torch's.</summary>
+    private bool PacksRight(Pack pack)
+    {
+        var mkl = Mkl.Value!;
+        int rows = pack.Rows;
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         using (MklProductThreads.Use()) // MKL: pack on the threads that compute, for speed
@@ -136,9 +162,15 @@ public sealed unsafe class MklPackedWeight : IDisposable
         using (MklProductThreads.Use())
             mkl.Compute(RowMajor, NoTrans, Packed, rows, _out, _in, (float*)TensorMemory.DataPointer(x), _in, pack.Data, _in,
                 0f, (float*)TensorMemory.DataPointer(product), _out);
-        if (product.allclose(x.mm(_weight.t()), rtol: 1e-4, atol: 1e-4)) return pack;
-        pack.Dispose();
-        return null;
+        return product.allclose(x.mm(_weight.t()), rtol: 1e-4, atol: 1e-4);
+    }
+
+    /// <summary>Frees the packed copies (W's copy stays): products pack again as their row counts repeat.</summary>
+    public void DropPacks()
+    {
+        foreach (var pack in _packs) pack.Dispose();
+        _packs.Clear();
+        Array.Clear(_recentRows);
     }
 
     private static bool IsDenseCpuFloat(Tensor t) => t.device.type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
@@ -147,8 +179,7 @@ public sealed unsafe class MklPackedWeight : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        foreach (var pack in _packs) pack.Dispose();
-        _packs.Clear();
+        DropPacks();
         _weight.Dispose();
     }
 

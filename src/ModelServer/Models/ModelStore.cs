@@ -255,6 +255,7 @@ public sealed partial class ModelStore
         model.Sessions--;
         if (model.Sessions > 0) return;
         if (model.Stale) { model.Trained.Dispose(); return; }
+        model.Trained.Model.FreeGenerationCaches(); // an idle lesson-sized LSTM would keep up to 60 MB of packed copies
         _idle.Add(model);
         while (_idle.Count > IdleModelsKept) Retire(_idle[0]);
     }
