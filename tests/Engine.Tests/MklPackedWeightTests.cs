@@ -17,7 +17,7 @@ public class MklPackedWeightTests
         using var packed = MklPackedWeight.TryCreate(weight)!;
         foreach (var rows in new[] { 1, 3, 64, 127, 300 })
         {
-            for (int call = 0; call < 3; call++) // each count's first product torch's, the others packed
+            for (int call = 0; call < 3; call++) // each count's first products torch's, then packed
             {
                 var x = randn(rows, 40);
                 var output = full(rows, 96, float.NaN);
@@ -39,47 +39,44 @@ public class MklPackedWeightTests
     }
 
     [Fact]
-    public void A_row_count_seen_among_the_last_products_is_packed_and_the_least_recently_used_copy_goes_first()
+    public void A_row_count_used_often_among_the_last_products_is_packed_and_the_least_recently_used_copy_goes_first()
     {
         manual_seed(3);
         var weight = randn(32, 16);
         using var packed = MklPackedWeight.TryCreate(weight)!;
-        void Multiply(int rows)
+        void Multiply(params int[] rowCounts)
         {
-            var x = randn(rows, 16);
-            var output = empty(rows, 32);
-            packed.MultiplyInto(x, output, accumulate: false);
-            Assert.True(output.allclose(x.mm(weight.t()), rtol: 1e-5, atol: 1e-5), $"{rows} row(s), packed {string.Join(",", packed.PackedRows)}");
+            foreach (var rows in rowCounts)
+            {
+                var x = randn(rows, 16);
+                var output = empty(rows, 32);
+                packed.MultiplyInto(x, output, accumulate: false);
+                Assert.True(output.allclose(x.mm(weight.t()), rtol: 1e-5, atol: 1e-5), $"{rows} row(s), packed {string.Join(",", packed.PackedRows)}");
+            }
         }
-        Multiply(3);
-        Multiply(2);
+        Assert.Equal(2, MklPackedWeight.SightingsToPack);
+        Multiply(3, 3);
         Assert.Empty(packed.PackedRows);
-        Multiply(3); // batches that alternate (the server's 256 and the rest) are both packed
-        Multiply(2);
+        Multiply(3); // a generation loop's third step
+        Assert.Equal([3], packed.PackedRows);
+        Multiply(2, 3, 2, 3, 2); // batches that alternate (the server's 256 and the rest) are both packed
         Assert.Equal([2, 3], packed.PackedRows);
         Multiply(40); // a prime's one-off row count: torch's
         Assert.Equal([2, 3], packed.PackedRows);
         Multiply(3); // a kept copy is used at once, and is now the most recent
         Assert.Equal([3, 2], packed.PackedRows);
-        Multiply(5);
-        Multiply(5);
+        Multiply(5, 5, 5);
         Assert.Equal(MklPackedWeight.MaxPacks, packed.PackedRows.Count);
         Assert.Equal([5, 3], packed.PackedRows);
-        Multiply(2); // its copy went, and it was not among the last products: torch's
+        Multiply(6, 7, 6, 8, 9, 8, 10, 11); // sizes that change every product or two: torch's, no copy made
         Assert.Equal([5, 3], packed.PackedRows);
-        Multiply(9);
-        for (int i = 0; i < MklPackedWeight.RecentCalls; i++) Multiply(5);
-        Multiply(9); // seen, but longer ago than the last products
-        Assert.Equal([5, 3], packed.PackedRows);
-        Multiply(9); // now it was
-        Assert.Equal([9, 5], packed.PackedRows);
 
         packed.DropPacks(); // a model that waits unused frees its copies, and its memory of row counts
         Assert.Empty(packed.PackedRows);
-        Multiply(9);
+        Multiply(6, 6);
         Assert.Empty(packed.PackedRows);
-        Multiply(9);
-        Assert.Equal([9], packed.PackedRows);
+        Multiply(6);
+        Assert.Equal([6], packed.PackedRows);
     }
 
     [Fact]

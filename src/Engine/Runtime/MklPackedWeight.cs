@@ -19,10 +19,11 @@ namespace CharRnn.Engine.Runtime;
 /// packed for (Intel's own PyTorch extension falls back to plain sgemm when rows change). A copy
 /// packed for one row and used for 127 gave right results on this project's machine; on CI's
 /// machine a test host crashed in that test (no crash report then: the likely cause). So a copy is
-/// packed per row count: when a product's row count was also that of one of the
-/// <see cref="RecentCalls"/> products before it (a generation loop's steps, or the server's
+/// packed per row count: when a product's row count was also that of <see cref="SightingsToPack"/>
+/// of the <see cref="RecentCalls"/> products before it (a generation loop's steps, or the server's
 /// alternating batches of 256 and the rest), at most <see cref="MaxPacks"/> of them, the least
-/// recently used dropped first; any other product (a prime's one-off row count) is torch's. Each copy is checked against torch's product when made, and a row count whose copy
+/// recently used dropped first; any other product (a prime's one-off row count, batches whose size
+/// changes every step or two, where packing would cost more than it saves) is torch's. Each copy is checked against torch's product when made, and a row count whose copy
 /// fails the check stays torch's. A copy takes ~2.3× W's memory, at least ~6 MB (MKL's layout
 /// for every thread count). The copies hold W's values when this was made (W is copied): whoever
 /// changes W (training, loading other weights) must drop this. One caller at a time, as for the
@@ -33,8 +34,11 @@ public sealed unsafe class MklPackedWeight : IDisposable
     /// <summary>Row counts with a packed copy at once: a steady generation loop needs one, the server's batches of 256 and the rest two.</summary>
     public const int MaxPacks = 2;
 
-    /// <summary>Products whose row counts are remembered: a count seen among them again is packed.</summary>
-    public const int RecentCalls = 4;
+    /// <summary>Products whose row counts are remembered.</summary>
+    public const int RecentCalls = 8;
+
+    /// <summary>A row count used by this many of the remembered products is packed at its next.</summary>
+    public const int SightingsToPack = 2;
 
     private const int RowMajor = 101, NoTrans = 111, Trans = 112, Packed = 151, BMatrix = 162;
     private static readonly Lazy<Functions?> Mkl = new(Resolve);
@@ -72,7 +76,7 @@ public sealed unsafe class MklPackedWeight : IDisposable
     /// <summary>
     /// <paramref name="output"/> [rows × out] = x·Wᵀ, or += x·Wᵀ when <paramref name="accumulate"/>;
     /// both contiguous float32 CPU tensors (x [rows × in]). Packed where a copy for these rows is
-    /// (or, on a row count seen among the last <see cref="RecentCalls"/>, can be) made; else torch's product.
+    /// (or, on a row count seen often enough among the last <see cref="RecentCalls"/>, can be) made; else torch's product.
     /// </summary>
     public void MultiplyInto(Tensor x, Tensor output, bool accumulate)
     {
@@ -98,10 +102,11 @@ public sealed unsafe class MklPackedWeight : IDisposable
         GC.KeepAlive(pack); // its finalizer must not free the packed copy during the call
     }
 
-    /// <summary>The copy for <paramref name="rows"/>: kept, or made now when one of the last products had these rows too.</summary>
+    /// <summary>The copy for <paramref name="rows"/>: kept, or made now when enough of the last products had these rows too.</summary>
     private Pack? PackFor(int rows)
     {
-        var repeated = Array.IndexOf(_recentRows, rows) >= 0;
+        var seen = 0;
+        foreach (var recent in _recentRows) seen += recent == rows ? 1 : 0;
         _recentRows[_recentNext] = rows;
         _recentNext = (_recentNext + 1) % RecentCalls;
         var index = _packs.FindIndex(p => p.Rows == rows);
@@ -112,7 +117,7 @@ public sealed unsafe class MklPackedWeight : IDisposable
             _packs.Insert(0, kept);
             return kept;
         }
-        if (!repeated || _refused.Contains(rows)) return null;
+        if (seen < SightingsToPack || _refused.Contains(rows)) return null;
         var made = MakeChecked(rows);
         if (made == null)
         {
