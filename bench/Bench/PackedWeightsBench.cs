@@ -80,4 +80,51 @@ public static class PackedWeightsBench
         }
         return results;
     }
+
+    public sealed record PackingCost(int Rows, Stats Packing, Stats Product);
+
+    /// <summary>
+    /// What a new batch size costs a weight the size of the LSTM's recurrent one (2048 × 512): the
+    /// product that makes its packed copy (MKL's pack and the copy's check against torch's product)
+    /// against a product through the copy once made, each the median of <paramref name="rounds"/>.
+    /// </summary>
+    public static IReadOnlyList<PackingCost> Costs(IReadOnlyList<int> rowCounts, int threads, int rounds)
+    {
+        MklProductThreads.Count = threads;
+        set_num_threads(threads);
+        manual_seed(0);
+        using var weight = randn(2048, 512);
+        using var packed = MklPackedWeight.TryCreate(weight) ?? throw new InvalidOperationException("MKL's packed GEMM is not available here.");
+        var costs = new List<PackingCost>();
+        try
+        {
+            foreach (var rows in rowCounts)
+            {
+                using var x = randn(rows, 512);
+                using var output = empty(rows, 2048);
+                var packing = new List<double>();
+                var product = new List<double>();
+                for (int round = 0; round < rounds; round++)
+                {
+                    packed.DropPacks();
+                    for (int i = 0; i < MklPackedWeight.SightingsToPack; i++) packed.MultiplyInto(x, output, accumulate: false); // torch's
+                    var clock = Stopwatch.StartNew();
+                    packed.MultiplyInto(x, output, accumulate: false); // packs, checks, multiplies
+                    packing.Add(clock.Elapsed.TotalMilliseconds);
+                    for (int i = 0; i < 3; i++) packed.MultiplyInto(x, output, accumulate: false);
+                    clock.Restart();
+                    for (int i = 0; i < 20; i++) packed.MultiplyInto(x, output, accumulate: false);
+                    product.Add(clock.Elapsed.TotalMilliseconds / 20);
+                }
+                var cost = new PackingCost(rows, new Stats(packing), new Stats(product));
+                Console.WriteLine($"  packing for {rows} row(s): {cost.Packing.Median:F2} ms, a packed product then {cost.Product.Median:F3} ms");
+                costs.Add(cost);
+            }
+        }
+        finally
+        {
+            MklProductThreads.Count = 0;
+        }
+        return costs;
+    }
 }

@@ -167,12 +167,21 @@ root.SetAction(async parse =>
         report.Paragraph("Two copies of one stateful-lstm (512×2, the same weights): one prepared to generate as a loaded model is (MKL-packed recurrent and " +
             $"inner-layer weights, products on all {threads} threads), one not (products on libtorch's count, and, since 2026-12-04, also on all threads: " +
             "its best of both, so the speed-up is the packing's and not the thread split's). Whole batched steps, sampling included, on each of " +
-            "libtorch's thread counts, the configurations alternating round by round; each round compares the best of each side. Batches of 512 or more step " +
-            "unpacked on both sides (128 or more until 2026-12-04, when each weight was packed once, for one row).");
+            "libtorch's thread counts, the configurations alternating round by round; each round compares the best of each side. Batches of 128 or more step " +
+            "unpacked on both sides.");
         var results = PackedWeightsBench.Run(corpus, [1, 8, 64, 256], threads, rounds, runSeconds * 2);
         report.Table(["sessions", "unpacked ms a step", "packed ms a step", "speed-up, round by round"], results.Select(r => new[]
         {
             r.Sessions.ToString(CultureInfo.InvariantCulture), r.Unpacked.Format("", 3), r.Packed.Format("", 3), r.Speedup.Format("×", 2),
+        }));
+        report.Paragraph("What a new batch size costs: a weight is packed per row count, once that count was used by two of its last eight products. " +
+            "The product that packs (MKL's pack of the LSTM's 2048 × 512 recurrent weight, and the copy's check against torch's product), " +
+            "against a product through the copy once made:");
+        var costs = PackedWeightsBench.Costs([1, 8, 64, 256], threads, rounds);
+        report.Table(["rows", "the product that packs, ms", "a packed product, ms", "products that cost"], costs.Select(c => new[]
+        {
+            c.Rows.ToString(CultureInfo.InvariantCulture), c.Packing.Format("", 2), c.Product.Format("", 3),
+            (c.Packing.Median / c.Product.Median).ToString("F0", CultureInfo.InvariantCulture),
         }));
     }
 

@@ -140,9 +140,12 @@ public sealed partial class StatefulLstm : StatefulCharModel
     /// Batches of at least this many rows step with <see cref="Recur"/> even when packed: what
     /// packing saves is MKL's per-call copy of the weights, a share of the product that shrinks as
     /// rows grow. Whole steps, packed for the rows in use against unpacked (bench `packed`): 256
-    /// rows 1.09× (1.01–1.15, four runs), 512 rows 1.01–1.05×, 1024 rows 0.98×.
+    /// rows 1.09× (1.01–1.15, four runs), 512 rows 1.01–1.05×, 1024 rows 0.98×. But a new batch
+    /// size is packed first, which at 256 rows costs ~8.7 ms a weight (~100 products to earn
+    /// back), against 1.3–2.5 ms below 128: a busy server whose large batches change size every
+    /// few steps would lose more than it gains, so batches of 128 or more stay unpacked.
     /// </summary>
-    private const int PackedBatchesBelow = 512;
+    private const int PackedBatchesBelow = 128;
 
     /// <summary>Each layer's recurrent weights and every layer's but the first's input weights, for MKL's packed products (<see cref="PrepareForGeneration"/>).</summary>
     private (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[]? _packed; // Bias: b_ih + b_hh
