@@ -597,14 +597,15 @@ public class GenerationTests(ServerFixture server)
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         var sessions = server.Services.GetRequiredService<SessionStore>();
         var store = server.Services.GetRequiredService<Models.ModelStore>();
-        var s = await Client.Open("lstm", temperature: 0);
+        server.TrainModel("idle-lstm", "stateful-lstm", steps: 2); // its own: no other test's session keeps it in use
+        var s = await Client.Open("idle-lstm", temperature: 0);
         var lstm = (Engine.Models.StatefulLstm)sessions.Get(s.Id, Security.Caller.Local).Model.Trained.Model;
         var first = await Client.Generate(s.Id, 20);
         Assert.True(await worker.Run(() => lstm.PackedCopies) > 0, "generation steps pack the LSTM's weights");
         await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
-        Assert.Equal((true, 0), await worker.Run(() => (store.IsLoaded("lstm"), lstm.PackedCopies))); // kept loaded, copies freed
+        Assert.Equal((true, 0), await worker.Run(() => (store.IsLoaded("idle-lstm"), lstm.PackedCopies))); // kept loaded, copies freed
 
-        var again = await Client.Open("lstm", temperature: 0);
+        var again = await Client.Open("idle-lstm", temperature: 0);
         Assert.Same(lstm, sessions.Get(again.Id, Security.Caller.Local).Model.Trained.Model);
         Assert.Equal(first, await Client.Generate(again.Id, 20));
         Assert.True(await worker.Run(() => lstm.PackedCopies) > 0);

@@ -7,10 +7,11 @@ namespace CharRnn.Engine.Runtime;
 /// <summary>
 /// A weight matrix W [out × in] for products x·Wᵀ ([rows × in] → [rows × out]) that MKL computes
 /// from copies of W packed into its internal layout ahead of time, skipping the packing its sgemm
-/// does to W on every call. Generation multiplies the same weights by a few rows at every step, where that
-/// packing is a large part of the work. Measured on this project's 2-vCPU AMD EPYC (W 2048 × 512,
-/// the LSTM's, median of 7 rounds): 1 row 47 against 57 µs, 8 rows 53 against 139, 64 rows 334
-/// against 425, 256 rows 1.29 against 1.38 ms (2 threads); 51/59, 81/206, 611/657 µs on one thread.
+/// does to W on every call. Generation multiplies the same weights by a few rows at every step,
+/// where that packing is a large part of the work. Measured on this project's 2-vCPU AMD EPYC
+/// (W 2048 × 512, the LSTM's, median of 7 rounds): 1 row 47 against 57 µs, 8 rows 53 against 139,
+/// 64 rows 334 against 425, 256 rows 1.29 against 1.38 ms (2 threads); 51/59, 81/206, 611/657 µs
+/// on one thread. Packing a copy costs the time of 7–40 such products (bench `packed`).
 /// </summary>
 /// <remarks>
 /// MKL is inside libtorch_cpu.so, which exports its packed-GEMM functions (cblas_sgemm_pack,
@@ -23,8 +24,9 @@ namespace CharRnn.Engine.Runtime;
 /// of the <see cref="RecentCalls"/> products before it (a generation loop's steps, or the server's
 /// alternating batches of 256 and the rest), at most <see cref="MaxPacks"/> of them, the least
 /// recently used dropped first; any other product (a prime's one-off row count, batches whose size
-/// changes every step or two, where packing would cost more than it saves) is torch's. Each copy is checked against torch's product when made, and a row count whose copy
-/// fails the check stays torch's. A copy takes ~2.3× W's memory, at least ~6 MB (MKL's layout
+/// changes every step or two, where packing would cost more than it saves) is torch's. Each copy
+/// is checked against torch's product when made, and a row count whose copy fails the check stays
+/// torch's. A copy takes ~2.3× W's memory, at least ~6 MB (MKL's layout
 /// for every thread count). The copies hold W's values when this was made (W is copied): whoever
 /// changes W (training, loading other weights) must drop this. One caller at a time, as for the
 /// model it belongs to.
@@ -109,11 +111,11 @@ public sealed unsafe class MklPackedWeight : IDisposable
         foreach (var recent in _recentRows) seen += recent == rows ? 1 : 0;
         _recentRows[_recentNext] = rows;
         _recentNext = (_recentNext + 1) % RecentCalls;
-        var index = _packs.FindIndex(p => p.Rows == rows);
-        if (index >= 0)
+        for (int i = 0; i < _packs.Count; i++) // a loop, not FindIndex: its lambda would allocate every step
         {
-            var kept = _packs[index];
-            _packs.RemoveAt(index);
+            if (_packs[i].Rows != rows) continue;
+            var kept = _packs[i];
+            _packs.RemoveAt(i);
             _packs.Insert(0, kept);
             return kept;
         }
