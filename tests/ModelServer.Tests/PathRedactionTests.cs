@@ -22,6 +22,10 @@ public class PathRedactionTests
     [InlineData("Copy at /backup/srv/charrnn/models/x.ckpt", "Copy at …/x.ckpt")] // ends like the models folder, is not it
     [InlineData(@"Corpus 'C:\data\texts\a.txt' is empty", @"Corpus '…\a.txt' is empty")]
     [InlineData("see https://example.org/docs/page and charrnn/v1 or 3/4 done", "see https://example.org/docs/page and charrnn/v1 or 3/4 done")]
+    [InlineData("Corpus '/home/ann/my texts/war and peace.txt' is empty", "Corpus '…/war and peace.txt' is empty")] // quoted: folders with spaces
+    [InlineData(@"Corpus ""C:\Users\ann\My Documents\a.txt"" is empty", @"Corpus ""…\a.txt"" is empty")]
+    [InlineData(@"Corpus '\\fileserver\share\texts\a.txt' is empty", @"Corpus '…\a.txt' is empty")] // a UNC share
+    [InlineData(@"Copy at \\fileserver\share\a.txt", @"Copy at …\a.txt")]
     public void A_keyed_server_tells_callers_what_went_wrong_without_its_paths(string message, string redacted)
     {
         var paths = For("/srv/charrnn/keys.json");

@@ -8,7 +8,8 @@ namespace CharRnn.ModelServer.Errors;
 /// Takes the server's own file paths out of messages meant for its callers: on a server with API
 /// keys a caller should learn what went wrong, not how the host's disks are laid out. The server's
 /// folders become &lt;models&gt;, &lt;corpora&gt; and &lt;corpus cache&gt;; any other absolute path
-/// keeps only its last part (…/nietzsche.txt). Admins, and everyone on a keyless loopback server
+/// (a Windows drive's and a UNC share's too, and one with spaces where it is quoted) keeps only its
+/// last part (…/nietzsche.txt). Admins, and everyone on a keyless loopback server
 /// (the local user), see messages whole; the server's log always has them whole.
 /// </summary>
 public sealed partial class PathRedaction
@@ -39,10 +40,15 @@ public sealed partial class PathRedaction
     {
         foreach (var (root, name) in _roots)
             message = root.Replace(message, name);
+        message = QuotedAbsolutePath().Replace(message, m => "…" + m.Value[^1]);
         return OtherAbsolutePath().Replace(message, m => "…" + m.Value[^1]);
     }
 
-    // A rooted path's folders (/a/b/ or C:\a\b\), not a URL's or a relative path's: nothing path-like just before it.
-    [GeneratedRegex(@"(?<![\w.~:/\\<>-])(?:/|[A-Za-z]:\\)(?:[^\s'""/\\]+[/\\])+")]
+    // A rooted path's folders (/a/b/, C:\a\b\ or \\host\share\), not a URL's or a relative path's: nothing path-like just before it.
+    [GeneratedRegex(@"(?<![\w.~:/\\<>-])(?:/|[A-Za-z]:\\|\\\\)(?:[^\s'""/\\]+[/\\])+")]
     private static partial Regex OtherAbsolutePath();
+
+    // The same in quotes, as the engine's messages give paths, where a folder's name may hold spaces.
+    [GeneratedRegex(@"(?<=['""])(?:/|[A-Za-z]:\\|\\\\)(?:[^'""/\\\r\n]+[/\\])+")]
+    private static partial Regex QuotedAbsolutePath();
 }
