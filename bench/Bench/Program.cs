@@ -174,7 +174,8 @@ root.SetAction(async parse =>
         {
             r.Sessions.ToString(CultureInfo.InvariantCulture), r.Unpacked.Format("", 3), r.Packed.Format("", 3), r.Speedup.Format("×", 2),
         }));
-        report.Paragraph("What a new batch size costs: a weight is packed per row count, once that count was used by two of its last eight products. " +
+        report.Paragraph($"What a new batch size costs: a weight is packed per row count, once that count was used by {MklPackedWeight.SightingsToPack} " +
+            $"of its last {MklPackedWeight.RecentCalls} products. " +
             "The product that packs (MKL's pack of the LSTM's 2048 × 512 recurrent weight, and the copy's check against torch's product), " +
             "against a product through the copy once made:");
         var costs = PackedWeightsBench.Costs([1, 8, 64, 256], threads, rounds);
