@@ -54,7 +54,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     {
         await Runner.RunLineAsync("status");
         Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l,
-            @"^limits per key: 256 sessions · 4 running or queued jobs · 100 models · 2,000,000 generated chars a minute; a job may need up to [\d.]+ GB of memory$"));
+            @"^limits per key: 256 sessions · 4 running or queued jobs · 100 models · 2,000,000 generated chars a minute; a job may need up to [\d.]+ [GM]B of memory$"));
     }
 
     [Fact]

@@ -241,7 +241,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         output.Line($"server {client.Address} · {info.Device} · {info.ActiveSessions} session(s) · {info.RunningJobs} running, {info.QueuedJobs} queued job(s)");
         if (info.Limits is { } l) // what a key may hold here: the quotas a refusal names
             output.Line($"limits per key: {l.MaxSessionsPerKey:N0} sessions · {l.MaxJobsPerKey:N0} running or queued jobs · {l.MaxModelsPerKey:N0} models · " +
-                        $"{l.MaxCharsPerMinutePerKey:N0} generated chars a minute; a job may need up to {l.MaxJobMemoryBytes / (double)(1L << 30):0.#} GB of memory");
+                        $"{l.MaxCharsPerMinutePerKey:N0} generated chars a minute; a job may need up to {Engine.Training.TrainingFootprint.Format(l.MaxJobMemoryBytes)} of memory");
         if (Session != null) output.Line($"session {Session.Id} on {Session.ModelName} · {Describe(_sampling)}");
         if (WatchedJob != null) output.Line($"watching job {WatchedJob}");
     }
