@@ -138,6 +138,7 @@ public static class TuiApp
         try
         {
             var runner = new CommandRunner(client, output, interactive: false);
+            if (!runner.CheckWithServerAsync(parsed, stop.Token).GetAwaiter().GetResult()) parsed = [];
             foreach (var command in parsed)
             {
                 if (!runner.RunAsync(command, stop.Token).GetAwaiter().GetResult() || output.Quit || stop.IsCancellationRequested) break;

@@ -130,6 +130,32 @@ public class CommandLineTests
     });
 
     [Fact]
+    public void Exec_checks_a_later_commands_training_keys_and_sampling_values_with_the_server_before_it_runs_any() => InTempFolder(root =>
+    {
+        var (models, corpora) = (Path.Combine(root, "models"), Path.Combine(root, "corpora"));
+        Directory.CreateDirectory(corpora);
+        File.WriteAllText(Path.Combine(corpora, "tiny.txt"), TuiFixture.TinyText);
+        var options = new ClientOptions(null, null, new ModelServer.Hosting.ServerOptions { ModelsDirectory = models, CorporaDirectory = corpora, Device = "cpu" });
+        string Run(string commands, int expectedCode)
+        {
+            var error = new StringWriter();
+            var previous = Console.Error;
+            Console.SetError(error);
+            try { Assert.Equal(expectedCode, TuiApp.Exec(options, commands)); }
+            finally { Console.SetError(previous); }
+            return error.ToString().Trim();
+        }
+        const string first = "train stateful-rnn name=first corpus=tiny max_steps=3 n_hidden=8 bs=4";
+        // Hyperparameters are the architecture's, known only to the server: a typo among them was found after the first job.
+        Assert.StartsWith("error: 'n_hiden' is not an option here; stateful-gru takes ", Run($"{first}; train stateful-gru name=second n_hiden=8", 1));
+        Assert.False(Directory.Exists(Path.Combine(models, "first")), "the first train ran before the second one's typo was found");
+        Assert.StartsWith("error: n_hidden=many is not a number; use 1 to ", Run($"{first}; train stateful-gru name=second n_hidden=many", 1));
+        Assert.Equal("error: t=abc is not a number.", Run($"{first}; use first; gen 40 t=abc", 1).Split('\n')[0]);
+        Assert.StartsWith("error: epochs=0 is not allowed", Run($"{first}; resume first epochs=0", 1));
+        Assert.False(Directory.Exists(Path.Combine(models, "first")), "the first command ran before a later one's error was found");
+    });
+
+    [Fact]
     public async Task Keys_added_while_another_change_holds_the_file_wait_for_it_and_both_are_kept()
     {
         var root = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8]);

@@ -250,6 +250,15 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private async Task Train(Command c, CancellationToken ct)
     {
+        var request = await TrainRequest(c, ct);
+        var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
+        output.Line($"job {job.Id} queued: {request.Architecture} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
+        await WatchAsync(job, 0, ct);
+    }
+
+    /// <summary>A train command's request, every key and value checked against the server's specs.</summary>
+    private async Task<StartJobRequest> TrainRequest(Command c, CancellationToken ct)
+    {
         var arch = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("train")!.Usage);
         var list = await ArchitectureList(ct);
         var spec = list.Architectures.FirstOrDefault(a => a.Name == arch)
@@ -270,20 +279,53 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             else ApplyTrainingOption(request.Options, key, value, spec);
         }
         if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
-        var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
-        output.Line($"job {job.Id} queued: {arch} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
-        await WatchAsync(job, 0, ct);
+        return request;
     }
 
     private async Task Resume(Command c, CancellationToken ct)
+    {
+        var request = await ResumeRequest(c, ct);
+        var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
+        output.Line($"job {job.Id} queued: resuming {request.ModelName}");
+        await WatchAsync(job, 0, ct);
+    }
+
+    private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
     {
         var model = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("resume")!.Usage);
         var request = new StartJobRequest { ModelName = model, Resume = true, Options = new TrainingOptions() };
         CheckRanges(c, (await ArchitectureList(ct)).TrainingOptions);
         foreach (var (key, value) in c.Options) ApplyTrainingOption(request.Options, key, value, null);
-        var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
-        output.Line($"job {job.Id} queued: resuming {model}");
-        await WatchAsync(job, 0, ct);
+        return request;
+    }
+
+    /// <summary>
+    /// What --exec can check once connected, before it runs anything: a train's or a resume's keys and
+    /// values against the server's specs, and sampling values against its limits. A typo after a
+    /// long `train` must not wait out its hours.
+    /// </summary>
+    /// <returns>False when a command would be refused (the error is reported); a server that cannot be asked leaves it to the run.</returns>
+    public async Task<bool> CheckWithServerAsync(IEnumerable<Command> commands, CancellationToken ct)
+    {
+        try
+        {
+            foreach (var c in commands)
+            {
+                if (c.Verb == "train") await TrainRequest(c, ct);
+                else if (c.Verb == "resume") await ResumeRequest(c, ct);
+                if (HasSampling(c)) await SamplingFrom(c, new SamplingSettings(), ct);
+            }
+            return true;
+        }
+        catch (Exception e) when (e is CommandException or ArgumentException)
+        {
+            output.Error(e.Message);
+            return false;
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException)
+        {
+            return true; // the first command that needs the server says what is wrong with it
+        }
     }
 
     /// <summary>
