@@ -51,9 +51,8 @@ public static class TuiApp
                 using var signals = new SignalsThatQuit(() => app.Invoke(window.Quit)); // app, not window.App: a signal may come before Run
                 app.Run(window);
                 if (frame != null) app.RemoveTimeout(frame);
-                Quietly(() => window.Runner.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
-                Quietly(() => window.Typing.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
-                Quietly(() => window.Game.StopAsync().Wait(TimeSpan.FromSeconds(5)));
+                // Done by the quit that stopped the loop; else (the loop ended another way) bounded, as what runs may wait on the stopped loop.
+                Quietly(() => window.CloseAsync().Wait(MainWindow.CloseTimeout));
             }
             finally
             {

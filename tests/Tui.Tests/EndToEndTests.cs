@@ -36,6 +36,9 @@ public sealed class EndToEndTests : IDisposable
         screen = await WaitFor(s => GeneratedCharacters(s) >= 190, "the 200 generated characters on screen", TimeSpan.FromSeconds(30));
         Assert.Contains("the c", screen);
 
+        // Quit while a long gen streams: the running line stops and the session closes on the server before charrnn ends.
+        await Tmux("send-keys", "-t", _session, "gen 100000", "Enter");
+        await Task.Delay(2000); // 100,000 chars take far longer on any machine
         await Tmux("send-keys", "-t", _session, "C-q", "");
         // Quitting stops the embedded server first: on a slow machine that takes a while. The session ends with its process.
         var quitBy = DateTime.UtcNow + TimeSpan.FromSeconds(60);
@@ -47,6 +50,10 @@ public sealed class EndToEndTests : IDisposable
         }
         Assert.True(quit, "Ctrl+Q should end charrnn within 60 s. Screen:\n" + await Capture());
         Assert.Contains("use e2e t=0", File.ReadAllLines($"{_root}/history")); // kept for the next run
+        var log = File.ReadAllText(Path.Combine(_root, "models", "server.log"));
+        var closed = System.Text.RegularExpressions.Regex.Match(log, @"Session \S+ closed");
+        Assert.True(closed.Success, "quitting while a gen streamed left the session open on the server. Its log:\n" + log);
+        Assert.True(closed.Index < log.IndexOf("Device loop stopped", StringComparison.Ordinal), "the session was closed after the server stopped");
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
 using CharRnn.Tui.Repl;
 using CharRnn.Tui.ViewModels;
+using Grpc.Core;
 using Terminal.Gui.App;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
@@ -219,11 +220,39 @@ public sealed class MainWindow : Window, IReplOutput
 
     public void QuitRequested() => App?.Invoke(Quit);
 
+    /// <summary>The longest a quit waits for the running command to stop and the sessions to close.</summary>
+    public static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
+
+    private Task? _closing;
+
+    /// <summary>
+    /// Quit (Ctrl+Q, `quit`, a signal): stops the running command and closes the REPL's and the games'
+    /// sessions, then stops the UI; a second quit stops it at once. The closing runs while the UI
+    /// loop still does: a typed line's awaits resume on that loop, and once it has stopped they never
+    /// would, so the sessions stayed open on a shared server and the quit waited out its timeout.
+    /// </summary>
+    public void Quit()
+    {
+        if (_closing != null) { Stop(); return; }
+        _ = CloseAsync().WaitAsync(CloseTimeout).ContinueWith(_ => App?.Invoke(Stop), TaskScheduler.Default);
+    }
+
+    /// <summary>Stops the command that runs, its watch and streams, and closes the sessions (once; later calls get the same task).</summary>
+    public Task CloseAsync() => _closing ??= CloseAllAsync();
+
+    private async Task CloseAllAsync()
+    {
+        // Each on its own: one that fails must not keep the others' sessions open.
+        try { await Runner.DisposeAsync(); } catch (Exception e) when (e is RpcException or OperationCanceledException) { }
+        try { await Typing.DisposeAsync(); } catch (Exception e) when (e is RpcException or OperationCanceledException) { }
+        try { await Game.StopAsync(); } catch (Exception e) when (e is RpcException or OperationCanceledException) { }
+    }
+
     /// <summary>
     /// Stops the top-most runnable (a help box, if open) and this window: RequestStop() alone
     /// stopped only the help box, and a signal sent while it was open left charrnn running.
     /// </summary>
-    public void Quit()
+    private void Stop()
     {
         App?.RequestStop();
         App?.RequestStop(this);
