@@ -49,6 +49,13 @@ public static class TuiApp
                 // SIGTERM, SIGHUP (terminal closed) and SIGINT quit as Ctrl+Q does, so the embedded server still
                 // stops the running job with a checkpoint.
                 using var signals = new SignalsThatQuit(() => app.Invoke(window.Quit)); // app, not window.App: a signal may come before Run
+                // The terminal's raw mode sends Ctrl+C as a key, not SIGINT, and the command line would take it as Copy.
+                app.Keyboard.KeyDown += (_, key) =>
+                {
+                    if (key != Terminal.Gui.Input.Key.C.WithCtrl) return;
+                    key.Handled = true;
+                    window.Quit();
+                };
                 app.Run(window);
                 if (frame != null) app.RemoveTimeout(frame);
                 // Done by the quit that stopped the loop; else (the loop ended another way) bounded, as what runs may wait on the stopped loop.

@@ -74,6 +74,16 @@ public sealed class EndToEndTests : IDisposable
         await AssertExitsWithItsServer(process, "SIGTERM closed the help box and left charrnn running");
     }
 
+    [Fact]
+    public async Task Charrnn_quits_on_Ctrl_C_typed_at_its_command_line()
+    {
+        using var process = await StartCharrnn();
+        await Tmux("send-keys", "-t", _session, "mod"); // half a command in the field that would take Ctrl+C as Copy
+        await WaitForScreen("> mod", TimeSpan.FromSeconds(30));
+        await Tmux("send-keys", "-t", _session, "C-c", "");
+        await AssertExitsWithItsServer(process, "Ctrl+C left charrnn running");
+    }
+
     private async Task<Process> StartCharrnn()
     {
         Directory.CreateDirectory(Path.Combine(_root, "corpora"));
