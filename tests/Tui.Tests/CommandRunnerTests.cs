@@ -278,6 +278,25 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_lost_session_reopens_with_a_new_seed_unless_one_was_chosen()
+    {
+        async Task<(ulong Before, ulong After)> LoseAndGen(string use)
+        {
+            await Runner.RunLineAsync(use);
+            var lost = Runner.Session!;
+            await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost.Id }); // as a restart or expiry would
+            await Runner.RunLineAsync("gen 5");
+            Assert.Empty(_output.Errors);
+            Assert.NotEqual(lost.Id, Runner.Session!.Id);
+            return (lost.Sampling.Seed, Runner.Session.Sampling.Seed);
+        }
+        var (drawn, reopened) = await LoseAndGen("use gru");
+        Assert.NotEqual(drawn, reopened); // the server's seed sent back would give the same text as before
+        Assert.Equal(reopened, Runner.Sampling.Seed);
+        Assert.Equal((7UL, 7UL), await LoseAndGen("use gru seed=7"));
+    }
+
+    [Fact]
     public async Task Under_exec_a_gen_on_a_lost_session_says_so_on_a_line_of_its_own_and_starts_its_text_again()
     {
         var (stdout, stderr) = (new StringWriter(), new StringWriter());

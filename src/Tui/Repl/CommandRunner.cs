@@ -609,7 +609,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
         {
             output.GenerationEnded(pane); // the notice on a line of its own (--exec's stdout), the text started again under it
-            await ReopenSession(_sampling, ct);
+            await ReopenSession(null, ct);
             request.SessionId = Session!.Id;
             output.GenerationStarted(pane, label, request.Prime);
             using var call = client.Generation.Generate(request, cancellationToken: ct);
@@ -630,11 +630,11 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         try { response = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct); }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
-            await ReopenSession(_sampling, ct); // as gen does, after a restart or an expiry
+            await ReopenSession(null, ct); // as gen does, after a restart or an expiry
             response = await client.Generation.FeedAsync(new FeedRequest { SessionId = Session!.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct);
         }
         var next = string.Join("  ", response.Next.Select(a => $"{Visible(a.Text)} {a.Probability:P0}"));
-        output.Line($"fed {text.Length} chars ({response.CharactersSeen} in the session); next: {next}");
+        output.Line($"fed {text.EnumerateRunes().Count()} chars ({response.CharactersSeen} in the session); next: {next}");
     }
 
     private async Task Fork(CancellationToken ct)
@@ -644,7 +644,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         try { fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = Session.Id }, cancellationToken: ct); }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
-            await ReopenSession(_sampling, ct); // the Generate tab's Fork keeps working after a restart or an expiry
+            await ReopenSession(null, ct); // the Generate tab's Fork keeps working after a restart or an expiry
             fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = Session.Id }, cancellationToken: ct);
         }
         var session = Session;
@@ -674,7 +674,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
-            await ReopenSession(_sampling, ct); // a new session is a reset one
+            await ReopenSession(null, ct); // a new session is a reset one
         }
         output.Line("session reset");
     }
@@ -703,11 +703,21 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         _sampling = Session.Sampling.Clone();
     }
 
-    /// <summary>Opens a new session on the current model when the server has lost the one in use (a restart, or it expired).</summary>
-    private async Task ReopenSession(SamplingSettings settings, CancellationToken ct)
+    /// <summary>
+    /// Opens a new session on the current model when the server has lost the one in use (a restart, or it
+    /// expired): with <paramref name="settings"/>, or the lost one's, less a seed the server drew, which
+    /// would give the new session the old one's text again.
+    /// </summary>
+    private async Task ReopenSession(SamplingSettings? settings, CancellationToken ct)
     {
         output.Line("The session was lost (server restarted or it expired); opening a new one on the same model.");
+        if (settings == null)
+        {
+            settings = _sampling.Clone();
+            if (!_seedChosen) settings.ClearSeed();
+        }
         Session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = Session!.ModelName, Sampling = settings }, cancellationToken: ct);
+        _sampling = Session.Sampling.Clone();
         output.SessionChanged(Session);
     }
 

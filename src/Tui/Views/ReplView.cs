@@ -82,7 +82,7 @@ public sealed class ReplView : FrameView
     private void Complete()
     {
         var line = Input.Text;
-        var cursor = Math.Min(Input.InsertionPoint, line.Length);
+        var cursor = StringIndex(line, Input.InsertionPoint);
         var (start, candidates) = Completer.Complete(line, cursor, _completion.Current);
         if (candidates.Count == 0) return;
         var insert = candidates.Count == 1 ? candidates[0] + (candidates[0].EndsWith('=') ? "" : " ") : Completer.CommonPrefix(candidates);
@@ -91,7 +91,16 @@ public sealed class ReplView : FrameView
         if (insert.Length < cursor - start) return;
         var updated = line[..start] + insert + line[cursor..];
         Input.Text = updated;
-        Input.InsertionPoint = start + insert.Length;
+        Input.InsertionPoint = new System.Globalization.StringInfo(updated[..(start + insert.Length)]).LengthInTextElements;
+    }
+
+    /// <summary>The UTF-16 index of a text-element position, as the field counts its insertion point (an emoji is one, not two).</summary>
+    internal static int StringIndex(string text, int textElements)
+    {
+        var index = 0;
+        var elements = System.Globalization.StringInfo.GetTextElementEnumerator(text);
+        for (var i = 0; i < textElements && elements.MoveNext(); i++) index = elements.ElementIndex + ((string)elements.Current).Length;
+        return index;
     }
 
     private void SetInput(string text)
