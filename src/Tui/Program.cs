@@ -21,6 +21,10 @@ return CharRnnCommandLine.Run(args, root =>
     foreach (var option in new Option[] { server, token, exec, models, corpora, device, threads }) root.Options.Add(option);
     root.SetAction(parse =>
     {
+        // They set up the server this process would start; with --server none starts, and they would be ignored unsaid.
+        if (parse.GetValue(server) != null
+            && new Option[] { models, corpora, device, threads }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
+            throw new ArgumentException($"{unused.Name} sets up the embedded server, and with --server none is started: the server there has its own; drop {unused.Name} or --server.");
         var options = new ClientOptions(
             parse.GetValue(server),
             parse.GetValue(token) ?? Environment.GetEnvironmentVariable("CHARRNN_TOKEN"),

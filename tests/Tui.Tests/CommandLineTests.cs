@@ -92,6 +92,19 @@ public class CommandLineTests
         Assert.Equal(message, error.ToString().TrimEnd());
     }
 
+    [Theory]
+    [InlineData("--device cpu")]
+    [InlineData("--models /tmp/elsewhere")]
+    [InlineData("--threads 1")]
+    public async Task The_embedded_servers_options_with_server_are_refused_not_ignored(string option)
+    {
+        var charrnn = $"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}'";
+        var (code, stderr) = await Shell($"{charrnn} --server 127.0.0.1:1 {option} --exec status");
+        Assert.Equal(2, code);
+        var name = option.Split(' ')[0];
+        Assert.Equal($"charrnn: {name} sets up the embedded server, and with --server none is started: the server there has its own; drop {name} or --server.", stderr.Trim());
+    }
+
     [Fact]
     public void Exec_refuses_a_mistyped_command_line_before_it_starts_a_server_or_runs_any_of_it()
     {
