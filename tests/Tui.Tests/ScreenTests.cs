@@ -168,6 +168,8 @@ public sealed class ScreenTests : IDisposable
         Assert.StartsWith("set t=1.5 ", _window.Generate.Settings());
         Command("set t=0.6"); // a setting sent shows as ever
         PumpUntil(() => _window.Generate.Settings().StartsWith("set t=0.6 ", StringComparison.Ordinal), "the sent setting shown");
+        Command("set t=0.125 p=0.925"); // shown as set: the buttons send the fields back, and a rounded 0.13 would change it
+        PumpUntil(() => _window.Generate.Settings().StartsWith("set t=0.125 k=0 p=0.925", StringComparison.Ordinal), "the settings shown unrounded");
     }
 
     [Fact]

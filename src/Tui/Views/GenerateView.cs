@@ -103,9 +103,9 @@ public sealed class GenerateView : View
             : $"model {session.ModelName} ({session.Architecture}) · session {session.Id}";
         if (session != null)
         {
-            Show(_temperature, session.Sampling.Temperature.ToString("0.##", CultureInfo.InvariantCulture));
+            Show(_temperature, session.Sampling.Temperature.ToString(CultureInfo.InvariantCulture)); // as set, not rounded: each button press sends it back
             Show(_topK, session.Sampling.TopK.ToString(CultureInfo.InvariantCulture));
-            Show(_topP, session.Sampling.TopP.ToString("0.##", CultureInfo.InvariantCulture));
+            Show(_topP, session.Sampling.TopP.ToString(CultureInfo.InvariantCulture));
             Show(_seed, session.Sampling.Seed.ToString(CultureInfo.InvariantCulture));
         }
     }
