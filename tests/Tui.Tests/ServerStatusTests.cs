@@ -27,4 +27,25 @@ public class ServerStatusTests
         }
         Assert.False(status.Connected); // it never answered
     }
+
+    [Fact]
+    public async Task A_server_that_refuses_the_key_is_named_as_refusing_it_not_as_disconnected()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-status-").FullName;
+        try
+        {
+            var keys = Path.Combine(root, "keys.json");
+            ModelServer.Security.ApiKeyStore.Load(keys).Add("admin", admin: true);
+            await using var server = await EmbeddedServer.StartAsync(new ModelServer.Hosting.ServerOptions { ModelsDirectory = Path.Combine(root, "models"), KeysFile = keys, Device = "cpu" });
+            using var client = new CharRnnClient(server.Address); // no --token
+            var status = new ServerStatus(client, new CompletionSource());
+            status.Start(TimeSpan.FromSeconds(2));
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (status.Version == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+            await status.DisposeAsync();
+            Assert.False(status.Connected);
+            Assert.Equal("the server refused this client's key (Unauthenticated): start charrnn with --token KEY or CHARRNN_TOKEN", status.Line);
+        }
+        finally { Directory.Delete(root, true); }
+    }
 }

@@ -59,6 +59,11 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
                 jobs.Select(j => j.Id).Concat(jobs.Select(j => j.ModelName)).Distinct().ToArray(), // stop and attach take either
                 corpora.Select(c => c.Name).ToArray()));
         }
+        catch (RpcException e) when (!ct.IsCancellationRequested && e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
+        {
+            Connected = false; // retrying will not help: the key is missing, unknown or not allowed
+            _line = $"the server refused this client's key ({e.StatusCode}): start charrnn with --token KEY or CHARRNN_TOKEN";
+        }
         catch (RpcException e) when (!ct.IsCancellationRequested)
         {
             Connected = false;
