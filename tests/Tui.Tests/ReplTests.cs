@@ -23,6 +23,8 @@ public class ReplTests
         Assert.Equal("the end", c.Options["stop"]);
         Assert.Equal("4", c.Options["n_hidden"]); // dashes in keys read as underscores
         Assert.Equal(["k=v"], CommandParser.Parse("feed \"k=v\"")!.Positional); // a quoted word is text, not an option
+        var typed = CommandParser.Parse($"train rnn name={Views.GenerateView.Quote("my \"best\" rnn")} corpus={Views.GenerateView.Quote("war and peace")}")!; // as the Models tab's Train button writes them
+        Assert.Equal(("my \"best\" rnn", "war and peace"), (typed.Options["name"], typed.Options["corpus"]));
     }
 
     [Fact]

@@ -187,12 +187,14 @@ public sealed class ModelsView : View
     private void StartTraining()
     {
         if (Validate() != null || Selected is not { } arch) return;
-        var parts = new List<string> { "train", arch.Name, $"name={_name!.Text.Trim()}", $"corpus={_corpus!.Text.Trim()}" };
+        // Quoted as the command line reads them: a corpus or name with a space or a quote is one value.
+        var parts = new List<string> { "train", arch.Name, $"name={GenerateView.Quote(_name!.Text.Trim())}", $"corpus={GenerateView.Quote(_corpus!.Text.Trim())}" };
         foreach (var (spec, field) in _fields)
         {
             var value = Parse(spec, field.Text)!.Value;
             var isDefault = spec.Name == "lr" ? value == arch.DefaultLearningRate : value == spec.DefaultValue;
-            if (!isDefault) parts.Add($"{spec.Name}={SpecText.Format(spec, value)}");
+            // The value as typed, not as shown (G4 would send lr=0.0001235 for 0.000123456).
+            if (!isDefault) parts.Add($"{spec.Name}={(spec.Type == HyperParameterSpec.Types.Type.Float ? value.ToString(CultureInfo.InvariantCulture) : SpecText.Format(spec, value))}");
         }
         _ = _run(string.Join(" ", parts));
         _name.Text = FreeName(arch.Name, taken: _name.Text.Trim()); // the next press trains another model, not the same name again
