@@ -113,6 +113,35 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Work_that_arrives_while_a_job_trains_alone_waits_for_a_step_not_a_whole_slice()
+    {
+        var job = await Client.StartJobAsync(Request("yields", maxSteps: 100_000, epochs: 1000));
+        var jobs = server.Services.GetRequiredService<Jobs.JobQueue>();
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        long Step() => jobs.Get(job.Id, Security.Caller.Local).Trainer?.Position.Step ?? -1; // on the device thread
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await worker.Run(Step) < 5 && DateTime.UtcNow < deadline) await Task.Delay(20);
+            // Two commands in a row: the job trains between them only until the second arrives (a step or
+            // so), where a slice with no one streaming used to run its whole 250 ms (dozens of tiny steps).
+            var gaps = new List<long>();
+            for (var i = 0; i < 7; i++)
+            {
+                var before = await worker.Run(Step);
+                gaps.Add(await worker.Run(Step) - before);
+            }
+            gaps.Sort();
+            Assert.True(gaps[gaps.Count / 2] <= 3, $"steps trained between two commands in a row: {string.Join(", ", gaps)}");
+        }
+        finally
+        {
+            await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+            await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+        }
+    }
+
+    [Fact]
     public async Task Stop_saves_a_checkpoint_that_a_resumed_job_continues_from()
     {
         var job = await Client.StartJobAsync(Request("stopped", maxSteps: 100_000, epochs: 1000));

@@ -64,6 +64,7 @@ public sealed class DeviceWorker : IHostedService
             throw new ArgumentOutOfRangeException(nameof(options), _options.TrainingSliceMilliseconds,
                 $"The training slice must be from {ServerOptions.MinTrainingSliceMilliseconds} to {ServerOptions.MaxTrainingSliceMilliseconds} ms.");
         _share = new DeviceShare(_options.TrainingShare);
+        _workWaiting = () => !_commands.IsEmpty || !_arrivals.IsEmpty;
         _jobs = jobs;
         _logger = logger;
         _jobs.WorkArrived += Wake;
@@ -206,7 +207,9 @@ public sealed class DeviceWorker : IHostedService
             UseThreads(_threads);
             var started = Stopwatch.GetTimestamp();
             var streamsOpen = _active.Count > 0;
-            training = _jobs.RunSlice(streamsOpen ? TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds) : SliceWhenIdle, Device, Description);
+            // A command or a call that arrives meanwhile ends even the long slice at its next piece: an OpenSession,
+            // a Feed's next 256 chars or an Interact keystroke would otherwise wait up to SliceWhenIdle each.
+            training = _jobs.RunSlice(streamsOpen ? TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds) : SliceWhenIdle, Device, Description, _workWaiting);
             var took = Stopwatch.GetElapsedTime(started);
             _share.Trained(took, streamsOpen);
             if (training && streamsOpen) ServerMetrics.TrainingSliceSeconds.Observe(took.TotalSeconds);
@@ -215,6 +218,8 @@ public sealed class DeviceWorker : IHostedService
         if (!busy && !generating && !training)
             _wake.Wait(ActiveGenerations > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(500)); // waiting on slow readers, or idle
     }
+
+    private readonly Func<bool> _workWaiting; // one delegate, not one a tick
 
     private int _threads, _currentThreads;
     private StepThreadTuner _stepThreads = new([1]);

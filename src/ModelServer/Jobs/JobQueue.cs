@@ -386,7 +386,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     /// Runs the current job for about <paramref name="budget"/> (at least one step, or one piece of one); starts the
     /// next queued job when none runs. Device thread only. Returns false when there was nothing to do.
     /// </summary>
-    public bool RunSlice(TimeSpan budget, Device device, string deviceDescription)
+    /// <param name="yieldNow">Asked after each piece: true ends the slice there (work waits for the device).</param>
+    public bool RunSlice(TimeSpan budget, Device device, string deviceDescription, Func<bool>? yieldNow = null)
     {
         TrainingJob? job;
         lock (_gate)
@@ -454,7 +455,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                     job.LastSaved = Stopwatch.GetTimestamp();
                 }
                 // Another call only if one like the last still fits: a 2 ms slice of two 1.5 ms pieces would hold streams 3 ms.
-                if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget) break;
+                if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget || yieldNow?.Invoke() == true) break;
             }
             job.RunTime += clock.Elapsed;
         }
