@@ -154,6 +154,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         ServerCallContext context, CancellationTokenSource deadline, CancellationTokenSource timer, DateTime flushUntil)
     {
         var sent = 0;
+        var finished = false; // the message with a finish_reason has gone: the call ends OK, whatever the timer
         GenerationOutput? held = null; // read from the channel as the deadline came: SendTheRest sends it first
         try
         {
@@ -163,7 +164,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             await foreach (var output in generation.Output.Reader.ReadAllAsync(deadline.Token))
             {
                 if (deadline.Token.IsCancellationRequested) { held = output; deadline.Token.ThrowIfCancellationRequested(); }
-                sent += await Send(output, generation, request, responseStream, context);
+                (var chars, finished) = await Send(output, generation, request, responseStream, context);
+                sent += chars;
             }
         }
         catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)
@@ -172,7 +174,10 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested)
         {
-            sent += await SendTheRest(generation, held, request, responseStream, context, flushUntil);
+            if (finished) return; // the deadline came as the last message was written, or the channel's end was read
+            var (rest, restFinished) = await SendTheRest(generation, held, request, responseStream, context, flushUntil);
+            sent += rest;
+            if (restFinished) return; // every char reached the client in time: the call did what it asked
             var unsent = generation.Delivered - sent;
             var lost = unsent > 0 ? $"; {unsent} more were generated but could not be sent in time, and the session's state is past them" : "";
             throw new RpcException(new Status(StatusCode.DeadlineExceeded,
@@ -183,43 +188,44 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     /// <summary>
     /// At our deadline, sends the chars already generated and queued for this stream: the session's
     /// state is past them, so a client that continues in the next call would otherwise miss them.
-    /// Returns how many it sent before <paramref name="flushUntil"/>.
+    /// Returns how many it sent before <paramref name="flushUntil"/>, and whether the last had a finish_reason.
     /// </summary>
-    private static async Task<int> SendTheRest(GenerationRequest generation, GenerationOutput? held, Api.GenerateRequest request,
+    private static async Task<(int Sent, bool Finished)> SendTheRest(GenerationRequest generation, GenerationOutput? held, Api.GenerateRequest request,
         IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context, DateTime flushUntil)
     {
-        var sent = 0;
+        var (sent, finished) = (0, false);
         using var limit = new CancellationTokenSource(Max(TimeSpan.Zero, flushUntil - DateTime.UtcNow));
         try
         {
-            if (held is { } first && !limit.IsCancellationRequested) sent += await Send(first, generation, request, responseStream, context);
+            if (held is { } first && !limit.IsCancellationRequested) (sent, finished) = await Send(first, generation, request, responseStream, context);
             // The device loop ends the channel within a step of the deadline, and may add a char until then.
             await foreach (var output in generation.Output.Reader.ReadAllAsync(limit.Token))
             {
                 if (limit.IsCancellationRequested) break; // the client has no time left to read more before its deadline
-                sent += await Send(output, generation, request, responseStream, context);
+                (var chars, finished) = await Send(output, generation, request, responseStream, context);
+                sent += chars;
             }
         }
         catch (OperationCanceledException)
         {
             // The channel ended with the call's cancellation, after its last char; or time ran out.
         }
-        return sent;
+        return (sent, finished);
     }
 
     /// <summary>
-    /// Writes one message (with coalesce, joined with the outputs waiting behind it); returns the chars it held.
+    /// Writes one message (with coalesce, joined with the outputs waiting behind it); returns the chars it held, and whether it ended the call.
     /// A message with another already waiting behind it is not flushed: the last of a burst flushes them
     /// all, one write to the connection instead of one per char (still one message each). A stream that
     /// keeps up, as one alone does, has nothing waiting and flushes every char at once.
     /// </summary>
-    private static async Task<int> Send(GenerationOutput output, GenerationRequest generation, Api.GenerateRequest request,
+    private static async Task<(int Chars, bool Finished)> Send(GenerationOutput output, GenerationRequest generation, Api.GenerateRequest request,
         IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context)
     {
         if (request.Coalesce) output = GenerationRequest.JoinReady(output, generation.Output.Reader);
         responseStream.WriteOptions = generation.Output.Reader.TryPeek(out _) ? FlushLater : null;
         await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
-        return output.Chars;
+        return (output.Chars, output.Finish != GenerationFinish.None);
     }
 
     private static readonly WriteOptions FlushLater = new(WriteFlags.BufferHint);
