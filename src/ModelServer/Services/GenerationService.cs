@@ -115,7 +115,9 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             if (left - margin < MaxTimerDelay) timer.CancelAfter(Max(TimeSpan.Zero, left - margin)); // beyond ~49 days a timer cannot be set, nor needed
             flushUntil = context.Deadline - margin * 0.75; // queued chars go out in the margin's first quarter
         }
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, timer.Token, lifetime.Stopping);
+        // The caller's key removed ends the stream too: its sessions are closed, but a key may stream another's (an admin).
+        using var call = lifetime.Link(context);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(call.Token, timer.Token);
         var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
         try
         {
