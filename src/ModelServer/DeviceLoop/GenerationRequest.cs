@@ -28,6 +28,8 @@ public sealed class GenerationRequest
     private readonly int _charsPerMessage;
     private readonly StringBuilder _pending = new();
     private int _pendingChars; // symbols in _pending (a symbol's text may be longer than one UTF-16 char)
+    private GeneratedChar? _pendingLast;
+    private long _pendingSeen;
     private string _tail = "";
 
     public GenerationRequest(ServerSession session, int maxChars, string stop, int alternatives, CancellationToken cancellation, int charsPerMessage = 1)
@@ -77,6 +79,7 @@ public sealed class GenerationRequest
         {
             _pending.Append(c.Text);
             _pendingChars++;
+            (_pendingLast, _pendingSeen) = (c, charactersSeen);
             if (_pendingChars >= _charsPerMessage || finish != GenerationFinish.None)
             {
                 Output.Writer.TryWrite(new GenerationOutput(_pending.ToString(), _pendingChars, c, charactersSeen, finish));
@@ -88,7 +91,20 @@ public sealed class GenerationRequest
         return finish != GenerationFinish.None;
     }
 
-    public void Fail(Exception error) => Output.Writer.TryComplete(error);
+    /// <summary>
+    /// Ends the call with <paramref name="error"/>, after the chars of a message not yet full: the
+    /// session's state is past them, and a client that goes on from characters_seen must have them.
+    /// </summary>
+    public void Fail(Exception error)
+    {
+        if (_pendingChars > 0 && _pendingLast is { } last)
+        {
+            Output.Writer.TryWrite(new GenerationOutput(_pending.ToString(), _pendingChars, last, _pendingSeen, GenerationFinish.None));
+            _pending.Clear();
+            _pendingChars = 0;
+        }
+        Output.Writer.TryComplete(error);
+    }
 
     /// <summary>
     /// A call with coalesce (handler side): <paramref name="first"/> joined with the outputs already
