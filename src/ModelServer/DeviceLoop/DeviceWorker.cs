@@ -65,6 +65,7 @@ public sealed class DeviceWorker : IHostedService
                 $"The training slice must be from {ServerOptions.MinTrainingSliceMilliseconds} to {ServerOptions.MaxTrainingSliceMilliseconds} ms.");
         _share = new DeviceShare(_options.TrainingShare);
         _workWaiting = () => !_commands.IsEmpty || !_arrivals.IsEmpty;
+        _dropIfCancelled = DropIfCancelled;
         _jobs = jobs;
         _logger = logger;
         _jobs.WorkArrived += Wake;
@@ -220,6 +221,7 @@ public sealed class DeviceWorker : IHostedService
     }
 
     private readonly Func<bool> _workWaiting; // one delegate, not one a tick
+    private readonly Predicate<GenerationRequest> _dropIfCancelled;
 
     private int _threads, _currentThreads;
     private StepThreadTuner _stepThreads = new([1]);
@@ -288,7 +290,7 @@ public sealed class DeviceWorker : IHostedService
         while (_arrivals.TryDequeue(out var arrived)) _active.Add(arrived);
         if (_active.Count == 0) { Volatile.Write(ref _activeCount, 0); return false; }
 
-        _active.RemoveAll(DropIfCancelled);
+        _active.RemoveAll(_dropIfCancelled);
         Volatile.Write(ref _activeCount, _active.Count);
 
         bool stepped = false;
@@ -338,12 +340,20 @@ public sealed class DeviceWorker : IHostedService
         return stepped;
     }
 
-    private static bool DropIfCancelled(GenerationRequest r)
+    private bool DropIfCancelled(GenerationRequest r)
     {
         if (!r.Cancellation.IsCancellationRequested) return false;
         r.Session.Generating = false; // a cancelled call frees its session at once
-        r.Session.Engine.LeaveBatch();
-        r.Session.Snapshot();
+        try
+        {
+            r.Session.Engine.LeaveBatch();
+            r.Session.Snapshot();
+        }
+        catch (Exception e)
+        {
+            // As in Finish (out of device memory): a throw here, inside RemoveAll, would leave the list half compacted.
+            _logger.LogError(e, "Could not take a cancelled call's session state out of its batch");
+        }
         r.Fail(new OperationCanceledException(r.Cancellation));
         return true;
     }
