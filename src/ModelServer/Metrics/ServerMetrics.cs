@@ -6,7 +6,7 @@ namespace CharRnn.ModelServer.Metrics;
 public static class ServerMetrics
 {
     public static readonly Gauge ActiveSessions = Prometheus.Metrics.CreateGauge("charrnn_sessions_active", "Open generation sessions.");
-    public static readonly Counter GeneratedCharacters = Prometheus.Metrics.CreateCounter("charrnn_generated_characters_total", "Characters generated and sent to clients.");
+    public static readonly Counter GeneratedCharacters = Prometheus.Metrics.CreateCounter("charrnn_generated_characters_total", "Characters generated for Generate and Interact calls (a call that ends at its deadline or is cancelled may not receive its last few).");
     public static readonly Histogram GenerationStepSeconds = Prometheus.Metrics.CreateHistogram("charrnn_generation_step_seconds",
         "Time of one batched generation step (all sessions of a model advanced by one char).",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });
