@@ -307,7 +307,7 @@ public sealed class Trainer : IDisposable
                 }
                 _gradientReady = false;
 
-                if (Options.Clip > 0) nn.utils.clip_grad_norm_(Model.parameters(), Options.Clip);
+                if (Options.Clip > 0) ClipGradients();
                 _optimizer.step();
                 if (_split.TakeState() is { } carried)
                 {
@@ -499,6 +499,19 @@ public sealed class Trainer : IDisposable
     private string? SaveIfDirectory(string reason) => Directory == null ? null : SaveCheckpoint(reason);
 
     /// <summary>After an epoch's last batch: its training loss; the rest of its end runs in the calls that follow.</summary>
+    /// <summary>
+    /// On the CPU libtorch's own clip (one native call; reading its norm back costs nothing there);
+    /// on a GPU one that keeps the norm on the device, so a step queues without waiting for the last.
+    /// </summary>
+    private void ClipGradients()
+    {
+        _clipped ??= Model.parameters().ToArray();
+        if (Device.type == DeviceType.CPU) nn.utils.clip_grad_norm_(_clipped, Options.Clip);
+        else GradientClipping.Clip(_clipped, Options.Clip);
+    }
+
+    private TorchSharp.Modules.Parameter[]? _clipped;
+
     private void BeginEpochEnd()
     {
         ReportProgress(); // the epoch's last interval, before its counters reset
