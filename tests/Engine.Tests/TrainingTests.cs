@@ -47,6 +47,36 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Models_loaded_on_another_thread_meanwhile_leave_a_seeded_run_exactly_as_it_was()
+    {
+        // A server loads a model for a new session (its initialisation draws from libtorch's generator)
+        // while a job trains: the job's dropout masks must not change, or a resumed run is no longer exact.
+        var text = Tiny.Text(60);
+        using var dir = new TempFolder();
+        using var straight = NewLstmTrainer(dir.Path, maxSteps: 45, text);
+        straight.Run();
+        using var disturbed = NewLstmTrainer(null, maxSteps: 45, text);
+        var loads = 0;
+        using var done = new CancellationTokenSource();
+        var loader = new Thread(() =>
+        {
+            while (!done.IsCancellationRequested)
+            {
+                using var loaded = TrainedModel.LoadForGeneration(Path.Combine(dir.Path, Trainer.LastCheckpoint), CPU);
+                loads++;
+            }
+        });
+        loader.Start();
+        try { disturbed.Run(); }
+        finally { done.Cancel(); loader.Join(); }
+        Assert.True(loads > 1, $"only {loads} model(s) loaded while the run trained");
+        var a = straight.Model.state_dict();
+        var b = disturbed.Model.state_dict();
+        foreach (var (name, tensor) in a)
+            Assert.True((tensor - b[name]).abs().max().item<float>() == 0, $"weight {name} differs from the undisturbed run's");
+    }
+
+    [Fact]
     public void Validating_leaves_the_model_in_the_mode_it_was_in()
     {
         using var trainer = NewLstmTrainer(null, maxSteps: 2, Tiny.Text(60));

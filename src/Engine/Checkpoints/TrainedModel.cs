@@ -69,7 +69,8 @@ public sealed class TrainedModel : IDisposable
         {
             throw new CheckpointException(path, e.Message);
         }
-        var model = architecture.Create(hyperParameters, vocabulary.Size, target);
+        CharModel model;
+        lock (Runtime.TorchRuntime.DefaultGenerators) model = architecture.Create(hyperParameters, vocabulary.Size, target); // see DefaultGenerators
         LoadWeights(model, checkpoint, path);
         return (architecture, hyperParameters, vocabulary, model);
     }

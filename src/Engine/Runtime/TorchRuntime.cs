@@ -46,6 +46,15 @@ public static class TorchRuntime
         throw new ArgumentException($"device '{deviceName}' is not known; use {DeviceHelp}.");
     }
 
+    /// <summary>
+    /// Held around a sequence of draws from libtorch's process-wide generators that must come out
+    /// as seeded (a seeded model's initialisation, a training piece's dropout masks), and around
+    /// building a model on another thread (its initialisation draws too, even when a checkpoint's
+    /// weights replace it): a server that loads a model for a new session while a job trains would
+    /// otherwise change that step's masks, and a resumed run would no longer be exact.
+    /// </summary>
+    public static readonly Lock DefaultGenerators = new();
+
     /// <summary>Seeds libtorch's generators (initialisation, dropout).</summary>
     public static void Seed(long seed)
     {

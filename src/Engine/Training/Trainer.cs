@@ -134,8 +134,11 @@ public sealed class Trainer : IDisposable
         CharModel? model = null;
         try
         {
-            TorchRuntime.Seed(options.Seed);
-            model = architecture.Create(hyperParameters, vocabulary.Size, device.type);
+            lock (TorchRuntime.DefaultGenerators)
+            {
+                TorchRuntime.Seed(options.Seed);
+                model = architecture.Create(hyperParameters, vocabulary.Size, device.type);
+            }
             CheckCheckpointFits(model, hyperParameters);
             model.to(device);
             return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
@@ -292,10 +295,15 @@ public sealed class Trainer : IDisposable
                     if (!_split.Started) _optimizer.zero_grad(); // in the scope: it makes tensor handles
                     // On CUDA once per run: each manual_seed makes cuDNN's LSTM rebuild its dropout state
                     // on the next forward, with a host sync, every step.
-                    if (!_seeded || Device.type == DeviceType.CPU) TorchRuntime.Seed(DropoutSeed(Options.Seed, Position.Step, _piecesRun));
-                    _seeded = true;
-                    _piecesRun++;
-                    if (!_split.RunPiece(Model, batch, _hidden, _epochLossSum)) return false;
+                    bool stepDone;
+                    lock (TorchRuntime.DefaultGenerators)
+                    {
+                        if (!_seeded || Device.type == DeviceType.CPU) TorchRuntime.Seed(DropoutSeed(Options.Seed, Position.Step, _piecesRun));
+                        _seeded = true;
+                        _piecesRun++;
+                        stepDone = _split.RunPiece(Model, batch, _hidden, _epochLossSum);
+                    }
+                    if (!stepDone) return false;
                     // A step in pieces takes its optimizer step in a call of its own: clipping and Adam
                     // over the LSTM's 3.3M weights add ~3 ms to its last backward segment, which was
                     // then the longest call a stream waited for.
