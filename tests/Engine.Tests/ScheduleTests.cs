@@ -87,5 +87,10 @@ public class ScheduleTests
         Assert.Contains("epochs = 0", Assert.Throws<ArgumentException>(() => new TrainingOptions { Epochs = 0 }.Validate()).Message);
         Assert.Contains("optimizer = 'sgd'", Assert.Throws<ArgumentException>(() => new TrainingOptions { Optimizer = "sgd" }.Validate()).Message);
         Assert.Contains("val_fraction", Assert.Throws<ArgumentException>(() => new TrainingOptions { ValidFraction = 0.9 }.Validate()).Message);
+        Assert.StartsWith("lr × wd = 2 × 0.6 is not allowed with adamw", Assert.Throws<ArgumentException>(() =>
+            new TrainingOptions { Optimizer = "adamw", LearningRate = LayerGroupValues.All(2), WeightDecay = LayerGroupValues.All(0.6) }.Validate()).Message);
+        Assert.StartsWith("lr × wd = 2 × 0.6 for the output layers is not allowed", Assert.Throws<ArgumentException>(() =>
+            new TrainingOptions { Optimizer = "adamw", LearningRate = new LayerGroupValues(0.01, 0.01, 2), WeightDecay = LayerGroupValues.All(0.6) }.Validate()).Message);
+        new TrainingOptions { Optimizer = "adam", LearningRate = LayerGroupValues.All(2), WeightDecay = LayerGroupValues.All(0.6) }.Validate(); // L2 decay: no such bound
     }
 }

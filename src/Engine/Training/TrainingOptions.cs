@@ -1,3 +1,4 @@
+using System.Globalization;
 using CharRnn.Engine.Models;
 using static CharRnn.Engine.Models.HyperParameterType;
 
@@ -63,6 +64,15 @@ public sealed record TrainingOptions
         LearningRate.Validate("lr", 0, 10);
         WeightDecay.Validate("wd", 0, 1);
         LearningRateSchedule.Parse(Schedule);
+        if (Optimizer == "adamw")
+            foreach (var group in Enum.GetValues<LayerGroup>())
+            {
+                var (lr, wd) = (LearningRate[group], WeightDecay[group]);
+                var which = LearningRate.IsUniform && WeightDecay.IsUniform ? "" : $" for the {group.ToString().ToLowerInvariant()} layers";
+                // AdamW multiplies every weight by 1 − lr·wd a step: at 1 it zeroes them, above it flips their sign.
+                Check(lr * wd < 1, $"lr × wd = {lr.ToString(CultureInfo.InvariantCulture)} × {wd.ToString(CultureInfo.InvariantCulture)}{which} is not allowed with adamw, " +
+                                   "whose decay multiplies the weights by 1 − lr·wd each step; their product must be below 1 (use a smaller lr or wd).");
+            }
         Check(Clip is >= 0 and <= 1e6, $"clip = {Clip} is not allowed; use 0 (off) or a gradient norm up to 1000000.");
         Check(MinFrequency is >= 1 and <= 1_000_000_000, $"min_freq = {MinFrequency} is not allowed; it must be from 1 to 1000000000.");
         Check(ValidFraction is >= 0.01 and <= 0.5, $"val_fraction = {ValidFraction} is not allowed; it must be from 0.01 to 0.5.");
