@@ -424,6 +424,17 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
     }
 
     [Fact]
+    public async Task A_keystroke_not_yet_sent_hides_the_prediction_made_for_the_text_before_it()
+    {
+        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        typing.Type("gru", "the c");
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
+        typing.Type("gru", "a"); // Tab pressed now must not append what was predicted after "the c"
+        Assert.Equal("", typing.Prediction);
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the prediction after \"the ca\"");
+    }
+
+    [Fact]
     public async Task A_char_the_model_cannot_read_says_to_delete_it_and_typing_goes_on_once_it_is()
     {
         await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };

@@ -22,6 +22,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
     private string _prediction = "";
     private int _version;
     private bool _broken; // the stream or its session failed: the next keystroke starts again
+    private long _queued, _handled; // keystrokes queued, and taken by the pump: a prediction is for the text only once they are equal
 
     // Keystrokes queue here and one pump sends them in order (starting the stream first when needed).
     private readonly Channel<(string Model, InteractRequest Request)> _queue = Channel.CreateUnbounded<(string, InteractRequest)>(new UnboundedChannelOptions { SingleReader = true });
@@ -35,10 +36,16 @@ public sealed class InteractiveTyping : IAsyncDisposable
     }
 
     /// <summary>Queues newly typed text for <paramref name="model"/> (returns at once; never blocks the UI).</summary>
-    public void Type(string model, string text) => _queue.Writer.TryWrite((model, new InteractRequest { Text = text }));
+    public void Type(string model, string text) => Queue(model, new InteractRequest { Text = text });
 
     /// <summary>Queues a retype of the whole text from a reset state (after a deletion).</summary>
-    public void Retype(string model, string whole) => _queue.Writer.TryWrite((model, new InteractRequest { Text = whole, Reset = true }));
+    public void Retype(string model, string whole) => Queue(model, new InteractRequest { Text = whole, Reset = true });
+
+    private void Queue(string model, InteractRequest request)
+    {
+        lock (_gate) _queued++; // from now the shown prediction is for older text: Tab must not accept it
+        _queue.Writer.TryWrite((model, request));
+    }
 
     private async Task Pump()
     {
@@ -60,6 +67,10 @@ public sealed class InteractiveTyping : IAsyncDisposable
             catch (Exception e) // any error is shown, and typing goes on: an escape would end the pump and every later keystroke would go nowhere
             {
                 Error = e is RpcException r ? CharRnnClient.Describe(r) : e.Message;
+            }
+            finally
+            {
+                lock (_gate) _handled++;
                 Interlocked.Increment(ref _version);
             }
         }
@@ -90,7 +101,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
     /// <summary>The continuation predicted after everything typed so far (may still be arriving).</summary>
     public string Prediction
     {
-        get { lock (_gate) return _predictionFor == _requests - 1 ? _prediction : ""; }
+        get { lock (_gate) return _queued == _handled && _predictionFor == _requests - 1 ? _prediction : ""; }
     }
 
     /// <summary>Opens a greedy session on the model and the stream to it.</summary>
