@@ -114,9 +114,12 @@ public sealed class SgdrSchedule : LearningRateSchedule
 
     public override bool IsCycleEnd(int completedEpochs)
     {
+        // The sum's rounding grows with the cycles added (100,000 of 0.1 epochs stray ~1e-7); cycles are at least
+        // 0.01 epochs, so a millionth cannot take one end for another.
+        const double tolerance = 1e-6;
         double end = 0, length = CycleLength;
-        while (end + 1e-9 < completedEpochs) { end += length; length *= CycleMult; }
-        return Math.Abs(end - completedEpochs) < 1e-9 && completedEpochs > 0;
+        while (end + tolerance < completedEpochs) { end += length; length *= CycleMult; }
+        return Math.Abs(end - completedEpochs) < tolerance && completedEpochs > 0;
     }
 
     /// <summary>Epochs needed to finish <paramref name="cycles"/> whole cycles.</summary>
