@@ -30,6 +30,11 @@ public class ScheduleTests
         Assert.Equal(1.0, thirds.Factor(1.0), 6);
         var tenths = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=0.1"); // not exact in binary: its sum strays as it grows
         Assert.Equal([1, 2, 9_999, 10_000], new[] { 1, 2, 9_999, 10_000 }.Where(tenths.IsCycleEnd));
+        Assert.Equal(100_000, tenths.CyclesEndedBy(10_000));
+        var halves = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=1.5"); // ends at 1.5, 3, 4.5, 6
+        Assert.Equal([0, 0, 1, 2, 2, 4], new[] { 0, 1, 2, 3, 4, 6 }.Select(halves.CyclesEndedBy)); // at epoch 3 the second cycle ends: cycle-2.ckpt
+        var doubling = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=1,cycle_mult=2"); // ends at 1, 3, 7, 15
+        Assert.Equal([1, 1, 2, 3, 4], new[] { 1, 2, 3, 7, 15 }.Select(doubling.CyclesEndedBy));
     }
 
     [Fact]

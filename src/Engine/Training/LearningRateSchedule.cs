@@ -15,6 +15,9 @@ public abstract class LearningRateSchedule
     /// <summary>True when a cycle ends exactly at this whole epoch (checkpoints are saved there).</summary>
     public virtual bool IsCycleEnd(int completedEpochs) => false;
 
+    /// <summary>How many cycles have ended once <paramref name="completedEpochs"/> are done (those ending between epochs too).</summary>
+    public virtual int CyclesEndedBy(int completedEpochs) => 0;
+
     /// <summary>The text form, which <see cref="Parse"/> reads back.</summary>
     public abstract override string ToString();
 
@@ -120,6 +123,15 @@ public sealed class SgdrSchedule : LearningRateSchedule
         double end = 0, length = CycleLength;
         while (end + tolerance < completedEpochs) { end += length; length *= CycleMult; }
         return Math.Abs(end - completedEpochs) < tolerance && completedEpochs > 0;
+    }
+
+    public override int CyclesEndedBy(int completedEpochs)
+    {
+        const double tolerance = 1e-6; // as IsCycleEnd's
+        double end = CycleLength, length = CycleLength * CycleMult;
+        var cycles = 0;
+        while (end <= completedEpochs + tolerance) { cycles++; end += length; length *= CycleMult; }
+        return cycles;
     }
 
     /// <summary>Epochs needed to finish <paramref name="cycles"/> whole cycles.</summary>

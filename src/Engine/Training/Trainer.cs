@@ -579,7 +579,7 @@ public sealed class Trainer : IDisposable
         end.Saves.Enqueue((end.IsCycleEnd ? "cycle end" : "epoch end", LastCheckpoint));
         if (isBest) end.Saves.Enqueue(("best validation loss", BestCheckpoint));
         if (end.IsCycleEnd && Options.KeepCycleCheckpoints)
-            end.Saves.Enqueue(("cycle end", CycleCheckpoint(Enumerable.Range(1, completed).Count(_schedule.IsCycleEnd))));
+            end.Saves.Enqueue(("cycle end", CycleCheckpoint(_schedule.CyclesEndedBy(completed)))); // cycles ending between epochs count too
     }
 
     /// <summary>
