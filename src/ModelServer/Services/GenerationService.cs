@@ -622,6 +622,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     private void EnsureIdle(ServerSession session, object? hold = null)
     {
         worker.DropCancelled(session); // a call the client has just cancelled no longer holds it
+        if (session.Closed && session.ClosedBecause is { } because)
+            throw new ServerException(because.Code, because.Message); // a call between a long text's pieces learns why, as a streaming one does
         if (session.Closed)
             throw ServerException.NotFound($"Session '{session.Id}' was closed (by CloseSession or after {session.IdleTimeout.TotalSeconds:0} s idle); open a new session.");
         if (session.Generating)

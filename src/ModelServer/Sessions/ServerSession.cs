@@ -54,11 +54,15 @@ public sealed class ServerSession
 
     public bool IsIdle() => !Generating && Time.GetElapsedTime(Interlocked.Read(ref _lastUsed)) > IdleTimeout;
 
+    /// <summary>Why a closed session was closed, when not by CloseSession or idling (its API key removed).</summary>
+    public Errors.ServerException? ClosedBecause { get; private set; }
+
     /// <summary>Device thread: marks the session closed; false when it already was.</summary>
-    public bool MarkClosed()
+    public bool MarkClosed(Errors.ServerException? because = null)
     {
         if (Closed) return false;
         Closed = true;
+        ClosedBecause = because;
         return true;
     }
 

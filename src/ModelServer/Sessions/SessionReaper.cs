@@ -36,7 +36,7 @@ public static class SessionCloser
     /// <param name="why">What calls still under way on the session end with (by default NOT_FOUND, "was closed").</param>
     public static void Close(ServerSession session, DeviceWorker worker, ModelStore models, Errors.ServerException? why = null)
     {
-        if (!session.MarkClosed()) return;
+        if (!session.MarkClosed(why)) return;
         worker.Abort(session, why ?? Errors.ServerException.NotFound($"Session '{session.Id}' was closed."));
         session.Engine.Dispose();
         models.Release(session.Model);
