@@ -70,7 +70,7 @@ public sealed class TrainedModel : IDisposable
             throw new CheckpointException(path, e.Message);
         }
         CharModel model;
-        lock (Runtime.TorchRuntime.DefaultGenerators) model = architecture.Create(hyperParameters, vocabulary.Size, target); // see DefaultGenerators
+        lock (Runtime.TorchRuntime.DefaultGenerators) model = architecture.Create(hyperParameters, vocabulary.Size, target); // a seeded build meanwhile must draw alone
         LoadWeights(model, checkpoint, path);
         return (architecture, hyperParameters, vocabulary, model);
     }

@@ -37,9 +37,13 @@ public sealed class UniformMaskDropout : nn.Module<Tensor, Tensor>
         return input.mul(mask).MoveToOuterDisposeScope();
     }
 
-    /// <summary>A 64-bit seed from libtorch's default generator, so <c>manual_seed</c> fixes the masks as it fixes rand_like's.</summary>
+    /// <summary>
+    /// A 64-bit seed from the training piece's own sequence (<see cref="Runtime.ThreadSeeds"/>), or outside one from
+    /// libtorch's default generator, so <c>manual_seed</c> fixes the masks as it fixes rand_like's.
+    /// </summary>
     private static ulong NextSeed()
     {
+        if (Runtime.ThreadSeeds.Next() is { } seeded) return seeded;
         using var draw = randint(0, long.MaxValue, [1], ScalarType.Int64, device: CPU);
         return (ulong)draw.item<long>();
     }

@@ -47,11 +47,9 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// Held around a sequence of draws from libtorch's process-wide generators that must come out
-    /// as seeded (a seeded model's initialisation, a training piece's dropout masks), and around
-    /// building a model on another thread (its initialisation draws too, even when a checkpoint's
-    /// weights replace it): a server that loads a model for a new session while a job trains would
-    /// otherwise change that step's masks, and a resumed run would no longer be exact.
+    /// Held around building a model: a seeded one's initialisation must come out as seeded, and a
+    /// model built on another thread at the same time (the server loading one for a new session)
+    /// draws from the same process-wide generator.
     /// </summary>
     public static readonly Lock DefaultGenerators = new();
 

@@ -295,14 +295,12 @@ public sealed class Trainer : IDisposable
                     if (!_split.Started) _optimizer.zero_grad(); // in the scope: it makes tensor handles
                     // On CUDA once per run: each manual_seed makes cuDNN's LSTM rebuild its dropout state
                     // on the next forward, with a host sync, every step.
+                    var pieceSeed = DropoutSeed(Options.Seed, Position.Step, _piecesRun);
+                    if (!_seeded || Device.type == DeviceType.CPU) TorchRuntime.Seed(pieceSeed);
+                    _seeded = true;
+                    _piecesRun++;
                     bool stepDone;
-                    lock (TorchRuntime.DefaultGenerators)
-                    {
-                        if (!_seeded || Device.type == DeviceType.CPU) TorchRuntime.Seed(DropoutSeed(Options.Seed, Position.Step, _piecesRun));
-                        _seeded = true;
-                        _piecesRun++;
-                        stepDone = _split.RunPiece(Model, batch, _hidden, _epochLossSum);
-                    }
+                    using (ThreadSeeds.Use(pieceSeed)) stepDone = _split.RunPiece(Model, batch, _hidden, _epochLossSum); // the CPU's masks: see ThreadSeeds
                     if (!stepDone) return false;
                     // A step in pieces takes its optimizer step in a call of its own: clipping and Adam
                     // over the LSTM's 3.3M weights add ~3 ms to its last backward segment, which was
