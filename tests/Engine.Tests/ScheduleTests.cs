@@ -31,6 +31,9 @@ public class ScheduleTests
         var tenths = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=0.1"); // not exact in binary: its sum strays as it grows
         Assert.Equal([1, 2, 9_999, 10_000], new[] { 1, 2, 9_999, 10_000 }.Where(tenths.IsCycleEnd));
         Assert.Equal(100_000, tenths.CyclesEndedBy(10_000));
+        var hundredths = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=0.01");
+        Assert.True(hundredths.IsCycleEnd(99_999));
+        Assert.Equal(9_999_900, hundredths.CyclesEndedBy(99_999));
         var halves = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=1.5"); // ends at 1.5, 3, 4.5, 6
         Assert.Equal([0, 0, 1, 2, 2, 4], new[] { 0, 1, 2, 3, 4, 6 }.Select(halves.CyclesEndedBy)); // at epoch 3 the second cycle ends: cycle-2.ckpt
         var doubling = (SgdrSchedule)LearningRateSchedule.Parse("sgdr:cycle_len=1,cycle_mult=2"); // ends at 1, 3, 7, 15
@@ -99,5 +102,7 @@ public class ScheduleTests
         Assert.StartsWith("lr × wd = 2 × 0.6 for the output layers is not allowed", Assert.Throws<ArgumentException>(() =>
             new TrainingOptions { Optimizer = "adamw", LearningRate = new LayerGroupValues(0.01, 0.01, 2), WeightDecay = LayerGroupValues.All(0.6) }.Validate()).Message);
         new TrainingOptions { Optimizer = "adam", LearningRate = LayerGroupValues.All(2), WeightDecay = LayerGroupValues.All(0.6) }.Validate(); // L2 decay: no such bound
+        Assert.StartsWith("lr × wd = 3 × 0.5 is not allowed with adamw", Assert.Throws<ArgumentException>(() => // 0.01 × the schedule's 300 from epoch 2
+            new TrainingOptions { Optimizer = "adamw", LearningRate = LayerGroupValues.All(0.01), WeightDecay = LayerGroupValues.All(0.5), Schedule = "steps:0=1,2=300" }.Validate()).Message);
     }
 }

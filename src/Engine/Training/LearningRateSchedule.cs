@@ -15,6 +15,9 @@ public abstract class LearningRateSchedule
     /// <summary>True when a cycle ends exactly at this whole epoch (checkpoints are saved there).</summary>
     public virtual bool IsCycleEnd(int completedEpochs) => false;
 
+    /// <summary>The largest factor the rate is multiplied by at any point (the schedule's peak).</summary>
+    public virtual double MaxFactor => 1;
+
     /// <summary>How many cycles have ended once <paramref name="completedEpochs"/> are done (those ending between epochs too).</summary>
     public virtual int CyclesEndedBy(int completedEpochs) => 0;
 
@@ -65,6 +68,7 @@ public sealed class StepSchedule(IReadOnlyList<(int Epoch, double Factor)> steps
         return factor;
     }
 
+    public override double MaxFactor => Math.Max(1, Steps.Max(s => s.Factor)); // 1 before its first step, unless that is at epoch 0
     public override string ToString() =>
         "steps:" + string.Join(",", Steps.Select(s => $"{s.Epoch}={s.Factor.ToString("G6", CultureInfo.InvariantCulture)}"));
 
@@ -120,14 +124,18 @@ public sealed class SgdrSchedule : LearningRateSchedule
         // The sum's rounding grows with the cycles added (100,000 of 0.1 epochs stray ~1e-7); cycles are at least
         // 0.01 epochs, so a millionth cannot take one end for another.
         const double tolerance = 1e-6;
+        if (completedEpochs <= 0) return false;
+        if (CycleMult == 1) // by division: summing 10 million cycles would stray past any tolerance
+            return Math.Abs(Math.Round(completedEpochs / CycleLength) * CycleLength - completedEpochs) < tolerance;
         double end = 0, length = CycleLength;
         while (end + tolerance < completedEpochs) { end += length; length *= CycleMult; }
-        return Math.Abs(end - completedEpochs) < tolerance && completedEpochs > 0;
+        return Math.Abs(end - completedEpochs) < tolerance;
     }
 
     public override int CyclesEndedBy(int completedEpochs)
     {
         const double tolerance = 1e-6; // as IsCycleEnd's
+        if (CycleMult == 1) return (int)Math.Floor((completedEpochs + tolerance) / CycleLength);
         double end = CycleLength, length = CycleLength * CycleMult;
         var cycles = 0;
         while (end <= completedEpochs + tolerance) { cycles++; end += length; length *= CycleMult; }

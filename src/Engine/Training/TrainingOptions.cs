@@ -63,12 +63,13 @@ public sealed record TrainingOptions
         Check(Optimizers.Contains(Optimizer), $"optimizer = '{Optimizer}' is not known; use {string.Join(" or ", Optimizers)}.");
         LearningRate.Validate("lr", 0, 10);
         WeightDecay.Validate("wd", 0, 1);
-        LearningRateSchedule.Parse(Schedule);
+        var peak = LearningRateSchedule.Parse(Schedule).MaxFactor; // a step schedule may raise the rate above lr
         if (Optimizer == "adamw")
             foreach (var group in Enum.GetValues<LayerGroup>())
             {
-                var (lr, wd) = (LearningRate[group], WeightDecay[group]);
-                var which = LearningRate.IsUniform && WeightDecay.IsUniform ? "" : $" for the {group.ToString().ToLowerInvariant()} layers";
+                var (lr, wd) = (LearningRate[group] * peak, WeightDecay[group]);
+                var which = (LearningRate.IsUniform && WeightDecay.IsUniform ? "" : $" for the {group.ToString().ToLowerInvariant()} layers")
+                            + (peak > 1 ? $" (lr {LearningRate[group].ToString(CultureInfo.InvariantCulture)} at the schedule's peak factor {peak.ToString(CultureInfo.InvariantCulture)})" : "");
                 // AdamW multiplies every weight by 1 − lr·wd a step: at 1 it zeroes them, above it flips their sign.
                 Check(lr * wd < 1, $"lr × wd = {lr.ToString(CultureInfo.InvariantCulture)} × {wd.ToString(CultureInfo.InvariantCulture)}{which} is not allowed with adamw, " +
                                    "whose decay multiplies the weights by 1 − lr·wd each step; their product must be below 1 (use a smaller lr or wd).");
