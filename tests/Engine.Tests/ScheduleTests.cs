@@ -102,7 +102,7 @@ public class ScheduleTests
         Assert.StartsWith("lr × wd = 2 × 0.6 for the output layers is not allowed", Assert.Throws<ArgumentException>(() =>
             new TrainingOptions { Optimizer = "adamw", LearningRate = new LayerGroupValues(0.01, 0.01, 2), WeightDecay = LayerGroupValues.All(0.6) }.Validate()).Message);
         new TrainingOptions { Optimizer = "adam", LearningRate = LayerGroupValues.All(2), WeightDecay = LayerGroupValues.All(0.6) }.Validate(); // L2 decay: no such bound
-        Assert.StartsWith("lr × wd = 3 × 0.5 is not allowed with adamw", Assert.Throws<ArgumentException>(() => // 0.01 × the schedule's 300 from epoch 2
+        Assert.StartsWith("lr × wd = 3 × 0.5 (lr 0.01 at the schedule's peak factor 300) is not allowed with adamw", Assert.Throws<ArgumentException>(() => // 0.01 × the schedule's 300 from epoch 2
             new TrainingOptions { Optimizer = "adamw", LearningRate = LayerGroupValues.All(0.01), WeightDecay = LayerGroupValues.All(0.5), Schedule = "steps:0=1,2=300" }.Validate()).Message);
     }
 }
