@@ -58,8 +58,9 @@ public static class TuiApp
                 };
                 app.Run(window);
                 if (frame != null) app.RemoveTimeout(frame);
-                // Done by the quit that stopped the loop; else (the loop ended another way) bounded, as what runs may wait on the stopped loop.
-                Quietly(() => window.CloseAsync().Wait(MainWindow.CloseTimeout));
+                // Done by the quit that stopped the loop (what it left undone waits on the stopped loop: no use waiting again);
+                // else, the loop having ended another way, bounded.
+                if (!window.Closing) Quietly(() => window.CloseAsync().Wait(MainWindow.CloseTimeout));
             }
             finally
             {

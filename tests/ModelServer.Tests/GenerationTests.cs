@@ -231,16 +231,23 @@ public class GenerationTests(ServerFixture server)
         var e = await Calls.Fails(async () =>
         {
             using var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000, CharsPerMessage = 16 }, deadline: DateTime.UtcNow.AddSeconds(1));
-            await foreach (var m in call.ResponseStream.ReadAllAsync()) received += m.Text.EnumerateRunes().Count();
+            // Read at no more than ~50k chars/s, as above: a fast host could otherwise stream all 100,000 before the deadline.
+            var messages = 0;
+            await foreach (var m in call.ResponseStream.ReadAllAsync())
+            {
+                received += m.Text.EnumerateRunes().Count();
+                if (++messages % 64 == 0) await Task.Delay(20);
+            }
         });
         Assert.True(e.StatusCode == StatusCode.DeadlineExceeded, e.ToString());
         await WaitUntilFree(s.Id);
         var seen = (await Client.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen;
         // The session's state is past every char it generated: the client has them all, the last message's
         // fewer than 16 too (they were dropped with the call, and the next call's text missed them).
-        // (Checked when the server's status beat the client's own deadline timer, as above.)
-        if (e.Status.Detail.Length == 0) return;
-        Assert.Equal($"The call's deadline passed after {received} of 100000 characters; the session keeps its state for the next call.", e.Status.Detail);
+        // (Checked when the server's status beat the client's own deadline timer, and every char reached the
+        // client in the time left, as above: a loaded host may miss that window, and its status says so.)
+        if (e.Status.Detail.Length == 0 || e.Status.Detail.Contains("could not be sent in time", StringComparison.Ordinal)) return;
+        Assert.StartsWith($"The call's deadline passed after {received} of 100000 characters", e.Status.Detail);
         Assert.Equal(s.CharactersSeen + received, seen);
     }
 

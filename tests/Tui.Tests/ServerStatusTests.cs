@@ -44,7 +44,7 @@ public class ServerStatusTests
             while (status.Version == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
             await status.DisposeAsync();
             Assert.False(status.Connected);
-            Assert.Equal("the server refused this client's key (Unauthenticated): start charrnn with --token KEY or CHARRNN_TOKEN", status.Line);
+            Assert.StartsWith("refused (Unauthenticated): This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN).", status.Line);
         }
         finally { Directory.Delete(root, true); }
     }

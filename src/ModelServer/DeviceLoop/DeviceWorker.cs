@@ -64,7 +64,7 @@ public sealed class DeviceWorker : IHostedService
             throw new ArgumentOutOfRangeException(nameof(options), _options.TrainingSliceMilliseconds,
                 $"The training slice must be from {ServerOptions.MinTrainingSliceMilliseconds} to {ServerOptions.MaxTrainingSliceMilliseconds} ms.");
         _share = new DeviceShare(_options.TrainingShare);
-        _workWaiting = () => !_commands.IsEmpty || !_arrivals.IsEmpty;
+        _workWaiting = () => !_commands.IsEmpty || !_arrivals.IsEmpty || _pendingCount > 0; // device thread: _pendingCount is its own
         _dropIfCancelled = DropIfCancelled;
         _jobs = jobs;
         _logger = logger;

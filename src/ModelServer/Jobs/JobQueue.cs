@@ -440,7 +440,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                     // so the job's end can say how good the model it leaves is.
                     if (trainer.CurrentValidation == null && !ValidatePiece(trainer))
                     {
-                        if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget) break;
+                        if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget || yieldNow?.Invoke() == true) break;
                         continue;
                     }
                     Complete(job, EndOfRun(trainer), trainer.CurrentValidation);

@@ -674,7 +674,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
-            await ReopenSession(null, ct); // a new session is a reset one
+            await ReopenSession(_sampling, ct); // a new session is a reset one: with the lost one's seed, as a reset restarts its sequence
         }
         output.Line("session reset");
     }

@@ -62,7 +62,7 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
         catch (RpcException e) when (!ct.IsCancellationRequested && e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
         {
             Connected = false; // retrying will not help: the key is missing, unknown or not allowed
-            _line = $"the server refused this client's key ({e.StatusCode}): start charrnn with --token KEY or CHARRNN_TOKEN";
+            _line = $"refused ({e.StatusCode}): {e.Status.Detail}"; // the server's words: a key missing, unknown, or a server with none yet
         }
         catch (RpcException e) when (!ct.IsCancellationRequested)
         {

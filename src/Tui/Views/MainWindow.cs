@@ -240,12 +240,17 @@ public sealed class MainWindow : Window, IReplOutput
     /// <summary>Stops the command that runs, its watch and streams, and closes the sessions (once; later calls get the same task).</summary>
     public Task CloseAsync() => _closing ??= CloseAllAsync();
 
+    /// <summary>Whether a quit has begun closing (its time is already spent: what it left undone will not finish once the loop has stopped).</summary>
+    public bool Closing => _closing != null;
+
     private async Task CloseAllAsync()
     {
-        // Each on its own: one that fails must not keep the others' sessions open.
-        try { await Runner.DisposeAsync(); } catch (Exception e) when (e is RpcException or OperationCanceledException) { }
-        try { await Typing.DisposeAsync(); } catch (Exception e) when (e is RpcException or OperationCanceledException) { }
-        try { await Game.StopAsync(); } catch (Exception e) when (e is RpcException or OperationCanceledException) { }
+        // At once, each on its own: one that hangs or fails must not keep the others' sessions open.
+        static async Task Quietly(Func<Task> close)
+        {
+            try { await close(); } catch (Exception e) when (e is RpcException or OperationCanceledException) { }
+        }
+        await Task.WhenAll(Quietly(() => Runner.DisposeAsync().AsTask()), Quietly(() => Typing.DisposeAsync().AsTask()), Quietly(Game.StopAsync));
     }
 
     /// <summary>
