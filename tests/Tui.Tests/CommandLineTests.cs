@@ -120,13 +120,19 @@ public class CommandLineTests
         Assert.False(Directory.Exists(models), "an embedded server was started (it makes its models folder) for commands that could not run");
     }
 
-    [Fact]
-    public void Exec_stops_its_line_at_a_training_job_that_fails() => InTempFolder(root =>
+    /// <summary>An embedded server on <paramref name="root"/>/models, offering the tiny corpus as "tiny".</summary>
+    private static (ClientOptions Options, string Models) EmbeddedOnTinyCorpus(string root)
     {
         var (models, corpora) = (Path.Combine(root, "models"), Path.Combine(root, "corpora"));
         Directory.CreateDirectory(corpora);
         File.WriteAllText(Path.Combine(corpora, "tiny.txt"), TuiFixture.TinyText);
-        var options = new ClientOptions(null, null, new ModelServer.Hosting.ServerOptions { ModelsDirectory = models, CorporaDirectory = corpora, Device = "cpu" });
+        return (new ClientOptions(null, null, new ModelServer.Hosting.ServerOptions { ModelsDirectory = models, CorporaDirectory = corpora, Device = "cpu" }), models);
+    }
+
+    [Fact]
+    public void Exec_stops_its_line_at_a_training_job_that_fails() => InTempFolder(root =>
+    {
+        var (options, models) = EmbeddedOnTinyCorpus(root);
         var error = new StringWriter();
         var previous = Console.Error;
         Console.SetError(error);
@@ -145,10 +151,7 @@ public class CommandLineTests
     [Fact]
     public void Exec_checks_a_later_commands_training_keys_and_sampling_values_with_the_server_before_it_runs_any() => InTempFolder(root =>
     {
-        var (models, corpora) = (Path.Combine(root, "models"), Path.Combine(root, "corpora"));
-        Directory.CreateDirectory(corpora);
-        File.WriteAllText(Path.Combine(corpora, "tiny.txt"), TuiFixture.TinyText);
-        var options = new ClientOptions(null, null, new ModelServer.Hosting.ServerOptions { ModelsDirectory = models, CorporaDirectory = corpora, Device = "cpu" });
+        var (options, models) = EmbeddedOnTinyCorpus(root);
         string Run(string commands, int expectedCode)
         {
             var error = new StringWriter();
