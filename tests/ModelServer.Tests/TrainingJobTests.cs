@@ -142,6 +142,68 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task The_device_serves_others_while_a_jobs_last_checkpoint_is_written()
+    {
+        var folder = Path.Combine(server.Options.ModelsDirectory, "slow-disk") + Path.DirectorySeparatorChar;
+        using var writing = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        // A slow disk, as far as this job's last.ckpt goes: its write waits until the test lets it go.
+        Engine.Checkpoints.CheckpointWriteGate.BeforeWrite = path =>
+        {
+            if (!path.StartsWith(folder, StringComparison.Ordinal) || Path.GetFileName(path) != Engine.Training.Trainer.LastCheckpoint) return;
+            writing.Set();
+            release.Wait(TimeSpan.FromSeconds(60));
+        };
+        try
+        {
+            var job = await Client.StartJobAsync(Request("slow-disk", maxSteps: 5, epochs: 5)); // ends between epoch ends: last.ckpt is its only file
+            Assert.True(await Task.Run(() => writing.Wait(TimeSpan.FromSeconds(60))), "the job never wrote its last checkpoint");
+            var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+            // The device thread is free: a command runs now, not once the file is written.
+            Assert.Equal(42, await worker.Run(() => 42).WaitAsync(TimeSpan.FromSeconds(20)));
+            var during = await Client.GetJobAsync(new GetJobRequest { JobId = job.Id });
+            Assert.Equal(Job.Types.State.Running, during.State); // finished only once the file is there
+            Assert.False(File.Exists(folder + Engine.Training.Trainer.LastCheckpoint));
+
+            release.Set();
+            var events = await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+            Assert.Equal("Finished", Kind(events[^1]));
+            var saved = events.Single(e => e.EventCase == JobEvent.EventOneofCase.CheckpointSaved);
+            Assert.Equal(Engine.Training.Trainer.LastCheckpoint, saved.CheckpointSaved.File);
+            Assert.True(File.Exists(folder + Engine.Training.Trainer.LastCheckpoint));
+        }
+        finally
+        {
+            Engine.Checkpoints.CheckpointWriteGate.BeforeWrite = null;
+            release.Set();
+        }
+    }
+
+    [Fact]
+    public async Task A_last_checkpoint_that_cannot_be_written_fails_the_job_saying_why()
+    {
+        var folder = Path.Combine(server.Options.ModelsDirectory, "full-disk") + Path.DirectorySeparatorChar;
+        Engine.Checkpoints.CheckpointWriteGate.BeforeWrite = path =>
+        {
+            if (path.StartsWith(folder, StringComparison.Ordinal)) throw new IOException("No space left on device (the test's disk)");
+        };
+        try
+        {
+            var events = await Client.Train(Request("full-disk", maxSteps: 5, epochs: 5)).Events();
+            Assert.Equal("Failed", Kind(events[^1]));
+            Assert.Contains("No space left on device", events[^1].Failed.Reason);
+            Assert.DoesNotContain(events, e => e.EventCase == JobEvent.EventOneofCase.CheckpointSaved);
+            var job = await Client.GetJobAsync(new GetJobRequest { JobId = events[0].JobId });
+            Assert.Equal(Job.Types.State.Failed, job.State);
+            Assert.False(File.Exists(folder + Engine.Training.Trainer.LastCheckpoint));
+        }
+        finally
+        {
+            Engine.Checkpoints.CheckpointWriteGate.BeforeWrite = null;
+        }
+    }
+
+    [Fact]
     public async Task Stop_saves_a_checkpoint_that_a_resumed_job_continues_from()
     {
         var job = await Client.StartJobAsync(Request("stopped", maxSteps: 100_000, epochs: 1000));

@@ -22,6 +22,7 @@ public sealed class CheckpointWriter<TTag> : IDisposable
         {
             try
             {
+                CheckpointWriteGate.Wait(path);
                 CheckpointFile.WriteEncoded(path, body);
                 _completed.Enqueue(tag);
             }
@@ -35,6 +36,9 @@ public sealed class CheckpointWriter<TTag> : IDisposable
     /// <summary>Blocks until every queued write has finished.</summary>
     public void WaitAll() => _tail.Wait();
 
+    /// <summary>Completes (never faults) once every write queued so far has finished; <see cref="TakeCompleted"/> then says how each went.</summary>
+    public Task Written => _tail;
+
     /// <summary>The writes finished since the last call, in order; a failed write throws its own exception here.</summary>
     public List<TTag> TakeCompleted()
     {
@@ -46,4 +50,15 @@ public sealed class CheckpointWriter<TTag> : IDisposable
 
     /// <summary>Lets queued writes finish: a file being written is never left behind as a temp file.</summary>
     public void Dispose() => _tail.Wait();
+}
+
+/// <summary>
+/// Tests hold a checkpoint write here to see what waits for it and what does not. Null (no wait)
+/// outside tests.
+/// </summary>
+internal static class CheckpointWriteGate
+{
+    internal static Action<string>? BeforeWrite;
+
+    internal static void Wait(string path) => Volatile.Read(ref BeforeWrite)?.Invoke(path);
 }

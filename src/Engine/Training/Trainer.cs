@@ -388,23 +388,32 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Marks the run finished and saves its final checkpoint.</summary>
-    public TrainingOutcome Finish()
+    /// <param name="waitForWrites">
+    /// False returns once the checkpoint is taken, its write (and any still in flight) left to finish in the
+    /// background: the caller waits on <see cref="CheckpointsWritten"/>, then calls <see cref="FlushCheckpoints"/>
+    /// (which reports a failed write). The server does so, so that other work goes on during the write.
+    /// </param>
+    public TrainingOutcome Finish(bool waitForWrites = true)
     {
         Position = Position with { Finished = true };
         var reason = Position.Epoch >= Options.Epochs ? $"finished {Options.Epochs} epoch(s)" : $"reached max_steps = {Options.MaxSteps}";
-        var path = SaveIfDirectory("finished");
-        FlushCheckpoints(); // the epoch's own saves, queued just before, are on disk too when this returns
+        var path = Directory == null ? null : QueueCheckpoint("finished"); // saved even when an epoch's end just saved the same step, so the file says why it stopped
+        if (waitForWrites) FlushCheckpoints(); // the epoch's own saves, queued just before, are on disk too when this returns
         return new TrainingOutcome(TrainingOutcomeKind.Finished, reason, path, History.LastOrDefault());
     }
 
     /// <summary>Stops with a checkpoint, so the run can be resumed.</summary>
-    public TrainingOutcome Stop(string reason)
+    /// <param name="waitForWrites">As for <see cref="Finish"/>.</param>
+    public TrainingOutcome Stop(string reason, bool waitForWrites = true)
     {
         FinishStep();
-        var path = SaveIfDirectory("stopped");
-        FlushCheckpoints();
+        var path = Directory == null ? null : QueueCheckpoint("stopped");
+        if (waitForWrites) FlushCheckpoints();
         return new TrainingOutcome(TrainingOutcomeKind.Stopped, reason, path, History.LastOrDefault());
     }
+
+    /// <summary>Completes once every checkpoint queued so far is written (or failed: <see cref="FlushCheckpoints"/> says which).</summary>
+    public Task CheckpointsWritten => _writer.Written;
 
     /// <summary>Writes the full training state to <see cref="Directory"/>/<paramref name="fileName"/> and waits for the file.</summary>
     public string SaveCheckpoint(string reason, string fileName = LastCheckpoint)
@@ -501,10 +510,6 @@ public sealed class Trainer : IDisposable
 
     public double ElapsedSeconds => _elapsedBefore + _clock.Elapsed.TotalSeconds;
 
-    /// <summary>The run's last word: saved even when an epoch's end just saved the same step, so the file says why it stopped.</summary>
-    private string? SaveIfDirectory(string reason) => Directory == null ? null : SaveCheckpoint(reason);
-
-    /// <summary>After an epoch's last batch: its training loss; the rest of its end runs in the calls that follow.</summary>
     /// <summary>
     /// On the CPU libtorch's own clip (one native call; reading its norm back costs nothing there);
     /// on a GPU one that keeps the norm on the device, so a step queues without waiting for the last.

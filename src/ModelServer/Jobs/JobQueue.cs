@@ -404,6 +404,14 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["Model"] = job.ModelName });
         try
         {
+            if (job.Ending is { } ending)
+            {
+                // The device serves others while the last checkpoint is written; the write's end wakes the loop.
+                if (!job.Trainer!.CheckpointsWritten.IsCompleted) return false;
+                job.Trainer.FlushCheckpoints(); // a failed write throws here: the job fails, saying why
+                Complete(job, ending.Outcome, ending.Validated);
+                return true;
+            }
             if (job.Trainer == null && job.State == JobState.Queued && job.StopRequest is { } early)
             {
                 End(job, JobState.Stopped, early, new JobStopped(early, CheckpointSaved: false), disposeTrainer: false);
@@ -430,7 +438,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 if (job.StopRequest is { } reason && between)
                 {
                     // A job at its end already (validating its last weights) ends as it would have, without the rest of that pass.
-                    Complete(job, trainer.IsComplete || timeUp ? EndOfRun(trainer) : trainer.Stop(reason), trainer.CurrentValidation);
+                    EndWhenWritten(job, trainer.IsComplete || timeUp ? EndOfRun(trainer) : trainer.Stop(reason, waitForWrites: false), trainer.CurrentValidation);
                     break;
                 }
                 var pieceStarted = clock.Elapsed;
@@ -443,7 +451,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                         if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget || yieldNow?.Invoke() == true) break;
                         continue;
                     }
-                    Complete(job, EndOfRun(trainer), trainer.CurrentValidation);
+                    EndWhenWritten(job, EndOfRun(trainer), trainer.CurrentValidation);
                     break;
                 }
                 var stepDone = StepPiece(job, trainer, budget);
@@ -461,16 +469,35 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         }
         catch (Exception e)
         {
-            // Divergence, a corpus too short, out of device memory...: the job fails, the server lives on.
-            var expected = e is TrainingDivergedException or ArgumentException;
-            if (!expected) logger.LogError(e, "Job {JobId} failed", job.Id);
-            var full = expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
-            // The job's watchers (its owner, anyone it is shared with) read the reason without the server's paths; the log keeps them.
-            var reason = paths.Enabled ? paths.Redact(full) : full;
-            if (expected && reason != full) logger.LogWarning("Job {JobId} failed: {Reason}", job.Id, full);
-            End(job, JobState.Failed, reason, new JobFailed(reason), disposeTrainer: true);
+            Fail(job, e);
         }
         return true;
+    }
+
+    /// <summary>Divergence, a corpus too short, out of device memory, a checkpoint that could not be written...: the job fails, the server lives on.</summary>
+    private void Fail(TrainingJob job, Exception e)
+    {
+        var expected = e is TrainingDivergedException or ArgumentException;
+        if (!expected) logger.LogError(e, "Job {JobId} failed", job.Id);
+        var full = expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
+        // The job's watchers (its owner, anyone it is shared with) read the reason without the server's paths; the log keeps them.
+        var reason = paths.Enabled ? paths.Redact(full) : full;
+        if (expected && reason != full) logger.LogWarning("Job {JobId} failed: {Reason}", job.Id, full);
+        // A save still being written (a periodic one) ends first: if it is whole it is reported as saved
+        // (the file is there), and if its write failed too, the log says so beside the first failure.
+        try { job.Trainer?.FlushCheckpoints(); }
+        catch (Exception write) { logger.LogError(write, "Job {JobId}: a checkpoint could not be written either", job.Id); }
+        End(job, JobState.Failed, reason, new JobFailed(reason), disposeTrainer: true);
+    }
+
+    /// <summary>
+    /// The run is over and its last checkpoint queued: the job ends once the file is written (a 40 MB
+    /// LSTM checkpoint takes ~0.3 s here, longer on a slow disk), and streams and commands go on meanwhile.
+    /// </summary>
+    private void EndWhenWritten(TrainingJob job, TrainingOutcome outcome, (double Loss, double Accuracy)? validated)
+    {
+        job.Ending = (outcome, validated);
+        job.Trainer!.CheckpointsWritten.ContinueWith(_ => WorkArrived?.Invoke(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
     }
 
     /// <summary>
@@ -513,7 +540,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     /// <summary>A job that trained all it was asked to finishes; one out of time stops (it can be resumed).</summary>
     private static TrainingOutcome EndOfRun(Trainer trainer) =>
-        trainer.IsComplete ? trainer.Finish() : trainer.Stop($"time budget of {trainer.Options.TimeBudget} reached");
+        trainer.IsComplete ? trainer.Finish(waitForWrites: false) : trainer.Stop($"time budget of {trainer.Options.TimeBudget} reached", waitForWrites: false);
 
     /// <summary>One batch of the last weights' validation; true when the pass is done.</summary>
     private static bool ValidatePiece(Trainer trainer)
@@ -542,6 +569,21 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         TrainingJob? job;
         lock (_gate) job = _running;
         if (job?.Trainer is not { } trainer) return;
+        if (job.Ending is { } ending)
+        {
+            // Its last checkpoint is being written: the job ends as it was going to, once the file is there.
+            try
+            {
+                trainer.FlushCheckpoints();
+                Complete(job, ending.Outcome, ending.Validated);
+            }
+            catch (Exception e)
+            {
+                try { Fail(job, e); }
+                catch (Exception stored) { logger.LogError(stored, "Job {JobId} could not be ended on shutdown", job.Id); }
+            }
+            return;
+        }
         if (job.StopRequest is { } stop)
         {
             // Stopped by its owner before the loop got to it: it ends stopped, not resumed at the next start.

@@ -82,6 +82,11 @@ public sealed class TrainingJob
 
     /// <summary>Device thread only.</summary>
     internal Trainer? Trainer { get; set; }
+    /// <summary>
+    /// Set when the run is over and its last checkpoint is being written (device thread only): the job
+    /// ends as the outcome says once the write is done, and the device serves others meanwhile.
+    /// </summary>
+    internal (TrainingOutcome Outcome, (double Loss, double Accuracy)? Validated)? Ending { get; set; }
     /// <summary>The model folder's training lock, held from the start to the end: a `charrnn train` into it is refused meanwhile, and the job if one holds it.</summary>
     internal IDisposable? FolderHold { get; set; }
     internal TimeSpan RunTime { get; set; }
