@@ -33,4 +33,15 @@ public class LineChartTests
         chart.Show([(0, 0.01), (100, 0.01 * (1 + 1e-7))], []);
         Assert.InRange(chart.CellSize.Y, 0.01 * 2 / 20, 0.01 * 3 / 16); // zero to about twice the value, not 1e-9 wide
     }
+
+    [Fact]
+    public void A_line_of_one_point_shows_it_as_a_dot_and_its_step_axis_counts_whole_steps()
+    {
+        var chart = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 60, 20) };
+        chart.Show([(60, 3.1)], [(60, 3.0)]); // a job that ended before its second progress report
+        Assert.Equal([new PointF(60, 3.1f)], chart.LonePoint);
+        Assert.True(chart.AxisX.Increment >= 1, $"x labels every {chart.AxisX.Increment} steps");
+        chart.Show([(0, 3.0), (100, 1.0)], []);
+        Assert.Empty(chart.LonePoint);
+    }
 }

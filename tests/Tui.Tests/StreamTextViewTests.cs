@@ -53,4 +53,19 @@ public class StreamTextViewTests
         Assert.Equal(["ab中", "文字e"], Rows(view, 5, 2)); // 4 columns, then 5: 文 would have run past the edge
         Assert.Equal(["ab中文", "字e"], Rows(view, 6, 2));
     }
+
+    [Fact]
+    public void Lines_wrap_between_words_and_a_word_longer_than_a_row_is_cut()
+    {
+        var view = new StreamTextView();
+        view.Append("help (F1) lists the commands");
+        Assert.Equal(["help (F1) ", "lists the ", "commands"], Rows(view, 10, 3)); // "(F1)" stays whole
+        Assert.Equal(["help (F1)", "lists the", "commands"], Rows(view, 9, 3)); // the space at a break is not drawn
+        view.Clear();
+        view.Append("ab supercalifragilistic x");
+        Assert.Equal(["ab ", "supercalif", "ragilistic", "x"], Rows(view, 10, 4)); // the long word starts a row, then is cut
+        view.Clear();
+        view.Append("tail ");
+        Assert.Equal(["tail"], Rows(view, 4, 1)); // no empty row after a break at the line's last space
+    }
 }

@@ -14,9 +14,12 @@ public sealed class LineChart : GraphView
 {
     private readonly PathAnnotation _line = new() { BeforeSeries = true };
     private readonly ScatterSeries _marks = new();
+    private readonly ScatterSeries _lonePoint = new(); // a line of one point draws nothing: that point is shown as a dot
 
     /// <summary>The points drawn as the line, for tests.</summary>
     internal IReadOnlyList<PointF> LinePoints => _line.Points;
+    /// <summary>The line's one point, drawn as a dot, when it has only one (tests).</summary>
+    internal IReadOnlyList<PointF> LonePoint => _lonePoint.Points;
 
     private readonly string _xLabel;
 
@@ -33,7 +36,9 @@ public sealed class LineChart : GraphView
         AxisX.LabelGetter = v => v.Value.ToString("0", CultureInfo.InvariantCulture);
         _line.LineColor = new Attribute(lineColor, Color.Black);
         _marks.Fill = new GraphCellToRender(new Rune('●'), new Attribute(markColor, Color.Black));
+        _lonePoint.Fill = new GraphCellToRender(new Rune('•'), new Attribute(lineColor, Color.Black));
         Annotations.Add(_line);
+        Series.Add(_lonePoint);
         Series.Add(_marks);
         CanFocus = false;
     }
@@ -64,6 +69,8 @@ public sealed class LineChart : GraphView
         // ~2³¹ cells: neither is plotted.
         foreach (var (x, y) in line.Where(Finite)) _line.Points.Add(new PointF((float)x, (float)y));
         foreach (var (x, y) in marks.Where(Finite)) _marks.Points.Add(new PointF((float)x, (float)y));
+        _lonePoint.Points.Clear();
+        if (_line.Points.Count == 1) _lonePoint.Points.Add(_line.Points[0]); // a job that ended before its second progress report
         var all = line.Concat(marks).Where(Finite).ToList();
         if (all.Count == 0) { SetNeedsDraw(); return; }
         double minX = all.Min(p => p.X), maxX = Math.Max(all.Max(p => p.X), minX + 1);
@@ -89,7 +96,7 @@ public sealed class LineChart : GraphView
         minX -= (maxX - minX) / Math.Max(1, width - 1);
         CellSize = new PointF((float)((maxX - minX) / width), (float)((maxY - minY) / height));
         ScrollOffset = new PointF((float)minX, (float)minY);
-        AxisX.Increment = Nice((maxX - minX) / Math.Max(1, width / 12.0));
+        AxisX.Increment = Math.Max(1, Nice((maxX - minX) / Math.Max(1, width / 12.0))); // steps are whole: a finer label would repeat one ("60 60 61")
         AxisY.Increment = Nice((maxY - minY) / Math.Max(1, height / 2.0));
         SetNeedsDraw();
     }

@@ -8,7 +8,7 @@ using Color = Terminal.Gui.Drawing.Color;
 namespace CharRnn.Tui.Views;
 
 /// <summary>
-/// Read-only text that grows as characters stream in, soft-wrapped, showing its newest lines
+/// Read-only text that grows as characters stream in, word-wrapped, showing its newest lines
 /// unless scrolled back (<see cref="ScrollBy"/>: PgUp/PgDn where it is used, and the mouse wheel);
 /// scrolled back, it stays on the text shown while more arrives below. Append is thread-safe
 /// (background streams call it); the render timer redraws when <see cref="Version"/> moved
@@ -165,24 +165,38 @@ public sealed class StreamTextView : View
     }
 
     /// <summary>
-    /// A line cut into rows of at most <paramref name="width"/> terminal columns: a wide char (CJK,
-    /// most emoji) takes two, so it moves whole to the next row rather than run past the edge.
+    /// A line cut into rows of at most <paramref name="width"/> terminal columns, between words where it
+    /// can: a row ends after its last space, and the word that did not fit starts the next (a space
+    /// that falls at the break is not drawn). A word longer than a row is cut. A wide char (CJK, most
+    /// emoji) takes two columns, so it moves whole to the next row rather than run past the edge.
     /// </summary>
     private static List<(int Start, int Count)> Wrap(List<(Rune Rune, float, Attribute?)> line, int width)
     {
         var rows = new List<(int Start, int Count)>();
-        int start = 0, columns = 0;
+        int start = 0, columns = 0, space = -1; // space: the last space in the row being filled
+        var endsAtBreak = false;
         for (var i = 0; i < line.Count; i++)
         {
             var w = Math.Max(0, line[i].Rune.GetColumns());
+            var isSpace = line[i].Rune.Value == ' ';
             if (columns + w > width && i > start)
             {
-                rows.Add((start, i - start));
-                (start, columns) = (i, 0);
+                if (isSpace)
+                {
+                    rows.Add((start, i - start));
+                    (start, columns, space, endsAtBreak) = (i + 1, 0, -1, true);
+                    continue;
+                }
+                var end = space >= start ? space + 1 : i;
+                rows.Add((start, end - start));
+                (start, columns, space) = (end, 0, -1);
+                for (var j = start; j < i; j++) columns += Math.Max(0, line[j].Rune.GetColumns());
             }
+            endsAtBreak = false;
+            if (isSpace) space = i;
             columns += w;
         }
-        rows.Add((start, line.Count - start)); // an empty line is one empty row
+        if (!endsAtBreak) rows.Add((start, line.Count - start)); // an empty line is one empty row
         return rows;
     }
 
