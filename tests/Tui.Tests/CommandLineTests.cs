@@ -46,6 +46,9 @@ public class CommandLineTests
         "charrnn: --max-chars-per-call 5000 is more than --max-chars-per-minute-per-key 4000: a call asking for that many could never start.")]
     [InlineData(new[] { "serve", "--max-sessions", "99999999999" }, "charrnn: --max-sessions 99999999999 is too large; at most 2147483647.")]
     [InlineData(new[] { "generate", "--model", "m", "--seed", "-1" }, "charrnn: --seed -1 is too small; at least 0.")]
+    [InlineData(new[] { "generate", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file")] // the model as an argument, as resume takes it
+    [InlineData(new[] { "generate", "-n", "5" }, "charrnn: Which model? Give its name or folder: charrnn generate NAME (or --model NAME)")]
+    [InlineData(new[] { "generate", "a", "--model", "b" }, "charrnn: Two models given, 'a' and --model 'b'; give one.")]
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);
 
     [Fact]
@@ -502,6 +505,7 @@ public class CommandLineTests
         Assert.Equal(0, Quietly(["resume", "model", "--models", root, "--corpus", corpus, "--max-steps", "4", "--threads", "1"])); // once it is free; by name
         Assert.Equal(4, CharRnn.Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Step);
         Assert.Equal(0, Quietly(["generate", "--model", "model", "--models", root, "-n", "5", "--seed", "1", "--threads", "1"]));
+        Assert.Equal(0, Quietly(["generate", "model", "--models", root, "-n", "5", "--seed", "1", "--threads", "1"])); // named as resume names it
     });
 
     [Fact]

@@ -10,7 +10,8 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model") { Description = "Model folder or .ckpt file, or the name of a model in --models.", Required = true };
+        var named = new Argument<string?>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models (or give it as --model).", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Option<string?>("--model") { Description = "Model folder or .ckpt file, or the name of a model in --models." };
         var models = CommonOptions.ModelsDir();
         var prime = new Option<string>("--prime") { Description = "Text to start from (the model continues it).", DefaultValueFactory = _ => "" };
         var count = new Option<int>("-n", "--chars") { Description = "Characters to generate.", DefaultValueFactory = _ => 400 };
@@ -22,7 +23,7 @@ public static class GenerateCommand
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate text from a trained model, streaming to stdout.")
         {
-            model, models, prime, count, temperature, topK, topP, seed, device, threads,
+            named, model, models, prime, count, temperature, topK, topP, seed, device, threads,
         };
         command.SetAction(parse =>
         {
@@ -32,7 +33,7 @@ public static class GenerateCommand
             var drawn = parse.GetValue(seed) is null;
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
                 parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();
-            var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(parse.GetValue(model)!, parse.GetValue(models)!));
+            var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(ModelArgument.OneOf(parse.GetValue(named), parse.GetValue(model)), parse.GetValue(models)!));
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             using var trained = TrainedModel.LoadForGeneration(path, torchDevice, e => Console.Error.WriteLine($"charrnn: {e.Message} Generating from last.ckpt instead."));
             using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);

@@ -15,4 +15,13 @@ public static class ModelArgument
         if (Directory.Exists(given)) return given; // no model either way: its own error says what the folder lacks
         throw new ArgumentException($"No model '{given}': it is not a model folder or .ckpt file, nor a model in --models '{modelsFolder}' (charrnn models --models {modelsFolder} lists them).");
     }
+
+    /// <summary>The model given as an argument (`generate lstm`) or as --model (`generate --model lstm`): one of them, once.</summary>
+    public static string OneOf(string? argument, string? option) => (argument, option) switch
+    {
+        (null, null) => throw new ArgumentException("Which model? Give its name or folder: charrnn generate NAME (or --model NAME); charrnn models lists them."),
+        (not null, not null) when argument != option =>
+            throw new ArgumentException($"Two models given, '{argument}' and --model '{option}'; give one."),
+        _ => argument ?? option!,
+    };
 }
