@@ -66,6 +66,28 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_listing_reads_a_checkpoints_metadata_once_per_version_of_the_file()
+    {
+        using var dir = new TempFolder();
+        var path = TrainAndSave(dir);
+        var settled = DateTime.UtcNow.AddMinutes(-1);
+        File.SetLastWriteTimeUtc(path, settled);
+        Assert.Equal(6, CheckpointMetadataCache.Read(path).Position.Step);
+
+        // The same bytes damaged in place, length and write time kept: not read again (no whole-file hash per listing).
+        var bytes = File.ReadAllBytes(path);
+        bytes[bytes.Length / 2] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+        File.SetLastWriteTimeUtc(path, settled);
+        Assert.Equal(6, CheckpointMetadataCache.Read(path).Position.Step);
+
+        // A new version (its own write time) is read again, and the damage found.
+        File.SetLastWriteTimeUtc(path, settled.AddSeconds(1));
+        Assert.Contains("damaged or truncated", Assert.Throws<CheckpointException>(() => CheckpointMetadataCache.Read(path)).Message);
+        Assert.Throws<CheckpointException>(() => CheckpointMetadataCache.Read(path)); // and kept with it
+    }
+
+    [Fact]
     public void A_damaged_file_fails_with_an_error_naming_it()
     {
         using var dir = new TempFolder();

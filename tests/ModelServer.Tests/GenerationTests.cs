@@ -25,6 +25,20 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Opening_sessions_on_made_up_model_names_is_not_found_and_keeps_nothing()
+    {
+        var models = server.Services.GetRequiredService<Models.ModelStore>();
+        var before = models.LoadTurnNames;
+        for (var i = 0; i < 20; i++)
+        {
+            var e = await Assert.ThrowsAsync<RpcException>(() => Client.Open($"made-up-{i}"));
+            Assert.Equal(StatusCode.NotFound, e.StatusCode);
+            Assert.Equal($"No model 'made-up-{i}' on this server; ListModels shows the models there are.", e.Status.Detail);
+        }
+        Assert.Equal(before, models.LoadTurnNames);
+    }
+
+    [Fact]
     public async Task Open_streams_step_between_the_commands_of_a_long_backlog()
     {
         var session = await Client.Open("gru");

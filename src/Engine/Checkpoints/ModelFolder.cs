@@ -92,12 +92,12 @@ public static class ModelFolder
         var bytes = Bytes(folder);
         try
         {
-            return new ModelListing(name, folder, path, CheckpointFile.ReadMetadata(File.Exists(last) ? last : path), null, bytes);
+            return new ModelListing(name, folder, path, CheckpointMetadataCache.Read(File.Exists(last) ? last : path), null, bytes);
         }
         catch (CheckpointException e) when (path != last && File.Exists(last))
         {
             // A damaged last.ckpt still leaves a model to generate from; resuming it reports the damage.
-            try { return new ModelListing(name, folder, path, CheckpointFile.ReadMetadata(path), null, bytes); }
+            try { return new ModelListing(name, folder, path, CheckpointMetadataCache.Read(path), null, bytes); }
             catch (CheckpointException) { return new ModelListing(name, folder, path, null, e.Message, bytes); }
         }
         catch (CheckpointException e)

@@ -122,8 +122,15 @@ public sealed partial class ModelStore
             .Select(m => NamePattern().IsMatch(m.Name) && !m.Name.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase) ? m
                 : m with { Metadata = null, Error = $"the folder name '{Shorten(m.Name)}' is not a valid model name ({NameRule}, not starting with '{ServerFilePrefix}'); rename the folder to use it on this server" })
             .ToList();
+        // Logged once per folder and error, not at every listing (clients list every few seconds).
         foreach (var broken in models.Where(m => m.Error != null))
-            _logger.LogWarning("Model folder {Folder} is unreadable and skipped for use: {Error}", broken.Folder, broken.Error);
+            if (!_reportedBroken.TryGetValue(broken.Folder, out var known) || known != broken.Error)
+            {
+                _reportedBroken[broken.Folder] = broken.Error!;
+                _logger.LogWarning("Model folder {Folder} is unreadable and skipped for use: {Error}", broken.Folder, broken.Error);
+            }
+        foreach (var mended in _reportedBroken.Keys.Except(models.Where(m => m.Error != null).Select(m => m.Folder)))
+            _reportedBroken.TryRemove(mended, out _);
         return models;
     }
 
@@ -166,7 +173,12 @@ public sealed partial class ModelStore
     internal int Loads => Volatile.Read(ref _loads);
     private int _loads;
 
+    private readonly ConcurrentDictionary<string, string> _reportedBroken = new(StringComparer.Ordinal);
+
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _loadTurns = new(StringComparer.Ordinal);
+
+    /// <summary>Model names with a load turn (tests).</summary>
+    internal int LoadTurnNames => _loadTurns.Count;
 
     /// <summary>
     /// One load of a model at a time, from its preload to its <see cref="Acquire"/>: many sessions
@@ -175,7 +187,10 @@ public sealed partial class ModelStore
     /// </summary>
     public async Task<IDisposable> HoldLoadTurn(string name, CancellationToken cancellation)
     {
-        var turn = _loadTurns.GetOrAdd(name, _ => new SemaphoreSlim(1, 1)); // one small object per model name ever loaded
+        // One small object per model that ever existed: a name with no model behind it gets none (a
+        // client opening sessions on made-up names would otherwise grow this for good).
+        if (!Exists(name)) throw NoModel(name);
+        var turn = _loadTurns.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
         await turn.WaitAsync(cancellation);
         return new LoadTurn(turn);
     }
