@@ -12,6 +12,10 @@ public class ApiKeyStoreTests
     [InlineData("""[null]""", "entry 1 is null")]
     [InlineData("""[{"name": "bob", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "admin": false, "removed": "2026-12-01T00:00:00Z"}]""",
         "entry 1 ('bob') is marked removed but keeps a sha256")]
+    [InlineData(""""[{"name": "Local", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "admin": false}]"""",
+        "entry 1 has the reserved name 'Local'")] // hand-written: keys add refuses it too
+    [InlineData(""""[{"name": "ops", "sha256": "00000000000000000000000000000000000000000000000000000000000000aa", "admin": true}, {"name": "alice", "sha256": "00000000000000000000000000000000000000000000000000000000000000AA", "admin": false}]"""",
+        "entry 2 ('alice') has the same key as 'ops'")] // a line copied with only its name changed: which role would the key have?
     public void A_malformed_entry_is_refused_at_load_naming_it(string json, string problem)
     {
         var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");

@@ -3,6 +3,7 @@ using CharRnn.Protos.V1;
 using Grpc.Core;
 using Grpc.Health.V1;
 using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -482,6 +483,29 @@ public class KeysFileTests
 
         Assert.Equal(session.Id, (await generation.GetSessionAsync(new GetSessionRequest { SessionId = session.Id })).Id);
         Assert.Equal(5, (await generation.Generate(session.Id, 5)).Length);
+        File.Delete(keysFile);
+    }
+
+    [Fact]
+    public async Task A_keys_file_emptied_to_no_keys_ends_what_every_key_left_running()
+    {
+        var keysFile = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        var user = ApiKeyStore.Load(keysFile).Add("user", admin: false);
+        using var server = new ServerFixture(o => o.KeysFile = keysFile);
+        var generation = new Generation.GenerationClient(server.ChannelFor(user));
+        var session = await generation.Open("gru");
+        using var call = generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 100_000 });
+        Assert.True(await call.ResponseStream.MoveNext()); // under way; unread, the stream waits on the client
+
+        File.WriteAllText(keysFile, "[]"); // an admin's answer to a leak: no key is valid any more
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var ended = await Calls.Fails(async () => { while (await call.ResponseStream.MoveNext(patience.Token)) { } });
+        Assert.Equal(StatusCode.Unauthenticated, ended.StatusCode);
+        for (var waited = 0; server.Services.GetRequiredService<Sessions.SessionStore>().All.Count > 0; waited += 50)
+        {
+            Assert.True(waited < 10_000, "the removed key's session was not closed");
+            await Task.Delay(50);
+        }
         File.Delete(keysFile);
     }
 }

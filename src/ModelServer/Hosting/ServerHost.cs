@@ -96,7 +96,7 @@ public static class ServerHost
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((grpc, server) =>
             grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, 4L * server.Value.Limits.MaxPrimeChars + (1 << 20)));
         services.AddOptions<GrpcServiceOptions<TrainingService>>().Configure<IOptions<ServerOptions>>((grpc, server) =>
-            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, server.Value.Limits.MaxUploadBytes + (1 << 20)));
+            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, Math.Min(server.Value.Limits.MaxUploadBytes, int.MaxValue) + (1 << 20)));
         services.AddGrpcReflection();
 
         services.AddHostedService<SecurityCheck>(); // first: a server that must not start stops here

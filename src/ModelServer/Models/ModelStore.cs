@@ -150,7 +150,8 @@ public sealed partial class ModelStore
     {
         if (!Exists(name))
             throw NoModel(name);
-        return ModelFolder.Describe(FolderOf(name));
+        try { return ModelFolder.Describe(FolderOf(name)); }
+        catch (Exception e) when (e is CheckpointException or IOException && !Exists(name)) { throw NoModel(name); } // deleted meanwhile
     }
 
     /// <summary>
@@ -162,8 +163,12 @@ public sealed partial class ModelStore
         if (!Exists(name))
             throw NoModel(name);
         if (IsOnDevice(name)) return null;
-        var (path, written, trained) = LoadForGeneration(name, device);
-        return new PreloadedModel(path, written, trained);
+        try
+        {
+            var (path, written, trained) = LoadForGeneration(name, device);
+            return new PreloadedModel(path, written, trained);
+        }
+        catch (Exception e) when (e is CheckpointException or IOException && !Exists(name)) { throw NoModel(name); } // deleted meanwhile
     }
 
     /// <summary>Any thread: the device holds the checkpoint of <paramref name="name"/> that generation would load now.</summary>

@@ -80,6 +80,9 @@ public sealed partial class ApiKeyStore
                 : keys.Take(i).Any(o => o?.Name == k.Name) ? $"repeats the name '{k.Name}'"
                 : k.IsRemoved ? (string.IsNullOrEmpty(k.Sha256) ? null : $"('{k.Name}') is marked removed but keeps a sha256")
                 : k.Sha256 is null || !Sha256Pattern().IsMatch(k.Sha256) ? $"('{k.Name}') has no sha256 of 64 hex digits"
+                : ReservedNames.Contains(k.Name, StringComparer.OrdinalIgnoreCase) ? $"has the reserved name '{k.Name}' (it would own what a server without keys made)"
+                : keys.Take(i).FirstOrDefault(o => o is { IsRemoved: false } && string.Equals(o.Sha256, k.Sha256, StringComparison.OrdinalIgnoreCase)) is { } twin
+                    ? $"('{k.Name}') has the same key as '{twin.Name}' (a key must name one caller, with one role)"
                 : null;
             if (problem != null)
                 throw new InvalidDataException($"Keys file '{path}': entry {i + 1} {problem}; fix it, or remove it and add the key again (charrnn keys add NAME).");

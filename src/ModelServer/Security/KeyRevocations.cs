@@ -11,13 +11,22 @@ public sealed class KeyRevocations
 {
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _byKey = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _revoked = new(StringComparer.Ordinal);
+    // A key's source and its revoked mark change together: a stream that starts while a key is restored
+    // must not cancel the restored key's new source (every later stream of it would end at once).
+    private readonly object _gate = new();
 
     /// <summary>Cancelled when <paramref name="caller"/>'s key is removed; never for a call without a key.</summary>
     public CancellationToken TokenFor(Caller? caller)
     {
         if (caller?.KeyHash is not { } key) return CancellationToken.None;
-        var source = _byKey.GetOrAdd(key, _ => new CancellationTokenSource());
-        if (_revoked.ContainsKey(key)) source.Cancel(); // removed between the key check and now
+        CancellationTokenSource source;
+        bool revoked;
+        lock (_gate)
+        {
+            source = _byKey.GetOrAdd(key, _ => new CancellationTokenSource());
+            revoked = _revoked.ContainsKey(key);
+        }
+        if (revoked) source.Cancel(); // removed between the key check and now
         return source.Token;
     }
 
@@ -28,18 +37,23 @@ public sealed class KeyRevocations
 
     public void Revoke(string keyHash)
     {
-        _revoked[keyHash] = true;
-        if (_byKey.TryGetValue(keyHash, out var source))
-            _ = source.CancelAsync(); // the streams' ends run on their own threads, not the sweeper's
+        CancellationTokenSource? source;
+        lock (_gate)
+        {
+            _revoked[keyHash] = true;
+            _byKey.TryGetValue(keyHash, out source);
+        }
+        if (source != null) _ = source.CancelAsync(); // the streams' ends run on their own threads, not the sweeper's
     }
 
     /// <summary>A revoked key that is valid again (a keys file restored from a backup): its new streams are not cancelled at once.</summary>
     public void Restore(IReadOnlySet<string> validKeys)
     {
         foreach (var key in _revoked.Keys.Where(validKeys.Contains).ToList())
-        {
-            _byKey[key] = new CancellationTokenSource();
-            _revoked.TryRemove(key, out _);
-        }
+            lock (_gate)
+            {
+                _byKey[key] = new CancellationTokenSource();
+                _revoked.TryRemove(key, out _);
+            }
     }
 }

@@ -39,8 +39,8 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
     {
         var (keys, problem) = auth.Current();
         // An unreadable file, or none at all (an editor that saves by renaming leaves it missing for a moment), refuses
-        // every call already, and says nothing of which keys went: nothing is swept for it.
-        if (problem != null || keys.Entries.Count == 0) { _goneBefore.Clear(); return; }
+        // every call already, and says nothing of which keys went: nothing is swept for it. One emptied to [] removes them all.
+        if (problem != null || (keys.Entries.Count == 0 && !File.Exists(keys.Path))) { _goneBefore.Clear(); return; }
         var valid = keys.Keys.Select(k => k.Sha256).ToHashSet(StringComparer.Ordinal);
         revocations.Restore(valid);
         var open = sessions.All;

@@ -76,7 +76,8 @@ public static class ServeCommand
                 var (name, value) = HyperParameterCap(cap, options.Limits.MaxHyperParameters.Keys);
                 options.Limits.MaxHyperParameters[name] = value;
             }
-            options.Limits.MaxUploadBytes = Positive(parse.GetValue(maxUpload), "--max-upload-bytes");
+            options.Limits.MaxUploadBytes = parse.GetValue(maxUpload) is var upload && upload is > 0 and <= MaxUploadBytes ? upload
+                : throw new ArgumentException($"--max-upload-bytes {upload} is not allowed; it must be from 1 to {MaxUploadBytes} (a gRPC message holds under 2 GiB).");
             options.Limits.MaxQueuedJobs = Positive(parse.GetValue(maxQueued), "--max-queued-jobs");
             options.Limits.MaxSessionsPerKey = Positive(parse.GetValue(sessionsPerKey), "--max-sessions-per-key");
             options.Limits.MaxJobsPerKey = Positive(parse.GetValue(jobsPerKey), "--max-jobs-per-key");
@@ -132,6 +133,8 @@ public static class ServeCommand
             throw new ArgumentException($"--max-hyperparameter: '{parts[0]}' has no cap; the capped hyperparameters are {string.Join(", ", names)}.");
         return (parts[0], Positive(value, $"--max-hyperparameter {parts[0]}"));
     }
+
+    private const long MaxUploadBytes = 2_000_000_000;
 
     private static T Positive<T>(T value, string flag) where T : System.Numerics.INumber<T> =>
         value > T.Zero ? value : throw new ArgumentException($"{flag} {value} is not allowed; it must be positive.");
