@@ -467,14 +467,21 @@ public class KeysFileTests
         File.Delete(keysFile);
     }
 
-    [Fact]
-    public async Task A_keys_file_missing_for_a_moment_sweeps_nothing()
+    /// <summary>A server with one key, "user", in a keys file of its own, and a session that key opened.</summary>
+    private static async Task<(string KeysFile, ServerFixture Server, Generation.GenerationClient Generation, Session Session)> OneKeyWithASession()
     {
         var keysFile = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
         var user = ApiKeyStore.Load(keysFile).Add("user", admin: false);
-        using var server = new ServerFixture(o => o.KeysFile = keysFile);
+        var server = new ServerFixture(o => o.KeysFile = keysFile);
         var generation = new Generation.GenerationClient(server.ChannelFor(user));
-        var session = await generation.Open("gru");
+        return (keysFile, server, generation, await generation.Open("gru"));
+    }
+
+    [Fact]
+    public async Task A_keys_file_missing_for_a_moment_sweeps_nothing()
+    {
+        var (keysFile, server, generation, session) = await OneKeyWithASession();
+        using var _ = server;
 
         // As an editor that saves by renaming leaves it; every call is refused meanwhile, and nothing is swept for it.
         File.Move(keysFile, keysFile + ".saving");
@@ -489,11 +496,8 @@ public class KeysFileTests
     [Fact]
     public async Task A_keys_file_emptied_to_no_keys_ends_what_every_key_left_running()
     {
-        var keysFile = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
-        var user = ApiKeyStore.Load(keysFile).Add("user", admin: false);
-        using var server = new ServerFixture(o => o.KeysFile = keysFile);
-        var generation = new Generation.GenerationClient(server.ChannelFor(user));
-        var session = await generation.Open("gru");
+        var (keysFile, server, generation, session) = await OneKeyWithASession();
+        using var _ = server;
         using var call = generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 100_000 });
         Assert.True(await call.ResponseStream.MoveNext()); // under way; unread, the stream waits on the client
 
