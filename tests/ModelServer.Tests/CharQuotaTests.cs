@@ -30,6 +30,18 @@ public class CharQuotaTests
     }
 
     [Fact]
+    public void A_refund_of_a_reservation_older_than_the_minute_frees_nothing_of_the_new_minute()
+    {
+        var clock = new SteppedClock();
+        var limiter = Limiter(1000, clock);
+        var old = limiter.Reserve(Caller.Local, 1000); // a call that streams past its minute
+        clock.Advance(TimeSpan.FromSeconds(61));
+        limiter.Reserve(Caller.Local, 1000);
+        CharRateLimiter.Refund(old, 1000); // it ends, most of it unused: its chars had left the count already
+        Assert.Equal(StatusCode.ResourceExhausted, Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 1)).Code);
+    }
+
+    [Fact]
     public void A_refund_gives_back_from_its_own_reservation_and_never_more_than_it_holds()
     {
         var limiter = Limiter(1000);

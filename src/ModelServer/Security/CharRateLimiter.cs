@@ -15,28 +15,44 @@ namespace CharRnn.ModelServer.Security;
 public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvider time)
 {
     private readonly long _perMinute = options.Value.Limits.MaxCharsPerMinutePerKey;
-    private readonly ConcurrentDictionary<string, Queue<Reservation>> _windows = new();
+    private readonly ConcurrentDictionary<string, Window> _windows = new();
+
+    /// <summary>A key's reservations of the last minute, oldest first, and their chars' total (kept as they change: summing a busy key's minute each call would cost it).</summary>
+    internal sealed class Window
+    {
+        internal readonly Queue<Reservation> Reservations = new();
+        internal long Total;
+    }
 
     /// <summary>Chars a call may generate, counted against its key's last minute until they are given back.</summary>
-    public sealed class Reservation(Queue<Reservation> window, long timestamp, long chars)
+    public sealed class Reservation
     {
-        internal Queue<Reservation> Window { get; } = window;
-        internal long Timestamp { get; } = timestamp;
-        internal long Chars { get; set; } = chars;
+        internal Reservation(Window window, long timestamp, long chars) => (Window, Timestamp, Chars) = (window, timestamp, chars);
+
+        internal Window Window { get; }
+        internal long Timestamp { get; }
+        internal long Chars { get; set; }
+        internal bool Counted { get; set; } = true; // still in its window's total (false once a minute old)
     }
 
     public Reservation Reserve(Caller caller, long chars)
     {
-        var window = _windows.GetOrAdd(caller.Name, _ => new Queue<Reservation>());
+        var window = _windows.GetOrAdd(caller.Name, _ => new Window());
         lock (window)
         {
             var now = time.GetTimestamp();
-            while (window.Count > 0 && time.GetElapsedTime(window.Peek().Timestamp, now) > TimeSpan.FromMinutes(1)) window.Dequeue();
-            var used = window.Sum(w => w.Chars);
+            while (window.Reservations.Count > 0 && time.GetElapsedTime(window.Reservations.Peek().Timestamp, now) > TimeSpan.FromMinutes(1))
+            {
+                var old = window.Reservations.Dequeue();
+                window.Total -= old.Chars;
+                old.Counted = false;
+            }
+            var used = window.Total;
             if (used + chars > _perMinute)
                 throw ServerException.Exhausted($"Key '{caller.Name}' asked for {used + chars:N0} characters in the last minute; its quota is {_perMinute:N0} (limit max_chars_per_minute_per_key). Wait, or ask for fewer.");
             var reservation = new Reservation(window, now, chars);
-            window.Enqueue(reservation);
+            window.Reservations.Enqueue(reservation);
+            window.Total += chars;
             return reservation;
         }
     }
@@ -45,6 +61,11 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
     public static void Refund(Reservation reservation, long unused)
     {
         if (unused <= 0) return;
-        lock (reservation.Window) reservation.Chars -= Math.Min(unused, reservation.Chars);
+        lock (reservation.Window)
+        {
+            var back = Math.Min(unused, reservation.Chars);
+            reservation.Chars -= back;
+            if (reservation.Counted) reservation.Window.Total -= back;
+        }
     }
 }
