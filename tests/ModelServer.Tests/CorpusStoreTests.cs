@@ -81,4 +81,20 @@ public sealed class CorpusStoreTests : IDisposable
         Assert.Equal("second, longer version", _store.Get("notes").Text);
         Assert.Equal("second, longer version".Length, _store.List().Single(c => c.Name == "notes").Characters);
     }
+
+    [Fact]
+    public void A_known_corpus_that_cannot_be_fetched_is_not_fetched_again_for_a_minute()
+    {
+        var attempts = 0;
+        var offline = new CorpusStore(Microsoft.Extensions.Options.Options.Create(new ServerOptions
+        {
+            ModelsDirectory = Path.Combine(_root, "models"),
+            CorpusCacheDirectory = Path.Combine(_root, "empty-cache"),
+        }), (_, _) => { attempts++; throw new HttpRequestException("no route to host"); });
+        var first = Assert.Throws<Engine.Text.CorpusException>(() => offline.Get(null)); // the default corpus: nietzsche
+        Assert.Contains("no route to host", first.Message);
+        var second = Assert.Throws<Engine.Text.CorpusException>(() => offline.Get("nietzsche"));
+        Assert.Equal(first.Message, second.Message);
+        Assert.Equal(1, attempts); // the second call did not wait for a download of its own
+    }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
@@ -22,12 +23,19 @@ public sealed class CorpusStore
     private readonly CorpusResolver _resolver;
     private readonly ConcurrentDictionary<string, LoadedCorpus> _loaded = new(StringComparer.Ordinal);
     private readonly object _resolving = new();
+    // A known corpus that could not be fetched (no network, no cached copy): the next minute's calls get the
+    // same answer at once, instead of each waiting, one after another, for a download to time out.
+    private (string Name, string Error, long At)? _lastFailure;
+    private static readonly TimeSpan RetryFetchAfter = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, (FileStamp Stamp, CorpusFingerprint Fingerprint)> _fingerprints = new(StringComparer.Ordinal);
 
-    public CorpusStore(IOptions<ServerOptions> options)
+    public CorpusStore(IOptions<ServerOptions> options) : this(options, null) { }
+
+    /// <param name="download">How a known corpus missing from the cache is fetched (tests: a network that fails).</param>
+    internal CorpusStore(IOptions<ServerOptions> options, Func<Uri, CancellationToken, Task<byte[]>>? download)
     {
         _directory = options.Value.CorporaDirectory is { } d ? Path.GetFullPath(d) : null;
-        _resolver = new CorpusResolver(options.Value.CorpusCacheDirectory);
+        _resolver = new CorpusResolver(options.Value.CorpusCacheDirectory, download);
     }
 
     public IReadOnlyList<CorpusEntry> List()
@@ -66,7 +74,15 @@ public sealed class CorpusStore
             lock (_resolving) // concurrent first uses wait for one fetch (a download, where there is a network) instead of each making its own
             {
                 if (_loaded.TryGetValue(key, out cached)) return cached.Corpus;
-                var resolved = _resolver.ResolveKnown(known);
+                if (_lastFailure is { } failed && failed.Name == key && Stopwatch.GetElapsedTime(failed.At) < RetryFetchAfter)
+                    throw new CorpusException(failed.Error);
+                Corpus resolved;
+                try { resolved = _resolver.ResolveKnown(known); }
+                catch (CorpusException e)
+                {
+                    _lastFailure = (key, e.Message, Stopwatch.GetTimestamp());
+                    throw;
+                }
                 _loaded[key] = new LoadedCorpus(resolved, default);
                 return resolved;
             }
