@@ -369,6 +369,18 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
     }
 
+    [Fact]
+    public async Task Uploaded_text_that_starts_with_a_byte_order_mark_makes_a_model_that_resumes()
+    {
+        // An editor's BOM is dropped from the text; the model's corpus fingerprint must be of what is kept.
+        var request = Request("uploaded-bom", maxSteps: 12);
+        request.CorpusText = "\uFEFF" + string.Concat(Enumerable.Repeat("abcabd ", 300));
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(request).Events())[^1].EventCase);
+        var resumed = await Client.Train(new StartJobRequest { ModelName = "uploaded-bom", Resume = true, Options = new TrainingOptions { MaxSteps = 15 } }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+        Assert.Equal(15, resumed[^1].Step);
+    }
+
     /// <summary>An upload job for <paramref name="name"/> waits behind a running one and is stopped: its corpus.txt stays, with no checkpoint.</summary>
     private async Task StopAnUploadJobBeforeItsFirstCheckpoint(string name)
     {
@@ -476,6 +488,31 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_resume_with_nothing_left_to_train_is_refused_and_leaves_the_model_as_it_was()
+    {
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(Request("trained-out", maxSteps: 6)).Events())[^1].EventCase);
+        var last = Path.Combine(server.Options.ModelsDirectory, "trained-out", "last.ckpt");
+        var before = File.ReadAllBytes(last);
+        async Task<string> Refused(TrainingOptions options)
+        {
+            var e = await Calls.Fails(() => Client.StartJobAsync(new StartJobRequest { ModelName = "trained-out", Resume = true, Options = options }).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            return e.Status.Detail;
+        }
+        Assert.Equal("Model 'trained-out' has trained 6 step(s) and max_steps is 6: nothing is left to train. Set options.max_steps to more than 6, or to 0 to train to options.epochs.",
+            await Refused(new TrainingOptions()));
+        Assert.Contains("has trained 6 step(s) and max_steps is 4", await Refused(new TrainingOptions { MaxSteps = 4 }));
+        Assert.Equal(before, File.ReadAllBytes(last));
+
+        // Trained to its epochs (the tiny corpus's epoch is a few steps), then asked for the same again.
+        Assert.Equal(JobEvent.EventOneofCase.Finished,
+            (await Client.Train(new StartJobRequest { ModelName = "trained-out", Resume = true, Options = new TrainingOptions { MaxSteps = 0, Epochs = 1 } }).Events())[^1].EventCase);
+        Assert.Contains("has trained 1 of 1 epoch(s): nothing is left to train. Set options.epochs to more than 1", await Refused(new TrainingOptions()));
+        var more = await Client.Train(new StartJobRequest { ModelName = "trained-out", Resume = true, Options = new TrainingOptions { Epochs = 2 } }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, more[^1].EventCase);
+    }
+
+    [Fact]
     public async Task A_resume_may_send_back_what_GetModel_gave_but_not_change_it()
     {
         await Client.Train(Request("sent-back", maxSteps: 3, epochs: 1)).Events();
@@ -485,6 +522,7 @@ public class TrainingJobTests(ServerFixture server)
             var r = new StartJobRequest { ModelName = "sent-back", Resume = true, Architecture = model.Summary.Architecture, CorpusName = model.Summary.CorpusName, Options = model.TrainingOptions.Clone() };
             r.Hyperparameters.Add(model.Hyperparameters);
             r.Options.Epochs = 2;
+            r.Options.MaxSteps = 5;
             return r;
         }
         var events = await Client.Train(Resume()).Events();

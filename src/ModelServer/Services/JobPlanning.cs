@@ -99,6 +99,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         }
         var options = ProtoMapper.Apply(request.Options, meta.Training, limits.MaxEpochs, ResumeChanges);
         CheckEpochs(options);
+        CheckLeftToTrain(name, options, meta.Position);
 
         // By the checkpoint's word, not by the file: a job on an upload stopped before its first
         // checkpoint leaves its corpus.txt behind for a later model of the same name on a named corpus.
@@ -140,11 +141,28 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             throw ServerException.Invalid($"The model's epochs = {options.Epochs} is more than this server allows ({limits.MaxEpochs}, limit max_epochs); set options.epochs to at most {limits.MaxEpochs}.");
     }
 
+    /// <summary>
+    /// A resume that asks for no more than the model has trained would end at once and rewrite its
+    /// last.ckpt for nothing: refused, saying which option to raise.
+    /// </summary>
+    private void CheckLeftToTrain(string name, TrainingOptions options, TrainingPosition at)
+    {
+        if (options.MaxSteps > 0 && at.Step >= options.MaxSteps)
+            throw ServerException.Invalid($"Model '{name}' has trained {at.Step} step(s) and max_steps is {options.MaxSteps}: nothing is left to train. " +
+                                          $"Set options.max_steps to more than {at.Step}, or to 0 to train to options.epochs.");
+        if (at.Epoch < options.Epochs) return;
+        throw ServerException.Invalid(at.Epoch >= limits.MaxEpochs
+            ? $"Model '{name}' has trained {at.Epoch} epoch(s), as many as this server allows (limit max_epochs = {limits.MaxEpochs}): nothing is left to train."
+            : $"Model '{name}' has trained {at.Epoch} of {options.Epochs} epoch(s): nothing is left to train. Set options.epochs to more than {at.Epoch} (at most {limits.MaxEpochs}).");
+    }
+
     private (Corpus Corpus, bool Uploaded) Corpus(Api.StartJobRequest request)
     {
         if (request.CorpusCase != Api.StartJobRequest.CorpusOneofCase.CorpusText)
             return (corpora.Get(request.CorpusName), false);
-        var bytes = Encoding.UTF8.GetBytes(request.CorpusText);
+        // Without a leading BOM, as the corpus is saved (corpus.txt): its fingerprint is of the bytes kept.
+        var text = request.CorpusText.StartsWith('\uFEFF') ? request.CorpusText[1..] : request.CorpusText;
+        var bytes = Encoding.UTF8.GetBytes(text);
         if (bytes.Length > limits.MaxUploadBytes)
             throw ServerException.Invalid($"corpus_text has {bytes.Length:N0} bytes; this server accepts uploads up to {limits.MaxUploadBytes:N0} (limit max_upload_bytes).");
         try
