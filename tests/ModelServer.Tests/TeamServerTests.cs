@@ -109,6 +109,9 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             var bobs = await keyed.AsBob.Training.StartJobAsync(Job("turns-bob", 2));
             Assert.Equal(1, (await keyed.AsBob.Training.GetJobAsync(new GetJobRequest { JobId = bobs.Id })).QueuePosition); // after Alice's running job, Bob's turn
             Assert.Equal(2, (await keyed.AsAlice.Training.GetJobAsync(new GetJobRequest { JobId = alicesNext.Id })).QueuePosition);
+            // The list shows the queue in the order it will run, as its positions say.
+            var listed = (await keyed.AsAdmin.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Where(j => j.Id == running.Id || j.Id == alicesNext.Id || j.Id == bobs.Id);
+            Assert.Equal([running.Id, bobs.Id, alicesNext.Id], listed.Select(j => j.Id));
 
             await keyed.AsAlice.Training.StopJobAsync(new StopJobRequest { JobId = running.Id });
             var bobsEvents = await keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = bobs.Id }).Events();

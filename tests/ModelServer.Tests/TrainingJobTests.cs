@@ -465,6 +465,22 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_resume_planned_just_before_its_model_was_deleted_is_not_found_and_leaves_no_folder()
+    {
+        await Client.Train(Request("deleted-meanwhile", maxSteps: 5)).Events();
+        var jobs = server.Services.GetRequiredService<Jobs.JobQueue>();
+        var planning = new Services.JobPlanning(server.Services.GetRequiredService<Models.ModelStore>(),
+            server.Services.GetRequiredService<Corpora.CorpusStore>(), server.Options.Limits);
+        var plan = planning.Plan(new StartJobRequest { ModelName = "deleted-meanwhile", Resume = true, Options = new TrainingOptions { MaxSteps = 8 } }, Security.Caller.Local);
+        await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "deleted-meanwhile" });
+        var e = Assert.Throws<Errors.ServerException>(() => jobs.Enqueue(plan, Security.Caller.Local));
+        Assert.Equal(StatusCode.NotFound, e.Code);
+        Assert.Contains("deleted-meanwhile", e.Message);
+        await Task.Delay(200); // a job queued anyway would have started by now, making the folder again
+        Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "deleted-meanwhile")));
+    }
+
+    [Fact]
     public async Task A_new_name_that_differs_from_a_model_or_a_job_only_in_case_is_refused()
     {
         // On Windows and macOS both names would be one folder: the new job would train into the other model.

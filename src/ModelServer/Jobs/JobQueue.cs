@@ -54,7 +54,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         DateTimeOffset? created = null, string? keyHash = null)
     {
         TrainingJob job;
-        var architecture = plan.Architecture?.Name ?? ArchitectureOf(plan.ResumeCheckpoint);
+        var architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? ArchitectureOf(plan.ResumeCheckpoint);
         // The models the key has on disk, read outside the lock (the device loop takes it every tick), and
         // those its jobs were making just before: a job that saves and ends meanwhile is in one or the other.
         HashSet<string>? owned = null;
@@ -81,6 +81,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             }
             if (_deleting.Contains(plan.ModelName))
                 throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
+            // Deleted since it was planned (a delete waits for no job, and this one is not queued yet): resuming would make its folder again.
+            if (plan.ResumeCheckpoint != null && !File.Exists(plan.ResumeCheckpoint))
+                throw ModelStore.NoModel(plan.ModelName);
             // A new model's name is taken by a job for the name in any case (see ModelStore.TakenName).
             var comparison = plan.ResumeCheckpoint == null ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
             if (ActiveFor(plan.ModelName, comparison) is { } other)
@@ -174,10 +177,12 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 JobPlan plan;
                 if (resume)
                 {
-                    plan = new JobPlan(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, null, null, null, checkpoint, record.Plan.Options, record.Plan.CorpusName);
+                    plan = new JobPlan(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, null, null, null, checkpoint, record.Plan.Options, record.Plan.CorpusName,
+                        record.Plan.Architecture);
                 }
                 else
                 {
+                    if (record.Plan.Resume) throw new InvalidDataException($"its model's {Trainer.LastCheckpoint} is gone");
                     var architecture = Architectures.Get(record.Plan.Architecture ?? throw new InvalidDataException("no architecture recorded"));
                     plan = new JobPlan(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, architecture,
                         architecture.Resolve(record.Plan.HyperParameters), record.Plan.Options, null, null, record.Plan.CorpusName);
@@ -220,7 +225,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             var state = record.State switch { "finished" => JobState.Finished, "stopped" => JobState.Stopped, _ => JobState.Failed };
             var job = new TrainingJob(record.Id, record.Owner, record.ModelName, record.Created, journal.Record)
             {
-                // A resume job's row has no architecture: its model's checkpoint says it, while the model is there.
+                // A resume job's row stored before its architecture was: the model's checkpoint says it, while the model is there.
                 Architecture = record.Plan.Architecture ?? ArchitectureOf(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint)),
                 State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
                 Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
@@ -351,7 +356,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     public IReadOnlyList<TrainingJob> List(Caller caller)
     {
         lock (_gate)
-            return (_running == null ? [] : new[] { _running }).Concat(_queue).Concat(Enumerable.Reverse(_ended))
+            return (_running == null ? [] : new[] { _running }).Concat(RunOrder()).Concat(Enumerable.Reverse(_ended))
                 .Where(j => caller.Owns(j.Owner)).ToList();
     }
 
@@ -708,9 +713,10 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     /// <summary>An ended job as the server lists it (under the lock); returns the old ones it pushed out.</summary>
     private List<string> MarkEnded(TrainingJob job, JobState state, string reason)
     {
-        job.State = state;
+        // The state last: GetJob reads a job outside the lock, and an ended job must come with its reason and end time.
         job.Reason = reason;
         job.Ended = DateTimeOffset.UtcNow;
+        job.State = state;
         if (_running == job) _running = null;
         return RememberEnded(job);
     }
@@ -755,7 +761,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     private static JobRecord Record(TrainingJob job, string state)
     {
         var plan = job.RunnablePlan;
-        var recordPlan = new JobRecordPlan(plan.Architecture?.Name, plan.HyperParameters?.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
+        var recordPlan = new JobRecordPlan(plan.Architecture?.Name ?? (job.Architecture is "" ? null : job.Architecture), plan.HyperParameters?.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
             plan.Options ?? plan.ResumeOptions!, plan.CorpusName, plan.UploadedCorpus, plan.ResumeCheckpoint != null);
         return new JobRecord(job.Id, job.Owner, job.ModelName, state, recordPlan, job.Created, null, null, "", job.Step, job.TotalSteps, null, KeyHash: job.KeyHash);
     }
@@ -789,11 +795,14 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         }
     }
 
-    /// <summary>A resume job's architecture, from its checkpoint's metadata (for listings before it starts; the start checks the file).</summary>
+    /// <summary>
+    /// A resume job's architecture, from its checkpoint's metadata (for listings before it starts; the start checks the file),
+    /// when its plan or row does not say it. Cached: the model listings read the same file.
+    /// </summary>
     private static string ArchitectureOf(string? checkpoint)
     {
         if (checkpoint == null) return "";
-        try { return CheckpointFile.ReadMetadata(checkpoint).Architecture; }
+        try { return CheckpointMetadataCache.Read(checkpoint).Architecture; }
         catch (Exception e) when (e is CheckpointException or IOException) { return ""; }
     }
 

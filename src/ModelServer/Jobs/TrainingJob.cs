@@ -20,7 +20,9 @@ public sealed record JobPlan(
     // Resuming: the checkpoint and the options to continue with (the stored ones, as changed by the request).
     string? ResumeCheckpoint,
     TrainingOptions? ResumeOptions,
-    string CorpusName);
+    string CorpusName,
+    // Resuming: the checkpoint's architecture, as planning read it (listings show it before the job starts).
+    string? ResumeArchitecture = null);
 
 /// <summary>
 /// One training job: its plan, state, a live summary of its progress (readable from any

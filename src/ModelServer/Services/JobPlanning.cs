@@ -115,7 +115,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         catch (HyperParameterException) { } // a checkpoint of an older build: the job's start says what is wrong with it
         if (sizes != null)
             CheckMemory(architecture!, sizes, meta.Vocabulary.Symbols.Length, corpus);
-        return new JobPlan(name, folder, corpus, uploaded, null, null, null, checkpoint, options, meta.Corpus.Name);
+        return new JobPlan(name, folder, corpus, uploaded, null, null, null, checkpoint, options, meta.Corpus.Name, meta.Architecture);
     }
 
     private static Corpus UploadedCorpus(string name, string path) =>
