@@ -177,6 +177,31 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task The_job_that_was_running_resumes_before_older_queued_ones()
+    {
+        var (root, options) = FolderWithTinyCorpus("recover-order");
+        Directory.CreateDirectory(options.ModelsDirectory);
+        var plan = new Persistence.JobRecordPlan("stateful-gru", new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 },
+            new Engine.Training.TrainingOptions { MaxSteps = 3, SampleChars = 0 }, "tiny", false, false);
+        using (var database = new Persistence.ServerDatabase(Microsoft.Extensions.Options.Options.Create(options)))
+        {
+            var t0 = DateTimeOffset.UtcNow.AddMinutes(-5);
+            database.InsertJob(new Persistence.JobRecord("j-waited", "local", "waited", "queued", plan, t0, null, null, "", 0, 0, null));
+            database.InsertJob(new Persistence.JobRecord("j-ran", "local", "ran", "running", plan, t0.AddMinutes(1), t0.AddMinutes(2), null, "", 0, 0, null));
+        }
+        var started = await WithServer(options, async training =>
+        {
+            var times = new Dictionary<string, DateTimeOffset>();
+            foreach (var id in new[] { "j-waited", "j-ran" })
+                times[id] = (await training.WatchJob(new WatchJobRequest { JobId = id }).Events()).Last(e => e.EventCase == JobEvent.EventOneofCase.Started).Time.ToDateTimeOffset();
+            return times;
+        });
+        Assert.True(started["j-ran"] < started["j-waited"], $"the job that was running started at {started["j-ran"]:HH:mm:ss.fff}, the queued one at {started["j-waited"]:HH:mm:ss.fff}");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task A_database_error_recovering_one_job_fails_that_job_and_the_server_starts()
     {
         var (root, options) = FolderWithTinyCorpus("recover-db");

@@ -98,8 +98,9 @@ public sealed class JobEventJournal : IDisposable
 
     /// <summary>
     /// Numbers stored ahead of those given out: the database holds a mark at least as high as any
-    /// number a watcher may have seen, moved on only when a job's numbers pass it, so that unstored
-    /// progress (most of it) costs no write. After a crash a job's numbering resumes past the mark.
+    /// number a watcher may have seen, moved on when a job's numbers reach half-way to it (not only
+    /// once they pass it: a watcher gets a number before the write that would cover it), so that
+    /// unstored progress (most of it) costs a write per 500. After a crash a job's numbering resumes past the mark.
     /// </summary>
     public const long SequencesReserved = 1_000;
 
@@ -113,7 +114,8 @@ public sealed class JobEventJournal : IDisposable
             while (batch.Count < 1_000 && _pending.Reader.TryRead(out var item))
             {
                 var e = item.Event;
-                if (e.Sequence > reserved.GetValueOrDefault(e.JobId, -1))
+                // Renewed at half, not once passed: watchers have each number before its batch is stored.
+                if (e.Sequence > reserved.GetValueOrDefault(e.JobId, -1) - SequencesReserved / 2)
                     marks[e.JobId] = reserved[e.JobId] = e.Sequence + SequencesReserved;
                 if (e.Payload.IsTerminal) reserved.Remove(e.JobId);
                 if (!item.Store) continue;

@@ -462,7 +462,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 var stepDone = StepPiece(job, trainer, budget);
                 // Not while an epoch's end runs: saving would finish it (validation, sample, its own saves) in one call,
                 // holding the device for seconds, and the epoch's end saves anyway.
-                if (stepDone && Stopwatch.GetElapsedTime(job.LastSaved) >= _checkpointEvery && !trainer.IsComplete && !trainer.InEpochEnd)
+                // Not while the last save is still being written either (a slow disk): saves would pile up, each holding a copy of the state.
+                if (stepDone && Stopwatch.GetElapsedTime(job.LastSaved) >= _checkpointEvery && !trainer.IsComplete && !trainer.InEpochEnd
+                    && trainer.CheckpointsWritten.IsCompleted)
                 {
                     trainer.QueueCheckpoint("periodic"); // written in the background: streams wait only for the copy
                     job.LastSaved = Stopwatch.GetTimestamp();
@@ -482,7 +484,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     /// <summary>Divergence, a corpus too short, out of device memory, a checkpoint that could not be written...: the job fails, the server lives on.</summary>
     private void Fail(TrainingJob job, Exception e)
     {
-        var expected = e is TrainingDivergedException or ArgumentException;
+        // Expected: the message says what went wrong (a corpus changed or gone, a damaged checkpoint); the rest is logged with its stack.
+        var expected = e is TrainingDivergedException or ArgumentException or CorpusException or CheckpointException;
         if (!expected) logger.LogError(e, "Job {JobId} failed", job.Id);
         var full = expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
         // The job's watchers (its owner, anyone it is shared with) read the reason without the server's paths; the log keeps them.
@@ -608,16 +611,30 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         }
         finally
         {
-            trainer.Dispose();
-            job.Trainer = null;
+            DisposeTrainer(job);
             ReleaseFolder(job);
         }
     }
 
-    private static void ReleaseFolder(TrainingJob job)
+    /// <summary>
+    /// Frees the job's model and optimizer. A failure to (a CUDA fault) is logged: the job must still
+    /// end and release its folder, or the device loop would try to end it again at every turn.
+    /// </summary>
+    private void DisposeTrainer(TrainingJob job)
     {
-        job.FolderHold?.Dispose();
+        var trainer = job.Trainer;
+        job.Trainer = null;
+        try { trainer?.Dispose(); }
+        catch (Exception e) { logger.LogError(e, "Job {JobId}'s model could not be freed", job.Id); }
+        models.Invalidate(job.ModelName);
+    }
+
+    private void ReleaseFolder(TrainingJob job)
+    {
+        var hold = job.FolderHold;
         job.FolderHold = null;
+        try { hold?.Dispose(); }
+        catch (Exception e) { logger.LogError(e, "Job {JobId}'s model folder lock could not be released", job.Id); }
     }
 
     private void Start(TrainingJob job, Device device, string deviceDescription)
@@ -698,12 +715,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     private void End(TrainingJob job, JobState state, string reason, JobEventPayload payload, bool disposeTrainer)
     {
-        if (disposeTrainer)
-        {
-            job.Trainer?.Dispose();
-            job.Trainer = null;
-            models.Invalidate(job.ModelName);
-        }
+        if (disposeTrainer) DisposeTrainer(job);
         ReleaseFolder(job);
         List<string> forgotten;
         lock (_gate) forgotten = MarkEnded(job, state, reason);

@@ -335,7 +335,7 @@ public sealed class ServerDatabase : IDisposable
     {
         lock (_gate)
         {
-            using var c = Command($"SELECT {JobColumns} FROM jobs WHERE state IN ('queued', 'running') ORDER BY created");
+            using var c = Command($"SELECT {JobColumns} FROM jobs WHERE state IN ('queued', 'running') ORDER BY state = 'running' DESC, created"); // what ran goes on first
             using var r = c.ExecuteReader();
             var jobs = new List<JobRecord>();
             var unreadable = new List<(string Id, string Reason)>();
