@@ -176,19 +176,25 @@ public class RestartTests
         Directory.Delete(root, true);
     }
 
-    [Fact]
-    public async Task The_job_that_was_running_resumes_before_older_queued_ones()
+    /// <summary>A models folder whose database has <paramref name="rows"/> (each a tiny new-model job of 3 steps), as a server left them.</summary>
+    private static (string Root, Hosting.ServerOptions Options) FolderWithJobRows(string name, Func<Persistence.JobRecordPlan, Persistence.JobRecord[]> rows)
     {
-        var (root, options) = FolderWithTinyCorpus("recover-order");
+        var (root, options) = FolderWithTinyCorpus(name);
         Directory.CreateDirectory(options.ModelsDirectory);
         var plan = new Persistence.JobRecordPlan("stateful-gru", new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 },
             new Engine.Training.TrainingOptions { MaxSteps = 3, SampleChars = 0 }, "tiny", false, false);
-        using (var database = new Persistence.ServerDatabase(Microsoft.Extensions.Options.Options.Create(options)))
-        {
-            var t0 = DateTimeOffset.UtcNow.AddMinutes(-5);
-            database.InsertJob(new Persistence.JobRecord("j-waited", "local", "waited", "queued", plan, t0, null, null, "", 0, 0, null));
-            database.InsertJob(new Persistence.JobRecord("j-ran", "local", "ran", "running", plan, t0.AddMinutes(1), t0.AddMinutes(2), null, "", 0, 0, null));
-        }
+        using var database = new Persistence.ServerDatabase(Microsoft.Extensions.Options.Options.Create(options));
+        foreach (var row in rows(plan)) database.InsertJob(row);
+        return (root, options);
+    }
+
+    [Fact]
+    public async Task The_job_that_was_running_resumes_before_older_queued_ones()
+    {
+        var t0 = DateTimeOffset.UtcNow.AddMinutes(-5);
+        var (root, options) = FolderWithJobRows("recover-order", plan => [
+            new Persistence.JobRecord("j-waited", "local", "waited", "queued", plan, t0, null, null, "", 0, 0, null),
+            new Persistence.JobRecord("j-ran", "local", "ran", "running", plan, t0.AddMinutes(1), t0.AddMinutes(2), null, "", 0, 0, null)]);
         var started = await WithServer(options, async training =>
         {
             var times = new Dictionary<string, DateTimeOffset>();
@@ -204,15 +210,9 @@ public class RestartTests
     [Fact]
     public async Task A_database_error_recovering_one_job_fails_that_job_and_the_server_starts()
     {
-        var (root, options) = FolderWithTinyCorpus("recover-db");
-        Directory.CreateDirectory(options.ModelsDirectory);
-        var plan = new Persistence.JobRecordPlan("stateful-gru", new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 },
-            new Engine.Training.TrainingOptions { MaxSteps = 3, SampleChars = 0 }, "tiny", false, false);
-        using (var database = new Persistence.ServerDatabase(Microsoft.Extensions.Options.Options.Create(options)))
-        {
-            database.InsertJob(new Persistence.JobRecord("j-bad", "local", "bad", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
-            database.InsertJob(new Persistence.JobRecord("j-good", "local", "good", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
-        }
+        var (root, options) = FolderWithJobRows("recover-db", plan => [
+            new Persistence.JobRecord("j-bad", "local", "bad", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null),
+            new Persistence.JobRecord("j-good", "local", "good", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null)]);
         using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(options.ModelsDirectory, "charrnn.db")};Pooling=False"))
         {
             other.Open();
