@@ -31,6 +31,35 @@ public sealed class CorpusStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_folders_corpus_is_shared_while_held_and_freed_once_no_job_holds_it()
+    {
+        Write("held", "some text to learn from\n"u8.ToArray());
+        var held = _store.Get("held");
+        Assert.Same(held, _store.Get("held"));
+
+        var dropped = LoadAndDrop("dropped");
+        for (var i = 0; i < 5 && IsAlive(dropped); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.False(IsAlive(dropped), "the store keeps a corpus no one uses");
+        Assert.Equal("some other text\n", _store.Get("dropped").Text); // read again when asked for
+        GC.KeepAlive(held);
+    }
+
+    // Not inlined: the target a check reads (or a corpus a load returns) must not stay in the test's own stack frame.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static bool IsAlive(WeakReference<Engine.Text.Corpus> corpus) => corpus.TryGetTarget(out _);
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private WeakReference<Engine.Text.Corpus> LoadAndDrop(string name)
+    {
+        Write(name, "some other text\n"u8.ToArray());
+        return new WeakReference<Engine.Text.Corpus>(_store.Get(name));
+    }
+
+    [Fact]
     public void Corpora_not_yet_loaded_are_listed_with_their_size_and_fingerprint()
     {
         Write("swedish", Encoding.UTF8.GetPreamble().Concat("smörgåsbord 🐈\n"u8.ToArray()).ToArray());

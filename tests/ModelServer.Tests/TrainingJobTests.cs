@@ -481,6 +481,37 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task An_ended_job_lets_its_uploaded_text_go()
+    {
+        // A key's ended jobs are listed for long (100 by default): each must not keep its corpus's whole text.
+        var (id, corpus) = EnqueueUpload("let-go");
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.WatchJob(new WatchJobRequest { JobId = id }).Events())[^1].EventCase);
+        for (var i = 0; i < 5 && IsAlive(corpus); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+        Assert.False(IsAlive(corpus), "the ended job keeps its uploaded text");
+        Assert.Contains((await Client.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.Id == id);
+    }
+
+    // Not inlined: the corpus must not stay in the test's own stack frame.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private (string Id, WeakReference<Engine.Text.Corpus> Corpus) EnqueueUpload(string name)
+    {
+        var planning = new Services.JobPlanning(server.Services.GetRequiredService<Models.ModelStore>(),
+            server.Services.GetRequiredService<Corpora.CorpusStore>(), server.Options.Limits);
+        var request = Request(name, maxSteps: 3);
+        request.CorpusText = string.Concat(Enumerable.Repeat("abcabd ", 300));
+        var plan = planning.Plan(request, Security.Caller.Local);
+        var job = server.Services.GetRequiredService<Jobs.JobQueue>().Enqueue(plan, Security.Caller.Local);
+        return (job.Id, new WeakReference<Engine.Text.Corpus>(plan.Corpus));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static bool IsAlive(WeakReference<Engine.Text.Corpus> corpus) => corpus.TryGetTarget(out _);
+
+    [Fact]
     public async Task A_new_name_that_differs_from_a_model_or_a_job_only_in_case_is_refused()
     {
         // On Windows and macOS both names would be one folder: the new job would train into the other model.

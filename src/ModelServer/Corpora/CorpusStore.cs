@@ -14,13 +14,16 @@ public sealed record CorpusEntry(string Name, string Description, long Character
 /// <summary>
 /// The corpora a job can name: the known ones (nietzsche: from the cache, or downloaded and
 /// verified on first use) and every *.txt file in the corpora folder, named by file name.
-/// Loaded texts are kept in memory; listing measures files without loading them.
+/// Known corpora stay in memory once loaded (a download is dear); a folder's corpus is shared
+/// while a job holds it and read again after (a folder of large texts must not fill the memory).
+/// Listing measures files without loading them.
 /// </summary>
 public sealed class CorpusStore
 {
     public const string UploadedName = "upload";
     private readonly string? _directory;
     private readonly CorpusResolver _resolver;
+    private readonly ConcurrentDictionary<string, Corpus> _known = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, LoadedCorpus> _loaded = new(StringComparer.Ordinal);
     private readonly object _resolving = new();
     // A known corpus that could not be fetched (no network, no cached copy): the next minute's calls get the
@@ -44,7 +47,7 @@ public sealed class CorpusStore
         foreach (var known in KnownCorpus.All)
         {
             var file = Path.Combine(_resolver.CacheDirectory, known.FileName);
-            var chars = _loaded.TryGetValue(known.Name, out var c) ? c.Corpus.Length
+            var chars = _known.TryGetValue(known.Name, out var c) ? c.Length
                 : File.Exists(file) && TryMeasure(file, out var measured, out _) ? measured.Characters : 0;
             result.Add(new CorpusEntry(known.Name, known.Description, chars, known.Sha256, File.Exists(file)));
         }
@@ -70,10 +73,10 @@ public sealed class CorpusStore
         ModelStore.ValidateName(key, "corpus_name", "corpus");
         if (KnownCorpus.All.FirstOrDefault(k => k.Name == key) is { } known)
         {
-            if (_loaded.TryGetValue(key, out var cached)) return cached.Corpus;
+            if (_known.TryGetValue(key, out var cached)) return cached;
             lock (_resolving) // concurrent first uses wait for one fetch (a download, where there is a network) instead of each making its own
             {
-                if (_loaded.TryGetValue(key, out cached)) return cached.Corpus;
+                if (_known.TryGetValue(key, out cached)) return cached;
                 if (_lastFailure is { } failed && failed.Name == key && Stopwatch.GetElapsedTime(failed.At) < RetryFetchAfter)
                     throw new CorpusException(failed.Error);
                 Corpus resolved;
@@ -83,7 +86,7 @@ public sealed class CorpusStore
                     _lastFailure = (key, e.Message, Stopwatch.GetTimestamp());
                     throw;
                 }
-                _loaded[key] = new LoadedCorpus(resolved, default);
+                _known[key] = resolved;
                 return resolved;
             }
         }
@@ -94,9 +97,9 @@ public sealed class CorpusStore
             throw ServerException.NotFound($"No corpus '{key}' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.");
         // A file replaced since it was loaded is read again: jobs train on (and resumes check) what is there now.
         var stamp = FileStamp.Of(file);
-        if (_loaded.TryGetValue(key, out var loaded) && loaded.Stamp == stamp) return loaded.Corpus;
+        if (_loaded.TryGetValue(key, out var loaded) && loaded.Stamp == stamp && loaded.Corpus.TryGetTarget(out var held)) return held;
         var corpus = Corpus.FromFile(file, key);
-        _loaded[key] = new LoadedCorpus(corpus, stamp);
+        _loaded[key] = new LoadedCorpus(new WeakReference<Corpus>(corpus), stamp);
         return corpus;
     }
 
@@ -120,7 +123,8 @@ public sealed class CorpusStore
         }
     }
 
-    private sealed record LoadedCorpus(Corpus Corpus, FileStamp Stamp);
+    /// <summary>A folder's corpus as last read: alive while a job (or a plan) holds it.</summary>
+    private sealed record LoadedCorpus(WeakReference<Corpus> Corpus, FileStamp Stamp);
 
     private readonly record struct FileStamp(long Length, DateTime Written)
     {

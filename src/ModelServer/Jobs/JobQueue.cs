@@ -729,6 +729,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         job.Reason = reason;
         job.Ended = DateTimeOffset.UtcNow;
         job.State = state;
+        job.ForgetPlan();
         if (_running == job) _running = null;
         return RememberEnded(job);
     }

@@ -55,11 +55,17 @@ public sealed class TrainingJob
     }
 
     public string Id { get; }
-    /// <summary>What it trains; null for a job known from the database only (it ended before this server started).</summary>
-    public JobPlan? Plan { get; }
+    /// <summary>
+    /// What it trains; null once it has ended (an ended job is listed for long, and its plan holds the
+    /// corpus's whole text), and for a job known from the database only (it ended before this server started).
+    /// </summary>
+    public JobPlan? Plan { get; private set; }
+
+    /// <summary>Lets the plan go when the job ends (under the queue's lock).</summary>
+    internal void ForgetPlan() => Plan = null;
 
     /// <summary>The plan of a job this server runs (only those are queued or started).</summary>
-    internal JobPlan RunnablePlan => Plan ?? throw new InvalidOperationException($"Job {Id} ended before this server started; it cannot run.");
+    internal JobPlan RunnablePlan => Plan ?? throw new InvalidOperationException($"Job {Id} has ended; it cannot run.");
     /// <summary>The API key that started the job.</summary>
     public string Owner { get; }
     public string ModelName { get; }
