@@ -29,4 +29,21 @@ public class FileLockTests
         using var again = FileLock.TryHoldRemovable(path);
         Assert.NotNull(again);
     }
+
+    [Fact]
+    public void A_lock_whose_folder_was_moved_away_removes_its_own_file_not_a_new_one_at_its_old_path()
+    {
+        if (!OperatingSystem.IsLinux()) return; // where an open file's path is known
+        using var folder = new TempFolder();
+        var (model, trash) = (Path.Combine(folder.Path, "model"), Path.Combine(folder.Path, ".deleting-model"));
+        Directory.CreateDirectory(model);
+        var deleting = FileLock.TryHoldRemovable(Path.Combine(model, "x.lock"))!;
+        Directory.Move(model, trash); // a delete renames the folder aside while it holds the lock...
+        Directory.CreateDirectory(model);
+        using var training = FileLock.TryHoldRemovable(Path.Combine(model, "x.lock")); // ...and a new run of the name starts
+        Assert.NotNull(training);
+        deleting.Dispose();
+        Assert.True(File.Exists(Path.Combine(model, "x.lock")), "the new run's lock file was removed");
+        Assert.False(File.Exists(Path.Combine(trash, "x.lock")));
+    }
 }

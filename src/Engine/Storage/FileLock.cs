@@ -37,8 +37,21 @@ public static class FileLock
     public static bool IsRemoved(FileStream stream)
     {
         if (!OperatingSystem.IsLinux()) return false;
-        var link = new FileInfo($"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+        var link = LinkOf(stream);
         return link != null && link.EndsWith(" (deleted)", StringComparison.Ordinal);
+    }
+
+    private static string? LinkOf(FileStream stream) => new FileInfo($"/proc/self/fd/{stream.SafeFileHandle.DangerousGetHandle()}").LinkTarget;
+
+    /// <summary>
+    /// Where the open file is now (Linux: its /proc link; a folder renamed since takes it along), or
+    /// null when it is at no path; elsewhere, <paramref name="openedAt"/>.
+    /// </summary>
+    private static string? PathNow(FileStream stream, string openedAt)
+    {
+        if (!OperatingSystem.IsLinux()) return openedAt;
+        var link = LinkOf(stream);
+        return link == null ? openedAt : link.EndsWith(" (deleted)", StringComparison.Ordinal) ? null : link;
     }
 
     private sealed class RemovableHold(FileStream held, string path) : IDisposable
@@ -49,7 +62,9 @@ public static class FileLock
         {
             if (_released) return;
             _released = true;
-            try { File.Delete(path); } // while still held: no other holder can have taken it in between
+            // Its own file, while still held: no other holder can have taken it in between. Where it is now: after
+            // its folder was renamed away (a model deleted), the old path may be another holder's new lock file.
+            try { if (PathNow(held, path) is { } own) File.Delete(own); }
             catch (IOException) { }
             catch (UnauthorizedAccessException) { }
             held.Dispose();
