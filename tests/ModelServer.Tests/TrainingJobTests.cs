@@ -546,7 +546,7 @@ public class TrainingJobTests(ServerFixture server)
             Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
             return e.Status.Detail;
         }
-        Assert.Equal("Model 'trained-out' has trained 6 step(s) and max_steps is 6: nothing is left to train. Set options.max_steps to more than 6, or to 0 to train to options.epochs.",
+        Assert.Equal("Model 'trained-out' has trained 6 step(s) and max_steps is 6: nothing is left to train. Ask for more: max_steps above 6, or max_steps 0 to train to its epochs (2).",
             await Refused(new TrainingOptions()));
         Assert.Contains("has trained 6 step(s) and max_steps is 4", await Refused(new TrainingOptions { MaxSteps = 4 }));
         Assert.Equal(before, File.ReadAllBytes(last));
@@ -554,7 +554,7 @@ public class TrainingJobTests(ServerFixture server)
         // Trained to its epochs (the tiny corpus's epoch is a few steps), then asked for the same again.
         Assert.Equal(JobEvent.EventOneofCase.Finished,
             (await Client.Train(new StartJobRequest { ModelName = "trained-out", Resume = true, Options = new TrainingOptions { MaxSteps = 0, Epochs = 1 } }).Events())[^1].EventCase);
-        Assert.Contains("has trained 1 of 1 epoch(s): nothing is left to train. Set options.epochs to more than 1", await Refused(new TrainingOptions()));
+        Assert.Contains("has trained 1 of 1 epoch(s): nothing is left to train. Ask for more: epochs above 1", await Refused(new TrainingOptions()));
         var more = await Client.Train(new StartJobRequest { ModelName = "trained-out", Resume = true, Options = new TrainingOptions { Epochs = 2 } }).Events();
         Assert.Equal(JobEvent.EventOneofCase.Finished, more[^1].EventCase);
     }

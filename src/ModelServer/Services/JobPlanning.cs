@@ -149,11 +149,11 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     {
         if (options.MaxSteps > 0 && at.Step >= options.MaxSteps)
             throw ServerException.Invalid($"Model '{name}' has trained {at.Step} step(s) and max_steps is {options.MaxSteps}: nothing is left to train. " +
-                                          $"Set options.max_steps to more than {at.Step}, or to 0 to train to options.epochs.");
+                                          $"Ask for more: max_steps above {at.Step}, or max_steps 0 to train to its epochs ({options.Epochs}).");
         if (at.Epoch < options.Epochs) return;
         throw ServerException.Invalid(at.Epoch >= limits.MaxEpochs
             ? $"Model '{name}' has trained {at.Epoch} epoch(s), as many as this server allows (limit max_epochs = {limits.MaxEpochs}): nothing is left to train."
-            : $"Model '{name}' has trained {at.Epoch} of {options.Epochs} epoch(s): nothing is left to train. Set options.epochs to more than {at.Epoch} (at most {limits.MaxEpochs}).");
+            : $"Model '{name}' has trained {at.Epoch} of {options.Epochs} epoch(s): nothing is left to train. Ask for more: epochs above {at.Epoch} (at most {limits.MaxEpochs}).");
     }
 
     private (Corpus Corpus, bool Uploaded) Corpus(Api.StartJobRequest request)
