@@ -6,6 +6,22 @@ namespace CharRnn.ModelServer.Tests;
 public class ApiKeyStoreTests
 {
     [Theory]
+    [InlineData("[{\"name\": bob}]", "'b' is an invalid start of a value at line 1, column 11")]
+    [InlineData("""{"name": "bob"}""", "it is not an array")]
+    [InlineData("""[{"name": "bob", "admin": "yes"}]""", "$[0].admin has a value of the wrong kind at line 1, column 32")]
+    public void A_file_that_is_not_json_of_keys_is_refused_saying_where_in_its_own_terms(string json, string problem)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            File.WriteAllText(path, json);
+            var e = Assert.Throws<InvalidDataException>(() => ApiKeyStore.Load(path));
+            Assert.Equal($"Keys file '{path}' is not valid JSON of keys: {problem}. It holds a JSON array of keys, as charrnn keys add writes it; fix or remove it.", e.Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Theory]
     [InlineData("""[{"name": "bob", "admin": false}]""", "entry 1 ('bob') has no sha256 of 64 hex digits")]
     [InlineData("""[{"name": "bob", "sha256": "not-hex", "admin": false}]""", "entry 1 ('bob') has no sha256 of 64 hex digits")]
     [InlineData("""[{"name": "bad name", "sha256": "00", "admin": false}]""", "entry 1 has name 'bad name', which is not a key name")]

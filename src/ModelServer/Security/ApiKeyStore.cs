@@ -51,6 +51,15 @@ public sealed partial class ApiKeyStore
     /// <summary>A store with no keys, for a file that cannot be read.</summary>
     public static ApiKeyStore Empty(string path) => new(path, []);
 
+    /// <summary>Where and what, in the file's terms (a line and column, a field), not .NET's types.</summary>
+    private static string Describe(JsonException e)
+    {
+        var at = e.LineNumber is { } line ? $" at line {line + 1}, column {e.BytePositionInLine + 1}" : "";
+        if (!e.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal))
+            return e.Message.Split(" LineNumber:")[0].Split(" Path:")[0].TrimEnd('.', ' ') + at;
+        return e.Path is null or "$" ? "it is not an array" : $"{e.Path} has a value of the wrong kind{at}";
+    }
+
     public static ApiKeyStore Load(string path)
     {
         if (!File.Exists(path)) return new ApiKeyStore(path, []);
@@ -62,7 +71,7 @@ public sealed partial class ApiKeyStore
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"Keys file '{path}' is not valid ({e.Message}); fix or remove it.");
+            throw new InvalidDataException($"Keys file '{path}' is not valid JSON of keys: {Describe(e)}. It holds a JSON array of keys, as charrnn keys add writes it; fix or remove it.");
         }
     }
 
