@@ -11,12 +11,18 @@ public class ApiKeyStoreTests
     [InlineData("""[{"name": "bob", "admin": "yes"}]""", "$[0].admin has a value of the wrong kind at line 1, column 32")]
     public void A_file_that_is_not_json_of_keys_is_refused_saying_where_in_its_own_terms(string json, string problem)
     {
+        var (path, message) = Refused(json);
+        Assert.Equal($"Keys file '{path}' is not valid JSON of keys: {problem}. It holds a JSON array of keys, as charrnn keys add writes it; fix or remove it.", message);
+    }
+
+    /// <summary>Loads a keys file of <paramref name="json"/>: its path, and the load's error.</summary>
+    private static (string Path, string Message) Refused(string json)
+    {
         var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
         try
         {
             File.WriteAllText(path, json);
-            var e = Assert.Throws<InvalidDataException>(() => ApiKeyStore.Load(path));
-            Assert.Equal($"Keys file '{path}' is not valid JSON of keys: {problem}. It holds a JSON array of keys, as charrnn keys add writes it; fix or remove it.", e.Message);
+            return (path, Assert.Throws<InvalidDataException>(() => ApiKeyStore.Load(path)).Message);
         }
         finally { File.Delete(path); }
     }
@@ -34,15 +40,9 @@ public class ApiKeyStoreTests
         "entry 2 ('alice') has the same key as 'ops'")] // a line copied with only its name changed: which role would the key have?
     public void A_malformed_entry_is_refused_at_load_naming_it(string json, string problem)
     {
-        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
-        try
-        {
-            File.WriteAllText(path, json);
-            var e = Assert.Throws<InvalidDataException>(() => ApiKeyStore.Load(path));
-            Assert.StartsWith($"Keys file '{path}': {problem}", e.Message);
-            Assert.EndsWith("fix it, or remove it and add the key again (charrnn keys add NAME).", e.Message);
-        }
-        finally { File.Delete(path); }
+        var (path, message) = Refused(json);
+        Assert.StartsWith($"Keys file '{path}': {problem}", message);
+        Assert.EndsWith("fix it, or remove it and add the key again (charrnn keys add NAME).", message);
     }
 
     [Theory]
