@@ -50,6 +50,14 @@ public class CommandLineTests
     [InlineData(new[] { "generate", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file")] // the model as an argument, as resume takes it
     [InlineData(new[] { "generate", "-n", "5" }, "charrnn: Which model? Give its name or folder: charrnn generate NAME (or --model NAME)")]
     [InlineData(new[] { "generate", "a", "--model", "b" }, "charrnn: Two models given, 'a' and --model 'b'; give one.")]
+    [InlineData(new[] { "train", "stateful-rnn", "--arch", "stateful-gru" }, "charrnn: Two architectures given, 'stateful-rnn' and --arch 'stateful-gru'; give one.")]
+    [InlineData(new[] { "train", "gru" }, "charrnn: Argument 'gru' not recognized. Must be one of: 'char3', ")]
+    // An unknown flag where a model or a key's name may stand is refused as a flag, not looked up as a model.
+    [InlineData(new[] { "generate", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn generate --help)")]
+    [InlineData(new[] { "resume", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn resume --help)")]
+    [InlineData(new[] { "keys", "add", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn keys add --help)")]
+    [InlineData(new[] { "train", "--name", "a/b" }, "charrnn: --name 'a/b' is not a valid name; a model name is 1 to 64 characters")]
+    [InlineData(new[] { "train", "--name", "x", "--out", "y" }, "charrnn: --out names the model's folder whole; give it, or --models and --name, not both.")]
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);
 
     [Fact]
@@ -543,6 +551,19 @@ public class CommandLineTests
         var folder = Path.Combine(root, "model");
         AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--threads", "1"], "charrnn: ");
         Assert.False(Directory.Exists(folder), "the refused run left its --out folder");
+    });
+
+    [Fact]
+    public void Train_takes_the_architecture_as_an_argument_and_makes_the_model_in_models_by_its_name() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        var models = Path.Combine(root, "models");
+        Assert.Equal(0, Quietly(["train", "stateful-gru", "--corpus", corpus, "--models", models, "--name", "small", "--max-steps", "2", "--n-hidden", "8", "--bs", "4", "--threads", "1"]));
+        Assert.Equal("stateful-gru", Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(models, "small", "last.ckpt")).Architecture);
+        // Without --name, the folder is the architecture's name, as before.
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-rnn", "--corpus", corpus, "--models", models, "--max-steps", "2", "--n-hidden", "8", "--bs", "4", "--threads", "1"]));
+        Assert.True(File.Exists(Path.Combine(models, "stateful-rnn", "last.ckpt")));
     });
 
     [Fact]

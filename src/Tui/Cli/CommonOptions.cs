@@ -18,6 +18,20 @@ public static class CommonOptions
         DefaultValueFactory = _ => 0,
     };
 
+    /// <summary>
+    /// An unknown flag (--bogus) in an argument's place is refused as a flag, not taken for the
+    /// argument's value (which an optional argument would otherwise do, as would a required one left out).
+    /// </summary>
+    public static Argument<T> RefusingFlags<T>(this Argument<T> argument)
+    {
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && result.Tokens[0].Value is ['-', _, ..] value)
+                result.AddError($"Unrecognized command or argument '{value}'.");
+        });
+        return argument;
+    }
+
     public static Option<string> ModelsDir() => new("--models")
     {
         Description = "Folder that holds model folders.",

@@ -10,7 +10,7 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var named = new Argument<string?>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models (or give it as --model).", Arity = ArgumentArity.ZeroOrOne };
+        var named = new Argument<string?>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models (or give it as --model).", Arity = ArgumentArity.ZeroOrOne }.RefusingFlags();
         var model = new Option<string?>("--model") { Description = "Model folder or .ckpt file, or the name of a model in --models." };
         var models = CommonOptions.ModelsDir();
         var prime = new Option<string>("--prime") { Description = "Text to start from (the model continues it).", DefaultValueFactory = _ => "" };

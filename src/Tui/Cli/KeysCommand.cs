@@ -9,7 +9,7 @@ public static class KeysCommand
     public static Command Create()
     {
         var file = new Option<string>("--keys") { Description = "The keys file (give the same to charrnn serve --keys).", DefaultValueFactory = _ => "keys.json" };
-        var name = new Argument<string>("name") { Description = "Who the key is for, e.g. alice or ci." };
+        var name = new Argument<string>("name") { Description = "Who the key is for, e.g. alice or ci." }.RefusingFlags();
         var admin = new Option<bool>("--admin") { Description = "An admin key sees and may act on every session, job and model." };
         var reuseName = new Option<bool>("--reuse-name") { Description = "Take the name of a removed key, and with it the models it made." };
 
@@ -39,7 +39,7 @@ public static class KeysCommand
             return 0;
         });
 
-        var removeName = new Argument<string>("name") { Description = "The key to remove." };
+        var removeName = new Argument<string>("name") { Description = "The key to remove." }.RefusingFlags();
         var remove = new Command("remove", "Remove a key: a running server stops accepting it at once, closes its sessions and stops its jobs; its name stays reserved for the models it made.") { removeName, file };
         remove.SetAction(parse =>
         {

@@ -57,9 +57,20 @@ public static class TrainCommand
 
     public static Command CreateTrain()
     {
-        var arch = new Option<string>("--arch") { Description = $"Architecture: {string.Join(", ", Architectures.All.Select(a => a.Name))}.", DefaultValueFactory = _ => "stateful-lstm" };
-        arch.AcceptOnlyFromAmong(Architectures.All.Select(a => a.Name).ToArray());
-        var output = new Option<string?>("--out") { Description = "Model folder to create (default: models/ARCH)." };
+        // The architecture as an argument (`train stateful-gru`, as the REPL takes it) or as --arch.
+        var names = Architectures.All.Select(a => a.Name).ToArray();
+        var archArgument = new Argument<string?>("arch") { Description = "Architecture (or give it as --arch); default stateful-lstm.", Arity = ArgumentArity.ZeroOrOne, HelpName = "arch" }.RefusingFlags();
+        archArgument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0 || result.Tokens[0].Value is var value && (value.StartsWith('-') || names.Contains(value))) return;
+            result.AddError($"Argument '{value}' not recognized. Must be one of: {string.Join(", ", names.Select(n => $"'{n}'"))}");
+        });
+        var arch = new Option<string?>("--arch") { Description = $"Architecture: {string.Join(", ", names)} (default: stateful-lstm).", HelpName = "arch" };
+        arch.AcceptOnlyFromAmong(names);
+        var models = CommonOptions.ModelsDir();
+        models.Description = "Folder that holds model folders: the model goes in MODELS/NAME.";
+        var name = new Option<string?>("--name") { Description = "The model's name: its folder in --models (default: the architecture's name)." };
+        var output = new Option<string?>("--out") { Description = "Model folder to create, anywhere (instead of --models and --name)." };
         var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." };
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
         var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 };
@@ -81,14 +92,14 @@ public static class TrainCommand
 
         var command = new Command("train", "Train a model, showing progress; Ctrl+C saves and stops.")
         {
-            arch, output, corpus, lower, minFreq, valFraction, seed, device, threads,
+            archArgument, arch, models, name, output, corpus, lower, minFreq, valFraction, seed, device, threads,
         };
         foreach (var o in flags.All) command.Add(o);
         foreach (var o in hyper.Values) command.Add(o);
 
         command.SetAction(parse =>
         {
-            var architecture = Architectures.Get(parse.GetValue(arch)!);
+            var architecture = Architectures.Get(ArchitectureOf(parse.GetValue(archArgument), parse.GetValue(arch)));
             var given = new Dictionary<string, double>();
             foreach (var (name, option) in hyper)
             {
@@ -108,7 +119,7 @@ public static class TrainCommand
                 ValidFraction = parse.GetValue(valFraction),
                 Seed = parse.GetValue(seed),
             });
-            var folder = parse.GetValue(output) ?? Path.Combine("models", architecture.Name);
+            var folder = FolderFor(parse.GetValue(output), parse.GetResult(models) is { Implicit: false } ? parse.GetValue(models) : null, parse.GetValue(name), architecture);
             if (ModelFolder.HoldsModel(folder))
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
@@ -138,6 +149,26 @@ public static class TrainCommand
             using (trainer) return RunToEnd(trainer);
         });
         return command;
+    }
+
+    private static string ArchitectureOf(string? argument, string? option) => (argument, option) switch
+    {
+        (not null, not null) when argument != option => throw new ArgumentException($"Two architectures given, '{argument}' and --arch '{option}'; give one."),
+        _ => argument ?? option ?? "stateful-lstm",
+    };
+
+    /// <summary>--out as given, else MODELS/NAME (models/ARCH by default): a model name as the server takes it, not a path.</summary>
+    private static string FolderFor(string? output, string? models, string? name, Architecture architecture)
+    {
+        if (output != null && (models != null || name != null))
+            throw new ArgumentException($"--out names the model's folder whole; give it, or --models and --name, not both.");
+        if (output != null) return output;
+        if (name != null)
+        {
+            try { ModelServer.Models.ModelStore.ValidateName(name, "--name"); }
+            catch (ModelServer.Errors.ServerException e) { throw new ArgumentException(e.Message); }
+        }
+        return Path.Combine(models ?? "models", name ?? architecture.Name);
     }
 
     /// <summary>
@@ -174,7 +205,7 @@ public static class TrainCommand
 
     public static Command CreateResume()
     {
-        var model = new Argument<string>("model") { Description = "Model folder (or a .ckpt file) to continue, or the name of a model in --models." };
+        var model = new Argument<string>("model") { Description = "Model folder (or a .ckpt file) to continue, or the name of a model in --models." }.RefusingFlags();
         var models = CommonOptions.ModelsDir();
         var corpus = new Option<string?>("--corpus") { Description = "The corpus file it was trained on; needed only for a model trained on a file (known corpora and server uploads are found by name; checked by SHA-256)." };
         var device = CommonOptions.Device();
