@@ -486,14 +486,21 @@ public class CommandLineTests
     /// <summary>Runs a verb with its output dropped; a failure's stderr comes back in the assertion.</summary>
     private static int Quietly(string[] args)
     {
-        var (previous, previousError, error) = (Console.Out, Console.Error, new StringWriter());
-        Console.SetOut(TextWriter.Null);
+        Printed(args);
+        return 0;
+    }
+
+    /// <summary>Runs charrnn and returns what it printed on stdout; a run that exits other than 0 fails the test.</summary>
+    private static string Printed(string[] args)
+    {
+        var (previous, previousError, output, error) = (Console.Out, Console.Error, new StringWriter(), new StringWriter());
+        Console.SetOut(output);
         Console.SetError(error);
         int code;
         try { code = CharRnnCommandLine.Run(args); }
         finally { Console.SetOut(previous); Console.SetError(previousError); }
         if (code != 0) Assert.Fail($"charrnn {string.Join(' ', args)} exited {code}: {error}");
-        return code;
+        return output.ToString();
     }
 
     [Fact]
@@ -564,6 +571,10 @@ public class CommandLineTests
         // Without --name, the folder is the architecture's name, as before.
         Assert.Equal(0, Quietly(["train", "--arch", "stateful-rnn", "--corpus", corpus, "--models", models, "--max-steps", "2", "--n-hidden", "8", "--bs", "4", "--threads", "1"]));
         Assert.True(File.Exists(Path.Combine(models, "stateful-rnn", "last.ckpt")));
+        // Listed by name, a small model's size in kilobytes (not "0.0M").
+        var listed = Printed(["models", "--models", models]).Split('\n');
+        Assert.Matches(@"^small\s+stateful-gru\s+[\d,]+\s+0\s+\d\.\d{4} tiny\s+\d+K  \d{4}-\d\d-\d\d \d\d:\d\d", listed.Single(l => l.StartsWith("small ")));
+        Assert.Equal($"No models in '{root}'. Train one: charrnn train stateful-lstm --models {root} --name NAME", Printed(["models", "--models", root]).TrimEnd());
     });
 
     [Fact]

@@ -21,7 +21,7 @@ public static class ModelsCommand
             var models = ModelFolder.List(root);
             if (models.Count == 0)
             {
-                Console.WriteLine($"No models in '{root}'. Train one: charrnn train --arch stateful-lstm --out {Path.Combine(root, "NAME")}");
+                Console.WriteLine($"No models in '{root}'. Train one: charrnn train stateful-lstm {(parse.GetResult(dir) is { Implicit: false } ? $"--models {root} " : "")}--name NAME");
                 return 0;
             }
             Console.WriteLine($"{"NAME",-20} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-12} {"SIZE",8}  SAVED");
@@ -35,10 +35,18 @@ public static class ModelsCommand
                 // The best epoch's, else that of the last weights (a model no epoch of which has ended), as the REPL's list shows.
                 var loss = double.IsFinite(meta.Position.BestValidLoss) ? meta.Position.BestValidLoss : meta.ValidationOfWeights?.Loss;
                 var val = loss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
-                Console.WriteLine($"{m.Name,-20} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {m.Bytes / 1e6,7:F1}M  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
+                Console.WriteLine($"{m.Name,-20} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {Size(m.Bytes),8}  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
             }
             return 0;
         });
         return command;
     }
+
+    /// <summary>The model folder's size in the unit that reads best: 26K, 12.4M, 1.3G.</summary>
+    private static string Size(long bytes) => bytes switch
+    {
+        < 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (bytes + 500) / 1000)}K"),
+        < 1_000_000_000 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:F1}M"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e9:F1}G"),
+    };
 }
