@@ -27,7 +27,8 @@ return CharRnnCommandLine.Run(args, root =>
             throw new ArgumentException($"{unused.Name} sets up the embedded server, and with --server none is started: the server there has its own; drop {unused.Name} or --server.");
         var options = new ClientOptions(
             parse.GetValue(server),
-            parse.GetValue(token) ?? Environment.GetEnvironmentVariable("CHARRNN_TOKEN"),
+            // An empty one (CHARRNN_TOKEN= exported blank) is no key: the server then says it needs one, not that "" is unknown.
+            new[] { parse.GetValue(token), Environment.GetEnvironmentVariable("CHARRNN_TOKEN") }.FirstOrDefault(t => !string.IsNullOrWhiteSpace(t)),
             new ServerOptions
             {
                 ModelsDirectory = parse.GetValue(models)!,

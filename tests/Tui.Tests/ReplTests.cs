@@ -27,6 +27,12 @@ public class ReplTests
         Assert.Equal(("my \"best\" rnn", "war and peace"), (typed.Options["name"], typed.Options["corpus"]));
     }
 
+    [Theory]
+    [InlineData("set t=0.5 t=9", "t is given twice in: set t=0.5 t=9; give it once.")]
+    [InlineData("train rnn n-hidden=4 n_hidden=8", "n_hidden is given twice in: train rnn n-hidden=4 n_hidden=8; give it once.")]
+    public void A_key_given_twice_is_refused_not_quietly_the_last(string line, string message) =>
+        Assert.Equal(message, Assert.Throws<CommandException>(() => CommandParser.Parse(line)).Message);
+
     [Fact]
     public void Semicolons_separate_commands_but_not_inside_quotes()
     {

@@ -170,6 +170,11 @@ public sealed class ScreenTests : IDisposable
         PumpUntil(() => _window.Generate.Settings().StartsWith("set t=0.6 ", StringComparison.Ordinal), "the sent setting shown");
         Command("set t=0.125 p=0.925"); // shown as set: the buttons send the fields back, and a rounded 0.13 would change it
         PumpUntil(() => _window.Generate.Settings().StartsWith("set t=0.125 k=0 p=0.925", StringComparison.Ordinal), "the settings shown unrounded");
+        // A field is one value however it is typed: a ';' in it is refused by set, never run as a command of its own.
+        _window.Generate.TemperatureField.Text = "1; delete gru";
+        var settings = CommandParser.ParseMany(_window.Generate.Settings());
+        Assert.Equal(["set"], settings.Select(c => c.Verb));
+        Assert.Equal("1; delete gru", settings[0].Options["t"]);
     }
 
     [Fact]

@@ -29,6 +29,15 @@ public sealed class CharRnnClient : IDisposable
         _channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
         {
             MaxReceiveMessageSize = 64 << 20,
+            // Pinged while idle or streaming: a link that died silently (a laptop asleep, a NAT's state lost) ends
+            // a stream with UNAVAILABLE within a minute, so watches reconnect, instead of waiting on it for good.
+            HttpHandler = new SocketsHttpHandler
+            {
+                KeepAlivePingDelay = TimeSpan.FromSeconds(20),
+                KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
+                KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
+                EnableMultipleHttp2Connections = true,
+            },
             Credentials = credentials == null ? null : ChannelCredentials.Create(address.Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials),
             UnsafeUseInsecureChannelCallCredentials = true,
         });

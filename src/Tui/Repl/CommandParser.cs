@@ -30,7 +30,12 @@ public static class CommandParser
         {
             var eq = token.Text.IndexOf('=');
             if (!token.Quoted && eq > 0 && token.Text[..eq].All(c => char.IsLetterOrDigit(c) || c is '_' or '-'))
-                options[token.Text[..eq].Replace('-', '_')] = token.Value[(token.Value.IndexOf('=') + 1)..];
+            {
+                var key = token.Text[..eq].Replace('-', '_');
+                // t=0.5 t=9 would quietly take the last: which one was meant is not for the parser to guess.
+                if (!options.TryAdd(key, token.Value[(token.Value.IndexOf('=') + 1)..]))
+                    throw new CommandException($"{key} is given twice in: {text.Trim()}; give it once.");
+            }
             else
             {
                 positional.Add(token.Value);

@@ -458,9 +458,11 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
                         var request = new WatchJobRequest { JobId = job.Id, FromStep = fromStep };
                         if (seen >= 0) request.AfterSequence = seen;
                         using var call = client.Training.WatchJob(request, cancellationToken: watch.Token);
+                        // Back once the server answers, events or not (a queued job sends none for long): a later outage gets its own window.
+                        await call.ResponseHeadersAsync;
+                        if (lostSince != null) { output.Line($"watching job {job.Id} again"); lostSince = null; }
                         await foreach (var e in call.ResponseStream.ReadAllAsync(watch.Token))
                         {
-                            if (lostSince != null) { output.Line($"watching job {job.Id} again"); lostSince = null; }
                             if (e.Sequence <= seen) continue;
                             seen = e.Sequence;
                             output.JobEvent(e);
@@ -468,7 +470,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
                         }
                         return;
                     }
-                    catch (RpcException e) when (e.StatusCode == StatusCode.Unavailable && !watch.IsCancellationRequested
+                    // CANCELLED that this client did not ask for is a stream a proxy or the server reset: as lost as UNAVAILABLE.
+                    catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Cancelled && !watch.IsCancellationRequested
                                                  && (lostSince == null || DateTime.UtcNow - lostSince < WatchReconnectFor))
                     {
                         if (lostSince == null) output.Line($"watching job {job.Id}: {CharRnnClient.Describe(e)}; reconnecting");
@@ -477,7 +480,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
                     }
                 }
             }
-            catch (Exception e) when (e is OperationCanceledException || (e is RpcException r && r.StatusCode == StatusCode.Cancelled))
+            catch (Exception e) when (e is OperationCanceledException || (e is RpcException { StatusCode: StatusCode.Cancelled } && watch.IsCancellationRequested))
             {
             }
             catch (RpcException e)

@@ -165,11 +165,14 @@ public sealed class GenerateView : View
     {
         // The seed the server drew is shown, not chosen: sending it back would restart the random
         // sequence at each press and pin it for later sessions.
-        var seed = _seed.Text.Trim() is { Length: > 0 } typed && typed != _shown.GetValueOrDefault(_seed, "") ? $" seed={typed}" : "";
-        return $"set t={_temperature.Text.Trim()} k={_topK.Text.Trim()} p={_topP.Text.Trim()}{seed}";
+        var seed = _seed.Text.Trim() is { Length: > 0 } typed && typed != _shown.GetValueOrDefault(_seed, "") ? $" seed={Value(typed)}" : "";
+        return $"set t={Value(_temperature.Text)} k={Value(_topK.Text)} p={Value(_topP.Text)}{seed}";
     }
 
     private string Count() => int.TryParse(_count.Text, out var n) && n > 0 ? n.ToString(CultureInfo.InvariantCulture) : "300";
+
+    /// <summary>A field's text as one value of the command: quoted unless plainly a word, so that "1; delete m" is refused as a value, not run.</summary>
+    private static string Value(string text) => text.Trim() is var t && t.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '+' or '-' or '_') ? t : Quote(t);
 
     public static string Quote(string text) =>
         "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
