@@ -51,6 +51,12 @@ public sealed class ExecInterruptTests : IDisposable
         var saved = CheckpointFile.ReadMetadata(Path.Combine(_root, "models", "x", "last.ckpt"));
         Assert.Equal("stopped", saved.Reason);
         Assert.True(saved.Position.Epoch >= 2);
+        // Stopped, not left to resume at the next start: the line's job was the interrupted command's.
+        Assert.Contains(stdout, l => l.StartsWith("job ", StringComparison.Ordinal) && l.Contains(" stopped; it saves a checkpoint", StringComparison.Ordinal));
+        using var database = new ModelServer.Persistence.ServerDatabase(Microsoft.Extensions.Options.Options.Create(
+            new ModelServer.Hosting.ServerOptions { ModelsDirectory = Path.Combine(_root, "models") }));
+        Assert.Empty(database.UnfinishedJobs());
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
     public void Dispose()

@@ -253,7 +253,27 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         var request = await TrainRequest(c, ct);
         var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
         output.Line($"job {job.Id} queued: {request.Architecture} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
+        await WatchStartedJobAsync(job, ct);
+    }
+
+    /// <summary>
+    /// Headless, the line waits on the job it started: interrupted, it stops the job (which saves a
+    /// checkpoint), as charrnn train's Ctrl+C does, instead of leaving it to train on unwatched (or,
+    /// on the embedded server, to resume at the next start). Interactive, a job outlives its watch.
+    /// </summary>
+    private async Task WatchStartedJobAsync(Job job, CancellationToken ct)
+    {
         await WatchAsync(job, 0, ct);
+        if (interactive || !ct.IsCancellationRequested) return;
+        try
+        {
+            await client.Training.StopJobAsync(new StopJobRequest { JobId = job.Id }, cancellationToken: CancellationToken.None);
+            output.Line($"job {job.Id} stopped; it saves a checkpoint, and resume {job.ModelName} continues it");
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.FailedPrecondition) // that one: it had ended already
+        {
+            output.Error($"job {job.Id} could not be stopped ({CharRnnClient.Describe(e)}); it trains on: stop {job.Id} stops it");
+        }
     }
 
     /// <summary>A train command's request, every key and value checked against the server's specs.</summary>
@@ -287,7 +307,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         var request = await ResumeRequest(c, ct);
         var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
         output.Line($"job {job.Id} queued: resuming {request.ModelName}");
-        await WatchAsync(job, 0, ct);
+        await WatchStartedJobAsync(job, ct);
     }
 
     private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
