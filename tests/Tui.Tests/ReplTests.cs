@@ -28,6 +28,13 @@ public class ReplTests
     }
 
     [Theory]
+    [InlineData("gen 1,000 \"x\"", "'1,000' is not a count: write digits only")]
+    [InlineData("generate 2000000", "2000000 characters is not allowed; ask for 1 to 1,000,000")]
+    [InlineData("compare lstm 1e3", "'1e3' is not a count")]
+    public void A_gen_or_compare_count_is_checked_before_any_command_runs(string line, string message) =>
+        Assert.StartsWith(message, Assert.Throws<CommandException>(() => CommandRunner.Check(CommandParser.Parse(line)!)).Message);
+
+    [Theory]
     [InlineData("set t=0.5 t=9", "t is given twice in: set t=0.5 t=9; give it once.")]
     [InlineData("train rnn n-hidden=4 n_hidden=8", "n_hidden is given twice in: train rnn n-hidden=4 n_hidden=8; give it once.")]
     public void A_key_given_twice_is_refused_not_quietly_the_last(string line, string message) =>

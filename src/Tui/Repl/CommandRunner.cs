@@ -175,7 +175,17 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         if (CommandCatalog.Find(c.Verb) == null) throw UnknownCommand(c.Verb);
         CheckKeys(c);
+        if (GenerationCount(c) is { } words) CountAndPrime(c, words.First); // "gen 1,000" is refused before the train ahead of it
     }
+
+    /// <summary>For gen and compare: where their [N] ["PRIME"] words start (compare's may follow a model's name).</summary>
+    private static (int First, bool Named)? GenerationCount(Command c) => CommandCatalog.Find(c.Verb)?.Verb switch
+    {
+        "gen" => (0, false),
+        "compare" when c.Positional.Count > 0 && !c.IsQuoted(0) && !c.Positional[0].All(char.IsAsciiDigit) => (1, true),
+        "compare" => (0, false),
+        _ => null,
+    };
 
     // ---- catalogue -----------------------------------------------------------------------
 
@@ -333,6 +343,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             {
                 if (c.Verb == "train") await TrainRequest(c, ct);
                 else if (c.Verb == "resume") await ResumeRequest(c, ct);
+                else if (GenerationCount(c) is { } words && CountAndPrime(c, words.First) is var (count, prime)) await CheckWithinServerLimits(count, prime, ct);
                 if (HasSampling(c)) await SamplingFrom(c, new SamplingSettings(), ct);
             }
             return true;
@@ -749,7 +760,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var session = Session ?? throw new CommandException("No model in use: use MODEL first, then compare OTHER_MODEL or compare t=1.2.");
         // compare [MODEL] [N] ["PRIME"] [t=X]: the model is an unquoted first word that is not a count.
-        var named = c.Positional.Count > 0 && !c.IsQuoted(0) && !c.Positional[0].All(char.IsAsciiDigit);
+        var named = GenerationCount(c)!.Value.Named;
         if (!named && !HasSampling(c)) throw new CommandException("Usage: " + CommandCatalog.Find("compare")!.Usage + " (another model, or other sampling such as t=1.2).");
         var otherModel = named ? c.Positional[0] : session.ModelName;
         var (count, prime) = CountAndPrime(c, named ? 1 : 0);
