@@ -160,7 +160,13 @@ public static class TuiApp
         finally
         {
             client.Dispose();
-            server?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+            // Said, not thrown: the commands' output is out already, and a stop that failed is news about the job's last checkpoint.
+            try
+            {
+                if (server != null && !server.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30)))
+                    output.Error("the embedded server did not stop within 30 s; a job it was training may not have saved its last checkpoint");
+            }
+            catch (Exception e) { output.Error($"the embedded server did not stop cleanly: {e.GetBaseException().Message}"); }
         }
         if (stdout.Closed && !interrupt.IsCancellationRequested) return 0; // as `generate | head` ends
         return interrupt.IsCancellationRequested ? 130 : output.Failed ? 1 : 0; // 130: the shell's code for a run ended by SIGINT
