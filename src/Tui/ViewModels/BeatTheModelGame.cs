@@ -148,12 +148,18 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         catch (RpcException e)
         {
             // The server is unreachable, or no new session could be had: this game is over.
+            string? left;
             lock (_gate)
             {
+                left = _sessionId;
                 _sessionId = null;
                 Message = $"{CharRnnClient.Describe(e)}. The game stopped: press Enter to start another.";
             }
             Interlocked.Increment(ref _version);
+            // A session reopened for the game whose first feed failed would hold a place in the key's quota until it expired.
+            if (left != null)
+                try { await client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = left }, cancellationToken: cancellation); }
+                catch (Exception closing) when (closing is RpcException or OperationCanceledException) { }
             return;
         }
         if (!Playing) lock (_gate) Message = $"Passage done: you {PlayerScore}, the model {ModelScore}. Press Enter for another.";
