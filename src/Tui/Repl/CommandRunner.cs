@@ -124,7 +124,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         }
         catch (Exception e) when (e is CommandException or RpcException or ArgumentException)
         {
-            output.Error(e is RpcException ? CharRnnClient.Describe(e) + (e is RpcException { StatusCode: StatusCode.Unavailable } && interactive
+            // "Reconnects" only for a link that failed here (a debug exception): an UNAVAILABLE the server sent (its keys file broken) says its own remedy.
+            output.Error(e is RpcException ? CharRnnClient.Describe(e) + (e is RpcException { StatusCode: StatusCode.Unavailable, Status.DebugException: not null } && interactive
                 ? "; the next command reconnects once the server is back" : "") : e.Message);
             return false;
         }
