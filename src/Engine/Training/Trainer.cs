@@ -107,7 +107,7 @@ public sealed class Trainer : IDisposable
     public double CurrentLearningRate => _currentLearningRate;
 
     /// <summary>All epochs or steps are done, the last epoch's end (validation, checkpoints) included.</summary>
-    public bool IsComplete => _epochEnd == null && (Position.Epoch >= Options.Epochs || (Options.MaxSteps > 0 && Position.Step >= Options.MaxSteps));
+    public bool IsComplete => _epochEnd == null && Options.Reached(Position);
 
     /// <summary>Batches in the current epoch.</summary>
     public int BatchesInEpoch => _data.Train.BatchesPerEpoch(Position.Epoch);

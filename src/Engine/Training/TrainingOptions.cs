@@ -1,4 +1,5 @@
 using System.Globalization;
+using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
 using static CharRnn.Engine.Models.HyperParameterType;
 
@@ -54,6 +55,9 @@ public sealed record TrainingOptions
         new("seed", Int, 42, 0, int.MaxValue, "Seed for initialisation, shuffling and dropout."),
         new("sample_chars", Int, 200, 0, 10_000, "Characters sampled at each epoch end."),
     ];
+
+    /// <summary>A run at <paramref name="at"/> has trained all these options ask for: its epochs, or max_steps when set.</summary>
+    public bool Reached(TrainingPosition at) => at.Epoch >= Epochs || (MaxSteps > 0 && at.Step >= MaxSteps);
 
     public TrainingOptions Validate()
     {

@@ -147,10 +147,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     /// </summary>
     private void CheckLeftToTrain(string name, TrainingOptions options, TrainingPosition at)
     {
+        if (!options.Reached(at)) return;
         if (options.MaxSteps > 0 && at.Step >= options.MaxSteps)
             throw ServerException.Invalid($"Model '{name}' has trained {at.Step} step(s) and max_steps is {options.MaxSteps}: nothing is left to train. " +
                                           $"Ask for more: max_steps above {at.Step}, or max_steps 0 to train to its epochs ({options.Epochs}).");
-        if (at.Epoch < options.Epochs) return;
         throw ServerException.Invalid(at.Epoch >= limits.MaxEpochs
             ? $"Model '{name}' has trained {at.Epoch} epoch(s), as many as this server allows (limit max_epochs = {limits.MaxEpochs}): nothing is left to train."
             : $"Model '{name}' has trained {at.Epoch} of {options.Epochs} epoch(s): nothing is left to train. Ask for more: epochs above {at.Epoch} (at most {limits.MaxEpochs}).");
