@@ -89,14 +89,16 @@ public static class TuiApp
     private sealed class SignalsThatQuit : IDisposable
     {
         private readonly System.Runtime.InteropServices.PosixSignalRegistration[] _registrations;
-        private int _signals;
+
+        /// <summary>The first signal, for the exit code.</summary>
+        public Cli.StopSignal Signal { get; } = new();
 
         public SignalsThatQuit(Action quit)
         {
-            _registrations = [.. new[] { System.Runtime.InteropServices.PosixSignal.SIGTERM, System.Runtime.InteropServices.PosixSignal.SIGHUP, System.Runtime.InteropServices.PosixSignal.SIGINT }
+            _registrations = [.. Cli.StopSignal.Caught
                 .Select(signal => System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, context =>
                 {
-                    if (Interlocked.Increment(ref _signals) > 1) return; // a quit that hangs can still be ended
+                    if (!Signal.Record(context.Signal)) return; // a quit that hangs can still be ended
                     context.Cancel = true; // not the default (exit at once): quit through the program's own path
                     quit();
                 }))];
@@ -169,6 +171,6 @@ public static class TuiApp
             catch (Exception e) { output.Error($"the embedded server did not stop cleanly: {e.GetBaseException().Message}"); }
         }
         if (stdout.Closed && !interrupt.IsCancellationRequested) return 0; // as `generate | head` ends
-        return interrupt.IsCancellationRequested ? 130 : output.Failed ? 1 : 0; // 130: the shell's code for a run ended by SIGINT
+        return signals.Signal.ExitCode ?? (output.Failed ? 1 : 0);
     }
 }

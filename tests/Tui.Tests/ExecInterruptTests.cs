@@ -5,7 +5,8 @@ namespace CharRnn.Tui.Tests;
 
 /// <summary>
 /// The real charrnn binary running --exec, interrupted. SIGTERM stands in for Ctrl+C: charrnn
-/// treats SIGINT, SIGTERM and SIGHUP alike, and a test host may start processes with SIGINT ignored.
+/// treats SIGINT, SIGTERM and SIGHUP alike (but for the exit code, 128 + the signal's number), and
+/// a test host may start processes with SIGINT ignored.
 /// </summary>
 public sealed class ExecInterruptTests : IDisposable
 {
@@ -44,7 +45,7 @@ public sealed class ExecInterruptTests : IDisposable
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var stdout = stdoutText.ToString().Split('\n');
         var stderr = stderrText.ToString();
-        Assert.True(130 == process.ExitCode, $"exit code {process.ExitCode}; stderr: {stderr}; stdout ends: {string.Join(" | ", stdout.TakeLast(5))}");
+        Assert.True(143 == process.ExitCode, $"exit code {process.ExitCode}; stderr: {stderr}; stdout ends: {string.Join(" | ", stdout.TakeLast(5))}");
         Assert.Equal("error: interrupted", stderr.Trim());
         Assert.DoesNotContain(stdout, l => l.StartsWith("archs ", StringComparison.Ordinal)); // `help` did not run
         // The embedded server kept running until the command stopped, then stopped the job with a checkpoint.

@@ -277,8 +277,8 @@ public static class TrainCommand
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation loss {loss:F4} nats/char, accuracy {accuracy:P1} at step {trainer.Position.Step} (mid-epoch)"));
         }
-        // 130 as a shell gives a run ended by Ctrl+C: `charrnn train … && charrnn generate …` stops there.
-        return outcome.Kind == TrainingOutcomeKind.Failed ? 1 : console.Stopping.IsCancellationRequested ? 130 : 0;
+        // 128 + the signal, as a shell gives a run a signal ended: `charrnn train … && charrnn generate …` stops there.
+        return outcome.Kind == TrainingOutcomeKind.Failed ? 1 : console.SignalExitCode ?? 0;
     }
 
     private static string ParentOf(string folder) => Path.GetDirectoryName(Path.GetFullPath(folder)) ?? ".";

@@ -14,6 +14,7 @@ public sealed class TrainingConsole : IDisposable
     private readonly TextWriter _out, _errors;
     private readonly bool _live;
     private readonly CancellationTokenSource _stop = new();
+    private readonly StopSignal _signal = new();
     private readonly System.Runtime.InteropServices.PosixSignalRegistration? _sigterm, _sighup;
     private int _lineLength;
     private DateTime _lastPlainLine = DateTime.MinValue;
@@ -40,12 +41,15 @@ public sealed class TrainingConsole : IDisposable
 
     private void OnSignal(System.Runtime.InteropServices.PosixSignalContext context)
     {
-        if (_stop.IsCancellationRequested) return;
+        if (!_signal.Record(context.Signal)) return;
         context.Cancel = true;
         RequestStop();
     }
 
     public CancellationToken Stopping => _stop.Token;
+
+    /// <summary>The exit code for a run a signal stopped (130 for Ctrl+C, 143 for SIGTERM, 129 for a hang-up); null if none did.</summary>
+    public int? SignalExitCode => _signal.ExitCode;
 
     public void Attach(Trainer trainer)
     {
@@ -66,7 +70,7 @@ public sealed class TrainingConsole : IDisposable
 
     private void OnCancel(object? sender, ConsoleCancelEventArgs e)
     {
-        if (_stop.IsCancellationRequested) return; // a second Ctrl+C ends the process at once
+        if (!_signal.Record(System.Runtime.InteropServices.PosixSignal.SIGINT)) return; // a second Ctrl+C ends the process at once
         e.Cancel = true;
         RequestStop();
     }
