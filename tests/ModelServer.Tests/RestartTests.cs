@@ -112,7 +112,6 @@ public class RestartTests
         return (root, options);
     }
 
-    /// <summary>Starts a server, lets <paramref name="use"/> call it, and stops it as SIGTERM does (a running job checkpoints and resumes at the next start).</summary>
     /// <summary>A tiny GRU trained for five steps on a server of its own, which is then stopped; its events as the training call saw them.</summary>
     private static async Task<(string Root, Hosting.ServerOptions Options, List<JobEvent> Trained)> FiveStepsTrained(string model)
     {
@@ -122,6 +121,7 @@ public class RestartTests
         return (root, options, await WithServer(options, async training => await training.Train(request).Events()));
     }
 
+    /// <summary>Starts a server, lets <paramref name="use"/> call it, and stops it as SIGTERM does (a running job checkpoints and resumes at the next start).</summary>
     private static async Task<T> WithServer<T>(Hosting.ServerOptions options, Func<Training.TrainingClient, Task<T>> use)
     {
         var app = Hosting.ServerHost.Build([], options, _ => { });
@@ -374,6 +374,40 @@ public class RestartTests
         query.CommandText = "SELECT state FROM jobs WHERE id = $id";
         query.Parameters.AddWithValue("$id", job.Id);
         Assert.Equal("stopped", query.ExecuteScalar() as string); // "running" would have it resumed at the next start
+    }
+
+    [Fact]
+    public async Task A_running_jobs_step_and_training_time_are_stored_every_few_seconds_however_rare_its_progress_events()
+    {
+        // What a kill -9 leaves: the row as last stored while the job ran. Progress events an hour apart must not
+        // leave it an hour behind (a time budget would then train that much longer after the restart).
+        var (root, options) = FolderWithTinyCorpus("rare-progress");
+        var request = new StartJobRequest { ModelName = "rare-progress", Architecture = "stateful-gru", CorpusName = "tiny",
+            Options = new TrainingOptions { Epochs = 10_000, SampleChars = 0, ProgressIntervalSeconds = 3600 } };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        var stored = await WithServer(options, async training =>
+        {
+            var job = await training.StartJobAsync(request);
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            (long Step, double RunSeconds) row;
+            do
+            {
+                await Task.Delay(500);
+                // Read beside the running server (its lock keeps a second ServerDatabase out).
+                using var database = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(options.ModelsDirectory, "charrnn.db")};Mode=ReadOnly");
+                database.Open();
+                using var query = database.CreateCommand();
+                query.CommandText = "SELECT step, run_seconds FROM jobs WHERE id = $id AND state = 'running'";
+                query.Parameters.AddWithValue("$id", job.Id);
+                using var reader = query.ExecuteReader();
+                row = reader.Read() ? (reader.GetInt64(0), reader.GetDouble(1)) : (0, 0);
+            } while (row.RunSeconds < 4 && DateTime.UtcNow < deadline);
+            return row;
+        });
+        Assert.True(stored.RunSeconds >= 4, $"after up to 30 s of training the row says {stored.RunSeconds:F1} s trained, step {stored.Step}");
+        Assert.True(stored.Step > 1, $"the row's step is {stored.Step}");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(root, true);
     }
 }
 

@@ -673,13 +673,19 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             job.CharsPerSecond = p.CharsPerSecond;
             job.TotalSteps = p.TotalSteps;
             job.Events.Append(new JobProgressed(p), p.Step);
+        };
+        trainer.BatchEnded += step =>
+        {
+            ServerMetrics.TrainingSteps.Inc();
+            // By the clock, not at progress events: those may come an hour apart (progress_interval_seconds),
+            // and a kill -9 would lose that much of a time budget's count and of the step a restart reports.
             if (lastWrite == 0 || Stopwatch.GetElapsedTime(lastWrite) > TimeSpan.FromSeconds(5))
             {
                 lastWrite = Stopwatch.GetTimestamp();
+                job.Step = step;
                 RecordProgress(job);
             }
         };
-        trainer.BatchEnded += _ => ServerMetrics.TrainingSteps.Inc();
         trainer.EpochEnded += r =>
         {
             job.BestValidLoss = Math.Min(job.BestValidLoss ?? double.PositiveInfinity, r.ValidLoss);
