@@ -301,10 +301,12 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
-    public void At_100_columns_the_form_shows_each_value_and_its_allowed_range_whole()
+    public void At_100_columns_the_form_shows_the_summary_each_value_and_its_allowed_range_whole()
     {
         FormAt(100, 30, "random_bptt");
         PumpUntil(() => Screen.Contains("random_bptt"), "the form at 100×30");
+        Assert.Contains("nn.LSTM with n layers and dropout", Screen); // the form's architecture: the list's default
+        Assert.Contains("(trained with SGDR).", Screen); // its summary's end, wrapped onto a second row
         Assert.Matches(@"random_bptt  true +true or false", Screen);
         Assert.Matches(@"name +stateful-[a-z]+-\d+ +new folder", Screen);
     }

@@ -125,7 +125,10 @@ public sealed class ModelsView : View
         foreach (var v in _form.SubViews.ToList()) { _form.Remove(v); v.Dispose(); }
         _fields.Clear();
         int row = 0;
-        var doc = new Label { Text = arch.Summary, X = 0, Y = row++, Width = Dim.Fill(), Height = 1, HotKeySpecifier = HotKeys.None };
+        // Two rows, wrapped: the longest summaries (~85 chars) are cut off at one row of a 110-column terminal's form.
+        var doc = new Label { Text = arch.Summary, X = 0, Y = row, Width = Dim.Fill(), Height = SummaryRows, HotKeySpecifier = HotKeys.None };
+        doc.TextFormatter.WordWrap = true;
+        row += SummaryRows;
         _form.Add(doc);
         _name = AddRow("name", FreeName(arch.Name), "new folder", ref row);
         _corpus = AddRow("corpus", "nietzsche", "corpora lists", ref row);
@@ -154,6 +157,7 @@ public sealed class ModelsView : View
     }
 
     private const int HintRoom = 13;
+    private const int SummaryRows = 2;
 
     private TextField AddRow(string name, string value, string hint, ref int row)
     {
