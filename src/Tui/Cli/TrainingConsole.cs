@@ -83,7 +83,7 @@ public sealed class TrainingConsole : IDisposable
             ClearLine();
             _out.WriteLine(_saves
                 ? "Stopping after this batch and saving a checkpoint (Ctrl+C again to quit at once)..."
-                : "Stopping after this batch (Ctrl+C again to quit at once)...");
+                : "Stopping training after this batch, then showing what the model learned (Ctrl+C again to quit at once)...");
         });
     }
 
