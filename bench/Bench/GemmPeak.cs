@@ -48,11 +48,10 @@ public static class GemmPeak
     public static Dictionary<int, (double Median, string Text)> MeasureAsShipped(int[] threadCounts, int runs)
     {
         var output = Path.Combine(Path.GetTempPath(), $"charrnn-bench-gemm-{Environment.ProcessId}.md");
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
-        {
-            ArgumentList = { "--only", "gemm", "--threads", string.Join(",", threadCounts), "--runs", runs.ToString(CultureInfo.InvariantCulture), "--device", BenchDevice.Name, "--out", output },
-            RedirectStandardOutput = true, // its own tables stay out of ours
-        };
+        // Through SelfLaunch: `make bench` runs `dotnet charrnn-bench.dll`, where the process itself is dotnet.
+        var start = SelfLaunch.StartInfo("--only", "gemm", "--threads", string.Join(",", threadCounts), "--runs", runs.ToString(CultureInfo.InvariantCulture),
+            "--device", BenchDevice.Name, "--out", output);
+        start.RedirectStandardOutput = true; // its own tables stay out of ours
         start.Environment[MklVendorCheck.EnvironmentVariable] = "keep";
         try
         {

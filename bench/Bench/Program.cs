@@ -320,14 +320,16 @@ return await root.Parse(args).InvokeAsync();
 static async Task<string> RunServerSectionsInChild(IReadOnlyList<string> sections, string[] args)
 {
     var output = Path.Combine(Path.GetTempPath(), $"charrnn-bench-server-{Environment.ProcessId}.md");
-    var start = new ProcessStartInfo(Environment.ProcessPath!);
+    var childArgs = new List<string>();
     for (int i = 0; i < args.Length; i++)
     {
         if (args[i] is "--only" or "--out") { i++; continue; } // the child gets its own
         if (args[i].StartsWith("--only=", StringComparison.Ordinal) || args[i].StartsWith("--out=", StringComparison.Ordinal)) continue;
-        start.ArgumentList.Add(args[i]);
+        childArgs.Add(args[i]);
     }
-    foreach (var a in new[] { "--only", string.Join(",", sections), "--out", output, "--server-process" }) start.ArgumentList.Add(a);
+    childArgs.AddRange(["--only", string.Join(",", sections), "--out", output, "--server-process"]);
+    // Through SelfLaunch: `make bench` runs `dotnet charrnn-bench.dll`, where the process itself is dotnet.
+    var start = SelfLaunch.StartInfo([.. childArgs]);
     try
     {
         using (var child = Process.Start(start)!)
