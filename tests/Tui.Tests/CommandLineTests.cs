@@ -310,6 +310,42 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task A_train_ended_by_a_hang_up_saves_a_checkpoint_and_exits_129_as_a_shell_reports_SIGHUP()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-hup-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        try
+        {
+            var corpus = Path.Combine(root, "tiny.txt");
+            File.WriteAllText(corpus, TuiFixture.TinyText);
+            var folder = Path.Combine(root, "m");
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "train", "stateful-gru", "--corpus", corpus, "--out", folder,
+                         "--epochs", "1000", "--n-hidden", "8", "--bs", "8", "--bptt", "8", "--sample-chars", "0", "--threads", "1" })
+                start.ArgumentList.Add(arg);
+            using var process = System.Diagnostics.Process.Start(start)!;
+            try
+            {
+                var stderr = process.StandardError.ReadToEndAsync();
+                // Redirected, so plain lines: wait for the second epoch's, by which it has trained and saved.
+                string? line;
+                do line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                while (line != null && !line.StartsWith("epoch   2", StringComparison.Ordinal));
+                Assert.NotNull(line);
+                using (var hup = System.Diagnostics.Process.Start("kill", ["-HUP", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+                    await hup.WaitForExitAsync();
+                var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                Assert.True(129 == process.ExitCode, $"exit code {process.ExitCode}; stderr: {await stderr}; stdout ends: {rest}");
+                Assert.Contains("stopped: ", rest, StringComparison.Ordinal);
+                Assert.Equal("stopped", Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Reason);
+            }
+            finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public async Task Generate_into_a_file_leaves_the_shell_after_its_text_and_a_full_disk_is_a_failed_run() => await WithModel(16, async models =>
     {
         var charrnn = $"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' generate --model {Path.Combine(models, "m")} -n 40 --seed 3 --prime 'the ' --threads 1";
