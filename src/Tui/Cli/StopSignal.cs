@@ -17,8 +17,6 @@ public sealed class StopSignal
     /// <summary>Keeps the first signal; returns false for any later one.</summary>
     public bool Record(PosixSignal signal) => Interlocked.CompareExchange(ref _number, NumberOf(signal), 0) == 0;
 
-    public bool Received => Volatile.Read(ref _number) != 0;
-
     /// <summary>128 + the signal's number, or null before any signal.</summary>
     public int? ExitCode => Volatile.Read(ref _number) is var n and > 0 ? 128 + n : null;
 
