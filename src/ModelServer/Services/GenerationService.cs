@@ -406,6 +406,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
                 else predictions.Add(Predict(fork, length, index, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
                 predictions.RemoveAll(p => p.IsCompletedSuccessfully);
                 if (predictions.FirstOrDefault(p => p.IsFaulted) is { } failed) await failed; // reported now, not when the client stops typing
+                if (writer.IsFaulted) await writer; // a write that failed other than by cancellation ends the call, not every later prediction silently
             }
             if (prediction != null) await Task.WhenAll(predictions);
         }
