@@ -31,12 +31,13 @@ public static class CheckpointMetadataCache
         try
         {
             var metadata = CheckpointFile.ReadMetadata(full);
-            Remember(full, (length, written, metadata, null));
+            // Only once settled: an entry read within the window could be trusted later for a same-size rewrite in the same time step.
+            if (settled) Remember(full, (length, written, metadata, null));
             return metadata;
         }
         catch (CheckpointException e)
         {
-            Remember(full, (length, written, null, e));
+            if (settled) Remember(full, (length, written, null, e));
             throw;
         }
     }

@@ -19,8 +19,10 @@ public static class GradientClipping
         var grads = parameters.Select(p => p.grad).OfType<Tensor>().ToArray();
         if (grads.Length == 0) return;
         using var epsilon = 1e-6.ToScalar(); // held: see HeldScalars
-        var total = linalg.vector_norm(stack(grads.Select(g => linalg.vector_norm(g)).ToArray())).add_(epsilon);
-        var coefficient = full_like(total, maxNorm).div_(total).clamp_max_(HeldScalars.One);
+        using var max = maxNorm.ToScalar();
+        // add_(Scalar) alone would make an unheld alpha of 1: pass the held one.
+        var total = linalg.vector_norm(stack(grads.Select(g => linalg.vector_norm(g)).ToArray())).add_(epsilon, HeldScalars.One);
+        var coefficient = full_like(total, max).div_(total).clamp_max_(HeldScalars.One);
         foreach (var g in grads) g.mul_(coefficient);
     }
 }
