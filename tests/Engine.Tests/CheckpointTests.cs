@@ -130,9 +130,40 @@ public class CheckpointTests
             checkpoint.Metadata.HyperParameters["n_hidden"] = 16;
             CheckpointFile.Write(path, checkpoint);
         }
+        var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         var e = Assert.Throws<CheckpointException>(() => TrainedModel.Load(path, CPU));
         Assert.Contains("shape", e.Message);
         Assert.Contains(path, e.Message);
+        Assert.Throws<CheckpointException>(() => Trainer.Resume(path, Tiny.Corpus(), CPU, dir.Path));
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount); // the model built for the weights, and the file's tensors, are gone
+    }
+
+    [Fact]
+    public void Only_the_latest_epochs_keep_their_sample_in_a_checkpoints_history()
+    {
+        using var dir = new TempFolder();
+        var a = Architectures.Get("stateful-rnn");
+        var epochs = Trainer.SampledEpochsKept + 2;
+        var corpus = Tiny.Corpus(Tiny.Text(30));
+        using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(epochs) with { SampleChars = 5 }, corpus, CPU, dir.Path))
+            trainer.Run();
+        var path = dir.File(Trainer.LastCheckpoint);
+        var history = CheckpointFile.ReadMetadata(path).History;
+        Assert.Equal(epochs, history.Count);
+        Assert.All(history.Take(2), r => Assert.Null(r.Sample));
+        Assert.All(history.Skip(2), r => Assert.False(string.IsNullOrEmpty(r.Sample)));
+
+        // A checkpoint written before the limit, every sample kept, is trimmed when it is resumed.
+        using (var checkpoint = CheckpointFile.Read(path))
+        {
+            var all = checkpoint.Metadata.History.Select(r => r with { Sample = "older" }).ToList();
+            checkpoint.Metadata.History.Clear();
+            checkpoint.Metadata.History.AddRange(all);
+            CheckpointFile.Write(path, checkpoint);
+        }
+        using var resumed = Trainer.Resume(path, corpus, CPU, dir.Path, o => o with { Epochs = epochs + 1 });
+        Assert.Equal([null, null], resumed.History.Take(2).Select(r => r.Sample));
+        Assert.All(resumed.History.Skip(2), r => Assert.Equal("older", r.Sample));
     }
 
     [Fact]
@@ -161,7 +192,7 @@ public class CheckpointTests
     {
         using var dir = new TempFolder();
         var path = TrainAndSave(dir);
-        string[] leftovers = [$".{Trainer.LastCheckpoint}.0123abcd.tmp", $".{Trainer.BestCheckpoint}.4567ef.tmp"];
+        string[] leftovers = [$".{Trainer.LastCheckpoint}.0123abcd.tmp", $".{Trainer.BestCheckpoint}.4567ef.tmp", $".{Trainer.CycleCheckpoint(2)}.89ab.tmp"];
         foreach (var name in leftovers) File.WriteAllText(dir.File(name), "half a checkpoint");
         File.WriteAllText(dir.File("notes.tmp"), "the user's own file");
 

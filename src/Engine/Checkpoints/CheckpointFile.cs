@@ -134,6 +134,7 @@ public static class CheckpointFile
             for (uint i = 0; i < tensorCount; i++)
             {
                 var name = ReadName(r);
+                if (tensors.ContainsKey(name)) throw new CheckpointException(path, $"it holds tensor '{name}' twice");
                 var dtype = FromDType((DType)r.ReadByte(), path, name);
                 var rank = r.ReadByte();
                 var shape = new long[rank];
@@ -142,10 +143,10 @@ public static class CheckpointFile
                 var data = r.ReadBytes(length);
                 if (data.Length != length) throw new EndOfStreamException();
                 var t = empty(shape, dtype);
+                tensors[name] = t; // disposed with the others if what follows throws
                 if (t.NumberOfElements * t.ElementSize != length)
                     throw new CheckpointException(path, $"tensor '{name}' has {length} bytes for shape [{string.Join(", ", shape)}]");
                 data.CopyTo(t.bytes);
-                tensors[name] = t;
             }
 
             var blobs = new Dictionary<string, byte[]>();

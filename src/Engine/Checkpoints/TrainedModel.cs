@@ -30,10 +30,18 @@ public sealed class TrainedModel : IDisposable
     {
         using var checkpoint = CheckpointFile.Read(path);
         var (architecture, hyperParameters, vocabulary, model) = Build(checkpoint, path, device.type);
-        model.to(device);
-        model.eval();
-        model.PrepareForGeneration();
-        return new TrainedModel(path, checkpoint.Metadata, architecture, hyperParameters, vocabulary, model);
+        try
+        {
+            model.to(device);
+            model.eval();
+            model.PrepareForGeneration();
+            return new TrainedModel(path, checkpoint.Metadata, architecture, hyperParameters, vocabulary, model);
+        }
+        catch
+        {
+            model.Dispose(); // a server that fails a load (out of device memory) lives on
+            throw;
+        }
     }
 
     /// <summary>
@@ -71,7 +79,12 @@ public sealed class TrainedModel : IDisposable
         }
         CharModel model;
         lock (Runtime.TorchRuntime.DefaultGenerators) model = architecture.Create(hyperParameters, vocabulary.Size, target); // a seeded build meanwhile must draw alone
-        LoadWeights(model, checkpoint, path);
+        try { LoadWeights(model, checkpoint, path); }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
         return (architecture, hyperParameters, vocabulary, model);
     }
 

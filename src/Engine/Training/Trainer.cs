@@ -33,6 +33,13 @@ public sealed class Trainer : IDisposable
     /// <summary>Every <see cref="CycleCheckpoint"/>, as a file-name pattern.</summary>
     public const string CycleCheckpoints = "cycle-*" + CheckpointFile.Extension;
 
+    /// <summary>
+    /// Epoch records keep their sample text for this many of the latest epochs; older ones keep
+    /// only their numbers. Each checkpoint carries the whole history, so samples of up to 10,000
+    /// characters over thousands of epochs would grow every checkpoint (and every model listing) without bound.
+    /// </summary>
+    public const int SampledEpochsKept = 20;
+
     private readonly TrainingData _data;
     private readonly OptimizerHelper _optimizer;
     private readonly List<(LayerGroup Group, ParamGroup ParamGroup)> _groups;
@@ -68,9 +75,10 @@ public sealed class Trainer : IDisposable
         Device = device;
         Directory = directory;
         if (directory != null) // this trainer owns the folder now: clear what a write cut short by a crash left
-            foreach (var file in new[] { LastCheckpoint, BestCheckpoint }) AtomicFile.DeleteLeftovers(directory, file);
+            foreach (var file in new[] { LastCheckpoint, BestCheckpoint, CycleCheckpoints }) AtomicFile.DeleteLeftovers(directory, file);
         Position = position;
         History = history;
+        DropOldSamples(History.Count); // a checkpoint from before the limit holds them all
         Created = created;
         _data = data;
         _corpus = corpus;
@@ -557,12 +565,20 @@ public sealed class Trainer : IDisposable
         _lastReportAt = _clock.Elapsed; // validation and checkpoints are not training time for chars/s
     }
 
+    /// <summary>Drops the sample of up to <paramref name="records"/> records older than the <see cref="SampledEpochsKept"/> latest.</summary>
+    private void DropOldSamples(int records)
+    {
+        for (int i = History.Count - SampledEpochsKept - 1; i >= 0 && records-- > 0; i--)
+            History[i] = History[i] with { Sample = null };
+    }
+
     /// <summary>The epoch's record and the move to the next epoch; lists the checkpoints to write.</summary>
     private void RecordEpoch(EpochEnd end, (double Loss, double Accuracy) validated)
     {
         var completed = Position.Epoch + 1;
         var record = new EpochRecord(completed, Position.Step, end.TrainLoss, validated.Loss, validated.Accuracy, _currentLearningRate, ElapsedSeconds, end.Sample);
         History.Add(record);
+        DropOldSamples(1);
 
         _epochLossSum.fill_(HeldScalars.Zero); // not zero_(): in TorchSharp 0.107 it returns a new tensor and leaves this one as it was
         _epochChars = 0;
