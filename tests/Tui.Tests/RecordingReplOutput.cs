@@ -17,7 +17,7 @@ internal sealed class RecordingReplOutput : IReplOutput
     public string Text { get { lock (_text) return _text.ToString(); } }
     public void Line(string text) => Lines.Enqueue(text);
     public void Error(string text) => Errors.Enqueue(text);
-    public void GenerationStarted(int pane, string label, string prime) => Primes.Enqueue(prime);
+    public void GenerationStarted(int pane, string label, string prime, int count) => Primes.Enqueue(prime);
     public void Generated(int pane, string text, float probability)
     {
         Interlocked.Add(ref Chars, text.Length);

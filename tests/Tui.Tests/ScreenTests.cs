@@ -139,6 +139,10 @@ public sealed class ScreenTests : IDisposable
         Assert.Contains("the c", Screen);
         Assert.Contains("model gru (stateful-gru)", Screen);
         Assert.True(_window.Repl.Input.HasFocus, "the command line keeps the keyboard while output streams");
+        Assert.Equal(("the c", "40"), _window.Generate.RequestFields); // the Generate button runs it again
+        Command("gen 7");
+        PumpUntil(() => _window.Generate.RequestFields.Count == "7", "the count shown");
+        Assert.Equal("the c", _window.Generate.RequestFields.Prime); // a gen without a prime continues: the prime field keeps the last one
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public interface IReplOutput
     void Line(string text);
     void Error(string text);
     /// <summary>A stream of generated text begins in a pane (0: main, 1: the comparison).</summary>
-    void GenerationStarted(int pane, string label, string prime);
+    void GenerationStarted(int pane, string label, string prime, int count);
     void Generated(int pane, string text, float probability);
     void GenerationEnded(int pane);
     void JobAttached(Job job);
@@ -635,7 +635,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
     private async Task Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
     {
-        output.GenerationStarted(pane, label, request.Prime);
+        output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
         try
         {
             using var call = client.Generation.Generate(request, cancellationToken: ct);
@@ -646,7 +646,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             output.GenerationEnded(pane); // the notice on a line of its own (--exec's stdout), the text started again under it
             await ReopenSession(null, ct);
             request.SessionId = Session!.Id;
-            output.GenerationStarted(pane, label, request.Prime);
+            output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
             using var call = client.Generation.Generate(request, cancellationToken: ct);
             await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
         }

@@ -26,7 +26,7 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
         stderr.WriteLine("error: " + text);
     }
 
-    public void GenerationStarted(int pane, string label, string prime)
+    public void GenerationStarted(int pane, string label, string prime, int count)
     {
         lock (_panes)
         {

@@ -126,8 +126,11 @@ public sealed class GenerateView : View
     private long _shownSeen;
 
     /// <summary>Starts a stream in a pane; the comparison pane opens beside the first when used.</summary>
-    public void Begin(int pane, string label, string prime)
+    public void Begin(int pane, string label, string prime, int count)
     {
+        // The fields show what ran, typed at the prompt or not: the buttons then run it again.
+        _count.Text = count.ToString(CultureInfo.InvariantCulture);
+        if (prime.Length > 0) _prime.Text = prime;
         // A plain gen starts pane 0 alone and takes the whole width; compare starts pane 1 right after.
         if (pane == 0 && _rightFrame.Visible)
         {
@@ -159,6 +162,9 @@ public sealed class GenerateView : View
 
     /// <summary>The temperature field (tests type into it).</summary>
     internal TextField TemperatureField => _temperature;
+
+    /// <summary>The prime and chars fields (tests read them).</summary>
+    internal (string Prime, string Count) RequestFields => (_prime.Text, _count.Text);
 
     /// <summary>The `set` command the buttons run before generating, from the fields.</summary>
     internal string Settings()

@@ -181,9 +181,9 @@ public sealed class MainWindow : Window, IReplOutput
 
     public void Error(string text) => Repl.Log.AppendLine("error: " + text, ReplView.Failure);
 
-    public void GenerationStarted(int pane, string label, string prime) => App?.Invoke(() =>
+    public void GenerationStarted(int pane, string label, string prime, int count) => App?.Invoke(() =>
     {
-        Generate.Begin(pane, label, prime);
+        Generate.Begin(pane, label, prime, count);
         if (pane == 0) Show(Generate, focusTab: false);
     });
 
