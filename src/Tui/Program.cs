@@ -25,6 +25,10 @@ return CharRnnCommandLine.Run(args, root =>
         if (parse.GetValue(server) != null
             && new Option[] { models, corpora, device, threads }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
             throw new ArgumentException($"{unused.Name} sets up the embedded server, and with --server none is started: the server there has its own; drop {unused.Name} or --server.");
+        // Terminal.Gui on a pipe or file draws nowhere and waits for keys that never come.
+        if (parse.GetValue(exec) == null && (Console.IsInputRedirected || Console.IsOutputRedirected))
+            throw new ArgumentException($"the interactive client needs a terminal, and its {(Console.IsInputRedirected ? "input" : "output")} is not one; " +
+                                        "run commands headless with --exec \"models; use NAME; gen 200\", or a subcommand (charrnn --help).");
         var options = new ClientOptions(
             parse.GetValue(server),
             // An empty one (CHARRNN_TOKEN= exported blank) is no key: the server then says it needs one, not that "" is unknown.

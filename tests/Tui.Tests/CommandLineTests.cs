@@ -27,7 +27,8 @@ public class CommandLineTests
     [InlineData(new[] { "generate", "--model", "m", "--top-p", "2" }, "charrnn: --top-p 2 is not allowed; use a number greater than 0 and at most 1 (1: off).")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "9464" }, "charrnn: --metrics-listen '9464' is not HOST:PORT")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0" }, "charrnn: --metrics-listen '127.0.0.1:0' needs a port of its own")]
-    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--threads", "-1" }, "charrnn: --threads -1 is not allowed")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--threads", "-1" }, "charrnn: --threads -1 is not allowed; give 0 (libtorch's default: one per core) to ")]
+    [InlineData(new[] { "generate", "m", "--threads", "5000" }, "charrnn: --threads 5000 is not allowed; give 0 (libtorch's default: one per core) to ")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--checkpoint-minutes", "1e300" }, "charrnn: --checkpoint-minutes 1E+300 is not allowed; it must be from 0.01 to 525600.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--models", "/etc/hostname" }, "charrnn: --models '/etc/hostname' is a file")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--tls-key", "server.key" }, "charrnn: --tls-key goes with --tls-cert (the certificate to serve); without it the server would serve plain HTTP/2.")]
@@ -398,6 +399,24 @@ public class CommandLineTests
             Assert.Matches($@"\nm +stateful-gru +[\d,]+ +0 +{Regex.Escape(printed.Groups[1].Value)} ", File.ReadAllText(listed));
         }
         finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public async Task The_interactive_client_without_a_terminal_refuses_at_once_instead_of_waiting_for_keys()
+    {
+        var charrnn = $"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --models /nonexistent/models";
+        var (code, stderr) = await Shell($"{charrnn} < /dev/null > /dev/null");
+        Assert.Equal(2, code);
+        Assert.Equal("charrnn: the interactive client needs a terminal, and its input is not one; run commands headless with --exec \"models; use NAME; gen 200\", or a subcommand (charrnn --help).", stderr.Trim());
+        // Input from a terminal (script's), output to a file.
+        var output = Path.GetTempFileName();
+        try
+        {
+            (code, stderr) = await Shell($"script -qec \"{charrnn} > /dev/null 2> {output}\" /dev/null < /dev/null");
+            Assert.Equal(2, code);
+            Assert.StartsWith("charrnn: the interactive client needs a terminal, and its output is not one;", File.ReadAllText(output));
+        }
+        finally { File.Delete(output); }
     }
 
     [Fact]

@@ -16,13 +16,19 @@ public static class TorchRuntime
 
     public const string DeviceHelp = "cpu, cuda, cuda:N or auto (cuda when available, else cpu)";
 
+    /// <summary>
+    /// The most libtorch threads one may ask for: 256, or the core count where that is more. Thousands
+    /// (a typo) made the process spin up a pool that starved both cores for minutes before any work.
+    /// </summary>
+    public static int MaxThreads => Math.Max(256, Environment.ProcessorCount);
+
     /// <summary>Resolves a device name and sets libtorch's thread count (0: leave libtorch's default).</summary>
     public static Device Initialize(string deviceName = "auto", int threads = 0)
     {
         MallocSettings.ThrowIfInvalid();
         EnsureNativeLibraryLoads();
         LiftMklVendorCheck();
-        if (threads < 0) throw new ArgumentException($"threads = {threads} is not allowed; use 0 (libtorch's default) or a positive count.");
+        if (threads is < 0 || threads > MaxThreads) throw new ArgumentException($"threads = {threads} is not allowed; use 0 (libtorch's default: one per core) to {MaxThreads}.");
         if (threads > 0) set_num_threads(threads);
         return ResolveDevice(deviceName);
     }

@@ -12,11 +12,21 @@ public static class CommonOptions
         DefaultValueFactory = _ => "auto",
     };
 
-    public static Option<int> Threads() => new("--threads")
+    public static Option<int> Threads()
     {
-        Description = "libtorch CPU threads (0: libtorch's default, one per core it sees).",
-        DefaultValueFactory = _ => 0,
-    };
+        var option = new Option<int>("--threads")
+        {
+            Description = $"libtorch CPU threads, 0 to {TorchRuntime.MaxThreads} (0: libtorch's default, one per core it sees).",
+            DefaultValueFactory = _ => 0,
+        };
+        option.Validators.Add(result =>
+        {
+            var n = result.GetValueOrDefault<int>();
+            if (n < 0 || n > TorchRuntime.MaxThreads)
+                result.AddError($"--threads {n} is not allowed; give 0 (libtorch's default: one per core) to {TorchRuntime.MaxThreads}.");
+        });
+        return option;
+    }
 
     /// <summary>
     /// An unknown flag (--bogus) in an argument's place is refused as a flag, not taken for the
