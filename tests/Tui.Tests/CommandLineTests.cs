@@ -510,6 +510,19 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Resuming_a_model_trained_on_a_file_named_like_a_known_corpus_asks_for_that_file() => InTempFolder(root =>
+    {
+        Directory.CreateDirectory(Path.Combine(root, "mine"));
+        var corpus = Path.Combine(root, "mine", "nietzsche.txt"); // not the lesson's text
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 60)));
+        var folder = Path.Combine(root, "model");
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--max-steps", "2",
+            "--threads", "1", "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--bptt", "4", "--sample-chars", "0"]));
+        AssertUserError(["resume", folder, "--max-steps", "4", "--threads", "1"],
+            "charrnn: The model was trained on corpus 'nietzsche' (1,440 chars, SHA-256 ");
+    });
+
+    [Fact]
     public void Resuming_a_model_trained_on_a_file_asks_for_that_file() => InTempFolder(root =>
     {
         var corpus = Path.Combine(root, "mytext.txt");
@@ -521,6 +534,11 @@ public class CommandLineTests
             "charrnn: The model was trained on corpus 'mytext' (1,440 chars, SHA-256 ");
         Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--threads", "1"]));
         Assert.Equal(4, Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Step);
+
+        // A limit it has already passed is refused; none given, a finished run has nothing to do.
+        AssertUserError(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--threads", "1"],
+            "charrnn: --max-steps 3 is not more than the 4 steps it has trained (it counts steps in total); pass a larger one, or --max-steps 0 to train to --epochs.");
+        Assert.StartsWith("Nothing to do: it has reached max_steps = 4 (step 4; 0 of ", Printed(["resume", folder, "--corpus", corpus, "--threads", "1"]));
 
         // An older checkpoint resumed in place would overwrite the newer last.ckpt.
         var older = Path.Combine(folder, "older.ckpt");

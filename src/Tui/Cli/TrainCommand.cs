@@ -231,16 +231,22 @@ public static class TrainCommand
             using var training = ModelFolder.HoldForTraining(folder);
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus) ?? CorpusOf(meta, folder));
             using var trainer = Trainer.Resume(path, text, torchDevice, folder, options => flags.Apply(parse, options with { TimeBudget = null }));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
             if (trainer.IsComplete)
             {
-                var options = trainer.Options;
-                Console.WriteLine(options.MaxSteps > 0 && trainer.Position.Step >= options.MaxSteps
-                    ? $"Nothing to do: it has reached max_steps = {options.MaxSteps} (step {trainer.Position.Step}, epoch {trainer.Position.Epoch} of {options.Epochs}). Pass a larger --max-steps N, or --max-steps 0 to train to --epochs."
-                    : $"Nothing to do: it has trained {trainer.Position.Epoch} of {options.Epochs} epoch(s). Pass --epochs N (more than {trainer.Position.Epoch}) to train further.");
+                var (options, position) = (trainer.Options, trainer.Position);
+                var byMaxSteps = options.MaxSteps > 0 && position.Step >= options.MaxSteps;
+                // A limit given now that the run has already passed: a typo, or --epochs read as "this many more".
+                if (byMaxSteps ? parse.GetValue(flags.MaxSteps) != null : parse.GetValue(flags.Epochs) != null)
+                    throw new ArgumentException(byMaxSteps
+                        ? FormattableString.Invariant($"--max-steps {options.MaxSteps} is not more than the {position.Step} steps it has trained (it counts steps in total); pass a larger one, or --max-steps 0 to train to --epochs.")
+                        : FormattableString.Invariant($"--epochs {options.Epochs} is not more than the {position.Epoch} epochs it has trained (it counts epochs in total); pass --epochs {position.Epoch + 1} or more."));
+                Console.WriteLine(byMaxSteps
+                    ? FormattableString.Invariant($"Nothing to do: it has reached max_steps = {options.MaxSteps} (step {position.Step}; {position.Epoch} of {options.Epochs} epoch(s) done). Pass a larger --max-steps N, or --max-steps 0 to train to --epochs.")
+                    : FormattableString.Invariant($"Nothing to do: it has trained {position.Epoch} of {options.Epochs} epoch(s). Pass --epochs N (more than {position.Epoch}) to train further."));
                 return 0;
             }
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
             return RunToEnd(trainer);
         });
         return command;
@@ -253,7 +259,8 @@ public static class TrainCommand
     private static string CorpusOf(CheckpointMetadata meta, string folder)
     {
         var name = meta.Corpus.Name;
-        if (KnownCorpus.All.Any(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase))) return name;
+        // By content too: a file of the same name (another nietzsche.txt) is not the known corpus.
+        if (KnownCorpus.All.Any(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase) && k.Sha256 == meta.Corpus.Sha256)) return name;
         var upload = Path.Combine(folder, ModelFolder.UploadedCorpusFile);
         if (File.Exists(upload)) return upload;
         throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
