@@ -510,6 +510,18 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void A_checkpoint_is_found_by_its_models_name_and_a_missing_one_lists_those_there() => InTempFolder(root =>
+    {
+        var models = Path.Combine(root, "models");
+        Directory.CreateDirectory(Path.Combine(models, "g1"));
+        foreach (var file in new[] { "last.ckpt", "best.ckpt", "cycle-1.ckpt" }) File.WriteAllText(Path.Combine(models, "g1", file), "");
+        Assert.Equal(Path.Combine(models, "g1", "cycle-1.ckpt"), ModelArgument.Resolve("g1/cycle-1.ckpt", models));
+        var e = Assert.Throws<ArgumentException>(() => ModelArgument.Resolve("g1/cycle-2.ckpt", models));
+        Assert.Equal($"No checkpoint 'cycle-2.ckpt' in {Path.Combine(models, "g1")}; it holds best.ckpt, cycle-1.ckpt, last.ckpt.", e.Message);
+        Assert.StartsWith("No model 'g2/best.ckpt': it is not a model folder or .ckpt file", Assert.Throws<ArgumentException>(() => ModelArgument.Resolve("g2/best.ckpt", models)).Message);
+    });
+
+    [Fact]
     public void Resuming_a_model_trained_on_a_file_named_like_a_known_corpus_asks_for_that_file() => InTempFolder(root =>
     {
         Directory.CreateDirectory(Path.Combine(root, "mine"));

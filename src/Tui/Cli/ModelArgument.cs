@@ -11,8 +11,16 @@ public static class ModelArgument
     {
         if (File.Exists(given) || (Directory.Exists(given) && Engine.Checkpoints.ModelFolder.HoldsModel(given))) return given;
         var named = Path.Combine(modelsFolder, given);
-        if (Directory.Exists(named)) return named;
+        if (Directory.Exists(named) || File.Exists(named)) return named; // a name, or a checkpoint in it (lstm/best.ckpt)
         if (Directory.Exists(given)) return given; // no model either way: its own error says what the folder lacks
+        // A checkpoint that is not there, in a folder that is: say which there are.
+        foreach (var folder in new[] { Path.GetDirectoryName(given), Path.GetDirectoryName(named) })
+            if (given.EndsWith(Engine.Checkpoints.CheckpointFile.Extension, StringComparison.Ordinal) && !string.IsNullOrEmpty(folder) && Directory.Exists(folder))
+            {
+                var there = Directory.GetFiles(folder, "*" + Engine.Checkpoints.CheckpointFile.Extension).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+                throw new ArgumentException($"No checkpoint '{Path.GetFileName(given)}' in {folder}; " +
+                                            (there.Count > 0 ? $"it holds {string.Join(", ", there)}." : "it holds no checkpoints."));
+            }
         throw new ArgumentException($"No model '{given}': it is not a model folder or .ckpt file, nor a model in --models '{modelsFolder}' (charrnn models --models {modelsFolder} lists them).");
     }
 
