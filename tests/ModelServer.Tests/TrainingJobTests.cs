@@ -731,6 +731,11 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Contains("names starting with 'charrnn.' are kept for the server's own files", e.Status.Detail);
         Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "charrnn.db-journal")));
 
+        var cycles = Request("x0"); cycles.Options.KeepCycleCheckpoints = true; // a constant schedule has no cycles to keep
+        e = await Start(cycles);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith("options.keep_cycle_checkpoints keeps each SGDR cycle's end, and schedule 'constant' has no cycles", e.Status.Detail);
+
         var arch = Request("x1"); arch.Architecture = "transformer";
         e = await Start(arch);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);

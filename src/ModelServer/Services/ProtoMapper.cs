@@ -230,12 +230,17 @@ public static class ProtoMapper
         }
         try
         {
-            return result.Validate();
+            result = result.Validate();
         }
         catch (ArgumentException e)
         {
             throw ServerException.Invalid(InProtoTerms(e.Message));
         }
+        // Asked for now, it would keep nothing: only SGDR has cycles to end.
+        if (o.HasKeepCycleCheckpoints && o.KeepCycleCheckpoints && LearningRateSchedule.Parse(result.Schedule) is not SgdrSchedule)
+            throw ServerException.Invalid($"options.keep_cycle_checkpoints keeps each SGDR cycle's end, and schedule '{result.Schedule}' has no cycles; " +
+                                          "set options.schedule to sgdr:cycle_len=1,cycle_mult=2 (say), or drop keep_cycle_checkpoints.");
+        return result;
     }
 
     public static Api.Job ToProto(TrainingJob job, int queuePosition)

@@ -51,7 +51,12 @@ public static class TrainCommand
             if (parse.GetValue(TimeBudget) is { } budget) options = options with { TimeBudget = Durations.Parse(budget) };
             if (parse.GetValue(SampleChars) is { } sample) options = options with { SampleChars = sample };
             if (parse.GetResult(KeepCycles) is not null) options = options with { KeepCycleCheckpoints = parse.GetValue(KeepCycles) ?? true };
-            return options.Validate();
+            options = options.Validate();
+            // Asked for now, it would keep nothing: only SGDR has cycles to end.
+            if (parse.GetResult(KeepCycles) is not null && options.KeepCycleCheckpoints && LearningRateSchedule.Parse(options.Schedule) is not SgdrSchedule)
+                throw new ArgumentException($"--keep-cycles keeps each SGDR cycle's end, and schedule '{options.Schedule}' has no cycles; " +
+                                            "add --schedule sgdr:cycle_len=1,cycle_mult=2 (say), or drop --keep-cycles.");
+            return options;
         }
     }
 
