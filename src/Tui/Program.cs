@@ -25,6 +25,9 @@ return CharRnnCommandLine.Run(args, root =>
         if (parse.GetValue(server) != null
             && new Option[] { models, corpora, device, threads }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
             throw new ArgumentException($"{unused.Name} sets up the embedded server, and with --server none is started: the server there has its own; drop {unused.Name} or --server.");
+        // The embedded server has no keys; a --token meant for a shared server whose --server was left out would be dropped unsaid.
+        if (parse.GetValue(server) == null && parse.GetValue(token) != null)
+            throw new ArgumentException("--token is a key for a shared server, and without --server HOST:PORT the embedded one (which needs none) is started; add --server or drop --token.");
         // Terminal.Gui on a pipe or file draws nowhere and waits for keys that never come.
         if (parse.GetValue(exec) == null && (Console.IsInputRedirected || Console.IsOutputRedirected))
             throw new ArgumentException($"the interactive client needs a terminal, and its {(Console.IsInputRedirected ? "input" : "output")} is not one; " +

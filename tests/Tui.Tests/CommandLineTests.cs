@@ -120,6 +120,14 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task A_token_without_a_server_is_refused_not_ignored()
+    {
+        var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --token abc --models /nonexistent/models --exec status");
+        Assert.Equal(2, code);
+        Assert.Equal("charrnn: --token is a key for a shared server, and without --server HOST:PORT the embedded one (which needs none) is started; add --server or drop --token.", stderr.Trim());
+    }
+
+    [Fact]
     public void Exec_refuses_a_mistyped_command_line_before_it_starts_a_server_or_runs_any_of_it()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-exec-typo-" + Guid.NewGuid().ToString("N")[..8]);
