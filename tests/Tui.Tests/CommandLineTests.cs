@@ -493,6 +493,7 @@ public class CommandLineTests
         try
         {
             AssertUserError(["train", "--arch", "stateful-gru", "--out", file], $"charrnn: --out '{file}' is a file; give a folder");
+            AssertUserError(["train", "--arch", "stateful-gru", "--models", file, "--name", "q"], $"charrnn: --models '{file}' is a file; give the folder that holds model folders");
             Assert.Equal(0, new FileInfo(file).Length); // untouched
         }
         finally { File.Delete(file); }
@@ -555,6 +556,10 @@ public class CommandLineTests
             "charrnn: The model was trained on corpus 'mytext' (1,440 chars, SHA-256 ");
         Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--threads", "1"]));
         Assert.Equal(4, Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Step);
+
+        // A new run into it is refused, naming the option that named the folder.
+        AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, .. tiny], $"charrnn: '{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
+        AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--models", root, "--name", "model", .. tiny], $"charrnn: '{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --name.");
 
         // A limit it has already passed is refused; none given, a finished run has nothing to do.
         AssertUserError(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--threads", "1"],

@@ -125,16 +125,18 @@ public static class TrainCommand
                 Seed = parse.GetValue(seed),
             });
             var folder = FolderFor(parse.GetValue(output), parse.GetResult(models) is { Implicit: false } ? parse.GetValue(models) : null, parse.GetValue(name), architecture);
+            // Messages name the option the folder came from.
+            var folderOption = parse.GetValue(output) != null ? "--out" : parse.GetValue(name) != null ? "--name" : "--name (it defaults to the architecture's)";
             if (ModelFolder.HoldsModel(folder))
-                throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
+                throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
             using var served = ServerDatabase.HoldIfServed(ParentOf(folder));
             var made = !Directory.Exists(folder);
-            CheckWritableFolder(folder);
+            CheckWritableFolder(folder, parse.GetValue(output) != null ? "--out" : "The model folder");
             using var training = ModelFolder.HoldForTraining(folder);
             if (ModelFolder.HoldsModel(folder)) // again, held: a run that held it until now may have just saved one
-                throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
+                throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
 
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
             if (torchDevice.type == TorchSharp.DeviceType.CPU)
@@ -168,6 +170,8 @@ public static class TrainCommand
         if (output != null && (models != null || name != null))
             throw new ArgumentException($"--out names the model's folder whole; give it, or --models and --name, not both.");
         if (output != null) return output;
+        if (models != null && File.Exists(models))
+            throw new ArgumentException($"--models '{models}' is a file; give the folder that holds model folders (it is made if missing).");
         if (name != null)
         {
             try { ModelServer.Models.ModelStore.ValidateName(name, "--name"); }
@@ -191,10 +195,10 @@ public static class TrainCommand
     }
 
     /// <summary>--out is made and written to before training starts, not found unusable at the first checkpoint, an epoch later.</summary>
-    private static void CheckWritableFolder(string folder)
+    private static void CheckWritableFolder(string folder, string label)
     {
         if (File.Exists(folder))
-            throw new ArgumentException($"--out '{folder}' is a file; give a folder for the model's checkpoints (it is made if missing).");
+            throw new ArgumentException($"{label} '{folder}' is a file; give a folder for the model's checkpoints (it is made if missing).");
         var probe = Path.Combine(folder, $".write-check-{Environment.ProcessId}");
         try
         {
@@ -204,7 +208,7 @@ public static class TrainCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new ArgumentException($"--out '{folder}' cannot be written: {e.Message}");
+            throw new ArgumentException($"{label} '{folder}' cannot be written: {e.Message}");
         }
     }
 
