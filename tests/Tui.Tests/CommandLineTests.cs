@@ -35,7 +35,8 @@ public class CommandLineTests
     [InlineData(new[] { "models", "--models", "/nonexistent/models" }, "charrnn: --models '/nonexistent/models' does not exist; give the folder that holds model folders (default: models).")]
     [InlineData(new[] { "generate", "--model", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file, nor a model in --models '/nonexistent/models'")]
     [InlineData(new[] { "keys", "list", "--keys", "/nonexistent/keys.json" }, "charrnn: --keys /nonexistent/keys.json does not exist")]
-    [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
+    [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: --time-budget '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
+    [InlineData(new[] { "demo", "--time-budget", "0s" }, "charrnn: --time-budget '0s' is no time; give a duration above 0")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "depth=3" }, "charrnn: --max-hyperparameter: 'depth' has no cap; the capped hyperparameters are n_hidden, ")]
     // Numbers read the same in every locale: "0,8" is not quietly 8 (System.CommandLine's own parsing allows thousands separators).

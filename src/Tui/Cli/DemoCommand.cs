@@ -22,7 +22,7 @@ public static class DemoCommand
         var command = new Command("demo", "Train a small model for about a minute and print text it generates.") { budget, corpus, device, threads };
         command.SetAction(parse =>
         {
-            var timeBudget = Durations.Parse(parse.GetValue(budget)!); // first: a typo costs no libtorch load or corpus
+            var timeBudget = Durations.Parse(parse.GetValue(budget)!, budget.Name); // first: a typo costs no libtorch load or corpus
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
             var architecture = Architectures.Get("stateful-gru");

@@ -17,20 +17,23 @@ public static partial class Durations
             throw new ArgumentException($"'{text}' is ambiguous (hours:minutes or minutes:seconds?); write it as hh:mm:ss ({trimmed}:00 or 00:{trimmed}), or as 10m or 2h.");
         if (TimeSpan.TryParse(trimmed, CultureInfo.InvariantCulture, out var span) && trimmed.Contains(':') && span > TimeSpan.Zero)
             return span <= TimeSpan.FromDays(MaxDays) ? span : throw TooLong(text);
-        var match = Pattern().Match(trimmed);
+        var match = Pattern().Match(trimmed.TrimStart('-'));
         if (match.Success && match.Length > 0)
         {
-            double seconds = 0;
-            foreach (Capture c in match.Groups["part"].Captures)
-            {
-                var unit = c.Value[^1];
-                var number = double.Parse(c.Value[..^1], CultureInfo.InvariantCulture);
-                seconds += number * unit switch { 'h' => 3600, 'm' => 60, _ => 1 };
-            }
+            double Part(string unit) => match.Groups[unit].Success ? double.Parse(match.Groups[unit].Value, CultureInfo.InvariantCulture) : 0;
+            var seconds = Part("h") * 3600 + Part("m") * 60 + Part("s");
             if (seconds > MaxDays * 86400) throw TooLong(text);
-            if (seconds > 0) return TimeSpan.FromSeconds(seconds);
+            if (seconds > 0 && !trimmed.StartsWith('-')) return TimeSpan.FromSeconds(seconds);
+            throw new ArgumentException($"'{text}' is {(seconds > 0 ? "negative" : "no time")}; give a duration above 0, for example 90s, 10m, 2h, 1h30m or 00:10:00.");
         }
-        throw new ArgumentException($"'{text}' is not a duration; use for example 90s, 10m, 2h, 1h30m or 00:10:00.");
+        throw new ArgumentException($"'{text}' is not a duration; use for example 90s, 10m, 2h, 1h30m or 00:10:00 (hours, minutes, seconds in that order, each once).");
+    }
+
+    /// <summary>As <see cref="Parse(string)"/>, a refusal naming <paramref name="option"/>.</summary>
+    public static TimeSpan Parse(string text, string option)
+    {
+        try { return Parse(text); }
+        catch (ArgumentException e) { throw new ArgumentException($"{option} {e.Message}"); }
     }
 
     private static ArgumentException TooLong(string text) => new($"'{text}' is too long a duration; use at most {MaxDays} days ({MaxDays * 24}h).");
@@ -40,6 +43,6 @@ public static partial class Durations
         : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s"
         : $"{span.TotalSeconds:0.0}s";
 
-    [GeneratedRegex(@"^(?<part>\d+(\.\d+)?[hms])+$")]
+    [GeneratedRegex(@"^(?:(?<h>\d+(?:\.\d+)?)h)?(?:(?<m>\d+(?:\.\d+)?)m)?(?:(?<s>\d+(?:\.\d+)?)s)?$")]
     private static partial Regex Pattern();
 }

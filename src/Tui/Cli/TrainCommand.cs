@@ -48,7 +48,7 @@ public static class TrainCommand
             if (parse.GetValue(Schedule) is { } schedule) options = options with { Schedule = schedule };
             if (parse.GetValue(Clip) is { } clip) options = options with { Clip = clip };
             if (parse.GetValue(MaxSteps) is { } maxSteps) options = options with { MaxSteps = maxSteps };
-            if (parse.GetValue(TimeBudget) is { } budget) options = options with { TimeBudget = Durations.Parse(budget) };
+            if (parse.GetValue(TimeBudget) is { } budget) options = options with { TimeBudget = Durations.Parse(budget, TimeBudget.Name) };
             if (parse.GetValue(SampleChars) is { } sample) options = options with { SampleChars = sample };
             if (parse.GetResult(KeepCycles) is not null) options = options with { KeepCycleCheckpoints = parse.GetValue(KeepCycles) ?? true };
             options = options.Validate();
