@@ -121,6 +121,29 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Serve_prints_its_address_on_stdout_and_logs_on_stderr()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-serve-" + Guid.NewGuid().ToString("N")[..8]);
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "serve", "--listen", "127.0.0.1:0", "--models", models, "--threads", "1" })
+            start.ArgumentList.Add(arg);
+        using var process = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var stderr = process.StandardError.ReadLineAsync();
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Matches(@"^charrnn server listening on http://127\.0\.0\.1:\d+/ ", first); // the bound port, first: a script reads it
+            Assert.Contains("Authentication is OFF", await stderr.WaitAsync(TimeSpan.FromSeconds(10)));
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            if (Directory.Exists(models)) Directory.Delete(models, true);
+        }
+    }
+
+    [Fact]
     public async Task A_token_without_a_server_is_refused_not_ignored()
     {
         var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --token abc --models /nonexistent/models --exec status");

@@ -38,7 +38,8 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
         }
         else
         {
-            logger.LogWarning("Authentication is OFF: no API keys configured; listening on loopback only ({Listen}), every caller is the local admin", options.Value.Listen);
+            logger.LogWarning("Authentication is OFF: no API keys configured; listening on loopback only ({Listen}), every caller is the local admin",
+                options.Value.Listen.EndsWith(":0", StringComparison.Ordinal) ? options.Value.Listen[..^2] + " on a free port" : options.Value.Listen); // the port is picked after this check
         }
         return Task.CompletedTask;
     }

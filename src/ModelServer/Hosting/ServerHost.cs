@@ -38,7 +38,12 @@ public static class ServerHost
 
         builder.Logging.ClearProviders();
         if (logging != null) logging(builder.Logging);
-        else builder.Logging.AddSimpleConsole(o => { o.IncludeScopes = true; o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+        else
+        {
+            builder.Logging.AddSimpleConsole(o => { o.IncludeScopes = true; o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            // The log is diagnostics: stdout keeps what a script reads (charrnn serve's "listening on" line with the bound port).
+            builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        }
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         // "Hosting failed to start" with its stack trace: the start's caller reports the error itself, in one line.
