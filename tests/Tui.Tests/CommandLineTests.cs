@@ -35,6 +35,8 @@ public class CommandLineTests
     [InlineData(new[] { "models", "--models", "/nonexistent/models" }, "charrnn: --models '/nonexistent/models' does not exist; give the folder that holds model folders (default: models).")]
     [InlineData(new[] { "generate", "--model", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file, nor a model in --models '/nonexistent/models'")]
     [InlineData(new[] { "keys", "list", "--keys", "/nonexistent/keys.json" }, "charrnn: --keys /nonexistent/keys.json does not exist")]
+    [InlineData(new[] { "keys", "add", "bob", "--keys", "/tmp" }, "charrnn: --keys '/tmp' is a folder; give the keys file (e.g. /tmp/keys.json). (see charrnn keys add --help)")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--keys", "/tmp" }, "charrnn: --keys '/tmp' is a folder; give the keys file that charrnn keys add wrote.")]
     [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: --time-budget '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
     [InlineData(new[] { "demo", "--time-budget", "0s" }, "charrnn: --time-budget '0s' is no time; give a duration above 0")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]

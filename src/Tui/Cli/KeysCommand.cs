@@ -9,6 +9,11 @@ public static class KeysCommand
     public static Command Create()
     {
         var file = new Option<string>("--keys") { Description = "The keys file (give the same to charrnn serve --keys).", DefaultValueFactory = _ => "keys.json" };
+        file.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string>() is { } path && Directory.Exists(path))
+                result.AddError($"--keys '{path}' is a folder; give the keys file (e.g. {Path.Combine(path, "keys.json")}).");
+        });
         var name = new Argument<string>("name") { Description = "Who the key is for, e.g. alice or ci." }.RefusingFlags();
         var admin = new Option<bool>("--admin") { Description = "An admin key sees and may act on every session, job and model." };
         var reuseName = new Option<bool>("--reuse-name") { Description = "Take the name of a removed key, and with it the models it made." };

@@ -65,6 +65,8 @@ public static class ServeCommand
             };
             if (options.TlsCertificate == null && (options.TlsKey != null || options.TlsPassword != null))
                 throw new ArgumentException($"{(options.TlsKey != null ? "--tls-key" : "--tls-password")} goes with --tls-cert (the certificate to serve); without it the server would serve plain HTTP/2.");
+            if (options.KeysFile != null && Directory.Exists(options.KeysFile))
+                throw new ArgumentException($"--keys '{options.KeysFile}' is a folder; give the keys file that charrnn keys add wrote.");
             if (options.KeysFile != null && !File.Exists(options.KeysFile))
                 throw new ArgumentException($"--keys {options.KeysFile} does not exist; create it with charrnn keys add NAME --keys {options.KeysFile}.");
             options.Limits.MaxSessions = Positive(parse.GetValue(maxSessions), "--max-sessions");
