@@ -429,9 +429,13 @@ public class CommandLineTests
             Assert.True(printed.Success, File.ReadAllText(output));
             // Saved with the weights: the model list shows it though no epoch ended.
             var listed = Path.Combine(root, "models.txt");
+            Directory.CreateDirectory(Path.Combine(root, "a-name-longer-than-its-column"));
+            File.Copy(Path.Combine(root, "m", "last.ckpt"), Path.Combine(root, "a-name-longer-than-its-column", "last.ckpt"));
             (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' models --models {root} > {listed}");
             Assert.True(code == 0, stderr);
             Assert.Matches($@"\nm +stateful-gru +[\d,]+ +0 +{Regex.Escape(printed.Groups[1].Value)} ", File.ReadAllText(listed));
+            var lines = File.ReadAllLines(listed);
+            Assert.All(lines.Skip(1), line => Assert.Equal(lines[0].IndexOf("ARCH", StringComparison.Ordinal), line.IndexOf("stateful-gru", StringComparison.Ordinal))); // columns line up
         }
         finally { Directory.Delete(root, true); }
     }
@@ -710,23 +714,24 @@ public class CommandLineTests
         var folder = Path.Combine(root, "model");
         Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--max-steps", "2", "--n-hidden", "8", "--bs", "4", "--threads", "1"]));
 
-        (string Out, string Error) Generate(params string[] extra)
+        (string Out, string Error) Generate(string temperature, params string[] extra)
         {
             var (output, error) = (new StringWriter(), new StringWriter());
             var (previousOut, previousError) = (Console.Out, Console.Error);
             Console.SetOut(output);
             Console.SetError(error);
-            try { Assert.Equal(0, CharRnnCommandLine.Run(["generate", "--model", folder, "-n", "40", "-t", "1.5", "--threads", "1", .. extra])); }
+            try { Assert.Equal(0, CharRnnCommandLine.Run(["generate", "--model", folder, "-n", "40", "-t", temperature, "--threads", "1", .. extra])); }
             finally { Console.SetOut(previousOut); Console.SetError(previousError); }
             return (output.ToString(), error.ToString());
         }
-        var drawn = Generate();
+        var drawn = Generate("1.5");
         var match = System.Text.RegularExpressions.Regex.Match(drawn.Error, @"^\(seed (\d{1,9}): --seed \1 gives this text again\)");
         Assert.True(match.Success, drawn.Error);
         Assert.DoesNotContain("seed", drawn.Out); // stdout is the text alone, for pipes
-        var again = Generate("--seed", match.Groups[1].Value);
+        var again = Generate("1.5", "--seed", match.Groups[1].Value);
         Assert.Equal(drawn.Out, again.Out);
         Assert.Equal("", again.Error); // a seed given is not repeated back
+        Assert.Equal("", Generate("0").Error); // greedy: no seed changes the text
     });
 
     private static void InTempFolder(Action<string> test)

@@ -40,7 +40,8 @@ public static class GenerateCommand
             var primeText = parse.GetValue(prime)!;
             session.Feed(primeText);
             // On stderr, so that piped text stays only the text; and first, so that a run cut short names it too.
-            if (drawn) Console.Error.WriteLine($"(seed {settings.Seed}: --seed {settings.Seed} gives this text again)");
+            if (drawn && settings.Temperature > 0) // at 0 the text is greedy: no seed changes it
+                Console.Error.WriteLine($"(seed {settings.Seed}: --seed {settings.Seed} gives this text again)");
             var stdout = Standard.Output();
             try
             {

@@ -24,18 +24,20 @@ public static class ModelsCommand
                 Console.WriteLine($"No models in '{root}'. Train one: charrnn train stateful-lstm {(parse.GetResult(dir) is { Implicit: false } ? $"--models {root} " : "")}--name NAME");
                 return 0;
             }
-            Console.WriteLine($"{"NAME",-20} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-12} {"SIZE",8}  SAVED");
+            var width = Math.Max(20, models.Max(m => m.Name.Length)); // names run to 64 characters: the columns make room
+            string Name(string name) => name.PadRight(width);
+            Console.WriteLine($"{Name("NAME")} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-12} {"SIZE",8}  SAVED");
             foreach (var m in models)
             {
                 if (m.Metadata is not { } meta)
                 {
-                    Console.WriteLine($"{m.Name,-20} unreadable: {m.Error}");
+                    Console.WriteLine($"{Name(m.Name)} unreadable: {m.Error}");
                     continue;
                 }
                 // The best epoch's, else that of the last weights (a model no epoch of which has ended), as the REPL's list shows.
                 var loss = double.IsFinite(meta.Position.BestValidLoss) ? meta.Position.BestValidLoss : meta.ValidationOfWeights?.Loss;
                 var val = loss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
-                Console.WriteLine($"{m.Name,-20} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {Size(m.Bytes),8}  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
+                Console.WriteLine($"{Name(m.Name)} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {Size(m.Bytes),8}  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
             }
             return 0;
         });
