@@ -425,6 +425,11 @@ public class CommandLineTests
             var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' train --arch stateful-gru --corpus {corpus} " +
                                              $"--out {Path.Combine(root, "m")} --max-steps 2 --n-hidden 8 --bs 4 --threads 1 > {output}");
             Assert.True(code == 0, stderr);
+            // Its output on a full disk: the run fails at its first line, before it makes the model's folder.
+            var (full, fullError) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' train --arch stateful-gru --corpus {corpus} " +
+                                                $"--out {Path.Combine(root, "full")} --max-steps 2 --n-hidden 8 --bs 4 --threads 1 > /dev/full");
+            Assert.Equal((1, "charrnn: No space left on device"), (full, fullError.Trim()));
+            Assert.False(Directory.Exists(Path.Combine(root, "full")));
             var printed = Regex.Match(File.ReadAllText(output), @"finished: reached max_steps = 2; checkpoint .*\nvalidation loss (\d+\.\d{4}) nats/char, accuracy [\d.]+ % at step 2 \(mid-epoch\)\s*$");
             Assert.True(printed.Success, File.ReadAllText(output));
             // Saved with the weights: the model list shows it though no epoch ended.

@@ -131,14 +131,14 @@ public static class TrainCommand
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
+            // Before the folder is made too: a stdout that cannot be written (a full disk) leaves no empty model folder.
+            Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
             using var served = ServerDatabase.HoldIfServed(ParentOf(folder));
             var made = !Directory.Exists(folder);
             CheckWritableFolder(folder, parse.GetValue(output) != null ? "--out" : "The model folder");
             using var training = ModelFolder.HoldForTraining(folder);
             if (ModelFolder.HoldsModel(folder)) // again, held: a run that held it until now may have just saved one
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
-
-            Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
             if (torchDevice.type == TorchSharp.DeviceType.CPU)
                 WarnIfTooLarge(architecture, hyperParameters, Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length);
             Trainer trainer;
