@@ -582,8 +582,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var words = c.Positional.Skip(first).ToList();
         bool IsCount(int word) => !c.IsQuoted(first + word) && words[word].All(char.IsAsciiDigit);
-        // "1,000", "1e3" or "500." in a count's place meant a count: refused, not quietly made the prime.
-        bool LooksLikeCount(int word) => !c.IsQuoted(first + word) && words[word].Any(char.IsAsciiDigit) && words[word].All(ch => char.IsAsciiDigit(ch) || ch is ',' or '.' or '_' or 'e' or 'E' or '+');
+        // "1,000", "1e3", "500." or "-5" in a count's place meant a count: refused, not quietly made the prime.
+        bool LooksLikeCount(int word) => !c.IsQuoted(first + word) && words[word].Any(char.IsAsciiDigit) && words[word].All(ch => char.IsAsciiDigit(ch) || ch is ',' or '.' or '_' or 'e' or 'E' or '+' or '-');
         foreach (var place in words.Count > 1 ? [0, words.Count - 1] : words.Count == 1 ? new[] { 0 } : [])
             if (LooksLikeCount(place) && !IsCount(place))
                 throw new CommandException($"'{words[place]}' is not a count: write digits only, like 1000 (put a prime that is a number in quotes: \"1,000\").");
