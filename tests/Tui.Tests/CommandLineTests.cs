@@ -595,6 +595,7 @@ public class CommandLineTests
         // A new run into it is refused, naming the option that named the folder.
         AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, .. tiny], $"charrnn: '{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --out.");
         AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--models", root, "--name", "model", .. tiny], $"charrnn: '{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another --name.");
+        AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--models", root, "--name", "Model", .. tiny], $"charrnn: A model named 'model' exists in {root}, and names may not differ only in case");
 
         // A limit it has already passed is refused; none given, a finished run has nothing to do.
         AssertUserError(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--threads", "1"],
