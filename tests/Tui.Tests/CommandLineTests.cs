@@ -61,6 +61,7 @@ public class CommandLineTests
     [InlineData(new[] { "resume", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn resume --help)")]
     [InlineData(new[] { "keys", "add", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn keys add --help)")]
     [InlineData(new[] { "train", "--name", "a/b" }, "charrnn: --name 'a/b' is not a valid name; a model name is 1 to 64 characters")]
+    [InlineData(new[] { "generate", "m", "-n", "5", "-n", "6" }, "charrnn: -n is given more than once; give it once. (see charrnn generate --help)")]
     [InlineData(new[] { "train", "--keep-cycles", "--epochs", "2" }, "charrnn: --keep-cycles keeps each SGDR cycle's end, and schedule 'constant' has no cycles; add --schedule sgdr:")]
     [InlineData(new[] { "train", "--name", "x", "--out", "y" }, "charrnn: --out names the model's folder whole; give it, or --models and --name, not both.")]
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);

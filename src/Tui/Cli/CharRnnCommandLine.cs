@@ -41,6 +41,9 @@ public static class CharRnnCommandLine
             for (var r = parse.CommandResult; r.Parent is CommandResult parent; r = parent) names.Insert(0, r.Command.Name);
             var lines = parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var message = lines.Length == 1 ? lines[0] : $"{lines[0]} {string.Join(", ", lines.Skip(1))}";
+            // System.CommandLine's words for an option typed twice read as one flag given two values.
+            if (System.Text.RegularExpressions.Regex.Match(message, @"^Option '([^']+)' expects a single argument but \d+ were provided\.$") is { Success: true } twice)
+                message = $"{twice.Groups[1].Value} is given more than once; give it once.";
             Console.Error.WriteLine($"charrnn: {message} (see {string.Join(' ', names.Prepend("charrnn"))} --help)");
             return 2;
         }
