@@ -133,10 +133,16 @@ public class CommandLineTests
         using var process = System.Diagnostics.Process.Start(start)!;
         try
         {
-            var stderr = process.StandardError.ReadLineAsync();
+            var stderr = Task.Run(async () => // the log's lines until the warning
+            {
+                while (await process.StandardError.ReadLineAsync() is { } line)
+                    if (line.Contains("Authentication is OFF", StringComparison.Ordinal)) return line;
+                return "";
+            });
             var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Matches(@"^charrnn server listening on http://127\.0\.0\.1:\d+/ ", first); // the bound port, first: a script reads it
-            Assert.Contains("Authentication is OFF", await stderr.WaitAsync(TimeSpan.FromSeconds(10)));
+            var port = Regex.Match(first!, @":(\d+)/").Groups[1].Value;
+            Assert.Contains($"Authentication is OFF: no API keys configured; listening on loopback only (http://127.0.0.1:{port}", await stderr.WaitAsync(TimeSpan.FromSeconds(10)));
         }
         finally
         {
@@ -518,7 +524,8 @@ public class CommandLineTests
         holder.Start();
         var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
         var models = Path.Combine(Path.GetTempPath(), "charrnn-busy-" + Guid.NewGuid().ToString("N")[..8]);
-        try { AssertUserError(["serve", "--listen", $"127.0.0.1:{port}", "--models", models, "--threads", "1"], $"charrnn: Failed to bind to address http://127.0.0.1:{port}"); }
+        // Found once the server starts, after its first log lines (on stderr, as its log is): the error is the last line.
+        try { AssertUserError(["serve", "--listen", $"127.0.0.1:{port}", "--models", models, "--threads", "1"], $"charrnn: Failed to bind to address http://127.0.0.1:{port}", logBefore: true); }
         finally { if (Directory.Exists(models)) Directory.Delete(models, true); }
     }
 
@@ -749,7 +756,7 @@ public class CommandLineTests
         finally { Directory.Delete(root, true); }
     }
 
-    private static void AssertUserError(string[] args, string start)
+    private static void AssertUserError(string[] args, string start, bool logBefore = false)
     {
         var error = new StringWriter();
         var previous = Console.Error;
@@ -765,6 +772,12 @@ public class CommandLineTests
         finally { Console.SetError(previous); }
         Assert.Equal(2, code);
         var text = error.ToString().TrimEnd('\n', '\r');
+        if (logBefore)
+        {
+            var lines = text.Split('\n');
+            Assert.All(lines[..^1], line => Assert.Matches(@"^\d\d:\d\d:\d\d (info|warn): ", line));
+            text = lines[^1];
+        }
         Assert.StartsWith(start, text);
         Assert.DoesNotContain('\n', text);
     }

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +10,8 @@ namespace CharRnn.ModelServer.Hosting;
 /// At start-up: refuses to serve other machines without a keys file, and says in the log whether
 /// authentication is on.
 /// </summary>
-public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthInterceptor auth, IConfiguration configuration, ILogger<SecurityCheck> logger) : IHostedService
+public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthInterceptor auth, IConfiguration configuration, ILogger<SecurityCheck> logger,
+    IHostApplicationLifetime lifetime, IServer server) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
@@ -38,8 +41,10 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
         }
         else
         {
-            logger.LogWarning("Authentication is OFF: no API keys configured; listening on loopback only ({Listen}), every caller is the local admin",
-                options.Value.Listen.EndsWith(":0", StringComparison.Ordinal) ? options.Value.Listen[..^2] + " on a free port" : options.Value.Listen); // the port is picked after this check
+            // Once listening: a server that then fails to start (a port in use) says only why, and the addresses are the bound ones (--listen :0 picks its port).
+            lifetime.ApplicationStarted.Register(() => logger.LogWarning(
+                "Authentication is OFF: no API keys configured; listening on loopback only ({Listen}), every caller is the local admin",
+                server.Features.Get<IServerAddressesFeature>()?.Addresses is { Count: > 0 } bound ? string.Join(", ", bound) : options.Value.Listen));
         }
         return Task.CompletedTask;
     }
