@@ -21,7 +21,8 @@ public static class CommonOptions
         };
         option.Validators.Add(result =>
         {
-            var n = result.GetValueOrDefault<int>();
+            // Read from the token: a value that is not a number has its own error, and GetValueOrDefault would throw it.
+            if (result.Tokens.Count == 0 || !int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n)) return;
             if (n < 0 || n > TorchRuntime.MaxThreads)
                 result.AddError($"--threads {n} is not allowed; give 0 (libtorch's default: one per core) to {TorchRuntime.MaxThreads}.");
         });

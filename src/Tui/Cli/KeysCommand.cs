@@ -11,7 +11,9 @@ public static class KeysCommand
         var file = new Option<string>("--keys") { Description = "The keys file (give the same to charrnn serve --keys).", DefaultValueFactory = _ => "keys.json" };
         file.Validators.Add(result =>
         {
-            if (result.GetValueOrDefault<string>() is { } path && Directory.Exists(path))
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+                result.AddError("--keys is empty; give the keys file (default: keys.json).");
+            else if (result.GetValueOrDefault<string>() is { } path && Directory.Exists(path))
                 result.AddError($"--keys '{path}' is a folder; give the keys file (e.g. {Path.Combine(path, "keys.json")}).");
         });
         var name = new Argument<string>("name") { Description = "Who the key is for, e.g. alice or ci." }.RefusingFlags();
