@@ -43,9 +43,31 @@ public static class CommonOptions
         return argument;
     }
 
-    public static Option<string> ModelsDir() => new("--models")
+    public static Option<string> ModelsDir() => new Option<string>("--models")
     {
         Description = "Folder that holds model folders.",
         DefaultValueFactory = _ => "models",
-    };
+    }.NotEmpty("the folder that holds model folders (default: models)");
+
+    /// <summary>An empty path ('' from an unset variable) is refused, not read as the current folder, the default, or .NET's "path is empty".</summary>
+    public static Option<T> NotEmpty<T>(this Option<T> option, string what)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && string.IsNullOrWhiteSpace(result.Tokens[^1].Value))
+                result.AddError($"{option.Name} is empty; give {what}.");
+        });
+        return option;
+    }
+
+    /// <inheritdoc cref="NotEmpty{T}(Option{T}, string)"/>
+    public static Argument<T> NotEmpty<T>(this Argument<T> argument, string what)
+    {
+        argument.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && string.IsNullOrWhiteSpace(result.Tokens[0].Value))
+                result.AddError($"The {argument.Name} is empty; give {what}.");
+        });
+        return argument;
+    }
 }

@@ -10,8 +10,8 @@ public static class GenerateCommand
 {
     public static Command Create()
     {
-        var named = new Argument<string?>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models (or give it as --model).", Arity = ArgumentArity.ZeroOrOne }.RefusingFlags();
-        var model = new Option<string?>("--model") { Description = "Model folder or .ckpt file, or the name of a model in --models." };
+        var named = new Argument<string?>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models (or give it as --model).", Arity = ArgumentArity.ZeroOrOne }.RefusingFlags().NotEmpty("a model's name or folder");
+        var model = new Option<string?>("--model") { Description = "Model folder or .ckpt file, or the name of a model in --models." }.NotEmpty("a model's name or folder");
         var models = CommonOptions.ModelsDir();
         var prime = new Option<string>("--prime") { Description = "Text to start from (the model continues it).", DefaultValueFactory = _ => "" };
         var count = new Option<int>("-n", "--chars") { Description = "Characters to generate.", DefaultValueFactory = _ => 400 };

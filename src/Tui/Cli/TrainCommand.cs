@@ -75,8 +75,8 @@ public static class TrainCommand
         var models = CommonOptions.ModelsDir();
         models.Description = "Folder that holds model folders: the model goes in MODELS/NAME.";
         var name = new Option<string?>("--name") { Description = "The model's name: its folder in --models (default: the architecture's name)." };
-        var output = new Option<string?>("--out") { Description = "Model folder to create, anywhere (instead of --models and --name)." };
-        var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." };
+        var output = new Option<string?>("--out") { Description = "Model folder to create, anywhere (instead of --models and --name)." }.NotEmpty("the model folder to create");
+        var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." }.NotEmpty("a text file or a known corpus name, or leave it out for nietzsche");
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
         var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 };
         var valFraction = new Option<double>("--val-fraction") { Description = "Share held out for validation.", DefaultValueFactory = _ => 0.2 };
@@ -219,9 +219,9 @@ public static class TrainCommand
 
     public static Command CreateResume()
     {
-        var model = new Argument<string>("model") { Description = "Model folder (or a .ckpt file) to continue, or the name of a model in --models." }.RefusingFlags();
+        var model = new Argument<string>("model") { Description = "Model folder (or a .ckpt file) to continue, or the name of a model in --models." }.RefusingFlags().NotEmpty("a model's name or folder");
         var models = CommonOptions.ModelsDir();
-        var corpus = new Option<string?>("--corpus") { Description = "The corpus file it was trained on; needed only for a model trained on a file (known corpora and server uploads are found by name; checked by SHA-256)." };
+        var corpus = new Option<string?>("--corpus") { Description = "The corpus file it was trained on; needed only for a model trained on a file (known corpora and server uploads are found by name; checked by SHA-256)." }.NotEmpty("the text file it was trained on");
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var flags = new TrainingFlags(resuming: true);
