@@ -363,8 +363,10 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal(5UL, Runner.Session!.Sampling.Seed);
         await Runner.RunLineAsync("use gru");
         Assert.Equal(5UL, Runner.Session!.Sampling.Seed); // asked for: it carries over
-        await Runner.RunLineAsync("set seed=random; use gru");
-        Assert.NotEqual(5UL, Runner.Session!.Sampling.Seed); // until seed=random lets sessions draw again
+        await Runner.RunLineAsync("set seed=random");
+        Assert.NotEqual(5UL, Runner.Session!.Sampling.Seed); // the session in use draws a new one at once
+        await Runner.RunLineAsync("set seed=5; set seed=random; use gru");
+        Assert.NotEqual(5UL, Runner.Session!.Sampling.Seed); // and seed=random lets new sessions draw again
         Assert.Empty(_output.Errors);
         await Runner.RunLineAsync("set seed=-1");
         Assert.Contains(_output.Errors, e => e == "seed=-1 is not allowed; use a whole number ≥ 0, or seed=random.");

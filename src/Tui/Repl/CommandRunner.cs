@@ -587,6 +587,8 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         foreach (var place in words.Count > 1 ? [0, words.Count - 1] : words.Count == 1 ? new[] { 0 } : [])
             if (LooksLikeCount(place) && !IsCount(place))
                 throw new CommandException($"'{words[place]}' is not a count: write digits only, like 1000 (put a prime that is a number in quotes: \"1,000\").");
+        if (words.Count > 1 && IsCount(0) && IsCount(words.Count - 1))
+            throw new CommandException($"Two counts given, {words[0]} and {words[^1]}; give one (put a prime that is a number in quotes: \"{words[^1]}\").");
         int? count = null;
         if (words.Count > 0 && IsCount(0))
         {
@@ -864,10 +866,11 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     /// </summary>
     private static SamplingSettings SeedOnlyIfGiven(Command c, SamplingSettings settings)
     {
-        if (c.Option("seed") != null) return settings;
-        var unseeded = settings.Clone();
-        unseeded.ClearSeed();
-        return unseeded;
+        var given = settings.Clone();
+        if (c.Option("seed") is not { } seed) given.ClearSeed();
+        // A session in use keeps its seed when none is sent: seed=random draws a new one here, as the server draws them.
+        else if (IsRandomSeed(seed)) given.Seed = (ulong)Random.Shared.NextInt64(1_000_000_000);
+        return given;
     }
 
     /// <summary>seed=N pins the seed for the sessions that follow (use); seed=random lets each draw its own again.</summary>
