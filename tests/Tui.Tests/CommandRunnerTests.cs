@@ -44,7 +44,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("resume gru steps=abc");
         Assert.Contains(_output.Errors, e => e.Contains("steps=abc is not a whole number", StringComparison.Ordinal));
         await Refused("train stateful-gru name=x epochs=0", "epochs=0 is not allowed; use 1 to 10"); // the spec's range, not int's
-        await Refused("train stateful-gru name=x lower=maybe", "lower=maybe is not allowed; use true or false.");
+        await Refused("train stateful-gru name=x lower=maybe", "lower=maybe is not allowed; use true or false (yes/no, on/off and 1/0 too).");
         await Refused("train stateful-gru name=x n_hidden=many", "n_hidden=many is not a number; use ");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
     }

@@ -911,7 +911,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         "true" or "yes" or "on" or "1" => 1,
         "false" or "no" or "off" or "0" => 0,
-        _ => throw new CommandException($"{key}={value} is not allowed; use true or false."),
+        _ => throw new CommandException($"{key}={value} is not allowed; use true or false (yes/no, on/off and 1/0 too)."),
     };
 
     private static double NumberIn(string key, string value, double min, double max, string allowed)
