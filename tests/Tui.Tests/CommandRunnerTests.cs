@@ -47,6 +47,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("train stateful-gru name=x lower=maybe", "lower=maybe is not allowed; use true or false (yes/no, on/off and 1/0 too).");
         await Refused("train stateful-gru name=x n_hidden=many", "n_hidden=many is not a number; use ");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
+        await Refused("stop", "No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
+        await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [seed=N] (models lists them).");
     }
 
     [Fact]

@@ -438,7 +438,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private async Task Stop(Command c, CancellationToken ct)
     {
-        var arg = c.Arg(0) ?? WatchedJob ?? throw new CommandException("Usage: stop JOB|MODEL (jobs lists them).");
+        var arg = c.Arg(0) ?? WatchedJob ?? throw new CommandException("No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
         // A job id, else a model's running or queued job (a model may be named like a job id).
         var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
         var known = jobs.FirstOrDefault(j => j.Id == arg)
@@ -548,7 +548,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     private async Task Use(Command c, CancellationToken ct)
     {
-        var model = c.Arg(0) ?? throw new CommandException("Usage: use MODEL [t=0.8] (models lists them).");
+        var model = c.Arg(0) ?? throw new CommandException("Which model? use MODEL [t=0.8] [k=N] [p=X] [seed=N] (models lists them).");
         // The settings carry over, but not a seed the server drew: each new session gets fresh text unless seed= was asked for.
         var start = _sampling.Clone();
         if (!_seedChosen) start.ClearSeed();
