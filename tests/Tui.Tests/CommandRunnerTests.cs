@@ -354,6 +354,25 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_line_is_checked_against_the_servers_corpora_and_models_before_it_runs()
+    {
+        async Task<string?> Check(string line)
+        {
+            var errors = _output.Errors.Count;
+            var ok = await Runner.CheckWithServerAsync(CommandParser.ParseMany(line), CancellationToken.None);
+            Assert.Equal(ok, _output.Errors.Count == errors);
+            return ok ? null : _output.Errors.Last();
+        }
+        Assert.Equal("No corpus 'nosuch' on this server; corpora lists the ones there are.",
+            await Check("train stateful-gru corpus=tiny name=a; train stateful-gru corpus=nosuch name=b"));
+        Assert.Equal("A model named 'gru' exists; choose another name=, or resume gru to continue it.", await Check("train stateful-gru corpus=tiny name=gru"));
+        Assert.Equal("A model named 'a' exists, and names may not differ only in case; choose another name=.", await Check("train stateful-gru corpus=tiny name=a; train stateful-gru corpus=tiny name=A"));
+        Assert.Equal("No model 'nosuch' on this server; models lists them.", await Check("resume nosuch epochs=2"));
+        Assert.Null(await Check("delete gru; train stateful-gru corpus=tiny name=gru; resume gru epochs=2")); // as the line leaves them
+        Assert.Contains(fixture.Client.Catalog.ListModels(new ListModelsRequest()).Models, m => m.Name == "gru"); // checked, nothing run
+    }
+
+    [Fact]
     public async Task Each_new_session_draws_its_own_seed_unless_one_was_asked_for()
     {
         await Runner.RunLineAsync("use gru");

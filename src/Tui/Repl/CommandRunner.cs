@@ -332,18 +332,39 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
 
     /// <summary>
     /// What --exec can check once connected, before it runs anything: a train's or a resume's keys and
-    /// values against the server's specs, and sampling values against its limits. A typo after a
-    /// long `train` must not wait out its hours.
+    /// values against the server's specs, their corpus and model names against its lists (as the
+    /// line's own trains and deletes leave them), and sampling values against its limits. A typo
+    /// after a long `train` must not wait out its hours.
     /// </summary>
     /// <returns>False when a command would be refused (the error is reported); a server that cannot be asked leaves it to the run.</returns>
     public async Task<bool> CheckWithServerAsync(IEnumerable<Command> commands, CancellationToken ct)
     {
         try
         {
+            HashSet<string>? models = null, corpora = null;
+            async Task<HashSet<string>> Models() => models ??= (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models
+                .Select(m => m.Name).ToHashSet(StringComparer.OrdinalIgnoreCase); // names may not differ only in case
             foreach (var c in commands)
             {
-                if (c.Verb == "train") await TrainRequest(c, ct);
-                else if (c.Verb == "resume") await ResumeRequest(c, ct);
+                if (c.Verb == "train")
+                {
+                    var request = await TrainRequest(c, ct);
+                    corpora ??= (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora.Select(k => k.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                    if (!corpora.Contains(request.CorpusName))
+                        throw new CommandException($"No corpus '{request.CorpusName}' on this server; corpora lists the ones there are.");
+                    if ((await Models()).TryGetValue(request.ModelName, out var taken))
+                        throw new CommandException(taken == request.ModelName
+                            ? $"A model named '{taken}' exists; choose another name=, or resume {taken} to continue it."
+                            : $"A model named '{taken}' exists, and names may not differ only in case; choose another name=.");
+                    models!.Add(request.ModelName);
+                }
+                else if (c.Verb == "resume")
+                {
+                    var request = await ResumeRequest(c, ct);
+                    if (!(await Models()).Contains(request.ModelName))
+                        throw new CommandException($"No model '{request.ModelName}' on this server; models lists them.");
+                }
+                else if (c.Verb == "delete" && c.Arg(0) is { } deleted) (await Models()).Remove(deleted);
                 else if (GenerationCount(c) is { } words && CountAndPrime(c, words.First) is var (count, prime)) await CheckWithinServerLimits(count, prime, ct);
                 if (HasSampling(c)) await SamplingFrom(c, new SamplingSettings(), ct);
             }
