@@ -354,6 +354,19 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Deleting_the_model_in_use_closes_its_sessions()
+    {
+        var name = "del-" + Guid.NewGuid().ToString("N")[..6];
+        await Runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 steps=2");
+        await Runner.RunLineAsync($"use {name}; fork; delete {name}");
+        Assert.Empty(_output.Errors);
+        Assert.Null(Runner.Session);
+        Assert.Contains($"deleted {name}, and closed the session on it: use MODEL to pick another", _output.Lines);
+        await Runner.RunLineAsync("gen 5");
+        Assert.Contains("No model in use: use MODEL first (models lists them).", _output.Errors);
+    }
+
+    [Fact]
     public async Task A_line_is_checked_against_the_servers_corpora_and_models_before_it_runs()
     {
         async Task<string?> Check(string line)

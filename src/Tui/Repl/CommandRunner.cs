@@ -811,6 +811,13 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     {
         var model = c.Arg(0) ?? throw new CommandException("Usage: delete MODEL");
         await client.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = model }, cancellationToken: ct);
+        if (Session?.ModelName == model) // its sessions (forks are of the same model) would generate on from a model no longer listed
+        {
+            await CloseAll(CancellationToken.None);
+            output.SessionChanged(null);
+            output.Line($"deleted {model}, and closed the session on it: use MODEL to pick another");
+            return;
+        }
         output.Line($"deleted {model}");
     }
 
