@@ -357,7 +357,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     public async Task Deleting_the_model_in_use_closes_its_sessions()
     {
         var name = "del-" + Guid.NewGuid().ToString("N")[..6];
-        await Runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 steps=2");
+        await Runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 steps=2 sample_chars=0");
+        var job = Runner.WatchedJob!; // the REPL watches it; the model is there once it has finished
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await fixture.Client.Training.GetJobAsync(new GetJobRequest { JobId = job })).State != Job.Types.State.Finished && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
         await Runner.RunLineAsync($"use {name}; fork; delete {name}");
         Assert.Empty(_output.Errors);
         Assert.Null(Runner.Session);
