@@ -11,9 +11,10 @@ public static class KeysCommand
         var file = new Option<string>("--keys") { Description = "The keys file (give the same to charrnn serve --keys).", DefaultValueFactory = _ => "keys.json" };
         file.Validators.Add(result =>
         {
-            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+            var path = result.GetValueOrDefault<string>();
+            if (string.IsNullOrWhiteSpace(path))
                 result.AddError("--keys is empty; give the keys file (default: keys.json).");
-            else if (result.GetValueOrDefault<string>() is { } path && Directory.Exists(path))
+            else if (Directory.Exists(path))
                 result.AddError($"--keys '{path}' is a folder; give the keys file (e.g. {Path.Combine(path, "keys.json")}).");
         });
         var name = new Argument<string>("name") { Description = "Who the key is for, e.g. alice or ci." }.RefusingFlags();
