@@ -72,10 +72,13 @@ public sealed partial class ModelStore
     /// a name that differs only in case. Names are unique without regard to case so that a models
     /// folder works the same on a case-insensitive file system (Windows, macOS), where both would be one folder.
     /// </summary>
-    public string? TakenName(string name) =>
-        Directory.Exists(Root)
-            ? Directory.EnumerateDirectories(Root).Select(Path.GetFileName).OfType<string>()
-                .Where(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase) && ModelFolder.HoldsModel(Path.Combine(Root, n)))
+    public string? TakenName(string name) => TakenName(Root, name);
+
+    /// <summary>As <see cref="TakenName(string)"/>, in the models folder <paramref name="root"/> (charrnn train's --models).</summary>
+    public static string? TakenName(string root, string name) =>
+        Directory.Exists(root)
+            ? Directory.EnumerateDirectories(root).Select(Path.GetFileName).OfType<string>()
+                .Where(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase) && ModelFolder.HoldsModel(Path.Combine(root, n)))
                 .OrderBy(n => n == name ? 0 : 1).FirstOrDefault()
             : null;
 

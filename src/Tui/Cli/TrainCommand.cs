@@ -179,8 +179,8 @@ public static class TrainCommand
         }
         var (root, folderName) = (models ?? "models", name ?? architecture.Name);
         // As the server keeps names: on Windows and macOS the two would be one folder.
-        if (Directory.Exists(root) && Directory.EnumerateDirectories(root).Select(Path.GetFileName)
-                .FirstOrDefault(n => n != folderName && string.Equals(n, folderName, StringComparison.OrdinalIgnoreCase) && ModelFolder.HoldsModel(Path.Combine(root, n!))) is { } taken)
+        // (The same name exactly is refused below, with a resume hint.)
+        if (ModelServer.Models.ModelStore.TakenName(root, folderName) is { } taken && taken != folderName)
             throw new ArgumentException($"A model named '{taken}' exists in {root}, and names may not differ only in case (on some file systems they are one folder); choose another --name.");
         return Path.Combine(root, folderName);
     }
