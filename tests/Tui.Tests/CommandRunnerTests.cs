@@ -86,6 +86,16 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Server_errors_name_the_keys_and_commands_typed_here()
+    {
+        await Refused("use nosuch", "No model 'nosuch' on this server; models lists them.");
+        await Refused("delete nosuch", "No model 'nosuch' on this server; models lists them.");
+        await Refused("train stateful-gru corpus=tiny name=x n_hidden=8 schedule=bogus", "schedule 'bogus' is not known; use constant | ");
+        Assert.DoesNotContain(_output.Errors, e => e.Contains("options.", StringComparison.Ordinal) || e.Contains("NotFound", StringComparison.Ordinal));
+        Assert.DoesNotContain(fixture.Client.Catalog.ListModels(new ListModelsRequest()).Models, m => m.Name == "x");
+    }
+
+    [Fact]
     public async Task Corpora_are_listed_with_their_size_before_any_job_loads_them()
     {
         await Runner.RunLineAsync("corpora");
@@ -96,9 +106,10 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     public async Task A_quoted_number_is_the_prime_and_an_unquoted_one_the_count()
     {
         await Runner.RunLineAsync("use gru t=0; gen 5 \"1984\"");
-        Assert.Equal("1984", _output.Primes.Last());
-        // The tiny model has never seen a digit: the server refuses the prime, which shows it was sent as one.
-        Assert.Contains(_output.Errors, e => e.Contains("'1'", StringComparison.Ordinal));
+        // The tiny model has never seen a digit: the server refuses the prime, which shows it was sent as one,
+        // and nothing of the refused gen is shown but its error (no label, no prime, no status code).
+        Assert.Contains(_output.Errors, e => e.StartsWith("prime: ", StringComparison.Ordinal) && e.Contains("'1'", StringComparison.Ordinal));
+        Assert.Empty(_output.Primes);
         await Runner.RunLineAsync("gen 5 \"the c\"");
         Assert.Equal("the c", _output.Primes.Last());
         Assert.Equal(5, _output.Chars);

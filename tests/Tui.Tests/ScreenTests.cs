@@ -471,7 +471,7 @@ public sealed class ScreenTests : IDisposable
     {
         Command("use no-such-model");
         PumpUntil(() => _window.Repl.Log.Content.Contains("error:"), "an error line");
-        Assert.Contains("NotFound: No model 'no-such-model'", _window.Repl.Log.Content);
+        Assert.Contains("No model 'no-such-model' on this server; models lists them", _window.Repl.Log.Content);
         Command("gen 10");
         PumpUntil(() => _window.Repl.Log.Content.Contains("No model in use"), "the no-session hint");
     }

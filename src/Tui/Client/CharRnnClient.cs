@@ -75,14 +75,5 @@ public sealed class CharRnnClient : IDisposable
         return uri;
     }
 
-    /// <summary>A one-line description of an RPC failure for the user.</summary>
-    public static string Describe(Exception e) => e switch
-    {
-        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable ({r.Status.Detail})",
-        RpcException { StatusCode: StatusCode.DeadlineExceeded } => "the server did not answer in time (DeadlineExceeded): it may be overloaded, or the connection lost",
-        RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
-        _ => e.Message,
-    };
-
     public void Dispose() => _channel.Dispose();
 }

@@ -66,7 +66,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
             }
             catch (Exception e) // any error is shown, and typing goes on: an escape would end the pump and every later keystroke would go nowhere
             {
-                Error = e is RpcException r ? CharRnnClient.Describe(r) : e.Message;
+                Error = e is RpcException r ? ErrorText.Describe(r) : e.Message;
             }
             finally
             {
@@ -150,8 +150,8 @@ public sealed class InteractiveTyping : IAsyncDisposable
     /// until it is deleted.
     /// </summary>
     private static string WhatNext(RpcException e) => e.StatusCode == StatusCode.InvalidArgument
-        ? $"{CharRnnClient.Describe(e)} Delete it to type on."
-        : $"{CharRnnClient.Describe(e)}; type on to reconnect";
+        ? $"{ErrorText.Describe(e)} Delete it to type on."
+        : $"{ErrorText.Describe(e)}; type on to reconnect";
 
     private async Task SendAsync(InteractRequest request)
     {

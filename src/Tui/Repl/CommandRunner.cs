@@ -125,7 +125,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         catch (Exception e) when (e is CommandException or RpcException or ArgumentException)
         {
             // "Reconnects" only for a link that failed here (a debug exception): an UNAVAILABLE the server sent (its keys file broken) says its own remedy.
-            output.Error(e is RpcException ? CharRnnClient.Describe(e) + (e is RpcException { StatusCode: StatusCode.Unavailable, Status.DebugException: not null } && interactive
+            output.Error(e is RpcException ? ErrorText.Describe(e) + (e is RpcException { StatusCode: StatusCode.Unavailable, Status.DebugException: not null } && interactive
                 ? "; the next command reconnects once the server is back" : "") : e.Message);
             return false;
         }
@@ -283,7 +283,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
         }
         catch (RpcException e) when (e.StatusCode != StatusCode.FailedPrecondition) // that one: it had ended already
         {
-            output.Error($"job {job.Id} could not be stopped ({CharRnnClient.Describe(e)}); it trains on: stop {job.Id} stops it");
+            output.Error($"job {job.Id} could not be stopped ({ErrorText.Describe(e)}); it trains on: stop {job.Id} stops it");
         }
     }
 
@@ -527,7 +527,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
                     catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Cancelled && !watch.IsCancellationRequested
                                                  && (lostSince == null || DateTime.UtcNow - lostSince < WatchReconnectFor))
                     {
-                        if (lostSince == null) output.Line($"watching job {job.Id}: {CharRnnClient.Describe(e)}; reconnecting");
+                        if (lostSince == null) output.Line($"watching job {job.Id}: {ErrorText.Describe(e)}; reconnecting");
                         lostSince ??= DateTime.UtcNow;
                         await Task.Delay(WatchRetryDelay, watch.Token);
                     }
@@ -538,7 +538,7 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
             }
             catch (RpcException e)
             {
-                output.Error($"watching job {job.Id}: {CharRnnClient.Describe(e)}");
+                output.Error($"watching job {job.Id}: {ErrorText.Describe(e)}");
                 failed = true;
             }
             finally
@@ -658,24 +658,39 @@ public sealed class CommandRunner(CharRnnClient client, IReplOutput output, bool
     /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
     private async Task Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
     {
-        output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
+        var started = false;
+        // The label and prime wait for the server's first answer: a refused prime (or count) leaves only its error behind.
+        void Start()
+        {
+            if (started) return;
+            started = true;
+            output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
+        }
+        async Task Read()
+        {
+            using var call = client.Generation.Generate(request, cancellationToken: ct);
+            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct))
+            {
+                Start();
+                output.Generated(pane, piece.Text, piece.Probability);
+            }
+            Start();
+        }
         try
         {
-            using var call = client.Generation.Generate(request, cancellationToken: ct);
-            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
-        }
-        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
-        {
-            output.GenerationEnded(pane); // the notice on a line of its own (--exec's stdout), the text started again under it
-            await ReopenSession(null, ct);
-            request.SessionId = Session!.Id;
-            output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
-            using var call = client.Generation.Generate(request, cancellationToken: ct);
-            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
+            try { await Read(); }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
+            {
+                if (started) output.GenerationEnded(pane); // the notice on a line of its own (--exec's stdout), the text started again under it
+                started = false;
+                await ReopenSession(null, ct);
+                request.SessionId = Session!.Id;
+                await Read();
+            }
         }
         finally
         {
-            output.GenerationEnded(pane);
+            if (started) output.GenerationEnded(pane);
         }
     }
 

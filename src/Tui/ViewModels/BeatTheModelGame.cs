@@ -61,7 +61,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         }
         catch (Exception e) when (e is RpcException or GameCannotStartException)
         {
-            lock (_gate) Message = $"{(e is RpcException ? CharRnnClient.Describe(e) : e.Message)}. Press Enter to try again.";
+            lock (_gate) Message = $"{(e is RpcException ? ErrorText.Describe(e) : e.Message)}. Press Enter to try again.";
             Interlocked.Increment(ref _version);
         }
         finally
@@ -153,7 +153,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
             {
                 left = _sessionId;
                 _sessionId = null;
-                Message = $"{CharRnnClient.Describe(e)}. The game stopped: press Enter to start another.";
+                Message = $"{ErrorText.Describe(e)}. The game stopped: press Enter to start another.";
             }
             Interlocked.Increment(ref _version);
             // A session reopened for the game whose first feed failed would hold a place in the key's quota until it expired.

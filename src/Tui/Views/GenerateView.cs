@@ -125,7 +125,20 @@ public sealed class GenerateView : View
     private string? _shownSessionId;
     private long _shownSeen;
 
-    /// <summary>Starts a stream in a pane; the comparison pane opens beside the first when used.</summary>
+    /// <summary>
+    /// Starts a stream's text in a pane. Called on the stream's thread, before its first char is appended
+    /// (<see cref="Begin"/>, on the UI thread, may run after that char).
+    /// </summary>
+    public void BeginText(int pane, string label, string prime)
+    {
+        // A gen without a prime on the session the pane shows (Continue) carries on its text where it
+        // stopped, mid-word as the model left it; anything else starts a line of its own.
+        if (prime.Length > 0 || _continuing[pane] != label) Panes[pane].Append("\n");
+        _continuing[pane] = label;
+        if (prime.Length > 0) Panes[pane].Append(prime, -1, PrimeStyle);
+    }
+
+    /// <summary>Shows a stream's pane and what it ran; the comparison pane opens beside the first when used.</summary>
     public void Begin(int pane, string label, string prime, int count)
     {
         // The fields show what ran, typed at the prompt or not: the buttons then run it again.
@@ -143,11 +156,6 @@ public sealed class GenerateView : View
             _rightFrame.Visible = true;
         }
         (pane == 0 ? _leftFrame : _rightFrame).Title = label;
-        // A gen without a prime on the session the pane shows (Continue) carries on its text where it
-        // stopped, mid-word as the model left it; anything else starts a line of its own.
-        if (prime.Length > 0 || _continuing[pane] != label) Panes[pane].Append("\n");
-        _continuing[pane] = label;
-        if (prime.Length > 0) Panes[pane].Append(prime, -1, PrimeStyle);
     }
 
     /// <summary>The label of each pane's last stream while the next may continue it (null: the next starts a line).</summary>

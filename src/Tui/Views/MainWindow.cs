@@ -181,11 +181,15 @@ public sealed class MainWindow : Window, IReplOutput
 
     public void Error(string text) => Repl.Log.AppendLine("error: " + text, ReplView.Failure);
 
-    public void GenerationStarted(int pane, string label, string prime, int count) => App?.Invoke(() =>
+    public void GenerationStarted(int pane, string label, string prime, int count)
     {
-        Generate.Begin(pane, label, prime, count);
-        if (pane == 0) Show(Generate, focusTab: false);
-    });
+        Generate.BeginText(pane, label, prime);
+        App?.Invoke(() =>
+        {
+            Generate.Begin(pane, label, prime, count);
+            if (pane == 0) Show(Generate, focusTab: false);
+        });
+    }
 
     public void Generated(int pane, string text, float probability) => Generate.Panes[pane].Append(text, probability);
 

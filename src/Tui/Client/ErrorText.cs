@@ -1,0 +1,69 @@
+using System.Text.RegularExpressions;
+using Grpc.Core;
+
+namespace CharRnn.Tui.Client;
+
+/// <summary>
+/// A failed call as one line for a person at the REPL or TUI. The server words its errors for API
+/// clients (options.learning_rate, hyperparameters[bptt], ListModels); here they name what the
+/// person types instead (lr, bptt, models). A status the caller can act on is not prefixed with
+/// its code; one that means something broke (INTERNAL, UNKNOWN, …) keeps it.
+/// </summary>
+public static partial class ErrorText
+{
+    public static string Describe(Exception e) => e switch
+    {
+        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable ({r.Status.Detail})",
+        RpcException { StatusCode: StatusCode.DeadlineExceeded } => "the server did not answer in time (DeadlineExceeded): it may be overloaded, or the connection lost",
+        RpcException r when CallerCanAct(r.StatusCode) => InClientTerms(r.Status.Detail),
+        RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
+        _ => e.Message,
+    };
+
+    private static bool CallerCanAct(StatusCode code) => code is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists
+        or StatusCode.FailedPrecondition or StatusCode.OutOfRange or StatusCode.ResourceExhausted or StatusCode.PermissionDenied or StatusCode.Unauthenticated;
+
+    /// <summary>The server's proto field and RPC names replaced by the REPL's keys and commands.</summary>
+    public static string InClientTerms(string detail)
+    {
+        var text = OptionField().Replace(detail, m => OptionKeys.GetValueOrDefault(m.Groups[1].Value, m.Groups[1].Value));
+        text = Hyperparameter().Replace(text, "$1");
+        text = SamplingField().Replace(text, m => SamplingKeys.GetValueOrDefault(m.Groups[1].Value, m.Value));
+        text = RequestField().Replace(text, m => RequestKeys[m.Value]);
+        foreach (var (api, repl) in Phrases) text = text.Replace(api, repl, StringComparison.Ordinal);
+        return text;
+    }
+
+    // TrainingOptions fields whose REPL key differs (ListArchitectures' option_field, read backwards).
+    private static readonly Dictionary<string, string> OptionKeys = new()
+    {
+        ["learning_rate"] = "lr", ["weight_decay"] = "wd", ["lowercase"] = "lower", ["valid_fraction"] = "val_fraction",
+        ["keep_cycle_checkpoints"] = "keep_cycles", ["time_budget_seconds"] = "time_budget",
+    };
+
+    private static readonly Dictionary<string, string> SamplingKeys = new() { ["temperature"] = "t", ["top_k"] = "k", ["top_p"] = "p", ["seed"] = "seed" };
+
+    private static readonly Dictionary<string, string> RequestKeys = new() { ["model_name"] = "name", ["corpus_name"] = "corpus" };
+
+    // Whole phrases, so that a sentence still reads: the RPC that lists or does a thing becomes the REPL command that does.
+    private static readonly (string Api, string Repl)[] Phrases =
+    [
+        ("ListModels shows the models there are", "models lists them"),
+        ("ListCorpora shows the ones there are, or upload text with corpus_text", "corpora lists the ones there are"),
+        ("(StopJob)", "(stop)"),
+        ("(DeleteModel)", "(delete)"),
+        ("once DeleteModel has returned", "once delete has returned"),
+    ];
+
+    [GeneratedRegex(@"\boptions\.([a-z_]+)")]
+    private static partial Regex OptionField();
+
+    [GeneratedRegex(@"\bhyperparameters\[([a-z_0-9]+)\]")]
+    private static partial Regex Hyperparameter();
+
+    [GeneratedRegex(@"\bsampling\.([a-z_]+)")]
+    private static partial Regex SamplingField();
+
+    [GeneratedRegex(@"\b(model_name|corpus_name)\b")]
+    private static partial Regex RequestField();
+}

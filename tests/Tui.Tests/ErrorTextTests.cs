@@ -1,0 +1,29 @@
+using CharRnn.Tui.Client;
+using Grpc.Core;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>The server's API words turned into the REPL's, and which statuses keep their code.</summary>
+public sealed class ErrorTextTests
+{
+    [Theory]
+    [InlineData("options.learning_rate = 20 is not allowed; use 0 to 10.", "lr = 20 is not allowed; use 0 to 10.")]
+    [InlineData("options.time_budget_seconds = 0 is not allowed", "time_budget = 0 is not allowed")]
+    [InlineData("set options.epochs to at most 10.", "set epochs to at most 10.")]
+    [InlineData("hyperparameters[n_hidden] = 9999 is more than this server allows", "n_hidden = 9999 is more than this server allows")]
+    [InlineData("sampling.temperature = -1 is not allowed", "t = -1 is not allowed")]
+    [InlineData("model_name 'a/b' is not a valid name", "name 'a/b' is not a valid name")]
+    [InlineData("Model 'm' is being trained by a job; stop the job first (StopJob), then delete it.", "Model 'm' is being trained by a job; stop the job first (stop), then delete it.")]
+    [InlineData("No corpus 'c' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.", "No corpus 'c' on this server; corpora lists the ones there are.")]
+    [InlineData("prime: The text contains 1 character(s)", "prime: The text contains 1 character(s)")]
+    public void Api_words_become_the_repl_words(string server, string shown) => Assert.Equal(shown, ErrorText.InClientTerms(server));
+
+    [Fact]
+    public void A_status_the_caller_can_act_on_shows_its_message_alone_and_a_fault_keeps_its_code()
+    {
+        Assert.Equal("No model 'x' on this server; models lists them.",
+            ErrorText.Describe(new RpcException(new Status(StatusCode.NotFound, "No model 'x' on this server; ListModels shows the models there are."))));
+        Assert.Equal("Internal: options.clip broke", ErrorText.Describe(new RpcException(new Status(StatusCode.Internal, "options.clip broke"))));
+        Assert.StartsWith("server unavailable (", ErrorText.Describe(new RpcException(new Status(StatusCode.Unavailable, "gone"))), StringComparison.Ordinal);
+    }
+}
