@@ -68,6 +68,9 @@ public class CommandLineTests
     [InlineData(new[] { "keys", "add", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn keys add --help)")]
     [InlineData(new[] { "train", "--name", "a/b" }, "charrnn: --name 'a/b' is not a valid name; a model name is 1 to 64 characters")]
     [InlineData(new[] { "generate", "m", "-n", "5", "-n", "6" }, "charrnn: -n is given more than once; give it once. (see charrnn generate --help)")]
+    [InlineData(new[] { "generate", "m", "--chars", "5", "-n", "6" }, "charrnn: --chars is given more than once; give it once.")] // an alias counts as the option
+    [InlineData(new[] { "train", "--lower", "--lower", "false" }, "charrnn: --lower is given more than once; give it once. (see charrnn train --help)")]
+    [InlineData(new[] { "keys", "add", "a", "--admin", "--admin" }, "charrnn: --admin is given more than once; give it once. (see charrnn keys add --help)")]
     [InlineData(new[] { "train", "--keep-cycles", "--epochs", "2" }, "charrnn: --keep-cycles keeps each SGDR cycle's end, and schedule 'constant' has no cycles; add --schedule sgdr:")]
     [InlineData(new[] { "train", "--name", "x", "--out", "y" }, "charrnn: --out names the model's folder whole; give it, or --models and --name, not both.")]
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);

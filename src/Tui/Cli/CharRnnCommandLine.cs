@@ -34,17 +34,17 @@ public static class CharRnnCommandLine
     {
         var root = Build(configureRoot);
         var parse = root.Parse(YesNoOptions.Normalize(args, root));
+        if (RepeatedOption(parse) is { } repeated)
+        {
+            Console.Error.WriteLine($"charrnn: {repeated} is given more than once; give it once. (see {CommandPath(parse)} --help)");
+            return 2;
+        }
         if (parse.Errors.Count > 0)
         {
             // One line, as for every other user mistake; the full help is a --help away.
-            var names = new List<string>();
-            for (var r = parse.CommandResult; r.Parent is CommandResult parent; r = parent) names.Insert(0, r.Command.Name);
             var lines = parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var message = lines.Length == 1 ? lines[0] : $"{lines[0]} {string.Join(", ", lines.Skip(1))}";
-            // System.CommandLine's words for an option typed twice read as one flag given two values.
-            if (System.Text.RegularExpressions.Regex.Match(message, @"^Option '([^']+)' expects a single argument but \d+ were provided\.$") is { Success: true } twice)
-                message = $"{twice.Groups[1].Value} is given more than once; give it once.";
-            Console.Error.WriteLine($"charrnn: {message} (see {string.Join(' ', names.Prepend("charrnn"))} --help)");
+            Console.Error.WriteLine($"charrnn: {message} (see {CommandPath(parse)} --help)");
             return 2;
         }
         if (MisplacedOption(parse) is { } misplaced)
@@ -98,6 +98,26 @@ public static class CharRnnCommandLine
     /// The client's own options given before a verb (`charrnn --models DIR models`) would otherwise
     /// be parsed, then ignored by the verb: the verb would run on its defaults.
     /// </summary>
+    private static string CommandPath(ParseResult parse)
+    {
+        var names = new List<string>();
+        for (var r = parse.CommandResult; r.Parent is CommandResult parent; r = parent) names.Insert(0, r.Command.Name);
+        return string.Join(' ', names.Prepend("charrnn"));
+    }
+
+    /// <summary>
+    /// An option of one value typed twice: refused, not the last one quietly taken (System.CommandLine takes
+    /// `--lower --lower false` as false, and words `-n 5 -n 6` as one flag given two values).
+    /// </summary>
+    private static string? RepeatedOption(ParseResult parse)
+    {
+        for (var r = parse.CommandResult; r != null; r = r.Parent as CommandResult)
+            foreach (var option in r.Children.OfType<OptionResult>())
+                if (option.IdentifierTokenCount > 1 && !option.Option.AllowMultipleArgumentsPerToken && option.Option.Arity.MaximumNumberOfValues <= 1)
+                    return option.IdentifierToken!.Value;
+        return null;
+    }
+
     private static string? MisplacedOption(ParseResult parse)
     {
         if (parse.CommandResult.Command is RootCommand) return null;
