@@ -1,0 +1,106 @@
+using System.Globalization;
+using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
+
+namespace CharRnn.Tui.Repl;
+
+/// <summary>The REPL's commands that read or change the server's catalogue: help, archs, arch, models, corpora, status, delete, share.</summary>
+public sealed partial class CommandRunner
+{
+    private Task Help(Command c)
+    {
+        if (c.Arg(0) is { } verb)
+        {
+            var spec = CommandCatalog.Find(verb.ToLowerInvariant()) ?? throw new CommandException($"No command '{verb}'. Try: help");
+            output.Line($"{spec.Usage}\n  {spec.Summary}");
+            return Task.CompletedTask;
+        }
+        foreach (var spec in CommandCatalog.All) output.Line($"{spec.Verb,-9} {spec.Summary}");
+        output.Line("Commands run one after another when separated by ';'. Text with spaces goes in quotes. Tab completes.");
+        return Task.CompletedTask;
+    }
+
+    private async Task<ListArchitecturesResponse> ArchitectureList(CancellationToken ct) =>
+        _architectures ??= await client.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest(), cancellationToken: ct);
+
+    private async Task Architectures(CancellationToken ct)
+    {
+        foreach (var a in (await ArchitectureList(ct)).Architectures)
+            output.Line($"{a.Name,-18} {a.Summary}");
+    }
+
+    private async Task Architecture(Command c, CancellationToken ct)
+    {
+        var name = c.Arg(0) ?? throw new CommandException("Usage: arch NAME (archs lists them).");
+        var list = await ArchitectureList(ct);
+        var a = list.Architectures.FirstOrDefault(x => x.Name == name)
+            ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.");
+        output.Line($"{a.Name}: {a.Summary}");
+        foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))
+            output.Line($"  {p.Name,-14} default {SpecText.Format(p, p.DefaultValue),-8} {SpecText.Range(p),-22} {p.Doc}");
+        output.Line($"  {"lr",-14} default {a.DefaultLearningRate.ToString("G3", CultureInfo.InvariantCulture)}; schedule: {list.ScheduleHelp}");
+    }
+
+    private async Task Models(CancellationToken ct)
+    {
+        var models = (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models;
+        if (models.Count == 0) { output.Line("No models yet. Train one: train stateful-lstm epochs=1 lower=true"); return; }
+        // On a server with keys, whose each model is and whether it is shared (share MODEL).
+        var owners = models.Any(m => m.Owner.Length > 0);
+        output.Line($"{"NAME",-22} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-10}{(owners ? " OWNER" : "")}");
+        foreach (var m in models)
+        {
+            if (m.Error.Length > 0) { output.Line($"{m.Name,-22} unreadable: {m.Error}"); continue; }
+            var loss = ModelLoss.Of(m)?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
+            var owner = owners ? $" {(m.Owner.Length > 0 ? m.Owner : "-")}{(m.Shared ? " (shared)" : "")}" : "";
+            output.Line($"{m.Name,-22} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : "")}");
+        }
+    }
+
+    private async Task Corpora(CancellationToken ct)
+    {
+        foreach (var corpus in (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora)
+            output.Line($"{corpus.Name,-14} {(corpus.Characters > 0 ? $"{corpus.Characters,12:N0} chars  " : corpus.Available || corpus.Sha256 == "" ? "" : "(downloaded on first use) ")}{corpus.Description}");
+    }
+
+    private async Task Status(CancellationToken ct)
+    {
+        var info = await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct);
+        output.Line($"server {client.Address} · {info.Device} · {info.ActiveSessions} session(s) · {info.RunningJobs} running, {info.QueuedJobs} queued job(s)");
+        if (info.Limits is { } l) // what a key may hold here: the quotas a refusal names
+            output.Line($"limits per key: {l.MaxSessionsPerKey:N0} sessions · {l.MaxJobsPerKey:N0} running or queued jobs · {l.MaxModelsPerKey:N0} models · " +
+                        $"{l.MaxCharsPerMinutePerKey:N0} generated chars a minute; a job may need up to {Engine.Training.TrainingFootprint.Format(l.MaxJobMemoryBytes)} of memory");
+        if (Session != null) output.Line($"session {Session.Id} on {Session.ModelName} · {Describe(_sampling)}");
+        if (WatchedJob != null) output.Line($"watching job {WatchedJob}");
+    }
+
+
+    private async Task Delete(Command c, CancellationToken ct)
+    {
+        var model = c.Arg(0) ?? throw new CommandException("Usage: delete MODEL");
+        await client.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = model }, cancellationToken: ct);
+        if (Session?.ModelName == model) // its sessions (forks are of the same model) would generate on from a model no longer listed
+        {
+            await CloseAll(CancellationToken.None);
+            output.SessionChanged(null);
+            output.Line($"deleted {model}, and closed the session on it: use MODEL to pick another");
+            return;
+        }
+        output.Line($"deleted {model}");
+    }
+
+    private async Task Share(Command c, CancellationToken ct)
+    {
+        var model = c.Arg(0) ?? throw new CommandException("Usage: share MODEL [off]");
+        var shared = c.Arg(1) switch
+        {
+            null => true,
+            "off" => false,
+            var word => throw new CommandException($"'{word}' is not understood: share {model} shares it, share {model} off takes the share back."),
+        };
+        var summary = await client.Catalog.ShareModelAsync(new ShareModelRequest { Name = model, Shared = shared }, cancellationToken: ct);
+        output.Line(summary.Shared
+            ? $"{model} is shared: every key may list it and generate from it, read-only (share {model} off takes it back)"
+            : $"{model} is no longer shared: only its owner ('{summary.Owner}') and admin keys can use it");
+    }
+}

@@ -1,0 +1,264 @@
+using System.Globalization;
+using CharRnn.Protos.V1;
+using Grpc.Core;
+
+namespace CharRnn.Tui.Repl;
+
+/// <summary>The REPL's generation commands: use, gen, feed, fork, back, reset, set, compare.</summary>
+public sealed partial class CommandRunner
+{
+    private async Task Use(Command c, CancellationToken ct)
+    {
+        var model = c.Arg(0) ?? throw new CommandException("Which model? use MODEL [t=0.8] [k=N] [p=X] [seed=N] (models lists them).");
+        // The settings carry over, but not a seed the server drew: each new session gets fresh text unless seed= was asked for.
+        var start = _sampling.Clone();
+        if (!_seedChosen) start.ClearSeed();
+        // Opened before the old sessions close: a typo in the name or a refused setting leaves the session in use as it was.
+        var opened = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = await SamplingFrom(c, start, ct) }, cancellationToken: ct);
+        NoteSeed(c);
+        await CloseAll(CancellationToken.None);
+        Session = opened;
+        _sampling = Session.Sampling.Clone();
+        output.SessionChanged(Session);
+        output.Line($"using {model} ({Session.Architecture}) · {Describe(_sampling)}");
+    }
+
+    private async Task Generate(Command c, CancellationToken ct)
+    {
+        if (Session == null) throw new CommandException("No model in use: use MODEL first (models lists them).");
+        var (count, prime) = CountAndPrime(c, 0);
+        await CheckWithinServerLimits(count, prime, ct);
+        if (HasSampling(c)) await Configure(SeedOnlyIfGiven(c, await SamplingFrom(c, _sampling, ct)), ct);
+        NoteSeed(c);
+        var session = Session; // after Configure, which reopens a lost session
+        var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
+        await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
+    }
+
+    /// <summary>
+    /// [N] ["PRIME"] from the positional words from <paramref name="first"/> on, or ["PRIME"] N: an unquoted number
+    /// first, or last after a prime, is the count; a quoted word is always the prime.
+    /// </summary>
+    private static (int Count, string Prime) CountAndPrime(Command c, int first)
+    {
+        var words = c.Positional.Skip(first).ToList();
+        bool IsCount(int word) => !c.IsQuoted(first + word) && words[word].All(char.IsAsciiDigit);
+        // "1,000", "1e3", "500." or "-5" in a count's place meant a count: refused, not quietly made the prime.
+        bool LooksLikeCount(int word) => !c.IsQuoted(first + word) && words[word].Any(char.IsAsciiDigit) && words[word].All(ch => char.IsAsciiDigit(ch) || ch is ',' or '.' or '_' or 'e' or 'E' or '+' or '-');
+        foreach (var place in words.Count > 1 ? [0, words.Count - 1] : words.Count == 1 ? new[] { 0 } : [])
+            if (LooksLikeCount(place) && !IsCount(place))
+                throw new CommandException($"'{words[place]}' is not a count: write digits only, like 1000 (put a prime that is a number in quotes: \"1,000\").");
+        if (words.Count > 1 && IsCount(0) && IsCount(words.Count - 1))
+            throw new CommandException($"Two counts given, {words[0]} and {words[^1]}; give one (put a prime that is a number in quotes: \"{words[^1]}\").");
+        int? count = null;
+        if (words.Count > 0 && IsCount(0))
+        {
+            count = Count(words[0]);
+            words.RemoveAt(0);
+        }
+        else if (words.Count > 1 && IsCount(words.Count - 1))
+        {
+            count = Count(words[^1]);
+            words.RemoveAt(words.Count - 1);
+        }
+        return (count ?? 200, string.Join(" ", words));
+    }
+
+    private static int Count(string word) =>
+        int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxChars
+            ? n
+            : throw new CommandException($"{word} characters is not allowed; ask for 1 to {MaxChars:N0} (put a prime that is a number in quotes: \"1984\").");
+
+    private const int MaxChars = 1_000_000;
+
+    /// <summary>
+    /// Runs a generation that Esc, or the next command typed, stops; stopping it is not an error, but
+    /// the rest of the line is skipped (<see cref="LineStopped"/>).
+    /// </summary>
+    private async Task Stoppable(CancellationToken ct, Func<CancellationToken, Task> generate)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct, _lineStop);
+        try
+        {
+            await generate(stop.Token);
+        }
+        // Once asked to stop, how the call ends is cancellation's doing: usually CANCELLED, but a cancel that
+        // races the stream's own reads can surface as another status (a rare CI run ended without "stopped").
+        catch (Exception e) when (stop.IsCancellationRequested && !ct.IsCancellationRequested
+                                  && e is OperationCanceledException or RpcException or IOException)
+        {
+            output.Line("stopped");
+            throw new LineStopped();
+        }
+    }
+
+    /// <summary>A generation was stopped by the user: the rest of its line does not run.</summary>
+    private sealed class LineStopped : Exception;
+
+    /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
+    private async Task Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
+    {
+        var started = false;
+        // The label and prime wait for the server's first answer: a refused prime (or count) leaves only its error behind.
+        void Start()
+        {
+            if (started) return;
+            started = true;
+            output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
+        }
+        async Task Read()
+        {
+            using var call = client.Generation.Generate(request, cancellationToken: ct);
+            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct))
+            {
+                Start();
+                output.Generated(pane, piece.Text, piece.Probability);
+            }
+            Start();
+        }
+        try
+        {
+            try { await Read(); }
+            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
+            {
+                if (started) output.GenerationEnded(pane); // the notice on a line of its own (--exec's stdout), the text started again under it
+                started = false;
+                await ReopenSession(null, ct);
+                request.SessionId = Session!.Id;
+                await Read();
+            }
+        }
+        finally
+        {
+            if (started) output.GenerationEnded(pane);
+        }
+    }
+
+    private async Task Feed(Command c, CancellationToken ct)
+    {
+        var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
+        var text = string.Join(" ", c.Positional);
+        if (text.Length == 0) throw new CommandException("Usage: " + CommandCatalog.Find("feed")!.Usage);
+        FeedResponse response;
+        try { response = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct); }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            await ReopenSession(null, ct); // as gen does, after a restart or an expiry
+            response = await client.Generation.FeedAsync(new FeedRequest { SessionId = Session!.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct);
+        }
+        var next = string.Join("  ", response.Next.Select(a => $"{Visible(a.Text)} {a.Probability:P0}"));
+        output.Line($"fed {text.EnumerateRunes().Count()} chars ({response.CharactersSeen} in the session); next: {next}");
+    }
+
+    private async Task Fork(CancellationToken ct)
+    {
+        if (Session == null) throw new CommandException("No model in use: use MODEL first.");
+        Session fork;
+        try { fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = Session.Id }, cancellationToken: ct); }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            await ReopenSession(null, ct); // the Generate tab's Fork keeps working after a restart or an expiry
+            fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = Session.Id }, cancellationToken: ct);
+        }
+        var session = Session;
+        _forks.Push(session);
+        Session = fork;
+        output.SessionChanged(fork);
+        output.Line($"forked: generating in a copy ({_forks.Count} level(s)); back returns to the original");
+    }
+
+    private async Task Back(CancellationToken ct)
+    {
+        if (_forks.Count == 0) throw new CommandException("Not in a fork: nothing to go back to.");
+        await CloseQuietly(Session, ct);
+        Session = _forks.Pop();
+        if (Session.Sampling is { } kept) _sampling = kept.Clone(); // the original's settings, not the fork's
+        output.SessionChanged(Session);
+        output.Line("back to the session before the fork");
+    }
+
+    private async Task Reset(CancellationToken ct)
+    {
+        var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
+        try
+        {
+            Session = await client.Generation.ResetAsync(new ResetRequest { SessionId = session.Id }, cancellationToken: ct);
+            output.SessionChanged(Session);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
+        {
+            await ReopenSession(_sampling, ct); // a new session is a reset one: with the lost one's seed, as a reset restarts its sequence
+        }
+        output.Line("session reset");
+    }
+
+    private async Task Set(Command c, CancellationToken ct)
+    {
+        if (!HasSampling(c)) { output.Line(Describe(_sampling)); return; }
+        var settings = await SamplingFrom(c, _sampling, ct);
+        if (Session != null) await Configure(SeedOnlyIfGiven(c, settings), ct);
+        else _sampling = settings;
+        NoteSeed(c);
+        output.Line(Describe(_sampling));
+    }
+
+    private async Task Configure(SamplingSettings settings, CancellationToken ct)
+    {
+        try
+        {
+            Session = await client.Generation.ConfigureAsync(new ConfigureRequest { SessionId = Session!.Id, Sampling = settings }, cancellationToken: ct);
+            output.SessionChanged(Session);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && Session != null)
+        {
+            await ReopenSession(settings, ct); // the Generate tab's buttons set, then gen: both go on
+        }
+        _sampling = Session.Sampling.Clone();
+    }
+
+    /// <summary>
+    /// Opens a new session on the current model when the server has lost the one in use (a restart, or it
+    /// expired): with <paramref name="settings"/>, or the lost one's, less a seed the server drew, which
+    /// would give the new session the old one's text again.
+    /// </summary>
+    private async Task ReopenSession(SamplingSettings? settings, CancellationToken ct)
+    {
+        output.Line("The session was lost (server restarted or it expired); opening a new one on the same model.");
+        if (settings == null)
+        {
+            settings = _sampling.Clone();
+            if (!_seedChosen) settings.ClearSeed();
+        }
+        Session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = Session!.ModelName, Sampling = settings }, cancellationToken: ct);
+        _sampling = Session.Sampling.Clone();
+        output.SessionChanged(Session);
+    }
+
+    /// <summary>The current model and settings against another model or temperature, on the same prime and seed.</summary>
+    private async Task Compare(Command c, CancellationToken ct)
+    {
+        var session = Session ?? throw new CommandException("No model in use: use MODEL first, then compare OTHER_MODEL or compare t=1.2.");
+        // compare [MODEL] [N] ["PRIME"] [t=X]: the model is an unquoted first word that is not a count.
+        var named = GenerationCount(c)!.Value.Named;
+        if (!named && !HasSampling(c)) throw new CommandException("Usage: " + CommandCatalog.Find("compare")!.Usage + " (another model, or other sampling such as t=1.2).");
+        var otherModel = named ? c.Positional[0] : session.ModelName;
+        var (count, prime) = CountAndPrime(c, named ? 1 : 0);
+        await CheckWithinServerLimits(count, prime, ct);
+        var otherSampling = await SamplingFrom(c, _sampling, ct);
+        Session? left = null, right = null;
+        try
+        {
+            left = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = session.ModelName, Sampling = _sampling }, cancellationToken: ct);
+            right = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = otherModel, Sampling = otherSampling }, cancellationToken: ct);
+            var (l, r) = (left, right);
+            await Stoppable(ct, stop => Task.WhenAll(
+                Stream(0, $"{session.ModelName} {Describe(_sampling)}", new GenerateRequest { SessionId = l.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop),
+                Stream(1, $"{otherModel} {Describe(otherSampling)}", new GenerateRequest { SessionId = r.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop)));
+        }
+        finally
+        {
+            await CloseQuietly(left, CancellationToken.None);
+            await CloseQuietly(right, CancellationToken.None);
+        }
+    }
+}

@@ -1,0 +1,317 @@
+using System.Globalization;
+using CharRnn.Protos.V1;
+using CharRnn.Tui.Cli;
+using CharRnn.Tui.Client;
+using Grpc.Core;
+
+namespace CharRnn.Tui.Repl;
+
+/// <summary>The REPL's training commands: train, resume, jobs, attach, detach, stop, and the watch that follows a job's events.</summary>
+public sealed partial class CommandRunner
+{
+    private async Task Train(Command c, CancellationToken ct)
+    {
+        var request = await TrainRequest(c, ct);
+        var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
+        output.Line($"job {job.Id} queued: {request.Architecture} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
+        await WatchStartedJobAsync(job, ct);
+    }
+
+    /// <summary>
+    /// Headless, the line waits on the job it started: interrupted, it stops the job (which saves a
+    /// checkpoint), as charrnn train's Ctrl+C does, instead of leaving it to train on unwatched (or,
+    /// on the embedded server, to resume at the next start). Interactive, a job outlives its watch.
+    /// </summary>
+    private async Task WatchStartedJobAsync(Job job, CancellationToken ct)
+    {
+        await WatchAsync(job, 0, ct);
+        if (interactive || !ct.IsCancellationRequested) return;
+        try
+        {
+            await client.Training.StopJobAsync(new StopJobRequest { JobId = job.Id }, cancellationToken: CancellationToken.None);
+            output.Line($"job {job.Id} stopped; it saves a checkpoint, and resume {job.ModelName} continues it");
+        }
+        catch (RpcException e) when (e.StatusCode != StatusCode.FailedPrecondition) // that one: it had ended already
+        {
+            output.Error($"job {job.Id} could not be stopped ({ErrorText.Describe(e)}); it trains on: stop {job.Id} stops it");
+        }
+    }
+
+    /// <summary>A train command's request, every key and value checked against the server's specs.</summary>
+    private async Task<StartJobRequest> TrainRequest(Command c, CancellationToken ct)
+    {
+        var arch = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("train")!.Usage);
+        var list = await ArchitectureList(ct);
+        var spec = list.Architectures.FirstOrDefault(a => a.Name == arch)
+            ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.");
+        var request = new StartJobRequest
+        {
+            ModelName = c.Option("name") ?? $"{arch}-{DateTime.Now:MMdd-HHmmss}",
+            Architecture = arch,
+            CorpusName = c.Option("corpus") ?? "nietzsche",
+            Options = new TrainingOptions(),
+        };
+        CheckRanges(c, spec.Hyperparameters.Concat(list.TrainingOptions)); // first: an out-of-range number gets the spec's range, not a parser's
+        foreach (var (key, value) in c.Options)
+        {
+            if (key.ToLowerInvariant() is "name" or "corpus") continue;
+            if (spec.Hyperparameters.FirstOrDefault(h => string.Equals(h.Name, key, StringComparison.OrdinalIgnoreCase)) is { } hyper)
+                request.Hyperparameters[hyper.Name] = hyper.Type == HyperParameterSpec.Types.Type.Bool ? Bool(key, value) : Number(key, value, SpecText.Range(hyper));
+            else ApplyTrainingOption(request.Options, key, value, spec);
+        }
+        if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
+        return request;
+    }
+
+    private async Task Resume(Command c, CancellationToken ct)
+    {
+        var request = await ResumeRequest(c, ct);
+        var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
+        output.Line($"job {job.Id} queued: resuming {request.ModelName}");
+        await WatchStartedJobAsync(job, ct);
+    }
+
+    private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
+    {
+        var model = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("resume")!.Usage);
+        var request = new StartJobRequest { ModelName = model, Resume = true, Options = new TrainingOptions() };
+        CheckRanges(c, (await ArchitectureList(ct)).TrainingOptions);
+        foreach (var (key, value) in c.Options) ApplyTrainingOption(request.Options, key, value, null);
+        return request;
+    }
+
+    /// <summary>
+    /// What --exec can check once connected, before it runs anything: a train's or a resume's keys and
+    /// values against the server's specs, their corpus and model names against its lists (as the
+    /// line's own trains and deletes leave them), and sampling values against its limits. A typo
+    /// after a long `train` must not wait out its hours.
+    /// </summary>
+    /// <returns>False when a command would be refused (the error is reported); a server that cannot be asked leaves it to the run.</returns>
+    public async Task<bool> CheckWithServerAsync(IEnumerable<Command> commands, CancellationToken ct)
+    {
+        try
+        {
+            HashSet<string>? models = null, corpora = null;
+            async Task<HashSet<string>> Models() => models ??= (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models
+                .Select(m => m.Name).ToHashSet(StringComparer.OrdinalIgnoreCase); // names may not differ only in case
+            foreach (var c in commands)
+            {
+                if (c.Verb == "train")
+                {
+                    var request = await TrainRequest(c, ct);
+                    corpora ??= (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora.Select(k => k.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+                    if (!corpora.Contains(request.CorpusName))
+                        throw new CommandException($"No corpus '{request.CorpusName}' on this server; corpora lists the ones there are.");
+                    if ((await Models()).TryGetValue(request.ModelName, out var taken))
+                        throw new CommandException(taken == request.ModelName
+                            ? $"A model named '{taken}' exists; choose another name=, or resume {taken} to continue it."
+                            : $"A model named '{taken}' exists, and names may not differ only in case; choose another name=.");
+                    models!.Add(request.ModelName);
+                }
+                else if (c.Verb == "resume")
+                {
+                    var request = await ResumeRequest(c, ct);
+                    if (!(await Models()).Contains(request.ModelName))
+                        throw new CommandException($"No model '{request.ModelName}' on this server; models lists them.");
+                }
+                else if (c.Verb == "delete" && c.Arg(0) is { } deleted) (await Models()).Remove(deleted);
+                else if (GenerationCount(c) is { } words && CountAndPrime(c, words.First) is var (count, prime)) await CheckWithinServerLimits(count, prime, ct);
+                if (HasSampling(c)) await SamplingFrom(c, new SamplingSettings(), ct);
+            }
+            return true;
+        }
+        catch (Exception e) when (e is CommandException or ArgumentException)
+        {
+            output.Error(e.Message);
+            return false;
+        }
+        catch (Exception e) when (e is RpcException or OperationCanceledException)
+        {
+            return true; // the first command that needs the server says what is wrong with it
+        }
+    }
+
+    /// <summary>
+    /// Checks values against the server's ranges here, so that the error names the key as typed
+    /// (the server's names the proto field: lr=20 would come back as options.learning_rate).
+    /// </summary>
+    private static void CheckRanges(Command c, IEnumerable<HyperParameterSpec> specs)
+    {
+        var byName = specs.Where(s => s.Type != HyperParameterSpec.Types.Type.Bool).GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First());
+        foreach (var (key, value) in c.Options)
+        {
+            if (!byName.TryGetValue(CommandCatalog.TrainingAliases.GetValueOrDefault(key, key).ToLowerInvariant(), out var spec)) continue;
+            foreach (var part in value.Split(','))
+                if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && (v < spec.Min || v > spec.Max))
+                    throw new CommandException($"{key}={part} is not allowed; use {SpecText.Range(spec)}.");
+        }
+    }
+
+    private static void ApplyTrainingOption(TrainingOptions o, string key, string value, Architecture? spec)
+    {
+        switch (CommandCatalog.TrainingAliases.GetValueOrDefault(key, key).ToLowerInvariant()) // keys are case-insensitive, as CheckKeys takes them
+        {
+            case "epochs": o.Epochs = IntegerIn(key, value, 1, int.MaxValue); break;
+            case "max_steps": o.MaxSteps = Integer(key, value); break;
+            case "time_budget":
+                try { o.TimeBudgetSeconds = Durations.Parse(value).TotalSeconds; }
+                catch (ArgumentException e) { throw new CommandException($"{key}: {e.Message}"); }
+                break;
+            case "lr": o.LearningRate.AddRange(value.Split(',').Select(v => Number(key, v))); break;
+            case "wd": o.WeightDecay.AddRange(value.Split(',').Select(v => Number(key, v))); break;
+            case "schedule": o.Schedule = value; break;
+            case "clip": o.Clip = Number(key, value); break;
+            case "lower": o.Lowercase = Bool(key, value) != 0; break;
+            case "keep_cycles": o.KeepCycleCheckpoints = Bool(key, value) != 0; break;
+            case "seed": o.Seed = IntegerIn(key, value, 0, int.MaxValue); break;
+            case "sample_chars": o.SampleChars = IntegerIn(key, value, 0, int.MaxValue); break;
+            case "optimizer": o.Optimizer = value; break;
+            case "min_freq": o.MinFreq = IntegerIn(key, value, 1, int.MaxValue); break;
+            case "val_fraction": o.ValidFraction = Number(key, value); break;
+            default:
+                var hyper = spec == null ? "" : $"; {spec.Name} takes {string.Join(", ", spec.Hyperparameters.Select(h => h.Name))}";
+                throw new CommandException($"'{key}' is not an option here{hyper}; training options: {string.Join(", ", CommandCatalog.TrainingKeys)}.");
+        }
+    }
+
+    private async Task Jobs(CancellationToken ct)
+    {
+        var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
+        if (jobs.Count == 0) { output.Line("No jobs."); return; }
+        foreach (var j in jobs)
+        {
+            var progress = j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}";
+            var loss = j.HasBestValidLoss ? $" val {j.BestValidLoss:F4}" : "";
+            output.Line($"{j.Id,-16} {j.State.ToString().ToLowerInvariant(),-9} {j.ModelName,-22} {j.Architecture,-16} {progress}{loss} {j.Reason}");
+        }
+    }
+
+    private async Task Attach(Command c, CancellationToken ct)
+    {
+        var target = c.Arg(0) ?? WatchedJob ?? throw new CommandException("Usage: attach JOB|MODEL [from=STEP] (jobs lists them).");
+        var from = c.Option("from") is { } f ? Integer("from", f) : 0;
+        var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
+        var job = jobs.FirstOrDefault(j => j.Id == target) ?? jobs.FirstOrDefault(j => j.ModelName == target && j.State is Job.Types.State.Running or Job.Types.State.Queued)
+            ?? jobs.FirstOrDefault(j => j.ModelName == target)
+            ?? throw new CommandException($"No job '{target}' (by id or model name). jobs lists them.");
+        await WatchAsync(job, from, ct);
+    }
+
+    private async Task Detach()
+    {
+        var job = WatchedJob;
+        if (_watch == null || job == null) { output.Line("Not watching a job."); return; }
+        WatchedJob = null;
+        await StopWatching();
+        output.JobDetached();
+        output.Line($"Detached from job {job}; it keeps training (attach {job} to watch again).");
+    }
+
+    private async Task Stop(Command c, CancellationToken ct)
+    {
+        var arg = c.Arg(0) ?? WatchedJob ?? throw new CommandException("No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
+        // A job id, else a model's running or queued job (a model may be named like a job id).
+        var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
+        var known = jobs.FirstOrDefault(j => j.Id == arg)
+                    ?? jobs.FirstOrDefault(j => j.ModelName == arg && j.State is Job.Types.State.Running or Job.Types.State.Queued);
+        if (known == null && !arg.StartsWith("j-", StringComparison.Ordinal))
+            throw new CommandException($"No running or queued job for '{arg}'.");
+        if (known is { State: Job.Types.State.Stopped or Job.Types.State.Finished or Job.Types.State.Failed })
+        {
+            output.Line($"job {known.Id} had already ended ({known.State.ToString().ToLowerInvariant()}): nothing to stop");
+            return;
+        }
+        var id = known?.Id ?? arg; // an id the list no longer holds: the server says what it knows of it
+        var job = await client.Training.StopJobAsync(new StopJobRequest { JobId = id }, cancellationToken: ct);
+        output.Line(job.State switch
+        {
+            Job.Types.State.Stopped => $"job {id} stopped",
+            Job.Types.State.Finished or Job.Types.State.Failed => $"job {id} had already ended ({job.State.ToString().ToLowerInvariant()}): nothing to stop",
+            _ => $"job {id} is stopping: it saves a checkpoint first",
+        });
+    }
+
+    private static readonly TimeSpan WatchRetryDelay = TimeSpan.FromSeconds(1);
+    /// <summary>How long a watch waits for a server that went away (a restart takes seconds) before it gives up.</summary>
+    private static readonly TimeSpan WatchReconnectFor = TimeSpan.FromMinutes(2);
+
+    /// <summary>Follows a job's events into the output: in the background (TUI), or to its end (--exec).</summary>
+    private async Task WatchAsync(Job job, long fromStep, CancellationToken ct)
+    {
+        var failed = false;
+        await StopWatching();
+        // Interactive, the watch outlives its line (detach ends it, not Esc); headless, the line waits on it.
+        var watch = CancellationTokenSource.CreateLinkedTokenSource(interactive ? _lifetime.Token : ct);
+        _watch = watch;
+        WatchedJob = job.Id;
+        output.JobAttached(job);
+        _watching = Task.Run(async () =>
+        {
+            // A server restart ends the stream with UNAVAILABLE; the job resumes there, so the watch
+            // reconnects and asks for what came after the last event it got (by sequence: a resumed
+            // run repeats steps).
+            long seen = -1;
+            DateTime? lostSince = null;
+            try
+            {
+                while (true)
+                {
+                    try
+                    {
+                        var request = new WatchJobRequest { JobId = job.Id, FromStep = fromStep };
+                        if (seen >= 0) request.AfterSequence = seen;
+                        using var call = client.Training.WatchJob(request, cancellationToken: watch.Token);
+                        // Back once the server answers, events or not (a queued job sends none for long): a later outage gets its own window.
+                        await call.ResponseHeadersAsync;
+                        if (lostSince != null) { output.Line($"watching job {job.Id} again"); lostSince = null; }
+                        await foreach (var e in call.ResponseStream.ReadAllAsync(watch.Token))
+                        {
+                            if (e.Sequence <= seen) continue;
+                            seen = e.Sequence;
+                            output.JobEvent(e);
+                            if (e.EventCase == JobEvent.EventOneofCase.Failed) failed = true;
+                        }
+                        return;
+                    }
+                    // CANCELLED that this client did not ask for is a stream a proxy or the server reset: as lost as UNAVAILABLE.
+                    catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Cancelled && !watch.IsCancellationRequested
+                                                 && (lostSince == null || DateTime.UtcNow - lostSince < WatchReconnectFor))
+                    {
+                        if (lostSince == null) output.Line($"watching job {job.Id}: {ErrorText.Describe(e)}; reconnecting");
+                        lostSince ??= DateTime.UtcNow;
+                        await Task.Delay(WatchRetryDelay, watch.Token);
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException || (e is RpcException { StatusCode: StatusCode.Cancelled } && watch.IsCancellationRequested))
+            {
+            }
+            catch (RpcException e)
+            {
+                output.Error($"watching job {job.Id}: {ErrorText.Describe(e)}");
+                failed = true;
+            }
+            finally
+            {
+                if (WatchedJob == job.Id && _watch == watch) WatchedJob = null;
+            }
+        }, CancellationToken.None);
+        if (!interactive)
+        {
+            await _watching;
+            // Headless, what comes after a job in the line counted on it: a failed one stops the line (its error is out already).
+            if (failed) throw new LineStopped();
+        }
+    }
+
+    /// <summary>Ends the watch (if any) and frees its token source, which stays linked to the caller's token until disposed.</summary>
+    private async Task StopWatching()
+    {
+        var watch = _watch;
+        if (watch == null) return;
+        _watch = null;
+        await watch.CancelAsync();
+        try { await _watching; } catch (OperationCanceledException) { }
+        watch.Dispose();
+    }
+}

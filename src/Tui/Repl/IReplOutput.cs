@@ -1,0 +1,20 @@
+using CharRnn.Protos.V1;
+
+namespace CharRnn.Tui.Repl;
+
+/// <summary>Where the REPL's results go: the TUI's panes, or stdout for `charrnn --exec`.</summary>
+public interface IReplOutput
+{
+    void Line(string text);
+    void Error(string text);
+    /// <summary>A stream of generated text begins in a pane (0: main, 1: the comparison).</summary>
+    void GenerationStarted(int pane, string label, string prime, int count);
+    void Generated(int pane, string text, float probability);
+    void GenerationEnded(int pane);
+    void JobAttached(Job job);
+    void JobEvent(JobEvent e);
+    /// <summary>The REPL stopped watching the job (it keeps training).</summary>
+    void JobDetached();
+    void SessionChanged(Session? session);
+    void QuitRequested();
+}
