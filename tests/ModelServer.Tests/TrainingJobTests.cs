@@ -718,6 +718,29 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task CheckJob_refuses_what_StartJob_refuses_and_queues_nothing()
+    {
+        async Task<RpcException> Start(StartJobRequest r) => await Calls.Fails(() => Client.StartJobAsync(r).ResponseAsync);
+        async Task<RpcException> Check(StartJobRequest r) => await Calls.Fails(() => Client.CheckJobAsync(r).ResponseAsync);
+
+        var schedule = Request("dry-0"); schedule.Options.Schedule = "cosine";
+        var hidden = Request("dry-1"); hidden.Hyperparameters["n_hidden"] = 100_000;
+        var corpus = Request("dry-2"); corpus.CorpusName = "nope";
+        var resume = new StartJobRequest { ModelName = "no-such-model", Resume = true };
+        foreach (var bad in new[] { schedule, hidden, corpus, Request("gru"), resume })
+        {
+            var started = await Start(bad);
+            var checkedOnly = await Check(bad);
+            Assert.Equal((started.StatusCode, started.Status.Detail), (checkedOnly.StatusCode, checkedOnly.Status.Detail));
+        }
+
+        var job = await Client.CheckJobAsync(Request("dry-run"));
+        Assert.Equal(("", Job.Types.State.Unspecified, "dry-run", "stateful-gru"), (job.Id, job.State, job.ModelName, job.Architecture));
+        Assert.DoesNotContain((await Client.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.ModelName == "dry-run");
+        Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "dry-run")));
+    }
+
+    [Fact]
     public async Task Bad_job_requests_name_the_field_and_what_is_allowed()
     {
         async Task<RpcException> Start(StartJobRequest r) => await Calls.Fails(() => Client.StartJobAsync(r).ResponseAsync);

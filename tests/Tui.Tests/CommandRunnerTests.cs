@@ -396,6 +396,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal("A model named 'gru' exists; choose another name=, or resume gru to continue it.", await Check("train stateful-gru corpus=tiny name=gru"));
         Assert.Equal("A model named 'a' exists, and names may not differ only in case; choose another name=.", await Check("train stateful-gru corpus=tiny name=a; train stateful-gru corpus=tiny name=A"));
         Assert.Equal("No model 'nosuch' on this server; models lists them.", await Check("resume nosuch epochs=2"));
+        // The rest of what starting the job would refuse, by the server's dry run, in the words typed here.
+        Assert.StartsWith("schedule 'bogus' is not known; use constant",
+            await Check("train stateful-gru corpus=tiny name=a n_hidden=8; train stateful-gru corpus=tiny name=b n_hidden=8 schedule=bogus"));
+        Assert.StartsWith("schedule: sgdr cycle_len = 0", await Check("resume gru schedule=sgdr:cycle_len=0"));
+        Assert.Null(await Check("train stateful-gru corpus=tiny name=a n_hidden=8 schedule=sgdr:cycle_len=1; resume gru max_steps=1000"));
         Assert.Null(await Check("delete gru; train stateful-gru corpus=tiny name=gru; resume gru epochs=2")); // as the line leaves them
         Assert.Contains(fixture.Client.Catalog.ListModels(new ListModelsRequest()).Models, m => m.Name == "gru"); // checked, nothing run
     }

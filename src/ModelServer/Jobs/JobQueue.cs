@@ -48,6 +48,25 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     public TrainingJob Enqueue(JobPlan plan, Caller caller) => Enqueue(plan, caller.Name, id: null, checkQuota: true, keyHash: caller.KeyHash);
 
+    /// <summary>Whether <see cref="Enqueue(JobPlan, Caller)"/> would take the plan now (quotas, names, deletes): throws what it would, queues nothing.</summary>
+    public void CheckAdmits(JobPlan plan, Caller caller)
+    {
+        var owned = ModelsOwnedBy(caller.Name, plan);
+        lock (_gate) CheckAdmits(plan, caller.Name, id: null, checkQuota: true, owned);
+    }
+
+    // The models the key has on disk, read outside the lock (the device loop takes it every tick), and
+    // those its jobs were making just before: a job that saves and ends meanwhile is in one or the other.
+    private HashSet<string>? ModelsOwnedBy(string owner, JobPlan plan)
+    {
+        if (plan.ResumeCheckpoint != null) return null;
+        List<string> making;
+        lock (_gate) making = MakingFor(owner);
+        var owned = database.ModelNamesOwnedBy(owner).Where(models.Exists).ToHashSet();
+        owned.UnionWith(making);
+        return owned;
+    }
+
     /// <param name="history">A recovered job's events from before the restart, as a watcher should see them, and the number its next event gets.</param>
     /// <param name="created">A recovered job's creation time (a new one's is now).</param>
     private TrainingJob Enqueue(JobPlan plan, string owner, string? id, bool checkQuota, (List<JobEvent> Events, long NextSequence)? history = null,
@@ -55,50 +74,10 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     {
         TrainingJob job;
         var architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? ArchitectureOf(plan.ResumeCheckpoint);
-        // The models the key has on disk, read outside the lock (the device loop takes it every tick), and
-        // those its jobs were making just before: a job that saves and ends meanwhile is in one or the other.
-        HashSet<string>? owned = null;
-        if (checkQuota && plan.ResumeCheckpoint == null)
-        {
-            List<string> making;
-            lock (_gate) making = MakingFor(owner);
-            owned = database.ModelNamesOwnedBy(owner).Where(models.Exists).ToHashSet();
-            owned.UnionWith(making);
-        }
+        var owned = checkQuota ? ModelsOwnedBy(owner, plan) : null;
         lock (_gate)
         {
-            if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
-                throw ServerException.Exhausted($"The job queue is full ({_limits.MaxQueuedJobs} queued, limit max_queued_jobs); wait for a job to finish or stop one.");
-            var mine = (_running?.Owner == owner ? 1 : 0) + _queue.Concat(_persisting).Count(j => j.Owner == owner);
-            if (checkQuota && mine >= _limits.MaxJobsPerKey)
-                throw ServerException.Exhausted($"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
-            if (owned != null)
-            {
-                // With the models the key's jobs are making and have not saved yet.
-                owned.UnionWith(MakingFor(owner));
-                if (owned.Count >= _limits.MaxModelsPerKey)
-                    throw ServerException.Exhausted($"Key '{owner}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), or resume one.");
-            }
-            if (_deleting.Contains(plan.ModelName))
-                throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
-            // Deleted since it was planned (a delete waits for no job, and this one is not queued yet): resuming would make its folder again.
-            if (plan.ResumeCheckpoint != null && !File.Exists(plan.ResumeCheckpoint))
-                throw ModelStore.NoModel(plan.ModelName);
-            // A new model's name is taken by a job for the name in any case (see ModelStore.TakenName).
-            var comparison = plan.ResumeCheckpoint == null ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-            if (ActiveFor(plan.ModelName, comparison) is { } other)
-            {
-                var message = other.ModelName != plan.ModelName
-                    ? $"A job is already training a model named '{other.ModelName}', and names may not differ only in case; choose another model_name."
-                    : other.Owner == owner
-                    ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
-                    : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.";
-                // A new model's name taken by a job is a name in use, as it will be once the job has saved.
-                throw plan.ResumeCheckpoint == null ? ServerException.Exists(message) : ServerException.Precondition(message);
-            }
-            // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
-            if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
-                throw ServerException.Exists(ModelStore.NameTakenMessage(plan.ModelName, taken));
+            CheckAdmits(plan, owner, id, checkQuota, owned);
             job = new TrainingJob(plan, owner, id, journal.Record) { Architecture = architecture, Created = created ?? DateTimeOffset.UtcNow, KeyHash = keyHash };
             if (history is { } h) job.Events.Restore(h.Events, h.NextSequence);
             _persisting.Add(job); // counts as active for the name and the quotas, but the device loop cannot start it yet
@@ -130,6 +109,43 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         logger.LogInformation("Job {JobId} queued by {Owner}: model {Model}", job.Id, owner, plan.ModelName);
         WorkArrived?.Invoke();
         return job;
+    }
+
+    /// <summary>What Enqueue refuses a plan for, under the lock: quotas, a model being deleted or gone, a name a job or a model holds.</summary>
+    private void CheckAdmits(JobPlan plan, string owner, string? id, bool checkQuota, HashSet<string>? owned)
+    {
+        if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
+            throw ServerException.Exhausted($"The job queue is full ({_limits.MaxQueuedJobs} queued, limit max_queued_jobs); wait for a job to finish or stop one.");
+        var mine = (_running?.Owner == owner ? 1 : 0) + _queue.Concat(_persisting).Count(j => j.Owner == owner);
+        if (checkQuota && mine >= _limits.MaxJobsPerKey)
+            throw ServerException.Exhausted($"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
+        if (owned != null)
+        {
+            // With the models the key's jobs are making and have not saved yet.
+            owned.UnionWith(MakingFor(owner));
+            if (owned.Count >= _limits.MaxModelsPerKey)
+                throw ServerException.Exhausted($"Key '{owner}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), or resume one.");
+        }
+        if (_deleting.Contains(plan.ModelName))
+            throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
+        // Deleted since it was planned (a delete waits for no job, and this one is not queued yet): resuming would make its folder again.
+        if (plan.ResumeCheckpoint != null && !File.Exists(plan.ResumeCheckpoint))
+            throw ModelStore.NoModel(plan.ModelName);
+        // A new model's name is taken by a job for the name in any case (see ModelStore.TakenName).
+        var comparison = plan.ResumeCheckpoint == null ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        if (ActiveFor(plan.ModelName, comparison) is { } other)
+        {
+            var message = other.ModelName != plan.ModelName
+                ? $"A job is already training a model named '{other.ModelName}', and names may not differ only in case; choose another model_name."
+                : other.Owner == owner
+                ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
+                : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.";
+            // A new model's name taken by a job is a name in use, as it will be once the job has saved.
+            throw plan.ResumeCheckpoint == null ? ServerException.Exists(message) : ServerException.Precondition(message);
+        }
+        // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
+        if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
+            throw ServerException.Exists(ModelStore.NameTakenMessage(plan.ModelName, taken));
     }
 
     /// <summary>

@@ -18,6 +18,14 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
     public override Task<Api.Job> StartJob(Api.StartJobRequest request, ServerCallContext context) =>
         Task.FromResult(Describe(Enqueue(request, context)));
 
+    public override Task<Api.Job> CheckJob(Api.StartJobRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        var plan = _planning.Plan(request, caller);
+        jobs.CheckAdmits(plan, caller);
+        return Task.FromResult(new Api.Job { ModelName = plan.ModelName, Architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? "" });
+    }
+
     public override async Task Train(Api.StartJobRequest request, IServerStreamWriter<Api.JobEvent> responseStream, ServerCallContext context)
     {
         var job = Enqueue(request, context);

@@ -20,7 +20,8 @@ public static partial class ErrorText
         _ => e.Message,
     };
 
-    private static bool CallerCanAct(StatusCode code) => code is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists
+    /// <summary>A status that says what the caller asked for cannot be done as asked (not that something broke).</summary>
+    public static bool CallerCanAct(StatusCode code) => code is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists
         or StatusCode.FailedPrecondition or StatusCode.OutOfRange or StatusCode.ResourceExhausted or StatusCode.PermissionDenied or StatusCode.Unauthenticated;
 
     /// <summary>The server's proto field and RPC names replaced by the REPL's keys and commands.</summary>

@@ -94,6 +94,16 @@ public sealed partial class CommandRunner
             HashSet<string>? models = null, corpora = null;
             async Task<HashSet<string>> Models() => models ??= (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models
                 .Select(m => m.Name).ToHashSet(StringComparer.OrdinalIgnoreCase); // names may not differ only in case
+            // Models an earlier command of the line trains, resumes or deletes: the server cannot say now how a job on them will be taken.
+            var touched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var canCheckJobs = true;
+            async Task CheckJob(StartJobRequest request)
+            {
+                if (!canCheckJobs || !touched.Add(request.ModelName)) return;
+                try { await client.Training.CheckJobAsync(request, cancellationToken: ct); }
+                catch (RpcException e) when (e.StatusCode == StatusCode.Unimplemented) { canCheckJobs = false; } // a server older than CheckJob
+                catch (RpcException e) when (ErrorText.CallerCanAct(e.StatusCode)) { throw new CommandException(ErrorText.Describe(e)); }
+            }
             foreach (var c in commands)
             {
                 if (c.Verb == "train")
@@ -106,6 +116,7 @@ public sealed partial class CommandRunner
                         throw new CommandException(taken == request.ModelName
                             ? $"A model named '{taken}' exists; choose another name=, or resume {taken} to continue it."
                             : $"A model named '{taken}' exists, and names may not differ only in case; choose another name=.");
+                    await CheckJob(request); // the rest of what StartJob checks: schedule, sizes against memory, quotas
                     models!.Add(request.ModelName);
                 }
                 else if (c.Verb == "resume")
@@ -113,8 +124,13 @@ public sealed partial class CommandRunner
                     var request = await ResumeRequest(c, ct);
                     if (!(await Models()).Contains(request.ModelName))
                         throw new CommandException($"No model '{request.ModelName}' on this server; models lists them.");
+                    await CheckJob(request);
                 }
-                else if (c.Verb == "delete" && c.Arg(0) is { } deleted) (await Models()).Remove(deleted);
+                else if (c.Verb == "delete" && c.Arg(0) is { } deleted)
+                {
+                    (await Models()).Remove(deleted);
+                    touched.Add(deleted);
+                }
                 else if (GenerationCount(c) is { } words && CountAndPrime(c, words.First) is var (count, prime)) await CheckWithinServerLimits(count, prime, ct);
                 if (HasSampling(c)) await SamplingFrom(c, new SamplingSettings(), ct);
             }
