@@ -839,5 +839,13 @@ public class SessionIdleTests
         Assert.True(session.IsIdle());
         session.Touch();
         Assert.False(session.IsIdle());
+
+        var stream = session.Streaming(); // a Generate call whose client reads slowly
+        clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.False(session.IsIdle());
+        stream.Dispose();
+        Assert.False(session.IsIdle()); // idle time counts from the call's end
+        clock.Advance(TimeSpan.FromSeconds(61));
+        Assert.True(session.IsIdle());
     }
 }

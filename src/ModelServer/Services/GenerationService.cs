@@ -100,6 +100,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         CheckTextLimit(request.Prime, "prime");
         var caller = Caller.Of(context);
         var session = sessions.Get(request.SessionId, caller);
+        using var streaming = session.Streaming();
         CheckStop(request.Stop, session.Model.Trained.Vocabulary);
         var reserved = rate.Reserve(caller, request.MaxChars);
 

@@ -52,7 +52,32 @@ public sealed class ServerSession
 
     public void Touch() => Interlocked.Exchange(ref _lastUsed, Time.GetTimestamp());
 
-    public bool IsIdle() => !Generating && Time.GetElapsedTime(Interlocked.Read(ref _lastUsed)) > IdleTimeout;
+    public bool IsIdle() => !Generating && Volatile.Read(ref _streams) == 0 && Time.GetElapsedTime(Interlocked.Read(ref _lastUsed)) > IdleTimeout;
+
+    private int _streams;
+
+    /// <summary>
+    /// A Generate call on the session, from its start until its last message is written: the session is
+    /// not idle meanwhile. The loop samples ahead of a slow reader and is done long before the client
+    /// has read it all (<see cref="Generating"/> is cleared then); the idle time counts from the call's end.
+    /// </summary>
+    public IDisposable Streaming()
+    {
+        Interlocked.Increment(ref _streams);
+        return new StreamEnd(this);
+    }
+
+    private sealed class StreamEnd(ServerSession session) : IDisposable
+    {
+        private int _ended;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _ended, 1) == 1) return;
+            session.Touch();
+            Interlocked.Decrement(ref session._streams);
+        }
+    }
 
     /// <summary>Why a closed session was closed, when not by CloseSession or idling (its API key removed).</summary>
     public Errors.ServerException? ClosedBecause { get; private set; }
