@@ -188,6 +188,32 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_run_ended_between_epoch_ends_with_better_weights_saves_them_as_the_best()
+    {
+        using var dir = new TempFolder();
+        var a = Architectures.Get("stateful-gru");
+        using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(epochs: 1), Tiny.Corpus(), CPU, dir.Path)) trainer.Run();
+        var last = dir.File(Trainer.LastCheckpoint);
+        var best = dir.File(Trainer.BestCheckpoint);
+        var epoch = CheckpointFile.ReadMetadata(last);
+
+        // Half an epoch more: the run ends by max_steps, validates its last weights, and they beat epoch 1's.
+        using (var resumed = Trainer.Resume(last, Tiny.Corpus(), CPU, dir.Path, o => o with { Epochs = 3, MaxSteps = epoch.Position.Step * 3 / 2 }))
+            Assert.Equal(TrainingOutcomeKind.Finished, resumed.Run().Kind);
+        var ended = CheckpointFile.ReadMetadata(last);
+        Assert.NotEqual(0, ended.Position.Batch);
+        Assert.True(ended.Validation!.Loss < epoch.History[^1].ValidLoss, $"{ended.Validation.Loss} vs epoch 1's {epoch.History[^1].ValidLoss}");
+        var saved = CheckpointFile.ReadMetadata(best);
+        Assert.Equal((ended.Position.Step, ended.Validation.Loss), (saved.Position.Step, saved.ValidationOfWeights!.Loss));
+        Assert.Equal(ended.Validation.Loss, ended.Position.BestValidLoss);
+
+        // Lost between the run end's two writes: restored from last.ckpt, whose weights that loss is of.
+        File.Delete(best);
+        using (Trainer.Resume(last, Tiny.Corpus(), CPU, dir.Path, o => o with { Epochs = 3, MaxSteps = 0 })) { }
+        Assert.Equal(File.ReadAllBytes(last), File.ReadAllBytes(best));
+    }
+
+    [Fact]
     public void A_trainer_clears_temp_files_a_crash_left_in_its_folder_and_nothing_else()
     {
         using var dir = new TempFolder();
@@ -209,7 +235,7 @@ public class CheckpointTests
         var path = TrainAndSave(dir);
         using (var checkpoint = CheckpointFile.Read(path))
             CheckpointFile.Write(path, checkpoint);
-        Assert.Equal([Trainer.LastCheckpoint], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+        Assert.Equal([Trainer.BestCheckpoint, Trainer.LastCheckpoint], Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order()); // best: the run's end validated its weights
         Assert.Equal(6, CheckpointFile.ReadMetadata(path).Position.Step);
     }
 
@@ -226,7 +252,7 @@ public class CheckpointTests
         }));
         Assert.Equal("No space left on device", e.Message);
         Assert.Equal(before, File.ReadAllBytes(path));
-        Assert.Equal([Trainer.LastCheckpoint], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
+        Assert.Equal([Trainer.BestCheckpoint, Trainer.LastCheckpoint], Directory.GetFiles(dir.Path).Select(Path.GetFileName).Order()); // best: the run's end validated its weights
         Assert.Equal(6, CheckpointFile.ReadMetadata(path).Position.Step);
     }
 

@@ -64,8 +64,8 @@ public class TrainingJobTests(ServerFixture server)
         Assert.DoesNotContain(events, e => e.EventCase == JobEvent.EventOneofCase.EpochEnd);
         var finished = events[^1].Finished;
         Assert.NotNull(finished);
-        Assert.False(finished.HasBestValidLoss); // no epoch ended: there is no best.ckpt
         Assert.True(finished.HasFinalValidLoss, "a job ended by max_steps between epoch ends says nothing of how good its model is");
+        Assert.Equal(finished.FinalValidLoss, finished.BestValidLoss); // no epoch ended: its last weights are the model's best
         // The loss of what it saved: last.ckpt, validated here by the engine.
         var corpus = new Engine.Text.Corpus("tiny", ServerFixture.TinyText, Engine.Text.Corpus.HexSha256(System.Text.Encoding.UTF8.GetBytes(ServerFixture.TinyText)));
         using var saved = Engine.Training.Trainer.Resume(Path.Combine(server.Options.ModelsDirectory, "mid-epoch", Engine.Training.Trainer.LastCheckpoint), corpus, TorchSharp.torch.CPU, null);
@@ -74,7 +74,7 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(loss, finished.FinalValidLoss, 6);
         Assert.Equal(accuracy, finished.FinalValidAccuracy, 6);
         var summary = (await server.Catalog.GetModelAsync(new GetModelRequest { Name = "mid-epoch" })).Summary;
-        Assert.False(summary.HasBestValidLoss);
+        Assert.Equal(finished.FinalValidLoss, summary.BestValidLoss);
         Assert.Equal(finished.FinalValidLoss, summary.LastValidLoss); // a model list can say how good it is
     }
 
@@ -168,8 +168,9 @@ public class TrainingJobTests(ServerFixture server)
             release.Set();
             var events = await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
             Assert.Equal("Finished", Kind(events[^1]));
-            var saved = events.Single(e => e.EventCase == JobEvent.EventOneofCase.CheckpointSaved);
-            Assert.Equal(Engine.Training.Trainer.LastCheckpoint, saved.CheckpointSaved.File);
+            // The run's end validated its weights, the model's best (no epoch ended): best.ckpt after last.ckpt.
+            Assert.Equal([Engine.Training.Trainer.LastCheckpoint, Engine.Training.Trainer.BestCheckpoint],
+                events.Where(e => e.EventCase == JobEvent.EventOneofCase.CheckpointSaved).Select(e => e.CheckpointSaved.File));
             Assert.True(File.Exists(folder + Engine.Training.Trainer.LastCheckpoint));
         }
         finally

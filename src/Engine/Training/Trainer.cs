@@ -211,17 +211,17 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>
-    /// A run that died between an epoch end's last.ckpt and its best.ckpt (kill -9, a full disk on the
-    /// second write) left last.ckpt recording a best validation loss that best.ckpt does not hold, and
+    /// A run that died between last.ckpt and best.ckpt at an epoch's end or a run's end (kill -9, a full disk
+    /// on the second write) left last.ckpt recording a best validation loss that best.ckpt does not hold, and
     /// no later epoch may beat it to write best.ckpt again; generation would use the older weights.
-    /// Both were captured at that epoch end, so when last.ckpt is still there (no batch since) its
-    /// weights are the best's: copied over (atomically).
+    /// Both were captured at that point, so when last.ckpt's weights are the ones that loss was measured
+    /// for, they are the best's: copied over (atomically).
     /// </summary>
     private static void RepairBest(string directory, string checkpointPath)
     {
         if (Path.GetFileName(checkpointPath) != LastCheckpoint) return;
         var last = CheckpointFile.ReadMetadata(checkpointPath);
-        if (last.Position.Batch != 0 || last.History.Count == 0 || last.History[^1].ValidLoss != last.Position.BestValidLoss) return;
+        if (last.ValidationOfWeights is not { } weights || weights.Loss != last.Position.BestValidLoss) return;
         var best = Path.Combine(directory, BestCheckpoint);
         try
         {
@@ -405,7 +405,9 @@ public sealed class Trainer : IDisposable
     {
         Position = Position with { Finished = true };
         var reason = Position.Epoch >= Options.Epochs ? $"finished {Options.Epochs} epoch(s)" : $"reached max_steps = {Options.MaxSteps}";
+        var best = TakeValidatedAsBest();
         var path = Directory == null ? null : QueueCheckpoint("finished"); // saved even when an epoch's end just saved the same step, so the file says why it stopped
+        if (best) WriteCheckpoint("best validation loss", BestCheckpoint);
         if (waitForWrites) FlushCheckpoints(); // the epoch's own saves, queued just before, are on disk too when this returns
         return new TrainingOutcome(TrainingOutcomeKind.Finished, reason, path, History.LastOrDefault());
     }
@@ -415,9 +417,23 @@ public sealed class Trainer : IDisposable
     public TrainingOutcome Stop(string reason, bool waitForWrites = true)
     {
         FinishStep();
+        var best = TakeValidatedAsBest();
         var path = Directory == null ? null : QueueCheckpoint("stopped");
+        if (best) WriteCheckpoint("best validation loss", BestCheckpoint);
         if (waitForWrites) FlushCheckpoints();
         return new TrainingOutcome(TrainingOutcomeKind.Stopped, reason, path, History.LastOrDefault());
+    }
+
+    /// <summary>
+    /// Last weights validated at the run's end (it ended between epoch ends) that beat every saved epoch's are
+    /// the model's best: their loss becomes the best, and the caller saves them as best.ckpt too, after
+    /// last.ckpt as at an epoch's end, so that generation uses the weights the run's end reported.
+    /// </summary>
+    private bool TakeValidatedAsBest()
+    {
+        if (Directory == null || _currentWeightsPass is not { IsDone: true } pass || pass.Result().Loss >= Position.BestValidLoss) return false;
+        Position = Position with { BestValidLoss = pass.Result().Loss };
+        return true;
     }
 
     /// <summary>Completes once every checkpoint queued so far is written (or failed: <see cref="FlushCheckpoints"/> says which).</summary>

@@ -725,6 +725,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     private void Complete(TrainingJob job, TrainingOutcome outcome, (double Loss, double Accuracy)? validated = null)
     {
         job.Step = job.Trainer?.Position.Step ?? job.Step;
+        // A run ended between epoch ends with weights better than every epoch's saved them as the best.
+        if (job.Trainer is { } trainer && double.IsFinite(trainer.Position.BestValidLoss)) job.BestValidLoss = trainer.Position.BestValidLoss;
         var final = validated is var (loss, accuracy) && double.IsFinite(loss) ? new ValidationRecord(job.Step, loss, accuracy) : null;
         var (state, payload) = outcome.Kind switch
         {
