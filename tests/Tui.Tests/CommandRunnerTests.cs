@@ -106,10 +106,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     public async Task A_quoted_number_is_the_prime_and_an_unquoted_one_the_count()
     {
         await Runner.RunLineAsync("use gru t=0; gen 5 \"1984\"");
-        // The tiny model has never seen a digit: the server refuses the prime, which shows it was sent as one,
-        // and nothing of the refused gen is shown but its error (no label, no prime, no status code).
+        Assert.Equal("1984", _output.Primes.Last());
+        // The tiny model has never seen a digit: the server refuses the prime, which shows it was sent as one.
         Assert.Contains(_output.Errors, e => e.StartsWith("prime: ", StringComparison.Ordinal) && e.Contains("'1'", StringComparison.Ordinal));
-        Assert.Empty(_output.Primes);
         await Runner.RunLineAsync("gen 5 \"the c\"");
         Assert.Equal("the c", _output.Primes.Last());
         Assert.Equal(5, _output.Chars);
@@ -325,6 +324,22 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal("--- gru", lines[notice + 1]);
         Assert.StartsWith("the ", lines[notice + 2]);
         Assert.Equal(4 + 5, lines[notice + 2].Length);
+    }
+
+    [Fact]
+    public async Task Under_exec_a_refused_prime_prints_only_its_error_and_compare_only_what_streamed()
+    {
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        await using var runner = new CommandRunner(fixture.Client, new ConsoleReplOutput(stdout, stderr), interactive: false);
+        await runner.RunLineAsync("use gru t=0");
+        var before = stdout.ToString();
+        await runner.RunLineAsync("gen 5 \"1984\""); // digits the tiny model never saw
+        Assert.Equal(before, stdout.ToString()); // no "--- gru" header, no prime as if it had been used
+        Assert.StartsWith("error: prime: ", stderr.ToString(), StringComparison.Ordinal);
+        await runner.RunLineAsync("compare 5 \"the c\" t=1");
+        var shown = stdout.ToString()[before.Length..].Split('\n');
+        Assert.Equal(2, shown.Count(l => l.StartsWith("--- gru", StringComparison.Ordinal)));
+        Assert.Equal(2, shown.Count(l => l.StartsWith("the c", StringComparison.Ordinal) && l.Length == 10));
     }
 
     [Fact]

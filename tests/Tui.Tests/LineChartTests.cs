@@ -18,6 +18,22 @@ public class LineChartTests
     }
 
     [Fact]
+    public void Axis_labels_fall_on_round_values_and_an_empty_chart_has_none()
+    {
+        var chart = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 80, 12) };
+        Assert.Empty(chart.XTicks); // not a label a column ("012345678111…")
+        chart.Show([(7, 3.3), (1500, 1.66)], [(750, 2.0)]);
+        float x = chart.AxisX.Increment, y = chart.AxisY.Increment;
+        Assert.Contains(0.0, chart.XTicks); // the view starts a cell before step 7: its first label is 0, not -7
+        Assert.All(chart.XTicks, t => Assert.Equal(0, Math.IEEERemainder(t, x), 9));
+        Assert.True(chart.XTicks.Count() >= 2, string.Join(" ", chart.XTicks));
+        Assert.NotEmpty(chart.YTicks);
+        Assert.All(chart.YTicks, t => Assert.Equal(0, Math.IEEERemainder(t, y), 6));
+        chart.Show([], []);
+        Assert.Empty(chart.XTicks);
+    }
+
+    [Fact]
     public void Non_finite_values_are_not_plotted_and_do_not_move_the_axes()
     {
         var chart = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 60, 20) };

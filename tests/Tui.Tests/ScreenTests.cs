@@ -91,6 +91,16 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Text_typed_on_a_tab_with_no_field_for_it_goes_to_the_command_line()
+    {
+        Press(Key.F3);
+        PumpUntil(() => _window.Tabs.Value == _window.Training && !_window.Repl.Input.HasFocus, "the Train tab, focused");
+        Type("jobs"); // as one watching a job types `stop`
+        Assert.Equal("jobs", _window.Repl.Input.Text);
+        Assert.True(_window.Repl.Input.HasFocus);
+    }
+
+    [Fact]
     public void The_command_line_lists_models_from_the_server()
     {
         Command("models");
@@ -251,16 +261,31 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
-    public void On_an_80_by_24_terminal_the_train_tab_keeps_a_chart_and_a_sample_line()
+    public void A_name_the_server_refuses_stays_in_the_form_and_a_started_jobs_name_gives_way()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField != null, "the form");
+        var name = _window.Models.NameField!;
+        name.Text = "my model/..";
+        Ui(_window.Models.PressTrain);
+        PumpUntil(() => _window.Repl.Log.Content.Contains("is not a valid name"), "the server's refusal");
+        Assert.Equal("my model/..", name.Text); // to be corrected, not replaced by a made-up name
+        name.Text = "lstm-a";
+        _window.Models.JobStarted("lstm-a");
+        Assert.StartsWith("stateful-lstm-", name.Text); // the next press trains another model
+    }
+
+    [Fact]
+    public void On_an_80_by_24_terminal_the_train_tab_gives_the_chart_the_samples_rows()
     {
         _window.Show(_window.Training);
         _app.Driver!.SetScreenSize(80, 24);
         PumpUntil(() => _window.Training.Panes.Loss.Viewport.Width < 60, "the 80×24 layout");
-        // The command pane gives up rows to the tabs, the samples pane keeps one line, the chart the rest.
+        // The command pane gives up rows to the tabs, and the samples pane its rows to the chart: one of two rows showed no curve.
         Assert.InRange(_window.Repl.Frame.Height, 5, 6);
-        Assert.Equal(1, _window.Training.Panes.Samples.Viewport.Height);
+        Assert.Equal(0, _window.Training.Panes.Samples.Viewport.Height);
         Assert.InRange(_window.Training.Panes.Loss.Viewport.Height, 4, 10);
-        Assert.DoesNotContain("step", Screen[Screen.IndexOf("Loss", StringComparison.Ordinal)..Screen.IndexOf("Epoch samples", StringComparison.Ordinal)]); // the axis title's row went to the data
+        Assert.DoesNotContain("step", Screen[Screen.IndexOf("Loss", StringComparison.Ordinal)..Screen.IndexOf("Command (", StringComparison.Ordinal)]); // the axis title's row went to the data
         _app.Driver!.SetScreenSize(130, 42);
         PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout again");
         Assert.Contains("step", Screen);

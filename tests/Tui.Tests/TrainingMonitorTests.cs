@@ -20,16 +20,31 @@ public class TrainingMonitorTests
         m.Add(new JobEvent { JobId = "j-1", Started = new JobEvent.Types.Started { TotalSteps = 100, Device = "cpu" } });
         m.Add(Progress(10, 3.0, 1e-2));
         m.Add(Progress(20, 2.5, 5e-3));
-        m.Add(new JobEvent { JobId = "j-1", Step = 50, EpochEnd = new JobEvent.Types.EpochEnd { Record = new EpochRecord { Epoch = 1, Step = 50, ValidLoss = 2.2, Sample = "the cat" } } });
+        m.Add(new JobEvent { JobId = "j-1", Step = 50, EpochEnd = new JobEvent.Types.EpochEnd { Record = new EpochRecord { Epoch = 1, Step = 50, TrainLoss = 2.4, ValidLoss = 2.2, LearningRate = 5e-3, Sample = "the cat" } } });
         Assert.True(m.Version > before);
-        Assert.Equal([(10.0, 3.0), (20.0, 2.5)], m.Loss);
-        Assert.Equal([(10.0, 1e-2), (20.0, 5e-3)], m.LearningRates);
+        Assert.Equal([(10.0, 3.0), (20.0, 2.5), (50.0, 2.4)], m.Loss); // the epoch's end is a point too
+        Assert.Equal([(10.0, 1e-2), (20.0, 5e-3), (50.0, 5e-3)], m.LearningRates);
         Assert.Equal([(50.0, 2.2)], m.ValidLoss);
         Assert.Equal(0.5, m.Fraction);
         Assert.Equal(2.2, m.LastValidLoss);
         Assert.Equal(["epoch 1 (val 2.200): the cat"], m.Samples);
         m.Add(new JobEvent { JobId = "j-1", Step = 100, Finished = new JobEvent.Types.Finished { Reason = "finished 2 epoch(s)" } });
         Assert.Equal("finished: finished 2 epoch(s)", m.State);
+    }
+
+    [Fact]
+    public void A_replay_with_sparse_progress_takes_the_epoch_loss_rate_and_position_from_each_epochs_end()
+    {
+        var m = new TrainingMonitor();
+        m.Attach(new Job { Id = "j-1", ModelName = "lstm", State = Job.Types.State.Finished });
+        m.Add(new JobEvent { JobId = "j-1", Started = new JobEvent.Types.Started { TotalSteps = 150, Device = "cpu" } });
+        m.Add(Progress(10, 3.3, 1e-3)); // the one a server kept of a fast run
+        foreach (var epoch in new[] { 1, 2, 3 })
+            m.Add(new JobEvent { JobId = "j-1", Step = 50 * epoch, EpochEnd = new JobEvent.Types.EpochEnd { Record = new EpochRecord { Epoch = epoch, Step = 50 * epoch, TrainLoss = 3.0 - epoch / 2.0, ValidLoss = 2.9 - epoch / 2.0, LearningRate = 1e-3 } } });
+        Assert.Equal([10.0, 50, 100, 150], m.Loss.Select(p => p.Step));
+        Assert.Equal(1.5, m.LastLoss);
+        Assert.Equal(3, m.EpochProgress);
+        Assert.Equal(4, m.LearningRates.Count);
     }
 
     [Fact]

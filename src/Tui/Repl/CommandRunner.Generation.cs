@@ -98,39 +98,24 @@ public sealed partial class CommandRunner
     /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
     private async Task Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
     {
-        var started = false;
-        // The label and prime wait for the server's first answer: a refused prime (or count) leaves only its error behind.
-        void Start()
-        {
-            if (started) return;
-            started = true;
-            output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
-        }
-        async Task Read()
-        {
-            using var call = client.Generation.Generate(request, cancellationToken: ct);
-            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct))
-            {
-                Start();
-                output.Generated(pane, piece.Text, piece.Probability);
-            }
-            Start();
-        }
+        output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
         try
         {
-            try { await Read(); }
-            catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
-            {
-                if (started) output.GenerationEnded(pane); // the notice on a line of its own (--exec's stdout), the text started again under it
-                started = false;
-                await ReopenSession(null, ct);
-                request.SessionId = Session!.Id;
-                await Read();
-            }
+            using var call = client.Generation.Generate(request, cancellationToken: ct);
+            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
+        {
+            output.GenerationEnded(pane); // the notice on a line of its own (--exec's stdout), the text started again under it
+            await ReopenSession(null, ct);
+            request.SessionId = Session!.Id;
+            output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
+            using var call = client.Generation.Generate(request, cancellationToken: ct);
+            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
         }
         finally
         {
-            if (started) output.GenerationEnded(pane);
+            output.GenerationEnded(pane);
         }
     }
 

@@ -11,6 +11,8 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
     // Streams into other panes (compare) run concurrently: buffer them and print whole when done.
     private readonly Dictionary<int, System.Text.StringBuilder> _panes = [];
     private readonly HashSet<int> _ended = [];
+    private readonly HashSet<int> _generated = []; // panes that got a char: the others print nothing
+    private string? _mainHeader; // the main pane's label and prime, written with its first char
     private bool _mainEnded;
 
     public bool Failed { get; private set; }
@@ -30,10 +32,10 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
     {
         lock (_panes)
         {
+            _generated.Remove(pane);
             if (pane > 0) { _panes[pane] = new System.Text.StringBuilder($"--- {label}\n{prime}"); return; }
             _mainEnded = false;
-            stdout.WriteLine($"--- {label}");
-            stdout.Write(prime);
+            _mainHeader = $"--- {label}\n{prime}";
         }
     }
 
@@ -41,7 +43,9 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
     {
         lock (_panes)
         {
+            _generated.Add(pane);
             if (pane > 0) { _panes[pane].Append(text); return; }
+            if (_mainHeader != null) { stdout.Write(_mainHeader); _mainHeader = null; }
             stdout.Write(text);
             stdout.Flush();
         }
@@ -51,12 +55,17 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
     {
         lock (_panes)
         {
-            if (pane == 0) { stdout.WriteLine(); _mainEnded = true; }
+            if (pane == 0)
+            {
+                if (_mainHeader == null) stdout.WriteLine(); // else nothing was generated, nor shown
+                _mainHeader = null;
+                _mainEnded = true;
+            }
             else _ended.Add(pane);
             if (!_mainEnded) return; // the main pane streams live; the others print after it
             foreach (var p in _ended.Order())
             {
-                stdout.WriteLine(_panes[p].ToString());
+                if (_generated.Contains(p)) stdout.WriteLine(_panes[p].ToString());
                 _panes.Remove(p);
             }
             _ended.Clear();

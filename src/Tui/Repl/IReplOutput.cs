@@ -7,7 +7,10 @@ public interface IReplOutput
 {
     void Line(string text);
     void Error(string text);
-    /// <summary>A stream of generated text begins in a pane (0: main, 1: the comparison).</summary>
+    /// <summary>
+    /// A Generate call is about to start in a pane (0: main, 1: the comparison). Its label and prime are shown
+    /// with its first char: a call the server refuses (a prime with unknown characters) leaves only its error.
+    /// </summary>
     void GenerationStarted(int pane, string label, string prime, int count);
     void Generated(int pane, string text, float probability);
     void GenerationEnded(int pane);

@@ -105,6 +105,16 @@ public sealed class TrainingMonitor
                     var r = e.EpochEnd.Record;
                     LastValidLoss = r.ValidLoss;
                     Add(_validLoss, (r.Step, r.ValidLoss));
+                    // Where the progress a job kept is sparse (a server keeps at most one a second, fewer as a run goes
+                    // on: what an attach after a restart replays), each epoch's end still gives a point and the epoch.
+                    Epoch = Math.Max(Epoch, r.Epoch);
+                    EpochProgress = Math.Max(EpochProgress, r.Epoch);
+                    if (_loss.Count == 0 || _loss[^1].Step < r.Step)
+                    {
+                        Add(_loss, (r.Step, r.TrainLoss));
+                        LastLoss = r.TrainLoss;
+                    }
+                    if (_learningRate.Count == 0 || _learningRate[^1].Step < r.Step) Add(_learningRate, (r.Step, r.LearningRate));
                     if (r.Sample.Length > 0) _samples.Add((r.Step, $"epoch {r.Epoch} (val {r.ValidLoss:F3}): {r.Sample}"));
                     break;
                 case JobEvent.EventOneofCase.Finished or JobEvent.EventOneofCase.Stopped or JobEvent.EventOneofCase.Failed:

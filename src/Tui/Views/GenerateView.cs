@@ -126,17 +126,35 @@ public sealed class GenerateView : View
     private long _shownSeen;
 
     /// <summary>
-    /// Starts a stream's text in a pane. Called on the stream's thread, before its first char is appended
-    /// (<see cref="Begin"/>, on the UI thread, may run after that char).
+    /// A stream is about to start in a pane (its thread): its prime is shown with its first char
+    /// (<see cref="Write"/>), so that a prime the server refuses is not shown as if it had been used.
     /// </summary>
     public void BeginText(int pane, string label, string prime)
     {
-        // A gen without a prime on the session the pane shows (Continue) carries on its text where it
-        // stopped, mid-word as the model left it; anything else starts a line of its own.
-        if (prime.Length > 0 || _continuing[pane] != label) Panes[pane].Append("\n");
-        _continuing[pane] = label;
-        if (prime.Length > 0) Panes[pane].Append(prime, -1, PrimeStyle);
+        lock (_pending) _pending[pane] = (label, prime);
     }
+
+    /// <summary>Generated text for a pane (the stream's thread), after the prime it continues when it is the first.</summary>
+    public void Write(int pane, string text, float probability)
+    {
+        (string Label, string Prime)? start;
+        lock (_pending)
+        {
+            start = _pending[pane];
+            _pending[pane] = null;
+        }
+        if (start is var (label, prime))
+        {
+            // A gen without a prime on the session the pane shows (Continue) carries on its text where it
+            // stopped, mid-word as the model left it; anything else starts a line of its own.
+            if (prime.Length > 0 || _continuing[pane] != label) Panes[pane].Append("\n");
+            _continuing[pane] = label;
+            if (prime.Length > 0) Panes[pane].Append(prime, -1, PrimeStyle);
+        }
+        Panes[pane].Append(text, probability);
+    }
+
+    private readonly (string Label, string Prime)?[] _pending = new (string, string)?[2];
 
     /// <summary>Shows a stream's pane and what it ran; the comparison pane opens beside the first when used.</summary>
     public void Begin(int pane, string label, string prime, int count)

@@ -26,12 +26,14 @@ public sealed class LineChart : GraphView
     public LineChart(string xLabel, string yLabel, Color lineColor, Color markColor)
     {
         _xLabel = xLabel;
+        AxisX = new RoundTicksX();
+        AxisY = new RoundTicksY();
         MarginLeft = 7;
         MarginBottom = 2;
         AxisX.Text = xLabel;
         AxisY.Text = yLabel;
-        AxisX.ShowLabelsEvery = 1;
-        AxisY.ShowLabelsEvery = 1;
+        AxisX.Increment = 0; // no data, no ticks (the default of 1 a cell ran the labels together)
+        AxisY.Increment = 0;
         AxisY.LabelGetter = v => v.Value.ToString(v.Value < 0.01 && v.Value > 0 ? "0.0e0" : "0.00", CultureInfo.InvariantCulture);
         AxisX.LabelGetter = v => v.Value.ToString("0", CultureInfo.InvariantCulture);
         _line.LineColor = new Attribute(lineColor, Color.Black);
@@ -72,7 +74,12 @@ public sealed class LineChart : GraphView
         _lonePoint.Points.Clear();
         if (_line.Points.Count == 1) _lonePoint.Points.Add(_line.Points[0]); // a job that ended before its second progress report
         var all = line.Concat(marks).Where(Finite).ToList();
-        if (all.Count == 0) { SetNeedsDraw(); return; }
+        if (all.Count == 0)
+        {
+            AxisX.Increment = AxisY.Increment = 0;
+            SetNeedsDraw();
+            return;
+        }
         double minX = all.Min(p => p.X), maxX = Math.Max(all.Max(p => p.X), minX + 1);
         double minY = all.Min(p => p.Y), maxY = all.Max(p => p.Y);
         // A flat series (a constant learning rate) gets a range from zero to twice its value, not
@@ -91,7 +98,8 @@ public sealed class LineChart : GraphView
         // The axes are drawn over the bottom row and the left column: keep the data a cell clear
         // of both, or the lowest losses vanish under the x axis (a positive series keeps zero as
         // its floor).
-        var cellY = (maxY - minY) / Math.Max(1, height - 1);
+        // Not on a chart of a few rows, where a cell is most of the range: the floor would take the whole curve down to it.
+        var cellY = height >= 4 ? (maxY - minY) / (height - 1) : 0;
         minY = nonNegative ? Math.Max(minY - cellY, 0) : minY - cellY;
         minX -= (maxX - minX) / Math.Max(1, width - 1);
         CellSize = new PointF((float)((maxX - minX) / width), (float)((maxY - minY) / height));
@@ -99,6 +107,65 @@ public sealed class LineChart : GraphView
         AxisX.Increment = Math.Max(1, Nice((maxX - minX) / Math.Max(1, width / 12.0))); // steps are whole: a finer label would repeat one ("60 60 61")
         AxisY.Increment = Nice((maxY - minY) / Math.Max(1, height / 2.0));
         SetNeedsDraw();
+    }
+
+    /// <summary>The values an axis from <paramref name="from"/> to <paramref name="to"/> labels: the multiples of its increment (0, 500, 1000), not from + k × increment.</summary>
+    internal static IEnumerable<double> Ticks(double from, double to, double increment)
+    {
+        if (increment <= 0 || !double.IsFinite(from) || !double.IsFinite(to)) yield break;
+        for (var k = Math.Ceiling(from / increment); k * increment < to; k++) yield return k * increment;
+    }
+
+    /// <summary>The x values labelled as the chart stands (tests).</summary>
+    internal IEnumerable<double> XTicks => Ticks(ScrollOffset.X, ScrollOffset.X + CellSize.X * (Viewport.Width - (int)MarginLeft), AxisX.Increment);
+
+    /// <summary>The y values labelled as the chart stands (tests).</summary>
+    internal IEnumerable<double> YTicks => Ticks(ScrollOffset.Y, ScrollOffset.Y + CellSize.Y * (Viewport.Height - (int)MarginBottom), AxisY.Increment);
+
+    // GraphView's own axes label from + k × increment: the view's left edge sits a cell before the first
+    // step (so the axis does not hide it), which made labels like "-7 493 993". These label round values.
+    private sealed class RoundTicksX : HorizontalAxis
+    {
+        public override void DrawAxisLabels(GraphView graph)
+        {
+            if (!Visible) return;
+            var y = GetAxisYPosition(graph);
+            var from = graph.ViewportToGraphSpace((int)graph.MarginLeft, y).X;
+            var to = graph.ViewportToGraphSpace(graph.Viewport.Width, y).X;
+            foreach (var value in Ticks(from, to, Increment))
+            {
+                var x = graph.GraphSpaceToViewport(new PointF((float)value, 0)).X;
+                DrawAxisLabel(graph, x, LabelGetter(new AxisIncrementToRender(Orientation, x, (float)value)));
+            }
+            if (string.IsNullOrWhiteSpace(Text)) return;
+            var title = Text.Length > graph.Viewport.Width ? Text[..graph.Viewport.Width] : Text;
+            graph.Move(graph.Viewport.Width / 2 - title.Length / 2, graph.Viewport.Height - 1);
+            graph.AddStr(title);
+        }
+    }
+
+    private sealed class RoundTicksY : VerticalAxis
+    {
+        public override void DrawAxisLabels(GraphView graph)
+        {
+            if (!Visible) return;
+            var x = GetAxisXPosition(graph);
+            var from = graph.ViewportToGraphSpace(x, graph.Viewport.Height - (1 + (int)graph.MarginBottom)).Y;
+            var to = graph.ViewportToGraphSpace(x, 0).Y;
+            foreach (var value in Ticks(from, to + graph.CellSize.Y, Increment))
+            {
+                var y = graph.GraphSpaceToViewport(new PointF(0, (float)value)).Y;
+                DrawAxisLabel(graph, y, LabelGetter(new AxisIncrementToRender(Orientation, y, (float)value)));
+            }
+            if (string.IsNullOrWhiteSpace(Text)) return;
+            var title = Text.Length > graph.Viewport.Height ? Text[..graph.Viewport.Height] : Text;
+            var top = graph.Viewport.Height / 2 - title.Length / 2;
+            for (var i = 0; i < title.Length; i++)
+            {
+                graph.Move(0, top + i);
+                graph.AddRune(new Rune(title[i]));
+            }
+        }
     }
 
     /// <summary>1, 2 or 5 times a power of ten, at least <paramref name="raw"/>.</summary>

@@ -67,12 +67,23 @@ public sealed class MainWindow : Window, IReplOutput
         // Type and Beat games it only returns: leaving a game must not stop a `gen` streaming meanwhile.
         KeyDown += (_, key) =>
         {
+            // Text typed where no field takes it (the Train tab, a chart, a button) goes to the command line,
+            // instead of being dropped until Esc: `stop` typed while watching a job must reach the prompt.
+            if (!key.Handled && !Repl.Input.HasFocus && IsText(key))
+            {
+                Repl.Input.SetFocus();
+                Repl.Input.NewKeyDownEvent(key);
+                key.Handled = true;
+                return;
+            }
             if (key != Key.Esc) return;
             if (!TypeView.HasFocus && !Beat.HasFocus) Runner.Interrupt();
             Repl.Input.SetFocus();
             key.Handled = true;
         };
     }
+
+    private static bool IsText(Key key) => !key.IsCtrl && !key.IsAlt && key.AsRune.Value >= ' ' && key.AsRune.Value != 0x7f;
 
     /// <summary>The command pane's rows (the status bar takes one more): 9, fewer on a short terminal, where the tabs need them more.</summary>
     private int ReplRows => Math.Clamp(Viewport.Height / 4, 5, 9);
@@ -164,15 +175,20 @@ public sealed class MainWindow : Window, IReplOutput
         return (_session.ModelName, summary?.Lowercase ?? false, summary?.CorpusName is { Length: > 0 } c && c != "upload" ? c : "nietzsche");
     }
 
+    /// <summary>What F1 shows: the keys, then each command's usage and what it does.</summary>
+    internal static string HelpText =>
+        "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model\n" +
+        "Tab/Shift+Tab and the arrows move between fields; Esc returns to the command line and stops a streaming gen " +
+        "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
+        "PgUp/PgDn (or the mouse wheel) scroll the command log.\n" +
+        "Models: Enter on a model uses it; edit hyperparameters and press Train.\n\n" +
+        "Commands (help COMMAND says more; several go on one line separated by ;):\n\n" +
+        string.Join("\n", CommandCatalog.All.Select(c => $"{c.Usage}\n    {c.Summary}"));
+
     private void ShowHelp()
     {
-        var commands = string.Join("\n", CommandCatalog.All.Select(c => $"{c.Verb,-8} {c.Summary}"));
-        MessageBox.Query(App!, "charrnn help",
-            "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model\n" +
-            "Tab/Shift+Tab and the arrows move between fields; Esc returns to the command line and stops a streaming gen\n" +
-            "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
-            "PgUp/PgDn (or the mouse wheel) scroll the command log.\n" +
-            "Models: Enter on a model uses it; edit hyperparameters and press Train.\n\nCommands:\n" + commands, "_Close");
+        using var help = new HelpDialog(HelpText);
+        App!.Run(help);
     }
 
     // ---- IReplOutput: called from any thread -----------------------------------------------
@@ -191,14 +207,18 @@ public sealed class MainWindow : Window, IReplOutput
         });
     }
 
-    public void Generated(int pane, string text, float probability) => Generate.Panes[pane].Append(text, probability);
+    public void Generated(int pane, string text, float probability) => Generate.Write(pane, text, probability);
 
     public void GenerationEnded(int pane) { }
 
     public void JobAttached(Job job)
     {
         Monitor.Attach(job);
-        App?.Invoke(() => Show(Training, focusTab: false));
+        App?.Invoke(() =>
+        {
+            if (job.State == Job.Types.State.Queued) Models.JobStarted(job.ModelName);
+            Show(Training, focusTab: false);
+        });
     }
 
     public void JobEvent(JobEvent e)

@@ -76,6 +76,11 @@ public sealed class ModelsView : View
 
     internal bool CanTrain => _train.Enabled;
 
+    /// <summary>The new model's name field, and the Train button's press (tests).</summary>
+    internal TextField? NameField => _name;
+
+    internal void PressTrain() => StartTraining();
+
     /// <summary>The model on the selected row of the trained-models list (tests).</summary>
     internal string? SelectedModel
     {
@@ -201,7 +206,16 @@ public sealed class ModelsView : View
             if (!isDefault) parts.Add($"{spec.Name}={(spec.Type == HyperParameterSpec.Types.Type.Float ? value.ToString(CultureInfo.InvariantCulture) : SpecText.Format(spec, value))}");
         }
         _ = _run(string.Join(" ", parts));
-        _name.Text = FreeName(arch.Name, taken: _name.Text.Trim()); // the next press trains another model, not the same name again
+    }
+
+    /// <summary>
+    /// A job for a model started (UI thread): when the form names that model, it takes a free name, so that the
+    /// next press trains another model. Not at the press: a name the server refused stays to be corrected.
+    /// </summary>
+    public void JobStarted(string modelName)
+    {
+        if (_name == null || _name.Text.Trim() != modelName || Selected is not { } arch) return;
+        _name.Text = FreeName(arch.Name, taken: modelName);
     }
 
     /// <summary>ARCH-N for the first N no listed model (nor <paramref name="taken"/>) has.</summary>

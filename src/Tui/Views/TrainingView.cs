@@ -17,8 +17,9 @@ public sealed class TrainingView : View
     private readonly TrainingMonitor _monitor;
     private readonly LineChart _loss = new("step", "loss", Color.BrightCyan, Color.BrightYellow);
     private readonly LineChart _learningRate = new("step", "lr", Color.BrightMagenta, Color.BrightMagenta);
-    private readonly Label _stats = new() { X = 0, Y = 0, Width = Dim.Fill(), Height = 2, HotKeySpecifier = HotKeys.None };
-    private readonly ProgressBar _progress = new() { X = 0, Y = 2, Width = Dim.Fill(), ProgressBarFormat = ProgressBarFormat.SimplePlusPercentage };
+    // Three short lines, not two long ones: at 80 columns a long line wrapped, and the label cut what the progress line said.
+    private readonly Label _stats = new() { X = 0, Y = 0, Width = Dim.Fill(), Height = 3, HotKeySpecifier = HotKeys.None };
+    private readonly ProgressBar _progress = new() { X = 0, Y = 3, Width = Dim.Fill(), ProgressBarFormat = ProgressBarFormat.SimplePlusPercentage };
     private readonly StreamTextView _samples = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private int _drawn = -1;
     private int _samplesShown;
@@ -27,17 +28,21 @@ public sealed class TrainingView : View
     public TrainingView(TrainingMonitor monitor)
     {
         _monitor = monitor;
+        // A long state is cut at the edge, not wrapped over the lines below it.
+        _stats.TextFormatter.WordWrap = false;
+        _stats.TextFormatter.MultiLine = true;
         Title = "Train";
         HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
-        // The charts get what the samples leave: 40% of the tab, but on a short terminal only the newest sample's line.
-        var chartRows = Dim.Func(_ => Math.Max(0, Viewport.Height - 3 - (Viewport.Height < 20 ? 3 : Viewport.Height * 2 / 5)));
-        var lossFrame = new FrameView { Title = "Loss (··· train, ● validation at each epoch end)", X = 0, Y = 3, Width = Dim.Percent(65), Height = chartRows };
+        // The charts get what the samples leave: 40% of the tab, on a short terminal only the newest sample's line,
+        // and on a shorter one (80×24) nothing: a chart of two rows shows no curve.
+        var chartRows = Dim.Func(_ => Math.Max(0, Viewport.Height - 4 - (Viewport.Height < 16 ? 0 : Viewport.Height < 20 ? 3 : Viewport.Height * 2 / 5)));
+        var lossFrame = new FrameView { Title = "Loss (··· train, ● validation at each epoch end)", X = 0, Y = 4, Width = Dim.Percent(65), Height = chartRows };
         _loss.Width = Dim.Fill();
         _loss.Height = Dim.Fill();
         lossFrame.Add(_loss);
-        var lrFrame = new FrameView { Title = "Learning rate", X = Pos.Right(lossFrame), Y = 3, Width = Dim.Fill(), Height = chartRows };
+        var lrFrame = new FrameView { Title = "Learning rate", X = Pos.Right(lossFrame), Y = 4, Width = Dim.Fill(), Height = chartRows };
         _learningRate.Width = Dim.Fill();
         _learningRate.Height = Dim.Fill();
         lrFrame.Add(_learningRate);
@@ -61,7 +66,8 @@ public sealed class TrainingView : View
         var eta = m.EtaSeconds is { } s ? Durations.Format(TimeSpan.FromSeconds(s)) : "?";
         _stats.Text = string.Create(CultureInfo.InvariantCulture,
             $"job {m.JobId} · model {m.ModelName} · {m.State}\n" +
-            $"epoch {m.EpochProgress:F2} · step {m.Step}/{m.TotalSteps} · loss {Show(m.LastLoss)} · val {Show(m.LastValidLoss)} · lr {m.LearningRate:0.0e+0} · {m.CharsPerSecond:N0} chars/s · ETA {eta}");
+            $"epoch {m.EpochProgress:F2} · step {m.Step}/{m.TotalSteps} · ETA {eta}\n" +
+            $"loss {Show(m.LastLoss)} · val {Show(m.LastValidLoss)} · lr {m.LearningRate:0.0e+0} · {m.CharsPerSecond:N0} chars/s");
         _progress.Fraction = (float)m.Fraction;
         _loss.Show(m.Loss, m.ValidLoss);
         _learningRate.Show(m.LearningRates, []);
