@@ -140,6 +140,22 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Text_of_another_state_is_marked_and_a_comparison_starts_both_panes_afresh()
+    {
+        UseGru();
+        Command("gen 5 \"the c\"");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("the c") && _window.Generate.Panes[0].Content.Trim().Length >= 10, "the first text");
+        Command("reset");
+        PumpUntil(() => _window.Repl.Log.Content.Contains("reset"), "the reset");
+        Command("gen 5");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("── gru · reset ──"), "the reset marked in the text");
+        Command("compare 5 \"the m\" t=1");
+        PumpUntil(() => _window.Generate.Comparing && _window.Generate.Panes[1].Content.Trim().Length >= 10 && _window.Generate.Panes[0].Content.Trim().Length >= 10, "the comparison");
+        Assert.DoesNotContain("the c", _window.Generate.Panes[0].Content); // side by side from the same row
+        Assert.StartsWith("the m", _window.Generate.Panes[0].Content.Trim());
+    }
+
+    [Fact]
     public void Use_and_gen_stream_text_into_the_generate_tab()
     {
         UseGru();

@@ -54,6 +54,7 @@ public static partial class ErrorText
         ("(StopJob)", "(stop)"),
         ("(DeleteModel)", "(delete)"),
         ("once DeleteModel has returned", "once delete has returned"),
+        ("set resume to continue it", "resume it to continue"),
     ];
 
     [GeneratedRegex(@"\boptions\.([a-z_]+)")]

@@ -47,13 +47,14 @@ public sealed partial class CommandRunner
         if (models.Count == 0) { output.Line("No models yet. Train one: train stateful-lstm epochs=1 lower=true"); return; }
         // On a server with keys, whose each model is and whether it is shared (share MODEL).
         var owners = models.Any(m => m.Owner.Length > 0);
-        output.Line($"{"NAME",-22} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-10}{(owners ? " OWNER" : "")}");
+        var name = Math.Max(22, models.Max(m => m.Name.Length)); // a default name (stateful-lstm-1205-190214) is longer than most
+        output.Line($"{"NAME".PadRight(name)} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-10}{(owners ? " OWNER" : "")}");
         foreach (var m in models)
         {
-            if (m.Error.Length > 0) { output.Line($"{m.Name,-22} unreadable: {m.Error}"); continue; }
+            if (m.Error.Length > 0) { output.Line($"{m.Name.PadRight(name)} unreadable: {m.Error}"); continue; }
             var loss = ModelLoss.Of(m)?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
             var owner = owners ? $" {(m.Owner.Length > 0 ? m.Owner : "-")}{(m.Shared ? " (shared)" : "")}" : "";
-            output.Line($"{m.Name,-22} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : "")}");
+            output.Line($"{m.Name.PadRight(name)} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : "")}");
         }
     }
 

@@ -194,11 +194,12 @@ public sealed partial class CommandRunner
     {
         var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
         if (jobs.Count == 0) { output.Line("No jobs."); return; }
+        var name = Math.Max(22, jobs.Max(j => j.ModelName.Length));
         foreach (var j in jobs)
         {
             var progress = j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}";
             var loss = j.HasBestValidLoss ? $" val {j.BestValidLoss:F4}" : "";
-            output.Line($"{j.Id,-16} {j.State.ToString().ToLowerInvariant(),-9} {j.ModelName,-22} {j.Architecture,-16} {progress}{loss} {j.Reason}");
+            output.Line($"{j.Id,-16} {j.State.ToString().ToLowerInvariant(),-9} {j.ModelName.PadRight(name)} {j.Architecture,-16} {progress}{loss} {j.Reason}");
         }
     }
 

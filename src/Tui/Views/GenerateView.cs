@@ -91,12 +91,17 @@ public sealed class GenerateView : View
     public bool Comparing => _rightFrame.Visible;
 
     public static readonly Attribute PrimeStyle = new(Color.White, Color.Black, TextStyle.Bold);
+    private static readonly Attribute MarkStyle = new(Color.DarkGray, Color.Black);
 
     public void ShowSession(Session? session)
     {
         // Another session (use, fork, back, a reopen) or a reset one: its text starts on a line of its own.
         // New settings (set, each button press) leave the text to carry on.
-        if (session == null || session.Id != _shownSessionId || session.CharactersSeen == 0 || session.CharactersSeen < _shownSeen) _continuing[0] = null;
+        if (session == null || session.Id != _shownSessionId || session.CharactersSeen == 0 || session.CharactersSeen < _shownSeen)
+        {
+            _continuing[0] = null;
+            _mark = session == null ? null : session.Id != _shownSessionId ? $"{session.ModelName} · new session" : $"{session.ModelName} · reset";
+        }
         (_shownSessionId, _shownSeen) = (session?.Id, session?.CharactersSeen ?? 0);
         _session.Text = session == null
             ? "No model in use: pick one in Models (Enter) or type: use NAME"
@@ -131,23 +136,34 @@ public sealed class GenerateView : View
     /// </summary>
     public void BeginText(int pane, string label, string prime)
     {
-        lock (_pending) _pending[pane] = (label, prime);
+        lock (_pending)
+        {
+            _pending[pane] = (label, prime);
+            // A comparison starts both panes afresh, so that the two texts stand side by side.
+            if (pane == 1) _clear[0] = _clear[1] = true;
+        }
     }
 
     /// <summary>Generated text for a pane (the stream's thread), after the prime it continues when it is the first.</summary>
     public void Write(int pane, string text, float probability)
     {
         (string Label, string Prime)? start;
+        bool clear;
         lock (_pending)
         {
-            start = _pending[pane];
-            _pending[pane] = null;
+            (start, clear) = (_pending[pane], _clear[pane]);
+            (_pending[pane], _clear[pane]) = (null, false);
         }
         if (start is var (label, prime))
         {
+            if (clear) Panes[pane].Clear();
             // A gen without a prime on the session the pane shows (Continue) carries on its text where it
-            // stopped, mid-word as the model left it; anything else starts a line of its own.
-            if (prime.Length > 0 || _continuing[pane] != label) Panes[pane].Append("\n");
+            // stopped, mid-word as the model left it; a prime starts a line of its own; another model,
+            // session (use, fork, back) or a reset one is marked, so that texts of different states do not run together.
+            var another = _continuing[pane] != label;
+            if (another && !Panes[pane].IsEmpty) Panes[pane].Append($"\n── {(pane == 0 ? _mark : null) ?? label} ──", -1, MarkStyle);
+            if (pane == 0) _mark = null;
+            if (prime.Length > 0 || another) Panes[pane].Append("\n");
             _continuing[pane] = label;
             if (prime.Length > 0) Panes[pane].Append(prime, -1, PrimeStyle);
         }
@@ -155,6 +171,8 @@ public sealed class GenerateView : View
     }
 
     private readonly (string Label, string Prime)?[] _pending = new (string, string)?[2];
+    private readonly bool[] _clear = new bool[2];
+    private volatile string? _mark; // what changed for the main pane's next text: another session, or a reset
 
     /// <summary>Shows a stream's pane and what it ran; the comparison pane opens beside the first when used.</summary>
     public void Begin(int pane, string label, string prime, int count)

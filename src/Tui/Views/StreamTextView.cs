@@ -92,6 +92,8 @@ public sealed class StreamTextView : View
 
     public void AppendLine(string text, Attribute? style = null) => Append(text + "\n", -1, style);
 
+    public bool IsEmpty { get { lock (_gate) return _lines.Count == 1 && _lines[0].Count == 0; } }
+
     public void Clear()
     {
         lock (_gate)
