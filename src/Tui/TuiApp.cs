@@ -44,7 +44,16 @@ public static class TuiApp
                 status.Start(TimeSpan.FromSeconds(2));
                 var frame = app.AddTimeout(MainWindow.FrameInterval, window.RenderFrame);
                 window.Repl.Log.AppendLine("Welcome to charrnn. Try: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · help (F1)");
-                if (server != null) window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");
+                if (server != null)
+                {
+                    window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");
+                    // A job the last run stopped at its quit resumes now: say so, or it trains unseen.
+                    _ = ActiveJobs(client).ContinueWith(t =>
+                    {
+                        foreach (var job in t.Result)
+                            window.Repl.Log.AppendLine($"job {job.Id} for model {job.ModelName}, stopped when charrnn last quit, trains on ({job.State.ToString().ToLowerInvariant()}): attach {job.ModelName} watches it, stop {job.ModelName} stops it");
+                    }, TaskContinuationOptions.OnlyOnRanToCompletion);
+                }
                 window.Repl.Input.SetFocus();
                 // SIGTERM, SIGHUP (terminal closed) and SIGINT quit as Ctrl+Q does, so the embedded server still
                 // stops the running job with a checkpoint.
@@ -73,10 +82,29 @@ public static class TuiApp
         {
             // Each step on its own: whatever fails, the embedded server is still stopped (checkpointing the running job).
             Quietly(() => status.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5)));
+            List<Protos.V1.Job> stopping = [];
+            if (server != null) Quietly(() => stopping = ActiveJobs(client).GetAwaiter().GetResult());
             Quietly(client.Dispose);
             Quietly(() => server?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30)));
+            // On the terminal once it is restored: where the job the quit stopped went.
+            foreach (var job in stopping)
+                Quietly(() => Console.WriteLine($"charrnn: job {job.Id} for model {job.ModelName} was stopped with a checkpoint; it trains on when charrnn next starts on {options.Embedded.ModelsDirectory}."));
         }
         return 0;
+    }
+
+    /// <summary>The embedded server's running and queued jobs, or none when it does not answer in a few seconds.</summary>
+    private static async Task<List<Protos.V1.Job>> ActiveJobs(CharRnnClient client)
+    {
+        try
+        {
+            var jobs = await client.Training.ListJobsAsync(new Protos.V1.ListJobsRequest(), deadline: DateTime.UtcNow.AddSeconds(5));
+            return [.. jobs.Jobs.Where(j => j.State is Protos.V1.Job.Types.State.Running or Protos.V1.Job.Types.State.Queued)];
+        }
+        catch (Grpc.Core.RpcException)
+        {
+            return [];
+        }
     }
 
     private static void Quietly(Action close)
