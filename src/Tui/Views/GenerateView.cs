@@ -62,10 +62,18 @@ public sealed class GenerateView : View
         // Titles are model names, which may hold '_': no hotkey specifier.
         _leftFrame = new FrameView { Title = "Output", X = 0, Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = HotKeys.None };
-        Panes = [new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }, new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill() }];
+        Panes = [new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill(), ScrollsByKeyboard = true }, new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill(), ScrollsByKeyboard = true }];
         _leftFrame.Add(Panes[0]);
         _rightFrame.Add(Panes[1]);
         Add(_session, _colour, primeLabel, _prime, generate, more, fork, reset, compare, _leftFrame, _rightFrame);
+        // From a field or a button, PgUp/PgDn scroll the output (in it, the arrows too): the text is what one reads back.
+        KeyDown += (_, key) =>
+        {
+            if (key.Handled || (key != Terminal.Gui.Input.Key.PageUp && key != Terminal.Gui.Input.Key.PageDown)) return;
+            var rows = Math.Max(1, Panes[0].Viewport.Height - 1);
+            foreach (var pane in Panes) pane.ScrollBy(key == Terminal.Gui.Input.Key.PageUp ? rows : -rows);
+            key.Handled = true;
+        };
 
         generate.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Quote(_prime.Text)}"); };
         _prime.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Quote(_prime.Text)}"); };

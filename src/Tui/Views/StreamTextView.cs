@@ -202,6 +202,29 @@ public sealed class StreamTextView : View
         return rows;
     }
 
+    /// <summary>
+    /// Takes the keyboard (Tab reaches it) and scrolls with ↑↓ PgUp PgDn, Home (the oldest text) and End
+    /// (back to the tail): the generated text, where PgUp at the command line scrolls the command log.
+    /// </summary>
+    public bool ScrollsByKeyboard
+    {
+        get => CanFocus;
+        init => CanFocus = value;
+    }
+
+    protected override bool OnKeyDown(Terminal.Gui.Input.Key key)
+    {
+        if (!CanFocus) return base.OnKeyDown(key);
+        var page = Math.Max(1, Viewport.Height - 1);
+        int? rows = key == Terminal.Gui.Input.Key.CursorUp ? 1 : key == Terminal.Gui.Input.Key.CursorDown ? -1
+            : key == Terminal.Gui.Input.Key.PageUp ? page : key == Terminal.Gui.Input.Key.PageDown ? -page
+            : key == Terminal.Gui.Input.Key.Home ? 1_000_000 : null;
+        if (key == Terminal.Gui.Input.Key.End) { ScrollToEnd(); return true; }
+        if (rows is not { } by) return base.OnKeyDown(key);
+        ScrollBy(by);
+        return true;
+    }
+
     /// <summary>The mouse wheel scrolls through older text.</summary>
     protected override bool OnMouseEvent(Terminal.Gui.Input.Mouse mouse)
     {
