@@ -325,6 +325,23 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_resumed_run_has_no_time_budget_unless_given_one_again()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using (var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 3) with { TimeBudget = TimeSpan.FromMilliseconds(1) }, Tiny.Corpus(), CPU, dir.Path))
+            Assert.Equal(TrainingOutcomeKind.Stopped, trainer.Run().Kind); // its budget used up at once
+        var path = Path.Combine(dir.Path, Trainer.LastCheckpoint);
+        using (var resumed = Trainer.Resume(path, Tiny.Corpus(), CPU, dir.Path))
+        {
+            Assert.Null(resumed.Options.TimeBudget); // "in this run": the last run's is not this one's
+            Assert.Equal(TrainingOutcomeKind.Finished, resumed.Run().Kind);
+        }
+        using var again = Trainer.Resume(path, Tiny.Corpus(), CPU, null, o => o with { Epochs = 4, TimeBudget = TimeSpan.FromMinutes(5) });
+        Assert.Equal(TimeSpan.FromMinutes(5), again.Options.TimeBudget);
+    }
+
+    [Fact]
     public void A_run_that_ends_between_epoch_ends_saves_its_last_weights_with_their_validation_loss()
     {
         var text = Tiny.Text(60);

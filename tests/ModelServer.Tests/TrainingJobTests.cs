@@ -92,6 +92,20 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_resumed_job_has_no_time_budget_unless_given_one_again()
+    {
+        var first = Request("budgeted", maxSteps: 0, epochs: 1000);
+        first.Options.TimeBudgetSeconds = 0.001;
+        var events = await Client.Train(first).Events();
+        Assert.Contains("time budget", events[^1].Stopped.Reason);
+        var resume = new StartJobRequest { ModelName = "budgeted", Resume = true, Options = new TrainingOptions { MaxSteps = events[^1].Step + 3 } };
+        events = await Client.Train(resume).Events();
+        Assert.True(events[^1].Finished != null, $"the resumed job ended: {events[^1]}"); // by its max_steps, not the first run's budget
+        var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "budgeted" });
+        Assert.Equal(0, model.TrainingOptions.TimeBudgetSeconds);
+    }
+
+    [Fact]
     public async Task A_job_survives_its_watcher_leaving_and_can_be_reattached_from_a_step_by_several_watchers()
     {
         var job = await Client.StartJobAsync(Request("watched", maxSteps: 120, epochs: 10));

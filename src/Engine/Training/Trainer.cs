@@ -183,7 +183,9 @@ public sealed class Trainer : IDisposable
         if (meta.Corpus.Sha256 != corpus.Sha256)
             throw new CorpusException($"Checkpoint '{checkpointPath}' was trained on corpus '{meta.Corpus.Name}' (SHA-256 {meta.Corpus.Sha256[..12]}…), " +
                                       $"but '{corpus.Name}' (SHA-256 {corpus.Sha256[..12]}…) was given. Resume with the same corpus.");
-        var options = (change?.Invoke(meta.Training) ?? meta.Training).Validate();
+        // A time budget bounds one run: a resumed run has none unless it is given one again.
+        var stored = meta.Training with { TimeBudget = null };
+        var options = (change?.Invoke(stored) ?? stored).Validate();
         var (architecture, hyperParameters, vocabulary, model) = TrainedModel.Build(checkpoint, checkpointPath, device.type);
         TrainingData? data = null;
         Trainer? trainer = null;

@@ -97,7 +97,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
                 throw ServerException.Invalid($"hyperparameters[{key}] = {value} differs from the model's ({(has ? stored : "it has no such hyperparameter")}); " +
                                               "leave hyperparameters empty when resuming: they are the model's.");
         }
-        var options = ProtoMapper.Apply(request.Options, meta.Training, limits.MaxEpochs, ResumeChanges);
+        // A time budget is the run's own (TrainingOptions.time_budget_seconds: "in this run"): not the last run's.
+        var options = ProtoMapper.Apply(request.Options, meta.Training with { TimeBudget = null }, limits.MaxEpochs, ResumeChanges);
         CheckEpochs(options);
         CheckLeftToTrain(name, options, meta.Position);
 
