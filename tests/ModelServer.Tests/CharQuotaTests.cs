@@ -30,6 +30,23 @@ public class CharQuotaTests
     }
 
     [Fact]
+    public void A_refusal_says_how_much_is_left_and_how_long_until_the_call_fits()
+    {
+        var clock = new SteppedClock();
+        var limiter = Limiter(1000, clock);
+        limiter.Reserve(Caller.Local, 600);
+        clock.Advance(TimeSpan.FromSeconds(20));
+        limiter.Reserve(Caller.Local, 300);
+        clock.Advance(TimeSpan.FromSeconds(10));
+        var e = Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 500));
+        // 900 used: 100 left now; the call fits once the first 600 leave the minute, 30 s from now.
+        Assert.Equal("Key 'local' has generated or reserved 900 of its 1,000 characters a minute (limit max_chars_per_minute_per_key), " +
+                     "and this call asks for 500: ask for at most 100, or wait 30 s.", e.Message);
+        clock.Advance(TimeSpan.FromSeconds(31));
+        limiter.Reserve(Caller.Local, 500);
+    }
+
+    [Fact]
     public void A_refund_of_a_reservation_older_than_the_minute_frees_nothing_of_the_new_minute()
     {
         var clock = new SteppedClock();

@@ -92,6 +92,18 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Watching_after_a_sequence_the_job_has_not_reached_is_refused_and_after_its_last_gives_nothing_more()
+    {
+        var events = await Client.Train(Request("sequenced", maxSteps: 3, epochs: 1)).Events();
+        var last = events[^1].Sequence;
+        var e = await Calls.Fails(() => Client.WatchJob(new WatchJobRequest { JobId = events[0].JobId, AfterSequence = last + 1 }).Events());
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal($"after_sequence = {last + 1} is past job {events[0].JobId}'s newest event ({last}); use the sequence of the last event received from this job, or -1 for all.", e.Status.Detail);
+        Assert.Empty(await Client.WatchJob(new WatchJobRequest { JobId = events[0].JobId, AfterSequence = last }).Events()); // all seen
+        Assert.Equal(events.Count, (await Client.WatchJob(new WatchJobRequest { JobId = events[0].JobId, AfterSequence = -1 }).Events()).Count);
+    }
+
+    [Fact]
     public async Task A_resumed_job_has_no_time_budget_unless_given_one_again()
     {
         var first = Request("budgeted", maxSteps: 0, epochs: 1000);
@@ -782,8 +794,9 @@ public class TrainingJobTests(ServerFixture server)
         var hidden = Request("x2"); hidden.Hyperparameters["n_hidden"] = 100_000;
         e = await Start(hidden);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Contains("n_hidden", e.Status.Detail);
-        Assert.Contains("2048", e.Status.Detail);
+        Assert.Equal("hyperparameters[n_hidden]: n_hidden = 100000 is not allowed; n_hidden must be an integer from 1 to 2048 (limit max_hyperparameters.n_hidden).", e.Status.Detail);
+        hidden.Hyperparameters["n_hidden"] = 0; // below the range: this server's range all the same, not the engine's 1 to 4096
+        Assert.Equal("hyperparameters[n_hidden]: n_hidden = 0 is not allowed; n_hidden must be an integer from 1 to 2048 (limit max_hyperparameters.n_hidden).", (await Start(hidden)).Status.Detail);
 
         var unknown = Request("x3"); unknown.Hyperparameters["layers"] = 2;
         e = await Start(unknown);

@@ -10,7 +10,7 @@ public sealed class ErrorTextTests
     [InlineData("options.learning_rate = 20 is not allowed; use 0 to 10.", "lr = 20 is not allowed; use 0 to 10.")]
     [InlineData("options.time_budget_seconds = 0 is not allowed", "time_budget = 0 is not allowed")]
     [InlineData("set options.epochs to at most 10.", "set epochs to at most 10.")]
-    [InlineData("hyperparameters[n_hidden] = 9999 is more than this server allows", "n_hidden = 9999 is more than this server allows")]
+    [InlineData("hyperparameters[n_hidden]: n_hidden = 9999 is not allowed", "n_hidden: n_hidden = 9999 is not allowed")]
     [InlineData("sampling.temperature = -1 is not allowed", "t = -1 is not allowed")]
     [InlineData("model_name 'a/b' is not a valid name", "name 'a/b' is not a valid name")]
     [InlineData("Model 'm' is being trained by a job; stop the job first (StopJob), then delete it.", "Model 'm' is being trained by a job; stop the job first (stop), then delete it.")]

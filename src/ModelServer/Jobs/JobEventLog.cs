@@ -20,6 +20,19 @@ public sealed class JobEventLog(string jobId, Action<JobEvent>? store = null)
 
     public bool Ended { get; private set; }
 
+    /// <summary>The sequence number of the newest event (-1 before the first).</summary>
+    public long LastSequence
+    {
+        get
+        {
+            lock (_gate)
+            {
+                LoadPendingHistory();
+                return _nextSequence - 1;
+            }
+        }
+    }
+
     public JobEvent Append(JobEventPayload payload, long step)
     {
         TaskCompletionSource signal;

@@ -49,12 +49,26 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
             }
             var used = window.Total;
             if (used + chars > _perMinute)
-                throw ServerException.Exhausted($"Key '{caller.Name}' asked for {used + chars:N0} characters in the last minute; its quota is {_perMinute:N0} (limit max_chars_per_minute_per_key). Wait, or ask for fewer.");
+                throw ServerException.Exhausted($"Key '{caller.Name}' has generated or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
+                                                $"(limit max_chars_per_minute_per_key), and this call asks for {chars:N0}: " +
+                                                $"{(used < _perMinute ? $"ask for at most {_perMinute - used:N0}, or " : "")}wait {WaitFor(window, used + chars - _perMinute, now)} s.");
             var reservation = new Reservation(window, now, chars);
             window.Reservations.Enqueue(reservation);
             window.Total += chars;
             return reservation;
         }
+    }
+
+    /// <summary>Whole seconds until reservations holding <paramref name="excess"/> chars have left the window (under its lock).</summary>
+    private int WaitFor(Window window, long excess, long now)
+    {
+        long freed = 0;
+        foreach (var r in window.Reservations)
+        {
+            freed += r.Chars;
+            if (freed >= excess) return Math.Max(1, (int)Math.Ceiling((TimeSpan.FromMinutes(1) - time.GetElapsedTime(r.Timestamp, now)).TotalSeconds));
+        }
+        return 60;
     }
 
     /// <summary>Gives back <paramref name="unused"/> chars of a reservation (at most what it holds).</summary>

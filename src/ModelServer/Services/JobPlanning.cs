@@ -43,9 +43,13 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (models.TakenName(name) is { } taken)
             throw ServerException.Exists(ModelStore.NameTakenMessage(name, taken));
 
+        // Against this server's range, where it caps the engine's: every refusal gives the range ListArchitectures lists.
         foreach (var (key, value) in request.Hyperparameters)
-            if (limits.MaxHyperParameters.TryGetValue(key, out var cap) && value > cap)
-                throw ServerException.Invalid($"hyperparameters[{key}] = {value} is more than this server allows ({cap}, limit max_hyperparameters.{key}).");
+            if (architecture.Parameters.FirstOrDefault(p => p.Name == key) is { } spec && limits.MaxOf(spec) < spec.Max)
+            {
+                try { (spec with { Max = limits.MaxOf(spec) }).Validate(value); }
+                catch (HyperParameterException e) { throw ServerException.Invalid($"hyperparameters[{key}]: {e.Message[..^1]} (limit max_hyperparameters.{key})."); }
+            }
         var given = new Dictionary<string, double>(request.Hyperparameters);
         foreach (var spec in architecture.Parameters)
             if (!given.ContainsKey(spec.Name) && limits.DefaultOf(spec) != spec.Default) given[spec.Name] = limits.DefaultOf(spec);

@@ -39,6 +39,10 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
         if (request.HasAfterSequence && request.AfterSequence < -1)
             throw Errors.ServerException.Invalid($"after_sequence = {request.AfterSequence} is not allowed; use the sequence of the last event received (0 or more), or -1 for all.");
         var job = jobs.Get(request.JobId, Caller.Of(context));
+        // Past the newest event, a stream would wait for nothing, or end with no end event: a sequence from another job.
+        if (request.HasAfterSequence && request.AfterSequence > job.Events.LastSequence)
+            throw Errors.ServerException.Invalid($"after_sequence = {request.AfterSequence} is past job {job.Id}'s newest event ({job.Events.LastSequence}); " +
+                                                 "use the sequence of the last event received from this job, or -1 for all.");
         if (request.HasAfterSequence) await Stream(job, 0, request.AfterSequence, responseStream, context);
         else await Stream(job, request.FromStep, -1, responseStream, context);
     }
