@@ -841,6 +841,11 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Contains("bs = 8", e.Status.Detail);
 
+        var padding = Request("x6"); padding.CorpusText = new string('\0', 5000);
+        e = await Start(padding);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith("corpus_text holds only NUL characters", e.Status.Detail);
+
         var big = Request("x7"); big.CorpusText = new string('a', (int)server.Options.Limits.MaxUploadBytes + 1);
         e = await Start(big);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);

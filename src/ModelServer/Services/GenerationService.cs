@@ -595,7 +595,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     /// <summary>A stop string with a char the model never generates could never match: the call would run to max_chars instead.</summary>
     private static void CheckStop(string stop, Vocabulary vocabulary)
     {
-        var never = stop.EnumerateRunes().Where(r => !vocabulary.Contains(r)).Distinct().ToList();
+        // NUL is in every vocabulary as padding, and never generated.
+        var never = stop.EnumerateRunes().Where(r => r.Value == 0 || !vocabulary.Contains(r)).Distinct().ToList();
         if (never.Count == 0) return;
         var shown = string.Join(", ", never.Take(10).Select(r => $"'{(Rune.IsControl(r) ? "" : r.ToString())}' (U+{r.Value:X4})"));
         var lowercase = vocabulary.Lowercase && never.Any(Rune.IsUpper) ? " (it was trained on lowercased text)" : "";

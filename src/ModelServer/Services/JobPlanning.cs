@@ -65,7 +65,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckEpochs(options);
         var (corpus, uploaded) = Corpus(request);
         CheckFits(architecture, hyperParameters, options, corpus);
-        CheckMemory(architecture, hyperParameters, Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency).Size, corpus);
+        var vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency);
+        if (vocabulary.Size == 1) // padding alone: refused now, not after the job waited its turn in the queue
+            throw ServerException.Invalid($"{(uploaded ? "corpus_text" : $"Corpus '{corpus.Name}'")} holds only NUL characters, which stand for padding, not text: there is nothing to learn.");
+        CheckMemory(architecture, hyperParameters, vocabulary.Size, corpus);
         return new JobPlan(name, models.FolderOf(name), corpus, uploaded, architecture, hyperParameters, options, null, null,
             uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName);
     }
