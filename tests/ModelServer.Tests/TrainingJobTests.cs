@@ -104,16 +104,50 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_new_model_is_listed_as_training_before_its_first_checkpoint_and_says_why_it_cannot_be_used_yet()
+    {
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        using var release = new ManualResetEventSlim();
+        using var entered = new ManualResetEventSlim();
+        var held = worker.Run(() => { entered.Set(); return release.Wait(TimeSpan.FromSeconds(30)); }); // the job stays queued meanwhile
+        try
+        {
+            Assert.True(entered.Wait(TimeSpan.FromSeconds(30)));
+            var job = await Client.StartJobAsync(Request("unsaved", maxSteps: 5, epochs: 1));
+            var listed = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "unsaved");
+            Assert.Equal((true, "stateful-gru", "tiny", false), (listed.Training, listed.Architecture, listed.CorpusName, listed.HasBestValidLoss));
+            foreach (var call in new Func<Task>[]
+            {
+                () => server.Catalog.GetModelAsync(new GetModelRequest { Name = "unsaved" }).ResponseAsync,
+                () => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "unsaved" }).ResponseAsync,
+                () => server.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "unsaved" }).ResponseAsync,
+            })
+            {
+                var e = await Calls.Fails(call);
+                Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode); // not NOT_FOUND: its name is taken, and it will exist
+                Assert.StartsWith($"Model 'unsaved' has no checkpoint yet: job {job.Id} is making it", e.Status.Detail);
+            }
+            await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        }
+        finally
+        {
+            release.Set();
+            await held;
+        }
+        Assert.DoesNotContain((await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "unsaved"); // stopped while queued: nothing made
+    }
+
+    [Fact]
     public async Task A_resumed_job_has_no_time_budget_unless_given_one_again()
     {
-        var first = Request("budgeted", maxSteps: 0, epochs: 1000);
+        var first = Request("budget-once", maxSteps: 0, epochs: 1000);
         first.Options.TimeBudgetSeconds = 0.001;
         var events = await Client.Train(first).Events();
         Assert.Contains("time budget", events[^1].Stopped.Reason);
-        var resume = new StartJobRequest { ModelName = "budgeted", Resume = true, Options = new TrainingOptions { MaxSteps = events[^1].Step + 3 } };
+        var resume = new StartJobRequest { ModelName = "budget-once", Resume = true, Options = new TrainingOptions { MaxSteps = events[^1].Step + 3 } };
         events = await Client.Train(resume).Events();
         Assert.True(events[^1].Finished != null, $"the resumed job ended: {events[^1]}"); // by its max_steps, not the first run's budget
-        var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "budgeted" });
+        var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "budget-once" });
         Assert.Equal(0, model.TrainingOptions.TimeBudgetSeconds);
     }
 

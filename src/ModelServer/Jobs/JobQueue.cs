@@ -381,6 +381,25 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
         lock (_gate) return ActiveFor(modelName) != null;
     }
 
+    /// <summary>
+    /// The new models a running or queued job of <paramref name="caller"/>'s (any, for an admin) is making and has
+    /// not saved yet: listed as training, though their folders hold no checkpoint before an epoch's end or a periodic save.
+    /// </summary>
+    public IReadOnlyList<TrainingJob> Unsaved(Caller caller)
+    {
+        List<TrainingJob> making;
+        lock (_gate) making = [.. Active().Where(j => j.Plan is { ResumeCheckpoint: null } && (caller.Admin || j.Owner == caller.Name))];
+        return [.. making.Where(j => !models.Exists(j.ModelName))]; // the folder is read outside the lock the device loop takes
+    }
+
+    /// <summary>FAILED_PRECONDITION for a model a job is making and has not saved yet: NOT_FOUND would say there is none, yet its name is taken.</summary>
+    public void ThrowIfUnsaved(string modelName, Caller caller)
+    {
+        if (Unsaved(caller).FirstOrDefault(j => j.ModelName == modelName) is { } job)
+            throw ServerException.Precondition($"Model '{modelName}' has no checkpoint yet: job {job.Id} is making it, and saves it at its first epoch's end " +
+                                               "(or at the server's periodic save); WatchJob follows it, StopJob stops it with a checkpoint.");
+    }
+
     /// <summary>Stops a job: a queued one leaves the queue at once; a running one checkpoints and stops at the device loop's next turn.</summary>
     public TrainingJob Stop(string id, Caller caller, string reason)
     {

@@ -35,12 +35,20 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         var response = new Api.ListModelsResponse();
         var caller = Caller.Of(context);
         response.Models.AddRange(models.List(caller).Select(m => Summary(m, caller)));
+        // A model in its first epoch is listed too, as training, with what is known of it so far.
+        foreach (var job in jobs.Unsaved(caller).Where(j => response.Models.All(m => m.Name != j.ModelName)))
+            response.Models.Add(new Api.ModelSummary
+            {
+                Name = job.ModelName, Architecture = job.Architecture, Training = true, Owner = job.Owner,
+                CorpusName = job.Plan!.CorpusName, CorpusSha256 = job.Plan.Corpus.Sha256, Lowercase = job.Plan.Options?.Lowercase ?? false,
+            });
         return Task.FromResult(response);
     }
 
     public override Task<Api.ModelDetails> GetModel(Api.GetModelRequest request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
+        jobs.ThrowIfUnsaved(request.Name, caller);
         var listing = models.Get(ModelStore.ValidateName(request.Name, "name"), caller);
         var details = ProtoMapper.ToDetails(listing, jobs.IsTraining(listing.Name));
         details.Summary = Summary(listing, caller);
@@ -51,6 +59,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     {
         var name = ModelStore.ValidateName(request.Name, "name");
         var caller = Caller.Of(context);
+        jobs.ThrowIfUnsaved(name, caller);
         models.Get(name, caller); // NOT_FOUND when absent or not visible to this key
         if (!models.CanWrite(name, caller))
             throw ServerException.PermissionDenied(models.Ownership(name)?.Owner is { } owner
@@ -68,6 +77,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     {
         var caller = Caller.Of(context);
         var name = ModelStore.ValidateName(request.Name, "name");
+        jobs.ThrowIfUnsaved(name, caller);
         models.Share(name, caller, request.Shared);
         return Task.FromResult(Summary(models.Get(name, caller), caller));
     }

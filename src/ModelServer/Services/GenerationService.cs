@@ -18,7 +18,7 @@ namespace CharRnn.ModelServer.Services;
 /// Generation sessions. Every touch of a session's state runs on the device thread via
 /// <see cref="DeviceWorker.Run{T}"/>; streaming calls read what the device loop produces.
 /// </summary>
-public sealed class GenerationService(SessionStore sessions, ModelStore models, DeviceWorker worker, CharRateLimiter rate, ServerLifetime lifetime, IOptions<ServerOptions> options,
+public sealed class GenerationService(SessionStore sessions, ModelStore models, Jobs.JobQueue jobs, DeviceWorker worker, CharRateLimiter rate, ServerLifetime lifetime, IOptions<ServerOptions> options,
     ILogger<GenerationService> logger) : Api.Generation.GenerationBase
 {
     private const int MaxAlternatives = 10;
@@ -30,6 +30,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
     {
         var caller = Caller.Of(context);
         var name = ModelStore.ValidateName(request.ModelName);
+        jobs.ThrowIfUnsaved(name, caller);
         if (!models.CanRead(name, caller))
             throw ModelStore.NoModel(name);
         var settings = ProtoMapper.FromProto(request.Sampling);

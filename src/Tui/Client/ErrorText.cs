@@ -55,6 +55,7 @@ public static partial class ErrorText
         ("(DeleteModel)", "(delete)"),
         ("once DeleteModel has returned", "once delete has returned"),
         ("set resume to continue it", "resume it to continue"),
+        ("WatchJob follows it, StopJob stops it with a checkpoint", "attach watches it and stop stops it with a checkpoint, given the model's name or the job's id"),
     ];
 
     [GeneratedRegex(@"\boptions\.([a-z_]+)")]
