@@ -171,6 +171,24 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task An_admins_job_on_a_keys_model_is_that_keys_to_see_and_stop()
+    {
+        await keyed.AsAlice.Training.Train(Job("alice-tuned", 5)).Events();
+        var resume = new StartJobRequest { ModelName = "alice-tuned", Resume = true, Options = new TrainingOptions { MaxSteps = 10_000_000 } };
+        var admins = await keyed.AsAdmin.Training.StartJobAsync(resume);
+        var alice = keyed.AsAlice.Training;
+        Assert.Contains((await alice.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.Id == admins.Id);
+        var e = await Calls.Fails(() => alice.StartJobAsync(resume).ResponseAsync); // her own resume meanwhile says whose job holds it
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Equal($"Job {admins.Id} of key 'root' is training model 'alice-tuned'; wait for it to end, or stop it (StopJob), then resume.", e.Status.Detail);
+        await alice.StopJobAsync(new StopJobRequest { JobId = admins.Id }); // hers to stop: it trains her model
+        var events = await keyed.AsAdmin.Training.WatchJob(new WatchJobRequest { JobId = admins.Id }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
+        // Ended, it is the admin's record again, as every key keeps its own ended jobs.
+        Assert.DoesNotContain((await alice.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.Id == admins.Id);
+    }
+
+    [Fact]
     public async Task Jobs_and_models_belong_to_their_key_and_can_be_shared_read_only()
     {
         var job = await keyed.AsAlice.Training.StartJobAsync(Job("alice-model", 20));

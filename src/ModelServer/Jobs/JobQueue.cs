@@ -139,6 +139,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
                 ? $"A job is already training a model named '{other.ModelName}', and names may not differ only in case; choose another model_name."
                 : other.Owner == owner
                 ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
+                : plan.ResumeCheckpoint != null
+                ? $"Job {other.Id} of key '{other.Owner}' is training model '{plan.ModelName}'; wait for it to end, or stop it (StopJob), then resume."
                 : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.";
             // A new model's name taken by a job is a name in use, as it will be once the job has saved.
             throw plan.ResumeCheckpoint == null ? ServerException.Exists(message) : ServerException.Precondition(message);
@@ -334,11 +336,19 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     public TrainingJob Get(string id, Caller caller)
     {
         if (string.IsNullOrWhiteSpace(id)) throw ServerException.Invalid("job_id is empty; pass the id StartJob returned.");
-        lock (_gate)
-            return _byId.TryGetValue(id, out var job) && caller.Owns(job.Owner)
-                ? job
-                : throw ServerException.NotFound($"No job '{id}' for key '{caller.Name}' (a key's ended jobs are kept until {_limits.MaxEndedJobs} newer ones of its own end).");
+        TrainingJob? found;
+        lock (_gate) found = _byId.GetValueOrDefault(id);
+        return found != null && Sees(caller, found)
+            ? found
+            : throw ServerException.NotFound($"No job '{id}' for key '{caller.Name}' (a key's ended jobs are kept until {_limits.MaxEndedJobs} newer ones of its own end).");
     }
+
+    /// <summary>
+    /// A key sees its own jobs (an admin, all), and the running or queued jobs on the models it owns: an
+    /// admin's resume of someone's model is theirs to watch and stop (read outside the lock: it asks the database).
+    /// </summary>
+    private bool Sees(Caller caller, TrainingJob job) =>
+        caller.Owns(job.Owner) || (job.State is JobState.Queued or JobState.Running && models.Ownership(job.ModelName)?.Owner == caller.Name);
 
     public int QueuePosition(TrainingJob job)
     {
@@ -371,9 +381,9 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
     /// <summary>The caller's jobs (an admin's: all): running first, then queued in order, then ended, newest first.</summary>
     public IReadOnlyList<TrainingJob> List(Caller caller)
     {
-        lock (_gate)
-            return (_running == null ? [] : new[] { _running }).Concat(RunOrder()).Concat(Enumerable.Reverse(_ended))
-                .Where(j => caller.Owns(j.Owner)).ToList();
+        List<TrainingJob> all;
+        lock (_gate) all = [.. (_running == null ? [] : new[] { _running }).Concat(RunOrder()).Concat(Enumerable.Reverse(_ended))];
+        return [.. all.Where(j => Sees(caller, j))];
     }
 
     public bool IsTraining(string modelName)
