@@ -43,7 +43,7 @@ public static class TuiApp
                 using var window = new MainWindow(client, status, completion, label, new CommandHistory(file: CommandHistory.DefaultFile));
                 status.Start(TimeSpan.FromSeconds(2));
                 var frame = app.AddTimeout(MainWindow.FrameInterval, window.RenderFrame);
-                window.Repl.Log.AppendLine("Welcome to charrnn. Try: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · help (F1)");
+                window.Repl.Log.AppendLine("Welcome to charrnn: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · F1 help");
                 if (server != null)
                 {
                     window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");

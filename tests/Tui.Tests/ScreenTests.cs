@@ -91,6 +91,30 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void The_command_line_edits_as_a_shell_does()
+    {
+        _window.Repl.Input.SetFocus();
+        Type("use gru t=0");
+        Press(Key.W.WithCtrl); // the word before the cursor
+        Assert.Equal("use gru ", _window.Repl.Input.Text);
+        Press(Key.Home);
+        Press(Key.CursorRight);
+        Press(Key.CursorRight);
+        Press(Key.CursorRight);
+        Press(Key.K.WithCtrl); // from the cursor to the end
+        Assert.Equal("use", _window.Repl.Input.Text);
+        Type(" lstm");
+        Press(Key.Home);
+        Press(Key.E.WithCtrl); // to the end
+        Type(" t=1");
+        Assert.Equal("use lstm t=1", _window.Repl.Input.Text);
+        Press(Key.CursorLeft);
+        Press(Key.CursorLeft);
+        Press(Key.U.WithCtrl); // from the start to the cursor
+        Assert.Equal("=1", _window.Repl.Input.Text);
+    }
+
+    [Fact]
     public void Text_typed_on_a_tab_with_no_field_for_it_goes_to_the_command_line()
     {
         Press(Key.F3);

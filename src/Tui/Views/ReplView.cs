@@ -77,6 +77,26 @@ public sealed class ReplView : FrameView
             Log.ScrollBy(key == Key.PageUp ? page : -page);
             key.Handled = true;
         }
+        // A shell's line editing keys, as readline binds them (Ctrl+A stays Terminal.Gui's select-all: Home goes to the start).
+        else if (key == Key.U.WithCtrl) key.Handled = Edit((line, at) => (line[at..], 0));
+        else if (key == Key.K.WithCtrl) key.Handled = Edit((line, at) => (line[..at], at));
+        else if (key == Key.E.WithCtrl) key.Handled = Edit((line, _) => (line, line.Length));
+        else if (key == Key.W.WithCtrl) key.Handled = Edit((line, at) =>
+        {
+            var start = at;
+            while (start > 0 && line[start - 1] == ' ') start--;
+            while (start > 0 && line[start - 1] != ' ') start--;
+            return (line[..start] + line[at..], start);
+        });
+    }
+
+    /// <summary>Replaces the command line's text and cursor (string indexes, not text elements).</summary>
+    private bool Edit(Func<string, int, (string Text, int Cursor)> edit)
+    {
+        var (text, cursor) = edit(Input.Text, StringIndex(Input.Text, Input.InsertionPoint));
+        Input.Text = text;
+        Input.InsertionPoint = new System.Globalization.StringInfo(text[..cursor]).LengthInTextElements;
+        return true;
     }
 
     private void Complete()
