@@ -91,6 +91,13 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void The_trained_models_list_starts_on_a_model_so_the_first_enter_uses_one()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.SelectedModel != null, "a model selected without an arrow key first", timeoutMs: 10_000);
+    }
+
+    [Fact]
     public void The_command_line_edits_as_a_shell_does()
     {
         _window.Repl.Input.SetFocus();

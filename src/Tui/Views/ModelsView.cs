@@ -116,6 +116,7 @@ public sealed class ModelsView : View
             var index = models.FindIndex(m => m.Name == selected);
             if (index >= 0) _models.Index = index;
             else if (_models.Index is int row && row >= lines.Count) _models.Index = lines.Count > 0 ? lines.Count - 1 : null;
+            else if (_models.Index == null && lines.Count > 0) _models.Index = 0; // the first Enter uses the best model, not nothing
         }
     }
 
