@@ -53,16 +53,15 @@ public sealed class InteractiveTyping : IAsyncDisposable
         await foreach (var (model, piece) in _queue.Reader.ReadAllAsync())
         {
             typed = piece.Reset ? piece.Text : typed + piece.Text;
-            var request = piece.Reset ? new InteractRequest { Text = Tail(typed), Reset = true } : piece;
             try
             {
                 // A new model, or a stream that broke (server restarted, session expired): a new session, retyped from the start.
-                if (Model != model || SessionId == null || Volatile.Read(ref _broken))
-                {
-                    await StartAsync(model, _closing.Token);
-                    request = new InteractRequest { Text = Tail(typed), Reset = true };
-                }
-                await SendAsync(request);
+                var restart = Model != model || SessionId == null || Volatile.Read(ref _broken);
+                if (restart) await StartAsync(model, _closing.Token);
+                var text = Readable(piece.Text, out var left);
+                await SendAsync(restart || piece.Reset ? new InteractRequest { Text = Readable(Tail(typed), out _), Reset = true } : new InteractRequest { Text = text });
+                if (!Volatile.Read(ref _broken)) // the word on chars left out lasts until the next keystroke; they stay out of what the model reads
+                    Error = left.Count == 0 ? null : $"{model} never saw {string.Join(" ", left.Select(r => $"'{r}' (U+{r.Value:X4})"))}: left out of what it reads; type on";
             }
             catch (Exception e) // any error is shown, and typing goes on: an escape would end the pump and every later keystroke would go nowhere
             {
@@ -104,11 +103,39 @@ public sealed class InteractiveTyping : IAsyncDisposable
         get { lock (_gate) return _queued == _handled && _predictionFor == _requests - 1 ? _prediction : ""; }
     }
 
+    /// <summary>
+    /// The characters of <paramref name="text"/> the model can read: one outside its vocabulary would make the
+    /// server refuse the text, and every retype after it, until deleted. Its own chars, a lowercased model's
+    /// either case, and all of them for a model that maps unknown chars to one symbol (min_freq > 1).
+    /// </summary>
+    private string Readable(string text, out List<System.Text.Rune> left)
+    {
+        left = [];
+        if (_vocabulary is not { } known) return text;
+        var kept = new System.Text.StringBuilder(text.Length);
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (rune.Value == 0 || !known.Contains(_lowercase ? System.Text.Rune.ToLowerInvariant(rune) : rune))
+            {
+                if (!left.Contains(rune)) left.Add(rune);
+                continue;
+            }
+            kept.Append(rune.ToString());
+        }
+        return kept.ToString();
+    }
+
+    private HashSet<System.Text.Rune>? _vocabulary; // null: every char is read (an unknown symbol, or a model that could not be asked)
+    private bool _lowercase;
+
     /// <summary>Opens a greedy session on the model and the stream to it.</summary>
     public async Task StartAsync(string model, CancellationToken cancellation = default)
     {
         await StopAsync();
         lock (_gate) { _prediction = ""; _predictionFor = -1; } // the old session's: a failed start must not leave it for Tab to accept
+        var details = await _client.Catalog.GetModelAsync(new GetModelRequest { Name = model }, cancellationToken: cancellation);
+        _vocabulary = details.Vocabulary.Contains('\uFFFD') ? null : [.. details.Vocabulary.EnumerateRunes()];
+        _lowercase = details.Summary.Lowercase;
         var session = await _client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
         Model = model;
         SessionId = session.Id;
