@@ -290,6 +290,14 @@ public sealed class ScreenTests : IDisposable
         Press(Key.Enter);
         Press(Key.CursorUp);
         Assert.Equal("use gru ", _window.Repl.Input.Text);
+
+        // Several choices are listed once, however often Tab is pressed on the same text.
+        Press(Key.U.WithCtrl);
+        Type("s");
+        Press(Key.Tab);
+        Press(Key.Tab);
+        Press(Key.Tab);
+        Assert.Single(_window.Repl.Log.Content.Split('\n'), l => l.Contains("set", StringComparison.Ordinal) && l.Contains("share", StringComparison.Ordinal));
     }
 
     [Fact]

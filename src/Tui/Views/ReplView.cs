@@ -99,6 +99,8 @@ public sealed class ReplView : FrameView
         return true;
     }
 
+    private string? _choicesShownFor;
+
     private void Complete()
     {
         var line = Input.Text;
@@ -106,8 +108,12 @@ public sealed class ReplView : FrameView
         var (start, candidates) = Completer.Complete(line, cursor, _completion.Current);
         if (candidates.Count == 0) return;
         var insert = candidates.Count == 1 ? candidates[0] + (candidates[0].EndsWith('=') ? "" : " ") : Completer.CommonPrefix(candidates);
-        if (candidates.Count > 1 && insert.Length <= cursor - start)
+        // The choices once for a line: another Tab on it would only print them again.
+        if (candidates.Count > 1 && insert.Length <= cursor - start && line != _choicesShownFor)
+        {
             Log.AppendLine(string.Join("  ", candidates.Take(40)) + (candidates.Count > 40 ? " …" : ""));
+            _choicesShownFor = line;
+        }
         if (insert.Length < cursor - start) return;
         var updated = line[..start] + insert + line[cursor..];
         Input.Text = updated;
