@@ -389,6 +389,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         while ((await fixture.Client.Training.GetJobAsync(new GetJobRequest { JobId = job })).State != Job.Types.State.Finished && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         await Runner.RunLineAsync($"use {name}; fork; delete {name}");
+        Assert.Contains($"delete {name} removes it and its checkpoints for good", _output.Lines.Last()); // asked, not done
+        Assert.Contains(fixture.Client.Catalog.ListModels(new ListModelsRequest()).Models, m => m.Name == name);
+        await Runner.RunLineAsync($"delete {name}"); // confirmed
         Assert.Empty(_output.Errors);
         Assert.Null(Runner.Session);
         Assert.Contains($"deleted {name}, and closed the session on it: use MODEL to pick another", _output.Lines);

@@ -76,9 +76,25 @@ public sealed partial class CommandRunner
     }
 
 
+    /// <summary>The model a `delete` asked about, and when: at the prompt, the same `delete` again within a while confirms it.</summary>
+    private (string Model, DateTime At)? _deleteAsked;
+
+    private static readonly TimeSpan DeleteConfirmWithin = TimeSpan.FromMinutes(2);
+
     private async Task Delete(Command c, CancellationToken ct)
     {
         var model = c.Arg(0) ?? throw new CommandException("Usage: delete MODEL");
+        // At the prompt a slip (a Tab-completed name, a line from history) must not lose hours of training: asked once.
+        // A script (--exec) means what it says.
+        if (interactive && !(_deleteAsked is var (asked, at) && asked == model && DateTime.UtcNow - at < DeleteConfirmWithin))
+        {
+            var summary = (await client.Catalog.GetModelAsync(new GetModelRequest { Name = model }, cancellationToken: ct)).Summary; // a name that is not there says so now
+            _deleteAsked = (model, DateTime.UtcNow);
+            var loss = ModelLoss.Of(summary) is { } l ? $", val {l.ToString("F4", CultureInfo.InvariantCulture)}" : "";
+            output.Line($"delete {model} removes it and its checkpoints for good ({summary.EpochsTrained} epoch(s){loss}): type delete {model} again to confirm");
+            return;
+        }
+        _deleteAsked = null;
         await client.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = model }, cancellationToken: ct);
         if (Session?.ModelName == model) // its sessions (forks are of the same model) would generate on from a model no longer listed
         {
