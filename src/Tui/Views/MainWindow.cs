@@ -50,14 +50,15 @@ public sealed class MainWindow : Window, IReplOutput
         foreach (var tab in new View[] { Models, Training, Generate, TypeView, Beat })
             tab.KeyDown += (_, key) => KeepArrowsInTab(tab, key);
 
+        // Help and Quit first: an 80-column terminal cuts the bar's end, and the tabs' names show above.
         var statusBar = new StatusBar([
             new Shortcut(Key.F1, "Help", ShowHelp, ""),
+            new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""),
             new Shortcut(Key.F2, "Models", () => Show(Models), ""),
             new Shortcut(Key.F3, "Train", () => Show(Training), ""),
             new Shortcut(Key.F4, "Generate", () => Show(Generate), ""),
             new Shortcut(Key.F5, "Type", () => Show(TypeView), ""),
             new Shortcut(Key.F6, "Beat", () => Show(Beat), ""),
-            new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""),
             _statusItem,
         ]);
         Add(Tabs, Repl, statusBar);
