@@ -94,7 +94,7 @@ public sealed class ScreenTests : IDisposable
     public void The_trained_models_list_starts_on_a_model_so_the_first_enter_uses_one()
     {
         _window.Show(_window.Models);
-        PumpUntil(() => _window.Models.SelectedModel != null, "a model selected without an arrow key first", timeoutMs: 10_000);
+        PumpUntil(() => _window.Models.SelectedModel != null, "a model selected without an arrow key first");
     }
 
     [Fact]
