@@ -54,6 +54,7 @@ def main() -> int:
     parser.add_argument("--max-steps", type=int, default=0)
     parser.add_argument("--lower", action="store_true", help="lowercase the corpus")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a hyperparameter, e.g. n_hidden=256")
+    parser.add_argument("--check", action="store_true", help="only ask the server whether it would start the job (CheckJob), and exit")
     args = parser.parse_args()
 
     auth = [("authorization", f"Bearer {args.token}")] if args.token else None
@@ -67,6 +68,14 @@ def main() -> int:
 
     with grpc.insecure_channel(args.server) as channel:
         training = rpc.TrainingStub(channel)
+        if args.check:  # a dry run: every check StartJob makes, nothing queued
+            try:
+                job = training.CheckJob(request, metadata=auth)
+            except grpc.RpcError as e:
+                print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+                return 1
+            print(f"would start: {job.architecture} model {job.model_name}")
+            return 0
         last, reason = None, ""
         job_id, sequence, lost_since = None, -1, None
         events = training.Train(request, metadata=auth)

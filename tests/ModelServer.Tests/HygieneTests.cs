@@ -140,6 +140,16 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         var (code, output) = await Run("bash", [Path.Combine(examples, "generate_stubs.sh"), stubs], examples, stubs);
         Assert.True(code == 0, "generate_stubs.sh failed (needs protobuf-compiler, protobuf-compiler-grpc, libprotobuf-dev; make test installs them through tests/install-packages.sh): " + output);
 
+        // A dry run first: what the server would refuse, then what it would start, and nothing queued.
+        (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--arch", "stateful-gru",
+            "--corpus", "tiny", "--set", "n_hidden=99999", "--check"], examples, stubs);
+        Assert.Equal(1, code);
+        Assert.Contains("error: INVALID_ARGUMENT: hyperparameters[n_hidden]", output);
+        (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--arch", "stateful-gru",
+            "--corpus", "tiny", "--set", "n_hidden=16", "--check"], examples, stubs);
+        Assert.True(code == 0, "train.py --check failed: " + output);
+        Assert.Contains("would start: stateful-gru model py", output);
+
         (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--arch", "stateful-gru",
             "--corpus", "tiny", "--max-steps", "25", "--set", "n_hidden=16", "--set", "bs=8"], examples, stubs);
         Assert.True(code == 0, "train.py failed (needs python3-grpcio, python3-protobuf): " + output);
