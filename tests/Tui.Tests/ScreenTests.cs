@@ -314,6 +314,8 @@ public sealed class ScreenTests : IDisposable
         Assert.False(_window.Models.CanTrain);
         _window.Models.Field("n_hidden")!.Text = "32";
         PumpUntil(() => _window.Models.CanTrain, "the form to become valid");
+        _window.Models.Field("max_steps")!.Text = "-5"; // a quick run from the form: a step limit, checked as the rest
+        PumpUntil(() => Screen.Contains("max_steps = '-5' is not allowed"), "the step limit's check");
     }
 
     [Fact]

@@ -138,7 +138,7 @@ public sealed class ModelsView : View
         _form.Add(doc);
         _name = AddRow("name", FreeName(arch.Name), "new folder", ref row);
         _corpus = AddRow("corpus", "nietzsche", "corpora lists", ref row);
-        var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "lr" or "lower" or "clip");
+        var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "max_steps" or "lr" or "lower" or "clip");
         foreach (var spec in arch.Hyperparameters.Concat(training))
         {
             var value = spec.Name == "lr" ? arch.DefaultLearningRate : spec.DefaultValue;
