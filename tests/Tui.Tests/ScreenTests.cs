@@ -175,14 +175,14 @@ public sealed class ScreenTests : IDisposable
     {
         UseGru();
         Command("gen 5 \"the c\"");
-        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("the c") && _window.Generate.Panes[0].Content.Trim().Length >= 10, "the first text");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("the c") && _window.Generate.Panes[0].Content.TrimStart().Length >= 10, "the first text");
         Command("reset");
         PumpUntil(() => _window.Repl.Log.Content.Contains("reset"), "the reset");
         Command("gen 5");
         PumpUntil(() => _window.Generate.Panes[0].Content.Contains("── gru · reset ──"), "the reset marked in the text");
         Command("compare 5 \"the m\" t=1");
         // Both panes start afresh with the prime: side by side from the same row (the left one held the earlier text).
-        PumpUntil(() => _window.Generate.Comparing && _window.Generate.Panes.All(p => p.Content.Trim().StartsWith("the m", StringComparison.Ordinal) && p.Content.Trim().Length >= 10),
+        PumpUntil(() => _window.Generate.Comparing && _window.Generate.Panes.All(p => p.Content.TrimStart().StartsWith("the m", StringComparison.Ordinal) && p.Content.TrimStart().Length >= 10),
             "the comparison in both panes");
         Assert.DoesNotContain("the c", _window.Generate.Panes[0].Content);
     }
