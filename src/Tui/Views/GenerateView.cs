@@ -147,7 +147,9 @@ public sealed class GenerateView : View
         lock (_pending)
         {
             _pending[pane] = (label, prime);
-            // A comparison starts both panes afresh, so that the two texts stand side by side.
+            // A comparison starts both panes afresh, so that the two texts stand side by side (its pane 0 starts
+            // just before its pane 1; a plain gen drops a clear a failed comparison left).
+            _clear[pane] = false;
             if (pane == 1) _clear[0] = _clear[1] = true;
         }
     }
