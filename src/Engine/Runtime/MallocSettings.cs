@@ -37,7 +37,17 @@ public static class MallocSettings
     private const string HugePagesFile = "/sys/kernel/mm/transparent_hugepage/enabled";
     private static int _execveError;
 
-    /// <summary>What applies to this process: the server's device line and the bench's header show it.</summary>
+    /// <summary>What applies to this process in a word or two, for the device line users read at each run.</summary>
+    public static string Summary
+    {
+        get
+        {
+            var tunables = Environment.GetEnvironmentVariable(TunablesVariable);
+            return tunables == Tunables ? "huge pages" : tunables != null ? $"as {TunablesVariable} sets it" : "as shipped";
+        }
+    }
+
+    /// <summary>What applies to this process, and why: the server's log and the bench's header show it.</summary>
     public static string Status
     {
         get

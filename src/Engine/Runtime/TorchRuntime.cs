@@ -71,7 +71,7 @@ public static class TorchRuntime
 
     public static string Describe(Device device) =>
         $"{device} · {get_num_threads()} thread(s) · {LoadedLibTorch.Describe()}" + (MklVendorCheck.OnAmd ? $" · MKL vendor check {MklVendorCheck.Status}" : "") +
-        $" · malloc {MallocSettings.Status}";
+        $" · malloc {MallocSettings.Summary}";
 
     /// <summary>Loads libtorch (TorchSharp's own loader, no Torch work yet) and lets MKL use this CPU's widest kernels; see <see cref="MklVendorCheck"/>.</summary>
     private static void LiftMklVendorCheck()

@@ -165,7 +165,7 @@ public sealed class DeviceWorker : IHostedService
             _threads = _currentThreads = get_num_threads();
             _stepThreads = StepThreadTuner.ForDevice(Device.type, _threads);
             MklProductThreads.Count = _threads; // generation steps multiply on every thread whatever count their elementwise work is tuned to
-            _logger.LogInformation("Device loop running on {Device}", Description);
+            _logger.LogInformation("Device loop running on {Device}; malloc {Malloc}", Description, MallocSettings.Status); // the full setting, for operators
             _ready.SetResult();
         }
         catch (Exception e)
