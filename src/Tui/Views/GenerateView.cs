@@ -70,8 +70,7 @@ public sealed class GenerateView : View
         KeyDown += (_, key) =>
         {
             if (key.Handled || (key != Terminal.Gui.Input.Key.PageUp && key != Terminal.Gui.Input.Key.PageDown)) return;
-            var rows = Math.Max(1, Panes[0].Viewport.Height - 1);
-            foreach (var pane in Panes) pane.ScrollBy(key == Terminal.Gui.Input.Key.PageUp ? rows : -rows);
+            foreach (var pane in Panes) pane.ScrollPage(older: key == Terminal.Gui.Input.Key.PageUp);
             key.Handled = true;
         };
 

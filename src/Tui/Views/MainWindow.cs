@@ -181,7 +181,8 @@ public sealed class MainWindow : Window, IReplOutput
         "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model\n" +
         "Tab/Shift+Tab and the arrows move between fields; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
-        "PgUp/PgDn (or the mouse wheel) scroll the command log.\n" +
+        "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, the generated text.\n" +
+        "Text typed where no field takes it goes to the command line; there Ctrl+U, Ctrl+K, Ctrl+W and Ctrl+E edit as in a shell.\n" +
         "Models: Enter on a model uses it; edit hyperparameters and press Train.\n\n" +
         "Commands (help COMMAND says more; several go on one line separated by ;):\n\n" +
         string.Join("\n", CommandCatalog.All.Select(c => $"{c.Usage}\n    {c.Summary}"));

@@ -73,8 +73,7 @@ public sealed class ReplView : FrameView
         }
         else if (key == Key.PageUp || key == Key.PageDown)
         {
-            var page = Math.Max(1, Log.Viewport.Height - 1);
-            Log.ScrollBy(key == Key.PageUp ? page : -page);
+            Log.ScrollPage(older: key == Key.PageUp);
             key.Handled = true;
         }
         // A shell's line editing keys, as readline binds them (Ctrl+A stays Terminal.Gui's select-all: Home goes to the start).

@@ -45,6 +45,9 @@ public sealed class StreamTextView : View
         SetNeedsDraw();
     }
 
+    /// <summary>A page towards older text (<paramref name="older"/>) or back towards the tail, a row of the last page kept in view.</summary>
+    public void ScrollPage(bool older) => ScrollBy((older ? 1 : -1) * Math.Max(1, Viewport.Height - 1));
+
     public void ScrollToEnd()
     {
         lock (_gate)
@@ -215,13 +218,11 @@ public sealed class StreamTextView : View
     protected override bool OnKeyDown(Terminal.Gui.Input.Key key)
     {
         if (!CanFocus) return base.OnKeyDown(key);
-        var page = Math.Max(1, Viewport.Height - 1);
-        int? rows = key == Terminal.Gui.Input.Key.CursorUp ? 1 : key == Terminal.Gui.Input.Key.CursorDown ? -1
-            : key == Terminal.Gui.Input.Key.PageUp ? page : key == Terminal.Gui.Input.Key.PageDown ? -page
-            : key == Terminal.Gui.Input.Key.Home ? 1_000_000 : null;
-        if (key == Terminal.Gui.Input.Key.End) { ScrollToEnd(); return true; }
-        if (rows is not { } by) return base.OnKeyDown(key);
-        ScrollBy(by);
+        if (key == Terminal.Gui.Input.Key.PageUp || key == Terminal.Gui.Input.Key.PageDown) ScrollPage(older: key == Terminal.Gui.Input.Key.PageUp);
+        else if (key == Terminal.Gui.Input.Key.End) ScrollToEnd();
+        else if (key == Terminal.Gui.Input.Key.CursorUp || key == Terminal.Gui.Input.Key.CursorDown || key == Terminal.Gui.Input.Key.Home)
+            ScrollBy(key == Terminal.Gui.Input.Key.CursorUp ? 1 : key == Terminal.Gui.Input.Key.CursorDown ? -1 : 1_000_000);
+        else return base.OnKeyDown(key);
         return true;
     }
 
