@@ -208,6 +208,11 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Catalog.GetModelAsync(new GetModelRequest { Name = "alice-model" }).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Generation.Open("alice-model")));
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Catalog.ShareModelAsync(new ShareModelRequest { Name = "alice-model", Shared = true }).ResponseAsync));
+        // A near name is guessed only among the models the key may read: bob is not told alice's.
+        Assert.Equal("No model 'alice-modle' on this server; ListModels shows the models there are.",
+            (await Calls.Fails(() => bob.Generation.Open("alice-modle"))).Status.Detail);
+        Assert.Equal("No model 'alice-modle' on this server; ListModels shows the models there are. Did you mean 'alice-model'?",
+            (await Calls.Fails(() => keyed.AsAlice.Catalog.GetModelAsync(new GetModelRequest { Name = "alice-modle" }).ResponseAsync)).Status.Detail);
         var mine = (await keyed.AsAlice.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "alice-model");
         Assert.Equal("alice", mine.Owner);
 

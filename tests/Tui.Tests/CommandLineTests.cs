@@ -21,6 +21,10 @@ public class CommandLineTests
     [Theory]
     [InlineData(new[] { "train", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn train --help)")]
     [InlineData(new[] { "train", "--arch", "nope" }, "charrnn: Argument 'nope' not recognized. Must be one of: 'char3', 'loop', ")]
+    [InlineData(new[] { "keys", "lsit" }, "charrnn: Unrecognized command or argument 'lsit'. Did you mean 'list'? (see charrnn keys --help)")]
+    [InlineData(new[] { "generate", "--threds", "1", "m" }, "charrnn: Unrecognized command or argument '--threds'. Did you mean '--threads'? (see charrnn generate --help)")] // the flag, not the '1' refused after it
+    [InlineData(new[] { "train", "--arch", "stateful-lsmt" }, "charrnn: Argument 'stateful-lsmt' not recognized. Must be one of: 'char3', 'loop', 'loop-concat', 'rnn', 'seq-rnn', 'stateful-rnn', 'stateful-rnn-cell', 'stateful-gru', 'stateful-gru-cell', 'stateful-lstm'. Did you mean 'stateful-lstm'? (see charrnn train --help)")]
+    [InlineData(new[] { "train", "lstm" }, "charrnn: Argument 'lstm' not recognized. Must be one of: 'char3', 'loop', 'loop-concat', 'rnn', 'seq-rnn', 'stateful-rnn', 'stateful-rnn-cell', 'stateful-gru', 'stateful-gru-cell', 'stateful-lstm'. Did you mean 'stateful-lstm'? (see charrnn train --help)")]
     [InlineData(new[] { "train", "--arch", "char3", "--identity-init" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // a yes/no flag needs no value
     [InlineData(new[] { "train", "--arch", "seq-rnn", "--identity-init", "maybe" }, "charrnn: --identity-init 'maybe' is not allowed; identity_init must be true or false.")]
     [InlineData(new[] { "train", "--val-fraction", "0.7" }, "charrnn: --val-fraction 0.7 is not allowed; it must be from 0.01 to 0.5.")] // the flag as typed, not the engine's key
@@ -497,7 +501,7 @@ public class CommandLineTests
         Assert.StartsWith("error: Unknown command 'gne'.", stderr.Trim());
         (code, stderr) = await Shell($"{charrnn} \"models; gen 40 tt=1\"");
         Assert.Equal(1, code);
-        Assert.Equal("error: gen does not take tt=; it takes t=, k=, p=, seed=, stop=.", stderr.Trim());
+        Assert.Equal("error: gen does not take tt=; it takes t=, k=, p=, seed=, stop=. Did you mean 't'?", stderr.Trim());
         Assert.False(Directory.Exists(models), "a server was started"); // an embedded server makes its models folder
     }
 

@@ -89,6 +89,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     public async Task Server_errors_name_the_keys_and_commands_typed_here()
     {
         await Refused("use nosuch", "No model 'nosuch' on this server; models lists them.");
+        await Refused("gne 5", "Unknown command 'gne'. Commands: help, archs,");
+        Assert.EndsWith("Try: help. Did you mean 'gen'?", _output.Errors.Last());
+        await Refused("use gr", "No model 'gr' on this server; models lists them. Did you mean 'gru'?"); // the server's guess, among the models this key may read
+        await Refused("train stateful-gru name=x epoch=2", "'epoch' is not an option here; stateful-gru takes ");
+        Assert.EndsWith("Did you mean 'epochs'?", _output.Errors.Last());
         await Refused("delete nosuch", "No model 'nosuch' on this server; models lists them.");
         await Refused("train stateful-gru corpus=tiny name=x n_hidden=8 schedule=bogus", "schedule 'bogus' is not known; use constant | ");
         Assert.DoesNotContain(_output.Errors, e => e.Contains("options.", StringComparison.Ordinal) || e.Contains("NotFound", StringComparison.Ordinal));

@@ -66,6 +66,11 @@ public sealed class CorpusStore
         return result;
     }
 
+    /// <summary>The names <see cref="List"/> gives, without measuring the files.</summary>
+    private IEnumerable<string> Names() =>
+        KnownCorpus.All.Select(k => k.Name).Concat(_directory == null || !Directory.Exists(_directory) ? []
+            : Directory.GetFiles(_directory, "*.txt").Select(Path.GetFileNameWithoutExtension).OfType<string>().Where(n => n != UploadedName && IsValidName(n)));
+
     /// <summary>Loads a corpus by name (NOT_FOUND for unknown names; a clear error if it cannot be fetched).</summary>
     public Corpus Get(string? name)
     {
@@ -94,7 +99,7 @@ public sealed class CorpusStore
             throw ServerException.Invalid($"corpus_name '{UploadedName}' is reserved: it names text uploaded with corpus_text. Upload the text, or rename the corpus file.");
         var file = _directory == null ? null : Path.Combine(_directory, key + ".txt");
         if (file == null || !File.Exists(file))
-            throw ServerException.NotFound($"No corpus '{key}' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.");
+            throw ServerException.NotFound($"No corpus '{key}' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.{ClosestName.Suggestion(key, Names())}");
         // A file replaced since it was loaded is read again: jobs train on (and resumes check) what is there now.
         var stamp = FileStamp.Of(file);
         if (_loaded.TryGetValue(key, out var loaded) && loaded.Stamp == stamp && loaded.Corpus.TryGetTarget(out var held)) return held;

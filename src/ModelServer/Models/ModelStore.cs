@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Persistence;
@@ -141,13 +142,19 @@ public sealed partial class ModelStore
     public ModelListing Get(string name, Caller caller)
     {
         if (!CanRead(ValidateName(name), caller))
-            throw NoModel(name);
+            throw NoModelFor(name, caller);
+        if (!Exists(name))
+            throw NoModelFor(name, caller);
         return Get(name);
     }
 
     /// <summary>NOT_FOUND for a model that does not exist, or that the caller may not see (the same answer: no leak).</summary>
     public static ServerException NoModel(string name) =>
         ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+
+    /// <summary><see cref="NoModel"/>, naming the model <paramref name="caller"/> may have meant among the ones it may read.</summary>
+    public ServerException NoModelFor(string name, Caller caller) =>
+        ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.{ClosestName.Suggestion(name, List(caller).Where(m => m.Error == null).Select(m => m.Name))}");
 
     public ModelListing Get(string name)
     {

@@ -31,8 +31,8 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         var caller = Caller.Of(context);
         var name = ModelStore.ValidateName(request.ModelName);
         jobs.ThrowIfUnsaved(name, caller);
-        if (!models.CanRead(name, caller))
-            throw ModelStore.NoModel(name);
+        if (!models.CanRead(name, caller) || !models.Exists(name))
+            throw models.NoModelFor(name, caller);
         var settings = ProtoMapper.FromProto(request.Sampling);
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);

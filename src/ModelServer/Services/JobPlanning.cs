@@ -26,12 +26,12 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (request.Resume && !models.CanWrite(name, caller))
         {
             if (!models.Exists(name) || !models.CanRead(name, caller))
-                throw ModelStore.NoModel(name);
+                throw models.NoModelFor(name, caller);
             throw ServerException.PermissionDenied(models.Ownership(name) is { } record
                 ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can resume it."
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can resume it.");
         }
-        return request.Resume ? PlanResume(request, name) : PlanNew(request, name);
+        return request.Resume ? PlanResume(request, name, caller) : PlanNew(request, name);
     }
 
     private JobPlan PlanNew(Api.StartJobRequest request, string name)
@@ -39,7 +39,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (string.IsNullOrEmpty(request.Architecture))
             throw ServerException.Invalid($"architecture is empty; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == request.Architecture)
-            ?? throw ServerException.Invalid($"architecture '{request.Architecture}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
+            ?? throw ServerException.Invalid($"architecture '{request.Architecture}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.{ClosestName.Suggestion(request.Architecture, Architectures.All.Select(a => a.Name))}");
         if (models.TakenName(name) is { } taken)
             throw ServerException.Exists(ModelStore.NameTakenMessage(name, taken));
 
@@ -73,12 +73,12 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName);
     }
 
-    private JobPlan PlanResume(Api.StartJobRequest request, string name)
+    private JobPlan PlanResume(Api.StartJobRequest request, string name, Caller caller)
     {
         // The job continues last.ckpt, so its settings are the ones to keep, not best.ckpt's (an earlier
         // run's, when later runs never beat its loss); and a damaged best.ckpt must not block a resume.
         if (!models.Exists(name))
-            throw ModelStore.NoModel(name);
+            throw models.NoModelFor(name, caller);
         var folder = models.FolderOf(name);
         string checkpoint;
         CheckpointMetadata meta;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Completions;
 using System.CommandLine.Parsing;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
@@ -41,9 +42,14 @@ public static class CharRnnCommandLine
         }
         if (parse.Errors.Count > 0)
         {
-            // One line, as for every other user mistake; the full help is a --help away.
-            var lines = parse.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+            // One line, as for every other user mistake; the full help is a --help away. A mistyped flag
+            // first: the words after it are refused only because it was not known (`--threds 1`: '1');
+            // then a word it could not place (`keys lsit`), over "Required command was not provided".
+            var error = parse.Errors.FirstOrDefault(e => QuotedWord(e.Message) is ['-', ..])
+                        ?? parse.Errors.FirstOrDefault(e => QuotedWord(e.Message) != null) ?? parse.Errors[0];
+            var lines = error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var message = lines.Length == 1 ? lines[0] : $"{lines[0]} {string.Join(", ", lines.Skip(1))}";
+            if (Suggestion(error, parse) is { Length: > 0 } suggestion) message = message.TrimEnd('.') + "." + suggestion;
             Console.Error.WriteLine($"charrnn: {message} (see {CommandPath(parse)} --help)");
             return 2;
         }
@@ -94,10 +100,23 @@ public static class CharRnnCommandLine
         return verb.Options.Any(o => o.Name == flag || o.Aliases.Contains(flag)) ? $"{flag} {message[key.Length..]}" : message;
     }
 
-    /// <summary>
-    /// The client's own options given before a verb (`charrnn --models DIR models`) would otherwise
-    /// be parsed, then ignored by the verb: the verb would run on its defaults.
-    /// </summary>
+    /// <summary>" Did you mean 'train'?" for a mistyped verb, flag or argument value, which System.CommandLine only refuses.</summary>
+    private static string Suggestion(ParseError error, ParseResult parse)
+    {
+        if (QuotedWord(error.Message) is not { } typed) return "";
+        if (error.Message.StartsWith("Unrecognized command or argument", StringComparison.Ordinal))
+        {
+            var verb = parse.CommandResult.Command;
+            return ClosestName.Suggestion(typed, verb.Subcommands.Select(s => s.Name).Concat(verb.Options.SelectMany(o => o.Aliases.Prepend(o.Name))));
+        }
+        return error.SymbolResult is OptionResult option && error.Message.StartsWith("Argument '", StringComparison.Ordinal) // a value not among the allowed ones
+            ? ClosestName.Suggestion(typed, option.Option.GetCompletions(CompletionContext.Empty).Select(c => c.Label))
+            : "";
+    }
+
+    private static string? QuotedWord(string message) =>
+        System.Text.RegularExpressions.Regex.Match(message, "'([^']*)'") is { Success: true } m ? m.Groups[1].Value : null;
+
     private static string CommandPath(ParseResult parse)
     {
         var names = new List<string>();
@@ -118,6 +137,10 @@ public static class CharRnnCommandLine
         return null;
     }
 
+    /// <summary>
+    /// The client's own options given before a verb (`charrnn --models DIR models`) would otherwise
+    /// be parsed, then ignored by the verb: the verb would run on its defaults.
+    /// </summary>
     private static string? MisplacedOption(ParseResult parse)
     {
         if (parse.CommandResult.Command is RootCommand) return null;

@@ -21,7 +21,8 @@ public static class ModelArgument
                 throw new ArgumentException($"No checkpoint '{Path.GetFileName(given)}' in {folder}; " +
                                             (there.Count > 0 ? $"it holds {string.Join(", ", there)}." : "it holds no checkpoints."));
             }
-        throw new ArgumentException($"No model '{given}': it is not a model folder or .ckpt file, nor a model in --models '{modelsFolder}' (charrnn models --models {modelsFolder} lists them).");
+        var names = Directory.Exists(modelsFolder) ? Engine.Checkpoints.ModelFolder.List(modelsFolder).Where(m => m.Error == null).Select(m => m.Name) : [];
+        throw new ArgumentException($"No model '{given}': it is not a model folder or .ckpt file, nor a model in --models '{modelsFolder}' (charrnn models --models {modelsFolder} lists them).{Engine.Text.ClosestName.Suggestion(given, names)}");
     }
 
     /// <summary>The model given as an argument (`generate lstm`) or as --model (`generate --model lstm`): one of them, once.</summary>

@@ -68,7 +68,7 @@ public static class TrainCommand
         archArgument.Validators.Add(result =>
         {
             if (result.Tokens.Count == 0 || result.Tokens[0].Value is var value && (value.StartsWith('-') || names.Contains(value))) return;
-            result.AddError($"Argument '{value}' not recognized. Must be one of: {string.Join(", ", names.Select(n => $"'{n}'"))}");
+            result.AddError($"Argument '{value}' not recognized. Must be one of: {string.Join(", ", names.Select(n => $"'{n}'"))}.{ClosestName.Suggestion(value, names)}");
         });
         var arch = new Option<string?>("--arch") { Description = $"Architecture: {string.Join(", ", names)} (default: stateful-lstm).", HelpName = "arch" };
         arch.AcceptOnlyFromAmong(names);

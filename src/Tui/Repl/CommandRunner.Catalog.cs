@@ -1,4 +1,5 @@
 using System.Globalization;
+using CharRnn.Engine.Text;
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
 
@@ -34,7 +35,7 @@ public sealed partial class CommandRunner
         var name = c.Arg(0) ?? throw new CommandException("Usage: arch NAME (archs lists them).");
         var list = await ArchitectureList(ct);
         var a = list.Architectures.FirstOrDefault(x => x.Name == name)
-            ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.");
+            ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.{ClosestName.Suggestion(name, list.Architectures.Select(x => x.Name))}");
         output.Line($"{a.Name}: {a.Summary}");
         foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))
             output.Line($"  {p.Name,-14} default {SpecText.Format(p, p.DefaultValue),-8} {SpecText.Range(p),-22} {p.Doc}");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CharRnn.Engine.Text;
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Cli;
 using CharRnn.Tui.Client;
@@ -43,7 +44,7 @@ public sealed partial class CommandRunner
         var arch = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("train")!.Usage);
         var list = await ArchitectureList(ct);
         var spec = list.Architectures.FirstOrDefault(a => a.Name == arch)
-            ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.");
+            ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.{ClosestName.Suggestion(arch, list.Architectures.Select(a => a.Name))}");
         var request = new StartJobRequest
         {
             ModelName = c.Option("name") ?? $"{arch}-{DateTime.Now:MMdd-HHmmss}",
@@ -111,7 +112,7 @@ public sealed partial class CommandRunner
                     var request = await TrainRequest(c, ct);
                     corpora ??= (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora.Select(k => k.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
                     if (!corpora.Contains(request.CorpusName))
-                        throw new CommandException($"No corpus '{request.CorpusName}' on this server; corpora lists the ones there are.");
+                        throw new CommandException($"No corpus '{request.CorpusName}' on this server; corpora lists the ones there are.{ClosestName.Suggestion(request.CorpusName, corpora)}");
                     if ((await Models()).TryGetValue(request.ModelName, out var taken))
                         throw new CommandException(taken == request.ModelName
                             ? $"A model named '{taken}' exists; choose another name=, or resume {taken} to continue it."
@@ -123,7 +124,7 @@ public sealed partial class CommandRunner
                 {
                     var request = await ResumeRequest(c, ct);
                     if (!(await Models()).Contains(request.ModelName))
-                        throw new CommandException($"No model '{request.ModelName}' on this server; models lists them.");
+                        throw new CommandException($"No model '{request.ModelName}' on this server; models lists them.{ClosestName.Suggestion(request.ModelName, models!)}");
                     await CheckJob(request);
                 }
                 else if (c.Verb == "delete" && c.Arg(0) is { } deleted)
@@ -186,7 +187,8 @@ public sealed partial class CommandRunner
             case "val_fraction": o.ValidFraction = Number(key, value); break;
             default:
                 var hyper = spec == null ? "" : $"; {spec.Name} takes {string.Join(", ", spec.Hyperparameters.Select(h => h.Name))}";
-                throw new CommandException($"'{key}' is not an option here{hyper}; training options: {string.Join(", ", CommandCatalog.TrainingKeys)}.");
+                var keys = CommandCatalog.TrainingKeys.Concat(spec?.Hyperparameters.Select(h => h.Name) ?? []);
+                throw new CommandException($"'{key}' is not an option here{hyper}; training options: {string.Join(", ", CommandCatalog.TrainingKeys)}.{ClosestName.Suggestion(key, keys)}");
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CharRnn.Engine.Text;
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
 using Grpc.Core;
@@ -147,7 +148,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     };
 
     private static CommandException UnknownCommand(string verb) =>
-        new($"Unknown command '{verb}'. Commands: {string.Join(", ", CommandCatalog.All.Select(s => s.Verb))}. Try: help");
+        new($"Unknown command '{verb}'. Commands: {string.Join(", ", CommandCatalog.All.Select(s => s.Verb))}. Try: help.{ClosestName.Suggestion(verb, CommandCatalog.All.Select(s => s.Verb))}");
 
     /// <summary>
     /// What can be checked without a server: a known command with the options it takes. --exec
@@ -199,7 +200,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         var unknown = c.Options.Keys.Where(k => !allowed.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
         if (unknown.Count == 0) return;
         throw new CommandException(spec.Keys is { Length: > 0 }
-            ? $"{c.Verb} does not take {string.Join(", ", unknown.Select(k => k + "="))}; it takes {string.Join(", ", spec.Keys.Select(k => k + "="))}."
+            ? $"{c.Verb} does not take {string.Join(", ", unknown.Select(k => k + "="))}; it takes {string.Join(", ", spec.Keys.Select(k => k + "="))}.{ClosestName.Suggestion(unknown[0], allowed)}"
             : $"{c.Verb} takes no key=value options (usage: {spec.Usage}).");
     }
 
