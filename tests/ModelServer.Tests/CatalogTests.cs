@@ -1,3 +1,4 @@
+using System.Text;
 using CharRnn.Protos.V1;
 using Grpc.Core;
 
@@ -46,6 +47,55 @@ public class CatalogTests(ServerFixture server)
         Assert.Equal(StatusCode.FailedPrecondition, empty.StatusCode);
         Assert.Contains("is empty", empty.Status.Detail);
         File.Delete(Path.Combine(server.Options.CorporaDirectory!, "empty.txt"));
+    }
+
+    [Fact]
+    public async Task A_passage_for_a_model_comes_from_the_end_of_its_own_corpus_that_it_held_out()
+    {
+        // A model that validated on the last half may be shown any of it, not only the last fifth.
+        var text = string.Concat(Enumerable.Repeat("the cat sat. ", 70)) + string.Concat(Enumerable.Repeat("a dog ran. ", 80));
+        File.WriteAllText(Path.Combine(server.Options.CorporaDirectory!, "halves.txt"), text);
+        TrainOn("halves-model", new Engine.Text.Corpus("halves", text, Engine.Text.Corpus.HexSha256(Encoding.UTF8.GetBytes(text))), validFraction: 0.5);
+        var offsets = new List<long>();
+        for (ulong seed = 0; seed < 20; seed++)
+        {
+            var passage = await server.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "halves-model", Length = 40, Seed = seed });
+            Assert.Equal("halves", passage.CorpusName);
+            Assert.Equal(text.Substring((int)passage.Offset, passage.Text.Length), passage.Text);
+            offsets.Add(passage.Offset);
+        }
+        Assert.All(offsets, o => Assert.True(o >= text.Length / 2, $"offset {o} is in the text the model trained on"));
+        Assert.Contains(offsets, o => o < text.Length * 0.8); // its own held-out half, not the default fifth
+
+        // Uploaded text is the copy in the model's folder, which no corpus name reaches.
+        var uploaded = string.Concat(Enumerable.Repeat("xyz zyx. ", 150));
+        var folder = TrainOn("upload-model", new Engine.Text.Corpus("upload", uploaded, Engine.Text.Corpus.HexSha256(Encoding.UTF8.GetBytes(uploaded))), validFraction: 0.2);
+        File.WriteAllText(Path.Combine(folder, Engine.Checkpoints.ModelFolder.UploadedCorpusFile), uploaded);
+        var fromUpload = await server.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "upload-model", Length = 40, Seed = 1 });
+        Assert.Equal("upload", fromUpload.CorpusName);
+        Assert.Equal(uploaded.Substring((int)fromUpload.Offset, fromUpload.Text.Length), fromUpload.Text);
+
+        var otherCorpus = await Calls.Fails(() => server.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "halves-model", CorpusName = "tiny" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, otherCorpus.StatusCode);
+        Assert.Equal("corpus_name 'tiny' is not the corpus model 'halves-model' was trained on ('halves'); leave corpus_name empty with model_name.", otherCorpus.Status.Detail);
+        var noModel = await Calls.Fails(() => server.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "halves-modle" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, noModel.StatusCode);
+        Assert.EndsWith("Did you mean 'halves-model'?", noModel.Status.Detail);
+        File.Delete(Path.Combine(server.Options.CorporaDirectory!, "halves.txt"));
+        var noCorpus = await Calls.Fails(() => server.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "halves-model" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, noCorpus.StatusCode);
+        Assert.Equal("Model 'halves-model' was trained on corpus 'halves', which this server does not have; add it as halves.txt to the server's corpora folder.", noCorpus.Status.Detail);
+    }
+
+    private string TrainOn(string name, Engine.Text.Corpus corpus, double validFraction)
+    {
+        var a = Engine.Models.Architectures.Get("stateful-gru");
+        var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 8, ["n_fac"] = 4, ["bs"] = 4, ["random_bptt"] = 0 });
+        var folder = Path.Combine(server.Options.ModelsDirectory, name);
+        using var trainer = Engine.Training.Trainer.Create(a, hp, new Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0, ValidFraction = validFraction },
+            corpus, TorchSharp.torch.CPU, folder);
+        trainer.Run();
+        return folder;
     }
 
     [Fact]

@@ -5,12 +5,24 @@ namespace CharRnn.Tui.Tests;
 [Collection(TuiCollection.Name)]
 public sealed class BeatTheModelGameTests(TuiFixture fixture)
 {
+    /// <summary>A tiny model trained on <paramref name="text"/>, saved as corpus <paramref name="name"/>.txt in the corpora folder too.</summary>
+    private void TrainOn(string name, string text, int bptt = 8)
+    {
+        File.WriteAllText(Path.Combine(fixture.Corpora, name + ".txt"), text);
+        var a = Engine.Models.Architectures.Get("stateful-gru");
+        var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 8, ["n_fac"] = 4, ["bs"] = 2, ["bptt"] = bptt, ["random_bptt"] = 0 });
+        var corpus = new Engine.Text.Corpus(name, text, Engine.Text.Corpus.HexSha256(System.Text.Encoding.UTF8.GetBytes(text)));
+        using var trainer = Engine.Training.Trainer.Create(a, hp, new Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0 },
+            corpus, TorchSharp.torch.CPU, Path.Combine(fixture.Models, name));
+        trainer.Run();
+    }
+
     [Fact]
     public async Task A_passage_too_short_for_a_game_says_so_instead_of_hanging_at_starting()
     {
-        File.WriteAllText(Path.Combine(fixture.Corpora, "short.txt"), string.Concat(Enumerable.Repeat("the cat sat. ", 8))); // held-out fifth: ~20 chars
+        TrainOn("short", string.Concat(Enumerable.Repeat("the cat sat. ", 8)), bptt: 4); // held-out fifth: ~20 chars
         var game = new BeatTheModelGame(fixture.Client);
-        await game.StartAsync("gru", lowercase: true, "short");
+        await game.StartAsync("short", lowercase: true);
         Assert.False(game.Playing);
         Assert.Contains("a game needs more than 40", game.Message);
         Assert.EndsWith("Press Enter to try again.", game.Message);
@@ -20,7 +32,7 @@ public sealed class BeatTheModelGameTests(TuiFixture fixture)
     public async Task A_game_whose_session_expired_goes_on_in_a_new_one_that_has_read_the_passage_so_far()
     {
         var game = new BeatTheModelGame(fixture.Client);
-        await game.StartAsync("gru", lowercase: true, "tiny");
+        await game.StartAsync("gru", lowercase: true);
         Assert.True(game.Playing, game.Message);
         await game.GuessAsync(game.Passage[game.Position]);
         var lost = game.SessionId!;
@@ -38,18 +50,9 @@ public sealed class BeatTheModelGameTests(TuiFixture fixture)
     public async Task A_passage_with_chars_outside_the_basic_plane_is_played_one_char_a_round_as_the_model_reads_it()
     {
         // A model whose vocabulary has an emoji, which is two UTF-16 units and one char to the model.
-        const string pattern = "the 🐱 sat on the mat. ";
-        var text = string.Concat(Enumerable.Repeat(pattern, 60));
-        File.WriteAllText(Path.Combine(fixture.Corpora, "cats.txt"), text);
-        var a = Engine.Models.Architectures.Get("stateful-gru");
-        var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 8, ["n_fac"] = 4, ["bs"] = 4, ["random_bptt"] = 0 });
-        var corpus = new Engine.Text.Corpus("cats", text, Engine.Text.Corpus.HexSha256(System.Text.Encoding.UTF8.GetBytes(text)));
-        using (var trainer = Engine.Training.Trainer.Create(a, hp, new Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0 },
-                   corpus, TorchSharp.torch.CPU, Path.Combine(fixture.Models, "cats")))
-            trainer.Run();
-
+        TrainOn("cats", string.Concat(Enumerable.Repeat("the 🐱 sat on the mat. ", 60)));
         var game = new BeatTheModelGame(fixture.Client);
-        await game.StartAsync("cats", lowercase: false, "cats");
+        await game.StartAsync("cats", lowercase: false);
         Assert.True(game.Playing, game.Message);
         Assert.Contains(new System.Text.Rune(0x1F431), game.Passage);
         while (game.Playing) await game.GuessAsync(game.Passage[game.Position]);
@@ -65,12 +68,13 @@ public sealed class BeatTheModelGameTests(TuiFixture fixture)
     [Fact]
     public async Task A_passage_the_model_cannot_read_leaves_no_session_open_however_often_it_is_tried()
     {
-        File.WriteAllText(Path.Combine(fixture.Corpora, "caps.txt"), string.Concat(Enumerable.Repeat("THE CAT SAT ON THE MAT. ", 60))); // none of these chars is gru's
+        TrainOn("caps", string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 60)));
+        File.WriteAllText(Path.Combine(fixture.Corpora, "caps.txt"), string.Concat(Enumerable.Repeat("THE CAT SAT ON THE MAT. ", 60))); // the corpus since replaced: none of these chars is the model's
         var game = new BeatTheModelGame(fixture.Client);
         var before = (await fixture.Client.Catalog.GetServerInfoAsync(new Protos.V1.GetServerInfoRequest())).ActiveSessions;
         for (var i = 0; i < 3; i++)
         {
-            await game.StartAsync("gru", lowercase: false, "caps");
+            await game.StartAsync("caps", lowercase: false);
             Assert.False(game.Playing);
             Assert.EndsWith("Press Enter to try again.", game.Message);
         }

@@ -54,12 +54,31 @@ public sealed class TrainingData : IDisposable
     /// <summary>Characters between the starts of two next-char windows: char3's do not overlap.</summary>
     internal static int Stride(Architecture a) => a.Name == "char3" ? 3 : 1;
 
+    /// <summary>The first validation symbol: the corpus's last <paramref name="validFraction"/> is held out.</summary>
+    public static int ValidationStart(int symbols, double validFraction) => symbols - (int)Math.Round(symbols * validFraction);
+
+    /// <summary>
+    /// Where <see cref="ValidationStart"/> falls in <paramref name="text"/>, in UTF-16 code units (a symbol is one
+    /// Unicode scalar, one or two units): the held-out end a stateful model validates on and never trains on.
+    /// </summary>
+    public static int ValidationStartIndex(string text, double validFraction)
+    {
+        var skip = ValidationStart(text.EnumerateRunes().Count(), validFraction);
+        var index = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (skip-- == 0) break;
+            index += rune.Utf16SequenceLength;
+        }
+        return index;
+    }
+
     public static TrainingData Build(Architecture architecture, HyperParameters hp, TrainingOptions options,
         Corpus corpus, Vocabulary vocabulary, Device device)
     {
         var ids = vocabulary.Encode(corpus.Text);
         CheckFits(architecture, hp, options, ids.Length);
-        var validStart = ids.Length - (int)Math.Round(ids.Length * options.ValidFraction);
+        var validStart = ValidationStart(ids.Length, options.ValidFraction);
         var validText = vocabulary.Decode(ids.Skip(validStart).Take(64));
         if (architecture.Layout == DataLayout.Stream)
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Collections.Concurrent;
+using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
@@ -64,6 +65,19 @@ public sealed class CorpusStore
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The corpus a model was trained on: by the checkpoint's word, not by the file (a job on an upload
+    /// stopped before its first checkpoint leaves its corpus.txt behind for a later model of the same
+    /// name on a named corpus). Uploaded text is the copy in the model's folder.
+    /// </summary>
+    public Corpus OfModel(string name, string folder, CheckpointMetadata meta)
+    {
+        if (meta.Corpus.Name != UploadedName) return Get(meta.Corpus.Name);
+        var path = Path.Combine(folder, ModelFolder.UploadedCorpusFile);
+        return File.Exists(path) ? Corpus.FromFile(path, UploadedName)
+            : throw ServerException.Precondition($"Model '{name}' was trained on uploaded text, and its copy ({ModelFolder.UploadedCorpusFile} in the model's folder) is gone.");
     }
 
     /// <summary>The names <see cref="List"/> gives, without measuring the files.</summary>

@@ -28,7 +28,6 @@ namespace CharRnn.ModelServer.Jobs;
 public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models, CorpusStore corpora, ServerDatabase database, JobEventJournal journal,
     PathRedaction paths, ILogger<JobQueue> logger)
 {
-    public const string CorpusFile = ModelFolder.UploadedCorpusFile;
     private readonly object _gate = new();
     private readonly List<TrainingJob> _queue = [];
     private readonly List<TrainingJob> _ended = [];
@@ -87,7 +86,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             // Stored before the device loop may start it, so that a restart can start (or resume) the job and its row
             // exists before the loop updates it. A new model's upload replaces whatever an earlier job for the name left,
             // and a new model on a named corpus removes it.
-            var upload = Path.Combine(plan.Folder, CorpusFile);
+            var upload = Path.Combine(plan.Folder, ModelFolder.UploadedCorpusFile);
             if (plan.UploadedCorpus && (plan.ResumeCheckpoint == null || !File.Exists(upload)))
                 AtomicFile.WriteAllBytes(upload, System.Text.Encoding.UTF8.GetBytes(plan.Corpus.Text));
             else if (!plan.UploadedCorpus && plan.ResumeCheckpoint == null && File.Exists(upload))
@@ -186,7 +185,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             try
             {
                 var folder = models.FolderOf(record.ModelName);
-                var upload = Path.Combine(folder, CorpusFile);
+                var upload = Path.Combine(folder, ModelFolder.UploadedCorpusFile);
                 var corpus = record.Plan.UploadedCorpus ? Corpus.FromFile(upload, CorpusStore.UploadedName) : corpora.Get(record.Plan.CorpusName);
                 var checkpoint = Path.Combine(folder, Trainer.LastCheckpoint);
                 // A new model's job is planned only where no model is yet, so a checkpoint in its folder is its own:

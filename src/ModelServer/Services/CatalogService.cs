@@ -106,11 +106,13 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         var length = request.Length == 0 ? 400 : request.Length;
         if (length is < 1 or > 5000)
             throw ServerException.Invalid($"length = {request.Length} is not allowed; ask for 1 to 5000 characters.");
-        var corpus = corpora.Get(request.CorpusName);
+        var (corpus, validFraction) = string.IsNullOrEmpty(request.ModelName)
+            ? (corpora.Get(request.CorpusName), new TrainingOptions().ValidFraction)
+            : CorpusOf(request.ModelName, request.CorpusName, Caller.Of(context));
         var text = corpus.Text;
         if (text.Length == 0)
             throw ServerException.Precondition($"Corpus '{corpus.Name}' is empty: it has no passage to give.");
-        var heldOut = (int)(text.Length * 0.8);
+        var heldOut = TrainingData.ValidationStartIndex(text, validFraction);
         var random = new Random((int)((request.HasSeed ? request.Seed : (ulong)Random.Shared.NextInt64()) % int.MaxValue));
         var latest = Math.Max(heldOut, text.Length - length);
         var start = random.Next(heldOut, latest + 1);
@@ -120,6 +122,23 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         var end = Math.Min(text.Length, start + length);
         if (end < text.Length && char.IsHighSurrogate(text[end - 1])) end--;
         return Task.FromResult(new Api.Passage { CorpusName = corpus.Name, Text = text[start..end], Offset = start });
+    }
+
+    /// <summary>The corpus a model was trained on, and the share of its end the model held out.</summary>
+    private (Engine.Text.Corpus Corpus, double ValidFraction) CorpusOf(string name, string corpusName, Caller caller)
+    {
+        ModelStore.ValidateName(name);
+        jobs.ThrowIfUnsaved(name, caller);
+        var model = models.Get(name, caller);
+        if (model.Metadata is not { } meta)
+            throw ServerException.Precondition($"Model '{name}' cannot be read: {model.Error}");
+        if (corpusName != "" && corpusName != meta.Corpus.Name)
+            throw ServerException.Invalid($"corpus_name '{corpusName}' is not the corpus model '{name}' was trained on ('{meta.Corpus.Name}'); leave corpus_name empty with model_name.");
+        try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction); }
+        catch (ServerException e) when (e.Code == StatusCode.NotFound)
+        {
+            throw ServerException.NotFound($"Model '{name}' was trained on corpus '{meta.Corpus.Name}', which this server does not have; add it as {meta.Corpus.Name}.txt to the server's corpora folder.");
+        }
     }
 
     /// <summary>The product version and the commit it was built from, e.g. "0.9.0+39f6042…".</summary>

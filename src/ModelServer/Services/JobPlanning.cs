@@ -109,10 +109,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckEpochs(options);
         CheckLeftToTrain(name, options, meta.Position);
 
-        // By the checkpoint's word, not by the file: a job on an upload stopped before its first
-        // checkpoint leaves its corpus.txt behind for a later model of the same name on a named corpus.
         var uploaded = meta.Corpus.Name == CorpusStore.UploadedName;
-        var corpus = uploaded ? UploadedCorpus(name, Path.Combine(folder, JobQueue.CorpusFile)) : corpora.Get(meta.Corpus.Name);
+        var corpus = corpora.OfModel(name, folder, meta);
         if (corpus.Sha256 != meta.Corpus.Sha256)
             throw ServerException.Precondition($"Model '{name}' was trained on corpus '{meta.Corpus.Name}' with SHA-256 {meta.Corpus.Sha256[..12]}…, " +
                                                $"but the server's copy now has {corpus.Sha256[..12]}…; it cannot be resumed exactly.");
@@ -125,10 +123,6 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             CheckMemory(architecture!, sizes, meta.Vocabulary.Symbols.Length, corpus);
         return new JobPlan(name, folder, corpus, uploaded, null, null, null, checkpoint, options, meta.Corpus.Name, meta.Architecture);
     }
-
-    private static Corpus UploadedCorpus(string name, string path) =>
-        File.Exists(path) ? Engine.Text.Corpus.FromFile(path, CorpusStore.UploadedName)
-            : throw ServerException.Precondition($"Model '{name}' was trained on uploaded text, and its copy ({JobQueue.CorpusFile} in the model's folder) is gone; it cannot be resumed.");
 
     /// <summary>INVALID_ARGUMENT when training the model would need more memory than this server gives a job, by <see cref="TrainingFootprint"/>'s estimate.</summary>
     private void CheckMemory(Architecture architecture, HyperParameters hp, int vocabulary, Corpus corpus)

@@ -50,14 +50,14 @@ public sealed class BeatTheModelGame(CharRnnClient client)
     }
 
     /// <summary>A new game on <paramref name="model"/> over a held-out passage; a failure shows as the game's message.</summary>
-    public async Task StartAsync(string model, bool lowercase, string corpus, CancellationToken cancellation = default)
+    public async Task StartAsync(string model, bool lowercase, CancellationToken cancellation = default)
     {
         if (Interlocked.Exchange(ref _starting, 1) != 0) return; // one start at a time: a second Enter would open a second session
         try
         {
             lock (_gate) Message = $"Starting a game with {model}…";
             Interlocked.Increment(ref _version);
-            await StartGameAsync(model, lowercase, corpus, cancellation);
+            await StartGameAsync(model, lowercase, cancellation);
         }
         catch (Exception e) when (e is RpcException or GameCannotStartException)
         {
@@ -70,13 +70,13 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         }
     }
 
-    private async Task StartGameAsync(string model, bool lowercase, string corpus, CancellationToken cancellation)
+    private async Task StartGameAsync(string model, bool lowercase, CancellationToken cancellation)
     {
         await StopAsync();
-        var passage = await client.Catalog.GetPassageAsync(new GetPassageRequest { CorpusName = corpus, Length = 400 }, cancellationToken: cancellation);
+        var passage = await client.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = model, Length = 400 }, cancellationToken: cancellation);
         var text = (lowercase ? passage.Text.ToLowerInvariant() : passage.Text).EnumerateRunes().ToArray();
         if (text.Length <= ContextChars)
-            throw new GameCannotStartException($"corpus {corpus} gave a passage of {text.Length} characters; a game needs more than {ContextChars} (a larger corpus, or one with a longer held-out part)");
+            throw new GameCannotStartException($"corpus {passage.CorpusName} gave a passage of {text.Length} characters; a game needs more than {ContextChars} (a larger corpus, or one with a longer held-out part)");
         var session = await OpenGreedySession(model, cancellation);
         FeedResponse fed;
         try { fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = Concat(text, ContextChars), TopAlternatives = 3 }, cancellationToken: cancellation); }

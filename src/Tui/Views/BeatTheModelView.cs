@@ -17,13 +17,13 @@ namespace CharRnn.Tui.Views;
 public sealed class BeatTheModelView : View
 {
     private readonly BeatTheModelGame _game;
-    private readonly Func<(string Model, bool Lowercase, string Corpus)?> _model;
+    private readonly Func<(string Model, bool Lowercase)?> _model;
     private int _drawn = -1;
 
     private readonly Action<Key> _toCommandLine;
 
     /// <param name="toCommandLine">Where keys typed before a game starts go: they are a command, not a guess.</param>
-    public BeatTheModelView(BeatTheModelGame game, Func<(string Model, bool Lowercase, string Corpus)?> currentModel, Action<Key> toCommandLine)
+    public BeatTheModelView(BeatTheModelGame game, Func<(string Model, bool Lowercase)?> currentModel, Action<Key> toCommandLine)
     {
         _game = game;
         _model = currentModel;
@@ -49,7 +49,7 @@ public sealed class BeatTheModelView : View
         {
             if (key == Key.Enter && _model() is { } m)
             {
-                _ = _game.StartAsync(m.Model, m.Lowercase, m.Corpus);
+                _ = _game.StartAsync(m.Model, m.Lowercase);
                 return true;
             }
             // A letter typed before the game starts is a command (`use NAME`), not a hotkey for

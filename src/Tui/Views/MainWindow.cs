@@ -169,11 +169,11 @@ public sealed class MainWindow : Window, IReplOutput
         }
     }
 
-    private (string Model, bool Lowercase, string Corpus)? CurrentModel()
+    private (string Model, bool Lowercase)? CurrentModel()
     {
         if (_session == null) return null;
         var summary = _status.Models.FirstOrDefault(m => m.Name == _session.ModelName);
-        return (_session.ModelName, summary?.Lowercase ?? false, summary?.CorpusName is { Length: > 0 } c && c != "upload" ? c : "nietzsche");
+        return (_session.ModelName, summary?.Lowercase ?? false);
     }
 
     /// <summary>What F1 shows: the keys, then each command's usage and what it does.</summary>
