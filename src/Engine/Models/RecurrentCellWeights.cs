@@ -18,17 +18,4 @@ public sealed record RecurrentCellWeights(Parameter WeightIh, Parameter WeightHh
             Uniform(gates * hiddenSize),
             Uniform(gates * hiddenSize));
     }
-
-    /// <summary>Copies nn.RNN/nn.GRU layer-0 weights (weight_ih_l0 ...) into this cell.</summary>
-    public void CopyFrom(nn.Module recurrentLayer)
-    {
-        using var _ = no_grad();
-        WeightIh.copy_(Get(recurrentLayer, "weight_ih_l0"));
-        WeightHh.copy_(Get(recurrentLayer, "weight_hh_l0"));
-        BiasIh.copy_(Get(recurrentLayer, "bias_ih_l0"));
-        BiasHh.copy_(Get(recurrentLayer, "bias_hh_l0"));
-    }
-
-    private static Tensor Get(nn.Module module, string name) =>
-        module.get_parameter(name) ?? throw new ArgumentException($"The layer has no parameter '{name}'.", nameof(module));
 }

@@ -31,11 +31,6 @@ public sealed class RecurrentState : IDisposable
     /// <summary>Rows [start, start + length) as views.</summary>
     public RecurrentState Rows(long start, long length) => Map(p => p.narrow(BatchDim, start, length));
 
-    /// <summary>Dense copies where the parts are views (rows of a larger state).</summary>
-    public RecurrentState Contiguous() => Map(p => p.contiguous());
-
-    public RecurrentState To(Device device) => Map(p => p.to(device));
-
     /// <summary>Stacks the rows of several states (same model) into one batch.</summary>
     public static RecurrentState Concat(IReadOnlyList<RecurrentState> states)
     {

@@ -112,7 +112,6 @@ public sealed class Trainer : IDisposable
     public TrainingPosition Position { get; private set; }
     public List<EpochRecord> History { get; }
     public DateTimeOffset Created { get; }
-    public double CurrentLearningRate => _currentLearningRate;
 
     /// <summary>All epochs or steps are done, the last epoch's end (validation, checkpoints) included.</summary>
     public bool IsComplete => _epochEnd == null && Options.Reached(Position);
@@ -480,13 +479,6 @@ public sealed class Trainer : IDisposable
     private void RaiseCheckpointsSaved()
     {
         foreach (var saved in _writer.TakeCompleted()) CheckpointSaved?.Invoke(saved);
-    }
-
-    /// <summary>The checkpoint of this moment: metadata, weights, carried state and optimizer state.</summary>
-    public Checkpoint CaptureCheckpoint(string reason)
-    {
-        FinishStep();
-        return Capture(reason);
     }
 
     private Checkpoint Capture(string reason)

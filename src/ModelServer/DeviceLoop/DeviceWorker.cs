@@ -73,7 +73,7 @@ public sealed class DeviceWorker : IHostedService
 
     public Device Device { get; private set; } = CPU;
     public string Description { get; private set; } = "starting";
-    /// <summary>The loop runs and has ticked recently (a long training step counts as alive).</summary>
+    /// <summary>The loop's thread runs, started and not stopping (a long training step counts as alive: no tick is required).</summary>
     public bool IsAlive => _thread is { IsAlive: true } && _ready.Task.IsCompletedSuccessfully && !_stopping;
     public DateTimeOffset LastTick => new(Interlocked.Read(ref _lastTickTicks), TimeSpan.Zero);
     public double GenerationStepsPerSecond => _stepsPerSecond;

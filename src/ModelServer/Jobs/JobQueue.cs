@@ -18,8 +18,8 @@ using static TorchSharp.torch;
 namespace CharRnn.ModelServer.Jobs;
 
 /// <summary>
-/// Training jobs in order: at most one runs (the device is shared), the rest wait in a FIFO
-/// queue. Every job is also a row in the server database, its events too, so a restart (even
+/// Training jobs in order: at most one runs (the device is shared), the rest wait their turn,
+/// keys taking turns (see <see cref="RunOrder"/>). Every job is also a row in the server database, its events too, so a restart (even
 /// after kill -9) queues again what was queued, resumes what was running from its last
 /// checkpoint, and still shows each job's history.
 /// Enqueue, Stop, Get and List are thread-safe; <see cref="RunSlice"/> is called by the device
@@ -151,7 +151,7 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
 
     /// <summary>
     /// Keeps jobs off a model while it is deleted (a resume queued meanwhile would write its
-    /// checkpoints into a folder that no longer has an owner). PRECONDITION_FAILED when a job trains it.
+    /// checkpoints into a folder that no longer has an owner). FAILED_PRECONDITION when a job trains it.
     /// </summary>
     public IDisposable HoldForDelete(string modelName)
     {

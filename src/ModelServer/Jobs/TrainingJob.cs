@@ -30,10 +30,10 @@ public sealed record JobPlan(
 /// </summary>
 public sealed class TrainingJob
 {
-    /// <param name="storeEvent">Where its events are kept beyond this process (the database journal), if anywhere.</param>
     /// <summary>The key that started it (<see cref="Security.Caller.KeyHash"/>, kept in its stored row across restarts); null for a job started without keys.</summary>
     public string? KeyHash { get; init; }
 
+    /// <param name="storeEvent">Where its events are kept beyond this process (the database journal), if anywhere.</param>
     public TrainingJob(JobPlan plan, string owner, string? id = null, Action<JobEvent>? storeEvent = null)
     {
         Id = id ?? "j-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
@@ -105,6 +105,4 @@ public sealed class TrainingJob
     /// <summary>The step in progress: its characters, and the device time its pieces took so far (device thread).</summary>
     internal long StepCharacters { get; set; }
     internal double StepSeconds { get; set; }
-
-    public bool IsActive => State is JobState.Queued or JobState.Running;
 }

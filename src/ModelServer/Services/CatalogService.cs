@@ -65,7 +65,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
             throw ServerException.PermissionDenied(models.Ownership(name)?.Owner is { } owner
                 ? $"Model '{name}' belongs to key '{owner}'; only its owner or an admin can delete it."
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can delete it.");
-        using var hold = jobs.HoldForDelete(name); // PRECONDITION_FAILED while a job trains it; no job starts on it meanwhile
+        using var hold = jobs.HoldForDelete(name); // FAILED_PRECONDITION while a job trains it; no job starts on it meanwhile
         await worker.Run(() => models.Invalidate(name), context.CancellationToken, caller.Name);
         models.Delete(name);
         // A session opened between the two loaded it again: that copy of a deleted model must not stay on the device.

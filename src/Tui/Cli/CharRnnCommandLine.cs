@@ -18,7 +18,7 @@ public static class CharRnnCommandLine
         var root = new RootCommand("charrnn: train, serve and play with character-level RNN language models (the fast.ai Nietzsche lesson).")
         {
             TrainCommand.CreateTrain(),
-            TrainCommand.CreateResume(),
+            ResumeCommand.CreateResume(),
             GenerateCommand.Create(),
             ModelsCommand.Create(),
             ArchsCommand.Create(),

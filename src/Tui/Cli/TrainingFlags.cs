@@ -1,0 +1,51 @@
+using System.CommandLine;
+using System.Globalization;
+using CharRnn.Engine.Training;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>The training options charrnn train and charrnn resume share, as flags.</summary>
+/// <param name="resuming">A resumed model keeps its optimizer: its saved state fits only that one.</param>
+internal sealed class TrainingFlags(bool resuming)
+{
+    private static readonly TrainingOptions Defaults = new();
+
+    /// <summary>What --help says a flag left out means: a resume keeps what the model was trained with.</summary>
+    private static string Default(bool resuming, object value) =>
+        resuming ? " (default: as the model was trained)" : string.Create(CultureInfo.InvariantCulture, $" (default: {value})");
+
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = $"Epochs to train in total{Default(resuming, Defaults.Epochs)}." };
+    public Option<string?> Lr { get; } = new("--lr") { Description = $"Learning rate, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
+    public Option<string?> Wd { get; } = new("--wd") { Description = $"Weight decay, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
+    public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam or adamw{Default(resuming, Defaults.Optimizer)}." };
+    public Option<string?> Schedule { get; } = new("--schedule") { Description = LearningRateSchedule.Help + Default(resuming, Defaults.Schedule) };
+    public Option<double?> Clip { get; } = new("--clip") { Description = $"Clip the gradient norm (0: off){Default(resuming, Defaults.Clip)}." };
+    public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = $"Stop after this many steps in total (0: no limit){Default(resuming, Defaults.MaxSteps)}." };
+    public Option<string?> TimeBudget { get; } = new("--time-budget") { Description = "Stop after this long in this run, e.g. 90s, 10m, 1h30m (default: no limit)." };
+    public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = $"Characters sampled at each epoch end (0: none){Default(resuming, Defaults.SampleChars)}." };
+    public Option<bool?> KeepCycles { get; } = new("--keep-cycles") { Description = $"Keep each SGDR cycle's end as cycle-N.ckpt beside last.ckpt (the lesson's cycle_save_name){Default(resuming, "no")}." };
+
+    public IEnumerable<Option> All => resuming
+        ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, SampleChars, KeepCycles]
+        : [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, SampleChars, KeepCycles];
+
+    public TrainingOptions Apply(ParseResult parse, TrainingOptions options)
+    {
+        if (parse.GetValue(Epochs) is { } epochs) options = options with { Epochs = epochs };
+        if (parse.GetValue(Lr) is { } lr) options = options with { LearningRate = LayerGroupValues.Parse(lr, "lr", 0, 10) };
+        if (parse.GetValue(Wd) is { } wd) options = options with { WeightDecay = LayerGroupValues.Parse(wd, "wd", 0, 1) };
+        if (!resuming && parse.GetValue(Optimizer) is { } opt) options = options with { Optimizer = opt };
+        if (parse.GetValue(Schedule) is { } schedule) options = options with { Schedule = schedule };
+        if (parse.GetValue(Clip) is { } clip) options = options with { Clip = clip };
+        if (parse.GetValue(MaxSteps) is { } maxSteps) options = options with { MaxSteps = maxSteps };
+        if (parse.GetValue(TimeBudget) is { } budget) options = options with { TimeBudget = Durations.Parse(budget, TimeBudget.Name) };
+        if (parse.GetValue(SampleChars) is { } sample) options = options with { SampleChars = sample };
+        if (parse.GetResult(KeepCycles) is not null) options = options with { KeepCycleCheckpoints = parse.GetValue(KeepCycles) ?? true };
+        options = options.Validate();
+        // Asked for now, it would keep nothing: only SGDR has cycles to end.
+        if (parse.GetResult(KeepCycles) is not null && options.KeepCycleCheckpoints && LearningRateSchedule.Parse(options.Schedule) is not SgdrSchedule)
+            throw new ArgumentException($"--keep-cycles keeps each SGDR cycle's end, and schedule '{options.Schedule}' has no cycles; " +
+                                        "add --schedule sgdr:cycle_len=1,cycle_mult=2 (say), or drop --keep-cycles.");
+        return options;
+    }
+}

@@ -1,0 +1,31 @@
+using System.Globalization;
+using CharRnn.Engine.Training;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>What charrnn train and charrnn resume do once their trainer is made: run it to its end on the console.</summary>
+internal static class TrainingRun
+{
+    public static int RunToEnd(Trainer trainer)
+    {
+        using var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected);
+        console.Attach(trainer);
+        TrainingOutcome outcome;
+        try { outcome = trainer.Run(console.Stopping); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full disk or a folder taken away mid-run: the run failed (exit 1), not its arguments (2).
+            outcome = new TrainingOutcome(TrainingOutcomeKind.Failed, $"could not write a checkpoint: {e.Message}", null, trainer.History.LastOrDefault());
+        }
+        console.Report(outcome);
+        // Ended between epoch ends (max_steps, a time budget): the run validated its last weights before saving them.
+        if (outcome.Kind != TrainingOutcomeKind.Failed && trainer.Position.Batch > 0 && trainer.CurrentValidation is var (loss, accuracy))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation loss {loss:F4} nats/char, accuracy {accuracy:P1} at step {trainer.Position.Step} (mid-epoch)"));
+        }
+        // 128 + the signal, as a shell gives a run a signal ended: `charrnn train … && charrnn generate …` stops there.
+        return outcome.Kind == TrainingOutcomeKind.Failed ? 1 : console.SignalExitCode ?? 0;
+    }
+
+    public static string ParentOf(string folder) => Path.GetDirectoryName(Path.GetFullPath(folder)) ?? ".";
+}
