@@ -27,6 +27,6 @@ internal sealed class RecordingReplOutput : IReplOutput
     public void JobAttached(Job job) { }
     public void JobEvent(JobEvent e) => Events.Enqueue(e);
     public void JobDetached() { }
-    public void SessionChanged(Session? session) { }
+    public void SessionChanged(Session? session, string? how = null) { }
     public void QuitRequested() { }
 }

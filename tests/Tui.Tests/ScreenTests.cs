@@ -180,6 +180,13 @@ public sealed class ScreenTests : IDisposable
         PumpUntil(() => _window.Repl.Log.Content.Contains("reset"), "the reset");
         Command("gen 5");
         PumpUntil(() => _window.Generate.Panes[0].Content.Contains("── gru · reset ──"), "the reset marked in the text");
+        Command("fork");
+        Command("gen 5");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("── gru · fork ──"), "the fork marked in the text");
+        Command("back");
+        Command("gen 5");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("── gru · back from the fork ──"), "the return marked in the text");
+        Assert.DoesNotContain("new session", _window.Generate.Panes[0].Content);
         Command("compare 5 \"the m\" t=1");
         // Both panes start afresh with the prime: side by side from the same row (the left one held the earlier text).
         PumpUntil(() => _window.Generate.Comparing && _window.Generate.Panes.All(p => p.Content.TrimStart().StartsWith("the m", StringComparison.Ordinal) && p.Content.TrimStart().Length >= 10),

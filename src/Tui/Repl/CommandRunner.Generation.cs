@@ -148,7 +148,7 @@ public sealed partial class CommandRunner
         var session = Session;
         _forks.Push(session);
         Session = fork;
-        output.SessionChanged(fork);
+        output.SessionChanged(fork, "fork");
         output.Line($"forked: generating in a copy ({_forks.Count} level(s)); back returns to the original");
     }
 
@@ -158,7 +158,7 @@ public sealed partial class CommandRunner
         await CloseQuietly(Session, ct);
         Session = _forks.Pop();
         if (Session.Sampling is { } kept) _sampling = kept.Clone(); // the original's settings, not the fork's
-        output.SessionChanged(Session);
+        output.SessionChanged(Session, "back from the fork");
         output.Line("back to the session before the fork");
     }
 

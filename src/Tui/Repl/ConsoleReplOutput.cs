@@ -106,7 +106,7 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
         }
     }
 
-    public void SessionChanged(Session? session) { }
+    public void SessionChanged(Session? session, string? how = null) { }
 
     public void QuitRequested() => Quit = true;
 }

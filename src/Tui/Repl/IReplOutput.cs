@@ -18,6 +18,7 @@ public interface IReplOutput
     void JobEvent(JobEvent e);
     /// <summary>The REPL stopped watching the job (it keeps training).</summary>
     void JobDetached();
-    void SessionChanged(Session? session);
+    /// <param name="how">What became of the session, where a look at it cannot tell ("fork", "back from the fork"): the Generate pane marks the text that follows with it.</param>
+    void SessionChanged(Session? session, string? how = null);
     void QuitRequested();
 }

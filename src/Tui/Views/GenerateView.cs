@@ -100,14 +100,14 @@ public sealed class GenerateView : View
     public static readonly Attribute PrimeStyle = new(Color.White, Color.Black, TextStyle.Bold);
     private static readonly Attribute MarkStyle = new(Color.DarkGray, Color.Black);
 
-    public void ShowSession(Session? session)
+    public void ShowSession(Session? session, string? how = null)
     {
         // Another session (use, fork, back, a reopen) or a reset one: its text starts on a line of its own.
         // New settings (set, each button press) leave the text to carry on.
-        if (session == null || session.Id != _shownSessionId || session.CharactersSeen == 0 || session.CharactersSeen < _shownSeen)
+        if (session == null || how != null || session.Id != _shownSessionId || session.CharactersSeen == 0 || session.CharactersSeen < _shownSeen)
         {
             _continuing[0] = null;
-            _mark = session == null ? null : session.Id != _shownSessionId ? $"{session.ModelName} · new session" : $"{session.ModelName} · reset";
+            _mark = session == null ? null : $"{session.ModelName} · {how ?? (session.Id != _shownSessionId ? "new session" : "reset")}";
         }
         (_shownSessionId, _shownSeen) = (session?.Id, session?.CharactersSeen ?? 0);
         _session.Text = session == null

@@ -238,10 +238,10 @@ public sealed class MainWindow : Window, IReplOutput
 
     public void JobDetached() => Monitor.Detach();
 
-    public void SessionChanged(Session? session)
+    public void SessionChanged(Session? session, string? how = null)
     {
         _session = session;
-        App?.Invoke(() => Generate.ShowSession(session));
+        App?.Invoke(() => Generate.ShowSession(session, how));
     }
 
     public void QuitRequested() => App?.Invoke(Quit);
