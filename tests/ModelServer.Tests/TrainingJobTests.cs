@@ -121,6 +121,9 @@ public class TrainingJobTests(ServerFixture server)
                 () => server.Catalog.GetModelAsync(new GetModelRequest { Name = "unsaved" }).ResponseAsync,
                 () => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "unsaved" }).ResponseAsync,
                 () => server.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "unsaved" }).ResponseAsync,
+                () => server.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "unsaved" }).ResponseAsync,
+                () => Client.StartJobAsync(new StartJobRequest { ModelName = "unsaved", Resume = true }).ResponseAsync, // not "no model"
+                () => Client.CheckJobAsync(new StartJobRequest { ModelName = "unsaved", Resume = true }).ResponseAsync,
             })
             {
                 var e = await Calls.Fails(call);

@@ -389,9 +389,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     {
         var name = "del-" + Guid.NewGuid().ToString("N")[..6];
         await Runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 steps=2 sample_chars=0");
-        var job = Runner.WatchedJob!; // the REPL watches it; the model is there once it has finished
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((await fixture.Client.Training.GetJobAsync(new GetJobRequest { JobId = job })).State != Job.Types.State.Finished && DateTime.UtcNow < deadline)
+        var deadline = DateTime.UtcNow.AddSeconds(60); // the model is there once its job has finished (the REPL may have stopped watching it by now)
+        while (!(await fixture.Client.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Any(m => m.Name == name && !m.Training) && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         await Runner.RunLineAsync($"use {name}; fork; delete {name}");
         Assert.Contains($"delete {name} removes it and its checkpoints for good", _output.Lines.Last()); // asked, not done
@@ -402,6 +401,26 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains($"deleted {name}, and closed the session on it: use MODEL to pick another", _output.Lines);
         await Runner.RunLineAsync("gen 5");
         Assert.Contains("No model in use: use MODEL first (models lists them).", _output.Errors);
+    }
+
+    [Fact]
+    public async Task Delete_of_a_model_a_job_trains_is_refused_at_once_not_after_its_confirmation()
+    {
+        var name = "busy-" + Guid.NewGuid().ToString("N")[..6];
+        await Runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 steps=2 sample_chars=0");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(await fixture.Client.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Any(m => m.Name == name && !m.Training) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        var resumed = await fixture.Client.Training.StartJobAsync(new StartJobRequest { ModelName = name, Resume = true, Options = new TrainingOptions { Epochs = 1000, MaxSteps = 0 } });
+        try
+        {
+            await Refused($"delete {name}", $"Model '{name}' is being trained by a job; stop the job first (stop {name}), then delete it.");
+            Assert.DoesNotContain(_output.Lines, l => l.Contains("again to confirm", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await fixture.Client.Training.StopJobAsync(new StopJobRequest { JobId = resumed.Id });
+        }
     }
 
     [Fact]

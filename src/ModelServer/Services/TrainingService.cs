@@ -15,13 +15,20 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
 {
     private readonly JobPlanning _planning = new(models, corpora, options.Value.Limits);
 
+    private JobPlan Plan(Api.StartJobRequest request, Caller caller)
+    {
+        // A model its first job has not saved yet: resuming it is refused as what it is, not as "no model".
+        if (request.Resume) jobs.ThrowIfUnsaved(ModelStore.ValidateName(request.ModelName), caller);
+        return _planning.Plan(request, caller);
+    }
+
     public override Task<Api.Job> StartJob(Api.StartJobRequest request, ServerCallContext context) =>
         Task.FromResult(Describe(Enqueue(request, context)));
 
     public override Task<Api.Job> CheckJob(Api.StartJobRequest request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
-        var plan = _planning.Plan(request, caller);
+        var plan = Plan(request, caller);
         jobs.CheckAdmits(plan, caller);
         return Task.FromResult(new Api.Job { ModelName = plan.ModelName, Architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? "" });
     }
@@ -63,7 +70,7 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
     private TrainingJob Enqueue(Api.StartJobRequest request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
-        var job = jobs.Enqueue(_planning.Plan(request, caller), caller);
+        var job = jobs.Enqueue(Plan(request, caller), caller);
         logger.LogInformation("Job {JobId} queued by {Peer} for model {Model}", job.Id, context.Peer, job.ModelName);
         return job;
     }

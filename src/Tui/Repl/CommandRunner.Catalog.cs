@@ -90,6 +90,8 @@ public sealed partial class CommandRunner
         if (interactive && !(_deleteAsked is var (asked, at) && asked == model && DateTime.UtcNow - at < DeleteConfirmWithin))
         {
             var summary = (await client.Catalog.GetModelAsync(new GetModelRequest { Name = model }, cancellationToken: ct)).Summary; // a name that is not there says so now
+            if (summary.Training) // the server would refuse the confirmed delete: say so before asking
+                throw new CommandException($"Model '{model}' is being trained by a job; stop the job first (stop {model}), then delete it.");
             _deleteAsked = (model, DateTime.UtcNow);
             var loss = ModelLoss.Of(summary) is { } l ? $", val {l.ToString("F4", CultureInfo.InvariantCulture)}" : "";
             output.Line($"delete {model} removes it and its checkpoints for good ({summary.EpochsTrained} epoch(s){loss}): type delete {model} again to confirm");
