@@ -673,7 +673,10 @@ public class CommandLineTests
         Assert.Equal(0, Quietly(train));
         Assert.False(File.Exists(Path.Combine(folder, CharRnn.Engine.Checkpoints.ModelFolder.TrainingLockFile)));
         using (CharRnn.Engine.Checkpoints.ModelFolder.HoldForTraining(folder))
+        {
             AssertUserError(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--threads", "1"], $"charrnn: Another charrnn train or resume is writing to '{folder}'");
+            AssertUserError(train, $"charrnn: Another charrnn train or resume is writing to '{folder}'"); // not "continue it with charrnn resume", which would meet the same lock
+        }
         Assert.Equal(0, Quietly(["resume", "model", "--models", root, "--corpus", corpus, "--max-steps", "4", "--threads", "1"])); // once it is free; by name
         Assert.Equal(4, CharRnn.Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Step);
         Assert.Equal(0, Quietly(["generate", "--model", "model", "--models", root, "-n", "5", "--seed", "1", "--threads", "1"]));

@@ -83,7 +83,10 @@ public static class TrainCommand
             // Messages name the option the folder came from.
             var folderOption = parse.GetValue(output) != null ? "--out" : parse.GetValue(name) != null ? "--name" : "--name (it defaults to the architecture's)";
             if (ModelFolder.HoldsModel(folder))
+            {
+                using (ModelFolder.HoldForTraining(folder)) { } // a run training into it now: that first, as a resume would only meet it
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
+            }
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
             // Before the folder is made too: a stdout that cannot be written (a full disk) leaves no empty model folder.
