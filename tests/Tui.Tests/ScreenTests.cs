@@ -557,6 +557,62 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Tab_goes_round_every_view_of_a_screen_and_Shift_Tab_from_the_prompt_goes_back_into_it()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("n_hidden") != null && _window.Models.SelectedModel != null, "the form and the trained models");
+        var reached = new List<Terminal.Gui.ViewBase.View>();
+        for (int i = 0; i < 40; i++)
+        {
+            Press(Key.Tab);
+            Assert.Same(_window.Models, _window.Tabs.Value);
+            var focused = _window.Models.MostFocused;
+            Assert.True(focused is Terminal.Gui.Views.TextField or Terminal.Gui.Views.ListView<string> or Terminal.Gui.Views.Button,
+                $"Tab {i + 1} focused {focused?.GetType().Name ?? "nothing"}, which shows no focus");
+            reached.Add(focused!);
+        }
+        Assert.Contains(_window.Models.ArchitectureList, reached); // every view, not one frame's
+        Assert.Contains(_window.Models.Field("n_hidden")!, reached);
+        Assert.Contains(_window.Models.TrainButton, reached);
+        Assert.Contains(_window.Models.ModelList, reached);
+        var before = _window.Models.MostFocused;
+        Press(Key.Tab);
+        Press(Key.Tab.WithShift);
+        Assert.Same(before, _window.Models.MostFocused); // Shift+Tab goes back the same way
+
+        // From the command line, Shift+Tab goes into the screen, not onto the tab headers, where arrows switch screens.
+        Press(Key.Esc);
+        Assert.True(_window.Repl.Input.HasFocus);
+        Press(Key.Tab.WithShift);
+        Assert.True(_window.Models.HasFocus);
+        Press(Key.CursorRight);
+        Press(Key.CursorRight);
+        Assert.Same(_window.Models, _window.Tabs.Value);
+
+        // A command typed while a list has the keyboard reaches the command line whole; the list keeps its row.
+        _window.Models.ArchitectureList.SetFocus();
+        var row = _window.Models.ArchitectureList.SelectedItem;
+        Type("use gru");
+        Assert.Equal("use gru", _window.Repl.Input.Text);
+        Assert.Equal(row, _window.Models.ArchitectureList.SelectedItem);
+        Ui(() => _window.Repl.Input.Text = "");
+    }
+
+    [Fact]
+    public void Ctrl_Q_quits_from_the_help_box_and_the_longest_hyperparameter_name_keeps_a_space_before_its_value()
+    {
+        var quit = 0;
+        using (var help = new HelpDialog("keys", () => quit++))
+            Ui(() => help.NewKeyDownEvent(Key.Q.WithCtrl));
+        Assert.Equal(1, quit);
+
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("n_hidden") != null, "the hyperparameter form");
+        Ui(() => _window.Models.ArchitectureList.SelectedItem = "seq-rnn");
+        PumpUntil(() => Screen.Contains("identity_init false"), "identity_init and its value apart");
+    }
+
+    [Fact]
     public void Errors_from_the_server_are_shown_readably()
     {
         Command("use no-such-model");

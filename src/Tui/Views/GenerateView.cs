@@ -21,7 +21,7 @@ public sealed class GenerateView : View
     private readonly TextField _topK = new() { Text = "0", Width = 4 };
     private readonly TextField _topP = new() { Text = "1", Width = 4 };
     private readonly TextField _seed = new() { Text = "", Width = 10 }; // a drawn seed has nine digits
-    private readonly TextField _count = new() { Text = "300", Width = 6 };
+    private readonly TextField _count = new() { Text = "300", Width = 8 }; // 1000000 and the cursor after it
     private readonly TextField _prime = new() { Text = "for thos", Width = Dim.Fill() };
     private readonly CheckBox _colour = new() { Text = "colour" }; // no hotkey: a stray "l" on another tab would toggle it
     private readonly FrameView _leftFrame, _rightFrame;

@@ -1,3 +1,4 @@
+using Terminal.Gui.Input;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 
@@ -6,7 +7,8 @@ namespace CharRnn.Tui.Views;
 /// <summary>F1: the keys and every command, in a box that scrolls (a message box centred the text and cut it off at 80×24).</summary>
 public sealed class HelpDialog : Dialog
 {
-    public HelpDialog(string text)
+    /// <param name="quit">What Ctrl+Q does: it quits from here too, as the status bar (not active in a dialog) promises.</param>
+    public HelpDialog(string text, Action quit)
     {
         Title = "charrnn help: ↑↓ PgUp PgDn scroll, Esc closes";
         Width = Dim.Percent(90);
@@ -17,6 +19,12 @@ public sealed class HelpDialog : Dialog
         Add(Body);
         AddButton(new Button { Text = "_Close", IsDefault = true });
         Body.SetFocus();
+        KeyDown += (_, key) =>
+        {
+            if (key != Key.Q.WithCtrl) return;
+            key.Handled = true;
+            quit();
+        };
     }
 
     /// <summary>The scrolling text (tests).</summary>

@@ -48,7 +48,7 @@ public sealed class MainWindow : Window, IReplOutput
         Tabs = new Tabs { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Func(_ => Math.Max(0, Viewport.Height - ReplRows - 1)) };
         Tabs.Add(Models, Training, Generate, TypeView, Beat);
         foreach (var tab in new View[] { Models, Training, Generate, TypeView, Beat })
-            tab.KeyDown += (_, key) => KeepArrowsInTab(tab, key);
+            tab.KeyDown += (_, key) => KeepFocusInTab(tab, key);
 
         // Help and Quit first: an 80-column terminal cuts the bar's end, and the tabs' names show above.
         var statusBar = new StatusBar([
@@ -74,6 +74,13 @@ public sealed class MainWindow : Window, IReplOutput
             {
                 Repl.Input.SetFocus();
                 Repl.Input.NewKeyDownEvent(key);
+                key.Handled = true;
+                return;
+            }
+            // Shift+Tab from the command line goes back into the shown screen, not to the tab headers, where arrows switch screens.
+            if (!key.Handled && key == Key.Tab.WithShift && Repl.Input.HasFocus && Tabs.Value is { } shown)
+            {
+                Show(shown);
                 key.Handled = true;
                 return;
             }
@@ -144,17 +151,22 @@ public sealed class MainWindow : Window, IReplOutput
     /// <summary>
     /// Terminal.Gui moves the focus with any arrow key no view takes, as Tab does, and past a tab's
     /// first or last view on to the next tab (Tabs shows whichever tab holds the focus): Up from a
-    /// form's first field, or Left on the Type tab, switched tabs. Arrows no view takes move
-    /// between the tab's own views instead, and stop at its first and last.
+    /// form's first field, or Left on the Type tab, switched tabs; and Tab went round the views of
+    /// one frame only (the Models form, never its lists), by way of stops that showed no focus.
+    /// Arrows no view takes move between the tab's own views instead, and stop at its first and
+    /// last; Tab and Shift+Tab go round all of them.
     /// </summary>
-    private static void KeepArrowsInTab(View tab, Key key)
+    private static void KeepFocusInTab(View tab, Key key)
     {
         if (key.Handled) return;
-        int step = key == Key.CursorUp || key == Key.CursorLeft ? -1 : key == Key.CursorDown || key == Key.CursorRight ? 1 : 0;
+        var round = key == Key.Tab || key == Key.Tab.WithShift;
+        int step = key == Key.CursorUp || key == Key.CursorLeft || key == Key.Tab.WithShift ? -1
+            : key == Key.CursorDown || key == Key.CursorRight || key == Key.Tab ? 1 : 0;
         if (step == 0) return;
         var stops = FocusStops(tab).ToList();
         var at = stops.FindIndex(v => v.HasFocus);
-        if (at >= 0) stops[Math.Clamp(at + step, 0, stops.Count - 1)].SetFocus();
+        if (stops.Count > 0)
+            stops[round ? (at + step + stops.Count) % stops.Count : Math.Clamp(at + step, 0, stops.Count - 1)].SetFocus();
         key.Handled = true;
     }
 
@@ -179,7 +191,7 @@ public sealed class MainWindow : Window, IReplOutput
     /// <summary>What F1 shows: the keys, then each command's usage and what it does.</summary>
     internal static string HelpText =>
         "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model\n" +
-        "Tab/Shift+Tab and the arrows move between fields; Esc returns to the command line and stops a streaming gen " +
+        "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
         "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, the generated text.\n" +
         "Text typed where no field takes it goes to the command line; there Ctrl+U, Ctrl+K, Ctrl+W and Ctrl+E edit as in a shell.\n" +
@@ -189,7 +201,7 @@ public sealed class MainWindow : Window, IReplOutput
 
     private void ShowHelp()
     {
-        using var help = new HelpDialog(HelpText);
+        using var help = new HelpDialog(HelpText, Quit);
         App!.Run(help);
     }
 

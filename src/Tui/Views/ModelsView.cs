@@ -49,6 +49,10 @@ public sealed class ModelsView : View
         var modelFrame = new FrameView { Title = "Trained models (Enter: use)", X = Pos.Right(formFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
         _architectures.SetSource(_architectureNames);
         _models.SetSource(_modelLines);
+        // No search as you type: a command typed while a list has the focus (`use gru`) goes to the
+        // command line whole, instead of its letters selecting rows (an "s" picked seq-rnn and replaced the form).
+        _architectures.KeystrokeNavigator = null;
+        _models.KeystrokeNavigator = null;
         _error.SetScheme(new Scheme(new Attribute(Color.BrightRed, Color.Black)));
         archFrame.Add(_architectures);
         formFrame.Add(_form, _error, _train);
@@ -75,6 +79,11 @@ public sealed class ModelsView : View
     internal TextField? Field(string name) => _fields.FirstOrDefault(f => f.Spec.Name == name).Field;
 
     internal bool CanTrain => _train.Enabled;
+
+    /// <summary>The screen's lists and button (tests).</summary>
+    internal ListView<string> ArchitectureList => _architectures;
+    internal ListView<string> ModelList => _models;
+    internal Button TrainButton => _train;
 
     /// <summary>The new model's name field, and the Train button's press (tests).</summary>
     internal TextField? NameField => _name;
@@ -163,13 +172,14 @@ public sealed class ModelsView : View
     }
 
     private const int HintRoom = 13;
+    private const int LabelWidth = 13; // "identity_init", the longest name, with a space after it
     private const int SummaryRows = 2;
 
     private TextField AddRow(string name, string value, string hint, ref int row)
     {
-        var label = new Label { Text = name, X = 0, Y = row, Width = 13, HotKeySpecifier = HotKeys.None };
+        var label = new Label { Text = name, X = 0, Y = row, Width = LabelWidth, HotKeySpecifier = HotKeys.None };
         // Narrower in a narrow pane, so that the hint beside it keeps room for "true or false" (a default name, 15 chars, stays readable).
-        var field = new TextField { Text = value, X = 13, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - 14 - HintRoom, 12, 16), _form) };
+        var field = new TextField { Text = value, X = LabelWidth + 1, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - LabelWidth - 2 - HintRoom, 12, 16), _form) };
         var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(label, field, help);
         field.HasFocusChanged += (_, _) => { if (field.HasFocus) ScrollFormTo(field.Frame.Y); };
