@@ -27,6 +27,8 @@ internal sealed class RecordingReplOutput : IReplOutput
     public void JobAttached(Job job) { }
     public void JobEvent(JobEvent e) => Events.Enqueue(e);
     public void JobDetached() { }
+    public ConcurrentQueue<bool> WatchLost { get; } = new();
+    public void JobWatchLost(bool lost) => WatchLost.Enqueue(lost);
     public void SessionChanged(Session? session, string? how = null) { }
     public void QuitRequested() { }
 }

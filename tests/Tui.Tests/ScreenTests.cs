@@ -613,6 +613,18 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void A_watch_cut_off_from_its_server_says_so_instead_of_showing_a_stale_rate_and_ETA()
+    {
+        _window.Monitor.Attach(new Protos.V1.Job { Id = "j-cut", ModelName = "m", State = Protos.V1.Job.Types.State.Running, Step = 5, TotalSteps = 10 });
+        _window.Show(_window.Training);
+        PumpUntil(() => Screen.Contains("j-cut · model m · running"), "the job");
+        _window.JobWatchLost(true);
+        PumpUntil(() => Screen.Contains("server unreachable, reconnecting (last seen running)") && Screen.Contains("- chars/s"), "the lost link");
+        _window.JobWatchLost(false);
+        PumpUntil(() => Screen.Contains("j-cut · model m · running") && !Screen.Contains("unreachable"), "the link back");
+    }
+
+    [Fact]
     public void Errors_from_the_server_are_shown_readably()
     {
         Command("use no-such-model");

@@ -52,6 +52,7 @@ public sealed class WatchReconnectTests : IDisposable
             await Until(() => output.Events.Any(e => e.EventCase == JobEvent.EventOneofCase.Finished), "the job's end", seconds: 120);
             Assert.Empty(output.Errors);
             Assert.Contains(output.Lines, l => l == $"watching job {jobId} again");
+            Assert.Equal([true, false], output.WatchLost); // the Train tab says it is cut off, then no more
             Assert.Contains(output.Events, e => e.EventCase == JobEvent.EventOneofCase.Started && e.Started.ResumedFromStep > 0);
             var sequences = output.Events.Select(e => e.Sequence).ToList();
             Assert.Equal(sequences.Order().Distinct(), sequences); // nothing shown twice, in order

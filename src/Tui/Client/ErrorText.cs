@@ -13,12 +13,27 @@ public static partial class ErrorText
 {
     public static string Describe(Exception e) => e switch
     {
-        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable ({r.Status.Detail})",
+        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable ({Plain(r.Status.Detail)})",
+        RpcException { StatusCode: StatusCode.Internal } r when r.Status.Detail.Contains("SSL connection could not be established", StringComparison.Ordinal) =>
+            "could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here",
         RpcException { StatusCode: StatusCode.DeadlineExceeded } => "the server did not answer in time (DeadlineExceeded): it may be overloaded, or the connection lost",
         RpcException r when CallerCanAct(r.StatusCode) => InClientTerms(r.Status.Detail),
         RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
         _ => e.Message,
     };
+
+    /// <summary>
+    /// The transport's words for a lost link, without .NET's exception names and codes: "Error reading
+    /// next message. HttpIOException: The response ended prematurely … (ResponseEnded)" says "the
+    /// connection was lost", "Error connecting to subchannel." "could not connect". Anything else as sent.
+    /// </summary>
+    private static string Plain(string detail) =>
+        detail.StartsWith("Error connecting to subchannel", StringComparison.Ordinal) ? "could not connect"
+        : detail.Contains("HttpIOException", StringComparison.Ordinal) || detail.Contains("ended prematurely", StringComparison.Ordinal) ? "the connection was lost"
+        : ExceptionName().Replace(detail, "");
+
+    [GeneratedRegex(@"\b[A-Z]\w*Exception: ")]
+    private static partial Regex ExceptionName();
 
     /// <summary>A status that says what the caller asked for cannot be done as asked (not that something broke).</summary>
     public static bool CallerCanAct(StatusCode code) => code is StatusCode.InvalidArgument or StatusCode.NotFound or StatusCode.AlreadyExists

@@ -282,7 +282,7 @@ public sealed partial class CommandRunner
                         using var call = client.Training.WatchJob(request, cancellationToken: watch.Token);
                         // Back once the server answers, events or not (a queued job sends none for long): a later outage gets its own window.
                         await call.ResponseHeadersAsync;
-                        if (lostSince != null) { output.Line($"watching job {job.Id} again"); lostSince = null; }
+                        if (lostSince != null) { output.Line($"watching job {job.Id} again"); output.JobWatchLost(false); lostSince = null; }
                         await foreach (var e in call.ResponseStream.ReadAllAsync(watch.Token))
                         {
                             if (e.Sequence <= seen) continue;
@@ -296,7 +296,7 @@ public sealed partial class CommandRunner
                     catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Cancelled && !watch.IsCancellationRequested
                                                  && (lostSince == null || DateTime.UtcNow - lostSince < WatchReconnectFor))
                     {
-                        if (lostSince == null) output.Line($"watching job {job.Id}: {ErrorText.Describe(e)}; reconnecting");
+                        if (lostSince == null) { output.Line($"watching job {job.Id}: {ErrorText.Describe(e)}; reconnecting"); output.JobWatchLost(true); }
                         lostSince ??= DateTime.UtcNow;
                         await Task.Delay(WatchRetryDelay, watch.Token);
                     }

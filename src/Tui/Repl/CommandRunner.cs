@@ -107,9 +107,10 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         }
         catch (Exception e) when (e is CommandException or RpcException or ArgumentException)
         {
-            // "Reconnects" only for a link that failed here (a debug exception): an UNAVAILABLE the server sent (its keys file broken) says its own remedy.
-            output.Error(e is RpcException ? ErrorText.Describe(e) + (e is RpcException { StatusCode: StatusCode.Unavailable, Status.DebugException: not null } && interactive
-                ? "; the next command reconnects once the server is back" : "") : e.Message);
+            // Where, and "reconnects", only for a link that failed here (a debug exception): an UNAVAILABLE the server sent (its keys file broken) says its own remedy.
+            var linkFailed = e is RpcException { StatusCode: StatusCode.Unavailable, Status.DebugException: not null };
+            output.Error(e is RpcException ? ErrorText.Describe(e) + (linkFailed ? $"; is a charrnn server running at {client.Address.Authority}?" : "")
+                + (linkFailed && interactive ? " The next command reconnects once the server is back." : "") : e.Message);
             return false;
         }
         catch (Exception e)

@@ -16,6 +16,8 @@ public interface IReplOutput
     void GenerationEnded(int pane);
     void JobAttached(Job job);
     void JobEvent(JobEvent e);
+    /// <summary>The watch of the job lost its server and reconnects (true), or is back (false).</summary>
+    void JobWatchLost(bool lost) { }
     /// <summary>The REPL stopped watching the job (it keeps training).</summary>
     void JobDetached();
     /// <param name="how">What became of the session, where a look at it cannot tell ("fork", "back from the fork"): the Generate pane marks the text that follows with it.</param>

@@ -56,7 +56,17 @@ public sealed class TrainingMonitor
             LearningRate = 0;
             Device = "";
             SamplesRestarted++;
+            Disconnected = false;
         }
+        Interlocked.Increment(ref _version);
+    }
+
+    /// <summary>The watch lost its server and is reconnecting: what is shown is as of then, not now.</summary>
+    public bool Disconnected { get; private set; }
+
+    public void SetDisconnected(bool lost)
+    {
+        lock (_gate) Disconnected = lost;
         Interlocked.Increment(ref _version);
     }
 

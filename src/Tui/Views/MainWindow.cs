@@ -250,6 +250,8 @@ public sealed class MainWindow : Window, IReplOutput
 
     public void JobDetached() => Monitor.Detach();
 
+    public void JobWatchLost(bool lost) => Monitor.SetDisconnected(lost);
+
     public void SessionChanged(Session? session, string? how = null)
     {
         _session = session;

@@ -63,11 +63,13 @@ public sealed class TrainingView : View
         _drawn = version;
         var m = _monitor;
         if (m.JobId.Length == 0) return;
-        var eta = m.EtaSeconds is { } s ? Durations.Format(TimeSpan.FromSeconds(s)) : "?";
+        // Cut off from the server, the figures are as of then: no ETA or rate that reads as current.
+        var eta = m.EtaSeconds is { } s && !m.Disconnected ? Durations.Format(TimeSpan.FromSeconds(s)) : "?";
+        var rate = m.Disconnected ? "- chars/s" : string.Create(CultureInfo.InvariantCulture, $"{m.CharsPerSecond:N0} chars/s");
         _stats.Text = string.Create(CultureInfo.InvariantCulture,
-            $"job {m.JobId} · model {m.ModelName} · {m.State}\n" +
+            $"job {m.JobId} · model {m.ModelName} · {(m.Disconnected ? $"server unreachable, reconnecting (last seen {m.State})" : m.State)}\n" +
             $"epoch {m.EpochProgress:F2} · step {m.Step}/{m.TotalSteps} · ETA {eta}\n" +
-            $"loss {Show(m.LastLoss)} · val {Show(m.LastValidLoss)} · lr {m.LearningRate:0.0e+0} · {m.CharsPerSecond:N0} chars/s");
+            $"loss {Show(m.LastLoss)} · val {Show(m.LastValidLoss)} · lr {m.LearningRate:0.0e+0} · {rate}");
         _progress.Fraction = (float)m.Fraction;
         _loss.Show(m.Loss, m.ValidLoss);
         _learningRate.Show(m.LearningRates, []);
