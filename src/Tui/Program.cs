@@ -25,6 +25,7 @@ return CharRnnCommandLine.Run(args, root =>
         if (parse.GetValue(server) != null
             && new Option[] { models, corpora, device, threads }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
             throw new ArgumentException($"{unused.Name} sets up the embedded server, and with --server none is started: the server there has its own; drop {unused.Name} or --server.");
+        if (parse.GetValue(server) is { } address) CharRnn.Tui.Client.CharRnnClient.ParseAddress(address); // a malformed one is a bad argument (exit 2), --exec or not
         // The embedded server has no keys; a --token meant for a shared server whose --server was left out would be dropped unsaid.
         if (parse.GetValue(server) == null && parse.GetValue(token) != null)
             throw new ArgumentException("--token is a key for a shared server, and without --server HOST:PORT the embedded one (which needs none) is started; add --server or drop --token.");

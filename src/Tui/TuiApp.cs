@@ -171,6 +171,10 @@ public static class TuiApp
             return 1;
         }
         if (interrupt.IsCancellationRequested) parsed = []; // interrupted while the server started
+        // A job the last run left resumes in the embedded server now, and trains while the line runs: say so, or it trains unseen.
+        if (server != null)
+            foreach (var job in ActiveJobs(client).GetAwaiter().GetResult())
+                output.Note($"job {job.Id} for model {job.ModelName}, stopped when charrnn last stopped, trains on while this runs ({job.State.ToString().ToLowerInvariant()}); stop {job.ModelName} stops it");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(interrupt.Token, readerGone.Token);
         try
         {

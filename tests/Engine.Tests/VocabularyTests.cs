@@ -38,6 +38,10 @@ public class VocabularyTests
         Assert.Contains("'x' (U+0078)", e.Message);
         Assert.Contains("'y' (U+0079)", e.Message);
         Assert.Equal(2, e.Characters.Count);
+        // One that would move the terminal's cursor is named, not printed.
+        var crlf = Assert.Throws<UnknownCharactersException>(() => v.Encode("ab\r\n\u0007"));
+        Assert.Contains("carriage return (U+000D), line feed (U+000A), control character (U+0007)", crlf.Message);
+        Assert.DoesNotContain('\r', crlf.Message);
     }
 
     [Fact]

@@ -93,6 +93,8 @@ public class FaultTests
         var watched = await Calls.Fails(async () => { while (await watch.ResponseStream.MoveNext(CancellationToken.None)) { } });
         Assert.Equal(StatusCode.Unavailable, watched.StatusCode);
         Assert.True(server.WaitForExit(TimeSpan.FromSeconds(60)), "the server should exit within a bounded time");
+        Assert.Contains($"job {job.Id} model sigterm", server.Output); // the log's scope, readable
+        Assert.DoesNotContain("System.Collections.Generic", server.Output);
         var saved = CheckpointFile.ReadMetadata(Path.Combine(server.ModelsDirectory, "sigterm", "last.ckpt"));
         Assert.Equal("stopped", saved.Reason);
         Assert.True(saved.Position.Step > 20);

@@ -489,6 +489,10 @@ public class CommandLineTests
         var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --exec models --models /etc/hostname");
         Assert.Equal(1, code); // README: --exec exits 1 on any error
         Assert.Equal("error: --models '/etc/hostname' is a file; give a folder (it is made if missing).", stderr.Trim());
+        // A malformed --server is a bad argument, refused before anything runs, as the other options are.
+        (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --server 127.0.0.1:5x --exec models");
+        Assert.Equal(2, code);
+        Assert.Equal("charrnn: --server '127.0.0.1:5x' is not an address; use HOST:PORT (e.g. 127.0.0.1:50051) or http(s)://HOST:PORT.", stderr.Trim());
     }
 
     [Fact]
@@ -658,6 +662,25 @@ public class CommandLineTests
         if (code != 0) Assert.Fail($"charrnn {string.Join(' ', args)} exited {code}: {error}");
         return output.ToString();
     }
+
+    [Fact]
+    public void A_run_that_ends_far_worse_than_a_uniform_guess_is_reported_as_diverged_with_exit_1() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        var (previous, error) = (Console.Error, new StringWriter());
+        Console.SetError(error);
+        int code;
+        try
+        {
+            code = CharRnnCommandLine.Run(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(root, "m"), "--lr", "10", "--epochs", "2",
+                "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--sample-chars", "0", "--threads", "1"]);
+        }
+        finally { Console.SetError(previous); }
+        Assert.Equal(1, code);
+        Assert.StartsWith("charrnn: the run diverged: validation loss ", error.ToString());
+        Assert.Contains("train again with a lower --lr.", error.ToString());
+    });
 
     [Fact]
     public void A_second_run_into_a_model_folder_being_trained_is_refused_and_a_finished_run_leaves_no_lock() => InTempFolder(root =>

@@ -401,7 +401,7 @@ public sealed class ScreenTests : IDisposable
         PumpUntil(() => Screen.Contains("random_bptt"), "the form at 100×30");
         Assert.Contains("nn.LSTM with n layers and dropout", Screen); // the form's architecture: the list's default
         Assert.Contains("(trained with SGDR).", Screen); // its summary's end, wrapped onto a second row
-        Assert.Matches(@"random_bptt  true +true or false", Screen);
+        Assert.Matches(@"random_bptt   true +true or false", Screen);
         Assert.Matches(@"name +stateful-[a-z]+-\d+ +new folder", Screen);
     }
 
@@ -409,13 +409,13 @@ public sealed class ScreenTests : IDisposable
     public void On_an_80_by_24_terminal_the_form_scrolls_to_the_field_in_focus()
     {
         FormAt(80, 24, "n_fac");
-        PumpUntil(() => Screen.Contains("n_fac        42"), "the form at 80×24, the field in focus in view");
-        Assert.DoesNotContain("lower        false", Screen); // the last row does not fit the pane
+        PumpUntil(() => Screen.Contains("n_fac         42"), "the form at 80×24, the field in focus in view");
+        Assert.DoesNotContain("lower         false", Screen); // the last row does not fit the pane
         _window.Models.Field("lower")!.SetFocus();
-        PumpUntil(() => Screen.Contains("lower        false"), "the focused field to scroll into view");
-        Assert.DoesNotContain("n_fac        42", Screen);
+        PumpUntil(() => Screen.Contains("lower         false"), "the focused field to scroll into view");
+        Assert.DoesNotContain("n_fac         42", Screen);
         _window.Models.Field("n_fac")!.SetFocus();
-        PumpUntil(() => Screen.Contains("n_fac        42") && !Screen.Contains("lower        false"), "the form to scroll back up");
+        PumpUntil(() => Screen.Contains("n_fac         42") && !Screen.Contains("lower         false"), "the form to scroll back up");
     }
 
     [Fact]

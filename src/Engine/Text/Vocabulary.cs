@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace CharRnn.Engine.Text;
@@ -9,6 +10,19 @@ namespace CharRnn.Engine.Text;
 /// </summary>
 public sealed class Vocabulary
 {
+    /// <summary>
+    /// A character as an error message names it: 'a' (U+0061), or for one that would move the
+    /// terminal's cursor or vanish, its name alone: carriage return (U+000D).
+    /// </summary>
+    public static string Describe(Rune r) => r.Value switch
+    {
+        '\r' => "carriage return (U+000D)",
+        '\n' => "line feed (U+000A)",
+        '\t' => "tab (U+0009)",
+        _ when Rune.IsControl(r) || Rune.GetUnicodeCategory(r) is UnicodeCategory.Format => $"control character (U+{r.Value:X4})",
+        _ => $"'{r}' (U+{r.Value:X4})",
+    };
+
     public const string Padding = "\0";
     public const string Unknown = "\uFFFD";
 
@@ -66,6 +80,9 @@ public sealed class Vocabulary
     }
 
     public int Size => _symbols.Length;
+
+    /// <summary>The loss, in nats per char, of guessing every symbol equally likely: what a model that learned nothing scores.</summary>
+    public double UniformLoss => Math.Log(Size);
     public IReadOnlyList<string> Symbols => _symbols;
     public bool Lowercase { get; }
     public bool HasUnknown { get; }
@@ -121,7 +138,7 @@ public sealed class UnknownCharactersException : ArgumentException
     private static string Describe(IReadOnlyList<Rune> characters)
     {
         var distinct = characters.Distinct().ToList();
-        var shown = string.Join(", ", distinct.Take(10).Select(r => $"'{(Rune.IsControl(r) ? "" : r.ToString())}' (U+{r.Value:X4})"));
+        var shown = string.Join(", ", distinct.Take(10).Select(Vocabulary.Describe));
         var more = distinct.Count > 10 ? $" and {distinct.Count - 10} more" : "";
         return $"The text contains {distinct.Count} character(s) the model's vocabulary does not know: {shown}{more}. " +
                "Use only characters of the training corpus (see the model's vocabulary), or train with min_freq > 1 to map unknown characters to \uFFFD.";

@@ -450,7 +450,8 @@ public sealed class JobQueue(IOptions<ServerOptions> options, ModelStore models,
             job = _running;
         }
         if (job == null) return false;
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["JobId"] = job.Id, ["Model"] = job.ModelName });
+        // A template, not a dictionary: the console log prints a scope's ToString ("job j-… model m"), and structured sinks still get the values.
+        using var scope = logger.BeginScope("job {JobId} model {Model}", job.Id, job.ModelName);
         try
         {
             if (job.Ending is { } ending)

@@ -139,7 +139,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
             throw;
         }
 
-        using var _ = logger.BeginScope(new Dictionary<string, object> { ["SessionId"] = session.Id });
+        using var _ = logger.BeginScope("session {SessionId}", session.Id); // a template: the console log prints it as written
         try
         {
             await Stream(generation, request, responseStream, context, deadline, timer, flushUntil);
@@ -599,7 +599,7 @@ public sealed class GenerationService(SessionStore sessions, ModelStore models, 
         // NUL is in every vocabulary as padding, and never generated.
         var never = stop.EnumerateRunes().Where(r => r.Value == 0 || !vocabulary.Contains(r)).Distinct().ToList();
         if (never.Count == 0) return;
-        var shown = string.Join(", ", never.Take(10).Select(r => $"'{(Rune.IsControl(r) ? "" : r.ToString())}' (U+{r.Value:X4})"));
+        var shown = string.Join(", ", never.Take(10).Select(Vocabulary.Describe));
         var lowercase = vocabulary.Lowercase && never.Any(Rune.IsUpper) ? " (it was trained on lowercased text)" : "";
         throw ServerException.Invalid($"stop has {never.Count} character(s) this model never generates{lowercase}: {shown}; it could never match. " +
                                       "Use characters of the model's vocabulary (GetModel lists it).");

@@ -61,7 +61,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
                 var text = Readable(piece.Text, out var left);
                 await SendAsync(restart || piece.Reset ? new InteractRequest { Text = Readable(Tail(typed), out _), Reset = true } : new InteractRequest { Text = text });
                 if (!Volatile.Read(ref _broken)) // the word on chars left out lasts until the next keystroke; they stay out of what the model reads
-                    Error = left.Count == 0 ? null : $"{model} never saw {string.Join(" ", left.Select(r => $"'{r}' (U+{r.Value:X4})"))}: left out of what it reads; type on";
+                    Error = left.Count == 0 ? null : $"{model} never saw {string.Join(", ", left.Select(Engine.Text.Vocabulary.Describe))}: left out of what it reads; type on";
             }
             catch (Exception e) // any error is shown, and typing goes on: an escape would end the pump and every later keystroke would go nowhere
             {

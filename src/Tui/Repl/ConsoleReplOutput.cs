@@ -20,6 +20,13 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
 
     public void Line(string text) => stdout.WriteLine(text);
 
+    /// <summary>Something to know that is not the line's output, on stderr: stdout stays what the commands print.</summary>
+    public void Note(string text)
+    {
+        stdout.Flush();
+        stderr.WriteLine("note: " + text);
+    }
+
     public void Error(string text)
     {
         if (stdout is Cli.ClosedPipeWriter { Closed: true }) return; // the reader left: what stops now is not an error

@@ -126,6 +126,7 @@ public sealed class StreamTextView : View
         if (width <= 0 || height <= 0) return true;
         foreach (var (row, cells) in VisibleRows(width, height).Select((cells, row) => (row, cells)))
         {
+            if (ScrollBack > 0 && row == height - 1 && height > 1) break; // the marker's row: drawn over a row's end, it hid words and read as text
             Move(0, row);
             foreach (var (rune, probability, style) in cells)
             {
@@ -136,7 +137,9 @@ public sealed class StreamTextView : View
         if (ScrollBack > 0)
         {
             const string more = " ↓ newer below: PgDn ";
-            Move(Math.Max(0, width - more.Length), height - 1);
+            Move(0, height - 1);
+            SetAttribute(normal);
+            AddStr(new string(' ', Math.Max(0, width - more.Length)));
             SetAttribute(new Attribute(Color.Black, Color.BrightYellow));
             AddStr(more.Length <= width ? more : more[..width]);
         }
