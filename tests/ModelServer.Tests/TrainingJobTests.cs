@@ -281,6 +281,7 @@ public class TrainingJobTests(ServerFixture server)
         var stopped = events[^1];
         Assert.Equal(JobEvent.EventOneofCase.Stopped, stopped.EventCase);
         Assert.True(stopped.Stopped.CheckpointSaved);
+        Assert.Equal("stopped on request", stopped.Stopped.Reason); // no keys: no "by key 'local'"
         Assert.Contains(events, e => e.CheckpointSaved?.Reason == "stopped");
         var stoppedAt = stopped.Step;
 
@@ -619,7 +620,7 @@ public class TrainingJobTests(ServerFixture server)
         // Trained to its epochs (the tiny corpus's epoch is a few steps), then asked for the same again.
         Assert.Equal(JobEvent.EventOneofCase.Finished,
             (await Client.Train(new StartJobRequest { ModelName = "trained-out", Resume = true, Options = new TrainingOptions { MaxSteps = 0, Epochs = 1 } }).Events())[^1].EventCase);
-        Assert.Contains("has trained 1 of 1 epoch(s): nothing is left to train. Ask for more: epochs above 1", await Refused(new TrainingOptions()));
+        Assert.Contains("has trained 1 epoch(s), and epochs is 1: nothing is left to train. Ask for more: epochs above 1", await Refused(new TrainingOptions()));
         var more = await Client.Train(new StartJobRequest { ModelName = "trained-out", Resume = true, Options = new TrainingOptions { Epochs = 2 } }).Events();
         Assert.Equal(JobEvent.EventOneofCase.Finished, more[^1].EventCase);
     }

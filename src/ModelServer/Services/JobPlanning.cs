@@ -155,7 +155,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
                                           $"Ask for more: max_steps above {at.Step}, or max_steps 0 to train to its epochs ({options.Epochs}).");
         throw ServerException.Invalid(at.Epoch >= limits.MaxEpochs
             ? $"Model '{name}' has trained {at.Epoch} epoch(s), as many as this server allows (limit max_epochs = {limits.MaxEpochs}): nothing is left to train."
-            : $"Model '{name}' has trained {at.Epoch} of {options.Epochs} epoch(s): nothing is left to train. Ask for more: epochs above {at.Epoch} (at most {limits.MaxEpochs}).");
+            : $"Model '{name}' has trained {at.Epoch} epoch(s), and epochs is {options.Epochs}: nothing is left to train. Ask for more: epochs above {at.Epoch} (at most {limits.MaxEpochs}; it counts epochs in total).");
     }
 
     private (Corpus Corpus, bool Uploaded) Corpus(Api.StartJobRequest request)

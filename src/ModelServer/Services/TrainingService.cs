@@ -55,7 +55,10 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
     }
 
     public override Task<Api.Job> StopJob(Api.StopJobRequest request, ServerCallContext context) =>
-        Task.FromResult(Describe(jobs.Stop(request.JobId, Caller.Of(context), $"stopped by key '{Caller.Of(context).Name}'")));
+        Task.FromResult(Describe(jobs.Stop(request.JobId, Caller.Of(context), StoppedBy(Caller.Of(context)))));
+
+    /// <summary>Why a job stopped: by whom, where keys tell people apart (a server without keys has one user, and "key 'local'" meant nothing to them).</summary>
+    private static string StoppedBy(Caller caller) => caller == Caller.Local ? "stopped on request" : $"stopped by key '{caller.Name}'";
 
     public override Task<Api.Job> GetJob(Api.GetJobRequest request, ServerCallContext context) =>
         Task.FromResult(Describe(jobs.Get(request.JobId, Caller.Of(context))));

@@ -47,7 +47,9 @@ public sealed partial class CommandRunner
         bool LooksLikeCount(int word) => !c.IsQuoted(first + word) && words[word].Any(char.IsAsciiDigit) && words[word].All(ch => char.IsAsciiDigit(ch) || ch is ',' or '.' or '_' or 'e' or 'E' or '+' or '-');
         foreach (var place in words.Count > 1 ? [0, words.Count - 1] : words.Count == 1 ? new[] { 0 } : [])
             if (LooksLikeCount(place) && !IsCount(place))
-                throw new CommandException($"'{words[place]}' is not a count: write digits only, like 1000 (put a prime that is a number in quotes: \"1,000\").");
+                throw new CommandException(words[place].StartsWith('-')
+                    ? $"'{words[place]}' is not a count: a count is 1 or more, written in digits, like 1000."
+                    : $"'{words[place]}' is not a count: write digits only, like 1000 (put a prime that is a number in quotes: \"1,000\").");
         if (words.Count > 1 && IsCount(0) && IsCount(words.Count - 1))
             throw new CommandException($"Two counts given, {words[0]} and {words[^1]}; give one (put a prime that is a number in quotes: \"{words[^1]}\").");
         int? count = null;

@@ -281,7 +281,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
 
     private static double NumberIn(string key, string value, double min, double max, string allowed)
     {
-        var v = Number(key, value);
+        var v = Number(key, value, allowed); // "t=abc is not a number; use 0 (greedy) up to 2", as "t=9" gets
         return v >= min && v <= max ? v : throw new CommandException($"{key}={value} is not allowed; use {allowed}.");
     }
 
@@ -290,7 +290,8 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
 
     private static int IntegerIn(string key, string value, int min, int max)
     {
-        var v = Integer(key, value);
+        if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
+            throw new CommandException($"{key}={value} is not a whole number; use {min} to {max:N0}.");
         return v >= min && v <= max ? (int)v : throw new CommandException($"{key}={value} is not allowed; use {min} to {max:N0}.");
     }
 
