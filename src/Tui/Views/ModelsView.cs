@@ -46,7 +46,7 @@ public sealed class ModelsView : View
         Height = Dim.Fill();
         var archFrame = new FrameView { Title = "Architectures", X = 0, Y = 0, Width = 22, Height = Dim.Fill() };
         var formFrame = new FrameView { Title = "Hyperparameters", X = Pos.Right(archFrame), Y = 0, Width = Dim.Percent(50), Height = Dim.Fill() };
-        var modelFrame = new FrameView { Title = "Trained models (Enter: use)", X = Pos.Right(formFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
+        var modelFrame = new FrameView { Title = "Trained models: val loss (Enter: use)", X = Pos.Right(formFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
         _architectures.SetSource(_architectureNames);
         _models.SetSource(_modelLines);
         // No search as you type: a command typed while a list has the focus (`use gru`) goes to the
@@ -108,13 +108,13 @@ public sealed class ModelsView : View
             _architectures.Index = Math.Max(0, _architectureNames.IndexOf("stateful-lstm"));
             ShowForm();
         }
-        // Best first; the loss and the training flag before the architecture, so a narrow pane still shows them.
+        // Best first; the loss first, the list's order (a long name in a narrow pane cut it off), then the name and
+        // the training flag before the architecture.
         var models = _status.Models.OrderBy(m => ModelLoss.Of(m) ?? double.MaxValue).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
-        var width = Math.Min(20, models.Select(m => m.Name.Length).DefaultIfEmpty(0).Max());
         var lines = models.Select(m => m.Error.Length > 0
-            ? $"{m.Name} (unreadable)"
+            ? $"  -   {m.Name} (unreadable)"
             : string.Create(CultureInfo.InvariantCulture,
-                $"{m.Name.PadRight(width)} val {ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "-",-5}{(m.Training ? " training" : "")} {m.Architecture}")).ToList();
+                $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} {m.Name}{(m.Training ? " training" : "")} {m.Architecture}")).ToList();
         if (!lines.SequenceEqual(_modelLines))
         {
             // The selection follows its model, not its row: a model whose loss improves moves up the list.
