@@ -664,6 +664,31 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void A_damaged_or_missing_last_checkpoint_points_to_resuming_from_the_intact_best_one() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        var folder = Path.Combine(root, "m");
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--epochs", "1", "--n-hidden", "8", "--n-fac", "4",
+            "--bs", "4", "--sample-chars", "0", "--threads", "1"]));
+        var (last, best) = (Path.Combine(folder, "last.ckpt"), Path.Combine(folder, "best.ckpt"));
+        Assert.True(File.Exists(best));
+        var bytes = File.ReadAllBytes(last);
+        File.WriteAllBytes(last, bytes[..(bytes.Length / 2)]);
+        var hint = $"; its best.ckpt is intact: to resume from it, copy it to last.ckpt (cp '{best}' '{last}').";
+        AssertUserError(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"], $"charrnn: Checkpoint '{last}' cannot be loaded: it is damaged or truncated");
+        var (previous, error) = (Console.Error, new StringWriter());
+        Console.SetError(error);
+        try { Assert.Equal(2, CharRnnCommandLine.Run(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"])); }
+        finally { Console.SetError(previous); }
+        Assert.EndsWith(hint, error.ToString().Trim());
+        File.Delete(last);
+        AssertUserError(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"], $"charrnn: Checkpoint '{last}' cannot be loaded: the model folder holds no last.ckpt to resume from{hint}");
+        File.Copy(best, last); // as the hint says
+        Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1", "--sample-chars", "0"]));
+    });
+
+    [Fact]
     public void A_run_that_ends_far_worse_than_a_uniform_guess_is_reported_as_diverged_with_exit_1() => InTempFolder(root =>
     {
         var corpus = Path.Combine(root, "tiny.txt");

@@ -216,4 +216,6 @@ public sealed class CheckpointException(string path, string problem)
     : Exception($"Checkpoint '{path}' cannot be loaded: {problem}.")
 {
     public string Path { get; } = path;
+    /// <summary>What is wrong with it, without the path.</summary>
+    public string Problem { get; } = problem;
 }

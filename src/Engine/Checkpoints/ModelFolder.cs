@@ -34,7 +34,20 @@ public static class ModelFolder
         var last = Path.Combine(path, Training.Trainer.LastCheckpoint);
         if (File.Exists(last)) return last;
         throw new CheckpointException(Directory.Exists(path) ? last : path,
-            Directory.Exists(path) ? "the model folder holds no last.ckpt to resume from" : "no such model folder or checkpoint file");
+            Directory.Exists(path) ? "the model folder holds no last.ckpt to resume from" + ResumeFromBestHint(path) : "no such model folder or checkpoint file");
+    }
+
+    /// <summary>
+    /// "; its best.ckpt is intact: …" when the folder's best.ckpt reads, for a last.ckpt that is missing or
+    /// damaged: training can go on from the best weights, with their optimizer state, once copied into place.
+    /// </summary>
+    public static string ResumeFromBestHint(string folder)
+    {
+        var best = Path.Combine(folder, Training.Trainer.BestCheckpoint);
+        if (!File.Exists(best)) return "";
+        try { CheckpointFile.ReadMetadata(best); }
+        catch (CheckpointException) { return ""; }
+        return $"; its best.ckpt is intact: to resume from it, copy it to last.ckpt (cp '{best}' '{Path.Combine(folder, Training.Trainer.LastCheckpoint)}')";
     }
 
     /// <summary>Held in a model folder by the run training into it (charrnn train or resume).</summary>

@@ -33,7 +33,12 @@ public static class ResumeCommand
             if (File.Exists(last) && Path.GetFullPath(path) != last)
                 throw new ArgumentException($"'{path}' is not its folder's last.ckpt, which a resume there would overwrite; " +
                                             $"copy it into a folder of its own as last.ckpt and resume that (or resume {folder} to continue the latest).");
-            var meta = CheckpointFile.ReadMetadata(path);
+            CheckpointMetadata meta;
+            try { meta = CheckpointFile.ReadMetadata(path); }
+            catch (CheckpointException e) when (Path.GetFileName(path) == Trainer.LastCheckpoint && ModelFolder.ResumeFromBestHint(folder) is { Length: > 0 } hint)
+            {
+                throw new CheckpointException(path, e.Problem + hint);
+            }
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             using var training = ModelFolder.HoldForTraining(folder);
