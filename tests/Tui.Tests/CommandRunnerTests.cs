@@ -386,6 +386,18 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_prime_longer_than_the_server_takes_in_one_call_goes_in_pieces()
+    {
+        var prime = string.Concat(Enumerable.Repeat(TuiFixture.Pattern, 22_000 / TuiFixture.Pattern.Length)); // past max_prime_chars (20,000)
+        await Runner.RunLineAsync($"use gru; gen 5 \"{prime}\"");
+        Assert.Empty(_output.Errors);
+        var seen = (await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = Runner.Session!.Id })).CharactersSeen;
+        Assert.Equal(prime.Length + 5, seen); // all of it read, then five generated
+        Assert.Equal(["ab", "cd", "e"], CommandRunner.Pieces("abcde", 2));
+        Assert.Equal(["🐱a", "b"], CommandRunner.Pieces("🐱ab", 2)); // a char outside the basic plane is one
+    }
+
+    [Fact]
     public async Task Deleting_the_model_in_use_closes_its_sessions()
     {
         var name = "del-" + Guid.NewGuid().ToString("N")[..6];

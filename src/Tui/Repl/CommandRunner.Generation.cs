@@ -27,10 +27,20 @@ public sealed partial class CommandRunner
     {
         if (Session == null) throw new CommandException("No model in use: use MODEL first (models lists them).");
         var (count, prime) = CountAndPrime(c, 0);
-        await CheckWithinServerLimits(count, prime, ct);
+        await CheckWithinServerLimits(count, prime, ct, primeInPieces: true);
         if (HasSampling(c)) await Configure(SeedOnlyIfGiven(c, await SamplingFrom(c, _sampling, ct)), ct);
         NoteSeed(c);
         var session = Session; // after Configure, which reopens a lost session
+        // A prime longer than the server takes in one call goes in pieces, as `charrnn generate` reads any length:
+        // all but the last fed, the last sent with the request (and shown as its prime).
+        var limit = (await ServerLimits(ct)).MaxPrimeChars;
+        if (limit > 0 && prime.EnumerateRunes().Count() > limit)
+        {
+            var pieces = Pieces(prime, limit);
+            foreach (var piece in pieces[..^1])
+                await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct);
+            prime = pieces[^1];
+        }
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
         await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
     }
@@ -119,6 +129,22 @@ public sealed partial class CommandRunner
         {
             output.GenerationEnded(pane);
         }
+    }
+
+    /// <summary><paramref name="text"/> cut into pieces of at most <paramref name="chars"/> characters (runes: a pair of surrogates is one).</summary>
+    internal static List<string> Pieces(string text, int chars)
+    {
+        var pieces = new List<string>();
+        var piece = new System.Text.StringBuilder();
+        var inPiece = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (inPiece == chars) { pieces.Add(piece.ToString()); piece.Clear(); inPiece = 0; }
+            piece.Append(rune.ToString());
+            inPiece++;
+        }
+        if (piece.Length > 0) pieces.Add(piece.ToString());
+        return pieces;
     }
 
     private async Task Feed(Command c, CancellationToken ct)

@@ -132,7 +132,7 @@ public sealed partial class CommandRunner
                     (await Models()).Remove(deleted);
                     touched.Add(deleted);
                 }
-                else if (GenerationCount(c) is { } words && CountAndPrime(c, words.First) is var (count, prime)) await CheckWithinServerLimits(count, prime, ct);
+                else if (GenerationCount(c) is { } words && CountAndPrime(c, words.First) is var (count, prime)) await CheckWithinServerLimits(count, prime, ct, primeInPieces: CommandCatalog.Find(c.Verb)?.Verb == "gen");
                 if (HasSampling(c)) await SamplingFrom(c, new SamplingSettings(), ct);
             }
             return true;

@@ -254,12 +254,13 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         _limits ??= (await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct)).Limits ?? new Limits();
 
     /// <summary>A count or a prime the server would refuse, refused here in the terms the user typed.</summary>
-    private async Task CheckWithinServerLimits(int count, string prime, CancellationToken ct)
+    /// <param name="primeInPieces">gen feeds a long prime in pieces; compare, which sends it to two sessions at once, does not.</param>
+    private async Task CheckWithinServerLimits(int count, string prime, CancellationToken ct, bool primeInPieces = false)
     {
         var limits = await ServerLimits(ct);
         if (limits.MaxCharsPerCall > 0 && count > limits.MaxCharsPerCall)
             throw new CommandException($"{count} characters is not allowed; this server gives 1 to {limits.MaxCharsPerCall:N0} per gen (its max_chars_per_call).");
-        if (limits.MaxPrimeChars > 0 && prime.EnumerateRunes().Count() is var length && length > limits.MaxPrimeChars)
+        if (!primeInPieces && limits.MaxPrimeChars > 0 && prime.EnumerateRunes().Count() is var length && length > limits.MaxPrimeChars)
             throw new CommandException($"The prime has {length:N0} characters; this server takes at most {limits.MaxPrimeChars:N0} (its max_prime_chars).");
     }
 
