@@ -27,6 +27,7 @@ public class CommandLineTests
     [InlineData(new[] { "train", "lstm" }, "charrnn: Argument 'lstm' not recognized. Must be one of: 'char3', 'loop', 'loop-concat', 'rnn', 'seq-rnn', 'stateful-rnn', 'stateful-rnn-cell', 'stateful-gru', 'stateful-gru-cell', 'stateful-lstm'. Did you mean 'stateful-lstm'? (see charrnn train --help)")]
     [InlineData(new[] { "train", "--arch", "char3", "--identity-init" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // a yes/no flag needs no value
     [InlineData(new[] { "train", "--arch", "seq-rnn", "--identity-init", "maybe" }, "charrnn: --identity-init 'maybe' is not allowed; identity_init must be true or false.")]
+    [InlineData(new[] { "train", "--identity-init", "char3" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // the architecture after a yes/no flag is the architecture, not the flag's value
     [InlineData(new[] { "train", "--val-fraction", "0.7" }, "charrnn: --val-fraction 0.7 is not allowed; it must be from 0.01 to 0.5.")] // the flag as typed, not the engine's key
     [InlineData(new[] { "generate", "--model", "m", "--top-p", "2" }, "charrnn: --top-p 2 is not allowed; use a number greater than 0 and at most 1 (1: off).")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "9464" }, "charrnn: --metrics-listen '9464' is not HOST:PORT")]

@@ -357,6 +357,20 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void The_sampling_settings_come_back_after_the_terminal_shrinks_and_grows_again()
+    {
+        UseGru();
+        _window.Show(_window.Generate);
+        PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("chars 300"), "the settings row");
+        foreach (var (width, height) in new[] { (60, 15), (80, 24), (110, 35), (60, 15), (130, 42) })
+        {
+            _app.Driver!.SetScreenSize(width, height);
+            if (width >= 80) PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("top-k 0"), $"the settings row at {width}×{height}");
+            else PumpUntil(() => _window.Generate.Frame.Width < 60, $"the {width}×{height} layout");
+        }
+    }
+
+    [Fact]
     public async Task The_models_list_selection_follows_its_model_when_the_list_reorders()
     {
         // Copies of gru have its loss: they sort by name around it.

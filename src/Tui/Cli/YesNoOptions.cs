@@ -9,34 +9,41 @@ namespace CharRnn.Tui.Cli;
 /// System.CommandLine's bool options take only true and false after them (any other word is left
 /// for the verb's arguments, and it has no hook to change that), so "--lower yes" was an unknown
 /// argument while "--identity-init yes" worked: the other words are spelled as true or false
-/// before parsing.
+/// before parsing. The hyperparameter flags take a value optionally, and would take any word after
+/// them ("--identity-init seq-rnn" made seq-rnn its value, not the architecture): one followed by
+/// an architecture's name is given "true", and the name is left for the architecture.
 /// </summary>
 public static class YesNoOptions
 {
     public static string[] Normalize(string[] args, Command root)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        Collect(root, names);
-        var result = (string[])args.Clone();
-        for (var i = 0; i < result.Length; i++)
+        var optionalValue = new HashSet<string>(StringComparer.Ordinal);
+        Collect(root, names, optionalValue);
+        var result = args.ToList();
+        for (var i = 0; i < result.Count; i++)
         {
             if (result[i] == "--") break; // what follows is text, not options
             var equals = result[i].IndexOfAny(['=', ':']);
             if (equals > 0 && names.Contains(result[i][..equals]) && HyperParameterSpec.YesNo(result[i][(equals + 1)..]) is { } inline)
                 result[i] = $"{result[i][..equals]}{result[i][equals]}{(inline ? "true" : "false")}";
-            else if (names.Contains(result[i]) && i + 1 < result.Length && HyperParameterSpec.YesNo(result[i + 1]) is { } next)
+            else if (names.Contains(result[i]) && i + 1 < result.Count && HyperParameterSpec.YesNo(result[i + 1]) is { } next)
                 result[++i] = next ? "true" : "false";
+            else if (optionalValue.Contains(result[i]) && i + 1 < result.Count && Architectures.All.Any(a => a.Name == result[i + 1]))
+                result.Insert(++i, "true");
         }
-        return result;
+        return [.. result];
     }
 
-    private static void Collect(Command command, HashSet<string> names)
+    private static void Collect(Command command, HashSet<string> names, HashSet<string> optionalValue)
     {
         foreach (var option in command.Options.Where(o => o is Option<bool> or Option<bool?>))
         {
             names.Add(option.Name);
             foreach (var alias in option.Aliases) names.Add(alias);
         }
-        foreach (var verb in command.Subcommands) Collect(verb, names);
+        foreach (var option in command.Options.Where(o => o is Option<string?> && o.Arity.MinimumNumberOfValues == 0 && o.Arity.MaximumNumberOfValues == 1))
+            optionalValue.Add(option.Name);
+        foreach (var verb in command.Subcommands) Collect(verb, names, optionalValue);
     }
 }
