@@ -463,6 +463,17 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void On_the_type_tab_with_no_model_in_use_what_is_typed_goes_to_the_command_line()
+    {
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Type("use gru");
+        Assert.Equal("use gru", _window.Repl.Input.Text); // a command, not text to type with no model
+        Assert.Equal("", _window.TypeView.Typed);
+        Ui(() => _window.Repl.Input.Text = "");
+    }
+
+    [Fact]
     public void A_job_attached_in_the_background_does_not_take_the_keyboard_from_the_type_tab()
     {
         UseGru();
@@ -622,7 +633,7 @@ public sealed class ScreenTests : IDisposable
 
         _window.Show(_window.Models);
         PumpUntil(() => _window.Models.Field("n_hidden") != null, "the hyperparameter form");
-        Ui(() => _window.Models.ArchitectureList.SelectedItem = "seq-rnn");
+        Command("arch seq-rnn"); // described at the prompt, and shown in the form to train it from
         PumpUntil(() => Screen.Contains("identity_init false"), "identity_init and its value apart");
         Assert.Matches(@"\d\.\d{3} gru stateful-gru", Screen); // the trained models' loss first: a long name no longer cuts it off
     }

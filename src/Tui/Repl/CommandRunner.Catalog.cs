@@ -37,6 +37,7 @@ public sealed partial class CommandRunner
         var a = list.Architectures.FirstOrDefault(x => x.Name == name)
             ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.{ClosestName.Suggestion(name, list.Architectures.Select(x => x.Name))}");
         output.Line($"{a.Name}: {a.Summary}");
+        output.ArchitectureShown(a.Name);
         foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))
             output.Line($"  {p.Name,-14} default {SpecText.Format(p, p.DefaultValue),-8} {SpecText.Range(p),-22} {p.Doc}");
         output.Line($"  {"lr",-14} default {a.DefaultLearningRate.ToString("G3", CultureInfo.InvariantCulture)}; schedule: {list.ScheduleHelp}");

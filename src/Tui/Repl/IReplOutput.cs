@@ -16,6 +16,8 @@ public interface IReplOutput
     void GenerationEnded(int pane);
     void JobAttached(Job job);
     void JobEvent(JobEvent e);
+    /// <summary>`arch NAME` described an architecture: the TUI shows it in its training form too.</summary>
+    void ArchitectureShown(string name) { }
     /// <summary>The watch of the job lost its server and reconnects (true), or is back (false).</summary>
     void JobWatchLost(bool lost) { }
     /// <summary>The REPL stopped watching the job (it keeps training).</summary>

@@ -195,7 +195,7 @@ public sealed class MainWindow : Window, IReplOutput
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
         "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, the generated text.\n" +
         "Text typed where no field takes it goes to the command line; there Ctrl+U, Ctrl+K, Ctrl+W and Ctrl+E edit as in a shell.\n" +
-        "Models: Enter on a model uses it; edit hyperparameters and press Train.\n\n" +
+        "Models: Enter on a model uses it; edit hyperparameters and press Train (arch NAME shows NAME's form).\n\n" +
         "Commands (help COMMAND says more; several go on one line separated by ;):\n\n" +
         string.Join("\n", CommandCatalog.All.Select(c => $"{c.Usage}\n    {c.Summary}"));
 
@@ -251,6 +251,8 @@ public sealed class MainWindow : Window, IReplOutput
     public void JobDetached() => Monitor.Detach();
 
     public void JobWatchLost(bool lost) => Monitor.SetDisconnected(lost);
+
+    public void ArchitectureShown(string name) => App?.Invoke(() => Models.SelectArchitecture(name));
 
     public void SessionChanged(Session? session, string? how = null)
     {

@@ -80,6 +80,12 @@ public sealed class ModelsView : View
 
     internal bool CanTrain => _train.Enabled;
 
+    /// <summary>Shows <paramref name="name"/>'s form (after `arch NAME`: the place to train it from), if it is listed.</summary>
+    public void SelectArchitecture(string name)
+    {
+        if (_architectureNames.Contains(name)) _architectures.SelectedItem = name;
+    }
+
     /// <summary>The screen's lists and button (tests).</summary>
     internal ListView<string> ArchitectureList => _architectures;
     internal ListView<string> ModelList => _models;

@@ -45,6 +45,8 @@ public sealed class TypeWithModelView : View
 
     protected override bool OnKeyDown(Key key)
     {
+        // No model to type with: keys go where no field takes them, the command line (`use gru` typed here is a command).
+        if (_model() == null) return base.OnKeyDown(key);
         if (key == Key.Tab)
         {
             var prediction = _typing.Prediction;
@@ -94,7 +96,7 @@ public sealed class TypeWithModelView : View
         int row = 0, col = 0;
         SetAttribute(new Attribute(Color.BrightYellow, normal.Background));
         foreach (var line in WordWrap.Lines(model == null
-                     ? "Pick a model first (use NAME, or Enter on one in Models). Then type here."
+                     ? "Pick a model first (use NAME, or Enter on one in Models); until then what you type goes to the command line."
                      : $"Typing with {model}: the grey text is its prediction. Tab accepts it; Esc returns to the command line.", width, 2))
         {
             Move(0, row++);
