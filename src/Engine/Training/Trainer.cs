@@ -22,7 +22,7 @@ namespace CharRnn.Engine.Training;
 /// optimizer state, hidden state, position, loss sums) or a pure function of the position (batch
 /// order, bptt lengths, learning rate, dropout's seed), so resuming reproduces it exactly.
 /// </summary>
-public sealed class Trainer : IDisposable
+public sealed partial class Trainer : IDisposable
 {
     public const string LastCheckpoint = "last" + CheckpointFile.Extension;
     public const string BestCheckpoint = "best" + CheckpointFile.Extension;
@@ -160,15 +160,6 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    /// <summary>A model whose checkpoint (its weights and Adam's two moments of each) could not be written is refused before it trains.</summary>
-    private static void CheckCheckpointFits(CharModel model, HyperParameters hyperParameters)
-    {
-        var bytes = 3 * model.parameters().Sum(p => p.NumberOfElements * p.ElementSize) + (1L << 20);
-        if (bytes > CheckpointFile.MaxBytes)
-            throw new ArgumentException($"This model ({hyperParameters}) has {model.ParameterCount:N0} weights: its checkpoint, the weights and Adam's two moments of each, " +
-                                        $"would take {bytes / 1e9:F1} GB, more than the {CheckpointFile.MaxBytes / 1e9:F1} GB a checkpoint holds. Lower n_hidden or layers.");
-    }
-
     /// <summary>
     /// Continues from a checkpoint exactly where it stopped. <paramref name="change"/> may extend
     /// the run (epochs, max steps, time budget); the corpus must be the one it was trained on.
@@ -209,27 +200,6 @@ public sealed class Trainer : IDisposable
             }
             throw;
         }
-    }
-
-    /// <summary>
-    /// A run that died between last.ckpt and best.ckpt at an epoch's end or a run's end (kill -9, a full disk
-    /// on the second write) left last.ckpt recording a best validation loss that best.ckpt does not hold, and
-    /// no later epoch may beat it to write best.ckpt again; generation would use the older weights.
-    /// Both were captured at that point, so when last.ckpt's weights are the ones that loss was measured
-    /// for, they are the best's: copied over (atomically).
-    /// </summary>
-    private static void RepairBest(string directory, string checkpointPath)
-    {
-        if (Path.GetFileName(checkpointPath) != LastCheckpoint) return;
-        var last = CheckpointFile.ReadMetadata(checkpointPath);
-        if (last.ValidationOfWeights is not { } weights || weights.Loss != last.Position.BestValidLoss) return;
-        var best = Path.Combine(directory, BestCheckpoint);
-        try
-        {
-            if (File.Exists(best) && CheckpointFile.ReadMetadata(best).Position.BestValidLoss <= last.Position.BestValidLoss) return;
-        }
-        catch (CheckpointException) { } // a damaged best.ckpt is replaced too
-        AtomicFile.WriteAllBytes(best, File.ReadAllBytes(checkpointPath));
     }
 
     /// <summary>Trains one batch; at the end of an epoch also validates, samples and checkpoints.</summary>
@@ -425,106 +395,8 @@ public sealed class Trainer : IDisposable
         return new TrainingOutcome(TrainingOutcomeKind.Stopped, reason, path, History.LastOrDefault());
     }
 
-    /// <summary>
-    /// Last weights validated at the run's end (it ended between epoch ends) that beat every saved epoch's are
-    /// the model's best: their loss becomes the best, and the caller saves them as best.ckpt too, after
-    /// last.ckpt as at an epoch's end, so that generation uses the weights the run's end reported.
-    /// </summary>
-    private bool TakeValidatedAsBest()
-    {
-        if (Directory == null || _currentWeightsPass is not { IsDone: true } pass || pass.Result().Loss >= Position.BestValidLoss) return false;
-        Position = Position with { BestValidLoss = pass.Result().Loss };
-        return true;
-    }
-
     /// <summary>Completes once every checkpoint queued so far is written (or failed: <see cref="FlushCheckpoints"/> says which).</summary>
     public Task CheckpointsWritten => _writer.Written;
-
-    /// <summary>Writes the full training state to <see cref="Directory"/>/<paramref name="fileName"/> and waits for the file.</summary>
-    public string SaveCheckpoint(string reason, string fileName = LastCheckpoint)
-    {
-        var path = QueueCheckpoint(reason, fileName);
-        FlushCheckpoints();
-        return path;
-    }
-
-    /// <summary>
-    /// Takes the full training state now and writes it in the background (<see cref="CheckpointSaved"/>
-    /// follows once the file is complete). Training can go on at once: the state is copied first.
-    /// </summary>
-    public string QueueCheckpoint(string reason, string fileName = LastCheckpoint)
-    {
-        if (Directory == null) throw new InvalidOperationException("This trainer has no model folder to save to.");
-        ThrowIfBroken();
-        FinishStep();
-        return WriteCheckpoint(reason, fileName);
-    }
-
-    /// <summary>Waits for checkpoints still being written and raises <see cref="CheckpointSaved"/> for each; a failed write throws here.</summary>
-    public void FlushCheckpoints()
-    {
-        _writer.WaitAll();
-        RaiseCheckpointsSaved();
-    }
-
-    /// <summary>Takes this moment as it is (a split step or an epoch's end in progress is the caller's to finish first) and queues its write.</summary>
-    private string WriteCheckpoint(string reason, string fileName)
-    {
-        var path = Path.Combine(Directory!, fileName);
-        using (var checkpoint = Capture(reason))
-            _writer.Queue(path, CheckpointFile.Encode(checkpoint), new CheckpointSaved(path, reason, Position.Step, Position.Epoch));
-        return path;
-    }
-
-    private void RaiseCheckpointsSaved()
-    {
-        foreach (var saved in _writer.TakeCompleted()) CheckpointSaved?.Invoke(saved);
-    }
-
-    private Checkpoint Capture(string reason)
-    {
-        // Divergence shows in the loss only when progress is next reported, or in the next step's loss:
-        // a checkpoint in between must not replace the last good one with NaN weights.
-        var lossSum = _epochLossSum.item<double>();
-        if (_epochChars > 0 && !double.IsFinite(lossSum)) throw Diverged(lossSum / _epochChars);
-        using (var scope = NewDisposeScope())
-            if (Model.parameters().Any(p => !isfinite(p).all().item<bool>())) throw Diverged(double.NaN);
-        var tensors = new Dictionary<string, Tensor>();
-        using (var scope = NewDisposeScope())
-        {
-            foreach (var (name, t) in Model.state_dict()) tensors["model/" + name] = t.detach().cpu();
-            if (_hidden != null)
-                for (int i = 0; i < _hidden.Parts.Length; i++) tensors[$"state/{i}"] = _hidden.Parts[i].detach().cpu();
-            foreach (var t in tensors.Values) t.MoveToOuterDisposeScope(); // the checkpoint owns them; intermediates go
-        }
-        // Adam keeps two moments per weight; sized for them up front, growing by doubling copies tens of MB.
-        var weightBytes = Model.parameters().Sum(p => p.NumberOfElements * p.ElementSize);
-        using var optimizerState = new MemoryStream((int)Math.Min(2 * weightBytes + 65_536, Array.MaxLength));
-        using (var writer = new BinaryWriter(optimizerState, System.Text.Encoding.UTF8, leaveOpen: true))
-            _optimizer.save_state_dict(writer);
-        var position = Position with
-        {
-            ElapsedSeconds = ElapsedSeconds,
-            EpochLossSum = lossSum,
-            EpochCharacters = _epochChars,
-        };
-        var metadata = new CheckpointMetadata
-        {
-            Architecture = Architecture.Name,
-            HyperParameters = HyperParameters.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
-            Vocabulary = VocabularyRecord.From(Vocabulary),
-            Corpus = _corpus,
-            Training = Options,
-            Position = position,
-            History = History.ToList(),
-            ParameterCount = Model.ParameterCount,
-            Created = Created,
-            Saved = DateTimeOffset.UtcNow,
-            Reason = reason,
-            Validation = _currentWeightsPass is { IsDone: true } pass && pass.Result() is var (loss, accuracy) ? new ValidationRecord(Position.Step, loss, accuracy) : null,
-        };
-        return new Checkpoint(metadata, tensors, new Dictionary<string, byte[]> { ["optimizer"] = optimizerState.ToArray() });
-    }
 
     public double ElapsedSeconds => _elapsedBefore + _clock.Elapsed.TotalSeconds;
 
@@ -541,127 +413,7 @@ public sealed class Trainer : IDisposable
 
     private TorchSharp.Modules.Parameter[]? _clipped;
 
-    private void BeginEpochEnd()
-    {
-        ReportProgress(); // the epoch's last interval, before its counters reset
-        var trainLoss = _epochLossSum.item<double>() / Math.Max(1, _epochChars);
-        if (!double.IsFinite(trainLoss)) throw Diverged(trainLoss);
-        _epochEnd = new EpochEnd(Model, Vocabulary, trainLoss, new ValidationPass(Model, _data.Valid, Device),
-            Options.SampleChars, SamplePrime(), SampleSettings(Position.Epoch + 1));
-    }
-
-    /// <summary>One unit of the epoch's end: a validation batch, a few sample chars, the record, or one checkpoint.</summary>
-    private void ContinueEpochEnd()
-    {
-        var end = _epochEnd!;
-        if (end.Validated is not { } validated)
-        {
-            end.ValidateNext();
-            if (end.Validated is { Loss: var loss } && !double.IsFinite(loss)) throw Diverged(loss);
-            return;
-        }
-        if (!end.IsSampled)
-        {
-            end.SampleNext();
-            return;
-        }
-        if (end.Saves == null) RecordEpoch(end, validated);
-        else if (end.Saves.TryDequeue(out var save)) WriteCheckpoint(save.Reason, save.File);
-        if (end.Saves!.Count > 0) return;
-
-        _epochEnd = null;
-        end.Dispose();
-        if (end.IsCycleEnd) CycleEnded?.Invoke(Position.Epoch);
-        _lastReportAt = _clock.Elapsed; // validation and checkpoints are not training time for chars/s
-    }
-
-    /// <summary>Drops the sample of up to <paramref name="records"/> records older than the <see cref="SampledEpochsKept"/> latest.</summary>
-    private void DropOldSamples(int records)
-    {
-        for (int i = History.Count - SampledEpochsKept - 1; i >= 0 && records-- > 0; i--)
-            History[i] = History[i] with { Sample = null };
-    }
-
-    /// <summary>The epoch's record and the move to the next epoch; lists the checkpoints to write.</summary>
-    private void RecordEpoch(EpochEnd end, (double Loss, double Accuracy) validated)
-    {
-        var completed = Position.Epoch + 1;
-        var record = new EpochRecord(completed, Position.Step, end.TrainLoss, validated.Loss, validated.Accuracy, _currentLearningRate, ElapsedSeconds, end.Sample);
-        History.Add(record);
-        DropOldSamples(1);
-
-        _epochLossSum.fill_(HeldScalars.Zero); // not zero_(): in TorchSharp 0.107 it returns a new tensor and leaves this one as it was
-        _epochChars = 0;
-        _lastReportSum = 0;
-        _lastReportChars = 0;
-        _hidden?.Dispose();
-        _hidden = null; // each epoch starts from a zero state: a choice (the lesson's models carry h across epochs), so that an epoch's result does not hang on the one before
-        var isBest = validated.Loss < Position.BestValidLoss;
-        Position = Position with { Epoch = completed, Batch = 0, BestValidLoss = Math.Min(validated.Loss, Position.BestValidLoss) };
-        EpochEnded?.Invoke(record);
-
-        end.IsCycleEnd = _schedule.IsCycleEnd(completed);
-        end.Saves = new Queue<(string, string)>();
-        if (Directory == null) return;
-        // last.ckpt first: a crash between the two writes leaves a model that can be resumed (and generated from),
-        // where a lone best.ckpt could be neither resumed nor trained over.
-        end.Saves.Enqueue((end.IsCycleEnd ? "cycle end" : "epoch end", LastCheckpoint));
-        if (isBest) end.Saves.Enqueue(("best validation loss", BestCheckpoint));
-        if (end.IsCycleEnd && Options.KeepCycleCheckpoints)
-            end.Saves.Enqueue(("cycle end", CycleCheckpoint(_schedule.CyclesEndedBy(completed)))); // cycles ending between epochs count too
-    }
-
-    /// <summary>
-    /// The validation loss and accuracy of the weights as they are, when something measured them:
-    /// the epoch's end they stopped at, or a <see cref="ValidatePiece"/> pass since their last step. Null otherwise.
-    /// </summary>
-    public (double Loss, double Accuracy)? CurrentValidation =>
-        _currentWeightsPass is { IsDone: true } pass ? pass.Result()
-        : _split == null && _epochEnd == null && ValidationRecord.AtEpochEnd(Position, History) is { } atEnd ? (atEnd.Loss, atEnd.Accuracy) : null;
-
     private ValidationPass? _currentWeightsPass;
-
-    /// <summary>
-    /// Validates the weights as they are, <paramref name="batches"/> batches a call, so that a device
-    /// shared with other work (the server's streams) is never held for the whole pass, as an epoch's
-    /// end is run: for a run that ends between epoch ends (max_steps, a time budget). Returns true
-    /// once <see cref="CurrentValidation"/> holds the result; training on starts it over.
-    /// </summary>
-    public bool ValidatePiece(int batches)
-    {
-        if (_split != null || _epochEnd != null) throw new InvalidOperationException("A step or an epoch's end is part way through: validate between steps.");
-        _currentWeightsPass ??= new ValidationPass(Model, _data.Valid, Device);
-        _currentWeightsPass.Advance(batches);
-        return _currentWeightsPass.IsDone;
-    }
-
-    /// <summary>
-    /// A run that ends between epoch ends validates its last weights, so its end and its checkpoint can
-    /// say how good they are; a few batches at a time, so that a stop (Ctrl+C) cuts it short and saves at once.
-    /// </summary>
-    private void ValidateCurrentWeights(CancellationToken cancellation)
-    {
-        while (CurrentValidation == null && !cancellation.IsCancellationRequested && !ValidatePiece(8)) { }
-    }
-
-    /// <summary>Mean cross-entropy (nats/char) and accuracy over the validation data, in eval mode.</summary>
-    public (double Loss, double Accuracy) Validate()
-    {
-        using var pass = new ValidationPass(Model, _data.Valid, Device);
-        pass.Advance(int.MaxValue);
-        return pass.Result();
-    }
-
-    /// <summary>The first line of the validation text, up to 16 chars: what each epoch's sample starts from.</summary>
-    private string SamplePrime()
-    {
-        // By characters as seen (runes), not UTF-16 units: half an emoji is not text the model knows.
-        var runes = _data.ValidText.EnumerateRunes();
-        var prime = string.Concat(runes.TakeWhile(r => r.Value != '\n').Take(16));
-        return prime.Length > 0 ? prime : string.Concat(runes.Take(8));
-    }
-
-    private SamplingSettings SampleSettings(int epoch) => new(Temperature: 0.8, Seed: (ulong)(Options.Seed + epoch));
 
     private void ReportProgress()
     {
@@ -724,34 +476,6 @@ public sealed class Trainer : IDisposable
     private ParamGroup MakeGroup(List<Parameter> parameters, LayerGroup group) => Options.Optimizer == "adamw"
         ? new AdamW.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group])
         : new Adam.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group]);
-
-    private void RestoreState(Checkpoint checkpoint, string path)
-    {
-        if (checkpoint.Blobs.TryGetValue("optimizer", out var optimizerState))
-        {
-            try
-            {
-                using var reader = new BinaryReader(new MemoryStream(optimizerState));
-                _optimizer.load_state_dict(reader);
-            }
-            catch (Exception e) when (e is InvalidDataException or ArgumentException or EndOfStreamException)
-            {
-                throw new CheckpointException(path, $"its optimizer state does not fit this model and optimizer '{Options.Optimizer}' ({e.Message})");
-            }
-            // The saved state carries each group's options too: a resume that changes weight decay means it.
-            // (The learning rate is set before every step.)
-            foreach (var (group, paramGroup) in _groups)
-            {
-                switch (paramGroup.Options)
-                {
-                    case AdamW.Options adamW: adamW.weight_decay = Options.WeightDecay[group]; break;
-                    case Adam.Options adam: adam.weight_decay = Options.WeightDecay[group]; break;
-                }
-            }
-        }
-        var parts = checkpoint.WithPrefix("state/").OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Value.to(Device)).ToArray();
-        if (parts.Length > 0) _hidden = new RecurrentState(parts, batchDim: 1).DetachFromDisposeScope();
-    }
 
     /// <summary>
     /// Dropout draws from libtorch's default generators, seeded afresh on the CPU for every piece of
