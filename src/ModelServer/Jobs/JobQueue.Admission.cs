@@ -1,0 +1,104 @@
+using System.Data.Common;
+using System.Diagnostics;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Storage;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+using CharRnn.ModelServer.Corpora;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Metrics;
+using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.Persistence;
+using CharRnn.ModelServer.Security;
+using Microsoft.Extensions.Options;
+using static TorchSharp.torch;
+
+namespace CharRnn.ModelServer.Jobs;
+
+/// <summary>Whether a job may be queued (its model's name, the key's quotas, a delete under way), asked by StartJob and CheckJob alike; and the hold a delete takes.</summary>
+public sealed partial class JobQueue
+{
+    /// <summary>Whether <see cref="Enqueue(JobPlan, Caller)"/> would take the plan now (quotas, names, deletes): throws what it would, queues nothing.</summary>
+    public void CheckAdmits(JobPlan plan, Caller caller)
+    {
+        var owned = ModelsOwnedBy(caller.Name, plan);
+        lock (_gate) CheckAdmits(plan, caller.Name, id: null, checkQuota: true, owned);
+    }
+
+    // The models the key has on disk, read outside the lock (the device loop takes it every tick), and
+    // those its jobs were making just before: a job that saves and ends meanwhile is in one or the other.
+    private HashSet<string>? ModelsOwnedBy(string owner, JobPlan plan)
+    {
+        if (plan.ResumeCheckpoint != null) return null;
+        List<string> making;
+        lock (_gate) making = MakingFor(owner);
+        var owned = database.ModelNamesOwnedBy(owner).Where(models.Exists).ToHashSet();
+        owned.UnionWith(making);
+        return owned;
+    }
+
+    /// <summary>What Enqueue refuses a plan for, under the lock: quotas, a model being deleted or gone, a name a job or a model holds.</summary>
+    private void CheckAdmits(JobPlan plan, string owner, string? id, bool checkQuota, HashSet<string>? owned)
+    {
+        if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
+            throw ServerException.Exhausted($"The job queue is full ({_limits.MaxQueuedJobs} queued, limit max_queued_jobs); wait for a job to finish or stop one.");
+        var mine = (_running?.Owner == owner ? 1 : 0) + _queue.Concat(_persisting).Count(j => j.Owner == owner);
+        if (checkQuota && mine >= _limits.MaxJobsPerKey)
+            throw ServerException.Exhausted($"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
+        if (owned != null)
+        {
+            // With the models the key's jobs are making and have not saved yet.
+            owned.UnionWith(MakingFor(owner));
+            if (owned.Count >= _limits.MaxModelsPerKey)
+                throw ServerException.Exhausted($"Key '{owner}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), or resume one.");
+        }
+        if (_deleting.Contains(plan.ModelName))
+            throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
+        // Deleted since it was planned (a delete waits for no job, and this one is not queued yet): resuming would make its folder again.
+        if (plan.ResumeCheckpoint != null && !File.Exists(plan.ResumeCheckpoint))
+            throw ModelStore.NoModel(plan.ModelName);
+        // A new model's name is taken by a job for the name in any case (see ModelStore.TakenName).
+        var comparison = plan.ResumeCheckpoint == null ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        if (ActiveFor(plan.ModelName, comparison) is { } other)
+        {
+            var message = other.ModelName != plan.ModelName
+                ? $"A job is already training a model named '{other.ModelName}', and names may not differ only in case; choose another model_name."
+                : other.Owner == owner
+                ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
+                : plan.ResumeCheckpoint != null
+                ? $"Job {other.Id} of key '{other.Owner}' is training model '{plan.ModelName}'; wait for it to end, or stop it (StopJob), then resume."
+                : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.";
+            // A new model's name taken by a job is a name in use, as it will be once the job has saved.
+            throw plan.ResumeCheckpoint == null ? ServerException.Exists(message) : ServerException.Precondition(message);
+        }
+        // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
+        if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
+            throw ServerException.Exists(ModelStore.NameTakenMessage(plan.ModelName, taken));
+    }
+
+    /// <summary>
+    /// Keeps jobs off a model while it is deleted (a resume queued meanwhile would write its
+    /// checkpoints into a folder that no longer has an owner). FAILED_PRECONDITION when a job trains it.
+    /// </summary>
+    public IDisposable HoldForDelete(string modelName)
+    {
+        lock (_gate)
+        {
+            if (ActiveFor(modelName) != null)
+                throw ServerException.Precondition($"Model '{modelName}' is being trained by a job; stop the job first (StopJob), then delete it.");
+            if (!_deleting.Add(modelName))
+                throw ServerException.Precondition($"Model '{modelName}' is being deleted by another call.");
+        }
+        return new DeleteHold(this, modelName);
+    }
+
+    private sealed class DeleteHold(JobQueue queue, string modelName) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (queue._gate) queue._deleting.Remove(modelName);
+        }
+    }
+}
