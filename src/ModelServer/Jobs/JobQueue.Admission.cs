@@ -1,19 +1,6 @@
-using System.Data.Common;
-using System.Diagnostics;
-using CharRnn.Engine.Checkpoints;
-using CharRnn.Engine.Models;
-using CharRnn.Engine.Storage;
-using CharRnn.Engine.Text;
-using CharRnn.Engine.Training;
-using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.Errors;
-using CharRnn.ModelServer.Hosting;
-using CharRnn.ModelServer.Metrics;
 using CharRnn.ModelServer.Models;
-using CharRnn.ModelServer.Persistence;
 using CharRnn.ModelServer.Security;
-using Microsoft.Extensions.Options;
-using static TorchSharp.torch;
 
 namespace CharRnn.ModelServer.Jobs;
 
