@@ -1,0 +1,155 @@
+using CharRnn.Engine.Sampling;
+using CharRnn.Engine.Text;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Sessions;
+using Api = CharRnn.Protos.V1;
+
+namespace CharRnn.ModelServer.Services;
+
+/// <summary>
+/// Long text into a session (a prime, Feed's text) in 256-char device commands, so streams are not held up
+/// meanwhile, with the session held for the caller between them; and the checks that a session is free.
+/// </summary>
+public sealed partial class GenerationService
+{
+    /// <summary>
+    /// Characters fed per device command. A long text goes in pieces, so that other sessions'
+    /// streams and the training job run between them: fed at once, a 20,000-char prime held an
+    /// LSTM server's device for seconds.
+    /// </summary>
+    internal const int FeedPiece = 256;
+
+    /// <summary>
+    /// Feeds all but the last piece of a long <paramref name="text"/>, a device command each, and
+    /// returns the rest for the caller's own command (<see cref="RunLetGo{T}"/>) to feed along with
+    /// what must follow it at once (a snapshot, a generation's start). The whole text is checked
+    /// first, so an unknown character moves nothing; with <paramref name="reset"/> the session is
+    /// reset before the first piece and ResetDone says so. From the first piece to the caller's
+    /// command, <paramref name="session"/> (null while it is being opened: nobody knows it yet) is
+    /// held by Hold: other calls on it are refused, so none lands between two pieces. A text of one
+    /// piece comes back as it is, nothing done, nothing held. A call that fails or is cancelled
+    /// midway lets the session go and leaves the pieces fed so far fed (characters_seen says how many).
+    /// </summary>
+    private async Task<(string Tail, bool ResetDone, object? Hold)> FeedLeadingPieces(ServerSession? session, GenerationSession engine, string text, string field,
+        bool reset, CancellationToken cancellation, string owner)
+    {
+        if (text.Length <= FeedPiece) return (text, false, null);
+        var pieces = Pieces(text);
+        if (pieces.Count == 1) return (text, false, null);
+        var hold = new object();
+        try
+        {
+            for (var i = 0; i < pieces.Count - 1; i++)
+            {
+                var (piece, first) = (pieces[i], i == 0);
+                await worker.Run(() =>
+                {
+                    if (session != null)
+                    {
+                        EnsureIdle(session, hold);
+                        session.FedBy = hold;
+                    }
+                    if (first)
+                    {
+                        Encodes(engine, text, field);
+                        if (reset) engine.Reset();
+                    }
+                    Feed(engine, piece, field);
+                    session?.Snapshot();
+                }, cancellation, owner);
+            }
+        }
+        catch
+        {
+            if (session != null) await LetGo(session, hold);
+            throw;
+        }
+        return (pieces[^1], reset, hold);
+    }
+
+    /// <summary>
+    /// Runs a call's last device command, which first lets go of the session held by the call's
+    /// leading pieces (<paramref name="hold"/>, null if there were none); should the command never
+    /// run (the call cancelled while it waited), the session is let go all the same.
+    /// </summary>
+    private async Task<T> RunLetGo<T>(ServerSession session, object? hold, Func<T> work, CancellationToken cancellation)
+    {
+        var released = hold == null;
+        try
+        {
+            return await worker.Run(() =>
+            {
+                if (hold != null && session.FedBy == hold) session.FedBy = null;
+                released = true;
+                return work();
+            }, cancellation, session.Owner);
+        }
+        finally
+        {
+            if (!released) await LetGo(session, hold!);
+        }
+    }
+
+    private async Task LetGo(ServerSession session, object hold)
+    {
+        try { await worker.Run(() => { if (session.FedBy == hold) session.FedBy = null; }, CancellationToken.None, session.Owner); }
+        catch (ServerException) { } // shutting down: no later call will find the session
+    }
+
+    /// <summary><paramref name="text"/> cut every <see cref="FeedPiece"/> characters (runes: a surrogate pair stays whole).</summary>
+    private static List<string> Pieces(string text)
+    {
+        var pieces = new List<string>();
+        int start = 0, end = 0, count = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            end += rune.Utf16SequenceLength;
+            if (++count < FeedPiece) continue;
+            pieces.Add(text[start..end]);
+            (start, count) = (end, 0);
+        }
+        if (end > start) pieces.Add(text[start..end]);
+        return pieces;
+    }
+
+    /// <summary>
+    /// Feeds a request's text; a character the model does not know is INVALID_ARGUMENT naming the
+    /// field (Feed encodes the whole text before it moves the state, so a refused one moves nothing).
+    /// </summary>
+    private static void Feed(GenerationSession engine, string text, string field)
+    {
+        try { engine.Feed(text); }
+        catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
+    }
+
+    /// <summary>The same check without feeding: before a reset, which a refused text must not cause.</summary>
+    private static void Encodes(GenerationSession engine, string text, string field)
+    {
+        try { engine.Vocabulary.Encode(text); }
+        catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
+    }
+
+    /// <summary>Device thread: one Generate at a time per session.</summary>
+    private void ClaimForGeneration(ServerSession session)
+    {
+        EnsureIdle(session);
+        session.Generating = true;
+    }
+
+    /// <summary>
+    /// Device thread: the session is still open (a close may have run since the handler found it),
+    /// not streaming, and not being fed a long text by a call other than <paramref name="hold"/>'s.
+    /// </summary>
+    private void EnsureIdle(ServerSession session, object? hold = null)
+    {
+        worker.DropCancelled(session); // a call the client has just cancelled no longer holds it
+        if (session.Closed && session.ClosedBecause is { } because)
+            throw new ServerException(because.Code, because.Message); // a call between a long text's pieces learns why, as a streaming one does
+        if (session.Closed)
+            throw ServerException.NotFound($"Session '{session.Id}' was closed (by CloseSession or after {session.IdleTimeout.TotalSeconds:0} s idle); open a new session.");
+        if (session.Generating)
+            throw ServerException.Precondition($"Session '{session.Id}' is generating; wait for that Generate call to end or cancel it.");
+        if (session.FedBy != null && session.FedBy != hold)
+            throw ServerException.Precondition($"Session '{session.Id}' is being fed a long text by another call; wait for that call to end or cancel it.");
+    }
+}
