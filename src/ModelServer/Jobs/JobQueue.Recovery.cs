@@ -33,15 +33,15 @@ public sealed partial class JobQueue
                 JobPlan plan;
                 if (resume)
                 {
-                    plan = new JobPlan(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, null, null, null, checkpoint, record.Plan.Options, record.Plan.CorpusName,
+                    plan = JobPlan.Resume(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, record.Plan.CorpusName, checkpoint, record.Plan.Options,
                         record.Plan.Architecture);
                 }
                 else
                 {
                     if (record.Plan.Resume) throw new InvalidDataException($"its model's {Trainer.LastCheckpoint} is gone");
                     var architecture = Architectures.Get(record.Plan.Architecture ?? throw new InvalidDataException("no architecture recorded"));
-                    plan = new JobPlan(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, architecture,
-                        architecture.Resolve(record.Plan.HyperParameters), record.Plan.Options, null, null, record.Plan.CorpusName);
+                    plan = JobPlan.NewModel(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, record.Plan.CorpusName, architecture,
+                        architecture.Resolve(record.Plan.HyperParameters), record.Plan.Options);
                 }
                 var (history, nextSequence) = journal.History(record.Id);
                 var resumesFrom = resume ? CheckpointFile.ReadMetadata(checkpoint).Position.Step : 0;

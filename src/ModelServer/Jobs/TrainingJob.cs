@@ -7,23 +7,6 @@ namespace CharRnn.ModelServer.Jobs;
 
 public enum JobState { Queued, Running, Finished, Failed, Stopped }
 
-/// <summary>What a job will do, fully validated before it is queued.</summary>
-public sealed record JobPlan(
-    string ModelName,
-    string Folder,
-    Corpus Corpus,
-    bool UploadedCorpus,
-    // A new model:
-    Architecture? Architecture,
-    HyperParameters? HyperParameters,
-    TrainingOptions? Options,
-    // Resuming: the checkpoint and the options to continue with (the stored ones, as changed by the request).
-    string? ResumeCheckpoint,
-    TrainingOptions? ResumeOptions,
-    string CorpusName,
-    // Resuming: the checkpoint's architecture, as planning read it (listings show it before the job starts).
-    string? ResumeArchitecture = null);
-
 /// <summary>
 /// One training job: its plan, state, a live summary of its progress (readable from any
 /// thread) and its event log. The trainer itself lives on the device thread.

@@ -69,8 +69,9 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (vocabulary.Size == 1) // padding alone: refused now, not after the job waited its turn in the queue
             throw ServerException.Invalid($"{(uploaded ? "corpus_text" : $"Corpus '{corpus.Name}'")} holds only NUL characters, which stand for padding, not text: there is nothing to learn.");
         CheckMemory(architecture, hyperParameters, vocabulary.Size, corpus);
-        return new JobPlan(name, models.FolderOf(name), corpus, uploaded, architecture, hyperParameters, options, null, null,
-            uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName);
+        return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded,
+            uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName,
+            architecture, hyperParameters, options);
     }
 
     private JobPlan PlanResume(Api.StartJobRequest request, string name, Caller caller)
@@ -121,7 +122,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         catch (HyperParameterException) { } // a checkpoint of an older build: the job's start says what is wrong with it
         if (sizes != null)
             CheckMemory(architecture!, sizes, meta.Vocabulary.Symbols.Length, corpus);
-        return new JobPlan(name, folder, corpus, uploaded, null, null, null, checkpoint, options, meta.Corpus.Name, meta.Architecture);
+        return JobPlan.Resume(name, folder, corpus, uploaded, meta.Corpus.Name, checkpoint, options, meta.Architecture);
     }
 
     /// <summary>INVALID_ARGUMENT when training the model would need more memory than this server gives a job, by <see cref="TrainingFootprint"/>'s estimate.</summary>
