@@ -31,6 +31,7 @@ public static class TuiApp
     /// <summary>The full-screen client.</summary>
     public static int Run(ClientOptions options)
     {
+        var madeFolder = MakesModelsFolder(options);
         var (client, server, label) = ConnectAsync(options).GetAwaiter().GetResult();
         var completion = new CompletionSource();
         var status = new ServerStatus(client, completion);
@@ -47,6 +48,7 @@ public static class TuiApp
                 if (server != null)
                 {
                     window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");
+                    if (madeFolder) window.Repl.Log.AppendLine($"The models folder {Path.GetFullPath(options.Embedded.ModelsDirectory)} did not exist: it was made (a typo in --models? quit and give the right one).");
                     // A job the last run stopped at its quit resumes now: say so, or it trains unseen.
                     _ = ActiveJobs(client).ContinueWith(t =>
                     {
@@ -92,6 +94,9 @@ public static class TuiApp
         }
         return 0;
     }
+
+    /// <summary>The embedded server will make its models folder: said, since a mistyped --models otherwise looks like a folder with no models.</summary>
+    private static bool MakesModelsFolder(ClientOptions options) => options.Server == null && !Directory.Exists(options.Embedded.ModelsDirectory);
 
     /// <summary>The embedded server's running and queued jobs, or none when it does not answer in a few seconds.</summary>
     private static async Task<List<Protos.V1.Job>> ActiveJobs(CharRnnClient client)
@@ -163,6 +168,7 @@ public static class TuiApp
         using var signals = new SignalsThatQuit(interrupt.Cancel);
         CharRnnClient client;
         EmbeddedServer? server;
+        var madeFolder = MakesModelsFolder(options);
         try { (client, server, _) = ConnectAsync(options).GetAwaiter().GetResult(); }
         catch (Exception e) when (Cli.CharRnnCommandLine.IsUserError(e) || Cli.CharRnnCommandLine.IsMachineError(e))
         {
@@ -171,6 +177,7 @@ public static class TuiApp
             return 1;
         }
         if (interrupt.IsCancellationRequested) parsed = []; // interrupted while the server started
+        if (madeFolder) output.Note($"the models folder {Path.GetFullPath(options.Embedded.ModelsDirectory)} did not exist: it was made (a typo in --models?)");
         // A job the last run left resumes in the embedded server now, and trains while the line runs: say so, or it trains unseen.
         if (server != null)
             foreach (var job in ActiveJobs(client).GetAwaiter().GetResult())

@@ -490,6 +490,17 @@ public class CommandLineTests
         var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --exec models --models /etc/hostname");
         Assert.Equal(1, code); // README: --exec exits 1 on any error
         Assert.Equal("error: --models '/etc/hostname' is a file; give a folder (it is made if missing).", stderr.Trim());
+        // A --models folder that is not there is made, and said so once: a mistyped one otherwise looks like a folder with no models.
+        var fresh = Path.Combine(Path.GetTempPath(), "charrnn-fresh-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --threads 1 --models {fresh} --exec models");
+            Assert.Equal(0, code);
+            Assert.Equal($"note: the models folder {fresh} did not exist: it was made (a typo in --models?)", stderr.Trim());
+            (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --threads 1 --models {fresh} --exec models");
+            Assert.Equal((0, ""), (code, stderr.Trim()));
+        }
+        finally { Directory.Delete(fresh, true); }
         // A malformed --server is a bad argument, refused before anything runs, as the other options are.
         (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --server 127.0.0.1:5x --exec models");
         Assert.Equal(2, code);
