@@ -48,7 +48,7 @@ public static class TuiApp
                 if (server != null)
                 {
                     window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");
-                    if (madeFolder) window.Repl.Log.AppendLine($"The models folder {Path.GetFullPath(options.Embedded.ModelsDirectory)} did not exist: it was made (a typo in --models? quit and give the right one).");
+                    if (madeFolder) window.Repl.Log.AppendLine($"The models folder {Path.GetFullPath(options.Embedded.ModelsDirectory)} did not exist: it was made{MadeWhy(options, " (a typo in --models? quit and give the right one)")}.");
                     // A job the last run stopped at its quit resumes now: say so, or it trains unseen.
                     _ = ActiveJobs(client).ContinueWith(t =>
                     {
@@ -97,6 +97,9 @@ public static class TuiApp
 
     /// <summary>The embedded server will make its models folder: said, since a mistyped --models otherwise looks like a folder with no models.</summary>
     private static bool MakesModelsFolder(ClientOptions options) => options.Server == null && !Directory.Exists(options.Embedded.ModelsDirectory);
+
+    /// <summary>The default folder is made on a first run; another one may be a typo.</summary>
+    private static string MadeWhy(ClientOptions options, string typo) => options.Embedded.ModelsDirectory == "models" ? " (a first run here)" : typo;
 
     /// <summary>The embedded server's running and queued jobs, or none when it does not answer in a few seconds.</summary>
     private static async Task<List<Protos.V1.Job>> ActiveJobs(CharRnnClient client)
@@ -177,7 +180,7 @@ public static class TuiApp
             return 1;
         }
         if (interrupt.IsCancellationRequested) parsed = []; // interrupted while the server started
-        if (madeFolder) output.Note($"the models folder {Path.GetFullPath(options.Embedded.ModelsDirectory)} did not exist: it was made (a typo in --models?)");
+        if (madeFolder) output.Note($"the models folder {Path.GetFullPath(options.Embedded.ModelsDirectory)} did not exist: it was made{MadeWhy(options, " (a typo in --models?)")}");
         // A job the last run left resumes in the embedded server now, and trains while the line runs: say so, or it trains unseen.
         if (server != null)
             foreach (var job in ActiveJobs(client).GetAwaiter().GetResult())
