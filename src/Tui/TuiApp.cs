@@ -56,6 +56,15 @@ public static class TuiApp
                             window.Repl.Log.AppendLine($"job {job.Id} for model {job.ModelName}, stopped when charrnn last quit, trains on ({job.State.ToString().ToLowerInvariant()}): attach {job.ModelName} watches it, stop {job.ModelName} stops it");
                     }, TaskContinuationOptions.OnlyOnRanToCompletion);
                 }
+                else
+                {
+                    // On a shared server, the jobs this key has running or queued there (an earlier session's): where to find them.
+                    _ = ActiveJobs(client).ContinueWith(t =>
+                    {
+                        foreach (var job in t.Result)
+                            window.Repl.Log.AppendLine($"job {job.Id} for model {job.ModelName} is {job.State.ToString().ToLowerInvariant()} on this server: attach {job.ModelName} watches it, stop {job.ModelName} stops it");
+                    }, TaskContinuationOptions.OnlyOnRanToCompletion);
+                }
                 window.Repl.Input.SetFocus();
                 // SIGTERM, SIGHUP (terminal closed) and SIGINT quit as Ctrl+Q does, so the embedded server still
                 // stops the running job with a checkpoint.
