@@ -354,6 +354,10 @@ public sealed class ScreenTests : IDisposable
         _app.Driver!.SetScreenSize(130, 42);
         PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout again");
         Assert.Contains("step", Screen);
+        _app.Driver!.SetScreenSize(130, 60);
+        PumpUntil(() => _window.Repl.Frame.Height == 11, "a taller command pane on a tall terminal"); // a fifth of the 58 rows inside the border
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout once more");
     }
 
     [Fact]

@@ -93,8 +93,11 @@ public sealed class MainWindow : Window, IReplOutput
 
     private static bool IsText(Key key) => !key.IsCtrl && !key.IsAlt && key.AsRune.Value >= ' ' && key.AsRune.Value != 0x7f;
 
-    /// <summary>The command pane's rows (the status bar takes one more): 9, fewer on a short terminal, where the tabs need them more.</summary>
-    private int ReplRows => Math.Clamp(Viewport.Height / 4, 5, 9);
+    /// <summary>
+    /// The command pane's rows (the status bar takes one more): 9, fewer on a short terminal, where the tabs need
+    /// them more, and a fifth of a tall one (11 at 60 rows), where a long error would otherwise scroll away at once.
+    /// </summary>
+    private int ReplRows => Math.Clamp(Viewport.Height / 4, 5, Math.Max(9, Viewport.Height / 5));
 
     public CommandRunner Runner { get; }
     public TrainingMonitor Monitor { get; }
