@@ -306,6 +306,13 @@ public sealed class ScreenTests : IDisposable
         Press(Key.Tab);
         Press(Key.Tab);
         Assert.Single(_window.Repl.Log.Content.Split('\n'), l => l.Contains("set", StringComparison.Ordinal) && l.Contains("share", StringComparison.Ordinal));
+
+        // Names that share the typed prefix only regardless of case leave its letters as typed.
+        Press(Key.U.WithCtrl);
+        Type("S");
+        Press(Key.Tab);
+        Assert.Equal("S", _window.Repl.Input.Text);
+        Press(Key.U.WithCtrl);
     }
 
     [Fact]

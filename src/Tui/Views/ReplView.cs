@@ -107,6 +107,9 @@ public sealed class ReplView : FrameView
         var (start, candidates) = Completer.Complete(line, cursor, _completion.Current);
         if (candidates.Count == 0) return;
         var insert = candidates.Count == 1 ? candidates[0] + (candidates[0].EndsWith('=') ? "" : " ") : Completer.CommonPrefix(candidates);
+        // Several names share the prefix regardless of case ("sTERM", "stateful-gru"): what was typed keeps its letters.
+        var typed = line[start..cursor];
+        if (candidates.Count > 1 && insert.Length >= typed.Length) insert = typed + insert[typed.Length..];
         // The choices once for a line: another Tab on it would only print them again.
         if (candidates.Count > 1 && insert.Length <= cursor - start && line != _choicesShownFor)
         {
