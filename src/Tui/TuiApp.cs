@@ -31,7 +31,6 @@ public static class TuiApp
     /// <summary>The full-screen client.</summary>
     public static int Run(ClientOptions options)
     {
-        var madeFolder = MakesModelsFolder(options);
         var (client, server, label) = ConnectAsync(options).GetAwaiter().GetResult();
         var completion = new CompletionSource();
         var status = new ServerStatus(client, completion);
@@ -48,7 +47,7 @@ public static class TuiApp
                 if (server != null)
                 {
                     window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");
-                    if (madeFolder) window.Repl.Log.AppendLine($"The models folder {Path.GetFullPath(options.Embedded.ModelsDirectory)} did not exist: it was made{MadeWhy(options, " (a typo in --models? quit and give the right one)")}.");
+                    // (A models folder this start made shows in the log's path above: no line of its own, which would push the welcome out of a short pane.)
                     // A job the last run stopped at its quit resumes now: say so, or it trains unseen.
                     _ = ActiveJobs(client).ContinueWith(t =>
                     {

@@ -16,6 +16,7 @@ public sealed class ExecInterruptTests : IDisposable
     public async Task A_signal_stops_the_running_command_skips_the_rest_and_checkpoints_the_job()
     {
         Directory.CreateDirectory(Path.Combine(_root, "corpora"));
+        Directory.CreateDirectory(Path.Combine(_root, "models")); // a folder made by the run would add its note to stderr
         File.WriteAllText(Path.Combine(_root, "corpora", "tiny.txt"), TuiFixture.TinyText);
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _root };
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "--models", Path.Combine(_root, "models"),
