@@ -194,6 +194,7 @@ public class CommandLineTests
     {
         var (models, corpora) = (Path.Combine(root, "models"), Path.Combine(root, "corpora"));
         Directory.CreateDirectory(corpora);
+        Directory.CreateDirectory(models); // made by the run, it would add its note to the stderr these tests read
         File.WriteAllText(Path.Combine(corpora, "tiny.txt"), TuiFixture.TinyText);
         return (new ClientOptions(null, null, new ModelServer.Hosting.ServerOptions { ModelsDirectory = models, CorporaDirectory = corpora, Device = "cpu" }), models);
     }
