@@ -141,9 +141,7 @@ public sealed partial class ModelStore
     /// <summary>NOT_FOUND for unknown models and for models the caller may not read.</summary>
     public ModelListing Get(string name, Caller caller)
     {
-        if (!CanRead(ValidateName(name), caller))
-            throw NoModelFor(name, caller);
-        if (!Exists(name))
+        if (!CanRead(ValidateName(name), caller) || !Exists(name))
             throw NoModelFor(name, caller);
         return Get(name);
     }
@@ -154,7 +152,7 @@ public sealed partial class ModelStore
 
     /// <summary><see cref="NoModel"/>, naming the model <paramref name="caller"/> may have meant among the ones it may read.</summary>
     public ServerException NoModelFor(string name, Caller caller) =>
-        ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.{ClosestName.Suggestion(name, List(caller).Where(m => m.Error == null).Select(m => m.Name))}");
+        ServerException.NotFound(NoModel(name).Message + ClosestName.Suggestion(name, List(caller).Where(m => m.Error == null).Select(m => m.Name)));
 
     public ModelListing Get(string name)
     {

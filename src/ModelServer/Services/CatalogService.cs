@@ -131,7 +131,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         jobs.ThrowIfUnsaved(name, caller);
         var model = models.Get(name, caller);
         if (model.Metadata is not { } meta)
-            throw ServerException.Precondition($"Model '{name}' cannot be read: {model.Error}");
+            throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(model.Error ?? "", caller.Admin)}"); // a damaged checkpoint's error names its file
         if (corpusName != "" && corpusName != meta.Corpus.Name)
             throw ServerException.Invalid($"corpus_name '{corpusName}' is not the corpus model '{name}' was trained on ('{meta.Corpus.Name}'); leave corpus_name empty with model_name.");
         try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction); }
