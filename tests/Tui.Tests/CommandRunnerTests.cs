@@ -395,6 +395,10 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal(prime.Length + 5, seen); // all of it read, then five generated
         Assert.Equal(["ab", "cd", "e"], CommandRunner.Pieces("abcde", 2));
         Assert.Equal(["🐱a", "b"], CommandRunner.Pieces("🐱ab", 2)); // a char outside the basic plane is one
+        Assert.Equal([""], CommandRunner.Pieces("", 2));
+        await Runner.RunLineAsync($"feed \"{prime}\""); // feed takes any length too
+        Assert.Empty(_output.Errors);
+        Assert.Equal(2 * prime.Length + 5, (await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = Runner.Session!.Id })).CharactersSeen);
     }
 
     [Fact]

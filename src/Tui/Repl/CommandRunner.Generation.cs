@@ -33,14 +33,10 @@ public sealed partial class CommandRunner
         var session = Session; // after Configure, which reopens a lost session
         // A prime longer than the server takes in one call goes in pieces, as `charrnn generate` reads any length:
         // all but the last fed, the last sent with the request (and shown as its prime).
-        var limit = (await ServerLimits(ct)).MaxPrimeChars;
-        if (limit > 0 && prime.EnumerateRunes().Count() > limit)
-        {
-            var pieces = Pieces(prime, limit);
-            foreach (var piece in pieces[..^1])
-                await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct);
-            prime = pieces[^1];
-        }
+        var pieces = await InServerPieces(prime, ct);
+        foreach (var piece in pieces[..^1])
+            await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct);
+        prime = pieces[^1];
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
         await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
     }
@@ -131,34 +127,44 @@ public sealed partial class CommandRunner
         }
     }
 
-    /// <summary><paramref name="text"/> cut into pieces of at most <paramref name="chars"/> characters (runes: a pair of surrogates is one).</summary>
+    /// <summary><paramref name="text"/> in pieces this server takes in one call (its max_prime_chars), at least one.</summary>
+    private async Task<List<string>> InServerPieces(string text, CancellationToken ct)
+    {
+        var limit = (await ServerLimits(ct)).MaxPrimeChars;
+        return limit > 0 ? Pieces(text, limit) : [text];
+    }
+
+    /// <summary><paramref name="text"/> cut into pieces of at most <paramref name="chars"/> characters (runes: a pair of surrogates is one), at least one.</summary>
     internal static List<string> Pieces(string text, int chars)
     {
         var pieces = new List<string>();
-        var piece = new System.Text.StringBuilder();
-        var inPiece = 0;
+        int start = 0, end = 0, inPiece = 0;
         foreach (var rune in text.EnumerateRunes())
         {
-            if (inPiece == chars) { pieces.Add(piece.ToString()); piece.Clear(); inPiece = 0; }
-            piece.Append(rune.ToString());
+            if (inPiece == chars) { pieces.Add(text[start..end]); (start, inPiece) = (end, 0); }
+            end += rune.Utf16SequenceLength;
             inPiece++;
         }
-        if (piece.Length > 0) pieces.Add(piece.ToString());
+        if (end > start || pieces.Count == 0) pieces.Add(text[start..end]);
         return pieces;
     }
 
     private async Task Feed(Command c, CancellationToken ct)
     {
-        var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
+        _ = Session ?? throw new CommandException("No model in use: use MODEL first.");
         var text = string.Join(" ", c.Positional);
         if (text.Length == 0) throw new CommandException("Usage: " + CommandCatalog.Find("feed")!.Usage);
+        // Text longer than the server takes in one call goes in pieces, as gen's prime does; the last one asks for the next chars.
+        var pieces = await InServerPieces(text, ct);
+        FeedRequest Piece(int i) => new() { SessionId = Session!.Id, Text = pieces[i], TopAlternatives = i == pieces.Count - 1 ? 3 : 0 };
         FeedResponse response;
-        try { response = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct); }
+        try { response = await client.Generation.FeedAsync(Piece(0), cancellationToken: ct); }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
             await ReopenSession(null, ct); // as gen does, after a restart or an expiry
-            response = await client.Generation.FeedAsync(new FeedRequest { SessionId = Session!.Id, Text = text, TopAlternatives = 3 }, cancellationToken: ct);
+            response = await client.Generation.FeedAsync(Piece(0), cancellationToken: ct);
         }
+        for (var i = 1; i < pieces.Count; i++) response = await client.Generation.FeedAsync(Piece(i), cancellationToken: ct);
         var next = string.Join("  ", response.Next.Select(a => $"{Visible(a.Text)} {a.Probability:P0}"));
         output.Line($"fed {text.EnumerateRunes().Count()} chars ({response.CharactersSeen} in the session); next: {next}");
     }
