@@ -15,6 +15,25 @@ public class DeviceWorkerTests
     }
 
     [Fact]
+    public async Task The_device_thread_blocks_ctrl_c_and_the_like_so_no_signal_lands_in_a_libtorch_kernel()
+    {
+        var (app, worker, models) = await Started();
+        try
+        {
+            var status = await worker.Run(() => File.ReadAllText("/proc/thread-self/status"));
+            var mask = Convert.ToUInt64(status.Split('\n').Single(l => l.StartsWith("SigBlk:", StringComparison.Ordinal))["SigBlk:".Length..].Trim(), 16);
+            foreach (var (name, number) in new[] { ("SIGINT", 2), ("SIGTERM", 15), ("SIGHUP", 1), ("SIGCONT", 18), ("SIGWINCH", 28) })
+                Assert.True((mask >> (number - 1) & 1) == 1, $"{name} is not blocked on the device thread");
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(models, true);
+        }
+    }
+
+    [Fact]
     public async Task A_caller_that_gives_up_stops_waiting_behind_a_long_command_and_its_work_never_runs()
     {
         var (app, worker, models) = await Started();

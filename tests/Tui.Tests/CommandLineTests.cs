@@ -390,6 +390,10 @@ public class CommandLineTests
                 do line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
                 while (line != null && !line.StartsWith("epoch   2", StringComparison.Ordinal));
                 Assert.NotNull(line);
+                // The main thread trains, so the signal must land on another (see AsyncSignalMask).
+                var status = File.ReadAllText($"/proc/{process.Id}/task/{process.Id}/status");
+                var mask = Convert.ToUInt64(status.Split('\n').Single(l => l.StartsWith("SigBlk:", StringComparison.Ordinal))["SigBlk:".Length..].Trim(), 16);
+                Assert.True((mask >> (1 - 1) & 1) == 1 && (mask >> (2 - 1) & 1) == 1 && (mask >> (15 - 1) & 1) == 1, $"the training thread's mask is {mask:x}");
                 using (var hup = System.Diagnostics.Process.Start("kill", ["-HUP", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
                     await hup.WaitForExitAsync();
                 var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));

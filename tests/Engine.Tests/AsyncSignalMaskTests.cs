@@ -1,0 +1,44 @@
+using CharRnn.Engine.Runtime;
+
+namespace CharRnn.Engine.Tests;
+
+/// <summary>Signals kept off the threads that run libtorch (see AsyncSignalMask), read back from the kernel.</summary>
+public sealed class AsyncSignalMaskTests
+{
+    private const int SigInt = 2, SigTerm = 15, SigWinch = 28, SigSegv = 11;
+
+    [Fact]
+    public void The_calling_thread_and_threads_it_starts_block_them_and_other_threads_do_not()
+    {
+        Assert.True(OperatingSystem.IsLinux(), "the mask is Linux's; these tests run on Linux");
+        string? blocked = null, inherited = null;
+        var thread = new Thread(() =>
+        {
+            AsyncSignalMask.BlockOnThisThread();
+            blocked = ThisThreadsStatus();
+            var child = new Thread(() => inherited = ThisThreadsStatus()); // as OpenMP's workers start
+            child.Start();
+            child.Join();
+        });
+        thread.Start();
+        thread.Join();
+
+        foreach (var status in new[] { blocked!, inherited! })
+        {
+            foreach (var signal in AsyncSignalMask.Blocked) Assert.True(Blocks(status, signal), $"signal {signal} is not blocked");
+            Assert.False(Blocks(status, SigSegv)); // a fault must reach the thread that caused it
+        }
+        var other = ThisThreadsStatus(); // the test's own thread was not touched
+        Assert.False(Blocks(other, SigInt));
+        Assert.False(Blocks(other, SigTerm));
+        Assert.False(Blocks(other, SigWinch));
+    }
+
+    private static string ThisThreadsStatus() => File.ReadAllText("/proc/thread-self/status");
+
+    private static bool Blocks(string status, int signal)
+    {
+        var mask = status.Split('\n').Single(l => l.StartsWith("SigBlk:", StringComparison.Ordinal))["SigBlk:".Length..].Trim();
+        return (Convert.ToUInt64(mask, 16) >> (signal - 1) & 1) == 1;
+    }
+}
