@@ -392,6 +392,19 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Progress_is_reported_after_the_first_step_so_a_loss_curve_starts_where_training_did()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 100, maxSteps: 6) with { ProgressInterval = TimeSpan.FromHours(1) },
+            Tiny.Corpus(), CPU, dir.Path);
+        var steps = new List<long>();
+        trainer.Progress += p => steps.Add(p.Step);
+        trainer.Run();
+        Assert.Equal([1L, 6L], steps); // the first step, then not again until the interval or the end
+    }
+
+    [Fact]
     public void A_nan_loss_fails_with_a_clear_reason_and_writes_no_checkpoint()
     {
         using var dir = new TempFolder();

@@ -62,6 +62,7 @@ public sealed partial class Trainer : IDisposable
     private double _lastReportSum;
     private long _lastReportChars;
     private long _lastReportStep;
+    private readonly long _firstStep; // this run's first step is reported at once: a loss curve starts at its start
 
     private Trainer(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options, Vocabulary vocabulary,
         CharModel model, TrainingData data, CorpusRecord corpus, Device device, string? directory,
@@ -89,6 +90,7 @@ public sealed partial class Trainer : IDisposable
         _lastReportSum = position.EpochLossSum;
         _lastReportChars = position.EpochCharacters;
         _lastReportStep = position.Step;
+        _firstStep = position.Step + 1;
 
         _groups = model.named_parameters()
             .GroupBy(p => LayerGroups.Of(p.name))
@@ -306,7 +308,7 @@ public sealed partial class Trainer : IDisposable
             Position = Position with { Batch = batchIndex + 1, Step = Position.Step + 1 };
             BatchEnded?.Invoke(Position.Step);
             if (Position.Batch >= batches) BeginEpochEnd();
-            else if (_clock.Elapsed - _lastReportAt >= Options.ProgressInterval || IsComplete) ReportProgress();
+            else if (_clock.Elapsed - _lastReportAt >= Options.ProgressInterval || IsComplete || Position.Step == _firstStep) ReportProgress();
             return true;
         }
         catch (Exception e)
