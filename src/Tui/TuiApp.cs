@@ -33,7 +33,7 @@ public static class TuiApp
     {
         var (client, server, label) = ConnectAsync(options).GetAwaiter().GetResult();
         var completion = new CompletionSource();
-        var status = new ServerStatus(client, completion);
+        var status = new ServerStatus(client, completion, label);
         try
         {
             var app = Application.Create();

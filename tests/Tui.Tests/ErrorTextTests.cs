@@ -25,13 +25,13 @@ public sealed class ErrorTextTests
         Assert.Equal("No model 'x' on this server; models lists them.",
             ErrorText.Describe(new RpcException(new Status(StatusCode.NotFound, "No model 'x' on this server; ListModels shows the models there are."))));
         Assert.Equal("Internal: options.clip broke", ErrorText.Describe(new RpcException(new Status(StatusCode.Internal, "options.clip broke"))));
-        Assert.StartsWith("server unavailable (", ErrorText.Describe(new RpcException(new Status(StatusCode.Unavailable, "gone"))), StringComparison.Ordinal);
+        Assert.StartsWith("server unavailable: ", ErrorText.Describe(new RpcException(new Status(StatusCode.Unavailable, "gone"))), StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData(StatusCode.Unavailable, "Error connecting to subchannel.", "server unavailable (could not connect)")]
-    [InlineData(StatusCode.Unavailable, "Error reading next message. HttpIOException: The response ended prematurely while waiting for the next frame from the server. (ResponseEnded)", "server unavailable (the connection was lost)")]
-    [InlineData(StatusCode.Unavailable, "Error starting gRPC call. SocketException: Connection refused", "server unavailable (Error starting gRPC call. Connection refused)")]
+    [InlineData(StatusCode.Unavailable, "Error connecting to subchannel.", "server unavailable: could not connect")]
+    [InlineData(StatusCode.Unavailable, "Error reading next message. HttpIOException: The response ended prematurely while waiting for the next frame from the server. (ResponseEnded)", "server unavailable: the connection was lost")]
+    [InlineData(StatusCode.Unavailable, "Error starting gRPC call. SocketException: Connection refused", "server unavailable: Error starting gRPC call. Connection refused")]
     [InlineData(StatusCode.Internal, "Error starting gRPC call. HttpRequestException: The SSL connection could not be established, see inner exception.",
         "could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here")]
     public void A_lost_link_is_told_in_words_not_in_exception_names(StatusCode code, string detail, string shown) =>

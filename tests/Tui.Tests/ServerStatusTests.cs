@@ -29,6 +29,26 @@ public class ServerStatusTests
     }
 
     [Fact]
+    public async Task A_server_that_cannot_be_reached_gets_one_line_for_the_log_saying_so_and_that_it_retries()
+    {
+        using var unused = new TcpListener(IPAddress.Loopback, 0);
+        unused.Start();
+        var port = ((IPEndPoint)unused.LocalEndpoint).Port;
+        unused.Stop(); // nothing listens there now: each poll is refused at once
+        using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{port}"));
+        var status = new ServerStatus(client, new CompletionSource(), $"127.0.0.1:{port}");
+        await status.RefreshAsync();
+        await status.RefreshAsync();
+        Assert.False(status.Connected);
+        var notice = status.TakeNotice();
+        Assert.NotNull(notice);
+        Assert.StartsWith($"No answer from 127.0.0.1:{port}: server unavailable: ", notice);
+        Assert.EndsWith("; retrying every few seconds (commands fail until it answers).", notice);
+        Assert.Null(status.TakeNotice()); // the second failed poll changed nothing: no second line
+        await status.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_server_that_refuses_the_key_is_named_as_refusing_it_not_as_disconnected()
     {
         var root = Directory.CreateTempSubdirectory("charrnn-status-").FullName;
@@ -45,6 +65,7 @@ public class ServerStatusTests
             await status.DisposeAsync();
             Assert.False(status.Connected);
             Assert.StartsWith("refused (Unauthenticated): This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN).", status.Line);
+            Assert.StartsWith("the server refused this client: This server needs an API key", status.TakeNotice());
         }
         finally { Directory.Delete(root, true); }
     }

@@ -13,7 +13,7 @@ public static partial class ErrorText
 {
     public static string Describe(Exception e) => e switch
     {
-        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable ({Plain(r.Status.Detail)})",
+        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable: {Plain(r.Status.Detail)}",
         RpcException { StatusCode: StatusCode.Internal } r when r.Status.Detail.Contains("SSL connection could not be established", StringComparison.Ordinal) =>
             "could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here",
         RpcException { StatusCode: StatusCode.DeadlineExceeded } => "the server did not answer in time (DeadlineExceeded): it may be overloaded, or the connection lost",

@@ -9,8 +9,11 @@ namespace CharRnn.Tui.ViewModels;
 /// Polls the server every couple of seconds in the background: connection, device, sessions,
 /// jobs, the model list, and the names tab completion offers. The UI never waits on it.
 /// </summary>
-public sealed class ServerStatus(CharRnnClient client, CompletionSource completion) : IAsyncDisposable
+public sealed class ServerStatus(CharRnnClient client, CompletionSource completion, string serverLabel = "the server") : IAsyncDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _notices = new();
+    private bool? _announced; // connected as last told: a change is a line for the log, where the status bar's few words may be cut
+
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
     private volatile string _line = "connecting…";
@@ -20,9 +23,30 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
 
     public string Line => _line;
     public bool Connected { get; private set; }
+    /// <summary>Why the last poll failed, in the REPL's words (empty while connected).</summary>
+    public string Problem { get; private set; } = "";
+    /// <summary>The server answered but refused this client (its key): polling again will not change that.</summary>
+    public bool Refused { get; private set; }
     public IReadOnlyList<ModelSummary> Models => _models;
     public ListArchitecturesResponse? Architectures => _architectures;
     public int Version => Volatile.Read(ref _version);
+
+    /// <summary>The next line for the log about the connection (lost, refused, back), or null.</summary>
+    public string? TakeNotice() => _notices.TryDequeue(out var notice) ? notice : null;
+
+    private void Announce()
+    {
+        lock (_notices) Enqueue();
+    }
+
+    private void Enqueue()
+    {
+        if (Connected == _announced || (_announced == null && Connected)) { _announced = Connected; return; }
+        _announced = Connected;
+        _notices.Enqueue(Connected ? $"Connected to {serverLabel} again."
+            : Refused ? $"{serverLabel} refused this client: {Problem}"
+            : $"No answer from {serverLabel}: {Problem}; retrying every few seconds (commands fail until it answers).");
+    }
 
     public void Start(TimeSpan period) => _loop = Task.Run(() => Loop(period));
 
@@ -50,6 +74,8 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
             var corpora = (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), deadline: deadline, cancellationToken: ct)).Corpora;
             _models = models;
             Connected = true;
+            Problem = "";
+            Refused = false;
             var device = info.Device.Split(" · ")[0];
             _line = $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued";
             completion.Update(new CompletionSource.Snapshot(
@@ -62,17 +88,22 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
         catch (RpcException e) when (!ct.IsCancellationRequested && e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
         {
             Connected = false; // retrying will not help: the key is missing, unknown or not allowed
+            Problem = ErrorText.Describe(e);
+            Refused = true;
             _line = $"refused ({e.StatusCode}): {e.Status.Detail}"; // the server's words: a key missing, unknown, or a server with none yet
         }
         catch (RpcException e) when (!ct.IsCancellationRequested)
         {
             Connected = false;
+            Problem = ErrorText.Describe(e);
+            Refused = false;
             _line = $"disconnected ({e.StatusCode}); retrying…";
         }
         catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
             return; // closing: a poll in flight ends cancelled
         }
+        Announce();
         Interlocked.Increment(ref _version);
     }
 

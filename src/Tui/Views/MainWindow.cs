@@ -54,12 +54,12 @@ public sealed class MainWindow : Window, IReplOutput
         var statusBar = new StatusBar([
             new Shortcut(Key.F1, "Help", ShowHelp, ""),
             new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""),
+            _statusItem, // before the tabs' keys, which a narrow terminal cuts: the tabs' names show above, the connection nowhere else
             new Shortcut(Key.F2, "Models", () => Show(Models), ""),
             new Shortcut(Key.F3, "Train", () => Show(Training), ""),
             new Shortcut(Key.F4, "Generate", () => Show(Generate), ""),
             new Shortcut(Key.F5, "Type", () => Show(TypeView), ""),
             new Shortcut(Key.F6, "Beat", () => Show(Beat), ""),
-            _statusItem,
         ]);
         Add(Tabs, Repl, statusBar);
 
@@ -122,6 +122,7 @@ public sealed class MainWindow : Window, IReplOutput
         {
             _statusVersion = _status.Version;
             _statusItem.Title = _status.Line;
+            while (_status.TakeNotice() is { } notice) Repl.Log.AppendLine(notice);
         }
         Repl.Log.RedrawIfChanged();
         Generate.Refresh();
