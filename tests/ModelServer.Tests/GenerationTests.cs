@@ -825,6 +825,27 @@ public sealed class ExpiryTests : IDisposable
         Assert.Contains("expired after 1 s idle", e.Status.Detail);
     }
 
+    [Fact]
+    public async Task An_open_interact_stream_keeps_its_session_however_long_the_user_pauses()
+    {
+        var s = await _server.Generation.Open("gru", temperature: 0);
+        var store = _server.Services.GetRequiredService<SessionStore>();
+        using (var call = _server.Generation.Interact())
+        {
+            await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "the", PredictChars = 2 });
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            await Task.Delay(TimeSpan.FromSeconds(4)); // a pause four times the idle timeout, several reaper passes
+            Assert.Equal(1, store.Count);
+            await call.RequestStream.WriteAsync(new InteractRequest { Text = " c", PredictChars = 0 });
+            await call.RequestStream.CompleteAsync();
+            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { } // ends OK: the session was still there
+        }
+        Assert.Equal(5, (await _server.Generation.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen);
+        // Closed, the stream no longer holds it: it expires as any other.
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); store.Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(30);) await Task.Delay(100);
+        Assert.Equal(0, store.Count);
+    }
+
     public void Dispose() => _server.Dispose();
 }
 

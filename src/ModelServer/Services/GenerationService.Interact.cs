@@ -34,6 +34,7 @@ public sealed partial class GenerationService
         });
 
         ServerSession? session = null;
+        IDisposable? open = null; // the stream keeps its session from expiring while the user pauses between keys
         CancellationTokenSource? prediction = null;
         var predictions = new List<Task>();
         long index = -1;
@@ -44,7 +45,11 @@ public sealed partial class GenerationService
                 index++;
                 Volatile.Write(ref newest.Value, index);
                 if (session == null || (request.SessionId.Length > 0 && request.SessionId != session.Id))
+                {
                     session = sessions.Get(request.SessionId, Caller.Of(context));
+                    open?.Dispose();
+                    open = session.Streaming();
+                }
                 CheckTextLimit(request.Text, "text");
                 var length = request.HasPredictChars ? request.PredictChars : 20;
                 if (length is < 0 or > MaxPredictChars)
@@ -103,6 +108,7 @@ public sealed partial class GenerationService
             await Task.WhenAll(predictions.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default)));
             outgoing.Writer.TryComplete();
             await writer.ContinueWith(_ => { }, TaskScheduler.Default);
+            open?.Dispose();
         }
     }
 

@@ -57,9 +57,10 @@ public sealed class ServerSession
     private int _streams;
 
     /// <summary>
-    /// A Generate call on the session, from its start until its last message is written: the session is
-    /// not idle meanwhile. The loop samples ahead of a slow reader and is done long before the client
-    /// has read it all (<see cref="Generating"/> is cleared then); the idle time counts from the call's end.
+    /// A streaming call on the session, from its start to its end: a Generate until its last message is
+    /// written (the loop samples ahead of a slow reader and is done long before the client has read it all;
+    /// <see cref="Generating"/> is cleared then), an Interact while it is open, however long the user
+    /// pauses. The session is not idle meanwhile; the idle time counts from the call's end.
     /// </summary>
     public IDisposable Streaming()
     {
