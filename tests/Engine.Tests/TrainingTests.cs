@@ -405,6 +405,21 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_run_far_worse_than_a_uniform_guess_fails_as_diverged_at_its_epoch_end_and_saves_nothing_of_it()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 3, lr: 10), Tiny.Corpus(), CPU, dir.Path);
+        var outcome = trainer.Run();
+        Assert.Equal(TrainingOutcomeKind.Failed, outcome.Kind);
+        Assert.StartsWith("Training diverged: validation loss ", outcome.Reason);
+        Assert.Contains("at step", outcome.Reason);
+        Assert.Contains("is more than twice what guessing every character equally likely scores", outcome.Reason);
+        Assert.Empty(trainer.History); // the epoch was not recorded
+        Assert.False(File.Exists(Path.Combine(dir.Path, Trainer.LastCheckpoint)));
+    }
+
+    [Fact]
     public void A_nan_loss_fails_with_a_clear_reason_and_writes_no_checkpoint()
     {
         using var dir = new TempFolder();

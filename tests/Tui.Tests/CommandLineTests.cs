@@ -720,8 +720,9 @@ public class CommandLineTests
         }
         finally { Console.SetError(previous); }
         Assert.Equal(1, code);
-        Assert.StartsWith("charrnn: the run diverged: validation loss ", error.ToString());
-        Assert.Contains("train again with a lower --lr.", error.ToString());
+        Assert.StartsWith("failed: Training diverged: validation loss ", error.ToString());
+        Assert.Contains("is more than twice what guessing every character equally likely scores", error.ToString());
+        Assert.Contains("Lower the learning rate (now 10)", error.ToString());
     });
 
     [Fact]

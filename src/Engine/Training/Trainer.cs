@@ -504,6 +504,10 @@ public sealed partial class Trainer : IDisposable
         $"Training diverged: the loss became {value} at step {Position.Step} (epoch {Position.Epoch + 1}). " +
         $"Lower the learning rate (now {Options.LearningRate}) or clip gradients (e.g. --clip 1); the last good checkpoint is kept.");
 
+    private TrainingDivergedException WorseThanGuessing(double validLoss) => new(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"Training diverged: validation loss {validLoss:F2} nats/char at step {Position.Step} (epoch {Position.Epoch + 1}) is more than twice what guessing every character equally likely scores ({Vocabulary.UniformLoss:F2}). " +
+        $"Lower the learning rate (now {Options.LearningRate}); the last good checkpoint is kept."));
+
     public void Dispose()
     {
         _writer.Dispose();
