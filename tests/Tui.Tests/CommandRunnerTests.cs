@@ -230,6 +230,26 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Info_shows_a_model_its_hyperparameters_training_vocabulary_and_latest_epochs()
+    {
+        await Refused("info", "Usage: info MODEL (models lists them), or use MODEL first.");
+        await Refused("info nope", "No model 'nope' on this server");
+        await Runner.RunLineAsync("use gru");
+        await Runner.RunLineAsync("info"); // the model in use
+        var details = await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "gru" });
+        Assert.Contains(_output.Lines, l => l.StartsWith($"gru · stateful-gru · {details.Summary.ParameterCount:N0} parameters · corpus ", StringComparison.Ordinal));
+        Assert.Contains(_output.Lines, l => l.StartsWith("  hyperparameters: bptt 8 · bs ", StringComparison.Ordinal) && l.Contains(" · random_bptt ", StringComparison.Ordinal)
+                                             && !l.Contains("random_bptt 1", StringComparison.Ordinal) && !l.Contains("random_bptt 0", StringComparison.Ordinal)); // a switch reads true or false
+        Assert.Contains(_output.Lines, l => l.StartsWith($"  training: {details.Summary.EpochsTrained} epoch(s), ", StringComparison.Ordinal));
+        Assert.Contains(_output.Lines, l => l.StartsWith("  validation loss (nats/char): best ", StringComparison.Ordinal));
+        var vocabulary = Assert.Single(_output.Lines, l => l.StartsWith("  vocabulary: ", StringComparison.Ordinal));
+        Assert.Equal($"  vocabulary: {details.Summary.VocabularySize} symbols: {details.Vocabulary[1..].Replace("\n", "\\n", StringComparison.Ordinal)}", vocabulary);
+        Assert.Contains(_output.Lines, l => l.StartsWith("  epoch      step   train     val", StringComparison.Ordinal));
+        Assert.Equal(@"a\nb\tc\u0007d", Repl.CommandRunner.VisibleSymbols("\0a\nb\tc\u0007d")); // the padding left out, the rest visible
+        Assert.DoesNotContain(_output.Lines, l => l.Contains("owner local", StringComparison.Ordinal)); // one user, no owner to name
+    }
+
+    [Fact]
     public async Task Share_shares_a_model_and_share_off_takes_it_back()
     {
         await Runner.RunLineAsync("share gru");

@@ -25,6 +25,7 @@ public static class CommandCatalog
         new("archs", "archs", "List the architectures the server trains."),
         new("arch", "arch NAME", "Show an architecture's hyperparameters, defaults and ranges.", ArgumentKind.Architecture, Words: 1),
         new("models", "models", "List trained models with their validation loss."),
+        new("info", "info [MODEL]", "Show a model: architecture, hyperparameters, training, vocabulary and its latest epochs (default: the model in use).", ArgumentKind.Model, Words: 1),
         new("corpora", "corpora", "List the corpora the server trains on."),
         new("train", "train ARCH [name=NAME] [corpus=NAME] [n_hidden=512 ...] [epochs=N lr=X schedule=sgdr:cycle_len=1,cycle_mult=2 lower=true ...]",
             "Start training a new model and watch it learn.", ArgumentKind.Architecture, TrainingKeys, Words: 1),

@@ -5,7 +5,7 @@ using CharRnn.Tui.Client;
 
 namespace CharRnn.Tui.Repl;
 
-/// <summary>The REPL's commands that read or change the server's catalogue: help, archs, arch, models, corpora, status, delete, share.</summary>
+/// <summary>The REPL's commands that read or change the server's catalogue: help, archs, arch, models, info, corpora, status, delete, share.</summary>
 public sealed partial class CommandRunner
 {
     private Task Help(Command c)
@@ -48,7 +48,7 @@ public sealed partial class CommandRunner
         var models = (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models;
         if (models.Count == 0) { output.Line("No models yet. Train one: train stateful-lstm epochs=1 lower=true"); return; }
         // On a server with keys, whose each model is and whether it is shared (share MODEL).
-        var owners = models.Any(m => m.Owner.Length > 0);
+        var owners = models.Any(HasTeamOwner);
         var name = Math.Max(22, models.Max(m => m.Name.Length)); // a default name (stateful-lstm-1205-190214) is longer than most
         output.Line($"{"NAME".PadRight(name)} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-10}{(owners ? " OWNER" : "")}");
         foreach (var m in models)
@@ -59,6 +59,65 @@ public sealed partial class CommandRunner
             output.Line($"{m.Name.PadRight(name)} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : "")}");
         }
     }
+
+    private const int InfoEpochs = 5;
+
+    private async Task Info(Command c, CancellationToken ct)
+    {
+        var name = c.Arg(0) ?? Session?.ModelName ?? throw new CommandException("Usage: info MODEL (models lists them), or use MODEL first.");
+        var details = await client.Catalog.GetModelAsync(new GetModelRequest { Name = name }, cancellationToken: ct);
+        var m = details.Summary;
+        static string Number(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
+        output.Line($"{m.Name} · {m.Architecture} · {m.ParameterCount:N0} parameters · corpus {m.CorpusName}{(m.Lowercase ? " (lowercased)" : "")}" +
+                    $"{(HasTeamOwner(m) ? $" · owner {m.Owner}{(m.Shared ? " (shared)" : "")}" : "")}{(m.Training ? " · training now" : "")}");
+        var specs = (await ArchitectureList(ct)).Architectures.FirstOrDefault(a => a.Name == m.Architecture)?.Hyperparameters;
+        output.Line("  hyperparameters: " + string.Join(" · ", details.Hyperparameters.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h =>
+            $"{h.Key} {(specs?.FirstOrDefault(s => s.Name == h.Key) is { } spec ? SpecText.Format(spec, h.Value) : Number(h.Value))}")));
+        var o = details.TrainingOptions;
+        var options = new List<string> { $"{m.EpochsTrained} epoch(s), {m.StepsTrained:N0} steps" };
+        if (o.HasOptimizer) options.Add($"optimizer {o.Optimizer}");
+        if (o.LearningRate.Count > 0) options.Add($"lr {string.Join(",", o.LearningRate.Select(Number))}");
+        if (o.HasSchedule && o.Schedule.Length > 0) options.Add($"schedule {o.Schedule}");
+        if (o.WeightDecay.Any(w => w != 0)) options.Add($"wd {string.Join(",", o.WeightDecay.Select(Number))}");
+        if (o.HasClip && o.Clip > 0) options.Add($"clip {Number(o.Clip)}");
+        if (o.HasValidFraction) options.Add($"val_fraction {Number(o.ValidFraction)}");
+        output.Line("  training: " + string.Join(" · ", options));
+        var best = m.HasBestValidLoss ? $"best {m.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture)}" : "not validated yet";
+        var last = m.HasLastValidLoss ? $" · last {m.LastValidLoss.ToString("F4", CultureInfo.InvariantCulture)}" : "";
+        output.Line($"  validation loss (nats/char): {best}{last}; generation uses {details.Checkpoint}");
+        output.Line($"  vocabulary: {m.VocabularySize} symbols: {VisibleSymbols(details.Vocabulary)}");
+        if (details.History.Count == 0) return;
+        output.Line($"  {"epoch",5} {"step",9} {"train",7} {"val",7} {"acc",6} {"lr",8} {"time",8}");
+        foreach (var e in details.History.TakeLast(InfoEpochs))
+            output.Line(string.Create(CultureInfo.InvariantCulture,
+                $"  {e.Epoch,5} {e.Step,9:N0} {e.TrainLoss,7:F4} {e.ValidLoss,7:F4} {e.ValidAccuracy,6:P1} {e.LearningRate,8:0.0e+0} {Cli.Durations.Format(TimeSpan.FromSeconds(e.ElapsedSeconds)),8}"));
+        if (details.History.LastOrDefault(e => e.Sample.Length > 0) is { } sampled)
+            output.Line($"  sample after epoch {sampled.Epoch}: {sampled.Sample.Replace("\n", " ", StringComparison.Ordinal)}");
+    }
+
+    /// <summary>The model's symbols after the padding one, each visible: a line feed as \n, a tab as \t, other control characters as \uXXXX.</summary>
+    internal static string VisibleSymbols(string vocabulary)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var rune in vocabulary.EnumerateRunes().Skip(1)) // index 0 is padding
+            text.Append(rune.Value switch
+            {
+                '\n' => "\\n",
+                '\t' => "\\t",
+                '\r' => "\\r",
+                _ when System.Text.Rune.IsControl(rune) || System.Text.Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format => $"\\u{rune.Value:X4}",
+                _ => rune.ToString(),
+            });
+        return text.ToString();
+    }
+
+    /// <summary>
+    /// A model a key made on a server with keys. A server without them (the embedded one) records
+    /// every model as its one user's, "local": no owner worth a column or a word.
+    /// </summary>
+    private static bool HasTeamOwner(ModelSummary m) => (m.Owner.Length > 0 && m.Owner != OpenServerOwner) || m.Shared;
+
+    private const string OpenServerOwner = "local"; // ModelSummary.owner's word for it
 
     private async Task Corpora(CancellationToken ct)
     {

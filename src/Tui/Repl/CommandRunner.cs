@@ -126,6 +126,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         "archs" => Architectures(ct),
         "arch" => Architecture(c, ct),
         "models" => Models(ct),
+        "info" => Info(c, ct),
         "corpora" => Corpora(ct),
         "train" => Train(c, ct),
         "resume" => Resume(c, ct),
