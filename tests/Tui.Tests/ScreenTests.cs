@@ -368,6 +368,23 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void F7_gives_the_command_log_two_thirds_of_the_window_and_F7_again_gives_the_screens_their_room_back()
+    {
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => _window.Repl.Frame.Height is 5 or 6, "the 80×24 layout");
+        var screens = _window.Tabs.Frame.Height;
+        Press(Key.F7);
+        PumpUntil(() => _window.Repl.Frame.Height == 14, "the tall log"); // two thirds of the 22 rows inside the border
+        Assert.True(_window.TallLog);
+        Assert.Equal(22 - 14 - 1, _window.Tabs.Frame.Height); // the screens above keep what is left, the status bar its row
+        Press(Key.F7);
+        PumpUntil(() => _window.Tabs.Frame.Height == screens, "the usual layout");
+        Assert.False(_window.TallLog);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
+    [Fact]
     public void The_sampling_settings_come_back_after_the_terminal_shrinks_and_grows_again()
     {
         UseGru();

@@ -95,7 +95,7 @@ public sealed partial class CommandRunner
             output.Line($"  sample after epoch {sampled.Epoch}: {sampled.Sample.Replace("\n", " ", StringComparison.Ordinal)}");
     }
 
-    /// <summary>The model's symbols after the padding one, each visible: a line feed as \n, a tab as \t, other control characters as \uXXXX.</summary>
+    /// <summary>The model's symbols after the padding one, each visible: a space as ␠, a line feed as \n, a tab as \t, other control characters as \uXXXX.</summary>
     internal static string VisibleSymbols(string vocabulary)
     {
         var text = new System.Text.StringBuilder();
@@ -105,6 +105,7 @@ public sealed partial class CommandRunner
                 '\n' => "\\n",
                 '\t' => "\\t",
                 '\r' => "\\r",
+                ' ' => "␠", // a blank would pass unseen, and a wrapped line drops it
                 _ when System.Text.Rune.IsControl(rune) || System.Text.Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format => $"\\u{rune.Value:X4}",
                 _ => rune.ToString(),
             });

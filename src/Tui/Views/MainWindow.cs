@@ -60,6 +60,7 @@ public sealed class MainWindow : Window, IReplOutput
             new Shortcut(Key.F4, "Generate", () => Show(Generate), ""),
             new Shortcut(Key.F5, "Type", () => Show(TypeView), ""),
             new Shortcut(Key.F6, "Beat", () => Show(Beat), ""),
+            new Shortcut(Key.F7, "Log", ToggleTallLog, ""),
         ]);
         Add(Tabs, Repl, statusBar);
 
@@ -97,7 +98,20 @@ public sealed class MainWindow : Window, IReplOutput
     /// The command pane's rows (the status bar takes one more): 9, fewer on a short terminal, where the tabs need
     /// them more, and a fifth of a tall one (11 at 60 rows), where a long error would otherwise scroll away at once.
     /// </summary>
-    private int ReplRows => Math.Clamp(Viewport.Height / 4, 5, Math.Max(9, Viewport.Height / 5));
+    private int ReplRows => TallLog
+        ? Math.Max(NormalReplRows, Viewport.Height * 2 / 3)
+        : NormalReplRows;
+
+    private int NormalReplRows => Math.Clamp(Viewport.Height / 4, 5, Math.Max(9, Viewport.Height / 5));
+
+    /// <summary>F7: the command log takes two thirds of the window (a short terminal shows two lines of it), or its usual share again.</summary>
+    public bool TallLog { get; private set; }
+
+    private void ToggleTallLog()
+    {
+        TallLog = !TallLog;
+        SetNeedsLayout();
+    }
 
     public CommandRunner Runner { get; }
     public TrainingMonitor Monitor { get; }
@@ -194,7 +208,7 @@ public sealed class MainWindow : Window, IReplOutput
 
     /// <summary>What F1 shows: the keys, then each command's usage and what it does.</summary>
     internal static string HelpText =>
-        "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model\n" +
+        "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model · F7 a taller command log (again: as it was)\n" +
         "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
         "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, the generated text.\n" +
