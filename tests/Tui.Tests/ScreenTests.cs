@@ -158,6 +158,26 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void On_the_generate_screen_PgUp_from_the_command_line_scrolls_the_generated_text_not_the_log()
+    {
+        UseGru();
+        Command("gen 100000 \"the c\"");
+        var pane = _window.Generate.Panes[0];
+        PumpUntil(() => pane.Content.Length >= 8000, "more text than the pane shows");
+        Press(Key.Esc); // stops it; the command line keeps the keyboard
+        PumpUntil(() => _window.Repl.Log.Content.Contains("stopped"), "the gen to stop");
+        Assert.Same(_window.Generate, _window.Tabs.Value);
+        Assert.True(_window.Repl.Input.HasFocus);
+        Press(Key.PageUp);
+        PumpUntil(() => true, "a frame");
+        Assert.True(pane.ScrollBack > 0, "the generated text scrolled back");
+        Assert.Equal(0, _window.Repl.Log.ScrollBack);
+        Press(Key.PageDown);
+        PumpUntil(() => true, "a frame");
+        Assert.Equal(0, pane.ScrollBack);
+    }
+
+    [Fact]
     public void A_gen_after_compare_takes_the_whole_width_and_the_seed_shown_is_not_pinned()
     {
         UseGru();

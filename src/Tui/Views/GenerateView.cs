@@ -70,7 +70,7 @@ public sealed class GenerateView : View
         KeyDown += (_, key) =>
         {
             if (key.Handled || (key != Terminal.Gui.Input.Key.PageUp && key != Terminal.Gui.Input.Key.PageDown)) return;
-            foreach (var pane in Panes) pane.ScrollPage(older: key == Terminal.Gui.Input.Key.PageUp);
+            ScrollPage(older: key == Terminal.Gui.Input.Key.PageUp);
             key.Handled = true;
         };
 
@@ -89,6 +89,12 @@ public sealed class GenerateView : View
         {
             foreach (var p in Panes) { p.ColorByProbability = _colour.Value == CheckState.Checked; p.SetNeedsDraw(); }
         };
+    }
+
+    /// <summary>A page of the output (and of the comparison, when open) towards older text or back towards the tail.</summary>
+    public void ScrollPage(bool older)
+    {
+        foreach (var pane in Panes) pane.ScrollPage(older);
     }
 
     /// <summary>Pane 0: the session's text; pane 1: the comparison.</summary>

@@ -47,6 +47,13 @@ public sealed class MainWindow : Window, IReplOutput
         Beat = new BeatTheModelView(Game, CurrentModel, key => { Repl.Input.SetFocus(); Repl.Input.NewKeyDownEvent(key); });
         Tabs = new Tabs { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Func(_ => Math.Max(0, Viewport.Height - ReplRows - 1)) };
         Tabs.Add(Models, Training, Generate, TypeView, Beat);
+        // PgUp/PgDn from the command line scroll the generated text while the Generate screen shows it (the log: the mouse wheel).
+        Repl.PageKeys = older =>
+        {
+            if (Tabs.Value != Generate) return false;
+            Generate.ScrollPage(older);
+            return true;
+        };
         foreach (var tab in new View[] { Models, Training, Generate, TypeView, Beat })
             tab.KeyDown += (_, key) => KeepFocusInTab(tab, key);
 
@@ -211,7 +218,7 @@ public sealed class MainWindow : Window, IReplOutput
         "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model · F7 a taller command log (again: as it was)\n" +
         "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
-        "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, the generated text.\n" +
+        "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log).\n" +
         "Text typed where no field takes it goes to the command line; there Ctrl+U, Ctrl+K, Ctrl+W and Ctrl+E edit as in a shell.\n" +
         "Models: Enter on a model uses it; edit hyperparameters and press Train (arch NAME shows NAME's form).\n\n" +
         "Commands (help COMMAND says more; several go on one line separated by ;):\n\n" +

@@ -33,6 +33,12 @@ public sealed class ReplView : FrameView
     }
 
     public StreamTextView Log { get; }
+
+    /// <summary>
+    /// Takes PgUp/PgDn before the log (the argument: PgUp) and says whether it scrolled something else:
+    /// on the Generate screen they scroll the generated text, what one reads back there.
+    /// </summary>
+    public Func<bool, bool>? PageKeys { get; set; }
     public TextField Input { get; }
 
     public static readonly Attribute Echo = new(Color.BrightBlue, Color.Black);
@@ -73,7 +79,7 @@ public sealed class ReplView : FrameView
         }
         else if (key == Key.PageUp || key == Key.PageDown)
         {
-            Log.ScrollPage(older: key == Key.PageUp);
+            if (PageKeys?.Invoke(key == Key.PageUp) != true) Log.ScrollPage(older: key == Key.PageUp);
             key.Handled = true;
         }
         // A shell's line editing keys, as readline binds them (Ctrl+A stays Terminal.Gui's select-all: Home goes to the start).
