@@ -353,6 +353,32 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void Up_then_Down_from_the_forms_first_field_keeps_the_architecture_and_what_was_typed()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField != null, "the form");
+        Ui(() => _window.Models.ArchitectureList.Index = 0); // one with another below it, which a Down in the list would pick
+        PumpUntil(() => true, "a frame");
+        var architecture = _window.Models.ArchitectureList.SelectedItem;
+        var name = _window.Models.NameField!;
+        name.SetFocus();
+        Ui(() => name.Text = "");
+        Type("mine");
+        Press(Key.CursorUp);
+        Press(Key.CursorDown);
+        PumpUntil(() => true, "a frame");
+        Assert.Equal(architecture, _window.Models.ArchitectureList.SelectedItem);
+        name.SetFocus();
+        Press(Key.Home);
+        Press(Key.CursorLeft); // at the field's start
+        Press(Key.CursorDown);
+        PumpUntil(() => true, "a frame");
+        Assert.Equal(architecture, _window.Models.ArchitectureList.SelectedItem);
+        Assert.Same(name, _window.Models.NameField);
+        Assert.Equal("mine", name.Text);
+    }
+
+    [Fact]
     public void A_name_the_server_refuses_stays_in_the_form_and_a_started_jobs_name_gives_way()
     {
         _window.Show(_window.Models);

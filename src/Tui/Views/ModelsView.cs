@@ -152,6 +152,12 @@ public sealed class ModelsView : View
         row += SummaryRows;
         _form.Add(doc);
         _name = AddRow("name", FreeName(arch.Name), "new folder", ref row);
+        // Up (or Left at its start) from the first field stays in the form: on to the architectures list, the
+        // next Down picked the next architecture and replaced the form, what was typed in it with it (Shift+Tab reaches the list).
+        _name.KeyDown += (_, key) =>
+        {
+            if (key == Terminal.Gui.Input.Key.CursorUp || (key == Terminal.Gui.Input.Key.CursorLeft && _name.InsertionPoint == 0)) key.Handled = true;
+        };
         _corpus = AddRow("corpus", "nietzsche", "corpora lists", ref row);
         var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "max_steps" or "lr" or "lower" or "clip");
         foreach (var spec in arch.Hyperparameters.Concat(training))
