@@ -21,6 +21,14 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     private async Task<int> ActiveSessions() => (await fixture.Client.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
 
     [Fact]
+    public async Task Train_without_a_name_names_the_model_as_the_models_form_does()
+    {
+        var request = await Runner.TrainRequest(CommandParser.ParseMany("train stateful-gru n_hidden=16")[0], CancellationToken.None);
+        Assert.Equal("stateful-gru-1", request.ModelName); // the fixture has no stateful-gru-1
+        Assert.Equal("stateful-gru-2", ModelNames.Free("stateful-gru", ["gru", "Stateful-GRU-1"])); // names may not differ only in case
+    }
+
+    [Fact]
     public async Task Keys_a_command_does_not_take_and_numbers_out_of_range_are_errors()
     {
         await Runner.RunLineAsync("set tmp=0.5");

@@ -39,7 +39,7 @@ public sealed partial class CommandRunner
     }
 
     /// <summary>A train command's request, every key and value checked against the server's specs.</summary>
-    private async Task<StartJobRequest> TrainRequest(Command c, CancellationToken ct)
+    internal async Task<StartJobRequest> TrainRequest(Command c, CancellationToken ct)
     {
         var arch = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("train")!.Usage);
         var list = await ArchitectureList(ct);
@@ -47,7 +47,7 @@ public sealed partial class CommandRunner
             ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.{ClosestName.Suggestion(arch, list.Architectures.Select(a => a.Name))}");
         var request = new StartJobRequest
         {
-            ModelName = c.Option("name") ?? $"{arch}-{DateTime.Now:MMdd-HHmmss}",
+            ModelName = c.Option("name") ?? await DefaultModelName(arch, ct),
             Architecture = arch,
             CorpusName = c.Option("corpus") ?? "nietzsche",
             Options = new TrainingOptions(),
@@ -62,6 +62,17 @@ public sealed partial class CommandRunner
         }
         if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
         return request;
+    }
+
+    /// <summary>
+    /// As the Models form names a new model: ARCH-N for the first N that no model on the server, nor a job's
+    /// model (a queued one has no folder yet), has.
+    /// </summary>
+    private async Task<string> DefaultModelName(string arch, CancellationToken ct)
+    {
+        var models = (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models.Select(m => m.Name);
+        var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs.Select(j => j.ModelName);
+        return ModelNames.Free(arch, models.Concat(jobs));
     }
 
     private async Task Resume(Command c, CancellationToken ct)

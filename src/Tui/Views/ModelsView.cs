@@ -2,6 +2,7 @@ using System.Collections.ObjectModel;
 using System.Globalization;
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
+using CharRnn.Tui.Repl;
 using CharRnn.Tui.ViewModels;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.ViewBase;
@@ -242,12 +243,7 @@ public sealed class ModelsView : View
     }
 
     /// <summary>ARCH-N for the first N no listed model (nor <paramref name="taken"/>) has.</summary>
-    private string FreeName(string architecture, string? taken = null)
-    {
-        var names = _status.Models.Select(m => m.Name).Append(taken).ToHashSet(StringComparer.Ordinal);
-        for (int n = 1; ; n++)
-            if (!names.Contains($"{architecture}-{n}")) return $"{architecture}-{n}";
-    }
+    private string FreeName(string architecture, string? taken = null) => ModelNames.Free(architecture, _status.Models.Select(m => m.Name).Append(taken));
 
     private static double? Parse(HyperParameterSpec spec, string text)
     {
