@@ -29,6 +29,20 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_gen_that_ends_on_its_own_says_how_many_chars_and_whether_its_stop_string_ended_it()
+    {
+        await Runner.RunLineAsync("use gru t=0; gen 20");
+        Assert.Empty(_output.Errors);
+        Assert.Contains("generated 20 chars", _output.Lines);
+        var text = _output.Text;
+        var stop = text.Substring(10, 2); // greedy from a reset state: the same text again, ended where this first shows
+        await Runner.RunLineAsync($"reset; gen 200 stop=\"{stop}\"");
+        Assert.Empty(_output.Errors);
+        Assert.Equal(text, _output.Text[..20]);
+        Assert.Contains($"generated {text.IndexOf(stop, StringComparison.Ordinal) + 2} chars, up to stop=\"{stop}\"", _output.Lines);
+    }
+
+    [Fact]
     public async Task Keys_a_command_does_not_take_and_numbers_out_of_range_are_errors()
     {
         await Runner.RunLineAsync("set tmp=0.5");

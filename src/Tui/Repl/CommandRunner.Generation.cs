@@ -38,8 +38,14 @@ public sealed partial class CommandRunner
             await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct);
         prime = pieces[^1];
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
-        await Stoppable(ct, stop => Stream(0, session.ModelName, request, stop));
+        var (chars, stopped) = (0, false);
+        await Stoppable(ct, async stop => (chars, stopped) = await Stream(0, session.ModelName, request, stop));
+        // How it ended, as a stop by Esc says "stopped" (interactive: headless, the text alone goes to stdout).
+        if (interactive)
+            output.Line(stopped ? $"generated {chars} chars, up to stop={Quoted(request.Stop)}" : $"generated {chars} chars");
     }
+
+    private static string Quoted(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
 
     /// <summary>
     /// [N] ["PRIME"] from the positional words from <paramref name="first"/> on, or ["PRIME"] N: an unquoted number
@@ -104,13 +110,24 @@ public sealed partial class CommandRunner
     private sealed class LineStopped : Exception;
 
     /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
-    private async Task Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
+    /// <returns>The chars generated, and whether the text ended at the request's stop string before its count.</returns>
+    private async Task<(int Chars, bool AtStop)> Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
     {
         output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
+        var chars = 0;
+        var tail = "";
+        void Add(GenerateResponse piece)
+        {
+            output.Generated(pane, piece.Text, piece.Probability);
+            chars += piece.Text.EnumerateRunes().Count();
+            if (request.Stop.Length > 0) tail = (tail + piece.Text) is var t && t.Length > request.Stop.Length ? t[^request.Stop.Length..] : t;
+        }
+        (int, bool) Result() => (chars, request.Stop.Length > 0 && chars < request.MaxChars && tail == request.Stop);
         try
         {
             using var call = client.Generation.Generate(request, cancellationToken: ct);
-            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
+            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) Add(piece);
+            return Result();
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && pane == 0 && Session != null && request.SessionId == Session.Id)
         {
@@ -118,8 +135,10 @@ public sealed partial class CommandRunner
             await ReopenSession(null, ct);
             request.SessionId = Session!.Id;
             output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
+            (chars, tail) = (0, "");
             using var call = client.Generation.Generate(request, cancellationToken: ct);
-            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) output.Generated(pane, piece.Text, piece.Probability);
+            await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) Add(piece);
+            return Result();
         }
         finally
         {
