@@ -43,6 +43,17 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public void The_jobs_table_sizes_each_column_to_its_widest_value()
+    {
+        var lines = CommandRunner.JobsTable([
+            new Job { Id = "j-1", State = Job.Types.State.Running, ModelName = "a", Architecture = "stateful-gru-cell", Step = 726, TotalSteps = 887 },
+            new Job { Id = "j-22", State = Job.Types.State.Finished, ModelName = "a-much-longer-model-name-here", Architecture = "rnn", Step = 5, Reason = "reached max_steps = 5" },
+        ]).ToList();
+        Assert.Equal("j-1   running   a                              stateful-gru-cell  step 726/887", lines[0]);
+        Assert.Equal("j-22  finished  a-much-longer-model-name-here  rnn                step 5        reached max_steps = 5", lines[1]);
+    }
+
+    [Fact]
     public async Task Keys_a_command_does_not_take_and_numbers_out_of_range_are_errors()
     {
         await Runner.RunLineAsync("set tmp=0.5");

@@ -207,13 +207,20 @@ public sealed partial class CommandRunner
     {
         var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
         if (jobs.Count == 0) { output.Line("No jobs."); return; }
-        var name = Math.Max(22, jobs.Max(j => j.ModelName.Length));
-        foreach (var j in jobs)
+        foreach (var line in JobsTable(jobs)) output.Line(line);
+    }
+
+    /// <summary>The jobs, a row each, each column as wide as its widest value and two spaces between columns (a long architecture ran into the step).</summary>
+    internal static IEnumerable<string> JobsTable(IReadOnlyList<Job> jobs)
+    {
+        var rows = jobs.Select(j => new[]
         {
-            var progress = j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}";
-            var loss = j.HasBestValidLoss ? $" val {j.BestValidLoss:F4}" : "";
-            output.Line($"{j.Id,-16} {j.State.ToString().ToLowerInvariant(),-9} {j.ModelName.PadRight(name)} {j.Architecture,-16} {progress}{loss} {j.Reason}");
-        }
+            j.Id, j.State.ToString().ToLowerInvariant(), j.ModelName, j.Architecture,
+            (j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}") + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" val {j.BestValidLoss:F4}") : ""),
+            j.Reason,
+        }).ToList();
+        var widths = Enumerable.Range(0, 5).Select(c => rows.Max(r => r[c].Length)).ToList();
+        return rows.Select(r => string.Join("  ", r.Select((cell, c) => c < 5 ? cell.PadRight(widths[c]) : cell)).TrimEnd());
     }
 
     private async Task Attach(Command c, CancellationToken ct)
