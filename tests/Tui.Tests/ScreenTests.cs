@@ -494,6 +494,22 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void The_name_field_shows_its_whole_name_again_once_the_terminal_grows()
+    {
+        _app.Driver!.SetScreenSize(80, 24);
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField != null, "the form at 80×24");
+        var name = _window.Models.NameField!;
+        name.SetFocus();
+        PumpUntil(() => Screen.Contains("name "), "the name row");
+        Assert.True(name.ScrollOffset > 0, "the name longer than its field at 80 columns"); // 12 columns for 15 chars
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+        PumpUntil(() => Screen.Contains("name          " + name.Text), "the whole name in the field", 3000);
+        Assert.Equal(0, name.ScrollOffset);
+    }
+
+    [Fact]
     public void On_an_80_by_24_terminal_the_form_scrolls_to_the_field_in_focus()
     {
         FormAt(80, 24, "n_fac");

@@ -5,6 +5,7 @@ using CharRnn.Tui.Client;
 using CharRnn.Tui.Repl;
 using CharRnn.Tui.ViewModels;
 using Terminal.Gui.Drawing;
+using Terminal.Gui.Text;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using Attribute = Terminal.Gui.Drawing.Attribute;
@@ -196,6 +197,15 @@ public sealed class ModelsView : View
         var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(label, field, help);
         field.HasFocusChanged += (_, _) => { if (field.HasFocus) ScrollFormTo(field.Frame.Y); };
+        // A field widened (a terminal that grew) scrolls back to its text's start once all of it fits: it went on showing "teful-lstm-1".
+        field.FrameChanged += (_, _) =>
+        {
+            if (field.ScrollOffset == 0 || field.Viewport.Width <= field.Text.GetColumns()) return;
+            var at = field.InsertionPoint;
+            field.InsertionPoint = 0;
+            field.InsertionPoint = at;
+            field.SetNeedsDraw();
+        };
         row++;
         return field;
     }
