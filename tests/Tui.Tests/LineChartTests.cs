@@ -34,6 +34,13 @@ public class LineChartTests
     }
 
     [Fact]
+    public void An_axis_that_starts_just_below_zero_labels_its_first_tick_0_not_minus_0()
+    {
+        var first = LineChart.Ticks(-7, 1500, 500).First();
+        Assert.Equal("0", first.ToString("0", System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public void Non_finite_values_are_not_plotted_and_do_not_move_the_axes()
     {
         var chart = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 60, 20) };

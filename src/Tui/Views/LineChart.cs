@@ -113,7 +113,8 @@ public sealed class LineChart : GraphView
     internal static IEnumerable<double> Ticks(double from, double to, double increment)
     {
         if (increment <= 0 || !double.IsFinite(from) || !double.IsFinite(to)) yield break;
-        for (var k = Math.Ceiling(from / increment); k * increment < to; k++) yield return k * increment;
+        // + 0.0: the first step of an axis that starts just below zero is -0 (Ceiling(-0.3)), labelled "-0".
+        for (var k = Math.Ceiling(from / increment); k * increment < to; k++) yield return k * increment + 0.0;
     }
 
     /// <summary>The x values labelled as the chart stands (tests).</summary>
