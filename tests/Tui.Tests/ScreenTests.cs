@@ -720,6 +720,8 @@ public sealed class ScreenTests : IDisposable
         using (var help = new HelpDialog("keys", () => quit++))
             Ui(() => help.NewKeyDownEvent(Key.Q.WithCtrl));
         Assert.Equal(1, quit);
+        using (var help = new HelpDialog("keys", () => { }))
+            Assert.Equal("more below", help.Body.MoreBelow); // its footer, while scrolled up: not the log's "newer below"
 
         _window.Show(_window.Models);
         PumpUntil(() => _window.Models.Field("n_hidden") != null, "the hyperparameter form");

@@ -31,6 +31,9 @@ public sealed class StreamTextView : View
 
     public int MaxLines { get; set; } = 2000;
 
+    /// <summary>What the marker on the last row says is below while scrolled back: a log's newer output, by default.</summary>
+    public string MoreBelow { get; init; } = "newer below";
+
     /// <summary>Rows scrolled back from the newest (0: following the tail, as text streams in).</summary>
     public int ScrollBack { get; private set; }
 
@@ -136,7 +139,7 @@ public sealed class StreamTextView : View
         }
         if (ScrollBack > 0)
         {
-            const string more = " ↓ newer below: PgDn ";
+            var more = $" ↓ {MoreBelow}: PgDn ";
             Move(0, height - 1);
             SetAttribute(normal);
             AddStr(new string(' ', Math.Max(0, width - more.Length)));
