@@ -25,6 +25,26 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_long_session_id_is_quoted_shortened_with_its_control_characters_shown()
+    {
+        // The whole id in the status would pass the header limit: the client would get RESOURCE_EXHAUSTED, not NOT_FOUND.
+        var id = "s-\n" + new string('x', 20_000);
+        foreach (var call in new Func<Task>[]
+        {
+            () => Client.GetSessionAsync(new GetSessionRequest { SessionId = id }).ResponseAsync,
+            () => Client.FeedAsync(new FeedRequest { SessionId = id, Text = "a" }).ResponseAsync,
+            () => Client.ForkAsync(new ForkRequest { SessionId = id }).ResponseAsync,
+        })
+        {
+            var e = await Calls.Fails(call);
+            Assert.Equal(StatusCode.NotFound, e.StatusCode);
+            Assert.StartsWith("No session 's-\\nxxxx", e.Status.Detail);
+            Assert.Contains("x…':", e.Status.Detail);
+            Assert.True(e.Status.Detail.Length < 400, e.Status.Detail.Length.ToString());
+        }
+    }
+
+    [Fact]
     public async Task Opening_sessions_on_made_up_model_names_is_not_found_and_keeps_nothing()
     {
         var models = server.Services.GetRequiredService<Models.ModelStore>();

@@ -806,6 +806,32 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Long_values_in_job_requests_are_quoted_shortened_so_the_status_fits_its_header()
+    {
+        var longText = "a\n" + new string('x', 20_000);
+        void Short(RpcException e, StatusCode code)
+        {
+            Assert.Equal(code, e.StatusCode);
+            Assert.Contains("a\\nxxx", e.Status.Detail);
+            Assert.Contains("x…", e.Status.Detail);
+            Assert.True(e.Status.Detail.Length < 1000, e.Status.Detail);
+        }
+        Short(await Calls.Fails(() => Client.GetJobAsync(new GetJobRequest { JobId = longText }).ResponseAsync), StatusCode.NotFound);
+        Short(await Calls.Fails(() => Client.StopJobAsync(new StopJobRequest { JobId = longText }).ResponseAsync), StatusCode.NotFound);
+        async Task<RpcException> Check(StartJobRequest r) => await Calls.Fails(() => Client.CheckJobAsync(r).ResponseAsync);
+        var arch = Request("long-0"); arch.Architecture = longText;
+        Short(await Check(arch), StatusCode.InvalidArgument);
+        var key = Request("long-1"); key.Hyperparameters[longText] = 1;
+        Short(await Check(key), StatusCode.InvalidArgument);
+        var optimizer = Request("long-2"); optimizer.Options.Optimizer = longText;
+        Short(await Check(optimizer), StatusCode.InvalidArgument);
+        var schedule = Request("long-3"); schedule.Options.Schedule = longText;
+        Short(await Check(schedule), StatusCode.InvalidArgument);
+        var steps = Request("long-4"); steps.Options.Schedule = "steps:" + longText;
+        Short(await Check(steps), StatusCode.InvalidArgument);
+    }
+
+    [Fact]
     public async Task Bad_job_requests_name_the_field_and_what_is_allowed()
     {
         async Task<RpcException> Start(StartJobRequest r) => await Calls.Fails(() => Client.StartJobAsync(r).ResponseAsync);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CharRnn.Engine.Text;
 
 namespace CharRnn.Engine.Models;
 
@@ -53,10 +54,10 @@ public sealed record HyperParameterSpec(string Name, HyperParameterType Type, do
         if (Type == HyperParameterType.Bool)
         {
             return YesNo(trimmed) is { } yes ? (yes ? 1 : 0)
-                : throw new HyperParameterException(Name, $"{Name} = '{text}' is not allowed; {Name} must be {Range}.");
+                : throw new HyperParameterException(Name, $"{Name} = '{Echo.Of(text)}' is not allowed; {Name} must be {Range}.");
         }
         if (!double.TryParse(trimmed, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
-            throw new HyperParameterException(Name, $"{Name} = '{text}' is not a number; {Name} must be {Range}.");
+            throw new HyperParameterException(Name, $"{Name} = '{Echo.Of(text)}' is not a number; {Name} must be {Range}.");
         return Validate(value);
     }
 }
@@ -88,7 +89,7 @@ public sealed class HyperParameters
         foreach (var (name, value) in given ?? new Dictionary<string, double>())
         {
             var spec = specs.FirstOrDefault(s => s.Name == name)
-                ?? throw new HyperParameterException(name, $"'{name}' is not a hyperparameter of {owner}; it has: {string.Join(", ", specs.Select(s => s.Name))}.");
+                ?? throw new HyperParameterException(name, $"'{Echo.Of(name)}' is not a hyperparameter of {owner}; it has: {string.Join(", ", specs.Select(s => s.Name))}.");
             values[name] = spec.Validate(value);
         }
         return new HyperParameters(specs, values);

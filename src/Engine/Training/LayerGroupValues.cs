@@ -24,11 +24,11 @@ public readonly record struct LayerGroupValues(double Embedding, double Recurren
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
         if (parts.Length is not (1 or 3))
-            throw new ArgumentException($"{name} = '{text}': give one number, or three separated by commas (embedding,recurrent,output).");
+            throw new ArgumentException($"{name} = '{Text.Echo.Of(text)}': give one number, or three separated by commas (embedding,recurrent,output).");
         var values = parts.Select(p =>
         {
             if (!double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                throw new ArgumentException($"{name} = '{text}': '{p}' is not a number.");
+                throw new ArgumentException($"{name} = '{Text.Echo.Of(text)}': '{Text.Echo.Of(p)}' is not a number.");
             return v;
         }).ToArray();
         var result = values.Length == 1 ? All(values[0]) : new LayerGroupValues(values[0], values[1], values[2]);

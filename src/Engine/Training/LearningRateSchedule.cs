@@ -37,14 +37,14 @@ public abstract class LearningRateSchedule
             "constant" or "" when args.Length == 0 => new ConstantSchedule(),
             "steps" => StepSchedule.ParseArgs(args, spec),
             "sgdr" => SgdrSchedule.ParseArgs(args, spec),
-            _ => throw new ArgumentException($"schedule '{spec}' is not known; use {Help}."),
+            _ => throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}' is not known; use {Help}."),
         };
     }
 
     protected static double Number(string text, string spec)
     {
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-            throw new ArgumentException($"schedule '{spec}': '{text}' is not a number; use {Help}.");
+            throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{Text.Echo.Of(text)}' is not a number; use {Help}.");
         return v;
     }
 }
@@ -79,13 +79,13 @@ public sealed class StepSchedule(IReadOnlyList<(int Epoch, double Factor)> steps
         {
             var kv = part.Split('=');
             if (kv.Length != 2 || !int.TryParse(kv[0], out var epoch) || epoch < 0)
-                throw new ArgumentException($"schedule '{spec}': '{part}' should be EPOCH=FACTOR with a whole epoch ≥ 0; use {Help}.");
+                throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{Text.Echo.Of(part)}' should be EPOCH=FACTOR with a whole epoch ≥ 0; use {Help}.");
             var factor = Number(kv[1], spec);
             if (factor <= 0 || factor > 1000)
-                throw new ArgumentException($"schedule '{spec}': factor {factor} must be greater than 0 and at most 1000.");
+                throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': factor {factor} must be greater than 0 and at most 1000.");
             steps.Add((epoch, factor));
         }
-        if (steps.Count == 0) throw new ArgumentException($"schedule '{spec}' lists no steps; use {Help}.");
+        if (steps.Count == 0) throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}' lists no steps; use {Help}.");
         return new StepSchedule(steps);
     }
 }
@@ -172,12 +172,12 @@ public sealed class SgdrSchedule : LearningRateSchedule
         foreach (var part in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var kv = part.Split('=');
-            if (kv.Length != 2) throw new ArgumentException($"schedule '{spec}': '{part}' should be name=value; use {Help}.");
+            if (kv.Length != 2) throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{Text.Echo.Of(part)}' should be name=value; use {Help}.");
             switch (kv[0].Trim())
             {
                 case "cycle_len": cycleLength = Number(kv[1], spec); break;
                 case "cycle_mult": cycleMult = Number(kv[1], spec); break;
-                default: throw new ArgumentException($"schedule '{spec}': '{kv[0]}' is not an sgdr setting; use cycle_len and cycle_mult.");
+                default: throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{kv[0]}' is not an sgdr setting; use cycle_len and cycle_mult.");
             }
         }
         return new SgdrSchedule(cycleLength, cycleMult);

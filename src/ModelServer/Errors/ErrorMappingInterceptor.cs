@@ -45,12 +45,29 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
     private RpcException? Translate(Exception e, ServerCallContext context)
     {
         var mapped = Map(e, context);
-        if (Security.Caller.TryOf(context) is { } caller && (mapped ?? e as RpcException) is { } status
-            && paths.ForCaller(status.Status.Detail, caller.Admin) is var detail && detail != status.Status.Detail)
+        if ((mapped ?? e as RpcException) is { } status
+            && Capped(Security.Caller.TryOf(context) is { } caller ? paths.ForCaller(status.Status.Detail, caller.Admin) : status.Status.Detail) is var detail
+            && detail != status.Status.Detail)
             mapped = new RpcException(new Status(status.StatusCode, detail), status.Trailers);
         var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
         Metrics.ServerMetrics.Errors.WithLabels(code.ToString()).Inc();
         return mapped;
+    }
+
+    /// <summary>The most UTF-8 bytes of a status's detail: it travels percent-encoded (up to 3 bytes each) in a header, which clients cap at 8 KiB or so.</summary>
+    public const int MaxDetailBytes = 2048;
+
+    /// <summary>
+    /// A last resort: messages quote what was sent shortened (<see cref="Echo"/>), but one that still runs
+    /// long is cut here, for a client refuses a status too big for its headers (RESOURCE_EXHAUSTED instead).
+    /// </summary>
+    private static string Capped(string detail)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(detail) <= MaxDetailBytes) return detail;
+        var end = MaxDetailBytes / 3 * 2; // chars, not bytes: room for the non-ASCII ones
+        while (System.Text.Encoding.UTF8.GetByteCount(detail.AsSpan(0, end)) > MaxDetailBytes - 64) end -= 64;
+        if (char.IsHighSurrogate(detail[end - 1])) end--;
+        return detail[..end] + $"… (cut: the message had {detail.Length:N0} characters)";
     }
 
     /// <summary>The status for an exception, or null to let it through (RpcException, cancellation by the client).</summary>

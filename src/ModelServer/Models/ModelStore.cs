@@ -54,11 +54,11 @@ public sealed partial class ModelStore
         if (string.IsNullOrEmpty(name))
             throw ServerException.Invalid($"{field} is empty; a {kind} name is {NameRule}.");
         if (!NamePattern().IsMatch(name))
-            throw ServerException.Invalid($"{field} '{Shorten(name)}' is not a valid name; a {kind} name is {NameRule} (names are not paths).");
+            throw ServerException.Invalid($"{field} '{Echo.Of(name)}' is not a valid name; a {kind} name is {NameRule} (names are not paths).");
         // The server's own files sit beside the model folders (charrnn.db and its journal, charrnn.lock):
         // a folder of such a name would break them (SQLite fails to open a database whose journal is a folder).
         if (kind == "model" && name.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase))
-            throw ServerException.Invalid($"{field} '{Shorten(name)}' is not allowed: names starting with '{ServerFilePrefix}' are kept for the server's own files in the models folder. Pick another name.");
+            throw ServerException.Invalid($"{field} '{Echo.Of(name)}' is not allowed: names starting with '{ServerFilePrefix}' are kept for the server's own files in the models folder. Pick another name.");
         return name;
     }
 
@@ -124,7 +124,7 @@ public sealed partial class ModelStore
         // API refuses: listed with an error that says so, not as a model no call can then reach.
         var models = ModelFolder.List(Root)
             .Select(m => NamePattern().IsMatch(m.Name) && !m.Name.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase) ? m
-                : m with { Metadata = null, Error = $"the folder name '{Shorten(m.Name)}' is not a valid model name ({NameRule}, not starting with '{ServerFilePrefix}'); rename the folder to use it on this server" })
+                : m with { Metadata = null, Error = $"the folder name '{Echo.Of(m.Name)}' is not a valid model name ({NameRule}, not starting with '{ServerFilePrefix}'); rename the folder to use it on this server" })
             .ToList();
         // Logged once per folder and error, not at every listing (clients list every few seconds).
         foreach (var broken in models.Where(m => m.Error != null))
@@ -358,8 +358,6 @@ public sealed partial class ModelStore
         model.Stale = true;
         if (model.Sessions <= 0) model.Trained.Dispose();
     }
-
-    private static string Shorten(string s) => s.Length <= 80 ? s : s[..77] + "...";
 
     // \z, not $: $ also matches before a final newline, which would let "name\n" through.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]

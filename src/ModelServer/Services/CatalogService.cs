@@ -1,5 +1,6 @@
 using System.Reflection;
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
 using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.DeviceLoop;
@@ -133,7 +134,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         if (model.Metadata is not { } meta)
             throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(model.Error ?? "", caller.Admin)}"); // a damaged checkpoint's error names its file
         if (corpusName != "" && corpusName != meta.Corpus.Name)
-            throw ServerException.Invalid($"corpus_name '{corpusName}' is not the corpus model '{name}' was trained on ('{meta.Corpus.Name}'); leave corpus_name empty with model_name.");
+            throw ServerException.Invalid($"corpus_name '{Echo.Of(corpusName)}' is not the corpus model '{name}' was trained on ('{meta.Corpus.Name}'); leave corpus_name empty with model_name.");
         try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction); }
         catch (ServerException e) when (e.Code == StatusCode.NotFound)
         {

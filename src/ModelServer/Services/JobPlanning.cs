@@ -39,7 +39,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (string.IsNullOrEmpty(request.Architecture))
             throw ServerException.Invalid($"architecture is empty; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == request.Architecture)
-            ?? throw ServerException.Invalid($"architecture '{request.Architecture}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.{ClosestName.Suggestion(request.Architecture, Architectures.All.Select(a => a.Name))}");
+            ?? throw ServerException.Invalid($"architecture '{Echo.Of(request.Architecture)}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.{ClosestName.Suggestion(request.Architecture, Architectures.All.Select(a => a.Name))}");
         if (models.TakenName(name) is { } taken)
             throw ServerException.Exists(ModelStore.NameTakenMessage(name, taken));
 
@@ -55,7 +55,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             if (!given.ContainsKey(spec.Name) && limits.DefaultOf(spec) != spec.Default) given[spec.Name] = limits.DefaultOf(spec);
         HyperParameters hyperParameters;
         try { hyperParameters = architecture.Resolve(given); }
-        catch (HyperParameterException e) { throw ServerException.Invalid($"hyperparameters[{e.Parameter}]: {e.Message}"); }
+        catch (HyperParameterException e) { throw ServerException.Invalid($"hyperparameters[{Echo.Of(e.Parameter)}]: {e.Message}"); }
 
         var options = ProtoMapper.Apply(request.Options, new TrainingOptions
         {
@@ -97,12 +97,12 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             || (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusName && request.CorpusName != "" && request.CorpusName != meta.Corpus.Name))
             throw ServerException.Invalid($"corpus_name/corpus_text must be empty when resuming (or corpus_name the model's, '{meta.Corpus.Name}'): a model continues on the corpus it was trained on.");
         if (!string.IsNullOrEmpty(request.Architecture) && request.Architecture != meta.Architecture)
-            throw ServerException.Invalid($"architecture '{request.Architecture}' differs from the model's '{meta.Architecture}'; leave it empty when resuming.");
+            throw ServerException.Invalid($"architecture '{Echo.Of(request.Architecture)}' differs from the model's '{meta.Architecture}'; leave it empty when resuming.");
         foreach (var (key, value) in request.Hyperparameters)
         {
             var has = meta.HyperParameters.TryGetValue(key, out var stored);
             if (!has || stored != value)
-                throw ServerException.Invalid($"hyperparameters[{key}] = {value} differs from the model's ({(has ? stored : "it has no such hyperparameter")}); " +
+                throw ServerException.Invalid($"hyperparameters[{Echo.Of(key)}] = {value} differs from the model's ({(has ? stored : "it has no such hyperparameter")}); " +
                                               "leave hyperparameters empty when resuming: they are the model's.");
         }
         // A time budget is the run's own (TrainingOptions.time_budget_seconds: "in this run"): not the last run's.

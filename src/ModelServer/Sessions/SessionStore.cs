@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Security;
@@ -48,7 +49,7 @@ public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider t
             return session;
         }
         throw ServerException.NotFound(
-            $"No session '{id}': it was closed, it expired after {_limits.SessionIdleSeconds} s idle, or the server restarted (sessions live in memory only). Open a new session.");
+            $"No session '{Echo.Of(id)}': it was closed, it expired after {_limits.SessionIdleSeconds} s idle, or the server restarted (sessions live in memory only). Open a new session.");
     }
 
     public bool Remove(string id, out ServerSession? session) => _sessions.TryRemove(id, out session);
