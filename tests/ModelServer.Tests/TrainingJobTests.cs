@@ -806,6 +806,24 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_queued_job_has_a_place_in_the_queue_even_while_it_is_being_started()
+    {
+        // The device thread takes a job off the queue before it marks it running: a reply in between said QUEUED at position 0.
+        for (var i = 0; i < 6; i++)
+        {
+            var job = await Client.StartJobAsync(Request($"place-{i}", maxSteps: 2));
+            var seen = new List<Job> { job };
+            while (seen[^1].State is Job.Types.State.Queued or Job.Types.State.Running)
+            {
+                await Task.Delay(2);
+                seen.Add(await Client.GetJobAsync(new GetJobRequest { JobId = job.Id }));
+            }
+            Assert.All(seen, j => Assert.True(j.State != Job.Types.State.Queued || j.QueuePosition >= 1, $"{j.State} at position {j.QueuePosition}"));
+            Assert.All(seen, j => Assert.True(j.State == Job.Types.State.Queued || j.QueuePosition == 0, $"{j.State} at position {j.QueuePosition}"));
+        }
+    }
+
+    [Fact]
     public async Task Long_values_in_job_requests_are_quoted_shortened_so_the_status_fits_its_header()
     {
         var longText = "a\n" + new string('x', 20_000);

@@ -84,7 +84,7 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
             _persisting.Remove(job);
             _queue.Add(job);
             _byId[job.Id] = job;
-            job.Events.Append(new JobQueued(RunOrder().IndexOf(job) + 1), 0);
+            job.Events.Append(new JobQueued(Position(job)), 0);
         }
         logger.LogInformation("Job {JobId} queued by {Owner}: model {Model}", job.Id, owner, plan.ModelName);
         WorkArrived?.Invoke();
@@ -109,9 +109,25 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
     private bool Sees(Caller caller, TrainingJob job) =>
         caller.Owns(job.Owner) || (job.State is JobState.Queued or JobState.Running && models.Ownership(job.ModelName)?.Owner == caller.Name);
 
-    public int QueuePosition(TrainingJob job)
+    /// <summary>
+    /// The job's state and 1-based queue position (0 unless queued), read together under the lock: the device
+    /// thread takes a job off the queue before it marks it running, and a job between the two (being started)
+    /// is still queued, first in line, not queued at position 0.
+    /// </summary>
+    public (JobState State, int QueuePosition) StateOf(TrainingJob job)
     {
-        lock (_gate) return RunOrder().IndexOf(job) + 1;
+        lock (_gate)
+        {
+            var state = job.State;
+            return (state, state == JobState.Queued ? Position(job) : 0);
+        }
+    }
+
+    /// <summary>A queued job's 1-based place (under the lock): a job being started, off the queue but not yet running, is first.</summary>
+    private int Position(TrainingJob job)
+    {
+        var starting = _running is { State: JobState.Queued };
+        return job == _running ? 1 : RunOrder().IndexOf(job) + 1 + (starting ? 1 : 0);
     }
 
     /// <summary>The key whose job started last: the next one goes to another key's job when one waits.</summary>

@@ -243,14 +243,15 @@ public static class ProtoMapper
         return result;
     }
 
-    public static Api.Job ToProto(TrainingJob job, int queuePosition)
+    /// <summary>The job as <paramref name="state"/> and <paramref name="queuePosition"/> (read together) say it is.</summary>
+    public static Api.Job ToProto(TrainingJob job, JobState state, int queuePosition)
     {
         var result = new Api.Job
         {
             Id = job.Id,
             ModelName = job.ModelName,
             Architecture = job.Architecture,
-            State = job.State switch
+            State = state switch
             {
                 JobState.Queued => Api.Job.Types.State.Queued,
                 JobState.Running => Api.Job.Types.State.Running,

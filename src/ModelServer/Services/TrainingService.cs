@@ -78,7 +78,11 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
         return job;
     }
 
-    private Api.Job Describe(TrainingJob job) => ProtoMapper.ToProto(job, jobs.QueuePosition(job));
+    private Api.Job Describe(TrainingJob job)
+    {
+        var (state, position) = jobs.StateOf(job);
+        return ProtoMapper.ToProto(job, state, position);
+    }
 
     /// <summary>The stream's single writer: stored events from a step on (or after a sequence number), then live ones, until the job ends or the client leaves.</summary>
     private async Task Stream(TrainingJob job, long fromStep, long afterSequence, IServerStreamWriter<Api.JobEvent> stream, ServerCallContext context)
