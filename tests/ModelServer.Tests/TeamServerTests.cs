@@ -224,7 +224,11 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal(10, (await bob.Generation.Generate(session.Id, 10)).Length);
         // Unshared again: bob's open session lives on, but he cannot fork new ones from it.
         await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "alice-model", Shared = false });
-        Assert.Equal(StatusCode.NotFound, await Code(() => bob.Generation.ForkAsync(new ForkRequest { SessionId = session.Id }).ResponseAsync));
+        var fork = await Calls.Fails(() => bob.Generation.ForkAsync(new ForkRequest { SessionId = session.Id }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, fork.StatusCode);
+        Assert.Equal($"Session '{session.Id}' cannot be forked: its model 'alice-model' is no longer shared with key 'bob'. " +
+                     "The session itself still works (Generate, Feed); new sessions on the model, forks included, need it shared again.", fork.Status.Detail);
+        Assert.Equal(10, (await bob.Generation.Generate(session.Id, 10)).Length);
         await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "alice-model", Shared = true });
         await bob.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
         var delete = await Calls.Fails(() => bob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "alice-model" }).ResponseAsync);

@@ -181,8 +181,10 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         sessions.EnsureRoom(caller);
         // A share taken back stops new sessions on the model, forks included (the source session itself lives on).
         // Checked here, not in the device command: it reads the database, which the device thread must not wait on.
+        // The caller named a session, not a model: the answer says what became of the session's model.
         if (!models.CanRead(source.Model.Name, caller))
-            throw ModelStore.NoModel(source.Model.Name);
+            throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' is no longer shared with key '{caller.Name}'. " +
+                                           "The session itself still works (Generate, Feed); new sessions on the model, forks included, need it shared again.");
         var fork = await worker.Run(() =>
         {
             EnsureIdle(source);
