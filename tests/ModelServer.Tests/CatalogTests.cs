@@ -25,6 +25,11 @@ public class CatalogTests(ServerFixture server)
         Assert.Equal("learning_rate", response.TrainingOptions.Single(o => o.Name == "lr").OptionField);
         Assert.Equal("valid_fraction", response.TrainingOptions.Single(o => o.Name == "val_fraction").OptionField);
         Assert.Equal("keep_cycle_checkpoints", response.TrainingOptions.Single(o => o.Name == "keep_cycles").OptionField);
+        // The server's own options are listed with their ranges too, so a form can check them.
+        var budget = response.TrainingOptions.Single(o => o.Name == "time_budget_seconds");
+        Assert.Equal(("time_budget_seconds", 0, 0, 366 * 86_400.0), (budget.OptionField, budget.DefaultValue, budget.Min, budget.Max));
+        var interval = response.TrainingOptions.Single(o => o.Name == "progress_interval_seconds");
+        Assert.Equal(("progress_interval_seconds", 0.5, 0.05, 3600.0), (interval.OptionField, interval.DefaultValue, interval.Min, interval.Max));
         Assert.Equal(["adam", "adamw"], response.Optimizers);
         Assert.Contains("sgdr", response.ScheduleHelp);
     }
@@ -241,6 +246,7 @@ public class CatalogTests(ServerFixture server)
         Assert.StartsWith("cpu", info.Device);
         Assert.Equal(server.Options.Limits.MaxSessions, info.Limits.MaxSessions);
         Assert.Equal(10, info.Limits.MaxTemperature); // what SamplingSettings.temperature accepts
+        Assert.Equal(server.Options.Limits.MaxEpochs, info.Limits.MaxEpochs); // the limit epochs errors name
         Assert.Equal((server.Options.Limits.MaxSessionsPerKey, server.Options.Limits.MaxJobsPerKey, server.Options.Limits.MaxCharsPerMinutePerKey),
             (info.Limits.MaxSessionsPerKey, info.Limits.MaxJobsPerKey, info.Limits.MaxCharsPerMinutePerKey));
         Assert.Matches(@"^\d+\.\d+\.\d+(\+[0-9a-f]{7,})?$", info.Version); // semantic version, then the commit where built from git

@@ -909,7 +909,11 @@ public class TrainingJobTests(ServerFixture server)
         var epochs = Request("x4"); epochs.Options.Epochs = 0;
         Assert.Equal("options.epochs = 0 is not allowed; use 1 to 10000 (limit max_epochs).", (await Start(epochs)).Status.Detail); // this server's cap, not the engine's
         var budget = Request("x4"); budget.Options.TimeBudgetSeconds = 1e-9;
-        Assert.Equal("options.time_budget_seconds = 1E-09 is not allowed; use 0 (no limit) or 0.001 seconds or more.", (await Start(budget)).Status.Detail);
+        Assert.Equal("options.time_budget_seconds = 1E-09 is not allowed; use 0 (no limit) or 0.001 to 31622400 seconds (366 days).", (await Start(budget)).Status.Detail);
+        budget.Options.TimeBudgetSeconds = 1e12; // over the stated bound, not below it
+        Assert.Equal("options.time_budget_seconds = 1000000000000 is not allowed; use 0 (no limit) or 0.001 to 31622400 seconds (366 days).", (await Start(budget)).Status.Detail);
+        budget.Options.TimeBudgetSeconds = 366 * 86_400;
+        await Client.CheckJobAsync(budget); // the bound itself is allowed
         var listed = (await server.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest())).TrainingOptions;
         Assert.Equal(1e6, listed.Single(o => o.Name == "clip").Max);
         Assert.Equal(1e9, listed.Single(o => o.Name == "min_freq").Max);

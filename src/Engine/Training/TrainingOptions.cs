@@ -40,6 +40,14 @@ public sealed record TrainingOptions
     public static readonly string[] Optimizers = ["adam", "adamw"];
     public const int MaxEpochs = 100_000;
 
+    /// <summary>The longest time budget: a year (longer ones are typos; TimeSpan itself overflows at ~29,000 years).</summary>
+    public const int MaxTimeBudgetDays = 366;
+    public const double MaxTimeBudgetSeconds = MaxTimeBudgetDays * 86_400.0;
+    public const double MinTimeBudgetSeconds = 0.001;
+
+    /// <summary>The range of the minimum time between progress reports, in seconds.</summary>
+    public const double MinProgressIntervalSeconds = 0.05, MaxProgressIntervalSeconds = 3600;
+
     /// <summary>The numeric options as specs, for listings and editors (lr and wd also take three values).</summary>
     public static IReadOnlyList<HyperParameterSpec> Specs(Architecture? architecture = null) =>
     [

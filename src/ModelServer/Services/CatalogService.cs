@@ -27,6 +27,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         var response = new Api.ListArchitecturesResponse { ScheduleHelp = LearningRateSchedule.Help };
         response.Architectures.AddRange(Architectures.All.Select(a => ProtoMapper.ToProto(a, _limits)));
         response.TrainingOptions.AddRange(TrainingOptions.Specs().Select(s => ProtoMapper.ToTrainingOptionProto(s, _limits)));
+        response.TrainingOptions.AddRange(ProtoMapper.ServerTrainingOptionProtos());
         response.Optimizers.AddRange(TrainingOptions.Optimizers);
         return Task.FromResult(response);
     }

@@ -37,12 +37,25 @@ public static class ProtoMapper
     };
 
     /// <summary>A training option's spec, with this server's cap on epochs and the proto field it sets.</summary>
-    public static Api.HyperParameterSpec ToTrainingOptionProto(HyperParameterSpec spec, ServerLimits limits)
+    public static Api.HyperParameterSpec ToTrainingOptionProto(HyperParameterSpec spec, ServerLimits? limits)
     {
         var result = ToProto(spec);
-        if (spec.Name == "epochs") result.Max = Math.Min(result.Max, limits.MaxEpochs);
+        if (spec.Name == "epochs" && limits != null) result.Max = Math.Min(result.Max, limits.MaxEpochs);
         result.OptionField = TrainingOptionField(spec.Name);
         return result;
+    }
+
+    /// <summary>
+    /// The options only a server job has (the CLI takes a time budget as a duration, and prints
+    /// progress as it goes), listed with the others so a form can check them too.
+    /// </summary>
+    public static IEnumerable<Api.HyperParameterSpec> ServerTrainingOptionProtos()
+    {
+        var defaults = new TrainingOptions();
+        yield return ToTrainingOptionProto(new HyperParameterSpec("time_budget_seconds", HyperParameterType.Float, 0, 0, TrainingOptions.MaxTimeBudgetSeconds,
+            $"Stop after this much training time in this run (0: no limit; otherwise at least {TrainingOptions.MinTimeBudgetSeconds}; at most {TrainingOptions.MaxTimeBudgetDays} days)."), null);
+        yield return ToTrainingOptionProto(new HyperParameterSpec("progress_interval_seconds", HyperParameterType.Float, defaults.ProgressInterval.TotalSeconds,
+            TrainingOptions.MinProgressIntervalSeconds, TrainingOptions.MaxProgressIntervalSeconds, "Minimum seconds between progress events."), null);
     }
 
     // The engine (and the CLI and REPL) name some options by short keys; the proto spells them out.
@@ -145,6 +158,7 @@ public static class ProtoMapper
         MaxCharsPerMinutePerKey = l.MaxCharsPerMinutePerKey,
         MaxModelsPerKey = l.MaxModelsPerKey,
         MaxJobMemoryBytes = l.JobMemoryLimit,
+        MaxEpochs = l.MaxEpochs,
     };
 
     // ---- training ------------------------------------------------------------------------
@@ -204,10 +218,11 @@ public static class ProtoMapper
         Check(o.HasTimeBudgetSeconds, "time_budget_seconds");
         if (o.HasTimeBudgetSeconds)
         {
-            // Under a millisecond would round to no time at all.
-            if (!double.IsFinite(o.TimeBudgetSeconds) || o.TimeBudgetSeconds < 0 || (o.TimeBudgetSeconds > 0 && o.TimeBudgetSeconds < 0.001)
-                || o.TimeBudgetSeconds > TimeSpan.MaxValue.TotalSeconds / 2)
-                throw ServerException.Invalid($"options.time_budget_seconds = {o.TimeBudgetSeconds} is not allowed; use 0 (no limit) or 0.001 seconds or more.");
+            // Under a millisecond would round to no time at all; over a year is a typo, as the CLI's --time-budget takes it.
+            if (!double.IsFinite(o.TimeBudgetSeconds) || o.TimeBudgetSeconds < 0 || (o.TimeBudgetSeconds > 0 && o.TimeBudgetSeconds < TrainingOptions.MinTimeBudgetSeconds)
+                || o.TimeBudgetSeconds > TrainingOptions.MaxTimeBudgetSeconds)
+                throw ServerException.Invalid($"options.time_budget_seconds = {o.TimeBudgetSeconds} is not allowed; use 0 (no limit) or {TrainingOptions.MinTimeBudgetSeconds} to " +
+                                              $"{TrainingOptions.MaxTimeBudgetSeconds} seconds ({TrainingOptions.MaxTimeBudgetDays} days).");
             result = result with { TimeBudget = o.TimeBudgetSeconds > 0 ? TimeSpan.FromSeconds(o.TimeBudgetSeconds) : null };
         }
         Check(o.HasOptimizer && o.Optimizer != start.Optimizer, "optimizer"); if (o.HasOptimizer) result = result with { Optimizer = o.Optimizer };
@@ -224,8 +239,8 @@ public static class ProtoMapper
         Check(o.HasProgressIntervalSeconds, "progress_interval_seconds");
         if (o.HasProgressIntervalSeconds)
         {
-            if (!double.IsFinite(o.ProgressIntervalSeconds) || o.ProgressIntervalSeconds < 0.05 || o.ProgressIntervalSeconds > 3600)
-                throw ServerException.Invalid($"options.progress_interval_seconds = {o.ProgressIntervalSeconds} is not allowed; use 0.05 to 3600 seconds.");
+            if (!double.IsFinite(o.ProgressIntervalSeconds) || o.ProgressIntervalSeconds < TrainingOptions.MinProgressIntervalSeconds || o.ProgressIntervalSeconds > TrainingOptions.MaxProgressIntervalSeconds)
+                throw ServerException.Invalid($"options.progress_interval_seconds = {o.ProgressIntervalSeconds} is not allowed; use {TrainingOptions.MinProgressIntervalSeconds} to {TrainingOptions.MaxProgressIntervalSeconds} seconds.");
             result = result with { ProgressInterval = TimeSpan.FromSeconds(o.ProgressIntervalSeconds) };
         }
         try

@@ -6,8 +6,8 @@ namespace CharRnn.Tui.Cli;
 /// <summary>Reads durations as people type them: 90s, 10m, 2h, 1h30m, or 00:10:00.</summary>
 public static partial class Durations
 {
-    /// <summary>A year: longer budgets are typos (TimeSpan itself overflows at ~29,000 years).</summary>
-    public const int MaxDays = 366;
+    /// <summary>A year, the longest time budget (the server's too).</summary>
+    public const int MaxDays = Engine.Training.TrainingOptions.MaxTimeBudgetDays;
 
     public static TimeSpan Parse(string text)
     {
