@@ -195,6 +195,7 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var bob = keyed.AsBob;
         // The name is in use, whether alice's job is still training it or has saved it already.
         Assert.Equal(StatusCode.AlreadyExists, await Code(() => bob.Training.StartJobAsync(Job("alice-model", 20)).ResponseAsync));
+        Assert.Equal(StatusCode.AlreadyExists, await Code(() => bob.Training.CheckJobAsync(Job("alice-model", 20)).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.GetJobAsync(new GetJobRequest { JobId = job.Id }).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.StopJobAsync(new StopJobRequest { JobId = job.Id }).ResponseAsync));
         Assert.Equal(StatusCode.NotFound, await Code(() => bob.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events()));
@@ -202,6 +203,13 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Contains((await keyed.AsAdmin.Training.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.Id == job.Id);
         var events = await keyed.AsAlice.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
         Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+
+        // Saved, the name is taken by a model bob cannot change: he is not told to resume or delete it, nor whose it is.
+        var taken = await Calls.Fails(() => bob.Training.CheckJobAsync(Job("alice-model", 20)).ResponseAsync);
+        Assert.Equal((StatusCode.AlreadyExists, "The name 'alice-model' is taken by a model this key cannot change; choose another model_name."),
+            (taken.StatusCode, taken.Status.Detail));
+        Assert.Equal("A model named 'alice-model' exists; choose another model_name, set resume to continue it, or delete it first.",
+            (await Calls.Fails(() => keyed.AsAlice.Training.CheckJobAsync(Job("alice-model", 20)).ResponseAsync)).Status.Detail);
 
         // Private until shared: bob cannot see the model at all.
         Assert.DoesNotContain((await bob.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "alice-model");

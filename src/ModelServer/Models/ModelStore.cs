@@ -83,10 +83,19 @@ public sealed partial class ModelStore
                 .OrderBy(n => n == name ? 0 : 1).FirstOrDefault()
             : null;
 
-    /// <summary>The message for a new model's name that <see cref="TakenName"/> found taken.</summary>
-    public static string NameTakenMessage(string name, string taken) => taken == name
-        ? $"A model named '{name}' exists; choose another model_name, set resume to continue it, or delete it first."
-        : $"A model named '{taken}' exists, and names may not differ only in case (on some file systems they are one folder); choose another model_name.";
+    /// <summary>
+    /// The message for a new model's name that <see cref="TakenName"/> found taken. Resuming or deleting is
+    /// offered only to a key that may (<paramref name="writable"/>; null: not known); to another the name is
+    /// just taken, without saying whose (models names are one namespace, their owners not everyone's business).
+    /// </summary>
+    public static string NameTakenMessage(string name, string taken, bool? writable) => taken != name
+        ? $"A model named '{taken}' exists, and names may not differ only in case (on some file systems they are one folder); choose another model_name."
+        : writable switch
+        {
+            true => $"A model named '{name}' exists; choose another model_name, set resume to continue it, or delete it first.",
+            false => $"The name '{name}' is taken by a model this key cannot change; choose another model_name.",
+            null => $"A model named '{name}' exists; choose another model_name (or, if this key may change it, set resume to continue it).",
+        };
 
     /// <summary>On a case-insensitive file system "Foo" opens the folder "foo": another model, maybe another key's. Only the exact name counts.</summary>
     private bool NamedExactly(string name) =>

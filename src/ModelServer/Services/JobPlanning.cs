@@ -31,17 +31,17 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
                 ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can resume it."
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can resume it.");
         }
-        return request.Resume ? PlanResume(request, name, caller) : PlanNew(request, name);
+        return request.Resume ? PlanResume(request, name, caller) : PlanNew(request, name, caller);
     }
 
-    private JobPlan PlanNew(Api.StartJobRequest request, string name)
+    private JobPlan PlanNew(Api.StartJobRequest request, string name, Caller caller)
     {
         if (string.IsNullOrEmpty(request.Architecture))
             throw ServerException.Invalid($"architecture is empty; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == request.Architecture)
             ?? throw ServerException.Invalid($"architecture '{Echo.Of(request.Architecture)}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.{ClosestName.Suggestion(request.Architecture, Architectures.All.Select(a => a.Name))}");
         if (models.TakenName(name) is { } taken)
-            throw ServerException.Exists(ModelStore.NameTakenMessage(name, taken));
+            throw ServerException.Exists(ModelStore.NameTakenMessage(name, taken, models.CanWrite(taken, caller)));
 
         // Against this server's range, where it caps the engine's: every refusal gives the range ListArchitectures lists.
         foreach (var (key, value) in request.Hyperparameters)
