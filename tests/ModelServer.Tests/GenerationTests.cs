@@ -25,6 +25,20 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task The_padding_symbol_is_refused_as_text_the_model_cannot_read()
+    {
+        // NUL is the vocabulary's padding (GetModel's vocabulary starts with it): it encoded without error.
+        var open = await Calls.Fails(() => Client.Open("gru", prime: "\0"));
+        Assert.Equal(StatusCode.InvalidArgument, open.StatusCode);
+        Assert.StartsWith("prime: The text contains control character (U+0000), which the model's vocabulary holds as padding", open.Status.Detail);
+        var session = await Client.Open("gru", prime: "the ");
+        var feed = await Calls.Fails(() => Client.FeedAsync(new FeedRequest { SessionId = session.Id, Text = "cat\0" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, feed.StatusCode);
+        Assert.StartsWith("text: The text contains control character (U+0000)", feed.Status.Detail);
+        Assert.Equal(4, (await Client.GetSessionAsync(new GetSessionRequest { SessionId = session.Id })).CharactersSeen); // nothing fed
+    }
+
+    [Fact]
     public async Task A_long_session_id_is_quoted_shortened_with_its_control_characters_shown()
     {
         // The whole id in the status would pass the header limit: the client would get RESOURCE_EXHAUSTED, not NOT_FOUND.

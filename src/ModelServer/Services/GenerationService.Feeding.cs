@@ -1,3 +1,4 @@
+using System.Text;
 using CharRnn.Engine.Sampling;
 using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
@@ -118,13 +119,26 @@ public sealed partial class GenerationService
     /// </summary>
     private static void Feed(GenerationSession engine, string text, string field)
     {
+        RefusePadding(text, field);
         try { engine.Feed(text); }
         catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
+    }
+
+    /// <summary>
+    /// NUL is in every vocabulary as padding (GetModel's vocabulary starts with it), not as text the model
+    /// reads: it encodes without error, so it is refused here, as other characters the model cannot read are.
+    /// </summary>
+    private static void RefusePadding(string text, string field)
+    {
+        if (text.Contains('\0'))
+            throw ServerException.Invalid($"{field}: The text contains {Vocabulary.Describe(new Rune(0))}, which the model's vocabulary holds as padding, not as text the model reads. " +
+                                          "Remove it; use only characters of the training corpus (see the model's vocabulary).");
     }
 
     /// <summary>The same check without feeding: before a reset, which a refused text must not cause.</summary>
     private static void Encodes(GenerationSession engine, string text, string field)
     {
+        RefusePadding(text, field);
         try { engine.Vocabulary.Encode(text); }
         catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
     }
