@@ -918,6 +918,20 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(1e6, listed.Single(o => o.Name == "clip").Max);
         Assert.Equal(1e9, listed.Single(o => o.Name == "min_freq").Max);
 
+        // One value sent is reported as sent; empty strings are unset for optimizer and schedule alike; the lenient schedule forms are documented.
+        var nan = Request("x4"); nan.Options.LearningRate.Clear(); nan.Options.LearningRate.Add(double.NaN);
+        Assert.StartsWith("options.learning_rate = NaN is not allowed", (await Start(nan)).Status.Detail);
+        var empty = Request("x4"); empty.Options.Optimizer = ""; empty.Options.Schedule = "";
+        await Client.CheckJobAsync(empty);
+        var help = (await server.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest())).ScheduleHelp;
+        Assert.Contains("either left out is 1", help);
+        Assert.Contains("in any case", help);
+        foreach (var lenient in new[] { "CONSTANT", " constant ", "sgdr:cycle_len=1" })
+        {
+            var form = Request("x4"); form.Options.Schedule = lenient;
+            await Client.CheckJobAsync(form);
+        }
+
         var schedule = Request("x5"); schedule.Options.Schedule = "cosine";
         e = await Start(schedule);
         Assert.Contains("schedule 'cosine' is not known", e.Status.Detail);

@@ -11,7 +11,8 @@ public readonly record struct LayerGroupValues(double Embedding, double Recurren
 {
     public static LayerGroupValues All(double value) => new(value, value, value);
 
-    public bool IsUniform => Embedding == Recurrent && Recurrent == Output;
+    // Equals, not ==: one NaN sent is one value, reported as sent (NaN, not NaN,NaN,NaN).
+    public bool IsUniform => Embedding.Equals(Recurrent) && Recurrent.Equals(Output);
 
     public double this[LayerGroup group] => group switch
     {

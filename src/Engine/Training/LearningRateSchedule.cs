@@ -24,7 +24,9 @@ public abstract class LearningRateSchedule
     /// <summary>The text form, which <see cref="Parse"/> reads back.</summary>
     public abstract override string ToString();
 
-    public const string Help = "constant | steps:EPOCH=FACTOR,... (e.g. steps:3=0.1,6=0.01) | sgdr:cycle_len=N,cycle_mult=M (e.g. sgdr:cycle_len=1,cycle_mult=2)";
+    // Read leniently, and said so: the kind in any case, spaces around the whole ignored, sgdr's settings defaulting to 1.
+    public const string Help = "constant | steps:EPOCH=FACTOR,... (e.g. steps:3=0.1,6=0.01) | sgdr:cycle_len=N,cycle_mult=M (e.g. sgdr:cycle_len=1,cycle_mult=2; " +
+                               "either left out is 1); the kind (constant, steps, sgdr) in any case, spaces around the whole ignored";
 
     public static LearningRateSchedule Parse(string? text)
     {

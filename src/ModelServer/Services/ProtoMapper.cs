@@ -225,10 +225,13 @@ public static class ProtoMapper
                                               $"{TrainingOptions.MaxTimeBudgetSeconds} seconds ({TrainingOptions.MaxTimeBudgetDays} days).");
             result = result with { TimeBudget = o.TimeBudgetSeconds > 0 ? TimeSpan.FromSeconds(o.TimeBudgetSeconds) : null };
         }
-        Check(o.HasOptimizer && o.Optimizer != start.Optimizer, "optimizer"); if (o.HasOptimizer) result = result with { Optimizer = o.Optimizer };
+        // An empty string is proto3's "not set", for optimizer and schedule alike: the default (the model's own when resuming).
+        var optimizer = o.HasOptimizer && o.Optimizer != "";
+        var schedule = o.HasSchedule && o.Schedule != "";
+        Check(optimizer && o.Optimizer != start.Optimizer, "optimizer"); if (optimizer) result = result with { Optimizer = o.Optimizer };
         Check(o.LearningRate.Count > 0, "learning_rate"); if (o.LearningRate.Count > 0) result = result with { LearningRate = Groups(o.LearningRate, "learning_rate") };
         Check(o.WeightDecay.Count > 0, "weight_decay"); if (o.WeightDecay.Count > 0) result = result with { WeightDecay = Groups(o.WeightDecay, "weight_decay") };
-        Check(o.HasSchedule, "schedule"); if (o.HasSchedule) result = result with { Schedule = o.Schedule };
+        Check(schedule, "schedule"); if (schedule) result = result with { Schedule = o.Schedule };
         Check(o.HasClip, "clip"); if (o.HasClip) result = result with { Clip = o.Clip };
         Check(o.HasLowercase && o.Lowercase != start.Lowercase, "lowercase"); if (o.HasLowercase) result = result with { Lowercase = o.Lowercase };
         Check(o.HasMinFreq && o.MinFreq != start.MinFrequency, "min_freq"); if (o.HasMinFreq) result = result with { MinFrequency = o.MinFreq };
