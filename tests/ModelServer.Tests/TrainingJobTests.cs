@@ -765,11 +765,13 @@ public class TrainingJobTests(ServerFixture server)
         var request = Request("stopped-starting", maxSteps: 100_000, epochs: 1000);
         request.CorpusText = string.Concat(Enumerable.Repeat("the cat sat on the mat; ", 400_000)); // 9.6 MB
         var job = await Client.StartJobAsync(request);
+        var queue = server.Services.GetRequiredService<Jobs.JobQueue>();
         var caught = false;
         for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(20);)
         {
             var now = await Client.GetJobAsync(new GetJobRequest { JobId = job.Id });
-            if (now.State == Job.Types.State.Queued && now.QueuePosition == 0) { caught = true; break; } // taken from the queue, not started yet
+            // Taken from the queue, not started yet: still queued (at 1, as a waiting job), so the job's own folder hold tells.
+            if (now.State == Job.Types.State.Queued && queue.Get(job.Id, Security.Caller.Local).FolderHold != null) { caught = true; break; }
             if (now.State != Job.Types.State.Queued) break;
             await Task.Delay(2);
         }
