@@ -394,6 +394,22 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void The_form_takes_a_schedule_and_a_bad_one_gets_the_servers_words_for_what_it_takes()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.ScheduleField != null, "the form");
+        Assert.Equal("constant", _window.Models.ScheduleField!.Text);
+        _window.Models.NameField!.Text = "sched";
+        _window.Models.ScheduleField.Text = "sgdr:cycle=1";
+        Ui(_window.Models.PressTrain);
+        PumpUntil(() => _window.Repl.Log.Content.Contains("error:"), "the server's refusal");
+        Assert.Contains("train stateful-lstm name=\"sched\" corpus=\"nietzsche\" schedule=\"sgdr:cycle=1\"", _window.Repl.Log.Content); // sent as typed
+        var error = _window.Repl.Log.Content[_window.Repl.Log.Content.IndexOf("error:", StringComparison.Ordinal)..];
+        Assert.Contains("sgdr", error); // what it takes, in the server's words
+        Assert.DoesNotContain(_fixture.Client.Catalog.ListModels(new Protos.V1.ListModelsRequest()).Models, m => m.Name == "sched");
+    }
+
+    [Fact]
     public void On_an_80_by_24_terminal_the_train_tab_gives_the_chart_the_samples_rows()
     {
         _window.Show(_window.Training);

@@ -32,7 +32,7 @@ public sealed class ModelsView : View
     // key, and a stray "t" must not start a training job.
     private readonly Button _train = new() { Text = "Train", X = 0, Y = Pos.AnchorEnd(1) };
     private readonly List<(HyperParameterSpec Spec, TextField Field)> _fields = [];
-    private TextField? _name, _corpus;
+    private TextField? _name, _corpus, _schedule;
     private string? _shownArchitecture;
     private int _formRows;
     private int _statusVersion = -1;
@@ -167,6 +167,8 @@ public sealed class ModelsView : View
             var value = spec.Name == "lr" ? arch.DefaultLearningRate : spec.DefaultValue;
             _fields.Add((spec, AddRow(spec.Name, SpecText.Format(spec, value), SpecText.Range(spec), ref row)));
         }
+        // Text the server checks (a refusal names what it takes, as for a corpus): the lesson's LSTM trained with SGDR.
+        _schedule = AddRow("schedule", "constant", "or sgdr:…", ref row);
         foreach (var (_, field) in _fields) field.TextChanged += (_, _) => Validate();
         _formRows = row;
         FitFormContent();
@@ -239,6 +241,8 @@ public sealed class ModelsView : View
             // The value as typed, not as shown (G4 would send lr=0.0001235 for 0.000123456).
             if (!isDefault) parts.Add($"{spec.Name}={(spec.Type == HyperParameterSpec.Types.Type.Float ? value.ToString(CultureInfo.InvariantCulture) : SpecText.Format(spec, value))}");
         }
+        if (_schedule!.Text.Trim() is { Length: > 0 } schedule && !schedule.Equals("constant", StringComparison.OrdinalIgnoreCase))
+            parts.Add($"schedule={GenerateView.Quote(schedule)}");
         _ = _run(string.Join(" ", parts));
     }
 
@@ -246,6 +250,9 @@ public sealed class ModelsView : View
     /// A job for a model started (UI thread): when the form names that model, it takes a free name, so that the
     /// next press trains another model. Not at the press: a name the server refused stays to be corrected.
     /// </summary>
+    /// <summary>The form's schedule field (tests).</summary>
+    internal TextField? ScheduleField => _schedule;
+
     public void JobStarted(string modelName)
     {
         if (_name == null || _name.Text.Trim() != modelName || Selected is not { } arch) return;
