@@ -747,6 +747,23 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void The_learning_rate_charts_labels_keep_clear_of_its_title_and_none_is_cut_at_the_edge()
+    {
+        _window.Monitor.Attach(new Protos.V1.Job { Id = "j-lr", ModelName = "m", State = Protos.V1.Job.Types.State.Running, TotalSteps = 150 });
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-lr", Started = new Protos.V1.JobEvent.Types.Started { TotalSteps = 150, Device = "cpu" } });
+        for (var step = 1; step <= 150; step += 7)
+            _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-lr", Step = step,
+                Progress = new Protos.V1.JobEvent.Types.Progress { Step = step, Loss = 4 - step / 100.0, LearningRate = 1e-3 * (1 - step / 300.0), TotalSteps = 150 } });
+        _window.Show(_window.Training);
+        PumpUntil(() => Screen.Contains("e-4┤", StringComparison.Ordinal), "the learning rate's axis");
+        Assert.DoesNotContain("l1.0e-3", Screen); // the title's letter ran into the label
+        Assert.DoesNotContain("l5.0e-4", Screen);
+        var axisRows = Screen.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"\s0\s+50\s+100")).ToList();
+        Assert.NotEmpty(axisRows);
+        Assert.All(axisRows, l => Assert.DoesNotMatch(@"\s15\s*│", l)); // 150 is drawn whole or not at all
+    }
+
+    [Fact]
     public void A_watch_cut_off_from_its_server_says_so_instead_of_showing_a_stale_rate_and_ETA()
     {
         _window.Monitor.Attach(new Protos.V1.Job { Id = "j-cut", ModelName = "m", State = Protos.V1.Job.Types.State.Running, Step = 5, TotalSteps = 10 });

@@ -28,7 +28,7 @@ public sealed class LineChart : GraphView
         _xLabel = xLabel;
         AxisX = new RoundTicksX();
         AxisY = new RoundTicksY();
-        MarginLeft = 7;
+        MarginLeft = 8; // a label of 6 ("1.0e-3") ends at the axis and leaves column 0 to the axis's title
         MarginBottom = 2;
         AxisX.Text = xLabel;
         AxisY.Text = yLabel;
@@ -136,7 +136,9 @@ public sealed class LineChart : GraphView
             foreach (var value in Ticks(from, to, Increment))
             {
                 var x = graph.GraphSpaceToViewport(new PointF((float)value, 0)).X;
-                DrawAxisLabel(graph, x, LabelGetter(new AxisIncrementToRender(Orientation, x, (float)value)));
+                var label = LabelGetter(new AxisIncrementToRender(Orientation, x, (float)value));
+                if (x - label.Length / 2 + label.Length > graph.Viewport.Width) continue; // cut at the edge, "150" would read "15"
+                DrawAxisLabel(graph, x, label);
             }
             if (string.IsNullOrWhiteSpace(Text)) return;
             var title = Text.Length > graph.Viewport.Width ? Text[..graph.Viewport.Width] : Text;
