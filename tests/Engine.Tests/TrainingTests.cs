@@ -420,6 +420,28 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_run_that_diverges_and_ends_between_epoch_ends_fails_too_and_keeps_the_last_good_checkpoint()
+    {
+        using var dir = new TempFolder();
+        var arch = Architectures.Get("stateful-gru");
+        long steps;
+        using (var first = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 1), Tiny.Corpus(), CPU, dir.Path))
+        {
+            Assert.Equal(TrainingOutcomeKind.Finished, first.Run().Kind);
+            steps = first.Position.Step;
+        }
+        var good = File.ReadAllBytes(Path.Combine(dir.Path, Trainer.LastCheckpoint));
+        // Resumed with a learning rate far too high, for a few steps: the run ends at max_steps, mid-epoch.
+        using var resumed = Trainer.Resume(Path.Combine(dir.Path, Trainer.LastCheckpoint), Tiny.Corpus(), CPU, dir.Path,
+            options => options with { Epochs = 10, MaxSteps = steps + 5, LearningRate = LayerGroupValues.All(10) });
+        var outcome = resumed.Run();
+        Assert.Equal(TrainingOutcomeKind.Failed, outcome.Kind);
+        Assert.StartsWith("Training diverged: ", outcome.Reason);
+        Assert.Contains("is more than twice what guessing every character equally likely scores", outcome.Reason);
+        Assert.Equal(good, File.ReadAllBytes(Path.Combine(dir.Path, Trainer.LastCheckpoint)));
+    }
+
+    [Fact]
     public void A_nan_loss_fails_with_a_clear_reason_and_writes_no_checkpoint()
     {
         using var dir = new TempFolder();

@@ -26,6 +26,19 @@ public class TrainingJobTests(ServerFixture server)
     private static string Kind(JobEvent e) => e.EventCase.ToString();
 
     [Fact]
+    public async Task A_job_whose_loss_ends_far_worse_than_a_uniform_guess_fails_as_diverged()
+    {
+        var request = Request("diverging", maxSteps: 0, epochs: 2);
+        request.Options.LearningRate[0] = 10; // Adam stays finite, and far worse than guessing
+        var events = await Client.Train(request).Events();
+        var failed = events[^1];
+        Assert.Equal(JobEvent.EventOneofCase.Failed, failed.EventCase);
+        Assert.StartsWith("Training diverged: ", failed.Failed.Reason);
+        Assert.Contains("is more than twice what guessing every character equally likely scores", failed.Failed.Reason);
+        Assert.DoesNotContain(events, e => e.EventCase == JobEvent.EventOneofCase.EpochEnd); // stopped before its first epoch was recorded
+    }
+
+    [Fact]
     public async Task Train_streams_queued_started_progress_epochs_checkpoints_and_finished()
     {
         var events = await Client.Train(Request("streamed", maxSteps: 0, epochs: 2)).Events();

@@ -101,6 +101,7 @@ public sealed partial class Trainer
         // a checkpoint in between must not replace the last good one with NaN weights.
         var lossSum = _epochLossSum.item<double>();
         if (_epochChars > 0 && !double.IsFinite(lossSum)) throw Diverged(lossSum / _epochChars);
+        if (_epochChars > 0) ThrowIfWorseThanGuessing(lossSum / _epochChars, CurrentValidation?.Loss); // a save mid-epoch, or a run's end between epoch ends
         using (var scope = NewDisposeScope())
             if (Model.parameters().Any(p => !isfinite(p).all().item<bool>())) throw Diverged(double.NaN);
         var tensors = new Dictionary<string, Tensor>();

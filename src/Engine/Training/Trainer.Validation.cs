@@ -26,10 +26,7 @@ public sealed partial class Trainer
         {
             end.ValidateNext();
             if (end.Validated is { Loss: var loss } && !double.IsFinite(loss)) throw Diverged(loss);
-            // Adam keeps a run whose learning rate is far too high finite: no NaN to fail on, yet it ends far worse
-            // than a model that learned nothing (seen: val 145 nats/char with 45 symbols). Twice that: diverged, not
-            // young; stopped before its weights are recorded or saved over the last good checkpoint.
-            if (end.Validated is { Loss: var worse } && worse > 2 * Vocabulary.UniformLoss) throw WorseThanGuessing(worse);
+            if (end.Validated is { Loss: var validLoss }) ThrowIfWorseThanGuessing(end.TrainLoss, validLoss);
             return;
         }
         if (!end.IsSampled)
