@@ -7,7 +7,6 @@ using CharRnn.Tui.Cli;
 // charrnn: with no verb, the interactive client (or --exec "commands" headless); verbs run the
 // engine directly (train, generate, ...) or the server (serve).
 MallocSettings.ReexecuteIfNeeded(); // before anything else: see MallocSettings
-AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch in the CLI commands; Ctrl+C must land on another (see AsyncSignalMask)
 Standard.UseProcessOutput();
 var server = new Option<string?>("--server") { Description = "Connect to this server (HOST:PORT or URL) instead of starting one in-process." };
 var token = new Option<string?>("--token") { Description = "API key for the server (default: $CHARRNN_TOKEN)." };

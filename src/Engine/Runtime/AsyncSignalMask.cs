@@ -34,9 +34,11 @@ public static class AsyncSignalMask
 
     /// <summary>
     /// Blocks <see cref="Blocked"/> on the calling thread and the threads it starts from now on.
-    /// Call it on a thread that is about to run libtorch, before its first tensor operation; on
-    /// Linux only (where the numbers above hold), and not before MallocSettings re-executes the
-    /// process, as a mask outlives execve and the runtime's own threads would then block them too.
+    /// Call it on a thread that is about to run libtorch's passes, before its first tensor operation;
+    /// on Linux only (where the numbers above hold). Only there: a mask outlives execve, so a child
+    /// process started from such a thread (Terminal.Gui starts some from its UI thread) could not
+    /// be stopped by SIGTERM or Ctrl+C, and before MallocSettings re-executes the process the
+    /// runtime's own threads would block them too.
     /// </summary>
     public static void BlockOnThisThread()
     {
