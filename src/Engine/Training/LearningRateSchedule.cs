@@ -179,7 +179,7 @@ public sealed class SgdrSchedule : LearningRateSchedule
             {
                 case "cycle_len": cycleLength = Number(kv[1], spec); break;
                 case "cycle_mult": cycleMult = Number(kv[1], spec); break;
-                default: throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{kv[0]}' is not an sgdr setting; use cycle_len and cycle_mult.");
+                default: throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{Text.Echo.Of(kv[0])}' is not an sgdr setting; use cycle_len and cycle_mult.");
             }
         }
         return new SgdrSchedule(cycleLength, cycleMult);

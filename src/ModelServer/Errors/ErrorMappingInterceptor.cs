@@ -61,11 +61,11 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
     /// A last resort: messages quote what was sent shortened (<see cref="Echo"/>), but one that still runs
     /// long is cut here, for a client refuses a status too big for its headers (RESOURCE_EXHAUSTED instead).
     /// </summary>
-    private static string Capped(string detail)
+    internal static string Capped(string detail)
     {
         if (System.Text.Encoding.UTF8.GetByteCount(detail) <= MaxDetailBytes) return detail;
-        var end = MaxDetailBytes / 3 * 2; // chars, not bytes: room for the non-ASCII ones
-        while (System.Text.Encoding.UTF8.GetByteCount(detail.AsSpan(0, end)) > MaxDetailBytes - 64) end -= 64;
+        var end = Math.Min(detail.Length, MaxDetailBytes / 3 * 2); // chars, not bytes: room for the non-ASCII ones (a short text of them is over the bytes too)
+        while (end > 64 && System.Text.Encoding.UTF8.GetByteCount(detail.AsSpan(0, end)) > MaxDetailBytes - 64) end -= 64;
         if (char.IsHighSurrogate(detail[end - 1])) end--;
         return detail[..end] + $"… (cut: the message had {detail.Length:N0} characters)";
     }
