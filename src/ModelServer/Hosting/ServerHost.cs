@@ -55,7 +55,13 @@ public static class ServerHost
         if (options != null) builder.Services.AddSingleton(Options.Create(options));
         else builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(Section));
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
-            Listen(kestrel, options ?? context.Configuration.GetSection(Section).Get<ServerOptions>() ?? new ServerOptions()));
+        {
+            Listen(kestrel, options ?? context.Configuration.GetSection(Section).Get<ServerOptions>() ?? new ServerOptions());
+            // A client gone without closing (a laptop asleep, a cable pulled) ends its calls within a minute:
+            // an open Interact or a slow Generate holds its session, a place in its key's quota, until then.
+            kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+            kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+        });
         var metricsListen = options?.MetricsListen ?? builder.Configuration.GetSection(Section).Get<ServerOptions>()?.MetricsListen;
         builder.Services.PostConfigure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         AddServices(builder.Services);
