@@ -49,7 +49,7 @@ public sealed partial class CommandRunner
         if (models.Count == 0) { output.Line("No models yet. Train one: train stateful-lstm epochs=1 lower=true"); return; }
         // On a server with keys, whose each model is and whether it is shared (share MODEL).
         var owners = models.Any(HasTeamOwner);
-        var name = Math.Max(22, models.Max(m => m.Name.Length)); // a default name (stateful-lstm-1205-190214) is longer than most
+        var name = Math.Max(22, models.Max(m => m.Name.Length)); // room for a long name (stateful-gru-cell-12, or one with the time in it when the numbered ones were taken)
         output.Line($"{"NAME".PadRight(name)} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-10}{(owners ? " OWNER" : "")}");
         foreach (var m in models)
         {

@@ -13,7 +13,7 @@ public sealed partial class CommandRunner
     private async Task Train(Command c, CancellationToken ct)
     {
         var request = await TrainRequest(c, ct);
-        var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
+        var job = await StartJob(request, nameGiven: c.Option("name") != null, ct);
         output.Line($"job {job.Id} queued: {request.Architecture} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
         await WatchStartedJobAsync(job, ct);
     }
@@ -68,12 +68,37 @@ public sealed partial class CommandRunner
     /// As the Models form names a new model: ARCH-N for the first N that no model on the server, nor a job's
     /// model (a queued one has no folder yet), has.
     /// </summary>
-    private async Task<string> DefaultModelName(string arch, CancellationToken ct)
+    private async Task<string> DefaultModelName(string arch, CancellationToken ct) => ModelNames.Free(arch, await TakenModelNames(ct));
+
+    private async Task<IEnumerable<string>> TakenModelNames(CancellationToken ct)
     {
         var models = (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models.Select(m => m.Name);
         var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs.Select(j => j.ModelName);
-        return ModelNames.Free(arch, models.Concat(jobs));
+        return models.Concat(jobs).ToList();
     }
+
+    /// <summary>
+    /// A name the REPL chose may be taken where this key cannot look (another key's private model) or
+    /// by a train started a moment before: the next free ARCH-N is tried, a few times, then a name with
+    /// the time in it. A name the user gave is theirs to change.
+    /// </summary>
+    private async Task<Job> StartJob(StartJobRequest request, bool nameGiven, CancellationToken ct)
+    {
+        var refused = new List<string>();
+        while (true)
+        {
+            try { return await client.Training.StartJobAsync(request, cancellationToken: ct); }
+            catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists && !nameGiven && refused.Count < MaxDefaultNameTries)
+            {
+                refused.Add(request.ModelName);
+                request.ModelName = refused.Count < MaxDefaultNameTries
+                    ? ModelNames.Free(request.Architecture, (await TakenModelNames(ct)).Concat(refused))
+                    : $"{request.Architecture}-{DateTime.Now.ToString("MMdd-HHmmss", CultureInfo.InvariantCulture)}";
+            }
+        }
+    }
+
+    private const int MaxDefaultNameTries = 8;
 
     private async Task Resume(Command c, CancellationToken ct)
     {
