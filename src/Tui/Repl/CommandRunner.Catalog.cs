@@ -39,7 +39,12 @@ public sealed partial class CommandRunner
         output.Line($"{a.Name}: {a.Summary}");
         output.ArchitectureShown(a.Name);
         foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))
+        {
+            // Options the REPL takes in its own words (a duration), or not at all (how often a watch hears of progress).
+            if (p.Name == "progress_interval_seconds") continue;
+            if (p.Name == "time_budget_seconds") { output.Line($"  {"time_budget",-14} default {"none",-8} {"a duration: 30m, 2h",-22} {p.Doc}"); continue; }
             output.Line($"  {p.Name,-14} default {SpecText.Format(p, p.DefaultValue),-8} {SpecText.Range(p),-22} {p.Doc}");
+        }
         output.Line($"  {"lr",-14} default {a.DefaultLearningRate.ToString("G3", CultureInfo.InvariantCulture)}; schedule: {list.ScheduleHelp}");
     }
 
