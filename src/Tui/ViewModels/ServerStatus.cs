@@ -12,7 +12,7 @@ namespace CharRnn.Tui.ViewModels;
 public sealed class ServerStatus(CharRnnClient client, CompletionSource completion, string serverLabel = "the server") : IAsyncDisposable
 {
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _notices = new();
-    private bool? _announced; // connected as last told: a change is a line for the log, where the status bar's few words may be cut
+    private State? _announced; // as last told: a change is a line for the log, where the status bar's few words may be cut
 
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
@@ -34,19 +34,29 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
     /// <summary>The next line for the log about the connection (lost, refused, back), or null.</summary>
     public string? TakeNotice() => _notices.TryDequeue(out var notice) ? notice : null;
 
-    private void Announce()
+    /// <summary>
+    /// One poll's outcome, set whole (a refresh and the loop may poll at once), with a line for the
+    /// log when the state changed: lost, refused, or back. A server that went from unreachable to
+    /// refusing the key (restarted with keys) says so too.
+    /// </summary>
+    private void Record(bool connected, bool refused, string problem, string line)
     {
-        lock (_notices) Enqueue();
+        lock (_notices)
+        {
+            (Connected, Refused, Problem, _line) = (connected, refused, problem, line);
+            var state = connected ? State.Connected : refused ? State.Refused : State.Unreachable;
+            if (state != _announced && (_announced != null || state != State.Connected))
+                _notices.Enqueue(state switch
+                {
+                    State.Connected => $"Connected to {serverLabel} again.",
+                    State.Refused => $"{serverLabel} refused this client: {problem}",
+                    _ => $"No answer from {serverLabel}: {problem}; retrying every few seconds (commands fail until it answers).",
+                });
+            _announced = state;
+        }
     }
 
-    private void Enqueue()
-    {
-        if (Connected == _announced || (_announced == null && Connected)) { _announced = Connected; return; }
-        _announced = Connected;
-        _notices.Enqueue(Connected ? $"Connected to {serverLabel} again."
-            : Refused ? $"{serverLabel} refused this client: {Problem}"
-            : $"No answer from {serverLabel}: {Problem}; retrying every few seconds (commands fail until it answers).");
-    }
+    private enum State { Connected, Refused, Unreachable }
 
     public void Start(TimeSpan period) => _loop = Task.Run(() => Loop(period));
 
@@ -73,11 +83,8 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
             var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), deadline: deadline, cancellationToken: ct)).Jobs;
             var corpora = (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), deadline: deadline, cancellationToken: ct)).Corpora;
             _models = models;
-            Connected = true;
-            Problem = "";
-            Refused = false;
             var device = info.Device.Split(" · ")[0];
-            _line = $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued";
+            Record(true, false, "", $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued");
             completion.Update(new CompletionSource.Snapshot(
                 _architectures.Architectures.Select(a => a.Name).ToArray(),
                 _architectures.Architectures.ToDictionary(a => a.Name, a => a.Hyperparameters.Select(h => h.Name).ToArray()),
@@ -87,23 +94,17 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
         }
         catch (RpcException e) when (!ct.IsCancellationRequested && e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
         {
-            Connected = false; // retrying will not help: the key is missing, unknown or not allowed
-            Problem = ErrorText.Describe(e);
-            Refused = true;
-            _line = $"refused ({e.StatusCode}): {e.Status.Detail}"; // the server's words: a key missing, unknown, or a server with none yet
+            // Retrying will not help: the key is missing, unknown or not allowed. The server's words: a key missing, unknown, or a server with none yet.
+            Record(false, true, ErrorText.Describe(e), $"refused ({e.StatusCode}): {e.Status.Detail}");
         }
         catch (RpcException e) when (!ct.IsCancellationRequested)
         {
-            Connected = false;
-            Problem = ErrorText.Describe(e);
-            Refused = false;
-            _line = $"disconnected ({e.StatusCode}); retrying…";
+            Record(false, false, ErrorText.Describe(e), $"disconnected ({e.StatusCode}); retrying…");
         }
         catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
             return; // closing: a poll in flight ends cancelled
         }
-        Announce();
         Interlocked.Increment(ref _version);
     }
 
