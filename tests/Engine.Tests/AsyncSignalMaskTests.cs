@@ -8,17 +8,20 @@ public sealed class AsyncSignalMaskTests
     private const int SigInt = 2, SigTerm = 15, SigWinch = 28, SigSegv = 11;
 
     [Fact]
-    public void The_calling_thread_and_threads_it_starts_block_them_and_other_threads_do_not()
+    public void The_calling_thread_and_threads_it_starts_block_them_until_it_is_disposed_and_other_threads_do_not()
     {
         Assert.True(OperatingSystem.IsLinux(), "the mask is Linux's; these tests run on Linux");
-        string? blocked = null, inherited = null;
+        string? blocked = null, inherited = null, restored = null;
         var thread = new Thread(() =>
         {
-            AsyncSignalMask.BlockOnThisThread();
-            blocked = ThisThreadsStatus();
-            var child = new Thread(() => inherited = ThisThreadsStatus()); // as OpenMP's workers start
-            child.Start();
-            child.Join();
+            using (AsyncSignalMask.BlockOnThisThread())
+            {
+                blocked = ThisThreadsStatus();
+                var child = new Thread(() => inherited = ThisThreadsStatus()); // as OpenMP's workers start
+                child.Start();
+                child.Join();
+            }
+            restored = ThisThreadsStatus(); // the thread goes on to other work (a test host's) as it was
         });
         thread.Start();
         thread.Join();
@@ -28,6 +31,8 @@ public sealed class AsyncSignalMaskTests
             foreach (var signal in AsyncSignalMask.Blocked) Assert.True(Blocks(status, signal), $"signal {signal} is not blocked");
             Assert.False(Blocks(status, SigSegv)); // a fault must reach the thread that caused it
         }
+        Assert.False(Blocks(restored!, SigInt));
+        Assert.False(Blocks(restored!, SigTerm));
         var other = ThisThreadsStatus(); // the test's own thread was not touched
         Assert.False(Blocks(other, SigInt));
         Assert.False(Blocks(other, SigTerm));

@@ -40,15 +40,32 @@ public static class AsyncSignalMask
     /// be stopped by SIGTERM or Ctrl+C, and before MallocSettings re-executes the process the
     /// runtime's own threads would block them too.
     /// </summary>
-    public static void BlockOnThisThread()
+    /// <returns>
+    /// Disposed (on the same thread), the mask as it was: a thread that goes on to other work (a test
+    /// host's, which runs the command line in-process) must not start child processes with it.
+    /// </returns>
+    public static IDisposable BlockOnThisThread()
     {
-        if (!OperatingSystem.IsLinux()) return;
+        if (!OperatingSystem.IsLinux()) return new Restore(null);
         var set = new byte[SigSetBytes];
         sigemptyset(set);
         foreach (var signal in Blocked) sigaddset(set, signal);
-        var error = pthread_sigmask(SigBlock, set, null);
+        var old = new byte[SigSetBytes];
+        var error = pthread_sigmask(SigBlock, set, old);
         if (error != 0) throw new InvalidOperationException($"pthread_sigmask failed with error {error}; signals could reach a thread running libtorch.");
+        return new Restore(old);
     }
+
+    private sealed class Restore(byte[]? old) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (old != null) pthread_sigmask(SigSetMask, old, null);
+            old = null;
+        }
+    }
+
+    private const int SigSetMask = 2; // Linux's SIG_SETMASK
 
     [DllImport("libc")]
     private static extern int sigemptyset(byte[] set);

@@ -160,7 +160,7 @@ public sealed class DeviceWorker : IHostedService
     {
         try
         {
-            AsyncSignalMask.BlockOnThisThread(); // this thread and its OpenMP workers run libtorch (see AsyncSignalMask)
+            _ = AsyncSignalMask.BlockOnThisThread(); // for the thread's life: this thread and its OpenMP workers run libtorch (see AsyncSignalMask)
             Device = TorchRuntime.Initialize(_options.Device, _options.Threads);
             Description = TorchRuntime.Describe(Device);
             _threads = _currentThreads = get_num_threads();

@@ -23,7 +23,7 @@ public static class DemoCommand
         command.SetAction(parse =>
         {
             var timeBudget = Durations.Parse(parse.GetValue(budget)!, budget.Name); // first: a typo costs no libtorch load or corpus
-            AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
+            using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
             var architecture = Architectures.Get("stateful-gru");

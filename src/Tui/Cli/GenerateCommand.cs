@@ -34,7 +34,7 @@ public static class GenerateCommand
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
                 parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();
             var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(ModelArgument.OneOf(parse.GetValue(named), parse.GetValue(model)), parse.GetValue(models)!));
-            AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
+            using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             using var trained = TrainedModel.LoadForGeneration(path, torchDevice, e => Console.Error.WriteLine($"charrnn: {e.Message} Generating from last.ckpt instead."));
             using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);

@@ -39,7 +39,7 @@ public static class ResumeCommand
             {
                 throw new CheckpointException(path, e.Problem + hint);
             }
-            AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
+            using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             using var training = ModelFolder.HoldForTraining(folder);

@@ -88,7 +88,7 @@ public static class TrainCommand
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
             }
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
-            AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
+            using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
             // Before the folder is made too: a stdout that cannot be written (a full disk) leaves no empty model folder.
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
