@@ -23,7 +23,7 @@ public class ReplTests
         Assert.Equal("the end", c.Options["stop"]);
         Assert.Equal("4", c.Options["n_hidden"]); // dashes in keys read as underscores
         Assert.Equal(["k=v"], CommandParser.Parse("feed \"k=v\"")!.Positional); // a quoted word is text, not an option
-        var typed = CommandParser.Parse($"train rnn name={Views.GenerateView.Quote("my \"best\" rnn")} corpus={Views.GenerateView.Quote("war and peace")}")!; // as the Models tab's Train button writes them
+        var typed = CommandParser.Parse($"train rnn name={CommandParser.Quote("my \"best\" rnn")} corpus={CommandParser.Quote("war and peace")}")!; // as the Models tab's Train button writes them
         Assert.Equal(("my \"best\" rnn", "war and peace"), (typed.Options["name"], typed.Options["corpus"]));
     }
 
@@ -171,7 +171,7 @@ public class ReplTests
     public void Quoting_a_prime_round_trips_through_the_parser()
     {
         var prime = "say \"hi\"\\ then\nmore";
-        Assert.Equal(prime, CommandParser.Parse("gen 10 " + GenerateView.Quote(prime))!.Positional[1]);
+        Assert.Equal(prime, CommandParser.Parse("gen 10 " + CommandParser.Quote(prime))!.Positional[1]);
     }
 
     [Fact]

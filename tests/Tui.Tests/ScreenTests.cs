@@ -175,6 +175,16 @@ public sealed class ScreenTests : IDisposable
         Press(Key.PageDown);
         PumpUntil(() => true, "a frame");
         Assert.Equal(0, pane.ScrollBack);
+
+        // F7 made the log the tall one: it is what PgUp scrolls there.
+        Press(Key.F7);
+        for (var i = 0; i < 60; i++) _window.Repl.Log.AppendLine($"line {i}");
+        PumpUntil(() => _window.Repl.Frame.Height > 20, "the tall log");
+        Press(Key.PageUp);
+        PumpUntil(() => true, "a frame");
+        Assert.True(_window.Repl.Log.ScrollBack > 0, "the log scrolled back");
+        Assert.Equal(0, pane.ScrollBack);
+        Press(Key.F7);
     }
 
     [Fact]

@@ -9,6 +9,10 @@ namespace CharRnn.Tui.Repl;
 /// </summary>
 public static class CommandParser
 {
+    /// <summary>A value as a command line reads it back whole: in double quotes, with backslashes, quotes and line feeds escaped.</summary>
+    public static string Quote(string text) =>
+        "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
+
     public static IReadOnlyList<Command> ParseMany(string line)
     {
         var commands = new List<Command>();

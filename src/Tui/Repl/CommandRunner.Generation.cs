@@ -42,10 +42,8 @@ public sealed partial class CommandRunner
         await Stoppable(ct, async stop => (chars, stopped) = await Stream(0, session.ModelName, request, stop));
         // How it ended, as a stop by Esc says "stopped" (interactive: headless, the text alone goes to stdout).
         if (interactive)
-            output.Line(stopped ? $"generated {chars} chars, up to stop={Quoted(request.Stop)}" : $"generated {chars} chars");
+            output.Line(stopped ? $"generated {chars} chars, up to stop={CommandParser.Quote(request.Stop)}" : $"generated {chars} chars");
     }
-
-    private static string Quoted(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
 
     /// <summary>
     /// [N] ["PRIME"] from the positional words from <paramref name="first"/> on, or ["PRIME"] N: an unquoted number
@@ -115,14 +113,14 @@ public sealed partial class CommandRunner
     {
         output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
         var chars = 0;
-        var tail = "";
+        var atStop = false;
         void Add(GenerateResponse piece)
         {
             output.Generated(pane, piece.Text, piece.Probability);
             chars += piece.Text.EnumerateRunes().Count();
-            if (request.Stop.Length > 0) tail = (tail + piece.Text) is var t && t.Length > request.Stop.Length ? t[^request.Stop.Length..] : t;
+            atStop = piece.FinishReason == GenerateResponse.Types.FinishReason.Stop;
         }
-        (int, bool) Result() => (chars, request.Stop.Length > 0 && chars < request.MaxChars && tail == request.Stop);
+        (int, bool) Result() => (chars, atStop);
         try
         {
             using var call = client.Generation.Generate(request, cancellationToken: ct);
@@ -135,7 +133,7 @@ public sealed partial class CommandRunner
             await ReopenSession(null, ct);
             request.SessionId = Session!.Id;
             output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
-            (chars, tail) = (0, "");
+            (chars, atStop) = (0, false);
             using var call = client.Generation.Generate(request, cancellationToken: ct);
             await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) Add(piece);
             return Result();

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CharRnn.Protos.V1;
+using CharRnn.Tui.Repl;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
@@ -74,8 +75,8 @@ public sealed class GenerateView : View
             key.Handled = true;
         };
 
-        generate.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Quote(_prime.Text)}"); };
-        _prime.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Quote(_prime.Text)}"); };
+        generate.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {CommandParser.Quote(_prime.Text)}"); };
+        _prime.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {CommandParser.Quote(_prime.Text)}"); };
         more.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()}"); };
         fork.Accepting += (_, e) => { e.Handled = true; Run("fork"); };
         reset.Accepting += (_, e) => { e.Handled = true; Run("reset"); };
@@ -83,7 +84,7 @@ public sealed class GenerateView : View
         {
             e.Handled = true;
             var t = double.TryParse(_temperature.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v + 0.5 : 1.3;
-            Run(string.Create(CultureInfo.InvariantCulture, $"{Settings()}; compare t={t:0.##} {Count()} {Quote(_prime.Text)}"));
+            Run(string.Create(CultureInfo.InvariantCulture, $"{Settings()}; compare t={t:0.##} {Count()} {CommandParser.Quote(_prime.Text)}"));
         };
         _colour.ValueChanged += (_, _) =>
         {
@@ -237,8 +238,6 @@ public sealed class GenerateView : View
     private string Count() => int.TryParse(_count.Text, out var n) && n > 0 ? n.ToString(CultureInfo.InvariantCulture) : "300";
 
     /// <summary>A field's text as one value of the command: quoted unless plainly a word, so that "1; delete m" is refused as a value, not run.</summary>
-    private static string Value(string text) => text.Trim() is var t && t.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '+' or '-' or '_') ? t : Quote(t);
+    private static string Value(string text) => text.Trim() is var t && t.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '+' or '-' or '_') ? t : CommandParser.Quote(t);
 
-    public static string Quote(string text) =>
-        "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
 }

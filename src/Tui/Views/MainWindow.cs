@@ -47,10 +47,11 @@ public sealed class MainWindow : Window, IReplOutput
         Beat = new BeatTheModelView(Game, CurrentModel, key => { Repl.Input.SetFocus(); Repl.Input.NewKeyDownEvent(key); });
         Tabs = new Tabs { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Func(_ => Math.Max(0, Viewport.Height - ReplRows - 1)) };
         Tabs.Add(Models, Training, Generate, TypeView, Beat);
-        // PgUp/PgDn from the command line scroll the generated text while the Generate screen shows it (the log: the mouse wheel).
+        // PgUp/PgDn from the command line scroll the generated text while the Generate screen shows it (the log: the mouse wheel),
+        // unless F7 made the log the tall one: then it is what the user reads.
         Repl.PageKeys = older =>
         {
-            if (Tabs.Value != Generate) return false;
+            if (Tabs.Value != Generate || TallLog) return false;
             Generate.ScrollPage(older);
             return true;
         };
@@ -61,13 +62,13 @@ public sealed class MainWindow : Window, IReplOutput
         var statusBar = new StatusBar([
             new Shortcut(Key.F1, "Help", ShowHelp, ""),
             new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""),
+            new Shortcut(Key.F7, "Log", ToggleTallLog, ""), // before the connection's words, which a narrow terminal would leave it behind
             _statusItem, // before the tabs' keys, which a narrow terminal cuts: the tabs' names show above, the connection nowhere else
             new Shortcut(Key.F2, "Models", () => Show(Models), ""),
             new Shortcut(Key.F3, "Train", () => Show(Training), ""),
             new Shortcut(Key.F4, "Generate", () => Show(Generate), ""),
             new Shortcut(Key.F5, "Type", () => Show(TypeView), ""),
             new Shortcut(Key.F6, "Beat", () => Show(Beat), ""),
-            new Shortcut(Key.F7, "Log", ToggleTallLog, ""),
         ]);
         Add(Tabs, Repl, statusBar);
 
@@ -218,7 +219,7 @@ public sealed class MainWindow : Window, IReplOutput
         "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model · F7 a taller command log (again: as it was)\n" +
         "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
-        "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log).\n" +
+        "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log), unless F7 made the log tall.\n" +
         "Text typed where no field takes it goes to the command line; there Ctrl+U, Ctrl+K, Ctrl+W and Ctrl+E edit as in a shell.\n" +
         "Models: Enter on a model uses it; edit hyperparameters and press Train (arch NAME shows NAME's form).\n\n" +
         "Commands (help COMMAND says more; several go on one line separated by ;):\n\n" +

@@ -233,7 +233,7 @@ public sealed class ModelsView : View
     {
         if (Validate() != null || Selected is not { } arch) return;
         // Quoted as the command line reads them: a corpus or name with a space or a quote is one value.
-        var parts = new List<string> { "train", arch.Name, $"name={GenerateView.Quote(_name!.Text.Trim())}", $"corpus={GenerateView.Quote(_corpus!.Text.Trim())}" };
+        var parts = new List<string> { "train", arch.Name, $"name={CommandParser.Quote(_name!.Text.Trim())}", $"corpus={CommandParser.Quote(_corpus!.Text.Trim())}" };
         foreach (var (spec, field) in _fields)
         {
             var value = Parse(spec, field.Text)!.Value;
@@ -242,17 +242,17 @@ public sealed class ModelsView : View
             if (!isDefault) parts.Add($"{spec.Name}={(spec.Type == HyperParameterSpec.Types.Type.Float ? value.ToString(CultureInfo.InvariantCulture) : SpecText.Format(spec, value))}");
         }
         if (_schedule!.Text.Trim() is { Length: > 0 } schedule && !schedule.Equals("constant", StringComparison.OrdinalIgnoreCase))
-            parts.Add($"schedule={GenerateView.Quote(schedule)}");
+            parts.Add($"schedule={CommandParser.Quote(schedule)}");
         _ = _run(string.Join(" ", parts));
     }
+
+    /// <summary>The form's schedule field (tests).</summary>
+    internal TextField? ScheduleField => _schedule;
 
     /// <summary>
     /// A job for a model started (UI thread): when the form names that model, it takes a free name, so that the
     /// next press trains another model. Not at the press: a name the server refused stays to be corrected.
     /// </summary>
-    /// <summary>The form's schedule field (tests).</summary>
-    internal TextField? ScheduleField => _schedule;
-
     public void JobStarted(string modelName)
     {
         if (_name == null || _name.Text.Trim() != modelName || Selected is not { } arch) return;
