@@ -39,6 +39,33 @@ public sealed class AsyncSignalMaskTests
         Assert.False(Blocks(other, SigWinch));
     }
 
+    [Fact]
+    public void A_process_started_from_a_blocked_thread_through_StartProcess_has_the_signals_and_one_started_plainly_has_not()
+    {
+        string? plain = null, clean = null;
+        static string ChildStatus(Func<System.Diagnostics.ProcessStartInfo, System.Diagnostics.Process> start)
+        {
+            var info = new System.Diagnostics.ProcessStartInfo("cat", ["/proc/self/status"]) { RedirectStandardOutput = true };
+            using var process = start(info);
+            var status = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return status;
+        }
+        var thread = new Thread(() =>
+        {
+            using (AsyncSignalMask.BlockOnThisThread())
+            {
+                plain = ChildStatus(i => System.Diagnostics.Process.Start(i)!);
+                clean = ChildStatus(AsyncSignalMask.StartProcess);
+            }
+        });
+        thread.Start();
+        thread.Join();
+        Assert.True(Blocks(plain!, SigTerm)); // what StartProcess is for: a child inherits its starter's mask across exec
+        Assert.False(Blocks(clean!, SigTerm));
+        Assert.False(Blocks(clean!, SigInt));
+    }
+
     private static string ThisThreadsStatus() => File.ReadAllText("/proc/thread-self/status");
 
     private static bool Blocks(string status, int signal)

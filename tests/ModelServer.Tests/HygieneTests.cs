@@ -187,7 +187,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["PYTHONPATH"] = pythonPath;
-        using var process = Process.Start(start)!;
+        using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try { await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2)); }

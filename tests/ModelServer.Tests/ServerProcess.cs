@@ -59,7 +59,7 @@ public sealed class ServerProcess : IDisposable
                      "--CharRnn:Device=cpu", "--CharRnn:Threads=1",
                  }.Concat(_extraArguments))
             start.ArgumentList.Add(a);
-        _process = Process.Start(start)!;
+        _process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
         _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
         _process.BeginOutputReadLine();

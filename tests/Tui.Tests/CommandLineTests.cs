@@ -144,7 +144,7 @@ public class CommandLineTests
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "serve", "--listen", "127.0.0.1:0", "--models", models, "--threads", "1" })
             start.ArgumentList.Add(arg);
-        using var process = System.Diagnostics.Process.Start(start)!;
+        using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
         try
         {
             var stderr = Task.Run(async () => // the log's lines until the warning
@@ -348,7 +348,7 @@ public class CommandLineTests
     {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args.Prepend(Path.Combine(AppContext.BaseDirectory, "charrnn.dll"))) start.ArgumentList.Add(arg);
-        using var process = System.Diagnostics.Process.Start(start)!;
+        using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
         try
         {
             var stderr = process.StandardError.ReadToEndAsync();
@@ -381,7 +381,7 @@ public class CommandLineTests
             foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "train", "stateful-gru", "--corpus", corpus, "--out", folder,
                          "--epochs", "1000", "--n-hidden", "8", "--bs", "8", "--bptt", "8", "--sample-chars", "0", "--threads", "1" })
                 start.ArgumentList.Add(arg);
-            using var process = System.Diagnostics.Process.Start(start)!;
+            using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
             try
             {
                 var stderr = process.StandardError.ReadToEndAsync();
@@ -433,7 +433,7 @@ public class CommandLineTests
         var start = new System.Diagnostics.ProcessStartInfo("bash") { RedirectStandardError = true };
         start.ArgumentList.Add("-c");
         start.ArgumentList.Add(script);
-        using var process = System.Diagnostics.Process.Start(start)!;
+        using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
         var stderr = await process.StandardError.ReadToEndAsync().WaitAsync(TimeSpan.FromMinutes(2));
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
         return (process.ExitCode, stderr);

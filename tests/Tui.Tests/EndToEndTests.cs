@@ -142,7 +142,7 @@ public sealed class EndToEndTests : IDisposable
         start.Environment.Remove("DisableRealDriverIO"); // the real binary talks to tmux's terminal
         try
         {
-            using var process = Process.Start(start)!;
+            using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
             var output = await process.StandardOutput.ReadToEndAsync() + await process.StandardError.ReadToEndAsync();
             await process.WaitForExitAsync();
             return (process.ExitCode, output);

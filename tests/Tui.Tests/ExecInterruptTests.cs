@@ -23,7 +23,7 @@ public sealed class ExecInterruptTests : IDisposable
                      "--corpora", Path.Combine(_root, "corpora"), "--threads", "1",
                      "--exec", "train stateful-gru name=x corpus=tiny epochs=1000 n_hidden=8 bs=8 bptt=8 sample_chars=0; help" })
             start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
+        using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
         try { await Interrupt(process); }
         finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
     }

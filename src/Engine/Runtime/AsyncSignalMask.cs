@@ -44,17 +44,32 @@ public static class AsyncSignalMask
     /// Disposed (on the same thread), the mask as it was: a thread that goes on to other work (a test
     /// host's, which runs the command line in-process) must not start child processes with it.
     /// </returns>
-    public static IDisposable BlockOnThisThread()
+    public static IDisposable BlockOnThisThread() => Change(SigBlock);
+
+    /// <summary>
+    /// Starts a process with none of <see cref="Blocked"/> blocked. A child inherits the mask of the thread
+    /// that starts it, across exec, and threads a blocked thread starts (the thread pool's among them)
+    /// carry the mask for good: a process started from one would ignore SIGTERM and Ctrl+C.
+    /// </summary>
+    public static System.Diagnostics.Process StartProcess(System.Diagnostics.ProcessStartInfo start)
+    {
+        using (Change(SigUnblock))
+            return System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException($"{start.FileName} did not start.");
+    }
+
+    private static IDisposable Change(int how)
     {
         if (!OperatingSystem.IsLinux()) return new Restore(null);
         var set = new byte[SigSetBytes];
         sigemptyset(set);
         foreach (var signal in Blocked) sigaddset(set, signal);
         var old = new byte[SigSetBytes];
-        var error = pthread_sigmask(SigBlock, set, old);
+        var error = pthread_sigmask(how, set, old);
         if (error != 0) throw new InvalidOperationException($"pthread_sigmask failed with error {error}; signals could reach a thread running libtorch.");
         return new Restore(old);
     }
+
+    private const int SigUnblock = 1; // Linux's SIG_UNBLOCK
 
     private sealed class Restore(byte[]? old) : IDisposable
     {
