@@ -18,13 +18,16 @@ public static class Echo
         foreach (var rune in value.EnumerateRunes())
         {
             if (shown.Length >= MaxLength) return shown.Append('…').ToString();
-            shown.Append(rune.Value switch
-            {
-                '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", 0 => "\\0",
-                _ when Rune.IsControl(rune) || rune.Value is 0x2028 or 0x2029 => $"\\u{rune.Value:x4}",
-                _ => rune.ToString(),
-            });
+            shown.Append(Visible(rune));
         }
         return shown.ToString();
     }
+
+    /// <summary>One character as it is shown: itself, or a control character (and a line or paragraph separator) written out.</summary>
+    public static string Visible(Rune rune) => rune.Value switch
+    {
+        '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", 0 => "\\0",
+        _ when Rune.IsControl(rune) || rune.Value is 0x2028 or 0x2029 => $"\\u{rune.Value:x4}",
+        _ => rune.ToString(),
+    };
 }

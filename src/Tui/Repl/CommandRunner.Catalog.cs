@@ -100,20 +100,12 @@ public sealed partial class CommandRunner
             output.Line($"  sample after epoch {sampled.Epoch}: {sampled.Sample.Replace("\n", " ", StringComparison.Ordinal)}");
     }
 
-    /// <summary>The model's symbols after the padding one, each visible: a space as ␠, a line feed as \n, a tab as \t, other control characters as \uXXXX.</summary>
+    /// <summary>The model's symbols after the padding one, each visible: a space as ␠, control characters written out as Echo writes them (\n, \t, \u0007).</summary>
     internal static string VisibleSymbols(string vocabulary)
     {
         var text = new System.Text.StringBuilder();
         foreach (var rune in vocabulary.EnumerateRunes().Skip(1)) // index 0 is padding
-            text.Append(rune.Value switch
-            {
-                '\n' => "\\n",
-                '\t' => "\\t",
-                '\r' => "\\r",
-                ' ' => "␠", // a blank would pass unseen, and a wrapped line drops it
-                _ when System.Text.Rune.IsControl(rune) || System.Text.Rune.GetUnicodeCategory(rune) is UnicodeCategory.Format => $"\\u{rune.Value:X4}",
-                _ => rune.ToString(),
-            });
+            text.Append(rune.Value == ' ' ? "␠" : Echo.Visible(rune)); // a blank would pass unseen, and a wrapped line drops it
         return text.ToString();
     }
 
