@@ -281,6 +281,24 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task An_upload_job_that_fails_before_its_first_checkpoint_leaves_no_folder_and_frees_its_name()
+    {
+        var folder = Path.Combine(server.Options.ModelsDirectory, "failed-upload");
+        Engine.Checkpoints.CheckpointWriteGate.BeforeWrite = path =>
+        {
+            if (path.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal)) throw new IOException("No space left on device (the test's disk)");
+        };
+        var request = Request("failed-upload", maxSteps: 5, epochs: 5);
+        request.CorpusText = string.Concat(Enumerable.Repeat("abcabd ", 300));
+        try { Assert.Equal("Failed", Kind((await Client.Train(request).Events())[^1])); }
+        finally { Engine.Checkpoints.CheckpointWriteGate.BeforeWrite = null; }
+        Assert.False(Directory.Exists(folder));
+        Assert.DoesNotContain((await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "failed-upload");
+        Assert.Equal("Finished", Kind((await Client.Train(request).Events())[^1])); // the name is free
+        Assert.True(File.Exists(Path.Combine(folder, "corpus.txt"))); // a model that saved keeps its upload
+    }
+
+    [Fact]
     public async Task Stop_saves_a_checkpoint_that_a_resumed_job_continues_from()
     {
         var job = await Client.StartJobAsync(Request("stopped", maxSteps: 100_000, epochs: 1000));
@@ -478,7 +496,7 @@ public class TrainingJobTests(ServerFixture server)
     {
         await StopAnUploadJobBeforeItsFirstCheckpoint("named-after-upload");
         var folder = Path.Combine(server.Options.ModelsDirectory, "named-after-upload");
-        Assert.True(File.Exists(Path.Combine(folder, "corpus.txt")));
+        Assert.False(Directory.Exists(folder)); // stopped in the queue, it saved nothing: its corpus.txt and folder went with it
 
         Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(Request("named-after-upload", maxSteps: 12)).Events())[^1].EventCase);
         Assert.False(File.Exists(Path.Combine(folder, "corpus.txt")));

@@ -263,6 +263,28 @@ public sealed partial class JobQueue
         catch (Exception e) { logger.LogError(e, "Job {JobId}'s model folder lock could not be released", job.Id); }
     }
 
+    /// <summary>
+    /// A new model's job that ends before its first checkpoint leaves no folder behind: a job on an upload
+    /// wrote corpus.txt there when it was queued, so "remove it if empty" alone never fired. Only what the
+    /// job wrote goes (its corpus.txt, then the folder if that left it empty), and the owner's row with it,
+    /// so the name is free as if the job had never been; a folder holding a checkpoint is a model and stays whole.
+    /// </summary>
+    private void RemoveIfNeverSaved(TrainingJob job)
+    {
+        if (job.Plan is not { ResumeCheckpoint: null } plan || ModelFolder.HoldsModel(plan.Folder) || !Directory.Exists(plan.Folder)) return;
+        try
+        {
+            if (plan.UploadedCorpus) File.Delete(Path.Combine(plan.Folder, ModelFolder.UploadedCorpusFile));
+            if (Directory.EnumerateFileSystemEntries(plan.Folder).Any()) return; // something not the job's: left as it is
+            Directory.Delete(plan.Folder, recursive: false);
+            database.ForgetModel(plan.ModelName);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
+        {
+            logger.LogWarning("Job {JobId} saved no checkpoint, but its model folder could not be removed: {Reason}", job.Id, e.Message);
+        }
+    }
+
     private void Start(TrainingJob job, Device device, string deviceDescription)
     {
         var plan = job.RunnablePlan;
@@ -351,6 +373,7 @@ public sealed partial class JobQueue
     {
         if (disposeTrainer) DisposeTrainer(job);
         ReleaseFolder(job);
+        RemoveIfNeverSaved(job); // while the job still holds the name: no new job for it can write there meanwhile
         List<string> forgotten;
         lock (_gate) forgotten = MarkEnded(job, state, reason);
         StoreEnd(job, state, reason, payload, forgotten);

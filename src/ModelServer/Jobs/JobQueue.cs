@@ -192,7 +192,11 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
         List<string>? forgotten = null;
         lock (_gate)
         {
-            if (_queue.Remove(job)) forgotten = MarkEnded(job, JobState.Stopped, reason);
+            if (_queue.Remove(job))
+            {
+                RemoveIfNeverSaved(job); // under the lock, before the name is free: a new job for it may write its corpus.txt once it is
+                forgotten = MarkEnded(job, JobState.Stopped, reason);
+            }
             // Running, or taken from the queue and starting (Start can take seconds on a large corpus).
             else if (job.State == JobState.Running || _running == job) job.StopRequest ??= reason;
         }
