@@ -693,10 +693,12 @@ public class CommandLineTests
         var bytes = File.ReadAllBytes(last);
         File.WriteAllBytes(last, bytes[..(bytes.Length / 2)]);
         var hint = $"; its best.ckpt is intact: to resume from it, copy it to last.ckpt (cp '{best}' '{last}').";
-        AssertUserError(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"], $"charrnn: Checkpoint '{last}' cannot be loaded: it is damaged or truncated");
+        // A damaged file is a fault of the data, not a usage error: a failed run's exit 1, not 2.
+        AssertUserError(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"], $"charrnn: Checkpoint '{last}' cannot be loaded: it is damaged or truncated",
+            exitCode: 1);
         var (previous, error) = (Console.Error, new StringWriter());
         Console.SetError(error);
-        try { Assert.Equal(2, CharRnnCommandLine.Run(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"])); }
+        try { Assert.Equal(1, CharRnnCommandLine.Run(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"])); }
         finally { Console.SetError(previous); }
         Assert.EndsWith(hint, error.ToString().Trim());
         File.Delete(last);
@@ -838,7 +840,8 @@ public class CommandLineTests
         finally { Directory.Delete(root, true); }
     }
 
-    private static void AssertUserError(string[] args, string start, bool logBefore = false)
+    /// <param name="exitCode">2, a usage error, unless the refusal is of the data (1).</param>
+    private static void AssertUserError(string[] args, string start, bool logBefore = false, int exitCode = 2)
     {
         var error = new StringWriter();
         var previous = Console.Error;
@@ -852,7 +855,7 @@ public class CommandLineTests
             code = run.Result;
         }
         finally { Console.SetError(previous); }
-        Assert.Equal(2, code);
+        Assert.Equal(exitCode, code);
         var text = error.ToString().TrimEnd('\n', '\r');
         if (logBefore)
         {

@@ -105,7 +105,7 @@ public static class CheckpointFile
         try { return File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) // unreadable, or over the 2 GB a checkpoint holds
         {
-            throw new CheckpointException(path, $"it cannot be read ({e.Message})");
+            throw new CheckpointException(path, $"it cannot be read ({e.Message})", damaged: true);
         }
     }
 
@@ -115,7 +115,7 @@ public static class CheckpointFile
             throw new CheckpointException(path, "it is not a CharRnn checkpoint (wrong header)");
         var body = bytes.AsSpan(0, bytes.Length - 32);
         if (!SHA256.HashData(body).AsSpan().SequenceEqual(bytes.AsSpan(bytes.Length - 32)))
-            throw new CheckpointException(path, "it is damaged or truncated (checksum mismatch)");
+            throw new CheckpointException(path, "it is damaged or truncated (checksum mismatch)", damaged: true);
 
         var tensors = new Dictionary<string, Tensor>();
         try
@@ -166,7 +166,7 @@ public static class CheckpointFile
         catch (Exception e) when (e is EndOfStreamException or JsonException or OverflowException or ArgumentException or NotSupportedException)
         {
             foreach (var t in tensors.Values) t.Dispose();
-            throw new CheckpointException(path, $"its contents are malformed ({e.Message})");
+            throw new CheckpointException(path, $"its contents are malformed ({e.Message})", damaged: true);
         }
         catch
         {
@@ -212,10 +212,12 @@ public static class CheckpointFile
 }
 
 /// <summary>A checkpoint could not be used; the message names the file and the problem.</summary>
-public sealed class CheckpointException(string path, string problem)
+/// <param name="damaged">The file is a checkpoint's, but its bytes are bad (truncated, corrupted, unreadable): a fault of the data, not of what was asked for.</param>
+public sealed class CheckpointException(string path, string problem, bool damaged = false)
     : Exception($"Checkpoint '{path}' cannot be loaded: {problem}.")
 {
     public string Path { get; } = path;
     /// <summary>What is wrong with it, without the path.</summary>
     public string Problem { get; } = problem;
+    public bool Damaged { get; } = damaged;
 }

@@ -155,8 +155,12 @@ public static class CharRnnCommandLine
 
     /// <summary>Errors about the input (exit 2): what was typed, or a file it named that is not what it should be. No stack trace.</summary>
     public static bool IsUserError(Exception e) =>
-        e is ArgumentException or InvalidDataException or Repl.CommandException or CorpusException or CheckpointException or UnknownCharactersException or HyperParameterException;
+        e is ArgumentException or InvalidDataException or Repl.CommandException or CorpusException or CheckpointException { Damaged: false } or UnknownCharactersException
+            or HyperParameterException;
 
-    /// <summary>Errors of the machine (exit 1, as README gives a failed run): a full disk, a folder it may not write. No stack trace either: no bug.</summary>
-    public static bool IsMachineError(Exception e) => e is IOException or UnauthorizedAccessException;
+    /// <summary>
+    /// Errors of the machine or its data (exit 1, as README gives a failed run): a full disk, a folder it may not write, a
+    /// checkpoint whose bytes are damaged (the right file was named; usage was fine). No stack trace either: no bug.
+    /// </summary>
+    public static bool IsMachineError(Exception e) => e is IOException or UnauthorizedAccessException or CheckpointException { Damaged: true };
 }

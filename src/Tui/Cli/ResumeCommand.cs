@@ -37,7 +37,7 @@ public static class ResumeCommand
             try { meta = CheckpointFile.ReadMetadata(path); }
             catch (CheckpointException e) when (Path.GetFileName(path) == Trainer.LastCheckpoint && ModelFolder.ResumeFromBestHint(folder) is { Length: > 0 } hint)
             {
-                throw new CheckpointException(path, e.Problem + hint);
+                throw new CheckpointException(path, e.Problem + hint, e.Damaged);
             }
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
