@@ -188,6 +188,28 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_model_trained_on_windows_line_endings_before_they_were_normalised_resumes_on_the_text_it_learned()
+    {
+        using var dir = new TempFolder();
+        using var straightDir = new TempFolder();
+        var file = dir.File("crlf.txt");
+        File.WriteAllText(file, Tiny.Text(60).Replace(". ", ".\r\n"));
+        var a = Architectures.Get("stateful-gru");
+        // As an older build trained it: '\r' in its vocabulary, its positions counting the '\r's.
+        var asTrained = Text.Corpus.FromFile(file).AsRead();
+        using var straight = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 8), asTrained, CPU, straightDir.Path);
+        straight.Run();
+        using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 4), asTrained, CPU, dir.Path)) trainer.Run();
+        using var resumed = Trainer.Resume(dir.File(Trainer.LastCheckpoint), Text.Corpus.FromFile(file), CPU, dir.Path, o => o with { MaxSteps = 8 });
+        resumed.Run();
+        Assert.Equal(8, resumed.Position.Step);
+        Assert.Contains("\r", resumed.Vocabulary.Symbols);
+        var b = resumed.Model.state_dict();
+        foreach (var (name, tensor) in straight.Model.state_dict()) // exactly as if never stopped: on the same text
+            Assert.True((tensor - b[name]).abs().max().item<float>() <= 1e-6f, $"weight {name} differs after resume");
+    }
+
+    [Fact]
     public void A_run_ended_between_epoch_ends_with_better_weights_saves_them_as_the_best()
     {
         using var dir = new TempFolder();

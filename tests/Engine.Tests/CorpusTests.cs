@@ -22,6 +22,21 @@ public class CorpusTests
     }
 
     [Fact]
+    public void Windows_line_endings_load_as_newlines_and_the_fingerprint_counts_what_loads()
+    {
+        using var dir = new TempFolder();
+        // A "\r\n" split across the fingerprint's 64 KiB reads too; a lone '\r' is text and stays.
+        var raw = new string('a', (1 << 16) - 1) + "\r\nb\rc\r\n";
+        var bytes = Encoding.UTF8.GetBytes(raw);
+        File.WriteAllBytes(dir.File("crlf.txt"), bytes);
+        var corpus = Corpus.FromFile(dir.File("crlf.txt"));
+        Assert.Equal(new string('a', (1 << 16) - 1) + "\nb\rc\n", corpus.Text);
+        Assert.Equal(Corpus.HexSha256(bytes), corpus.Sha256); // the file's bytes: a model trained on them before still matches
+        Assert.Equal(new CorpusFingerprint(corpus.Length, corpus.Sha256), CorpusFingerprint.Measure(dir.File("crlf.txt")));
+        Assert.Equal(raw, corpus.AsRead().Text);
+    }
+
+    [Fact]
     public void Invalid_utf8_is_an_error_naming_the_offset()
     {
         using var dir = new TempFolder();

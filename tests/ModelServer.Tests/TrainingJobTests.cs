@@ -477,6 +477,18 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(15, resumed[^1].Step);
     }
 
+    [Fact]
+    public async Task Uploaded_text_with_windows_line_endings_trains_on_newlines_and_resumes()
+    {
+        var request = Request("uploaded-crlf", maxSteps: 12);
+        request.CorpusText = string.Concat(Enumerable.Repeat("abcabd\r\n", 300));
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await Client.Train(request).Events())[^1].EventCase);
+        Assert.Equal(string.Concat(Enumerable.Repeat("abcabd\n", 300)), File.ReadAllText(Path.Combine(server.Options.ModelsDirectory, "uploaded-crlf", "corpus.txt")));
+        var resumed = await Client.Train(new StartJobRequest { ModelName = "uploaded-crlf", Resume = true, Options = new TrainingOptions { MaxSteps = 15 } }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase); // the fingerprint is of the text kept
+        Assert.Equal(15, resumed[^1].Step);
+    }
+
     /// <summary>An upload job for <paramref name="name"/> waits behind a running one and is stopped: its corpus.txt stays, with no checkpoint.</summary>
     private async Task StopAnUploadJobBeforeItsFirstCheckpoint(string name)
     {

@@ -15,6 +15,12 @@ public sealed class Corpus
         Sha256 = sha256;
     }
 
+    /// <summary>
+    /// The text as read, kept only where its "\r\n" were made "\n" (else null): a model trained on it before line
+    /// endings were normalised resumes on the text it learned from (its positions and split count those chars).
+    /// </summary>
+    public string? TextBeforeLineEndings { get; private init; }
+
     public string Name { get; }
     public string Text { get; }
     /// <summary>SHA-256 of the file's bytes, lower-case hex: the corpus fingerprint stored in checkpoints.</summary>
@@ -45,8 +51,19 @@ public sealed class Corpus
         if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
         if (text.Length == 0)
             throw new CorpusException($"Corpus '{source}' is empty; a corpus needs some text to learn from.");
-        return new Corpus(name, text, HexSha256(bytes));
+        // The fingerprint stays the file's bytes: a model trained on them before this normalising still matches its corpus.
+        var normalised = WithUnixLineEndings(text);
+        return new Corpus(name, normalised, HexSha256(bytes)) { TextBeforeLineEndings = ReferenceEquals(normalised, text) ? null : text };
     }
+
+    /// <summary>
+    /// "\r\n" as "\n": a file saved on Windows would otherwise teach a model a '\r' before every newline, a
+    /// vocabulary character that means nothing. A lone '\r' is kept (it is text, if odd).
+    /// </summary>
+    public static string WithUnixLineEndings(string text) => text.Contains("\r\n", StringComparison.Ordinal) ? text.Replace("\r\n", "\n", StringComparison.Ordinal) : text;
+
+    /// <summary>This corpus as it was read, line endings and all (itself when nothing was normalised).</summary>
+    public Corpus AsRead() => TextBeforeLineEndings is { } raw ? new Corpus(Name, raw, Sha256) : this;
 
     public static string HexSha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }

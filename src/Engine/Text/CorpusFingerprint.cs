@@ -18,7 +18,7 @@ public sealed record CorpusFingerprint(long Characters, string Sha256)
         var bytes = new byte[1 << 16];
         var chars = new char[(1 << 16) + 2];
         long length = 0, offset = 0;
-        bool first = true;
+        bool first = true, afterCr = false;
         int read;
         do
         {
@@ -27,6 +27,11 @@ public sealed record CorpusFingerprint(long Characters, string Sha256)
             int count;
             try { count = decoder.GetChars(bytes, 0, read, chars, 0, flush: read == 0); }
             catch (DecoderFallbackException e) { throw new CorpusException($"Corpus '{path}' is not valid UTF-8 (first bad byte at offset {offset + Math.Max(e.Index, 0)}); save it as UTF-8 text."); }
+            for (var i = 0; i < count; i++) // "\r\n" loads as "\n" (see Corpus.WithUnixLineEndings), a pair split across reads too
+            {
+                if (afterCr && chars[i] == '\n') length--;
+                afterCr = chars[i] == '\r';
+            }
             if (first && count > 0)
             {
                 if (chars[0] == '\uFEFF') count--; // Corpus drops a leading BOM

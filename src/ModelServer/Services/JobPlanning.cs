@@ -163,8 +163,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     {
         if (request.CorpusCase != Api.StartJobRequest.CorpusOneofCase.CorpusText)
             return (corpora.Get(request.CorpusName), false);
-        // Without a leading BOM, as the corpus is saved (corpus.txt): its fingerprint is of the bytes kept.
-        var text = request.CorpusText.StartsWith('\uFEFF') ? request.CorpusText[1..] : request.CorpusText;
+        // Without a leading BOM and with "\n" line endings, as the corpus is saved (corpus.txt): its fingerprint is of the bytes kept.
+        var text = Engine.Text.Corpus.WithUnixLineEndings(request.CorpusText.StartsWith('\uFEFF') ? request.CorpusText[1..] : request.CorpusText);
         var bytes = Encoding.UTF8.GetBytes(text);
         if (bytes.Length > limits.MaxUploadBytes)
             throw ServerException.Invalid($"corpus_text has {bytes.Length:N0} bytes; this server accepts uploads up to {limits.MaxUploadBytes:N0} (limit max_upload_bytes).");
