@@ -47,11 +47,17 @@ public class HygieneTests(ServerFixture server)
         };
         var e = await Calls.Fails(() => server.Training.StartJobAsync(request).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        // Saying the size sent and the limits, not only the transport's "Received message exceeds the maximum configured message size".
+        Assert.StartsWith($"The request's message is {request.CalculateSize():N0} bytes; this server takes training messages up to ", e.Status.Detail);
+        Assert.Contains($"corpus_text up to {server.Options.Limits.MaxUploadBytes:N0} bytes, limit max_upload_bytes", e.Status.Detail);
 
         // Only training takes uploads: elsewhere (read before a key is checked) what the longest text needs.
         var feed = new FeedRequest { SessionId = "s-none", Text = new string('a', 4 * server.Options.Limits.MaxPrimeChars + (2 << 20)) };
         e = await Calls.Fails(() => server.Generation.FeedAsync(feed).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        // Over 1 MiB and the transport's 4 MiB default, under the upload limit: taken.
+        var taken = new StartJobRequest { ModelName = "uploaded-checked", Architecture = "stateful-gru", CorpusText = string.Concat(Enumerable.Repeat(ServerFixture.Pattern, 200_000)) }; // 4.8 MB
+        await server.Training.CheckJobAsync(taken);
         var upload = new StartJobRequest { ModelName = "uploaded", Architecture = "no-such-arch", CorpusText = string.Concat(Enumerable.Repeat(ServerFixture.Pattern, 100_000)) }; // 2.4 MB
         e = await Calls.Fails(() => server.Training.StartJobAsync(upload).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode); // read, then refused for what it asks

@@ -1,0 +1,61 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using CharRnn.ModelServer.Services;
+using Grpc.AspNetCore.Server;
+using Microsoft.Extensions.Options;
+
+namespace CharRnn.ModelServer.Hosting;
+
+/// <summary>
+/// A training call whose message is larger than the server takes (max_upload_bytes, and 1 MiB for the rest of the
+/// request) is refused from its gRPC frame's declared length, before its body is read. The transport's own refusal
+/// says only "Received message exceeds the maximum configured message size": not the size sent, nor the limit.
+/// Other services keep the transport's refusal: they take no uploads.
+/// </summary>
+public sealed class OversizedUploadRefusal(RequestDelegate next, IOptions<GrpcServiceOptions<TrainingService>> training, IOptions<ServerOptions> server)
+{
+    private const string TrainingPath = "/charrnn.v1.Training/";
+    private const int FrameHeaderBytes = 5; // a compressed flag, then the message's length as a big-endian uint32
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var maximum = training.Value.MaxReceiveMessageSize;
+        if (maximum == null || !HttpMethods.IsPost(context.Request.Method) || !context.Request.Path.StartsWithSegments(TrainingPath.TrimEnd('/'))
+            || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true)
+        {
+            await next(context);
+            return;
+        }
+        var length = await DeclaredLength(context.Request.BodyReader, context.RequestAborted);
+        if (length is { } sent && sent > maximum)
+        {
+            // A trailers-only gRPC response: the client reads it as the call's status.
+            context.Response.ContentType = "application/grpc";
+            context.Response.Headers["grpc-status"] = ((int)Grpc.Core.StatusCode.ResourceExhausted).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers["grpc-message"] = Uri.EscapeDataString(
+                $"The request's message is {sent:N0} bytes; this server takes training messages up to {maximum:N0} bytes (corpus_text up to " +
+                $"{server.Value.Limits.MaxUploadBytes:N0} bytes, limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text.");
+            return;
+        }
+        await next(context);
+    }
+
+    /// <summary>The first message's length from its frame header, leaving the body unread for the gRPC handler; null if the body ends first.</summary>
+    private static async Task<long?> DeclaredLength(System.IO.Pipelines.PipeReader reader, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellation);
+            var buffer = result.Buffer;
+            if (buffer.Length >= FrameHeaderBytes)
+            {
+                var header = buffer.Slice(0, FrameHeaderBytes).ToArray();
+                // Nothing consumed, and only the header examined: the handler's first read gets the rest at once.
+                reader.AdvanceTo(buffer.Start, buffer.GetPosition(FrameHeaderBytes));
+                return BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+            if (result.IsCompleted || result.IsCanceled) return null;
+        }
+    }
+}
