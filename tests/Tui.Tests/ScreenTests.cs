@@ -757,6 +757,18 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void A_commands_summary_that_wraps_in_the_help_box_keeps_its_indent()
+    {
+        var command = CommandCatalog.All.First(c => c.Usage.Length < 30 && c.Summary.Length > 80); // two rows or more at 40 columns
+        using var help = new HelpDialog(MainWindow.HelpText, () => { });
+        var rows = help.Body.VisibleRows(40, 10_000).Select(r => string.Concat(r.Select(c => c.Rune.ToString()))).ToList();
+        var usage = rows.IndexOf(command.Usage);
+        Assert.True(usage >= 0, $"'{command.Usage}' on a row of its own");
+        Assert.StartsWith("    " + command.Summary.Split(' ')[0], rows[usage + 1]);
+        Assert.Matches(@"^    \S", rows[usage + 2]); // the summary's second row, under its first word
+    }
+
+    [Fact]
     public void The_learning_rate_charts_labels_keep_clear_of_its_title_and_none_is_cut_at_the_edge()
     {
         _window.Monitor.Attach(new Protos.V1.Job { Id = "j-lr", ModelName = "m", State = Protos.V1.Job.Types.State.Running, TotalSteps = 150 });

@@ -13,7 +13,7 @@ public sealed class HelpDialog : Dialog
         Title = "charrnn help: ↑↓ PgUp PgDn scroll, Esc closes";
         Width = Dim.Percent(90);
         Height = Dim.Percent(90);
-        Body = new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill(), ScrollsByKeyboard = true, MoreBelow = "more below" }; // not a log's "newer"
+        Body = new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill(), ScrollsByKeyboard = true, HangingIndent = true, MoreBelow = "more below" }; // not a log's "newer"
         Body.Append(text);
         Body.ScrollBy(1_000_000); // from the top: scrolling is counted back from the end, and clamped to the text
         Add(Body);

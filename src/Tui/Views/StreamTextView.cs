@@ -34,6 +34,13 @@ public sealed class StreamTextView : View
     /// <summary>What the marker on the last row says is below while scrolled back: a log's newer output, by default.</summary>
     public string MoreBelow { get; init; } = "newer below";
 
+    /// <summary>
+    /// A wrapped line's later rows start under its first word, not at column 0 (the help box: a
+    /// command's indented summary read as a new entry where it wrapped). Off for streamed text,
+    /// whose leading spaces are the model's.
+    /// </summary>
+    public bool HangingIndent { get; init; }
+
     /// <summary>Rows scrolled back from the newest (0: following the tail, as text streams in).</summary>
     public int ScrollBack { get; private set; }
 
@@ -165,13 +172,15 @@ public sealed class StreamTextView : View
                 ScrollBack = (int)Math.Clamp(below - height, 0, int.MaxValue);
             }
             // Only the tail (or as far back as scrolled) can be visible: wrap just enough lines from the end.
-            var visual = new List<(int Line, int Row, int Start, int Count)>();
+            var visual = new List<(int Line, int Row, int Start, int Count, int Indent)>();
             for (int i = _lines.Count - 1; i >= 0 && visual.Count < height + ScrollBack; i--)
-                visual.InsertRange(0, Wrap(_lines[i], width).Select((piece, row) => (i, row, piece.Start, piece.Count)));
+                visual.InsertRange(0, Wrap(_lines[i], width).Select((piece, row) => (i, row, piece.Start, piece.Count, piece.Indent)));
             ScrollBack = Math.Min(ScrollBack, Math.Max(0, visual.Count - height));
             int first = Math.Max(0, visual.Count - height - ScrollBack);
             _top = ScrollBack > 0 ? (_dropped + visual[first].Line, visual[first].Row) : null;
-            return visual.Skip(first).Take(height).Select(v => _lines[v.Line].GetRange(v.Start, v.Count)).ToList();
+            return visual.Skip(first).Take(height)
+                .Select(v => Enumerable.Repeat((new Rune(' '), -1f, (Attribute?)null), v.Indent).Concat(_lines[v.Line].GetRange(v.Start, v.Count)).ToList())
+                .ToList();
         }
     }
 
@@ -180,26 +189,30 @@ public sealed class StreamTextView : View
     /// can: a row ends after its last space, and the word that did not fit starts the next (a space
     /// that falls at the break is not drawn). A word longer than a row is cut. A wide char (CJK, most
     /// emoji) takes two columns, so it moves whole to the next row rather than run past the edge.
+    /// With <see cref="HangingIndent"/>, rows after the first are indented (Indent) as far as the
+    /// line's leading spaces, unless that leaves less than half the width.
     /// </summary>
-    private static List<(int Start, int Count)> Wrap(List<(Rune Rune, float, Attribute?)> line, int width)
+    private List<(int Start, int Count, int Indent)> Wrap(List<(Rune Rune, float, Attribute?)> line, int width)
     {
-        var rows = new List<(int Start, int Count)>();
+        var rows = new List<(int Start, int Count, int Indent)>();
+        var indent = HangingIndent ? line.TakeWhile(c => c.Rune.Value == ' ').Count() : 0;
+        if (indent > width / 2) indent = 0;
         int start = 0, columns = 0, space = -1; // space: the last space in the row being filled
         var endsAtBreak = false;
         for (var i = 0; i < line.Count; i++)
         {
             var w = Math.Max(0, line[i].Rune.GetColumns());
             var isSpace = line[i].Rune.Value == ' ';
-            if (columns + w > width && i > start)
+            if (columns + w > width - (rows.Count > 0 ? indent : 0) && i > start)
             {
                 if (isSpace)
                 {
-                    rows.Add((start, i - start));
+                    rows.Add((start, i - start, rows.Count > 0 ? indent : 0));
                     (start, columns, space, endsAtBreak) = (i + 1, 0, -1, true);
                     continue;
                 }
                 var end = space >= start ? space + 1 : i;
-                rows.Add((start, end - start));
+                rows.Add((start, end - start, rows.Count > 0 ? indent : 0));
                 (start, columns, space) = (end, 0, -1);
                 for (var j = start; j < i; j++) columns += Math.Max(0, line[j].Rune.GetColumns());
             }
@@ -207,7 +220,7 @@ public sealed class StreamTextView : View
             if (isSpace) space = i;
             columns += w;
         }
-        if (!endsAtBreak) rows.Add((start, line.Count - start)); // an empty line is one empty row
+        if (!endsAtBreak) rows.Add((start, line.Count - start, rows.Count > 0 ? indent : 0)); // an empty line is one empty row
         return rows;
     }
 
