@@ -103,7 +103,7 @@ public class ReplTests
     [InlineData("e\u0301x", 1, 2)] // an accent that combines with its letter is one text element
     [InlineData("abc", 9, 3)]
     public void The_cursor_of_the_command_line_counts_text_elements_and_completion_slices_utf16(string line, int insertionPoint, int index) =>
-        Assert.Equal(index, Views.ReplView.StringIndex(line, insertionPoint));
+        Assert.Equal(index, Views.ShellTextField.StringIndex(line, insertionPoint));
 
     [Fact]
     public void Several_candidates_complete_to_their_common_prefix()

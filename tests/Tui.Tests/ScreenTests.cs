@@ -122,6 +122,30 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void The_forms_fields_edit_as_the_command_line_does()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("n_hidden") != null, "the hyperparameter form");
+        var field = _window.Models.Field("n_hidden")!;
+        field.SetFocus();
+        Press(Key.End);
+        Press(Key.U.WithCtrl); // from the start to the cursor
+        Assert.Equal("", field.Text);
+        Type("12 34");
+        Press(Key.W.WithCtrl); // the word before the cursor
+        Assert.Equal("12 ", field.Text);
+        Press(Key.Home);
+        Press(Key.E.WithCtrl); // to the end
+        Type("5");
+        Assert.Equal("12 5", field.Text);
+        Press(Key.Home);
+        Press(Key.CursorRight);
+        Press(Key.K.WithCtrl); // from the cursor to the end
+        Assert.Equal("1", field.Text);
+        Assert.Same(field, _window.Models.Field("n_hidden")); // the form was not rebuilt meanwhile
+    }
+
+    [Fact]
     public void Text_typed_on_a_tab_with_no_field_for_it_goes_to_the_command_line()
     {
         Press(Key.F3);

@@ -18,12 +18,12 @@ public sealed class GenerateView : View
 {
     private readonly Func<string, Task> _run;
     private readonly Label _session = new() { X = 0, Y = 0, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None, Text = "No model in use: pick one in Models (Enter) or type: use NAME" };
-    private readonly TextField _temperature = new() { Text = "0.8", Width = 5 };
-    private readonly TextField _topK = new() { Text = "0", Width = 4 };
-    private readonly TextField _topP = new() { Text = "1", Width = 4 };
-    private readonly TextField _seed = new() { Text = "", Width = 10 }; // a drawn seed has nine digits
-    private readonly TextField _count = new() { Text = "300", Width = 8 }; // 1000000 and the cursor after it
-    private readonly TextField _prime = new() { Text = "for thos", Width = Dim.Fill() };
+    private readonly ShellTextField _temperature = new() { Text = "0.8", Width = 5 };
+    private readonly ShellTextField _topK = new() { Text = "0", Width = 4 };
+    private readonly ShellTextField _topP = new() { Text = "1", Width = 4 };
+    private readonly ShellTextField _seed = new() { Text = "", Width = 10 }; // a drawn seed has nine digits
+    private readonly ShellTextField _count = new() { Text = "300", Width = 8 }; // 1000000 and the cursor after it
+    private readonly ShellTextField _prime = new() { Text = "for thos", Width = Dim.Fill() };
     private readonly CheckBox _colour = new() { Text = "colour" }; // no hotkey: a stray "l" on another tab would toggle it
     private readonly FrameView _leftFrame, _rightFrame;
 

@@ -195,7 +195,7 @@ public sealed class ModelsView : View
     {
         var label = new Label { Text = name, X = 0, Y = row, Width = LabelWidth, HotKeySpecifier = HotKeys.None };
         // Narrower in a narrow pane, so that the hint beside it keeps room for "true or false" (a default name, 15 chars, stays readable).
-        var field = new TextField { Text = value, X = LabelWidth + 1, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - LabelWidth - 2 - HintRoom, 12, 16), _form) };
+        var field = new ShellTextField { Text = value, X = LabelWidth + 1, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - LabelWidth - 2 - HintRoom, 12, 16), _form) };
         var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(label, field, help);
         field.HasFocusChanged += (_, _) => { if (field.HasFocus) ScrollFormTo(field.Frame.Y); };

@@ -10,7 +10,8 @@ namespace CharRnn.Tui.Views;
 
 /// <summary>
 /// The command line: a log of results above a prompt. Enter runs the line, Up/Down walk the
-/// history, Tab completes commands, names and option keys, PgUp/PgDn scroll the log.
+/// history, Tab completes commands, names and option keys, PgUp/PgDn scroll the log; Ctrl+U, Ctrl+K,
+/// Ctrl+W and Ctrl+E edit as in a shell (<see cref="ShellTextField"/>).
 /// </summary>
 public sealed class ReplView : FrameView
 {
@@ -27,7 +28,7 @@ public sealed class ReplView : FrameView
         Title = "Command (Tab completes, ↑↓ history, PgUp/PgDn scroll, help lists commands)";
         Log = new StreamTextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1) };
         var prompt = new Label { Text = ">", X = 0, Y = Pos.AnchorEnd(1) };
-        Input = new TextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill() };
+        Input = new ShellTextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill() };
         Input.KeyDown += OnKey;
         Add(Log, prompt, Input);
     }
@@ -39,7 +40,7 @@ public sealed class ReplView : FrameView
     /// on the Generate screen they scroll the generated text, what one reads back there.
     /// </summary>
     public Func<bool, bool>? PageKeys { get; set; }
-    public TextField Input { get; }
+    public ShellTextField Input { get; }
 
     public static readonly Attribute Echo = new(Color.BrightBlue, Color.Black);
     public static readonly Attribute Failure = new(Color.BrightRed, Color.Black);
@@ -82,26 +83,6 @@ public sealed class ReplView : FrameView
             if (PageKeys?.Invoke(key == Key.PageUp) != true) Log.ScrollPage(older: key == Key.PageUp);
             key.Handled = true;
         }
-        // A shell's line editing keys, as readline binds them (Ctrl+A stays Terminal.Gui's select-all: Home goes to the start).
-        else if (key == Key.U.WithCtrl) key.Handled = Edit((line, at) => (line[at..], 0));
-        else if (key == Key.K.WithCtrl) key.Handled = Edit((line, at) => (line[..at], at));
-        else if (key == Key.E.WithCtrl) key.Handled = Edit((line, _) => (line, line.Length));
-        else if (key == Key.W.WithCtrl) key.Handled = Edit((line, at) =>
-        {
-            var start = at;
-            while (start > 0 && line[start - 1] == ' ') start--;
-            while (start > 0 && line[start - 1] != ' ') start--;
-            return (line[..start] + line[at..], start);
-        });
-    }
-
-    /// <summary>Replaces the command line's text and cursor (string indexes, not text elements).</summary>
-    private bool Edit(Func<string, int, (string Text, int Cursor)> edit)
-    {
-        var (text, cursor) = edit(Input.Text, StringIndex(Input.Text, Input.InsertionPoint));
-        Input.Text = text;
-        Input.InsertionPoint = new System.Globalization.StringInfo(text[..cursor]).LengthInTextElements;
-        return true;
     }
 
     private string? _choicesShownFor;
@@ -109,7 +90,7 @@ public sealed class ReplView : FrameView
     private void Complete()
     {
         var line = Input.Text;
-        var cursor = StringIndex(line, Input.InsertionPoint);
+        var cursor = ShellTextField.StringIndex(line, Input.InsertionPoint);
         var (start, candidates) = Completer.Complete(line, cursor, _completion.Current);
         if (candidates.Count == 0) return;
         var insert = candidates.Count == 1 ? candidates[0] + (candidates[0].EndsWith('=') ? "" : " ") : Completer.CommonPrefix(candidates);
@@ -126,15 +107,6 @@ public sealed class ReplView : FrameView
         var updated = line[..start] + insert + line[cursor..];
         Input.Text = updated;
         Input.InsertionPoint = new System.Globalization.StringInfo(updated[..(start + insert.Length)]).LengthInTextElements;
-    }
-
-    /// <summary>The UTF-16 index of a text-element position, as the field counts its insertion point (an emoji is one, not two).</summary>
-    internal static int StringIndex(string text, int textElements)
-    {
-        var index = 0;
-        var elements = System.Globalization.StringInfo.GetTextElementEnumerator(text);
-        for (var i = 0; i < textElements && elements.MoveNext(); i++) index = elements.ElementIndex + ((string)elements.Current).Length;
-        return index;
     }
 
     private void SetInput(string text)
