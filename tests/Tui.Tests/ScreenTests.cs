@@ -165,6 +165,17 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void A_line_typed_before_the_last_ones_output_arrived_is_echoed_after_that_output()
+    {
+        Command("use gru t=0");
+        Command("gen 5"); // typed at once: the use waits on the server
+        PumpUntil(() => _window.Repl.Log.Content.Contains("generated 5 chars"), "the gen's end");
+        var log = _window.Repl.Log.Content;
+        Assert.True(log.IndexOf("using gru", StringComparison.Ordinal) < log.IndexOf("> gen 5", StringComparison.Ordinal), log);
+        Assert.True(log.IndexOf("> use gru", StringComparison.Ordinal) < log.IndexOf("using gru", StringComparison.Ordinal), log);
+    }
+
+    [Fact]
     public void PgUp_scrolls_the_command_log_back_to_output_that_no_longer_fits()
     {
         Command("help");

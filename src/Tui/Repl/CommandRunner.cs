@@ -38,20 +38,22 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     /// <summary>
     /// Typed input (TUI): lines run one at a time, in the order typed. A new line first stops a
     /// generation that is still streaming, as Esc does, so `use OTHER` never races a `gen` on the
-    /// session it closes.
+    /// session it closes. <paramref name="started"/> runs when the line's turn comes (the TUI echoes
+    /// it then: echoed when typed, it came before the output of the line still running).
     /// </summary>
-    public Task SubmitAsync(string line)
+    public Task SubmitAsync(string line, Action? started = null)
     {
         StopGeneration();
         var previous = _lineInFlight;
-        _lineInFlight = RunAfter(previous, line, _stopRequests.Token, _interrupts.Token);
+        _lineInFlight = RunAfter(previous, line, started, _stopRequests.Token, _interrupts.Token);
         return _lineInFlight;
     }
 
-    private async Task RunAfter(Task previous, string line, CancellationToken stop, CancellationToken interrupt)
+    private async Task RunAfter(Task previous, string line, Action? started, CancellationToken stop, CancellationToken interrupt)
     {
         await previous; // RunLineAsync reports its errors; it does not throw
         if (_lifetime.IsCancellationRequested) return;
+        started?.Invoke();
         if (interrupt.IsCancellationRequested) { output.Line($"stopped before it began: {line}"); return; }
         _lineStop = stop;
         using var lineCancellation = CancellationTokenSource.CreateLinkedTokenSource(_lifetime.Token, interrupt);

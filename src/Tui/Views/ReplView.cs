@@ -17,10 +17,10 @@ public sealed class ReplView : FrameView
 {
     private readonly CommandHistory _history;
     private readonly CompletionSource _completion;
-    private readonly Func<string, Task> _run;
+    private readonly Func<string, Action, Task> _run; // runs a line after those before it, calling back when it starts
 
     /// <param name="history">Kept in a file by the app; in memory only when not given.</param>
-    public ReplView(CompletionSource completion, Func<string, Task> run, CommandHistory? history = null)
+    public ReplView(CompletionSource completion, Func<string, Action, Task> run, CommandHistory? history = null)
     {
         _history = history ?? new CommandHistory();
         _completion = completion;
@@ -50,8 +50,8 @@ public sealed class ReplView : FrameView
     {
         _history.Add(line);
         Log.ScrollToEnd();
-        Log.AppendLine("> " + line, Echo);
-        return _run(line);
+        // Echoed when its turn comes: a line typed while another runs would show above that one's output.
+        return _run(line, () => Log.AppendLine("> " + line, Echo));
     }
 
     private void OnKey(object? sender, Key key)
