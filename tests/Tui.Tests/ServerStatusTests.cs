@@ -49,6 +49,51 @@ public class ServerStatusTests
     }
 
     [Fact]
+    public async Task A_server_that_answers_again_after_being_unreachable_gets_a_line_saying_so()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-status-").FullName;
+        int port;
+        using (var probe = new TcpListener(IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        } // nothing listens there until the server starts below
+        using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{port}"));
+        var status = new ServerStatus(client, new CompletionSource(), $"127.0.0.1:{port}");
+        try
+        {
+            await status.RefreshAsync();
+            Assert.StartsWith($"No answer from 127.0.0.1:{port}", status.TakeNotice());
+            var app = ModelServer.Hosting.ServerHost.Build([], new ModelServer.Hosting.ServerOptions
+            {
+                ModelsDirectory = Path.Combine(root, "models"), Device = "cpu", Threads = 1, Listen = $"127.0.0.1:{port}",
+            }, _ => { }, embedded: true);
+            await ModelServer.Hosting.ServerHost.StartAsync(app);
+            try
+            {
+                // As the status bar's loop does: the channel waits out its reconnect backoff before it tries again.
+                await status.RefreshAsync();
+                for (var clock = System.Diagnostics.Stopwatch.StartNew(); !status.Connected && clock.Elapsed < TimeSpan.FromSeconds(20); await status.RefreshAsync())
+                    await Task.Delay(200);
+                Assert.True(status.Connected, status.Problem);
+                Assert.Equal($"Connected to 127.0.0.1:{port} again.", status.TakeNotice());
+                await status.RefreshAsync();
+                Assert.Null(status.TakeNotice()); // still connected: no second line
+            }
+            finally
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await status.DisposeAsync();
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public async Task A_server_that_refuses_the_key_is_named_as_refusing_it_not_as_disconnected()
     {
         var root = Directory.CreateTempSubdirectory("charrnn-status-").FullName;
