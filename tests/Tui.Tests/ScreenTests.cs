@@ -492,6 +492,32 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void A_screen_that_does_not_fit_says_what_terminal_it_needs_and_the_command_line_and_status_bar_still_work()
+    {
+        _window.Show(_window.Generate);
+        _app.Driver!.SetScreenSize(60, 15);
+        // Three rows inside the tab: the settings, the buttons and the output were cut off without a word.
+        PumpUntil(() => Screen.Contains("Terminal too small for this screen: it needs 60×20"), "the notice at 60×15");
+        Assert.DoesNotContain("Compare t+0.5", Screen);
+        Assert.Contains("F1  Help", Screen);
+        _window.Repl.Input.SetFocus();
+        Type("status");
+        PumpUntil(() => Screen.Contains("> status"), "the command line at 60×15");
+        Press(Key.Enter);
+        PumpUntil(() => _window.Repl.Log.Content.Contains("> status") && _window.Repl.Input.Text == "", "the command run at 60×15");
+        Press(Key.F2);
+        PumpUntil(() => Screen.Contains("it needs 76×19"), "the Models screen's own need");
+        _app.Driver!.SetScreenSize(80, 24); // every screen fits
+        foreach (var screen in new Terminal.Gui.ViewBase.View[] { _window.Models, _window.Training, _window.Generate, _window.TypeView, _window.Beat })
+        {
+            _window.Show(screen);
+            PumpUntil(() => _window.Repl.Frame.Height is 5 or 6 && !Screen.Contains("too small"), $"{screen.Title} whole at 80×24");
+        }
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
+    [Fact]
     public void The_sampling_settings_come_back_after_the_terminal_shrinks_and_grows_again()
     {
         UseGru();

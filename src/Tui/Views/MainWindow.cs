@@ -70,7 +70,9 @@ public sealed class MainWindow : Window, IReplOutput
             new Shortcut(Key.F5, "Type", () => Show(TypeView), ""),
             new Shortcut(Key.F6, "Beat", () => Show(Beat), ""),
         ]);
-        Add(Tabs, Repl, statusBar);
+        Add(Tabs, _tooSmall, Repl, statusBar); // the notice after the tabs: drawn over the screen it stands for
+        _tooSmall.TextFormatter.WordWrap = true;
+        SubViewsLaidOut += (_, _) => SayIfTooSmall();
 
         // Esc (Terminal.Gui's quit key) closes menus and dialogs but never the app: it stops a streaming
         // generation, or a command waiting on the server, and returns to the command line. From the
@@ -106,11 +108,50 @@ public sealed class MainWindow : Window, IReplOutput
     /// The command pane's rows (the status bar takes one more): 9, fewer on a short terminal, where the tabs need
     /// them more, and a fifth of a tall one (11 at 60 rows), where a long error would otherwise scroll away at once.
     /// </summary>
-    private int ReplRows => TallLog
-        ? Math.Max(NormalReplRows, Viewport.Height * 2 / 3)
-        : NormalReplRows;
+    private int ReplRows => ReplRowsAt(Viewport.Height);
 
-    private int NormalReplRows => Math.Clamp(Viewport.Height / 4, 5, Math.Max(9, Viewport.Height / 5));
+    /// <summary>The command pane's rows in a window <paramref name="height"/> rows high (inside its border).</summary>
+    private int ReplRowsAt(int height) => TallLog ? Math.Max(NormalReplRowsAt(height), height * 2 / 3) : NormalReplRowsAt(height);
+
+    private static int NormalReplRowsAt(int height) => Math.Clamp(height / 4, 5, Math.Max(9, height / 5));
+
+    // Shown in place of a screen that does not fit: its clipped controls (a form with only its button,
+    // Generate without its text) looked like a broken screen, with no hint that a larger terminal shows it.
+    private readonly Label _tooSmall = new() { Visible = false, HotKeySpecifier = HotKeys.None };
+
+    /// <summary>The least room (columns, rows inside the tab) each screen is usable in.</summary>
+    private System.Drawing.Size MinimumSize(View screen) =>
+        screen == Models ? new(72, 7) // the three lists side by side, the form's summary, a field, its error row and Train
+        : screen == Training ? new(40, 8) // the job's three lines, the progress bar and a chart with two rows
+        : screen == Generate ? new(40, 8) // settings, prime and buttons, and two rows of the output
+        : screen == Beat ? new(30, 6) // the passage's row and the score's
+        : new(20, 3);
+
+    /// <summary>After each layout: the notice over the shown screen when it is smaller than it needs, with the terminal size it needs.</summary>
+    private void SayIfTooSmall()
+    {
+        if (Tabs.Value is not { } screen || App?.Driver is not { } driver) return;
+        var need = MinimumSize(screen);
+        var have = screen.Viewport.Size;
+        var fits = have.Width >= need.Width && have.Height >= need.Height;
+        if (fits || have.Width <= 0 || have.Height <= 0)
+        {
+            _tooSmall.Visible = false;
+            return;
+        }
+        // Rows added to the terminal go partly to the command pane (it grows with the window): count them out.
+        var (columns, rows) = (driver.Cols + Math.Max(0, need.Width - have.Width), driver.Rows);
+        for (var screenRows = have.Height; screenRows < need.Height; rows++)
+            screenRows = have.Height + (rows + 1 - driver.Rows) - (ReplRowsAt(Viewport.Height + rows + 1 - driver.Rows) - ReplRows);
+        _tooSmall.Text = $"Terminal too small for this screen: it needs {columns}×{rows} (this one is {driver.Cols}×{driver.Rows})."
+            + (TallLog ? " F7 gives it the command log's rows back." : "")
+            + " F2–F6 switch screens; the command line below works.";
+        var area = screen.ViewportToScreen(new System.Drawing.Rectangle(System.Drawing.Point.Empty, have));
+        var at = ScreenToViewport(area.Location);
+        if (_tooSmall.Frame != new System.Drawing.Rectangle(at, have)) // setting them again would lay out again
+            (_tooSmall.X, _tooSmall.Y, _tooSmall.Width, _tooSmall.Height) = (at.X, at.Y, have.Width, have.Height);
+        _tooSmall.Visible = true;
+    }
 
     /// <summary>F7: the command log takes two thirds of the window (a short terminal shows two lines of it), or its usual share again.</summary>
     public bool TallLog { get; private set; }
