@@ -323,5 +323,8 @@ public class CheckpointTests
         listing = ModelFolder.Describe(model);
         Assert.Null(listing.Error);
         Assert.Equal(1, listing.Metadata!.Position.Epoch);
+        Assert.StartsWith("last.ckpt cannot be loaded (", listing.Warning);
+        Assert.EndsWith("generation uses best.ckpt, which is intact: to resume from it, copy it to last.ckpt", listing.Warning);
+        Assert.DoesNotContain(model, listing.Warning); // no path: a server shows it to every caller
     }
 }

@@ -164,6 +164,28 @@ public class CatalogTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_model_with_a_damaged_last_checkpoint_is_listed_usable_with_a_warning()
+    {
+        var source = Path.Combine(server.Options.ModelsDirectory, "gru");
+        var folder = Directory.CreateDirectory(Path.Combine(server.Options.ModelsDirectory, "half-broken")).FullName;
+        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        var last = Path.Combine(folder, "last.ckpt");
+        File.WriteAllBytes(last, File.ReadAllBytes(last)[..1000]);
+        try
+        {
+            var listed = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "half-broken");
+            Assert.Equal("", listed.Error);
+            Assert.Equal("stateful-gru", listed.Architecture); // generation still has best.ckpt
+            Assert.StartsWith("last.ckpt cannot be loaded (it is damaged or truncated", listed.Warning);
+            Assert.Equal("", (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "gru").Warning);
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    [Fact]
     public async Task Unknown_models_are_not_found()
     {
         var e = await Calls.Fails(() => server.Catalog.GetModelAsync(new GetModelRequest { Name = "nope" }).ResponseAsync);

@@ -410,10 +410,12 @@ public class KeysFileTests
         Assert.True(ApiKeyStore.Load(keysFile).Remove("solo"));
         var removed = await Calls.Fails(() => List(solo));
         Assert.Equal(StatusCode.Unauthenticated, removed.StatusCode);
-        Assert.Contains("no API keys yet", removed.Status.Detail);
+        // The caller learns that its key went, not only that the server has none.
+        Assert.StartsWith("The API key is not valid on this server (unknown or removed): it has no API keys now, so it accepts no calls.", removed.Status.Detail);
         // Without a key the caller is not the local admin either: the server stays closed.
         var none = await Calls.Fails(() => List(null));
         Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
+        Assert.StartsWith("This server has no API keys, so it accepts no calls.", none.Status.Detail);
         Assert.Contains("charrnn keys add", none.Status.Detail);
 
         var again = ApiKeyStore.Load(keysFile).Add("again", admin: false);

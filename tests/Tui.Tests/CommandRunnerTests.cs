@@ -54,10 +54,24 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Arch_describes_time_budget_as_the_prompt_takes_it()
+    {
+        await Runner.RunLineAsync("arch stateful-gru");
+        Assert.Empty(_output.Errors);
+        var line = Assert.Single(_output.Lines, l => l.TrimStart().StartsWith("time_budget ", StringComparison.Ordinal));
+        Assert.Contains("above 0, at most 366 days; leave it out for no limit", line);
+        Assert.DoesNotContain("0: no limit", line); // time_budget=0 is refused at the prompt
+        await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
+    }
+
+    [Fact]
     public async Task Keys_a_command_does_not_take_and_numbers_out_of_range_are_errors()
     {
         await Runner.RunLineAsync("set tmp=0.5");
         Assert.Contains(_output.Errors, e => e.Contains("set does not take tmp=", StringComparison.Ordinal) && e.Contains("t=", StringComparison.Ordinal));
+        // The allowed range is written as it must be typed, without separators.
+        await Refused("set k=1,000", "k=1,000 is not a whole number; use 0 to 1000000.");
+        await Refused("set k=-1", "k=-1 is not allowed; use 0 to 1000000.");
         await Runner.RunLineAsync("set k=4294967299");
         Assert.Contains(_output.Errors, e => e.Contains("k=4294967299 is not allowed", StringComparison.Ordinal));
         await Refused("set top_k=-1", "top_k=-1 is not allowed; use 0 to"); // named as typed

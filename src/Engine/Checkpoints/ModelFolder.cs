@@ -2,8 +2,11 @@ using CharRnn.Engine.Storage;
 
 namespace CharRnn.Engine.Checkpoints;
 
-/// <summary>One model folder found under a models root, with its metadata or why it cannot be read.</summary>
-public sealed record ModelListing(string Name, string Folder, string? CheckpointPath, CheckpointMetadata? Metadata, string? Error, long Bytes);
+/// <summary>
+/// One model folder found under a models root, with its metadata or why it cannot be read; <paramref name="Warning"/>
+/// says what is wrong with a model that can still be used (a damaged last.ckpt beside an intact best.ckpt).
+/// </summary>
+public sealed record ModelListing(string Name, string Folder, string? CheckpointPath, CheckpointMetadata? Metadata, string? Error, long Bytes, string? Warning = null);
 
 /// <summary>
 /// A trained model is a folder: last.ckpt (the full state, for resuming) and best.ckpt (the
@@ -109,8 +112,14 @@ public static class ModelFolder
         }
         catch (CheckpointException e) when (path != last && File.Exists(last))
         {
-            // A damaged last.ckpt still leaves a model to generate from; resuming it reports the damage.
-            try { return new ModelListing(name, folder, path, CheckpointMetadataCache.Read(path), null, bytes); }
+            // A damaged last.ckpt still leaves a model to generate from; the listing says so before a resume finds out.
+            try
+            {
+                // Without the path: a server shows this to callers who must not learn its folders.
+                return new ModelListing(name, folder, path, CheckpointMetadataCache.Read(path), null, bytes,
+                    $"last.ckpt cannot be loaded ({e.Problem}), so it cannot be resumed; generation uses best.ckpt, which is intact: " +
+                    "to resume from it, copy it to last.ckpt");
+            }
             catch (CheckpointException) { return new ModelListing(name, folder, path, null, e.Message, bytes); }
         }
         catch (CheckpointException e)

@@ -110,9 +110,13 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, ILogger<Aut
         if (problem != null)
             // What is wrong (and where the file is) goes to the server's log, not to whoever calls.
             throw new RpcException(new Status(StatusCode.Unavailable, "This server cannot check API keys: its keys file is not valid or cannot be read. Ask its admin to fix it (the server's log says what is wrong)."));
-        if (!keys.HasKeys)
-            throw new RpcException(new Status(StatusCode.Unauthenticated, "This server has no API keys yet, so it accepts no calls. Ask its admin to add one (charrnn keys add NAME --keys FILE)."));
         var header = context.RequestHeaders.GetValue("authorization");
+        if (!keys.HasKeys)
+            // A caller with a key had it removed (or never had one that worked): say so, not only that keys are missing.
+            throw new RpcException(new Status(StatusCode.Unauthenticated, (string.IsNullOrWhiteSpace(header)
+                ? "This server has no API keys"
+                : "The API key is not valid on this server (unknown or removed): it has no API keys now") +
+                ", so it accepts no calls. Ask its admin to add one (charrnn keys add NAME --keys FILE)."));
         if (string.IsNullOrWhiteSpace(header))
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 "This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN). Ask its admin for a key (charrnn keys add NAME)."));

@@ -91,7 +91,7 @@ public static class ProtoMapper
 
     public static Api.ModelSummary ToProto(ModelListing m, bool training)
     {
-        var summary = new Api.ModelSummary { Name = m.Name, SizeBytes = m.Bytes, Training = training, Error = m.Error ?? "" };
+        var summary = new Api.ModelSummary { Name = m.Name, SizeBytes = m.Bytes, Training = training, Error = m.Error ?? "", Warning = m.Warning ?? "" };
         if (m.Metadata is not { } meta) return summary;
         summary.Architecture = meta.Architecture;
         summary.ParameterCount = meta.ParameterCount;

@@ -38,6 +38,7 @@ public static class ModelsCommand
                 var loss = double.IsFinite(meta.Position.BestValidLoss) ? meta.Position.BestValidLoss : meta.ValidationOfWeights?.Loss;
                 var val = loss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
                 Console.WriteLine($"{Name(m.Name)} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {Size(m.Bytes),8}  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
+                if (m.Warning != null) Console.WriteLine($"{Name("")} warning: {m.Warning}");
             }
             return 0;
         });

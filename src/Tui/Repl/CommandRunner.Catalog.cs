@@ -1,6 +1,7 @@
 using System.Globalization;
 using CharRnn.Engine.Text;
 using CharRnn.Protos.V1;
+using CharRnn.Tui.Cli;
 using CharRnn.Tui.Client;
 
 namespace CharRnn.Tui.Repl;
@@ -42,7 +43,13 @@ public sealed partial class CommandRunner
         {
             // Options the REPL takes in its own words (a duration), or not at all (how often a watch hears of progress).
             if (p.Name == "progress_interval_seconds") continue;
-            if (p.Name == "time_budget_seconds") { output.Line($"  {"time_budget",-14} default {"none",-8} {"a duration: 30m, 2h",-22} {p.Doc}"); continue; }
+            // The wire's doc speaks of seconds, where 0 means none; the REPL takes a duration above 0, or no key at all.
+            if (p.Name == "time_budget_seconds")
+            {
+                output.Line($"  {"time_budget",-14} default {"none",-8} {"a duration: 30m, 2h",-22} Stop after this much training time in this run " +
+                            $"(above 0, at most {Durations.MaxDays} days; leave it out for no limit).");
+                continue;
+            }
             output.Line($"  {p.Name,-14} default {SpecText.Format(p, p.DefaultValue),-8} {SpecText.Range(p),-22} {p.Doc}");
         }
         output.Line($"  {"lr",-14} default {a.DefaultLearningRate.ToString("G3", CultureInfo.InvariantCulture)}; schedule: {list.ScheduleHelp}");
@@ -62,6 +69,7 @@ public sealed partial class CommandRunner
             var loss = ModelLoss.Of(m)?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
             var owner = owners ? $" {(m.Owner.Length > 0 ? m.Owner : "-")}{(m.Shared ? " (shared)" : "")}" : "";
             output.Line($"{m.Name.PadRight(name)} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : "")}");
+            if (m.Warning.Length > 0) output.Line($"{"".PadRight(name)} warning: {m.Warning}");
         }
     }
 
@@ -90,6 +98,7 @@ public sealed partial class CommandRunner
         var best = m.HasBestValidLoss ? $"best {m.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture)}" : "not validated yet";
         var last = m.HasLastValidLoss ? $" · last {m.LastValidLoss.ToString("F4", CultureInfo.InvariantCulture)}" : "";
         output.Line($"  validation loss (nats/char): {best}{last}; generation uses {details.Checkpoint}");
+        if (m.Warning.Length > 0) output.Line($"  warning: {m.Warning}");
         output.Line($"  vocabulary: {m.VocabularySize} symbols: {VisibleSymbols(details.Vocabulary)}");
         if (details.History.Count == 0) return;
         output.Line($"  {"epoch",5} {"step",9} {"train",7} {"val",7} {"acc",6} {"lr",8} {"time",8}");

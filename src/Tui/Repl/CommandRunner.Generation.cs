@@ -79,7 +79,7 @@ public sealed partial class CommandRunner
     private static int Count(string word) =>
         int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxChars
             ? n
-            : throw new CommandException($"{word} characters is not allowed; ask for 1 to {MaxChars:N0} (put a prime that is a number in quotes: \"1984\").");
+            : throw new CommandException($"{word} characters is not allowed; ask for 1 to {MaxChars} (put a prime that is a number in quotes: \"1984\").");
 
     private const int MaxChars = 1_000_000;
 

@@ -262,7 +262,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     {
         var limits = await ServerLimits(ct);
         if (limits.MaxCharsPerCall > 0 && count > limits.MaxCharsPerCall)
-            throw new CommandException($"{count} characters is not allowed; this server gives 1 to {limits.MaxCharsPerCall:N0} per gen (its max_chars_per_call).");
+            throw new CommandException($"{count} characters is not allowed; this server gives 1 to {limits.MaxCharsPerCall} per gen (its max_chars_per_call).");
         if (!primeInPieces && limits.MaxPrimeChars > 0 && prime.EnumerateRunes().Count() is var length && length > limits.MaxPrimeChars)
             throw new CommandException($"The prime has {length:N0} characters; this server takes at most {limits.MaxPrimeChars:N0} (its max_prime_chars).");
     }
@@ -295,8 +295,8 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     private static int IntegerIn(string key, string value, int min, int max)
     {
         if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
-            throw new CommandException($"{key}={value} is not a whole number; use {min} to {max:N0}.");
-        return v >= min && v <= max ? (int)v : throw new CommandException($"{key}={value} is not allowed; use {min} to {max:N0}.");
+            throw new CommandException($"{key}={value} is not a whole number; use {min} to {max}.");
+        return v >= min && v <= max ? (int)v : throw new CommandException($"{key}={value} is not allowed; use {min} to {max}.");
     }
 
     public static string Visible(string text) => text switch { "\n" => "⏎", " " => "␠", "\t" => "⇥", _ => text };
