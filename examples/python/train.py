@@ -42,6 +42,18 @@ def describe(event: pb.JobEvent) -> str:
     return kind
 
 
+def hyperparameter(text: str) -> tuple[str, float]:
+    """--set NAME=VALUE, refused by argparse (usage and exit 2) when it is not that."""
+    name, sep, value = text.partition("=")
+    try:
+        number = float(value)
+    except ValueError:
+        number = None
+    if not sep or not name or number is None:
+        raise argparse.ArgumentTypeError(f"'{text}' is not NAME=VALUE with a number, e.g. n_hidden=256")
+    return name, number
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT of the charrnn server")
@@ -53,7 +65,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0)
     parser.add_argument("--lower", action="store_true", help="lowercase the corpus")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a hyperparameter, e.g. n_hidden=256")
+    parser.add_argument("--set", action="append", default=[], type=hyperparameter, metavar="NAME=VALUE", help="a hyperparameter, e.g. n_hidden=256")
     parser.add_argument("--check", action="store_true", help="only ask the server whether it would start the job (CheckJob), and exit")
     args = parser.parse_args()
 
@@ -62,9 +74,8 @@ def main() -> int:
     request.options.epochs = args.epochs
     request.options.max_steps = args.max_steps
     request.options.lowercase = args.lower
-    for item in args.set:
-        name, _, value = item.partition("=")
-        request.hyperparameters[name] = float(value)
+    for name, value in args.set:
+        request.hyperparameters[name] = value
 
     with grpc.insecure_channel(args.server) as channel:
         training = rpc.TrainingStub(channel)

@@ -146,7 +146,13 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         var (code, output) = await Run("bash", [Path.Combine(examples, "generate_stubs.sh"), stubs], examples, stubs);
         Assert.True(code == 0, "generate_stubs.sh failed (needs protobuf-compiler, protobuf-compiler-grpc, libprotobuf-dev; make test installs them through tests/install-packages.sh): " + output);
 
-        // A dry run first: what the server would refuse, then what it would start, and nothing queued.
+        // A --set that is not NAME=VALUE gets argparse's usage line, not a traceback.
+        (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--set", "n_hidden", "--check"], examples, stubs);
+        Assert.Equal(2, code);
+        Assert.Contains("error: argument --set: 'n_hidden' is not NAME=VALUE with a number, e.g. n_hidden=256", output);
+        Assert.DoesNotContain("Traceback", output);
+
+        // A dry run: what the server would refuse, then what it would start, and nothing queued.
         (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--arch", "stateful-gru",
             "--corpus", "tiny", "--set", "n_hidden=99999", "--check"], examples, stubs);
         Assert.Equal(1, code);
