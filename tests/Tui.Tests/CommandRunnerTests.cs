@@ -171,7 +171,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("gen 99999999999");
         Assert.Contains(_output.Errors, e => e.Contains("99999999999 characters is not allowed", StringComparison.Ordinal));
         await Runner.RunLineAsync("gen 100001"); // over the server's max_chars_per_call, refused as typed
-        Assert.Contains(_output.Errors, e => e == "100001 characters is not allowed; this server gives 1 to 100,000 per gen (its max_chars_per_call).");
+        Assert.Contains(_output.Errors, e => e == "100001 characters is not allowed; this server gives 1 to 100000 per gen (its max_chars_per_call).");
         foreach (var count in new[] { "1,000", "1e3", "500." }) // a count written another way is refused, not sent as the prime
         {
             await Runner.RunLineAsync($"gen {count}");
