@@ -63,6 +63,14 @@ public class CorpusTests
     }
 
     [Fact]
+    public void A_misspelt_known_corpus_name_gets_a_suggestion()
+    {
+        using var dir = new TempFolder();
+        var e = Assert.Throws<CorpusException>(() => new CorpusResolver(dir.Path, NoDownload).Resolve("nietzche"));
+        Assert.Contains("Did you mean 'nietzsche'?", e.Message);
+    }
+
+    [Fact]
     public void A_known_corpus_comes_from_the_cache_when_its_hash_matches()
     {
         using var cache = new TempFolder();

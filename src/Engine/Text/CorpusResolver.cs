@@ -50,8 +50,9 @@ public sealed class CorpusResolver
         if (known == null || File.Exists(key))
         {
             if (File.Exists(key)) return Corpus.FromFile(key);
-            var names = string.Join(", ", KnownCorpus.All.Select(k => k.Name));
-            throw new CorpusException($"Corpus '{key}' is neither a file nor a known corpus ({names}). Give the path of a UTF-8 text file.");
+            var names = KnownCorpus.All.Select(k => k.Name).ToList();
+            // A slip in a known name ("nietzche") is more likely than a missing file: say which name was meant.
+            throw new CorpusException($"Corpus '{key}' is neither a file nor a known corpus ({string.Join(", ", names)}). Give the path of a UTF-8 text file.{ClosestName.Suggestion(key, names)}");
         }
         return ResolveKnown(known, cancellation);
     }
