@@ -34,4 +34,15 @@ public class DeviceNameTests
         var e = Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice("tpu"));
         Assert.Equal($"device 'tpu' is not known; use {TorchRuntime.DeviceHelp}.", e.Message);
     }
+
+    [Theory]
+    [InlineData("cuda:x")]
+    [InlineData("cuda:-1")]
+    [InlineData("CUDA:0:1")]
+    [InlineData("cuda:")]
+    public void A_malformed_cuda_name_is_refused_as_malformed_on_every_build(string name)
+    {
+        var e = Assert.Throws<ArgumentException>(() => TorchRuntime.ResolveDevice(name));
+        Assert.StartsWith($"device '{name}' is not known; use {TorchRuntime.DeviceHelp}", e.Message);
+    }
 }

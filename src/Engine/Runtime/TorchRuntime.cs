@@ -1,3 +1,4 @@
+using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -40,12 +41,17 @@ public static class TorchRuntime
         if (name == "cpu") return CPU;
         if (name == "cuda" || name.StartsWith("cuda:", StringComparison.Ordinal))
         {
+            // Parsed before CUDA is asked about: a malformed name ("cuda:x", "cuda:-1") is wrong on every build,
+            // and "CUDA is not available" would send the user to rebuild for a typo.
+            var index = 0;
+            if (name != "cuda" && !int.TryParse(name[5..], NumberStyles.None, CultureInfo.InvariantCulture, out index))
+                throw new ArgumentException($"device '{deviceName}' is not known; use {DeviceHelp}; N is a device number (0, 1, …).");
             if (!cuda.is_available())
                 throw new ArgumentException($"device '{deviceName}' was asked for, but CUDA is not available in this build or on this machine " +
                                             "(the default build uses libtorch's CPU package: on a GPU host build with TORCH_BACKEND=cuda, " +
                                             "or run on the libtorch of a PyTorch built with CUDA, docs/deploy.md; or use --device cpu).");
             if (name == "cuda") return CUDA;
-            if (!int.TryParse(name[5..], out var index) || index < 0 || index >= cuda.device_count())
+            if (index >= cuda.device_count())
                 throw new ArgumentException($"device '{deviceName}' is not available; this machine has {cuda.device_count()} CUDA device(s): use cuda:0 to cuda:{cuda.device_count() - 1}.");
             return new Device(DeviceType.CUDA, index);
         }
