@@ -48,6 +48,9 @@ public class CommandLineTests
     [InlineData(new[] { "keys", "list", "--keys", "" }, "charrnn: --keys is empty; give the keys file (default: keys.json).")]
     [InlineData(new[] { "keys", "add", "bob", "--keys", "/tmp" }, "charrnn: --keys '/tmp' is a folder; give the keys file (e.g. /tmp/keys.json). (see charrnn keys add --help)")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--keys", "/tmp" }, "charrnn: --keys '/tmp' is a folder; give the keys file that charrnn keys add wrote.")]
+    [InlineData(new[] { "keys", "add", "bob", "--keys", "/proc/keys.json" }, "charrnn: --keys '/proc/keys.json' cannot be written (its lock file, beside it, cannot be made): ")]
+    [InlineData(new[] { "keys", "add", "bob", "--keys", "/etc/hostname/keys.json" }, "charrnn: --keys '/etc/hostname/keys.json' cannot be written: '/etc/hostname' is a file, not a folder; give a keys file in a folder.")]
+    [InlineData(new[] { "keys", "remove", "bob", "--keys", "/etc/hostname/keys.json" }, "charrnn: --keys '/etc/hostname/keys.json' cannot be written: '/etc/hostname' is a file")]
     [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: --time-budget '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
     [InlineData(new[] { "demo", "--time-budget", "0s" }, "charrnn: --time-budget '0s' is no time; give a duration above 0")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]
@@ -246,6 +249,7 @@ public class CommandLineTests
     {
         var root = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8]);
         var path = Path.Combine(root, "keys.json");
+        Directory.CreateDirectory(root);
         try
         {
             Task<int> adding;
@@ -262,6 +266,15 @@ public class CommandLineTests
         }
         finally { if (Directory.Exists(root)) Directory.Delete(root, true); }
     }
+
+    [Fact]
+    public void Keys_add_refuses_a_keys_file_whose_folder_is_missing_and_does_not_make_it() => InTempFolder(root =>
+    {
+        var folder = Path.Combine(root, "no-such-folder");
+        AssertUserError(["keys", "add", "bob", "--keys", Path.Combine(folder, "keys.json")],
+            $"charrnn: --keys '{Path.Combine(folder, "keys.json")}' cannot be written: its folder '{folder}' does not exist; create it first");
+        Assert.False(Directory.Exists(folder), "keys add made the missing folder");
+    });
 
     [Fact]
     public void Yes_no_flags_take_the_words_the_hyperparameter_flags_take() => InTempFolder(root =>

@@ -104,8 +104,7 @@ public sealed partial class ApiKeyStore
     /// </summary>
     public static IDisposable HoldForChange(string path)
     {
-        var lockPath = path + ".lock";
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!); // as saving the file would
+        var lockPath = path + ".lock"; // in the file's folder, which must exist: charrnn keys refuses a missing one rather than make it
         for (var waited = 0; ; waited += 50)
         {
             if (FileLock.TryHoldRemovable(lockPath) is { } held) return held;

@@ -24,7 +24,7 @@ public static class KeysCommand
         var add = new Command("add", "Create a key; it is printed once and stored only as a SHA-256 hash.") { name, admin, reuseName, file };
         add.SetAction(parse =>
         {
-            using var change = ApiKeyStore.HoldForChange(parse.GetValue(file)!);
+            using var change = HoldForChange(parse.GetValue(file)!);
             var store = ApiKeyStore.Load(parse.GetValue(file)!);
             var key = store.Add(parse.GetValue(name)!, parse.GetValue(admin), parse.GetValue(reuseName));
             Console.WriteLine(key);
@@ -51,7 +51,7 @@ public static class KeysCommand
         var remove = new Command("remove", "Remove a key: a running server stops accepting it at once, closes its sessions and stops its jobs; its name stays reserved for the models it made.") { removeName, file };
         remove.SetAction(parse =>
         {
-            using var change = ApiKeyStore.HoldForChange(parse.GetValue(file)!);
+            using var change = HoldForChange(parse.GetValue(file)!);
             var store = ApiKeyStore.Load(parse.GetValue(file)!);
             if (!store.Remove(parse.GetValue(removeName)!))
                 throw new ArgumentException(store.RemovedKeys.FirstOrDefault(k => k.Name == parse.GetValue(removeName)) is { } gone
@@ -64,5 +64,24 @@ public static class KeysCommand
         });
 
         return new Command("keys", "Manage the API keys of a team server.") { add, list, remove };
+    }
+
+    /// <summary>
+    /// The keys file held for a change, or --keys refused (exit 2) before a key is made: a folder that is
+    /// missing is not made (a typo in it would leave the key where no server reads it), and one that cannot
+    /// be written is said in --keys' terms, not as the lock file beside it that could not be made.
+    /// </summary>
+    private static IDisposable HoldForChange(string path)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (File.Exists(folder))
+            throw new ArgumentException($"--keys '{path}' cannot be written: '{folder}' is a file, not a folder; give a keys file in a folder.");
+        if (!Directory.Exists(folder))
+            throw new ArgumentException($"--keys '{path}' cannot be written: its folder '{folder}' does not exist; create it first (mkdir -p {folder}) or give a keys file in a folder that does.");
+        try { return ApiKeyStore.HoldForChange(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--keys '{path}' cannot be written (its lock file, beside it, cannot be made): {e.Message}");
+        }
     }
 }
