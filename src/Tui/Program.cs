@@ -12,7 +12,7 @@ var server = new Option<string?>("--server") { Description = "Connect to this se
 var token = new Option<string?>("--token") { Description = "API key for the server (default: $CHARRNN_TOKEN)." };
 var exec = new Option<string?>("--exec") { Description = "Run REPL commands headless and print to stdout, e.g. --exec \"models; use lstm; gen 200 'for thos'\"." };
 var models = CommonOptions.ModelsDir();
-var corpora = new Option<string?>("--corpora") { Description = "Embedded server: folder of *.txt corpora." }.NotEmpty("a folder of *.txt files");
+var corpora = CommonOptions.CorporaDir("Embedded server: folder of *.txt corpora.");
 var device = CommonOptions.Device();
 var threads = CommonOptions.Threads();
 

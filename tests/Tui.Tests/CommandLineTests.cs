@@ -48,6 +48,8 @@ public class CommandLineTests
     [InlineData(new[] { "keys", "list", "--keys", "" }, "charrnn: --keys is empty; give the keys file (default: keys.json).")]
     [InlineData(new[] { "keys", "add", "bob", "--keys", "/tmp" }, "charrnn: --keys '/tmp' is a folder; give the keys file (e.g. /tmp/keys.json). (see charrnn keys add --help)")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--keys", "/tmp" }, "charrnn: --keys '/tmp' is a folder; give the keys file that charrnn keys add wrote.")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--corpora", "/nonexistent/corpora" }, "charrnn: --corpora '/nonexistent/corpora' does not exist; give a folder of *.txt files (or leave --corpora out for the known corpora only).")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--corpora", "/etc/hostname" }, "charrnn: --corpora '/etc/hostname' is a file; give the folder that holds the *.txt corpora.")]
     [InlineData(new[] { "keys", "add", "bob", "--keys", "/proc/keys.json" }, "charrnn: --keys '/proc/keys.json' cannot be written (its lock file, beside it, cannot be made): ")]
     [InlineData(new[] { "keys", "add", "bob", "--keys", "/etc/hostname/keys.json" }, "charrnn: --keys '/etc/hostname/keys.json' cannot be written: '/etc/hostname' is a file, not a folder; give a keys file in a folder.")]
     [InlineData(new[] { "keys", "remove", "bob", "--keys", "/etc/hostname/keys.json" }, "charrnn: --keys '/etc/hostname/keys.json' cannot be written: '/etc/hostname' is a file")]
@@ -167,6 +169,17 @@ public class CommandLineTests
             await process.WaitForExitAsync();
             if (Directory.Exists(models)) Directory.Delete(models, true);
         }
+    }
+
+    [Fact]
+    public async Task The_embedded_servers_corpora_folder_that_does_not_exist_is_refused_not_served_empty()
+    {
+        // A models folder of its own: were --corpora not refused, the server started would make it.
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-corpora-" + Guid.NewGuid().ToString("N")[..8]);
+        var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --corpora /nonexistent/corpora --models '{models}' --threads 1 --exec corpora");
+        if (Directory.Exists(models)) Directory.Delete(models, true);
+        Assert.Equal(2, code);
+        Assert.StartsWith("charrnn: --corpora '/nonexistent/corpora' does not exist; give a folder of *.txt files", stderr.Trim());
     }
 
     [Fact]

@@ -49,6 +49,24 @@ public static class CommonOptions
         DefaultValueFactory = _ => "models",
     }.NotEmpty("the folder that holds model folders (default: models)");
 
+    /// <summary>
+    /// --corpora: a folder that exists, or the option left out (no folder's corpora). One that does not
+    /// exist is refused, not served as an empty folder: a typo in it must not look like a folder with no *.txt.
+    /// </summary>
+    public static Option<string?> CorporaDir(string description)
+    {
+        var option = new Option<string?>("--corpora") { Description = description }.NotEmpty("a folder of *.txt files");
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0 || result.Tokens[^1].Value is not { } path || string.IsNullOrWhiteSpace(path)) return;
+            if (File.Exists(path))
+                result.AddError($"--corpora '{path}' is a file; give the folder that holds the *.txt corpora.");
+            else if (!Directory.Exists(path))
+                result.AddError($"--corpora '{path}' does not exist; give a folder of *.txt files (or leave --corpora out for the known corpora only).");
+        });
+        return option;
+    }
+
     /// <summary>An empty path ('' from an unset variable) is refused, not read as the current folder, the default, or .NET's "path is empty".</summary>
     public static Option<T> NotEmpty<T>(this Option<T> option, string what)
     {

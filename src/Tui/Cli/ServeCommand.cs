@@ -14,7 +14,7 @@ public static class ServeCommand
         var defaults = new ServerOptions();
         var listen = new Option<string>("--listen") { Description = "HOST:PORT to listen on (0.0.0.0 for all interfaces; port 0 picks a free one).", DefaultValueFactory = _ => defaults.Listen };
         var models = CommonOptions.ModelsDir();
-        var corpora = new Option<string?>("--corpora") { Description = "Folder of *.txt files offered as corpora by name." }.NotEmpty("a folder of *.txt files");
+        var corpora = CommonOptions.CorporaDir("Folder of *.txt files offered as corpora by name.");
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var tlsCert = new Option<string?>("--tls-cert") { Description = "TLS certificate: a .pfx file, or a PEM file with --tls-key." };
