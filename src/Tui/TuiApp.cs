@@ -183,9 +183,10 @@ public static class TuiApp
         try { (client, server, _) = ConnectAsync(options).GetAwaiter().GetResult(); }
         catch (Exception e) when (Cli.CharRnnCommandLine.IsUserError(e) || Cli.CharRnnCommandLine.IsMachineError(e))
         {
-            // No server to run them on (a models folder a `charrnn train` holds, a port taken): --exec's one exit code for an error.
+            // No server to run them on: a failed run (a models folder a `charrnn train` holds, a port taken) exits 1,
+            // a bad --models (a file, a folder that cannot be made) 2, as the other options' mistakes do.
             output.Error(e.Message);
-            return 1;
+            return Cli.CharRnnCommandLine.IsUserError(e) ? 2 : 1;
         }
         if (interrupt.IsCancellationRequested) parsed = []; // interrupted while the server started
         if (madeFolder) output.Note($"the models folder {Path.GetFullPath(options.Embedded.ModelsDirectory)} did not exist: it was made{MadeWhy(options, " (a typo in --models?)")}");

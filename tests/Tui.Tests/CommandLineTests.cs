@@ -516,11 +516,15 @@ public class CommandLineTests
     }
 
     [Fact]
-    public async Task Exec_with_no_server_to_run_on_fails_with_one_line_and_exit_1()
+    public async Task Exec_with_a_models_folder_it_cannot_use_fails_with_one_line_and_exit_2()
     {
         var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --exec models --models /etc/hostname");
-        Assert.Equal(1, code); // README: --exec exits 1 on any error
+        Assert.Equal(2, code); // README: a bad --models is a bad argument, --exec or not
         Assert.Equal("error: --models '/etc/hostname' is a file; give a folder (it is made if missing).", stderr.Trim());
+        // One that cannot be made is said in --models' terms, not as the file .NET could not find.
+        (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --exec models --models /proc/charrnn-models --threads 1");
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --models '/proc/charrnn-models' cannot be created: ", stderr.Trim());
         // A --models folder that is not there is made, and said so once: a mistyped one otherwise looks like a folder with no models.
         var fresh = Path.Combine(Path.GetTempPath(), "charrnn-fresh-" + Guid.NewGuid().ToString("N")[..8]);
         try

@@ -28,8 +28,19 @@ public sealed class EmbeddedServer : IAsyncDisposable
         if (File.Exists(options.ModelsDirectory))
             throw new ArgumentException($"--models '{options.ModelsDirectory}' is a file; give a folder (it is made if missing).");
         var logPath = Path.Combine(Path.GetFullPath(options.ModelsDirectory), "server.log");
-        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
-        var log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true };
+        // The folder is the user's argument: one that cannot be made or written is a bad --models (exit 2),
+        // said in its terms, not as .NET's "Could not find file" about a path the user never gave.
+        try { Directory.CreateDirectory(Path.GetDirectoryName(logPath)!); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--models '{options.ModelsDirectory}' cannot be created: {e.Message}", e);
+        }
+        StreamWriter log;
+        try { log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true }; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"--models '{options.ModelsDirectory}' cannot be written: {e.Message}", e);
+        }
         var app = ServerHost.Build([], options, logging => logging.AddProvider(new FileLoggerProvider(log)), embedded: true);
         var address = await ServerHost.StartAsync(app).ConfigureAwait(false);
         return new EmbeddedServer(app, address, logPath);
