@@ -108,8 +108,16 @@ public class CheckpointTests
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 3)]);
         Assert.Contains("damaged or truncated", Assert.Throws<CheckpointException>(() => CheckpointFile.Read(path)).Message);
-        File.WriteAllBytes(path, bytes[..10]);
-        Assert.Contains("not a CharRnn checkpoint", Assert.Throws<CheckpointException>(() => CheckpointFile.Read(path)).Message);
+        // Cut inside its header, or left empty, it is still a damaged checkpoint (exit 1 on the CLI), not a foreign file.
+        foreach (var (length, problem) in new[] { (10, "(10 bytes)"), (30, "(30 bytes)"), (0, "(empty)") })
+        {
+            File.WriteAllBytes(path, bytes[..length]);
+            var e = Assert.Throws<CheckpointException>(() => CheckpointFile.Read(path));
+            Assert.Contains($"damaged or truncated {problem}", e.Message);
+            Assert.True(e.Damaged);
+        }
+        File.WriteAllText(path, "hi");
+        Assert.False(Assert.Throws<CheckpointException>(() => CheckpointFile.Read(path)).Damaged); // short, and not a checkpoint's start
     }
 
     [Fact]

@@ -26,14 +26,18 @@ public class CorpusTests
     {
         using var dir = new TempFolder();
         // A "\r\n" split across the fingerprint's 64 KiB reads too; a lone '\r' is text and stays.
-        var raw = new string('a', (1 << 16) - 1) + "\r\nb\rc\r\n";
+        var raw = new string('a', (1 << 16) - 1) + "\r\nb\rc\r\n\r\r\nd";
         var bytes = Encoding.UTF8.GetBytes(raw);
         File.WriteAllBytes(dir.File("crlf.txt"), bytes);
         var corpus = Corpus.FromFile(dir.File("crlf.txt"));
-        Assert.Equal(new string('a', (1 << 16) - 1) + "\nb\rc\n", corpus.Text);
+        Assert.Equal(new string('a', (1 << 16) - 1) + "\nb\rc\n\r\nd", corpus.Text);
         Assert.Equal(Corpus.HexSha256(bytes), corpus.Sha256); // the file's bytes: a model trained on them before still matches
         Assert.Equal(new CorpusFingerprint(corpus.Length, corpus.Sha256), CorpusFingerprint.Measure(dir.File("crlf.txt")));
         Assert.Equal(raw, corpus.AsRead().Text);
+        Assert.Equal(raw.Length, corpus.LengthAsRead);
+        var lf = Corpus.FromBytes(Encoding.UTF8.GetBytes("a\nb"), "lf", "lf");
+        Assert.Same(lf, lf.AsRead()); // nothing was normalised
+        Assert.Equal(3, lf.LengthAsRead);
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Services;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Tests;
@@ -9,7 +10,8 @@ namespace CharRnn.ModelServer.Tests;
 public class OversizedUploadRefusalTests
 {
     /// <summary>A training call's request with a gRPC frame header declaring <paramref name="declared"/> bytes, and that many bytes after it.</summary>
-    private static async Task<(HttpContext Context, bool Passed)> Send(int declared, int maximum, string path = "/charrnn.v1.Training/StartJob")
+    private static async Task<(HttpContext Context, bool Passed)> Send(int declared, int maximum, string path = "/charrnn.v1.Training/StartJob",
+        IHttpMaxRequestBodySizeFeature? bodyLimit = null)
     {
         var body = new byte[5 + declared];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)declared);
@@ -18,6 +20,7 @@ public class OversizedUploadRefusalTests
         context.Request.Path = path;
         context.Request.ContentType = "application/grpc";
         context.Request.Body = new MemoryStream(body);
+        if (bodyLimit != null) context.Features.Set(bodyLimit);
         var passed = false;
         var refusal = new OversizedUploadRefusal(async c =>
             {
@@ -40,6 +43,23 @@ public class OversizedUploadRefusalTests
         Assert.Equal("8", context.Response.Headers["grpc-status"]); // RESOURCE_EXHAUSTED
         Assert.Equal("The request's message is 2,001 bytes; this server takes training messages up to 2,000 bytes (corpus_text up to 1,900 bytes, " +
                      "limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text.", Uri.UnescapeDataString(context.Response.Headers["grpc-message"]!));
+    }
+
+    private sealed class BodyLimit : IHttpMaxRequestBodySizeFeature
+    {
+        public bool IsReadOnly => false;
+        public long? MaxRequestBodySize { get; set; } = 30_000_000; // Kestrel's default
+    }
+
+    [Fact]
+    public async Task A_training_call_may_send_a_body_as_large_as_its_message_limit_past_kestrels_default_cap()
+    {
+        var limit = new BodyLimit();
+        Assert.True((await Send(declared: 2_000, maximum: 40_000_000, bodyLimit: limit)).Passed);
+        Assert.Equal(40_000_005, limit.MaxRequestBodySize); // the message and its 5-byte frame header
+        var other = new BodyLimit();
+        await Send(declared: 10, maximum: 40_000_000, path: "/charrnn.v1.Catalog/ListModels", bodyLimit: other);
+        Assert.Equal(30_000_000, other.MaxRequestBodySize); // other services take no uploads
     }
 
     [Fact]

@@ -489,15 +489,15 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(15, resumed[^1].Step);
     }
 
-    /// <summary>An upload job for <paramref name="name"/> waits behind a running one and is stopped: its corpus.txt stays, with no checkpoint.</summary>
-    private async Task StopAnUploadJobBeforeItsFirstCheckpoint(string name)
+    /// <summary>A new model's job for <paramref name="name"/> (on an upload, or the fixture's named corpus) waits behind a running one and is stopped.</summary>
+    private async Task StopAnUploadJobBeforeItsFirstCheckpoint(string name, bool upload = true)
     {
         var blocker = await Client.StartJobAsync(Request(name + "-blocker", maxSteps: 100_000, epochs: 1000));
         await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).ResponseStream.ReadAllAsync())
             if (e.EventCase == JobEvent.EventOneofCase.Started) break;
-        var upload = Request(name, maxSteps: 12);
-        upload.CorpusText = string.Concat(Enumerable.Repeat("aaab ", 300));
-        var queued = await Client.StartJobAsync(upload);
+        var request = Request(name, maxSteps: 12);
+        if (upload) request.CorpusText = string.Concat(Enumerable.Repeat("aaab ", 300));
+        var queued = await Client.StartJobAsync(request);
         await Client.StopJobAsync(new StopJobRequest { JobId = queued.Id });
         await Client.StopJobAsync(new StopJobRequest { JobId = blocker.Id });
         await Client.WatchJob(new WatchJobRequest { JobId = blocker.Id }).Events();
@@ -515,6 +515,16 @@ public class TrainingJobTests(ServerFixture server)
         var resumed = await Client.Train(new StartJobRequest { ModelName = "named-after-upload", Resume = true, Options = new TrainingOptions { MaxSteps = 15 } }).Events();
         Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
         Assert.Equal(15, resumed[^1].Step);
+    }
+
+    [Fact]
+    public async Task A_named_corpus_job_stopped_in_the_queue_leaves_no_owner_behind()
+    {
+        var models = server.Services.GetRequiredService<Models.ModelStore>();
+        await StopAnUploadJobBeforeItsFirstCheckpoint("owner-forgotten", upload: false);
+        Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "owner-forgotten")));
+        // A model made under this name later (by charrnn train into the folder, say) is nobody's, as if the job had never been.
+        Assert.Null(models.Ownership("owner-forgotten"));
     }
 
     [Fact]

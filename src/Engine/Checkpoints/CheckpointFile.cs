@@ -111,6 +111,10 @@ public static class CheckpointFile
 
     public static Checkpoint Deserialize(byte[] bytes, string path, bool metadataOnly = false)
     {
+        // Empty, or the start of a checkpoint's header and no more: a write cut short, not another kind of file.
+        var prefix = bytes.AsSpan(0, Math.Min(bytes.Length, Magic.Length));
+        if (bytes.Length < Magic.Length + 32 && prefix.SequenceEqual(Magic.AsSpan(0, prefix.Length)))
+            throw new CheckpointException(path, $"it is damaged or truncated ({(bytes.Length == 0 ? "empty" : $"{bytes.Length} bytes")})", damaged: true);
         if (bytes.Length < Magic.Length + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new CheckpointException(path, "it is not a CharRnn checkpoint (wrong header)");
         var body = bytes.AsSpan(0, bytes.Length - 32);

@@ -115,7 +115,8 @@ public static class ModelFolder
             // A damaged last.ckpt still leaves a model to generate from; the listing says so before a resume finds out.
             try
             {
-                // Without the path: a server shows this to callers who must not learn its folders.
+                // Without the file's path (a server shows this to callers who must not learn its folders, and redacts
+                // any path an IO error put in the problem).
                 return new ModelListing(name, folder, path, CheckpointMetadataCache.Read(path), null, bytes,
                     $"last.ckpt cannot be loaded ({e.Problem}), so it cannot be resumed; generation uses best.ckpt, which is intact: " +
                     "to resume from it, copy it to last.ckpt");

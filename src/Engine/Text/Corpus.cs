@@ -16,16 +16,20 @@ public sealed class Corpus
     }
 
     /// <summary>
-    /// The text as read, kept only where its "\r\n" were made "\n" (else null): a model trained on it before line
-    /// endings were normalised resumes on the text it learned from (its positions and split count those chars).
+    /// Where the file's "\r\n" were made "\n": the positions in <see cref="Text"/> of those "\n" (null when there were
+    /// none). A model trained on the file before line endings were normalised resumes on the text it learned from
+    /// (its positions and split count those '\r'), made again from these: a second copy of the text would double a
+    /// large corpus's memory for as long as it is cached, for a rare resume.
     /// </summary>
-    public string? TextBeforeLineEndings { get; private init; }
+    private int[]? _newlinesAfterCarriageReturn;
 
     public string Name { get; }
     public string Text { get; }
     /// <summary>SHA-256 of the file's bytes, lower-case hex: the corpus fingerprint stored in checkpoints.</summary>
     public string Sha256 { get; }
     public int Length => Text.Length;
+    /// <summary>The length of the text as read, before "\r\n" became "\n".</summary>
+    public int LengthAsRead => Text.Length + (_newlinesAfterCarriageReturn?.Length ?? 0);
 
     public static Corpus FromFile(string path, string? name = null)
     {
@@ -52,8 +56,19 @@ public sealed class Corpus
         if (text.Length == 0)
             throw new CorpusException($"Corpus '{source}' is empty; a corpus needs some text to learn from.");
         // The fingerprint stays the file's bytes: a model trained on them before this normalising still matches its corpus.
-        var normalised = WithUnixLineEndings(text);
-        return new Corpus(name, normalised, HexSha256(bytes)) { TextBeforeLineEndings = ReferenceEquals(normalised, text) ? null : text };
+        var positions = NewlinesAfterCarriageReturn(text);
+        return new Corpus(name, positions == null ? text : WithUnixLineEndings(text), HexSha256(bytes)) { _newlinesAfterCarriageReturn = positions };
+    }
+
+    /// <summary>The positions, in the text with "\r\n" made "\n", of the "\n" that had a '\r' before them; null for none.</summary>
+    private static int[]? NewlinesAfterCarriageReturn(string text)
+    {
+        var at = text.IndexOf("\r\n", StringComparison.Ordinal);
+        if (at < 0) return null;
+        var positions = new List<int>();
+        for (; at >= 0; at = text.IndexOf("\r\n", at + 2, StringComparison.Ordinal))
+            positions.Add(at - positions.Count); // each '\r' before it is gone
+        return positions.ToArray();
     }
 
     /// <summary>
@@ -63,7 +78,18 @@ public sealed class Corpus
     public static string WithUnixLineEndings(string text) => text.Contains("\r\n", StringComparison.Ordinal) ? text.Replace("\r\n", "\n", StringComparison.Ordinal) : text;
 
     /// <summary>This corpus as it was read, line endings and all (itself when nothing was normalised).</summary>
-    public Corpus AsRead() => TextBeforeLineEndings is { } raw ? new Corpus(Name, raw, Sha256) : this;
+    public Corpus AsRead()
+    {
+        if (_newlinesAfterCarriageReturn is not { } positions) return this;
+        var raw = new StringBuilder(LengthAsRead);
+        var from = 0;
+        foreach (var at in positions)
+        {
+            raw.Append(Text, from, at - from).Append('\r');
+            from = at;
+        }
+        return new Corpus(Name, raw.Append(Text, from, Text.Length - from).ToString(), Sha256);
+    }
 
     public static string HexSha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }

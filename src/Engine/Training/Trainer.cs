@@ -176,7 +176,7 @@ public sealed partial class Trainer : IDisposable
             throw new CorpusException($"Checkpoint '{checkpointPath}' was trained on corpus '{meta.Corpus.Name}' (SHA-256 {meta.Corpus.Sha256[..12]}…), " +
                                       $"but '{corpus.Name}' (SHA-256 {corpus.Sha256[..12]}…) was given. Resume with the same corpus.");
         // Trained before "\r\n" became "\n" (its vocabulary has the '\r', its position counts it): resumed on the text as it was.
-        if (meta.Corpus.Characters != corpus.Length && corpus.AsRead().Length == meta.Corpus.Characters) corpus = corpus.AsRead();
+        if (meta.Corpus.Characters != corpus.Length && corpus.LengthAsRead == meta.Corpus.Characters) corpus = corpus.AsRead();
         // A time budget bounds one run: a resumed run has none unless it is given one again.
         var stored = meta.Training with { TimeBudget = null };
         var options = (change?.Invoke(stored) ?? stored).Validate();

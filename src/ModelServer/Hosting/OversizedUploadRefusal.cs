@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using CharRnn.ModelServer.Services;
 using Grpc.AspNetCore.Server;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Hosting;
@@ -10,7 +11,8 @@ namespace CharRnn.ModelServer.Hosting;
 /// A training call whose message is larger than the server takes (max_upload_bytes, and 1 MiB for the rest of the
 /// request) is refused from its gRPC frame's declared length, before its body is read. The transport's own refusal
 /// says only "Received message exceeds the maximum configured message size": not the size sent, nor the limit.
-/// Other services keep the transport's refusal: they take no uploads.
+/// Other services keep the transport's refusal: they take no uploads. It also lets the body be as large as that
+/// message, past Kestrel's own cap on a request's body.
 /// </summary>
 public sealed class OversizedUploadRefusal(RequestDelegate next, IOptions<GrpcServiceOptions<TrainingService>> training, IOptions<ServerOptions> server)
 {
@@ -26,6 +28,10 @@ public sealed class OversizedUploadRefusal(RequestDelegate next, IOptions<GrpcSe
             await next(context);
             return;
         }
+        // Kestrel caps a request's body at 30,000,000 bytes, and grpc-dotnet lifts that only for client-streaming
+        // methods: a larger upload the server's own limit allows failed as UNKNOWN. One message and its frame header.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+            bodyLimit.MaxRequestBodySize = maximum.Value + (long)FrameHeaderBytes;
         var length = await DeclaredLength(context.Request.BodyReader, context.RequestAborted);
         if (length is { } sent && sent > maximum)
         {

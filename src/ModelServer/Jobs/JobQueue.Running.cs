@@ -269,19 +269,23 @@ public sealed partial class JobQueue
     /// job wrote goes (its corpus.txt, then the folder if that left it empty), and the owner's row with it,
     /// so the name is free as if the job had never been; a folder holding a checkpoint is a model and stays whole.
     /// </summary>
-    private void RemoveIfNeverSaved(TrainingJob job)
+    private void RemoveIfNeverSaved(string jobId, JobPlan? jobPlan)
     {
-        if (job.Plan is not { ResumeCheckpoint: null } plan || ModelFolder.HoldsModel(plan.Folder) || !Directory.Exists(plan.Folder)) return;
+        if (jobPlan is not { ResumeCheckpoint: null } plan || ModelFolder.HoldsModel(plan.Folder)) return;
         try
         {
-            if (plan.UploadedCorpus) File.Delete(Path.Combine(plan.Folder, ModelFolder.UploadedCorpusFile));
-            if (Directory.EnumerateFileSystemEntries(plan.Folder).Any()) return; // something not the job's: left as it is
-            Directory.Delete(plan.Folder, recursive: false);
+            // A job on a named corpus stopped in the queue made no folder, but its owner's row is there all the same.
+            if (Directory.Exists(plan.Folder))
+            {
+                if (plan.UploadedCorpus) File.Delete(Path.Combine(plan.Folder, ModelFolder.UploadedCorpusFile));
+                if (Directory.EnumerateFileSystemEntries(plan.Folder).Any()) return; // something not the job's: left as it is
+                Directory.Delete(plan.Folder, recursive: false);
+            }
             database.ForgetModel(plan.ModelName);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
         {
-            logger.LogWarning("Job {JobId} saved no checkpoint, but its model folder could not be removed: {Reason}", job.Id, e.Message);
+            logger.LogWarning("Job {JobId} saved no checkpoint, but its model folder could not be removed: {Reason}", jobId, e.Message);
         }
     }
 
@@ -373,7 +377,7 @@ public sealed partial class JobQueue
     {
         if (disposeTrainer) DisposeTrainer(job);
         ReleaseFolder(job);
-        RemoveIfNeverSaved(job); // while the job still holds the name: no new job for it can write there meanwhile
+        RemoveIfNeverSaved(job.Id, job.Plan); // while the job still holds the name: no new job for it can write there meanwhile
         List<string> forgotten;
         lock (_gate) forgotten = MarkEnded(job, state, reason);
         StoreEnd(job, state, reason, payload, forgotten);

@@ -31,7 +31,9 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
     private readonly object _gate = new();
     private readonly List<TrainingJob> _queue = [];
     private readonly List<TrainingJob> _ended = [];
-    private readonly List<TrainingJob> _persisting = []; // accepted, being stored before they join the queue
+    // Jobs that hold their name while the disk catches up, which the device loop cannot start: accepted ones being
+    // stored before they join the queue, and stopped ones whose never-saved model folder is being removed.
+    private readonly List<TrainingJob> _persisting = [];
     private readonly HashSet<string> _deleting = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TrainingJob> _byId = new(StringComparer.Ordinal);
     private readonly ServerLimits _limits = options.Value.Limits;
@@ -190,18 +192,24 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
     {
         var job = Get(id, caller);
         List<string>? forgotten = null;
+        JobPlan? plan = null;
         lock (_gate)
         {
             if (_queue.Remove(job))
             {
-                RemoveIfNeverSaved(job); // under the lock, before the name is free: a new job for it may write its corpus.txt once it is
+                plan = job.Plan; // MarkEnded lets the plan go
                 forgotten = MarkEnded(job, JobState.Stopped, reason);
+                _persisting.Add(job); // stopped, but holding its name (as a job being stored does) while its folder and owner go
             }
             // Running, or taken from the queue and starting (Start can take seconds on a large corpus).
             else if (job.State == JobState.Running || _running == job) job.StopRequest ??= reason;
         }
         if (forgotten != null)
         {
+            // Outside the lock (the device loop takes it every tick, and the disk may be slow), and before the name is
+            // free: a new job for it may write its corpus.txt, and its owner's row, once it is.
+            try { RemoveIfNeverSaved(job.Id, plan); }
+            finally { lock (_gate) _persisting.Remove(job); }
             // Stored outside the lock: the device loop takes it every tick, and a write may wait on the disk.
             StoreEnd(job, JobState.Stopped, reason, new JobStopped(reason, CheckpointSaved: false), forgotten);
             logger.LogInformation("Job {JobId} removed from the queue: {Reason}", job.Id, reason);

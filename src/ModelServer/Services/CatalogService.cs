@@ -88,6 +88,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     {
         var summary = ProtoMapper.ToProto(listing, jobs.IsTraining(listing.Name));
         summary.Error = paths.ForCaller(summary.Error, caller.Admin); // a damaged checkpoint's error names its file
+        summary.Warning = paths.ForCaller(summary.Warning, caller.Admin); // an unreadable one's IO error may too
         if (models.Ownership(listing.Name) is { } owner)
         {
             summary.Owner = owner.Owner;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CharRnn.Engine.Storage;
 using CharRnn.ModelServer.Security;
 
 namespace CharRnn.Tui.Cli;
@@ -79,7 +80,7 @@ public static class KeysCommand
         if (!Directory.Exists(folder))
             throw new ArgumentException($"--keys '{path}' cannot be written: its folder '{folder}' does not exist; create it first (mkdir -p {folder}) or give a keys file in a folder that does.");
         try { return ApiKeyStore.HoldForChange(path); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e)) // a full disk is a failed run (exit 1)
         {
             throw new ArgumentException($"--keys '{path}' cannot be written (its lock file, beside it, cannot be made): {e.Message}");
         }

@@ -3,6 +3,7 @@ using System.Globalization;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Storage;
 using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
 using CharRnn.ModelServer.Persistence;
@@ -170,7 +171,7 @@ public static class TrainCommand
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e)) // a full disk is a failed run (exit 1)
         {
             throw new ArgumentException($"{label} '{folder}' cannot be written: {e.Message}");
         }

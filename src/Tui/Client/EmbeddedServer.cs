@@ -1,3 +1,4 @@
+using CharRnn.Engine.Storage;
 using CharRnn.ModelServer.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
@@ -31,13 +32,13 @@ public sealed class EmbeddedServer : IAsyncDisposable
         // The folder is the user's argument: one that cannot be made or written is a bad --models (exit 2),
         // said in its terms, not as .NET's "Could not find file" about a path the user never gave.
         try { Directory.CreateDirectory(Path.GetDirectoryName(logPath)!); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e)) // a full disk is a failed run (exit 1)
         {
             throw new ArgumentException($"--models '{options.ModelsDirectory}' cannot be created: {e.Message}", e);
         }
         StreamWriter log;
         try { log = new StreamWriter(new FileStream(logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite)) { AutoFlush = true }; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e))
         {
             throw new ArgumentException($"--models '{options.ModelsDirectory}' cannot be written: {e.Message}", e);
         }
