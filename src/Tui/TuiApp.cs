@@ -183,8 +183,8 @@ public static class TuiApp
         try { (client, server, _) = ConnectAsync(options).GetAwaiter().GetResult(); }
         catch (Exception e) when (Cli.CharRnnCommandLine.IsUserError(e) || Cli.CharRnnCommandLine.IsMachineError(e))
         {
-            // No server to run them on: a failed run (a models folder a `charrnn train` holds, a port taken) exits 1,
-            // a bad --models (a file, a folder that cannot be made) 2, as the other options' mistakes do.
+            // No server to run them on: a bad --models (a file, a folder that cannot be made, one a `charrnn train` holds)
+            // exits 2, as the other options' mistakes do; a failed start (a full disk) 1.
             output.Error(e.Message);
             return Cli.CharRnnCommandLine.IsUserError(e) ? 2 : 1;
         }
