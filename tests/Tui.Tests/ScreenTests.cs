@@ -890,4 +890,16 @@ public sealed class ScreenTests : IDisposable
         _window.Dispose();
         _app.Dispose();
     }
+    [Fact]
+    public void The_epoch_samples_pane_shows_the_newest_sample_on_a_short_terminal()
+    {
+        _app.Driver!.SetScreenSize(100, 30); // the pane has one row: it showed the empty line after the last sample
+        _window.Show(_window.Training);
+        Ui(() => _window.JobAttached(new Protos.V1.Job { Id = "j-samples", ModelName = "gru", State = Protos.V1.Job.Types.State.Running }));
+        PumpUntil(() => _window.Monitor.JobId == "j-samples", "the monitor to follow the job");
+        for (var epoch = 1; epoch <= 3; epoch++)
+            _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-samples", Step = epoch * 10, EpochEnd = new Protos.V1.JobEvent.Types.EpochEnd { Record = new Protos.V1.EpochRecord { Epoch = epoch, Step = epoch * 10, ValidLoss = 2.2, Sample = $"sample of epoch {epoch}" } } });
+        PumpUntil(() => Screen.Contains("sample of epoch 3"), "the newest sample in a one-row pane");
+        _window.JobDetached();
+    }
 }

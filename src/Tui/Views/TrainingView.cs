@@ -75,7 +75,10 @@ public sealed class TrainingView : View
         _learningRate.Show(m.LearningRates, []);
         var samples = m.Samples;
         if (m.SamplesRestarted != _samplesRestarted) { _samples.Clear(); _samplesShown = 0; _samplesRestarted = m.SamplesRestarted; }
-        foreach (var sample in samples.Skip(_samplesShown)) _samples.AppendLine(sample.Replace("\n", " ", StringComparison.Ordinal));
+        // Each sample after a line break, not followed by one: the pane shows its last line, and a trailing
+        // break made that an empty one (a one-row pane was always blank).
+        foreach (var sample in samples.Skip(_samplesShown))
+            _samples.Append((_samples.IsEmpty ? "" : "\n") + sample.Replace("\n", " ", StringComparison.Ordinal));
         _samplesShown = samples.Count;
         SetNeedsDraw();
     }
