@@ -148,7 +148,7 @@ public sealed class ScreenTests : IDisposable
     [Fact]
     public void Text_typed_on_a_tab_with_no_field_for_it_goes_to_the_command_line()
     {
-        Press(Key.F3);
+        _window.Show(_window.Training); // as after F3 from another screen, or Shift+Tab from the command line
         PumpUntil(() => _window.Tabs.Value == _window.Training && !_window.Repl.Input.HasFocus, "the Train tab, focused");
         Type("jobs"); // as one watching a job types `stop`
         Assert.Equal("jobs", _window.Repl.Input.Text);
@@ -901,5 +901,25 @@ public sealed class ScreenTests : IDisposable
             _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-samples", Step = epoch * 10, EpochEnd = new Protos.V1.JobEvent.Types.EpochEnd { Record = new Protos.V1.EpochRecord { Epoch = epoch, Step = epoch * 10, ValidLoss = 2.2, Sample = $"sample of epoch {epoch}" } } });
         PumpUntil(() => Screen.Contains("sample of epoch 3"), "the newest sample in a one-row pane");
         _window.JobDetached();
+    }
+    [Fact]
+    public void A_screen_key_pressed_at_the_command_line_leaves_the_typing_there_and_shift_tab_goes_into_the_screen()
+    {
+        UseGru();
+        foreach (var (key, screen) in new (Key, Terminal.Gui.ViewBase.View)[] { (Key.F2, _window.Models), (Key.F3, _window.Training), (Key.F4, _window.Generate) })
+        {
+            Press(key);
+            Assert.Same(screen, _window.Tabs.Value);
+            Assert.True(_window.Repl.Input.HasFocus, $"{screen.Title}: the command line kept the keyboard");
+        }
+        Type("gen 5 \"the \""); // went into the temperature field, and Enter pressed Generate with it
+        Assert.Equal("gen 5 \"the \"", _window.Repl.Input.Text);
+        Press(Key.Enter);
+        PumpUntil(() => _window.Repl.Log.Content.Contains("generated 5 chars"), "the gen typed after F4");
+        Assert.DoesNotContain("error:", _window.Repl.Log.Content);
+        Press(Key.Tab.WithShift); // into the screen's fields
+        Assert.True(_window.Generate.HasFocus && !_window.Repl.Input.HasFocus);
+        Press(Key.F2); // from a screen's field: the next screen takes the keyboard, the hidden field cannot keep it
+        Assert.True(_window.Models.HasFocus && !_window.Repl.Input.HasFocus);
     }
 }

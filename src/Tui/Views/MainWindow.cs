@@ -64,11 +64,11 @@ public sealed class MainWindow : Window, IReplOutput
             new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""),
             new Shortcut(Key.F7, "Log", ToggleTallLog, ""), // before the connection's words, which a narrow terminal would leave it behind
             _statusItem, // before the tabs' keys, which a narrow terminal cuts: the tabs' names show above, the connection nowhere else
-            new Shortcut(Key.F2, "Models", () => Show(Models), ""),
-            new Shortcut(Key.F3, "Train", () => Show(Training), ""),
-            new Shortcut(Key.F4, "Generate", () => Show(Generate), ""),
-            new Shortcut(Key.F5, "Type", () => Show(TypeView), ""),
-            new Shortcut(Key.F6, "Beat", () => Show(Beat), ""),
+            new Shortcut(Key.F2, "Models", () => SwitchTo(Models), ""),
+            new Shortcut(Key.F3, "Train", () => SwitchTo(Training), ""),
+            new Shortcut(Key.F4, "Generate", () => SwitchTo(Generate), ""),
+            new Shortcut(Key.F5, "Type", () => SwitchTo(TypeView), ""),
+            new Shortcut(Key.F6, "Beat", () => SwitchTo(Beat), ""),
         ]);
         Add(Tabs, _tooSmall, Repl, statusBar); // the notice after the tabs: drawn over the screen it stands for
         _tooSmall.TextFormatter.WordWrap = true;
@@ -216,6 +216,14 @@ public sealed class MainWindow : Window, IReplOutput
     }
 
     /// <summary>
+    /// F2–F6. From the command line, a screen with fields (F2–F4) leaves the keyboard there: what is typed
+    /// next is still a command (`gen …` typed after F4 went into the temperature field, and Enter pressed
+    /// Generate with it); Shift+Tab goes into the screen. The games (F5, F6) take it: typing is how they
+    /// are played. From a screen, the next one takes it: a hidden screen's field must not keep it.
+    /// </summary>
+    private void SwitchTo(View tab) => Show(tab, focusTab: !Repl.Input.HasFocus || tab == TypeView || tab == Beat);
+
+    /// <summary>
     /// Terminal.Gui moves the focus with any arrow key no view takes, as Tab does, and past a tab's
     /// first or last view on to the next tab (Tabs shows whichever tab holds the focus): Up from a
     /// form's first field, or Left on the Type tab, switched tabs; and Tab went round the views of
@@ -258,6 +266,7 @@ public sealed class MainWindow : Window, IReplOutput
     /// <summary>What F1 shows: the keys, then each command's usage and what it does.</summary>
     internal static string HelpText =>
         "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model · F7 a taller command log (again: as it was)\n" +
+        "From the command line, F2–F4 leave the keyboard there (what you type next is still a command) and the games, F5 and F6, take it.\n" +
         "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
         "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log), unless F7 made the log tall.\n" +
