@@ -583,6 +583,28 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Lines, l => l == $"job {job.Id} had already ended (stopped): nothing to stop");
         Assert.Empty(_output.Errors);
     }
+    [Fact]
+    public async Task A_stopped_jobs_end_is_told_after_the_stop_commands_own_line()
+    {
+        // A running job that stops at once, and a queued one, whose end the server records before it answers the stop.
+        await Runner.RunLineAsync("train stateful-gru name=stop-order corpus=tiny epochs=1000 n_hidden=8 bs=8 sample_chars=0");
+        var running = Runner.WatchedJob!;
+        await Until(() => _output.Events.Any(e => e.JobId == running && e.EventCase == JobEvent.EventOneofCase.Progress), "the job running");
+        await Runner.RunLineAsync("train stateful-gru name=stop-order-queued corpus=tiny epochs=1000 n_hidden=8 bs=8 sample_chars=0");
+        var queued = Runner.WatchedJob!;
+        Assert.NotEqual(running, queued);
+        await Runner.RunLineAsync($"stop {queued}");
+        await Until(() => _output.Said.Contains($"ended {queued}"), "the queued job's end");
+        await Runner.RunLineAsync($"attach {running}");
+        await Runner.RunLineAsync($"stop {running}");
+        await Until(() => _output.Said.Contains($"ended {running}"), "the running job's end");
+        foreach (var job in new[] { queued, running })
+        {
+            var said = _output.Said.ToList();
+            var stop = said.FindIndex(l => l.StartsWith($"job {job} is stopping", StringComparison.Ordinal) || l == $"job {job} stopped");
+            Assert.True(stop >= 0 && stop < said.IndexOf($"ended {job}"), $"job {job}: {string.Join(" | ", said)}");
+        }
+    }
 }
 
 [Collection(TuiCollection.Name)]

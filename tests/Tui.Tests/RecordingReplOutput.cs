@@ -15,7 +15,13 @@ internal sealed class RecordingReplOutput : IReplOutput
     private readonly System.Text.StringBuilder _text = new();
     /// <summary>All generated text, in order.</summary>
     public string Text { get { lock (_text) return _text.ToString(); } }
-    public void Line(string text) => Lines.Enqueue(text);
+    /// <summary>Lines and the ends of jobs ("ended JOB"), in the order they were told.</summary>
+    public ConcurrentQueue<string> Said { get; } = new();
+    public void Line(string text)
+    {
+        Said.Enqueue(text);
+        Lines.Enqueue(text);
+    }
     public void Error(string text) => Errors.Enqueue(text);
     public void GenerationStarted(int pane, string label, string prime, int count) => Primes.Enqueue(prime);
     public void Generated(int pane, string text, float probability)
@@ -25,7 +31,11 @@ internal sealed class RecordingReplOutput : IReplOutput
     }
     public void GenerationEnded(int pane) { }
     public void JobAttached(Job job) { }
-    public void JobEvent(JobEvent e) => Events.Enqueue(e);
+    public void JobEvent(JobEvent e)
+    {
+        if (e.EventCase is Protos.V1.JobEvent.EventOneofCase.Finished or Protos.V1.JobEvent.EventOneofCase.Stopped or Protos.V1.JobEvent.EventOneofCase.Failed) Said.Enqueue($"ended {e.JobId}");
+        Events.Enqueue(e);
+    }
     public void JobDetached() { }
     public ConcurrentQueue<bool> WatchLost { get; } = new();
     public void JobWatchLost(bool lost) => WatchLost.Enqueue(lost);

@@ -284,14 +284,29 @@ public sealed partial class CommandRunner
             return;
         }
         var id = known?.Id ?? arg; // an id the list no longer holds: the server says what it knows of it
-        var job = await client.Training.StopJobAsync(new StopJobRequest { JobId = id }, cancellationToken: ct);
-        output.Line(job.State switch
+        var said = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (id == WatchedJob) _stopSaid = said;
+        try
         {
-            Job.Types.State.Stopped => $"job {id} stopped",
-            Job.Types.State.Finished or Job.Types.State.Failed => $"job {id} had already ended ({job.State.ToString().ToLowerInvariant()}): nothing to stop",
-            _ => $"job {id} is stopping: it saves a checkpoint first",
-        });
+            var job = await client.Training.StopJobAsync(new StopJobRequest { JobId = id }, cancellationToken: ct);
+            output.Line(job.State switch
+            {
+                Job.Types.State.Stopped => $"job {id} stopped",
+                Job.Types.State.Finished or Job.Types.State.Failed => $"job {id} had already ended ({job.State.ToString().ToLowerInvariant()}): nothing to stop",
+                _ => $"job {id} is stopping: it saves a checkpoint first",
+            });
+        }
+        finally
+        {
+            said.TrySetResult();
+            Interlocked.CompareExchange(ref _stopSaid, null, said);
+        }
     }
+
+    // The watched job's end, held back while a stop of it waits for its answer: a job that stops at once
+    // (a queued one, a small model) sent its end down the watch before the answer came, and
+    // "job …: stopped: stopped on request" was logged above "job … is stopping".
+    private TaskCompletionSource? _stopSaid;
 
     private static readonly TimeSpan WatchRetryDelay = TimeSpan.FromSeconds(1);
     /// <summary>How long a watch waits for a server that went away (a restart takes seconds) before it gives up.</summary>
@@ -330,6 +345,9 @@ public sealed partial class CommandRunner
                         {
                             if (e.Sequence <= seen) continue;
                             seen = e.Sequence;
+                            if (e.EventCase is JobEvent.EventOneofCase.Finished or JobEvent.EventOneofCase.Stopped or JobEvent.EventOneofCase.Failed
+                                && Volatile.Read(ref _stopSaid) is { } stopping)
+                                await stopping.Task.WaitAsync(watch.Token);
                             output.JobEvent(e);
                             if (e.EventCase == JobEvent.EventOneofCase.Failed) failed = true;
                         }
