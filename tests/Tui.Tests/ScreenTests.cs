@@ -922,4 +922,14 @@ public sealed class ScreenTests : IDisposable
         Press(Key.F2); // from a screen's field: the next screen takes the keyboard, the hidden field cannot keep it
         Assert.True(_window.Models.HasFocus && !_window.Repl.Input.HasFocus);
     }
+    [Fact]
+    public void The_type_screen_says_what_terminal_it_needs_when_its_typing_area_does_not_fit()
+    {
+        UseGru();
+        Press(Key.F5);
+        _app.Driver!.SetScreenSize(60, 15); // three rows: the hint's two and the blank one, and no room for the text
+        PumpUntil(() => Screen.Contains("Terminal too small for this screen"), "the notice on the Type screen at 60×15");
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => !Screen.Contains("too small") && Screen.Contains("Typing with gru"), "the Type screen whole at 80×24");
+    }
 }
