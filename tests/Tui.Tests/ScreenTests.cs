@@ -932,4 +932,14 @@ public sealed class ScreenTests : IDisposable
         _app.Driver!.SetScreenSize(80, 24);
         PumpUntil(() => !Screen.Contains("too small") && Screen.Contains("Typing with gru"), "the Type screen whole at 80×24");
     }
+    [Fact]
+    public void The_colour_checkbox_shows_at_80_columns_with_a_nine_digit_seed()
+    {
+        UseGru();
+        _window.Show(_window.Generate);
+        Command("set seed=123456789");
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => Screen.Contains("seed 123456789") && Screen.Contains("chars 300"), "the settings row at 80×24");
+        PumpUntil(() => Screen.Contains("colour"), "the colour checkbox at 80×24", 2_000);
+    }
 }

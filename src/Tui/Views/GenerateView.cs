@@ -46,9 +46,7 @@ public sealed class GenerateView : View
         last = Pair("top-k", _topK, last);
         last = Pair("top-p", _topP, last);
         last = Pair("seed", _seed, last);
-        last = Pair("chars", _count, last);
-        _colour.X = Pos.Right(last) + 2;
-        _colour.Y = 1;
+        Pair("chars", _count, last);
         var primeLabel = new Label { Text = "prime", X = 0, Y = 2 };
         _prime.X = Pos.Right(primeLabel) + 1;
         _prime.Y = 2;
@@ -60,6 +58,9 @@ public sealed class GenerateView : View
         var fork = new Button { Text = "Fork", X = Pos.Right(more), Y = 3 };
         var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = 3 };
         var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = 3 };
+        // After the buttons, not the settings: the settings row (a nine-digit seed) fills 76 of 80 columns, and the checkbox fell off its end.
+        _colour.X = Pos.Right(compare) + 2;
+        _colour.Y = 3;
         // Titles are model names, which may hold '_': no hotkey specifier.
         _leftFrame = new FrameView { Title = "Output", X = 0, Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = HotKeys.None };
