@@ -942,4 +942,19 @@ public sealed class ScreenTests : IDisposable
         PumpUntil(() => Screen.Contains("seed 123456789") && Screen.Contains("chars 300"), "the settings row at 80×24");
         PumpUntil(() => Screen.Contains("colour"), "the colour checkbox at 80×24", 2_000);
     }
+    [Fact]
+    public void Long_hint_lines_wrap_instead_of_being_cut()
+    {
+        _app.Driver!.SetScreenSize(100, 30);
+        _window.Show(_window.Training);
+        PumpUntil(() => Screen.Contains("attach ID"), "the Train screen's idle line whole at 100 columns", 2_000);
+        UseGru();
+        Press(Key.F6);
+        PumpUntil(() => _window.Beat.HasFocus, "the Beat tab to take the keyboard");
+        Press(Key.Enter);
+        PumpUntil(() => _window.Game.Playing, "the game to start");
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => Screen.Contains("only the model was."), "the Beat hint whole at 80×24", 2_000);
+        Press(Key.Esc);
+    }
 }

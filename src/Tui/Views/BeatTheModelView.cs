@@ -141,11 +141,16 @@ public sealed class BeatTheModelView : View
         SetAttribute(new Attribute(Color.Black, Color.BrightYellow));
         AddRune(new Rune('?'));
         var (guess, p) = _game.ModelGuess;
-        Move(0, Viewport.Height - 1);
         SetAttribute(new Attribute(Color.Gray, normal.Background));
-        AddStr(_game.Playing
+        // Wrapped on the last two rows, which the passage leaves free: on one row, 80 columns cut it mid-sentence.
+        var hint = WordWrap.Lines(_game.Playing
             ? string.Create(CultureInfo.InvariantCulture, $"The model has guessed (hidden). It is {p:P0} sure. Green: you were right; red: only the model was.")
-            : "Press Enter for a new passage (Esc: the command line).");
+            : "Press Enter for a new passage (Esc: the command line).", width, 2);
+        for (var i = 0; i < hint.Count; i++)
+        {
+            Move(0, Viewport.Height - hint.Count + i);
+            AddStr(hint[i]);
+        }
         _ = guess;
         return true;
     }

@@ -49,7 +49,8 @@ public sealed class TrainingView : View
         var samplesFrame = new FrameView { Title = "Epoch samples", X = 0, Y = Pos.Bottom(lossFrame), Width = Dim.Fill(), Height = Dim.Fill() };
         samplesFrame.Add(_samples);
         Add(_stats, _progress, lossFrame, lrFrame, samplesFrame);
-        _stats.Text = "No job watched. Train one (train stateful-lstm epochs=1 lower=true) or attach to a running job (jobs, attach ID).";
+        // On the label's three rows (it does not wrap), each short enough for the screen's least width: one line was cut at 100 columns.
+        _stats.Text = "No job watched. Train one:\ntrain stateful-lstm epochs=1 lower=true\nor watch a running one: jobs, attach ID";
     }
 
     /// <summary>The loss chart and the samples pane, for layout tests.</summary>
