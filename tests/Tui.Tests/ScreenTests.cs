@@ -957,4 +957,20 @@ public sealed class ScreenTests : IDisposable
         PumpUntil(() => Screen.Contains("only the model was."), "the Beat hint whole at 80×24", 2_000);
         Press(Key.Esc);
     }
+    [Fact]
+    public void PgUp_scrolls_the_command_log_wherever_the_keyboard_is()
+    {
+        Ui(() => { for (var i = 0; i < 100; i++) _window.Repl.Log.AppendLine($"log line {i}"); });
+        PumpUntil(() => Screen.Contains("log line 99"), "the log's tail");
+        // The Train screen focused (F3 from a field), and a job shown while a form's button had the keyboard (Train pressed).
+        foreach (var show in new Action[] { () => _window.Show(_window.Training), () => { _window.Show(_window.Models); _window.Show(_window.Training, focusTab: false); } })
+        {
+            Ui(show);
+            Assert.False(_window.Repl.Input.HasFocus);
+            Press(Key.PageUp);
+            Assert.True(_window.Repl.Log.ScrollBack > 0, "PgUp scrolled the log back");
+            Press(Key.PageDown);
+            PumpUntil(() => _window.Repl.Log.ScrollBack == 0, "PgDn back to the tail");
+        }
+    }
 }

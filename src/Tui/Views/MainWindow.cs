@@ -88,6 +88,14 @@ public sealed class MainWindow : Window, IReplOutput
                 key.Handled = true;
                 return;
             }
+            // PgUp/PgDn that no view took (a screen with the focus after F3, or after its button started a job)
+            // scroll what they scroll from the command line: they did nothing until Esc.
+            if (!key.Handled && (key == Key.PageUp || key == Key.PageDown))
+            {
+                Repl.ScrollPage(older: key == Key.PageUp);
+                key.Handled = true;
+                return;
+            }
             // Shift+Tab from the command line goes back into the shown screen, not to the tab headers, where arrows switch screens.
             if (!key.Handled && key == Key.Tab.WithShift && Repl.Input.HasFocus && Tabs.Value is { } shown)
             {
@@ -270,7 +278,7 @@ public sealed class MainWindow : Window, IReplOutput
         "From the command line, F2–F4 leave the keyboard there (what you type next is still a command) and the games, F5 and F6, take it.\n" +
         "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
-        "PgUp/PgDn (or the mouse wheel) scroll the command log; on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log), unless F7 made the log tall.\n" +
+        "PgUp/PgDn (or the mouse wheel) scroll the command log, from anywhere but a list (it pages itself); on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log), unless F7 made the log tall.\n" +
         "Text typed where no field takes it goes to the command line; there and in the forms' fields Ctrl+U, Ctrl+K, Ctrl+W and Ctrl+E edit as in a shell.\n" +
         "Models: Enter on a model uses it; edit hyperparameters and press Train (arch NAME shows NAME's form).\n\n" +
         "Commands (help COMMAND says more; several go on one line separated by ;):\n\n" +

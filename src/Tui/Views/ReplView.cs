@@ -80,9 +80,15 @@ public sealed class ReplView : FrameView
         }
         else if (key == Key.PageUp || key == Key.PageDown)
         {
-            if (PageKeys?.Invoke(key == Key.PageUp) != true) Log.ScrollPage(older: key == Key.PageUp);
+            ScrollPage(older: key == Key.PageUp);
             key.Handled = true;
         }
+    }
+
+    /// <summary>PgUp (<paramref name="older"/>) or PgDn: a page of the log, or of what <see cref="PageKeys"/> scrolls instead.</summary>
+    public void ScrollPage(bool older)
+    {
+        if (PageKeys?.Invoke(older) != true) Log.ScrollPage(older);
     }
 
     private string? _choicesShownFor;
