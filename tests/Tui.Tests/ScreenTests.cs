@@ -900,6 +900,10 @@ public sealed class ScreenTests : IDisposable
         for (var epoch = 1; epoch <= 3; epoch++)
             _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-samples", Step = epoch * 10, EpochEnd = new Protos.V1.JobEvent.Types.EpochEnd { Record = new Protos.V1.EpochRecord { Epoch = epoch, Step = epoch * 10, ValidLoss = 2.2, Sample = $"sample of epoch {epoch}" } } });
         PumpUntil(() => Screen.Contains("sample of epoch 3"), "the newest sample in a one-row pane");
+        // A sample longer than the row shows from its start, where the epoch is.
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-samples", Step = 40, EpochEnd = new Protos.V1.JobEvent.Types.EpochEnd { Record = new Protos.V1.EpochRecord { Epoch = 4, Step = 40, ValidLoss = 2.1, Sample = "long sample " + string.Concat(Enumerable.Repeat("and more words ", 20)) + "to its end" } } });
+        PumpUntil(() => Screen.Contains("epoch 4 (val 2.100): long sample"), "the start of a long newest sample");
+        Assert.DoesNotContain("to its end", Screen);
         _window.JobDetached();
     }
     [Fact]

@@ -41,6 +41,12 @@ public sealed class StreamTextView : View
     /// </summary>
     public bool HangingIndent { get; init; }
 
+    /// <summary>
+    /// Following the tail, a newest line taller than the view shows from its start, not its end: the Train
+    /// screen's one-row samples pane showed the middle of a sample, without its "epoch N (val …)".
+    /// </summary>
+    public bool NewestLineFromStart { get; init; }
+
     /// <summary>Rows scrolled back from the newest (0: following the tail, as text streams in).</summary>
     public int ScrollBack { get; private set; }
 
@@ -177,6 +183,7 @@ public sealed class StreamTextView : View
                 visual.InsertRange(0, Wrap(_lines[i], width).Select((piece, row) => (i, row, piece.Start, piece.Count, piece.Indent)));
             ScrollBack = Math.Min(ScrollBack, Math.Max(0, visual.Count - height));
             int first = Math.Max(0, visual.Count - height - ScrollBack);
+            if (NewestLineFromStart && ScrollBack == 0) first = Math.Min(first, visual.FindIndex(v => v.Line == _lines.Count - 1));
             _top = ScrollBack > 0 ? (_dropped + visual[first].Line, visual[first].Row) : null;
             return visual.Skip(first).Take(height)
                 .Select(v => Enumerable.Repeat((new Rune(' '), -1f, (Attribute?)null), v.Indent).Concat(_lines[v.Line].GetRange(v.Start, v.Count)).ToList())

@@ -20,7 +20,7 @@ public sealed class TrainingView : View
     // Three short lines, not two long ones: at 80 columns a long line wrapped, and the label cut what the progress line said.
     private readonly Label _stats = new() { X = 0, Y = 0, Width = Dim.Fill(), Height = 3, HotKeySpecifier = HotKeys.None };
     private readonly ProgressBar _progress = new() { X = 0, Y = 3, Width = Dim.Fill(), ProgressBarFormat = ProgressBarFormat.SimplePlusPercentage };
-    private readonly StreamTextView _samples = new() { Width = Dim.Fill(), Height = Dim.Fill() };
+    private readonly StreamTextView _samples = new() { Width = Dim.Fill(), Height = Dim.Fill(), NewestLineFromStart = true };
     private int _drawn = -1;
     private int _samplesShown;
     private int _samplesRestarted;
