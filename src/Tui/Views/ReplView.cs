@@ -44,6 +44,10 @@ public sealed class ReplView : FrameView
 
     public static readonly Attribute Echo = new(Color.BrightBlue, Color.Black);
     public static readonly Attribute Failure = new(Color.BrightRed, Color.Black);
+    public static readonly Attribute Waiting = new(Color.DarkGray, Color.Black);
+
+    /// <summary>How long a line may wait for the one before it before the log says it is waiting.</summary>
+    public static readonly TimeSpan WaitingNoteAfter = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Runs a line as if typed (echoed, remembered in history).</summary>
     public Task Submit(string line)
@@ -51,7 +55,22 @@ public sealed class ReplView : FrameView
         _history.Add(line);
         Log.ScrollToEnd();
         // Echoed when its turn comes: a line typed while another runs would show above that one's output.
-        return _run(line, () => Log.AppendLine("> " + line, Echo));
+        var started = 0;
+        var run = _run(line, () =>
+        {
+            Volatile.Write(ref started, 1);
+            Log.AppendLine("> " + line, Echo);
+        });
+        if (Volatile.Read(ref started) == 0) _ = SayIfStillWaiting();
+        return run;
+
+        // Behind a slow line (a large model loading, a server that does not answer) the typed one would otherwise
+        // show nowhere until its turn, and be typed again.
+        async Task SayIfStillWaiting()
+        {
+            await Task.Delay(WaitingNoteAfter);
+            if (Volatile.Read(ref started) == 0) Log.AppendLine($"  (waiting for the command before it to end: {line})", Waiting);
+        }
     }
 
     private void OnKey(object? sender, Key key)
