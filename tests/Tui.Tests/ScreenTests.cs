@@ -609,6 +609,38 @@ public sealed class ScreenTests : IDisposable
         PumpUntil(() => Screen.Contains("n_fac         42") && !Screen.Contains("lower         false"), "the form to scroll back up");
     }
 
+    /// <summary>The Models form at 100×30, its name field in focus: too short for all its rows, it scrolls.</summary>
+    private void ScrollingFormAt100By30()
+    {
+        _app.Driver!.SetScreenSize(100, 30);
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField != null && _window.Repl.Frame.Height < 9, "the form at 100×30");
+        Ui(() => _window.Models.NameField!.SetFocus());
+        PumpUntil(() => true, "a frame");
+    }
+
+    [Fact]
+    public void The_cursor_stays_on_the_field_in_focus_while_the_form_scrolls()
+    {
+        ScrollingFormAt100By30();
+        void CursorOnFocusedField(string when)
+        {
+            PumpUntil(() => true, "a frame");
+            var field = (Terminal.Gui.Views.TextField)_window.Models.MostFocused!;
+            var row = field.ViewportToScreen(System.Drawing.Point.Empty).Y;
+            // Placed before the form scrolled, it stayed where the field had been: a row above it, or out of the pane (hidden).
+            Assert.True(field.Cursor.Position?.Y == row, $"{when}: cursor at {field.Cursor.Position}, the field on row {row}");
+        }
+        for (int i = 0; i < 14; i++) { Press(Key.CursorDown); CursorOnFocusedField($"down {i + 1}"); }
+        for (int i = 0; i < 14; i++) { Press(Key.CursorUp); CursorOnFocusedField($"up {i + 1}"); }
+        Press(Key.CursorDown);
+        Press(Key.CursorDown);
+        CursorOnFocusedField("down twice");
+        Assert.True(_window.Models.Field("n_fac")!.HasFocus);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
     [Fact]
     public void Training_from_the_command_line_shows_live_progress_on_the_train_tab()
     {

@@ -68,6 +68,14 @@ public sealed class ModelsView : View
             FitFormContent();
             if (_form.HasFocus && _form.Focused is { } focused) ScrollFormTo(focused.Frame.Y); // a resize keeps the field being edited in view
         };
+        // A field places its cursor (in screen cells) when it gets the focus, before the form scrolls to it: moved
+        // with the form, the cursor sat where the field had been, a row above it (typing went to the field below
+        // it) or out of the pane, hidden.
+        _form.ViewportChanged += (_, e) =>
+        {
+            if (_form.MostFocused is { Cursor.Position: { } at } focused)
+                focused.Cursor = focused.Cursor with { Position = at with { X = at.X - e.NewViewport.X + e.OldViewport.X, Y = at.Y - e.NewViewport.Y + e.OldViewport.Y } };
+        };
         _architectures.ValueChanged += (_, _) => ShowForm();
         _train.Accepting += (_, e) => { e.Handled = true; StartTraining(); };
         _models.Accepting += (_, e) =>
