@@ -642,6 +642,21 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void The_scrolled_form_draws_nothing_over_the_tab_labels()
+    {
+        ScrollingFormAt100By30();
+        for (int i = 0; i < 12; i++) Press(Key.Tab); // to max_steps: the form scrolls three rows
+        PumpUntil(() => _window.Models.Field("max_steps")!.HasFocus, "max_steps in focus");
+        PumpUntil(() => true, "a frame");
+        Assert.True(Screen.Contains("│Models│Train│Generate│Type│Beat│"), Screen);
+        Press(Key.F3); // and on every screen after it
+        PumpUntil(() => _window.Tabs.Value == _window.Training, "the Train tab");
+        Assert.True(Screen.Contains("│Models│Train│Generate│Type│Beat│"), Screen);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
+    [Fact]
     public void Training_from_the_command_line_shows_live_progress_on_the_train_tab()
     {
         Command("train stateful-rnn name=screen-rnn corpus=tiny max_steps=60 epochs=3 n_hidden=16 bs=8 sample_chars=20");

@@ -76,6 +76,14 @@ public sealed class ModelsView : View
             if (_form.MostFocused is { Cursor.Position: { } at } focused)
                 focused.Cursor = focused.Cursor with { Position = at with { X = at.X - e.NewViewport.X + e.OldViewport.X, Y = at.Y - e.NewViewport.Y + e.OldViewport.Y } };
         };
+        // Only the rows in view draw. Terminal.Gui draws every subview and then keeps the views drawn after it out of
+        // each one's whole frame: the rows scrolled above the pane kept the tab headers from drawing, and "Type" and
+        // "Beat" were left blank on every screen until a relayout.
+        _form.DrawingSubViews += (_, e) =>
+        {
+            e.Cancel = true;
+            foreach (var v in _form.SubViews.Where(v => v.Visible && v.Frame.IntersectsWith(_form.Viewport)).Reverse()) v.Draw(e.DrawContext);
+        };
         _architectures.ValueChanged += (_, _) => ShowForm();
         _train.Accepting += (_, e) => { e.Handled = true; StartTraining(); };
         _models.Accepting += (_, e) =>
