@@ -560,6 +560,23 @@ public sealed class ScreenTests : IDisposable
         }
     }
 
+    [Fact]
+    public void The_architectures_list_shows_all_its_rows_again_once_the_terminal_grows_back()
+    {
+        _app.Driver!.SetScreenSize(100, 30);
+        _window.Show(_window.Models);
+        PumpUntil(() => Screen.Contains("stateful-lstm") && Screen.Contains("char3"), "the architectures at 100×30");
+        _app.Driver!.SetScreenSize(60, 15);
+        PumpUntil(() => Screen.Contains("too small"), "the 60×15 notice");
+        _app.Driver!.SetScreenSize(100, 30);
+        PumpUntil(() => !Screen.Contains("too small") && Screen.Contains("stateful-lstm"), "the Models screen at 100×30 again");
+        Assert.True(Screen.Contains("char3"), Screen); // was scrolled above the list's top, its lower rows empty
+        Assert.Equal(0, _window.Models.ArchitectureList.Viewport.Y);
+        Assert.Equal("stateful-lstm", _window.Models.ArchitectureList.SelectedItem);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
     /// <summary>The Models tab's form, <paramref name="field"/> in focus, on a terminal of the size given.</summary>
     private void FormAt(int width, int height, string field)
     {

@@ -84,6 +84,9 @@ public sealed class ModelsView : View
             e.Cancel = true;
             foreach (var v in _form.SubViews.Where(v => v.Visible && v.Frame.IntersectsWith(_form.Viewport)).Reverse()) v.Draw(e.DrawContext);
         };
+        // A list shrunk (a small terminal, the "too small" notice) scrolled to keep its selection in view, and stayed
+        // scrolled once it grew back: stateful-lstm at its top, nine architectures above it and empty rows below.
+        _architectures.FrameChanged += (_, _) => ScrollToFit(_architectures);
         _architectures.ValueChanged += (_, _) => ShowForm();
         _train.Accepting += (_, e) => { e.Handled = true; StartTraining(); };
         _models.Accepting += (_, e) =>
@@ -151,6 +154,16 @@ public sealed class ModelsView : View
             else if (_models.Index is int row && row >= lines.Count) _models.Index = lines.Count > 0 ? lines.Count - 1 : null;
             else if (_models.Index == null && lines.Count > 0) _models.Index = 0; // the first Enter uses the best model, not nothing
         }
+    }
+
+    /// <summary>Scrolls <paramref name="list"/> up as far as its selection allows: no empty rows below while rows above are hidden.</summary>
+    private static void ScrollToFit(ListView<string> list)
+    {
+        var view = list.Viewport;
+        if (view.Height <= 0) return;
+        var top = Math.Max(0, Math.Min(view.Y, (list.Source?.Count ?? 0) - view.Height));
+        if (list.Index is int i && i >= top + view.Height) top = i - view.Height + 1;
+        if (top != view.Y) list.Viewport = view with { Y = top };
     }
 
     private Architecture? Selected =>
