@@ -15,5 +15,13 @@ public static class SpecText
 
     public static string Range(HyperParameterSpec spec) => spec.Type == HyperParameterSpec.Types.Type.Bool
         ? "true or false"
-        : $"{Format(spec, spec.Min)} to {Format(spec, spec.Max)}";
+        : $"{Bound(spec, spec.Min)} to {Bound(spec, spec.Max)}";
+
+    /// <summary>
+    /// A bound of a million or more as a power of ten (1e12, 1e6): written out, max_steps' 1000000000000 did not
+    /// fit the form's hint column at 100 columns ("0 to "), and clip's G4 showed 1E+06.
+    /// </summary>
+    private static string Bound(HyperParameterSpec spec, double value) => Math.Abs(value) >= 1e6
+        ? value.ToString("0.######e0", CultureInfo.InvariantCulture)
+        : Format(spec, value);
 }

@@ -1,0 +1,22 @@
+using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
+
+namespace CharRnn.Tui.Tests;
+
+public sealed class SpecTextTests
+{
+    private static HyperParameterSpec Spec(HyperParameterSpec.Types.Type type, double min, double max) => new() { Type = type, Min = min, Max = max };
+
+    [Fact]
+    public void A_range_fits_the_forms_hint_column_with_a_large_bound_as_a_power_of_ten()
+    {
+        // max_steps: written out, 1000000000000 was cut to "0 to " in the form at 100 columns.
+        Assert.Equal("0 to 1e12", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Int, 0, 1e12)));
+        Assert.Equal("0 to 1e6", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Float, 0, 1e6))); // clip: was G4's 1E+06
+        Assert.Equal("1 to 2048", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Int, 1, 2048)));
+        Assert.Equal("1 to 10000", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Int, 1, 10000)));
+        Assert.Equal("0 to 0.95", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Float, 0, 0.95)));
+        Assert.Equal("true or false", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Bool, 0, 1)));
+        Assert.True(SpecText.Range(Spec(HyperParameterSpec.Types.Type.Int, 0, 1e12)).Length <= 13); // the form's HintRoom
+    }
+}
