@@ -87,6 +87,7 @@ public sealed class ModelsView : View
         // A list shrunk (a small terminal, the "too small" notice) scrolled to keep its selection in view, and stayed
         // scrolled once it grew back: stateful-lstm at its top, nine architectures above it and empty rows below.
         _architectures.FrameChanged += (_, _) => ScrollToFit(_architectures);
+        _models.FrameChanged += (_, _) => ScrollToFit(_models);
         _architectures.ValueChanged += (_, _) => ShowForm();
         _train.Accepting += (_, e) => { e.Handled = true; StartTraining(); };
         _models.Accepting += (_, e) =>
@@ -153,6 +154,7 @@ public sealed class ModelsView : View
             if (index >= 0) _models.Index = index;
             else if (_models.Index is int row && row >= lines.Count) _models.Index = lines.Count > 0 ? lines.Count - 1 : null;
             else if (_models.Index == null && lines.Count > 0) _models.Index = 0; // the first Enter uses the best model, not nothing
+            ScrollToFit(_models); // a new best model sorts to the top: never left hidden above rows that fit
         }
     }
 
