@@ -29,7 +29,7 @@ public class TrainingMonitorTests
         Assert.Equal(2.2, m.LastValidLoss);
         Assert.Equal(["epoch 1 (val 2.200): the cat"], m.Samples);
         m.Add(new JobEvent { JobId = "j-1", Step = 100, Finished = new JobEvent.Types.Finished { Reason = "finished 2 epoch(s)" } });
-        Assert.Equal("finished: finished 2 epoch(s)", m.State);
+        Assert.Equal("finished 2 epoch(s)", m.State); // the reason says it: not "finished: finished …"
     }
 
     [Fact]

@@ -9,11 +9,11 @@ public static class JobEndText
     /// <summary>"finished: reason · val 1.2345 nats/char, accuracy 61.2 %" (as an epoch's line says it); null for an event that does not end a job.</summary>
     public static string? Of(JobEvent e) => e.EventCase switch
     {
-        JobEvent.EventOneofCase.Finished => "finished: " + e.Finished.Reason
+        JobEvent.EventOneofCase.Finished => Said("finished", e.Finished.Reason)
             + Validation(e.Finished.HasFinalValidLoss, e.Finished.FinalValidLoss, e.Finished.FinalValidAccuracy),
-        JobEvent.EventOneofCase.Stopped => "stopped: " + e.Stopped.Reason
+        JobEvent.EventOneofCase.Stopped => Said("stopped", e.Stopped.Reason)
             + Validation(e.Stopped.HasFinalValidLoss, e.Stopped.FinalValidLoss, e.Stopped.FinalValidAccuracy),
-        JobEvent.EventOneofCase.Failed => "failed: " + e.Failed.Reason,
+        JobEvent.EventOneofCase.Failed => Said("failed", e.Failed.Reason),
         _ => null,
     };
 
@@ -24,6 +24,10 @@ public static class JobEndText
         JobEvent.EventOneofCase.Stopped when e.Stopped.HasFinalValidLoss => e.Stopped.FinalValidLoss,
         _ => null,
     };
+
+    /// <summary>"finished: reached max_steps = 2", but "finished 2 epoch(s)" and "stopped on request", not "finished: finished …".</summary>
+    private static string Said(string state, string reason) =>
+        reason.StartsWith(state + " ", StringComparison.OrdinalIgnoreCase) ? reason : $"{state}: {reason}";
 
     private static string Validation(bool has, double loss, double accuracy) =>
         has ? string.Create(CultureInfo.InvariantCulture, $" · val {loss:F4} nats/char, accuracy {accuracy:P1}") : "";
