@@ -38,7 +38,8 @@ public sealed class CorpusStore
     /// <param name="download">How a known corpus missing from the cache is fetched (tests: a network that fails).</param>
     internal CorpusStore(IOptions<ServerOptions> options, Func<Uri, CancellationToken, Task<byte[]>>? download)
     {
-        _directory = options.Value.CorporaDirectory is { } d ? Path.GetFullPath(d) : null;
+        // An empty setting is refused by CorporaFolderCheck, which runs after this is made: GetFullPath would throw first.
+        _directory = options.Value.CorporaDirectory is { Length: > 0 } d ? Path.GetFullPath(d) : null;
         _resolver = new CorpusResolver(options.Value.CorpusCacheDirectory, download);
     }
 

@@ -112,6 +112,7 @@ public static class ServerHost
         services.AddGrpcReflection();
 
         services.AddHostedService<SecurityCheck>(); // first: a server that must not start stops here
+        services.AddHostedService<CorporaFolderCheck>();
         // The device loop starts before the health publisher, so health is never reported before it runs.
         services.AddSingleton<DeviceWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DeviceWorker>());
