@@ -287,6 +287,32 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_damaged_last_checkpoints_warning_shows_the_servers_paths_to_admins_only()
+    {
+        // A usable model (best.ckpt intact) whose last.ckpt cannot be read: its IO error names the file. Tests run as
+        // root, who reads any file, so the unreadable one is a link to a checkpoint that is gone.
+        var folder = Path.Combine(keyed.Server.Options.ModelsDirectory, "unreadable-last");
+        Directory.CreateDirectory(folder);
+        File.Copy(Path.Combine(keyed.Server.Options.ModelsDirectory, "gru", "best.ckpt"), Path.Combine(folder, "best.ckpt"));
+        var last = Path.Combine(folder, "last.ckpt");
+        File.CreateSymbolicLink(last, Path.Combine(folder, "moved-away.ckpt"));
+        try
+        {
+            var admin = (await keyed.AsAdmin.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "unreadable-last");
+            Assert.Equal("", admin.Error);
+            Assert.StartsWith("last.ckpt cannot be loaded (it cannot be read (", admin.Warning);
+            Assert.Contains(last, admin.Warning);
+
+            var bob = (await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "unreadable-last");
+            Assert.Equal(admin.Warning.Replace(keyed.Server.Options.ModelsDirectory, "<models>", StringComparison.Ordinal), bob.Warning);
+            Assert.Contains("<models>/unreadable-last/last.ckpt", bob.Warning);
+            Assert.DoesNotContain(keyed.Server.Root, bob.Warning);
+            Assert.DoesNotContain(keyed.Server.Root, (await keyed.AsBob.Catalog.GetModelAsync(new GetModelRequest { Name = "unreadable-last" })).Summary.Warning);
+        }
+        finally { Directory.Delete(folder, true); }
+    }
+
+    [Fact]
     public async Task A_job_whose_training_would_need_more_memory_than_the_server_gives_is_refused_with_the_estimate()
     {
         await WithLimits(l => l.MaxJobMemoryBytes = 1L << 30, async () =>
