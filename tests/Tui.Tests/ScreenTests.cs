@@ -518,6 +518,22 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void At_60_columns_the_status_bar_keeps_the_connection_whole_and_drops_the_counts()
+    {
+        // The counts are the shared server's (other tests' sessions and jobs): any number.
+        bool StatusShows(string pattern) => System.Text.RegularExpressions.Regex.IsMatch(Screen.Split('\n').Last(row => row.Contains("F1  Help", StringComparison.Ordinal)), pattern);
+        const string Whole = @"│ F7  Log │ cpu · \d+ session\(s\) · jobs: \d+ running, \d+ queued │";
+        PumpUntil(() => StatusShows(Whole), "the whole status at 130 columns");
+        _app.Driver!.SetScreenSize(60, 24);
+        // Cut at the bar's end, it read "cpu · 0 session(s) · ": neither connected nor the jobs.
+        PumpUntil(() => StatusShows("│ F7  Log │ connected · cpu │"), "the short status, whole with its separator, at 60 columns");
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => StatusShows(@"│ F7  Log │ cpu · jobs: \d+ running, \d+ queued │"), "the jobs without the sessions at 80 columns");
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9 && StatusShows(Whole), "the whole status again");
+    }
+
+    [Fact]
     public void The_sampling_settings_come_back_after_the_terminal_shrinks_and_grows_again()
     {
         UseGru();

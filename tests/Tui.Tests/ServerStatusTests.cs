@@ -64,6 +64,9 @@ public class ServerStatusTests
         {
             await status.RefreshAsync();
             Assert.StartsWith($"No answer from 127.0.0.1:{port}", status.TakeNotice());
+            Assert.Equal("disconnected (Unavailable); retrying…", status.Line);
+            Assert.Equal("disconnected; retrying…", status.LineFitting(30));
+            Assert.Equal("disconnected", status.LineFitting(20));
             var app = ModelServer.Hosting.ServerHost.Build([], new ModelServer.Hosting.ServerOptions
             {
                 ModelsDirectory = Path.Combine(root, "models"), Device = "cpu", Threads = 1, Listen = $"127.0.0.1:{port}",
@@ -110,6 +113,10 @@ public class ServerStatusTests
             await status.DisposeAsync();
             Assert.False(status.Connected);
             Assert.StartsWith("refused (Unauthenticated): This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN).", status.Line);
+            // A narrow status bar keeps the state and drops the reason, then the code.
+            Assert.Equal("refused (Unauthenticated)", status.LineFitting(30));
+            Assert.Equal("refused", status.LineFitting(10));
+            Assert.Equal("refused", status.LineFitting(3)); // the shortest, cut by the bar, where nothing fits
             Assert.StartsWith("the server refused this client: This server needs an API key", status.TakeNotice());
         }
         finally { Directory.Delete(root, true); }

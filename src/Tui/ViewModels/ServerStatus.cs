@@ -16,12 +16,25 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
 
     private readonly CancellationTokenSource _stop = new();
     private Task _loop = Task.CompletedTask;
-    private volatile string _line = "connecting…";
+    // The status bar's text, longest first: each shorter one drops what matters less, the connection's state last.
+    private volatile string[] _lines = ["connecting…"];
     private volatile IReadOnlyList<ModelSummary> _models = [];
     private volatile ListArchitecturesResponse? _architectures;
     private int _version;
 
-    public string Line => _line;
+    /// <summary>The status bar's text in full.</summary>
+    public string Line => _lines[0];
+
+    /// <summary>
+    /// The longest form of <see cref="Line"/> that fits <paramref name="columns"/>: a narrow terminal keeps whether
+    /// the server answers (connected, disconnected, refused) and drops the counts and reasons first.
+    /// </summary>
+    public string LineFitting(int columns)
+    {
+        var lines = _lines;
+        return lines.FirstOrDefault(l => l.Length <= columns) ?? lines[^1];
+    }
+
     public bool Connected { get; private set; }
     /// <summary>Why the last poll failed, in the REPL's words (empty while connected).</summary>
     public string Problem { get; private set; } = "";
@@ -39,11 +52,11 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
     /// log when the state changed: lost, refused, or back. A server that went from unreachable to
     /// refusing the key (restarted with keys) says so too.
     /// </summary>
-    private void Record(bool connected, bool refused, string problem, string line)
+    private void Record(bool connected, bool refused, string problem, params string[] lines)
     {
         lock (_notices)
         {
-            (Connected, Refused, Problem, _line) = (connected, refused, problem, line);
+            (Connected, Refused, Problem, _lines) = (connected, refused, problem, lines);
             var state = connected ? State.Connected : refused ? State.Refused : State.Unreachable;
             if (state != _announced && (_announced != null || state != State.Connected))
                 _notices.Enqueue(state switch
@@ -84,7 +97,8 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
             var corpora = (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), deadline: deadline, cancellationToken: ct)).Corpora;
             _models = models;
             var device = info.Device.Split(" · ")[0];
-            Record(true, false, "", $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued");
+            Record(true, false, "", $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued",
+                $"{device} · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued", $"connected · {device}", "connected");
             completion.Update(new CompletionSource.Snapshot(
                 _architectures.Architectures.Select(a => a.Name).ToArray(),
                 _architectures.Architectures.ToDictionary(a => a.Name, a => a.Hyperparameters.Select(h => h.Name).ToArray()),
@@ -95,11 +109,11 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
         catch (RpcException e) when (!ct.IsCancellationRequested && e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
         {
             // Retrying will not help: the key is missing, unknown or not allowed. The server's words: a key missing, unknown, or a server with none yet.
-            Record(false, true, ErrorText.Describe(e), $"refused ({e.StatusCode}): {e.Status.Detail}");
+            Record(false, true, ErrorText.Describe(e), $"refused ({e.StatusCode}): {e.Status.Detail}", $"refused ({e.StatusCode})", "refused");
         }
         catch (RpcException e) when (!ct.IsCancellationRequested)
         {
-            Record(false, false, ErrorText.Describe(e), $"disconnected ({e.StatusCode}); retrying…");
+            Record(false, false, ErrorText.Describe(e), $"disconnected ({e.StatusCode}); retrying…", "disconnected; retrying…", "disconnected");
         }
         catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {

@@ -23,6 +23,8 @@ public sealed class MainWindow : Window, IReplOutput
 
     private readonly ServerStatus _status;
     private readonly Shortcut _statusItem = new() { Title = "connecting…", CanFocus = false };
+    private readonly StatusBar _statusBar;
+    private int _statusRoom = int.MaxValue; // measured at each layout (FitStatus)
     private Session? _session;
     private int _statusVersion = -1;
 
@@ -59,7 +61,7 @@ public sealed class MainWindow : Window, IReplOutput
             tab.KeyDown += (_, key) => KeepFocusInTab(tab, key);
 
         // Help and Quit first: an 80-column terminal cuts the bar's end, and the tabs' names show above.
-        var statusBar = new StatusBar([
+        _statusBar = new StatusBar([
             new Shortcut(Key.F1, "Help", ShowHelp, ""),
             new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""),
             new Shortcut(Key.F7, "Log", ToggleTallLog, ""), // before the connection's words, which a narrow terminal would leave it behind
@@ -70,9 +72,13 @@ public sealed class MainWindow : Window, IReplOutput
             new Shortcut(Key.F5, "Type", () => SwitchTo(TypeView), ""),
             new Shortcut(Key.F6, "Beat", () => SwitchTo(Beat), ""),
         ]);
-        Add(Tabs, _tooSmall, Repl, statusBar); // the notice after the tabs: drawn over the screen it stands for
+        Add(Tabs, _tooSmall, Repl, _statusBar); // the notice after the tabs: drawn over the screen it stands for
         _tooSmall.TextFormatter.WordWrap = true;
-        SubViewsLaidOut += (_, _) => SayIfTooSmall();
+        SubViewsLaidOut += (_, _) =>
+        {
+            SayIfTooSmall();
+            FitStatus();
+        };
 
         // Esc (Terminal.Gui's quit key) closes menus and dialogs but never the app: it stops a streaming
         // generation, or a command waiting on the server, and returns to the command line. From the
@@ -193,12 +199,23 @@ public sealed class MainWindow : Window, IReplOutput
         if (_status.Version != _statusVersion)
         {
             _statusVersion = _status.Version;
-            _statusItem.Title = _status.Line;
             while (_status.TakeNotice() is { } notice) Repl.Log.AppendLine(notice);
         }
+        if (_status.LineFitting(_statusRoom) is var line && _statusItem.Title != line) _statusItem.Title = line;
         Repl.Log.RedrawIfChanged();
         Generate.Refresh();
         return true;
+    }
+
+    /// <summary>
+    /// After a layout, where the bar's frames match the title it shows: the columns the connection's words have
+    /// (what the keys before them leave, less the item's padding and separator), and the longest form that fits.
+    /// </summary>
+    private void FitStatus()
+    {
+        var chrome = _statusItem.Frame.Width - _statusItem.Title.Length;
+        _statusRoom = Math.Max(0, _statusBar.Viewport.Width - _statusItem.Frame.X - chrome);
+        if (_status.LineFitting(_statusRoom) is var line && _statusItem.Title != line) _statusItem.Title = line;
     }
 
     /// <summary>
