@@ -272,5 +272,17 @@ public class CatalogTests(ServerFixture server)
         Assert.Equal((server.Options.Limits.MaxSessionsPerKey, server.Options.Limits.MaxJobsPerKey, server.Options.Limits.MaxCharsPerMinutePerKey),
             (info.Limits.MaxSessionsPerKey, info.Limits.MaxJobsPerKey, info.Limits.MaxCharsPerMinutePerKey));
         Assert.Matches(@"^\d+\.\d+\.\d+(\+[0-9a-f]{7,})?$", info.Version); // semantic version, then the commit where built from git
+        Assert.Equal((4L * server.Options.Limits.MaxPrimeChars + (1 << 20), server.Options.Limits.MaxUploadBytes + (1 << 20)),
+            (info.Limits.MaxMessageBytes, info.Limits.MaxTrainingMessageBytes));
+    }
+
+    [Fact]
+    public async Task A_message_over_the_limit_is_refused_saying_its_size_and_the_limit_not_as_the_transports_bare_refusal()
+    {
+        var limit = (await server.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxMessageBytes;
+        var e = await Calls.Fails(() => server.Catalog.GetModelAsync(new GetModelRequest { Name = new string('a', (int)limit) }).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains($"this server takes messages up to {limit:N0} bytes", e.Status.Detail);
+        Assert.Contains("Retrying it cannot succeed", e.Status.Detail);
     }
 }

@@ -68,7 +68,7 @@ public static class ServerHost
         if (embedded) builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
 
         var app = builder.Build();
-        app.UseMiddleware<OversizedUploadRefusal>(); // before the gRPC handler reads the body
+        app.UseMiddleware<OversizedMessageRefusal>(); // before the gRPC handler reads the body
         app.MapGrpcService<CatalogService>();
         app.MapGrpcService<TrainingService>();
         app.MapGrpcService<GenerationService>();
@@ -104,11 +104,11 @@ public static class ServerHost
         services.AddSingleton<KeyRevocations>();
         // Messages are read before any interceptor runs, a key's check included: only training takes uploads
         // (up to the limit; UTF-8 can take 4 bytes a char), every other service what its longest text needs.
-        // Larger messages are refused with RESOURCE_EXHAUSTED (training's saying the size sent and the limit: OversizedUploadRefusal).
+        // Larger messages are refused with RESOURCE_EXHAUSTED saying the size sent and the limit (OversizedMessageRefusal).
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((grpc, server) =>
-            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, 4L * server.Value.Limits.MaxPrimeChars + (1 << 20)));
+            grpc.MaxReceiveMessageSize = server.Value.Limits.MaxMessageBytes);
         services.AddOptions<GrpcServiceOptions<TrainingService>>().Configure<IOptions<ServerOptions>>((grpc, server) =>
-            grpc.MaxReceiveMessageSize = (int)Math.Min(int.MaxValue, Math.Min(server.Value.Limits.MaxUploadBytes, int.MaxValue) + (1 << 20)));
+            grpc.MaxReceiveMessageSize = server.Value.Limits.MaxTrainingMessageBytes);
         services.AddGrpcReflection();
 
         services.AddHostedService<SecurityCheck>(); // first: a server that must not start stops here

@@ -56,6 +56,11 @@ public sealed class ServerLimits
     };
     public int MaxEpochs { get; set; } = 10_000;
 
+    /// <summary>The largest request message of any call but Training's: the longest text (max_prime_chars, up to 4 UTF-8 bytes a char) and 1 MiB for the rest.</summary>
+    public int MaxMessageBytes => (int)Math.Min(int.MaxValue, 4L * MaxPrimeChars + (1 << 20));
+    /// <summary>The largest Training message: an upload of max_upload_bytes and 1 MiB for the rest.</summary>
+    public int MaxTrainingMessageBytes => (int)Math.Min(int.MaxValue, Math.Min(MaxUploadBytes, int.MaxValue) + (1 << 20));
+
     /// <summary>
     /// The most memory one training job may need by <see cref="Engine.Training.TrainingFootprint"/>'s
     /// estimate; 0 (the default): half of the memory this process may use (the machine's, or its

@@ -159,6 +159,8 @@ public static class ProtoMapper
         MaxModelsPerKey = l.MaxModelsPerKey,
         MaxJobMemoryBytes = l.JobMemoryLimit,
         MaxEpochs = l.MaxEpochs,
+        MaxMessageBytes = l.MaxMessageBytes,
+        MaxTrainingMessageBytes = l.MaxTrainingMessageBytes,
     };
 
     // ---- training ------------------------------------------------------------------------

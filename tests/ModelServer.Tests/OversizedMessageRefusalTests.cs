@@ -7,11 +7,11 @@ using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Tests;
 
-public class OversizedUploadRefusalTests
+public class OversizedMessageRefusalTests
 {
     /// <summary>A training call's request with a gRPC frame header declaring <paramref name="declared"/> bytes, and that many bytes after it.</summary>
     private static async Task<(HttpContext Context, bool Passed)> Send(int declared, int maximum, string path = "/charrnn.v1.Training/StartJob",
-        IHttpMaxRequestBodySizeFeature? bodyLimit = null)
+        IHttpMaxRequestBodySizeFeature? bodyLimit = null, int otherMaximum = 1_000_000)
     {
         var body = new byte[5 + declared];
         System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(body.AsSpan(1), (uint)declared);
@@ -22,15 +22,16 @@ public class OversizedUploadRefusalTests
         context.Request.Body = new MemoryStream(body);
         if (bodyLimit != null) context.Features.Set(bodyLimit);
         var passed = false;
-        var refusal = new OversizedUploadRefusal(async c =>
+        var refusal = new OversizedMessageRefusal(async c =>
             {
                 passed = true;
                 var read = new MemoryStream();
                 await c.Request.BodyReader.CopyToAsync(read); // as the gRPC handler reads it
                 Assert.Equal(body, read.ToArray()); // the handler still reads the whole body, header included
             },
+            Options.Create(new GrpcServiceOptions { MaxReceiveMessageSize = otherMaximum }),
             Options.Create(new GrpcServiceOptions<TrainingService> { MaxReceiveMessageSize = maximum }),
-            Options.Create(new ServerOptions { Limits = { MaxUploadBytes = maximum - 100 } }));
+            Options.Create(new ServerOptions { Limits = { MaxUploadBytes = maximum - 100, MaxPrimeChars = 1_234 } }));
         await refusal.InvokeAsync(context);
         return (context, passed);
     }
@@ -63,9 +64,23 @@ public class OversizedUploadRefusalTests
     }
 
     [Fact]
-    public async Task A_message_within_the_limit_and_other_services_messages_go_to_the_handler_whole()
+    public async Task A_message_within_its_services_limit_goes_to_the_handler_whole()
     {
         Assert.True((await Send(declared: 2_000, maximum: 2_000)).Passed);
-        Assert.True((await Send(declared: 3_000, maximum: 2_000, path: "/charrnn.v1.Catalog/ListModels")).Passed);
+        Assert.True((await Send(declared: 3_000, maximum: 2_000, path: "/charrnn.v1.Catalog/ListModels", otherMaximum: 3_000)).Passed);
+    }
+
+    [Theory]
+    [InlineData("/charrnn.v1.Generation/Feed")]
+    [InlineData("/charrnn.v1.Generation/Interact")]
+    [InlineData("/charrnn.v1.Catalog/GetModel")]
+    public async Task Any_other_calls_message_over_its_limit_is_refused_saying_its_size_the_limit_and_that_a_retry_cannot_help(string path)
+    {
+        var (context, passed) = await Send(declared: 3_001, maximum: 40_000_000, path: path, otherMaximum: 3_000);
+        Assert.False(passed);
+        Assert.Equal("8", context.Response.Headers["grpc-status"]); // RESOURCE_EXHAUSTED
+        Assert.Equal("The request's message is 3,001 bytes; this server takes messages up to 3,000 bytes (limit max_message_bytes: texts of " +
+                     "max_prime_chars = 1,234 characters, and 1 MiB for the rest). Retrying it cannot succeed; send a smaller message.",
+                     Uri.UnescapeDataString(context.Response.Headers["grpc-message"]!));
     }
 }

@@ -8,39 +8,49 @@ using Microsoft.Extensions.Options;
 namespace CharRnn.ModelServer.Hosting;
 
 /// <summary>
-/// A training call whose message is larger than the server takes (max_upload_bytes, and 1 MiB for the rest of the
-/// request) is refused from its gRPC frame's declared length, before its body is read. The transport's own refusal
-/// says only "Received message exceeds the maximum configured message size": not the size sent, nor the limit.
-/// Other services keep the transport's refusal: they take no uploads. It also lets the body be as large as that
-/// message, past Kestrel's own cap on a request's body.
+/// A gRPC call whose (first) message is larger than the server takes is refused with RESOURCE_EXHAUSTED from its
+/// frame's declared length, before its body is read. The transport's own refusal says only "Received message exceeds
+/// the maximum configured message size": not the size sent, nor the limit, nor that a retry cannot help. Training
+/// calls take max_upload_bytes and 1 MiB for the rest (Limits.max_training_message_bytes); every other call
+/// Limits.max_message_bytes. For training it also lets the body be as large as that message, past Kestrel's own cap
+/// on a request's body. A client stream's later messages (Interact's) still meet the transport's refusal.
 /// </summary>
-public sealed class OversizedUploadRefusal(RequestDelegate next, IOptions<GrpcServiceOptions<TrainingService>> training, IOptions<ServerOptions> server)
+public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcServiceOptions> all, IOptions<GrpcServiceOptions<TrainingService>> training,
+    IOptions<ServerOptions> server)
 {
-    private const string TrainingPath = "/charrnn.v1.Training/";
+    private const string TrainingPath = "/charrnn.v1.Training";
     private const int FrameHeaderBytes = 5; // a compressed flag, then the message's length as a big-endian uint32
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var maximum = training.Value.MaxReceiveMessageSize;
-        if (maximum == null || !HttpMethods.IsPost(context.Request.Method) || !context.Request.Path.StartsWithSegments(TrainingPath.TrimEnd('/'))
-            || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true)
+        if (!HttpMethods.IsPost(context.Request.Method) || context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) != true)
+        {
+            await next(context);
+            return;
+        }
+        var isTraining = context.Request.Path.StartsWithSegments(TrainingPath);
+        var maximum = isTraining ? training.Value.MaxReceiveMessageSize : all.Value.MaxReceiveMessageSize;
+        if (maximum == null)
         {
             await next(context);
             return;
         }
         // Kestrel caps a request's body at 30,000,000 bytes, and grpc-dotnet lifts that only for client-streaming
         // methods: a larger upload the server's own limit allows failed as UNKNOWN. One message and its frame header.
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        if (isTraining && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
             bodyLimit.MaxRequestBodySize = maximum.Value + (long)FrameHeaderBytes;
         var length = await DeclaredLength(context.Request.BodyReader, context.RequestAborted);
         if (length is { } sent && sent > maximum)
         {
+            var limits = server.Value.Limits;
             // A trailers-only gRPC response: the client reads it as the call's status.
             context.Response.ContentType = "application/grpc";
             context.Response.Headers["grpc-status"] = ((int)Grpc.Core.StatusCode.ResourceExhausted).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.Response.Headers["grpc-message"] = Uri.EscapeDataString(
-                $"The request's message is {sent:N0} bytes; this server takes training messages up to {maximum:N0} bytes (corpus_text up to " +
-                $"{server.Value.Limits.MaxUploadBytes:N0} bytes, limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text.");
+            context.Response.Headers["grpc-message"] = Uri.EscapeDataString(isTraining
+                ? $"The request's message is {sent:N0} bytes; this server takes training messages up to {maximum:N0} bytes (corpus_text up to " +
+                  $"{limits.MaxUploadBytes:N0} bytes, limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text."
+                : $"The request's message is {sent:N0} bytes; this server takes messages up to {maximum:N0} bytes (limit max_message_bytes: " +
+                  $"texts of max_prime_chars = {limits.MaxPrimeChars:N0} characters, and 1 MiB for the rest). Retrying it cannot succeed; send a smaller message.");
             return;
         }
         await next(context);
