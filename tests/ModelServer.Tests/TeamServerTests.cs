@@ -149,6 +149,20 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, health.Status);
     }
 
+    [Theory]
+    [InlineData("Bearer {0}")]
+    [InlineData("bearer {0}")] // RFC 7235: the scheme is case-insensitive
+    [InlineData("BEARER   {0} ")]
+    [InlineData("{0}")] // a bare key
+    public async Task The_key_is_taken_after_a_bearer_scheme_in_any_case_or_bare(string header)
+    {
+        var metadata = new Metadata { { "authorization", string.Format(header, keyed.Alice) } };
+        var info = await new Catalog.CatalogClient(keyed.Anonymous.Channel).GetServerInfoAsync(new GetServerInfoRequest(), metadata);
+        Assert.NotEmpty(info.Version);
+        var wrong = new Metadata { { "authorization", "Basic " + keyed.Alice } }; // another scheme is not a key
+        Assert.Equal(StatusCode.Unauthenticated, await Code(() => new Catalog.CatalogClient(keyed.Anonymous.Channel).GetServerInfoAsync(new GetServerInfoRequest(), wrong).ResponseAsync));
+    }
+
     [Fact]
     public async Task Sessions_belong_to_their_key()
     {
