@@ -2,7 +2,7 @@
 """Open a session on a trained model and print generated text as it streams in.
 
     ./generate_stubs.sh
-    python3 generate.py --model lstm --prime "for thos" -n 400 --temperature 0.8
+    /usr/bin/python3 generate.py --model lstm --prime "for thos" -n 400 --temperature 0.8
 """
 import argparse
 import os
@@ -14,6 +14,19 @@ from charrnn.v1 import charrnn_pb2 as pb
 from charrnn.v1 import charrnn_pb2_grpc as rpc
 
 
+def bounded(kind, low, high=None):
+    """An argparse type: a number of `kind` from low (to high), else a usage error naming the range."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or value != value or value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"'{text}' is not allowed; use " + (f"{low} to {high}" if high is not None else f"{low} or more"))
+        return value
+    return parse
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT of the charrnn server")
@@ -21,17 +34,16 @@ def main() -> int:
                         help="API key of a server started with --keys (default: $CHARRNN_TOKEN)")
     parser.add_argument("--model", required=True, help="model name (see ListModels)")
     parser.add_argument("--prime", default="for thos", help="text the model continues")
-    parser.add_argument("-n", "--chars", type=int, default=400, help="characters to generate")
-    parser.add_argument("--temperature", type=float, default=0.8)
-    parser.add_argument("--seed", type=int, default=None, help="0 or more: the same seed gives the same text")
-    parser.add_argument("--chars-per-message", type=int, default=1,
+    parser.add_argument("-n", "--chars", type=bounded(int, 1), default=400,
+                        help="characters to generate (1 or more; the server's Limits.max_chars_per_call at most)")
+    parser.add_argument("--temperature", type=bounded(float, 0, 10), default=0.8, help="0 (greedy) to 10 (default: 0.8)")
+    parser.add_argument("--seed", type=bounded(int, 0), default=None, help="0 or more: the same seed gives the same text")
+    parser.add_argument("--chars-per-message", type=bounded(int, 1, 256), default=1,
                         help="characters the server gathers into each message (1 to 256; more suits bulk reading)")
     parser.add_argument("--coalesce", action=argparse.BooleanOptionalAction, default=True,
                         help="let the server join the characters that wait behind a slow reader into one message "
                              "(each still comes as soon as it is sampled when we keep up; default: on)")
     args = parser.parse_args()
-    if args.seed is not None and args.seed < 0:
-        parser.error("--seed must be 0 or more")
     auth = [("authorization", f"Bearer {args.token}")] if args.token else None
 
     with grpc.insecure_channel(args.server) as channel:
@@ -44,20 +56,24 @@ def main() -> int:
         except grpc.RpcError as e:
             print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
             return 1
+        started = False  # the prime is printed once the first response shows the call was accepted
         try:
-            print(args.prime, end="", flush=True)
             # A message per sampled character (or per --chars-per-message; with coalesce, what was ready
             # when it was sent): print each as it arrives.
             request = pb.GenerateRequest(session_id=session.id, max_chars=args.chars, chars_per_message=args.chars_per_message,
                                          coalesce=args.coalesce)
             for piece in generation.Generate(request, metadata=auth):
+                if not started:
+                    print(args.prime, end="", flush=True)
+                    started = True
                 print(piece.text, end="", flush=True)
             print()
         except grpc.RpcError as e:
-            print(f"\nerror: {e.code().name}: {e.details()}", file=sys.stderr)
+            print(("\n" if started else "") + f"error: {e.code().name}: {e.details()}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
-            print()
+            if started:
+                print()
             return 130
         finally:
             # Whatever ended the stream, the session goes: left open, it would hold a place in the key's

@@ -167,6 +167,11 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.True(code == 0, "train.py failed (needs python3-grpcio, python3-protobuf): " + output);
         Assert.Contains("started on cpu", output);
         Assert.Contains("finished: reached max_steps = 25 · validation loss ", output); // 25 steps end mid-epoch: validated after the last
+        // A run resumed after a restart says where it goes on from, so train.py's log after a reconnect does not read as a fresh start.
+        (code, output) = await Run("/usr/bin/python3", ["-c", "from train import describe; from charrnn.v1 import charrnn_pb2 as pb; " +
+            "print(describe(pb.JobEvent(started=pb.JobEvent.Started(device='cpu', parameter_count=5, total_steps=80, resumed_from_step=40))))"], examples, stubs);
+        Assert.True(code == 0, output);
+        Assert.Equal("started on cpu: 5 parameters, 80 steps, resumed from step 40", output.TrimEnd());
 
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "400", "--seed", "1"], examples, stubs);
         Assert.True(code == 0, "generate.py failed: " + output);
@@ -181,6 +186,12 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.True(singleCode == 0, "generate.py --no-coalesce failed: " + single);
         Assert.Equal(output, single);
 
+        // A count out of range is argparse's usage error, before any call: no prime printed, no traceback.
+        (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "0"], examples, stubs);
+        Assert.Equal(2, code);
+        Assert.Contains("error: argument -n/--chars: '0' is not allowed; use 1 or more", output);
+        Assert.StartsWith("usage:", output);
+
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "no-such-model"], examples, stubs);
         Assert.Equal(1, code);
         Assert.Contains("NOT_FOUND", output);
@@ -190,7 +201,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         var before = (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "1000000"], examples, stubs);
         Assert.Equal(1, code);
-        Assert.Contains("INVALID_ARGUMENT: max_chars = 1,000,000 is more than this server generates per call", output);
+        Assert.StartsWith("error: INVALID_ARGUMENT: max_chars = 1,000,000 is more than this server generates per call", output); // no prime before it
         Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
     }
 
