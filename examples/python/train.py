@@ -6,7 +6,7 @@ last checkpoint: this script reconnects and carries on from the last event it pr
 stops watching; the job goes on training (StopJob, or `charrnn --server HOST:PORT --exec "stop JOB"`, stops it).
 
     ./generate_stubs.sh
-    python3 train.py --model lstm --arch stateful-lstm --epochs 1 --set n_hidden=256 --lower
+    /usr/bin/python3 train.py --model lstm --arch stateful-lstm --epochs 1 --set n_hidden=256 --lower
 """
 import argparse
 import os
@@ -25,7 +25,9 @@ def describe(event: pb.JobEvent) -> str:
     if kind == "queued":
         return f"queued at position {e.position}"
     if kind == "started":
-        return f"started on {e.device}: {e.parameter_count:,} parameters, {e.total_steps} steps"
+        # A run after a restart (or a resume) goes on from its checkpoint: say so, or the log reads as a fresh start.
+        resumed = f", resumed from step {e.resumed_from_step}" if e.resumed_from_step else ""
+        return f"started on {e.device}: {e.parameter_count:,} parameters, {e.total_steps} steps{resumed}"
     if kind == "progress":
         eta = f", ETA {e.eta_seconds:.0f}s" if e.HasField("eta_seconds") else ""
         return f"step {e.step}/{e.total_steps} epoch {e.epoch_progress:.2f} loss {e.loss:.3f} lr {e.learning_rate:.1e} {e.chars_per_second:,.0f} chars/s{eta}"
