@@ -454,6 +454,10 @@ public class TrainingTests
         Assert.Equal(TrainingOutcomeKind.Failed, outcome.Kind);
         Assert.Contains("diverged", outcome.Reason);
         Assert.Contains("NaN", outcome.Reason);
+        Assert.Contains("option clip, e.g. 1", outcome.Reason);
+        Assert.DoesNotContain("--clip", outcome.Reason); // the engine names no client's flags
+        Assert.Contains("no checkpoint was saved before it diverged", outcome.Reason);
+        Assert.DoesNotContain("last good checkpoint", outcome.Reason);
         Assert.False(File.Exists(Path.Combine(dir.Path, Trainer.LastCheckpoint)));
     }
 

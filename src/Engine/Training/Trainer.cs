@@ -502,9 +502,19 @@ public sealed partial class Trainer : IDisposable
             throw new InvalidOperationException($"This run cannot go on: an epoch's end failed ({_brokenBy}). Resume from the last checkpoint.");
     }
 
+    // The option is named as every client spells it (the CLI's --clip, the REPL's and the API's clip): the engine knows no flags.
     private TrainingDivergedException Diverged(double value) => new(
         $"Training diverged: the loss became {value} at step {Position.Step} (epoch {Position.Epoch + 1}). " +
-        $"Lower the learning rate (now {Options.LearningRate}) or clip gradients (e.g. --clip 1); the last good checkpoint is kept.");
+        $"Lower the learning rate (now {Options.LearningRate}) or clip gradients (option clip, e.g. 1); {WhatIsKept()}");
+
+    /// <summary>
+    /// A run that diverges before its first checkpoint leaves nothing to go back to (a server removes the model),
+    /// so it must not promise a checkpoint. A write still queued counts: it completes.
+    /// </summary>
+    private string WhatIsKept() =>
+        Directory != null && (File.Exists(Path.Combine(Directory, LastCheckpoint)) || !_writer.Written.IsCompleted)
+            ? "the last good checkpoint is kept."
+            : "no checkpoint was saved before it diverged, so there is none to resume from.";
 
     /// <summary>
     /// Adam keeps a run whose learning rate is far too high finite: no NaN to fail on, yet it ends far worse
@@ -522,7 +532,7 @@ public sealed partial class Trainer : IDisposable
         if (what.Item1 == null) return;
         throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
             $"Training diverged: {what.Item1} loss {what.Item2:F2} nats/char at step {Position.Step} (epoch {Position.Epoch + 1}) is more than twice what guessing every character equally likely scores ({uniform:F2}). " +
-            $"Lower the learning rate (now {Options.LearningRate}); the last good checkpoint is kept."));
+            $"Lower the learning rate (now {Options.LearningRate}); {WhatIsKept()}"));
     }
 
     public void Dispose()
