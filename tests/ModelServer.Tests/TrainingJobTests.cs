@@ -61,6 +61,9 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(epochs[^1].ValidAccuracy, events[^1].Finished.FinalValidAccuracy);
         var progress = events.Where(e => e.EventCase == JobEvent.EventOneofCase.Progress).Select(e => e.Progress).ToList();
         Assert.All(progress, p => Assert.True(p.Loss > 0 && p.CharsPerSecond > 0));
+        // Public epochs count from 1, as EpochRecord.epoch does: the one being trained.
+        Assert.Equal(1, progress[0].Epoch);
+        Assert.All(progress, p => Assert.InRange(p.Epoch, 1, 2));
 
         var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "streamed" });
         Assert.Equal(2, model.Summary.EpochsTrained);
@@ -68,6 +71,7 @@ public class TrainingJobTests(ServerFixture server)
         Assert.False(model.Summary.Training);
         var job = await Client.GetJobAsync(new GetJobRequest { JobId = events[0].JobId });
         Assert.Equal(Job.Types.State.Finished, job.State);
+        Assert.Equal(2, job.Epoch); // a finished job reports its last epoch
     }
 
     [Fact]

@@ -314,11 +314,12 @@ public sealed partial class JobQueue
         job.LastSaved = Stopwatch.GetTimestamp();
         job.Step = trainer.Position.Step;
         job.TotalSteps = trainer.EstimateTotalSteps();
-        job.Epoch = trainer.Position.Epoch;
+        job.Epoch = ReportedEpoch.Of(trainer.Position.Epoch, trainer.Options.Epochs);
         if (double.IsFinite(trainer.Position.BestValidLoss)) job.BestValidLoss = trainer.Position.BestValidLoss;
         var lastWrite = 0L; // a Stopwatch timestamp: intervals on the wall clock would stop with it set back
         trainer.Progress += p =>
         {
+            p = p with { Epoch = ReportedEpoch.Of(p.Epoch, trainer.Options.Epochs) };
             job.Step = p.Step;
             job.Epoch = p.Epoch;
             job.LastLoss = p.Loss;

@@ -63,6 +63,7 @@ public sealed class TrainingJob
     // Live summary, written by the device thread.
     public long Step { get; set; }
     public long TotalSteps { get; set; }
+    /// <summary>The epoch being trained, 1-based (<see cref="ReportedEpoch"/>); 0 before the job starts.</summary>
     public int Epoch { get; set; }
     public double LastLoss { get; set; } = double.NaN;
     public double? BestValidLoss { get; set; }

@@ -1,0 +1,13 @@
+namespace CharRnn.ModelServer.Jobs;
+
+/// <summary>
+/// The epoch a job reports (Job.epoch, JobEvent.Progress.epoch): the one being trained, 1..epochs, as
+/// EpochRecord.epoch and ModelSummary.epochs_trained count. The engine counts epochs done (0 while the first
+/// trains), which a client would read as one behind: a finished 2-epoch job reported epoch 1.
+/// </summary>
+public static class ReportedEpoch
+{
+    /// <param name="epochsDone">The trainer's position: epochs completed.</param>
+    /// <param name="epochs">The run's epochs: a finished job reports its last.</param>
+    public static int Of(int epochsDone, int epochs) => Math.Max(1, Math.Min(epochsDone + 1, epochs));
+}
