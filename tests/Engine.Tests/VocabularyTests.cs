@@ -23,6 +23,15 @@ public class VocabularyTests
     }
 
     [Fact]
+    public void A_lowercasing_vocabularys_error_names_the_characters_as_sent()
+    {
+        var v = Vocabulary.Build("abc xyz", lowercase: true);
+        var e = Assert.Throws<UnknownCharactersException>(() => v.Encode("\u03A9xyz"));
+        Assert.Contains("'\u03A9' (U+03A9)", e.Message);
+        Assert.DoesNotContain("U+03C9", e.Message); // 'ω', which the caller never sent
+    }
+
+    [Fact]
     public void Rare_characters_map_to_the_unknown_symbol_with_min_freq()
     {
         var v = Vocabulary.Build("aaabbbz", minFrequency: 2);

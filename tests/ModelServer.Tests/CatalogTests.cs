@@ -92,12 +92,28 @@ public class CatalogTests(ServerFixture server)
         Assert.Equal("Model 'halves-model' was trained on corpus 'halves', which this server does not have; add it as halves.txt to the server's corpora folder.", noCorpus.Status.Detail);
     }
 
-    private string TrainOn(string name, Engine.Text.Corpus corpus, double validFraction)
+    [Fact]
+    public async Task A_lowercased_model_gets_lowercased_passages_and_its_errors_name_characters_as_sent()
+    {
+        var text = string.Concat(Enumerable.Repeat("The Cat Sat. ", 100));
+        File.WriteAllText(Path.Combine(server.Options.CorporaDirectory!, "capitals.txt"), text);
+        TrainOn("lower-model", new Engine.Text.Corpus("capitals", text, Engine.Text.Corpus.HexSha256(Encoding.UTF8.GetBytes(text))), validFraction: 0.5, lowercase: true);
+        var passage = await server.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "lower-model", Length = 40, Seed = 3 });
+        Assert.Equal(text.Substring((int)passage.Offset, passage.Text.Length).ToLowerInvariant(), passage.Text); // as the model reads it
+
+        var refused = await Calls.Fails(() => server.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "lower-model", Prime = "\u03A9at" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("'\u03A9' (U+03A9)", refused.Status.Detail); // what was sent, not the 'ω' it became
+        Assert.DoesNotContain("U+03C9", refused.Status.Detail);
+        File.Delete(Path.Combine(server.Options.CorporaDirectory!, "capitals.txt"));
+    }
+
+    private string TrainOn(string name, Engine.Text.Corpus corpus, double validFraction, bool lowercase = false)
     {
         var a = Engine.Models.Architectures.Get("stateful-gru");
         var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 8, ["n_fac"] = 4, ["bs"] = 4, ["random_bptt"] = 0 });
         var folder = Path.Combine(server.Options.ModelsDirectory, name);
-        using var trainer = Engine.Training.Trainer.Create(a, hp, new Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0, ValidFraction = validFraction },
+        using var trainer = Engine.Training.Trainer.Create(a, hp, new Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0, ValidFraction = validFraction, Lowercase = lowercase },
             corpus, TorchSharp.torch.CPU, folder);
         trainer.Run();
         return folder;

@@ -108,8 +108,20 @@ public sealed class Vocabulary
             else if (HasUnknown) ids.Add(1);
             else (missing ??= new List<Rune>()).Add(rune);
         }
-        if (missing != null) throw new UnknownCharactersException(missing);
+        if (missing != null) throw new UnknownCharactersException(AsSent(text, missing));
         return ids.ToArray();
+    }
+
+    /// <summary>
+    /// The characters of <paramref name="text"/> that became the <paramref name="missing"/> ones once
+    /// lowercased: an error names what the caller sent ('Ω'), not a character it never sent ('ω').
+    /// Worked out only on failure, so encoding a corpus pays nothing for it.
+    /// </summary>
+    private List<Rune> AsSent(string text, List<Rune> missing)
+    {
+        if (!Lowercase) return missing;
+        var unknown = missing.ToHashSet();
+        return text.EnumerateRunes().Where(r => Normalize(r.ToString()).EnumerateRunes().Any(unknown.Contains)).ToList();
     }
 
     public string Decode(IEnumerable<int> ids)

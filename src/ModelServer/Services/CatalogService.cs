@@ -109,8 +109,8 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         var length = request.Length == 0 ? 400 : request.Length;
         if (length is < 1 or > 5000)
             throw ServerException.Invalid($"length = {request.Length} is not allowed; ask for 1 to 5000 characters.");
-        var (corpus, validFraction) = string.IsNullOrEmpty(request.ModelName)
-            ? (corpora.Get(request.CorpusName), new TrainingOptions().ValidFraction)
+        var (corpus, validFraction, lowercase) = string.IsNullOrEmpty(request.ModelName)
+            ? (corpora.Get(request.CorpusName), new TrainingOptions().ValidFraction, false)
             : CorpusOf(request.ModelName, request.CorpusName, Caller.Of(context));
         var text = corpus.Text;
         if (text.Length == 0)
@@ -124,11 +124,14 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         if (char.IsLowSurrogate(text[Math.Min(start, text.Length - 1)])) start++;
         var end = Math.Min(text.Length, start + length);
         if (end < text.Length && char.IsHighSurrogate(text[end - 1])) end--;
-        return Task.FromResult(new Api.Passage { CorpusName = corpus.Name, Text = text[start..end], Offset = start });
+        // The passage is typed against the model: a lowercased model reads and predicts only lowercase text.
+        // Invariant lowercasing keeps every UTF-16 code unit in place, so the offset still points at it.
+        var passage = lowercase ? text[start..end].ToLowerInvariant() : text[start..end];
+        return Task.FromResult(new Api.Passage { CorpusName = corpus.Name, Text = passage, Offset = start });
     }
 
-    /// <summary>The corpus a model was trained on, and the share of its end the model held out.</summary>
-    private (Engine.Text.Corpus Corpus, double ValidFraction) CorpusOf(string name, string corpusName, Caller caller)
+    /// <summary>The corpus a model was trained on, the share of its end the model held out, and whether it lowercases text.</summary>
+    private (Engine.Text.Corpus Corpus, double ValidFraction, bool Lowercase) CorpusOf(string name, string corpusName, Caller caller)
     {
         ModelStore.ValidateName(name);
         jobs.ThrowIfUnsaved(name, caller);
@@ -137,7 +140,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
             throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(model.Error ?? "", caller.Admin)}"); // a damaged checkpoint's error names its file
         if (corpusName != "" && corpusName != meta.Corpus.Name)
             throw ServerException.Invalid($"corpus_name '{Echo.Of(corpusName)}' is not the corpus model '{name}' was trained on ('{meta.Corpus.Name}'); leave corpus_name empty with model_name.");
-        try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction); }
+        try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction, meta.Vocabulary.Lowercase); }
         catch (ServerException e) when (e.Code == StatusCode.NotFound)
         {
             throw ServerException.NotFound($"Model '{name}' was trained on corpus '{meta.Corpus.Name}', which this server does not have; add it as {meta.Corpus.Name}.txt to the server's corpora folder.");
