@@ -935,9 +935,14 @@ public class TrainingJobTests(ServerFixture server)
         var hidden = Request("x2"); hidden.Hyperparameters["n_hidden"] = 100_000;
         e = await Start(hidden);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Equal("hyperparameters[n_hidden]: n_hidden = 100000 is not allowed; n_hidden must be an integer from 1 to 2048 (limit max_hyperparameters.n_hidden).", e.Status.Detail);
+        Assert.Equal("hyperparameters[n_hidden]: n_hidden = 100000 is not allowed; n_hidden must be an integer from 1 to 2048 (this server's cap, ListArchitectures' max for it; set by charrnn serve --max-hyperparameter n_hidden=N).", e.Status.Detail);
         hidden.Hyperparameters["n_hidden"] = 0; // below the range: this server's range all the same, not the engine's 1 to 4096
-        Assert.Equal("hyperparameters[n_hidden]: n_hidden = 0 is not allowed; n_hidden must be an integer from 1 to 2048 (limit max_hyperparameters.n_hidden).", (await Start(hidden)).Status.Detail);
+        Assert.Equal("hyperparameters[n_hidden]: n_hidden = 0 is not allowed; n_hidden must be an integer from 1 to 2048 (this server's cap, ListArchitectures' max for it; set by charrnn serve --max-hyperparameter n_hidden=N).", (await Start(hidden)).Status.Detail);
+
+        var halfTrue = Request("x2b"); halfTrue.Hyperparameters["random_bptt"] = 0.5; // a switch in a map of doubles
+        e = await Start(halfTrue);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("hyperparameters[random_bptt]: random_bptt = 0.5 is not allowed; random_bptt must be 0 or 1 (false or true).", e.Status.Detail);
 
         var unknown = Request("x3"); unknown.Hyperparameters["layers"] = 2;
         e = await Start(unknown);

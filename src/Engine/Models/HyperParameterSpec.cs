@@ -35,8 +35,10 @@ public sealed record HyperParameterSpec(string Name, HyperParameterType Type, do
             HyperParameterType.Int => double.IsFinite(value) && Math.Floor(value) == value && value >= Min && value <= Max,
             _ => double.IsFinite(value) && value >= Min && value <= Max,
         };
+        // A number was given (the API's map of doubles, not typed text): there a switch is 0 or 1.
+        var allowed = Type == HyperParameterType.Bool ? "0 or 1 (false or true)" : Range;
         if (!ok)
-            throw new HyperParameterException(Name, $"{Name} = {value.ToString(CultureInfo.InvariantCulture)} is not allowed; {Name} must be {Range}.");
+            throw new HyperParameterException(Name, $"{Name} = {value.ToString(CultureInfo.InvariantCulture)} is not allowed; {Name} must be {allowed}.");
         return value;
     }
 

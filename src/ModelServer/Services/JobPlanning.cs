@@ -34,6 +34,13 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         return request.Resume ? PlanResume(request, name, caller) : PlanNew(request, name, caller);
     }
 
+    /// <summary>
+    /// Names a hyperparameter cap as it can be found and set: no Limits field holds it (ListArchitectures gives it
+    /// as the spec's max), and `charrnn serve --max-hyperparameter` sets it.
+    /// </summary>
+    private static string CapText(string key) =>
+        $"(this server's cap, ListArchitectures' max for it; set by charrnn serve --max-hyperparameter {key}=N)";
+
     private JobPlan PlanNew(Api.StartJobRequest request, string name, Caller caller)
     {
         if (string.IsNullOrEmpty(request.Architecture))
@@ -48,7 +55,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             if (architecture.Parameters.FirstOrDefault(p => p.Name == key) is { } spec && limits.MaxOf(spec) < spec.Max)
             {
                 try { (spec with { Max = limits.MaxOf(spec) }).Validate(value); }
-                catch (HyperParameterException e) { throw ServerException.Invalid($"hyperparameters[{key}]: {e.Message[..^1]} (limit max_hyperparameters.{key})."); }
+                catch (HyperParameterException e) { throw ServerException.Invalid($"hyperparameters[{key}]: {e.Message[..^1]} {CapText(key)}."); }
             }
         var given = new Dictionary<string, double>(request.Hyperparameters);
         foreach (var spec in architecture.Parameters)
