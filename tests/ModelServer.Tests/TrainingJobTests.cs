@@ -145,7 +145,9 @@ public class TrainingJobTests(ServerFixture server)
             {
                 var e = await Calls.Fails(call);
                 Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode); // not NOT_FOUND: its name is taken, and it will exist
-                Assert.StartsWith($"Model 'unsaved' has no checkpoint yet: job {job.Id} is making it", e.Status.Detail);
+                // Queued, not started: it says so, and what the client can do, not that the job is making it.
+                Assert.Equal($"Model 'unsaved' has no checkpoint yet: job {job.Id}, which will make it, is queued (position 1) " +
+                             "and has not started; WatchJob follows it, StopJob takes it off the queue.", e.Status.Detail);
             }
             await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
         }

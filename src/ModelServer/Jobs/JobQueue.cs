@@ -182,9 +182,13 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
     /// <summary>FAILED_PRECONDITION for a model a job is making and has not saved yet: NOT_FOUND would say there is none, yet its name is taken.</summary>
     public void ThrowIfUnsaved(string modelName, Caller caller)
     {
-        if (Unsaved(caller).FirstOrDefault(j => j.ModelName == modelName) is { } job)
-            throw ServerException.Precondition($"Model '{modelName}' has no checkpoint yet: job {job.Id} is making it, and saves it at its first epoch's end " +
-                                               "(or at the server's periodic save); WatchJob follows it, StopJob stops it with a checkpoint.");
+        if (Unsaved(caller).FirstOrDefault(j => j.ModelName == modelName) is not { } job) return;
+        // A queued job has not begun: "making it, saves it at its first epoch's end" would say it had.
+        if (StateOf(job) is (JobState.Queued, var position))
+            throw ServerException.Precondition($"Model '{modelName}' has no checkpoint yet: job {job.Id}, which will make it, is queued (position {position}) " +
+                                               "and has not started; WatchJob follows it, StopJob takes it off the queue.");
+        throw ServerException.Precondition($"Model '{modelName}' has no checkpoint yet: job {job.Id} is making it, and saves it at its first epoch's end " +
+                                           "(or at the server's periodic save); WatchJob follows it, StopJob stops it with a checkpoint.");
     }
 
     /// <summary>Stops a job: a queued one leaves the queue at once; a running one checkpoints and stops at the device loop's next turn.</summary>
