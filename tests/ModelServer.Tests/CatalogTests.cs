@@ -242,6 +242,10 @@ public class CatalogTests(ServerFixture server)
         Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "doomed")));
         Assert.DoesNotContain((await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "doomed");
         Assert.Equal(10, (await server.Generation.Generate(session.Id, 10)).Length);
+        // A fork is a new session on the model: refused as OpenSession on it is.
+        var fork = await Calls.Fails(() => server.Generation.ForkAsync(new ForkRequest { SessionId = session.Id }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, fork.StatusCode);
+        Assert.StartsWith($"Session '{session.Id}' cannot be forked: its model 'doomed' no longer exists (it was deleted).", fork.Status.Detail);
         await server.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
         var e = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "doomed" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, e.StatusCode);

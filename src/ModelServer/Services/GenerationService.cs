@@ -185,6 +185,10 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         if (!models.CanRead(source.Model.Name, caller))
             throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' is no longer shared with key '{caller.Name}'. " +
                                            "The session itself still works (Generate, Feed); new sessions on the model, forks included, need it shared again.");
+        // A fork is a new session on the model, which OpenSession would refuse once the model is deleted (the source lives on).
+        if (!models.Exists(source.Model.Name))
+            throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' no longer exists (it was deleted). " +
+                                           "The session itself still works (Generate, Feed); new sessions on the model, forks included, need the model.");
         var fork = await worker.Run(() =>
         {
             EnsureIdle(source);
