@@ -941,6 +941,14 @@ public class TrainingJobTests(ServerFixture server)
         hidden.Hyperparameters["n_hidden"] = 0; // below the range: this server's range all the same, not the engine's 1 to 4096
         Assert.Equal("hyperparameters[n_hidden]: n_hidden = 0 is not allowed; n_hidden must be an integer from 1 to 2048 (this server's cap, ListArchitectures' max for it; set by charrnn serve --max-hyperparameter n_hidden=N).", (await Start(hidden)).Status.Detail);
 
+        var rare = Request("x2a"); rare.Options.MinFreq = 1_000_000_000;
+        foreach (var refused in new[] { await Start(rare), await Calls.Fails(() => Client.CheckJobAsync(rare).ResponseAsync) })
+        {
+            Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+            Assert.StartsWith("options.min_freq = 1000000000 leaves 0 of the corpus's ", refused.Status.Detail);
+            Assert.Matches(@"use min_freq \d+ or less, which keeps at least 2\.$", refused.Status.Detail);
+        }
+
         var halfTrue = Request("x2b"); halfTrue.Hyperparameters["random_bptt"] = 0.5; // a switch in a map of doubles
         e = await Start(halfTrue);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);

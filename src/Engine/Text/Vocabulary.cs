@@ -63,6 +63,7 @@ public sealed class Vocabulary
         var kept = counts.Where(kv => kv.Value >= minFrequency).OrderBy(kv => kv.Key).ToList();
         var rare = counts.Where(kv => kv.Value < minFrequency).Sum(kv => kv.Value);
         var hasUnknown = minFrequency > 1;
+        if (hasUnknown && kept.Count(kv => kv.Key != Unknown[0]) < 2) throw TooRare(counts, minFrequency);
         var symbols = new List<string> { Padding };
         var symbolCounts = new List<long> { 0 };
         if (hasUnknown)
@@ -77,6 +78,21 @@ public sealed class Vocabulary
             symbolCounts.Add(count);
         }
         return new Vocabulary(symbols, lowercase, hasUnknown, symbolCounts);
+    }
+
+    /// <summary>
+    /// A min_freq that leaves fewer than 2 characters known trains a model that can only say "unknown", and
+    /// scores 100% accuracy doing it: refused, with the largest min_freq that keeps 2 (the second commonest's count).
+    /// </summary>
+    private static MinFrequencyException TooRare(Dictionary<int, long> counts, int minFrequency)
+    {
+        var byCount = counts.Where(kv => kv.Key != Unknown[0]).Select(kv => kv.Value).OrderDescending().ToList();
+        var known = byCount.Count(c => c >= minFrequency);
+        var fix = byCount.Count >= 2
+            ? $"use min_freq {byCount[1]} or less, which keeps at least 2"
+            : "use min_freq 1 (the corpus has too few characters for an unknown symbol)";
+        return new MinFrequencyException($"min_freq = {minFrequency} leaves {known} of the corpus's {byCount.Count} distinct character(s) known, " +
+                                         $"fewer than the 2 a model needs: every other character becomes the unknown symbol, and there is nothing to learn; {fix}.");
     }
 
     public int Size => _symbols.Length;
@@ -135,6 +151,9 @@ public sealed class Vocabulary
         ? _symbols[id]
         : throw new ArgumentOutOfRangeException(nameof(id), id, $"Symbol index must be in [0, {_symbols.Length - 1}].");
 }
+
+/// <summary>min_freq would leave fewer than 2 characters of the corpus known.</summary>
+public sealed class MinFrequencyException(string message) : ArgumentException(message);
 
 /// <summary>Text contained characters the vocabulary does not know and it has no unknown symbol.</summary>
 public sealed class UnknownCharactersException : ArgumentException

@@ -72,7 +72,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckEpochs(options);
         var (corpus, uploaded) = Corpus(request);
         CheckFits(architecture, hyperParameters, options, corpus);
-        var vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency);
+        Vocabulary vocabulary;
+        try { vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency); }
+        catch (MinFrequencyException e) { throw ServerException.Invalid($"options.{e.Message}"); } // refused at planning, not after the queue
+
         if (vocabulary.Size == 1) // padding alone: refused now, not after the job waited its turn in the queue
             throw ServerException.Invalid($"{(uploaded ? "corpus_text" : $"Corpus '{corpus.Name}'")} holds only NUL characters, which stand for padding, not text: there is nothing to learn.");
         CheckMemory(architecture, hyperParameters, vocabulary.Size, corpus);
