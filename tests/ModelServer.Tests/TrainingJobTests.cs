@@ -1005,6 +1005,8 @@ public class TrainingJobTests(ServerFixture server)
             var form = Request("x4"); form.Options.Schedule = lenient;
             await Client.CheckJobAsync(form);
         }
+        var upper = Request("x4"); upper.Options.Optimizer = "ADAMW"; // any case, as schedule kinds
+        await Client.CheckJobAsync(upper); // accepted: it was INVALID_ARGUMENT "optimizer = 'ADAMW' is not known"
 
         var schedule = Request("x5"); schedule.Options.Schedule = "cosine";
         e = await Start(schedule);

@@ -14,8 +14,8 @@ public sealed record TrainingOptions
     public long MaxSteps { get; init; }
     /// <summary>Stop after this much training time in this run (null: no limit).</summary>
     public TimeSpan? TimeBudget { get; init; }
-    /// <summary>"adam" or "adamw" (decoupled weight decay).</summary>
-    public string Optimizer { get; init; } = "adam";
+    /// <summary>"adam" or "adamw" (decoupled weight decay), in any case as schedule kinds are: kept lowercase.</summary>
+    public string Optimizer { get; init => field = value.ToLowerInvariant(); } = "adam";
     /// <summary>Base learning rate per layer group (embedding, recurrent, output).</summary>
     public LayerGroupValues LearningRate { get; init; } = LayerGroupValues.All(1e-3);
     public LayerGroupValues WeightDecay { get; init; } = LayerGroupValues.All(0);
