@@ -73,6 +73,28 @@ public class FaultTests
     }
 
     [Fact]
+    public async Task Sighup_shuts_down_as_sigterm_does_checkpointing_the_job_releasing_its_lock_and_exiting_0()
+    {
+        using var server = new ServerProcess(["--CharRnn:CheckpointMinutes=100"]);
+        var training = new Training.TrainingClient(server.Channel);
+        var job = await training.StartJobAsync(TinyJob("hangup", 1_000_000));
+        using var watch = training.WatchJob(new WatchJobRequest { JobId = job.Id });
+        while (await watch.ResponseStream.MoveNext(CancellationToken.None))
+            if (watch.ResponseStream.Current.EventCase == JobEvent.EventOneofCase.Progress && watch.ResponseStream.Current.Step > 5) break;
+
+        server.HangUp();
+        var watched = await Calls.Fails(async () => { while (await watch.ResponseStream.MoveNext(CancellationToken.None)) { } });
+        Assert.Equal(StatusCode.Unavailable, watched.StatusCode);
+        Assert.Contains("shutting down", watched.Status.Detail);
+        Assert.True(server.WaitForExit(TimeSpan.FromSeconds(60)), "the server should exit within a bounded time");
+        Assert.Equal(0, server.ExitCode); // not 129: the signal's default action would skip all of the above
+        var saved = CheckpointFile.ReadMetadata(Path.Combine(server.ModelsDirectory, "hangup", "last.ckpt"));
+        Assert.Equal("stopped", saved.Reason);
+        Assert.True(saved.Position.Step > 5);
+        Assert.False(File.Exists(Path.Combine(server.ModelsDirectory, "hangup", ModelFolder.TrainingLockFile)), "the model's training lock should go with the job");
+    }
+
+    [Fact]
     public async Task Sigterm_ends_streams_with_unavailable_checkpoints_the_job_and_exits_then_the_job_resumes()
     {
         using var server = new ServerProcess(["--CharRnn:CheckpointMinutes=100"]);

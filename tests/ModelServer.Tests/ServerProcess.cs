@@ -85,11 +85,18 @@ public sealed class ServerProcess : IDisposable
     }
 
     /// <summary>SIGTERM, as systemd or docker stop sends it.</summary>
-    public void Terminate()
+    public void Terminate() => Signal("-TERM");
+
+    /// <summary>SIGHUP, as a closed terminal or a dropped ssh session sends it.</summary>
+    public void HangUp() => Signal("-HUP");
+
+    private void Signal(string signal)
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
         kill.WaitForExit();
     }
+
+    public int ExitCode => _process.ExitCode;
 
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 

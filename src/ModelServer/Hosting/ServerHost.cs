@@ -66,6 +66,7 @@ public static class ServerHost
         builder.Services.PostConfigure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         AddServices(builder.Services);
         if (embedded) builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
+        else builder.Services.AddHostedService<HangupStops>();
 
         var app = builder.Build();
         app.UseMiddleware<OversizedMessageRefusal>(); // before the gRPC handler reads the body

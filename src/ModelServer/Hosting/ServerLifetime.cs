@@ -4,7 +4,7 @@ using Grpc.Core;
 namespace CharRnn.ModelServer.Hosting;
 
 /// <summary>
-/// Shutting down (SIGTERM, Ctrl+C): streams end at once with UNAVAILABLE and a reason instead of
+/// Shutting down (SIGTERM, Ctrl+C, SIGHUP): streams end at once with UNAVAILABLE and a reason instead of
 /// holding the shutdown until they time out; the device loop then checkpoints the running job.
 /// </summary>
 public sealed class ServerLifetime(IHostApplicationLifetime lifetime, KeyRevocations revocations)

@@ -42,7 +42,7 @@ public static class ServeCommand
         var charsPerKey = new Option<long>("--max-chars-per-minute-per-key") { Description = "Generated characters per minute per API key.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerMinutePerKey };
         var modelsPerKey = new Option<int>("--max-models-per-key") { Description = "Models one API key may own, those its jobs are making included.", DefaultValueFactory = _ => defaults.Limits.MaxModelsPerKey };
         var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 };
-        var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C or SIGTERM stops it after checkpointing).")
+        var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C, SIGTERM or SIGHUP stops it after checkpointing).")
         {
             listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxPrime, maxUpload, maxQueued, maxEpochs, maxHyper,
             keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, jobMemory,
@@ -121,7 +121,7 @@ public static class ServeCommand
                 throw;
             }
             Console.WriteLine($"charrnn server listening on {address} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); models in {Path.GetFullPath(options.ModelsDirectory)}" +
-                              $"{(options.MetricsListen != null ? $"; metrics on http://{options.MetricsListen}/metrics" : "")}. Ctrl+C or SIGTERM stops it (the running job checkpoints).");
+                              $"{(options.MetricsListen != null ? $"; metrics on http://{options.MetricsListen}/metrics" : "")}. Ctrl+C, SIGTERM or SIGHUP stops it (the running job checkpoints).");
             app.WaitForShutdownAsync().GetAwaiter().GetResult();
             return 0;
         });
