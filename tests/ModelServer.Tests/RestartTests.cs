@@ -52,6 +52,45 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task A_database_damaged_in_the_middle_stops_the_start_as_a_damaged_header_does()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-damaged-middle-" + Guid.NewGuid().ToString("N")[..8]);
+        using (var database = new Persistence.ServerDatabase(Microsoft.Extensions.Options.Options.Create(Options(models))))
+        {
+            // Enough rows for a few dozen pages, the jobs table's among them.
+            var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
+            for (var i = 0; i < 400; i++)
+                database.InsertJob(new Persistence.JobRecord($"j-{i}", "local", $"model-{i}", i % 2 == 0 ? "queued" : "finished", plan, DateTimeOffset.UtcNow,
+                    null, null, new string('r', 200), 0, 0, null));
+        }
+        var file = Path.Combine(models, "charrnn.db");
+        var length = new FileInfo(file).Length;
+        Assert.True(length > 10 * 4096, $"the database should span more than the damaged pages ({length} bytes)");
+        using (var stream = new FileStream(file, FileMode.Open, FileAccess.Write))
+        {
+            // As dd if=/dev/urandom bs=4096 seek=3 count=6 conv=notrunc does: the header stays intact.
+            stream.Position = 3 * 4096;
+            var noise = new byte[6 * 4096];
+            new Random(7).NextBytes(noise);
+            stream.Write(noise);
+        }
+        var bytes = File.ReadAllBytes(file);
+
+        Microsoft.AspNetCore.Builder.WebApplication? server = null;
+        var e = await Assert.ThrowsAsync<InvalidDataException>(async () =>
+        {
+            server = Hosting.ServerHost.Build([], Options(models), _ => { });
+            await Hosting.ServerHost.StartAsync(server);
+        });
+        Assert.StartsWith($"The server database {file} is damaged", e.Message);
+        Assert.Contains("Move it aside to start with an empty one", e.Message);
+        Assert.DoesNotContain('\n', e.Message); // one line
+        Assert.Equal(bytes, File.ReadAllBytes(file)); // left as it was
+        if (server != null) await server.DisposeAsync();
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
     public async Task A_damaged_database_stops_the_start_naming_the_file_and_what_to_do()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-damaged-" + Guid.NewGuid().ToString("N")[..8]);
