@@ -335,4 +335,23 @@ public class CheckpointTests
         Assert.EndsWith("generation uses best.ckpt, which is intact: to resume from it, copy it to last.ckpt", listing.Warning);
         Assert.DoesNotContain(model, listing.Warning); // no path: a server shows it to every caller
     }
+
+    [Fact]
+    public void A_damaged_best_checkpoint_beside_an_intact_last_is_listed_generating_from_last_with_a_warning()
+    {
+        using var root = new TempFolder();
+        var a = Architectures.Get("stateful-gru");
+        var model = Directory.CreateDirectory(Path.Combine(root.Path, "model")).FullName;
+        using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(epochs: 1), Tiny.Corpus(), CPU, model)) trainer.Run();
+        var best = Path.Combine(model, Trainer.BestCheckpoint);
+        File.WriteAllBytes(best, File.ReadAllBytes(best)[..1000]);
+
+        var listing = ModelFolder.Describe(model);
+        Assert.Null(listing.Error);
+        Assert.Equal(Path.Combine(model, Trainer.LastCheckpoint), listing.CheckpointPath); // what generation falls back to
+        Assert.Equal(1, listing.Metadata!.Position.Epoch);
+        Assert.StartsWith("best.ckpt cannot be loaded (it is damaged or truncated", listing.Warning);
+        Assert.Contains("generation uses last.ckpt", listing.Warning);
+        Assert.DoesNotContain(model, listing.Warning); // no path: a server shows it to every caller
+    }
 }

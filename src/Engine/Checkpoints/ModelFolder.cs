@@ -4,7 +4,7 @@ namespace CharRnn.Engine.Checkpoints;
 
 /// <summary>
 /// One model folder found under a models root, with its metadata or why it cannot be read; <paramref name="Warning"/>
-/// says what is wrong with a model that can still be used (a damaged last.ckpt beside an intact best.ckpt).
+/// says what is wrong with a model that can still be used (a damaged last.ckpt beside an intact best.ckpt, or the reverse).
 /// </summary>
 public sealed record ModelListing(string Name, string Folder, string? CheckpointPath, CheckpointMetadata? Metadata, string? Error, long Bytes, string? Warning = null);
 
@@ -98,7 +98,7 @@ public static class ModelFolder
     /// <summary>
     /// A model folder as listed: where training stands (last.ckpt's metadata: its epochs, history and
     /// options are what a resume continues, while best.ckpt may be epochs older), the checkpoint
-    /// generation uses, or why the folder cannot be read.
+    /// generation uses (last.ckpt when best.ckpt is damaged), or why the folder cannot be read.
     /// </summary>
     public static ModelListing Describe(string folder)
     {
@@ -106,9 +106,10 @@ public static class ModelFolder
         var path = CheckpointForGeneration(folder);
         var last = Path.Combine(folder, Training.Trainer.LastCheckpoint);
         var bytes = Bytes(folder);
+        CheckpointMetadata metadata;
         try
         {
-            return new ModelListing(name, folder, path, CheckpointMetadataCache.Read(File.Exists(last) ? last : path), null, bytes);
+            metadata = CheckpointMetadataCache.Read(File.Exists(last) ? last : path);
         }
         catch (CheckpointException e) when (path != last && File.Exists(last))
         {
@@ -126,6 +127,20 @@ public static class ModelFolder
         catch (CheckpointException e)
         {
             return new ModelListing(name, folder, path, null, e.Message, bytes);
+        }
+        if (path == last || !File.Exists(last)) return new ModelListing(name, folder, path, metadata, null, bytes);
+        try
+        {
+            CheckpointMetadataCache.Read(path);
+            return new ModelListing(name, folder, path, metadata, null, bytes);
+        }
+        catch (CheckpointException e)
+        {
+            // A damaged best.ckpt beside an intact last.ckpt: generation falls back to last.ckpt (as a server's loading
+            // does), so the listing names that file and says why, rather than promising the best epoch's weights.
+            return new ModelListing(name, folder, last, metadata, null, bytes,
+                $"best.ckpt cannot be loaded ({e.Problem}); generation uses last.ckpt, which is intact, until an epoch beats the best " +
+                "validation loss and writes best.ckpt again (or copy last.ckpt to best.ckpt)");
         }
     }
 

@@ -142,7 +142,7 @@ public sealed class ModelsView : View
         var lines = models.Select(m => m.Error.Length > 0
             ? $"  -   {m.Name} (unreadable)"
             : string.Create(CultureInfo.InvariantCulture,
-                $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} {m.Name}{(m.Training ? " training" : "")}{(m.Warning.Length > 0 ? " (damaged last.ckpt)" : "")} {m.Architecture}")).ToList();
+                $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} {m.Name}{(m.Training ? " training" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")} {m.Architecture}")).ToList();
         if (!lines.SequenceEqual(_modelLines))
         {
             // The selection follows its model, not its row: a model whose loss improves moves up the list.
