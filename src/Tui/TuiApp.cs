@@ -25,7 +25,7 @@ public static class TuiApp
             return (new CharRnnClient(uri, options.Token), null, uri.Authority);
         }
         var server = await EmbeddedServer.StartAsync(options.Embedded);
-        return (new CharRnnClient(server.Address, options.Token), server, $"embedded {server.Address.Authority}");
+        return (new CharRnnClient(server.Address, server.Token ?? options.Token), server, $"embedded {server.Address.Authority}");
     }
 
     /// <summary>The full-screen client.</summary>

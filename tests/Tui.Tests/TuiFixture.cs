@@ -34,7 +34,7 @@ public sealed class TuiFixture : IDisposable
         Options = new ServerOptions { ModelsDirectory = Models, CorporaDirectory = Corpora, Device = "cpu" };
         Options.Limits.SessionIdleSeconds = 86_400; // a slow run must not expire the sessions tests count
         Server = EmbeddedServer.StartAsync(Options).GetAwaiter().GetResult();
-        Client = new CharRnnClient(Server.Address);
+        Client = new CharRnnClient(Server.Address, Server.Token);
     }
 
     public string Root { get; }

@@ -39,6 +39,10 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
                 $"Refusing to listen on {options.Value.Listen} without API keys: anyone who can reach it could use and delete models. " +
                 "Create a key (charrnn keys add NAME --admin) and pass --keys FILE, or listen on 127.0.0.1.");
         }
+        else if (options.Value.LocalToken != null)
+        {
+            logger.LogInformation("Authentication: only this process's own client, by a key made at start and kept in memory");
+        }
         else
         {
             // Once listening: a server that then fails to start (a port in use) says only why, and the addresses are the bound ones (--listen :0 picks its port).

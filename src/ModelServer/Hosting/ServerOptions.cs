@@ -18,6 +18,12 @@ public sealed class ServerOptions
     public string? TlsPassword { get; set; }
     /// <summary>API keys file (see `charrnn keys`). Without keys the server only listens on loopback.</summary>
     public string? KeysFile { get; set; }
+    /// <summary>
+    /// Without <see cref="KeysFile"/>: a secret every call must send as its bearer key, so that only the client
+    /// holding it (the TUI's embedded server's own, in the same process) is the local admin, not every local user
+    /// who can reach the loopback port. Made at start and kept in memory only (see EmbeddedServer); null: none.
+    /// </summary>
+    public string? LocalToken { get; set; }
     /// <summary>HOST:PORT for Prometheus /metrics over HTTP/1.1 (null: no metrics endpoint).</summary>
     public string? MetricsListen { get; set; }
     /// <summary>A running job also checkpoints this often (besides epoch ends), so a crash loses little.</summary>

@@ -9,11 +9,13 @@ namespace CharRnn.ModelServer.Security;
 /// Checks `authorization: Bearer KEY` on every call (health checks and reflection excepted) and
 /// records the caller for the services. A server given a keys file always asks for a key, even
 /// when the file holds none (then every call is refused until `charrnn keys add`); without one
-/// it only listens on loopback (SecurityCheck enforces it) and every caller is the local admin.
+/// it only listens on loopback (SecurityCheck enforces it) and every caller is the local admin, or,
+/// with <see cref="ServerOptions.LocalToken"/> (the embedded server), every caller that sends it.
 /// </summary>
 public sealed class AuthInterceptor(IOptions<ServerOptions> options, ILogger<AuthInterceptor> logger) : Interceptor
 {
     private readonly string? _path = options.Value.KeysFile;
+    private readonly byte[]? _localToken = options.Value.LocalToken is { } token ? System.Text.Encoding.UTF8.GetBytes(token) : null;
     private readonly Lock _reload = new();
     private (DateTime Written, long Length) _loadedVersion;
     private ApiKeyStore? _keys;
@@ -96,7 +98,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, ILogger<Aut
 
     private void Authenticate(ServerCallContext context)
     {
-        if (!Enabled)
+        if (!Enabled && _localToken == null)
         {
             Caller.Local.AttachTo(context);
             return;
@@ -104,6 +106,16 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, ILogger<Aut
         if (context.Method.StartsWith("/grpc.health.", StringComparison.Ordinal) || context.Method.StartsWith("/grpc.reflection.", StringComparison.Ordinal))
         {
             new Caller(Caller.Anonymous, Admin: false).AttachTo(context);
+            return;
+        }
+        if (!Enabled)
+        {
+            // Another local user on a shared machine can reach the loopback port too; only this process's client knows the token.
+            var sent = BearerKey(context.RequestHeaders.GetValue("authorization") ?? "");
+            if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(sent), _localToken))
+                throw new RpcException(new Status(StatusCode.Unauthenticated,
+                    "This server belongs to another charrnn process (its embedded server) and accepts only that process's own client. Start charrnn yourself, or reach a shared server with --server HOST:PORT --token KEY."));
+            Caller.Local.AttachTo(context);
             return;
         }
         var (keys, problem) = Current();
@@ -120,9 +132,11 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, ILogger<Aut
         if (string.IsNullOrWhiteSpace(header))
             throw new RpcException(new Status(StatusCode.Unauthenticated,
                 "This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN). Ask its admin for a key (charrnn keys add NAME)."));
-        var key = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header.Trim();
+        var key = BearerKey(header);
         var entry = keys.Find(key)
             ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "The API key is not valid on this server (unknown or removed)."));
         new Caller(entry.Name, entry.Admin, entry.Sha256).AttachTo(context);
     }
+
+    private static string BearerKey(string header) => header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header.Trim();
 }

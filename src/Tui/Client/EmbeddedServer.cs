@@ -13,14 +13,21 @@ public sealed class EmbeddedServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private EmbeddedServer(WebApplication app, Uri address, string logPath)
+    private EmbeddedServer(WebApplication app, Uri address, string logPath, string? token)
     {
         _app = app;
         Address = address;
         LogPath = logPath;
+        Token = token;
     }
 
     public Uri Address { get; }
+    /// <summary>
+    /// The key this process's client sends. Without a keys file, a random one made at start and kept in memory
+    /// only: other local users can reach the loopback port, and without it would each be the local admin. Null
+    /// with a keys file, whose keys the client sends (--token).
+    /// </summary>
+    public string? Token { get; }
     public string LogPath { get; }
 
     public static async Task<EmbeddedServer> StartAsync(ServerOptions options)
@@ -42,9 +49,10 @@ public sealed class EmbeddedServer : IAsyncDisposable
         {
             throw new ArgumentException($"--models '{options.ModelsDirectory}' cannot be written: {e.Message}", e);
         }
+        options.LocalToken = options.KeysFile == null ? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) : null;
         var app = ServerHost.Build([], options, logging => logging.AddProvider(new FileLoggerProvider(log)), embedded: true);
         var address = await ServerHost.StartAsync(app).ConfigureAwait(false);
-        return new EmbeddedServer(app, address, logPath);
+        return new EmbeddedServer(app, address, logPath, options.LocalToken);
     }
 
     public async ValueTask DisposeAsync()
