@@ -197,7 +197,9 @@ public static class TuiApp
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(interrupt.Token, readerGone.Token);
         try
         {
-            var runner = new CommandRunner(client, output, interactive: false);
+            // Against a remote server, a reader that leaves (| head) detaches from the line's job; the embedded server
+            // stops with this process, so there the job is stopped with a checkpoint, as on Ctrl+C.
+            var runner = new CommandRunner(client, output, interactive: false) { DetachOn = server == null ? readerGone.Token : CancellationToken.None };
             if (!runner.CheckWithServerAsync(parsed, stop.Token).GetAwaiter().GetResult()) parsed = [];
             foreach (var command in parsed)
             {

@@ -488,6 +488,31 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Headless_a_train_whose_reader_left_detaches_from_its_job_instead_of_stopping_it()
+    {
+        var name = "walkaway-" + Guid.NewGuid().ToString("N")[..6];
+        using var readerGone = new CancellationTokenSource();
+        await using var runner = new CommandRunner(fixture.Client, new RecordingReplOutput(), interactive: false) { DetachOn = readerGone.Token };
+        var line = runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 epochs=1000 sample_chars=0", readerGone.Token);
+        Job? job = null;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((job = (await fixture.Client.Training.ListJobsAsync(new ListJobsRequest())).Jobs.FirstOrDefault(j => j.ModelName == name)) == null && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.NotNull(job);
+        try
+        {
+            await readerGone.CancelAsync(); // as `| head` closing its end
+            await line;
+            var after = (await fixture.Client.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == job.Id);
+            Assert.True(after.State is Job.Types.State.Running or Job.Types.State.Queued, $"the job should train on, not be {after.State} ({after.Reason})");
+        }
+        finally
+        {
+            await fixture.Client.Training.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        }
+    }
+
+    [Fact]
     public async Task Delete_of_a_model_a_job_trains_is_refused_at_once_not_after_its_confirmation()
     {
         var name = "busy-" + Guid.NewGuid().ToString("N")[..6];

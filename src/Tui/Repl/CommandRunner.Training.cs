@@ -19,14 +19,22 @@ public sealed partial class CommandRunner
     }
 
     /// <summary>
+    /// When this is cancelled, a headless line's end leaves the job it started training, as detach
+    /// does, rather than stopping it: set for a remote server, on the output's reader leaving
+    /// (`charrnn --server … --exec "train …" | head`), which asks to see the start, not to end the job.
+    /// </summary>
+    public CancellationToken DetachOn { get; init; }
+
+    /// <summary>
     /// Headless, the line waits on the job it started: interrupted, it stops the job (which saves a
     /// checkpoint), as charrnn train's Ctrl+C does, instead of leaving it to train on unwatched (or,
-    /// on the embedded server, to resume at the next start). Interactive, a job outlives its watch.
+    /// on the embedded server, to resume at the next start), unless <see cref="DetachOn"/> says to
+    /// leave it. Interactive, a job outlives its watch.
     /// </summary>
     private async Task WatchStartedJobAsync(Job job, CancellationToken ct)
     {
         await WatchAsync(job, 0, ct);
-        if (interactive || !ct.IsCancellationRequested) return;
+        if (interactive || !ct.IsCancellationRequested || DetachOn.IsCancellationRequested) return;
         try
         {
             await client.Training.StopJobAsync(new StopJobRequest { JobId = job.Id }, cancellationToken: CancellationToken.None);
