@@ -513,6 +513,28 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Headless_train_then_detach_in_one_line_starts_the_job_and_leaves_it_training()
+    {
+        var name = "leave-" + Guid.NewGuid().ToString("N")[..6];
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false);
+        var line = runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 epochs=1000 sample_chars=0; detach");
+        try
+        {
+            await line.WaitAsync(TimeSpan.FromSeconds(60)); // without detach's look-ahead, the train waits on all 1000 epochs
+            var job = (await fixture.Client.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.ModelName == name);
+            Assert.True(job.State is Job.Types.State.Running or Job.Types.State.Queued, $"the job should train on, not be {job.State} ({job.Reason})");
+            Assert.Contains(output.Lines, l => l == $"Detached from job {job.Id}; it keeps training (attach {job.Id} to watch again).");
+        }
+        finally
+        {
+            foreach (var j in (await fixture.Client.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Where(j => j.ModelName == name))
+                await fixture.Client.Training.StopJobAsync(new StopJobRequest { JobId = j.Id });
+            await line.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+    }
+
+    [Fact]
     public async Task Delete_of_a_model_a_job_trains_is_refused_at_once_not_after_its_confirmation()
     {
         var name = "busy-" + Guid.NewGuid().ToString("N")[..6];

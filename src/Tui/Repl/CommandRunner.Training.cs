@@ -29,7 +29,8 @@ public sealed partial class CommandRunner
     /// Headless, the line waits on the job it started: interrupted, it stops the job (which saves a
     /// checkpoint), as charrnn train's Ctrl+C does, instead of leaving it to train on unwatched (or,
     /// on the embedded server, to resume at the next start), unless <see cref="DetachOn"/> says to
-    /// leave it. Interactive, a job outlives its watch.
+    /// leave it. Interactive, a job outlives its watch; so does it headless when the line's next
+    /// command is detach.
     /// </summary>
     private async Task WatchStartedJobAsync(Job job, CancellationToken ct)
     {
@@ -384,7 +385,7 @@ public sealed partial class CommandRunner
                 if (WatchedJob == job.Id && _watch == watch) WatchedJob = null;
             }
         }, CancellationToken.None);
-        if (!interactive)
+        if (!interactive && !_detachFollows)
         {
             await _watching;
             // Headless, what comes after a job in the line counted on it: a failed one stops the line (its error is out already).

@@ -18,6 +18,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     private SamplingSettings _sampling = new() { Temperature = 0.8 };
     private CancellationTokenSource? _watch;
     private Task _watching = Task.CompletedTask;
+    private bool _detachFollows; // headless: the running command's next one in its line is detach
     private ListArchitecturesResponse? _architectures;
     private Limits? _limits;
     private bool _seedChosen; // the user asked for a seed (seed=): new sessions keep it
@@ -84,8 +85,13 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         IReadOnlyList<Command> commands;
         try { commands = CommandParser.ParseMany(line); }
         catch (CommandException e) { output.Error(e.Message); return; }
-        foreach (var command in commands)
-            if (!await RunAsync(command, cancellation)) break;
+        for (var i = 0; i < commands.Count; i++)
+        {
+            // Headless, `train …; detach` asks to start a job and leave it: the train must not wait on the job for detach to run.
+            _detachFollows = !interactive && i + 1 < commands.Count && commands[i + 1].Verb == "detach";
+            if (!await RunAsync(commands[i], cancellation)) break;
+        }
+        _detachFollows = false;
     }
 
     /// <summary>False when the command failed (the rest of the line is skipped).</summary>
