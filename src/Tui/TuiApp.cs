@@ -199,11 +199,12 @@ public static class TuiApp
         {
             // Against a remote server, a reader that leaves (| head) detaches from the line's job; the embedded server
             // stops with this process, so there the job is stopped with a checkpoint, as on Ctrl+C.
-            var runner = new CommandRunner(client, output, interactive: false) { DetachOn = server == null ? readerGone.Token : CancellationToken.None };
+            var runner = new CommandRunner(client, output, interactive: false) { DetachOn = server == null ? readerGone.Token : CancellationToken.None, InterruptedBy = interrupt.Token };
             if (!runner.CheckWithServerAsync(parsed, stop.Token).GetAwaiter().GetResult()) parsed = [];
-            foreach (var command in parsed)
+            for (var i = 0; i < parsed.Count; i++)
             {
-                if (!runner.RunAsync(command, stop.Token).GetAwaiter().GetResult() || output.Quit || stop.IsCancellationRequested) break;
+                var next = i + 1 < parsed.Count ? parsed[i + 1] : null;
+                if (!runner.RunAsync(parsed[i], stop.Token, next).GetAwaiter().GetResult() || output.Quit || stop.IsCancellationRequested) break;
             }
             runner.DisposeAsync().AsTask().GetAwaiter().GetResult();
             if (interrupt.IsCancellationRequested) output.Error("interrupted");

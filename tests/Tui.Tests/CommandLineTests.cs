@@ -557,6 +557,24 @@ public class CommandLineTests
     }
 
     [Fact]
+    public async Task Exec_train_then_detach_starts_the_job_and_ends_without_waiting_on_it()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-detach-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "corpora"));
+            File.WriteAllText(Path.Combine(root, "corpora", "tiny.txt"), TuiFixture.TinyText);
+            var stdout = Path.Combine(root, "out.txt");
+            // Shell gives up after 2 minutes: a train that waited on its 1000 epochs would fail the test there.
+            var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --models {root}/models --corpora {root}/corpora --threads 1 " +
+                                             $"--exec \"train stateful-gru corpus=tiny name=left n_hidden=8 epochs=1000 sample_chars=0; detach\" > {stdout}");
+            Assert.True(code == 0, stderr);
+            Assert.Matches(@"Detached from job j-\w+; it keeps training", File.ReadAllText(stdout));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
     public void A_folder_of_the_same_name_without_a_checkpoint_does_not_hide_a_model_in_models() => InTempFolder(root =>
     {
         var name = "bench-" + Guid.NewGuid().ToString("N")[..6];

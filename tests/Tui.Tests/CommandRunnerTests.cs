@@ -494,17 +494,53 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         using var readerGone = new CancellationTokenSource();
         await using var runner = new CommandRunner(fixture.Client, new RecordingReplOutput(), interactive: false) { DetachOn = readerGone.Token };
         var line = runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 epochs=1000 sample_chars=0", readerGone.Token);
-        Job? job = null;
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while ((job = (await fixture.Client.Training.ListJobsAsync(new ListJobsRequest())).Jobs.FirstOrDefault(j => j.ModelName == name)) == null && DateTime.UtcNow < deadline)
-            await Task.Delay(50);
-        Assert.NotNull(job);
+        var job = await JobFor(name);
         try
         {
             await readerGone.CancelAsync(); // as `| head` closing its end
             await line;
             var after = (await fixture.Client.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == job.Id);
             Assert.True(after.State is Job.Types.State.Running or Job.Types.State.Queued, $"the job should train on, not be {after.State} ({after.Reason})");
+        }
+        finally
+        {
+            await fixture.Client.Training.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        }
+    }
+
+    private async Task<Job> JobFor(string model)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        Job? job;
+        while ((job = (await fixture.Client.Training.ListJobsAsync(new ListJobsRequest())).Jobs.FirstOrDefault(j => j.ModelName == model)) == null && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.NotNull(job);
+        return job;
+    }
+
+    [Fact]
+    public async Task Headless_a_signal_that_comes_with_the_readers_leaving_still_stops_the_job()
+    {
+        var name = "signalled-" + Guid.NewGuid().ToString("N")[..6];
+        using var readerGone = new CancellationTokenSource();
+        using var interrupt = new CancellationTokenSource();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(readerGone.Token, interrupt.Token);
+        await using var runner = new CommandRunner(fixture.Client, new RecordingReplOutput(), interactive: false) { DetachOn = readerGone.Token, InterruptedBy = interrupt.Token };
+        var line = runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 epochs=1000 sample_chars=0", stop.Token);
+        var job = await JobFor(name);
+        try
+        {
+            // Ctrl+C in `charrnn --exec … | tee`: the shell signals both; the reader's end can reach the writer first.
+            await readerGone.CancelAsync();
+            await Task.Delay(50);
+            await interrupt.CancelAsync();
+            await line;
+            Job after;
+            var deadline = DateTime.UtcNow.AddSeconds(30); // a stop ends the job once its checkpoint is saved
+            while ((after = (await fixture.Client.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == job.Id)).State is Job.Types.State.Running or Job.Types.State.Queued
+                   && DateTime.UtcNow < deadline)
+                await Task.Delay(100);
+            Assert.True(after.State == Job.Types.State.Stopped, $"a signalled job should be stopped, not {after.State}");
         }
         finally
         {

@@ -26,6 +26,15 @@ public sealed partial class CommandRunner
     public CancellationToken DetachOn { get; init; }
 
     /// <summary>
+    /// Cancelled by a signal (Ctrl+C, SIGTERM, SIGHUP), which stops the job even when <see cref="DetachOn"/>
+    /// fired too: the shell signals a pipeline's reader with the writer, so its leaving may come first.
+    /// </summary>
+    public CancellationToken InterruptedBy { get; init; }
+
+    /// <summary>How long a reader's leaving waits for a signal that came with it, before it counts as a walk-away.</summary>
+    private static readonly TimeSpan SignalWithReaderWithin = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>
     /// Headless, the line waits on the job it started: interrupted, it stops the job (which saves a
     /// checkpoint), as charrnn train's Ctrl+C does, instead of leaving it to train on unwatched (or,
     /// on the embedded server, to resume at the next start), unless <see cref="DetachOn"/> says to
@@ -35,7 +44,8 @@ public sealed partial class CommandRunner
     private async Task WatchStartedJobAsync(Job job, CancellationToken ct)
     {
         await WatchAsync(job, 0, ct);
-        if (interactive || !ct.IsCancellationRequested || DetachOn.IsCancellationRequested) return;
+        if (interactive || !ct.IsCancellationRequested) return;
+        if (DetachOn.IsCancellationRequested && !await SignalledWithin(SignalWithReaderWithin)) return;
         try
         {
             await client.Training.StopJobAsync(new StopJobRequest { JobId = job.Id }, cancellationToken: CancellationToken.None);
@@ -45,6 +55,13 @@ public sealed partial class CommandRunner
         {
             output.Error($"job {job.Id} could not be stopped ({ErrorText.Describe(e)}); it trains on: stop {job.Id} stops it");
         }
+    }
+
+    private async Task<bool> SignalledWithin(TimeSpan wait)
+    {
+        try { await Task.Delay(wait, InterruptedBy); }
+        catch (OperationCanceledException) { }
+        return InterruptedBy.IsCancellationRequested;
     }
 
     /// <summary>A train command's request, every key and value checked against the server's specs.</summary>

@@ -86,17 +86,17 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         try { commands = CommandParser.ParseMany(line); }
         catch (CommandException e) { output.Error(e.Message); return; }
         for (var i = 0; i < commands.Count; i++)
-        {
-            // Headless, `train …; detach` asks to start a job and leave it: the train must not wait on the job for detach to run.
-            _detachFollows = !interactive && i + 1 < commands.Count && commands[i + 1].Verb == "detach";
-            if (!await RunAsync(commands[i], cancellation)) break;
-        }
-        _detachFollows = false;
+            if (!await RunAsync(commands[i], cancellation, i + 1 < commands.Count ? commands[i + 1] : null)) break;
     }
 
-    /// <summary>False when the command failed (the rest of the line is skipped).</summary>
-    public async Task<bool> RunAsync(Command command, CancellationToken cancellation = default)
+    /// <summary>
+    /// False when the command failed (the rest of the line is skipped). <paramref name="next"/> is the
+    /// line's command after this one: headless, `train …; detach` asks to start a job and leave it, so
+    /// the train must not wait on its job for the detach to run.
+    /// </summary>
+    public async Task<bool> RunAsync(Command command, CancellationToken cancellation = default, Command? next = null)
     {
+        _detachFollows = !interactive && next?.Verb == "detach";
         try
         {
             CheckKeys(command);
