@@ -16,8 +16,10 @@ if [ -z "$plugin" ]; then
 	echo "grpc_python_plugin not found: install protobuf-compiler-grpc (and python3-grpcio python3-protobuf)" >&2
 	exit 2
 fi
-# protoc finds the well-known types in the include folder beside its own (/usr/include on Debian).
+# protoc finds the well-known types in the include folder beside its own (/usr/include on Debian);
+# a protoc that is a wrapper elsewhere has none there, so /usr/include is tried too.
 include=$(cd "$(dirname "$(readlink -f "$protoc")")/.." && pwd)/include
+[ -f "$include/google/protobuf/timestamp.proto" ] || include=/usr/include
 if [ ! -f "$include/google/protobuf/timestamp.proto" ]; then
 	echo "google/protobuf/timestamp.proto not found in $include: install libprotobuf-dev" >&2
 	exit 2

@@ -1,4 +1,5 @@
 using CharRnn.ModelServer.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -35,6 +36,15 @@ public class CorporaFolderCheckTests : IDisposable
     {
         var e = await StartRefused(""); // CHARRNN__CORPORADIRECTORY= exported blank
         Assert.StartsWith("CharRnn:CorporaDirectory (--corpora) is empty", e.Message);
+    }
+
+    [Fact]
+    public async Task A_configured_local_token_is_not_a_setting_the_standalone_host_takes()
+    {
+        // Only the embedded server makes one, in memory: from configuration it would be a secret in a file or the environment.
+        var app = ServerHost.Build(["--CharRnn:Listen=127.0.0.1:0", $"--CharRnn:ModelsDirectory={Path.Combine(_root, "models")}", "--CharRnn:LocalToken=abc"], logging: _ => { });
+        try { Assert.Null(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ServerOptions>>().Value.LocalToken); }
+        finally { await app.DisposeAsync(); }
     }
 
     /// <summary>The error the host, configured as Program.cs configures it (command-line configuration), refuses to start with.</summary>

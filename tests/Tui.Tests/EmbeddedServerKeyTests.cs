@@ -14,7 +14,7 @@ public sealed class EmbeddedServerKeyTests
         var root = Directory.CreateTempSubdirectory("charrnn-embedded-key-").FullName;
         try
         {
-            var server = await EmbeddedServer.StartAsync(new ModelServer.Hosting.ServerOptions { ModelsDirectory = Path.Combine(root, "models"), Device = "cpu", Threads = 1 });
+            await using var server = await EmbeddedServer.StartAsync(new ModelServer.Hosting.ServerOptions { ModelsDirectory = Path.Combine(root, "models"), Device = "cpu", Threads = 1 });
             var key = server.Token;
             Assert.False(string.IsNullOrEmpty(key));
 
@@ -28,7 +28,7 @@ public sealed class EmbeddedServerKeyTests
 
             using (var own = new CharRnnClient(server.Address, key))
                 Assert.Empty((await own.Catalog.ListModelsAsync(new ListModelsRequest())).Models);
-            await server.DisposeAsync();
+            await server.DisposeAsync(); // the files as it leaves them; a failed assert above still stops it (await using)
             foreach (var file in Directory.GetFiles(root, "*", SearchOption.AllDirectories)) // kept in memory only
                 Assert.DoesNotContain(key!, File.ReadAllText(file), StringComparison.Ordinal);
         }

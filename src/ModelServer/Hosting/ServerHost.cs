@@ -53,7 +53,8 @@ public static class ServerHost
         // Explicit options (charrnn serve, the TUI) or the "CharRnn" configuration section, read
         // when first needed so hosts that add configuration late (tests) are seen.
         if (options != null) builder.Services.AddSingleton(Options.Create(options));
-        else builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(Section));
+        else builder.Services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(Section))
+            .PostConfigure(o => o.LocalToken = null); // the embedded server's secret is made in memory, never a setting
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             Listen(kestrel, options ?? context.Configuration.GetSection(Section).Get<ServerOptions>() ?? new ServerOptions());

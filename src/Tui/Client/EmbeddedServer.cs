@@ -25,7 +25,7 @@ public sealed class EmbeddedServer : IAsyncDisposable
     /// <summary>
     /// The key this process's client sends. Without a keys file, a random one made at start and kept in memory
     /// only: other local users can reach the loopback port, and without it would each be the local admin. Null
-    /// with a keys file, whose keys the client sends (--token).
+    /// with a keys file, whose keys its client sends: only tests start it so (charrnn refuses --token without --server).
     /// </summary>
     public string? Token { get; }
     public string LogPath { get; }
@@ -55,8 +55,11 @@ public sealed class EmbeddedServer : IAsyncDisposable
         return new EmbeddedServer(app, address, logPath, options.LocalToken);
     }
 
+    private int _disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return; // a second dispose (await using after an explicit one) has nothing to stop
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }
