@@ -6,8 +6,7 @@ using CharRnn.ModelServer.Hosting;
 // "CharRnn" configuration section: --CharRnn:Listen=0.0.0.0:50051, CHARRNN__MODELSDIRECTORY=...
 // Only as a process of its own: WebApplicationFactory runs these lines inside the test host.
 if (Assembly.GetEntryAssembly() == typeof(Program).Assembly) MallocSettings.ReexecuteIfNeeded();
-var app = ServerHost.Build(args);
-app.Run();
+return StandaloneHost.Run(args, Console.Error);
 
 /// <summary>Exposed for WebApplicationFactory in the tests.</summary>
 public partial class Program;

@@ -25,6 +25,10 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
         var loopback = host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
         if (auth.Enabled)
         {
+            // Read as a file with no keys, a mistyped path would start a server that refuses every call;
+            // charrnn serve --keys refuses it before this, the standalone host (CharRnn:KeysFile) here.
+            if (!File.Exists(options.Value.KeysFile) && !Directory.Exists(options.Value.KeysFile))
+                throw new ArgumentException($"CharRnn:KeysFile (--keys) '{options.Value.KeysFile}' does not exist; create it with charrnn keys add NAME --keys {options.Value.KeysFile}.");
             var (keys, problem) = auth.Current();
             if (problem != null)
                 throw new ArgumentException($"--keys {options.Value.KeysFile}: {problem}");

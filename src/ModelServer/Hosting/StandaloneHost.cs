@@ -1,0 +1,74 @@
+namespace CharRnn.ModelServer.Hosting;
+
+/// <summary>
+/// Runs the standalone server (Program.cs) and turns a failure into one line on stderr and an exit code,
+/// as `charrnn serve` does: 2 for a configuration it refuses (a setting out of range or not a number, a
+/// listen address without keys, a models folder another process holds), 1 for a failure while it runs.
+/// Unhandled, each was a stack trace and SIGABRT (exit 134), which a service manager reads as a crash.
+/// </summary>
+public static class StandaloneHost
+{
+    /// <summary>How the lines on stderr start: the executable's name.</summary>
+    public const string Name = "CharRnn.ModelServer";
+
+    public static int Run(string[] args, TextWriter error)
+    {
+        WebApplication app;
+        try
+        {
+            app = ServerHost.Build(args);
+        }
+        catch (Exception e) when (e is not HostAbortedException) // WebApplicationFactory stops Program with it, once it has the host
+        {
+            return Report(e, error, starting: true);
+        }
+        using (app)
+        {
+            try
+            {
+                app.StartAsync().GetAwaiter().GetResult();
+            }
+            catch (Exception e)
+            {
+                // What did start (the device thread) stops before the error is reported.
+                try { app.StopAsync().GetAwaiter().GetResult(); }
+                catch (Exception) { }
+                return Report(e, error, starting: true);
+            }
+            try
+            {
+                app.WaitForShutdownAsync().GetAwaiter().GetResult();
+                return 0;
+            }
+            catch (Exception e)
+            {
+                return Report(e, error, starting: false);
+            }
+        }
+    }
+
+    private static int Report(Exception e, TextWriter error, bool starting)
+    {
+        var configuration = starting && IsConfigurationError(e);
+        var message = OneLine(e.Message);
+        if (!configuration)
+            message = Environment.GetEnvironmentVariable("CHARRNN_DEBUG") == "1" ? e.ToString() : $"{message} ({e.GetType().Name}; set CHARRNN_DEBUG=1 for the stack trace)";
+        else if (e is IOException && e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
+            message += " Another process may hold the port: stop it, or choose another CharRnn:Listen (or CharRnn:MetricsListen).";
+        error.WriteLine($"{Name}: {message}");
+        return configuration ? 2 : 1;
+    }
+
+    /// <summary>
+    /// The settings' fault, not a bug: the checks' ArgumentExceptions, a value configuration binding could not
+    /// convert (CHARRNN__THREADS=abc), a port in use, or a models folder that cannot be made or written.
+    /// </summary>
+    public static bool IsConfigurationError(Exception e) =>
+        e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
+            or Microsoft.Extensions.Options.OptionsValidationException
+        || (e is InvalidOperationException && e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal));
+
+    // ArgumentOutOfRangeException adds "Actual value was 5." on a line of its own.
+    private static string OneLine(string message) =>
+        string.Join(' ', message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+}

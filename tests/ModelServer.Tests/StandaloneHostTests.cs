@@ -1,0 +1,63 @@
+using CharRnn.ModelServer.Hosting;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>
+/// The standalone host (Program.cs runs <see cref="StandaloneHost.Run"/>) refuses a configuration it
+/// cannot serve with one line on stderr and exit code 2, as charrnn serve does, not with an unhandled
+/// exception's stack trace and SIGABRT.
+/// </summary>
+public class StandaloneHostTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "charrnn-standalone-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Theory]
+    [InlineData("--CharRnn:TrainingShare=5", "The training share must be from 0.05 to 0.95.")] // refused when the device loop is made
+    [InlineData("--CharRnn:Threads=abc", "Failed to convert configuration value 'abc' at 'CharRnn:Threads'")] // refused by configuration binding
+    [InlineData("--CharRnn:Listen=0.0.0.0:0", "Refusing to listen on 0.0.0.0:0 without API keys")] // refused by SecurityCheck at start
+    public void A_refused_setting_is_one_line_and_exit_code_2(string setting, string reason)
+    {
+        var (code, error) = Run(setting);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"{StandaloneHost.Name}: ", error);
+        Assert.Contains(reason, error);
+        Assert.Single(error.TrimEnd('\n').Split('\n')); // no stack trace
+    }
+
+    [Fact]
+    public void A_keys_file_that_does_not_exist_is_refused_not_served_as_a_file_with_no_keys()
+    {
+        var missing = Path.Combine(_root, "no-such-keys.json");
+        var (code, error) = Run($"--CharRnn:KeysFile={missing}");
+        Assert.Equal(2, code);
+        Assert.Equal($"{StandaloneHost.Name}: CharRnn:KeysFile (--keys) '{missing}' does not exist; create it with charrnn keys add NAME --keys {missing}.", error.TrimEnd('\n'));
+    }
+
+    [Fact]
+    public void A_models_folder_another_server_holds_is_refused_with_exit_code_2()
+    {
+        var models = Path.Combine(_root, "models");
+        Directory.CreateDirectory(models);
+        using var held = new FileStream(Path.Combine(models, "charrnn.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        var (code, error) = Run();
+        Assert.Equal(2, code);
+        Assert.StartsWith($"{StandaloneHost.Name}: Another charrnn process is using the models folder", error);
+    }
+
+    /// <summary>The host configured as Program.cs configures it (command-line configuration); what it wrote to stderr.</summary>
+    private (int Code, string Error) Run(params string[] settings)
+    {
+        var error = new StringWriter { NewLine = "\n" };
+        string[] args = ["--CharRnn:Listen=127.0.0.1:0", $"--CharRnn:ModelsDirectory={Path.Combine(_root, "models")}", "--CharRnn:Device=cpu", "--CharRnn:Threads=1"];
+        // Later configuration wins: a setting given here replaces the default above.
+        var run = Task.Run(() => StandaloneHost.Run([.. args, .. settings, "--Logging:LogLevel:Default=None"], error));
+        // A host that accepted the configuration would serve until stopped: fail rather than hang.
+        Assert.True(run.Wait(TimeSpan.FromSeconds(60)), $"The host started with {string.Join(' ', settings)}; it should have refused it.");
+        return (run.Result, error.ToString());
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, true);
+    }
+}
