@@ -41,7 +41,7 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
         catch (Exception e) when (Translate(e, context) is { } status) { throw status; }
     }
 
-    /// <summary>Counts the error by its status code; returns the status to throw instead, or null to let the exception through.</summary>
+    /// <summary>Counts the error by its status code (not CANCELLED); returns the status to throw instead, or null to let the exception through.</summary>
     private RpcException? Translate(Exception e, ServerCallContext context)
     {
         var mapped = Map(e, context);
@@ -50,7 +50,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             && detail != status.Status.Detail)
             mapped = new RpcException(new Status(status.StatusCode, detail), status.Trailers);
         var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
-        Metrics.ServerMetrics.Errors.WithLabels(code.ToString()).Inc();
+        // A client that leaves (a watcher closed, Ctrl+C) is no failure of the server: counted, it would trip alerts.
+        if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString()).Inc();
         return mapped;
     }
 

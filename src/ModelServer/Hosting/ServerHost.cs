@@ -102,6 +102,7 @@ public static class ServerHost
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
         services.AddSingleton<AuthInterceptor>();
+        services.AddSingleton<RefusalLog>();
         services.AddSingleton<PathRedaction>();
         services.AddSingleton<KeyRevocations>();
         // Messages are read before any interceptor runs, a key's check included: only training takes uploads

@@ -12,7 +12,7 @@ namespace CharRnn.ModelServer.Security;
 /// it only listens on loopback (SecurityCheck enforces it) and every caller is the local admin, or,
 /// with <see cref="ServerOptions.LocalToken"/> (the embedded server), every caller that sends it.
 /// </summary>
-public sealed class AuthInterceptor(IOptions<ServerOptions> options, ILogger<AuthInterceptor> logger) : Interceptor
+public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog refusals, ILogger<AuthInterceptor> logger) : Interceptor
 {
     private readonly string? _path = options.Value.KeysFile;
     private readonly byte[]? _localToken = options.Value.LocalToken is { } token ? System.Text.Encoding.UTF8.GetBytes(token) : null;
@@ -113,30 +113,42 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, ILogger<Aut
             // Another local user on a shared machine can reach the loopback port too; only this process's client knows the token.
             var sent = BearerKey(context.RequestHeaders.GetValue("authorization") ?? "");
             if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(sent), _localToken))
-                throw new RpcException(new Status(StatusCode.Unauthenticated,
-                    "This server belongs to another charrnn process (its embedded server) and accepts only that process's own client. Start charrnn yourself, or reach a shared server with --server HOST:PORT --token KEY."));
+                throw Refuse(context, StatusCode.Unauthenticated, "not the embedded server's own key",
+                    "This server belongs to another charrnn process (its embedded server) and accepts only that process's own client. Start charrnn yourself, or reach a shared server with --server HOST:PORT --token KEY.");
             Caller.Local.AttachTo(context);
             return;
         }
         var (keys, problem) = Current();
         if (problem != null)
             // What is wrong (and where the file is) goes to the server's log, not to whoever calls.
-            throw new RpcException(new Status(StatusCode.Unavailable, "This server cannot check API keys: its keys file is not valid or cannot be read. Ask its admin to fix it (the server's log says what is wrong)."));
+            throw Refuse(context, StatusCode.Unavailable, "the keys file is not valid or cannot be read",
+                "This server cannot check API keys: its keys file is not valid or cannot be read. Ask its admin to fix it (the server's log says what is wrong).");
         var header = context.RequestHeaders.GetValue("authorization");
         if (!keys.HasKeys)
             // A caller with a key had it removed (or never had one that worked): say so, not only that keys are missing.
-            throw new RpcException(new Status(StatusCode.Unauthenticated, (string.IsNullOrWhiteSpace(header)
+            throw Refuse(context, StatusCode.Unauthenticated, "the keys file holds no API keys", (string.IsNullOrWhiteSpace(header)
                 ? "This server has no API keys"
                 : "The API key is not valid on this server (unknown or removed): it has no API keys now") +
-                ", so it accepts no calls. Ask its admin to add one (charrnn keys add NAME --keys FILE)."));
+                ", so it accepts no calls. Ask its admin to add one (charrnn keys add NAME --keys FILE).");
         if (string.IsNullOrWhiteSpace(header))
-            throw new RpcException(new Status(StatusCode.Unauthenticated,
-                "This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN). Ask its admin for a key (charrnn keys add NAME)."));
+            throw Refuse(context, StatusCode.Unauthenticated, "no API key sent",
+                "This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN). Ask its admin for a key (charrnn keys add NAME).");
         var key = BearerKey(header);
         var entry = keys.Find(key)
-            ?? throw new RpcException(new Status(StatusCode.Unauthenticated, "The API key is not valid on this server (unknown or removed)."));
+            ?? throw Refuse(context, StatusCode.Unauthenticated, "unknown or removed API key", "The API key is not valid on this server (unknown or removed).");
         new Caller(entry.Name, entry.Admin, entry.Sha256).AttachTo(context);
     }
 
     private static string BearerKey(string header) => header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header.Trim();
+
+    /// <summary>
+    /// A refused call: counted and logged here, for ErrorMappingInterceptor, which counts the other failed
+    /// calls, runs after this one and never sees it.
+    /// </summary>
+    private RpcException Refuse(ServerCallContext context, StatusCode code, string reason, string detail)
+    {
+        Metrics.ServerMetrics.Errors.WithLabels(code.ToString()).Inc();
+        refusals.Refused(context.Peer, context.Method, reason);
+        return new RpcException(new Status(code, detail));
+    }
 }
