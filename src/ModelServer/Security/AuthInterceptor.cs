@@ -36,10 +36,12 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
             var version = file.Exists ? (file.LastWriteTimeUtc, file.Length) : default;
             if (_keys == null || version != _loadedVersion)
             {
+                var first = _keys == null; // at start-up SecurityCheck says what the file holds
                 _loadedVersion = version;
                 try
                 {
                     (_keys, _invalid) = (ApiKeyStore.Load(_path!), null);
+                    LogLoaded(first, file.Exists, _keys.Keys.Count);
                 }
                 catch (InvalidDataException e)
                 {
@@ -55,18 +57,29 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
                     LogOnce(e.Message);
                 }
             }
-            if (_invalid == null) _logged = null;
             return (_keys, _invalid);
         }
     }
 
-    private string? _logged; // the problem last logged: a file that stays unreadable is retried on every call, and logged once
+    // What the log last said of the file: "loaded", "missing", or its problem. Each change of it is logged once
+    // (a file that stays unreadable is retried on every call), so an operator sees when the keys went, and came back.
+    private string? _state;
 
     private void LogOnce(string problem)
     {
-        if (problem == _logged) return;
-        _logged = problem;
+        if (problem == _state) return;
+        _state = problem;
         logger.LogError("Every call is refused until the keys file is fixed: {Problem}", problem);
+    }
+
+    private void LogLoaded(bool first, bool exists, int count)
+    {
+        var state = exists ? "loaded" : "missing";
+        if (!first && !exists && _state != state)
+            logger.LogWarning("The keys file {File} is missing: every call is refused until it is back (an editor saving by rename leaves it missing for a moment)", _path);
+        else if (!first && exists)
+            logger.LogInformation(_state is "loaded" or null ? "Keys file {File} reloaded: {Count} API key(s)" : "Keys file {File} is valid again: {Count} API key(s)", _path, count);
+        _state = state;
     }
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)

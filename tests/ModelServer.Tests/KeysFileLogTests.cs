@@ -1,0 +1,58 @@
+using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Security;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>
+/// The keys file changing under a running server is logged, once per change of its state: reloaded with
+/// its key count, missing, broken (why), valid again. Before, a file that went missing was silent, and
+/// the only sign was clients told "it has no API keys now".
+/// </summary>
+public class KeysFileLogTests : IDisposable
+{
+    private readonly string _path = Path.Combine(Path.GetTempPath(), "charrnn-keys-log-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+
+    [Fact]
+    public void Each_change_of_the_keys_files_state_is_logged_once()
+    {
+        ApiKeyStore.Load(_path).Add("alice", admin: false);
+        var log = new ListLogger();
+        var auth = new AuthInterceptor(Microsoft.Extensions.Options.Options.Create(new ServerOptions { KeysFile = _path }),
+            new RefusalLog(TimeProvider.System, NullLogger<RefusalLog>.Instance), log);
+        auth.Current();
+        Assert.Empty(log.Lines); // at start-up SecurityCheck says how many keys there are
+
+        ApiKeyStore.Load(_path).Add("bob", admin: true);
+        auth.Current();
+        Assert.Equal($"Information: Keys file {_path} reloaded: 2 API key(s)", Assert.Single(log.Lines));
+
+        File.Delete(_path);
+        auth.Current();
+        auth.Current();
+        Assert.Equal($"Warning: The keys file {_path} is missing: every call is refused until it is back (an editor saving by rename leaves it missing for a moment)", log.Lines[^1]);
+        Assert.Equal(2, log.Lines.Count);
+
+        File.WriteAllText(_path, "{ not json");
+        auth.Current();
+        Assert.StartsWith("Error: Every call is refused until the keys file is fixed: ", log.Lines[^1]);
+
+        File.Delete(_path);
+        ApiKeyStore.Load(_path).Add("carol", admin: false);
+        auth.Current();
+        Assert.Equal($"Information: Keys file {_path} is valid again: 1 API key(s)", log.Lines[^1]);
+        Assert.Equal(4, log.Lines.Count);
+    }
+
+    public void Dispose() => File.Delete(_path);
+
+    private sealed class ListLogger : ILogger<AuthInterceptor>
+    {
+        public List<string> Lines { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add($"{logLevel}: {formatter(state, exception)}");
+    }
+}
