@@ -910,7 +910,7 @@ public class CommandLineTests
         if (logBefore)
         {
             var lines = text.Split('\n');
-            Assert.All(lines[..^1], line => Assert.Matches(@"^\d\d:\d\d:\d\d (info|warn): ", line));
+            Assert.All(lines[..^1], line => Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (info|warn): ", line));
             text = lines[^1];
         }
         Assert.StartsWith(start, text);

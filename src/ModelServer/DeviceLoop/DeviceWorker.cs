@@ -166,7 +166,9 @@ public sealed class DeviceWorker : IHostedService
             _threads = _currentThreads = get_num_threads();
             _stepThreads = StepThreadTuner.ForDevice(Device.type, _threads);
             MklProductThreads.Count = _threads; // generation steps multiply on every thread whatever count their elementwise work is tuned to
-            _logger.LogInformation("Device loop running on {Device}; malloc {Malloc}", Description, MallocSettings.Status); // the full setting, for operators
+            // The full malloc setting, for operators, in place of the short one the description ends with.
+            var shortMalloc = $" · malloc {MallocSettings.Summary}";
+            _logger.LogInformation("Device loop running on {Device} · malloc {Malloc}", Description.EndsWith(shortMalloc, StringComparison.Ordinal) ? Description[..^shortMalloc.Length] : Description, MallocSettings.Status);
             _ready.SetResult();
         }
         catch (Exception e)

@@ -18,6 +18,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Grpc.AspNetCore.Server;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Logging.Console;
 
 namespace CharRnn.ModelServer.Hosting;
 
@@ -40,7 +41,7 @@ public static class ServerHost
         if (logging != null) logging(builder.Logging);
         else
         {
-            builder.Logging.AddSimpleConsole(o => { o.IncludeScopes = true; o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            builder.Logging.AddConsole(o => o.FormatterName = ServerLogFormatter.FormatterName).AddConsoleFormatter<ServerLogFormatter, ConsoleFormatterOptions>();
             // The log is diagnostics: stdout keeps what a script reads (charrnn serve's "listening on" line with the bound port).
             builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         }

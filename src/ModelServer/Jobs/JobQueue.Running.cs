@@ -355,7 +355,10 @@ public sealed partial class JobQueue
         database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
         job.Events.Append(new JobStarted(deviceDescription, job.TotalSteps, trainer.Model.ParameterCount, trainer.Position.Step,
             trainer.Vocabulary.Size, plan.Corpus.Length), job.Step);
-        logger.LogInformation("Job {JobId} started: {Architecture} on {Device}, {Steps} steps", job.Id, job.Architecture, deviceDescription, job.TotalSteps);
+        if (trainer.Position.Step > 0) // after a restart, or a resume of a saved model: where it picks up
+            logger.LogInformation("Job {JobId} started: {Architecture} on {Device}, {Steps} steps, resumed from step {Step}", job.Id, job.Architecture, deviceDescription, job.TotalSteps, trainer.Position.Step);
+        else
+            logger.LogInformation("Job {JobId} started: {Architecture} on {Device}, {Steps} steps", job.Id, job.Architecture, deviceDescription, job.TotalSteps);
     }
 
     /// <param name="validated">The validation loss and accuracy of the weights the job ends with, when known.</param>

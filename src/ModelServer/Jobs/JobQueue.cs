@@ -88,7 +88,6 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
             _byId[job.Id] = job;
             job.Events.Append(new JobQueued(Position(job)), 0);
         }
-        logger.LogInformation("Job {JobId} queued by {Owner}: model {Model}", job.Id, owner, plan.ModelName);
         WorkArrived?.Invoke();
         return job;
     }

@@ -313,7 +313,8 @@ public sealed partial class ModelStore
     private static bool SamePath(string a, string b) => Path.GetFullPath(a) == Path.GetFullPath(b);
 
     /// <summary>Deletes the model folder: renamed aside first, so a half-deleted model is never listed.</summary>
-    public void Delete(string name)
+    /// <param name="by">The key name that asked, for the log.</param>
+    public void Delete(string name, string by)
     {
         var folder = FolderOf(name);
         if (!Directory.Exists(folder) || !NamedExactly(name))
@@ -328,10 +329,10 @@ public sealed partial class ModelStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // The model is gone for every caller already; RemoveDeleted retries the files at the next start.
-            _logger.LogWarning("Model {Model} deleted, but its files could not all be removed yet ({Error}); the next start retries", name, e.Message);
+            _logger.LogWarning("Model {Model} deleted by {Owner}, but its files could not all be removed yet ({Error}); the next start retries", name, by, e.Message);
             return;
         }
-        _logger.LogInformation("Deleted model {Model}", name);
+        _logger.LogInformation("Deleted model {Model} (by {Owner})", name, by);
     }
 
     /// <summary>

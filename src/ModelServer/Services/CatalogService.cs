@@ -69,7 +69,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can delete it.");
         using var hold = jobs.HoldForDelete(name); // FAILED_PRECONDITION while a job trains it; no job starts on it meanwhile
         await worker.Run(() => models.Invalidate(name), context.CancellationToken, caller.Name);
-        models.Delete(name);
+        models.Delete(name, caller.Name);
         // A session opened between the two loaded it again: that copy of a deleted model must not stay on the device.
         await worker.Run(() => models.Invalidate(name), CancellationToken.None, caller.Name);
         return new Api.DeleteModelResponse();

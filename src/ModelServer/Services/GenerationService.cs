@@ -81,7 +81,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             throw;
         }
         await CloseIfAbandoned(session, context);
-        logger.LogInformation("Session {SessionId} opened on model {Model} by {Peer}", session.Id, name, context.Peer);
+        logger.LogInformation("Session {SessionId} opened on model {Model} by {Owner} ({Peer})", session.Id, name, caller.Name, context.Peer);
         return ProtoMapper.ToProto(session);
     }
 

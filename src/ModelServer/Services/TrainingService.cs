@@ -74,7 +74,7 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
     {
         var caller = Caller.Of(context);
         var job = jobs.Enqueue(Plan(request, caller), caller);
-        logger.LogInformation("Job {JobId} queued by {Peer} for model {Model}", job.Id, context.Peer, job.ModelName);
+        logger.LogInformation("Job {JobId} queued by {Owner} ({Peer}): model {Model}", job.Id, caller.Name, context.Peer, job.ModelName);
         return job;
     }
 
