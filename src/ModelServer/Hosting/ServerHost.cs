@@ -88,6 +88,7 @@ public static class ServerHost
                 context.Response.StatusCode = StatusCodes.Status404NotFound;
                 return Task.CompletedTask;
             });
+            ServerMetrics.ExportOnlyUseful();
             app.MapMetrics().RequireHost($"*:{metricsPort}");
         }
         Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() => UpdateGauges(app.Services));

@@ -5,6 +5,18 @@ namespace CharRnn.ModelServer.Metrics;
 /// <summary>The server's Prometheus metrics (served on /metrics at ServerOptions.MetricsListen).</summary>
 public static class ServerMetrics
 {
+    /// <summary>
+    /// Besides the server's own metrics, /metrics keeps the process's (process_*, dotnet_*) and the runtime's
+    /// System.Runtime meter (system_runtime_*). prometheus-net would also export every other .NET meter, such as
+    /// System.Net.Quic's 32 private_internaldiagnostics_* ones (this server speaks no QUIC), and its own
+    /// prometheus_net_* diagnostics: a page of lines nobody alerts on.
+    /// </summary>
+    public static void ExportOnlyUseful()
+    {
+        Prometheus.Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressDebugMetrics = true, SuppressEventCounters = true });
+        Prometheus.Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument => instrument.Meter.Name == "System.Runtime");
+    }
+
     public static readonly Gauge ActiveSessions = Prometheus.Metrics.CreateGauge("charrnn_sessions_active", "Open generation sessions.");
     public static readonly Counter GeneratedCharacters = Prometheus.Metrics.CreateCounter("charrnn_generated_characters_total", "Characters generated for Generate and Interact calls (a call that ends at its deadline or is cancelled may not receive its last few).");
     public static readonly Histogram GenerationStepSeconds = Prometheus.Metrics.CreateHistogram("charrnn_generation_step_seconds",
@@ -17,7 +29,7 @@ public static class ServerMetrics
         "Sessions advanced together in one generation step.", new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(1, 2, 10) });
     public static readonly Gauge TrainingCharsPerSecond = Prometheus.Metrics.CreateGauge("charrnn_training_chars_per_second", "Training throughput of the running job.");
     public static readonly Counter TrainingStepPieces = Prometheus.Metrics.CreateCounter("charrnn_training_step_pieces_total",
-        "Pieces of training steps split so that generation runs between them (0 while nobody generates).");
+        "Pieces of training steps split so that other device work runs between them: while anyone streams, and for steps over 250 ms even while nobody does (a call arriving then waits for a piece, not the whole step).");
     public static readonly Counter TrainingSteps = Prometheus.Metrics.CreateCounter("charrnn_training_steps_total", "Training steps completed (batches, whatever their pieces).");
     public static readonly Histogram TrainingSliceSeconds = Prometheus.Metrics.CreateHistogram("charrnn_training_slice_seconds",
         "How long each training slice held the device while anyone streamed: every stream waits for it (see --training-slice-ms).",
