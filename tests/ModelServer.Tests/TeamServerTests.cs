@@ -112,6 +112,8 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             // The list shows the queue in the order it will run, as its positions say.
             var listed = (await keyed.AsAdmin.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Where(j => j.Id == running.Id || j.Id == alicesNext.Id || j.Id == bobs.Id);
             Assert.Equal([running.Id, bobs.Id, alicesNext.Id], listed.Select(j => j.Id));
+            Assert.Equal(["alice", "bob", "alice"], listed.Select(j => j.Owner)); // the admin's list says whose each job is
+            Assert.Equal("bob", (await keyed.AsBob.Training.GetJobAsync(new GetJobRequest { JobId = bobs.Id })).Owner);
 
             await keyed.AsAlice.Training.StopJobAsync(new StopJobRequest { JobId = running.Id });
             var bobsEvents = await keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = bobs.Id }).Events();

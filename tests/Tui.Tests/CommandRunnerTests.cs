@@ -54,6 +54,17 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public void The_jobs_table_of_several_keys_says_whose_each_job_is()
+    {
+        var lines = CommandRunner.JobsTable([
+            new Job { Id = "j-1", State = Job.Types.State.Running, ModelName = "a", Owner = "alice", Architecture = "rnn", Step = 7, TotalSteps = 9 },
+            new Job { Id = "j-2", State = Job.Types.State.Queued, ModelName = "b", Owner = "root", Architecture = "rnn", Step = 0, TotalSteps = 9 },
+        ]).ToList();
+        Assert.Equal("j-1  running  a  by alice  rnn  step 7/9", lines[0]);
+        Assert.Equal("j-2  queued   b  by root   rnn  step 0/9", lines[1]);
+    }
+
+    [Fact]
     public async Task Arch_describes_time_budget_as_the_prompt_takes_it()
     {
         await Runner.RunLineAsync("arch stateful-gru");

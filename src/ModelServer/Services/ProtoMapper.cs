@@ -270,6 +270,7 @@ public static class ProtoMapper
         {
             Id = job.Id,
             ModelName = job.ModelName,
+            Owner = job.Owner,
             Architecture = job.Architecture,
             State = state switch
             {

@@ -261,17 +261,22 @@ public sealed partial class CommandRunner
         foreach (var line in JobsTable(jobs)) output.Line(line);
     }
 
-    /// <summary>The jobs, a row each, each column as wide as its widest value and two spaces between columns (a long architecture ran into the step).</summary>
+    /// <summary>
+    /// The jobs, a row each, each column as wide as its widest value and two spaces between columns (a long architecture ran into the step).
+    /// Jobs of several keys (an admin's list) say whose each is, after the model.
+    /// </summary>
     internal static IEnumerable<string> JobsTable(IReadOnlyList<Job> jobs)
     {
-        var rows = jobs.Select(j => new[]
-        {
-            j.Id, j.State.ToString().ToLowerInvariant(), j.ModelName, j.Architecture,
+        var owners = jobs.Select(j => j.Owner).Distinct().Count() > 1;
+        var rows = jobs.Select(j => (string[])
+        [
+            j.Id, j.State.ToString().ToLowerInvariant(), j.ModelName, .. (owners ? [$"by {j.Owner}"] : Array.Empty<string>()), j.Architecture,
             (j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}") + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" val {j.BestValidLoss:F4}") : ""),
             j.Reason,
-        }).ToList();
-        var widths = Enumerable.Range(0, 5).Select(c => rows.Max(r => r[c].Length)).ToList();
-        return rows.Select(r => string.Join("  ", r.Select((cell, c) => c < 5 ? cell.PadRight(widths[c]) : cell)).TrimEnd());
+        ]).ToList();
+        var padded = rows[0].Length - 1; // the reason, last, is not padded
+        var widths = Enumerable.Range(0, padded).Select(c => rows.Max(r => r[c].Length)).ToList();
+        return rows.Select(r => string.Join("  ", r.Select((cell, c) => c < padded ? cell.PadRight(widths[c]) : cell)).TrimEnd());
     }
 
     private async Task Attach(Command c, CancellationToken ct)
