@@ -200,6 +200,28 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task An_ended_job_reports_the_epoch_it_ended_in_after_a_restart()
+    {
+        var (root, options) = FolderWithTinyCorpus("epochs");
+        var request = new StartJobRequest { ModelName = "epochs", Architecture = "stateful-gru", CorpusName = "tiny", Options = new TrainingOptions { Epochs = 2, SampleChars = 0 } };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        var before = await WithServer(options, async training =>
+        {
+            var id = (await training.Train(request).Events())[0].JobId;
+            return await training.GetJobAsync(new GetJobRequest { JobId = id });
+        });
+        Assert.Equal(2, before.Epoch);
+
+        // The jobs table has no epoch: the restart reads it from the job's stored end, not its (thinned) progress.
+        var (got, listed) = await WithServer(options, async training => (
+            await training.GetJobAsync(new GetJobRequest { JobId = before.Id }),
+            (await training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == before.Id)));
+        Assert.Equal(2, got.Epoch);
+        Assert.Equal(2, listed.Epoch);
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task An_ended_resume_job_lists_its_architecture_and_creation_after_a_restart()
     {
         var (root, options, _) = await FiveStepsTrained("resumed-arch");

@@ -97,6 +97,26 @@ public sealed class JobEventJournal : IDisposable
     }
 
     /// <summary>
+    /// An ended job's epoch as its stored events have it: the one its end carries, or, for an end stored
+    /// without it (by an older server), the last stored progress's; 0 with neither. Parses from the last
+    /// event back, not the whole history. Progress stored by a server before Job.epoch was 1-based counts
+    /// from 0, and is returned as stored.
+    /// </summary>
+    public int EndedEpoch(string jobId)
+    {
+        var (rows, _) = _database.JobEvents(jobId);
+        for (var i = rows.Count - 1; i >= 0; i--)
+        {
+            JobEventPayload? payload;
+            try { payload = JsonSerializer.Deserialize<JobEventPayload>(rows[i].Payload, Json); }
+            catch (Exception e) when (e is JsonException or NotSupportedException) { continue; }
+            if (payload is JobEnd { Epoch: { } epoch }) return epoch;
+            if (payload is JobProgressed p) return p.Progress.Epoch;
+        }
+        return 0;
+    }
+
+    /// <summary>
     /// Numbers stored ahead of those given out: the database holds a mark at least as high as any
     /// number a watcher may have seen, moved on when a job's numbers reach half-way to it (not only
     /// once they pass it: a watcher gets a number before the write that would cover it), so that

@@ -27,9 +27,18 @@ public sealed record JobProgressed(TrainingProgress Progress) : JobEventPayload;
 public sealed record JobEpochEnded(EpochRecord Record) : JobEventPayload;
 /// <summary>A checkpoint is whole on disk. <paramref name="Step"/>: the step it holds, which later progress may have passed by the time the write ends.</summary>
 public sealed record JobCheckpointSaved(string File, string Reason, int Epoch, long Step) : JobEventPayload;
+/// <summary>
+/// A job's end. <see cref="Epoch"/>: the job's epoch as it ended (Job.epoch), stored with it so that a
+/// restart reports it for the ended job (the jobs table has no column for it); null in events stored
+/// before it was added, and in none the services send (the proto's end events have no such field).
+/// </summary>
+public abstract record JobEnd : JobEventPayload
+{
+    public int? Epoch { get; init; }
+}
 /// <summary><paramref name="Final"/>: the validation loss and accuracy of the weights the job ended with, when measured.</summary>
-public sealed record JobFinished(string Reason, double? BestValidLoss, ValidationRecord? Final = null) : JobEventPayload;
-public sealed record JobFailed(string Reason) : JobEventPayload;
-public sealed record JobStopped(string Reason, bool CheckpointSaved, ValidationRecord? Final = null) : JobEventPayload;
+public sealed record JobFinished(string Reason, double? BestValidLoss, ValidationRecord? Final = null) : JobEnd;
+public sealed record JobFailed(string Reason) : JobEnd;
+public sealed record JobStopped(string Reason, bool CheckpointSaved, ValidationRecord? Final = null) : JobEnd;
 
 public sealed record JobEvent(long Sequence, string JobId, DateTimeOffset Time, long Step, JobEventPayload Payload);

@@ -87,6 +87,7 @@ public sealed partial class JobQueue
                 Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
             };
             job.Events.RestoreEnded(() => EndedHistory(record, state));
+            job.RestoreEpoch(() => EndedEpoch(record.Id));
             List<string> forgotten;
             lock (_gate)
             {
@@ -94,6 +95,20 @@ public sealed partial class JobQueue
                 forgotten = RememberEnded(job);
             }
             Forget(forgotten);
+        }
+    }
+
+    /// <summary>An ended job's epoch (Job.epoch) from its stored events; 0 when they cannot be read.</summary>
+    private int EndedEpoch(string jobId)
+    {
+        try
+        {
+            return journal.EndedEpoch(jobId);
+        }
+        catch (Exception e) when (e is DbException or IOException or InvalidOperationException)
+        {
+            logger.LogWarning(e, "Job {JobId}'s stored events could not be read; it reports epoch 0", jobId);
+            return 0;
         }
     }
 

@@ -403,7 +403,7 @@ public sealed partial class JobQueue
     private void StoreEnd(TrainingJob job, JobState state, string reason, JobEventPayload payload, List<string> forgotten)
     {
         Forget(forgotten);
-        if (!job.Events.Ended) job.Events.Append(payload, job.Step);
+        if (!job.Events.Ended) job.Events.Append(payload is JobEnd end ? end with { Epoch = job.Epoch } : payload, job.Step);
         try
         {
             database.UpdateJob(job.Id, state.ToString().ToLowerInvariant(), reason, job.Step, job.TotalSteps, job.BestValidLoss, job.Started, job.Ended, job.RunTime);

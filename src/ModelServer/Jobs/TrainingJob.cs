@@ -64,7 +64,12 @@ public sealed class TrainingJob
     public long Step { get; set; }
     public long TotalSteps { get; set; }
     /// <summary>The epoch being trained, 1-based (<see cref="ReportedEpoch"/>); 0 before the job starts.</summary>
-    public int Epoch { get; set; }
+    public int Epoch { get => _endedEpoch?.Value ?? _epoch; set => _epoch = value; }
+    private int _epoch;
+    private Lazy<int>? _endedEpoch;
+
+    /// <summary>A job known from the database only: its epoch is read from its stored events when first asked for (not every listed job's at start-up).</summary>
+    internal void RestoreEpoch(Func<int> read) => _endedEpoch = new Lazy<int>(read);
     public double LastLoss { get; set; } = double.NaN;
     public double? BestValidLoss { get; set; }
     public double CharsPerSecond { get; set; }
