@@ -2,8 +2,9 @@ namespace CharRnn.ModelServer.Jobs;
 
 /// <summary>
 /// The epoch a job reports (Job.epoch, JobEvent.Progress.epoch): the one being trained, 1..epochs, as
-/// EpochRecord.epoch and ModelSummary.epochs_trained count. The engine counts epochs done (0 while the first
-/// trains), which a client would read as one behind: a finished 2-epoch job reported epoch 1.
+/// EpochRecord.epoch numbers an epoch. The engine counts epochs done (0 while the first trains), as
+/// ModelSummary.epochs_trained and JobEvent.CheckpointSaved.epoch do (2 while epoch 3 trains), which a client
+/// would read as one behind: a finished 2-epoch job reported epoch 1.
 /// </summary>
 public static class ReportedEpoch
 {
