@@ -40,6 +40,23 @@ public class VocabularyTests
     }
 
     [Fact]
+    public void A_min_freq_that_keeps_fewer_than_2_characters_is_refused_naming_the_largest_that_keeps_2()
+    {
+        // a 4 times, b 3, c once: 4 keeps a alone; 3, the second commonest's count, keeps a and b.
+        var e = Assert.Throws<MinFrequencyException>(() => Vocabulary.Build("aaaabbbc", minFrequency: 4));
+        Assert.Contains("leaves 1 of the corpus's 3 distinct character(s) known", e.Message);
+        Assert.EndsWith("use min_freq 3 or less, which keeps at least 2.", e.Message);
+        Assert.Equal(["\0", Vocabulary.Unknown, "a", "b"], Vocabulary.Build("aaaabbbc", minFrequency: 3).Symbols);
+    }
+
+    [Fact]
+    public void A_refused_min_freq_whose_fix_is_1_says_1_not_1_or_less()
+    {
+        var e = Assert.Throws<MinFrequencyException>(() => Vocabulary.Build("aaab", minFrequency: 2));
+        Assert.EndsWith("use min_freq 1, which keeps every character.", e.Message); // below 1 is not allowed
+    }
+
+    [Fact]
     public void Unknown_characters_without_an_unknown_symbol_are_named_in_the_error()
     {
         var v = Vocabulary.Build("abc");

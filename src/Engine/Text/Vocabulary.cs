@@ -88,9 +88,9 @@ public sealed class Vocabulary
     {
         var byCount = counts.Where(kv => kv.Key != Unknown[0]).Select(kv => kv.Value).OrderDescending().ToList();
         var known = byCount.Count(c => c >= minFrequency);
-        var fix = byCount.Count >= 2
-            ? $"use min_freq {byCount[1]} or less, which keeps at least 2"
-            : "use min_freq 1 (the corpus has too few characters for an unknown symbol)";
+        var fix = byCount.Count < 2 ? "use min_freq 1 (the corpus has too few characters for an unknown symbol)"
+            : byCount[1] > 1 ? $"use min_freq {byCount[1]} or less, which keeps at least 2"
+            : "use min_freq 1, which keeps every character"; // not "1 or less": below 1 is refused
         return new MinFrequencyException($"min_freq = {minFrequency} leaves {known} of the corpus's {byCount.Count} distinct character(s) known, " +
                                          $"fewer than the 2 a model needs: every other character becomes the unknown symbol, and there is nothing to learn; {fix}.");
     }
