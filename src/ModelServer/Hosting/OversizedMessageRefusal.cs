@@ -2,7 +2,9 @@ using System.Buffers;
 using System.Buffers.Binary;
 using CharRnn.ModelServer.Services;
 using Grpc.AspNetCore.Server;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Hosting;
@@ -14,6 +16,8 @@ namespace CharRnn.ModelServer.Hosting;
 /// calls take max_upload_bytes and 1 MiB for the rest (Limits.max_training_message_bytes); every other call
 /// Limits.max_message_bytes. For training it also lets the body be as large as that message, past Kestrel's own cap
 /// on a request's body. A client stream's later messages (Interact's) still meet the transport's refusal.
+/// A client or duplex stream's first message may come much later than its headers (Interact opens before the user
+/// types): for those the wait is not held to Kestrel's minimum body data rate, as grpc-dotnet's handler does not hold them.
 /// </summary>
 public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcServiceOptions> all, IOptions<GrpcServiceOptions<TrainingService>> training,
     IOptions<ServerOptions> server)
@@ -39,6 +43,11 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
         // methods: a larger upload the server's own limit allows failed as UNKNOWN. One message and its frame header.
         if (isTraining && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
             bodyLimit.MaxRequestBodySize = maximum.Value + (long)FrameHeaderBytes;
+        // Kestrel's minimum body data rate (240 B/s after a 5 s grace) would otherwise apply while this waits for the
+        // first message, and its breach resets the whole HTTP/2 connection, every other call on it included.
+        // grpc-dotnet lifts it for these methods, but only in its handler, which runs after this.
+        if (IsRequestStreaming(context) && context.Features.Get<IHttpMinRequestBodyDataRateFeature>() is { } dataRate)
+            dataRate.MinDataRate = null;
         var length = await DeclaredLength(context.Request.BodyReader, context.RequestAborted);
         if (length is { } sent && sent > maximum)
         {
@@ -55,6 +64,10 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
         }
         await next(context);
     }
+
+    /// <summary>Whether the call's method takes a stream of requests, from the gRPC endpoint routing chose for it.</summary>
+    private static bool IsRequestStreaming(HttpContext context) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<GrpcMethodMetadata>()?.Method.Type is MethodType.ClientStreaming or MethodType.DuplexStreaming;
 
     /// <summary>The first message's length from its frame header, leaving the body unread for the gRPC handler; null if the body ends first.</summary>
     private static async Task<long?> DeclaredLength(System.IO.Pipelines.PipeReader reader, CancellationToken cancellation)

@@ -71,6 +71,7 @@ public static class ServerHost
         else builder.Services.AddHostedService<HangupStops>();
 
         var app = builder.Build();
+        app.UseRouting(); // first: OversizedMessageRefusal reads the chosen gRPC method's type from its endpoint
         app.UseMiddleware<OversizedMessageRefusal>(); // before the gRPC handler reads the body
         app.MapGrpcService<CatalogService>();
         app.MapGrpcService<TrainingService>();
