@@ -10,6 +10,34 @@ public class RestartTests
 {
     private static Hosting.ServerOptions Options(string models) => new() { Listen = "127.0.0.1:0", ModelsDirectory = models, Device = "cpu", Threads = 1 };
 
+    /// <summary>As dd if=/dev/urandom bs=4096 seek=<paramref name="fromPage"/> count=6 conv=notrunc does: six pages of noise.</summary>
+    private static void DamagePages(string file, int fromPage)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Write);
+        stream.Position = fromPage * 4096L;
+        var noise = new byte[6 * 4096];
+        new Random(7).NextBytes(noise);
+        stream.Write(noise);
+    }
+
+    /// <summary>Starts a server on <paramref name="models"/>, which must refuse to start; returns why.</summary>
+    private static async Task<InvalidDataException> RefusedStart(string models)
+    {
+        Microsoft.AspNetCore.Builder.WebApplication? server = null;
+        try
+        {
+            return await Assert.ThrowsAsync<InvalidDataException>(async () =>
+            {
+                server = Hosting.ServerHost.Build([], Options(models), _ => { });
+                await Hosting.ServerHost.StartAsync(server);
+            });
+        }
+        finally
+        {
+            if (server != null) await server.DisposeAsync();
+        }
+    }
+
     [Fact]
     public async Task A_second_server_on_the_same_models_folder_is_refused_until_the_first_stops()
     {
@@ -66,27 +94,68 @@ public class RestartTests
         var file = Path.Combine(models, "charrnn.db");
         var length = new FileInfo(file).Length;
         Assert.True(length > 10 * 4096, $"the database should span more than the damaged pages ({length} bytes)");
-        using (var stream = new FileStream(file, FileMode.Open, FileAccess.Write))
-        {
-            // As dd if=/dev/urandom bs=4096 seek=3 count=6 conv=notrunc does: the header stays intact.
-            stream.Position = 3 * 4096;
-            var noise = new byte[6 * 4096];
-            new Random(7).NextBytes(noise);
-            stream.Write(noise);
-        }
+        DamagePages(file, fromPage: 3); // the header stays intact
         var bytes = File.ReadAllBytes(file);
 
-        Microsoft.AspNetCore.Builder.WebApplication? server = null;
-        var e = await Assert.ThrowsAsync<InvalidDataException>(async () =>
-        {
-            server = Hosting.ServerHost.Build([], Options(models), _ => { });
-            await Hosting.ServerHost.StartAsync(server);
-        });
+        var e = await RefusedStart(models);
         Assert.StartsWith($"The server database {file} is damaged", e.Message);
         Assert.Contains("Move it aside to start with an empty one", e.Message);
         Assert.DoesNotContain('\n', e.Message); // one line
         Assert.Equal(bytes, File.ReadAllBytes(file)); // left as it was
-        if (server != null) await server.DisposeAsync();
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
+    public async Task A_damaged_database_of_an_older_version_is_refused_before_its_migration_or_the_switch_to_wal_writes_to_it()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-damaged-old-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        var file = Path.Combine(models, "charrnn.db");
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            old.Open(); // a rollback journal, and jobs without the columns added since (run_seconds, last_sequence, key_hash)
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE models(name TEXT PRIMARY KEY, owner TEXT NOT NULL, shared INTEGER NOT NULL DEFAULT 0, created TEXT NOT NULL);
+                CREATE TABLE jobs(id TEXT PRIMARY KEY, owner TEXT NOT NULL, model_name TEXT NOT NULL, state TEXT NOT NULL, plan TEXT NOT NULL,
+                    created TEXT NOT NULL, started TEXT, ended TEXT, reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0,
+                    total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL);
+                CREATE TABLE job_events(job_id TEXT NOT NULL, sequence INTEGER NOT NULL, time TEXT NOT NULL, step INTEGER NOT NULL,
+                    payload TEXT NOT NULL, PRIMARY KEY(job_id, sequence)) WITHOUT ROWID;
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 399)
+                INSERT INTO jobs(id, owner, model_name, state, plan, created, reason) SELECT 'j-' || i, 'local', 'model-' || i, 'finished', '{}', '2025-01-01', printf('%.200c', 'r') FROM n;
+                """;
+            create.ExecuteNonQuery();
+        }
+        DamagePages(file, fromPage: 3); // the jobs table's pages: the header and the schema stay intact
+        var bytes = File.ReadAllBytes(file);
+
+        Assert.StartsWith($"The server database {file} is damaged", (await RefusedStart(models)).Message);
+        Assert.Equal(bytes, File.ReadAllBytes(file)); // not written: no WAL header bytes, no added columns
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
+    public async Task A_damaged_page_among_job_events_does_not_stop_the_start_which_reads_no_more_than_the_jobs()
+    {
+        // job_events is nearly all of a team server's database (hundreds of MB): a start that read every page took seconds.
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-damaged-events-" + Guid.NewGuid().ToString("N")[..8]);
+        using (var database = new Persistence.ServerDatabase(Microsoft.Extensions.Options.Options.Create(Options(models))))
+        {
+            var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
+            database.InsertJob(new Persistence.JobRecord("j-0", "local", "model-0", "finished", plan, DateTimeOffset.UtcNow, null, DateTimeOffset.UtcNow,
+                "done", 0, 0, null));
+            database.AppendJobEvents(Enumerable.Range(0, 2000)
+                .Select(i => new Persistence.StoredJobEvent("j-0", i, DateTimeOffset.UtcNow, i, new string('p', 200))).ToList());
+        }
+        var file = Path.Combine(models, "charrnn.db");
+        Assert.True(new FileInfo(file).Length > 80 * 4096, "the events should span the damaged pages");
+        DamagePages(file, fromPage: 50); // leaves of job_events, past the schema's and the jobs' pages
+
+        var server = Hosting.ServerHost.Build([], Options(models), _ => { });
+        await Hosting.ServerHost.StartAsync(server);
+        await server.StopAsync();
+        await server.DisposeAsync();
         Directory.Delete(models, true);
     }
 
@@ -97,16 +166,10 @@ public class RestartTests
         Directory.CreateDirectory(models);
         var database = Path.Combine(models, "charrnn.db");
         File.WriteAllBytes(database, System.Text.Encoding.ASCII.GetBytes(new string('x', 8192)));
-        Microsoft.AspNetCore.Builder.WebApplication? server = null;
-        var e = await Assert.ThrowsAsync<InvalidDataException>(async () =>
-        {
-            server = Hosting.ServerHost.Build([], Options(models), _ => { });
-            await Hosting.ServerHost.StartAsync(server);
-        });
+        var e = await RefusedStart(models);
         Assert.StartsWith($"The server database {database} is damaged", e.Message);
         Assert.Contains("Move it aside to start with an empty one", e.Message);
         Assert.Equal(8192, new FileInfo(database).Length); // left as it was, for whoever wants to look at it
-        if (server != null) await server.DisposeAsync();
 
         File.Move(database, database + ".damaged");
         var again = Hosting.ServerHost.Build([], Options(models), _ => { });
