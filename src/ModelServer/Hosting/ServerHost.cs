@@ -111,10 +111,17 @@ public static class ServerHost
         // Messages are read before any interceptor runs, a key's check included: only training takes uploads
         // (up to the limit; UTF-8 can take 4 bytes a char), every other service what its longest text needs.
         // Larger messages are refused with RESOURCE_EXHAUSTED saying the size sent and the limit (OversizedMessageRefusal).
+        // A gzip message is held to the same limits once decompressed (BoundedGzipDecompression).
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((grpc, server) =>
-            grpc.MaxReceiveMessageSize = server.Value.Limits.MaxMessageBytes);
+        {
+            grpc.MaxReceiveMessageSize = server.Value.Limits.MaxMessageBytes;
+            grpc.CompressionProviders = [new BoundedGzipDecompression(server.Value.Limits.MaxMessageBytes, "max_message_bytes")];
+        });
         services.AddOptions<GrpcServiceOptions<TrainingService>>().Configure<IOptions<ServerOptions>>((grpc, server) =>
-            grpc.MaxReceiveMessageSize = server.Value.Limits.MaxTrainingMessageBytes);
+        {
+            grpc.MaxReceiveMessageSize = server.Value.Limits.MaxTrainingMessageBytes;
+            grpc.CompressionProviders = [new BoundedGzipDecompression(server.Value.Limits.MaxTrainingMessageBytes, "max_training_message_bytes")];
+        });
         services.AddGrpcReflection();
 
         services.AddHostedService<SecurityCheck>(); // first: a server that must not start stops here

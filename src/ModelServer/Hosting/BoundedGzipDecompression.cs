@@ -1,0 +1,60 @@
+using System.IO.Compression;
+using Grpc.Core;
+using Grpc.Net.Compression;
+
+namespace CharRnn.ModelServer.Hosting;
+
+/// <summary>
+/// gzip, as grpc-dotnet's own provider, but a request's message may not decompress past the service's message limit.
+/// The limits (and OversizedMessageRefusal) compare a frame's length on the wire, which for a compressed message is its
+/// compressed size, and grpc-dotnet decompresses into an unbounded buffer: a 1 MiB gzip bomb would become about 1 GB.
+/// </summary>
+public sealed class BoundedGzipDecompression(int maximum, string limitName) : ICompressionProvider
+{
+    public string EncodingName => "gzip";
+
+    public Stream CreateCompressionStream(Stream stream, CompressionLevel? compressionLevel) =>
+        new GZipStream(stream, compressionLevel ?? CompressionLevel.Fastest, leaveOpen: true);
+
+    public Stream CreateDecompressionStream(Stream stream) =>
+        new Bounded(new GZipStream(stream, CompressionMode.Decompress), maximum, limitName);
+
+    /// <summary>Reads through, refusing with RESOURCE_EXHAUSTED once more than <paramref name="maximum"/> bytes came out.</summary>
+    private sealed class Bounded(Stream inner, int maximum, string limitName) : Stream
+    {
+        private long _read;
+
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+        public override int Read(Span<byte> buffer) => Count(inner.Read(buffer));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Count(int read)
+        {
+            _read += read;
+            if (_read > maximum)
+                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                    $"The request's message decompresses to more than {maximum:N0} bytes; this server takes messages up to {maximum:N0} bytes " +
+                    $"(limit {limitName}), compressed or not. Retrying it cannot succeed; send a smaller message."));
+            return read;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+using CharRnn.Protos.V1;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>A gzip request is held to the message limit by its size once decompressed, not by its (small) size on the wire.</summary>
+[Collection(ServerCollection.Name)]
+public class CompressedMessageLimitTests(ServerFixture server)
+{
+    [Fact]
+    public async Task A_gzip_message_that_decompresses_past_the_limit_is_refused_naming_the_limit()
+    {
+        var limit = server.Options.Limits.MaxMessageBytes;
+        // One repeated character: about 1,000 to 1 in gzip, so a few KB on the wire, just past the limit once decompressed.
+        var bomb = new GetModelRequest { Name = new string('a', limit + 1) };
+        var gzip = new Metadata { { "grpc-internal-encoding-request", "gzip" } }; // the client compresses this call's message
+        var e = await Assert.ThrowsAsync<RpcException>(async () => await server.Catalog.GetModelAsync(bomb, gzip));
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Contains($"decompresses to more than {limit:N0} bytes", e.Status.Detail);
+        Assert.Contains("limit max_message_bytes", e.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_gzip_message_within_the_limit_is_served()
+    {
+        var gzip = new Metadata { { "grpc-internal-encoding-request", "gzip" } };
+        var model = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "gru" }, gzip);
+        Assert.Equal("gru", model.Summary.Name);
+    }
+}
