@@ -11,7 +11,7 @@ namespace CharRnn.ModelServer.Security;
 public sealed class RefusalLog(TimeProvider time, ILogger<RefusalLog> logger)
 {
     public static readonly TimeSpan Quiet = TimeSpan.FromMinutes(1);
-    private const int MaxRemembered = 4096; // addresses and reasons remembered; past it, the ones quiet for a minute are forgotten
+    internal const int MaxRemembered = 4096; // addresses and reasons remembered; past it, the ones quiet for a minute are forgotten
 
     private readonly ConcurrentDictionary<(string Address, string Reason), DateTimeOffset> _lastLogged = new();
 
@@ -23,10 +23,18 @@ public sealed class RefusalLog(TimeProvider time, ILogger<RefusalLog> logger)
         if (_lastLogged.TryGetValue(key, out var last) && now - last < Quiet) return;
         _lastLogged[key] = now;
         if (_lastLogged.Count > MaxRemembered)
+        {
             foreach (var (old, at) in _lastLogged)
                 if (now - at >= Quiet) _lastLogged.TryRemove(old, out _);
+            // Still full: more addresses than that within a minute (a scan). Unauthenticated callers must not grow
+            // the server's memory without bound; forgetting them all only logs some again.
+            if (_lastLogged.Count > MaxRemembered) _lastLogged.Clear();
+        }
         logger.LogWarning("Refused {Method} from {Peer}: {Reason} (more refusals of this address for this reason within a minute are not logged)", method, peer, reason);
     }
+
+    /// <summary>How many address and reason pairs are remembered now.</summary>
+    internal int Remembered => _lastLogged.Count;
 
     private static string Address(string peer)
     {
