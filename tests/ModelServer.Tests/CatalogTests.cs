@@ -179,14 +179,21 @@ public class CatalogTests(ServerFixture server)
         }
     }
 
+    /// <summary>A copy of the fixture's gru model named <paramref name="name"/>, its <paramref name="checkpoint"/> cut to 1,000 bytes (damaged).</summary>
+    private string CopyOfGruCut(string name, string checkpoint)
+    {
+        var source = Path.Combine(server.Options.ModelsDirectory, "gru");
+        var folder = Directory.CreateDirectory(Path.Combine(server.Options.ModelsDirectory, name)).FullName;
+        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        var cut = Path.Combine(folder, checkpoint);
+        File.WriteAllBytes(cut, File.ReadAllBytes(cut)[..1000]);
+        return folder;
+    }
+
     [Fact]
     public async Task A_model_with_a_damaged_best_checkpoint_is_listed_with_a_warning_and_details_naming_last()
     {
-        var source = Path.Combine(server.Options.ModelsDirectory, "gru");
-        var folder = Directory.CreateDirectory(Path.Combine(server.Options.ModelsDirectory, "best-broken")).FullName;
-        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
-        var best = Path.Combine(folder, "best.ckpt");
-        File.WriteAllBytes(best, File.ReadAllBytes(best)[..1000]);
+        var folder = CopyOfGruCut("best-broken", "best.ckpt");
         try
         {
             var listed = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "best-broken");
@@ -205,11 +212,7 @@ public class CatalogTests(ServerFixture server)
     [Fact]
     public async Task A_model_with_a_damaged_last_checkpoint_is_listed_usable_with_a_warning()
     {
-        var source = Path.Combine(server.Options.ModelsDirectory, "gru");
-        var folder = Directory.CreateDirectory(Path.Combine(server.Options.ModelsDirectory, "half-broken")).FullName;
-        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
-        var last = Path.Combine(folder, "last.ckpt");
-        File.WriteAllBytes(last, File.ReadAllBytes(last)[..1000]);
+        var folder = CopyOfGruCut("half-broken", "last.ckpt");
         try
         {
             var listed = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "half-broken");
