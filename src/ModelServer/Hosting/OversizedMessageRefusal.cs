@@ -15,7 +15,8 @@ namespace CharRnn.ModelServer.Hosting;
 /// the maximum configured message size": not the size sent, nor the limit, nor that a retry cannot help. Training
 /// calls take max_upload_bytes and 1 MiB for the rest (Limits.max_training_message_bytes); every other call
 /// Limits.max_message_bytes. For training it also lets the body be as large as that message, past Kestrel's own cap
-/// on a request's body. A client stream's later messages (Interact's) still meet the transport's refusal.
+/// on a request's body. A client stream's later messages (Interact's) are refused in the same words as the handler
+/// reads them (<see cref="LaterMessageLimitReader"/>).
 /// A client or duplex stream's first message may come much later than its headers (Interact opens before the user
 /// types): for those the wait is not held to Kestrel's minimum body data rate, as grpc-dotnet's handler does not hold them.
 /// </summary>
@@ -51,18 +52,34 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
         var length = await DeclaredLength(context.Request.BodyReader, context.RequestAborted);
         if (length is { } sent && sent > maximum)
         {
-            var limits = server.Value.Limits;
             // A trailers-only gRPC response: the client reads it as the call's status.
             context.Response.ContentType = "application/grpc";
             context.Response.Headers["grpc-status"] = ((int)Grpc.Core.StatusCode.ResourceExhausted).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.Response.Headers["grpc-message"] = Uri.EscapeDataString(isTraining
-                ? $"The request's message is {sent:N0} bytes; this server takes training messages up to {maximum:N0} bytes (corpus_text up to " +
-                  $"{limits.MaxUploadBytes:N0} bytes, limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text."
-                : $"The request's message is {sent:N0} bytes; this server takes messages up to {maximum:N0} bytes (limit max_message_bytes: " +
-                  $"texts of max_prime_chars = {limits.MaxPrimeChars:N0} characters, and 1 MiB for the rest). Retrying it cannot succeed; send a smaller message.");
+            context.Response.Headers["grpc-message"] = Uri.EscapeDataString(Refusal(sent, maximum.Value, isTraining));
             return;
         }
+        // The later messages of a stream come after the handler starts: checked as it reads them, in the same words.
+        if (IsRequestStreaming(context))
+        {
+            var body = new LaterMessageLimitReader(context.Request.BodyReader, maximum.Value, later => Refusal(later, maximum.Value, isTraining));
+            context.Features.Set<IRequestBodyPipeFeature>(new RequestBodyPipe(body));
+        }
         await next(context);
+    }
+
+    private string Refusal(long sent, long maximum, bool isTraining)
+    {
+        var limits = server.Value.Limits;
+        return isTraining
+            ? $"The request's message is {sent:N0} bytes; this server takes training messages up to {maximum:N0} bytes (corpus_text up to " +
+              $"{limits.MaxUploadBytes:N0} bytes, limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text."
+            : $"The request's message is {sent:N0} bytes; this server takes messages up to {maximum:N0} bytes (limit max_message_bytes: " +
+              $"texts of max_prime_chars = {limits.MaxPrimeChars:N0} characters, and 1 MiB for the rest). Retrying it cannot succeed; send a smaller message.";
+    }
+
+    private sealed class RequestBodyPipe(System.IO.Pipelines.PipeReader reader) : IRequestBodyPipeFeature
+    {
+        public System.IO.Pipelines.PipeReader Reader => reader;
     }
 
     /// <summary>Whether the call's method takes a stream of requests, from the gRPC endpoint routing chose for it.</summary>
