@@ -84,6 +84,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
                 return null; // the client left or its deadline passed: gRPC reports CANCELLED or DEADLINE_EXCEEDED itself
             case ServerException s:
                 return new RpcException(new Status(s.Code, s.Message));
+            case Google.Protobuf.InvalidProtocolBufferException: // a stream's later message, read in the handler
+                return new RpcException(Hosting.MalformedMessageRefusal.Refusal(context.GetHttpContext()));
             case CheckpointException c:
                 return new RpcException(new Status(StatusCode.FailedPrecondition, c.Message));
             case CorpusException c:

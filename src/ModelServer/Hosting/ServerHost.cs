@@ -73,6 +73,7 @@ public static class ServerHost
         var app = builder.Build();
         app.UseRouting(); // first: OversizedMessageRefusal reads the chosen gRPC method's type from its endpoint
         app.UseMiddleware<OversizedMessageRefusal>(); // before the gRPC handler reads the body
+        app.UseMiddleware<MalformedMessageRefusal>(); // after it: rewrites the status of a message that did not parse
         app.MapGrpcService<CatalogService>();
         app.MapGrpcService<TrainingService>();
         app.MapGrpcService<GenerationService>();
