@@ -278,6 +278,24 @@ public class CatalogTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_session_whose_model_was_deleted_and_made_again_under_its_name_is_not_forked_onto_the_old_weights()
+    {
+        server.TrainModel("reborn", "stateful-rnn", steps: 5);
+        var session = await server.Generation.Open("reborn", seed: 3);
+        await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "reborn" });
+        server.TrainModel("reborn", "stateful-rnn", steps: 5); // another model under the same name
+        var fork = await Calls.Fails(() => server.Generation.ForkAsync(new ForkRequest { SessionId = session.Id }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, fork.StatusCode);
+        Assert.StartsWith($"Session '{session.Id}' cannot be forked: its model 'reborn' was deleted after the session opened, " +
+                          "and the model now under that name is another one.", fork.Status.Detail);
+        Assert.Equal(10, (await server.Generation.Generate(session.Id, 10)).Length); // the session itself goes on
+        var fresh = await server.Generation.Open("reborn", seed: 3); // the new model: a session on it forks
+        var forked = await server.Generation.ForkAsync(new ForkRequest { SessionId = fresh.Id });
+        foreach (var id in new[] { session.Id, fresh.Id, forked.Id })
+            await server.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = id });
+    }
+
+    [Fact]
     public async Task A_model_folder_a_cli_run_is_writing_is_neither_trained_into_nor_deleted()
     {
         server.TrainModel("cli-held", "stateful-rnn", steps: 5);

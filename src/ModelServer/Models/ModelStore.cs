@@ -45,6 +45,14 @@ public sealed partial class ModelStore
 
     public string Root { get; }
 
+    private readonly ConcurrentDictionary<string, int> _deletions = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// How many times a model of this name was deleted (since the server started, as sessions live): a model made
+    /// again under a deleted one's name is another model, which the old one's sessions must not be taken for.
+    /// </summary>
+    public int Incarnation(string name) => _deletions.GetValueOrDefault(name);
+
     public const string NameRule = "1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit";
 
     /// <summary>INVALID_ARGUMENT unless <paramref name="name"/> is a plain name (no separators, no "..").</summary>
@@ -257,12 +265,14 @@ public sealed partial class ModelStore
     public LoadedModel Acquire(string name, Device device, PreloadedModel? preloaded = null)
     {
         TrainedModel? trained = null;
+        var incarnation = Incarnation(name); // before the files are read: a delete in between makes this model the older one
         try
         {
             if (!Exists(name))
                 throw NoModel(name);
             var (path, written) = GenerationCheckpoint(name);
-            if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path)
+            if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path
+                && current.Incarnation == incarnation)
             {
                 current.Sessions++;
                 _idle.Remove(current);
@@ -272,7 +282,7 @@ public sealed partial class ModelStore
             if (preloaded != null && preloaded.Path == path && preloaded.Written == written)
                 (trained, preloaded) = (preloaded.Trained, null);
             else (path, written, trained) = LoadForGeneration(name, device);
-            var loaded = new LoadedModel(name, trained, written) { Sessions = 1 };
+            var loaded = new LoadedModel(name, trained, written, incarnation) { Sessions = 1 };
             trained = null;
             _loaded[name] = loaded;
             _held[name] = (path, written);
@@ -324,6 +334,7 @@ public sealed partial class ModelStore
         catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}"); }
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
         using (writing) Directory.Move(folder, trash);
+        _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made again under this name is another one
         _database.ForgetModel(name); // gone for every caller now; the files follow (RemoveDeleted finishes a delete cut short)
         try { Directory.Delete(trash, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
