@@ -21,6 +21,26 @@ public class HygieneTests(ServerFixture server)
         Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
     }
 
+    [Theory]
+    [InlineData("charrnn.v1.Catalog")]
+    [InlineData("charrnn.v1.Training")]
+    [InlineData("charrnn.v1.Generation")]
+    [InlineData("grpc.health.v1.Health")]
+    [InlineData("grpc.reflection.v1alpha.ServerReflection")]
+    [InlineData("grpc.reflection.v1.ServerReflection")]
+    public async Task Health_reports_each_hosted_service_serving_by_its_full_name(string service)
+    {
+        var response = await new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest { Service = service });
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, response.Status);
+    }
+
+    [Fact]
+    public async Task Health_reports_a_service_the_server_does_not_host_not_found()
+    {
+        var e = await Calls.Fails(() => new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest { Service = "charrnn.v1.NoSuchService" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+    }
+
     [Fact]
     public async Task Reflection_lists_the_public_services()
     {

@@ -135,7 +135,10 @@ public static class ServerHost
         services.AddGrpcHealthChecks(o =>
         {
             o.UseHealthChecksCache = false; // Check asks the device loop now: SERVING as soon as it runs
+            // The whole server (""), and each service it hosts by name: every one serves while the device loop runs.
+            // A name it does not host stays NOT_FOUND.
             o.Services.Map("", _ => true);
+            foreach (var service in HostedServiceNames.All) o.Services.Map(service, _ => true);
         }).AddCheck<DeviceHealthCheck>("device");
         services.Configure<HealthCheckPublisherOptions>(o => { o.Delay = TimeSpan.Zero; o.Period = TimeSpan.FromSeconds(2); });
 
