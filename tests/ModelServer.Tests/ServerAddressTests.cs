@@ -33,4 +33,28 @@ public class ServerAddressTests
             Directory.Delete(options.ModelsDirectory, true);
         }
     }
+
+    [Fact]
+    public async Task A_metrics_address_equal_to_the_grpc_one_is_refused_saying_both_flags_name_it()
+    {
+        var port = ServerProcess.FreePort();
+        var options = new Hosting.ServerOptions
+        {
+            Listen = $"127.0.0.1:{port}",
+            MetricsListen = $"127.0.0.1:{port}",
+            ModelsDirectory = Path.Combine(Path.GetTempPath(), "charrnn-address-" + Guid.NewGuid().ToString("N")[..8]),
+            Device = "cpu",
+            Threads = 1,
+        };
+        // Refused before anything binds (the options are read as the host is built), and at the latest when it starts.
+        var e = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = Hosting.ServerHost.Build([], options, _ => { });
+            await Hosting.ServerHost.StartAsync(app);
+        });
+        Assert.IsType<ArgumentException>(e); // the settings' fault, not "another process may hold the port"
+        Assert.Equal($"--listen '127.0.0.1:{port}' and --metrics-listen '127.0.0.1:{port}' both name port {port} on 127.0.0.1: the gRPC and the metrics " +
+                     "endpoints need different addresses. Give --metrics-listen another port, e.g. 127.0.0.1:9464.", e.Message);
+        if (Directory.Exists(options.ModelsDirectory)) Directory.Delete(options.ModelsDirectory, true);
+    }
 }

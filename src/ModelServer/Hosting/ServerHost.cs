@@ -181,6 +181,7 @@ public static class ServerHost
         // Listeners come from --listen and --metrics-listen alone: Kestrel would otherwise also bind a
         // "Kestrel:Endpoints" section, and re-bind it when appsettings.json changes, past SecurityCheck.
         kestrel.Configure(new ConfigurationBuilder().Build());
+        CheckMetricsListenDiffers(options);
         if (options.MetricsListen is { } metrics)
         {
             var (metricsHost, metricsPort) = ParseListen(metrics, "--metrics-listen");
@@ -202,6 +203,21 @@ public static class ServerHost
         if (host is "localhost") kestrel.ListenLocalhost(port, Configure);
         else if (host is "*" or "0.0.0.0" or "::") kestrel.ListenAnyIP(port, Configure);
         else kestrel.Listen(IPAddress.Parse(host), port, Configure);
+    }
+
+    /// <summary>
+    /// Refuses a metrics address that would take the gRPC one's port (the same host, or either on all interfaces or
+    /// localhost): Kestrel's own error, "address already in use", sends the user looking for another process.
+    /// </summary>
+    public static void CheckMetricsListenDiffers(ServerOptions options)
+    {
+        if (options.MetricsListen is not { } metrics) return;
+        var (host, port) = ParseListen(options.Listen);
+        var (metricsHost, metricsPort) = ParseListen(metrics, "--metrics-listen");
+        static bool Wide(string h) => h is "*" or "0.0.0.0" or "::" or "localhost";
+        if (port == metricsPort && (host == metricsHost || Wide(host) || Wide(metricsHost)))
+            throw new ArgumentException($"--listen '{options.Listen}' and --metrics-listen '{metrics}' both name port {port}{(host == metricsHost ? $" on {host}" : "")}: " +
+                                        "the gRPC and the metrics endpoints need different addresses. Give --metrics-listen another port, e.g. 127.0.0.1:9464.");
     }
 
     /// <param name="flag">The option the address came from, for the error (--listen or --metrics-listen).</param>

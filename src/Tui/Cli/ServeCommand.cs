@@ -99,6 +99,7 @@ public static class ServeCommand
             // Checked here, each naming its flag, not first met inside the started server.
             if (options.MetricsListen is { } metricsListen && ServerHost.ParseListen(metricsListen, "--metrics-listen").Port == 0)
                 throw new ArgumentException($"--metrics-listen '{metricsListen}' needs a port of its own (0 would pick one nobody is told); e.g. 127.0.0.1:9464.");
+            ServerHost.CheckMetricsListenDiffers(options);
             if (File.Exists(options.ModelsDirectory))
                 throw new ArgumentException($"--models '{options.ModelsDirectory}' is a file; give a folder (it is made if missing).");
             using var app = ServerHost.Build([], options);
