@@ -990,7 +990,7 @@ public sealed class ScreenTests : IDisposable
     public void A_screen_key_pressed_at_the_command_line_leaves_the_typing_there_and_shift_tab_goes_into_the_screen()
     {
         UseGru();
-        foreach (var (key, screen) in new (Key, Terminal.Gui.ViewBase.View)[] { (Key.F2, _window.Models), (Key.F3, _window.Training), (Key.F4, _window.Generate) })
+        foreach (var (key, screen) in new (Key, Terminal.Gui.ViewBase.View)[] { (Key.F3, _window.Training), (Key.F4, _window.Generate) })
         {
             Press(key);
             Assert.Same(screen, _window.Tabs.Value);
@@ -1005,6 +1005,25 @@ public sealed class ScreenTests : IDisposable
         Assert.True(_window.Generate.HasFocus && !_window.Repl.Input.HasFocus);
         Press(Key.F2); // from a screen's field: the next screen takes the keyboard, the hidden field cannot keep it
         Assert.True(_window.Models.HasFocus && !_window.Repl.Input.HasFocus);
+    }
+    [Fact]
+    public void F2_at_the_command_line_gives_the_arrows_to_the_trained_models_list_and_typing_still_reaches_the_command_line()
+    {
+        Command("status"); // a line that Up at the command line would bring back
+        PumpUntil(() => _window.Repl.Log.Content.Contains("> status") && _window.Repl.Input.Text == "", "the command run");
+        PumpUntil(() => _window.Models.SelectedModel != null, "a model listed");
+        Press(Key.F3);
+        Press(Key.F2);
+        Assert.Same(_window.Models, _window.Tabs.Value);
+        // The list showed its selection as focused while Up and Down walked the history at the prompt.
+        Assert.True(_window.Models.ModelList.HasFocus, "the trained-models list has the keyboard");
+        Press(Key.CursorUp);
+        Press(Key.CursorDown);
+        Assert.Equal("", _window.Repl.Input.Text);
+        Assert.NotNull(_window.Models.SelectedModel);
+        Type("models"); // a command typed there still goes to the command line, whole
+        Assert.Equal("models", _window.Repl.Input.Text);
+        Assert.True(_window.Repl.Input.HasFocus);
     }
     [Fact]
     public void The_type_screen_says_what_terminal_it_needs_when_its_typing_area_does_not_fit()

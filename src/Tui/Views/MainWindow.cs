@@ -242,12 +242,19 @@ public sealed class MainWindow : Window, IReplOutput
     }
 
     /// <summary>
-    /// F2–F6. From the command line, a screen with fields (F2–F4) leaves the keyboard there: what is typed
-    /// next is still a command (`gen …` typed after F4 went into the temperature field, and Enter pressed
-    /// Generate with it); Shift+Tab goes into the screen. The games (F5, F6) take it: typing is how they
-    /// are played. From a screen, the next one takes it: a hidden screen's field must not keep it.
+    /// F2–F6. From the command line, F3 and F4 leave the keyboard there: what is typed next is still a command
+    /// (`gen …` typed after F4 went into the temperature field, and Enter pressed Generate with it); Shift+Tab
+    /// goes into the screen. F2 puts it in the trained-models list: ↑↓ pick a model and Enter uses it, where they
+    /// walked the command history under a list that looked focused; text typed there still goes to the command
+    /// line (a list takes no text). The games (F5, F6) take it: typing is how they are played. From a screen, the
+    /// next one takes it: a hidden screen's field must not keep it.
     /// </summary>
-    private void SwitchTo(View tab) => Show(tab, focusTab: !Repl.Input.HasFocus || tab == TypeView || tab == Beat);
+    private void SwitchTo(View tab)
+    {
+        var fromCommandLine = Repl.Input.HasFocus;
+        Show(tab, focusTab: !fromCommandLine || tab == Models || tab == TypeView || tab == Beat);
+        if (fromCommandLine && tab == Models) Models.FocusModelList();
+    }
 
     /// <summary>
     /// Terminal.Gui moves the focus with any arrow key no view takes, as Tab does, and past a tab's
@@ -292,7 +299,7 @@ public sealed class MainWindow : Window, IReplOutput
     /// <summary>What F1 shows: the keys, then each command's usage and what it does.</summary>
     internal static string HelpText =>
         "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model · F7 a taller command log (again: as it was)\n" +
-        "From the command line, F2–F4 leave the keyboard there (what you type next is still a command) and the games, F5 and F6, take it.\n" +
+        "From the command line, F2 puts the keyboard in the trained-models list (↑↓ pick, Enter uses; what you type still goes to the command line), F3 and F4 leave it there and the games, F5 and F6, take it.\n" +
         "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
         "PgUp/PgDn (or the mouse wheel) scroll the command log, from anywhere but a list (it pages itself); on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log), unless F7 made the log tall.\n" +

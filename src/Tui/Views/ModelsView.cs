@@ -108,6 +108,9 @@ public sealed class ModelsView : View
         if (_architectureNames.Contains(name)) _architectures.SelectedItem = name;
     }
 
+    /// <summary>Gives the keyboard to the trained-models list (F2 from the command line).</summary>
+    public void FocusModelList() => _models.SetFocus();
+
     /// <summary>The screen's lists and button (tests).</summary>
     internal ListView<string> ArchitectureList => _architectures;
     internal ListView<string> ModelList => _models;
