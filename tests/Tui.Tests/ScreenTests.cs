@@ -1026,6 +1026,26 @@ public sealed class ScreenTests : IDisposable
         Assert.True(_window.Repl.Input.HasFocus);
     }
     [Fact]
+    public void The_tab_headers_keep_their_corners_when_the_focus_moves_in_a_screen()
+    {
+        string HeaderBottom() => Screen.Split('\n').First(row => row.Contains('╰'));
+        const string Joined = "╰─────┴────────┴────┴────┴─";
+        _app.Driver!.SetScreenSize(100, 30); // the form scrolls
+        PumpUntil(() => _window.Models.NameField != null && HeaderBottom().Contains(Joined), "the form and the headers' corners");
+        Press(Key.F2); // into the trained-models list
+        Ui(() => _app.LayoutAndDraw());
+        Assert.Contains(Joined, HeaderBottom());
+        _window.Models.NameField!.SetFocus();
+        // Each Tab redrew the screen alone, its top line bare under the headers, until a resize redrew them.
+        for (var n = 0; n < 16 && !_window.Models.ScheduleField!.HasFocus; n++)
+        {
+            Press(Key.Tab);
+            Ui(() => _app.LayoutAndDraw());
+            Assert.Contains(Joined, HeaderBottom());
+        }
+        _app.Driver!.SetScreenSize(130, 42);
+    }
+    [Fact]
     public void The_type_screen_says_what_terminal_it_needs_when_its_typing_area_does_not_fit()
     {
         UseGru();

@@ -189,9 +189,24 @@ public sealed class MainWindow : Window, IReplOutput
     public TypeWithModelView TypeView { get; }
     public BeatTheModelView Beat { get; }
 
+    private bool _focusWatched;
+
+    /// <summary>
+    /// The ┴ and corners where the tab headers meet the screen's top line are joined in the window's lines, from every tab's
+    /// border at once. A focus move inside a screen (Tab in the Models form, F2 into its list) redrew that screen alone and
+    /// its top line bare, "╰─────────" under the headers, until a resize redrew the window: a focus move redraws the window.
+    /// </summary>
+    private void RedrawOnFocusMoves()
+    {
+        if (_focusWatched || App?.Navigation is not { } navigation) return;
+        _focusWatched = true;
+        navigation.FocusedChanged += (_, _) => SetNeedsDraw();
+    }
+
     /// <summary>One frame of the render loop (UI thread): views pull what changed.</summary>
     public bool RenderFrame()
     {
+        RedrawOnFocusMoves();
         Models.Refresh();
         Training.Refresh();
         TypeView.Refresh();
