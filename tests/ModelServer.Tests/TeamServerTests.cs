@@ -125,6 +125,26 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task The_queue_serves_the_key_served_least_recently_so_a_third_key_does_not_wait_behind_two_keys_second_jobs()
+    {
+        using var fresh = new KeyedServer(); // the order depends on whose jobs ran before: a server no test has trained on
+        fresh.Server.Options.Limits.MaxJobsPerKey = 2;
+        // The admin's job holds the device while alice and bob queue two jobs each, then dave one.
+        var running = await fresh.AsAdmin.Training.StartJobAsync(Job("fair-root", 1_000_000));
+        for (var waited = 0; (await fresh.AsAdmin.Training.GetJobAsync(new GetJobRequest { JobId = running.Id })).State != Protos.V1.Job.Types.State.Running; waited += 20)
+        {
+            Assert.True(waited < 30_000, "the admin's job never started");
+            await Task.Delay(20);
+        }
+        var queued = new List<string>();
+        foreach (var (api, name) in new[] { (fresh.AsAlice, "fair-alice-1"), (fresh.AsAlice, "fair-alice-2"), (fresh.AsBob, "fair-bob-1"), (fresh.AsBob, "fair-bob-2"), (fresh.AsDave, "fair-dave") })
+            queued.Add((await api.Training.StartJobAsync(Job(name, 2))).Id);
+        var listed = (await fresh.AsAdmin.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Where(j => queued.Contains(j.Id)).ToList();
+        Assert.Equal(["fair-alice-1", "fair-bob-1", "fair-dave", "fair-alice-2", "fair-bob-2"], listed.Select(j => j.ModelName));
+        Assert.Equal([1, 2, 3, 4, 5], listed.Select(j => j.QueuePosition));
+    }
+
+    [Fact]
     public async Task Calls_without_a_valid_key_are_unauthenticated_but_health_answers()
     {
         var none = keyed.Anonymous;

@@ -26,7 +26,7 @@ public sealed partial class JobQueue
             {
                 _running = RunOrder()[0];
                 _queue.Remove(_running);
-                _lastOwner = _running.Owner;
+                MarkStarted(_running);
             }
             job = _running;
         }

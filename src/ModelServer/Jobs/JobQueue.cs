@@ -19,7 +19,7 @@ namespace CharRnn.ModelServer.Jobs;
 
 /// <summary>
 /// Training jobs in order: at most one runs (the device is shared), the rest wait their turn,
-/// keys taking turns (see <see cref="RunOrder"/>). Every job is also a row in the server database, its events too, so a restart (even
+/// keys served in a fair round-robin (see <see cref="RunOrder"/>). Every job is also a row in the server database, its events too, so a restart (even
 /// after kill -9) queues again what was queued, resumes what was running from its last
 /// checkpoint, and still shows each job's history.
 /// Enqueue, Stop, Get and List are thread-safe; <see cref="RunSlice"/> is called by the device
@@ -131,25 +131,35 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
         return job == _running ? 1 : RunOrder().IndexOf(job) + 1 + (starting ? 1 : 0);
     }
 
-    /// <summary>The key whose job started last: the next one goes to another key's job when one waits.</summary>
-    private string? _lastOwner;
+    /// <summary>
+    /// When each key's job last started, as a count of starts (under the lock): the round-robin serves the key
+    /// served least recently. Not stored: after a restart every key starts even, and the queue's own order decides.
+    /// </summary>
+    private readonly Dictionary<string, long> _lastStarted = new(StringComparer.Ordinal);
+    private long _starts;
+
+    /// <summary>A job leaves the queue to run (under the lock): its key becomes the one served most recently.</summary>
+    private void MarkStarted(TrainingJob job) => _lastStarted[job.Owner] = ++_starts;
 
     /// <summary>
-    /// Queued jobs in the order they will start (under the lock): keys take turns, each next job the
-    /// oldest of a key other than the last one's when one waits, so one key's queue of long jobs does not
-    /// hold everyone else's until it is done. Among one key's jobs, first come first served.
+    /// Queued jobs in the order they will start (under the lock): a fair round-robin across keys. Each next
+    /// job is the oldest of the key served least recently (a key never served first, the one queued earliest
+    /// among those), so with alice×2, bob×2 and carol×1 queued, carol's job runs before either key's second,
+    /// and one key's queue of long jobs does not hold everyone else's. Among one key's jobs, first come first served.
     /// </summary>
     private List<TrainingJob> RunOrder()
     {
         var waiting = _queue.ToList();
         var order = new List<TrainingJob>(waiting.Count);
-        var last = _running?.Owner ?? _lastOwner;
+        var served = new Dictionary<string, long>(_lastStarted, StringComparer.Ordinal);
+        var turn = _starts;
         while (waiting.Count > 0)
         {
-            var next = waiting.FirstOrDefault(j => j.Owner != last) ?? waiting[0];
+            // MinBy keeps the first of equals: the queue's order breaks ties, and a key's first job in it is its oldest.
+            var next = waiting.MinBy(j => served.GetValueOrDefault(j.Owner, -1))!;
             waiting.Remove(next);
             order.Add(next);
-            last = next.Owner;
+            served[next.Owner] = ++turn;
         }
         return order;
     }
