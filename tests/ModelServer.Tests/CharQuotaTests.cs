@@ -40,7 +40,7 @@ public class CharQuotaTests
         clock.Advance(TimeSpan.FromSeconds(10));
         var e = Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 500));
         // 900 used: 100 left now; the call fits once the first 600 leave the minute, 30 s from now.
-        Assert.Equal("Key 'local' has generated or reserved 900 of its 1,000 characters a minute (limit max_chars_per_minute_per_key), " +
+        Assert.Equal("Key 'local' has generated, fed or reserved 900 of its 1,000 characters a minute (limit max_chars_per_minute_per_key), " +
                      "and this call asks for 500: ask for at most 100, or wait 30 s.", e.Message);
         clock.Advance(TimeSpan.FromSeconds(31));
         limiter.Reserve(Caller.Local, 500);
@@ -102,5 +102,29 @@ public class CharQuotaTests
         Assert.Contains("max_chars_per_minute_per_key", e.Status.Detail);
         // The text typed was fed even so: the session holds what the client typed ("the c" + "at").
         Assert.Equal(7, (await server.Generation.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen);
+    }
+    [Fact]
+    public async Task Fed_and_primed_characters_count_against_the_quota_and_in_the_fed_metric()
+    {
+        using var server = new ServerFixture(o => o.Limits.MaxCharsPerMinutePerKey = 1000);
+        var text = ServerFixture.TinyText[..300];
+        var fedBefore = Metrics.ServerMetrics.FedCharacters.Value;
+        var s = await server.Generation.Open("gru", prime: text); // 300
+        await server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }); // 600
+        using (var generate = server.Generation.Generate(new GenerateRequest { SessionId = s.Id, Prime = text, MaxChars = 50 })) // 950
+            while (await generate.ResponseStream.MoveNext(CancellationToken.None)) { }
+        Assert.True(Metrics.ServerMetrics.FedCharacters.Value - fedBefore >= 900, "fed characters are counted in charrnn_fed_characters_total");
+
+        var refused = await Calls.Fails(() => server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.StartsWith("Key 'local' has generated, fed or reserved 950 of its 1,000 characters a minute (limit max_chars_per_minute_per_key), " +
+                          "and this call feeds 300: send at most 50, or wait ", refused.Status.Detail);
+        // Nothing of a refused text is fed; a prime counts as Feed's text does.
+        Assert.Equal(950, (await server.Generation.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen);
+        Assert.Equal(StatusCode.ResourceExhausted, (await Calls.Fails(() => server.Generation.Open("gru", prime: text))).StatusCode);
+        // A text longer than the whole minute could never be fed: INVALID_ARGUMENT, as a Generate asking for more.
+        var tooLong = await Calls.Fails(() => server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = ServerFixture.TinyText[..1001] }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, tooLong.StatusCode);
+        Assert.Contains("limit max_chars_per_minute_per_key", tooLong.Status.Detail);
     }
 }

@@ -19,6 +19,7 @@ public static class ServerMetrics
 
     public static readonly Gauge ActiveSessions = Prometheus.Metrics.CreateGauge("charrnn_sessions_active", "Open generation sessions.");
     public static readonly Counter GeneratedCharacters = Prometheus.Metrics.CreateCounter("charrnn_generated_characters_total", "Characters generated for Generate and Interact calls (a call that ends at its deadline or is cancelled may not receive its last few).");
+    public static readonly Counter FedCharacters = Prometheus.Metrics.CreateCounter("charrnn_fed_characters_total", "Characters fed into sessions: primes (OpenSession, Generate), Feed's and Interact's text.");
     public static readonly Histogram GenerationStepSeconds = Prometheus.Metrics.CreateHistogram("charrnn_generation_step_seconds",
         "Time of one batched generation step (all sessions of a model advanced by one char).",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });

@@ -9,7 +9,9 @@ namespace CharRnn.ModelServer.Security;
 /// Characters per minute per key: a call that generates (Generate, an Interact prediction)
 /// reserves its chars up front (so a burst of calls cannot overshoot) and, when it ends, gives
 /// back from that same reservation what it did not use: the reservation leaves the window a
-/// minute after it was made, whatever happened to it since. The minute is counted on the clock's
+/// minute after it was made, whatever happened to it since. Text a call feeds (a prime, Feed's
+/// or Interact's text) counts in the same window (<see cref="ChargeFed"/>): feeding takes the
+/// device as generating does, and unmetered, one key feeding long texts in a loop held it. The minute is counted on the clock's
 /// monotonic timestamps: a wall clock set back an hour would otherwise hold a key's quota for it.
 /// </summary>
 public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvider time)
@@ -35,7 +37,18 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
         internal bool Counted { get; set; } = true; // still in its window's total (false once a minute old)
     }
 
-    public Reservation Reserve(Caller caller, long chars)
+    /// <summary>Reserves the chars a call may generate; RESOURCE_EXHAUSTED naming the limit when the key's minute has not room for them.</summary>
+    public Reservation Reserve(Caller caller, long chars) => Take(caller, chars, "asks for", "ask for at most");
+
+    /// <summary>Counts the chars of a text a call is about to feed (never given back: a call cancelled midway has fed part of it).</summary>
+    public void ChargeFed(Caller caller, long chars)
+    {
+        if (chars > 0) Take(caller, chars, "feeds", "send at most");
+    }
+
+    /// <param name="does">What the call does with the chars, for the refusal ("asks for", "feeds").</param>
+    /// <param name="fewer">What the refusal suggests with the chars left ("ask for at most").</param>
+    private Reservation Take(Caller caller, long chars, string does, string fewer)
     {
         var window = _windows.GetOrAdd(caller.Name, _ => new Window());
         lock (window)
@@ -49,9 +62,9 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
             }
             var used = window.Total;
             if (used + chars > _perMinute)
-                throw ServerException.Exhausted($"Key '{caller.Name}' has generated or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
-                                                $"(limit max_chars_per_minute_per_key), and this call asks for {chars:N0}: " +
-                                                $"{(used < _perMinute ? $"ask for at most {_perMinute - used:N0}, or " : "")}wait {WaitFor(window, used + chars - _perMinute, now)} s.");
+                throw ServerException.Exhausted($"Key '{caller.Name}' has generated, fed or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
+                                                $"(limit max_chars_per_minute_per_key), and this call {does} {chars:N0}: " +
+                                                $"{(used < _perMinute ? $"{fewer} {_perMinute - used:N0}, or " : "")}wait {WaitFor(window, used + chars - _perMinute, now)} s.");
             var reservation = new Reservation(window, now, chars);
             window.Reservations.Enqueue(reservation);
             window.Total += chars;

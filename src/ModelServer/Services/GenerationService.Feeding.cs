@@ -2,6 +2,8 @@ using System.Text;
 using CharRnn.Engine.Sampling;
 using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Metrics;
+using CharRnn.ModelServer.Security;
 using CharRnn.ModelServer.Sessions;
 using Api = CharRnn.Protos.V1;
 
@@ -120,8 +122,20 @@ public sealed partial class GenerationService
     private static void Feed(GenerationSession engine, string text, string field)
     {
         RefusePadding(text, field);
+        var seen = engine.CharactersSeen;
         try { engine.Feed(text); }
         catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
+        ServerMetrics.FedCharacters.Inc(engine.CharactersSeen - seen);
+    }
+
+    /// <summary>
+    /// Counts a text the call is about to feed against its key's characters a minute (max_chars_per_minute_per_key),
+    /// as generated chars count: RESOURCE_EXHAUSTED naming the limit, before anything is fed, when the minute has
+    /// not room for it. Feeding takes the device too: unmetered, one key's Feed loop slowed every stream and job.
+    /// </summary>
+    private void ChargeFed(Caller caller, string text)
+    {
+        if (text.Length > 0) rate.ChargeFed(caller, text.EnumerateRunes().Count());
     }
 
     /// <summary>

@@ -58,6 +58,7 @@ public sealed partial class GenerationService
                 await CancelStale(prediction);
                 prediction = CancellationTokenSource.CreateLinkedTokenSource(call.Token);
                 var current = session;
+                ChargeFed(Caller.Of(context), request.Text); // before anything of it is fed: a refused text leaves the session as it was
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;
                 var (rest, resetDone, hold) = await FeedLeadingPieces(current, current.Engine, request.Text, "text", request.Reset, call.Token, current.Owner);
@@ -74,8 +75,7 @@ public sealed partial class GenerationService
                         Feed(current.Engine, rest, "text");
                         current.Snapshot();
                         if (length == 0) return null;
-                        // The typed text is fed whatever the quota (the session stays with what the client typed);
-                        // only the prediction counts against the key's chars.
+                        // The typed text, counted above, is fed whatever the prediction's chars: the session stays with what the client typed.
                         reserved = rate.Reserve(Caller.Of(context), length);
                         var engine = current.Engine.Fork();
                         current.Model.Sessions++; // the fork holds the model too, until Predict frees it

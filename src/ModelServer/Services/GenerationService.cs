@@ -36,6 +36,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var settings = ProtoMapper.FromProto(request.Sampling);
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);
+        ChargeFed(caller, request.Prime);
         // A model not on the device yet is read and built here, off the device thread (streams go on
         // meanwhile), by one open at a time: the next finds it on the device.
         using var loadTurn = models.IsOnDevice(name) ? null : await models.HoldLoadTurn(name, context.CancellationToken);
@@ -104,6 +105,8 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         using var streaming = session.Streaming();
         CheckStop(request.Stop, session.Model.Trained.Vocabulary);
         var reserved = rate.Reserve(caller, request.MaxChars);
+        try { ChargeFed(caller, request.Prime); }
+        catch { CharRateLimiter.Refund(reserved, request.MaxChars); throw; }
 
         // End the stream ourselves just before the client's deadline, with a clean DEADLINE_EXCEEDED
         // status: left to the framework, a stream still being written at the deadline is reset, which
@@ -159,7 +162,9 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         CheckTextLimit(request.Text, "text");
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
-        var session = sessions.Get(request.SessionId, Caller.Of(context));
+        var caller = Caller.Of(context);
+        var session = sessions.Get(request.SessionId, caller);
+        ChargeFed(caller, request.Text);
         var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Text, "text", reset: false, context.CancellationToken, session.Owner);
         return await RunLetGo(session, hold, () =>
         {
@@ -264,6 +269,9 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         // Characters as everywhere in the API: Unicode scalar values, not UTF-16 code units.
         if (text.Length > _limits.MaxPrimeChars && text.EnumerateRunes().Count() is var count && count > _limits.MaxPrimeChars)
             throw ServerException.Invalid($"{field} has {count:N0} characters; this server feeds at most {_limits.MaxPrimeChars:N0} per call (limit max_prime_chars). Send it in pieces with Feed.");
+        // Fed text counts against the key's chars a minute: a text larger than the whole minute could never be fed.
+        if (text.Length > _limits.MaxCharsPerMinutePerKey && text.EnumerateRunes().Count() is var runes && runes > _limits.MaxCharsPerMinutePerKey)
+            throw ServerException.Invalid($"{field} has {runes:N0} characters, more than a key may feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key). Send it in pieces with Feed.");
     }
 
 }
