@@ -194,10 +194,13 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(120, eventsA[^1].Step);
     }
 
-    [Fact]
-    public async Task Work_that_arrives_while_a_job_trains_alone_waits_for_a_step_not_a_whole_slice()
+    /// <summary>
+    /// Runs <paramref name="test"/> while a long job trains alone, past its fifth step, with the device loop
+    /// and the job's step (read on the device thread); stops the job after.
+    /// </summary>
+    private async Task WhileAJobTrains(string name, Func<DeviceLoop.DeviceWorker, Func<long>, Task> test)
     {
-        var job = await Client.StartJobAsync(Request("yields", maxSteps: 100_000, epochs: 1000));
+        var job = await Client.StartJobAsync(Request(name, maxSteps: 100_000, epochs: 1000));
         var jobs = server.Services.GetRequiredService<Jobs.JobQueue>();
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         long Step() => jobs.Get(job.Id, Security.Caller.Local).Trainer?.Position.Step ?? -1; // on the device thread
@@ -205,6 +208,31 @@ public class TrainingJobTests(ServerFixture server)
         {
             var deadline = DateTime.UtcNow.AddSeconds(60);
             while (await worker.Run(Step) < 5 && DateTime.UtcNow < deadline) await Task.Delay(20);
+            await test(worker, Step);
+        }
+        finally
+        {
+            await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+            await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+        }
+    }
+
+    [Fact]
+    public Task A_backlog_of_commands_takes_turns_with_the_training_job_instead_of_all_running_before_it() =>
+        WhileAJobTrains("shares", async (worker, Step) =>
+        {
+            // Twenty commands of a few ms each queued at once by one key, as one feeding long texts into many sessions
+            // queues them: the job trains between them (they earn it its share), where they used to run all before it.
+            var backlog = await worker.Run(() => Task.WhenAll(Enumerable.Range(0, 20)
+                .Select(_ => worker.Run(() => { Thread.Sleep(5); return Step(); }, owner: "feeder")).ToList()));
+            var seen = await backlog;
+            Assert.True(seen.Distinct().Count() >= 5, $"the job's step as each command ran: {string.Join(", ", seen)}");
+        });
+
+    [Fact]
+    public Task Work_that_arrives_while_a_job_trains_alone_waits_for_a_step_not_a_whole_slice() =>
+        WhileAJobTrains("yields", async (worker, Step) =>
+        {
             // Two commands in a row: the job trains between them only until the second arrives (a step or
             // so), where a slice with no one streaming used to run its whole 250 ms (dozens of tiny steps).
             var gaps = new List<long>();
@@ -215,13 +243,7 @@ public class TrainingJobTests(ServerFixture server)
             }
             gaps.Sort();
             Assert.True(gaps[gaps.Count / 2] <= 10, $"steps trained between two commands in a row: {string.Join(", ", gaps)}"); // a loaded host's thread pool may take a few steps' time
-        }
-        finally
-        {
-            await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
-            await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
-        }
-    }
+        });
 
     [Fact]
     public async Task The_device_serves_others_while_a_jobs_last_checkpoint_is_written()

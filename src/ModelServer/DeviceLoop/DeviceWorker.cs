@@ -65,6 +65,7 @@ public sealed class DeviceWorker : IHostedService
                 $"The training slice must be from {ServerOptions.MinTrainingSliceMilliseconds} to {ServerOptions.MaxTrainingSliceMilliseconds} ms.");
         _share = new DeviceShare(_options.TrainingShare);
         _workWaiting = () => !_commands.IsEmpty || !_arrivals.IsEmpty || _pendingCount > 0; // device thread: _pendingCount is its own
+        _yieldNow = () => Stopwatch.GetTimestamp() >= _uncutUntil && _workWaiting();
         _dropIfCancelled = DropIfCancelled;
         _jobs = jobs;
         _logger = logger;
@@ -203,19 +204,28 @@ public sealed class DeviceWorker : IHostedService
     private void Tick()
     {
         Interlocked.Exchange(ref _lastTickTicks, DateTimeOffset.UtcNow.UtcTicks);
-        bool busy = RunCommands(_active.Count > 0 || !_arrivals.IsEmpty ? CommandBudget : TimeSpan.MaxValue);
+        // Commands get a budget a tick even with no one streaming: run all at once, a backlog of feeds held training for its whole length.
+        var commandsStarted = Stopwatch.GetTimestamp();
+        bool busy = RunCommands(CommandBudget);
+        if (busy) _share.RanCommands(Stopwatch.GetElapsedTime(commandsStarted));
         bool generating = StepGenerations();
         bool training = false;
-        if (_share.TrainingMayRun(generating))
+        if (_share.TrainingMayRun(generating || busy))
         {
             UseThreads(_threads);
             var started = Stopwatch.GetTimestamp();
             var streamsOpen = _active.Count > 0;
-            // A command or a call that arrives meanwhile ends even the long slice at its next piece: an OpenSession,
-            // a Feed's next 256 chars or an Interact keystroke would otherwise wait up to SliceWhenIdle each.
-            training = _jobs.RunSlice(streamsOpen ? TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds) : SliceWhenIdle, Device, Description, _workWaiting);
+            // A command or a call that arrives meanwhile ends even the long slice at its next piece (an OpenSession,
+            // a Feed's next 256 chars or an Interact keystroke would otherwise wait up to SliceWhenIdle each), but not
+            // before training has had the time the commands since its last slice earned it: cut at once, it got a
+            // step per command, and a key feeding in a loop took nearly all of the device.
+            var earned = _share.TrainingEarned < SliceWhenIdle ? _share.TrainingEarned : SliceWhenIdle;
+            var streamSlice = TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds);
+            var slice = !streamsOpen ? SliceWhenIdle : earned > streamSlice ? earned : streamSlice;
+            _uncutUntil = started + (long)(earned.TotalSeconds * Stopwatch.Frequency);
+            training = _jobs.RunSlice(slice, Device, Description, _yieldNow);
             var took = Stopwatch.GetElapsedTime(started);
-            _share.Trained(took, streamsOpen);
+            _share.Trained(took, streamsOpen || busy || _pendingCount > 0);
             if (training && streamsOpen) ServerMetrics.TrainingSliceSeconds.Observe(took.TotalSeconds);
         }
         UpdateRate();
@@ -224,6 +234,8 @@ public sealed class DeviceWorker : IHostedService
     }
 
     private readonly Func<bool> _workWaiting; // one delegate, not one a tick
+    private readonly Func<bool> _yieldNow;    // work waits, and the slice has run what training earned (_uncutUntil)
+    private long _uncutUntil;                 // device thread: a Stopwatch timestamp
     private readonly Predicate<GenerationRequest> _dropIfCancelled;
 
     private int _threads, _currentThreads;
