@@ -384,6 +384,36 @@ public class RestartTests
         Directory.Delete(root, true);
     }
 
+    private static Metadata As(string key) => new() { { "authorization", "Bearer " + key } };
+
+    /// <summary>
+    /// A long job on a tiny model started with <paramref name="key"/> on a server over <paramref name="options"/>,
+    /// running when that server stops (so that the next start resumes it); its id.
+    /// </summary>
+    private static Task<string> JobRunningAtShutdown(Hosting.ServerOptions options, string modelName, string key)
+    {
+        var request = new StartJobRequest
+        {
+            ModelName = modelName, Architecture = "stateful-gru", CorpusName = "tiny",
+            Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 1000, SampleChars = 0, ProgressIntervalSeconds = 0.05 },
+        };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        return WithServer(options, async training =>
+        {
+            var job = await training.StartJobAsync(request, As(key));
+            await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = job.Id }, As(key)).ResponseStream.ReadAllAsync())
+                if (e.EventCase == JobEvent.EventOneofCase.Progress) break; // running: the restart resumes it
+            return job.Id;
+        });
+    }
+
+    /// <summary>A job's events, watched with <paramref name="key"/> on a server over <paramref name="options"/>, to its end.</summary>
+    private static Task<List<JobEvent>> EventsAfterRestart(Hosting.ServerOptions options, string id, string key) => WithServer(options, async training =>
+    {
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        return await training.WatchJob(new WatchJobRequest { JobId = id }, As(key), cancellationToken: patience.Token).Events(patience.Token);
+    });
+
     [Fact]
     public async Task A_job_recovered_after_a_restart_still_stops_when_the_key_that_started_it_is_rotated()
     {
@@ -391,31 +421,34 @@ public class RestartTests
         var keysFile = Path.Combine(root, "keys.json");
         var leaked = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false);
         options.KeysFile = keysFile;
-        static Metadata As(string key) => new() { { "authorization", "Bearer " + key } };
-        var request = new StartJobRequest
-        {
-            ModelName = "rotated", Architecture = "stateful-gru", CorpusName = "tiny",
-            Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 1000, SampleChars = 0, ProgressIntervalSeconds = 0.05 },
-        };
-        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
-        var id = await WithServer(options, async training =>
-        {
-            var job = await training.StartJobAsync(request, As(leaked));
-            await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = job.Id }, As(leaked)).ResponseStream.ReadAllAsync())
-                if (e.EventCase == JobEvent.EventOneofCase.Progress) break; // running: the restart resumes it
-            return job.Id;
-        });
+        var id = await JobRunningAtShutdown(options, "rotated", leaked);
         // While the server is down the leaked key is rotated: its name, and the job's model, go to a new key.
         Assert.True(Security.ApiKeyStore.Load(keysFile).Remove("temp"));
         var rotated = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false, reuseName: true);
 
-        var events = await WithServer(options, async training =>
-        {
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            return await training.WatchJob(new WatchJobRequest { JobId = id }, As(rotated), cancellationToken: patience.Token).Events(patience.Token);
-        });
+        var events = await EventsAfterRestart(options, id, rotated);
         Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
         Assert.Equal("stopped: key 'temp' was removed", events[^1].Stopped.Reason);
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task A_job_whose_key_was_removed_while_the_server_was_down_is_stopped_at_the_start_before_it_trains()
+    {
+        var (root, options) = FolderWithTinyCorpus("orphaned");
+        var keysFile = Path.Combine(root, "keys.json");
+        var leaving = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false);
+        var ops = Security.ApiKeyStore.Load(keysFile).Add("ops", admin: true);
+        options.KeysFile = keysFile;
+        var id = await JobRunningAtShutdown(options, "orphaned", leaving);
+        Assert.True(Security.ApiKeyStore.Load(keysFile).Remove("temp")); // while the server is down
+
+        var events = await EventsAfterRestart(options, id, ops);
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
+        Assert.Equal("stopped: key 'temp' was removed", events[^1].Stopped.Reason);
+        // Queued again at the start, then stopped: never started (the sweeper, a second or two later, stopped it once it trained).
+        var sinceRestart = events.Skip(events.FindLastIndex(e => e.EventCase == JobEvent.EventOneofCase.Queued)).Select(e => e.EventCase).ToList();
+        Assert.Equal([JobEvent.EventOneofCase.Queued, JobEvent.EventOneofCase.Stopped], sinceRestart);
         Directory.Delete(root, true);
     }
 

@@ -6,6 +6,7 @@ using CharRnn.Engine.Training;
 using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Persistence;
+using CharRnn.ModelServer.Security;
 
 namespace CharRnn.ModelServer.Jobs;
 
@@ -14,9 +15,11 @@ public sealed partial class JobQueue
 {
     /// <summary>
     /// After a restart: queues again the jobs that were queued, and resumes the ones that were
-    /// running from their last checkpoint (exactly: weights, optimizer, schedule, position).
+    /// running from their last checkpoint (exactly: weights, optimizer, schedule, position). A job
+    /// whose key was removed while the server was down is stopped here, before the device loop could
+    /// start it, as <see cref="RemovedKeySweeper"/> stops one of a running server.
     /// </summary>
-    public void Recover()
+    public void Recover(RemovedKeys? removed)
     {
         models.RemoveDeleted();
         foreach (var record in database.UnfinishedJobs())
@@ -49,6 +52,11 @@ public sealed partial class JobQueue
                     record.KeyHash);
                 job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart
                 logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
+                if (removed?.Gone(job.KeyHash, job.Owner) == true)
+                {
+                    logger.LogInformation("Job {JobId} stopped: its key ('{Key}') was removed", job.Id, job.Owner);
+                    Stop(job.Id, Caller.Local, RemovedKeys.StopReason(job.Owner));
+                }
             }
             catch (Exception e) when (e is CorpusException or CheckpointException or InvalidDataException or ArgumentException or ServerException or IOException
                                            or UnauthorizedAccessException or System.Data.Common.DbException)

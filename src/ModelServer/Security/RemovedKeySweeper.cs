@@ -37,11 +37,10 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
 
     private async Task SweepAsync(CancellationToken stoppingToken)
     {
-        var (keys, problem) = auth.Current();
         // An unreadable file, or none at all (an editor that saves by renaming leaves it missing for a moment), refuses
-        // every call already, and says nothing of which keys went: nothing is swept for it. One emptied to [] removes them all.
-        if (problem != null || (keys.Entries.Count == 0 && !File.Exists(keys.Path))) { _goneBefore.Clear(); return; }
-        var valid = keys.Keys.Select(k => k.Sha256).ToHashSet(StringComparer.Ordinal);
+        // every call already, and says nothing of which keys went: nothing is swept for it.
+        if (RemovedKeys.Of(auth) is not { } removed) { _goneBefore.Clear(); return; }
+        var valid = removed.Valid;
         revocations.Restore(valid);
         var open = sessions.All;
         var active = jobs.List(Sweeper).Where(j => j.State is JobState.Queued or JobState.Running).ToList();
@@ -51,9 +50,6 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
         var gone = missing.Where(_goneBefore.Contains).ToHashSet(StringComparer.Ordinal);
         _goneBefore = missing;
         bool Gone(string? keyHash) => keyHash != null && gone.Contains(keyHash);
-        // A job stored by an older server, whose rows did not keep the key, knows only its owner's name: it stops if that
-        // name was removed and not given to a new key.
-        var removedNames = keys.RemovedKeys.Select(k => k.Name).Except(keys.Keys.Select(k => k.Name)).ToHashSet(StringComparer.Ordinal);
 
         foreach (var key in revocations.Watched.Where(k => Gone(k)))
             revocations.Revoke(key);
@@ -64,10 +60,11 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
             var why = new ServerException(Grpc.Core.StatusCode.Unauthenticated, $"Session '{session.Id}' was closed: its API key '{session.Owner}' was removed from this server.");
             await worker.Run(() => SessionCloser.Close(session, worker, models, why), stoppingToken).ConfigureAwait(false);
         }
-        foreach (var job in active.Where(j => j.StopRequest == null && (Gone(j.KeyHash) || (j.KeyHash == null && removedNames.Contains(j.Owner)))))
+        // A job stored by an older server, without its key, goes by its owner's name (RemovedKeys.Gone).
+        foreach (var job in active.Where(j => j.StopRequest == null && (Gone(j.KeyHash) || (j.KeyHash == null && removed.Gone(null, j.Owner)))))
         {
             logger.LogInformation("Job {JobId} stopped: its key ('{Key}') was removed", job.Id, job.Owner);
-            jobs.Stop(job.Id, Sweeper, $"stopped: key '{job.Owner}' was removed");
+            jobs.Stop(job.Id, Sweeper, RemovedKeys.StopReason(job.Owner));
         }
     }
 }
