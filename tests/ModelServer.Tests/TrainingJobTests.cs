@@ -109,6 +109,29 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_server_cap_on_job_time_is_the_budget_of_a_job_without_one_and_refuses_a_larger_one()
+    {
+        var limits = server.Options.Limits;
+        limits.MaxJobHours = 0.5 / 3600; // half a second, as `serve --max-job-hours` would set it
+        try
+        {
+            Assert.Equal(0.5, (await server.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxJobSeconds, 6);
+            var greedy = Request("capped-greedy", maxSteps: 0, epochs: 1000);
+            greedy.Options.TimeBudgetSeconds = 2;
+            var refused = await Calls.Fails(() => Client.StartJobAsync(greedy).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+            Assert.Equal("options.time_budget_seconds = 2 is more than this server gives one job (0.5 s, limit max_job_seconds); ask for at most 0.5, or leave it unset to get that.",
+                refused.Status.Detail);
+
+            // Without a budget of its own (an epoch count it would take long to reach), the job gets the cap's and stops there.
+            var events = await Client.Train(Request("capped", maxSteps: 0, epochs: 1000)).Events();
+            Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
+            Assert.Contains("time budget of 00:00:00.5", events[^1].Stopped.Reason);
+        }
+        finally { limits.MaxJobHours = 0; }
+    }
+
+    [Fact]
     public async Task Watching_after_a_sequence_the_job_has_not_reached_is_refused_and_after_its_last_gives_nothing_more()
     {
         var events = await Client.Train(Request("sequenced", maxSteps: 3, epochs: 1)).Events();

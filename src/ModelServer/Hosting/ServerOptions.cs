@@ -61,6 +61,11 @@ public sealed class ServerLimits
         ["n_hidden"] = 2048, ["n_fac"] = 512, ["layers"] = 4, ["bs"] = 1024, ["bptt"] = 512, ["context"] = 64,
     };
     public int MaxEpochs { get; set; } = 10_000;
+    /// <summary>
+    /// Training time one job gets in a run, in hours (`serve --max-job-hours`; 0: no limit, the default): a job without
+    /// time_budget_seconds gets it as its budget, a larger budget is refused. Without it a job may hold the device for up to a year.
+    /// </summary>
+    public double MaxJobHours { get; set; }
 
     /// <summary>The largest request message of any call but Training's: the longest text (max_prime_chars, up to 4 UTF-8 bytes a char) and 1 MiB for the rest.</summary>
     public int MaxMessageBytes => (int)Math.Min(int.MaxValue, 4L * MaxPrimeChars + (1 << 20));

@@ -70,6 +70,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             WeightDecay = LayerGroupValues.All(architecture.DefaultWeightDecay),
         }, limits.MaxEpochs);
         CheckEpochs(options);
+        options = WithJobTimeCap(options);
         var (corpus, uploaded) = Corpus(request);
         CheckFits(architecture, hyperParameters, options, corpus);
         Vocabulary vocabulary;
@@ -118,6 +119,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         // A time budget is the run's own (TrainingOptions.time_budget_seconds: "in this run"): not the last run's.
         var options = ProtoMapper.Apply(request.Options, meta.Training with { TimeBudget = null }, limits.MaxEpochs, ResumeChanges);
         CheckEpochs(options);
+        options = WithJobTimeCap(options);
         CheckLeftToTrain(name, options, meta.Position);
 
         var uploaded = meta.Corpus.Name == CorpusStore.UploadedName;
@@ -145,6 +147,21 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         throw ServerException.Invalid($"Training this model would need about {TrainingFootprint.Format(needed)} ({architecture.Name}: {sizes}, a vocabulary of {vocabulary}, " +
                                       $"{corpus.Length:N0} characters); this server gives a job at most {TrainingFootprint.Format(limit)} (limit max_job_memory_bytes). " +
                                       "Use a smaller bs, bptt, context or n_hidden, or fewer layers.");
+    }
+
+    /// <summary>
+    /// This server's cap on one job's training time (max_job_seconds, `serve --max-job-hours`), when it has one: a job
+    /// without a time budget gets the cap as its budget, so that no job holds the shared device without end; a larger one is refused.
+    /// </summary>
+    private TrainingOptions WithJobTimeCap(TrainingOptions options)
+    {
+        if (limits.MaxJobHours <= 0) return options;
+        var cap = TimeSpan.FromHours(limits.MaxJobHours);
+        if (options.TimeBudget is not { } budget) return options with { TimeBudget = cap };
+        if (budget > cap)
+            throw ServerException.Invalid($"options.time_budget_seconds = {budget.TotalSeconds:0.###} is more than this server gives one job ({cap.TotalSeconds:0.###} s, " +
+                                          $"limit max_job_seconds); ask for at most {cap.TotalSeconds:0.###}, or leave it unset to get that.");
+        return options;
     }
 
     /// <summary>Epochs the request did not set come from the model when resuming, and may be over this server's cap.</summary>

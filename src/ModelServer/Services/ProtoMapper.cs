@@ -161,6 +161,7 @@ public static class ProtoMapper
         MaxEpochs = l.MaxEpochs,
         MaxMessageBytes = l.MaxMessageBytes,
         MaxTrainingMessageBytes = l.MaxTrainingMessageBytes,
+        MaxJobSeconds = l.MaxJobHours * 3600,
     };
 
     // ---- training ------------------------------------------------------------------------

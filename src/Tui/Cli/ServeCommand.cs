@@ -31,6 +31,7 @@ public static class ServeCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var maxEpochs = new Option<int>("--max-epochs") { Description = $"Epochs a job may ask for at most (1–{TrainingOptions.MaxEpochs}).", DefaultValueFactory = _ => defaults.Limits.MaxEpochs };
+        var maxJobHours = new Option<double>("--max-job-hours") { Description = "Training time one job gets in a run, in hours; a job without a time budget gets it as its budget, a larger budget is refused (0: no limit).", DefaultValueFactory = _ => defaults.Limits.MaxJobHours };
         var maxQueued = new Option<int>("--max-queued-jobs") { Description = "Jobs that may wait in the queue.", DefaultValueFactory = _ => defaults.Limits.MaxQueuedJobs };
         var keys = new Option<string?>("--keys") { Description = "API keys file (charrnn keys add NAME): clients must send one. Without keys the server only listens on loopback." };
         var metrics = new Option<string?>("--metrics-listen") { Description = "HOST:PORT for Prometheus /metrics over HTTP/1.1, e.g. 127.0.0.1:9464." };
@@ -44,7 +45,7 @@ public static class ServeCommand
         var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C, SIGTERM or SIGHUP stops it after checkpointing).")
         {
-            listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxPrime, maxUpload, maxQueued, maxEpochs, maxHyper,
+            listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxPrime, maxUpload, maxQueued, maxEpochs, maxJobHours, maxHyper,
             keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, jobMemory,
         };
         command.SetAction(parse =>
@@ -84,6 +85,7 @@ public static class ServeCommand
                 : throw new ArgumentException($"--max-upload-bytes {upload} is not allowed; it must be from 1 to {MaxUploadBytes} (a gRPC message holds under 2 GiB).");
             options.Limits.MaxQueuedJobs = Positive(parse.GetValue(maxQueued), "--max-queued-jobs");
             options.Limits.MaxEpochs = (int)Between(parse.GetValue(maxEpochs), 1, TrainingOptions.MaxEpochs, "--max-epochs");
+            options.Limits.MaxJobHours = Between(parse.GetValue(maxJobHours), 0, TrainingOptions.MaxTimeBudgetDays * 24, "--max-job-hours");
             options.Limits.MaxSessionsPerKey = Positive(parse.GetValue(sessionsPerKey), "--max-sessions-per-key");
             options.Limits.MaxJobsPerKey = Positive(parse.GetValue(jobsPerKey), "--max-jobs-per-key");
             options.Limits.MaxCharsPerMinutePerKey = Positive(parse.GetValue(charsPerKey), "--max-chars-per-minute-per-key");
