@@ -60,7 +60,7 @@ public class CatalogTests(ServerFixture server)
         // A model that validated on the last half may be shown any of it, not only the last fifth.
         var text = string.Concat(Enumerable.Repeat("the cat sat. ", 70)) + string.Concat(Enumerable.Repeat("a dog ran. ", 80));
         File.WriteAllText(Path.Combine(server.Options.CorporaDirectory!, "halves.txt"), text);
-        TrainOn("halves-model", new Engine.Text.Corpus("halves", text, Engine.Text.Corpus.HexSha256(Encoding.UTF8.GetBytes(text))), validFraction: 0.5);
+        server.TrainOn("halves-model", new Engine.Text.Corpus("halves", text, Engine.Text.Corpus.HexSha256(Encoding.UTF8.GetBytes(text))), validFraction: 0.5);
         var offsets = new List<long>();
         for (ulong seed = 0; seed < 20; seed++)
         {
@@ -74,7 +74,7 @@ public class CatalogTests(ServerFixture server)
 
         // Uploaded text is the copy in the model's folder, which no corpus name reaches.
         var uploaded = string.Concat(Enumerable.Repeat("xyz zyx. ", 150));
-        var folder = TrainOn("upload-model", new Engine.Text.Corpus("upload", uploaded, Engine.Text.Corpus.HexSha256(Encoding.UTF8.GetBytes(uploaded))), validFraction: 0.2);
+        var folder = server.TrainOn("upload-model", new Engine.Text.Corpus("upload", uploaded, Engine.Text.Corpus.HexSha256(Encoding.UTF8.GetBytes(uploaded))), validFraction: 0.2);
         File.WriteAllText(Path.Combine(folder, Engine.Checkpoints.ModelFolder.UploadedCorpusFile), uploaded);
         var fromUpload = await server.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "upload-model", Length = 40, Seed = 1 });
         Assert.Equal("upload", fromUpload.CorpusName);
@@ -97,7 +97,7 @@ public class CatalogTests(ServerFixture server)
     {
         var text = string.Concat(Enumerable.Repeat("The Cat Sat. ", 100));
         File.WriteAllText(Path.Combine(server.Options.CorporaDirectory!, "capitals.txt"), text);
-        TrainOn("lower-model", new Engine.Text.Corpus("capitals", text, Engine.Text.Corpus.HexSha256(Encoding.UTF8.GetBytes(text))), validFraction: 0.5, lowercase: true);
+        server.TrainOn("lower-model", new Engine.Text.Corpus("capitals", text, Engine.Text.Corpus.HexSha256(Encoding.UTF8.GetBytes(text))), validFraction: 0.5, lowercase: true);
         var passage = await server.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "lower-model", Length = 40, Seed = 3 });
         Assert.Equal(text.Substring((int)passage.Offset, passage.Text.Length).ToLowerInvariant(), passage.Text); // as the model reads it
 
@@ -106,17 +106,6 @@ public class CatalogTests(ServerFixture server)
         Assert.Contains("'\u03A9' (U+03A9)", refused.Status.Detail); // what was sent, not the 'ω' it became
         Assert.DoesNotContain("U+03C9", refused.Status.Detail);
         File.Delete(Path.Combine(server.Options.CorporaDirectory!, "capitals.txt"));
-    }
-
-    private string TrainOn(string name, Engine.Text.Corpus corpus, double validFraction, bool lowercase = false)
-    {
-        var a = Engine.Models.Architectures.Get("stateful-gru");
-        var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 8, ["n_fac"] = 4, ["bs"] = 4, ["random_bptt"] = 0 });
-        var folder = Path.Combine(server.Options.ModelsDirectory, name);
-        using var trainer = Engine.Training.Trainer.Create(a, hp, new Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0, ValidFraction = validFraction, Lowercase = lowercase },
-            corpus, TorchSharp.torch.CPU, folder);
-        trainer.Run();
-        return folder;
     }
 
     [Fact]

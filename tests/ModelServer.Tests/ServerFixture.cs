@@ -97,6 +97,18 @@ public sealed class ServerFixture : IDisposable
         trainer.Run();
     }
 
+    /// <summary>Trains a one-step model on <paramref name="corpus"/> straight into the models folder; returns its folder.</summary>
+    public string TrainOn(string name, Corpus corpus, double validFraction = 0.2, bool lowercase = false)
+    {
+        var a = Architectures.Get("stateful-gru");
+        var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 8, ["n_fac"] = 4, ["bs"] = 4, ["random_bptt"] = 0 });
+        var folder = Path.Combine(Options.ModelsDirectory, name);
+        using var trainer = Trainer.Create(a, hp, new CharRnn.Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0, ValidFraction = validFraction, Lowercase = lowercase },
+            corpus, CPU, folder);
+        trainer.Run();
+        return folder;
+    }
+
     /// <summary>Stops the server (as a shutdown does), keeping its folder for a look at what it left.</summary>
     public void StopServer()
     {

@@ -140,6 +140,10 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
             throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(model.Error ?? "", caller.Admin)}"); // a damaged checkpoint's error names its file
         if (corpusName != "" && corpusName != meta.Corpus.Name)
             throw ServerException.Invalid($"corpus_name '{Echo.Of(corpusName)}' is not the corpus model '{name}' was trained on ('{meta.Corpus.Name}'); leave corpus_name empty with model_name.");
+        // Sharing a model lets others list it and generate from it, not read what its owner uploaded:
+        // server corpora are listed to every key, uploaded text only to the key that sent it.
+        if (meta.Corpus.Name == CorpusStore.UploadedName && models.Ownership(name) is { } record && !caller.Owns(record.Owner))
+            throw ServerException.PermissionDenied($"Model '{name}' was trained on uploaded text, which only the model's owner can read passages of; sharing a model does not share its corpus.");
         try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction, meta.Vocabulary.Lowercase); }
         catch (ServerException e) when (e.Code == StatusCode.NotFound)
         {
