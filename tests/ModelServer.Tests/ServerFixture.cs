@@ -48,7 +48,11 @@ public sealed class ServerFixture : IDisposable
         _factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseContentRoot(AppContext.BaseDirectory);
-            b.ConfigureServices(s => s.AddSingleton(Microsoft.Extensions.Options.Options.Create(Options)));
+            b.ConfigureServices(s =>
+            {
+                s.AddSingleton(Microsoft.Extensions.Options.Options.Create(Options));
+                s.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(Log);
+            });
         });
         Channel = GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions
         {
@@ -62,6 +66,8 @@ public sealed class ServerFixture : IDisposable
     }
 
     public string Root { get; }
+    /// <summary>What the server logged.</summary>
+    public CapturedLog Log { get; } = new();
     public ServerOptions Options { get; }
     public IServiceProvider Services => _factory.Services;
     public GrpcChannel Channel { get; }

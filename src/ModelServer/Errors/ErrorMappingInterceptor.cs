@@ -11,7 +11,8 @@ namespace CharRnn.ModelServer.Errors;
 /// unexpected INTERNAL (logged with its stack, shown to the client without it). Callers who are
 /// not admins read messages without the server's paths (<see cref="PathRedaction"/>).
 /// </summary>
-public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRevocations revocations, ILogger<ErrorMappingInterceptor> logger) : Interceptor
+public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRevocations revocations, Security.QuotaRefusalLog quotaRefusals,
+    ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -41,7 +42,10 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
         catch (Exception e) when (Translate(e, context) is { } status) { throw status; }
     }
 
-    /// <summary>Counts the error by its status code (not CANCELLED); returns the status to throw instead, or null to let the exception through.</summary>
+    /// <summary>
+    /// Counts the error by its status code (not CANCELLED) and, for a quota's refusal, the quota, which is logged too;
+    /// returns the status to throw instead, or null to let the exception through.
+    /// </summary>
     private RpcException? Translate(Exception e, ServerCallContext context)
     {
         var mapped = Map(e, context);
@@ -51,7 +55,9 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             mapped = new RpcException(new Status(status.StatusCode, detail), status.Trailers);
         var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
         // A client that leaves (a watcher closed, Ctrl+C) is no failure of the server: counted, it would trip alerts.
-        if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString()).Inc();
+        var quota = (e as ServerException)?.Quota;
+        if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), quota ?? "").Inc();
+        if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
         return mapped;
     }
 

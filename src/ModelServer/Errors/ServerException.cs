@@ -7,10 +7,13 @@ public sealed class ServerException(StatusCode code, string message) : Exception
 {
     public StatusCode Code { get; } = code;
 
+    /// <summary>For a quota's RESOURCE_EXHAUSTED: the quota its message names (<see cref="QuotaLimits"/>); otherwise null.</summary>
+    public string? Quota { get; private init; }
+
     public static ServerException Invalid(string message) => new(StatusCode.InvalidArgument, message);
     public static ServerException NotFound(string message) => new(StatusCode.NotFound, message);
     public static ServerException Exists(string message) => new(StatusCode.AlreadyExists, message);
-    public static ServerException Exhausted(string message) => new(StatusCode.ResourceExhausted, message);
+    public static ServerException Exhausted(string message) => new(StatusCode.ResourceExhausted, message) { Quota = QuotaLimits.In(message) };
     public static ServerException Precondition(string message) => new(StatusCode.FailedPrecondition, message);
     public static ServerException PermissionDenied(string message) => new(StatusCode.PermissionDenied, message);
     public static ServerException Unavailable(string message) => new(StatusCode.Unavailable, message);

@@ -37,8 +37,13 @@ public static class ServerMetrics
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00025, 2, 12) });
     public static readonly Gauge JobsQueued = Prometheus.Metrics.CreateGauge("charrnn_jobs_queued", "Training jobs waiting for the device.");
     public static readonly Gauge JobsRunning = Prometheus.Metrics.CreateGauge("charrnn_jobs_running", "Training jobs running (0 or 1).");
-    public static readonly Counter Errors = Prometheus.Metrics.CreateCounter("charrnn_grpc_errors_total", "Calls that ended with an error, by gRPC status code.",
-        new CounterConfiguration { LabelNames = ["code"] });
+    public static readonly Counter Errors = Prometheus.Metrics.CreateCounter("charrnn_grpc_errors_total",
+        "Calls that ended with an error, by gRPC status code and, for refusals the server makes knowing why, reason: " +
+        "\"auth\" (API key), the quota's name (RESOURCE_EXHAUSTED), else empty.",
+        new CounterConfiguration { LabelNames = ["code", "reason"] });
+
+    /// <summary>The reason label of a refusal for its API key.</summary>
+    public const string AuthReason = "auth";
     public static readonly Gauge DeviceMemoryBytes = Prometheus.Metrics.CreateGauge("charrnn_device_memory_bytes",
         "Memory in use on the device (for the CPU device: the process's resident set).", new GaugeConfiguration { LabelNames = ["device"] });
 }

@@ -160,7 +160,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
     /// </summary>
     private RpcException Refuse(ServerCallContext context, StatusCode code, string reason, string detail)
     {
-        Metrics.ServerMetrics.Errors.WithLabels(code.ToString()).Inc();
+        Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), Metrics.ServerMetrics.AuthReason).Inc();
         refusals.Refused(context.Peer, context.Method, reason);
         return new RpcException(new Status(code, detail));
     }

@@ -1,0 +1,22 @@
+using System.Collections.Concurrent;
+
+namespace CharRnn.ModelServer.Security;
+
+/// <summary>
+/// Logs calls refused by a quota (RESOURCE_EXHAUSTED): once per key and quota a minute, so a client
+/// retrying in a loop cannot flood the log, while an operator still sees which key hit which limit.
+/// Keys come from the keys file and quotas from <see cref="Errors.QuotaLimits"/>: what is remembered stays small.
+/// </summary>
+public sealed class QuotaRefusalLog(TimeProvider time, ILogger<QuotaRefusalLog> logger)
+{
+    private readonly ConcurrentDictionary<(string Key, string Quota), DateTimeOffset> _lastLogged = new();
+
+    public void Refused(string key, string quota, string method, string detail)
+    {
+        var now = time.GetUtcNow();
+        if (_lastLogged.TryGetValue((key, quota), out var last) && now - last < RefusalLog.Quiet) return;
+        _lastLogged[(key, quota)] = now;
+        logger.LogWarning("Refused {Method} for key {Key}: quota {Quota} reached: {Detail} (more refusals of this key for this quota within a minute are not logged)",
+            method, key, quota, detail);
+    }
+}
