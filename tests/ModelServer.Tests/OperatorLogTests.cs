@@ -1,12 +1,15 @@
 using CharRnn.ModelServer.Metrics;
+using CharRnn.ModelServer.Persistence;
 using CharRnn.Protos.V1;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
 /// <summary>
 /// What an operator of a team server reads in its log: which key hit which quota (once a minute per key
-/// and quota, counted in charrnn_grpc_errors_total with the quota as reason).
+/// and quota, counted in charrnn_grpc_errors_total with the quota as reason), who shared or un-shared a
+/// model, and an admin acting on another key's session.
 /// </summary>
 public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 {
@@ -26,5 +29,32 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var logged = Assert.Single(Log.With("for key dave: quota max_sessions_per_key"));
         Assert.StartsWith("Warning: Refused /charrnn.v1.Generation/OpenSession for key dave: quota max_sessions_per_key reached: Key 'dave' holds 4 open sessions", logged);
         foreach (var s in open) await keyed.AsDave.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+    }
+
+    [Fact]
+    public async Task Sharing_and_unsharing_a_model_is_logged_with_who_did_it()
+    {
+        keyed.Server.TrainOn("bobs-shared", ServerFixture.TinyCorpus());
+        keyed.Server.Services.GetRequiredService<ServerDatabase>().SetModelOwner("bobs-shared", "bob");
+        await keyed.AsBob.Catalog.ShareModelAsync(new ShareModelRequest { Name = "bobs-shared", Shared = true });
+        await keyed.AsAdmin.Catalog.ShareModelAsync(new ShareModelRequest { Name = "bobs-shared", Shared = false });
+
+        Assert.Equal(["Information: Model bobs-shared (owner bob) shared with every key by bob",
+                      "Information: Model bobs-shared (owner bob) no longer shared, by root; sessions already open on it keep working"],
+            Log.With("Model bobs-shared (owner bob)"));
+    }
+
+    [Fact]
+    public async Task An_admin_generating_from_or_forking_another_keys_session_is_logged()
+    {
+        var session = await keyed.AsAlice.Generation.Open("gru");
+        await keyed.AsAlice.Generation.Generate(session.Id, 5);
+        Assert.Empty(Log.With($"acted on session {session.Id}")); // the owner's own use is not
+
+        await keyed.AsAdmin.Generation.Generate(session.Id, 5);
+        var fork = await keyed.AsAdmin.Generation.ForkAsync(new ForkRequest { SessionId = session.Id });
+        Assert.Equal(2, Log.With($"Information: Admin key root acted on session {session.Id} of key alice (model gru)").Count);
+        await keyed.AsAdmin.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = fork.Id });
+        await keyed.AsAlice.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
     }
 }

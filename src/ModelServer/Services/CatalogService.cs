@@ -18,7 +18,7 @@ namespace CharRnn.ModelServer.Services;
 
 /// <summary>Architectures, models, corpora and server facts.</summary>
 public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQueue jobs, SessionStore sessions, DeviceWorker worker,
-    IOptions<ServerOptions> options, Errors.PathRedaction paths) : Api.Catalog.CatalogBase
+    IOptions<ServerOptions> options, Errors.PathRedaction paths, ILogger<CatalogService> logger) : Api.Catalog.CatalogBase
 {
     private readonly ServerLimits _limits = options.Value.Limits;
 
@@ -81,6 +81,10 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         var name = ModelStore.ValidateName(request.Name, "name");
         jobs.ThrowIfUnsaved(name, caller);
         models.Share(name, caller, request.Shared);
+        // Who made which model readable by every key (or took that back) is the operator's to know.
+        logger.LogInformation(request.Shared ? "Model {Model} (owner {Owner}) shared with every key by {Key}"
+                : "Model {Model} (owner {Owner}) no longer shared, by {Key}; sessions already open on it keep working",
+            name, models.Ownership(name)?.Owner, caller.Name);
         return Task.FromResult(Summary(models.Get(name, caller), caller));
     }
 
