@@ -270,7 +270,7 @@ public sealed partial class CommandRunner
         var owners = jobs.Select(j => j.Owner).Distinct().Count() > 1;
         var rows = jobs.Select(j => (string[])
         [
-            j.Id, j.State.ToString().ToLowerInvariant(), j.ModelName, .. (owners ? [$"by {j.Owner}"] : Array.Empty<string>()), j.Architecture,
+            j.Id, StateCell(j), j.ModelName, .. (owners ? [$"by {j.Owner}"] : Array.Empty<string>()), j.Architecture,
             (j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}") + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" val {j.BestValidLoss:F4}") : ""),
             j.Reason,
         ]).ToList();
@@ -278,6 +278,13 @@ public sealed partial class CommandRunner
         var widths = Enumerable.Range(0, padded).Select(c => rows.Max(r => r[c].Length)).ToList();
         return rows.Select(r => string.Join("  ", r.Select((cell, c) => c < padded ? cell.PadRight(widths[c]) : cell)).TrimEnd());
     }
+
+    /// <summary>The job's state; a queued one with its place in the queue, "queued (2nd)" (0 from a server too old to say: none).</summary>
+    private static string StateCell(Job job) =>
+        job.State == Job.Types.State.Queued && job.QueuePosition > 0 ? $"queued ({Ordinal(job.QueuePosition)})" : job.State.ToString().ToLowerInvariant();
+
+    /// <summary>1st, 2nd, 3rd, 4th, … 11th, 12th, 13th, … 21st.</summary>
+    internal static string Ordinal(int n) => n + (n % 100 is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" });
 
     private async Task Attach(Command c, CancellationToken ct)
     {
