@@ -120,6 +120,9 @@ public class FaultTests
         var saved = CheckpointFile.ReadMetadata(Path.Combine(server.ModelsDirectory, "sigterm", "last.ckpt"));
         Assert.Equal("stopped", saved.Reason);
         Assert.True(saved.Position.Step > 20);
+        // The operator reads why the server stopped, and where the job will pick up.
+        Assert.Contains("Received SIGTERM: shutting down", server.Output);
+        Assert.Contains($"Job {job.Id} (model sigterm) checkpointed at step {saved.Position.Step}; it resumes at the next start", server.Output);
 
         server.Start();
         training = new Training.TrainingClient(server.Channel);

@@ -68,7 +68,11 @@ public static class ServerHost
         builder.Services.PostConfigure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         AddServices(builder.Services);
         if (embedded) builder.Services.AddSingleton<IHostLifetime, EmbeddedLifetime>();
-        else builder.Services.AddHostedService<HangupStops>();
+        else
+        {
+            builder.Services.AddHostedService<ShutdownSignalLog>(); // first: it logs the signal before HangupStops acts on SIGHUP
+            builder.Services.AddHostedService<HangupStops>();
+        }
 
         var app = builder.Build();
         app.UseRouting(); // first: OversizedMessageRefusal reads the chosen gRPC method's type from its endpoint

@@ -230,6 +230,7 @@ public sealed partial class JobQueue
             trainer.Stop(reason);
             job.Events.Append(new JobStopped($"{reason}; the job resumes when the server starts again", CheckpointSaved: true), trainer.Position.Step);
             database.UpdateJob(job.Id, "running", reason, trainer.Position.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
+            logger.LogInformation("Job {JobId} (model {Model}) checkpointed at step {Step}; it resumes at the next start", job.Id, job.ModelName, trainer.Position.Step);
         }
         catch (Exception e)
         {
