@@ -708,6 +708,15 @@ public class CommandLineTests
         Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "6", "--threads", "1"])); // no server now: the lock file alone is no bar
     });
 
+    [Fact]
+    public void Archs_and_train_help_give_the_lessons_recipe_for_its_lstm()
+    {
+        // The defaults train one epoch at a constant lr: the lesson's SGDR run must be findable where a user looks.
+        const string recipe = "charrnn train stateful-lstm --lower --epochs 15 --schedule sgdr:cycle_len=1,cycle_mult=2 --min-freq 3";
+        Assert.Contains(recipe, Printed(["archs"]));
+        Assert.Contains(recipe, Printed(["train", "--help"]).ReplaceLineEndings(" "));
+    }
+
     /// <summary>Runs a verb with its output dropped; a failure's stderr comes back in the assertion.</summary>
     private static int Quietly(string[] args)
     {

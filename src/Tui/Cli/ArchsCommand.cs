@@ -18,6 +18,8 @@ public static class ArchsCommand
                 foreach (var p in arch.Parameters)
                     Console.WriteLine($"    {p.Flag,-16} default {p.Format(p.Default),-6} {p.Range}. {p.Doc}");
                 Console.WriteLine($"    {"--lr",-16} default {arch.DefaultLearningRate:G3}; --wd default {arch.DefaultWeightDecay:G3}");
+                if (arch.Name == LessonRecipe.Architecture)
+                    Console.WriteLine($"    {"lesson recipe",-16} {LessonRecipe.Command}");
                 Console.WriteLine();
             }
             Console.WriteLine("Training options for every architecture:");

@@ -51,7 +51,7 @@ public static class TrainCommand
                 Arity = p.Type == HyperParameterType.Bool ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
             });
 
-        var command = new Command("train", "Train a model, showing progress; Ctrl+C saves and stops.")
+        var command = new Command("train", $"Train a model, showing progress; Ctrl+C saves and stops. The defaults train 1 epoch at a constant lr; the lesson's LSTM: {LessonRecipe.Command}")
         {
             archArgument, arch, models, name, output, corpus, lower, minFreq, valFraction, seed, device, threads,
         };
