@@ -717,6 +717,18 @@ public class CommandLineTests
         Assert.Contains(recipe, Printed(["train", "--help"]).ReplaceLineEndings(" "));
     }
 
+    [Fact]
+    public void Archs_gives_each_architectures_own_lr_and_wd_and_no_other()
+    {
+        var printed = Printed(["archs"]);
+        var lstm = printed[printed.IndexOf("stateful-lstm ", StringComparison.Ordinal)..];
+        Assert.Matches(@"--lr +default 0\.01 ", lstm);
+        Assert.Matches(@"--wd +default 1e-5 ", lstm);
+        // The options every architecture shares list no lr or wd of their own to contradict the above.
+        Assert.DoesNotMatch(@"--lr +default 0\.001", lstm);
+        Assert.DoesNotMatch(@"--wd +default 0 ", lstm);
+    }
+
     /// <summary>Runs a verb with its output dropped; a failure's stderr comes back in the assertion.</summary>
     private static int Quietly(string[] args)
     {

@@ -91,6 +91,19 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Arch_shows_the_architectures_own_defaults_and_says_which_caps_are_the_servers()
+    {
+        await Runner.RunLineAsync("arch stateful-lstm");
+        Assert.Empty(_output.Errors);
+        string Row(string key) => Assert.Single(_output.Lines, l => l.TrimStart().StartsWith(key + " ", StringComparison.Ordinal));
+        Assert.Contains("default 0.01 ", Row("lr")); // not the 0.001 of the architectures without defaults of their own
+        Assert.Contains("default 1e-5 ", Row("wd"));
+        Assert.Contains("1 to 2048 (server limit)", Row("n_hidden")); // the engine takes 4096; this server caps it
+        Assert.DoesNotContain("server limit", Row("dropout"));
+        Assert.DoesNotContain(_output.Lines, l => l.Contains("lr default", StringComparison.Ordinal)); // said once, in its row
+    }
+
+    [Fact]
     public async Task Keys_a_command_does_not_take_and_numbers_out_of_range_are_errors()
     {
         await Runner.RunLineAsync("set tmp=0.5");

@@ -23,8 +23,16 @@ public sealed record HyperParameterSpec(string Name, HyperParameterType Type, do
     {
         HyperParameterType.Bool => value != 0 ? "true" : "false",
         HyperParameterType.Int => ((long)value).ToString(CultureInfo.InvariantCulture),
-        _ => value.ToString("G6", CultureInfo.InvariantCulture),
+        _ => Number(value),
     };
+
+    /// <summary>
+    /// A real number as the README writes it: 1e-5 for a small one (G6 gave 1E-05, a form the
+    /// listings showed nowhere else), otherwise up to six significant digits.
+    /// </summary>
+    public static string Number(double value) => value != 0 && Math.Abs(value) < 1e-3
+        ? value.ToString("0.#####e0", CultureInfo.InvariantCulture)
+        : value.ToString("G6", CultureInfo.InvariantCulture);
 
     /// <summary>Checks a value; the error names the parameter, the value and what is allowed.</summary>
     public double Validate(double value)

@@ -17,13 +17,15 @@ public static class ArchsCommand
                 Console.WriteLine($"{arch.Name,-18} {arch.Summary}");
                 foreach (var p in arch.Parameters)
                     Console.WriteLine($"    {p.Flag,-16} default {p.Format(p.Default),-6} {p.Range}. {p.Doc}");
-                Console.WriteLine($"    {"--lr",-16} default {arch.DefaultLearningRate:G3}; --wd default {arch.DefaultWeightDecay:G3}");
+                // Each architecture's own lr and wd (the LSTM's are not the others'), so they are listed with it.
+                foreach (var p in TrainingOptions.Specs(arch).Where(p => p.Name is "lr" or "wd"))
+                    Console.WriteLine($"    {p.Flag,-16} default {p.Format(p.Default),-6} {p.Doc}");
                 if (arch.Name == LessonRecipe.Architecture)
                     Console.WriteLine($"    {"lesson recipe",-16} {LessonRecipe.Command}");
                 Console.WriteLine();
             }
-            Console.WriteLine("Training options for every architecture:");
-            foreach (var p in TrainingOptions.Specs())
+            Console.WriteLine("Training options for every architecture (--lr and --wd: each architecture's, above):");
+            foreach (var p in TrainingOptions.Specs().Where(p => p.Name is not ("lr" or "wd")))
                 Console.WriteLine($"    {p.Flag,-16} default {p.Format(p.Default),-6} {p.Doc}");
             Console.WriteLine($"    {"--optimizer",-16} adam or adamw");
             Console.WriteLine($"    {"--schedule",-16} {LearningRateSchedule.Help}");

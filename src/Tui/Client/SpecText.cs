@@ -10,7 +10,7 @@ public static class SpecText
     {
         HyperParameterSpec.Types.Type.Bool => value != 0 ? "true" : "false",
         HyperParameterSpec.Types.Type.Int => ((long)value).ToString(CultureInfo.InvariantCulture),
-        _ => value.ToString("G4", CultureInfo.InvariantCulture),
+        _ => Math.Abs(value) < 1e-3 ? Engine.Models.HyperParameterSpec.Number(value) : value.ToString("G4", CultureInfo.InvariantCulture), // wd 1e-5, not 1E-05
     };
 
     public static string Range(HyperParameterSpec spec) => spec.Type == HyperParameterSpec.Types.Type.Bool
