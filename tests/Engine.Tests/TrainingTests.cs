@@ -578,7 +578,7 @@ public class TrainingTests
     }
 
     [Fact]
-    public void The_epoch_sample_starts_from_whole_characters_even_where_an_emoji_ends_its_prime()
+    public void The_epoch_sample_brackets_its_prime_of_whole_characters_even_where_an_emoji_ends_it()
     {
         // 20 UTF-16 units a line, the emoji at units 15 and 16: the validation text (the last 600) starts a line.
         var text = string.Concat(Enumerable.Repeat("abcdefghijklmno\U0001F600ab\n", 150));
@@ -586,6 +586,7 @@ public class TrainingTests
         using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), Tiny.Options(epochs: 1) with { SampleChars = 10 }, Tiny.Corpus(text), CPU, directory: null);
         var outcome = trainer.Run();
         Assert.Equal(TrainingOutcomeKind.Finished, outcome.Kind);
-        Assert.StartsWith("abcdefghijklmno\U0001F600", trainer.History.Single().Sample);
+        // In brackets: the prime is the validation text's, and unmarked it reads as the model's output.
+        Assert.StartsWith("[abcdefghijklmno\U0001F600]", trainer.History.Single().Sample);
     }
 }

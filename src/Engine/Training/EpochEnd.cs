@@ -39,7 +39,7 @@ internal sealed class EpochEnd : IDisposable
     public ValidationPass Validation { get; }
     public (double Loss, double Accuracy)? Validated { get; private set; }
     public bool IsSampled => _sampleLeft == 0;
-    /// <summary>The prime and the chars generated after it; null when the epoch takes no sample.</summary>
+    /// <summary>The prime in brackets and the chars generated after it; null when the epoch takes no sample.</summary>
     public string? Sample => _sample?.ToString();
     /// <summary>The checkpoints still to write, once the epoch's record is made (null before).</summary>
     public Queue<(string Reason, string File)>? Saves { get; set; }
@@ -62,7 +62,8 @@ internal sealed class EpochEnd : IDisposable
             {
                 _sampler = new GenerationSession(_model, _vocabulary, _sampling);
                 _sampler.Feed(_prime);
-                _sample = new StringBuilder(_prime);
+                // Bracketed: the prime is the validation text's own, and unmarked it was read as what the model wrote.
+                _sample = new StringBuilder("[").Append(_prime).Append(']');
             }
             var count = Math.Min(SampleCharsPerCall, _sampleLeft);
             foreach (var c in _sampler.Generate(count)) _sample!.Append(c.Text);
