@@ -332,7 +332,7 @@ public class CommandLineTests
     [Fact]
     public async Task Generate_piped_into_a_reader_that_leaves_stops_rather_than_running_on() => await WithBigModel(async models =>
     {
-        var (code, stderr) = await ReadThenLeave(["generate", "--model", Path.Combine(models, "m"), "-n", "1000000", "--threads", "1"]);
+        var (code, stderr) = await ReadThenLeave(["generate", "--model", Path.Combine(models, "m", "last.ckpt"), "-n", "1000000", "--threads", "1"]);
         Assert.Equal(0, code);
         Assert.Matches(@"^\(seed \d+: --seed \d+ gives this text again\)\s*$", stderr); // named first, and no error after
     });
@@ -436,7 +436,7 @@ public class CommandLineTests
     [Fact]
     public async Task Generate_into_a_file_leaves_the_shell_after_its_text_and_a_full_disk_is_a_failed_run() => await WithModel(16, async models =>
     {
-        var charrnn = $"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' generate --model {Path.Combine(models, "m")} -n 40 --seed 3 --prime 'the ' --threads 1";
+        var charrnn = $"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' generate --model {Path.Combine(models, "m", "last.ckpt")} -n 40 --seed 3 --prime 'the ' --threads 1";
 
         // Two runs and a line after them, into one file, as a shell script does.
         var output = Path.Combine(models, "out.txt");
@@ -737,7 +737,10 @@ public class CommandLineTests
     }
 
     /// <summary>Runs charrnn and returns what it printed on stdout; a run that exits other than 0 fails the test.</summary>
-    private static string Printed(string[] args)
+    private static string Printed(string[] args) => PrintedAndSaid(args).Out;
+
+    /// <summary>Runs charrnn and returns what it printed on stdout and on stderr; a run that exits other than 0 fails the test.</summary>
+    private static (string Out, string Error) PrintedAndSaid(string[] args)
     {
         var (previous, previousError, output, error) = (Console.Out, Console.Error, new StringWriter(), new StringWriter());
         Console.SetOut(output);
@@ -746,17 +749,24 @@ public class CommandLineTests
         try { code = CharRnnCommandLine.Run(args); }
         finally { Console.SetOut(previous); Console.SetError(previousError); }
         if (code != 0) Assert.Fail($"charrnn {string.Join(' ', args)} exited {code}: {error}");
-        return output.ToString();
+        return (output.ToString(), error.ToString());
     }
 
-    [Fact]
-    public void A_damaged_or_missing_last_checkpoint_points_to_resuming_from_the_intact_best_one() => InTempFolder(root =>
+    /// <summary>A stateful GRU of 8 units trained one epoch on the tiny corpus into ROOT/m (so it has a best.ckpt), and that corpus.</summary>
+    private static (string Folder, string Corpus) TrainedOneEpoch(string root)
     {
         var corpus = Path.Combine(root, "tiny.txt");
         File.WriteAllText(corpus, TuiFixture.TinyText);
         var folder = Path.Combine(root, "m");
         Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--epochs", "1", "--n-hidden", "8", "--n-fac", "4",
             "--bs", "4", "--sample-chars", "0", "--threads", "1"]));
+        return (folder, corpus);
+    }
+
+    [Fact]
+    public void A_damaged_or_missing_last_checkpoint_points_to_resuming_from_the_intact_best_one() => InTempFolder(root =>
+    {
+        var (folder, corpus) = TrainedOneEpoch(root);
         var (last, best) = (Path.Combine(folder, "last.ckpt"), Path.Combine(folder, "best.ckpt"));
         Assert.True(File.Exists(best));
         var bytes = File.ReadAllBytes(last);
@@ -776,6 +786,17 @@ public class CommandLineTests
         AssertUserError(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"], $"charrnn: Checkpoint '{last}' cannot be loaded: the model folder holds no last.ckpt to resume from{hint}");
         File.Copy(best, last); // as the hint says
         Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1", "--sample-chars", "0"]));
+    });
+
+    [Fact]
+    public void Models_labels_its_loss_the_best_epochs_and_generate_names_the_checkpoint_a_folder_gives() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        // Beside the latest EPOCHS, a bare VAL LOSS read as the latest epoch's.
+        Assert.Matches(@"^NAME +ARCH +PARAMS +EPOCHS +BEST VAL ", Printed(["models", "--models", root]));
+        string Stderr(string model) => PrintedAndSaid(["generate", model, "-n", "3", "--seed", "1", "--threads", "1"]).Error;
+        Assert.StartsWith($"charrnn: generating from {Path.Combine(folder, "best.ckpt")} (the best epoch's", Stderr(folder));
+        Assert.Equal("", Stderr(Path.Combine(folder, "last.ckpt"))); // a checkpoint given is the user's choice: nothing to say
     });
 
     [Fact]
@@ -889,7 +910,7 @@ public class CommandLineTests
             var (previousOut, previousError) = (Console.Out, Console.Error);
             Console.SetOut(output);
             Console.SetError(error);
-            try { Assert.Equal(0, CharRnnCommandLine.Run(["generate", "--model", folder, "-n", "40", "-t", temperature, "--threads", "1", .. extra])); }
+            try { Assert.Equal(0, CharRnnCommandLine.Run(["generate", "--model", Path.Combine(folder, "last.ckpt"), "-n", "40", "-t", temperature, "--threads", "1", .. extra])); }
             finally { Console.SetOut(previousOut); Console.SetError(previousError); }
             return (output.ToString(), error.ToString());
         }

@@ -104,6 +104,13 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Models_labels_its_loss_column_as_the_best_epochs()
+    {
+        await Runner.RunLineAsync("models");
+        Assert.Matches(@"^NAME +ARCH +PARAMS +EPOCHS +BEST VAL ", _output.Lines.First()); // not the latest epoch's, which EPOCHS beside it counts
+    }
+
+    [Fact]
     public async Task Keys_a_command_does_not_take_and_numbers_out_of_range_are_errors()
     {
         await Runner.RunLineAsync("set tmp=0.5");

@@ -33,10 +33,20 @@ public static class GenerateCommand
             var drawn = parse.GetValue(seed) is null;
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
                 parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();
-            var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(ModelArgument.OneOf(parse.GetValue(named), parse.GetValue(model)), parse.GetValue(models)!));
+            var resolved = ModelArgument.Resolve(ModelArgument.OneOf(parse.GetValue(named), parse.GetValue(model)), parse.GetValue(models)!);
+            var path = ModelFolder.CheckpointForGeneration(resolved);
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
-            using var trained = TrainedModel.LoadForGeneration(path, torchDevice, e => Console.Error.WriteLine($"charrnn: {e.Message} Generating from last.ckpt instead."));
+            var fellBack = false;
+            using var trained = TrainedModel.LoadForGeneration(path, torchDevice, e =>
+            {
+                fellBack = true;
+                Console.Error.WriteLine($"charrnn: {e.Message} Generating from last.ckpt instead.");
+            });
+            // A folder holds several checkpoints, and the one it gives is not the latest: say which (a file given is the user's choice).
+            if (Directory.Exists(resolved) && !fellBack)
+                Console.Error.WriteLine($"charrnn: generating from {path}" + (Path.GetFileName(path) == Engine.Training.Trainer.BestCheckpoint
+                    ? $" (the best epoch's; give {Path.Combine(resolved, Engine.Training.Trainer.LastCheckpoint)} for the latest weights)" : ""));
             using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);
             var primeText = parse.GetValue(prime)!;
             session.Feed(primeText);

@@ -26,7 +26,7 @@ public static class ModelsCommand
             }
             var width = Math.Max(20, models.Max(m => m.Name.Length)); // names run to 64 characters: the columns make room
             string Name(string name) => name.PadRight(width);
-            Console.WriteLine($"{Name("NAME")} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-12} {"SIZE",8}  SAVED");
+            Console.WriteLine($"{Name("NAME")} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"BEST VAL",9} {"CORPUS",-12} {"SIZE",8}  SAVED");
             foreach (var m in models)
             {
                 if (m.Metadata is not { } meta)
@@ -34,7 +34,8 @@ public static class ModelsCommand
                     Console.WriteLine($"{Name(m.Name)} unreadable: {m.Error}");
                     continue;
                 }
-                // The best epoch's, else that of the last weights (a model no epoch of which has ended), as the REPL's list shows.
+                // The best epoch's (BEST VAL: beside the latest EPOCHS, a bare "VAL LOSS" read as the latest's), else that of the
+                // last weights (a model no epoch of which has ended), as the REPL's list shows.
                 var loss = double.IsFinite(meta.Position.BestValidLoss) ? meta.Position.BestValidLoss : meta.ValidationOfWeights?.Loss;
                 var val = loss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
                 Console.WriteLine($"{Name(m.Name)} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {Size(m.Bytes),8}  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");

@@ -72,7 +72,7 @@ public sealed partial class CommandRunner
         // On a server with keys, whose each model is and whether it is shared (share MODEL).
         var owners = models.Any(HasTeamOwner);
         var name = Math.Max(22, models.Max(m => m.Name.Length)); // room for a long name (stateful-gru-cell-12, or one with the time in it when the numbered ones were taken)
-        output.Line($"{"NAME".PadRight(name)} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"VAL LOSS",9} {"CORPUS",-10}{(owners ? " OWNER" : "")}");
+        output.Line($"{"NAME".PadRight(name)} {"ARCH",-18} {"PARAMS",10} {"EPOCHS",6} {"BEST VAL",9} {"CORPUS",-10}{(owners ? " OWNER" : "")}");
         foreach (var m in models)
         {
             if (m.Error.Length > 0) { output.Line($"{m.Name.PadRight(name)} unreadable: {m.Error}"); continue; }
