@@ -800,6 +800,20 @@ public class CommandLineTests
     });
 
     [Fact]
+    public void The_first_plain_progress_line_gives_no_speed_or_eta_measured_over_the_warm_up_step_alone() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        var printed = Printed(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(root, "m"), "--max-steps", "3",
+            "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--sample-chars", "0", "--threads", "1"]);
+        // The run's first step includes libtorch's warm-up: its rate read as 640 c/s, ETA 2m29s, for a 7 s epoch.
+        var first = printed.Split('\n').First(l => l.StartsWith("epoch 1 step 1 ", StringComparison.Ordinal));
+        Assert.Contains("speed: measuring", first);
+        Assert.DoesNotContain("c/s", first);
+        Assert.DoesNotContain("ETA", first);
+    });
+
+    [Fact]
     public void A_run_that_ends_far_worse_than_a_uniform_guess_is_reported_as_diverged_with_exit_1() => InTempFolder(root =>
     {
         var corpus = Path.Combine(root, "tiny.txt");
