@@ -68,6 +68,7 @@ public class CommandLineTests
     [InlineData(new[] { "serve", "--max-upload-bytes", "9223372036854775807" }, "charrnn: --max-upload-bytes 9223372036854775807 is not allowed; it must be from 1 to 2000000000 (a gRPC message holds under 2 GiB).")]
     [InlineData(new[] { "generate", "--model", "m", "--seed", "-1" }, "charrnn: --seed -1 is too small; at least 0.")]
     [InlineData(new[] { "generate", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file")] // the model as an argument, as resume takes it
+    [InlineData(new[] { "generate", "m", "-n", "0" }, "charrnn: -n 0 is not allowed; generate from 1 to 1000000 characters.")] // as the REPL's gen takes it
     [InlineData(new[] { "generate", "-n", "5" }, "charrnn: Which model? Give its name or folder: charrnn generate NAME (or --model NAME)")]
     [InlineData(new[] { "generate", "a", "--model", "b" }, "charrnn: Two models given, 'a' and --model 'b'; give one.")]
     [InlineData(new[] { "train", "stateful-rnn", "--arch", "stateful-gru" }, "charrnn: Two architectures given, 'stateful-rnn' and --arch 'stateful-gru'; give one.")]

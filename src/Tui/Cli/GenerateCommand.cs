@@ -8,6 +8,9 @@ namespace CharRnn.Tui.Cli;
 /// <summary>charrnn generate: primes a model and streams sampled text to stdout as it is sampled.</summary>
 public static class GenerateCommand
 {
+    /// <summary>The most characters one generation asks for, here and at the REPL's gen.</summary>
+    public const int MaxChars = 1_000_000;
+
     public static Command Create()
     {
         var named = new Argument<string?>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models (or give it as --model).", Arity = ArgumentArity.ZeroOrOne }.RefusingFlags().NotEmpty("a model's name or folder");
@@ -28,8 +31,9 @@ public static class GenerateCommand
         command.SetAction(parse =>
         {
             var n = parse.GetValue(count);
-            if (n is < 0 or > 1_000_000)
-                throw new ArgumentException($"-n {n} is not allowed; generate from 0 to 1000000 characters.");
+            // From 1, as the REPL's gen takes it: 0 would print the prime alone.
+            if (n is < 1 or > MaxChars)
+                throw new ArgumentException($"-n {n} is not allowed; generate from 1 to {MaxChars} characters.");
             var drawn = parse.GetValue(seed) is null;
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
                 parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();

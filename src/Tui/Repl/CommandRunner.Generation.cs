@@ -81,7 +81,7 @@ public sealed partial class CommandRunner
             ? n
             : throw new CommandException($"{word} characters is not allowed; ask for 1 to {MaxChars} (put a prime that is a number in quotes: \"1984\").");
 
-    private const int MaxChars = 1_000_000;
+    private const int MaxChars = Cli.GenerateCommand.MaxChars; // the command line's -n range too
 
     /// <summary>
     /// Runs a generation that Esc, or the next command typed, stops; stopping it is not an error, but
