@@ -109,7 +109,8 @@ public sealed partial class CommandRunner
         var last = m.HasLastValidLoss ? $" · last {m.LastValidLoss.ToString("F4", CultureInfo.InvariantCulture)}" : "";
         output.Line($"  validation loss (nats/char): {best}{last}; generation uses {details.Checkpoint}");
         if (m.Warning.Length > 0) output.Line($"  warning: {m.Warning}");
-        output.Line($"  vocabulary: {m.VocabularySize} symbols: {VisibleSymbols(details.Vocabulary)}");
+        // Counted as listed: the padding symbol is in the size but not in the list ("79 symbols" then 78 read as one lost).
+        output.Line($"  vocabulary: {m.VocabularySize - 1} characters + padding: {VisibleSymbols(details.Vocabulary)}");
         if (details.History.Count == 0) return;
         output.Line($"  {"epoch",5} {"step",9} {"train",7} {"val",7} {"acc",6} {"lr",8} {"time",8}");
         foreach (var e in details.History.TakeLast(InfoEpochs))
