@@ -44,7 +44,7 @@ public static class Architectures
         new("stateful-gru-cell", "Stateful GRU from a hand-written cell that computes what nn.GRU does.", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
             (h, v, _) => new StatefulGruCell(v, h.Int("n_fac"), h.Int("n_hidden"))),
-        new("stateful-lstm", "nn.LSTM with n layers and dropout; the lesson's best model, which it trains 15 epochs with SGDR on lowercased text (not these defaults: 1 epoch, constant lr).", DataLayout.Stream,
+        new("stateful-lstm", "nn.LSTM with n layers and dropout; the lesson's best model (trained with SGDR).", DataLayout.Stream,
             [NFac, NHidden(512), new("layers", Int, 2, 1, 8, "Stacked LSTM layers."),
              new("dropout", Float, 0.5, 0, 0.95, "Dropout between layers and on the output."), Bs(64), Bptt, RandomBptt], 1e-2, 1e-5,
             (h, v, target) => new StatefulLstm(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("layers"), h.Float("dropout"), layersInOneCall: target == DeviceType.CUDA)),
