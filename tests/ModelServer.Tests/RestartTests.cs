@@ -204,6 +204,46 @@ public class RestartTests
         Directory.Delete(models, true);
     }
 
+    [Fact]
+    public async Task A_delete_cut_short_after_its_rename_leaves_no_owner_row_for_the_next_model_of_that_name()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-cutdelete-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        var dbOptions = Microsoft.Extensions.Options.Options.Create(Options(models));
+        using (var database = new Persistence.ServerDatabase(dbOptions))
+        {
+            foreach (var name in new[] { "gone", "kept" })
+            {
+                database.SetModelOwner(name, "alice");
+                database.SetShared(name, true);
+            }
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        // kill -9 between Delete's rename and its ForgetModel: the folder is aside, the row still there.
+        var trash = Path.Combine(models, $".deleting-gone-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(trash);
+        File.WriteAllText(Path.Combine(trash, "last.ckpt"), "x");
+        Directory.CreateDirectory(Path.Combine(models, "kept"));
+        File.WriteAllText(Path.Combine(models, "kept", "last.ckpt"), "x");
+        try
+        {
+            var server = Hosting.ServerHost.Build([], Options(models), _ => { });
+            await Hosting.ServerHost.StartAsync(server);
+            await server.StopAsync();
+            await server.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Assert.False(Directory.Exists(trash));
+            using var reopened = new Persistence.ServerDatabase(dbOptions);
+            Assert.Null(reopened.Model("gone")); // a model trained under the name later is not alice's, nor shared
+            Assert.Equal(new Persistence.ModelRecord("kept", "alice", true), reopened.Model("kept"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(models, true);
+        }
+    }
+
     private static (string Root, Hosting.ServerOptions Options) FolderWithTinyCorpus(string name)
     {
         var root = Path.Combine(Path.GetTempPath(), $"charrnn-{name}-" + Guid.NewGuid().ToString("N")[..8]);

@@ -356,6 +356,7 @@ public sealed partial class ModelStore
         if (!Directory.Exists(Root)) return;
         foreach (var trash in Directory.GetDirectories(Root, ".deleting-*"))
         {
+            ForgetIfDeleted(trash);
             try { Directory.Delete(trash, recursive: true); }
             catch (Exception e) { _logger.LogWarning("Could not remove {Folder} left by an interrupted delete: {Reason}", trash, e.Message); } // never a reason not to start
         }
@@ -368,6 +369,29 @@ public sealed partial class ModelStore
                     Engine.Storage.AtomicFile.DeleteLeftovers(folder, file);
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException) { } // held, or unreadable: left as it is
+        }
+    }
+
+    /// <summary>
+    /// A delete cut short between renaming the folder aside and forgetting its owner's row left the row of a model that is
+    /// gone: a model made later under the name outside the server (charrnn train) would be the old owner's, shared as the
+    /// old one was. Forgotten here, unless the name has a model again or a job that will make one (their row, not the old one's).
+    /// </summary>
+    private void ForgetIfDeleted(string trash)
+    {
+        var folderName = Path.GetFileName(trash);
+        const string prefix = ".deleting-";
+        var suffix = 1 + Guid.Empty.ToString("N").Length; // "-" and the 32 hex digits Delete adds
+        if (folderName.Length <= prefix.Length + suffix || folderName[^suffix] != '-') return;
+        var name = folderName[prefix.Length..^suffix];
+        try
+        {
+            if (ModelFolder.HoldsModel(FolderOf(name)) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
+            _database.ForgetModel(name);
+        }
+        catch (Exception e) when (e is ServerException or IOException or System.Data.Common.DbException) // not a name the server makes: not its delete's
+        {
+            _logger.LogWarning("Could not forget the owner of model {Model}, deleted before the server stopped: {Reason}", name, e.Message);
         }
     }
 
