@@ -65,16 +65,11 @@ public static class TuiApp
                     }, TaskContinuationOptions.OnlyOnRanToCompletion);
                 }
                 window.Repl.Input.SetFocus();
-                // SIGTERM, SIGHUP (terminal closed) and SIGINT quit as Ctrl+Q does, so the embedded server still
+                // SIGTERM, SIGHUP (terminal closed) and SIGINT (a `kill -INT`: the terminal's Ctrl+C comes as a key) quit as Ctrl+Q does, so the embedded server still
                 // stops the running job with a checkpoint.
                 using var signals = new SignalsThatQuit(() => app.Invoke(window.Quit)); // app, not window.App: a signal may come before Run
-                // The terminal's raw mode sends Ctrl+C as a key, not SIGINT, and the command line would take it as Copy.
-                app.Keyboard.KeyDown += (_, key) =>
-                {
-                    if (key != Terminal.Gui.Input.Key.C.WithCtrl) return;
-                    key.Handled = true;
-                    window.Quit();
-                };
+                // Ctrl+C interrupts what runs, and quits only when pressed twice at an idle prompt (MainWindow.CtrlC).
+                window.TakeCtrlC(app);
                 app.Run(window);
                 if (frame != null) app.RemoveTimeout(frame);
                 // Done by the quit that stopped the loop (what it left undone waits on the stopped loop: no use waiting again);

@@ -75,13 +75,17 @@ public sealed class EndToEndTests : IDisposable
     }
 
     [Fact]
-    public async Task Charrnn_quits_on_Ctrl_C_typed_at_its_command_line()
+    public async Task Charrnn_quits_on_a_second_Ctrl_C_typed_at_its_idle_command_line()
     {
         using var process = await StartCharrnn();
         await Tmux("send-keys", "-t", _session, "mod"); // half a command in the field that would take Ctrl+C as Copy
         await WaitForScreen("> mod", TimeSpan.FromSeconds(30));
+        await Tmux("send-keys", "-t", _session, "C-c", ""); // clears the line, as a shell does
+        await WaitFor(s => !s.Contains("> mod", StringComparison.Ordinal), "the typed line cleared", TimeSpan.FromSeconds(30));
+        await Tmux("send-keys", "-t", _session, "C-c", ""); // at the idle prompt: the offer to quit
+        await WaitForScreen("press Ctrl+C again to quit", TimeSpan.FromSeconds(30));
         await Tmux("send-keys", "-t", _session, "C-c", "");
-        await AssertExitsWithItsServer(process, "Ctrl+C left charrnn running");
+        await AssertExitsWithItsServer(process, "a second Ctrl+C at the idle prompt left charrnn running");
     }
 
     private async Task<Process> StartCharrnn()

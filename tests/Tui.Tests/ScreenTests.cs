@@ -1096,4 +1096,33 @@ public sealed class ScreenTests : IDisposable
             PumpUntil(() => _window.Repl.Log.ScrollBack == 0, "PgDn back to the tail");
         }
     }
+
+    [Fact]
+    public void Ctrl_C_stops_what_runs_clears_a_typed_line_and_quits_only_when_pressed_twice_at_an_idle_prompt()
+    {
+        Ui(() => _window.TakeCtrlC(_app));
+        UseGru();
+        Command("gen 100000");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Length >= 20, "text streaming");
+        Press(Key.C.WithCtrl); // as Esc: the gen stops, charrnn goes on
+        PumpUntil(() => _window.Repl.Log.Content.Contains("stopped") && !_window.Runner.Busy, "the gen to stop");
+        Assert.False(_window.Closing, "Ctrl+C during a gen quit charrnn");
+
+        Command("train stateful-rnn name=ctrl-c corpus=tiny max_steps=100000 epochs=1000 n_hidden=16 bs=8");
+        PumpUntil(() => _window.Monitor.State == "running" && !_window.Runner.Busy, "the job to train", 60_000);
+        Press(Key.C.WithCtrl); // the watched job stops with a checkpoint, as `stop` does
+        PumpUntil(() => _window.Monitor.State.StartsWith("stopped", StringComparison.Ordinal), "the job to stop", 60_000);
+        Assert.Contains("> stop", _window.Repl.Log.Content);
+        Assert.False(_window.Closing, "Ctrl+C during training quit charrnn");
+
+        Type("mod");
+        Press(Key.C.WithCtrl); // clears the typed line, as a shell does
+        Assert.Equal("", _window.Repl.Input.Text);
+        Assert.False(_window.Closing);
+        Press(Key.C.WithCtrl); // at an idle, empty prompt: offers to quit
+        PumpUntil(() => Screen.Contains(MainWindow.QuitHint), "the quit hint in the status bar", 2_000);
+        Assert.False(_window.Closing, "one Ctrl+C at the idle prompt quit charrnn");
+        Press(Key.C.WithCtrl);
+        Assert.True(_window.Closing, "a second Ctrl+C did not quit");
+    }
 }

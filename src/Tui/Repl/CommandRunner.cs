@@ -66,6 +66,9 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         finally { _lineStop = CancellationToken.None; }
     }
 
+    /// <summary>Whether a typed line is still running or waiting its turn (a streaming gen, a call waiting on the server).</summary>
+    public bool Busy => !_lineInFlight.IsCompleted;
+
     /// <summary>Esc: stops the generation, and any command of the typed lines waiting on the server, and the rest of those lines.</summary>
     public void Interrupt()
     {

@@ -216,7 +216,7 @@ public sealed class MainWindow : Window, IReplOutput
             _statusVersion = _status.Version;
             while (_status.TakeNotice() is { } notice) Repl.Log.AppendLine(notice);
         }
-        if (_status.LineFitting(_statusRoom) is var line && _statusItem.Title != line) _statusItem.Title = line;
+        ShowStatusLine();
         Repl.Log.RedrawIfChanged();
         Generate.Refresh();
         return true;
@@ -230,7 +230,63 @@ public sealed class MainWindow : Window, IReplOutput
     {
         var chrome = _statusItem.Frame.Width - _statusItem.Title.Length;
         _statusRoom = Math.Max(0, _statusBar.Viewport.Width - _statusItem.Frame.X - chrome);
-        if (_status.LineFitting(_statusRoom) is var line && _statusItem.Title != line) _statusItem.Title = line;
+        ShowStatusLine();
+    }
+
+    /// <summary>The connection's words in the status bar, or the quit hint while a second Ctrl+C would quit.</summary>
+    private void ShowStatusLine()
+    {
+        var line = DateTime.UtcNow < _quitArmedUntil ? QuitHint : _status.LineFitting(_statusRoom);
+        if (_statusItem.Title != line) _statusItem.Title = line;
+    }
+
+    /// <summary>How long after an idle Ctrl+C a second one quits.</summary>
+    public static readonly TimeSpan SecondCtrlCWithin = TimeSpan.FromSeconds(2);
+
+    internal const string QuitHint = "press Ctrl+C again to quit";
+
+    private DateTime _quitArmedUntil = DateTime.MinValue;
+    private string? _stopAskedFor; // the watched job a Ctrl+C already asked to stop
+
+    /// <summary>
+    /// Takes Ctrl+C for the whole app, before a text field takes it as Copy (the terminal's raw mode sends it as a key,
+    /// not SIGINT): see <see cref="CtrlC"/>.
+    /// </summary>
+    public void TakeCtrlC(IApplication app) => app.Keyboard.KeyDown += (_, key) =>
+    {
+        if (key != Key.C.WithCtrl) return;
+        key.Handled = true;
+        CtrlC();
+    };
+
+    /// <summary>
+    /// Ctrl+C, as in a Python or Node REPL: it interrupts what runs — a streaming gen or compare, or a command waiting on
+    /// the server (as Esc does), else the watched training job, stopped with a checkpoint (as `stop` does) — and clears a
+    /// typed line; only at an idle, empty prompt does it offer to quit ("press Ctrl+C again to quit" in the status bar),
+    /// and a second Ctrl+C within <see cref="SecondCtrlCWithin"/> quits. Ctrl+Q and `quit` quit at once.
+    /// </summary>
+    public void CtrlC()
+    {
+        if (DateTime.UtcNow < _quitArmedUntil) { Quit(); return; }
+        if (Runner.Busy)
+        {
+            Runner.Interrupt();
+            if (!TypeView.HasFocus && !Beat.HasFocus) Repl.Input.SetFocus();
+            return;
+        }
+        if (Runner.WatchedJob is { } job && job != _stopAskedFor)
+        {
+            _stopAskedFor = job;
+            Repl.Submit("stop");
+            return;
+        }
+        if (Repl.Input.HasFocus && Repl.Input.Text.Length > 0)
+        {
+            Repl.Input.Text = "";
+            return;
+        }
+        _quitArmedUntil = DateTime.UtcNow + SecondCtrlCWithin;
+        ShowStatusLine();
     }
 
     /// <summary>
@@ -317,6 +373,7 @@ public sealed class MainWindow : Window, IReplOutput
         "From the command line, F2 puts the keyboard in the trained-models list (↑↓ pick, Enter uses; what you type still goes to the command line), F3 and F4 leave it there and the games, F5 and F6, take it.\n" +
         "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
+        "Ctrl+C stops a streaming gen or a waiting command, else the watched training job (with a checkpoint), and clears a typed line; at an idle prompt, a second Ctrl+C within 2 s quits.\n" +
         "PgUp/PgDn (or the mouse wheel) scroll the command log, from anywhere but a list (it pages itself); on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log), unless F7 made the log tall.\n" +
         "Text typed where no field takes it goes to the command line; there and in the forms' fields Ctrl+U, Ctrl+K, Ctrl+W and Ctrl+E edit as in a shell.\n" +
         "Models: Enter on a model uses it; edit hyperparameters and press Train (arch NAME shows NAME's form).\n\n" +
