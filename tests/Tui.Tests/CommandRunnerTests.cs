@@ -275,6 +275,17 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_max_steps_the_epochs_end_first_says_which_limit_ended_the_run()
+    {
+        var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on its job
+        await headless.RunLineAsync("train stateful-rnn name=epochs-first corpus=tiny max_steps=100000 n_hidden=16 bs=8 sample_chars=0"); // epochs: 1 by default
+        Assert.Empty(_output.Errors);
+        var reason = _output.Events.Single(e => e.EventCase == JobEvent.EventOneofCase.Finished).Finished.Reason;
+        Assert.Matches(@"^finished 1 epoch\(s\) \(epochs = 1\) at step \d+, before max_steps = 100000: ask for more epochs", reason);
+        await headless.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Detach_names_the_job_it_leaves_and_a_second_detach_says_there_is_none()
     {
         await Runner.RunLineAsync("train stateful-gru name=detached corpus=tiny max_steps=100000 epochs=1000 n_hidden=16 bs=8 sample_chars=0");

@@ -379,7 +379,11 @@ public sealed partial class Trainer : IDisposable
     public TrainingOutcome Finish(bool waitForWrites = true)
     {
         Position = Position with { Finished = true };
-        var reason = Position.Epoch >= Options.Epochs ? $"finished {Options.Epochs} epoch(s)" : $"reached max_steps = {Options.MaxSteps}";
+        var reason = Position.Epoch < Options.Epochs ? $"reached max_steps = {Options.MaxSteps}"
+            // Both limits hold, whichever comes first: a max_steps above what the epochs reach (train … max_steps=300 with the
+            // default epochs=1) ended silently an epoch in, as if max_steps had been ignored.
+            : Options.MaxSteps > Position.Step ? $"finished {Options.Epochs} epoch(s) (epochs = {Options.Epochs}) at step {Position.Step}, before max_steps = {Options.MaxSteps}: ask for more epochs to train to max_steps"
+            : $"finished {Options.Epochs} epoch(s)";
         var best = TakeValidatedAsBest();
         var path = Directory == null ? null : QueueCheckpoint("finished"); // saved even when an epoch's end just saved the same step, so the file says why it stopped
         if (best) WriteCheckpoint("best validation loss", BestCheckpoint);

@@ -55,7 +55,7 @@ public sealed record TrainingOptions
         new("lr", Float, architecture?.DefaultLearningRate ?? 1e-3, 0, 10, "Learning rate; or three values: embedding,recurrent,output."),
         new("wd", Float, architecture?.DefaultWeightDecay ?? 0, 0, 1, "Weight decay; or three values: embedding,recurrent,output."),
         new("clip", Float, 0, 0, 1e6, "Clip the gradient norm to this value (0: off)."),
-        new("max_steps", Int, 0, 0, 1e12, "Stop after this many steps in total (0: no limit)."),
+        new("max_steps", Int, 0, 0, 1e12, "Stop after this many steps in total (0: no limit), or at the end of epochs if sooner."),
         new("lower", Bool, 0, 0, 1, "Lowercase the text (the lesson's stateful part does)."),
         new("keep_cycles", Bool, 0, 0, 1, "Keep each SGDR cycle's end as cycle-N.ckpt (the lesson's cycle_save_name); last.ckpt moves on."),
         new("min_freq", Int, 1, 1, 1e9, "Characters rarer than this map to the unknown symbol."),

@@ -20,7 +20,7 @@ internal sealed class TrainingFlags(bool resuming)
     public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam or adamw{Default(resuming, Defaults.Optimizer)}." };
     public Option<string?> Schedule { get; } = new("--schedule") { Description = LearningRateSchedule.Help + Default(resuming, Defaults.Schedule) };
     public Option<double?> Clip { get; } = new("--clip") { Description = $"Clip the gradient norm (0: off){Default(resuming, Defaults.Clip)}." };
-    public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = $"Stop after this many steps in total (0: no limit){Default(resuming, Defaults.MaxSteps)}." };
+    public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = $"Stop after this many steps in total (0: no limit), or at the end of --epochs if sooner{Default(resuming, Defaults.MaxSteps)}." };
     public Option<string?> TimeBudget { get; } = new("--time-budget") { Description = "Stop after this long in this run, e.g. 90s, 10m, 1h30m (default: no limit)." };
     public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = $"Characters sampled at each epoch end (0: none){Default(resuming, Defaults.SampleChars)}." };
     public Option<bool?> KeepCycles { get; } = new("--keep-cycles") { Description = $"Keep each SGDR cycle's end as cycle-N.ckpt beside last.ckpt (the lesson's cycle_save_name){Default(resuming, "no")}." };

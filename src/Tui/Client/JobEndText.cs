@@ -26,7 +26,7 @@ public static class JobEndText
     };
 
     /// <summary>"finished: reached max_steps = 2", but "finished 2 epoch(s)" and "stopped on request", not "finished: finished …".</summary>
-    private static string Said(string state, string reason) =>
+    internal static string Said(string state, string reason) =>
         reason.StartsWith(state + " ", StringComparison.OrdinalIgnoreCase) ? reason : $"{state}: {reason}";
 
     private static string Validation(bool has, double loss, double accuracy) =>
