@@ -621,6 +621,7 @@ public sealed class ScreenTests : IDisposable
         PumpUntil(() => _window.Models.NameField != null, "the form at 80×24");
         var name = _window.Models.NameField!;
         name.SetFocus();
+        Press(Key.End);
         PumpUntil(() => Screen.Contains("name "), "the name row");
         Assert.True(name.ScrollOffset > 0, "the name longer than its field at 80 columns"); // 12 columns for 15 chars
         _app.Driver!.SetScreenSize(130, 42);
@@ -1124,5 +1125,23 @@ public sealed class ScreenTests : IDisposable
         Assert.False(_window.Closing, "one Ctrl+C at the idle prompt quit charrnn");
         Press(Key.C.WithCtrl);
         Assert.True(_window.Closing, "a second Ctrl+C did not quit");
+    }
+
+    [Fact]
+    public void At_80_columns_the_name_field_shows_the_start_of_a_name_longer_than_it_unless_it_has_the_keyboard()
+    {
+        _app.Driver!.SetScreenSize(80, 40); // the whole form shows
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField is { Text.Length: > 12 }, "the form at 80×40");
+        bool NameStartShows() => Screen.Split('\n').Any(row => row.Contains("name          " + _window.Models.NameField!.Text[..12] + " new"));
+        PumpUntil(NameStartShows, "the name's start in its field"); // it showed "eful-lstm-1"
+        var name = _window.Models.NameField!;
+        name.SetFocus();
+        Press(Key.End); // the field scrolls to the cursor while it has the keyboard
+        Ui(() => _app.LayoutAndDraw());
+        Assert.True(name.ScrollOffset > 0);
+        Press(Key.Tab); // and back to the start once it leaves
+        PumpUntil(NameStartShows, "the name's start again after Tab");
+        _app.Driver!.SetScreenSize(130, 42);
     }
 }

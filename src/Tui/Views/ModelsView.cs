@@ -232,7 +232,17 @@ public sealed class ModelsView : View
         var field = new ShellTextField { Text = value, X = LabelWidth + 1, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - LabelWidth - 2 - HintRoom, 12, 16), _form) };
         var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(label, field, help);
-        field.HasFocusChanged += (_, _) => { if (field.HasFocus) ScrollFormTo(field.Frame.Y); };
+        // A value longer than its field (a default name at 80 columns: 15 chars in 12) shows its start, not its end
+        // ("eful-lstm-1", a TextField's cursor being at the end of what is set), unless the field has the keyboard:
+        // then the cursor is at the end, as it was, so that what is typed goes after the value.
+        ShowStart(field);
+        field.TextChanged += (_, _) => { if (!field.HasFocus) ShowStart(field); };
+        field.HasFocusChanged += (_, _) =>
+        {
+            if (!field.HasFocus) { ShowStart(field); return; }
+            ScrollFormTo(field.Frame.Y);
+            if (field.InsertionPoint == 0) field.InsertionPoint = field.Text.EnumerateRunes().Count();
+        };
         // A field widened (a terminal that grew) scrolls back to its text's start once all of it fits: it went on showing "teful-lstm-1".
         field.FrameChanged += (_, _) =>
         {
@@ -244,6 +254,13 @@ public sealed class ModelsView : View
         };
         row++;
         return field;
+    }
+
+    private static void ShowStart(TextField field)
+    {
+        if (field.InsertionPoint == 0 && field.ScrollOffset == 0) return;
+        field.InsertionPoint = 0;
+        field.SetNeedsDraw();
     }
 
     /// <summary>The first problem with the form, shown in red; Train stays disabled until there is none.</summary>
