@@ -144,7 +144,7 @@ public sealed class TrainingConsole : IDisposable
         ClearLine();
         _out.Flush();
         var where = outcome.CheckpointPath is { } path ? $"; checkpoint {path}" : "";
-        (outcome.Kind == TrainingOutcomeKind.Failed ? _errors : _out).WriteLine(Client.JobEndText.Said(outcome.Kind.ToString().ToLowerInvariant(), outcome.Reason) + where);
+        (outcome.Kind == TrainingOutcomeKind.Failed ? _errors : _out).WriteLine((outcome.Kind == TrainingOutcomeKind.Finished ? Client.JobEndText.Said("finished", outcome.Reason) : $"{outcome.Kind.ToString().ToLowerInvariant()}: {outcome.Reason}") + where);
     });
 
     private static int TerminalWidth
