@@ -27,8 +27,6 @@ namespace CharRnn.ModelServer.DeviceLoop;
 /// </summary>
 public sealed class DeviceWorker : IHostedService
 {
-    private static readonly TimeSpan SliceWhenIdle = TimeSpan.FromMilliseconds(250);
-
     /// <summary>
     /// Time commands may take in one tick while streams are open (at least one runs): a key that feeds
     /// many sessions at once (each long text a command per 256 chars) then costs other streams a char
@@ -214,22 +212,21 @@ public sealed class DeviceWorker : IHostedService
         if (busy) _share.RanCommands(Stopwatch.GetElapsedTime(commandsStarted));
         bool generating = StepGenerations();
         bool training = false;
-        if (_share.TrainingMayRun(generating || busy))
+        if (_share.TrainingMayRun(generating))
         {
             UseThreads(_threads);
             var started = Stopwatch.GetTimestamp();
             var streamsOpen = _active.Count > 0;
-            // A command or a call that arrives meanwhile ends even the long slice at its next piece (an OpenSession,
-            // a Feed's next 256 chars or an Interact keystroke would otherwise wait up to SliceWhenIdle each), but not
-            // before training has had the time the commands since its last slice earned it: cut at once, it got a
-            // step per command, and a key feeding in a loop took nearly all of the device.
-            var earned = _share.TrainingEarned < SliceWhenIdle ? _share.TrainingEarned : SliceWhenIdle;
-            var streamSlice = TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds);
-            var slice = !streamsOpen ? SliceWhenIdle : earned > streamSlice ? earned : streamSlice;
-            _uncutUntil = started + (long)(earned.TotalSeconds * Stopwatch.Frequency);
+            // A command or a call that arrives meanwhile ends the slice at its next piece (an OpenSession, a Feed's
+            // next 256 chars or an Interact keystroke would otherwise wait up to a whole idle slice each), but not
+            // before training has spent what the commands earned it (cut at once, it got a step per command, and a
+            // key feeding in a loop took nearly all of the device). While streams are open no slice is longer than
+            // --training-slice-ms, whatever was earned: the credit is spent over several slices (DeviceShare).
+            var (slice, uncut) = _share.NextSlice(streamsOpen, TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds));
+            _uncutUntil = started + (long)(uncut.TotalSeconds * Stopwatch.Frequency);
             training = _jobs.RunSlice(slice, Device, Description, _yieldNow);
             var took = Stopwatch.GetElapsedTime(started);
-            _share.Trained(took, streamsOpen || busy || _pendingCount > 0);
+            _share.Trained(took, streamsOpen);
             if (training && streamsOpen) ServerMetrics.TrainingSliceSeconds.Observe(took.TotalSeconds);
         }
         UpdateRate();
