@@ -38,15 +38,24 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
     }
 
     /// <summary>Reserves the chars a call may generate; RESOURCE_EXHAUSTED naming the limit when the key's minute has not room for them.</summary>
-    public Reservation Reserve(Caller caller, long chars) => Take(caller, chars, "asks for", "ask for at most");
+    public Reservation Reserve(Caller caller, long chars) => Take(caller, chars, $"asks for {chars:N0}", "ask for at most");
 
-    /// <summary>Counts the chars of a text a call is about to feed (never given back: a call cancelled midway has fed part of it).</summary>
-    public void ChargeFed(Caller caller, long chars)
-    {
-        if (chars > 0) Take(caller, chars, "feeds", "send at most");
-    }
+    /// <summary>
+    /// Reserves the chars a call may generate and counts the text it feeds first (a prime) in one step, so that
+    /// neither is taken without the other. Refund gives back the generated part's unused chars; the fed part too
+    /// when nothing of the text was fed.
+    /// </summary>
+    public Reservation Reserve(Caller caller, long chars, long fed) =>
+        fed <= 0 ? Reserve(caller, chars) : Take(caller, chars + fed, $"asks for {chars:N0} and feeds {fed:N0}", "ask for and feed at most");
 
-    /// <param name="does">What the call does with the chars, for the refusal ("asks for", "feeds").</param>
+    /// <summary>
+    /// Counts the chars of a text a call is about to feed (null for none). A call that ends before anything of
+    /// the text was fed gives them back (<see cref="Refund"/>); once fed, they stay counted, a call cancelled
+    /// midway having fed part of it.
+    /// </summary>
+    public Reservation? ChargeFed(Caller caller, long chars) => chars > 0 ? Take(caller, chars, $"feeds {chars:N0}", "send at most") : null;
+
+    /// <param name="does">What the call does with its chars, for the refusal ("asks for 20", "feeds 300").</param>
     /// <param name="fewer">What the refusal suggests with the chars left ("ask for at most").</param>
     private Reservation Take(Caller caller, long chars, string does, string fewer)
     {
@@ -63,7 +72,7 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
             var used = window.Total;
             if (used + chars > _perMinute)
                 throw ServerException.Exhausted($"Key '{caller.Name}' has generated, fed or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
-                                                $"(limit max_chars_per_minute_per_key), and this call {does} {chars:N0}: " +
+                                                $"(limit max_chars_per_minute_per_key), and this call {does}: " +
                                                 $"{(used < _perMinute ? $"{fewer} {_perMinute - used:N0}, or " : "")}wait {WaitFor(window, used + chars - _perMinute, now)} s.");
             var reservation = new Reservation(window, now, chars);
             window.Reservations.Enqueue(reservation);

@@ -34,7 +34,7 @@ public sealed partial class GenerationService
     /// midway lets the session go and leaves the pieces fed so far fed (characters_seen says how many).
     /// </summary>
     private async Task<(string Tail, bool ResetDone, object? Hold)> FeedLeadingPieces(ServerSession? session, GenerationSession engine, string text, string field,
-        bool reset, CancellationToken cancellation, string owner)
+        bool reset, CancellationToken cancellation, string owner, FedCharge charge)
     {
         if (text.Length <= FeedPiece) return (text, false, null);
         var pieces = Pieces(text);
@@ -58,6 +58,7 @@ public sealed partial class GenerationService
                         if (reset) engine.Reset();
                     }
                     Feed(engine, piece, field);
+                    charge.Fed();
                     session?.Snapshot();
                 }, cancellation, owner);
             }
@@ -132,10 +133,26 @@ public sealed partial class GenerationService
     /// Counts a text the call is about to feed against its key's characters a minute (max_chars_per_minute_per_key),
     /// as generated chars count: RESOURCE_EXHAUSTED naming the limit, before anything is fed, when the minute has
     /// not room for it. Feeding takes the device too: unmetered, one key's Feed loop slowed every stream and job.
+    /// A call that fails before anything of the text is fed gives the charge back (<see cref="FedCharge.RefundUnlessFed"/>).
     /// </summary>
-    private void ChargeFed(Caller caller, string text)
+    private FedCharge ChargeFed(Caller caller, string text)
     {
-        if (text.Length > 0) rate.ChargeFed(caller, text.EnumerateRunes().Count());
+        var chars = text.Length > 0 ? text.EnumerateRunes().Count() : 0;
+        return new FedCharge(rate.ChargeFed(caller, chars), chars);
+    }
+
+    /// <summary>The quota charge for a text a call feeds: given back if the call ends before any of it was fed.</summary>
+    private sealed class FedCharge(CharRateLimiter.Reservation? reservation, long chars)
+    {
+        private volatile bool _fed;
+
+        /// <summary>Device thread: the first of the text has been fed (it stays charged from now on).</summary>
+        public void Fed() => _fed = true;
+
+        public void RefundUnlessFed()
+        {
+            if (!_fed && reservation != null) CharRateLimiter.Refund(reservation, chars);
+        }
     }
 
     /// <summary>
@@ -150,10 +167,13 @@ public sealed partial class GenerationService
     }
 
     /// <summary>The same check without feeding: before a reset, which a refused text must not cause.</summary>
-    private static void Encodes(GenerationSession engine, string text, string field)
+    private static void Encodes(GenerationSession engine, string text, string field) => Encodes(engine.Vocabulary, text, field);
+
+    /// <summary>A text the vocabulary cannot encode is INVALID_ARGUMENT naming the field (any thread: a vocabulary does not change).</summary>
+    private static void Encodes(Vocabulary vocabulary, string text, string field)
     {
         RefusePadding(text, field);
-        try { engine.Vocabulary.Encode(text); }
+        try { vocabulary.Encode(text); }
         catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
     }
 

@@ -58,12 +58,13 @@ public sealed partial class GenerationService
                 await CancelStale(prediction);
                 prediction = CancellationTokenSource.CreateLinkedTokenSource(call.Token);
                 var current = session;
-                ChargeFed(Caller.Of(context), request.Text); // before anything of it is fed: a refused text leaves the session as it was
+                Encodes(current.Model.Trained.Vocabulary, request.Text, "text"); // before the charge: a text refused for its characters costs no quota
+                var charge = ChargeFed(Caller.Of(context), request.Text); // before anything of it is fed: a refused text leaves the session as it was
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;
-                var (rest, resetDone, hold) = await FeedLeadingPieces(current, current.Engine, request.Text, "text", request.Reset, call.Token, current.Owner);
                 try
                 {
+                    var (rest, resetDone, hold) = await FeedLeadingPieces(current, current.Engine, request.Text, "text", request.Reset, call.Token, current.Owner, charge);
                     fork = await RunLetGo(current, hold, () =>
                     {
                         EnsureIdle(current);
@@ -73,6 +74,7 @@ public sealed partial class GenerationService
                             current.Engine.Reset();
                         }
                         Feed(current.Engine, rest, "text");
+                        charge.Fed();
                         current.Snapshot();
                         if (length == 0) return null;
                         // The typed text, counted above, is fed whatever the prediction's chars: the session stays with what the client typed.
@@ -85,6 +87,7 @@ public sealed partial class GenerationService
                 catch
                 {
                     if (reserved != null) CharRateLimiter.Refund(reserved, length);
+                    charge.RefundUnlessFed();
                     throw;
                 }
                 // A long typing session must not keep a task and a token registration per keystroke: each

@@ -36,49 +36,58 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var settings = ProtoMapper.FromProto(request.Sampling);
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);
-        ChargeFed(caller, request.Prime);
-        // A model not on the device yet is read and built here, off the device thread (streams go on
-        // meanwhile), by one open at a time: the next finds it on the device.
-        using var loadTurn = models.IsOnDevice(name) ? null : await models.HoldLoadTurn(name, context.CancellationToken);
-        var preloaded = await Task.Run(() => models.Preload(name, worker.Device));
-        var taken = false;
-        LoadedModel model;
-        GenerationSession engine;
-        try
-        {
-            (model, engine) = await worker.Run(() =>
-            {
-                sessions.EnsureRoom(caller);
-                taken = true; // Acquire takes it, or disposes it
-                var model = models.Acquire(name, worker.Device, preloaded);
-                try { return (model, new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings)); }
-                catch { models.Release(model); throw; }
-            }, context.CancellationToken, caller.Name);
-        }
-        finally
-        {
-            if (!taken) preloaded?.Dispose(); // never handed on: cancelled, refused, or the server stopping
-            loadTurn?.Dispose(); // the model is on the device (or failed to be): the next open may go on
-        }
+        var charge = ChargeFed(caller, request.Prime);
         ServerSession session;
         try
         {
-            // Nobody knows the session yet: the pieces need no check that it is free.
-            var (rest, _, _) = await FeedLeadingPieces(null, engine, request.Prime, "prime", reset: false, context.CancellationToken, caller.Name);
-            session = await worker.Run(() =>
+            // A model not on the device yet is read and built here, off the device thread (streams go on
+            // meanwhile), by one open at a time: the next finds it on the device.
+            using var loadTurn = models.IsOnDevice(name) ? null : await models.HoldLoadTurn(name, context.CancellationToken);
+            var preloaded = await Task.Run(() => models.Preload(name, worker.Device));
+            var taken = false;
+            LoadedModel model;
+            GenerationSession engine;
+            try
             {
-                sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
-                Feed(engine, rest, "prime");
-                var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash };
-                s.Snapshot();
-                sessions.Add(s);
-                return s;
-            }, context.CancellationToken, caller.Name);
+                (model, engine) = await worker.Run(() =>
+                {
+                    sessions.EnsureRoom(caller);
+                    taken = true; // Acquire takes it, or disposes it
+                    var model = models.Acquire(name, worker.Device, preloaded);
+                    try { return (model, new GenerationSession(model.Trained.Model, model.Trained.Vocabulary, settings)); }
+                    catch { models.Release(model); throw; }
+                }, context.CancellationToken, caller.Name);
+            }
+            finally
+            {
+                if (!taken) preloaded?.Dispose(); // never handed on: cancelled, refused, or the server stopping
+                loadTurn?.Dispose(); // the model is on the device (or failed to be): the next open may go on
+            }
+            try
+            {
+                // Nobody knows the session yet: the pieces need no check that it is free.
+                var (rest, _, _) = await FeedLeadingPieces(null, engine, request.Prime, "prime", reset: false, context.CancellationToken, caller.Name, charge);
+                session = await worker.Run(() =>
+                {
+                    sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
+                    Feed(engine, rest, "prime");
+                    charge.Fed();
+                    var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash };
+                    s.Snapshot();
+                    sessions.Add(s);
+                    return s;
+                }, context.CancellationToken, caller.Name);
+            }
+            catch
+            {
+                try { await worker.Run(() => { engine.Dispose(); models.Release(model); }, CancellationToken.None, caller.Name); }
+                catch (ServerException) { } // shutting down: the process frees it
+                throw;
+            }
         }
         catch
         {
-            try { await worker.Run(() => { engine.Dispose(); models.Release(model); }, CancellationToken.None, caller.Name); }
-            catch (ServerException) { } // shutting down: the process frees it
+            charge.RefundUnlessFed(); // refused (no room, the prime's characters) or cancelled before any of it was fed
             throw;
         }
         await CloseIfAbandoned(session, context);
@@ -104,9 +113,14 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var session = sessions.Get(request.SessionId, caller);
         using var streaming = session.Streaming();
         CheckStop(request.Stop, session.Model.Trained.Vocabulary);
-        var reserved = rate.Reserve(caller, request.MaxChars);
-        try { ChargeFed(caller, request.Prime); }
-        catch { CharRateLimiter.Refund(reserved, request.MaxChars); throw; }
+        Encodes(session.Model.Trained.Vocabulary, request.Prime, "prime"); // before the charge: a prime refused for its characters costs no quota
+        var primeChars = request.Prime.EnumerateRunes().Count();
+        if (request.MaxChars + primeChars > _limits.MaxCharsPerMinutePerKey)
+            throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} and a prime of {primeChars:N0} characters make {request.MaxChars + primeChars:N0}, more than a key may " +
+                                          $"generate and feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key); ask for fewer or prime with less.");
+        // One step: taken apart, the reservation and the prime's charge could each fit and never both.
+        var reserved = rate.Reserve(caller, request.MaxChars, primeChars);
+        var charge = new FedCharge(reserved, primeChars);
 
         // End the stream ourselves just before the client's deadline, with a clean DEADLINE_EXCEEDED
         // status: left to the framework, a stream still being written at the deadline is reset, which
@@ -126,12 +140,13 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
         try
         {
-            var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Prime, "prime", reset: false, context.CancellationToken, session.Owner);
+            var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Prime, "prime", reset: false, context.CancellationToken, session.Owner, charge);
             await RunLetGo(session, hold, () =>
             {
                 ClaimForGeneration(session);
                 try { Feed(session.Engine, rest, "prime"); }
                 catch { session.Generating = false; throw; }
+                charge.Fed();
                 worker.Start(generation);
                 return true;
             }, context.CancellationToken);
@@ -139,6 +154,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         catch
         {
             CharRateLimiter.Refund(reserved, request.MaxChars);
+            charge.RefundUnlessFed();
             throw;
         }
 
@@ -164,19 +180,29 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         var caller = Caller.Of(context);
         var session = sessions.Get(request.SessionId, caller);
-        ChargeFed(caller, request.Text);
-        var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Text, "text", reset: false, context.CancellationToken, session.Owner);
-        return await RunLetGo(session, hold, () =>
+        Encodes(session.Model.Trained.Vocabulary, request.Text, "text"); // before the charge: a text refused for its characters costs no quota
+        var charge = ChargeFed(caller, request.Text);
+        try
         {
-            EnsureIdle(session);
-            Feed(session.Engine, rest, "text");
-            session.Snapshot();
-            var response = new Api.FeedResponse { CharactersSeen = session.CharactersSeen };
-            if (request.TopAlternatives > 0)
-                response.Next.AddRange(ProtoMapper.ToProto(CharSampler.Top(session.Engine.NextLogits, request.TopAlternatives)
-                    .Select(t => (session.Engine.Vocabulary[t.Id], t.Probability))));
-            return response;
-        }, context.CancellationToken);
+            var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Text, "text", reset: false, context.CancellationToken, session.Owner, charge);
+            return await RunLetGo(session, hold, () =>
+            {
+                EnsureIdle(session);
+                Feed(session.Engine, rest, "text");
+                charge.Fed();
+                session.Snapshot();
+                var response = new Api.FeedResponse { CharactersSeen = session.CharactersSeen };
+                if (request.TopAlternatives > 0)
+                    response.Next.AddRange(ProtoMapper.ToProto(CharSampler.Top(session.Engine.NextLogits, request.TopAlternatives)
+                        .Select(t => (session.Engine.Vocabulary[t.Id], t.Probability))));
+                return response;
+            }, context.CancellationToken);
+        }
+        catch
+        {
+            charge.RefundUnlessFed(); // the session busy or closed, or the call cancelled, before any of the text was fed
+            throw;
+        }
     }
 
     public override async Task<Api.Session> Fork(Api.ForkRequest request, ServerCallContext context)
