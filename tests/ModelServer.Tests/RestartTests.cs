@@ -493,6 +493,22 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task A_job_recovered_after_a_restart_gets_the_servers_cap_on_job_time()
+    {
+        var (root, options) = FolderWithTinyCorpus("capped");
+        var keysFile = Path.Combine(root, "keys.json");
+        var key = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false);
+        options.KeysFile = keysFile;
+        var id = await JobRunningAtShutdown(options, "capped", key); // a million steps, no budget, no cap
+        options.Limits.MaxJobHours = 0.1 / 3600; // the next start caps a job at 0.1 s, less than it has already trained
+
+        var events = await EventsAfterRestart(options, id, key);
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
+        Assert.StartsWith("time budget of 00:00:00.1", events[^1].Stopped.Reason);
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task A_job_resumed_after_a_shutdown_keeps_one_history_and_one_end_through_later_restarts()
     {
         var (root, options) = FolderWithTinyCorpus("twice");

@@ -67,6 +67,9 @@ public sealed class ServerLimits
     /// </summary>
     public double MaxJobHours { get; set; }
 
+    /// <summary><see cref="MaxJobHours"/> as a time; null for no limit.</summary>
+    public TimeSpan? JobTimeCap => MaxJobHours > 0 ? TimeSpan.FromHours(MaxJobHours) : null;
+
     /// <summary>The largest request message of any call but Training's: the longest text (max_prime_chars, up to 4 UTF-8 bytes a char) and 1 MiB for the rest.</summary>
     public int MaxMessageBytes => (int)Math.Min(int.MaxValue, 4L * MaxPrimeChars + (1 << 20));
     /// <summary>The largest Training message: an upload of max_upload_bytes and 1 MiB for the rest.</summary>

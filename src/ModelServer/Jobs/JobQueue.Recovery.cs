@@ -33,10 +33,11 @@ public sealed partial class JobQueue
                 // A new model's job is planned only where no model is yet, so a checkpoint in its folder is its own:
                 // resume from it, whatever the row's state says (a start that failed after a restart left it "queued").
                 var resume = File.Exists(checkpoint);
+                var options = WithJobTimeCap(record.Id, record.Plan.Options);
                 JobPlan plan;
                 if (resume)
                 {
-                    plan = JobPlan.Resume(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, record.Plan.CorpusName, checkpoint, record.Plan.Options,
+                    plan = JobPlan.Resume(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, record.Plan.CorpusName, checkpoint, options,
                         record.Plan.Architecture);
                 }
                 else
@@ -44,7 +45,7 @@ public sealed partial class JobQueue
                     if (record.Plan.Resume) throw new InvalidDataException($"its model's {Trainer.LastCheckpoint} is gone");
                     var architecture = Architectures.Get(record.Plan.Architecture ?? throw new InvalidDataException("no architecture recorded"));
                     plan = JobPlan.NewModel(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, record.Plan.CorpusName, architecture,
-                        architecture.Resolve(record.Plan.HyperParameters), record.Plan.Options);
+                        architecture.Resolve(record.Plan.HyperParameters), options);
                 }
                 var (history, nextSequence) = journal.History(record.Id);
                 var resumesFrom = resume ? CheckpointFile.ReadMetadata(checkpoint).Position.Step : 0;
@@ -75,6 +76,17 @@ public sealed partial class JobQueue
             }
         }
         RestoreEnded(); // after the loop: jobs it could not recover are among them
+    }
+
+    /// <summary>
+    /// This server's cap on one job's training time (`serve --max-job-hours`) applies to a recovered job too, queued or
+    /// started under another cap or none: its budget becomes the smaller of its own and the cap, and the log says so.
+    /// </summary>
+    private Engine.Training.TrainingOptions WithJobTimeCap(string jobId, Engine.Training.TrainingOptions options)
+    {
+        if (_limits.JobTimeCap is not { } cap || options.TimeBudget <= cap) return options;
+        logger.LogInformation("Job {JobId}'s time budget is capped at {Cap} by --max-job-hours (it had {Budget})", jobId, cap, options.TimeBudget?.ToString() ?? "none");
+        return options with { TimeBudget = cap };
     }
 
     /// <summary>

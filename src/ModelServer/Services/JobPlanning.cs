@@ -155,8 +155,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     /// </summary>
     private TrainingOptions WithJobTimeCap(TrainingOptions options)
     {
-        if (limits.MaxJobHours <= 0) return options;
-        var cap = TimeSpan.FromHours(limits.MaxJobHours);
+        if (limits.JobTimeCap is not { } cap) return options;
         if (options.TimeBudget is not { } budget) return options with { TimeBudget = cap };
         if (budget > cap)
             throw ServerException.Invalid($"options.time_budget_seconds = {budget.TotalSeconds:0.###} is more than this server gives one job ({cap.TotalSeconds:0.###} s, " +
