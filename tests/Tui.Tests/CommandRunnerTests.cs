@@ -67,15 +67,18 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     [Fact]
     public void The_jobs_table_says_where_each_queued_job_is_in_the_queue()
     {
-        // A queue of several keys' jobs starts them in turns, not in the listed order: the place says when each runs.
+        // As ListJobs gives them: queued jobs in the order they will start (keys taking turns, so j-4, queued after
+        // j-3 by another key, starts before it); the place says when each runs, where ids alone do not.
         var lines = CommandRunner.JobsTable([
             new Job { Id = "j-1", State = Job.Types.State.Running, ModelName = "a", Architecture = "rnn", Step = 7, TotalSteps = 9 },
-            new Job { Id = "j-2", State = Job.Types.State.Queued, ModelName = "b", Architecture = "rnn", TotalSteps = 9, QueuePosition = 2 },
-            new Job { Id = "j-3", State = Job.Types.State.Queued, ModelName = "c", Architecture = "rnn", TotalSteps = 9, QueuePosition = 1 },
+            new Job { Id = "j-2", State = Job.Types.State.Queued, ModelName = "b", Architecture = "rnn", TotalSteps = 9, QueuePosition = 1 },
+            new Job { Id = "j-4", State = Job.Types.State.Queued, ModelName = "d", Architecture = "rnn", TotalSteps = 9, QueuePosition = 2 },
+            new Job { Id = "j-3", State = Job.Types.State.Queued, ModelName = "c", Architecture = "rnn", TotalSteps = 9, QueuePosition = 3 },
         ]).ToList();
         Assert.Equal("j-1  running       a  rnn  step 7/9", lines[0]);
-        Assert.Equal("j-2  queued (2nd)  b  rnn  step 0/9", lines[1]);
-        Assert.Equal("j-3  queued (1st)  c  rnn  step 0/9", lines[2]);
+        Assert.Equal("j-2  queued (1st)  b  rnn  step 0/9", lines[1]);
+        Assert.Equal("j-4  queued (2nd)  d  rnn  step 0/9", lines[2]);
+        Assert.Equal("j-3  queued (3rd)  c  rnn  step 0/9", lines[3]);
         Assert.Equal(["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "102nd"], new[] { 1, 2, 3, 4, 11, 12, 13, 21, 102 }.Select(CommandRunner.Ordinal));
     }
 
