@@ -112,6 +112,7 @@ public static class ServerHost
         services.AddSingleton<AuthInterceptor>();
         services.AddSingleton<RefusalLog>();
         services.AddSingleton<QuotaRefusalLog>();
+        services.AddSingleton<Sessions.AdminSessionLog>();
         services.AddSingleton<PathRedaction>();
         services.AddSingleton<KeyRevocations>();
         // Messages are read before any interceptor runs, a key's check included: only training takes uploads

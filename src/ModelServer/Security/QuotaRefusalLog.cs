@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace CharRnn.ModelServer.Security;
 
 /// <summary>
@@ -9,13 +7,11 @@ namespace CharRnn.ModelServer.Security;
 /// </summary>
 public sealed class QuotaRefusalLog(TimeProvider time, ILogger<QuotaRefusalLog> logger)
 {
-    private readonly ConcurrentDictionary<(string Key, string Quota), DateTimeOffset> _lastLogged = new();
+    private readonly OncePerMinute<(string Key, string Quota)> _due = new(time);
 
     public void Refused(string key, string quota, string method, string detail)
     {
-        var now = time.GetUtcNow();
-        if (_lastLogged.TryGetValue((key, quota), out var last) && now - last < RefusalLog.Quiet) return;
-        _lastLogged[(key, quota)] = now;
+        if (!_due.Due((key, quota))) return;
         logger.LogWarning("Refused {Method} for key {Key}: quota {Quota} reached: {Detail} (more refusals of this key for this quota within a minute are not logged)",
             method, key, quota, detail);
     }

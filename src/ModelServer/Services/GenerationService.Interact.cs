@@ -46,7 +46,7 @@ public sealed partial class GenerationService
                 Volatile.Write(ref newest.Value, index);
                 if (session == null || (request.SessionId.Length > 0 && request.SessionId != session.Id))
                 {
-                    session = sessions.Get(request.SessionId, Caller.Of(context));
+                    session = Acting(request.SessionId, Caller.Of(context), context);
                     open?.Dispose();
                     open = session.Streaming();
                 }

