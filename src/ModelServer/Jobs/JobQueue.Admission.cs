@@ -30,16 +30,16 @@ public sealed partial class JobQueue
     private void CheckAdmits(JobPlan plan, string owner, string? id, bool checkQuota, HashSet<string>? owned)
     {
         if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
-            throw ServerException.Exhausted($"The job queue is full ({_limits.MaxQueuedJobs} queued, limit max_queued_jobs); wait for a job to finish or stop one.");
+            throw ServerException.Exhausted(QuotaLimits.MaxQueuedJobs, $"The job queue is full ({_limits.MaxQueuedJobs} queued, limit max_queued_jobs); wait for a job to finish or stop one.");
         var mine = (_running?.Owner == owner ? 1 : 0) + _queue.Concat(_persisting).Count(j => j.Owner == owner);
         if (checkQuota && mine >= _limits.MaxJobsPerKey)
-            throw ServerException.Exhausted($"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
+            throw ServerException.Exhausted(QuotaLimits.MaxJobsPerKey, $"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
         if (owned != null)
         {
             // With the models the key's jobs are making and have not saved yet.
             owned.UnionWith(MakingFor(owner));
             if (owned.Count >= _limits.MaxModelsPerKey)
-                throw ServerException.Exhausted($"Key '{owner}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), or resume one.");
+                throw ServerException.Exhausted(QuotaLimits.MaxModelsPerKey, $"Key '{owner}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), or resume one.");
         }
         if (_deleting.Contains(plan.ModelName))
             throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");

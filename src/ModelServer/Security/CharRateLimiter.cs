@@ -71,7 +71,7 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
             }
             var used = window.Total;
             if (used + chars > _perMinute)
-                throw ServerException.Exhausted($"Key '{caller.Name}' has generated, fed or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
+                throw ServerException.Exhausted(QuotaLimits.MaxCharsPerMinutePerKey, $"Key '{caller.Name}' has generated, fed or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
                                                 $"(limit max_chars_per_minute_per_key), and this call {does}: " +
                                                 $"{(used < _perMinute ? $"{fewer} {_perMinute - used:N0}, or " : "")}wait {WaitFor(window, used + chars - _perMinute, now)} s.");
             var reservation = new Reservation(window, now, chars);

@@ -30,10 +30,10 @@ public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider t
     public void EnsureRoom(Caller caller)
     {
         if (_sessions.Count >= _limits.MaxSessions)
-            throw ServerException.Exhausted($"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions); close sessions you no longer use.");
+            throw ServerException.Exhausted(QuotaLimits.MaxSessions, $"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions); close sessions you no longer use.");
         var mine = _sessions.Values.Count(s => s.Owner == caller.Name);
         if (mine >= _limits.MaxSessionsPerKey)
-            throw ServerException.Exhausted($"Key '{caller.Name}' holds {mine} open sessions, its quota (limit max_sessions_per_key = {_limits.MaxSessionsPerKey}); close sessions you no longer use.");
+            throw ServerException.Exhausted(QuotaLimits.MaxSessionsPerKey, $"Key '{caller.Name}' holds {mine} open sessions, its quota (limit max_sessions_per_key = {_limits.MaxSessionsPerKey}); close sessions you no longer use.");
     }
 
     public void Add(ServerSession session) => _sessions[session.Id] = session;
