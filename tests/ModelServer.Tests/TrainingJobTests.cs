@@ -123,10 +123,12 @@ public class TrainingJobTests(ServerFixture server)
             Assert.Equal("options.time_budget_seconds = 2 is more than this server gives one job (0.5 s, limit max_job_seconds); ask for at most 0.5, or leave it unset to get that.",
                 refused.Status.Detail);
 
-            // Without a budget of its own (an epoch count it would take long to reach), the job gets the cap's and stops there.
+            // Without a budget of its own, the job gets the cap's and stops there: a cap of a microsecond, which its
+            // first step outlasts, so that 1,000 epochs (a thousand steps at least) cannot end it first however fast it trains.
+            limits.MaxJobHours = 1e-6 / 3600;
             var events = await Client.Train(Request("capped", maxSteps: 0, epochs: 1000)).Events();
             Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
-            Assert.Contains("time budget of 00:00:00.5", events[^1].Stopped.Reason);
+            Assert.Contains("time budget of 00:00:00.000001", events[^1].Stopped.Reason);
         }
         finally { limits.MaxJobHours = 0; }
     }

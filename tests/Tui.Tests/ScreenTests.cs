@@ -1044,6 +1044,7 @@ public sealed class ScreenTests : IDisposable
             Ui(() => _app.LayoutAndDraw());
             Assert.Contains(Joined, HeaderBottom());
         }
+        Assert.True(_window.Models.ScheduleField!.HasFocus, "16 Tabs from the name field reach the schedule field: the test walked the whole form");
         _app.Driver!.SetScreenSize(130, 42);
     }
     [Fact]
