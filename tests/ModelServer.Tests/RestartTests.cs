@@ -447,6 +447,20 @@ public class RestartTests
         });
     }
 
+    /// <summary>
+    /// A folder with the tiny corpus and a keys file with key 'temp' (and an admin key named <paramref name="admin"/> unless empty),
+    /// and a job of 'temp's on model <paramref name="model"/> running when its server stopped.
+    /// </summary>
+    private static async Task<(string Root, Hosting.ServerOptions Options, string KeysFile, string Temp, string Admin, string JobId)> TempKeysJobRunningAtShutdown(string model, string admin = "")
+    {
+        var (root, options) = FolderWithTinyCorpus(model);
+        var keysFile = Path.Combine(root, "keys.json");
+        var temp = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false);
+        var adminKey = admin.Length > 0 ? Security.ApiKeyStore.Load(keysFile).Add(admin, admin: true) : "";
+        options.KeysFile = keysFile;
+        return (root, options, keysFile, temp, adminKey, await JobRunningAtShutdown(options, model, temp));
+    }
+
     /// <summary>A job's events, watched with <paramref name="key"/> on a server over <paramref name="options"/>, to its end.</summary>
     private static Task<List<JobEvent>> EventsAfterRestart(Hosting.ServerOptions options, string id, string key) => WithServer(options, async training =>
     {
@@ -457,11 +471,7 @@ public class RestartTests
     [Fact]
     public async Task A_job_recovered_after_a_restart_still_stops_when_the_key_that_started_it_is_rotated()
     {
-        var (root, options) = FolderWithTinyCorpus("rotated");
-        var keysFile = Path.Combine(root, "keys.json");
-        var leaked = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false);
-        options.KeysFile = keysFile;
-        var id = await JobRunningAtShutdown(options, "rotated", leaked);
+        var (root, options, keysFile, leaked, _, id) = await TempKeysJobRunningAtShutdown("rotated");
         // While the server is down the leaked key is rotated: its name, and the job's model, go to a new key.
         Assert.True(Security.ApiKeyStore.Load(keysFile).Remove("temp"));
         var rotated = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false, reuseName: true);
@@ -475,12 +485,7 @@ public class RestartTests
     [Fact]
     public async Task A_job_whose_key_was_removed_while_the_server_was_down_is_stopped_at_the_start_before_it_trains()
     {
-        var (root, options) = FolderWithTinyCorpus("orphaned");
-        var keysFile = Path.Combine(root, "keys.json");
-        var leaving = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false);
-        var ops = Security.ApiKeyStore.Load(keysFile).Add("ops", admin: true);
-        options.KeysFile = keysFile;
-        var id = await JobRunningAtShutdown(options, "orphaned", leaving);
+        var (root, options, keysFile, _, ops, id) = await TempKeysJobRunningAtShutdown("orphaned", admin: "ops");
         Assert.True(Security.ApiKeyStore.Load(keysFile).Remove("temp")); // while the server is down
 
         var events = await EventsAfterRestart(options, id, ops);
@@ -495,11 +500,7 @@ public class RestartTests
     [Fact]
     public async Task A_job_recovered_after_a_restart_gets_the_servers_cap_on_job_time()
     {
-        var (root, options) = FolderWithTinyCorpus("capped");
-        var keysFile = Path.Combine(root, "keys.json");
-        var key = Security.ApiKeyStore.Load(keysFile).Add("temp", admin: false);
-        options.KeysFile = keysFile;
-        var id = await JobRunningAtShutdown(options, "capped", key); // a million steps, no budget, no cap
+        var (root, options, _, key, _, id) = await TempKeysJobRunningAtShutdown("capped"); // a million steps, no budget, no cap
         options.Limits.MaxJobHours = 0.1 / 3600; // the next start caps a job at 0.1 s, less than it has already trained
 
         var events = await EventsAfterRestart(options, id, key);
