@@ -66,6 +66,17 @@ public sealed class BeatTheModelGameTests(TuiFixture fixture)
     }
 
     [Fact]
+    public async Task A_model_that_refuses_every_retry_asks_for_another_model_not_another_try()
+    {
+        var game = new BeatTheModelGame(fixture.Client);
+        await game.StartAsync("no-such-model", lowercase: false);
+        Assert.False(game.Playing);
+        Assert.Contains("no-such-model", game.Message);
+        Assert.EndsWith("Use another model (F2 lists them), then press Enter here.", game.Message);
+        Assert.DoesNotContain("try again", game.Message);
+    }
+
+    [Fact]
     public async Task A_passage_the_model_cannot_read_leaves_no_session_open_however_often_it_is_tried()
     {
         TrainOn("caps", string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 60)));

@@ -61,7 +61,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         }
         catch (Exception e) when (e is RpcException or GameCannotStartException)
         {
-            lock (_gate) Message = $"{(e is RpcException ? ErrorText.Describe(e) : e.Message)}. Press Enter to try again.";
+            lock (_gate) Message = $"{(e is RpcException ? ErrorText.Describe(e) : e.Message)}. {NextStep(e)}";
             Interlocked.Increment(ref _version);
         }
         finally
@@ -69,6 +69,12 @@ public sealed class BeatTheModelGame(CharRnnClient client)
             Volatile.Write(ref _starting, 0);
         }
     }
+
+    // A model that is gone, or whose corpus the key may not read (another key's shared model trained on an
+    // upload), refuses every retry: only another model gets a game going.
+    private static string NextStep(Exception e) => e is RpcException { StatusCode: StatusCode.NotFound or StatusCode.PermissionDenied }
+        ? "Use another model (F2 lists them), then press Enter here."
+        : "Press Enter to try again.";
 
     private async Task StartGameAsync(string model, bool lowercase, CancellationToken cancellation)
     {
