@@ -220,13 +220,15 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         if (!models.Exists(source.Model.Name))
             throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' no longer exists (it was deleted). " +
                                            "The session itself still works (Generate, Feed); new sessions on the model, forks included, need the model.");
-        // Deleted and made again under its name: the fork would copy the old model's weights, which are no model's now.
-        if (models.Incarnation(source.Model.Name) != source.Model.Incarnation)
-            throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' was deleted after the session opened, " +
-                                           "and the model now under that name is another one. The session itself still works (Generate, Feed) on the deleted model's " +
-                                           "weights; open a new session (OpenSession) to use the new model.");
         var fork = await worker.Run(() =>
         {
+            // Deleted and made again under its name: the fork would copy the old model's weights, which are no model's now.
+            // Checked here, next to the copy (an in-memory read): checked before the command, a delete and a new model
+            // in between would still have forked the old weights.
+            if (models.Incarnation(source.Model.Name) != source.Model.Incarnation)
+                throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' was deleted after the session opened, " +
+                                               "and the model now under that name is another one. The session itself still works (Generate, Feed) on the deleted model's " +
+                                               "weights; open a new session (OpenSession) to use the new model.");
             EnsureIdle(source);
             sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
             var engine = source.Engine.Fork();
