@@ -278,6 +278,13 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_compare_with_nothing_to_set_against_the_current_model_says_what_it_needs()
+    {
+        await Runner.RunLineAsync("use gru");
+        await Refused("compare 30 \"the \"", "compare needs something to set against gru as it samples now: another model (compare OTHER_MODEL 30 \"the \") or other sampling (compare 30 \"the \" t=1.2). Usage: compare [MODEL]");
+    }
+
+    [Fact]
     public async Task A_max_steps_the_epochs_end_first_says_which_limit_ended_the_run()
     {
         var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on its job

@@ -276,7 +276,13 @@ public sealed partial class CommandRunner
         var session = Session ?? throw new CommandException("No model in use: use MODEL first, then compare OTHER_MODEL or compare t=1.2.");
         // compare [MODEL] [N] ["PRIME"] [t=X]: the model is an unquoted first word that is not a count.
         var named = GenerationCount(c)!.Value.Named;
-        if (!named && !HasSampling(c)) throw new CommandException("Usage: " + CommandCatalog.Find("compare")!.Usage + " (another model, or other sampling such as t=1.2).");
+        if (!named && !HasSampling(c))
+        {
+            // The line as typed (quotes kept), so each suggestion can be run as it stands.
+            var typed = string.Concat(c.Positional.Select((p, i) => " " + (c.IsQuoted(i) ? $"\"{p}\"" : p)));
+            throw new CommandException($"compare needs something to set against {session.ModelName} as it samples now: another model " +
+                                       $"(compare OTHER_MODEL{typed}) or other sampling (compare{typed} t=1.2). Usage: {CommandCatalog.Find("compare")!.Usage}.");
+        }
         var otherModel = named ? c.Positional[0] : session.ModelName;
         var (count, prime) = CountAndPrime(c, named ? 1 : 0);
         await CheckWithinServerLimits(count, prime, ct);
