@@ -6,7 +6,6 @@ using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Jobs;
 using CharRnn.ModelServer.Metrics;
-using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 
@@ -40,7 +39,6 @@ public sealed class DeviceWorker : IHostedService
     private readonly ServerOptions _options;
     private readonly DeviceShare _share;
     private readonly JobQueue _jobs;
-    private readonly AuthInterceptor _auth;
     private readonly ILogger<DeviceWorker> _logger;
     private readonly ConcurrentQueue<(string Owner, Action Command)> _commands = new();
     private readonly Dictionary<string, Queue<Action>> _pending = []; // device thread only: commands taken from _commands, by owner
@@ -57,9 +55,8 @@ public sealed class DeviceWorker : IHostedService
     private readonly Stopwatch _rateClock = Stopwatch.StartNew();
     private double _stepsPerSecond;
 
-    public DeviceWorker(IOptions<ServerOptions> options, JobQueue jobs, AuthInterceptor auth, ILogger<DeviceWorker> logger)
+    public DeviceWorker(IOptions<ServerOptions> options, JobQueue jobs, ILogger<DeviceWorker> logger)
     {
-        _auth = auth;
         _options = options.Value;
         if (!(_options.TrainingSliceMilliseconds >= ServerOptions.MinTrainingSliceMilliseconds && _options.TrainingSliceMilliseconds <= ServerOptions.MaxTrainingSliceMilliseconds))
             throw new ArgumentOutOfRangeException(nameof(options), _options.TrainingSliceMilliseconds,
@@ -88,7 +85,7 @@ public sealed class DeviceWorker : IHostedService
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // Jobs queued or running when the server last stopped (even by kill -9); those of keys removed meanwhile stop before they start.
-        _jobs.Recover(RemovedKeys.Of(_auth));
+        _jobs.Recover();
         _thread = new Thread(Loop) { Name = "charrnn-device", IsBackground = true };
         _thread.Start();
         return _ready.Task; // start-up fails if the device cannot be initialised

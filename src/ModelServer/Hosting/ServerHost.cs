@@ -110,6 +110,7 @@ public static class ServerHost
             o.Interceptors.Add<ErrorMappingInterceptor>();
         });
         services.AddSingleton<AuthInterceptor>();
+        services.AddSingleton<KeysFileRemovals>();
         services.AddSingleton<RefusalLog>();
         services.AddSingleton<QuotaRefusalLog>();
         services.AddSingleton<Sessions.AdminSessionLog>();

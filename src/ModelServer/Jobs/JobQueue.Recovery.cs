@@ -19,9 +19,10 @@ public sealed partial class JobQueue
     /// whose key was removed while the server was down is stopped here, before the device loop could
     /// start it, as <see cref="RemovedKeySweeper"/> stops one of a running server.
     /// </summary>
-    public void Recover(RemovedKeys? removed)
+    public void Recover()
     {
         models.RemoveDeleted();
+        var removed = removals.Read();
         foreach (var record in database.UnfinishedJobs())
         {
             try

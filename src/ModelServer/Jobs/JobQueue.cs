@@ -26,7 +26,7 @@ namespace CharRnn.ModelServer.Jobs;
 /// loop between generation steps and runs the current job for a bounded time.
 /// </summary>
 public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore models, CorpusStore corpora, ServerDatabase database, JobEventJournal journal,
-    PathRedaction paths, ILogger<JobQueue> logger)
+    PathRedaction paths, KeysFileRemovals removals, ILogger<JobQueue> logger)
 {
     private readonly object _gate = new();
     private readonly List<TrainingJob> _queue = [];

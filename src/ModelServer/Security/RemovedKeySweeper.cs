@@ -15,7 +15,7 @@ namespace CharRnn.ModelServer.Security;
 /// name: `keys remove bob && keys add bob --reuse-name` (a leaked key rotated) must not leave the
 /// old key's streams running under the new one's name. Models stay, owned by the name.
 /// </summary>
-public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore sessions, JobQueue jobs, DeviceWorker worker, ModelStore models,
+public sealed class RemovedKeySweeper(KeysFileRemovals removals, SessionStore sessions, JobQueue jobs, DeviceWorker worker, ModelStore models,
     KeyRevocations revocations, ILogger<RemovedKeySweeper> logger) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromSeconds(1);
@@ -24,7 +24,7 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!auth.Enabled) return;
+        if (!removals.Enabled) return;
         using var timer = new PeriodicTimer(Period);
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
@@ -39,7 +39,7 @@ public sealed class RemovedKeySweeper(AuthInterceptor auth, SessionStore session
     {
         // An unreadable file, or none at all (an editor that saves by renaming leaves it missing for a moment), refuses
         // every call already, and says nothing of which keys went: nothing is swept for it.
-        if (RemovedKeys.Of(auth) is not { } removed) { _goneBefore.Clear(); return; }
+        if (removals.Read() is not { } removed) { _goneBefore.Clear(); return; }
         var valid = removed.Valid;
         revocations.Restore(valid);
         var open = sessions.All;

@@ -1,26 +1,13 @@
 namespace CharRnn.ModelServer.Security;
 
 /// <summary>
-/// Which keys the keys file no longer holds, as it reads now: for ending what a removed key left, at the
+/// Which keys the keys file no longer holds, as it read at one moment (<see cref="KeysFileRemovals"/>): for ending what a removed key left, at the
 /// sweeps of a running server (<see cref="RemovedKeySweeper"/>) and at the recovery of a start.
 /// </summary>
 /// <param name="Valid">The SHA-256 of every key the file holds.</param>
 /// <param name="RemovedNames">Names the file lists as removed and gives to no key now.</param>
 public sealed record RemovedKeys(IReadOnlySet<string> Valid, IReadOnlySet<string> RemovedNames)
 {
-    /// <summary>
-    /// The keys file's removals; null when it says nothing of which keys went: no keys file, or one that is
-    /// unreadable or missing (which refuses every call already). One emptied to [] removes them all.
-    /// </summary>
-    public static RemovedKeys? Of(AuthInterceptor auth)
-    {
-        if (!auth.Enabled) return null;
-        var (keys, problem) = auth.Current();
-        if (problem != null || (keys.Entries.Count == 0 && !File.Exists(keys.Path))) return null;
-        return new RemovedKeys(keys.Keys.Select(k => k.Sha256).ToHashSet(StringComparer.Ordinal),
-            keys.RemovedKeys.Select(k => k.Name).Except(keys.Keys.Select(k => k.Name)).ToHashSet(StringComparer.Ordinal));
-    }
-
     /// <summary>
     /// Whether the key that started a job (or opened a session) is gone. One stored by an older server, whose
     /// rows did not keep the key, knows only its owner's name: gone if that name was removed and not given to a new key.
