@@ -2,6 +2,7 @@ using Microsoft.Extensions.Hosting;
 using Grpc.Core;
 using CharRnn.Protos.V1;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -494,6 +495,46 @@ public class RestartTests
         // Queued again at the start, then stopped: never started (the sweeper, a second or two later, stopped it once it trained).
         var sinceRestart = events.Skip(events.FindLastIndex(e => e.EventCase == JobEvent.EventOneofCase.Queued)).Select(e => e.EventCase).ToList();
         Assert.Equal([JobEvent.EventOneofCase.Queued, JobEvent.EventOneofCase.Stopped], sinceRestart);
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task A_keys_file_caught_half_rewritten_at_the_start_does_not_stop_a_valid_keys_job()
+    {
+        var (root, options, keysFile, temp, _, id) = await TempKeysJobRunningAtShutdown("rewritten", admin: "ops");
+        var whole = File.ReadAllText(keysFile);
+        // An editor rewriting the file in place, caught at the start with 'ops' written and 'temp' not yet.
+        var entries = System.Text.Json.Nodes.JsonNode.Parse(whole)!.AsArray();
+        entries.Remove(entries.Single(e => (string?)e!["name"] == "temp"));
+        File.WriteAllText(keysFile, entries.ToJsonString());
+
+        var log = new CapturedLog();
+        var app = Hosting.ServerHost.Build([], options, l => l.AddProvider(log));
+        try
+        {
+            var starting = Task.Run(() => Hosting.ServerHost.StartAsync(app)); // the start waits in the recovery: on another thread
+            for (var waited = 0; waited < 30_000 && log.With("reading it again before stopping them").Count == 0 && !starting.IsCompleted; waited += 10)
+                await Task.Delay(10);
+            File.WriteAllText(keysFile, whole); // the editor's write ends: 'temp' is there
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await starting);
+            var training = new Training.TrainingClient(channel);
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var sinceRestart = new List<JobEvent.EventOneofCase>();
+            var queued = 0; // the first run's 'queued', then the restart's
+            await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = id }, As(temp), cancellationToken: patience.Token).ResponseStream.ReadAllAsync(patience.Token))
+            {
+                if (e.EventCase == JobEvent.EventOneofCase.Queued) { queued++; sinceRestart.Clear(); }
+                sinceRestart.Add(e.EventCase);
+                if (queued == 2 && e.EventCase is JobEvent.EventOneofCase.Progress or JobEvent.EventOneofCase.Stopped or JobEvent.EventOneofCase.Failed) break;
+            }
+            Assert.Equal([JobEvent.EventOneofCase.Queued, JobEvent.EventOneofCase.Started, JobEvent.EventOneofCase.Progress], sinceRestart.Take(3));
+            Assert.Single(log.With($"Job {id} goes on: its key ('temp') is in the keys file after all"));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
         Directory.Delete(root, true);
     }
 

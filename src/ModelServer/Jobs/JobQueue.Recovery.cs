@@ -17,12 +17,14 @@ public sealed partial class JobQueue
     /// After a restart: queues again the jobs that were queued, and resumes the ones that were
     /// running from their last checkpoint (exactly: weights, optimizer, schedule, position). A job
     /// whose key was removed while the server was down is stopped here, before the device loop could
-    /// start it, as <see cref="RemovedKeySweeper"/> stops one of a running server.
+    /// start it, as <see cref="RemovedKeySweeper"/> stops one of a running server: on two reads of the
+    /// keys file that agree (<see cref="StopIfKeysStayRemoved"/>).
     /// </summary>
     public void Recover()
     {
         models.RemoveDeleted();
         var removed = removals.Read();
+        List<TrainingJob> keyGone = [];
         foreach (var record in database.UnfinishedJobs())
         {
             try
@@ -54,11 +56,7 @@ public sealed partial class JobQueue
                     record.KeyHash);
                 job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart
                 logger.LogInformation("Job {JobId} recovered after a restart ({How})", job.Id, resume ? $"resuming {record.ModelName} from its last checkpoint" : "queued again");
-                if (removed?.Gone(job.KeyHash, job.Owner) == true)
-                {
-                    logger.LogInformation("Job {JobId} stopped: its key ('{Key}') was removed", job.Id, job.Owner);
-                    Stop(job.Id, Caller.Local, RemovedKeys.StopReason(job.Owner));
-                }
+                if (removed?.Gone(job.KeyHash, job.Owner) == true) keyGone.Add(job);
             }
             catch (Exception e) when (e is CorpusException or CheckpointException or InvalidDataException or ArgumentException or ServerException or IOException
                                            or UnauthorizedAccessException or System.Data.Common.DbException)
@@ -76,8 +74,46 @@ public sealed partial class JobQueue
                 }
             }
         }
+        StopIfKeysStayRemoved(keyGone);
         RestoreEnded(); // after the loop: jobs it could not recover are among them
     }
+
+    /// <summary>
+    /// Stops the recovered jobs whose key the keys file did not hold, before the device loop can start them, once a
+    /// later read of the file agrees, as <see cref="RemovedKeySweeper"/> wants two sweeps in a row: an editor rewrites
+    /// the file in place, and one caught half-written at the start must not stop a valid key's job for good. The file
+    /// is read again a sweep's period later, and each period after while it cannot be read (missing, not valid), for
+    /// up to <see cref="MaxKeysRereads"/> periods; a key found again keeps its job, and one still unreadable then
+    /// leaves its job to the sweeper. The start waits only when some recovered job's key looked removed.
+    /// </summary>
+    private void StopIfKeysStayRemoved(List<TrainingJob> keyGone)
+    {
+        if (keyGone.Count == 0) return;
+        logger.LogInformation("{Count} recovered job(s) of keys the keys file does not hold ({Keys}): reading it again before stopping them, in case it was being rewritten",
+            keyGone.Count, string.Join(", ", keyGone.Select(j => $"'{j.Owner}'").Distinct()));
+        RemovedKeys? again = null;
+        for (var read = 0; read < MaxKeysRereads && again == null; read++)
+        {
+            Thread.Sleep(RemovedKeySweeper.Period);
+            again = removals.Read();
+        }
+        foreach (var job in keyGone)
+        {
+            if (again == null)
+                logger.LogWarning("Job {JobId}'s key ('{Key}') may have been removed, but the keys file cannot be read now: the job is queued, and stopped once the file reads without the key twice",
+                    job.Id, job.Owner);
+            else if (!again.Gone(job.KeyHash, job.Owner))
+                logger.LogInformation("Job {JobId} goes on: its key ('{Key}') is in the keys file after all (it was being rewritten)", job.Id, job.Owner);
+            else
+            {
+                logger.LogInformation("Job {JobId} stopped: its key ('{Key}') was removed", job.Id, job.Owner);
+                Stop(job.Id, Caller.Local, RemovedKeys.StopReason(job.Owner));
+            }
+        }
+    }
+
+    /// <summary>How many sweep periods a start waits for a keys file it cannot read before it leaves the removed keys' jobs to the sweeper.</summary>
+    private const int MaxKeysRereads = 5;
 
     /// <summary>
     /// This server's cap on one job's training time (`serve --max-job-hours`) applies to a recovered job too, queued or
