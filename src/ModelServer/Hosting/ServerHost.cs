@@ -78,11 +78,7 @@ public static class ServerHost
         app.UseRouting(); // first: OversizedMessageRefusal reads the chosen gRPC method's type from its endpoint
         app.UseMiddleware<OversizedMessageRefusal>(); // before the gRPC handler reads the body
         app.UseMiddleware<MalformedMessageRefusal>(); // after it: rewrites the status of a message that did not parse
-        app.MapGrpcService<CatalogService>();
-        app.MapGrpcService<TrainingService>();
-        app.MapGrpcService<GenerationService>();
-        app.MapGrpcHealthChecksService();
-        app.MapGrpcReflectionService();
+        HostedServices.MapAll(app);
         if (metricsListen != null)
         {
             var metricsPort = ParseListen(metricsListen, "--metrics-listen").Port;
@@ -145,7 +141,7 @@ public static class ServerHost
             // The whole server (""), and each service it hosts by name: every one serves while the device loop runs.
             // A name it does not host stays NOT_FOUND.
             o.Services.Map("", _ => true);
-            foreach (var service in HostedServiceNames.All) o.Services.Map(service, _ => true);
+            foreach (var service in HostedServices.Names) o.Services.Map(service, _ => true);
         }).AddCheck<DeviceHealthCheck>("device");
         services.Configure<HealthCheckPublisherOptions>(o => { o.Delay = TimeSpan.Zero; o.Period = TimeSpan.FromSeconds(2); });
 
