@@ -372,19 +372,46 @@ public class RestartTests
         Directory.Delete(root, true);
     }
 
+    /// <summary>Makes the database refuse, with <paramref name="error"/>, the updates of its jobs table <paramref name="when"/> says (SQL on old and new).</summary>
+    private static void RefuseUpdates(Hosting.ServerOptions options, string when, string error)
+    {
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(options.ModelsDirectory, "charrnn.db")};Pooling=False");
+        other.Open();
+        using var trigger = other.CreateCommand();
+        trigger.CommandText = $"CREATE TRIGGER refuse BEFORE UPDATE ON jobs WHEN {when} BEGIN SELECT RAISE(ABORT, '{error}'); END;";
+        trigger.ExecuteNonQuery();
+    }
+
+    [Fact]
+    public async Task A_job_whose_recovery_failed_and_whose_failure_cannot_be_stored_either_is_listed_failed_saying_why()
+    {
+        var (root, options) = FolderWithJobRows("recover-full", plan => [
+            new Persistence.JobRecord("j-full", "local", "full", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null)]);
+        RefuseUpdates(options, "old.id = 'j-full'", "database or disk is full"); // every write of its row, its failure's too, as on a full disk
+
+        var (listed, got, watched) = await WithServer(options, async training => (
+            (await training.ListJobsAsync(new ListJobsRequest())).Jobs.SingleOrDefault(j => j.Id == "j-full"),
+            await training.GetJobAsync(new GetJobRequest { JobId = "j-full" }),
+            await training.WatchJob(new WatchJobRequest { JobId = "j-full" }).Events()));
+        Assert.NotNull(listed);
+        Assert.Equal(Job.Types.State.Failed, listed.State);
+        Assert.StartsWith("could not be recovered after a restart: ", listed.Reason);
+        Assert.Contains("database or disk is full", listed.Reason);
+        Assert.Contains("the next start tries again", listed.Reason);
+        Assert.Equal(listed.Reason, got.Reason);
+        Assert.Equal(listed.Reason, watched[^1].Failed.Reason);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(root, true);
+    }
+
     [Fact]
     public async Task A_database_error_recovering_one_job_fails_that_job_and_the_server_starts()
     {
         var (root, options) = FolderWithJobRows("recover-db", plan => [
             new Persistence.JobRecord("j-bad", "local", "bad", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null),
             new Persistence.JobRecord("j-good", "local", "good", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null)]);
-        using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(options.ModelsDirectory, "charrnn.db")};Pooling=False"))
-        {
-            other.Open();
-            using var trigger = other.CreateCommand(); // requeuing j-bad's row fails, as a damaged page or a full disk would
-            trigger.CommandText = "CREATE TRIGGER refuse BEFORE UPDATE ON jobs WHEN old.id = 'j-bad' AND new.state = 'queued' BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;";
-            trigger.ExecuteNonQuery();
-        }
+        // Requeuing j-bad's row fails, as a damaged page or a full disk would.
+        RefuseUpdates(options, "old.id = 'j-bad' AND new.state = 'queued'", "disk I/O error");
 
         var jobs = await WithServer(options, async training =>
         {

@@ -25,6 +25,7 @@ public sealed partial class JobQueue
         models.RemoveDeleted();
         var removed = removals.Read();
         List<TrainingJob> keyGone = [];
+        List<JobRecord> unstored = []; // jobs that could not be recovered, whose failure the database did not take either
         foreach (var record in database.UnfinishedJobs())
         {
             try
@@ -63,19 +64,27 @@ public sealed partial class JobQueue
             {
                 // One job that cannot be recovered (its files, or its rows: a damaged page, a full disk) must not stop the server.
                 logger.LogWarning("Job {JobId} could not be recovered: {Reason}", record.Id, e.Message);
+                var failed = record with
+                {
+                    State = "failed", Reason = $"could not be recovered after a restart: {(paths.Enabled ? paths.Redact(e.Message) : e.Message)}", Ended = DateTimeOffset.UtcNow,
+                };
                 try
                 {
-                    database.UpdateJob(record.Id, "failed", $"could not be recovered after a restart: {(paths.Enabled ? paths.Redact(e.Message) : e.Message)}", record.Step, record.TotalSteps, record.BestValidLoss, null, DateTimeOffset.UtcNow,
+                    database.UpdateJob(record.Id, failed.State, failed.Reason, record.Step, record.TotalSteps, record.BestValidLoss, null, failed.Ended,
                         TimeSpan.FromSeconds(record.RunSeconds));
                 }
                 catch (System.Data.Common.DbException stored)
                 {
-                    logger.LogError("Job {JobId}'s failure could not be stored either ({Reason}); the next start tries it again", record.Id, stored.Message);
+                    // Listed all the same, failed, saying why (a full disk hides nothing from `jobs` until space is freed); its row stays unfinished.
+                    logger.LogError("Job {JobId}'s failure could not be stored either ({Reason}); it is listed as failed until the next start, which tries it again", record.Id, stored.Message);
+                    unstored.Add(failed with { Reason = $"{failed.Reason} (nor could this be stored: {stored.Message}; the next start tries again)" });
                 }
             }
         }
         StopIfKeysStayRemoved(keyGone);
         RestoreEnded(); // after the loop: jobs it could not recover are among them
+        // Last, as the newest ended jobs: the older ones RestoreEnded lists must not push these out (which would forget their rows).
+        foreach (var record in unstored) RestoreEnded(record);
     }
 
     /// <summary>
@@ -134,25 +143,29 @@ public sealed partial class JobQueue
     private void RestoreEnded()
     {
         foreach (var record in database.EndedJobs(_limits.MaxEndedJobs).Reverse()) // oldest first, as they ended
+            RestoreEnded(record);
+    }
+
+    /// <summary>One ended job, listed as <paramref name="record"/> says it ended.</summary>
+    private void RestoreEnded(JobRecord record)
+    {
+        var state = record.State switch { "finished" => JobState.Finished, "stopped" => JobState.Stopped, _ => JobState.Failed };
+        var job = new TrainingJob(record.Id, record.Owner, record.ModelName, record.Created, journal.Record)
         {
-            var state = record.State switch { "finished" => JobState.Finished, "stopped" => JobState.Stopped, _ => JobState.Failed };
-            var job = new TrainingJob(record.Id, record.Owner, record.ModelName, record.Created, journal.Record)
-            {
-                // A resume job's row stored before its architecture was: the model's checkpoint says it, while the model is there.
-                Architecture = record.Plan.Architecture ?? ArchitectureOf(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint)),
-                State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
-                Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
-            };
-            job.Events.RestoreEnded(() => EndedHistory(record, state));
-            job.RestoreEpoch(() => EndedEpoch(record.Id));
-            List<string> forgotten;
-            lock (_gate)
-            {
-                _byId[job.Id] = job;
-                forgotten = RememberEnded(job);
-            }
-            Forget(forgotten);
+            // A resume job's row stored before its architecture was: the model's checkpoint says it, while the model is there.
+            Architecture = record.Plan.Architecture ?? ArchitectureOf(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint)),
+            State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
+            Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
+        };
+        job.Events.RestoreEnded(() => EndedHistory(record, state));
+        job.RestoreEpoch(() => EndedEpoch(record.Id));
+        List<string> forgotten;
+        lock (_gate)
+        {
+            _byId[job.Id] = job;
+            forgotten = RememberEnded(job);
         }
+        Forget(forgotten);
     }
 
     /// <summary>An ended job's epoch (Job.epoch) from its stored events; 0 when they cannot be read.</summary>
