@@ -354,6 +354,23 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task A_start_deletes_the_empty_write_check_a_killed_charrnn_train_left_in_a_model_folder()
+    {
+        var (root, options) = FolderWithTinyCorpus("write-check");
+        var folder = Directory.CreateDirectory(Path.Combine(options.ModelsDirectory, "killed")).FullName;
+        var noSuchProcess = int.Parse(File.ReadAllText("/proc/sys/kernel/pid_max"), System.Globalization.CultureInfo.InvariantCulture); // ids stay below it
+        var stale = Path.Combine(folder, Engine.Checkpoints.ModelFolder.WriteCheckFile(noSuchProcess));
+        var running = Path.Combine(folder, Engine.Checkpoints.ModelFolder.WriteCheckFile(Environment.ProcessId));
+        File.WriteAllBytes(stale, []);
+        File.WriteAllBytes(running, []);
+
+        await WithServer(options, _ => Task.FromResult(0));
+        Assert.False(File.Exists(stale));
+        Assert.True(File.Exists(running)); // its process may still be checking the folder
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
     public async Task The_job_that_was_running_resumes_before_older_queued_ones()
     {
         var t0 = DateTimeOffset.UtcNow.AddMinutes(-5);

@@ -69,6 +69,44 @@ public static class ModelFolder
             ?? throw new ArgumentException($"Another charrnn train or resume is writing to '{folder}' (it holds {path}); wait for it to end or stop it, or train into another folder.");
     }
 
+    private const string WriteCheckPrefix = ".write-check-";
+
+    /// <summary>
+    /// The empty file `charrnn train` writes into its folder, and deletes, to find out before it trains that it can
+    /// write there; named by the process that writes it.
+    /// </summary>
+    public static string WriteCheckFile(int processId) => WriteCheckPrefix + processId;
+
+    /// <summary>
+    /// Deletes the write checks (<see cref="WriteCheckFile"/>) that a run killed between writing and deleting one
+    /// (kill -9) left in <paramref name="folder"/>: only empty ones whose process is gone. One that cannot be
+    /// deleted stays, as a leftover never stops a run.
+    /// </summary>
+    public static void DeleteStaleWriteChecks(string folder)
+    {
+        if (!Directory.Exists(folder)) return;
+        foreach (var file in Directory.EnumerateFiles(folder, WriteCheckPrefix + "*"))
+        {
+            if (!int.TryParse(Path.GetFileName(file)[WriteCheckPrefix.Length..], System.Globalization.NumberStyles.None, null, out var processId)
+                || IsRunning(processId)) continue;
+            try
+            {
+                if (new FileInfo(file).Length == 0) File.Delete(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
+    }
+
+    private static bool IsRunning(int processId)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(processId);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return false; } // no such process
+    }
+
     public static bool HoldsModel(string folder) =>
         File.Exists(Path.Combine(folder, Training.Trainer.LastCheckpoint)) || File.Exists(Path.Combine(folder, Training.Trainer.BestCheckpoint));
 

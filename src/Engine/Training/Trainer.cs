@@ -76,7 +76,10 @@ public sealed partial class Trainer : IDisposable
         Device = device;
         Directory = directory;
         if (directory != null) // this trainer owns the folder now: clear what a write cut short by a crash left
+        {
             foreach (var file in new[] { LastCheckpoint, BestCheckpoint, CycleCheckpoints }) AtomicFile.DeleteLeftovers(directory, file);
+            ModelFolder.DeleteStaleWriteChecks(directory);
+        }
         Position = position;
         History = history;
         DropOldSamples(History.Count); // a checkpoint from before the limit holds them all

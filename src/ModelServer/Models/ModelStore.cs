@@ -349,7 +349,8 @@ public sealed partial class ModelStore
     /// <summary>
     /// At start-up: finishes deletes that a crash cut short (their folders were already out of the
     /// listing), and removes the temporary files of writes a crash cut short in model folders no
-    /// one is training into (a model only trained again would keep them for good, unseen).
+    /// one is training into (a model only trained again would keep them for good, unseen), with the write checks a
+    /// `charrnn train` killed as it wrote one left there.
     /// </summary>
     public void RemoveDeleted()
     {
@@ -367,6 +368,7 @@ public sealed partial class ModelStore
                 using var idle = ModelFolder.HoldForTraining(folder); // a `charrnn train` writing there keeps its own temporary files
                 foreach (var file in new[] { Engine.Training.Trainer.LastCheckpoint, Engine.Training.Trainer.BestCheckpoint, Engine.Training.Trainer.CycleCheckpoints, ModelFolder.UploadedCorpusFile })
                     Engine.Storage.AtomicFile.DeleteLeftovers(folder, file);
+                ModelFolder.DeleteStaleWriteChecks(folder);
             }
             catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException) { } // held, or unreadable: left as it is
         }

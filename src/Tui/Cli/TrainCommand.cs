@@ -164,7 +164,7 @@ public static class TrainCommand
     {
         if (File.Exists(folder))
             throw new ArgumentException($"{label} '{folder}' is a file; give a folder for the model's checkpoints (it is made if missing).");
-        var probe = Path.Combine(folder, $".write-check-{Environment.ProcessId}");
+        var probe = Path.Combine(folder, ModelFolder.WriteCheckFile(Environment.ProcessId));
         try
         {
             Directory.CreateDirectory(folder);
