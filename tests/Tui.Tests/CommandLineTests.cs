@@ -710,6 +710,21 @@ public class CommandLineTests
     });
 
     [Fact]
+    public void Resume_names_its_checkpoints_by_the_path_given_as_train_does() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        // Written as a user might ("./model" from the shell): resume printed it made absolute, train as given.
+        var given = root + "/./model";
+        string[] tiny = ["--threads", "1", "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--bptt", "4", "--sample-chars", "0"];
+        var checkpoint = $"; checkpoint {given}/last.ckpt";
+        Assert.Contains(checkpoint, Printed(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", given, "--max-steps", "2", .. tiny]));
+        var resumed = Printed(["resume", given, "--corpus", corpus, "--max-steps", "4", "--threads", "1"]);
+        Assert.Contains(checkpoint, resumed);
+        Assert.Contains($"saved {given}/last.ckpt (finished, step 4)", resumed);
+    });
+
+    [Fact]
     public void Archs_and_train_help_give_the_lessons_recipe_for_its_lstm()
     {
         // The defaults train one epoch at a constant lr: the lesson's SGDR run must be findable where a user looks.

@@ -27,10 +27,11 @@ public static class ResumeCommand
         command.SetAction(parse =>
         {
             var path = ModelFolder.CheckpointForResume(ModelArgument.Resolve(parse.GetValue(model)!, parse.GetValue(models)!));
-            var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+            // As given, not made absolute: the lines that name checkpoints print it as charrnn train prints its folder.
+            var folder = Path.GetDirectoryName(path) is { Length: > 0 } parent ? parent : ".";
             // The run saves into the checkpoint's folder: continuing an older checkpoint there would overwrite its last.ckpt.
             var last = Path.Combine(folder, Trainer.LastCheckpoint);
-            if (File.Exists(last) && Path.GetFullPath(path) != last)
+            if (File.Exists(last) && Path.GetFullPath(path) != Path.GetFullPath(last))
                 throw new ArgumentException($"'{path}' is not its folder's last.ckpt, which a resume there would overwrite; " +
                                             $"copy it into a folder of its own as last.ckpt and resume that (or resume {folder} to continue the latest).");
             CheckpointMetadata meta;
