@@ -729,9 +729,30 @@ public class CommandLineTests
     {
         // The defaults train one epoch at a constant lr: the lesson's SGDR run must be findable where a user looks.
         const string recipe = "charrnn train stateful-lstm --lower --epochs 15 --schedule sgdr:cycle_len=1,cycle_mult=2 --min-freq 3";
-        Assert.Contains(recipe, Printed(["archs"]));
-        Assert.Contains(recipe, Printed(["train", "--help"]).ReplaceLineEndings(" "));
+        Assert.Contains("--recipe lesson  " + recipe, Printed(["archs"]));
+        Assert.Contains("--recipe lesson trains the lesson's LSTM as it does: " + recipe, Printed(["train", "--help"]).ReplaceLineEndings(" "));
     }
+
+    [Fact]
+    public void Train_recipe_lesson_fills_in_the_lessons_settings_and_flags_given_override_them() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        string[] tiny = ["--corpus", corpus, "--max-steps", "1", "--threads", "1", "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--bptt", "4", "--sample-chars", "0"];
+        Engine.Checkpoints.CheckpointMetadata Trained(string name, params string[] args)
+        {
+            Quietly(["train", "--recipe", "lesson", "--out", Path.Combine(root, name), .. args, .. tiny]);
+            return Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(root, name, "last.ckpt"));
+        }
+        var lesson = Trained("lesson");
+        Assert.Equal("stateful-lstm", lesson.Architecture);
+        Assert.Equal((true, 15, "sgdr:cycle_len=1,cycle_mult=2", 3), (lesson.Training.Lowercase, lesson.Training.Epochs, lesson.Training.Schedule, lesson.Training.MinFrequency));
+        var overridden = Trained("overridden", "stateful-lstm", "--lower", "false", "--epochs", "2", "--schedule", "constant", "--min-freq", "1");
+        Assert.Equal((false, 2, "constant", 1), (overridden.Training.Lowercase, overridden.Training.Epochs, overridden.Training.Schedule, overridden.Training.MinFrequency));
+
+        AssertUserError(["train", "--recipe", "lessn"], "charrnn: --recipe 'lessn' is not a recipe; known: lesson (stateful-lstm --lower --epochs 15 --schedule sgdr:cycle_len=1,cycle_mult=2 --min-freq 3). Did you mean 'lesson'?");
+        AssertUserError(["train", "stateful-gru", "--recipe", "lesson", .. tiny], "charrnn: --recipe lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop --recipe and give stateful-gru the settings as flags: --lower --epochs 15");
+    });
 
     [Fact]
     public void Archs_gives_each_architectures_own_lr_and_wd_and_no_other()

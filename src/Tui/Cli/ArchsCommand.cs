@@ -20,8 +20,8 @@ public static class ArchsCommand
                 // Each architecture's own lr and wd (the LSTM's are not the others'), so they are listed with it.
                 foreach (var p in TrainingOptions.Specs(arch).Where(p => p.Name is "lr" or "wd"))
                     Console.WriteLine($"    {p.Flag,-16} default {p.Format(p.Default),-6} {p.Doc}");
-                if (arch.Name == LessonRecipe.Architecture)
-                    Console.WriteLine($"    {"lesson recipe",-16} {LessonRecipe.Command}");
+                foreach (var recipe in TrainingRecipe.All.Where(r => r.Architecture == arch.Name))
+                    Console.WriteLine($"    {"--recipe " + recipe.Name,-16} {recipe.Command}");
                 Console.WriteLine();
             }
             Console.WriteLine("Training options for every architecture (--lr and --wd: each architecture's, above):");

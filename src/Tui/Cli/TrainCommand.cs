@@ -28,6 +28,12 @@ public static class TrainCommand
         });
         var arch = new Option<string?>("--arch") { Description = $"Architecture: {string.Join(", ", names)} (default: stateful-lstm).", HelpName = "arch" };
         arch.AcceptOnlyFromAmong(names);
+        var recipe = new Option<string?>("--recipe") { Description = $"Start from a named recipe's settings; flags given beside it override them. Recipes: {TrainingRecipe.Known}.", HelpName = "name" };
+        recipe.Validators.Add(result =>
+        {
+            if (result.Tokens is not [{ Value: var value }] || TrainingRecipe.All.Any(r => r.Name == value)) return;
+            result.AddError($"--recipe '{value}' is not a recipe; known: {TrainingRecipe.Known}.{ClosestName.Suggestion(value, TrainingRecipe.All.Select(r => r.Name))}");
+        });
         var models = CommonOptions.ModelsDir();
         models.Description = "Folder that holds model folders: the model goes in MODELS/NAME.";
         var name = new Option<string?>("--name") { Description = "The model's name: its folder in --models (default: the architecture's name)." };
@@ -51,16 +57,17 @@ public static class TrainCommand
                 Arity = p.Type == HyperParameterType.Bool ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
             });
 
-        var command = new Command("train", $"Train a model, showing progress; Ctrl+C saves and stops. The defaults train 1 epoch at a constant lr; the lesson's LSTM: {LessonRecipe.Command}")
+        var command = new Command("train", $"Train a model, showing progress; Ctrl+C saves and stops. The defaults train 1 epoch at a constant lr; --recipe {TrainingRecipe.Lesson.Name} trains the lesson's LSTM as it does: {TrainingRecipe.Lesson.Command}")
         {
-            archArgument, arch, models, name, output, corpus, lower, minFreq, valFraction, seed, device, threads,
+            archArgument, arch, recipe, models, name, output, corpus, lower, minFreq, valFraction, seed, device, threads,
         };
         foreach (var o in flags.All) command.Add(o);
         foreach (var o in hyper.Values) command.Add(o);
 
         command.SetAction(parse =>
         {
-            var architecture = Architectures.Get(ArchitectureOf(parse.GetValue(archArgument), parse.GetValue(arch)));
+            var chosenRecipe = TrainingRecipe.All.FirstOrDefault(r => r.Name == parse.GetValue(recipe));
+            var architecture = Architectures.Get(ArchitectureOf(parse.GetValue(archArgument), parse.GetValue(arch), chosenRecipe));
             var given = new Dictionary<string, double>();
             foreach (var (name, option) in hyper)
             {
@@ -71,15 +78,18 @@ public static class TrainCommand
                 given[name] = spec.Parse(value);
             }
             var hyperParameters = architecture.Resolve(given);
-            var options = flags.Apply(parse, new TrainingOptions
+            var options = new TrainingOptions
             {
                 LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
                 WeightDecay = LayerGroupValues.All(architecture.DefaultWeightDecay),
-                Lowercase = parse.GetValue(lower),
-                MinFrequency = parse.GetValue(minFreq),
                 ValidFraction = parse.GetValue(valFraction),
                 Seed = parse.GetValue(seed),
-            });
+            };
+            // The recipe first, then what the flags given say over it.
+            if (chosenRecipe != null) options = chosenRecipe.Apply(options);
+            if (parse.GetResult(lower) is { Implicit: false }) options = options with { Lowercase = parse.GetValue(lower) };
+            if (parse.GetResult(minFreq) is { Implicit: false }) options = options with { MinFrequency = parse.GetValue(minFreq) };
+            options = flags.Apply(parse, options);
             var folder = FolderFor(parse.GetValue(output), parse.GetResult(models) is { Implicit: false } ? parse.GetValue(models) : null, parse.GetValue(name), architecture);
             // Messages name the option the folder came from.
             var folderOption = parse.GetValue(output) != null ? "--out" : parse.GetValue(name) != null ? "--name" : "--name (it defaults to the architecture's)";
@@ -118,10 +128,16 @@ public static class TrainCommand
         return command;
     }
 
-    private static string ArchitectureOf(string? argument, string? option) => (argument, option) switch
+    /// <summary>
+    /// The architecture given, else the recipe's, else stateful-lstm. A recipe's settings are tuned to its
+    /// architecture (the lesson's SGDR run, to its LSTM): another one given with it is refused, not trained so.
+    /// </summary>
+    private static string ArchitectureOf(string? argument, string? option, TrainingRecipe? recipe) => (argument, option) switch
     {
         (not null, not null) when argument != option => throw new ArgumentException($"Two architectures given, '{argument}' and --arch '{option}'; give one."),
-        _ => argument ?? option ?? "stateful-lstm",
+        _ when recipe != null && (argument ?? option) is { } given && given != recipe.Architecture =>
+            throw new ArgumentException($"--recipe {recipe.Name} is for {recipe.Architecture}, not {given}; drop the architecture, or drop --recipe and give {given} the settings as flags: {recipe.Flags}."),
+        _ => argument ?? option ?? recipe?.Architecture ?? "stateful-lstm",
     };
 
     /// <summary>--out as given, else MODELS/NAME (models/ARCH by default): a model name as the server takes it, not a path.</summary>

@@ -1,0 +1,27 @@
+using CharRnn.Engine.Training;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>
+/// A named set of train settings (charrnn train --recipe NAME): flags given beside it override it.
+/// The defaults train one epoch at a constant rate, a quick first run; the lesson's LSTM trains as
+/// the lesson does (README, "Training") with one word, and archs and train --help show its flags.
+/// </summary>
+public sealed record TrainingRecipe(string Name, string Architecture, bool Lowercase, int Epochs, string Schedule, int MinFrequency)
+{
+    /// <summary>The lesson's stateful LSTM: lowercased text, characters seen fewer than 3 times dropped, SGDR over 15 epochs.</summary>
+    public static readonly TrainingRecipe Lesson = new("lesson", "stateful-lstm", Lowercase: true, Epochs: 15, Schedule: "sgdr:cycle_len=1,cycle_mult=2", MinFrequency: 3);
+
+    public static IReadOnlyList<TrainingRecipe> All { get; } = [Lesson];
+
+    /// <summary>The flags it stands for, as charrnn train takes them.</summary>
+    public string Flags => $"{(Lowercase ? "--lower " : "")}--epochs {Epochs} --schedule {Schedule} --min-freq {MinFrequency}";
+
+    public string Command => $"charrnn train {Architecture} {Flags}";
+
+    /// <summary>The recipe's settings under <paramref name="options"/>' others; flags given are applied after.</summary>
+    public TrainingOptions Apply(TrainingOptions options) =>
+        options with { Lowercase = Lowercase, Epochs = Epochs, Schedule = Schedule, MinFrequency = MinFrequency };
+
+    public static string Known => string.Join("; ", All.Select(r => $"{r.Name} ({r.Architecture} {r.Flags})"));
+}
