@@ -189,24 +189,28 @@ public sealed class MainWindow : Window, IReplOutput
     public TypeWithModelView TypeView { get; }
     public BeatTheModelView Beat { get; }
 
-    private bool _focusWatched;
+    /// <summary>The application's focus tracker, watched while this window runs (<see cref="OnIsRunningChanged"/>).</summary>
+    private ApplicationNavigation? _navigation;
 
     /// <summary>
     /// The ┴ and corners where the tab headers meet the screen's top line are joined in the window's lines, from every tab's
     /// border at once. A focus move inside a screen (Tab in the Models form, F2 into its list) redrew that screen alone and
-    /// its top line bare, "╰─────────" under the headers, until a resize redrew the window: a focus move redraws the window.
+    /// its top line bare, "╰─────────" under the headers, until a resize redrew the window: while it runs, a focus move
+    /// redraws the window. (The application, whose focus is watched, is known from here on, not in the constructor.)
     /// </summary>
-    private void RedrawOnFocusMoves()
+    protected override void OnIsRunningChanged(bool newIsRunning)
     {
-        if (_focusWatched || App?.Navigation is not { } navigation) return;
-        _focusWatched = true;
-        navigation.FocusedChanged += (_, _) => SetNeedsDraw();
+        base.OnIsRunningChanged(newIsRunning);
+        if (_navigation != null) _navigation.FocusedChanged -= RedrawOnFocusMove;
+        _navigation = newIsRunning ? App?.Navigation : null;
+        if (_navigation != null) _navigation.FocusedChanged += RedrawOnFocusMove;
     }
+
+    private void RedrawOnFocusMove(object? sender, EventArgs e) => SetNeedsDraw();
 
     /// <summary>One frame of the render loop (UI thread): views pull what changed.</summary>
     public bool RenderFrame()
     {
-        RedrawOnFocusMoves();
         Models.Refresh();
         Training.Refresh();
         TypeView.Refresh();
