@@ -312,6 +312,23 @@ public sealed class ScreenTests : IDisposable
     }
 
     [Fact]
+    public void A_comparison_starts_both_panes_on_their_first_row_after_a_gen_between_comparisons()
+    {
+        UseGru();
+        Command("gen 5 \"the c\"");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("the c") && _window.Generate.Panes[0].Content.TrimStart().Length >= 10, "the first text");
+        bool Compared() => _window.Generate.Comparing && _window.Generate.Panes.All(p => p.Content.Length >= 5) && _window.Runner.Session != null;
+        Command("compare 5 t=1");
+        PumpUntil(Compared, "the first comparison");
+        Command("gen 5"); // the left pane's label changes, the right one's does not
+        PumpUntil(() => !_window.Generate.Comparing && _window.Generate.Panes[0].Content.Length >= 10, "the text alone");
+        Command("compare 6 t=1"); // 6: the right pane's 5 from the first comparison are not taken for these
+        PumpUntil(() => Compared() && _window.Generate.Panes.All(p => p.Content.TrimStart('\n').Length == 6), "the second comparison");
+        // Side by side from the same row: the left pane began with an empty row, one lower than the right.
+        Assert.All(_window.Generate.Panes, p => Assert.False(p.Content.StartsWith('\n'), $"the pane starts with an empty row: {p.Content}"));
+    }
+
+    [Fact]
     public void Continue_carries_on_the_text_where_it_stopped_and_a_new_prime_or_compare_starts_a_line()
     {
         UseGru();

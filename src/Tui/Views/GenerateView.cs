@@ -180,7 +180,9 @@ public sealed class GenerateView : View
             var another = _continuing[pane] != label;
             if (another && !Panes[pane].IsEmpty) Panes[pane].Append($"\n── {(pane == 0 ? _mark : null) ?? label} ──", -1, MarkStyle);
             if (pane == 0) _mark = null;
-            if (prime.Length > 0 || another) Panes[pane].Append("\n");
+            // A line of its own under earlier text; a pane a comparison cleared starts on its first row, as the
+            // other pane does (it was one row lower when only its label had changed since the last comparison).
+            if ((prime.Length > 0 || another) && !Panes[pane].IsEmpty) Panes[pane].Append("\n");
             _continuing[pane] = label;
             if (prime.Length > 0) Panes[pane].Append(prime, -1, PrimeStyle);
         }
