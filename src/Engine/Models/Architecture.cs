@@ -27,6 +27,21 @@ public sealed class Architecture
     public double DefaultWeightDecay { get; }
     public bool IsStateful => Layout == DataLayout.Stream;
 
+    /// <summary>A windowed model's fixed window, when it has no context hyperparameter (char3 reads three).</summary>
+    public int? FixedWindowLength { get; init; }
+
+    /// <summary>Characters between the starts of two next-char windows: 1 unless its windows do not overlap.</summary>
+    public int WindowStride { get; init; } = 1;
+
+    /// <summary>Gate blocks per recurrent layer (GRU 3, LSTM 4), for the footprint estimate.</summary>
+    public int RecurrentGates { get; init; } = 1;
+
+    /// <summary>Whether the input layer also reads the hidden state (loop-concat), for the footprint estimate.</summary>
+    public bool InputReadsHidden { get; init; }
+
+    /// <summary>Characters a windowed model reads: its fixed window, else its context.</summary>
+    public int WindowLength(HyperParameters hp) => FixedWindowLength ?? hp.Int("context");
+
     public HyperParameters Resolve(IReadOnlyDictionary<string, double>? given = null) =>
         HyperParameters.Resolve(Parameters, given, $"architecture '{Name}'");
 

@@ -18,13 +18,13 @@ public static class Architectures
     [
         new("char3", "Three chars in, the fourth out; the recurrence unrolled by hand.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Bs(512)], 1e-3, 0,
-            (h, v, _) => new Char3Model(v, h.Int("n_fac"), h.Int("n_hidden"))),
+            (h, v, _) => new Char3Model(v, h.Int("n_fac"), h.Int("n_hidden"))) { FixedWindowLength = 3, WindowStride = 3 },
         new("loop", "Loop RNN over n chars; each input added to the hidden state.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Context(8), Bs(512)], 1e-3, 0,
             (h, v, _) => new LoopRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
         new("loop-concat", "Loop RNN over n chars; each input concatenated to the hidden state.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Context(8), Bs(512)], 1e-3, 0,
-            (h, v, _) => new LoopConcatRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
+            (h, v, _) => new LoopConcatRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))) { InputReadsHidden = true },
         new("rnn", "nn.RNN over n chars, predicting from its last output.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Context(8), Bs(512)], 1e-3, 0,
             (h, v, _) => new TorchRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
@@ -40,14 +40,15 @@ public static class Architectures
             (h, v, _) => new StatefulRnnCell(v, h.Int("n_fac"), h.Int("n_hidden"))),
         new("stateful-gru", "nn.GRU over the text stream.", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
-            (h, v, _) => new StatefulGru(v, h.Int("n_fac"), h.Int("n_hidden"))),
+            (h, v, _) => new StatefulGru(v, h.Int("n_fac"), h.Int("n_hidden"))) { RecurrentGates = 3 },
         new("stateful-gru-cell", "Stateful GRU from a hand-written cell that computes what nn.GRU does.", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
-            (h, v, _) => new StatefulGruCell(v, h.Int("n_fac"), h.Int("n_hidden"))),
+            (h, v, _) => new StatefulGruCell(v, h.Int("n_fac"), h.Int("n_hidden"))) { RecurrentGates = 3 },
         new("stateful-lstm", "nn.LSTM with n layers and dropout; the lesson's best model (trained with SGDR).", DataLayout.Stream,
             [NFac, NHidden(512), new("layers", Int, 2, 1, 8, "Stacked LSTM layers."),
              new("dropout", Float, 0.5, 0, 0.95, "Dropout between layers and on the output."), Bs(64), Bptt, RandomBptt], 1e-2, 1e-5,
-            (h, v, target) => new StatefulLstm(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("layers"), h.Float("dropout"), layersInOneCall: target == DeviceType.CUDA)),
+            (h, v, target) => new StatefulLstm(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("layers"), h.Float("dropout"), layersInOneCall: target == DeviceType.CUDA))
+            { RecurrentGates = 4 },
     ];
 
     public static IReadOnlyList<Architecture> All => All_;

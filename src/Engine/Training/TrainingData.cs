@@ -38,21 +38,15 @@ public sealed class TrainingData : IDisposable
                     $"Cut into bs = {bs} streams each part needs at least {2 * bs} characters. Use a smaller bs or a longer corpus.");
             return;
         }
-        int n = WindowLength(architecture, hp);
-        var windows = architecture.Layout == DataLayout.SequenceWindows ? (characters - n - 1 + n - 1) / n : (characters - n + Stride(architecture) - 1) / Stride(architecture);
+        int n = architecture.WindowLength(hp), stride = architecture.WindowStride;
+        var windows = architecture.Layout == DataLayout.SequenceWindows ? (characters - n - 1 + n - 1) / n : (characters - n + stride - 1) / stride;
         if (windows < 2 || Math.Round(windows * options.ValidFraction) < 1 || windows - Math.Round(windows * options.ValidFraction) < 1)
             throw new ArgumentException($"The corpus ({characters:N0} characters) gives {Math.Max(0, windows)} windows of {n} characters: " +
                                         "too few to train on and hold out a validation share. Use a longer corpus.");
         if ((long)windows * n > Array.MaxLength) // the windows are stored in one array of n ids each
             throw new ArgumentException($"The corpus ({characters:N0} characters) gives {windows:N0} windows of {n} characters, {(long)windows * n:N0} ids in all: " +
-                                        $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.Name == "char3" ? "corpus" : "context")}, or a stateful model, which stores the text once.");
+                                        $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.FixedWindowLength != null ? "corpus" : "context")}, or a stateful model, which stores the text once.");
     }
-
-    /// <summary>Characters a windowed model reads: char3's three, the others' context.</summary>
-    internal static int WindowLength(Architecture a, HyperParameters hp) => a.Name == "char3" ? 3 : hp.Int("context");
-
-    /// <summary>Characters between the starts of two next-char windows: char3's do not overlap.</summary>
-    internal static int Stride(Architecture a) => a.Name == "char3" ? 3 : 1;
 
     /// <summary>The first validation symbol: the corpus's last <paramref name="validFraction"/> is held out.</summary>
     public static int ValidationStart(int symbols, double validFraction) => symbols - (int)Math.Round(symbols * validFraction);
@@ -97,10 +91,10 @@ public sealed class TrainingData : IDisposable
             }
         }
 
-        int n = WindowLength(architecture, hp);
+        int n = architecture.WindowLength(hp);
         var examples = architecture.Layout == DataLayout.SequenceWindows
             ? WindowedExamples.Sequences(ids, n)
-            : WindowedExamples.NextChar(ids, n, Stride(architecture));
+            : WindowedExamples.NextChar(ids, n, architecture.WindowStride);
         var (trainExamples, validExamples) = examples.Split(options.ValidFraction, options.Seed);
         var batchSize = hp.Int("bs");
         var trainBatcher = new WindowBatcher(trainExamples, batchSize, device, shuffle: true, options.Seed);

@@ -31,7 +31,7 @@ public static class TrainingFootprint
         double bs = hp.Int("bs");
         double positions = bs * (architecture.Layout == DataLayout.Stream
             ? hp.Int("bptt") + (hp.Bool("random_bptt") ? RandomBpttReach : 0)
-            : TrainingData.WindowLength(architecture, hp));
+            : architecture.WindowLength(hp));
         // A next-char window predicts once, at its end; the others at every position.
         double predicted = architecture.Layout == DataLayout.NextCharWindows ? bs : positions;
         double activations = positions * (layers * (4.0 * gates * hidden + 10.0 * hidden) + hp.Int("n_fac")) + predicted * 4.0 * vocabulary;
@@ -50,7 +50,7 @@ public static class TrainingFootprint
     {
         if (architecture.Layout == DataLayout.Stream) return characters;
         if (architecture.Layout == DataLayout.SequenceWindows) return 2.0 * characters;
-        int n = TrainingData.WindowLength(architecture, hp), stride = TrainingData.Stride(architecture);
+        int n = architecture.WindowLength(hp), stride = architecture.WindowStride;
         return Math.Max(0.0, (double)(characters - n + stride - 1) / stride) * (n + 1);
     }
 
@@ -62,13 +62,13 @@ public static class TrainingFootprint
         double recurrent = 0;
         for (int layer = 0; layer < layers; layer++)
             recurrent += (double)gates * hidden * ((layer == 0 ? factors : hidden) + hidden + 2);
-        if (architecture.Name == "loop-concat") recurrent += (double)hidden * (hidden + 1); // its input layer also reads the hidden state
+        if (architecture.InputReadsHidden) recurrent += (double)hidden * (hidden + 1); // its input layer also reads the hidden state
         return (double)vocabulary * factors + recurrent + (double)hidden * vocabulary + vocabulary;
     }
 
     private static (int Gates, int Layers, int Hidden) Shape(Architecture architecture, HyperParameters hp)
     {
-        var gates = architecture.Name.Contains("lstm", StringComparison.Ordinal) ? 4 : architecture.Name.Contains("gru", StringComparison.Ordinal) ? 3 : 1;
+        var gates = architecture.RecurrentGates;
         var layers = hp.Values.ContainsKey("layers") ? hp.Int("layers") : 1;
         return (gates, layers, hp.Int("n_hidden"));
     }
