@@ -63,6 +63,14 @@ public sealed partial class Trainer : IDisposable
     private long _lastReportChars;
     private long _lastReportStep;
     private readonly long _firstStep; // this run's first step is reported at once: a loss curve starts at its start
+    private EpochEnd? _epochEnd;
+    private ValidationPass? _currentWeightsPass;
+    private TorchSharp.Modules.Parameter[]? _clipped;
+    private long? _stepsForEpochs;
+    private readonly Stopwatch _runClock = new(); // this Run's time, against Options.TimeBudget
+    private string? _brokenBy;
+    /// <summary>Whether this run has seeded the generators (on CUDA only its first step does).</summary>
+    private bool _seeded;
 
     private Trainer(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options, Vocabulary vocabulary,
         CharModel model, TrainingData data, CorpusRecord corpus, Device device, string? directory,
@@ -100,7 +108,7 @@ public sealed partial class Trainer : IDisposable
             .OrderBy(g => g.Key)
             .Select(g => (g.Key, (ParamGroup)MakeGroup(g.Select(p => p.parameter).ToList(), g.Key)))
             .ToList();
-        _optimizer = options.Optimizer == "adamw"
+        _optimizer = options.UsesAdamW
             ? new Optimizers.AdamW(_groups.Select(g => (AdamW.ParamGroup)g.ParamGroup))
             : new Optimizers.Adam(_groups.Select(g => (Adam.ParamGroup)g.ParamGroup));
         model.train();
@@ -210,6 +218,7 @@ public sealed partial class Trainer : IDisposable
     }
 
     /// <summary>Trains one batch; at the end of an epoch also validates, samples and checkpoints.</summary>
+    // A whole batch is one piece: StepPiece(1) runs its plain forward and backward (a RowSplitStep of one piece, any layout), then the optimizer step.
     public void Step()
     {
         while (!StepPiece(1)) { }
@@ -235,8 +244,6 @@ public sealed partial class Trainer : IDisposable
     /// (a validation batch, a few chars of the sample, the epoch's record, one checkpoint).
     /// </summary>
     public bool InEpochEnd => _epochEnd != null;
-
-    private EpochEnd? _epochEnd;
 
     /// <summary>
     /// Trains the next piece of the current batch, cut into about <paramref name="pieces"/> calls
@@ -422,10 +429,6 @@ public sealed partial class Trainer : IDisposable
         else GradientClipping.Clip(_clipped, Options.Clip);
     }
 
-    private TorchSharp.Modules.Parameter[]? _clipped;
-
-    private ValidationPass? _currentWeightsPass;
-
     private void ReportProgress()
     {
         if (Progress == null) { _lastReportAt = _clock.Elapsed; return; }
@@ -472,9 +475,6 @@ public sealed partial class Trainer : IDisposable
         return Math.Max(Position.Step, Options.MaxSteps > 0 ? Math.Min(Options.MaxSteps, _stepsForEpochs.Value) : _stepsForEpochs.Value);
     }
 
-    private long? _stepsForEpochs;
-    private readonly Stopwatch _runClock = new(); // this Run's time, against Options.TimeBudget
-
     private int BatchesInEpochSafe() => _data.Train.BatchesPerEpoch(Math.Min(Position.Epoch, Options.Epochs - 1));
 
     private void SetLearningRates(double factor)
@@ -484,7 +484,7 @@ public sealed partial class Trainer : IDisposable
         _currentLearningRate = Options.LearningRate.Recurrent * factor;
     }
 
-    private ParamGroup MakeGroup(List<Parameter> parameters, LayerGroup group) => Options.Optimizer == "adamw"
+    private ParamGroup MakeGroup(List<Parameter> parameters, LayerGroup group) => Options.UsesAdamW
         ? new AdamW.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group])
         : new Adam.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group]);
 
@@ -497,11 +497,6 @@ public sealed partial class Trainer : IDisposable
     /// </summary>
     internal static long DropoutSeed(long seed, long step, int piece) =>
         unchecked(seed * 6_364_136_223_846_793_005L + step * 1_442_695_040_888_963_407L + piece * 2_654_435_761L) & long.MaxValue;
-
-    private string? _brokenBy;
-
-    /// <summary>Whether this run has seeded the generators (on CUDA only its first step does).</summary>
-    private bool _seeded;
 
     private void ThrowIfBroken()
     {

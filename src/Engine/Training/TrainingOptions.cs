@@ -16,6 +16,8 @@ public sealed record TrainingOptions
     public TimeSpan? TimeBudget { get; init; }
     /// <summary>"adam" or "adamw" (decoupled weight decay), in any case as schedule kinds are: kept lowercase.</summary>
     public string Optimizer { get; init => field = value.ToLowerInvariant(); } = "adam";
+    /// <summary>Decoupled weight decay (internal: the checkpoint's JSON keeps only <see cref="Optimizer"/>).</summary>
+    internal bool UsesAdamW => Optimizer == "adamw";
     /// <summary>Base learning rate per layer group (embedding, recurrent, output).</summary>
     public LayerGroupValues LearningRate { get; init; } = LayerGroupValues.All(1e-3);
     public LayerGroupValues WeightDecay { get; init; } = LayerGroupValues.All(0);
@@ -76,7 +78,7 @@ public sealed record TrainingOptions
         LearningRate.Validate("lr", 0, 10);
         WeightDecay.Validate("wd", 0, 1);
         var peak = LearningRateSchedule.Parse(Schedule).MaxFactor; // a step schedule may raise the rate above lr
-        if (Optimizer == "adamw")
+        if (UsesAdamW)
             foreach (var group in Enum.GetValues<LayerGroup>())
             {
                 var (lr, wd) = (LearningRate[group] * peak, WeightDecay[group]);
