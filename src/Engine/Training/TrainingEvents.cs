@@ -13,6 +13,3 @@ public enum TrainingOutcomeKind { Finished, Stopped, Failed }
 
 /// <summary>How a run ended. Stopped runs saved a checkpoint and can be resumed.</summary>
 public sealed record TrainingOutcome(TrainingOutcomeKind Kind, string Reason, string? CheckpointPath, EpochRecord? LastEpoch);
-
-/// <summary>Training blew up (NaN or infinite loss); the message says where and what to change.</summary>
-public sealed class TrainingDivergedException(string message) : Exception(message);
