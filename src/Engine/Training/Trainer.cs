@@ -20,7 +20,9 @@ namespace CharRnn.Engine.Training;
 ///
 /// Everything an uninterrupted run depends on is either saved in the checkpoint (weights,
 /// optimizer state, hidden state, position, loss sums) or a pure function of the position (batch
-/// order, bptt lengths, learning rate, dropout's seed), so resuming reproduces it exactly.
+/// order, bptt lengths, learning rate, dropout's seed), so resuming on the CPU reproduces it
+/// exactly. On CUDA dropout is seeded only at a run's first step (see <see cref="DropoutSeed"/>),
+/// so a resumed run with dropout draws other masks there.
 /// </summary>
 public sealed partial class Trainer : IDisposable
 {
@@ -390,8 +392,7 @@ public sealed partial class Trainer : IDisposable
     {
         Position = Position with { Finished = true };
         var reason = Position.Epoch < Options.Epochs ? $"reached max_steps = {Options.MaxSteps}"
-            // Both limits hold, whichever comes first: a max_steps above what the epochs reach (train … max_steps=300 with the
-            // default epochs=1) ended silently an epoch in, as if max_steps had been ignored.
+            // Both bounds hold: whichever of max_steps and epochs comes first ends the run, so say when epochs cut max_steps short.
             : Options.MaxSteps > Position.Step ? $"finished {Options.Epochs} epoch(s) (epochs = {Options.Epochs}) at step {Position.Step}, before max_steps = {Options.MaxSteps}: ask for more epochs to train to max_steps"
             : $"finished {Options.Epochs} epoch(s)";
         var best = TakeValidatedAsBest();

@@ -26,8 +26,7 @@ internal static class AdamUpdate
             maxExpAvgSq = maximum(previous, expAvgSq).DetachFromDisposeScope();
             previous.Dispose();
         }
-        // add_(epsilon) alone would pass an alpha of 1 that TorchSharp makes and nothing holds (the job that failed with
-        // "toFloat" after a resume): the held One instead.
+        // The alpha is the held One: add_(epsilon) alone makes an alpha Scalar nothing holds through the call.
         var denominator = (amsgrad ? maxExpAvgSq! : expAvgSq).sqrt().div(root2).add_(epsilon, Runtime.HeldScalars.One);
         parameter.addcdiv_(expAvg, denominator, stepSize);
         return maxExpAvgSq;
