@@ -35,4 +35,22 @@ public class MalformedMessageTests(ServerFixture server)
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.StartsWith("The request could not be parsed as charrnn.v1.InteractRequest (the request message of /charrnn.v1.Generation/Interact)", e.Status.Detail);
     }
+
+    [Fact]
+    public async Task The_refusals_grpc_message_header_escapes_only_what_the_grpc_spec_requires()
+    {
+        using var http = server.RawHttp();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/charrnn.v1.Catalog/GetModel")
+        {
+            Version = System.Net.HttpVersion.Version20,
+            Content = new ByteArrayContent([0, 0, 0, 0, (byte)Truncated.Length, .. Truncated]), // one uncompressed gRPC frame
+        };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/grpc");
+        request.Headers.TE.ParseAdd("trailers");
+        using var response = await http.SendAsync(request);
+        var raw = response.Headers.GetValues("grpc-message").Single();
+        // grpc-js decodes it with decodeURI, which would leave "%3A" "%2F" "%3B" and "%20" for the user to read.
+        Assert.Equal("The request could not be parsed as charrnn.v1.GetModelRequest (the request message of /charrnn.v1.Catalog/GetModel): its bytes " +
+                     "are not a valid protobuf encoding of it. Check that the client was built from this server's protos (charrnn/v1); retrying it cannot succeed.", raw);
+    }
 }

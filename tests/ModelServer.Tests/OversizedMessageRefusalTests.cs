@@ -43,7 +43,7 @@ public class OversizedMessageRefusalTests
         Assert.False(passed);
         Assert.Equal("8", context.Response.Headers["grpc-status"]); // RESOURCE_EXHAUSTED
         Assert.Equal("The request's message is 2,001 bytes; this server takes training messages up to 2,000 bytes (corpus_text up to 1,900 bytes, " +
-                     "limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text.", Uri.UnescapeDataString(context.Response.Headers["grpc-message"]!));
+                     "limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text.", context.Response.Headers["grpc-message"]!);
     }
 
     private sealed class BodyLimit : IHttpMaxRequestBodySizeFeature
@@ -81,6 +81,16 @@ public class OversizedMessageRefusalTests
         Assert.Equal("8", context.Response.Headers["grpc-status"]); // RESOURCE_EXHAUSTED
         Assert.Equal("The request's message is 3,001 bytes; this server takes messages up to 3,000 bytes (limit max_message_bytes: texts of " +
                      "max_prime_chars = 1,234 characters, and 1 MiB for the rest). Retrying it cannot succeed; send a smaller message.",
-                     Uri.UnescapeDataString(context.Response.Headers["grpc-message"]!));
+                     context.Response.Headers["grpc-message"]!); // as sent: printable ASCII is not escaped (',' ';' ':' '=' and spaces)
+    }
+
+    [Theory]
+    [InlineData("3,001 bytes; limit: a/b (x = 1)", "3,001 bytes; limit: a/b (x = 1)")]
+    [InlineData("100% of it", "100%25 of it")]
+    [InlineData("café\n🙂", "caf%C3%A9%0A%F0%9F%99%82")]
+    public void A_grpc_message_escapes_only_percent_and_what_is_not_printable_ascii_as_utf8(string message, string header)
+    {
+        Assert.Equal(header, GrpcMessageEncoding.Encode(message));
+        Assert.Equal(message, Uri.UnescapeDataString(header)); // what a client decodes
     }
 }

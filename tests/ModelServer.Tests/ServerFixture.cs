@@ -75,6 +75,9 @@ public sealed class ServerFixture : IDisposable
     public Training.TrainingClient Training { get; }
     public Generation.GenerationClient Generation { get; }
 
+    /// <summary>A plain HTTP client of the same server, for what a gRPC client decodes before a test could see it (raw headers).</summary>
+    public HttpClient RawHttp() => new(_factory.Server.CreateHandler()) { BaseAddress = _factory.Server.BaseAddress };
+
     /// <summary>Another channel to the same server, sending <paramref name="token"/> as its API key (none when null).</summary>
     public GrpcChannel ChannelFor(string? token) => GrpcChannel.ForAddress(_factory.Server.BaseAddress, new GrpcChannelOptions
     {

@@ -24,7 +24,7 @@ public sealed class MalformedMessageRefusal(RequestDelegate next)
         var refusal = Refusal(context);
         call.Status = refusal;
         context.Response.Headers["grpc-status"] = ((int)refusal.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        context.Response.Headers["grpc-message"] = Uri.EscapeDataString(refusal.Detail);
+        context.Response.Headers["grpc-message"] = GrpcMessageEncoding.Encode(refusal.Detail);
     }
 
     /// <summary>The status for a request message that does not parse, naming the method and its request message.</summary>

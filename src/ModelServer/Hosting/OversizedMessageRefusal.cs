@@ -55,7 +55,7 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
             // A trailers-only gRPC response: the client reads it as the call's status.
             context.Response.ContentType = "application/grpc";
             context.Response.Headers["grpc-status"] = ((int)Grpc.Core.StatusCode.ResourceExhausted).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.Response.Headers["grpc-message"] = Uri.EscapeDataString(Refusal(sent, maximum.Value, isTraining));
+            context.Response.Headers["grpc-message"] = GrpcMessageEncoding.Encode(Refusal(sent, maximum.Value, isTraining));
             return;
         }
         // The later messages of a stream come after the handler starts: checked as it reads them, in the same words.
