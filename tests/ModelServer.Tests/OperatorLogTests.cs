@@ -32,6 +32,30 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task Requests_that_do_not_parse_or_are_too_large_are_counted_and_logged_in_one_line_a_minute_without_a_stack()
+    {
+        var malformed = ServerMetrics.Errors.WithLabels(StatusCode.InvalidArgument.ToString(), ServerMetrics.MalformedMessageReason);
+        var oversized = ServerMetrics.Errors.WithLabels(StatusCode.ResourceExhausted.ToString(), "max_message_bytes");
+        var (malformedBefore, oversizedBefore) = (malformed.Value, oversized.Value);
+        var raw = new Method<byte[], byte[]>(MethodType.Unary, "charrnn.v1.Generation", "OpenSession",
+            Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
+        var invoker = keyed.AsAlice.Channel.CreateCallInvoker();
+        for (var i = 0; i < 3; i++) // a varint that never ends: no protobuf parser takes it
+            Assert.Equal(StatusCode.InvalidArgument, (await Calls.Fails(() => invoker.AsyncUnaryCall(raw, null, new CallOptions(), [0xff, 0xff, 0xff, 0xff, 0x0f]).ResponseAsync)).StatusCode);
+        var tooLong = new string('a', keyed.Server.Options.Limits.MaxMessageBytes);
+        for (var i = 0; i < 2; i++)
+            Assert.Equal(StatusCode.ResourceExhausted, (await Calls.Fails(() => keyed.AsAlice.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", Prime = tooLong }).ResponseAsync)).StatusCode);
+
+        Assert.True(malformed.Value >= malformedBefore + 3, $"{malformed.Value - malformedBefore} malformed requests counted"); // other servers in this process count too
+        Assert.True(oversized.Value >= oversizedBefore + 2, $"{oversized.Value - oversizedBefore} oversized requests counted");
+        Assert.Empty(Log.With("Error when executing service method")); // grpc-dotnet's, with a stack trace, for every call
+        Assert.Equal(["Warning: Refused /charrnn.v1.Generation/OpenSession from unknown: " + Hosting.MalformedMessageRefusal.NotParsedReason +
+                      " (more refusals of this address for this reason within a minute are not logged)"], Log.With("its request message does not parse"));
+        Assert.Equal([$"Warning: Refused /charrnn.v1.Generation/OpenSession from unknown: a message over max_message_bytes ({keyed.Server.Options.Limits.MaxMessageBytes:N0} " +
+                      "bytes; RESOURCE_EXHAUSTED) (more refusals of this address for this reason within a minute are not logged)"], Log.With("a message over max_message_bytes"));
+    }
+
+    [Fact]
     public async Task Sharing_and_unsharing_a_model_is_logged_with_who_did_it()
     {
         keyed.Server.TrainOn("bobs-shared", ServerFixture.TinyCorpus());

@@ -31,7 +31,8 @@ public class OversizedMessageRefusalTests
             },
             Options.Create(new GrpcServiceOptions { MaxReceiveMessageSize = otherMaximum }),
             Options.Create(new GrpcServiceOptions<TrainingService> { MaxReceiveMessageSize = maximum }),
-            Options.Create(new ServerOptions { Limits = { MaxUploadBytes = maximum - 100, MaxPrimeChars = 1_234 } }));
+            Options.Create(new ServerOptions { Limits = { MaxUploadBytes = maximum - 100, MaxPrimeChars = 1_234 } }),
+            new Security.RefusalLog(TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<Security.RefusalLog>.Instance));
         await refusal.InvokeAsync(context);
         return (context, passed);
     }

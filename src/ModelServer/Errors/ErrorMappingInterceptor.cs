@@ -12,7 +12,7 @@ namespace CharRnn.ModelServer.Errors;
 /// not admins read messages without the server's paths (<see cref="PathRedaction"/>).
 /// </summary>
 public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRevocations revocations, Security.QuotaRefusalLog quotaRefusals,
-    ILogger<ErrorMappingInterceptor> logger) : Interceptor
+    Security.RefusalLog refusals, ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context,
         UnaryServerMethod<TRequest, TResponse> continuation)
@@ -56,7 +56,9 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
         var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
         // A client that leaves (a watcher closed, Ctrl+C) is no failure of the server: counted, it would trip alerts.
         var quota = (e as ServerException)?.Quota;
-        if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), quota ?? "").Inc();
+        var malformed = e is Google.Protobuf.InvalidProtocolBufferException;
+        if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), malformed ? Metrics.ServerMetrics.MalformedMessageReason : quota ?? "").Inc();
+        if (malformed) refusals.Refused(context.Peer, context.Method, Hosting.MalformedMessageRefusal.NotParsedReason);
         if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
         return mapped;
     }

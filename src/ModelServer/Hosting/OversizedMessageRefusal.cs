@@ -21,7 +21,7 @@ namespace CharRnn.ModelServer.Hosting;
 /// types): for those the wait is not held to Kestrel's minimum body data rate, as grpc-dotnet's handler does not hold them.
 /// </summary>
 public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcServiceOptions> all, IOptions<GrpcServiceOptions<TrainingService>> training,
-    IOptions<ServerOptions> server)
+    IOptions<ServerOptions> server, Security.RefusalLog refusals)
 {
     private const string TrainingPath = "/charrnn.v1.Training";
     private const int FrameHeaderBytes = 5; // a compressed flag, then the message's length as a big-endian uint32
@@ -56,6 +56,11 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
             context.Response.ContentType = "application/grpc";
             context.Response.Headers["grpc-status"] = ((int)Grpc.Core.StatusCode.ResourceExhausted).ToString(System.Globalization.CultureInfo.InvariantCulture);
             context.Response.Headers["grpc-message"] = GrpcMessageEncoding.Encode(Refusal(sent, maximum.Value, isTraining));
+            // No handler ran: counted and logged (one line per address a minute) here. The size is left out of the
+            // reason, which keys the log: each new size would be a new line.
+            var limit = isTraining ? "max_training_message_bytes" : "max_message_bytes";
+            Metrics.ServerMetrics.Errors.WithLabels(Grpc.Core.StatusCode.ResourceExhausted.ToString(), limit).Inc();
+            refusals.Refused(Peer(context), context.Request.Path, $"a message over {limit} ({maximum.Value:N0} bytes; RESOURCE_EXHAUSTED)");
             return;
         }
         // The later messages of a stream come after the handler starts: checked as it reads them, in the same words.
@@ -76,6 +81,14 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
             : $"The request's message is {sent:N0} bytes; this server takes messages up to {maximum:N0} bytes (limit max_message_bytes: " +
               $"texts of max_prime_chars = {limits.MaxPrimeChars:N0} characters, and 1 MiB for the rest). Retrying it cannot succeed; send a smaller message.";
     }
+
+    /// <summary>The client's address as gRPC writes a call's peer ("ipv4:10.0.0.7:53122"), which no call context holds yet.</summary>
+    private static string Peer(HttpContext context) => context.Connection.RemoteIpAddress switch
+    {
+        null => "unknown",
+        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } v6 => $"ipv6:[{v6}]:{context.Connection.RemotePort}",
+        var v4 => $"ipv4:{v4}:{context.Connection.RemotePort}",
+    };
 
     private sealed class RequestBodyPipe(System.IO.Pipelines.PipeReader reader) : IRequestBodyPipeFeature
     {

@@ -1,7 +1,8 @@
 namespace CharRnn.ModelServer.Security;
 
 /// <summary>
-/// Logs calls refused for their API key (none sent, unknown or removed, a keys file with none or broken):
+/// Logs calls refused for their API key (none sent, unknown or removed, a keys file with none or broken) or for
+/// a request message the server cannot take (too large, bytes that do not parse):
 /// once per client address and reason a minute, so a client retrying in a loop (or a scanner) cannot
 /// flood the log, while an operator still sees who was turned away and why. Every refusal is counted
 /// in charrnn_grpc_errors_total all the same.
