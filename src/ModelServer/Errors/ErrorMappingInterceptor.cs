@@ -55,6 +55,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             mapped = new RpcException(new Status(status.StatusCode, detail), status.Trailers);
         var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
         // A client that leaves (a watcher closed, Ctrl+C) is no failure of the server: counted, it would trip alerts.
+        // Nor is what its call met after it left: a Generate cancelled, then its session closed at once, ends NOT_FOUND.
+        if (context.CancellationToken.IsCancellationRequested) return mapped;
         var quota = (e as ServerException)?.Quota;
         var malformed = e is Google.Protobuf.InvalidProtocolBufferException;
         if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), malformed ? Metrics.ServerMetrics.MalformedMessageReason : quota ?? "").Inc();
