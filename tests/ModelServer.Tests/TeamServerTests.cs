@@ -66,6 +66,19 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         return r;
     }
 
+    [Theory]
+    [InlineData("Basic")]
+    [InlineData("Token")]
+    public async Task A_key_sent_with_another_scheme_than_bearer_is_refused_naming_the_scheme(string scheme)
+    {
+        var e = await Calls.Fails(() => keyed.Anonymous.Catalog.ListModelsAsync(new ListModelsRequest(),
+            new Metadata { { "authorization", $"{scheme} {keyed.Alice}" } }).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
+        Assert.Equal($"The authorization scheme '{scheme}' is not supported; send 'authorization: Bearer <key>'.", e.Status.Detail);
+        // A bare key, with no scheme, is still taken.
+        Assert.NotNull(await keyed.Anonymous.Catalog.ListModelsAsync(new ListModelsRequest(), new Metadata { { "authorization", keyed.Alice } }));
+    }
+
     /// <summary>Runs <paramref name="test"/> with some of the server's limits changed, and puts them back after.</summary>
     private async Task WithLimits(Action<Hosting.ServerLimits> change, Func<Task> test)
     {

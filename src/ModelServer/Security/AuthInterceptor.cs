@@ -146,10 +146,25 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
         if (string.IsNullOrWhiteSpace(header))
             throw Refuse(context, StatusCode.Unauthenticated, "no API key sent",
                 "This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN). Ask its admin for a key (charrnn keys add NAME).");
+        if (OtherScheme(header) is { } scheme)
+            throw Refuse(context, StatusCode.Unauthenticated, "an authorization scheme other than Bearer",
+                $"The authorization scheme '{scheme}' is not supported; send 'authorization: Bearer <key>'.");
         var key = BearerKey(header);
         var entry = keys.Find(key)
             ?? throw Refuse(context, StatusCode.Unauthenticated, "unknown or removed API key", "The API key is not valid on this server (unknown or removed).");
         new Caller(entry.Name, entry.Admin, entry.Sha256).AttachTo(context);
+    }
+
+    /// <summary>
+    /// The scheme of "Basic KEY" and the like (keys hold no spaces; a bare key is taken as it is), else null:
+    /// such a key is no key of this server's, but "unknown or removed" sent its client looking for a wrong key.
+    /// </summary>
+    private static string? OtherScheme(string header)
+    {
+        var space = header.Trim().IndexOf(' ', StringComparison.Ordinal);
+        if (space <= 0 || header.TrimStart().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return null;
+        var scheme = header.Trim()[..space];
+        return scheme.Length <= 32 ? scheme : scheme[..32] + "…"; // quoted back: a long one need not all be
     }
 
     private static string BearerKey(string header) => header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header[7..].Trim() : header.Trim();
