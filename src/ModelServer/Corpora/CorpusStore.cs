@@ -114,7 +114,8 @@ public sealed class CorpusStore
             throw ServerException.Invalid($"corpus_name '{UploadedName}' is reserved: it names text uploaded with corpus_text. Upload the text, or rename the corpus file.");
         var file = _directory == null ? null : Path.Combine(_directory, key + ".txt");
         if (file == null || !File.Exists(file))
-            throw ServerException.NotFound($"No corpus '{Echo.Of(key)}' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.{ClosestName.Suggestion(key, Names())}");
+            throw ServerException.NotFound($"No corpus '{Echo.Of(key)}' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.{ClosestName.Suggestion(key, Names())}",
+                ErrorReasons.CorpusNotFound, ("corpus", key));
         // A file replaced since it was loaded is read again: jobs train on (and resumes check) what is there now.
         var stamp = FileStamp.Of(file);
         if (_loaded.TryGetValue(key, out var loaded) && loaded.Stamp == stamp && loaded.Corpus.TryGetTarget(out var held)) return held;

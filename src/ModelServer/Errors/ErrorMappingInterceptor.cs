@@ -9,7 +9,8 @@ namespace CharRnn.ModelServer.Errors;
 /// The one place exceptions become gRPC statuses: server errors keep their code, the engine's
 /// input errors become INVALID_ARGUMENT, a broken model file FAILED_PRECONDITION, and anything
 /// unexpected INTERNAL (logged with its stack, shown to the client without it). Callers who are
-/// not admins read messages without the server's paths (<see cref="PathRedaction"/>).
+/// not admins read messages without the server's paths (<see cref="PathRedaction"/>). Every status that leaves
+/// here carries its details for programs (<see cref="ErrorDetails"/>: a reason code, a wait, the field at fault).
 /// </summary>
 public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRevocations revocations, Security.QuotaRefusalLog quotaRefusals,
     Security.RefusalLog refusals, ILogger<ErrorMappingInterceptor> logger) : Interceptor
@@ -44,15 +45,15 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
 
     /// <summary>
     /// Counts the error by its status code (not CANCELLED) and, for a quota's refusal, the quota, which is logged too;
-    /// returns the status to throw instead, or null to let the exception through.
+    /// returns the status to throw instead (with its details), or null to let the exception through.
     /// </summary>
     private RpcException? Translate(Exception e, ServerCallContext context)
     {
         var mapped = Map(e, context);
-        if ((mapped ?? e as RpcException) is { } status
-            && Capped(Security.Caller.TryOf(context) is { } caller ? paths.ForCaller(status.Status.Detail, caller.Admin) : status.Status.Detail) is var detail
-            && detail != status.Status.Detail)
-            mapped = new RpcException(new Status(status.StatusCode, detail), status.Trailers);
+        if ((mapped ?? e as RpcException) is { StatusCode: not StatusCode.Cancelled } status
+            && Capped(Security.Caller.TryOf(context) is { } caller ? paths.ForCaller(status.Status.Detail, caller.Admin) : status.Status.Detail) is var detail)
+            // Built from the message as the caller reads it: the details repeat it (BadRequest's description), paths redacted.
+            mapped = e is ServerException s ? ErrorDetails.Of(s, detail) : ErrorDetails.Of(status, detail);
         var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
         // A client that leaves (a watcher closed, Ctrl+C) is no failure of the server: counted, it would trip alerts.
         // Nor is what its call met after it left: a Generate cancelled, then its session closed at once, ends NOT_FOUND.
@@ -89,7 +90,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             case RpcException:
                 return null;
             case OperationCanceledException when !context.CancellationToken.IsCancellationRequested && revocations.IsRevoked(Security.Caller.TryOf(context)):
-                return new RpcException(new Status(StatusCode.Unauthenticated, $"The API key '{Security.Caller.TryOf(context)!.Name}' was removed from this server; the call ended."));
+                return ErrorDetails.Refusal(StatusCode.Unauthenticated, $"The API key '{Security.Caller.TryOf(context)!.Name}' was removed from this server; the call ended.",
+                    ErrorReasons.KeyRemoved);
             case not ServerException when context.CancellationToken.IsCancellationRequested:
                 return null; // the client left or its deadline passed: gRPC reports CANCELLED or DEADLINE_EXCEEDED itself
             case ServerException s:

@@ -1,22 +1,58 @@
+using System.Text.RegularExpressions;
 using Grpc.Core;
 
 namespace CharRnn.ModelServer.Errors;
 
-/// <summary>An error with the gRPC status a client should see; the message says what to do.</summary>
-public sealed class ServerException(StatusCode code, string message) : Exception(message)
+/// <summary>An error with the gRPC status a client should see; the message says what to do, <see cref="Reason"/> and the rest say it to programs.</summary>
+public sealed partial class ServerException(StatusCode code, string message) : Exception(message)
 {
     public StatusCode Code { get; } = code;
 
     /// <summary>For a quota's RESOURCE_EXHAUSTED: the quota its message names (<see cref="QuotaLimits"/>); otherwise null.</summary>
     public string? Quota { get; private init; }
 
-    public static ServerException Invalid(string message) => new(StatusCode.InvalidArgument, message);
-    public static ServerException NotFound(string message) => new(StatusCode.NotFound, message);
+    /// <summary>The machine code sent in ErrorInfo (<see cref="ErrorReasons"/>); null: the status code's generic one.</summary>
+    public string? Reason { get; private init; }
+
+    /// <summary>ErrorInfo's metadata: what the error is about (the quota, the model), for programs.</summary>
+    public IReadOnlyDictionary<string, string>? Metadata { get; private init; }
+
+    /// <summary>How long to wait before the same call can succeed (RetryInfo), where the server knows it.</summary>
+    public TimeSpan? RetryAfter { get; private init; }
+
+    /// <summary>For INVALID_ARGUMENT: the request field at fault (BadRequest), as the proto names it ("sampling.temperature").</summary>
+    public string? Field { get; private init; }
+
+    /// <param name="field">The field at fault; null: the one the message starts with, for messages name it first by convention ("max_chars = 0 is not allowed").</param>
+    public static ServerException Invalid(string message, string? field = null) =>
+        (field ?? LeadingField(message)) is { } named
+            ? new(StatusCode.InvalidArgument, message) { Field = named, Reason = ErrorReasons.InvalidField, Metadata = new Dictionary<string, string> { ["field"] = named } }
+            : new(StatusCode.InvalidArgument, message);
+
+    /// <param name="reason">One of <see cref="ErrorReasons"/>' *_NOT_FOUND codes.</param>
+    /// <param name="what">What was not found, as ErrorInfo metadata (key: the kind, "model"; value: its name).</param>
+    public static ServerException NotFound(string message, string? reason = null, (string Kind, string Name)? what = null) =>
+        new(StatusCode.NotFound, message) { Reason = reason, Metadata = what is { } w ? new Dictionary<string, string> { [w.Kind] = w.Name } : null };
+
     public static ServerException Exists(string message) => new(StatusCode.AlreadyExists, message);
-    /// <param name="quota">The quota refused: one of <see cref="QuotaLimits"/>' constants (it labels a metric and keys a log).</param>
-    public static ServerException Exhausted(string quota, string message) =>
-        QuotaLimits.All.Contains(quota) ? new(StatusCode.ResourceExhausted, message) { Quota = quota } : throw new ArgumentException($"'{quota}' is not one of QuotaLimits.All.", nameof(quota));
+
+    /// <param name="quota">The quota refused: one of <see cref="QuotaLimits"/>' constants (it labels a metric, keys a log and names the reason).</param>
+    /// <param name="retryAfter">When the call may succeed again, where the quota knows it (a minute's chars).</param>
+    public static ServerException Exhausted(string quota, string message, TimeSpan? retryAfter = null) =>
+        QuotaLimits.All.Contains(quota)
+            ? new(StatusCode.ResourceExhausted, message)
+            {
+                Quota = quota, Reason = ErrorReasons.Quota(quota), RetryAfter = retryAfter, Metadata = new Dictionary<string, string> { ["quota"] = quota },
+            }
+            : throw new ArgumentException($"'{quota}' is not one of QuotaLimits.All.", nameof(quota));
+
     public static ServerException Precondition(string message) => new(StatusCode.FailedPrecondition, message);
     public static ServerException PermissionDenied(string message) => new(StatusCode.PermissionDenied, message);
     public static ServerException Unavailable(string message) => new(StatusCode.Unavailable, message);
+
+    /// <summary>The proto field a message opens with: a lower-case path ("options.epochs", "hyperparameters[lr]") before " = ", " is ", " has ", " '" or ":".</summary>
+    internal static string? LeadingField(string message) => LeadingFieldPattern().Match(message) is { Success: true } m ? m.Groups[1].Value : null;
+
+    [GeneratedRegex(@"^([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*|\[[^\]\s]{1,64}\])*)(?: = | is | has | '|:)")]
+    private static partial Regex LeadingFieldPattern();
 }

@@ -100,7 +100,8 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
         lock (_gate) found = _byId.GetValueOrDefault(id);
         return found != null && Sees(caller, found)
             ? found
-            : throw ServerException.NotFound($"No job '{Echo.Of(id)}' for key '{caller.Name}' (a key's ended jobs are kept until {_limits.MaxEndedJobs} newer ones of its own end).");
+            : throw ServerException.NotFound($"No job '{Echo.Of(id)}' for key '{caller.Name}' (a key's ended jobs are kept until {_limits.MaxEndedJobs} newer ones of its own end).",
+                ErrorReasons.JobNotFound, ("job_id", id));
     }
 
     /// <summary>

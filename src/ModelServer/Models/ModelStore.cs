@@ -165,11 +165,12 @@ public sealed partial class ModelStore
 
     /// <summary>NOT_FOUND for a model that does not exist, or that the caller may not see (the same answer: no leak).</summary>
     public static ServerException NoModel(string name) =>
-        ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.");
+        ServerException.NotFound($"No model '{name}' on this server; ListModels shows the models there are.", ErrorReasons.ModelNotFound, ("model", name));
 
     /// <summary><see cref="NoModel"/>, naming the model <paramref name="caller"/> may have meant among the ones it may read.</summary>
     public ServerException NoModelFor(string name, Caller caller) =>
-        ServerException.NotFound(NoModel(name).Message + ClosestName.Suggestion(name, List(caller).Where(m => m.Error == null).Select(m => m.Name)));
+        ServerException.NotFound(NoModel(name).Message + ClosestName.Suggestion(name, List(caller).Where(m => m.Error == null).Select(m => m.Name)),
+            ErrorReasons.ModelNotFound, ("model", name));
 
     public ModelListing Get(string name)
     {

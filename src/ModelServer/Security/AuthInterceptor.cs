@@ -126,7 +126,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
             // Another local user on a shared machine can reach the loopback port too; only this process's client knows the token.
             var sent = BearerKey(context.RequestHeaders.GetValue("authorization") ?? "");
             if (!System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(sent), _localToken))
-                throw Refuse(context, StatusCode.Unauthenticated, "not the embedded server's own key",
+                throw Refuse(context, StatusCode.Unauthenticated, Errors.ErrorReasons.NotLocalClient, "not the embedded server's own key",
                     "This server belongs to another charrnn process (its embedded server) and accepts only that process's own client. Start charrnn yourself, or reach a shared server with --server HOST:PORT --token KEY.");
             Caller.Local.AttachTo(context);
             return;
@@ -134,24 +134,24 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
         var (keys, problem) = Current();
         if (problem != null)
             // What is wrong (and where the file is) goes to the server's log, not to whoever calls.
-            throw Refuse(context, StatusCode.Unavailable, "the keys file is not valid or cannot be read",
+            throw Refuse(context, StatusCode.Unavailable, Errors.ErrorReasons.KeysFileInvalid, "the keys file is not valid or cannot be read",
                 "This server cannot check API keys: its keys file is not valid or cannot be read. Ask its admin to fix it (the server's log says what is wrong).");
         var header = context.RequestHeaders.GetValue("authorization");
         if (!keys.HasKeys)
             // A caller with a key had it removed (or never had one that worked): say so, not only that keys are missing.
-            throw Refuse(context, StatusCode.Unauthenticated, "the keys file holds no API keys", (string.IsNullOrWhiteSpace(header)
+            throw Refuse(context, StatusCode.Unauthenticated, Errors.ErrorReasons.NoKeys, "the keys file holds no API keys", (string.IsNullOrWhiteSpace(header)
                 ? "This server has no API keys"
                 : "The API key is not valid on this server (unknown or removed): it has no API keys now") +
                 ", so it accepts no calls. Ask its admin to add one (charrnn keys add NAME --keys FILE).");
         if (string.IsNullOrWhiteSpace(header))
-            throw Refuse(context, StatusCode.Unauthenticated, "no API key sent",
+            throw Refuse(context, StatusCode.Unauthenticated, Errors.ErrorReasons.NoKey, "no API key sent",
                 "This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN). Ask its admin for a key (charrnn keys add NAME).");
         if (OtherScheme(header) is { } scheme)
             throw Refuse(context, StatusCode.Unauthenticated, "an authorization scheme other than Bearer",
                 $"The authorization scheme '{scheme}' is not supported; send 'authorization: Bearer <key>'.");
         var key = BearerKey(header);
         var entry = keys.Find(key)
-            ?? throw Refuse(context, StatusCode.Unauthenticated, "unknown or removed API key", "The API key is not valid on this server (unknown or removed).");
+            ?? throw Refuse(context, StatusCode.Unauthenticated, Errors.ErrorReasons.UnknownKey, "unknown or removed API key", "The API key is not valid on this server (unknown or removed).");
         new Caller(entry.Name, entry.Admin, entry.Sha256).AttachTo(context);
     }
 
@@ -171,12 +171,13 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
 
     /// <summary>
     /// A refused call: counted and logged here, for ErrorMappingInterceptor, which counts the other failed
-    /// calls, runs after this one and never sees it.
+    /// calls, runs after this one and never sees it; so it carries its details from here too.
     /// </summary>
-    private RpcException Refuse(ServerCallContext context, StatusCode code, string reason, string detail)
+    /// <param name="errorReason">The machine code for clients (<see cref="Errors.ErrorReasons"/>); <paramref name="reason"/> is the log's words.</param>
+    private RpcException Refuse(ServerCallContext context, StatusCode code, string errorReason, string reason, string detail)
     {
         Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), Metrics.ServerMetrics.AuthReason).Inc();
         refusals.Refused(context.Peer, context.Method, reason);
-        return new RpcException(new Status(code, detail));
+        return Errors.ErrorDetails.Refusal(code, detail, errorReason);
     }
 }

@@ -70,10 +70,10 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
                 old.Counted = false;
             }
             var used = window.Total;
-            if (used + chars > _perMinute)
+            if (used + chars > _perMinute && WaitFor(window, used + chars - _perMinute, now) is var wait)
                 throw ServerException.Exhausted(QuotaLimits.MaxCharsPerMinutePerKey, $"Key '{caller.Name}' has generated, fed or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
                                                 $"(limit max_chars_per_minute_per_key), and this call {does}: " +
-                                                $"{(used < _perMinute ? $"{fewer} {_perMinute - used:N0}, or " : "")}wait {WaitFor(window, used + chars - _perMinute, now)} s.");
+                                                $"{(used < _perMinute ? $"{fewer} {_perMinute - used:N0}, or " : "")}wait {wait} s.", TimeSpan.FromSeconds(wait));
             var reservation = new Reservation(window, now, chars);
             window.Reservations.Enqueue(reservation);
             window.Total += chars;

@@ -151,7 +151,8 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction, meta.Vocabulary.Lowercase); }
         catch (ServerException e) when (e.Code == StatusCode.NotFound)
         {
-            throw ServerException.NotFound($"Model '{name}' was trained on corpus '{meta.Corpus.Name}', which this server does not have; add it as {meta.Corpus.Name}.txt to the server's corpora folder.");
+            throw ServerException.NotFound($"Model '{name}' was trained on corpus '{meta.Corpus.Name}', which this server does not have; add it as {meta.Corpus.Name}.txt to the server's corpora folder.",
+                ErrorReasons.CorpusNotFound, ("corpus", meta.Corpus.Name));
         }
     }
 

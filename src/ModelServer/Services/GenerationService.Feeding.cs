@@ -194,7 +194,8 @@ public sealed partial class GenerationService
         if (session.Closed && session.ClosedBecause is { } because)
             throw new ServerException(because.Code, because.Message); // a call between a long text's pieces learns why, as a streaming one does
         if (session.Closed)
-            throw ServerException.NotFound($"Session '{session.Id}' was closed (by CloseSession or after {session.IdleTimeout.TotalSeconds:0} s idle); open a new session.");
+            throw ServerException.NotFound($"Session '{session.Id}' was closed (by CloseSession or after {session.IdleTimeout.TotalSeconds:0} s idle); open a new session.",
+                ErrorReasons.SessionNotFound, ("session_id", session.Id));
         if (session.Generating)
             throw ServerException.Precondition($"Session '{session.Id}' is generating; wait for that Generate call to end or cancel it.");
         if (session.FedBy != null && session.FedBy != hold)

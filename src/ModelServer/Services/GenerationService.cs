@@ -215,11 +215,13 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         // The caller named a session, not a model: the answer says what became of the session's model.
         if (!models.CanRead(source.Model.Name, caller))
             throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' is no longer shared with key '{caller.Name}'. " +
-                                           "The session itself still works (Generate, Feed); new sessions on the model, forks included, need it shared again.");
+                                           "The session itself still works (Generate, Feed); new sessions on the model, forks included, need it shared again.",
+                                           ErrorReasons.ModelNotFound, ("model", source.Model.Name));
         // A fork is a new session on the model, which OpenSession would refuse once the model is deleted (the source lives on).
         if (!models.Exists(source.Model.Name))
             throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' no longer exists (it was deleted). " +
-                                           "The session itself still works (Generate, Feed); new sessions on the model, forks included, need the model.");
+                                           "The session itself still works (Generate, Feed); new sessions on the model, forks included, need the model.",
+                                           ErrorReasons.ModelNotFound, ("model", source.Model.Name));
         var fork = await worker.Run(() =>
         {
             // Deleted and made again under its name: the fork would copy the old model's weights, which are no model's now.
@@ -228,7 +230,8 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             if (models.Incarnation(source.Model.Name) != source.Model.Incarnation)
                 throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' was deleted after the session opened, " +
                                                "and the model now under that name is another one. The session itself still works (Generate, Feed) on the deleted model's " +
-                                               "weights; open a new session (OpenSession) to use the new model.");
+                                               "weights; open a new session (OpenSession) to use the new model.",
+                                               ErrorReasons.ModelNotFound, ("model", source.Model.Name));
             EnsureIdle(source);
             sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
             var engine = source.Engine.Fork();

@@ -37,7 +37,7 @@ public static class SessionCloser
     public static void Close(ServerSession session, DeviceWorker worker, ModelStore models, Errors.ServerException? why = null)
     {
         if (!session.MarkClosed(why)) return;
-        worker.Abort(session, why ?? Errors.ServerException.NotFound($"Session '{session.Id}' was closed."));
+        worker.Abort(session, why ?? Errors.ServerException.NotFound($"Session '{session.Id}' was closed.", Errors.ErrorReasons.SessionNotFound, ("session_id", session.Id)));
         session.Engine.Dispose();
         models.Release(session.Model);
     }

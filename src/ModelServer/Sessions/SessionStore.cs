@@ -49,7 +49,8 @@ public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider t
             return session;
         }
         throw ServerException.NotFound(
-            $"No session '{Echo.Of(id)}': it was closed, it expired after {_limits.SessionIdleSeconds} s idle, or the server restarted (sessions live in memory only). Open a new session.");
+            $"No session '{Echo.Of(id)}': it was closed, it expired after {_limits.SessionIdleSeconds} s idle, or the server restarted (sessions live in memory only). Open a new session.",
+            ErrorReasons.SessionNotFound, ("session_id", id));
     }
 
     public bool Remove(string id, out ServerSession? session) => _sessions.TryRemove(id, out session);

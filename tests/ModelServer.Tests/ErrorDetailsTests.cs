@@ -1,0 +1,100 @@
+using CharRnn.ModelServer.Errors;
+using CharRnn.Protos.V1;
+using Google.Rpc;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>
+/// A failed call says what happened to programs, not only in English: the google.rpc.Status in
+/// grpc-status-details-bin carries an ErrorInfo reason, a RetryInfo wait where one is known, and a
+/// BadRequest naming the field at fault.
+/// </summary>
+public class ErrorDetailsTests(KeyedServer keyed) : IClassFixture<KeyedServer>
+{
+    private static Google.Rpc.Status Details(RpcException e)
+    {
+        var status = e.GetRpcStatus() ?? throw new Xunit.Sdk.XunitException($"No grpc-status-details-bin on {e.StatusCode}: {e.Status.Detail}");
+        Assert.Equal((int)e.StatusCode, status.Code);
+        Assert.Equal(e.Status.Detail, status.Message);
+        Assert.Equal("charrnn.v1", status.GetDetail<ErrorInfo>()!.Domain);
+        return status;
+    }
+
+    [Fact]
+    public async Task A_minutes_chars_quota_refusal_names_its_quota_and_how_long_to_wait()
+    {
+        var api = keyed.AsDave; // 3,000 chars a minute
+        var s = await api.Generation.Open("gru");
+        await api.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = ServerFixture.TinyText }); // 2,880
+        var e = await Calls.Fails(() => api.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = ServerFixture.TinyText[..200] }).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        var status = Details(e);
+        var info = status.GetDetail<ErrorInfo>()!;
+        Assert.Equal("QUOTA_MAX_CHARS_PER_MINUTE_PER_KEY", info.Reason);
+        Assert.Equal("max_chars_per_minute_per_key", info.Metadata["quota"]);
+        var wait = status.GetDetail<RetryInfo>()!.RetryDelay.ToTimeSpan();
+        Assert.InRange(wait.TotalSeconds, 1, 60);
+        Assert.EndsWith($"wait {wait.TotalSeconds:0} s.", e.Status.Detail); // the same wait as the message says
+    }
+
+    [Fact]
+    public async Task An_invalid_field_is_named_in_a_bad_request()
+    {
+        var e = await Calls.Fails(() => keyed.AsAlice.Generation.Open("gru", temperature: 11));
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        var status = Details(e);
+        Assert.Equal(ErrorReasons.InvalidField, status.GetDetail<ErrorInfo>()!.Reason);
+        var violation = Assert.Single(status.GetDetail<BadRequest>()!.FieldViolations);
+        Assert.Equal("sampling.temperature", violation.Field);
+        Assert.Equal(e.Status.Detail, violation.Description);
+    }
+
+    [Fact]
+    public async Task A_missing_model_is_model_not_found_naming_it()
+    {
+        var e = await Calls.Fails(() => keyed.AsAlice.Generation.Open("no-such-model"));
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        var info = Details(e).GetDetail<ErrorInfo>()!;
+        Assert.Equal("MODEL_NOT_FOUND", info.Reason);
+        Assert.Equal("no-such-model", info.Metadata["model"]);
+        Assert.Null(Details(e).GetDetail<RetryInfo>());
+    }
+
+    [Fact]
+    public async Task Calls_without_a_key_or_with_an_unknown_one_say_which()
+    {
+        var none = await Calls.Fails(() => keyed.Anonymous.Catalog.ListModelsAsync(new ListModelsRequest()).ResponseAsync);
+        Assert.Equal(StatusCode.Unauthenticated, none.StatusCode);
+        Assert.Equal("UNAUTHENTICATED_NO_KEY", Details(none).GetDetail<ErrorInfo>()!.Reason);
+        using var wrong = keyed.Server.ChannelFor("crn_not-a-key");
+        var unknown = await Calls.Fails(() => new Catalog.CatalogClient(wrong).ListModelsAsync(new ListModelsRequest()).ResponseAsync);
+        Assert.Equal("UNAUTHENTICATED_UNKNOWN_KEY", Details(unknown).GetDetail<ErrorInfo>()!.Reason);
+    }
+
+    [Fact]
+    public async Task An_interacts_later_message_over_the_limit_is_message_too_large_not_a_quota()
+    {
+        var session = await keyed.AsAlice.Generation.Open("gru");
+        using var call = keyed.AsAlice.Generation.Interact();
+        await call.RequestStream.WriteAsync(new InteractRequest { SessionId = session.Id, Text = "the c", PredictChars = 0 });
+        var e = await Calls.Fails(async () =>
+        {
+            await call.RequestStream.WriteAsync(new InteractRequest { Text = new string('a', keyed.Server.Options.Limits.MaxMessageBytes + 1) });
+            await call.RequestStream.CompleteAsync();
+            while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+        });
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal("MESSAGE_TOO_LARGE", Details(e).GetDetail<ErrorInfo>()!.Reason);
+    }
+
+    [Theory]
+    [InlineData("sampling.temperature = 11 is not allowed; use 0 (greedy) up to 10.", "sampling.temperature")]
+    [InlineData("hyperparameters[lr]: must be positive.", "hyperparameters[lr]")]
+    [InlineData("stop has 300 UTF-16 code units; use at most 256.", "stop")]
+    [InlineData("corpus_name 'x' is reserved.", "corpus_name")]
+    [InlineData("Model 'x' has trained 5 step(s) and max_steps is 5.", null)]
+    [InlineData("coalesce cannot go with include_probabilities.", null)]
+    public void An_invalid_argument_names_the_field_its_message_opens_with(string message, string? field) =>
+        Assert.Equal(field, ServerException.Invalid(message).Field);
+}
