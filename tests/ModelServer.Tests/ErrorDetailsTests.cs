@@ -88,6 +88,17 @@ public class ErrorDetailsTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal("MESSAGE_TOO_LARGE", Details(e).GetDetail<ErrorInfo>()!.Reason);
     }
 
+    [Fact]
+    public void A_sessions_kept_closing_reason_is_thrown_again_with_its_reason()
+    {
+        var why = ServerException.Unauthenticated("Session 's-1' was closed: its API key 'temp' was removed from this server.", ErrorReasons.KeyRemoved);
+        var again = why.Again();
+        Assert.NotSame(why, again);
+        Assert.Equal((why.Code, why.Message, ErrorReasons.KeyRemoved), (again.Code, again.Message, again.Reason));
+        var quota = ServerException.Exhausted(QuotaLimits.MaxCharsPerMinutePerKey, "wait 5 s.", TimeSpan.FromSeconds(5)).Again();
+        Assert.Equal((QuotaLimits.MaxCharsPerMinutePerKey, TimeSpan.FromSeconds(5)), (quota.Quota, quota.RetryAfter));
+    }
+
     [Theory]
     [InlineData("sampling.temperature = 11 is not allowed; use 0 (greedy) up to 10.", "sampling.temperature")]
     [InlineData("hyperparameters[lr]: must be positive.", "hyperparameters[lr]")]

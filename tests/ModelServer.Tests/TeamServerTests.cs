@@ -558,9 +558,11 @@ public class KeysFileTests
         Assert.Equal(StatusCode.Unauthenticated, ended.StatusCode);
         Assert.True(ended.Status.Detail.Contains($"Session '{streaming.Id}' was closed: its API key 'temp' was removed", StringComparison.Ordinal)
                     || ended.Status.Detail.Contains("The API key 'temp' was removed from this server", StringComparison.Ordinal), ended.Status.Detail); // the sweep's close or the call's own key check, whichever comes first
+        Assert.Equal("UNAUTHENTICATED_KEY_REMOVED", ended.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>()?.Reason); // either way, for programs too
         var typingEnded = await Calls.Fails(async () => { while (await interact.ResponseStream.MoveNext(patience.Token)) { } });
         Assert.Equal(StatusCode.Unauthenticated, typingEnded.StatusCode);
         Assert.Contains("The API key 'temp' was removed from this server", typingEnded.Status.Detail);
+        Assert.Equal("UNAUTHENTICATED_KEY_REMOVED", typingEnded.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>()?.Reason);
         var events = await asOps.Training.WatchJob(new WatchJobRequest { JobId = started.Id }).Events(patience.Token);
         Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
         Assert.Equal("stopped: key 'temp' was removed", events[^1].Stopped.Reason);

@@ -46,6 +46,12 @@ public sealed partial class ServerException(StatusCode code, string message) : E
             }
             : throw new ArgumentException($"'{quota}' is not one of QuotaLimits.All.", nameof(quota));
 
+    /// <param name="reason">One of <see cref="ErrorReasons"/>' UNAUTHENTICATED_* codes.</param>
+    public static ServerException Unauthenticated(string message, string reason) => new(StatusCode.Unauthenticated, message) { Reason = reason };
+
+    /// <summary>The same error, new, for another call to throw (one kept to say why a session closed).</summary>
+    public ServerException Again() => new(Code, Message) { Quota = Quota, Reason = Reason, Metadata = Metadata, RetryAfter = RetryAfter, Field = Field };
+
     public static ServerException Precondition(string message) => new(StatusCode.FailedPrecondition, message);
     public static ServerException PermissionDenied(string message) => new(StatusCode.PermissionDenied, message);
     public static ServerException Unavailable(string message) => new(StatusCode.Unavailable, message);

@@ -57,7 +57,7 @@ public sealed class RemovedKeySweeper(KeysFileRemovals removals, SessionStore se
         {
             if (!sessions.Remove(session.Id, out _)) continue;
             logger.LogInformation("Session {SessionId} closed: its key ('{Key}') was removed", session.Id, session.Owner);
-            var why = new ServerException(Grpc.Core.StatusCode.Unauthenticated, $"Session '{session.Id}' was closed: its API key '{session.Owner}' was removed from this server.");
+            var why = ServerException.Unauthenticated($"Session '{session.Id}' was closed: its API key '{session.Owner}' was removed from this server.", ErrorReasons.KeyRemoved);
             await worker.Run(() => SessionCloser.Close(session, worker, models, why), stoppingToken).ConfigureAwait(false);
         }
         // A job stored by an older server, without its key, goes by its owner's name (RemovedKeys.Gone).

@@ -192,7 +192,7 @@ public sealed partial class GenerationService
     {
         worker.DropCancelled(session); // a call the client has just cancelled no longer holds it
         if (session.Closed && session.ClosedBecause is { } because)
-            throw new ServerException(because.Code, because.Message); // a call between a long text's pieces learns why, as a streaming one does
+            throw because.Again(); // a call between a long text's pieces learns why, as a streaming one does
         if (session.Closed)
             throw ServerException.NotFound($"Session '{session.Id}' was closed (by CloseSession or after {session.IdleTimeout.TotalSeconds:0} s idle); open a new session.",
                 ErrorReasons.SessionNotFound, ("session_id", session.Id));
