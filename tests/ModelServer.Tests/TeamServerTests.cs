@@ -75,6 +75,7 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             new Metadata { { "authorization", $"{scheme} {keyed.Alice}" } }).ResponseAsync);
         Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
         Assert.Equal($"The authorization scheme '{scheme}' is not supported; send 'authorization: Bearer <key>'.", e.Status.Detail);
+        Assert.Equal("UNAUTHENTICATED_UNSUPPORTED_SCHEME", e.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
         // A bare key, with no scheme, is still taken.
         Assert.NotNull(await keyed.Anonymous.Catalog.ListModelsAsync(new ListModelsRequest(), new Metadata { { "authorization", keyed.Alice } }));
     }

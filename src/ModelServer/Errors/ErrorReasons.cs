@@ -22,7 +22,8 @@ public static class ErrorReasons
         CorpusNotFound = "CORPUS_NOT_FOUND";
 
     public const string NoKey = "UNAUTHENTICATED_NO_KEY", UnknownKey = "UNAUTHENTICATED_UNKNOWN_KEY", KeyRemoved = "UNAUTHENTICATED_KEY_REMOVED",
-        NoKeys = "UNAUTHENTICATED_NO_KEYS", NotLocalClient = "UNAUTHENTICATED_NOT_LOCAL_CLIENT", KeysFileInvalid = "KEYS_FILE_INVALID";
+        NoKeys = "UNAUTHENTICATED_NO_KEYS", NotLocalClient = "UNAUTHENTICATED_NOT_LOCAL_CLIENT",
+        UnsupportedScheme = "UNAUTHENTICATED_UNSUPPORTED_SCHEME", KeysFileInvalid = "KEYS_FILE_INVALID";
 
     /// <summary>A quota's refusal: QUOTA_ and its <see cref="QuotaLimits"/> name (QUOTA_MAX_SESSIONS_PER_KEY). The caller may retry once it has room.</summary>
     public static string Quota(string quota) => "QUOTA_" + quota.ToUpperInvariant();

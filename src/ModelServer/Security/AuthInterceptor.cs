@@ -147,7 +147,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
             throw Refuse(context, StatusCode.Unauthenticated, Errors.ErrorReasons.NoKey, "no API key sent",
                 "This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN). Ask its admin for a key (charrnn keys add NAME).");
         if (OtherScheme(header) is { } scheme)
-            throw Refuse(context, StatusCode.Unauthenticated, "an authorization scheme other than Bearer",
+            throw Refuse(context, StatusCode.Unauthenticated, Errors.ErrorReasons.UnsupportedScheme, "an authorization scheme other than Bearer",
                 $"The authorization scheme '{scheme}' is not supported; send 'authorization: Bearer <key>'.");
         var key = BearerKey(header);
         var entry = keys.Find(key)
