@@ -764,7 +764,7 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
     [Fact]
     public async Task Typing_on_after_the_session_is_lost_starts_a_new_one_with_the_text_so_far()
     {
-        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
         typing.Type("gru", "the c");
         await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
         var lost = typing.SessionId!;
@@ -781,7 +781,7 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
     [Fact]
     public async Task A_keystroke_not_yet_sent_hides_the_prediction_made_for_the_text_before_it()
     {
-        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
         typing.Type("gru", "the c");
         await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
         typing.Type("gru", "a"); // Tab pressed now must not append what was predicted after "the c"
@@ -792,7 +792,7 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
     [Fact]
     public async Task A_char_the_model_cannot_read_is_left_out_and_predictions_go_on()
     {
-        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
         typing.Type("gru", "the c");
         await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
         var session = typing.SessionId;
@@ -809,7 +809,7 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
     [Fact]
     public async Task A_failed_start_leaves_no_prediction_of_the_session_before_it()
     {
-        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
         typing.Type("gru", "the c");
         await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
         typing.Type("no-such-model", "a"); // another model: a new session, which cannot open
@@ -820,20 +820,20 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
     [Fact]
     public async Task Backspace_after_more_than_a_server_takes_in_one_text_still_retypes()
     {
-        await using var typing = new Client.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
         var text = string.Concat(Enumerable.Repeat(TuiFixture.Pattern, 22_000 / TuiFixture.Pattern.Length)); // past max_prime_chars (20,000)
         foreach (var piece in text.Chunk(1000)) typing.Type("gru", new string(piece));
         await WaitFor(typing, () => typing.Prediction.Length == 5, "a prediction after it all");
         typing.Retype("gru", text[..^1]); // Backspace
         long seen = 0;
-        for (var clock = System.Diagnostics.Stopwatch.StartNew(); typing.Error == null && seen != Client.InteractiveTyping.RetypeChars && clock.Elapsed < TimeSpan.FromSeconds(20); await Task.Delay(20))
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); typing.Error == null && seen != ViewModels.InteractiveTyping.RetypeChars && clock.Elapsed < TimeSpan.FromSeconds(20); await Task.Delay(20))
             seen = (await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = typing.SessionId! })).CharactersSeen;
         Assert.Null(typing.Error); // the server took it
-        Assert.Equal(Client.InteractiveTyping.RetypeChars, seen); // the text's end, which sets the model's state
+        Assert.Equal(ViewModels.InteractiveTyping.RetypeChars, seen); // the text's end, which sets the model's state
         await WaitFor(typing, () => typing.Prediction.Length == 5, "a prediction after the retype");
     }
 
-    private static async Task WaitFor(Client.InteractiveTyping typing, Func<bool> condition, string what)
+    private static async Task WaitFor(ViewModels.InteractiveTyping typing, Func<bool> condition, string what)
     {
         for (var clock = System.Diagnostics.Stopwatch.StartNew(); !condition(); await Task.Delay(10))
             if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new Xunit.Sdk.XunitException($"timed out waiting for {what} (error: {typing.Error})");

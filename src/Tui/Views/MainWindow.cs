@@ -34,6 +34,7 @@ public sealed class MainWindow : Window, IReplOutput
         Title = $"charrnn · {serverLabel}";
         BorderStyle = LineStyle.Single;
         Runner = new CommandRunner(client, this, interactive: true);
+        // F2 ModelsView · F3 TrainingView (TrainingMonitor) · F4 GenerateView · F5 TypeWithModelView (InteractiveTyping) · F6 BeatTheModelView (BeatTheModelGame)
         Monitor = new TrainingMonitor();
         Typing = new InteractiveTyping(client);
         Game = new BeatTheModelGame(client);

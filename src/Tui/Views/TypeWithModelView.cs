@@ -1,5 +1,5 @@
 using System.Text;
-using CharRnn.Tui.Client;
+using CharRnn.Tui.ViewModels;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
 using Terminal.Gui.Text;

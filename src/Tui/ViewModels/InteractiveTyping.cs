@@ -1,8 +1,9 @@
 using System.Threading.Channels;
 using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
 using Grpc.Core;
 
-namespace CharRnn.Tui.Client;
+namespace CharRnn.Tui.ViewModels;
 
 /// <summary>
 /// "Type with the model" over the Interact stream: each typed piece goes to the server, which
