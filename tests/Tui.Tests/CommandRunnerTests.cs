@@ -360,7 +360,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         // The count is of the characters listed, which leave out the padding symbol: "79 symbols" then 78 read as one lost.
         Assert.Equal($"  vocabulary: {details.Summary.VocabularySize - 1} characters + padding: {details.Vocabulary[1..].Replace("\n", "\\n", StringComparison.Ordinal).Replace(" ", "␠", StringComparison.Ordinal)}", vocabulary);
         Assert.Contains(_output.Lines, l => l.StartsWith("  epoch      step   train     val", StringComparison.Ordinal));
-        Assert.Equal(@"a\nb\tc\u0007d␠", Repl.CommandRunner.VisibleSymbols("\0a\nb\tc\u0007d ")); // the padding left out, the rest visible
+        Assert.Equal(@"a\nb\tc\u0007d␠", Client.VisibleText.Vocabulary("\0a\nb\tc\u0007d ")); // the padding left out, the rest visible
         Assert.DoesNotContain(_output.Lines, l => l.Contains("owner local", StringComparison.Ordinal)); // one user, no owner to name
     }
 

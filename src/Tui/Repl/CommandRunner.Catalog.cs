@@ -110,7 +110,7 @@ public sealed partial class CommandRunner
         output.Line($"  validation loss (nats/char): {best}{last}; generation uses {details.Checkpoint}");
         if (m.Warning.Length > 0) output.Line($"  warning: {m.Warning}");
         // Counted as listed: the padding symbol is in the size but not in the list ("79 symbols" then 78 read as one lost).
-        output.Line($"  vocabulary: {m.VocabularySize - 1} characters + padding: {VisibleSymbols(details.Vocabulary)}");
+        output.Line($"  vocabulary: {m.VocabularySize - 1} characters + padding: {VisibleText.Vocabulary(details.Vocabulary)}");
         if (details.History.Count == 0) return;
         output.Line($"  {"epoch",5} {"step",9} {"train",7} {"val",7} {"acc",6} {"lr",8} {"time",8}");
         foreach (var e in details.History.TakeLast(InfoEpochs))
@@ -118,15 +118,6 @@ public sealed partial class CommandRunner
                 $"  {e.Epoch,5} {e.Step,9:N0} {e.TrainLoss,7:F4} {e.ValidLoss,7:F4} {e.ValidAccuracy,6:P1} {e.LearningRate,8:0.0e+0} {Cli.Durations.Format(TimeSpan.FromSeconds(e.ElapsedSeconds)),8}"));
         if (details.History.LastOrDefault(e => e.Sample.Length > 0) is { } sampled)
             output.Line($"  sample after epoch {sampled.Epoch}: {sampled.Sample.Replace("\n", " ", StringComparison.Ordinal)}");
-    }
-
-    /// <summary>The model's symbols after the padding one, each visible: a space as ␠, control characters written out as Echo writes them (\n, \t, \u0007).</summary>
-    internal static string VisibleSymbols(string vocabulary)
-    {
-        var text = new System.Text.StringBuilder();
-        foreach (var rune in vocabulary.EnumerateRunes().Skip(1)) // index 0 is padding
-            text.Append(rune.Value == ' ' ? "␠" : Echo.Visible(rune)); // a blank would pass unseen, and a wrapped line drops it
-        return text.ToString();
     }
 
     /// <summary>

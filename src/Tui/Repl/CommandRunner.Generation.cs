@@ -1,5 +1,6 @@
 using System.Globalization;
 using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
 using Grpc.Core;
 
 namespace CharRnn.Tui.Repl;
@@ -182,7 +183,7 @@ public sealed partial class CommandRunner
             response = await client.Generation.FeedAsync(Piece(0), cancellationToken: ct);
         }
         for (var i = 1; i < pieces.Count; i++) response = await client.Generation.FeedAsync(Piece(i), cancellationToken: ct);
-        var next = string.Join("  ", response.Next.Select(a => $"{Visible(a.Text)} {a.Probability:P0}"));
+        var next = string.Join("  ", response.Next.Select(a => $"{VisibleText.Character(a.Text)} {a.Probability:P0}"));
         output.Line($"fed {text.EnumerateRunes().Count()} chars ({response.CharactersSeen} in the session); next: {next}");
     }
 

@@ -308,8 +308,6 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         return v >= min && v <= max ? (int)v : throw new CommandException($"{key}={value} is not allowed; use {min} to {max}.");
     }
 
-    public static string Visible(string text) => text switch { "\n" => "⏎", " " => "␠", "\t" => "⇥", _ => text };
-
     private async Task CloseAll(CancellationToken ct)
     {
         await CloseQuietly(Session, ct);

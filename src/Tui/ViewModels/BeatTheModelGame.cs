@@ -135,7 +135,7 @@ public sealed class BeatTheModelGame(CharRnnClient client)
             if (guess == actual) PlayerScore++;
             if (model.Text == actualText) ModelScore++;
             Position++;
-            Message = $"It was '{Visible(actualText)}': you said '{Visible(guess.ToString())}', the model '{Visible(model.Text)}' ({model.Probability:P0} sure).";
+            Message = $"It was '{VisibleText.Character(actualText)}': you said '{VisibleText.Character(guess.ToString())}', the model '{VisibleText.Character(model.Text)}' ({model.Probability:P0} sure).";
         }
         Interlocked.Increment(ref _version);
         try
@@ -182,8 +182,6 @@ public sealed class BeatTheModelGame(CharRnnClient client)
         try { await client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = _sessionId }); } catch (RpcException) { }
         _sessionId = null;
     }
-
-    private static string Visible(string s) => Repl.CommandRunner.Visible(s);
 
     /// <summary>The first <paramref name="count"/> runes of <paramref name="runes"/> as text.</summary>
     private static string Concat(IReadOnlyList<Rune> runes, int count)
