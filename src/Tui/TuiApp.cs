@@ -68,7 +68,7 @@ public static class TuiApp
                 // SIGTERM, SIGHUP (terminal closed) and SIGINT (a `kill -INT`: the terminal's Ctrl+C comes as a key) quit as Ctrl+Q does, so the embedded server still
                 // stops the running job with a checkpoint.
                 using var signals = new SignalsThatQuit(() => app.Invoke(window.Quit)); // app, not window.App: a signal may come before Run
-                // Ctrl+C interrupts what runs, and quits only when pressed twice at an idle prompt (MainWindow.CtrlC).
+                // Ctrl+C interrupts what runs, and quits only when pressed twice at an idle prompt (CtrlCKey).
                 window.TakeCtrlC(app);
                 app.Run(window);
                 if (frame != null) app.RemoveTimeout(frame);

@@ -1139,7 +1139,7 @@ public sealed class ScreenTests : IDisposable
         Assert.Equal("", _window.Repl.Input.Text);
         Assert.False(_window.Closing);
         Press(Key.C.WithCtrl); // at an idle, empty prompt: offers to quit
-        PumpUntil(() => Screen.Contains(MainWindow.QuitHint), "the quit hint in the status bar", 2_000);
+        PumpUntil(() => Screen.Contains(StatusLine.QuitHint), "the quit hint in the status bar", 2_000);
         Assert.False(_window.Closing, "one Ctrl+C at the idle prompt quit charrnn");
         Press(Key.C.WithCtrl);
         Assert.True(_window.Closing, "a second Ctrl+C did not quit");

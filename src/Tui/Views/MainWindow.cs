@@ -22,15 +22,16 @@ public sealed class MainWindow : Window, IReplOutput
     public static readonly TimeSpan FrameInterval = TimeSpan.FromMilliseconds(40);
 
     private readonly ServerStatus _status;
-    private readonly Shortcut _statusItem = new() { Title = "connecting…", CanFocus = false };
+    private readonly StatusLine _statusLine;
     private readonly StatusBar _statusBar;
-    private int _statusRoom = int.MaxValue; // measured at each layout (FitStatus)
+    private readonly CtrlCKey _ctrlC;
     private Session? _session;
     private int _statusVersion = -1;
 
     public MainWindow(CharRnnClient client, ServerStatus status, CompletionSource completion, string serverLabel, CommandHistory? history = null)
     {
         _status = status;
+        _statusLine = new StatusLine(status);
         Title = $"charrnn · {serverLabel}";
         BorderStyle = LineStyle.Single;
         Runner = new CommandRunner(client, this, interactive: true);
@@ -59,14 +60,14 @@ public sealed class MainWindow : Window, IReplOutput
             return true;
         };
         foreach (var tab in new View[] { Models, Training, Generate, TypeView, Beat })
-            tab.KeyDown += (_, key) => KeepFocusInTab(tab, key);
+            tab.KeyDown += (_, key) => TabFocus.KeepInTab(tab, key);
 
         // Help and Quit first: an 80-column terminal cuts the bar's end, and the tabs' names show above.
         _statusBar = new StatusBar([
             new Shortcut(Key.F1, "Help", ShowHelp, ""),
             new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""),
             new Shortcut(Key.F7, "Log", ToggleTallLog, ""), // before the connection's words, which a narrow terminal would leave it behind
-            _statusItem, // before the tabs' keys, which a narrow terminal cuts: the tabs' names show above, the connection nowhere else
+            _statusLine.Item, // before the tabs' keys, which a narrow terminal cuts: the tabs' names show above, the connection nowhere else
             new Shortcut(Key.F2, "Models", () => SwitchTo(Models), ""),
             new Shortcut(Key.F3, "Train", () => SwitchTo(Training), ""),
             new Shortcut(Key.F4, "Generate", () => SwitchTo(Generate), ""),
@@ -78,8 +79,9 @@ public sealed class MainWindow : Window, IReplOutput
         SubViewsLaidOut += (_, _) =>
         {
             SayIfTooSmall();
-            FitStatus();
+            _statusLine.Fit(_statusBar);
         };
+        _ctrlC = new CtrlCKey(Runner, Repl, _statusLine, playing: () => Playing, Quit);
 
         // Esc (Terminal.Gui's quit key) closes menus and dialogs but never the app: it stops a streaming
         // generation, or a command waiting on the server, and returns to the command line. From the
@@ -111,11 +113,14 @@ public sealed class MainWindow : Window, IReplOutput
                 return;
             }
             if (key != Key.Esc) return;
-            if (!TypeView.HasFocus && !Beat.HasFocus) Runner.Interrupt();
+            if (!Playing) Runner.Interrupt();
             Repl.Input.SetFocus();
             key.Handled = true;
         };
     }
+
+    /// <summary>Whether a game (Type, Beat) has the keyboard: typing is how it is played.</summary>
+    private bool Playing => TypeView.HasFocus || Beat.HasFocus;
 
     private static bool IsText(Key key) => !key.IsCtrl && !key.IsAlt && key.AsRune.Value >= ' ' && key.AsRune.Value != 0x7f;
 
@@ -221,78 +226,14 @@ public sealed class MainWindow : Window, IReplOutput
             _statusVersion = _status.Version;
             while (_status.TakeNotice() is { } notice) Repl.Log.AppendLine(notice);
         }
-        ShowStatusLine();
+        _statusLine.Show();
         Repl.Log.RedrawIfChanged();
         Generate.Refresh();
         return true;
     }
 
-    /// <summary>
-    /// After a layout, where the bar's frames match the title it shows: the columns the connection's words have
-    /// (what the keys before them leave, less the item's padding and separator), and the longest form that fits.
-    /// </summary>
-    private void FitStatus()
-    {
-        var chrome = _statusItem.Frame.Width - _statusItem.Title.Length;
-        _statusRoom = Math.Max(0, _statusBar.Viewport.Width - _statusItem.Frame.X - chrome);
-        ShowStatusLine();
-    }
-
-    /// <summary>The connection's words in the status bar, or the quit hint while a second Ctrl+C would quit.</summary>
-    private void ShowStatusLine()
-    {
-        var line = DateTime.UtcNow < _quitArmedUntil ? QuitHint : _status.LineFitting(_statusRoom);
-        if (_statusItem.Title != line) _statusItem.Title = line;
-    }
-
-    /// <summary>How long after an idle Ctrl+C a second one quits.</summary>
-    public static readonly TimeSpan SecondCtrlCWithin = TimeSpan.FromSeconds(2);
-
-    internal const string QuitHint = "press Ctrl+C again to quit";
-
-    private DateTime _quitArmedUntil = DateTime.MinValue;
-    private string? _stopAskedFor; // the watched job a Ctrl+C already asked to stop
-
-    /// <summary>
-    /// Takes Ctrl+C for the whole app, before a text field takes it as Copy (the terminal's raw mode sends it as a key,
-    /// not SIGINT): see <see cref="CtrlC"/>.
-    /// </summary>
-    public void TakeCtrlC(IApplication app) => app.Keyboard.KeyDown += (_, key) =>
-    {
-        if (key != Key.C.WithCtrl) return;
-        key.Handled = true;
-        CtrlC();
-    };
-
-    /// <summary>
-    /// Ctrl+C, as in a Python or Node REPL: it interrupts what runs — a streaming gen or compare, or a command waiting on
-    /// the server (as Esc does), else the watched training job, stopped with a checkpoint (as `stop` does) — and clears a
-    /// typed line; only at an idle, empty prompt does it offer to quit ("press Ctrl+C again to quit" in the status bar),
-    /// and a second Ctrl+C within <see cref="SecondCtrlCWithin"/> quits. Ctrl+Q and `quit` quit at once.
-    /// </summary>
-    public void CtrlC()
-    {
-        if (DateTime.UtcNow < _quitArmedUntil) { Quit(); return; }
-        if (Runner.Busy)
-        {
-            Runner.Interrupt();
-            if (!TypeView.HasFocus && !Beat.HasFocus) Repl.Input.SetFocus();
-            return;
-        }
-        if (Runner.WatchedJob is { } job && job != _stopAskedFor)
-        {
-            _stopAskedFor = job;
-            Repl.Submit("stop");
-            return;
-        }
-        if (Repl.Input.HasFocus && Repl.Input.Text.Length > 0)
-        {
-            Repl.Input.Text = "";
-            return;
-        }
-        _quitArmedUntil = DateTime.UtcNow + SecondCtrlCWithin;
-        ShowStatusLine();
-    }
+    /// <summary>Takes Ctrl+C for the whole app, before a text field takes it as Copy: see <see cref="CtrlCKey"/>.</summary>
+    public void TakeCtrlC(IApplication app) => _ctrlC.Take(app);
 
     /// <summary>
     /// Switches tab; the keyboard goes to the tab when the user asked for it, else stays on the
@@ -301,19 +242,10 @@ public sealed class MainWindow : Window, IReplOutput
     /// </summary>
     public void Show(View tab, bool focusTab = true)
     {
-        if (!focusTab && tab != Tabs.Value && (TypeView.HasFocus || Beat.HasFocus)) return;
+        if (!focusTab && tab != Tabs.Value && Playing) return;
         var typing = Repl.Input.HasFocus;
         Tabs.Value = tab;
-        if (focusTab)
-        {
-            // Terminal.Gui can leave the shown tab marked focused after the command line took the
-            // keyboard from it (Esc), and SetFocus on a view marked focused does nothing.
-            if (tab.HasFocus && Repl.HasFocus) tab.HasFocus = false;
-            tab.SetFocus();
-            // SetFocus can land on the tab's header (in its border), where arrows switch tabs: the
-            // keyboard belongs to the tab's content.
-            if (tab.Border.View is View { HasFocus: true } header) header.HasFocus = false;
-        }
+        if (focusTab) TabFocus.Enter(tab, Repl);
         else if (typing) Repl.Input.SetFocus();
     }
 
@@ -330,39 +262,6 @@ public sealed class MainWindow : Window, IReplOutput
         var fromCommandLine = Repl.Input.HasFocus;
         Show(tab, focusTab: !fromCommandLine || tab == Models || tab == TypeView || tab == Beat);
         if (fromCommandLine && tab == Models) Models.FocusModelList();
-    }
-
-    /// <summary>
-    /// Terminal.Gui moves the focus with any arrow key no view takes, as Tab does, and past a tab's
-    /// first or last view on to the next tab (Tabs shows whichever tab holds the focus): Up from a
-    /// form's first field, or Left on the Type tab, switched tabs; and Tab went round the views of
-    /// one frame only (the Models form, never its lists), by way of stops that showed no focus.
-    /// Arrows no view takes move between the tab's own views instead, and stop at its first and
-    /// last; Tab and Shift+Tab go round all of them.
-    /// </summary>
-    private static void KeepFocusInTab(View tab, Key key)
-    {
-        if (key.Handled) return;
-        var round = key == Key.Tab || key == Key.Tab.WithShift;
-        int step = key == Key.CursorUp || key == Key.CursorLeft || key == Key.Tab.WithShift ? -1
-            : key == Key.CursorDown || key == Key.CursorRight || key == Key.Tab ? 1 : 0;
-        if (step == 0) return;
-        var stops = FocusStops(tab).ToList();
-        var at = stops.FindIndex(v => v.HasFocus);
-        if (stops.Count > 0)
-            stops[round ? (at + step + stops.Count) % stops.Count : Math.Clamp(at + step, 0, stops.Count - 1)].SetFocus();
-        key.Handled = true;
-    }
-
-    /// <summary>The views inside <paramref name="view"/> that take the keyboard themselves, in tab order.</summary>
-    private static IEnumerable<View> FocusStops(View view)
-    {
-        foreach (var sub in view.SubViews.Where(v => v is { Visible: true, Enabled: true }))
-        {
-            var inner = FocusStops(sub).ToList();
-            if (inner.Count > 0) foreach (var stop in inner) yield return stop;
-            else if (sub.CanFocus && sub.TabStop != TabBehavior.NoStop) yield return sub;
-        }
     }
 
     private (string Model, bool Lowercase)? CurrentModel()

@@ -1,0 +1,46 @@
+using CharRnn.Tui.ViewModels;
+using Terminal.Gui.Views;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>
+/// The status bar's item for the connection: the longest form of the server's status that fits the columns the
+/// keys before it leave, or, for a while after an idle Ctrl+C, the hint that a second one quits.
+/// </summary>
+public sealed class StatusLine(ServerStatus status)
+{
+    internal const string QuitHint = "press Ctrl+C again to quit";
+
+    private int _room = int.MaxValue; // measured at each layout (Fit)
+    private DateTime _quitHintUntil = DateTime.MinValue;
+
+    public Shortcut Item { get; } = new() { Title = "connecting…", CanFocus = false };
+
+    /// <summary>Whether the quit hint shows: a Ctrl+C now is the second one.</summary>
+    public bool ShowsQuitHint => DateTime.UtcNow < _quitHintUntil;
+
+    /// <summary>Shows the quit hint for <paramref name="duration"/>, in place of the connection's words.</summary>
+    public void ShowQuitHint(TimeSpan duration)
+    {
+        _quitHintUntil = DateTime.UtcNow + duration;
+        Show();
+    }
+
+    /// <summary>
+    /// After a layout, where the bar's frames match the title it shows: the columns the connection's words have
+    /// (what the keys before them leave, less the item's padding and separator), and the longest form that fits.
+    /// </summary>
+    public void Fit(StatusBar bar)
+    {
+        var chrome = Item.Frame.Width - Item.Title.Length;
+        _room = Math.Max(0, bar.Viewport.Width - Item.Frame.X - chrome);
+        Show();
+    }
+
+    /// <summary>The connection's words in the status bar, or the quit hint while a second Ctrl+C would quit.</summary>
+    public void Show()
+    {
+        var line = ShowsQuitHint ? QuitHint : status.LineFitting(_room);
+        if (Item.Title != line) Item.Title = line;
+    }
+}
