@@ -83,7 +83,7 @@ public sealed partial class CommandRunner
         {
             if (key.ToLowerInvariant() is "name" or "corpus") continue;
             if (spec.Hyperparameters.FirstOrDefault(h => string.Equals(h.Name, key, StringComparison.OrdinalIgnoreCase)) is { } hyper)
-                request.Hyperparameters[hyper.Name] = hyper.Type == HyperParameterSpec.Types.Type.Bool ? Bool(key, value) : Number(key, value, SpecText.Range(hyper));
+                request.Hyperparameters[hyper.Name] = hyper.Type == HyperParameterSpec.Types.Type.Bool ? OptionValues.Bool(key, value) : OptionValues.Number(key, value, SpecText.Range(hyper));
             else ApplyTrainingOption(request.Options, key, value, spec);
         }
         if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
@@ -230,23 +230,23 @@ public sealed partial class CommandRunner
     {
         switch (CommandCatalog.TrainingAliases.GetValueOrDefault(key, key).ToLowerInvariant()) // keys are case-insensitive, as CheckKeys takes them
         {
-            case "epochs": o.Epochs = IntegerIn(key, value, 1, int.MaxValue); break;
-            case "max_steps": o.MaxSteps = Integer(key, value); break;
+            case "epochs": o.Epochs = OptionValues.IntegerIn(key, value, 1, int.MaxValue); break;
+            case "max_steps": o.MaxSteps = OptionValues.Integer(key, value); break;
             case "time_budget":
                 try { o.TimeBudgetSeconds = Durations.Parse(value).TotalSeconds; }
                 catch (ArgumentException e) { throw new CommandException($"{key}: {e.Message}"); }
                 break;
-            case "lr": o.LearningRate.AddRange(value.Split(',').Select(v => Number(key, v))); break;
-            case "wd": o.WeightDecay.AddRange(value.Split(',').Select(v => Number(key, v))); break;
+            case "lr": o.LearningRate.AddRange(value.Split(',').Select(v => OptionValues.Number(key, v))); break;
+            case "wd": o.WeightDecay.AddRange(value.Split(',').Select(v => OptionValues.Number(key, v))); break;
             case "schedule": o.Schedule = value; break;
-            case "clip": o.Clip = Number(key, value); break;
-            case "lower": o.Lowercase = Bool(key, value) != 0; break;
-            case "keep_cycles": o.KeepCycleCheckpoints = Bool(key, value) != 0; break;
-            case "seed": o.Seed = IntegerIn(key, value, 0, int.MaxValue); break;
-            case "sample_chars": o.SampleChars = IntegerIn(key, value, 0, int.MaxValue); break;
+            case "clip": o.Clip = OptionValues.Number(key, value); break;
+            case "lower": o.Lowercase = OptionValues.Bool(key, value) != 0; break;
+            case "keep_cycles": o.KeepCycleCheckpoints = OptionValues.Bool(key, value) != 0; break;
+            case "seed": o.Seed = OptionValues.IntegerIn(key, value, 0, int.MaxValue); break;
+            case "sample_chars": o.SampleChars = OptionValues.IntegerIn(key, value, 0, int.MaxValue); break;
             case "optimizer": o.Optimizer = value; break;
-            case "min_freq": o.MinFreq = IntegerIn(key, value, 1, int.MaxValue); break;
-            case "val_fraction": o.ValidFraction = Number(key, value); break;
+            case "min_freq": o.MinFreq = OptionValues.IntegerIn(key, value, 1, int.MaxValue); break;
+            case "val_fraction": o.ValidFraction = OptionValues.Number(key, value); break;
             default:
                 var hyper = spec == null ? "" : $"; {spec.Name} takes {string.Join(", ", spec.Hyperparameters.Select(h => h.Name))}";
                 var keys = CommandCatalog.TrainingKeys.Concat(spec?.Hyperparameters.Select(h => h.Name) ?? []);
@@ -289,7 +289,7 @@ public sealed partial class CommandRunner
     private async Task Attach(Command c, CancellationToken ct)
     {
         var target = c.Arg(0) ?? WatchedJob ?? throw new CommandException("Usage: attach JOB|MODEL [from=STEP] (jobs lists them).");
-        var from = c.Option("from") is { } f ? Integer("from", f) : 0;
+        var from = c.Option("from") is { } f ? OptionValues.Integer("from", f) : 0;
         var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
         var job = jobs.FirstOrDefault(j => j.Id == target) ?? jobs.FirstOrDefault(j => j.ModelName == target && j.State is Job.Types.State.Running or Job.Types.State.Queued)
             ?? jobs.FirstOrDefault(j => j.ModelName == target)

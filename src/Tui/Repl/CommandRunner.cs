@@ -191,7 +191,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         return Task.CompletedTask;
     }
 
-    // ---- helpers ---------------------------------------------------------------------------
+    // ---- checks and sampling settings ---------------------------------------------------------
 
     private static readonly string[] SamplingAliases = ["temperature", "top_k", "top_p"];
 
@@ -224,10 +224,10 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         if (c.NamedOption("t", "temperature") is { } t)
         {
             var max = await MaxTemperature(ct);
-            s.Temperature = max > 0 ? NumberIn(t.Name, t.Value, 0, max, $"0 (greedy) up to {max.ToString(CultureInfo.InvariantCulture)}") : Number(t.Name, t.Value);
+            s.Temperature = max > 0 ? OptionValues.NumberIn(t.Name, t.Value, 0, max, $"0 (greedy) up to {max.ToString(CultureInfo.InvariantCulture)}") : OptionValues.Number(t.Name, t.Value);
         }
-        if (c.NamedOption("k", "top_k") is { } k) s.TopK = IntegerIn(k.Name, k.Value, 0, 1_000_000);
-        if (c.NamedOption("p", "top_p") is { } p) s.TopP = NumberIn(p.Name, p.Value, double.Epsilon, 1, "a number greater than 0 and at most 1 (1: off)");
+        if (c.NamedOption("k", "top_k") is { } k) s.TopK = OptionValues.IntegerIn(k.Name, k.Value, 0, 1_000_000);
+        if (c.NamedOption("p", "top_p") is { } p) s.TopP = OptionValues.NumberIn(p.Name, p.Value, double.Epsilon, 1, "a number greater than 0 and at most 1 (1: off)");
         if (c.Option("seed") is { } seed)
         {
             if (IsRandomSeed(seed)) s.ClearSeed(); // the server draws one
@@ -278,35 +278,6 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
 
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")} seed={(s.HasSeed ? s.Seed.ToString(CultureInfo.InvariantCulture) : "random")}");
-
-    private static double Number(string key, string value, string? allowed = null) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
-            ? v
-            : throw new CommandException($"{key}={value} is not a number{(allowed == null ? "" : $"; use {allowed}")}.");
-
-    /// <summary>A yes/no value, in the words the engine's hyperparameters take.</summary>
-    private static double Bool(string key, string value) => value.Trim().ToLowerInvariant() switch
-    {
-        "true" or "yes" or "on" or "1" => 1,
-        "false" or "no" or "off" or "0" => 0,
-        _ => throw new CommandException($"{key}={value} is not allowed; use true or false (yes/no, on/off and 1/0 too)."),
-    };
-
-    private static double NumberIn(string key, string value, double min, double max, string allowed)
-    {
-        var v = Number(key, value, allowed); // "t=abc is not a number; use 0 (greedy) up to 2", as "t=9" gets
-        return v >= min && v <= max ? v : throw new CommandException($"{key}={value} is not allowed; use {allowed}.");
-    }
-
-    private static long Integer(string key, string value) =>
-        long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) ? v : throw new CommandException($"{key}={value} is not a whole number.");
-
-    private static int IntegerIn(string key, string value, int min, int max)
-    {
-        if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v))
-            throw new CommandException($"{key}={value} is not a whole number; use {min} to {max}.");
-        return v >= min && v <= max ? (int)v : throw new CommandException($"{key}={value} is not allowed; use {min} to {max}.");
-    }
 
     private async Task CloseAll(CancellationToken ct)
     {
