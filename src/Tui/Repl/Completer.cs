@@ -1,0 +1,69 @@
+namespace CharRnn.Tui.Repl;
+
+/// <summary>Tab completion: the token under the cursor completed against commands, names and option keys.</summary>
+public static class Completer
+{
+    /// <summary>The candidates for the token ending at <paramref name="cursor"/> and where that token starts.</summary>
+    public static (int Start, IReadOnlyList<string> Candidates) Complete(string line, int cursor, CompletionSource.Snapshot names)
+    {
+        var before = line[..Math.Min(cursor, line.Length)];
+        var commandStart = CommandParser.LastCommandStart(before);
+        var segment = before[commandStart..];
+        List<CommandParser.Token> tokens;
+        try { tokens = CommandParser.Tokenize(segment); }
+        catch (CommandException) { return (cursor, []); } // inside an open quote: nothing to complete
+
+        bool atNewToken = segment.Length == 0 || char.IsWhiteSpace(segment[^1]);
+        var prefix = atNewToken || tokens.Count == 0 ? "" : tokens[^1].Text;
+        var start = cursor - prefix.Length;
+        var index = atNewToken ? tokens.Count : tokens.Count - 1;
+
+        IEnumerable<string> candidates;
+        if (index == 0)
+        {
+            candidates = CommandCatalog.All.Select(c => c.Verb);
+        }
+        else
+        {
+            var spec = CommandCatalog.Find(tokens[0].Text.ToLowerInvariant());
+            if (spec == null) return (start, []);
+            var keys = Keys(spec, tokens, names).Select(k => k + "=");
+            candidates = index == 1 && !prefix.Contains('=')
+                ? ArgumentNames(spec.FirstArgument, names).Concat(keys)
+                : keys;
+        }
+        return (start, candidates.Where(c => c.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Distinct().Order(StringComparer.Ordinal).ToList());
+    }
+
+    /// <summary>The longest common prefix of the candidates (what Tab inserts when there are several).</summary>
+    public static string CommonPrefix(IReadOnlyList<string> candidates)
+    {
+        if (candidates.Count == 0) return "";
+        var prefix = candidates[0];
+        foreach (var c in candidates.Skip(1))
+        {
+            int n = 0;
+            while (n < prefix.Length && n < c.Length && char.ToLowerInvariant(prefix[n]) == char.ToLowerInvariant(c[n])) n++;
+            prefix = prefix[..n];
+        }
+        return prefix;
+    }
+
+    private static IEnumerable<string> ArgumentNames(ArgumentKind kind, CompletionSource.Snapshot names) => kind switch
+    {
+        ArgumentKind.Command => CommandCatalog.All.Select(c => c.Verb),
+        ArgumentKind.Architecture => names.Architectures,
+        ArgumentKind.Model => names.Models,
+        ArgumentKind.Job => names.Jobs, // ids and the models of jobs: not every model has one
+        ArgumentKind.Corpus => names.Corpora,
+        _ => [],
+    };
+
+    private static IEnumerable<string> Keys(CommandSpec spec, List<CommandParser.Token> tokens, CompletionSource.Snapshot names)
+    {
+        var keys = spec.Keys ?? [];
+        if (spec.Verb == "train" && tokens.Count > 1 && names.HyperParameters.TryGetValue(tokens[1].Value, out var hyper))
+            keys = [.. hyper, .. keys];
+        return keys;
+    }
+}
