@@ -1,0 +1,16 @@
+using CharRnn.Tui.Repl;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>CommandRunner.Check: a parsed line refused before any of its commands runs.</summary>
+public class CommandRunnerCheckTests
+{
+    [Theory]
+    [InlineData("gen 1,000 \"x\"", "'1,000' is not a count: write digits only")]
+    [InlineData("generate 2000000", "2000000 characters is not allowed; ask for 1 to 1000000 (")] // the range as it must be typed: no separators
+    [InlineData("compare lstm 1e3", "'1e3' is not a count")]
+    [InlineData("gen -5", "'-5' is not a count: a count is 1 or more")]
+    [InlineData("gen 10 20", "Two counts given, 10 and 20; give one (put a prime that is a number in quotes: \"20\").")]
+    public void A_gen_or_compare_count_is_checked_before_any_command_runs(string line, string message) =>
+        Assert.StartsWith(message, Assert.Throws<CommandException>(() => CommandRunner.Check(CommandParser.Parse(line)!)).Message);
+}

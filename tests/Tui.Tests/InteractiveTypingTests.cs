@@ -1,0 +1,86 @@
+using CharRnn.Protos.V1;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>InteractiveTyping, the Type tab's view-model, against the embedded server.</summary>
+[Collection(TuiCollection.Name)]
+public sealed class InteractiveTypingTests(TuiFixture fixture)
+{
+    [Fact]
+    public async Task Typing_on_after_the_session_is_lost_starts_a_new_one_with_the_text_so_far()
+    {
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        typing.Type("gru", "the c");
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
+        var lost = typing.SessionId!;
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost }); // as a server restart would
+        typing.Type("gru", "a");
+        await WaitFor(typing, () => typing.Error != null, "the stream to report the lost session");
+        Assert.EndsWith("type on to reconnect", typing.Error);
+        typing.Type("gru", "t");
+        await WaitFor(typing, () => typing.SessionId != lost && typing.Prediction.Length == 5, "a prediction from a new session");
+        var info = await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = typing.SessionId! });
+        Assert.Equal("the cat".Length, info.CharactersSeen); // everything typed, retyped into the new session
+    }
+
+    [Fact]
+    public async Task A_keystroke_not_yet_sent_hides_the_prediction_made_for_the_text_before_it()
+    {
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        typing.Type("gru", "the c");
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
+        typing.Type("gru", "a"); // Tab pressed now must not append what was predicted after "the c"
+        Assert.Equal("", typing.Prediction);
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the prediction after \"the ca\"");
+    }
+
+    [Fact]
+    public async Task A_char_the_model_cannot_read_is_left_out_and_predictions_go_on()
+    {
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        typing.Type("gru", "the c");
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
+        var session = typing.SessionId;
+        typing.Type("gru", "@a");
+        await WaitFor(typing, () => typing.Error != null && typing.Prediction.Length == 5, "a prediction, and a word on '@'");
+        Assert.Equal("gru never saw '@' (U+0040): left out of what it reads; type on", typing.Error); // the server would refuse the text, and every retype
+        typing.Type("gru", "t");
+        await WaitFor(typing, () => typing.Error == null && typing.Prediction.Length == 5, "predictions going on");
+        Assert.Equal(session, typing.SessionId); // the same stream all along
+        var info = await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = session! });
+        Assert.Equal("the cat".Length, info.CharactersSeen);
+    }
+
+    [Fact]
+    public async Task A_failed_start_leaves_no_prediction_of_the_session_before_it()
+    {
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        typing.Type("gru", "the c");
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
+        typing.Type("no-such-model", "a"); // another model: a new session, which cannot open
+        await WaitFor(typing, () => typing.Error != null, "the failed start");
+        Assert.Equal("", typing.Prediction); // Tab would have inserted the old one
+    }
+
+    [Fact]
+    public async Task Backspace_after_more_than_a_server_takes_in_one_text_still_retypes()
+    {
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        var text = string.Concat(Enumerable.Repeat(TuiFixture.Pattern, 22_000 / TuiFixture.Pattern.Length)); // past max_prime_chars (20,000)
+        foreach (var piece in text.Chunk(1000)) typing.Type("gru", new string(piece));
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "a prediction after it all");
+        typing.Retype("gru", text[..^1]); // Backspace
+        long seen = 0;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); typing.Error == null && seen != ViewModels.InteractiveTyping.RetypeChars && clock.Elapsed < TimeSpan.FromSeconds(20); await Task.Delay(20))
+            seen = (await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = typing.SessionId! })).CharactersSeen;
+        Assert.Null(typing.Error); // the server took it
+        Assert.Equal(ViewModels.InteractiveTyping.RetypeChars, seen); // the text's end, which sets the model's state
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "a prediction after the retype");
+    }
+
+    private static async Task WaitFor(ViewModels.InteractiveTyping typing, Func<bool> condition, string what)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); !condition(); await Task.Delay(10))
+            if (clock.Elapsed > TimeSpan.FromSeconds(20)) throw new Xunit.Sdk.XunitException($"timed out waiting for {what} (error: {typing.Error})");
+    }
+}
