@@ -17,10 +17,14 @@ public class CatalogTests(ServerFixture server)
         var hidden = lstm.Hyperparameters.Single(p => p.Name == "n_hidden");
         Assert.Equal(512, hidden.DefaultValue);
         Assert.Equal(2048, hidden.Max); // the server's cap, below the engine's 4096
+        Assert.True(hidden.CappedByServer);
+        Assert.False(lstm.Hyperparameters.Single(p => p.Name == "dropout").CappedByServer);
         Assert.Equal(HyperParameterSpec.Types.Type.Int, hidden.Type);
         Assert.False(string.IsNullOrEmpty(hidden.Doc));
         var epochs = response.TrainingOptions.Single(o => o.Name == "epochs");
         Assert.Equal(10_000, epochs.Max); // max_epochs, below the engine's 100000
+        Assert.True(epochs.CappedByServer);
+        Assert.False(response.TrainingOptions.Single(o => o.Name == "lr").CappedByServer);
         Assert.Equal("epochs", epochs.OptionField);
         Assert.Equal("learning_rate", response.TrainingOptions.Single(o => o.Name == "lr").OptionField);
         Assert.Equal("valid_fraction", response.TrainingOptions.Single(o => o.Name == "val_fraction").OptionField);

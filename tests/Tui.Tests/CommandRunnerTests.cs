@@ -103,6 +103,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains("default 1e-5 ", Row("wd"));
         Assert.Contains("1 to 2048 (server limit)", Row("n_hidden")); // the engine takes 4096; this server caps it
         Assert.DoesNotContain("server limit", Row("dropout"));
+        Assert.Contains("1 to 10000 (server limit)", Row("epochs")); // a training option the server caps (max_epochs): the note follows capped_by_server
         Assert.DoesNotContain(_output.Lines, l => l.Contains("lr default", StringComparison.Ordinal)); // said once, in its row
     }
 

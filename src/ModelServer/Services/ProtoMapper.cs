@@ -34,6 +34,7 @@ public static class ProtoMapper
         Min = spec.Min,
         Max = limits?.MaxOf(spec) ?? spec.Max,
         Doc = spec.Doc,
+        CappedByServer = limits != null && limits.MaxOf(spec) < spec.Max,
     };
 
     /// <summary>A training option's spec, with this server's cap on epochs and the proto field it sets.</summary>
@@ -41,6 +42,7 @@ public static class ProtoMapper
     {
         var result = ToProto(spec);
         if (spec.Name == "epochs" && limits != null) result.Max = Math.Min(result.Max, limits.MaxEpochs);
+        result.CappedByServer = result.Max < spec.Max;
         result.OptionField = TrainingOptionField(spec.Name);
         return result;
     }

@@ -52,18 +52,16 @@ public sealed partial class CommandRunner
             }
             // The server lists lr and wd once for every architecture; the architecture's own defaults are what a run uses.
             var defaultValue = p.Name switch { "lr" => a.DefaultLearningRate, "wd" => a.DefaultWeightDecay, _ => p.DefaultValue };
-            output.Line($"  {p.Name,-14} default {SpecText.Format(p, defaultValue),-8} {SpecText.Range(p) + ServerLimitNote(a.Name, p),-22} {p.Doc}");
+            output.Line($"  {p.Name,-14} default {SpecText.Format(p, defaultValue),-8} {SpecText.Range(p) + ServerLimitNote(p),-22} {p.Doc}");
         }
         output.Line($"  {"schedule",-14} {list.ScheduleHelp}");
     }
 
     /// <summary>
-    /// " (server limit)" where the server caps a hyperparameter below what the engine (and so the
+    /// " (server limit)" where the server says it caps a hyperparameter or option below what its engine (and so the
     /// command line's train) takes: otherwise the prompt's tighter range reads as a contradiction.
     /// </summary>
-    private static string ServerLimitNote(string architecture, HyperParameterSpec spec) =>
-        Engine.Models.Architectures.All.FirstOrDefault(x => x.Name == architecture)?.Parameters.FirstOrDefault(x => x.Name == spec.Name) is { } engine
-        && spec.Max < engine.Max ? " (server limit)" : "";
+    private static string ServerLimitNote(HyperParameterSpec spec) => spec.CappedByServer ? " (server limit)" : "";
 
     private async Task Models(CancellationToken ct)
     {
