@@ -1,0 +1,180 @@
+using CharRnn.Tui.Repl;
+using CharRnn.Tui.Views;
+using Terminal.Gui.Input;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>Screen tests of the Generate screen (GenerateView): streamed text, comparisons and the sampling settings.</summary>
+public sealed partial class ScreenTests
+{
+    [Fact]
+    public void On_the_generate_screen_PgUp_from_the_command_line_scrolls_the_generated_text_not_the_log()
+    {
+        UseGru();
+        Command("gen 100000 \"the c\"");
+        var pane = _window.Generate.Panes[0];
+        PumpUntil(() => pane.Content.Length >= 8000, "more text than the pane shows");
+        Press(Key.Esc); // stops it; the command line keeps the keyboard
+        PumpUntil(() => _window.Repl.Log.Content.Contains("stopped"), "the gen to stop");
+        Assert.Same(_window.Generate, _window.Tabs.Value);
+        Assert.True(_window.Repl.Input.HasFocus);
+        Press(Key.PageUp);
+        PumpUntil(() => true, "a frame");
+        Assert.True(pane.ScrollBack > 0, "the generated text scrolled back");
+        Assert.Equal(0, _window.Repl.Log.ScrollBack);
+        Press(Key.PageDown);
+        PumpUntil(() => true, "a frame");
+        Assert.Equal(0, pane.ScrollBack);
+
+        // F7 made the log the tall one: it is what PgUp scrolls there.
+        Press(Key.F7);
+        for (var i = 0; i < 60; i++) _window.Repl.Log.AppendLine($"line {i}");
+        PumpUntil(() => _window.Repl.Frame.Height > 20, "the tall log");
+        Press(Key.PageUp);
+        PumpUntil(() => true, "a frame");
+        Assert.True(_window.Repl.Log.ScrollBack > 0, "the log scrolled back");
+        Assert.Equal(0, pane.ScrollBack);
+        Press(Key.F7);
+    }
+
+    [Fact]
+    public void A_gen_after_compare_takes_the_whole_width_and_the_seed_shown_is_not_pinned()
+    {
+        UseGru();
+        Command("compare t=1 5 \"the c\"");
+        PumpUntil(() => _window.Generate.Comparing && _window.Generate.Panes[1].Content.Contains("the c"), "the comparison");
+        Command("gen 5");
+        PumpUntil(() => !_window.Generate.Comparing, "the output alone again");
+        // The seed field shows the seed the server drew; the buttons send it only once it is edited.
+        PumpUntil(() => _window.Runner.Session != null, "the session");
+        Assert.DoesNotContain("seed=", _window.Generate.Settings());
+    }
+
+    [Fact]
+    public void Text_of_another_state_is_marked_and_a_comparison_starts_both_panes_afresh()
+    {
+        UseGru();
+        Command("gen 5 \"the c\"");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("the c") && _window.Generate.Panes[0].Content.TrimStart().Length >= 10, "the first text");
+        Command("reset");
+        PumpUntil(() => _window.Repl.Log.Content.Contains("reset"), "the reset");
+        Command("gen 5");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("── gru · reset ──"), "the reset marked in the text");
+        Command("fork");
+        Command("gen 5");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("── gru · fork ──"), "the fork marked in the text");
+        Command("back");
+        Command("gen 5");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("── gru · back from the fork ──"), "the return marked in the text");
+        Assert.DoesNotContain("new session", _window.Generate.Panes[0].Content);
+        Command("compare 5 \"the m\" t=1");
+        // Both panes start afresh with the prime: side by side from the same row (the left one held the earlier text).
+        PumpUntil(() => _window.Generate.Comparing && _window.Generate.Panes.All(p => p.Content.TrimStart().StartsWith("the m", StringComparison.Ordinal) && p.Content.TrimStart().Length >= 10),
+            "the comparison in both panes");
+        Assert.DoesNotContain("the c", _window.Generate.Panes[0].Content);
+    }
+
+    [Fact]
+    public void Use_and_gen_stream_text_into_the_generate_tab()
+    {
+        UseGru();
+        Command("gen 40 \"the c\"");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Trim().Length >= 45, "40 generated characters");
+        Assert.Same(_window.Generate, _window.Tabs.Value);
+        Assert.Contains("the c", Screen);
+        Assert.Contains("model gru (stateful-gru)", Screen);
+        Assert.True(_window.Repl.Input.HasFocus, "the command line keeps the keyboard while output streams");
+        Assert.Equal(("the c", "40"), _window.Generate.RequestFields); // the Generate button runs it again
+        Command("gen 7");
+        PumpUntil(() => _window.Generate.RequestFields.Count == "7", "the count shown");
+        Assert.Equal("the c", _window.Generate.RequestFields.Prime); // a gen without a prime continues: the prime field keeps the last one
+    }
+
+    [Fact]
+    public void A_setting_typed_but_not_yet_sent_survives_fork_and_reset()
+    {
+        UseGru();
+        PumpUntil(() => _window.Runner.Session != null && _window.Generate.Settings().StartsWith("set t=0 ", StringComparison.Ordinal), "the session's settings shown"); // use gru t=0
+        var before = _window.Runner.Session!.Id;
+        _window.Generate.TemperatureField.Text = "1.5"; // typed; Fork pressed before Continue
+        Command("fork");
+        PumpUntil(() => _window.Runner.Session?.Id != before, "the fork");
+        PumpUntil(() => true, "a frame");
+        Assert.StartsWith("set t=1.5 ", _window.Generate.Settings()); // goes with the next press
+        Command("reset");
+        PumpUntil(() => _window.Repl.Log.Content.Contains("reset"), "the reset");
+        Assert.StartsWith("set t=1.5 ", _window.Generate.Settings());
+        Command("set t=0.6"); // a setting sent shows as ever
+        PumpUntil(() => _window.Generate.Settings().StartsWith("set t=0.6 ", StringComparison.Ordinal), "the sent setting shown");
+        Command("set t=0.125 p=0.925"); // shown as set: the buttons send the fields back, and a rounded 0.13 would change it
+        PumpUntil(() => _window.Generate.Settings().StartsWith("set t=0.125 k=0 p=0.925", StringComparison.Ordinal), "the settings shown unrounded");
+        // A field is one value however it is typed: a ';' in it is refused by set, never run as a command of its own.
+        _window.Generate.TemperatureField.Text = "1; delete gru";
+        var settings = CommandParser.ParseMany(_window.Generate.Settings());
+        Assert.Equal(["set"], settings.Select(c => c.Verb));
+        Assert.Equal("1; delete gru", settings[0].Options["t"]);
+    }
+
+    [Fact]
+    public void A_comparison_starts_both_panes_on_their_first_row_after_a_gen_between_comparisons()
+    {
+        UseGru();
+        Command("gen 5 \"the c\"");
+        PumpUntil(() => _window.Generate.Panes[0].Content.Contains("the c") && _window.Generate.Panes[0].Content.TrimStart().Length >= 10, "the first text");
+        bool Compared() => _window.Generate.Comparing && _window.Generate.Panes.All(p => p.Content.Length >= 5) && _window.Runner.Session != null;
+        Command("compare 5 t=1");
+        PumpUntil(Compared, "the first comparison");
+        Command("gen 5"); // the left pane's label changes, the right one's does not
+        PumpUntil(() => !_window.Generate.Comparing && _window.Generate.Panes[0].Content.Length >= 10, "the text alone");
+        Command("compare 6 t=1"); // 6: the right pane's 5 from the first comparison are not taken for these
+        PumpUntil(() => Compared() && _window.Generate.Panes.All(p => p.Content.TrimStart('\n').Length == 6), "the second comparison");
+        // Side by side from the same row: the left pane began with an empty row, one lower than the right.
+        Assert.All(_window.Generate.Panes, p => Assert.False(p.Content.StartsWith('\n'), $"the pane starts with an empty row: {p.Content}"));
+    }
+
+    [Fact]
+    public void Continue_carries_on_the_text_where_it_stopped_and_a_new_prime_or_compare_starts_a_line()
+    {
+        UseGru();
+        var pane = _window.Generate.Panes[0];
+        Command("gen 5 \"the c\"");
+        PumpUntil(() => pane.Content.TrimStart('\n').Length >= 10 && _window.Runner.Session != null, "the first text");
+        var first = pane.Content;
+        Command("set t=0.7; gen 5"); // the Continue button
+        PumpUntil(() => pane.Content.Length >= first.Length + 5, "the continuation");
+        Assert.DoesNotContain('\n', pane.Content[first.Length..]); // the tiny model's vocabulary has no newline: any is the view's
+        var continued = pane.Content;
+        Command("gen 5 \"the m\"");
+        PumpUntil(() => pane.Content.Length >= continued.Length + 11, "a new primed text");
+        Assert.Equal('\n', pane.Content[continued.Length]);
+        var primed = pane.Content;
+        Command("reset; gen 5"); // the Reset button, then Continue: a new text from a fresh state
+        PumpUntil(() => pane.Content.Length >= primed.Length + 6, "text after the reset");
+        Assert.Equal('\n', pane.Content[primed.Length]);
+    }
+
+    [Fact]
+    public void The_sampling_settings_come_back_after_the_terminal_shrinks_and_grows_again()
+    {
+        UseGru();
+        _window.Show(_window.Generate);
+        PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("chars 300"), "the settings row");
+        foreach (var (width, height) in new[] { (60, 15), (80, 24), (110, 35), (60, 15), (130, 42) })
+        {
+            _app.Driver!.SetScreenSize(width, height);
+            if (width >= 80) PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("top-k 0"), $"the settings row at {width}×{height}");
+            else PumpUntil(() => _window.Generate.Frame.Width < 60, $"the {width}×{height} layout");
+        }
+    }
+
+    [Fact]
+    public void The_colour_checkbox_shows_at_80_columns_with_a_nine_digit_seed()
+    {
+        UseGru();
+        _window.Show(_window.Generate);
+        Command("set seed=123456789");
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => Screen.Contains("seed 123456789") && Screen.Contains("chars 300"), "the settings row at 80×24");
+        PumpUntil(() => Screen.Contains("colour"), "the colour checkbox at 80×24", 2_000);
+    }
+}

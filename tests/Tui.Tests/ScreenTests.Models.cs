@@ -1,0 +1,274 @@
+using CharRnn.Tui.Views;
+using Terminal.Gui.Input;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>Screen tests of the Models screen (ModelsView): the trained-models list and the hyperparameter form.</summary>
+public sealed partial class ScreenTests
+{
+    [Fact]
+    public void The_trained_models_list_starts_on_a_model_so_the_first_enter_uses_one()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.SelectedModel != null, "a model selected without an arrow key first");
+    }
+
+    [Fact]
+    public void The_forms_fields_edit_as_the_command_line_does()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("n_hidden") != null, "the hyperparameter form");
+        var field = _window.Models.Field("n_hidden")!;
+        field.SetFocus();
+        Press(Key.End);
+        Press(Key.U.WithCtrl); // from the start to the cursor
+        Assert.Equal("", field.Text);
+        Type("12 34");
+        Press(Key.W.WithCtrl); // the word before the cursor
+        Assert.Equal("12 ", field.Text);
+        Press(Key.Home);
+        Press(Key.E.WithCtrl); // to the end
+        Type("5");
+        Assert.Equal("12 5", field.Text);
+        Press(Key.Home);
+        Press(Key.CursorRight);
+        Press(Key.K.WithCtrl); // from the cursor to the end
+        Assert.Equal("1", field.Text);
+        Assert.Same(field, _window.Models.Field("n_hidden")); // the form was not rebuilt meanwhile
+    }
+
+    [Fact]
+    public void The_models_tab_checks_hyperparameters_as_they_are_typed()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("n_hidden") != null, "the hyperparameter form");
+        Assert.Contains("stateful-lstm", Screen);
+        Assert.Contains("n_hidden", Screen);
+        Assert.True(_window.Models.CanTrain);
+        _window.Models.Field("n_hidden")!.Text = "99999";
+        PumpUntil(() => Screen.Contains("n_hidden = '99999' is not allowed"), "the validation message");
+        Assert.False(_window.Models.CanTrain);
+        _window.Models.Field("n_hidden")!.Text = "32";
+        PumpUntil(() => _window.Models.CanTrain, "the form to become valid");
+        _window.Models.Field("max_steps")!.Text = "-5"; // a quick run from the form: a step limit, checked as the rest
+        PumpUntil(() => Screen.Contains("max_steps = '-5' is not allowed"), "the step limit's check");
+    }
+
+    [Fact]
+    public void Up_then_Down_from_the_forms_first_field_keeps_the_architecture_and_what_was_typed()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField != null, "the form");
+        Ui(() => _window.Models.ArchitectureList.Index = 0); // one with another below it, which a Down in the list would pick
+        PumpUntil(() => true, "a frame");
+        var architecture = _window.Models.ArchitectureList.SelectedItem;
+        var name = _window.Models.NameField!;
+        name.SetFocus();
+        Ui(() => name.Text = "");
+        Type("mine");
+        Press(Key.CursorUp);
+        Press(Key.CursorDown);
+        PumpUntil(() => true, "a frame");
+        Assert.Equal(architecture, _window.Models.ArchitectureList.SelectedItem);
+        name.SetFocus();
+        Press(Key.Home);
+        Press(Key.CursorLeft); // at the field's start
+        Press(Key.CursorDown);
+        PumpUntil(() => true, "a frame");
+        Assert.Equal(architecture, _window.Models.ArchitectureList.SelectedItem);
+        Assert.Same(name, _window.Models.NameField);
+        Assert.Equal("mine", name.Text);
+    }
+
+    [Fact]
+    public void A_name_the_server_refuses_stays_in_the_form_and_a_started_jobs_name_gives_way()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField != null, "the form");
+        var name = _window.Models.NameField!;
+        name.Text = "my model/..";
+        Ui(_window.Models.PressTrain);
+        PumpUntil(() => _window.Repl.Log.Content.Contains("is not a valid name"), "the server's refusal");
+        Assert.Equal("my model/..", name.Text); // to be corrected, not replaced by a made-up name
+        name.Text = "lstm-a";
+        _window.Models.JobStarted("lstm-a");
+        Assert.StartsWith("stateful-lstm-", name.Text); // the next press trains another model
+    }
+
+    [Fact]
+    public void The_form_takes_a_schedule_and_a_bad_one_gets_the_servers_words_for_what_it_takes()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.ScheduleField != null, "the form");
+        Assert.Equal("constant", _window.Models.ScheduleField!.Text);
+        _window.Models.NameField!.Text = "sched";
+        _window.Models.ScheduleField.Text = "sgdr:cycle=1";
+        Ui(_window.Models.PressTrain);
+        PumpUntil(() => _window.Repl.Log.Content.Contains("error:"), "the server's refusal");
+        Assert.Contains("train stateful-lstm name=\"sched\" corpus=\"nietzsche\" schedule=\"sgdr:cycle=1\"", _window.Repl.Log.Content); // sent as typed
+        var error = _window.Repl.Log.Content[_window.Repl.Log.Content.IndexOf("error:", StringComparison.Ordinal)..];
+        Assert.Contains("sgdr", error); // what it takes, in the server's words
+        Assert.DoesNotContain(_fixture.Client.Catalog.ListModels(new Protos.V1.ListModelsRequest()).Models, m => m.Name == "sched");
+    }
+
+    [Fact]
+    public async Task The_models_list_selection_follows_its_model_when_the_list_reorders()
+    {
+        // Copies of gru have its loss: they sort by name around it.
+        var copies = new[] { "a-copy", "0-copy" }.Select(n => Path.Combine(_fixture.Models, n)).ToList();
+        void Copy(string folder)
+        {
+            Directory.CreateDirectory(folder);
+            foreach (var file in Directory.GetFiles(Path.Combine(_fixture.Models, "gru"), "*.ckpt")) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+        try
+        {
+            Copy(copies[0]);
+            _window.Show(_window.Models);
+            await _status.RefreshAsync();
+            PumpUntil(() => Screen.Contains("a-copy"), "the copy listed");
+            _window.Models.SelectedModel = "gru"; // the second row
+            Assert.Equal("gru", _window.Models.SelectedModel);
+            Copy(copies[1]); // sorts first: gru moves down a row
+            await _status.RefreshAsync();
+            PumpUntil(() => Screen.Contains("0-copy"), "the second copy listed");
+            Assert.Equal("gru", _window.Models.SelectedModel); // not a-copy, now on the second row
+        }
+        finally
+        {
+            foreach (var folder in copies) if (Directory.Exists(folder)) Directory.Delete(folder, true);
+        }
+    }
+
+    [Fact]
+    public void The_architectures_list_shows_all_its_rows_again_once_the_terminal_grows_back()
+    {
+        _app.Driver!.SetScreenSize(100, 30);
+        _window.Show(_window.Models);
+        PumpUntil(() => Screen.Contains("stateful-lstm") && Screen.Contains("char3"), "the architectures at 100×30");
+        _app.Driver!.SetScreenSize(60, 15);
+        PumpUntil(() => Screen.Contains("too small"), "the 60×15 notice");
+        _app.Driver!.SetScreenSize(100, 30);
+        PumpUntil(() => !Screen.Contains("too small") && Screen.Contains("stateful-lstm"), "the Models screen at 100×30 again");
+        Assert.True(Screen.Contains("char3"), Screen); // was scrolled above the list's top, its lower rows empty
+        Assert.Equal(0, _window.Models.ArchitectureList.Viewport.Y);
+        Assert.Equal("stateful-lstm", _window.Models.ArchitectureList.SelectedItem);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
+    /// <summary>The Models tab's form, <paramref name="field"/> in focus, on a terminal of the size given.</summary>
+    private void FormAt(int width, int height, string field)
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("lower") != null, "the hyperparameter form");
+        _window.Models.Field(field)!.SetFocus();
+        _app.Driver!.SetScreenSize(width, height);
+    }
+
+    [Fact]
+    public void At_100_columns_the_form_shows_the_summary_each_value_and_its_allowed_range_whole()
+    {
+        FormAt(100, 30, "random_bptt");
+        PumpUntil(() => Screen.Contains("random_bptt"), "the form at 100×30");
+        Assert.Contains("nn.LSTM with n layers and dropout", Screen); // the form's architecture: the list's default
+        Assert.Contains("(trained with SGDR).", Screen); // its summary's end, wrapped onto a second row
+        Assert.Matches(@"random_bptt   true +true or false", Screen);
+        Assert.Matches(@"name +stateful-[a-z]+-\d+ +new folder", Screen);
+    }
+
+    [Fact]
+    public void The_name_field_shows_its_whole_name_again_once_the_terminal_grows()
+    {
+        _app.Driver!.SetScreenSize(80, 24);
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField != null, "the form at 80×24");
+        var name = _window.Models.NameField!;
+        name.SetFocus();
+        Press(Key.End);
+        PumpUntil(() => Screen.Contains("name "), "the name row");
+        Assert.True(name.ScrollOffset > 0, "the name longer than its field at 80 columns"); // 12 columns for 15 chars
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+        PumpUntil(() => Screen.Contains("name          " + name.Text), "the whole name in the field", 3000);
+        Assert.Equal(0, name.ScrollOffset);
+    }
+
+    [Fact]
+    public void On_an_80_by_24_terminal_the_form_scrolls_to_the_field_in_focus()
+    {
+        FormAt(80, 24, "n_fac");
+        PumpUntil(() => Screen.Contains("n_fac         42"), "the form at 80×24, the field in focus in view");
+        Assert.DoesNotContain("lower         false", Screen); // the last row does not fit the pane
+        _window.Models.Field("lower")!.SetFocus();
+        PumpUntil(() => Screen.Contains("lower         false"), "the focused field to scroll into view");
+        Assert.DoesNotContain("n_fac         42", Screen);
+        _window.Models.Field("n_fac")!.SetFocus();
+        PumpUntil(() => Screen.Contains("n_fac         42") && !Screen.Contains("lower         false"), "the form to scroll back up");
+    }
+
+    /// <summary>The Models form at 100×30, its name field in focus: too short for all its rows, it scrolls.</summary>
+    private void ScrollingFormAt100By30()
+    {
+        _app.Driver!.SetScreenSize(100, 30);
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField != null && _window.Repl.Frame.Height < 9, "the form at 100×30");
+        Ui(() => _window.Models.NameField!.SetFocus());
+        PumpUntil(() => true, "a frame");
+    }
+
+    [Fact]
+    public void The_cursor_stays_on_the_field_in_focus_while_the_form_scrolls()
+    {
+        ScrollingFormAt100By30();
+        void CursorOnFocusedField(string when)
+        {
+            PumpUntil(() => true, "a frame");
+            var field = (Terminal.Gui.Views.TextField)_window.Models.MostFocused!;
+            var row = field.ViewportToScreen(System.Drawing.Point.Empty).Y;
+            // Placed before the form scrolled, it stayed where the field had been: a row above it, or out of the pane (hidden).
+            Assert.True(field.Cursor.Position?.Y == row, $"{when}: cursor at {field.Cursor.Position}, the field on row {row}");
+        }
+        for (int i = 0; i < 14; i++) { Press(Key.CursorDown); CursorOnFocusedField($"down {i + 1}"); }
+        for (int i = 0; i < 14; i++) { Press(Key.CursorUp); CursorOnFocusedField($"up {i + 1}"); }
+        Press(Key.CursorDown);
+        Press(Key.CursorDown);
+        CursorOnFocusedField("down twice");
+        Assert.True(_window.Models.Field("n_fac")!.HasFocus);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
+    [Fact]
+    public void The_scrolled_form_draws_nothing_over_the_tab_labels()
+    {
+        ScrollingFormAt100By30();
+        for (int i = 0; i < 12; i++) Press(Key.Tab); // to max_steps: the form scrolls three rows
+        PumpUntil(() => _window.Models.Field("max_steps")!.HasFocus, "max_steps in focus");
+        PumpUntil(() => true, "a frame");
+        Assert.True(Screen.Contains("│Models│Train│Generate│Type│Beat│"), Screen);
+        Press(Key.F3); // and on every screen after it
+        PumpUntil(() => _window.Tabs.Value == _window.Training, "the Train tab");
+        Assert.True(Screen.Contains("│Models│Train│Generate│Type│Beat│"), Screen);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
+    [Fact]
+    public void At_80_columns_the_name_field_shows_the_start_of_a_name_longer_than_it_unless_it_has_the_keyboard()
+    {
+        _app.Driver!.SetScreenSize(80, 40); // the whole form shows
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField is { Text.Length: > 12 }, "the form at 80×40");
+        bool NameStartShows() => Screen.Split('\n').Any(row => row.Contains("name          " + _window.Models.NameField!.Text[..12] + " new"));
+        PumpUntil(NameStartShows, "the name's start in its field"); // it showed "eful-lstm-1"
+        var name = _window.Models.NameField!;
+        name.SetFocus();
+        Press(Key.End); // the field scrolls to the cursor while it has the keyboard
+        Ui(() => _app.LayoutAndDraw());
+        Assert.True(name.ScrollOffset > 0);
+        Press(Key.Tab); // and back to the start once it leaves
+        PumpUntil(NameStartShows, "the name's start again after Tab");
+        _app.Driver!.SetScreenSize(130, 42);
+    }
+}

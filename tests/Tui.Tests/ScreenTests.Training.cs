@@ -1,0 +1,88 @@
+using CharRnn.Tui.Views;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>Screen tests of the Train screen (TrainingView): a job's progress, its charts and samples.</summary>
+public sealed partial class ScreenTests
+{
+    [Fact]
+    public void On_an_80_by_24_terminal_the_train_tab_gives_the_chart_the_samples_rows()
+    {
+        _window.Show(_window.Training);
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => _window.Training.Panes.Loss.Viewport.Width < 60, "the 80×24 layout");
+        // The command pane gives up rows to the tabs, and the samples pane its rows to the chart: one of two rows showed no curve.
+        Assert.InRange(_window.Repl.Frame.Height, 5, 6);
+        Assert.Equal(0, _window.Training.Panes.Samples.Viewport.Height);
+        Assert.InRange(_window.Training.Panes.Loss.Viewport.Height, 4, 10);
+        Assert.DoesNotContain("step", Screen[Screen.IndexOf("Loss", StringComparison.Ordinal)..Screen.IndexOf("Command (", StringComparison.Ordinal)]); // the axis title's row went to the data
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout again");
+        Assert.Contains("step", Screen);
+        _app.Driver!.SetScreenSize(130, 60);
+        PumpUntil(() => _window.Repl.Frame.Height == 11, "a taller command pane on a tall terminal"); // a fifth of the 58 rows inside the border
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout once more");
+    }
+
+    [Fact]
+    public void Training_from_the_command_line_shows_live_progress_on_the_train_tab()
+    {
+        Command("train stateful-rnn name=screen-rnn corpus=tiny max_steps=60 epochs=3 n_hidden=16 bs=8 sample_chars=20");
+        // The train tab's own line, not the REPL's: the REPL can see the job end before the tab's watch catches up.
+        PumpUntil(() => Screen.Contains("model screen-rnn · finished: reached max_steps = 60"), "the train tab to show the job finished", 60_000);
+        Assert.Same(_window.Training, _window.Tabs.Value);
+        Assert.Contains("model screen-rnn", Screen);
+        Assert.Contains("finished: reached max_steps = 60", Screen);
+        Assert.Contains("step 60/60", Screen);
+        Assert.NotEmpty(_window.Monitor.Loss);
+        Assert.Contains("Learning rate", Screen);
+        PumpUntil(() => _window.Repl.Log.Content.Contains("use screen-rnn to generate from it"), "the command pane to say where to go next"); // the line may wrap on screen
+    }
+
+    [Fact]
+    public void The_learning_rate_charts_labels_keep_clear_of_its_title_and_none_is_cut_at_the_edge()
+    {
+        _window.Monitor.Attach(new Protos.V1.Job { Id = "j-lr", ModelName = "m", State = Protos.V1.Job.Types.State.Running, TotalSteps = 150 });
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-lr", Started = new Protos.V1.JobEvent.Types.Started { TotalSteps = 150, Device = "cpu" } });
+        for (var step = 1; step <= 150; step += 7)
+            _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-lr", Step = step,
+                Progress = new Protos.V1.JobEvent.Types.Progress { Step = step, Loss = 4 - step / 100.0, LearningRate = 1e-3 * (1 - step / 300.0), TotalSteps = 150 } });
+        _window.Show(_window.Training);
+        PumpUntil(() => Screen.Contains("e-4┤", StringComparison.Ordinal), "the learning rate's axis");
+        Assert.DoesNotContain("l1.0e-3", Screen); // the title's letter ran into the label
+        Assert.DoesNotContain("l5.0e-4", Screen);
+        var axisRows = Screen.Split('\n').Where(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"\s0\s+50\s+100")).ToList();
+        Assert.NotEmpty(axisRows);
+        Assert.All(axisRows, l => Assert.DoesNotMatch(@"\s15\s*│", l)); // 150 is drawn whole or not at all
+    }
+
+    [Fact]
+    public void A_watch_cut_off_from_its_server_says_so_instead_of_showing_a_stale_rate_and_ETA()
+    {
+        _window.Monitor.Attach(new Protos.V1.Job { Id = "j-cut", ModelName = "m", State = Protos.V1.Job.Types.State.Running, Step = 5, TotalSteps = 10 });
+        _window.Show(_window.Training);
+        PumpUntil(() => Screen.Contains("j-cut · model m · running"), "the job");
+        _window.JobWatchLost(true);
+        PumpUntil(() => Screen.Contains("server unreachable, reconnecting (last seen running)") && Screen.Contains("- chars/s"), "the lost link");
+        _window.JobWatchLost(false);
+        PumpUntil(() => Screen.Contains("j-cut · model m · running") && !Screen.Contains("unreachable"), "the link back");
+    }
+
+    [Fact]
+    public void The_epoch_samples_pane_shows_the_newest_sample_on_a_short_terminal()
+    {
+        _app.Driver!.SetScreenSize(100, 30); // the pane has one row: it showed the empty line after the last sample
+        _window.Show(_window.Training);
+        Ui(() => _window.JobAttached(new Protos.V1.Job { Id = "j-samples", ModelName = "gru", State = Protos.V1.Job.Types.State.Running }));
+        PumpUntil(() => _window.Monitor.JobId == "j-samples", "the monitor to follow the job");
+        for (var epoch = 1; epoch <= 3; epoch++)
+            _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-samples", Step = epoch * 10, EpochEnd = new Protos.V1.JobEvent.Types.EpochEnd { Record = new Protos.V1.EpochRecord { Epoch = epoch, Step = epoch * 10, ValidLoss = 2.2, Sample = $"sample of epoch {epoch}" } } });
+        PumpUntil(() => Screen.Contains("sample of epoch 3"), "the newest sample in a one-row pane");
+        // A sample longer than the row shows from its start, where the epoch is.
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-samples", Step = 40, EpochEnd = new Protos.V1.JobEvent.Types.EpochEnd { Record = new Protos.V1.EpochRecord { Epoch = 4, Step = 40, ValidLoss = 2.1, Sample = "long sample " + string.Concat(Enumerable.Repeat("and more words ", 20)) + "to its end" } } });
+        PumpUntil(() => Screen.Contains("epoch 4 (val 2.100): long sample"), "the start of a long newest sample");
+        Assert.DoesNotContain("to its end", Screen);
+        _window.JobDetached();
+    }
+}

@@ -1,0 +1,90 @@
+using CharRnn.Tui.Views;
+using Terminal.Gui.Input;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>Screen tests of the Type screen (TypeWithModelView).</summary>
+public sealed partial class ScreenTests
+{
+    [Fact]
+    public void Esc_from_the_type_tab_returns_to_the_command_line_and_leaves_a_gen_streaming_a_second_stops_it()
+    {
+        UseGru();
+        Command("gen 100000");
+        var pane = _window.Generate.Panes[0];
+        PumpUntil(() => pane.Content.Length >= 20, "text streaming");
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Press(Key.Esc);
+        Assert.True(_window.Repl.Input.HasFocus);
+        var before = pane.Content.Length;
+        PumpUntil(() => pane.Content.Length > before + 20, "the gen to go on streaming");
+        Press(Key.Esc); // from the command line: stops it
+        PumpUntil(() => _window.Repl.Log.Content.Contains("stopped"), "the gen to stop");
+    }
+
+    [Fact]
+    public void Typed_wide_characters_wrap_by_columns_and_all_show()
+    {
+        UseGru();
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Type(new string('漢', 100)); // 200 columns: two rows at 130 (not the gru's chars: it says so, and the text still shows)
+        PumpUntil(() => _window.TypeView.Typed.Length == 100, "the text typed");
+        PumpUntil(() => Screen.Count(c => c == '漢') >= 100, "every char on screen"); // and one more in the error that names it, once it shows
+    }
+
+    [Fact]
+    public void Typing_with_the_model_shows_its_prediction_as_ghost_text_and_tab_accepts_it()
+    {
+        UseGru();
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Type("the c");
+        PumpUntil(() => _window.Typing.Prediction is { Length: >= 10 } p && Screen.Contains("the c" + p[..5]), "a prediction drawn after the typed text");
+        var prediction = _window.Typing.Prediction;
+        Press(Key.Tab);
+        Assert.Equal("the c" + prediction, _window.TypeView.Typed);
+        Press(Key.Esc);
+        Assert.True(_window.Repl.Input.HasFocus);
+    }
+
+    [Fact]
+    public void On_the_type_tab_with_no_model_in_use_what_is_typed_goes_to_the_command_line()
+    {
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Type("use gru");
+        Assert.Equal("use gru", _window.Repl.Input.Text); // a command, not text to type with no model
+        Assert.Equal("", _window.TypeView.Typed);
+        Ui(() => _window.Repl.Input.Text = "");
+    }
+
+    [Fact]
+    public void A_job_attached_in_the_background_does_not_take_the_keyboard_from_the_type_tab()
+    {
+        UseGru();
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Ui(() => _window.JobAttached(new Protos.V1.Job { Id = "j-background", ModelName = "gru", State = Protos.V1.Job.Types.State.Running }));
+        PumpUntil(() => _window.Monitor.JobId == "j-background", "the monitor to follow the job"); // a round of the loop: the switch it asked for ran
+        Assert.Same(_window.TypeView, _window.Tabs.Value);
+        Assert.True(_window.TypeView.HasFocus);
+        Type("the");
+        Assert.Equal("the", _window.TypeView.Typed);
+        Press(Key.F3); // shown when asked for
+        Assert.Same(_window.Training, _window.Tabs.Value);
+        _window.JobDetached();
+    }
+
+    [Fact]
+    public void The_type_screen_says_what_terminal_it_needs_when_its_typing_area_does_not_fit()
+    {
+        UseGru();
+        Press(Key.F5);
+        _app.Driver!.SetScreenSize(60, 15); // three rows: the hint's two and the blank one, and no room for the text
+        PumpUntil(() => Screen.Contains("Terminal too small for this screen"), "the notice on the Type screen at 60×15");
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => !Screen.Contains("too small") && Screen.Contains("Typing with gru"), "the Type screen whole at 80×24");
+    }
+}
