@@ -98,7 +98,16 @@ public sealed class ServerProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>
+    /// Waits for the exit and then for the last of its output: WaitForExit(timeout) alone can return before the
+    /// redirected streams are read to their end, so a line logged just before the exit was sometimes not in Output yet.
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout)) return false;
+        _process.WaitForExit();
+        return true;
+    }
 
     private async Task WaitUntilServing()
     {
