@@ -51,6 +51,29 @@ public class ErrorDetailsTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_huge_id_sent_back_in_the_details_is_shortened_as_the_message_quotes_it()
+    {
+        var id = new string('s', 100_000);
+        var e = await Calls.Fails(() => keyed.AsAlice.Generation.GetSessionAsync(new GetSessionRequest { SessionId = id }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        var info = Details(e).GetDetail<ErrorInfo>()!;
+        Assert.Equal(ErrorReasons.SessionNotFound, info.Reason);
+        Assert.Equal(new string('s', Engine.Text.Echo.MaxLength) + "…", info.Metadata["session_id"]);
+        Assert.InRange(e.Trailers.GetValueBytes("grpc-status-details-bin")!.Length, 1, 1024); // grpc-js gave no answer at all past ~60 KB
+    }
+
+    [Fact]
+    public void A_field_violations_description_is_the_message_shortened_to_its_start()
+    {
+        var message = "sampling.temperature = 11 is not allowed; " + new string('é', 3000);
+        var status = ErrorDetails.Refusal(StatusCode.InvalidArgument, message, ErrorReasons.InvalidField, field: "sampling.temperature").GetRpcStatus()!;
+        var description = Assert.Single(status.GetDetail<BadRequest>()!.FieldViolations).Description;
+        Assert.InRange(System.Text.Encoding.UTF8.GetByteCount(description), 1, ErrorDetails.MaxDescriptionBytes);
+        Assert.StartsWith("sampling.temperature = 11 is not allowed; éé", description);
+        Assert.EndsWith("… (the status message has it all)", description);
+    }
+
+    [Fact]
     public async Task A_missing_model_is_model_not_found_naming_it()
     {
         var e = await Calls.Fails(() => keyed.AsAlice.Generation.Open("no-such-model"));

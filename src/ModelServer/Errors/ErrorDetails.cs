@@ -16,12 +16,30 @@ public static class ErrorDetails
         TimeSpan? retryAfter = null, string? field = null)
     {
         var info = new ErrorInfo { Reason = reason ?? ErrorReasons.Of(code), Domain = ErrorReasons.Domain };
-        foreach (var (key, value) in metadata ?? new Dictionary<string, string>()) info.Metadata[key] = value;
+        // Values echo what was sent (a session id, a model name): shortened as messages quote them, or a 70,000-char id
+        // swelled the trailer past what clients take (grpc-js gave no answer at all).
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>()) info.Metadata[key] = Engine.Text.Echo.Of(value);
         var status = new Google.Rpc.Status { Code = (int)code, Message = message, Details = { Any.Pack(info) } };
         if (retryAfter is { } wait) status.Details.Add(Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(wait) }));
         if (field != null)
-            status.Details.Add(Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = message } } }));
+            status.Details.Add(Any.Pack(new BadRequest { FieldViolations = { new BadRequest.Types.FieldViolation { Field = field, Description = Description(message) } } }));
         return status.ToRpcException();
+    }
+
+    /// <summary>The most UTF-8 bytes of a field violation's description.</summary>
+    public const int MaxDescriptionBytes = 256;
+
+    /// <summary>
+    /// The message again, shortened: it already travels twice (grpc-message and the Status's own message), and the
+    /// whole trailer must stay under the ~8 KiB clients accept.
+    /// </summary>
+    internal static string Description(string message)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(message) <= MaxDescriptionBytes) return message;
+        const string cut = "… (the status message has it all)";
+        var end = Math.Min(message.Length, (MaxDescriptionBytes - System.Text.Encoding.UTF8.GetByteCount(cut)) / 3); // 3 bytes a char at most
+        if (char.IsHighSurrogate(message[end - 1])) end--;
+        return message[..end] + cut;
     }
 
     /// <summary>A server error's status with the details it carries.</summary>

@@ -66,8 +66,11 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
         return mapped;
     }
 
-    /// <summary>The most UTF-8 bytes of a status's detail: it travels percent-encoded (up to 3 bytes each) in a header, which clients cap at 8 KiB or so.</summary>
-    public const int MaxDetailBytes = 2048;
+    /// <summary>
+    /// The most UTF-8 bytes of a status's detail. It travels twice: percent-encoded (up to 3 bytes each) in grpc-message,
+    /// and in grpc-status-details-bin (base64, beside a field violation's shortened copy); clients cap the trailers at 8 KiB or so.
+    /// </summary>
+    public const int MaxDetailBytes = 1536;
 
     /// <summary>
     /// A last resort: messages quote what was sent shortened (<see cref="Echo"/>), but one that still runs
