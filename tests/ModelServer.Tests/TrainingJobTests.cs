@@ -1068,6 +1068,7 @@ public class TrainingJobTests(ServerFixture server)
         e = await Start(padding);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.StartsWith("corpus_text holds only NUL characters", e.Status.Detail);
+        Assert.Equal("corpus_text", Assert.Single(e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations).Field); // not at the message's start
 
         var big = Request("x7"); big.CorpusText = new string('a', (int)server.Options.Limits.MaxUploadBytes + 1);
         e = await Start(big);

@@ -78,7 +78,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         catch (MinFrequencyException e) { throw ServerException.Invalid($"options.{e.Message}"); } // refused at planning, not after the queue
 
         if (vocabulary.Size == 1) // padding alone: refused now, not after the job waited its turn in the queue
-            throw ServerException.Invalid($"{(uploaded ? "corpus_text" : $"Corpus '{corpus.Name}'")} holds only NUL characters, which stand for padding, not text: there is nothing to learn.");
+            throw ServerException.Invalid($"{(uploaded ? "corpus_text" : $"Corpus '{corpus.Name}'")} holds only NUL characters, which stand for padding, not text: there is nothing to learn.",
+                field: uploaded ? "corpus_text" : "corpus_name");
         CheckMemory(architecture, hyperParameters, vocabulary.Size, corpus);
         return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded,
             uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName,
@@ -106,7 +107,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         // What the model has already may be sent back (as GetModel gives it); only a change is refused.
         if (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusText
             || (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusName && request.CorpusName != "" && request.CorpusName != meta.Corpus.Name))
-            throw ServerException.Invalid($"corpus_name/corpus_text must be empty when resuming (or corpus_name the model's, '{meta.Corpus.Name}'): a model continues on the corpus it was trained on.");
+            throw ServerException.Invalid($"corpus_name/corpus_text must be empty when resuming (or corpus_name the model's, '{meta.Corpus.Name}'): a model continues on the corpus it was trained on.",
+                field: request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusText ? "corpus_text" : "corpus_name");
         if (!string.IsNullOrEmpty(request.Architecture) && request.Architecture != meta.Architecture)
             throw ServerException.Invalid($"architecture '{Echo.Of(request.Architecture)}' differs from the model's '{meta.Architecture}'; leave it empty when resuming.");
         foreach (var (key, value) in request.Hyperparameters)
@@ -167,7 +169,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     private void CheckEpochs(TrainingOptions options)
     {
         if (options.Epochs > limits.MaxEpochs)
-            throw ServerException.Invalid($"The model's epochs = {options.Epochs} is more than this server allows ({limits.MaxEpochs}, limit max_epochs); set options.epochs to at most {limits.MaxEpochs}.");
+            throw ServerException.Invalid($"The model's epochs = {options.Epochs} is more than this server allows ({limits.MaxEpochs}, limit max_epochs); set options.epochs to at most {limits.MaxEpochs}.",
+                field: "options.epochs");
     }
 
     /// <summary>
