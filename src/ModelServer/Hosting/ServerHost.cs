@@ -49,8 +49,9 @@ public static class ServerHost
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         // "Hosting failed to start" with its stack trace: the start's caller reports the error itself, in one line.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
-        // Its only error, "Error when executing service method" with a stack trace, came for every request whose bytes
-        // did not parse, unthrottled: MalformedMessageRefusal logs those in one line a minute, and any other such error itself.
+        // Its "Error when executing service method" with a stack trace came for every request whose bytes did not parse,
+        // unthrottled: MalformedMessageRefusal logs those in one line a minute, and any other such error itself. Its one
+        // other error, a failure to cancel a call whose deadline passed, goes unlogged with it (logging filters by level).
         builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Critical);
 
         // Explicit options (charrnn serve, the TUI) or the "CharRnn" configuration section, read
