@@ -25,6 +25,30 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_paused_reader_lets_the_loop_sample_no_more_than_the_lead_in_chars_whatever_the_message_size()
+    {
+        var open = await Client.Open("gru", seed: 3);
+        var session = server.Services.GetRequiredService<SessionStore>().All.Single(s => s.Id == open.Id);
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        using var stop = new CancellationTokenSource();
+        // 256 chars a message: 256 messages queued would hold all 2,000 chars, each charged to the key.
+        var generation = new DeviceLoop.GenerationRequest(session, 2_000, "", 0, stop.Token, charsPerMessage: DeviceLoop.GenerationRequest.MaxCharsPerMessage);
+        await worker.Run(() => session.Generating = true);
+        worker.Start(generation);
+        var first = await generation.Output.ReadAsync(); // then the reader pauses
+        long seen, before = -1;
+        while ((seen = await worker.Run(() => session.Engine.CharactersSeen)) != before) { before = seen; await Task.Delay(300); }
+        Assert.InRange(seen, first.Chars + DeviceLoop.GenerationRequest.MaxLeadChars - DeviceLoop.GenerationRequest.MaxCharsPerMessage,
+            first.Chars + DeviceLoop.GenerationRequest.MaxLeadChars);
+        await generation.Output.ReadAsync(); // the reader takes a message: the loop goes on by as much
+        before = -1;
+        while ((seen = await worker.Run(() => session.Engine.CharactersSeen)) != before) { before = seen; await Task.Delay(300); }
+        Assert.Equal(2 * first.Chars + DeviceLoop.GenerationRequest.MaxLeadChars, seen);
+        await stop.CancelAsync();
+        await worker.Run(() => session.Generating = false);
+    }
+
+    [Fact]
     public async Task The_padding_symbol_is_refused_as_text_the_model_cannot_read()
     {
         // NUL is the vocabulary's padding (GetModel's vocabulary starts with it): it encoded without error.

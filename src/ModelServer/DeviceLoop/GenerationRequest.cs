@@ -16,14 +16,22 @@ public readonly record struct GenerationOutput(string Text, int Chars, Generated
 /// <summary>
 /// A Generate call in progress: the device loop advances its session one char per tick and
 /// writes each char to <see cref="Output"/>; the call's handler is the single reader and the
-/// single writer of its gRPC stream. A full output (slow client) skips the session for a tick
-/// instead of blocking the loop. With several chars per message the chars gather here, so the
-/// channel, the handler and gRPC each see one item per message, not per char.
+/// single writer of its gRPC stream. With several chars per message the chars gather here, so the
+/// channel, the handler and gRPC each see one item per message, not per char. The lead is counted
+/// in chars, whatever the message size: once <see cref="MaxLeadChars"/> are sampled and not yet
+/// taken by the handler (slow client), the loop skips the session until the handler takes some.
 /// </summary>
 public sealed class GenerationRequest
 {
-    public const int Capacity = 256;
     public const int MaxCharsPerMessage = 256;
+    /// <summary>
+    /// Chars sampled ahead of the handler, at most (each charged to the key's quota as sampled): a
+    /// reader keeping up at one char a message never gets near it; two full messages of
+    /// <see cref="MaxCharsPerMessage"/> fit, so one is ready while the other is sent.
+    /// </summary>
+    public const int MaxLeadChars = 2 * MaxCharsPerMessage;
+    private readonly Channel<GenerationOutput> _channel;
+    private int _unread; // chars in the channel, not yet taken by the handler (written on the loop, taken on the handler)
     private readonly string _stop;
     private readonly int _charsPerMessage;
     private readonly StringBuilder _pending = new();
@@ -42,12 +50,9 @@ public sealed class GenerationRequest
         Alternatives = alternatives;
         Cancellation = cancellation;
         _charsPerMessage = charsPerMessage;
-        Output = Channel.CreateBounded<GenerationOutput>(new BoundedChannelOptions(Capacity)
-        {
-            SingleReader = true,
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        // Unbounded in items: CanAccept bounds it in chars, so a write never finds it full.
+        _channel = Channel.CreateUnbounded<GenerationOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        Output = new LeadReader(this);
     }
 
     public ServerSession Session { get; }
@@ -55,10 +60,17 @@ public sealed class GenerationRequest
     public int Delivered { get; private set; }
     public int Alternatives { get; }
     public CancellationToken Cancellation { get; }
-    public Channel<GenerationOutput> Output { get; }
+    /// <summary>The handler's side of the output; each output it reads frees its chars of the lead.</summary>
+    public ChannelReader<GenerationOutput> Output { get; }
 
-    /// <summary>Room for another char (the client keeps up).</summary>
-    public bool CanAccept => Output.Reader.Count < Capacity;
+    /// <summary>Room for another char: fewer than <see cref="MaxLeadChars"/> sampled and not yet taken (the client keeps up).</summary>
+    public bool CanAccept => Volatile.Read(ref _unread) + _pendingChars < MaxLeadChars;
+
+    private void Write(GenerationOutput output)
+    {
+        Interlocked.Add(ref _unread, output.Chars);
+        _channel.Writer.TryWrite(output);
+    }
 
     /// <summary>Hands one char to the client; true when the request is complete (length or stop string).</summary>
     public bool Deliver(GeneratedChar c, long charactersSeen)
@@ -74,7 +86,7 @@ public sealed class GenerationRequest
         }
         if (finish == GenerationFinish.None && Remaining <= 0) finish = GenerationFinish.Length;
         if (_charsPerMessage == 1)
-            Output.Writer.TryWrite(new GenerationOutput(c.Text, 1, c, charactersSeen, finish));
+            Write(new GenerationOutput(c.Text, 1, c, charactersSeen, finish));
         else
         {
             _pending.Append(c.Text);
@@ -82,12 +94,12 @@ public sealed class GenerationRequest
             (_pendingLast, _pendingSeen) = (c, charactersSeen);
             if (_pendingChars >= _charsPerMessage || finish != GenerationFinish.None)
             {
-                Output.Writer.TryWrite(new GenerationOutput(_pending.ToString(), _pendingChars, c, charactersSeen, finish));
+                Write(new GenerationOutput(_pending.ToString(), _pendingChars, c, charactersSeen, finish));
                 _pending.Clear();
                 _pendingChars = 0;
             }
         }
-        if (finish != GenerationFinish.None) Output.Writer.TryComplete();
+        if (finish != GenerationFinish.None) _channel.Writer.TryComplete();
         return finish != GenerationFinish.None;
     }
 
@@ -99,11 +111,11 @@ public sealed class GenerationRequest
     {
         if (_pendingChars > 0 && _pendingLast is { } last)
         {
-            Output.Writer.TryWrite(new GenerationOutput(_pending.ToString(), _pendingChars, last, _pendingSeen, GenerationFinish.None));
+            Write(new GenerationOutput(_pending.ToString(), _pendingChars, last, _pendingSeen, GenerationFinish.None));
             _pending.Clear();
             _pendingChars = 0;
         }
-        Output.Writer.TryComplete(error);
+        _channel.Writer.TryComplete(error);
     }
 
     /// <summary>
@@ -122,5 +134,22 @@ public sealed class GenerationRequest
             joined = next with { Chars = joined.Chars + next.Chars }; // the last char, count and finish are the newest's
         }
         return joined with { Text = text.ToString() };
+    }
+
+    /// <summary>The channel's reader, giving back each output's chars to the lead as the handler takes it.</summary>
+    private sealed class LeadReader(GenerationRequest request) : ChannelReader<GenerationOutput>
+    {
+        private ChannelReader<GenerationOutput> Inner => request._channel.Reader;
+        public override Task Completion => Inner.Completion;
+        public override bool CanPeek => true;
+        public override bool TryPeek(out GenerationOutput item) => Inner.TryPeek(out item);
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => Inner.WaitToReadAsync(cancellationToken);
+
+        public override bool TryRead(out GenerationOutput item)
+        {
+            if (!Inner.TryRead(out item)) return false;
+            Interlocked.Add(ref request._unread, -item.Chars);
+            return true;
+        }
     }
 }

@@ -143,7 +143,7 @@ public sealed partial class GenerationService
         try
         {
             await worker.Run(() => { fork.Generating = true; worker.Start(generation); }, cancellation, fork.Owner);
-            await foreach (var o in generation.Output.Reader.ReadAllAsync(cancellation))
+            await foreach (var o in generation.Output.ReadAllAsync(cancellation))
             {
                 await output.WriteAsync(new Api.InteractResponse
                 {

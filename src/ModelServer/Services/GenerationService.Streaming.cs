@@ -20,7 +20,7 @@ public sealed partial class GenerationService
             // Only the wait is cut short at our deadline: cancelling a write in progress resets the stream.
             // ReadAllAsync checks its token only when the channel runs dry, and a fast model keeps it
             // full, so the deadline is checked before each write too.
-            await foreach (var output in generation.Output.Reader.ReadAllAsync(deadline.Token))
+            await foreach (var output in generation.Output.ReadAllAsync(deadline.Token))
             {
                 if (deadline.Token.IsCancellationRequested) { held = output; deadline.Token.ThrowIfCancellationRequested(); }
                 (var chars, finished) = await Send(output, generation, request, responseStream, context);
@@ -58,7 +58,7 @@ public sealed partial class GenerationService
         {
             if (held is { } first && !limit.IsCancellationRequested) (sent, finished) = await Send(first, generation, request, responseStream, context);
             // The device loop ends the channel within a step of the deadline, and may add a char until then.
-            await foreach (var output in generation.Output.Reader.ReadAllAsync(limit.Token))
+            await foreach (var output in generation.Output.ReadAllAsync(limit.Token))
             {
                 if (limit.IsCancellationRequested) break; // the client has no time left to read more before its deadline
                 (var chars, finished) = await Send(output, generation, request, responseStream, context);
@@ -81,8 +81,8 @@ public sealed partial class GenerationService
     private static async Task<(int Chars, bool Finished)> Send(GenerationOutput output, GenerationRequest generation, Api.GenerateRequest request,
         IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context)
     {
-        if (request.Coalesce) output = GenerationRequest.JoinReady(output, generation.Output.Reader);
-        responseStream.WriteOptions = generation.Output.Reader.TryPeek(out _) ? FlushLater : null;
+        if (request.Coalesce) output = GenerationRequest.JoinReady(output, generation.Output);
+        responseStream.WriteOptions = generation.Output.TryPeek(out _) ? FlushLater : null;
         await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
         return (output.Chars, output.Finish != GenerationFinish.None);
     }
