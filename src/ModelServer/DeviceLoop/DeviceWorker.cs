@@ -19,8 +19,8 @@ namespace CharRnn.ModelServer.DeviceLoop;
 ///   2. advances every active Generate call by one char: all sessions of a model in one batched
 ///      step (continuous batching: calls join and leave between ticks),
 ///   3. runs a slice of the current training job: short while anyone is generating, so streams
-///      stay responsive (a step longer than the slice is trained in pieces, cut in time, with
-///      generation ticks between them), and only once the streams have had their share of the
+///      stay responsive (a step longer than the slice is trained in pieces, cut in time for stateful
+///      models, in rows for windowed ones, with generation ticks between them), and only once the streams have had their share of the
 ///      device since the last slice (<see cref="DeviceShare"/>); longer when no one streams,
 /// and sleeps when there is nothing to do.
 /// </summary>
@@ -54,6 +54,14 @@ public sealed class DeviceWorker : IHostedService
     private long _generationSteps;
     private readonly Stopwatch _rateClock = Stopwatch.StartNew();
     private double _stepsPerSecond;
+    private readonly Func<bool> _workWaiting; // one delegate, not one a tick
+    private readonly Func<bool> _yieldNow;    // work waits, and the slice has run what training earned (_uncutUntil)
+    private long _uncutUntil;                 // device thread: a Stopwatch timestamp
+    private readonly Predicate<GenerationRequest> _dropIfCancelled;
+
+    private int _threads, _currentThreads;
+    private StepThreadTuner _stepThreads = new([1]);
+    private readonly Dictionary<int, Prometheus.Counter.Child> _stepsOnThreads = []; // WithLabels allocates per call: one child per count
 
     public DeviceWorker(IOptions<ServerOptions> options, JobQueue jobs, ILogger<DeviceWorker> logger)
     {
@@ -214,11 +222,8 @@ public sealed class DeviceWorker : IHostedService
             UseThreads(_threads);
             var started = Stopwatch.GetTimestamp();
             var streamsOpen = _active.Count > 0;
-            // A command or a call that arrives meanwhile ends the slice at its next piece (an OpenSession, a Feed's
-            // next 256 chars or an Interact keystroke would otherwise wait up to a whole idle slice each), but not
-            // before training has spent what the commands earned it (cut at once, it got a step per command, and a
-            // key feeding in a loop took nearly all of the device). While streams are open no slice is longer than
-            // --training-slice-ms, whatever was earned: the credit is spent over several slices (DeviceShare).
+            // Work that arrives ends the slice at its next piece, once training has spent what commands earned it;
+            // with streams open no slice is longer than --training-slice-ms (DeviceShare says why).
             var (slice, uncut) = _share.NextSlice(streamsOpen, TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds));
             _uncutUntil = started + (long)(uncut.TotalSeconds * Stopwatch.Frequency);
             training = _jobs.RunSlice(slice, Device, Description, _yieldNow);
@@ -230,15 +235,6 @@ public sealed class DeviceWorker : IHostedService
         if (!busy && !generating && !training)
             _wake.Wait(ActiveGenerations > 0 ? TimeSpan.FromMilliseconds(2) : TimeSpan.FromMilliseconds(500)); // waiting on slow readers, or idle
     }
-
-    private readonly Func<bool> _workWaiting; // one delegate, not one a tick
-    private readonly Func<bool> _yieldNow;    // work waits, and the slice has run what training earned (_uncutUntil)
-    private long _uncutUntil;                 // device thread: a Stopwatch timestamp
-    private readonly Predicate<GenerationRequest> _dropIfCancelled;
-
-    private int _threads, _currentThreads;
-    private StepThreadTuner _stepThreads = new([1]);
-    private readonly Dictionary<int, Prometheus.Counter.Child> _stepsOnThreads = []; // WithLabels allocates per call: one child per count
 
     /// <summary>The thread counts generation steps choose from (set once the loop runs).</summary>
     public IReadOnlyList<int> GenerationThreadCandidates => _stepThreads.Candidates;
