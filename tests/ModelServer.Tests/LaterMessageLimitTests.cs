@@ -1,3 +1,4 @@
+using CharRnn.ModelServer.MessageLimits;
 using CharRnn.Protos.V1;
 using Grpc.Core;
 

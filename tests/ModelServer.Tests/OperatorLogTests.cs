@@ -49,7 +49,7 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.True(malformed.Value >= malformedBefore + 3, $"{malformed.Value - malformedBefore} malformed requests counted"); // other servers in this process count too
         Assert.True(oversized.Value >= oversizedBefore + 2, $"{oversized.Value - oversizedBefore} oversized requests counted");
         Assert.Empty(Log.With("Error when executing service method")); // grpc-dotnet's, with a stack trace, for every call
-        Assert.Equal(["Warning: Refused /charrnn.v1.Generation/OpenSession from unknown: " + Hosting.MalformedMessageRefusal.NotParsedReason +
+        Assert.Equal(["Warning: Refused /charrnn.v1.Generation/OpenSession from unknown: " + MessageLimits.MalformedMessageRefusal.NotParsedReason +
                       " (more refusals of this address for this reason within a minute are not logged)"], Log.With("its request message does not parse"));
         Assert.Equal([$"Warning: Refused /charrnn.v1.Generation/OpenSession from unknown: a message over max_message_bytes ({keyed.Server.Options.Limits.MaxMessageBytes:N0} " +
                       "bytes; RESOURCE_EXHAUSTED) (more refusals of this address for this reason within a minute are not logged)"], Log.With("a message over max_message_bytes"));

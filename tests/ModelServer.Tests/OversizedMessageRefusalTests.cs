@@ -1,4 +1,5 @@
 using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.MessageLimits;
 using CharRnn.ModelServer.Services;
 using Grpc.AspNetCore.Server;
 using Microsoft.AspNetCore.Http;

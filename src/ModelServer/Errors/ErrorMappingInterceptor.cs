@@ -61,7 +61,7 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
         var quota = (e as ServerException)?.Quota;
         var malformed = e is Google.Protobuf.InvalidProtocolBufferException;
         if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), malformed ? Metrics.ServerMetrics.MalformedMessageReason : quota ?? "").Inc();
-        if (malformed) refusals.Refused(context.Peer, context.Method, Hosting.MalformedMessageRefusal.NotParsedReason);
+        if (malformed) refusals.Refused(context.Peer, context.Method, MessageLimits.MalformedMessageRefusal.NotParsedReason);
         if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
         return mapped;
     }
@@ -100,7 +100,7 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             case ServerException s:
                 return new RpcException(new Status(s.Code, s.Message));
             case Google.Protobuf.InvalidProtocolBufferException: // a stream's later message, read in the handler
-                return new RpcException(Hosting.MalformedMessageRefusal.Refusal(context.GetHttpContext()));
+                return new RpcException(MessageLimits.MalformedMessageRefusal.Refusal(context.GetHttpContext()));
             case CheckpointException c:
                 return new RpcException(new Status(StatusCode.FailedPrecondition, c.Message));
             case CorpusException c:

@@ -4,6 +4,7 @@ using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.DeviceLoop;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Jobs;
+using CharRnn.ModelServer.MessageLimits;
 using CharRnn.ModelServer.Metrics;
 using CharRnn.ModelServer.Persistence;
 using CharRnn.ModelServer.Security;

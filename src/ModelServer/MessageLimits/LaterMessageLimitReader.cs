@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 using System.IO.Pipelines;
 using Grpc.Core;
 
-namespace CharRnn.ModelServer.Hosting;
+namespace CharRnn.ModelServer.MessageLimits;
 
 /// <summary>
 /// A streaming call's request body, read through: every message's frame header is checked against the limit as it

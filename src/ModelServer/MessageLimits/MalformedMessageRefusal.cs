@@ -4,7 +4,7 @@ using Grpc.AspNetCore.Server;
 using Grpc.Core;
 using CharRnn.ModelServer.Security;
 
-namespace CharRnn.ModelServer.Hosting;
+namespace CharRnn.ModelServer.MessageLimits;
 
 /// <summary>
 /// A request whose bytes do not parse as the method's request message is refused with INVALID_ARGUMENT naming that

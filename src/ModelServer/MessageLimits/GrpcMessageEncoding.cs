@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace CharRnn.ModelServer.Hosting;
+namespace CharRnn.ModelServer.MessageLimits;
 
 /// <summary>
 /// A grpc-message header's value as the gRPC HTTP/2 spec has it: printable ASCII (0x20–0x7E) as is, but '%', and

@@ -2,7 +2,7 @@ using System.IO.Compression;
 using Grpc.Core;
 using Grpc.Net.Compression;
 
-namespace CharRnn.ModelServer.Hosting;
+namespace CharRnn.ModelServer.MessageLimits;
 
 /// <summary>
 /// gzip, as grpc-dotnet's own provider, but a request's message may not decompress past the service's message limit.

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Services;
 using Grpc.AspNetCore.Server;
 using Grpc.Core;
@@ -7,7 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 
-namespace CharRnn.ModelServer.Hosting;
+namespace CharRnn.ModelServer.MessageLimits;
 
 /// <summary>
 /// A gRPC call whose (first) message is larger than the server takes is refused with RESOURCE_EXHAUSTED from its
