@@ -248,6 +248,15 @@ public sealed partial class Trainer : IDisposable
     public bool InEpochEnd => _epochEnd != null;
 
     /// <summary>
+    /// Returns once the device has done the work queued so far: CUDA runs kernels after the call
+    /// that queued them returns, so a caller timing a piece must wait for it. No-op on the CPU.
+    /// </summary>
+    public void WaitForDevice()
+    {
+        if (Device.type == DeviceType.CUDA) cuda.synchronize();
+    }
+
+    /// <summary>
     /// Trains the next piece of the current batch, cut into about <paramref name="pieces"/> calls
     /// when it starts, so the caller gets control back every few milliseconds (the server
     /// generates between pieces): stream models cut the step in time (<see cref="TimeSplitStep"/>),

@@ -85,7 +85,7 @@ public sealed partial class JobQueue
                     EndWhenWritten(job, EndOfRun(trainer), trainer.CurrentValidation);
                     break;
                 }
-                var stepDone = StepPiece(job, trainer, budget);
+                var stepDone = TrainPiece(job, trainer, budget);
                 // Not while an epoch's end runs: saving would finish it (validation, sample, its own saves) in one call,
                 // holding the device for seconds, and the epoch's end saves anyway.
                 // Not while the last save is still being written either (a slow disk): saves would pile up, each holding a copy of the state.
@@ -140,35 +140,18 @@ public sealed partial class JobQueue
     /// then cut so that each piece takes about the budget (in time for stream models, in rows
     /// for windowed ones), and generation runs between pieces. Returns true when a whole step is done.
     /// </summary>
-    private static bool StepPiece(TrainingJob job, Trainer trainer, TimeSpan budget)
+    private static bool TrainPiece(TrainingJob job, Trainer trainer, TimeSpan budget)
     {
         var pieces = 1;
         var stepping = !trainer.InEpochEnd; // an epoch's end runs a unit per call, in no pieces of its own
-        if (!trainer.InStep && stepping)
-        {
-            var chars = trainer.NextBatchCharacters;
-            (job.StepCharacters, job.StepSeconds) = (chars, 0);
-            if (job.SecondsPerCharacter is { } perChar)
-            {
-                if (perChar * chars > budget.TotalSeconds) pieces = (int)Math.Min(MaxPieces, Math.Ceiling(perChar * chars / budget.TotalSeconds));
-            }
-            else if (budget < FirstStepWholeWithin) pieces = MaxPieces; // nothing measured yet, and streams are waiting: the finest cut
-        }
+        if (!trainer.InStep && stepping) pieces = job.PieceSizer.PiecesFor(trainer.NextBatchCharacters, budget);
         if (pieces > 1 || trainer.InStep) ServerMetrics.TrainingStepPieces.Inc();
         var started = Stopwatch.GetTimestamp();
         var done = trainer.StepPiece(pieces);
-        // CUDA runs the piece after the call returns: the clock, and the device loop's share of time for
-        // training, count its work only once it is done (else the next generation step waits for it).
-        if (trainer.Device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize();
-        if (!stepping) return done;
-        job.StepSeconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
-        if (done && job.StepCharacters > 0)
-        {
-            // Pieced steps count too: they cost a little more than whole ones (at most ~1.25×), which only cuts finer.
-            var perChar = job.StepSeconds / job.StepCharacters;
-            job.SecondsPerCharacter = job.SecondsPerCharacter is { } last ? 0.8 * last + 0.2 * perChar : perChar;
-            job.StepCharacters = 0;
-        }
+        // The clock, and the device loop's share of time for training, count the piece's work only once
+        // it is done (else the next generation step waits for it).
+        trainer.WaitForDevice();
+        if (stepping) job.PieceSizer.Record(Stopwatch.GetElapsedTime(started), done);
         return done;
     }
 
@@ -180,19 +163,9 @@ public sealed partial class JobQueue
     private static bool ValidatePiece(Trainer trainer)
     {
         var done = trainer.ValidatePiece(1);
-        if (trainer.Device.type == TorchSharp.DeviceType.CUDA) cuda.synchronize(); // as StepPiece: the slice's clock counts the work done
+        trainer.WaitForDevice(); // as TrainPiece: the slice's clock counts the work done
         return done;
     }
-
-    /// <summary>A slice at least this long means no one is streaming: a job's first step may then run whole.</summary>
-    private static readonly TimeSpan FirstStepWholeWithin = TimeSpan.FromMilliseconds(100);
-
-    /// <summary>
-    /// Stream models are cut in time, at most a segment per time step, and their pieces cost about
-    /// what the whole step costs (a GRU step in 16 pieces: 1.25×, `make bench` pieces section); windowed models are cut in
-    /// rows, each piece paying the model's per-operation overhead again, but their steps are short.
-    /// </summary>
-    private const int MaxPieces = 16;
 
     /// <summary>
     /// Server shutdown (device thread): the running job saves a checkpoint and stays queued in

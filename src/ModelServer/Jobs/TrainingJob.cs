@@ -89,9 +89,6 @@ public sealed class TrainingJob
     internal TimeSpan RunTime { get; set; }
     /// <summary>When the last checkpoint was saved, as a Stopwatch timestamp (periodic saves keep their pace whatever the wall clock does).</summary>
     internal long LastSaved { get; set; }
-    /// <summary>Training time per character of steps, whole or in pieces (a moving average), to size a step's pieces while others generate.</summary>
-    internal double? SecondsPerCharacter { get; set; }
-    /// <summary>The step in progress: its characters, and the device time its pieces took so far (device thread).</summary>
-    internal long StepCharacters { get; set; }
-    internal double StepSeconds { get; set; }
+    /// <summary>Sizes the pieces of this job's steps while others generate (device thread).</summary>
+    internal StepPieceSizer PieceSizer { get; } = new();
 }
