@@ -562,7 +562,7 @@ public class GenerationTests(ServerFixture server)
     private async Task<(string Text, DeviceLoop.DeviceWorker Worker, DeviceHold Hold, Task<FeedResponse> Feed)> LongFeedBehindHold(string sessionId,
         CancellationToken cancellation = default)
     {
-        var text = ServerFixture.TinyText[..(Services.GenerationService.FeedPiece * 3 + 17)];
+        var text = ServerFixture.TinyText[..(Services.ProtocolLimits.FeedPiece * 3 + 17)];
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         var hold = DeviceHold.Start(worker);
         var feed = Client.FeedAsync(new FeedRequest { SessionId = sessionId, Text = text }, cancellationToken: cancellation).ResponseAsync;
@@ -717,7 +717,7 @@ public class GenerationTests(ServerFixture server)
     [Fact]
     public async Task A_long_feed_goes_in_pieces_that_let_other_work_run_between_them_and_ends_where_one_feed_would()
     {
-        var text = ServerFixture.TinyText[..(Services.GenerationService.FeedPiece * 3 + 17)];
+        var text = ServerFixture.TinyText[..(Services.ProtocolLimits.FeedPiece * 3 + 17)];
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         var store = server.Services.GetRequiredService<SessionStore>();
         var s = await Client.Open("gru", temperature: 0);
@@ -728,7 +728,7 @@ public class GenerationTests(ServerFixture server)
         await Until(() => worker.QueuedCommands >= 1, "the feed's first piece to be queued");
         var seenBetween = worker.Run(() => session.Engine.CharactersSeen); // queued behind the feed's first piece
         await hold.Release();
-        Assert.Equal(Services.GenerationService.FeedPiece, await seenBetween); // it ran after one piece, not after the whole text
+        Assert.Equal(Services.ProtocolLimits.FeedPiece, await seenBetween); // it ran after one piece, not after the whole text
         Assert.Equal(text.Length, (await feed).CharactersSeen);
 
         // The same state as fed in any other cut: the greedy continuation matches a session fed 100 chars a call.
@@ -770,7 +770,7 @@ public class GenerationTests(ServerFixture server)
         await WaitUntilFree(s.Id); // refused for good without the let-go
         var after = await Client.GetSessionAsync(new GetSessionRequest { SessionId = s.Id });
         // Whole pieces: the first (here the cancel comes within it), more had it come late, or all had it come after the end.
-        Assert.True(after.CharactersSeen % Services.GenerationService.FeedPiece == 0 || after.CharactersSeen == text.Length, $"{after.CharactersSeen} chars seen");
+        Assert.True(after.CharactersSeen % Services.ProtocolLimits.FeedPiece == 0 || after.CharactersSeen == text.Length, $"{after.CharactersSeen} chars seen");
         await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
     }
 
@@ -781,7 +781,7 @@ public class GenerationTests(ServerFixture server)
         var (text, worker, hold, feed) = await LongFeedBehindHold(s.Id);
         var midFeed = worker.Run(() => Client.GetSession(new GetSessionRequest { SessionId = s.Id }).CharactersSeen); // GetSession needs no device command
         await hold.Release();
-        Assert.Equal(Services.GenerationService.FeedPiece, await midFeed);
+        Assert.Equal(Services.ProtocolLimits.FeedPiece, await midFeed);
         Assert.Equal(text.Length, (await feed).CharactersSeen);
 
         using var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 });

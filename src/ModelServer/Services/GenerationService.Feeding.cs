@@ -6,6 +6,7 @@ using CharRnn.ModelServer.Metrics;
 using CharRnn.ModelServer.Security;
 using CharRnn.ModelServer.Sessions;
 using Api = CharRnn.Protos.V1;
+using static CharRnn.ModelServer.Services.ProtocolLimits;
 
 namespace CharRnn.ModelServer.Services;
 
@@ -15,13 +16,6 @@ namespace CharRnn.ModelServer.Services;
 /// </summary>
 public sealed partial class GenerationService
 {
-    /// <summary>
-    /// Characters fed per device command. A long text goes in pieces, so that other sessions'
-    /// streams and the training job run between them: fed at once, a 20,000-char prime held an
-    /// LSTM server's device for seconds.
-    /// </summary>
-    internal const int FeedPiece = 256;
-
     /// <summary>
     /// Feeds all but the last piece of a long <paramref name="text"/>, a device command each, and
     /// returns the rest for the caller's own command (<see cref="RunLetGo{T}"/>) to feed along with

@@ -6,6 +6,7 @@ using CharRnn.ModelServer.Security;
 using CharRnn.ModelServer.Sessions;
 using Grpc.Core;
 using Api = CharRnn.Protos.V1;
+using static CharRnn.ModelServer.Services.ProtocolLimits;
 
 namespace CharRnn.ModelServer.Services;
 

@@ -11,6 +11,7 @@ using CharRnn.ModelServer.Sessions;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using Api = CharRnn.Protos.V1;
+using static CharRnn.ModelServer.Services.ProtocolLimits;
 
 namespace CharRnn.ModelServer.Services;
 
@@ -21,9 +22,6 @@ namespace CharRnn.ModelServer.Services;
 public sealed partial class GenerationService(SessionStore sessions, ModelStore models, Jobs.JobQueue jobs, DeviceWorker worker, CharRateLimiter rate, ServerLifetime lifetime, IOptions<ServerOptions> options,
     AdminSessionLog adminLog, ILogger<GenerationService> logger) : Api.Generation.GenerationBase
 {
-    private const int MaxAlternatives = 10;
-    private const int MaxPredictChars = 200;
-    private const int MaxStopLength = 1000;
     private readonly ServerLimits _limits = options.Value.Limits;
 
     public override async Task<Api.Session> OpenSession(Api.OpenSessionRequest request, ServerCallContext context)
