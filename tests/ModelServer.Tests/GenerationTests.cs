@@ -37,12 +37,12 @@ public class GenerationTests(ServerFixture server)
         worker.Start(generation);
         var first = await generation.Output.ReadAsync(); // then the reader pauses
         long seen, before = -1;
-        while ((seen = await worker.Run(() => session.Engine.CharactersSeen)) != before) { before = seen; await Task.Delay(300); }
+        while ((seen = await worker.Run(() => session.Generation.CharactersSeen)) != before) { before = seen; await Task.Delay(300); }
         Assert.InRange(seen, first.Chars + DeviceLoop.GenerationRequest.MaxLeadChars - DeviceLoop.GenerationRequest.MaxCharsPerMessage,
             first.Chars + DeviceLoop.GenerationRequest.MaxLeadChars);
         await generation.Output.ReadAsync(); // the reader takes a message: the loop goes on by as much
         before = -1;
-        while ((seen = await worker.Run(() => session.Engine.CharactersSeen)) != before) { before = seen; await Task.Delay(300); }
+        while ((seen = await worker.Run(() => session.Generation.CharactersSeen)) != before) { before = seen; await Task.Delay(300); }
         Assert.Equal(2 * first.Chars + DeviceLoop.GenerationRequest.MaxLeadChars, seen);
         await stop.CancelAsync();
         await worker.Run(() => session.Generating = false);
@@ -726,7 +726,7 @@ public class GenerationTests(ServerFixture server)
         var hold = DeviceHold.Start(worker);
         var feed = Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }).ResponseAsync;
         await Until(() => worker.QueuedCommands >= 1, "the feed's first piece to be queued");
-        var seenBetween = worker.Run(() => session.Engine.CharactersSeen); // queued behind the feed's first piece
+        var seenBetween = worker.Run(() => session.Generation.CharactersSeen); // queued behind the feed's first piece
         await hold.Release();
         Assert.Equal(Services.ProtocolLimits.FeedPiece, await seenBetween); // it ran after one piece, not after the whole text
         Assert.Equal(text.Length, (await feed).CharactersSeen);

@@ -304,7 +304,7 @@ public sealed class DeviceWorker : IHostedService
 
         bool stepped = false;
         var ready = _active.Where(r => r.CanAccept).ToList();
-        foreach (var group in ready.GroupBy(r => r.Session.Engine.Model, ReferenceEqualityComparer.Instance))
+        foreach (var group in ready.GroupBy(r => r.Session.Generation.Model, ReferenceEqualityComparer.Instance))
         {
             var model = group.Key!;
             foreach (var chunk in group.Chunk(_options.Limits.MaxBatchSessions))
@@ -315,11 +315,11 @@ public sealed class DeviceWorker : IHostedService
                 var started = Stopwatch.GetTimestamp();
                 try
                 {
-                    chars = GenerationStep.Advance(chunk.Select(r => r.Session.Engine).ToList(), alternatives);
+                    chars = GenerationStep.Advance(chunk.Select(r => r.Session.Generation).ToList(), alternatives);
                     var elapsed = Stopwatch.GetElapsedTime(started);
                     if (_stepThreads.Record(model, chunk.Length, _currentThreads, elapsed) is { } chosen)
                         _logger.LogDebug("Generation steps of {Sessions} session(s) of {Model} now run on {Threads} thread(s)",
-                            chunk.Length, chunk[0].Session.Engine.Model.GetName(), chosen);
+                            chunk.Length, chunk[0].Session.Generation.Model.GetName(), chosen);
                     _share.Generated(elapsed);
                     ServerMetrics.GenerationStepSeconds.Observe(elapsed.TotalSeconds);
                     ServerMetrics.GenerationBatchSize.Observe(chunk.Length);
@@ -340,7 +340,7 @@ public sealed class DeviceWorker : IHostedService
                     var c = chars[i];
                     if (r.Alternatives < alternatives && c.Alternatives != null)
                         c = c.WithAlternatives(c.Alternatives.Take(r.Alternatives).ToList());
-                    var seen = r.Session.Engine.CharactersSeen;
+                    var seen = r.Session.Generation.CharactersSeen;
                     r.Session.CharactersSeen = seen; // GetSession mid-stream says where the session is
                     if (r.Deliver(c, seen)) Finish(r, null);
                 }
@@ -355,7 +355,7 @@ public sealed class DeviceWorker : IHostedService
         r.Session.Generating = false; // a cancelled call frees its session at once
         try
         {
-            r.Session.Engine.LeaveBatch();
+            r.Session.Generation.LeaveBatch();
             r.Session.Snapshot();
         }
         catch (Exception e)
@@ -390,7 +390,7 @@ public sealed class DeviceWorker : IHostedService
         request.Session.Generating = false;
         try
         {
-            request.Session.Engine.LeaveBatch(); // an idle session must not keep the batch it stepped in alive
+            request.Session.Generation.LeaveBatch(); // an idle session must not keep the batch it stepped in alive
             request.Session.Snapshot();
         }
         catch (Exception e)

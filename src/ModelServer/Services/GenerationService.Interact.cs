@@ -65,22 +65,22 @@ public sealed partial class GenerationService
                 ServerSession? fork;
                 try
                 {
-                    var (rest, resetDone, hold) = await FeedLeadingPieces(current, current.Engine, request.Text, "text", request.Reset, call.Token, current.Owner, charge);
+                    var (rest, resetDone, hold) = await FeedLeadingPieces(current, current.Generation, request.Text, "text", request.Reset, call.Token, current.Owner, charge);
                     fork = await RunLetGo(current, hold, () =>
                     {
                         EnsureIdle(current);
                         if (request.Reset && !resetDone)
                         {
-                            Encodes(current.Engine, rest, "text"); // a refused text leaves the session as it was, not reset
-                            current.Engine.Reset();
+                            Encodes(current.Generation, rest, "text"); // a refused text leaves the session as it was, not reset
+                            current.Generation.Reset();
                         }
-                        Feed(current.Engine, rest, "text");
+                        Feed(current.Generation, rest, "text");
                         charge.Fed();
                         current.Snapshot();
                         if (length == 0) return null;
                         // The typed text, counted above, is fed whatever the prediction's chars: the session stays with what the client typed.
                         reserved = rate.Reserve(Caller.Of(context), length);
-                        var engine = current.Engine.Fork();
+                        var engine = current.Generation.Fork();
                         current.Model.Sessions++; // the fork holds the model too, until Predict frees it
                         return new ServerSession(current.Id + "/prediction", current.Owner, current.Model, engine, current.IdleTimeout, current.Time) { KeyHash = current.KeyHash };
                     }, context.CancellationToken);

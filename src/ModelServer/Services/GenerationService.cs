@@ -138,11 +138,11 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
         try
         {
-            var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Prime, "prime", reset: false, context.CancellationToken, session.Owner, charge);
+            var (rest, _, hold) = await FeedLeadingPieces(session, session.Generation, request.Prime, "prime", reset: false, context.CancellationToken, session.Owner, charge);
             await RunLetGo(session, hold, () =>
             {
                 ClaimForGeneration(session);
-                try { Feed(session.Engine, rest, "prime"); }
+                try { Feed(session.Generation, rest, "prime"); }
                 catch { session.Generating = false; throw; }
                 charge.Fed();
                 worker.Start(generation);
@@ -182,17 +182,17 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var charge = ChargeFed(caller, request.Text);
         try
         {
-            var (rest, _, hold) = await FeedLeadingPieces(session, session.Engine, request.Text, "text", reset: false, context.CancellationToken, session.Owner, charge);
+            var (rest, _, hold) = await FeedLeadingPieces(session, session.Generation, request.Text, "text", reset: false, context.CancellationToken, session.Owner, charge);
             return await RunLetGo(session, hold, () =>
             {
                 EnsureIdle(session);
-                Feed(session.Engine, rest, "text");
+                Feed(session.Generation, rest, "text");
                 charge.Fed();
                 session.Snapshot();
                 var response = new Api.FeedResponse { CharactersSeen = session.CharactersSeen };
                 if (request.TopAlternatives > 0)
-                    response.Next.AddRange(ProtoMapper.ToProto(CharSampler.Top(session.Engine.NextLogits, request.TopAlternatives)
-                        .Select(t => (session.Engine.Vocabulary[t.Id], t.Probability))));
+                    response.Next.AddRange(ProtoMapper.ToProto(CharSampler.Top(session.Generation.NextLogits, request.TopAlternatives)
+                        .Select(t => (session.Generation.Vocabulary[t.Id], t.Probability))));
                 return response;
             }, context.CancellationToken);
         }
@@ -232,7 +232,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
                                                ErrorReasons.ModelNotFound, ("model", source.Model.Name));
             EnsureIdle(source);
             sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
-            var engine = source.Engine.Fork();
+            var engine = source.Generation.Fork();
             source.Model.Sessions++;
             var s = new ServerSession(SessionStore.NewId(), caller.Name, source.Model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash };
             s.Snapshot();
@@ -249,7 +249,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         await worker.Run(() =>
         {
             EnsureIdle(session);
-            session.Engine.Reset();
+            session.Generation.Reset();
             session.Snapshot();
         }, context.CancellationToken, session.Owner);
         return ProtoMapper.ToProto(session);
@@ -258,12 +258,12 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
     public override async Task<Api.Session> Configure(Api.ConfigureRequest request, ServerCallContext context)
     {
         var session = Acting(request.SessionId, Caller.Of(context), context);
-        _ = ProtoMapper.FromProto(request.Sampling, session.Engine.Settings); // bad settings are INVALID_ARGUMENT, busy or not
+        _ = ProtoMapper.FromProto(request.Sampling, session.Generation.Settings); // bad settings are INVALID_ARGUMENT, busy or not
         await worker.Run(() =>
         {
             EnsureIdle(session);
             // A seed sent restarts the sequence even if it is the current one: that is how a client replays.
-            session.Engine.Configure(ProtoMapper.FromProto(request.Sampling, session.Engine.Settings), restartRandom: request.Sampling?.HasSeed == true);
+            session.Generation.Configure(ProtoMapper.FromProto(request.Sampling, session.Generation.Settings), restartRandom: request.Sampling?.HasSeed == true);
             session.Snapshot();
         }, context.CancellationToken, session.Owner);
         return ProtoMapper.ToProto(session);

@@ -18,7 +18,7 @@ public sealed class ServerSession
         Id = id;
         Owner = owner;
         Model = model;
-        Engine = engine;
+        Generation = engine;
         IdleTimeout = idleTimeout;
         Time = time;
         Created = time.GetUtcNow();
@@ -34,7 +34,7 @@ public sealed class ServerSession
     public string? KeyHash { get; init; }
     public LoadedModel Model { get; }
     /// <summary>Device thread only.</summary>
-    public GenerationSession Engine { get; }
+    public GenerationSession Generation { get; }
     public DateTimeOffset Created { get; }
     public TimeSpan IdleTimeout { get; }
     /// <summary>Set once the session is closed and its state freed (device thread): later commands get NOT_FOUND.</summary>
@@ -95,8 +95,8 @@ public sealed class ServerSession
     /// <summary>Copies the engine's state of affairs into the thread-safe fields (device thread).</summary>
     public void Snapshot()
     {
-        Settings = Engine.Settings;
-        CharactersSeen = Engine.CharactersSeen;
+        Settings = Generation.Settings;
+        CharactersSeen = Generation.CharactersSeen;
         Touch();
     }
 }

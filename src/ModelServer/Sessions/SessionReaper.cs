@@ -38,7 +38,7 @@ public static class SessionCloser
     {
         if (!session.MarkClosed(why)) return;
         worker.Abort(session, why ?? Errors.ServerException.NotFound($"Session '{session.Id}' was closed.", Errors.ErrorReasons.SessionNotFound, ("session_id", session.Id)));
-        session.Engine.Dispose();
+        session.Generation.Dispose();
         models.Release(session.Model);
     }
 }
