@@ -19,6 +19,7 @@ public class MalformedMessageTests(ServerFixture server)
         var e = await Calls.Fails(() => invoker.AsyncUnaryCall(Raw(MethodType.Unary, "charrnn.v1.Catalog", "GetModel"), null, new CallOptions(), Truncated).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.StartsWith("The request could not be parsed as charrnn.v1.GetModelRequest (the request message of /charrnn.v1.Catalog/GetModel)", e.Status.Detail);
+        Assert.Equal("MALFORMED_MESSAGE", e.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason); // refused before any service: details all the same
     }
 
     [Fact]
@@ -34,6 +35,7 @@ public class MalformedMessageTests(ServerFixture server)
         });
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.StartsWith("The request could not be parsed as charrnn.v1.InteractRequest (the request message of /charrnn.v1.Generation/Interact)", e.Status.Detail);
+        Assert.Equal("MALFORMED_MESSAGE", e.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
     }
 
     [Fact]

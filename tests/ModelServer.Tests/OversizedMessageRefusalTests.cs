@@ -46,6 +46,8 @@ public class OversizedMessageRefusalTests
         Assert.Equal("8", context.Response.Headers["grpc-status"]); // RESOURCE_EXHAUSTED
         Assert.Equal("The request's message is 2,001 bytes; this server takes training messages up to 2,000 bytes (corpus_text up to 1,900 bytes, " +
                      "limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text.", context.Response.Headers["grpc-message"]!);
+        var details = Google.Rpc.Status.Parser.ParseFrom(Convert.FromBase64String(context.Response.Headers["grpc-status-details-bin"]!));
+        Assert.Equal((8, "MESSAGE_TOO_LARGE"), (details.Code, details.GetDetail<Google.Rpc.ErrorInfo>()!.Reason)); // refused before any service: details all the same
     }
 
     private sealed class BodyLimit : IHttpMaxRequestBodySizeFeature

@@ -100,7 +100,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             case ServerException s:
                 return new RpcException(new Status(s.Code, s.Message));
             case Google.Protobuf.InvalidProtocolBufferException: // a stream's later message, read in the handler
-                return new RpcException(MessageLimits.MalformedMessageRefusal.Refusal(context.GetHttpContext()));
+                return MessageLimits.MalformedMessageRefusal.Refusal(context.GetHttpContext()) is var refusal
+                    ? ErrorDetails.Refusal(refusal.StatusCode, refusal.Detail, ErrorReasons.MalformedMessage) : null;
             case CheckpointException c:
                 return new RpcException(new Status(StatusCode.FailedPrecondition, c.Message));
             case CorpusException c:

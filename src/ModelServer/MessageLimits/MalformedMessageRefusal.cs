@@ -33,8 +33,7 @@ public sealed class MalformedMessageRefusal(RequestDelegate next, RefusalLog ref
         refusals.Refused(call.Peer, call.Method, NotParsedReason);
         if (context.Response.HasStarted) return;
         call.Status = refusal;
-        context.Response.Headers["grpc-status"] = ((int)refusal.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        context.Response.Headers["grpc-message"] = GrpcMessageEncoding.Encode(refusal.Detail);
+        TrailersOnlyRefusal.Write(context.Response, refusal.StatusCode, refusal.Detail, Errors.ErrorReasons.MalformedMessage);
     }
 
     /// <summary>The reason <see cref="RefusalLog"/> gives: the same for every such call, so a client sending them in a loop is one line a minute.</summary>

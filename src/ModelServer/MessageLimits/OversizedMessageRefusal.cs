@@ -53,10 +53,7 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
         var length = await DeclaredLength(context.Request.BodyReader, context.RequestAborted);
         if (length is { } sent && sent > maximum)
         {
-            // A trailers-only gRPC response: the client reads it as the call's status.
-            context.Response.ContentType = "application/grpc";
-            context.Response.Headers["grpc-status"] = ((int)Grpc.Core.StatusCode.ResourceExhausted).ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.Response.Headers["grpc-message"] = GrpcMessageEncoding.Encode(Refusal(sent, maximum.Value, isTraining));
+            TrailersOnlyRefusal.Write(context.Response, Grpc.Core.StatusCode.ResourceExhausted, Refusal(sent, maximum.Value, isTraining), Errors.ErrorReasons.MessageTooLarge);
             // No handler ran: counted and logged (one line per address a minute) here. The size is left out of the
             // reason, which keys the log: each new size would be a new line.
             var limit = isTraining ? "max_training_message_bytes" : "max_message_bytes";
