@@ -406,10 +406,11 @@ public class RestartTests
             new Persistence.JobRecord("j-full", "local", "full", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null)]);
         RefuseUpdates(options, "old.id = 'j-full'", "database or disk is full"); // every write of its row, its failure's too, as on a full disk
 
-        var (listed, got, watched) = await WithServer(options, async training => (
+        var (listed, got, watched, another) = await WithServer(options, async training => (
             (await training.ListJobsAsync(new ListJobsRequest())).Jobs.SingleOrDefault(j => j.Id == "j-full"),
             await training.GetJobAsync(new GetJobRequest { JobId = "j-full" }),
-            await training.WatchJob(new WatchJobRequest { JobId = "j-full" }).Events()));
+            await training.WatchJob(new WatchJobRequest { JobId = "j-full" }).Events(),
+            await Calls.Fails(() => training.CheckJobAsync(new StartJobRequest { ModelName = "full", Architecture = "stateful-gru", CorpusName = "tiny" }).ResponseAsync)));
         Assert.NotNull(listed);
         Assert.Equal(Job.Types.State.Failed, listed.State);
         Assert.StartsWith("could not be recovered after a restart: ", listed.Reason);
@@ -417,6 +418,9 @@ public class RestartTests
         Assert.Contains("the next start tries again", listed.Reason);
         Assert.Equal(listed.Reason, got.Reason);
         Assert.Equal(listed.Reason, watched[^1].Failed.Reason);
+        // Its row is still queued, so the next start recovers it: a job on its model meanwhile would be a second one.
+        Assert.Equal(StatusCode.FailedPrecondition, another.StatusCode);
+        Assert.StartsWith("Model 'full' has job j-full, which could not be recovered at this server's start", another.Status.Detail);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(root, true);
     }

@@ -85,6 +85,7 @@ public sealed partial class JobQueue
         RestoreEnded(); // after the loop: jobs it could not recover are among them
         // Last, as the newest ended jobs: the older ones RestoreEnded lists must not push these out (which would forget their rows).
         foreach (var record in unstored) RestoreEnded(record);
+        lock (_gate) foreach (var record in unstored) _unstoredFailures[record.ModelName] = record.Id;
     }
 
     /// <summary>

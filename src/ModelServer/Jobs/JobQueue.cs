@@ -35,6 +35,11 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
     // stored before they join the queue, and stopped ones whose never-saved model folder is being removed.
     private readonly List<TrainingJob> _persisting = [];
     private readonly HashSet<string> _deleting = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Models whose job could not be recovered at the start and whose failure could not be stored either (a full disk):
+    /// the job's row is still queued, so the next start recovers it; a new job on the model meanwhile would be a second.
+    /// </summary>
+    private readonly Dictionary<string, string> _unstoredFailures = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, TrainingJob> _byId = new(StringComparer.Ordinal);
     private readonly ServerLimits _limits = options.Value.Limits;
     private readonly TimeSpan _checkpointEvery = TimeSpan.FromMinutes(Math.Max(0.01, options.Value.CheckpointMinutes));
