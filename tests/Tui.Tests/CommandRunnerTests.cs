@@ -29,6 +29,28 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Train_recipe_lesson_fills_the_lessons_settings_and_keys_beside_it_override_them()
+    {
+        // As charrnn train --recipe lesson: the architecture comes from the recipe, the keys given win over it.
+        var request = await Runner.TrainRequest(CommandParser.ParseMany("train recipe=lesson epochs=2 name=recipe-test")[0], CancellationToken.None);
+        Assert.Equal("stateful-lstm", request.Architecture);
+        Assert.Equal(2, request.Options.Epochs);
+        Assert.True(request.Options.Lowercase);
+        Assert.Equal("sgdr:cycle_len=1,cycle_mult=2", request.Options.Schedule);
+        Assert.Equal(3, request.Options.MinFreq);
+        var same = await Runner.TrainRequest(CommandParser.ParseMany("train stateful-lstm recipe=lesson lower=false")[0], CancellationToken.None);
+        Assert.Equal(15, same.Options.Epochs);
+        Assert.False(same.Options.Lowercase);
+    }
+
+    [Fact]
+    public async Task Train_refuses_an_unknown_recipe_or_another_architecture_with_one_saying_what_is_allowed()
+    {
+        await Refused("train recipe=lessn", "recipe=lessn is not a recipe; known: lesson (stateful-lstm lower=true epochs=15 schedule=sgdr:cycle_len=1,cycle_mult=2 min_freq=3). Did you mean");
+        await Refused("train stateful-gru recipe=lesson", "recipe=lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop recipe= and give stateful-gru the settings as keys: lower=true epochs=15");
+    }
+
+    [Fact]
     public async Task A_gen_that_ends_on_its_own_says_how_many_chars_and_whether_its_stop_string_ended_it()
     {
         await Runner.RunLineAsync("use gru t=0; gen 20");

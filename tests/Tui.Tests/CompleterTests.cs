@@ -16,6 +16,9 @@ public class CompleterTests
     [InlineData("train state", 11, 6, new[] { "stateful-gru", "stateful-lstm" })]
     [InlineData("train stateful-lstm la", 22, 20, new[] { "layers=" })]
     [InlineData("train stateful-lstm ep", 22, 20, new[] { "epochs=" })]
+    [InlineData("train re", 8, 6, new[] { "recipe=" })]
+    [InlineData("train recipe=l", 14, 6, new[] { "recipe=lesson" })]
+    [InlineData("train recipe=lesson la", 22, 20, new[] { "layers=" })] // the recipe's architecture's keys
     [InlineData("models; use g", 13, 12, new[] { "gru" })]
     [InlineData("gen 10 t", 8, 7, new[] { "t=" })]
     [InlineData("attach j", 8, 7, new[] { "j-12" })]

@@ -3,7 +3,7 @@ using CharRnn.Engine.Training;
 namespace CharRnn.Tui.Cli;
 
 /// <summary>
-/// A named set of train settings (charrnn train --recipe NAME): flags given beside it override it.
+/// A named set of train settings (charrnn train --recipe NAME, the REPL's train recipe=NAME): flags or keys given beside it override it.
 /// The defaults train one epoch at a constant rate, a quick first run; the lesson's LSTM trains as
 /// the lesson does (README, "Training") with one word, and archs and train --help show its flags.
 /// </summary>
@@ -17,11 +17,17 @@ public sealed record TrainingRecipe(string Name, string Architecture, bool Lower
     /// <summary>The flags it stands for, as charrnn train takes them.</summary>
     public string Flags => $"{(Lowercase ? "--lower " : "")}--epochs {Epochs} --schedule {Schedule} --min-freq {MinFrequency}";
 
+    /// <summary>The same settings as the REPL's train keys.</summary>
+    public string Keys => $"{(Lowercase ? "lower=true " : "")}epochs={Epochs} schedule={Schedule} min_freq={MinFrequency}";
+
     public string Command => $"charrnn train {Architecture} {Flags}";
 
     /// <summary>The recipe's settings under <paramref name="options"/>' others; flags given are applied after.</summary>
     public TrainingOptions Apply(TrainingOptions options) =>
         options with { Lowercase = Lowercase, Epochs = Epochs, Schedule = Schedule, MinFrequency = MinFrequency };
 
-    public static string Known => string.Join("; ", All.Select(r => $"{r.Name} ({r.Architecture} {r.Flags})"));
+    public static string Known => KnownAs(r => r.Flags);
+
+    /// <summary>Each recipe with its architecture and its settings, as <paramref name="settings"/> writes them (flags or keys).</summary>
+    public static string KnownAs(Func<TrainingRecipe, string> settings) => string.Join("; ", All.Select(r => $"{r.Name} ({r.Architecture} {settings(r)})"));
 }

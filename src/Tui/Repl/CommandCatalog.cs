@@ -1,3 +1,5 @@
+using CharRnn.Tui.Cli;
+
 namespace CharRnn.Tui.Repl;
 
 /// <summary>What an argument position completes to.</summary>
@@ -13,7 +15,7 @@ public sealed record CommandSpec(string Verb, string Usage, string Summary, Argu
 public static class CommandCatalog
 {
     public static readonly string[] SamplingKeys = ["t", "k", "p", "seed"];
-    public static readonly string[] TrainingKeys = ["name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget", "keep_cycles"];
+    public static readonly string[] TrainingKeys = ["recipe", "name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget", "keep_cycles"];
 
     /// <summary>Shorter or longer names the REPL also takes for training keys.</summary>
     public static readonly IReadOnlyDictionary<string, string> TrainingAliases =
@@ -27,8 +29,9 @@ public static class CommandCatalog
         new("models", "models", "List trained models with their validation loss."),
         new("info", "info [MODEL]", "Show a model: architecture, hyperparameters, training, vocabulary and its latest epochs (default: the model in use).", ArgumentKind.Model, Words: 1),
         new("corpora", "corpora", "List the corpora the server trains on."),
-        new("train", "train ARCH [name=NAME] [corpus=NAME] [n_hidden=512 ...] [epochs=N lr=X schedule=sgdr:cycle_len=1,cycle_mult=2 lower=true ...]",
-            "Start training a new model and watch it learn.", ArgumentKind.Architecture, TrainingKeys, Words: 1),
+        new("train", "train ARCH|recipe=NAME [name=NAME] [corpus=NAME] [n_hidden=512 ...] [epochs=N lr=X schedule=sgdr:cycle_len=1,cycle_mult=2 lower=true ...]",
+            $"Start training a new model and watch it learn. recipe={TrainingRecipe.Lesson.Name} trains the lesson's LSTM as it does: train {TrainingRecipe.Lesson.Architecture} {TrainingRecipe.Lesson.Keys}; keys given beside it override it.",
+            ArgumentKind.Architecture, TrainingKeys, Words: 1),
         new("resume", "resume MODEL [epochs=N] [max_steps=N] [lr=X] [schedule=S]", "Continue training a model where it stopped.", ArgumentKind.Model,
             ["epochs", "max_steps", "lr", "wd", "schedule", "clip", "sample_chars", "time_budget"], Words: 1),
         new("jobs", "jobs", "List training jobs: running, queued and ended."),

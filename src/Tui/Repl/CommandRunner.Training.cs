@@ -67,7 +67,11 @@ public sealed partial class CommandRunner
     /// <summary>A train command's request, every key and value checked against the server's specs.</summary>
     internal async Task<StartJobRequest> TrainRequest(Command c, CancellationToken ct)
     {
-        var arch = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("train")!.Usage);
+        var recipe = RecipeOf(c);
+        var arch = c.Arg(0) ?? recipe?.Architecture ?? throw new CommandException("Usage: " + CommandCatalog.Find("train")!.Usage);
+        // A recipe's settings are tuned to its architecture: another one given with it is refused, as charrnn train --recipe refuses it.
+        if (recipe != null && arch != recipe.Architecture)
+            throw new CommandException($"recipe={recipe.Name} is for {recipe.Architecture}, not {arch}; drop the architecture, or drop recipe= and give {arch} the settings as keys: {recipe.Keys}.");
         var list = await ArchitectureList(ct);
         var spec = list.Architectures.FirstOrDefault(a => a.Name == arch)
             ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.{ClosestName.Suggestion(arch, list.Architectures.Select(a => a.Name))}");
@@ -79,15 +83,25 @@ public sealed partial class CommandRunner
             Options = new TrainingOptions(),
         };
         CheckRanges(c, spec.Hyperparameters.Concat(list.TrainingOptions)); // first: an out-of-range number gets the spec's range, not a parser's
+        if (recipe != null) // first: the keys given beside it override it
+            (request.Options.Lowercase, request.Options.Epochs, request.Options.Schedule, request.Options.MinFreq) = (recipe.Lowercase, recipe.Epochs, recipe.Schedule, recipe.MinFrequency);
         foreach (var (key, value) in c.Options)
         {
-            if (key.ToLowerInvariant() is "name" or "corpus") continue;
+            if (key.ToLowerInvariant() is "name" or "corpus" or "recipe") continue;
             if (spec.Hyperparameters.FirstOrDefault(h => string.Equals(h.Name, key, StringComparison.OrdinalIgnoreCase)) is { } hyper)
                 request.Hyperparameters[hyper.Name] = hyper.Type == HyperParameterSpec.Types.Type.Bool ? OptionValues.Bool(key, value) : OptionValues.Number(key, value, SpecText.Range(hyper));
             else ApplyTrainingOption(request.Options, key, value, spec);
         }
         if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
         return request;
+    }
+
+    /// <summary>The recipe that recipe= names (as charrnn train --recipe takes it), or null when none is given.</summary>
+    private static TrainingRecipe? RecipeOf(Command c)
+    {
+        if (c.Option("recipe") is not { } name) return null;
+        return TrainingRecipe.All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new CommandException($"recipe={name} is not a recipe; known: {TrainingRecipe.KnownAs(r => r.Keys)}.{ClosestName.Suggestion(name, TrainingRecipe.All.Select(r => r.Name))}");
     }
 
     /// <summary>

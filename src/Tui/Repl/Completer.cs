@@ -1,3 +1,5 @@
+using CharRnn.Tui.Cli;
+
 namespace CharRnn.Tui.Repl;
 
 /// <summary>Tab completion: the token under the cursor completed against commands, names and option keys.</summary>
@@ -28,9 +30,11 @@ public static class Completer
             var spec = CommandCatalog.Find(tokens[0].Text.ToLowerInvariant());
             if (spec == null) return (start, []);
             var keys = Keys(spec, tokens, names).Select(k => k + "=");
-            candidates = index == 1 && !prefix.Contains('=')
-                ? ArgumentNames(spec.FirstArgument, names).Concat(keys)
-                : keys;
+            candidates = spec.Verb == "train" && prefix.StartsWith("recipe=", StringComparison.OrdinalIgnoreCase)
+                ? TrainingRecipe.All.Select(r => "recipe=" + r.Name)
+                : index == 1 && !prefix.Contains('=')
+                    ? ArgumentNames(spec.FirstArgument, names).Concat(keys)
+                    : keys;
         }
         return (start, candidates.Where(c => c.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Distinct().Order(StringComparer.Ordinal).ToList());
     }
@@ -62,8 +66,16 @@ public static class Completer
     private static IEnumerable<string> Keys(CommandSpec spec, List<CommandParser.Token> tokens, CompletionSource.Snapshot names)
     {
         var keys = spec.Keys ?? [];
-        if (spec.Verb == "train" && tokens.Count > 1 && names.HyperParameters.TryGetValue(tokens[1].Value, out var hyper))
+        if (spec.Verb == "train" && TrainedArchitecture(tokens) is { } arch && names.HyperParameters.TryGetValue(arch, out var hyper))
             keys = [.. hyper, .. keys];
         return keys;
+    }
+
+    /// <summary>A train's architecture: the word after train, else that of the recipe= it names (train recipe=lesson n_hidden=…).</summary>
+    private static string? TrainedArchitecture(List<CommandParser.Token> tokens)
+    {
+        if (tokens.Count > 1 && !tokens[1].Text.Contains('=')) return tokens[1].Value;
+        var recipe = tokens.Skip(1).Select(t => t.Text.Split('=', 2)).FirstOrDefault(kv => kv.Length == 2 && kv[0].Equals("recipe", StringComparison.OrdinalIgnoreCase));
+        return TrainingRecipe.All.FirstOrDefault(r => r.Name.Equals(recipe?[1], StringComparison.OrdinalIgnoreCase))?.Architecture;
     }
 }
