@@ -23,6 +23,7 @@ public class AdamTests
     [Theory]
     [InlineData("adam", 0.0)]
     [InlineData("adam", 1e-5)]
+    [InlineData("adamw", 0.0)] // wd 0 skips the decay's × 1: the steps must not change
     [InlineData("adamw", 1e-2)]
     public void A_group_stepped_at_once_matches_TorchSharps_per_parameter_steps_bit_for_bit(string kind, double weightDecay) =>
         AssertSameSteps(kind, weightDecay, amsgrad: false, ThreeLayers);

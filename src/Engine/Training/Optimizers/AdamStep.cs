@@ -22,7 +22,9 @@ internal sealed class AdamStep : IDisposable
             if (!_flat.TryGetValue(group, out var flat)) _flat[group] = flat = new FlatMoments();
             var (expAvg, expAvgSq) = flat.Bind(parameters, states.Select(s => s.ExpAvg).ToList(), states.Select(s => s.ExpAvgSq).ToList());
             for (int i = 0; i < states.Count; i++) (states[i].ExpAvg, states[i].ExpAvgSq, states[i].Step) = (expAvg[i], expAvgSq[i], states[i].Step + 1);
-            if (decoupledDecay) // first, as per parameter below: it scales the weights, not the gradient
+            // First, as per parameter below: it scales the weights, not the gradient. At wd 0 it would
+            // multiply every weight by exactly 1: a pass over all of them for nothing.
+            if (decoupledDecay && weightDecay != 0)
                 using (TorchSharp.Scalar decay = 1 - learningRate * weightDecay)
                     foreach (var parameter in parameters) parameter.mul_(decay);
             using var gradient = FlatMoments.Gradient(parameters, decoupledDecay ? 0 : weightDecay, maximize);
@@ -37,8 +39,11 @@ internal sealed class AdamStep : IDisposable
             state.Step += 1;
             if (decoupledDecay)
             {
-                using TorchSharp.Scalar decay = 1 - learningRate * weightDecay;
-                parameter.mul_(decay);
+                if (weightDecay != 0) // × 1 at wd 0: skipped, as above
+                {
+                    using TorchSharp.Scalar decay = 1 - learningRate * weightDecay;
+                    parameter.mul_(decay);
+                }
             }
             else if (weightDecay != 0)
             {
