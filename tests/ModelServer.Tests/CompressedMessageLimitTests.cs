@@ -18,6 +18,11 @@ public class CompressedMessageLimitTests(ServerFixture server)
         Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
         Assert.Contains($"decompresses to more than {limit:N0} bytes", e.Status.Detail);
         Assert.Contains("limit max_message_bytes", e.Status.Detail);
+        // The same rich details as every other refusal of a message too large: a program branches on the reason.
+        var details = e.GetRpcStatus();
+        Assert.NotNull(details);
+        Assert.Equal((8, "MESSAGE_TOO_LARGE"), (details.Code, details.GetDetail<Google.Rpc.ErrorInfo>()!.Reason));
+        Assert.Equal(e.Status.Detail, details.Message);
     }
 
     [Fact]

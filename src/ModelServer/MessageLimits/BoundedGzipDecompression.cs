@@ -34,10 +34,12 @@ public sealed class BoundedGzipDecompression(int maximum, string limitName) : IC
         private int Count(int read)
         {
             _read += read;
+            // With its details already: a unary call's message is read before any interceptor runs, so the
+            // ErrorMappingInterceptor would never add them, and grpc-dotnet sends the exception's trailers as they are.
             if (_read > maximum)
-                throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                throw Errors.ErrorDetails.Refusal(StatusCode.ResourceExhausted,
                     $"The request's message decompresses to more than {maximum:N0} bytes; this server takes messages up to {maximum:N0} bytes " +
-                    $"(limit {limitName}), compressed or not. Retrying it cannot succeed; send a smaller message."));
+                    $"(limit {limitName}), compressed or not. Retrying it cannot succeed; send a smaller message.", Errors.ErrorReasons.MessageTooLarge);
             return read;
         }
 
