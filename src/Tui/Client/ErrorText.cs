@@ -13,9 +13,10 @@ public static partial class ErrorText
 {
     public static string Describe(Exception e) => e switch
     {
-        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable: {Plain(r.Status.Detail)}",
-        RpcException { StatusCode: StatusCode.Internal } r when r.Status.Detail.Contains("SSL connection could not be established", StringComparison.Ordinal) =>
+        // INTERNAL from a plain server that answers the ClientHello; UNAVAILABLE from one that closes the connection on it.
+        RpcException { StatusCode: StatusCode.Internal or StatusCode.Unavailable } r when r.Status.Detail.Contains("SSL connection could not be established", StringComparison.Ordinal) =>
             "could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here",
+        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable: {Plain(r.Status.Detail)}",
         RpcException { StatusCode: StatusCode.DeadlineExceeded } => "the server did not answer in time (DeadlineExceeded): it may be overloaded, or the connection lost",
         RpcException r when CallerCanAct(r.StatusCode) => InClientTerms(r.Status.Detail),
         RpcException r => $"{r.StatusCode}: {r.Status.Detail}",

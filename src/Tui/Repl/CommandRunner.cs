@@ -120,6 +120,12 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         {
             // Where, and "reconnects", only for a link that failed here (a debug exception): an UNAVAILABLE the server sent (its keys file broken) says its own remedy.
             var linkFailed = e is RpcException { StatusCode: StatusCode.Unavailable, Status.DebugException: not null };
+            // A TLS server closes a plain client's connection unread: "the connection was lost" alone hides why.
+            if (linkFailed && client.Address.Scheme == Uri.UriSchemeHttp && await TlsProbe.SpeaksTlsAsync(client.Address.Host, client.Address.Port))
+            {
+                output.Error($"{ErrorText.Describe(e)}; the server at {client.Address.Authority} seems to speak TLS: connect with https://{client.Address.Authority}");
+                return false;
+            }
             output.Error(e is RpcException ? ErrorText.Describe(e) + (linkFailed ? $"; is a charrnn server running at {client.Address.Authority}?" : "")
                 + (linkFailed && interactive ? " The next command reconnects once the server is back." : "") : e.Message);
             return false;

@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using CharRnn.Tui.Client;
+using CharRnn.Tui.Repl;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>A plain (http://) client pointed at a TLS port is told the server speaks TLS, not only that the connection was lost.</summary>
+public sealed class TlsMismatchTests : IDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly X509Certificate2 _certificate = SelfSigned();
+
+    public TlsMismatchTests()
+    {
+        _listener.Start();
+        _ = Task.Run(ServeTls);
+    }
+
+    private int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    [Fact]
+    public async Task An_http_client_at_a_TLS_port_is_told_to_use_https()
+    {
+        using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{Port}"));
+        var output = new RecordingReplOutput();
+        await new CommandRunner(client, output, interactive: false).RunLineAsync("models");
+        var error = Assert.Single(output.Errors);
+        Assert.Contains($"the server at 127.0.0.1:{Port} seems to speak TLS: connect with https://127.0.0.1:{Port}", error);
+    }
+
+    [Fact]
+    public async Task An_https_client_at_a_plain_port_is_told_the_server_may_serve_plain_HTTP2()
+    {
+        // A port that closes the connection on the ClientHello (UNAVAILABLE); a Kestrel h2c port answers it (INTERNAL, ErrorTextTests).
+        using var client = new CharRnnClient(new Uri($"https://127.0.0.1:{PlainPort()}"));
+        var output = new RecordingReplOutput();
+        await new CommandRunner(client, output, interactive: false).RunLineAsync("models");
+        Assert.StartsWith("could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT)", Assert.Single(output.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_probe_tells_a_TLS_port_from_a_plain_one()
+    {
+        Assert.True(await TlsProbe.SpeaksTlsAsync("127.0.0.1", Port));
+        Assert.False(await TlsProbe.SpeaksTlsAsync("127.0.0.1", PlainPort()));
+    }
+
+    /// <summary>A port that accepts connections and closes them unread, as an h2c server does a ClientHello; stopped with the test.</summary>
+    private int PlainPort()
+    {
+        var plain = new TcpListener(IPAddress.Loopback, 0);
+        plain.Start();
+        _stop.Token.Register(plain.Stop);
+        _ = Task.Run(async () =>
+        {
+            try { while (true) using (await plain.AcceptTcpClientAsync(_stop.Token)) { } }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { }
+        });
+        return ((IPEndPoint)plain.LocalEndpoint).Port;
+    }
+
+    /// <summary>Completes a TLS handshake with whoever connects (a plain HTTP/2 preface fails it and is closed, as Kestrel's TLS port does).</summary>
+    private async Task ServeTls()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            TcpClient tcp;
+            try { tcp = await _listener.AcceptTcpClientAsync(_stop.Token); }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
+            _ = Task.Run(async () =>
+            {
+                using (tcp)
+                {
+                    try
+                    {
+                        await using var tls = new SslStream(tcp.GetStream());
+                        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _stop.Token);
+                        _ = await tls.ReadAsync(new byte[1], _stop.Token); // held until the client closes (any read will do)
+                    }
+                    catch (Exception) { } // a plain client's bytes are no handshake: closed, as a TLS server does
+                }
+            });
+        }
+    }
+
+    private static X509Certificate2 SelfSigned()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pfx), null); // with its key usable by SslStream
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        _certificate.Dispose();
+        _stop.Dispose();
+    }
+}
