@@ -1,0 +1,76 @@
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>The server database on its own: a job's stored training time, an older database gaining a column, a row that cannot be stored.</summary>
+public class ServerDatabaseTests
+{
+    [Fact]
+    public void A_jobs_training_time_is_kept_for_its_time_budget_and_an_older_database_gains_the_column()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-db-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        // A database from before run_seconds: the jobs table without it.
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(models, "charrnn.db")}"))
+        {
+            old.Open();
+            using var create = old.CreateCommand();
+            create.CommandText = """
+                CREATE TABLE jobs(id TEXT PRIMARY KEY, owner TEXT NOT NULL, model_name TEXT NOT NULL, state TEXT NOT NULL, plan TEXT NOT NULL,
+                    created TEXT NOT NULL, started TEXT, ended TEXT, reason TEXT NOT NULL DEFAULT '', step INTEGER NOT NULL DEFAULT 0,
+                    total_steps INTEGER NOT NULL DEFAULT 0, best_valid_loss REAL);
+                """;
+            create.ExecuteNonQuery();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        var options = Microsoft.Extensions.Options.Options.Create(new Hosting.ServerOptions { ModelsDirectory = models });
+        using (var database = new Persistence.ServerDatabase(options))
+        {
+            var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
+            database.InsertJob(new Persistence.JobRecord("j-1", "local", "m", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+            database.UpdateJob("j-1", "running", "", 10, 100, null, DateTimeOffset.UtcNow, null, TimeSpan.FromSeconds(42));
+            database.UpdateJob("j-1", "running", "", 11, 100, null, null, null, TimeSpan.FromSeconds(5)); // a stale write never takes time back
+            database.InsertJob(new Persistence.JobRecord("j-2", "local", "m2", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+            database.UpdateJob("j-2", "finished", "done", 20, 20, 1.5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(9));
+            database.UpdateProgress("j-2", 17, 20, 1.7, TimeSpan.FromSeconds(8)); // written late, in the background: the end stands
+            database.UpdateProgress("j-1", 12, 100, null, TimeSpan.FromSeconds(43));
+        }
+        using (var reopened = new Persistence.ServerDatabase(options))
+        {
+            var running = reopened.UnfinishedJobs().Single(j => j.Id == "j-1");
+            Assert.Equal((12L, 43.0), (running.Step, running.RunSeconds));
+            var ended = reopened.EndedJobs(10).Single(j => j.Id == "j-2");
+            Assert.Equal(("finished", 20L, 1.5), (ended.State, ended.Step, ended.BestValidLoss));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
+    public void A_job_whose_model_owner_cannot_be_stored_is_not_stored_either()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-db-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        var options = Microsoft.Extensions.Options.Options.Create(new Hosting.ServerOptions { ModelsDirectory = models });
+        try
+        {
+            using (var database = new Persistence.ServerDatabase(options))
+            {
+                using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(models, "charrnn.db")};Pooling=False"))
+                {
+                    other.Open();
+                    using var trigger = other.CreateCommand(); // the second write fails (a full disk, an I/O error)
+                    trigger.CommandText = "CREATE TRIGGER refuse BEFORE INSERT ON models BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END;";
+                    trigger.ExecuteNonQuery();
+                }
+                var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
+                Assert.ThrowsAny<Exception>(() => database.InsertJob(
+                    new Persistence.JobRecord("j-1", "alice", "m", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null), newModelOwner: "alice"));
+                Assert.Empty(database.UnfinishedJobs()); // else a restart would run a job its caller was told had failed
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(models, true);
+        }
+    }
+}
