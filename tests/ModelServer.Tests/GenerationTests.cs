@@ -85,7 +85,7 @@ public class GenerationTests(ServerFixture server)
     [Fact]
     public async Task Opening_sessions_on_made_up_model_names_is_not_found_and_keeps_nothing()
     {
-        var models = server.Services.GetRequiredService<Models.ModelStore>();
+        var models = server.Services.GetRequiredService<TrainedModels.ModelStore>();
         var before = models.LoadTurnNames;
         for (var i = 0; i < 20; i++)
         {
@@ -540,7 +540,7 @@ public class GenerationTests(ServerFixture server)
         var cold = Path.Combine(server.Options.ModelsDirectory, "cold-gru");
         Directory.CreateDirectory(cold);
         foreach (var file in Directory.GetFiles(source, "*.ckpt")) File.Copy(file, Path.Combine(cold, Path.GetFileName(file)));
-        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var store = server.Services.GetRequiredService<TrainedModels.ModelStore>();
         var before = store.Loads;
         // The device thread held: no open can take its model onto the device, so each one that does not
         // wait for the first one's load reads a copy of its own meanwhile.
@@ -675,9 +675,9 @@ public class GenerationTests(ServerFixture server)
     [Fact]
     public async Task Models_no_session_uses_are_kept_on_the_device_up_to_a_few_then_the_least_recent_is_freed()
     {
-        var names = Enumerable.Range(0, Models.ModelStore.IdleModelsKept + 2).Select(i => $"idle-{i}").ToList();
+        var names = Enumerable.Range(0, TrainedModels.ModelStore.IdleModelsKept + 2).Select(i => $"idle-{i}").ToList();
         foreach (var name in names) server.TrainModel(name, "stateful-gru", steps: 2);
-        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var store = server.Services.GetRequiredService<TrainedModels.ModelStore>();
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         foreach (var name in names)
         {
@@ -698,7 +698,7 @@ public class GenerationTests(ServerFixture server)
     {
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         var sessions = server.Services.GetRequiredService<SessionStore>();
-        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var store = server.Services.GetRequiredService<TrainedModels.ModelStore>();
         server.TrainModel("idle-lstm", "stateful-lstm", steps: 2); // its own: no other test's session keeps it in use
         var s = await Client.Open("idle-lstm", temperature: 0);
         var lstm = (Engine.Models.StatefulLstm)sessions.Get(s.Id, Security.Caller.Local).Model.Trained.Model;
@@ -799,7 +799,7 @@ public class GenerationTests(ServerFixture server)
     public async Task A_model_is_read_off_the_device_thread_and_taken_only_while_it_is_the_newest()
     {
         server.TrainModel("preloaded", "stateful-gru", steps: 2);
-        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var store = server.Services.GetRequiredService<TrainedModels.ModelStore>();
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
 
         var preloaded = store.Preload("preloaded", worker.Device); // as OpenSession does, on its own thread
@@ -830,7 +830,7 @@ public class GenerationTests(ServerFixture server)
         var folder = Path.Combine(server.Options.ModelsDirectory, "saving");
         var (last, best) = (Path.Combine(folder, Engine.Training.Trainer.LastCheckpoint), Path.Combine(folder, Engine.Training.Trainer.BestCheckpoint));
         Assert.True(File.Exists(best), "the model has no best.ckpt to generate from");
-        var store = server.Services.GetRequiredService<Models.ModelStore>();
+        var store = server.Services.GetRequiredService<TrainedModels.ModelStore>();
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
 
         var held = await worker.Run(() => store.Acquire("saving", worker.Device)); // a session on it

@@ -573,7 +573,7 @@ public class TrainingJobTests(ServerFixture server)
     [Fact]
     public async Task A_named_corpus_job_stopped_in_the_queue_leaves_no_owner_behind()
     {
-        var models = server.Services.GetRequiredService<Models.ModelStore>();
+        var models = server.Services.GetRequiredService<TrainedModels.ModelStore>();
         await StopAnUploadJobBeforeItsFirstCheckpoint("owner-forgotten", upload: false);
         Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "owner-forgotten")));
         // A model made under this name later (by charrnn train into the folder, say) is nobody's, as if the job had never been.
@@ -624,7 +624,7 @@ public class TrainingJobTests(ServerFixture server)
     public async Task A_new_model_planned_while_another_job_made_it_is_refused_not_overwritten()
     {
         var jobs = server.Services.GetRequiredService<Jobs.JobQueue>();
-        var planning = new Services.JobPlanning(server.Services.GetRequiredService<Models.ModelStore>(),
+        var planning = new Services.JobPlanning(server.Services.GetRequiredService<TrainedModels.ModelStore>(),
             server.Services.GetRequiredService<Corpora.CorpusStore>(), server.Options.Limits);
         var plan = planning.Plan(Request("raced", maxSteps: 5), Security.Caller.Local); // the name is free now...
         await Client.Train(Request("raced", maxSteps: 5)).Events(); // ...until this job ends with a model
@@ -640,7 +640,7 @@ public class TrainingJobTests(ServerFixture server)
     {
         await Client.Train(Request("deleted-meanwhile", maxSteps: 5)).Events();
         var jobs = server.Services.GetRequiredService<Jobs.JobQueue>();
-        var planning = new Services.JobPlanning(server.Services.GetRequiredService<Models.ModelStore>(),
+        var planning = new Services.JobPlanning(server.Services.GetRequiredService<TrainedModels.ModelStore>(),
             server.Services.GetRequiredService<Corpora.CorpusStore>(), server.Options.Limits);
         var plan = planning.Plan(new StartJobRequest { ModelName = "deleted-meanwhile", Resume = true, Options = new TrainingOptions { MaxSteps = 8 } }, Security.Caller.Local);
         await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "deleted-meanwhile" });
@@ -671,7 +671,7 @@ public class TrainingJobTests(ServerFixture server)
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
     private (string Id, WeakReference<Engine.Text.Corpus> Corpus) EnqueueUpload(string name)
     {
-        var planning = new Services.JobPlanning(server.Services.GetRequiredService<Models.ModelStore>(),
+        var planning = new Services.JobPlanning(server.Services.GetRequiredService<TrainedModels.ModelStore>(),
             server.Services.GetRequiredService<Corpora.CorpusStore>(), server.Options.Limits);
         var request = Request(name, maxSteps: 3);
         request.CorpusText = string.Concat(Enumerable.Repeat("abcabd ", 300));

@@ -4,7 +4,7 @@ using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
-using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.TrainedModels;
 using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Corpora;

@@ -9,7 +9,7 @@ using CharRnn.ModelServer.Metrics;
 using CharRnn.ModelServer.Persistence;
 using CharRnn.ModelServer.Security;
 using Prometheus;
-using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.TrainedModels;
 using CharRnn.ModelServer.Services;
 using CharRnn.ModelServer.Sessions;
 using Microsoft.AspNetCore.Hosting.Server;

@@ -1,6 +1,6 @@
 using CharRnn.ModelServer.Errors;
-using CharRnn.ModelServer.Models;
 using CharRnn.ModelServer.Security;
+using CharRnn.ModelServer.TrainedModels;
 
 namespace CharRnn.ModelServer.Jobs;
 

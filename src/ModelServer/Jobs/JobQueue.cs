@@ -9,7 +9,7 @@ using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Metrics;
-using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.TrainedModels;
 using CharRnn.ModelServer.Persistence;
 using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;

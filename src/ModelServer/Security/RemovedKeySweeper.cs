@@ -1,8 +1,8 @@
 using CharRnn.ModelServer.DeviceLoop;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Jobs;
-using CharRnn.ModelServer.Models;
 using CharRnn.ModelServer.Sessions;
+using CharRnn.ModelServer.TrainedModels;
 
 namespace CharRnn.ModelServer.Security;
 

@@ -5,7 +5,7 @@ using CharRnn.Engine.Sampling;
 using CharRnn.ModelServer.DeviceLoop;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
-using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.TrainedModels;
 using CharRnn.ModelServer.Security;
 using CharRnn.ModelServer.Sessions;
 using Grpc.Core;

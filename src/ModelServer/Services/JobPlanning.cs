@@ -7,7 +7,7 @@ using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Jobs;
-using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.TrainedModels;
 using CharRnn.ModelServer.Security;
 using Api = CharRnn.Protos.V1;
 

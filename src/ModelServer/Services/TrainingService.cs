@@ -1,7 +1,7 @@
 using CharRnn.ModelServer.Corpora;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Jobs;
-using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.TrainedModels;
 using CharRnn.ModelServer.Security;
 using Grpc.Core;
 using Microsoft.Extensions.Options;

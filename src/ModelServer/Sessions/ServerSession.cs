@@ -1,5 +1,5 @@
 using CharRnn.Engine.Sampling;
-using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.TrainedModels;
 
 namespace CharRnn.ModelServer.Sessions;
 

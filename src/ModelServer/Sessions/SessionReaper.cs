@@ -1,5 +1,5 @@
 using CharRnn.ModelServer.DeviceLoop;
-using CharRnn.ModelServer.Models;
+using CharRnn.ModelServer.TrainedModels;
 
 namespace CharRnn.ModelServer.Sessions;
 

@@ -9,7 +9,7 @@ using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;
 using static TorchSharp.torch;
 
-namespace CharRnn.ModelServer.Models;
+namespace CharRnn.ModelServer.TrainedModels;
 
 /// <summary>
 /// The models folder: one sub-folder per model (see <see cref="ModelFolder"/>). Model names are

@@ -1,6 +1,6 @@
 using CharRnn.Engine.Checkpoints;
 
-namespace CharRnn.ModelServer.Models;
+namespace CharRnn.ModelServer.TrainedModels;
 
 /// <summary>
 /// A model checkpoint read and built off the device thread, for <see cref="ModelStore.Acquire"/>

@@ -1,6 +1,6 @@
 using CharRnn.Engine.Checkpoints;
 
-namespace CharRnn.ModelServer.Models;
+namespace CharRnn.ModelServer.TrainedModels;
 
 /// <summary>
 /// A model loaded onto the device for generation and shared by the sessions open on it.
