@@ -90,7 +90,7 @@ public sealed class CorpusStore
     public Corpus Get(string? name)
     {
         var key = string.IsNullOrEmpty(name) ? KnownCorpus.Nietzsche.Name : name;
-        ModelStore.ValidateName(key, "corpus_name", "corpus");
+        ModelNames.Validate(key, "corpus_name", "corpus");
         if (KnownCorpus.All.FirstOrDefault(k => k.Name == key) is { } known)
         {
             if (_known.TryGetValue(key, out var cached)) return cached;
@@ -158,7 +158,7 @@ public sealed class CorpusStore
 
     private static bool IsValidName(string name)
     {
-        try { ModelStore.ValidateName(name, kind: "corpus"); return true; }
+        try { ModelNames.Validate(name, kind: "corpus"); return true; }
         catch (ServerException) { return false; }
     }
 }

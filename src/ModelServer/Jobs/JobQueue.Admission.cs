@@ -65,7 +65,7 @@ public sealed partial class JobQueue
         }
         // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
         if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
-            throw ServerException.Exists(ModelStore.NameTakenMessage(plan.ModelName, taken, writable: null)); // under the lock: no database read for whose it is
+            throw ServerException.Exists(ModelNames.TakenMessage(plan.ModelName, taken, writable: null)); // under the lock: no database read for whose it is
     }
 
     /// <summary>

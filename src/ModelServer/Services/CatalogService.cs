@@ -51,7 +51,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     {
         var caller = Caller.Of(context);
         jobs.ThrowIfUnsaved(request.Name, caller);
-        var listing = models.Get(ModelStore.ValidateName(request.Name, "name"), caller);
+        var listing = models.Get(ModelNames.Validate(request.Name, "name"), caller);
         var details = ProtoMapper.ToDetails(listing, jobs.IsTraining(listing.Name));
         details.Summary = Summary(listing, caller);
         return Task.FromResult(details);
@@ -59,7 +59,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
 
     public override async Task<Api.DeleteModelResponse> DeleteModel(Api.DeleteModelRequest request, ServerCallContext context)
     {
-        var name = ModelStore.ValidateName(request.Name, "name");
+        var name = ModelNames.Validate(request.Name, "name");
         var caller = Caller.Of(context);
         jobs.ThrowIfUnsaved(name, caller);
         models.Get(name, caller); // NOT_FOUND when absent or not visible to this key
@@ -78,7 +78,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     public override Task<Api.ModelSummary> ShareModel(Api.ShareModelRequest request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
-        var name = ModelStore.ValidateName(request.Name, "name");
+        var name = ModelNames.Validate(request.Name, "name");
         jobs.ThrowIfUnsaved(name, caller);
         models.Share(name, caller, request.Shared);
         // Who made which model readable by every key (or took that back) is the operator's to know.
@@ -137,7 +137,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     /// <summary>The corpus a model was trained on, the share of its end the model held out, and whether it lowercases text.</summary>
     private (Engine.Text.Corpus Corpus, double ValidFraction, bool Lowercase) CorpusOf(string name, string corpusName, Caller caller)
     {
-        ModelStore.ValidateName(name);
+        ModelNames.Validate(name);
         jobs.ThrowIfUnsaved(name, caller);
         var model = models.Get(name, caller);
         if (model.Metadata is not { } meta)

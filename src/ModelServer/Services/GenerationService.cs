@@ -27,7 +27,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
     public override async Task<Api.Session> OpenSession(Api.OpenSessionRequest request, ServerCallContext context)
     {
         var caller = Caller.Of(context);
-        var name = ModelStore.ValidateName(request.ModelName);
+        var name = ModelNames.Validate(request.ModelName);
         jobs.ThrowIfUnsaved(name, caller);
         if (!models.CanRead(name, caller) || !models.Exists(name))
             throw models.NoModelFor(name, caller);

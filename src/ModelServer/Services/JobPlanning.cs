@@ -22,7 +22,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
 
     public JobPlan Plan(Api.StartJobRequest request, Caller caller)
     {
-        var name = ModelStore.ValidateName(request.ModelName);
+        var name = ModelNames.Validate(request.ModelName);
         if (request.Resume && !models.CanWrite(name, caller))
         {
             if (!models.Exists(name) || !models.CanRead(name, caller))
@@ -48,7 +48,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == request.Architecture)
             ?? throw ServerException.Invalid($"architecture '{Echo.Of(request.Architecture)}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.{ClosestName.Suggestion(request.Architecture, Architectures.All.Select(a => a.Name))}");
         if (models.TakenName(name) is { } taken)
-            throw ServerException.Exists(ModelStore.NameTakenMessage(name, taken, models.CanWrite(taken, caller)));
+            throw ServerException.Exists(ModelNames.TakenMessage(name, taken, models.CanWrite(taken, caller)));
 
         // Against this server's range, where it caps the engine's: every refusal gives the range ListArchitectures lists.
         foreach (var (key, value) in request.Hyperparameters)

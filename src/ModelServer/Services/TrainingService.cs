@@ -18,7 +18,7 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
     private JobPlan Plan(Api.StartJobRequest request, Caller caller)
     {
         // A model its first job has not saved yet: resuming it is refused as what it is, not as "no model".
-        if (request.Resume) jobs.ThrowIfUnsaved(ModelStore.ValidateName(request.ModelName), caller);
+        if (request.Resume) jobs.ThrowIfUnsaved(ModelNames.Validate(request.ModelName), caller);
         return _planning.Plan(request, caller);
     }
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text.RegularExpressions;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
@@ -7,30 +6,17 @@ using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Persistence;
 using CharRnn.ModelServer.Security;
 using Microsoft.Extensions.Options;
-using static TorchSharp.torch;
 
 namespace CharRnn.ModelServer.TrainedModels;
 
 /// <summary>
 /// The models folder: one sub-folder per model (see <see cref="ModelFolder"/>). Model names are
-/// names, never paths, so nothing can reach outside the folder. Listing reports unreadable
-/// models instead of failing. Loading for generation happens on the device thread.
+/// names, never paths (<see cref="ModelNames"/>), so nothing can reach outside the folder. Listing
+/// reports unreadable models instead of failing. Loading for generation happens on the device
+/// thread (ModelStore.OnDevice.cs).
 /// </summary>
 public sealed partial class ModelStore
 {
-    private readonly Dictionary<string, LoadedModel> _loaded = new(StringComparer.Ordinal); // device thread only
-    private readonly List<LoadedModel> _idle = []; // loaded, no session open: least recently used first (device thread only)
-    private readonly ConcurrentDictionary<string, (string Path, DateTime Written)> _held = new(StringComparer.Ordinal); // the checkpoints _loaded holds, for any thread
-    private readonly ConcurrentDictionary<(string Path, DateTime Written), bool> _damaged = new(); // best.ckpt versions that failed to load
-
-    /// <summary>
-    /// Models kept on the device with no session open, so that reopening one is quick; beyond this,
-    /// the least recently used is freed (a server many people use sees many models, and device memory is finite).
-    /// </summary>
-    public const int IdleModelsKept = 4;
-
-    /// <summary>Whether a model is on the device now, in use or kept idle (device thread; tests).</summary>
-    internal bool IsLoaded(string name) => _loaded.ContainsKey(name);
     private readonly ILogger<ModelStore> _logger;
 
     private readonly ServerDatabase _database;
@@ -53,57 +39,12 @@ public sealed partial class ModelStore
     /// </summary>
     public int Incarnation(string name) => _deletions.GetValueOrDefault(name);
 
-    public const string NameRule = "1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit";
-
-    /// <summary>INVALID_ARGUMENT unless <paramref name="name"/> is a plain name (no separators, no "..").</summary>
-    /// <param name="kind">What the name names, for the message: model, or corpus (same rule).</param>
-    public static string ValidateName(string? name, string field = "model_name", string kind = "model")
-    {
-        if (string.IsNullOrEmpty(name))
-            throw ServerException.Invalid($"{field} is empty; a {kind} name is {NameRule}.");
-        if (!NamePattern().IsMatch(name))
-            throw ServerException.Invalid($"{field} '{Echo.Of(name)}' is not a valid name; a {kind} name is {NameRule} (names are not paths).");
-        // The server's own files sit beside the model folders (charrnn.db and its journal, charrnn.lock):
-        // a folder of such a name would break them (SQLite fails to open a database whose journal is a folder).
-        if (kind == "model" && name.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase))
-            throw ServerException.Invalid($"{field} '{Echo.Of(name)}' is not allowed: names starting with '{ServerFilePrefix}' are kept for the server's own files in the models folder. Pick another name.");
-        return name;
-    }
-
-    private const string ServerFilePrefix = "charrnn.";
-
-    public string FolderOf(string name) => Path.Combine(Root, ValidateName(name));
+    public string FolderOf(string name) => Path.Combine(Root, ModelNames.Validate(name));
 
     public bool Exists(string name) => ModelFolder.HoldsModel(FolderOf(name)) && NamedExactly(name);
 
-    /// <summary>
-    /// The model a new model named <paramref name="name"/> would collide with: one of that name, or of
-    /// a name that differs only in case. Names are unique without regard to case so that a models
-    /// folder works the same on a case-insensitive file system (Windows, macOS), where both would be one folder.
-    /// </summary>
-    public string? TakenName(string name) => TakenName(Root, name);
-
-    /// <summary>As <see cref="TakenName(string)"/>, in the models folder <paramref name="root"/> (charrnn train's --models).</summary>
-    public static string? TakenName(string root, string name) =>
-        Directory.Exists(root)
-            ? Directory.EnumerateDirectories(root).Select(Path.GetFileName).OfType<string>()
-                .Where(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase) && ModelFolder.HoldsModel(Path.Combine(root, n)))
-                .OrderBy(n => n == name ? 0 : 1).FirstOrDefault()
-            : null;
-
-    /// <summary>
-    /// The message for a new model's name that <see cref="TakenName"/> found taken. Resuming or deleting is
-    /// offered only to a key that may (<paramref name="writable"/>; null: not known); to another the name is
-    /// just taken, without saying whose (models names are one namespace, their owners not everyone's business).
-    /// </summary>
-    public static string NameTakenMessage(string name, string taken, bool? writable) => taken != name
-        ? $"A model named '{taken}' exists, and names may not differ only in case (on some file systems they are one folder); choose another model_name."
-        : writable switch
-        {
-            true => $"A model named '{name}' exists; choose another model_name, set resume to continue it, or delete it first.",
-            false => $"The name '{name}' is taken by a model this key cannot change; choose another model_name.",
-            null => $"A model named '{name}' exists; choose another model_name (or, if this key may change it, set resume to continue it).",
-        };
+    /// <summary>The model a new model named <paramref name="name"/> would collide with (<see cref="ModelNames.Taken"/>).</summary>
+    public string? TakenName(string name) => ModelNames.Taken(Root, name);
 
     /// <summary>On a case-insensitive file system "Foo" opens the folder "foo": another model, maybe another key's. Only the exact name counts.</summary>
     private bool NamedExactly(string name) =>
@@ -140,8 +81,8 @@ public sealed partial class ModelStore
         // A folder made outside the server (charrnn train --out "models/my model") may have a name the
         // API refuses: listed with an error that says so, not as a model no call can then reach.
         var models = ModelFolder.List(Root)
-            .Select(m => NamePattern().IsMatch(m.Name) && !m.Name.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase) ? m
-                : m with { Metadata = null, Error = $"the folder name '{Echo.Of(m.Name)}' is not a valid model name ({NameRule}, not starting with '{ServerFilePrefix}'); rename the folder to use it on this server" })
+            .Select(m => ModelNames.IsUsable(m.Name) ? m
+                : m with { Metadata = null, Error = $"the folder name '{Echo.Of(m.Name)}' is not a valid model name ({ModelNames.Rule}, not starting with '{ModelNames.ServerFilePrefix}'); rename the folder to use it on this server" })
             .ToList();
         // Logged once per folder and error, not at every listing (clients list every few seconds).
         foreach (var broken in models.Where(m => m.Error != null))
@@ -158,7 +99,7 @@ public sealed partial class ModelStore
     /// <summary>NOT_FOUND for unknown models and for models the caller may not read.</summary>
     public ModelListing Get(string name, Caller caller)
     {
-        if (!CanRead(ValidateName(name), caller) || !Exists(name))
+        if (!CanRead(ModelNames.Validate(name), caller) || !Exists(name))
             throw NoModelFor(name, caller);
         return Get(name);
     }
@@ -180,148 +121,7 @@ public sealed partial class ModelStore
         catch (Exception e) when (e is CheckpointException or IOException && !Exists(name)) { throw NoModel(name); } // deleted meanwhile
     }
 
-    /// <summary>
-    /// Any thread: the model's newest checkpoint, loaded for <see cref="Acquire"/>, unless the device
-    /// holds it already (null then).
-    /// </summary>
-    public PreloadedModel? Preload(string name, Device device)
-    {
-        if (!Exists(name))
-            throw NoModel(name);
-        if (IsOnDevice(name)) return null;
-        try
-        {
-            var (path, written, trained) = LoadForGeneration(name, device);
-            return new PreloadedModel(path, written, trained);
-        }
-        catch (Exception e) when (e is CheckpointException or IOException && !Exists(name)) { throw NoModel(name); } // deleted meanwhile
-    }
-
-    /// <summary>Any thread: the device holds the checkpoint of <paramref name="name"/> that generation would load now.</summary>
-    public bool IsOnDevice(string name) => _held.TryGetValue(name, out var held) && held == GenerationCheckpoint(name);
-
-    /// <summary>Checkpoints read and built for generation so far (tests).</summary>
-    internal int Loads => Volatile.Read(ref _loads);
-    private int _loads;
-
     private readonly ConcurrentDictionary<string, string> _reportedBroken = new(StringComparer.Ordinal);
-
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> _loadTurns = new(StringComparer.Ordinal);
-
-    /// <summary>Model names with a load turn (tests).</summary>
-    internal int LoadTurnNames => _loadTurns.Count;
-
-    /// <summary>
-    /// One load of a model at a time, from its preload to its <see cref="Acquire"/>: many sessions
-    /// opened at once on a model not on the device would each read and build a copy of it (a
-    /// large model many times over in memory), where the first one's load serves them all.
-    /// </summary>
-    public async Task<IDisposable> HoldLoadTurn(string name, CancellationToken cancellation)
-    {
-        // One small object per model that ever existed: a name with no model behind it gets none (a
-        // client opening sessions on made-up names would otherwise grow this for good).
-        if (!Exists(name)) throw NoModel(name);
-        var turn = _loadTurns.GetOrAdd(name, _ => new SemaphoreSlim(1, 1));
-        await turn.WaitAsync(cancellation);
-        return new LoadTurn(turn);
-    }
-
-    private sealed class LoadTurn(SemaphoreSlim turn) : IDisposable
-    {
-        private int _released;
-        public void Dispose() { if (Interlocked.Exchange(ref _released, 1) == 0) turn.Release(); }
-    }
-
-    /// <summary>The checkpoint generation loads: best.ckpt, unless this version of it failed to load and last.ckpt is there.</summary>
-    private (string Path, DateTime Written) GenerationCheckpoint(string name)
-    {
-        var path = ModelFolder.CheckpointForGeneration(FolderOf(name));
-        var written = File.GetLastWriteTimeUtc(path);
-        var last = Path.Combine(FolderOf(name), Engine.Training.Trainer.LastCheckpoint);
-        return _damaged.ContainsKey((path, written)) && path != last && File.Exists(last) ? (last, File.GetLastWriteTimeUtc(last)) : (path, written);
-    }
-
-    /// <summary>
-    /// Loads the checkpoint generation uses. A best.ckpt that cannot be read (a bad copy, a disk error)
-    /// is remembered, this version of it, and last.ckpt used instead: the model stays usable.
-    /// </summary>
-    private (string Path, DateTime Written, TrainedModel Trained) LoadForGeneration(string name, Device device)
-    {
-        Interlocked.Increment(ref _loads);
-        var (path, written) = GenerationCheckpoint(name);
-        var trained = TrainedModel.LoadForGeneration(path, device, e =>
-        {
-            _logger.LogWarning("Model {Model}: {Error} Generating from last.ckpt instead", name, e.Message);
-            _damaged[(path, written)] = true;
-        });
-        if (trained.Path == path) return (path, written, trained);
-        (path, written) = GenerationCheckpoint(name); // last.ckpt, now that this best.ckpt is known damaged
-        return (path, written, trained);
-    }
-
-    /// <summary>
-    /// The newest checkpoint of a model on the device, shared with other sessions (device thread).
-    /// <paramref name="preloaded"/> is taken if it is still the newest, else disposed.
-    /// </summary>
-    public LoadedModel Acquire(string name, Device device, PreloadedModel? preloaded = null)
-    {
-        TrainedModel? trained = null;
-        var incarnation = Incarnation(name); // before the files are read: a delete in between makes this model the older one
-        try
-        {
-            if (!Exists(name))
-                throw NoModel(name);
-            var (path, written) = GenerationCheckpoint(name);
-            if (_loaded.TryGetValue(name, out var current) && !current.Stale && current.CheckpointWriteTime == written && current.Trained.Path == path
-                && current.Incarnation == incarnation)
-            {
-                current.Sessions++;
-                _idle.Remove(current);
-                return current;
-            }
-            if (current != null) Retire(current);
-            if (preloaded != null && preloaded.Path == path && preloaded.Written == written)
-                (trained, preloaded) = (preloaded.Trained, null);
-            else (path, written, trained) = LoadForGeneration(name, device);
-            var loaded = new LoadedModel(name, trained, written, incarnation) { Sessions = 1 };
-            trained = null;
-            _loaded[name] = loaded;
-            _held[name] = (path, written);
-            _logger.LogInformation("Loaded model {Model} from {Checkpoint}", name, path);
-            return loaded;
-        }
-        finally
-        {
-            preloaded?.Dispose(); // not taken: older than the checkpoint now, or not needed
-            trained?.Dispose();
-        }
-    }
-
-    /// <summary>A session let go of the model (device thread).</summary>
-    public void Release(LoadedModel model)
-    {
-        model.Sessions--;
-        if (model.Sessions > 0) return;
-        if (model.Stale) { model.Trained.Dispose(); return; }
-        model.Trained.Model.FreeGenerationCaches(); // an idle lesson-sized LSTM would keep up to 60 MB of packed copies
-        _idle.Add(model);
-        while (_idle.Count > IdleModelsKept) Retire(_idle[0]);
-    }
-
-    /// <summary>
-    /// A newer checkpoint exists: the next Acquire loads it (device thread). Given the file just
-    /// written, a model loaded from another file that generation still reads (a job's last.ckpt
-    /// saves beside the best.ckpt sessions use) is kept: retired, it would be loaded again, the
-    /// same weights, while the sessions on it held the first copy.
-    /// </summary>
-    public void Invalidate(string name, string? written = null)
-    {
-        if (!_loaded.TryGetValue(name, out var current)) return;
-        if (written != null && !SamePath(written, current.Trained.Path) && SamePath(GenerationCheckpoint(name).Path, current.Trained.Path)) return;
-        Retire(current);
-    }
-
-    private static bool SamePath(string a, string b) => Path.GetFullPath(a) == Path.GetFullPath(b);
 
     /// <summary>Deletes the model folder: renamed aside first, so a half-deleted model is never listed.</summary>
     /// <param name="by">The key name that asked, for the log.</param>
@@ -397,17 +197,4 @@ public sealed partial class ModelStore
             _logger.LogWarning("Could not forget the owner of model {Model}, deleted before the server stopped: {Reason}", name, e.Message);
         }
     }
-
-    private void Retire(LoadedModel model)
-    {
-        _idle.Remove(model);
-        _loaded.Remove(model.Name);
-        _held.TryRemove(model.Name, out _);
-        model.Stale = true;
-        if (model.Sessions <= 0) model.Trained.Dispose();
-    }
-
-    // \z, not $: $ also matches before a final newline, which would let "name\n" through.
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
-    private static partial Regex NamePattern();
 }

@@ -150,13 +150,13 @@ public static class TrainCommand
             throw new ArgumentException($"--models '{models}' is a file; give the folder that holds model folders (it is made if missing).");
         if (name != null)
         {
-            try { ModelServer.TrainedModels.ModelStore.ValidateName(name, "--name"); }
+            try { ModelServer.TrainedModels.ModelNames.Validate(name, "--name"); }
             catch (ModelServer.Errors.ServerException e) { throw new ArgumentException(e.Message); }
         }
         var (root, folderName) = (models ?? "models", name ?? architecture.Name);
         // As the server keeps names: on Windows and macOS the two would be one folder.
         // (The same name exactly is refused below, with a resume hint.)
-        if (ModelServer.TrainedModels.ModelStore.TakenName(root, folderName) is { } taken && taken != folderName)
+        if (ModelServer.TrainedModels.ModelNames.Taken(root, folderName) is { } taken && taken != folderName)
             throw new ArgumentException($"A model named '{taken}' exists in {root}, and names may not differ only in case (on some file systems they are one folder); choose another --name.");
         return Path.Combine(root, folderName);
     }

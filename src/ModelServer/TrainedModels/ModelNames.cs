@@ -1,0 +1,70 @@
+using System.Text.RegularExpressions;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Text;
+using CharRnn.ModelServer.Errors;
+
+namespace CharRnn.ModelServer.TrainedModels;
+
+/// <summary>
+/// What a model name may be: a plain name, never a path, so nothing can reach outside the models
+/// folder (corpus names follow the same rule, and `charrnn train` checks its --name by it); and
+/// which model a new name would collide with.
+/// </summary>
+public static partial class ModelNames
+{
+    /// <summary>The rule, in the words every refusal of a name uses.</summary>
+    public const string Rule = "1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit";
+
+    /// <summary>INVALID_ARGUMENT unless <paramref name="name"/> is a plain name (no separators, no "..").</summary>
+    /// <param name="kind">What the name names, for the message: model, or corpus (same rule).</param>
+    public static string Validate(string? name, string field = "model_name", string kind = "model")
+    {
+        if (string.IsNullOrEmpty(name))
+            throw ServerException.Invalid($"{field} is empty; a {kind} name is {Rule}.");
+        if (!NamePattern().IsMatch(name))
+            throw ServerException.Invalid($"{field} '{Echo.Of(name)}' is not a valid name; a {kind} name is {Rule} (names are not paths).");
+        // The server's own files sit beside the model folders (charrnn.db and its journal, charrnn.lock):
+        // a folder of such a name would break them (SQLite fails to open a database whose journal is a folder).
+        if (kind == "model" && name.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase))
+            throw ServerException.Invalid($"{field} '{Echo.Of(name)}' is not allowed: names starting with '{ServerFilePrefix}' are kept for the server's own files in the models folder. Pick another name.");
+        return name;
+    }
+
+    /// <summary>The start of the server's own file names in the models folder, which model names may not take.</summary>
+    internal const string ServerFilePrefix = "charrnn.";
+
+    /// <summary>Whether a folder in the models folder has a name the API can reach (a folder made outside the server may not).</summary>
+    public static bool IsUsable(string folderName) =>
+        NamePattern().IsMatch(folderName) && !folderName.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The model a new model named <paramref name="name"/> would collide with: one of that name, or of
+    /// a name that differs only in case. Names are unique without regard to case so that a models
+    /// folder works the same on a case-insensitive file system (Windows, macOS), where both would be one folder.
+    /// </summary>
+    /// <param name="root">The models folder: the server's, or charrnn train's --models.</param>
+    public static string? Taken(string root, string name) =>
+        Directory.Exists(root)
+            ? Directory.EnumerateDirectories(root).Select(Path.GetFileName).OfType<string>()
+                .Where(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase) && ModelFolder.HoldsModel(Path.Combine(root, n)))
+                .OrderBy(n => n == name ? 0 : 1).FirstOrDefault()
+            : null;
+
+    /// <summary>
+    /// The message for a new model's name that <see cref="Taken"/> found taken. Resuming or deleting is
+    /// offered only to a key that may (<paramref name="writable"/>; null: not known); to another the name is
+    /// just taken, without saying whose (models names are one namespace, their owners not everyone's business).
+    /// </summary>
+    public static string TakenMessage(string name, string taken, bool? writable) => taken != name
+        ? $"A model named '{taken}' exists, and names may not differ only in case (on some file systems they are one folder); choose another model_name."
+        : writable switch
+        {
+            true => $"A model named '{name}' exists; choose another model_name, set resume to continue it, or delete it first.",
+            false => $"The name '{name}' is taken by a model this key cannot change; choose another model_name.",
+            null => $"A model named '{name}' exists; choose another model_name (or, if this key may change it, set resume to continue it).",
+        };
+
+    // \z, not $: $ also matches before a final newline, which would let "name\n" through.
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
+    private static partial Regex NamePattern();
+}
