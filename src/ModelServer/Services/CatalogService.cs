@@ -39,11 +39,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         response.Models.AddRange(models.List(caller).Select(m => Summary(m, caller)));
         // A model in its first epoch is listed too, as training, with what is known of it so far.
         foreach (var job in jobs.Unsaved(caller).Where(j => response.Models.All(m => m.Name != j.ModelName)))
-            response.Models.Add(new Api.ModelSummary
-            {
-                Name = job.ModelName, Architecture = job.Architecture, Training = true, Owner = job.Owner,
-                CorpusName = job.Plan!.CorpusName, CorpusSha256 = job.Plan.Corpus.Sha256, Lowercase = job.Plan.Options?.Lowercase ?? false,
-            });
+            response.Models.Add(ProtoMapper.ToUnsavedSummary(job));
         return Task.FromResult(response);
     }
 

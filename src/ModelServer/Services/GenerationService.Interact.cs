@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using CharRnn.Engine.Sampling;
 using CharRnn.ModelServer.DeviceLoop;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Security;
@@ -146,14 +145,7 @@ public sealed partial class GenerationService
             await worker.Run(() => { fork.Generating = true; worker.Start(generation); }, cancellation, fork.Owner);
             await foreach (var o in generation.Output.ReadAllAsync(cancellation))
             {
-                await output.WriteAsync(new Api.InteractResponse
-                {
-                    RequestIndex = index,
-                    Text = o.Text,
-                    Probability = o.Last.Probability,
-                    Done = o.Finish != GenerationFinish.None,
-                    CharactersSeen = o.CharactersSeen,
-                }, cancellation);
+                await output.WriteAsync(ProtoMapper.ToInteractResponse(o, index), cancellation);
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

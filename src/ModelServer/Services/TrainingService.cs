@@ -30,7 +30,7 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
         var caller = Caller.Of(context);
         var plan = Plan(request, caller);
         jobs.CheckAdmits(plan, caller);
-        return Task.FromResult(new Api.Job { ModelName = plan.ModelName, Architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? "" });
+        return Task.FromResult(ProtoMapper.ToCheckedJob(plan));
     }
 
     public override async Task Train(Api.StartJobRequest request, IServerStreamWriter<Api.JobEvent> responseStream, ServerCallContext context)

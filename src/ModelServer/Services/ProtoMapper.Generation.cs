@@ -1,0 +1,81 @@
+using CharRnn.Engine.Sampling;
+using CharRnn.ModelServer.DeviceLoop;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Sessions;
+using Google.Protobuf.WellKnownTypes;
+using Api = CharRnn.Protos.V1;
+
+namespace CharRnn.ModelServer.Services;
+
+public static partial class ProtoMapper
+{
+    /// <summary>Engine settings from a request: unset fields from <paramref name="start"/>, or the defaults (temperature 1, seed random).</summary>
+    public static SamplingSettings FromProto(Api.SamplingSettings? s, SamplingSettings? start = null)
+    {
+        var result = start ?? new SamplingSettings(Temperature: 1.0, Seed: SamplingSettings.DrawSeed());
+        if (s == null) return result;
+        if (s.HasTemperature) result = result with { Temperature = s.Temperature };
+        if (s.HasTopK) result = result with { TopK = s.TopK };
+        if (s.HasTopP) result = result with { TopP = s.TopP };
+        if (s.HasSeed) result = result with { Seed = s.Seed };
+        try
+        {
+            return result.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw ServerException.Invalid("sampling." + e.Message);
+        }
+    }
+
+    public static Api.SamplingSettings ToProto(SamplingSettings s) => new()
+    {
+        Temperature = s.Temperature,
+        TopK = s.TopK,
+        TopP = s.TopP,
+        Seed = s.Seed,
+    };
+
+    public static Api.Session ToProto(ServerSession s) => new()
+    {
+        Id = s.Id,
+        ModelName = s.Model.Name,
+        Architecture = s.Model.Trained.Architecture.Name,
+        Sampling = ToProto(s.Settings),
+        CharactersSeen = s.CharactersSeen,
+        Created = Timestamp.FromDateTimeOffset(s.Created),
+        IdleTimeoutSeconds = (int)s.IdleTimeout.TotalSeconds,
+    };
+
+    public static Api.GenerateResponse ToProto(GenerationOutput o, bool probabilities)
+    {
+        var result = new Api.GenerateResponse
+        {
+            Text = o.Text,
+            Probability = probabilities ? o.Last.Probability : 0,
+            CharactersSeen = o.CharactersSeen,
+            FinishReason = o.Finish switch
+            {
+                GenerationFinish.Length => Api.GenerateResponse.Types.FinishReason.Length,
+                GenerationFinish.Stop => Api.GenerateResponse.Types.FinishReason.Stop,
+                _ => Api.GenerateResponse.Types.FinishReason.Unspecified,
+            },
+        };
+        if (o.Last.Alternatives != null)
+            result.Alternatives.AddRange(o.Last.Alternatives.Select(a => new Api.Alternative { Text = a.Text, Probability = a.Probability }));
+        return result;
+    }
+
+    /// <summary>One piece of an Interact prediction, answering the request at <paramref name="requestIndex"/>.</summary>
+    public static Api.InteractResponse ToInteractResponse(GenerationOutput o, long requestIndex) => new()
+    {
+        RequestIndex = requestIndex,
+        Text = o.Text,
+        Probability = o.Last.Probability,
+        Done = o.Finish != GenerationFinish.None,
+        CharactersSeen = o.CharactersSeen,
+    };
+
+    public static IEnumerable<Api.Alternative> ToProto(IEnumerable<(string Text, float Probability)> alternatives) =>
+        alternatives.Select(a => new Api.Alternative { Text = a.Text, Probability = a.Probability });
+}
