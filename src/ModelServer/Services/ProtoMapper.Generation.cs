@@ -47,6 +47,14 @@ public static partial class ProtoMapper
         IdleTimeoutSeconds = (int)s.IdleTimeout.TotalSeconds,
     };
 
+    public static Api.GenerateResponse.Types.FinishReason ToProto(GenerationFinish finish) => finish switch
+    {
+        GenerationFinish.None => Api.GenerateResponse.Types.FinishReason.Unspecified,
+        GenerationFinish.Length => Api.GenerateResponse.Types.FinishReason.Length,
+        GenerationFinish.Stop => Api.GenerateResponse.Types.FinishReason.Stop,
+        _ => throw new ArgumentOutOfRangeException(nameof(finish), finish, "no proto value for this finish"),
+    };
+
     public static Api.GenerateResponse ToProto(GenerationOutput o, bool probabilities)
     {
         var result = new Api.GenerateResponse
@@ -54,12 +62,7 @@ public static partial class ProtoMapper
             Text = o.Text,
             Probability = probabilities ? o.Last.Probability : 0,
             CharactersSeen = o.CharactersSeen,
-            FinishReason = o.Finish switch
-            {
-                GenerationFinish.Length => Api.GenerateResponse.Types.FinishReason.Length,
-                GenerationFinish.Stop => Api.GenerateResponse.Types.FinishReason.Stop,
-                _ => Api.GenerateResponse.Types.FinishReason.Unspecified,
-            },
+            FinishReason = ToProto(o.Finish),
         };
         if (o.Last.Alternatives != null)
             result.Alternatives.AddRange(o.Last.Alternatives.Select(a => new Api.Alternative { Text = a.Text, Probability = a.Probability }));

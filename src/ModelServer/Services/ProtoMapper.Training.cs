@@ -102,6 +102,16 @@ public static partial class ProtoMapper
         return result;
     }
 
+    public static Api.Job.Types.State ToProto(JobState state) => state switch
+    {
+        JobState.Queued => Api.Job.Types.State.Queued,
+        JobState.Running => Api.Job.Types.State.Running,
+        JobState.Finished => Api.Job.Types.State.Finished,
+        JobState.Failed => Api.Job.Types.State.Failed,
+        JobState.Stopped => Api.Job.Types.State.Stopped,
+        _ => throw new ArgumentOutOfRangeException(nameof(state), state, "no proto value for this job state"),
+    };
+
     /// <summary>The job as <paramref name="state"/> and <paramref name="queuePosition"/> (read together) say it is.</summary>
     public static Api.Job ToProto(TrainingJob job, JobState state, int queuePosition)
     {
@@ -111,14 +121,7 @@ public static partial class ProtoMapper
             ModelName = job.ModelName,
             Owner = job.Owner,
             Architecture = job.Architecture,
-            State = state switch
-            {
-                JobState.Queued => Api.Job.Types.State.Queued,
-                JobState.Running => Api.Job.Types.State.Running,
-                JobState.Finished => Api.Job.Types.State.Finished,
-                JobState.Failed => Api.Job.Types.State.Failed,
-                _ => Api.Job.Types.State.Stopped,
-            },
+            State = ToProto(state),
             Created = Timestamp.FromDateTimeOffset(job.Created),
             Step = job.Step,
             TotalSteps = job.TotalSteps,

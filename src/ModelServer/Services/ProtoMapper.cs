@@ -20,15 +20,20 @@ namespace CharRnn.ModelServer.Services;
 /// </summary>
 public static partial class ProtoMapper
 {
+    // Enum maps name every value and throw on the rest, so a value added on one side fails the
+    // mapping's test instead of quietly becoming another value on the wire.
+    public static Api.HyperParameterSpec.Types.Type ToProto(HyperParameterType type) => type switch
+    {
+        HyperParameterType.Int => Api.HyperParameterSpec.Types.Type.Int,
+        HyperParameterType.Float => Api.HyperParameterSpec.Types.Type.Float,
+        HyperParameterType.Bool => Api.HyperParameterSpec.Types.Type.Bool,
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "no proto value for this hyperparameter type"),
+    };
+
     public static Api.HyperParameterSpec ToProto(HyperParameterSpec spec, ServerLimits? limits = null) => new()
     {
         Name = spec.Name,
-        Type = spec.Type switch
-        {
-            HyperParameterType.Int => Api.HyperParameterSpec.Types.Type.Int,
-            HyperParameterType.Float => Api.HyperParameterSpec.Types.Type.Float,
-            _ => Api.HyperParameterSpec.Types.Type.Bool,
-        },
+        Type = ToProto(spec.Type),
         DefaultValue = limits?.DefaultOf(spec) ?? spec.Default,
         Min = spec.Min,
         Max = limits?.MaxOf(spec) ?? spec.Max,

@@ -1,0 +1,43 @@
+using CharRnn.Engine.Models;
+using CharRnn.ModelServer.DeviceLoop;
+using CharRnn.ModelServer.Jobs;
+using CharRnn.ModelServer.Services;
+using Api = CharRnn.Protos.V1;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>
+/// Every value of the server's enums reaches the wire as the proto value of the same name: one added on
+/// the engine's or server's side without a mapping fails here, not as a wrong state in a client.
+/// </summary>
+public class ProtoMapperTests
+{
+    [Fact]
+    public void Every_job_state_maps_to_its_namesake()
+    {
+        foreach (var state in Enum.GetValues<JobState>())
+            Assert.Equal(state.ToString(), ProtoMapper.ToProto(state).ToString());
+    }
+
+    [Fact]
+    public void Every_hyperparameter_type_maps_to_its_namesake()
+    {
+        foreach (var type in Enum.GetValues<HyperParameterType>())
+            Assert.Equal(type.ToString(), ProtoMapper.ToProto(type).ToString());
+    }
+
+    [Fact]
+    public void Every_finish_maps_to_its_namesake_and_none_to_unspecified()
+    {
+        foreach (var finish in Enum.GetValues<GenerationFinish>())
+            Assert.Equal(finish == GenerationFinish.None ? "Unspecified" : finish.ToString(), ProtoMapper.ToProto(finish).ToString());
+    }
+
+    [Fact]
+    public void A_value_without_a_mapping_is_refused_by_name()
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ProtoMapper.ToProto((JobState)99));
+        Assert.Contains("no proto value for this job state", e.Message);
+        Assert.Equal(99, (int)(JobState)e.ActualValue!);
+    }
+}
