@@ -537,6 +537,26 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Cycle_ends_in_every_sgdr_phase_are_kept_each_under_its_own_name()
+    {
+        var arch = Architectures.Get("stateful-gru");
+        using var dir = new TempFolder();
+        // Cycles end after epoch 2 (the first SGDR's only one) and 3 (the fresh SGDR's first); epoch 4 is mid-cycle.
+        var options = Tiny.Options(epochs: 4) with
+        {
+            Schedule = "constant,epochs=1; sgdr:cycle_len=1,epochs=1; sgdr:cycle_len=1,cycle_mult=2", SampleChars = 0, KeepCycleCheckpoints = true,
+        };
+        using var trainer = Trainer.Create(arch, Tiny.HyperParameters(arch), options, Tiny.Corpus(), CPU, dir.Path);
+        var cycleEnds = new List<int>();
+        trainer.CycleEnded += cycleEnds.Add;
+        trainer.Run();
+        Assert.Equal([2, 3], cycleEnds);
+        Assert.Equal([Trainer.CycleCheckpoint(1), Trainer.CycleCheckpoint(2)], Directory.GetFiles(dir.Path, Trainer.CycleCheckpoints).Select(Path.GetFileName).Order());
+        Assert.Equal(2, CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.CycleCheckpoint(1))).Position.Epoch);
+        Assert.Equal(3, CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.CycleCheckpoint(2))).Position.Epoch);
+    }
+
+    [Fact]
     public void Epochs_record_losses_and_checkpoints_follow_sgdr_cycles_and_the_best_loss()
     {
         using var dir = new TempFolder();

@@ -728,9 +728,12 @@ public class CommandLineTests
     public void Archs_and_train_help_give_the_lessons_recipe_for_its_lstm()
     {
         // The defaults train one epoch at a constant lr: the lesson's SGDR run must be findable where a user looks.
-        const string recipe = "charrnn train stateful-lstm --lower --epochs 15 --schedule sgdr:cycle_len=1,cycle_mult=2 --min-freq 3";
+        // The whole lesson: 2 epochs constant, SGDR over 15, a fresh SGDR over 63; the phased schedule quoted for a shell.
+        const string recipe = "charrnn train stateful-lstm --lower --epochs 80 --schedule 'constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2' --min-freq 3";
         Assert.Contains("--recipe lesson  " + recipe, Printed(["archs"]));
-        Assert.Contains("--recipe lesson trains the lesson's LSTM as it does: " + recipe, Printed(["train", "--help"]).ReplaceLineEndings(" "));
+        var help = Printed(["train", "--help"]).ReplaceLineEndings(" ");
+        Assert.Contains("--recipe lesson trains the lesson's LSTM with the lesson's whole schedule", help);
+        Assert.Contains(recipe, System.Text.RegularExpressions.Regex.Replace(help, " {2,}", " "));
     }
 
     [Fact]
@@ -746,12 +749,14 @@ public class CommandLineTests
         }
         var lesson = Trained("lesson");
         Assert.Equal("stateful-lstm", lesson.Architecture);
-        Assert.Equal((true, 15, "sgdr:cycle_len=1,cycle_mult=2", 3), (lesson.Training.Lowercase, lesson.Training.Epochs, lesson.Training.Schedule, lesson.Training.MinFrequency));
+        Assert.Equal((true, 80, "constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2", 3),
+            (lesson.Training.Lowercase, lesson.Training.Epochs, lesson.Training.Schedule, lesson.Training.MinFrequency));
+        Assert.Equal((1e-2, 1e-5), (lesson.Training.LearningRate.Recurrent, lesson.Training.WeightDecay.Recurrent)); // the lesson's lr and Adam's wd
         var overridden = Trained("overridden", "stateful-lstm", "--lower", "false", "--epochs", "2", "--schedule", "constant", "--min-freq", "1");
         Assert.Equal((false, 2, "constant", 1), (overridden.Training.Lowercase, overridden.Training.Epochs, overridden.Training.Schedule, overridden.Training.MinFrequency));
 
-        AssertUserError(["train", "--recipe", "lessn"], "charrnn: --recipe 'lessn' is not a recipe; known: lesson (stateful-lstm --lower --epochs 15 --schedule sgdr:cycle_len=1,cycle_mult=2 --min-freq 3). Did you mean 'lesson'?");
-        AssertUserError(["train", "stateful-gru", "--recipe", "lesson", .. tiny], "charrnn: --recipe lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop --recipe and give stateful-gru the settings as flags: --lower --epochs 15");
+        AssertUserError(["train", "--recipe", "lessn"], "charrnn: --recipe 'lessn' is not a recipe; known: lesson (stateful-lstm --lower --epochs 80 --schedule 'constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2' --min-freq 3). Did you mean 'lesson'?");
+        AssertUserError(["train", "stateful-gru", "--recipe", "lesson", .. tiny], "charrnn: --recipe lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop --recipe and give stateful-gru the settings as flags: --lower --epochs 80");
     });
 
     [Fact]

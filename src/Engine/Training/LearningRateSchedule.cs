@@ -6,7 +6,9 @@ namespace CharRnn.Engine.Training;
 /// A learning-rate multiplier as a function of training progress in (fractional) epochs.
 /// Stateless, so resuming at a position gives exactly the rate of an uninterrupted run.
 /// Forms: "constant"; "steps:3=0.1,6=0.01" (from epoch 3 multiply by 0.1, from 6 by 0.01: the
-/// lesson's set_lrs); "sgdr:cycle_len=1,cycle_mult=2" (cosine annealing with warm restarts).
+/// lesson's set_lrs); "sgdr:cycle_len=1,cycle_mult=2" (cosine annealing with warm restarts); and phases of
+/// these run one after another, "constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2"
+/// (the lesson's LSTM: each phase counts its epochs from its own start, so the third SGDR starts afresh).
 /// </summary>
 public abstract class LearningRateSchedule
 {
@@ -18,6 +20,9 @@ public abstract class LearningRateSchedule
     /// <summary>The largest factor the rate is multiplied by at any point (the schedule's peak).</summary>
     public virtual double MaxFactor => 1;
 
+    /// <summary>True when the rate restarts in cycles whose ends can be kept (SGDR, or phases with an SGDR among them).</summary>
+    public virtual bool HasCycles => false;
+
     /// <summary>How many cycles have ended once <paramref name="completedEpochs"/> are done (those ending between epochs too).</summary>
     public virtual int CyclesEndedBy(int completedEpochs) => 0;
 
@@ -25,21 +30,34 @@ public abstract class LearningRateSchedule
     public abstract override string ToString();
 
     // Read leniently, and said so: the kind in any case, spaces around the whole ignored, sgdr's settings defaulting to 1.
-    public const string Help = "constant | steps:EPOCH=FACTOR,... (e.g. steps:3=0.1,6=0.01) | sgdr:cycle_len=N,cycle_mult=M (e.g. sgdr:cycle_len=1,cycle_mult=2; " +
-                               "either left out is 1); the kind (constant, steps, sgdr) in any case, spaces around the whole ignored";
+    public const string Help = "constant | steps:EPOCH=FACTOR,... (from EPOCH completed epochs on, the rate is multiplied by FACTOR; " +
+                               "e.g. steps:3=0.1,6=0.01) | sgdr:cycle_len=N,cycle_mult=M (e.g. sgdr:cycle_len=1,cycle_mult=2; " +
+                               "either left out is 1); or phases run one after another, separated by ';', each but the last ending " +
+                               "after its epochs=N and counting epochs from its own start (e.g. constant,epochs=2; " +
+                               "sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2); " +
+                               "the kind (constant, steps, sgdr) in any case, spaces around the whole ignored";
 
     public static LearningRateSchedule Parse(string? text)
     {
         var spec = (text ?? "constant").Trim();
+        return spec.Contains(';') || spec.Contains("epochs", StringComparison.OrdinalIgnoreCase)
+            ? PhasedSchedule.ParsePhases(spec)
+            : ParseOne(spec, spec);
+    }
+
+    /// <summary>One schedule with no phases; <paramref name="whole"/> is what the user wrote, for messages.</summary>
+    internal static LearningRateSchedule ParseOne(string spec, string whole)
+    {
         var colon = spec.IndexOf(':');
         var kind = (colon < 0 ? spec : spec[..colon]).ToLowerInvariant();
         var args = colon < 0 ? "" : spec[(colon + 1)..];
         return kind switch
         {
             "constant" or "" when args.Length == 0 => new ConstantSchedule(),
-            "steps" => StepSchedule.ParseArgs(args, spec),
-            "sgdr" => SgdrSchedule.ParseArgs(args, spec),
-            _ => throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}' is not known; use {Help}."),
+            "constant" => throw new ArgumentException($"schedule '{Text.Echo.Of(whole)}': constant takes no settings, and was given '{Text.Echo.Of(args)}'; use {Help}."),
+            "steps" => StepSchedule.ParseArgs(args, whole),
+            "sgdr" => SgdrSchedule.ParseArgs(args, whole),
+            _ => throw new ArgumentException($"schedule '{Text.Echo.Of(whole)}'{(whole == spec ? "" : $": '{Text.Echo.Of(spec)}'")} is not known; use {Help}."),
         };
     }
 
@@ -113,6 +131,7 @@ public sealed class SgdrSchedule : LearningRateSchedule
 
     public double CycleLength { get; }
     public double CycleMult { get; }
+    public override bool HasCycles => true;
 
     public override double Factor(double epochs)
     {

@@ -95,8 +95,8 @@ public static partial class ProtoMapper
         {
             throw ServerException.Invalid(InProtoTerms(e.Message));
         }
-        // Asked for now, it would keep nothing: only SGDR has cycles to end.
-        if (o.HasKeepCycleCheckpoints && o.KeepCycleCheckpoints && LearningRateSchedule.Parse(result.Schedule) is not SgdrSchedule)
+        // Asked for now, it would keep nothing: only SGDR (alone or as a phase) has cycles to end.
+        if (o.HasKeepCycleCheckpoints && o.KeepCycleCheckpoints && !LearningRateSchedule.Parse(result.Schedule).HasCycles)
             throw ServerException.Invalid($"options.keep_cycle_checkpoints keeps each SGDR cycle's end, and schedule '{result.Schedule}' has no cycles; " +
                                           "set options.schedule to sgdr:cycle_len=1,cycle_mult=2 (say), or drop keep_cycle_checkpoints.");
         return result;

@@ -42,8 +42,8 @@ internal sealed class TrainingFlags(bool resuming)
         if (parse.GetValue(SampleChars) is { } sample) options = options with { SampleChars = sample };
         if (parse.GetResult(KeepCycles) is not null) options = options with { KeepCycleCheckpoints = parse.GetValue(KeepCycles) ?? true };
         options = options.Validate();
-        // Asked for now, it would keep nothing: only SGDR has cycles to end.
-        if (parse.GetResult(KeepCycles) is not null && options.KeepCycleCheckpoints && LearningRateSchedule.Parse(options.Schedule) is not SgdrSchedule)
+        // Asked for now, it would keep nothing: only SGDR (alone or as a phase) has cycles to end.
+        if (parse.GetResult(KeepCycles) is not null && options.KeepCycleCheckpoints && !LearningRateSchedule.Parse(options.Schedule).HasCycles)
             throw new ArgumentException($"--keep-cycles keeps each SGDR cycle's end, and schedule '{options.Schedule}' has no cycles; " +
                                         "add --schedule sgdr:cycle_len=1,cycle_mult=2 (say), or drop --keep-cycles.");
         return options;
