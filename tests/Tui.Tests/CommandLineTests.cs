@@ -760,6 +760,22 @@ public class CommandLineTests
     });
 
     [Fact]
+    public void Train_and_resume_warn_when_epochs_stop_an_sgdr_cycle_midway() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        string[] tiny = ["--corpus", corpus, "--max-steps", "1", "--threads", "1", "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--bptt", "4", "--sample-chars", "0"];
+        var folder = Path.Combine(root, "m");
+        var said = PrintedAndSaid(["train", "stateful-gru", "--out", folder, "--epochs", "10", "--schedule", "sgdr:cycle_len=1,cycle_mult=2", .. tiny]).Error;
+        Assert.Contains("charrnn: warning: cycles end after epochs 1, 3, 7, 15; --epochs 10 stops mid-cycle, the rate still at 69% of its peak (--epochs 7 or 15 ends at a cycle's end).", said);
+        var resumed = PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "2", "--epochs", "20", "--threads", "1",
+            "--schedule", "constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2"]).Error;
+        Assert.Contains("cycles end after epochs 3, 5, 9, 17, 33; --epochs 20 stops mid-cycle", resumed); // the SGDR phase counts from epoch 2
+        var atEnd = PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--epochs", "17", "--threads", "1"]).Error;
+        Assert.DoesNotContain("mid-cycle", atEnd);
+    });
+
+    [Fact]
     public void Archs_gives_each_architectures_own_lr_and_wd_and_no_other()
     {
         var printed = Printed(["archs"]);

@@ -26,6 +26,23 @@ public abstract class LearningRateSchedule
     /// <summary>How many cycles have ended once <paramref name="completedEpochs"/> are done (those ending between epochs too).</summary>
     public virtual int CyclesEndedBy(int completedEpochs) => 0;
 
+    /// <summary>
+    /// The whole epochs after which a cycle ends, up to the first at or past <paramref name="epochs"/> (none without
+    /// cycles): a run told to stop between two of them stops mid-cycle, its rate not yet annealed.
+    /// </summary>
+    public IReadOnlyList<int> CycleEndsThrough(int epochs)
+    {
+        var ends = new List<int>();
+        if (!HasCycles) return ends;
+        for (var e = 1; e <= TrainingOptions.MaxEpochs; e++)
+        {
+            if (!IsCycleEnd(e)) continue;
+            ends.Add(e);
+            if (e >= epochs) break;
+        }
+        return ends;
+    }
+
     /// <summary>The text form, which <see cref="Parse"/> reads back.</summary>
     public abstract override string ToString();
 

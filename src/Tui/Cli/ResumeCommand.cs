@@ -60,6 +60,7 @@ public static class ResumeCommand
                     : FormattableString.Invariant($"Nothing to do: it has trained {position.Epoch} of {options.Epochs} epoch(s). Pass --epochs N (more than {position.Epoch}) to train further."));
                 return 0;
             }
+            MidCycleWarning.WriteIfAny(trainer.Options, Console.Error);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
             return TrainingRun.RunToEnd(trainer);
