@@ -742,17 +742,22 @@ public class CommandLineTests
         var corpus = Path.Combine(root, "tiny.txt");
         File.WriteAllText(corpus, TuiFixture.TinyText);
         string[] tiny = ["--corpus", corpus, "--max-steps", "1", "--threads", "1", "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--bptt", "4", "--sample-chars", "0"];
+        var printed = "";
         Engine.Checkpoints.CheckpointMetadata Trained(string name, params string[] args)
         {
-            Quietly(["train", "--recipe", "lesson", "--out", Path.Combine(root, name), .. args, .. tiny]);
+            printed = Printed(["train", "--recipe", "lesson", "--out", Path.Combine(root, name), .. args, .. tiny]);
             return Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(root, name, "last.ckpt"));
         }
         var lesson = Trained("lesson");
+        // The settings the run goes by are printed, so a user sees the recipe took effect.
+        Assert.Contains("\ntraining: 80 epochs · adam lr 0.01 wd 1e-5 · schedule constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; " +
+                        "sgdr:cycle_len=1,cycle_mult=2 · max_steps 1 · lower true · min_freq 3\n", printed.ReplaceLineEndings("\n"));
         Assert.Equal("stateful-lstm", lesson.Architecture);
         Assert.Equal((true, 80, "constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2", 3),
             (lesson.Training.Lowercase, lesson.Training.Epochs, lesson.Training.Schedule, lesson.Training.MinFrequency));
         Assert.Equal((1e-2, 1e-5), (lesson.Training.LearningRate.Recurrent, lesson.Training.WeightDecay.Recurrent)); // the lesson's lr and Adam's wd
         var overridden = Trained("overridden", "stateful-lstm", "--lower", "false", "--epochs", "2", "--schedule", "constant", "--min-freq", "1");
+        Assert.Contains("training: 2 epochs · adam lr 0.01 wd 1e-5 · schedule constant · max_steps 1 · lower false · min_freq 1", printed);
         Assert.Equal((false, 2, "constant", 1), (overridden.Training.Lowercase, overridden.Training.Epochs, overridden.Training.Schedule, overridden.Training.MinFrequency));
 
         AssertUserError(["train", "--recipe", "lessn"], "charrnn: --recipe 'lessn' is not a recipe; known: lesson (stateful-lstm --lower --epochs 80 --schedule 'constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2' --min-freq 3). Did you mean 'lesson'?");

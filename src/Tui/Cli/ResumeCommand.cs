@@ -60,9 +60,10 @@ public static class ResumeCommand
                     : FormattableString.Invariant($"Nothing to do: it has trained {position.Epoch} of {options.Epochs} epoch(s). Pass --epochs N (more than {position.Epoch}) to train further."));
                 return 0;
             }
-            MidCycleWarning.WriteIfAny(trainer.Options, Console.Error);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
+            Console.WriteLine(TrainingSettingsLine.Of(trainer.Options));
+            MidCycleWarning.WriteIfAny(trainer.Options, Console.Error);
             return TrainingRun.RunToEnd(trainer);
         });
         return command;

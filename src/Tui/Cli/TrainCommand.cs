@@ -103,6 +103,7 @@ public static class TrainCommand
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
             // Before the folder is made too: a stdout that cannot be written (a full disk) leaves no empty model folder.
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
+            Console.WriteLine(TrainingSettingsLine.Of(options));
             MidCycleWarning.WriteIfAny(options, Console.Error);
             using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             var made = !Directory.Exists(folder);
