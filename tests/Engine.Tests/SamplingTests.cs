@@ -188,6 +188,24 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
     }
 
     [Fact]
+    public void The_unknown_symbol_is_never_generated_when_the_vocabulary_has_one()
+    {
+        // Untrained, so every symbol scores alike: at temperature 10 the unknown one would come up every few dozen chars.
+        var a = Architectures.Get("stateful-gru");
+        using var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 1) with { MinFrequency = 2 }, Tiny.Corpus(), CPU, null);
+        trainer.Model.eval();
+        Assert.True(trainer.Vocabulary.HasUnknown);
+        using var s = new GenerationSession(trainer.Model, trainer.Vocabulary, new SamplingSettings(Temperature: 10, Seed: 4));
+        Assert.True(float.IsNegativeInfinity(s.NextLogits[1])); // before any text too
+        s.Feed("the cat");
+        Assert.True(float.IsNegativeInfinity(s.NextLogits[1]));
+        Assert.DoesNotContain(s.Generate(2000), c => c.Id == 1 || c.Text == CharRnn.Engine.Text.Vocabulary.Unknown);
+        using var without = _model.Session(new SamplingSettings());
+        Assert.False(without.Vocabulary.HasUnknown);
+        Assert.False(float.IsNegativeInfinity(without.NextLogits[1])); // without one, id 1 is a character
+    }
+
+    [Fact]
     public void Probabilities_and_alternatives_come_from_the_models_own_distribution()
     {
         using var s = _model.Session(new SamplingSettings(Temperature: 0.5, Seed: 2));

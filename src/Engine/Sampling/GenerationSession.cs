@@ -27,7 +27,7 @@ public sealed class GenerationSession : IDisposable
         Settings = settings.Validate();
         _rng = new SplitMix64(settings.Seed);
         using (no_grad()) _state = StartState().DetachFromDisposeScope();
-        _nextLogits = UnigramLogits(vocabulary);
+        _nextLogits = Sampleable(UnigramLogits(vocabulary));
     }
 
     private GenerationSession(GenerationSession source)
@@ -91,7 +91,7 @@ public sealed class GenerationSession : IDisposable
     {
         ReleaseState();
         using (no_grad()) _state = StartState().DetachFromDisposeScope();
-        _nextLogits = UnigramLogits(Vocabulary);
+        _nextLogits = Sampleable(UnigramLogits(Vocabulary));
         _rng = new SplitMix64(Settings.Seed);
         CharactersSeen = 0;
     }
@@ -124,7 +124,7 @@ public sealed class GenerationSession : IDisposable
     /// <summary>Takes the result of a model step: next-char logits (length V) and this row's new state.</summary>
     internal void Accept(Tensor logits, RecurrentState state)
     {
-        _nextLogits = WithoutPadding(HostCopy.Floats(logits));
+        _nextLogits = Sampleable(HostCopy.Floats(logits));
         var own = state.DetachFromDisposeScope();
         ReleaseState();
         _state = own;
@@ -133,7 +133,7 @@ public sealed class GenerationSession : IDisposable
     /// <summary>Takes the result of a batched step: this row's logits, and row <paramref name="row"/> of the step's new state.</summary>
     internal void Accept(float[] logits, SharedBatchState shared, int row)
     {
-        _nextLogits = WithoutPadding(logits);
+        _nextLogits = Sampleable(logits);
         ReleaseState();
         _shared = shared;
         _row = row;
@@ -174,10 +174,13 @@ public sealed class GenerationSession : IDisposable
     /// <summary>
     /// The padding symbol is never generated: it is not a character, and a high temperature could
     /// otherwise draw it (its score is merely low) and feed it back through an untrained embedding row.
+    /// Nor is the unknown symbol (min_freq above 1): it stands for characters dropped as rare, and
+    /// drawn it would print as '�' in the text (seen at temperature 3).
     /// </summary>
-    private static float[] WithoutPadding(float[] logits)
+    private float[] Sampleable(float[] logits)
     {
         logits[0] = float.NegativeInfinity;
+        if (Vocabulary.HasUnknown) logits[1] = float.NegativeInfinity;
         return logits;
     }
 
