@@ -36,18 +36,25 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal("stateful-lstm", request.Architecture);
         Assert.Equal(2, request.Options.Epochs);
         Assert.True(request.Options.Lowercase);
-        Assert.Equal("sgdr:cycle_len=1,cycle_mult=2", request.Options.Schedule);
+        Assert.Equal("constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2", request.Options.Schedule);
         Assert.Equal(3, request.Options.MinFreq);
         var same = await Runner.TrainRequest(CommandParser.ParseMany("train stateful-lstm recipe=lesson lower=false")[0], CancellationToken.None);
-        Assert.Equal(15, same.Options.Epochs);
+        Assert.Equal(80, same.Options.Epochs);
         Assert.False(same.Options.Lowercase);
+        // The keys the recipe stands for, as its messages print them, paste back into the prompt as the same settings:
+        // the phased schedule holds ';', which would otherwise end the command.
+        var pasted = CommandParser.ParseMany($"train stateful-lstm {Cli.TrainingRecipe.Lesson.Keys} name=pasted");
+        Assert.Single(pasted);
+        var typed = await Runner.TrainRequest(pasted[0], CancellationToken.None);
+        Assert.Equal((request.Options.Lowercase, 80, request.Options.Schedule, request.Options.MinFreq),
+                     (typed.Options.Lowercase, typed.Options.Epochs, typed.Options.Schedule, typed.Options.MinFreq));
     }
 
     [Fact]
     public async Task Train_refuses_an_unknown_recipe_or_another_architecture_with_one_saying_what_is_allowed()
     {
-        await Refused("train recipe=lessn", "recipe=lessn is not a recipe; known: lesson (stateful-lstm lower=true epochs=15 schedule=sgdr:cycle_len=1,cycle_mult=2 min_freq=3). Did you mean");
-        await Refused("train stateful-gru recipe=lesson", "recipe=lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop recipe= and give stateful-gru the settings as keys: lower=true epochs=15");
+        await Refused("train recipe=lessn", "recipe=lessn is not a recipe; known: lesson (stateful-lstm lower=true epochs=80 schedule='constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2' min_freq=3). Did you mean");
+        await Refused("train stateful-gru recipe=lesson", "recipe=lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop recipe= and give stateful-gru the settings as keys: lower=true epochs=80 schedule='constant,epochs=2; ");
     }
 
     [Fact]
