@@ -384,7 +384,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Lines, l => l.StartsWith($"gru · stateful-gru · {details.Summary.ParameterCount:N0} parameters · corpus ", StringComparison.Ordinal));
         Assert.Contains(_output.Lines, l => l.StartsWith("  hyperparameters: bptt 8 · bs ", StringComparison.Ordinal) && l.Contains(" · random_bptt ", StringComparison.Ordinal)
                                              && !l.Contains("random_bptt 1", StringComparison.Ordinal) && !l.Contains("random_bptt 0", StringComparison.Ordinal)); // a switch reads true or false
-        Assert.Contains(_output.Lines, l => l.StartsWith($"  training: {details.Summary.EpochsTrained} epoch(s), ", StringComparison.Ordinal));
+        var training = Assert.Single(_output.Lines, l => l.StartsWith($"  training: {details.Summary.EpochsTrained} epoch(s), ", StringComparison.Ordinal));
+        // Small numbers as the README and the train line write them (1e-5, not 1E-05), and the vocabulary's cut-off.
+        Assert.Contains($" · wd {string.Join(",", details.TrainingOptions.WeightDecay.Select(Client.SpecText.Real))}", training);
+        Assert.Contains($" · min_freq {details.TrainingOptions.MinFreq}", training);
+        Assert.DoesNotContain("E-0", training);
         Assert.Contains(_output.Lines, l => l.StartsWith("  validation loss (nats/char): best ", StringComparison.Ordinal));
         var vocabulary = Assert.Single(_output.Lines, l => l.StartsWith("  vocabulary: ", StringComparison.Ordinal));
         // The count is of the characters listed, which leave out the padding symbol: "79 symbols" then 78 read as one lost.

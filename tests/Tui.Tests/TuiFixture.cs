@@ -28,7 +28,7 @@ public sealed class TuiFixture : IDisposable
         var a = Architectures.Get("stateful-gru");
         var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 24, ["n_fac"] = 8, ["bs"] = 8, ["random_bptt"] = 0 });
         var corpus = new Corpus("tiny", TinyText, Corpus.HexSha256(Encoding.UTF8.GetBytes(TinyText)));
-        using (var trainer = Trainer.Create(a, hp, new TrainingOptions { MaxSteps = 80, Epochs = 3, LearningRate = LayerGroupValues.All(1e-2), SampleChars = 0 },
+        using (var trainer = Trainer.Create(a, hp, new TrainingOptions { MaxSteps = 80, Epochs = 3, LearningRate = LayerGroupValues.All(1e-2), WeightDecay = LayerGroupValues.All(1e-5), SampleChars = 0 },
                    corpus, CPU, Path.Combine(Models, "gru")))
             trainer.Run();
         Options = new ServerOptions { ModelsDirectory = Models, CorporaDirectory = Corpora, Device = "cpu" };

@@ -10,8 +10,12 @@ public static class SpecText
     {
         HyperParameterSpec.Types.Type.Bool => value != 0 ? "true" : "false",
         HyperParameterSpec.Types.Type.Int => ((long)value).ToString(CultureInfo.InvariantCulture),
-        _ => Math.Abs(value) < 1e-3 ? Engine.Models.HyperParameterSpec.Number(value) : value.ToString("G4", CultureInfo.InvariantCulture), // wd 1e-5, not 1E-05
+        _ => Real(value),
     };
+
+    /// <summary>A real number as the README writes it: wd 1e-5, not G4's 1E-05; otherwise four significant digits.</summary>
+    public static string Real(double value) =>
+        Math.Abs(value) < 1e-3 ? Engine.Models.HyperParameterSpec.Number(value) : value.ToString("G4", CultureInfo.InvariantCulture);
 
     public static string Range(HyperParameterSpec spec) => spec.Type == HyperParameterSpec.Types.Type.Bool
         ? "true or false"

@@ -88,20 +88,20 @@ public sealed partial class CommandRunner
         var name = c.Arg(0) ?? Session?.ModelName ?? throw new CommandException("Usage: info MODEL (models lists them), or use MODEL first.");
         var details = await client.Catalog.GetModelAsync(new GetModelRequest { Name = name }, cancellationToken: ct);
         var m = details.Summary;
-        static string Number(double v) => v.ToString("G4", CultureInfo.InvariantCulture);
         output.Line($"{m.Name} · {m.Architecture} · {m.ParameterCount:N0} parameters · corpus {m.CorpusName}{(m.Lowercase ? " (lowercased)" : "")}" +
                     $"{(HasTeamOwner(m) ? $" · owner {m.Owner}{(m.Shared ? " (shared)" : "")}" : "")}{(m.Training ? " · training now" : "")}");
         var specs = (await ArchitectureList(ct)).Architectures.FirstOrDefault(a => a.Name == m.Architecture)?.Hyperparameters;
         output.Line("  hyperparameters: " + string.Join(" · ", details.Hyperparameters.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h =>
-            $"{h.Key} {(specs?.FirstOrDefault(s => s.Name == h.Key) is { } spec ? SpecText.Format(spec, h.Value) : Number(h.Value))}")));
+            $"{h.Key} {(specs?.FirstOrDefault(s => s.Name == h.Key) is { } spec ? SpecText.Format(spec, h.Value) : SpecText.Real(h.Value))}")));
         var o = details.TrainingOptions;
         var options = new List<string> { $"{m.EpochsTrained} epoch(s), {m.StepsTrained:N0} steps" };
         if (o.HasOptimizer) options.Add($"optimizer {o.Optimizer}");
-        if (o.LearningRate.Count > 0) options.Add($"lr {string.Join(",", o.LearningRate.Select(Number))}");
+        if (o.LearningRate.Count > 0) options.Add($"lr {string.Join(",", o.LearningRate.Select(SpecText.Real))}");
         if (o.HasSchedule && o.Schedule.Length > 0) options.Add($"schedule {o.Schedule}");
-        if (o.WeightDecay.Any(w => w != 0)) options.Add($"wd {string.Join(",", o.WeightDecay.Select(Number))}");
-        if (o.HasClip && o.Clip > 0) options.Add($"clip {Number(o.Clip)}");
-        if (o.HasValidFraction) options.Add($"val_fraction {Number(o.ValidFraction)}");
+        if (o.WeightDecay.Any(w => w != 0)) options.Add($"wd {string.Join(",", o.WeightDecay.Select(SpecText.Real))}");
+        if (o.HasClip && o.Clip > 0) options.Add($"clip {SpecText.Real(o.Clip)}");
+        if (o.HasMinFreq) options.Add($"min_freq {o.MinFreq}");
+        if (o.HasValidFraction) options.Add($"val_fraction {SpecText.Real(o.ValidFraction)}");
         output.Line("  training: " + string.Join(" · ", options));
         var best = m.HasBestValidLoss ? $"best {m.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture)}" : "not validated yet";
         var last = m.HasLastValidLoss ? $" · last {m.LastValidLoss.ToString("F4", CultureInfo.InvariantCulture)}" : "";
