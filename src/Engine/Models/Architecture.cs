@@ -8,8 +8,17 @@ public sealed class Architecture
     private readonly Func<HyperParameters, int, DeviceType, CharModel> _create;
 
     public Architecture(string name, string summary, DataLayout layout, IReadOnlyList<HyperParameterSpec> parameters,
-        double learningRate, double weightDecay, Func<HyperParameters, int, DeviceType, CharModel> create)
+        double learningRate, double weightDecay, Func<HyperParameters, int, DeviceType, CharModel> create,
+        int? fixedWindowLength = null)
     {
+        // Training and its memory estimate read these by name: missing, they would fail only at a
+        // first training, with "Hyperparameter 'bptt' is not defined here".
+        var missing = RequiredHyperParameters(layout, fixedWindowLength is not null).Where(r => parameters.All(p => p.Name != r)).ToArray();
+        if (missing.Length > 0)
+            throw new ArgumentException($"architecture '{name}' ({layout}) must declare {string.Join(", ", missing)}: training reads them " +
+                $"(every layout: bs, n_fac, n_hidden; {DataLayout.Stream}: also bptt, random_bptt; a windowed one without a fixed window: also context).",
+                nameof(parameters));
+        FixedWindowLength = fixedWindowLength;
         Name = name;
         Summary = summary;
         Layout = layout;
@@ -23,12 +32,22 @@ public sealed class Architecture
     public string Summary { get; }
     public DataLayout Layout { get; }
     public IReadOnlyList<HyperParameterSpec> Parameters { get; }
+
+
+    /// <summary>The hyperparameters that training data and the footprint estimate read for a layout.</summary>
+    public static IReadOnlyList<string> RequiredHyperParameters(DataLayout layout, bool fixedWindow) => layout switch
+    {
+        DataLayout.Stream => ["bs", "n_fac", "n_hidden", "bptt", "random_bptt"],
+        _ when fixedWindow => ["bs", "n_fac", "n_hidden"],
+        _ => ["bs", "n_fac", "n_hidden", "context"],
+    };
+
     public double DefaultLearningRate { get; }
     public double DefaultWeightDecay { get; }
     public bool IsStateful => Layout == DataLayout.Stream;
 
     /// <summary>A windowed model's fixed window, when it has no context hyperparameter (char3 reads three).</summary>
-    public int? FixedWindowLength { get; init; }
+    public int? FixedWindowLength { get; }
 
     /// <summary>Characters between the starts of two next-char windows: 1 unless its windows do not overlap.</summary>
     public int WindowStride { get; init; } = 1;
@@ -50,6 +69,23 @@ public sealed class Architecture
     /// device it is built for: a model may lay out its modules for it (the LSTM does), never its
     /// weights, so a checkpoint loads onto any device.
     /// </summary>
-    public CharModel Create(HyperParameters hyperParameters, int vocabSize, DeviceType target = DeviceType.CPU) =>
-        _create(hyperParameters, vocabSize, target);
+    public CharModel Create(HyperParameters hyperParameters, int vocabSize, DeviceType target = DeviceType.CPU)
+    {
+        var model = _create(hyperParameters, vocabSize, target);
+        // Checked here, where a new architecture is first built (ModelTests build each one), not
+        // later as "Sequence contains no elements" or a checkpoint error naming another model.
+        if (model.GetName() != Name)
+        {
+            model.Dispose();
+            throw new InvalidOperationException($"architecture '{Name}' built a model named '{model.GetName()}'; " +
+                $"pass '{Name}', its registry name, to the base constructor.");
+        }
+        if (!model.parameters().Any())
+        {
+            model.Dispose();
+            throw new InvalidOperationException($"architecture '{Name}' built a model with no registered parameters; " +
+                "call RegisterComponents() in its constructor.");
+        }
+        return model;
+    }
 }

@@ -18,7 +18,7 @@ public static class Architectures
     [
         new("char3", "Three chars in, the fourth out; the recurrence unrolled by hand.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Bs(512)], 1e-3, 0,
-            (h, v, _) => new Char3Model(v, h.Int("n_fac"), h.Int("n_hidden"))) { FixedWindowLength = 3, WindowStride = 3 },
+            (h, v, _) => new Char3Model(v, h.Int("n_fac"), h.Int("n_hidden")), fixedWindowLength: 3) { WindowStride = 3 },
         new("loop", "Loop RNN over n chars; each input added to the hidden state.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Context(8), Bs(512)], 1e-3, 0,
             (h, v, _) => new LoopRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),

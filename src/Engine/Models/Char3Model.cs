@@ -23,8 +23,6 @@ public sealed class Char3Model : WindowedCharModel
         RegisterComponents();
     }
 
-    public override DataLayout Layout => DataLayout.NextCharWindows;
-
     protected override Tensor Predict(Tensor x)
     {
         var in1 = functional.relu(l_in.forward(e.forward(x[.., 0])));

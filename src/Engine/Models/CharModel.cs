@@ -5,7 +5,7 @@ namespace CharRnn.Engine.Models;
 
 /// <summary>
 /// A character-level language model. Training calls <see cref="Forward"/> on batches in the
-/// architecture's <see cref="Layout"/>; generation calls <see cref="Step"/> once per character,
+/// architecture's <see cref="Architecture.Layout"/>; generation calls <see cref="Step"/> once per character,
 /// for a batch of independent rows, carrying a <see cref="RecurrentState"/>.
 /// Logits are raw scores (the lesson's log_softmax is folded into the cross-entropy loss).
 /// </summary>
@@ -17,7 +17,6 @@ public abstract class CharModel : nn.Module
     }
 
     public int VocabSize { get; }
-    public abstract DataLayout Layout { get; }
 
     /// <summary>
     /// Training and evaluation. Windowed layouts: x [batch, n] → logits [batch, V] or [batch, n, V],
@@ -141,8 +140,6 @@ public abstract class StatefulCharModel : CharModel
     public int Layers { get; }
     /// <summary>1 for RNN and GRU (h), 2 for LSTM (h, c).</summary>
     public int StateParts { get; }
-
-    public override DataLayout Layout => DataLayout.Stream;
 
     public override RecurrentState InitialState(long batchSize) =>
         new(Enumerable.Range(0, StateParts).Select(_ => zeros(Layers, batchSize, HiddenSize, device: ParameterDevice)).ToArray(), batchDim: 1);

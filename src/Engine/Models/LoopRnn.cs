@@ -20,8 +20,6 @@ public sealed class LoopRnn : WindowedCharModel
         RegisterComponents();
     }
 
-    public override DataLayout Layout => DataLayout.NextCharWindows;
-
     protected override Tensor Predict(Tensor x)
     {
         var h = zeros(x.shape[0], l_hidden.in_features, device: x.device);

@@ -30,8 +30,6 @@ public sealed class SeqRnn : WindowedCharModel
         }
     }
 
-    public override DataLayout Layout => DataLayout.SequenceWindows;
-
     /// <summary>nn.RNN's weight_hh_l0.</summary>
     public Tensor HiddenToHidden => rnn.get_parameter("weight_hh_l0") ?? throw new InvalidOperationException("nn.RNN has no weight_hh_l0.");
 

@@ -21,8 +21,6 @@ public sealed class TorchRnn : WindowedCharModel
         RegisterComponents();
     }
 
-    public override DataLayout Layout => DataLayout.NextCharWindows;
-
     protected override Tensor Predict(Tensor x)
     {
         var h0 = zeros(1, x.shape[0], _hidden, device: x.device);
