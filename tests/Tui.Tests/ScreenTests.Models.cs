@@ -271,4 +271,27 @@ public sealed partial class ScreenTests
         PumpUntil(NameStartShows, "the name's start again after Tab");
         _app.Driver!.SetScreenSize(130, 42);
     }
+    [Theory]
+    [InlineData(24)]
+    [InlineData(19)] // the least the screen takes: fewer rows than architectures, the list scrolls
+    public void On_an_80_column_terminal_every_architecture_can_be_reached_whole_and_a_scrolled_list_shows_its_scrollbar(int rows)
+    {
+        _app.Driver!.SetScreenSize(80, rows);
+        _window.Show(_window.Models);
+        var list = _window.Models.ArchitectureList;
+        PumpUntil(() => list.Source?.Count == CharRnn.Engine.Models.Architectures.All.Count && Screen.Contains("stateful-lstm"), $"the architectures at 80×{rows}");
+        list.SetFocus();
+        Press(Key.Home);
+        foreach (var name in CharRnn.Engine.Models.Architectures.All.Select(a => a.Name))
+        {
+            PumpUntil(() => list.SelectedItem == name && Screen.Contains(name), $"{name} selected and shown whole");
+            // A list with rows out of view says so.
+            Assert.Equal(list.Source!.Count > list.Viewport.Height, list.VerticalScrollBar.Visible);
+            Press(Key.CursorDown);
+        }
+        Assert.False(Screen.Contains("too small"), Screen);
+        if (rows == 19) Assert.True(list.Source!.Count > list.Viewport.Height, $"{list.Viewport.Height} rows hold all {list.Source.Count} architectures at 80×19");
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
 }

@@ -25,6 +25,7 @@ public sealed class ModelsView : View
     private readonly ObservableCollection<string> _architectureNames = [];
     private readonly ObservableCollection<string> _modelLines = [];
     private readonly ListView<string> _architectures = new() { Width = Dim.Fill(), Height = Dim.Fill() };
+    private readonly FrameView _architecturesFrame = new() { Title = "Architectures", X = 0, Y = 0, Width = 22, Height = Dim.Fill() };
     private readonly ListView<string> _models = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private readonly View _form = new() { Width = Dim.Fill(), Height = Dim.Fill(2), CanFocus = true };
     private readonly Label _error = new() { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, HotKeySpecifier = HotKeys.None };
@@ -46,7 +47,7 @@ public sealed class ModelsView : View
         HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
-        var archFrame = new FrameView { Title = "Architectures", X = 0, Y = 0, Width = 22, Height = Dim.Fill() };
+        var archFrame = _architecturesFrame;
         var formFrame = new FrameView { Title = "Hyperparameters", X = Pos.Right(archFrame), Y = 0, Width = Dim.Percent(50), Height = Dim.Fill() };
         var modelFrame = new FrameView { Title = "Trained models: val loss (Enter: use)", X = Pos.Right(formFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
         _architectures.SetSource(_architectureNames);
@@ -63,6 +64,9 @@ public sealed class ModelsView : View
 
         // On a small terminal (80×24) the form is taller than its pane: it scrolls, and follows the focused field.
         _form.ViewportSettings |= ViewportSettingsFlags.HasVerticalScrollBar;
+        // So does the list of architectures, once there are more than its pane holds: without a scrollbar, a list
+        // scrolled to keep stateful-lstm in view hid char3 above it with no sign that there was more.
+        _architectures.ViewportSettings |= ViewportSettingsFlags.HasVerticalScrollBar;
         _form.FrameChanged += (_, _) =>
         {
             FitFormContent();
@@ -136,6 +140,8 @@ public sealed class ModelsView : View
         if (_status.Architectures is { } list && _architectureNames.Count == 0)
         {
             foreach (var a in list.Architectures) _architectureNames.Add(a.Name);
+            // Wide enough for the longest name whole, beside the borders and the scrollbar.
+            _architecturesFrame.Width = Math.Max(22, _architectureNames.Max(n => n.Length) + 3);
             _architectures.Index = Math.Max(0, _architectureNames.IndexOf("stateful-lstm"));
             ShowForm();
         }
