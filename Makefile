@@ -1,6 +1,7 @@
 # CharRnn — one command per job. Every target does its own set-up (restore, build, corpus).
 #   make run     the TUI with its embedded server and the default corpus
 #   make test    every test project; ends with "N passed, N failed[, N skipped]"
+#                (FILTER=EXPR: only the tests dotnet test --filter EXPR selects, e.g. FILTER=FullyQualifiedName~CheckpointTests)
 #   make server  the gRPC model server on 127.0.0.1:50051
 #   make bench   the benchmark suite (writes bench/results.md)
 #   make gpu-pack  charrnn and charrnn-bench for a GPU host with PyTorch but no .NET (.gpu/; bench/README.md, GPU)
@@ -17,6 +18,7 @@ CHARRNN       := $(DOTNET) src/Tui/bin/$(CONFIG)/net10.0/charrnn.dll
 CACHE_DIR     := $(or $(CHARRNN_CACHE_DIR),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/charrnn)
 SHARED_CORPUS := ../shared/data/nietzsche.txt
 TEST_PROJECTS := $(wildcard tests/*/*.Tests.csproj)
+FILTER        ?=
 
 .PHONY: all build run demo server test test-packages bench gpu-pack corpus clean
 
@@ -57,6 +59,7 @@ test-packages:
 # by the hang timeout prints a summary of the tests it finished, with none failed). A process
 # that crashes leaves a crash report in artifacts/test-logs (the runtime's createdump), whose
 # crashed thread the total prints: blame names only the test that was running, not where.
+# FILTER narrows each project to the tests it selects; a project with none counts none.
 TEST_CRASH_ENV := DOTNET_DbgEnableMiniDump=1 DOTNET_DbgMiniDumpType=1 DOTNET_EnableCrashReport=1 \
 	DOTNET_DbgMiniDumpName=$(CURDIR)/artifacts/test-logs/crash.%e.%p.dmp
 test: test-packages build corpus
@@ -64,7 +67,7 @@ test: test-packages build corpus
 	for p in $(TEST_PROJECTS); do \
 		name=$$(basename $$p .csproj); \
 		echo "== $$name"; \
-		$(DOTNET) test $$p -c $(CONFIG) --no-build --nologo --blame-hang-timeout 5m --blame-hang-dump-type none 2>&1 | tee artifacts/test-logs/$$name.log; \
+		$(DOTNET) test $$p -c $(CONFIG) --no-build --nologo --blame-hang-timeout 5m --blame-hang-dump-type none $(if $(FILTER),--filter '$(FILTER)') 2>&1 | tee artifacts/test-logs/$$name.log; \
 		rc=$${PIPESTATUS[0]}; echo $$rc > artifacts/test-logs/$$name.rc; [ $$rc -eq 0 ] || status=1; \
 	done; \
 	bash .ci/sum-test-results artifacts/test-logs $(words $(TEST_PROJECTS)) || status=1; \
