@@ -57,7 +57,7 @@ public static class TrainCommand
                 Arity = p.Type == HyperParameterType.Bool ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
             });
 
-        var command = new Command("train", $"Train a model, showing progress (c/s: characters predicted per second; char3, loop, loop-concat and rnn read a whole window for each); Ctrl+C saves and stops. The defaults train 1 epoch at a constant lr; --recipe {TrainingRecipe.Lesson.Name} trains the lesson's LSTM with the lesson's whole schedule (2 epochs at a constant lr, SGDR over 15, a fresh SGDR over 63: 80 epochs, about an hour at 2 CPU threads; --epochs N stops sooner): {TrainingRecipe.Lesson.Command}")
+        var command = new Command("train", $"Train a model, showing progress (c/s: characters predicted per second; {WholeWindowReaders} read a whole window for each); Ctrl+C saves and stops. The defaults train 1 epoch at a constant lr; --recipe {TrainingRecipe.Lesson.Name} trains the lesson's LSTM with the lesson's whole schedule (2 epochs at a constant lr, SGDR over 15, a fresh SGDR over 63: 80 epochs, about an hour at 2 CPU threads; --epochs N stops sooner): {TrainingRecipe.Lesson.Command}")
         {
             archArgument, arch, recipe, models, name, output, corpus, lower, minFreq, valFraction, seed, device, threads,
         };
@@ -198,4 +198,14 @@ public static class TrainCommand
 
     private static string HoldersOf(string name) =>
         string.Join(", ", Architectures.All.Where(a => a.Parameters.Any(p => p.Name == name)).Select(a => a.Name));
+
+    /// <summary>The architectures that predict one character from each window (char3, loop, …), for the help's c/s note.</summary>
+    private static string WholeWindowReaders
+    {
+        get
+        {
+            var names = Architectures.All.Where(a => a.Layout == DataLayout.NextCharWindows).Select(a => a.Name).ToList();
+            return names.Count > 1 ? string.Join(", ", names[..^1]) + " and " + names[^1] : string.Concat(names);
+        }
+    }
 }
