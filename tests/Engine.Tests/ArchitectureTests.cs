@@ -23,6 +23,7 @@ public class ArchitectureTests
     {
         var e = Assert.Throws<ArgumentException>(() => Entry("x", layout, Specs(declared), () => throw new InvalidOperationException()));
         Assert.Equal(start, e.Message[..Math.Min(start.Length, e.Message.Length)]);
+        Assert.EndsWith("a windowed one without a fixed window: also context).", e.Message); // the whole rule, and no "(Parameter ...)" after it
     }
 
     [Fact]

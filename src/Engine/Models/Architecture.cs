@@ -16,8 +16,7 @@ public sealed class Architecture
         var missing = RequiredHyperParameters(layout, fixedWindowLength is not null).Where(r => parameters.All(p => p.Name != r)).ToArray();
         if (missing.Length > 0)
             throw new ArgumentException($"architecture '{name}' ({layout}) must declare {string.Join(", ", missing)}: training reads them " +
-                $"(every layout: bs, n_fac, n_hidden; {DataLayout.Stream}: also bptt, random_bptt; a windowed one without a fixed window: also context).",
-                nameof(parameters));
+                $"(every layout: bs, n_fac, n_hidden; {DataLayout.Stream}: also bptt, random_bptt; a windowed one without a fixed window: also context).");
         FixedWindowLength = fixedWindowLength;
         Name = name;
         Summary = summary;
@@ -32,7 +31,6 @@ public sealed class Architecture
     public string Summary { get; }
     public DataLayout Layout { get; }
     public IReadOnlyList<HyperParameterSpec> Parameters { get; }
-
 
     /// <summary>The hyperparameters that training data and the footprint estimate read for a layout.</summary>
     public static IReadOnlyList<string> RequiredHyperParameters(DataLayout layout, bool fixedWindow) => layout switch
