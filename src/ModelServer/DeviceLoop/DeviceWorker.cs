@@ -62,6 +62,7 @@ public sealed class DeviceWorker : IHostedService
     private int _threads, _currentThreads;
     private StepThreadTuner _stepThreads = new([1]);
     private readonly Dictionary<int, Prometheus.Counter.Child> _stepsOnThreads = []; // WithLabels allocates per call: one child per count
+    private readonly Dictionary<string, Prometheus.Counter.Child> _generatedForKey = new(StringComparer.Ordinal); // one per key name: the keys file bounds it
 
     public DeviceWorker(IOptions<ServerOptions> options, JobQueue jobs, ILogger<DeviceWorker> logger)
     {
@@ -239,6 +240,13 @@ public sealed class DeviceWorker : IHostedService
     /// <summary>The thread counts generation steps choose from (set once the loop runs).</summary>
     public IReadOnlyList<int> GenerationThreadCandidates => _stepThreads.Candidates;
 
+    private Prometheus.Counter.Child GeneratedFor(string owner)
+    {
+        if (!_generatedForKey.TryGetValue(owner, out var child))
+            _generatedForKey[owner] = child = ServerMetrics.GeneratedCharacters.WithLabels(owner);
+        return child;
+    }
+
     private Prometheus.Counter.Child StepsOn(int threads)
     {
         if (!_stepsOnThreads.TryGetValue(threads, out var child))
@@ -324,7 +332,7 @@ public sealed class DeviceWorker : IHostedService
                     ServerMetrics.GenerationStepSeconds.Observe(elapsed.TotalSeconds);
                     ServerMetrics.GenerationBatchSize.Observe(chunk.Length);
                     StepsOn(_currentThreads).Inc();
-                    ServerMetrics.GeneratedCharacters.Inc(chunk.Length);
+                    foreach (var r in chunk) GeneratedFor(r.Session.Owner).Inc();
                 }
                 catch (Exception e)
                 {

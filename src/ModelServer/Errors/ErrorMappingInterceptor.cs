@@ -60,11 +60,19 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
         if (context.CancellationToken.IsCancellationRequested) return mapped;
         var quota = (e as ServerException)?.Quota;
         var malformed = e is Google.Protobuf.InvalidProtocolBufferException;
-        if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), malformed ? Metrics.ServerMetrics.MalformedMessageReason : quota ?? "").Inc();
+        if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), MetricReason(code, quota, malformed)).Inc();
         if (malformed) refusals.Refused(context.Peer, context.Method, MessageLimits.MalformedMessageRefusal.NotParsedReason);
         if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
         return mapped;
     }
+
+    /// <summary>
+    /// charrnn_grpc_errors_total's reason, as deploy.md lists them: every UNAUTHENTICATED is about the API key ("auth"),
+    /// a call ended because its key was removed included, as AuthInterceptor's refusals are.
+    /// </summary>
+    private static string MetricReason(StatusCode code, string? quota, bool malformed) =>
+        malformed ? Metrics.ServerMetrics.MalformedMessageReason
+        : quota ?? (code == StatusCode.Unauthenticated ? Metrics.ServerMetrics.AuthReason : "");
 
     /// <summary>
     /// The most UTF-8 bytes of a status's detail. It travels twice: percent-encoded (up to 3 bytes each) in grpc-message,

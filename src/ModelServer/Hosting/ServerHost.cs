@@ -95,6 +95,7 @@ public static class ServerHost
                 return Task.CompletedTask;
             });
             ServerMetrics.ExportOnlyUseful();
+            ServerMetrics.BuildInfo.WithLabels(CatalogService.Version).Set(1);
             app.MapMetrics().RequireHost($"*:{metricsPort}");
         }
         Prometheus.Metrics.DefaultRegistry.AddBeforeCollectCallback(() => UpdateGauges(app.Services));
@@ -174,7 +175,9 @@ public static class ServerHost
 
     private static void UpdateGauges(IServiceProvider services)
     {
-        ServerMetrics.ActiveSessions.Set(services.GetRequiredService<SessionStore>().Count);
+        var auth = services.GetRequiredService<AuthInterceptor>();
+        UsageByKey.Update(services.GetRequiredService<SessionStore>().All.Select(s => s.Owner),
+            auth.Enabled ? auth.Current().Keys.Keys.Select(k => k.Name) : [Caller.Local.Name]);
         var jobs = services.GetRequiredService<JobQueue>();
         ServerMetrics.JobsQueued.Set(jobs.Queued);
         ServerMetrics.JobsRunning.Set(jobs.Running);

@@ -99,6 +99,7 @@ public sealed partial class JobQueue
                 if (clock.Elapsed + (clock.Elapsed - pieceStarted) > budget || yieldNow?.Invoke() == true) break;
             }
             job.RunTime += clock.Elapsed;
+            ServerMetrics.TrainingDeviceSeconds.WithLabels(job.Owner).Inc(clock.Elapsed.TotalSeconds);
         }
         catch (Exception e)
         {
@@ -301,9 +302,10 @@ public sealed partial class JobQueue
             job.TotalSteps = p.TotalSteps;
             job.Events.Append(new JobProgressed(p), p.Step);
         };
+        var stepsOfKey = ServerMetrics.TrainingSteps.WithLabels(job.Owner); // WithLabels allocates per call: once per job, not per step
         trainer.BatchEnded += step =>
         {
-            ServerMetrics.TrainingSteps.Inc();
+            stepsOfKey.Inc();
             // By the clock, not at progress events: those may come an hour apart (progress_interval_seconds),
             // and a kill -9 would lose that much of a time budget's count and of the step a restart reports.
             if (lastWrite == 0 || Stopwatch.GetElapsedTime(lastWrite) > TimeSpan.FromSeconds(5))

@@ -17,8 +17,19 @@ public static class ServerMetrics
         Prometheus.Metrics.ConfigureMeterAdapter(o => o.InstrumentFilterPredicate = instrument => instrument.Meter.Name == "System.Runtime");
     }
 
-    public static readonly Gauge ActiveSessions = Prometheus.Metrics.CreateGauge("charrnn_sessions_active", "Open generation sessions.");
-    public static readonly Counter GeneratedCharacters = Prometheus.Metrics.CreateCounter("charrnn_generated_characters_total", "Characters generated for Generate and Interact calls (a call that ends at its deadline or is cancelled may not receive its last few).");
+    /// <summary>
+    /// The label naming the API key a usage series counts for: the key's name in the keys file (never the key or its hash),
+    /// or "local" without keys (<see cref="Security.Caller.Local"/>). One series per name, so the keys file bounds them.
+    /// </summary>
+    public const string KeyLabel = "key";
+
+    public static readonly Gauge BuildInfo = Prometheus.Metrics.CreateGauge("charrnn_build_info", "Always 1; its version label is the server's version, as charrnn --version prints it.",
+        new GaugeConfiguration { LabelNames = ["version"] });
+    public static readonly Gauge ActiveSessions = Prometheus.Metrics.CreateGauge("charrnn_sessions_active", "Open generation sessions, by the API key that opened them.",
+        new GaugeConfiguration { LabelNames = [KeyLabel] });
+    public static readonly Counter GeneratedCharacters = Prometheus.Metrics.CreateCounter("charrnn_generated_characters_total",
+        "Characters generated for Generate and Interact calls, by the API key that owns the session (a call that ends at its deadline or is cancelled may not receive its last few).",
+        new CounterConfiguration { LabelNames = [KeyLabel] });
     public static readonly Counter FedCharacters = Prometheus.Metrics.CreateCounter("charrnn_fed_characters_total", "Characters fed into sessions: primes (OpenSession, Generate), Feed's and Interact's text.");
     public static readonly Histogram GenerationStepSeconds = Prometheus.Metrics.CreateHistogram("charrnn_generation_step_seconds",
         "Time of one batched generation step (all sessions of a model advanced by one char).",
@@ -31,7 +42,10 @@ public static class ServerMetrics
     public static readonly Gauge TrainingCharsPerSecond = Prometheus.Metrics.CreateGauge("charrnn_training_chars_per_second", "Training throughput of the running job.");
     public static readonly Counter TrainingStepPieces = Prometheus.Metrics.CreateCounter("charrnn_training_step_pieces_total",
         "Pieces of training steps split so that other device work runs between them: while anyone streams, and for steps over 250 ms even while nobody does (a call arriving then waits for a piece, not the whole step).");
-    public static readonly Counter TrainingSteps = Prometheus.Metrics.CreateCounter("charrnn_training_steps_total", "Training steps completed (batches, whatever their pieces).");
+    public static readonly Counter TrainingSteps = Prometheus.Metrics.CreateCounter("charrnn_training_steps_total",
+        "Training steps completed (batches, whatever their pieces), by the API key that started the job.", new CounterConfiguration { LabelNames = [KeyLabel] });
+    public static readonly Counter TrainingDeviceSeconds = Prometheus.Metrics.CreateCounter("charrnn_training_device_seconds_total",
+        "Time the device spent training (steps and epoch ends), by the API key that started the job.", new CounterConfiguration { LabelNames = [KeyLabel] });
     public static readonly Histogram TrainingSliceSeconds = Prometheus.Metrics.CreateHistogram("charrnn_training_slice_seconds",
         "How long each training slice held the device while anyone streamed: every stream waits for it (see --training-slice-ms).",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00025, 2, 12) });
