@@ -178,11 +178,13 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Status_names_the_quotas_a_key_has_on_the_server()
+    public async Task Status_names_the_quotas_a_key_has_on_the_server_and_what_it_uses_of_them()
     {
         await Runner.RunLineAsync("status");
         Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l,
             @"^limits per key: 256 sessions · 4 running or queued jobs · 100 models · 2,000,000 generated chars a minute; a job may need up to [\d.]+ [GM]B of memory$"));
+        // What the key uses of them (without keys, the one local key; an admin of a keyed server sees every key's row).
+        Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^key local: \d+/256 sessions · \d+/4 jobs · [\d,]+/2,000,000 chars in the last minute$"));
     }
 
     [Fact]

@@ -26,12 +26,20 @@ public sealed partial class JobQueue
         return owned;
     }
 
+    /// <summary>Running and queued jobs of <paramref name="owner"/> (its max_jobs_per_key quota counts these).</summary>
+    public int JobsOf(string owner)
+    {
+        lock (_gate) return JobsOfUnlocked(owner);
+    }
+
+    private int JobsOfUnlocked(string owner) => (_running?.Owner == owner ? 1 : 0) + _queue.Concat(_persisting).Count(j => j.Owner == owner);
+
     /// <summary>What Enqueue refuses a plan for, under the lock: quotas, a model being deleted or gone, a name a job or a model holds.</summary>
     private void CheckAdmits(JobPlan plan, string owner, string? id, bool checkQuota, HashSet<string>? owned)
     {
         if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
             throw ServerException.Exhausted(QuotaLimits.MaxQueuedJobs, $"The job queue is full ({_limits.MaxQueuedJobs} queued, limit max_queued_jobs); wait for a job to finish or stop one.");
-        var mine = (_running?.Owner == owner ? 1 : 0) + _queue.Concat(_persisting).Count(j => j.Owner == owner);
+        var mine = JobsOfUnlocked(owner);
         if (checkQuota && mine >= _limits.MaxJobsPerKey)
             throw ServerException.Exhausted(QuotaLimits.MaxJobsPerKey, $"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
         if (owned != null)

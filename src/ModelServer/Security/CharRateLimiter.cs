@@ -63,12 +63,7 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
         lock (window)
         {
             var now = time.GetTimestamp();
-            while (window.Reservations.Count > 0 && time.GetElapsedTime(window.Reservations.Peek().Timestamp, now) > TimeSpan.FromMinutes(1))
-            {
-                var old = window.Reservations.Dequeue();
-                window.Total -= old.Chars;
-                old.Counted = false;
-            }
+            DropOld(window, now);
             var used = window.Total;
             if (used + chars > _perMinute && WaitFor(window, used + chars - _perMinute, now) is var wait)
                 throw ServerException.Exhausted(QuotaLimits.MaxCharsPerMinutePerKey, $"Key '{caller.Name}' has generated, fed or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
@@ -78,6 +73,28 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
             window.Reservations.Enqueue(reservation);
             window.Total += chars;
             return reservation;
+        }
+    }
+
+    /// <summary>Chars <paramref name="name"/>'s key generated, fed or holds reserved in the last minute (what its quota counts).</summary>
+    public long UsedLastMinute(string name)
+    {
+        if (!_windows.TryGetValue(name, out var window)) return 0;
+        lock (window)
+        {
+            DropOld(window, time.GetTimestamp());
+            return window.Total;
+        }
+    }
+
+    /// <summary>Reservations a minute old leave the window (under its lock).</summary>
+    private void DropOld(Window window, long now)
+    {
+        while (window.Reservations.Count > 0 && time.GetElapsedTime(window.Reservations.Peek().Timestamp, now) > TimeSpan.FromMinutes(1))
+        {
+            var old = window.Reservations.Dequeue();
+            window.Total -= old.Chars;
+            old.Counted = false;
         }
     }
 

@@ -18,7 +18,7 @@ namespace CharRnn.ModelServer.Services;
 
 /// <summary>Architectures, models, corpora and server facts.</summary>
 public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQueue jobs, SessionStore sessions, DeviceWorker worker,
-    IOptions<ServerOptions> options, Errors.PathRedaction paths, ILogger<CatalogService> logger) : Api.Catalog.CatalogBase
+    AuthInterceptor auth, CharRateLimiter chars, IOptions<ServerOptions> options, Errors.PathRedaction paths, ILogger<CatalogService> logger) : Api.Catalog.CatalogBase
 {
     private readonly ServerLimits _limits = options.Value.Limits;
 
@@ -156,8 +156,9 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     public static readonly string Version =
         typeof(CatalogService).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0";
 
-    public override Task<Api.ServerInfo> GetServerInfo(Api.GetServerInfoRequest request, ServerCallContext context) =>
-        Task.FromResult(new Api.ServerInfo
+    public override Task<Api.ServerInfo> GetServerInfo(Api.GetServerInfoRequest request, ServerCallContext context)
+    {
+        var info = new Api.ServerInfo
         {
             Version = Version,
             Device = worker.Description,
@@ -166,5 +167,17 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
             QueuedJobs = jobs.Queued,
             Limits = ProtoMapper.ToProto(_limits),
             GenerationStepsPerSecond = worker.GenerationStepsPerSecond,
-        });
+        };
+        info.KeyUsage.AddRange(UsageVisibleTo(Caller.Of(context)).Select(ProtoMapper.ToProto));
+        return Task.FromResult(info);
+    }
+
+    /// <summary>An admin sees every key's use of its quotas; any other key its own (an anonymous caller none).</summary>
+    private IEnumerable<KeyUsage> UsageVisibleTo(Caller caller)
+    {
+        IEnumerable<string> names = !auth.Enabled ? [Caller.Local.Name]
+            : caller.Admin ? auth.Current().Keys.Keys.Select(k => k.Name).Distinct().Order(StringComparer.Ordinal)
+            : caller.Name == Caller.Anonymous ? [] : [caller.Name];
+        return names.Select(n => new KeyUsage(n, sessions.CountOf(n), jobs.JobsOf(n), chars.UsedLastMinute(n)));
+    }
 }

@@ -157,6 +157,8 @@ public static partial class ProtoMapper
         Available = c.Available,
     };
 
+    public static Api.KeyUsage ToProto(KeyUsage u) => new() { Key = u.Key, Sessions = u.Sessions, Jobs = u.Jobs, CharsLastMinute = u.CharsLastMinute };
+
     public static Api.Limits ToProto(ServerLimits l) => new()
     {
         MaxSessions = l.MaxSessions,

@@ -31,10 +31,13 @@ public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider t
     {
         if (_sessions.Count >= _limits.MaxSessions)
             throw ServerException.Exhausted(QuotaLimits.MaxSessions, $"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions); close sessions you no longer use.");
-        var mine = _sessions.Values.Count(s => s.Owner == caller.Name);
+        var mine = CountOf(caller.Name);
         if (mine >= _limits.MaxSessionsPerKey)
             throw ServerException.Exhausted(QuotaLimits.MaxSessionsPerKey, $"Key '{caller.Name}' holds {mine} open sessions, its quota (limit max_sessions_per_key = {_limits.MaxSessionsPerKey}); close sessions you no longer use.");
     }
+
+    /// <summary>Open sessions <paramref name="owner"/> holds (its max_sessions_per_key quota counts these).</summary>
+    public int CountOf(string owner) => _sessions.Values.Count(s => s.Owner == owner);
 
     public void Add(ServerSession session) => _sessions[session.Id] = session;
 
