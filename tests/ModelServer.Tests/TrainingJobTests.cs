@@ -481,7 +481,7 @@ public class TrainingJobTests(ServerFixture server)
             await foreach (var e in Client.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
                 if (e.EventCase == JobEvent.EventOneofCase.Progress && e.Progress.Step >= 4) break; // whole steps measure the cost per char
             var pieces = Metrics.ServerMetrics.TrainingStepPieces.Value;
-            var (slices, steps) = (Metrics.ServerMetrics.TrainingSliceSeconds.Count, Metrics.ServerMetrics.TrainingSteps.Value);
+            var (slices, steps) = (Metrics.ServerMetrics.TrainingSliceSeconds.Count, Metrics.ServerMetrics.TrainingSteps.WithLabels(Security.Caller.Local.Name).Value);
             var step = (await Client.GetJobAsync(new GetJobRequest { JobId = job.Id })).Step;
 
             // Streams and training take turns (half the device each by default), and a tiny model's
@@ -497,7 +497,7 @@ public class TrainingJobTests(ServerFixture server)
             Assert.True(Metrics.ServerMetrics.TrainingStepPieces.Value > pieces, "training steps should have been split while the stream generated");
             Assert.True((await Client.GetJobAsync(new GetJobRequest { JobId = job.Id })).Step > step, "the job should keep training while the stream generates");
             Assert.True(Metrics.ServerMetrics.TrainingSliceSeconds.Count > slices, "slices run while anyone streams are what streams wait for, and are observed");
-            Assert.True(Metrics.ServerMetrics.TrainingSteps.Value > steps, "every completed step is counted");
+            Assert.True(Metrics.ServerMetrics.TrainingSteps.WithLabels(Security.Caller.Local.Name).Value > steps, "every completed step is counted, for the key that started the job");
         }
         finally
         {
