@@ -162,7 +162,20 @@ public sealed partial class ApiKeyStore
 
     public static string Hash(string key) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
 
-    private void Save() => AtomicFile.WriteAllBytes(Path, JsonSerializer.SerializeToUtf8Bytes(_keys, Json));
+    /// <summary>What the last change could not keep of the file's owner or group (<see cref="KeysFilePermissions"/>), or null.</summary>
+    public string? PermissionsWarning { get; private set; }
+
+    private void Save()
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(_keys, Json);
+        var permissions = KeysFilePermissions.Of(Path);
+        PermissionsWarning = null;
+        AtomicFile.Write(Path, stream =>
+        {
+            PermissionsWarning = permissions.ApplyTo(((FileStream)stream).SafeFileHandle, System.IO.Path.GetFullPath(Path)); // before any key is in it
+            stream.Write(bytes);
+        });
+    }
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex NamePattern();

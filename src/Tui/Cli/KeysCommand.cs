@@ -31,6 +31,7 @@ public static class KeysCommand
             Console.WriteLine(key);
             Console.Error.WriteLine($"Key for '{parse.GetValue(name)}'{(parse.GetValue(admin) ? " (admin)" : "")} added to {Path.GetFullPath(store.Path)}. " +
                                     "It is shown only now: clients pass it with --token or CHARRNN_TOKEN.");
+            if (store.PermissionsWarning is { } addWarning) Console.Error.WriteLine($"warning: {addWarning}");
             return 0;
         });
 
@@ -59,6 +60,7 @@ public static class KeysCommand
                     ? $"Key '{gone.Name}' was removed already, on {gone.Removed!.Value.LocalDateTime:yyyy-MM-dd HH:mm}; charrnn keys list shows the keys in use."
                     : $"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them.");
             Console.WriteLine($"removed {parse.GetValue(removeName)}");
+            if (store.PermissionsWarning is { } removeWarning) Console.Error.WriteLine($"warning: {removeWarning}");
             Console.Error.WriteLine("Servers using this file refuse the key now and, within two seconds, close its sessions and stop its jobs. " +
                                     $"Its models keep the name '{parse.GetValue(removeName)}'; a new key takes it only with keys add --reuse-name.");
             return 0;

@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using CharRnn.ModelServer.Security;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>keys add/remove rewrite the keys file: who may read it stays as the operator set it.</summary>
+public class KeysFilePermissionsTests
+{
+    [Fact]
+    public void Adding_and_removing_a_key_keep_the_files_mode_owner_and_group()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            ApiKeyStore.Load(path).Add("ops", admin: true);
+            Run("chmod", "640", path);
+            // As root (the systemd unit's header runs keys add as root), hand the file to the server's user.
+            var owner = Environment.UserName == "root" ? "65534:65534" : Stat("%u:%g", path);
+            if (Environment.UserName == "root") Run("chown", owner, path);
+
+            var store = ApiKeyStore.Load(path);
+            store.Add("teama", admin: false);
+            Assert.Equal($"640 {owner}", Stat("%a %u:%g", path));
+            Assert.Null(store.PermissionsWarning);
+
+            Assert.True(ApiKeyStore.Load(path).Remove("teama"));
+            Assert.Equal($"640 {owner}", Stat("%a %u:%g", path));
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void A_new_keys_file_is_readable_by_its_owner_only()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            ApiKeyStore.Load(path).Add("ops", admin: true); // under the usual umask 022 a plain write would be 644
+            Assert.Equal("600", Stat("%a", path));
+        }
+        finally { File.Delete(path); }
+    }
+
+    private static string Stat(string format, string path) => Run("stat", "-c", format, path);
+
+    private static string Run(string file, params string[] args)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true })!;
+        var output = process.StandardOutput.ReadToEnd().Trim();
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+        return output;
+    }
+}
