@@ -8,11 +8,19 @@ public class ApiKeyStoreTests
     [Theory]
     [InlineData("[{\"name\": bob}]", "'b' is an invalid start of a value at line 1, column 11")]
     [InlineData("""{"name": "bob"}""", "it is not an array")]
-    [InlineData("""[{"name": "bob", "admin": "yes"}]""", "$[0].admin has a value of the wrong kind at line 1, column 32")]
     public void A_file_that_is_not_json_of_keys_is_refused_saying_where_in_its_own_terms(string json, string problem)
     {
         var (path, message) = Refused(json);
         Assert.Equal($"Keys file '{path}' is not valid JSON of keys: {problem}. It holds a JSON array of keys, as charrnn keys add writes it; fix or remove it.", message);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" \n")]
+    public void An_empty_file_is_refused_saying_it_is_empty(string text)
+    {
+        var (path, message) = Refused(text);
+        Assert.Equal($"Keys file '{path}' is empty. It holds a JSON array of keys ([] for none), as charrnn keys add writes it; fix or remove it.", message);
     }
 
     /// <summary>Loads a keys file of <paramref name="json"/>: its path, and the load's error.</summary>
@@ -32,6 +40,11 @@ public class ApiKeyStoreTests
     [InlineData("""[{"name": "bob", "sha256": "not-hex", "admin": false}]""", "entry 1 ('bob') has no sha256 of 64 hex digits")]
     [InlineData("""[{"name": "bad name", "sha256": "00", "admin": false}]""", "entry 1 has name 'bad name', which is not a key name")]
     [InlineData("""[null]""", "entry 1 is null")]
+    // A misspelt or mistyped field is named, with what the file allows, instead of skipped or reported as .NET's type error.
+    [InlineData("""[{"name": "teamA", "sha265": "00", "admin": false}]""", "entry 1 ('teamA') has an unknown field 'sha265'; allowed: name, sha256, admin, created, removed;")]
+    [InlineData("""[{"admn": true, "name": "ops"}]""", "entry 1 ('ops') has an unknown field 'admn'; allowed: name, sha256, admin, created, removed;")]
+    [InlineData("""[{"name": "bob", "admin": "yes"}]""", "entry 1 ('bob') has admin \"yes\"; admin is true or false;")]
+    [InlineData("""[{"name": "bob", "created": "yesterday"}]""", "entry 1 ('bob') has created \"yesterday\"; created is a date and time such as \"2026-12-01T09:30:00+00:00\";")]
     [InlineData("""[{"name": "bob", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "admin": false, "removed": "2026-12-01T00:00:00Z"}]""",
         "entry 1 ('bob') is marked removed but keeps a sha256")]
     [InlineData(""""[{"name": "Local", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "admin": false}]"""",

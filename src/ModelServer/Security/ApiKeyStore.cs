@@ -13,6 +13,7 @@ namespace CharRnn.ModelServer.Security;
 /// </summary>
 public sealed record ApiKeyEntry(string Name, string Sha256, bool Admin, DateTimeOffset Created, DateTimeOffset? Removed = null)
 {
+    [System.Text.Json.Serialization.JsonIgnore] // said by "removed"; files written before this carry it as "is_removed", read and ignored
     public bool IsRemoved => Removed != null;
 }
 
@@ -63,9 +64,13 @@ public sealed partial class ApiKeyStore
     public static ApiKeyStore Load(string path)
     {
         if (!File.Exists(path)) return new ApiKeyStore(path, []);
+        var text = File.ReadAllText(path);
+        if (string.IsNullOrWhiteSpace(text))
+            throw new InvalidDataException($"Keys file '{path}' is empty. It holds a JSON array of keys ([] for none), as charrnn keys add writes it; fix or remove it.");
         try
         {
-            var keys = JsonSerializer.Deserialize<List<ApiKeyEntry>>(File.ReadAllText(path), Json) ?? [];
+            using (var document = JsonDocument.Parse(text)) CheckFields(path, document.RootElement);
+            var keys = JsonSerializer.Deserialize<List<ApiKeyEntry>>(text, Json) ?? [];
             Check(path, keys);
             return new ApiKeyStore(path, keys);
         }
@@ -74,6 +79,43 @@ public sealed partial class ApiKeyStore
             throw new InvalidDataException($"Keys file '{path}' is not valid JSON of keys: {Describe(e)}. It holds a JSON array of keys, as charrnn keys add writes it; fix or remove it.");
         }
     }
+
+    /// <summary>An entry's fields as the file spells them, and the values each takes.</summary>
+    private static readonly (string Field, Func<JsonElement, bool> Takes, string Allowed)[] Fields =
+    [
+        ("name", v => v.ValueKind == JsonValueKind.String, "a string"),
+        ("sha256", v => v.ValueKind == JsonValueKind.String, "a string of 64 hex digits"),
+        ("admin", v => v.ValueKind is JsonValueKind.True or JsonValueKind.False, "true or false"),
+        ("created", v => v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out _), "a date and time such as \"2026-12-01T09:30:00+00:00\""),
+        ("removed", v => v.ValueKind == JsonValueKind.Null || v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out _),
+            "a date and time such as \"2026-12-01T09:30:00+00:00\", or null"),
+    ];
+
+    /// <summary>
+    /// Each entry's fields by name, before they are read: a misspelt one ("admn": true) would otherwise be
+    /// skipped without a word, and the key would load without the role its line meant to give it.
+    /// </summary>
+    private static void CheckFields(string path, JsonElement root)
+    {
+        if (root.ValueKind != JsonValueKind.Array) return; // said by the read that follows, as before
+        var i = 0;
+        foreach (var entry in root.EnumerateArray())
+        {
+            i++;
+            if (entry.ValueKind != JsonValueKind.Object) continue;
+            var named = entry.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? $" ('{n.GetString()}')" : "";
+            foreach (var property in entry.EnumerateObject().Where(p => p.Name != "is_removed"))
+            {
+                var problem = Fields.FirstOrDefault(f => f.Field == property.Name) is { Field: not null } field
+                    ? field.Takes(property.Value) ? null : $"has {field.Field} {Shown(property.Value)}; {field.Field} is {field.Allowed}"
+                    : $"has an unknown field '{property.Name}'; allowed: {string.Join(", ", Fields.Select(f => f.Field))}";
+                if (problem != null)
+                    throw new InvalidDataException($"Keys file '{path}': entry {i}{named} {problem}; fix it, or remove it and add the key again (charrnn keys add NAME).");
+            }
+        }
+    }
+
+    private static string Shown(JsonElement value) => value.GetRawText() is var raw && raw.Length > 40 ? raw[..40] + "…" : raw;
 
     /// <summary>
     /// Every entry well-formed, or none is used: a hand-edited entry with no or a bad sha256 would
