@@ -21,6 +21,9 @@ namespace CharRnn.Engine.Training;
 /// </summary>
 public static class TrainingFootprint
 {
+    /// <summary>The sizes the estimate reads, as a message that refuses a model should name them (each where the model has it).</summary>
+    public static readonly IReadOnlyList<string> SizesRead = ["n_hidden", "layers", "n_fac", "bs", "bptt", "context"];
+
     /// <summary>Longest a random bptt draws beyond bptt, in practice (fastai's ±N(0, 5) around bptt, five sigmas).</summary>
     private const int RandomBpttReach = 25;
 

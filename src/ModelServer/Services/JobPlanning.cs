@@ -145,10 +145,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var needed = TrainingFootprint.Bytes(architecture, hp, vocabulary, corpus.Length);
         var limit = limits.JobMemoryLimit;
         if (needed <= limit) return;
-        var sizes = string.Join(", ", new[] { "n_hidden", "layers", "bs", "bptt", "context" }.Where(hp.Values.ContainsKey).Select(n => $"{n} {hp.Int(n)}"));
+        var sizes = string.Join(", ", TrainingFootprint.SizesRead.Where(hp.Values.ContainsKey).Select(n => $"{n} {hp.Int(n)}"));
         throw ServerException.Invalid($"Training this model would need about {TrainingFootprint.Format(needed)} ({architecture.Name}: {sizes}, a vocabulary of {vocabulary}, " +
                                       $"{corpus.Length:N0} characters); this server gives a job at most {TrainingFootprint.Format(limit)} (limit max_job_memory_bytes). " +
-                                      "Use a smaller bs, bptt, context or n_hidden, or fewer layers.");
+                                      "Use a smaller bs, bptt, context, n_hidden or n_fac, or fewer layers.");
     }
 
     /// <summary>
