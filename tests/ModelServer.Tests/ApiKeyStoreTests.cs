@@ -117,4 +117,22 @@ public class ApiKeyStoreTests
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void A_name_that_differs_from_a_keys_name_only_in_case_is_refused_naming_that_key()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            ApiKeyStore.Load(path).Add("teamA", admin: false);
+            ApiKeyStore.Load(path).Add("teamB", admin: false);
+            Assert.True(ApiKeyStore.Load(path).Remove("teamB"));
+            var e = Assert.Throws<ArgumentException>(() => ApiKeyStore.Load(path).Add("teama", admin: false));
+            Assert.Equal("A key named 'teamA' exists, and key names may not differ only in case (in logs, metrics and models' owners two callers would be told apart only by case); pick another name.", e.Message);
+            var removed = Assert.Throws<ArgumentException>(() => ApiKeyStore.Load(path).Add("TEAMB", admin: false, reuseName: true));
+            Assert.StartsWith("A key named 'teamB' (removed, its name kept for what it made) exists, and key names may not differ only in case", removed.Message);
+            Assert.Equal(["teamA"], ApiKeyStore.Load(path).Keys.Select(k => k.Name)); // nothing saved
+        }
+        finally { File.Delete(path); }
+    }
 }

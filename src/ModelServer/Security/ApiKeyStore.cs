@@ -164,6 +164,9 @@ public sealed partial class ApiKeyStore
             throw new ArgumentException($"Key name '{name}' is not allowed; use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.");
         if (ReservedNames.Contains(name, StringComparer.OrdinalIgnoreCase))
             throw new ArgumentException($"Key name '{name}' is reserved: models made without keys (the embedded server, `charrnn serve` with no --keys) belong to '{Caller.Local.Name}', and calls without a key are '{Caller.Anonymous}'. Pick another name.");
+        if (_keys.FirstOrDefault(k => k.Name != name && string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase)) is { } clash)
+            throw new ArgumentException($"A key named '{clash.Name}'{(clash.IsRemoved ? " (removed, its name kept for what it made)" : "")} exists, and key names may not differ only in case " +
+                                        "(in logs, metrics and models' owners two callers would be told apart only by case); pick another name.");
         if (_keys.Any(k => k.Name == name && !k.IsRemoved))
             throw new ArgumentException($"A key named '{name}' exists; remove it first (charrnn keys remove {name}) or pick another name.");
         if (_keys.FirstOrDefault(k => k.Name == name && k.IsRemoved) is { } removed)
