@@ -327,6 +327,16 @@ public class CommandLineTests
     });
 
     [Fact]
+    public void Removing_a_mistyped_key_name_suggests_the_key_it_likely_meant() => InTempFolder(root =>
+    {
+        var path = Path.Combine(root, "keys.json");
+        Quietly(["keys", "add", "temb", "--keys", path]);
+        Quietly(["keys", "add", "alice", "--keys", path]);
+        AssertUserError(["keys", "remove", "tenb", "--keys", path], $"charrnn: No key named 'tenb' in {path}; charrnn keys list shows them. Did you mean 'temb'?");
+        Assert.Equal(2, CharRnn.ModelServer.Security.ApiKeyStore.Load(path).Keys.Count); // nothing removed
+    });
+
+    [Fact]
     public void Numbers_in_the_usual_forms_are_read()
     {
         var parse = CharRnnCommandLine.Build().Parse(["generate", "--model", "m", "-t", "8e-1", "--top-p", ".9", "-n", "+12", "--seed", "18446744073709551615"]);

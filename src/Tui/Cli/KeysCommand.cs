@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CharRnn.Engine.Storage;
+using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Security;
 
 namespace CharRnn.Tui.Cli;
@@ -58,7 +59,8 @@ public static class KeysCommand
             if (!store.Remove(parse.GetValue(removeName)!))
                 throw new ArgumentException(store.RemovedKeys.FirstOrDefault(k => k.Name == parse.GetValue(removeName)) is { } gone
                     ? $"Key '{gone.Name}' was removed already, on {gone.Removed!.Value.LocalDateTime:yyyy-MM-dd HH:mm}; charrnn keys list shows the keys in use."
-                    : $"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them.");
+                    : $"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them." +
+                      ClosestName.Suggestion(parse.GetValue(removeName)!, store.Keys.Select(k => k.Name)));
             Console.WriteLine($"removed {parse.GetValue(removeName)}");
             if (store.PermissionsWarning is { } removeWarning) Console.Error.WriteLine($"warning: {removeWarning}");
             Console.Error.WriteLine("Servers using this file refuse the key now and, within two seconds, close its sessions and stop its jobs. " +
