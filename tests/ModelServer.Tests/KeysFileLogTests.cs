@@ -26,7 +26,7 @@ public class KeysFileLogTests : IDisposable
 
         ApiKeyStore.Load(_path).Add("bob", admin: true);
         auth.Current();
-        Assert.Equal($"Information: Keys file {_path} reloaded: 2 API key(s)", Assert.Single(log.Lines));
+        Assert.Equal($"Information: Keys file {_path} reloaded: 2 API key(s); added bob", Assert.Single(log.Lines));
 
         File.Delete(_path);
         auth.Current();
@@ -41,8 +41,33 @@ public class KeysFileLogTests : IDisposable
         File.Delete(_path);
         ApiKeyStore.Load(_path).Add("carol", admin: false);
         auth.Current();
-        Assert.Equal($"Information: Keys file {_path} is valid again: 1 API key(s)", log.Lines[^1]);
+        Assert.Equal($"Information: Keys file {_path} is valid again: 1 API key(s); added carol; removed alice, bob", log.Lines[^1]);
         Assert.Equal(4, log.Lines.Count);
+    }
+
+    [Fact]
+    public void A_reload_names_the_keys_added_removed_and_given_a_new_key()
+    {
+        var store = ApiKeyStore.Load(_path);
+        store.Add("teamA", admin: false);
+        store.Add("teamB", admin: false);
+        var log = new ListLogger();
+        var auth = new AuthInterceptor(Microsoft.Extensions.Options.Options.Create(new ServerOptions { KeysFile = _path }),
+            new RefusalLog(TimeProvider.System, NullLogger<RefusalLog>.Instance), log);
+        auth.Current();
+
+        store = ApiKeyStore.Load(_path);
+        store.Remove("teamB");
+        store.Add("teamC", admin: false);
+        store.Add("teamD", admin: true);
+        store.Remove("teamA");
+        store.Add("teamA", admin: false, reuseName: true); // rotated: same name, another key
+        auth.Current();
+        Assert.Equal($"Information: Keys file {_path} reloaded: 3 API key(s); added teamC, teamD; removed teamB; new key for teamA", Assert.Single(log.Lines));
+
+        File.SetLastWriteTimeUtc(_path, DateTime.UtcNow.AddMinutes(1)); // touched, the same keys
+        auth.Current();
+        Assert.Equal($"Information: Keys file {_path} reloaded: 3 API key(s)", log.Lines[^1]);
     }
 
     public void Dispose() => File.Delete(_path);

@@ -41,7 +41,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
                 try
                 {
                     (_keys, _invalid) = (ApiKeyStore.Load(_path!), null);
-                    LogLoaded(first, file.Exists, _keys.Keys.Count);
+                    LogLoaded(first, file.Exists, _keys);
                 }
                 catch (InvalidDataException e)
                 {
@@ -72,14 +72,30 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
         logger.LogError("Every call is refused until the keys file is fixed: {Problem}", problem);
     }
 
-    private void LogLoaded(bool first, bool exists, int count)
+    // The keys of the last file that could be read: a reload says what changed since, even across a spell of it missing or broken.
+    private IReadOnlyList<ApiKeyEntry> _lastRead = [];
+
+    private void LogLoaded(bool first, bool exists, ApiKeyStore store)
     {
         var state = exists ? "loaded" : "missing";
         if (!first && !exists && _state != state)
             logger.LogWarning("The keys file {File} is missing: every call is refused until it is back (an editor saving by rename leaves it missing for a moment)", _path);
         else if (!first && exists)
-            logger.LogInformation(_state is "loaded" or null ? "Keys file {File} reloaded: {Count} API key(s)" : "Keys file {File} is valid again: {Count} API key(s)", _path, count);
+            logger.LogInformation((_state is "loaded" or null ? "Keys file {File} reloaded: {Count} API key(s)" : "Keys file {File} is valid again: {Count} API key(s)") + "{Changes}",
+                _path, store.Keys.Count, Changes(_lastRead, store.Keys));
+        if (exists) _lastRead = store.Keys;
         _state = state;
+    }
+
+    /// <summary>"; added carol; removed bob; new key for alice", or "" when the same keys are in use.</summary>
+    private static string Changes(IReadOnlyList<ApiKeyEntry> before, IReadOnlyList<ApiKeyEntry> now)
+    {
+        static string Names(IEnumerable<ApiKeyEntry> keys) => string.Join(", ", keys.Select(k => k.Name));
+        var added = now.Where(k => before.All(b => b.Name != k.Name)).ToList();
+        var removed = before.Where(b => now.All(k => k.Name != b.Name)).ToList();
+        var rotated = now.Where(k => before.Any(b => b.Name == k.Name && b.Sha256 != k.Sha256)).ToList(); // removed and added again: the old key no longer works
+        return (added.Count > 0 ? $"; added {Names(added)}" : "") + (removed.Count > 0 ? $"; removed {Names(removed)}" : "")
+             + (rotated.Count > 0 ? $"; new key for {Names(rotated)}" : "");
     }
 
     public override Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
