@@ -150,6 +150,21 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task An_unusable_corpuss_reason_shows_the_servers_path_to_admins_only()
+    {
+        var file = Path.Combine(keyed.Server.Options.CorporaDirectory!, "blank.txt");
+        File.WriteAllText(file, "");
+        try
+        {
+            static async Task<string> Reason(KeyedServer.Api api) =>
+                (await api.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora.Single(c => c.Name == "blank").Description;
+            Assert.Equal("blank.txt (0 bytes); cannot be used: Corpus '<corpora>/blank.txt' is empty; a corpus needs some text to learn from.", await Reason(keyed.AsAlice));
+            Assert.Equal($"blank.txt (0 bytes); cannot be used: Corpus '{file}' is empty; a corpus needs some text to learn from.", await Reason(keyed.AsAdmin));
+        }
+        finally { File.Delete(file); }
+    }
+
+    [Fact]
     public async Task Sessions_belong_to_their_key()
     {
         var session = await keyed.AsAlice.Generation.Open("gru", seed: 1);

@@ -100,7 +100,10 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     public override Task<Api.ListCorporaResponse> ListCorpora(Api.ListCorporaRequest request, ServerCallContext context)
     {
         var response = new Api.ListCorporaResponse();
+        var caller = Caller.Of(context);
         response.Corpora.AddRange(corpora.List().Select(ProtoMapper.ToProto));
+        foreach (var corpus in response.Corpora) // an unusable file's reason names it by its full path, as StartJob's error would
+            corpus.Description = paths.ForCaller(corpus.Description, caller.Admin);
         return Task.FromResult(response);
     }
 
