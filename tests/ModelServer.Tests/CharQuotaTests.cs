@@ -108,12 +108,12 @@ public class CharQuotaTests
     {
         using var server = new ServerFixture(o => o.Limits.MaxCharsPerMinutePerKey = 1000);
         var text = ServerFixture.TinyText[..300];
-        var fedBefore = Metrics.ServerMetrics.FedCharacters.Value;
+        var fedBefore = Metrics.ServerMetrics.FedCharacters.WithLabels("local").Value;
         var s = await server.Generation.Open("gru", prime: text); // 300
         await server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }); // 600
         using (var generate = server.Generation.Generate(new GenerateRequest { SessionId = s.Id, Prime = text, MaxChars = 50 })) // 950
             while (await generate.ResponseStream.MoveNext(CancellationToken.None)) { }
-        Assert.True(Metrics.ServerMetrics.FedCharacters.Value - fedBefore >= 900, "fed characters are counted in charrnn_fed_characters_total");
+        Assert.True(Metrics.ServerMetrics.FedCharacters.WithLabels("local").Value - fedBefore >= 900, "fed characters are counted in charrnn_fed_characters_total");
 
         var refused = await Calls.Fails(() => server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);

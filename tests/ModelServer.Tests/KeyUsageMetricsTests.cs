@@ -32,6 +32,7 @@ public class KeyUsageMetricsTests
             Assert.Equal(1, await Value($"charrnn_build_info{{version=\"{CatalogService.Version}\"}}"));
             Assert.Equal(0, await Value("charrnn_sessions_active{key=\"ops\"}")); // every key has its series, so an idle server sums to 0
             Assert.Equal(0, await Value("charrnn_sessions_active{key=\"teama\"}"));
+            Assert.Equal(0, await Value("charrnn_fed_characters_total{key=\"ops\"}"));
 
             var training = new Training.TrainingClient(server.Channel);
             var job = new StartJobRequest
@@ -51,6 +52,10 @@ public class KeyUsageMetricsTests
             Assert.Equal(50, await Value("charrnn_generated_characters_total{key=\"teama\"}"));
             Assert.Equal(1, await Value("charrnn_sessions_active{key=\"teama\"}"));
             Assert.Equal(0, await Value("charrnn_sessions_active{key=\"ops\"}"));
+            var fedBefore = await Value("charrnn_fed_characters_total{key=\"teama\"}");
+            await generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = "the cat" });
+            Assert.Equal(fedBefore + 7, await Value("charrnn_fed_characters_total{key=\"teama\"}"));
+            Assert.Equal(0, await Value("charrnn_fed_characters_total{key=\"ops\"}"));
 
             using var call = generation.Generate(new GenerateRequest { SessionId = session.Id, MaxChars = 100_000 });
             Assert.True(await call.ResponseStream.MoveNext()); // under way; unread, the stream waits on the client

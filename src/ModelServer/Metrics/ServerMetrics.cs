@@ -30,7 +30,9 @@ public static class ServerMetrics
     public static readonly Counter GeneratedCharacters = Prometheus.Metrics.CreateCounter("charrnn_generated_characters_total",
         "Characters generated for Generate and Interact calls, by the API key that owns the session (a call that ends at its deadline or is cancelled may not receive its last few).",
         new CounterConfiguration { LabelNames = [KeyLabel] });
-    public static readonly Counter FedCharacters = Prometheus.Metrics.CreateCounter("charrnn_fed_characters_total", "Characters fed into sessions: primes (OpenSession, Generate), Feed's and Interact's text.");
+    public static readonly Counter FedCharacters = Prometheus.Metrics.CreateCounter("charrnn_fed_characters_total",
+        "Characters fed into sessions: primes (OpenSession, Generate), Feed's and Interact's text, by the API key that owns the session.",
+        new CounterConfiguration { LabelNames = [KeyLabel] });
     public static readonly Histogram GenerationStepSeconds = Prometheus.Metrics.CreateHistogram("charrnn_generation_step_seconds",
         "Time of one batched generation step (all sessions of a model advanced by one char).",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.0001, 2, 16) });

@@ -16,7 +16,7 @@ public static class UsageByKey
         foreach (var name in keyNames)
         {
             open[name] = 0;
-            foreach (var counter in new[] { ServerMetrics.GeneratedCharacters, ServerMetrics.TrainingSteps, ServerMetrics.TrainingDeviceSeconds })
+            foreach (var counter in new[] { ServerMetrics.GeneratedCharacters, ServerMetrics.FedCharacters, ServerMetrics.TrainingSteps, ServerMetrics.TrainingDeviceSeconds })
                 counter.WithLabels(name); // created at 0, or left as it is
         }
         foreach (var owner in owners) open[owner] = open.GetValueOrDefault(owner) + 1;

@@ -51,7 +51,7 @@ public sealed partial class GenerationService
                         Encodes(engine, text, field);
                         if (reset) engine.Reset();
                     }
-                    Feed(engine, piece, field);
+                    Feed(engine, piece, field, owner);
                     charge.Fed();
                     session?.Snapshot();
                 }, cancellation, owner);
@@ -114,13 +114,14 @@ public sealed partial class GenerationService
     /// Feeds a request's text; a character the model does not know is INVALID_ARGUMENT naming the
     /// field (Feed encodes the whole text before it moves the state, so a refused one moves nothing).
     /// </summary>
-    private static void Feed(GenerationSession engine, string text, string field)
+    /// <param name="owner">The key that owns the session, whose charrnn_fed_characters_total counts the text.</param>
+    private static void Feed(GenerationSession engine, string text, string field, string owner)
     {
         RefusePadding(text, field);
         var seen = engine.CharactersSeen;
         try { engine.Feed(text); }
         catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
-        ServerMetrics.FedCharacters.Inc(engine.CharactersSeen - seen);
+        ServerMetrics.FedCharacters.WithLabels(owner).Inc(engine.CharactersSeen - seen);
     }
 
     /// <summary>

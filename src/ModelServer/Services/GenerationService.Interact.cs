@@ -73,7 +73,7 @@ public sealed partial class GenerationService
                             Encodes(current.Generation, rest, "text"); // a refused text leaves the session as it was, not reset
                             current.Generation.Reset();
                         }
-                        Feed(current.Generation, rest, "text");
+                        Feed(current.Generation, rest, "text", current.Owner);
                         charge.Fed();
                         current.Snapshot();
                         if (length == 0) return null;

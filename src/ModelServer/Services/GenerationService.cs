@@ -68,7 +68,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
                 session = await worker.Run(() =>
                 {
                     sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
-                    Feed(engine, rest, "prime");
+                    Feed(engine, rest, "prime", caller.Name);
                     charge.Fed();
                     var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash };
                     s.Snapshot();
@@ -142,7 +142,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             await RunLetGo(session, hold, () =>
             {
                 ClaimForGeneration(session);
-                try { Feed(session.Generation, rest, "prime"); }
+                try { Feed(session.Generation, rest, "prime", session.Owner); }
                 catch { session.Generating = false; throw; }
                 charge.Fed();
                 worker.Start(generation);
@@ -186,7 +186,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             return await RunLetGo(session, hold, () =>
             {
                 EnsureIdle(session);
-                Feed(session.Generation, rest, "text");
+                Feed(session.Generation, rest, "text", session.Owner);
                 charge.Fed();
                 session.Snapshot();
                 var response = new Api.FeedResponse { CharactersSeen = session.CharactersSeen };
