@@ -38,6 +38,18 @@ public class PhasedScheduleTests
     }
 
     [Fact]
+    public void A_run_stops_mid_cycle_only_inside_an_sgdr_phase_and_at_the_rate_of_the_phase_that_ran_its_last_epoch()
+    {
+        var s = LearningRateSchedule.Parse("sgdr:cycle_len=1,cycle_mult=2,epochs=5; constant");
+        Assert.Null(s.MidCycleFactor(3));                  // a cycle's end
+        Assert.Equal(0.5, s.MidCycleFactor(2)!.Value, 9);  // middle of the cycle [1, 3)
+        Assert.Equal(0.5, s.MidCycleFactor(5)!.Value, 9);  // the phase ends midway through [3, 7): its rate, not the constant's 1
+        Assert.Null(s.MidCycleFactor(6));                  // the constant phase has no cycle to stop in
+        Assert.Null(s.MidCycleFactor(0));
+        Assert.Null(LearningRateSchedule.Parse("steps:3=0.1").MidCycleFactor(2));
+    }
+
+    [Fact]
     public void Phases_read_back_from_their_text_and_one_phase_alone_is_that_schedule()
     {
         var s = LearningRateSchedule.Parse(" Constant , epochs = 2 ;SGDR:epochs=15,cycle_mult=2;steps:3=0.1 ");

@@ -27,6 +27,12 @@ public abstract class LearningRateSchedule
     public virtual int CyclesEndedBy(int completedEpochs) => 0;
 
     /// <summary>
+    /// Where a run that stops after <paramref name="completedEpochs"/> leaves a cycle unfinished, the factor its
+    /// last epoch ended at (not yet annealed); null at a cycle's end, or where that epoch ran without cycles.
+    /// </summary>
+    public virtual double? MidCycleFactor(int completedEpochs) => null;
+
+    /// <summary>
     /// The whole epochs after which a cycle ends, up to the first at or past <paramref name="epochs"/> (none without
     /// cycles): a run told to stop between two of them stops mid-cycle, its rate not yet annealed.
     /// </summary>
@@ -149,6 +155,9 @@ public sealed class SgdrSchedule : LearningRateSchedule
     public double CycleLength { get; }
     public double CycleMult { get; }
     public override bool HasCycles => true;
+
+    public override double? MidCycleFactor(int completedEpochs) =>
+        completedEpochs <= 0 || IsCycleEnd(completedEpochs) ? null : Factor(completedEpochs);
 
     public override double Factor(double epochs)
     {

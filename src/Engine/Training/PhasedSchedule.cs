@@ -48,6 +48,14 @@ public sealed class PhasedSchedule : LearningRateSchedule
         return schedule.IsCycleEnd(completedEpochs - start);
     }
 
+    // Asked of the phase that ran the last epoch: at a phase's end, Factor already gives the next phase's start.
+    public override double? MidCycleFactor(int completedEpochs)
+    {
+        if (completedEpochs <= 0) return null;
+        var (schedule, start) = PhaseAt(completedEpochs - 0.5);
+        return schedule.MidCycleFactor(completedEpochs - start);
+    }
+
     /// <summary>Cycles are counted across phases, so each cycle's checkpoint (cycle-N.ckpt) has a name of its own.</summary>
     public override int CyclesEndedBy(int completedEpochs)
     {
