@@ -59,6 +59,7 @@ public class PhasedScheduleTests
         Assert.Equal(1.0, s.Factor(2 + 15 + 2.9), 9);
         Assert.Equal(10, LearningRateSchedule.Parse("constant,epochs=1; steps:0=10").MaxFactor);
         Assert.IsType<SgdrSchedule>(LearningRateSchedule.Parse("sgdr:cycle_len=1,cycle_mult=2"));
+        Assert.Equal(1.0, LearningRateSchedule.Parse("steps:0=0.1,epochs=99999; constant").Factor(99999), 9); // the last epoch a run may have: the last phase's
     }
 
     [Theory]
@@ -74,6 +75,8 @@ public class PhasedScheduleTests
     [InlineData("constant,epochs=2; cosine", "schedule 'constant,epochs=2; cosine': 'cosine' is not known; use constant | steps:EPOCH=FACTOR")]
     [InlineData("constant,epochs=2; sgdr:cycle_len=x", "'x' is not a number")]
     [InlineData("constant,lr=2,epochs=2; sgdr", "schedule 'constant,lr=2,epochs=2; sgdr': constant takes no settings, and was given 'lr=2'")]
+    [InlineData("constant,epochs=60000; steps:0=0.1,epochs=40000; sgdr", "the phases before the last run 100000 epochs in all, so the last would start only after epoch 100000; " +
+                                                                         "a run has at most 100000 epochs, so they may add up to at most 99999")]
     public void Bad_phases_say_what_is_wrong_and_what_is_allowed(string text, string expected) =>
         Assert.Contains(expected, Assert.Throws<ArgumentException>(() => LearningRateSchedule.Parse(text)).Message);
 }

@@ -98,6 +98,10 @@ public sealed class PhasedSchedule : LearningRateSchedule
                                             $"needs one, saying how many epochs it runs before the next starts (e.g. {Example}).");
             phases.Add(new Phase(schedule, epochs));
         }
+        // A phase starting past the most epochs a run may have would never run (and the sum could overflow).
+        if (phases.Sum(p => (long)(p.Epochs ?? 0)) is var before and >= TrainingOptions.MaxEpochs)
+            throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': the phases before the last run {before} epochs in all, so the last would start " +
+                                        $"only after epoch {before}; a run has at most {TrainingOptions.MaxEpochs} epochs, so they may add up to at most {TrainingOptions.MaxEpochs - 1}.");
         return phases.Count == 1 ? phases[0].Schedule : new PhasedSchedule(phases);
     }
 
