@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+
 namespace CharRnn.ModelServer.Tests;
 
 /// <summary>Start-up refusals of a server without API keys that would listen beyond loopback.</summary>
@@ -17,6 +19,45 @@ public class StartupSecurityTests
         var e = await StartRefused("127.0.0.1:0", ["--Kestrel:Endpoints:Open:Url=http://0.0.0.0:0"]);
         Assert.Contains("Kestrel:Endpoints", e.Message);
         Assert.Contains("--listen HOST:PORT", e.Message);
+    }
+
+    [Theory]
+    [InlineData("0.0.0.0:0", true)]
+    [InlineData("127.0.0.1:0", false)]
+    public async Task A_server_with_keys_but_no_tls_beyond_loopback_warns_that_keys_travel_in_plain_text(string listen, bool warned)
+    {
+        var keys = Path.Combine(Path.GetTempPath(), "charrnn-plain-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        Security.ApiKeyStore.Load(keys).Add("ops", admin: true);
+        var log = new CapturedLog();
+        var options = new Hosting.ServerOptions
+        {
+            Listen = listen,
+            KeysFile = keys,
+            ModelsDirectory = Path.Combine(Path.GetTempPath(), "charrnn-plain-" + Guid.NewGuid().ToString("N")[..8]),
+            Device = "cpu",
+        };
+        var app = Hosting.ServerHost.Build([], options, l => l.AddProvider(log));
+        try
+        {
+            await Hosting.ServerHost.StartAsync(app);
+            var warning = log.With("plain text");
+            if (!warned) Assert.Empty(warning);
+            else
+            {
+                var line = Assert.Single(warning);
+                Assert.StartsWith("Warning: ", line);
+                Assert.Contains(listen, line);
+                Assert.Contains("--tls-cert", line);
+                Assert.Contains("TLS-terminating proxy", line);
+            }
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            File.Delete(keys);
+            if (Directory.Exists(options.ModelsDirectory)) Directory.Delete(options.ModelsDirectory, true);
+        }
     }
 
     /// <summary>The error a keyless server listening on <paramref name="listen"/>, with <paramref name="args"/>, refuses to start with.</summary>

@@ -36,6 +36,11 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
                 logger.LogWarning("Authentication is on but {File} holds no API keys: every call is refused until one is added (charrnn keys add NAME --keys {File})", options.Value.KeysFile, options.Value.KeysFile);
             else
                 logger.LogInformation("Authentication is on: {Count} API key(s) in {File}", keys.Keys.Count, options.Value.KeysFile);
+            // Keys are bearer secrets: over plain HTTP/2 anyone on the path between a client and this address can read and reuse them.
+            if (!loopback && options.Value.TlsCertificate == null)
+                logger.LogWarning("API keys are on but TLS is off and {Listen} is not loopback: keys travel in plain text and anyone on the network path can read and reuse them. " +
+                                  "Serve TLS (--tls-cert FILE, with --tls-key KEY for a PEM certificate), or put a TLS-terminating proxy in front and listen on 127.0.0.1",
+                    options.Value.Listen);
         }
         else if (!loopback)
         {
