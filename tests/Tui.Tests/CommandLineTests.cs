@@ -150,14 +150,42 @@ public class CommandLineTests
         Assert.Equal($"charrnn: {name} sets up the embedded server, and with --server none is started: the server there has its own; drop {name} or --server.", stderr.Trim());
     }
 
+    private static System.Diagnostics.Process StartServe(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "serve", "--threads", "1" }.Concat(args))
+            start.ArgumentList.Add(arg);
+        return CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
+    }
+
+    [Fact]
+    public async Task Serve_on_all_interfaces_prints_the_address_bound_not_localhost_and_its_version()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-serve-all-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        var keys = Path.Combine(root, "keys.json");
+        CharRnn.ModelServer.Security.ApiKeyStore.Load(keys).Add("ops", admin: true);
+        using var process = StartServe("--listen", "0.0.0.0:0", "--keys", keys, "--models", Path.Combine(root, "models"));
+        try
+        {
+            _ = process.StandardError.ReadToEndAsync(); // the log, unread: a full pipe would stop the server
+            var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Matches(@"^charrnn server listening on http://0\.0\.0\.0:\d+/, all interfaces \(gRPC, HTTP/2 without TLS\); version \d+\.\d+", first);
+            Assert.Contains($"; version {CharRnn.ModelServer.Services.CatalogService.Version};", first);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            Directory.Delete(root, true);
+        }
+    }
+
     [Fact]
     public async Task Serve_prints_its_address_on_stdout_and_logs_on_stderr()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-serve-" + Guid.NewGuid().ToString("N")[..8]);
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "serve", "--listen", "127.0.0.1:0", "--models", models, "--threads", "1" })
-            start.ArgumentList.Add(arg);
-        using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
+        using var process = StartServe("--listen", "127.0.0.1:0", "--models", models);
         try
         {
             var stderr = Task.Run(async () => // the log's lines until the warning

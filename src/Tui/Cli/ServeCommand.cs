@@ -123,12 +123,28 @@ public static class ServeCommand
                     throw new ArgumentException($"The server could not start: {e.Message.TrimEnd('.')} (--models {options.ModelsDirectory}).", e);
                 throw;
             }
-            Console.WriteLine($"charrnn server listening on {address} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); models in {Path.GetFullPath(options.ModelsDirectory)}" +
+            Console.WriteLine($"charrnn server listening on {Bound(options.Listen, address)} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); " +
+                              $"version {ModelServer.Services.CatalogService.Version}; models in {Path.GetFullPath(options.ModelsDirectory)}" +
                               $"{(options.MetricsListen != null ? $"; metrics on http://{options.MetricsListen}/metrics" : "")}. Ctrl+C, SIGTERM or SIGHUP stops it (the running job checkpoints).");
             app.WaitForShutdownAsync().GetAwaiter().GetResult();
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The address bound, as --listen named its host: <paramref name="connect"/> is where a client on this machine connects
+    /// (127.0.0.1 for all interfaces), which read as if the server listened on loopback only.
+    /// </summary>
+    private static string Bound(string listen, Uri connect)
+    {
+        var (host, _) = ServerHost.ParseListen(listen);
+        return host switch
+        {
+            "0.0.0.0" or "*" => $"{connect.Scheme}://0.0.0.0:{connect.Port}/, all interfaces",
+            "::" => $"{connect.Scheme}://[::]:{connect.Port}/, all interfaces",
+            _ => connect.ToString(),
+        };
     }
 
     private static (string Name, double Value) HyperParameterCap(string text, IEnumerable<string> names)
