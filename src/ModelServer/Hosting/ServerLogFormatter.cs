@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Console;
 namespace CharRnn.ModelServer.Hosting;
 
 /// <summary>
-/// The server's console log: one line an entry, with the date (operators read logs across days) and
+/// The server's console log: one line an entry, with the date and time in UTC (operators read logs across days and zones) and
 /// only the server's own scopes ("job 3 model tiny", "session s-…"). The simple console formatter with
 /// scopes on also printed ASP.NET Core's per request (SpanId, TraceId, ConnectionId, RequestPath,
 /// RequestId): some 250 characters on every line a call logged.
@@ -18,7 +18,8 @@ public sealed class ServerLogFormatter() : ConsoleFormatter(FormatterName)
         var message = entry.Formatter(entry.State, entry.Exception);
         if (message == null && entry.Exception == null) return;
         var line = new System.Text.StringBuilder();
-        line.Append(DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm:ss ", System.Globalization.CultureInfo.InvariantCulture))
+        // UTC, marked Z: a local time without its zone is ambiguous across servers, daylight saving and the operator's own clock.
+        line.Append(DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z' ", System.Globalization.CultureInfo.InvariantCulture))
             .Append(Level(entry.LogLevel)).Append(": ").Append(entry.Category).Append('[').Append(entry.EventId.Id).Append(']');
         scopeProvider?.ForEachScope((scope, text) =>
         {
