@@ -388,7 +388,17 @@ public sealed partial class JobQueue
         {
             logger.LogError(e, "Job {JobId} ended ({State}) but its end could not be stored; after a restart it is recovered as unfinished", job.Id, state);
         }
-        logger.LogInformation("Job {JobId} {State}: {Reason}", job.Id, state, reason);
+        logger.LogInformation("Job {JobId} {End}", job.Id, EndOf(state, reason));
+    }
+
+    /// <summary>
+    /// How a job's end reads after "Job N": its state said once. Most reasons name it already ("finished 2 epoch(s)",
+    /// "stopped by key 'bob'", "stopped: key 'x' was removed"), and "Stopped: stopped by …" said it twice.
+    /// </summary>
+    internal static string EndOf(JobState state, string reason)
+    {
+        var said = state.ToString().ToLowerInvariant();
+        return reason.StartsWith(said, StringComparison.OrdinalIgnoreCase) ? reason : $"{said}: {reason}";
     }
 
     private int _progressWriting; // 1 while a progress write is under way: the next waits for none, it is skipped
