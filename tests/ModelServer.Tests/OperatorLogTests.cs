@@ -56,6 +56,17 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task An_admin_stopping_a_job_is_logged_when_asked_not_only_when_the_job_ends()
+    {
+        var job = new StartJobRequest { ModelName = "bobs-stopped", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 1000, SampleChars = 0 } };
+        job.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
+        var started = await keyed.AsBob.Training.StartJobAsync(job);
+        await keyed.AsAdmin.Training.StopJobAsync(new StopJobRequest { JobId = started.Id });
+
+        Assert.Equal([$"Information: Stop requested for job {started.Id} (model bobs-stopped, owner bob) by key root"], Log.With($"Stop requested for job {started.Id} "));
+    }
+
+    [Fact]
     public async Task Sharing_and_unsharing_a_model_is_logged_with_who_did_it()
     {
         keyed.Server.TrainOn("bobs-shared", ServerFixture.TinyCorpus());

@@ -54,8 +54,15 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
         else await Stream(job, request.FromStep, -1, responseStream, context);
     }
 
-    public override Task<Api.Job> StopJob(Api.StopJobRequest request, ServerCallContext context) =>
-        Task.FromResult(Describe(jobs.Stop(request.JobId, Caller.Of(context), StoppedBy(Caller.Of(context)))));
+    public override Task<Api.Job> StopJob(Api.StopJobRequest request, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        var job = jobs.Stop(request.JobId, caller, StoppedBy(caller));
+        // Logged now: a running job's end is logged only once it has checkpointed, which can take a while,
+        // and an admin stopping another key's job is worth an operator's notice when it happens.
+        logger.LogInformation("Stop requested for job {JobId} (model {Model}, owner {Owner}) by key {Key}", job.Id, job.ModelName, job.Owner, caller.Name);
+        return Task.FromResult(Describe(job));
+    }
 
     /// <summary>Why a job stopped: by whom, where keys tell people apart (a server without keys has one user, and "key 'local'" meant nothing to them).</summary>
     private static string StoppedBy(Caller caller) => caller == Caller.Local ? "stopped on request" : $"stopped by key '{caller.Name}'";
