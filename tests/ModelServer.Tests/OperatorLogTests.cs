@@ -67,6 +67,17 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_closed_session_is_logged_with_its_model_owner_age_and_chars()
+    {
+        var session = await keyed.AsAlice.Generation.Open("gru");
+        await keyed.AsAlice.Generation.Generate(session.Id, 25);
+        await keyed.AsAlice.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+
+        var line = Assert.Single(Log.With($"Session {session.Id} closed"));
+        Assert.Matches(@"^Information: Session \S+ closed \(model gru, owner alice, open 00:00:\d\d, 25 chars seen\)$", line);
+    }
+
+    [Fact]
     public async Task Sharing_and_unsharing_a_model_is_logged_with_who_did_it()
     {
         keyed.Server.TrainOn("bobs-shared", ServerFixture.TinyCorpus());

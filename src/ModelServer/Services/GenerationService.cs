@@ -288,7 +288,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var session = sessions.Get(request.SessionId, Caller.Of(context));
         if (sessions.Remove(session.Id, out _))
             await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None, session.Owner);
-        logger.LogInformation("Session {SessionId} closed", session.Id);
+        logger.LogInformation("Session {SessionId} closed ({Summary})", session.Id, session.Summary());
         return new Api.CloseSessionResponse();
     }
 

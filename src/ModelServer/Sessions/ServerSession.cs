@@ -37,6 +37,10 @@ public sealed class ServerSession
     public GenerationSession Generation { get; }
     public DateTimeOffset Created { get; }
     public TimeSpan IdleTimeout { get; }
+
+    /// <summary>What an operator reads when it ends: "model M, owner O, open 00:05:12, 340 chars seen" (fed and generated).</summary>
+    public string Summary() =>
+        $"model {Model.Name}, owner {Owner}, open {TimeSpan.FromSeconds(Math.Round((Time.GetUtcNow() - Created).TotalSeconds))}, {CharactersSeen} chars seen";
     /// <summary>Set once the session is closed and its state freed (device thread): later commands get NOT_FOUND.</summary>
     public bool Closed { get; private set; }
     /// <summary>Set while a Generate call streams from this session (device thread writes it).</summary>
