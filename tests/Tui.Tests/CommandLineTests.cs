@@ -1074,7 +1074,7 @@ public class CommandLineTests
         if (logBefore)
         {
             var lines = text.Split('\n');
-            Assert.All(lines[..^1], line => Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d (info|warn): ", line));
+            Assert.All(lines[..^1], line => Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (info|warn): ", line));
             text = lines[^1];
         }
         // Not StartsWith: its message cuts both strings at the same point, hiding where they differ.
