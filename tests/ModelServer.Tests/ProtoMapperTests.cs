@@ -33,6 +33,15 @@ public class ProtoMapperTests
             Assert.Equal(finish == GenerationFinish.None ? "Unspecified" : finish.ToString(), ProtoMapper.ToProto(finish).ToString());
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_stop_says_whether_it_was_asked_for(bool onRequest)
+    {
+        var e = ProtoMapper.ToProto(new JobEvent(3, "j-1", DateTimeOffset.UnixEpoch, 10, new JobStopped("stopped on request", true, OnRequest: onRequest)));
+        Assert.Equal(onRequest, e.Stopped.OnRequest);
+    }
+
     [Fact]
     public void A_value_without_a_mapping_is_refused_by_name()
     {

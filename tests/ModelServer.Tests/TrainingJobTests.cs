@@ -129,6 +129,7 @@ public class TrainingJobTests(ServerFixture server)
             var events = await Client.Train(Request("capped", maxSteps: 0, epochs: 1000)).Events();
             Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
             Assert.Contains("time budget of 00:00:00.000001", events[^1].Stopped.Reason);
+            Assert.False(events[^1].Stopped.OnRequest); // it stopped by itself: no one asked
         }
         finally { limits.MaxJobHours = 0; }
     }
@@ -366,6 +367,7 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(JobEvent.EventOneofCase.Stopped, stopped.EventCase);
         Assert.True(stopped.Stopped.CheckpointSaved);
         Assert.Equal("stopped on request", stopped.Stopped.Reason); // no keys: no "by key 'local'"
+        Assert.True(stopped.Stopped.OnRequest);
         Assert.Contains(events, e => e.CheckpointSaved?.Reason == "stopped");
         var stoppedAt = stopped.Step;
 
@@ -427,6 +429,7 @@ public class TrainingJobTests(ServerFixture server)
             Assert.Equal(Job.Types.State.Stopped, stoppedQueued.State);
             var events = await Client.WatchJob(new WatchJobRequest { JobId = second.Id }).Events();
             Assert.False(events[^1].Stopped.CheckpointSaved);
+            Assert.True(events[^1].Stopped.OnRequest); // taken off the queue by StopJob
         });
 
     [Fact]

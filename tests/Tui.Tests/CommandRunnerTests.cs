@@ -612,6 +612,21 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         }
     }
 
+    [Fact]
+    public async Task Headless_a_job_someone_else_stops_fails_the_line_saying_it_was_stopped_on_request()
+    {
+        var name = "adminstop-" + Guid.NewGuid().ToString("N")[..6];
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false);
+        var line = runner.RunAsync(CommandParser.ParseMany($"train stateful-gru corpus=tiny name={name} n_hidden=8 epochs=1000 sample_chars=0")[0]);
+        var job = await JobFor(name);
+        await fixture.Client.Training.StopJobAsync(new StopJobRequest { JobId = job.Id }); // as an admin's StopJob from elsewhere
+        Assert.False(await line.WaitAsync(TimeSpan.FromSeconds(60)), "a job stopped by another's request is not a success of the line");
+        var stopped = Assert.Single(output.Events, e => e.EventCase == JobEvent.EventOneofCase.Stopped);
+        Assert.True(stopped.Stopped.OnRequest);
+        Assert.Contains(output.Errors, e => e.StartsWith($"job {job.Id} was stopped on request before its end, not by this client (stopped on request)", StringComparison.Ordinal));
+    }
+
     private async Task<Job> JobFor(string model)
     {
         var deadline = DateTime.UtcNow.AddSeconds(60);

@@ -36,4 +36,12 @@ public sealed class ErrorTextTests
         "could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here")]
     public void A_lost_link_is_told_in_words_not_in_exception_names(StatusCode code, string detail, string shown) =>
         Assert.Equal(shown, ErrorText.Describe(new RpcException(new Status(code, detail))));
+
+    [Fact]
+    public void A_clause_a_sentence_goes_on_from_has_no_full_stop_of_its_own()
+    {
+        // As the watch's "…; reconnecting" and the typing pane's "…; type on to reconnect" use it.
+        var e = new RpcException(new Status(StatusCode.Unavailable, "Error starting gRPC call. HttpRequestException: Connection refused (127.0.0.1:42400)."));
+        Assert.Equal("server unavailable: Error starting gRPC call. Connection refused (127.0.0.1:42400)", ErrorText.Clause(e));
+    }
 }

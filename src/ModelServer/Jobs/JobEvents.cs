@@ -39,6 +39,7 @@ public abstract record JobEnd : JobEventPayload
 /// <summary><paramref name="Final"/>: the validation loss and accuracy of the weights the job ended with, when measured.</summary>
 public sealed record JobFinished(string Reason, double? BestValidLoss, ValidationRecord? Final = null) : JobEnd;
 public sealed record JobFailed(string Reason) : JobEnd;
-public sealed record JobStopped(string Reason, bool CheckpointSaved, ValidationRecord? Final = null) : JobEnd;
+/// <summary><paramref name="OnRequest"/>: someone stopped it (StopJob), not its time budget or the server's shutdown.</summary>
+public sealed record JobStopped(string Reason, bool CheckpointSaved, ValidationRecord? Final = null, bool OnRequest = false) : JobEnd;
 
 public sealed record JobEvent(long Sequence, string JobId, DateTimeOffset Time, long Step, JobEventPayload Payload);

@@ -45,7 +45,7 @@ public sealed partial class JobQueue
             }
             if (job.Trainer == null && job.State == JobState.Queued && job.StopRequest is { } early)
             {
-                End(job, JobState.Stopped, early, new JobStopped(early, CheckpointSaved: false), disposeTrainer: false);
+                End(job, JobState.Stopped, early, new JobStopped(early, CheckpointSaved: false, OnRequest: true), disposeTrainer: false);
                 return true;
             }
             if (job.Trainer == null)
@@ -54,7 +54,7 @@ public sealed partial class JobQueue
                 if (job.StopRequest is { } atStart)
                 {
                     // Stopped while it started: nothing trained, so nothing to save (a checkpoint now would make an untrained model).
-                    End(job, JobState.Stopped, atStart, new JobStopped(atStart, CheckpointSaved: false), disposeTrainer: true);
+                    End(job, JobState.Stopped, atStart, new JobStopped(atStart, CheckpointSaved: false, OnRequest: true), disposeTrainer: true);
                     return true;
                 }
             }
@@ -347,7 +347,8 @@ public sealed partial class JobQueue
         var (state, payload) = outcome.Kind switch
         {
             TrainingOutcomeKind.Finished => (JobState.Finished, (JobEventPayload)new JobFinished(outcome.Reason, job.BestValidLoss, final)),
-            TrainingOutcomeKind.Stopped => (JobState.Stopped, new JobStopped(outcome.Reason, outcome.CheckpointPath != null, final)),
+            // Stopped with the stop request's reason: on request (a time budget reached as it came has its own).
+            TrainingOutcomeKind.Stopped => (JobState.Stopped, new JobStopped(outcome.Reason, outcome.CheckpointPath != null, final, OnRequest: outcome.Reason == job.StopRequest)),
             _ => (JobState.Failed, new JobFailed(outcome.Reason)),
         };
         End(job, state, outcome.Reason, payload, disposeTrainer: true);

@@ -230,7 +230,7 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
             try { RemoveIfNeverSaved(job.Id, plan); }
             finally { lock (_gate) _persisting.Remove(job); }
             // Stored outside the lock: the device loop takes it every tick, and a write may wait on the disk.
-            StoreEnd(job, JobState.Stopped, reason, new JobStopped(reason, CheckpointSaved: false), forgotten);
+            StoreEnd(job, JobState.Stopped, reason, new JobStopped(reason, CheckpointSaved: false, OnRequest: true), forgotten);
             logger.LogInformation("Job {JobId} removed from the queue: {Reason}", job.Id, reason);
             return job;
         }

@@ -179,7 +179,7 @@ public static partial class ProtoMapper
                 result.Failed = new Api.JobEvent.Types.Failed { Reason = f.Reason };
                 break;
             case JobStopped s:
-                result.Stopped = new Api.JobEvent.Types.Stopped { Reason = s.Reason, CheckpointSaved = s.CheckpointSaved };
+                result.Stopped = new Api.JobEvent.Types.Stopped { Reason = s.Reason, CheckpointSaved = s.CheckpointSaved, OnRequest = s.OnRequest };
                 if (s.Final is { } stopped) (result.Stopped.FinalValidLoss, result.Stopped.FinalValidAccuracy) = (stopped.Loss, stopped.Accuracy);
                 break;
         }

@@ -24,6 +24,12 @@ public static partial class ErrorText
     };
 
     /// <summary>
+    /// <see cref="Describe"/> as a clause that a sentence goes on from ("…; reconnecting"): without the
+    /// full stop a server's or the transport's detail may end with, which read ").; reconnecting".
+    /// </summary>
+    public static string Clause(Exception e) => Describe(e).TrimEnd().TrimEnd('.');
+
+    /// <summary>
     /// The transport's words for a lost link, without .NET's exception names and codes: "Error reading
     /// next message. HttpIOException: The response ended prematurely … (ResponseEnded)" says "the
     /// connection was lost", "Error connecting to subchannel." "could not connect". Anything else as sent.

@@ -402,6 +402,13 @@ public sealed partial class CommandRunner
                                 await stopping.Task.WaitAsync(watch.Token);
                             output.JobEvent(e);
                             if (e.EventCase == JobEvent.EventOneofCase.Failed) failed = true;
+                            // Headless, a job someone else stopped (an admin's StopJob) did not do what the line asked: not a success.
+                            if (!interactive && e.EventCase == JobEvent.EventOneofCase.Stopped && e.Stopped.OnRequest && Volatile.Read(ref _stopSaid) == null)
+                            {
+                                output.Error($"job {job.Id} was stopped on request before its end, not by this client ({e.Stopped.Reason})"
+                                             + (e.Stopped.CheckpointSaved ? $"; resume {job.ModelName} continues it" : ""));
+                                failed = true;
+                            }
                         }
                         return;
                     }
@@ -409,7 +416,7 @@ public sealed partial class CommandRunner
                     catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.Cancelled && !watch.IsCancellationRequested
                                                  && (lostSince == null || DateTime.UtcNow - lostSince < WatchReconnectFor))
                     {
-                        if (lostSince == null) { output.Line($"watching job {job.Id}: {ErrorText.Describe(e)}; reconnecting"); output.JobWatchLost(true); }
+                        if (lostSince == null) { output.Line($"watching job {job.Id}: {ErrorText.Clause(e)}; reconnecting"); output.JobWatchLost(true); }
                         lostSince ??= DateTime.UtcNow;
                         await Task.Delay(WatchRetryDelay, watch.Token);
                     }

@@ -123,7 +123,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
             // A TLS server closes a plain client's connection unread: "the connection was lost" alone hides why.
             if (linkFailed && client.Address.Scheme == Uri.UriSchemeHttp && await TlsProbe.SpeaksTlsAsync(client.Address.Host, client.Address.Port))
             {
-                output.Error($"{ErrorText.Describe(e)}; the server at {client.Address.Authority} seems to speak TLS: connect with https://{client.Address.Authority}");
+                output.Error($"{ErrorText.Clause(e)}; the server at {client.Address.Authority} seems to speak TLS: connect with https://{client.Address.Authority}");
                 return false;
             }
             output.Error(e is RpcException ? ErrorText.Describe(e) + (linkFailed ? $"; is a charrnn server running at {client.Address.Authority}?" : "")

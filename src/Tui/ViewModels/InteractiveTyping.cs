@@ -179,7 +179,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
     /// </summary>
     private static string WhatNext(RpcException e) => e.StatusCode == StatusCode.InvalidArgument
         ? $"{ErrorText.Describe(e)} Delete it to type on."
-        : $"{ErrorText.Describe(e)}; type on to reconnect";
+        : $"{ErrorText.Clause(e)}; type on to reconnect";
 
     private async Task SendAsync(InteractRequest request)
     {
