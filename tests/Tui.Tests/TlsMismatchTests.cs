@@ -40,7 +40,26 @@ public sealed class TlsMismatchTests : IDisposable
         using var client = new CharRnnClient(new Uri($"https://127.0.0.1:{PlainPort()}"));
         var output = new RecordingReplOutput();
         await new CommandRunner(client, output, interactive: false).RunLineAsync("models");
-        Assert.StartsWith("could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT)", Assert.Single(output.Errors), StringComparison.Ordinal);
+        Assert.StartsWith("could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT): it gave no certificate", Assert.Single(output.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_https_client_is_told_a_self_signed_certificate_is_not_trusted_and_how_to_trust_it()
+    {
+        using var client = new CharRnnClient(new Uri($"https://127.0.0.1:{Port}")); // the certificate's name: only its trust fails
+        var output = new RecordingReplOutput();
+        await new CommandRunner(client, output, interactive: false).RunLineAsync("models");
+        Assert.Equal("could not start a TLS connection: the server's certificate is not trusted here (self-signed, or from a CA this machine does not know): "
+                     + "give its CA's certificate, as PEM, in SSL_CERT_FILE=ca.pem, or have the server use a certificate from a public CA", Assert.Single(output.Errors));
+    }
+
+    [Fact]
+    public async Task An_https_client_at_a_name_not_on_the_certificate_is_told_to_use_the_name_on_it()
+    {
+        using var client = new CharRnnClient(new Uri($"https://localhost:{Port}")); // the certificate is for 127.0.0.1 only
+        var output = new RecordingReplOutput();
+        await new CommandRunner(client, output, interactive: false).RunLineAsync("models");
+        Assert.EndsWith("is for another host name: connect with a name on the certificate (https://THAT-NAME:PORT)", Assert.Single(output.Errors), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -92,6 +111,9 @@ public sealed class TlsMismatchTests : IDisposable
     {
         using var key = RSA.Create(2048);
         var request = new CertificateRequest("CN=127.0.0.1", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(IPAddress.Loopback); // for 127.0.0.1 alone: "localhost" is another name
+        request.CertificateExtensions.Add(names.Build());
         using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
         return X509CertificateLoader.LoadPkcs12(made.Export(X509ContentType.Pfx), null); // with its key usable by SslStream
     }

@@ -1,3 +1,4 @@
+using System.Security.Authentication;
 using System.Text.RegularExpressions;
 using Grpc.Core;
 
@@ -15,13 +16,38 @@ public static partial class ErrorText
     {
         // INTERNAL from a plain server that answers the ClientHello; UNAVAILABLE from one that closes the connection on it.
         RpcException { StatusCode: StatusCode.Internal or StatusCode.Unavailable } r when r.Status.Detail.Contains("SSL connection could not be established", StringComparison.Ordinal) =>
-            "could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here",
+            "could not start a TLS connection: " + TlsFailure(r.Status.DebugException),
         RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable: {Plain(r.Status.Detail)}",
         RpcException { StatusCode: StatusCode.DeadlineExceeded } => "the server did not answer in time (DeadlineExceeded): it may be overloaded, or the connection lost",
         RpcException r when CallerCanAct(r.StatusCode) => InClientTerms(r.Status.Detail),
         RpcException r => $"{r.StatusCode}: {r.Status.Detail}",
         _ => e.Message,
     };
+
+    /// <summary>
+    /// Which of the three usual causes a failed handshake had, and what to do: .NET names the certificate's
+    /// faults (SslPolicyErrors, X509ChainStatus) in the AuthenticationException under the call's; a server
+    /// that answers with no certificate at all is no TLS server. Without the exception (a status from
+    /// elsewhere), both readings are given.
+    /// </summary>
+    private static string TlsFailure(Exception? debug)
+    {
+        var causes = new List<Exception>();
+        for (var e = debug; e != null; e = e.InnerException) causes.Add(e);
+        if (causes.Count < 2)
+            return "the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here (trust its CA with SSL_CERT_FILE=ca.pem)";
+        var said = string.Join(" ", causes.OfType<AuthenticationException>().Select(a => a.Message));
+        var untrusted = said.Contains("RemoteCertificateChainErrors", StringComparison.Ordinal) || said.Contains("certificate chain", StringComparison.Ordinal);
+        var otherName = said.Contains("RemoteCertificateNameMismatch", StringComparison.Ordinal);
+        if (!untrusted && !otherName)
+            return "the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT): it gave no certificate";
+        var faults = new List<string>();
+        if (untrusted)
+            faults.Add("is not trusted here (self-signed, or from a CA this machine does not know): give its CA's certificate, as PEM, "
+                       + "in SSL_CERT_FILE=ca.pem, or have the server use a certificate from a public CA");
+        if (otherName) faults.Add("is for another host name: connect with a name on the certificate (https://THAT-NAME:PORT)");
+        return "the server's certificate " + string.Join(", and ", faults);
+    }
 
     /// <summary>
     /// <see cref="Describe"/> as a clause that a sentence goes on from ("…; reconnecting"): without the
