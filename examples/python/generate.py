@@ -10,6 +10,8 @@ import sys
 
 import grpc
 
+from channel import add_tls_ca_argument, open_channel
+
 from charrnn.v1 import charrnn_pb2 as pb
 from charrnn.v1 import charrnn_pb2_grpc as rpc
 
@@ -30,6 +32,7 @@ def bounded(kind, low, high=None):
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT of the charrnn server")
+    add_tls_ca_argument(parser)
     parser.add_argument("--token", default=os.environ.get("CHARRNN_TOKEN"),
                         help="API key of a server started with --keys (default: $CHARRNN_TOKEN)")
     parser.add_argument("--model", required=True, help="model name (see ListModels)")
@@ -46,7 +49,7 @@ def main() -> int:
     args = parser.parse_args()
     auth = [("authorization", f"Bearer {args.token}")] if args.token else None
 
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server, args.tls_ca) as channel:
         generation = rpc.GenerationStub(channel)
         sampling = pb.SamplingSettings(temperature=args.temperature)
         if args.seed is not None:

@@ -15,6 +15,8 @@ import time
 
 import grpc
 
+from channel import add_tls_ca_argument, open_channel
+
 from charrnn.v1 import charrnn_pb2 as pb
 from charrnn.v1 import charrnn_pb2_grpc as rpc
 
@@ -59,6 +61,7 @@ def hyperparameter(text: str) -> tuple[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT of the charrnn server")
+    add_tls_ca_argument(parser)
     parser.add_argument("--token", default=os.environ.get("CHARRNN_TOKEN"),
                         help="API key of a server started with --keys (default: $CHARRNN_TOKEN)")
     parser.add_argument("--model", required=True, help="name of the model to create")
@@ -79,7 +82,7 @@ def main() -> int:
     for name, value in args.set:
         request.hyperparameters[name] = value
 
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server, args.tls_ca) as channel:
         training = rpc.TrainingStub(channel)
         if args.check:  # a dry run: every check StartJob makes, nothing queued
             try:
