@@ -2,14 +2,17 @@ using Grpc.Core;
 
 namespace CharRnn.ModelServer.Tests;
 
-/// <summary>A call context no interceptor has touched; <paramref name="cancellation"/> cancelled is a client that left.</summary>
-internal sealed class BareCallContext(string method, CancellationToken cancellation = default) : ServerCallContext
+/// <summary>
+/// A call context no interceptor has touched; <paramref name="cancellation"/> cancelled is a client that left,
+/// or, with a <paramref name="deadline"/> already past, a call gRPC ended at its deadline.
+/// </summary>
+internal sealed class BareCallContext(string method, CancellationToken cancellation = default, DateTime? deadline = null) : ServerCallContext
 {
     private readonly Dictionary<object, object> _userState = [];
     protected override string MethodCore => method;
     protected override string HostCore => "localhost";
     protected override string PeerCore => "ipv4:127.0.0.1:1";
-    protected override DateTime DeadlineCore => DateTime.MaxValue;
+    protected override DateTime DeadlineCore => deadline ?? DateTime.MaxValue;
     protected override Metadata RequestHeadersCore => [];
     protected override CancellationToken CancellationTokenCore => cancellation;
     protected override Metadata ResponseTrailersCore => [];

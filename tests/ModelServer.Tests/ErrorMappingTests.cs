@@ -28,4 +28,51 @@ public class ErrorMappingTests(ServerFixture server)
         await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler("", new BareCallContext("/charrnn.v1.Generation/Generate"), SessionClosed));
         Assert.Equal(1, notFound.Value - before); // its client still there: an error
     }
+
+    [Fact]
+    public async Task A_deadline_that_passed_is_counted_with_its_reason_and_logged_once_as_information()
+    {
+        var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
+        var deadline = ServerMetrics.Errors.WithLabels(StatusCode.DeadlineExceeded.ToString(), ServerMetrics.DeadlineReason);
+        var before = deadline.Value;
+        using var atDeadline = new CancellationTokenSource();
+        await atDeadline.CancelAsync();
+
+        // gRPC ended the call at its deadline: the handler meets the cancellation.
+        Task<string> Waiting(string request, ServerCallContext context) => throw new OperationCanceledException(context.CancellationToken);
+        await Assert.ThrowsAsync<OperationCanceledException>(() => interceptor.UnaryServerHandler("",
+            new BareCallContext("/test.Deadline/PassedInGrpc", atDeadline.Token, DateTime.UtcNow.AddSeconds(-1)), Waiting));
+        // Generate's own clean end just before the deadline.
+        Task<string> EndedClean(string request, ServerCallContext context) => throw new RpcException(new Status(StatusCode.DeadlineExceeded, "The call's deadline passed after 3 of 9 characters."));
+        var e = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler("", new BareCallContext("/test.Deadline/EndedClean"), EndedClean));
+        Assert.Equal(StatusCode.DeadlineExceeded, e.StatusCode);
+
+        Assert.True(deadline.Value >= before + 2, $"{deadline.Value - before} deadlines counted with reason deadline"); // other servers in this process count too
+        var grpc = Assert.Single(server.Log.With("/test.Deadline/PassedInGrpc"));
+        Assert.StartsWith("Information: /test.Deadline/PassedInGrpc by an unknown caller (ipv4:127.0.0.1:1) ended DEADLINE_EXCEEDED", grpc);
+        Assert.Equal(["Information: /test.Deadline/EndedClean by an unknown caller (ipv4:127.0.0.1:1) ended DEADLINE_EXCEEDED: The call's deadline passed after 3 of 9 characters."],
+            server.Log.With("/test.Deadline/EndedClean"));
+    }
+
+    [Fact]
+    public async Task An_unexpected_error_after_the_client_left_is_counted_and_logged_once()
+    {
+        // A fault of the server's own (here, a bug's InvalidOperationException) is one whether or not its client is still there.
+        var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
+        var internalErrors = ServerMetrics.Errors.WithLabels(StatusCode.Internal.ToString(), "");
+        var before = internalErrors.Value;
+        using var left = new CancellationTokenSource();
+        await left.CancelAsync();
+        Task<string> Broken(string request, ServerCallContext context) => throw new InvalidOperationException("a bug");
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler("", new BareCallContext("/test.Left/Broken", left.Token), Broken));
+        Assert.Equal(StatusCode.Internal, e.StatusCode);
+        Assert.True(internalErrors.Value >= before + 1, $"{internalErrors.Value - before} internal errors counted");
+        Assert.Equal(["Error: Unhandled error in /test.Left/Broken"], server.Log.With("/test.Left/Broken"));
+
+        // What a client's leaving itself causes (a read cut off) is still no failure.
+        Task<string> CutOff(string request, ServerCallContext context) => throw new IOException("The client reset the request stream.");
+        await Assert.ThrowsAsync<IOException>(() => interceptor.UnaryServerHandler("", new BareCallContext("/test.Left/CutOff", left.Token), CutOff));
+        Assert.Empty(server.Log.With("/test.Left/CutOff"));
+    }
 }

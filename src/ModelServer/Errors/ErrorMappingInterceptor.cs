@@ -55,15 +55,41 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             // Built from the message as the caller reads it: the details repeat it (BadRequest's description), paths redacted.
             mapped = e is ServerException s ? ErrorDetails.Of(s, detail) : ErrorDetails.Of(status, detail);
         var code = mapped?.StatusCode ?? (e as RpcException)?.StatusCode ?? StatusCode.Cancelled;
-        // A client that leaves (a watcher closed, Ctrl+C) is no failure of the server: counted, it would trip alerts.
-        // Nor is what its call met after it left: a Generate cancelled, then its session closed at once, ends NOT_FOUND.
-        if (context.CancellationToken.IsCancellationRequested) return mapped;
+        if (context.CancellationToken.IsCancellationRequested)
+        {
+            // A client that leaves (a watcher closed, Ctrl+C) is no failure of the server: counted, it would trip alerts.
+            // Nor is what its call met after it left: a Generate cancelled, then its session closed at once, ends NOT_FOUND.
+            // But a fault of the server's own is one however the call ended (Map logged it), and a call whose deadline
+            // passed ended DEADLINE_EXCEEDED for its client (gRPC sent it), whatever its handler met after.
+            if (code == StatusCode.Internal) Count(StatusCode.Internal, "");
+            else if (context.Deadline <= DateTime.UtcNow) DeadlinePassed(context, "gRPC ended it at the deadline");
+            return mapped;
+        }
+        if (code == StatusCode.DeadlineExceeded)
+        {
+            DeadlinePassed(context, mapped?.Status.Detail ?? "");
+            return mapped;
+        }
         var quota = (e as ServerException)?.Quota;
         var malformed = e is Google.Protobuf.InvalidProtocolBufferException;
-        if (code != StatusCode.Cancelled) Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), MetricReason(code, quota, malformed)).Inc();
+        if (code != StatusCode.Cancelled) Count(code, MetricReason(code, quota, malformed));
         if (malformed) refusals.Refused(context.Peer, context.Method, MessageLimits.MalformedMessageRefusal.NotParsedReason);
         if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
         return mapped;
+    }
+
+    private static void Count(StatusCode code, string reason) => Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), reason).Inc();
+
+    /// <summary>
+    /// A call whose client's deadline passed, ended by our own timer just before it (Generate) or by gRPC at it: counted
+    /// with its own reason and logged once, as information, for a deadline too short for the work asked is the client's
+    /// choice, not a fault of the server, yet an operator asked why a client failed should find it.
+    /// </summary>
+    private void DeadlinePassed(ServerCallContext context, string detail)
+    {
+        Count(StatusCode.DeadlineExceeded, Metrics.ServerMetrics.DeadlineReason);
+        logger.LogInformation("{Method} by {Caller} ({Peer}) ended DEADLINE_EXCEEDED: {Detail}", context.Method,
+            Security.Caller.TryOf(context)?.Name ?? "an unknown caller", context.Peer, detail);
     }
 
     /// <summary>
@@ -103,8 +129,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             case OperationCanceledException when !context.CancellationToken.IsCancellationRequested && revocations.IsRevoked(Security.Caller.TryOf(context)):
                 return ErrorDetails.Refusal(StatusCode.Unauthenticated, $"The API key '{Security.Caller.TryOf(context)!.Name}' was removed from this server; the call ended.",
                     ErrorReasons.KeyRemoved);
-            case not ServerException when context.CancellationToken.IsCancellationRequested:
-                return null; // the client left or its deadline passed: gRPC reports CANCELLED or DEADLINE_EXCEEDED itself
+            case OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested:
+                return null; // the client left or its deadline passed (a read or write cut off): gRPC reports CANCELLED or DEADLINE_EXCEEDED itself
             case ServerException s:
                 return new RpcException(new Status(s.Code, s.Message));
             case Google.Protobuf.InvalidProtocolBufferException: // a stream's later message, read in the handler

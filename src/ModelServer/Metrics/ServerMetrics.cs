@@ -55,13 +55,15 @@ public static class ServerMetrics
     public static readonly Gauge JobsRunning = Prometheus.Metrics.CreateGauge("charrnn_jobs_running", "Training jobs running (0 or 1).");
     public static readonly Counter Errors = Prometheus.Metrics.CreateCounter("charrnn_grpc_errors_total",
         "Calls that ended with an error, by gRPC status code and, for refusals the server makes knowing why, reason: " +
-        "\"auth\" (API key), the quota's or message limit's name (RESOURCE_EXHAUSTED), \"malformed_message\" (INVALID_ARGUMENT: bytes that do not parse), else empty.",
+        "\"auth\" (API key), the quota's or message limit's name (RESOURCE_EXHAUSTED), \"malformed_message\" (INVALID_ARGUMENT: bytes that do not parse), \"deadline\" (DEADLINE_EXCEEDED), else empty.",
         new CounterConfiguration { LabelNames = ["code", "reason"] });
 
     /// <summary>The reason label of a refusal for its API key.</summary>
     public const string AuthReason = "auth";
     /// <summary>The reason label of a refusal of a request message that does not parse as the method's.</summary>
     public const string MalformedMessageReason = "malformed_message";
+    /// <summary>The reason label of a call its client's deadline ended (DEADLINE_EXCEEDED).</summary>
+    public const string DeadlineReason = "deadline";
     public static readonly Gauge DeviceMemoryBytes = Prometheus.Metrics.CreateGauge("charrnn_device_memory_bytes",
         "Memory in use on the device (for the CPU device: the process's resident set).", new GaugeConfiguration { LabelNames = ["device"] });
 }
