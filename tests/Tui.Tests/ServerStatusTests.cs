@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
 using CharRnn.Tui.Repl;
 using CharRnn.Tui.ViewModels;
@@ -120,5 +121,16 @@ public class ServerStatusTests
             Assert.StartsWith("the server refused this client: This server needs an API key", status.TakeNotice());
         }
         finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public void An_admin_sees_every_keys_use_of_the_quotas_in_one_list_and_a_key_its_own_against_each()
+    {
+        var limits = new Limits { MaxSessionsPerKey = 4, MaxJobsPerKey = 2, MaxCharsPerMinutePerKey = 600 };
+        var own = new ServerInfo { Limits = limits, KeyUsage = { new KeyUsage { Key = "bob", Sessions = 1, Jobs = 0, CharsLastMinute = 120 } } };
+        Assert.Equal("key bob: 1/4 sessions, 0/2 jobs, 120/600 chars a minute", ServerStatus.Usage(own));
+        var every = new ServerInfo { Limits = limits, KeyUsage = { new KeyUsage { Key = "alice", Sessions = 3, Jobs = 2 }, new KeyUsage { Key = "bob", Sessions = 1, CharsLastMinute = 120 } } };
+        Assert.Equal("keys' sessions/jobs/chars a minute of 4/2/600: alice 3/2/0, bob 1/0/120", ServerStatus.Usage(every));
+        Assert.Null(ServerStatus.Usage(new ServerInfo { Limits = limits })); // an anonymous caller, an older server: nothing to show
     }
 }

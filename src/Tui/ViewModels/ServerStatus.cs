@@ -97,8 +97,9 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
             var corpora = (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), deadline: deadline, cancellationToken: ct)).Corpora;
             _models = models;
             var device = info.Device.Split(" · ")[0];
-            Record(true, false, "", $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued",
-                $"{device} · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued", $"connected · {device}", "connected");
+            var whole = $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued";
+            string[] shorter = [whole, $"{device} · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued", $"connected · {device}", "connected"];
+            Record(true, false, "", Usage(info) is { } usage ? [$"{whole} · {usage}", $"{device} · {usage}", .. shorter] : shorter);
             completion.Update(new CompletionSource.Snapshot(
                 _architectures.Architectures.Select(a => a.Name).ToArray(),
                 _architectures.Architectures.ToDictionary(a => a.Name, a => a.Hyperparameters.Select(h => h.Name).ToArray()),
@@ -120,6 +121,21 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
             return; // closing: a poll in flight ends cancelled
         }
         Interlocked.Increment(ref _version);
+    }
+
+    /// <summary>
+    /// What the key_usage of GetServerInfo says, as few words as `status` prints it in lines: the caller's own key (one
+    /// entry) against each quota, or an admin's every key in one list with the quotas once. Null when there is none
+    /// to show (an anonymous caller, a server older than key_usage).
+    /// </summary>
+    internal static string? Usage(ServerInfo info)
+    {
+        if (info.KeyUsage.Count == 0 || info.Limits is not { } l) return null;
+        if (info.KeyUsage is [var own])
+            return $"key {own.Key}: {own.Sessions:N0}/{l.MaxSessionsPerKey:N0} sessions, {own.Jobs:N0}/{l.MaxJobsPerKey:N0} jobs, " +
+                   $"{own.CharsLastMinute:N0}/{l.MaxCharsPerMinutePerKey:N0} chars a minute";
+        return $"keys' sessions/jobs/chars a minute of {l.MaxSessionsPerKey:N0}/{l.MaxJobsPerKey:N0}/{l.MaxCharsPerMinutePerKey:N0}: " +
+               string.Join(", ", info.KeyUsage.Select(u => $"{u.Key} {u.Sessions:N0}/{u.Jobs:N0}/{u.CharsLastMinute:N0}"));
     }
 
     public async ValueTask DisposeAsync()
