@@ -63,6 +63,13 @@ public class PhasedScheduleTests
     }
 
     [Theory]
+    [InlineData("sgdr,cycle_len=2", "sgdr:cycle_len=2,cycle_mult=1")] // refused as 'not known' alone, though read in a phase
+    [InlineData("steps,3=0.1", "steps:3=0.1")]
+    [InlineData("constant,epochs=2; sgdr,cycle_len=2", "constant,epochs=2; sgdr:cycle_len=2,cycle_mult=1")]
+    public void A_kind_is_followed_by_its_settings_after_a_comma_alone_as_in_a_phase(string text, string read) =>
+        Assert.Equal(read, LearningRateSchedule.Parse(text).ToString());
+
+    [Theory]
     [InlineData("constant; sgdr", "phase 1 ('constant') has no epochs=N; every phase but the last needs one")]
     [InlineData("constant,epochs=2; sgdr,epochs=15", "the last phase ('sgdr,epochs=15') runs until training ends, so it takes no epochs=; drop epochs=15, or add a phase after it")]
     [InlineData("sgdr:cycle_len=1,epochs=15", "the last phase ('sgdr:cycle_len=1,epochs=15') runs until training ends")]
@@ -72,9 +79,12 @@ public class PhasedScheduleTests
     [InlineData("constant,epochs=1.5; sgdr", "epochs=1.5 in phase 1 is not allowed")]
     [InlineData("constant,epochs=2,epochs=3; sgdr", "phase 1 gives epochs= twice")]
     [InlineData(",epochs=2; sgdr", "phase 1 (',epochs=2') names no kind; start it with constant, steps or sgdr")]
-    [InlineData("constant,epochs=2; cosine", "schedule 'constant,epochs=2; cosine': 'cosine' is not known; use constant | steps:EPOCH=FACTOR")]
-    [InlineData("constant,epochs=2; sgdr:cycle_len=x", "'x' is not a number")]
-    [InlineData("constant,lr=2,epochs=2; sgdr", "schedule 'constant,lr=2,epochs=2; sgdr': constant takes no settings, and was given 'lr=2'")]
+    [InlineData("constant,epochs=2; cosine", "schedule 'constant,epochs=2; cosine': phase 2 ('cosine') is not known; use constant | steps:EPOCH=FACTOR")]
+    [InlineData("constant,epochs=2; steps:", "schedule 'constant,epochs=2; steps:': phase 2 ('steps:') lists no steps; use constant")]
+    [InlineData("steps:x=1,epochs=2; sgdr", "schedule 'steps:x=1,epochs=2; sgdr': phase 1 ('steps:x=1,epochs=2'): 'x=1' should be EPOCH=FACTOR")]
+    [InlineData("constant,epochs=2; sgdr:cycle_len=0", "schedule 'constant,epochs=2; sgdr:cycle_len=0': phase 2 ('sgdr:cycle_len=0'): sgdr cycle_len = 0 must be from 0.01")]
+    [InlineData("constant,epochs=2; sgdr:cycle_len=x", "phase 2 ('sgdr:cycle_len=x'): 'x' is not a number")]
+    [InlineData("constant,lr=2,epochs=2; sgdr", "schedule 'constant,lr=2,epochs=2; sgdr': phase 1 ('constant,lr=2,epochs=2'): constant takes no settings, and was given 'lr=2'")]
     [InlineData("constant,epochs=60000; steps:0=0.1,epochs=40000; sgdr", "the phases before the last run 100000 epochs in all, so the last would start only after epoch 100000; " +
                                                                          "a run has at most 100000 epochs, so they may add up to at most 99999")]
     public void Bad_phases_say_what_is_wrong_and_what_is_allowed(string text, string expected) =>

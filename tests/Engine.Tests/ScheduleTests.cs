@@ -40,6 +40,30 @@ public class ScheduleTests
         Assert.Equal([1, 1, 2, 3, 4], new[] { 1, 2, 3, 7, 15 }.Select(doubling.CyclesEndedBy));
     }
 
+    [Theory]
+    [InlineData("sgdr:cycle_len=1,cycle_mult=2", 10)]
+    [InlineData("sgdr:cycle_len=1,cycle_mult=2", 63)]
+    [InlineData("sgdr:cycle_len=0.25", 7)]
+    [InlineData("sgdr:cycle_len=0.3", 10)]
+    [InlineData("sgdr:cycle_len=1.5,cycle_mult=1.5", 20)]
+    [InlineData("sgdr:cycle_len=0.1,cycle_mult=1.01", 50)] // its ends never land on whole epochs again: walked to the end
+    [InlineData("constant", 10)]
+    [InlineData("steps:3=0.1", 10)]
+    [InlineData("constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2", 40)]
+    [InlineData("sgdr:cycle_len=1,cycle_mult=2,epochs=5; sgdr:cycle_len=0.5,epochs=3; constant", 30)]
+    public void Cycle_ends_found_in_one_walk_are_those_each_epoch_asked_in_turn_finds(string text, int epochs)
+    {
+        var schedule = LearningRateSchedule.Parse(text);
+        var asked = new List<int>(); // the brute force: every whole epoch asked in turn
+        for (var e = 1; e <= TrainingOptions.MaxEpochs; e++)
+        {
+            if (!schedule.IsCycleEnd(e)) continue;
+            asked.Add(e);
+            if (e >= epochs) break;
+        }
+        Assert.Equal(asked, schedule.CycleEndsThrough(epochs));
+    }
+
     [Fact]
     public void Step_schedules_switch_at_whole_epochs()
     {
@@ -56,6 +80,7 @@ public class ScheduleTests
     [InlineData("sgdr:cycle_len=1e-20", "from 0.01 to 10000 epochs")] // would have walked cycles forever
     [InlineData("sgdr:period=2", "not an sgdr setting")]
     [InlineData("steps:x=1", "EPOCH=FACTOR")]
+    [InlineData("sgdr:cycle_len=0.001", "schedule 'sgdr:cycle_len=0.001': sgdr cycle_len = 0.001 must be")] // names the schedule, as the others do
     public void Bad_schedules_say_what_is_allowed(string text, string expected)
     {
         Assert.Contains(expected, Assert.Throws<ArgumentException>(() => LearningRateSchedule.Parse(text)).Message);

@@ -39,15 +39,20 @@ public abstract class LearningRateSchedule
     public IReadOnlyList<int> CycleEndsThrough(int epochs)
     {
         var ends = new List<int>();
-        if (!HasCycles) return ends;
-        for (var e = 1; e <= TrainingOptions.MaxEpochs; e++)
+        foreach (var e in WholeEpochCycleEnds(TrainingOptions.MaxEpochs))
         {
-            if (!IsCycleEnd(e)) continue;
             ends.Add(e);
             if (e >= epochs) break;
         }
         return ends;
     }
+
+    /// <summary>
+    /// The whole epochs from 1 to <paramref name="through"/> at which <see cref="IsCycleEnd"/> holds, in order, found in
+    /// one walk through the cycles: asking IsCycleEnd of each epoch walked them all again each time, and
+    /// sgdr:cycle_len=0.01,cycle_mult=1.00001 has hundreds of thousands of cycles.
+    /// </summary>
+    internal virtual IEnumerable<int> WholeEpochCycleEnds(int through) => [];
 
     /// <summary>The text form, which <see cref="Parse"/> reads back.</summary>
     public abstract override string ToString();
@@ -58,36 +63,39 @@ public abstract class LearningRateSchedule
                                "either left out is 1); or phases run one after another, separated by ';', each but the last ending " +
                                "after its epochs=N and counting epochs from its own start (e.g. constant,epochs=2; " +
                                "sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2); " +
-                               "the kind (constant, steps, sgdr) in any case, spaces around the whole ignored";
+                               "the kind (constant, steps, sgdr) in any case, its settings after ':' or ',', spaces around the whole ignored";
 
     public static LearningRateSchedule Parse(string? text)
     {
         var spec = (text ?? "constant").Trim();
         return spec.Contains(';') || spec.Contains("epochs", StringComparison.OrdinalIgnoreCase)
             ? PhasedSchedule.ParsePhases(spec)
-            : ParseOne(spec, spec);
+            : ParseOne(spec, $"schedule '{Text.Echo.Of(spec)}'");
     }
 
-    /// <summary>One schedule with no phases; <paramref name="whole"/> is what the user wrote, for messages.</summary>
-    internal static LearningRateSchedule ParseOne(string spec, string whole)
+    /// <summary>
+    /// One schedule with no phases; <paramref name="label"/> starts its messages: what the user wrote, and within
+    /// phases which phase ("schedule '…': phase 2 ('steps:')").
+    /// </summary>
+    internal static LearningRateSchedule ParseOne(string spec, string label)
     {
-        var colon = spec.IndexOf(':');
+        var colon = spec.IndexOfAny([':', ',']); // "sgdr,cycle_len=2" as "sgdr:cycle_len=2", as a phase reads it
         var kind = (colon < 0 ? spec : spec[..colon]).ToLowerInvariant();
         var args = colon < 0 ? "" : spec[(colon + 1)..];
         return kind switch
         {
             "constant" or "" when args.Length == 0 => new ConstantSchedule(),
-            "constant" => throw new ArgumentException($"schedule '{Text.Echo.Of(whole)}': constant takes no settings, and was given '{Text.Echo.Of(args)}'; use {Help}."),
-            "steps" => StepSchedule.ParseArgs(args, whole),
-            "sgdr" => SgdrSchedule.ParseArgs(args, whole),
-            _ => throw new ArgumentException($"schedule '{Text.Echo.Of(whole)}'{(whole == spec ? "" : $": '{Text.Echo.Of(spec)}'")} is not known; use {Help}."),
+            "constant" => throw new ArgumentException($"{label}: constant takes no settings, and was given '{Text.Echo.Of(args)}'; use {Help}."),
+            "steps" => StepSchedule.ParseArgs(args, label),
+            "sgdr" => SgdrSchedule.ParseArgs(args, label),
+            _ => throw new ArgumentException($"{label} is not known; use {Help}."),
         };
     }
 
-    protected static double Number(string text, string spec)
+    protected static double Number(string text, string label)
     {
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-            throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{Text.Echo.Of(text)}' is not a number; use {Help}.");
+            throw new ArgumentException($"{label}: '{Text.Echo.Of(text)}' is not a number; use {Help}.");
         return v;
     }
 }
@@ -115,20 +123,20 @@ public sealed class StepSchedule(IReadOnlyList<(int Epoch, double Factor)> steps
     public override string ToString() =>
         "steps:" + string.Join(",", Steps.Select(s => $"{s.Epoch}={s.Factor.ToString("G6", CultureInfo.InvariantCulture)}"));
 
-    internal static StepSchedule ParseArgs(string args, string spec)
+    internal static StepSchedule ParseArgs(string args, string label)
     {
         var steps = new List<(int, double)>();
         foreach (var part in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var kv = part.Split('=');
             if (kv.Length != 2 || !int.TryParse(kv[0], out var epoch) || epoch < 0)
-                throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{Text.Echo.Of(part)}' should be EPOCH=FACTOR with a whole epoch ≥ 0; use {Help}.");
-            var factor = Number(kv[1], spec);
+                throw new ArgumentException($"{label}: '{Text.Echo.Of(part)}' should be EPOCH=FACTOR with a whole epoch ≥ 0; use {Help}.");
+            var factor = Number(kv[1], label);
             if (factor <= 0 || factor > 1000)
-                throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': factor {factor} must be greater than 0 and at most 1000.");
+                throw new ArgumentException($"{label}: factor {factor} must be greater than 0 and at most 1000.");
             steps.Add((epoch, factor));
         }
-        if (steps.Count == 0) throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}' lists no steps; use {Help}.");
+        if (steps.Count == 0) throw new ArgumentException($"{label} lists no steps; use {Help}.");
         return new StepSchedule(steps);
     }
 }
@@ -179,6 +187,26 @@ public sealed class SgdrSchedule : LearningRateSchedule
         return Math.Abs(end - completedEpochs) < tolerance;
     }
 
+    internal override IEnumerable<int> WholeEpochCycleEnds(int through)
+    {
+        if (CycleMult == 1) // IsCycleEnd divides: no walk
+        {
+            for (var e = 1; e <= through; e++)
+                if (IsCycleEnd(e)) yield return e;
+            yield break;
+        }
+        const double tolerance = 1e-6; // as IsCycleEnd's, whose sums these are, added in the same order
+        double end = 0, length = CycleLength;
+        while (true)
+        {
+            end += length;
+            length *= CycleMult;
+            if (end > through + tolerance) yield break;
+            var whole = Math.Round(end);
+            if (whole >= 1 && Math.Abs(end - whole) < tolerance) yield return (int)whole;
+        }
+    }
+
     public override int CyclesEndedBy(int completedEpochs)
     {
         const double tolerance = 1e-6; // as IsCycleEnd's
@@ -213,20 +241,21 @@ public sealed class SgdrSchedule : LearningRateSchedule
     public override string ToString() =>
         $"sgdr:cycle_len={CycleLength.ToString("G6", CultureInfo.InvariantCulture)},cycle_mult={CycleMult.ToString("G6", CultureInfo.InvariantCulture)}";
 
-    internal static SgdrSchedule ParseArgs(string args, string spec)
+    internal static SgdrSchedule ParseArgs(string args, string label)
     {
         double cycleLength = 1, cycleMult = 1;
         foreach (var part in args.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var kv = part.Split('=');
-            if (kv.Length != 2) throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{Text.Echo.Of(part)}' should be name=value; use {Help}.");
+            if (kv.Length != 2) throw new ArgumentException($"{label}: '{Text.Echo.Of(part)}' should be name=value; use {Help}.");
             switch (kv[0].Trim())
             {
-                case "cycle_len": cycleLength = Number(kv[1], spec); break;
-                case "cycle_mult": cycleMult = Number(kv[1], spec); break;
-                default: throw new ArgumentException($"schedule '{Text.Echo.Of(spec)}': '{Text.Echo.Of(kv[0])}' is not an sgdr setting; use cycle_len and cycle_mult.");
+                case "cycle_len": cycleLength = Number(kv[1], label); break;
+                case "cycle_mult": cycleMult = Number(kv[1], label); break;
+                default: throw new ArgumentException($"{label}: '{Text.Echo.Of(kv[0])}' is not an sgdr setting; use cycle_len and cycle_mult.");
             }
         }
-        return new SgdrSchedule(cycleLength, cycleMult);
+        try { return new SgdrSchedule(cycleLength, cycleMult); }
+        catch (ArgumentException e) { throw new ArgumentException($"{label}: {e.Message}"); } // say which schedule, and which phase
     }
 }

@@ -70,6 +70,19 @@ public sealed class PhasedSchedule : LearningRateSchedule
         return cycles;
     }
 
+    // Each phase's ends, from its own start, among the epochs that phase runs (an epoch ending a phase is that phase's).
+    internal override IEnumerable<int> WholeEpochCycleEnds(int through)
+    {
+        var start = 0;
+        foreach (var phase in Phases)
+        {
+            if (start >= through) yield break;
+            foreach (var end in phase.Schedule.WholeEpochCycleEnds(Math.Min(phase.Epochs ?? int.MaxValue, through - start)))
+                yield return start + end;
+            start += phase.Epochs ?? 0;
+        }
+    }
+
     public override double MaxFactor => Phases.Max(p => p.Schedule.MaxFactor);
     public override bool HasCycles => Phases.Any(p => p.Schedule.HasCycles);
 
@@ -130,6 +143,6 @@ public sealed class PhasedSchedule : LearningRateSchedule
             epochs = n;
         }
         var single = kind + (rest.Count > 0 ? ":" + string.Join(",", rest) : "");
-        return (ParseOne(single, spec), epochs);
+        return (ParseOne(single, $"schedule '{Text.Echo.Of(spec)}': phase {number} ('{Text.Echo.Of(text)}')"), epochs);
     }
 }
