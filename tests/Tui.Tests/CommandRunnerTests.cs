@@ -328,6 +328,18 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_train_whose_epochs_stop_an_sgdr_cycle_midway_is_warned_as_charrnn_train_warns()
+    {
+        // The lesson's epoch 10 is its first SGDR's 8th, mid-way through the cycle from 7 to 15.
+        await Runner.RunLineAsync("train recipe=lesson epochs=10 name=mid-cycle corpus=tiny max_steps=100000 n_hidden=16 bs=8 sample_chars=0");
+        var job = Runner.WatchedJob;
+        Assert.NotNull(job);
+        Assert.Contains("warning: cycles end after epochs 3, 5, 9, 17; epochs=10 stops mid-cycle, the rate still at 96% of its peak " +
+                        "(epochs=9 or 17 ends at a cycle's end).", _output.Lines);
+        await Runner.RunLineAsync($"stop {job}");
+    }
+
+    [Fact]
     public async Task Detach_names_the_job_it_leaves_and_a_second_detach_says_there_is_none()
     {
         await Runner.RunLineAsync("train stateful-gru name=detached corpus=tiny max_steps=100000 epochs=1000 n_hidden=16 bs=8 sample_chars=0");

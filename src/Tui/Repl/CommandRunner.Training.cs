@@ -15,6 +15,7 @@ public sealed partial class CommandRunner
         var request = await TrainRequest(c, ct);
         var job = await StartJob(request, nameGiven: c.Option("name") != null, ct);
         output.Line($"job {job.Id} queued: {request.Architecture} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
+        if (MidCycleWarningOf(request.Options) is { } warning) output.Line("warning: " + warning);
         await WatchStartedJobAsync(job, ct);
     }
 
@@ -94,6 +95,14 @@ public sealed partial class CommandRunner
         }
         if (c.Positional.Count > 1) throw new CommandException($"Unexpected '{c.Positional[1]}': options are key=value, e.g. epochs=2.");
         return request;
+    }
+
+    /// <summary>charrnn train's warning that the epochs stop an SGDR cycle midway, for a job the server took.</summary>
+    private static string? MidCycleWarningOf(TrainingOptions options)
+    {
+        var epochs = options.Epochs > 0 ? options.Epochs : new Engine.Training.TrainingOptions().Epochs; // 0: the server's default
+        try { return MidCycleWarning.For(options.Schedule, epochs, "epochs="); }
+        catch (ArgumentException) { return null; } // a schedule a newer server reads and this client cannot: no warning rather than none of the job
     }
 
     /// <summary>The recipe that recipe= names (as charrnn train --recipe takes it), or null when none is given.</summary>
