@@ -317,6 +317,35 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Keys_add_and_remove_warn_as_every_charrnn_warning_does_when_the_files_owner_cannot_be_kept() => InTempFolder(root =>
+    {
+        // Only root can hand a file to another user and drop to one that cannot keep it: elsewhere there is nothing to see.
+        if (Environment.UserName != "root" || !OperatingSystem.IsLinux()) return;
+        File.SetUnixFileMode(root, (UnixFileMode)0b111_111_111); // the unprivileged run below writes its copy here
+        var path = Path.Combine(root, "keys.json");
+        CharRnn.ModelServer.Security.ApiKeyStore.Load(path).Add("ops", admin: true);
+        File.SetUnixFileMode(path, (UnixFileMode)0b110_100_100);
+        foreach (var args in new[] { "add bob", "remove bob" })
+        {
+            Run("chown", $"1234:1234 {path}"); // the server's user, which user 65534 cannot give the rewritten file to
+            var stderr = Run("setpriv", $"--reuid=65534 --regid=65534 --clear-groups dotnet {typeof(KeysCommand).Assembly.Location} keys {args} --keys {path}");
+            Assert.Contains($"\ncharrnn: warning: Keys file {path} was owned by user 1234, group 1234; this user (uid 65534) cannot", "\n" + stderr);
+        }
+
+        string Run(string file, string args)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["HOME"] = root;
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            Assert.True(process.ExitCode == 0, $"{file} {args}: exit {process.ExitCode}; {error.Result}");
+            return error.Result;
+        }
+    });
+
+    [Fact]
     public void Keys_add_refuses_a_keys_file_whose_folder_is_missing_and_does_not_make_it() => InTempFolder(root =>
     {
         var folder = Path.Combine(root, "no-such-folder");

@@ -32,7 +32,7 @@ public static class KeysCommand
             Console.WriteLine(key);
             Console.Error.WriteLine($"Key for '{parse.GetValue(name)}'{(parse.GetValue(admin) ? " (admin)" : "")} added to {Path.GetFullPath(store.Path)}. " +
                                     "It is shown only now: clients pass it with --token or CHARRNN_TOKEN.");
-            if (store.PermissionsWarning is { } addWarning) Console.Error.WriteLine($"warning: {addWarning}");
+            if (store.PermissionsWarning is { } addWarning) Console.Error.WriteLine($"charrnn: warning: {addWarning}");
             return 0;
         });
 
@@ -62,7 +62,7 @@ public static class KeysCommand
                     : $"No key named '{parse.GetValue(removeName)}' in {store.Path}; charrnn keys list shows them." +
                       ClosestName.Suggestion(parse.GetValue(removeName)!, store.Keys.Select(k => k.Name)));
             Console.WriteLine($"removed {parse.GetValue(removeName)}");
-            if (store.PermissionsWarning is { } removeWarning) Console.Error.WriteLine($"warning: {removeWarning}");
+            if (store.PermissionsWarning is { } removeWarning) Console.Error.WriteLine($"charrnn: warning: {removeWarning}");
             Console.Error.WriteLine("Servers using this file refuse the key now and, within two seconds, close its sessions and stop its jobs. " +
                                     $"Its models keep the name '{parse.GetValue(removeName)}'; a new key takes it only with keys add --reuse-name.");
             return 0;
