@@ -30,6 +30,28 @@ public class KeysFilePermissionsTests
     }
 
     [Fact]
+    public void A_rewritten_copy_whose_owner_cannot_be_read_is_given_to_the_old_owner_all_the_same()
+    {
+        if (Environment.UserName != "root") return; // only root may give a file to another user
+        var old = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        var copy = old + ".new";
+        try
+        {
+            File.WriteAllText(old, "[]");
+            Run("chown", "65534:65534", old);
+            var permissions = KeysFilePermissions.Of(old);
+            using (var stream = new FileStream(copy, FileMode.CreateNew, FileAccess.Write))
+                Assert.Null(permissions.ApplyTo(stream.SafeFileHandle, copy, _ => null)); // its statx failed
+            Assert.Equal("65534:65534", Stat("%u:%g", copy)); // was left root's, without a word
+        }
+        finally
+        {
+            File.Delete(old);
+            File.Delete(copy);
+        }
+    }
+
+    [Fact]
     public void A_new_keys_file_is_readable_by_its_owner_only()
     {
         var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");

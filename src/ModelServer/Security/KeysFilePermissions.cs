@@ -33,19 +33,26 @@ public sealed class KeysFilePermissions
     /// Puts the permissions on the new copy (open as <paramref name="handle"/>, not yet renamed over the old).
     /// Returns what could not be kept, in words, or null: only root may give a file to another user.
     /// </summary>
-    public string? ApplyTo(SafeFileHandle handle, string path)
+    public string? ApplyTo(SafeFileHandle handle, string path) => ApplyTo(handle, path, Owner.Of);
+
+    /// <param name="ownerOf">Reads the new copy's owner: the system's, or in tests one that fails.</param>
+    internal string? ApplyTo(SafeFileHandle handle, string path, Func<SafeFileHandle, (uint Uid, uint Gid)?> ownerOf)
     {
         if (OperatingSystem.IsWindows()) return null;
         string? lost = null;
         if (_owner is var (uid, gid))
         {
-            var (newUid, newGid) = Owner.Of(handle) ?? (uid, gid);
-            if ((newUid, newGid) != (uid, gid) && !Owner.Change(handle, uid, gid))
+            // A copy whose owner cannot be read is given to the old one all the same: skipping it would leave it ours, unsaid.
+            var now = ownerOf(handle);
+            if (now != (uid, gid) && !Owner.Change(handle, uid, gid))
             {
                 // A user may still give the file to a group they are in.
-                var groupKept = newGid == gid || Owner.Change(handle, unchecked((uint)-1), gid);
-                lost = $"Keys file {path} was owned by user {uid}, group {gid}; this user (uid {newUid}) cannot give the rewritten file to user {uid}"
-                       + (groupKept ? "" : $" or group {gid}") + $", so it is now owned by user {newUid}, group {(groupKept ? gid : newGid)}. " +
+                var groupKept = now?.Gid == gid || Owner.Change(handle, unchecked((uint)-1), gid);
+                var (who, owned) = now is var (newUid, newGid)
+                    ? ($"this user (uid {newUid})", $"user {newUid}, group {(groupKept ? gid : newGid)}")
+                    : ("this user", groupKept ? $"this user, group {gid}" : "this user and its group");
+                lost = $"Keys file {path} was owned by user {uid}, group {gid}; {who} cannot give the rewritten file to user {uid}"
+                       + (groupKept ? "" : $" or group {gid}") + $", so it is now owned by {owned}. " +
                        $"A server that reads it as user {uid} may be unable to; run charrnn keys as root or as user {uid}, or chown {uid}:{gid} {path}.";
             }
         }
