@@ -70,6 +70,23 @@ public class KeysFileLogTests : IDisposable
         Assert.Equal($"Information: Keys file {_path} reloaded: 3 API key(s)", log.Lines[^1]);
     }
 
+    [Fact]
+    public void A_hand_edited_file_with_two_names_differing_only_in_case_loads_and_the_log_names_both()
+    {
+        var store = ApiKeyStore.Load(_path);
+        store.Add("alice", admin: false);
+        store.Add("bob", admin: false);
+        File.WriteAllText(_path, File.ReadAllText(_path).Replace("\"bob\"", "\"Alice\"")); // keys add refuses that name; an editor does not
+        var log = new ListLogger();
+        var auth = new AuthInterceptor(Microsoft.Extensions.Options.Options.Create(new ServerOptions { KeysFile = _path }),
+            new RefusalLog(TimeProvider.System, NullLogger<RefusalLog>.Instance), log);
+        Assert.Null(auth.Current().Problem);
+        Assert.Equal(2, auth.Current().Keys.Keys.Count); // both keys still work
+        Assert.Equal($"Warning: Keys file {_path}: entry 1 ('alice') and entry 2 ('Alice') have names that differ only in case, " +
+                     "so logs, metrics and models' owners tell these two callers apart only by case; both keys work, but give one of them " +
+                     "another name (charrnn keys remove it, then keys add it under a new name).", Assert.Single(log.Lines));
+    }
+
     public void Dispose() => File.Delete(_path);
 
     private sealed class ListLogger : ILogger<AuthInterceptor>

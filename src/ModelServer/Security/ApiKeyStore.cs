@@ -38,6 +38,12 @@ public sealed partial class ApiKeyStore
 
     public string Path { get; }
 
+    /// <summary>
+    /// Two entries of a hand-edited file whose names differ only in case, in words, or null. keys add refuses such a
+    /// name, but a file holding them still loads: refusing it would refuse every key in it.
+    /// </summary>
+    public string? CaseClash { get; private init; }
+
     /// <summary>The keys a server accepts.</summary>
     public IReadOnlyList<ApiKeyEntry> Keys => _keys.Where(k => !k.IsRemoved).ToList();
 
@@ -72,7 +78,7 @@ public sealed partial class ApiKeyStore
             using (var document = JsonDocument.Parse(text)) CheckFields(path, document.RootElement);
             var keys = JsonSerializer.Deserialize<List<ApiKeyEntry>>(text, Json) ?? [];
             Check(path, keys);
-            return new ApiKeyStore(path, keys);
+            return new ApiKeyStore(path, keys) { CaseClash = CaseClashOf(path, keys) };
         }
         catch (JsonException e)
         {
@@ -138,6 +144,16 @@ public sealed partial class ApiKeyStore
             if (problem != null)
                 throw new InvalidDataException($"Keys file '{path}': entry {i + 1} {problem}; fix it, or remove it and add the key again (charrnn keys add NAME).");
         }
+    }
+
+    private static string? CaseClashOf(string path, List<ApiKeyEntry> keys)
+    {
+        for (var j = 1; j < keys.Count; j++)
+            if (keys.FindIndex(0, j, k => k.Name != keys[j].Name && string.Equals(k.Name, keys[j].Name, StringComparison.OrdinalIgnoreCase)) is var i and >= 0)
+                return $"Keys file {path}: entry {i + 1} ('{keys[i].Name}') and entry {j + 1} ('{keys[j].Name}') have names that differ only in case, " +
+                       "so logs, metrics and models' owners tell these two callers apart only by case; both keys work, but give one of them " +
+                       "another name (charrnn keys remove it, then keys add it under a new name).";
+        return null;
     }
 
     /// <summary>

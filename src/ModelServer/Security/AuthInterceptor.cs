@@ -83,6 +83,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
         else if (!first && exists)
             logger.LogInformation((_state is "loaded" or null ? "Keys file {File} reloaded: {Count} API key(s)" : "Keys file {File} is valid again: {Count} API key(s)") + "{Changes}",
                 _path, store.Keys.Count, Changes(_lastRead, store.Keys));
+        if (store.CaseClash is { } clash) logger.LogWarning("{Clash}", clash); // at start-up too: a hand edit is read then as well
         if (exists) _lastRead = store.Keys;
         _state = state;
     }
