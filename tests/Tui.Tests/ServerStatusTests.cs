@@ -133,4 +133,11 @@ public class ServerStatusTests
         Assert.Equal("keys' sessions/jobs/chars a minute of 4/2/600: alice 3/2/0, bob 1/0/120", ServerStatus.Usage(every));
         Assert.Null(ServerStatus.Usage(new ServerInfo { Limits = limits })); // an anonymous caller, an older server: nothing to show
     }
+
+    [Fact]
+    public void A_server_without_keys_shows_no_usage_row_for_its_one_user_local()
+    {
+        var limits = new Limits { MaxSessionsPerKey = 256, MaxJobsPerKey = 4, MaxCharsPerMinutePerKey = 2_000_000 };
+        Assert.Null(ServerStatus.Usage(new ServerInfo { Limits = limits, KeyUsage = { new KeyUsage { Key = "local", Sessions = 1 } } }));
+    }
 }

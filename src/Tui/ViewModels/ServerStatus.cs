@@ -126,11 +126,12 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
     /// <summary>
     /// What the key_usage of GetServerInfo says, as few words as `status` prints it in lines: the caller's own key (one
     /// entry) against each quota, or an admin's every key in one list with the quotas once. Null when there is none
-    /// to show (an anonymous caller, a server older than key_usage).
+    /// to show (an anonymous caller, a server older than key_usage), or none worth the room: a server without keys
+    /// has one row, "local", every client's, and the embedded server's one user would read its own quotas as noise.
     /// </summary>
     internal static string? Usage(ServerInfo info)
     {
-        if (info.KeyUsage.Count == 0 || info.Limits is not { } l) return null;
+        if (info.KeyUsage.Count == 0 || info.KeyUsage is [{ Key: "local" }] || info.Limits is not { } l) return null;
         if (info.KeyUsage is [var own])
             return $"key {own.Key}: {own.Sessions:N0}/{l.MaxSessionsPerKey:N0} sessions, {own.Jobs:N0}/{l.MaxJobsPerKey:N0} jobs, " +
                    $"{own.CharsLastMinute:N0}/{l.MaxCharsPerMinutePerKey:N0} chars a minute";
