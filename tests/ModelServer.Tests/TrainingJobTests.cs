@@ -1021,7 +1021,7 @@ public class TrainingJobTests(ServerFixture server)
         Assert.StartsWith("options.valid_fraction = 0.7 is not allowed", e.Status.Detail);
         var cycle = Request("x4"); cycle.Options.Schedule = "sgdr:cycle_len=0";
         e = await Start(cycle);
-        Assert.StartsWith("options.schedule: sgdr cycle_len = 0", e.Status.Detail);
+        Assert.StartsWith("options.schedule 'sgdr:cycle_len=0': sgdr cycle_len = 0 must be from 0.01", e.Status.Detail); // named as every schedule error is
 
         // The maxima ListArchitectures gives are the ones enforced, and each message gives the range in the proto's terms.
         var clip = Request("x4"); clip.Options.Clip = 2e6;
