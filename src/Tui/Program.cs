@@ -10,6 +10,10 @@ MallocSettings.ReexecuteIfNeeded(); // before anything else: see MallocSettings
 Standard.UseProcessOutput();
 var server = new Option<string?>("--server") { Description = "Connect to this server (HOST:PORT or URL) instead of starting one in-process." };
 var token = new Option<string?>("--token") { Description = "API key for the server (default: $CHARRNN_TOKEN)." };
+var tlsCa = new Option<string?>("--tls-ca")
+{
+    Description = "With --server https://HOST:PORT: also trust the CA certificate(s) in this PEM file (a self-signed or private-CA server's), beside the system's roots.",
+}.NotEmpty("a PEM file of the server's CA certificate(s)");
 var exec = new Option<string?>("--exec") { Description = "Run REPL commands headless and print to stdout, e.g. --exec \"models; use lstm; gen 200 'for thos'\"." };
 var models = CommonOptions.ModelsDir();
 var corpora = CommonOptions.CorporaDir("Embedded server: folder of *.txt corpora.");
@@ -18,14 +22,16 @@ var threads = CommonOptions.Threads();
 
 return CharRnnCommandLine.Run(args, root =>
 {
-    foreach (var option in new Option[] { server, token, exec, models, corpora, device, threads }) root.Options.Add(option);
+    foreach (var option in new Option[] { server, token, tlsCa, exec, models, corpora, device, threads }) root.Options.Add(option);
     root.SetAction(parse =>
     {
         // They set up the server this process would start; with --server none starts, and they would be ignored unsaid.
         if (parse.GetValue(server) != null
             && new Option[] { models, corpora, device, threads }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
             throw new ArgumentException($"{unused.Name} sets up the embedded server, and with --server none is started: the server there has its own; drop {unused.Name} or --server.");
-        if (parse.GetValue(server) is { } address) CharRnn.Tui.Client.CharRnnClient.ParseAddress(address); // a malformed one is a bad argument (exit 2), --exec or not
+        var serverUri = parse.GetValue(server) is { } address ? CharRnn.Tui.Client.CharRnnClient.ParseAddress(address) : null; // a malformed one is a bad argument (exit 2), --exec or not
+        // Read here: a file that is no certificate, or a plain server it cannot apply to, is refused before anything starts.
+        var trustedCas = parse.GetValue(tlsCa) is { } caFile ? CharRnn.Tui.Client.TrustedCas.Load(caFile, serverUri) : null;
         // The embedded server has no keys; a --token meant for a shared server whose --server was left out would be dropped unsaid.
         if (parse.GetValue(server) == null && parse.GetValue(token) != null)
             throw new ArgumentException("--token is a key for a shared server, and without --server HOST:PORT the embedded one (which needs none) is started; add --server or drop --token.");
@@ -43,7 +49,8 @@ return CharRnnCommandLine.Run(args, root =>
                 CorporaDirectory = parse.GetValue(corpora),
                 Device = parse.GetValue(device)!,
                 Threads = parse.GetValue(threads),
-            });
+            },
+            trustedCas);
         return parse.GetValue(exec) is { } commands ? TuiApp.Exec(options, commands) : TuiApp.Run(options);
     });
 });

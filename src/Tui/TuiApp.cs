@@ -8,7 +8,8 @@ using Terminal.Gui.App;
 namespace CharRnn.Tui;
 
 /// <summary>Where charrnn's client connects: a remote server, or one it starts in-process.</summary>
-public sealed record ClientOptions(string? Server, string? Token, ServerOptions Embedded);
+/// <param name="TlsCa">--tls-ca: the CAs a TLS server's certificate may chain to, beside the system's.</param>
+public sealed record ClientOptions(string? Server, string? Token, ServerOptions Embedded, TrustedCas? TlsCa = null);
 
 /// <summary>
 /// Starts the interactive client or runs --exec commands: connects to --server, or starts the
@@ -22,7 +23,7 @@ public static class TuiApp
         if (options.Server is { } address)
         {
             var uri = CharRnnClient.ParseAddress(address);
-            return (new CharRnnClient(uri, options.Token), null, uri.Authority);
+            return (new CharRnnClient(uri, options.Token, trustedCas: options.TlsCa), null, uri.Authority);
         }
         var server = await EmbeddedServer.StartAsync(options.Embedded);
         return (new CharRnnClient(server.Address, server.Token ?? options.Token), server, $"embedded {server.Address.Authority}");

@@ -33,7 +33,7 @@ public sealed class ErrorTextTests
     [InlineData(StatusCode.Unavailable, "Error reading next message. HttpIOException: The response ended prematurely while waiting for the next frame from the server. (ResponseEnded)", "server unavailable: the connection was lost")]
     [InlineData(StatusCode.Unavailable, "Error starting gRPC call. SocketException: Connection refused", "server unavailable: Error starting gRPC call. Connection refused")]
     [InlineData(StatusCode.Internal, "Error starting gRPC call. HttpRequestException: The SSL connection could not be established, see inner exception.",
-        "could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here (trust its CA with SSL_CERT_FILE=ca.pem)")]
+        "could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here (trust its CA with --tls-ca ca.pem)")]
     public void A_lost_link_is_told_in_words_not_in_exception_names(StatusCode code, string detail, string shown) =>
         Assert.Equal(shown, ErrorText.Describe(new RpcException(new Status(code, detail))));
 

@@ -50,7 +50,7 @@ public sealed class TlsMismatchTests : IDisposable
         var output = new RecordingReplOutput();
         await new CommandRunner(client, output, interactive: false).RunLineAsync("models");
         Assert.Equal("could not start a TLS connection: the server's certificate is not trusted here (self-signed, or from a CA this machine does not know): "
-                     + "give its CA's certificate, as PEM, in SSL_CERT_FILE=ca.pem, or have the server use a certificate from a public CA", Assert.Single(output.Errors));
+                     + "give its CA's certificate, as PEM, with --tls-ca ca.pem, or have the server use a certificate from a public CA", Assert.Single(output.Errors));
     }
 
     [Fact]

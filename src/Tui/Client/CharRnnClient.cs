@@ -17,7 +17,8 @@ public sealed class CharRnnClient : IDisposable
     /// <summary>How long a unary call may wait for its answer (<see cref="UnaryDeadline"/>): a model load or a 20,000-char prime takes seconds.</summary>
     public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(30);
 
-    public CharRnnClient(Uri address, string? token = null, TimeSpan? callTimeout = null)
+    /// <param name="trustedCas">--tls-ca: CAs an https:// server's certificate may chain to, beside the system's roots.</param>
+    public CharRnnClient(Uri address, string? token = null, TimeSpan? callTimeout = null, TrustedCas? trustedCas = null)
     {
         CallTimeout = callTimeout ?? DefaultCallTimeout;
         Address = address;
@@ -37,6 +38,7 @@ public sealed class CharRnnClient : IDisposable
                 KeepAlivePingTimeout = TimeSpan.FromSeconds(20),
                 KeepAlivePingPolicy = HttpKeepAlivePingPolicy.Always,
                 EnableMultipleHttp2Connections = true,
+                SslOptions = new System.Net.Security.SslClientAuthenticationOptions { CertificateChainPolicy = trustedCas?.ChainPolicy() },
             },
             Credentials = credentials == null ? null : ChannelCredentials.Create(address.Scheme == "https" ? ChannelCredentials.SecureSsl : ChannelCredentials.Insecure, credentials),
             UnsafeUseInsecureChannelCallCredentials = true,

@@ -35,7 +35,7 @@ public static partial class ErrorText
         var causes = new List<Exception>();
         for (var e = debug; e != null; e = e.InnerException) causes.Add(e);
         if (causes.Count < 2)
-            return "the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here (trust its CA with SSL_CERT_FILE=ca.pem)";
+            return "the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or its certificate is not trusted here (trust its CA with --tls-ca ca.pem)";
         var said = string.Join(" ", causes.OfType<AuthenticationException>().Select(a => a.Message));
         var untrusted = said.Contains("RemoteCertificateChainErrors", StringComparison.Ordinal) || said.Contains("certificate chain", StringComparison.Ordinal);
         var otherName = said.Contains("RemoteCertificateNameMismatch", StringComparison.Ordinal);
@@ -44,7 +44,7 @@ public static partial class ErrorText
         var faults = new List<string>();
         if (untrusted)
             faults.Add("is not trusted here (self-signed, or from a CA this machine does not know): give its CA's certificate, as PEM, "
-                       + "in SSL_CERT_FILE=ca.pem, or have the server use a certificate from a public CA");
+                       + "with --tls-ca ca.pem, or have the server use a certificate from a public CA");
         if (otherName) faults.Add("is for another host name: connect with a name on the certificate (https://THAT-NAME:PORT)");
         return "the server's certificate " + string.Join(", and ", faults);
     }
