@@ -5,7 +5,7 @@ using Grpc.Core;
 
 namespace CharRnn.ModelServer.Tests;
 
-/// <summary>One real server process over a real socket: HTTP/2 without TLS, as clients in other languages see it.</summary>
+/// <summary>One real server process over a real socket: HTTP/2 without TLS, as clients in other languages see it (and the Python examples against a TLS server).</summary>
 public sealed class RealProcessTests : IClassFixture<ServerProcess>
 {
     private readonly ServerProcess _server;
@@ -144,6 +144,69 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.Equal(1, code);
         Assert.StartsWith("error: INVALID_ARGUMENT: max_chars = 1,000,000 is more than this server generates per call", output); // no prime before it
         Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
+    }
+
+    /// <summary>
+    /// examples/python with --tls-ca against a TLS server (this process's, with a self-signed certificate for 127.0.0.1 made here):
+    /// the call reaches it with the certificate given, not without; a file that is no certificate is a usage error.
+    /// </summary>
+    [Fact]
+    public async Task The_python_examples_reach_a_TLS_server_with_tls_ca()
+    {
+        var examples = Path.Combine(RepositoryRoot(), "examples", "python");
+        var root = Directory.CreateTempSubdirectory("charrnn-python-tls-").FullName;
+        try
+        {
+            var stubs = Path.Combine(root, "stubs");
+            var (code, output) = await Run("bash", [Path.Combine(examples, "generate_stubs.sh"), stubs], examples, stubs);
+            Assert.True(code == 0, "generate_stubs.sh failed: " + output);
+            var (certificate, key) = (Path.Combine(root, "cert.pem"), Path.Combine(root, "key.pem"));
+            using (var rsa = System.Security.Cryptography.RSA.Create(2048))
+            {
+                var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa,
+                    System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+                var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+                names.AddIpAddress(System.Net.IPAddress.Loopback);
+                request.CertificateExtensions.Add(names.Build());
+                using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+                File.WriteAllText(certificate, made.ExportCertificatePem() + "\n");
+                File.WriteAllText(key, rsa.ExportPkcs8PrivateKeyPem() + "\n");
+            }
+            Directory.CreateDirectory(Path.Combine(root, "corpora"));
+            File.WriteAllText(Path.Combine(root, "corpora", "tiny.txt"), ServerFixture.TinyText);
+            var app = Hosting.ServerHost.Build([], new Hosting.ServerOptions
+            {
+                Listen = "127.0.0.1:0", ModelsDirectory = Path.Combine(root, "models"), CorporaDirectory = Path.Combine(root, "corpora"),
+                Device = "cpu", Threads = 1, TlsCertificate = certificate, TlsKey = key,
+            }, _ => { });
+            var address = await Hosting.ServerHost.StartAsync(app);
+            try
+            {
+                Assert.Equal("https", address.Scheme);
+                string[] check = ["train.py", "--server", $"127.0.0.1:{address.Port}", "--model", "py", "--arch", "stateful-gru", "--corpus", "tiny", "--set", "n_hidden=16", "--check"];
+                (code, output) = await Run("/usr/bin/python3", [.. check, "--tls-ca", certificate], examples, stubs);
+                Assert.True(code == 0, "train.py --tls-ca --check failed: " + output);
+                Assert.Contains("would start: stateful-gru model py", output);
+                (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{address.Port}", "--tls-ca", certificate, "--model", "no-such-model"], examples, stubs);
+                Assert.Equal(1, code);
+                Assert.Contains("NOT_FOUND", output); // the server's answer: the TLS channel reached it
+                (code, output) = await Run("/usr/bin/python3", check, examples, stubs); // plain HTTP/2 at a TLS port
+                Assert.NotEqual(0, code);
+                Assert.Contains("UNAVAILABLE", output);
+                (code, output) = await Run("/usr/bin/python3", [.. check, "--tls-ca", Path.Combine(root, "corpora", "tiny.txt")], examples, stubs);
+                Assert.NotEqual(0, code);
+                Assert.Contains("holds no PEM certificate", output);
+            }
+            finally
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
     }
 
     private static async Task<(int Code, string Output)> Run(string file, string[] args, string directory, string pythonPath)
