@@ -60,6 +60,44 @@ public class StartupSecurityTests
         }
     }
 
+    [Fact]
+    public async Task A_pfx_certificate_with_its_password_and_a_pem_certificate_with_its_key_serve_tls()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-tls-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        File.WriteAllBytes(Path.Combine(root, "server.pfx"), made.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "secret"));
+        File.WriteAllText(Path.Combine(root, "server.pem"), made.ExportCertificatePem());
+        File.WriteAllText(Path.Combine(root, "server.key"), rsa.ExportPkcs8PrivateKeyPem());
+        File.WriteAllText(Path.Combine(root, "both.pem"), made.ExportCertificatePem() + "\n" + rsa.ExportPkcs8PrivateKeyPem()); // the key in the certificate's file
+        try
+        {
+            foreach (var (certificate, key, password) in new[] { ("server.pfx", null, "secret"), ("server.pem", "server.key", null), ("both.pem", (string?)null, (string?)null) })
+            {
+                var options = new Hosting.ServerOptions
+                {
+                    Listen = "127.0.0.1:0",
+                    ModelsDirectory = Path.Combine(root, "models"),
+                    Device = "cpu",
+                    TlsCertificate = Path.Combine(root, certificate),
+                    TlsKey = key == null ? null : Path.Combine(root, key),
+                    TlsPassword = password,
+                };
+                var app = Hosting.ServerHost.Build([], options, _ => { });
+                try { Assert.Equal("https", (await Hosting.ServerHost.StartAsync(app)).Scheme); }
+                finally
+                {
+                    await app.StopAsync();
+                    await app.DisposeAsync();
+                }
+            }
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     /// <summary>The error a keyless server listening on <paramref name="listen"/>, with <paramref name="args"/>, refuses to start with.</summary>
     private static async Task<ArgumentException> StartRefused(string listen, string[] args)
     {

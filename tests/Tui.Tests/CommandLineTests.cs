@@ -708,6 +708,26 @@ public class CommandLineTests
             $"charrnn: TLS certificate '{cert}' cannot be loaded (");
     });
 
+    [Fact]
+    public void A_pem_certificate_without_its_key_and_a_pfx_with_a_key_are_refused_saying_what_goes_with_which() => InTempFolder(root =>
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", rsa,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var pem = Path.Combine(root, "server.pem");
+        File.WriteAllText(pem, made.ExportCertificatePem());
+        var pfx = Path.Combine(root, "server.pfx");
+        File.WriteAllBytes(pfx, made.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "secret"));
+        var models = Path.Combine(root, "models");
+        Directory.CreateDirectory(models);
+        // Read as PKCS#12, a PEM certificate failed with an ASN1 error that said nothing of its key.
+        AssertUserError(["serve", "--listen", "127.0.0.1:0", "--tls-cert", pem, "--models", models, "--threads", "1"],
+            $"charrnn: TLS certificate '{pem}' is a PEM certificate without its private key: give the key with --tls-key KEY.pem (or serve a .pfx file, which holds both).");
+        AssertUserError(["serve", "--listen", "127.0.0.1:0", "--tls-cert", pfx, "--tls-key", pem, "--models", models, "--threads", "1"],
+            $"charrnn: TLS certificate '{pfx}' is not a PEM certificate, and --tls-key goes only with one; a .pfx file holds its own key: drop --tls-key");
+    });
+
     [Theory]
     [InlineData("gpu-0")]
     [InlineData("localhost/")]

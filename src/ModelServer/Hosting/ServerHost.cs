@@ -245,13 +245,17 @@ public static class ServerHost
     private static X509Certificate2 LoadCertificate(string certificate, string? key, string? password)
     {
         if (!File.Exists(certificate)) throw new ArgumentException($"TLS certificate '{certificate}' does not exist.");
+        // A PEM file is text that starts its blocks with "-----BEGIN"; read as PKCS#12 it fails with an ASN1 error that says nothing of the key.
+        var pem = File.ReadAllText(certificate) is var text && text.Contains("-----BEGIN ", StringComparison.Ordinal);
+        if (pem && key == null && !text.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
+            throw new ArgumentException($"TLS certificate '{certificate}' is a PEM certificate without its private key: give the key with --tls-key KEY.pem (or serve a .pfx file, which holds both).");
+        if (!pem && key != null)
+            throw new ArgumentException($"TLS certificate '{certificate}' is not a PEM certificate, and --tls-key goes only with one; a .pfx file holds its own key: drop --tls-key (and give --tls-password if it has one).");
         try
         {
-            if (key != null)
-            {
-                if (!File.Exists(key)) throw new ArgumentException($"TLS key '{key}' does not exist.");
+            if (key != null && !File.Exists(key)) throw new ArgumentException($"TLS key '{key}' does not exist.");
+            if (pem) // its key in --tls-key, or in the certificate's own file after it
                 return X509Certificate2.CreateFromPemFile(certificate, key);
-            }
             return X509CertificateLoader.LoadPkcs12FromFile(certificate, password);
         }
         catch (System.Security.Cryptography.CryptographicException e)
