@@ -682,7 +682,14 @@ public class CommandLineTests
         var port = ((System.Net.IPEndPoint)holder.LocalEndpoint).Port;
         var models = Path.Combine(Path.GetTempPath(), "charrnn-busy-" + Guid.NewGuid().ToString("N")[..8]);
         // Found once the server starts, after its first log lines (on stderr, as its log is): the error is the last line.
-        try { AssertUserError(["serve", "--listen", $"127.0.0.1:{port}", "--models", models, "--threads", "1"], $"charrnn: Failed to bind to address http://127.0.0.1:{port}", logBefore: true); }
+        try
+        {
+            // The flag and the value that named the busy address: with --metrics-listen too, the URL alone leaves it to guess.
+            AssertUserError(["serve", "--listen", $"127.0.0.1:{port}", "--models", models, "--threads", "1"],
+                $"charrnn: 127.0.0.1:{port} is in use by another process; choose another --listen, or stop that process (Failed to bind to address http://127.0.0.1:{port}", logBefore: true);
+            AssertUserError(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", $"127.0.0.1:{port}", "--models", models, "--threads", "1"],
+                $"charrnn: 127.0.0.1:{port} is in use by another process; choose another --metrics-listen, or stop that process (Failed to bind to address http://127.0.0.1:{port}", logBefore: true);
+        }
         finally { if (Directory.Exists(models)) Directory.Delete(models, true); }
     }
 

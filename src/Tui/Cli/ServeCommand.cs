@@ -118,7 +118,7 @@ public static class ServeCommand
                 catch (Exception) { }
                 // The input's fault, not a bug: Kestrel's bind failure (a port in use), or a models folder that cannot be written.
                 if (e is IOException && e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
-                    throw new ArgumentException($"{e.Message.TrimEnd('.')}. Another process may hold the port: stop it, or choose another --listen (or --metrics-listen).", e);
+                    throw new ArgumentException(BindFailure(e.Message, options), e);
                 if (e is IOException or UnauthorizedAccessException)
                     throw new ArgumentException($"The server could not start: {e.Message.TrimEnd('.')} (--models {options.ModelsDirectory}).", e);
                 throw;
@@ -145,6 +145,20 @@ public static class ServeCommand
             "::" => $"{connect.Scheme}://[::]:{connect.Port}/, all interfaces",
             _ => connect.ToString(),
         };
+    }
+
+    /// <summary>
+    /// Kestrel's "Failed to bind to address URL: address already in use." as the flag and value that named the busy address,
+    /// which the URL alone leaves to guess with --metrics-listen given too.
+    /// </summary>
+    private static string BindFailure(string message, ServerOptions options)
+    {
+        var port = System.Text.RegularExpressions.Regex.Match(message, @"address \S*?:(\d+)(?::|\s|$)") is { Success: true } m ? int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : -1;
+        var (flag, value) = options.MetricsListen is { } metrics && ServerHost.ParseListen(metrics, "--metrics-listen").Port == port
+            ? ("--metrics-listen", metrics) : ("--listen", options.Listen);
+        return message.Contains("already in use", StringComparison.Ordinal)
+            ? $"{value} is in use by another process; choose another {flag}, or stop that process ({message.TrimEnd('.')})."
+            : $"{message.TrimEnd('.')} ({flag} {value}); choose another {flag}.";
     }
 
     private static (string Name, double Value) HyperParameterCap(string text, IEnumerable<string> names)
