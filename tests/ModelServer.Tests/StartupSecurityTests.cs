@@ -61,6 +61,35 @@ public class StartupSecurityTests
     }
 
     [Fact]
+    public async Task A_keys_file_that_is_not_valid_at_start_stops_the_start_saying_so_not_that_calls_are_refused_until_it_is_fixed()
+    {
+        var keys = Path.Combine(Path.GetTempPath(), "charrnn-broken-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        File.WriteAllText(keys, "[{\"name\": \"ops\",");
+        var log = new CapturedLog();
+        var options = new Hosting.ServerOptions
+        {
+            Listen = "127.0.0.1:0",
+            KeysFile = keys,
+            ModelsDirectory = Path.Combine(Path.GetTempPath(), "charrnn-broken-" + Guid.NewGuid().ToString("N")[..8]),
+            Device = "cpu",
+        };
+        var app = Hosting.ServerHost.Build([], options, l => l.AddProvider(log));
+        try
+        {
+            var e = await Assert.ThrowsAsync<ArgumentException>(() => Hosting.ServerHost.StartAsync(app));
+            Assert.StartsWith($"The server will not start: the keys file {keys} (--keys, CharRnn:KeysFile) cannot be used. Keys file '{keys}' is not valid JSON of keys: ", e.Message);
+            // "Refused until fixed" is what a running server's reload says (deploy.md); a server that is not starting refuses nothing.
+            Assert.Empty(log.With("refused until"));
+        }
+        finally
+        {
+            await app.DisposeAsync();
+            File.Delete(keys);
+            if (Directory.Exists(options.ModelsDirectory)) Directory.Delete(options.ModelsDirectory, true);
+        }
+    }
+
+    [Fact]
     public async Task A_pfx_certificate_with_its_password_and_a_pem_certificate_with_its_key_serve_tls()
     {
         var root = Path.Combine(Path.GetTempPath(), "charrnn-tls-" + Guid.NewGuid().ToString("N")[..8]);

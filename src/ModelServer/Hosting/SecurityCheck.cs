@@ -29,9 +29,15 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
             // charrnn serve --keys refuses it before this, the standalone host (CharRnn:KeysFile) here.
             if (!File.Exists(options.Value.KeysFile) && !Directory.Exists(options.Value.KeysFile))
                 throw new ArgumentException($"CharRnn:KeysFile (--keys) '{options.Value.KeysFile}' does not exist; create it with charrnn keys add NAME --keys {options.Value.KeysFile}.");
-            var (keys, problem) = auth.Current();
-            if (problem != null)
-                throw new ArgumentException($"--keys {options.Value.KeysFile}: {problem}");
+            // Read here first: the interceptor's own reading would log that calls are refused until the file is fixed,
+            // which is what a running server does on a reload, not a server that is not starting.
+            string? problem = null;
+            try { ApiKeyStore.Load(options.Value.KeysFile!); }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException) { problem = e.Message; }
+            ApiKeyStore? keys = null;
+            if (problem == null) (keys, problem) = auth.Current(); // the file as the interceptor will use it, or changed since
+            if (problem != null || keys == null)
+                throw new ArgumentException($"The server will not start: the keys file {options.Value.KeysFile} (--keys, CharRnn:KeysFile) cannot be used. {problem}");
             if (keys.Keys.Count == 0)
                 logger.LogWarning("Authentication is on but {File} holds no API keys: every call is refused until one is added (charrnn keys add NAME --keys {File})", options.Value.KeysFile, options.Value.KeysFile);
             else
