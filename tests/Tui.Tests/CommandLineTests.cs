@@ -188,16 +188,23 @@ public class CommandLineTests
         using var process = StartServe("--listen", "127.0.0.1:0", "--models", models);
         try
         {
-            var stderr = Task.Run(async () => // the log's lines until the warning
+            var stderr = Task.Run(async () => // the log's lines up to the warning
             {
+                var lines = new List<string>();
                 while (await process.StandardError.ReadLineAsync() is { } line)
-                    if (line.Contains("Authentication is OFF", StringComparison.Ordinal)) return line;
-                return "";
+                {
+                    lines.Add(line);
+                    if (line.Contains("Authentication is OFF", StringComparison.Ordinal)) break;
+                }
+                return lines;
             });
             var first = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
             Assert.Matches(@"^charrnn server listening on http://127\.0\.0\.1:\d+/ ", first); // the bound port, first: a script reads it
             var port = Regex.Match(first!, @":(\d+)/").Groups[1].Value;
-            Assert.Contains($"Authentication is OFF: no API keys configured; listening on loopback only (http://127.0.0.1:{port}", await stderr.WaitAsync(TimeSpan.FromSeconds(10)));
+            var log = await stderr.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Contains($"Authentication is OFF: no API keys configured; listening on loopback only (http://127.0.0.1:{port}", log[^1]);
+            // The models folder did not exist: made, and said once (a typo would otherwise look like a server with no models).
+            Assert.Single(log, l => l.Contains(" info: ", StringComparison.Ordinal) && l.EndsWith($"Created the models folder {models} (it was missing)", StringComparison.Ordinal));
         }
         finally
         {
@@ -670,7 +677,7 @@ public class CommandLineTests
     public void Serving_other_machines_without_keys_is_a_user_error()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-open-" + Guid.NewGuid().ToString("N")[..8]);
-        try { AssertUserError(["serve", "--listen", "0.0.0.0:0", "--models", models, "--threads", "1"], "charrnn: Refusing to listen on 0.0.0.0:0 without API keys"); }
+        try { AssertUserError(["serve", "--listen", "0.0.0.0:0", "--models", models, "--threads", "1"], "charrnn: Refusing to listen on 0.0.0.0:0 without API keys", logBefore: true); } // after the models folder's making
         finally { if (Directory.Exists(models)) Directory.Delete(models, true); }
     }
 
@@ -733,6 +740,15 @@ public class CommandLineTests
             $"charrnn: TLS certificate '{pem}' is a PEM certificate without its private key: give the key with --tls-key KEY.pem (or serve a .pfx file, which holds both).");
         AssertUserError(["serve", "--listen", "127.0.0.1:0", "--tls-cert", pfx, "--tls-key", pem, "--models", models, "--threads", "1"],
             $"charrnn: TLS certificate '{pfx}' is not a PEM certificate, and --tls-key goes only with one; a .pfx file holds its own key: drop --tls-key");
+    });
+
+    [Fact]
+    public void Serving_a_models_folder_whose_parent_does_not_exist_is_refused_not_made() => InTempFolder(root =>
+    {
+        var typo = Path.Combine(root, "no-such-folder", "models");
+        AssertUserError(["serve", "--listen", "127.0.0.1:0", "--models", typo, "--threads", "1"],
+            $"charrnn: --models '{typo}' does not exist, nor does the folder {Path.Combine(root, "no-such-folder")} it would be made in; give an existing folder, or a new one inside an existing folder (that one is made).");
+        Assert.False(Directory.Exists(Path.Combine(root, "no-such-folder"))); // nothing made
     });
 
     [Theory]

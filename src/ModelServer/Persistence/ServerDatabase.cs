@@ -35,10 +35,16 @@ public sealed class ServerDatabase : IDisposable
     private readonly FileStream _lock;
     private readonly object _gate = new();
 
-    public ServerDatabase(IOptions<ServerOptions> options)
+    /// <param name="logger">Where making a missing models folder is said; none in tests that open a database of their own.</param>
+    public ServerDatabase(IOptions<ServerOptions> options, ILogger<ServerDatabase>? logger = null)
     {
         var folder = Path.GetFullPath(options.Value.ModelsDirectory);
-        Directory.CreateDirectory(folder);
+        if (!Directory.Exists(folder))
+        {
+            Directory.CreateDirectory(folder);
+            // Said once, as it is made: a typo in the path would otherwise look like a server with no models yet.
+            logger?.LogInformation("Created the models folder {Folder} (it was missing)", folder);
+        }
         _lock = LockFolder(folder);
         try
         {

@@ -104,6 +104,11 @@ public static class ServeCommand
             ServerHost.CheckMetricsListenDiffers(options);
             if (File.Exists(options.ModelsDirectory))
                 throw new ArgumentException($"--models '{options.ModelsDirectory}' is a file; give a folder (it is made if missing).");
+            // A missing folder is made (a first run, a new server), but not a path whose parent is missing too: likely a typo
+            // that would otherwise serve an empty folder of models.
+            if (!Directory.Exists(options.ModelsDirectory) && Path.GetDirectoryName(Path.GetFullPath(options.ModelsDirectory)) is { } parent && !Directory.Exists(parent))
+                throw new ArgumentException($"--models '{options.ModelsDirectory}' does not exist, nor does the folder {parent} it would be made in; " +
+                                            "give an existing folder, or a new one inside an existing folder (that one is made).");
             using var app = ServerHost.Build([], options);
             Uri address;
             try
