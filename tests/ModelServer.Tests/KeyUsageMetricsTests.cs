@@ -46,6 +46,19 @@ public class KeyUsageMetricsTests
             Assert.True(await Value("charrnn_training_device_seconds_total{key=\"teama\"}") > 0);
             Assert.Equal(0, await Value("charrnn_training_steps_total{key=\"ops\"}")); // each key name has its series from the start
 
+            // The queue by key too: a job queued or running counts for the key that started it, every other key's series at 0.
+            foreach (var gauge in new[] { "charrnn_jobs_queued", "charrnn_jobs_running" })
+                foreach (var key in new[] { "ops", "teama" })
+                    Assert.Equal(0, await Value($"{gauge}{{key=\"{key}\"}}"));
+            var longJob = job.Clone();
+            longJob.ModelName = "gauged";
+            longJob.Options.MaxSteps = 1_000_000;
+            var started = await training.StartJobAsync(longJob);
+            Assert.Equal(1, await Value("charrnn_jobs_queued{key=\"teama\"}") + await Value("charrnn_jobs_running{key=\"teama\"}"));
+            Assert.Equal(0, await Value("charrnn_jobs_queued{key=\"ops\"}") + await Value("charrnn_jobs_running{key=\"ops\"}"));
+            Assert.DoesNotContain("\ncharrnn_jobs_queued ", await Metrics()); // no series without the label
+            await training.StopJobAsync(new StopJobRequest { JobId = started.Id });
+
             var generation = new Generation.GenerationClient(server.Channel);
             var session = await generation.Open("metered");
             Assert.Equal(50, (await generation.Generate(session.Id, 50)).Length);

@@ -176,11 +176,10 @@ public static class ServerHost
     private static void UpdateGauges(IServiceProvider services)
     {
         var auth = services.GetRequiredService<AuthInterceptor>();
-        UsageByKey.Update(services.GetRequiredService<SessionStore>().All.Select(s => s.Owner),
-            auth.Enabled ? auth.Current().Keys.Keys.Select(k => k.Name) : [Caller.Local.Name]);
         var jobs = services.GetRequiredService<JobQueue>();
-        ServerMetrics.JobsQueued.Set(jobs.Queued);
-        ServerMetrics.JobsRunning.Set(jobs.Running);
+        var (queued, running) = jobs.Owners;
+        UsageByKey.Update(services.GetRequiredService<SessionStore>().All.Select(s => s.Owner), queued, running,
+            auth.Enabled ? auth.Current().Keys.Keys.Select(k => k.Name) : [Caller.Local.Name]);
         ServerMetrics.TrainingCharsPerSecond.Set(jobs.RunningCharsPerSecond);
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         ServerMetrics.DeviceMemoryBytes.WithLabels("cpu").Set(process.WorkingSet64);

@@ -50,6 +50,8 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
 
     public int Queued { get { lock (_gate) return _queue.Count; } }
     public int Running { get { lock (_gate) return _running == null ? 0 : 1; } }
+    /// <summary>The owners of the queued jobs and of the running one (none or one), as <see cref="Queued"/> and <see cref="Running"/> count them.</summary>
+    public (List<string> Queued, List<string> Running) Owners { get { lock (_gate) return ([.. _queue.Select(j => j.Owner)], _running == null ? [] : [_running.Owner]); } }
     public double RunningCharsPerSecond { get { lock (_gate) return _running?.CharsPerSecond ?? 0; } }
 
     public TrainingJob Enqueue(JobPlan plan, Caller caller) => Enqueue(plan, caller.Name, id: null, checkQuota: true, keyHash: caller.KeyHash);

@@ -51,8 +51,10 @@ public static class ServerMetrics
     public static readonly Histogram TrainingSliceSeconds = Prometheus.Metrics.CreateHistogram("charrnn_training_slice_seconds",
         "How long each training slice held the device while anyone streamed: every stream waits for it (see --training-slice-ms).",
         new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(0.00025, 2, 12) });
-    public static readonly Gauge JobsQueued = Prometheus.Metrics.CreateGauge("charrnn_jobs_queued", "Training jobs waiting for the device.");
-    public static readonly Gauge JobsRunning = Prometheus.Metrics.CreateGauge("charrnn_jobs_running", "Training jobs running (0 or 1).");
+    public static readonly Gauge JobsQueued = Prometheus.Metrics.CreateGauge("charrnn_jobs_queued", "Training jobs waiting for the device, by the API key that started them.",
+        new GaugeConfiguration { LabelNames = [KeyLabel] });
+    public static readonly Gauge JobsRunning = Prometheus.Metrics.CreateGauge("charrnn_jobs_running", "Training jobs running (0 or 1 in all), by the API key that started them.",
+        new GaugeConfiguration { LabelNames = [KeyLabel] });
     public static readonly Counter Errors = Prometheus.Metrics.CreateCounter("charrnn_grpc_errors_total",
         "Calls that ended with an error, by gRPC status code and, for refusals the server makes knowing why, reason: " +
         "\"auth\" (API key), the quota's or message limit's name (RESOURCE_EXHAUSTED), \"malformed_message\" (INVALID_ARGUMENT: bytes that do not parse), \"deadline\" (DEADLINE_EXCEEDED), else empty.",
