@@ -72,13 +72,14 @@ public static partial class ProtoMapper
 
     public static string TrainingOptionField(string key) => TrainingOptionFields.GetValueOrDefault(key, key);
 
-    /// <summary>An engine error about a training option, naming the TrainingOptions field ("lr = …" becomes "options.learning_rate = …").</summary>
+    /// <summary>
+    /// An engine error about a training option, naming the TrainingOptions field ("lr = …" becomes "options.learning_rate = …";
+    /// a schedule's errors all start "schedule '…'", so become "options.schedule '…'").
+    /// </summary>
     private static string InProtoTerms(string engineMessage)
     {
         var key = engineMessage.Split(' ', 2)[0];
-        return key == "sgdr" // the schedule's own settings ("sgdr cycle_len = …")
-            ? "options.schedule: " + engineMessage
-            : "options." + TrainingOptionField(key) + engineMessage[key.Length..];
+        return "options." + TrainingOptionField(key) + engineMessage[key.Length..];
     }
 
     public static Api.Architecture ToProto(Architecture a, ServerLimits limits)
