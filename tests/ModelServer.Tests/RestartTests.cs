@@ -454,15 +454,7 @@ public class RestartTests
         var id = trained[0].JobId;
 
         // As a kill -9 between the row's update and the event's write would leave it.
-        using (var database = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(options.ModelsDirectory, "charrnn.db")};Pooling=False"))
-        {
-            database.Open();
-            using var delete = database.CreateCommand();
-            delete.CommandText = "DELETE FROM job_events WHERE job_id = $id AND sequence = $last";
-            delete.Parameters.AddWithValue("$id", id);
-            delete.Parameters.AddWithValue("$last", trained[^1].Sequence);
-            Assert.Equal(1, delete.ExecuteNonQuery());
-        }
+        DeleteStoredEvent(options, id, trained[^1].Sequence);
 
         var watched = await WithServer(options, async training => await training.WatchJob(new WatchJobRequest { JobId = id }).Events());
         Assert.Equal(JobEvent.EventOneofCase.Finished, watched[^1].EventCase);
@@ -471,6 +463,57 @@ public class RestartTests
         Assert.Equal(trained.Where(e => e.EventCase == JobEvent.EventOneofCase.Started).Select(e => e.ToString()),
                      watched.Where(e => e.EventCase == JobEvent.EventOneofCase.Started).Select(e => e.ToString()));
         Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task A_job_stopped_on_request_whose_end_was_not_stored_still_says_on_request_after_a_restart()
+    {
+        var (root, options) = FolderWithTinyCorpus("no-stop-end");
+        var request = new StartJobRequest
+        {
+            ModelName = "no-stop-end", Architecture = "stateful-gru", CorpusName = "tiny",
+            Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 1000, SampleChars = 0, ProgressIntervalSeconds = 0.05 },
+        };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        var (id, stopped) = await WithServer(options, async training =>
+        {
+            var job = await training.StartJobAsync(request);
+            var events = new List<JobEvent>();
+            var stopAsked = false;
+            await foreach (var e in training.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
+            {
+                events.Add(e);
+                if (e.EventCase == JobEvent.EventOneofCase.Progress && !stopAsked)
+                {
+                    stopAsked = true;
+                    await training.StopJobAsync(new StopJobRequest { JobId = job.Id });
+                }
+            }
+            return (job.Id, events[^1]);
+        });
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, stopped.EventCase);
+        Assert.True(stopped.Stopped.OnRequest);
+
+        // As a kill -9 between the row's update and the event's write would leave it: the end is rebuilt from the row.
+        DeleteStoredEvent(options, id, stopped.Sequence);
+
+        var watched = await WithServer(options, async training => await training.WatchJob(new WatchJobRequest { JobId = id }).Events());
+        Assert.Equal(JobEvent.EventOneofCase.Stopped, watched[^1].EventCase);
+        Assert.Equal(stopped.Stopped.Reason, watched[^1].Stopped.Reason);
+        Assert.True(watched[^1].Stopped.OnRequest); // a client reattaching is told someone stopped it, not that it ran out
+        Directory.Delete(root, true);
+    }
+
+    /// <summary>Deletes one of a job's stored events from the database of a stopped server.</summary>
+    private static void DeleteStoredEvent(Hosting.ServerOptions options, string jobId, long sequence)
+    {
+        using var database = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(options.ModelsDirectory, "charrnn.db")};Pooling=False");
+        database.Open();
+        using var delete = database.CreateCommand();
+        delete.CommandText = "DELETE FROM job_events WHERE job_id = $id AND sequence = $last";
+        delete.Parameters.AddWithValue("$id", jobId);
+        delete.Parameters.AddWithValue("$last", sequence);
+        Assert.Equal(1, delete.ExecuteNonQuery());
     }
 
     private static Metadata As(string key) => new() { { "authorization", "Bearer " + key } };

@@ -32,6 +32,9 @@ public class ServerDatabaseTests
             database.UpdateJob("j-2", "finished", "done", 20, 20, 1.5, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(9));
             database.UpdateProgress("j-2", 17, 20, 1.7, TimeSpan.FromSeconds(8)); // written late, in the background: the end stands
             database.UpdateProgress("j-1", 12, 100, null, TimeSpan.FromSeconds(43));
+            database.InsertJob(new Persistence.JobRecord("j-3", "local", "m3", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+            database.UpdateJob("j-3", "stopped", "stopped by key 'local'", 3, 20, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1),
+                stoppedOnRequest: true);
         }
         using (var reopened = new Persistence.ServerDatabase(options))
         {
@@ -39,6 +42,8 @@ public class ServerDatabaseTests
             Assert.Equal((12L, 43.0), (running.Step, running.RunSeconds));
             var ended = reopened.EndedJobs(10).Single(j => j.Id == "j-2");
             Assert.Equal(("finished", 20L, 1.5), (ended.State, ended.Step, ended.BestValidLoss));
+            Assert.False(ended.StoppedOnRequest);
+            Assert.True(reopened.EndedJobs(10).Single(j => j.Id == "j-3").StoppedOnRequest); // the column an older database gains
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(models, true);

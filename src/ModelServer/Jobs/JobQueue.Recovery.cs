@@ -217,7 +217,8 @@ public sealed partial class JobQueue
             JobEventPayload end = state switch
             {
                 JobState.Finished => new JobFinished(record.Reason, record.BestValidLoss),
-                JobState.Stopped => new JobStopped(record.Reason, File.Exists(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint))),
+                JobState.Stopped => new JobStopped(record.Reason, File.Exists(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint)),
+                    OnRequest: record.StoppedOnRequest),
                 _ => new JobFailed(record.Reason),
             };
             var sequence = Math.Max(nextSequence, history.Count > 0 ? history[^1].Sequence + 1 : 0);

@@ -383,7 +383,8 @@ public sealed partial class JobQueue
         if (!job.Events.Ended) job.Events.Append(payload is JobEnd end ? end with { Epoch = job.Epoch } : payload, job.Step);
         try
         {
-            database.UpdateJob(job.Id, state.ToString().ToLowerInvariant(), reason, job.Step, job.TotalSteps, job.BestValidLoss, job.Started, job.Ended, job.RunTime);
+            database.UpdateJob(job.Id, state.ToString().ToLowerInvariant(), reason, job.Step, job.TotalSteps, job.BestValidLoss, job.Started, job.Ended, job.RunTime,
+                stoppedOnRequest: payload is JobStopped { OnRequest: true });
         }
         catch (Exception e) // a full disk, say: this runs on the device thread, and an escape would end the server
         {

@@ -7,11 +7,14 @@ using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Persistence;
 
-/// <summary>A job as stored: enough to queue it again after a restart.</summary>
+/// <summary>
+/// A job as stored: enough to queue it again after a restart, and to tell how it ended when its end event was lost
+/// (<paramref name="StoppedOnRequest"/>: stopped by StopJob, not a time budget or a shutdown).
+/// </summary>
 public sealed record JobRecord(
     string Id, string Owner, string ModelName, string State, JobRecordPlan Plan, DateTimeOffset Created,
     DateTimeOffset? Started, DateTimeOffset? Ended, string Reason, long Step, long TotalSteps, double? BestValidLoss, double RunSeconds = 0,
-    string? KeyHash = null);
+    string? KeyHash = null, bool StoppedOnRequest = false);
 
 /// <summary>What a job trains: a new model (architecture, hyperparameters) or a resumed one, with its effective options.</summary>
 public sealed record JobRecordPlan(string? Architecture, Dictionary<string, double>? HyperParameters, Engine.Training.TrainingOptions Options,
@@ -67,6 +70,7 @@ public sealed class ServerDatabase : IDisposable
             AddColumn("jobs", "run_seconds", "REAL NOT NULL DEFAULT 0"); // databases made before it
             AddColumn("jobs", "last_sequence", "INTEGER NOT NULL DEFAULT -1");
             AddColumn("jobs", "key_hash", "TEXT"); // the SHA-256 of the API key that started it (as the keys file has it), null without keys
+            AddColumn("jobs", "stopped_on_request", "INTEGER NOT NULL DEFAULT 0"); // rows ended before it read as not on request, as they did
         }
         catch (Exception e)
         {
@@ -239,16 +243,17 @@ public sealed class ServerDatabase : IDisposable
     }
 
     /// <param name="runTime">How long the job has trained, over all its runs: a time budget counts it across restarts.</param>
+    /// <param name="stoppedOnRequest">A stopped job's JobStopped.OnRequest, for its end rebuilt from this row if its event is lost.</param>
     public void UpdateJob(string id, string state, string reason, long step, long totalSteps, double? bestValidLoss, DateTimeOffset? started, DateTimeOffset? ended,
-        TimeSpan runTime)
+        TimeSpan runTime, bool stoppedOnRequest = false)
     {
         lock (_gate)
         {
             using var c = Command("""
                 UPDATE jobs SET state = $state, reason = $reason, step = $step, total_steps = $total, best_valid_loss = $best,
-                    started = COALESCE($started, started), ended = $ended, run_seconds = MAX(run_seconds, $run) WHERE id = $id
+                    started = COALESCE($started, started), ended = $ended, run_seconds = MAX(run_seconds, $run), stopped_on_request = $onRequest WHERE id = $id
                 """,
-                ("$id", id), ("$state", state), ("$reason", reason), ("$step", step), ("$total", totalSteps), ("$run", runTime.TotalSeconds),
+                ("$id", id), ("$onRequest", stoppedOnRequest ? 1 : 0), ("$state", state), ("$reason", reason), ("$step", step), ("$total", totalSteps), ("$run", runTime.TotalSeconds),
                 ("$best", bestValidLoss is { } b && double.IsFinite(b) ? b : DBNull.Value),
                 ("$started", started is { } s ? Format(s) : DBNull.Value), ("$ended", ended is { } e ? Format(e) : DBNull.Value));
             c.ExecuteNonQuery();
@@ -350,7 +355,7 @@ public sealed class ServerDatabase : IDisposable
         }
     }
 
-    private const string JobColumns = "id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss, run_seconds, key_hash";
+    private const string JobColumns = "id, owner, model_name, state, plan, created, started, ended, reason, step, total_steps, best_valid_loss, run_seconds, key_hash, stopped_on_request";
 
     /// <summary>A row of <see cref="JobColumns"/>; null, with why, when its stored plan cannot be read.</summary>
     private static JobRecord? Read(SqliteDataReader r, out string? problem)
@@ -361,7 +366,8 @@ public sealed class ServerDatabase : IDisposable
         problem = null;
         return new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), plan,
             Parse(r.GetString(5)), r.IsDBNull(6) ? null : Parse(r.GetString(6)), r.IsDBNull(7) ? null : Parse(r.GetString(7)),
-            r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11), r.GetDouble(12), r.IsDBNull(13) ? null : r.GetString(13));
+            r.GetString(8), r.GetInt64(9), r.GetInt64(10), r.IsDBNull(11) ? null : r.GetDouble(11), r.GetDouble(12), r.IsDBNull(13) ? null : r.GetString(13),
+            r.GetInt64(14) != 0);
     }
 
     /// <summary>Jobs that were queued or running when the server last stopped, oldest first; rows whose plan cannot be read are marked failed.</summary>
