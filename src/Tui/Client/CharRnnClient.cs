@@ -17,6 +17,9 @@ public sealed class CharRnnClient : IDisposable
     /// <summary>How long a unary call may wait for its answer (<see cref="UnaryDeadline"/>): a model load or a 20,000-char prime takes seconds.</summary>
     public static readonly TimeSpan DefaultCallTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The name a server without keys gives its one user: every model's owner and its one key_usage row (the proto's word).</summary>
+    public const string OpenServerOwner = "local";
+
     /// <param name="trustedCas">--tls-ca: CAs an https:// server's certificate may chain to, beside the system's roots.</param>
     public CharRnnClient(Uri address, string? token = null, TimeSpan? callTimeout = null, TrustedCas? trustedCas = null)
     {

@@ -122,9 +122,7 @@ public sealed partial class CommandRunner
     /// A model a key made on a server with keys. A server without them (the embedded one) records
     /// every model as its one user's, "local": no owner worth a column or a word.
     /// </summary>
-    private static bool HasTeamOwner(ModelSummary m) => (m.Owner.Length > 0 && m.Owner != OpenServerOwner) || m.Shared;
-
-    private const string OpenServerOwner = "local"; // ModelSummary.owner's word for it
+    private static bool HasTeamOwner(ModelSummary m) => (m.Owner.Length > 0 && m.Owner != CharRnnClient.OpenServerOwner) || m.Shared;
 
     private async Task Corpora(CancellationToken ct)
     {

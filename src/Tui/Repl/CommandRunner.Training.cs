@@ -102,7 +102,7 @@ public sealed partial class CommandRunner
     {
         var epochs = options.Epochs > 0 ? options.Epochs : new Engine.Training.TrainingOptions().Epochs; // 0: the server's default
         try { return MidCycleWarning.For(options.Schedule, epochs, "epochs="); }
-        catch (ArgumentException) { return null; } // a schedule a newer server reads and this client cannot: no warning rather than none of the job
+        catch (ArgumentException) { return null; } // a schedule a newer server reads and this client cannot: the job runs, unwarned
     }
 
     /// <summary>The recipe that recipe= names (as charrnn train --recipe takes it), or null when none is given.</summary>

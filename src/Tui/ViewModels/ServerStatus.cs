@@ -131,7 +131,7 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
     /// </summary>
     internal static string? Usage(ServerInfo info)
     {
-        if (info.KeyUsage.Count == 0 || info.KeyUsage is [{ Key: "local" }] || info.Limits is not { } l) return null;
+        if (info.KeyUsage.Count == 0 || info.KeyUsage is [{ Key: CharRnnClient.OpenServerOwner }] || info.Limits is not { } l) return null;
         if (info.KeyUsage is [var own])
             return $"key {own.Key}: {own.Sessions:N0}/{l.MaxSessionsPerKey:N0} sessions, {own.Jobs:N0}/{l.MaxJobsPerKey:N0} jobs, " +
                    $"{own.CharsLastMinute:N0}/{l.MaxCharsPerMinutePerKey:N0} chars a minute";
