@@ -135,4 +135,25 @@ public class ApiKeyStoreTests
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void A_case_clash_with_a_removed_keys_name_is_warned_of_as_such_and_two_removed_names_not_at_all()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            // Before keys add refused a name differing only in case, removing 'Alice' then adding 'alice' made such a file.
+            var hash = new string('0', 64);
+            File.WriteAllText(path, $$"""[{"name": "Alice", "sha256": "", "admin": false, "created": "2026-12-01T00:00:00Z", "removed": "2026-12-02T00:00:00Z"}, {"name": "alice", "sha256": "{{hash}}", "admin": false, "created": "2026-12-03T00:00:00Z"}]""");
+            Assert.Equal($"Keys file {path}: entry 1 ('Alice', removed) and entry 2 ('alice') have names that differ only in case, so models' owners, " +
+                         "logs and metrics tell 'alice' from the removed key's name (kept for what it made) only by case; 'alice' works, but give it " +
+                         "another name (charrnn keys remove alice, then keys add it under a new name).", ApiKeyStore.Load(path).CaseClash);
+
+            File.WriteAllText(path, File.ReadAllText(path).Replace($"\"sha256\": \"{hash}\", \"admin\": false, \"created\": \"2026-12-03T00:00:00Z\"",
+                "\"sha256\": \"\", \"admin\": false, \"created\": \"2026-12-03T00:00:00Z\", \"removed\": \"2026-12-04T00:00:00Z\""));
+            Assert.Equal(2, ApiKeyStore.Load(path).RemovedKeys.Count);
+            Assert.Null(ApiKeyStore.Load(path).CaseClash); // neither is a caller, and a removed name cannot be changed
+        }
+        finally { File.Delete(path); }
+    }
 }

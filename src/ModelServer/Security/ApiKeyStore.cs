@@ -146,13 +146,25 @@ public sealed partial class ApiKeyStore
         }
     }
 
+    /// <remarks>
+    /// A removed entry's name clashes too (what it made keeps that name), but it is no key: only the one in use
+    /// can be given another name. Two removed names, with nothing to act on, are not warned of.
+    /// </remarks>
     private static string? CaseClashOf(string path, List<ApiKeyEntry> keys)
     {
         for (var j = 1; j < keys.Count; j++)
-            if (keys.FindIndex(0, j, k => k.Name != keys[j].Name && string.Equals(k.Name, keys[j].Name, StringComparison.OrdinalIgnoreCase)) is var i and >= 0)
-                return $"Keys file {path}: entry {i + 1} ('{keys[i].Name}') and entry {j + 1} ('{keys[j].Name}') have names that differ only in case, " +
-                       "so logs, metrics and models' owners tell these two callers apart only by case; both keys work, but give one of them " +
-                       "another name (charrnn keys remove it, then keys add it under a new name).";
+            if (keys.FindIndex(0, j, k => k.Name != keys[j].Name && string.Equals(k.Name, keys[j].Name, StringComparison.OrdinalIgnoreCase)
+                                          && !(k.IsRemoved && keys[j].IsRemoved)) is var i and >= 0)
+            {
+                var both = $"Keys file {path}: entry {i + 1} ('{keys[i].Name}'{(keys[i].IsRemoved ? ", removed" : "")}) and entry {j + 1} " +
+                           $"('{keys[j].Name}'{(keys[j].IsRemoved ? ", removed" : "")}) have names that differ only in case, ";
+                if (!keys[i].IsRemoved && !keys[j].IsRemoved)
+                    return both + "so logs, metrics and models' owners tell these two callers apart only by case; both keys work, but give one of them " +
+                           "another name (charrnn keys remove it, then keys add it under a new name).";
+                var inUse = keys[i].IsRemoved ? keys[j].Name : keys[i].Name;
+                return both + $"so models' owners, logs and metrics tell '{inUse}' from the removed key's name (kept for what it made) only by case; " +
+                       $"'{inUse}' works, but give it another name (charrnn keys remove {inUse}, then keys add it under a new name).";
+            }
         return null;
     }
 
