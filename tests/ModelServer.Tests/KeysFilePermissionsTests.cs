@@ -52,6 +52,30 @@ public class KeysFilePermissionsTests
     }
 
     [Fact]
+    public void The_files_own_user_outside_its_group_is_warned_that_the_group_was_lost_not_the_user()
+    {
+        var old = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        var copy = old + ".new";
+        try
+        {
+            File.WriteAllText(old, "[]");
+            var (uid, gid) = (uint.Parse(Stat("%u", old)), uint.Parse(Stat("%g", old)));
+            var permissions = KeysFilePermissions.Of(old);
+            using var stream = new FileStream(copy, FileMode.CreateNew, FileAccess.Write);
+            // The copy is this user's, in its own group; it may not give it to the old file's group (a user outside it may not).
+            var warning = permissions.ApplyTo(stream.SafeFileHandle, copy, _ => (uid, gid + 1), change: (_, _, _) => false);
+            Assert.Equal($"Keys file {copy} was owned by user {uid}, group {gid}; this user (uid {uid}) is not in group {gid} and cannot give the rewritten " +
+                         $"file to it, so it is now owned by user {uid}, group {gid + 1}. A server that reads it as a member of group {gid} may be unable to; " +
+                         $"run charrnn keys as root or as a user in group {gid}, or chgrp {gid} {copy}.", warning); // was: cannot give it to user {uid}, run as user {uid}
+        }
+        finally
+        {
+            File.Delete(old);
+            File.Delete(copy);
+        }
+    }
+
+    [Fact]
     public void A_new_keys_file_is_readable_by_its_owner_only()
     {
         var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");

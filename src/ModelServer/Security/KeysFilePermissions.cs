@@ -36,18 +36,26 @@ public sealed class KeysFilePermissions
     public string? ApplyTo(SafeFileHandle handle, string path) => ApplyTo(handle, path, Owner.Of);
 
     /// <param name="ownerOf">Reads the new copy's owner: the system's, or in tests one that fails.</param>
-    internal string? ApplyTo(SafeFileHandle handle, string path, Func<SafeFileHandle, (uint Uid, uint Gid)?> ownerOf)
+    /// <param name="change">Gives the copy to a user and group (fchown); in tests one that is refused, as it is to a user not root.</param>
+    internal string? ApplyTo(SafeFileHandle handle, string path, Func<SafeFileHandle, (uint Uid, uint Gid)?> ownerOf,
+        Func<SafeFileHandle, uint, uint, bool>? change = null)
     {
         if (OperatingSystem.IsWindows()) return null;
+        change ??= Owner.Change;
         string? lost = null;
         if (_owner is var (uid, gid))
         {
             // A copy whose owner cannot be read is given to the old one all the same: skipping it would leave it ours, unsaid.
             var now = ownerOf(handle);
-            if (now != (uid, gid) && !Owner.Change(handle, uid, gid))
+            if (now?.Uid == uid && now?.Gid != gid && !change(handle, uid, gid))
+                // The file's own user, outside its group: only the group is lost, and running as that user again would not help.
+                lost = $"Keys file {path} was owned by user {uid}, group {gid}; this user (uid {uid}) is not in group {gid} and cannot give the rewritten " +
+                       $"file to it, so it is now owned by user {uid}, group {now?.Gid}. A server that reads it as a member of group {gid} may be unable to; " +
+                       $"run charrnn keys as root or as a user in group {gid}, or chgrp {gid} {path}.";
+            else if (now?.Uid != uid && !change(handle, uid, gid))
             {
                 // A user may still give the file to a group they are in.
-                var groupKept = now?.Gid == gid || Owner.Change(handle, unchecked((uint)-1), gid);
+                var groupKept = now?.Gid == gid || change(handle, unchecked((uint)-1), gid);
                 var (who, owned) = now is var (newUid, newGid)
                     ? ($"this user (uid {newUid})", $"user {newUid}, group {(groupKept ? gid : newGid)}")
                     : ("this user", groupKept ? $"this user, group {gid}" : "this user and its group");
