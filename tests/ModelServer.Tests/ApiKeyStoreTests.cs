@@ -45,6 +45,8 @@ public class ApiKeyStoreTests
     [InlineData("""[{"admn": true, "name": "ops"}]""", "entry 1 ('ops') has an unknown field 'admn'; allowed: name, sha256, admin, created, removed;")]
     [InlineData("""[{"name": "bob", "admin": "yes"}]""", "entry 1 ('bob') has admin \"yes\"; admin is true or false;")]
     [InlineData("""[{"name": "bob", "created": "yesterday"}]""", "entry 1 ('bob') has created \"yesterday\"; created is a date and time such as \"2026-12-01T09:30:00+00:00\";")]
+    [InlineData(""""[{"name": "ops", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "admin": false, "admin": true}]"""",
+        "entry 1 ('ops') has the field 'admin' twice (only the last would be read); give it once;")] // was: loaded as an admin, the line reading as not one
     [InlineData("""[{"name": "bob", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "admin": false, "removed": "2026-12-01T00:00:00Z"}]""",
         "entry 1 ('bob') is marked removed but keeps a sha256")]
     [InlineData(""""[{"name": "Local", "sha256": "0000000000000000000000000000000000000000000000000000000000000000", "admin": false}]"""",

@@ -110,9 +110,12 @@ public sealed partial class ApiKeyStore
             i++;
             if (entry.ValueKind != JsonValueKind.Object) continue;
             var named = entry.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? $" ('{n.GetString()}')" : "";
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in entry.EnumerateObject().Where(p => p.Name != "is_removed"))
             {
-                var problem = Fields.FirstOrDefault(f => f.Field == property.Name) is { Field: not null } field
+                // "admin": false, …, "admin": true would load as an admin (the last is read) while the line reads as one that is not.
+                var problem = !seen.Add(property.Name) ? $"has the field '{property.Name}' twice (only the last would be read); give it once"
+                    : Fields.FirstOrDefault(f => f.Field == property.Name) is { Field: not null } field
                     ? field.Takes(property.Value) ? null : $"has {field.Field} {Shown(property.Value)}; {field.Field} is {field.Allowed}"
                     : $"has an unknown field '{property.Name}'; allowed: {string.Join(", ", Fields.Select(f => f.Field))}";
                 if (problem != null)
