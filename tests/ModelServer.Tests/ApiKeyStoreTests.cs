@@ -139,6 +139,20 @@ public class ApiKeyStoreTests
     }
 
     [Fact]
+    public void A_removed_entry_whose_sha256_is_null_loads_as_it_did_before_fields_were_checked()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            File.WriteAllText(path, """[{"name": "bob", "sha256": null, "admin": false, "created": "2026-12-01T00:00:00Z", "removed": "2026-12-02T00:00:00Z"}]""");
+            Assert.Equal("bob", Assert.Single(ApiKeyStore.Load(path).RemovedKeys).Name); // was refused: "has sha256 null; sha256 is a string of 64 hex digits"
+            File.WriteAllText(path, """[{"name": "bob", "sha256": null, "admin": false}]""");
+            Assert.Contains("entry 1 ('bob') has no sha256 of 64 hex digits", Assert.Throws<InvalidDataException>(() => ApiKeyStore.Load(path)).Message); // a key in use needs one
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void A_case_clash_with_a_removed_keys_name_is_warned_of_as_such_and_two_removed_names_not_at_all()
     {
         var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");

@@ -90,7 +90,8 @@ public sealed partial class ApiKeyStore
     private static readonly (string Field, Func<JsonElement, bool> Takes, string Allowed)[] Fields =
     [
         ("name", v => v.ValueKind == JsonValueKind.String, "a string"),
-        ("sha256", v => v.ValueKind == JsonValueKind.String, "a string of 64 hex digits"),
+        // A removed entry keeps none: "" as keys remove writes it, or null, as Check has always taken it.
+        ("sha256", v => v.ValueKind is JsonValueKind.String or JsonValueKind.Null, "a string of 64 hex digits (\"\" or null once removed)"),
         ("admin", v => v.ValueKind is JsonValueKind.True or JsonValueKind.False, "true or false"),
         ("created", v => v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out _), "a date and time such as \"2026-12-01T09:30:00+00:00\""),
         ("removed", v => v.ValueKind == JsonValueKind.Null || v.ValueKind == JsonValueKind.String && v.TryGetDateTimeOffset(out _),
