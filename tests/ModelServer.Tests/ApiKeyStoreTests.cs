@@ -153,6 +153,26 @@ public class ApiKeyStoreTests
     }
 
     [Fact]
+    public void An_old_files_is_removed_set_by_hand_to_true_is_refused_rather_than_leaving_the_key_working()
+    {
+        var hash = new string('0', 64);
+        var (path, message) = Refused($$"""[{"name": "bob", "sha256": "{{hash}}", "admin": false, "created": "2026-12-01T00:00:00Z", "is_removed": true}]""");
+        Assert.Equal($"Keys file '{path}': entry 1 ('bob') has is_removed true but no removed date; is_removed is no longer read: to remove a key run " +
+                     "charrnn keys remove NAME, or delete is_removed and set removed to the date and sha256 to \"\".", message); // was: loaded, bob's key working
+
+        // As older versions wrote it, it still loads.
+        var old = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            File.WriteAllText(old, $$"""[{"name": "bob", "sha256": "{{hash}}", "admin": false, "created": "2026-12-01T00:00:00Z", "is_removed": false}, {"name": "eve", "sha256": "", "admin": false, "created": "2026-12-01T00:00:00Z", "removed": "2026-12-02T00:00:00Z", "is_removed": true}]""");
+            var store = ApiKeyStore.Load(old);
+            Assert.Equal(["bob"], store.Keys.Select(k => k.Name));
+            Assert.Equal(["eve"], store.RemovedKeys.Select(k => k.Name));
+        }
+        finally { File.Delete(old); }
+    }
+
+    [Fact]
     public void A_case_clash_with_a_removed_keys_name_is_warned_of_as_such_and_two_removed_names_not_at_all()
     {
         var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");

@@ -112,6 +112,13 @@ public sealed partial class ApiKeyStore
             if (entry.ValueKind != JsonValueKind.Object) continue;
             var named = entry.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? $" ('{n.GetString()}')" : "";
             var seen = new HashSet<string>(StringComparer.Ordinal);
+            // Files written before "removed" alone said it carry "is_removed" beside it, read and ignored; one set by hand
+            // to true ("is_removed": false is on every line of such a file) would leave a key meant to be revoked working.
+            var removed = entry.TryGetProperty("removed", out var r) && r.ValueKind != JsonValueKind.Null;
+            if (entry.TryGetProperty("is_removed", out var flag) && flag.ValueKind != (removed ? JsonValueKind.True : JsonValueKind.False))
+                throw new InvalidDataException($"Keys file '{path}': entry {i}{named} has is_removed {Shown(flag)} but {(removed ? "a" : "no")} removed date; " +
+                                               "is_removed is no longer read: to remove a key run charrnn keys remove NAME, or delete is_removed " +
+                                               "and set removed to the date and sha256 to \"\".");
             foreach (var property in entry.EnumerateObject().Where(p => p.Name != "is_removed"))
             {
                 // "admin": false, …, "admin": true would load as an admin (the last is read) while the line reads as one that is not.
