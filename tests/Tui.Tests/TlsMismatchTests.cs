@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CharRnn.Tui.Client;
@@ -18,7 +19,7 @@ public sealed class TlsMismatchTests : IDisposable
     public TlsMismatchTests()
     {
         _listener.Start();
-        _ = Task.Run(ServeTls);
+        _ = Task.Run(() => ServeTls(_listener));
     }
 
     private int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
@@ -34,13 +35,32 @@ public sealed class TlsMismatchTests : IDisposable
     }
 
     [Fact]
-    public async Task An_https_client_at_a_plain_port_is_told_the_server_may_serve_plain_HTTP2()
+    public async Task An_https_client_at_a_port_that_closes_on_the_ClientHello_is_told_both_readings_and_why()
     {
-        // A port that closes the connection on the ClientHello (UNAVAILABLE); a Kestrel h2c port answers it (INTERNAL, ErrorTextTests).
+        // A plain port closes the connection on the ClientHello (UNAVAILABLE), as a TLS server that refuses it may: no certificate
+        // came, but which of the two it is cannot be told. A Kestrel h2c port answers it (INTERNAL, ErrorTextTests).
         using var client = new CharRnnClient(new Uri($"https://127.0.0.1:{PlainPort()}"));
         var output = new RecordingReplOutput();
         await new CommandRunner(client, output, interactive: false).RunLineAsync("models");
-        Assert.StartsWith("could not start a TLS connection: the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT): it gave no certificate", Assert.Single(output.Errors), StringComparison.Ordinal);
+        Assert.StartsWith("could not start a TLS connection: the server closed the connection during the TLS handshake (Received an unexpected EOF or 0 bytes from the transport stream): "
+                          + "it may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), or refuse this client's TLS versions (it must allow TLS 1.2 or 1.3)",
+            Assert.Single(output.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_https_client_at_a_TLS_server_of_another_protocol_version_is_told_the_handshake_failed_and_why()
+    {
+        // A TLS 1.1-only server: this client offers 1.2 and 1.3, and the server answers with an alert (it is no plain server).
+#pragma warning disable SYSLIB0039 // TLS 1.1 on purpose: a version the client does not offer
+        using var client = new CharRnnClient(new Uri($"https://127.0.0.1:{TlsPort(SslProtocols.Tls11)}"));
+#pragma warning restore SYSLIB0039
+        var output = new RecordingReplOutput();
+        await new CommandRunner(client, output, interactive: false).RunLineAsync("models");
+        var error = Assert.Single(output.Errors);
+        Assert.StartsWith("could not start a TLS connection: the TLS handshake failed (", error, StringComparison.Ordinal);
+        Assert.Contains("alert", error); // OpenSSL's reason, without its error code
+        Assert.DoesNotContain("error:", error);
+        Assert.EndsWith("check that the server allows TLS 1.2 or 1.3 with a cipher suite this machine offers, and that its --tls-cert (and --tls-key) load and match", error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -83,13 +103,23 @@ public sealed class TlsMismatchTests : IDisposable
         return ((IPEndPoint)plain.LocalEndpoint).Port;
     }
 
+    /// <summary>Another TLS port, of the given protocol versions alone; stopped with the test.</summary>
+    private int TlsPort(SslProtocols protocols)
+    {
+        var other = new TcpListener(IPAddress.Loopback, 0);
+        other.Start();
+        _stop.Token.Register(other.Stop);
+        _ = Task.Run(() => ServeTls(other, protocols));
+        return ((IPEndPoint)other.LocalEndpoint).Port;
+    }
+
     /// <summary>Completes a TLS handshake with whoever connects (a plain HTTP/2 preface fails it and is closed, as Kestrel's TLS port does).</summary>
-    private async Task ServeTls()
+    private async Task ServeTls(TcpListener listener, SslProtocols protocols = SslProtocols.None)
     {
         while (!_stop.IsCancellationRequested)
         {
             TcpClient tcp;
-            try { tcp = await _listener.AcceptTcpClientAsync(_stop.Token); }
+            try { tcp = await listener.AcceptTcpClientAsync(_stop.Token); }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException) { return; }
             _ = Task.Run(async () =>
             {
@@ -98,7 +128,7 @@ public sealed class TlsMismatchTests : IDisposable
                     try
                     {
                         await using var tls = new SslStream(tcp.GetStream());
-                        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate }, _stop.Token);
+                        await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = _certificate, EnabledSslProtocols = protocols }, _stop.Token);
                         _ = await tls.ReadAsync(new byte[1], _stop.Token); // held until the client closes (any read will do)
                     }
                     catch (Exception) { } // a plain client's bytes are no handshake: closed, as a TLS server does

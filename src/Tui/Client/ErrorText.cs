@@ -25,10 +25,12 @@ public static partial class ErrorText
     };
 
     /// <summary>
-    /// Which of the three usual causes a failed handshake had, and what to do: .NET names the certificate's
-    /// faults (SslPolicyErrors, X509ChainStatus) in the AuthenticationException under the call's; a server
-    /// that answers with no certificate at all is no TLS server. Without the exception (a status from
-    /// elsewhere), both readings are given.
+    /// Why a handshake failed, and what to do. .NET names the certificate's faults (SslPolicyErrors,
+    /// X509ChainStatus) in the AuthenticationException under the call's; one with no inner cause is a
+    /// reply that was no TLS at all (a plain server); no AuthenticationException means the connection
+    /// closed on the ClientHello, as a plain server or a TLS server that refuses it both do; anything
+    /// else is a TLS server that refused the handshake (versions, cipher suites, its certificate), told
+    /// with the innermost reason. Without the exception (a status from elsewhere), the usual two readings.
     /// </summary>
     private static string TlsFailure(Exception? debug)
     {
@@ -40,7 +42,16 @@ public static partial class ErrorText
         var untrusted = said.Contains("RemoteCertificateChainErrors", StringComparison.Ordinal) || said.Contains("certificate chain", StringComparison.Ordinal);
         var otherName = said.Contains("RemoteCertificateNameMismatch", StringComparison.Ordinal);
         if (!untrusted && !otherName)
-            return "the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT): it gave no certificate";
+        {
+            if (causes[^1] is AuthenticationException)
+                return "the server may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT): it gave no certificate";
+            var reason = OpenSslCode().Replace(causes[^1].Message, "").TrimEnd('.');
+            return causes.OfType<AuthenticationException>().Any()
+                ? $"the TLS handshake failed ({reason}): check that the server allows TLS 1.2 or 1.3 with a cipher suite this machine offers, "
+                  + "and that its --tls-cert (and --tls-key) load and match"
+                : $"the server closed the connection during the TLS handshake ({reason}): it may serve plain HTTP/2 (give HOST:PORT or http://HOST:PORT), "
+                  + "or refuse this client's TLS versions (it must allow TLS 1.2 or 1.3)";
+        }
         var faults = new List<string>();
         if (untrusted)
             faults.Add("is not trusted here (self-signed, or from a CA this machine does not know): give its CA's certificate, as PEM, "
@@ -64,6 +75,10 @@ public static partial class ErrorText
         detail.StartsWith("Error connecting to subchannel", StringComparison.Ordinal) ? "could not connect"
         : detail.Contains("HttpIOException", StringComparison.Ordinal) || detail.Contains("ended prematurely", StringComparison.Ordinal) ? "the connection was lost"
         : ExceptionName().Replace(detail, "");
+
+    // OpenSSL's "error:0A000410:SSL routines::" before its words.
+    [GeneratedRegex(@"^error:[0-9A-Fa-f]+:[^:]*:[^:]*:")]
+    private static partial Regex OpenSslCode();
 
     [GeneratedRegex(@"\b[A-Z]\w*Exception: ")]
     private static partial Regex ExceptionName();
