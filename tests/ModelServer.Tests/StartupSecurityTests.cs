@@ -102,9 +102,17 @@ public class StartupSecurityTests
         File.WriteAllText(Path.Combine(root, "server.pem"), made.ExportCertificatePem());
         File.WriteAllText(Path.Combine(root, "server.key"), rsa.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(Path.Combine(root, "both.pem"), made.ExportCertificatePem() + "\n" + rsa.ExportPkcs8PrivateKeyPem()); // the key in the certificate's file
+        var encryption = new System.Security.Cryptography.PbeParameters(System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, 100_000);
+        File.WriteAllText(Path.Combine(root, "encrypted.key"), rsa.ExportEncryptedPkcs8PrivateKeyPem("pass phrase", encryption));
+        File.WriteAllText(Path.Combine(root, "both-encrypted.pem"), made.ExportCertificatePem() + "\n" + rsa.ExportEncryptedPkcs8PrivateKeyPem("pass phrase", encryption));
         try
         {
-            foreach (var (certificate, key, password) in new[] { ("server.pfx", null, "secret"), ("server.pem", "server.key", null), ("both.pem", (string?)null, (string?)null) })
+            foreach (var (certificate, key, password) in new[]
+                     {
+                         ("server.pfx", null, "secret"), ("server.pem", "server.key", null), ("both.pem", (string?)null, (string?)null),
+                         ("server.pem", "encrypted.key", "pass phrase"), ("both-encrypted.pem", null, "pass phrase"), // an encrypted PKCS#8 key and its passphrase
+                     })
             {
                 var options = new Hosting.ServerOptions
                 {
@@ -116,7 +124,12 @@ public class StartupSecurityTests
                     TlsPassword = password,
                 };
                 var app = Hosting.ServerHost.Build([], options, _ => { });
-                try { Assert.Equal("https", (await Hosting.ServerHost.StartAsync(app)).Scheme); }
+                try
+                {
+                    var address = await Hosting.ServerHost.StartAsync(app);
+                    Assert.Equal("https", address.Scheme);
+                    Assert.Equal(made.Thumbprint, await ServedCertificateThumbprint(address.Port)); // a handshake, which needs the key
+                }
                 finally
                 {
                     await app.StopAsync();
@@ -125,6 +138,16 @@ public class StartupSecurityTests
             }
         }
         finally { Directory.Delete(root, true); }
+    }
+
+    /// <summary>The thumbprint of the certificate a TLS handshake with 127.0.0.1:<paramref name="port"/> is served.</summary>
+    private static async Task<string> ServedCertificateThumbprint(int port)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true); // self-signed: its thumbprint is the check
+        await tls.AuthenticateAsClientAsync("localhost");
+        return tls.RemoteCertificate!.GetCertHashString();
     }
 
     /// <summary>The error a keyless server listening on <paramref name="listen"/>, with <paramref name="args"/>, refuses to start with.</summary>

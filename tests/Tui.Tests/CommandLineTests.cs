@@ -726,9 +726,7 @@ public class CommandLineTests
     public void A_pem_certificate_without_its_key_and_a_pfx_with_a_key_are_refused_saying_what_goes_with_which() => InTempFolder(root =>
     {
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", rsa,
-            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        using var made = SelfSignedLocalhost(rsa);
         var pem = Path.Combine(root, "server.pem");
         File.WriteAllText(pem, made.ExportCertificatePem());
         var pfx = Path.Combine(root, "server.pfx");
@@ -741,6 +739,33 @@ public class CommandLineTests
         AssertUserError(["serve", "--listen", "127.0.0.1:0", "--tls-cert", pfx, "--tls-key", pem, "--models", models, "--threads", "1"],
             $"charrnn: TLS certificate '{pfx}' is not a PEM certificate, and --tls-key goes only with one; a .pfx file holds its own key: drop --tls-key");
     });
+
+    [Fact]
+    public void An_encrypted_pem_key_with_a_wrong_or_missing_passphrase_is_refused_naming_the_key_and_the_flag() => InTempFolder(root =>
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        using var made = SelfSignedLocalhost(rsa);
+        var pem = Path.Combine(root, "server.pem");
+        File.WriteAllText(pem, made.ExportCertificatePem());
+        var key = Path.Combine(root, "server.key");
+        File.WriteAllText(key, rsa.ExportEncryptedPkcs8PrivateKeyPem("right", new System.Security.Cryptography.PbeParameters(
+            System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc, System.Security.Cryptography.HashAlgorithmName.SHA256, 100_000)));
+        var plainKey = Path.Combine(root, "plain.key");
+        File.WriteAllText(plainKey, rsa.ExportPkcs8PrivateKeyPem());
+        var models = Path.Combine(root, "models");
+        Directory.CreateDirectory(models);
+        string[] Serve(params string[] tls) => ["serve", "--listen", "127.0.0.1:0", "--tls-cert", pem, .. tls, "--models", models, "--threads", "1"];
+        AssertUserError(Serve("--tls-key", key, "--tls-password", "wrong"),
+            $"charrnn: TLS key '{key}' cannot be decrypted with the --tls-password given (");
+        AssertUserError(Serve("--tls-key", key), $"charrnn: TLS key '{key}' is encrypted: give its passphrase with --tls-password.");
+        AssertUserError(Serve("--tls-key", plainKey, "--tls-password", "right"),
+            $"charrnn: TLS key '{plainKey}' is not encrypted, and --tls-password goes only with an encrypted key or a .pfx file: drop --tls-password.");
+    });
+
+    private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSignedLocalhost(System.Security.Cryptography.RSA key) =>
+        new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
 
     [Fact]
     public void Serving_a_models_folder_whose_parent_does_not_exist_is_refused_not_made() => InTempFolder(root =>

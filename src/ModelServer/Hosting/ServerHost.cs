@@ -250,16 +250,48 @@ public static class ServerHost
             throw new ArgumentException($"TLS certificate '{certificate}' is a PEM certificate without its private key: give the key with --tls-key KEY.pem (or serve a .pfx file, which holds both).");
         if (!pem && key != null)
             throw new ArgumentException($"TLS certificate '{certificate}' is not a PEM certificate, and --tls-key goes only with one; a .pfx file holds its own key: drop --tls-key (and give --tls-password if it has one).");
+        if (key != null && !File.Exists(key)) throw new ArgumentException($"TLS key '{key}' does not exist.");
+        if (pem) // its key in --tls-key, or in the certificate's own file after it
+            return LoadPem(certificate, key, key == null ? text : File.ReadAllText(key), password);
         try
         {
-            if (key != null && !File.Exists(key)) throw new ArgumentException($"TLS key '{key}' does not exist.");
-            if (pem) // its key in --tls-key, or in the certificate's own file after it
-                return X509Certificate2.CreateFromPemFile(certificate, key);
             return X509CertificateLoader.LoadPkcs12FromFile(certificate, password);
         }
         catch (System.Security.Cryptography.CryptographicException e)
         {
-            throw new ArgumentException($"TLS certificate '{certificate}' cannot be loaded ({e.Message.TrimEnd('.')}); give a .pfx file (with its password), or a PEM certificate and its key.", e);
+            throw Unloadable(certificate, e);
+        }
+    }
+
+    private static ArgumentException Unloadable(string certificate, System.Security.Cryptography.CryptographicException e) =>
+        new($"TLS certificate '{certificate}' cannot be loaded ({e.Message.TrimEnd('.')}); give a .pfx file (with its password), or a PEM certificate and its key.", e);
+
+    /// <summary>
+    /// A PEM certificate and its key, which may be encrypted (PKCS#8 "ENCRYPTED PRIVATE KEY", its passphrase in
+    /// --tls-password). A wrong passphrase fails in the crypto library with words that name neither file nor flag.
+    /// </summary>
+    private static X509Certificate2 LoadPem(string certificate, string? key, string keyText, string? password)
+    {
+        var keyFile = key ?? certificate;
+        var encrypted = keyText.Contains("-----BEGIN ENCRYPTED PRIVATE KEY-----", StringComparison.Ordinal);
+        if (keyText.Contains("Proc-Type: 4,ENCRYPTED", StringComparison.Ordinal))
+            throw new ArgumentException($"TLS key '{keyFile}' is encrypted in OpenSSL's legacy format (Proc-Type: 4,ENCRYPTED), which cannot be read here: "
+                                        + $"convert it to PKCS#8 with openssl pkcs8 -topk8 -in {keyFile} -out key-pkcs8.pem, and give that with --tls-key and its passphrase with --tls-password.");
+        if (encrypted && password == null)
+            throw new ArgumentException($"TLS key '{keyFile}' is encrypted: give its passphrase with --tls-password.");
+        if (!encrypted && password != null)
+            throw new ArgumentException($"TLS key '{keyFile}' is not encrypted, and --tls-password goes only with an encrypted key or a .pfx file: drop --tls-password.");
+        try
+        {
+            return encrypted ? X509Certificate2.CreateFromEncryptedPemFile(certificate, password, key) : X509Certificate2.CreateFromPemFile(certificate, key);
+        }
+        catch (System.Security.Cryptography.CryptographicException e) when (encrypted)
+        {
+            throw new ArgumentException($"TLS key '{keyFile}' cannot be decrypted with the --tls-password given ({e.Message.TrimEnd('.')}): give the passphrase it was encrypted with.", e);
+        }
+        catch (System.Security.Cryptography.CryptographicException e)
+        {
+            throw Unloadable(certificate, e);
         }
     }
 }

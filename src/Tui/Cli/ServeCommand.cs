@@ -19,7 +19,7 @@ public static class ServeCommand
         var threads = CommonOptions.Threads();
         var tlsCert = new Option<string?>("--tls-cert") { Description = "TLS certificate: a .pfx file, or a PEM file with --tls-key." };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert." };
-        var tlsPassword = new Option<string?>("--tls-password") { Description = "Password of a .pfx certificate." };
+        var tlsPassword = new Option<string?>("--tls-password") { Description = "Password of a .pfx certificate, or passphrase of an encrypted PEM key (ENCRYPTED PRIVATE KEY)." };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Open sessions the server holds at most.", DefaultValueFactory = _ => defaults.Limits.MaxSessions };
         var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds };
         var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall };
