@@ -5,7 +5,7 @@ using Grpc.Core;
 
 namespace CharRnn.ModelServer.Tests;
 
-/// <summary>One real server process over a real socket: HTTP/2 without TLS, as clients in other languages see it (and the Python examples against a TLS server).</summary>
+/// <summary>One real server process over a real socket: HTTP/2 without TLS, as clients in other languages see it (and the Python and Node examples against a TLS server).</summary>
 public sealed class RealProcessTests : IClassFixture<ServerProcess>
 {
     private readonly ServerProcess _server;
@@ -154,66 +154,113 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
     public async Task The_python_examples_reach_a_TLS_server_with_tls_ca()
     {
         var examples = Path.Combine(RepositoryRoot(), "examples", "python");
-        var root = Directory.CreateTempSubdirectory("charrnn-python-tls-").FullName;
-        try
+        await WithTlsServer("charrnn-python-tls-", async (root, port, certificate) =>
         {
             var stubs = Path.Combine(root, "stubs");
             var (code, output) = await Run("bash", [Path.Combine(examples, "generate_stubs.sh"), stubs], examples, stubs);
             Assert.True(code == 0, "generate_stubs.sh failed: " + output);
-            var (certificate, key) = (Path.Combine(root, "cert.pem"), Path.Combine(root, "key.pem"));
-            using (var rsa = System.Security.Cryptography.RSA.Create(2048))
-            {
-                var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa,
-                    System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-                var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
-                names.AddIpAddress(System.Net.IPAddress.Loopback);
-                request.CertificateExtensions.Add(names.Build());
-                using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
-                File.WriteAllText(certificate, made.ExportCertificatePem() + "\n");
-                File.WriteAllText(key, rsa.ExportPkcs8PrivateKeyPem() + "\n");
-            }
-            Directory.CreateDirectory(Path.Combine(root, "corpora"));
-            File.WriteAllText(Path.Combine(root, "corpora", "tiny.txt"), ServerFixture.TinyText);
-            var app = Hosting.ServerHost.Build([], new Hosting.ServerOptions
-            {
-                Listen = "127.0.0.1:0", ModelsDirectory = Path.Combine(root, "models"), CorporaDirectory = Path.Combine(root, "corpora"),
-                Device = "cpu", Threads = 1, TlsCertificate = certificate, TlsKey = key,
-            }, _ => { });
+            string[] check = ["train.py", "--server", $"127.0.0.1:{port}", "--model", "py", "--arch", "stateful-gru", "--corpus", "tiny", "--set", "n_hidden=16", "--check"];
+            (code, output) = await Run("/usr/bin/python3", [.. check, "--tls-ca", certificate], examples, stubs);
+            Assert.True(code == 0, "train.py --tls-ca --check failed: " + output);
+            Assert.Contains("would start: stateful-gru model py", output);
+            (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{port}", "--tls-ca", certificate, "--model", "no-such-model"], examples, stubs);
+            Assert.Equal(1, code);
+            Assert.Contains("NOT_FOUND", output); // the server's answer: the TLS channel reached it
+            (code, output) = await Run("/usr/bin/python3", check, examples, stubs); // plain HTTP/2 at a TLS port
+            Assert.NotEqual(0, code);
+            Assert.Contains("UNAVAILABLE", output);
+            (code, output) = await Run("/usr/bin/python3", [.. check, "--tls-ca", Path.Combine(root, "corpora", "tiny.txt")], examples, stubs);
+            Assert.NotEqual(0, code);
+            Assert.Contains("holds no PEM certificate", output);
+        });
+    }
+
+    /// <summary>
+    /// examples/node's generate.js against this process (plain HTTP/2): it lists the models, streams 400 characters after the
+    /// prime and closes its session; then with --tls-ca against a TLS server, which it reaches with the certificate and not
+    /// without, and a --tls-ca file that is no certificate is a usage error.
+    /// </summary>
+    [NodeExampleFact]
+    public async Task The_node_example_streams_text_and_reaches_a_TLS_server_with_tls_ca()
+    {
+        var example = NodeExampleFactAttribute.ExampleFolder;
+        Task<(int Code, string Output)> Node(int port, params string[] args) =>
+            Run("node", ["generate.js", .. args], example, null, new Dictionary<string, string> { ["CHARRNN_SERVER"] = $"127.0.0.1:{port}" });
+        await Train("node");
+        var catalog = new Catalog.CatalogClient(_server.Channel);
+        var before = (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
+        var (code, output) = await Node(_server.Port, "node", "the c");
+        Assert.True(code == 0, "node generate.js failed: " + output);
+        // Its output: the 400 characters generated after the prime and a newline; then its standard error, the models it listed.
+        var listed = output.LastIndexOf("models: ", StringComparison.Ordinal);
+        Assert.True(listed == 401, output);
+        Assert.Contains("node", output[listed..].Split('\n')[0]);
+        Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions); // its session closed
+        (code, output) = await Node(_server.Port, "no-such-model");
+        Assert.Equal(1, code);
+        Assert.Contains("NOT_FOUND", output);
+
+        await WithTlsServer("charrnn-node-tls-", async (root, port, certificate) =>
+        {
+            (code, output) = await Node(port, "--tls-ca", certificate, "no-such-model");
+            Assert.Equal(1, code);
+            Assert.Contains("NOT_FOUND", output); // the server's answer: the TLS channel reached it
+            (code, output) = await Node(port, "no-such-model"); // plain HTTP/2 at a TLS port
+            Assert.Equal(1, code);
+            Assert.Contains("UNAVAILABLE", output);
+            (code, output) = await Node(port, "--tls-ca", Path.Combine(root, "corpora", "tiny.txt"));
+            Assert.Equal(2, code);
+            Assert.Contains("holds no PEM certificate", output);
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with this process's server serving TLS in a fresh folder (its root, the port, and the
+    /// self-signed certificate for 127.0.0.1 as PEM, what --tls-ca takes; corpora/tiny.txt its one corpus); stopped and removed after.
+    /// </summary>
+    private static async Task WithTlsServer(string folderPrefix, Func<string, int, string, Task> body)
+    {
+        var root = Directory.CreateTempSubdirectory(folderPrefix).FullName;
+        var (certificate, key) = (Path.Combine(root, "cert.pem"), Path.Combine(root, "key.pem"));
+        using (var rsa = System.Security.Cryptography.RSA.Create(2048))
+        {
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", rsa,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            var names = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+            names.AddIpAddress(System.Net.IPAddress.Loopback);
+            request.CertificateExtensions.Add(names.Build());
+            using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(certificate, made.ExportCertificatePem() + "\n");
+            File.WriteAllText(key, rsa.ExportPkcs8PrivateKeyPem() + "\n");
+        }
+        Directory.CreateDirectory(Path.Combine(root, "corpora"));
+        File.WriteAllText(Path.Combine(root, "corpora", "tiny.txt"), ServerFixture.TinyText);
+        var app = Hosting.ServerHost.Build([], new Hosting.ServerOptions
+        {
+            Listen = "127.0.0.1:0", ModelsDirectory = Path.Combine(root, "models"), CorporaDirectory = Path.Combine(root, "corpora"),
+            Device = "cpu", Threads = 1, TlsCertificate = certificate, TlsKey = key,
+        }, _ => { });
+        try
+        {
             var address = await Hosting.ServerHost.StartAsync(app);
-            try
-            {
-                Assert.Equal("https", address.Scheme);
-                string[] check = ["train.py", "--server", $"127.0.0.1:{address.Port}", "--model", "py", "--arch", "stateful-gru", "--corpus", "tiny", "--set", "n_hidden=16", "--check"];
-                (code, output) = await Run("/usr/bin/python3", [.. check, "--tls-ca", certificate], examples, stubs);
-                Assert.True(code == 0, "train.py --tls-ca --check failed: " + output);
-                Assert.Contains("would start: stateful-gru model py", output);
-                (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{address.Port}", "--tls-ca", certificate, "--model", "no-such-model"], examples, stubs);
-                Assert.Equal(1, code);
-                Assert.Contains("NOT_FOUND", output); // the server's answer: the TLS channel reached it
-                (code, output) = await Run("/usr/bin/python3", check, examples, stubs); // plain HTTP/2 at a TLS port
-                Assert.NotEqual(0, code);
-                Assert.Contains("UNAVAILABLE", output);
-                (code, output) = await Run("/usr/bin/python3", [.. check, "--tls-ca", Path.Combine(root, "corpora", "tiny.txt")], examples, stubs);
-                Assert.NotEqual(0, code);
-                Assert.Contains("holds no PEM certificate", output);
-            }
-            finally
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
+            Assert.Equal("https", address.Scheme);
+            await body(root, address.Port, certificate);
         }
         finally
         {
+            await app.StopAsync();
+            await app.DisposeAsync();
             Directory.Delete(root, recursive: true);
         }
     }
 
-    private static async Task<(int Code, string Output)> Run(string file, string[] args, string directory, string pythonPath)
+    /// <summary>A process's exit code and its standard output followed by its standard error.</summary>
+    private static async Task<(int Code, string Output)> Run(string file, string[] args, string directory, string? pythonPath, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment["PYTHONPATH"] = pythonPath;
+        if (pythonPath != null) start.Environment["PYTHONPATH"] = pythonPath;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
         using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -227,7 +274,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         return (process.ExitCode, await stdout + await stderr);
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "CharRnn.sln"))) return dir.FullName;
