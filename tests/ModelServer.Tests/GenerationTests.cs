@@ -25,6 +25,19 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_server_without_keys_lists_every_open_session_as_locals_with_its_use_and_time_left()
+    {
+        var open = await Client.Open("gru", seed: 7);
+        await Client.Generate(open.Id, 12);
+        var listed = Assert.Single((await Client.ListSessionsAsync(new ListSessionsRequest())).Sessions, s => s.Id == open.Id);
+        Assert.Equal(("local", "gru", 12L, open.Created), (listed.Owner, listed.ModelName, listed.CharactersSeen, listed.Created));
+        Assert.True(listed.LastUsed.ToDateTimeOffset() > open.Created.ToDateTimeOffset(), "the Generate used it after it opened");
+        Assert.InRange(listed.IdleSecondsLeft, listed.IdleTimeoutSeconds - 60, listed.IdleTimeoutSeconds);
+        await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = open.Id });
+        Assert.DoesNotContain((await Client.ListSessionsAsync(new ListSessionsRequest())).Sessions, s => s.Id == open.Id);
+    }
+
+    [Fact]
     public async Task A_paused_reader_lets_the_loop_sample_no_more_than_the_lead_in_chars_whatever_the_message_size()
     {
         var open = await Client.Open("gru", seed: 3);

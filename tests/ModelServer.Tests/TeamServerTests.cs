@@ -396,4 +396,47 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         await keyed.AsDave.Training.StopJobAsync(new StopJobRequest { JobId = running.Id });
         await keyed.AsDave.Training.WatchJob(new WatchJobRequest { JobId = running.Id }).Events();
     }
+
+    [Fact]
+    public async Task ListSessions_shows_a_key_its_own_sessions_and_an_admin_everyones_with_their_owners()
+    {
+        var alices = await keyed.AsAlice.Generation.Open("gru", prime: "the ");
+        var bobs = await keyed.AsBob.Generation.Open("gru");
+        try
+        {
+            var seenByAlice = (await keyed.AsAlice.Generation.ListSessionsAsync(new ListSessionsRequest())).Sessions;
+            Assert.Contains(seenByAlice, s => s.Id == alices.Id);
+            Assert.DoesNotContain(seenByAlice, s => s.Id == bobs.Id); // another key's session is not revealed
+            Assert.All(seenByAlice, s => Assert.Equal("alice", s.Owner));
+            Assert.DoesNotContain((await keyed.AsBob.Generation.ListSessionsAsync(new ListSessionsRequest())).Sessions, s => s.Id == alices.Id);
+
+            var seenByAdmin = (await keyed.AsAdmin.Generation.ListSessionsAsync(new ListSessionsRequest())).Sessions;
+            var alicesListed = Assert.Single(seenByAdmin, s => s.Id == alices.Id);
+            Assert.Equal("bob", Assert.Single(seenByAdmin, s => s.Id == bobs.Id).Owner);
+            Assert.Equal(("alice", "gru", 4L), (alicesListed.Owner, alicesListed.ModelName, alicesListed.CharactersSeen));
+            Assert.Equal(alices.Created, alicesListed.Created);
+            Assert.InRange(alicesListed.LastUsed.ToDateTimeOffset(), alices.Created.ToDateTimeOffset(), DateTimeOffset.UtcNow.AddSeconds(1));
+            Assert.InRange(alicesListed.IdleSecondsLeft, alicesListed.IdleTimeoutSeconds - 60, alicesListed.IdleTimeoutSeconds);
+        }
+        finally
+        {
+            await keyed.AsAlice.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = alices.Id });
+            await keyed.AsBob.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = bobs.Id });
+        }
+        Assert.DoesNotContain((await keyed.AsAdmin.Generation.ListSessionsAsync(new ListSessionsRequest())).Sessions, s => s.Id == alices.Id || s.Id == bobs.Id);
+    }
+
+    [Fact]
+    public async Task CloseSession_of_another_keys_session_is_not_found_as_if_it_did_not_exist_and_leaves_it_open()
+    {
+        var alices = await keyed.AsAlice.Generation.Open("gru");
+        try
+        {
+            var e = await Calls.Fails(() => keyed.AsBob.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = alices.Id }).ResponseAsync);
+            Assert.Equal(StatusCode.NotFound, e.StatusCode);
+            Assert.StartsWith($"No session '{alices.Id}':", e.Status.Detail);
+            Assert.Contains((await keyed.AsAlice.Generation.ListSessionsAsync(new ListSessionsRequest())).Sessions, s => s.Id == alices.Id);
+        }
+        finally { await keyed.AsAlice.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = alices.Id }); }
+    }
 }

@@ -259,6 +259,21 @@ public class CommandLineTests
     }
 
     [Fact]
+    public void Exec_sessions_lists_none_on_a_fresh_server_and_closing_an_unknown_id_says_no_such_session() => InTempFolder(root =>
+    {
+        var (options, _) = EmbeddedOnTinyCorpus(root);
+        var (output, error, previous) = (new StringWriter(), new StringWriter(), (Console.Out, Console.Error));
+        Console.SetOut(output);
+        Console.SetError(error);
+        int code;
+        try { code = TuiApp.Exec(options, "sessions; sessions close s-0123456789abcdef"); }
+        finally { Console.SetOut(previous.Out); Console.SetError(previous.Error); }
+        Assert.Equal(1, code);
+        Assert.Equal("No open sessions.", output.ToString().Trim());
+        Assert.StartsWith("error: No session 's-0123456789abcdef': it was closed, it expired after ", error.ToString().Trim());
+    });
+
+    [Fact]
     public void Exec_stops_its_line_at_a_training_job_that_fails() => InTempFolder(root =>
     {
         var (options, models) = EmbeddedOnTinyCorpus(root);

@@ -72,6 +72,27 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Sessions_lists_the_session_in_use_and_closes_another_by_id_but_not_the_one_in_use()
+    {
+        await Runner.RunLineAsync("use gru t=0; gen 5");
+        var inUse = Runner.Session!.Id;
+        var other = await fixture.Client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru" });
+        await Runner.RunLineAsync("sessions");
+        Assert.Empty(_output.Errors);
+        Assert.Matches(@"^ID\s+MODEL\s+OWNER\s+CHARS\s+OPENED\s+IDLE\s+EXPIRES IN$", _output.Lines.First(l => l.StartsWith("ID", StringComparison.Ordinal)));
+        Assert.Matches($@"^{inUse}\s+gru\s+local\s+5\s+\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\S+\s+\S+\s+\(in use here\)$", Assert.Single(_output.Lines, l => l.StartsWith(inUse, StringComparison.Ordinal)));
+        Assert.Single(_output.Lines, l => l.StartsWith(other.Id, StringComparison.Ordinal) && !l.Contains("in use"));
+
+        await Runner.RunLineAsync($"sessions close {other.Id}");
+        Assert.Contains($"session {other.Id} closed", _output.Lines);
+        Assert.DoesNotContain((await fixture.Client.Generation.ListSessionsAsync(new ListSessionsRequest())).Sessions, s => s.Id == other.Id);
+        await Refused($"sessions close {other.Id}", $"No session '{other.Id}': it was closed"); // the server's NOT_FOUND, as for any other call
+        await Refused($"sessions close {inUse}", $"Session '{inUse}' is the one in use here; use another model, back or quit to close it.");
+        await Refused("sessions open", "sessions takes nothing, or close ID; 'open' is neither (usage: sessions [close ID]).");
+        Assert.NotNull(await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = inUse }));
+    }
+
+    [Fact]
     public void The_jobs_table_sizes_each_column_to_its_widest_value()
     {
         var lines = CommandRunner.JobsTable([

@@ -283,6 +283,13 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
     public override Task<Api.Session> GetSession(Api.GetSessionRequest request, ServerCallContext context) =>
         Task.FromResult(ProtoMapper.ToProto(sessions.Get(request.SessionId, Caller.Of(context))));
 
+    public override Task<Api.ListSessionsResponse> ListSessions(Api.ListSessionsRequest request, ServerCallContext context)
+    {
+        var response = new Api.ListSessionsResponse();
+        response.Sessions.AddRange(sessions.VisibleTo(Caller.Of(context)).Select(ProtoMapper.ToProto));
+        return Task.FromResult(response);
+    }
+
     public override async Task<Api.CloseSessionResponse> CloseSession(Api.CloseSessionRequest request, ServerCallContext context)
     {
         var session = sessions.Get(request.SessionId, Caller.Of(context));

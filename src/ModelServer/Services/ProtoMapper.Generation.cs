@@ -45,6 +45,9 @@ public static partial class ProtoMapper
         CharactersSeen = s.CharactersSeen,
         Created = Timestamp.FromDateTimeOffset(s.Created),
         IdleTimeoutSeconds = (int)s.IdleTimeout.TotalSeconds,
+        Owner = s.Owner,
+        LastUsed = Timestamp.FromDateTimeOffset(s.LastUsed),
+        IdleSecondsLeft = (int)Math.Ceiling(s.IdleLeft.TotalSeconds),
     };
 
     public static Api.GenerateResponse.Types.FinishReason ToProto(GenerationFinish finish) => finish switch

@@ -56,7 +56,16 @@ public sealed class ServerSession
 
     public void Touch() => Interlocked.Exchange(ref _lastUsed, Time.GetTimestamp());
 
-    public bool IsIdle() => !Generating && Volatile.Read(ref _streams) == 0 && Time.GetElapsedTime(Interlocked.Read(ref _lastUsed)) > IdleTimeout;
+    public bool IsIdle() => IdleFor() > IdleTimeout;
+
+    /// <summary>How long no call has used it: zero while a call streams from it (the idle time counts from the call's end).</summary>
+    public TimeSpan IdleFor() => Generating || Volatile.Read(ref _streams) > 0 ? TimeSpan.Zero : Time.GetElapsedTime(Interlocked.Read(ref _lastUsed));
+
+    /// <summary>When a call last used it, on the wall clock (counted back from now on the monotonic one, as its idle time is).</summary>
+    public DateTimeOffset LastUsed => Time.GetUtcNow() - IdleFor();
+
+    /// <summary>What is left of its idle time before it expires (zero once it is due).</summary>
+    public TimeSpan IdleLeft => IdleTimeout - IdleFor() is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
 
     private int _streams;
 

@@ -56,6 +56,10 @@ public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider t
             ErrorReasons.SessionNotFound, ("session_id", id));
     }
 
+    /// <summary>The open sessions <paramref name="caller"/> may use (its own; an admin's: all), oldest first.</summary>
+    public IReadOnlyList<ServerSession> VisibleTo(Caller caller) =>
+        _sessions.Values.Where(s => !s.Closed && caller.Owns(s.Owner)).OrderBy(s => s.Created).ThenBy(s => s.Id, StringComparer.Ordinal).ToList();
+
     public bool Remove(string id, out ServerSession? session) => _sessions.TryRemove(id, out session);
 
     public IReadOnlyList<ServerSession> Idle() => _sessions.Values.Where(s => s.IsIdle()).ToList();

@@ -49,6 +49,7 @@ public static class CommandCatalog
         new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
         new("delete", "delete MODEL", "Delete a model from the server (at the prompt, the same delete again within 2 minutes confirms it; --exec deletes at once).", ArgumentKind.Model, Words: 1),
         new("share", "share MODEL [off]", "Let every key on the server list a model and generate from it, read-only (off: yours alone again).", ArgumentKind.Model, Words: 2),
+        new("sessions", "sessions [close ID]", "List the open sessions your key may use (an admin: every key's), with owner, chars, idle time and time left before expiry; close ID closes one.", Words: 2),
         new("status", "status", "Server, device, sessions and jobs, what a key may hold here and what it holds (an admin: every key)."),
         new("quit", "quit", "Leave charrnn (with --server, jobs keep training there; an embedded server's running job checkpoints and resumes at the next start)."),
     ];

@@ -161,6 +161,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         "compare" => Compare(c, ct),
         "delete" => Delete(c, ct),
         "share" => Share(c, ct),
+        "sessions" => Sessions(c, ct),
         "status" => Status(ct),
         "quit" or "exit" => Quit(),
         _ => throw UnknownCommand(c.Verb),
