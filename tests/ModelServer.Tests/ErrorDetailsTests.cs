@@ -51,6 +51,19 @@ public class ErrorDetailsTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_failed_calls_request_id_reaches_the_client_and_names_the_servers_log_line_for_it()
+    {
+        var e = await Calls.Fails(() => keyed.AsAlice.Generation.GetSessionAsync(new GetSessionRequest { SessionId = "s-no-such-one" }).ResponseAsync);
+        var id = e.Trailers.GetValue(ErrorMappingInterceptor.RequestIdTrailer);
+        Assert.Matches("^[0-9a-f]{8}$", id);
+        Assert.StartsWith("No session 's-no-such-one':", e.Status.Detail); // the message as it was
+        Assert.Matches($@"^Information: /charrnn\.v1\.Generation/GetSession by alice \(\S+\) failed NOT_FOUND {ErrorReasons.SessionNotFound} \(request {id}\)$",
+            Assert.Single(keyed.Server.Log.With($"(request {id})")));
+        var again = await Calls.Fails(() => keyed.AsAlice.Generation.GetSessionAsync(new GetSessionRequest { SessionId = "s-no-such-one" }).ResponseAsync);
+        Assert.NotEqual(id, again.Trailers.GetValue(ErrorMappingInterceptor.RequestIdTrailer)); // one a call
+    }
+
+    [Fact]
     public async Task A_huge_id_sent_back_in_the_details_is_shortened_as_the_message_quotes_it()
     {
         var id = new string('s', 100_000);

@@ -50,7 +50,7 @@ public class ErrorMappingTests(ServerFixture server)
         Assert.True(deadline.Value >= before + 2, $"{deadline.Value - before} deadlines counted with reason deadline"); // other servers in this process count too
         var grpc = Assert.Single(server.Log.With("/test.Deadline/PassedInGrpc"));
         Assert.StartsWith("Information: /test.Deadline/PassedInGrpc by an unknown caller (ipv4:127.0.0.1:1) ended DEADLINE_EXCEEDED", grpc);
-        Assert.Equal(["Information: /test.Deadline/EndedClean by an unknown caller (ipv4:127.0.0.1:1) ended DEADLINE_EXCEEDED: The call's deadline passed after 3 of 9 characters."],
+        Assert.Equal([$"Information: /test.Deadline/EndedClean by an unknown caller (ipv4:127.0.0.1:1) ended DEADLINE_EXCEEDED: The call's deadline passed after 3 of 9 characters. (request {e.Trailers.GetValue(ErrorMappingInterceptor.RequestIdTrailer)})"],
             server.Log.With("/test.Deadline/EndedClean"));
     }
 
@@ -68,7 +68,7 @@ public class ErrorMappingTests(ServerFixture server)
         var e = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler("", new BareCallContext("/test.Left/Broken", left.Token), Broken));
         Assert.Equal(StatusCode.Internal, e.StatusCode);
         Assert.True(internalErrors.Value >= before + 1, $"{internalErrors.Value - before} internal errors counted");
-        Assert.Equal(["Error: Unhandled error in /test.Left/Broken"], server.Log.With("/test.Left/Broken"));
+        Assert.Matches("^Error: Unhandled error in /test.Left/Broken \\(request [0-9a-f]{8}\\)$", Assert.Single(server.Log.With("/test.Left/Broken")));
 
         // What a client's leaving itself causes (a read cut off) is still no failure.
         Task<string> CutOff(string request, ServerCallContext context) => throw new IOException("The client reset the request stream.");

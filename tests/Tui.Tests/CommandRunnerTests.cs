@@ -87,6 +87,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains($"session {other.Id} closed", _output.Lines);
         Assert.DoesNotContain((await fixture.Client.Generation.ListSessionsAsync(new ListSessionsRequest())).Sessions, s => s.Id == other.Id);
         await Refused($"sessions close {other.Id}", $"No session '{other.Id}': it was closed"); // the server's NOT_FOUND, as for any other call
+        Assert.Matches(@" Open a new session\. \(request [0-9a-f]{8}\)$", _output.Errors.Last()); // the id the server's log line for it names
         await Refused($"sessions close {inUse}", $"Session '{inUse}' is the one in use here; use another model, back or quit to close it.");
         await Refused("sessions open", "sessions takes nothing, or close ID; 'open' is neither (usage: sessions [close ID]).");
         Assert.NotNull(await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = inUse }));

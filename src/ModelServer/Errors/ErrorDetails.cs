@@ -42,6 +42,9 @@ public static class ErrorDetails
         return message[..end] + cut;
     }
 
+    /// <summary>The ErrorInfo reason a status carries, or its code's generic one.</summary>
+    public static string ReasonOf(RpcException e) => e.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason ?? ErrorReasons.Of(e.StatusCode);
+
     /// <summary>A server error's status with the details it carries.</summary>
     public static RpcException Of(ServerException e, string message) => Refusal(e.Code, message, e.Reason, e.Metadata, e.RetryAfter, e.Field);
 

@@ -10,7 +10,9 @@ namespace CharRnn.ModelServer.Errors;
 /// input errors become INVALID_ARGUMENT, a broken model file FAILED_PRECONDITION, and anything
 /// unexpected INTERNAL (logged with its stack, shown to the client without it). Callers who are
 /// not admins read messages without the server's paths (<see cref="PathRedaction"/>). Every status that leaves
-/// here carries its details for programs (<see cref="ErrorDetails"/>: a reason code, a wait, the field at fault).
+/// here carries its details for programs (<see cref="ErrorDetails"/>: a reason code, a wait, the field at fault),
+/// and a request id (<see cref="RequestIdTrailer"/>) that the server's log line for the failed call names too, so
+/// that an operator handed a client's error finds its line.
 /// </summary>
 public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRevocations revocations, Security.QuotaRefusalLog quotaRefusals,
     Security.RefusalLog refusals, ILogger<ErrorMappingInterceptor> logger) : Interceptor
@@ -49,7 +51,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
     /// </summary>
     private RpcException? Translate(Exception e, ServerCallContext context)
     {
-        var mapped = Map(e, context);
+        var requestId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        var mapped = Map(e, context, requestId);
         if ((mapped ?? e as RpcException) is { StatusCode: not StatusCode.Cancelled } status
             && Capped(Security.Caller.TryOf(context) is { } caller ? paths.ForCaller(status.Status.Detail, caller.Admin) : status.Status.Detail) is var detail)
             // Built from the message as the caller reads it: the details repeat it (BadRequest's description), paths redacted.
@@ -62,20 +65,34 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             // But a fault of the server's own is one however the call ended (Map logged it), and a call whose deadline
             // passed ended DEADLINE_EXCEEDED for its client (gRPC sent it), whatever its handler met after.
             if (code == StatusCode.Internal) Count(StatusCode.Internal, "");
-            else if (context.Deadline <= DateTime.UtcNow) DeadlinePassed(context, "gRPC ended it at the deadline");
-            return mapped;
+            else if (context.Deadline <= DateTime.UtcNow) DeadlinePassed(context, "gRPC ended it at the deadline", requestId);
+            return Identified(mapped, requestId);
         }
         if (code == StatusCode.DeadlineExceeded)
         {
-            DeadlinePassed(context, mapped?.Status.Detail ?? "");
-            return mapped;
+            DeadlinePassed(context, mapped?.Status.Detail ?? "", requestId);
+            return Identified(mapped, requestId);
         }
         var quota = (e as ServerException)?.Quota;
         var malformed = e is Google.Protobuf.InvalidProtocolBufferException;
         if (code != StatusCode.Cancelled) Count(code, MetricReason(code, quota, malformed));
         if (malformed) refusals.Refused(context.Peer, context.Method, MessageLimits.MalformedMessageRefusal.NotParsedReason);
         if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
-        return mapped;
+        // One line a failed call, with its reason, not its message: the client has that, and it may echo what was sent.
+        if (code is not StatusCode.Cancelled and not StatusCode.Internal) // INTERNAL is logged with its stack, the id in it (Map)
+            logger.LogInformation("{Method} by {Caller} ({Peer}) failed {Code} {Reason} (request {RequestId})", context.Method,
+                Security.Caller.TryOf(context)?.Name ?? "an unknown caller", context.Peer, ErrorReasons.Of(code),
+                mapped == null ? ErrorReasons.Of(code) : ErrorDetails.ReasonOf(mapped), requestId);
+        return Identified(mapped, requestId);
+    }
+
+    /// <summary>The trailer a failed call's request id travels in (the proto's conventions name it).</summary>
+    public const string RequestIdTrailer = "charrnn-request-id";
+
+    private static RpcException? Identified(RpcException? status, string requestId)
+    {
+        status?.Trailers.Add(RequestIdTrailer, requestId);
+        return status;
     }
 
     private static void Count(StatusCode code, string reason) => Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), reason).Inc();
@@ -85,11 +102,11 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
     /// with its own reason and logged once, as information, for a deadline too short for the work asked is the client's
     /// choice, not a fault of the server, yet an operator asked why a client failed should find it.
     /// </summary>
-    private void DeadlinePassed(ServerCallContext context, string detail)
+    private void DeadlinePassed(ServerCallContext context, string detail, string requestId)
     {
         Count(StatusCode.DeadlineExceeded, Metrics.ServerMetrics.DeadlineReason);
-        logger.LogInformation("{Method} by {Caller} ({Peer}) ended DEADLINE_EXCEEDED: {Detail}", context.Method,
-            Security.Caller.TryOf(context)?.Name ?? "an unknown caller", context.Peer, detail);
+        logger.LogInformation("{Method} by {Caller} ({Peer}) ended DEADLINE_EXCEEDED: {Detail} (request {RequestId})", context.Method,
+            Security.Caller.TryOf(context)?.Name ?? "an unknown caller", context.Peer, detail, requestId);
     }
 
     /// <summary>
@@ -120,7 +137,7 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
     }
 
     /// <summary>The status for an exception, or null to let it through (RpcException, cancellation by the client).</summary>
-    private RpcException? Map(Exception e, ServerCallContext context)
+    private RpcException? Map(Exception e, ServerCallContext context, string requestId)
     {
         switch (e)
         {
@@ -145,8 +162,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             case ArgumentException a: // HyperParameterException, UnknownCharactersException, option validation
                 return new RpcException(new Status(StatusCode.InvalidArgument, a.Message));
             default:
-                logger.LogError(e, "Unhandled error in {Method}", context.Method);
-                return new RpcException(new Status(StatusCode.Internal, $"The server failed to handle {context.Method}: {e.GetType().Name}. See the server log."));
+                logger.LogError(e, "Unhandled error in {Method} (request {RequestId})", context.Method, requestId);
+                return new RpcException(new Status(StatusCode.Internal, $"The server failed to handle {context.Method}: {e.GetType().Name}. See the server log (request {requestId})."));
         }
     }
 }

@@ -60,6 +60,20 @@ public static partial class ErrorText
         return "the server's certificate " + string.Join(", and ", faults);
     }
 
+    /// <summary>The trailer a server sends a failed call's request id in; its log line for the call names the same id.</summary>
+    public const string RequestIdTrailer = "charrnn-request-id";
+
+    /// <summary>
+    /// <see cref="Describe"/> ending "(request 3f9a1c2b)" when the server gave the call's request id: what an
+    /// operator asked about the error looks for in the server's log. Said once (an INTERNAL's message has it already).
+    /// </summary>
+    public static string DescribeWithRequestId(Exception e)
+    {
+        var said = Describe(e);
+        return e is RpcException r && r.Trailers.GetValue(RequestIdTrailer) is { Length: > 0 } id && !said.Contains($"(request {id})", StringComparison.Ordinal)
+            ? $"{said.TrimEnd()} (request {id})" : said;
+    }
+
     /// <summary>
     /// <see cref="Describe"/> as a clause that a sentence goes on from ("…; reconnecting"): without the
     /// full stop a server's or the transport's detail may end with, which read ").; reconnecting".

@@ -126,7 +126,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
                 output.Error($"{ErrorText.Clause(e)}; the server at {client.Address.Authority} seems to speak TLS: connect with https://{client.Address.Authority}");
                 return false;
             }
-            output.Error(e is RpcException ? ErrorText.Describe(e) + (linkFailed ? $"; is a charrnn server running at {client.Address.Authority}?" : "")
+            output.Error(e is RpcException ? ErrorText.DescribeWithRequestId(e) + (linkFailed ? $"; is a charrnn server running at {client.Address.Authority}?" : "")
                 + (linkFailed && interactive ? " The next command reconnects once the server is back." : "") : e.Message);
             return false;
         }
