@@ -362,6 +362,26 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_resume_whose_epochs_stop_an_sgdr_cycle_midway_is_warned_as_charrnn_resume_warns()
+    {
+        var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job
+        const string small = "corpus=tiny n_hidden=8 n_fac=4 bs=4 bptt=4 sample_chars=0";
+        await headless.RunLineAsync($"train stateful-gru name=resume-mid epochs=10 schedule=sgdr:cycle_len=1,cycle_mult=2 max_steps=1 {small}");
+        _output.Lines.Clear();
+        // Neither epochs nor schedule given: the model's stored ones, 10 epochs of the SGDR it was trained with.
+        await headless.RunLineAsync("resume resume-mid max_steps=2");
+        Assert.Contains("warning: cycles end after epochs 1, 3, 7, 15; epochs=10 stops mid-cycle, the rate still at 69% of its peak " +
+                        "(epochs=7 or 15 ends at a cycle's end).", _output.Lines);
+        _output.Lines.Clear();
+        await headless.RunLineAsync("resume resume-mid max_steps=3 epochs=7"); // a cycle's end
+        Assert.DoesNotContain(_output.Lines, l => l.Contains("mid-cycle", StringComparison.Ordinal));
+        await headless.RunLineAsync("resume resume-mid max_steps=4 epochs=20 schedule='constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2'");
+        Assert.Contains(_output.Lines, l => l.StartsWith("warning: cycles end after epochs 3, 5, 9, 17, 33; epochs=20 stops mid-cycle", StringComparison.Ordinal));
+        Assert.Empty(_output.Errors);
+        await headless.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Detach_names_the_job_it_leaves_and_a_second_detach_says_there_is_none()
     {
         await Runner.RunLineAsync("train stateful-gru name=detached corpus=tiny max_steps=100000 epochs=1000 n_hidden=16 bs=8 sample_chars=0");

@@ -15,7 +15,8 @@ public sealed partial class CommandRunner
         var request = await TrainRequest(c, ct);
         var job = await StartJob(request, nameGiven: c.Option("name") != null, ct);
         output.Line($"job {job.Id} queued: {request.Architecture} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
-        if (MidCycleWarningOf(request.Options) is { } warning) output.Line("warning: " + warning);
+        var epochs = request.Options.Epochs > 0 ? request.Options.Epochs : new Engine.Training.TrainingOptions().Epochs; // 0: the server's default
+        if (MidCycleWarningOf(request.Options.Schedule, epochs) is { } warning) output.Line("warning: " + warning);
         await WatchStartedJobAsync(job, ct);
     }
 
@@ -98,10 +99,9 @@ public sealed partial class CommandRunner
     }
 
     /// <summary>charrnn train's warning that the epochs stop an SGDR cycle midway, for a job the server took.</summary>
-    private static string? MidCycleWarningOf(TrainingOptions options)
+    private static string? MidCycleWarningOf(string? schedule, int epochs)
     {
-        var epochs = options.Epochs > 0 ? options.Epochs : new Engine.Training.TrainingOptions().Epochs; // 0: the server's default
-        try { return MidCycleWarning.For(options.Schedule, epochs, "epochs="); }
+        try { return MidCycleWarning.For(schedule, epochs, "epochs="); }
         catch (ArgumentException) { return null; } // a schedule a newer server reads and this client cannot: the job runs, unwarned
     }
 
@@ -154,7 +154,22 @@ public sealed partial class CommandRunner
         var request = await ResumeRequest(c, ct);
         var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
         output.Line($"job {job.Id} queued: resuming {request.ModelName}");
+        if (await ResumeMidCycleWarning(request.ModelName, request.Options, ct) is { } warning) output.Line("warning: " + warning);
         await WatchStartedJobAsync(job, ct);
+    }
+
+    /// <summary>
+    /// charrnn resume's warning for a resume the server took: its epochs and schedule are the model's
+    /// stored ones (GetModel's training_options) where the line leaves them out.
+    /// </summary>
+    private async Task<string?> ResumeMidCycleWarning(string model, TrainingOptions given, CancellationToken ct)
+    {
+        TrainingOptions stored;
+        try { stored = (await client.Catalog.GetModelAsync(new GetModelRequest { Name = model }, cancellationToken: ct)).TrainingOptions ?? new TrainingOptions(); }
+        catch (RpcException) { return null; } // the job runs; a model this client cannot read back is left unwarned
+        var schedule = given.HasSchedule && given.Schedule != "" ? given.Schedule : stored.Schedule;
+        var epochs = given.HasEpochs ? given.Epochs : stored.Epochs;
+        return epochs > 0 ? MidCycleWarningOf(schedule, epochs) : null;
     }
 
     private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
