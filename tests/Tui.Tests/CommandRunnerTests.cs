@@ -193,7 +193,13 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Errors, e => e.Contains("steps=abc is not a whole number", StringComparison.Ordinal));
         await Refused("train stateful-gru name=x epochs=0", "epochs=0 is not allowed; use 1 to 10"); // the spec's range, not int's
         await Refused("train stateful-gru name=x lower=maybe", "lower=maybe is not allowed; use true or false (yes/no, on/off and 1/0 too).");
-        await Refused("train stateful-gru name=x n_hidden=many", "n_hidden=many is not a number; use ");
+        await Refused("train stateful-gru name=x n_hidden=many", "n_hidden=many is not a whole number; use 1 to ");
+        // Not a number, or not a whole one, the range named is the server's too, not the parser's 1 to 2147483647.
+        await Refused("train stateful-gru name=x epochs=two", "epochs=two is not a whole number; use 1 to 10");
+        await Refused("resume gru epochs=1.5", "epochs=1.5 is not a whole number; use 1 to 10");
+        await Refused("train stateful-gru name=x sample_chars=x", "sample_chars=x is not a whole number; use 0 to 10000.");
+        await Refused("train stateful-gru name=x n_hidden=1.5", "n_hidden=1.5 is not a whole number; use 1 to ");
+        await Refused("train stateful-gru name=x clip=x", "clip=x is not a number; use 0 to 1e6.");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
         await Refused("stop", "No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
         await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [seed=N] (models lists them).");

@@ -250,7 +250,9 @@ public sealed partial class CommandRunner
 
     /// <summary>
     /// Checks values against the server's ranges here, so that the error names the key as typed
-    /// (the server's names the proto field: lr=20 would come back as options.learning_rate).
+    /// (the server's names the proto field: lr=20 would come back as options.learning_rate), and
+    /// a value that is no number, or no whole one, gets the server's range too (epochs=two was
+    /// told "use 1 to 2147483647", the parser's, where the server takes 1 to 10000).
     /// </summary>
     private static void CheckRanges(Command c, IEnumerable<HyperParameterSpec> specs)
     {
@@ -258,9 +260,14 @@ public sealed partial class CommandRunner
         foreach (var (key, value) in c.Options)
         {
             if (!byName.TryGetValue(CommandCatalog.TrainingAliases.GetValueOrDefault(key, key).ToLowerInvariant(), out var spec)) continue;
+            var whole = spec.Type == HyperParameterSpec.Types.Type.Int;
             foreach (var part in value.Split(','))
-                if (double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && (v < spec.Min || v > spec.Max))
+            {
+                if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || (whole && v != Math.Floor(v)))
+                    throw new CommandException($"{key}={part} is not a {(whole ? "whole " : "")}number; use {SpecText.Range(spec)}.");
+                if (v < spec.Min || v > spec.Max)
                     throw new CommandException($"{key}={part} is not allowed; use {SpecText.Range(spec)}.");
+            }
         }
     }
 
