@@ -247,6 +247,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("use nosuch", "No model 'nosuch' on this server; models lists them.");
         await Refused("gne 5", "Unknown command 'gne'. Commands: help, archs,");
         Assert.EndsWith("Try: help. Did you mean 'gen'?", _output.Errors.Last());
+        await Refused("help trian", "No command 'trian'; help alone lists them. Did you mean 'train'?"); // as an unknown command is answered
         await Refused("use gru; gen -5", "'-5' is not a count: a count is 1 or more, written in digits, like 1000.");
         await Refused("use gr", "No model 'gr' on this server; models lists them. Did you mean 'gru'?"); // the server's guess, among the models this key may read
         await Refused("train stateful-gru name=x epoch=2", "'epoch' is not an option here; stateful-gru takes ");

@@ -13,7 +13,7 @@ public sealed partial class CommandRunner
     {
         if (c.Arg(0) is { } verb)
         {
-            var spec = CommandCatalog.Find(verb.ToLowerInvariant()) ?? throw new CommandException($"No command '{verb}'. Try: help");
+            var spec = CommandCatalog.Find(verb.ToLowerInvariant()) ?? throw new CommandException($"No command '{verb}'; help alone lists them.{ClosestName.Suggestion(verb, CommandCatalog.All.Select(s => s.Verb))}");
             output.Line($"{spec.Usage}\n  {spec.Summary}");
             return Task.CompletedTask;
         }
