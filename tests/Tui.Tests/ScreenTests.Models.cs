@@ -195,6 +195,17 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void On_an_80_column_terminal_the_forms_hints_are_whole()
+    {
+        FormAt(80, 24, "n_hidden"); // stateful-lstm's: 1 to 2048 was cut to "1 to 204"
+        PumpUntil(() => Screen.Contains("n_hidden      512"), "the form at 80×24");
+        Assert.Matches(@"n_hidden +512 +1 to 2048\b", Screen);
+        _window.Models.Field("random_bptt")!.SetFocus();
+        PumpUntil(() => Screen.Contains("random_bptt"), "the random_bptt row");
+        Assert.Matches(@"random_bptt +true +true or false", Screen);
+    }
+
+    [Fact]
     public void On_an_80_by_24_terminal_the_form_scrolls_to_the_field_in_focus()
     {
         FormAt(80, 24, "n_fac");
@@ -260,7 +271,8 @@ public sealed partial class ScreenTests
         _app.Driver!.SetScreenSize(80, 40); // the whole form shows
         _window.Show(_window.Models);
         PumpUntil(() => _window.Models.NameField is { Text.Length: > 12 }, "the form at 80×40");
-        bool NameStartShows() => Screen.Split('\n').Any(row => row.Contains("name          " + _window.Models.NameField!.Text[..12] + " new"));
+        Assert.True(_window.Models.NameField!.Viewport.Width < _window.Models.NameField.Text.Length, "the name longer than its field at 80 columns");
+        bool NameStartShows() => Screen.Split('\n').Any(row => row.Contains("name          " + _window.Models.NameField!.Text[.._window.Models.NameField.Viewport.Width] + " new"));
         PumpUntil(NameStartShows, "the name's start in its field"); // it showed "eful-lstm-1"
         var name = _window.Models.NameField!;
         name.SetFocus();

@@ -48,7 +48,8 @@ public sealed class ModelsView : View
         Width = Dim.Fill();
         Height = Dim.Fill();
         var archFrame = _architecturesFrame;
-        var formFrame = new FrameView { Title = "Hyperparameters", X = Pos.Right(archFrame), Y = 0, Width = Dim.Percent(50), Height = Dim.Fill() };
+        // Half the tab, but never so narrow that a row's hint is cut: at 80 columns "1 to 2048" showed as "1 to 204".
+        var formFrame = new FrameView { Title = "Hyperparameters", X = Pos.Right(archFrame), Y = 0, Width = Dim.Func(_ => Math.Max(Viewport.Width / 2, FormPaneMinWidth), this), Height = Dim.Fill() };
         var modelFrame = new FrameView { Title = "Trained models: val loss (Enter: use)", X = Pos.Right(formFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
         _architectures.SetSource(_architectureNames);
         _models.SetSource(_modelLines);
@@ -228,6 +229,8 @@ public sealed class ModelsView : View
     }
 
     private const int HintRoom = 13;
+    /// <summary>A form row whole at the field's narrowest (12) and its hint's widest ("true or false"), with the pane's borders and scrollbar.</summary>
+    private const int FormPaneMinWidth = 2 + LabelWidth + 1 + 12 + 1 + HintRoom + 1;
     private const int LabelWidth = 13; // "identity_init", the longest name, with a space after it
     private const int SummaryRows = 2;
 
