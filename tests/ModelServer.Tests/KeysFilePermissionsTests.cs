@@ -52,6 +52,29 @@ public class KeysFilePermissionsTests
     }
 
     [Fact]
+    public void An_old_file_whose_owner_cannot_be_read_is_warned_of_rather_than_left_ours_without_a_word()
+    {
+        if (!OperatingSystem.IsLinux()) return; // elsewhere owners are not read at all, as deploy.md says
+        var old = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        var copy = old + ".new";
+        try
+        {
+            File.WriteAllText(old, "[]");
+            var permissions = KeysFilePermissions.Of(old, _ => null); // its statx failed (old glibc, seccomp)
+            using var stream = new FileStream(copy, FileMode.CreateNew, FileAccess.Write);
+            var warning = permissions.ApplyTo(stream.SafeFileHandle, copy, _ => null, change: (_, _, _) => throw new InvalidOperationException("no owner to give it to"));
+            Assert.Equal($"Keys file {copy}: its owner and group could not be read (statx failed), so the rewritten file is now owned by this user and its group, " +
+                         $"whoever owned it before. A server that reads it as another user may be unable to; check its owner with ls -l {copy} " +
+                         "and chown it back to the server's user or group if needed.", warning); // was: null, the copy left root's unsaid
+        }
+        finally
+        {
+            File.Delete(old);
+            File.Delete(copy);
+        }
+    }
+
+    [Fact]
     public void The_files_own_user_outside_its_group_is_warned_that_the_group_was_lost_not_the_user()
     {
         var old = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");

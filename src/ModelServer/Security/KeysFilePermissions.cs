@@ -15,18 +15,24 @@ public sealed class KeysFilePermissions
 
     private readonly UnixFileMode _mode;
     private readonly (uint Uid, uint Gid)? _owner; // null: a new file, or an owner this system cannot read
+    private readonly bool _ownerUnread; // the old file's owner should have been read (Linux) but statx failed
 
-    private KeysFilePermissions(UnixFileMode mode, (uint, uint)? owner)
+    private KeysFilePermissions(UnixFileMode mode, (uint, uint)? owner, bool ownerUnread = false)
     {
         _mode = mode;
         _owner = owner;
+        _ownerUnread = ownerUnread;
     }
 
     /// <summary>The permissions the keys file at <paramref name="path"/> has now, or a new file's.</summary>
-    public static KeysFilePermissions Of(string path)
+    public static KeysFilePermissions Of(string path) => Of(path, Owner.Of);
+
+    /// <param name="ownerOf">Reads the old file's owner: the system's, or in tests one whose statx fails.</param>
+    internal static KeysFilePermissions Of(string path, Func<string, (uint Uid, uint Gid)?> ownerOf)
     {
         if (OperatingSystem.IsWindows() || !File.Exists(path)) return new(NewFileMode, null);
-        return new(File.GetUnixFileMode(path), Owner.Of(path));
+        var owner = ownerOf(path);
+        return new(File.GetUnixFileMode(path), owner, ownerUnread: owner == null && OperatingSystem.IsLinux());
     }
 
     /// <summary>
@@ -43,7 +49,12 @@ public sealed class KeysFilePermissions
         if (OperatingSystem.IsWindows()) return null;
         change ??= Owner.Change;
         string? lost = null;
-        if (_owner is var (uid, gid))
+        if (_ownerUnread)
+            // statx refused (a C library older than glibc 2.28, a seccomp filter): the copy stays ours, which as root breaks a server reading it as its own user.
+            lost = $"Keys file {path}: its owner and group could not be read (statx failed), so the rewritten file is now owned by this user and its group, " +
+                   $"whoever owned it before. A server that reads it as another user may be unable to; check its owner with ls -l {path} " +
+                   "and chown it back to the server's user or group if needed.";
+        else if (_owner is var (uid, gid))
         {
             // A copy whose owner cannot be read is given to the old one all the same: skipping it would leave it ours, unsaid.
             var now = ownerOf(handle);
