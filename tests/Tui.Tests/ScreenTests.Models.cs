@@ -14,6 +14,16 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void A_server_listing_no_architectures_gets_a_line_saying_so_and_no_train_button_rather_than_a_crash()
+    {
+        using var models = new ModelsView(_status, _ => Task.CompletedTask);
+        models.ShowArchitectures(new CharRnn.Protos.V1.ListArchitecturesResponse()); // threw InvalidOperationException (Max of none)
+        Assert.Equal("The server lists no architectures: there is nothing to train on it.", models.ErrorLine);
+        Assert.False(models.TrainButton.Enabled);
+        Assert.Empty(models.ArchitectureList.Source!.ToList());
+    }
+
+    [Fact]
     public void The_forms_fields_edit_as_the_command_line_does()
     {
         _window.Show(_window.Models);

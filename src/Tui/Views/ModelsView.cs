@@ -138,14 +138,7 @@ public sealed class ModelsView : View
     {
         if (_status.Version == _statusVersion) return;
         _statusVersion = _status.Version;
-        if (_status.Architectures is { } list && _architectureNames.Count == 0)
-        {
-            foreach (var a in list.Architectures) _architectureNames.Add(a.Name);
-            // Wide enough for the longest name whole, beside the borders and the scrollbar.
-            _architecturesFrame.Width = Math.Max(22, _architectureNames.Max(n => n.Length) + 3);
-            _architectures.Index = Math.Max(0, _architectureNames.IndexOf("stateful-lstm"));
-            ShowForm();
-        }
+        if (_status.Architectures is { } list && _architectureNames.Count == 0) ShowArchitectures(list);
         // Best first; the loss first, the list's order (a long name in a narrow pane cut it off), then the name and
         // the training flag before the architecture.
         var models = _status.Models.OrderBy(m => ModelLoss.Of(m) ?? double.MaxValue).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
@@ -177,6 +170,26 @@ public sealed class ModelsView : View
         if (list.Index is int i && i >= top + view.Height) top = i - view.Height + 1;
         if (top != view.Y) list.Viewport = view with { Y = top };
     }
+
+    /// <summary>Fills the architectures list from the server's, once, and shows the default's form.</summary>
+    internal void ShowArchitectures(ListArchitecturesResponse list)
+    {
+        if (list.Architectures.Count == 0)
+        {
+            // A server may list none (a build without models): nothing to pick or train, said where a refusal would be.
+            _error.Text = "The server lists no architectures: there is nothing to train on it.";
+            _train.Enabled = false;
+            return;
+        }
+        foreach (var a in list.Architectures) _architectureNames.Add(a.Name);
+        // Wide enough for the longest name whole, beside the borders and the scrollbar.
+        _architecturesFrame.Width = Math.Max(22, _architectureNames.Max(n => n.Length) + 3);
+        _architectures.Index = Math.Max(0, _architectureNames.IndexOf("stateful-lstm"));
+        ShowForm();
+    }
+
+    /// <summary>The line under the form: what is wrong with it, or why there is none (tests).</summary>
+    internal string ErrorLine => _error.Text;
 
     private Architecture? Selected =>
         _status.Architectures?.Architectures.FirstOrDefault(a => _architectures.Index is int i && i < _architectureNames.Count && a.Name == _architectureNames[i]);
