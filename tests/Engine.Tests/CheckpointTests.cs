@@ -287,6 +287,19 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_file_written_with_a_create_mode_is_never_readable_by_others_not_even_as_its_temp_file()
+    {
+        if (OperatingSystem.IsWindows()) return;
+        using var dir = new TempFolder();
+        var path = Path.Combine(dir.Path, "keys.json");
+        UnixFileMode? whileWritten = null;
+        CharRnn.Engine.Storage.AtomicFile.Write(path, stream => whileWritten = OperatingSystem.IsWindows() ? null : File.GetUnixFileMode(((FileStream)stream).SafeFileHandle),
+            createMode: UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, whileWritten); // was 0644 under umask 022: any local user could open the copy
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+    }
+
+    [Fact]
     public void Model_folders_are_listed_and_an_unreadable_one_is_reported_not_fatal()
     {
         using var root = new TempFolder();

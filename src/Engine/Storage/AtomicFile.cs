@@ -11,7 +11,11 @@ public static class AtomicFile
     }
 
     /// <summary>Writes through a temp file in the same folder, flushes it to disk, then renames it over the target.</summary>
-    public static void Write(string path, Action<Stream> write)
+    /// <param name="createMode">
+    /// The mode the temp file is created with (Unix), for a file others must not read even for a moment (the keys
+    /// file): made with the default mode (0644 under umask 022), it was open to every local user until tightened.
+    /// </param>
+    public static void Write(string path, Action<Stream> write, UnixFileMode? createMode = null)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
@@ -20,7 +24,9 @@ public static class AtomicFile
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}{TempSuffix}");
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 1 << 16 };
+            if (createMode is { } mode && !OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
+            using (var stream = new FileStream(temp, options))
             {
                 write(stream);
                 stream.Flush(flushToDisk: true);

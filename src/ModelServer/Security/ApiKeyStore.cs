@@ -258,7 +258,7 @@ public sealed partial class ApiKeyStore
         {
             PermissionsWarning = permissions.ApplyTo(((FileStream)stream).SafeFileHandle, System.IO.Path.GetFullPath(Path)); // before any key is in it
             stream.Write(bytes);
-        });
+        }, createMode: KeysFilePermissions.NewFileMode); // owner-only from the start, until ApplyTo gives it the old file's mode
     }
 
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
