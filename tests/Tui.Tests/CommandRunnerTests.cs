@@ -94,6 +94,23 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public void The_sessions_tables_idle_time_is_the_servers_count_not_this_machines_clock_against_the_servers()
+    {
+        // The server's clock says the session was last used 2 minutes ago; this machine's clock is 5 minutes behind it.
+        var serverNow = new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+        var session = new Session
+        {
+            Id = "s-1", ModelName = "gru", Owner = "alice", CharactersSeen = 5, Created = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(serverNow.AddMinutes(-10)),
+            LastUsed = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(serverNow.AddMinutes(-2)), IdleTimeoutSeconds = 600, IdleSecondsLeft = 480,
+        };
+        var row = CommandRunner.SessionsTable([session], serverNow.AddMinutes(-5), inUse: null).Last();
+        Assert.Matches(@"^s-1\s+gru\s+alice\s+5\s+\S+ \S+\s+2m00s\s+8m00s$", row);
+        // One already due (none left) has been idle at least its timeout, whatever the clocks say.
+        session.IdleSecondsLeft = 0;
+        Assert.Matches(@"\s10m00s\s+0\.0s$", CommandRunner.SessionsTable([session], serverNow.AddMinutes(-5), inUse: null).Last());
+    }
+
+    [Fact]
     public void The_jobs_table_sizes_each_column_to_its_widest_value()
     {
         var lines = CommandRunner.JobsTable([

@@ -39,11 +39,19 @@ public sealed partial class CommandRunner
         [
             s.Id, s.ModelName, s.Owner, $"{s.CharactersSeen:N0}",
             s.Created.ToDateTimeOffset().ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
-            Durations.Format(TimeSpan.FromSeconds(Math.Max(0, Math.Round((now - s.LastUsed.ToDateTimeOffset()).TotalSeconds)))),
+            Durations.Format(IdleFor(s, now)),
             Durations.Format(TimeSpan.FromSeconds(s.IdleSecondsLeft)) + (s.Id == inUse ? "  (in use here)" : ""),
         ]).Prepend(["ID", "MODEL", "OWNER", "CHARS", "OPENED", "IDLE", "EXPIRES IN"]).ToList();
         var padded = rows[0].Length - 1; // the last column is not padded
         var widths = Enumerable.Range(0, padded).Select(c => rows.Max(r => r[c].Length)).ToList();
         return rows.Select(r => string.Join("  ", r.Select((cell, c) => c < padded ? (c == 3 ? cell.PadLeft(widths[c]) : cell.PadRight(widths[c])) : cell)).TrimEnd());
     }
+
+    /// <summary>
+    /// How long the session has been idle, by the server's own count (its timeout less the time left): last_used is the
+    /// server's wall clock, and this machine's may be minutes off it. Once none is left, at least the timeout.
+    /// </summary>
+    private static TimeSpan IdleFor(Session s, DateTimeOffset now) =>
+        TimeSpan.FromSeconds(s.IdleSecondsLeft > 0 ? s.IdleTimeoutSeconds - s.IdleSecondsLeft
+            : Math.Max(s.IdleTimeoutSeconds, Math.Round((now - s.LastUsed.ToDateTimeOffset()).TotalSeconds)));
 }
