@@ -78,6 +78,17 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_session_an_admin_closes_for_another_key_is_logged_saying_which_admin()
+    {
+        // sessions close ID: the owner's client learns only that its session was closed; the log says who did it.
+        var session = await keyed.AsAlice.Generation.Open("gru");
+        await keyed.AsAdmin.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+
+        var line = Assert.Single(Log.With($"Session {session.Id} closed"));
+        Assert.Matches(@"^Information: Session \S+ closed \(model gru, owner alice, open 00:00:\d\d, 0 chars seen\) by key root$", line);
+    }
+
+    [Fact]
     public async Task Sharing_and_unsharing_a_model_is_logged_with_who_did_it()
     {
         keyed.Server.TrainOn("bobs-shared", ServerFixture.TinyCorpus());

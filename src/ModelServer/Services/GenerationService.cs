@@ -292,10 +292,13 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
 
     public override async Task<Api.CloseSessionResponse> CloseSession(Api.CloseSessionRequest request, ServerCallContext context)
     {
-        var session = sessions.Get(request.SessionId, Caller.Of(context));
+        var caller = Caller.Of(context);
+        var session = sessions.Get(request.SessionId, caller);
         if (sessions.Remove(session.Id, out _))
             await worker.Run(() => SessionCloser.Close(session, worker, models), CancellationToken.None, session.Owner);
-        logger.LogInformation("Session {SessionId} closed ({Summary})", session.Id, session.Summary());
+        // Another key's session (an admin's sessions close ID) says by whom: its owner's client only learns it was closed.
+        if (caller.Name == session.Owner) logger.LogInformation("Session {SessionId} closed ({Summary})", session.Id, session.Summary());
+        else logger.LogInformation("Session {SessionId} closed ({Summary}) by key {Caller}", session.Id, session.Summary(), caller.Name);
         return new Api.CloseSessionResponse();
     }
 
