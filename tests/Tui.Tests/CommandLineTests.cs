@@ -763,19 +763,46 @@ public class CommandLineTests
         var pem = Path.Combine(root, "server.pem");
         File.WriteAllText(pem, made.ExportCertificatePem());
         var key = Path.Combine(root, "server.key");
-        File.WriteAllText(key, rsa.ExportEncryptedPkcs8PrivateKeyPem("right", new System.Security.Cryptography.PbeParameters(
-            System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc, System.Security.Cryptography.HashAlgorithmName.SHA256, 100_000)));
+        File.WriteAllText(key, EncryptedWithRight(rsa));
         var plainKey = Path.Combine(root, "plain.key");
         File.WriteAllText(plainKey, rsa.ExportPkcs8PrivateKeyPem());
-        var models = Path.Combine(root, "models");
-        Directory.CreateDirectory(models);
-        string[] Serve(params string[] tls) => ["serve", "--listen", "127.0.0.1:0", "--tls-cert", pem, .. tls, "--models", models, "--threads", "1"];
+        var serve = ServeWithCertificate(root, pem);
+        string[] Serve(params string[] tls) => serve(tls);
         AssertUserError(Serve("--tls-key", key, "--tls-password", "wrong"),
             $"charrnn: TLS key '{key}' cannot be decrypted with the --tls-password given (");
         AssertUserError(Serve("--tls-key", key), $"charrnn: TLS key '{key}' is encrypted: give its passphrase with --tls-password.");
         AssertUserError(Serve("--tls-key", plainKey, "--tls-password", "right"),
             $"charrnn: TLS key '{plainKey}' is not encrypted, and --tls-password goes only with an encrypted key or a .pfx file: drop --tls-password.");
     });
+
+    [Fact]
+    public void A_key_that_is_not_the_certificates_own_is_refused_naming_both_files() => InTempFolder(root =>
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        using var other = System.Security.Cryptography.RSA.Create(2048);
+        using var made = SelfSignedLocalhost(rsa);
+        var pem = Path.Combine(root, "server.pem");
+        File.WriteAllText(pem, made.ExportCertificatePem());
+        var key = Path.Combine(root, "other.key");
+        File.WriteAllText(key, other.ExportPkcs8PrivateKeyPem());
+        var encrypted = Path.Combine(root, "other-encrypted.key");
+        File.WriteAllText(encrypted, EncryptedWithRight(other));
+        var serve = ServeWithCertificate(root, pem);
+        string[] Serve(params string[] tls) => serve(tls);
+        AssertUserError(Serve("--tls-key", key), $"charrnn: TLS key '{key}' is not the private key of certificate '{pem}'");
+        AssertUserError(Serve("--tls-key", encrypted, "--tls-password", "right"), $"charrnn: TLS key '{encrypted}' is not the private key of certificate '{pem}'");
+    });
+
+    private static string EncryptedWithRight(System.Security.Cryptography.RSA key) => key.ExportEncryptedPkcs8PrivateKeyPem("right",
+        new System.Security.Cryptography.PbeParameters(System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc, System.Security.Cryptography.HashAlgorithmName.SHA256, 100_000));
+
+    /// <summary>serve's arguments for certificate <paramref name="pem"/> and the TLS options given, on a models folder made in root.</summary>
+    private static Func<string[], string[]> ServeWithCertificate(string root, string pem)
+    {
+        var models = Path.Combine(root, "models");
+        Directory.CreateDirectory(models);
+        return tls => ["serve", "--listen", "127.0.0.1:0", "--tls-cert", pem, .. tls, "--models", models, "--threads", "1"];
+    }
 
     private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSignedLocalhost(System.Security.Cryptography.RSA key) =>
         new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", key,

@@ -285,6 +285,12 @@ public static class ServerHost
         {
             return encrypted ? X509Certificate2.CreateFromEncryptedPemFile(certificate, password, key) : X509Certificate2.CreateFromPemFile(certificate, key);
         }
+        catch (System.Security.Cryptography.CryptographicException e) when (Readable(keyText, password))
+        {
+            // .NET says the same words for a key that does not match as for one it cannot read: a right passphrase is not the fault.
+            throw new ArgumentException($"TLS key '{keyFile}' is not the private key of certificate '{certificate}' (it reads, but its public key is another): "
+                                        + "give the key the certificate was made for.", e);
+        }
         catch (System.Security.Cryptography.CryptographicException e) when (encrypted)
         {
             throw new ArgumentException($"TLS key '{keyFile}' cannot be decrypted with the --tls-password given ({e.Message.TrimEnd('.')}): give the passphrase it was encrypted with.", e);
@@ -293,5 +299,22 @@ public static class ServerHost
         {
             throw Unloadable(certificate, e);
         }
+    }
+
+    /// <summary>Whether the PEM text holds an RSA or EC private key that reads (with the passphrase, if one is given).</summary>
+    private static bool Readable(string keyText, string? password)
+    {
+        foreach (var make in new Func<System.Security.Cryptography.AsymmetricAlgorithm>[] { System.Security.Cryptography.RSA.Create, System.Security.Cryptography.ECDsa.Create })
+        {
+            using var algorithm = make();
+            try
+            {
+                if (password == null) algorithm.ImportFromPem(keyText);
+                else algorithm.ImportFromEncryptedPem(keyText, password);
+                return true;
+            }
+            catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or ArgumentException) { } // not this kind, or not readable
+        }
+        return false;
     }
 }
