@@ -2,7 +2,8 @@ namespace CharRnn.ModelServer.Security;
 
 /// <summary>
 /// Logs calls refused by a quota (RESOURCE_EXHAUSTED): once per key and quota a minute, so a client
-/// retrying in a loop cannot flood the log, while an operator still sees which key hit which limit.
+/// retrying in a loop cannot flood the log with warnings, while an operator still sees which key hit which limit.
+/// (Each failed call's own Information line, with its request id, is not throttled: every id must be findable.)
 /// Keys come from the keys file and quotas from <see cref="Errors.QuotaLimits"/>: what is remembered stays small.
 /// </summary>
 public sealed class QuotaRefusalLog(TimeProvider time, ILogger<QuotaRefusalLog> logger)
