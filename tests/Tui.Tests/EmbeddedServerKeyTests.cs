@@ -24,6 +24,8 @@ public sealed class EmbeddedServerKeyTests
                 var e = await Assert.ThrowsAsync<RpcException>(async () => await stranger.Catalog.ListModelsAsync(new ListModelsRequest()));
                 Assert.Equal(StatusCode.Unauthenticated, e.StatusCode);
                 Assert.Contains("accepts only that process's own client", e.Status.Detail);
+                Assert.Null(e.Status.DebugException); // a status the server sent: LinkFailure takes none such for a failed link
+                Assert.False(LinkFailure.Is(e));
             }
 
             using (var own = new CharRnnClient(server.Address, key))

@@ -6,6 +6,8 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using CharRnn.Tui.Client;
 using CharRnn.Tui.Repl;
+using CharRnn.Tui.ViewModels;
+using Grpc.Core;
 
 namespace CharRnn.Tui.Tests;
 
@@ -32,6 +34,34 @@ public sealed class TlsMismatchTests : IDisposable
         await new CommandRunner(client, output, interactive: false).RunLineAsync("models");
         var error = Assert.Single(output.Errors);
         Assert.Contains($"the server at 127.0.0.1:{Port} seems to speak TLS: connect with https://127.0.0.1:{Port}", error);
+    }
+
+    [Fact]
+    public async Task The_TUIs_status_tells_an_http_client_at_a_TLS_port_to_use_https()
+    {
+        using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{Port}"));
+        await using var status = new ServerStatus(client, new CompletionSource(), $"127.0.0.1:{Port}");
+        await status.RefreshAsync();
+        Assert.False(status.Connected);
+        Assert.EndsWith($"the server at 127.0.0.1:{Port} seems to speak TLS: connect with https://127.0.0.1:{Port}", status.Problem);
+        Assert.Contains($"seems to speak TLS: connect with https://127.0.0.1:{Port}; retrying", status.TakeNotice());
+    }
+
+    [Fact]
+    public async Task An_http_client_at_a_TLS_port_that_gets_INTERNAL_is_told_to_use_https_too()
+    {
+        // By timing, the same plain client at a TLS port may get INTERNAL instead of UNAVAILABLE: its new HTTP/2 connection
+        // ended before its first call could use it, which SocketsHttpHandler's pool says with an HttpRequestException of no
+        // I/O cause. Made here as the client makes it, so that this shape is tried every run.
+        using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{Port}"));
+        const string notEstablished = "An HTTP/2 connection could not be established because the server did not complete the HTTP/2 handshake.";
+        var internalOfTheLink = new RpcException(new Status(StatusCode.Internal, $"Error starting gRPC call. HttpRequestException: {notEstablished}", new HttpRequestException(notEstablished)));
+        Assert.Equal($"server unavailable: Error starting gRPC call. {notEstablished.TrimEnd('.')}; the server at 127.0.0.1:{Port} seems to speak TLS: connect with https://127.0.0.1:{Port}",
+            await LinkFailure.WithTlsAdviceAsync(client, internalOfTheLink));
+        // The server's own INTERNAL comes in its trailers, without a transport exception: no link failed, whatever the port speaks.
+        Assert.Null(await LinkFailure.WithTlsAdviceAsync(client, new RpcException(new Status(StatusCode.Internal, "Internal error. See the server log (request 3f9a1c2b)."))));
+        // Nor is a reply the client could not read (its exception is no transport's).
+        Assert.Null(await LinkFailure.WithTlsAdviceAsync(client, new RpcException(new Status(StatusCode.Internal, "Failed to deserialize response message.", new InvalidDataException("bad message")))));
     }
 
     [Fact]

@@ -17,7 +17,8 @@ public static partial class ErrorText
         // INTERNAL from a plain server that answers the ClientHello; UNAVAILABLE from one that closes the connection on it.
         RpcException { StatusCode: StatusCode.Internal or StatusCode.Unavailable } r when r.Status.Detail.Contains("SSL connection could not be established", StringComparison.Ordinal) =>
             "could not start a TLS connection: " + TlsFailure(r.Status.DebugException),
-        RpcException { StatusCode: StatusCode.Unavailable } r => $"server unavailable: {Plain(r.Status.Detail)}",
+        // With an INTERNAL the client made when its connection failed (no server said it).
+        RpcException r when r.StatusCode == StatusCode.Unavailable || LinkFailure.Is(r) => $"server unavailable: {Plain(r.Status.Detail)}",
         RpcException { StatusCode: StatusCode.DeadlineExceeded } => "the server did not answer in time (DeadlineExceeded): it may be overloaded, or the connection lost",
         RpcException r when CallerCanAct(r.StatusCode) => InClientTerms(r.Status.Detail),
         RpcException r => $"{r.StatusCode}: {r.Status.Detail}",

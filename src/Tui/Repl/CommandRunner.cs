@@ -119,11 +119,10 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         catch (Exception e) when (e is CommandException or RpcException or ArgumentException)
         {
             // Where, and "reconnects", only for a link that failed here (a debug exception): an UNAVAILABLE the server sent (its keys file broken) says its own remedy.
-            var linkFailed = e is RpcException { StatusCode: StatusCode.Unavailable, Status.DebugException: not null };
-            // A TLS server closes a plain client's connection unread: "the connection was lost" alone hides why.
-            if (linkFailed && client.Address.Scheme == Uri.UriSchemeHttp && await TlsProbe.SpeaksTlsAsync(client.Address.Host, client.Address.Port))
+            var linkFailed = LinkFailure.Is(e);
+            if (await LinkFailure.WithTlsAdviceAsync(client, e) is { } tls)
             {
-                output.Error($"{ErrorText.Clause(e)}; the server at {client.Address.Authority} seems to speak TLS: connect with https://{client.Address.Authority}");
+                output.Error(tls);
                 return false;
             }
             output.Error(e is RpcException ? ErrorText.DescribeWithRequestId(e) + (linkFailed ? $"; is a charrnn server running at {client.Address.Authority}?" : "")

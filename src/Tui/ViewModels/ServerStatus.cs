@@ -114,7 +114,8 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
         }
         catch (RpcException e) when (!ct.IsCancellationRequested)
         {
-            Record(false, false, ErrorText.Describe(e), $"disconnected ({e.StatusCode}); retrying…", "disconnected; retrying…", "disconnected");
+            var problem = await LinkFailure.WithTlsAdviceAsync(client, e, ct) ?? ErrorText.Describe(e);
+            Record(false, false, problem, $"disconnected ({e.StatusCode}); retrying…", "disconnected; retrying…", "disconnected");
         }
         catch (Exception e) when (ct.IsCancellationRequested && e is OperationCanceledException or RpcException { StatusCode: StatusCode.Cancelled })
         {
