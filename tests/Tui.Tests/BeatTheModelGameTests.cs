@@ -72,6 +72,7 @@ public sealed class BeatTheModelGameTests(TuiFixture fixture)
         await game.StartAsync("no-such-model", lowercase: false);
         Assert.False(game.Playing);
         Assert.Contains("no-such-model", game.Message);
+        Assert.Matches(@"\(request [0-9a-f]{8}\)\. Use another model", game.Message); // the server's request id, as the REPL ends its errors
         Assert.EndsWith("Use another model (F2 lists them), then press Enter here.", game.Message);
         Assert.DoesNotContain("try again", game.Message);
     }

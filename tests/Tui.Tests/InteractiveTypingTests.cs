@@ -60,6 +60,7 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
         typing.Type("no-such-model", "a"); // another model: a new session, which cannot open
         await WaitFor(typing, () => typing.Error != null, "the failed start");
         Assert.Equal("", typing.Prediction); // Tab would have inserted the old one
+        Assert.Matches(@"no-such-model.*\(request [0-9a-f]{8}\)", typing.Error); // the server's request id, as the REPL ends its errors
     }
 
     [Fact]

@@ -29,6 +29,17 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public async Task A_game_the_server_refuses_shows_its_request_id_as_the_command_line_does()
+    {
+        UseGru(); // the tab shows a game's message once a model is in use
+        Press(Key.F6);
+        PumpUntil(() => _window.Beat.HasFocus, "the Beat tab to take the keyboard");
+        await _window.Game.StartAsync("no-such-model", lowercase: false); // as Enter does with a model in use that was deleted since
+        PumpUntil(() => Screen.Contains("no-such-model"), "the refusal on the Beat tab");
+        Assert.Matches(@"\(request [0-9a-f]{8}\)", Screen); // what an operator looks for in the server's log
+    }
+
+    [Fact]
     public async Task A_letter_typed_after_a_game_ends_is_not_run_as_a_command_by_the_enter_that_starts_the_next()
     {
         UseGru();

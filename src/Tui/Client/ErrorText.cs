@@ -12,7 +12,19 @@ namespace CharRnn.Tui.Client;
 /// </summary>
 public static partial class ErrorText
 {
-    public static string Describe(Exception e) => e switch
+    /// <summary>
+    /// The error in the person's terms, ending "(request 3f9a1c2b)" when the server gave the call's request id: what an
+    /// operator asked about the error looks for in the server's log. Every view that shows a failed call says it with this.
+    /// Said once (an INTERNAL's message has it already).
+    /// </summary>
+    public static string Describe(Exception e)
+    {
+        var said = Said(e);
+        return e is RpcException r && r.Trailers.GetValue(RequestIdTrailer) is { Length: > 0 } id && !said.Contains($"(request {id})", StringComparison.Ordinal)
+            ? $"{said.TrimEnd()} (request {id})" : said;
+    }
+
+    private static string Said(Exception e) => e switch
     {
         // INTERNAL from a plain server that answers the ClientHello; UNAVAILABLE from one that closes the connection on it.
         RpcException { StatusCode: StatusCode.Internal or StatusCode.Unavailable } r when r.Status.Detail.Contains("SSL connection could not be established", StringComparison.Ordinal) =>
@@ -63,17 +75,6 @@ public static partial class ErrorText
 
     /// <summary>The trailer a server sends a failed call's request id in; its log line for the call names the same id.</summary>
     public const string RequestIdTrailer = "charrnn-request-id";
-
-    /// <summary>
-    /// <see cref="Describe"/> ending "(request 3f9a1c2b)" when the server gave the call's request id: what an
-    /// operator asked about the error looks for in the server's log. Said once (an INTERNAL's message has it already).
-    /// </summary>
-    public static string DescribeWithRequestId(Exception e)
-    {
-        var said = Describe(e);
-        return e is RpcException r && r.Trailers.GetValue(RequestIdTrailer) is { Length: > 0 } id && !said.Contains($"(request {id})", StringComparison.Ordinal)
-            ? $"{said.TrimEnd()} (request {id})" : said;
-    }
 
     /// <summary>
     /// <see cref="Describe"/> as a clause that a sentence goes on from ("…; reconnecting"): without the

@@ -125,7 +125,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
                 output.Error(tls);
                 return false;
             }
-            output.Error(e is RpcException ? ErrorText.DescribeWithRequestId(e) + (linkFailed ? $"; is a charrnn server running at {client.Address.Authority}?" : "")
+            output.Error(e is RpcException ? ErrorText.Describe(e) + (linkFailed ? $"; is a charrnn server running at {client.Address.Authority}?" : "")
                 + (linkFailed && interactive ? " The next command reconnects once the server is back." : "") : e.Message);
             return false;
         }
