@@ -848,6 +848,16 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Every_command_that_needs_a_model_says_the_same_thing_without_one()
+    {
+        foreach (var line in new[] { "gen 5", "feed \"abc\"", "fork", "reset", "compare t=1.2" })
+            await Runner.RunLineAsync(line);
+        Assert.Equal(5, _output.Errors.Count);
+        Assert.All(_output.Errors, e => Assert.StartsWith("No model in use: use MODEL first (models lists them).", e));
+        Assert.EndsWith("Then compare OTHER_MODEL or compare t=1.2.", _output.Errors.Last());
+    }
+
+    [Fact]
     public async Task Stopping_a_job_that_was_stopped_before_says_so()
     {
         await Runner.RunLineAsync("train stateful-gru name=stopped-twice corpus=tiny epochs=1000 n_hidden=8 bs=8 sample_chars=0");

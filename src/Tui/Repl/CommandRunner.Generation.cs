@@ -24,14 +24,20 @@ public sealed partial class CommandRunner
         output.Line($"using {model} ({Session.Architecture}) · {Describe(_sampling)}");
     }
 
+    /// <summary>What every command that needs a session says without one (gen, feed, fork, reset, compare).</summary>
+    internal const string NoModelInUse = "No model in use: use MODEL first (models lists them).";
+
+    /// <summary>The session in use, or the error that says how to open one.</summary>
+    private Session InUse => Session ?? throw new CommandException(NoModelInUse);
+
     private async Task Generate(Command c, CancellationToken ct)
     {
-        if (Session == null) throw new CommandException("No model in use: use MODEL first (models lists them).");
+        _ = InUse;
         var (count, prime) = CountAndPrime(c, 0);
         await CheckWithinServerLimits(count, prime, ct, primeInPieces: true);
         if (HasSampling(c)) await Configure(SeedOnlyIfGiven(c, await SamplingFrom(c, _sampling, ct)), ct);
         NoteSeed(c);
-        var session = Session; // after Configure, which reopens a lost session
+        var session = InUse; // after Configure, which reopens a lost session
         // A prime longer than the server takes in one call goes in pieces, as `charrnn generate` reads any length:
         // all but the last fed, the last sent with the request (and shown as its prime).
         var pieces = await InServerPieces(prime, ct);
@@ -169,7 +175,7 @@ public sealed partial class CommandRunner
 
     private async Task Feed(Command c, CancellationToken ct)
     {
-        _ = Session ?? throw new CommandException("No model in use: use MODEL first.");
+        _ = InUse;
         var text = string.Join(" ", c.Positional);
         if (text.Length == 0) throw new CommandException("Usage: " + CommandCatalog.Find("feed")!.Usage);
         // Text longer than the server takes in one call goes in pieces, as gen's prime does; the last one asks for the next chars.
@@ -189,15 +195,14 @@ public sealed partial class CommandRunner
 
     private async Task Fork(CancellationToken ct)
     {
-        if (Session == null) throw new CommandException("No model in use: use MODEL first.");
         Session fork;
-        try { fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = Session.Id }, cancellationToken: ct); }
+        try { fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = InUse.Id }, cancellationToken: ct); }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
         {
             await ReopenSession(null, ct); // the Generate tab's Fork keeps working after a restart or an expiry
-            fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = Session.Id }, cancellationToken: ct);
+            fork = await client.Generation.ForkAsync(new ForkRequest { SessionId = InUse.Id }, cancellationToken: ct);
         }
-        var session = Session;
+        var session = InUse;
         _forks.Push(session);
         Session = fork;
         output.SessionChanged(fork, "fork");
@@ -216,7 +221,7 @@ public sealed partial class CommandRunner
 
     private async Task Reset(CancellationToken ct)
     {
-        var session = Session ?? throw new CommandException("No model in use: use MODEL first.");
+        var session = InUse;
         try
         {
             Session = await client.Generation.ResetAsync(new ResetRequest { SessionId = session.Id }, cancellationToken: ct);
@@ -274,7 +279,7 @@ public sealed partial class CommandRunner
     /// <summary>The current model and settings against another model or temperature, on the same prime and seed.</summary>
     private async Task Compare(Command c, CancellationToken ct)
     {
-        var session = Session ?? throw new CommandException("No model in use: use MODEL first, then compare OTHER_MODEL or compare t=1.2.");
+        var session = Session ?? throw new CommandException(NoModelInUse + " Then compare OTHER_MODEL or compare t=1.2.");
         // compare [MODEL] [N] ["PRIME"] [t=X]: the model is an unquoted first word that is not a count.
         var named = GenerationCount(c)!.Value.Named;
         if (!named && !HasSampling(c))
