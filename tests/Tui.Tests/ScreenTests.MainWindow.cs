@@ -134,7 +134,7 @@ public sealed partial class ScreenTests
         // Three rows inside the tab: the settings, the buttons and the output were cut off without a word.
         PumpUntil(() => Screen.Contains("Terminal too small for this screen: it needs 60×20"), "the notice at 60×15");
         Assert.DoesNotContain("Compare t+0.5", Screen);
-        Assert.Contains("F1  Help", Screen);
+        PumpUntil(() => Screen.Contains("F1 Help│"), "the status bar, in its compact form, at 60×15", 2_000);
         _window.Repl.Input.SetFocus();
         Type("status");
         PumpUntil(() => Screen.Contains("> status"), "the command line at 60×15");
@@ -153,7 +153,7 @@ public sealed partial class ScreenTests
     }
 
     /// <summary>Whether the status bar's row matches <paramref name="pattern"/> (a regular expression).</summary>
-    private bool StatusShows(string pattern) => System.Text.RegularExpressions.Regex.IsMatch(Screen.Split('\n').Last(row => row.Contains("F1  Help", StringComparison.Ordinal)), pattern);
+    private bool StatusShows(string pattern) => System.Text.RegularExpressions.Regex.IsMatch(Screen.Split('\n').LastOrDefault(row => System.Text.RegularExpressions.Regex.IsMatch(row, "F1 +Help")) ?? "", pattern);
 
     [Fact]
     public void Without_keys_the_status_bar_shows_the_servers_counts_and_no_usage_row_for_local()
@@ -168,16 +168,32 @@ public sealed partial class ScreenTests
     [Fact]
     public void At_60_columns_the_status_bar_keeps_the_connection_whole_and_drops_the_counts()
     {
-        // The counts are the shared server's (other tests' sessions and jobs): any number.
-        const string Whole = @"│ F7  Log │ cpu · \d+ session\(s\) · jobs: \d+ running, \d+ queued │";
-        PumpUntil(() => StatusShows(Whole), "the whole status at 130 columns");
+        // The counts are the shared server's (other tests' sessions and jobs): any number. The keys keep their columns
+        // (the wide form's 98, the compact form's 65 below 112 columns): the connection's words get the rest.
+        const string Whole = @"│ F7  Log │ cpu · \d+ session\(s\) · jobs: \d+ running, \d+ queued │ F2  Models │";
+        _app.Driver!.SetScreenSize(180, 42);
+        PumpUntil(() => StatusShows(Whole), "the whole status at 180 columns");
+        _app.Driver!.SetScreenSize(140, 42);
+        PumpUntil(() => StatusShows(@"│ F7  Log │ cpu · jobs: \d+ running, \d+ queued │ F2  Models │"), "the jobs without the sessions at 140 columns");
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => StatusShows("│ F7  Log │ connected · cpu │ F2  Models │"), "the device alone at 130 columns");
         _app.Driver!.SetScreenSize(60, 24);
         // Cut at the bar's end, it read "cpu · 0 session(s) · ": neither connected nor the jobs.
-        PumpUntil(() => StatusShows("│ F7  Log │ connected · cpu │"), "the short status, whole with its separator, at 60 columns");
-        _app.Driver!.SetScreenSize(80, 24);
-        PumpUntil(() => StatusShows(@"│ F7  Log │ cpu · jobs: \d+ running, \d+ queued │"), "the jobs without the sessions at 80 columns");
-        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => StatusShows("│F7 Log│connected│F2 Models│"), "the shortest status, whole with its separator, at 60 columns");
+        _app.Driver!.SetScreenSize(180, 42);
         PumpUntil(() => _window.Repl.Frame.Height == 9 && StatusShows(Whole), "the whole status again");
+    }
+
+    [Fact]
+    public void At_80_columns_the_status_bar_shows_every_key_in_its_compact_form()
+    {
+        // The wide form cut F2 after "Mod" and left F3–F6 out: an 80×24 terminal showed no key for the other screens.
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => StatusShows(@"^│F1 Help│\^Q Quit│F7 Log│connected\S*[^│]*│F2 Models│F3 Train│F4 Gen│F5 Type│F6 Beat│? *│$"), "every key, compact, at 80 columns");
+        Press(Key.F3);
+        PumpUntil(() => _window.Tabs.Value == _window.Training, "F3 switching screens from the compact bar", 2_000);
+        _app.Driver!.SetScreenSize(130, 42); // wide again: Terminal.Gui's own form, every key whole, the connection's words in the rest
+        PumpUntil(() => StatusShows(@"^│ F1  Help │ Ctrl\+Q  Quit │ F7  Log │ [^│]+ │ F2  Models │ F3  Train │ F4  Generate │ F5  Type │ F6  Beat │? *│$"), "the wide form at 130 columns");
     }
 
     [Fact]

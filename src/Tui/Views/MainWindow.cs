@@ -24,6 +24,7 @@ public sealed class MainWindow : Window, IReplOutput
     private readonly ServerStatus _status;
     private readonly StatusLine _statusLine;
     private readonly StatusBar _statusBar;
+    private readonly StatusBarKeys _keys;
     private readonly CtrlCKey _ctrlC;
     private Session? _session;
     private int _statusVersion = -1;
@@ -62,24 +63,25 @@ public sealed class MainWindow : Window, IReplOutput
         foreach (var tab in new View[] { Models, Training, Generate, TypeView, Beat })
             tab.KeyDown += (_, key) => TabFocus.KeepInTab(tab, key);
 
-        // Help and Quit first: an 80-column terminal cuts the bar's end, and the tabs' names show above.
-        _statusBar = new StatusBar([
-            new Shortcut(Key.F1, "Help", ShowHelp, ""),
-            new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""),
-            new Shortcut(Key.F7, "Log", ToggleTallLog, ""), // before the connection's words, which a narrow terminal would leave it behind
-            _statusLine.Item, // before the tabs' keys, which a narrow terminal cuts: the tabs' names show above, the connection nowhere else
-            new Shortcut(Key.F2, "Models", () => SwitchTo(Models), ""),
-            new Shortcut(Key.F3, "Train", () => SwitchTo(Training), ""),
-            new Shortcut(Key.F4, "Generate", () => SwitchTo(Generate), ""),
-            new Shortcut(Key.F5, "Type", () => SwitchTo(TypeView), ""),
-            new Shortcut(Key.F6, "Beat", () => SwitchTo(Beat), ""),
-        ]);
+        // Help and Quit first; the keys fit whole, in a compact form where the wide one does not (StatusBarKeys),
+        // and the connection's words get the columns they leave.
+        _keys = new StatusBarKeys(
+            (new Shortcut(Key.F1, "Help", ShowHelp, ""), "Help"),
+            (new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""), "Quit"),
+            (new Shortcut(Key.F7, "Log", ToggleTallLog, ""), "Log"),
+            (_statusLine.Item, null),
+            (new Shortcut(Key.F2, "Models", () => SwitchTo(Models), ""), "Models"),
+            (new Shortcut(Key.F3, "Train", () => SwitchTo(Training), ""), "Train"),
+            (new Shortcut(Key.F4, "Generate", () => SwitchTo(Generate), ""), "Gen"),
+            (new Shortcut(Key.F5, "Type", () => SwitchTo(TypeView), ""), "Type"),
+            (new Shortcut(Key.F6, "Beat", () => SwitchTo(Beat), ""), "Beat"));
+        _statusBar = new StatusBar(_keys.Items);
         Add(Tabs, _tooSmall, Repl, _statusBar); // the notice after the tabs: drawn over the screen it stands for
         _tooSmall.TextFormatter.WordWrap = true;
         SubViewsLaidOut += (_, _) =>
         {
             SayIfTooSmall();
-            _statusLine.Fit(_statusBar);
+            _statusLine.Fit(_keys.Fit(_statusBar.Viewport.Width, _statusLine.Shortest));
         };
         _ctrlC = new CtrlCKey(Runner, Repl, _statusLine, playing: () => Playing, Quit);
 

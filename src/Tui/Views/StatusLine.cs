@@ -26,14 +26,13 @@ public sealed class StatusLine(ServerStatus status)
         Show();
     }
 
-    /// <summary>
-    /// After a layout, where the bar's frames match the title it shows: the columns the connection's words have
-    /// (what the keys before them leave, less the item's padding and separator), and the longest form that fits.
-    /// </summary>
-    public void Fit(StatusBar bar)
+    /// <summary>The fewest columns the connection's words take: their shortest form.</summary>
+    public int Shortest => status.LineFitting(0).Length;
+
+    /// <summary>After a layout: the columns the connection's words have (what the keys leave: <see cref="StatusBarKeys.Fit"/>), and the longest form that fits.</summary>
+    public void Fit(int room)
     {
-        var chrome = Item.Frame.Width - Item.Title.Length;
-        _room = Math.Max(0, bar.Viewport.Width - Item.Frame.X - chrome);
+        _room = room;
         Show();
     }
 
