@@ -793,6 +793,19 @@ public class CommandLineTests
         AssertUserError(Serve("--tls-key", encrypted, "--tls-password", "right"), $"charrnn: TLS key '{encrypted}' is not the private key of certificate '{pem}'");
     });
 
+    [Fact]
+    public void A_tls_file_that_cannot_be_read_is_refused_naming_its_option() => InTempFolder(root =>
+    {
+        var pem = Path.Combine(root, "server.pem");
+        File.WriteAllText(pem, "-----BEGIN CERTIFICATE-----\n"); // PEM, so its key is read (first)
+        // A mode-000 file is read by root anyway (the tests may run as root): /proc/self/mem opens for every user, and reading
+        // it at offset 0 fails (EIO). It was "Access to the path ... is denied" (or that I/O error), exit 1, naming no option.
+        const string unreadable = "/proc/self/mem";
+        var serve = ServeWithCertificate(root, pem);
+        AssertUserError(serve(["--tls-key", unreadable]), $"charrnn: --tls-key '{unreadable}' cannot be read (");
+        AssertUserError(ServeWithCertificate(root, unreadable)([]), $"charrnn: --tls-cert '{unreadable}' cannot be read (");
+    });
+
     private static string EncryptedWithRight(System.Security.Cryptography.RSA key) => key.ExportEncryptedPkcs8PrivateKeyPem("right",
         new System.Security.Cryptography.PbeParameters(System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc, System.Security.Cryptography.HashAlgorithmName.SHA256, 100_000));
 

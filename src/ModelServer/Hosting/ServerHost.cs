@@ -245,14 +245,14 @@ public static class ServerHost
     {
         if (!File.Exists(certificate)) throw new ArgumentException($"TLS certificate '{certificate}' does not exist.");
         // A PEM file is text that starts its blocks with "-----BEGIN"; read as PKCS#12 it fails with an ASN1 error that says nothing of the key.
-        var pem = File.ReadAllText(certificate) is var text && text.Contains("-----BEGIN ", StringComparison.Ordinal);
+        var pem = ReadTlsFile(certificate, "--tls-cert") is var text && text.Contains("-----BEGIN ", StringComparison.Ordinal);
         if (pem && key == null && !text.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
             throw new ArgumentException($"TLS certificate '{certificate}' is a PEM certificate without its private key: give the key with --tls-key KEY.pem (or serve a .pfx file, which holds both).");
         if (!pem && key != null)
             throw new ArgumentException($"TLS certificate '{certificate}' is not a PEM certificate, and --tls-key goes only with one; a .pfx file holds its own key: drop --tls-key (and give --tls-password if it has one).");
         if (key != null && !File.Exists(key)) throw new ArgumentException($"TLS key '{key}' does not exist.");
         if (pem) // its key in --tls-key, or in the certificate's own file after it
-            return LoadPem(certificate, key, key == null ? text : File.ReadAllText(key), password);
+            return LoadPem(certificate, key, key == null ? text : ReadTlsFile(key, "--tls-key"), password);
         try
         {
             return X509CertificateLoader.LoadPkcs12FromFile(certificate, password);
@@ -260,6 +260,22 @@ public static class ServerHost
         catch (System.Security.Cryptography.CryptographicException e)
         {
             throw Unloadable(certificate, e);
+        }
+    }
+
+    /// <summary>
+    /// A TLS file's text; one the server's user may not read is the option's fault, not the machine's: .NET's "Access to
+    /// the path is denied" named neither the option nor what to do.
+    /// </summary>
+    private static string ReadTlsFile(string path, string flag)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ArgumentException($"{flag} '{path}' cannot be read ({e.Message.TrimEnd('.')}): give a file the server's user may read.", e);
         }
     }
 
