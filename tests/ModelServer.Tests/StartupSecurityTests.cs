@@ -106,12 +106,15 @@ public class StartupSecurityTests
             System.Security.Cryptography.HashAlgorithmName.SHA256, 100_000);
         File.WriteAllText(Path.Combine(root, "encrypted.key"), rsa.ExportEncryptedPkcs8PrivateKeyPem("pass phrase", encryption));
         File.WriteAllText(Path.Combine(root, "both-encrypted.pem"), made.ExportCertificatePem() + "\n" + rsa.ExportEncryptedPkcs8PrivateKeyPem("pass phrase", encryption));
+        File.WriteAllText(Path.Combine(root, "passphrase"), "pass phrase\n"); // as echo writes it: the line end is not the passphrase's
+        File.WriteAllText(Path.Combine(root, "password"), "secret\r\n");
         try
         {
-            foreach (var (certificate, key, password) in new[]
+            foreach (var (certificate, key, password, passwordFile) in new[]
                      {
-                         ("server.pfx", null, "secret"), ("server.pem", "server.key", null), ("both.pem", (string?)null, (string?)null),
-                         ("server.pem", "encrypted.key", "pass phrase"), ("both-encrypted.pem", null, "pass phrase"), // an encrypted PKCS#8 key and its passphrase
+                         ("server.pfx", null, "secret", null), ("server.pem", "server.key", null, null), ("both.pem", (string?)null, (string?)null, (string?)null),
+                         ("server.pem", "encrypted.key", "pass phrase", null), ("both-encrypted.pem", null, "pass phrase", null), // an encrypted PKCS#8 key and its passphrase
+                         ("server.pem", "encrypted.key", null, "passphrase"), ("server.pfx", null, null, "password"), // the passphrase, or password, in a file's first line
                      })
             {
                 var options = new Hosting.ServerOptions
@@ -122,6 +125,7 @@ public class StartupSecurityTests
                     TlsCertificate = Path.Combine(root, certificate),
                     TlsKey = key == null ? null : Path.Combine(root, key),
                     TlsPassword = password,
+                    TlsPasswordFile = passwordFile == null ? null : Path.Combine(root, passwordFile),
                 };
                 var app = Hosting.ServerHost.Build([], options, _ => { });
                 try

@@ -40,6 +40,7 @@ public class CommandLineTests
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--checkpoint-minutes", "1e300" }, "charrnn: --checkpoint-minutes 1E+300 is not allowed; it must be from 0.01 to 525600.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--models", "/etc/hostname" }, "charrnn: --models '/etc/hostname' is a file")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--tls-key", "server.key" }, "charrnn: --tls-key goes with --tls-cert (the certificate to serve); without it the server would serve plain HTTP/2.")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--tls-password-file", "pass" }, "charrnn: --tls-password-file goes with --tls-cert (the certificate to serve)")]
     [InlineData(new[] { "models", "--models", "/nonexistent/models" }, "charrnn: --models '/nonexistent/models' does not exist; give the folder that holds model folders (default: models).")]
     [InlineData(new[] { "generate", "--model", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file, nor a model in --models '/nonexistent/models'")]
     [InlineData(new[] { "keys", "list", "--keys", "/nonexistent/keys.json" }, "charrnn: --keys /nonexistent/keys.json does not exist")]
@@ -756,7 +757,7 @@ public class CommandLineTests
     });
 
     [Fact]
-    public void An_encrypted_pem_key_with_a_wrong_or_missing_passphrase_is_refused_naming_the_key_and_the_flag() => InTempFolder(root =>
+    public void An_encrypted_pem_key_with_a_wrong_or_missing_passphrase_or_passphrase_file_is_refused_naming_the_key_and_the_flag() => InTempFolder(root =>
     {
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
         using var made = SelfSignedLocalhost(rsa);
@@ -770,9 +771,25 @@ public class CommandLineTests
         string[] Serve(params string[] tls) => serve(tls);
         AssertUserError(Serve("--tls-key", key, "--tls-password", "wrong"),
             $"charrnn: TLS key '{key}' cannot be decrypted with the --tls-password given (");
-        AssertUserError(Serve("--tls-key", key), $"charrnn: TLS key '{key}' is encrypted: give its passphrase with --tls-password.");
+        AssertUserError(Serve("--tls-key", key), $"charrnn: TLS key '{key}' is encrypted: give its passphrase with --tls-password-file FILE (its first line), or --tls-password.");
         AssertUserError(Serve("--tls-key", plainKey, "--tls-password", "right"),
-            $"charrnn: TLS key '{plainKey}' is not encrypted, and --tls-password goes only with an encrypted key or a .pfx file: drop --tls-password.");
+            $"charrnn: TLS key '{plainKey}' is not encrypted, and --tls-password goes only with an encrypted key or a .pfx file: drop it.");
+        // --tls-password-file: its first line, the same refusals naming it, and the file's own.
+        var wrong = Path.Combine(root, "wrong");
+        File.WriteAllText(wrong, "right \n"); // only the line end is dropped: a trailing space is the passphrase's
+        var empty = Path.Combine(root, "empty");
+        File.WriteAllText(empty, "\nright\n");
+        var right = Path.Combine(root, "right");
+        File.WriteAllText(right, "right\n");
+        var missing = Path.Combine(root, "missing");
+        AssertUserError(Serve("--tls-key", key, "--tls-password-file", wrong), $"charrnn: TLS key '{key}' cannot be decrypted with the --tls-password-file '{wrong}' given (");
+        AssertUserError(Serve("--tls-key", key, "--tls-password-file", empty),
+            $"charrnn: --tls-password-file '{empty}' has an empty first line; it must hold the passphrase (the line end is dropped, nothing else is), and a .pfx without a password needs no --tls-password-file.");
+        AssertUserError(Serve("--tls-key", key, "--tls-password-file", missing), $"charrnn: --tls-password-file '{missing}' cannot be read (Could not find file");
+        AssertUserError(Serve("--tls-key", key, "--tls-password-file", root), $"charrnn: --tls-password-file '{root}' is a folder; give the file whose first line is the passphrase.");
+        AssertUserError(Serve("--tls-key", key, "--tls-password-file", "/proc/self/mem"), "charrnn: --tls-password-file '/proc/self/mem' cannot be read ("); // unreadable, even to root
+        AssertUserError(Serve("--tls-key", key, "--tls-password", "right", "--tls-password-file", right),
+            "charrnn: --tls-password and --tls-password-file both give the passphrase; give one (--tls-password-file keeps it out of the process list).");
     });
 
     [Fact]

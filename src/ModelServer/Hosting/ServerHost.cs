@@ -206,7 +206,9 @@ public static class ServerHost
             if (options.TlsCertificate is { } certificate)
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2; // ALPN negotiates h2 for gRPC
-                listen.UseHttps(LoadCertificate(certificate, options.TlsKey, options.TlsPassword));
+                var (password, passwordFlag) = options.TlsPasswordFile is { } file
+                    ? (PassphraseFromFile(file), $"--tls-password-file '{file}'") : (options.TlsPassword, "--tls-password");
+                listen.UseHttps(LoadCertificate(certificate, options.TlsKey, password, passwordFlag));
             }
         }
         if (host is "localhost") kestrel.ListenLocalhost(port, Configure);
@@ -241,7 +243,8 @@ public static class ServerHost
         return (host, port);
     }
 
-    private static X509Certificate2 LoadCertificate(string certificate, string? key, string? password)
+    /// <param name="passwordFlag">Where <paramref name="password"/> came from, for the errors.</param>
+    private static X509Certificate2 LoadCertificate(string certificate, string? key, string? password, string passwordFlag)
     {
         if (!File.Exists(certificate)) throw new ArgumentException($"TLS certificate '{certificate}' does not exist.");
         // A PEM file is text that starts its blocks with "-----BEGIN"; read as PKCS#12 it fails with an ASN1 error that says nothing of the key.
@@ -249,10 +252,10 @@ public static class ServerHost
         if (pem && key == null && !text.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
             throw new ArgumentException($"TLS certificate '{certificate}' is a PEM certificate without its private key: give the key with --tls-key KEY.pem (or serve a .pfx file, which holds both).");
         if (!pem && key != null)
-            throw new ArgumentException($"TLS certificate '{certificate}' is not a PEM certificate, and --tls-key goes only with one; a .pfx file holds its own key: drop --tls-key (and give --tls-password if it has one).");
+            throw new ArgumentException($"TLS certificate '{certificate}' is not a PEM certificate, and --tls-key goes only with one; a .pfx file holds its own key: drop --tls-key (and give --tls-password-file if it has a password).");
         if (key != null && !File.Exists(key)) throw new ArgumentException($"TLS key '{key}' does not exist.");
         if (pem) // its key in --tls-key, or in the certificate's own file after it
-            return LoadPem(certificate, key, key == null ? text : ReadTlsFile(key, "--tls-key"), password);
+            return LoadPem(certificate, key, key == null ? text : ReadTlsFile(key, "--tls-key"), password, passwordFlag);
         try
         {
             return X509CertificateLoader.LoadPkcs12FromFile(certificate, password);
@@ -279,6 +282,20 @@ public static class ServerHost
         }
     }
 
+    /// <summary>
+    /// The passphrase in a file, its first line without the line end, as systemd credentials and docker secrets hold one:
+    /// --tls-password would show it in the process list to every local user.
+    /// </summary>
+    private static string PassphraseFromFile(string file)
+    {
+        if (Directory.Exists(file))
+            throw new ArgumentException($"--tls-password-file '{file}' is a folder; give the file whose first line is the passphrase.");
+        var line = ReadTlsFile(file, "--tls-password-file").Split('\n', 2)[0].TrimEnd('\r');
+        return line.Length > 0 ? line
+            : throw new ArgumentException($"--tls-password-file '{file}' has an empty first line; it must hold the passphrase (the line end is dropped, nothing else is), "
+                                          + "and a .pfx without a password needs no --tls-password-file.");
+    }
+
     private static ArgumentException Unloadable(string certificate, System.Security.Cryptography.CryptographicException e) =>
         new($"TLS certificate '{certificate}' cannot be loaded ({e.Message.TrimEnd('.')}); give a .pfx file (with its password), or a PEM certificate and its key.", e);
 
@@ -286,17 +303,17 @@ public static class ServerHost
     /// A PEM certificate and its key, which may be encrypted (PKCS#8 "ENCRYPTED PRIVATE KEY", its passphrase in
     /// --tls-password). A wrong passphrase fails in the crypto library with words that name neither file nor flag.
     /// </summary>
-    private static X509Certificate2 LoadPem(string certificate, string? key, string keyText, string? password)
+    private static X509Certificate2 LoadPem(string certificate, string? key, string keyText, string? password, string passwordFlag)
     {
         var keyFile = key ?? certificate;
         var encrypted = keyText.Contains("-----BEGIN ENCRYPTED PRIVATE KEY-----", StringComparison.Ordinal);
         if (keyText.Contains("Proc-Type: 4,ENCRYPTED", StringComparison.Ordinal))
             throw new ArgumentException($"TLS key '{keyFile}' is encrypted in OpenSSL's legacy format (Proc-Type: 4,ENCRYPTED), which cannot be read here: "
-                                        + $"convert it to PKCS#8 with openssl pkcs8 -topk8 -in {keyFile} -out key-pkcs8.pem, and give that with --tls-key and its passphrase with --tls-password.");
+                                        + $"convert it to PKCS#8 with openssl pkcs8 -topk8 -in {keyFile} -out key-pkcs8.pem, and give that with --tls-key and its passphrase with --tls-password-file.");
         if (encrypted && password == null)
-            throw new ArgumentException($"TLS key '{keyFile}' is encrypted: give its passphrase with --tls-password.");
+            throw new ArgumentException($"TLS key '{keyFile}' is encrypted: give its passphrase with --tls-password-file FILE (its first line), or --tls-password.");
         if (!encrypted && password != null)
-            throw new ArgumentException($"TLS key '{keyFile}' is not encrypted, and --tls-password goes only with an encrypted key or a .pfx file: drop --tls-password.");
+            throw new ArgumentException($"TLS key '{keyFile}' is not encrypted, and {passwordFlag} goes only with an encrypted key or a .pfx file: drop it.");
         try
         {
             return encrypted ? X509Certificate2.CreateFromEncryptedPemFile(certificate, password, key) : X509Certificate2.CreateFromPemFile(certificate, key);
@@ -309,7 +326,7 @@ public static class ServerHost
         }
         catch (System.Security.Cryptography.CryptographicException e) when (encrypted)
         {
-            throw new ArgumentException($"TLS key '{keyFile}' cannot be decrypted with the --tls-password given ({e.Message.TrimEnd('.')}): give the passphrase it was encrypted with.", e);
+            throw new ArgumentException($"TLS key '{keyFile}' cannot be decrypted with the {passwordFlag} given ({e.Message.TrimEnd('.')}): give the passphrase it was encrypted with.", e);
         }
         catch (System.Security.Cryptography.CryptographicException e)
         {

@@ -16,6 +16,11 @@ public sealed class ServerOptions
     public string? TlsCertificate { get; set; }
     public string? TlsKey { get; set; }
     public string? TlsPassword { get; set; }
+    /// <summary>
+    /// A file whose first line is <see cref="TlsPassword"/> (instead of it): a command line shows in the process list to
+    /// every local user, a file readable by the server's user alone does not (systemd credentials, docker secrets).
+    /// </summary>
+    public string? TlsPasswordFile { get; set; }
     /// <summary>API keys file (see `charrnn keys`). Without keys the server only listens on loopback.</summary>
     public string? KeysFile { get; set; }
     /// <summary>

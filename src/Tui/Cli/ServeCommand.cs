@@ -19,7 +19,8 @@ public static class ServeCommand
         var threads = CommonOptions.Threads();
         var tlsCert = new Option<string?>("--tls-cert") { Description = "TLS certificate: a .pfx file, or a PEM file with --tls-key." };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert." };
-        var tlsPassword = new Option<string?>("--tls-password") { Description = "Password of a .pfx certificate, or passphrase of an encrypted PEM key (ENCRYPTED PRIVATE KEY)." };
+        var tlsPassword = new Option<string?>("--tls-password") { Description = "Password of a .pfx certificate, or passphrase of an encrypted PEM key (ENCRYPTED PRIVATE KEY); it shows in the process list to local users: prefer --tls-password-file." };
+        var tlsPasswordFile = new Option<string?>("--tls-password-file") { Description = "File whose first line is --tls-password (e.g. a systemd credential or docker secret), kept out of the process list." };
         var maxSessions = new Option<int>("--max-sessions") { Description = "Open sessions the server holds at most.", DefaultValueFactory = _ => defaults.Limits.MaxSessions };
         var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds };
         var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall };
@@ -45,7 +46,7 @@ public static class ServeCommand
         var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C, SIGTERM or SIGHUP stops it after checkpointing).")
         {
-            listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, maxSessions, idle, maxChars, maxPrime, maxUpload, maxQueued, maxEpochs, maxJobHours, maxHyper,
+            listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, tlsPasswordFile, maxSessions, idle, maxChars, maxPrime, maxUpload, maxQueued, maxEpochs, maxJobHours, maxHyper,
             keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, jobMemory,
         };
         command.SetAction(parse =>
@@ -60,14 +61,17 @@ public static class ServeCommand
                 TlsCertificate = parse.GetValue(tlsCert),
                 TlsKey = parse.GetValue(tlsKey),
                 TlsPassword = parse.GetValue(tlsPassword),
+                TlsPasswordFile = parse.GetValue(tlsPasswordFile),
                 KeysFile = parse.GetValue(keys),
                 MetricsListen = parse.GetValue(metrics),
                 CheckpointMinutes = Between(Positive(parse.GetValue(checkpointMinutes), "--checkpoint-minutes"), 0.01, 525_600, "--checkpoint-minutes"), // at most a year
                 TrainingShare = Between(parse.GetValue(trainingShare), DeviceShare.MinShare, DeviceShare.MaxShare, "--training-share"),
                 TrainingSliceMilliseconds = Between(parse.GetValue(trainingSlice), ServerOptions.MinTrainingSliceMilliseconds, ServerOptions.MaxTrainingSliceMilliseconds, "--training-slice-ms"),
             };
-            if (options.TlsCertificate == null && (options.TlsKey != null || options.TlsPassword != null))
-                throw new ArgumentException($"{(options.TlsKey != null ? "--tls-key" : "--tls-password")} goes with --tls-cert (the certificate to serve); without it the server would serve plain HTTP/2.");
+            if (options.TlsCertificate == null && (options.TlsKey != null || options.TlsPassword != null || options.TlsPasswordFile != null))
+                throw new ArgumentException($"{(options.TlsKey != null ? "--tls-key" : options.TlsPassword != null ? "--tls-password" : "--tls-password-file")} goes with --tls-cert (the certificate to serve); without it the server would serve plain HTTP/2.");
+            if (options.TlsPassword != null && options.TlsPasswordFile != null)
+                throw new ArgumentException("--tls-password and --tls-password-file both give the passphrase; give one (--tls-password-file keeps it out of the process list).");
             if (options.KeysFile != null && Directory.Exists(options.KeysFile))
                 throw new ArgumentException($"--keys '{options.KeysFile}' is a folder; give the keys file that charrnn keys add wrote.");
             if (options.KeysFile != null && !File.Exists(options.KeysFile))
