@@ -197,7 +197,7 @@ public sealed partial class ScreenTests
         name.SetFocus();
         Press(Key.End);
         PumpUntil(() => Screen.Contains("name "), "the name row");
-        Assert.True(name.ScrollOffset > 0, "the name longer than its field at 80 columns"); // 12 columns for 15 chars
+        Assert.True(name.ScrollOffset > 0, "the name and the cursor after it wider than the field at 80 columns"); // 15 columns for 15 chars and the cursor
         _app.Driver!.SetScreenSize(130, 42);
         PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
         PumpUntil(() => Screen.Contains("name          " + name.Text), "the whole name in the field", 3000);
@@ -213,6 +213,16 @@ public sealed partial class ScreenTests
         _window.Models.Field("random_bptt")!.SetFocus();
         PumpUntil(() => Screen.Contains("random_bptt"), "the random_bptt row");
         Assert.Matches(@"random_bptt +true +true or false", Screen);
+    }
+
+    [Fact]
+    public void On_an_80_column_terminal_the_name_field_shows_the_default_name_whole()
+    {
+        FormAt(80, 24, "n_fac"); // the name field not in focus: its cursor takes no column after the text
+        PumpUntil(() => Screen.Contains("n_fac         42"), "the form at 80×24");
+        PumpUntil(() => Screen.Contains("name "), "the name row");
+        Assert.Matches(@"name +stateful-lstm-\d+ new folder", Screen); // was "stateful-lst", in a field of 12 columns
+        Assert.Matches(@"n_hidden +512 +1 to 2048\b", Screen); // the other rows' hints stay whole
     }
 
     [Fact]
@@ -280,7 +290,8 @@ public sealed partial class ScreenTests
     {
         _app.Driver!.SetScreenSize(80, 40); // the whole form shows
         _window.Show(_window.Models);
-        PumpUntil(() => _window.Models.NameField is { Text.Length: > 12 }, "the form at 80×40");
+        PumpUntil(() => _window.Models.NameField != null, "the form at 80×40");
+        Ui(() => _window.Models.NameField!.Text = "stateful-lstm-sgdr-2"); // a default name (15 chars) fits the field whole
         Assert.True(_window.Models.NameField!.Viewport.Width < _window.Models.NameField.Text.Length, "the name longer than its field at 80 columns");
         bool NameStartShows() => Screen.Split('\n').Any(row => row.Contains("name          " + _window.Models.NameField!.Text[.._window.Models.NameField.Viewport.Width] + " new"));
         PumpUntil(NameStartShows, "the name's start in its field"); // it showed "eful-lstm-1"

@@ -207,7 +207,9 @@ public sealed class ModelsView : View
         doc.TextFormatter.WordWrap = true;
         row += SummaryRows;
         _form.Add(doc);
-        _name = AddRow("name", FreeName(arch.Name), "new folder", ref row);
+        // Its hint is shorter than "true or false": the field takes the room left, so that a default name
+        // ("stateful-lstm-1", 15 chars) is whole at 80 columns, where the others' fields have 12.
+        _name = AddRow("name", FreeName(arch.Name), NameHint, ref row, hintRoom: NameHint.Length);
         // Up (or Left at its start) from the first field stays in the form: on to the architectures list, the
         // next Down picked the next architecture and replaced the form, what was typed in it with it (Shift+Tab reaches the list).
         _name.KeyDown += (_, key) =>
@@ -246,15 +248,16 @@ public sealed class ModelsView : View
     private const int FormPaneMinWidth = 2 + LabelWidth + 1 + 12 + 1 + HintRoom + 1;
     private const int LabelWidth = 13; // "identity_init", the longest name, with a space after it
     private const int SummaryRows = 2;
+    private const string NameHint = "new folder";
 
-    private TextField AddRow(string name, string value, string hint, ref int row)
+    private TextField AddRow(string name, string value, string hint, ref int row, int hintRoom = HintRoom)
     {
         var label = new Label { Text = name, X = 0, Y = row, Width = LabelWidth, HotKeySpecifier = HotKeys.None };
-        // Narrower in a narrow pane, so that the hint beside it keeps room for "true or false" (a default name, 15 chars, stays readable).
-        var field = new ShellTextField { Text = value, X = LabelWidth + 1, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - LabelWidth - 2 - HintRoom, 12, 16), _form) };
+        // Narrower in a narrow pane, so that the hint beside it keeps room for "true or false" (or, given hintRoom, for its own shorter hint).
+        var field = new ShellTextField { Text = value, X = LabelWidth + 1, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - LabelWidth - 2 - hintRoom, 12, 16), _form) };
         var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(label, field, help);
-        // A value longer than its field (a default name at 80 columns: 15 chars in 12) shows its start, not its end
+        // A value longer than its field (a name typed longer than its field at 80 columns) shows its start, not its end
         // ("eful-lstm-1", a TextField's cursor being at the end of what is set), unless the field has the keyboard:
         // then the cursor is at the end, as it was, so that what is typed goes after the value.
         ShowStart(field);
