@@ -26,6 +26,19 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void The_loss_charts_legend_is_whole_at_80_columns_and_wide_at_130()
+    {
+        _window.Show(_window.Training);
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => _window.Training.Panes.Loss.Viewport.Width < 60, "the 80×24 layout");
+        PumpUntil(() => Screen.Contains("Loss ("), "the loss chart's title");
+        Assert.Contains("┤Loss (··· train, ● validation per epoch)├", Screen); // was cut to "… validation at each epoch e"
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+        PumpUntil(() => Screen.Contains("┤Loss (··· train, ● validation at each epoch end)├"), "the wide title at 130 columns");
+    }
+
+    [Fact]
     public void Training_from_the_command_line_shows_live_progress_on_the_train_tab()
     {
         Command("train stateful-rnn name=screen-rnn corpus=tiny max_steps=60 epochs=3 n_hidden=16 bs=8 sample_chars=20");

@@ -2,6 +2,7 @@ using System.Globalization;
 using CharRnn.Tui.Cli;
 using CharRnn.Tui.ViewModels;
 using Terminal.Gui.Drawing;
+using Terminal.Gui.Text;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using Color = Terminal.Gui.Drawing.Color;
@@ -38,7 +39,9 @@ public sealed class TrainingView : View
         // The charts get what the samples leave: 40% of the tab, on a short terminal only the newest sample's line,
         // and on a shorter one (80×24) nothing: a chart of two rows shows no curve.
         var chartRows = Dim.Func(_ => Math.Max(0, Viewport.Height - 4 - (Viewport.Height < 16 ? 0 : Viewport.Height < 20 ? 3 : Viewport.Height * 2 / 5)));
-        var lossFrame = new FrameView { Title = "Loss (··· train, ● validation at each epoch end)", X = 0, Y = 4, Width = Dim.Percent(65), Height = chartRows };
+        var lossFrame = new FrameView { Title = LossTitles[0], X = 0, Y = 4, Width = Dim.Percent(65), Height = chartRows };
+        // The title is the chart's legend: at 80 columns the wide one was cut to "… validation at each epoch e".
+        lossFrame.FrameChanged += (_, _) => lossFrame.Title = LossTitles.FirstOrDefault(t => t.GetColumns() <= lossFrame.Frame.Width - TitleFrame) ?? LossTitles[^1];
         _loss.Width = Dim.Fill();
         _loss.Height = Dim.Fill();
         lossFrame.Add(_loss);
@@ -52,6 +55,12 @@ public sealed class TrainingView : View
         // On the label's three rows (it does not wrap), each short enough for the screen's least width: one line was cut at 100 columns.
         _stats.Text = "No job watched. Train one:\ntrain stateful-lstm epochs=1 lower=true\nor watch a running one: jobs, attach ID";
     }
+
+    /// <summary>The loss chart's legend, widest first: the widest that fits its pane is its title.</summary>
+    private static readonly string[] LossTitles =
+        ["Loss (··· train, ● validation at each epoch end)", "Loss (··· train, ● validation per epoch)", "Loss (··· train, ● val)"];
+    /// <summary>Columns of a pane's top border beside its title: the corners and the "┤" "├" around it.</summary>
+    private const int TitleFrame = 4;
 
     /// <summary>The loss chart and the samples pane, for layout tests.</summary>
     internal (View Loss, View Samples) Panes => (_loss, _samples);
