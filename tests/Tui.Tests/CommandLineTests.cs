@@ -760,9 +760,7 @@ public class CommandLineTests
     public void An_encrypted_pem_key_with_a_wrong_or_missing_passphrase_or_passphrase_file_is_refused_naming_the_key_and_the_flag() => InTempFolder(root =>
     {
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
-        using var made = SelfSignedLocalhost(rsa);
-        var pem = Path.Combine(root, "server.pem");
-        File.WriteAllText(pem, made.ExportCertificatePem());
+        var pem = CertificatePem(root, rsa);
         var key = Path.Combine(root, "server.key");
         File.WriteAllText(key, EncryptedWithRight(rsa));
         var plainKey = Path.Combine(root, "plain.key");
@@ -797,9 +795,7 @@ public class CommandLineTests
     {
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
         using var other = System.Security.Cryptography.RSA.Create(2048);
-        using var made = SelfSignedLocalhost(rsa);
-        var pem = Path.Combine(root, "server.pem");
-        File.WriteAllText(pem, made.ExportCertificatePem());
+        var pem = CertificatePem(root, rsa);
         var key = Path.Combine(root, "other.key");
         File.WriteAllText(key, other.ExportPkcs8PrivateKeyPem());
         var encrypted = Path.Combine(root, "other-encrypted.key");
@@ -832,6 +828,15 @@ public class CommandLineTests
         var models = Path.Combine(root, "models");
         Directory.CreateDirectory(models);
         return tls => ["serve", "--listen", "127.0.0.1:0", "--tls-cert", pem, .. tls, "--models", models, "--threads", "1"];
+    }
+
+    /// <summary>A self-signed localhost certificate for <paramref name="key"/>, written as PEM to root/server.pem (its path).</summary>
+    private static string CertificatePem(string root, System.Security.Cryptography.RSA key)
+    {
+        using var made = SelfSignedLocalhost(key);
+        var pem = Path.Combine(root, "server.pem");
+        File.WriteAllText(pem, made.ExportCertificatePem());
+        return pem;
     }
 
     private static System.Security.Cryptography.X509Certificates.X509Certificate2 SelfSignedLocalhost(System.Security.Cryptography.RSA key) =>
