@@ -40,6 +40,23 @@ public abstract class CharModel : nn.Module
         return (logits ?? throw new ArgumentException("Feed needs at least one character.", nameof(ids)), current);
     }
 
+    /// <summary>
+    /// Consumes a run of chars (ids [T, batch]) as <see cref="Feed"/> does, but returns the logits after
+    /// each one ([T, batch, V]): what scoring a fed text needs (the prediction for each next char).
+    /// </summary>
+    public virtual (Tensor Logits, RecurrentState State) FeedEach(Tensor ids, RecurrentState state)
+    {
+        if (ids.shape[0] == 0) throw new ArgumentException("Feed needs at least one character.", nameof(ids));
+        var each = new List<Tensor>();
+        var current = state;
+        for (long t = 0; t < ids.shape[0]; t++)
+        {
+            (var logits, current) = Step(ids[t], current);
+            each.Add(logits);
+        }
+        return (stack(each), current);
+    }
+
     public long ParameterCount => parameters().Sum(p => p.numel());
 
     /// <summary>
@@ -164,4 +181,6 @@ public abstract class StatefulCharModel : CharModel
         var (logits, next) = Run(ids, state);
         return (logits[logits.shape[0] - 1], next);
     }
+
+    public override (Tensor Logits, RecurrentState State) FeedEach(Tensor ids, RecurrentState state) => Run(ids, state);
 }

@@ -19,6 +19,7 @@ public sealed class GenerationSession : IDisposable
     private int _row;
     private float[] _nextLogits;
     private SplitMix64 _rng;
+    private float _maskedPadding = float.NegativeInfinity, _maskedUnknown = float.NegativeInfinity; // what Sampleable hid: a fed text is scored by the model's own scores
 
     public GenerationSession(CharModel model, Vocabulary vocabulary, SamplingSettings settings)
     {
@@ -38,6 +39,7 @@ public sealed class GenerationSession : IDisposable
         _rng = source._rng;
         _state = source.State.Clone().DetachFromDisposeScope();
         _nextLogits = (float[])source._nextLogits.Clone();
+        (_maskedPadding, _maskedUnknown) = (source._maskedPadding, source._maskedUnknown);
         CharactersSeen = source.CharactersSeen;
     }
 
@@ -62,18 +64,55 @@ public sealed class GenerationSession : IDisposable
         if (reseed) _rng = new SplitMix64(settings.Seed);
     }
 
-    /// <summary>Advances the state over <paramref name="text"/> without sampling (priming, or typed text).</summary>
-    public void Feed(string text)
+    /// <summary>
+    /// Advances the state over <paramref name="text"/> without sampling (priming, or typed text), and scores
+    /// how well the model predicted it: each char from the distribution before it, the first from the pending
+    /// one (<see cref="NextLogits"/> before the masking of padding and the unknown symbol: after text, the
+    /// model's prediction; in a new or reset session, the corpus's character frequencies, which a
+    /// generation's first char is drawn from). The rest is gathered on the device and read back with the
+    /// last logits, in the one copy feeding already made.
+    /// </summary>
+    public TextScore Feed(string text)
     {
-        if (text.Length == 0) return;
+        if (text.Length == 0) return default;
         var ids = Vocabulary.Encode(text);
-        if (ids.Length == 0) return;
+        if (ids.Length == 0) return default;
+        var first = ScorePending(ids[0]);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var input = tensor(ids.Select(i => (long)i).ToArray(), [ids.Length, 1]).to(Device);
-        var (logits, next) = Model.Feed(input, State);
-        Accept(logits.reshape(-1), next);
+        var (each, next) = Model.FeedEach(input, State);
+        var logits = each.reshape(ids.Length, -1);
+        var last = logits[ids.Length - 1];
+        var host = HostCopy.Floats(ids.Length == 1 ? last : cat([last, ScoreOnDevice(logits, input)]));
+        Accept(host.AsSpan(0, (int)last.shape[0]).ToArray(), next);
         CharactersSeen += ids.Length;
+        return ids.Length == 1 ? first : first + new TextScore(host[^2], ids.Length - 1, (long)host[^1]);
+    }
+
+    /// <summary>
+    /// The summed negative log-likelihood of chars 2..T from the logits after chars 1..T-1, and how many
+    /// were the argmax: two values, left on the device for the caller's one copy.
+    /// </summary>
+    private static Tensor ScoreOnDevice(Tensor logits, Tensor input)
+    {
+        var predicting = logits.narrow(0, 0, logits.shape[0] - 1);
+        var targets = input.reshape(-1).narrow(0, 1, logits.shape[0] - 1);
+        var loss = nn.functional.cross_entropy(predicting, targets, reduction: nn.Reduction.Sum);
+        var correct = predicting.argmax(1).eq(targets).sum().to(loss.dtype);
+        return stack([loss, correct]);
+    }
+
+    /// <summary>The first fed char's score, from the pending distribution (host side, in double precision).</summary>
+    private TextScore ScorePending(int id)
+    {
+        var raw = (float[])_nextLogits.Clone();
+        raw[0] = _maskedPadding;
+        if (Vocabulary.HasUnknown) raw[1] = _maskedUnknown;
+        var max = raw.Where(float.IsFinite).DefaultIfEmpty(0f).Max();
+        var logSum = max + Math.Log(raw.Sum(v => Math.Exp(v - max)));
+        var best = Array.IndexOf(raw, raw.Max());
+        return new TextScore(logSum - raw[id], 1, best == id ? 1 : 0);
     }
 
     /// <summary>Generates up to <paramref name="count"/> chars, one model step each, yielding each as it is sampled.</summary>
@@ -122,9 +161,9 @@ public sealed class GenerationSession : IDisposable
     }
 
     /// <summary>Takes the result of a model step: next-char logits (length V) and this row's new state.</summary>
-    internal void Accept(Tensor logits, RecurrentState state)
+    internal void Accept(float[] logits, RecurrentState state)
     {
-        _nextLogits = Sampleable(HostCopy.Floats(logits));
+        _nextLogits = Sampleable(logits);
         var own = state.DetachFromDisposeScope();
         ReleaseState();
         _state = own;
@@ -179,6 +218,7 @@ public sealed class GenerationSession : IDisposable
     /// </summary>
     private float[] Sampleable(float[] logits)
     {
+        (_maskedPadding, _maskedUnknown) = (logits[0], Vocabulary.HasUnknown ? logits[1] : float.NegativeInfinity);
         logits[0] = float.NegativeInfinity;
         if (Vocabulary.HasUnknown) logits[1] = float.NegativeInfinity;
         return logits;

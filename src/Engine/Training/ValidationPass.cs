@@ -1,6 +1,7 @@
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Batching;
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Sampling;
 using static TorchSharp.torch;
 
 namespace CharRnn.Engine.Training;
@@ -64,10 +65,17 @@ internal sealed class ValidationPass : IDisposable
 
     public (double Loss, double Accuracy) Result()
     {
+        var score = Score();
+        return (score.LossSum / score.Characters, (double)score.Correct / score.Characters);
+    }
+
+    /// <summary>The finished pass's totals: the loss summed over the chars scored, how many, and how many were the argmax.</summary>
+    public TextScore Score()
+    {
         if (!IsDone) throw new InvalidOperationException("The validation pass is not finished.");
         using var host = _totals.cpu();
         var values = host.data<double>().ToArray();
-        return (values[0] / _chars, values[1] / _chars);
+        return new TextScore(values[0], _chars, (long)values[1]);
     }
 
     public void Dispose()

@@ -1,0 +1,58 @@
+using CharRnn.Engine.Batching;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Sampling;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Training;
+
+/// <summary>
+/// How well a trained model predicts a whole text (`charrnn eval`): the text batched and run as validation
+/// data is (<see cref="ValidationPass"/>), not stepped a char at a time. Which chars get scored follows the
+/// model's layout, as in validation: a stream model reads the text as up to bs parallel streams of at least
+/// <see cref="MinStreamChars"/> chars, each from a zero state, and scores every char of a stream but its
+/// first (a remainder of under bs chars at the end is left out); a next-char windowed model scores every
+/// char after the first window, each from the window before it; a sequence model (seqrnn) reads
+/// non-overlapping windows and scores each window's chars shifted by one, as it trained.
+/// </summary>
+public static class TextEvaluation
+{
+    /// <summary>A stream is not cut shorter than this: each starts from a zero state, whose first chars score worse.</summary>
+    public const int MinStreamChars = 1024;
+
+    /// <summary>
+    /// Scores <paramref name="text"/> (lowercased first if the model was trained so). A character the
+    /// vocabulary does not know is an <see cref="Text.UnknownCharactersException"/> naming them (a model
+    /// trained with min_freq above 1 scores them as its unknown symbol instead, as validation does).
+    /// </summary>
+    public static TextScore Evaluate(TrainedModel trained, string text, Device device) =>
+        Evaluate(trained.Model, trained.Architecture, trained.HyperParameters, trained.Vocabulary, text, device);
+
+    /// <inheritdoc cref="Evaluate(TrainedModel, string, Device)"/>
+    public static TextScore Evaluate(CharModel model, Architecture architecture, HyperParameters hp, Text.Vocabulary vocabulary, string text, Device device)
+    {
+        var ids = vocabulary.Encode(text);
+        using var batches = Batches(architecture, hp, ids, device);
+        using var pass = new ValidationPass(model, batches, device);
+        pass.Advance(int.MaxValue);
+        return pass.Score();
+    }
+
+    private static IBatcher Batches(Architecture architecture, HyperParameters hp, int[] ids, Device device)
+    {
+        if (architecture.Layout == DataLayout.Stream)
+        {
+            if (ids.Length < 2) throw new ArgumentException($"The text has {ids.Length} character(s); the model needs at least 2 to score one (each char is scored from those before it).");
+            var streams = Math.Clamp(ids.Length / MinStreamChars, 1, hp.Int("bs"));
+            return new LanguageModelBatcher(ids, streams, hp.Int("bptt"), device, randomBptt: false, seed: 0, "text");
+        }
+        int n = architecture.WindowLength(hp);
+        var examples = architecture.Layout == DataLayout.SequenceWindows ? WindowedExamples.Sequences(ids, n) : WindowedExamples.NextChar(ids, n, stride: 1);
+        if (examples.Count == 0)
+        {
+            var needed = architecture.Layout == DataLayout.SequenceWindows ? n + 2 : n + 1;
+            throw new ArgumentException($"The text has {ids.Length} character(s); {architecture.Name} reads {n} before it predicts one, so it needs at least {needed} to score anything.");
+        }
+        return new WindowBatcher(examples, Math.Max(hp.Int("bs"), 1024), device, shuffle: false, seed: 0);
+    }
+}

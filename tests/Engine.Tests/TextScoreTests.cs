@@ -1,0 +1,121 @@
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Sampling;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Tests;
+
+/// <summary>Scoring a text: Feed's loss and accuracy, and TextEvaluation's over a whole text.</summary>
+public class TextScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<SamplingTests.TrainedGru>
+{
+    private const string Text = "the cat sat on the mat. the mat sat on the cat. ";
+
+    /// <summary>The expected score computed independently: the model's Forward over the text with cross-entropy.</summary>
+    private static TextScore ForwardScore(CharModel model, Vocabulary vocabulary, string text)
+    {
+        var ids = vocabulary.Encode(text);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var input = tensor(ids.Select(i => (long)i).ToArray(), [ids.Length, 1]);
+        var (logits, _) = model.Forward(input, model.InitialState(1));
+        var predicting = logits.reshape(ids.Length, -1)[..^1];
+        var targets = input.reshape(-1)[1..];
+        var loss = nn.functional.cross_entropy(predicting, targets, reduction: nn.Reduction.Sum).item<float>();
+        var correct = predicting.argmax(1).eq(targets).sum().item<long>();
+        // A new session's first char: the corpus's frequencies (padding has none).
+        var counts = vocabulary.Counts;
+        var first = -Math.Log((double)counts[ids[0]] / counts.Sum());
+        var firstBest = Enumerable.Range(0, counts.Count).MaxBy(i => counts[i]) == ids[0] ? 1 : 0;
+        return new TextScore(loss + first, ids.Length, correct + firstBest);
+    }
+
+    [Fact]
+    public void Feed_scores_the_text_as_the_models_forward_with_cross_entropy_does()
+    {
+        using var session = trained.Session(new SamplingSettings(Seed: 1));
+        var score = session.Feed(Text);
+        var expected = ForwardScore(trained.Trainer.Model, trained.Trainer.Vocabulary, Text);
+        Assert.Equal(Text.Length, score.Characters);
+        Assert.Equal(expected.Loss, score.Loss, 4);
+        Assert.Equal(expected.Correct, score.Correct);
+        Assert.InRange(score.Accuracy, 0.5, 1.0); // trained on this pattern: most next chars are its first guess
+    }
+
+    [Fact]
+    public void A_text_fed_in_pieces_scores_as_fed_whole_each_pieces_first_char_from_the_state_before_it()
+    {
+        using var whole = trained.Session(new SamplingSettings(Seed: 1));
+        using var pieces = trained.Session(new SamplingSettings(Seed: 1));
+        var once = whole.Feed(Text);
+        var summed = pieces.Feed(Text[..5]) + pieces.Feed(Text[5..6]) + pieces.Feed(Text[6..]);
+        Assert.Equal(once.Characters, summed.Characters);
+        Assert.Equal(once.LossSum, summed.LossSum, 3);
+        Assert.Equal(once.Correct, summed.Correct);
+    }
+
+    [Fact]
+    public void A_trained_model_scores_its_training_text_better_than_an_untrained_one()
+    {
+        var a = Architectures.Get("stateful-gru");
+        var vocabulary = trained.Trainer.Vocabulary;
+        using var untrained = a.Create(trained.Trainer.HyperParameters, vocabulary.Size);
+        untrained.eval();
+        using var fresh = new GenerationSession(untrained, vocabulary, new SamplingSettings(Seed: 1));
+        using var taught = trained.Session(new SamplingSettings(Seed: 1));
+        var (before, after) = (fresh.Feed(Text), taught.Feed(Text));
+        Assert.True(after.Loss < before.Loss / 2, $"trained {after.Loss:F3} nats/char, untrained {before.Loss:F3}");
+        Assert.True(after.Accuracy > before.Accuracy);
+
+        var text = Tiny.Text(4);
+        var evalBefore = TextEvaluation.Evaluate(untrained, a, trained.Trainer.HyperParameters, vocabulary, text, CPU);
+        var evalAfter = TextEvaluation.Evaluate(trained.Trainer.Model, a, trained.Trainer.HyperParameters, vocabulary, text, CPU);
+        Assert.True(evalAfter.Loss < evalBefore.Loss / 2, $"trained {evalAfter.Loss:F3} nats/char, untrained {evalBefore.Loss:F3}");
+    }
+
+    [Fact]
+    public void Evaluating_a_short_text_scores_it_as_one_stream_as_feeding_does_after_its_first_char()
+    {
+        var t = trained.Trainer;
+        var text = Tiny.Text(8); // under MinStreamChars: one stream, read bptt chars a batch with the state carried
+        var evaluated = TextEvaluation.Evaluate(t.Model, t.Architecture, t.HyperParameters, t.Vocabulary, text, CPU);
+        var expected = ForwardScore(t.Model, t.Vocabulary, text);
+        var first = ForwardScore(t.Model, t.Vocabulary, text[..1]);
+        Assert.Equal(text.Length - 1, evaluated.Characters);
+        Assert.Equal((expected.LossSum - first.LossSum) / (text.Length - 1), evaluated.Loss, 4);
+        Assert.Equal(expected.Correct - first.Correct, evaluated.Correct);
+    }
+
+    [Theory]
+    [InlineData("loop")]
+    [InlineData("seq-rnn")]
+    public void A_windowed_model_scores_each_char_from_the_space_filled_window_before_it(string name)
+    {
+        var a = Architectures.Get(name);
+        var vocabulary = Vocabulary.Build(Tiny.Text(2));
+        var hp = Tiny.HyperParameters(a);
+        using var model = a.Create(hp, vocabulary.Size);
+        model.eval();
+        using var session = new GenerationSession(model, vocabulary, new SamplingSettings(Seed: 1));
+        var score = session.Feed(Text);
+
+        var ids = vocabulary.Encode(Text);
+        var n = a.WindowLength(hp);
+        var window = Enumerable.Repeat((long)vocabulary.Encode(" ")[0], n).ToList();
+        var counts = vocabulary.Counts;
+        double loss = -Math.Log((double)counts[ids[0]] / counts.Sum());
+        using (no_grad())
+        {
+            for (var i = 1; i < ids.Length; i++)
+            {
+                window.RemoveAt(0);
+                window.Add(ids[i - 1]);
+                using var logits = model.Forward(tensor(window.ToArray(), [1, n]), null).Logits;
+                using var last = logits.dim() == 3 ? logits[0, n - 1] : logits[0];
+                loss -= last.log_softmax(0)[ids[i]].item<float>();
+            }
+        }
+        Assert.Equal(ids.Length, score.Characters);
+        Assert.Equal(loss / ids.Length, score.Loss, 4);
+    }
+}
