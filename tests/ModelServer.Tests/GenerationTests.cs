@@ -185,6 +185,27 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Feed_scores_the_text_as_the_engine_does_over_the_same_checkpoint_across_its_pieces()
+    {
+        var session = await Client.Open("gru", seed: 5);
+        var text = ServerFixture.TinyText[3..603]; // 600 chars: three 256-char pieces, each piece's first char scored from the state before it
+        var head = await Client.FeedAsync(new FeedRequest { SessionId = session.Id, Text = "the" });
+        var response = await Client.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text });
+
+        using var trained = Engine.Checkpoints.TrainedModel.Load(Engine.Checkpoints.ModelFolder.CheckpointForGeneration(Path.Combine(server.Options.ModelsDirectory, "gru")), TorchSharp.torch.CPU);
+        using var engine = new Engine.Sampling.GenerationSession(trained.Model, trained.Vocabulary, new Engine.Sampling.SamplingSettings(Seed: 5));
+        var (expectedHead, expected) = (engine.Feed("the"), engine.Feed(text));
+        Assert.Equal(3, head.CharactersScored);
+        Assert.Equal(expectedHead.Loss, head.Loss, 4);
+        Assert.Equal(600, response.CharactersScored);
+        Assert.Equal(expected.Loss, response.Loss, 4);
+        Assert.Equal(expected.Accuracy, response.Accuracy, 4);
+        // Trained on this text: far better than guessing every char equally likely (ln V nats).
+        Assert.InRange(response.Loss, 0, trained.Vocabulary.UniformLoss / 2);
+        Assert.InRange(response.Accuracy, 0.5, 1);
+    }
+
+    [Fact]
     public async Task Fork_copies_the_state_and_reset_starts_over()
     {
         var original = await Client.Open("lstm", seed: 9, prime: "sat on");

@@ -26,14 +26,16 @@ public sealed partial class GenerationService
     /// held by Hold: other calls on it are refused, so none lands between two pieces. A text of one
     /// piece comes back as it is, nothing done, nothing held. A call that fails or is cancelled
     /// midway lets the session go and leaves the pieces fed so far fed (characters_seen says how many).
+    /// Score is how well the model predicted the pieces fed (Feed's answer adds the rest's).
     /// </summary>
-    private async Task<(string Tail, bool ResetDone, object? Hold)> FeedLeadingPieces(ServerSession? session, GenerationSession engine, string text, string field,
+    private async Task<(string Tail, bool ResetDone, object? Hold, TextScore Score)> FeedLeadingPieces(ServerSession? session, GenerationSession engine, string text, string field,
         bool reset, CancellationToken cancellation, string owner, FedCharge charge)
     {
-        if (text.Length <= FeedPiece) return (text, false, null);
+        if (text.Length <= FeedPiece) return (text, false, null, default);
         var pieces = Pieces(text);
-        if (pieces.Count == 1) return (text, false, null);
+        if (pieces.Count == 1) return (text, false, null, default);
         var hold = new object();
+        var score = default(TextScore);
         try
         {
             for (var i = 0; i < pieces.Count - 1; i++)
@@ -51,7 +53,7 @@ public sealed partial class GenerationService
                         Encodes(engine, text, field);
                         if (reset) engine.Reset();
                     }
-                    Feed(engine, piece, field, owner);
+                    score += Feed(engine, piece, field, owner);
                     charge.Fed();
                     session?.Snapshot();
                 }, cancellation, owner);
@@ -62,7 +64,7 @@ public sealed partial class GenerationService
             if (session != null) await LetGo(session, hold);
             throw;
         }
-        return (pieces[^1], reset, hold);
+        return (pieces[^1], reset, hold, score);
     }
 
     /// <summary>
@@ -113,15 +115,18 @@ public sealed partial class GenerationService
     /// <summary>
     /// Feeds a request's text; a character the model does not know is INVALID_ARGUMENT naming the
     /// field (Feed encodes the whole text before it moves the state, so a refused one moves nothing).
+    /// Returns how well the model predicted it.
     /// </summary>
     /// <param name="owner">The key that owns the session, whose charrnn_fed_characters_total counts the text.</param>
-    private static void Feed(GenerationSession engine, string text, string field, string owner)
+    private static TextScore Feed(GenerationSession engine, string text, string field, string owner)
     {
         RefusePadding(text, field);
         var seen = engine.CharactersSeen;
-        try { engine.Feed(text); }
+        TextScore score;
+        try { score = engine.Feed(text); }
         catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
         ServerMetrics.FedCharacters.WithLabels(owner).Inc(engine.CharactersSeen - seen);
+        return score;
     }
 
     /// <summary>

@@ -64,7 +64,7 @@ public sealed partial class GenerationService
                 ServerSession? fork;
                 try
                 {
-                    var (rest, resetDone, hold) = await FeedLeadingPieces(current, current.Generation, request.Text, "text", request.Reset, call.Token, current.Owner, charge);
+                    var (rest, resetDone, hold, _) = await FeedLeadingPieces(current, current.Generation, request.Text, "text", request.Reset, call.Token, current.Owner, charge);
                     fork = await RunLetGo(current, hold, () =>
                     {
                         EnsureIdle(current);

@@ -64,7 +64,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             try
             {
                 // Nobody knows the session yet: the pieces need no check that it is free.
-                var (rest, _, _) = await FeedLeadingPieces(null, engine, request.Prime, "prime", reset: false, context.CancellationToken, caller.Name, charge);
+                var (rest, _, _, _) = await FeedLeadingPieces(null, engine, request.Prime, "prime", reset: false, context.CancellationToken, caller.Name, charge);
                 session = await worker.Run(() =>
                 {
                     sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
@@ -138,7 +138,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
         try
         {
-            var (rest, _, hold) = await FeedLeadingPieces(session, session.Generation, request.Prime, "prime", reset: false, context.CancellationToken, session.Owner, charge);
+            var (rest, _, hold, _) = await FeedLeadingPieces(session, session.Generation, request.Prime, "prime", reset: false, context.CancellationToken, session.Owner, charge);
             await RunLetGo(session, hold, () =>
             {
                 ClaimForGeneration(session);
@@ -182,14 +182,17 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var charge = ChargeFed(caller, request.Text);
         try
         {
-            var (rest, _, hold) = await FeedLeadingPieces(session, session.Generation, request.Text, "text", reset: false, context.CancellationToken, session.Owner, charge);
+            var (rest, _, hold, leading) = await FeedLeadingPieces(session, session.Generation, request.Text, "text", reset: false, context.CancellationToken, session.Owner, charge);
             return await RunLetGo(session, hold, () =>
             {
                 EnsureIdle(session);
-                Feed(session.Generation, rest, "text", session.Owner);
+                var score = leading + Feed(session.Generation, rest, "text", session.Owner);
                 charge.Fed();
                 session.Snapshot();
-                var response = new Api.FeedResponse { CharactersSeen = session.CharactersSeen };
+                var response = new Api.FeedResponse
+                {
+                    CharactersSeen = session.CharactersSeen, Loss = score.Loss, CharactersScored = score.Characters, Accuracy = score.Accuracy,
+                };
                 if (request.TopAlternatives > 0)
                     response.Next.AddRange(ProtoMapper.ToProto(CharSampler.Top(session.Generation.NextLogits, request.TopAlternatives)
                         .Select(t => (session.Generation.Vocabulary[t.Id], t.Probability))));
