@@ -635,6 +635,26 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Feed_says_how_well_the_model_predicted_the_text_in_nats_bits_perplexity_and_top_1()
+    {
+        await Runner.RunLineAsync($"use gru; feed \"{TuiFixture.Pattern}\"");
+        Assert.Empty(_output.Errors);
+        var line = Assert.Single(_output.Lines, l => l.StartsWith("fed ", StringComparison.Ordinal));
+        var m = System.Text.RegularExpressions.Regex.Match(line,
+            $@"^fed {TuiFixture.Pattern.Length} chars \({TuiFixture.Pattern.Length} in the session\) · (\d+\.\d\d) nats/char \((\d+\.\d\d) bits/char, perplexity (\d+\.\d)\) · (\d+)% top-1; next: \S");
+        Assert.True(m.Success, line);
+        double Group(int i) => double.Parse(m.Groups[i].Value, System.Globalization.CultureInfo.InvariantCulture);
+        // The server's own score of the same text from a new session, as the REPL shows it.
+        var other = await fixture.Client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru" });
+        var fed = await fixture.Client.Generation.FeedAsync(new FeedRequest { SessionId = other.Id, Text = TuiFixture.Pattern });
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = other.Id });
+        Assert.Equal(Math.Round(fed.Loss, 2), Group(1));
+        Assert.Equal(Math.Round(fed.Loss / Math.Log(2), 2), Group(2));
+        Assert.Equal(Math.Round(Math.Exp(fed.Loss), 1), Group(3));
+        Assert.Equal(Math.Round(fed.Accuracy * 100), Group(4));
+    }
+
+    [Fact]
     public async Task A_prime_longer_than_the_server_takes_in_one_call_goes_in_pieces()
     {
         var prime = string.Concat(Enumerable.Repeat(TuiFixture.Pattern, 22_000 / TuiFixture.Pattern.Length)); // past max_prime_chars (20,000)
@@ -647,6 +667,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal([""], CommandRunner.Pieces("", 2));
         await Runner.RunLineAsync($"feed \"{prime}\""); // feed takes any length too
         Assert.Empty(_output.Errors);
+        // Scored over all its pieces: the model was trained on this text.
+        Assert.Matches($@"^fed {prime.Length} chars \(\d+ in the session\) · 0\.\d\d nats/char .* · ([5-9]\d|100)% top-1; next: ", _output.Lines.Last(l => l.StartsWith("fed ", StringComparison.Ordinal)));
         Assert.Equal(2 * prime.Length + 5, (await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = Runner.Session!.Id })).CharactersSeen);
     }
 

@@ -41,7 +41,7 @@ public static class CommandCatalog
         new("use", "use MODEL [t=0.8] [k=N] [p=X] [seed=N]", "Open a generation session on a model.", ArgumentKind.Model, SamplingKeys, Words: 1),
         new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime.",
             ArgumentKind.None, [.. SamplingKeys, "stop"], Words: null),
-        new("feed", "feed \"TEXT\"", "Advance the session over text without generating.", Words: null),
+        new("feed", "feed \"TEXT\"", "Advance the session over text without generating; says how well the model predicted it (nats and bits per char, perplexity, top-1).", Words: null),
         new("fork", "fork", "Continue in a copy of the session's state and random sequence (the original is kept; set seed=N for other text)."),
         new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),

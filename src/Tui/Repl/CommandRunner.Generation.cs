@@ -188,9 +188,17 @@ public sealed partial class CommandRunner
             await ReopenSession(null, ct); // as gen does, after a restart or an expiry
             response = await client.Generation.FeedAsync(Piece(0), cancellationToken: ct);
         }
-        for (var i = 1; i < pieces.Count; i++) response = await client.Generation.FeedAsync(Piece(i), cancellationToken: ct);
+        // Each call scores its own piece: the text's score is their sum, weighted by the chars each scored.
+        var (lossSum, correct, scored) = (0.0, 0.0, 0L);
+        for (var i = 0; ; i++)
+        {
+            (lossSum, correct, scored) = (lossSum + response.Loss * response.CharactersScored, correct + response.Accuracy * response.CharactersScored, scored + response.CharactersScored);
+            if (i + 1 == pieces.Count) break;
+            response = await client.Generation.FeedAsync(Piece(i + 1), cancellationToken: ct);
+        }
         var next = string.Join("  ", response.Next.Select(a => $"{VisibleText.Character(a.Text)} {a.Probability:P0}"));
-        output.Line($"fed {text.EnumerateRunes().Count()} chars ({response.CharactersSeen} in the session); next: {next}");
+        var score = scored > 0 ? " · " + PredictionScoreText.Describe(lossSum / scored, correct / scored) : "";
+        output.Line($"fed {text.EnumerateRunes().Count()} chars ({response.CharactersSeen} in the session){score}; next: {next}");
     }
 
     private async Task Fork(CancellationToken ct)
