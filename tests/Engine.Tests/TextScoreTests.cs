@@ -86,6 +86,24 @@ public class TextScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<Sa
         Assert.Equal(expected.Correct - first.Correct, evaluated.Correct);
     }
 
+    [Fact]
+    public void Evaluating_with_a_next_char_windowed_model_scores_each_char_after_the_first_window_from_the_window_before_it()
+    {
+        var a = Architectures.Get("loop");
+        var vocabulary = Vocabulary.Build(Tiny.Text(2));
+        var hp = Tiny.HyperParameters(a);
+        using var model = a.Create(hp, vocabulary.Size);
+        model.eval();
+        var n = a.WindowLength(hp);
+        var evaluated = TextEvaluation.Evaluate(model, a, hp, vocabulary, Text, CPU);
+        using var session = new GenerationSession(model, vocabulary, new SamplingSettings(Seed: 1));
+        session.Feed(Text[..n]);
+        var rest = session.Feed(Text[n..]); // from the window of the n chars before each
+        Assert.Equal(Text.Length - n, evaluated.Characters);
+        Assert.Equal(rest.Loss, evaluated.Loss, 4);
+        Assert.Equal(rest.Correct, evaluated.Correct);
+    }
+
     [Theory]
     [InlineData("loop")]
     [InlineData("seq-rnn")]

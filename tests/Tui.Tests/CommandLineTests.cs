@@ -1034,6 +1034,64 @@ public class CommandLineTests
         return (output.ToString(), error.ToString());
     }
 
+    [Fact]
+    public void Eval_scores_a_text_file_as_the_engine_feeding_it_does_as_a_line_or_json_lowercasing_for_a_lowercase_model() => InTempFolder(root =>
+    {
+        var (folder, corpus) = TrainedOneEpoch(root);
+        var text = Path.Combine(root, "short.txt");
+        File.WriteAllText(text, TuiFixture.TinyText[..500]); // under 1,024 chars: one stream, every char after the first scored
+        var checkpoint = Path.Combine(folder, "best.ckpt");
+        var line = Printed(["eval", folder, "--text", text, "--threads", "1"]).TrimEnd();
+        var m = Regex.Match(line, $@"^499 chars of {Regex.Escape(text)} scored by {Regex.Escape(checkpoint)} · (\d+\.\d\d) nats/char \((\d+\.\d\d) bits/char, perplexity \d+\.\d\) · (\d+)% top-1$");
+        Assert.True(m.Success, line);
+        using var json = System.Text.Json.JsonDocument.Parse(Printed(["eval", checkpoint, "--text", text, "--json", "--threads", "1"]));
+        var figures = json.RootElement;
+        Assert.Equal(499, figures.GetProperty("characters_scored").GetInt64());
+        var loss = figures.GetProperty("loss_nats_per_char").GetDouble();
+        Assert.Equal(m.Groups[1].Value, loss.ToString("F2", System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(loss / Math.Log(2), figures.GetProperty("bits_per_char").GetDouble(), 9);
+        Assert.Equal(Math.Exp(loss), figures.GetProperty("perplexity").GetDouble(), 9);
+
+        // Independently: a session fed the first char, then the rest, scores the rest from the state after each char before it.
+        using (var trained = CharRnn.Engine.Checkpoints.TrainedModel.Load(checkpoint, TorchSharp.torch.CPU))
+        using (var session = new CharRnn.Engine.Sampling.GenerationSession(trained.Model, trained.Vocabulary, new CharRnn.Engine.Sampling.SamplingSettings()))
+        {
+            session.Feed(TuiFixture.TinyText[..1]);
+            var rest = session.Feed(TuiFixture.TinyText[1..500]);
+            Assert.Equal(rest.Loss, loss, 4);
+            Assert.Equal(rest.Accuracy, figures.GetProperty("accuracy").GetDouble(), 4);
+            Assert.True(loss < trained.Vocabulary.UniformLoss, $"{loss} nats/char, no better than guessing ({trained.Vocabulary.UniformLoss})");
+        }
+
+        // A model trained lowercased reads the text lowercased, as it trained.
+        var lower = Path.Combine(root, "lower");
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", lower, "--max-steps", "2", "--lower", "--n-hidden", "8", "--bs", "4", "--sample-chars", "0", "--threads", "1"]));
+        var upper = Path.Combine(root, "upper.txt");
+        File.WriteAllText(upper, TuiFixture.TinyText[..500].ToUpperInvariant());
+        Assert.Equal(Printed(["eval", lower, "--text", text, "--threads", "1"]).Split(" · ")[1..], Printed(["eval", lower, "--text", upper, "--threads", "1"]).Split(" · ")[1..]);
+    });
+
+    [Fact]
+    public void Eval_refuses_a_text_it_cannot_score_with_one_line_saying_why() => InTempFolder(root =>
+    {
+        var (folder, corpus) = TrainedOneEpoch(root);
+        string Write(string name, string content)
+        {
+            var path = Path.Combine(root, name);
+            File.WriteAllText(path, content);
+            return path;
+        }
+        var (missing, empty, one, unknown) = (Path.Combine(root, "none.txt"), Write("empty.txt", ""), Write("one.txt", "t"), Write("zq.txt", "the Zebra sat on the Quay. Zzz"));
+        AssertUserError(["eval", folder, "--text", missing, "--threads", "1"], $"charrnn: --text '{missing}' does not exist; give the text file to score.");
+        AssertUserError(["eval", folder, "--text", root, "--threads", "1"], $"charrnn: --text '{root}' is a folder; give the text file to score.");
+        AssertUserError(["eval", folder, "--text", empty, "--threads", "1"], $"charrnn: --text '{empty}' is empty; give a text of at least 2 characters to score.");
+        AssertUserError(["eval", folder, "--text", one, "--threads", "1"], $"charrnn: --text '{one}': The text has 1 character(s); the model needs at least 2 to score one");
+        AssertUserError(["eval", folder, "--text", unknown, "--threads", "1"],
+            $"charrnn: --text '{unknown}' has 7 character(s) the model's vocabulary does not know, 9 time(s) in all: 'Z' (U+005A), 'b' (U+0062), 'r' (U+0072), 'Q' (U+0051), 'u' (U+0075), 'y' (U+0079), 'z' (U+007A). Nothing was scored: ");
+        AssertUserError(["eval", folder, "--threads", "1"], "charrnn: Option '--text' is required. (see charrnn eval --help)");
+        AssertUserError(["eval", "no-such-model", "--text", corpus, "--models", root, "--threads", "1"], $"charrnn: No model 'no-such-model': it is not a model folder or .ckpt file, nor a model in --models '{root}'");
+    });
+
     /// <summary>A stateful GRU of 8 units trained one epoch on the tiny corpus into ROOT/m (so it has a best.ckpt), and that corpus.</summary>
     private static (string Folder, string Corpus) TrainedOneEpoch(string root)
     {

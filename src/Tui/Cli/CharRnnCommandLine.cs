@@ -20,6 +20,7 @@ public static class CharRnnCommandLine
             TrainCommand.CreateTrain(),
             ResumeCommand.CreateResume(),
             GenerateCommand.Create(),
+            EvalCommand.Create(),
             ModelsCommand.Create(),
             ArchsCommand.Create(),
             DemoCommand.Create(),

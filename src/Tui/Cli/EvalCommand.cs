@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+using CharRnn.Tui.Client;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>
+/// charrnn eval: how well a model predicts a text file (the char-rnn measure: nats and bits per char,
+/// perplexity, top-1 accuracy), computed in-process over the whole file in batches, as validation is.
+/// A text with characters outside the model's vocabulary is refused, naming them: a score that left
+/// some of the text out would not be the text's.
+/// </summary>
+public static class EvalCommand
+{
+    public static Command Create()
+    {
+        var named = new Argument<string>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models." }.RefusingFlags().NotEmpty("a model's name or folder");
+        var models = CommonOptions.ModelsDir();
+        var textFile = new Option<string>("--text") { Description = "The text file (UTF-8) to score.", Required = true }.NotEmpty("a text file");
+        var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object instead of a line of words." };
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var command = new Command("eval", "Score how well a model predicts a text file: nats and bits per char, perplexity, top-1 accuracy.")
+        {
+            named, models, textFile, json, device, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var file = parse.GetValue(textFile)!;
+            var text = ReadText(file);
+            var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(parse.GetValue(named)!, parse.GetValue(models)!));
+            using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch (see AsyncSignalMask)
+            var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
+            using var trained = TrainedModel.LoadForGeneration(path, torchDevice, e =>
+            {
+                path = Path.Combine(Path.GetDirectoryName(path) ?? "", Trainer.LastCheckpoint);
+                Console.Error.WriteLine($"charrnn: {e.Message} Scoring with last.ckpt instead.");
+            });
+            Engine.Sampling.TextScore score;
+            try { score = TextEvaluation.Evaluate(trained, text, torchDevice); }
+            catch (UnknownCharactersException e) { throw Unknown(file, text, e); }
+            catch (ArgumentException e) { throw new ArgumentException($"--text '{file}': {e.Message}"); }
+            Console.WriteLine(parse.GetValue(json)
+                ? JsonSerializer.Serialize(new
+                {
+                    model = path, text = file, characters_scored = score.Characters, loss_nats_per_char = score.Loss,
+                    bits_per_char = score.Loss / Math.Log(2), perplexity = Math.Exp(score.Loss), accuracy = score.Accuracy,
+                })
+                : $"{score.Characters:N0} chars of {file} scored by {path} · {PredictionScoreText.Describe(score.Loss, score.Accuracy)}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string ReadText(string file)
+    {
+        if (Directory.Exists(file)) throw new ArgumentException($"--text '{file}' is a folder; give the text file to score.");
+        if (!File.Exists(file)) throw new ArgumentException($"--text '{file}' does not exist; give the text file to score.");
+        var text = File.ReadAllText(file, Encoding.UTF8);
+        if (text.Length == 0) throw new ArgumentException($"--text '{file}' is empty; give a text of at least 2 characters to score.");
+        return text;
+    }
+
+    /// <summary>Names the characters (the first ten) and says how often they occur, as the text was written.</summary>
+    private static ArgumentException Unknown(string file, string text, UnknownCharactersException e)
+    {
+        var unknown = e.Characters.ToHashSet();
+        var occurrences = text.EnumerateRunes().Count(unknown.Contains);
+        var shown = string.Join(", ", e.Characters.Take(10).Select(Vocabulary.Describe)) + (e.Characters.Count > 10 ? $" and {e.Characters.Count - 10} more" : "");
+        return new ArgumentException($"--text '{file}' has {e.Characters.Count} character(s) the model's vocabulary does not know, {occurrences:N0} time(s) in all: {shown}. " +
+                                     "Nothing was scored: remove them from the text, or score it with a model trained on a corpus that has them.");
+    }
+}
