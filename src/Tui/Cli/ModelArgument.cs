@@ -1,7 +1,7 @@
 namespace CharRnn.Tui.Cli;
 
 /// <summary>
-/// How generate and resume find the model they are given: a .ckpt file or a model folder as
+/// How generate, eval and resume find the model they are given: a .ckpt file or a model folder as
 /// written, else a model of that name under --models (the names `charrnn models` lists). A folder
 /// that holds no checkpoint (`bench` in the repository's root) does not hide a model of its name.
 /// </summary>
