@@ -1,3 +1,4 @@
+using Grpc.Core;
 using CharRnn.Protos.V1;
 
 namespace CharRnn.Tui.Tests;
@@ -77,6 +78,21 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
         Assert.Null(typing.Error); // the server took it
         Assert.Equal(ViewModels.InteractiveTyping.RetypeChars, seen); // the text's end, which sets the model's state
         await WaitFor(typing, () => typing.Prediction.Length == 5, "a prediction after the retype");
+    }
+
+    [Fact]
+    public async Task A_write_the_server_ended_the_call_during_shows_the_calls_status_not_the_writes_cancelled()
+    {
+        var refusal = new RpcException(new Status(StatusCode.ResourceExhausted, "The request's message is 2,000,001 bytes; this server takes messages up to 2,000,000 bytes."),
+            new Metadata { { Client.ErrorText.RequestIdTrailer, "0123abcd" } });
+        ViewModels.InteractiveTyping? typing = null;
+        var server = new CallEndedDuringWriteInvoker(refusal, () => typing?.Error != null);
+        using var client = new Client.CharRnnClient(server, new Uri("http://127.0.0.1:1"));
+        typing = new ViewModels.InteractiveTyping(client);
+        typing.Type("gru", "the c");
+        await WaitFor(typing, () => typing.Error != null, "the call's status");
+        await typing.DisposeAsync(); // the pump has handled the keystroke, its failed write included
+        Assert.Equal("The request's message is 2,000,001 bytes; this server takes messages up to 2,000,000 bytes. (request 0123abcd); type on to reconnect", typing.Error);
     }
 
     private static async Task WaitFor(ViewModels.InteractiveTyping typing, Func<bool> condition, string what)

@@ -143,6 +143,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
         Error = null;
         Volatile.Write(ref _broken, false);
         _requests = 0;
+        _endedWith = null;
         _call = _client.Generation.Interact(cancellationToken: cancellation);
         var call = _call;
         _reader = Task.Run(async () =>
@@ -162,6 +163,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
             }
             catch (RpcException e) when (e.StatusCode != StatusCode.Cancelled)
             {
+                _endedWith = e;
                 Error = WhatNext(e);
                 Volatile.Write(ref _broken, true);
                 Interlocked.Increment(ref _version);
@@ -195,13 +197,26 @@ public sealed class InteractiveTyping : IAsyncDisposable
         }
         catch (Exception e) when (e is RpcException or InvalidOperationException)
         {
-            Error = e is RpcException r ? WhatNext(r) : e.Message + "; type on to reconnect";
+            // A server that ends the call during this write (a message over its size limit) fails the write CANCELLED, or
+            // "the call is complete": why it ended is the call's status, which its response stream ends with.
+            var ended = await EndedWith();
+            Error = (ended ?? e as RpcException) is { } r ? WhatNext(r) : e.Message + "; type on to reconnect";
             Volatile.Write(ref _broken, true);
         }
         finally
         {
             _send.Release();
         }
+    }
+
+    private RpcException? _endedWith; // the status the current call's response stream ended with, unless CANCELLED
+
+    /// <summary>The status the call ended with, once its response stream has read it (a call whose write failed is ending); null if none came.</summary>
+    private async Task<RpcException?> EndedWith()
+    {
+        try { await _reader.WaitAsync(TimeSpan.FromSeconds(5)); } // a bound, should the stream not end: the write's own error is shown then
+        catch (TimeoutException) { }
+        return _endedWith;
     }
 
     public async Task StopAsync()
