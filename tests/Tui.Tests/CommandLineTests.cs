@@ -791,6 +791,45 @@ public class CommandLineTests
     });
 
     [Fact]
+    public void A_key_in_openssls_legacy_encrypted_format_is_refused_with_how_to_convert_it() => InTempFolder(root =>
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        var pem = CertificatePem(root, rsa);
+        var key = LegacyEncryptedKey(root, rsa);
+        var right = Path.Combine(root, "right");
+        File.WriteAllText(right, "right\n");
+        var serve = ServeWithCertificate(root, pem);
+        var refusal = $"charrnn: TLS key '{key}' is encrypted in OpenSSL's legacy format (Proc-Type: 4,ENCRYPTED), which cannot be read here: " +
+                      $"convert it to PKCS#8 with openssl pkcs8 -topk8 -in {key} -out key-pkcs8.pem, and give that with --tls-key and its passphrase with --tls-password-file.";
+        // With its passphrase it was "not encrypted ... drop it"; without, the crypto library's words for a key it cannot read.
+        AssertUserError(serve(["--tls-key", key, "--tls-password-file", right]), refusal);
+        AssertUserError(serve(["--tls-key", key]), refusal);
+    });
+
+    /// <summary>
+    /// <paramref name="key"/> in OpenSSL's legacy encrypted PEM (passphrase "right"), as `openssl rsa -aes256 -traditional`
+    /// writes it, at root/legacy.key; without openssl, its headers by hand over the unencrypted key (all that is read of it).
+    /// </summary>
+    private static string LegacyEncryptedKey(string root, System.Security.Cryptography.RSA key)
+    {
+        var plain = Path.Combine(root, "plain.key");
+        var legacy = Path.Combine(root, "legacy.key");
+        File.WriteAllText(plain, key.ExportRSAPrivateKeyPem());
+        try
+        {
+            using var openssl = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("openssl",
+                ["rsa", "-in", plain, "-aes256", "-passout", "pass:right", "-traditional", "-out", legacy]) { RedirectStandardError = true })!;
+            openssl.StandardError.ReadToEnd();
+            openssl.WaitForExit();
+            if (openssl.ExitCode == 0) return legacy;
+        }
+        catch (System.ComponentModel.Win32Exception) { } // no openssl
+        var body = Convert.ToBase64String(key.ExportRSAPrivateKey(), Base64FormattingOptions.InsertLineBreaks);
+        File.WriteAllText(legacy, $"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-256-CBC,{Convert.ToHexString(new byte[16])}\n\n{body}\n-----END RSA PRIVATE KEY-----\n");
+        return legacy;
+    }
+
+    [Fact]
     public void A_key_that_is_not_the_certificates_own_is_refused_naming_both_files() => InTempFolder(root =>
     {
         using var rsa = System.Security.Cryptography.RSA.Create(2048);
