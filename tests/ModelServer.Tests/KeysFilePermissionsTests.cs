@@ -110,6 +110,31 @@ public class KeysFilePermissionsTests
         finally { File.Delete(path); }
     }
 
+    [Theory]
+    [InlineData(null)] // a new file
+    [InlineData("644")] // an old one every local user may read: the copy is not, until it is given that mode before any key is in it
+    [InlineData("666")]
+    public void A_rewritten_keys_file_is_owner_only_from_its_creation(string? oldMode)
+    {
+        if (OperatingSystem.IsWindows()) return; // no Unix modes
+        var path = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        try
+        {
+            if (oldMode != null)
+            {
+                ApiKeyStore.Load(path).Add("ops", admin: true);
+                Run("chmod", oldMode, path);
+            }
+            var store = ApiKeyStore.Load(path);
+            UnixFileMode? created = null;
+            store.CopyCreated = copy => created = OperatingSystem.IsWindows() ? null : File.GetUnixFileMode(copy);
+            store.Add("teama", admin: false);
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, created); // made with the default mode, it was 644 under umask 022
+            Assert.Equal(oldMode ?? "600", Stat("%a", path)); // then the mode the operator gave the file
+        }
+        finally { File.Delete(path); }
+    }
+
     private static string Stat(string format, string path) => Run("stat", "-c", format, path);
 
     private static string Run(string file, params string[] args)

@@ -249,6 +249,9 @@ public sealed partial class ApiKeyStore
     /// <summary>What the last change could not keep of the file's owner or group (<see cref="KeysFilePermissions"/>), or null.</summary>
     public string? PermissionsWarning { get; private set; }
 
+    /// <summary>Called with the rewritten copy as soon as it is created, before anything is done to it or written in it (tests read its mode).</summary>
+    internal Action<Microsoft.Win32.SafeHandles.SafeFileHandle>? CopyCreated { get; set; }
+
     private void Save()
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(_keys, Json);
@@ -256,6 +259,7 @@ public sealed partial class ApiKeyStore
         PermissionsWarning = null;
         AtomicFile.Write(Path, stream =>
         {
+            CopyCreated?.Invoke(((FileStream)stream).SafeFileHandle);
             PermissionsWarning = permissions.ApplyTo(((FileStream)stream).SafeFileHandle, System.IO.Path.GetFullPath(Path)); // before any key is in it
             stream.Write(bytes);
         }, createMode: KeysFilePermissions.NewFileMode); // owner-only from the start, until ApplyTo gives it the old file's mode
