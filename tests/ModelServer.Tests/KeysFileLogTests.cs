@@ -18,7 +18,7 @@ public class KeysFileLogTests : IDisposable
     public void Each_change_of_the_keys_files_state_is_logged_once()
     {
         ApiKeyStore.Load(_path).Add("alice", admin: false);
-        var log = new ListLogger();
+        var log = new ListLogger<AuthInterceptor>();
         var auth = new AuthInterceptor(Microsoft.Extensions.Options.Options.Create(new ServerOptions { KeysFile = _path }),
             new RefusalLog(TimeProvider.System, NullLogger<RefusalLog>.Instance), log);
         auth.Current();
@@ -51,7 +51,7 @@ public class KeysFileLogTests : IDisposable
         var store = ApiKeyStore.Load(_path);
         store.Add("teamA", admin: false);
         store.Add("teamB", admin: false);
-        var log = new ListLogger();
+        var log = new ListLogger<AuthInterceptor>();
         var auth = new AuthInterceptor(Microsoft.Extensions.Options.Options.Create(new ServerOptions { KeysFile = _path }),
             new RefusalLog(TimeProvider.System, NullLogger<RefusalLog>.Instance), log);
         auth.Current();
@@ -77,7 +77,7 @@ public class KeysFileLogTests : IDisposable
         store.Add("alice", admin: false);
         store.Add("bob", admin: false);
         File.WriteAllText(_path, File.ReadAllText(_path).Replace("\"bob\"", "\"Alice\"")); // keys add refuses that name; an editor does not
-        var log = new ListLogger();
+        var log = new ListLogger<AuthInterceptor>();
         var auth = new AuthInterceptor(Microsoft.Extensions.Options.Options.Create(new ServerOptions { KeysFile = _path }),
             new RefusalLog(TimeProvider.System, NullLogger<RefusalLog>.Instance), log);
         Assert.Null(auth.Current().Problem);
@@ -88,13 +88,4 @@ public class KeysFileLogTests : IDisposable
     }
 
     public void Dispose() => File.Delete(_path);
-
-    private sealed class ListLogger : ILogger<AuthInterceptor>
-    {
-        public List<string> Lines { get; } = [];
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Lines.Add($"{logLevel}: {formatter(state, exception)}");
-    }
 }

@@ -40,20 +40,24 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var raw = new Method<byte[], byte[]>(MethodType.Unary, "charrnn.v1.Generation", "OpenSession",
             Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));
         var invoker = keyed.AsAlice.Channel.CreateCallInvoker();
+        RpcException? malformedRefusal = null, oversizedRefusal = null;
         for (var i = 0; i < 3; i++) // a varint that never ends: no protobuf parser takes it
-            Assert.Equal(StatusCode.InvalidArgument, (await Calls.Fails(() => invoker.AsyncUnaryCall(raw, null, new CallOptions(), [0xff, 0xff, 0xff, 0xff, 0x0f]).ResponseAsync)).StatusCode);
+            Assert.Equal(StatusCode.InvalidArgument, (malformedRefusal = await Calls.Fails(() => invoker.AsyncUnaryCall(raw, null, new CallOptions(), [0xff, 0xff, 0xff, 0xff, 0x0f]).ResponseAsync)).StatusCode);
         var tooLong = new string('a', keyed.Server.Options.Limits.MaxMessageBytes);
         for (var i = 0; i < 2; i++)
-            Assert.Equal(StatusCode.ResourceExhausted, (await Calls.Fails(() => keyed.AsAlice.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", Prime = tooLong }).ResponseAsync)).StatusCode);
+            Assert.Equal(StatusCode.ResourceExhausted, (oversizedRefusal = await Calls.Fails(() => keyed.AsAlice.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", Prime = tooLong }).ResponseAsync)).StatusCode);
 
         Assert.True(malformed.Value >= malformedBefore + 3, $"{malformed.Value - malformedBefore} malformed requests counted"); // other servers in this process count too
         Assert.True(oversized.Value >= oversizedBefore + 2, $"{oversized.Value - oversizedBefore} oversized requests counted");
         Assert.Empty(Log.With("Error when executing service method")); // grpc-dotnet's, with a stack trace, for every call
+        const string covers = "; the refusals of this address for this reason within a minute carry this id, and are not logged)";
         Assert.Equal(["Warning: Refused /charrnn.v1.Generation/OpenSession from unknown: " + MessageLimits.MalformedMessageRefusal.NotParsedReason +
-                      " (more refusals of this address for this reason within a minute are not logged)"], Log.With("its request message does not parse"));
+                      $" (request {RequestId(malformedRefusal)}{covers}"], Log.With("its request message does not parse"));
         Assert.Equal([$"Warning: Refused /charrnn.v1.Generation/OpenSession from unknown: a message over max_message_bytes ({keyed.Server.Options.Limits.MaxMessageBytes:N0} " +
-                      "bytes; RESOURCE_EXHAUSTED) (more refusals of this address for this reason within a minute are not logged)"], Log.With("a message over max_message_bytes"));
+                      $"bytes; RESOURCE_EXHAUSTED) (request {RequestId(oversizedRefusal)}{covers}"], Log.With("a message over max_message_bytes"));
     }
+
+    private static string? RequestId(RpcException? e) => e?.Trailers.GetValue(Errors.ErrorMappingInterceptor.RequestIdTrailer);
 
     [Fact]
     public async Task An_admin_stopping_a_job_is_logged_when_asked_not_only_when_the_job_ends()

@@ -100,27 +100,20 @@ public class ServerStatusTests
     [Fact]
     public async Task A_server_that_refuses_the_key_is_named_as_refusing_it_not_as_disconnected()
     {
-        var root = Directory.CreateTempSubdirectory("charrnn-status-").FullName;
-        try
-        {
-            var keys = Path.Combine(root, "keys.json");
-            ModelServer.Security.ApiKeyStore.Load(keys).Add("admin", admin: true);
-            await using var server = await EmbeddedServer.StartAsync(new ModelServer.Hosting.ServerOptions { ModelsDirectory = Path.Combine(root, "models"), KeysFile = keys, Device = "cpu" });
-            using var client = new CharRnnClient(server.Address); // no --token
-            var status = new ServerStatus(client, new CompletionSource());
-            status.Start(TimeSpan.FromSeconds(2));
-            var deadline = DateTime.UtcNow.AddSeconds(20);
-            while (status.Version == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
-            await status.DisposeAsync();
-            Assert.False(status.Connected);
-            Assert.StartsWith("refused (Unauthenticated): This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN).", status.Line);
-            // A narrow status bar keeps the state and drops the reason, then the code.
-            Assert.Equal("refused (Unauthenticated)", status.LineFitting(30));
-            Assert.Equal("refused", status.LineFitting(10));
-            Assert.Equal("refused", status.LineFitting(3)); // the shortest, cut by the bar, where nothing fits
-            Assert.StartsWith("the server refused this client: This server needs an API key", status.TakeNotice());
-        }
-        finally { Directory.Delete(root, true); }
+        await using var server = await KeyedEmbeddedServer.StartAsync();
+        using var client = new CharRnnClient(server.Address); // no --token
+        var status = new ServerStatus(client, new CompletionSource());
+        status.Start(TimeSpan.FromSeconds(2));
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (status.Version == 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
+        await status.DisposeAsync();
+        Assert.False(status.Connected);
+        Assert.StartsWith("refused (Unauthenticated): This server needs an API key: send the metadata 'authorization: Bearer <key>' (charrnn --token KEY, or CHARRNN_TOKEN).", status.Line);
+        // A narrow status bar keeps the state and drops the reason, then the code.
+        Assert.Equal("refused (Unauthenticated)", status.LineFitting(30));
+        Assert.Equal("refused", status.LineFitting(10));
+        Assert.Equal("refused", status.LineFitting(3)); // the shortest, cut by the bar, where nothing fits
+        Assert.StartsWith("the server refused this client: This server needs an API key", status.TakeNotice());
     }
 
     [Fact]

@@ -51,7 +51,10 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
     /// </summary>
     private RpcException? Translate(Exception e, ServerCallContext context)
     {
-        var requestId = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
+        // A stream's later message that does not parse is a refusal RefusalLog logs once a minute: its line's id, so that the line is found by it too.
+        var malformed = e is Google.Protobuf.InvalidProtocolBufferException && !context.CancellationToken.IsCancellationRequested;
+        var requestId = malformed ? refusals.Refused(context.Peer, context.Method, MessageLimits.MalformedMessageRefusal.NotParsedReason)
+            : Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(4));
         var mapped = Map(e, context, requestId);
         if ((mapped ?? e as RpcException) is { StatusCode: not StatusCode.Cancelled } status
             && Capped(Security.Caller.TryOf(context) is { } caller ? paths.ForCaller(status.Status.Detail, caller.Admin) : status.Status.Detail) is var detail)
@@ -74,9 +77,7 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             return Identified(mapped, requestId);
         }
         var quota = (e as ServerException)?.Quota;
-        var malformed = e is Google.Protobuf.InvalidProtocolBufferException;
         if (code != StatusCode.Cancelled) Count(code, MetricReason(code, quota, malformed));
-        if (malformed) refusals.Refused(context.Peer, context.Method, MessageLimits.MalformedMessageRefusal.NotParsedReason);
         if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
         // One line a failed call, with its reason, not its message: the client has that, and it may echo what was sent.
         if (code is not StatusCode.Cancelled and not StatusCode.Internal) // INTERNAL is logged with its stack, the id in it (Map)

@@ -30,10 +30,10 @@ public sealed class MalformedMessageRefusal(RequestDelegate next, RefusalLog ref
         }
         var refusal = Refusal(context);
         Metrics.ServerMetrics.Errors.WithLabels(refusal.StatusCode.ToString(), Metrics.ServerMetrics.MalformedMessageReason).Inc();
-        refusals.Refused(call.Peer, call.Method, NotParsedReason);
+        var requestId = refusals.Refused(call.Peer, call.Method, NotParsedReason);
         if (context.Response.HasStarted) return;
         call.Status = refusal;
-        TrailersOnlyRefusal.Write(context.Response, refusal.StatusCode, refusal.Detail, Errors.ErrorReasons.MalformedMessage);
+        TrailersOnlyRefusal.Write(context.Response, refusal.StatusCode, refusal.Detail, Errors.ErrorReasons.MalformedMessage, requestId);
     }
 
     /// <summary>The reason <see cref="RefusalLog"/> gives: the same for every such call, so a client sending them in a loop is one line a minute.</summary>

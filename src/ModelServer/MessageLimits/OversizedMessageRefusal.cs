@@ -53,12 +53,12 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
         var length = await DeclaredLength(context.Request.BodyReader, context.RequestAborted);
         if (length is { } sent && sent > maximum)
         {
-            TrailersOnlyRefusal.Write(context.Response, Grpc.Core.StatusCode.ResourceExhausted, Refusal(sent, maximum.Value, isTraining), Errors.ErrorReasons.MessageTooLarge);
             // No handler ran: counted and logged (one line per address a minute) here. The size is left out of the
             // reason, which keys the log: each new size would be a new line.
             var limit = isTraining ? "max_training_message_bytes" : "max_message_bytes";
             Metrics.ServerMetrics.Errors.WithLabels(Grpc.Core.StatusCode.ResourceExhausted.ToString(), limit).Inc();
-            refusals.Refused(Peer(context), context.Request.Path, $"a message over {limit} ({maximum.Value:N0} bytes; RESOURCE_EXHAUSTED)");
+            var requestId = refusals.Refused(Peer(context), context.Request.Path, $"a message over {limit} ({maximum.Value:N0} bytes; RESOURCE_EXHAUSTED)");
+            TrailersOnlyRefusal.Write(context.Response, Grpc.Core.StatusCode.ResourceExhausted, Refusal(sent, maximum.Value, isTraining), Errors.ErrorReasons.MessageTooLarge, requestId);
             return;
         }
         // The later messages of a stream come after the handler starts: checked as it reads them, in the same words.

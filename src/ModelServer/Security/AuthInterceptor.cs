@@ -188,13 +188,16 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
 
     /// <summary>
     /// A refused call: counted and logged here, for ErrorMappingInterceptor, which counts the other failed
-    /// calls, runs after this one and never sees it; so it carries its details from here too.
+    /// calls, runs after this one and never sees it; so it carries its details from here too, and its request id:
+    /// the one the log's line for it names (<see cref="RefusalLog"/>).
     /// </summary>
     /// <param name="errorReason">The machine code for clients (<see cref="Errors.ErrorReasons"/>); <paramref name="reason"/> is the log's words.</param>
     private RpcException Refuse(ServerCallContext context, StatusCode code, string errorReason, string reason, string detail)
     {
         Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), Metrics.ServerMetrics.AuthReason).Inc();
-        refusals.Refused(context.Peer, context.Method, reason);
-        return Errors.ErrorDetails.Refusal(code, detail, errorReason);
+        var requestId = refusals.Refused(context.Peer, context.Method, reason);
+        var refusal = Errors.ErrorDetails.Refusal(code, detail, errorReason);
+        refusal.Trailers.Add(Errors.ErrorMappingInterceptor.RequestIdTrailer, requestId);
+        return refusal;
     }
 }

@@ -16,11 +16,14 @@ public sealed class OncePerMinute<TKey>(TimeProvider time) where TKey : notnull
     private readonly ConcurrentDictionary<TKey, DateTimeOffset> _lastLogged = new();
 
     /// <summary>True, and remembered as logged now, when <paramref name="key"/> was not logged within the last minute.</summary>
-    public bool Due(TKey key)
+    public bool Due(TKey key) => Due(key, out _);
+
+    /// <summary><see cref="Due(TKey)"/>, with when the line that covers <paramref name="key"/> now was logged (now, when due).</summary>
+    public bool Due(TKey key, out DateTimeOffset logged)
     {
         var now = time.GetUtcNow();
-        if (_lastLogged.TryGetValue(key, out var last) && now - last < Quiet) return false;
-        _lastLogged[key] = now;
+        if (_lastLogged.TryGetValue(key, out logged) && now - logged < Quiet) return false;
+        _lastLogged[key] = logged = now;
         if (_lastLogged.Count > MaxRemembered)
         {
             foreach (var (old, at) in _lastLogged)
