@@ -24,6 +24,19 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void The_forms_corpus_is_one_the_server_has_not_the_lessons_when_its_text_is_not_there()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.CorpusField != null, "the form");
+        Assert.Equal("tiny", _window.Models.CorpusField!.Text); // was "nietzsche", which this server has not cached: the first Train was refused
+        CharRnn.Protos.V1.CorpusInfo Corpus(string name, bool available) => new() { Name = name, Available = available };
+        Assert.Equal("nietzsche", ModelsView.DefaultCorpus([Corpus("nietzsche", true), Corpus("mine", true)]));
+        Assert.Equal("mine", ModelsView.DefaultCorpus([Corpus("nietzsche", false), Corpus("broken", false), Corpus("mine", true)]));
+        Assert.Equal("nietzsche", ModelsView.DefaultCorpus([Corpus("nietzsche", false)])); // nothing on the server: the lesson's, fetched on first use
+        Assert.Equal("nietzsche", ModelsView.DefaultCorpus(null));
+    }
+
+    [Fact]
     public void The_forms_fields_edit_as_the_command_line_does()
     {
         _window.Show(_window.Models);
@@ -115,7 +128,7 @@ public sealed partial class ScreenTests
         _window.Models.ScheduleField.Text = "sgdr:cycle=1";
         Ui(_window.Models.PressTrain);
         PumpUntil(() => _window.Repl.Log.Content.Contains("error:"), "the server's refusal");
-        Assert.Contains("train stateful-lstm name=\"sched\" corpus=\"nietzsche\" schedule=\"sgdr:cycle=1\"", _window.Repl.Log.Content); // sent as typed
+        Assert.Contains("train stateful-lstm name=\"sched\" corpus=\"tiny\" schedule=\"sgdr:cycle=1\"", _window.Repl.Log.Content); // sent as typed
         var error = _window.Repl.Log.Content[_window.Repl.Log.Content.IndexOf("error:", StringComparison.Ordinal)..];
         Assert.Contains("sgdr", error); // what it takes, in the server's words
         Assert.DoesNotContain(_fixture.Client.Catalog.ListModels(new Protos.V1.ListModelsRequest()).Models, m => m.Name == "sched");

@@ -31,7 +31,8 @@ public sealed class TuiFixture : IDisposable
         using (var trainer = Trainer.Create(a, hp, new TrainingOptions { MaxSteps = 80, Epochs = 3, LearningRate = LayerGroupValues.All(1e-2), WeightDecay = LayerGroupValues.All(1e-5), SampleChars = 0 },
                    corpus, CPU, Path.Combine(Models, "gru")))
             trainer.Run();
-        Options = new ServerOptions { ModelsDirectory = Models, CorporaDirectory = Corpora, Device = "cpu" };
+        // An empty cache: the lesson's text is not there, whatever this machine has cached (what the Models form offers depends on it).
+        Options = new ServerOptions { ModelsDirectory = Models, CorporaDirectory = Corpora, CorpusCacheDirectory = Path.Combine(Root, "cache"), Device = "cpu" };
         Options.Limits.SessionIdleSeconds = 86_400; // a slow run must not expire the sessions tests count
         Server = EmbeddedServer.StartAsync(Options).GetAwaiter().GetResult();
         Client = new CharRnnClient(Server.Address, Server.Token);

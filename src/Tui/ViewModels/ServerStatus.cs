@@ -20,6 +20,7 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
     private volatile string[] _lines = ["connecting…"];
     private volatile IReadOnlyList<ModelSummary> _models = [];
     private volatile ListArchitecturesResponse? _architectures;
+    private volatile IReadOnlyList<CorpusInfo>? _corpora;
     private int _version;
 
     /// <summary>The status bar's text in full.</summary>
@@ -42,6 +43,8 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
     public bool Refused { get; private set; }
     public IReadOnlyList<ModelSummary> Models => _models;
     public ListArchitecturesResponse? Architectures => _architectures;
+    /// <summary>The corpora the server listed at the last poll; null until one answered.</summary>
+    public IReadOnlyList<CorpusInfo>? Corpora => _corpora;
     public int Version => Volatile.Read(ref _version);
 
     /// <summary>The next line for the log about the connection (lost, refused, back), or null.</summary>
@@ -96,6 +99,7 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
             var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), deadline: deadline, cancellationToken: ct)).Jobs;
             var corpora = (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), deadline: deadline, cancellationToken: ct)).Corpora;
             _models = models;
+            _corpora = corpora;
             var device = info.Device.Split(" · ")[0];
             var whole = $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued";
             string[] shorter = [whole, $"{device} · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued", $"connected · {device}", "connected"];

@@ -35,6 +35,7 @@ public sealed class ModelsView : View
     private readonly List<(HyperParameterSpec Spec, TextField Field)> _fields = [];
     private TextField? _name, _corpus, _schedule;
     private string? _shownArchitecture;
+    private string _corpusDefault = KnownCorpusName;
     private int _formRows;
     private int _statusVersion = -1;
     private IReadOnlyList<ModelSummary> _modelList = [];
@@ -139,6 +140,12 @@ public sealed class ModelsView : View
         if (_status.Version == _statusVersion) return;
         _statusVersion = _status.Version;
         if (_status.Architectures is { } list && _architectureNames.Count == 0) ShowArchitectures(list);
+        // The corpora listed after the form was made (or changed since): an untouched corpus field follows the default.
+        if (_corpus != null && DefaultCorpus(_status.Corpora) is var corpus && corpus != _corpusDefault)
+        {
+            if (_corpus.Text.Trim() == _corpusDefault) _corpus.Text = corpus;
+            _corpusDefault = corpus;
+        }
         // Best first; the loss first, the list's order (a long name in a narrow pane cut it off), then the name and
         // the training flag before the architecture.
         var models = _status.Models.OrderBy(m => ModelLoss.Of(m) ?? double.MaxValue).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
@@ -188,6 +195,22 @@ public sealed class ModelsView : View
         ShowForm();
     }
 
+    private const string KnownCorpusName = "nietzsche";
+
+    /// <summary>
+    /// The corpus the form offers first: the lesson's when the server has its text, else the first corpus it has (a
+    /// server given only its own corpora, nietzsche not cached, refused the form's first Train), else the lesson's
+    /// (fetched on first use).
+    /// </summary>
+    internal static string DefaultCorpus(IReadOnlyList<CorpusInfo>? corpora)
+    {
+        var available = corpora?.Where(c => c.Available).Select(c => c.Name).ToList() ?? [];
+        return available.Contains(KnownCorpusName) || available.Count == 0 ? KnownCorpusName : available[0];
+    }
+
+    /// <summary>The form's corpus field (tests).</summary>
+    internal TextField? CorpusField => _corpus;
+
     /// <summary>The line under the form: what is wrong with it, or why there is none (tests).</summary>
     internal string ErrorLine => _error.Text;
 
@@ -216,7 +239,8 @@ public sealed class ModelsView : View
         {
             if (key == Terminal.Gui.Input.Key.CursorUp || (key == Terminal.Gui.Input.Key.CursorLeft && _name.InsertionPoint == 0)) key.Handled = true;
         };
-        _corpus = AddRow("corpus", "nietzsche", "corpora lists", ref row);
+        _corpusDefault = DefaultCorpus(_status.Corpora);
+        _corpus = AddRow("corpus", _corpusDefault, "corpora lists", ref row);
         var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "max_steps" or "lr" or "lower" or "clip");
         foreach (var spec in arch.Hyperparameters.Concat(training))
         {
