@@ -34,6 +34,21 @@ public class LineChartTests
     }
 
     [Fact]
+    public void A_constant_learning_rates_axis_labels_each_step_with_its_own_value()
+    {
+        // A tall pane (200×50): steps of 0.005 up to 0.02, where 0.015 was labelled "0.02", twice "0.02" on one axis.
+        var chart = new LineChart("step", "lr", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 66, 16) };
+        chart.Show([(0, 0.01), (800, 0.01)], []);
+        var labels = chart.YTicks.Select(v => chart.AxisY.LabelGetter(new Terminal.Gui.Views.AxisIncrementToRender(Terminal.Gui.ViewBase.Orientation.Vertical, 0, (float)v))).ToList();
+        Assert.Contains("1.5e-2", labels);
+        Assert.Equal(labels.Count, labels.Distinct().Count());
+        Assert.All(labels, l => Assert.InRange(l.Length, 1, 6)); // a label ends at the axis and leaves column 0 to its title
+        Assert.Equal("1.25e-3", LineChart.YLabel(0.00125, 5e-5)); // a value finer than its power of ten gets its second digit
+        Assert.Equal("2.00", LineChart.YLabel(2, 0.5)); // losses as they were
+        Assert.Equal("5.0e-3", LineChart.YLabel(0.005, 0.005));
+    }
+
+    [Fact]
     public void An_axis_that_starts_just_below_zero_labels_its_first_tick_0_not_minus_0()
     {
         var first = LineChart.Ticks(-7, 1500, 500).First();

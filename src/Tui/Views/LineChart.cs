@@ -34,7 +34,7 @@ public sealed class LineChart : GraphView
         AxisY.Text = yLabel;
         AxisX.Increment = 0; // no data, no ticks (the default of 1 a cell ran the labels together)
         AxisY.Increment = 0;
-        AxisY.LabelGetter = v => v.Value.ToString(v.Value < 0.01 && v.Value > 0 ? "0.0e0" : "0.00", CultureInfo.InvariantCulture);
+        AxisY.LabelGetter = v => YLabel(v.Value, AxisY.Increment);
         AxisX.LabelGetter = v => v.Value.ToString("0", CultureInfo.InvariantCulture);
         _line.LineColor = new Attribute(lineColor, Color.Black);
         _marks.Fill = new GraphCellToRender(new Rune('●'), new Attribute(markColor, Color.Black));
@@ -169,6 +169,18 @@ public sealed class LineChart : GraphView
                 graph.AddRune(new Rune(title[i]));
             }
         }
+    }
+
+    /// <summary>
+    /// A y label with the digits its step needs: "0.00" while the step is a hundredth or more, else in powers of ten with a
+    /// digit more where the step is finer than the value's (0.015 in steps of 0.005 is "1.5e-2"; as "0.00" it read "0.02",
+    /// the same as the label above it).
+    /// </summary>
+    internal static string YLabel(double value, double increment)
+    {
+        if (value == 0 || (increment >= 0.01 && Math.Abs(value) >= 0.01)) return value.ToString("0.00", CultureInfo.InvariantCulture);
+        var digits = increment > 0 ? Math.Clamp((int)Math.Floor(Math.Log10(Math.Abs(value))) - (int)Math.Floor(Math.Log10(increment) + 1e-9), 1, 2) : 1;
+        return value.ToString(digits == 1 ? "0.0e0" : "0.00e0", CultureInfo.InvariantCulture);
     }
 
     /// <summary>1, 2 or 5 times a power of ten, at least <paramref name="raw"/>.</summary>
