@@ -83,6 +83,27 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void How_a_job_ended_wraps_whole_onto_rows_of_its_own_at_80_and_100_columns()
+    {
+        _window.Monitor.Attach(new Protos.V1.Job { Id = "j-182645df9db0", ModelName = "stateful-gru-1", State = Protos.V1.Job.Types.State.Running, Step = 136, TotalSteps = 136 });
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-182645df9db0", Step = 136, Finished = new Protos.V1.JobEvent.Types.Finished { Reason = "finished 3 epoch(s)", FinalValidLoss = 1.6327, FinalValidAccuracy = 0.503 } });
+        _window.Show(_window.Training);
+        foreach (var (width, height) in new[] { (80, 24), (100, 30) })
+        {
+            _app.Driver!.SetScreenSize(width, height);
+            // Was one row cut at the edge: "… val 1.6327 nats/" at 80 columns, "… accuracy 50.3" at 100.
+            PumpUntil(() => Screen.Contains("50.3 %"), $"the whole end at {width}×{height}");
+            Assert.Contains("job j-182645df9db0 · model stateful-gru-1 · finished 3 epoch(s)", Screen);
+            Assert.Contains("nats/char, accuracy", Screen);
+            Assert.Contains("step 136/136", Screen); // the figures moved down, not overwritten
+            Assert.Contains("100%", Screen);
+            Assert.Contains("Loss (", Screen);
+        }
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => Screen.Contains("finished 3 epoch(s) · val 1.6327 nats/char, accuracy 50.3 %"), "one row again at 130 columns");
+    }
+
+    [Fact]
     public void The_epoch_samples_pane_shows_the_newest_sample_on_a_short_terminal()
     {
         _app.Driver!.SetScreenSize(100, 30); // the pane has one row: it showed the empty line after the last sample

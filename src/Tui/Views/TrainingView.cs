@@ -19,8 +19,12 @@ public sealed class TrainingView : View
     private readonly LineChart _loss = new("step", "loss", Color.BrightCyan, Color.BrightYellow);
     private readonly LineChart _learningRate = new("step", "lr", Color.BrightMagenta, Color.BrightMagenta);
     // Three short lines, not two long ones: at 80 columns a long line wrapped, and the label cut what the progress line said.
+    // The first, the job's state, may be long (how it ended): it wraps onto rows of its own, and the rest move down.
     private readonly Label _stats = new() { X = 0, Y = 0, Width = Dim.Fill(), Height = 3, HotKeySpecifier = HotKeys.None };
-    private readonly ProgressBar _progress = new() { X = 0, Y = 3, Width = Dim.Fill(), ProgressBarFormat = ProgressBarFormat.SimplePlusPercentage };
+    private readonly ProgressBar _progress = new() { X = 0, Width = Dim.Fill(), ProgressBarFormat = ProgressBarFormat.SimplePlusPercentage };
+    private string _jobLine = "";
+    private string _figures = "";
+    private int _statsRows = 3;
     private readonly StreamTextView _samples = new() { Width = Dim.Fill(), Height = Dim.Fill(), NewestLineFromStart = true };
     private int _drawn = -1;
     private int _samplesShown;
@@ -38,14 +42,15 @@ public sealed class TrainingView : View
         Height = Dim.Fill();
         // The charts get what the samples leave: 40% of the tab, on a short terminal only the newest sample's line,
         // and on a shorter one (80×24) nothing: a chart of two rows shows no curve.
-        var chartRows = Dim.Func(_ => Math.Max(0, Viewport.Height - 4 - (Viewport.Height < 16 ? 0 : Viewport.Height < 20 ? 3 : Viewport.Height * 2 / 5)));
-        var lossFrame = new FrameView { Title = LossTitles[0], X = 0, Y = 4, Width = Dim.Percent(65), Height = chartRows };
+        _progress.Y = Pos.Bottom(_stats);
+        var chartRows = Dim.Func(_ => Math.Max(0, Viewport.Height - _stats.Frame.Height - 1 - (Viewport.Height < 16 ? 0 : Viewport.Height < 20 ? 3 : Viewport.Height * 2 / 5)));
+        var lossFrame = new FrameView { Title = LossTitles[0], X = 0, Y = Pos.Bottom(_progress), Width = Dim.Percent(65), Height = chartRows };
         // The title is the chart's legend: at 80 columns the wide one was cut to "… validation at each epoch e".
         lossFrame.FrameChanged += (_, _) => lossFrame.Title = LossTitles.FirstOrDefault(t => t.GetColumns() <= lossFrame.Frame.Width - TitleFrame) ?? LossTitles[^1];
         _loss.Width = Dim.Fill();
         _loss.Height = Dim.Fill();
         lossFrame.Add(_loss);
-        var lrFrame = new FrameView { Title = "Learning rate", X = Pos.Right(lossFrame), Y = 4, Width = Dim.Fill(), Height = chartRows };
+        var lrFrame = new FrameView { Title = "Learning rate", X = Pos.Right(lossFrame), Y = Pos.Bottom(_progress), Width = Dim.Fill(), Height = chartRows };
         _learningRate.Width = Dim.Fill();
         _learningRate.Height = Dim.Fill();
         lrFrame.Add(_learningRate);
@@ -54,6 +59,21 @@ public sealed class TrainingView : View
         Add(_stats, _progress, lossFrame, lrFrame, samplesFrame);
         // On the label's three rows (it does not wrap), each short enough for the screen's least width: one line was cut at 100 columns.
         _stats.Text = "No job watched. Train one:\ntrain stateful-lstm epochs=1 lower=true\nor watch a running one: jobs, attach ID";
+        // A narrower or wider tab wraps the job's line anew.
+        ViewportChanged += (_, e) => { if (e.NewViewport.Width != e.OldViewport.Width) ShowStats(); };
+    }
+
+    /// <summary>The job line word-wrapped to the tab's width (at most three rows: a failure's reason is cut after them), then the figures.</summary>
+    private void ShowStats()
+    {
+        if (_jobLine.Length == 0) return;
+        // A number keeps its unit on its row ("accuracy 50.3 %", not "50.3" then "%").
+        var rows = WordWrap.Lines(_jobLine.Replace(" %", "\u00a0%", StringComparison.Ordinal), Math.Max(1, Viewport.Width), 3)
+            .Select(r => r.Replace('\u00a0', ' ')).ToList();
+        _stats.Text = string.Join("\n", rows) + "\n" + _figures;
+        if (rows.Count + 2 == _statsRows) return;
+        _statsRows = rows.Count + 2;
+        _stats.Height = _statsRows; // a relayout only when the rows change: not on every progress report
     }
 
     /// <summary>The loss chart's legend, widest first: the widest that fits its pane is its title.</summary>
@@ -76,10 +96,11 @@ public sealed class TrainingView : View
         // Cut off from the server, the figures are as of then: no ETA or rate that reads as current.
         var eta = m.EtaSeconds is { } s && !m.Disconnected ? Durations.Format(TimeSpan.FromSeconds(s)) : "?";
         var rate = m.Disconnected ? "- chars/s" : string.Create(CultureInfo.InvariantCulture, $"{m.CharsPerSecond:N0} chars/s");
-        _stats.Text = string.Create(CultureInfo.InvariantCulture,
-            $"job {m.JobId} · model {m.ModelName} · {(m.Disconnected ? $"server unreachable, reconnecting (last seen {m.State})" : m.State)}\n" +
+        _jobLine = $"job {m.JobId} · model {m.ModelName} · {(m.Disconnected ? $"server unreachable, reconnecting (last seen {m.State})" : m.State)}";
+        _figures = string.Create(CultureInfo.InvariantCulture,
             $"epoch {m.EpochProgress:F2} · step {m.Step}/{m.TotalSteps} · ETA {eta}\n" +
             $"loss {Show(m.LastLoss)} · val {Show(m.LastValidLoss)} · lr {m.LearningRate:0.0e+0} · {rate}");
+        ShowStats();
         _progress.Fraction = (float)m.Fraction;
         _loss.Show(m.Loss, m.ValidLoss);
         _learningRate.Show(m.LearningRates, []);
