@@ -37,6 +37,19 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void At_80_columns_the_trained_models_list_shows_names_not_losses_that_leave_no_room_for_them()
+    {
+        _window.Show(_window.Models);
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => _window.Models.ModelList.Viewport.Width is > 0 and < 20, "the 80-column layout");
+        // Each row was "1.633 lst": the loss and a name's first three letters, three models told apart by nothing.
+        PumpUntil(() => _window.Models.ModelList.Source!.ToList().Cast<string>().Contains("gru stateful-gru"), "rows of names");
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Models.ModelList.Source!.ToList().Cast<string>().Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d\.\d{3} gru stateful-gru$")), "the losses back where there is room");
+        Assert.Contains("Trained models: val loss (Enter: use)", Screen);
+    }
+
+    [Fact]
     public void The_forms_fields_edit_as_the_command_line_does()
     {
         _window.Show(_window.Models);

@@ -27,6 +27,11 @@ public sealed class ModelsView : View
     private readonly ListView<string> _architectures = new() { Width = Dim.Fill(), Height = Dim.Fill() };
     private readonly FrameView _architecturesFrame = new() { Title = "Architectures", X = 0, Y = 0, Width = 22, Height = Dim.Fill() };
     private readonly ListView<string> _models = new() { Width = Dim.Fill(), Height = Dim.Fill() };
+    private readonly FrameView _modelsFrame = new() { Title = "Trained models: val loss (Enter: use)", Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
+    /// <summary>Columns a row needs for a loss and a name worth reading beside it; fewer, and the rows are names alone.</summary>
+    private const int LossAndNameWidth = 20;
+    private bool NamesOnly => _models.Viewport.Width is > 0 and < LossAndNameWidth;
+    private bool _namesOnlyShown;
     private readonly View _form = new() { Width = Dim.Fill(), Height = Dim.Fill(2), CanFocus = true };
     private readonly Label _error = new() { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, HotKeySpecifier = HotKeys.None };
     // No hotkey: Terminal.Gui fires a bare letter's hotkey from any tab that does not take the
@@ -51,7 +56,8 @@ public sealed class ModelsView : View
         var archFrame = _architecturesFrame;
         // Half the tab, but never so narrow that a row's hint is cut: at 80 columns "1 to 2048" showed as "1 to 204".
         var formFrame = new FrameView { Title = "Hyperparameters", X = Pos.Right(archFrame), Y = 0, Width = Dim.Func(_ => Math.Max(Viewport.Width / 2, FormPaneMinWidth), this), Height = Dim.Fill() };
-        var modelFrame = new FrameView { Title = "Trained models: val loss (Enter: use)", X = Pos.Right(formFrame), Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
+        var modelFrame = _modelsFrame;
+        modelFrame.X = Pos.Right(formFrame);
         _architectures.SetSource(_architectureNames);
         _models.SetSource(_modelLines);
         // No search as you type: a command typed while a list has the focus (`use gru`) goes to the
@@ -93,7 +99,11 @@ public sealed class ModelsView : View
         // A list shrunk (a small terminal, the "too small" notice) scrolled to keep its selection in view, and stayed
         // scrolled once it grew back: stateful-lstm at its top, nine architectures above it and empty rows below.
         _architectures.FrameChanged += (_, _) => ScrollToFit(_architectures);
-        _models.FrameChanged += (_, _) => ScrollToFit(_models);
+        _models.FrameChanged += (_, _) =>
+        {
+            ScrollToFit(_models);
+            if (NamesOnly != _namesOnlyShown) { _namesOnlyShown = NamesOnly; _statusVersion = -1; } // the next frame's Refresh writes the rows anew
+        };
         _architectures.ValueChanged += (_, _) => ShowForm();
         _train.Accepting += (_, e) => { e.Handled = true; StartTraining(); };
         _models.Accepting += (_, e) =>
@@ -147,12 +157,15 @@ public sealed class ModelsView : View
             _corpusDefault = corpus;
         }
         // Best first; the loss first, the list's order (a long name in a narrow pane cut it off), then the name and
-        // the training flag before the architecture.
+        // the training flag before the architecture. In a pane too narrow for both (80 columns: 9), the name alone:
+        // "1.633 lst" on three rows told three models apart by nothing.
         var models = _status.Models.OrderBy(m => ModelLoss.Of(m) ?? double.MaxValue).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
+        var lossShown = !NamesOnly;
         var lines = models.Select(m => m.Error.Length > 0
-            ? $"  -   {m.Name} (unreadable)"
+            ? (lossShown ? "  -   " : "") + $"{m.Name} (unreadable)"
             : string.Create(CultureInfo.InvariantCulture,
-                $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} {m.Name}{(m.Training ? " training" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")} {m.Architecture}")).ToList();
+                $"{(lossShown ? $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} " : "")}{m.Name}{(m.Training ? " training" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")} {m.Architecture}")).ToList();
+        _modelsFrame.Title = lossShown ? "Trained models: val loss (Enter: use)" : "Trained";
         if (!lines.SequenceEqual(_modelLines))
         {
             // The selection follows its model, not its row: a model whose loss improves moves up the list.
