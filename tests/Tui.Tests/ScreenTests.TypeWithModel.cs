@@ -35,6 +35,24 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void Typed_text_wraps_at_a_words_end_not_in_the_middle_of_one()
+    {
+        UseGru();
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        var width = _window.TypeView.Viewport.Width;
+        // Words of the gru's own letters, long enough to cross the row's end inside a word.
+        var text = string.Concat(Enumerable.Repeat("the cat sat on the mat. ", 20)).TrimEnd();
+        while (text[width - 1] == ' ' || text[width] == ' ') text = "a " + text;
+        text = text[..(width + 30)].TrimEnd();
+        Type(text);
+        PumpUntil(() => _window.TypeView.Typed == text, "the text typed");
+        var breakAt = text.LastIndexOf(' ', width - 1) + 1; // the first row ends with the last whole word that fits
+        PumpUntil(() => Screen.Split('\n').Any(l => l.TrimStart('│').StartsWith(text[breakAt..(breakAt + 12)], StringComparison.Ordinal)), "the second row to start at a word");
+        Assert.DoesNotContain(Screen.Split('\n'), l => l.TrimStart('│').StartsWith(text[width..(width + 12)], StringComparison.Ordinal)); // cut mid-word at the edge
+    }
+
+    [Fact]
     public void Typing_with_the_model_shows_its_prediction_as_ghost_text_and_tab_accepts_it()
     {
         UseGru();

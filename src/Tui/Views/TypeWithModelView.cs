@@ -121,7 +121,18 @@ public sealed class TypeWithModelView : View
         foreach (var cell in cells)
         {
             var columns = Math.Max(0, cell.Item1.GetColumns());
-            if (cell.Item1.Value == '\n' || used + columns > width) { rows.Add([]); used = 0; }
+            if (cell.Item1.Value == '\n') { rows.Add([]); used = 0; }
+            else if (used + columns > width)
+            {
+                // At a word's end, as the Generate panes wrap: the word being typed moves whole to the next row
+                // ("everything and no" / "thing at all"); a word as long as the row goes on on the next one.
+                var last = rows[^1];
+                var space = last.FindLastIndex(c => c.Item1.Value == ' ');
+                var next = space > 0 && cell.Item1.Value != ' ' ? last.GetRange(space + 1, last.Count - space - 1) : [];
+                if (next.Count > 0) last.RemoveRange(space + 1, next.Count);
+                rows.Add(next);
+                used = next.Sum(c => Math.Max(0, c.Item1.GetColumns()));
+            }
             if (cell.Item1.Value != '\n') { rows[^1].Add(cell); used += columns; }
         }
         foreach (var line in rows.Skip(Math.Max(0, rows.Count - Math.Max(1, height - top))))
