@@ -15,7 +15,20 @@ public static class AtomicFile
     /// The mode the temp file is created with (Unix), for a file others must not read even for a moment (the keys
     /// file): made with the default mode (0644 under umask 022), it was open to every local user until tightened.
     /// </param>
-    public static void Write(string path, Action<Stream> write, UnixFileMode? createMode = null)
+    public static void Write(string path, Action<Stream> write, UnixFileMode? createMode = null) =>
+        // The delegate runs synchronously, so the task is complete when WriteAsync returns: no thread waits on another.
+        WriteAsync(path, stream =>
+        {
+            write(stream);
+            return Task.CompletedTask;
+        }, createMode).GetAwaiter().GetResult();
+
+    /// <summary>
+    /// <see cref="Write"/> for content that arrives over time (an upload's stream): the target is replaced only
+    /// when <paramref name="write"/> completes; when it throws (or is cancelled), the temp file is deleted and the
+    /// target stays as it was.
+    /// </summary>
+    public static async Task WriteAsync(string path, Func<Stream, Task> write, UnixFileMode? createMode = null)
     {
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
@@ -28,7 +41,7 @@ public static class AtomicFile
             if (createMode is { } mode && !OperatingSystem.IsWindows()) options.UnixCreateMode = mode;
             using (var stream = new FileStream(temp, options))
             {
-                write(stream);
+                await write(stream);
                 stream.Flush(flushToDisk: true);
             }
             File.Move(temp, full, overwrite: true);

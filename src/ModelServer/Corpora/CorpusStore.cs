@@ -4,25 +4,29 @@ using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Security;
 using CharRnn.ModelServer.TrainedModels;
 using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Corpora;
 
 /// <summary>A corpus the server offers by name.</summary>
-public sealed record CorpusEntry(string Name, string Description, long Characters, string Sha256, bool Available);
+public sealed record CorpusEntry(string Name, string Description, long Characters, string Sha256, bool Available,
+    bool Uploaded = false, string? Owner = null, DateTimeOffset? UploadedAt = null);
 
 /// <summary>
 /// The corpora a job can name: the known ones (nietzsche: from the cache, or downloaded and
 /// verified on first use) and every *.txt file in the corpora folder, named by file name.
 /// Known corpora stay in memory once loaded (a download is dear); a folder's corpus is shared
 /// while a job holds it and read again after (a folder of large texts must not fill the memory).
-/// Listing measures files without loading them.
+/// Listing measures files without loading them. Uploaded corpora (<see cref="UploadedCorpora"/>) are named the same
+/// way, after the server's own, and each key reaches only its own (admins all).
 /// </summary>
 public sealed class CorpusStore
 {
     public const string UploadedName = "upload";
     private readonly string? _directory;
+    private readonly UploadedCorpora? _uploads;
     private readonly CorpusResolver _resolver;
     private readonly ConcurrentDictionary<string, Corpus> _known = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, LoadedCorpus> _loaded = new(StringComparer.Ordinal);
@@ -33,7 +37,9 @@ public sealed class CorpusStore
     private static readonly TimeSpan RetryFetchAfter = TimeSpan.FromMinutes(1);
     private readonly ConcurrentDictionary<string, (FileStamp Stamp, CorpusFingerprint Fingerprint)> _fingerprints = new(StringComparer.Ordinal);
 
-    public CorpusStore(IOptions<ServerOptions> options) : this(options, null) { }
+    public CorpusStore(IOptions<ServerOptions> options) : this(options, download: null) { }
+
+    public CorpusStore(IOptions<ServerOptions> options, UploadedCorpora uploads) : this(options, download: null) => _uploads = uploads;
 
     /// <param name="download">How a known corpus missing from the cache is fetched (tests: a network that fails).</param>
     internal CorpusStore(IOptions<ServerOptions> options, Func<Uri, CancellationToken, Task<byte[]>>? download)
@@ -43,7 +49,8 @@ public sealed class CorpusStore
         _resolver = new CorpusResolver(options.Value.CorpusCacheDirectory, download);
     }
 
-    public IReadOnlyList<CorpusEntry> List()
+    /// <param name="caller">Whose uploads to list: its own, or every one for an admin (null: every one).</param>
+    public IReadOnlyList<CorpusEntry> List(Caller? caller = null)
     {
         var result = new List<CorpusEntry>();
         foreach (var known in KnownCorpus.All)
@@ -65,8 +72,40 @@ public sealed class CorpusStore
                     : new CorpusEntry(name, $"{description}; cannot be used: {error}", 0, "", false));
             }
         }
+        if (_uploads != null)
+            foreach (var name in _uploads.Names().Where(n => CanUse(n, caller)))
+            {
+                var entry = UploadEntry(name);
+                // A server corpus of the name, added to the corpora folder after the upload, is the one jobs get.
+                result.Add(result.Any(c => c.Name == name) ? entry with { Available = false, Description = $"{entry.Description}; hidden by the server's corpus of the same name" } : entry);
+            }
         return result;
     }
+
+    /// <summary>One uploaded corpus as <see cref="List"/> gives it.</summary>
+    public CorpusEntry UploadEntry(string name)
+    {
+        var file = _uploads!.PathOf(name);
+        var description = $"uploaded ({new FileInfo(file).Length:N0} bytes)";
+        var owner = _uploads.Owner(name);
+        return TryMeasure(file, out var measured, out var error)
+            ? new CorpusEntry(name, description, measured.Characters, measured.Sha256, true, true, owner, _uploads.StoredAt(name))
+            : new CorpusEntry(name, $"{description}; cannot be used: {error}", 0, "", false, true, owner, _uploads.StoredAt(name));
+    }
+
+    /// <summary>Whether <paramref name="name"/> is an upload <paramref name="caller"/> may not read (a server corpus of the name comes first).</summary>
+    public bool IsUploadHiddenFrom(string name, Caller caller) =>
+        _uploads != null && ServerCorpusNamed(name) != name && _uploads.Exists(name) && !CanUse(name, caller);
+
+    /// <summary>Whether <paramref name="caller"/> may train on (and list) the upload: its owner and admins; one without an owner, admins only.</summary>
+    private bool CanUse(string upload, Caller? caller) => caller == null || caller.Owns(_uploads!.Owner(upload));
+
+    /// <summary>
+    /// The server's own corpus (a known one, or a file in the corpora folder) whose name equals <paramref name="name"/>
+    /// or differs from it only in case; null when there is none. Uploads may not take these names.
+    /// </summary>
+    public string? ServerCorpusNamed(string name) =>
+        ServerNames().Append(UploadedName).FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// The corpus a model was trained on: by the checkpoint's word, not by the file (a job on an upload
@@ -81,13 +120,19 @@ public sealed class CorpusStore
             : throw ServerException.Precondition($"Model '{name}' was trained on uploaded text, and its copy ({ModelFolder.UploadedCorpusFile} in the model's folder) is gone.");
     }
 
-    /// <summary>The names <see cref="List"/> gives, without measuring the files.</summary>
-    private IEnumerable<string> Names() =>
+    /// <summary>The names <see cref="List"/> gives <paramref name="caller"/>, without measuring the files.</summary>
+    private IEnumerable<string> Names(Caller? caller) =>
+        ServerNames().Concat(_uploads == null ? [] : _uploads.Names().Where(n => CanUse(n, caller)));
+
+    /// <summary>The known corpora's names and the corpora folder's.</summary>
+    private IEnumerable<string> ServerNames() =>
         KnownCorpus.All.Select(k => k.Name).Concat(_directory == null || !Directory.Exists(_directory) ? []
             : Directory.GetFiles(_directory, "*.txt").Select(Path.GetFileNameWithoutExtension).OfType<string>().Where(n => n != UploadedName && IsValidName(n)));
 
     /// <summary>Loads a corpus by name (NOT_FOUND for unknown names; a clear error if it cannot be fetched).</summary>
-    public Corpus Get(string? name)
+    /// <param name="caller">Who asks, for uploads: another key's upload is NOT_FOUND, as if it were not there. Null
+    /// (a resume, a recovery: the model's own corpus) reaches every upload.</param>
+    public Corpus Get(string? name, Caller? caller = null)
     {
         var key = string.IsNullOrEmpty(name) ? KnownCorpus.Nietzsche.Name : name;
         ModelNames.Validate(key, "corpus_name", "corpus");
@@ -113,14 +158,16 @@ public sealed class CorpusStore
         if (key == UploadedName)
             throw ServerException.Invalid($"corpus_name '{UploadedName}' is reserved: it names text uploaded with corpus_text. Upload the text, or rename the corpus file.");
         var file = _directory == null ? null : Path.Combine(_directory, key + ".txt");
+        if ((file == null || !File.Exists(file)) && _uploads != null && _uploads.Exists(key) && CanUse(key, caller))
+            file = _uploads.PathOf(key);
         if (file == null || !File.Exists(file))
-            throw ServerException.NotFound($"No corpus '{Echo.Of(key)}' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.{ClosestName.Suggestion(key, Names())}",
+            throw ServerException.NotFound($"No corpus '{Echo.Of(key)}' on this server; ListCorpora shows the ones there are, or upload text (UploadCorpus, the REPL's upload).{ClosestName.Suggestion(key, Names(caller))}",
                 ErrorReasons.CorpusNotFound, ("corpus", key));
         // A file replaced since it was loaded is read again: jobs train on (and resumes check) what is there now.
         var stamp = FileStamp.Of(file);
-        if (_loaded.TryGetValue(key, out var loaded) && loaded.Stamp == stamp && loaded.Corpus.TryGetTarget(out var held)) return held;
+        if (_loaded.TryGetValue(file, out var loaded) && loaded.Stamp == stamp && loaded.Corpus.TryGetTarget(out var held)) return held;
         var corpus = Corpus.FromFile(file, key);
-        _loaded[key] = new LoadedCorpus(new WeakReference<Corpus>(corpus), stamp);
+        _loaded[file] = new LoadedCorpus(new WeakReference<Corpus>(corpus), stamp);
         return corpus;
     }
 

@@ -154,6 +154,7 @@ public static class ServerHost
         services.AddSingleton<CharRateLimiter>();
         services.AddSingleton<ServerLifetime>();
         services.AddSingleton<ModelStore>();
+        services.AddSingleton<UploadedCorpora>();
         services.AddSingleton<CorpusStore>();
         services.AddSingleton<SessionStore>();
         services.AddSingleton<JobEventJournal>();

@@ -54,6 +54,8 @@ public sealed class ServerLimits
     public int MaxCharsPerCall { get; set; } = 100_000;
     public int MaxPrimeChars { get; set; } = 20_000;
     public long MaxUploadBytes { get; set; } = 16 * 1024 * 1024;
+    /// <summary>The most bytes one UploadCorpus text may have (`serve --max-corpus-mb`): stored corpora are loaded whole to train on.</summary>
+    public long MaxCorpusBytes { get; set; } = 64L * 1024 * 1024;
     public int MaxQueuedJobs { get; set; } = 16;
     public int SessionIdleSeconds { get; set; } = 900;
     /// <summary>Sessions advanced together in one batched model step.</summary>

@@ -52,6 +52,7 @@ public sealed partial class JobQueue
         if (_unstoredFailures.TryGetValue(plan.ModelName, out var unstoredJob))
             throw ServerException.Precondition($"Model '{plan.ModelName}' has job {unstoredJob}, which could not be recovered at this server's start, and " +
                 "its failure could not be stored either (GetJob says why): the next start tries it again. Free disk space and restart the server before training this model.");
+        CheckCorpusSteady(plan);
         if (_deleting.Contains(plan.ModelName))
             throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
         // Deleted since it was planned (a delete waits for no job, and this one is not queued yet): resuming would make its folder again.

@@ -66,6 +66,7 @@ public sealed class ServerDatabase : IDisposable
                     last_sequence INTEGER NOT NULL DEFAULT -1);
                 CREATE TABLE IF NOT EXISTS job_events(job_id TEXT NOT NULL, sequence INTEGER NOT NULL, time TEXT NOT NULL, step INTEGER NOT NULL,
                     payload TEXT NOT NULL, PRIMARY KEY(job_id, sequence)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS corpora(name TEXT PRIMARY KEY, owner TEXT NOT NULL, created TEXT NOT NULL);
                 """);
             AddColumn("jobs", "run_seconds", "REAL NOT NULL DEFAULT 0"); // databases made before it
             AddColumn("jobs", "last_sequence", "INTEGER NOT NULL DEFAULT -1");
@@ -214,6 +215,37 @@ public sealed class ServerDatabase : IDisposable
         lock (_gate)
         {
             using var c = Command("DELETE FROM models WHERE name = $name", ("$name", name));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    // ---- uploaded corpora -----------------------------------------------------------------
+
+    /// <summary>The key that uploaded a corpus; null when no row names one (a file put in the uploads folder by hand).</summary>
+    public string? CorpusOwner(string name)
+    {
+        lock (_gate)
+        {
+            using var c = Command("SELECT owner FROM corpora WHERE name = $name", ("$name", name));
+            return c.ExecuteScalar() as string;
+        }
+    }
+
+    public void SetCorpusOwner(string name, string owner)
+    {
+        lock (_gate)
+        {
+            using var c = Command("INSERT INTO corpora(name, owner, created) VALUES($name, $owner, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner",
+                ("$name", name), ("$owner", owner), ("$now", Now()));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    public void ForgetCorpus(string name)
+    {
+        lock (_gate)
+        {
+            using var c = Command("DELETE FROM corpora WHERE name = $name", ("$name", name));
             c.ExecuteNonQuery();
         }
     }

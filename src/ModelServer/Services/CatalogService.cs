@@ -17,7 +17,7 @@ using Api = CharRnn.Protos.V1;
 namespace CharRnn.ModelServer.Services;
 
 /// <summary>Architectures, models, corpora and server facts.</summary>
-public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQueue jobs, SessionStore sessions, DeviceWorker worker,
+public sealed partial class CatalogService(ModelStore models, CorpusStore corpora, UploadedCorpora uploads, JobQueue jobs, SessionStore sessions, DeviceWorker worker,
     AuthInterceptor auth, CharRateLimiter chars, IOptions<ServerOptions> options, Errors.PathRedaction paths, ILogger<CatalogService> logger) : Api.Catalog.CatalogBase
 {
     private readonly ServerLimits _limits = options.Value.Limits;
@@ -101,7 +101,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
     {
         var response = new Api.ListCorporaResponse();
         var caller = Caller.Of(context);
-        response.Corpora.AddRange(corpora.List().Select(ProtoMapper.ToProto));
+        response.Corpora.AddRange(corpora.List(caller).Select(ProtoMapper.ToProto));
         foreach (var corpus in response.Corpora) // an unusable file's reason names it by its full path, as StartJob's error would
             corpus.Description = paths.ForCaller(corpus.Description, caller.Admin);
         return Task.FromResult(response);
@@ -113,7 +113,7 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         if (length is < 1 or > 5000)
             throw ServerException.Invalid($"length = {request.Length} is not allowed; ask for 1 to 5000 characters.");
         var (corpus, validFraction, lowercase) = string.IsNullOrEmpty(request.ModelName)
-            ? (corpora.Get(request.CorpusName), new TrainingOptions().ValidFraction, false)
+            ? (corpora.Get(request.CorpusName, Caller.Of(context)), new TrainingOptions().ValidFraction, false)
             : CorpusOf(request.ModelName, request.CorpusName, Caller.Of(context));
         var text = corpus.Text;
         if (text.Length == 0)
@@ -147,6 +147,8 @@ public sealed class CatalogService(ModelStore models, CorpusStore corpora, JobQu
         // server corpora are listed to every key, uploaded text only to the key that sent it.
         if (meta.Corpus.Name == CorpusStore.UploadedName && models.Ownership(name) is { } record && !caller.Owns(record.Owner))
             throw ServerException.PermissionDenied($"Model '{name}' was trained on uploaded text, which only the model's owner can read passages of; sharing a model does not share its corpus.");
+        if (corpora.IsUploadHiddenFrom(meta.Corpus.Name, caller))
+            throw ServerException.PermissionDenied($"Model '{name}' was trained on the uploaded corpus '{meta.Corpus.Name}', which only its owner can read passages of; sharing a model does not share its corpus.");
         try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction, meta.Vocabulary.Lowercase); }
         catch (ServerException e) when (e.Code == StatusCode.NotFound)
         {

@@ -71,7 +71,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         }, limits.MaxEpochs);
         CheckEpochs(options);
         options = WithJobTimeCap(options);
-        var (corpus, uploaded) = Corpus(request);
+        var (corpus, uploaded) = Corpus(request, caller);
         CheckFits(architecture, hyperParameters, options, corpus);
         Vocabulary vocabulary;
         try { vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency); }
@@ -188,10 +188,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             : $"Model '{name}' has trained {at.Epoch} epoch(s), and epochs is {options.Epochs}: nothing is left to train. Ask for more: epochs above {at.Epoch} (at most {limits.MaxEpochs}; it counts epochs in total).");
     }
 
-    private (Corpus Corpus, bool Uploaded) Corpus(Api.StartJobRequest request)
+    private (Corpus Corpus, bool Uploaded) Corpus(Api.StartJobRequest request, Caller caller)
     {
         if (request.CorpusCase != Api.StartJobRequest.CorpusOneofCase.CorpusText)
-            return (corpora.Get(request.CorpusName), false);
+            return (corpora.Get(request.CorpusName, caller), false);
         // Without a leading BOM and with "\n" line endings, as the corpus is saved (corpus.txt): its fingerprint is of the bytes kept.
         var text = Engine.Text.Corpus.WithUnixLineEndings(request.CorpusText.StartsWith('\uFEFF') ? request.CorpusText[1..] : request.CorpusText);
         var bytes = Encoding.UTF8.GetBytes(text);

@@ -156,6 +156,9 @@ public static partial class ProtoMapper
         Characters = c.Characters,
         Sha256 = c.Sha256,
         Available = c.Available,
+        Uploaded = c.Uploaded,
+        Owner = c.Owner ?? "",
+        UploadedAt = c.UploadedAt is { } at ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at) : null,
     };
 
     public static Api.KeyUsage ToProto(KeyUsage u) => new() { Key = u.Key, Sessions = u.Sessions, Jobs = u.Jobs, CharsLastMinute = u.CharsLastMinute };
@@ -178,5 +181,6 @@ public static partial class ProtoMapper
         MaxMessageBytes = l.MaxMessageBytes,
         MaxTrainingMessageBytes = l.MaxTrainingMessageBytes,
         MaxJobSeconds = l.MaxJobHours * 3600,
+        MaxCorpusBytes = l.MaxCorpusBytes,
     };
 }

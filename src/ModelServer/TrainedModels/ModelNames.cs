@@ -33,6 +33,9 @@ public static partial class ModelNames
     /// <summary>The start of the server's own file names in the models folder, which model names may not take.</summary>
     internal const string ServerFilePrefix = "charrnn.";
 
+    /// <summary>Whether <paramref name="name"/> follows <see cref="Rule"/> (a corpus's name: no rule of the models folder's own files applies).</summary>
+    public static bool IsName(string name) => NamePattern().IsMatch(name);
+
     /// <summary>Whether a folder in the models folder has a name the API can reach (a folder made outside the server may not).</summary>
     public static bool IsUsable(string folderName) =>
         NamePattern().IsMatch(folderName) && !folderName.StartsWith(ServerFilePrefix, StringComparison.OrdinalIgnoreCase);

@@ -25,6 +25,7 @@ public static class ServeCommand
         var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds };
         var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall };
         var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes };
+        var maxCorpus = new Option<long>("--max-corpus-mb") { Description = "Largest text one UploadCorpus (the REPL's upload) may store as a named corpus, in MB.", DefaultValueFactory = _ => defaults.Limits.MaxCorpusBytes >> 20 };
         var maxPrime = new Option<int>("--max-prime-chars") { Description = "Characters one call may feed (prime, Feed text, Interact text); longer text goes in pieces.", DefaultValueFactory = _ => defaults.Limits.MaxPrimeChars };
         var maxHyper = new Option<string[]>("--max-hyperparameter")
         {
@@ -46,7 +47,7 @@ public static class ServeCommand
         var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C, SIGTERM or SIGHUP stops it after checkpointing).")
         {
-            listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, tlsPasswordFile, maxSessions, idle, maxChars, maxPrime, maxUpload, maxQueued, maxEpochs, maxJobHours, maxHyper,
+            listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, tlsPasswordFile, maxSessions, idle, maxChars, maxPrime, maxUpload, maxCorpus, maxQueued, maxEpochs, maxJobHours, maxHyper,
             keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, jobMemory,
         };
         command.SetAction(parse =>
@@ -87,6 +88,8 @@ public static class ServeCommand
             }
             options.Limits.MaxUploadBytes = parse.GetValue(maxUpload) is var upload && upload is > 0 and <= MaxUploadBytes ? upload
                 : throw new ArgumentException($"--max-upload-bytes {upload} is not allowed; it must be from 1 to {MaxUploadBytes} (a gRPC message holds under 2 GiB).");
+            options.Limits.MaxCorpusBytes = parse.GetValue(maxCorpus) is var corpusMb && corpusMb is > 0 and <= MaxCorpusMegabytes ? corpusMb << 20
+                : throw new ArgumentException($"--max-corpus-mb {corpusMb} is not allowed; it must be from 1 to {MaxCorpusMegabytes} (a corpus is loaded whole, as one string of under 2 GiB).");
             options.Limits.MaxQueuedJobs = Positive(parse.GetValue(maxQueued), "--max-queued-jobs");
             options.Limits.MaxEpochs = (int)Between(parse.GetValue(maxEpochs), 1, TrainingOptions.MaxEpochs, "--max-epochs");
             options.Limits.MaxJobHours = Between(parse.GetValue(maxJobHours), 0, TrainingOptions.MaxTimeBudgetDays * 24, "--max-job-hours");
@@ -181,6 +184,8 @@ public static class ServeCommand
     }
 
     private const long MaxUploadBytes = 2_000_000_000;
+    /// <summary>A corpus is read whole into one byte array and decoded into one string: both stay under .NET's 2 GiB.</summary>
+    private const long MaxCorpusMegabytes = 1000;
 
     private static T Positive<T>(T value, string flag) where T : System.Numerics.INumber<T> =>
         value > T.Zero ? value : throw new ArgumentException($"{flag} {value} is not allowed; it must be positive.");

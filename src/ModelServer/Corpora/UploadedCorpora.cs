@@ -1,0 +1,82 @@
+using CharRnn.Engine.Storage;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Persistence;
+using CharRnn.ModelServer.TrainedModels;
+using Microsoft.Extensions.Options;
+
+namespace CharRnn.ModelServer.Corpora;
+
+/// <summary>
+/// Corpora sent with UploadCorpus: NAME.txt files in the models folder's "charrnn.corpora" folder (a name no
+/// model may take), each owned by the key that sent it (the database's corpora table). Written through a temp
+/// file renamed into place, so a failed or cancelled upload leaves nothing and never harms the corpus it would replace.
+/// </summary>
+public sealed class UploadedCorpora
+{
+    /// <summary>The folder's name in the models folder: model names may not start with "charrnn.", so no model folder is it.</summary>
+    public const string FolderName = ModelNames.ServerFilePrefix + "corpora";
+    private readonly ServerDatabase _database;
+    // Names an upload is being received for (or a deletion is under way): one change to a name at a time.
+    private readonly HashSet<string> _changing = new(StringComparer.OrdinalIgnoreCase);
+
+    public UploadedCorpora(IOptions<ServerOptions> options, ServerDatabase database)
+    {
+        _database = database;
+        Folder = Path.Combine(Path.GetFullPath(options.Value.ModelsDirectory), FolderName);
+        // An upload the process died in the middle of (kill -9, power loss) left its temp file: nobody writes here yet.
+        if (Directory.Exists(Folder))
+            foreach (var leftover in Directory.EnumerateFiles(Folder, ".*.tmp")) File.Delete(leftover);
+    }
+
+    public string Folder { get; }
+
+    public string PathOf(string name) => Path.Combine(Folder, ModelNames.Validate(name, "name", "corpus") + ".txt");
+
+    public bool Exists(string name) => File.Exists(PathOf(name)) && Names().Contains(name); // exactly: a case-insensitive file system finds "Foo" as "foo"
+
+    /// <summary>The stored uploads' names, in order; files with names the API cannot reach are left out.</summary>
+    public IReadOnlyList<string> Names() => !Directory.Exists(Folder) ? []
+        : Directory.GetFiles(Folder, "*.txt").Select(Path.GetFileNameWithoutExtension).OfType<string>()
+            .Where(ModelNames.IsName).Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The key that uploaded it; null for a file no row names (put there by hand), which only admins may use.</summary>
+    public string? Owner(string name) => _database.CorpusOwner(name);
+
+    public DateTimeOffset StoredAt(string name) => File.GetLastWriteTimeUtc(PathOf(name));
+
+    /// <summary>
+    /// Holds <paramref name="name"/> (any case) for one upload or deletion until disposed: FAILED_PRECONDITION while
+    /// another holds it, so that two uploads of one name cannot both replace it, nor a deletion remove a file being replaced.
+    /// </summary>
+    public IDisposable Hold(string name)
+    {
+        lock (_changing)
+            if (!_changing.Add(name))
+                throw ServerException.Precondition($"Corpus '{name}' is being uploaded or deleted by another call; try again when it has finished.");
+        return new Release(this, name);
+    }
+
+    /// <summary>Writes the text <paramref name="write"/> produces as the corpus, replacing any of that name only when it completes.</summary>
+    public async Task Store(string name, string owner, Func<Stream, Task> write, bool keepOwner)
+    {
+        var path = PathOf(name);
+        await AtomicFile.WriteAsync(path, write);
+        // A replaced corpus keeps its owner (an admin replacing a key's upload does not take it over).
+        if (!keepOwner || Owner(name) == null) _database.SetCorpusOwner(name, owner);
+    }
+
+    public void Delete(string name)
+    {
+        File.Delete(PathOf(name));
+        _database.ForgetCorpus(name);
+    }
+
+    private sealed class Release(UploadedCorpora corpora, string name) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (corpora._changing) corpora._changing.Remove(name);
+        }
+    }
+}

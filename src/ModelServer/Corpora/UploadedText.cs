@@ -1,0 +1,59 @@
+using System.Text;
+using CharRnn.ModelServer.Errors;
+
+namespace CharRnn.ModelServer.Corpora;
+
+/// <summary>
+/// Checks an uploaded corpus's bytes as they arrive, in pieces split anywhere: strict UTF-8 (the offset of the
+/// first bad byte), at most the size limit, and something to learn from (not empty, a BOM or NUL padding only).
+/// Checked while streaming, so a bad upload is refused at its first bad piece, not after all of it was stored.
+/// </summary>
+internal sealed class UploadedText(string name, long maxBytes)
+{
+    private readonly Decoder _decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
+    private char[] _chars = [];
+    private bool _first = true;
+    private bool _hasText;
+    // Nothing but a leading BOM (or nothing at all) so far: empty, not "only NUL".
+    private bool _onlyBom = true;
+
+    public long Bytes { get; private set; }
+
+    public void Add(ReadOnlySpan<byte> piece)
+    {
+        if (Bytes + piece.Length > maxBytes)
+            throw ServerException.Invalid($"Corpus '{name}' is larger than this server stores: more than {maxBytes:N0} bytes (limit max_corpus_bytes, charrnn serve --max-corpus-mb). Nothing was stored.");
+        Decode(piece, flush: false);
+        Bytes += piece.Length;
+    }
+
+    /// <summary>The end of the text: a character cut short at the end is invalid, and empty text is refused.</summary>
+    public void Finish()
+    {
+        Decode([], flush: true);
+        if (!_hasText)
+            throw ServerException.Invalid(_onlyBom
+                ? $"Corpus '{name}' is empty; a corpus needs some text to learn from. Nothing was stored."
+                : $"Corpus '{name}' holds only NUL characters, which stand for padding, not text: there is nothing to learn. Nothing was stored.");
+    }
+
+    private void Decode(ReadOnlySpan<byte> piece, bool flush)
+    {
+        var needed = piece.Length + 4;
+        if (_chars.Length < needed) _chars = new char[needed];
+        int count;
+        try { count = _decoder.GetChars(piece, _chars, flush); }
+        catch (DecoderFallbackException e)
+        {
+            throw ServerException.Invalid($"Corpus '{name}' is not valid UTF-8 (first bad byte at offset {Math.Max(0, Bytes + e.Index)}); send UTF-8 text. Nothing was stored.");
+        }
+        for (var i = 0; i < count; i++)
+        {
+            var c = _chars[i];
+            if (_first && i == 0 && c == '\uFEFF') continue; // dropped when the corpus is read
+            _onlyBom = false;
+            if (c != '\0') _hasText = true;
+        }
+        if (count > 0) _first = false;
+    }
+}

@@ -1,0 +1,47 @@
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Security;
+
+namespace CharRnn.ModelServer.Jobs;
+
+/// <summary>Keeping an uploaded corpus and the jobs that train on it apart while it is replaced or deleted.</summary>
+public sealed partial class JobQueue
+{
+    private readonly HashSet<string> _corporaChanging = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Holds <paramref name="corpusName"/> against new jobs until disposed, for a replacement or deletion of it:
+    /// FAILED_PRECONDITION naming the job when a queued or running one trains on it (its text is in the job's
+    /// memory, and a restart or resume would read the corpus again and find other text, or none).
+    /// </summary>
+    /// <param name="action">What the caller does to it ("delete", "replace"), for the message.</param>
+    public IDisposable HoldCorpus(string corpusName, string action, Caller caller)
+    {
+        lock (_gate)
+        {
+            if (Active().FirstOrDefault(j => j.Plan is { UploadedCorpus: false } plan && plan.CorpusName == corpusName) is { } job)
+            {
+                var state = job == _running ? "running" : "queued";
+                throw ServerException.Precondition(caller.Owns(job.Owner)
+                    ? $"Corpus '{corpusName}' is used by job {job.Id} (model '{job.ModelName}', {state}); wait for it to end or stop it (StopJob), then {action} the corpus."
+                    : $"Corpus '{corpusName}' is used by another key's job ({state}); wait for it to end, then {action} the corpus.");
+            }
+            _corporaChanging.Add(corpusName);
+        }
+        return new CorpusHold(this, corpusName);
+    }
+
+    /// <summary>Part of CheckAdmits, under the lock: no new job on a corpus being replaced or deleted.</summary>
+    private void CheckCorpusSteady(JobPlan plan)
+    {
+        if (!plan.UploadedCorpus && _corporaChanging.Contains(plan.CorpusName))
+            throw ServerException.Precondition($"Corpus '{plan.CorpusName}' is being replaced or deleted; start the job again once that has finished.");
+    }
+
+    private sealed class CorpusHold(JobQueue queue, string corpusName) : IDisposable
+    {
+        public void Dispose()
+        {
+            lock (queue._gate) queue._corporaChanging.Remove(corpusName);
+        }
+    }
+}

@@ -1,0 +1,265 @@
+using System.Text;
+using CharRnn.Protos.V1;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>UploadCorpus and DeleteCorpus on a server with keys: ownership, training on an upload, every refusal.</summary>
+public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
+{
+    private string UploadsFolder => Path.Combine(keyed.Server.Options.ModelsDirectory, Corpora.UploadedCorpora.FolderName);
+
+    /// <summary>Sends a header and then <paramref name="text"/> in pieces of <paramref name="piece"/> bytes (split anywhere).</summary>
+    internal static async Task<CorpusInfo> Upload(Catalog.CatalogClient client, string name, byte[] text, bool replace = false, int piece = 7)
+    {
+        using var call = client.UploadCorpus();
+        await call.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = name, Replace = replace } });
+        for (var at = 0; at < text.Length; at += piece)
+            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Data = ByteString.CopyFrom(text, at, Math.Min(piece, text.Length - at)) });
+        await call.RequestStream.CompleteAsync();
+        return await call.ResponseAsync;
+    }
+
+    private static Task<CorpusInfo> Upload(Catalog.CatalogClient client, string name, string text, bool replace = false) =>
+        Upload(client, name, Encoding.UTF8.GetBytes(text), replace);
+
+    private static async Task<RpcException> Refused(StatusCode code, Func<Task> call)
+    {
+        var e = await Calls.Fails(call);
+        Assert.Equal(code, e.StatusCode);
+        return e;
+    }
+
+    private static StartJobRequest Job(string model, string corpus, int maxSteps)
+    {
+        var r = new StartJobRequest { ModelName = model, Architecture = "stateful-rnn", CorpusName = corpus, Options = new TrainingOptions { MaxSteps = maxSteps, Epochs = 1000, SampleChars = 0 } };
+        r.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
+        return r;
+    }
+
+    private static async Task<List<CorpusInfo>> Listed(KeyedServer.Api as_) => [.. (await as_.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora];
+
+    [Fact]
+    public async Task An_upload_is_listed_to_its_owner_and_admins_only_and_trains_and_resumes_like_a_server_corpus()
+    {
+        var info = await Upload(keyed.AsAlice.Catalog, "alice-cats", "é" + ServerFixture.TinyText); // "é" split across pieces
+        Assert.True(info.Uploaded);
+        Assert.True(info.Available);
+        Assert.Equal("alice", info.Owner);
+        Assert.Equal(1 + ServerFixture.TinyText.Length, info.Characters);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes("é" + ServerFixture.TinyText))), info.Sha256);
+        Assert.NotNull(info.UploadedAt);
+
+        Assert.Equal(info, (await Listed(keyed.AsAlice)).Single(c => c.Name == "alice-cats"));
+        Assert.Equal("alice", (await Listed(keyed.AsAdmin)).Single(c => c.Name == "alice-cats").Owner);
+        Assert.DoesNotContain(await Listed(keyed.AsBob), c => c.Name == "alice-cats");
+        var tiny = (await Listed(keyed.AsBob)).Single(c => c.Name == "tiny"); // the operator's corpora: every key's, owned by none
+        Assert.False(tiny.Uploaded);
+        Assert.Equal("", tiny.Owner);
+
+        // Another key cannot train on it: as if it were not there.
+        var hidden = await Refused(StatusCode.NotFound, () => keyed.AsBob.Training.StartJobAsync(Job("bob-on-alices", "alice-cats", 2)).ResponseAsync);
+        Assert.StartsWith("No corpus 'alice-cats' on this server", hidden.Status.Detail);
+
+        var trained = await keyed.AsAlice.Training.Train(Job("alice-cats-model", "alice-cats", 2)).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, trained[^1].EventCase);
+        var model = await keyed.AsAlice.Catalog.GetModelAsync(new GetModelRequest { Name = "alice-cats-model" });
+        Assert.Equal("alice-cats", model.Summary.CorpusName);
+        Assert.Equal(info.Sha256, model.Summary.CorpusSha256);
+
+        var resume = new StartJobRequest { ModelName = "alice-cats-model", Resume = true, Options = new TrainingOptions { MaxSteps = 3 } };
+        var resumed = await keyed.AsAlice.Training.Train(resume).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+        Assert.Equal(3, (await keyed.AsAlice.Catalog.GetModelAsync(new GetModelRequest { Name = "alice-cats-model" })).Summary.StepsTrained);
+    }
+
+    [Fact]
+    public async Task Replacing_needs_replace_and_the_owner_or_an_admin_and_keeps_the_owner()
+    {
+        await Upload(keyed.AsAlice.Catalog, "alice-replaced", "first text");
+        var exists = await Refused(StatusCode.AlreadyExists, () => Upload(keyed.AsAlice.Catalog, "alice-replaced", "second text"));
+        Assert.Equal("Corpus 'alice-replaced' exists; set replace to store this text in its place (replace=true in the REPL), delete it first, or choose another name.", exists.Status.Detail);
+        var others = await Refused(StatusCode.AlreadyExists, () => Upload(keyed.AsBob.Catalog, "alice-replaced", "bob's text", replace: true));
+        Assert.Equal("The name 'alice-replaced' is taken by a corpus this key cannot change; choose another name.", others.Status.Detail);
+        var cased = await Refused(StatusCode.AlreadyExists, () => Upload(keyed.AsAlice.Catalog, "Alice-Replaced", "cased"));
+        Assert.Contains("corpus names may not differ only in case", cased.Status.Detail);
+
+        var replaced = await Upload(keyed.AsAlice.Catalog, "alice-replaced", "second text", replace: true);
+        Assert.Equal("second text".Length, replaced.Characters);
+        var byAdmin = await Upload(keyed.AsAdmin.Catalog, "alice-replaced", "the admin's text", replace: true);
+        Assert.Equal("alice", byAdmin.Owner);
+        Assert.Equal("the admin's text", File.ReadAllText(Path.Combine(UploadsFolder, "alice-replaced.txt")));
+    }
+
+    [Theory]
+    [InlineData("../escape", "header.name '../escape' is not a valid name; a corpus name is 1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit (names are not paths).")]
+    [InlineData("", "header.name is empty; a corpus name is 1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit.")]
+    public async Task A_bad_name_is_refused(string name, string message)
+    {
+        var e = await Refused(StatusCode.InvalidArgument, () => Upload(keyed.AsAlice.Catalog, name, "text"));
+        Assert.Equal(message, e.Status.Detail);
+    }
+
+    [Theory]
+    [InlineData("tiny", "Corpus 'tiny' is one of the server's own corpora (ListCorpora); choose another name for the upload.")]
+    [InlineData("nietzsche", "Corpus 'nietzsche' is one of the server's own corpora (ListCorpora); choose another name for the upload.")]
+    [InlineData("TINY", "The server has a corpus named 'tiny', and corpus names may not differ only in case (on some file systems they are one file); choose another name.")]
+    [InlineData("upload", "The corpus name 'upload' is reserved: \"upload\" stands for text sent with StartJob's corpus_text. Choose another name.")]
+    public async Task A_name_of_the_servers_own_corpora_is_refused(string name, string message)
+    {
+        var e = await Refused(StatusCode.AlreadyExists, () => Upload(keyed.AsAdmin.Catalog, name, "text", replace: true));
+        Assert.Equal(message, e.Status.Detail);
+        Assert.Equal(ServerFixture.TinyText, File.ReadAllText(Path.Combine(keyed.Server.Options.CorporaDirectory!, "tiny.txt")));
+    }
+
+    public static TheoryData<byte[], string> BadTexts => new()
+    {
+        { [(byte)'a', (byte)'b', 0xC3, 0x28, (byte)'c'], "Corpus 'bad-text' is not valid UTF-8 (first bad byte at offset 2); send UTF-8 text. Nothing was stored." },
+        { [(byte)'a', 0xE2, 0x82], "Corpus 'bad-text' is not valid UTF-8 (first bad byte at offset 1); send UTF-8 text. Nothing was stored." }, // cut short at the end
+        { [], "Corpus 'bad-text' is empty; a corpus needs some text to learn from. Nothing was stored." },
+        { [0xEF, 0xBB, 0xBF], "Corpus 'bad-text' is empty; a corpus needs some text to learn from. Nothing was stored." }, // a BOM alone
+        { [0, 0, 0], "Corpus 'bad-text' holds only NUL characters, which stand for padding, not text: there is nothing to learn. Nothing was stored." },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadTexts))]
+    public async Task Text_that_cannot_be_trained_on_is_refused_and_nothing_is_stored(byte[] text, string message)
+    {
+        var e = await Refused(StatusCode.InvalidArgument, () => Upload(keyed.AsAlice.Catalog, "bad-text", text, piece: 2));
+        Assert.Equal(message, e.Status.Detail);
+        Assert.False(File.Exists(Path.Combine(UploadsFolder, "bad-text.txt")));
+        Assert.Empty(Directory.Exists(UploadsFolder) ? Directory.GetFiles(UploadsFolder, ".*") : []);
+    }
+
+    [Fact]
+    public async Task A_text_over_max_corpus_bytes_is_refused_naming_the_limit_and_GetServerInfo_shows_it()
+    {
+        var limits = keyed.Server.Options.Limits;
+        var saved = limits.MaxCorpusBytes;
+        limits.MaxCorpusBytes = 10;
+        try
+        {
+            Assert.Equal(10, (await keyed.AsAlice.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxCorpusBytes);
+            await Upload(keyed.AsAlice.Catalog, "just-fits", "0123456789");
+            var e = await Refused(StatusCode.InvalidArgument, () => Upload(keyed.AsAlice.Catalog, "too-long", "0123456789A"));
+            Assert.Equal("Corpus 'too-long' is larger than this server stores: more than 10 bytes (limit max_corpus_bytes, charrnn serve --max-corpus-mb). Nothing was stored.", e.Status.Detail);
+            Assert.False(File.Exists(Path.Combine(UploadsFolder, "too-long.txt")));
+        }
+        finally { limits.MaxCorpusBytes = saved; }
+    }
+
+    [Fact]
+    public async Task An_upload_must_start_with_one_header()
+    {
+        using (var call = keyed.AsAlice.Catalog.UploadCorpus())
+        {
+            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Data = ByteString.CopyFromUtf8("text first") });
+            await call.RequestStream.CompleteAsync();
+            var e = await Refused(StatusCode.InvalidArgument, () => call.ResponseAsync);
+            Assert.Equal("The upload's first message must be the header naming the corpus; the text follows it as data.", e.Status.Detail);
+        }
+        using (var call = keyed.AsAlice.Catalog.UploadCorpus())
+        {
+            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = "two-headers" } });
+            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Data = ByteString.CopyFromUtf8("text") });
+            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = "two-headers" } });
+            await call.RequestStream.CompleteAsync();
+            var e = await Refused(StatusCode.InvalidArgument, () => call.ResponseAsync);
+            Assert.Equal("Only the upload's first message may be a header; the ones after it carry the text as data.", e.Status.Detail);
+        }
+        Assert.False(File.Exists(Path.Combine(UploadsFolder, "two-headers.txt")));
+    }
+
+    [Fact]
+    public async Task A_failed_replacement_leaves_the_corpus_as_it_was_and_a_cancelled_upload_leaves_nothing()
+    {
+        await Upload(keyed.AsAlice.Catalog, "alice-kept", "the original text");
+        await Refused(StatusCode.InvalidArgument, () => Upload(keyed.AsAlice.Catalog, "alice-kept", [(byte)'o', (byte)'k', 0xFF], replace: true));
+        Assert.Equal("the original text", File.ReadAllText(Path.Combine(UploadsFolder, "alice-kept.txt")));
+
+        using (var cancel = new CancellationTokenSource())
+        {
+            var call = keyed.AsAlice.Catalog.UploadCorpus(cancellationToken: cancel.Token);
+            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = "alice-kept", Replace = true } });
+            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Data = ByteString.CopyFromUtf8("half a replacement") });
+            cancel.Cancel();
+            await Calls.Fails(() => call.ResponseAsync); // CANCELLED, or as the in-process test server words it, HTTP 499
+            call.Dispose();
+        }
+        // The server ends the call when it sees the cancellation; its temp file goes as it does.
+        for (var waited = 0; Directory.GetFiles(UploadsFolder, ".*").Length > 0; waited += 20)
+        {
+            Assert.True(waited < 30_000, "the cancelled upload's temp file stayed");
+            await Task.Delay(20);
+        }
+        Assert.Equal("the original text", File.ReadAllText(Path.Combine(UploadsFolder, "alice-kept.txt")));
+        // And its name is free again for the next upload.
+        for (var waited = 0; ; waited += 20)
+        {
+            try
+            {
+                await Upload(keyed.AsAlice.Catalog, "alice-kept", "the new text", replace: true);
+                break;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && waited < 30_000) { await Task.Delay(20); }
+        }
+        Assert.Equal("the new text", File.ReadAllText(Path.Combine(UploadsFolder, "alice-kept.txt")));
+    }
+
+    [Fact]
+    public async Task Deleting_is_for_the_owner_or_an_admin_and_waits_for_no_job_using_it()
+    {
+        await Upload(keyed.AsBob.Catalog, "bob-deleted", ServerFixture.TinyText);
+        var notFound = await Refused(StatusCode.NotFound, () => keyed.AsAlice.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "bob-deleted" }).ResponseAsync);
+        Assert.Equal("No uploaded corpus 'bob-deleted' for this key; ListCorpora shows the corpora it can use.", notFound.Status.Detail);
+        var server = await Refused(StatusCode.PermissionDenied, () => keyed.AsAdmin.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "tiny" }).ResponseAsync);
+        Assert.Equal("Corpus 'tiny' is one of the server's own corpora, not an upload: DeleteCorpus deletes uploads only. The server's operator removes it from the corpora folder.", server.Status.Detail);
+
+        var job = await keyed.AsBob.Training.StartJobAsync(Job("bob-deleted-model", "bob-deleted", 1_000_000));
+        var inUse = await Refused(StatusCode.FailedPrecondition, () => keyed.AsBob.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "bob-deleted" }).ResponseAsync);
+        Assert.Matches($"^Corpus 'bob-deleted' is used by job {job.Id} \\(model 'bob-deleted-model', (running|queued)\\); wait for it to end or stop it \\(StopJob\\), then delete the corpus\\.$", inUse.Status.Detail);
+        var replacing = await Refused(StatusCode.FailedPrecondition, () => Upload(keyed.AsAdmin.Catalog, "bob-deleted", "other text", replace: true));
+        Assert.Matches($"^Corpus 'bob-deleted' is used by job {job.Id} \\(model 'bob-deleted-model', (running|queued)\\); wait for it to end or stop it \\(StopJob\\), then replace the corpus\\.$", replacing.Status.Detail);
+        Assert.Equal(ServerFixture.TinyText, File.ReadAllText(Path.Combine(UploadsFolder, "bob-deleted.txt")));
+
+        await keyed.AsBob.Training.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        await keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events(); // to its end
+        await keyed.AsAdmin.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "bob-deleted" }); // an admin may delete any key's
+        Assert.DoesNotContain(await Listed(keyed.AsBob), c => c.Name == "bob-deleted");
+        Assert.False(File.Exists(Path.Combine(UploadsFolder, "bob-deleted.txt")));
+        await Refused(StatusCode.NotFound, () => keyed.AsBob.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "bob-deleted" }).ResponseAsync);
+    }
+
+    [Fact]
+    public async Task An_upload_survives_a_restart_and_a_server_without_keys_owns_it_as_local()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "charrnn-uploads-" + Guid.NewGuid().ToString("N")[..8]);
+        var options = new Hosting.ServerOptions { Listen = "127.0.0.1:0", ModelsDirectory = Path.Combine(root, "models"), Device = "cpu", Threads = 1 };
+        async Task<T> WithServer<T>(Func<Catalog.CatalogClient, Training.TrainingClient, Task<T>> use)
+        {
+            var app = Hosting.ServerHost.Build([], options, _ => { });
+            try
+            {
+                using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await Hosting.ServerHost.StartAsync(app));
+                return await use(new Catalog.CatalogClient(channel), new Training.TrainingClient(channel));
+            }
+            finally
+            {
+                await app.StopAsync();
+                await app.DisposeAsync();
+            }
+        }
+        try
+        {
+            var uploaded = await WithServer((catalog, _) => Upload(catalog, "kept-text", ServerFixture.TinyText));
+            Assert.Equal("local", uploaded.Owner);
+            var (listed, events) = await WithServer(async (catalog, training) => (
+                (await catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora.Single(c => c.Name == "kept-text"),
+                await training.Train(Job("kept-model", "kept-text", 1)).Events()));
+            Assert.Equal(uploaded, listed);
+            Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+}
