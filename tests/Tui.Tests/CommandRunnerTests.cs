@@ -282,6 +282,151 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Lines, l => l.StartsWith("tiny ", StringComparison.Ordinal) && l.Contains($"{TuiFixture.TinyText.Length:N0} chars", StringComparison.Ordinal));
     }
 
+    /// <summary>A folder of its own for a test's files to upload, under the fixture's root.</summary>
+    private string UploadFolder()
+    {
+        var folder = Path.Combine(fixture.Root, "to-upload-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(folder);
+        return folder;
+    }
+
+    [Fact]
+    public async Task Upload_stores_a_file_as_a_corpus_that_train_names_and_delete_corpus_removes_it()
+    {
+        var file = Path.Combine(UploadFolder(), "cats.txt");
+        File.WriteAllText(file, TuiFixture.TinyText);
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false); // as --exec runs a line
+        await runner.RunLineAsync($"upload {file}");
+        Assert.Empty(output.Errors);
+        Assert.Contains($"uploaded cats: {TuiFixture.TinyText.Length:N0} chars ({TuiFixture.TinyText.Length:N0} bytes); train on it with corpus=cats", output.Lines);
+        await runner.RunLineAsync("corpora");
+        Assert.Contains(output.Lines, l => l.StartsWith("cats ", StringComparison.Ordinal) && l.Contains($"{TuiFixture.TinyText.Length:N0} chars  uploaded", StringComparison.Ordinal));
+        Assert.DoesNotContain(output.Lines, l => l.Contains("OWNER", StringComparison.Ordinal)); // no keys: every upload is the one user's
+
+        await runner.RunLineAsync("train stateful-gru corpus=cats name=on-cats n_hidden=8 bs=8 max_steps=1 sample_chars=0");
+        Assert.Empty(output.Errors);
+        Assert.Equal("cats", (await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "on-cats" })).Summary.CorpusName);
+
+        await runner.RunLineAsync($"upload {file}");
+        Assert.Equal("Corpus 'cats' exists; set replace to store this text in its place (replace=true in the REPL), delete it first, or choose another name.", StripRequestId(output.Errors.Last()));
+        File.WriteAllText(file, "a new text");
+        await runner.RunLineAsync($"upload {file} replace=true");
+        Assert.Contains("stored cats: 10 chars (10 bytes); train on it with corpus=cats", output.Lines);
+        await runner.RunLineAsync($"upload {file} name=dogs");
+        Assert.Contains("uploaded dogs: 10 chars (10 bytes); train on it with corpus=dogs", output.Lines);
+
+        await runner.RunLineAsync("delete on-cats; delete-corpus cats; delete-corpus dogs");
+        Assert.Contains("deleted corpus cats", output.Lines);
+        Assert.Contains("deleted corpus dogs", output.Lines);
+        Assert.DoesNotContain((await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name is "cats" or "dogs");
+    }
+
+    /// <summary>An error line without its request id (" (request 1a2b3c4d)"), which differs each call.</summary>
+    private static string StripRequestId(string error) => System.Text.RegularExpressions.Regex.Replace(error, @" \(request [0-9a-f]{8}\)", "");
+
+    [Fact]
+    public async Task Upload_refuses_a_missing_folder_empty_or_oversized_file_before_sending_anything()
+    {
+        var folder = UploadFolder();
+        await Refused($"upload {Path.Combine(folder, "none.txt")}", $"No file {Path.Combine(folder, "none.txt")}; give the path of a UTF-8 text file.");
+        await Refused($"upload {folder}", $"{folder} is a folder; upload takes a text file.");
+        File.WriteAllText(Path.Combine(folder, "empty.txt"), "");
+        await Refused($"upload {Path.Combine(folder, "empty.txt")}", $"{Path.Combine(folder, "empty.txt")} is empty; a corpus needs some text to learn from.");
+        File.WriteAllText(Path.Combine(folder, "long.txt"), "0123456789A");
+        var saved = fixture.Options.Limits.MaxCorpusBytes;
+        fixture.Options.Limits.MaxCorpusBytes = 10;
+        try { await Refused($"upload {Path.Combine(folder, "long.txt")}", $"{Path.Combine(folder, "long.txt")} has 11 bytes; this server stores corpora of up to 10 bytes (max_corpus_bytes, charrnn serve --max-corpus-mb)."); }
+        finally { fixture.Options.Limits.MaxCorpusBytes = saved; }
+        await Refused("upload", "Usage: upload FILE [name=NAME] [replace=true]");
+        Assert.DoesNotContain((await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name is "none" or "empty" or "long");
+        // --exec refuses a line whose upload has no file before it runs anything of it.
+        Assert.Throws<CommandException>(() => CommandRunner.Check(CommandParser.ParseMany($"upload {Path.Combine(folder, "none.txt")}")[0]));
+    }
+
+    [Fact]
+    public async Task A_large_upload_shows_its_progress_and_its_pieces_arrive_whole()
+    {
+        var file = Path.Combine(UploadFolder(), "large.txt");
+        var text = string.Concat(Enumerable.Repeat("été " + TuiFixture.Pattern, 46_000)); // 1.3 MB, "é" split across pieces somewhere
+        File.WriteAllText(file, text);
+        var size = new FileInfo(file).Length;
+        await Runner.RunLineAsync($"upload {file}");
+        Assert.Empty(_output.Errors);
+        Assert.Contains($"upload large: {size:N0} of {size:N0} bytes (100%)", _output.Lines);
+        Assert.True(_output.Lines.Count(l => l.StartsWith("upload large: ", StringComparison.Ordinal)) >= 2);
+        var listed = (await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora.Single(c => c.Name == "large");
+        Assert.Equal(text.Length, listed.Characters);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file))), listed.Sha256);
+        await fixture.Client.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "large" });
+    }
+
+    [Fact]
+    public async Task Delete_corpus_at_the_prompt_asks_first_and_refuses_the_servers_own()
+    {
+        var file = Path.Combine(UploadFolder(), "asked.txt");
+        File.WriteAllText(file, "some text to keep");
+        await Runner.RunLineAsync($"upload {file}; delete-corpus asked");
+        Assert.Contains("delete-corpus asked removes the uploaded text (17 chars) for good; models trained on it still generate, but cannot be resumed: type delete-corpus asked again to confirm", _output.Lines);
+        Assert.Contains((await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "asked");
+        await Runner.RunLineAsync("delete-corpus asked");
+        Assert.Contains("deleted corpus asked", _output.Lines);
+        Assert.DoesNotContain((await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "asked");
+        await Refused("delete-corpus tiny", "Corpus 'tiny' is one of the server's own, not an upload; its operator removes it from the server's corpora folder.");
+        await Refused("delete-corpus nosuch", "No uploaded corpus 'nosuch' for this key; corpora lists the ones there are.");
+    }
+
+    [Fact]
+    public async Task Corpora_shows_whose_each_upload_is_on_a_server_with_keys()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-owners-").FullName;
+        try
+        {
+            var keysFile = Path.Combine(root, "keys.json");
+            var keys = ModelServer.Security.ApiKeyStore.Load(keysFile);
+            var (alice, admin) = (keys.Add("alice", admin: false), keys.Add("root", admin: true));
+            Directory.CreateDirectory(Path.Combine(root, "corpora"));
+            File.WriteAllText(Path.Combine(root, "corpora", "tiny.txt"), TuiFixture.TinyText);
+            var file = Path.Combine(root, "alices.txt");
+            File.WriteAllText(file, "alice's own text");
+            await using var server = await Client.EmbeddedServer.StartAsync(new ModelServer.Hosting.ServerOptions
+            {
+                ModelsDirectory = Path.Combine(root, "models"), CorporaDirectory = Path.Combine(root, "corpora"), KeysFile = keysFile, Device = "cpu", Threads = 1,
+            });
+            using (var asAlice = new Client.CharRnnClient(server.Address, alice))
+            {
+                var output = new RecordingReplOutput();
+                await using var runner = new CommandRunner(asAlice, output, interactive: false);
+                await runner.RunLineAsync($"upload {file}");
+                Assert.Empty(output.Errors);
+            }
+            using var asAdmin = new Client.CharRnnClient(server.Address, admin);
+            var admins = new RecordingReplOutput();
+            await using (var runner = new CommandRunner(asAdmin, admins, interactive: false))
+                await runner.RunLineAsync("corpora");
+            Assert.Empty(admins.Errors);
+            var lines = admins.Lines.ToList();
+            Assert.Equal("NAME           OWNER             CHARS        DESCRIPTION", lines[0]);
+            Assert.Contains(lines, l => l.StartsWith("alices         alice                16 chars  uploaded (16 bytes)", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.StartsWith("tiny           -         ", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public async Task A_line_that_uploads_a_corpus_may_train_on_it_after()
+    {
+        var file = Path.Combine(UploadFolder(), "fresh.txt");
+        File.WriteAllText(file, TuiFixture.TinyText);
+        Assert.True(await Runner.CheckWithServerAsync(CommandParser.ParseMany($"upload {file}; train stateful-gru corpus=fresh name=on-fresh n_hidden=8"), CancellationToken.None));
+        Assert.False(await Runner.CheckWithServerAsync(CommandParser.ParseMany("delete-corpus tiny2; train stateful-gru corpus=fresh name=on-fresh n_hidden=8"), CancellationToken.None));
+        Assert.Equal("No corpus 'fresh' on this server; corpora lists the ones there are.", _output.Errors.Last());
+    }
+
     [Fact]
     public async Task A_quoted_number_is_the_prime_and_an_unquoted_one_the_count()
     {

@@ -124,12 +124,6 @@ public sealed partial class CommandRunner
     /// </summary>
     private static bool HasTeamOwner(ModelSummary m) => (m.Owner.Length > 0 && m.Owner != CharRnnClient.OpenServerOwner) || m.Shared;
 
-    private async Task Corpora(CancellationToken ct)
-    {
-        foreach (var corpus in (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora)
-            output.Line($"{corpus.Name,-14} {(corpus.Characters > 0 ? $"{corpus.Characters,12:N0} chars  " : corpus.Available || corpus.Sha256 == "" ? "" : "(downloaded on first use) ")}{corpus.Description}");
-    }
-
     private async Task Status(CancellationToken ct)
     {
         var info = await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct);

@@ -193,10 +193,14 @@ public sealed partial class CommandRunner
         try
         {
             HashSet<string>? models = null, corpora = null;
+            async Task<HashSet<string>> Corpora() => corpora ??= (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora
+                .Select(k => k.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
             async Task<HashSet<string>> Models() => models ??= (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models
                 .Select(m => m.Name).ToHashSet(StringComparer.OrdinalIgnoreCase); // names may not differ only in case
             // Models an earlier command of the line trains, resumes or deletes: the server cannot say now how a job on them will be taken.
             var touched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            // Corpora an earlier command of the line uploads: the server cannot check a job on one before it is there.
+            var uploaded = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             var canCheckJobs = true;
             async Task CheckJob(StartJobRequest request)
             {
@@ -210,14 +214,14 @@ public sealed partial class CommandRunner
                 if (c.Verb == "train")
                 {
                     var request = await TrainRequest(c, ct);
-                    corpora ??= (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), cancellationToken: ct)).Corpora.Select(k => k.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-                    if (!corpora.Contains(request.CorpusName))
-                        throw new CommandException($"No corpus '{request.CorpusName}' on this server; corpora lists the ones there are.{ClosestName.Suggestion(request.CorpusName, corpora)}");
+                    if (!(await Corpora()).Contains(request.CorpusName))
+                        throw new CommandException($"No corpus '{request.CorpusName}' on this server; corpora lists the ones there are.{ClosestName.Suggestion(request.CorpusName, corpora!)}");
                     if ((await Models()).TryGetValue(request.ModelName, out var taken))
                         throw new CommandException(taken == request.ModelName
                             ? $"A model named '{taken}' exists; choose another name=, or resume {taken} to continue it."
                             : $"A model named '{taken}' exists, and names may not differ only in case; choose another name=.");
-                    await CheckJob(request); // the rest of what StartJob checks: schedule, sizes against memory, quotas
+                    if (!uploaded.Contains(request.CorpusName))
+                        await CheckJob(request); // the rest of what StartJob checks: schedule, sizes against memory, quotas
                     models!.Add(request.ModelName);
                 }
                 else if (c.Verb == "resume")
@@ -226,6 +230,17 @@ public sealed partial class CommandRunner
                     if (!(await Models()).Contains(request.ModelName))
                         throw new CommandException($"No model '{request.ModelName}' on this server; models lists them.{ClosestName.Suggestion(request.ModelName, models!)}");
                     await CheckJob(request);
+                }
+                else if (c.Verb == "upload") // a train after it on the line names what it stores
+                {
+                    var name = UploadOf(c).Name;
+                    (await Corpora()).Add(name);
+                    uploaded.Add(name);
+                }
+                else if (c.Verb == "delete-corpus" && c.Arg(0) is { } deletedCorpus)
+                {
+                    (await Corpora()).Remove(deletedCorpus);
+                    uploaded.Remove(deletedCorpus);
                 }
                 else if (c.Verb == "delete" && c.Arg(0) is { } deleted)
                 {

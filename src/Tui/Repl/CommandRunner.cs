@@ -144,6 +144,8 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         "models" => Models(ct),
         "info" => Info(c, ct),
         "corpora" => Corpora(ct),
+        "upload" => Upload(c, ct),
+        "delete-corpus" => DeleteCorpus(c, ct),
         "train" => Train(c, ct),
         "resume" => Resume(c, ct),
         "jobs" => Jobs(ct),
@@ -178,6 +180,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     {
         if (CommandCatalog.Find(c.Verb) == null) throw UnknownCommand(c.Verb);
         CheckKeys(c);
+        if (CommandCatalog.Find(c.Verb)?.Verb == "upload") UploadOf(c); // a missing file is said before a train ahead of it runs
         if (GenerationCount(c) is { } words) CountAndPrime(c, words.First); // "gen 1,000" is refused before the train ahead of it
     }
 
