@@ -132,22 +132,36 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Empty(Directory.Exists(UploadsFolder) ? Directory.GetFiles(UploadsFolder, ".*") : []);
     }
 
-    [Fact]
-    public async Task A_text_over_max_corpus_bytes_is_refused_naming_the_limit_and_GetServerInfo_shows_it()
+    /// <summary>Runs <paramref name="test"/> with the upload limits changed, and puts them back after.</summary>
+    private async Task WithLimits(Action<Hosting.ServerLimits> change, Func<Task> test)
     {
         var limits = keyed.Server.Options.Limits;
-        var saved = limits.MaxCorpusBytes;
-        limits.MaxCorpusBytes = 10;
-        try
-        {
-            Assert.Equal(10, (await keyed.AsAlice.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxCorpusBytes);
-            await Upload(keyed.AsAlice.Catalog, "just-fits", "0123456789");
-            var e = await Refused(StatusCode.InvalidArgument, () => Upload(keyed.AsAlice.Catalog, "too-long", "0123456789A"));
-            Assert.Equal("Corpus 'too-long' is larger than this server stores: more than 10 bytes (limit max_corpus_bytes, charrnn serve --max-corpus-mb). Nothing was stored.", e.Status.Detail);
-            Assert.False(File.Exists(Path.Combine(UploadsFolder, "too-long.txt")));
-        }
-        finally { limits.MaxCorpusBytes = saved; }
+        var saved = (limits.MaxCorpusBytes, limits.MaxCorporaPerKey);
+        change(limits);
+        try { await test(); }
+        finally { (limits.MaxCorpusBytes, limits.MaxCorporaPerKey) = saved; }
     }
+
+    [Fact]
+    public Task A_text_over_max_corpus_bytes_is_refused_naming_the_limit_and_GetServerInfo_shows_it() => WithLimits(l => l.MaxCorpusBytes = 10, async () =>
+    {
+        Assert.Equal(10, (await keyed.AsAlice.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxCorpusBytes);
+        await Upload(keyed.AsAlice.Catalog, "just-fits", "0123456789");
+        var e = await Refused(StatusCode.InvalidArgument, () => Upload(keyed.AsAlice.Catalog, "too-long", "0123456789A"));
+        Assert.Equal("Corpus 'too-long' is larger than this server stores: more than 10 bytes (limit max_corpus_bytes, charrnn serve --max-corpus-mb). Nothing was stored.", e.Status.Detail);
+        Assert.False(File.Exists(Path.Combine(UploadsFolder, "too-long.txt")));
+    });
+
+    [Fact]
+    public Task A_key_may_own_max_corpora_per_key_uploads_and_still_replace_them() => WithLimits(l => l.MaxCorporaPerKey = 1, async () =>
+    {
+        Assert.Equal(1, (await keyed.AsDave.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxCorporaPerKey);
+        await Upload(keyed.AsDave.Catalog, "dave-one", "one text");
+        var e = await Refused(StatusCode.ResourceExhausted, () => Upload(keyed.AsDave.Catalog, "dave-two", "another text"));
+        Assert.Equal("Key 'dave' owns 1 uploaded corpora, its quota (limit max_corpora_per_key = 1); delete ones it no longer needs (DeleteCorpus), or replace one.", e.Status.Detail);
+        Assert.Equal("QUOTA_MAX_CORPORA_PER_KEY", e.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+        Assert.Equal("a replacement".Length, (await Upload(keyed.AsDave.Catalog, "dave-one", "a replacement", replace: true)).Characters);
+    });
 
     [Fact]
     public async Task An_upload_must_start_with_one_header()

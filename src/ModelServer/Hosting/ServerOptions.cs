@@ -106,4 +106,6 @@ public sealed class ServerLimits
     public long MaxCharsPerMinutePerKey { get; set; } = 2_000_000;
     /// <summary>Models one key may own (those its queued and running jobs are making included).</summary>
     public int MaxModelsPerKey { get; set; } = 100;
+    /// <summary>Uploaded corpora one key may own (`serve --max-corpora-per-key`): with --max-corpus-mb, what one key may put on the disk.</summary>
+    public int MaxCorporaPerKey { get; set; } = 20;
 }

@@ -182,5 +182,6 @@ public static partial class ProtoMapper
         MaxTrainingMessageBytes = l.MaxTrainingMessageBytes,
         MaxJobSeconds = l.MaxJobHours * 3600,
         MaxCorpusBytes = l.MaxCorpusBytes,
+        MaxCorporaPerKey = l.MaxCorporaPerKey,
     };
 }
