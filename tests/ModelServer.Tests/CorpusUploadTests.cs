@@ -11,13 +11,28 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     private string UploadsFolder => Path.Combine(keyed.Server.Options.ModelsDirectory, Corpora.UploadedCorpora.FolderName);
 
     /// <summary>Sends a header and then <paramref name="text"/> in pieces of <paramref name="piece"/> bytes (split anywhere).</summary>
-    internal static async Task<CorpusInfo> Upload(Catalog.CatalogClient client, string name, byte[] text, bool replace = false, int piece = 7)
+    internal static Task<CorpusInfo> Upload(Catalog.CatalogClient client, string name, byte[] text, bool replace = false, int piece = 7) =>
+        Send(client, [
+            new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = name, Replace = replace } },
+            .. Enumerable.Range(0, (text.Length + piece - 1) / piece)
+                .Select(i => new UploadCorpusRequest { Data = ByteString.CopyFrom(text, i * piece, Math.Min(piece, text.Length - i * piece)) }),
+        ]);
+
+    /// <summary>
+    /// Streams <paramref name="messages"/> and returns the server's answer. A server that refuses the upload (at its
+    /// header, say) ends the call while later messages are still being written: such a write fails (CANCELLED), and
+    /// the call's own status, the refusal, is what the response gives.
+    /// </summary>
+    private static async Task<CorpusInfo> Send(Catalog.CatalogClient client, IEnumerable<UploadCorpusRequest> messages)
     {
         using var call = client.UploadCorpus();
-        await call.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = name, Replace = replace } });
-        for (var at = 0; at < text.Length; at += piece)
-            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Data = ByteString.CopyFrom(text, at, Math.Min(piece, text.Length - at)) });
-        await call.RequestStream.CompleteAsync();
+        try
+        {
+            foreach (var message in messages) await call.RequestStream.WriteAsync(message);
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException) { } // the call has ended: ResponseAsync says how
+        catch (InvalidOperationException) { } // a write after the call completed
         return await call.ResponseAsync;
     }
 
@@ -166,22 +181,14 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     [Fact]
     public async Task An_upload_must_start_with_one_header()
     {
-        using (var call = keyed.AsAlice.Catalog.UploadCorpus())
-        {
-            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Data = ByteString.CopyFromUtf8("text first") });
-            await call.RequestStream.CompleteAsync();
-            var e = await Refused(StatusCode.InvalidArgument, () => call.ResponseAsync);
-            Assert.Equal("The upload's first message must be the header naming the corpus; the text follows it as data.", e.Status.Detail);
-        }
-        using (var call = keyed.AsAlice.Catalog.UploadCorpus())
-        {
-            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = "two-headers" } });
-            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Data = ByteString.CopyFromUtf8("text") });
-            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = "two-headers" } });
-            await call.RequestStream.CompleteAsync();
-            var e = await Refused(StatusCode.InvalidArgument, () => call.ResponseAsync);
-            Assert.Equal("Only the upload's first message may be a header; the ones after it carry the text as data.", e.Status.Detail);
-        }
+        var dataFirst = await Refused(StatusCode.InvalidArgument, () => Send(keyed.AsAlice.Catalog, [new UploadCorpusRequest { Data = ByteString.CopyFromUtf8("text first") }]));
+        Assert.Equal("The upload's first message must be the header naming the corpus; the text follows it as data.", dataFirst.Status.Detail);
+        var twoHeaders = await Refused(StatusCode.InvalidArgument, () => Send(keyed.AsAlice.Catalog, [
+            new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = "two-headers" } },
+            new UploadCorpusRequest { Data = ByteString.CopyFromUtf8("text") },
+            new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = "two-headers" } },
+        ]));
+        Assert.Equal("Only the upload's first message may be a header; the ones after it carry the text as data.", twoHeaders.Status.Detail);
         Assert.False(File.Exists(Path.Combine(UploadsFolder, "two-headers.txt")));
     }
 
