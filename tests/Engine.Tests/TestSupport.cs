@@ -19,7 +19,7 @@ internal static class Tiny
     }
 
     /// <summary>Small sizes every architecture accepts.</summary>
-    public static HyperParameters HyperParameters(Architecture a, int hidden = 32, int bs = 8, int bptt = 8)
+    public static HyperParameters HyperParameters(Architecture a, int hidden = 32, int bs = 8, int bptt = 8, int context = 8)
     {
         var given = new Dictionary<string, double>();
         foreach (var p in a.Parameters)
@@ -32,7 +32,7 @@ internal static class Tiny
                 "bptt" => bptt,
                 "layers" => 2,
                 "dropout" => 0.1,
-                "context" => 8,
+                "context" => context,
                 "random_bptt" => 0,
                 _ => p.Default,
             };

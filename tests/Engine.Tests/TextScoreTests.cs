@@ -136,4 +136,59 @@ public class TextScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<Sa
         Assert.Equal(ids.Length, score.Characters);
         Assert.Equal(loss / ids.Length, score.Loss, 4);
     }
+
+    [Theory]
+    [InlineData("loop")]
+    [InlineData("seq-rnn")]
+    public void Evaluating_with_a_windowed_model_holds_the_text_not_each_of_its_windows(string name)
+    {
+        var a = Architectures.Get(name);
+        var text = Tiny.Text(1000); // 24,000 chars: cut into 64-char windows up front, 12 MB of inputs (and the device's copy beside them)
+        var vocabulary = Vocabulary.Build(text);
+        var hp = Tiny.HyperParameters(a, hidden: 8, context: 64);
+        using var model = a.Create(hp, vocabulary.Size);
+        model.eval();
+        var windowsBytes = (long)text.Length * a.WindowLength(hp) * sizeof(long);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var score = TextEvaluation.Evaluate(model, a, hp, vocabulary, text, CPU);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.True(allocated < windowsBytes / 4, $"allocated {allocated:N0} bytes to score {text.Length:N0} chars; its windows' inputs alone are {windowsBytes:N0}");
+        Assert.Equal(a.Layout == DataLayout.SequenceWindows ? (text.Length - 64 - 1 + 63) / 64 * 64 : text.Length - 64, score.Characters);
+    }
+
+    [Theory]
+    [InlineData("char3", 100)]
+    [InlineData("loop", 100)]
+    [InlineData("seq-rnn", 100)]
+    [InlineData("seq-rnn", 18)] // n + 2: one window
+    [InlineData("loop", 9)] // n + 1: one window
+    public void Evaluating_with_a_windowed_model_scores_the_windows_validation_would_cut(string name, int length)
+    {
+        var a = Architectures.Get(name);
+        var text = Tiny.Text(8)[..length];
+        var vocabulary = Vocabulary.Build(Tiny.Text(2));
+        var hp = Tiny.HyperParameters(a);
+        using var model = a.Create(hp, vocabulary.Size);
+        model.eval();
+        var ids = vocabulary.Encode(text);
+        var n = a.WindowLength(hp);
+        var examples = a.Layout == DataLayout.SequenceWindows ? Batching.WindowedExamples.Sequences(ids, n) : Batching.WindowedExamples.NextChar(ids, n, stride: 1);
+        TextScore expected;
+        using (NewDisposeScope())
+        using (no_grad())
+        {
+            var x = tensor(examples.Inputs, [examples.Count, examples.InputLength]);
+            var y = tensor(examples.Targets).reshape(-1);
+            var logits = model.Forward(x, null).Logits.reshape(y.shape[0], -1);
+            expected = new TextScore(nn.functional.cross_entropy(logits, y, reduction: nn.Reduction.Sum).item<float>(), y.shape[0],
+                logits.argmax(1).eq(y).sum().item<long>());
+        }
+
+        var score = TextEvaluation.Evaluate(model, a, hp, vocabulary, text, CPU);
+        Assert.Equal(expected.Characters, score.Characters);
+        Assert.Equal(expected.LossSum, score.LossSum, 3);
+        Assert.Equal(expected.Correct, score.Correct);
+    }
 }

@@ -17,17 +17,28 @@ public sealed class WindowBatcher : IBatcher
     private Tensor? _permutation;
 
     public WindowBatcher(WindowedExamples examples, int batchSize, Device device, bool shuffle, long seed)
+        : this(Inputs(examples, device), DeviceTensor.From(() => examples.TargetLength == 1
+            ? tensor(examples.Targets, [examples.Count])
+            : tensor(examples.Targets, [examples.Count, examples.TargetLength]), device), batchSize, shuffle, seed)
     {
-        if (examples.Count == 0)
-            throw new ArgumentException("There are no training windows: the text is shorter than one window.");
+    }
+
+    /// <summary>Over windows already on the device (x [count, n], y [count] or [count, n]; views of a text will do), which it then owns.</summary>
+    internal WindowBatcher(Tensor x, Tensor y, int batchSize, bool shuffle, long seed)
+    {
         _batchSize = batchSize;
         _shuffle = shuffle;
         _seed = seed;
-        _x = DeviceTensor.From(() => tensor(examples.Inputs, [examples.Count, examples.InputLength]), device);
-        _y = DeviceTensor.From(() => examples.TargetLength == 1
-            ? tensor(examples.Targets, [examples.Count])
-            : tensor(examples.Targets, [examples.Count, examples.TargetLength]), device);
-        Count = examples.Count;
+        _x = x;
+        _y = y;
+        Count = (int)x.shape[0];
+    }
+
+    private static Tensor Inputs(WindowedExamples examples, Device device)
+    {
+        if (examples.Count == 0)
+            throw new ArgumentException("There are no training windows: the text is shorter than one window.");
+        return DeviceTensor.From(() => tensor(examples.Inputs, [examples.Count, examples.InputLength]), device);
     }
 
     public int Count { get; }

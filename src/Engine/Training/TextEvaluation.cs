@@ -47,12 +47,9 @@ public static class TextEvaluation
             return new LanguageModelBatcher(ids, streams, hp.Int("bptt"), device, randomBptt: false, seed: 0, "text");
         }
         int n = architecture.WindowLength(hp);
-        var examples = architecture.Layout == DataLayout.SequenceWindows ? WindowedExamples.Sequences(ids, n) : WindowedExamples.NextChar(ids, n, stride: 1);
-        if (examples.Count == 0)
-        {
-            var needed = architecture.Layout == DataLayout.SequenceWindows ? n + 2 : n + 1;
-            throw new ArgumentException($"The text has {ids.Length} character(s); {architecture.Name} reads {n} before it predicts one, so it needs at least {needed} to score anything.");
-        }
-        return new WindowBatcher(examples, Math.Max(hp.Int("bs"), 1024), device, shuffle: false, seed: 0);
+        var sequences = architecture.Layout == DataLayout.SequenceWindows;
+        if (ids.Length < (sequences ? n + 2 : n + 1))
+            throw new ArgumentException($"The text has {ids.Length} character(s); {architecture.Name} reads {n} before it predicts one, so it needs at least {(sequences ? n + 2 : n + 1)} to score anything.");
+        return TextWindows.Batcher(ids, n, sequences, Math.Max(hp.Int("bs"), 1024), device); // views of the text: windows cut up front take n times it
     }
 }
