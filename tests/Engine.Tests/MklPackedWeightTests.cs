@@ -108,15 +108,15 @@ public class MklPackedWeightTests
         {
             // A prime (its steps' recurrent products packed from the second), then steps one char at a time (packed throughout).
             var ids = randint(0, 11, [prime, batch], dtype: ScalarType.Int64);
-            var (expected, expectedState) = plain.Feed(ids, plain.InitialState(batch));
-            var (actual, actualState) = packed.Feed(ids, packed.InitialState(batch));
+            var (expected, expectedState) = plain.FeedEach(ids, plain.InitialState(batch));
+            var (actual, actualState) = packed.FeedEach(ids, packed.InitialState(batch));
             for (int step = 0; step <= 4; step++)
             {
                 Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"{prime} steps of {batch}, then {step}");
                 Assert.True(actualState.Parts[1].allclose(expectedState.Parts[1], rtol: 1e-4, atol: 1e-5), $"{prime} steps of {batch}, then {step}: state");
                 var next = randint(0, 11, [1, batch], dtype: ScalarType.Int64);
-                (expected, expectedState) = plain.Feed(next, expectedState);
-                (actual, actualState) = packed.Feed(next, actualState);
+                (expected, expectedState) = plain.FeedEach(next, expectedState);
+                (actual, actualState) = packed.FeedEach(next, actualState);
             }
         }
     }

@@ -30,19 +30,9 @@ public abstract class CharModel : nn.Module
     /// <summary>Consumes one char per row (ids [batch]); returns next-char logits [batch, V] and the new state.</summary>
     public abstract (Tensor Logits, RecurrentState State) Step(Tensor ids, RecurrentState state);
 
-    /// <summary>Consumes a run of chars (ids [T, batch]); returns the logits after the last one and the new state.</summary>
-    public virtual (Tensor Logits, RecurrentState State) Feed(Tensor ids, RecurrentState state)
-    {
-        Tensor? logits = null;
-        var current = state;
-        for (long t = 0; t < ids.shape[0]; t++)
-            (logits, current) = Step(ids[t], current);
-        return (logits ?? throw new ArgumentException("Feed needs at least one character.", nameof(ids)), current);
-    }
-
     /// <summary>
-    /// Consumes a run of chars (ids [T, batch]) as <see cref="Feed"/> does, but returns the logits after
-    /// each one ([T, batch, V]): what scoring a fed text needs (the prediction for each next char).
+    /// Consumes a run of chars (ids [T, batch]); returns the logits after each one ([T, batch, V]: the last
+    /// is the next char's, the others what scoring a fed text needs) and the new state.
     /// </summary>
     public virtual (Tensor Logits, RecurrentState State) FeedEach(Tensor ids, RecurrentState state)
     {
@@ -174,12 +164,6 @@ public abstract class StatefulCharModel : CharModel
     {
         var (logits, next) = Run(ids.reshape(1, -1), state);
         return (logits[0], next);
-    }
-
-    public override (Tensor Logits, RecurrentState State) Feed(Tensor ids, RecurrentState state)
-    {
-        var (logits, next) = Run(ids, state);
-        return (logits[logits.shape[0] - 1], next);
     }
 
     public override (Tensor Logits, RecurrentState State) FeedEach(Tensor ids, RecurrentState state) => Run(ids, state);
