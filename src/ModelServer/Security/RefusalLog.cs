@@ -8,7 +8,7 @@ namespace CharRnn.ModelServer.Security;
 /// in charrnn_grpc_errors_total all the same.
 /// Each refusal gets a request id for its client (the trailer charrnn-request-id, as the services' errors have),
 /// and the id is the logged line's: the refusals one line covers all carry its id, so that any id a client hands
-/// over finds the line that speaks for it. Each refusal also gets a Debug line with its own method and connection.
+/// over finds the line that speaks for it. Each refusal that line covers (not the one it logs) gets a Debug line with its own method and connection.
 /// </summary>
 public sealed class RefusalLog(TimeProvider time, ILogger<RefusalLog> logger)
 {
