@@ -284,7 +284,7 @@ public sealed partial class Trainer : IDisposable
             int epoch = Position.Epoch, batchIndex = Position.Batch, batches = BatchesInEpoch;
             if (_split == null)
             {
-                SetLearningRates(_schedule.Factor(epoch + (double)batchIndex / batches));
+                SetLearningRates(_searchFactor ?? _schedule.Factor(epoch + (double)batchIndex / batches));
                 _split = ISplitStep.For(Architecture.Layout, pieces);
                 _splitPieces = pieces;
                 _piecesRun = 0;
