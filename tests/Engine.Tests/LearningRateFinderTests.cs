@@ -20,8 +20,8 @@ public class LearningRateFinderTests
     }
 
     [Theory]
-    [InlineData(1e-3, 1e-3, 100, "start_lr = 0.001 is not allowed with end_lr 0.001: the rate rises from start to end, so start must be below end.")]
-    [InlineData(1, 1e-3, 100, "start_lr = 1 is not allowed with end_lr 0.001")]
+    [InlineData(1e-3, 1e-3, 100, "start_lr = 0.001 is not allowed; it must be below the end rate (0.001): the rate rises from the start to the end.")]
+    [InlineData(1, 1e-3, 100, "start_lr = 1 is not allowed; it must be below the end rate (0.001)")]
     [InlineData(0, 10, 100, "start_lr = 0 is not allowed; it must be above 0")]
     [InlineData(-1e-5, 10, 100, "start_lr = -1E-05 is not allowed; it must be above 0")]
     [InlineData(1e-7, 11, 100, "end_lr = 11 is not allowed; it must be above 0 and at most 10.")]

@@ -84,16 +84,28 @@ public class CommandLineTests
     [InlineData(new[] { "keys", "add", "a", "--admin", "--admin" }, "charrnn: --admin is given more than once; give it once. (see charrnn keys add --help)")]
     [InlineData(new[] { "train", "--keep-cycles", "--epochs", "2" }, "charrnn: --keep-cycles keeps each SGDR cycle's end, and schedule 'constant' has no cycles; add --schedule sgdr:")]
     [InlineData(new[] { "train", "--name", "x", "--out", "y" }, "charrnn: --out names the model's folder whole; give it, or --models and --name, not both.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--start-lr", "1", "--end-lr", "0.1" }, "charrnn: --start-lr 1 is not allowed; it must be below the end rate (0.1): the rate rises from the start to the end.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--start-lr", "1e-3", "--end-lr", "1e-3" }, "charrnn: --start-lr 0.001 is not allowed; it must be below the end rate (0.001)")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--start-lr", "0" }, "charrnn: --start-lr 0 is not allowed; it must be above 0 (e.g. 1e-7) and below the end rate.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--end-lr", "-2" }, "charrnn: --end-lr -2 is not allowed; it must be above 0 and at most 10.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--end-lr", "100" }, "charrnn: --end-lr 100 is not allowed; it must be above 0 and at most 10.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--steps", "9" }, "charrnn: --steps 9 is not allowed; it must be from 10 to 10000.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--steps", "10001" }, "charrnn: --steps 10001 is not allowed; it must be from 10 to 10000.")]
+    [InlineData(new[] { "lr-find", "gru" }, "charrnn: Argument 'gru' not recognized. Must be one of: 'char3', ")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--arch", "stateful-rnn" }, "charrnn: Two architectures given, 'stateful-gru' and --arch 'stateful-rnn'; give one.")]
+    [InlineData(new[] { "lr-find", "char3", "--n-hidden", "0" }, "charrnn: --n-hidden 0 is not allowed")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--epochs", "2" }, "charrnn: Unrecognized command or argument '--epochs'.")] // the search counts its own steps
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);
 
     // The list of architectures comes from the registry, so a new one needs no edit here.
     [Theory]
     [InlineData(new[] { "train", "--arch", "stateful-lsmt" }, "stateful-lsmt")]
     [InlineData(new[] { "train", "lstm" }, "lstm")]
+    [InlineData(new[] { "lr-find", "stateful-lsmt" }, "stateful-lsmt")]
     public void An_unknown_architecture_is_refused_with_every_known_one_and_the_closest(string[] args, string given) =>
         AssertUserError(args, $"charrnn: Argument '{given}' not recognized. Must be one of: "
             + string.Join(", ", CharRnn.Engine.Models.Architectures.All.Select(a => $"'{a.Name}'"))
-            + ". Did you mean 'stateful-lstm'? (see charrnn train --help)");
+            + $". Did you mean 'stateful-lstm'? (see charrnn {args[0]} --help)");
 
     [Fact]
     public void A_run_that_fails_for_another_reason_than_its_input_prints_one_line_and_exits_1()
@@ -492,6 +504,24 @@ public class CommandLineTests
         finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
     }
 
+    /// <summary>charrnn in a process of its own, its output redirected, for a test to signal (its thread mask set as a shell's child's is).</summary>
+    private static System.Diagnostics.Process StartCharrnn(string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "charrnn.dll"));
+        foreach (var arg in args) start.ArgumentList.Add(arg);
+        return CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
+    }
+
+    /// <summary>Reads the process's stdout up to the first line that starts with <paramref name="start"/>; fails if it ends first.</summary>
+    private static async Task ReadUntil(System.Diagnostics.Process process, string start)
+    {
+        string? line;
+        do line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        while (line != null && !line.StartsWith(start, StringComparison.Ordinal));
+        Assert.True(line != null, $"no line starting '{start}' before the output ended");
+    }
+
     [Fact]
     public async Task A_train_ended_by_a_hang_up_saves_a_checkpoint_and_exits_129_as_a_shell_reports_SIGHUP()
     {
@@ -502,19 +532,12 @@ public class CommandLineTests
             var corpus = Path.Combine(root, "tiny.txt");
             File.WriteAllText(corpus, TuiFixture.TinyText);
             var folder = Path.Combine(root, "m");
-            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "charrnn.dll"), "train", "stateful-gru", "--corpus", corpus, "--out", folder,
-                         "--epochs", "1000", "--n-hidden", "8", "--bs", "8", "--bptt", "8", "--sample-chars", "0", "--threads", "1" })
-                start.ArgumentList.Add(arg);
-            using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
+            using var process = StartCharrnn(["train", "stateful-gru", "--corpus", corpus, "--out", folder,
+                "--epochs", "1000", "--n-hidden", "8", "--bs", "8", "--bptt", "8", "--sample-chars", "0", "--threads", "1"]);
             try
             {
                 var stderr = process.StandardError.ReadToEndAsync();
-                // Redirected, so plain lines: wait for the second epoch's, by which it has trained and saved.
-                string? line;
-                do line = await process.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                while (line != null && !line.StartsWith("epoch   2", StringComparison.Ordinal));
-                Assert.NotNull(line);
+                await ReadUntil(process, "epoch   2"); // redirected, so plain lines: the second epoch's, by which it has trained and saved
                 // The main thread trains, so the signal must land on another (see AsyncSignalMask).
                 var status = File.ReadAllText($"/proc/{process.Id}/task/{process.Id}/status");
                 var mask = Convert.ToUInt64(status.Split('\n').Single(l => l.StartsWith("SigBlk:", StringComparison.Ordinal))["SigBlk:".Length..].Trim(), 16);
@@ -526,6 +549,37 @@ public class CommandLineTests
                 Assert.True(129 == process.ExitCode, $"exit code {process.ExitCode}; stderr: {await stderr}; stdout ends: {rest}");
                 Assert.Contains("stopped: ", rest, StringComparison.Ordinal);
                 Assert.Equal("stopped", Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Reason);
+            }
+            finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public async Task Lr_find_stopped_by_ctrl_c_prints_what_it_found_so_far_and_exits_130()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-lrfind-").FullName;
+        try
+        {
+            var corpus = Path.Combine(root, "tiny.txt");
+            File.WriteAllText(corpus, TuiFixture.TinyText);
+            // Rates too low to blow up, and the most steps: it runs until stopped.
+            using var process = StartCharrnn(["lr-find", "stateful-gru", "--corpus", corpus, "--start-lr", "1e-9", "--end-lr", "1e-6",
+                "--steps", "10000", "--n-hidden", "8", "--bs", "8", "--threads", "1"]);
+            try
+            {
+                var stderr = process.StandardError.ReadToEndAsync();
+                await ReadUntil(process, "lr-find: up to 10000 steps");
+                await Task.Delay(1500); // some steps taken
+                using (var interrupt = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
+                    await interrupt.WaitForExitAsync();
+                var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+                Assert.True(130 == process.ExitCode, $"exit code {process.ExitCode}; stderr: {await stderr}; stdout ends: {rest}");
+                Assert.Matches(@"ended: stopped on request after \d+ steps\n", rest);
+                Assert.Contains("suggested lr: ", rest, StringComparison.Ordinal);
+                Assert.StartsWith("Stopping the search after this batch, then showing what it found", await stderr);
+                Assert.Equal([Path.GetFileName(corpus)], Directory.GetFileSystemEntries(root).Select(Path.GetFileName)); // nothing saved
             }
             finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
         }
@@ -1073,6 +1127,59 @@ public class CommandLineTests
         if (code != 0) Assert.Fail($"charrnn {string.Join(' ', args)} exited {code}: {error}");
         return (output.ToString(), error.ToString());
     }
+
+    [Fact]
+    public void Lr_find_searches_a_fresh_model_saving_nothing_and_prints_a_plot_a_suggestion_and_a_train_line_that_runs() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        string[] search = ["lr-find", "stateful-gru", "--corpus", corpus, "--n-hidden", "16", "--n-fac", "4", "--bs", "4", "--wd", "1e-5",
+            "--start-lr", "1e-2", "--end-lr", "10", "--steps", "40", "--threads", "1"];
+        var lines = Printed(search).TrimEnd().Split('\n');
+        Assert.Equal([Path.GetFileName(corpus)], Directory.GetFileSystemEntries(root).Select(Path.GetFileName)); // no model folder, no checkpoint
+        Assert.StartsWith("lr-find: up to 40 steps, lr 1.0e-02 to 1.0e+01", lines[1]);
+        var rows = lines.Skip(3).TakeWhile(l => !l.StartsWith("ended: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(15, rows.Count);
+        Assert.All(lines[1..^1], l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}")); // all but the heading and the train line, which are as long as their words
+        Assert.All(rows, r => Assert.Matches(@"^  \d\.\de[+-]\d\d +\d+\.\d{3}  █+▸?( ◂ .*)?$", r));
+        Assert.StartsWith("ended: the smoothed loss ", lines[^3]); // it blew up before the 40th step at rates near 10
+        Assert.Matches(@"^suggested lr: \d\.\de-\d\d \(steepest fall\) or \d\.\de-\d\d \(lowest loss's \d\.\de[+-]\d\d / 10\)$", lines[^2]);
+        var train = lines[^1];
+        Assert.Matches($@"^charrnn train stateful-gru --corpus {Regex.Escape(corpus)} --threads 1 --wd 1e-5 --n-fac 4 --n-hidden 16 --bs 4 --lr \d\.\de-\d\d$", train);
+
+        using var json = System.Text.Json.JsonDocument.Parse(Printed([.. search, "--json"]));
+        var found = json.RootElement;
+        var points = found.GetProperty("points").EnumerateArray().Select(p => (Lr: p.GetProperty("lr").GetDouble(), Smoothed: p.GetProperty("smoothed_loss").GetDouble())).ToList();
+        Assert.Equal(found.GetProperty("steps_run").GetInt32(), points.Count);
+        Assert.False(found.GetProperty("completed").GetBoolean());
+        var ratio = Math.Pow(1000, 1.0 / 39);
+        Assert.All(points.Skip(1).Zip(points), pair => Assert.Equal(ratio, pair.First.Lr / pair.Second.Lr, 9)); // exponential, from 1e-2 to 10 over 40 steps
+        var suggestion = found.GetProperty("suggestion");
+        Assert.InRange(suggestion.GetProperty("steepest_lr").GetDouble(), 1e-2, 10);
+        Assert.InRange(suggestion.GetProperty("min_loss_lr").GetDouble(), 1e-2, 10);
+        Assert.Equal(train, found.GetProperty("train_command").GetString());
+
+        // The line runs as given (one step here), and trains at the rate it names.
+        var folder = Path.Combine(root, "m");
+        Printed([.. train.Split(' ')[1..], "--max-steps", "1", "--sample-chars", "0", "--out", folder]);
+        Assert.True(File.Exists(Path.Combine(folder, "last.ckpt")));
+    });
+
+    [Fact]
+    public void Lr_find_scales_per_group_rates_together_and_refuses_a_zero_among_them() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        string[] search = ["lr-find", "stateful-gru", "--corpus", corpus, "--n-hidden", "16", "--n-fac", "4", "--bs", "4", "--steps", "20", "--start-lr", "1e-3", "--threads", "1", "--json"];
+        using var json = System.Text.Json.JsonDocument.Parse(Printed([.. search, "--lr", "1e-4,1e-3,2e-3"]));
+        var line = json.RootElement.GetProperty("train_command").GetString()!;
+        var rates = Regex.Match(line, @"--lr (\S+),(\S+),(\S+)$");
+        Assert.True(rates.Success, line);
+        var (embedding, recurrent, output) = (double.Parse(rates.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(rates.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(rates.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(0.1, embedding / recurrent, 1); // the ratio given, kept (to the two figures printed)
+        Assert.Equal(2, output / recurrent, 1);
+        AssertUserError([.. search, "--lr", "0,1e-3,1e-3"], "charrnn: --lr 0,0.001,0.001 is not allowed here: the search scales every layer group's rate together");
+    });
 
     [Fact]
     public void Eval_scores_a_text_file_as_the_engine_feeding_it_does_as_a_line_or_json_lowercasing_for_a_lowercase_model() => InTempFolder(root =>

@@ -18,11 +18,11 @@ public sealed record ExponentialSchedule
     public ExponentialSchedule(double start, double end, int steps)
     {
         if (!(double.IsFinite(start) && start > 0))
-            throw new ArgumentException($"start_lr = {Format(start)} is not allowed; it must be above 0 (e.g. 1e-7) and below end_lr.");
+            throw new ArgumentException($"start_lr = {Format(start)} is not allowed; it must be above 0 (e.g. 1e-7) and below the end rate.");
         if (!(double.IsFinite(end) && end > 0 && end <= MaxRate))
             throw new ArgumentException($"end_lr = {Format(end)} is not allowed; it must be above 0 and at most {Format(MaxRate)}.");
         if (start >= end)
-            throw new ArgumentException($"start_lr = {Format(start)} is not allowed with end_lr {Format(end)}: the rate rises from start to end, so start must be below end.");
+            throw new ArgumentException($"start_lr = {Format(start)} is not allowed; it must be below the end rate ({Format(end)}): the rate rises from the start to the end.");
         if (steps is < MinSteps or > MaxSteps)
             throw new ArgumentException($"steps = {steps} is not allowed; it must be from {MinSteps} to {MaxSteps}.");
         (Start, End, Steps) = (start, end, steps);

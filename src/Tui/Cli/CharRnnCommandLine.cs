@@ -19,6 +19,7 @@ public static class CharRnnCommandLine
         {
             TrainCommand.CreateTrain(),
             ResumeCommand.CreateResume(),
+            LrFindCommand.Create(),
             GenerateCommand.Create(),
             EvalCommand.Create(),
             ModelsCommand.Create(),

@@ -18,16 +18,8 @@ public static class TrainCommand
 {
     public static Command CreateTrain()
     {
-        // The architecture as an argument (`train stateful-gru`, as the REPL takes it) or as --arch.
-        var names = Architectures.All.Select(a => a.Name).ToArray();
-        var archArgument = new Argument<string?>("arch") { Description = "Architecture (or give it as --arch); default stateful-lstm.", Arity = ArgumentArity.ZeroOrOne, HelpName = "arch" }.RefusingFlags();
-        archArgument.Validators.Add(result =>
-        {
-            if (result.Tokens.Count == 0 || result.Tokens[0].Value is var value && (value.StartsWith('-') || names.Contains(value))) return;
-            result.AddError($"Argument '{value}' not recognized. Must be one of: {string.Join(", ", names.Select(n => $"'{n}'"))}.{ClosestName.Suggestion(value, names)}");
-        });
-        var arch = new Option<string?>("--arch") { Description = $"Architecture: {string.Join(", ", names)} (default: stateful-lstm).", HelpName = "arch" };
-        arch.AcceptOnlyFromAmong(names);
+        var architectureFlags = new ArchitectureFlags("stateful-lstm");
+        var (archArgument, arch, hyper) = (architectureFlags.Argument, architectureFlags.Arch, architectureFlags.HyperParameters);
         var recipe = new Option<string?>("--recipe") { Description = $"Start from a named recipe's settings; flags given beside it override them. Recipes: {TrainingRecipe.Known}.", HelpName = "name" };
         recipe.Validators.Add(result =>
         {
@@ -47,16 +39,6 @@ public static class TrainCommand
         var threads = CommonOptions.Threads();
         var flags = new TrainingFlags(resuming: false);
 
-        // One option per distinct hyperparameter name across all architectures.
-        var hyper = Architectures.All.SelectMany(a => a.Parameters)
-            .GroupBy(p => p.Name).Select(g => g.First())
-            .ToDictionary(p => p.Name, p => new Option<string?>(p.Flag)
-            {
-                Description = $"{p.Doc} (architectures that have it: {HoldersOf(p.Name)})",
-                // A yes/no flag on its own means yes: --identity-init, or --identity-init false.
-                Arity = p.Type == HyperParameterType.Bool ? ArgumentArity.ZeroOrOne : ArgumentArity.ExactlyOne,
-            });
-
         var command = new Command("train", $"Train a model, showing progress (c/s: characters predicted per second; {WholeWindowReaders} read a whole window for each); Ctrl+C saves and stops. The defaults train 1 epoch at a constant lr; --recipe {TrainingRecipe.Lesson.Name} trains the lesson's LSTM with the lesson's whole schedule (2 epochs at a constant lr, SGDR over 15, a fresh SGDR over 63: 80 epochs, about an hour at 2 CPU threads; --epochs N stops sooner): {TrainingRecipe.Lesson.Command}")
         {
             archArgument, arch, recipe, models, name, output, corpus, lower, minFreq, valFraction, seed, device, threads,
@@ -67,17 +49,8 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var chosenRecipe = TrainingRecipe.All.FirstOrDefault(r => r.Name == parse.GetValue(recipe));
-            var architecture = Architectures.Get(ArchitectureOf(parse.GetValue(archArgument), parse.GetValue(arch), chosenRecipe));
-            var given = new Dictionary<string, double>();
-            foreach (var (name, option) in hyper)
-            {
-                if (parse.GetResult(option) is null) continue;
-                var value = parse.GetValue(option) ?? "true";
-                var spec = architecture.Parameters.FirstOrDefault(p => p.Name == name)
-                    ?? throw new ArgumentException($"{option.Name} is not a hyperparameter of {architecture.Name}; it has: {string.Join(" ", architecture.Parameters.Select(p => p.Flag))}.");
-                given[name] = spec.Parse(value);
-            }
-            var hyperParameters = architecture.Resolve(given);
+            var architecture = Architectures.Get(ArchitectureOf(architectureFlags.Given(parse), chosenRecipe));
+            var hyperParameters = architectureFlags.Resolve(parse, architecture);
             var options = new TrainingOptions
             {
                 LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
@@ -134,12 +107,11 @@ public static class TrainCommand
     /// The architecture given, else the recipe's, else stateful-lstm. A recipe's settings are tuned to its
     /// architecture (the lesson's SGDR run, to its LSTM): another one given with it is refused, not trained so.
     /// </summary>
-    private static string ArchitectureOf(string? argument, string? option, TrainingRecipe? recipe) => (argument, option) switch
+    private static string ArchitectureOf(string? given, TrainingRecipe? recipe) => given switch
     {
-        (not null, not null) when argument != option => throw new ArgumentException($"Two architectures given, '{argument}' and --arch '{option}'; give one."),
-        _ when recipe != null && (argument ?? option) is { } given && given != recipe.Architecture =>
+        not null when recipe != null && given != recipe.Architecture =>
             throw new ArgumentException($"--recipe {recipe.Name} is for {recipe.Architecture}, not {given}; drop the architecture, or drop --recipe and give {given} the settings as flags: {recipe.Flags}."),
-        _ => argument ?? option ?? recipe?.Architecture ?? "stateful-lstm",
+        _ => given ?? recipe?.Architecture ?? "stateful-lstm",
     };
 
     /// <summary>--out as given, else MODELS/NAME (models/ARCH by default): a model name as the server takes it, not a path.</summary>
@@ -194,10 +166,6 @@ public static class TrainCommand
             throw new ArgumentException($"{label} '{folder}' cannot be written: {e.Message}");
         }
     }
-
-
-    private static string HoldersOf(string name) =>
-        string.Join(", ", Architectures.All.Where(a => a.Parameters.Any(p => p.Name == name)).Select(a => a.Name));
 
     /// <summary>The architectures that predict one character from each window (char3, loop, …), for the help's c/s note.</summary>
     private static string WholeWindowReaders

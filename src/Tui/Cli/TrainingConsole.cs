@@ -24,10 +24,14 @@ public sealed class TrainingConsole : IDisposable
 
     private readonly bool _saves;
 
+    private readonly string? _stoppingNote;
+
     /// <param name="saves">The trainer writes checkpoints (a demo trains without a folder).</param>
     /// <param name="errors">Where a failure is reported (default: stderr).</param>
-    public TrainingConsole(TextWriter output, bool live, bool saves = true, TextWriter? errors = null)
+    /// <param name="stoppingNote">What a stop request is answered with, where neither of the two usual lines fits (lr-find's search).</param>
+    public TrainingConsole(TextWriter output, bool live, bool saves = true, TextWriter? errors = null, string? stoppingNote = null)
     {
+        _stoppingNote = stoppingNote;
         _out = output;
         _errors = errors ?? Console.Error;
         _live = live;
@@ -83,9 +87,9 @@ public sealed class TrainingConsole : IDisposable
         Safely(() =>
         {
             ClearLine();
-            _out.WriteLine(_saves
+            _out.WriteLine(_stoppingNote ?? (_saves
                 ? "Stopping after this batch and saving a checkpoint (Ctrl+C again to quit at once)..."
-                : "Stopping training after this batch, then showing what the model learned (Ctrl+C again to quit at once)...");
+                : "Stopping training after this batch, then showing what the model learned (Ctrl+C again to quit at once)..."));
         });
     }
 

@@ -4,9 +4,10 @@ using CharRnn.Engine.Training;
 
 namespace CharRnn.Tui.Cli;
 
-/// <summary>The training options charrnn train and charrnn resume share, as flags.</summary>
+/// <summary>The training options charrnn train, charrnn resume and charrnn lr-find share, as flags.</summary>
 /// <param name="resuming">A resumed model keeps its optimizer: its saved state fits only that one.</param>
-internal sealed class TrainingFlags(bool resuming)
+/// <param name="searching">charrnn lr-find: only the flags that shape a step (lr as a ratio, wd, optimizer, clip); it runs its own steps.</param>
+internal sealed class TrainingFlags(bool resuming, bool searching = false)
 {
     private static readonly TrainingOptions Defaults = new();
 
@@ -15,7 +16,9 @@ internal sealed class TrainingFlags(bool resuming)
         resuming ? " (default: as the model was trained)" : string.Create(CultureInfo.InvariantCulture, $" (default: {value})");
 
     public Option<int?> Epochs { get; } = new("--epochs") { Description = $"Epochs to train in total{Default(resuming, Defaults.Epochs)}." };
-    public Option<string?> Lr { get; } = new("--lr") { Description = $"Learning rate, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
+    public Option<string?> Lr { get; } = new("--lr") { Description = searching
+        ? "Three rates, embedding,recurrent,output, to keep the ratio of: they scale together, the recurrent one rising from --start-lr to --end-lr (default: one rate for all)."
+        : $"Learning rate, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
     public Option<string?> Wd { get; } = new("--wd") { Description = $"Weight decay, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
     public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam or adamw{Default(resuming, Defaults.Optimizer)}." };
     public Option<string?> Schedule { get; } = new("--schedule") { Description = LearningRateSchedule.Help + Default(resuming, Defaults.Schedule) };
@@ -25,8 +28,8 @@ internal sealed class TrainingFlags(bool resuming)
     public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = $"Characters sampled at each epoch end (0: none){Default(resuming, Defaults.SampleChars)}." };
     public Option<bool?> KeepCycles { get; } = new("--keep-cycles") { Description = $"Keep each SGDR cycle's end as cycle-N.ckpt beside last.ckpt (the lesson's cycle_save_name){Default(resuming, "no")}." };
 
-    public IEnumerable<Option> All => resuming
-        ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, SampleChars, KeepCycles]
+    public IEnumerable<Option> All => searching ? [Lr, Wd, Optimizer, Clip]
+        : resuming ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, SampleChars, KeepCycles]
         : [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, SampleChars, KeepCycles];
 
     public TrainingOptions Apply(ParseResult parse, TrainingOptions options)

@@ -1,0 +1,130 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Text.Json;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>
+/// charrnn lr-find: fastai's learning-rate finder (learn.lr_find(), then sched.plot()). Trains a fresh model that is
+/// never saved for up to --steps batches, the rate rising exponentially from --start-lr to --end-lr, and prints the
+/// smoothed loss against the rate, fastai's two readings of it, and the charrnn train line that uses one.
+/// </summary>
+public static class LrFindCommand
+{
+    public static Command Create()
+    {
+        var architectureFlags = new ArchitectureFlags("stateful-lstm");
+        var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." }.NotEmpty("a text file or a known corpus name, or leave it out for nietzsche");
+        var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
+        var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 };
+        var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 };
+        var startLr = new Option<double>("--start-lr") { Description = "The first step's rate (fastai's default: 1e-7).", DefaultValueFactory = _ => 1e-7 };
+        var endLr = new Option<double>("--end-lr") { Description = $"The last step's rate, at most {ExponentialSchedule.MaxRate} (fastai's default: 10).", DefaultValueFactory = _ => 10 };
+        var steps = new Option<int>("--steps") { Description = $"Batches to train at most, {ExponentialSchedule.MinSteps} to {ExponentialSchedule.MaxSteps} (fastai: one epoch's; 100 shows the curve).", DefaultValueFactory = _ => 100 };
+        var json = new Option<bool>("--json") { Description = "Print the steps and the suggestions as one JSON object instead of the plot." };
+        var device = CommonOptions.Device();
+        var threads = CommonOptions.Threads();
+        var flags = new TrainingFlags(resuming: false, searching: true);
+        var command = new Command("lr-find", "Find a learning rate as fastai's lr_find does: train a fresh model (never saved) for up to --steps batches with the rate " +
+                                             "rising exponentially from --start-lr to --end-lr, stopping once the smoothed loss passes 4 × its best; print the smoothed loss " +
+                                             "against the rate, the rate where it falls fastest and the lowest loss's rate / 10, and a charrnn train line. Ctrl+C stops it and shows what it has.")
+        {
+            architectureFlags.Argument, architectureFlags.Arch, corpus, lower, minFreq, seed, startLr, endLr, steps, json, device, threads,
+        };
+        foreach (var o in flags.All) command.Add(o);
+        foreach (var o in architectureFlags.HyperParameters.Values) command.Add(o);
+
+        command.SetAction(parse =>
+        {
+            var architecture = Architectures.Get(architectureFlags.Given(parse) ?? "stateful-lstm");
+            var hyperParameters = architectureFlags.Resolve(parse, architecture);
+            var schedule = new ExponentialSchedule(parse.GetValue(startLr), parse.GetValue(endLr), parse.GetValue(steps));
+            var options = flags.Apply(parse, new TrainingOptions
+            {
+                LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
+                WeightDecay = LayerGroupValues.All(architecture.DefaultWeightDecay),
+                Lowercase = parse.GetValue(lower),
+                MinFrequency = parse.GetValue(minFreq),
+                Seed = parse.GetValue(seed),
+            }).Validate();
+            var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
+            using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
+            var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
+            var asJson = parse.GetValue(json);
+            var heading = $"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}";
+            var searching = string.Create(CultureInfo.InvariantCulture,
+                $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {options.Optimizer} · wd {options.WeightDecay}{(options.Clip > 0 ? $" · clip {options.Clip}" : "")}");
+            if (!asJson)
+            {
+                Console.WriteLine(heading);
+                Console.WriteLine(searching);
+            }
+            using var console = new TrainingConsole(Console.Error, live: false, saves: false,
+                stoppingNote: "Stopping the search after this batch, then showing what it found (Ctrl+C again to quit at once)...");
+            using var finder = new LearningRateFinder(architecture, hyperParameters, options, text, schedule, torchDevice);
+            var progress = Console.IsErrorRedirected ? null : new Action<int, LearningRatePoint>((step, p) =>
+                Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\rstep {step}/{schedule.Steps}  lr {LearningRatePlot.Rate(p.Rate)}  smoothed loss {p.SmoothedLoss:F3}   ")));
+            var finding = finder.Run(console.Stopping, progress);
+            if (progress != null) Console.Error.Write("\r" + new string(' ', 60) + "\r");
+            var train = finding.Suggestion is { } s ? TrainLine(parse, command, architecture, finding.RatesAt(s.MinimumLossRateOverTen)) : null;
+            if (asJson) Console.WriteLine(Json(architecture, text, schedule, finding, train));
+            else Print(finding, train);
+            return console.SignalExitCode ?? 0; // 130 after Ctrl+C, as train gives: what was found is printed all the same
+        });
+        return command;
+    }
+
+    private static void Print(LearningRateFinding finding, string? train)
+    {
+        foreach (var line in LearningRatePlot.Lines(finding.Points, finding.Suggestion)) Console.WriteLine(line);
+        Console.WriteLine($"ended: {finding.Ended}");
+        if (finding.Suggestion is not { } s)
+        {
+            Console.WriteLine($"no suggestion: {finding.Points.Count} step(s) kept, and reading a slope takes 2; search from a lower --start-lr or with more --steps.");
+            return;
+        }
+        Console.WriteLine($"suggested lr: {LearningRatePlot.Rate(s.SteepestRate)} (steepest fall) or " +
+                          $"{LearningRatePlot.Rate(s.MinimumLossRateOverTen)} (lowest loss's {LearningRatePlot.Rate(s.MinimumLossRate)} / 10)");
+        Console.WriteLine(train);
+    }
+
+    private static string Json(Architecture architecture, Corpus text, ExponentialSchedule schedule, LearningRateFinding finding, string? train) =>
+        JsonSerializer.Serialize(new
+        {
+            architecture = architecture.Name, corpus = text.Name, start_lr = schedule.Start, end_lr = schedule.End, steps = schedule.Steps,
+            steps_run = finding.Points.Count, completed = finding.Completed, ended = finding.Ended,
+            points = finding.Points.Select(p => new { lr = p.Rate, loss = p.Loss, smoothed_loss = p.SmoothedLoss }),
+            suggestion = finding.Suggestion is { } s
+                ? new { steepest_lr = s.SteepestRate, min_loss_lr = s.MinimumLossRate, min_loss_lr_over_10 = s.MinimumLossRateOverTen }
+                : null,
+            train_command = train,
+        });
+
+    /// <summary>The options only the search takes: the train line leaves them out (and --lr, which it gives anew).</summary>
+    private static readonly string[] SearchOnly = ["--start-lr", "--end-lr", "--steps", "--json", "--lr", "--arch"];
+
+    /// <summary>charrnn train with the flags given here (the corpus, the sizes, wd, …) and <paramref name="rates"/> as --lr.</summary>
+    private static string TrainLine(ParseResult parse, Command command, Architecture architecture, LayerGroupValues rates)
+    {
+        var words = new List<string> { "charrnn", "train", architecture.Name };
+        foreach (var option in command.Options)
+        {
+            if (SearchOnly.Contains(option.Name) || parse.GetResult(option) is not { Implicit: false } given) continue;
+            words.Add(option.Name);
+            words.AddRange(given.Tokens.Select(t => Quoted(t.Value)));
+        }
+        words.Add("--lr");
+        words.Add(rates.IsUniform ? LearningRatePlot.Rate(rates.Recurrent)
+            : string.Join(",", new[] { rates.Embedding, rates.Recurrent, rates.Output }.Select(LearningRatePlot.Rate)));
+        return string.Join(' ', words);
+    }
+
+    // A value with spaces or shell characters pasted as one word.
+    private static string Quoted(string value) =>
+        value.Length > 0 && value.All(c => char.IsLetterOrDigit(c) || "-_.,/:=+@%".Contains(c)) ? value : $"'{value.Replace("'", "'\\''")}'";
+}
