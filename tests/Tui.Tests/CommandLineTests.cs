@@ -1138,6 +1138,7 @@ public class CommandLineTests
         var lines = Printed(search).TrimEnd().Split('\n');
         Assert.Equal([Path.GetFileName(corpus)], Directory.GetFileSystemEntries(root).Select(Path.GetFileName)); // no model folder, no checkpoint
         Assert.StartsWith("lr-find: up to 40 steps, lr 1.0e-02 to 1.0e+01", lines[1]);
+        Assert.EndsWith(" · adam · wd 1e-5", lines[1]); // as train's settings line writes it, not 1E-05
         var rows = lines.Skip(3).TakeWhile(l => !l.StartsWith("ended: ", StringComparison.Ordinal)).ToList();
         Assert.Equal(15, rows.Count);
         Assert.All(lines[1..^1], l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}")); // all but the heading and the train line, which are as long as their words

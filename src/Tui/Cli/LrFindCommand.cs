@@ -58,7 +58,7 @@ public static class LrFindCommand
             var asJson = parse.GetValue(json);
             var heading = $"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}";
             var searching = string.Create(CultureInfo.InvariantCulture,
-                $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {options.Optimizer} · wd {options.WeightDecay}{(options.Clip > 0 ? $" · clip {options.Clip}" : "")}");
+                $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {options.Optimizer} · wd {TrainingSettingsLine.Values(options.WeightDecay)}{(options.Clip > 0 ? $" · clip {HyperParameterSpec.Number(options.Clip)}" : "")}");
             if (!asJson)
             {
                 Console.WriteLine(heading);

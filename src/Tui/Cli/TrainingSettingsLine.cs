@@ -26,7 +26,7 @@ internal static class TrainingSettingsLine
     }
 
     // As the README writes rates (1e-5, not G6's 1E-05); three values when the layer groups differ.
-    private static string Values(LayerGroupValues v) => v.IsUniform
+    internal static string Values(LayerGroupValues v) => v.IsUniform
         ? HyperParameterSpec.Number(v.Embedding)
         : string.Join(",", new[] { v.Embedding, v.Recurrent, v.Output }.Select(HyperParameterSpec.Number));
 }
