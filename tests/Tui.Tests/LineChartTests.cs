@@ -82,4 +82,32 @@ public class LineChartTests
         chart.Show([(0, 3.0), (100, 1.0)], []);
         Assert.Empty(chart.LonePoint);
     }
+
+    [Fact]
+    public void A_narrow_chart_labels_more_of_its_x_axis_than_its_start()
+    {
+        // The learning rate's pane at 80×24: 16 columns of data, where a step of 500 left only "0" for 300 steps.
+        var chart = new LineChart("step", "lr", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 25, 5) };
+        chart.Show([(0, 1e-3), (150, 1e-3), (300, 1e-3)], []);
+        Assert.True(chart.XTicks.Count() >= 2, $"x labels: {string.Join(" ", chart.XTicks)}");
+        Assert.True(chart.XTicks.Max() >= 100, $"x labels: {string.Join(" ", chart.XTicks)}");
+    }
+
+    [Fact]
+    public void On_a_chart_of_three_rows_the_marks_stay_above_the_x_axis_and_the_lowest_and_highest_values_are_labelled()
+    {
+        // The loss pane at 80×24: five rows, the x axis's labels on the last, the axis above them, three rows of data.
+        var chart = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 47, 5) };
+        chart.Show([(0, 4.2), (100, 3.0), (200, 2.0), (300, 1.3)], [(150, 2.6), (300, 1.35)]);
+        var axisRow = chart.Viewport.Height - 1 - (int)chart.MarginBottom;
+        foreach (var p in new[] { new PointF(150, 2.6f), new PointF(300, 1.35f), new PointF(300, 1.3f), new PointF(0, 4.2f) })
+            Assert.InRange(chart.GraphSpaceToViewport(p).Y, 0, axisRow - 1);
+        var ticks = chart.YTicks.ToList();
+        Assert.True(ticks.Count >= 2, $"y labels: {string.Join(" ", ticks)}");
+        Assert.True(ticks.Min() <= 1.3 && ticks.Max() >= 2.75, $"y labels: {string.Join(" ", ticks)}");
+        Assert.All(ticks, t => Assert.True(t >= 0, $"a loss axis labelled {t}"));
+        chart.Show([(0, 3.85), (300, 2.0)], []); // a step of 5 for a range of 2: no label at all
+        ticks = chart.YTicks.ToList();
+        Assert.True(ticks.Count >= 2 && ticks.Min() <= 2.0 && ticks.Max() >= 2.9, $"y labels: {string.Join(" ", ticks)}");
+    }
 }

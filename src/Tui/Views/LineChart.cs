@@ -35,7 +35,7 @@ public sealed class LineChart : GraphView
         AxisX.Increment = 0; // no data, no ticks (the default of 1 a cell ran the labels together)
         AxisY.Increment = 0;
         AxisY.LabelGetter = v => YLabel(v.Value, AxisY.Increment);
-        AxisX.LabelGetter = v => v.Value.ToString("0", CultureInfo.InvariantCulture);
+        AxisX.LabelGetter = v => Label(v.Value);
         _line.LineColor = new Attribute(lineColor, Color.Black);
         _marks.Fill = new GraphCellToRender(new Rune('●'), new Attribute(markColor, Color.Black));
         _lonePoint.Fill = new GraphCellToRender(new Rune('•'), new Attribute(lineColor, Color.Black));
@@ -98,15 +98,35 @@ public sealed class LineChart : GraphView
         // The axes are drawn over the bottom row and the left column: keep the data a cell clear
         // of both, or the lowest losses vanish under the x axis (a positive series keeps zero as
         // its floor).
-        // Not on a chart of a few rows, where a cell is most of the range: the floor would take the whole curve down to it.
-        var cellY = height >= 4 ? (maxY - minY) / (height - 1) : 0;
-        minY = nonNegative ? Math.Max(minY - cellY, 0) : minY - cellY;
+        // Zero is kept only where the lowest point still clears the axis by a row: on a chart of three rows (80×24) the
+        // floor of zero put a loss of 1.3 under the axis, and the validation marks on it.
+        var floor = minY - (maxY - minY) / Math.Max(1, height - 1);
+        var lowest = all.Min(p => p.Y);
+        minY = nonNegative && floor < 0 && lowest >= maxY / height ? 0 : floor;
+        _leastLabel = nonNegative ? 0 : double.NegativeInfinity; // a floor just below zero labels no "-0.50"
         minX -= (maxX - minX) / Math.Max(1, width - 1);
         CellSize = new PointF((float)((maxX - minX) / width), (float)((maxY - minY) / height));
         ScrollOffset = new PointF((float)minX, (float)minY);
         AxisX.Increment = Math.Max(1, Nice((maxX - minX) / Math.Max(1, width / 12.0))); // steps are whole: a finer label would repeat one ("60 60 61")
+        // A narrow chart (the learning rate's at 80 columns) got a step wider than its data: its only label was "0".
+        var labelColumns = Label(maxX).Length + 1;
+        while (AxisX.Increment > 1 && XTicks.Count() < 2 && Finer(AxisX.Increment) / CellSize.X >= labelColumns) AxisX.Increment = Finer(AxisX.Increment);
         AxisY.Increment = Nice((maxY - minY) / Math.Max(1, height / 2.0));
+        // A short chart (three rows) got a step as tall as its range: one label, the lowest missing. A label a row at most.
+        while (YTicks.Count() < 2 && Finer(AxisY.Increment) >= CellSize.Y) AxisY.Increment = Finer(AxisY.Increment);
         SetNeedsDraw();
+    }
+
+    private double _leastLabel = double.NegativeInfinity;
+
+    private static string Label(double x) => x.ToString("0", CultureInfo.InvariantCulture);
+
+    /// <summary>The next step below <paramref name="step"/> of the 1, 2, 5 series.</summary>
+    private static float Finer(float step)
+    {
+        var power = Math.Pow(10, Math.Floor(Math.Log10(step) + 1e-6));
+        var mantissa = Math.Round(step / power);
+        return (float)(mantissa >= 5 ? 2 * power : mantissa >= 2 ? power : power / 2);
     }
 
     /// <summary>The values an axis from <paramref name="from"/> to <paramref name="to"/> labels: the multiples of its increment (0, 500, 1000), not from + k × increment.</summary>
@@ -117,11 +137,15 @@ public sealed class LineChart : GraphView
         for (var k = Math.Ceiling(from / increment); k * increment < to; k++) yield return k * increment + 0.0;
     }
 
-    /// <summary>The x values labelled as the chart stands (tests).</summary>
-    internal IEnumerable<double> XTicks => Ticks(ScrollOffset.X, ScrollOffset.X + CellSize.X * (Viewport.Width - (int)MarginLeft), AxisX.Increment);
+    /// <summary>The x values labelled as the chart stands: those whose label is whole inside the view.</summary>
+    internal IEnumerable<double> XTicks => Ticks(ScrollOffset.X, ScrollOffset.X + CellSize.X * (Viewport.Width - (int)MarginLeft), AxisX.Increment)
+        .Where(v => XLabelFits(this, GraphSpaceToViewport(new PointF((float)v, 0)).X, Label(v)));
 
-    /// <summary>The y values labelled as the chart stands (tests).</summary>
-    internal IEnumerable<double> YTicks => Ticks(ScrollOffset.Y, ScrollOffset.Y + CellSize.Y * (Viewport.Height - (int)MarginBottom), AxisY.Increment);
+    /// <summary>The y values labelled as the chart stands.</summary>
+    internal IEnumerable<double> YTicks => Ticks(ScrollOffset.Y, ScrollOffset.Y + CellSize.Y * (Viewport.Height - (int)MarginBottom), AxisY.Increment).Where(v => v >= _leastLabel);
+
+    /// <summary>Whether a label centred on column <paramref name="x"/> ends inside the view: cut at the edge, "150" would read "15".</summary>
+    private static bool XLabelFits(GraphView graph, int x, string label) => x - label.Length / 2 + label.Length <= graph.Viewport.Width;
 
     // GraphView's own axes label from + k × increment: the view's left edge sits a cell before the first
     // step (so the axis does not hide it), which made labels like "-7 493 993". These label round values.
@@ -137,7 +161,7 @@ public sealed class LineChart : GraphView
             {
                 var x = graph.GraphSpaceToViewport(new PointF((float)value, 0)).X;
                 var label = LabelGetter(new AxisIncrementToRender(Orientation, x, (float)value));
-                if (x - label.Length / 2 + label.Length > graph.Viewport.Width) continue; // cut at the edge, "150" would read "15"
+                if (!XLabelFits(graph, x, label)) continue;
                 DrawAxisLabel(graph, x, label);
             }
             if (string.IsNullOrWhiteSpace(Text)) return;
@@ -155,7 +179,7 @@ public sealed class LineChart : GraphView
             var x = GetAxisXPosition(graph);
             var from = graph.ViewportToGraphSpace(x, graph.Viewport.Height - (1 + (int)graph.MarginBottom)).Y;
             var to = graph.ViewportToGraphSpace(x, 0).Y;
-            foreach (var value in Ticks(from, to + graph.CellSize.Y, Increment))
+            foreach (var value in Ticks(from, to + graph.CellSize.Y, Increment).Where(v => v >= ((LineChart)graph)._leastLabel))
             {
                 var y = graph.GraphSpaceToViewport(new PointF(0, (float)value)).Y;
                 DrawAxisLabel(graph, y, LabelGetter(new AxisIncrementToRender(Orientation, y, (float)value)));
