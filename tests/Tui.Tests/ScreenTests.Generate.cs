@@ -177,4 +177,18 @@ public sealed partial class ScreenTests
         PumpUntil(() => Screen.Contains("seed 123456789") && Screen.Contains("chars 300"), "the settings row at 80×24");
         PumpUntil(() => Screen.Contains("colour"), "the colour checkbox at 80×24", 2_000);
     }
+
+    [Fact]
+    public void A_prime_longer_than_its_row_ends_in_an_ellipsis()
+    {
+        _window.Show(_window.Generate);
+        _app.Driver!.SetScreenSize(80, 24);
+        Ui(() => _window.Generate.Begin(0, "gru", "the philosophers of the future will be those who think very long thoughts about everything", 20));
+        PumpUntil(() => Screen.Contains("prime the philosophers"), "the prime's row");
+        var row = Screen.Split('\n').First(l => l.Contains("prime the philosophers", StringComparison.Ordinal));
+        Assert.Matches("…│", row); // was cut at "long thoug" as if it ended there
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => Screen.Contains("about everything"), "the whole prime at 130 columns");
+        Assert.DoesNotContain("about everything…", Screen);
+    }
 }

@@ -23,7 +23,7 @@ public sealed class GenerateView : View
     private readonly ShellTextField _topP = new() { Text = "1", Width = 4 };
     private readonly ShellTextField _seed = new() { Text = "", Width = 10 }; // a drawn seed has nine digits
     private readonly ShellTextField _count = new() { Text = "300", Width = 8 }; // 1000000 and the cursor after it
-    private readonly ShellTextField _prime = new() { Text = "for thos", Width = Dim.Fill() };
+    private readonly ShellTextField _prime = new() { Text = "for thos", Width = Dim.Fill(), MarksTextCutAtTheEdge = true };
     private readonly CheckBox _colour = new() { Text = "colour" }; // no hotkey: a stray "l" on another tab would toggle it
     private readonly FrameView _leftFrame, _rightFrame;
 

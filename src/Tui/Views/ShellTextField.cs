@@ -1,4 +1,6 @@
 using Terminal.Gui.Input;
+using Terminal.Gui.Text;
+using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 
 namespace CharRnn.Tui.Views;
@@ -11,6 +13,24 @@ namespace CharRnn.Tui.Views;
 /// </summary>
 public class ShellTextField : TextField
 {
+    /// <summary>
+    /// Whether text that runs on past the field's right edge ends there in "…" (not over the cursor): a long prime was cut
+    /// at the edge as if it ended there.
+    /// </summary>
+    public bool MarksTextCutAtTheEdge { get; init; }
+
+    protected override bool OnDrawingContent(DrawContext? context)
+    {
+        var drawn = base.OnDrawingContent(context);
+        if (!MarksTextCutAtTheEdge || Viewport.Width < 2) return drawn;
+        var elements = System.Globalization.StringInfo.ParseCombiningCharacters(Text);
+        var shown = Text[(ScrollOffset < elements.Length ? elements[Math.Max(0, ScrollOffset)] : Text.Length)..];
+        var lastColumn = Viewport.Width - 1;
+        if (shown.GetColumns() <= Viewport.Width || (HasFocus && InsertionPoint - ScrollOffset == lastColumn)) return drawn;
+        AddStr(lastColumn, 0, "…");
+        return drawn;
+    }
+
     protected override bool OnKeyDown(Key key)
     {
         if (key == Key.U.WithCtrl) return Edit((line, at) => (line[at..], 0));
