@@ -104,6 +104,24 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void At_the_least_size_the_train_tab_counts_the_rows_a_wrapped_job_line_takes()
+    {
+        _window.Monitor.Attach(new Protos.V1.Job { Id = "j-182645df9db0", ModelName = "stateful-gru-1", State = Protos.V1.Job.Types.State.Running, Step = 136, TotalSteps = 136 });
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-182645df9db0", Step = 136, Finished = new Protos.V1.JobEvent.Types.Finished { Reason = "finished 3 epoch(s)", FinalValidLoss = 1.6327, FinalValidAccuracy = 0.503 } });
+        _window.Show(_window.Training);
+        // 44×20 gives the tab 40×8, the least it needed with a one-row job line: wrapped onto three, the charts had no row left.
+        _app.Driver!.SetScreenSize(44, 20);
+        PumpUntil(() => _window.Training.Frame.Width < 50, "the 44×20 layout");
+        PumpUntil(() => Screen.Contains("Terminal too small") && Screen.Contains("needs 44×22"), "the notice counting the job line's rows");
+        _app.Driver!.SetScreenSize(44, 22);
+        PumpUntil(() => !Screen.Contains("too small") && Screen.Contains("100%"), "the tab whole at 44×22");
+        Assert.True(_window.Training.Panes.Loss.Viewport.Height >= 2, $"the chart has {_window.Training.Panes.Loss.Viewport.Height} rows:\n{Screen}");
+        Assert.Contains("accuracy 50.3 %", Screen);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
+    [Fact]
     public void The_epoch_samples_pane_shows_the_newest_sample_on_a_short_terminal()
     {
         _app.Driver!.SetScreenSize(100, 30); // the pane has one row: it showed the empty line after the last sample

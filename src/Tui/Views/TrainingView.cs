@@ -76,6 +76,12 @@ public sealed class TrainingView : View
         _stats.Height = _statsRows; // a relayout only when the rows change: not on every progress report
     }
 
+    /// <summary>
+    /// The rows the tab needs: the job's line as wrapped now and the figures' two, the progress bar, and a chart pane with two
+    /// rows inside its border. A fixed 8 counted the job's line as one row: a state wrapped onto three left the charts none.
+    /// </summary>
+    internal int LeastRows => _statsRows + 1 + 4;
+
     /// <summary>The loss chart's legend, widest first: the widest that fits its pane is its title.</summary>
     private static readonly string[] LossTitles =
         ["Loss (··· train, ● validation at each epoch end)", "Loss (··· train, ● validation per epoch)", "Loss (··· train, ● val)"];
