@@ -54,6 +54,55 @@ public class TextScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<Sa
         Assert.Equal(once.Correct, summed.Correct);
     }
 
+    /// <summary>
+    /// min_freq 2 on a corpus with no rare char: the unknown symbol has count 0. A new (or reset) session's
+    /// first char is scored from the corpus's frequencies with the unknown symbol's count floored at 1, so a
+    /// text that starts with an unknown char scores ln(total + 1) for it, not infinity for the whole feed.
+    /// </summary>
+    [Fact]
+    public void A_text_starting_with_an_unknown_char_scores_finite_on_a_min_freq_model_with_no_rare_chars()
+    {
+        using var trainer = MinFrequencyModel();
+        var vocabulary = trainer.Vocabulary;
+        Assert.True(vocabulary.HasUnknown);
+        Assert.Equal(0, vocabulary.Counts[1]);
+        var floored = Math.Log(vocabulary.Counts.Sum() + 1.0);
+
+        using var session = new GenerationSession(trainer.Model, vocabulary, new SamplingSettings(Seed: 1));
+        var whole = session.Feed("z" + Text);
+        session.Reset();
+        var first = session.Feed("z");
+        var rest = session.Feed(Text);
+
+        Assert.True(double.IsFinite(whole.Loss), $"{whole.Loss} nats/char");
+        Assert.Equal(floored, first.LossSum, 6);
+        Assert.Equal(first.LossSum + rest.LossSum, whole.LossSum, 3);
+        Assert.Equal(Text.Length + 1, whole.Characters);
+    }
+
+    /// <summary>The floor is the score's only: a new session's first generated char is drawn from the corpus's frequencies, never the unknown symbol.</summary>
+    [Fact]
+    public void A_new_session_of_a_min_freq_model_samples_its_first_char_from_the_corpus_frequencies_alone()
+    {
+        using var trainer = MinFrequencyModel();
+        var counts = trainer.Vocabulary.Counts;
+        using var session = new GenerationSession(trainer.Model, trainer.Vocabulary, new SamplingSettings(Seed: 1));
+        using var probabilities = tensor(session.NextLogits.ToArray()).softmax(0);
+        var p = probabilities.data<float>().ToArray();
+        Assert.Equal(0f, p[1]);
+        for (var i = 2; i < counts.Count; i++) Assert.Equal((double)counts[i] / counts.Sum(), p[i], 5);
+    }
+
+    /// <summary>A tiny stateful GRU trained with min_freq 2 on a corpus whose every char is common: its unknown symbol's count is 0.</summary>
+    private static Trainer MinFrequencyModel()
+    {
+        var a = Architectures.Get("stateful-gru");
+        var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 10) with { MinFrequency = 2 }, Tiny.Corpus(), CPU, null);
+        trainer.Run();
+        trainer.Model.eval();
+        return trainer;
+    }
+
     [Fact]
     public void A_trained_model_scores_its_training_text_better_than_an_untrained_one()
     {

@@ -69,7 +69,7 @@ public sealed class GenerationSession : IDisposable
     /// how well the model predicted it: each char from the distribution before it, the first from the pending
     /// one (<see cref="NextLogits"/> before the masking of padding and the unknown symbol: after text, the
     /// model's prediction; in a new or reset session, the corpus's character frequencies, which a
-    /// generation's first char is drawn from). The rest is gathered on the device and read back with the
+    /// generation's first char is drawn from, the unknown symbol's count floored at 1 (see <see cref="UnigramLogits"/>)). The rest is gathered on the device and read back with the
     /// last logits, in the one copy feeding already made.
     /// </summary>
     public TextScore Feed(string text)
@@ -224,15 +224,22 @@ public sealed class GenerationSession : IDisposable
         return logits;
     }
 
-    /// <summary>Before any text: the corpus's character frequencies (padding excluded).</summary>
+    /// <summary>
+    /// Before any text: the corpus's character frequencies (padding excluded). The unknown symbol's count is
+    /// floored at 1 (add-one): with min_freq above 1 on a corpus with no rare char it is 0, and a fed text
+    /// starting with an unknown char would score infinite. Only the score sees it: <see cref="Sampleable"/>
+    /// masks the unknown symbol, so what is generated is drawn from the corpus's frequencies alone.
+    /// </summary>
     private static float[] UnigramLogits(Vocabulary vocabulary)
     {
         var logits = new float[vocabulary.Size];
-        long total = vocabulary.Counts.Sum();
+        var counts = vocabulary.Counts.ToArray();
+        if (vocabulary.HasUnknown) counts[1] = Math.Max(counts[1], 1);
+        long total = counts.Sum();
         for (int i = 0; i < logits.Length; i++)
-            logits[i] = i == 0 || (total > 0 && vocabulary.Counts[i] == 0)
+            logits[i] = i == 0 || (total > 0 && counts[i] == 0)
                 ? float.NegativeInfinity
-                : total > 0 ? MathF.Log(vocabulary.Counts[i]) : 0f;
+                : total > 0 ? MathF.Log(counts[i]) : 0f;
         return logits;
     }
 
