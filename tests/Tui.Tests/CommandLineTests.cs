@@ -1230,12 +1230,19 @@ public class CommandLineTests
             return path;
         }
         var (missing, empty, one, unknown) = (Path.Combine(root, "none.txt"), Write("empty.txt", ""), Write("one.txt", "t"), Write("zq.txt", "the Zebra sat on the Quay. Zzz"));
+        var padding = Write("nul.txt", "the cat sat\0on\0 the mat"); // NUL is in every vocabulary as padding: validation would score it silently
+        var paddingLater = Write("nul-line-3.txt", "the cat\n\nsat on\0"); // refused before the model is read: the line feeds it does not know are not reached
         AssertUserError(["eval", folder, "--text", missing, "--threads", "1"], $"charrnn: --text '{missing}' does not exist; give the text file to score.");
         AssertUserError(["eval", folder, "--text", root, "--threads", "1"], $"charrnn: --text '{root}' is a folder; give the text file to score.");
         AssertUserError(["eval", folder, "--text", empty, "--threads", "1"], $"charrnn: --text '{empty}' is empty; give a text of at least 2 characters to score.");
         AssertUserError(["eval", folder, "--text", one, "--threads", "1"], $"charrnn: --text '{one}': The text has 1 character(s); the model needs at least 2 to score one");
         AssertUserError(["eval", folder, "--text", unknown, "--threads", "1"],
             $"charrnn: --text '{unknown}' has 7 character(s) the model's vocabulary does not know, 9 time(s) in all: 'Z' (U+005A), 'b' (U+0062), 'r' (U+0072), 'Q' (U+0051), 'u' (U+0075), 'y' (U+0079), 'z' (U+007A). Nothing was scored: ");
+        AssertUserError(["eval", folder, "--text", padding, "--threads", "1"],
+            $"charrnn: --text '{padding}' contains control character (U+0000) 2 time(s), the first at line 1, column 12 (character 12 of the file), " +
+            "which the model's vocabulary holds as padding, not as text the model reads. Nothing was scored: remove it; use only characters of the training corpus (see the model's vocabulary).");
+        AssertUserError(["eval", folder, "--text", paddingLater, "--threads", "1"],
+            $"charrnn: --text '{paddingLater}' contains control character (U+0000) 1 time(s), the first at line 3, column 7 (character 16 of the file), which ");
         AssertUserError(["eval", folder, "--threads", "1"], "charrnn: Option '--text' is required. (see charrnn eval --help)");
         AssertUserError(["eval", "no-such-model", "--text", corpus, "--models", root, "--threads", "1"], $"charrnn: No model 'no-such-model': it is not a model folder or .ckpt file, nor a model in --models '{root}'");
     });

@@ -13,7 +13,7 @@ namespace CharRnn.Tui.Cli;
 /// charrnn eval: how well a model predicts a text file (the char-rnn measure: nats and bits per char,
 /// perplexity, top-1 accuracy), computed in-process over the whole file in batches, as validation is.
 /// A text with characters outside the model's vocabulary is refused, naming them: a score that left
-/// some of the text out would not be the text's.
+/// some of the text out would not be the text's. So is one with NUL, which the vocabulary holds as padding.
 /// </summary>
 public static class EvalCommand
 {
@@ -63,7 +63,27 @@ public static class EvalCommand
         if (!File.Exists(file)) throw new ArgumentException($"--text '{file}' does not exist; give the text file to score.");
         var text = File.ReadAllText(file, Encoding.UTF8);
         if (text.Length == 0) throw new ArgumentException($"--text '{file}' is empty; give a text of at least 2 characters to score.");
+        RefusePadding(file, text);
         return text;
+    }
+
+    /// <summary>
+    /// NUL is in every vocabulary as padding, not as text the model reads: it encodes without error, and
+    /// validation's batches would score it silently. It is refused as the server's Feed refuses it, saying
+    /// where the first one is (lines and columns counted in characters).
+    /// </summary>
+    private static void RefusePadding(string file, string text)
+    {
+        var first = text.IndexOf('\0');
+        if (first < 0) return;
+        var before = text[..first];
+        var lineStart = before.LastIndexOf('\n') + 1;
+        var line = before.Count(c => c == '\n') + 1;
+        var column = before[lineStart..].EnumerateRunes().Count() + 1;
+        var character = before.EnumerateRunes().Count() + 1;
+        throw new ArgumentException($"--text '{file}' contains {Vocabulary.Describe(new Rune(0))} {text.Count(c => c == '\0'):N0} time(s), the first at line {line:N0}, " +
+                                    $"column {column:N0} (character {character:N0} of the file), which the model's vocabulary holds as padding, not as text the model reads. " +
+                                    "Nothing was scored: remove it; use only characters of the training corpus (see the model's vocabulary).");
     }
 
     /// <summary>Names the characters (the first ten) and says how often they occur, as the text was written.</summary>
