@@ -1357,16 +1357,7 @@ public class CommandLineTests
     {
         var corpus = Path.Combine(root, "tiny.txt");
         File.WriteAllText(corpus, TuiFixture.TinyText);
-        var (error, previous) = (new StringWriter(), Console.Error);
-        Console.SetError(error);
-        int code;
-        // Sizes a 2-core machine cannot train; the tiny corpus then refuses bs 8192 before anything is allocated.
-        try { code = CharRnnCommandLine.Run(["train", "--arch", "stateful-lstm", "--corpus", corpus, "--out", Path.Combine(root, "m"), "--n-hidden", "4096", "--layers", "8", "--bs", "8192", "--bptt", "2048", "--threads", "1"]); }
-        finally { Console.SetError(previous); }
-        Assert.Equal(2, code);
-        var lines = error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
-        Assert.Matches(@"^charrnn: warning: by its sizes this run may need up to [\d.]+ GB of memory, more than the [\d.]+ GB this process may use", lines[0]);
-        Assert.Contains("bs = 8192", lines[1]);
+        AssertWarnedOfMemoryThenRefusedForBs(["train", "--arch", "stateful-lstm", "--corpus", corpus, "--out", Path.Combine(root, "m"), .. TooLargeSizes]);
 
         InTempFolder(small => // the lesson's sizes: no warning
         {
@@ -1377,6 +1368,30 @@ public class CommandLineTests
             Assert.DoesNotContain("warning", quiet.ToString());
         });
     });
+
+    [Fact]
+    public void An_lr_find_that_may_need_more_memory_than_the_machine_has_is_warned_of_as_train_warns() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        AssertWarnedOfMemoryThenRefusedForBs(["lr-find", "stateful-lstm", "--corpus", corpus, .. TooLargeSizes]);
+    });
+
+    /// <summary>Sizes a 2-core machine cannot train; a tiny corpus then refuses bs 8192 before anything is allocated.</summary>
+    private static readonly string[] TooLargeSizes = ["--n-hidden", "4096", "--layers", "8", "--bs", "8192", "--bptt", "2048", "--threads", "1"];
+
+    private static void AssertWarnedOfMemoryThenRefusedForBs(string[] args)
+    {
+        var (error, previous) = (new StringWriter(), Console.Error);
+        Console.SetError(error);
+        int code;
+        try { code = CharRnnCommandLine.Run(args); }
+        finally { Console.SetError(previous); }
+        Assert.Equal(2, code);
+        var lines = error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^charrnn: warning: by its sizes this run may need up to [\d.]+ GB of memory, more than the [\d.]+ GB this process may use", lines[0]);
+        Assert.Contains("bs = 8192", lines[1]);
+    }
 
     [Fact]
     public void A_corpus_too_short_to_train_on_leaves_no_empty_model_folder_behind() => InTempFolder(root =>

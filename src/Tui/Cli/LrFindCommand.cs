@@ -66,6 +66,8 @@ public static class LrFindCommand
             }
             using var console = new TrainingConsole(Console.Error, live: false, saves: false,
                 stoppingNote: "Stopping the search after this batch, then showing what it found (Ctrl+C again to quit at once)...");
+            if (torchDevice.type == TorchSharp.DeviceType.CPU)
+                MemoryWarning.WriteIfTooLarge(architecture, hyperParameters, Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length, Console.Error);
             using var finder = new LearningRateFinder(architecture, hyperParameters, options, text, schedule, torchDevice);
             var progress = Console.IsErrorRedirected ? null : new Action<int, LearningRatePoint>((step, p) =>
                 Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\rstep {step}/{schedule.Steps}  lr {LearningRatePlot.Rate(p.Rate)}  smoothed loss {p.SmoothedLoss:F3}   ")));

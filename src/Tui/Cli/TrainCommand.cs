@@ -85,7 +85,7 @@ public static class TrainCommand
             if (ModelFolder.HoldsModel(folder)) // again, held: a run that held it until now may have just saved one
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
             if (torchDevice.type == TorchSharp.DeviceType.CPU)
-                WarnIfTooLarge(architecture, hyperParameters, Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length);
+                MemoryWarning.WriteIfTooLarge(architecture, hyperParameters, Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length, Console.Error);
             Trainer trainer;
             try
             {
@@ -133,20 +133,6 @@ public static class TrainCommand
         if (ModelServer.TrainedModels.ModelNames.Taken(root, folderName) is { } taken && taken != folderName)
             throw new ArgumentException($"A model named '{taken}' exists in {root}, and names may not differ only in case (on some file systems they are one folder); choose another --name.");
         return Path.Combine(root, folderName);
-    }
-
-    /// <summary>
-    /// Says before training starts when the run may need more memory than the machine has (by
-    /// <see cref="TrainingFootprint"/>'s estimate, an upper one): otherwise the first sign would be
-    /// the system killing the process, minutes in. A warning, not a refusal: the estimate runs high.
-    /// </summary>
-    private static void WarnIfTooLarge(Architecture architecture, HyperParameters hp, int vocabulary, int characters)
-    {
-        var needed = TrainingFootprint.Bytes(architecture, hp, vocabulary, characters);
-        var machine = MachineMemory.Bytes;
-        if (needed <= machine) return;
-        Console.Error.WriteLine($"charrnn: warning: by its sizes this run may need up to {TrainingFootprint.Format(needed)} of memory, more than the " +
-                                $"{TrainingFootprint.Format(machine)} this process may use: it may be killed for want of memory. A smaller bs, bptt, context or n_hidden needs less.");
     }
 
     /// <summary>--out is made and written to before training starts, not found unusable at the first checkpoint, an epoch later.</summary>
