@@ -49,6 +49,24 @@ public class LineChartTests
     }
 
     [Fact]
+    public void A_loss_that_moves_little_labels_each_step_with_its_own_value_in_decimals()
+    {
+        // A resumed run whose loss hovers between 1.40 and 1.43: its steps are finer than a hundredth, where the labels
+        // went to powers of ten with two digits at most ("1.40e0", and 1.995 and 2.000 both "2.00e0").
+        var chart = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 66, 20) };
+        chart.Show([(0, 1.43), (400, 1.41), (800, 1.40)], []);
+        var labels = chart.YTicks.Select(v => chart.AxisY.LabelGetter(new Terminal.Gui.Views.AxisIncrementToRender(Terminal.Gui.ViewBase.Orientation.Vertical, 0, (float)v))).ToList();
+        Assert.True(chart.AxisY.Increment < 0.01, $"step {chart.AxisY.Increment}");
+        Assert.True(labels.Count >= 2, string.Join(" ", labels));
+        Assert.Equal(labels.Count, labels.Distinct().Count());
+        Assert.All(labels, l => Assert.DoesNotContain("e", l));
+        Assert.All(labels, l => Assert.InRange(l.Length, 1, 6));
+        Assert.Equal("1.995", LineChart.YLabel(1.995, 0.005));
+        Assert.Equal("2.000", LineChart.YLabel(2, 0.005));
+        Assert.Equal("1.4002", LineChart.YLabel(1.4002, 0.0001));
+    }
+
+    [Fact]
     public void An_axis_that_starts_just_below_zero_labels_its_first_tick_0_not_minus_0()
     {
         var first = LineChart.Ticks(-7, 1500, 500).First();

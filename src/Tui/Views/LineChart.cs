@@ -198,11 +198,14 @@ public sealed class LineChart : GraphView
     /// <summary>
     /// A y label with the digits its step needs: "0.00" while the step is a hundredth or more, else in powers of ten with a
     /// digit more where the step is finer than the value's (0.015 in steps of 0.005 is "1.5e-2"; as "0.00" it read "0.02",
-    /// the same as the label above it).
+    /// the same as the label above it). A value of a tenth or more in a step finer than a hundredth (a loss that moves little)
+    /// gets the step's decimals, up to 4 (1.995 in steps of 0.005 is "1.995": in powers of ten it and 2 were both "2.00e0").
     /// </summary>
     internal static string YLabel(double value, double increment)
     {
         if (value == 0 || (increment >= 0.01 && Math.Abs(value) >= 0.01)) return value.ToString("0.00", CultureInfo.InvariantCulture);
+        if (increment > 0 && Math.Abs(value) >= 0.1)
+            return value.ToString("0." + new string('0', Math.Clamp(-(int)Math.Floor(Math.Log10(increment) + 1e-9), 2, 4)), CultureInfo.InvariantCulture);
         var digits = increment > 0 ? Math.Clamp((int)Math.Floor(Math.Log10(Math.Abs(value))) - (int)Math.Floor(Math.Log10(increment) + 1e-9), 1, 2) : 1;
         return value.ToString(digits == 1 ? "0.0e0" : "0.00e0", CultureInfo.InvariantCulture);
     }
