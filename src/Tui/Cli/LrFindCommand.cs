@@ -23,7 +23,7 @@ public static class LrFindCommand
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
         var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 };
-        var startLr = new Option<double>("--start-lr") { Description = "The first step's rate (fastai's default: 1e-7).", DefaultValueFactory = _ => 1e-7 };
+        var startLr = new Option<double>("--start-lr") { Description = "The first step's rate (fastai 1's and 2's default: 1e-7; the lesson's fastai 0.7 started at 1e-5).", DefaultValueFactory = _ => 1e-7 };
         var endLr = new Option<double>("--end-lr") { Description = $"The last step's rate, at most {ExponentialSchedule.MaxRate} (fastai's default: 10).", DefaultValueFactory = _ => 10 };
         var steps = new Option<int>("--steps") { Description = $"Batches to train at most, {ExponentialSchedule.MinSteps} to {ExponentialSchedule.MaxSteps} (fastai: one epoch's; 100 shows the curve).", DefaultValueFactory = _ => 100 };
         var json = new Option<bool>("--json") { Description = "Print the steps and the suggestions as one JSON object instead of the plot." };
