@@ -126,6 +126,28 @@ public class LearningRateFinderTests
     }
 
     [Fact]
+    public void A_search_longer_than_an_epoch_goes_on_into_the_next_without_validating_at_its_end()
+    {
+        // On a small corpus a search crosses epoch ends; a validation pass there cost time and could end the search by the
+        // worse-than-guessing check (seq-rnn on 30 KB: "training diverged" at step 54, the smoothed loss far below 4 × its best).
+        // fastai's finder sets its validation set aside too.
+        var architecture = Architectures.Get("stateful-gru");
+        var hyperParameters = Tiny.HyperParameters(architecture, hidden: 16, bs: 4);
+        var schedule = new ExponentialSchedule(1e-4, 1e-2, 200);
+        using var finder = new LearningRateFinder(architecture, hyperParameters, Tiny.Options(), Tiny.Corpus(), schedule, CPU);
+        var batches = finder.Trainer.BatchesInEpoch;
+        Assert.InRange(batches, 10, 99); // the search below crosses two epoch ends at least
+        var losses = new List<double>();
+        var finding = finder.Run(stepped: (_, p) => losses.Add(p.Loss));
+        Assert.True(finding.Completed, finding.Ended);
+        Assert.Equal(200, finding.Points.Count);
+        Assert.True(finder.Trainer.Position.Epoch >= 2, $"epoch {finder.Trainer.Position.Epoch}");
+        Assert.Equal(200, finder.Trainer.Position.Step);
+        Assert.Empty(finder.Trainer.History); // no epoch was validated or recorded
+        Assert.All(losses, l => Assert.InRange(l, 0.01, 10)); // each step's own loss, also the one that ended an epoch and the next one's first
+    }
+
+    [Fact]
     public void Rates_given_per_layer_group_scale_together_and_must_each_be_above_zero()
     {
         var finding = new LearningRateFinding([], "", true, null, new LayerGroupValues(1e-4, 1e-3, 2e-3));

@@ -8,8 +8,8 @@ public sealed partial class Trainer
 
     /// <summary>
     /// Trains one batch with every layer group's rate the options' times <paramref name="factor"/>, and returns the
-    /// batch's mean loss (nats/char; a device sync each call, which a run to the end avoids). An epoch's end the batch
-    /// reaches is run too, so the next call starts the next epoch.
+    /// batch's mean loss (nats/char; a device sync each call, which a run to the end avoids). A batch that ends an epoch
+    /// moves on to the next one at once (<see cref="NextEpochUnvalidated"/>).
     /// </summary>
     internal double StepAtFactor(double factor)
     {
@@ -17,7 +17,18 @@ public sealed partial class Trainer
         var (sumBefore, charsBefore) = (_epochLossSum.item<double>(), _epochChars);
         while (!StepPiece(1)) { }
         var loss = (_epochLossSum.item<double>() - sumBefore) / Math.Max(1, _epochChars - charsBefore);
-        while (InEpochEnd) StepPiece(1);
+        if (Position.Batch >= BatchesInEpoch) NextEpochUnvalidated(); // after the loss is read: it resets the epoch's sum
         return loss;
+    }
+
+    /// <summary>
+    /// A search's epoch end: the next epoch starts with nothing validated, recorded or sampled. A search reads its batches'
+    /// losses, not the weights': a validation pass was time spent on a small corpus, and its worse-than-guessing check ended
+    /// searches that the smoothed loss had not (fastai's finder sets its validation set aside too).
+    /// </summary>
+    private void NextEpochUnvalidated()
+    {
+        ResetEpochCounters();
+        Position = Position with { Epoch = Position.Epoch + 1, Batch = 0 };
     }
 }

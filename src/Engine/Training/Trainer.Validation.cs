@@ -12,6 +12,7 @@ public sealed partial class Trainer
     private void BeginEpochEnd()
     {
         ReportProgress(); // the epoch's last interval, before its counters reset
+        if (_searchFactor != null) return; // a search's step moves on to the next epoch itself (StepAtFactor)
         var trainLoss = _epochLossSum.item<double>() / Math.Max(1, _epochChars);
         if (!double.IsFinite(trainLoss)) throw Diverged(trainLoss);
         _epochEnd = new EpochEnd(Model, Vocabulary, trainLoss, new ValidationPass(Model, _data.Valid, Device),
@@ -44,6 +45,17 @@ public sealed partial class Trainer
         _lastReportAt = _clock.Elapsed; // validation and checkpoints are not training time for chars/s
     }
 
+    /// <summary>The epoch's loss and char counters back to zero, and the next epoch's state a zero one.</summary>
+    private void ResetEpochCounters()
+    {
+        _epochLossSum.fill_(HeldScalars.Zero); // not zero_(): in TorchSharp 0.107 it returns a new tensor and leaves this one as it was
+        _epochChars = 0;
+        _lastReportSum = 0;
+        _lastReportChars = 0;
+        _hidden?.Dispose();
+        _hidden = null; // each epoch starts from a zero state: a choice (the lesson's models carry h across epochs), so that an epoch's result does not hang on the one before
+    }
+
     /// <summary>Drops the sample of up to <paramref name="records"/> records older than the <see cref="SampledEpochsKept"/> latest.</summary>
     private void DropOldSamples(int records)
     {
@@ -59,12 +71,7 @@ public sealed partial class Trainer
         History.Add(record);
         DropOldSamples(1);
 
-        _epochLossSum.fill_(HeldScalars.Zero); // not zero_(): in TorchSharp 0.107 it returns a new tensor and leaves this one as it was
-        _epochChars = 0;
-        _lastReportSum = 0;
-        _lastReportChars = 0;
-        _hidden?.Dispose();
-        _hidden = null; // each epoch starts from a zero state: a choice (the lesson's models carry h across epochs), so that an epoch's result does not hang on the one before
+        ResetEpochCounters();
         var isBest = validated.Loss < Position.BestValidLoss;
         Position = Position with { Epoch = completed, Batch = 0, BestValidLoss = Math.Min(validated.Loss, Position.BestValidLoss) };
         EpochEnded?.Invoke(record);
