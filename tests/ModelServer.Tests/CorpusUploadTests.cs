@@ -252,25 +252,45 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         await Refused(StatusCode.NotFound, () => keyed.AsBob.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "bob-deleted" }).ResponseAsync);
     }
 
+    /// <summary>A server without keys, on Kestrel (as `charrnn serve` runs, its limits on a request's body included), models in <paramref name="root"/>.</summary>
+    private static async Task<T> WithServer<T>(string root, Func<Catalog.CatalogClient, Training.TrainingClient, Task<T>> use)
+    {
+        var options = new Hosting.ServerOptions { Listen = "127.0.0.1:0", ModelsDirectory = Path.Combine(root, "models"), Device = "cpu", Threads = 1 };
+        var app = Hosting.ServerHost.Build([], options, _ => { });
+        try
+        {
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await Hosting.ServerHost.StartAsync(app));
+            return await use(new Catalog.CatalogClient(channel), new Training.TrainingClient(channel));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static string NewRoot() => Path.Combine(Path.GetTempPath(), "charrnn-uploads-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task An_upload_larger_than_kestrels_default_body_limit_is_stored()
+    {
+        // Kestrel caps a request's body at 30,000,000 bytes unless told otherwise; max_corpus_bytes defaults to 64 MiB.
+        var root = NewRoot();
+        var text = new byte[30_000_000 + 1000];
+        Array.Fill(text, (byte)'a');
+        try
+        {
+            var stored = await WithServer(root, (catalog, _) => Upload(catalog, "large-text", text, piece: 1 << 20));
+            Assert.Equal(text.Length, stored.Characters);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     [Fact]
     public async Task An_upload_survives_a_restart_and_a_server_without_keys_owns_it_as_local()
     {
-        var root = Path.Combine(Path.GetTempPath(), "charrnn-uploads-" + Guid.NewGuid().ToString("N")[..8]);
-        var options = new Hosting.ServerOptions { Listen = "127.0.0.1:0", ModelsDirectory = Path.Combine(root, "models"), Device = "cpu", Threads = 1 };
-        async Task<T> WithServer<T>(Func<Catalog.CatalogClient, Training.TrainingClient, Task<T>> use)
-        {
-            var app = Hosting.ServerHost.Build([], options, _ => { });
-            try
-            {
-                using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await Hosting.ServerHost.StartAsync(app));
-                return await use(new Catalog.CatalogClient(channel), new Training.TrainingClient(channel));
-            }
-            finally
-            {
-                await app.StopAsync();
-                await app.DisposeAsync();
-            }
-        }
+        var root = NewRoot();
+        Task<T> WithServer<T>(Func<Catalog.CatalogClient, Training.TrainingClient, Task<T>> use) => CorpusUploadTests.WithServer(root, use);
         try
         {
             var uploaded = await WithServer((catalog, _) => Upload(catalog, "kept-text", ServerFixture.TinyText));

@@ -43,8 +43,14 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
         }
         // Kestrel caps a request's body at 30,000,000 bytes, and grpc-dotnet lifts that only for client-streaming
         // methods: a larger upload the server's own limit allows failed as UNKNOWN. One message and its frame header.
-        if (isTraining && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
-            bodyLimit.MaxRequestBodySize = maximum.Value + (long)FrameHeaderBytes;
+        // A client or duplex stream's body is as long as its messages go on: grpc-dotnet lifts the cap for these in its
+        // handler, too late once this has read the first frame, so a corpus upload over 30 MB failed as INTERNAL. Each
+        // message is still held to the limit below, and UploadCorpus holds its whole text to max_corpus_bytes.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            if (IsRequestStreaming(context)) bodyLimit.MaxRequestBodySize = null;
+            else if (isTraining) bodyLimit.MaxRequestBodySize = maximum.Value + (long)FrameHeaderBytes;
+        }
         // Kestrel's minimum body data rate (240 B/s after a 5 s grace) would otherwise apply while this waits for the
         // first message, and its breach resets the whole HTTP/2 connection, every other call on it included.
         // grpc-dotnet lifts it for these methods, but only in its handler, which runs after this.
