@@ -272,6 +272,31 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     private static string NewRoot() => Path.Combine(Path.GetTempPath(), "charrnn-uploads-" + Guid.NewGuid().ToString("N")[..8]);
 
     [Fact]
+    public async Task An_upload_whose_owner_cannot_be_written_stores_nothing()
+    {
+        // As a server that dies between the two: the owner's row is written before the text is renamed into place,
+        // so a failure (or a death) there leaves no file that no key owns, which only admins could see.
+        var root = NewRoot();
+        var options = Microsoft.Extensions.Options.Options.Create(new Hosting.ServerOptions { ModelsDirectory = root });
+        var database = new Persistence.ServerDatabase(options);
+        var uploads = new Corpora.UploadedCorpora(options, database);
+        try
+        {
+            await uploads.Store("first-text", "alice", stream => stream.WriteAsync("some text"u8.ToArray()).AsTask(), keepOwner: false);
+            Assert.Equal("alice", uploads.Owner("first-text"));
+            database.Dispose(); // its next write fails
+            await Assert.ThrowsAnyAsync<Exception>(() => uploads.Store("orphan-text", "alice", stream => stream.WriteAsync("other text"u8.ToArray()).AsTask(), keepOwner: false));
+            Assert.False(File.Exists(uploads.PathOf("orphan-text")));
+            Assert.Empty(Directory.GetFiles(uploads.Folder, ".*"));
+        }
+        finally
+        {
+            database.Dispose();
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public async Task An_upload_larger_than_kestrels_default_body_limit_is_stored()
     {
         // Kestrel caps a request's body at 30,000,000 bytes unless told otherwise; max_corpus_bytes defaults to 64 MiB.

@@ -60,10 +60,27 @@ public sealed class UploadedCorpora
     /// <summary>Writes the text <paramref name="write"/> produces as the corpus, replacing any of that name only when it completes.</summary>
     public async Task Store(string name, string owner, Func<Stream, Task> write, bool keepOwner)
     {
-        var path = PathOf(name);
-        await AtomicFile.WriteAsync(path, write);
         // A replaced corpus keeps its owner (an admin replacing a key's upload does not take it over).
-        if (!keepOwner || Owner(name) == null) _database.SetCorpusOwner(name, owner);
+        var newOwner = !keepOwner || Owner(name) == null;
+        var ownerWritten = false;
+        try
+        {
+            // The owner's row is written once the text is complete and before it is renamed into place: a server that
+            // dies between the two leaves a row naming no file (ignored; the name's next upload writes it again), never
+            // a stored text without an owner, which only admins could see.
+            await AtomicFile.WriteAsync(PathOf(name), async stream =>
+            {
+                await write(stream);
+                if (!newOwner) return;
+                _database.SetCorpusOwner(name, owner);
+                ownerWritten = true;
+            });
+        }
+        catch when (ownerWritten)
+        {
+            _database.ForgetCorpus(name); // the rename failed: no file for the row to own
+            throw;
+        }
     }
 
     public void Delete(string name)
