@@ -2,6 +2,7 @@ using System.Text;
 using CharRnn.Protos.V1;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -270,6 +271,30 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     private static string NewRoot() => Path.Combine(Path.GetTempPath(), "charrnn-uploads-" + Guid.NewGuid().ToString("N")[..8]);
+
+    [Fact]
+    public async Task A_job_planned_on_the_old_text_of_a_corpus_replaced_before_it_was_queued_is_refused()
+    {
+        // StartJob plans (reads the corpus) and then queues: a replacement between the two would leave the job training
+        // on the old text in memory, and its resume failing on the new text's SHA-256.
+        await Upload(keyed.AsAlice.Catalog, "alice-raced", ServerFixture.TinyText);
+        var services = keyed.Server.Services;
+        var jobs = services.GetRequiredService<Jobs.JobQueue>();
+        var planning = new Services.JobPlanning(services.GetRequiredService<TrainedModels.ModelStore>(), services.GetRequiredService<Corpora.CorpusStore>(), keyed.Server.Options.Limits);
+        var alice = new Security.Caller("alice", Admin: false);
+        var seen = jobs.CorpusChangeCount;
+        var plan = planning.Plan(Job("alice-raced-model", "alice-raced", 1), alice) with { CorpusChangesSeen = seen };
+
+        await Upload(keyed.AsAlice.Catalog, "alice-raced", ServerFixture.TinyText + " and more", replace: true);
+        var e = Assert.Throws<Errors.ServerException>(() => jobs.Enqueue(plan, alice));
+        Assert.Equal(StatusCode.FailedPrecondition, e.Code);
+        Assert.Equal("Corpus 'alice-raced' was replaced or deleted while the job was being planned on its earlier text; start the job again.", e.Message);
+        Assert.DoesNotContain((await keyed.AsAlice.Training.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.ModelName == "alice-raced-model");
+        // Planned after the replacement, it is queued.
+        var replanned = planning.Plan(Job("alice-raced-model", "alice-raced", 1), alice) with { CorpusChangesSeen = jobs.CorpusChangeCount };
+        var job = jobs.Enqueue(replanned, alice);
+        await keyed.AsAlice.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events(); // to its end
+    }
 
     [Fact]
     public async Task An_upload_whose_owner_cannot_be_written_stores_nothing()

@@ -21,6 +21,12 @@ public sealed record JobPlan(
     // Resuming: the checkpoint's architecture, as planning read it (listings show it before the job starts).
     string? ResumeArchitecture = null)
 {
+    /// <summary>
+    /// <see cref="JobQueue.CorpusChangeCount"/> before planning read the corpus: a replacement or deletion of it since then
+    /// means the plan holds text the corpus no longer has, and it is not queued. Null: not checked (a recovery at start).
+    /// </summary>
+    public long? CorpusChangesSeen { get; init; }
+
     public static JobPlan NewModel(string modelName, string folder, Corpus corpus, bool uploadedCorpus, string corpusName,
         Architecture architecture, HyperParameters hyperParameters, TrainingOptions options) =>
         new(modelName, folder, corpus, uploadedCorpus, architecture, hyperParameters, options, null, null, corpusName);

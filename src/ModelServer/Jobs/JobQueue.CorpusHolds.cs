@@ -7,6 +7,18 @@ namespace CharRnn.ModelServer.Jobs;
 public sealed partial class JobQueue
 {
     private readonly HashSet<string> _corporaChanging = new(StringComparer.Ordinal);
+    // Counts the holds taken and released; each corpus's last one: a plan made before it read text that may be gone.
+    private long _corpusChanges;
+    private readonly Dictionary<string, long> _corpusChangedAt = new(StringComparer.Ordinal);
+
+    /// <summary>Read before a job is planned, kept in <see cref="JobPlan.CorpusChangesSeen"/>.</summary>
+    public long CorpusChangeCount
+    {
+        get { lock (_gate) return _corpusChanges; }
+    }
+
+    /// <summary>Under the lock: marks <paramref name="corpusName"/> changed now (a hold taken, or released after the change).</summary>
+    private void MarkCorpusChanged(string corpusName) => _corpusChangedAt[corpusName] = ++_corpusChanges;
 
     /// <summary>
     /// Holds <paramref name="corpusName"/> against new jobs until disposed, for a replacement or deletion of it:
@@ -26,6 +38,7 @@ public sealed partial class JobQueue
                     : $"Corpus '{corpusName}' is used by another key's job ({state}); wait for it to end, then {action} the corpus.");
             }
             _corporaChanging.Add(corpusName);
+            MarkCorpusChanged(corpusName);
         }
         return new CorpusHold(this, corpusName);
     }
@@ -35,13 +48,19 @@ public sealed partial class JobQueue
     {
         if (!plan.UploadedCorpus && _corporaChanging.Contains(plan.CorpusName))
             throw ServerException.Precondition($"Corpus '{plan.CorpusName}' is being replaced or deleted; start the job again once that has finished.");
+        if (!plan.UploadedCorpus && plan.CorpusChangesSeen is { } seen && _corpusChangedAt.TryGetValue(plan.CorpusName, out var changed) && changed > seen)
+            throw ServerException.Precondition($"Corpus '{plan.CorpusName}' was replaced or deleted while the job was being planned on its earlier text; start the job again.");
     }
 
     private sealed class CorpusHold(JobQueue queue, string corpusName) : IDisposable
     {
         public void Dispose()
         {
-            lock (queue._gate) queue._corporaChanging.Remove(corpusName);
+            lock (queue._gate)
+            {
+                queue._corporaChanging.Remove(corpusName);
+                queue.MarkCorpusChanged(corpusName); // a plan begun while it was held may have read the text it replaced
+            }
         }
     }
 }

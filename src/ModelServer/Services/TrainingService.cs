@@ -19,7 +19,9 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
     {
         // A model its first job has not saved yet: resuming it is refused as what it is, not as "no model".
         if (request.Resume) jobs.ThrowIfUnsaved(ModelNames.Validate(request.ModelName), caller);
-        return _planning.Plan(request, caller);
+        // Read before the corpus is: a replacement of it before the job is queued refuses the job (JobQueue.CorpusHolds).
+        var seen = jobs.CorpusChangeCount;
+        return _planning.Plan(request, caller) with { CorpusChangesSeen = seen };
     }
 
     public override Task<Api.Job> StartJob(Api.StartJobRequest request, ServerCallContext context) =>
