@@ -337,6 +337,25 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_model_on_a_deleted_upload_says_how_to_make_it_resumable_and_is_once_the_same_text_is_uploaded()
+    {
+        var info = await Upload(keyed.AsAlice.Catalog, "alice-gone", ServerFixture.TinyText);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await keyed.AsAlice.Training.Train(Job("alice-gone-model", "alice-gone", 1)).Events())[^1].EventCase);
+        await keyed.AsAlice.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "alice-gone" });
+
+        var resume = new StartJobRequest { ModelName = "alice-gone-model", Resume = true, Options = new TrainingOptions { MaxSteps = 2 } };
+        var expected = $"Model 'alice-gone-model' was trained on the uploaded corpus 'alice-gone', which has been deleted: the model still generates, " +
+                       $"but resuming it needs that text again. Upload the same text (SHA-256 {info.Sha256}) under the name 'alice-gone' (the REPL: upload FILE name=alice-gone) to make it resumable.";
+        var e = await Refused(StatusCode.NotFound, () => keyed.AsAlice.Training.StartJobAsync(resume).ResponseAsync);
+        Assert.Equal(expected, e.Status.Detail);
+        var passage = await Refused(StatusCode.NotFound, () => keyed.AsAlice.Catalog.GetPassageAsync(new GetPassageRequest { ModelName = "alice-gone-model", Length = 10 }).ResponseAsync);
+        Assert.Equal(expected, passage.Status.Detail);
+
+        await Upload(keyed.AsAlice.Catalog, "alice-gone", ServerFixture.TinyText);
+        Assert.Equal(JobEvent.EventOneofCase.Finished, (await keyed.AsAlice.Training.Train(resume).Events())[^1].EventCase);
+    }
+
+    [Fact]
     public async Task An_upload_survives_a_restart_and_a_server_without_keys_owns_it_as_local()
     {
         var root = NewRoot();

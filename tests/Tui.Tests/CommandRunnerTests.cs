@@ -367,7 +367,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var file = Path.Combine(UploadFolder(), "asked.txt");
         File.WriteAllText(file, "some text to keep");
         await Runner.RunLineAsync($"upload {file}; delete-corpus asked");
-        Assert.Contains("delete-corpus asked removes the uploaded text (17 chars) for good; models trained on it still generate, but cannot be resumed: type delete-corpus asked again to confirm", _output.Lines);
+        Assert.Contains("delete-corpus asked removes the uploaded text (17 chars) for good; models trained on it still generate, but cannot be resumed until the same text is uploaded again under this name: type delete-corpus asked again to confirm", _output.Lines);
         Assert.Contains((await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "asked");
         await Runner.RunLineAsync("delete-corpus asked");
         Assert.Contains("deleted corpus asked", _output.Lines);

@@ -93,6 +93,9 @@ public sealed class CorpusStore
             : new CorpusEntry(name, $"{description}; cannot be used: {error}", 0, "", false, true, owner, _uploads.StoredAt(name));
     }
 
+    /// <summary>Whether <paramref name="name"/> names an upload that was deleted (no corpus has the name now).</summary>
+    public bool IsDeletedUpload(string name) => _uploads != null && ServerCorpusNamed(name) == null && _uploads.WasDeleted(name);
+
     /// <summary>Whether <paramref name="name"/> is an upload <paramref name="caller"/> may not read (a server corpus of the name comes first).</summary>
     public bool IsUploadHiddenFrom(string name, Caller caller) =>
         _uploads != null && ServerCorpusNamed(name) != name && _uploads.Exists(name) && !CanUse(name, caller);
@@ -114,7 +117,17 @@ public sealed class CorpusStore
     /// </summary>
     public Corpus OfModel(string name, string folder, CheckpointMetadata meta)
     {
-        if (meta.Corpus.Name != UploadedName) return Get(meta.Corpus.Name);
+        if (meta.Corpus.Name != UploadedName)
+        {
+            try { return Get(meta.Corpus.Name); }
+            catch (ServerException e) when (e.Code == Grpc.Core.StatusCode.NotFound && IsDeletedUpload(meta.Corpus.Name))
+            {
+                var corpus = meta.Corpus.Name;
+                throw ServerException.NotFound($"Model '{name}' was trained on the uploaded corpus '{corpus}', which has been deleted: the model still generates, but resuming it needs that text again. " +
+                    $"Upload the same text (SHA-256 {meta.Corpus.Sha256}) under the name '{corpus}' (the REPL: upload FILE name={corpus}) to make it resumable.",
+                    ErrorReasons.CorpusNotFound, ("corpus", corpus));
+            }
+        }
         var path = Path.Combine(folder, ModelFolder.UploadedCorpusFile);
         return File.Exists(path) ? Corpus.FromFile(path, UploadedName)
             : throw ServerException.Precondition($"Model '{name}' was trained on uploaded text, and its copy ({ModelFolder.UploadedCorpusFile} in the model's folder) is gone.");

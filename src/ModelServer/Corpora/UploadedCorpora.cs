@@ -83,11 +83,15 @@ public sealed class UploadedCorpora
         }
     }
 
+    /// <summary>Deletes the text; its row stays, marked deleted, so that resuming a model trained on it can say what to upload again.</summary>
     public void Delete(string name)
     {
         File.Delete(PathOf(name));
-        _database.ForgetCorpus(name);
+        _database.MarkCorpusDeleted(name);
     }
+
+    /// <summary>Whether <paramref name="name"/> was an upload that DeleteCorpus deleted (and nothing was stored under it since).</summary>
+    public bool WasDeleted(string name) => !File.Exists(PathOf(name)) && _database.CorpusDeletedAt(name) != null;
 
     private sealed class Release(UploadedCorpora corpora, string name) : IDisposable
     {

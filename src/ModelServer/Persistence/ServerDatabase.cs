@@ -72,6 +72,7 @@ public sealed class ServerDatabase : IDisposable
             AddColumn("jobs", "last_sequence", "INTEGER NOT NULL DEFAULT -1");
             AddColumn("jobs", "key_hash", "TEXT"); // the SHA-256 of the API key that started it (as the keys file has it), null without keys
             AddColumn("jobs", "stopped_on_request", "INTEGER NOT NULL DEFAULT 0"); // rows ended before it read as not on request, as they did
+            AddColumn("corpora", "deleted", "TEXT"); // when DeleteCorpus deleted it (its row stays, to say so to a resume); null while stored
         }
         catch (Exception e)
         {
@@ -221,12 +222,12 @@ public sealed class ServerDatabase : IDisposable
 
     // ---- uploaded corpora -----------------------------------------------------------------
 
-    /// <summary>The key that uploaded a corpus; null when no row names one (a file put in the uploads folder by hand).</summary>
+    /// <summary>The key that uploaded a corpus; null when no row names one (a file put in the uploads folder by hand) or it was deleted.</summary>
     public string? CorpusOwner(string name)
     {
         lock (_gate)
         {
-            using var c = Command("SELECT owner FROM corpora WHERE name = $name", ("$name", name));
+            using var c = Command("SELECT owner FROM corpora WHERE name = $name AND deleted IS NULL", ("$name", name));
             return c.ExecuteScalar() as string;
         }
     }
@@ -235,9 +236,28 @@ public sealed class ServerDatabase : IDisposable
     {
         lock (_gate)
         {
-            using var c = Command("INSERT INTO corpora(name, owner, created) VALUES($name, $owner, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner",
+            using var c = Command("INSERT INTO corpora(name, owner, created) VALUES($name, $owner, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, deleted = NULL",
                 ("$name", name), ("$owner", owner), ("$now", Now()));
             c.ExecuteNonQuery();
+        }
+    }
+
+    public void MarkCorpusDeleted(string name)
+    {
+        lock (_gate)
+        {
+            using var c = Command("UPDATE corpora SET deleted = $now WHERE name = $name", ("$name", name), ("$now", Now()));
+            c.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>When DeleteCorpus deleted the upload of that name; null for a name never uploaded, or stored again since.</summary>
+    public DateTimeOffset? CorpusDeletedAt(string name)
+    {
+        lock (_gate)
+        {
+            using var c = Command("SELECT deleted FROM corpora WHERE name = $name AND deleted IS NOT NULL", ("$name", name));
+            return c.ExecuteScalar() is string at ? Parse(at) : null;
         }
     }
 

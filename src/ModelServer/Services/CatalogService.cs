@@ -150,7 +150,7 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
         if (corpora.IsUploadHiddenFrom(meta.Corpus.Name, caller))
             throw ServerException.PermissionDenied($"Model '{name}' was trained on the uploaded corpus '{meta.Corpus.Name}', which only its owner can read passages of; sharing a model does not share its corpus.");
         try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction, meta.Vocabulary.Lowercase); }
-        catch (ServerException e) when (e.Code == StatusCode.NotFound)
+        catch (ServerException e) when (e.Code == StatusCode.NotFound && !corpora.IsDeletedUpload(meta.Corpus.Name)) // that one says what to upload
         {
             throw ServerException.NotFound($"Model '{name}' was trained on corpus '{meta.Corpus.Name}', which this server does not have; add it as {meta.Corpus.Name}.txt to the server's corpora folder.",
                 ErrorReasons.CorpusNotFound, ("corpus", meta.Corpus.Name));
