@@ -3,6 +3,7 @@ using CharRnn.Protos.V1;
 using Google.Protobuf;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -254,10 +255,12 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     /// <summary>A server without keys, on Kestrel (as `charrnn serve` runs, its limits on a request's body included), models in <paramref name="root"/>.</summary>
-    private static async Task<T> WithServer<T>(string root, Func<Catalog.CatalogClient, Training.TrainingClient, Task<T>> use)
+    /// <param name="log">Where what it logs goes; <paramref name="root"/>/corpora is its corpora folder then.</param>
+    private static async Task<T> WithServer<T>(string root, Func<Catalog.CatalogClient, Training.TrainingClient, Task<T>> use, CapturedLog? log = null)
     {
         var options = new Hosting.ServerOptions { Listen = "127.0.0.1:0", ModelsDirectory = Path.Combine(root, "models"), Device = "cpu", Threads = 1 };
-        var app = Hosting.ServerHost.Build([], options, _ => { });
+        if (log != null) Directory.CreateDirectory(options.CorporaDirectory = Path.Combine(root, "corpora"));
+        var app = Hosting.ServerHost.Build([], options, logging => { if (log != null) logging.AddProvider(log); });
         try
         {
             using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await Hosting.ServerHost.StartAsync(app));
@@ -353,6 +356,52 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 
         await Upload(keyed.AsAlice.Catalog, "alice-gone", ServerFixture.TinyText);
         Assert.Equal(JobEvent.EventOneofCase.Finished, (await keyed.AsAlice.Training.Train(resume).Events())[^1].EventCase);
+    }
+
+    [Fact]
+    public async Task A_corpora_folder_file_named_as_an_upload_takes_the_name_and_its_owner_is_told()
+    {
+        await Upload(keyed.AsAlice.Catalog, "alice-shadowed", "alice's own text. " + ServerFixture.TinyText);
+        var operatorFile = Path.Combine(keyed.Server.Options.CorporaDirectory!, "alice-shadowed.txt");
+        File.WriteAllText(operatorFile, ServerFixture.TinyText); // added by the operator after the upload
+        try
+        {
+            var listed = (await Listed(keyed.AsAlice)).Where(c => c.Name == "alice-shadowed").ToList();
+            var server = listed.Single(c => !c.Uploaded);
+            var upload = listed.Single(c => c.Uploaded);
+            Assert.True(server.Available);
+            Assert.False(upload.Available);
+            Assert.EndsWith("; hidden by the server's corpus of the same name (alice-shadowed.txt in its corpora folder): jobs naming alice-shadowed train on that text, not this upload. " +
+                            "Upload this text under another name to train on it (and delete this one), or ask the server's operator to rename the file.", upload.Description);
+            Assert.Equal("alice", upload.Owner);
+            Assert.DoesNotContain(await Listed(keyed.AsBob), c => c.Uploaded && c.Name == "alice-shadowed");
+
+            // Jobs naming it get the operator's text, for the owner too.
+            var job = await keyed.AsAlice.Training.StartJobAsync(Job("alice-shadowed-model", "alice-shadowed", 1));
+            await keyed.AsAlice.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+            Assert.Equal(server.Sha256, (await keyed.AsAlice.Catalog.GetModelAsync(new GetModelRequest { Name = "alice-shadowed-model" })).Summary.CorpusSha256);
+
+            // The owner can still delete the hidden upload; the operator's file stays.
+            await keyed.AsAlice.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "alice-shadowed" });
+            Assert.Equal(server, (await Listed(keyed.AsAlice)).Single(c => c.Name == "alice-shadowed"));
+        }
+        finally { File.Delete(operatorFile); }
+    }
+
+    [Fact]
+    public async Task A_start_warns_of_each_upload_a_corpora_folder_file_hides()
+    {
+        var root = NewRoot();
+        try
+        {
+            await WithServer(root, (catalog, _) => Upload(catalog, "notes", ServerFixture.TinyText), new CapturedLog());
+            File.WriteAllText(Path.Combine(root, "corpora", "notes.txt"), "the operator's notes");
+            var log = new CapturedLog();
+            await WithServer(root, (_, _) => Task.FromResult(0), log);
+            Assert.Contains("Warning: Uploaded corpus notes (owner local) is hidden by the corpora folder's notes.txt: jobs naming notes train on that file. " +
+                            "Rename the file, or ask the upload's owner to upload the text under another name.", log.Lines);
+        }
+        finally { Directory.Delete(root, true); }
     }
 
     [Fact]

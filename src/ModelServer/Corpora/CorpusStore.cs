@@ -77,9 +77,19 @@ public sealed class CorpusStore
             {
                 var entry = UploadEntry(name);
                 // A server corpus of the name, added to the corpora folder after the upload, is the one jobs get.
-                result.Add(result.Any(c => c.Name == name) ? entry with { Available = false, Description = $"{entry.Description}; hidden by the server's corpus of the same name" } : entry);
+                result.Add(result.Any(c => c.Name == name) ? entry with { Available = false, Description = $"{entry.Description}; hidden by the server's corpus of the same name " +
+                    $"({name}.txt in its corpora folder): jobs naming {name} train on that text, not this upload. Upload this text under another name to train on it " +
+                    "(and delete this one), or ask the server's operator to rename the file." } : entry);
             }
         return result;
+    }
+
+    /// <summary>Uploads that a file in the corpora folder, added after them, hides (jobs naming them get the file), with their owners.</summary>
+    public IReadOnlyList<(string Name, string? Owner)> HiddenUploads()
+    {
+        if (_uploads == null || _directory == null) return [];
+        var server = ServerNames().ToHashSet(StringComparer.Ordinal);
+        return _uploads.Names().Where(server.Contains).Select(n => (n, _uploads.Owner(n))).ToList();
     }
 
     /// <summary>One uploaded corpus as <see cref="List"/> gives it.</summary>

@@ -134,6 +134,7 @@ public static class ServerHost
 
         services.AddHostedService<SecurityCheck>(); // first: a server that must not start stops here
         services.AddHostedService<CorporaFolderCheck>();
+        services.AddHostedService<HiddenUploadsWarning>(); // after the check: it reads the folder
         // The device loop starts before the health publisher, so health is never reported before it runs.
         services.AddSingleton<DeviceWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DeviceWorker>());
