@@ -14,7 +14,7 @@ public sealed class ErrorTextTests
     [InlineData("sampling.temperature = -1 is not allowed", "t = -1 is not allowed")]
     [InlineData("model_name 'a/b' is not a valid name", "name 'a/b' is not a valid name")]
     [InlineData("Model 'm' is being trained by a job; stop the job first (StopJob), then delete it.", "Model 'm' is being trained by a job; stop the job first (stop), then delete it.")]
-    [InlineData("No corpus 'c' on this server; ListCorpora shows the ones there are, or upload text with corpus_text.", "No corpus 'c' on this server; corpora lists the ones there are.")]
+    [InlineData("No corpus 'c' on this server; ListCorpora shows the ones there are, or upload text (UploadCorpus, the REPL's upload).", "No corpus 'c' on this server; corpora lists the ones there are, or upload a text file (upload FILE).")]
     [InlineData("prime: The text contains 1 character(s)", "prime: The text contains 1 character(s)")]
     [InlineData("A model named 'm' exists; choose another model_name, set resume to continue it, or delete it first.", "A model named 'm' exists; choose another name, resume it to continue, or delete it first.")]
     public void Api_words_become_the_repl_words(string server, string shown) => Assert.Equal(shown, ErrorText.InClientTerms(server));

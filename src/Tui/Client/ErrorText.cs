@@ -129,7 +129,7 @@ public static partial class ErrorText
     private static readonly (string Api, string Repl)[] Phrases =
     [
         ("ListModels shows the models there are", "models lists them"),
-        ("ListCorpora shows the ones there are, or upload text with corpus_text", "corpora lists the ones there are"),
+        ("ListCorpora shows the ones there are, or upload text (UploadCorpus, the REPL's upload)", "corpora lists the ones there are, or upload a text file (upload FILE)"),
         ("(StopJob)", "(stop)"),
         ("(DeleteModel)", "(delete)"),
         ("once DeleteModel has returned", "once delete has returned"),
