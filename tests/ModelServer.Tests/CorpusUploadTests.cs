@@ -181,6 +181,32 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     });
 
     [Fact]
+    public async Task An_upload_under_way_counts_toward_max_corpora_per_key()
+    {
+        var owned = (await Listed(keyed.AsDave)).Count(c => c.Uploaded); // another test's upload may be there
+        await WithLimits(l => l.MaxCorporaPerKey = owned + 1, () => UploadsUnderWayCount(owned + 1));
+    }
+
+    private async Task UploadsUnderWayCount(int quota)
+    {
+        // Two uploads of new names at once by one key: each counted the stored ones only, and both were stored.
+        using var first = keyed.AsDave.Catalog.UploadCorpus();
+        await first.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = "dave-first" } });
+        await first.RequestStream.WriteAsync(new UploadCorpusRequest { Data = ByteString.CopyFromUtf8("the first text") });
+        // Until the server is writing it (its temp file is there): past the quota check.
+        for (var waited = 0; !Directory.Exists(UploadsFolder) || Directory.GetFiles(UploadsFolder, ".dave-first*").Length == 0; waited += 20)
+        {
+            Assert.True(waited < 30_000, "the first upload was not under way");
+            await Task.Delay(20);
+        }
+        var second = await Refused(StatusCode.ResourceExhausted, () => Upload(keyed.AsDave.Catalog, "dave-second", "another text"));
+        Assert.Equal($"Key 'dave' owns {quota} uploaded corpora, its quota (limit max_corpora_per_key = {quota}); delete ones it no longer needs (DeleteCorpus), or replace one.", second.Status.Detail);
+        await first.RequestStream.CompleteAsync();
+        Assert.Equal("dave", (await first.ResponseAsync).Owner);
+        await keyed.AsDave.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "dave-first" });
+    }
+
+    [Fact]
     public async Task An_upload_must_start_with_one_header()
     {
         var dataFirst = await Refused(StatusCode.InvalidArgument, () => Send(keyed.AsAlice.Catalog, [new UploadCorpusRequest { Data = ByteString.CopyFromUtf8("text first") }]));

@@ -17,8 +17,9 @@ public sealed class UploadedCorpora
     /// <summary>The folder's name in the models folder: model names may not start with "charrnn.", so no model folder is it.</summary>
     public const string FolderName = ModelNames.ServerFilePrefix + "corpora";
     private readonly ServerDatabase _database;
-    // Names an upload is being received for (or a deletion is under way): one change to a name at a time.
-    private readonly HashSet<string> _changing = new(StringComparer.OrdinalIgnoreCase);
+    // Names an upload is being received for (or a deletion is under way): one change to a name at a time. With the key
+    // whose new corpus it will be (null: a replacement or a deletion), which counts toward that key's quota meanwhile.
+    private readonly Dictionary<string, string?> _changing = new(StringComparer.OrdinalIgnoreCase);
 
     public UploadedCorpora(IOptions<ServerOptions> options, ServerDatabase database)
     {
@@ -52,9 +53,26 @@ public sealed class UploadedCorpora
     public IDisposable Hold(string name)
     {
         lock (_changing)
-            if (!_changing.Add(name))
+            if (!_changing.TryAdd(name, null))
                 throw ServerException.Precondition($"Corpus '{name}' is being uploaded or deleted by another call; try again when it has finished.");
         return new Release(this, name);
+    }
+
+    /// <summary>
+    /// Counts <paramref name="name"/>, held for a new upload, toward <paramref name="owner"/>'s max_corpora_per_key until
+    /// the hold ends: RESOURCE_EXHAUSTED when the key's stored uploads and those it is sending now reach <paramref name="quota"/>
+    /// (counting stored ones only, two uploads at once could both pass).
+    /// </summary>
+    public void CountAsNew(string name, string owner, int quota)
+    {
+        lock (_changing)
+        {
+            var owned = Names().Count(n => Owner(n) == owner)
+                + _changing.Count(c => c.Value == owner && !string.Equals(c.Key, name, StringComparison.OrdinalIgnoreCase) && !File.Exists(PathOf(c.Key)));
+            if (owned >= quota)
+                throw ServerException.Exhausted(QuotaLimits.MaxCorporaPerKey, $"Key '{owner}' owns {owned} uploaded corpora, its quota (limit max_corpora_per_key = {quota}); delete ones it no longer needs (DeleteCorpus), or replace one.");
+            _changing[name] = owner;
+        }
     }
 
     /// <summary>Writes the text <paramref name="write"/> produces as the corpus, replacing any of that name only when it completes.</summary>

@@ -23,8 +23,7 @@ public sealed partial class CatalogService
         using var nameHold = uploads.Hold(name);
         var existed = CheckUploadName(name, header.Replace, caller);
         using var jobHold = existed ? jobs.HoldCorpus(name, "replace", caller) : null;
-        if (!existed && uploads.Names().Count(n => uploads.Owner(n) == caller.Name) is var owned && owned >= _limits.MaxCorporaPerKey)
-            throw ServerException.Exhausted(QuotaLimits.MaxCorporaPerKey, $"Key '{caller.Name}' owns {owned} uploaded corpora, its quota (limit max_corpora_per_key = {_limits.MaxCorporaPerKey}); delete ones it no longer needs (DeleteCorpus), or replace one.");
+        if (!existed) uploads.CountAsNew(name, caller.Name, _limits.MaxCorporaPerKey);
 
         var text = new UploadedText(name, _limits.MaxCorpusBytes);
         await uploads.Store(name, caller.Name, async stream =>
