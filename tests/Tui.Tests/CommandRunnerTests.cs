@@ -345,6 +345,20 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_file_that_changes_while_it_is_uploaded_is_not_stored()
+    {
+        var file = Path.Combine(UploadFolder(), "changing.txt");
+        File.WriteAllText(file, string.Concat(Enumerable.Repeat(TuiFixture.Pattern, 60_000))); // over 1 MiB: progress lines
+        var size = new FileInfo(file).Length;
+        var output = new RecordingReplOutput();
+        output.OnLine = line => { if (line.StartsWith("upload changing: ", StringComparison.Ordinal)) File.AppendAllText(file, "written meanwhile. "); };
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false);
+        await runner.RunLineAsync($"upload {file}");
+        Assert.Equal($"{file} changed while it was being uploaded ({size:N0} bytes when it began); nothing was stored. Upload it again once it is written.", Assert.Single(output.Errors));
+        Assert.DoesNotContain((await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "changing");
+    }
+
+    [Fact]
     public async Task A_large_upload_shows_its_progress_and_its_pieces_arrive_whole()
     {
         var file = Path.Combine(UploadFolder(), "large.txt");

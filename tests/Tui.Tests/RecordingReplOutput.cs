@@ -17,10 +17,13 @@ internal sealed class RecordingReplOutput : IReplOutput
     public string Text { get { lock (_text) return _text.ToString(); } }
     /// <summary>Lines and the ends of jobs ("ended JOB"), in the order they were told.</summary>
     public ConcurrentQueue<string> Said { get; } = new();
+    /// <summary>Runs as each line is told, for a test that acts while a command runs (changing a file being uploaded).</summary>
+    public Action<string>? OnLine { get; set; }
     public void Line(string text)
     {
         Said.Enqueue(text);
         Lines.Enqueue(text);
+        OnLine?.Invoke(text);
     }
     public void Error(string text) => Errors.Enqueue(text);
     public void GenerationStarted(int pane, string label, string prime, int count) => Primes.Enqueue(prime);

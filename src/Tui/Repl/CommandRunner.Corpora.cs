@@ -35,6 +35,7 @@ public sealed partial class CommandRunner
         FileStream file;
         try { file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, UploadPiece); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CommandException($"{path} cannot be read: {e.Message}"); }
+        var written = File.GetLastWriteTimeUtc(path);
         CorpusInfo stored;
         await using (file)
         {
@@ -55,6 +56,10 @@ public sealed partial class CommandRunner
                         shownAt = sent;
                     }
                 }
+                // Text that changed as it was read may be torn (part old, part new): the call ends without completing,
+                // which the server takes as cancelled, storing nothing.
+                if (sent != size || File.GetLastWriteTimeUtc(path) != written)
+                    throw new CommandException($"{path} changed while it was being uploaded ({size:N0} bytes when it began); nothing was stored. Upload it again once it is written.");
                 await call.RequestStream.CompleteAsync();
             }
             catch (Grpc.Core.RpcException) { } // the server refused the upload as it went: its answer below says why
