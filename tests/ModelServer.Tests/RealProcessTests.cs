@@ -82,10 +82,8 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
     [Fact]
     public async Task The_python_examples_train_and_stream_text()
     {
-        var examples = Path.Combine(RepositoryRoot(), "examples", "python");
-        var stubs = Path.Combine(_server.Root, "stubs");
-        var (code, output) = await Run("bash", [Path.Combine(examples, "generate_stubs.sh"), stubs], examples, stubs);
-        Assert.True(code == 0, "generate_stubs.sh failed (needs protobuf-compiler, protobuf-compiler-grpc, libprotobuf-dev; make test installs them through tests/install-packages.sh): " + output);
+        var (examples, stubs) = (PythonExamples, Path.Combine(_server.Root, "stubs"));
+        var (code, output) = await GeneratePythonStubs(stubs);
 
         // A --set that is not NAME=VALUE gets argparse's usage line, not a traceback.
         (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--set", "n_hidden", "--check"], examples, stubs);
@@ -147,18 +145,65 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
     }
 
     /// <summary>
+    /// examples/python/train_on_file.py against this process: it uploads a file as a corpus (listed after), trains on it,
+    /// scores a held-out sentence (a finite nats/char, bits/char its ÷ ln 2) and continues it; an upload of a name taken
+    /// without --replace is the server's ALREADY_EXISTS; --cleanup deletes the corpus even when a later call failed.
+    /// </summary>
+    [Fact]
+    public async Task The_python_example_uploads_a_corpus_trains_on_it_and_scores_a_held_out_sentence()
+    {
+        var (examples, stubs) = (PythonExamples, Path.Combine(_server.Root, "stubs-upload"));
+        var (code, output) = await GeneratePythonStubs(stubs);
+        var text = string.Concat(Enumerable.Repeat("the cat sat on the mat. the dog sat on the log. ", 60)); // no newline: every char below is in its vocabulary
+        var file = Path.Combine(_server.Root, "pets.txt");
+        File.WriteAllText(file, text);
+        const string heldOut = "the dog sat on the mat.";
+        string[] run = ["train_on_file.py", file, "--server", $"127.0.0.1:{_server.Port}", "--max-steps", "20", "--set", "n_hidden=16", "--set", "bs=8", "-n", "30"];
+
+        (code, output) = await Run("/usr/bin/python3", [.. run, "--model", "pyfile", "--held-out", heldOut], examples, stubs);
+        Assert.True(code == 0, "train_on_file.py failed: " + output);
+        Assert.Contains("uploaded corpus pets: " + text.Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " characters", output);
+        Assert.Contains("finished: reached max_steps = 20", output);
+        var score = System.Text.RegularExpressions.Regex.Match(output, @"held-out score: (\S+) nats/char = (\S+) bits/char over (\d+) chars, \d+% predicted");
+        Assert.True(score.Success, output);
+        var (nats, bits) = (double.Parse(score.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(score.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(double.IsFinite(nats) && nats > 0, output);
+        Assert.Equal(nats / Math.Log(2), bits, 0.01);
+        Assert.Equal(heldOut.Length.ToString(), score.Groups[3].Value);
+        var continued = output.Split('\n').Single(l => l.StartsWith("continued: ", StringComparison.Ordinal));
+        Assert.Equal("continued: ".Length + heldOut.Length + 30, continued.Length); // the sentence and 30 generated chars
+        Assert.StartsWith("continued: " + heldOut, continued);
+        var catalog = new Catalog.CatalogClient(_server.Channel);
+        var listed = (await catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora.Single(c => c.Name == "pets");
+        Assert.True(listed.Uploaded);
+        Assert.Equal(text.Length, listed.Characters);
+
+        (code, output) = await Run("/usr/bin/python3", [.. run, "--model", "pyfile2", "--held-out", heldOut], examples, stubs);
+        Assert.Equal(1, code);
+        Assert.Contains("error: ALREADY_EXISTS: Corpus 'pets' exists", output);
+        Assert.DoesNotContain("Traceback", output);
+
+        // Replaced and trained on, then a sentence with a char outside the vocabulary is refused; --cleanup still deletes the corpus.
+        (code, output) = await Run("/usr/bin/python3", [.. run, "--model", "pyfile2", "--replace", "--cleanup", "--held-out", "the cat!"], examples, stubs);
+        Assert.Equal(1, code);
+        Assert.Contains("finished: reached max_steps = 20", output);
+        Assert.Contains("error: INVALID_ARGUMENT: text: The text contains 1 character(s) the model's vocabulary does not know: '!'", output);
+        Assert.Contains("deleted corpus pets", output);
+        Assert.DoesNotContain((await catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "pets");
+    }
+
+    /// <summary>
     /// examples/python with --tls-ca against a TLS server (this process's, with a self-signed certificate for 127.0.0.1 made here):
     /// the call reaches it with the certificate given, not without; a file that is no certificate is a usage error.
     /// </summary>
     [Fact]
     public async Task The_python_examples_reach_a_TLS_server_with_tls_ca()
     {
-        var examples = Path.Combine(RepositoryRoot(), "examples", "python");
+        var examples = PythonExamples;
         await WithTlsServer("charrnn-python-tls-", async (root, port, certificate) =>
         {
             var stubs = Path.Combine(root, "stubs");
-            var (code, output) = await Run("bash", [Path.Combine(examples, "generate_stubs.sh"), stubs], examples, stubs);
-            Assert.True(code == 0, "generate_stubs.sh failed: " + output);
+            var (code, output) = await GeneratePythonStubs(stubs);
             string[] check = ["train.py", "--server", $"127.0.0.1:{port}", "--model", "py", "--arch", "stateful-gru", "--corpus", "tiny", "--set", "n_hidden=16", "--check"];
             (code, output) = await Run("/usr/bin/python3", [.. check, "--tls-ca", certificate], examples, stubs);
             Assert.True(code == 0, "train.py --tls-ca --check failed: " + output);
@@ -252,6 +297,16 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
             await app.DisposeAsync();
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    private static string PythonExamples => Path.Combine(RepositoryRoot(), "examples", "python");
+
+    /// <summary>examples/python's stubs generated into <paramref name="stubs"/> (the PYTHONPATH its scripts then run with); the script's exit code (0) and output.</summary>
+    private static async Task<(int Code, string Output)> GeneratePythonStubs(string stubs)
+    {
+        var (code, output) = await Run("bash", [Path.Combine(PythonExamples, "generate_stubs.sh"), stubs], PythonExamples, stubs);
+        Assert.True(code == 0, "generate_stubs.sh failed (needs protobuf-compiler, protobuf-compiler-grpc, libprotobuf-dev; make test installs them through tests/install-packages.sh): " + output);
+        return (code, output);
     }
 
     /// <summary>A process's exit code and its standard output followed by its standard error.</summary>
