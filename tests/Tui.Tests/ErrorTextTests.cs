@@ -44,4 +44,12 @@ public sealed class ErrorTextTests
         var e = new RpcException(new Status(StatusCode.Unavailable, "Error starting gRPC call. HttpRequestException: Connection refused (127.0.0.1:42400)."));
         Assert.Equal("server unavailable: Error starting gRPC call. Connection refused (127.0.0.1:42400)", ErrorText.Clause(e));
     }
+
+    [Fact]
+    public void A_clause_puts_the_request_id_after_the_message_without_its_full_stop()
+    {
+        var e = new RpcException(new Status(StatusCode.ResourceExhausted, "The message is too big."), new Metadata { { ErrorText.RequestIdTrailer, "0123abcd" } });
+        Assert.Equal("The message is too big (request 0123abcd)", ErrorText.Clause(e)); // not "big. (request 0123abcd)" before "; type on"
+        Assert.Equal("The message is too big. (request 0123abcd)", ErrorText.Describe(e));
+    }
 }

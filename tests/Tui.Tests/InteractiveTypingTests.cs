@@ -92,7 +92,7 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
         typing.Type("gru", "the c");
         await WaitFor(typing, () => typing.Error != null, "the call's status");
         await typing.DisposeAsync(); // the pump has handled the keystroke, its failed write included
-        Assert.Equal("The request's message is 2,000,001 bytes; this server takes messages up to 2,000,000 bytes. (request 0123abcd); type on to reconnect", typing.Error);
+        Assert.Equal("The request's message is 2,000,001 bytes; this server takes messages up to 2,000,000 bytes (request 0123abcd); type on to reconnect", typing.Error);
     }
 
     private static async Task WaitFor(ViewModels.InteractiveTyping typing, Func<bool> condition, string what)

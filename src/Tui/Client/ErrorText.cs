@@ -17,12 +17,11 @@ public static partial class ErrorText
     /// operator asked about the error looks for in the server's log. Every view that shows a failed call says it with this.
     /// Said once (an INTERNAL's message has it already).
     /// </summary>
-    public static string Describe(Exception e)
-    {
-        var said = Said(e);
-        return e is RpcException r && r.Trailers.GetValue(RequestIdTrailer) is { Length: > 0 } id && !said.Contains($"(request {id})", StringComparison.Ordinal)
+    public static string Describe(Exception e) => WithRequestId(e, Said(e));
+
+    private static string WithRequestId(Exception e, string said) =>
+        e is RpcException r && r.Trailers.GetValue(RequestIdTrailer) is { Length: > 0 } id && !said.Contains($"(request {id})", StringComparison.Ordinal)
             ? $"{said.TrimEnd()} (request {id})" : said;
-    }
 
     private static string Said(Exception e) => e switch
     {
@@ -78,9 +77,10 @@ public static partial class ErrorText
 
     /// <summary>
     /// <see cref="Describe"/> as a clause that a sentence goes on from ("…; reconnecting"): without the
-    /// full stop a server's or the transport's detail may end with, which read ").; reconnecting".
+    /// full stop a server's or the transport's detail may end with, which read ").; reconnecting", also before the
+    /// request id ("too big (request 3f9a1c2b); type on", not "too big. (request …); type on").
     /// </summary>
-    public static string Clause(Exception e) => Describe(e).TrimEnd().TrimEnd('.');
+    public static string Clause(Exception e) => WithRequestId(e, Said(e).TrimEnd().TrimEnd('.')).TrimEnd().TrimEnd('.');
 
     /// <summary>
     /// The transport's words for a lost link, without .NET's exception names and codes: "Error reading
