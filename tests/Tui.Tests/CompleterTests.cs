@@ -2,13 +2,14 @@ using CharRnn.Tui.Repl;
 
 namespace CharRnn.Tui.Tests;
 
-/// <summary>Completer: Tab completion of commands, names and option keys.</summary>
+/// <summary>Completer: Tab completion of commands, names, option keys and the values of keys whose values are known.</summary>
 public class CompleterTests
 {
     private static readonly CompletionSource.Snapshot Names = new(
         ["stateful-gru", "stateful-lstm", "loop"],
-        new Dictionary<string, string[]> { ["stateful-lstm"] = ["n_hidden", "layers", "dropout"] },
-        ["lstm-big", "lstm-small", "gru"], ["j-12", "lstm-small"], ["nietzsche"]);
+        new Dictionary<string, string[]> { ["stateful-lstm"] = ["n_hidden", "layers", "dropout", "random_bptt"] },
+        ["lstm-big", "lstm-small", "gru"], ["j-12", "lstm-small"], ["nietzsche", "my-notes", "my-poems"],
+        ["adam", "adamw"], ["lower", "keep_cycles", "random_bptt"]);
 
     [Theory]
     [InlineData("us", 2, 0, new[] { "use" })]
@@ -26,6 +27,22 @@ public class CompleterTests
     [InlineData("gen 10 \"a;b\" t", 14, 13, new[] { "t=" })] // a ';' inside quotes does not start a command
     [InlineData("feed 'don't; x'; use g", 22, 21, new[] { "gru" })]
     [InlineData("nosuch x", 8, 7, new string[0])]
+    [InlineData("train stateful-gru corpus=ni", 28, 19, new[] { "corpus=nietzsche" })] // the server's corpora, uploads too
+    [InlineData("train stateful-gru corpus=my", 28, 19, new[] { "corpus=my-notes", "corpus=my-poems" })]
+    [InlineData("delete-corpus my", 16, 14, new[] { "my-notes", "my-poems" })]
+    [InlineData("train stateful-lstm optimizer=a", 31, 20, new[] { "optimizer=adam", "optimizer=adamw" })]
+    [InlineData("train stateful-lstm optimizer=adamw", 35, 20, new[] { "optimizer=adamw" })]
+    [InlineData("train stateful-gru lower=t", 26, 19, new[] { "lower=true" })]
+    [InlineData("train stateful-gru LOWERCASE=f", 30, 19, new[] { "LOWERCASE=false" })] // an alias, as typed
+    [InlineData("train stateful-gru keep_cycles=", 31, 19, new[] { "keep_cycles=false", "keep_cycles=true" })]
+    [InlineData("train stateful-lstm random_bptt=f", 33, 20, new[] { "random_bptt=false" })] // a yes/no hyperparameter
+    [InlineData("train recipe=lesson corpus=n", 28, 20, new[] { "corpus=nietzsche" })]
+    [InlineData("upload notes.txt replace=t", 26, 17, new[] { "replace=true" })]
+    [InlineData("set seed=r", 10, 4, new[] { "seed=random" })]
+    [InlineData("set t=0.5 seed=", 15, 10, new[] { "seed=random" })]
+    [InlineData("resume lstm-big lower=t", 23, 16, new string[0])] // resume takes no lower=
+    [InlineData("train stateful-gru epochs=3", 27, 19, new string[0])] // a number: nothing to offer, as before
+    [InlineData("train stateful-gru corpus=x", 27, 19, new string[0])]
     public void Tab_completes_commands_names_and_keys(string line, int cursor, int start, string[] expected)
     {
         var (s, candidates) = Completer.Complete(line, cursor, Names);
@@ -38,5 +55,7 @@ public class CompleterTests
     {
         Assert.Equal("lstm-", Completer.CommonPrefix(["lstm-big", "lstm-small"]));
         Assert.Equal("", Completer.CommonPrefix([]));
+        Assert.Equal("corpus=my-", Completer.CommonPrefix(["corpus=my-notes", "corpus=my-poems"]));
+        Assert.Equal("optimizer=adam", Completer.CommonPrefix(["optimizer=adam", "optimizer=adamw"]));
     }
 }

@@ -60,7 +60,8 @@ public class ServerStatusTests
             port = ((IPEndPoint)probe.LocalEndpoint).Port;
         } // nothing listens there until the server starts below
         using var client = new CharRnnClient(new Uri($"http://127.0.0.1:{port}"));
-        var status = new ServerStatus(client, new CompletionSource(), $"127.0.0.1:{port}");
+        var completion = new CompletionSource();
+        var status = new ServerStatus(client, completion, $"127.0.0.1:{port}");
         try
         {
             await status.RefreshAsync();
@@ -83,6 +84,9 @@ public class ServerStatusTests
                 Assert.Equal($"Connected to 127.0.0.1:{port} again.", status.TakeNotice());
                 await status.RefreshAsync();
                 Assert.Null(status.TakeNotice()); // still connected: no second line
+                // Tab's values come from the same poll as its names: the server's optimizers and yes/no options.
+                Assert.Equal(["adam", "adamw"], completion.Current.Optimizers);
+                Assert.Subset(new HashSet<string>(completion.Current.YesNoKeys), new HashSet<string> { "lower", "keep_cycles", "random_bptt" });
             }
             finally
             {

@@ -21,6 +21,21 @@ public static class CommandCatalog
     public static readonly IReadOnlyDictionary<string, string> TrainingAliases =
         new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["steps"] = "max_steps", ["budget"] = "time_budget", ["lowercase"] = "lower" };
 
+    /// <summary>The words Tab offers for a yes/no key (the REPL also takes yes/no, on/off and 1/0).</summary>
+    public static readonly string[] YesNo = ["true", "false"];
+
+    /// <summary>
+    /// Values of a key that the REPL itself knows (the server's corpora, optimizers and yes/no options come with
+    /// its names, <see cref="CompletionSource"/>): for Tab completion; none where any number or name goes.
+    /// </summary>
+    public static string[] KnownValues(string verb, string key) => (verb, key) switch
+    {
+        ("train", "recipe") => TrainingRecipe.All.Select(r => r.Name).ToArray(),
+        ("upload", "replace") => YesNo,
+        ("set", "seed") => ["random"],
+        _ => [],
+    };
+
     public static readonly IReadOnlyList<CommandSpec> All =
     [
         new("help", "help [COMMAND]", "List commands, or explain one.", ArgumentKind.Command, Words: 1),

@@ -2,7 +2,7 @@ using CharRnn.Tui.Cli;
 
 namespace CharRnn.Tui.Repl;
 
-/// <summary>Tab completion: the token under the cursor completed against commands, names and option keys.</summary>
+/// <summary>Tab completion: the token under the cursor completed against commands, names, option keys and the values of keys whose values are known.</summary>
 public static class Completer
 {
     /// <summary>The candidates for the token ending at <paramref name="cursor"/> and where that token starts.</summary>
@@ -29,12 +29,14 @@ public static class Completer
         {
             var spec = CommandCatalog.Find(tokens[0].Text.ToLowerInvariant());
             if (spec == null) return (start, []);
-            var keys = Keys(spec, tokens, names).Select(k => k + "=");
-            candidates = spec.Verb == "train" && prefix.StartsWith("recipe=", StringComparison.OrdinalIgnoreCase)
-                ? TrainingRecipe.All.Select(r => "recipe=" + r.Name)
-                : index == 1 && !prefix.Contains('=')
-                    ? ArgumentNames(spec.FirstArgument, names).Concat(keys)
-                    : keys;
+            var keys = Keys(spec, tokens, names).ToList();
+            var equals = prefix.IndexOf('=');
+            var values = equals > 0 ? Values(spec, prefix[..equals], keys, names) : [];
+            candidates = values.Length > 0
+                ? values.Select(v => prefix[..(equals + 1)] + v) // the key as typed (an alias too), then each value
+                : index == 1 && equals < 0
+                    ? ArgumentNames(spec.FirstArgument, names).Concat(keys.Select(k => k + "="))
+                    : keys.Select(k => k + "=");
         }
         return (start, candidates.Where(c => c.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Distinct().Order(StringComparer.Ordinal).ToList());
     }
@@ -62,6 +64,21 @@ public static class Completer
         ArgumentKind.Corpus => names.Corpora,
         _ => [],
     };
+
+    /// <summary>The values of a key this command takes, where they are known: names from the server or the catalog's fixed words; else none.</summary>
+    private static string[] Values(CommandSpec spec, string typedKey, List<string> keys, CompletionSource.Snapshot names)
+    {
+        var key = typedKey.ToLowerInvariant();
+        if (CommandCatalog.TrainingAliases.TryGetValue(key, out var real) && keys.Contains(real)) key = real;
+        if (!keys.Contains(key)) return [];
+        return key switch
+        {
+            "corpus" => names.Corpora,
+            "optimizer" => names.Optimizers,
+            _ when names.YesNoKeys.Contains(key) => CommandCatalog.YesNo,
+            _ => CommandCatalog.KnownValues(spec.Verb, key),
+        };
+    }
 
     private static IEnumerable<string> Keys(CommandSpec spec, List<CommandParser.Token> tokens, CompletionSource.Snapshot names)
     {

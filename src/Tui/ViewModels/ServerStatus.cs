@@ -109,7 +109,10 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
                 _architectures.Architectures.ToDictionary(a => a.Name, a => a.Hyperparameters.Select(h => h.Name).ToArray()),
                 models.Where(m => m.Error.Length == 0).Select(m => m.Name).ToArray(),
                 jobs.Select(j => j.Id).Concat(jobs.Select(j => j.ModelName)).Distinct().ToArray(), // stop and attach take either
-                corpora.Select(c => c.Name).ToArray()));
+                corpora.Select(c => c.Name).ToArray(),
+                _architectures.Optimizers.ToArray(),
+                _architectures.TrainingOptions.Concat(_architectures.Architectures.SelectMany(a => a.Hyperparameters))
+                    .Where(o => o.Type == HyperParameterSpec.Types.Type.Bool).Select(o => o.Name).Distinct().ToArray()));
         }
         catch (RpcException e) when (!ct.IsCancellationRequested && e.StatusCode is StatusCode.Unauthenticated or StatusCode.PermissionDenied)
         {
