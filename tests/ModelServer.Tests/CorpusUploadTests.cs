@@ -333,7 +333,7 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var root = NewRoot();
         var options = Microsoft.Extensions.Options.Options.Create(new Hosting.ServerOptions { ModelsDirectory = root });
         var database = new Persistence.ServerDatabase(options);
-        var uploads = new Corpora.UploadedCorpora(options, database);
+        var uploads = new Corpora.UploadedCorpora(options, database, Microsoft.Extensions.Logging.Abstractions.NullLogger<Corpora.UploadedCorpora>.Instance);
         try
         {
             await uploads.Store("first-text", "alice", stream => stream.WriteAsync("some text"u8.ToArray()).AsTask(), keepOwner: false);
@@ -446,5 +446,26 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
         }
         finally { Directory.Delete(root, true); }
+    }
+
+    [Fact]
+    public async Task An_upload_the_full_disk_cuts_off_is_resource_exhausted_and_leaves_the_stored_text_as_it_was()
+    {
+        await Upload(keyed.AsAlice.Catalog, "alice-full-disk", "the text stored before");
+        var uploads = keyed.Server.Services.GetRequiredService<Corpora.UploadedCorpora>();
+        // The write the disk refuses: ENOSPC as .NET reports it on Linux (the errno in HResult), no real full disk needed.
+        var refused = await Assert.ThrowsAsync<Errors.ServerException>(() => uploads.Store("alice-full-disk", "alice", async stream =>
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes("the new text, half"));
+            throw new IOException("write failed", 28);
+        }, keepOwner: true));
+
+        Assert.Equal(StatusCode.ResourceExhausted, refused.Code);
+        Assert.Equal(Errors.ErrorReasons.DiskFull, refused.Reason);
+        Assert.StartsWith("Corpus 'alice-full-disk' could not be stored: the server's disk is full", refused.Message);
+        Assert.Contains("nothing was stored", refused.Message);
+        Assert.Equal("the text stored before", File.ReadAllText(uploads.PathOf("alice-full-disk")));
+        Assert.Empty(Directory.GetFiles(UploadsFolder, ".*.tmp"));
+        Assert.Equal("alice", uploads.Owner("alice-full-disk"));
     }
 }

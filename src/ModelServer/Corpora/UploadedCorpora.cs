@@ -3,6 +3,7 @@ using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Persistence;
 using CharRnn.ModelServer.TrainedModels;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Corpora;
@@ -17,13 +18,15 @@ public sealed class UploadedCorpora
     /// <summary>The folder's name in the models folder: model names may not start with "charrnn.", so no model folder is it.</summary>
     public const string FolderName = ModelNames.ServerFilePrefix + "corpora";
     private readonly ServerDatabase _database;
+    private readonly ILogger<UploadedCorpora> _logger;
     // Names an upload is being received for (or a deletion is under way): one change to a name at a time. With the key
     // whose new corpus it will be (null: a replacement or a deletion), which counts toward that key's quota meanwhile.
     private readonly Dictionary<string, string?> _changing = new(StringComparer.OrdinalIgnoreCase);
 
-    public UploadedCorpora(IOptions<ServerOptions> options, ServerDatabase database)
+    public UploadedCorpora(IOptions<ServerOptions> options, ServerDatabase database, ILogger<UploadedCorpora> logger)
     {
         _database = database;
+        _logger = logger;
         Folder = Path.Combine(Path.GetFullPath(options.Value.ModelsDirectory), FolderName);
         // An upload the process died in the middle of (kill -9, power loss) left its temp file: nobody writes here yet.
         if (Directory.Exists(Folder))
@@ -94,10 +97,15 @@ public sealed class UploadedCorpora
                 ownerWritten = true;
             });
         }
-        catch when (ownerWritten)
+        catch (Exception e)
         {
-            _database.ForgetCorpus(name); // the rename failed: no file for the row to own
-            throw;
+            if (ownerWritten) _database.ForgetCorpus(name); // the rename failed: no file for the row to own
+            // The temp file is gone and the name's text, if any, is as it was: say so, not INTERNAL. The exception's
+            // own message names the server's path, which is the operator's to see (logged here), not the caller's.
+            if (!DiskFault.Is(e)) throw;
+            _logger.LogWarning("Corpus {Corpus} upload by {Key} not stored: the disk refused the write: {Reason}", name, owner, e.Message);
+            throw ServerException.DiskFull($"Corpus '{name}' could not be stored: the server's disk is full (or over its quota, or failing); nothing was stored"
+                    + (keepOwner ? $" and '{name}' keeps its text" : "") + ". Try again once the server's operator has made room.");
         }
     }
 

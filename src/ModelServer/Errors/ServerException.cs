@@ -46,6 +46,9 @@ public sealed partial class ServerException(StatusCode code, string message) : E
             }
             : throw new ArgumentException($"'{quota}' is not one of QuotaLimits.All.", nameof(quota));
 
+    /// <summary>RESOURCE_EXHAUSTED for a write the server's disk refused (<see cref="Engine.Storage.DiskFault"/>): not the caller's quota, the server's room.</summary>
+    public static ServerException DiskFull(string message) => new(StatusCode.ResourceExhausted, message) { Reason = ErrorReasons.DiskFull };
+
     /// <param name="reason">One of <see cref="ErrorReasons"/>' UNAUTHENTICATED_* codes.</param>
     public static ServerException Unauthenticated(string message, string reason) => new(StatusCode.Unauthenticated, message) { Reason = reason };
 
