@@ -1038,6 +1038,16 @@ public class CommandLineTests
     });
 
     [Fact]
+    public void Lr_find_help_writes_its_default_rates_as_the_project_writes_numbers()
+    {
+        // System.CommandLine's own "[default: 1E-07]" is .NET's format, not the 1e-7 every other line here writes.
+        var lines = Printed(["lr-find", "--help"]).Split('\n');
+        Assert.Contains("(default: 1e-7;", lines.Single(l => l.TrimStart().StartsWith("--start-lr", StringComparison.Ordinal)));
+        Assert.Contains("(default: 10,", lines.Single(l => l.TrimStart().StartsWith("--end-lr", StringComparison.Ordinal)));
+        Assert.DoesNotContain(lines, l => l.Contains("E-0", StringComparison.Ordinal) || l.Contains("E+0", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Archs_and_train_help_give_the_lessons_recipe_for_its_lstm()
     {
         // The defaults train one epoch at a constant lr: the lesson's SGDR run must be findable where a user looks.

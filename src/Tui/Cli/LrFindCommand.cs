@@ -16,6 +16,8 @@ namespace CharRnn.Tui.Cli;
 /// </summary>
 public static class LrFindCommand
 {
+    private const double DefaultStartLr = 1e-7, DefaultEndLr = 10;
+
     public static Command Create()
     {
         var architectureFlags = new ArchitectureFlags("stateful-lstm");
@@ -23,8 +25,9 @@ public static class LrFindCommand
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
         var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 };
-        var startLr = new Option<double>("--start-lr") { Description = "The first step's rate (fastai 1's and 2's default: 1e-7; the lesson's fastai 0.7 started at 1e-5).", DefaultValueFactory = _ => 1e-7 };
-        var endLr = new Option<double>("--end-lr") { Description = $"The last step's rate, at most {ExponentialSchedule.MaxRate} (fastai's default: 10).", DefaultValueFactory = _ => 10 };
+        // Defaults said in the description, not DefaultValueFactory: its help would write "[default: 1E-07]".
+        var startLr = new Option<double?>("--start-lr") { Description = $"The first step's rate (default: {HyperParameterSpec.Number(DefaultStartLr)}; as in fastai 1 and 2, while the lesson's fastai 0.7 started at 1e-5)." };
+        var endLr = new Option<double?>("--end-lr") { Description = $"The last step's rate, at most {HyperParameterSpec.Number(ExponentialSchedule.MaxRate)} (default: {HyperParameterSpec.Number(DefaultEndLr)}, as in fastai)." };
         var steps = new Option<int>("--steps") { Description = $"Batches to train at most, {ExponentialSchedule.MinSteps} to {ExponentialSchedule.MaxSteps} (fastai: one epoch's; 100 shows the curve).", DefaultValueFactory = _ => 100 };
         var json = new Option<bool>("--json") { Description = "Print the steps and the suggestions as one JSON object instead of the plot." };
         var device = CommonOptions.Device();
@@ -43,7 +46,7 @@ public static class LrFindCommand
         {
             var architecture = Architectures.Get(architectureFlags.Given(parse) ?? "stateful-lstm");
             var hyperParameters = architectureFlags.Resolve(parse, architecture);
-            var schedule = new ExponentialSchedule(parse.GetValue(startLr), parse.GetValue(endLr), parse.GetValue(steps));
+            var schedule = new ExponentialSchedule(parse.GetValue(startLr) ?? DefaultStartLr, parse.GetValue(endLr) ?? DefaultEndLr, parse.GetValue(steps));
             var options = flags.Apply(parse, new TrainingOptions
             {
                 LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
