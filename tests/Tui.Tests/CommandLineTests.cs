@@ -87,6 +87,7 @@ public class CommandLineTests
     [InlineData(new[] { "lr-find", "stateful-gru", "--start-lr", "1", "--end-lr", "0.1" }, "charrnn: --start-lr 1 is not allowed; it must be below the end rate (0.1): the rate rises from the start to the end.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--start-lr", "1e-3", "--end-lr", "1e-3" }, "charrnn: --start-lr 0.001 is not allowed; it must be below the end rate (0.001)")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--start-lr", "0" }, "charrnn: --start-lr 0 is not allowed; it must be above 0 (e.g. 1e-7) and below the end rate.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--lr", "1e-3" }, "charrnn: --lr 1e-3 is one rate, and one rate has no effect on a search: the rate goes from --start-lr to --end-lr (set those instead); three rates, --lr a,b,c, set the layer groups' ratio.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--end-lr", "-2" }, "charrnn: --end-lr -2 is not allowed; it must be above 0 and at most 10.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--end-lr", "100" }, "charrnn: --end-lr 100 is not allowed; it must be above 0 and at most 10.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--steps", "9" }, "charrnn: --steps 9 is not allowed; it must be from 10 to 10000.")]

@@ -17,7 +17,7 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
 
     public Option<int?> Epochs { get; } = new("--epochs") { Description = $"Epochs to train in total{Default(resuming, Defaults.Epochs)}." };
     public Option<string?> Lr { get; } = new("--lr") { Description = searching
-        ? "Three rates, embedding,recurrent,output, to keep the ratio of: they scale together, the recurrent one rising from --start-lr to --end-lr (default: one rate for all)."
+        ? "Three rates, embedding,recurrent,output, to keep the ratio of: they scale together, the recurrent one rising from --start-lr to --end-lr (default: one rate for all; a single rate is refused, having no effect)."
         : $"Learning rate, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
     public Option<string?> Wd { get; } = new("--wd") { Description = $"Weight decay, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
     public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam or adamw{Default(resuming, Defaults.Optimizer)}." };
@@ -35,7 +35,14 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
     public TrainingOptions Apply(ParseResult parse, TrainingOptions options)
     {
         if (parse.GetValue(Epochs) is { } epochs) options = options with { Epochs = epochs };
-        if (parse.GetValue(Lr) is { } lr) options = options with { LearningRate = LayerGroupValues.Parse(lr, "lr", 0, 10) };
+        if (parse.GetValue(Lr) is { } lr)
+        {
+            options = options with { LearningRate = LayerGroupValues.Parse(lr, "lr", 0, 10) };
+            // The search keeps only the ratio between the groups' rates: one rate would be silently ignored.
+            if (searching && !lr.Contains(','))
+                throw new ArgumentException($"--lr {lr} is one rate, and one rate has no effect on a search: the rate goes from --start-lr to --end-lr (set those instead); " +
+                                            "three rates, --lr a,b,c, set the layer groups' ratio.");
+        }
         if (parse.GetValue(Wd) is { } wd) options = options with { WeightDecay = LayerGroupValues.Parse(wd, "wd", 0, 1) };
         if (!resuming && parse.GetValue(Optimizer) is { } opt) options = options with { Optimizer = opt };
         if (parse.GetValue(Schedule) is { } schedule) options = options with { Schedule = schedule };
