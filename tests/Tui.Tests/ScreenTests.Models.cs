@@ -36,6 +36,69 @@ public sealed partial class ScreenTests
         Assert.Equal("nietzsche", ModelsView.DefaultCorpus(null));
     }
 
+    [Theory]
+    [InlineData(80, 24)]
+    [InlineData(120, 40)]
+    public void The_forms_corpus_field_lists_the_servers_corpora_uploads_included_and_tab_completes_one(int width, int height)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"charrnn-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(file, "an uploaded text, short but enough to list.\n");
+        try
+        {
+            Command($"upload {file} name=zz-notes");
+            PumpUntil(() => _window.Repl.Log.Content.Contains("uploaded zz-notes"), "the upload");
+            Await(_status.RefreshAsync());
+            _window.Show(_window.Models);
+            _app.Driver!.SetScreenSize(width, height);
+            PumpUntil(() => _window.Models.CorpusField != null, "the form");
+            // The field's own name first, then the others, as many as fit: a user at the form sees what there is.
+            PumpUntil(() => Screen.Contains("corpora: tiny"), "the corpora under the field");
+            var field = _window.Models.CorpusField!;
+            field.SetFocus();
+            Press(Key.U.WithCtrl);
+            Type("zz");
+            PumpUntil(() => Screen.Contains("corpora: zz-notes"), "the upload listed first, the name Tab completes to");
+            Press(Key.Tab);
+            Assert.Equal("zz-notes", field.Text);
+            Assert.True(field.HasFocus); // Tab completed the name instead of moving on
+            Press(Key.Tab);
+            Assert.False(field.HasFocus); // a whole name: Tab moves on, as from every other field
+            // Typing a name still works, and one the server lacks says so (Train still sends it: the server's refusal says why).
+            field.SetFocus();
+            Press(Key.U.WithCtrl);
+            Type("nosuch");
+            PumpUntil(() => Screen.Contains("'nosuch' is not listed"), "the unknown corpus named");
+            Assert.Equal("nosuch", field.Text);
+        }
+        finally
+        {
+            File.Delete(file);
+            _fixture.Client.Catalog.DeleteCorpus(new CharRnn.Protos.V1.DeleteCorpusRequest { Name = "zz-notes" });
+        }
+    }
+
+    [Fact]
+    public void The_corpus_line_fits_its_width_naming_what_is_wrong_before_the_names()
+    {
+        CharRnn.Protos.V1.CorpusInfo Corpus(string name, bool available, string sha = "", string why = "") => new() { Name = name, Available = available, Sha256 = sha, Description = why };
+        CharRnn.Protos.V1.CorpusInfo[] corpora = [Corpus("tiny", true), Corpus("nietzsche", false, sha: "ab"), Corpus("broken", false, why: "not UTF-8"), Corpus("notes", true)];
+        Assert.Equal("corpora: tiny, nietzsche, notes", CorpusChoices.Line("tiny", corpora, 31)); // broken left out: nothing can train on it
+        Assert.Equal("corpora: tiny +2 more", CorpusChoices.Line("tiny", corpora, 30));
+        Assert.Equal("corpora: tiny, nietzsche +2 more", CorpusChoices.Line("tiny", [.. corpora, Corpus("zz", true)], 32));
+        Assert.Equal("corpora: nietzsche, notes, tiny", CorpusChoices.Line("n", corpora, 40)); // those Tab completes to first
+        Assert.Equal("'x' is not listed; corpora: tiny +2 more", CorpusChoices.Line("x", corpora, 40));
+        Assert.Equal("'x' is not listed", CorpusChoices.Line("x", corpora, 20));
+        Assert.Equal("broken is not available (not UTF-8)", CorpusChoices.Line("broken", corpora, 36));
+        Assert.Equal("nietzsche: fetched on first use", CorpusChoices.Line("nietzsche", corpora, 35));
+        Assert.Equal("'nosuch' is not l…", CorpusChoices.Line("nosuch", corpora, 18));
+        Assert.Equal("corpora: not listed yet", CorpusChoices.Line("tiny", null, 40));
+        Assert.Null(CorpusChoices.Complete("", corpora)); // nothing in common: no completion
+        Assert.Equal("notes", CorpusChoices.Complete("no", corpora));
+        Assert.Null(CorpusChoices.Complete("n", corpora)); // nietzsche and notes agree on "n" alone
+        Assert.Null(CorpusChoices.Complete("tiny", corpora));
+        Assert.Null(CorpusChoices.Complete("b", corpora)); // broken cannot be trained on
+    }
+
     [Fact]
     public void At_80_columns_the_trained_models_list_shows_names_not_losses_that_leave_no_room_for_them()
     {

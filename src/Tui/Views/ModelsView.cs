@@ -39,6 +39,8 @@ public sealed class ModelsView : View
     private readonly Button _train = new() { Text = "Train", X = 0, Y = Pos.AnchorEnd(1) };
     private readonly List<(HyperParameterSpec Spec, TextField Field)> _fields = [];
     private TextField? _name, _corpus, _schedule;
+    /// <summary>The row under the corpus field: the server's corpora (uploads too), or what is wrong with the one typed.</summary>
+    private Label? _corpusChoices;
     private string? _shownArchitecture;
     private string _corpusDefault = KnownCorpusName;
     private int _formRows;
@@ -156,6 +158,7 @@ public sealed class ModelsView : View
             if (_corpus.Text.Trim() == _corpusDefault) _corpus.Text = corpus;
             _corpusDefault = corpus;
         }
+        ShowCorpusChoices();
         // Best first; the loss first, the list's order (a long name in a narrow pane cut it off), then the name and
         // the training flag before the architecture. In a pane too narrow for both (80 columns: 9), the name alone:
         // "1.633 lst" on three rows told three models apart by nothing.
@@ -253,7 +256,21 @@ public sealed class ModelsView : View
             if (key == Terminal.Gui.Input.Key.CursorUp || (key == Terminal.Gui.Input.Key.CursorLeft && _name.InsertionPoint == 0)) key.Handled = true;
         };
         _corpusDefault = DefaultCorpus(_status.Corpora);
-        _corpus = AddRow("corpus", _corpusDefault, "corpora lists", ref row);
+        _corpus = AddRow("corpus", _corpusDefault, "Tab completes", ref row);
+        var corpusField = _corpus;
+        _corpusChoices = new Label { X = LabelWidth + 1, Y = row++, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
+        _form.Add(_corpusChoices);
+        _corpusChoices.FrameChanged += (_, _) => ShowCorpusChoices(); // cut to the width it has
+        corpusField.TextChanged += (_, _) => ShowCorpusChoices();
+        // Tab completes a corpus name typed in part, as at the command line; with nothing to add it moves on.
+        corpusField.KeyDown += (_, key) =>
+        {
+            if (key != Terminal.Gui.Input.Key.Tab || CorpusChoices.Complete(corpusField.Text.Trim(), _status.Corpora) is not { } whole) return;
+            corpusField.Text = whole;
+            corpusField.InsertionPoint = new System.Globalization.StringInfo(whole).LengthInTextElements;
+            key.Handled = true;
+        };
+        ShowCorpusChoices();
         var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "max_steps" or "lr" or "lower" or "clip");
         foreach (var spec in arch.Hyperparameters.Concat(training))
         {
@@ -268,6 +285,13 @@ public sealed class ModelsView : View
         _form.Viewport = _form.Viewport with { Y = 0 };
         Validate();
         SetNeedsLayout();
+    }
+
+    private void ShowCorpusChoices()
+    {
+        if (_corpus == null || _corpusChoices == null) return;
+        var line = CorpusChoices.Line(_corpus.Text.Trim(), _status.Corpora, _corpusChoices.Viewport.Width);
+        if (_corpusChoices.Text != line) _corpusChoices.Text = line;
     }
 
     private void FitFormContent() => _form.SetContentSize(new System.Drawing.Size(Math.Max(1, _form.Viewport.Width), Math.Max(1, _formRows)));
