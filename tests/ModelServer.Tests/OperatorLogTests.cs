@@ -71,6 +71,25 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_watch_its_client_cancels_is_not_logged_as_an_error()
+    {
+        // A client that stops watching (the REPL's detach, Ctrl+C, a closed script) ends its call: no fault of the server's.
+        var job = new StartJobRequest { ModelName = "bobs-watched", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 1000, SampleChars = 0 } };
+        job.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
+        var started = await keyed.AsBob.Training.StartJobAsync(job);
+        try
+        {
+            using var watching = new CancellationTokenSource();
+            using var watch = keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = started.Id }, cancellationToken: watching.Token);
+            Assert.True(await watch.ResponseStream.MoveNext());
+            await watching.CancelAsync();
+            await Task.Delay(TimeSpan.FromSeconds(2)); // the server's end of the call runs its course
+            Assert.Empty(Log.With("Error when executing /charrnn.v1.Training/WatchJob"));
+        }
+        finally { await keyed.AsBob.Training.StopJobAsync(new StopJobRequest { JobId = started.Id }); }
+    }
+
+    [Fact]
     public async Task A_closed_session_is_logged_with_its_model_owner_age_and_chars()
     {
         var session = await keyed.AsAlice.Generation.Open("gru");

@@ -15,7 +15,8 @@ namespace CharRnn.ModelServer.MessageLimits;
 /// <see cref="Refusal"/> for those. Such a refusal is a client's fault: one warning line per address a minute
 /// (<see cref="RefusalLog"/>), counted in charrnn_grpc_errors_total with reason "malformed_message". grpc-dotnet's
 /// own "Error when executing service method" with a stack trace, for every call, is filtered out (ServerHost);
-/// any other error it would have logged so, one that escaped the interceptors, is logged here instead.
+/// any other error it would have logged so, one that escaped the interceptors, is logged here instead (not the
+/// cancellation of a call its client ended).
 /// </summary>
 public sealed class MalformedMessageRefusal(RequestDelegate next, RefusalLog refusals, ILogger<MalformedMessageRefusal> logger)
 {
@@ -25,7 +26,9 @@ public sealed class MalformedMessageRefusal(RequestDelegate next, RefusalLog ref
         if (context.Features.Get<IServerCallContextFeature>()?.ServerCallContext is not { Status.DebugException: { } error } call) return;
         if (error is not InvalidProtocolBufferException)
         {
-            if (error is not RpcException) logger.LogError(error, "Error when executing {Method}", call.Method);
+            // A call its client ended (a watch detached, a stream abandoned) stops with OperationCanceledException: no fault.
+            var clientLeft = error is OperationCanceledException && context.RequestAborted.IsCancellationRequested;
+            if (error is not RpcException && !clientLeft) logger.LogError(error, "Error when executing {Method}", call.Method);
             return;
         }
         var refusal = Refusal(context);
