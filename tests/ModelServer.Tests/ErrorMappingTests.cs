@@ -30,6 +30,20 @@ public class ErrorMappingTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_full_disk_is_counted_with_its_own_reason_not_as_any_other_resource_exhausted()
+    {
+        // An operator's alert on disk_full must not fire for a quota or a message's size, nor miss the disk among them.
+        var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
+        var diskFull = ServerMetrics.Errors.WithLabels(StatusCode.ResourceExhausted.ToString(), ServerMetrics.DiskFullReason);
+        var before = diskFull.Value;
+        Task<string> Full(string request, ServerCallContext context) => throw ServerException.DiskFull("Corpus 'x' could not be stored: the server's disk is full.");
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler("", new BareCallContext("/charrnn.v1.Catalog/UploadCorpus"), Full));
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal(1, diskFull.Value - before);
+    }
+
+    [Fact]
     public async Task A_deadline_that_passed_is_counted_with_its_reason_and_logged_once_as_information()
     {
         var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);

@@ -77,7 +77,7 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             return Identified(mapped, requestId);
         }
         var quota = (e as ServerException)?.Quota;
-        if (code != StatusCode.Cancelled) Count(code, MetricReason(code, quota, malformed));
+        if (code != StatusCode.Cancelled) Count(code, MetricReason(code, quota, malformed, (e as ServerException)?.Reason));
         if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
         // One line a failed call, with its reason, not its message: the client has that, and it may echo what was sent.
         if (code is not StatusCode.Cancelled and not StatusCode.Internal) // INTERNAL is logged with its stack, the id in it (Map)
@@ -112,10 +112,11 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
 
     /// <summary>
     /// charrnn_grpc_errors_total's reason, as deploy.md lists them: every UNAUTHENTICATED is about the API key ("auth"),
-    /// a call ended because its key was removed included, as AuthInterceptor's refusals are.
+    /// a call ended because its key was removed included, as AuthInterceptor's refusals are; a full disk is "disk_full".
     /// </summary>
-    private static string MetricReason(StatusCode code, string? quota, bool malformed) =>
+    private static string MetricReason(StatusCode code, string? quota, bool malformed, string? reason) =>
         malformed ? Metrics.ServerMetrics.MalformedMessageReason
+        : reason == ErrorReasons.DiskFull ? Metrics.ServerMetrics.DiskFullReason
         : quota ?? (code == StatusCode.Unauthenticated ? Metrics.ServerMetrics.AuthReason : "");
 
     /// <summary>

@@ -66,6 +66,8 @@ public static class ServerMetrics
     public const string MalformedMessageReason = "malformed_message";
     /// <summary>The reason label of a call its client's deadline ended (DEADLINE_EXCEEDED).</summary>
     public const string DeadlineReason = "deadline";
+    /// <summary>The reason label of a write the server's full (or failing) disk cut off (RESOURCE_EXHAUSTED, DISK_FULL).</summary>
+    public const string DiskFullReason = "disk_full";
     public static readonly Gauge DeviceMemoryBytes = Prometheus.Metrics.CreateGauge("charrnn_device_memory_bytes",
         "Memory in use on the device (for the CPU device: the process's resident set).", new GaugeConfiguration { LabelNames = ["device"] });
 }
