@@ -4,7 +4,7 @@ using CharRnn.Tui.Cli;
 namespace CharRnn.Tui.Tests;
 
 /// <summary>The charrnn command line: its verbs, their refusals (one line, exit 2), failures (exit 1) and output.</summary>
-public class CommandLineTests
+public partial class CommandLineTests
 {
     [Theory]
     [InlineData("--training-share", "1.5", "--training-share 1.5 is not allowed; it must be from 0.05 to 0.95.")]

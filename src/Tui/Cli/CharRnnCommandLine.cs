@@ -22,6 +22,7 @@ public static class CharRnnCommandLine
             LrFindCommand.Create(),
             GenerateCommand.Create(),
             EvalCommand.Create(),
+            ExportCommand.Create(),
             ModelsCommand.Create(),
             ArchsCommand.Create(),
             DemoCommand.Create(),

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Export;
+using CharRnn.Engine.Runtime;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>
+/// charrnn export: writes a trained model's weights as a .safetensors file for PyTorch users, under the
+/// state_dict keys of the same model in torch.nn, with what using them needs in its metadata (see PyTorchExport).
+/// </summary>
+public static class ExportCommand
+{
+    public static Command Create()
+    {
+        var named = new Argument<string>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models." }.RefusingFlags().NotEmpty("a model's name or folder");
+        var models = CommonOptions.ModelsDir();
+        var output = new Option<string>("--out") { Description = $"The {SafetensorsFile.Extension} file to write.", Required = true }.NotEmpty($"the {SafetensorsFile.Extension} file to write");
+        var force = new Option<bool>("--force") { Description = "Replace the --out file if it exists." };
+        var threads = CommonOptions.Threads();
+        var command = new Command("export", $"Write a trained model's weights and vocabulary as a {SafetensorsFile.Extension} file for PyTorch (safetensors.torch.load_file).")
+        {
+            named, models, output, force, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(parse.GetValue(named)!, parse.GetValue(models)!));
+            var file = parse.GetValue(output)!;
+            CheckOutput(file, parse.GetValue(force));
+            using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch (see AsyncSignalMask)
+            var cpu = TorchRuntime.Initialize("cpu", parse.GetValue(threads));
+            using var trained = TrainedModel.LoadForGeneration(path, cpu, e =>
+            {
+                path = Path.Combine(Path.GetDirectoryName(path) ?? "", Engine.Training.Trainer.LastCheckpoint);
+                Console.Error.WriteLine($"charrnn: {e.Message} Exporting last.ckpt instead.");
+            });
+            var export = PyTorchExport.Of(trained, SourceName(path));
+            export.Write(file);
+            var loss = export.Metadata["valid_loss"] is { Length: > 0 } l ? $", validation loss {double.Parse(l, System.Globalization.CultureInfo.InvariantCulture):F4}" : "";
+            Console.WriteLine($"Exported {trained.Architecture.Name} (epoch {trained.Metadata.Position.Epoch}{loss}) from {path} to {file}: " +
+                              $"{export.Tensors.Count} tensors, {trained.Model.ParameterCount:N0} parameters, {new FileInfo(file).Length:N0} bytes. " +
+                              (export.TorchModule is { } module
+                                  ? $"Its weights load into torch.nn.{module} with embedding 'e' and output 'l_out' (examples/python/load_in_pytorch.py)."
+                                  : $"A windowed model: its weights keep the engine's names; only the stream models (stateful-*) load into torch.nn's RNN/GRU/LSTM."));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Refuses an --out that is a folder, not a .safetensors name, or a file already there (unless --force).</summary>
+    private static void CheckOutput(string file, bool force)
+    {
+        if (Directory.Exists(file))
+            throw new ArgumentException($"--out '{file}' is a folder; give the file to write, e.g. {Path.Combine(file, "model" + SafetensorsFile.Extension)}.");
+        if (!file.EndsWith(SafetensorsFile.Extension, StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"--out '{file}' does not end in {SafetensorsFile.Extension}; give a file name that does (the format is safetensors).");
+        if (File.Exists(file) && !force)
+            throw new ArgumentException($"--out '{file}' exists; give --force to replace it, or another file name.");
+    }
+
+    /// <summary>The checkpoint as the metadata names it: its folder's name and file name (lstm/best.ckpt), not the local path.</summary>
+    private static string SourceName(string checkpoint)
+    {
+        var full = Path.GetFullPath(checkpoint);
+        var folder = Path.GetFileName(Path.GetDirectoryName(full));
+        return string.IsNullOrEmpty(folder) ? Path.GetFileName(full) : $"{folder}/{Path.GetFileName(full)}";
+    }
+}

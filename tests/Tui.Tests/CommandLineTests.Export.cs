@@ -1,0 +1,61 @@
+using System.Text.Json;
+using CharRnn.Tests.Shared;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>charrnn export: a trained model as a .safetensors file for PyTorch.</summary>
+public partial class CommandLineTests
+{
+    [Fact]
+    public void Export_writes_the_models_weights_and_vocabulary_as_safetensors_that_read_back_bit_for_bit() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var file = Path.Combine(root, "out", "gru.safetensors"); // its folder is made
+        var said = Printed(["export", "m", "--models", root, "--out", file, "--threads", "1"]); // a name in --models, resolved as generate does
+        Assert.StartsWith($"Exported stateful-gru (epoch 1, validation loss ", said);
+        Assert.Contains($"from {Path.Combine(folder, "best.ckpt")} to {file}: 7 tensors", said);
+
+        var read = SafetensorsReading.Read(file);
+        using (var trained = CharRnn.Engine.Checkpoints.TrainedModel.Load(Path.Combine(folder, "best.ckpt"), TorchSharp.torch.CPU))
+        {
+            var own = trained.Model.state_dict();
+            Assert.Equal(["e.weight", "l_out.bias", "l_out.weight", "rnn.bias_hh_l0", "rnn.bias_ih_l0", "rnn.weight_hh_l0", "rnn.weight_ih_l0"], read.Tensors.Keys.Order());
+            foreach (var (name, tensor) in own)
+            {
+                Assert.Equal(tensor.shape, read.Tensors[name].Shape);
+                Assert.Equal(tensor.data<float>().ToArray(), read.Tensors[name].Values);
+            }
+            var meta = read.Metadata;
+            Assert.Equal("stateful-gru", meta["architecture"]);
+            Assert.Equal("GRU", meta["torch_module"]);
+            Assert.Equal(trained.Vocabulary.Symbols, JsonSerializer.Deserialize<string[]>(meta["vocab"]));
+            Assert.Equal(8, JsonDocument.Parse(meta["hyperparameters"]).RootElement.GetProperty("n_hidden").GetDouble());
+            Assert.Equal("false", meta["lowercase"]);
+            Assert.Equal("1", meta["epoch"]);
+            Assert.Equal(trained.Metadata.ValidationOfWeights!.Loss, double.Parse(meta["valid_loss"], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal("m/best.ckpt", meta["source_checkpoint"]);
+        }
+        Assert.Equal(["gru.safetensors"], Directory.GetFiles(Path.GetDirectoryName(file)!).Select(Path.GetFileName)); // no temp file left
+
+        // An existing file is kept unless --force; with it, replaced (by the last.ckpt's weights, given as a file).
+        var before = File.ReadAllBytes(file);
+        AssertUserError(["export", folder, "--out", file, "--threads", "1"], $"charrnn: --out '{file}' exists; give --force to replace it, or another file name.");
+        Assert.Equal(before, File.ReadAllBytes(file));
+        Printed(["export", Path.Combine(folder, "last.ckpt"), "--out", file, "--force", "--threads", "1"]);
+        Assert.Equal("m/last.ckpt", SafetensorsReading.Read(file).Metadata["source_checkpoint"]);
+    });
+
+    [Fact]
+    public void Export_refuses_a_missing_model_and_an_out_that_is_a_folder_or_not_safetensors() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        AssertUserError(["export", "no-such-model", "--models", root, "--out", Path.Combine(root, "x.safetensors"), "--threads", "1"],
+            $"charrnn: No model 'no-such-model': it is not a model folder or .ckpt file, nor a model in --models '{root}'");
+        AssertUserError(["export", folder, "--out", root, "--threads", "1"],
+            $"charrnn: --out '{root}' is a folder; give the file to write, e.g. {Path.Combine(root, "model.safetensors")}.");
+        AssertUserError(["export", folder, "--out", Path.Combine(folder, "best.ckpt"), "--force", "--threads", "1"],
+            $"charrnn: --out '{Path.Combine(folder, "best.ckpt")}' does not end in .safetensors; give a file name that does (the format is safetensors).");
+        AssertUserError(["export", folder, "--threads", "1"], "charrnn: Option '--out' is required. (see charrnn export --help)");
+        Assert.Empty(Directory.GetFiles(root, "*.safetensors", SearchOption.AllDirectories));
+    });
+}
