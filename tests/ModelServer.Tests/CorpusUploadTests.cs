@@ -111,11 +111,24 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 
     [Theory]
     [InlineData("../escape", "header.name '../escape' is not a valid name; a corpus name is 1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit (names are not paths).")]
+    [InlineData("CON", "header.name 'CON' is not allowed: CON is a device name on Windows (CON, PRN, AUX, NUL, COM1 to COM9 and LPT1 to LPT9, in any case, with or without an extension), so a file of that name cannot be made or copied there. Pick another name; a corpus name is 1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit.")]
+    [InlineData("nul.txt", "header.name 'nul.txt' is not allowed: NUL is a device name on Windows (CON, PRN, AUX, NUL, COM1 to COM9 and LPT1 to LPT9, in any case, with or without an extension), so a file of that name cannot be made or copied there. Pick another name; a corpus name is 1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit.")]
     [InlineData("", "header.name is empty; a corpus name is 1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit.")]
     public async Task A_bad_name_is_refused(string name, string message)
     {
         var e = await Refused(StatusCode.InvalidArgument, () => Upload(keyed.AsAlice.Catalog, name, "text"));
         Assert.Equal(message, e.Status.Detail);
+    }
+
+    [Theory]
+    [InlineData("console")]
+    [InlineData("com10")]
+    public async Task A_name_that_only_begins_like_a_Windows_device_name_is_taken(string name)
+    {
+        var info = await Upload(keyed.AsAlice.Catalog, name, "text");
+        Assert.Equal(name, info.Name);
+        Assert.True(File.Exists(Path.Combine(UploadsFolder, name + ".txt")));
+        await keyed.AsAlice.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = name });
     }
 
     [Theory]

@@ -961,6 +961,29 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_new_model_may_not_take_a_device_name_Windows_reserves_but_one_stored_so_still_loads_and_resumes()
+    {
+        foreach (var name in new[] { "nul", "Com1", "lpt9.model", "AUX" })
+        {
+            var e = await Calls.Fails(() => Client.CheckJobAsync(Request(name)).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            Assert.StartsWith($"model_name '{name}' is not allowed: {name.Split('.')[0].ToUpperInvariant()} is a device name on Windows (CON, PRN, AUX, NUL, COM1 to COM9 and LPT1 to LPT9, in any case, with or without an extension), so a folder of that name cannot be made or copied there. Pick another name; a model name is 1 to 64 characters", e.Status.Detail);
+            Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, name)));
+        }
+        // Names that only begin like a device are names like any other.
+        foreach (var name in new[] { "console", "com10", "nully", "lpt0" })
+            Assert.Equal(name, (await Client.CheckJobAsync(Request(name))).ModelName);
+
+        // A model stored under such a name before the rule (or copied in) keeps working: listed, read, resumed.
+        server.TrainModel("con", "stateful-gru", steps: 2);
+        Assert.Equal(2, (await server.Catalog.GetModelAsync(new GetModelRequest { Name = "con" })).Summary.StepsTrained);
+        var resume = new StartJobRequest { ModelName = "con", Resume = true, Options = new TrainingOptions { MaxSteps = 3 } };
+        var events = await Client.Train(resume).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        Assert.Equal(3, (await server.Catalog.GetModelAsync(new GetModelRequest { Name = "con" })).Summary.StepsTrained);
+    }
+
+    [Fact]
     public async Task Bad_job_requests_name_the_field_and_what_is_allowed()
     {
         async Task<RpcException> Start(StartJobRequest r) => await Calls.Fails(() => Client.StartJobAsync(r).ResponseAsync);

@@ -77,6 +77,8 @@ public partial class CommandLineTests
     [InlineData(new[] { "generate", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn generate --help)")]
     [InlineData(new[] { "resume", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn resume --help)")]
     [InlineData(new[] { "keys", "add", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn keys add --help)")]
+    [InlineData(new[] { "train", "--name", "nul" }, "charrnn: --name 'nul' is not allowed: NUL is a device name on Windows (CON, PRN, AUX, NUL, COM1 to COM9 and LPT1 to LPT9, in any case, with or without an extension), so a folder of that name cannot be made or copied there. Pick another name; a model name is 1 to 64 characters")]
+    [InlineData(new[] { "train", "--name", "Com1.v2" }, "charrnn: --name 'Com1.v2' is not allowed: COM1 is a device name on Windows")]
     [InlineData(new[] { "train", "--name", "a/b" }, "charrnn: --name 'a/b' is not a valid name; a model name is 1 to 64 characters")]
     [InlineData(new[] { "generate", "m", "-n", "5", "-n", "6" }, "charrnn: -n is given more than once; give it once. (see charrnn generate --help)")]
     [InlineData(new[] { "generate", "m", "--chars", "5", "-n", "6" }, "charrnn: --chars is given more than once; give it once.")] // an alias counts as the option
@@ -1422,6 +1424,9 @@ public partial class CommandLineTests
         var models = Path.Combine(root, "models");
         Assert.Equal(0, Quietly(["train", "stateful-gru", "--corpus", corpus, "--models", models, "--name", "small", "--max-steps", "2", "--n-hidden", "8", "--bs", "4", "--threads", "1"]));
         Assert.Equal("stateful-gru", Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(models, "small", "last.ckpt")).Architecture);
+        // A name that only begins like a Windows device name (CON, COM1, …) is a name like any other.
+        Assert.Equal(0, Quietly(["train", "stateful-gru", "--corpus", corpus, "--models", models, "--name", "com10", "--max-steps", "1", "--n-hidden", "8", "--bs", "4", "--threads", "1"]));
+        Assert.True(File.Exists(Path.Combine(models, "com10", "last.ckpt")));
         // Without --name, the folder is the architecture's name, as before.
         Assert.Equal(0, Quietly(["train", "--arch", "stateful-rnn", "--corpus", corpus, "--models", models, "--max-steps", "2", "--n-hidden", "8", "--bs", "4", "--threads", "1"]));
         Assert.True(File.Exists(Path.Combine(models, "stateful-rnn", "last.ckpt")));

@@ -19,7 +19,7 @@ public sealed partial class CatalogService
         if (requestStream.Current.PartCase != Api.UploadCorpusRequest.PartOneofCase.Header)
             throw ServerException.Invalid("The upload's first message must be the header naming the corpus; the text follows it as data.", field: "header");
         var header = requestStream.Current.Header;
-        var name = ModelNames.Validate(header.Name, "header.name", "corpus");
+        var name = ModelNames.ValidateNew(header.Name, "header.name", "corpus"); // a replacement too: it writes the file anew
         using var nameHold = uploads.Hold(name);
         var existed = CheckUploadName(name, header.Replace, caller);
         using var jobHold = existed ? jobs.HoldCorpus(name, "replace", caller) : null;

@@ -43,6 +43,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
 
     private JobPlan PlanNew(Api.StartJobRequest request, string name, Caller caller)
     {
+        ModelNames.ValidateNew(name); // a resumed model keeps the name it has, whatever it is
         if (string.IsNullOrEmpty(request.Architecture))
             throw ServerException.Invalid($"architecture is empty; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == request.Architecture)

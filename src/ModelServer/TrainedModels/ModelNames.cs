@@ -30,6 +30,34 @@ public static partial class ModelNames
         return name;
     }
 
+    /// <summary>
+    /// INVALID_ARGUMENT unless <paramref name="name"/> may name a new model or corpus: <see cref="Validate"/>'s rule,
+    /// and not a device name Windows reserves (<see cref="WindowsDeviceName"/>). Only new names are checked so: a
+    /// model or upload stored under such a name before (or on a server that never meets Windows) still loads.
+    /// </summary>
+    public static string ValidateNew(string? name, string field = "model_name", string kind = "model")
+    {
+        Validate(name, field, kind);
+        if (WindowsDeviceName(name!) is { } device)
+            throw ServerException.Invalid($"{field} '{name}' is not allowed: {device} is a device name on Windows ({ReservedRule}), so a {(kind == "model" ? "folder" : "file")} of that name cannot be made or copied there. Pick another name; a {kind} name is {Rule}.");
+        return name!;
+    }
+
+    /// <summary>The device names Windows reserves, in the words every refusal of one uses.</summary>
+    public const string ReservedRule = "CON, PRN, AUX, NUL, COM1 to COM9 and LPT1 to LPT9, in any case, with or without an extension";
+
+    /// <summary>
+    /// The device name Windows reserves that <paramref name="name"/> stands for (as Windows reads it: the part
+    /// before the first '.', in any case: "nul.txt" and "Com1" are devices, "console" and "com10" are not), or null.
+    /// </summary>
+    public static string? WindowsDeviceName(string name)
+    {
+        var stem = name.Split('.')[0].ToUpperInvariant();
+        return stem is "CON" or "PRN" or "AUX" or "NUL"
+            || (stem.Length == 4 && (stem.StartsWith("COM", StringComparison.Ordinal) || stem.StartsWith("LPT", StringComparison.Ordinal)) && stem[3] is >= '1' and <= '9')
+            ? stem : null;
+    }
+
     /// <summary>The start of the server's own file names in the models folder, which model names may not take.</summary>
     internal const string ServerFilePrefix = "charrnn.";
 

@@ -124,7 +124,7 @@ public static class TrainCommand
             throw new ArgumentException($"--models '{models}' is a file; give the folder that holds model folders (it is made if missing).");
         if (name != null)
         {
-            try { ModelServer.TrainedModels.ModelNames.Validate(name, "--name"); }
+            try { ModelServer.TrainedModels.ModelNames.ValidateNew(name, "--name"); }
             catch (ModelServer.Errors.ServerException e) { throw new ArgumentException(e.Message); }
         }
         var (root, folderName) = (models ?? "models", name ?? architecture.Name);
