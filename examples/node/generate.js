@@ -1,42 +1,13 @@
 // Lists the server's models, opens a session on one and prints generated text as it streams in.
 //   npm install && node generate.js [--tls-ca FILE] [MODEL] [PRIME]      (CHARRNN_SERVER=HOST:PORT, CHARRNN_TOKEN=KEY)
-const fs = require('fs');
-const path = require('path');
-const grpc = require('@grpc/grpc-js');
-const loader = require('@grpc/proto-loader');
+const { connect, statusText } = require('./channel');
 
-const protos = path.join(__dirname, '..', '..', 'protos');
-// keepCase: fields keep the proto's names (model_name). Without it they are camelCase (modelName),
-// and a request written {model_name: 'x'} is sent with model_name empty, silently.
-const definition = loader.loadSync(path.join(protos, 'charrnn', 'v1', 'charrnn.proto'),
-  { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [protos] });
-const v1 = grpc.loadPackageDefinition(definition).charrnn.v1;
-
-const server = process.env.CHARRNN_SERVER || '127.0.0.1:50051';
-// --tls-ca FILE: TLS, trusting the PEM certificate(s) in FILE (a self-signed server's, or its CA's); without it, plain HTTP/2.
 const args = process.argv.slice(2);
-let credentials = grpc.credentials.createInsecure();
-const caAt = args.indexOf('--tls-ca');
-if (caAt >= 0) {
-  const file = args[caAt + 1];
-  if (!file) usage('--tls-ca needs a FILE, a PEM certificate');
-  let pem;
-  try { pem = fs.readFileSync(file); } catch (e) { usage(`--tls-ca ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`); }
-  // grpc-js takes any bytes here and fails each call with a bare handshake error.
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) usage(`--tls-ca ${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
-  credentials = grpc.credentials.createSsl(pem);
-  args.splice(caAt, 2);
-}
 function usage(problem) {
   console.error(`error: ${problem}; usage: node generate.js [--tls-ca FILE] [MODEL] [PRIME]`);
   process.exit(2);
 }
-const metadata = new grpc.Metadata();
-if (process.env.CHARRNN_TOKEN) metadata.set('authorization', `Bearer ${process.env.CHARRNN_TOKEN}`);
-const catalog = new v1.Catalog(server, credentials);
-const generation = new v1.Generation(server, credentials);
-const unary = (client, method, request) => new Promise((resolve, reject) =>
-  client[method](request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
+const { Catalog: catalog, Generation: generation, metadata, unary } = connect(args, ['Catalog', 'Generation'], usage);
 
 async function main() {
   const { models } = await unary(catalog, 'ListModels', {});
@@ -55,6 +26,6 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(`${grpc.status[error.code] ?? 'error'}: ${error.details ?? error.message}`);
+  console.error(statusText(error));
   process.exitCode = 1;
 });

@@ -162,21 +162,8 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
 
         (code, output) = await Run("/usr/bin/python3", [.. run, "--model", "pyfile", "--held-out", heldOut], examples, stubs);
         Assert.True(code == 0, "train_on_file.py failed: " + output);
-        Assert.Contains("uploaded corpus pets: " + text.Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " characters", output);
-        Assert.Contains("finished: reached max_steps = 20", output);
-        var score = System.Text.RegularExpressions.Regex.Match(output, @"held-out score: (\S+) nats/char = (\S+) bits/char over (\d+) chars, \d+% predicted");
-        Assert.True(score.Success, output);
-        var (nats, bits) = (double.Parse(score.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(score.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
-        Assert.True(double.IsFinite(nats) && nats > 0, output);
-        Assert.Equal(nats / Math.Log(2), bits, 0.01);
-        Assert.Equal(heldOut.Length.ToString(), score.Groups[3].Value);
-        var continued = output.Split('\n').Single(l => l.StartsWith("continued: ", StringComparison.Ordinal));
-        Assert.Equal("continued: ".Length + heldOut.Length + 30, continued.Length); // the sentence and 30 generated chars
-        Assert.StartsWith("continued: " + heldOut, continued);
+        await AssertTrainedOnFile(output, "pets", text, heldOut, generated: 30);
         var catalog = new Catalog.CatalogClient(_server.Channel);
-        var listed = (await catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora.Single(c => c.Name == "pets");
-        Assert.True(listed.Uploaded);
-        Assert.Equal(text.Length, listed.Characters);
 
         (code, output) = await Run("/usr/bin/python3", [.. run, "--model", "pyfile2", "--held-out", heldOut], examples, stubs);
         Assert.Equal(1, code);
@@ -190,6 +177,72 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.Contains("error: INVALID_ARGUMENT: text: The text contains 1 character(s) the model's vocabulary does not know: '!'", output);
         Assert.Contains("deleted corpus pets", output);
         Assert.DoesNotContain((await catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "pets");
+    }
+
+    /// <summary>
+    /// examples/node/train_on_file.js, the Node twin of train_on_file.py, against this process: it uploads a file as a
+    /// corpus, trains on it, scores a held-out sentence (a finite nats/char, bits/char its ÷ ln 2) and continues it; a
+    /// name taken without --replace is the server's ALREADY_EXISTS; --cleanup deletes the corpus even when a later call
+    /// failed; a missing --held-out is a usage error (exit 2).
+    /// </summary>
+    [NodeExampleFact]
+    public async Task The_node_example_uploads_a_corpus_trains_on_it_and_scores_a_held_out_sentence()
+    {
+        var example = NodeExampleFactAttribute.ExampleFolder;
+        var text = string.Concat(Enumerable.Repeat("the cat sat on the mat. the dog sat on the log. ", 60)); // no newline: every char below is in its vocabulary
+        var file = Path.Combine(_server.Root, "nodepets.txt");
+        File.WriteAllText(file, text);
+        const string heldOut = "the dog sat on the mat.";
+        string[] run = ["train_on_file.js", file, "--max-steps", "20", "--set", "n_hidden=16", "--set", "bs=8", "-n", "30"];
+        Task<(int Code, string Output)> Node(params string[] args) =>
+            Run("node", args, example, null, new Dictionary<string, string> { ["CHARRNN_SERVER"] = $"127.0.0.1:{_server.Port}" });
+
+        var (code, output) = await Node([.. run, "--model", "nodefile", "--held-out", heldOut]);
+        Assert.True(code == 0, "node train_on_file.js failed: " + output);
+        Assert.True(System.Text.RegularExpressions.Regex.IsMatch(output, @"started on .+: [\d,]+ parameters, 20 steps\n"), output);
+        await AssertTrainedOnFile(output, "nodepets", text, heldOut, generated: 30);
+        var catalog = new Catalog.CatalogClient(_server.Channel);
+        var sessions = (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
+
+        (code, output) = await Node([.. run, "--model", "nodefile2", "--held-out", heldOut]);
+        Assert.Equal(1, code);
+        Assert.Contains("error: ALREADY_EXISTS: Corpus 'nodepets' exists", output);
+
+        // Replaced and trained on, then a sentence with a char outside the vocabulary is refused; --cleanup still deletes the corpus.
+        (code, output) = await Node([.. run, "--model", "nodefile2", "--replace", "--cleanup", "--held-out", "the cat!"]);
+        Assert.Equal(1, code);
+        Assert.Contains("finished: reached max_steps = 20", output);
+        Assert.Contains("error: INVALID_ARGUMENT: text: The text contains 1 character(s) the model's vocabulary does not know: '!'", output);
+        Assert.Contains("deleted corpus nodepets", output);
+        Assert.DoesNotContain((await catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "nodepets");
+        Assert.Equal(sessions, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions); // its sessions closed
+
+        (code, output) = await Node([.. run, "--model", "nodefile3"]);
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: --held-out TEXT is required", output);
+    }
+
+    /// <summary>
+    /// The output of a train_on_file example's run (Python's or Node's) that trained 20 steps on <paramref name="text"/>,
+    /// uploaded as <paramref name="corpus"/> (listed after, as an upload): a finite score of the held-out sentence in
+    /// nats/char with bits/char its ÷ ln 2, over every char of it, and the sentence continued by <paramref name="generated"/> chars.
+    /// </summary>
+    private async Task AssertTrainedOnFile(string output, string corpus, string text, string heldOut, int generated)
+    {
+        Assert.Contains($"uploaded corpus {corpus}: " + text.Length.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) + " characters", output);
+        Assert.Contains("finished: reached max_steps = 20", output);
+        var score = System.Text.RegularExpressions.Regex.Match(output, @"held-out score: (\S+) nats/char = (\S+) bits/char over (\d+) chars, \d+% predicted");
+        Assert.True(score.Success, output);
+        var (nats, bits) = (double.Parse(score.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), double.Parse(score.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(double.IsFinite(nats) && nats > 0, output);
+        Assert.Equal(nats / Math.Log(2), bits, 0.01);
+        Assert.Equal(heldOut.Length.ToString(), score.Groups[3].Value);
+        var continued = output.Split('\n').Single(l => l.StartsWith("continued: ", StringComparison.Ordinal));
+        Assert.Equal("continued: ".Length + heldOut.Length + generated, continued.Length); // the sentence and the generated chars
+        Assert.StartsWith("continued: " + heldOut, continued);
+        var listed = (await new Catalog.CatalogClient(_server.Channel).ListCorporaAsync(new ListCorporaRequest())).Corpora.Single(c => c.Name == corpus);
+        Assert.True(listed.Uploaded);
+        Assert.Equal(text.Length, listed.Characters);
     }
 
     /// <summary>
