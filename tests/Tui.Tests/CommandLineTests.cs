@@ -97,6 +97,8 @@ public partial class CommandLineTests
     [InlineData(new[] { "lr-find", "gru" }, "charrnn: Argument 'gru' not recognized. Must be one of: 'char3', ")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--arch", "stateful-rnn" }, "charrnn: Two architectures given, 'stateful-gru' and --arch 'stateful-rnn'; give one.")]
     [InlineData(new[] { "lr-find", "char3", "--n-hidden", "0" }, "charrnn: --n-hidden 0 is not allowed")]
+    [InlineData(new[] { "lr-find", "--recipe", "lessn" }, "charrnn: --recipe 'lessn' is not a recipe; known: lesson (stateful-lstm --lower --min-freq 3). Did you mean 'lesson'?")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--recipe", "lesson" }, "charrnn: --recipe lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop --recipe and give stateful-gru the settings as flags: --lower --min-freq 3.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--epochs", "2" }, "charrnn: Unrecognized command or argument '--epochs'.")] // the search counts its own steps
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);
 
@@ -1048,6 +1050,10 @@ public partial class CommandLineTests
         Assert.Contains("(default: 1e-7;", lines.Single(l => l.TrimStart().StartsWith("--start-lr", StringComparison.Ordinal)));
         Assert.Contains("(default: 10,", lines.Single(l => l.TrimStart().StartsWith("--end-lr", StringComparison.Ordinal)));
         Assert.DoesNotContain(lines, l => l.Contains("E-0", StringComparison.Ordinal) || l.Contains("E+0", StringComparison.Ordinal));
+        // --recipe: what of the recipe a search takes, and what it does not.
+        var help = Regex.Replace(string.Join(' ', lines), " {2,}", " ");
+        Assert.Contains("--recipe <name> Search with a named recipe's architecture and text settings (lowercasing, --min-freq), not its epochs or schedule: the search counts its own steps and sets the rate.", help);
+        Assert.Contains("Recipes: lesson (stateful-lstm --lower --min-freq 3).", help);
     }
 
     [Fact]
@@ -1177,6 +1183,27 @@ public partial class CommandLineTests
         var folder = Path.Combine(root, "m");
         Printed([.. train.Split(' ')[1..], "--max-steps", "1", "--sample-chars", "0", "--out", folder]);
         Assert.True(File.Exists(Path.Combine(folder, "last.ckpt")));
+    });
+
+    [Fact]
+    public void Lr_find_recipe_searches_the_recipes_model_and_prints_a_train_line_with_the_recipe_and_only_the_flags_that_change_it() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        string[] sizes = ["--n-hidden", "16", "--n-fac", "4", "--bs", "4", "--bptt", "4"];
+        // --lower says what the recipe says (left out of the line); --min-freq 2 changes it (kept).
+        var lines = Printed(["lr-find", "--recipe", "lesson", "--corpus", corpus, .. sizes, "--lower", "--min-freq", "2", "--steps", "20", "--start-lr", "1e-3", "--threads", "1"]).TrimEnd().Split('\n');
+        Assert.Contains(" · stateful-lstm ", lines[0]); // the recipe's architecture
+        Assert.EndsWith(" · adam · wd 1e-5 · lower true · min_freq 2", lines[1]); // its lowercasing, the flag's min_freq; the lesson's lr and wd
+        var train = lines[^1];
+        Assert.Matches($@"^charrnn train --recipe lesson --corpus {Regex.Escape(corpus)} --min-freq 2 --threads 1 --n-fac 4 --n-hidden 16 --bs 4 --bptt 4 --lr \d\.\de-\d\d$", train);
+
+        // The line trains the model searched: the recipe's architecture and text settings, the flag over it, the sizes given.
+        var folder = Path.Combine(root, "m");
+        Printed([.. train.Split(' ')[1..], "--max-steps", "1", "--sample-chars", "0", "--out", folder]);
+        var trained = Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt"));
+        Assert.Equal(("stateful-lstm", true, 2, 80), (trained.Architecture, trained.Training.Lowercase, trained.Training.MinFrequency, trained.Training.Epochs));
+        Assert.Equal(16, trained.HyperParameters["n_hidden"]);
     });
 
     [Fact]

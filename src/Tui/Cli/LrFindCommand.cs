@@ -21,6 +21,9 @@ public static class LrFindCommand
     public static Command Create()
     {
         var architectureFlags = new ArchitectureFlags("stateful-lstm");
+        var recipe = RecipeOption.Create("Search with a named recipe's architecture and text settings (lowercasing, --min-freq), not its " +
+                                         "epochs or schedule: the search counts its own steps and sets the rate. Flags given beside it override it, " +
+                                         "and the train line printed is the recipe's with the rate found.", r => r.SearchFlags);
         var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." }.NotEmpty("a text file or a known corpus name, or leave it out for nietzsche");
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
         var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 };
@@ -37,22 +40,24 @@ public static class LrFindCommand
                                              "rising exponentially from --start-lr to --end-lr, stopping once the smoothed loss passes 4 × its best; print the smoothed loss " +
                                              "against the rate, the rate where it falls fastest and the lowest loss's rate / 10, and a charrnn train line. Ctrl+C stops it and shows what it has.")
         {
-            architectureFlags.Argument, architectureFlags.Arch, corpus, lower, minFreq, seed, startLr, endLr, steps, json, device, threads,
+            architectureFlags.Argument, architectureFlags.Arch, recipe, corpus, lower, minFreq, seed, startLr, endLr, steps, json, device, threads,
         };
         foreach (var o in flags.All) command.Add(o);
         foreach (var o in architectureFlags.HyperParameters.Values) command.Add(o);
 
         command.SetAction(parse =>
         {
-            var architecture = Architectures.Get(architectureFlags.Given(parse) ?? "stateful-lstm");
+            var chosenRecipe = RecipeOption.Chosen(parse, recipe);
+            var architecture = Architectures.Get(RecipeOption.ArchitectureOf(architectureFlags.Given(parse), chosenRecipe, r => r.SearchFlags));
             var hyperParameters = architectureFlags.Resolve(parse, architecture);
             var schedule = new ExponentialSchedule(parse.GetValue(startLr) ?? DefaultStartLr, parse.GetValue(endLr) ?? DefaultEndLr, parse.GetValue(steps));
             var options = flags.Apply(parse, new TrainingOptions
             {
                 LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
                 WeightDecay = LayerGroupValues.All(architecture.DefaultWeightDecay),
-                Lowercase = parse.GetValue(lower),
-                MinFrequency = parse.GetValue(minFreq),
+                // The recipe's, unless the flag is given: then the flag's, as train takes them.
+                Lowercase = parse.GetResult(lower) is { Implicit: false } || chosenRecipe == null ? parse.GetValue(lower) : chosenRecipe.Lowercase,
+                MinFrequency = parse.GetResult(minFreq) is { Implicit: false } || chosenRecipe == null ? parse.GetValue(minFreq) : chosenRecipe.MinFrequency,
                 Seed = parse.GetValue(seed),
             }).Validate();
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
@@ -61,7 +66,7 @@ public static class LrFindCommand
             var asJson = parse.GetValue(json);
             var heading = $"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}";
             var searching = string.Create(CultureInfo.InvariantCulture,
-                $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {options.Optimizer} · wd {TrainingSettingsLine.Values(options.WeightDecay)}{(options.Clip > 0 ? $" · clip {HyperParameterSpec.Number(options.Clip)}" : "")}");
+                $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {options.Optimizer} · wd {TrainingSettingsLine.Values(options.WeightDecay)}{(options.Clip > 0 ? $" · clip {HyperParameterSpec.Number(options.Clip)}" : "")}{TextSettings(options)}");
             if (!asJson)
             {
                 Console.WriteLine(heading);
@@ -76,13 +81,17 @@ public static class LrFindCommand
                 Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\rstep {step}/{schedule.Steps}  lr {LearningRatePlot.Rate(p.Rate)}  smoothed loss {p.SmoothedLoss:F3}   ")));
             var finding = finder.Run(console.Stopping, progress);
             if (progress != null) Console.Error.Write("\r" + new string(' ', 60) + "\r");
-            var train = finding.Suggestion is { } s ? TrainLine(parse, command, architecture, finding.RatesAt(s.MinimumLossRateOverTen)) : null;
+            var train = finding.Suggestion is { } s ? TrainLine(parse, command, architecture, chosenRecipe, finding.RatesAt(s.MinimumLossRateOverTen)) : null;
             if (asJson) Console.WriteLine(Json(architecture, text, schedule, finding, train));
             else Print(finding, train);
             return console.SignalExitCode ?? 0; // 130 after Ctrl+C, as train gives: what was found is printed all the same
         });
         return command;
     }
+
+    /// <summary>Lowercasing and --min-freq where not the defaults (a recipe's, or flags'), as train's settings line writes them.</summary>
+    private static string TextSettings(TrainingOptions options) =>
+        options.Lowercase || options.MinFrequency != 1 ? $" · lower {(options.Lowercase ? "true" : "false")} · min_freq {options.MinFrequency}" : "";
 
     private static void Print(LearningRateFinding finding, string? train)
     {
@@ -110,16 +119,25 @@ public static class LrFindCommand
             train_command = train,
         });
 
-    /// <summary>The options only the search takes: the train line leaves them out (and --lr, which it gives anew).</summary>
-    private static readonly string[] SearchOnly = ["--start-lr", "--end-lr", "--steps", "--json", "--lr", "--arch"];
+    /// <summary>The options only the search takes: the train line leaves them out (and --lr, which it gives anew; --recipe, which it gives first).</summary>
+    private static readonly string[] SearchOnly = ["--start-lr", "--end-lr", "--steps", "--json", "--lr", "--arch", "--recipe"];
 
-    /// <summary>charrnn train with the flags given here (the corpus, the sizes, wd, …) and <paramref name="rates"/> as --lr.</summary>
-    private static string TrainLine(ParseResult parse, Command command, Architecture architecture, LayerGroupValues rates)
+    /// <summary>
+    /// charrnn train with the flags given here (the corpus, the sizes, wd, …) and <paramref name="rates"/> as --lr. With a
+    /// recipe, --recipe NAME stands for the architecture and its settings, and only the flags that change them follow.
+    /// </summary>
+    private static string TrainLine(ParseResult parse, Command command, Architecture architecture, TrainingRecipe? recipe, LayerGroupValues rates)
     {
-        var words = new List<string> { "charrnn", "train", architecture.Name };
+        List<string> words = recipe == null ? ["charrnn", "train", architecture.Name] : ["charrnn", "train", "--recipe", recipe.Name];
         foreach (var option in command.Options)
         {
             if (SearchOnly.Contains(option.Name) || parse.GetResult(option) is not { Implicit: false } given) continue;
+            if (recipe != null && option.Name switch // a flag that says what the recipe says already
+                {
+                    "--lower" => parse.GetValue((Option<bool>)option) == recipe.Lowercase,
+                    "--min-freq" => parse.GetValue((Option<int>)option) == recipe.MinFrequency,
+                    _ => false,
+                }) continue;
             words.Add(option.Name);
             words.AddRange(given.Tokens.Select(t => Quoted(t.Value)));
         }

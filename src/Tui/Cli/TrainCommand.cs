@@ -20,12 +20,7 @@ public static class TrainCommand
     {
         var architectureFlags = new ArchitectureFlags("stateful-lstm");
         var (archArgument, arch, hyper) = (architectureFlags.Argument, architectureFlags.Arch, architectureFlags.HyperParameters);
-        var recipe = new Option<string?>("--recipe") { Description = $"Start from a named recipe's settings; flags given beside it override them. Recipes: {TrainingRecipe.Known}.", HelpName = "name" };
-        recipe.Validators.Add(result =>
-        {
-            if (result.Tokens is not [{ Value: var value }] || TrainingRecipe.All.Any(r => r.Name == value)) return;
-            result.AddError($"--recipe '{value}' is not a recipe; known: {TrainingRecipe.Known}.{ClosestName.Suggestion(value, TrainingRecipe.All.Select(r => r.Name))}");
-        });
+        var recipe = RecipeOption.Create("Start from a named recipe's settings; flags given beside it override them.", r => r.Flags);
         var models = CommonOptions.ModelsDir();
         models.Description = "Folder that holds model folders: the model goes in MODELS/NAME.";
         var name = new Option<string?>("--name") { Description = "The model's name: its folder in --models (default: the architecture's name)." };
@@ -48,8 +43,8 @@ public static class TrainCommand
 
         command.SetAction(parse =>
         {
-            var chosenRecipe = TrainingRecipe.All.FirstOrDefault(r => r.Name == parse.GetValue(recipe));
-            var architecture = Architectures.Get(ArchitectureOf(architectureFlags.Given(parse), chosenRecipe));
+            var chosenRecipe = RecipeOption.Chosen(parse, recipe);
+            var architecture = Architectures.Get(RecipeOption.ArchitectureOf(architectureFlags.Given(parse), chosenRecipe, r => r.Flags));
             var hyperParameters = architectureFlags.Resolve(parse, architecture);
             var options = new TrainingOptions
             {
@@ -102,17 +97,6 @@ public static class TrainCommand
         });
         return command;
     }
-
-    /// <summary>
-    /// The architecture given, else the recipe's, else stateful-lstm. A recipe's settings are tuned to its
-    /// architecture (the lesson's SGDR run, to its LSTM): another one given with it is refused, not trained so.
-    /// </summary>
-    private static string ArchitectureOf(string? given, TrainingRecipe? recipe) => given switch
-    {
-        not null when recipe != null && given != recipe.Architecture =>
-            throw new ArgumentException($"--recipe {recipe.Name} is for {recipe.Architecture}, not {given}; drop the architecture, or drop --recipe and give {given} the settings as flags: {recipe.Flags}."),
-        _ => given ?? recipe?.Architecture ?? "stateful-lstm",
-    };
 
     /// <summary>--out as given, else MODELS/NAME (models/ARCH by default): a model name as the server takes it, not a path.</summary>
     private static string FolderFor(string? output, string? models, string? name, Architecture architecture)

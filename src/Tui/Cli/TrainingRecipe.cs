@@ -22,6 +22,12 @@ public sealed record TrainingRecipe(string Name, string Architecture, bool Lower
     /// <summary>The flags it stands for, as charrnn train takes them.</summary>
     public string Flags => $"{(Lowercase ? "--lower " : "")}--epochs {Epochs} --schedule {Quoted(Schedule)} --min-freq {MinFrequency}";
 
+    /// <summary>
+    /// The flags of it that charrnn lr-find takes: its text settings, not its epochs or schedule (a search counts its
+    /// own steps and sets the rate itself).
+    /// </summary>
+    public string SearchFlags => $"{(Lowercase ? "--lower " : "")}--min-freq {MinFrequency}";
+
     // A schedule with phases holds ';' and spaces, which a shell or the REPL would split: quoted, the flags and keys can be pasted.
     private static string Quoted(string value) => value.IndexOfAny([';', ' ']) < 0 ? value : $"'{value}'";
 
@@ -33,8 +39,6 @@ public sealed record TrainingRecipe(string Name, string Architecture, bool Lower
     /// <summary>The recipe's settings under <paramref name="options"/>' others; flags given are applied after.</summary>
     public TrainingOptions Apply(TrainingOptions options) =>
         options with { Lowercase = Lowercase, Epochs = Epochs, Schedule = Schedule, MinFrequency = MinFrequency };
-
-    public static string Known => KnownAs(r => r.Flags);
 
     /// <summary>Each recipe with its architecture and its settings, as <paramref name="settings"/> writes them (flags or keys).</summary>
     public static string KnownAs(Func<TrainingRecipe, string> settings) => string.Join("; ", All.Select(r => $"{r.Name} ({r.Architecture} {settings(r)})"));
