@@ -71,6 +71,8 @@ public sealed partial class Trainer : IDisposable
     private long? _stepsForEpochs;
     private readonly Stopwatch _runClock = new(); // this Run's time, against Options.TimeBudget
     private string? _brokenBy;
+    /// <summary>Why the run stops early (<see cref="EarlyStopping"/>), set at the epoch end that decided it; null: it goes on.</summary>
+    private string? _stoppedEarly;
     /// <summary>Whether this run has seeded the generators (on CUDA only its first step does).</summary>
     private bool _seeded;
 
@@ -128,8 +130,17 @@ public sealed partial class Trainer : IDisposable
     public List<EpochRecord> History { get; }
     public DateTimeOffset Created { get; }
 
-    /// <summary>All epochs or steps are done, the last epoch's end (validation, checkpoints) included.</summary>
-    public bool IsComplete => _epochEnd == null && Options.Reached(Position);
+    /// <summary>
+    /// All epochs or steps are done, or the validation loss stopped improving (<see cref="StoppedEarly"/>),
+    /// the last epoch's end (validation, checkpoints) included.
+    /// </summary>
+    public bool IsComplete => _epochEnd == null && (Options.Reached(Position) || _stoppedEarly != null);
+
+    /// <summary>
+    /// Why this run stops before its epochs (patience ran out at an epoch end of this run), or null. A resumed
+    /// run starts without it: it trains at least one epoch, which stops it again unless that one improves.
+    /// </summary>
+    public string? StoppedEarly => _stoppedEarly;
 
     /// <summary>Batches in the current epoch.</summary>
     public int BatchesInEpoch => _data.Train.BatchesPerEpoch(Position.Epoch);
@@ -400,15 +411,15 @@ public sealed partial class Trainer : IDisposable
     public TrainingOutcome Finish(bool waitForWrites = true)
     {
         Position = Position with { Finished = true };
-        var reason = Position.Epoch < Options.Epochs ? $"reached max_steps = {Options.MaxSteps}"
+        var reason = _stoppedEarly ?? (Position.Epoch < Options.Epochs ? $"reached max_steps = {Options.MaxSteps}"
             // Both bounds hold: whichever of max_steps and epochs comes first ends the run, so say when epochs cut max_steps short.
             : Options.MaxSteps > Position.Step ? $"finished {Options.Epochs} epoch(s) (epochs = {Options.Epochs}) at step {Position.Step}, before max_steps = {Options.MaxSteps}: ask for more epochs to train to max_steps"
-            : $"finished {Options.Epochs} epoch(s)";
+            : $"finished {Options.Epochs} epoch(s)");
         var best = TakeValidatedAsBest();
         var path = Directory == null ? null : QueueCheckpoint("finished"); // saved even when an epoch's end just saved the same step, so the file says why it stopped
         if (best) WriteCheckpoint("best validation loss", BestCheckpoint);
         if (waitForWrites) FlushCheckpoints(); // the epoch's own saves, queued just before, are on disk too when this returns
-        return new TrainingOutcome(TrainingOutcomeKind.Finished, reason, path, History.LastOrDefault());
+        return new TrainingOutcome(TrainingOutcomeKind.Finished, reason, path, History.LastOrDefault(), StoppedEarly: _stoppedEarly != null);
     }
 
     /// <summary>Stops with a checkpoint, so the run can be resumed.</summary>

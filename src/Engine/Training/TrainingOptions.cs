@@ -34,6 +34,11 @@ public sealed record TrainingOptions
     /// lesson's cycle_save_name did: last.ckpt is written over at the next epoch's end.
     /// </summary>
     public bool KeepCycleCheckpoints { get; init; }
+    /// <summary>
+    /// Stop once the validation loss has not improved on its best for this many epochs in a row (0: off);
+    /// see <see cref="EarlyStopping"/>. best.ckpt keeps the best model either way.
+    /// </summary>
+    public int Patience { get; init; }
     /// <summary>Characters generated at each epoch end as a sample (0: none).</summary>
     public int SampleChars { get; init; } = 200;
     /// <summary>Minimum time between progress events.</summary>
@@ -64,6 +69,7 @@ public sealed record TrainingOptions
         new("val_fraction", Float, 0.2, 0.01, 0.5, "Share held out for validation."),
         new("seed", Int, 42, 0, int.MaxValue, "Seed for initialisation, shuffling and dropout."),
         new("sample_chars", Int, 200, 0, 10_000, "Characters sampled at each epoch end."),
+        new("patience", Int, 0, 0, EarlyStopping.MaxPatience, "Stop once the validation loss has not improved for this many epochs (0: off); SGDR restarts count, so give it more than a cycle."),
     ];
 
     /// <summary>A run at <paramref name="at"/> has trained all these options ask for: its epochs, or max_steps when set.</summary>
@@ -92,6 +98,7 @@ public sealed record TrainingOptions
         Check(MinFrequency is >= 1 and <= 1_000_000_000, $"min_freq = {MinFrequency} is not allowed; it must be from 1 to 1000000000.");
         Check(ValidFraction is >= 0.01 and <= 0.5, $"val_fraction = {ValidFraction} is not allowed; it must be from 0.01 to 0.5.");
         Check(Seed >= 0, $"seed = {Seed} is not allowed; it must be 0 or more.");
+        Check(Patience is >= 0 and <= EarlyStopping.MaxPatience, $"patience = {Patience} is not allowed; use 0 (off) or 1 to {EarlyStopping.MaxPatience} epochs.");
         Check(SampleChars is >= 0 and <= 10_000, $"sample_chars = {SampleChars} is not allowed; it must be from 0 to 10000.");
         return this;
     }
