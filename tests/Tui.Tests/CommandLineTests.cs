@@ -26,6 +26,7 @@ public partial class CommandLineTests
     [InlineData(new[] { "train", "--arch", "char3", "--identity-init" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // a yes/no flag needs no value
     [InlineData(new[] { "train", "--arch", "seq-rnn", "--identity-init", "maybe" }, "charrnn: --identity-init 'maybe' is not allowed; identity_init must be true or false.")]
     [InlineData(new[] { "train", "--identity-init", "char3" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // the architecture after a yes/no flag is the architecture, not the flag's value
+    [InlineData(new[] { "train", "--patience", "-1" }, "charrnn: --patience -1 is not allowed; use 0 (off) or 1 to 1000 epochs.")]
     [InlineData(new[] { "train", "--val-fraction", "0.7" }, "charrnn: --val-fraction 0.7 is not allowed; it must be from 0.01 to 0.5.")] // the flag as typed, not the engine's key
     [InlineData(new[] { "generate", "--model", "m", "--top-p", "2" }, "charrnn: --top-p 2 is not allowed; use a number greater than 0 and at most 1 (1: off).")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "9464" }, "charrnn: --metrics-listen '9464' is not HOST:PORT")]
@@ -1110,6 +1111,29 @@ public partial class CommandLineTests
         Assert.Contains("cycles end after epochs 3, 5, 9, 17, 33; --epochs 20 stops mid-cycle", resumed); // the SGDR phase counts from epoch 2
         var atEnd = PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--epochs", "17", "--threads", "1"]).Error;
         Assert.DoesNotContain("mid-cycle", atEnd);
+    });
+
+    [Fact]
+    public void Train_with_patience_stops_early_saying_why_and_resume_keeps_the_patience() => InTempFolder(root =>
+    {
+        // Random letters: nothing in the training text predicts the validation text, so its loss soon stops improving.
+        var random = new Random(3);
+        var corpus = Path.Combine(root, "noise.txt");
+        File.WriteAllText(corpus, new string(Enumerable.Range(0, 1200).Select(_ => (char)('a' + random.Next(8))).ToArray()));
+        var folder = Path.Combine(root, "m");
+        string[] tiny = ["--corpus", corpus, "--threads", "1", "--n-hidden", "32", "--n-fac", "8", "--bs", "8", "--bptt", "8", "--lr", "0.03", "--sample-chars", "0"];
+        var printed = Printed(["train", "stateful-gru", "--out", folder, "--epochs", "40", "--patience", "2", .. tiny]);
+        Assert.Contains(" · patience 2 · ", printed); // the settings line
+        var last = Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt"));
+        Assert.True(last.Position.Epoch < 40, $"the run should stop early; it trained {last.Position.Epoch} epochs");
+        var best = last.History.MinBy(h => h.ValidLoss)!;
+        Assert.Contains(FormattableString.Invariant($"\nstopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}) for 2 epochs (patience 2); checkpoint "),
+            printed.ReplaceLineEndings("\n"));
+        // The saved patience holds on resume, the count going on: one more epoch without improvement stops it.
+        var resumed = Printed(["resume", folder, "--corpus", corpus, "--threads", "1"]);
+        Assert.Contains("for 3 epochs (patience 2)", resumed);
+        Assert.Equal(last.Position.Epoch + 1, Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Epoch);
+        AssertUserError(["resume", folder, "--corpus", corpus, "--patience", "1001"], "charrnn: --patience 1001 is not allowed; use 0 (off) or 1 to 1000 epochs.");
     });
 
     [Fact]

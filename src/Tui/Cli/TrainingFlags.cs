@@ -26,11 +26,13 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
     public Option<long?> MaxSteps { get; } = new("--max-steps") { Description = $"Stop after this many steps in total (0: no limit), or at the end of --epochs if sooner{Default(resuming, Defaults.MaxSteps)}." };
     public Option<string?> TimeBudget { get; } = new("--time-budget") { Description = "Stop after this long in this run, e.g. 90s, 10m, 1h30m (default: no limit)." };
     public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = $"Characters sampled at each epoch end (0: none){Default(resuming, Defaults.SampleChars)}." };
+    public Option<int?> Patience { get; } = new("--patience") { Description = $"Stop once the validation loss has not improved on its best for N epochs in a row, 0 to {EarlyStopping.MaxPatience} (0: off; best.ckpt keeps the best model either way). " +
+        $"Every epoch counts, an SGDR restart's too, which raises the loss: give more than a cycle's epochs. A resume continues the count{Default(resuming, "0")}." };
     public Option<bool?> KeepCycles { get; } = new("--keep-cycles") { Description = $"Keep each SGDR cycle's end as cycle-N.ckpt beside last.ckpt (the lesson's cycle_save_name){Default(resuming, "no")}." };
 
     public IEnumerable<Option> All => searching ? [Lr, Wd, Optimizer, Clip]
-        : resuming ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, SampleChars, KeepCycles]
-        : [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, SampleChars, KeepCycles];
+        : resuming ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, Patience, SampleChars, KeepCycles]
+        : [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, Patience, SampleChars, KeepCycles];
 
     public TrainingOptions Apply(ParseResult parse, TrainingOptions options)
     {
@@ -49,6 +51,7 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
         if (parse.GetValue(Clip) is { } clip) options = options with { Clip = clip };
         if (parse.GetValue(MaxSteps) is { } maxSteps) options = options with { MaxSteps = maxSteps };
         if (parse.GetValue(TimeBudget) is { } budget) options = options with { TimeBudget = Durations.Parse(budget, TimeBudget.Name) };
+        if (parse.GetValue(Patience) is { } patience) options = options with { Patience = patience };
         if (parse.GetValue(SampleChars) is { } sample) options = options with { SampleChars = sample };
         if (parse.GetResult(KeepCycles) is not null) options = options with { KeepCycleCheckpoints = parse.GetValue(KeepCycles) ?? true };
         options = options.Validate();

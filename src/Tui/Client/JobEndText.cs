@@ -25,9 +25,15 @@ public static class JobEndText
         _ => null,
     };
 
-    /// <summary>"finished: reached max_steps = 2", but "finished 2 epoch(s)" and "stopped on request", not "finished: finished …".</summary>
+    /// <summary>
+    /// "finished: reached max_steps = 2", but "finished 2 epoch(s)" and "stopped on request", not "finished: finished …";
+    /// and a run its patience ended, finished as it is, says "stopped early: …" alone.
+    /// </summary>
     internal static string Said(string state, string reason) =>
-        reason.StartsWith(state + " ", StringComparison.OrdinalIgnoreCase) ? reason : $"{state}: {reason}";
+        reason.StartsWith(state + " ", StringComparison.OrdinalIgnoreCase) || reason.StartsWith(StoppedEarly, StringComparison.Ordinal) ? reason : $"{state}: {reason}";
+
+    /// <summary>How the engine's reason for a run its patience ended starts (EarlyStopping).</summary>
+    private const string StoppedEarly = "stopped early: ";
 
     private static string Validation(bool has, double loss, double accuracy) =>
         has ? string.Create(CultureInfo.InvariantCulture, $" · val {loss:F4} nats/char, accuracy {accuracy:P1}") : "";
