@@ -220,6 +220,44 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(120, eventsA[^1].Step);
     }
 
+    [Fact]
+    public async Task A_job_with_patience_finishes_early_saying_why_and_a_resume_keeps_counting()
+    {
+        // Random letters: nothing in the training text predicts the validation text, so its loss soon stops improving.
+        var random = new Random(3);
+        File.WriteAllText(Path.Combine(server.Options.CorporaDirectory!, "noise.txt"), new string(Enumerable.Range(0, 1200).Select(_ => (char)('a' + random.Next(8))).ToArray()));
+        var request = Request("patient", maxSteps: 0, epochs: 40);
+        request.CorpusName = "noise";
+        request.Hyperparameters["n_hidden"] = 32;
+        request.Options.LearningRate[0] = 3e-2;
+        request.Options.SampleChars = 0;
+        request.Options.Patience = 2;
+        var events = await Client.Train(request).Events();
+
+        var epochs = events.Where(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd).Select(e => e.EpochEnd.Record).ToList();
+        var best = epochs.MinBy(r => r.ValidLoss)!;
+        Assert.True(epochs.Count < 40, $"the job should stop early; it trained {epochs.Count} epochs");
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        Assert.True(events[^1].Finished.StoppedEarly);
+        Assert.Equal(FormattableString.Invariant($"stopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}) for 2 epochs (patience 2)"),
+            events[^1].Finished.Reason);
+        Assert.Contains(events, e => e.CheckpointSaved?.Reason == "finished");
+        var watched = (await Client.WatchJob(new WatchJobRequest { JobId = events[0].JobId }).Events())[^1];
+        Assert.Equal(events[^1].Finished, watched.Finished); // WatchJob's replay ends the same way
+        Assert.Equal(2, (await server.Catalog.GetModelAsync(new GetModelRequest { Name = "patient" })).TrainingOptions.Patience);
+
+        // Resumed as it was, the count goes on from the model's epochs: one more without improvement ends it.
+        var resumed = await Client.Train(new StartJobRequest { ModelName = "patient", Resume = true }).Events();
+        Assert.Single(resumed, e => e.EventCase == JobEvent.EventOneofCase.EpochEnd);
+        Assert.True(resumed[^1].Finished.StoppedEarly);
+        Assert.EndsWith("for 3 epochs (patience 2)", resumed[^1].Finished.Reason);
+
+        // Patience 0 is off: the job trains its epochs.
+        var off = await Client.Train(new StartJobRequest { ModelName = "patient", Resume = true, Options = new TrainingOptions { Patience = 0, Epochs = epochs.Count + 3 } }).Events();
+        Assert.Equal(2, off.Count(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd));
+        Assert.False(off[^1].Finished.StoppedEarly);
+    }
+
     /// <summary>
     /// Runs <paramref name="test"/> while a long job trains alone, past its fifth step, with the device loop
     /// and the job's step (read on the device thread); stops the job after.
@@ -1001,6 +1039,11 @@ public class TrainingJobTests(ServerFixture server)
         e = await Start(cycles);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.StartsWith("options.keep_cycle_checkpoints keeps each SGDR cycle's end, and schedule 'constant' has no cycles", e.Status.Detail);
+
+        var patience = Request("x0"); patience.Options.Patience = 1001;
+        e = await Start(patience);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("options.patience = 1001 is not allowed; use 0 (off) or 1 to 1000 epochs.", e.Status.Detail);
 
         var arch = Request("x1"); arch.Architecture = "transformer";
         e = await Start(arch);

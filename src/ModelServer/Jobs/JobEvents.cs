@@ -36,8 +36,11 @@ public abstract record JobEnd : JobEventPayload
 {
     public int? Epoch { get; init; }
 }
-/// <summary><paramref name="Final"/>: the validation loss and accuracy of the weights the job ended with, when measured.</summary>
-public sealed record JobFinished(string Reason, double? BestValidLoss, ValidationRecord? Final = null) : JobEnd;
+/// <summary>
+/// <paramref name="Final"/>: the validation loss and accuracy of the weights the job ended with, when measured.
+/// <paramref name="StoppedEarly"/>: its patience ended it before its epochs (false in events stored before it was added).
+/// </summary>
+public sealed record JobFinished(string Reason, double? BestValidLoss, ValidationRecord? Final = null, bool StoppedEarly = false) : JobEnd;
 public sealed record JobFailed(string Reason) : JobEnd;
 /// <summary><paramref name="OnRequest"/>: someone stopped it (StopJob), not its time budget or the server's shutdown.</summary>
 public sealed record JobStopped(string Reason, bool CheckpointSaved, ValidationRecord? Final = null, bool OnRequest = false) : JobEnd;

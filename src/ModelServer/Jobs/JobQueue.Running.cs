@@ -346,7 +346,7 @@ public sealed partial class JobQueue
         var final = validated is var (loss, accuracy) && double.IsFinite(loss) ? new ValidationRecord(job.Step, loss, accuracy) : null;
         var (state, payload) = outcome.Kind switch
         {
-            TrainingOutcomeKind.Finished => (JobState.Finished, (JobEventPayload)new JobFinished(outcome.Reason, job.BestValidLoss, final)),
+            TrainingOutcomeKind.Finished => (JobState.Finished, (JobEventPayload)new JobFinished(outcome.Reason, job.BestValidLoss, final, outcome.StoppedEarly)),
             // Stopped with the stop request's reason: on request (a time budget reached as it came has its own).
             TrainingOutcomeKind.Stopped => (JobState.Stopped, new JobStopped(outcome.Reason, outcome.CheckpointPath != null, final, OnRequest: outcome.Reason == job.StopRequest)),
             _ => (JobState.Failed, new JobFailed(outcome.Reason)),

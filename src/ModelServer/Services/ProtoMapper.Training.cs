@@ -25,6 +25,7 @@ public static partial class ProtoMapper
             SampleChars = o.SampleChars,
             ProgressIntervalSeconds = o.ProgressInterval.TotalSeconds,
             KeepCycleCheckpoints = o.KeepCycleCheckpoints,
+            Patience = o.Patience,
         };
         result.LearningRate.AddRange(Values(o.LearningRate));
         result.WeightDecay.AddRange(Values(o.WeightDecay));
@@ -80,6 +81,7 @@ public static partial class ProtoMapper
         Check(o.HasSeed && o.Seed != start.Seed, "seed"); if (o.HasSeed) result = result with { Seed = o.Seed };
         Check(o.HasSampleChars, "sample_chars"); if (o.HasSampleChars) result = result with { SampleChars = o.SampleChars };
         Check(o.HasKeepCycleCheckpoints, "keep_cycle_checkpoints"); if (o.HasKeepCycleCheckpoints) result = result with { KeepCycleCheckpoints = o.KeepCycleCheckpoints };
+        Check(o.HasPatience, "patience"); if (o.HasPatience) result = result with { Patience = o.Patience }; // its range: Validate's, below
         Check(o.HasProgressIntervalSeconds, "progress_interval_seconds");
         if (o.HasProgressIntervalSeconds)
         {
@@ -171,7 +173,7 @@ public static partial class ProtoMapper
                 result.CheckpointSaved = new Api.JobEvent.Types.CheckpointSaved { File = c.File, Reason = c.Reason, Epoch = c.Epoch, Step = c.Step };
                 break;
             case JobFinished f:
-                result.Finished = new Api.JobEvent.Types.Finished { Reason = f.Reason };
+                result.Finished = new Api.JobEvent.Types.Finished { Reason = f.Reason, StoppedEarly = f.StoppedEarly };
                 if (f.BestValidLoss is { } best && double.IsFinite(best)) result.Finished.BestValidLoss = best;
                 if (f.Final is { } finished) (result.Finished.FinalValidLoss, result.Finished.FinalValidAccuracy) = (finished.Loss, finished.Accuracy);
                 break;
