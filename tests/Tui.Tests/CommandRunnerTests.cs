@@ -217,6 +217,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("train stateful-gru name=x sample_chars=x", "sample_chars=x is not a whole number; use 0 to 10000.");
         await Refused("train stateful-gru name=x n_hidden=1.5", "n_hidden=1.5 is not a whole number; use 1 to ");
         await Refused("train stateful-gru name=x clip=x", "clip=x is not a number; use 0 to 1e6.");
+        await Refused("train stateful-gru name=x patience=1001", "patience=1001 is not allowed; use 0 to 1000.");
+        await Refused("resume gru patience=-1", "patience=-1 is not allowed; use 0 to 1000.");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
         await Refused("stop", "No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
         await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [seed=N] (models lists them).");
@@ -288,6 +290,26 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var folder = Path.Combine(fixture.Root, "to-upload-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(folder);
         return folder;
+    }
+
+    [Fact]
+    public async Task Train_with_patience_ends_the_job_early_saying_why()
+    {
+        // Random letters: nothing in the training text predicts the validation text, so its loss soon stops improving.
+        var random = new Random(3);
+        var file = Path.Combine(UploadFolder(), "noise.txt");
+        File.WriteAllText(file, new string(Enumerable.Range(0, 1200).Select(_ => (char)('a' + random.Next(8))).ToArray()));
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false); // as --exec runs a line: to the job's end
+        await runner.RunLineAsync($"upload {file} name=noise-patience");
+        await runner.RunLineAsync("train stateful-gru corpus=noise-patience name=patient n_hidden=32 n_fac=8 bs=8 bptt=8 lr=0.03 epochs=40 patience=2 sample_chars=0");
+        Assert.Empty(output.Errors);
+        var end = output.Events.Last();
+        Assert.True(end.Finished.StoppedEarly);
+        Assert.True(output.Events.Count(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd) < 40);
+        Assert.StartsWith("stopped early: validation loss has not improved on ", Client.JobEndText.Of(end)); // the line the REPL prints
+        Assert.Equal(2, (await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "patient" })).TrainingOptions.Patience);
+        await runner.RunLineAsync("delete patient; delete-corpus noise-patience");
     }
 
     [Fact]

@@ -34,6 +34,8 @@ public class CompleterTests
     [InlineData("train stateful-lstm optimizer=adamw", 35, 20, new[] { "optimizer=adamw" })]
     [InlineData("train stateful-gru lower=t", 26, 19, new[] { "lower=true" })]
     [InlineData("train stateful-gru LOWERCASE=f", 30, 19, new[] { "LOWERCASE=false" })] // an alias, as typed
+    [InlineData("train stateful-gru pat", 22, 19, new[] { "patience=" })]
+    [InlineData("resume lstm-big pat", 19, 16, new[] { "patience=" })] // a resume may change it
     [InlineData("train stateful-gru keep_cycles=", 31, 19, new[] { "keep_cycles=false", "keep_cycles=true" })]
     [InlineData("train stateful-lstm random_bptt=f", 33, 20, new[] { "random_bptt=false" })] // a yes/no hyperparameter
     [InlineData("train recipe=lesson corpus=n", 28, 20, new[] { "corpus=nietzsche" })]

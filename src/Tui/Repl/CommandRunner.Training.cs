@@ -304,6 +304,7 @@ public sealed partial class CommandRunner
             case "keep_cycles": o.KeepCycleCheckpoints = OptionValues.Bool(key, value) != 0; break;
             case "seed": o.Seed = OptionValues.IntegerIn(key, value, 0, int.MaxValue); break;
             case "sample_chars": o.SampleChars = OptionValues.IntegerIn(key, value, 0, int.MaxValue); break;
+            case "patience": o.Patience = OptionValues.IntegerIn(key, value, 0, int.MaxValue); break; // the range: the server's spec (CheckRanges)
             case "optimizer": o.Optimizer = value; break;
             case "min_freq": o.MinFreq = OptionValues.IntegerIn(key, value, 1, int.MaxValue); break;
             case "val_fraction": o.ValidFraction = OptionValues.Number(key, value); break;

@@ -271,7 +271,7 @@ public sealed class ModelsView : View
             key.Handled = true;
         };
         ShowCorpusChoices();
-        var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "max_steps" or "lr" or "lower" or "clip");
+        var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "max_steps" or "lr" or "lower" or "clip" or "patience");
         foreach (var spec in arch.Hyperparameters.Concat(training))
         {
             var value = spec.Name == "lr" ? arch.DefaultLearningRate : spec.DefaultValue;
