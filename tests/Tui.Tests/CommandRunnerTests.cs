@@ -309,6 +309,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.True(output.Events.Count(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd) < 40);
         Assert.StartsWith("stopped early: validation loss has not improved on ", Client.JobEndText.Of(end)); // the line the REPL prints
         Assert.Equal(2, (await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "patient" })).TrainingOptions.Patience);
+        await runner.RunLineAsync("info patient");
+        Assert.Contains(output.Lines, l => l.StartsWith("  training: ", StringComparison.Ordinal) && l.Contains(" · patience 2", StringComparison.Ordinal));
         await runner.RunLineAsync("delete patient; delete-corpus noise-patience");
     }
 

@@ -100,6 +100,7 @@ public sealed partial class CommandRunner
         if (o.HasSchedule && o.Schedule.Length > 0) options.Add($"schedule {o.Schedule}");
         if (o.WeightDecay.Any(w => w != 0)) options.Add($"wd {string.Join(",", o.WeightDecay.Select(SpecText.Real))}");
         if (o.HasClip && o.Clip > 0) options.Add($"clip {SpecText.Real(o.Clip)}");
+        if (o.HasPatience && o.Patience > 0) options.Add($"patience {o.Patience}");
         if (o.HasMinFreq) options.Add($"min_freq {o.MinFreq}");
         if (o.HasValidFraction) options.Add($"val_fraction {SpecText.Real(o.ValidFraction)}");
         output.Line("  training: " + string.Join(" · ", options));
