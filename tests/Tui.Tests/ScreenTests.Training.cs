@@ -122,6 +122,36 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void At_40_to_50_columns_the_figures_drop_their_least_important_ones_whole_instead_of_cutting_one()
+    {
+        _window.Monitor.Attach(new Protos.V1.Job { Id = "j-fig", ModelName = "m", State = Protos.V1.Job.Types.State.Running, TotalSteps = 12000 });
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-fig", Started = new Protos.V1.JobEvent.Types.Started { TotalSteps = 12000, Device = "cpu" } });
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-fig", Step = 4000, EpochEnd = new Protos.V1.JobEvent.Types.EpochEnd { Record = new Protos.V1.EpochRecord { Epoch = 12, Step = 4000, ValidLoss = 2.394 } } });
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-fig", Step = 4321,
+            Progress = new Protos.V1.JobEvent.Types.Progress { Step = 4321, Loss = 2.25, LearningRate = 1e-3, TotalSteps = 12000, CharsPerSecond = 112465, EpochProgress = 12.345, EtaSeconds = 3725 } });
+        _window.Show(_window.Training);
+        string[] FiguresRows() => Screen.Split('\n').Select(r => r.Trim('│', ' ')).Where(r => r.StartsWith("epoch ", StringComparison.Ordinal) || r.StartsWith("loss ", StringComparison.Ordinal)).ToArray();
+        // At 44 and 54 columns (a tab of 40 and 50) the second row was cut mid-figure: "… lr 1.0e-3 · 112" and "… 112,465 chars".
+        foreach (var (width, expected) in new[]
+        {
+            // The step (the progress bar's percentage says as much) and the learning rate (its chart shows it) go first.
+            (44, new[] { "epoch 12.35 · ETA 1h02m", "loss 2.250 · val 2.394 · 112,465 chars/s" }),
+            (54, new[] { "epoch 12.35 · step 4321/12000 · ETA 1h02m", "loss 2.250 · val 2.394 · 112,465 chars/s" }),
+        })
+        {
+            _app.Driver!.SetScreenSize(width, 24);
+            PumpUntil(() => _window.Training.Viewport.Width == width - 4 && FiguresRows().Length == 2, $"the figures at {width} columns");
+            Assert.Equal(expected, FiguresRows());
+        }
+        // At 80 columns and more every figure is there, as before.
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => _window.Training.Viewport.Width == 76 && FiguresRows().Length == 2, "the figures at 80 columns");
+        Assert.Equal(["epoch 12.35 · step 4321/12000 · ETA 1h02m", "loss 2.250 · val 2.394 · lr 1.0e-3 · 112,465 chars/s"], FiguresRows());
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
+    [Fact]
     public void The_epoch_samples_pane_shows_the_newest_sample_on_a_short_terminal()
     {
         _app.Driver!.SetScreenSize(100, 30); // the pane has one row: it showed the empty line after the last sample

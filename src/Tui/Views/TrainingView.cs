@@ -23,7 +23,8 @@ public sealed class TrainingView : View
     private readonly Label _stats = new() { X = 0, Y = 0, Width = Dim.Fill(), Height = 3, HotKeySpecifier = HotKeys.None };
     private readonly ProgressBar _progress = new() { X = 0, Width = Dim.Fill(), ProgressBarFormat = ProgressBarFormat.SimplePlusPercentage };
     private string _jobLine = "";
-    private string _figures = "";
+    // Two rows of figures, each a figure with its rank (0 the most important): a narrow tab leaves out the least important whole.
+    private (string Text, int Rank)[] _progressFigures = [], _lossFigures = [];
     private int _statsRows = 3;
     private readonly StreamTextView _samples = new() { Width = Dim.Fill(), Height = Dim.Fill(), NewestLineFromStart = true };
     private int _drawn = -1;
@@ -70,7 +71,10 @@ public sealed class TrainingView : View
         // A number keeps its unit on its row ("accuracy 50.3 %", not "50.3" then "%").
         var rows = WordWrap.Lines(_jobLine.Replace(" %", "\u00a0%", StringComparison.Ordinal), Math.Max(1, Viewport.Width), 3)
             .Select(r => r.Replace('\u00a0', ' ')).ToList();
-        _stats.Text = string.Join("\n", rows) + "\n" + _figures;
+        // At 40–50 columns the figures' rows were cut mid-figure ("… lr 1.0e-3 · 112"): the step (the bar's percentage says as
+        // much) and the learning rate (its chart shows it) are left out first, the loss and ETA last.
+        var width = Math.Max(1, Viewport.Width);
+        _stats.Text = string.Join("\n", rows) + "\n" + FiguresLine.Fit(_progressFigures, width) + "\n" + FiguresLine.Fit(_lossFigures, width);
         if (rows.Count + 2 == _statsRows) return;
         _statsRows = rows.Count + 2;
         _stats.Height = _statsRows; // a relayout only when the rows change: not on every progress report
@@ -103,9 +107,9 @@ public sealed class TrainingView : View
         var eta = m.EtaSeconds is { } s && !m.Disconnected ? Durations.Format(TimeSpan.FromSeconds(s)) : "?";
         var rate = m.Disconnected ? "- chars/s" : string.Create(CultureInfo.InvariantCulture, $"{m.CharsPerSecond:N0} chars/s");
         _jobLine = $"job {m.JobId} · model {m.ModelName} · {(m.Disconnected ? $"server unreachable, reconnecting (last seen {m.State})" : m.State)}";
-        _figures = string.Create(CultureInfo.InvariantCulture,
-            $"epoch {m.EpochProgress:F2} · step {m.Step}/{m.TotalSteps} · ETA {eta}\n" +
-            $"loss {Show(m.LastLoss)} · val {Show(m.LastValidLoss)} · lr {m.LearningRate:0.0e+0} · {rate}");
+        _progressFigures = [(string.Create(CultureInfo.InvariantCulture, $"epoch {m.EpochProgress:F2}"), 0), ($"step {m.Step}/{m.TotalSteps}", 2), ($"ETA {eta}", 1)];
+        _lossFigures = [($"loss {Show(m.LastLoss)}", 0), ($"val {Show(m.LastValidLoss)}", 1),
+            (string.Create(CultureInfo.InvariantCulture, $"lr {m.LearningRate:0.0e+0}"), 3), (rate, 2)];
         ShowStats();
         _progress.Fraction = (float)m.Fraction;
         _loss.Show(m.Loss, m.ValidLoss);
