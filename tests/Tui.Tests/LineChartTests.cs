@@ -128,4 +128,27 @@ public class LineChartTests
         ticks = chart.YTicks.ToList();
         Assert.True(ticks.Count >= 2 && ticks.Min() <= 2.0 && ticks.Max() >= 2.9, $"y labels: {string.Join(" ", ticks)}");
     }
+
+    [Fact]
+    public void On_a_chart_of_two_rows_the_x_axis_labels_give_their_row_to_the_data()
+    {
+        // The loss pane at the Train screen's least size (44×22): two rows, the axis on the first and its labels on the
+        // second, and every point drawn on the axis: no row of data.
+        var chart = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 24, 2) };
+        chart.Show([(0, 4.2), (100, 3.0), (200, 2.0), (300, 1.3)], [(150, 2.6), (300, 1.35)]);
+        var axisRow = chart.Viewport.Height - 1 - (int)chart.MarginBottom;
+        Assert.Equal(1, axisRow); // the bottom row: no row of x labels under it
+        Assert.Empty(chart.XTicks);
+        foreach (var p in new[] { new PointF(150, 2.6f), new PointF(300, 1.35f), new PointF(300, 1.3f), new PointF(0, 4.2f) })
+            Assert.Equal(0, chart.GraphSpaceToViewport(p).Y);
+        Assert.NotEmpty(chart.YTicks);
+        // A constant learning rate: its range reaches zero, where GraphView draws the axis; that was the data's one row.
+        var rate = new LineChart("step", "lr", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 13, 2) };
+        rate.Show([(0, 1e-3), (300, 1e-3)], []);
+        Assert.Equal(0, rate.GraphSpaceToViewport(new PointF(300, 1e-3f)).Y);
+        Assert.True(rate.GraphSpaceToViewport(new PointF(0, 0)).Y >= 1, "zero, and the axis, in the data's row");
+        chart.Frame = new Rectangle(0, 0, 24, 5); // a taller pane has its x labels back
+        Assert.Equal(3, chart.Viewport.Height - 1 - (int)chart.MarginBottom);
+        Assert.NotEmpty(chart.XTicks);
+    }
 }

@@ -52,9 +52,10 @@ public sealed class LineChart : GraphView
     protected override void OnViewportChanged(DrawEventArgs e)
     {
         base.OnViewportChanged(e);
-        // A short chart (an 80×24 terminal) gives the x axis's title row to the data.
+        // A short chart (an 80×24 terminal) gives the x axis's title row to the data; one of two rows (the Train screen's
+        // least size) its labels' row too: the axis was on the first row, its labels on the second, and no row was left for data.
         var compact = Viewport.Height < 8;
-        MarginBottom = compact ? 1u : 2u;
+        MarginBottom = Viewport.Height < 3 ? 0u : compact ? 1u : 2u;
         AxisX.Text = compact ? "" : _xLabel;
         if (Viewport.Size != _fittedSize && _lineData.Count + _markData.Count > 0) Show(_lineData, _markData);
     }
@@ -95,17 +96,24 @@ public sealed class LineChart : GraphView
         var nonNegative = minY >= 0;
         minY -= pad; maxY += pad;
         int width = Math.Max(1, Viewport.Width - (int)MarginLeft - 1), height = Math.Max(1, Viewport.Height - (int)MarginBottom - 1);
+        var lowest = all.Min(p => p.Y);
+        // GraphView draws the x axis where y is 0: on one row of data a range reaching zero (a flat learning rate's, 0 to
+        // twice it) drew the axis over that row. A positive series keeps its one row above zero, zero in the axis's row.
+        if (height == 1 && nonNegative && lowest > 0) minY = Math.Max(minY, lowest / 2);
         // The axes are drawn over the bottom row and the left column: keep the data a cell clear
         // of both, or the lowest losses vanish under the x axis (a positive series keeps zero as
         // its floor).
         // Zero is kept only where the lowest point still clears the axis by a row: on a chart of three rows (80×24) the
         // floor of zero put a loss of 1.3 under the axis, and the validation marks on it.
-        var floor = minY - (maxY - minY) / Math.Max(1, height - 1);
-        var lowest = all.Min(p => p.Y);
-        minY = nonNegative && floor < 0 && lowest >= maxY / height ? 0 : floor;
+        // A row of data a cell tall holds the whole range: the lowest point a row above the axis, the highest under the top.
+        var cellY = (maxY - minY) / Math.Max(1, height - 1);
+        var floor = minY - cellY;
+        var zeroFloor = nonNegative && floor < 0 && lowest >= maxY / height;
+        minY = zeroFloor ? 0 : floor;
         _leastLabel = nonNegative ? 0 : double.NegativeInfinity; // a floor just below zero labels no "-0.50"
         minX -= (maxX - minX) / Math.Max(1, width - 1);
-        CellSize = new PointF((float)((maxX - minX) / width), (float)((maxY - minY) / height));
+        // (maxY - floor) / height is that cell where height > 1; on one row of data it was two cells: the points fell on the axis.
+        CellSize = new PointF((float)((maxX - minX) / width), (float)(zeroFloor ? maxY / height : cellY));
         ScrollOffset = new PointF((float)minX, (float)minY);
         AxisX.Increment = Math.Max(1, Nice((maxX - minX) / Math.Max(1, width / 12.0))); // steps are whole: a finer label would repeat one ("60 60 61")
         // A narrow chart (the learning rate's at 80 columns) got a step wider than its data: its only label was "0".
@@ -138,7 +146,7 @@ public sealed class LineChart : GraphView
     }
 
     /// <summary>The x values labelled as the chart stands: those whose label is whole inside the view.</summary>
-    internal IEnumerable<double> XTicks => Ticks(ScrollOffset.X, ScrollOffset.X + CellSize.X * (Viewport.Width - (int)MarginLeft), AxisX.Increment)
+    internal IEnumerable<double> XTicks => MarginBottom == 0 ? [] : Ticks(ScrollOffset.X, ScrollOffset.X + CellSize.X * (Viewport.Width - (int)MarginLeft), AxisX.Increment)
         .Where(v => XLabelFits(this, GraphSpaceToViewport(new PointF((float)v, 0)).X, Label(v)));
 
     /// <summary>The y values labelled as the chart stands.</summary>
@@ -153,7 +161,7 @@ public sealed class LineChart : GraphView
     {
         public override void DrawAxisLabels(GraphView graph)
         {
-            if (!Visible) return;
+            if (!Visible || graph.MarginBottom == 0) return; // no row under the axis: its labels gave it to the data
             var y = GetAxisYPosition(graph);
             var from = graph.ViewportToGraphSpace((int)graph.MarginLeft, y).X;
             var to = graph.ViewportToGraphSpace(graph.Viewport.Width, y).X;
