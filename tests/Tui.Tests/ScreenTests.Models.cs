@@ -45,8 +45,8 @@ public sealed partial class ScreenTests
         File.WriteAllText(file, "an uploaded text, short but enough to list.\n");
         try
         {
-            Command($"upload {file} name=zz-notes");
-            PumpUntil(() => _window.Repl.Log.Content.Contains("uploaded zz-notes"), "the upload");
+            Command($"upload {file} name=tz-notes");
+            PumpUntil(() => _window.Repl.Log.Content.Contains("uploaded tz-notes"), "the upload");
             Await(_status.RefreshAsync());
             _window.Show(_window.Models);
             _app.Driver!.SetScreenSize(width, height);
@@ -56,13 +56,33 @@ public sealed partial class ScreenTests
             var field = _window.Models.CorpusField!;
             field.SetFocus();
             Press(Key.U.WithCtrl);
-            Type("zz");
-            PumpUntil(() => Screen.Contains("corpora: zz-notes"), "the upload listed first, the name Tab completes to");
+            Type("tz");
+            PumpUntil(() => Screen.Contains("corpora: tz-notes"), "the upload listed first, the name Tab completes to");
             Press(Key.Tab);
-            Assert.Equal("zz-notes", field.Text);
+            Assert.Equal("tz-notes", field.Text);
             Assert.True(field.HasFocus); // Tab completed the name instead of moving on
             Press(Key.Tab);
-            Assert.False(field.HasFocus); // a whole name: Tab moves on, as from every other field
+            Assert.False(field.HasFocus); // a whole name, the only one: Tab moves on, as from every other field
+            // Two that start with what was typed: Tab again on the whole name goes to the next, Shift+Tab back, as in a shell.
+            field.SetFocus();
+            Press(Key.U.WithCtrl);
+            Type("t");
+            Press(Key.Tab);
+            Assert.Equal("tiny", field.Text);
+            Press(Key.Tab);
+            Assert.Equal("tz-notes", field.Text);
+            Assert.True(field.HasFocus);
+            Press(Key.Tab);
+            Assert.Equal("tiny", field.Text); // round to the first
+            Press(Key.Tab.WithShift);
+            Assert.Equal("tz-notes", field.Text);
+            // Back in the field later, its whole name is where Tab moves on from.
+            Press(Key.CursorDown);
+            Assert.False(field.HasFocus);
+            field.SetFocus();
+            Press(Key.Tab);
+            Assert.False(field.HasFocus);
+            Assert.Equal("tz-notes", field.Text);
             // Typing a name still works, and one the server lacks says so (Train still sends it: the server's refusal says why).
             field.SetFocus();
             Press(Key.U.WithCtrl);
@@ -74,7 +94,7 @@ public sealed partial class ScreenTests
         {
             File.Delete(file);
             // Gone again for the tests after this one; not there if the upload failed, which the failure above says.
-            try { _fixture.Client.Catalog.DeleteCorpus(new CharRnn.Protos.V1.DeleteCorpusRequest { Name = "zz-notes" }); }
+            try { _fixture.Client.Catalog.DeleteCorpus(new CharRnn.Protos.V1.DeleteCorpusRequest { Name = "tz-notes" }); }
             catch (Grpc.Core.RpcException e) when (e.StatusCode == Grpc.Core.StatusCode.NotFound) { }
         }
     }
@@ -99,6 +119,14 @@ public sealed partial class ScreenTests
         Assert.Null(CorpusChoices.Complete("n", corpora)); // nietzsche and notes agree on "n" alone
         Assert.Null(CorpusChoices.Complete("tiny", corpora));
         Assert.Null(CorpusChoices.Complete("b", corpora)); // broken cannot be trained on
+        // Tab again on a whole name: the next that starts with what was typed before Tab, in the command line's order, round.
+        Assert.Equal("notes", CorpusChoices.Cycle("n", "nietzsche", corpora, back: false));
+        Assert.Equal("nietzsche", CorpusChoices.Cycle("n", "notes", corpora, back: false));
+        Assert.Equal("nietzsche", CorpusChoices.Cycle("n", "notes", corpora, back: true));
+        Assert.Equal("nietzsche", CorpusChoices.Cycle("n", "n", corpora, back: false)); // a part of several: the first of them
+        Assert.Null(CorpusChoices.Cycle("n", "n", corpora, back: true)); // Shift+Tab on a part moves back, as from any field
+        Assert.Null(CorpusChoices.Cycle("tiny", "tiny", corpora, back: false)); // the only one: Tab moves on
+        Assert.Null(CorpusChoices.Cycle("", "tiny", null, back: false));
     }
 
     [Fact]

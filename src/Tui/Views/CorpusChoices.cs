@@ -51,6 +51,25 @@ public static class CorpusChoices
         return common.Length > typed.Length ? common : null;
     }
 
+    /// <summary>
+    /// Tab again on a whole name (Shift+Tab: back), as shells cycle: the next name that starts with <paramref name="stem"/>
+    /// (what was typed before Tab completed it), in the order the command line lists its choices, round to the first; on
+    /// a part of several names (nothing more to complete), Tab gives the first of them. Null when there is no other name:
+    /// Tab then moves on, as it does from every other field, and Shift+Tab back from a part.
+    /// </summary>
+    public static string? Cycle(string stem, string current, IReadOnlyList<CorpusInfo>? corpora, bool back)
+    {
+        var names = Usable(corpora ?? []).Distinct().Order(StringComparer.Ordinal).ToList();
+        var cycle = names.Where(n => n.StartsWith(stem, StringComparison.Ordinal)).ToList();
+        var at = cycle.IndexOf(current);
+        if (at < 0)
+        {
+            var completing = names.Where(n => n.StartsWith(current, StringComparison.Ordinal)).ToList();
+            return !back && completing.Count > 1 ? completing[0] : null;
+        }
+        return cycle.Count > 1 ? cycle[(at + (back ? cycle.Count - 1 : 1)) % cycle.Count] : null;
+    }
+
     /// <summary>The names a job can train on: the text is here, or (a known corpus) fetched on first use.</summary>
     private static IEnumerable<string> Usable(IEnumerable<CorpusInfo> corpora) =>
         corpora.Where(c => c.Available || c.Sha256.Length > 0).Select(c => c.Name);

@@ -261,13 +261,30 @@ public sealed class ModelsView : View
         _corpusChoices = new Label { X = LabelWidth + 1, Y = row++, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(_corpusChoices);
         _corpusChoices.FrameChanged += (_, _) => ShowCorpusChoices(); // cut to the width it has
-        corpusField.TextChanged += (_, _) => ShowCorpusChoices();
-        // Tab completes a corpus name typed in part, as at the command line; with nothing to add it moves on.
+        // What was typed before Tab changed it: the names Tab cycles through start with it. Typing, or coming back to the
+        // field, starts anew, so that Tab moves on from a whole name there as from every other field.
+        string? stem = null;
+        var completing = false;
+        corpusField.TextChanged += (_, _) =>
+        {
+            if (!completing) stem = null;
+            ShowCorpusChoices();
+        };
+        corpusField.HasFocusChanged += (_, _) => stem = null;
+        // Tab completes a corpus name typed in part, as at the command line; again on a whole name it goes to the next that
+        // starts with what was typed (Shift+Tab back), as shells cycle; with nothing to add or cycle to it moves on.
         corpusField.KeyDown += (_, key) =>
         {
-            if (key != Terminal.Gui.Input.Key.Tab || CorpusChoices.Complete(corpusField.Text.Trim(), _status.Corpora) is not { } whole) return;
-            corpusField.Text = whole;
-            corpusField.InsertionPoint = new System.Globalization.StringInfo(whole).LengthInTextElements;
+            var back = key == Terminal.Gui.Input.Key.Tab.WithShift;
+            if (key != Terminal.Gui.Input.Key.Tab && !back) return;
+            var typed = corpusField.Text.Trim();
+            stem ??= typed;
+            var name = (back ? null : CorpusChoices.Complete(typed, _status.Corpora)) ?? CorpusChoices.Cycle(stem, typed, _status.Corpora, back);
+            if (name == null) return;
+            completing = true;
+            corpusField.Text = name;
+            completing = false;
+            corpusField.InsertionPoint = new System.Globalization.StringInfo(name).LengthInTextElements;
             key.Handled = true;
         };
         ShowCorpusChoices();
