@@ -10,29 +10,32 @@ public class TrainingTests
 {
     private static readonly Architecture Lstm = Architectures.Get("stateful-lstm");
 
-    /// <summary>An LSTM with dropout, random bptt and SGDR: every source of state a resume must restore.</summary>
-    private static Trainer NewLstmTrainer(string? folder, long maxSteps, string corpusText)
+    /// <summary>A two-layer model with dropout, random bptt and SGDR: every source of state a resume must restore.</summary>
+    private static Trainer NewTrainer(string? folder, long maxSteps, string corpusText, string arch = "stateful-lstm")
     {
-        var hp = Lstm.Resolve(new Dictionary<string, double>
+        var architecture = Architectures.Get(arch);
+        var hp = architecture.Resolve(new Dictionary<string, double>
         {
             ["n_fac"] = 6, ["n_hidden"] = 12, ["layers"] = 2, ["dropout"] = 0.3, ["bs"] = 4, ["bptt"] = 8, ["random_bptt"] = 1,
         });
         var options = Tiny.Options(epochs: 5, maxSteps: maxSteps) with { Schedule = "sgdr:cycle_len=1,cycle_mult=2", Clip = 1.0, SampleChars = 20 };
-        return Trainer.Create(Lstm, hp, options, Tiny.Corpus(corpusText), CPU, folder);
+        return Trainer.Create(architecture, hp, options, Tiny.Corpus(corpusText), CPU, folder);
     }
 
-    [Fact]
-    public void Stopping_saving_and_resuming_reproduces_an_uninterrupted_run()
+    [Theory]
+    [InlineData("stateful-lstm")]
+    [InlineData("stateful-gru")]
+    public void Stopping_saving_and_resuming_reproduces_an_uninterrupted_run(string arch)
     {
         var text = Tiny.Text(60); // ~1,150 training chars: about 30 batches per epoch, so the run crosses an epoch end
         using var straightDir = new TempFolder();
         using var resumedDir = new TempFolder();
 
-        using var straight = NewLstmTrainer(straightDir.Path, maxSteps: 45, text);
+        using var straight = NewTrainer(straightDir.Path, maxSteps: 45, text, arch);
         straight.Run();
         Assert.True(straight.Position.Epoch >= 1, "the run should cross an epoch boundary");
 
-        using (var first = NewLstmTrainer(resumedDir.Path, maxSteps: 17, text)) first.Run();
+        using (var first = NewTrainer(resumedDir.Path, maxSteps: 17, text, arch)) first.Run();
         using var resumed = Trainer.Resume(Path.Combine(resumedDir.Path, Trainer.LastCheckpoint), Tiny.Corpus(text), CPU, resumedDir.Path,
             o => o with { MaxSteps = 45 });
         Assert.Equal(17, resumed.Position.Step);
@@ -46,16 +49,18 @@ public class TrainingTests
         Assert.Equal(straight.History.Select(h => h.TrainLoss), resumed.History.Select(h => h.TrainLoss));
     }
 
-    [Fact]
-    public void Models_loaded_on_another_thread_meanwhile_leave_a_seeded_run_exactly_as_it_was()
+    [Theory]
+    [InlineData("stateful-lstm")]
+    [InlineData("stateful-gru")]
+    public void Models_loaded_on_another_thread_meanwhile_leave_a_seeded_run_exactly_as_it_was(string arch)
     {
         // A server loads a model for a new session (its initialisation draws from libtorch's generator)
         // while a job trains: the job's dropout masks must not change, or a resumed run is no longer exact.
         var text = Tiny.Text(60);
         using var dir = new TempFolder();
-        using var straight = NewLstmTrainer(dir.Path, maxSteps: 45, text);
+        using var straight = NewTrainer(dir.Path, maxSteps: 45, text, arch);
         straight.Run();
-        using var disturbed = NewLstmTrainer(null, maxSteps: 45, text);
+        using var disturbed = NewTrainer(null, maxSteps: 45, text, arch);
         var loads = 0;
         using var done = new CancellationTokenSource();
         var loader = new Thread(() =>
@@ -79,7 +84,7 @@ public class TrainingTests
     [Fact]
     public void Validating_leaves_the_model_in_the_mode_it_was_in()
     {
-        using var trainer = NewLstmTrainer(null, maxSteps: 2, Tiny.Text(60));
+        using var trainer = NewTrainer(null, maxSteps: 2, Tiny.Text(60));
         trainer.Model.eval(); // about to generate: dropout must stay off
         var (loss, _) = trainer.Validate();
         Assert.False(trainer.Model.training);
@@ -92,8 +97,8 @@ public class TrainingTests
     public void Random_draws_between_steps_do_not_change_a_runs_dropout()
     {
         var text = Tiny.Text(40);
-        using var quiet = NewLstmTrainer(null, maxSteps: 12, text);
-        using var busy = NewLstmTrainer(null, maxSteps: 12, text);
+        using var quiet = NewTrainer(null, maxSteps: 12, text);
+        using var busy = NewTrainer(null, maxSteps: 12, text);
         while (!quiet.IsComplete) quiet.Step();
         while (!busy.IsComplete)
         {
@@ -109,7 +114,7 @@ public class TrainingTests
     {
         var text = Tiny.Text(40);
         using var dir = new TempFolder();
-        using (var first = NewLstmTrainer(dir.Path, maxSteps: 8, text)) first.Run();
+        using (var first = NewTrainer(dir.Path, maxSteps: 8, text)) first.Run();
         var checkpoint = Path.Combine(dir.Path, Trainer.LastCheckpoint);
         using var same = Trainer.Resume(checkpoint, Tiny.Corpus(text), CPU, null, o => o with { MaxSteps = 16 });
         using var decayed = Trainer.Resume(checkpoint, Tiny.Corpus(text), CPU, null, o => o with { MaxSteps = 16, WeightDecay = LayerGroupValues.All(0.5) });
@@ -305,7 +310,7 @@ public class TrainingTests
     public void Cancellation_stops_within_one_batch_and_saves_a_checkpoint()
     {
         using var dir = new TempFolder();
-        using var trainer = NewLstmTrainer(dir.Path, maxSteps: 1000, Tiny.Text(60));
+        using var trainer = NewTrainer(dir.Path, maxSteps: 1000, Tiny.Text(60));
         using var cancel = new CancellationTokenSource();
         trainer.BatchEnded += step => { if (step == 5) cancel.Cancel(); };
         var outcome = trainer.Run(cancel.Token);
@@ -358,7 +363,7 @@ public class TrainingTests
     {
         var text = Tiny.Text(60);
         using var dir = new TempFolder();
-        using (var trainer = NewLstmTrainer(dir.Path, maxSteps: 17, text)) // ~30 batches an epoch: ends mid-epoch
+        using (var trainer = NewTrainer(dir.Path, maxSteps: 17, text)) // ~30 batches an epoch: ends mid-epoch
         {
             trainer.Run();
             Assert.True(trainer.Position.Batch > 0);
@@ -509,7 +514,7 @@ public class TrainingTests
     public void Steps_and_epochs_leave_no_tensors_behind()
     {
         using var dir = new TempFolder();
-        using var trainer = NewLstmTrainer(dir.Path, maxSteps: 1000, Tiny.Text(60));
+        using var trainer = NewTrainer(dir.Path, maxSteps: 1000, Tiny.Text(60));
         trainer.Progress += _ => { };
         for (int i = 0; i < 5; i++) trainer.Step();
         var live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;

@@ -13,6 +13,9 @@ public static class Architectures
     private static HyperParameterSpec Bptt => new("bptt", Int, 8, 1, 2048, "Back-propagation through time: characters per batch per stream.");
     private static HyperParameterSpec RandomBptt => new("random_bptt", Bool, 1, 0, 1,
         "Vary the sequence length per batch as fastai's LanguageModelLoader does (bptt/2 5% of the time, then ±N(0, 5)).");
+    // char-rnn's -num_layers and -dropout. The RNN and GRU default to the lesson's one layer and no dropout.
+    private static HyperParameterSpec Layers(double d) => new("layers", Int, d, 1, 8, "Stacked recurrent layers.");
+    private static HyperParameterSpec Dropout(double d) => new("dropout", Float, d, 0, 0.95, "Dropout between layers and on the output.");
 
     private static readonly Architecture[] All_ =
     [
@@ -33,20 +36,19 @@ public static class Architectures
              new("identity_init", Bool, 0, 0, 1, "Start the hidden-to-hidden weights at the identity matrix.")], 1e-3, 0,
             (h, v, _) => new SeqRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"), h.Bool("identity_init"))),
         new("stateful-rnn", "nn.RNN over the text stream; hidden state kept between batches (truncated BPTT).", DataLayout.Stream,
-            [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
-            (h, v, _) => new StatefulRnn(v, h.Int("n_fac"), h.Int("n_hidden"))),
+            [NFac, NHidden(256), Layers(1), Dropout(0), Bs(64), Bptt, RandomBptt], 1e-3, 0,
+            (h, v, target) => new StatefulRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("layers"), h.Float("dropout"), layersInOneCall: target == DeviceType.CUDA)),
         new("stateful-rnn-cell", "Stateful RNN with the recurrence written by hand from an RNN cell.", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
             (h, v, _) => new StatefulRnnCell(v, h.Int("n_fac"), h.Int("n_hidden"))),
         new("stateful-gru", "nn.GRU over the text stream.", DataLayout.Stream,
-            [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
-            (h, v, _) => new StatefulGru(v, h.Int("n_fac"), h.Int("n_hidden"))) { RecurrentGates = 3 },
+            [NFac, NHidden(256), Layers(1), Dropout(0), Bs(64), Bptt, RandomBptt], 1e-3, 0,
+            (h, v, target) => new StatefulGru(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("layers"), h.Float("dropout"), layersInOneCall: target == DeviceType.CUDA)) { RecurrentGates = 3 },
         new("stateful-gru-cell", "Stateful GRU from a hand-written cell that computes what nn.GRU does.", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
             (h, v, _) => new StatefulGruCell(v, h.Int("n_fac"), h.Int("n_hidden"))) { RecurrentGates = 3 },
         new("stateful-lstm", "nn.LSTM with n layers and dropout; the lesson's best model (trained with SGDR).", DataLayout.Stream,
-            [NFac, NHidden(512), new("layers", Int, 2, 1, 8, "Stacked LSTM layers."),
-             new("dropout", Float, 0.5, 0, 0.95, "Dropout between layers and on the output."), Bs(64), Bptt, RandomBptt], 1e-2, 1e-5,
+            [NFac, NHidden(512), Layers(2), Dropout(0.5), Bs(64), Bptt, RandomBptt], 1e-2, 1e-5,
             (h, v, target) => new StatefulLstm(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("layers"), h.Float("dropout"), layersInOneCall: target == DeviceType.CUDA))
             { RecurrentGates = 4 },
     ];

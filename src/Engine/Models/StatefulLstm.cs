@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using CharRnn.Engine.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -22,7 +21,7 @@ namespace CharRnn.Engine.Models;
 /// <see cref="state_dict"/> gives both nn.LSTM's multi-layer names (rnn.weight_ih_l1, ...): a
 /// checkpoint loads into either.
 /// </remarks>
-public sealed partial class StatefulLstm : StatefulCharModel
+public sealed class StatefulLstm : StatefulCharModel
 {
     private readonly Embedding e;
     private readonly LSTM? _allLayers;          // one n-layer nn.LSTM (layersInOneCall)
@@ -57,17 +56,8 @@ public sealed partial class StatefulLstm : StatefulCharModel
     /// The weights under nn.LSTM's multi-layer names: rnn.{k}.weight_ih_l0 is saved as
     /// rnn.weight_ih_l{k}. TorchSharp's load_state_dict matches against this, so it takes these names too.
     /// </summary>
-    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null)
-    {
-        var own = base.state_dict(null, prefix);
-        destination ??= new Dictionary<string, Tensor>();
-        foreach (var (name, tensor) in own)
-            destination[OneLayerName().Replace(name, "rnn.$2_l$1")] = tensor;
-        return destination;
-    }
-
-    [GeneratedRegex(@"rnn\.(\d+)\.(\w+)_l0$")]
-    private static partial Regex OneLayerName();
+    public override Dictionary<string, Tensor> state_dict(Dictionary<string, Tensor>? destination = null, string? prefix = null) =>
+        MultiLayerNames.Rename(base.state_dict(null, prefix), destination);
 
     private (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)[]? _layerWeights;
     private (IntPtr Data, ScalarType Type, DeviceType Device, int Index) _layerWeightsKey; // the embedding's weight when they were fetched
