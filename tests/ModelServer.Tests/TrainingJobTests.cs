@@ -39,6 +39,38 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_two_layer_GRU_with_dropout_trains_and_generates_and_feeds_over_the_server_as_the_engine_does()
+    {
+        var request = Request("gru-two-layers", maxSteps: 60, epochs: 2);
+        request.Hyperparameters["layers"] = 2;
+        request.Hyperparameters["dropout"] = 0.2;
+        var events = await Client.Train(request).Events();
+        Assert.Equal("Finished", Kind(events[^1]));
+        var details = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "gru-two-layers" });
+        Assert.Equal(2, details.Hyperparameters["layers"]);
+        Assert.Equal(0.2, details.Hyperparameters["dropout"]);
+
+        // Two greedy sessions stepped in one batch: each the text the engine gives alone.
+        var first = await server.Generation.Open("gru-two-layers", temperature: 0, prime: "the ");
+        var second = await server.Generation.Open("gru-two-layers", temperature: 0, prime: "sat ");
+        var texts = await Task.WhenAll(server.Generation.Generate(first.Id, 60), server.Generation.Generate(second.Id, 60));
+        var fed = await server.Generation.FeedAsync(new FeedRequest { SessionId = first.Id, Text = ServerFixture.TinyText[..100] });
+
+        using var trained = Engine.Checkpoints.TrainedModel.Load(Engine.Checkpoints.ModelFolder.CheckpointForGeneration(Path.Combine(server.Options.ModelsDirectory, "gru-two-layers")), TorchSharp.torch.CPU);
+        Assert.Equal(2, ((Engine.Models.StatefulCharModel)trained.Model).Layers);
+        using var alone = new Engine.Sampling.GenerationSession(trained.Model, trained.Vocabulary, new Engine.Sampling.SamplingSettings(Temperature: 0));
+        string Greedy(string prime)
+        {
+            alone.Reset();
+            alone.Feed(prime);
+            return string.Concat(alone.Generate(60).Select(c => c.Text));
+        }
+        Assert.Equal(Greedy("sat "), texts[1]);
+        Assert.Equal(Greedy("the "), texts[0]);
+        Assert.Equal(alone.Feed(ServerFixture.TinyText[..100]).Loss, fed.Loss, 4);
+    }
+
+    [Fact]
     public async Task Train_streams_queued_started_progress_epochs_checkpoints_and_finished()
     {
         var events = await Client.Train(Request("streamed", maxSteps: 0, epochs: 2)).Events();
@@ -1070,7 +1102,7 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Equal("hyperparameters[random_bptt]: random_bptt = 0.5 is not allowed; random_bptt must be 0 or 1 (false or true).", e.Status.Detail);
 
-        var unknown = Request("x3"); unknown.Hyperparameters["layers"] = 2;
+        var unknown = Request("x3", architecture: "stateful-gru-cell"); unknown.Hyperparameters["layers"] = 2;
         e = await Start(unknown);
         Assert.Contains("'layers' is not a hyperparameter", e.Status.Detail);
 

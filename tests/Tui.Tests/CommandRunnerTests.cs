@@ -589,6 +589,23 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_two_layer_gru_trained_by_keys_is_shown_generates_and_resumes()
+    {
+        var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job
+        await headless.RunLineAsync("train stateful-gru name=gru-layers layers=2 dropout=0.2 corpus=tiny n_hidden=8 n_fac=4 bs=4 bptt=4 max_steps=2 sample_chars=0");
+        await headless.RunLineAsync("info gru-layers");
+        Assert.Contains(_output.Lines, l => l.StartsWith("  hyperparameters: ", StringComparison.Ordinal) && l.Contains("dropout 0.2") && l.Contains("layers 2"));
+        await headless.RunLineAsync("use gru-layers t=0; gen 20");
+        Assert.Equal(20, _output.Text.Length);
+        await headless.RunLineAsync("resume gru-layers max_steps=3");
+        Assert.Empty(_output.Errors);
+        var details = await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "gru-layers" });
+        Assert.Equal(2, details.Hyperparameters["layers"]);
+        Assert.Equal(3, details.Summary.StepsTrained);
+        await headless.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Detach_names_the_job_it_leaves_and_a_second_detach_says_there_is_none()
     {
         await Runner.RunLineAsync("train stateful-gru name=detached corpus=tiny max_steps=100000 epochs=1000 n_hidden=16 bs=8 sample_chars=0");

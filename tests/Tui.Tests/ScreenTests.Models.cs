@@ -184,6 +184,22 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void The_gru_form_has_layers_and_dropout_at_the_lessons_one_and_zero_within_the_servers_cap()
+    {
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.NameField != null, "the form");
+        var gru = CharRnn.Engine.Models.Architectures.All.ToList().FindIndex(a => a.Name == "stateful-gru");
+        Ui(() => _window.Models.ArchitectureList.Index = gru);
+        PumpUntil(() => _window.Models.Field("layers") is { } layers && layers.Text == "1", "the GRU's layers field");
+        Assert.Equal("0", _window.Models.Field("dropout")!.Text);
+        _window.Models.Field("layers")!.Text = "5"; // the server's cap is 4
+        PumpUntil(() => Screen.Contains("layers = '5' is not allowed"), "the cap's check");
+        Assert.False(_window.Models.CanTrain);
+        _window.Models.Field("layers")!.Text = "2";
+        PumpUntil(() => _window.Models.CanTrain, "the form to become valid");
+    }
+
+    [Fact]
     public void Up_then_Down_from_the_forms_first_field_keeps_the_architecture_and_what_was_typed()
     {
         _window.Show(_window.Models);
