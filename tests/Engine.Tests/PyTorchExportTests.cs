@@ -43,7 +43,7 @@ public class PyTorchExportTests
             (own["rnn.weight_ih_l0"], own["rnn.weight_hh_l0"], own["rnn.bias_ih_l0"], own["rnn.bias_hh_l0"]) = (cell.WeightIh, cell.WeightHh, cell.BiasIh, cell.BiasHh);
         }
         if (trained.Architecture.IsStateful)
-            Assert.Equal(TorchNames(arch == "stateful-lstm" ? 2 : 1).Order(), read.Tensors.Keys.Order());
+            Assert.Equal(TorchNames(trained.HyperParameters.Values.TryGetValue("layers", out var layers) ? (int)layers : 1).Order(), read.Tensors.Keys.Order());
         Assert.Equal(own.Keys.Order(), read.Tensors.Keys.Order());
         foreach (var (name, tensor) in own)
         {
