@@ -76,4 +76,18 @@ public sealed class PyTorchExport
     private static string CellName(string name) => name is "weight_ih" or "weight_hh" or "bias_ih" or "bias_hh" ? $"rnn.{name}_l0" : name;
 
     public void Write(string path) => SafetensorsFile.Write(path, Tensors, Metadata);
+
+    /// <summary>The same bytes as <see cref="Write"/>, to a stream (a server sending the file over the network).</summary>
+    public void WriteTo(Stream stream) => SafetensorsFile.WriteTo(stream, Tensors, Metadata);
+
+    /// <summary>
+    /// A checkpoint as the metadata names it: its folder's name and file name (lstm/best.ckpt), not the local path,
+    /// so the same checkpoint exported anywhere (a model folder, a server's models folder) gives the same file.
+    /// </summary>
+    public static string SourceName(string checkpoint)
+    {
+        var full = Path.GetFullPath(checkpoint);
+        var folder = Path.GetFileName(Path.GetDirectoryName(full));
+        return string.IsNullOrEmpty(folder) ? Path.GetFileName(full) : $"{folder}/{Path.GetFileName(full)}";
+    }
 }

@@ -34,7 +34,7 @@ public static class ExportCommand
                 path = Path.Combine(Path.GetDirectoryName(path) ?? "", Engine.Training.Trainer.LastCheckpoint);
                 Console.Error.WriteLine($"charrnn: {e.Message} Exporting last.ckpt instead.");
             });
-            var export = PyTorchExport.Of(trained, SourceName(path));
+            var export = PyTorchExport.Of(trained, PyTorchExport.SourceName(path));
             export.Write(file);
             var loss = export.Metadata["valid_loss"] is { Length: > 0 } l ? $", validation loss {double.Parse(l, System.Globalization.CultureInfo.InvariantCulture):F4}" : "";
             Console.WriteLine($"Exported {trained.Architecture.Name} (epoch {trained.Metadata.Position.Epoch}{loss}) from {path} to {file}: " +
@@ -56,13 +56,5 @@ public static class ExportCommand
             throw new ArgumentException($"--out '{file}' does not end in {SafetensorsFile.Extension}; give a file name that does (the format is safetensors).");
         if (File.Exists(file) && !force)
             throw new ArgumentException($"--out '{file}' exists; give --force to replace it, or another file name.");
-    }
-
-    /// <summary>The checkpoint as the metadata names it: its folder's name and file name (lstm/best.ckpt), not the local path.</summary>
-    private static string SourceName(string checkpoint)
-    {
-        var full = Path.GetFullPath(checkpoint);
-        var folder = Path.GetFileName(Path.GetDirectoryName(full));
-        return string.IsNullOrEmpty(folder) ? Path.GetFileName(full) : $"{folder}/{Path.GetFileName(full)}";
     }
 }

@@ -1,0 +1,105 @@
+using System.Security.Cryptography;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Export;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Training;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Services;
+using CharRnn.Protos.V1;
+using Grpc.Core;
+using static TorchSharp.torch;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>Catalog.ExportModel: the safetensors file `charrnn export` writes, streamed.</summary>
+public class ExportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
+{
+    private static async Task<(List<ExportModelChunk> Chunks, byte[] File)> Download(Catalog.CatalogClient catalog, string name, string checkpoint = "")
+    {
+        using var call = catalog.ExportModel(new ExportModelRequest { Name = name, Checkpoint = checkpoint });
+        var chunks = new List<ExportModelChunk>();
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync()) chunks.Add(chunk);
+        return (chunks, chunks.SelectMany(c => c.Data).ToArray());
+    }
+
+    /// <summary>What `charrnn export` writes for a checkpoint (ExportCommand: LoadForGeneration on the CPU, PyTorchExport, its SourceName).</summary>
+    private static byte[] CliExport(string checkpoint)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"charrnn-export-{Guid.NewGuid():N}{SafetensorsFile.Extension}");
+        try
+        {
+            using var trained = TrainedModel.LoadForGeneration(checkpoint, CPU);
+            PyTorchExport.Of(trained, PyTorchExport.SourceName(trained.Path)).Write(file);
+            return File.ReadAllBytes(file);
+        }
+        finally { File.Delete(file); }
+    }
+
+    /// <summary>A stateful-rnn whose file is over one message's 1 MiB (n_hidden 600: 1.4 MB of F32), trained a step.</summary>
+    private string TrainLarge(string name)
+    {
+        var a = Architectures.Get("stateful-rnn");
+        var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 600, ["n_fac"] = 4, ["bs"] = 4, ["bptt"] = 8, ["random_bptt"] = 0 });
+        var folder = Path.Combine(keyed.Server.Options.ModelsDirectory, name);
+        using var trainer = Trainer.Create(a, hp, new Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0 }, ServerFixture.TinyCorpus(), CPU, folder);
+        trainer.Run();
+        return folder;
+    }
+
+    [Fact]
+    public async Task The_streamed_file_is_the_cli_export_byte_for_byte_in_pieces_with_its_size_and_sha256_first()
+    {
+        var folder = TrainLarge("export-large");
+        var (chunks, file) = await Download(keyed.AsAlice.Catalog, "export-large");
+
+        Assert.Equal(CliExport(Path.Combine(folder, Trainer.BestCheckpoint)), file);
+        Assert.True(chunks.Count >= 2, $"{file.Length} bytes came in {chunks.Count} message(s)");
+        Assert.All(chunks, c => Assert.InRange(c.Data.Length, 1, CatalogService.ExportChunkBytes));
+        Assert.Equal(file.Length, chunks[0].TotalBytes);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), chunks[0].Sha256);
+        Assert.Equal("best.ckpt", chunks[0].Checkpoint);
+        Assert.All(chunks.Skip(1), c => Assert.Equal((0L, "", ""), (c.TotalBytes, c.Sha256, c.Checkpoint)));
+
+        // last: where training stands, named so in the file's metadata too.
+        var (lastChunks, last) = await Download(keyed.AsAlice.Catalog, "export-large", "last");
+        Assert.Equal("last.ckpt", lastChunks[0].Checkpoint);
+        Assert.Equal(CliExport(Path.Combine(folder, Trainer.LastCheckpoint)), last);
+        Assert.NotEqual(file, last);
+    }
+
+    [Fact]
+    public async Task Another_keys_private_model_is_not_found_and_its_owner_and_an_admin_export_it()
+    {
+        var job = new StartJobRequest { ModelName = "export-alices", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new Protos.V1.TrainingOptions { MaxSteps = 2, Epochs = 1, SampleChars = 0 } };
+        job.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
+        await keyed.AsAlice.Training.Train(job).Events();
+
+        var bobs = await Calls.Fails(() => Download(keyed.AsBob.Catalog, "export-alices"));
+        Assert.Equal(StatusCode.NotFound, bobs.StatusCode);
+        Assert.StartsWith("No model 'export-alices' on this server; ListModels shows the models there are.", bobs.Status.Detail);
+        Assert.DoesNotContain("alice", bobs.Status.Detail.Replace("'export-alices'", "")); // no hint of whose it is (a suggestion names only models Bob may read)
+        Assert.NotNull(bobs.Trailers.GetValue(ErrorMappingInterceptor.RequestIdTrailer));
+
+        var (_, alices) = await Download(keyed.AsAlice.Catalog, "export-alices");
+        Assert.Equal(alices, (await Download(keyed.AsAdmin.Catalog, "export-alices")).File);
+        await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "export-alices", Shared = true });
+        Assert.Equal(alices, (await Download(keyed.AsBob.Catalog, "export-alices")).File); // shared: every key may read it
+    }
+
+    [Fact]
+    public async Task An_unknown_checkpoint_is_refused_naming_the_ones_the_model_has()
+    {
+        keyed.Server.TrainModel("export-small", "stateful-gru", steps: 3);
+
+        var cycle = await Calls.Fails(() => Download(keyed.AsAlice.Catalog, "export-small", "cycle-2"));
+        Assert.Equal(StatusCode.NotFound, cycle.StatusCode);
+        Assert.StartsWith("Model 'export-small' has no checkpoint 'cycle-2'; it has best, last.", cycle.Status.Detail);
+
+        var path = await Calls.Fails(() => Download(keyed.AsAlice.Catalog, "export-small", "../export-large/best"));
+        Assert.Equal(StatusCode.InvalidArgument, path.StatusCode);
+        Assert.Equal("checkpoint '../export-large/best' is not a checkpoint name; use best (the default), last or cycle-N. Model 'export-small' has best, last.", path.Status.Detail);
+
+        var (chunks, _) = await Download(keyed.AsAlice.Catalog, "export-small", "last.ckpt"); // the file's name is taken too
+        Assert.Equal("last.ckpt", chunks[0].Checkpoint);
+    }
+}
