@@ -1117,4 +1117,65 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
             Assert.True(stop >= 0 && stop < said.IndexOf($"ended {job}"), $"job {job}: {string.Join(" | ", said)}");
         }
     }
+
+    /// <summary>What `charrnn export` writes for a checkpoint (ExportCommand: LoadForGeneration on the CPU, PyTorchExport, its SourceName).</summary>
+    private static byte[] CliExport(string checkpoint, string file)
+    {
+        using var trained = Engine.Checkpoints.TrainedModel.LoadForGeneration(checkpoint, TorchSharp.torch.CPU);
+        Engine.Export.PyTorchExport.Of(trained, Engine.Export.PyTorchExport.SourceName(trained.Path)).Write(file);
+        return File.ReadAllBytes(file);
+    }
+
+    [Fact]
+    public async Task Export_downloads_the_models_file_checked_and_replaces_a_file_only_with_force()
+    {
+        var folder = UploadFolder();
+        var file = Path.Combine(folder, "gru.safetensors");
+        await Runner.RunLineAsync($"export gru {file}");
+        Assert.Empty(_output.Errors);
+        var bytes = File.ReadAllBytes(file);
+        Assert.Equal(CliExport(Path.Combine(fixture.Models, "gru", "best.ckpt"), Path.Combine(fixture.Root, $"cli-{Guid.NewGuid():N}.safetensors")), bytes);
+        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        Assert.Contains($"exported gru (best.ckpt) to {file}: {bytes.Length:N0} bytes, SHA-256 {sha256} (checked); load it in PyTorch with examples/python/load_in_pytorch.py", _output.Lines);
+        Assert.Equal(["gru.safetensors"], Directory.GetFiles(folder).Select(Path.GetFileName)); // no temp file left
+
+        // An existing file is kept unless force=true; with it, replaced (here by last.ckpt's export).
+        await Refused($"export gru {file} checkpoint=last", $"{file} exists; add force=true to replace it, or give another file name.");
+        Assert.Equal(bytes, File.ReadAllBytes(file));
+        await Runner.RunLineAsync($"export gru {file} checkpoint=last force=true");
+        Assert.Single(_output.Errors);
+        Assert.Contains(_output.Lines, l => l.StartsWith($"exported gru (last.ckpt) to {file}: ", StringComparison.Ordinal));
+        Assert.Equal(CliExport(Path.Combine(fixture.Models, "gru", "last.ckpt"), Path.Combine(fixture.Root, $"cli-{Guid.NewGuid():N}.safetensors")), File.ReadAllBytes(file));
+
+        // The server's refusals, in its words; nothing is written for them.
+        await Refused($"export gru {Path.Combine(folder, "c.safetensors")} checkpoint=cycle-1", "Model 'gru' has no checkpoint 'cycle-1'; it has best, last.");
+        await Refused($"export no-such-model {Path.Combine(folder, "n.safetensors")}", "No model 'no-such-model' on this server");
+        await Refused($"export gru {Path.Combine(folder, "gru.pt")}", $"{Path.Combine(folder, "gru.pt")} does not end in .safetensors");
+        Assert.Equal(["gru.safetensors"], Directory.GetFiles(folder).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task Export_refuses_a_download_whose_sha256_or_size_is_not_the_servers_and_writes_nothing()
+    {
+        var folder = UploadFolder();
+        var file = Path.Combine(folder, "m.safetensors");
+        File.WriteAllText(file, "the old file");
+        var data = Google.Protobuf.ByteString.CopyFromUtf8("safetensors bytes");
+        var good = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data.ToByteArray()));
+        foreach (var (chunk, said) in new[]
+                 {
+                     (new ExportModelChunk { Data = data, TotalBytes = data.Length, Sha256 = new string('0', 64), Checkpoint = "best.ckpt" },
+                         $"export m: The download of model 'm' does not match the server's SHA-256 ({good} received, {new string('0', 64)} announced); nothing was written. Try again."),
+                     (new ExportModelChunk { Data = data, TotalBytes = data.Length + 5, Sha256 = good, Checkpoint = "best.ckpt" },
+                         $"export m: The download of model 'm' has {data.Length:N0} bytes where the server announced {data.Length + 5:N0}; nothing was written. Try again."),
+                 })
+        {
+            using var client = new Client.CharRnnClient(new CannedExportInvoker(chunk), new Uri("http://127.0.0.1:1"));
+            var output = new RecordingReplOutput();
+            await new CommandRunner(client, output, interactive: true).RunLineAsync($"export m {file} force=true");
+            Assert.Equal([said], output.Errors);
+            Assert.Equal("the old file", File.ReadAllText(file));
+            Assert.Equal(["m.safetensors"], Directory.GetFiles(folder).Select(Path.GetFileName)); // its temp file removed
+        }
+    }
 }

@@ -40,6 +40,10 @@ public class CompleterTests
     [InlineData("train stateful-lstm random_bptt=f", 33, 20, new[] { "random_bptt=false" })] // a yes/no hyperparameter
     [InlineData("train recipe=lesson corpus=n", 28, 20, new[] { "corpus=nietzsche" })]
     [InlineData("upload notes.txt replace=t", 26, 17, new[] { "replace=true" })]
+    [InlineData("export ls", 9, 7, new[] { "lstm-big", "lstm-small" })]
+    [InlineData("export gru gru.safetensors ch", 29, 27, new[] { "checkpoint=" })]
+    [InlineData("export gru gru.safetensors checkpoint=l", 39, 27, new[] { "checkpoint=last" })]
+    [InlineData("export gru gru.safetensors force=t", 34, 27, new[] { "force=true" })]
     [InlineData("set seed=r", 10, 4, new[] { "seed=random" })]
     [InlineData("set t=0.5 seed=", 15, 10, new[] { "seed=random" })]
     [InlineData("resume lstm-big lower=t", 23, 16, new string[0])] // resume takes no lower=

@@ -32,6 +32,8 @@ public static class CommandCatalog
     {
         ("train", "recipe") => TrainingRecipe.All.Select(r => r.Name).ToArray(),
         ("upload", "replace") => YesNo,
+        ("export", "force") => YesNo,
+        ("export", "checkpoint") => ["best", "last"],
         ("set", "seed") => ["random"],
         _ => [],
     };
@@ -67,6 +69,9 @@ public static class CommandCatalog
         new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
         new("delete", "delete MODEL", "Delete a model from the server (at the prompt, the same delete again within 2 minutes confirms it; --exec deletes at once).", ArgumentKind.Model, Words: 1),
         new("share", "share MODEL [off]", "Let every key on the server list a model and generate from it, read-only (off: yours alone again).", ArgumentKind.Model, Words: 2),
+        new("export", "export MODEL FILE.safetensors [checkpoint=best|last|cycle-N] [force=true]",
+            "Download a model's weights as a safetensors file for PyTorch (what charrnn export writes; checked against the server's SHA-256, written whole or not at all); checkpoint= picks one (default best: the one generation uses), force=true replaces FILE.",
+            ArgumentKind.Model, ["checkpoint", "force"], Words: 2),
         new("sessions", "sessions [close ID]", "List the open sessions your key may use (an admin: every key's), with owner, chars, idle time and time left before expiry; close ID closes one.", Words: 2),
         new("status", "status", "Server, device, sessions and jobs, what a key may hold here and what it holds (an admin: every key)."),
         new("quit", "quit", "Leave charrnn (with --server, jobs keep training there; an embedded server's running job checkpoints and resumes at the next start)."),

@@ -6,7 +6,7 @@ using CharRnn.Tui.Client;
 
 namespace CharRnn.Tui.Repl;
 
-/// <summary>The REPL's commands that read or change the server's catalogue: help, archs, arch, models, info, corpora, status, delete, share.</summary>
+/// <summary>The REPL's commands that read or change the server's catalogue: help, archs, arch, models, info, corpora, status, delete, share, export.</summary>
 public sealed partial class CommandRunner
 {
     private Task Help(Command c)
@@ -185,5 +185,35 @@ public sealed partial class CommandRunner
         output.Line(summary.Shared
             ? $"{model} is shared: every key may list it and generate from it, read-only (share {model} off takes it back)"
             : $"{model} is no longer shared: only its owner ('{summary.Owner}') and admin keys can use it");
+    }
+
+    private async Task Export(Command c, CancellationToken ct)
+    {
+        var (model, file, checkpoint) = ExportOf(c);
+        ModelDownload saved;
+        try { saved = await ModelDownload.SaveAsync(client.Catalog, model, checkpoint, file, ct); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !ct.IsCancellationRequested)
+        {
+            throw new CommandException($"export {model}: {e.Message}"); // a short or damaged download, or a file that cannot be written: FILE is as it was
+        }
+        output.Line($"exported {model} ({saved.Checkpoint}) to {Path.GetFullPath(saved.Path)}: {saved.Bytes:N0} bytes, SHA-256 {saved.Sha256} (checked); " +
+                    "load it in PyTorch with examples/python/load_in_pytorch.py");
+    }
+
+    /// <summary>An export's model, file and checkpoint, checked before anything is asked: --exec checks them before it runs the line.</summary>
+    private static (string Model, string File, string Checkpoint) ExportOf(Command c)
+    {
+        const string extension = Engine.Export.SafetensorsFile.Extension;
+        var usage = "Usage: " + CommandCatalog.Find("export")!.Usage;
+        var model = c.Arg(0) ?? throw new CommandException(usage);
+        var file = c.Arg(1) ?? throw new CommandException($"export {model} needs the file to write, e.g. export {model} {model}{extension}. {usage}");
+        if (Directory.Exists(file))
+            throw new CommandException($"{file} is a folder; give the file to write, e.g. {Path.Combine(file, model + extension)}.");
+        if (!file.EndsWith(extension, StringComparison.OrdinalIgnoreCase))
+            throw new CommandException($"{file} does not end in {extension}; give a file name that does (the format is safetensors).");
+        var force = c.Option("force") is { } f && OptionValues.Bool("force", f) != 0;
+        if (File.Exists(file) && !force)
+            throw new CommandException($"{file} exists; add force=true to replace it, or give another file name.");
+        return (model, file, c.Option("checkpoint") ?? "");
     }
 }

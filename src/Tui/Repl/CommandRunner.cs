@@ -162,6 +162,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         "compare" => Compare(c, ct),
         "delete" => Delete(c, ct),
         "share" => Share(c, ct),
+        "export" => Export(c, ct),
         "sessions" => Sessions(c, ct),
         "status" => Status(ct),
         "quit" or "exit" => Quit(),
@@ -181,6 +182,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         if (CommandCatalog.Find(c.Verb) == null) throw UnknownCommand(c.Verb);
         CheckKeys(c);
         if (CommandCatalog.Find(c.Verb)?.Verb == "upload") UploadOf(c); // a missing file is said before a train ahead of it runs
+        if (CommandCatalog.Find(c.Verb)?.Verb == "export") ExportOf(c); // so is a file that export would not overwrite
         if (GenerationCount(c) is { } words) CountAndPrime(c, words.First); // "gen 1,000" is refused before the train ahead of it
     }
 
