@@ -1,5 +1,4 @@
-"""The channel both examples open to a charrnn server: plain HTTP/2 (h2c), or TLS with --tls-ca."""
-import grpc
+"""The channel the examples open to a charrnn server: plain HTTP/2 (h2c), or TLS with --tls-ca."""
 
 
 def add_tls_ca_argument(parser) -> None:
@@ -8,8 +7,10 @@ def add_tls_ca_argument(parser) -> None:
                              "certificate, or its CA's); without it the connection is plain HTTP/2")
 
 
-def open_channel(server: str, tls_ca: str | None) -> grpc.Channel:
+def open_channel(server: str, tls_ca: str | None):
     """A plain channel, or a TLS one that trusts only the roots in tls_ca; a file that is no PEM certificate is a usage error."""
+    import grpc  # here, not at import: load_in_pytorch.py takes --tls-ca beside a file, where grpc is not needed
+
     if tls_ca is None:
         return grpc.insecure_channel(server)
     try:

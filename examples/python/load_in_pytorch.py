@@ -4,6 +4,13 @@
     charrnn export lstm --out lstm.safetensors
     /usr/bin/python3 load_in_pytorch.py lstm.safetensors --prime "the meaning of " -n 100
 
+or, from a charrnn server over gRPC (Catalog.ExportModel: the same file; ./generate_stubs.sh first, as the other examples):
+
+    /usr/bin/python3 load_in_pytorch.py --server HOST:PORT --model lstm --prime "the meaning of " -n 100
+    /usr/bin/python3 load_in_pytorch.py --server HOST:PORT --model lstm --checkpoint last --download-only lstm.safetensors
+
+The download is checked against the size and SHA-256 the server sends before it is used or written
+(--download-only writes through a temp file and a rename, and needs neither torch nor a model run).
 Needs torch (Debian: apt-get install python3-torch); uses the `safetensors` package when it is installed,
 else reads the file itself (the format is an 8-byte header length, a JSON header, then raw bytes).
 The text is the one `charrnn generate MODEL -t 0 --prime ... -n ...` prints: same start state (zeros),
@@ -12,16 +19,54 @@ Only the stream models (stateful-rnn, stateful-gru, stateful-lstm and the -cell 
 a windowed model's file (char3, loop, loop-concat, rnn, seq-rnn) keeps the engine's names and is refused here.
 """
 import argparse
+import hashlib
 import json
+import os
 import struct
 import sys
+import tempfile
 
-import torch
-import torch.nn as nn
+from channel import add_tls_ca_argument
+
+
+def download(args, out_path: str) -> str:
+    """Catalog.ExportModel into out_path, through a temp file renamed only once the size and SHA-256 match; the checkpoint's file name."""
+    import grpc
+    from channel import open_channel
+    from charrnn.v1 import charrnn_pb2 as pb
+    from charrnn.v1 import charrnn_pb2_grpc as rpc
+
+    auth = [("authorization", f"Bearer {args.token}")] if args.token else None
+    folder = os.path.dirname(os.path.abspath(out_path))
+    handle, temp = tempfile.mkstemp(prefix=f".{os.path.basename(out_path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "wb") as f, open_channel(args.server, args.tls_ca) as channel:
+            digest, received, first = hashlib.sha256(), 0, None
+            request = pb.ExportModelRequest(name=args.model, checkpoint=args.checkpoint)
+            for chunk in rpc.CatalogStub(channel).ExportModel(request, metadata=auth):
+                first = first or chunk
+                digest.update(chunk.data)
+                f.write(chunk.data)
+                received += len(chunk.data)
+            if first is None:
+                raise SystemExit(f"error: the server sent nothing for model '{args.model}'")
+            if received != first.total_bytes or digest.hexdigest() != first.sha256:
+                raise SystemExit(f"error: the download of '{args.model}' is damaged ({received} bytes, SHA-256 {digest.hexdigest()}; "
+                                 f"the server announced {first.total_bytes} bytes, {first.sha256}); nothing was written")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, out_path)
+        return first.checkpoint
+    except grpc.RpcError as e:
+        raise SystemExit(f"error: {e.code().name}: {e.details()}")
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
 
 
 def read_safetensors(path):
     """(state_dict, metadata): with the safetensors package when installed, else by hand."""
+    import torch
     try:
         from safetensors import safe_open
         with safe_open(path, framework="pt") as f:
@@ -41,40 +86,84 @@ def read_safetensors(path):
     return tensors, metadata
 
 
-class CharModel(nn.Module):
-    """The engine's stream models in torch.nn (the modules of bench/pytorch_reference.py): e, rnn, drop, l_out."""
+def char_model(module: str, vocab: int, n_fac: int, n_hidden: int, layers: int, dropout: float):
+    """The engine's stream models in torch.nn (the modules of bench/pytorch_reference.py): e, rnn, drop, l_out.
+    Built here, not at import, so that --download-only runs without torch."""
+    import torch.nn as nn
 
-    def __init__(self, module: str, vocab: int, n_fac: int, n_hidden: int, layers: int, dropout: float):
-        super().__init__()
-        self.e = nn.Embedding(vocab, n_fac)
-        kwargs = {"dropout": dropout} if module == "LSTM" and layers > 1 else {}
-        self.rnn = getattr(nn, module)(n_fac, n_hidden, layers, **kwargs)
-        self.drop = nn.Dropout(dropout)
-        self.l_out = nn.Linear(n_hidden, vocab)
+    class CharModel(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.e = nn.Embedding(vocab, n_fac)
+            kwargs = {"dropout": dropout} if module == "LSTM" and layers > 1 else {}
+            self.rnn = getattr(nn, module)(n_fac, n_hidden, layers, **kwargs)
+            self.drop = nn.Dropout(dropout)
+            self.l_out = nn.Linear(n_hidden, vocab)
 
-    def forward(self, x, h):
-        out, h = self.rnn(self.e(x), h)
-        return self.l_out(self.drop(out)), h
+        def forward(self, x, h):
+            out, h = self.rnn(self.e(x), h)
+            return self.l_out(self.drop(out)), h
+
+    return CharModel()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("file", help="a .safetensors file written by charrnn export")
+    parser.add_argument("file", nargs="?", help="a .safetensors file written by charrnn export (or give --server and --model)")
     parser.add_argument("--prime", default="", help="text the model continues")
     parser.add_argument("-n", "--chars", type=int, default=100, help="characters to generate")
+    server = parser.add_argument_group("from a charrnn server (Catalog.ExportModel) instead of a file")
+    server.add_argument("--server", metavar="HOST:PORT", help="the charrnn server to download the weights from")
+    add_tls_ca_argument(server)
+    server.add_argument("--token", default=os.environ.get("CHARRNN_TOKEN"),
+                        help="API key of a server started with --keys (default: $CHARRNN_TOKEN)")
+    server.add_argument("--model", help="model name (see ListModels)")
+    server.add_argument("--checkpoint", default="best", help="best (default: the one generation uses), last, or cycle-N")
+    server.add_argument("--download-only", metavar="FILE", help="write the downloaded .safetensors file to FILE and stop (no torch needed)")
     args = parser.parse_args()
+    if args.server is None:
+        if args.file is None:
+            parser.error("give a .safetensors file, or --server HOST:PORT --model NAME")
+        if args.model or args.download_only or args.tls_ca:
+            parser.error("--model, --download-only and --tls-ca go with --server")
+    else:
+        if args.file is not None:
+            parser.error(f"give a file or --server, not both (the file '{args.file}' would not be read)")
+        if not args.model:
+            parser.error("--server needs --model NAME")
+        if args.download_only and not args.download_only.endswith(".safetensors"):
+            parser.error(f"--download-only '{args.download_only}' does not end in .safetensors")
+        if args.download_only and os.path.isdir(args.download_only):
+            parser.error(f"--download-only '{args.download_only}' is a folder; give the file to write")
+
+    if args.download_only:
+        checkpoint = download(args, args.download_only)
+        print(f"downloaded {args.model} ({checkpoint}) to {args.download_only}: {os.path.getsize(args.download_only)} bytes, SHA-256 checked")
+        return 0
+    if args.server is not None:
+        with tempfile.TemporaryDirectory() as folder:
+            args.file = os.path.join(folder, f"{args.model}.safetensors")
+            download(args, args.file)
+            return run(args)
+    return run(args)
+
+
+def run(args) -> int:
+    """Loads args.file into torch.nn and prints the prime continued greedily."""
+    import torch
 
     weights, meta = read_safetensors(args.file)
     module = meta.get("torch_module", "")
     if not module:
-        print(f"{args.file}: a {meta.get('architecture')} model (windowed) has no torch.nn module here; "
+        source = args.file if args.server is None else f"model '{args.model}' on {args.server}"
+        print(f"{source}: a {meta.get('architecture')} model (windowed) has no torch.nn module here; "
               "the stream models load: stateful-rnn, stateful-rnn-cell, stateful-gru, stateful-gru-cell, stateful-lstm", file=sys.stderr)
         return 2
     hp = json.loads(meta["hyperparameters"])
     vocab = json.loads(meta["vocab"])  # index order; 0 is padding ("\0"), 1 the unknown symbol when unknown_index is "1"
     unknown = int(meta["unknown_index"]) if meta["unknown_index"] else None
     layers = int(hp.get("layers", 1))
-    model = CharModel(module, len(vocab), int(hp["n_fac"]), int(hp["n_hidden"]), layers, hp.get("dropout", 0.0))
+    model = char_model(module, len(vocab), int(hp["n_fac"]), int(hp["n_hidden"]), layers, hp.get("dropout", 0.0))
     model.load_state_dict(weights, strict=True)
     model.eval()
 

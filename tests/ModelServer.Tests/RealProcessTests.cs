@@ -145,6 +145,36 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
     }
 
     /// <summary>
+    /// examples/python/load_in_pytorch.py --download-only against this process: the weights over gRPC (no torch needed),
+    /// the file Catalog.ExportModel sends, checked and written whole; a server's refusal writes nothing.
+    /// </summary>
+    [Fact]
+    public async Task The_pytorch_example_downloads_a_models_weights_over_grpc()
+    {
+        await Train("pyexport");
+        var (examples, stubs) = (PythonExamples, Path.Combine(_server.Root, "stubs-export"));
+        await GeneratePythonStubs(stubs);
+        var folder = Path.Combine(_server.Root, "downloads");
+        Directory.CreateDirectory(folder);
+        var file = Path.Combine(folder, "pyexport.safetensors");
+        var (code, output) = await Run("/usr/bin/python3", ["load_in_pytorch.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "pyexport", "--checkpoint", "last",
+            "--download-only", file], examples, stubs);
+        Assert.True(code == 0, "load_in_pytorch.py --download-only failed (needs python3-grpcio, python3-protobuf): " + output);
+
+        using var call = new Catalog.CatalogClient(_server.Channel).ExportModel(new ExportModelRequest { Name = "pyexport", Checkpoint = "last" });
+        var sent = new List<byte>();
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync()) sent.AddRange(chunk.Data);
+        Assert.Equal(sent, File.ReadAllBytes(file));
+        Assert.Equal($"downloaded pyexport (last.ckpt) to {file}: {sent.Count} bytes, SHA-256 checked\n", output);
+
+        (code, output) = await Run("/usr/bin/python3", ["load_in_pytorch.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "no-such-model",
+            "--download-only", Path.Combine(folder, "none.safetensors")], examples, stubs);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: NOT_FOUND: No model 'no-such-model' on this server", output);
+        Assert.Equal([file], Directory.GetFiles(folder)); // nothing written for it, no temp file left
+    }
+
+    /// <summary>
     /// examples/python/train_on_file.py against this process: it uploads a file as a corpus (listed after), trains on it,
     /// scores a held-out sentence (a finite nats/char, bits/char its ÷ ln 2) and continues it; an upload of a name taken
     /// without --replace is the server's ALREADY_EXISTS; --cleanup deletes the corpus even when a later call failed.
