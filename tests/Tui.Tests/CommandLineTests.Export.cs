@@ -56,6 +56,11 @@ public partial class CommandLineTests
         AssertUserError(["export", folder, "--out", Path.Combine(folder, "best.ckpt"), "--force", "--threads", "1"],
             $"charrnn: --out '{Path.Combine(folder, "best.ckpt")}' does not end in .safetensors; give a file name that does (the format is safetensors).");
         AssertUserError(["export", folder, "--threads", "1"], "charrnn: Option '--out' is required. (see charrnn export --help)");
+        // A place that cannot take the file is said in --out's terms (exit 2), not as the temp file beside it.
+        AssertUserError(["export", folder, "--out", "/etc/hostname/m.safetensors", "--threads", "1"],
+            "charrnn: --out '/etc/hostname/m.safetensors' cannot be written: '/etc/hostname' is a file, not a folder; give a file in a folder you may write.");
+        AssertUserError(["export", folder, "--out", "/proc/m.safetensors", "--threads", "1"],
+            "charrnn: --out '/proc/m.safetensors' cannot be written in '/proc' (written as a temp file beside it, then renamed): ");
         Assert.Empty(Directory.GetFiles(root, "*.safetensors", SearchOption.AllDirectories));
     });
 }

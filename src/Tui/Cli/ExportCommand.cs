@@ -2,6 +2,7 @@ using System.CommandLine;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Export;
 using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Storage;
 
 namespace CharRnn.Tui.Cli;
 
@@ -35,7 +36,7 @@ public static class ExportCommand
                 Console.Error.WriteLine($"charrnn: {e.Message} Exporting last.ckpt instead.");
             });
             var export = PyTorchExport.Of(trained, PyTorchExport.SourceName(path));
-            export.Write(file);
+            WriteTo(export, file);
             var loss = export.Metadata["valid_loss"] is { Length: > 0 } l ? $", validation loss {double.Parse(l, System.Globalization.CultureInfo.InvariantCulture):F4}" : "";
             Console.WriteLine($"Exported {trained.Architecture.Name} (epoch {trained.Metadata.Position.Epoch}{loss}) from {path} to {file}: " +
                               $"{export.Tensors.Count} tensors, {trained.Model.ParameterCount:N0} parameters, {new FileInfo(file).Length:N0} bytes. " +
@@ -56,5 +57,23 @@ public static class ExportCommand
             throw new ArgumentException($"--out '{file}' does not end in {SafetensorsFile.Extension}; give a file name that does (the format is safetensors).");
         if (File.Exists(file) && !force)
             throw new ArgumentException($"--out '{file}' exists; give --force to replace it, or another file name.");
+    }
+
+    /// <summary>
+    /// Writes the file, and says a place that cannot take it in --out's terms (exit 2, as train says an --out it cannot
+    /// write), not as the temp file beside it that could not be made. A full disk stays a failed run (exit 1).
+    /// </summary>
+    private static void WriteTo(PyTorchExport export, string file)
+    {
+        try { export.Write(file); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e))
+        {
+            var folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
+            var existing = folder;
+            while (!Path.Exists(existing) && Path.GetDirectoryName(existing) is { } parent) existing = parent;
+            throw new ArgumentException(File.Exists(existing)
+                ? $"--out '{file}' cannot be written: '{existing}' is a file, not a folder; give a file in a folder you may write."
+                : $"--out '{file}' cannot be written in '{existing}' (written as a temp file beside it, then renamed): {e.Message} Give a file in a folder you may write.");
+        }
     }
 }
