@@ -16,7 +16,8 @@ else reads the file itself (the format is an 8-byte header length, a JSON header
 The text is the one `charrnn generate MODEL -t 0 --prime ... -n ...` prints: same start state (zeros),
 same masking (never the padding or unknown symbol), argmax ties to the lowest index.
 Only the stream models (stateful-rnn, stateful-gru, stateful-lstm and the -cell ones) load into torch.nn;
-a windowed model's file (char3, loop, loop-concat, rnn, seq-rnn) keeps the engine's names and is refused here.
+a windowed model's file (char3, loop, loop-concat, rnn, seq-rnn) keeps the engine's names and is refused here,
+as is a file that cannot be read or that charrnn export did not write (one line on stderr, exit 2).
 """
 import argparse
 import hashlib
@@ -64,19 +65,39 @@ def download(args, out_path: str) -> str:
             os.remove(temp)
 
 
+class Refused(Exception):
+    """A file or flag this script cannot use: said in one line (exit 2), not a traceback."""
+
+
 def read_safetensors(path):
     """(state_dict, metadata): with the safetensors package when installed, else by hand."""
     import torch
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise Refused(f"{path}: cannot be read: {e.strerror}")
+    # Checked here whichever reader follows: a file of something else must not be read as a huge header.
+    if len(raw) < 8:
+        raise Refused(f"{path}: not a safetensors file ({len(raw)} bytes, fewer than the 8 that give its header's length); write one with charrnn export")
+    (length,) = struct.unpack("<Q", raw[:8])
+    if length > len(raw) - 8:
+        raise Refused(f"{path}: not a safetensors file (its first 8 bytes give a header longer than the file); write one with charrnn export")
+    try:
+        header = json.loads(raw[8:8 + length])
+    except ValueError:
+        header = None
+    if not isinstance(header, dict):
+        raise Refused(f"{path}: not a safetensors file (its header is not a JSON object); write one with charrnn export")
+    if "charrnn_export_version" not in header.get("__metadata__", {}):
+        raise Refused(f"{path}: a safetensors file, but not one charrnn export wrote (no charrnn_export_version in its metadata)")
     try:
         from safetensors import safe_open
         with safe_open(path, framework="pt") as f:
             return {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
     except ImportError:
         pass
-    with open(path, "rb") as f:
-        (length,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(length))
-        data = f.read()
+    data = raw[8 + length:]
     metadata = header.pop("__metadata__", {})
     tensors = {}
     for name, entry in header.items():
@@ -111,7 +132,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", nargs="?", help="a .safetensors file written by charrnn export (or give --server and --model)")
     parser.add_argument("--prime", default="", help="text the model continues")
-    parser.add_argument("-n", "--chars", type=int, default=100, help="characters to generate")
+    parser.add_argument("-n", "--chars", type=str, default="100", help="characters to generate (0 or more)")
     server = parser.add_argument_group("from a charrnn server (Catalog.ExportModel) instead of a file")
     server.add_argument("--server", metavar="HOST:PORT", help="the charrnn server to download the weights from")
     add_tls_ca_argument(server)
@@ -121,6 +142,9 @@ def main() -> int:
     server.add_argument("--checkpoint", default="best", help="best (default: the one generation uses), last, or cycle-N")
     server.add_argument("--download-only", metavar="FILE", help="write the downloaded .safetensors file to FILE and stop (no torch needed)")
     args = parser.parse_args()
+    if not args.chars.isdigit():
+        parser.error(f"-n/--chars: {args.chars} is not a whole number of at least 0")
+    args.chars = int(args.chars)
     if args.server is None:
         if args.file is None:
             parser.error("give a .safetensors file, or --server HOST:PORT --model NAME")
@@ -152,7 +176,11 @@ def run(args) -> int:
     """Loads args.file into torch.nn and prints the prime continued greedily."""
     import torch
 
-    weights, meta = read_safetensors(args.file)
+    try:
+        weights, meta = read_safetensors(args.file)
+    except Refused as e:
+        print(e, file=sys.stderr)
+        return 2
     module = meta.get("torch_module", "")
     if not module:
         source = args.file if args.server is None else f"model '{args.model}' on {args.server}"

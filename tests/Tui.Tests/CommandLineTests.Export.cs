@@ -63,4 +63,32 @@ public partial class CommandLineTests
             "charrnn: --out '/proc/m.safetensors' cannot be written in '/proc' (written as a temp file beside it, then renamed): ");
         Assert.Empty(Directory.GetFiles(root, "*.safetensors", SearchOption.AllDirectories));
     });
+
+    /// <summary>
+    /// README's comparison, as docs/cli.md promises it: examples/python/load_in_pytorch.py loads a fresh export into torch.nn
+    /// (strictly) and prints the greedy text charrnn generate -t 0 prints for the same prime; a file it cannot use is
+    /// refused in a line saying what is wrong (exit 2), not a Python traceback.
+    /// </summary>
+    [TorchPythonFact]
+    public void The_pytorch_example_continues_a_prime_as_generate_does_at_temperature_0_and_refuses_a_file_it_cannot_use() => InTempFolder(root =>
+    {
+        var (folder, corpus) = TrainedOneEpoch(root);
+        var file = Path.Combine(root, "gru.safetensors");
+        Printed(["export", folder, "--out", file, "--threads", "1"]);
+        foreach (var prime in new[] { "the c", "" })
+        {
+            var engine = Printed(["generate", folder, "-t", "0", "--prime", prime, "-n", "60", "--seed", "1", "--threads", "1"]);
+            var (code, torch) = TorchPythonFactAttribute.RunScript(file, "--prime", prime, "-n", "60");
+            Assert.True(code == 0, torch);
+            Assert.Equal(engine.TrimEnd('\n'), torch.TrimEnd('\n'));
+        }
+
+        Assert.Equal((2, $"{Path.Combine(root, "none.safetensors")}: cannot be read: No such file or directory\n"),
+            TorchPythonFactAttribute.RunScript(Path.Combine(root, "none.safetensors")));
+        Assert.Equal((2, $"{corpus}: not a safetensors file (its first 8 bytes give a header longer than the file); write one with charrnn export\n"),
+            TorchPythonFactAttribute.RunScript(corpus));
+        var (negative, said) = TorchPythonFactAttribute.RunScript(file, "-n", "-1");
+        Assert.Equal(2, negative);
+        Assert.Contains("-n/--chars: -1 is not a whole number of at least 0", said);
+    });
 }
