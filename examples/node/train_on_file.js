@@ -12,7 +12,26 @@ const { connect, statusText } = require('./channel');
 
 const CHUNK_BYTES = 64 * 1024; // each data message; the server takes up to Limits.max_message_bytes (1 MiB or more)
 const USAGE = 'node train_on_file.js FILE --model NAME --held-out TEXT [--corpus NAME] [--replace] [--arch ARCH] '
-  + '[--max-steps N] [--set NAME=VALUE]... [-n N] [--cleanup] [--tls-ca FILE]';
+  + '[--max-steps N] [--set NAME=VALUE]... [-n N] [--cleanup] [--tls-ca FILE] [--help]';
+
+// What --help prints under the usage line: each flag, as train_on_file.py's --help says it.
+const HELP = `
+Uploads FILE as a corpus, trains a model on it, scores a sentence kept out of it (Feed: nats and bits per char),
+generates a few chars after it and closes the session; the server is CHARRNN_SERVER (default 127.0.0.1:50051),
+its key CHARRNN_TOKEN.
+
+  FILE               a UTF-8 text file to train on
+  --model NAME       the model to create (required)
+  --held-out TEXT    a sentence not in the file, in its characters, to score the model on (required)
+  --corpus NAME      name to upload it as (default: the file's name without its extension)
+  --replace          replace an earlier upload of that name
+  --arch ARCH        architecture (default: stateful-gru)
+  --max-steps N      steps to train (default: 300)
+  --set NAME=VALUE   a hyperparameter, e.g. n_hidden=128 (repeatable)
+  -n N               characters to generate after the sentence (default: 80)
+  --cleanup          delete the uploaded corpus at the end (the model stays)
+  --tls-ca FILE      connect with TLS, trusting the PEM certificate(s) in FILE
+  -h, --help         show this help and exit`;
 
 function usage(problem) {
   console.error(`error: ${problem}; usage: ${USAGE}`);
@@ -38,12 +57,17 @@ try {
       'held-out': { type: 'string' }, // a sentence not in the file (in its characters: others are refused)
       chars: { type: 'string', short: 'n', default: '80' }, // characters to generate after it
       cleanup: { type: 'boolean', default: false }, // delete the uploaded corpus at the end
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
 } catch (e) {
   usage(e.message);
 }
 const { values: options, positionals } = parsed;
+if (options.help) {
+  console.log(`usage: ${USAGE}\n${HELP}`);
+  process.exit(0);
+}
 if (positionals.length !== 1) usage(positionals.length ? `one FILE, not ${positionals.length}` : 'give the FILE to train on');
 const file = positionals[0];
 if (!options.model) usage('--model NAME is required: the name of the model to create');

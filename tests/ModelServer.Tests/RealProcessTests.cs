@@ -250,6 +250,15 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         (code, output) = await Node([.. run, "--model", "nodefile3"]);
         Assert.Equal(2, code);
         Assert.StartsWith("error: --held-out TEXT is required", output);
+
+        // --help, as train_on_file.py's: the usage and what each flag does, on stdout, exit 0 (even beside other flags).
+        foreach (var help in new[] { "--help", "-h" })
+        {
+            (code, output) = await Node(["train_on_file.js", help, "--model", "x"]);
+            Assert.Equal(0, code);
+            Assert.StartsWith("usage: node train_on_file.js FILE --model NAME --held-out TEXT", output);
+            Assert.Contains("--cleanup", output.Split('\n')[2..].FirstOrDefault(l => l.TrimStart().StartsWith("--cleanup", StringComparison.Ordinal)) ?? "");
+        }
     }
 
     /// <summary>
