@@ -95,6 +95,8 @@ public partial class CommandLineTests
     [InlineData(new[] { "lr-find", "stateful-gru", "--end-lr", "100" }, "charrnn: --end-lr 100 is not allowed; it must be above 0 and at most 10.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--steps", "9" }, "charrnn: --steps 9 is not allowed; it must be from 10 to 10000.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--steps", "10001" }, "charrnn: --steps 10001 is not allowed; it must be from 10 to 10000.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--patience", "3" }, "charrnn: Unrecognized command or argument '--patience'. --patience is an option of charrnn train and resume, not of lr-find. (see charrnn lr-find --help)")] // another verb's flag: said whose
+    [InlineData(new[] { "lr-find", "stateful-gru", "--schedule", "constant" }, "charrnn: Unrecognized command or argument '--schedule'. --schedule is an option of charrnn train and resume, not of lr-find. (see charrnn lr-find --help)")]
     [InlineData(new[] { "lr-find", "gru" }, "charrnn: Argument 'gru' not recognized. Must be one of: 'char3', ")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--arch", "stateful-rnn" }, "charrnn: Two architectures given, 'stateful-gru' and --arch 'stateful-rnn'; give one.")]
     [InlineData(new[] { "lr-find", "char3", "--n-hidden", "0" }, "charrnn: --n-hidden 0 is not allowed")]

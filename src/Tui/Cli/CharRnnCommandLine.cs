@@ -110,11 +110,24 @@ public static class CharRnnCommandLine
         if (error.Message.StartsWith("Unrecognized command or argument", StringComparison.Ordinal))
         {
             var verb = parse.CommandResult.Command;
-            return ClosestName.Suggestion(typed, verb.Subcommands.Select(s => s.Name).Concat(verb.Options.SelectMany(o => o.Aliases.Prepend(o.Name))));
+            var closest = ClosestName.Suggestion(typed, verb.Subcommands.Select(s => s.Name).Concat(verb.Options.SelectMany(o => o.Aliases.Prepend(o.Name))));
+            return closest.Length > 0 ? closest : OtherVerbsOption(typed, verb, parse);
         }
         return error.SymbolResult is OptionResult option && error.Message.StartsWith("Argument '", StringComparison.Ordinal) // a value not among the allowed ones
             ? ClosestName.Suggestion(typed, option.Option.GetCompletions(CompletionContext.Empty).Select(c => c.Label))
             : "";
+    }
+
+    /// <summary>
+    /// " --patience is an option of charrnn train and resume, not of lr-find." for a flag of a sibling verb
+    /// (lr-find takes much of train's, not all): the flag was not mistyped, it belongs elsewhere.
+    /// </summary>
+    private static string OtherVerbsOption(string typed, Command verb, ParseResult parse)
+    {
+        if (!typed.StartsWith("--", StringComparison.Ordinal) || parse.CommandResult.Parent is not CommandResult parent) return "";
+        var owners = parent.Command.Subcommands.Where(s => s != verb && s.Options.Any(o => o.Name == typed || o.Aliases.Contains(typed))).Select(s => s.Name).ToList();
+        return owners.Count == 0 ? ""
+            : $" {typed} is an option of charrnn {(owners.Count == 1 ? owners[0] : string.Join(", ", owners[..^1]) + " and " + owners[^1])}, not of {verb.Name}.";
     }
 
     private static string? QuotedWord(string message) =>
