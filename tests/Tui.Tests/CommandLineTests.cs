@@ -1103,13 +1103,19 @@ public partial class CommandLineTests
         AssertUserError(["train", "stateful-gru", "--recipe", "lesson", .. tiny], "charrnn: --recipe lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop --recipe and give stateful-gru the settings as flags: --lower --epochs 80");
     });
 
-    [Fact]
-    public void Train_and_resume_warn_when_epochs_stop_an_sgdr_cycle_midway() => InTempFolder(root =>
+    /// <summary>A corpus, the flags of a one-step run of a tiny model on it, and the folder to train it into: for warnings said before training.</summary>
+    private static (string Corpus, string[] Tiny, string Folder) OneStepRun(string root)
     {
         var corpus = Path.Combine(root, "tiny.txt");
         File.WriteAllText(corpus, TuiFixture.TinyText);
-        string[] tiny = ["--corpus", corpus, "--max-steps", "1", "--threads", "1", "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--bptt", "4", "--sample-chars", "0"];
-        var folder = Path.Combine(root, "m");
+        return (corpus, ["--corpus", corpus, "--max-steps", "1", "--threads", "1", "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--bptt", "4", "--sample-chars", "0"],
+            Path.Combine(root, "m"));
+    }
+
+    [Fact]
+    public void Train_and_resume_warn_when_epochs_stop_an_sgdr_cycle_midway() => InTempFolder(root =>
+    {
+        var (corpus, tiny, folder) = OneStepRun(root);
         var said = PrintedAndSaid(["train", "stateful-gru", "--out", folder, "--epochs", "10", "--schedule", "sgdr:cycle_len=1,cycle_mult=2", .. tiny]).Error;
         Assert.Contains("charrnn: warning: cycles end after epochs 1, 3, 7, 15; --epochs 10 stops mid-cycle, the rate still at 69% of its peak (--epochs 7 or 15 ends at a cycle's end).", said);
         var resumed = PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "2", "--epochs", "20", "--threads", "1",
@@ -1117,6 +1123,18 @@ public partial class CommandLineTests
         Assert.Contains("cycles end after epochs 3, 5, 9, 17, 33; --epochs 20 stops mid-cycle", resumed); // the SGDR phase counts from epoch 2
         var atEnd = PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--epochs", "17", "--threads", "1"]).Error;
         Assert.DoesNotContain("mid-cycle", atEnd);
+    });
+
+    [Fact]
+    public void Train_and_resume_warn_when_the_patience_is_shorter_than_an_sgdr_cycle_after_a_restart() => InTempFolder(root =>
+    {
+        var (corpus, tiny, folder) = OneStepRun(root);
+        var said = PrintedAndSaid(["train", "stateful-gru", "--out", folder, "--epochs", "7", "--schedule", "sgdr:cycle_len=1,cycle_mult=2", "--patience", "2", .. tiny]).Error;
+        Assert.Contains("charrnn: warning: --patience 2 is shorter than the SGDR cycle of epochs 4 to 7 (4 epochs): a restart raises the validation loss", said);
+        // resume keeps the model's patience, and warns by it; one that outlasts the cycles is not warned.
+        Assert.Contains("--patience 2 is shorter than the SGDR cycle of epochs 8 to 15 (8 epochs)",
+            PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "2", "--epochs", "15", "--threads", "1"]).Error);
+        Assert.DoesNotContain("--patience", PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--epochs", "15", "--patience", "8", "--threads", "1"]).Error);
     });
 
     [Fact]

@@ -606,6 +606,23 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_train_or_resume_whose_patience_is_shorter_than_an_sgdr_cycle_is_warned_as_charrnn_train_warns()
+    {
+        var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job
+        const string small = "corpus=tiny n_hidden=8 n_fac=4 bs=4 bptt=4 sample_chars=0";
+        await headless.RunLineAsync($"train stateful-gru name=patience-cycle epochs=7 schedule=sgdr:cycle_len=1,cycle_mult=2 patience=2 max_steps=1 {small}");
+        Assert.Contains(_output.Lines, l => l.StartsWith("warning: patience=2 is shorter than the SGDR cycle of epochs 4 to 7 (4 epochs): ", StringComparison.Ordinal));
+        _output.Lines.Clear();
+        await headless.RunLineAsync("resume patience-cycle max_steps=2 epochs=15"); // the stored patience, the line's epochs
+        Assert.Contains(_output.Lines, l => l.StartsWith("warning: patience=2 is shorter than the SGDR cycle of epochs 8 to 15 (8 epochs): ", StringComparison.Ordinal));
+        _output.Lines.Clear();
+        await headless.RunLineAsync("resume patience-cycle max_steps=3 patience=8");
+        Assert.DoesNotContain(_output.Lines, l => l.Contains("patience=", StringComparison.Ordinal));
+        Assert.Empty(_output.Errors);
+        await headless.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Detach_names_the_job_it_leaves_and_a_second_detach_says_there_is_none()
     {
         await Runner.RunLineAsync("train stateful-gru name=detached corpus=tiny max_steps=100000 epochs=1000 n_hidden=16 bs=8 sample_chars=0");

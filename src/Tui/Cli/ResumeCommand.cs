@@ -64,6 +64,7 @@ public static class ResumeCommand
                 $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
             Console.WriteLine(TrainingSettingsLine.Of(trainer.Options));
             MidCycleWarning.WriteIfAny(trainer.Options, Console.Error);
+            PatienceCycleWarning.WriteIfAny(trainer.Options, Console.Error);
             return TrainingRun.RunToEnd(trainer);
         });
         return command;

@@ -17,6 +17,7 @@ public sealed partial class CommandRunner
         output.Line($"job {job.Id} queued: {request.Architecture} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
         var epochs = request.Options.Epochs > 0 ? request.Options.Epochs : new Engine.Training.TrainingOptions().Epochs; // 0: the server's default
         if (MidCycleWarningOf(request.Options.Schedule, epochs) is { } warning) output.Line("warning: " + warning);
+        if (PatienceWarningOf(request.Options.Schedule, epochs, request.Options.Patience) is { } patience) output.Line("warning: " + patience);
         await WatchStartedJobAsync(job, ct);
     }
 
@@ -105,6 +106,13 @@ public sealed partial class CommandRunner
         catch (ArgumentException) { return null; } // a schedule a newer server reads and this client cannot: the job runs, unwarned
     }
 
+    /// <summary>charrnn train's warning that the patience may stop an SGDR run inside a cycle after a restart.</summary>
+    private static string? PatienceWarningOf(string? schedule, int epochs, int patience)
+    {
+        try { return PatienceCycleWarning.For(schedule, epochs, patience, "patience="); }
+        catch (ArgumentException) { return null; } // as MidCycleWarningOf: a schedule this client cannot read is left unwarned
+    }
+
     /// <summary>The recipe that recipe= names (as charrnn train --recipe takes it), or null when none is given.</summary>
     private static TrainingRecipe? RecipeOf(Command c)
     {
@@ -154,22 +162,23 @@ public sealed partial class CommandRunner
         var request = await ResumeRequest(c, ct);
         var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
         output.Line($"job {job.Id} queued: resuming {request.ModelName}");
-        if (await ResumeMidCycleWarning(request.ModelName, request.Options, ct) is { } warning) output.Line("warning: " + warning);
+        foreach (var warning in await ResumeWarnings(request.ModelName, request.Options, ct)) output.Line("warning: " + warning);
         await WatchStartedJobAsync(job, ct);
     }
 
     /// <summary>
-    /// charrnn resume's warning for a resume the server took: its epochs and schedule are the model's
-    /// stored ones (GetModel's training_options) where the line leaves them out.
+    /// charrnn resume's warnings for a resume the server took (epochs mid-cycle, a patience shorter than a cycle): its
+    /// epochs, schedule and patience are the model's stored ones (GetModel's training_options) where the line leaves them out.
     /// </summary>
-    private async Task<string?> ResumeMidCycleWarning(string model, TrainingOptions given, CancellationToken ct)
+    private async Task<IEnumerable<string>> ResumeWarnings(string model, TrainingOptions given, CancellationToken ct)
     {
         TrainingOptions stored;
         try { stored = (await client.Catalog.GetModelAsync(new GetModelRequest { Name = model }, cancellationToken: ct)).TrainingOptions ?? new TrainingOptions(); }
-        catch (RpcException) { return null; } // the job runs; a model this client cannot read back is left unwarned
+        catch (RpcException) { return []; } // the job runs; a model this client cannot read back is left unwarned
         var schedule = given.HasSchedule && given.Schedule != "" ? given.Schedule : stored.Schedule;
         var epochs = given.HasEpochs ? given.Epochs : stored.Epochs;
-        return epochs > 0 ? MidCycleWarningOf(schedule, epochs) : null;
+        var patience = given.HasPatience ? given.Patience : stored.Patience;
+        return epochs > 0 ? new[] { MidCycleWarningOf(schedule, epochs), PatienceWarningOf(schedule, epochs, patience) }.OfType<string>() : [];
     }
 
     private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
