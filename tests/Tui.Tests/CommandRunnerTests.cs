@@ -363,6 +363,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         try { await Refused($"upload {Path.Combine(folder, "long.txt")}", $"{Path.Combine(folder, "long.txt")} has 11 bytes; this server stores corpora of up to 10 bytes (max_corpus_bytes, charrnn serve --max-corpus-mb)."); }
         finally { fixture.Options.Limits.MaxCorpusBytes = saved; }
         await Refused("upload", "Usage: upload FILE [name=NAME] [replace=true]");
+        // A name the server refuses, here the file's own (nul.txt: NUL is a device name on Windows), in upload's terms: name=, not header.name.
+        File.WriteAllText(Path.Combine(folder, "nul.txt"), "some text");
+        await Refused($"upload {Path.Combine(folder, "nul.txt")}", "name 'nul' is not allowed: NUL is a device name on Windows");
         Assert.DoesNotContain((await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name is "none" or "empty" or "long");
         // --exec refuses a line whose upload has no file before it runs anything of it.
         Assert.Throws<CommandException>(() => CommandRunner.Check(CommandParser.ParseMany($"upload {Path.Combine(folder, "none.txt")}")[0]));

@@ -13,6 +13,7 @@ public sealed class ErrorTextTests
     [InlineData("hyperparameters[n_hidden]: n_hidden = 9999 is not allowed", "n_hidden: n_hidden = 9999 is not allowed")]
     [InlineData("sampling.temperature = -1 is not allowed", "t = -1 is not allowed")]
     [InlineData("model_name 'a/b' is not a valid name", "name 'a/b' is not a valid name")]
+    [InlineData("header.name 'nul' is not allowed: NUL is a device name on Windows", "name 'nul' is not allowed: NUL is a device name on Windows")] // upload's name=
     [InlineData("Model 'm' is being trained by a job; stop the job first (StopJob), then delete it.", "Model 'm' is being trained by a job; stop the job first (stop), then delete it.")]
     [InlineData("No corpus 'c' on this server; ListCorpora shows the ones there are, or upload text (UploadCorpus, the REPL's upload).", "No corpus 'c' on this server; corpora lists the ones there are, or upload a text file (upload FILE).")]
     [InlineData("prime: The text contains 1 character(s)", "prime: The text contains 1 character(s)")]

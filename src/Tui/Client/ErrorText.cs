@@ -123,7 +123,7 @@ public static partial class ErrorText
 
     private static readonly Dictionary<string, string> SamplingKeys = new() { ["temperature"] = "t", ["top_k"] = "k", ["top_p"] = "p", ["seed"] = "seed" };
 
-    private static readonly Dictionary<string, string> RequestKeys = new() { ["model_name"] = "name", ["corpus_name"] = "corpus" };
+    private static readonly Dictionary<string, string> RequestKeys = new() { ["model_name"] = "name", ["corpus_name"] = "corpus", ["header.name"] = "name" }; // header.name: UploadCorpus's, upload's name=
 
     // Whole phrases, so that a sentence still reads: the RPC that lists or does a thing becomes the REPL command that does.
     private static readonly (string Api, string Repl)[] Phrases =
@@ -146,6 +146,6 @@ public static partial class ErrorText
     [GeneratedRegex(@"\bsampling\.([a-z_]+)")]
     private static partial Regex SamplingField();
 
-    [GeneratedRegex(@"\b(model_name|corpus_name)\b")]
+    [GeneratedRegex(@"\b(model_name|corpus_name|header\.name)\b")]
     private static partial Regex RequestField();
 }
