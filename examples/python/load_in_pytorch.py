@@ -18,6 +18,15 @@ same masking (never the padding or unknown symbol), argmax ties to the lowest in
 Only the stream models (stateful-rnn, stateful-gru, stateful-lstm and the -cell ones) load into torch.nn;
 a windowed model's file (char3, loop, loop-concat, rnn, seq-rnn) keeps the engine's names and is refused here,
 as is a file that cannot be read or that charrnn export did not write (one line on stderr, exit 2).
+
+The way back: --save FILE writes the model's weights, after any --scale NAME=FACTOR (e.g. l_out.bias=0), as a
+.safetensors file with the exported file's metadata kept, which `charrnn import FILE --name NAME` makes a model of:
+
+    /usr/bin/python3 load_in_pytorch.py lstm.safetensors --scale l_out.bias=0 --save changed.safetensors --prime "the " -n 60
+    charrnn import changed.safetensors --name lstm-changed && charrnn generate lstm-changed -t 0 --prime "the " -n 60
+
+Your own code does the same with write_safetensors(path, model.state_dict(), metadata) below, or with the package:
+safetensors.torch.save_file(model.state_dict(), path, metadata=metadata) (the metadata as read: import needs its keys).
 """
 import argparse
 import hashlib
@@ -107,6 +116,41 @@ def read_safetensors(path):
     return tensors, metadata
 
 
+def write_safetensors(path: str, tensors, metadata) -> None:
+    """The file read_safetensors reads (and charrnn import): with the safetensors package when installed, else by hand:
+    an 8-byte header length, the JSON header padded with spaces to a multiple of 8, then each tensor's F32 bytes in
+    little-endian order, back to back. Written to a temp file and renamed, so a reader never sees half a file."""
+    import torch
+    tensors = {name: t.detach().to(torch.float32).contiguous() for name, t in tensors.items()}
+    try:
+        from safetensors.torch import save_file
+        save_file(tensors, path, metadata=dict(metadata))
+        return
+    except ImportError:
+        pass
+    header, data, offset = {"__metadata__": dict(metadata)}, [], 0
+    for name in sorted(tensors):
+        raw = tensors[name].numpy().astype("<f4").tobytes()
+        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(raw)]}
+        data.append(raw)
+        offset += len(raw)
+    encoded = json.dumps(header, separators=(",", ":")).encode()
+    encoded += b" " * (-len(encoded) % 8)
+    handle, temp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(handle, "wb") as f:
+            f.write(struct.pack("<Q", len(encoded)))
+            f.write(encoded)
+            for raw in data:
+                f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, path)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+
+
 def char_model(module: str, vocab: int, n_fac: int, n_hidden: int, layers: int, dropout: float):
     """The engine's stream models in torch.nn (the modules of bench/pytorch_reference.py): e, rnn, drop, l_out.
     Built here, not at import, so that --download-only runs without torch."""
@@ -133,6 +177,9 @@ def main() -> int:
     parser.add_argument("file", nargs="?", help="a .safetensors file written by charrnn export (or give --server and --model)")
     parser.add_argument("--prime", default="", help="text the model continues")
     parser.add_argument("-n", "--chars", type=str, default="100", help="characters to generate (0 or more)")
+    parser.add_argument("--scale", action="append", default=[], metavar="NAME=FACTOR",
+                        help="multiply one weight by FACTOR before generating (e.g. l_out.bias=0); repeatable")
+    parser.add_argument("--save", metavar="FILE", help="write the weights (after --scale) with the metadata kept, for charrnn import")
     server = parser.add_argument_group("from a charrnn server (Catalog.ExportModel) instead of a file")
     server.add_argument("--server", metavar="HOST:PORT", help="the charrnn server to download the weights from")
     add_tls_ca_argument(server)
@@ -159,6 +206,15 @@ def main() -> int:
             parser.error(f"--download-only '{args.download_only}' does not end in .safetensors")
         if args.download_only and os.path.isdir(args.download_only):
             parser.error(f"--download-only '{args.download_only}' is a folder; give the file to write")
+
+    if args.save and not args.save.endswith(".safetensors"):
+        parser.error(f"--save '{args.save}' does not end in .safetensors")
+    for scale in args.scale:
+        name, _, factor = scale.partition("=")
+        try:
+            float(factor)
+        except ValueError:
+            parser.error(f"--scale '{scale}' is not NAME=FACTOR (e.g. l_out.bias=0)")
 
     if args.download_only:
         checkpoint = download(args, args.download_only)
@@ -194,6 +250,17 @@ def run(args) -> int:
     model = char_model(module, len(vocab), int(hp["n_fac"]), int(hp["n_hidden"]), layers, hp.get("dropout", 0.0))
     model.load_state_dict(weights, strict=True)
     model.eval()
+    state = model.state_dict()
+    for scale in args.scale:
+        name, _, factor = scale.partition("=")
+        if name not in state:
+            print(f"--scale: no weight '{name}'; the model has {', '.join(sorted(state))}", file=sys.stderr)
+            return 2
+        with torch.no_grad():
+            state[name].mul_(float(factor))  # the module's own tensor: generation below uses the change
+    if args.save:
+        write_safetensors(args.save, model.state_dict(), meta)
+        print(f"saved the weights{' as scaled' if args.scale else ''} with the export's metadata to {args.save} (charrnn import {args.save} --name NAME)", file=sys.stderr)
 
     index = {c: i for i, c in enumerate(vocab)}
     prime = args.prime.lower() if meta["lowercase"] == "true" else args.prime

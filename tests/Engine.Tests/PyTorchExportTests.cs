@@ -11,7 +11,8 @@ namespace CharRnn.Engine.Tests;
 
 public class PyTorchExportTests
 {
-    private static TrainedModel Trained(TempFolder dir, string arch)
+    /// <summary>A tiny <paramref name="arch"/> trained 6 steps into <paramref name="dir"/>, loaded from its last.ckpt (PyTorchImportTests start from it too).</summary>
+    internal static TrainedModel Trained(TempFolder dir, string arch)
     {
         var a = Architectures.Get(arch);
         using (var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 6), Tiny.Corpus(), CPU, dir.Path))

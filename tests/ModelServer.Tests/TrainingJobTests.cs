@@ -26,6 +26,37 @@ public class TrainingJobTests(ServerFixture server)
     private static string Kind(JobEvent e) => e.EventCase.ToString();
 
     [Fact]
+    public async Task An_imported_model_is_listed_and_read_but_a_resume_is_refused_saying_why()
+    {
+        var events = await Client.Train(Request("to-import", maxSteps: 5, epochs: 1)).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        var file = Path.Combine(Path.GetTempPath(), $"charrnn-import-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            using (var trained = Engine.Checkpoints.TrainedModel.Load(Path.Combine(server.Options.ModelsDirectory, "to-import", "last.ckpt"), TorchSharp.torch.CPU))
+                Engine.Export.PyTorchExport.Of(trained, "to-import/last.ckpt").Write(file);
+            using var contents = Engine.Export.SafetensorsReader.Read(file);
+            using var checkpoint = Engine.Export.PyTorchImport.ToCheckpoint(contents, file, DateTimeOffset.UtcNow);
+            Engine.Checkpoints.CheckpointFile.Write(Path.Combine(server.Options.ModelsDirectory, "imported", "last.ckpt"), checkpoint);
+        }
+        finally { File.Delete(file); }
+
+        var details = await server.Catalog.GetModelAsync(new GetModelRequest { Name = "imported" });
+        Assert.Equal(("stateful-gru", "tiny", false), (details.Summary.Architecture, details.Summary.CorpusName, details.Summary.HasBestValidLoss));
+        foreach (var call in new Func<Task>[]
+        {
+            () => Client.StartJobAsync(new StartJobRequest { ModelName = "imported", Resume = true }).ResponseAsync,
+            () => Client.CheckJobAsync(new StartJobRequest { ModelName = "imported", Resume = true }).ResponseAsync,
+        })
+        {
+            var e = await Calls.Fails(call);
+            Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+            Assert.Equal($"Model 'imported' cannot be resumed: it was imported from '{Path.GetFileName(file)}', which holds the weights but not the optimizer state, " +
+                         "training options or corpus fingerprint a resume continues from; generate from it or evaluate it, or train a new model.", e.Status.Detail);
+        }
+    }
+
+    [Fact]
     public async Task A_job_whose_loss_ends_far_worse_than_a_uniform_guess_fails_as_diverged()
     {
         var request = Request("diverging", maxSteps: 0, epochs: 2);

@@ -24,6 +24,8 @@ public sealed record CheckpointMetadata
     /// epoch's end (a run ended between epoch ends validates its last weights); null otherwise.
     /// </summary>
     public ValidationRecord? Validation { get; init; }
+    /// <summary>Where the weights came from when they were imported from a .safetensors file (charrnn import); null for a trained model.</summary>
+    public ImportRecord? Imported { get; init; }
 
     /// <summary>The validation loss of the weights saved here, when known: <see cref="Validation"/>, or the epoch's end they were saved at.</summary>
     [System.Text.Json.Serialization.JsonIgnore] // derived, not stored
@@ -38,6 +40,20 @@ public sealed record ValidationRecord(long Step, double Loss, double Accuracy)
     public static ValidationRecord? AtEpochEnd(TrainingPosition position, IReadOnlyList<EpochRecord> history) =>
         position.Batch == 0 && history.Count > 0 && history[^1] is var last && last.Step == position.Step
             ? new ValidationRecord(last.Step, last.ValidLoss, last.ValidAccuracy) : null;
+}
+
+/// <summary>
+/// A model made by charrnn import from <paramref name="File"/> (its name, not its folder) at <paramref name="At"/>. What the
+/// export recorded of the model it came from is kept here as that model's, not as this one's: the weights may have been
+/// changed in PyTorch since (fine-tuned, pruned, averaged), so <paramref name="ExportedValidLoss"/> is the source model's
+/// validation loss when it was exported, never a validation of these weights.
+/// </summary>
+public sealed record ImportRecord(string File, DateTimeOffset At, string? SourceCheckpoint, int? ExportedEpoch, long? ExportedStep, double? ExportedValidLoss)
+{
+    /// <summary>Why a resume is refused: the file has the weights, not what training goes on from.</summary>
+    public string WhyNotResumable =>
+        $"it was imported from '{File}', which holds the weights but not the optimizer state, training options or corpus fingerprint a resume continues from; " +
+        "generate from it or evaluate it, or train a new model";
 }
 
 public sealed record VocabularyRecord(string[] Symbols, bool Lowercase, bool HasUnknown, long[] Counts)

@@ -43,9 +43,8 @@ public sealed class PyTorchExport
             StatefulLstm => "LSTM",
             _ => null,
         };
-        var handWritten = model is StatefulRnnCell or StatefulGruCell;
         var tensors = model.state_dict()
-            .Select(kv => KeyValuePair.Create(handWritten ? CellName(kv.Key) : kv.Key, kv.Value))
+            .Select(kv => KeyValuePair.Create(TorchName(model, kv.Key), kv.Value))
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .ToList();
         var meta = trained.Metadata;
@@ -72,8 +71,13 @@ public sealed class PyTorchExport
         return new PyTorchExport(tensors, metadata, torchModule);
     }
 
-    /// <summary>A hand-written cell's weight_ih, … under the name nn.RNN/nn.GRU's layer 0 gives it: rnn.weight_ih_l0, ….</summary>
-    private static string CellName(string name) => name is "weight_ih" or "weight_hh" or "bias_ih" or "bias_hh" ? $"rnn.{name}_l0" : name;
+    /// <summary>
+    /// The file's name for <paramref name="model"/>'s weight <paramref name="name"/> (a state_dict key): a hand-written cell's
+    /// weight_ih, … under the name nn.RNN/nn.GRU's layer 0 gives it (rnn.weight_ih_l0, …), every other as it is.
+    /// PyTorchImport maps back through this too, so the two stay each other's inverse.
+    /// </summary>
+    public static string TorchName(CharModel model, string name) =>
+        model is StatefulRnnCell or StatefulGruCell && name is "weight_ih" or "weight_hh" or "bias_ih" or "bias_hh" ? $"rnn.{name}_l0" : name;
 
     public void Write(string path) => SafetensorsFile.Write(path, Tensors, Metadata);
 

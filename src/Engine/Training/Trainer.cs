@@ -196,6 +196,7 @@ public sealed partial class Trainer : IDisposable
         if (directory != null) RepairBest(directory, checkpointPath);
         using var checkpoint = CheckpointFile.Read(checkpointPath);
         var meta = checkpoint.Metadata;
+        if (meta.Imported is { } imported) throw new CheckpointException(checkpointPath, imported.WhyNotResumable);
         if (meta.Corpus.Sha256 != corpus.Sha256)
             throw new CorpusException($"Checkpoint '{checkpointPath}' was trained on corpus '{meta.Corpus.Name}' (SHA-256 {meta.Corpus.Sha256[..12]}…), " +
                                       $"but '{corpus.Name}' (SHA-256 {corpus.Sha256[..12]}…) was given. Resume with the same corpus.");

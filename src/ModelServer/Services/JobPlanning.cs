@@ -105,6 +105,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         {
             throw ServerException.Precondition($"Model '{name}' cannot be resumed: {e.Message}");
         }
+        if (meta.Imported is { } imported)
+            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {imported.WhyNotResumable}.");
         // What the model has already may be sent back (as GetModel gives it); only a change is refused.
         if (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusText
             || (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusName && request.CorpusName != "" && request.CorpusName != meta.Corpus.Name))

@@ -23,6 +23,7 @@ public static class CharRnnCommandLine
             GenerateCommand.Create(),
             EvalCommand.Create(),
             ExportCommand.Create(),
+            ImportCommand.Create(),
             ModelsCommand.Create(),
             ArchsCommand.Create(),
             DemoCommand.Create(),

@@ -39,6 +39,8 @@ public static class ModelsCommand
                 var loss = double.IsFinite(meta.Position.BestValidLoss) ? meta.Position.BestValidLoss : meta.ValidationOfWeights?.Loss;
                 var val = loss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
                 Console.WriteLine($"{Name(m.Name)} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {Size(m.Bytes),8}  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
+                // No BEST VAL for an imported model: its weights were never validated here (the export's figure was its source's).
+                if (meta.Imported is { } imported) Console.WriteLine($"{Name("")} imported from {imported.File} at {imported.At.LocalDateTime:yyyy-MM-dd HH:mm}; not validated here (charrnn eval scores it)");
                 if (m.Warning != null) Console.WriteLine($"{Name("")} warning: {m.Warning}");
             }
             return 0;

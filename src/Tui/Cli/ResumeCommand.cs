@@ -40,6 +40,7 @@ public static class ResumeCommand
             {
                 throw new CheckpointException(path, e.Problem + hint, e.Damaged);
             }
+            if (meta.Imported is { } imported) throw new CheckpointException(path, imported.WhyNotResumable); // before it asks for a corpus
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));

@@ -58,7 +58,7 @@ public static class TrainCommand
             if (parse.GetResult(lower) is { Implicit: false }) options = options with { Lowercase = parse.GetValue(lower) };
             if (parse.GetResult(minFreq) is { Implicit: false }) options = options with { MinFrequency = parse.GetValue(minFreq) };
             options = flags.Apply(parse, options);
-            var folder = FolderFor(parse.GetValue(output), parse.GetResult(models) is { Implicit: false } ? parse.GetValue(models) : null, parse.GetValue(name), architecture);
+            var folder = FolderFor(parse.GetValue(output), parse.GetResult(models) is { Implicit: false } ? parse.GetValue(models) : null, parse.GetValue(name), architecture.Name);
             // Messages name the option the folder came from.
             var folderOption = parse.GetValue(output) != null ? "--out" : parse.GetValue(name) != null ? "--name" : "--name (it defaults to the architecture's)";
             if (ModelFolder.HoldsModel(folder))
@@ -99,8 +99,8 @@ public static class TrainCommand
         return command;
     }
 
-    /// <summary>--out as given, else MODELS/NAME (models/ARCH by default): a model name as the server takes it, not a path.</summary>
-    private static string FolderFor(string? output, string? models, string? name, Architecture architecture)
+    /// <summary>--out as given, else MODELS/NAME (models/<paramref name="defaultName"/> without --name): a model name as the server takes it, not a path.</summary>
+    internal static string FolderFor(string? output, string? models, string? name, string defaultName)
     {
         if (output != null && (models != null || name != null))
             throw new ArgumentException($"--out names the model's folder whole; give it, or --models and --name, not both.");
@@ -112,7 +112,7 @@ public static class TrainCommand
             try { ModelServer.TrainedModels.ModelNames.ValidateNew(name, "--name"); }
             catch (ModelServer.Errors.ServerException e) { throw new ArgumentException(e.Message); }
         }
-        var (root, folderName) = (models ?? "models", name ?? architecture.Name);
+        var (root, folderName) = (models ?? "models", name ?? defaultName);
         // As the server keeps names: on Windows and macOS the two would be one folder.
         // (The same name exactly is refused below, with a resume hint.)
         if (ModelServer.TrainedModels.ModelNames.Taken(root, folderName) is { } taken && taken != folderName)
@@ -121,7 +121,7 @@ public static class TrainCommand
     }
 
     /// <summary>--out is made and written to before training starts, not found unusable at the first checkpoint, an epoch later.</summary>
-    private static void CheckWritableFolder(string folder, string label)
+    internal static void CheckWritableFolder(string folder, string label)
     {
         if (File.Exists(folder))
             throw new ArgumentException($"{label} '{folder}' is a file; give a folder for the model's checkpoints (it is made if missing).");

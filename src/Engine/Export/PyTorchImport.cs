@@ -1,0 +1,130 @@
+using System.Globalization;
+using System.Text.Json;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Export;
+
+/// <summary>
+/// The way back from <see cref="PyTorchExport"/>: a .safetensors file it wrote (its weights perhaps changed in PyTorch
+/// since: fine-tuned, pruned, averaged) as a checkpoint the engine loads like any other. The metadata rebuilds the model
+/// (architecture, hyperparameters, vocabulary); the tensors must be exactly the ones that model has, under the export's
+/// names (<see cref="PyTorchExport.TorchName"/>, so the hand-written cells' rnn.*_l0 too) and of its shapes. The checkpoint
+/// holds no optimizer state and no history: what the export recorded of its source goes into <see cref="ImportRecord"/>,
+/// as the source's, and a resume of it is refused (<see cref="ImportRecord.WhyNotResumable"/>).
+/// </summary>
+public static class PyTorchImport
+{
+    /// <summary>The metadata keys an import reads; every file charrnn export writes has them.</summary>
+    public static readonly string[] RequiredMetadata = ["charrnn_export_version", "architecture", "hyperparameters", "vocab", "vocab_counts", "lowercase", "unknown_index"];
+
+    public const string Reason = "imported";
+
+    /// <summary>The checkpoint of the model <paramref name="contents"/> (read from <paramref name="path"/>) describes; its tensors are the contents' own.</summary>
+    public static Checkpoint ToCheckpoint(SafetensorsContents contents, string path, DateTimeOffset now)
+    {
+        var meta = contents.Metadata;
+        CheckMetadata(meta, path);
+        var architecture = Parse(path, "architecture", () => Architectures.Get(meta["architecture"]));
+        var hyperParameters = Parse(path, "hyperparameters", () =>
+            architecture.Resolve(JsonSerializer.Deserialize<Dictionary<string, double>>(meta["hyperparameters"]) ?? throw new JsonException("null")));
+        var vocabulary = Parse(path, "vocab", () => new Vocabulary(
+            JsonSerializer.Deserialize<string[]>(meta["vocab"]) ?? throw new JsonException("null"),
+            meta["lowercase"] switch { "true" => true, "false" => false, var other => throw new ArgumentException($"lowercase is '{other}', expected \"true\" or \"false\"") },
+            meta["unknown_index"] switch { "1" => true, "" => false, var other => throw new ArgumentException($"unknown_index is '{other}', expected \"1\" or \"\"") },
+            JsonSerializer.Deserialize<long[]>(meta["vocab_counts"]) ?? throw new JsonException("null")));
+
+        using var model = architecture.Create(hyperParameters, vocabulary.Size);
+        var described = $"a {architecture.Name} with {hyperParameters} and a vocabulary of {vocabulary.Size}";
+        // The file's names for the model's weights, each with the engine's name it maps back to.
+        var expected = model.state_dict().ToDictionary(kv => PyTorchExport.TorchName(model, kv.Key), kv => (Name: kv.Key, Shape: kv.Value.shape), StringComparer.Ordinal);
+        var given = contents.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var allNames = string.Join(", ", expected.Keys.Order(StringComparer.Ordinal));
+        foreach (var name in expected.Keys.Order(StringComparer.Ordinal))
+            if (!given.ContainsKey(name))
+                throw Fault(path, $"tensor {name} is missing: {described} needs {allNames}");
+        foreach (var name in given.Keys.Order(StringComparer.Ordinal))
+            if (!expected.ContainsKey(name))
+                throw Fault(path, $"it has a tensor {name} that {described} does not have (it needs exactly {allNames})");
+
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, (engineName, shape)) in expected.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var tensor = given[name];
+            if (!tensor.shape.SequenceEqual(shape))
+                throw Fault(path, VocabularyMismatch(name, tensor.shape, shape, vocabulary.Size)
+                                  ?? $"tensor {name} has shape [{string.Join(", ", tensor.shape)}]; {described} expects [{string.Join(", ", shape)}]");
+            if (!isfinite(tensor).all().item<bool>())
+                throw Fault(path, $"tensor {name} holds NaN or infinite values; the weights must be finite");
+            tensors["model/" + engineName] = tensor;
+        }
+
+        var imported = new ImportRecord(Path.GetFileName(path), now, Optional(meta, "source_checkpoint"),
+            Number(path, meta, "epoch", int.Parse), Number(path, meta, "step", long.Parse), Number(path, meta, "valid_loss", double.Parse));
+        var metadata = new CheckpointMetadata
+        {
+            Architecture = architecture.Name,
+            HyperParameters = hyperParameters.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
+            Vocabulary = VocabularyRecord.From(vocabulary),
+            // The text the source model was trained on, by name; its fingerprint is not in the file (and a resume is refused).
+            Corpus = new CorpusRecord(Optional(meta, "corpus") ?? "", "", 0),
+            Training = new TrainingOptions { Epochs = Math.Max(1, imported.ExportedEpoch ?? 0), Lowercase = vocabulary.Lowercase },
+            // Where the source's training stood; no history, so no validation loss is claimed for these weights.
+            Position = new TrainingPosition { Epoch = imported.ExportedEpoch ?? 0, Step = imported.ExportedStep ?? 0, Finished = true },
+            ParameterCount = model.ParameterCount,
+            Created = now,
+            Saved = now,
+            Reason = Reason,
+            Imported = imported,
+        };
+        return new Checkpoint(metadata, tensors, []);
+    }
+
+    private static void CheckMetadata(IReadOnlyDictionary<string, string> meta, string path)
+    {
+        var keys = string.Join(", ", RequiredMetadata);
+        if (!meta.ContainsKey("charrnn_export_version"))
+            throw Fault(path, $"it was not written by charrnn export: its metadata has no charrnn_export_version (it has {(meta.Count == 0 ? "no metadata" : string.Join(", ", meta.Keys.Order(StringComparer.Ordinal)))}). " +
+                              $"An import needs the metadata keys {keys}; when saving from PyTorch, pass on the exported file's: " +
+                              "safetensors.torch.save_file(state_dict, path, metadata=safe_open(exported, \"pt\").metadata())");
+        if (meta["charrnn_export_version"] != PyTorchExport.FormatVersion.ToString(CultureInfo.InvariantCulture))
+            throw Fault(path, $"it has charrnn_export_version '{meta["charrnn_export_version"]}'; this build reads version {PyTorchExport.FormatVersion}");
+        if (RequiredMetadata.Where(k => !meta.ContainsKey(k)).ToList() is { Count: > 0 } missing)
+            throw Fault(path, $"its metadata has no {string.Join(", ", missing)}; an import needs {keys}");
+    }
+
+    /// <summary>Reads one metadata value, its faults (bad JSON, an unknown architecture, a bad hyperparameter) said as the file's.</summary>
+    private static T Parse<T>(string path, string key, Func<T> read)
+    {
+        try { return read(); }
+        catch (Exception e) when (e is JsonException or ArgumentException or HyperParameterException)
+        {
+            throw Fault(path, $"its metadata '{key}' cannot be used: {e.Message.TrimEnd('.')}");
+        }
+    }
+
+    private static string? Optional(IReadOnlyDictionary<string, string> meta, string key) =>
+        meta.TryGetValue(key, out var value) && value.Length > 0 ? value : null;
+
+    private static T? Number<T>(string path, IReadOnlyDictionary<string, string> meta, string key, Func<string, IFormatProvider, T> parse) where T : struct =>
+        Optional(meta, key) is { } text ? Parse(path, key, () =>
+        {
+            try { return parse(text, CultureInfo.InvariantCulture); }
+            catch (Exception e) when (e is FormatException or OverflowException) { throw new ArgumentException($"'{text}' is not a number"); }
+        }) : null;
+
+    /// <summary>The clearer error when a shape is wrong only where the vocabulary's size goes: the vocab and the weights disagree.</summary>
+    private static string? VocabularyMismatch(string name, long[] found, long[] expected, int vocabularySize)
+    {
+        if (found.Length != expected.Length) return null;
+        var differs = Enumerable.Range(0, found.Length).Where(d => found[d] != expected[d]).ToList();
+        if (differs.Count == 0 || differs.Any(d => expected[d] != vocabularySize)) return null;
+        return $"its vocab has {vocabularySize} symbols, but tensor {name} has shape [{string.Join(", ", found)}] (for {found[differs[0]]} symbols; " +
+               $"expected [{string.Join(", ", expected)}]): the vocab metadata must be the one the weights were trained with";
+    }
+
+    private static InvalidDataException Fault(string path, string problem) => SafetensorsReader.Fault(path, problem);
+}

@@ -1,0 +1,167 @@
+using System.Buffers.Binary;
+using System.Text.Json;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Export;
+
+/// <summary>A safetensors file as read: its tensors (float32, on the CPU, owned by the holder) in the header's order, and its metadata.</summary>
+public sealed class SafetensorsContents(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string> metadata) : IDisposable
+{
+    public IReadOnlyList<KeyValuePair<string, Tensor>> Tensors { get; } = tensors;
+    public IReadOnlyDictionary<string, string> Metadata { get; } = metadata;
+
+    public void Dispose()
+    {
+        foreach (var (_, tensor) in Tensors) tensor.Dispose();
+    }
+}
+
+/// <summary>
+/// Reads a safetensors file (the format <see cref="SafetensorsFile"/> writes), strictly: a header length that fits
+/// the file, a JSON object whose entries each have a dtype, a shape and data_offsets, byte ranges that follow one
+/// another from 0 to the file's end with exactly the bytes their shape needs, and string metadata. F32 is read as
+/// it is; F16, BF16 and F64 (what PyTorch users save after model.half(), .bfloat16() or .double()) are converted
+/// to F32, the type every engine model computes in. Any other dtype, and every other fault, is an
+/// <see cref="InvalidDataException"/> naming the file, what is wrong and what is expected.
+/// </summary>
+public static class SafetensorsReader
+{
+    /// <summary>Headers this long are refused before they are read: the reference library's own limit is 100 MB.</summary>
+    public const long MaxHeaderBytes = 100_000_000;
+
+    private static readonly Dictionary<string, (ScalarType Type, int Bytes)> DTypes = new()
+    {
+        ["F32"] = (ScalarType.Float32, 4),
+        ["F16"] = (ScalarType.Float16, 2),
+        ["BF16"] = (ScalarType.BFloat16, 2),
+        ["F64"] = (ScalarType.Float64, 8),
+    };
+
+    public static string AcceptedDTypes => string.Join(", ", DTypes.Keys);
+
+    public static SafetensorsContents Read(string path)
+    {
+        if (!File.Exists(path)) throw Fault(path, Directory.Exists(path) ? "it is a folder; give the .safetensors file" : "no such file");
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.Length < 8)
+            throw Fault(path, $"it has {bytes.Length} bytes, fewer than the 8-byte header length every safetensors file starts with (empty or truncated)");
+        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (headerLength > MaxHeaderBytes || (long)headerLength > bytes.Length - 8)
+            throw Fault(path, $"its header length is {headerLength} bytes, but the file has {bytes.Length - 8} after the length " +
+                              $"(truncated, or not a safetensors file; the header must fit the file and be at most {MaxHeaderBytes:N0} bytes)");
+        var dataStart = 8 + (int)headerLength;
+        JsonDocument header;
+        try { header = JsonDocument.Parse(bytes.AsMemory(8, (int)headerLength)); }
+        catch (JsonException e) { throw Fault(path, $"its header is not well-formed JSON ({e.Message}); a safetensors header is one JSON object"); }
+        using (header)
+        {
+            if (header.RootElement.ValueKind != JsonValueKind.Object)
+                throw Fault(path, $"its header is a JSON {header.RootElement.ValueKind.ToString().ToLowerInvariant()}, not the object of tensors a safetensors header is");
+            var metadata = new Dictionary<string, string>();
+            var entries = new List<Entry>();
+            foreach (var property in header.RootElement.EnumerateObject())
+            {
+                if (property.Name == "__metadata__") ReadMetadata(path, property.Value, metadata);
+                else entries.Add(ReadEntry(path, property));
+            }
+            CheckContiguous(path, entries, bytes.Length - (long)dataStart);
+            var tensors = new List<KeyValuePair<string, Tensor>>();
+            try
+            {
+                foreach (var entry in entries) tensors.Add(KeyValuePair.Create(entry.Name, ToTensor(bytes, dataStart, entry)));
+            }
+            catch
+            {
+                foreach (var (_, tensor) in tensors) tensor.Dispose();
+                throw;
+            }
+            return new SafetensorsContents(tensors, metadata);
+        }
+    }
+
+    private sealed record Entry(string Name, string DType, long[] Shape, long Begin, long End);
+
+    private static void ReadMetadata(string path, JsonElement value, Dictionary<string, string> metadata)
+    {
+        if (value.ValueKind != JsonValueKind.Object)
+            throw Fault(path, "its __metadata__ is not a JSON object of strings");
+        foreach (var m in value.EnumerateObject())
+        {
+            if (m.Value.ValueKind != JsonValueKind.String)
+                throw Fault(path, $"its __metadata__ key '{m.Name}' holds a JSON {m.Value.ValueKind.ToString().ToLowerInvariant()}; safetensors metadata values are strings");
+            metadata[m.Name] = m.Value.GetString()!;
+        }
+    }
+
+    private static Entry ReadEntry(string path, JsonProperty property)
+    {
+        var name = property.Name;
+        var value = property.Value;
+        if (value.ValueKind != JsonValueKind.Object
+            || !value.TryGetProperty("dtype", out var dtypeElement) || dtypeElement.ValueKind != JsonValueKind.String
+            || !value.TryGetProperty("shape", out var shapeElement) || shapeElement.ValueKind != JsonValueKind.Array
+            || !value.TryGetProperty("data_offsets", out var offsetsElement) || offsetsElement.ValueKind != JsonValueKind.Array)
+            throw Fault(path, $"its header entry '{name}' is not {{\"dtype\": \"F32\", \"shape\": [...], \"data_offsets\": [begin, end]}}");
+        var dtype = dtypeElement.GetString()!;
+        if (!DTypes.TryGetValue(dtype, out var type))
+            throw Fault(path, $"tensor '{name}' has dtype {dtype}; the weights must be floating point: {AcceptedDTypes} (F16, BF16 and F64 are converted to F32)");
+        var shape = Longs(path, name, "shape", shapeElement);
+        var offsets = Longs(path, name, "data_offsets", offsetsElement);
+        if (shape.Any(d => d < 0)) throw Fault(path, $"tensor '{name}' has a negative size in its shape [{string.Join(", ", shape)}]");
+        if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
+            throw Fault(path, $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}]; expected [begin, end] with 0 <= begin <= end");
+        long elements;
+        try { elements = shape.Aggregate(1L, (a, b) => checked(a * b)); }
+        catch (OverflowException) { throw Fault(path, $"tensor '{name}' has shape [{string.Join(", ", shape)}], too large to hold"); }
+        if (offsets[1] - offsets[0] != elements * type.Bytes)
+            throw Fault(path, $"tensor '{name}' has {offsets[1] - offsets[0]} bytes (data_offsets [{offsets[0]}, {offsets[1]}]); its shape [{string.Join(", ", shape)}] of {dtype} needs {elements * type.Bytes}");
+        return new Entry(name, dtype, shape, offsets[0], offsets[1]);
+    }
+
+    private static long[] Longs(string path, string name, string field, JsonElement array)
+    {
+        var values = new List<long>();
+        foreach (var e in array.EnumerateArray())
+        {
+            if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out var v))
+                throw Fault(path, $"tensor '{name}' has a {field} that is not a list of whole numbers");
+            values.Add(v);
+        }
+        return values.ToArray();
+    }
+
+    /// <summary>The byte ranges, in order, must tile the data from 0 to the file's end: no gap, no overlap, nothing after.</summary>
+    private static void CheckContiguous(string path, List<Entry> entries, long dataBytes)
+    {
+        long expected = 0;
+        foreach (var entry in entries.OrderBy(e => e.Begin).ThenBy(e => e.End))
+        {
+            if (entry.Begin != expected)
+                throw Fault(path, $"tensor '{entry.Name}' starts at byte {entry.Begin} of the data, expected {expected}: the tensors' byte ranges must follow one another without gaps or overlaps");
+            expected = entry.End;
+        }
+        if (expected != dataBytes)
+            throw Fault(path, expected > dataBytes
+                ? $"its tensors need {expected} bytes of data, but the file has {dataBytes} after the header (truncated)"
+                : $"it has {dataBytes - expected} bytes after its last tensor's data, which no header entry covers");
+    }
+
+    private static Tensor ToTensor(byte[] bytes, int dataStart, Entry entry)
+    {
+        var (type, _) = DTypes[entry.DType];
+        var raw = empty(entry.Shape, type);
+        try
+        {
+            if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("Reading safetensors needs a little-endian machine.");
+            bytes.AsSpan(dataStart + (int)entry.Begin, (int)(entry.End - entry.Begin)).CopyTo(raw.bytes);
+            return type == ScalarType.Float32 ? raw : raw.to(ScalarType.Float32);
+        }
+        finally
+        {
+            if (type != ScalarType.Float32) raw.Dispose();
+        }
+    }
+
+    /// <summary>The error for a file that cannot be imported (shared with PyTorchImport, whose faults are the file's too).</summary>
+    internal static InvalidDataException Fault(string path, string problem) => new($"'{path}' cannot be imported: {problem}.");
+}

@@ -1,0 +1,292 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Export;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Training;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Tests;
+
+/// <summary>PyTorchImport and SafetensorsReader: an exported file back into a checkpoint, and every way a file can be refused.</summary>
+public class PyTorchImportTests
+{
+    private static TrainedModel Trained(TempFolder dir, string arch) => PyTorchExportTests.Trained(dir, arch);
+
+    /// <summary>Exported, imported into a checkpoint, written and loaded as any checkpoint is: the same weights and logits.</summary>
+    [Theory]
+    [MemberData(nameof(ModelTests.ArchitectureNames), MemberType = typeof(ModelTests))]
+    public void An_exported_model_imports_to_a_checkpoint_with_the_same_weights_and_logits(string arch)
+    {
+        using var dir = new TempFolder();
+        using var trained = Trained(dir, arch);
+        var file = Path.Combine(dir.Path, "model.safetensors");
+        PyTorchExport.Of(trained, "m/last.ckpt").Write(file);
+
+        var now = DateTimeOffset.UtcNow;
+        var checkpointPath = Path.Combine(dir.Path, "imported.ckpt");
+        using (var contents = SafetensorsReader.Read(file))
+        using (var checkpoint = PyTorchImport.ToCheckpoint(contents, file, now))
+            CheckpointFile.Write(checkpointPath, checkpoint);
+        using var imported = TrainedModel.Load(checkpointPath, CPU);
+
+        Assert.Equal(trained.Architecture.Name, imported.Architecture.Name);
+        Assert.Equal(trained.HyperParameters.Values, imported.HyperParameters.Values);
+        Assert.Equal(trained.Vocabulary.Symbols, imported.Vocabulary.Symbols);
+        Assert.Equal(trained.Vocabulary.Counts, imported.Vocabulary.Counts);
+        var own = trained.Model.state_dict();
+        var back = imported.Model.state_dict();
+        Assert.Equal(own.Keys.Order(), back.Keys.Order());
+        foreach (var (name, tensor) in own) Assert.Equal(tensor.data<float>().ToArray(), back[name].data<float>().ToArray());
+        using (no_grad())
+        {
+            var shape = trained.Architecture.IsStateful ? new long[] { 9, 2 } : [4, trained.Architecture.WindowLength(trained.HyperParameters)]; // time × batch, or rows × window
+            var x = randint(1, trained.Vocabulary.Size, shape, dtype: ScalarType.Int64);
+            var (expected, _) = trained.Model.Forward(x, null);
+            var (actual, _) = imported.Model.Forward(x, null);
+            Assert.True(actual.equal(expected).all().item<bool>(), $"logits differ by {(actual - expected).abs().max().item<float>()}");
+        }
+
+        // Says where it came from; keeps the export's figures as the source's, claims no validation of its own.
+        var meta = imported.Metadata;
+        Assert.Equal(new ImportRecord("model.safetensors", now, "m/last.ckpt", trained.Metadata.Position.Epoch, 6,
+            trained.Metadata.ValidationOfWeights?.Loss), meta.Imported);
+        Assert.Equal(PyTorchImport.Reason, meta.Reason);
+        Assert.Null(meta.ValidationOfWeights);
+        Assert.Empty(meta.History);
+        Assert.False(double.IsFinite(meta.Position.BestValidLoss));
+        Assert.Equal(6, meta.Position.Step);
+        Assert.Equal(trained.Model.ParameterCount, meta.ParameterCount);
+    }
+
+    [Fact]
+    public void An_imported_model_is_refused_a_resume_with_why()
+    {
+        using var dir = new TempFolder();
+        var checkpointPath = Imported(dir, "stateful-gru");
+        var e = Assert.Throws<CheckpointException>(() => Trainer.Resume(checkpointPath, Tiny.Corpus(), CPU, dir.Path));
+        Assert.False(e.Damaged);
+        Assert.StartsWith("it was imported from 'model.safetensors', which holds the weights but not the optimizer state", e.Problem);
+    }
+
+    private static string Imported(TempFolder dir, string arch)
+    {
+        using var trained = Trained(dir, arch);
+        var file = Path.Combine(dir.Path, "model.safetensors");
+        PyTorchExport.Of(trained, "m/last.ckpt").Write(file);
+        var checkpointPath = Path.Combine(dir.Path, "imported", Trainer.LastCheckpoint);
+        using var contents = SafetensorsReader.Read(file);
+        using var checkpoint = PyTorchImport.ToCheckpoint(contents, file, DateTimeOffset.UtcNow);
+        CheckpointFile.Write(checkpointPath, checkpoint);
+        return checkpointPath;
+    }
+
+    /// <summary>A stateful-gru's export taken apart: its header entries and metadata (to change), and its data bytes.</summary>
+    private sealed class Parts
+    {
+        public required Dictionary<string, (string DType, long[] Shape, float[] Values)> Tensors { get; init; }
+        public required Dictionary<string, string> Metadata { get; init; }
+
+        public static Parts Exported(TempFolder dir)
+        {
+            using var trained = Trained(dir, "stateful-gru");
+            var file = Path.Combine(dir.Path, "source.safetensors");
+            PyTorchExport.Of(trained, "m/last.ckpt").Write(file);
+            using var contents = SafetensorsReader.Read(file);
+            return new Parts
+            {
+                Tensors = contents.Tensors.ToDictionary(kv => kv.Key, kv => ("F32", kv.Value.shape, kv.Value.data<float>().ToArray())),
+                Metadata = contents.Metadata.ToDictionary(),
+            };
+        }
+
+        /// <summary>The file, written here byte by byte (not by the engine's writer), F16 values as halves.</summary>
+        public string Write(TempFolder dir, string name = "bad.safetensors")
+        {
+            var data = new MemoryStream();
+            var header = new Dictionary<string, object> { ["__metadata__"] = Metadata };
+            foreach (var (tensor, (dtype, shape, values)) in Tensors)
+            {
+                var begin = data.Length;
+                foreach (var v in values)
+                {
+                    if (dtype == "F16") data.Write(BitConverter.GetBytes((Half)v));
+                    else data.Write(BitConverter.GetBytes(v));
+                }
+                header[tensor] = new { dtype, shape, data_offsets = new[] { begin, data.Length } };
+            }
+            var path = Path.Combine(dir.Path, name);
+            File.WriteAllBytes(path, Raw(JsonSerializer.Serialize(header), data.ToArray()));
+            return path;
+        }
+    }
+
+    private static byte[] Raw(string header, byte[] data)
+    {
+        var json = Encoding.UTF8.GetBytes(header);
+        var bytes = new byte[8 + json.Length + data.Length];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
+        json.CopyTo(bytes, 8);
+        data.CopyTo(bytes, 8 + json.Length);
+        return bytes;
+    }
+
+    private static string Refusal(string path)
+    {
+        using var contents = SafetensorsReader.Read(path); // the reader's own refusals come out of here
+        var e = Assert.Throws<InvalidDataException>(() => PyTorchImport.ToCheckpoint(contents, path, DateTimeOffset.UtcNow).Dispose());
+        return e.Message;
+    }
+
+    private static string ReadRefusal(string path) => Assert.Throws<InvalidDataException>(() => SafetensorsReader.Read(path).Dispose()).Message;
+
+    [Fact]
+    public void The_file_written_by_hand_imports_as_the_exported_one_and_F16_weights_are_converted()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        foreach (var name in parts.Tensors.Keys.ToList())
+            parts.Tensors[name] = parts.Tensors[name] with { DType = "F16" };
+        var file = parts.Write(dir, "half.safetensors");
+        using var contents = SafetensorsReader.Read(file);
+        using var checkpoint = PyTorchImport.ToCheckpoint(contents, file, DateTimeOffset.UtcNow);
+        var weight = checkpoint.Tensors["model/l_out.weight"];
+        Assert.Equal(ScalarType.Float32, weight.dtype);
+        Assert.Equal(parts.Tensors["l_out.weight"].Values.Select(v => (float)(Half)v), weight.data<float>().ToArray());
+    }
+
+    [Fact]
+    public void A_truncated_file_is_refused_saying_so()
+    {
+        using var dir = new TempFolder();
+        var file = Parts.Exported(dir).Write(dir);
+        var bytes = File.ReadAllBytes(file);
+        File.WriteAllBytes(file, bytes[..^10]);
+        Assert.Equal($"'{file}' cannot be imported: its tensors need {bytes.Length - 8 - (long)BinaryPrimitives.ReadUInt64LittleEndian(bytes)} bytes of data, " +
+                     $"but the file has {bytes.Length - 18 - (long)BinaryPrimitives.ReadUInt64LittleEndian(bytes)} after the header (truncated).", ReadRefusal(file));
+        File.WriteAllBytes(file, bytes[..5]);
+        Assert.Equal($"'{file}' cannot be imported: it has 5 bytes, fewer than the 8-byte header length every safetensors file starts with (empty or truncated).", ReadRefusal(file));
+        File.WriteAllBytes(file, bytes[..100]); // the header cut short
+        Assert.StartsWith($"'{file}' cannot be imported: its header length is ", ReadRefusal(file));
+        Assert.Contains("(truncated, or not a safetensors file;", ReadRefusal(file));
+    }
+
+    [Fact]
+    public void A_header_that_is_not_JSON_or_not_a_safetensors_header_is_refused()
+    {
+        using var dir = new TempFolder();
+        var file = Path.Combine(dir.Path, "bad.safetensors");
+        File.WriteAllBytes(file, Raw("{\"e.weight\": {\"dtype\": \"F32\",", []));
+        Assert.StartsWith($"'{file}' cannot be imported: its header is not well-formed JSON (", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("[1, 2]", []));
+        Assert.Equal($"'{file}' cannot be imported: its header is a JSON array, not the object of tensors a safetensors header is.", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"e.weight\": {\"dtype\": \"F32\", \"shape\": [2]}}", new byte[8]));
+        Assert.StartsWith($"'{file}' cannot be imported: its header entry 'e.weight' is not {{\"dtype\": \"F32\", \"shape\": [...], \"data_offsets\": [begin, end]}}", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, \"b\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", new byte[12]));
+        Assert.Equal($"'{file}' cannot be imported: tensor 'b' starts at byte 4 of the data, expected 8: the tensors' byte ranges must follow one another without gaps or overlaps.", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}", new byte[12]));
+        Assert.Equal($"'{file}' cannot be imported: it has 4 bytes after its last tensor's data, which no header entry covers.", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}", new byte[8]));
+        Assert.Equal($"'{file}' cannot be imported: tensor 'a' has 8 bytes (data_offsets [0, 8]); its shape [3] of F32 needs 12.", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"__metadata__\": {\"epoch\": 3}}", []));
+        Assert.Equal($"'{file}' cannot be imported: its __metadata__ key 'epoch' holds a JSON number; safetensors metadata values are strings.", ReadRefusal(file));
+    }
+
+    [Fact]
+    public void A_dtype_that_is_not_floating_point_is_refused_naming_those_read()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        parts.Tensors["l_out.bias"] = parts.Tensors["l_out.bias"] with { DType = "I32" }; // four bytes each, as F32
+        var file = parts.Write(dir);
+        Assert.Equal($"'{file}' cannot be imported: tensor 'l_out.bias' has dtype I32; the weights must be floating point: F32, F16, BF16, F64 (F16, BF16 and F64 are converted to F32).", ReadRefusal(file));
+    }
+
+    [Fact]
+    public void A_missing_or_unexpected_tensor_is_refused_naming_what_the_model_needs()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        var hp = Architectures.Get("stateful-gru").Resolve(JsonSerializer.Deserialize<Dictionary<string, double>>(parts.Metadata["hyperparameters"]));
+        var size = JsonSerializer.Deserialize<string[]>(parts.Metadata["vocab"])!.Length;
+        var removed = parts.Tensors["rnn.weight_hh_l1"];
+        parts.Tensors.Remove("rnn.weight_hh_l1");
+        var file = parts.Write(dir);
+        var needs = string.Join(", ", new[] { "e.weight", "l_out.bias", "l_out.weight" }.Concat(
+            new[] { 0, 1 }.SelectMany(l => new[] { "bias_hh", "bias_ih", "weight_hh", "weight_ih" }.Select(w => $"rnn.{w}_l{l}"))).Order(StringComparer.Ordinal));
+        Assert.Equal($"'{file}' cannot be imported: tensor rnn.weight_hh_l1 is missing: a stateful-gru with {hp} and a vocabulary of {size} needs {needs}.", Refusal(file));
+
+        parts.Tensors["rnn.weight_hh_l1"] = removed;
+        parts.Tensors["rnn.weight_hh_l2"] = removed;
+        file = parts.Write(dir);
+        Assert.Equal($"'{file}' cannot be imported: it has a tensor rnn.weight_hh_l2 that a stateful-gru with {hp} and a vocabulary of {size} does not have (it needs exactly {needs}).", Refusal(file));
+    }
+
+    [Fact]
+    public void A_wrong_shape_is_refused_with_the_name_the_shape_expected_and_the_shape_found()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        var (dtype, shape, values) = parts.Tensors["rnn.weight_hh_l0"];
+        parts.Tensors["rnn.weight_hh_l0"] = (dtype, [shape[0], shape[1] - 1], values[..(int)(shape[0] * (shape[1] - 1))]);
+        var file = parts.Write(dir);
+        Assert.Contains($"cannot be imported: tensor rnn.weight_hh_l0 has shape [{shape[0]}, {shape[1] - 1}]; a stateful-gru with ", Refusal(file));
+        Assert.EndsWith($" expects [{shape[0]}, {shape[1]}].", Refusal(file));
+    }
+
+    [Fact]
+    public void A_vocabulary_whose_size_does_not_match_the_weights_is_refused_as_such()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        var vocab = JsonSerializer.Deserialize<List<string>>(parts.Metadata["vocab"])!;
+        var counts = JsonSerializer.Deserialize<List<long>>(parts.Metadata["vocab_counts"])!;
+        vocab.Add("\u00e9");
+        counts.Add(1);
+        (parts.Metadata["vocab"], parts.Metadata["vocab_counts"]) = (JsonSerializer.Serialize(vocab), JsonSerializer.Serialize(counts));
+        var file = parts.Write(dir);
+        var n = vocab.Count;
+        var nFac = parts.Tensors["e.weight"].Shape[1];
+        Assert.Equal($"'{file}' cannot be imported: its vocab has {n} symbols, but tensor e.weight has shape [{n - 1}, {nFac}] (for {n - 1} symbols; expected [{n}, {nFac}]): " +
+                     "the vocab metadata must be the one the weights were trained with.", Refusal(file));
+    }
+
+    [Fact]
+    public void A_file_without_charrnn_exports_metadata_is_refused_naming_the_keys_and_how_to_keep_them()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        parts.Metadata.Clear();
+        parts.Metadata["format"] = "pt"; // what safetensors.torch.save_file writes without metadata=
+        var file = parts.Write(dir);
+        Assert.Equal($"'{file}' cannot be imported: it was not written by charrnn export: its metadata has no charrnn_export_version (it has format). " +
+                     "An import needs the metadata keys charrnn_export_version, architecture, hyperparameters, vocab, vocab_counts, lowercase, unknown_index; " +
+                     "when saving from PyTorch, pass on the exported file's: safetensors.torch.save_file(state_dict, path, metadata=safe_open(exported, \"pt\").metadata()).", Refusal(file));
+
+        parts = Parts.Exported(dir);
+        parts.Metadata.Remove("vocab_counts");
+        file = parts.Write(dir);
+        Assert.Equal($"'{file}' cannot be imported: its metadata has no vocab_counts; an import needs charrnn_export_version, architecture, hyperparameters, vocab, vocab_counts, lowercase, unknown_index.", Refusal(file));
+
+        parts = Parts.Exported(dir);
+        parts.Metadata["architecture"] = "stateful-gur";
+        file = parts.Write(dir);
+        Assert.StartsWith($"'{file}' cannot be imported: its metadata 'architecture' cannot be used: Unknown architecture 'stateful-gur'. Known: ", Refusal(file));
+
+        parts = Parts.Exported(dir);
+        parts.Metadata["charrnn_export_version"] = "2";
+        file = parts.Write(dir);
+        Assert.Equal($"'{file}' cannot be imported: it has charrnn_export_version '2'; this build reads version 1.", Refusal(file));
+    }
+
+    [Fact]
+    public void Weights_that_are_not_finite_are_refused()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        parts.Tensors["l_out.bias"].Values[0] = float.NaN;
+        var file = parts.Write(dir);
+        Assert.Equal($"'{file}' cannot be imported: tensor l_out.bias holds NaN or infinite values; the weights must be finite.", Refusal(file));
+    }
+}
