@@ -217,8 +217,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("train stateful-gru name=x sample_chars=x", "sample_chars=x is not a whole number; use 0 to 10000.");
         await Refused("train stateful-gru name=x n_hidden=1.5", "n_hidden=1.5 is not a whole number; use 1 to ");
         await Refused("train stateful-gru name=x clip=x", "clip=x is not a number; use 0 to 1e6.");
-        await Refused("train stateful-gru name=x patience=1001", "patience=1001 is not allowed; use 0 to 1000.");
-        await Refused("resume gru patience=-1", "patience=-1 is not allowed; use 0 to 1000.");
+        await Refused("train stateful-gru name=x patience=1001", "patience=1001 is not allowed; use 0 (off) or 1 to 1000 epochs."); // the words charrnn train and the server use
+        await Refused("resume gru patience=-1", "patience=-1 is not allowed; use 0 (off) or 1 to 1000 epochs.");
+        await Refused("resume gru patience=soon", "patience=soon is not a whole number; use 0 (off) or 1 to 1000 epochs.");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
         await Refused("stop", "No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
         await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [seed=N] (models lists them).");

@@ -288,12 +288,20 @@ public sealed partial class CommandRunner
             foreach (var part in value.Split(','))
             {
                 if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || (whole && v != Math.Floor(v)))
-                    throw new CommandException($"{key}={part} is not a {(whole ? "whole " : "")}number; use {SpecText.Range(spec)}.");
+                    throw new CommandException($"{key}={part} is not a {(whole ? "whole " : "")}number; use {RangeOf(spec)}.");
                 if (v < spec.Min || v > spec.Max)
-                    throw new CommandException($"{key}={part} is not allowed; use {SpecText.Range(spec)}.");
+                    throw new CommandException($"{key}={part} is not allowed; use {RangeOf(spec)}.");
             }
         }
     }
+
+    /// <summary>
+    /// The spec's range as the refusal says it: patience in the words of charrnn train and the server
+    /// (TrainingOptions.Validate), whose 0 is off, not a patience of none.
+    /// </summary>
+    private static string RangeOf(HyperParameterSpec spec) => spec.Name == "patience"
+        ? $"0 (off) or 1 to {SpecText.Format(spec, spec.Max)} epochs"
+        : SpecText.Range(spec);
 
     private static void ApplyTrainingOption(TrainingOptions o, string key, string value, Architecture? spec)
     {
