@@ -1100,6 +1100,7 @@ public partial class CommandLineTests
         Assert.Equal((false, 2, "constant", 1), (overridden.Training.Lowercase, overridden.Training.Epochs, overridden.Training.Schedule, overridden.Training.MinFrequency));
 
         AssertUserError(["train", "--recipe", "lessn"], "charrnn: --recipe 'lessn' is not a recipe; known: lesson (stateful-lstm --lower --epochs 80 --schedule 'constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2' --min-freq 3). Did you mean 'lesson'?");
+        AssertUserError(["train", "--recipe", "Lesson"], "charrnn: --recipe 'Lesson' is not a recipe; known: lesson (stateful-lstm --lower --epochs 80 --schedule 'constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2' --min-freq 3). Did you mean 'lesson'?"); // exact, as the REPL's recipe= and the architectures
         AssertUserError(["train", "stateful-gru", "--recipe", "lesson", .. tiny], "charrnn: --recipe lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop --recipe and give stateful-gru the settings as flags: --lower --epochs 80");
     });
 

@@ -54,6 +54,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     public async Task Train_refuses_an_unknown_recipe_or_another_architecture_with_one_saying_what_is_allowed()
     {
         await Refused("train recipe=lessn", "recipe=lessn is not a recipe; known: lesson (stateful-lstm lower=true epochs=80 schedule='constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2' min_freq=3). Did you mean");
+        // Matched exactly, as architectures are here and as charrnn train --recipe matches it: Lesson is not lesson.
+        await Refused("train recipe=Lesson", "recipe=Lesson is not a recipe; known: lesson (stateful-lstm lower=true epochs=80 schedule='constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2' min_freq=3). Did you mean 'lesson'?");
         await Refused("train stateful-gru recipe=lesson", "recipe=lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop recipe= and give stateful-gru the settings as keys: lower=true epochs=80 schedule='constant,epochs=2; ");
     }
 

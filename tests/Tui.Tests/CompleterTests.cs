@@ -20,6 +20,7 @@ public class CompleterTests
     [InlineData("train re", 8, 6, new[] { "recipe=" })]
     [InlineData("train recipe=l", 14, 6, new[] { "recipe=lesson" })]
     [InlineData("train recipe=lesson la", 22, 20, new[] { "layers=" })] // the recipe's architecture's keys
+    [InlineData("train recipe=Lesson la", 22, 20, new string[0])] // no recipe (names match exactly, as train takes them): no architecture's keys
     [InlineData("models; use g", 13, 12, new[] { "gru" })]
     [InlineData("gen 10 t", 8, 7, new[] { "t=" })]
     [InlineData("attach j", 8, 7, new[] { "j-12" })]

@@ -16,7 +16,7 @@ internal static class RecipeOption
         var recipe = new Option<string?>("--recipe") { Description = $"{description} Recipes: {TrainingRecipe.KnownAs(settings)}.", HelpName = "name" };
         recipe.Validators.Add(result =>
         {
-            if (result.Tokens is not [{ Value: var value }] || TrainingRecipe.All.Any(r => r.Name == value)) return;
+            if (result.Tokens is not [{ Value: var value }] || TrainingRecipe.Named(value) != null) return;
             result.AddError($"--recipe '{value}' is not a recipe; known: {TrainingRecipe.KnownAs(settings)}.{ClosestName.Suggestion(value, TrainingRecipe.All.Select(r => r.Name))}");
         });
         return recipe;
@@ -24,7 +24,7 @@ internal static class RecipeOption
 
     /// <summary>The recipe given, or null (the validator has refused an unknown name before).</summary>
     public static TrainingRecipe? Chosen(ParseResult parse, Option<string?> option) =>
-        TrainingRecipe.All.FirstOrDefault(r => r.Name == parse.GetValue(option));
+        TrainingRecipe.Named(parse.GetValue(option));
 
     /// <summary>
     /// The architecture given, else the recipe's, else stateful-lstm. A recipe's settings are tuned to its

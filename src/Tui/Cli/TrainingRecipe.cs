@@ -19,6 +19,12 @@ public sealed record TrainingRecipe(string Name, string Architecture, bool Lower
 
     public static IReadOnlyList<TrainingRecipe> All { get; } = [Lesson];
 
+    /// <summary>
+    /// The recipe of that name, or null: matched exactly, as architectures' names are, on the command line and in the REPL alike
+    /// (an unknown name's error suggests the right case).
+    /// </summary>
+    public static TrainingRecipe? Named(string? name) => All.FirstOrDefault(r => r.Name == name);
+
     /// <summary>The flags it stands for, as charrnn train takes them.</summary>
     public string Flags => $"{(Lowercase ? "--lower " : "")}--epochs {Epochs} --schedule {Quoted(Schedule)} --min-freq {MinFrequency}";
 

@@ -117,7 +117,7 @@ public sealed partial class CommandRunner
     private static TrainingRecipe? RecipeOf(Command c)
     {
         if (c.Option("recipe") is not { } name) return null;
-        return TrainingRecipe.All.FirstOrDefault(r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))
+        return TrainingRecipe.Named(name)
             ?? throw new CommandException($"recipe={name} is not a recipe; known: {TrainingRecipe.KnownAs(r => r.Keys)}.{ClosestName.Suggestion(name, TrainingRecipe.All.Select(r => r.Name))}");
     }
 

@@ -93,6 +93,6 @@ public static class Completer
     {
         if (tokens.Count > 1 && !tokens[1].Text.Contains('=')) return tokens[1].Value;
         var recipe = tokens.Skip(1).Select(t => t.Text.Split('=', 2)).FirstOrDefault(kv => kv.Length == 2 && kv[0].Equals("recipe", StringComparison.OrdinalIgnoreCase));
-        return TrainingRecipe.All.FirstOrDefault(r => r.Name.Equals(recipe?[1], StringComparison.OrdinalIgnoreCase))?.Architecture;
+        return TrainingRecipe.Named(recipe?[1])?.Architecture;
     }
 }
