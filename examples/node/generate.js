@@ -1,21 +1,40 @@
 // Lists the server's models, opens a session on one and prints generated text as it streams in.
 //   npm install && node generate.js [--tls-ca FILE] [MODEL] [PRIME]      (CHARRNN_SERVER=HOST:PORT, CHARRNN_TOKEN=KEY)
 const { connect, statusText } = require('./channel');
+const { parseCommandLine } = require('./command_line');
 
-const args = process.argv.slice(2);
+const USAGE = 'node generate.js [--tls-ca FILE] [MODEL] [PRIME] [--help]';
+
+// What --help prints under the usage line, as train_on_file.js's does.
+const HELP = `
+Lists the server's models (on stderr), opens a session on MODEL and prints 400 characters generated after PRIME
+as they stream in, then closes the session; the server is CHARRNN_SERVER (default 127.0.0.1:50051), its key
+CHARRNN_TOKEN.
+
+  MODEL              the model to generate from (default: the first the server lists)
+  PRIME              the text to start from (default: "for thos"; after -- it may start with a -)
+  --tls-ca FILE      connect with TLS, trusting the PEM certificate(s) in FILE
+  -h, --help         show this help and exit`;
+
 function usage(problem) {
-  console.error(`error: ${problem}; usage: node generate.js [--tls-ca FILE] [MODEL] [PRIME]`);
+  console.error(`error: ${problem}; usage: ${USAGE}`);
   process.exit(2);
 }
+
+const args = process.argv.slice(2);
 const { Catalog: catalog, Generation: generation, metadata, unary } = connect(args, ['Catalog', 'Generation'], usage);
+
+// Flags are parsed, not taken for a model's name: --help asked the server for a model called "--help".
+const { positionals } = parseCommandLine(args, {}, { usageLine: USAGE, help: HELP, usage });
+if (positionals.length > 2) usage(`at most a MODEL and a PRIME, not ${positionals.length} words (quote a PRIME with spaces)`);
 
 async function main() {
   const { models } = await unary(catalog, 'ListModels', {});
   console.error('models:', models.map((m) => m.name).join(', ') || '(none: train one first)');
-  const model = args[0] || models[0]?.name;
+  const model = positionals[0] || models[0]?.name;
   if (!model) return;
   const session = await unary(generation, 'OpenSession',
-    { model_name: model, prime: args[1] || 'for thos', sampling: { temperature: 0.8 } });
+    { model_name: model, prime: positionals[1] || 'for thos', sampling: { temperature: 0.8 } });
   try {
     const stream = generation.Generate({ session_id: session.id, max_chars: 400 }, metadata);
     for await (const piece of stream) process.stdout.write(piece.text);

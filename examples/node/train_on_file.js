@@ -7,8 +7,8 @@
 //   (CHARRNN_SERVER=HOST:PORT, CHARRNN_TOKEN=KEY; --tls-ca FILE for a TLS server)
 const fs = require('fs');
 const path = require('path');
-const { parseArgs } = require('util');
 const { connect, statusText } = require('./channel');
+const { parseCommandLine } = require('./command_line');
 
 const CHUNK_BYTES = 64 * 1024; // each data message; the server takes up to Limits.max_message_bytes (1 MiB or more)
 const USAGE = 'node train_on_file.js FILE --model NAME --held-out TEXT [--corpus NAME] [--replace] [--arch ARCH] '
@@ -42,32 +42,17 @@ const args = process.argv.slice(2);
 const { Catalog: catalog, Training: training, Generation: generation, metadata, unary } =
   connect(args, ['Catalog', 'Training', 'Generation'], usage);
 
-let parsed;
-try {
-  parsed = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      corpus: { type: 'string' }, // default: the file's name without its extension
-      replace: { type: 'boolean', default: false }, // replace an earlier upload of that name
-      model: { type: 'string' },
-      arch: { type: 'string', default: 'stateful-gru' },
-      'max-steps': { type: 'string', default: '300' },
-      set: { type: 'string', multiple: true, default: [] }, // a hyperparameter, e.g. n_hidden=128
-      'held-out': { type: 'string' }, // a sentence not in the file (in its characters: others are refused)
-      chars: { type: 'string', short: 'n', default: '80' }, // characters to generate after it
-      cleanup: { type: 'boolean', default: false }, // delete the uploaded corpus at the end
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-} catch (e) {
-  usage(e.message);
-}
-const { values: options, positionals } = parsed;
-if (options.help) {
-  console.log(`usage: ${USAGE}\n${HELP}`);
-  process.exit(0);
-}
+const { values: options, positionals } = parseCommandLine(args, {
+  corpus: { type: 'string' }, // default: the file's name without its extension
+  replace: { type: 'boolean', default: false }, // replace an earlier upload of that name
+  model: { type: 'string' },
+  arch: { type: 'string', default: 'stateful-gru' },
+  'max-steps': { type: 'string', default: '300' },
+  set: { type: 'string', multiple: true, default: [] }, // a hyperparameter, e.g. n_hidden=128
+  'held-out': { type: 'string' }, // a sentence not in the file (in its characters: others are refused)
+  chars: { type: 'string', short: 'n', default: '80' }, // characters to generate after it
+  cleanup: { type: 'boolean', default: false }, // delete the uploaded corpus at the end
+}, { usageLine: USAGE, help: HELP, usage });
 if (positionals.length !== 1) usage(positionals.length ? `one FILE, not ${positionals.length}` : 'give the FILE to train on');
 const file = positionals[0];
 if (!options.model) usage('--model NAME is required: the name of the model to create');

@@ -336,6 +336,18 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         (code, output) = await Node(_server.Port, "no-such-model");
         Assert.Equal(1, code);
         Assert.Contains("NOT_FOUND", output);
+        // --help, as train_on_file.js's: the usage and what each argument does, on stdout, exit 0; not a model's name.
+        foreach (var help in new[] { "--help", "-h" })
+        {
+            (code, output) = await Node(_server.Port, help, "node");
+            Assert.Equal(0, code);
+            Assert.StartsWith("usage: node generate.js [--tls-ca FILE] [MODEL] [PRIME]", output);
+            Assert.Contains("--tls-ca FILE", output.Split('\n')[2..].FirstOrDefault(l => l.TrimStart().StartsWith("--tls-ca", StringComparison.Ordinal)) ?? "");
+            Assert.DoesNotContain("models:", output); // it asked the server nothing
+        }
+        (code, output) = await Node(_server.Port, "--temperature", "2"); // a flag it does not know: a usage error, not a model
+        Assert.Equal(2, code);
+        Assert.StartsWith("error: Unknown option '--temperature'", output);
 
         await WithTlsServer("charrnn-node-tls-", async (root, port, certificate) =>
         {
