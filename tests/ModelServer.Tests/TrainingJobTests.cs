@@ -1071,8 +1071,12 @@ public class TrainingJobTests(ServerFixture server)
             Assert.StartsWith($"model_name '{name}' is not allowed: {name.Split('.')[0].ToUpperInvariant()} is a device name on Windows (CON, PRN, AUX, NUL, COM1 to COM9 and LPT1 to LPT9, in any case, with or without an extension), so a folder of that name cannot be made or copied there. Pick another name; a model name is 1 to 64 characters", e.Status.Detail);
             Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, name)));
         }
-        // Names that only begin like a device are names like any other.
-        foreach (var name in new[] { "console", "com10", "nully", "lpt0" })
+        // A name ending in '.': Windows drops the '.', so it and the name without it would be one folder.
+        var dotted = await Calls.Fails(() => Client.CheckJobAsync(Request("gru.")).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, dotted.StatusCode);
+        Assert.StartsWith("model_name 'gru.' is not allowed: it ends with '.', which Windows drops from a folder's name, so 'gru.' and 'gru' would be one folder there. Pick another name; a model name is 1 to 64 characters", dotted.Status.Detail);
+        // Names that only begin like a device are names like any other, and a '.' inside a name is one like any other.
+        foreach (var name in new[] { "console", "com10", "nully", "lpt0", "gru.v2" })
             Assert.Equal(name, (await Client.CheckJobAsync(Request(name))).ModelName);
 
         // A model stored under such a name before the rule (or copied in) keeps working: listed, read, resumed.

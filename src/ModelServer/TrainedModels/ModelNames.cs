@@ -32,15 +32,23 @@ public static partial class ModelNames
 
     /// <summary>
     /// INVALID_ARGUMENT unless <paramref name="name"/> may name a new model or corpus: <see cref="Validate"/>'s rule,
-    /// and not a device name Windows reserves (<see cref="WindowsDeviceName"/>). Only new names are checked so: a
-    /// model or upload stored under such a name before (or on a server that never meets Windows) still loads.
+    /// not a device name Windows reserves (<see cref="WindowsDeviceName"/>), and not ending in '.' (Windows drops a
+    /// folder name's final '.', so "gru." and "gru" would be one model folder; a corpus, stored as NAME.txt, would not
+    /// meet that, but keeps the one rule). A final space needs no check: <see cref="Rule"/> has no spaces. Only new
+    /// names are checked so: a model or upload stored under such a name before (or on a server that never meets
+    /// Windows) still loads.
     /// </summary>
     public static string ValidateNew(string? name, string field = "model_name", string kind = "model")
     {
         Validate(name, field, kind);
         if (WindowsDeviceName(name!) is { } device)
             throw ServerException.Invalid($"{field} '{name}' is not allowed: {device} is a device name on Windows ({ReservedRule}), so a {(kind == "model" ? "folder" : "file")} of that name cannot be made or copied there. Pick another name; a {kind} name is {Rule}.");
-        return name!;
+        if (name!.EndsWith('.'))
+            throw ServerException.Invalid($"{field} '{name}' is not allowed: it ends with '.', " + (kind == "model"
+                ? $"which Windows drops from a folder's name, so '{name}' and '{name.TrimEnd('.')}' would be one folder there."
+                : "which a new model's name may not (Windows drops it from a folder's name), and a corpus name keeps the models' rule.")
+                + $" Pick another name; a {kind} name is {Rule}.");
+        return name;
     }
 
     /// <summary>The device names Windows reserves, in the words every refusal of one uses.</summary>

@@ -24,7 +24,7 @@ public static class TrainCommand
         var models = CommonOptions.ModelsDir();
         models.Description = "Folder that holds model folders: the model goes in MODELS/NAME.";
         var name = new Option<string?>("--name") { Description = "The model's name: its folder in --models (default: the architecture's name)." };
-        var output = new Option<string?>("--out") { Description = "Model folder to create, anywhere (instead of --models and --name)." }.NotEmpty("the model folder to create");
+        var output = new Option<string?>("--out") { Description = "Model folder to create, anywhere (instead of --models and --name); its last folder is the model's name, held to --name's rule." }.NotEmpty("the model folder to create");
         var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." }.NotEmpty("a text file or a known corpus name, or leave it out for nietzsche");
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
         var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 };
@@ -104,20 +104,28 @@ public static class TrainCommand
     {
         if (output != null && (models != null || name != null))
             throw new ArgumentException($"--out names the model's folder whole; give it, or --models and --name, not both.");
-        if (output != null) return output;
+        if (output != null)
+        {
+            // The model's name is its folder's (models and the server list it so): the rule --name gets, on --out's last folder.
+            CheckNewName(Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(output))), $"--out '{output}': the model's name (its folder's)");
+            return output;
+        }
         if (models != null && File.Exists(models))
             throw new ArgumentException($"--models '{models}' is a file; give the folder that holds model folders (it is made if missing).");
-        if (name != null)
-        {
-            try { ModelServer.TrainedModels.ModelNames.ValidateNew(name, "--name"); }
-            catch (ModelServer.Errors.ServerException e) { throw new ArgumentException(e.Message); }
-        }
+        if (name != null) CheckNewName(name, "--name");
         var (root, folderName) = (models ?? "models", name ?? defaultName);
         // As the server keeps names: on Windows and macOS the two would be one folder.
         // (The same name exactly is refused below, with a resume hint.)
         if (ModelServer.TrainedModels.ModelNames.Taken(root, folderName) is { } taken && taken != folderName)
             throw new ArgumentException($"A model named '{taken}' exists in {root}, and names may not differ only in case (on some file systems they are one folder); choose another --name.");
         return Path.Combine(root, folderName);
+    }
+
+    /// <summary>A new model's name by the server's rule (<see cref="ModelServer.TrainedModels.ModelNames.ValidateNew"/>), refused as a usage error.</summary>
+    private static void CheckNewName(string name, string field)
+    {
+        try { ModelServer.TrainedModels.ModelNames.ValidateNew(name, field); }
+        catch (ModelServer.Errors.ServerException e) { throw new ArgumentException(e.Message); }
     }
 
     /// <summary>--out is made and written to before training starts, not found unusable at the first checkpoint, an epoch later.</summary>
