@@ -16,6 +16,8 @@ public sealed class ErrorTextTests
     [InlineData("header.name 'nul' is not allowed: NUL is a device name on Windows", "name 'nul' is not allowed: NUL is a device name on Windows")] // upload's name=
     [InlineData("Model 'm' is being trained by a job; stop the job first (StopJob), then delete it.", "Model 'm' is being trained by a job; stop the job first (stop), then delete it.")]
     [InlineData("No corpus 'c' on this server; ListCorpora shows the ones there are, or upload text (UploadCorpus, the REPL's upload).", "No corpus 'c' on this server; corpora lists the ones there are, or upload a text file (upload FILE).")]
+    [InlineData("Model 'm' has no checkpoint 'cycle-2'; it has best, last. Cycle checkpoints are kept by training with keep_cycle_checkpoints (an SGDR schedule).",
+        "Model 'm' has no checkpoint 'cycle-2'; it has best, last. Cycle checkpoints are kept by training with keep_cycles=true (an SGDR schedule).")] // export's checkpoint=
     [InlineData("prime: The text contains 1 character(s)", "prime: The text contains 1 character(s)")]
     [InlineData("A model named 'm' exists; choose another model_name, set resume to continue it, or delete it first.", "A model named 'm' exists; choose another name, resume it to continue, or delete it first.")]
     public void Api_words_become_the_repl_words(string server, string shown) => Assert.Equal(shown, ErrorText.InClientTerms(server));

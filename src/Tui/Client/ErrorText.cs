@@ -134,6 +134,7 @@ public static partial class ErrorText
         ("(DeleteModel)", "(delete)"),
         ("once DeleteModel has returned", "once delete has returned"),
         ("set resume to continue it", "resume it to continue"),
+        ("training with keep_cycle_checkpoints", "training with keep_cycles=true"), // export's checkpoint=cycle-N of a model with none
         ("WatchJob follows it, StopJob stops it with a checkpoint", "attach watches it and stop stops it with a checkpoint, given the model's name or the job's id"),
     ];
 
