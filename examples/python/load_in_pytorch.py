@@ -40,7 +40,7 @@ from channel import add_tls_ca_argument
 
 
 def download(args, out_path: str) -> str:
-    """Catalog.ExportModel into out_path, through a temp file renamed only once the size and SHA-256 match; the checkpoint's file name."""
+    """Catalog.ExportModel into out_path, through a temp file renamed only once the size (first message) and SHA-256 (last) match; the checkpoint's file name."""
     import grpc
     from channel import open_channel
     from charrnn.v1 import charrnn_pb2 as pb
@@ -51,18 +51,19 @@ def download(args, out_path: str) -> str:
     handle, temp = tempfile.mkstemp(prefix=f".{os.path.basename(out_path)}.", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "wb") as f, open_channel(args.server, args.tls_ca) as channel:
-            digest, received, first = hashlib.sha256(), 0, None
+            digest, received, first, last = hashlib.sha256(), 0, None, None
             request = pb.ExportModelRequest(name=args.model, checkpoint=args.checkpoint)
             for chunk in rpc.CatalogStub(channel).ExportModel(request, metadata=auth):
                 first = first or chunk
+                last = chunk  # total_bytes comes in the first message, sha256 in the last
                 digest.update(chunk.data)
                 f.write(chunk.data)
                 received += len(chunk.data)
             if first is None:
                 raise SystemExit(f"error: the server sent nothing for model '{args.model}'")
-            if received != first.total_bytes or digest.hexdigest() != first.sha256:
+            if received != first.total_bytes or digest.hexdigest() != last.sha256:
                 raise SystemExit(f"error: the download of '{args.model}' is damaged ({received} bytes, SHA-256 {digest.hexdigest()}; "
-                                 f"the server announced {first.total_bytes} bytes, {first.sha256}); nothing was written")
+                                 f"the server announced {first.total_bytes} bytes, {last.sha256}); nothing was written")
             f.flush()
             os.fsync(f.fileno())
         os.replace(temp, out_path)

@@ -32,7 +32,9 @@ public class PyTorchExportTests
         using var dir = new TempFolder();
         using var trained = Trained(dir, arch);
         var file = Path.Combine(dir.Path, "model.safetensors");
-        PyTorchExport.Of(trained, "m/last.ckpt").Write(file);
+        var export = PyTorchExport.Of(trained, "m/last.ckpt");
+        export.Write(file);
+        Assert.Equal(new FileInfo(file).Length, export.FileBytes); // the size a server announces before writing
 
         var read = SafetensorsReading.Read(file);
         var own = trained.Model.state_dict();

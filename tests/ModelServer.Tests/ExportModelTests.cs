@@ -36,10 +36,10 @@ public class ExportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     /// <summary>A stateful-rnn whose file is over one message's 1 MiB (n_hidden 600: 1.4 MB of F32), trained a step.</summary>
-    private string TrainLarge(string name)
+    private string TrainLarge(string name, int hidden = 600)
     {
         var a = Architectures.Get("stateful-rnn");
-        var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = 600, ["n_fac"] = 4, ["bs"] = 4, ["bptt"] = 8, ["random_bptt"] = 0 });
+        var hp = a.Resolve(new Dictionary<string, double> { ["n_hidden"] = hidden, ["n_fac"] = 4, ["bs"] = 4, ["bptt"] = 8, ["random_bptt"] = 0 });
         var folder = Path.Combine(keyed.Server.Options.ModelsDirectory, name);
         using var trainer = Trainer.Create(a, hp, new Engine.Training.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0 }, ServerFixture.TinyCorpus(), CPU, folder);
         trainer.Run();
@@ -47,7 +47,7 @@ public class ExportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
-    public async Task The_streamed_file_is_the_cli_export_byte_for_byte_in_pieces_with_its_size_and_sha256_first()
+    public async Task The_streamed_file_is_the_cli_export_byte_for_byte_in_pieces_with_its_size_first_and_sha256_last()
     {
         var folder = TrainLarge("export-large");
         var (chunks, file) = await Download(keyed.AsAlice.Catalog, "export-large");
@@ -55,16 +55,42 @@ public class ExportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal(CliExport(Path.Combine(folder, Trainer.BestCheckpoint)), file);
         Assert.True(chunks.Count >= 2, $"{file.Length} bytes came in {chunks.Count} message(s)");
         Assert.All(chunks, c => Assert.InRange(c.Data.Length, 1, CatalogService.ExportChunkBytes));
-        Assert.Equal(file.Length, chunks[0].TotalBytes);
-        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(file)), chunks[0].Sha256);
-        Assert.Equal("best.ckpt", chunks[0].Checkpoint);
-        Assert.All(chunks.Skip(1), c => Assert.Equal((0L, "", ""), (c.TotalBytes, c.Sha256, c.Checkpoint)));
+        Assert.Equal((file.Length, "", "best.ckpt"), (chunks[0].TotalBytes, chunks[0].Sha256, chunks[0].Checkpoint));
+        Assert.Equal((0L, Convert.ToHexStringLower(SHA256.HashData(file)), ""), (chunks[^1].TotalBytes, chunks[^1].Sha256, chunks[^1].Checkpoint));
+        Assert.All(chunks[1..^1], c => Assert.Equal((0L, "", ""), (c.TotalBytes, c.Sha256, c.Checkpoint)));
 
         // last: where training stands, named so in the file's metadata too.
         var (lastChunks, last) = await Download(keyed.AsAlice.Catalog, "export-large", "last");
         Assert.Equal("last.ckpt", lastChunks[0].Checkpoint);
         Assert.Equal(CliExport(Path.Combine(folder, Trainer.LastCheckpoint)), last);
         Assert.NotEqual(file, last);
+    }
+
+    /// <summary>
+    /// The server streams as it writes: a client that has read the first piece of a 9 MB file (n_hidden 1500) and cancels
+    /// stops the server's writing part of the way through (the log says how far), where a server that built the file
+    /// first would have written it all before sending anything.
+    /// </summary>
+    [Fact]
+    public async Task A_client_that_cancels_after_the_first_piece_stops_the_servers_writing()
+    {
+        TrainLarge("export-cancel", hidden: 1500);
+        using var cancel = new CancellationTokenSource();
+        using var call = keyed.AsAlice.Catalog.ExportModel(new ExportModelRequest { Name = "export-cancel" }, cancellationToken: cancel.Token);
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var total = call.ResponseStream.Current.TotalBytes;
+        Assert.True(total > 8 * CatalogService.ExportChunkBytes, $"{total} bytes");
+        Assert.Equal("", call.ResponseStream.Current.Sha256); // it comes last
+        await cancel.CancelAsync();
+
+        const string stopped = "Export of model export-cancel stopped after ";
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); keyed.Server.Log.With(stopped).Count == 0; await Task.Delay(10))
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the server to log the stopped export: " + string.Join(" | ", keyed.Server.Log.With("export-cancel")));
+        var words = keyed.Server.Log.With(stopped).Single().Split(stopped)[1].Split(' '); // "N of M bytes: …"
+        var (written, of) = (long.Parse(words[0]), long.Parse(words[2]));
+        Assert.Equal(total, of);
+        Assert.True(written < total / 2, $"the server wrote {written} of {total} bytes for a client that read one piece and cancelled");
+        Assert.Empty(keyed.Server.Log.With("Model export-cancel exported"));
     }
 
     [Fact]

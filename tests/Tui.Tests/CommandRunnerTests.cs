@@ -1183,17 +1183,21 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var folder = UploadFolder();
         var file = Path.Combine(folder, "m.safetensors");
         File.WriteAllText(file, "the old file");
-        var data = Google.Protobuf.ByteString.CopyFromUtf8("safetensors bytes");
-        var good = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(data.ToByteArray()));
-        foreach (var (chunk, said) in new[]
+        var (head, tail) = (Google.Protobuf.ByteString.CopyFromUtf8("safetensors "), Google.Protobuf.ByteString.CopyFromUtf8("bytes"));
+        var length = head.Length + tail.Length;
+        var good = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([.. head, .. tail]));
+        // The size comes in the first message, the SHA-256 in the last: each is checked where it comes.
+        foreach (var (chunks, said) in new[]
                  {
-                     (new ExportModelChunk { Data = data, TotalBytes = data.Length, Sha256 = new string('0', 64), Checkpoint = "best.ckpt" },
+                     (new[] { new ExportModelChunk { Data = head, TotalBytes = length, Checkpoint = "best.ckpt" }, new ExportModelChunk { Data = tail, Sha256 = new string('0', 64) } },
                          $"export m: The download of model 'm' does not match the server's SHA-256 ({good} received, {new string('0', 64)} announced); nothing was written. Try again."),
-                     (new ExportModelChunk { Data = data, TotalBytes = data.Length + 5, Sha256 = good, Checkpoint = "best.ckpt" },
-                         $"export m: The download of model 'm' has {data.Length:N0} bytes where the server announced {data.Length + 5:N0}; nothing was written. Try again."),
+                     (new[] { new ExportModelChunk { Data = head, TotalBytes = length, Sha256 = good, Checkpoint = "best.ckpt" }, new ExportModelChunk { Data = tail } },
+                         "export m: The download of model 'm' came without the server's SHA-256 (due in its last message); nothing was written. Try again."),
+                     (new[] { new ExportModelChunk { Data = head, TotalBytes = length + 5, Checkpoint = "best.ckpt" }, new ExportModelChunk { Data = tail, Sha256 = good } },
+                         $"export m: The download of model 'm' has {length:N0} bytes where the server announced {length + 5:N0}; nothing was written. Try again."),
                  })
         {
-            using var client = new Client.CharRnnClient(new CannedExportInvoker(chunk), new Uri("http://127.0.0.1:1"));
+            using var client = new Client.CharRnnClient(new CannedExportInvoker(chunks), new Uri("http://127.0.0.1:1"));
             var output = new RecordingReplOutput();
             await new CommandRunner(client, output, interactive: true).RunLineAsync($"export m {file} force=true");
             Assert.Equal([said], output.Errors);

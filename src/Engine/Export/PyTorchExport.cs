@@ -84,6 +84,9 @@ public sealed class PyTorchExport
     /// <summary>The same bytes as <see cref="Write"/>, to a stream (a server sending the file over the network).</summary>
     public void WriteTo(Stream stream) => SafetensorsFile.WriteTo(stream, Tensors, Metadata);
 
+    /// <summary>The size in bytes of the file <see cref="WriteTo"/> writes, known before writing it.</summary>
+    public long FileBytes => SafetensorsFile.SizeOf(Tensors, Metadata);
+
     /// <summary>
     /// A checkpoint as the metadata names it: its folder's name and file name (lstm/best.ckpt), not the local path,
     /// so the same checkpoint exported anywhere (a model folder, a server's models folder) gives the same file.

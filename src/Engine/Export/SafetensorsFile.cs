@@ -25,8 +25,7 @@ public static class SafetensorsFile
     public static void WriteTo(Stream stream, IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         var header = Header(tensors, metadata);
-        // The reference writer pads the header with spaces to a multiple of 8, so that the data starts aligned.
-        var padded = (header.Length + 7) / 8 * 8;
+        var padded = Padded(header.Length);
         Span<byte> length = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
         stream.Write(length);
@@ -41,6 +40,16 @@ public static class SafetensorsFile
             stream.Write(MemoryMarshal.AsBytes(values.AsSpan()));
         }
     }
+
+    /// <summary>
+    /// The size in bytes of the file <see cref="WriteTo"/> writes for these tensors and metadata, known before writing it
+    /// (from the header and the tensors' shapes; nothing is copied from the device): a sender announces it up front.
+    /// </summary>
+    public static long SizeOf(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string> metadata) =>
+        sizeof(ulong) + Padded(Header(tensors, metadata).Length) + tensors.Sum(t => t.Value.numel() * sizeof(float));
+
+    /// <summary>The reference writer pads the header with spaces to a multiple of 8, so that the data starts aligned.</summary>
+    private static int Padded(int headerBytes) => (headerBytes + 7) / 8 * 8;
 
     private static byte[] Header(IReadOnlyList<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string> metadata)
     {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Export;
 using CharRnn.ModelServer.Errors;
@@ -24,41 +23,46 @@ public sealed partial class CatalogService
         if (listing.Error != null)
             throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(listing.Error, caller.Admin)}");
         var checkpoint = CheckpointChoice.PathIn(models.FolderOf(name), name, request.Checkpoint, "checkpoint");
-        // One load of a model at a time, shared with OpenSession's: many exports at once would each hold a copy.
-        byte[] file;
-        string exported;
+        // One load of a model at a time, shared with OpenSession's. The turn ends with the load, so a slow download does not
+        // hold up sessions on the model; a download in progress holds its CPU copy of the weights and one chunk, not the file.
+        TrainedModel trained;
         using (await models.HoldLoadTurn(name, context.CancellationToken))
-            (file, exported) = await Task.Run(() => Export(name, checkpoint, caller), context.CancellationToken);
-        var first = new Api.ExportModelChunk
+            trained = await Task.Run(() => Load(name, checkpoint, caller), CancellationToken.None); // not abandoned half loaded: disposed below
+        using (trained)
         {
-            TotalBytes = file.Length,
-            Sha256 = Convert.ToHexStringLower(SHA256.HashData(file)),
-            Checkpoint = Path.GetFileName(exported),
-        };
-        for (var offset = 0; offset < file.Length || offset == 0; offset += ExportChunkBytes)
-        {
-            var chunk = offset == 0 ? first : new Api.ExportModelChunk();
-            chunk.Data = Google.Protobuf.ByteString.CopyFrom(file, offset, Math.Min(ExportChunkBytes, file.Length - offset));
-            await responseStream.WriteAsync(chunk, context.CancellationToken);
+            var export = PyTorchExport.Of(trained, PyTorchExport.SourceName(trained.Path));
+            var first = new Api.ExportModelChunk { TotalBytes = export.FileBytes, Checkpoint = Path.GetFileName(trained.Path) };
+            using var stream = new ChunkedExportStream(chunk => responseStream.WriteAsync(chunk, context.CancellationToken), first, ExportChunkBytes);
+            try
+            {
+                // The engine's writer is synchronous and waits on each send (the client's pace): a thread of its own, not the pool's.
+                await Task.Factory.StartNew(() =>
+                {
+                    export.WriteTo(stream);
+                    stream.Complete();
+                }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+            catch (Exception) when (context.CancellationToken.IsCancellationRequested)
+            {
+                logger.LogInformation("Export of model {Model} stopped after {Written} of {Bytes} bytes: the client went away", name, stream.Written, first.TotalBytes);
+                throw;
+            }
+            logger.LogInformation("Model {Model} exported from {Checkpoint} ({Bytes} bytes) for {Key}", name, trained.Path, stream.Written, caller.Name);
         }
-        logger.LogInformation("Model {Model} exported from {Checkpoint} ({Bytes} bytes) for {Key}", name, exported, file.Length, caller.Name);
     }
 
     /// <summary>
-    /// Reads the checkpoint into a CPU copy of the model and writes its file, off the device thread: it only reads the
+    /// Reads the checkpoint into a CPU copy of the model, off the device thread (its file is written from that copy): it only reads the
     /// checkpoint file (written atomically, so a save meanwhile gives the old file or the new one) and builds a model
     /// of its own on the CPU, as OpenSession's preload reads and builds one; the device loop's models, sessions and
     /// jobs are never touched, so generation and training go on at their shares while it runs.
     /// </summary>
-    private (byte[] File, string Checkpoint) Export(string name, string checkpoint, Caller caller)
+    private TrainedModel Load(string name, string checkpoint, Caller caller)
     {
         try
         {
-            using var trained = TrainedModel.LoadForGeneration(checkpoint, TorchSharp.torch.CPU, e =>
+            return TrainedModel.LoadForGeneration(checkpoint, TorchSharp.torch.CPU, e =>
                 logger.LogWarning("Model {Model}: {Error} Exporting last.ckpt instead", name, e.Message));
-            using var bytes = new MemoryStream();
-            PyTorchExport.Of(trained, PyTorchExport.SourceName(trained.Path)).WriteTo(bytes);
-            return (bytes.ToArray(), trained.Path);
         }
         catch (Exception e) when (e is CheckpointException or IOException && !models.Exists(name)) { throw ModelStore.NoModel(name); } // deleted meanwhile
         catch (CheckpointException e) { throw ServerException.Precondition(paths.ForCaller(e.Message, caller.Admin)); } // its message names the file
