@@ -26,7 +26,7 @@ its key CHARRNN_TOKEN.
   --corpus NAME      name to upload it as (default: the file's name without its extension)
   --replace          replace an earlier upload of that name
   --arch ARCH        architecture (default: stateful-gru)
-  --max-steps N      steps to train (default: 300)
+  --max-steps N      steps to train, over as many epochs as that takes (default: 300)
   --set NAME=VALUE   a hyperparameter, e.g. n_hidden=128 (repeatable)
   -n N               characters to generate after the sentence (default: 80)
   --cleanup          delete the uploaded corpus at the end (the model stays)
@@ -73,6 +73,11 @@ const hyperparameters = Object.fromEntries(options.set.map((text) => {
   return [name, Number(value)];
 }));
 const corpus = options.corpus ?? path.basename(file, path.extname(file));
+
+// What a server too old to report Limits.max_epochs (0) takes by default (`charrnn serve --max-epochs`).
+const DEFAULT_MAX_EPOCHS = 10000;
+/** Epochs enough that max_steps, not the end of an epoch, ends the job: at most the server's limit. */
+const epochsToReach = (steps, maxEpochs) => Math.min(steps, maxEpochs || DEFAULT_MAX_EPOCHS);
 
 const thousands = (n) => Number(n).toLocaleString('en-US');
 
@@ -127,8 +132,11 @@ async function main() {
     uploaded = true;
     console.log(`uploaded corpus ${info.name}: ${thousands(info.characters)} characters, sha256 ${info.sha256.slice(0, 12)}`);
 
+    // The job's default is one epoch, which on a small file ends before max_steps: ask for as many epochs as the
+    // server takes (an epoch is at least one step, so max_steps of them reach it) and let max_steps end the run.
+    const { limits } = await unary(catalog, 'GetServerInfo', {});
     const request = { model_name: options.model, architecture: options.arch, corpus_name: info.name,
-      options: { max_steps: maxSteps }, hyperparameters };
+      options: { max_steps: maxSteps, epochs: epochsToReach(maxSteps, limits.max_epochs) }, hyperparameters };
     let last;
     for await (const event of training.Train(request, metadata)) {
       console.log(describe(event));

@@ -34,6 +34,15 @@ def upload_messages(name: str, replace: bool, path: str):
             yield pb.UploadCorpusRequest(data=chunk)
 
 
+# What a server too old to report Limits.max_epochs (0) takes by default (`charrnn serve --max-epochs`).
+DEFAULT_MAX_EPOCHS = 10_000
+
+
+def epochs_to_reach(max_steps: int, max_epochs: int) -> int:
+    """Epochs enough that max_steps, not the end of an epoch, ends the job: at most the server's limit."""
+    return min(max_steps, max_epochs or DEFAULT_MAX_EPOCHS)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("file", help="a UTF-8 text file to train on")
@@ -45,7 +54,7 @@ def main() -> int:
     parser.add_argument("--replace", action="store_true", help="replace an earlier upload of that name")
     parser.add_argument("--model", required=True, help="name of the model to create")
     parser.add_argument("--arch", default="stateful-gru", help="architecture (see ListArchitectures)")
-    parser.add_argument("--max-steps", type=bounded(int, 1), default=300, help="training steps (default: 300)")
+    parser.add_argument("--max-steps", type=bounded(int, 1), default=300, help="training steps, over as many epochs as that takes (default: 300)")
     parser.add_argument("--set", action="append", default=[], type=hyperparameter, metavar="NAME=VALUE", help="a hyperparameter, e.g. n_hidden=128")
     parser.add_argument("--held-out", required=True, metavar="TEXT", help="a sentence not in the file (in its characters: others are refused), to score the model on")
     parser.add_argument("-n", "--chars", type=bounded(int, 1), default=80, help="characters to generate after it (default: 80)")
@@ -66,6 +75,9 @@ def main() -> int:
 
             request = pb.StartJobRequest(model_name=args.model, architecture=args.arch, corpus_name=info.name)
             request.options.max_steps = args.max_steps
+            # The job's default is one epoch, which on a small file ends before max_steps: ask for as many epochs as
+            # the server takes (an epoch is at least one step, so max_steps of them reach it) and let max_steps end the run.
+            request.options.epochs = epochs_to_reach(args.max_steps, catalog.GetServerInfo(pb.GetServerInfoRequest(), metadata=auth).limits.max_epochs)
             for name, value in args.set:
                 request.hyperparameters[name] = value
             last = None
