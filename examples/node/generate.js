@@ -35,10 +35,23 @@ async function main() {
   if (!model) return;
   const session = await unary(generation, 'OpenSession',
     { model_name: model, prime: positionals[1] || 'for thos', sampling: { temperature: 0.8 } });
+  const stream = generation.Generate({ session_id: session.id, max_chars: 400 }, metadata);
+  // The reader gone (`node generate.js | head -c 100`): stop quietly, as `charrnn generate | head` does, and cancel
+  // the stream so the server stops generating; the session is closed below.
+  let readerGone = false;
+  process.stdout.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+    readerGone = true;
+    stream.cancel();
+  });
   try {
-    const stream = generation.Generate({ session_id: session.id, max_chars: 400 }, metadata);
-    for await (const piece of stream) process.stdout.write(piece.text);
-    process.stdout.write('\n');
+    for await (const piece of stream) {
+      if (readerGone) break;
+      process.stdout.write(piece.text);
+    }
+    if (!readerGone) process.stdout.write('\n');
+  } catch (error) {
+    if (!readerGone) throw error; // else the CANCELLED of our own cancel
   } finally {
     await unary(generation, 'CloseSession', { session_id: session.id }); // a session holds server memory until closed
   }

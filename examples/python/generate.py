@@ -65,12 +65,20 @@ def main() -> int:
             # when it was sent): print each as it arrives.
             request = pb.GenerateRequest(session_id=session.id, max_chars=args.chars, chars_per_message=args.chars_per_message,
                                          coalesce=args.coalesce)
-            for piece in generation.Generate(request, metadata=auth):
+            stream = generation.Generate(request, metadata=auth)
+            for piece in stream:
                 if not started:
                     print(args.prime, end="", flush=True)
                     started = True
                 print(piece.text, end="", flush=True)
-            print()
+            print(flush=True)  # flushed here, where a closed pipe is caught, not at exit
+        except BrokenPipeError:
+            # The reader is gone (`generate.py | head -c 100`): stop quietly, as `charrnn generate | head` does. Cancel the
+            # stream so the server stops generating (the session is closed below), and point stdout at devnull so that
+            # Python's flush at exit does not raise again (the Python docs' recipe for SIGPIPE).
+            stream.cancel()
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
         except grpc.RpcError as e:
             print(("\n" if started else "") + f"error: {e.code().name}: {e.details()}", file=sys.stderr)
             return 1

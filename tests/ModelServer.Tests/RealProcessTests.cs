@@ -142,6 +142,14 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.Equal(1, code);
         Assert.StartsWith("error: INVALID_ARGUMENT: max_chars = 1,000,000 is more than this server generates per call", output); // no prime before it
         Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
+
+        // Piped into head, which closes the pipe after 100 bytes: it stops quietly, as `charrnn generate | head` does (exit 0,
+        // no BrokenPipeError), and closes its session.
+        (code, output) = await Run("bash", ["-c", $"set -o pipefail; /usr/bin/python3 generate.py --server 127.0.0.1:{_server.Port} --model py --prime 'the c' -n 1000 --seed 1 | head -c 100"], examples, stubs);
+        Assert.True(code == 0, "generate.py | head -c 100 failed: " + output);
+        Assert.Equal(100, output.Length); // head's 100 chars, and nothing on standard error
+        Assert.StartsWith("the c", output);
+        Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
     }
 
     /// <summary>
@@ -336,6 +344,14 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.True(listed == 401, output);
         Assert.Contains("node", output[listed..].Split('\n')[0]);
         Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions); // its session closed
+        // Piped into head, which closes the pipe after 100 bytes: it stops quietly, as `charrnn generate | head` does (exit 0,
+        // no EPIPE stack trace), cancelling the stream and closing its session.
+        (code, output) = await Run("bash", ["-c", "set -o pipefail; node generate.js node 'the c' | head -c 100"], example, null,
+            new Dictionary<string, string> { ["CHARRNN_SERVER"] = $"127.0.0.1:{_server.Port}" });
+        Assert.True(code == 0, "node generate.js | head -c 100 failed: " + output);
+        Assert.True(output.IndexOf("models: ", StringComparison.Ordinal) == 100, output); // head's 100 chars, then standard error: the models only
+        Assert.Single(output[100..].TrimEnd('\n').Split('\n'));
+        Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
         (code, output) = await Node(_server.Port, "no-such-model");
         Assert.Equal(1, code);
         Assert.Contains("NOT_FOUND", output);
