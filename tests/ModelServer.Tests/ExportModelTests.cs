@@ -128,4 +128,62 @@ public class ExportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var (chunks, _) = await Download(keyed.AsAlice.Catalog, "export-small", "last.ckpt"); // the file's name is taken too
         Assert.Equal("last.ckpt", chunks[0].Checkpoint);
     }
+
+    /// <summary>Runs <paramref name="test"/> with max_exports at <paramref name="cap"/>, and puts it back after.</summary>
+    private async Task WithMaxExports(int cap, Func<Task> test)
+    {
+        var limits = keyed.Server.Options.Limits;
+        var saved = limits.MaxExports;
+        limits.MaxExports = cap;
+        try { await test(); }
+        finally { limits.MaxExports = saved; }
+    }
+
+    private const string ExportsBusy = "Model exports in progress on this server: 1, its maximum at once (limit max_exports = 1, charrnn serve --max-exports); retry when one ends.";
+
+    /// <summary>
+    /// With max_exports 1, a download held open (a client that read one piece of a 9 MB file and waits) refuses another at
+    /// once, naming the count and the cap; cancelling it frees its place, and a new download then gets the whole file.
+    /// </summary>
+    [Fact]
+    public Task An_export_beyond_max_exports_is_refused_until_one_in_progress_is_cancelled() => WithMaxExports(1, async () =>
+    {
+        Assert.Equal(1, (await keyed.AsBob.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxExports);
+        var folder = TrainLarge("export-capped", hidden: 1500);
+        using var cancel = new CancellationTokenSource();
+        using var held = keyed.AsAlice.Catalog.ExportModel(new ExportModelRequest { Name = "export-capped" }, cancellationToken: cancel.Token);
+        Assert.True(await held.ResponseStream.MoveNext(CancellationToken.None)); // one piece read: the server's writer waits on this client
+
+        var busy = await Calls.Fails(() => Download(keyed.AsAdmin.Catalog, "export-capped"));
+        Assert.Equal(StatusCode.ResourceExhausted, busy.StatusCode);
+        Assert.Equal(ExportsBusy, busy.Status.Detail);
+        Assert.Equal("QUOTA_MAX_EXPORTS", busy.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+
+        await cancel.CancelAsync();
+        // The place is freed once the server's writer has seen the cancel: a moment after, so retried as a client would.
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(20))
+        {
+            try
+            {
+                var (_, file) = await Download(keyed.AsAdmin.Catalog, "export-capped");
+                Assert.Equal(CliExport(Path.Combine(folder, Trainer.BestCheckpoint)), file);
+                break;
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && clock.Elapsed < TimeSpan.FromSeconds(60)) { }
+        }
+    });
+
+    /// <summary>With max_exports 1, a download that fails and one that ends each free their place for the next.</summary>
+    [Fact]
+    public Task An_export_that_fails_or_ends_frees_its_place_under_max_exports() => WithMaxExports(1, async () =>
+    {
+        keyed.Server.TrainModel("export-capped-small", "stateful-gru", steps: 3);
+        var failed = await Calls.Fails(() => Download(keyed.AsAlice.Catalog, "export-capped-small", "cycle-7"));
+        Assert.Equal(StatusCode.NotFound, failed.StatusCode);
+
+        var (first, _) = await Download(keyed.AsAlice.Catalog, "export-capped-small");
+        var (second, _) = await Download(keyed.AsBob.Catalog, "export-capped-small");
+        Assert.Equal(first.Count, second.Count);
+        Assert.NotEqual("", second[^1].Sha256);
+    });
 }

@@ -155,6 +155,7 @@ public static class ServerHost
         services.AddSingleton<CharRateLimiter>();
         services.AddSingleton<ServerLifetime>();
         services.AddSingleton<ModelStore>();
+        services.AddSingleton<ExportSlots>();
         services.AddSingleton<UploadedCorpora>();
         services.AddSingleton<CorpusStore>();
         services.AddSingleton<SessionStore>();

@@ -108,4 +108,11 @@ public sealed class ServerLimits
     public int MaxModelsPerKey { get; set; } = 100;
     /// <summary>Uploaded corpora one key may own (`serve --max-corpora-per-key`): with --max-corpus-mb, what one key may put on the disk.</summary>
     public int MaxCorporaPerKey { get; set; } = 20;
+
+    /// <summary>
+    /// ExportModel calls in progress at once, server-wide (`serve --max-exports`): each holds a CPU copy of a model's
+    /// weights and a thread until its client has read the file; one beyond it gets RESOURCE_EXHAUSTED at once.
+    /// </summary>
+    public int MaxExports { get; set; } = 4;
+    public const int MaxMaxExports = 64;
 }

@@ -16,6 +16,8 @@ public sealed partial class CatalogService
 
     public override async Task ExportModel(Api.ExportModelRequest request, IServerStreamWriter<Api.ExportModelChunk> responseStream, ServerCallContext context)
     {
+        // Taken first and held to the end, however the call ends: every export in progress counts against max_exports.
+        using var slot = exports.Take();
         var caller = Caller.Of(context);
         var name = ModelNames.Validate(request.Name, "name");
         jobs.ThrowIfUnsaved(name, caller);

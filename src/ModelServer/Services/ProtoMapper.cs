@@ -183,5 +183,6 @@ public static partial class ProtoMapper
         MaxJobSeconds = l.MaxJobHours * 3600,
         MaxCorpusBytes = l.MaxCorpusBytes,
         MaxCorporaPerKey = l.MaxCorporaPerKey,
+        MaxExports = l.MaxExports,
     };
 }
