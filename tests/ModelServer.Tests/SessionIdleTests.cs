@@ -26,4 +26,19 @@ public class SessionIdleTests
         clock.Advance(TimeSpan.FromSeconds(61));
         Assert.True(session.IsIdle());
     }
+
+    [Fact]
+    public void Last_used_is_never_before_created_when_the_wall_clock_is_set_back()
+    {
+        var clock = new SteppedClock();
+        var session = new ServerSession("s-1", "local", null!, null!, TimeSpan.FromSeconds(60), clock);
+        Assert.Equal(session.Created, session.LastUsed);
+        // The wall clock read a hair later than the monotonic one moved (as two reads, taken apart, can be), or set back:
+        // counted back from now, the last use would come before the session was made.
+        clock.Wall -= TimeSpan.FromTicks(3);
+        clock.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(session.Created, session.LastUsed);
+        clock.Wall += TimeSpan.FromSeconds(10);
+        Assert.Equal(session.Created + TimeSpan.FromSeconds(10) - TimeSpan.FromTicks(3) - TimeSpan.FromSeconds(5), session.LastUsed);
+    }
 }

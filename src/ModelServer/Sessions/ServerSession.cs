@@ -61,8 +61,11 @@ public sealed class ServerSession
     /// <summary>How long no call has used it: zero while a call streams from it (the idle time counts from the call's end).</summary>
     public TimeSpan IdleFor() => Generating || Volatile.Read(ref _streams) > 0 ? TimeSpan.Zero : Time.GetElapsedTime(Interlocked.Read(ref _lastUsed));
 
-    /// <summary>When a call last used it, on the wall clock (counted back from now on the monotonic one, as its idle time is).</summary>
-    public DateTimeOffset LastUsed => Time.GetUtcNow() - IdleFor();
+    /// <summary>
+    /// When a call last used it, on the wall clock (counted back from now on the monotonic one, as its idle time is);
+    /// never before <see cref="Created"/>, which the two clocks' readings, taken apart, could otherwise put it a tick before.
+    /// </summary>
+    public DateTimeOffset LastUsed => Time.GetUtcNow() - IdleFor() is var used && used > Created ? used : Created;
 
     /// <summary>What is left of its idle time before it expires (zero once it is due).</summary>
     public TimeSpan IdleLeft => IdleTimeout - IdleFor() is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero;
