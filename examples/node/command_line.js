@@ -21,4 +21,12 @@ function parseCommandLine(args, options, { usageLine, help, usage }) {
   return parsed;
 }
 
-module.exports = { parseCommandLine };
+/** usage(problem): says the problem and the usage line on stderr, and exits 2 (a usage error). */
+function usageError(usageLine) {
+  return problem => {
+    console.error(`error: ${problem}; usage: ${usageLine}`);
+    process.exit(2);
+  };
+}
+
+module.exports = { parseCommandLine, usageError };

@@ -1,7 +1,7 @@
 // Lists the server's models, opens a session on one and prints generated text as it streams in.
 //   npm install && node generate.js [--tls-ca FILE] [MODEL] [PRIME]      (CHARRNN_SERVER=HOST:PORT, CHARRNN_TOKEN=KEY)
 const { connect, statusText } = require('./channel');
-const { parseCommandLine } = require('./command_line');
+const { parseCommandLine, usageError } = require('./command_line');
 
 const USAGE = 'node generate.js [--tls-ca FILE] [MODEL] [PRIME] [--help]';
 
@@ -16,10 +16,7 @@ CHARRNN_TOKEN.
   --tls-ca FILE      connect with TLS, trusting the PEM certificate(s) in FILE
   -h, --help         show this help and exit`;
 
-function usage(problem) {
-  console.error(`error: ${problem}; usage: ${USAGE}`);
-  process.exit(2);
-}
+const usage = usageError(USAGE);
 
 const args = process.argv.slice(2);
 const { Catalog: catalog, Generation: generation, metadata, unary } = connect(args, ['Catalog', 'Generation'], usage);

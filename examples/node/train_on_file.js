@@ -8,7 +8,7 @@
 const fs = require('fs');
 const path = require('path');
 const { connect, statusText } = require('./channel');
-const { parseCommandLine } = require('./command_line');
+const { parseCommandLine, usageError } = require('./command_line');
 
 const CHUNK_BYTES = 64 * 1024; // each data message; the server takes up to Limits.max_message_bytes (1 MiB or more)
 const USAGE = 'node train_on_file.js FILE --model NAME --held-out TEXT [--corpus NAME] [--replace] [--arch ARCH] '
@@ -33,10 +33,7 @@ its key CHARRNN_TOKEN.
   --tls-ca FILE      connect with TLS, trusting the PEM certificate(s) in FILE
   -h, --help         show this help and exit`;
 
-function usage(problem) {
-  console.error(`error: ${problem}; usage: ${USAGE}`);
-  process.exit(2);
-}
+const usage = usageError(USAGE);
 
 const args = process.argv.slice(2);
 const { Catalog: catalog, Training: training, Generation: generation, metadata, unary } =
