@@ -129,17 +129,38 @@ public class ExportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal("last.ckpt", chunks[0].Checkpoint);
     }
 
-    /// <summary>Runs <paramref name="test"/> with max_exports at <paramref name="cap"/>, and puts it back after.</summary>
-    private async Task WithMaxExports(int cap, Func<Task> test)
+    /// <summary>Runs <paramref name="test"/> with max_exports at <paramref name="cap"/> (and max_exports_per_key at <paramref name="perKey"/>), and puts them back after.</summary>
+    private async Task WithMaxExports(int cap, Func<Task> test, int perKey = 2)
     {
         var limits = keyed.Server.Options.Limits;
-        var saved = limits.MaxExports;
-        limits.MaxExports = cap;
+        var saved = (limits.MaxExports, limits.MaxExportsPerKey);
+        (limits.MaxExports, limits.MaxExportsPerKey) = (cap, perKey);
         try { await test(); }
-        finally { limits.MaxExports = saved; }
+        finally { (limits.MaxExports, limits.MaxExportsPerKey) = saved; }
     }
 
     private const string ExportsBusy = "Model exports in progress on this server: 1, its maximum at once (limit max_exports = 1, charrnn serve --max-exports); retry when one ends.";
+
+    /// <summary>A download held open: one piece of the file read, so the server's writer waits on this client until <paramref name="cancel"/> is cancelled.</summary>
+    private static async Task<AsyncServerStreamingCall<ExportModelChunk>> HoldOpen(Catalog.CatalogClient catalog, string name, CancellationTokenSource cancel)
+    {
+        var held = catalog.ExportModel(new ExportModelRequest { Name = name }, cancellationToken: cancel.Token);
+        Assert.True(await held.ResponseStream.MoveNext(CancellationToken.None));
+        return held;
+    }
+
+    /// <summary>
+    /// The whole file, once a place is free: a cancelled download frees its place once the server's writer has seen the
+    /// cancel, a moment after, so refusals are retried as a client would.
+    /// </summary>
+    private static async Task<byte[]> DownloadOnceFree(Catalog.CatalogClient catalog, string name)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(20))
+        {
+            try { return (await Download(catalog, name)).File; }
+            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && clock.Elapsed < TimeSpan.FromSeconds(60)) { }
+        }
+    }
 
     /// <summary>
     /// With max_exports 1, a download held open (a client that read one piece of a 9 MB file and waits) refuses another at
@@ -151,8 +172,7 @@ public class ExportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal(1, (await keyed.AsBob.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxExports);
         var folder = TrainLarge("export-capped", hidden: 1500);
         using var cancel = new CancellationTokenSource();
-        using var held = keyed.AsAlice.Catalog.ExportModel(new ExportModelRequest { Name = "export-capped" }, cancellationToken: cancel.Token);
-        Assert.True(await held.ResponseStream.MoveNext(CancellationToken.None)); // one piece read: the server's writer waits on this client
+        using var held = await HoldOpen(keyed.AsAlice.Catalog, "export-capped", cancel);
 
         var busy = await Calls.Fails(() => Download(keyed.AsAdmin.Catalog, "export-capped"));
         Assert.Equal(StatusCode.ResourceExhausted, busy.StatusCode);
@@ -160,17 +180,60 @@ public class ExportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal("QUOTA_MAX_EXPORTS", busy.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
 
         await cancel.CancelAsync();
-        // The place is freed once the server's writer has seen the cancel: a moment after, so retried as a client would.
-        for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(20))
-        {
-            try
-            {
-                var (_, file) = await Download(keyed.AsAdmin.Catalog, "export-capped");
-                Assert.Equal(CliExport(Path.Combine(folder, Trainer.BestCheckpoint)), file);
-                break;
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted && clock.Elapsed < TimeSpan.FromSeconds(60)) { }
-        }
+        Assert.Equal(CliExport(Path.Combine(folder, Trainer.BestCheckpoint)), await DownloadOnceFree(keyed.AsAdmin.Catalog, "export-capped"));
+    });
+
+    /// <summary>
+    /// With max_exports_per_key 1 (and room on the server), a key holding one download open is refused a second at once,
+    /// saying how many it has and its cap, while another key still downloads the whole file; cancelling the held one frees
+    /// the key's place.
+    /// </summary>
+    [Fact]
+    public Task A_keys_export_beyond_max_exports_per_key_is_refused_while_another_key_still_downloads() => WithMaxExports(4, perKey: 1, test: async () =>
+    {
+        Assert.Equal(1, (await keyed.AsBob.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxExportsPerKey);
+        var folder = TrainLarge("export-per-key", hidden: 1500);
+        using var cancel = new CancellationTokenSource();
+        using var held = await HoldOpen(keyed.AsAlice.Catalog, "export-per-key", cancel);
+
+        var mine = await Calls.Fails(() => Download(keyed.AsAlice.Catalog, "export-per-key"));
+        Assert.Equal(StatusCode.ResourceExhausted, mine.StatusCode);
+        Assert.Equal("Key 'alice' has 1 model exports in progress, its maximum at once (limit max_exports_per_key = 1, charrnn serve --max-exports-per-key); retry when one of them ends.", mine.Status.Detail);
+        Assert.Equal("QUOTA_MAX_EXPORTS_PER_KEY", mine.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+        var expected = CliExport(Path.Combine(folder, Trainer.BestCheckpoint));
+        Assert.Equal(expected, (await Download(keyed.AsBob.Catalog, "export-per-key")).File); // another key: a place of its own
+
+        await cancel.CancelAsync();
+        Assert.Equal(expected, await DownloadOnceFree(keyed.AsAlice.Catalog, "export-per-key"));
+    });
+
+    /// <summary>
+    /// While every place is taken, a request that could not succeed anyway gets its own error, not RESOURCE_EXHAUSTED: a
+    /// malformed name, an unknown one, another key's private model (NOT_FOUND, as when idle) and an unknown checkpoint.
+    /// The per-key cap in force follows a lower max_exports (2 configured, 1 said and applied).
+    /// </summary>
+    [Fact]
+    public Task A_bad_request_while_every_place_is_taken_gets_its_own_error() => WithMaxExports(1, async () =>
+    {
+        Assert.Equal(1, (await keyed.AsBob.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxExportsPerKey);
+        TrainLarge("export-busy", hidden: 1500);
+        var job = new StartJobRequest { ModelName = "export-busy-alices", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new Protos.V1.TrainingOptions { MaxSteps = 2, Epochs = 1, SampleChars = 0 } };
+        job.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 16, ["bs"] = 8 });
+        await keyed.AsAlice.Training.Train(job).Events();
+        using var cancel = new CancellationTokenSource();
+        using var held = await HoldOpen(keyed.AsAlice.Catalog, "export-busy", cancel);
+
+        var malformed = await Calls.Fails(() => Download(keyed.AsBob.Catalog, "a/b"));
+        Assert.Equal(StatusCode.InvalidArgument, malformed.StatusCode);
+        var unknown = await Calls.Fails(() => Download(keyed.AsBob.Catalog, "export-no-such-model"));
+        Assert.Equal(StatusCode.NotFound, unknown.StatusCode);
+        var alices = await Calls.Fails(() => Download(keyed.AsBob.Catalog, "export-busy-alices")); // private
+        Assert.Equal((StatusCode.NotFound, "No model 'export-busy-alices' on this server"), (alices.StatusCode, alices.Status.Detail.Split(';')[0]));
+        var checkpoint = await Calls.Fails(() => Download(keyed.AsAdmin.Catalog, "export-busy", "cycle-3"));
+        Assert.Equal(StatusCode.NotFound, checkpoint.StatusCode);
+        var busy = await Calls.Fails(() => Download(keyed.AsAdmin.Catalog, "export-busy")); // a good request: refused for the place
+        Assert.Equal((StatusCode.ResourceExhausted, ExportsBusy), (busy.StatusCode, busy.Status.Detail));
+        await cancel.CancelAsync();
     });
 
     /// <summary>With max_exports 1, a download that fails and one that ends each free their place for the next.</summary>

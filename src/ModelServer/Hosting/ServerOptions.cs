@@ -115,4 +115,11 @@ public sealed class ServerLimits
     /// </summary>
     public int MaxExports { get; set; } = 4;
     public const int MaxMaxExports = 64;
+    /// <summary>
+    /// ExportModel calls one API key may have in progress at once (`serve --max-exports-per-key`), so that one key shared
+    /// by a team cannot take every one of the server's <see cref="MaxExports"/>.
+    /// </summary>
+    public int MaxExportsPerKey { get; set; } = 2;
+    /// <summary>The per-key cap in force: <see cref="MaxExportsPerKey"/>, or <see cref="MaxExports"/> when that is lower (a server that lowered only the latter).</summary>
+    public int ExportsPerKeyInForce => Math.Min(MaxExportsPerKey, MaxExports);
 }

@@ -16,8 +16,6 @@ public sealed partial class CatalogService
 
     public override async Task ExportModel(Api.ExportModelRequest request, IServerStreamWriter<Api.ExportModelChunk> responseStream, ServerCallContext context)
     {
-        // Taken first and held to the end, however the call ends: every export in progress counts against max_exports.
-        using var slot = exports.Take();
         var caller = Caller.Of(context);
         var name = ModelNames.Validate(request.Name, "name");
         jobs.ThrowIfUnsaved(name, caller);
@@ -25,6 +23,9 @@ public sealed partial class CatalogService
         if (listing.Error != null)
             throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(listing.Error, caller.Admin)}");
         var checkpoint = CheckpointChoice.PathIn(models.FolderOf(name), name, request.Checkpoint, "checkpoint");
+        // Taken once the request is known to be good (a bad one gets its own error, busy or not), before anything is loaded,
+        // and held to the end however the call ends: every export in progress counts against max_exports and max_exports_per_key.
+        using var slot = exports.Take(caller.Name);
         // One load of a model at a time, shared with OpenSession's. The turn ends with the load, so a slow download does not
         // hold up sessions on the model; a download in progress holds its CPU copy of the weights and one chunk, not the file.
         TrainedModel trained;

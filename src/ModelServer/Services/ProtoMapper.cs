@@ -184,5 +184,6 @@ public static partial class ProtoMapper
         MaxCorpusBytes = l.MaxCorpusBytes,
         MaxCorporaPerKey = l.MaxCorporaPerKey,
         MaxExports = l.MaxExports,
+        MaxExportsPerKey = l.ExportsPerKeyInForce,
     };
 }
