@@ -133,7 +133,7 @@ public sealed partial class CommandRunner
         {
             output.Line($"limits on the server: {l.MaxSessions:N0} sessions · {l.MaxQueuedJobs:N0} queued jobs · {l.MaxExports:N0} model exports (downloads) at once");
             output.Line($"limits per key: {l.MaxSessionsPerKey:N0} sessions · {l.MaxJobsPerKey:N0} running or queued jobs · {l.MaxModelsPerKey:N0} models · " +
-                        $"{l.MaxCorporaPerKey:N0} uploaded corpora of up to {Engine.Training.TrainingFootprint.Format(l.MaxCorpusBytes)} each · {l.MaxCharsPerMinutePerKey:N0} generated or fed chars a minute; a job may need up to {Engine.Training.TrainingFootprint.Format(l.MaxJobMemoryBytes)} of memory");
+                        $"{l.MaxCorporaPerKey:N0} uploaded corpora of up to {Engine.Training.TrainingFootprint.Format(l.MaxCorpusBytes)} each · {l.MaxExportsPerKey:N0} model exports (downloads) at once · {l.MaxCharsPerMinutePerKey:N0} generated or fed chars a minute; a job may need up to {Engine.Training.TrainingFootprint.Format(l.MaxJobMemoryBytes)} of memory");
         }
         foreach (var u in info.KeyUsage) // every key's for an admin, else the caller's own: used of the quotas above
             output.Line($"key {u.Key}: {u.Sessions:N0}/{info.Limits?.MaxSessionsPerKey:N0} sessions · {u.Jobs:N0}/{info.Limits?.MaxJobsPerKey:N0} jobs · " +
