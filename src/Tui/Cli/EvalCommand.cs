@@ -13,7 +13,8 @@ namespace CharRnn.Tui.Cli;
 /// charrnn eval: how well a model predicts a text file (the char-rnn measure: nats and bits per char,
 /// perplexity, top-1 accuracy), computed in-process over the whole file in batches, as validation is.
 /// A text with characters outside the model's vocabulary is refused, naming them: a score that left
-/// some of the text out would not be the text's. So is one with NUL, which the vocabulary holds as padding.
+/// some of the text out would not be the text's, unless --skip-unknown asks for just that (the line then says
+/// what was left out). So is one with NUL, which the vocabulary holds as padding.
 /// </summary>
 public static class EvalCommand
 {
@@ -22,12 +23,13 @@ public static class EvalCommand
         var named = new Argument<string>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models." }.RefusingFlags().NotEmpty("a model's name or folder");
         var models = CommonOptions.ModelsDir();
         var textFile = new Option<string>("--text") { Description = "The text file (UTF-8) to score.", Required = true }.NotEmpty("a text file");
+        var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Leave out the characters the model's vocabulary does not know (a stray emoji in a held-out file) and score the rest; the output says how many were skipped and which. Without it such a text is refused." };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object instead of a line of words." };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var command = new Command("eval", "Score how well a model predicts a text file: nats and bits per char, perplexity, top-1 accuracy.")
         {
-            named, models, textFile, json, device, threads,
+            named, models, textFile, skipUnknown, json, device, threads,
         };
         command.SetAction(parse =>
         {
@@ -41,17 +43,23 @@ public static class EvalCommand
                 path = Path.Combine(Path.GetDirectoryName(path) ?? "", Trainer.LastCheckpoint);
                 Console.Error.WriteLine($"charrnn: {e.Message} Scoring with last.ckpt instead.");
             });
+            var known = parse.GetValue(skipUnknown) ? KnownText.Of(trained.Vocabulary, text) : new KnownText(text, []);
+            var skipped = Skipped(known);
             Engine.Sampling.TextScore score;
-            try { score = TextEvaluation.Evaluate(trained, text, torchDevice); }
+            try { score = TextEvaluation.Evaluate(trained, known.Text, torchDevice); }
             catch (UnknownCharactersException e) { throw Unknown(file, text, e); }
-            catch (ArgumentException e) { throw new ArgumentException($"--text '{file}': {e.Message}"); }
+            catch (ArgumentException e) // too short, once the unknown chars are out too: said so, or the count would not be the file's
+            {
+                throw new ArgumentException($"--text '{file}': {e.Message}" + (known.SkippedCount > 0 ? $" That is what is left once --skip-unknown left out {known.SkippedCount:N0} unknown char(s)." : ""));
+            }
             Console.WriteLine(parse.GetValue(json)
                 ? JsonSerializer.Serialize(new
                 {
                     model = path, text = file, characters_scored = score.Characters, loss_nats_per_char = score.Loss,
                     bits_per_char = score.Loss / Math.Log(2), perplexity = Math.Exp(score.Loss), accuracy = score.Accuracy,
+                    unknown_chars_skipped = known.SkippedCount,
                 })
-                : $"{score.Characters:N0} chars of {file} scored by {path} · {PredictionScoreText.Describe(score.Loss, score.Accuracy)}");
+                : $"{score.Characters:N0} chars of {file} scored by {path} · {PredictionScoreText.Describe(score.Loss, score.Accuracy)}{skipped}");
             return 0;
         });
         return command;
@@ -86,6 +94,11 @@ public static class EvalCommand
                                     "Nothing was scored: remove it; use only characters of the training corpus (see the model's vocabulary).");
     }
 
+    /// <summary>" · 3 unknown chars skipped ('é' (U+00E9) ×2, '☃' (U+2603))", the first ten named; empty when none was.</summary>
+    private static string Skipped(KnownText known) => known.Skipped.Count == 0 ? "" :
+        $" · {known.SkippedCount:N0} unknown char(s) skipped ({string.Join(", ", known.Skipped.Take(10).Select(s => Vocabulary.Describe(s.Character) + (s.Count > 1 ? $" ×{s.Count:N0}" : "")))}" +
+        $"{(known.Skipped.Count > 10 ? $" and {known.Skipped.Count - 10} more" : "")})";
+
     /// <summary>Names the characters (the first ten) and says how often they occur, as the text was written.</summary>
     private static ArgumentException Unknown(string file, string text, UnknownCharactersException e)
     {
@@ -93,6 +106,6 @@ public static class EvalCommand
         var occurrences = text.EnumerateRunes().Count(unknown.Contains);
         var shown = string.Join(", ", e.Characters.Take(10).Select(Vocabulary.Describe)) + (e.Characters.Count > 10 ? $" and {e.Characters.Count - 10} more" : "");
         return new ArgumentException($"--text '{file}' has {e.Characters.Count} character(s) the model's vocabulary does not know, {occurrences:N0} time(s) in all: {shown}. " +
-                                     "Nothing was scored: remove them from the text, or score it with a model trained on a corpus that has them.");
+                                     "Nothing was scored: remove them from the text, give --skip-unknown to leave them out and score the rest, or score it with a model trained on a corpus that has them.");
     }
 }

@@ -1,0 +1,38 @@
+using System.Text.Json;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>charrnn eval --skip-unknown: a text with characters the model does not know, scored on the rest.</summary>
+public partial class CommandLineTests
+{
+    [Fact]
+    public void Eval_with_skip_unknown_scores_the_text_without_the_unknown_chars_and_says_which_it_skipped() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var dirty = Path.Combine(root, "dirty.txt");
+        var clean = Path.Combine(root, "clean.txt");
+        const string dirtyPart = "the cat Zsat on\U0001F600 the mat. \u2603the cat sat on the Zmat. "; // Z, an emoji (two UTF-16 units) and a snowman: none in the corpus
+        File.WriteAllText(dirty, string.Concat(Enumerable.Repeat(dirtyPart, 10)));
+        File.WriteAllText(clean, string.Concat(Enumerable.Repeat(TuiFixture.Pattern + TuiFixture.Pattern, 10))); // the same text, those left out by hand
+
+        var scored = Printed(["eval", folder, "--text", dirty, "--skip-unknown", "--threads", "1"]).TrimEnd();
+        var reference = Printed(["eval", folder, "--text", clean, "--threads", "1"]).TrimEnd();
+        Assert.Equal(reference.Replace(clean, dirty) + " · 40 unknown char(s) skipped ('Z' (U+005A) ×20, '\U0001F600' (U+1F600) ×10, '\u2603' (U+2603) ×10)", scored);
+
+        using var json = JsonDocument.Parse(Printed(["eval", folder, "--text", dirty, "--skip-unknown", "--json", "--threads", "1"]));
+        using var cleanJson = JsonDocument.Parse(Printed(["eval", folder, "--text", clean, "--json", "--threads", "1"]));
+        Assert.Equal(40, json.RootElement.GetProperty("unknown_chars_skipped").GetInt32());
+        Assert.Equal(0, cleanJson.RootElement.GetProperty("unknown_chars_skipped").GetInt32());
+        Assert.Equal(cleanJson.RootElement.GetProperty("characters_scored").GetInt64(), json.RootElement.GetProperty("characters_scored").GetInt64());
+        Assert.Equal(cleanJson.RootElement.GetProperty("loss_nats_per_char").GetDouble(), json.RootElement.GetProperty("loss_nats_per_char").GetDouble(), 9);
+
+        // Without the flag the same file is refused, pointing at it; with it, a text left too short says what was left out.
+        AssertUserError(["eval", folder, "--text", dirty, "--threads", "1"],
+            $"charrnn: --text '{dirty}' has 3 character(s) the model's vocabulary does not know, 40 time(s) in all: 'Z' (U+005A), '\U0001F600' (U+1F600), '\u2603' (U+2603). " +
+            "Nothing was scored: remove them from the text, give --skip-unknown to leave them out and score the rest, or score it with a model trained on a corpus that has them.");
+        var shortened = Path.Combine(root, "short.txt");
+        File.WriteAllText(shortened, "Z\u2603t");
+        AssertUserError(["eval", folder, "--text", shortened, "--skip-unknown", "--threads", "1"],
+            $"charrnn: --text '{shortened}': The text has 1 character(s); the model needs at least 2 to score one (each char is scored from those before it). That is what is left once --skip-unknown left out 2 unknown char(s).");
+    });
+}
