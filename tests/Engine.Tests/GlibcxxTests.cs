@@ -83,6 +83,32 @@ public class GlibcxxTests
     }
 
     [Fact]
+    public void A_truncated_or_32_bit_elf_file_is_a_clear_error()
+    {
+        var bytes = File.ReadAllBytes(Original());
+        var truncated = Assert.Throws<InvalidDataException>(() => ElfVersionNeeds.Parse(bytes[..4096], "cut.so")).Message;
+        Assert.Contains("cut.so: section header table lies outside the file (truncated?)", truncated);
+        var elf32 = (byte[])bytes.Clone();
+        elf32[4] = 1; // EI_CLASS: ELFCLASS32
+        Assert.Contains("only 64-bit little-endian", Assert.Throws<InvalidDataException>(() => ElfVersionNeeds.Parse(elf32, "x")).Message);
+    }
+
+    [Fact]
+    public void The_system_libstdcxx_definitions_are_read_from_its_version_definition_table()
+    {
+        var versions = GlibcxxCompatibility.SystemVersions(out var path);
+        Assert.NotNull(versions);
+        Assert.Equal(GlibcxxCompatibility.FindSystemLibrary(), path);
+        // Every libstdc++ since GCC 3.4 defines these; the build machine's (Debian 12 or newer) defines 3.4.30 too.
+        Assert.Contains("GLIBCXX_3.4", versions);
+        Assert.Contains("GLIBCXX_3.4.30", versions);
+        Assert.Contains("CXXABI_1.3", versions);
+        Assert.All(versions, v => Assert.Matches(@"^(GLIBCXX|CXXABI|CXXABI_TM|CXXABI_FLOAT128|GLIBCPP|libstdc\+\+\.so\.6)", v));
+        // A library that only needs versions defines none of them.
+        Assert.DoesNotContain(ElfVersionNeeds.Read(Original()).Definitions, d => d.StartsWith("GLIBCXX_", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_build_output_copy_loads_here_because_the_build_handled_it()
     {
         var output = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
