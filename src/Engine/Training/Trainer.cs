@@ -3,7 +3,6 @@ using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Sampling;
-using CharRnn.Engine.Storage;
 using CharRnn.Engine.Text;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -76,48 +75,6 @@ public sealed partial class Trainer : IDisposable
     /// <summary>Whether this run has seeded the generators (on CUDA only its first step does).</summary>
     private bool _seeded;
 
-    private Trainer(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options, Vocabulary vocabulary,
-        CharModel model, TrainingData data, CorpusRecord corpus, Device device, string? directory,
-        TrainingPosition position, List<EpochRecord> history, DateTimeOffset created)
-    {
-        Architecture = architecture;
-        HyperParameters = hyperParameters;
-        Options = options;
-        Vocabulary = vocabulary;
-        Model = model;
-        Device = device;
-        Directory = directory;
-        if (directory != null) // this trainer owns the folder now: clear what a write cut short by a crash left
-        {
-            foreach (var file in new[] { LastCheckpoint, BestCheckpoint, CycleCheckpoints }) AtomicFile.DeleteLeftovers(directory, file);
-            ModelFolder.DeleteStaleWriteChecks(directory);
-        }
-        Position = position;
-        History = history;
-        DropOldSamples(History.Count); // a checkpoint from before the limit holds them all
-        Created = created;
-        _data = data;
-        _corpus = corpus;
-        _schedule = LearningRateSchedule.Parse(options.Schedule);
-        _elapsedBefore = position.ElapsedSeconds;
-        _epochChars = position.EpochCharacters;
-        _epochLossSum = tensor(position.EpochLossSum, ScalarType.Float64).to(device).DetachFromDisposeScope();
-        _lastReportSum = position.EpochLossSum;
-        _lastReportChars = position.EpochCharacters;
-        _lastReportStep = position.Step;
-        _firstStep = position.Step + 1;
-
-        _groups = model.named_parameters()
-            .GroupBy(p => LayerGroups.Of(p.name))
-            .OrderBy(g => g.Key)
-            .Select(g => (g.Key, (ParamGroup)MakeGroup(g.Select(p => p.parameter).ToList(), g.Key)))
-            .ToList();
-        _optimizer = options.UsesAdamW
-            ? new Optimizers.AdamW(_groups.Select(g => (AdamW.ParamGroup)g.ParamGroup))
-            : new Optimizers.Adam(_groups.Select(g => (Adam.ParamGroup)g.ParamGroup));
-        model.train();
-    }
-
     public Architecture Architecture { get; }
     public HyperParameters HyperParameters { get; }
     public TrainingOptions Options { get; }
@@ -154,82 +111,6 @@ public sealed partial class Trainer : IDisposable
     public event Action<int>? CycleEnded;
     /// <summary>A checkpoint file is complete on disk; raised on the thread that calls the trainer.</summary>
     public event Action<CheckpointSaved>? CheckpointSaved;
-
-    /// <summary>A new model of <paramref name="architecture"/>, seeded, with its vocabulary built from the corpus.</summary>
-    public static Trainer Create(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options,
-        Corpus corpus, Device device, string? directory)
-    {
-        options.Validate();
-        var vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency);
-        if (vocabulary.Size == 1) // padding alone: every other symbol would have a logit of -inf at the first sample
-            throw new CorpusException($"Corpus '{corpus.Name}' holds only NUL characters, which stand for padding, not text: there is nothing to learn.");
-        var data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
-        CharModel? model = null;
-        try
-        {
-            lock (TorchRuntime.DefaultGenerators)
-            {
-                TorchRuntime.Seed(options.Seed);
-                model = architecture.Create(hyperParameters, vocabulary.Size, device.type);
-            }
-            CheckCheckpointFits(model, hyperParameters);
-            model.to(device);
-            return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
-                new CorpusRecord(corpus.Name, corpus.Sha256, corpus.Length), device, directory,
-                new TrainingPosition(), [], DateTimeOffset.UtcNow);
-        }
-        catch
-        {
-            model?.Dispose();
-            data.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Continues from a checkpoint exactly where it stopped. <paramref name="change"/> may extend
-    /// the run (epochs, max steps, time budget); the corpus must be the one it was trained on.
-    /// </summary>
-    public static Trainer Resume(string checkpointPath, Corpus corpus, Device device, string? directory,
-        Func<TrainingOptions, TrainingOptions>? change = null)
-    {
-        if (directory != null) RepairBest(directory, checkpointPath);
-        using var checkpoint = CheckpointFile.Read(checkpointPath);
-        var meta = checkpoint.Metadata;
-        if (meta.Imported is { } imported) throw new CheckpointException(checkpointPath, imported.WhyNotResumable);
-        if (meta.Corpus.Sha256 != corpus.Sha256)
-            throw new CorpusException($"Checkpoint '{checkpointPath}' was trained on corpus '{meta.Corpus.Name}' (SHA-256 {meta.Corpus.Sha256[..12]}…), " +
-                                      $"but '{corpus.Name}' (SHA-256 {corpus.Sha256[..12]}…) was given. Resume with the same corpus.");
-        // Trained before "\r\n" became "\n" (its vocabulary has the '\r', its position counts it): resumed on the text as it was.
-        if (meta.Corpus.Characters != corpus.Length && corpus.LengthAsRead == meta.Corpus.Characters) corpus = corpus.AsRead();
-        // A time budget bounds one run: a resumed run has none unless it is given one again.
-        var stored = meta.Training with { TimeBudget = null };
-        var options = (change?.Invoke(stored) ?? stored).Validate();
-        var (architecture, hyperParameters, vocabulary, model) = TrainedModel.Build(checkpoint, checkpointPath, device.type);
-        TrainingData? data = null;
-        Trainer? trainer = null;
-        try
-        {
-            model.to(device);
-            data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
-            var position = meta.Position with { Finished = false };
-            trainer = new Trainer(architecture, hyperParameters, options, vocabulary, model, data, meta.Corpus, device,
-                directory, position, meta.History.ToList(), meta.Created);
-            trainer.RestoreState(checkpoint, checkpointPath);
-            return trainer;
-        }
-        catch
-        {
-            // A long-lived server would keep the model on its device otherwise.
-            if (trainer != null) trainer.Dispose();
-            else
-            {
-                data?.Dispose();
-                model.Dispose();
-            }
-            throw;
-        }
-    }
 
     /// <summary>Trains one batch; at the end of an epoch also validates, samples and checkpoints.</summary>
     // A whole batch is one piece: StepPiece(1) runs its plain forward and backward (a RowSplitStep of one piece, any layout), then the optimizer step.
@@ -451,64 +332,12 @@ public sealed partial class Trainer : IDisposable
         else GradientClipping.Clip(_clipped, Options.Clip);
     }
 
-    private void ReportProgress()
-    {
-        if (Progress == null) { _lastReportAt = _clock.Elapsed; return; }
-        var sum = _epochLossSum.item<double>();
-        var now = _clock.Elapsed;
-        var chars = _epochChars - _lastReportChars;
-        var loss = chars > 0 ? (sum - _lastReportSum) / chars : History.LastOrDefault()?.TrainLoss ?? double.NaN;
-        if (chars > 0 && !double.IsFinite(loss)) throw Diverged(loss);
-        var seconds = (now - _lastReportAt).TotalSeconds;
-        var steps = Position.Step - _lastReportStep;
-        var rate = seconds > 0 ? chars / seconds : 0;
-        var totalSteps = EstimateTotalSteps();
-        TimeSpan? remaining = steps > 0 && seconds > 0
-            ? TimeSpan.FromSeconds(Math.Max(0, totalSteps - Position.Step) * seconds / steps)
-            : null;
-        // A time budget that runs out first ends the run sooner: the remaining time is what is left of it,
-        // and the total the steps it leaves room for at this rate (so a progress bar fills by it).
-        if (Options.TimeBudget is { } budget && _runClock.IsRunning && (budget - _runClock.Elapsed) is var left && (remaining == null || left < remaining))
-        {
-            remaining = left > TimeSpan.Zero ? left : TimeSpan.Zero;
-            if (steps > 0 && seconds > 0) totalSteps = Math.Min(totalSteps, Position.Step + (long)(remaining.Value.TotalSeconds * steps / seconds));
-        }
-        _lastReportAt = now;
-        _lastReportSum = sum;
-        _lastReportChars = _epochChars;
-        _lastReportStep = Position.Step;
-        var batches = BatchesInEpochSafe();
-        Progress(new TrainingProgress(Position.Step, Position.Epoch, Position.Batch, batches,
-            Position.Epoch + (double)Position.Batch / Math.Max(1, batches), loss, _currentLearningRate, rate,
-            TimeSpan.FromSeconds(ElapsedSeconds), remaining, totalSteps));
-    }
-
-    /// <summary>Steps the whole run will take (epochs × batches, or max_steps if sooner).</summary>
-    public long EstimateTotalSteps()
-    {
-        if (_stepsForEpochs == null)
-        {
-            // Batches per epoch vary with random bptt; count them once (it is cheap) and restore the current epoch's plan.
-            long total = 0;
-            for (int e = 0; e < Options.Epochs && (Options.MaxSteps == 0 || total < Options.MaxSteps); e++) total += _data.Train.BatchesPerEpoch(e);
-            _data.Train.BatchesPerEpoch(Position.Epoch);
-            _stepsForEpochs = total;
-        }
-        return Math.Max(Position.Step, Options.MaxSteps > 0 ? Math.Min(Options.MaxSteps, _stepsForEpochs.Value) : _stepsForEpochs.Value);
-    }
-
-    private int BatchesInEpochSafe() => _data.Train.BatchesPerEpoch(Math.Min(Position.Epoch, Options.Epochs - 1));
-
     private void SetLearningRates(double factor)
     {
         foreach (var (group, paramGroup) in _groups)
             paramGroup.LearningRate = Options.LearningRate[group] * factor;
         _currentLearningRate = Options.LearningRate.Recurrent * factor;
     }
-
-    private ParamGroup MakeGroup(List<Parameter> parameters, LayerGroup group) => Options.UsesAdamW
-        ? new AdamW.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group])
-        : new Adam.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group]);
 
     /// <summary>
     /// Dropout draws from libtorch's default generators, seeded afresh on the CPU for every piece of
@@ -519,45 +348,6 @@ public sealed partial class Trainer : IDisposable
     /// </summary>
     internal static long DropoutSeed(long seed, long step, int piece) =>
         unchecked(seed * 6_364_136_223_846_793_005L + step * 1_442_695_040_888_963_407L + piece * 2_654_435_761L) & long.MaxValue;
-
-    private void ThrowIfBroken()
-    {
-        if (_brokenBy != null)
-            throw new InvalidOperationException($"This run cannot go on: an epoch's end failed ({_brokenBy}). Resume from the last checkpoint.");
-    }
-
-    // The option is named as every client spells it (the CLI's --clip, the REPL's and the API's clip): the engine knows no flags.
-    private TrainingDivergedException Diverged(double value) => new(
-        $"Training diverged: the loss became {value} at step {Position.Step} (epoch {Position.Epoch + 1}). " +
-        $"Lower the learning rate (now {Options.LearningRate}) or clip gradients (option clip, e.g. 1); {WhatIsKept()}");
-
-    /// <summary>
-    /// A run that diverges before its first checkpoint leaves nothing to go back to (a server removes the model),
-    /// so it must not promise a checkpoint. A write still queued counts: it completes.
-    /// </summary>
-    private string WhatIsKept() =>
-        Directory != null && (File.Exists(Path.Combine(Directory, LastCheckpoint)) || !_writer.Written.IsCompleted)
-            ? "the last good checkpoint is kept."
-            : "no checkpoint was saved before it diverged, so there is none to resume from.";
-
-    /// <summary>
-    /// Adam keeps a run whose learning rate is far too high finite: no NaN to fail on, yet it ends far worse
-    /// than a model that learned nothing (seen: val 145 nats/char with 45 symbols). A training loss twice a
-    /// uniform guess's is diverged, not young; so is a validation loss that high while the training loss is
-    /// above a uniform guess's too (a model that overfits a tiny corpus has a low training loss). Checked
-    /// before weights are recorded or saved, so the last good checkpoint stays.
-    /// </summary>
-    private void ThrowIfWorseThanGuessing(double trainLoss, double? validLoss)
-    {
-        var uniform = Vocabulary.UniformLoss;
-        var what = validLoss > 2 * uniform && trainLoss > uniform ? ("validation", validLoss.Value)
-            : trainLoss > 2 * uniform ? ("training", trainLoss)
-            : default;
-        if (what.Item1 == null) return;
-        throw new TrainingDivergedException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"Training diverged: {what.Item1} loss {what.Item2:F2} nats/char at step {Position.Step} (epoch {Position.Epoch + 1}) is more than twice what guessing every character equally likely scores ({uniform:F2}). " +
-            $"Lower the learning rate (now {Options.LearningRate}); {WhatIsKept()}"));
-    }
 
     public void Dispose()
     {

@@ -1,0 +1,136 @@
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Storage;
+using CharRnn.Engine.Text;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Training;
+
+/// <summary>How a trainer is made: a new model (<see cref="Create"/>) or one resumed from its checkpoint (<see cref="Resume"/>), and its optimizer's parameter groups.</summary>
+public sealed partial class Trainer
+{
+    private Trainer(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options, Vocabulary vocabulary,
+        CharModel model, TrainingData data, CorpusRecord corpus, Device device, string? directory,
+        TrainingPosition position, List<EpochRecord> history, DateTimeOffset created)
+    {
+        Architecture = architecture;
+        HyperParameters = hyperParameters;
+        Options = options;
+        Vocabulary = vocabulary;
+        Model = model;
+        Device = device;
+        Directory = directory;
+        if (directory != null) // this trainer owns the folder now: clear what a write cut short by a crash left
+        {
+            foreach (var file in new[] { LastCheckpoint, BestCheckpoint, CycleCheckpoints }) AtomicFile.DeleteLeftovers(directory, file);
+            ModelFolder.DeleteStaleWriteChecks(directory);
+        }
+        Position = position;
+        History = history;
+        DropOldSamples(History.Count); // a checkpoint from before the limit holds them all
+        Created = created;
+        _data = data;
+        _corpus = corpus;
+        _schedule = LearningRateSchedule.Parse(options.Schedule);
+        _elapsedBefore = position.ElapsedSeconds;
+        _epochChars = position.EpochCharacters;
+        _epochLossSum = tensor(position.EpochLossSum, ScalarType.Float64).to(device).DetachFromDisposeScope();
+        _lastReportSum = position.EpochLossSum;
+        _lastReportChars = position.EpochCharacters;
+        _lastReportStep = position.Step;
+        _firstStep = position.Step + 1;
+
+        _groups = model.named_parameters()
+            .GroupBy(p => LayerGroups.Of(p.name))
+            .OrderBy(g => g.Key)
+            .Select(g => (g.Key, (ParamGroup)MakeGroup(g.Select(p => p.parameter).ToList(), g.Key)))
+            .ToList();
+        _optimizer = options.UsesAdamW
+            ? new Optimizers.AdamW(_groups.Select(g => (AdamW.ParamGroup)g.ParamGroup))
+            : new Optimizers.Adam(_groups.Select(g => (Adam.ParamGroup)g.ParamGroup));
+        model.train();
+    }
+
+    /// <summary>A new model of <paramref name="architecture"/>, seeded, with its vocabulary built from the corpus.</summary>
+    public static Trainer Create(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options,
+        Corpus corpus, Device device, string? directory)
+    {
+        options.Validate();
+        var vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency);
+        if (vocabulary.Size == 1) // padding alone: every other symbol would have a logit of -inf at the first sample
+            throw new CorpusException($"Corpus '{corpus.Name}' holds only NUL characters, which stand for padding, not text: there is nothing to learn.");
+        var data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
+        CharModel? model = null;
+        try
+        {
+            lock (TorchRuntime.DefaultGenerators)
+            {
+                TorchRuntime.Seed(options.Seed);
+                model = architecture.Create(hyperParameters, vocabulary.Size, device.type);
+            }
+            CheckCheckpointFits(model, hyperParameters);
+            model.to(device);
+            return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
+                new CorpusRecord(corpus.Name, corpus.Sha256, corpus.Length), device, directory,
+                new TrainingPosition(), [], DateTimeOffset.UtcNow);
+        }
+        catch
+        {
+            model?.Dispose();
+            data.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Continues from a checkpoint exactly where it stopped. <paramref name="change"/> may extend
+    /// the run (epochs, max steps, time budget); the corpus must be the one it was trained on.
+    /// </summary>
+    public static Trainer Resume(string checkpointPath, Corpus corpus, Device device, string? directory,
+        Func<TrainingOptions, TrainingOptions>? change = null)
+    {
+        if (directory != null) RepairBest(directory, checkpointPath);
+        using var checkpoint = CheckpointFile.Read(checkpointPath);
+        var meta = checkpoint.Metadata;
+        if (meta.Imported is { } imported) throw new CheckpointException(checkpointPath, imported.WhyNotResumable);
+        if (meta.Corpus.Sha256 != corpus.Sha256)
+            throw new CorpusException($"Checkpoint '{checkpointPath}' was trained on corpus '{meta.Corpus.Name}' (SHA-256 {meta.Corpus.Sha256[..12]}…), " +
+                                      $"but '{corpus.Name}' (SHA-256 {corpus.Sha256[..12]}…) was given. Resume with the same corpus.");
+        // Trained before "\r\n" became "\n" (its vocabulary has the '\r', its position counts it): resumed on the text as it was.
+        if (meta.Corpus.Characters != corpus.Length && corpus.LengthAsRead == meta.Corpus.Characters) corpus = corpus.AsRead();
+        // A time budget bounds one run: a resumed run has none unless it is given one again.
+        var stored = meta.Training with { TimeBudget = null };
+        var options = (change?.Invoke(stored) ?? stored).Validate();
+        var (architecture, hyperParameters, vocabulary, model) = TrainedModel.Build(checkpoint, checkpointPath, device.type);
+        TrainingData? data = null;
+        Trainer? trainer = null;
+        try
+        {
+            model.to(device);
+            data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
+            var position = meta.Position with { Finished = false };
+            trainer = new Trainer(architecture, hyperParameters, options, vocabulary, model, data, meta.Corpus, device,
+                directory, position, meta.History.ToList(), meta.Created);
+            trainer.RestoreState(checkpoint, checkpointPath);
+            return trainer;
+        }
+        catch
+        {
+            // A long-lived server would keep the model on its device otherwise.
+            if (trainer != null) trainer.Dispose();
+            else
+            {
+                data?.Dispose();
+                model.Dispose();
+            }
+            throw;
+        }
+    }
+
+    private ParamGroup MakeGroup(List<Parameter> parameters, LayerGroup group) => Options.UsesAdamW
+        ? new AdamW.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group])
+        : new Adam.ParamGroup(parameters, lr: Options.LearningRate[group], weight_decay: Options.WeightDecay[group]);
+}
