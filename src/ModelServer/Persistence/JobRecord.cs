@@ -1,0 +1,14 @@
+namespace CharRnn.ModelServer.Persistence;
+
+/// <summary>
+/// A job as stored: enough to queue it again after a restart, and to tell how it ended when its end event was lost
+/// (<paramref name="StoppedOnRequest"/>: stopped by StopJob, not a time budget or a shutdown).
+/// </summary>
+public sealed record JobRecord(
+    string Id, string Owner, string ModelName, string State, JobRecordPlan Plan, DateTimeOffset Created,
+    DateTimeOffset? Started, DateTimeOffset? Ended, string Reason, long Step, long TotalSteps, double? BestValidLoss, double RunSeconds = 0,
+    string? KeyHash = null, bool StoppedOnRequest = false);
+
+/// <summary>What a job trains: a new model (architecture, hyperparameters) or a resumed one, with its effective options.</summary>
+public sealed record JobRecordPlan(string? Architecture, Dictionary<string, double>? HyperParameters, Engine.Training.TrainingOptions Options,
+    string CorpusName, bool UploadedCorpus, bool Resume);
