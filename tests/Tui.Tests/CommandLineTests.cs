@@ -70,6 +70,8 @@ public partial class CommandLineTests
     [InlineData(new[] { "serve", "--max-exports-per-key", "0" }, "charrnn: --max-exports-per-key 0 is not allowed; it must be from 1 to 64.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--max-exports", "3", "--max-exports-per-key", "4" },
         "charrnn: --max-exports-per-key 4 is more than --max-exports 3: a key could never have that many downloads at once. Lower the first or raise the second.")]
+    [InlineData(new[] { "serve", "--max-import-mb", "2001" }, "charrnn: --max-import-mb 2001 is not allowed; it must be from 1 to 2000.")]
+    [InlineData(new[] { "serve", "--max-import-mb", "0" }, "charrnn: --max-import-mb 0 is not allowed; it must be from 1 to 2000.")]
     [InlineData(new[] { "serve", "--max-corpus-mb", "0" }, "charrnn: --max-corpus-mb 0 is not allowed; it must be from 1 to 1000 (a corpus is loaded whole, as one string of under 2 GiB).")]
     [InlineData(new[] { "generate", "--model", "m", "--seed", "-1" }, "charrnn: --seed -1 is too small; at least 0.")]
     [InlineData(new[] { "generate", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file")] // the model as an argument, as resume takes it

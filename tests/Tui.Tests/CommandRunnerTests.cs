@@ -1151,6 +1151,31 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Import_sends_a_safetensors_file_as_a_new_model_that_generates_and_refuses_a_name_in_use_or_a_missing_file()
+    {
+        var folder = UploadFolder();
+        var file = Path.Combine(folder, "gru-copy.safetensors");
+        CliExport(Path.Combine(fixture.Models, "gru", "best.ckpt"), file);
+        try
+        {
+            await Runner.RunLineAsync($"import {file}"); // named after the file
+            Assert.Empty(_output.Errors);
+            var model = await fixture.Client.Catalog.GetModelAsync(new GetModelRequest { Name = "gru-copy" });
+            Assert.Contains($"imported {file} as model gru-copy: stateful-gru, {model.Summary.ParameterCount:N0} parameters, vocabulary of {model.Summary.VocabularySize}; " +
+                            "generate with use gru-copy (it cannot be resumed: the file holds no optimizer state)", _output.Lines);
+            await Runner.RunLineAsync("use gru-copy t=0");
+            await Runner.RunLineAsync("gen 20 \"the \"");
+            Assert.Empty(_output.Errors);
+
+            await Refused($"import {file} name=gru", "A model named 'gru' exists, and an import never replaces one: delete it first (delete) or choose another name.");
+            var missing = Path.Combine(folder, "nope.safetensors");
+            await Refused($"import {missing} name=x", $"No file {missing}; give the path of a .safetensors file written by charrnn export or the REPL's export.");
+            Assert.True(_output.Errors.Count == 2, string.Join(" || ", _output.Errors));
+        }
+        finally { await fixture.Client.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "gru-copy" }); }
+    }
+
+    [Fact]
     public async Task Export_downloads_the_models_file_checked_and_replaces_a_file_only_with_force()
     {
         var folder = UploadFolder();

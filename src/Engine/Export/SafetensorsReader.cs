@@ -39,10 +39,12 @@ public static class SafetensorsReader
 
     public static string AcceptedDTypes => string.Join(", ", DTypes.Keys);
 
-    public static SafetensorsContents Read(string path)
+    /// <param name="shownAs">What errors call the file, when not its path (a server's copy of a file a client sent: the client's name for it).</param>
+    public static SafetensorsContents Read(string path, string? shownAs = null)
     {
-        if (!File.Exists(path)) throw Fault(path, Directory.Exists(path) ? "it is a folder; give the .safetensors file" : "no such file");
+        if (!File.Exists(path)) throw Fault(shownAs ?? path, Directory.Exists(path) ? "it is a folder; give the .safetensors file" : "no such file");
         var bytes = File.ReadAllBytes(path);
+        path = shownAs ?? path; // from here on only the faults' name for the file
         if (bytes.Length < 8)
             throw Fault(path, $"it has {bytes.Length} bytes, fewer than the 8-byte header length every safetensors file starts with (empty or truncated)");
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);

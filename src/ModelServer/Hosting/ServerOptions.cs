@@ -122,4 +122,12 @@ public sealed class ServerLimits
     public int MaxExportsPerKey { get; set; } = 2;
     /// <summary>The per-key cap in force: <see cref="MaxExportsPerKey"/>, or <see cref="MaxExports"/> when that is lower (a server that lowered only the latter).</summary>
     public int ExportsPerKeyInForce => Math.Min(MaxExportsPerKey, MaxExports);
+
+    /// <summary>
+    /// The most bytes one ImportModel file may have (`serve --max-import-mb`): the file is read whole to check it, as
+    /// `charrnn import` reads it. 1 GiB holds the largest model the default caps let a job train (a 4-layer LSTM of 2,048 hidden: ~540 MB of F32).
+    /// </summary>
+    public long MaxImportBytes { get; set; } = 1024L * 1024 * 1024;
+    /// <summary>--max-import-mb's top: the file is read into one array, which holds under 2 GiB.</summary>
+    public const int MaxImportMegabytes = 2000;
 }

@@ -72,6 +72,10 @@ public sealed partial class JobQueue
             // A new model's name taken by a job is a name in use, as it will be once the job has saved.
             throw plan.ResumeCheckpoint == null ? ServerException.Exists(message) : ServerException.Precondition(message);
         }
+        if (plan.ResumeCheckpoint == null && ImportingNamed(plan.ModelName) is { } importing)
+            throw ServerException.Exists(importing == plan.ModelName
+                ? $"An import (ImportModel) is making a model named '{importing}'; choose another model_name."
+                : $"An import (ImportModel) is making a model named '{importing}', and names may not differ only in case; choose another model_name.");
         // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
         if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
             throw ServerException.Exists(ModelNames.TakenMessage(plan.ModelName, taken, writable: null)); // under the lock: no database read for whose it is

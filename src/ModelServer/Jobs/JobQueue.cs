@@ -241,7 +241,8 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
     }
 
     /// <summary>Names of the new models <paramref name="owner"/>'s active jobs are making (under the lock).</summary>
-    private List<string> MakingFor(string owner) => Active().Where(j => j.Owner == owner && j.Plan?.ResumeCheckpoint == null).Select(j => j.ModelName).ToList();
+    private List<string> MakingFor(string owner) =>
+        Active().Where(j => j.Owner == owner && j.Plan?.ResumeCheckpoint == null).Select(j => j.ModelName).Concat(ImportingFor(owner)).ToList();
 
     /// <summary>The running job, the queued ones, and those holding their name while the disk catches up (under the lock).</summary>
     private IEnumerable<TrainingJob> Active() => (_running == null ? [] : new[] { _running }).Concat(_queue).Concat(_persisting);

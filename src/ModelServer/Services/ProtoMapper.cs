@@ -185,5 +185,6 @@ public static partial class ProtoMapper
         MaxCorporaPerKey = l.MaxCorporaPerKey,
         MaxExports = l.MaxExports,
         MaxExportsPerKey = l.ExportsPerKeyInForce,
+        MaxImportBytes = l.MaxImportBytes,
     };
 }

@@ -103,6 +103,13 @@ public static partial class ModelNames
             null => $"A model named '{name}' exists; choose another model_name (or, if this key may change it, set resume to continue it).",
         };
 
+    /// <summary>The message for an import's name that <see cref="Taken"/> found taken: an import never replaces a model.</summary>
+    public static string ImportTakenMessage(string name, string taken, bool? writable) => taken != name
+        ? $"A model named '{taken}' exists, and names may not differ only in case (on some file systems they are one folder); choose another name for the import."
+        : writable == false
+        ? $"The name '{name}' is taken by a model this key cannot change; choose another name for the import."
+        : $"A model named '{name}' exists, and an import never replaces one: delete it first (DeleteModel) or choose another name.";
+
     // \z, not $: $ also matches before a final newline, which would let "name\n" through.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]
     private static partial Regex NamePattern();

@@ -151,11 +151,12 @@ public sealed partial class ModelStore
     /// At start-up: finishes deletes that a crash cut short (their folders were already out of the
     /// listing), and removes the temporary files of writes a crash cut short in model folders no
     /// one is training into (a model only trained again would keep them for good, unseen), with the write checks a
-    /// `charrnn train` killed as it wrote one left there.
+    /// `charrnn train` killed as it wrote one left there, and the folders of imports cut short.
     /// </summary>
     public void RemoveDeleted()
     {
         if (!Directory.Exists(Root)) return;
+        RemoveUnfinishedImports();
         foreach (var trash in Directory.GetDirectories(Root, ".deleting-*"))
         {
             ForgetIfDeleted(trash);

@@ -34,6 +34,7 @@ public static class CommandCatalog
         ("upload", "replace") => YesNo,
         ("export", "force") => YesNo,
         ("export", "checkpoint") => ["best", "last"],
+        ("import", "shared") => YesNo,
         ("set", "seed") => ["random"],
         _ => [],
     };
@@ -72,6 +73,9 @@ public static class CommandCatalog
         new("export", "export MODEL FILE.safetensors [checkpoint=best|last|cycle-N] [force=true]",
             "Download a model's weights as a safetensors file for PyTorch (what charrnn export writes; checked against the server's SHA-256, written whole or not at all); checkpoint= picks one (default best: the one generation uses), force=true replaces FILE.",
             ArgumentKind.Model, ["checkpoint", "force"], Words: 2),
+        new("import", "import FILE.safetensors [name=NAME] [shared=true]",
+            "Send a safetensors file (from export, charrnn export, or saved in PyTorch with its metadata) to the server as a new model of yours; NAME defaults to the file's name without .safetensors, shared=true lets every key use it. It generates and exports like any model, but cannot be resumed.",
+            ArgumentKind.None, ["name", "shared"], Words: 1),
         new("sessions", "sessions [close ID]", "List the open sessions your key may use (an admin: every key's), with owner, chars, idle time and time left before expiry; close ID closes one.", Words: 2),
         new("status", "status", "Server, device, sessions and jobs, what a key may hold here and what it holds (an admin: every key)."),
         new("quit", "quit", "Leave charrnn (with --server, jobs keep training there; an embedded server's running job checkpoints and resumes at the next start)."),

@@ -163,6 +163,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         "delete" => Delete(c, ct),
         "share" => Share(c, ct),
         "export" => Export(c, ct),
+        "import" => Import(c, ct),
         "sessions" => Sessions(c, ct),
         "status" => Status(ct),
         "quit" or "exit" => Quit(),
@@ -183,6 +184,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         CheckKeys(c);
         if (CommandCatalog.Find(c.Verb)?.Verb == "upload") UploadOf(c); // a missing file is said before a train ahead of it runs
         if (CommandCatalog.Find(c.Verb)?.Verb == "export") ExportOf(c); // so is a file that export would not overwrite
+        if (CommandCatalog.Find(c.Verb)?.Verb == "import") ImportOf(c); // and a file import cannot send
         if (GenerationCount(c) is { } words) CountAndPrime(c, words.First); // "gen 1,000" is refused before the train ahead of it
     }
 

@@ -1,0 +1,109 @@
+using CharRnn.Engine.Export;
+using CharRnn.Engine.Storage;
+using CharRnn.Engine.Text;
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Security;
+using CharRnn.ModelServer.TrainedModels;
+using Grpc.Core;
+using Api = CharRnn.Protos.V1;
+
+namespace CharRnn.ModelServer.Services;
+
+/// <summary>ImportModel: the way back from ExportModel, a safetensors file a client sends made into a model of its key's (`charrnn import` over the API).</summary>
+public sealed partial class CatalogService
+{
+    /// <summary>The file's name in the import's folder while it is checked.</summary>
+    private const string ImportedFile = "upload" + SafetensorsFile.Extension;
+
+    public override async Task<Api.ModelSummary> ImportModel(IAsyncStreamReader<Api.ImportModelRequest> requestStream, ServerCallContext context)
+    {
+        var caller = Caller.Of(context);
+        var cancel = context.CancellationToken;
+        if (!await requestStream.MoveNext(cancel))
+            throw ServerException.Invalid("The import sent no messages; send a header (the new model's name) first, then the file as data.", field: "header");
+        if (requestStream.Current.PartCase != Api.ImportModelRequest.PartOneofCase.Header)
+            throw ServerException.Invalid("The import's first message must be the header naming the new model; the file follows it as data.", field: "header");
+        var header = requestStream.Current.Header;
+        var name = ModelNames.ValidateNew(header.Name, "header.name");
+        var fileName = ImportFileName(header.FileName, name);
+        var limit = _limits.MaxImportBytes;
+        if (header.TotalBytes < 0)
+            throw ServerException.Invalid($"header.total_bytes = {header.TotalBytes} is not a size; give the file's size in bytes, or 0 when not known.", field: "header.total_bytes");
+        if (header.TotalBytes > limit)
+            throw TooLargeToImport(fileName, $"its header says {header.TotalBytes:N0} bytes", limit);
+        if (models.TakenName(name) is { } taken)
+            throw ServerException.Exists(ModelNames.ImportTakenMessage(name, taken, models.CanWrite(taken, caller)));
+        using var hold = jobs.HoldForImport(name, caller);
+
+        var staged = models.NewImportFolder();
+        try
+        {
+            var file = Path.Combine(staged, ImportedFile);
+            long received = 0;
+            await using (var stream = File.Create(file))
+            {
+                while (await requestStream.MoveNext(cancel))
+                {
+                    var message = requestStream.Current;
+                    if (message.PartCase != Api.ImportModelRequest.PartOneofCase.Data)
+                        throw ServerException.Invalid("Only the import's first message may be a header; the ones after it carry the file as data.", field: "header");
+                    if (received + message.Data.Length > limit)
+                        throw TooLargeToImport(fileName, $"more than {limit:N0} bytes", limit);
+                    received += message.Data.Length;
+                    await stream.WriteAsync(message.Data.Memory, cancel);
+                }
+            }
+            if (received == 0)
+                throw ServerException.Invalid($"The import of '{fileName}' sent no data after its header; send the file's bytes as data. Nothing was stored.");
+            if (header.TotalBytes > 0 && received != header.TotalBytes)
+                throw ServerException.Invalid($"The import of '{fileName}' sent {received:N0} bytes, but its header said {header.TotalBytes:N0} (header.total_bytes); the file was cut short or changed. Nothing was stored.");
+            // Read and checked as `charrnn import` does, off the device loop: the tensors are on the CPU and the model only ever built there.
+            var path = await Task.Run(() => WriteImportedCheckpoint(staged, file, fileName), CancellationToken.None);
+            cancel.ThrowIfCancellationRequested(); // a cancelled call stores nothing
+            models.StoreImported(staged, name, caller.Name, header.Shared);
+            logger.LogInformation("Model {Model} imported from {File} ({Bytes} bytes) into {Checkpoint} by {Key}", name, fileName, received, Path.Combine(models.FolderOf(name), Path.GetFileName(path)), caller.Name);
+        }
+        catch (Exception e) when (DiskFault.Is(e))
+        {
+            // The exception's own message names the server's path: the operator's to see (logged here), not the caller's.
+            logger.LogWarning("Model {Model} import by {Key} not stored: the disk refused the write: {Reason}", name, caller.Name, e.Message);
+            throw ServerException.DiskFull($"Model '{name}' could not be imported: the server's disk is full (or over its quota, or failing); nothing was stored. Try again once the server's operator has made room.");
+        }
+        finally
+        {
+            if (Directory.Exists(staged))
+            {
+                try { Directory.Delete(staged, recursive: true); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { logger.LogWarning("Could not remove {Folder} of a failed import (the next start does): {Reason}", staged, e.Message); }
+            }
+        }
+        return Summary(models.Get(name, caller), caller);
+    }
+
+    /// <summary>The engine's import of the file into <paramref name="staged"/>'s checkpoint; its faults INVALID_ARGUMENT in its words, naming the client's file.</summary>
+    private static string WriteImportedCheckpoint(string staged, string file, string fileName)
+    {
+        try
+        {
+            using var contents = SafetensorsReader.Read(file, fileName);
+            using var checkpoint = PyTorchImport.ToCheckpoint(contents, fileName, DateTimeOffset.UtcNow);
+            var path = Path.Combine(staged, Engine.Training.Trainer.LastCheckpoint);
+            Engine.Checkpoints.CheckpointFile.Write(path, checkpoint); // atomic: temp file and rename
+            File.Delete(file);
+            return path;
+        }
+        catch (InvalidDataException e) { throw ServerException.Invalid(e.Message + " Nothing was stored."); }
+    }
+
+    /// <summary>The client's name for the file (errors and the model's import record name it), a plain file name; by default NAME.safetensors.</summary>
+    private static string ImportFileName(string given, string name)
+    {
+        if (given.Length == 0) return name + SafetensorsFile.Extension;
+        if (given.Length > 255 || given.IndexOfAny(['/', '\\']) >= 0 || given.Any(char.IsControl) || given is "." or "..")
+            throw ServerException.Invalid($"header.file_name '{Echo.Of(given)}' is not allowed: give the file's name without its folder (at most 255 characters, no control characters), or leave it empty.", field: "header.file_name");
+        return given;
+    }
+
+    private static ServerException TooLargeToImport(string fileName, string size, long limit) =>
+        ServerException.Invalid($"'{fileName}' is larger than this server imports: {size}; the limit is {limit:N0} bytes (max_import_bytes, charrnn serve --max-import-mb). Nothing was stored.");
+}

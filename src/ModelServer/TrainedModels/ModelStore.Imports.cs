@@ -1,0 +1,54 @@
+using CharRnn.Engine.Checkpoints;
+using CharRnn.ModelServer.Errors;
+
+namespace CharRnn.ModelServer.TrainedModels;
+
+/// <summary>
+/// Where ImportModel builds a model before it is one: a dot-folder of its own in the models folder (never listed, on the
+/// same file system, so the finished folder is renamed into place whole), removed when the import fails and at the next start.
+/// </summary>
+public sealed partial class ModelStore
+{
+    private const string ImportPrefix = ".importing-";
+
+    /// <summary>A new, empty folder for one import's file and checkpoint.</summary>
+    public string NewImportFolder() => Directory.CreateDirectory(Path.Combine(Root, ImportPrefix + Guid.NewGuid().ToString("N"))).FullName;
+
+    /// <summary>
+    /// Renames the finished <paramref name="staged"/> folder into place as model <paramref name="name"/>, owned by
+    /// <paramref name="owner"/>. The owner's row is written first: a server that dies between the two leaves a row naming
+    /// no model (ignored), never a model without an owner, which every key could read.
+    /// </summary>
+    public void StoreImported(string staged, string name, string owner, bool shared)
+    {
+        var folder = FolderOf(name);
+        // A folder a job stopped before its first checkpoint left empty is no model; one with files in it is left alone.
+        if (Directory.Exists(folder) && !ModelFolder.HoldsModel(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+            Directory.Delete(folder);
+        _database.SetModelOwner(name, owner);
+        if (shared) _database.SetShared(name, true);
+        try { Directory.Move(staged, folder); }
+        catch (IOException) when (Directory.Exists(folder))
+        {
+            _database.ForgetModel(name);
+            throw ServerException.Exists(ModelFolder.HoldsModel(folder)
+                ? ModelNames.ImportTakenMessage(name, TakenName(name) ?? name, writable: null) // made outside the server meanwhile (charrnn train)
+                : $"The models folder has a folder '{name}' with files in it but no model (its server operator may remove it); choose another name for the import.");
+        }
+        catch
+        {
+            _database.ForgetModel(name);
+            throw;
+        }
+    }
+
+    /// <summary>Removes what imports a stop cut short left (at the start, before any import runs).</summary>
+    private void RemoveUnfinishedImports()
+    {
+        foreach (var staged in Directory.GetDirectories(Root, ImportPrefix + "*"))
+        {
+            try { Directory.Delete(staged, recursive: true); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _logger.LogWarning("Could not remove {Folder} left by an interrupted import: {Reason}", staged, e.Message); }
+        }
+    }
+}

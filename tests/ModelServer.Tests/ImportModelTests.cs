@@ -1,0 +1,213 @@
+using CharRnn.Protos.V1;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>Catalog.ImportModel: a safetensors file ExportModel wrote sent back as a new model of the caller's key.</summary>
+public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
+{
+    private static async Task<byte[]> Download(Catalog.CatalogClient catalog, string name)
+    {
+        using var call = catalog.ExportModel(new ExportModelRequest { Name = name });
+        var file = new List<byte>();
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync()) file.AddRange(chunk.Data);
+        return [.. file];
+    }
+
+    /// <summary>
+    /// Sends a header and then <paramref name="file"/> in pieces of <paramref name="piece"/> bytes. A server that refuses the
+    /// import as it goes ends the call while later messages are still being written: the call's status is the answer.
+    /// </summary>
+    private static async Task<ModelSummary> Import(Catalog.CatalogClient catalog, string name, byte[] file, string fileName = "", bool shared = false,
+        long totalBytes = 0, int piece = 4096)
+    {
+        using var call = catalog.ImportModel();
+        try
+        {
+            await call.RequestStream.WriteAsync(new ImportModelRequest { Header = new ImportModelHeader { Name = name, FileName = fileName, Shared = shared, TotalBytes = totalBytes } });
+            for (var at = 0; at < file.Length; at += piece)
+                await call.RequestStream.WriteAsync(new ImportModelRequest { Data = ByteString.CopyFrom(file, at, Math.Min(piece, file.Length - at)) });
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException) { } // the call has ended: ResponseAsync says how
+        catch (InvalidOperationException) { } // a write after the call completed
+        return await call.ResponseAsync;
+    }
+
+    private static async Task<RpcException> Refused(StatusCode code, Func<Task> call)
+    {
+        var e = await Calls.Fails(call);
+        Assert.Equal(code, e.StatusCode);
+        return e;
+    }
+
+    /// <summary>Neither the model's folder nor an import's working folder is left in the models folder.</summary>
+    private void AssertNothingStored(string name)
+    {
+        Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, name)));
+        Assert.Empty(Directory.GetDirectories(keyed.Server.Options.ModelsDirectory, ".importing-*"));
+    }
+
+    /// <summary>A safetensors file's tensors, by name, as numbers.</summary>
+    private static Dictionary<string, float[]> Tensors(byte[] file)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"charrnn-import-{Guid.NewGuid():N}.safetensors");
+        try
+        {
+            File.WriteAllBytes(path, file);
+            using var contents = Engine.Export.SafetensorsReader.Read(path);
+            return contents.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.data<float>().ToArray());
+        }
+        finally { File.Delete(path); }
+    }
+
+    /// <summary>Runs <paramref name="test"/> with the server's limits changed, and puts them back after.</summary>
+    private async Task WithLimits(Action<Hosting.ServerLimits> change, Func<Task> test)
+    {
+        var limits = keyed.Server.Options.Limits;
+        var saved = (limits.MaxImportBytes, limits.MaxModelsPerKey);
+        change(limits);
+        try { await test(); }
+        finally { (limits.MaxImportBytes, limits.MaxModelsPerKey) = saved; }
+    }
+
+    private static async Task<string> Greedy(Generation.GenerationClient generation, string model)
+    {
+        var session = await generation.Open(model, temperature: 0, prime: "the ");
+        return await generation.Generate(session.Id, 60);
+    }
+
+    [Fact]
+    public async Task An_exported_model_imported_under_a_new_name_generates_the_same_greedy_text_and_is_its_importers_alone()
+    {
+        keyed.Server.TrainModel("import-source", "stateful-gru", steps: 5);
+        var file = await Download(keyed.AsAlice.Catalog, "import-source");
+
+        var summary = await Import(keyed.AsAlice.Catalog, "import-copy", file, fileName: "source.safetensors");
+        Assert.Equal(("import-copy", "stateful-gru", "alice", false, false), (summary.Name, summary.Architecture, summary.Owner, summary.Shared, summary.Training));
+        Assert.Equal(await Greedy(keyed.AsAlice.Generation, "import-source"), await Greedy(keyed.AsAlice.Generation, "import-copy"));
+        Assert.Equal(summary.ParameterCount, (await keyed.AsAlice.Catalog.GetModelAsync(new GetModelRequest { Name = "import-copy" })).Summary.ParameterCount);
+        Assert.Equal(Tensors(file), Tensors(await Download(keyed.AsAlice.Catalog, "import-copy"))); // exported again: the same weights
+        Assert.Empty(Directory.GetDirectories(keyed.Server.Options.ModelsDirectory, ".importing-*"));
+
+        // Another key does not see a private import; a resume of it is refused as for one made by charrnn import.
+        var bobs = await Refused(StatusCode.NotFound, () => keyed.AsBob.Catalog.GetModelAsync(new GetModelRequest { Name = "import-copy" }).ResponseAsync);
+        Assert.StartsWith("No model 'import-copy' on this server", bobs.Status.Detail);
+        Assert.DoesNotContain((await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "import-copy");
+        var resume = await Refused(StatusCode.FailedPrecondition, () => keyed.AsAlice.Training.StartJobAsync(new StartJobRequest { ModelName = "import-copy", Resume = true }).ResponseAsync);
+        Assert.Equal("Model 'import-copy' cannot be resumed: it was imported from 'source.safetensors', which holds the weights but not the optimizer state, " +
+                     "training options or corpus fingerprint a resume continues from; generate from it or evaluate it, or train a new model.", resume.Status.Detail);
+
+        // shared: every key may use it at once.
+        var shared = await Import(keyed.AsAlice.Catalog, "import-shared", file, shared: true);
+        Assert.True(shared.Shared);
+        Assert.Equal(await Greedy(keyed.AsAlice.Generation, "import-source"), await Greedy(keyed.AsBob.Generation, "import-shared"));
+    }
+
+    [Fact]
+    public async Task A_name_in_use_is_already_exists_and_the_model_there_is_kept()
+    {
+        keyed.Server.TrainModel("import-taken", "stateful-gru", steps: 2);
+        var file = await Download(keyed.AsAlice.Catalog, "import-taken");
+        var before = File.ReadAllBytes(Path.Combine(keyed.Server.Options.ModelsDirectory, "import-taken", "last.ckpt"));
+
+        var e = await Refused(StatusCode.AlreadyExists, () => Import(keyed.AsAdmin.Catalog, "import-taken", file));
+        Assert.Equal("A model named 'import-taken' exists, and an import never replaces one: delete it first (DeleteModel) or choose another name.", e.Status.Detail);
+        var cased = await Refused(StatusCode.AlreadyExists, () => Import(keyed.AsAlice.Catalog, "Import-Taken", file));
+        Assert.Equal("A model named 'import-taken' exists, and names may not differ only in case (on some file systems they are one folder); choose another name for the import.", cased.Status.Detail);
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(keyed.Server.Options.ModelsDirectory, "import-taken", "last.ckpt")));
+        AssertNothingStored("Import-Taken");
+    }
+
+    [Fact]
+    public async Task A_file_that_is_not_an_export_is_invalid_argument_in_the_engines_words_and_nothing_is_stored()
+    {
+        var notSafetensors = "this is not a safetensors file"u8.ToArray();
+        var e = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-bad", notSafetensors, fileName: "bad.safetensors"));
+        Assert.StartsWith("'bad.safetensors' cannot be imported: its header length is ", e.Status.Detail);
+        Assert.EndsWith("(truncated, or not a safetensors file; the header must fit the file and be at most 100,000,000 bytes). Nothing was stored.", e.Status.Detail);
+        AssertNothingStored("import-bad");
+
+        // A safetensors file without charrnn's metadata (what a PyTorch save without metadata= writes): named by its default name.
+        var header = "{\"w\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}"u8.ToArray();
+        var bare = BitConverter.GetBytes((ulong)header.Length).Concat(header).Concat(new byte[4]).ToArray();
+        var bareError = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-bare", bare));
+        Assert.StartsWith("'import-bare.safetensors' cannot be imported: it was not written by charrnn export: its metadata has no charrnn_export_version (it has no metadata).", bareError.Status.Detail);
+        AssertNothingStored("import-bare");
+
+        var empty = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-empty", []));
+        Assert.Equal("The import of 'import-empty.safetensors' sent no data after its header; send the file's bytes as data. Nothing was stored.", empty.Status.Detail);
+        var folder = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-path", notSafetensors, fileName: "../x.safetensors"));
+        Assert.StartsWith("header.file_name '../x.safetensors' is not allowed: give the file's name without its folder", folder.Status.Detail);
+        AssertNothingStored("import-path");
+    }
+
+    [Fact]
+    public async Task A_file_over_max_import_bytes_is_refused_as_it_arrives_naming_the_limit_and_nothing_is_stored()
+    {
+        keyed.Server.TrainModel("import-big", "stateful-gru", steps: 2);
+        var file = await Download(keyed.AsAlice.Catalog, "import-big");
+        await WithLimits(l => l.MaxImportBytes = file.Length - 1, async () =>
+        {
+            Assert.Equal(file.Length - 1, (await keyed.AsAlice.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxImportBytes);
+            var e = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-over", file, fileName: "big.safetensors"));
+            Assert.Equal($"'big.safetensors' is larger than this server imports: more than {file.Length - 1:N0} bytes; the limit is {file.Length - 1:N0} bytes (max_import_bytes, charrnn serve --max-import-mb). Nothing was stored.", e.Status.Detail);
+            AssertNothingStored("import-over");
+            // A header that gives the size is refused before any data.
+            var said = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-over", [], fileName: "big.safetensors", totalBytes: file.Length));
+            Assert.StartsWith($"'big.safetensors' is larger than this server imports: its header says {file.Length:N0} bytes; ", said.Status.Detail);
+            AssertNothingStored("import-over");
+        });
+        var wrongSize = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-over", file, totalBytes: file.Length + 1));
+        Assert.Equal($"The import of 'import-over.safetensors' sent {file.Length:N0} bytes, but its header said {file.Length + 1:N0} (header.total_bytes); the file was cut short or changed. Nothing was stored.", wrongSize.Status.Detail);
+        AssertNothingStored("import-over");
+        Assert.Equal("import-over", (await Import(keyed.AsAlice.Catalog, "import-over", file, totalBytes: file.Length)).Name);
+    }
+
+    [Fact]
+    public async Task An_import_counts_against_max_models_per_key()
+    {
+        keyed.Server.TrainModel("import-quota-source", "stateful-gru", steps: 2);
+        var file = await Download(keyed.AsDave.Catalog, "import-quota-source");
+        await WithLimits(l => l.MaxModelsPerKey = 1, async () =>
+        {
+            await Import(keyed.AsDave.Catalog, "import-dave-one", file);
+            var e = await Refused(StatusCode.ResourceExhausted, () => Import(keyed.AsDave.Catalog, "import-dave-two", file));
+            Assert.Equal("Key 'dave' owns 1 models, its quota (limit max_models_per_key = 1); delete models it no longer needs (DeleteModel), then import.", e.Status.Detail);
+            Assert.Equal("QUOTA_MAX_MODELS_PER_KEY", e.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+            AssertNothingStored("import-dave-two");
+        });
+    }
+
+    /// <summary>From its header to its end an import holds its name: a job for it is refused (ALREADY_EXISTS), and allowed again once the import is cancelled.</summary>
+    [Fact]
+    public async Task An_import_under_way_holds_its_name_against_a_job_until_it_ends()
+    {
+        var job = new StartJobRequest { ModelName = "import-held", Architecture = "stateful-rnn", CorpusName = "tiny", Options = new Protos.V1.TrainingOptions { MaxSteps = 1, Epochs = 1, SampleChars = 0 } };
+        job.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 8 });
+        using var cancel = new CancellationTokenSource();
+        var call = keyed.AsAlice.Catalog.ImportModel(cancellationToken: cancel.Token);
+        await call.RequestStream.WriteAsync(new ImportModelRequest { Header = new ImportModelHeader { Name = "import-held" } });
+        await call.RequestStream.WriteAsync(new ImportModelRequest { Data = ByteString.CopyFrom(new byte[16]) });
+
+        RpcException? refused = null;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); refused == null; await Task.Delay(20)) // the header is read as the server gets to it
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the import to hold its name");
+            try { await keyed.AsBob.Training.CheckJobAsync(job); }
+            catch (RpcException e) { refused = e; }
+        }
+        Assert.Equal(StatusCode.AlreadyExists, refused.StatusCode);
+        Assert.Equal("An import (ImportModel) is making a model named 'import-held'; choose another model_name.", refused.Status.Detail);
+
+        await cancel.CancelAsync();
+        call.Dispose();
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(20)) // the server sees the cancellation in its own time
+        {
+            try { await keyed.AsBob.Training.CheckJobAsync(job); break; }
+            catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists) { Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the cancelled import to let go of its name"); }
+        }
+        AssertNothingStored("import-held");
+    }
+}
