@@ -25,6 +25,11 @@ The way back: --save FILE writes the model's weights, after any --scale NAME=FAC
     /usr/bin/python3 load_in_pytorch.py lstm.safetensors --scale l_out.bias=0 --save changed.safetensors --prime "the " -n 60
     charrnn import changed.safetensors --name lstm-changed && charrnn generate lstm-changed -t 0 --prime "the " -n 60
 
+With --server, --upload NAME also sends the --save'd file back to the server as a new model of your key's
+(Catalog.ImportModel, 1 MiB pieces; the server checks it as charrnn import does):
+
+    /usr/bin/python3 load_in_pytorch.py --server HOST:PORT --model lstm --scale l_out.bias=0 --save changed.safetensors --upload lstm-changed -n 60
+
 Your own code does the same with write_safetensors(path, model.state_dict(), metadata) below, or with the package:
 safetensors.torch.save_file(model.state_dict(), path, metadata=metadata) (the metadata as read: import needs its keys).
 """
@@ -73,6 +78,30 @@ def download(args, out_path: str) -> str:
     finally:
         if os.path.exists(temp):
             os.remove(temp)
+
+
+def upload(args, path: str) -> None:
+    """Catalog.ImportModel: the file at path sent as model args.upload (a header with its size, then 1 MiB pieces); the server stores all of it or nothing."""
+    import grpc
+    from channel import open_channel
+    from charrnn.v1 import charrnn_pb2 as pb
+    from charrnn.v1 import charrnn_pb2_grpc as rpc
+
+    auth = [("authorization", f"Bearer {args.token}")] if args.token else None
+    size = os.path.getsize(path)
+
+    def messages():
+        yield pb.ImportModelRequest(header=pb.ImportModelHeader(name=args.upload, total_bytes=size, file_name=os.path.basename(path)))
+        with open(path, "rb") as f:
+            while piece := f.read(1 << 20):
+                yield pb.ImportModelRequest(data=piece)
+
+    try:
+        with open_channel(args.server, args.tls_ca) as channel:
+            model = rpc.CatalogStub(channel).ImportModel(messages(), metadata=auth)
+    except grpc.RpcError as e:
+        raise SystemExit(f"error: {e.code().name}: {e.details()}")
+    print(f"imported {path} ({size} bytes) as model {model.name} on {args.server}: {model.architecture}, {model.parameter_count} parameters", file=sys.stderr)
 
 
 class Refused(Exception):
@@ -189,6 +218,7 @@ def main() -> int:
     server.add_argument("--model", help="model name (see ListModels)")
     server.add_argument("--checkpoint", default="best", help="best (default: the one generation uses), last, or cycle-N")
     server.add_argument("--download-only", metavar="FILE", help="write the downloaded .safetensors file to FILE and stop (no torch needed)")
+    server.add_argument("--upload", metavar="NAME", help="send the --save'd file back to the server as a new model NAME (Catalog.ImportModel)")
     args = parser.parse_args()
     if not args.chars.isdigit():
         parser.error(f"-n/--chars: {args.chars} is not a whole number of at least 0")
@@ -196,8 +226,8 @@ def main() -> int:
     if args.server is None:
         if args.file is None:
             parser.error("give a .safetensors file, or --server HOST:PORT --model NAME")
-        if args.model or args.download_only or args.tls_ca:
-            parser.error("--model, --download-only and --tls-ca go with --server")
+        if args.model or args.download_only or args.tls_ca or args.upload:
+            parser.error("--model, --download-only, --upload and --tls-ca go with --server")
     else:
         if args.file is not None:
             parser.error(f"give a file or --server, not both (the file '{args.file}' would not be read)")
@@ -210,6 +240,10 @@ def main() -> int:
 
     if args.save and not args.save.endswith(".safetensors"):
         parser.error(f"--save '{args.save}' does not end in .safetensors")
+    if args.upload and not args.save:
+        parser.error("--upload NAME sends the --save'd file: give --save FILE too")
+    if args.upload and args.download_only:
+        parser.error("--upload goes with a model run (--save FILE), not --download-only")
     for scale in args.scale:
         name, _, factor = scale.partition("=")
         try:
@@ -262,6 +296,8 @@ def run(args) -> int:
     if args.save:
         write_safetensors(args.save, model.state_dict(), meta)
         print(f"saved the weights{' as scaled' if args.scale else ''} with the export's metadata to {args.save} (charrnn import {args.save} --name NAME)", file=sys.stderr)
+        if args.upload:
+            upload(args, args.save)
 
     index = {c: i for i, c in enumerate(vocab)}
     prime = args.prime.lower() if meta["lowercase"] == "true" else args.prime
