@@ -35,11 +35,54 @@ public class EarlyStoppingTests
     public void Patience_counts_the_epochs_since_the_first_with_the_lowest_validation_loss()
     {
         EpochRecord[] history = [Epoch(1, 2.0), Epoch(2, 1.5), Epoch(3, 1.6), Epoch(4, 1.5)];
-        Assert.Null(EarlyStopping.Reason(0, history)); // off
-        Assert.Null(EarlyStopping.Reason(3, history)); // 2 epochs since epoch 2 (an equal loss is no improvement)
-        Assert.Equal("stopped early: validation loss has not improved on 1.5000 (epoch 2) for 2 epochs (patience 2)", EarlyStopping.Reason(2, history));
-        Assert.Null(EarlyStopping.Reason(1, [.. history, Epoch(5, 1.4)])); // improved: the count starts again
-        Assert.Null(EarlyStopping.Reason(1, []));
+        Assert.Null(EarlyStopping.Reason(0, 0, history)); // off
+        Assert.Null(EarlyStopping.Reason(3, 0, history)); // 2 epochs since epoch 2 (an equal loss is no improvement)
+        Assert.Equal("stopped early: validation loss has not improved on 1.5000 (epoch 2) for 2 epochs (patience 2)", EarlyStopping.Reason(2, 0, history));
+        Assert.Null(EarlyStopping.Reason(1, 0, [.. history, Epoch(5, 1.4)])); // improved: the count starts again
+        Assert.Null(EarlyStopping.Reason(1, 0, []));
+    }
+
+    [Fact]
+    public void With_a_min_delta_drops_smaller_than_it_are_no_improvement_and_do_not_move_the_best()
+    {
+        EpochRecord[] creeping = [Epoch(1, 2.0), Epoch(2, 1.995), Epoch(3, 1.991), Epoch(4, 1.9905)];
+        Assert.Null(EarlyStopping.Reason(3, 0, creeping)); // without it every drop counts: the best is the last epoch
+        Assert.Equal("stopped early: validation loss has not improved on 2.0000 (epoch 1) by more than 0.01 for 3 epochs (patience 3, min delta 0.01)",
+                     EarlyStopping.Reason(3, 0.01, creeping));
+        // Keras's reference: a drop of more than the delta below the last counted best counts, however it got there.
+        Assert.Null(EarlyStopping.Reason(3, 0.01, [.. creeping[..2], Epoch(3, 1.989), Epoch(4, 1.9885)]));
+        Assert.Null(EarlyStopping.Reason(1, 0.01, [Epoch(1, 2.0)]));
+    }
+
+    [Fact]
+    public void A_min_delta_is_kept_with_the_model_and_a_resume_goes_on_counting_by_it()
+    {
+        using var dir = new TempFolder();
+        int stoppedAt;
+        // On random letters no epoch beats the first by half a nat: patience 2 ends the run at epoch 3.
+        using (var first = Trainer.Create(Gru, OneLayerGru(), Options(epochs: 40, patience: 2) with { MinDelta = 0.5 }, Noise(), CPU, dir.Path))
+        {
+            var outcome = first.Run();
+            stoppedAt = first.History.Count;
+            Assert.Equal(3, stoppedAt);
+            Assert.True(outcome.StoppedEarly);
+            Assert.Equal($"stopped early: validation loss has not improved on {first.History[0].ValidLoss:F4} (epoch 1) by more than 0.5 for 2 epochs (patience 2, min delta 0.5)",
+                         outcome.Reason);
+        }
+        using var resumed = Trainer.Resume(Path.Combine(dir.Path, Trainer.LastCheckpoint), Noise(), CPU, null);
+        Assert.Equal(0.5, resumed.Options.MinDelta);
+        var again = resumed.Run();
+        Assert.Equal(stoppedAt + 1, resumed.History.Count);
+        Assert.EndsWith("by more than 0.5 for 3 epochs (patience 2, min delta 0.5)", again.Reason);
+    }
+
+    [Fact]
+    public void A_checkpoint_saved_before_min_delta_existed_reads_it_as_0()
+    {
+        var stored = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(Tiny.Options() with { Patience = 2, MinDelta = 0.1 }, CheckpointFile.Json))!.AsObject();
+        Assert.True(stored.Remove("min_delta"));
+        var old = System.Text.Json.JsonSerializer.Deserialize<TrainingOptions>(stored, CheckpointFile.Json)!;
+        Assert.Equal((2, 0.0), (old.Patience, old.MinDelta));
     }
 
     [Fact]
@@ -70,7 +113,7 @@ public class EarlyStoppingTests
         var outcome = trainer.Run();
         Assert.Equal(8, trainer.History.Count);
         // Patience 2 would have stopped this run before its last epoch: else the test would show nothing.
-        Assert.Contains(Enumerable.Range(1, 7), k => EarlyStopping.Reason(2, trainer.History.Take(k).ToList()) != null);
+        Assert.Contains(Enumerable.Range(1, 7), k => EarlyStopping.Reason(2, 0, trainer.History.Take(k).ToList()) != null);
         Assert.False(outcome.StoppedEarly);
         Assert.Equal("finished 8 epoch(s)", outcome.Reason);
     }
@@ -107,5 +150,15 @@ public class EarlyStoppingTests
         var e = Assert.Throws<ArgumentException>(() => (Tiny.Options() with { Patience = 1001 }).Validate());
         Assert.Equal("patience = 1001 is not allowed; use 0 (off) or 1 to 1000 epochs.", e.Message);
         Assert.Throws<ArgumentException>(() => (Tiny.Options() with { Patience = -1 }).Validate());
+    }
+
+    [Theory]
+    [InlineData(-0.01, "-0.01")]
+    [InlineData(1.5, "1.5")]
+    [InlineData(double.NaN, "NaN")]
+    public void A_min_delta_out_of_range_is_refused_naming_the_range(double delta, string said)
+    {
+        var e = Assert.Throws<ArgumentException>(() => (Tiny.Options() with { Patience = 2, MinDelta = delta }).Validate());
+        Assert.Equal($"min_delta = {said} is not allowed; use 0 (any drop counts) to 1 nats/char.", e.Message);
     }
 }

@@ -43,6 +43,17 @@ public class ProtoMapperTests
     }
 
     [Fact]
+    public void Min_delta_maps_both_ways_and_a_field_left_unset_keeps_the_models()
+    {
+        var applied = ProtoMapper.Apply(new Api.TrainingOptions { Patience = 2, MinDelta = 0.05 }, new CharRnn.Engine.Training.TrainingOptions(), 100);
+        Assert.Equal((2, 0.05), (applied.Patience, applied.MinDelta));
+        Assert.Equal(0.05, ProtoMapper.ToProto(applied).MinDelta);
+        var kept = ProtoMapper.Apply(new Api.TrainingOptions { Epochs = 5 }, applied, 100, new HashSet<string> { "epochs", "min_delta" });
+        Assert.Equal(0.05, kept.MinDelta);
+        Assert.Equal(0, ProtoMapper.Apply(new Api.TrainingOptions { MinDelta = 0 }, applied, 100, new HashSet<string> { "min_delta" }).MinDelta);
+    }
+
+    [Fact]
     public void A_value_without_a_mapping_is_refused_by_name()
     {
         var e = Assert.Throws<ArgumentOutOfRangeException>(() => ProtoMapper.ToProto((JobState)99));

@@ -283,17 +283,26 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(120, eventsA[^1].Step);
     }
 
-    [Fact]
-    public async Task A_job_with_patience_finishes_early_saying_why_and_a_resume_keeps_counting()
+    /// <summary>
+    /// A 40-epoch job on a corpus of random letters, written as <paramref name="corpus"/>: nothing in its training text
+    /// predicts its validation text, so the validation loss soon stops improving (for patience to end it).
+    /// </summary>
+    private StartJobRequest NoiseJob(string model, string corpus)
     {
-        // Random letters: nothing in the training text predicts the validation text, so its loss soon stops improving.
         var random = new Random(3);
-        File.WriteAllText(Path.Combine(server.Options.CorporaDirectory!, "noise.txt"), new string(Enumerable.Range(0, 1200).Select(_ => (char)('a' + random.Next(8))).ToArray()));
-        var request = Request("patient", maxSteps: 0, epochs: 40);
-        request.CorpusName = "noise";
+        File.WriteAllText(Path.Combine(server.Options.CorporaDirectory!, corpus + ".txt"), new string(Enumerable.Range(0, 1200).Select(_ => (char)('a' + random.Next(8))).ToArray()));
+        var request = Request(model, maxSteps: 0, epochs: 40);
+        request.CorpusName = corpus;
         request.Hyperparameters["n_hidden"] = 32;
         request.Options.LearningRate[0] = 3e-2;
         request.Options.SampleChars = 0;
+        return request;
+    }
+
+    [Fact]
+    public async Task A_job_with_patience_finishes_early_saying_why_and_a_resume_keeps_counting()
+    {
+        var request = NoiseJob("patient", "noise");
         request.Options.Patience = 2;
         var events = await Client.Train(request).Events();
 
@@ -319,6 +328,26 @@ public class TrainingJobTests(ServerFixture server)
         var off = await Client.Train(new StartJobRequest { ModelName = "patient", Resume = true, Options = new TrainingOptions { Patience = 0, Epochs = epochs.Count + 3 } }).Events();
         Assert.Equal(2, off.Count(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd));
         Assert.False(off[^1].Finished.StoppedEarly);
+    }
+
+    [Fact]
+    public async Task A_job_with_a_min_delta_counts_only_drops_larger_than_it_and_keeps_it_for_a_resume()
+    {
+        var request = NoiseJob("delta", "noise-delta");
+        (request.Options.Patience, request.Options.MinDelta) = (2, 0.5); // no epoch on random letters beats the first by half a nat
+        var events = await Client.Train(request).Events();
+
+        var epochs = events.Where(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd).Select(e => e.EpochEnd.Record).ToList();
+        Assert.Equal(3, epochs.Count);
+        Assert.True(events[^1].Finished.StoppedEarly);
+        Assert.Equal(FormattableString.Invariant($"stopped early: validation loss has not improved on {epochs[0].ValidLoss:F4} (epoch 1) by more than 0.5 for 2 epochs (patience 2, min delta 0.5)"),
+            events[^1].Finished.Reason);
+        Assert.Equal(0.5, (await server.Catalog.GetModelAsync(new GetModelRequest { Name = "delta" })).TrainingOptions.MinDelta);
+
+        // Resumed as it was, the model's min_delta holds: one more epoch and it ends again.
+        var resumed = await Client.Train(new StartJobRequest { ModelName = "delta", Resume = true }).Events();
+        Assert.Single(resumed, e => e.EventCase == JobEvent.EventOneofCase.EpochEnd);
+        Assert.EndsWith("for 3 epochs (patience 2, min delta 0.5)", resumed[^1].Finished.Reason);
     }
 
     /// <summary>
@@ -1111,6 +1140,16 @@ public class TrainingJobTests(ServerFixture server)
         e = await Start(patience);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
         Assert.Equal("options.patience = 1001 is not allowed; use 0 (off) or 1 to 1000 epochs.", e.Status.Detail);
+
+        var delta = Request("x0"); (delta.Options.Patience, delta.Options.MinDelta) = (2, 1.5);
+        e = await Start(delta);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("options.min_delta = 1.5 is not allowed; use 0 (any drop counts) to 1 nats/char.", e.Status.Detail);
+        var deltaAlone = Request("x0"); deltaAlone.Options.MinDelta = 0.01; // patience 0: the delta would change nothing
+        e = await Start(deltaAlone);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("options.min_delta = 0.01 only counts with early stopping, and patience is 0 (off); set options.patience to the epochs to wait (say 3), or drop min_delta.",
+                     e.Status.Detail);
 
         var arch = Request("x1"); arch.Architecture = "transformer";
         e = await Start(arch);

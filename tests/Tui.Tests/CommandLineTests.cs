@@ -27,6 +27,8 @@ public partial class CommandLineTests
     [InlineData(new[] { "train", "--arch", "seq-rnn", "--identity-init", "maybe" }, "charrnn: --identity-init 'maybe' is not allowed; identity_init must be true or false.")]
     [InlineData(new[] { "train", "--identity-init", "char3" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // the architecture after a yes/no flag is the architecture, not the flag's value
     [InlineData(new[] { "train", "--patience", "-1" }, "charrnn: --patience -1 is not allowed; use 0 (off) or 1 to 1000 epochs.")]
+    [InlineData(new[] { "train", "--patience", "2", "--min-delta", "1.5" }, "charrnn: --min-delta 1.5 is not allowed; use 0 (any drop counts) to 1 nats/char.")]
+    [InlineData(new[] { "train", "--min-delta", "0.01" }, "charrnn: --min-delta 0.01 only counts with early stopping, and the patience is 0 (off); add --patience N (the epochs to wait, say 3), or drop --min-delta.")]
     [InlineData(new[] { "train", "--val-fraction", "0.7" }, "charrnn: --val-fraction 0.7 is not allowed; it must be from 0.01 to 0.5.")] // the flag as typed, not the engine's key
     [InlineData(new[] { "generate", "--model", "m", "--top-p", "2" }, "charrnn: --top-p 2 is not allowed; use a number greater than 0 and at most 1 (1: off).")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "9464" }, "charrnn: --metrics-listen '9464' is not HOST:PORT")]
@@ -108,6 +110,7 @@ public partial class CommandLineTests
     [InlineData(new[] { "lr-find", "stateful-gru", "--steps", "9" }, "charrnn: --steps 9 is not allowed; it must be from 10 to 10000.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--steps", "10001" }, "charrnn: --steps 10001 is not allowed; it must be from 10 to 10000.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--patience", "3" }, "charrnn: Unrecognized command or argument '--patience'. --patience is an option of charrnn train and resume, not of lr-find. (see charrnn lr-find --help)")] // another verb's flag: said whose
+    [InlineData(new[] { "lr-find", "stateful-gru", "--min-delta", "0.1" }, "charrnn: Unrecognized command or argument '--min-delta'. --min-delta is an option of charrnn train and resume, not of lr-find. (see charrnn lr-find --help)")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--schedule", "constant" }, "charrnn: Unrecognized command or argument '--schedule'. --schedule is an option of charrnn train and resume, not of lr-find. (see charrnn lr-find --help)")]
     [InlineData(new[] { "lr-find", "gru" }, "charrnn: Argument 'gru' not recognized. Must be one of: 'char3', ")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--arch", "stateful-rnn" }, "charrnn: Two architectures given, 'stateful-gru' and --arch 'stateful-rnn'; give one.")]
@@ -1150,15 +1153,22 @@ public partial class CommandLineTests
         Assert.DoesNotContain("--patience", PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--epochs", "15", "--patience", "8", "--threads", "1"]).Error);
     });
 
-    [Fact]
-    public void Train_with_patience_stops_early_saying_why_and_resume_keeps_the_patience() => InTempFolder(root =>
+    /// <summary>
+    /// A corpus of random letters in <paramref name="root"/>, the flags of a tiny run on it and its folder: nothing in
+    /// the training text predicts the validation text, so the validation loss soon stops improving (for --patience to end it).
+    /// </summary>
+    private static (string Corpus, string[] Tiny, string Folder) NoiseRun(string root)
     {
-        // Random letters: nothing in the training text predicts the validation text, so its loss soon stops improving.
         var random = new Random(3);
         var corpus = Path.Combine(root, "noise.txt");
         File.WriteAllText(corpus, new string(Enumerable.Range(0, 1200).Select(_ => (char)('a' + random.Next(8))).ToArray()));
-        var folder = Path.Combine(root, "m");
-        string[] tiny = ["--corpus", corpus, "--threads", "1", "--n-hidden", "32", "--n-fac", "8", "--bs", "8", "--bptt", "8", "--lr", "0.03", "--sample-chars", "0"];
+        return (corpus, ["--corpus", corpus, "--threads", "1", "--n-hidden", "32", "--n-fac", "8", "--bs", "8", "--bptt", "8", "--lr", "0.03", "--sample-chars", "0"], Path.Combine(root, "m"));
+    }
+
+    [Fact]
+    public void Train_with_patience_stops_early_saying_why_and_resume_keeps_the_patience() => InTempFolder(root =>
+    {
+        var (corpus, tiny, folder) = NoiseRun(root);
         var printed = Printed(["train", "stateful-gru", "--out", folder, "--epochs", "40", "--patience", "2", .. tiny]);
         Assert.Contains(" · patience 2 · ", printed); // the settings line
         var last = Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt"));
@@ -1171,6 +1181,24 @@ public partial class CommandLineTests
         Assert.Contains("for 3 epochs (patience 2)", resumed);
         Assert.Equal(last.Position.Epoch + 1, Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Epoch);
         AssertUserError(["resume", folder, "--corpus", corpus, "--patience", "1001"], "charrnn: --patience 1001 is not allowed; use 0 (off) or 1 to 1000 epochs.");
+    });
+
+    [Fact]
+    public void Train_with_a_min_delta_counts_only_larger_drops_and_resume_keeps_it() => InTempFolder(root =>
+    {
+        var (corpus, tiny, folder) = NoiseRun(root);
+        // No epoch on random letters beats the first by half a nat: patience 2 ends the run at epoch 3.
+        var printed = Printed(["train", "stateful-gru", "--out", folder, "--epochs", "40", "--patience", "2", "--min-delta", "0.5", .. tiny]);
+        Assert.Contains(" · patience 2 · min_delta 0.5 · ", printed); // the settings line
+        var last = Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt"));
+        Assert.Equal((3, 0.5), (last.Position.Epoch, last.Training.MinDelta));
+        Assert.Contains(FormattableString.Invariant($"\nstopped early: validation loss has not improved on {last.History[0].ValidLoss:F4} (epoch 1) by more than 0.5 for 2 epochs (patience 2, min delta 0.5); checkpoint "),
+            printed.ReplaceLineEndings("\n"));
+        Assert.Contains("for 3 epochs (patience 2, min delta 0.5)", Printed(["resume", folder, "--corpus", corpus, "--threads", "1"])); // kept
+        // --min-delta changes it on resume; with the patience turned off it would do nothing, and is refused.
+        AssertUserError(["resume", folder, "--corpus", corpus, "--patience", "0", "--min-delta", "0.1"],
+            "charrnn: --min-delta 0.1 only counts with early stopping, and the patience is 0 (off) for this model; add --patience N (the epochs to wait, say 3), or drop --min-delta.");
+        Assert.Contains(" epochs (patience 2, min delta 0.01)", Printed(["resume", folder, "--corpus", corpus, "--threads", "1", "--min-delta", "0.01"]));
     });
 
     [Fact]

@@ -222,6 +222,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("train stateful-gru name=x patience=1001", "patience=1001 is not allowed; use 0 (off) or 1 to 1000 epochs."); // the words charrnn train and the server use
         await Refused("resume gru patience=-1", "patience=-1 is not allowed; use 0 (off) or 1 to 1000 epochs.");
         await Refused("resume gru patience=soon", "patience=soon is not a whole number; use 0 (off) or 1 to 1000 epochs.");
+        await Refused("train stateful-gru name=x patience=2 min_delta=2", "min_delta=2 is not allowed; use 0 (any drop counts) to 1 nats/char.");
+        await Refused("resume gru min_delta=lots", "min_delta=lots is not a number; use 0 (any drop counts) to 1 nats/char.");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
         await Refused("stop", "No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
         await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [seed=N] (models lists them).");
@@ -296,13 +298,39 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         return folder;
     }
 
-    [Fact]
-    public async Task Train_with_patience_ends_the_job_early_saying_why()
+    /// <summary>A file of random letters to upload: nothing in its training text predicts its validation text, so the loss soon stops improving.</summary>
+    private string NoiseFile()
     {
-        // Random letters: nothing in the training text predicts the validation text, so its loss soon stops improving.
         var random = new Random(3);
         var file = Path.Combine(UploadFolder(), "noise.txt");
         File.WriteAllText(file, new string(Enumerable.Range(0, 1200).Select(_ => (char)('a' + random.Next(8))).ToArray()));
+        return file;
+    }
+
+    [Fact]
+    public async Task Train_with_a_min_delta_sends_it_and_info_shows_it()
+    {
+        var file = NoiseFile();
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false);
+        await runner.RunLineAsync($"upload {file} name=noise-delta");
+        // No epoch on random letters beats the first by half a nat: patience 2 ends the job at epoch 3.
+        await runner.RunLineAsync("train stateful-gru corpus=noise-delta name=delta n_hidden=32 n_fac=8 bs=8 bptt=8 lr=0.03 epochs=40 patience=2 min_delta=0.5 sample_chars=0");
+        Assert.Empty(output.Errors);
+        Assert.Equal(3, output.Events.Count(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd));
+        Assert.Contains("by more than 0.5 for 2 epochs (patience 2, min delta 0.5)", Client.JobEndText.Of(output.Events.Last()));
+        await runner.RunLineAsync("info delta");
+        Assert.Contains(output.Lines, l => l.StartsWith("  training: ", StringComparison.Ordinal) && l.Contains(" · patience 2 · min_delta 0.5", StringComparison.Ordinal));
+        // Without a patience it would do nothing: the server refuses it, saying so (its field names as the REPL's keys).
+        await runner.RunLineAsync("resume delta patience=0 min_delta=0.1");
+        Assert.Contains(output.Errors, e => e.StartsWith("min_delta = 0.1 only counts with early stopping, and patience is 0 (off); set patience to", StringComparison.Ordinal)); // in the REPL's words
+        await runner.RunLineAsync("delete delta; delete-corpus noise-delta");
+    }
+
+    [Fact]
+    public async Task Train_with_patience_ends_the_job_early_saying_why()
+    {
+        var file = NoiseFile();
         var output = new RecordingReplOutput();
         await using var runner = new CommandRunner(fixture.Client, output, interactive: false); // as --exec runs a line: to the job's end
         await runner.RunLineAsync($"upload {file} name=noise-patience");

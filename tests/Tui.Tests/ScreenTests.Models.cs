@@ -241,18 +241,20 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
-    public void The_form_takes_a_patience_and_sends_it_with_the_other_training_options()
+    public void The_form_takes_a_patience_and_min_delta_and_sends_them_with_the_other_training_options()
     {
         _window.Show(_window.Models);
         PumpUntil(() => _window.Models.Field("patience") != null, "the form");
         var patience = _window.Models.Field("patience")!;
-        Assert.Equal("0", patience.Text); // off by default
+        var minDelta = _window.Models.Field("min_delta")!;
+        Assert.Equal(("0", "0"), (patience.Text, minDelta.Text)); // off by default
         _window.Models.NameField!.Text = "patient-form";
         patience.Text = "3";
+        minDelta.Text = "0.01";
         _window.Models.ScheduleField!.Text = "sgdr:cycle=1"; // refused by the server: the line is sent, nothing trains
         Ui(_window.Models.PressTrain);
         PumpUntil(() => _window.Repl.Log.Content.Contains("error:"), "the server's refusal");
-        Assert.Contains("train stateful-lstm name=\"patient-form\" corpus=\"tiny\" patience=3 schedule=\"sgdr:cycle=1\"", _window.Repl.Log.Content);
+        Assert.Contains("train stateful-lstm name=\"patient-form\" corpus=\"tiny\" patience=3 min_delta=0.01 schedule=\"sgdr:cycle=1\"", _window.Repl.Log.Content);
     }
 
     [Fact]

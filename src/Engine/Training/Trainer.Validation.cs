@@ -70,7 +70,7 @@ public sealed partial class Trainer
         var record = new EpochRecord(completed, Position.Step, end.TrainLoss, validated.Loss, validated.Accuracy, _currentLearningRate, ElapsedSeconds, end.Sample);
         History.Add(record);
         DropOldSamples(1);
-        if (!Options.Reached(Position with { Epoch = completed })) _stoppedEarly = EarlyStopping.Reason(Options.Patience, History); // the last epoch ends the run anyway, as it says
+        if (!Options.Reached(Position with { Epoch = completed })) _stoppedEarly = EarlyStopping.Reason(Options.Patience, Options.MinDelta, History); // the last epoch ends the run anyway, as it says
 
         ResetEpochCounters();
         var isBest = validated.Loss < Position.BestValidLoss;

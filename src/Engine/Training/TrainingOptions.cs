@@ -39,6 +39,11 @@ public sealed record TrainingOptions
     /// see <see cref="EarlyStopping"/>. best.ckpt keeps the best model either way.
     /// </summary>
     public int Patience { get; init; }
+    /// <summary>
+    /// The least drop in validation loss (nats/char) that counts as an improvement for <see cref="Patience"/>, as
+    /// Keras's min_delta (0: any drop; a checkpoint saved before this option reads 0).
+    /// </summary>
+    public double MinDelta { get; init; }
     /// <summary>Characters generated at each epoch end as a sample (0: none).</summary>
     public int SampleChars { get; init; } = 200;
     /// <summary>Minimum time between progress events.</summary>
@@ -70,6 +75,7 @@ public sealed record TrainingOptions
         new("seed", Int, 42, 0, int.MaxValue, "Seed for initialisation, shuffling and dropout."),
         new("sample_chars", Int, 200, 0, 10_000, "Characters sampled at each epoch end."),
         new("patience", Int, 0, 0, EarlyStopping.MaxPatience, "Stop once the validation loss has not improved for this many epochs (0: off); SGDR restarts count, so give it more than a cycle."),
+        new("min_delta", Float, 0, 0, EarlyStopping.MaxMinDelta, "With patience: an epoch improves only if its validation loss is below the best less this (nats/char; 0: any drop counts)."),
     ];
 
     /// <summary>A run at <paramref name="at"/> has trained all these options ask for: its epochs, or max_steps when set.</summary>
@@ -99,6 +105,8 @@ public sealed record TrainingOptions
         Check(ValidFraction is >= 0.01 and <= 0.5, $"val_fraction = {ValidFraction} is not allowed; it must be from 0.01 to 0.5.");
         Check(Seed >= 0, $"seed = {Seed} is not allowed; it must be 0 or more.");
         Check(Patience is >= 0 and <= EarlyStopping.MaxPatience, $"patience = {Patience} is not allowed; use 0 (off) or 1 to {EarlyStopping.MaxPatience} epochs.");
+        Check(MinDelta is >= 0 and <= EarlyStopping.MaxMinDelta,
+              $"min_delta = {MinDelta.ToString(CultureInfo.InvariantCulture)} is not allowed; use 0 (any drop counts) to {EarlyStopping.MaxMinDelta} nats/char.");
         Check(SampleChars is >= 0 and <= 10_000, $"sample_chars = {SampleChars} is not allowed; it must be from 0 to 10000.");
         return this;
     }

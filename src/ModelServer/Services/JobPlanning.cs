@@ -18,7 +18,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
 {
     /// <summary>What a resumed job may change; the rest defines its data, vocabulary or optimizer state.</summary>
     private static readonly HashSet<string> ResumeChanges =
-        ["epochs", "max_steps", "time_budget_seconds", "sample_chars", "progress_interval_seconds", "learning_rate", "weight_decay", "schedule", "clip", "keep_cycle_checkpoints", "patience"];
+        ["epochs", "max_steps", "time_budget_seconds", "sample_chars", "progress_interval_seconds", "learning_rate", "weight_decay", "schedule", "clip", "keep_cycle_checkpoints", "patience", "min_delta"];
 
     public JobPlan Plan(Api.StartJobRequest request, Caller caller)
     {

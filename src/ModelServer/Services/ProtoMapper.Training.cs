@@ -26,6 +26,7 @@ public static partial class ProtoMapper
             ProgressIntervalSeconds = o.ProgressInterval.TotalSeconds,
             KeepCycleCheckpoints = o.KeepCycleCheckpoints,
             Patience = o.Patience,
+            MinDelta = o.MinDelta,
         };
         result.LearningRate.AddRange(Values(o.LearningRate));
         result.WeightDecay.AddRange(Values(o.WeightDecay));
@@ -82,6 +83,7 @@ public static partial class ProtoMapper
         Check(o.HasSampleChars, "sample_chars"); if (o.HasSampleChars) result = result with { SampleChars = o.SampleChars };
         Check(o.HasKeepCycleCheckpoints, "keep_cycle_checkpoints"); if (o.HasKeepCycleCheckpoints) result = result with { KeepCycleCheckpoints = o.KeepCycleCheckpoints };
         Check(o.HasPatience, "patience"); if (o.HasPatience) result = result with { Patience = o.Patience }; // its range: Validate's, below
+        Check(o.HasMinDelta, "min_delta"); if (o.HasMinDelta) result = result with { MinDelta = o.MinDelta };
         Check(o.HasProgressIntervalSeconds, "progress_interval_seconds");
         if (o.HasProgressIntervalSeconds)
         {
@@ -101,6 +103,10 @@ public static partial class ProtoMapper
         if (o.HasKeepCycleCheckpoints && o.KeepCycleCheckpoints && !LearningRateSchedule.Parse(result.Schedule).HasCycles)
             throw ServerException.Invalid($"options.keep_cycle_checkpoints keeps each SGDR cycle's end, and schedule '{result.Schedule}' has no cycles; " +
                                           "set options.schedule to sgdr:cycle_len=1,cycle_mult=2 (say), or drop keep_cycle_checkpoints.");
+        // Asked for without patience, it would change nothing: say so rather than train as if it did.
+        if (o.HasMinDelta && result.MinDelta > 0 && result.Patience == 0)
+            throw ServerException.Invalid($"options.min_delta = {result.MinDelta.ToString(System.Globalization.CultureInfo.InvariantCulture)} only counts with early stopping, and patience is 0 (off); " +
+                                          "set options.patience to the epochs to wait (say 3), or drop min_delta.");
         return result;
     }
 

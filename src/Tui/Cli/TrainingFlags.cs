@@ -28,11 +28,13 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
     public Option<int?> SampleChars { get; } = new("--sample-chars") { Description = $"Characters sampled at each epoch end (0: none){Default(resuming, Defaults.SampleChars)}." };
     public Option<int?> Patience { get; } = new("--patience") { Description = $"Stop once the validation loss has not improved on its best for N epochs in a row, 0 to {EarlyStopping.MaxPatience} (0: off; best.ckpt keeps the best model either way). " +
         $"Every epoch counts, an SGDR restart's too, which raises the loss: give more than a cycle's epochs. A resume continues the count{Default(resuming, "0")}." };
+    public Option<double?> MinDelta { get; } = new("--min-delta") { Description = $"With --patience: an epoch counts as an improvement only if its validation loss is below the best less this, 0 to {EarlyStopping.MaxMinDelta} nats/char " +
+        $"(Keras's min_delta; 0: any drop counts); without a patience it is refused, having no effect{Default(resuming, "0")}." };
     public Option<bool?> KeepCycles { get; } = new("--keep-cycles") { Description = $"Keep each SGDR cycle's end as cycle-N.ckpt beside last.ckpt (the lesson's cycle_save_name){Default(resuming, "no")}." };
 
     public IEnumerable<Option> All => searching ? [Lr, Wd, Optimizer, Clip]
-        : resuming ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, Patience, SampleChars, KeepCycles]
-        : [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, Patience, SampleChars, KeepCycles];
+        : resuming ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, Patience, MinDelta, SampleChars, KeepCycles]
+        : [Epochs, Lr, Wd, Optimizer, Schedule, Clip, MaxSteps, TimeBudget, Patience, MinDelta, SampleChars, KeepCycles];
 
     public TrainingOptions Apply(ParseResult parse, TrainingOptions options)
     {
@@ -52,6 +54,7 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
         if (parse.GetValue(MaxSteps) is { } maxSteps) options = options with { MaxSteps = maxSteps };
         if (parse.GetValue(TimeBudget) is { } budget) options = options with { TimeBudget = Durations.Parse(budget, TimeBudget.Name) };
         if (parse.GetValue(Patience) is { } patience) options = options with { Patience = patience };
+        if (parse.GetValue(MinDelta) is { } minDelta) options = options with { MinDelta = minDelta };
         if (parse.GetValue(SampleChars) is { } sample) options = options with { SampleChars = sample };
         if (parse.GetResult(KeepCycles) is not null) options = options with { KeepCycleCheckpoints = parse.GetValue(KeepCycles) ?? true };
         options = options.Validate();
@@ -59,6 +62,10 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
         if (parse.GetResult(KeepCycles) is not null && options.KeepCycleCheckpoints && !LearningRateSchedule.Parse(options.Schedule).HasCycles)
             throw new ArgumentException($"--keep-cycles keeps each SGDR cycle's end, and schedule '{options.Schedule}' has no cycles; " +
                                         "add --schedule sgdr:cycle_len=1,cycle_mult=2 (say), or drop --keep-cycles.");
+        // Without a patience nothing stops early, so a delta would change nothing: refused, as the server refuses it.
+        if (parse.GetValue(MinDelta) > 0 && options.Patience == 0)
+            throw new ArgumentException($"--min-delta {options.MinDelta.ToString(CultureInfo.InvariantCulture)} only counts with early stopping, and the patience is 0 (off)" +
+                                        $"{(resuming ? " for this model" : "")}; add --patience N (the epochs to wait, say 3), or drop --min-delta.");
         return options;
     }
 }

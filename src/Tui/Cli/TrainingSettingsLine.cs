@@ -20,6 +20,7 @@ internal static class TrainingSettingsLine
         if (o.Clip > 0) parts.Add($"clip {HyperParameterSpec.Number(o.Clip)}");
         if (o.MaxSteps > 0) parts.Add($"max_steps {o.MaxSteps}");
         if (o.Patience > 0) parts.Add($"patience {o.Patience}");
+        if (o.MinDelta > 0) parts.Add($"min_delta {HyperParameterSpec.Number(o.MinDelta)}");
         parts.Add($"lower {(o.Lowercase ? "true" : "false")}");
         parts.Add($"min_freq {o.MinFrequency}");
         if (o.KeepCycleCheckpoints) parts.Add("keep_cycles true");

@@ -101,6 +101,7 @@ public sealed partial class CommandRunner
         if (o.WeightDecay.Any(w => w != 0)) options.Add($"wd {string.Join(",", o.WeightDecay.Select(SpecText.Real))}");
         if (o.HasClip && o.Clip > 0) options.Add($"clip {SpecText.Real(o.Clip)}");
         if (o.HasPatience && o.Patience > 0) options.Add($"patience {o.Patience}");
+        if (o.HasMinDelta && o.MinDelta > 0) options.Add($"min_delta {SpecText.Real(o.MinDelta)}");
         if (o.HasMinFreq) options.Add($"min_freq {o.MinFreq}");
         if (o.HasValidFraction) options.Add($"val_fraction {SpecText.Real(o.ValidFraction)}");
         output.Line("  training: " + string.Join(" · ", options));

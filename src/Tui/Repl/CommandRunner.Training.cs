@@ -296,12 +296,15 @@ public sealed partial class CommandRunner
     }
 
     /// <summary>
-    /// The spec's range as the refusal says it: patience in the words of charrnn train and the server
-    /// (TrainingOptions.Validate), whose 0 is off, not a patience of none.
+    /// The spec's range as the refusal says it: patience and min_delta in the words of charrnn train and the server
+    /// (TrainingOptions.Validate), whose 0 is off (any drop counts), not a patience (a delta) of none.
     /// </summary>
-    private static string RangeOf(HyperParameterSpec spec) => spec.Name == "patience"
-        ? $"0 (off) or 1 to {SpecText.Format(spec, spec.Max)} epochs"
-        : SpecText.Range(spec);
+    private static string RangeOf(HyperParameterSpec spec) => spec.Name switch
+    {
+        "patience" => $"0 (off) or 1 to {SpecText.Format(spec, spec.Max)} epochs",
+        "min_delta" => $"0 (any drop counts) to {SpecText.Format(spec, spec.Max)} nats/char",
+        _ => SpecText.Range(spec),
+    };
 
     private static void ApplyTrainingOption(TrainingOptions o, string key, string value, Architecture? spec)
     {
@@ -322,6 +325,7 @@ public sealed partial class CommandRunner
             case "seed": o.Seed = OptionValues.IntegerIn(key, value, 0, int.MaxValue); break;
             case "sample_chars": o.SampleChars = OptionValues.IntegerIn(key, value, 0, int.MaxValue); break;
             case "patience": o.Patience = OptionValues.IntegerIn(key, value, 0, int.MaxValue); break; // the range: the server's spec (CheckRanges)
+            case "min_delta": o.MinDelta = OptionValues.Number(key, value); break; // as patience
             case "optimizer": o.Optimizer = value; break;
             case "min_freq": o.MinFreq = OptionValues.IntegerIn(key, value, 1, int.MaxValue); break;
             case "val_fraction": o.ValidFraction = OptionValues.Number(key, value); break;

@@ -288,7 +288,7 @@ public sealed class ModelsView : View
             key.Handled = true;
         };
         ShowCorpusChoices();
-        var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "max_steps" or "lr" or "lower" or "clip" or "patience");
+        var training = _status.Architectures!.TrainingOptions.Where(o => o.Name is "epochs" or "max_steps" or "lr" or "lower" or "clip" or "patience" or "min_delta");
         foreach (var spec in arch.Hyperparameters.Concat(training))
         {
             var value = spec.Name == "lr" ? arch.DefaultLearningRate : spec.DefaultValue;
