@@ -101,7 +101,7 @@ public class PyTorchImportTests
             };
         }
 
-        /// <summary>The file, written here byte by byte (not by the engine's writer), F16 values as halves.</summary>
+        /// <summary>The file, written here byte by byte (not by the engine's writer), F16, BF16 and F64 values in those types.</summary>
         public string Write(TempFolder dir, string name = "bad.safetensors")
         {
             var data = new MemoryStream();
@@ -111,8 +111,13 @@ public class PyTorchImportTests
                 var begin = data.Length;
                 foreach (var v in values)
                 {
-                    if (dtype == "F16") data.Write(BitConverter.GetBytes((Half)v));
-                    else data.Write(BitConverter.GetBytes(v));
+                    switch (dtype)
+                    {
+                        case "F16": data.Write(BitConverter.GetBytes((Half)v)); break;
+                        case "BF16": data.Write(BitConverter.GetBytes(ToBFloat16(v))); break;
+                        case "F64": data.Write(BitConverter.GetBytes((double)v)); break;
+                        default: data.Write(BitConverter.GetBytes(v)); break;
+                    }
                 }
                 header[tensor] = new { dtype, shape, data_offsets = new[] { begin, data.Length } };
             }
@@ -121,6 +126,24 @@ public class PyTorchImportTests
             return path;
         }
     }
+
+    /// <summary>
+    /// A float's bfloat16 bits, as PyTorch's .bfloat16() rounds (to nearest, ties to even): its top 16 bits, here by hand
+    /// so that the reader's conversion is checked against this, not against itself. Weights are finite: no NaN case.
+    /// </summary>
+    private static ushort ToBFloat16(float v)
+    {
+        var bits = BitConverter.SingleToUInt32Bits(v);
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+
+    /// <summary>What a float written as <paramref name="dtype"/> is when read back as a float: the type's rounding of it.</summary>
+    private static float RoundedAs(string dtype, float v) => dtype switch
+    {
+        "F16" => (float)(Half)v,
+        "BF16" => BitConverter.UInt32BitsToSingle((uint)ToBFloat16(v) << 16),
+        _ => v, // F64 holds every float exactly
+    };
 
     private static byte[] Raw(string header, byte[] data)
     {
@@ -141,19 +164,54 @@ public class PyTorchImportTests
 
     private static string ReadRefusal(string path) => Assert.Throws<InvalidDataException>(() => SafetensorsReader.Read(path).Dispose()).Message;
 
-    [Fact]
-    public void The_file_written_by_hand_imports_as_the_exported_one_and_F16_weights_are_converted()
+    /// <summary>
+    /// A model saved by PyTorch after .half(), .bfloat16() or .double(): every weight imports as float32 equal to the
+    /// original within the type's precision (exactly the type's rounding of it), and the imported model generates text.
+    /// </summary>
+    [Theory]
+    [InlineData("F16", 1.0 / 2048)]  // 11 significant bits: a relative error of at most 2^-11
+    [InlineData("BF16", 1.0 / 256)]  // 8 significant bits: at most 2^-8 (2^-9 rounded to nearest)
+    [InlineData("F64", 0.0)]         // holds every float: exact
+    public void Weights_saved_in_another_floating_point_type_import_within_its_precision_and_generate(string dtype, double relativeError)
     {
         using var dir = new TempFolder();
         var parts = Parts.Exported(dir);
         foreach (var name in parts.Tensors.Keys.ToList())
-            parts.Tensors[name] = parts.Tensors[name] with { DType = "F16" };
-        var file = parts.Write(dir, "half.safetensors");
-        using var contents = SafetensorsReader.Read(file);
-        using var checkpoint = PyTorchImport.ToCheckpoint(contents, file, DateTimeOffset.UtcNow);
-        var weight = checkpoint.Tensors["model/l_out.weight"];
-        Assert.Equal(ScalarType.Float32, weight.dtype);
-        Assert.Equal(parts.Tensors["l_out.weight"].Values.Select(v => (float)(Half)v), weight.data<float>().ToArray());
+            parts.Tensors[name] = parts.Tensors[name] with { DType = dtype };
+        var file = parts.Write(dir, $"{dtype}.safetensors");
+        var checkpointPath = Path.Combine(dir.Path, "imported.ckpt");
+        using (var contents = SafetensorsReader.Read(file))
+        using (var checkpoint = PyTorchImport.ToCheckpoint(contents, file, DateTimeOffset.UtcNow))
+            CheckpointFile.Write(checkpointPath, checkpoint);
+        using var imported = TrainedModel.Load(checkpointPath, CPU);
+
+        // The model the file was exported from (Parts.Exported trained it in dir): its float32 weights are the originals.
+        using var source = TrainedModel.Load(Path.Combine(dir.Path, Trainer.LastCheckpoint), CPU);
+        var originals = source.Model.state_dict();
+        var weights = imported.Model.state_dict();
+        Assert.Equal(originals.Keys.Order(), weights.Keys.Order());
+        foreach (var (name, tensor) in originals)
+        {
+            var (original, read) = (tensor.data<float>().ToArray(), weights[name]);
+            Assert.Equal(ScalarType.Float32, read.dtype);
+            var values = read.data<float>().ToArray();
+            Assert.Equal(original.Select(v => RoundedAs(dtype, v)), values);
+            for (var i = 0; i < values.Length; i++)
+                Assert.True(Math.Abs(values[i] - original[i]) <= relativeError * Math.Abs(original[i]) + (dtype == "F16" ? 6e-8 : 0), // F16's smallest step, for subnormals
+                    $"{name}[{i}] = {values[i]} read from {dtype}; saved as {original[i]}");
+        }
+
+        // It generates, as a model does; from F64, exactly the text the model it was exported from generates.
+        string Greedy(TrainedModel m)
+        {
+            using var session = new Sampling.GenerationSession(m.Model, m.Vocabulary, Sampling.SamplingSettings.Greedy);
+            session.Feed("the ");
+            return string.Concat(session.Generate(40).Select(c => c.Text));
+        }
+        var generated = Greedy(imported);
+        Assert.Equal(40, generated.Length);
+        Assert.All(generated, c => Assert.Contains(c.ToString(), imported.Vocabulary.Symbols));
+        if (dtype == "F64") Assert.Equal(Greedy(source), generated);
     }
 
     [Fact]
