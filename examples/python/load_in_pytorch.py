@@ -181,6 +181,16 @@ def write_safetensors(path: str, tensors, metadata) -> None:
             os.remove(temp)
 
 
+def lower_as_engine(text: str) -> str:
+    """The prime lowercased as the engine lowercases a --lower model's text (.NET's ToLowerInvariant): character by
+    character, each to one character by Unicode's simple mapping, so the ids are the ones the model was trained on.
+    Python's str.lower differs in two ways: it maps 'İ' (U+0130) to two characters, 'i' and a combining dot, where
+    .NET keeps 'İ' (a character whose lowercase is not one character is kept as it is), and it makes a final 'Σ' 'ς'
+    where .NET gives 'σ' everywhere (so each character is lowered alone). 'ẞ' is 'ß' in both. A character newer than
+    this Python's Unicode tables is kept as it is, where a newer .NET may lower it."""
+    return "".join(lowered if len(lowered := c.lower()) == 1 else c for c in text)
+
+
 def char_model(module: str, vocab: int, n_fac: int, n_hidden: int, layers: int, dropout: float):
     """The engine's stream models in torch.nn (the modules of bench/pytorch_reference.py): e, rnn, drop, l_out.
     Built here, not at import, so that --download-only runs without torch."""
@@ -300,7 +310,7 @@ def run(args) -> int:
             upload(args, args.save)
 
     index = {c: i for i, c in enumerate(vocab)}
-    prime = args.prime.lower() if meta["lowercase"] == "true" else args.prime
+    prime = lower_as_engine(args.prime) if meta["lowercase"] == "true" else args.prime
     ids = [index.get(c, unknown) for c in prime]
     if None in ids:
         print(f"--prime: {sorted({c for c in prime if c not in index})} are not in the model's vocabulary", file=sys.stderr)

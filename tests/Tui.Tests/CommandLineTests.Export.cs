@@ -91,4 +91,27 @@ public partial class CommandLineTests
         Assert.Equal(2, negative);
         Assert.Contains("-n/--chars: -1 is not a whole number of at least 0", said);
     });
+
+    /// <summary>
+    /// A --lower model's prime is lowercased by the example as the engine lowercases it (.NET's invariant simple mapping,
+    /// a character at a time), not by Python's str.lower: 'İ' stays one character (Python's gives 'i' and a combining dot),
+    /// a final 'Σ' is 'σ' (Python's gives 'ς'); so the ids, and the greedy text, are the ones charrnn generate has.
+    /// </summary>
+    [TorchPythonFact]
+    public void The_pytorch_example_lowercases_a_lower_models_prime_as_the_engine_does() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "greek.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("ΟΔΟΣ İSTANBUL GROẞE the cat sat on the mat. Σοφία says hello. ", 40)));
+        var folder = Path.Combine(root, "m");
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--lower", "--epochs", "1", "--n-hidden", "16", "--n-fac", "4",
+            "--bs", "4", "--sample-chars", "0", "--threads", "1"]));
+        var file = Path.Combine(root, "lower.safetensors");
+        Printed(["export", folder, "--out", file, "--threads", "1"]);
+        const string prime = "ΟΔΟΣ İST GROẞE Σ";
+        var engine = Printed(["generate", folder, "-t", "0", "--prime", prime, "-n", "40", "--seed", "1", "--threads", "1"]);
+        Assert.StartsWith("οδοσ İst große σ", engine); // .NET's lowercase, as the model's vocabulary holds it
+        var (code, torch) = TorchPythonFactAttribute.RunScript(file, "--prime", prime, "-n", "40");
+        Assert.True(code == 0, torch);
+        Assert.Equal(engine.TrimEnd('\n'), torch.TrimEnd('\n'));
+    });
 }
