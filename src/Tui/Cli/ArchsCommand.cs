@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Training;
 
@@ -9,9 +10,15 @@ public static class ArchsCommand
 {
     public static Command Create()
     {
-        var command = new Command("archs", "List the architectures and their hyperparameters.");
-        command.SetAction(_ =>
+        var json = new Option<bool>("--json") { Description = "Print the architectures, each with its hyperparameters and training options, as a JSON array instead of a table." };
+        var command = new Command("archs", "List the architectures and their hyperparameters.") { json };
+        command.SetAction(parse =>
         {
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(Architectures.All.Select(ModelJson.Architecture)));
+                return 0;
+            }
             foreach (var arch in Architectures.All)
             {
                 Console.WriteLine($"{arch.Name,-18} {arch.Summary}");

@@ -1,24 +1,48 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json;
 using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Text;
 
 namespace CharRnn.Tui.Cli;
 
-/// <summary>charrnn models: the trained models in a folder, with architecture, size and validation loss.</summary>
+/// <summary>
+/// charrnn models: the trained models in a folder, with architecture, size and validation loss; charrnn models NAME: one
+/// model's details (as the REPL's info shows them) with its epochs and checkpoints. --json prints either as JSON.
+/// </summary>
 public static class ModelsCommand
 {
     public static Command Create()
     {
         var dir = CommonOptions.ModelsDir();
-        var command = new Command("models", "List trained models (model folders with checkpoints).") { dir };
+        var named = new Argument<string?>("model")
+        {
+            Description = "Show this model in full: a name in --models, a model folder or a .ckpt file (as generate finds it).", Arity = ArgumentArity.ZeroOrOne,
+        }.RefusingFlags().NotEmpty("a model's name or folder");
+        var json = new Option<bool>("--json") { Description = "Print the list (or the model) as JSON instead of a table." };
+        var command = new Command("models", "List trained models (model folders with checkpoints), or show one in full with its epochs and checkpoints.") { named, dir, json };
         command.SetAction(parse =>
         {
             var root = parse.GetValue(dir)!;
+            var asJson = parse.GetValue(json);
             if (File.Exists(root)) throw new ArgumentException($"--models '{root}' is a file; give the folder that holds model folders.");
+            if (parse.GetValue(named) is { } given)
+            {
+                var model = Find(given, root);
+                var checkpoints = StoredCheckpoint.In(model.Folder);
+                if (asJson) Console.WriteLine(JsonSerializer.Serialize(ModelJson.Details(model, checkpoints)));
+                else foreach (var line in ModelDetailsText.Lines(model, checkpoints)) Console.WriteLine(line);
+                return 0;
+            }
             // A mistyped --models is not an empty folder; the default one simply has no models yet.
             if (!Directory.Exists(root) && parse.GetResult(dir) is { Implicit: false })
                 throw new ArgumentException($"--models '{root}' does not exist; give the folder that holds model folders (default: models).");
             var models = ModelFolder.List(root);
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(models.Select(ModelJson.Summary)));
+                return 0;
+            }
             if (models.Count == 0)
             {
                 Console.WriteLine($"No models in '{root}'. Train one: charrnn train stateful-lstm {(parse.GetResult(dir) is { Implicit: false } ? $"--models {root} " : "")}--name NAME");
@@ -48,8 +72,28 @@ public static class ModelsCommand
         return command;
     }
 
+    /// <summary>
+    /// The model generate would use for <paramref name="given"/> (ModelArgument's lookup), as listed; a name that is
+    /// none is refused with the names there are, since the user asked for one of them.
+    /// </summary>
+    private static ModelListing Find(string given, string root)
+    {
+        string resolved;
+        try { resolved = ModelArgument.Resolve(given, root); }
+        catch (ArgumentException) when (!given.EndsWith(CheckpointFile.Extension, StringComparison.Ordinal))
+        {
+            var names = ModelFolder.List(root).Select(m => m.Name).ToList();
+            throw new ArgumentException($"No model '{given}' in --models '{root}', nor a model folder or .ckpt file of that path; " +
+                                        (names.Count > 0 ? $"the models there: {string.Join(", ", names)}." : "it holds no models.") + ClosestName.Suggestion(given, names));
+        }
+        if (Directory.Exists(resolved)) return ModelFolder.Describe(resolved);
+        // A checkpoint file: that file's figures, in the folder whose other checkpoints are listed beside it.
+        var folder = Path.GetDirectoryName(Path.GetFullPath(resolved))!;
+        return new ModelListing(Path.GetFileName(folder), folder, resolved, CheckpointMetadataCache.Read(resolved), null, new FileInfo(resolved).Length);
+    }
+
     /// <summary>The model folder's size in the unit that reads best: 26K, 12.4M, 1.3G.</summary>
-    private static string Size(long bytes) => bytes switch
+    public static string Size(long bytes) => bytes switch
     {
         < 1_000_000 => string.Create(CultureInfo.InvariantCulture, $"{Math.Max(1, (bytes + 500) / 1000)}K"),
         < 1_000_000_000 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1e6:F1}M"),

@@ -112,10 +112,9 @@ public sealed partial class CommandRunner
         // Counted as listed: the padding symbol is in the size but not in the list ("79 symbols" then 78 read as one lost).
         output.Line($"  vocabulary: {m.VocabularySize - 1} characters + padding: {VisibleText.Vocabulary(details.Vocabulary)}");
         if (details.History.Count == 0) return;
-        output.Line($"  {"epoch",5} {"step",9} {"train",7} {"val",7} {"acc",6} {"lr",8} {"time",8}");
+        output.Line(EpochTable.Header);
         foreach (var e in details.History.TakeLast(InfoEpochs))
-            output.Line(string.Create(CultureInfo.InvariantCulture,
-                $"  {e.Epoch,5} {e.Step,9:N0} {e.TrainLoss,7:F4} {e.ValidLoss,7:F4} {e.ValidAccuracy,6:P1} {e.LearningRate,8:0.0e+0} {Cli.Durations.Format(TimeSpan.FromSeconds(e.ElapsedSeconds)),8}"));
+            output.Line(EpochTable.Row(e.Epoch, e.Step, e.TrainLoss, e.ValidLoss, e.ValidAccuracy, e.LearningRate, e.ElapsedSeconds));
         if (details.History.LastOrDefault(e => e.Sample.Length > 0) is { } sampled)
             output.Line($"  sample after epoch {sampled.Epoch}: {sampled.Sample.Replace("\n", " ", StringComparison.Ordinal)}");
     }

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text.Json;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
+using CharRnn.Tui.Cli;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>charrnn models --json, charrnn models NAME (with --json) and charrnn archs --json.</summary>
+public partial class CommandLineTests
+{
+    [Fact]
+    public void Models_json_gives_each_model_typed_fields_and_a_damaged_one_its_error() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        Directory.CreateDirectory(Path.Combine(root, "broken"));
+        File.WriteAllText(Path.Combine(root, "broken", "last.ckpt"), "not a checkpoint");
+        var meta = CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt"));
+
+        using var json = JsonDocument.Parse(Printed(["models", "--models", root, "--json"]));
+        var models = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(["broken", "m"], models.Select(m => m.GetProperty("name").GetString()));
+        var broken = models[0];
+        Assert.Contains("it is not a CharRnn checkpoint", broken.GetProperty("error").GetString());
+        Assert.Equal(JsonValueKind.Null, broken.GetProperty("architecture").ValueKind); // listed with its error, not dropped
+
+        var m = models[1];
+        Assert.Equal(JsonValueKind.Null, m.GetProperty("error").ValueKind);
+        Assert.Equal(folder, m.GetProperty("folder").GetString());
+        Assert.Equal("stateful-gru", m.GetProperty("architecture").GetString());
+        Assert.Equal(8, m.GetProperty("hyperparameters").GetProperty("n_hidden").GetDouble());
+        Assert.Equal(4, m.GetProperty("hyperparameters").GetProperty("n_fac").GetDouble());
+        Assert.Equal(meta.ParameterCount, m.GetProperty("parameters").GetInt64());
+        Assert.Equal(1, m.GetProperty("epochs").GetInt32());
+        Assert.Equal(meta.Position.BestValidLoss, m.GetProperty("best_valid_loss").GetDouble());
+        Assert.Equal("tiny", m.GetProperty("corpus").GetString());
+        Assert.False(m.GetProperty("lowercase").GetBoolean());
+        Assert.False(m.GetProperty("imported").GetBoolean());
+        Assert.Equal(Directory.GetFiles(folder).Sum(f => new FileInfo(f).Length), m.GetProperty("bytes").GetInt64());
+        var saved = m.GetProperty("saved").GetString()!;
+        Assert.EndsWith("Z", saved);
+        Assert.Equal(meta.Saved.ToUnixTimeSeconds(), DateTimeOffset.Parse(saved, CultureInfo.InvariantCulture).ToUnixTimeSeconds());
+        Assert.Equal("best.ckpt", m.GetProperty("generation_checkpoint").GetString());
+
+        // An empty folder is an empty array, not the table's sentence.
+        var empty = Directory.CreateDirectory(Path.Combine(root, "none")).FullName;
+        Assert.Equal("[]", Printed(["models", "--models", empty, "--json"]).Trim());
+    });
+
+    [Fact]
+    public void Models_NAME_shows_the_model_as_info_does_with_every_epoch_and_its_checkpoints() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var meta = CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt"));
+        var epoch = Assert.Single(meta.History);
+
+        var lines = Printed(["models", "m", "--models", root]).TrimEnd().Split('\n');
+        Assert.Equal($"m · stateful-gru · {meta.ParameterCount:N0} parameters · corpus tiny", lines[0]);
+        Assert.Contains("  hyperparameters: bptt 8 · bs 4 · dropout 0 · layers 1 · n_fac 4 · n_hidden 8 · random_bptt true", lines);
+        Assert.Contains("  training: 1 epoch(s), " + meta.Position.Step.ToString("N0", CultureInfo.InvariantCulture) + " steps · optimizer adam · lr 0.001 · schedule constant · min_freq 1 · val_fraction 0.2", lines);
+        var loss = meta.Position.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture);
+        Assert.Contains($"  validation loss (nats/char): best {loss} · last {loss}; generation uses best.ckpt", lines);
+        Assert.Contains(EpochTable.Header, lines);
+        Assert.Contains(EpochTable.Row(1, epoch.Step, epoch.TrainLoss, epoch.ValidLoss, epoch.ValidAccuracy, epoch.LearningRate, epoch.ElapsedSeconds), lines);
+        Assert.Contains($"  checkpoints in {folder}:", lines);
+        Assert.Single(lines, l => l.StartsWith("  best.ckpt ", StringComparison.Ordinal) && l.EndsWith($"epoch 1, step {epoch.Step:N0}, val {loss} (best validation loss)", StringComparison.Ordinal));
+        Assert.Single(lines, l => l.StartsWith("  last.ckpt ", StringComparison.Ordinal) && l.Contains("epoch 1, ", StringComparison.Ordinal));
+
+        // Found as generate finds a model: its folder, or one of its checkpoints, gives the same.
+        Assert.Equal(string.Join('\n', lines), Printed(["models", folder]).TrimEnd());
+        Assert.StartsWith("m · stateful-gru · ", Printed(["models", Path.Combine(folder, "last.ckpt")]));
+
+        using var json = JsonDocument.Parse(Printed(["models", "m", "--models", root, "--json"]));
+        var d = json.RootElement;
+        Assert.Equal("m", d.GetProperty("model").GetProperty("name").GetString());
+        Assert.Equal("adam", d.GetProperty("training").GetProperty("optimizer").GetString());
+        var row = Assert.Single(d.GetProperty("history").EnumerateArray().ToList());
+        Assert.Equal(1, row.GetProperty("epoch").GetInt32());
+        Assert.Equal(epoch.TrainLoss, row.GetProperty("train_loss").GetDouble());
+        Assert.Equal(epoch.ValidLoss, row.GetProperty("valid_loss").GetDouble());
+        Assert.Equal(epoch.LearningRate, row.GetProperty("lr").GetDouble());
+        Assert.Equal(["best.ckpt", "last.ckpt"], d.GetProperty("checkpoints").EnumerateArray().Select(c => c.GetProperty("file").GetString()));
+        Assert.Equal(new FileInfo(Path.Combine(folder, "best.ckpt")).Length, d.GetProperty("checkpoints")[0].GetProperty("bytes").GetInt64());
+    });
+
+    [Fact]
+    public void Models_with_an_unknown_name_says_which_models_there_are() => InTempFolder(root =>
+    {
+        TrainedOneEpoch(root);
+        AssertUserError(["models", "mm", "--models", root],
+            $"charrnn: No model 'mm' in --models '{root}', nor a model folder or .ckpt file of that path; the models there: m. Did you mean 'm'?");
+        var empty = Directory.CreateDirectory(Path.Combine(root, "none")).FullName;
+        AssertUserError(["models", "m", "--models", empty, "--json"],
+            $"charrnn: No model 'm' in --models '{empty}', nor a model folder or .ckpt file of that path; it holds no models.");
+    });
+
+    [Fact]
+    public void Archs_json_lists_every_architecture_with_its_hyperparameters_defaults_and_ranges()
+    {
+        using var json = JsonDocument.Parse(Printed(["archs", "--json"]));
+        var archs = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(Architectures.All.Select(a => a.Name), archs.Select(a => a.GetProperty("name").GetString()));
+        foreach (var (arch, listed) in Architectures.All.Zip(archs))
+        {
+            Assert.Equal(arch.Summary, listed.GetProperty("description").GetString());
+            var specs = listed.GetProperty("hyperparameters").EnumerateArray().ToList();
+            Assert.Equal(arch.Parameters.Select(p => p.Name), specs.Select(s => s.GetProperty("name").GetString()));
+            foreach (var (p, s) in arch.Parameters.Zip(specs))
+                Assert.Equal((p.Default, p.Min, p.Max), (s.GetProperty("default").GetDouble(), s.GetProperty("min").GetDouble(), s.GetProperty("max").GetDouble()));
+            var lr = listed.GetProperty("training_options").EnumerateArray().Single(o => o.GetProperty("name").GetString() == "lr");
+            Assert.Equal(arch.DefaultLearningRate, lr.GetProperty("default").GetDouble());
+        }
+        Assert.Contains(archs, a => a.GetProperty("recipes").EnumerateArray().Any(r => r.GetProperty("name").GetString() == "lesson"));
+    }
+}
