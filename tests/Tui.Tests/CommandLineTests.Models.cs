@@ -84,6 +84,33 @@ public partial class CommandLineTests
     });
 
     [Fact]
+    public async Task Models_NAME_says_what_the_REPLs_info_says_in_the_same_words()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-info-").FullName;
+        try
+        {
+            TrainedOneEpoch(root);
+            var cli = Printed(["models", "m", "--models", root]).TrimEnd().Split('\n');
+            await using var server = await Client.EmbeddedServer.StartAsync(new ModelServer.Hosting.ServerOptions { ModelsDirectory = root, Device = "cpu", Threads = 1 });
+            using var client = new Client.CharRnnClient(server.Address, server.Token);
+            var output = new RecordingReplOutput();
+            await using (var runner = new Repl.CommandRunner(client, output, interactive: false))
+                await runner.RunLineAsync("info m");
+            Assert.Empty(output.Errors);
+            // info shows the last five epochs (here the one there is); models NAME goes on with the checkpoints.
+            var info = output.Lines.ToList();
+            Assert.True(info.Count >= 7, string.Join('\n', info));
+            Assert.Equal(info, cli.Take(info.Count));
+            Assert.StartsWith("  checkpoints in ", cli[info.Count]);
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void Models_with_an_unknown_name_says_which_models_there_are() => InTempFolder(root =>
     {
         TrainedOneEpoch(root);
