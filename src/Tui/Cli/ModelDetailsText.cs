@@ -55,6 +55,7 @@ public static class ModelDetailsText
         if (!o.WeightDecay.IsUniform || o.WeightDecay.Embedding != 0) options.Add($"wd {Groups(o.WeightDecay)}");
         if (o.Clip > 0) options.Add($"clip {SpecText.Real(o.Clip)}");
         if (o.Patience > 0) options.Add($"patience {o.Patience}");
+        if (o.MinDelta > 0) options.Add($"min_delta {SpecText.Real(o.MinDelta)}");
         options.Add($"min_freq {o.MinFrequency}");
         options.Add($"val_fraction {SpecText.Real(o.ValidFraction)}");
         return options;
