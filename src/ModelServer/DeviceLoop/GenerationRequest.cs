@@ -32,13 +32,12 @@ public sealed class GenerationRequest
     public const int MaxLeadChars = 2 * MaxCharsPerMessage;
     private readonly Channel<GenerationOutput> _channel;
     private int _unread; // chars in the channel, not yet taken by the handler (written on the loop, taken on the handler)
-    private readonly string _stop;
+    private readonly StopString _stop;
     private readonly int _charsPerMessage;
     private readonly StringBuilder _pending = new();
     private int _pendingChars; // symbols in _pending (a symbol's text may be longer than one UTF-16 char)
     private GeneratedChar? _pendingLast;
     private long _pendingSeen;
-    private string _tail = "";
 
     public GenerationRequest(ServerSession session, int maxChars, string stop, int alternatives, CancellationToken cancellation, int charsPerMessage = 1)
     {
@@ -46,7 +45,7 @@ public sealed class GenerationRequest
         ArgumentOutOfRangeException.ThrowIfGreaterThan(charsPerMessage, MaxCharsPerMessage);
         Session = session;
         Remaining = maxChars;
-        _stop = stop;
+        _stop = new StopString(stop);
         Alternatives = alternatives;
         Cancellation = cancellation;
         _charsPerMessage = charsPerMessage;
@@ -77,13 +76,7 @@ public sealed class GenerationRequest
     {
         Remaining--;
         Delivered++;
-        var finish = GenerationFinish.None;
-        if (_stop.Length > 0)
-        {
-            _tail += c.Text;
-            if (_tail.Length > _stop.Length * 2) _tail = _tail[^_stop.Length..];
-            if (_tail.EndsWith(_stop, StringComparison.Ordinal)) finish = GenerationFinish.Stop;
-        }
+        var finish = _stop.Reached(c.Text) ? GenerationFinish.Stop : GenerationFinish.None;
         if (finish == GenerationFinish.None && Remaining <= 0) finish = GenerationFinish.Length;
         if (_charsPerMessage == 1)
             Write(new GenerationOutput(c.Text, 1, c, charactersSeen, finish));

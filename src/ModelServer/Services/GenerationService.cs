@@ -101,8 +101,8 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} is more than this server generates per call ({_limits.MaxCharsPerCall:N0}, limit max_chars_per_call); continue with another call.");
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
-        if (request.Stop.Length > MaxStopLength)
-            throw ServerException.Invalid($"stop has {request.Stop.Length} UTF-16 code units; use at most {MaxStopLength}.");
+        if (StopString.TooLong(request.Stop) is { } tooLong)
+            throw ServerException.Invalid($"stop {tooLong}");
         if (request.MaxChars > _limits.MaxCharsPerMinutePerKey)
             throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} is more than a key may generate in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key); ask for fewer.");
         var charsPerMessage = CharsPerMessage(request);
@@ -308,13 +308,8 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
     /// <summary>A stop string with a char the model never generates could never match: the call would run to max_chars instead.</summary>
     private static void CheckStop(string stop, Vocabulary vocabulary)
     {
-        // NUL is in every vocabulary as padding, and never generated.
-        var never = stop.EnumerateRunes().Where(r => r.Value == 0 || !vocabulary.Contains(r)).Distinct().ToList();
-        if (never.Count == 0) return;
-        var shown = string.Join(", ", never.Take(10).Select(Vocabulary.Describe));
-        var lowercase = vocabulary.Lowercase && never.Any(Rune.IsUpper) ? " (it was trained on lowercased text)" : "";
-        throw ServerException.Invalid($"stop has {never.Count} character(s) this model never generates{lowercase}: {shown}; it could never match. " +
-                                      "Use characters of the model's vocabulary (GetModel lists it).");
+        if (StopString.NeverGenerated(stop, vocabulary) is { } never)
+            throw ServerException.Invalid($"stop {never} Use characters of the model's vocabulary (GetModel lists it).");
     }
 
     private void CheckTextLimit(string text, string field)

@@ -9,9 +9,6 @@ internal static class ProtocolLimits
     /// <summary>An Interact's predict_chars at most: a preview of what may follow, not a Generate; its outgoing queue is sized from it.</summary>
     public const int MaxPredictChars = 200;
 
-    /// <summary>A stop string's UTF-16 code units at most: every generated char is checked against a tail twice its length.</summary>
-    public const int MaxStopLength = 1000;
-
     /// <summary>
     /// Characters fed per device command. A long text goes in pieces, so that other sessions'
     /// streams and the training job run between them: fed at once, a 20,000-char prime held an
