@@ -5,7 +5,10 @@ using CharRnn.Engine.Sampling;
 
 namespace CharRnn.Tui.Cli;
 
-/// <summary>charrnn generate: primes a model and streams sampled text to stdout as it is sampled.</summary>
+/// <summary>
+/// charrnn generate: primes a model and streams sampled text to stdout as it is sampled; with --samples,
+/// several continuations of the prime at once (<see cref="GeneratedSamples"/>), with --stop each ends at a string.
+/// </summary>
 public static class GenerateCommand
 {
     /// <summary>The most characters one generation asks for, here and at the REPL's gen.</summary>
@@ -17,16 +20,19 @@ public static class GenerateCommand
         var model = new Option<string?>("--model") { Description = "Model folder or .ckpt file, or the name of a model in --models." }.NotEmpty("a model's name or folder");
         var models = CommonOptions.ModelsDir();
         var prime = new Option<string>("--prime") { Description = "Text to start from (the model continues it).", DefaultValueFactory = _ => "" };
+        var primeFile = new Option<string?>("--prime-file") { Description = $"Read the prime from this UTF-8 file (- for stdin), exactly as it is; 1 to {PrimeFile.MaxChars:N0} characters. Not with --prime." }.NotEmpty("a file, or - for stdin");
         var count = new Option<int>("-n", "--chars") { Description = "Characters to generate.", DefaultValueFactory = _ => 400 };
         var temperature = new Option<double>("--temperature", "-t") { Description = "0: greedy (argmax); 1: the model's distribution; higher: wilder.", DefaultValueFactory = _ => 0.8 };
         var topK = new Option<int>("--top-k") { Description = "Sample only among the k most likely chars (0: off).", DefaultValueFactory = _ => 0 };
         var topP = new Option<double>("--top-p") { Description = "Sample only from the smallest set reaching this probability (1: off).", DefaultValueFactory = _ => 1.0 };
-        var seed = new Option<ulong?>("--seed") { Description = "Seed for reproducible samples (default: random)." };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed for reproducible samples (default: random); with --samples, sample i (from 1) uses seed + i - 1." };
+        var stop = new Option<string>("--stop") { Description = $"Stop as soon as the generated text ends with this (it is printed); \\n is a line feed, \\t a tab, \\\\ a backslash. At most {StopString.MaxLength} UTF-16 code units, all chars the model generates.", DefaultValueFactory = _ => "" };
+        var samples = new Option<int>("--samples") { Description = $"Independent continuations of the prime, generated together as one batch and printed one after another, each behind a '--- sample i of N (seed S) ---' line (1 to {GeneratedSamples.MaxSamples}).", DefaultValueFactory = _ => 1 };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate text from a trained model, streaming to stdout.")
         {
-            named, model, models, prime, count, temperature, topK, topP, seed, device, threads,
+            named, model, models, prime, primeFile, count, temperature, topK, topP, seed, stop, samples, device, threads,
         };
         command.SetAction(parse =>
         {
@@ -34,11 +40,19 @@ public static class GenerateCommand
             // From 1, as the REPL's gen takes it: 0 would print the prime alone.
             if (n is < 1 or > MaxChars)
                 throw new ArgumentException($"-n {n} is not allowed; generate from 1 to {MaxChars} characters.");
+            var sampleCount = parse.GetValue(samples);
+            if (sampleCount is < 1 or > GeneratedSamples.MaxSamples)
+                throw new ArgumentException($"--samples {sampleCount} is not allowed; generate 1 to {GeneratedSamples.MaxSamples} samples.");
+            var stopText = Repl.BackslashEscapes.Unescape(parse.GetValue(stop)!);
+            if (StopString.TooLong(stopText) is { } tooLong) throw new ArgumentException($"--stop {tooLong}");
+            if (parse.GetValue(primeFile) is not null && parse.GetResult(prime) is { Implicit: false })
+                throw new ArgumentException("--prime and --prime-file both give the prime; give one of them.");
             var drawn = parse.GetValue(seed) is null;
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
                 parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();
             var resolved = ModelArgument.Resolve(ModelArgument.OneOf(parse.GetValue(named), parse.GetValue(model)), parse.GetValue(models)!);
             var path = ModelFolder.CheckpointForGeneration(resolved);
+            var primeText = parse.GetValue(primeFile) is { } file ? PrimeFile.Read(file) : parse.GetValue(prime)!;
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             var fellBack = false;
@@ -51,23 +65,18 @@ public static class GenerateCommand
             if (Directory.Exists(resolved) && !fellBack)
                 Console.Error.WriteLine($"charrnn: generating from {path}" + (Path.GetFileName(path) == Engine.Training.Trainer.BestCheckpoint
                     ? $" (the best epoch's; give {Path.Combine(resolved, Engine.Training.Trainer.LastCheckpoint)} for the latest weights)" : ""));
+            // Before the prime is fed: a refused stop string costs nothing.
+            if (StopString.NeverGenerated(stopText, trained.Vocabulary) is { } never)
+                throw new ArgumentException($"--stop {never} Use characters of the model's training corpus.");
             using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);
-            var primeText = parse.GetValue(prime)!;
             session.Feed(primeText);
             // On stderr, so that piped text stays only the text; and first, so that a run cut short names it too.
             if (drawn && settings.Temperature > 0) // at 0 the text is greedy: no seed changes it
-                Console.Error.WriteLine($"(seed {settings.Seed}: --seed {settings.Seed} gives this text again)");
+                Console.Error.WriteLine($"(seed {settings.Seed}: --seed {settings.Seed} gives {(sampleCount == 1 ? "this text" : "these samples")} again)");
             var stdout = Standard.Output();
             try
             {
-                stdout.Write(trained.Vocabulary.Normalize(primeText));
-                foreach (var c in session.Generate(n))
-                {
-                    stdout.Write(c.Text);
-                    stdout.Flush();
-                }
-                stdout.WriteLine();
-                stdout.Flush();
+                GeneratedSamples.Write(stdout, session, trained.Vocabulary.Normalize(primeText), sampleCount, n, stopText);
             }
             catch (IOException e) when (Console.IsOutputRedirected && Standard.IsBrokenPipe(e))
             {

@@ -73,7 +73,7 @@ public static class CommandParser
                         if (quote == '"' && text[i] == '\\' && i + 1 < text.Length)
                         {
                             i++;
-                            value.Append(text[i] switch { 'n' => '\n', 't' => '\t', var c => c });
+                            value.Append(BackslashEscapes.Meaning(text[i]));
                         }
                         else value.Append(text[i]);
                         i++;

@@ -1,0 +1,103 @@
+using System.Text.RegularExpressions;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>charrnn generate --stop, --prime-file and --samples.</summary>
+public partial class CommandLineTests
+{
+    [Theory]
+    [InlineData(new[] { "generate", "m", "--samples", "0" }, "charrnn: --samples 0 is not allowed; generate 1 to 64 samples.")]
+    [InlineData(new[] { "generate", "m", "--samples", "65" }, "charrnn: --samples 65 is not allowed; generate 1 to 64 samples.")]
+    [InlineData(new[] { "generate", "m", "--prime", "the", "--prime-file", "p.txt" }, "charrnn: --prime and --prime-file both give the prime; give one of them.")]
+    [InlineData(new[] { "generate", "m", "--prime-file", "" }, "charrnn: --prime-file is empty; give a file, or - for stdin.")]
+    public void Generate_refuses_a_bad_samples_count_and_two_primes(string[] args, string start) => AssertUserError(args, start);
+
+    [Fact]
+    public void Generate_refuses_a_stop_string_too_long_to_match_cheaply() =>
+        AssertUserError(["generate", "m", "--stop", new string('a', 1001)], "charrnn: --stop has 1001 UTF-16 code units; use at most 1000.");
+
+    [Fact]
+    public void Generate_with_stop_ends_each_sample_as_soon_as_its_text_ends_with_the_stop_string() => InTempFolder(root =>
+    {
+        var folder = Path.Combine(TrainedOneEpoch(root).Folder, "last.ckpt"); // a checkpoint given: stderr names none
+        string[] run = ["generate", folder, "--prime", "the ", "-n", "300", "-t", "1", "--seed", "7", "--stop", "at", "--threads", "1"];
+        var one = Printed(run);
+        Assert.StartsWith("the ", one);
+        var generated = one["the ".Length..^1];
+        Assert.EndsWith("\n", one);
+        Assert.EndsWith("at", generated);
+        Assert.Equal(generated.Length - 2, generated.IndexOf("at", StringComparison.Ordinal)); // the first match ends it
+        Assert.True(generated.Length < 300, generated);
+
+        foreach (var sample in Samples(Printed([.. run, "--samples", "3"])))
+        {
+            var text = sample.Text["the ".Length..];
+            Assert.Equal(text.Length - 2, text.IndexOf("at", StringComparison.Ordinal));
+        }
+        // Escapes: "\n" is a line feed, which this corpus has none of.
+        AssertUserError(["generate", folder, "--stop", "mat.\\n", "--threads", "1"],
+            "charrnn: --stop has 1 character(s) this model never generates: line feed (U+000A); it could never match. Use characters of the model's training corpus.");
+        AssertUserError(["generate", folder, "--stop", "Zat", "--threads", "1"],
+            "charrnn: --stop has 1 character(s) this model never generates: 'Z' (U+005A); it could never match. Use characters of the model's training corpus.");
+    });
+
+    [Fact]
+    public void Generate_primes_from_a_file_as_from_the_same_text_given_with_prime() => InTempFolder(root =>
+    {
+        var folder = Path.Combine(TrainedOneEpoch(root).Folder, "last.ckpt"); // a checkpoint given: stderr names none
+        var file = Path.Combine(root, "prime.txt");
+        File.WriteAllText(file, "the cat sat on");
+        string[] run = ["generate", folder, "-n", "60", "-t", "1", "--seed", "3", "--threads", "1"];
+        var fromFile = Printed([.. run, "--prime-file", file]);
+        Assert.Equal(Printed([.. run, "--prime", "the cat sat on"]), fromFile);
+        Assert.StartsWith("the cat sat on", fromFile);
+
+        File.WriteAllText(file, "");
+        AssertUserError([.. run, "--prime-file", file], $"charrnn: --prime-file '{file}' is empty; give a prime of 1 to 100,000 characters, or leave it out to start from nothing.");
+        File.WriteAllText(file, new string('a', 100_001));
+        AssertUserError([.. run, "--prime-file", file], $"charrnn: --prime-file '{file}' has more than 100,000 characters, the most a prime may have");
+        File.WriteAllBytes(file, [0x74, 0x68, 0xC3, 0x28]); // "th", then a lead byte without its continuation
+        AssertUserError([.. run, "--prime-file", file], $"charrnn: --prime-file '{file}' is not UTF-8 text;");
+        File.WriteAllText(file, "the Zat");
+        AssertUserError([.. run, "--prime-file", file], "charrnn: The text contains 1 character(s) the model's vocabulary does not know: 'Z' (U+005A)"); // as --prime says it
+        AssertUserError([.. run, "--prime", "the Zat"], "charrnn: The text contains 1 character(s) the model's vocabulary does not know: 'Z' (U+005A)");
+        AssertUserError([.. run, "--prime-file", Path.Combine(root, "none.txt")], $"charrnn: --prime-file '{Path.Combine(root, "none.txt")}' does not exist");
+    });
+
+    [Fact]
+    public void Generate_samples_continues_the_prime_several_times_in_one_batch_each_with_its_own_seed() => InTempFolder(root =>
+    {
+        var folder = Path.Combine(TrainedOneEpoch(root).Folder, "last.ckpt"); // a checkpoint given: stderr names none
+        string[] run = ["generate", folder, "--prime", "the ", "-n", "60", "-t", "1.5", "--seed", "41", "--threads", "1"];
+        var samples = Samples(Printed([.. run, "--samples", "3"]));
+        Assert.Equal([(1, 41UL), (2, 42UL), (3, 43UL)], samples.Select(s => (s.Index, s.Seed)));
+        Assert.Equal(Printed(run), samples[0].Text + "\n"); // the first is what one sample gives: no header then
+        Assert.All(samples, s => Assert.StartsWith("the ", s.Text));
+        Assert.All(samples, s => Assert.Equal("the ".Length + 60, s.Text.Length));
+        Assert.Equal(3, samples.Select(s => s.Text).Distinct().Count());
+        // Sample 2 is what one sample seeded 42 gives.
+        Assert.Equal(Printed(["generate", folder, "--prime", "the ", "-n", "60", "-t", "1.5", "--seed", "42", "--threads", "1"]), samples[1].Text + "\n");
+
+        var greedy = Samples(Printed(["generate", folder, "--prime", "the ", "-n", "60", "-t", "0", "--samples", "4", "--threads", "1"]));
+        Assert.Equal(4, greedy.Count);
+        Assert.Single(greedy.Select(s => s.Text).Distinct());
+    });
+
+    /// <summary>The samples of a --samples run: each header's number and seed, and the text after it (its line feed left off).</summary>
+    private static List<(int Index, ulong Seed, string Text)> Samples(string printed)
+    {
+        var headers = Regex.Matches(printed, @"^--- sample (\d+) of (\d+) \(seed (\d+)\) ---\n", RegexOptions.Multiline);
+        Assert.NotEmpty(headers);
+        Assert.Equal(0, headers[0].Index);
+        var samples = new List<(int, ulong, string)>();
+        for (int i = 0; i < headers.Count; i++)
+        {
+            var start = headers[i].Index + headers[i].Length;
+            var end = i + 1 < headers.Count ? headers[i + 1].Index : printed.Length;
+            Assert.Equal(headers.Count.ToString(), headers[i].Groups[2].Value);
+            Assert.EndsWith("\n", printed[start..end]);
+            samples.Add((int.Parse(headers[i].Groups[1].Value), ulong.Parse(headers[i].Groups[3].Value), printed[start..(end - 1)]));
+        }
+        return samples;
+    }
+}
