@@ -30,6 +30,10 @@ public class StopStringTests
         Assert.Null(StopString.NeverGenerated("mat.", vocabulary));
         Assert.Equal("has 2 character(s) this model never generates (it was trained on lowercased text): 'Z' (U+005A), control character (U+0000); it could never match.",
             StopString.NeverGenerated("Zat\0Z", vocabulary));
+        var rare = Vocabulary.Build("the cat sat on the mat.\u2603", minFrequency: 2); // the snowman maps to the unknown symbol, which is never generated
+        Assert.True(rare.HasUnknown);
+        Assert.Equal("has 1 character(s) this model never generates: '\uFFFD' (U+FFFD); it could never match.", StopString.NeverGenerated("at\uFFFD", rare));
+        Assert.Null(StopString.NeverGenerated("\uFFFD", Vocabulary.Build("a\uFFFDb"))); // a corpus's own U+FFFD, kept as a char, is generated
         Assert.Null(StopString.TooLong(new string('a', StopString.MaxLength)));
         Assert.Equal("has 1001 UTF-16 code units; use at most 1000.", StopString.TooLong(new string('a', 1001)));
     }

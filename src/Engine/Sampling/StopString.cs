@@ -36,8 +36,10 @@ public sealed class StopString(string stop)
     /// </summary>
     public static string? NeverGenerated(string stop, Vocabulary vocabulary)
     {
-        // NUL is in every vocabulary as padding, and never generated.
-        var never = stop.EnumerateRunes().Where(r => r.Value == 0 || !vocabulary.Contains(r)).Distinct().ToList();
+        // NUL is in every vocabulary as padding, and never generated; nor is the unknown symbol of a
+        // min_freq above 1 (GenerationSession masks both).
+        var never = stop.EnumerateRunes().Where(r => r.Value == 0 || !vocabulary.Contains(r) || (vocabulary.HasUnknown && r.ToString() == Vocabulary.Unknown))
+            .Distinct().ToList();
         if (never.Count == 0) return null;
         var shown = string.Join(", ", never.Take(10).Select(Vocabulary.Describe));
         var lowercase = vocabulary.Lowercase && never.Any(Rune.IsUpper) ? " (it was trained on lowercased text)" : "";
