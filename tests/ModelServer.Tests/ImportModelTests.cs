@@ -1,6 +1,7 @@
 using CharRnn.Protos.V1;
 using Google.Protobuf;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -66,10 +67,10 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     private async Task WithLimits(Action<Hosting.ServerLimits> change, Func<Task> test)
     {
         var limits = keyed.Server.Options.Limits;
-        var saved = (limits.MaxImportBytes, limits.MaxModelsPerKey);
+        var saved = (limits.MaxImportBytes, limits.MaxModelsPerKey, limits.MaxImports);
         change(limits);
         try { await test(); }
-        finally { (limits.MaxImportBytes, limits.MaxModelsPerKey) = saved; }
+        finally { (limits.MaxImportBytes, limits.MaxModelsPerKey, limits.MaxImports) = saved; }
     }
 
     private static async Task<string> Greedy(Generation.GenerationClient generation, string model)
@@ -209,5 +210,57 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists) { Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the cancelled import to let go of its name"); }
         }
         AssertNothingStored("import-held");
+    }
+
+    private const string ImportsBusy = "Model imports in progress on this server: 1, its maximum at once (limit max_imports = 1, charrnn serve --max-imports); retry when one ends.";
+
+    /// <summary>
+    /// With max_imports 1, an import held open (its header and one piece of data sent, then waiting) refuses another at once,
+    /// naming the count and the cap, while a header that could not succeed anyway (a bad name, a name in use, a size over
+    /// the limit) gets its own error; once the held one is cancelled an import succeeds, and imports that fail or succeed
+    /// each free their place for the next.
+    /// </summary>
+    [Fact]
+    public async Task An_import_beyond_max_imports_is_refused_after_its_headers_checks_until_one_in_progress_ends()
+    {
+        keyed.Server.TrainModel("import-slot-source", "stateful-gru", steps: 2);
+        var file = await Download(keyed.AsAlice.Catalog, "import-slot-source");
+        var notSafetensors = "this is not a safetensors file"u8.ToArray();
+        await WithLimits(l => (l.MaxImports, l.MaxImportBytes) = (1, file.Length), async () =>
+        {
+            Assert.Equal(1, (await keyed.AsBob.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxImports);
+            using var cancel = new CancellationTokenSource();
+            using var held = keyed.AsAlice.Catalog.ImportModel(cancellationToken: cancel.Token); // disposed: cancelled, should an assert fail first
+            await held.RequestStream.WriteAsync(new ImportModelRequest { Header = new ImportModelHeader { Name = "import-slot-held" } });
+            await held.RequestStream.WriteAsync(new ImportModelRequest { Data = ByteString.CopyFrom(new byte[16]) });
+
+            // The held header is read as the server gets to it; another import before then could take the one place first.
+            var slots = keyed.Server.Services.GetRequiredService<TrainedModels.ImportSlots>();
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); slots.InProgress == 0; await Task.Delay(20))
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the held import to take its place");
+            var busy = await Refused(StatusCode.ResourceExhausted, () => Import(keyed.AsBob.Catalog, "import-slot-busy", notSafetensors));
+            Assert.Equal(ImportsBusy, busy.Status.Detail);
+            Assert.Equal("QUOTA_MAX_IMPORTS", busy.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+            Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "import-slot-busy")));
+
+            var badName = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsBob.Catalog, "a/b", file));
+            Assert.StartsWith("header.name 'a/b' is not a valid name", badName.Status.Detail);
+            await Refused(StatusCode.AlreadyExists, () => Import(keyed.AsAlice.Catalog, "import-slot-source", file)); // a model's name
+            await Refused(StatusCode.AlreadyExists, () => Import(keyed.AsBob.Catalog, "import-slot-held", file)); // the held import's name
+            var tooLarge = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsBob.Catalog, "import-slot-big", [], totalBytes: file.Length + 1));
+            Assert.StartsWith("'import-slot-big.safetensors' is larger than this server imports: its header says ", tooLarge.Status.Detail);
+
+            await cancel.CancelAsync();
+            held.Dispose();
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(20)) // the server sees the cancellation in its own time
+            {
+                try { Assert.Equal("import-slot-one", (await Import(keyed.AsBob.Catalog, "import-slot-one", file)).Name); break; }
+                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted) { Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the cancelled import to free its place"); }
+            }
+            AssertNothingStored("import-slot-held");
+            // An import that ended and one that failed each freed their place.
+            await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsBob.Catalog, "import-slot-bad", notSafetensors));
+            Assert.Equal("import-slot-two", (await Import(keyed.AsBob.Catalog, "import-slot-two", file)).Name);
+        });
     }
 }

@@ -70,6 +70,8 @@ public partial class CommandLineTests
     [InlineData(new[] { "serve", "--max-upload-bytes", "9223372036854775807" }, "charrnn: --max-upload-bytes 9223372036854775807 is not allowed; it must be from 1 to 2000000000 (a gRPC message holds under 2 GiB).")]
     [InlineData(new[] { "serve", "--max-exports", "65" }, "charrnn: --max-exports 65 is not allowed; it must be from 1 to 64.")]
     [InlineData(new[] { "serve", "--max-exports-per-key", "0" }, "charrnn: --max-exports-per-key 0 is not allowed; it must be from 1 to 64.")]
+    [InlineData(new[] { "serve", "--max-imports", "0" }, "charrnn: --max-imports 0 is not allowed; it must be from 1 to 64.")]
+    [InlineData(new[] { "serve", "--max-imports", "65" }, "charrnn: --max-imports 65 is not allowed; it must be from 1 to 64.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--max-exports", "3", "--max-exports-per-key", "4" },
         "charrnn: --max-exports-per-key 4 is more than --max-exports 3: a key could never have that many downloads at once. Lower the first or raise the second.")]
     [InlineData(new[] { "serve", "--max-import-mb", "2001" }, "charrnn: --max-import-mb 2001 is not allowed; it must be from 1 to 2000.")]

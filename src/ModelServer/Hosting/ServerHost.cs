@@ -156,6 +156,7 @@ public static class ServerHost
         services.AddSingleton<ServerLifetime>();
         services.AddSingleton<ModelStore>();
         services.AddSingleton<ExportSlots>();
+        services.AddSingleton<ImportSlots>();
         services.AddSingleton<UploadedCorpora>();
         services.AddSingleton<CorpusStore>();
         services.AddSingleton<SessionStore>();

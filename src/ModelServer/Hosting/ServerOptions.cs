@@ -130,4 +130,10 @@ public sealed class ServerLimits
     public long MaxImportBytes { get; set; } = 1024L * 1024 * 1024;
     /// <summary>--max-import-mb's top: the file is read into one array, which holds under 2 GiB.</summary>
     public const int MaxImportMegabytes = 2000;
+    /// <summary>
+    /// ImportModel calls in progress at once, server-wide (`serve --max-imports`): while it checks the file each holds about
+    /// twice its size in memory (up to <see cref="MaxImportBytes"/>); one beyond it gets RESOURCE_EXHAUSTED at once.
+    /// </summary>
+    public int MaxImports { get; set; } = 2;
+    public const int MaxMaxImports = 64;
 }

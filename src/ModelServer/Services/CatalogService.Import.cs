@@ -34,6 +34,9 @@ public sealed partial class CatalogService
         if (models.TakenName(name) is { } taken)
             throw ServerException.Exists(ModelNames.ImportTakenMessage(name, taken, models.CanWrite(taken, caller)));
         using var hold = jobs.HoldForImport(name, caller);
+        // Taken once the header is known to be good (a bad one gets its own error, busy or not), before any data is read,
+        // and held to the end however the call ends: every import in progress counts against max_imports.
+        using var slot = imports.Take(caller.Name);
 
         var staged = models.NewImportFolder();
         try

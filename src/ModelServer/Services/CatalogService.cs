@@ -18,7 +18,7 @@ namespace CharRnn.ModelServer.Services;
 
 /// <summary>Architectures, models, corpora and server facts.</summary>
 public sealed partial class CatalogService(ModelStore models, CorpusStore corpora, UploadedCorpora uploads, JobQueue jobs, SessionStore sessions, DeviceWorker worker,
-    ExportSlots exports, AuthInterceptor auth, CharRateLimiter chars, IOptions<ServerOptions> options, Errors.PathRedaction paths, ILogger<CatalogService> logger) : Api.Catalog.CatalogBase
+    ExportSlots exports, ImportSlots imports, AuthInterceptor auth, CharRateLimiter chars, IOptions<ServerOptions> options, Errors.PathRedaction paths, ILogger<CatalogService> logger) : Api.Catalog.CatalogBase
 {
     private readonly ServerLimits _limits = options.Value.Limits;
 

@@ -186,5 +186,6 @@ public static partial class ProtoMapper
         MaxExports = l.MaxExports,
         MaxExportsPerKey = l.ExportsPerKeyInForce,
         MaxImportBytes = l.MaxImportBytes,
+        MaxImports = l.MaxImports,
     };
 }

@@ -48,11 +48,12 @@ public static class ServeCommand
         var maxExports = new Option<int>("--max-exports") { Description = $"Model downloads (ExportModel, the REPL's export) in progress at once, server-wide (1–{ServerLimits.MaxMaxExports}): each holds a copy of the model's weights until its client has read the file; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExports };
         var exportsPerKey = new Option<int>("--max-exports-per-key") { Description = $"Model downloads one API key may have in progress at once (1–{ServerLimits.MaxMaxExports}, not above --max-exports), so one key a team shares cannot take every download place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExportsPerKey };
         var maxImport = new Option<long>("--max-import-mb") { Description = $"Largest safetensors file one ImportModel (the REPL's import) may send to become a model, in MB (1–{ServerLimits.MaxImportMegabytes}); the file is read whole to check it.", DefaultValueFactory = _ => defaults.Limits.MaxImportBytes >> 20 };
+        var maxImports = new Option<int>("--max-imports") { Description = $"Model imports (ImportModel, the REPL's import) in progress at once, server-wide (1–{ServerLimits.MaxMaxImports}): while it checks the file each holds about twice its size in memory; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImports };
         var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C, SIGTERM or SIGHUP stops it after checkpointing).")
         {
             listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, tlsPasswordFile, maxSessions, idle, maxChars, maxPrime, maxUpload, maxCorpus, maxQueued, maxEpochs, maxJobHours, maxHyper,
-            keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, corporaPerKey, maxExports, exportsPerKey, maxImport, jobMemory,
+            keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, corporaPerKey, maxExports, exportsPerKey, maxImport, maxImports, jobMemory,
         };
         command.SetAction(parse =>
         {
@@ -109,6 +110,7 @@ public static class ServeCommand
                 throw new ArgumentException($"--max-exports-per-key {options.Limits.MaxExportsPerKey} is more than --max-exports {options.Limits.MaxExports}: " +
                                             "a key could never have that many downloads at once. Lower the first or raise the second.");
             options.Limits.MaxImportBytes = (long)Between(parse.GetValue(maxImport), 1, ServerLimits.MaxImportMegabytes, "--max-import-mb") << 20;
+            options.Limits.MaxImports = (int)Between(parse.GetValue(maxImports), 1, ServerLimits.MaxMaxImports, "--max-imports");
             var jobMemoryMb = parse.GetValue(jobMemory);
             if (jobMemoryMb is < 0 or > long.MaxValue / (1 << 20))
                 throw new ArgumentException($"--max-job-memory-mb {jobMemoryMb} is not allowed; give a size in MB, or 0 for half of this machine's memory.");

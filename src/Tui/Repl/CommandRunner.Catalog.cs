@@ -131,7 +131,9 @@ public sealed partial class CommandRunner
         output.Line($"server {client.Address} · {info.Device} · {info.ActiveSessions} session(s) · {info.RunningJobs} running, {info.QueuedJobs} queued job(s)");
         if (info.Limits is { } l) // the server's own caps, shared by every key, then what a key may hold here: the quotas a refusal names
         {
-            output.Line($"limits on the server: {l.MaxSessions:N0} sessions · {l.MaxQueuedJobs:N0} queued jobs · {l.MaxExports:N0} model exports (downloads) at once");
+            output.Line($"limits on the server: {l.MaxSessions:N0} sessions · {l.MaxQueuedJobs:N0} queued jobs · {l.MaxExports:N0} model exports (downloads) at once" +
+                        (l.MaxImports > 0 // 0: a server from before ImportModel's cap, which does not say
+                            ? $" · {l.MaxImports:N0} model imports (uploads of up to {Engine.Training.TrainingFootprint.Format(l.MaxImportBytes)}) at once" : ""));
             output.Line($"limits per key: {l.MaxSessionsPerKey:N0} sessions · {l.MaxJobsPerKey:N0} running or queued jobs · {l.MaxModelsPerKey:N0} models · " +
                         $"{l.MaxCorporaPerKey:N0} uploaded corpora of up to {Engine.Training.TrainingFootprint.Format(l.MaxCorpusBytes)} each · {l.MaxExportsPerKey:N0} model exports (downloads) at once · {l.MaxCharsPerMinutePerKey:N0} generated or fed chars a minute; a job may need up to {Engine.Training.TrainingFootprint.Format(l.MaxJobMemoryBytes)} of memory");
         }

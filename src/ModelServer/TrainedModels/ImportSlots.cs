@@ -1,0 +1,31 @@
+using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace CharRnn.ModelServer.TrainedModels;
+
+/// <summary>
+/// The ImportModel calls in progress, held to max_imports server-wide (`serve --max-imports`): while it checks the file
+/// each one holds about twice the file's size in memory (up to --max-import-mb each), so without a cap a script opening
+/// many big imports could take the server's memory. A singleton: services are made per call.
+/// </summary>
+public sealed class ImportSlots(IOptions<ServerOptions> options)
+{
+    private readonly CountedSlots _slots = new();
+
+    /// <summary>Imports holding a slot now.</summary>
+    public int InProgress => _slots.InProgress;
+
+    /// <summary>
+    /// A slot for one import by the key named <paramref name="key"/>, freed when it is disposed (the import stored its model,
+    /// failed or was cancelled); RESOURCE_EXHAUSTED at once when the server has max_imports in progress: a refused client
+    /// retries later rather than holding the server waiting with its data unread.
+    /// </summary>
+    public IDisposable Take(string key) => _slots.Take(key, (_, inProgress) =>
+    {
+        var limits = options.Value.Limits; // read each time: the limits in force now
+        if (inProgress >= limits.MaxImports)
+            throw ServerException.Exhausted(QuotaLimits.MaxImports,
+                $"Model imports in progress on this server: {inProgress}, its maximum at once (limit max_imports = {limits.MaxImports}, charrnn serve --max-imports); retry when one ends.");
+    });
+}
