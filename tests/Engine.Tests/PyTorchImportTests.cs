@@ -145,7 +145,7 @@ public class PyTorchImportTests
         _ => v, // F64 holds every float exactly
     };
 
-    private static byte[] Raw(string header, byte[] data)
+    internal static byte[] Raw(string header, byte[] data)
     {
         var json = Encoding.UTF8.GetBytes(header);
         var bytes = new byte[8 + json.Length + data.Length];
@@ -346,5 +346,85 @@ public class PyTorchImportTests
         parts.Tensors["l_out.bias"].Values[0] = float.NaN;
         var file = parts.Write(dir);
         Assert.Equal($"'{file}' cannot be imported: tensor l_out.bias holds NaN or infinite values; the weights must be finite.", Refusal(file));
+    }
+
+    [Fact]
+    public void A_shape_whose_byte_count_overflows_is_refused_not_allocated()
+    {
+        using var dir = new TempFolder();
+        var file = Path.Combine(dir.Path, "bad.safetensors");
+        // 2^62 floats are 2^64 bytes: a byte count that wraps to 0, matching data_offsets [0, 0].
+        File.WriteAllBytes(file, Raw("{\"a\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904], \"data_offsets\": [0, 0]}}", []));
+        Assert.Equal($"'{file}' cannot be imported: tensor 'a' has shape [4611686018427387904], too large to hold.", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"a\": {\"dtype\": \"F64\", \"shape\": [2305843009213693952, 2], \"data_offsets\": [0, 0]}}", []));
+        Assert.Equal($"'{file}' cannot be imported: tensor 'a' has shape [2305843009213693952, 2], too large to hold.", ReadRefusal(file));
+    }
+
+    [Fact]
+    public void A_header_with_text_that_is_not_UTF_8_or_a_lone_surrogate_is_refused()
+    {
+        using var dir = new TempFolder();
+        var file = Path.Combine(dir.Path, "bad.safetensors");
+        var header = Encoding.UTF8.GetBytes("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}");
+        header[2] = 0xFF; // the tensor's name: a byte no UTF-8 text has
+        var bytes = new byte[8 + header.Length + 4];
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)header.Length);
+        header.CopyTo(bytes, 8);
+        File.WriteAllBytes(file, bytes);
+        Assert.StartsWith($"'{file}' cannot be imported: its header is not well-formed JSON (", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"__metadata__\": {\"corpus\": \"\\ud800\"}}", []));
+        Assert.StartsWith($"'{file}' cannot be imported: its header is not well-formed JSON (", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"\\udc00\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}}", new byte[4]));
+        Assert.StartsWith($"'{file}' cannot be imported: its header is not well-formed JSON (", ReadRefusal(file));
+    }
+
+    [Fact]
+    public void A_name_given_twice_in_the_header_is_refused()
+    {
+        using var dir = new TempFolder();
+        var file = Path.Combine(dir.Path, "bad.safetensors");
+        File.WriteAllBytes(file, Raw("{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]}, \"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}", new byte[8]));
+        Assert.Equal($"'{file}' cannot be imported: its header names tensor 'a' twice; each name may appear once.", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"__metadata__\": {\"vocab\": \"[]\"}, \"__metadata__\": {}}", []));
+        Assert.Equal($"'{file}' cannot be imported: its header has __metadata__ twice; it may appear once.", ReadRefusal(file));
+        File.WriteAllBytes(file, Raw("{\"__metadata__\": {\"vocab\": \"[]\", \"vocab\": \"[]\"}}", []));
+        Assert.Equal($"'{file}' cannot be imported: its __metadata__ has key 'vocab' twice; each key may appear once.", ReadRefusal(file));
+    }
+
+    /// <summary>
+    /// Metadata describing a model far larger than the file's weights (n_hidden 1024, 2 layers: over 9 million parameters, from a
+    /// file of a few thousand) is refused before that model is built: an untrusted file must not make the importer allocate
+    /// far more than its own size.
+    /// </summary>
+    [Fact]
+    public void Metadata_describing_a_model_far_larger_than_the_files_weights_is_refused_before_building_it()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        var hp = JsonSerializer.Deserialize<Dictionary<string, double>>(parts.Metadata["hyperparameters"])!;
+        hp["n_hidden"] = 1024;
+        parts.Metadata["hyperparameters"] = JsonSerializer.Serialize(hp);
+        var file = parts.Write(dir);
+        var held = parts.Tensors.Values.Sum(t => (long)t.Values.Length);
+        var architecture = Architectures.Get("stateful-gru");
+        var size = JsonSerializer.Deserialize<string[]>(parts.Metadata["vocab"])!.Length;
+        var described = $"a stateful-gru with {architecture.Resolve(hp)} and a vocabulary of {size}";
+        var needed = TrainingFootprint.Parameters(architecture, architecture.Resolve(hp), size);
+        Assert.InRange(needed, 9e6, 10e6); // layer 0: 3·1024·(8+1024+2), layer 1: 3·1024·(1024+1024+2), and the output layer
+        Assert.Equal($"'{file}' cannot be imported: its metadata describes {described} of about {needed:N0} parameters, but the file holds {held:N0} weights: " +
+                     "the metadata must be the one the weights were exported with.", Refusal(file));
+    }
+
+    [Fact]
+    public void Export_figures_out_of_range_are_refused()
+    {
+        using var dir = new TempFolder();
+        var exported = Parts.Exported(dir);
+        foreach (var (key, value) in new[] { ("epoch", "-1"), ("step", "-5"), ("epoch", "x"), ("valid_loss", "NaN"), ("valid_loss", "-Infinity"), ("valid_loss", "1e999") })
+        {
+            var parts = new Parts { Tensors = exported.Tensors, Metadata = new(exported.Metadata) { [key] = value } };
+            var file = parts.Write(dir);
+            Assert.Equal($"'{file}' cannot be imported: its metadata '{key}' cannot be used: '{value}' is not {(key == "valid_loss" ? "a finite number" : "a whole number of 0 or more")}.", Refusal(file));
+        }
     }
 }

@@ -37,8 +37,9 @@ public static class PyTorchImport
             meta["unknown_index"] switch { "1" => true, "" => false, var other => throw new ArgumentException($"unknown_index is '{other}', expected \"1\" or \"\"") },
             JsonSerializer.Deserialize<long[]>(meta["vocab_counts"]) ?? throw new JsonException("null")));
 
-        using var model = architecture.Create(hyperParameters, vocabulary.Size);
         var described = $"a {architecture.Name} with {hyperParameters} and a vocabulary of {vocabulary.Size}";
+        CheckSizeAgainstFile(contents, path, architecture, hyperParameters, vocabulary.Size, described);
+        using var model = architecture.Create(hyperParameters, vocabulary.Size);
         // The file's names for the model's weights, each with the engine's name it maps back to.
         var expected = model.state_dict().ToDictionary(kv => PyTorchExport.TorchName(model, kv.Key), kv => (Name: kv.Key, Shape: kv.Value.shape), StringComparer.Ordinal);
         var given = contents.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
@@ -63,7 +64,9 @@ public static class PyTorchImport
         }
 
         var imported = new ImportRecord(Path.GetFileName(path), now, Optional(meta, "source_checkpoint"),
-            Number(path, meta, "epoch", int.Parse), Number(path, meta, "step", long.Parse), Number(path, meta, "valid_loss", double.Parse));
+            Number(path, meta, "epoch", int.Parse, e => e >= 0, "a whole number of 0 or more"),
+            Number(path, meta, "step", long.Parse, s => s >= 0, "a whole number of 0 or more"),
+            Number(path, meta, "valid_loss", double.Parse, double.IsFinite, "a finite number"));
         var metadata = new CheckpointMetadata
         {
             Architecture = architecture.Name,
@@ -109,12 +112,30 @@ public static class PyTorchImport
     private static string? Optional(IReadOnlyDictionary<string, string> meta, string key) =>
         meta.TryGetValue(key, out var value) && value.Length > 0 ? value : null;
 
-    private static T? Number<T>(string path, IReadOnlyDictionary<string, string> meta, string key, Func<string, IFormatProvider, T> parse) where T : struct =>
+    private static T? Number<T>(string path, IReadOnlyDictionary<string, string> meta, string key, Func<string, IFormatProvider, T> parse, Func<T, bool> allowed, string what) where T : struct =>
         Optional(meta, key) is { } text ? Parse(path, key, () =>
         {
-            try { return parse(text, CultureInfo.InvariantCulture); }
-            catch (Exception e) when (e is FormatException or OverflowException) { throw new ArgumentException($"'{text}' is not a number"); }
+            var fault = new ArgumentException($"'{text}' is not {what}");
+            T value;
+            try { value = parse(text, CultureInfo.InvariantCulture); }
+            catch (Exception e) when (e is FormatException or OverflowException) { throw fault; }
+            return allowed(value) ? value : throw fault;
         }) : null;
+
+    /// <summary>
+    /// The file must hold about as many weights as the model its metadata describes, checked before that model is built:
+    /// otherwise a small file whose metadata says n_hidden 4096 would have the importer allocate gigabytes (a server
+    /// imports files from any client) only to refuse the first tensor's shape. The estimate is the exact count or a little over
+    /// (loop-concat's), so twice the file's weights leaves room for it; the exact names and shapes are checked once the model is built.
+    /// </summary>
+    private static void CheckSizeAgainstFile(SafetensorsContents contents, string path, Architecture architecture, HyperParameters hyperParameters, int vocabularySize, string described)
+    {
+        var held = contents.Tensors.Sum(kv => kv.Value.NumberOfElements);
+        var needed = TrainingFootprint.Parameters(architecture, hyperParameters, vocabularySize);
+        if (needed > 2.0 * held + 1024)
+            throw Fault(path, $"its metadata describes {described} of about {needed:N0} parameters, but the file holds {held:N0} weights: " +
+                              "the metadata must be the one the weights were exported with");
+    }
 
     /// <summary>The clearer error when a shape is wrong only where the vocabulary's size goes: the vocab and the weights disagree.</summary>
     private static string? VocabularyMismatch(string name, long[] found, long[] expected, int vocabularySize)

@@ -43,8 +43,13 @@ public static class SafetensorsReader
     public static SafetensorsContents Read(string path, string? shownAs = null)
     {
         if (!File.Exists(path)) throw Fault(shownAs ?? path, Directory.Exists(path) ? "it is a folder; give the .safetensors file" : "no such file");
-        var bytes = File.ReadAllBytes(path);
-        path = shownAs ?? path; // from here on only the faults' name for the file
+        return Read(File.ReadAllBytes(path), shownAs ?? path);
+    }
+
+    /// <summary>The file's bytes, read as <see cref="Read(string, string?)"/> reads a file; <paramref name="shownAs"/> is what errors call it.</summary>
+    public static SafetensorsContents Read(byte[] bytes, string shownAs)
+    {
+        var path = shownAs; // only the faults' name for the file
         if (bytes.Length < 8)
             throw Fault(path, $"it has {bytes.Length} bytes, fewer than the 8-byte header length every safetensors file starts with (empty or truncated)");
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
@@ -61,10 +66,21 @@ public static class SafetensorsReader
                 throw Fault(path, $"its header is a JSON {header.RootElement.ValueKind.ToString().ToLowerInvariant()}, not the object of tensors a safetensors header is");
             var metadata = new Dictionary<string, string>();
             var entries = new List<Entry>();
-            foreach (var property in header.RootElement.EnumerateObject())
+            var names = new HashSet<string>(StringComparer.Ordinal);
+            try
             {
-                if (property.Name == "__metadata__") ReadMetadata(path, property.Value, metadata);
-                else entries.Add(ReadEntry(path, property));
+                foreach (var property in header.RootElement.EnumerateObject())
+                {
+                    // JSON lets a name repeat (the last one wins in most readers): a file that says two things is refused.
+                    if (!names.Add(property.Name))
+                        throw Fault(path, property.Name == "__metadata__" ? "its header has __metadata__ twice; it may appear once" : $"its header names tensor '{property.Name}' twice; each name may appear once");
+                    if (property.Name == "__metadata__") ReadMetadata(path, property.Value, metadata);
+                    else entries.Add(ReadEntry(path, property));
+                }
+            }
+            catch (InvalidOperationException e) // a name or string that is no text: bytes that are not UTF-8, or an escaped lone surrogate (\ud800)
+            {
+                throw Fault(path, $"its header is not well-formed JSON ({e.Message}); its names and strings must be UTF-8 text");
             }
             CheckContiguous(path, entries, bytes.Length - (long)dataStart);
             var tensors = new List<KeyValuePair<string, Tensor>>();
@@ -89,6 +105,8 @@ public static class SafetensorsReader
             throw Fault(path, "its __metadata__ is not a JSON object of strings");
         foreach (var m in value.EnumerateObject())
         {
+            if (metadata.ContainsKey(m.Name))
+                throw Fault(path, $"its __metadata__ has key '{m.Name}' twice; each key may appear once");
             if (m.Value.ValueKind != JsonValueKind.String)
                 throw Fault(path, $"its __metadata__ key '{m.Name}' holds a JSON {m.Value.ValueKind.ToString().ToLowerInvariant()}; safetensors metadata values are strings");
             metadata[m.Name] = m.Value.GetString()!;
@@ -112,11 +130,12 @@ public static class SafetensorsReader
         if (shape.Any(d => d < 0)) throw Fault(path, $"tensor '{name}' has a negative size in its shape [{string.Join(", ", shape)}]");
         if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
             throw Fault(path, $"tensor '{name}' has data_offsets [{string.Join(", ", offsets)}]; expected [begin, end] with 0 <= begin <= end");
-        long elements;
-        try { elements = shape.Aggregate(1L, (a, b) => checked(a * b)); }
+        long bytes;
+        // Checked: a byte count that wraps (2^62 floats are 2^64 bytes, i.e. 0) would pass for an empty range and then be allocated.
+        try { bytes = checked(shape.Aggregate(1L, (a, b) => checked(a * b)) * type.Bytes); }
         catch (OverflowException) { throw Fault(path, $"tensor '{name}' has shape [{string.Join(", ", shape)}], too large to hold"); }
-        if (offsets[1] - offsets[0] != elements * type.Bytes)
-            throw Fault(path, $"tensor '{name}' has {offsets[1] - offsets[0]} bytes (data_offsets [{offsets[0]}, {offsets[1]}]); its shape [{string.Join(", ", shape)}] of {dtype} needs {elements * type.Bytes}");
+        if (offsets[1] - offsets[0] != bytes)
+            throw Fault(path, $"tensor '{name}' has {offsets[1] - offsets[0]} bytes (data_offsets [{offsets[0]}, {offsets[1]}]); its shape [{string.Join(", ", shape)}] of {dtype} needs {bytes}");
         return new Entry(name, dtype, shape, offsets[0], offsets[1]);
     }
 
