@@ -427,4 +427,19 @@ public class PyTorchImportTests
             Assert.Equal($"'{file}' cannot be imported: its metadata '{key}' cannot be used: '{value}' is not {(key == "valid_loss" ? "a finite number" : "a whole number of 0 or more")}.", Refusal(file));
         }
     }
+
+    /// <summary>
+    /// Each tensor read is a torch tensor of a few hundred bytes however small its data: a header of 200,000 empty tensors
+    /// (11 MB) took 330 MB to read. An engine model has at most 35 tensors; a file of more is refused before any is made.
+    /// </summary>
+    [Fact]
+    public void A_header_of_more_tensors_than_the_reader_takes_is_refused_before_reading_them()
+    {
+        using var dir = new TempFolder();
+        var file = Path.Combine(dir.Path, "bad.safetensors");
+        var entries = Enumerable.Range(0, SafetensorsReader.MaxTensors + 1).Select(i => $"\"t{i}\": {{\"dtype\": \"F32\", \"shape\": [0], \"data_offsets\": [0, 0]}}");
+        File.WriteAllBytes(file, Raw("{" + string.Join(", ", entries) + "}", []));
+        Assert.Equal($"'{file}' cannot be imported: its header has more than {SafetensorsReader.MaxTensors:N0} tensors; " +
+                     "an engine model has at most 35 (a stateful RNN, GRU or LSTM of 8 layers), and no more are read.", ReadRefusal(file));
+    }
 }

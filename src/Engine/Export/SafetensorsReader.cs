@@ -29,6 +29,12 @@ public static class SafetensorsReader
     /// <summary>Headers this long are refused before they are read: the reference library's own limit is 100 MB.</summary>
     public const long MaxHeaderBytes = 100_000_000;
 
+    /// <summary>
+    /// The most tensors a file may have: each is a torch tensor of a few hundred bytes however small its data (a header
+    /// of 200,000 empty tensors, 11 MB, took 330 MB), and an engine model has at most 35 (a stateful RNN, GRU or LSTM of 8 layers).
+    /// </summary>
+    public const int MaxTensors = 1024;
+
     private static readonly Dictionary<string, (ScalarType Type, int Bytes)> DTypes = new()
     {
         ["F32"] = (ScalarType.Float32, 4),
@@ -75,6 +81,8 @@ public static class SafetensorsReader
                     if (!names.Add(property.Name))
                         throw Fault(path, property.Name == "__metadata__" ? "its header has __metadata__ twice; it may appear once" : $"its header names tensor '{property.Name}' twice; each name may appear once");
                     if (property.Name == "__metadata__") ReadMetadata(path, property.Value, metadata);
+                    else if (entries.Count == MaxTensors)
+                        throw Fault(path, $"its header has more than {MaxTensors:N0} tensors; an engine model has at most 35 (a stateful RNN, GRU or LSTM of 8 layers), and no more are read");
                     else entries.Add(ReadEntry(path, property));
                 }
             }
