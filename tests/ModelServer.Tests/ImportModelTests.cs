@@ -144,6 +144,54 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         AssertNothingStored("import-path");
     }
 
+    /// <summary>
+    /// Files made to hurt a server that imports from any client: metadata that describes a model of gigabytes around a
+    /// small model's weights (refused before that model is built), a shape whose byte count wraps to 0 (2^62 floats), and
+    /// a tensor name that is not UTF-8. Each is INVALID_ARGUMENT saying what is wrong, nothing is stored, and the server serves on.
+    /// </summary>
+    [Fact]
+    public async Task Hostile_files_are_invalid_argument_saying_what_is_wrong_and_the_server_serves_on_with_nothing_stored()
+    {
+        keyed.Server.TrainModel("import-hostile-source", "stateful-gru", steps: 2);
+        var export = await Download(keyed.AsAlice.Catalog, "import-hostile-source");
+        byte[] huge;
+        using (var contents = Engine.Export.SafetensorsReader.Read(export, "export"))
+        {
+            var metadata = contents.Metadata.ToDictionary();
+            var hp = System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(metadata["hyperparameters"])!;
+            (hp["n_hidden"], hp["layers"]) = (4096, 4); // about 350 million parameters: 1.4 GB of floats
+            metadata["hyperparameters"] = System.Text.Json.JsonSerializer.Serialize(hp);
+            var stream = new MemoryStream();
+            Engine.Export.SafetensorsFile.WriteTo(stream, contents.Tensors, metadata);
+            huge = stream.ToArray();
+        }
+        var wraps = Safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904],\"data_offsets\":[0,0]}}", []);
+        var notUtf8 = Safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[4]);
+        notUtf8[8 + 2] = 0xFF; // the name's one character
+
+        foreach (var (file, says) in new[]
+                 {
+                     (huge, "its metadata describes a stateful-gru with "),
+                     (wraps, "tensor 'a' has shape [4611686018427387904], too large to hold."),
+                     (notUtf8, "its header is not well-formed JSON (Cannot transcode invalid UTF-8 JSON text to UTF-16 string."),
+                 })
+        {
+            var e = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-hostile", file, fileName: "hostile.safetensors"));
+            Assert.StartsWith("'hostile.safetensors' cannot be imported: " + says, e.Status.Detail);
+            Assert.EndsWith(" Nothing was stored.", e.Status.Detail);
+            AssertNothingStored("import-hostile");
+            var info = await keyed.AsAlice.Catalog.GetServerInfoAsync(new GetServerInfoRequest()); // still serving
+            Assert.False(string.IsNullOrEmpty(info.Version));
+        }
+    }
+
+    /// <summary>A safetensors file of <paramref name="header"/> and <paramref name="data"/>, written by hand.</summary>
+    private static byte[] Safetensors(string header, byte[] data)
+    {
+        var json = System.Text.Encoding.UTF8.GetBytes(header);
+        return BitConverter.GetBytes((ulong)json.Length).Concat(json).Concat(data).ToArray();
+    }
+
     [Fact]
     public async Task A_file_over_max_import_bytes_is_refused_as_it_arrives_naming_the_limit_and_nothing_is_stored()
     {
