@@ -67,7 +67,7 @@ public sealed partial class ScreenTests
         Command("help");
         PumpUntil(() => Screen.Contains("Tab completes.") && _window.Repl.Log.Content.Contains("List commands, or explain one."), "help's last line");
         Assert.DoesNotContain("List commands, or explain one.", Screen); // help's first lines scrolled out of the small log
-        for (int i = 0; i < 8 && !Screen.Contains("List commands, or explain one."); i++)
+        for (int i = 0; i < 30 && !Screen.Contains("List commands, or explain one."); i++)
         {
             Press(Key.PageUp);
             PumpUntil(() => true, "a frame");
