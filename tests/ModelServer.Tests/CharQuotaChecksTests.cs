@@ -42,4 +42,19 @@ public class CharQuotaChecksTests
         }
         await server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = ServerFixture.TinyText[..1000] }); // the whole minute is left
     }
+
+    [Fact]
+    public async Task Under_skip_the_quota_counts_the_chars_fed_not_those_dropped()
+    {
+        using var server = new ServerFixture(o => o.Limits.MaxCharsPerMinutePerKey = 1000);
+        var emoji = string.Concat(Enumerable.Repeat("😀", 300));
+        // A prime of 300 known chars and 300 dropped, and a text of 300 and 300: 600 fed, 1,200 sent.
+        var s = await server.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", UnknownChars = UnknownChars.Skip, Prime = ServerFixture.TinyText[..300] + emoji });
+        Assert.Equal(300, s.CharactersSeen);
+        var fed = await server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = emoji + ServerFixture.TinyText[..300] });
+        Assert.Equal((300, 300L), (fed.UnknownCharsSkipped, fed.CharactersScored));
+        await server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = ServerFixture.TinyText[..400] }); // 1,000 fed: the minute's all
+        var e = await Calls.Fails(() => server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "t" }).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+    }
 }

@@ -55,6 +55,19 @@ public sealed class GenerationRequest
     }
 
     public ServerSession Session { get; }
+
+    /// <summary>Characters of the call's prime that the session's Skip dropped: told on the call's first message.</summary>
+    public int PrimeSkipped { get; init; }
+    private bool _primeSkippedTold;
+
+    /// <summary>The handler's side: <see cref="PrimeSkipped"/> the first time, 0 after.</summary>
+    public int TakePrimeSkipped()
+    {
+        if (_primeSkippedTold) return 0;
+        _primeSkippedTold = true;
+        return PrimeSkipped;
+    }
+
     public int Remaining { get; private set; }
     public int Delivered { get; private set; }
     public int Alternatives { get; }

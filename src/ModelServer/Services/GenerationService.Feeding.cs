@@ -145,13 +145,22 @@ public sealed partial class GenerationService
     private sealed class FedCharge(CharRateLimiter.Reservation? reservation, long chars)
     {
         private volatile bool _fed;
+        private long _chars = chars;
+
+        /// <summary>Gives back the chars of the text that will not be fed (dropped by the session's Skip), before any is fed.</summary>
+        public void NotFed(long skipped)
+        {
+            if (skipped <= 0 || reservation == null) return;
+            CharRateLimiter.Refund(reservation, skipped);
+            _chars -= skipped;
+        }
 
         /// <summary>Device thread: the first of the text has been fed (it stays charged from now on).</summary>
         public void Fed() => _fed = true;
 
         public void RefundUnlessFed()
         {
-            if (!_fed && reservation != null) CharRateLimiter.Refund(reservation, chars);
+            if (!_fed && reservation != null) CharRateLimiter.Refund(reservation, _chars);
         }
     }
 
@@ -164,6 +173,25 @@ public sealed partial class GenerationService
         if (text.Contains('\0'))
             throw ServerException.Invalid($"{field}: The text contains {Vocabulary.Describe(new Rune(0))}, which the model's vocabulary holds as padding, not as text the model reads. " +
                                           "Remove it; use only characters of the training corpus (see the model's vocabulary).");
+    }
+
+    /// <summary>
+    /// What a session feeds of a request's text, and how many characters it leaves out: under
+    /// <see cref="UnknownCharPolicy.Refuse"/> the text as sent, once checked whole (INVALID_ARGUMENT naming the field
+    /// for a character the model cannot read, before any charge); under <see cref="UnknownCharPolicy.Skip"/> the text
+    /// without those characters (<see cref="KnownText"/>, as the model reads them: a lowercase model's either case)
+    /// nor the padding NUL, which is not text the model reads either. Any thread: a vocabulary does not change.
+    /// </summary>
+    private static (string Text, int Skipped) Readable(Vocabulary vocabulary, UnknownCharPolicy policy, string text, string field)
+    {
+        if (policy == UnknownCharPolicy.Refuse)
+        {
+            Encodes(vocabulary, text, field);
+            return (text, 0);
+        }
+        var known = KnownText.Of(vocabulary, text);
+        var padding = known.Text.Count(c => c == '\0');
+        return (padding == 0 ? known.Text : known.Text.Replace("\0", ""), known.SkippedCount + padding);
     }
 
     /// <summary>The same check without feeding: before a reset, which a refused text must not cause.</summary>

@@ -58,13 +58,14 @@ public sealed partial class GenerationService
                 await CancelStale(prediction);
                 prediction = CancellationTokenSource.CreateLinkedTokenSource(call.Token);
                 var current = session;
-                Encodes(current.Model.Trained.Vocabulary, request.Text, "text"); // before the charge: a text refused for its characters costs no quota
-                var charge = ChargeFed(Caller.Of(context), request.Text); // before anything of it is fed: a refused text leaves the session as it was
+                // Before the charge: a text refused for its characters costs no quota, and dropped ones are not fed.
+                var (text, skipped) = Readable(current.Model.Trained.Vocabulary, current.UnknownChars, request.Text, "text");
+                var charge = ChargeFed(Caller.Of(context), text); // before anything of it is fed: a refused text leaves the session as it was
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;
                 try
                 {
-                    var (rest, resetDone, hold, _) = await FeedLeadingPieces(current, current.Generation, request.Text, "text", request.Reset, call.Token, current.Owner, charge);
+                    var (rest, resetDone, hold, _) = await FeedLeadingPieces(current, current.Generation, text, "text", request.Reset, call.Token, current.Owner, charge);
                     fork = await RunLetGo(current, hold, () =>
                     {
                         EnsureIdle(current);
@@ -94,7 +95,7 @@ public sealed partial class GenerationService
                 // prediction frees its own when done.
                 var source = prediction;
                 if (fork == null) source.Dispose();
-                else predictions.Add(Predict(fork, length, index, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
+                else predictions.Add(Predict(fork, length, index, skipped, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
                 predictions.RemoveAll(p => p.IsCompletedSuccessfully);
                 if (predictions.FirstOrDefault(p => p.IsFaulted) is { } failed) await failed; // reported now, not when the client stops typing
                 if (writer.IsFaulted) await writer; // a write that failed other than by cancellation ends the call, not every later prediction silently
@@ -136,16 +137,19 @@ public sealed partial class GenerationService
     }
 
     /// <summary>Streams a greedy-or-sampled continuation from a fork, then frees the fork.</summary>
-    private async Task Predict(ServerSession fork, int length, long index, ChannelWriter<Api.InteractResponse> output, CharRateLimiter.Reservation reserved,
+    /// <param name="skipped">Characters of the request's text the session's Skip dropped: told on the prediction's first message.</param>
+    private async Task Predict(ServerSession fork, int length, long index, int skipped, ChannelWriter<Api.InteractResponse> output, CharRateLimiter.Reservation reserved,
         CancellationToken cancellation)
     {
-        var generation = new GenerationRequest(fork, length, "", 0, cancellation);
+        var generation = new GenerationRequest(fork, length, "", 0, cancellation) { PrimeSkipped = skipped };
         try
         {
             await worker.Run(() => { fork.Generating = true; worker.Start(generation); }, cancellation, fork.Owner);
             await foreach (var o in generation.Output.ReadAllAsync(cancellation))
             {
-                await output.WriteAsync(ProtoMapper.ToInteractResponse(o, index), cancellation);
+                var message = ProtoMapper.ToInteractResponse(o, index);
+                message.UnknownCharsSkipped = generation.TakePrimeSkipped();
+                await output.WriteAsync(message, cancellation);
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)

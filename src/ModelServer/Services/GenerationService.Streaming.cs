@@ -83,7 +83,9 @@ public sealed partial class GenerationService
     {
         if (request.Coalesce) output = GenerationRequest.JoinReady(output, generation.Output);
         responseStream.WriteOptions = generation.Output.TryPeek(out _) ? FlushLater : null;
-        await responseStream.WriteAsync(ProtoMapper.ToProto(output, request.IncludeProbabilities), context.CancellationToken);
+        var message = ProtoMapper.ToProto(output, request.IncludeProbabilities);
+        message.PrimeUnknownCharsSkipped = generation.TakePrimeSkipped();
+        await responseStream.WriteAsync(message, context.CancellationToken);
         return (output.Chars, output.Finish != GenerationFinish.None);
     }
 

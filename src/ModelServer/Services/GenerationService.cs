@@ -32,6 +32,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         if (!models.CanRead(name, caller) || !models.Exists(name))
             throw models.NoModelFor(name, caller);
         var settings = ProtoMapper.FromProto(request.Sampling);
+        var policy = ProtoMapper.FromProto(request.UnknownChars, "unknown_chars");
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);
         var charge = ChargeFed(caller, request.Prime);
@@ -63,14 +64,16 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             }
             try
             {
+                var (prime, skipped) = Readable(engine.Vocabulary, policy, request.Prime, "prime");
+                charge.NotFed(skipped); // charged as sent, before the model (its vocabulary) was at hand
                 // Nobody knows the session yet: the pieces need no check that it is free.
-                var (rest, _, _, _) = await FeedLeadingPieces(null, engine, request.Prime, "prime", reset: false, context.CancellationToken, caller.Name, charge);
+                var (rest, _, _, _) = await FeedLeadingPieces(null, engine, prime, "prime", reset: false, context.CancellationToken, caller.Name, charge);
                 session = await worker.Run(() =>
                 {
                     sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
                     Feed(engine, rest, "prime", caller.Name);
                     charge.Fed();
-                    var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash };
+                    var s = new ServerSession(SessionStore.NewId(), caller.Name, model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash, UnknownChars = policy };
                     s.Snapshot();
                     sessions.Add(s);
                     return s;
@@ -111,8 +114,9 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var session = Acting(request.SessionId, caller, context);
         using var streaming = session.Streaming();
         CheckStop(request.Stop, session.Model.Trained.Vocabulary);
-        Encodes(session.Model.Trained.Vocabulary, request.Prime, "prime"); // before the charge: a prime refused for its characters costs no quota
-        var primeChars = request.Prime.EnumerateRunes().Count();
+        // Before the charge: a prime refused for its characters costs no quota, and dropped ones are not fed.
+        var (prime, skipped) = Readable(session.Model.Trained.Vocabulary, session.UnknownChars, request.Prime, "prime");
+        var primeChars = prime.EnumerateRunes().Count();
         if (request.MaxChars + primeChars > _limits.MaxCharsPerMinutePerKey)
             throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} and a prime of {primeChars:N0} characters make {request.MaxChars + primeChars:N0}, more than a key may " +
                                           $"generate and feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key); ask for fewer or prime with less.");
@@ -135,10 +139,10 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         // The caller's key removed ends the stream too: its sessions are closed, but a key may stream another's (an admin).
         using var call = lifetime.Link(context);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(call.Token, timer.Token);
-        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage);
+        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage) { PrimeSkipped = skipped };
         try
         {
-            var (rest, _, hold, _) = await FeedLeadingPieces(session, session.Generation, request.Prime, "prime", reset: false, context.CancellationToken, session.Owner, charge);
+            var (rest, _, hold, _) = await FeedLeadingPieces(session, session.Generation, prime, "prime", reset: false, context.CancellationToken, session.Owner, charge);
             await RunLetGo(session, hold, () =>
             {
                 ClaimForGeneration(session);
@@ -178,11 +182,12 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         var caller = Caller.Of(context);
         var session = Acting(request.SessionId, caller, context);
-        Encodes(session.Model.Trained.Vocabulary, request.Text, "text"); // before the charge: a text refused for its characters costs no quota
-        var charge = ChargeFed(caller, request.Text);
+        // Before the charge: a text refused for its characters costs no quota, and dropped ones are not fed.
+        var (text, skipped) = Readable(session.Model.Trained.Vocabulary, session.UnknownChars, request.Text, "text");
+        var charge = ChargeFed(caller, text);
         try
         {
-            var (rest, _, hold, leading) = await FeedLeadingPieces(session, session.Generation, request.Text, "text", reset: false, context.CancellationToken, session.Owner, charge);
+            var (rest, _, hold, leading) = await FeedLeadingPieces(session, session.Generation, text, "text", reset: false, context.CancellationToken, session.Owner, charge);
             return await RunLetGo(session, hold, () =>
             {
                 EnsureIdle(session);
@@ -192,6 +197,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
                 var response = new Api.FeedResponse
                 {
                     CharactersSeen = session.CharactersSeen, Loss = score.Loss, CharactersScored = score.Characters, Accuracy = score.Accuracy,
+                    UnknownCharsSkipped = skipped,
                 };
                 if (request.TopAlternatives > 0)
                     response.Next.AddRange(ProtoMapper.ToProto(CharSampler.Top(session.Generation.NextLogits, request.TopAlternatives)
@@ -237,7 +243,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             sessions.EnsureRoom(caller); // again: the device thread orders concurrent opens and forks
             var engine = source.Generation.Fork();
             source.Model.Sessions++;
-            var s = new ServerSession(SessionStore.NewId(), caller.Name, source.Model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash };
+            var s = new ServerSession(SessionStore.NewId(), caller.Name, source.Model, engine, sessions.IdleTimeout, sessions.Time) { KeyHash = caller.KeyHash, UnknownChars = source.UnknownChars };
             s.Snapshot();
             sessions.Add(s);
             return s;
@@ -262,11 +268,13 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
     {
         var session = Acting(request.SessionId, Caller.Of(context), context);
         _ = ProtoMapper.FromProto(request.Sampling, session.Generation.Settings); // bad settings are INVALID_ARGUMENT, busy or not
+        var policy = request.HasUnknownChars ? ProtoMapper.FromProto(request.UnknownChars, "unknown_chars") : session.UnknownChars;
         await worker.Run(() =>
         {
             EnsureIdle(session);
             // A seed sent restarts the sequence even if it is the current one: that is how a client replays.
             session.Generation.Configure(ProtoMapper.FromProto(request.Sampling, session.Generation.Settings), restartRandom: request.Sampling?.HasSeed == true);
+            session.UnknownChars = policy;
             session.Snapshot();
         }, context.CancellationToken, session.Owner);
         return ProtoMapper.ToProto(session);

@@ -48,6 +48,22 @@ public static partial class ProtoMapper
         Owner = s.Owner,
         LastUsed = Timestamp.FromDateTimeOffset(s.LastUsed),
         IdleSecondsLeft = (int)Math.Ceiling(s.IdleLeft.TotalSeconds),
+        UnknownChars = ToProto(s.UnknownChars),
+    };
+
+    /// <summary>A request's unknown_chars (unset, 0, is refuse, as before there was a choice); a value this server does not know names <paramref name="field"/>.</summary>
+    public static UnknownCharPolicy FromProto(Api.UnknownChars value, string field) => value switch
+    {
+        Api.UnknownChars.Unspecified or Api.UnknownChars.Refuse => UnknownCharPolicy.Refuse,
+        Api.UnknownChars.Skip => UnknownCharPolicy.Skip,
+        _ => throw ServerException.Invalid($"{field} = {(int)value} is not allowed; use UNKNOWN_CHARS_REFUSE (1) or UNKNOWN_CHARS_SKIP (2) (0, unset: refuse).", field),
+    };
+
+    public static Api.UnknownChars ToProto(UnknownCharPolicy policy) => policy switch
+    {
+        UnknownCharPolicy.Refuse => Api.UnknownChars.Refuse,
+        UnknownCharPolicy.Skip => Api.UnknownChars.Skip,
+        _ => throw new ArgumentOutOfRangeException(nameof(policy), policy, "no proto value for this policy"),
     };
 
     public static Api.GenerateResponse.Types.FinishReason ToProto(GenerationFinish finish) => finish switch

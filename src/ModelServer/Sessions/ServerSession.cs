@@ -52,6 +52,8 @@ public sealed class ServerSession
     public object? FedBy { get; set; }
     /// <summary>Settings and characters seen as of the last operation (each char of a Generate, each piece of a long feed), readable from any thread.</summary>
     public SamplingSettings Settings { get; set; } = SamplingSettings.Greedy;
+    /// <summary>Characters of fed text the model cannot read: refused or dropped (set at open, by Configure on the device thread; read by any).</summary>
+    public UnknownCharPolicy UnknownChars { get; set; }
     public long CharactersSeen { get; set; }
 
     public void Touch() => Interlocked.Exchange(ref _lastUsed, Time.GetTimestamp());

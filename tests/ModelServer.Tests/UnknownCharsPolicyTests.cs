@@ -1,0 +1,141 @@
+using CharRnn.Protos.V1;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>
+/// A session's policy for characters its model cannot read (UnknownChars): refused whole, as before, or dropped
+/// before feeding, the rest fed as if they were not there. The "gru" model knows only "the cat sat on the mat. ".
+/// </summary>
+[Collection(ServerCollection.Name)]
+public class UnknownCharsPolicyTests(ServerFixture server)
+{
+    private Generation.GenerationClient Client => server.Generation;
+
+    private async Task<Session> Open(UnknownChars policy, string prime = "", double temperature = 0) =>
+        await Client.OpenSessionAsync(new OpenSessionRequest
+        {
+            ModelName = "gru", Prime = prime, UnknownChars = policy, Sampling = new SamplingSettings { Seed = 1, Temperature = temperature },
+        });
+
+    private async Task<Session> Info(string id) => await Client.GetSessionAsync(new GetSessionRequest { SessionId = id });
+
+    [Fact]
+    public async Task Refuse_and_unset_refuse_an_emoji_as_before_and_feed_nothing()
+    {
+        foreach (var policy in new[] { UnknownChars.Unspecified, UnknownChars.Refuse })
+        {
+            var s = await Open(policy, prime: "the ");
+            Assert.Equal(UnknownChars.Refuse, s.UnknownChars); // the effective policy, never unspecified
+            var e = await Calls.Fails(() => Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "the 😀cat" }).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+            Assert.StartsWith("text: ", e.Status.Detail);
+            Assert.Contains("U+1F600", e.Status.Detail);
+            Assert.Equal(4, (await Info(s.Id)).CharactersSeen);
+        }
+    }
+
+    [Fact]
+    public async Task Skip_feeds_the_text_without_the_unknown_chars_leaving_the_state_of_the_cleaned_text()
+    {
+        var skipping = await Open(UnknownChars.Skip);
+        Assert.Equal(UnknownChars.Skip, skipping.UnknownChars);
+        var plain = await Open(UnknownChars.Refuse);
+        var fed = await Client.FeedAsync(new FeedRequest { SessionId = skipping.Id, Text = "the 😀cat “sat” on Zthe\0 ", TopAlternatives = 3 });
+        var clean = await Client.FeedAsync(new FeedRequest { SessionId = plain.Id, Text = "the cat sat on the ", TopAlternatives = 3 });
+
+        Assert.Equal(5, fed.UnknownCharsSkipped); // 😀, the curly quotes, Z and the padding NUL
+        Assert.Equal(0, clean.UnknownCharsSkipped);
+        Assert.Equal(19, fed.CharactersScored);
+        Assert.Equal(19, fed.CharactersSeen);
+        Assert.Equal(19, (await Info(skipping.Id)).CharactersSeen);
+        Assert.Equal(clean.Loss, fed.Loss, 6);
+        Assert.Equal(clean.Accuracy, fed.Accuracy, 6);
+        Assert.Equal(clean.Next.Select(a => a.Text), fed.Next.Select(a => a.Text));
+        Assert.Equal(clean.Next.Select(a => a.Probability), fed.Next.Select(a => a.Probability));
+        Assert.Equal(await Client.Generate(plain.Id, 30), await Client.Generate(skipping.Id, 30)); // greedy: the same state
+    }
+
+    [Fact]
+    public async Task Under_skip_a_text_of_unknown_chars_alone_feeds_nothing_and_is_no_error()
+    {
+        var s = await Open(UnknownChars.Skip, prime: "the c");
+        var fed = await Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "😀ZZ" });
+        Assert.Equal((3, 0L, 5L, 0.0), (fed.UnknownCharsSkipped, fed.CharactersScored, fed.CharactersSeen, fed.Loss));
+    }
+
+    [Fact]
+    public async Task Configure_switches_the_policy_only_when_it_is_set_and_refuses_a_value_it_does_not_know()
+    {
+        var s = await Open(UnknownChars.Refuse);
+        var configured = await Client.ConfigureAsync(new ConfigureRequest { SessionId = s.Id, UnknownChars = UnknownChars.Skip });
+        Assert.Equal(UnknownChars.Skip, configured.UnknownChars);
+        Assert.Equal(1, (await Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "the 😀" })).UnknownCharsSkipped);
+        var sampling = await Client.ConfigureAsync(new ConfigureRequest { SessionId = s.Id, Sampling = new SamplingSettings { Temperature = 0.5 } });
+        Assert.Equal(UnknownChars.Skip, sampling.UnknownChars); // unset: kept
+        Assert.Equal(UnknownChars.Skip, (await Info(s.Id)).UnknownChars);
+
+        var bad = await Calls.Fails(() => Client.ConfigureAsync(new ConfigureRequest { SessionId = s.Id, UnknownChars = (UnknownChars)7 }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, bad.StatusCode);
+        Assert.Equal("unknown_chars = 7 is not allowed; use UNKNOWN_CHARS_REFUSE (1) or UNKNOWN_CHARS_SKIP (2) (0, unset: refuse).", bad.Status.Detail);
+        Assert.Equal(UnknownChars.Skip, (await Info(s.Id)).UnknownChars);
+        var badOpen = await Calls.Fails(() => Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", UnknownChars = (UnknownChars)3 }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, badOpen.StatusCode);
+
+        Assert.Equal(UnknownChars.Refuse, (await Client.ConfigureAsync(new ConfigureRequest { SessionId = s.Id, UnknownChars = UnknownChars.Unspecified })).UnknownChars);
+        Assert.Equal(StatusCode.InvalidArgument, (await Calls.Fails(() => Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "the 😀" }).ResponseAsync)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_fork_keeps_the_policy_and_a_reset_keeps_it_too()
+    {
+        var s = await Open(UnknownChars.Skip, prime: "the ");
+        var fork = await Client.ForkAsync(new ForkRequest { SessionId = s.Id });
+        Assert.Equal(UnknownChars.Skip, fork.UnknownChars);
+        Assert.Equal(1, (await Client.FeedAsync(new FeedRequest { SessionId = fork.Id, Text = "c😀at" })).UnknownCharsSkipped);
+        Assert.Equal(UnknownChars.Skip, (await Client.ResetAsync(new ResetRequest { SessionId = s.Id })).UnknownChars);
+        var refusing = await Client.ForkAsync(new ForkRequest { SessionId = (await Open(UnknownChars.Refuse)).Id });
+        Assert.Equal(UnknownChars.Refuse, refusing.UnknownChars);
+    }
+
+    [Fact]
+    public async Task Primes_under_skip_are_fed_without_their_unknown_chars_and_generate_says_how_many_on_its_first_message()
+    {
+        var opened = await Open(UnknownChars.Skip, prime: "the 😀cat ");
+        Assert.Equal(8, opened.CharactersSeen);
+        var plain = await Open(UnknownChars.Refuse, prime: "the cat ");
+
+        using var call = Client.Generate(new GenerateRequest { SessionId = opened.Id, Prime = "s✓at ✓on", MaxChars = 12 });
+        var messages = new List<GenerateResponse>();
+        await foreach (var m in call.ResponseStream.ReadAllAsync()) messages.Add(m);
+        Assert.Equal(2, messages[0].PrimeUnknownCharsSkipped);
+        Assert.All(messages.Skip(1), m => Assert.Equal(0, m.PrimeUnknownCharsSkipped));
+        Assert.Equal(8 + 6 + 12, messages[^1].CharactersSeen);
+
+        using var expected = Client.Generate(new GenerateRequest { SessionId = plain.Id, Prime = "sat on", MaxChars = 12 });
+        var text = new System.Text.StringBuilder();
+        await foreach (var m in expected.ResponseStream.ReadAllAsync()) { text.Append(m.Text); Assert.Equal(0, m.PrimeUnknownCharsSkipped); }
+        Assert.Equal(text.ToString(), string.Concat(messages.Select(m => m.Text)));
+    }
+
+    [Fact]
+    public async Task Interact_under_skip_feeds_the_typed_text_without_an_emoji_and_says_so_on_the_prediction()
+    {
+        var s = await Open(UnknownChars.Skip);
+        using var call = Client.Interact();
+        await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "the 😀c", PredictChars = 4 });
+        var first = new List<InteractResponse>();
+        while (first.Count == 0 || !first[^1].Done)
+        {
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            first.Add(call.ResponseStream.Current);
+        }
+        await call.RequestStream.CompleteAsync();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+        Assert.Equal(1, first[0].UnknownCharsSkipped);
+        Assert.All(first.Skip(1), m => Assert.Equal(0, m.UnknownCharsSkipped));
+        Assert.Equal(5, (await Info(s.Id)).CharactersSeen);
+        var check = await Open(UnknownChars.Refuse, prime: "the c");
+        Assert.Equal(await Client.Generate(check.Id, 4), string.Concat(first.Select(m => m.Text)));
+    }
+}
