@@ -850,6 +850,41 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Unknown_skip_on_use_or_set_drops_what_the_model_cannot_read_and_says_how_many()
+    {
+        await Runner.RunLineAsync("use gru t=0 unknown=skip");
+        Assert.Equal(UnknownChars.Skip, Runner.Session!.UnknownChars);
+        Assert.EndsWith("unknown=skip", _output.Lines.Last());
+        await Runner.RunLineAsync("feed \"the 😀cat\"");
+        Assert.Empty(_output.Errors);
+        Assert.StartsWith("fed 7 chars (7 in the session) · 1 unknown char(s) of the text skipped · ", _output.Lines.Last());
+        await Runner.RunLineAsync("gen 5 \"✓ sat\"");
+        Assert.Empty(_output.Errors);
+        Assert.Equal("generated 5 chars · 1 unknown char(s) of the prime skipped", _output.Lines.Last());
+        await Runner.RunLineAsync("fork; set unknown=refuse");
+        Assert.Equal(UnknownChars.Refuse, Runner.Session!.UnknownChars);
+        Assert.DoesNotContain("unknown=", _output.Lines.Last());
+        await Runner.RunLineAsync("feed \"😀\"");
+        Assert.Contains(_output.Errors, e => e.StartsWith("text: ", StringComparison.Ordinal) && e.Contains("U+1F600", StringComparison.Ordinal));
+        await Runner.RunLineAsync("back; set");
+        Assert.EndsWith("unknown=skip", _output.Lines.Last()); // the original's policy, not the fork's
+        var info = await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = Runner.Session!.Id });
+        Assert.Equal(UnknownChars.Skip, info.UnknownChars);
+        await Refused("set unknown=drop", "unknown=drop is not allowed; use unknown=skip");
+        Assert.Equal(["skip", "refuse"], CommandCatalog.KnownValues("use", "unknown"));
+    }
+
+    [Fact]
+    public async Task Unknown_set_without_a_session_is_kept_for_the_next_use()
+    {
+        await Runner.RunLineAsync("set unknown=skip; use gru");
+        Assert.Empty(_output.Errors);
+        Assert.Equal(UnknownChars.Skip, Runner.Session!.UnknownChars);
+        await Runner.RunLineAsync("use gru unknown=refuse");
+        Assert.Equal(UnknownChars.Refuse, Runner.Session!.UnknownChars);
+    }
+
+    [Fact]
     public async Task Reset_and_fork_on_a_lost_session_reopen_it()
     {
         await Runner.RunLineAsync("use gru");

@@ -53,6 +53,19 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
     }
 
     [Fact]
+    public async Task The_typing_session_skips_what_its_model_cannot_read_so_a_char_let_through_does_not_end_the_stream()
+    {
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        typing.Type("gru", "the c");
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "the first prediction");
+        var info = await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = typing.SessionId! });
+        Assert.Equal(UnknownChars.Skip, info.UnknownChars);
+        // What the view-model's own filter would let through (a vocabulary read before the model changed) is dropped by the server.
+        var fed = await fixture.Client.Generation.FeedAsync(new FeedRequest { SessionId = typing.SessionId!, Text = "😀" });
+        Assert.Equal((1, 5L), (fed.UnknownCharsSkipped, fed.CharactersSeen));
+    }
+
+    [Fact]
     public async Task A_failed_start_leaves_no_prediction_of_the_session_before_it()
     {
         await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };

@@ -21,6 +21,9 @@ public static class CommandCatalog
     public static readonly IReadOnlyDictionary<string, string> TrainingAliases =
         new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase) { ["steps"] = "max_steps", ["budget"] = "time_budget", ["lowercase"] = "lower" };
 
+    /// <summary>unknown=: what a session does with fed text holding characters its model cannot read.</summary>
+    public static readonly string[] UnknownCharsValues = ["skip", "refuse"];
+
     /// <summary>The words Tab offers for a yes/no key (the REPL also takes yes/no, on/off and 1/0).</summary>
     public static readonly string[] YesNo = ["true", "false"];
 
@@ -36,6 +39,7 @@ public static class CommandCatalog
         ("export", "checkpoint") => ["best", "last"],
         ("import", "shared") => YesNo,
         ("set", "seed") => ["random"],
+        ("use" or "set", "unknown") => UnknownCharsValues,
         _ => [],
     };
 
@@ -59,14 +63,18 @@ public static class CommandCatalog
         new("attach", "attach JOB|MODEL [from=STEP]", "Watch a training job from a step on (your own; with an admin key, anyone's).", ArgumentKind.Job, ["from"], Words: 1),
         new("detach", "detach", "Stop watching the current job (it keeps training)."),
         new("stop", "stop [JOB|MODEL]", "Stop a job (by id, or its model's name); a running job saves a checkpoint first.", ArgumentKind.Job, Words: 1),
-        new("use", "use MODEL [t=0.8] [k=N] [p=X] [seed=N]", "Open a generation session on a model.", ArgumentKind.Model, SamplingKeys, Words: 1),
+        new("use", "use MODEL [t=0.8] [k=N] [p=X] [seed=N] [unknown=skip|refuse]",
+            "Open a generation session on a model; unknown=skip drops the characters it cannot read from what gen and feed send, instead of refusing the text.",
+            ArgumentKind.Model, [.. SamplingKeys, "unknown"], Words: 1),
         new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime.",
             ArgumentKind.None, [.. SamplingKeys, "stop"], Words: null),
         new("feed", "feed \"TEXT\"", "Advance the session over text without generating; says how well the model predicted it (nats and bits per char, perplexity, top-1).", Words: null),
         new("fork", "fork", "Continue in a copy of the session's state and random sequence (the original is kept; set seed=N for other text)."),
         new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),
-        new("set", "set [t=X] [k=N] [p=X] [seed=N|random]", "Change sampling: temperature, top-k, top-p, seed (kept for the models you use next; seed=random lets each draw its own).", ArgumentKind.None, SamplingKeys),
+        new("set", "set [t=X] [k=N] [p=X] [seed=N|random] [unknown=skip|refuse]",
+            "Change sampling: temperature, top-k, top-p, seed (kept for the models you use next; seed=random lets each draw its own); unknown=skip drops characters the model cannot read from fed text, unknown=refuse (the default) refuses such text.",
+            ArgumentKind.None, [.. SamplingKeys, "unknown"]),
         new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
         new("delete", "delete MODEL", "Delete a model from the server (at the prompt, the same delete again within 2 minutes confirms it; --exec deletes at once).", ArgumentKind.Model, Words: 1),
         new("share", "share MODEL [off]", "Let every key on the server list a model and generate from it, read-only (off: yours alone again).", ArgumentKind.Model, Words: 2),

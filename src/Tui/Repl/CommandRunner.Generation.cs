@@ -15,13 +15,16 @@ public sealed partial class CommandRunner
         var start = _sampling.Clone();
         if (!_seedChosen) start.ClearSeed();
         // Opened before the old sessions close: a typo in the name or a refused setting leaves the session in use as it was.
-        var opened = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = await SamplingFrom(c, start, ct) }, cancellationToken: ct);
+        var unknown = UnknownCharsFrom(c) ?? _unknownChars;
+        var opened = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = await SamplingFrom(c, start, ct), UnknownChars = unknown },
+            cancellationToken: ct);
         NoteSeed(c);
         await CloseAll(CancellationToken.None);
         Session = opened;
         _sampling = Session.Sampling.Clone();
+        _unknownChars = unknown;
         output.SessionChanged(Session);
-        output.Line($"using {model} ({Session.Architecture}) · {Describe(_sampling)}");
+        output.Line($"using {model} ({Session.Architecture}) · {Describe(_sampling)}{UnknownCharsNote}");
     }
 
     /// <summary>What every command that needs a session says without one (gen, feed, fork, reset, compare).</summary>
@@ -41,15 +44,16 @@ public sealed partial class CommandRunner
         // A prime longer than the server takes in one call goes in pieces, as `charrnn generate` reads any length:
         // all but the last fed, the last sent with the request (and shown as its prime).
         var pieces = await InServerPieces(prime, ct);
+        var skipped = 0; // the prime's chars the session's unknown=skip dropped
         foreach (var piece in pieces[..^1])
-            await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct);
+            skipped += (await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct)).UnknownCharsSkipped;
         prime = pieces[^1];
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
-        var (chars, stopped) = (0, false);
-        await Stoppable(ct, async stop => (chars, stopped) = await Stream(0, session.ModelName, request, stop));
+        var (chars, stopped, primeSkipped) = (0, false, 0);
+        await Stoppable(ct, async stop => (chars, stopped, primeSkipped) = await Stream(0, session.ModelName, request, stop));
         // How it ended, as a stop by Esc says "stopped" (interactive: headless, the text alone goes to stdout).
         if (interactive)
-            output.Line(stopped ? $"generated {chars} chars, up to stop={CommandParser.Quote(request.Stop)}" : $"generated {chars} chars");
+            output.Line((stopped ? $"generated {chars} chars, up to stop={CommandParser.Quote(request.Stop)}" : $"generated {chars} chars") + SkippedNote(skipped + primeSkipped, "of the prime"));
     }
 
     /// <summary>
@@ -115,19 +119,21 @@ public sealed partial class CommandRunner
     private sealed class LineStopped : Exception;
 
     /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
-    /// <returns>The chars generated, and whether the text ended at the request's stop string before its count.</returns>
-    private async Task<(int Chars, bool AtStop)> Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
+    /// <returns>The chars generated, whether the text ended at the request's stop string before its count, and the prime's chars the session's unknown=skip dropped.</returns>
+    private async Task<(int Chars, bool AtStop, int PrimeSkipped)> Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
     {
         output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
         var chars = 0;
         var atStop = false;
+        var primeSkipped = 0;
         void Add(GenerateResponse piece)
         {
             output.Generated(pane, piece.Text, piece.Probability);
             chars += piece.Text.EnumerateRunes().Count();
             atStop = piece.FinishReason == GenerateResponse.Types.FinishReason.Stop;
+            primeSkipped += piece.PrimeUnknownCharsSkipped;
         }
-        (int, bool) Result() => (chars, atStop);
+        (int, bool, int) Result() => (chars, atStop, primeSkipped);
         try
         {
             using var call = client.Generation.Generate(request, cancellationToken: ct);
@@ -140,7 +146,7 @@ public sealed partial class CommandRunner
             await ReopenSession(null, ct);
             request.SessionId = Session!.Id;
             output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
-            (chars, atStop) = (0, false);
+            (chars, atStop, primeSkipped) = (0, false, 0);
             using var call = client.Generation.Generate(request, cancellationToken: ct);
             await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) Add(piece);
             return Result();
@@ -189,16 +195,17 @@ public sealed partial class CommandRunner
             response = await client.Generation.FeedAsync(Piece(0), cancellationToken: ct);
         }
         // Each call scores its own piece: the text's score is their sum, weighted by the chars each scored.
-        var (lossSum, correct, scored) = (0.0, 0.0, 0L);
+        var (lossSum, correct, scored, skipped) = (0.0, 0.0, 0L, 0);
         for (var i = 0; ; i++)
         {
             (lossSum, correct, scored) = (lossSum + response.Loss * response.CharactersScored, correct + response.Accuracy * response.CharactersScored, scored + response.CharactersScored);
+            skipped += response.UnknownCharsSkipped;
             if (i + 1 == pieces.Count) break;
             response = await client.Generation.FeedAsync(Piece(i + 1), cancellationToken: ct);
         }
         var next = string.Join("  ", response.Next.Select(a => $"{VisibleText.Character(a.Text)} {a.Probability:P0}"));
         var score = scored > 0 ? " · " + PredictionScoreText.Describe(lossSum / scored, correct / scored) : "";
-        output.Line($"fed {text.EnumerateRunes().Count()} chars ({response.CharactersSeen} in the session){score}; next: {next}");
+        output.Line($"fed {text.EnumerateRunes().Count() - skipped} chars ({response.CharactersSeen} in the session){SkippedNote(skipped, "of the text")}{score}; next: {next}");
     }
 
     private async Task Fork(CancellationToken ct)
@@ -223,6 +230,7 @@ public sealed partial class CommandRunner
         await CloseQuietly(Session, ct);
         Session = _forks.Pop();
         if (Session.Sampling is { } kept) _sampling = kept.Clone(); // the original's settings, not the fork's
+        _unknownChars = Session.UnknownChars == UnknownChars.Skip ? UnknownChars.Skip : UnknownChars.Refuse; // and its policy (a set in the fork changed the fork's)
         output.SessionChanged(Session, "back from the fork");
         output.Line("back to the session before the fork");
     }
@@ -244,19 +252,24 @@ public sealed partial class CommandRunner
 
     private async Task Set(Command c, CancellationToken ct)
     {
-        if (!HasSampling(c)) { output.Line(Describe(_sampling)); return; }
+        var unknown = UnknownCharsFrom(c);
+        if (!HasSampling(c) && unknown == null) { output.Line(Describe(_sampling) + UnknownCharsNote); return; }
         var settings = await SamplingFrom(c, _sampling, ct);
-        if (Session != null) await Configure(SeedOnlyIfGiven(c, settings), ct);
+        if (Session != null) await Configure(SeedOnlyIfGiven(c, settings), ct, unknown);
         else _sampling = settings;
+        _unknownChars = unknown ?? _unknownChars;
         NoteSeed(c);
-        output.Line(Describe(_sampling));
+        output.Line(Describe(_sampling) + UnknownCharsNote);
     }
 
-    private async Task Configure(SamplingSettings settings, CancellationToken ct)
+    /// <param name="unknown">The session's unknown-character policy to set; null keeps it.</param>
+    private async Task Configure(SamplingSettings settings, CancellationToken ct, UnknownChars? unknown = null)
     {
         try
         {
-            Session = await client.Generation.ConfigureAsync(new ConfigureRequest { SessionId = Session!.Id, Sampling = settings }, cancellationToken: ct);
+            var request = new ConfigureRequest { SessionId = Session!.Id, Sampling = settings };
+            if (unknown is { } policy) request.UnknownChars = policy;
+            Session = await client.Generation.ConfigureAsync(request, cancellationToken: ct);
             output.SessionChanged(Session);
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && Session != null)
@@ -279,7 +292,8 @@ public sealed partial class CommandRunner
             settings = _sampling.Clone();
             if (!_seedChosen) settings.ClearSeed();
         }
-        Session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = Session!.ModelName, Sampling = settings }, cancellationToken: ct);
+        Session = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = Session!.ModelName, Sampling = settings, UnknownChars = _unknownChars },
+            cancellationToken: ct);
         _sampling = Session.Sampling.Clone();
         output.SessionChanged(Session);
     }
@@ -304,8 +318,8 @@ public sealed partial class CommandRunner
         Session? left = null, right = null;
         try
         {
-            left = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = session.ModelName, Sampling = _sampling }, cancellationToken: ct);
-            right = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = otherModel, Sampling = otherSampling }, cancellationToken: ct);
+            left = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = session.ModelName, Sampling = _sampling, UnknownChars = _unknownChars }, cancellationToken: ct);
+            right = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = otherModel, Sampling = otherSampling, UnknownChars = _unknownChars }, cancellationToken: ct);
             var (l, r) = (left, right);
             await Stoppable(ct, stop => Task.WhenAll(
                 Stream(0, $"{session.ModelName} {Describe(_sampling)}", new GenerateRequest { SessionId = l.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop),

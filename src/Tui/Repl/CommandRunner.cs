@@ -22,6 +22,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     private ListArchitecturesResponse? _architectures;
     private Limits? _limits;
     private bool _seedChosen; // the user asked for a seed (seed=): new sessions keep it
+    private UnknownChars _unknownChars = UnknownChars.Refuse; // unknown=: the sessions this REPL opens refuse or skip what their model cannot read
     private readonly CancellationTokenSource _lifetime = new();
     private Task _lineInFlight = Task.CompletedTask;
     // Cancelled (and replaced) by Esc and by each newly typed line: it stops the generations of the
@@ -288,6 +289,22 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         if (!primeInPieces && limits.MaxPrimeChars > 0 && prime.EnumerateRunes().Count() is var length && length > limits.MaxPrimeChars)
             throw new CommandException($"The prime has {length:N0} characters; this server takes at most {limits.MaxPrimeChars:N0} (its max_prime_chars).");
     }
+
+    /// <summary>unknown=skip|refuse from a command, or null when it has none.</summary>
+    private static UnknownChars? UnknownCharsFrom(Command c) => c.Option("unknown") switch
+    {
+        null => null,
+        var v when v.Equals("skip", StringComparison.OrdinalIgnoreCase) => UnknownChars.Skip,
+        var v when v.Equals("refuse", StringComparison.OrdinalIgnoreCase) => UnknownChars.Refuse,
+        var v => throw new CommandException($"unknown={v} is not allowed; use unknown=skip (drop the characters the model cannot read from fed text) " +
+                                            "or unknown=refuse (refuse such text, naming them; the default)."),
+    };
+
+    /// <summary>What the settings line adds under unknown=skip (refuse, the default, goes unsaid).</summary>
+    private string UnknownCharsNote => _unknownChars == UnknownChars.Skip ? " unknown=skip" : "";
+
+    /// <summary>" · 2 unknown char(s) of the prime skipped", or nothing when none was.</summary>
+    private static string SkippedNote(int skipped, string ofWhat) => skipped > 0 ? $" · {skipped} unknown char(s) {ofWhat} skipped" : "";
 
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")} seed={(s.HasSeed ? s.Seed.ToString(CultureInfo.InvariantCulture) : "random")}");

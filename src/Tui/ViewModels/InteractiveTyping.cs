@@ -129,7 +129,12 @@ public sealed class InteractiveTyping : IAsyncDisposable
     private HashSet<System.Text.Rune>? _vocabulary; // null: every char is read (an unknown symbol, or a model that could not be asked)
     private bool _lowercase;
 
-    /// <summary>Opens a greedy session on the model and the stream to it.</summary>
+    /// <summary>
+    /// Opens a greedy session on the model and the stream to it. The session skips what its model cannot read
+    /// (UNKNOWN_CHARS_SKIP): <see cref="Readable"/> leaves such chars out first, to name them, but a char it lets
+    /// through (its vocabulary read before a change of the model, its case folding not quite the server's) must
+    /// not end the stream and fail every retype after it.
+    /// </summary>
     public async Task StartAsync(string model, CancellationToken cancellation = default)
     {
         await StopAsync();
@@ -137,7 +142,10 @@ public sealed class InteractiveTyping : IAsyncDisposable
         var details = await _client.Catalog.GetModelAsync(new GetModelRequest { Name = model }, cancellationToken: cancellation);
         _vocabulary = details.Vocabulary.Contains('\uFFFD') ? null : [.. details.Vocabulary.EnumerateRunes()];
         _lowercase = details.Summary.Lowercase;
-        var session = await _client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = model, Sampling = new SamplingSettings { Temperature = 0 } }, cancellationToken: cancellation);
+        var session = await _client.Generation.OpenSessionAsync(new OpenSessionRequest
+        {
+            ModelName = model, Sampling = new SamplingSettings { Temperature = 0 }, UnknownChars = UnknownChars.Skip,
+        }, cancellationToken: cancellation);
         Model = model;
         SessionId = session.Id;
         Error = null;
