@@ -65,6 +65,15 @@ public class UnknownCharsPolicyTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Skip_keeps_the_capitals_a_lowercase_model_reads_as_lowercase()
+    {
+        server.TrainOn("lower-skip", ServerFixture.TinyCorpus(), lowercase: true);
+        var s = await Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "lower-skip", UnknownChars = UnknownChars.Skip });
+        var fed = await Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "THE 😀Cat" });
+        Assert.Equal((1, 7L), (fed.UnknownCharsSkipped, fed.CharactersScored));
+    }
+
+    [Fact]
     public async Task Configure_switches_the_policy_only_when_it_is_set_and_refuses_a_value_it_does_not_know()
     {
         var s = await Open(UnknownChars.Refuse);
