@@ -274,6 +274,7 @@ public sealed partial class CommandRunner
         }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && Session != null)
         {
+            if (unknown is { } asked) _unknownChars = asked; // the new session takes the policy asked for too
             await ReopenSession(settings, ct); // the Generate tab's buttons set, then gen: both go on
         }
         _sampling = Session.Sampling.Clone();
