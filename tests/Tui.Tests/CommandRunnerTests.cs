@@ -885,18 +885,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Set_unknown_on_a_lost_session_reopens_it_with_the_policy_asked_for()
-    {
-        await Runner.RunLineAsync("use gru");
-        var lost = Runner.Session!.Id;
-        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost });
-        await Runner.RunLineAsync("set unknown=skip");
-        Assert.NotEqual(lost, Runner.Session!.Id);
-        Assert.Equal(UnknownChars.Skip, Runner.Session!.UnknownChars);
-    }
-
-    [Fact]
-    public async Task Reset_and_fork_on_a_lost_session_reopen_it()
+    public async Task Reset_fork_and_set_on_a_lost_session_reopen_it()
     {
         await Runner.RunLineAsync("use gru");
         var lost = Runner.Session!.Id;
@@ -909,6 +898,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("fork; gen 5; back; gen 5");
         Assert.Empty(_output.Errors);
         Assert.Equal(10, _output.Chars);
+        lost = Runner.Session.Id;
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = lost });
+        await Runner.RunLineAsync("set unknown=skip"); // reopened with the policy asked for
+        Assert.NotEqual(lost, Runner.Session!.Id);
+        Assert.Equal(UnknownChars.Skip, Runner.Session!.UnknownChars);
     }
 
     [Fact]
