@@ -70,7 +70,7 @@ public class PyTorchImportTests
         Assert.StartsWith("it was imported from 'model.safetensors', which holds the weights but not the optimizer state", e.Problem);
     }
 
-    private static string Imported(TempFolder dir, string arch)
+    internal static string Imported(TempFolder dir, string arch)
     {
         using var trained = Trained(dir, arch);
         var file = Path.Combine(dir.Path, "model.safetensors");

@@ -26,6 +26,8 @@ public sealed record CheckpointMetadata
     public ValidationRecord? Validation { get; init; }
     /// <summary>Where the weights came from when they were imported from a .safetensors file (charrnn import); null for a trained model.</summary>
     public ImportRecord? Imported { get; init; }
+    /// <summary>The model whose weights this one's training started from (a fine-tune); null for a model trained from its seed or imported.</summary>
+    public InitFromRecord? InitFrom { get; init; }
 
     /// <summary>The validation loss of the weights saved here, when known: <see cref="Validation"/>, or the epoch's end they were saved at.</summary>
     [System.Text.Json.Serialization.JsonIgnore] // derived, not stored

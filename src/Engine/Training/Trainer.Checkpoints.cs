@@ -136,6 +136,7 @@ public sealed partial class Trainer
             Created = Created,
             Saved = DateTimeOffset.UtcNow,
             Reason = reason,
+            InitFrom = StartedFrom,
             Validation = _currentWeightsPass is { IsDone: true } pass && pass.Result() is var (loss, accuracy) ? new ValidationRecord(Position.Step, loss, accuracy) : null,
         };
         return new Checkpoint(metadata, tensors, new Dictionary<string, byte[]> { ["optimizer"] = optimizerState.ToArray() });

@@ -9,7 +9,10 @@ using static TorchSharp.torch;
 
 namespace CharRnn.Engine.Training;
 
-/// <summary>How a trainer is made: a new model (<see cref="Create"/>) or one resumed from its checkpoint (<see cref="Resume"/>), and its optimizer's parameter groups.</summary>
+/// <summary>
+/// How a trainer is made: a new model (<see cref="Create"/>), one resumed from its checkpoint (<see cref="Resume"/>) or a
+/// new run from another model's weights (<see cref="InitFrom(string, string, TrainingOptions, Corpus, Device, string?)"/>), and its optimizer's parameter groups.
+/// </summary>
 public sealed partial class Trainer
 {
     private Trainer(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options, Vocabulary vocabulary,
@@ -113,7 +116,7 @@ public sealed partial class Trainer
             data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
             var position = meta.Position with { Finished = false };
             trainer = new Trainer(architecture, hyperParameters, options, vocabulary, model, data, meta.Corpus, device,
-                directory, position, meta.History.ToList(), meta.Created);
+                directory, position, meta.History.ToList(), meta.Created) { StartedFrom = meta.InitFrom };
             trainer.RestoreState(checkpoint, checkpointPath);
             return trainer;
         }
@@ -126,6 +129,40 @@ public sealed partial class Trainer
                 data?.Dispose();
                 model.Dispose();
             }
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A new run from the weights of <paramref name="checkpointPath"/> (karpathy's -init_from: fine-tuning on another text,
+    /// or training on with another schedule): the source's architecture, hyperparameters and vocabulary (the corpus encoded
+    /// with it, <see cref="InitFromSource.CheckCorpus"/>), a fresh optimizer, schedule and history from epoch 1, with
+    /// <paramref name="options"/> (their lowercasing and min_freq the source's). An imported model is a source too. The
+    /// caller checks what it was given against the source first (<see cref="InitFromSource.CheckGiven"/>).
+    /// </summary>
+    public static Trainer InitFrom(string checkpointPath, string sourceName, TrainingOptions options, Corpus corpus, Device device, string? directory)
+    {
+        if (directory != null && Path.GetFullPath(Path.TrimEndingDirectorySeparator(directory)) == Path.GetDirectoryName(Path.GetFullPath(checkpointPath)))
+            throw new ArgumentException($"The new model's folder '{directory}' is '{sourceName}''s own: a model started from another's weights is a new model; give it another folder or name.");
+        using var checkpoint = CheckpointFile.Read(checkpointPath);
+        var meta = checkpoint.Metadata;
+        options = InitFromSource.WithSourceText(options, meta).Validate();
+        var (architecture, hyperParameters, vocabulary, model) = TrainedModel.Build(checkpoint, checkpointPath, device.type);
+        TrainingData? data = null;
+        try
+        {
+            InitFromSource.CheckCorpus(vocabulary, corpus, sourceName);
+            CheckCheckpointFits(model, hyperParameters);
+            model.to(device);
+            data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
+            return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
+                new CorpusRecord(corpus.Name, corpus.Sha256, corpus.Length), device, directory,
+                new TrainingPosition(), [], DateTimeOffset.UtcNow) { StartedFrom = InitFromSource.Record(meta, sourceName, checkpointPath) };
+        }
+        catch
+        {
+            data?.Dispose();
+            model.Dispose();
             throw;
         }
     }

@@ -86,6 +86,8 @@ public sealed partial class Trainer : IDisposable
     public TrainingPosition Position { get; private set; }
     public List<EpochRecord> History { get; }
     public DateTimeOffset Created { get; }
+    /// <summary>The model whose weights this run started from (<see cref="InitFrom(string, string, TrainingOptions, Corpus, Device, string?)"/>), kept by its resumes; null otherwise.</summary>
+    public InitFromRecord? StartedFrom { get; private init; }
 
     /// <summary>
     /// All epochs or steps are done, or the validation loss stopped improving (<see cref="StoppedEarly"/>),
