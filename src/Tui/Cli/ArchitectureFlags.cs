@@ -48,7 +48,10 @@ internal sealed class ArchitectureFlags
     }
 
     /// <summary>The hyperparameters given as flags, checked against <paramref name="architecture"/>'s specs, over its defaults.</summary>
-    public HyperParameters Resolve(ParseResult parse, Architecture architecture)
+    public HyperParameters Resolve(ParseResult parse, Architecture architecture) => architecture.Resolve(GivenValues(parse, architecture));
+
+    /// <summary>The hyperparameters given as flags alone, each parsed by <paramref name="architecture"/>'s spec (train --init-from checks them against its source's).</summary>
+    public Dictionary<string, double> GivenValues(ParseResult parse, Architecture architecture)
     {
         var given = new Dictionary<string, double>();
         foreach (var (name, option) in HyperParameters)
@@ -59,7 +62,7 @@ internal sealed class ArchitectureFlags
                 ?? throw new ArgumentException($"{option.Name} is not a hyperparameter of {architecture.Name}; it has: {string.Join(" ", architecture.Parameters.Select(p => p.Flag))}.");
             given[name] = spec.Parse(value);
         }
-        return architecture.Resolve(given);
+        return given;
     }
 
     private static string HoldersOf(string name) =>

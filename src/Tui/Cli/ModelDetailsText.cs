@@ -23,6 +23,7 @@ public static class ModelDetailsText
         var best = double.IsFinite(meta.Position.BestValidLoss) ? $"best {Loss(meta.Position.BestValidLoss)}" : "not validated yet";
         var last = meta.ValidationOfWeights is { } weights && double.IsFinite(weights.Loss) ? $" · last {Loss(weights.Loss)}" : "";
         yield return $"  validation loss (nats/char): {best}{last}; generation uses {Path.GetFileName(m.CheckpointPath)}";
+        if (meta.InitFrom is { } from) yield return $"  {from.Describe()}";
         if (meta.Imported is { } imported)
             yield return $"  imported from {imported.File} at {imported.At.LocalDateTime:yyyy-MM-dd HH:mm}; not validated here (charrnn eval scores it)";
         if (m.Warning != null) yield return $"  warning: {m.Warning}";

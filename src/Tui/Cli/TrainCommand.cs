@@ -33,10 +33,12 @@ public static class TrainCommand
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var flags = new TrainingFlags(resuming: false);
+        var initFrom = new Option<string?>("--init-from") { Description = "Start from this model's weights (a name in --models, a model folder or a .ckpt, as generate finds it): a new model with its architecture, hyperparameters and vocabulary, " +
+            "and a fresh optimizer, schedule and history, trained on --corpus with these flags (fine-tuning; karpathy's -init_from). The architecture and the hyperparameter flags, --lower and --min-freq may be left out; given, they must be the source's.", HelpName = "model" }.NotEmpty("a model name, folder or .ckpt");
 
         var command = new Command("train", $"Train a model, showing progress (c/s: characters predicted per second; {WholeWindowReaders} read a whole window for each); Ctrl+C saves and stops. The defaults train 1 epoch at a constant lr; --recipe {TrainingRecipe.Lesson.Name} trains the lesson's LSTM with the lesson's whole schedule (2 epochs at a constant lr, SGDR over 15, a fresh SGDR over 63: 80 epochs, about an hour at 2 CPU threads; --epochs N stops sooner): {TrainingRecipe.Lesson.Command}")
         {
-            archArgument, arch, recipe, models, name, output, corpus, lower, minFreq, valFraction, seed, device, threads,
+            archArgument, arch, recipe, initFrom, models, name, output, corpus, lower, minFreq, valFraction, seed, device, threads,
         };
         foreach (var o in flags.All) command.Add(o);
         foreach (var o in hyper.Values) command.Add(o);
@@ -44,8 +46,15 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var chosenRecipe = RecipeOption.Chosen(parse, recipe);
-            var architecture = Architectures.Get(RecipeOption.ArchitectureOf(architectureFlags.Given(parse), chosenRecipe, r => r.Flags));
-            var hyperParameters = architectureFlags.Resolve(parse, architecture);
+            var source = parse.GetValue(initFrom) is { } sourceGiven ? InitFromArgument.Resolve(sourceGiven, parse.GetValue(models)!) : null;
+            if (source != null && chosenRecipe != null)
+                throw new ArgumentException($"--recipe sets an architecture and its hyperparameters, and --init-from takes them from '{source.Name}'; drop --recipe and give the training flags (--epochs, --lr, --schedule, ...).");
+            var architecture = source != null ? Architectures.Get(source.Metadata.Architecture)
+                : Architectures.Get(RecipeOption.ArchitectureOf(architectureFlags.Given(parse), chosenRecipe, r => r.Flags));
+            if (source != null)
+                InitFromSource.CheckGiven(source.Metadata, source.Name, new InitFromGiven(architectureFlags.Given(parse), architectureFlags.GivenValues(parse, architecture),
+                    parse.GetResult(lower) is { Implicit: false } ? parse.GetValue(lower) : null, parse.GetResult(minFreq) is { Implicit: false } ? parse.GetValue(minFreq) : null));
+            var hyperParameters = source != null ? architecture.Resolve(source.Metadata.HyperParameters) : architectureFlags.Resolve(parse, architecture);
             var options = new TrainingOptions
             {
                 LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
@@ -58,6 +67,7 @@ public static class TrainCommand
             if (parse.GetResult(lower) is { Implicit: false }) options = options with { Lowercase = parse.GetValue(lower) };
             if (parse.GetResult(minFreq) is { Implicit: false }) options = options with { MinFrequency = parse.GetValue(minFreq) };
             options = flags.Apply(parse, options);
+            if (source != null) options = InitFromSource.WithSourceText(options, source.Metadata);
             var folder = FolderFor(parse.GetValue(output), parse.GetResult(models) is { Implicit: false } ? parse.GetValue(models) : null, parse.GetValue(name), architecture.Name);
             // Messages name the option the folder came from.
             var folderOption = parse.GetValue(output) != null ? "--out" : parse.GetValue(name) != null ? "--name" : "--name (it defaults to the architecture's)";
@@ -71,6 +81,7 @@ public static class TrainCommand
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
             // Before the folder is made too: a stdout that cannot be written (a full disk) leaves no empty model folder.
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
+            if (source != null) Console.WriteLine($"{InitFromSource.Record(source.Metadata, source.Name, source.Checkpoint).Describe()}: its weights and vocabulary, a fresh optimizer and history");
             Console.WriteLine(TrainingSettingsLine.Of(options));
             MidCycleWarning.WriteIfAny(options, Console.Error);
             PatienceCycleWarning.WriteIfAny(options, Console.Error);
@@ -81,11 +92,13 @@ public static class TrainCommand
             if (ModelFolder.HoldsModel(folder)) // again, held: a run that held it until now may have just saved one
                 throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
             if (torchDevice.type == TorchSharp.DeviceType.CPU)
-                MemoryWarning.WriteIfTooLarge(architecture, hyperParameters, Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length, Console.Error);
+                MemoryWarning.WriteIfTooLarge(architecture, hyperParameters,
+                    source?.Metadata.Vocabulary.Symbols.Length ?? Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length, Console.Error);
             Trainer trainer;
             try
             {
-                trainer = Trainer.Create(architecture, hyperParameters, options, text, torchDevice, folder);
+                trainer = source != null ? Trainer.InitFrom(source.Checkpoint, source.Name, options, text, torchDevice, folder)
+                    : Trainer.Create(architecture, hyperParameters, options, text, torchDevice, folder);
             }
             catch
             {

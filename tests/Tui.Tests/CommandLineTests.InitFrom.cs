@@ -1,0 +1,40 @@
+using CharRnn.Engine.Checkpoints;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>charrnn train --init-from: a new model from another's weights, on another text.</summary>
+public partial class CommandLineTests
+{
+    [Fact]
+    public void Train_init_from_fine_tunes_a_model_on_another_text_and_refuses_what_differs_from_it() => InTempFolder(root =>
+    {
+        var (source, _) = TrainedOneEpoch(root);
+        var second = Path.Combine(root, "second.txt");
+        File.WriteAllText(second, TuiFixture.TinyText.Replace("cat", "mat", StringComparison.Ordinal)); // its characters, in another order
+        var models = Path.Combine(root, "models");
+        var said = Printed(["train", "--init-from", source, "--corpus", second, "--models", models, "--name", "tuned", "--epochs", "1", "--bs", "4", "--sample-chars", "0", "--threads", "1"]);
+        var sourceBest = CheckpointFile.ReadMetadata(Path.Combine(source, "best.ckpt"));
+        Assert.Contains($"started from m (best.ckpt, epoch 1, validation loss {sourceBest.ValidationOfWeights!.Loss.ToString("F4", System.Globalization.CultureInfo.InvariantCulture)}): its weights and vocabulary", said);
+        var tuned = CheckpointFile.ReadMetadata(Path.Combine(models, "tuned", "last.ckpt"));
+        Assert.Equal("stateful-gru", tuned.Architecture);
+        Assert.Equal(sourceBest.HyperParameters, tuned.HyperParameters); // n_hidden 8, n_fac 4: the source's, not the defaults
+        Assert.Equal([1], tuned.History.Select(e => e.Epoch));
+        Assert.Equal("second", tuned.Corpus.Name);
+        Assert.Equal(new InitFromRecord("m", "best.ckpt", 1, sourceBest.ValidationOfWeights.Loss), tuned.InitFrom);
+        Assert.Contains("  started from m (best.ckpt, epoch 1, validation loss ", Printed(["models", "tuned", "--models", models]));
+
+        // The source's settings, given otherwise, and a text it cannot encode: usage errors, no folder made.
+        AssertUserError(["train", "stateful-lstm", "--init-from", source, "--corpus", second, "--out", Path.Combine(root, "x"), "--threads", "1"],
+            "charrnn: architecture 'stateful-lstm' differs from 'm''s, 'stateful-gru': a model started from another's weights has its architecture");
+        AssertUserError(["train", "--init-from", source, "--corpus", second, "--out", Path.Combine(root, "x"), "--n-hidden", "16", "--threads", "1"],
+            "charrnn: --n-hidden 16 differs from 'm''s (8)");
+        AssertUserError(["train", "--init-from", source, "--corpus", second, "--out", Path.Combine(root, "x"), "--lower", "--threads", "1"],
+            "charrnn: --lower true differs from 'm''s vocabulary, which is not lowercased: lowercasing comes from the source model");
+        var unknown = Path.Combine(root, "zq.txt");
+        File.WriteAllText(unknown, TuiFixture.TinyText + "Zzz");
+        AssertUserError(["train", "--init-from", source, "--corpus", unknown, "--out", Path.Combine(root, "x"), "--threads", "1"],
+            "charrnn: Corpus 'zq' has 2 character(s) that 'm''s vocabulary does not know: 'Z' (U+005A), 'z' (U+007A).");
+        Assert.False(Directory.Exists(Path.Combine(root, "x")));
+        AssertUserError(["train", "--init-from", "nothing", "--corpus", second, "--models", models, "--threads", "1"], "charrnn: No model 'nothing'");
+    });
+}
