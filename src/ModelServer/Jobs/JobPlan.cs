@@ -27,6 +27,10 @@ public sealed record JobPlan(
     /// </summary>
     public long? CorpusChangesSeen { get; init; }
 
+    /// <summary>A new model started from another's weights (StartJobRequest.init_from): the source's name and the checkpoint read; null otherwise.</summary>
+    public string? InitFromModel { get; init; }
+    public string? InitFromCheckpoint { get; init; }
+
     public static JobPlan NewModel(string modelName, string folder, Corpus corpus, bool uploadedCorpus, string corpusName,
         Architecture architecture, HyperParameters hyperParameters, TrainingOptions options) =>
         new(modelName, folder, corpus, uploadedCorpus, architecture, hyperParameters, options, null, null, corpusName);

@@ -49,7 +49,10 @@ public sealed partial class JobQueue
                     if (record.Plan.Resume) throw new InvalidDataException($"its model's {Trainer.LastCheckpoint} is gone");
                     var architecture = Architectures.Get(record.Plan.Architecture ?? throw new InvalidDataException("no architecture recorded"));
                     plan = JobPlan.NewModel(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, record.Plan.CorpusName, architecture,
-                        architecture.Resolve(record.Plan.HyperParameters), options);
+                        architecture.Resolve(record.Plan.HyperParameters), options) with
+                    {
+                        InitFromModel = record.Plan.InitFromModel, InitFromCheckpoint = record.Plan.InitFromCheckpoint,
+                    };
                 }
                 var (history, nextSequence) = journal.History(record.Id);
                 var resumesFrom = resume ? CheckpointFile.ReadMetadata(checkpoint).Position.Step : 0;

@@ -275,6 +275,7 @@ public sealed partial class JobQueue
         {
             trainer = plan.ResumeCheckpoint is { } checkpoint
                 ? Trainer.Resume(checkpoint, plan.Corpus, device, plan.Folder, _ => plan.ResumeOptions!)
+                : plan.InitFromCheckpoint is { } source ? Trainer.InitFrom(source, plan.InitFromModel!, plan.Options!, plan.Corpus, device, plan.Folder)
                 : Trainer.Create(plan.Architecture!, plan.HyperParameters!, plan.Options!, plan.Corpus, device, plan.Folder);
         }
         catch
@@ -428,7 +429,10 @@ public sealed partial class JobQueue
     {
         var plan = job.RunnablePlan;
         var recordPlan = new JobRecordPlan(plan.Architecture?.Name ?? (job.Architecture is "" ? null : job.Architecture), plan.HyperParameters?.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
-            plan.Options ?? plan.ResumeOptions!, plan.CorpusName, plan.UploadedCorpus, plan.ResumeCheckpoint != null);
+            plan.Options ?? plan.ResumeOptions!, plan.CorpusName, plan.UploadedCorpus, plan.ResumeCheckpoint != null)
+        {
+            InitFromModel = plan.InitFromModel, InitFromCheckpoint = plan.InitFromCheckpoint,
+        };
         return new JobRecord(job.Id, job.Owner, job.ModelName, state, recordPlan, job.Created, null, null, "", job.Step, job.TotalSteps, null, KeyHash: job.KeyHash);
     }
 

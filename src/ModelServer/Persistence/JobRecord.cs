@@ -11,4 +11,9 @@ public sealed record JobRecord(
 
 /// <summary>What a job trains: a new model (architecture, hyperparameters) or a resumed one, with its effective options.</summary>
 public sealed record JobRecordPlan(string? Architecture, Dictionary<string, double>? HyperParameters, Engine.Training.TrainingOptions Options,
-    string CorpusName, bool UploadedCorpus, bool Resume);
+    string CorpusName, bool UploadedCorpus, bool Resume)
+{
+    /// <summary>A new model started from another's weights (StartJobRequest.init_from): the source's name and checkpoint; null otherwise (and in rows stored before it).</summary>
+    public string? InitFromModel { get; init; }
+    public string? InitFromCheckpoint { get; init; }
+}

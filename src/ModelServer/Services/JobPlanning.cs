@@ -31,8 +31,65 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
                 ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can resume it."
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can resume it.");
         }
-        return request.Resume ? PlanResume(request, name, caller) : PlanNew(request, name, caller);
+        if (request.Resume && request.InitFrom != "")
+            throw ServerException.Invalid($"init_from and resume are exclusive: resume continues model '{name}', init_from starts a new model from '{Echo.Of(request.InitFrom)}''s weights; send one.", field: "init_from");
+        return request.Resume ? PlanResume(request, name, caller)
+            : request.InitFrom != "" ? PlanInitFrom(request, name, caller)
+            : PlanNew(request, name, caller);
     }
+
+    /// <summary>
+    /// A new model from another's weights (init_from): the source the caller can read, as OpenSession finds it (best.ckpt, else last.ckpt);
+    /// its architecture, hyperparameters and vocabulary, the request's checked against them (<see cref="InitFromSource"/>); the request's options.
+    /// </summary>
+    private JobPlan PlanInitFrom(Api.StartJobRequest request, string name, Caller caller)
+    {
+        ModelNames.ValidateNew(name);
+        var sourceName = ModelNames.Validate(request.InitFrom, "init_from");
+        if (!models.CanRead(sourceName, caller) || !models.Exists(sourceName))
+            throw models.NoModelFor(sourceName, caller);
+        if (models.TakenName(name) is { } taken)
+            throw ServerException.Exists(ModelNames.TakenMessage(name, taken, models.CanWrite(taken, caller)));
+        string checkpoint;
+        CheckpointMetadata meta;
+        Architecture architecture;
+        HyperParameters hyperParameters;
+        try
+        {
+            checkpoint = ModelFolder.CheckpointForGeneration(models.FolderOf(sourceName));
+            meta = CheckpointFile.ReadMetadata(checkpoint);
+            architecture = Architectures.Get(meta.Architecture);
+            hyperParameters = architecture.Resolve(meta.HyperParameters);
+        }
+        catch (Exception e) when (e is CheckpointException or ArgumentException)
+        {
+            throw ServerException.Precondition($"Model '{sourceName}' cannot be started from: {e.Message}");
+        }
+        var options = ProtoMapper.Apply(request.Options, new TrainingOptions
+        {
+            LearningRate = LayerGroupValues.All(architecture.DefaultLearningRate),
+            WeightDecay = LayerGroupValues.All(architecture.DefaultWeightDecay),
+        }, limits.MaxEpochs);
+        var given = new InitFromGiven(request.Architecture is "" ? null : request.Architecture, request.Hyperparameters,
+            request.Options?.HasLowercase == true ? request.Options.Lowercase : null, request.Options?.HasMinFreq == true ? request.Options.MinFreq : null);
+        try { InitFromSource.CheckGiven(meta, sourceName, given); }
+        catch (ArgumentException e) { throw ServerException.Invalid(e.Message); }
+        options = InitFromSource.WithSourceText(options, meta);
+        CheckEpochs(options);
+        options = WithJobTimeCap(options);
+        var (corpus, uploaded) = Corpus(request, caller);
+        CheckFits(architecture, hyperParameters, options, corpus);
+        try { InitFromSource.CheckCorpus(meta.Vocabulary.ToVocabulary(), corpus, sourceName); }
+        catch (ArgumentException e) { throw ServerException.Invalid(e.Message, field: uploaded ? "corpus_text" : "corpus_name"); }
+        CheckMemory(architecture, hyperParameters, meta.Vocabulary.Symbols.Length, corpus);
+        return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded, CorpusNameOf(request, uploaded), architecture, hyperParameters, options) with
+        {
+            InitFromModel = sourceName, InitFromCheckpoint = checkpoint,
+        };
+    }
+
+    private static string CorpusNameOf(Api.StartJobRequest request, bool uploaded) =>
+        uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName;
 
     /// <summary>
     /// Names a hyperparameter cap as it can be found and set: no Limits field holds it (ListArchitectures gives it
@@ -82,9 +139,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             throw ServerException.Invalid($"{(uploaded ? "corpus_text" : $"Corpus '{corpus.Name}'")} holds only NUL characters, which stand for padding, not text: there is nothing to learn.",
                 field: uploaded ? "corpus_text" : "corpus_name");
         CheckMemory(architecture, hyperParameters, vocabulary.Size, corpus);
-        return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded,
-            uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName,
-            architecture, hyperParameters, options);
+        return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded, CorpusNameOf(request, uploaded), architecture, hyperParameters, options);
     }
 
     private JobPlan PlanResume(Api.StartJobRequest request, string name, Caller caller)

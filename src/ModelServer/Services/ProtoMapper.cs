@@ -134,6 +134,11 @@ public static partial class ProtoMapper
         };
         details.Hyperparameters.Add(meta.HyperParameters);
         details.History.AddRange(meta.History.Select(ToProto));
+        if (meta.InitFrom is { } from)
+        {
+            details.InitFrom = new Api.InitFrom { Model = from.Model, Checkpoint = from.Checkpoint, Epoch = from.Epoch };
+            if (from.ValidLoss is { } loss) details.InitFrom.ValidLoss = loss;
+        }
         return details;
     }
 

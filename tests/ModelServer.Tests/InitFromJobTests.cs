@@ -1,0 +1,82 @@
+using CharRnn.Protos.V1;
+using Grpc.Core;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>StartJobRequest.init_from: a new model from the weights of a model the key can read.</summary>
+public class InitFromJobTests(KeyedServer keyed) : IClassFixture<KeyedServer>
+{
+    /// <summary>Tiny's characters in another order: a text the source's vocabulary encodes.</summary>
+    private static readonly string Second = ServerFixture.TinyText.Replace("cat", "mat", StringComparison.Ordinal);
+
+    private static StartJobRequest Trained(string name) => new()
+    {
+        ModelName = name, Architecture = "stateful-gru", CorpusName = "tiny",
+        Options = new Protos.V1.TrainingOptions { MaxSteps = 3, Epochs = 1, SampleChars = 0 },
+        Hyperparameters = { ["n_hidden"] = 16, ["bs"] = 8 },
+    };
+
+    private static StartJobRequest FineTune(string name, string source, string text) => new()
+    {
+        ModelName = name, InitFrom = source, CorpusText = text,
+        Options = new Protos.V1.TrainingOptions { MaxSteps = 2, Epochs = 1, SampleChars = 0 },
+    };
+
+    private static async Task<RpcException> Refused(StatusCode code, Func<Task> call)
+    {
+        var e = await Calls.Fails(call);
+        Assert.Equal(code, e.StatusCode);
+        return e;
+    }
+
+    [Fact]
+    public async Task A_shared_model_of_another_key_is_a_source_and_the_new_model_says_where_it_started()
+    {
+        await keyed.AsAlice.Training.Train(Trained("if-shared")).Events();
+        await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "if-shared", Shared = true });
+        var source = await keyed.AsBob.Catalog.GetModelAsync(new GetModelRequest { Name = "if-shared" });
+
+        var checkedJob = await keyed.AsBob.Training.CheckJobAsync(FineTune("if-tuned", "if-shared", Second));
+        Assert.Equal("stateful-gru", checkedJob.Architecture);
+        var events = await keyed.AsBob.Training.Train(FineTune("if-tuned", "if-shared", Second)).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+
+        var tuned = await keyed.AsBob.Catalog.GetModelAsync(new GetModelRequest { Name = "if-tuned" });
+        Assert.Equal("bob", tuned.Summary.Owner);
+        Assert.Equal(source.Hyperparameters, tuned.Hyperparameters); // n_hidden 16: the source's, not the default
+        Assert.Equal(source.Vocabulary, tuned.Vocabulary);
+        Assert.Equal(2, tuned.Summary.StepsTrained); // its own steps from 0, not the source's 3 and 2 more
+        Assert.Equal("upload", tuned.Summary.CorpusName);
+        Assert.Equal("if-shared", tuned.InitFrom.Model);
+        Assert.Equal(source.Checkpoint, tuned.InitFrom.Checkpoint);
+        Assert.Equal(source.Summary.EpochsTrained, tuned.InitFrom.Epoch);
+        Assert.False((await keyed.AsBob.Catalog.GetModelAsync(new GetModelRequest { Name = "if-shared" })).InitFrom != null); // the source is unchanged
+    }
+
+    [Fact]
+    public async Task Another_keys_private_model_is_not_found_and_what_differs_from_the_source_is_refused()
+    {
+        await keyed.AsAlice.Training.Train(Trained("if-private")).Events();
+
+        var hidden = await Refused(StatusCode.NotFound, () => keyed.AsBob.Training.CheckJobAsync(FineTune("if-bobs", "if-private", Second)).ResponseAsync);
+        Assert.StartsWith("No model 'if-private' on this server", hidden.Status.Detail);
+        await Refused(StatusCode.NotFound, () => keyed.AsBob.Training.StartJobAsync(FineTune("if-bobs", "if-private", Second)).ResponseAsync);
+
+        var both = FineTune("if-private", "if-private", Second);
+        both.Resume = true;
+        var exclusive = await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(both).ResponseAsync);
+        Assert.StartsWith("init_from and resume are exclusive", exclusive.Status.Detail);
+
+        var lstm = FineTune("if-lstm", "if-private", Second);
+        lstm.Architecture = "stateful-lstm";
+        Assert.StartsWith("architecture 'stateful-lstm' differs from 'if-private''s, 'stateful-gru'",
+            (await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(lstm).ResponseAsync)).Status.Detail);
+        var wider = FineTune("if-wider", "if-private", Second);
+        wider.Hyperparameters["n_hidden"] = 32;
+        Assert.StartsWith("n_hidden = 32 differs from 'if-private''s (16)",
+            (await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(wider).ResponseAsync)).Status.Detail);
+        Assert.StartsWith("Corpus 'upload' has 1 character(s) that 'if-private''s vocabulary does not know: 'Z' (U+005A).",
+            (await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(FineTune("if-zed", "if-private", Second + "Z")).ResponseAsync)).Status.Detail);
+        Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "if-zed")));
+    }
+}
