@@ -94,18 +94,24 @@ public partial class CommandLineTests
             File.WriteAllText(corpus, TuiFixture.TinyText);
             Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(root, "m"), "--epochs", "1", "--n-hidden", "8",
                 "--n-fac", "4", "--bs", "4", "--sample-chars", "0", "--threads", "1", "--patience", "3", "--min-delta", "0.01", "--clip", "0.5"]));
-            var cli = Printed(["models", "m", "--models", root]).TrimEnd().Split('\n');
+            // And a model started from m's weights, which says so.
+            Assert.Equal(0, Quietly(["train", "--init-from", "m", "--models", root, "--name", "tuned", "--corpus", corpus, "--epochs", "1", "--bs", "4", "--sample-chars", "0", "--threads", "1"]));
             await using var server = await Client.EmbeddedServer.StartAsync(new ModelServer.Hosting.ServerOptions { ModelsDirectory = root, Device = "cpu", Threads = 1 });
             using var client = new Client.CharRnnClient(server.Address, server.Token);
-            var output = new RecordingReplOutput();
-            await using (var runner = new Repl.CommandRunner(client, output, interactive: false))
-                await runner.RunLineAsync("info m");
-            Assert.Empty(output.Errors);
-            // info shows the last five epochs (here the one there is); models NAME goes on with the checkpoints.
-            var info = output.Lines.ToList();
-            Assert.True(info.Count >= 7, string.Join('\n', info));
-            Assert.Equal(info, cli.Take(info.Count));
-            Assert.StartsWith("  checkpoints in ", cli[info.Count]);
+            foreach (var model in new[] { "m", "tuned" })
+            {
+                var cli = Printed(["models", model, "--models", root]).TrimEnd().Split('\n');
+                var output = new RecordingReplOutput();
+                await using (var runner = new Repl.CommandRunner(client, output, interactive: false))
+                    await runner.RunLineAsync($"info {model}");
+                Assert.Empty(output.Errors);
+                // info shows the last five epochs (here the one there is); models NAME goes on with the checkpoints.
+                var info = output.Lines.ToList();
+                Assert.True(info.Count >= 7, string.Join('\n', info));
+                Assert.Equal(info, cli.Take(info.Count));
+                Assert.StartsWith("  checkpoints in ", cli[info.Count]);
+                Assert.Equal(model == "tuned", info.Any(l => l.StartsWith("  started from m (best.ckpt, epoch 1, validation loss ", StringComparison.Ordinal)));
+            }
         }
         finally
         {

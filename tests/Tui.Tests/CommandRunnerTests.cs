@@ -29,6 +29,25 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Train_init_from_starts_a_new_model_from_a_models_weights_and_info_says_where_it_started()
+    {
+        // Its architecture is the source's, its hyperparameter keys checked by that spec; the name defaults to SOURCE-tuned-N.
+        var request = await Runner.TrainRequest(CommandParser.ParseMany("train init_from=gru n_hidden=16 epochs=2")[0], CancellationToken.None);
+        Assert.Equal(("gru", "", "gru-tuned-1", 16.0, 2), (request.InitFrom, request.Architecture, request.ModelName, request.Hyperparameters["n_hidden"], request.Options.Epochs));
+        await Refused("train init_from=gru recipe=lesson", "recipe= sets an architecture and its settings, and init_from= takes them from 'gru'");
+
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false); // as --exec runs a line
+        await runner.RunLineAsync("train init_from=gru corpus=tiny name=gru-ft max_steps=1 sample_chars=0");
+        Assert.Empty(output.Errors);
+        Assert.Contains(output.Lines, l => l.Contains(": stateful-gru from gru's weights → model gru-ft", StringComparison.Ordinal));
+        await runner.RunLineAsync("info gru-ft");
+        Assert.Contains(output.Lines, l => l.StartsWith("  started from gru (best.ckpt, epoch ", StringComparison.Ordinal));
+        await runner.RunLineAsync("delete gru-ft");
+        Assert.Empty(output.Errors);
+    }
+
+    [Fact]
     public async Task Train_recipe_lesson_fills_the_lessons_settings_and_keys_beside_it_override_them()
     {
         // As charrnn train --recipe lesson: the architecture comes from the recipe, the keys given win over it.

@@ -15,7 +15,7 @@ public sealed record CommandSpec(string Verb, string Usage, string Summary, Argu
 public static class CommandCatalog
 {
     public static readonly string[] SamplingKeys = ["t", "k", "p", "seed"];
-    public static readonly string[] TrainingKeys = ["recipe", "name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget", "keep_cycles", "patience", "min_delta"];
+    public static readonly string[] TrainingKeys = ["recipe", "name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget", "keep_cycles", "patience", "min_delta", "init_from"];
 
     /// <summary>Shorter or longer names the REPL also takes for training keys.</summary>
     public static readonly IReadOnlyDictionary<string, string> TrainingAliases =
@@ -54,8 +54,8 @@ public static class CommandCatalog
         new("upload", "upload FILE [name=NAME] [replace=true]", "Store a UTF-8 text file on the server as a corpus to train on (train ... corpus=NAME); NAME defaults to the file's name without .txt, replace=true stores it over your upload of that name.",
             ArgumentKind.None, ["name", "replace"], Words: 1),
         new("delete-corpus", "delete-corpus NAME", "Delete a corpus you uploaded (an admin: anyone's); at the prompt, the same delete-corpus again within 2 minutes confirms it.", ArgumentKind.Corpus, Words: 1),
-        new("train", "train ARCH|recipe=NAME [name=NAME] [corpus=NAME] [n_hidden=512 ...] [epochs=N lr=X schedule=sgdr:cycle_len=1,cycle_mult=2 lower=true patience=N min_delta=X ...]",
-            $"Start training a new model and watch it learn. recipe={TrainingRecipe.Lesson.Name} trains the lesson's LSTM as it does: train {TrainingRecipe.Lesson.Architecture} {TrainingRecipe.Lesson.Keys}; keys given beside it override it. patience=N stops once the validation loss has not improved for N epochs (0: off; SGDR restarts count, so give more than a cycle); min_delta=X (with patience) counts only a drop of more than X nats/char as an improvement.",
+        new("train", "train ARCH|recipe=NAME|init_from=MODEL [name=NAME] [corpus=NAME] [n_hidden=512 ...] [epochs=N lr=X schedule=sgdr:cycle_len=1,cycle_mult=2 lower=true patience=N min_delta=X ...]",
+            $"Start training a new model and watch it learn. recipe={TrainingRecipe.Lesson.Name} trains the lesson's LSTM as it does: train {TrainingRecipe.Lesson.Architecture} {TrainingRecipe.Lesson.Keys}; keys given beside it override it. patience=N stops once the validation loss has not improved for N epochs (0: off; SGDR restarts count, so give more than a cycle); min_delta=X (with patience) counts only a drop of more than X nats/char as an improvement. init_from=MODEL starts a new model from MODEL's weights (fine-tuning on corpus=): its architecture, hyperparameters and vocabulary, a fresh optimizer and history.",
             ArgumentKind.Architecture, TrainingKeys, Words: 1),
         new("resume", "resume MODEL [epochs=N] [max_steps=N] [lr=X] [schedule=S] [patience=N] [min_delta=X]", "Continue training a model where it stopped (its patience and min_delta kept, the count going on, unless patience= or min_delta= changes them).", ArgumentKind.Model,
             ["epochs", "max_steps", "lr", "wd", "schedule", "clip", "sample_chars", "time_budget", "patience", "min_delta"], Words: 1),

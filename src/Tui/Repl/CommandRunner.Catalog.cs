@@ -108,6 +108,8 @@ public sealed partial class CommandRunner
         var best = m.HasBestValidLoss ? $"best {m.BestValidLoss.ToString("F4", CultureInfo.InvariantCulture)}" : "not validated yet";
         var last = m.HasLastValidLoss ? $" · last {m.LastValidLoss.ToString("F4", CultureInfo.InvariantCulture)}" : "";
         output.Line($"  validation loss (nats/char): {best}{last}; generation uses {details.Checkpoint}");
+        if (details.InitFrom is { } from) // in charrnn models NAME's words
+            output.Line($"  {new Engine.Checkpoints.InitFromRecord(from.Model, from.Checkpoint, from.Epoch, from.HasValidLoss ? from.ValidLoss : null).Describe()}");
         if (m.Warning.Length > 0) output.Line($"  warning: {m.Warning}");
         // Counted as listed: the padding symbol is in the size but not in the list ("79 symbols" then 78 read as one lost).
         output.Line($"  vocabulary: {m.VocabularySize - 1} characters + padding: {VisibleText.Vocabulary(details.Vocabulary)}");

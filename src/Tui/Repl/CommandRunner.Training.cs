@@ -14,7 +14,7 @@ public sealed partial class CommandRunner
     {
         var request = await TrainRequest(c, ct);
         var job = await StartJob(request, nameGiven: c.Option("name") != null, ct);
-        output.Line($"job {job.Id} queued: {request.Architecture} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
+        output.Line($"job {job.Id} queued: {(request.InitFrom != "" ? $"{job.Architecture} from {request.InitFrom}'s weights" : request.Architecture)} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
         var epochs = request.Options.Epochs > 0 ? request.Options.Epochs : new Engine.Training.TrainingOptions().Epochs; // 0: the server's default
         if (MidCycleWarningOf(request.Options.Schedule, epochs) is { } warning) output.Line("warning: " + warning);
         if (PatienceWarningOf(request.Options.Schedule, epochs, request.Options.Patience) is { } patience) output.Line("warning: " + patience);
@@ -71,7 +71,12 @@ public sealed partial class CommandRunner
     internal async Task<StartJobRequest> TrainRequest(Command c, CancellationToken ct)
     {
         var recipe = RecipeOf(c);
-        var arch = c.Arg(0) ?? recipe?.Architecture ?? throw new CommandException("Usage: " + CommandCatalog.Find("train")!.Usage);
+        var source = c.Option("init_from");
+        if (source != null && recipe != null)
+            throw new CommandException($"recipe= sets an architecture and its settings, and init_from= takes them from '{source}'; drop recipe= and give the training keys (epochs=, lr=, schedule=, ...).");
+        // Starting from a model's weights: its architecture, unless one is given (the server refuses one that differs, naming both).
+        var arch = c.Arg(0) ?? (source != null ? (await client.Catalog.GetModelAsync(new GetModelRequest { Name = source }, cancellationToken: ct)).Summary.Architecture : null)
+            ?? recipe?.Architecture ?? throw new CommandException("Usage: " + CommandCatalog.Find("train")!.Usage);
         // A recipe's settings are tuned to its architecture: another one given with it is refused, as charrnn train --recipe refuses it.
         if (recipe != null && arch != recipe.Architecture)
             throw new CommandException($"recipe={recipe.Name} is for {recipe.Architecture}, not {arch}; drop the architecture, or drop recipe= and give {arch} the settings as keys: {recipe.Keys}.");
@@ -80,8 +85,9 @@ public sealed partial class CommandRunner
             ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.{ClosestName.Suggestion(arch, list.Architectures.Select(a => a.Name))}");
         var request = new StartJobRequest
         {
-            ModelName = c.Option("name") ?? await DefaultModelName(arch, ct),
-            Architecture = arch,
+            ModelName = c.Option("name") ?? await DefaultModelName(source != null ? $"{source}-tuned" : arch, ct),
+            Architecture = source != null ? c.Arg(0) ?? "" : arch,
+            InitFrom = source ?? "",
             CorpusName = c.Option("corpus") ?? "nietzsche",
             Options = new TrainingOptions(),
         };
@@ -90,7 +96,7 @@ public sealed partial class CommandRunner
             (request.Options.Lowercase, request.Options.Epochs, request.Options.Schedule, request.Options.MinFreq) = (recipe.Lowercase, recipe.Epochs, recipe.Schedule, recipe.MinFrequency);
         foreach (var (key, value) in c.Options)
         {
-            if (key.ToLowerInvariant() is "name" or "corpus" or "recipe") continue;
+            if (key.ToLowerInvariant() is "name" or "corpus" or "recipe" or "init_from") continue;
             if (spec.Hyperparameters.FirstOrDefault(h => string.Equals(h.Name, key, StringComparison.OrdinalIgnoreCase)) is { } hyper)
                 request.Hyperparameters[hyper.Name] = hyper.Type == HyperParameterSpec.Types.Type.Bool ? OptionValues.Bool(key, value) : OptionValues.Number(key, value, SpecText.Range(hyper));
             else ApplyTrainingOption(request.Options, key, value, spec);

@@ -74,6 +74,7 @@ public static class Completer
         return key switch
         {
             "corpus" => names.Corpora,
+            "init_from" => names.Models,
             "optimizer" => names.Optimizers,
             _ when names.YesNoKeys.Contains(key) => CommandCatalog.YesNo,
             _ => CommandCatalog.KnownValues(spec.Verb, key),
