@@ -206,9 +206,24 @@ public class RestartTests
     }
 
     [Fact]
-    public async Task A_delete_cut_short_after_its_rename_leaves_no_owner_row_for_the_next_model_of_that_name()
+    public Task A_delete_cut_short_after_its_rename_leaves_no_owner_row_for_the_next_model_of_that_name() =>
+        // kill -9 between Delete's rename and its ForgetModel: the folder is aside, the row still there.
+        StartAfterCallsCutShort(".deleting-", "last.ckpt");
+
+    [Fact]
+    public Task An_import_cut_short_leaves_no_folder_and_no_owner_row_for_a_model_it_never_stored() =>
+        // kill -9 between StoreImported's row and its rename: the import's folder still staged, the row already there.
+        StartAfterCallsCutShort(".importing-", "upload.safetensors");
+
+    /// <summary>
+    /// Alice owns two models, both shared: "gone", whose folder is only <paramref name="prefix"/>gone-GUID now (holding
+    /// <paramref name="leftFile"/>), as a call cut short left it; and "kept", a model, with such a folder of its own beside it.
+    /// A start and stop removes both folders and gone's row (a model trained under the name later is not alice's, nor shared)
+    /// and keeps kept's.
+    /// </summary>
+    private static async Task StartAfterCallsCutShort(string prefix, string leftFile)
     {
-        var models = Path.Combine(Path.GetTempPath(), "charrnn-cutdelete-" + Guid.NewGuid().ToString("N")[..8]);
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-cutshort-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(models);
         var dbOptions = Microsoft.Extensions.Options.Options.Create(Options(models));
         using (var database = new Persistence.ServerDatabase(dbOptions))
@@ -217,13 +232,12 @@ public class RestartTests
             {
                 database.SetModelOwner(name, "alice");
                 database.SetShared(name, true);
+                var left = Path.Combine(models, $"{prefix}{name}-{Guid.NewGuid():N}");
+                Directory.CreateDirectory(left);
+                File.WriteAllText(Path.Combine(left, leftFile), "x");
             }
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        // kill -9 between Delete's rename and its ForgetModel: the folder is aside, the row still there.
-        var trash = Path.Combine(models, $".deleting-gone-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(trash);
-        File.WriteAllText(Path.Combine(trash, "last.ckpt"), "x");
         Directory.CreateDirectory(Path.Combine(models, "kept"));
         File.WriteAllText(Path.Combine(models, "kept", "last.ckpt"), "x");
         try
@@ -233,9 +247,9 @@ public class RestartTests
             await server.StopAsync();
             await server.DisposeAsync();
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            Assert.False(Directory.Exists(trash));
+            Assert.Empty(Directory.GetDirectories(models, prefix + "*"));
             using var reopened = new Persistence.ServerDatabase(dbOptions);
-            Assert.Null(reopened.Model("gone")); // a model trained under the name later is not alice's, nor shared
+            Assert.Null(reopened.Model("gone"));
             Assert.Equal(new Persistence.ModelRecord("kept", "alice", true), reopened.Model("kept"));
         }
         finally

@@ -38,7 +38,7 @@ public sealed partial class CatalogService
         // and held to the end however the call ends: every import in progress counts against max_imports.
         using var slot = imports.Take(caller.Name);
 
-        var staged = models.NewImportFolder();
+        var staged = models.NewImportFolder(name);
         try
         {
             var file = Path.Combine(staged, ImportedFile);

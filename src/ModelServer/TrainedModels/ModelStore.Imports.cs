@@ -6,13 +6,14 @@ namespace CharRnn.ModelServer.TrainedModels;
 /// <summary>
 /// Where ImportModel builds a model before it is one: a dot-folder of its own in the models folder (never listed, on the
 /// same file system, so the finished folder is renamed into place whole), removed when the import fails and at the next start.
+/// Its name carries the model's (.importing-NAME-GUID), so that the next start can also forget an owner row a crash left behind.
 /// </summary>
 public sealed partial class ModelStore
 {
     private const string ImportPrefix = ".importing-";
 
-    /// <summary>A new, empty folder for one import's file and checkpoint.</summary>
-    public string NewImportFolder() => Directory.CreateDirectory(Path.Combine(Root, ImportPrefix + Guid.NewGuid().ToString("N"))).FullName;
+    /// <summary>A new, empty folder for one import's file and checkpoint, making model <paramref name="name"/>.</summary>
+    public string NewImportFolder(string name) => Directory.CreateDirectory(Path.Combine(Root, $"{ImportPrefix}{name}-{Guid.NewGuid():N}")).FullName;
 
     /// <summary>
     /// Renames the finished <paramref name="staged"/> folder into place as model <paramref name="name"/>, owned by
@@ -42,11 +43,16 @@ public sealed partial class ModelStore
         }
     }
 
-    /// <summary>Removes what imports a stop cut short left (at the start, before any import runs).</summary>
+    /// <summary>
+    /// Removes what imports a stop cut short left (at the start, before any import runs): their folders, and the owner row of
+    /// one killed between <see cref="StoreImported"/>'s row and its rename, which would make a model trained later under the
+    /// name outside the server (charrnn train) the importing key's.
+    /// </summary>
     private void RemoveUnfinishedImports()
     {
         foreach (var staged in Directory.GetDirectories(Root, ImportPrefix + "*"))
         {
+            ForgetOwnerLeftBy(staged, ImportPrefix);
             try { Directory.Delete(staged, recursive: true); }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) { _logger.LogWarning("Could not remove {Folder} left by an interrupted import: {Reason}", staged, e.Message); }
         }

@@ -159,7 +159,7 @@ public sealed partial class ModelStore
         RemoveUnfinishedImports();
         foreach (var trash in Directory.GetDirectories(Root, ".deleting-*"))
         {
-            ForgetIfDeleted(trash);
+            ForgetOwnerLeftBy(trash, ".deleting-");
             try { Directory.Delete(trash, recursive: true); }
             catch (Exception e) { _logger.LogWarning("Could not remove {Folder} left by an interrupted delete: {Reason}", trash, e.Message); } // never a reason not to start
         }
@@ -177,25 +177,26 @@ public sealed partial class ModelStore
     }
 
     /// <summary>
-    /// A delete cut short between renaming the folder aside and forgetting its owner's row left the row of a model that is
-    /// gone: a model made later under the name outside the server (charrnn train) would be the old owner's, shared as the
-    /// old one was. Forgotten here, unless the name has a model again or a job that will make one (their row, not the old one's).
+    /// A delete cut short between renaming the folder aside and forgetting its owner's row (or an import cut short between
+    /// writing the row and renaming its folder into place) left the row of a model that is not there: a model made later
+    /// under the name outside the server (charrnn train) would be the old owner's, shared as the old one was. Forgotten
+    /// here, unless the name has a model or a job that will make one (their row, not the old one's). <paramref name="left"/>
+    /// is the folder the cut-short call left, named <paramref name="prefix"/>NAME-GUID.
     /// </summary>
-    private void ForgetIfDeleted(string trash)
+    private void ForgetOwnerLeftBy(string left, string prefix)
     {
-        var folderName = Path.GetFileName(trash);
-        const string prefix = ".deleting-";
-        var suffix = 1 + Guid.Empty.ToString("N").Length; // "-" and the 32 hex digits Delete adds
-        if (folderName.Length <= prefix.Length + suffix || folderName[^suffix] != '-') return;
+        var folderName = Path.GetFileName(left);
+        var suffix = 1 + Guid.Empty.ToString("N").Length; // "-" and the 32 hex digits Delete and NewImportFolder add
+        if (folderName.Length <= prefix.Length + suffix || folderName[^suffix] != '-') return; // an older import's folder names no model
         var name = folderName[prefix.Length..^suffix];
         try
         {
             if (ModelFolder.HoldsModel(FolderOf(name)) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
             _database.ForgetModel(name);
         }
-        catch (Exception e) when (e is ServerException or IOException or System.Data.Common.DbException) // not a name the server makes: not its delete's
+        catch (Exception e) when (e is ServerException or IOException or System.Data.Common.DbException) // not a name the server makes: not its call's
         {
-            _logger.LogWarning("Could not forget the owner of model {Model}, deleted before the server stopped: {Reason}", name, e.Message);
+            _logger.LogWarning("Could not forget the owner of model {Model}, left by a delete or import the server's stop cut short: {Reason}", name, e.Message);
         }
     }
 }
