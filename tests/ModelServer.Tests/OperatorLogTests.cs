@@ -3,6 +3,7 @@ using CharRnn.ModelServer.Persistence;
 using CharRnn.Protos.V1;
 using Grpc.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -87,6 +88,53 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             Assert.Empty(Log.With("Error when executing /charrnn.v1.Training/WatchJob"));
         }
         finally { await keyed.AsBob.Training.StopJobAsync(new StopJobRequest { JobId = started.Id }); }
+    }
+
+    [Fact]
+    public async Task An_import_whose_client_dies_mid_file_is_not_logged_as_an_error()
+    {
+        // A client killed while it sends a file (kill -9, a dropped link) ends the connection without a word of HTTP/2: the
+        // server's read of the request stream fails with an IOException ("the HTTP/2 connection faulted"), no fault of the
+        // server's. A real server (the test server has no connection to drop) and a socket of the test's own to close.
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-dropped-" + Guid.NewGuid().ToString("N")[..8]);
+        var log = new CapturedLog();
+        var app = Hosting.ServerHost.Build([], new Hosting.ServerOptions { Listen = "127.0.0.1:0", ModelsDirectory = models, Device = "cpu", Threads = 1 },
+            l => l.AddProvider(log));
+        System.Net.Sockets.Socket? socket = null;
+        try
+        {
+            var handler = new SocketsHttpHandler
+            {
+                ConnectCallback = async (connect, ct) =>
+                {
+                    socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp) { NoDelay = true };
+                    await socket.ConnectAsync(connect.DnsEndPoint, ct);
+                    return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+                },
+            };
+            using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await Hosting.ServerHost.StartAsync(app), new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler });
+            using var call = new Catalog.CatalogClient(channel).ImportModel();
+            await call.RequestStream.WriteAsync(new ImportModelRequest { Header = new ImportModelHeader { Name = "dropped" } });
+            await call.RequestStream.WriteAsync(new ImportModelRequest { Data = Google.Protobuf.ByteString.CopyFrom(new byte[4096]) });
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); Directory.GetDirectories(models, ".importing-*").Length == 0; await Task.Delay(20))
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the import to start reading the file");
+            socket!.Close(); // as the kernel closes a killed client's socket
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); Directory.GetDirectories(models, ".importing-*").Length > 0; await Task.Delay(20))
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the import cut off to remove its folder");
+            await Task.Delay(TimeSpan.FromSeconds(2)); // the server's end of the call runs its course
+
+            Assert.Empty(log.With("Error when executing /charrnn.v1.Catalog/ImportModel"));
+            var line = Assert.Single(log.With("Import of model dropped"));
+            // 0 or 4096 bytes: the data may still have been on its way when the connection went
+            Assert.Matches(@"^Information: Import of model dropped by local stopped after (0|4096) bytes: the client went away; nothing was stored$", line);
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(models, true);
+        }
     }
 
     [Fact]

@@ -16,7 +16,7 @@ namespace CharRnn.ModelServer.MessageLimits;
 /// (<see cref="RefusalLog"/>), counted in charrnn_grpc_errors_total with reason "malformed_message". grpc-dotnet's
 /// own "Error when executing service method" with a stack trace, for every call, is filtered out (ServerHost);
 /// any other error it would have logged so, one that escaped the interceptors, is logged here instead (not the
-/// cancellation of a call its client ended).
+/// cancellation of a call its client ended, nor the cut-off read or write of one whose client died).
 /// </summary>
 public sealed class MalformedMessageRefusal(RequestDelegate next, RefusalLog refusals, ILogger<MalformedMessageRefusal> logger)
 {
@@ -26,8 +26,9 @@ public sealed class MalformedMessageRefusal(RequestDelegate next, RefusalLog ref
         if (context.Features.Get<IServerCallContextFeature>()?.ServerCallContext is not { Status.DebugException: { } error } call) return;
         if (error is not InvalidProtocolBufferException)
         {
-            // A call its client ended (a watch detached, a stream abandoned) stops with OperationCanceledException: no fault.
-            var clientLeft = error is OperationCanceledException && context.RequestAborted.IsCancellationRequested;
+            // A call its client ended (a watch detached, a stream abandoned) stops with OperationCanceledException, and one whose
+            // client died mid-stream (its connection gone) with the IOException of the read or write it cut off: no fault.
+            var clientLeft = error is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested;
             if (error is not RpcException && !clientLeft) logger.LogError(error, "Error when executing {Method}", call.Method);
             return;
         }

@@ -39,10 +39,10 @@ public sealed partial class CatalogService
         using var slot = imports.Take(caller.Name);
 
         var staged = models.NewImportFolder(name);
+        long received = 0;
         try
         {
             var file = Path.Combine(staged, ImportedFile);
-            long received = 0;
             await using (var stream = File.Create(file))
             {
                 while (await requestStream.MoveNext(cancel))
@@ -65,6 +65,11 @@ public sealed partial class CatalogService
             cancel.ThrowIfCancellationRequested(); // a cancelled call stores nothing
             models.StoreImported(staged, name, caller.Name, header.Shared);
             logger.LogInformation("Model {Model} imported from {File} ({Bytes} bytes) into {Checkpoint} by {Key}", name, fileName, received, Path.Combine(models.FolderOf(name), Path.GetFileName(path)), caller.Name);
+        }
+        catch (Exception) when (cancel.IsCancellationRequested)
+        {
+            logger.LogInformation("Import of model {Model} by {Key} stopped after {Received} bytes: the client went away; nothing was stored", name, caller.Name, received);
+            throw;
         }
         catch (Exception e) when (DiskFault.Is(e))
         {
