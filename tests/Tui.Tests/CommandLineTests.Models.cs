@@ -84,6 +84,22 @@ public partial class CommandLineTests
     });
 
     [Fact]
+    public void Models_NAME_json_gives_the_early_stopping_the_model_was_trained_with() => InTempFolder(root =>
+    {
+        // The table's training line names patience and min_delta; the JSON's training object must hold both too.
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(root, "m"), "--epochs", "1", "--n-hidden", "8",
+            "--n-fac", "4", "--bs", "4", "--sample-chars", "0", "--threads", "1", "--patience", "3", "--min-delta", "0.01"]));
+        Assert.Contains(" · patience 3 · min_delta 0.01 · ", Printed(["models", "m", "--models", root]));
+
+        using var json = JsonDocument.Parse(Printed(["models", "m", "--models", root, "--json"]));
+        var training = json.RootElement.GetProperty("training");
+        Assert.Equal(3, training.GetProperty("patience").GetInt32());
+        Assert.Equal(0.01, training.GetProperty("min_delta").GetDouble());
+    });
+
+    [Fact]
     public async Task Models_NAME_says_what_the_REPLs_info_says_in_the_same_words()
     {
         var root = Directory.CreateTempSubdirectory("charrnn-info-").FullName;

@@ -56,6 +56,7 @@ public static class ModelJson
                 schedule = o.Schedule,
                 clip = o.Clip,
                 patience = o.Patience,
+                min_delta = o.MinDelta,
                 min_freq = o.MinFrequency,
                 val_fraction = o.ValidFraction,
                 seed = o.Seed,
