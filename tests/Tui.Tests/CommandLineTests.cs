@@ -1198,8 +1198,9 @@ public partial class CommandLineTests
             printed.ReplaceLineEndings("\n"));
         Assert.Contains("for 3 epochs (patience 2, min delta 0.5)", Printed(["resume", folder, "--corpus", corpus, "--threads", "1"])); // kept
         // --min-delta changes it on resume; with the patience turned off it would do nothing, and is refused.
+        // The model's patience is 2: the refusal names the flag that turned it off, not the model.
         AssertUserError(["resume", folder, "--corpus", corpus, "--patience", "0", "--min-delta", "0.1"],
-            "charrnn: --min-delta 0.1 only counts with early stopping, and the patience is 0 (off) for this model; add --patience N (the epochs to wait, say 3), or drop --min-delta.");
+            "charrnn: --min-delta 0.1 only counts with early stopping, and --patience 0 turns it off; add --patience N (the epochs to wait, say 3), or drop --min-delta.");
         Assert.Contains(" epochs (patience 2, min delta 0.01)", Printed(["resume", folder, "--corpus", corpus, "--threads", "1", "--min-delta", "0.01"]));
     });
 

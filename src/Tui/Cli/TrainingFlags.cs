@@ -63,9 +63,11 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
             throw new ArgumentException($"--keep-cycles keeps each SGDR cycle's end, and schedule '{options.Schedule}' has no cycles; " +
                                         "add --schedule sgdr:cycle_len=1,cycle_mult=2 (say), or drop --keep-cycles.");
         // Without a patience nothing stops early, so a delta would change nothing: refused, as the server refuses it.
+        // The off patience is named where it comes from: the flag given, or (on resume) the model's own.
         if (parse.GetValue(MinDelta) > 0 && options.Patience == 0)
-            throw new ArgumentException($"--min-delta {options.MinDelta.ToString(CultureInfo.InvariantCulture)} only counts with early stopping, and the patience is 0 (off)" +
-                                        $"{(resuming ? " for this model" : "")}; add --patience N (the epochs to wait, say 3), or drop --min-delta.");
+            throw new ArgumentException($"--min-delta {options.MinDelta.ToString(CultureInfo.InvariantCulture)} only counts with early stopping, and " +
+                                        (parse.GetValue(Patience) is not null ? "--patience 0 turns it off" : resuming ? "the patience is 0 (off) for this model" : "the patience is 0 (off)") +
+                                        "; add --patience N (the epochs to wait, say 3), or drop --min-delta.");
         return options;
     }
 }
