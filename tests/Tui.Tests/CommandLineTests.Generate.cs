@@ -2,7 +2,7 @@ using System.Text.RegularExpressions;
 
 namespace CharRnn.Tui.Tests;
 
-/// <summary>charrnn generate --stop, --prime-file and --samples.</summary>
+/// <summary>charrnn generate --stop, --prime-file, --samples and --skip-unknown.</summary>
 public partial class CommandLineTests
 {
     [Theory]
@@ -59,8 +59,8 @@ public partial class CommandLineTests
         File.WriteAllBytes(file, [0x74, 0x68, 0xC3, 0x28]); // "th", then a lead byte without its continuation
         AssertUserError([.. run, "--prime-file", file], $"charrnn: --prime-file '{file}' is not UTF-8 text;");
         File.WriteAllText(file, "the Zat");
-        AssertUserError([.. run, "--prime-file", file], "charrnn: The text contains 1 character(s) the model's vocabulary does not know: 'Z' (U+005A)"); // as --prime says it
-        AssertUserError([.. run, "--prime", "the Zat"], "charrnn: The text contains 1 character(s) the model's vocabulary does not know: 'Z' (U+005A)");
+        AssertUserError([.. run, "--prime-file", file], $"charrnn: --prime-file '{file}' has 1 character(s) the model's vocabulary does not know, 1 time(s) in all: 'Z' (U+005A). "); // as --prime says it
+        AssertUserError([.. run, "--prime", "the Zat"], "charrnn: --prime has 1 character(s) the model's vocabulary does not know, 1 time(s) in all: 'Z' (U+005A). ");
         AssertUserError([.. run, "--prime-file", Path.Combine(root, "none.txt")], $"charrnn: --prime-file '{Path.Combine(root, "none.txt")}' does not exist");
     });
 
@@ -81,6 +81,36 @@ public partial class CommandLineTests
         var greedy = Samples(Printed(["generate", folder, "--prime", "the ", "-n", "60", "-t", "0", "--samples", "4", "--threads", "1"]));
         Assert.Equal(4, greedy.Count);
         Assert.Single(greedy.Select(s => s.Text).Distinct());
+    });
+
+    [Fact]
+    public void Generate_with_skip_unknown_generates_from_the_prime_without_the_chars_the_model_cannot_read_and_says_which() => InTempFolder(root =>
+    {
+        var folder = Path.Combine(TrainedOneEpoch(root).Folder, "last.ckpt"); // a checkpoint given: stderr names none
+        string[] run = ["generate", folder, "-n", "60", "-t", "1", "--seed", "5", "--threads", "1"];
+        const string dirty = "the Zcat\U0001F600 sat Zon"; // Z and an emoji (two UTF-16 units): neither in the corpus
+        var (skipped, said) = PrintedAndSaid([.. run, "--prime", dirty, "--skip-unknown"]);
+        Assert.Equal(Printed([.. run, "--prime", "the cat sat on"]), skipped); // the cleaned prime, printed and fed; the same seed's text
+        Assert.Equal("charrnn: 3 unknown char(s) skipped ('Z' (U+005A) ×2, '\U0001F600' (U+1F600)) from the prime", said.TrimEnd()); // eval's wording
+        var file = Path.Combine(root, "prime.txt");
+        File.WriteAllText(file, dirty);
+        Assert.Equal((skipped, said), PrintedAndSaid([.. run, "--prime-file", file, "--skip-unknown"]));
+        Assert.Equal("", PrintedAndSaid([.. run, "--prime", "the cat", "--skip-unknown"]).Error); // nothing skipped, nothing said
+
+        // Without the flag the prime is refused, pointing at it.
+        const string refusal = "has 2 character(s) the model's vocabulary does not know, 3 time(s) in all: 'Z' (U+005A), '\U0001F600' (U+1F600). " +
+                               "Nothing was generated: remove them from the prime, give --skip-unknown to leave them out and generate from the rest, or use a model trained on a corpus that has them.";
+        AssertUserError([.. run, "--prime", dirty], $"charrnn: --prime {refusal}");
+        AssertUserError([.. run, "--prime-file", file], $"charrnn: --prime-file '{file}' {refusal}");
+
+        // A lowercase model reads capitals as lowercase: only what it cannot read even so is skipped, as the server's SKIP does.
+        var lower = Path.Combine(root, "lower");
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", Path.Combine(root, "tiny.txt"), "--out", lower, "--lower", "--epochs", "1",
+            "--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--sample-chars", "0", "--threads", "1"]));
+        string[] lowerRun = ["generate", Path.Combine(lower, "last.ckpt"), "-n", "40", "-t", "1", "--seed", "5", "--threads", "1"];
+        var (fromCapitals, saidLower) = PrintedAndSaid([.. lowerRun, "--prime", "THE CAT\u2603 SAT", "--skip-unknown"]);
+        Assert.Equal(Printed([.. lowerRun, "--prime", "the cat sat"]), fromCapitals);
+        Assert.Equal("charrnn: 1 unknown char(s) skipped ('\u2603' (U+2603)) from the prime", saidLower.TrimEnd());
     });
 
     /// <summary>The samples of a --samples run: each header's number and seed, and the text after it (its line feed left off).</summary>

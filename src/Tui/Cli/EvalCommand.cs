@@ -94,18 +94,11 @@ public static class EvalCommand
                                     "Nothing was scored: remove it; use only characters of the training corpus (see the model's vocabulary).");
     }
 
-    /// <summary>" · 3 unknown chars skipped ('é' (U+00E9) ×2, '☃' (U+2603))", the first ten named; empty when none was.</summary>
-    private static string Skipped(KnownText known) => known.Skipped.Count == 0 ? "" :
-        $" · {known.SkippedCount:N0} unknown char(s) skipped ({string.Join(", ", known.Skipped.Take(10).Select(s => Vocabulary.Describe(s.Character) + (s.Count > 1 ? $" ×{s.Count:N0}" : "")))}" +
-        $"{(known.Skipped.Count > 10 ? $" and {known.Skipped.Count - 10} more" : "")})";
+    /// <summary>" · 3 unknown char(s) skipped (…)" (<see cref="UnknownCharsText.Skipped"/>); empty when none was.</summary>
+    private static string Skipped(KnownText known) => known.Skipped.Count == 0 ? "" : " · " + UnknownCharsText.Skipped(known);
 
     /// <summary>Names the characters (the first ten) and says how often they occur, as the text was written.</summary>
-    private static ArgumentException Unknown(string file, string text, UnknownCharactersException e)
-    {
-        var unknown = e.Characters.ToHashSet();
-        var occurrences = text.EnumerateRunes().Count(unknown.Contains);
-        var shown = string.Join(", ", e.Characters.Take(10).Select(Vocabulary.Describe)) + (e.Characters.Count > 10 ? $" and {e.Characters.Count - 10} more" : "");
-        return new ArgumentException($"--text '{file}' has {e.Characters.Count} character(s) the model's vocabulary does not know, {occurrences:N0} time(s) in all: {shown}. " +
-                                     "Nothing was scored: remove them from the text, give --skip-unknown to leave them out and score the rest, or score it with a model trained on a corpus that has them.");
-    }
+    private static ArgumentException Unknown(string file, string text, UnknownCharactersException e) =>
+        new($"--text '{file}' {UnknownCharsText.Refused(text, e)} " +
+            "Nothing was scored: remove them from the text, give --skip-unknown to leave them out and score the rest, or score it with a model trained on a corpus that has them.");
 }

@@ -2,12 +2,15 @@ using System.CommandLine;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Sampling;
+using CharRnn.Engine.Text;
 
 namespace CharRnn.Tui.Cli;
 
 /// <summary>
 /// charrnn generate: primes a model and streams sampled text to stdout as it is sampled; with --samples,
 /// several continuations of the prime at once (<see cref="GeneratedSamples"/>), with --stop each ends at a string.
+/// A prime with characters the model cannot read is refused, naming them, unless --skip-unknown leaves them out
+/// (<see cref="KnownText"/>, as the server's UNKNOWN_CHARS_SKIP does); stderr then says which, stdout shows the prime fed.
 /// </summary>
 public static class GenerateCommand
 {
@@ -28,11 +31,12 @@ public static class GenerateCommand
         var seed = new Option<ulong?>("--seed") { Description = "Seed for reproducible samples (default: random); with --samples, sample i (from 1) uses seed + i - 1." };
         var stop = new Option<string>("--stop") { Description = $"Stop as soon as the generated text ends with this (it is printed); \\n is a line feed, \\t a tab, \\\\ a backslash. At most {StopString.MaxLength} UTF-16 code units, all chars the model generates.", DefaultValueFactory = _ => "" };
         var samples = new Option<int>("--samples") { Description = $"Independent continuations of the prime, generated together as one batch and printed one after another, each behind a '--- sample i of N (seed S) ---' line (1 to {GeneratedSamples.MaxSamples}).", DefaultValueFactory = _ => 1 };
+        var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Leave out of the prime the characters the model's vocabulary does not know (a stray emoji) and generate from the rest; stderr says how many were skipped and which, and the text printed starts with the prime as fed. Without it such a prime is refused." };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate text from a trained model, streaming to stdout.")
         {
-            named, model, models, prime, primeFile, count, temperature, topK, topP, seed, stop, samples, device, threads,
+            named, model, models, prime, primeFile, count, temperature, topK, topP, seed, stop, samples, skipUnknown, device, threads,
         };
         command.SetAction(parse =>
         {
@@ -52,7 +56,8 @@ public static class GenerateCommand
                 parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();
             var resolved = ModelArgument.Resolve(ModelArgument.OneOf(parse.GetValue(named), parse.GetValue(model)), parse.GetValue(models)!);
             var path = ModelFolder.CheckpointForGeneration(resolved);
-            var primeText = parse.GetValue(primeFile) is { } file ? PrimeFile.Read(file) : parse.GetValue(prime)!;
+            var file = parse.GetValue(primeFile);
+            var givenPrime = file is not null ? PrimeFile.Read(file) : parse.GetValue(prime)!;
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             var fellBack = false;
@@ -68,8 +73,16 @@ public static class GenerateCommand
             // Before the prime is fed: a refused stop string costs nothing.
             if (StopString.NeverGenerated(stopText, trained.Vocabulary) is { } never)
                 throw new ArgumentException($"--stop {never} Use characters of the model's training corpus.");
+            var known = parse.GetValue(skipUnknown) ? KnownText.Of(trained.Vocabulary, givenPrime) : new KnownText(givenPrime, []);
+            var primeText = known.Text;
             using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);
-            session.Feed(primeText);
+            try { session.Feed(primeText); }
+            catch (UnknownCharactersException e)
+            {
+                throw new ArgumentException($"{(file is null ? "--prime" : $"--prime-file '{file}'")} {UnknownCharsText.Refused(givenPrime, e)} " +
+                                            "Nothing was generated: remove them from the prime, give --skip-unknown to leave them out and generate from the rest, or use a model trained on a corpus that has them.");
+            }
+            if (known.SkippedCount > 0) Console.Error.WriteLine($"charrnn: {UnknownCharsText.Skipped(known)} from the prime");
             // On stderr, so that piped text stays only the text; and first, so that a run cut short names it too.
             if (drawn && settings.Temperature > 0) // at 0 the text is greedy: no seed changes it
                 Console.Error.WriteLine($"(seed {settings.Seed}: --seed {settings.Seed} gives {(sampleCount == 1 ? "this text" : "these samples")} again)");
