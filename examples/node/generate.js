@@ -1,9 +1,9 @@
 // Lists the server's models, opens a session on one and prints generated text as it streams in.
-//   npm install && node generate.js [--tls-ca FILE] [MODEL] [PRIME]      (CHARRNN_SERVER=HOST:PORT, CHARRNN_TOKEN=KEY)
+//   npm install && node generate.js [--tls-ca FILE] [--skip-unknown] [MODEL] [PRIME]      (CHARRNN_SERVER=HOST:PORT, CHARRNN_TOKEN=KEY)
 const { connect, statusText } = require('./channel');
 const { parseCommandLine, usageError } = require('./command_line');
 
-const USAGE = 'node generate.js [--tls-ca FILE] [MODEL] [PRIME] [--help]';
+const USAGE = 'node generate.js [--tls-ca FILE] [--skip-unknown] [MODEL] [PRIME] [--help]';
 
 // What --help prints under the usage line, as train_on_file.js's does.
 const HELP = `
@@ -14,6 +14,8 @@ CHARRNN_TOKEN.
   MODEL              the model to generate from (default: the first the server lists)
   PRIME              the text to start from (default: "for thos"; after -- it may start with a -)
   --tls-ca FILE      connect with TLS, trusting the PEM certificate(s) in FILE
+  --skip-unknown     leave out of PRIME the characters the model cannot read (the session's unknown_chars
+                     UNKNOWN_CHARS_SKIP) and say how many on stderr; without it such a PRIME is refused
   -h, --help         show this help and exit`;
 
 const usage = usageError(USAGE);
@@ -22,7 +24,8 @@ const args = process.argv.slice(2);
 const { Catalog: catalog, Generation: generation, metadata, unary } = connect(args, ['Catalog', 'Generation'], usage);
 
 // Flags are parsed, not taken for a model's name: --help asked the server for a model called "--help".
-const { positionals } = parseCommandLine(args, {}, { usageLine: USAGE, help: HELP, usage });
+const { values, positionals } = parseCommandLine(args, { 'skip-unknown': { type: 'boolean', default: false } },
+  { usageLine: USAGE, help: HELP, usage });
 if (positionals.length > 2) usage(`at most a MODEL and a PRIME, not ${positionals.length} words (quote a PRIME with spaces)`);
 
 async function main() {
@@ -30,9 +33,12 @@ async function main() {
   console.error('models:', models.map((m) => m.name).join(', ') || '(none: train one first)');
   const model = positionals[0] || models[0]?.name;
   if (!model) return;
-  const session = await unary(generation, 'OpenSession',
-    { model_name: model, prime: positionals[1] || 'for thos', sampling: { temperature: 0.8 } });
-  const stream = generation.Generate({ session_id: session.id, max_chars: 400 }, metadata);
+  const session = await unary(generation, 'OpenSession', {
+    model_name: model, sampling: { temperature: 0.8 },
+    unknown_chars: values['skip-unknown'] ? 'UNKNOWN_CHARS_SKIP' : 'UNKNOWN_CHARS_REFUSE',
+  });
+  // The prime goes with Generate: its first message counts what --skip-unknown left out of it (OpenSession's answer would not say).
+  const stream = generation.Generate({ session_id: session.id, prime: positionals[1] || 'for thos', max_chars: 400 }, metadata);
   // The reader gone (`node generate.js | head -c 100`): stop quietly, as `charrnn generate | head` does, and cancel
   // the stream so the server stops generating; the session is closed below.
   let readerGone = false;
@@ -44,6 +50,7 @@ async function main() {
   try {
     for await (const piece of stream) {
       if (readerGone) break;
+      if (piece.prime_unknown_chars_skipped > 0) console.error(`${piece.prime_unknown_chars_skipped} unknown char(s) skipped from the prime`);
       process.stdout.write(piece.text);
     }
     if (!readerGone) process.stdout.write('\n');

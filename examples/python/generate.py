@@ -3,6 +3,9 @@
 
     ./generate_stubs.sh
     /usr/bin/python3 generate.py --model lstm --prime "for thos" -n 400 --temperature 0.8
+
+The prime goes with the first Generate call (GenerateRequest.prime), whose first response says how many of its
+characters the session's UNKNOWN_CHARS_SKIP left out (--skip-unknown); without it such a prime is refused.
 """
 import argparse
 import os
@@ -37,6 +40,9 @@ def main() -> int:
                         help="API key of a server started with --keys (default: $CHARRNN_TOKEN)")
     parser.add_argument("--model", required=True, help="model name (see ListModels)")
     parser.add_argument("--prime", default="for thos", help="text the model continues")
+    parser.add_argument("--skip-unknown", action="store_true",
+                        help="leave out of the prime the characters the model cannot read (the session's unknown_chars "
+                             "UNKNOWN_CHARS_SKIP) and say how many on stderr; without it such a prime is refused")
     parser.add_argument("-n", "--chars", type=bounded(int, 1), default=400,
                         help="characters to generate (1 or more; the server's Limits.max_chars_per_call at most)")
     parser.add_argument("--temperature", type=bounded(float, 0, 10), default=0.8, help="0 (greedy) to 10 (default: 0.8)")
@@ -55,20 +61,25 @@ def main() -> int:
         if args.seed is not None:
             sampling.seed = args.seed
         try:
-            session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, prime=args.prime, sampling=sampling), metadata=auth)
+            unknown_chars = pb.UNKNOWN_CHARS_SKIP if args.skip_unknown else pb.UNKNOWN_CHARS_REFUSE
+            session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, sampling=sampling, unknown_chars=unknown_chars),
+                                             metadata=auth)
         except grpc.RpcError as e:
             print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
             return 1
         started = False  # the prime is printed once the first response shows the call was accepted
         try:
             # A message per sampled character (or per --chars-per-message; with coalesce, what was ready
-            # when it was sent): print each as it arrives.
-            request = pb.GenerateRequest(session_id=session.id, max_chars=args.chars, chars_per_message=args.chars_per_message,
-                                         coalesce=args.coalesce)
+            # when it was sent): print each as it arrives. The prime is fed first, by this call: its first
+            # message counts what --skip-unknown left out of it (OpenSession's answer would not say).
+            request = pb.GenerateRequest(session_id=session.id, prime=args.prime, max_chars=args.chars,
+                                         chars_per_message=args.chars_per_message, coalesce=args.coalesce)
             stream = generation.Generate(request, metadata=auth)
             for piece in stream:
                 if not started:
-                    print(args.prime, end="", flush=True)
+                    if piece.prime_unknown_chars_skipped > 0:
+                        print(f"{piece.prime_unknown_chars_skipped} unknown char(s) skipped from the prime", file=sys.stderr, flush=True)
+                    print(args.prime, end="", flush=True)  # as given: what was left out of it is not known here
                     started = True
                 print(piece.text, end="", flush=True)
             print(flush=True)  # flushed here, where a closed pipe is caught, not at exit

@@ -125,6 +125,18 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.True(singleCode == 0, "generate.py --no-coalesce failed: " + single);
         Assert.Equal(output, single);
 
+        // --skip-unknown: the session's UNKNOWN_CHARS_SKIP leaves 'Z' and the snowman (not in the corpus) out of the prime: the text
+        // generated is the clean prime's, the prime printed as given, and stderr (after stdout here) counts them; without it, refused.
+        var before = (await new Catalog.CatalogClient(_server.Channel).GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
+        var (skipCode, skipped) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the Zc\u2603", "-n", "400", "--seed", "1",
+            "--skip-unknown"], examples, stubs);
+        Assert.True(skipCode == 0, "generate.py --skip-unknown failed: " + skipped);
+        Assert.Equal("the Zc\u2603" + output["the c".Length..] + "2 unknown char(s) skipped from the prime\n", skipped);
+        (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the Zc\u2603", "-n", "400"], examples, stubs);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: INVALID_ARGUMENT: prime: ", output); // nothing printed before it
+        Assert.Contains("'Z' (U+005A)", output);
+
         // A count out of range is argparse's usage error, before any call: no prime printed, no traceback.
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "0"], examples, stubs);
         Assert.Equal(2, code);
@@ -135,9 +147,9 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.Equal(1, code);
         Assert.Contains("NOT_FOUND", output);
 
-        // A Generate refused once the session is open (max_chars over max_chars_per_call) still closes the session.
+        // A Generate refused once the session is open (max_chars over max_chars_per_call, a prime refused above) still closes the session.
         var catalog = new Catalog.CatalogClient(_server.Channel);
-        var before = (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
+        Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "1000000"], examples, stubs);
         Assert.Equal(1, code);
         Assert.StartsWith("error: INVALID_ARGUMENT: max_chars = 1,000,000 is more than this server generates per call", output); // no prime before it
@@ -344,6 +356,17 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.True(listed == 401, output);
         Assert.Contains("node", output[listed..].Split('\n')[0]);
         Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions); // its session closed
+        // --skip-unknown: the session's UNKNOWN_CHARS_SKIP leaves 'Z' and the snowman out of the prime, and stderr counts them;
+        // without it the prime is refused (INVALID_ARGUMENT naming them) and the session still closed.
+        (code, output) = await Node(_server.Port, "--skip-unknown", "node", "the Zc\u2603");
+        Assert.True(code == 0, "node generate.js --skip-unknown failed: " + output);
+        Assert.True(output.LastIndexOf("models: ", StringComparison.Ordinal) == 401, output); // 400 chars and a newline, then standard error:
+        Assert.EndsWith("\n2 unknown char(s) skipped from the prime\n", output); // the models, then the count
+        (code, output) = await Node(_server.Port, "node", "the Zc\u2603");
+        Assert.Equal(1, code);
+        Assert.Contains("INVALID_ARGUMENT", output);
+        Assert.Contains("'Z' (U+005A)", output);
+        Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
         // Piped into head, which closes the pipe after 100 bytes: it stops quietly, as `charrnn generate | head` does (exit 0,
         // no EPIPE stack trace), cancelling the stream and closing its session.
         (code, output) = await Run("bash", ["-c", "set -o pipefail; node generate.js node 'the c' | head -c 100"], example, null,
@@ -360,7 +383,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         {
             (code, output) = await Node(_server.Port, help, "node");
             Assert.Equal(0, code);
-            Assert.StartsWith("usage: node generate.js [--tls-ca FILE] [MODEL] [PRIME]", output);
+            Assert.StartsWith("usage: node generate.js [--tls-ca FILE] [--skip-unknown] [MODEL] [PRIME]", output);
             Assert.Contains("--tls-ca FILE", output.Split('\n')[2..].FirstOrDefault(l => l.TrimStart().StartsWith("--tls-ca", StringComparison.Ordinal)) ?? "");
             Assert.DoesNotContain("models:", output); // it asked the server nothing
         }
