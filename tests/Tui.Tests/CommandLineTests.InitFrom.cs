@@ -35,6 +35,11 @@ public partial class CommandLineTests
         AssertUserError(["train", "--init-from", source, "--corpus", unknown, "--out", Path.Combine(root, "x"), "--threads", "1"],
             "charrnn: Corpus 'zq' has 2 character(s) that 'm''s vocabulary does not know: 'Z' (U+005A), 'z' (U+007A).");
         Assert.False(Directory.Exists(Path.Combine(root, "x")));
+        // A fine-tune is a new model: its source's folder, or another model's, is refused as such, not with a resume hint.
+        AssertUserError(["train", "--init-from", source, "--corpus", second, "--out", source, "--threads", "1"],
+            $"charrnn: '{source}' is the folder of 'm', the model --init-from starts from; the fine-tuned model is a new one and needs a folder of its own: choose another --out, or --name.");
+        AssertUserError(["train", "--init-from", source, "--corpus", second, "--models", models, "--name", "tuned", "--threads", "1"],
+            $"charrnn: '{Path.Combine(models, "tuned")}' already holds a model; --init-from makes a new one, which needs a folder of its own: choose another --name, or --out.");
         AssertUserError(["train", "--init-from", "nothing", "--corpus", second, "--models", models, "--threads", "1"], "charrnn: No model 'nothing'");
     });
 }

@@ -74,7 +74,7 @@ public static class TrainCommand
             if (ModelFolder.HoldsModel(folder))
             {
                 using (ModelFolder.HoldForTraining(folder)) { } // a run training into it now: that first, as a resume would only meet it
-                throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
+                throw new ArgumentException(HeldFolderMessage(folder, folderOption, source));
             }
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
@@ -90,7 +90,7 @@ public static class TrainCommand
             CheckWritableFolder(folder, parse.GetValue(output) != null ? "--out" : "The model folder");
             using var training = ModelFolder.HoldForTraining(folder);
             if (ModelFolder.HoldsModel(folder)) // again, held: a run that held it until now may have just saved one
-                throw new ArgumentException($"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.");
+                throw new ArgumentException(HeldFolderMessage(folder, folderOption, source));
             if (torchDevice.type == TorchSharp.DeviceType.CPU)
                 MemoryWarning.WriteIfTooLarge(architecture, hyperParameters,
                     source?.Metadata.Vocabulary.Symbols.Length ?? Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length, Console.Error);
@@ -110,6 +110,21 @@ public static class TrainCommand
             using (trainer) return TrainingRun.RunToEnd(trainer);
         });
         return command;
+    }
+
+    /// <summary>
+    /// Why <paramref name="folder"/>, holding a model, is refused: a resume hint for a new model, which may have meant to
+    /// continue it; a fine-tune (<paramref name="source"/>) is a new model of its own, whatever folder it names.
+    /// </summary>
+    private static string HeldFolderMessage(string folder, string folderOption, InitFromArgument? source)
+    {
+        if (source == null) return $"'{folder}' already holds a model; continue it with 'charrnn resume {folder}' or choose another {folderOption}.";
+        var other = folderOption == "--out" ? "--name" : "--out";
+        var sameFolder = string.Equals(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)),
+            Path.GetDirectoryName(Path.GetFullPath(source.Checkpoint)), StringComparison.Ordinal);
+        return sameFolder
+            ? $"'{folder}' is the folder of '{source.Name}', the model --init-from starts from; the fine-tuned model is a new one and needs a folder of its own: choose another {folderOption}, or {other}."
+            : $"'{folder}' already holds a model; --init-from makes a new one, which needs a folder of its own: choose another {folderOption}, or {other}.";
     }
 
     /// <summary>--out as given, else MODELS/NAME (models/<paramref name="defaultName"/> without --name): a model name as the server takes it, not a path.</summary>
