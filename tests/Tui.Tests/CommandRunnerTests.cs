@@ -29,6 +29,20 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public void A_default_name_from_a_long_base_is_shortened_to_fit_the_name_limit_and_stays_free()
+    {
+        // A 64-character source name: SOURCE-tuned-N would be 72 and refused by the server; the base is cut instead.
+        var source = new string('m', 64);
+        var first = ModelNames.Free($"{source}-tuned", []);
+        Assert.Equal(new string('m', 62) + "-1", first);
+        CharRnn.ModelServer.TrainedModels.ModelNames.ValidateNew(first);
+        var taken = Enumerable.Range(1, 9).Select(n => new string('m', 62) + "-" + n).ToList();
+        Assert.Equal(new string('m', 61) + "-10", ModelNames.Free($"{source}-tuned", taken)); // two digits: one character less of the base
+        Assert.Equal("gru-tuned-1", ModelNames.Free("gru-tuned", [])); // a short base is left whole
+        Assert.Equal(new string('m', 52) + "-1207-040506", ModelNames.Stamped($"{source}-tuned", new DateTime(2026, 12, 7, 4, 5, 6))); // the last resort fits too
+    }
+
+    [Fact]
     public async Task Train_init_from_starts_a_new_model_from_a_models_weights_and_info_says_where_it_started()
     {
         // Its architecture is the source's, its hyperparameter keys checked by that spec; the name defaults to SOURCE-tuned-N.

@@ -31,6 +31,7 @@ public sealed class DefaultModelNameTests
                 var bobs = new RecordingReplOutput();
                 await using var runner = new CommandRunner(asBob, bobs, interactive: false);
                 await runner.RunLineAsync($"train stateful-gru name=stateful-gru-1 {tiny}");
+                await runner.RunLineAsync($"train stateful-gru name=stateful-gru-2-tuned-1 {tiny}"); // the name alice's fine-tune below tries first
                 Assert.Empty(bobs.Errors);
             }
             using var asAlice = new CharRnnClient(server.Address, alice);
@@ -40,6 +41,13 @@ public sealed class DefaultModelNameTests
                 await runner.RunLineAsync($"train stateful-gru {tiny}");
             Assert.Empty(output.Errors);
             Assert.Contains(output.Lines, l => l.StartsWith("job ", StringComparison.Ordinal) && l.EndsWith("stateful-gru → model stateful-gru-2", StringComparison.Ordinal));
+
+            // A fine-tune's default, SOURCE-tuned-N, is passed over the same way (not the architecture's name, which init_from leaves empty).
+            var tuned = new RecordingReplOutput();
+            await using (var runner = new CommandRunner(asAlice, tuned, interactive: false))
+                await runner.RunLineAsync("train init_from=stateful-gru-2 corpus=tiny max_steps=2 sample_chars=0");
+            Assert.Empty(tuned.Errors);
+            Assert.Contains(tuned.Lines, l => l.StartsWith("job ", StringComparison.Ordinal) && l.EndsWith("from stateful-gru-2's weights → model stateful-gru-2-tuned-2", StringComparison.Ordinal));
         }
         finally
         {

@@ -85,7 +85,7 @@ public sealed partial class CommandRunner
             ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.{ClosestName.Suggestion(arch, list.Architectures.Select(a => a.Name))}");
         var request = new StartJobRequest
         {
-            ModelName = c.Option("name") ?? await DefaultModelName(source != null ? $"{source}-tuned" : arch, ct),
+            ModelName = c.Option("name") ?? await DefaultModelName(DefaultNameBase(source, arch), ct),
             Architecture = source != null ? c.Arg(0) ?? "" : arch,
             InitFrom = source ?? "",
             CorpusName = c.Option("corpus") ?? "nietzsche",
@@ -131,6 +131,9 @@ public sealed partial class CommandRunner
     /// As the Models form names a new model: ARCH-N for the first N that no model on the server, nor a job's
     /// model (a queued one has no folder yet), has.
     /// </summary>
+    /// <summary>What a model's default name is made of: SOURCE-tuned for a fine-tune, else the architecture's name.</summary>
+    private static string DefaultNameBase(string? initFrom, string architecture) => initFrom != null ? $"{initFrom}-tuned" : architecture;
+
     private async Task<string> DefaultModelName(string arch, CancellationToken ct) => ModelNames.Free(arch, await TakenModelNames(ct));
 
     private async Task<IEnumerable<string>> TakenModelNames(CancellationToken ct)
@@ -154,9 +157,11 @@ public sealed partial class CommandRunner
             catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists && !nameGiven && refused.Count < MaxDefaultNameTries)
             {
                 refused.Add(request.ModelName);
+                // A fine-tune's request leaves its architecture empty (the source's): its names are SOURCE-tuned-N.
+                var baseName = DefaultNameBase(request.InitFrom != "" ? request.InitFrom : null, request.Architecture);
                 request.ModelName = refused.Count < MaxDefaultNameTries
-                    ? ModelNames.Free(request.Architecture, (await TakenModelNames(ct)).Concat(refused))
-                    : $"{request.Architecture}-{DateTime.Now.ToString("MMdd-HHmmss", CultureInfo.InvariantCulture)}";
+                    ? ModelNames.Free(baseName, (await TakenModelNames(ct)).Concat(refused))
+                    : ModelNames.Stamped(baseName, DateTime.Now);
             }
         }
     }
