@@ -79,4 +79,25 @@ public class InitFromJobTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             (await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(FineTune("if-zed", "if-private", Second + "Z")).ResponseAsync)).Status.Detail);
         Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "if-zed")));
     }
+    [Fact]
+    public async Task A_model_a_queued_or_running_job_starts_from_is_not_deleted_until_the_job_ends()
+    {
+        await keyed.AsAlice.Training.Train(Trained("if-held")).Events();
+        await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "if-held", Shared = true });
+        var long_ = FineTune("if-held-tuned", "if-held", Second);
+        long_.Options.MaxSteps = 1_000_000;
+        var job = await keyed.AsBob.Training.StartJobAsync(long_);
+
+        // Its owner (and an admin) may delete it otherwise: the job, queued or running, would start from a checkpoint no longer there.
+        var held = await Refused(StatusCode.FailedPrecondition, () => keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "if-held" }).ResponseAsync);
+        Assert.Matches("^Model 'if-held' is the model another key's job \\((running|queued)\\) starts from \\(init_from\\); wait for it to end, then delete the model\\.$", held.Status.Detail);
+        var byAdmin = await Refused(StatusCode.FailedPrecondition, () => keyed.AsAdmin.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "if-held" }).ResponseAsync);
+        Assert.Matches($"^Model 'if-held' is the model job {job.Id} \\(model 'if-held-tuned', (running|queued)\\) starts from \\(init_from\\); wait for it to end or stop it \\(StopJob\\), then delete the model\\.$", byAdmin.Status.Detail);
+        Assert.True(File.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "if-held", "best.ckpt")));
+
+        await keyed.AsBob.Training.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        await keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events(); // to its end
+        await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "if-held" });
+        Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "if-held")));
+    }
 }

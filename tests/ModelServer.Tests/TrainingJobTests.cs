@@ -743,13 +743,24 @@ public class TrainingJobTests(ServerFixture server)
     {
         await Client.Train(Request("deleting", maxSteps: 5)).Events();
         var jobs = server.Services.GetRequiredService<Jobs.JobQueue>();
-        using (jobs.HoldForDelete("deleting"))
+        var planning = new Services.JobPlanning(server.Services.GetRequiredService<TrainedModels.ModelStore>(),
+            server.Services.GetRequiredService<Corpora.CorpusStore>(), server.Options.Limits);
+        var fineTune = new StartJobRequest { ModelName = "deleting-tuned", InitFrom = "deleting", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 2 } };
+        var plannedBefore = planning.Plan(fineTune, Security.Caller.Local);
+        using (jobs.HoldForDelete("deleting", Security.Caller.Local))
         {
             var e = await Calls.Fails(() => Client.StartJobAsync(new StartJobRequest { ModelName = "deleting", Resume = true, Options = new TrainingOptions { MaxSteps = 10 } }).ResponseAsync);
             Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
             Assert.Contains("is being deleted", e.Status.Detail);
+            // Nor a new model from its weights: the job would start from a checkpoint the delete removes.
+            var tuned = await Calls.Fails(() => Client.StartJobAsync(fineTune).ResponseAsync);
+            Assert.Equal(StatusCode.FailedPrecondition, tuned.StatusCode);
+            Assert.Equal("Model 'deleting', the model the job starts from (init_from), is being deleted; the job cannot start from it.", tuned.Status.Detail);
         }
         await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "deleting" });
+        // Planned before the delete, queued after it: refused as a source that is gone, not failed at its start.
+        var gone = Assert.Throws<Errors.ServerException>(() => jobs.Enqueue(plannedBefore, Security.Caller.Local));
+        Assert.StartsWith("No model 'deleting'", gone.Message);
         Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "deleting")));
     }
 

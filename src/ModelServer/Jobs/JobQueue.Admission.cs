@@ -55,6 +55,11 @@ public sealed partial class JobQueue
         CheckCorpusSteady(plan);
         if (_deleting.Contains(plan.ModelName))
             throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
+        if (plan.InitFromModel is { } source && _deleting.Contains(source))
+            throw ServerException.Precondition($"Model '{source}', the model the job starts from (init_from), is being deleted; the job cannot start from it.");
+        // Deleted since it was planned: the job would meet no checkpoint when it starts.
+        if (plan.InitFromCheckpoint != null && !File.Exists(plan.InitFromCheckpoint))
+            throw ModelStore.NoModel(plan.InitFromModel!);
         // Deleted since it was planned (a delete waits for no job, and this one is not queued yet): resuming would make its folder again.
         if (plan.ResumeCheckpoint != null && !File.Exists(plan.ResumeCheckpoint))
             throw ModelStore.NoModel(plan.ModelName);
@@ -83,14 +88,23 @@ public sealed partial class JobQueue
 
     /// <summary>
     /// Keeps jobs off a model while it is deleted (a resume queued meanwhile would write its
-    /// checkpoints into a folder that no longer has an owner). FAILED_PRECONDITION when a job trains it.
+    /// checkpoints into a folder that no longer has an owner). FAILED_PRECONDITION when a job trains it,
+    /// or starts from it (init_from).
     /// </summary>
-    public IDisposable HoldForDelete(string modelName)
+    public IDisposable HoldForDelete(string modelName, Caller caller)
     {
         lock (_gate)
         {
             if (ActiveFor(modelName) != null)
                 throw ServerException.Precondition($"Model '{modelName}' is being trained by a job; stop the job first (StopJob), then delete it.");
+            // A fine-tune reads its source's checkpoint when it starts (and again at a restart), as a job reads its corpus: held the same way.
+            if (Active().FirstOrDefault(j => j.Plan?.InitFromModel == modelName) is { } fineTune)
+            {
+                var state = fineTune == _running ? "running" : "queued";
+                throw ServerException.Precondition(caller.Owns(fineTune.Owner)
+                    ? $"Model '{modelName}' is the model job {fineTune.Id} (model '{fineTune.ModelName}', {state}) starts from (init_from); wait for it to end or stop it (StopJob), then delete the model."
+                    : $"Model '{modelName}' is the model another key's job ({state}) starts from (init_from); wait for it to end, then delete the model.");
+            }
             if (!_deleting.Add(modelName))
                 throw ServerException.Precondition($"Model '{modelName}' is being deleted by another call.");
         }

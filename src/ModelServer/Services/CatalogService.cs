@@ -63,7 +63,7 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
             throw ServerException.PermissionDenied(models.Ownership(name)?.Owner is { } owner
                 ? $"Model '{name}' belongs to key '{owner}'; only its owner or an admin can delete it."
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can delete it.");
-        using var hold = jobs.HoldForDelete(name); // FAILED_PRECONDITION while a job trains it; no job starts on it meanwhile
+        using var hold = jobs.HoldForDelete(name, caller); // FAILED_PRECONDITION while a job trains it or starts from it; no job starts on it meanwhile
         await worker.Run(() => models.Invalidate(name), context.CancellationToken, caller.Name);
         models.Delete(name, caller.Name);
         // A session opened between the two loaded it again: that copy of a deleted model must not stay on the device.
