@@ -45,7 +45,9 @@ public sealed partial class CatalogService
                     stream.Complete();
                 }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
-            catch (Exception) when (context.CancellationToken.IsCancellationRequested)
+            // Only the sends to the client do I/O here (the writer writes to memory), so an IOException is the client's connection
+            // gone, which may surface before the call's token is cancelled (as ImportModel's reads do).
+            catch (Exception e) when (context.CancellationToken.IsCancellationRequested || e is IOException)
             {
                 logger.LogInformation("Export of model {Model} stopped after {Written} of {Bytes} bytes: the client went away", name, stream.Written, first.TotalBytes);
                 throw;

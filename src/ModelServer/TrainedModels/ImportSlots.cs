@@ -6,7 +6,8 @@ namespace CharRnn.ModelServer.TrainedModels;
 
 /// <summary>
 /// The ImportModel calls in progress, held to max_imports server-wide (`serve --max-imports`): while it checks the file
-/// each one holds about twice the file's size in memory (up to --max-import-mb each), so without a cap a script opening
+/// each one holds a few times the file's size in memory (its bytes, its weights as float32, the model they are checked
+/// against, the checkpoint written; files up to --max-import-mb), so without a cap a script opening
 /// many big imports could take the server's memory. A singleton: services are made per call.
 /// </summary>
 public sealed class ImportSlots(IOptions<ServerOptions> options)
