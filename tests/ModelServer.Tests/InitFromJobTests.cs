@@ -1,5 +1,6 @@
 using CharRnn.Protos.V1;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -99,5 +100,57 @@ public class InitFromJobTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         await keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events(); // to its end
         await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "if-held" });
         Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "if-held")));
+    }
+    [Fact]
+    public async Task A_queued_fine_tune_whose_source_was_removed_or_damaged_outside_the_server_fails_saying_so()
+    {
+        await keyed.AsAlice.Training.Train(Trained("if-removed")).Events();
+        await keyed.AsAlice.Training.Train(Trained("if-damaged")).Events();
+        var folder = (string name) => Path.Combine(keyed.Server.Options.ModelsDirectory, name);
+
+        // An operator's rm -r while the job waits in the queue: DeleteModel is refused then, the shell is not.
+        var removed = await FailedInQueue("if-removed", () => Directory.Delete(folder("if-removed"), recursive: true));
+        Assert.Equal("The model this job starts from (init_from), 'if-removed', is gone: its folder was removed after the job was queued. " +
+                     "Start the job again from another model.", removed);
+
+        var damaged = await FailedInQueue("if-damaged", () =>
+        {
+            foreach (var file in Directory.GetFiles(folder("if-damaged"), "*.ckpt"))
+            {
+                var bytes = File.ReadAllBytes(file);
+                bytes[bytes.Length / 2] ^= 0xFF;
+                File.WriteAllBytes(file, bytes);
+            }
+        });
+        Assert.StartsWith("The model this job starts from (init_from), 'if-damaged', cannot be read: its checkpoint file '", damaged);
+        Assert.EndsWith(" is damaged (it is damaged or truncated (checksum mismatch)). Restore the file or train the model again, " +
+                        "then start the job again, or start it from another model.", damaged);
+        Assert.False(Directory.Exists(folder("if-removed-tuned"))); // nothing saved: the new models' names are free again
+        Assert.False(Directory.Exists(folder("if-damaged-tuned")));
+    }
+
+    /// <summary>Queues a fine-tune from <paramref name="source"/> while the device is held, does <paramref name="meanwhile"/>, lets it start: its failure.</summary>
+    private async Task<string> FailedInQueue(string source, Action meanwhile)
+    {
+        var worker = keyed.Server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        using var release = new ManualResetEventSlim();
+        using var entered = new ManualResetEventSlim();
+        var held = worker.Run(() => { entered.Set(); return release.Wait(TimeSpan.FromSeconds(30)); }); // the job stays queued meanwhile
+        Job job;
+        try
+        {
+            Assert.True(entered.Wait(TimeSpan.FromSeconds(30)));
+            job = await keyed.AsAlice.Training.StartJobAsync(FineTune(source + "-tuned", source, Second));
+            Assert.Equal(Job.Types.State.Queued, job.State);
+            meanwhile();
+        }
+        finally
+        {
+            release.Set();
+            await held;
+        }
+        var events = await keyed.AsAlice.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Failed, events[^1].EventCase);
+        return events[^1].Failed.Reason;
     }
 }

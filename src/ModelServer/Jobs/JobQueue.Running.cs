@@ -112,7 +112,7 @@ public sealed partial class JobQueue
     private void Fail(TrainingJob job, Exception e)
     {
         // Expected: the message says what went wrong (a corpus changed or gone, a damaged checkpoint); the rest is logged with its stack.
-        var expected = e is TrainingDivergedException or ArgumentException or CorpusException or CheckpointException;
+        var expected = e is TrainingDivergedException or ArgumentException or CorpusException or CheckpointException or InitFromSourceException;
         if (!expected) logger.LogError(e, "Job {JobId} failed", job.Id);
         var full = expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
         // The job's watchers (its owner, anyone it is shared with) read the reason without the server's paths; the log keeps them.
@@ -277,6 +277,11 @@ public sealed partial class JobQueue
                 ? Trainer.Resume(checkpoint, plan.Corpus, device, plan.Folder, _ => plan.ResumeOptions!)
                 : plan.InitFromCheckpoint is { } source ? Trainer.InitFrom(source, plan.InitFromModel!, plan.Options!, plan.Corpus, device, plan.Folder)
                 : Trainer.Create(plan.Architecture!, plan.HyperParameters!, plan.Options!, plan.Corpus, device, plan.Folder);
+        }
+        catch (CheckpointException e) when (plan.InitFromCheckpoint == e.Path)
+        {
+            ReleaseFolder(job); // the source went (or broke) while the job waited in the queue: say which model, and what to do
+            throw InitFromSourceException.Of(e, plan.InitFromModel!);
         }
         catch
         {
