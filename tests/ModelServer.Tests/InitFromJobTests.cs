@@ -39,8 +39,13 @@ public class InitFromJobTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 
         var checkedJob = await keyed.AsBob.Training.CheckJobAsync(FineTune("if-tuned", "if-shared", Second));
         Assert.Equal("stateful-gru", checkedJob.Architecture);
+        Assert.Equal("if-shared", checkedJob.InitFrom);
         var events = await keyed.AsBob.Training.Train(FineTune("if-tuned", "if-shared", Second)).Events();
         Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
+        Assert.Equal("if-shared", events.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started.InitFrom); // its start says where from
+        var listed = (await keyed.AsBob.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.ModelName == "if-tuned");
+        Assert.Equal("if-shared", listed.InitFrom);
+        Assert.All((await keyed.AsAlice.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Where(j => j.ModelName == "if-shared"), j => Assert.Equal("", j.InitFrom));
 
         var tuned = await keyed.AsBob.Catalog.GetModelAsync(new GetModelRequest { Name = "if-tuned" });
         Assert.Equal("bob", tuned.Summary.Owner);

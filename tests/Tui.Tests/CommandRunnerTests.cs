@@ -157,6 +157,27 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public void A_fine_tune_says_the_model_it_starts_from_in_the_jobs_table_the_attach_line_and_its_start()
+    {
+        var lines = CommandRunner.JobsTable([
+            new Job { Id = "j-1", State = Job.Types.State.Running, ModelName = "letters", Architecture = "stateful-lstm", InitFrom = "lstm", Step = 7, TotalSteps = 9 },
+            new Job { Id = "j-2", State = Job.Types.State.Finished, ModelName = "gru", Architecture = "stateful-gru", Step = 9 },
+        ]).ToList();
+        Assert.Equal("j-1  running   letters  stateful-lstm from lstm  step 7/9", lines[0]);
+        Assert.Equal("j-2  finished  gru      stateful-gru             step 9", lines[1]);
+
+        var stdout = new StringWriter();
+        var output = new ConsoleReplOutput(stdout, new StringWriter());
+        output.JobAttached(new Job { Id = "j-1", ModelName = "letters", InitFrom = "lstm" });
+        output.JobAttached(new Job { Id = "j-2", ModelName = "gru" });
+        output.JobEvent(new JobEvent { Started = new JobEvent.Types.Started { Device = "cpu", ParameterCount = 1234, TotalSteps = 9, InitFrom = "lstm" } });
+        output.JobEvent(new JobEvent { Started = new JobEvent.Types.Started { Device = "cpu", ParameterCount = 1234, TotalSteps = 9 } });
+        Assert.Equal(["watching job j-1 (letters, from lstm)", "watching job j-2 (gru)",
+            "started on cpu: 1,234 parameters, 9 steps, from lstm's weights", "started on cpu: 1,234 parameters, 9 steps", ""],
+            stdout.ToString().Split(Environment.NewLine));
+    }
+
+    [Fact]
     public void The_jobs_table_of_several_keys_says_whose_each_job_is()
     {
         var lines = CommandRunner.JobsTable([

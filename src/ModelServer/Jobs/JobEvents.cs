@@ -22,7 +22,9 @@ public abstract record JobEventPayload
 }
 
 public sealed record JobQueued(int Position) : JobEventPayload;
-public sealed record JobStarted(string Device, long TotalSteps, long ParameterCount, long ResumedFromStep, int VocabularySize, long CorpusCharacters) : JobEventPayload;
+/// <summary><paramref name="InitFrom"/>: the model a fine-tune starts from; null otherwise (and in events stored before it was added).</summary>
+public sealed record JobStarted(string Device, long TotalSteps, long ParameterCount, long ResumedFromStep, int VocabularySize, long CorpusCharacters,
+    string? InitFrom = null) : JobEventPayload;
 public sealed record JobProgressed(TrainingProgress Progress) : JobEventPayload;
 public sealed record JobEpochEnded(EpochRecord Record) : JobEventPayload;
 /// <summary>A checkpoint is whole on disk. <paramref name="Step"/>: the step it holds, which later progress may have passed by the time the write ends.</summary>

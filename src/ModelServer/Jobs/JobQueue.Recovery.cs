@@ -158,7 +158,7 @@ public sealed partial class JobQueue
         {
             // A resume job's row stored before its architecture was: the model's checkpoint says it, while the model is there.
             Architecture = record.Plan.Architecture ?? ArchitectureOf(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint)),
-            State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended,
+            State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended, InitFrom = record.Plan.InitFromModel,
             Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
         };
         job.Events.RestoreEnded(() => EndedHistory(record, state));

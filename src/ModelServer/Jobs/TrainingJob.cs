@@ -23,6 +23,7 @@ public sealed class TrainingJob
         Plan = plan;
         Owner = owner;
         ModelName = plan.ModelName;
+        InitFrom = plan.InitFromModel;
         Events = new JobEventLog(Id, storeEvent);
         Created = DateTimeOffset.UtcNow;
     }
@@ -52,6 +53,8 @@ public sealed class TrainingJob
     /// <summary>The API key that started the job.</summary>
     public string Owner { get; }
     public string ModelName { get; }
+    /// <summary>The model a fine-tune starts from (StartJobRequest.init_from), kept past the plan for listings; null otherwise.</summary>
+    public string? InitFrom { get; init; }
     public string Architecture { get; set; } = "";
     public JobEventLog Events { get; }
     public DateTimeOffset Created { get; init; }

@@ -138,6 +138,7 @@ public static partial class ProtoMapper
             Reason = job.Reason,
             QueuePosition = queuePosition,
             CharsPerSecond = job.CharsPerSecond,
+            InitFrom = job.InitFrom ?? "",
         };
         if (job.Started is { } started) result.Started = Timestamp.FromDateTimeOffset(started);
         if (job.Ended is { } ended) result.Ended = Timestamp.FromDateTimeOffset(ended);
@@ -146,7 +147,8 @@ public static partial class ProtoMapper
     }
 
     /// <summary>What CheckJob answers: the job a StartJob would queue, by its model and architecture (it has no id).</summary>
-    public static Api.Job ToCheckedJob(JobPlan plan) => new() { ModelName = plan.ModelName, Architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? "" };
+    public static Api.Job ToCheckedJob(JobPlan plan) =>
+        new() { ModelName = plan.ModelName, Architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? "", InitFrom = plan.InitFromModel ?? "" };
 
     public static Api.JobEvent ToProto(JobEvent e)
     {
@@ -160,7 +162,7 @@ public static partial class ProtoMapper
                 result.Started = new Api.JobEvent.Types.Started
                 {
                     Device = s.Device, TotalSteps = s.TotalSteps, ParameterCount = s.ParameterCount, ResumedFromStep = s.ResumedFromStep,
-                    VocabularySize = s.VocabularySize, CorpusCharacters = s.CorpusCharacters,
+                    VocabularySize = s.VocabularySize, CorpusCharacters = s.CorpusCharacters, InitFrom = s.InitFrom ?? "",
                 };
                 break;
             case JobProgressed { Progress: var p }:

@@ -356,14 +356,14 @@ public sealed partial class CommandRunner
 
     /// <summary>
     /// The jobs, a row each, each column as wide as its widest value and two spaces between columns (a long architecture ran into the step).
-    /// Jobs of several keys (an admin's list) say whose each is, after the model.
+    /// Jobs of several keys (an admin's list) say whose each is, after the model; a fine-tune says the model it starts from after its architecture.
     /// </summary>
     internal static IEnumerable<string> JobsTable(IReadOnlyList<Job> jobs)
     {
         var owners = jobs.Select(j => j.Owner).Distinct().Count() > 1;
         var rows = jobs.Select(j => (string[])
         [
-            j.Id, StateCell(j), j.ModelName, .. (owners ? [$"by {j.Owner}"] : Array.Empty<string>()), j.Architecture,
+            j.Id, StateCell(j), j.ModelName, .. (owners ? [$"by {j.Owner}"] : Array.Empty<string>()), j.InitFrom != "" ? $"{j.Architecture} from {j.InitFrom}" : j.Architecture,
             (j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}") + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" val {j.BestValidLoss:F4}") : ""),
             j.Reason,
         ]).ToList();

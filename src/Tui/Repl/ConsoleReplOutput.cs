@@ -80,7 +80,7 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
         }
     }
 
-    public void JobAttached(Job job) => stdout.WriteLine($"watching job {job.Id} ({job.ModelName})");
+    public void JobAttached(Job job) => stdout.WriteLine($"watching job {job.Id} ({job.ModelName}{(job.InitFrom != "" ? $", from {job.InitFrom}" : "")})");
 
     public void JobDetached() { } // the runner says so in a line
 
@@ -90,7 +90,8 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
         {
             case Protos.V1.JobEvent.EventOneofCase.Started:
                 var resumed = e.Started.ResumedFromStep > 0 ? $", resumed from step {e.Started.ResumedFromStep}" : "";
-                stdout.WriteLine($"started on {e.Started.Device}: {e.Started.ParameterCount:N0} parameters, {e.Started.TotalSteps} steps{resumed}");
+                var from = e.Started.InitFrom != "" ? $", from {e.Started.InitFrom}'s weights" : "";
+                stdout.WriteLine($"started on {e.Started.Device}: {e.Started.ParameterCount:N0} parameters, {e.Started.TotalSteps} steps{resumed}{from}");
                 break;
             case Protos.V1.JobEvent.EventOneofCase.Progress when DateTime.UtcNow - _lastProgress > TimeSpan.FromSeconds(5):
                 _lastProgress = DateTime.UtcNow;
