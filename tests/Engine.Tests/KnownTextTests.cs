@@ -3,7 +3,7 @@ using CharRnn.Engine.Text;
 
 namespace CharRnn.Engine.Tests;
 
-/// <summary>KnownText: a text without the characters its vocabulary cannot encode (charrnn eval --skip-unknown).</summary>
+/// <summary>KnownText: a text without the characters its vocabulary cannot encode, nor padding (eval and generate --skip-unknown, the server's UNKNOWN_CHARS_SKIP).</summary>
 public class KnownTextTests
 {
     [Fact]
@@ -11,10 +11,10 @@ public class KnownTextTests
     {
         var v = Vocabulary.Build("abc \n");
         var known = KnownText.Of(v, "ab\U0001F600c x\nxa\U0001F600\0");
-        Assert.Equal("abc \na\0", known.Text); // NUL is in the vocabulary (padding): kept, for eval's own check to refuse
-        Assert.Equal([new SkippedCharacter(new Rune(0x1F600), 2), new SkippedCharacter(new Rune('x'), 2)], known.Skipped);
-        Assert.Equal(4, known.SkippedCount);
-        Assert.Equal(7, v.Encode(known.Text).Length);
+        Assert.Equal("abc \na", known.Text); // NUL is in the vocabulary as padding, not as text a model reads: left out too
+        Assert.Equal([new SkippedCharacter(new Rune(0x1F600), 2), new SkippedCharacter(new Rune('x'), 2), new SkippedCharacter(new Rune(0), 1)], known.Skipped);
+        Assert.Equal(5, known.SkippedCount);
+        Assert.Equal(6, v.Encode(known.Text).Length);
     }
 
     [Fact]
@@ -28,5 +28,8 @@ public class KnownTextTests
         Assert.True(withUnknown.HasUnknown);
         var all = KnownText.Of(withUnknown, "abcz"); // c (rare) and z (never seen) encode as the unknown symbol
         Assert.Equal(("abcz", 0), (all.Text, all.SkippedCount));
+        var padded = KnownText.Of(withUnknown, "a\0b\0"); // padding is not mapped to the unknown symbol: it is left out
+        Assert.Equal(("ab", 2), (padded.Text, padded.SkippedCount));
+        Assert.Equal(new Rune(0), padded.Skipped.Single().Character);
     }
 }

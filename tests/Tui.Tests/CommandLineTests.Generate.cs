@@ -103,6 +103,20 @@ public partial class CommandLineTests
         AssertUserError([.. run, "--prime", dirty], $"charrnn: --prime {refusal}");
         AssertUserError([.. run, "--prime-file", file], $"charrnn: --prime-file '{file}' {refusal}");
 
+        // NUL is in every vocabulary as padding, not as text: refused as the server refuses it, or with --skip-unknown
+        // left out and counted as its UNKNOWN_CHARS_SKIP does (a file is how a NUL reaches a real command line).
+        var padded = Path.Combine(root, "padded.txt");
+        File.WriteAllText(padded, "the cat\0 sat on");
+        const string padding = "contains control character (U+0000), which the model's vocabulary holds as padding, not as text the model reads. " +
+                               "Nothing was generated: remove it, or give --skip-unknown to leave it out and generate from the rest.";
+        AssertUserError([.. run, "--prime-file", padded], $"charrnn: --prime-file '{padded}' {padding}");
+        AssertUserError([.. run, "--prime", "the \0cat"], $"charrnn: --prime {padding}");
+        var (withoutPadding, saidPadding) = PrintedAndSaid([.. run, "--prime-file", padded, "--skip-unknown"]);
+        Assert.Equal(Printed([.. run, "--prime", "the cat sat on"]), withoutPadding);
+        Assert.Equal("charrnn: 1 unknown char(s) skipped (control character (U+0000)) from the prime", saidPadding.TrimEnd());
+        Assert.Equal("charrnn: 4 unknown char(s) skipped ('Z' (U+005A) ×2, control character (U+0000), '\U0001F600' (U+1F600)) from the prime",
+            PrintedAndSaid([.. run, "--prime", "the Zcat\0\U0001F600 sat Zon", "--skip-unknown"]).Error.TrimEnd()); // in the order first met
+
         // A lowercase model reads capitals as lowercase: only what it cannot read even so is skipped, as the server's SKIP does.
         var lower = Path.Combine(root, "lower");
         Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", Path.Combine(root, "tiny.txt"), "--out", lower, "--lower", "--epochs", "1",

@@ -166,21 +166,21 @@ public sealed partial class GenerationService
 
     /// <summary>
     /// NUL is in every vocabulary as padding (GetModel's vocabulary starts with it), not as text the model
-    /// reads: it encodes without error, so it is refused here, as other characters the model cannot read are.
+    /// reads: it encodes without error, so it is refused here (<see cref="PaddingInText"/>, charrnn generate's rule too),
+    /// as other characters the model cannot read are.
     /// </summary>
     private static void RefusePadding(string text, string field)
     {
-        if (text.Contains('\0'))
-            throw ServerException.Invalid($"{field}: The text contains {Vocabulary.Describe(new Rune(0))}, which the model's vocabulary holds as padding, not as text the model reads. " +
-                                          "Remove it; use only characters of the training corpus (see the model's vocabulary).");
+        if (PaddingInText.In(text))
+            throw ServerException.Invalid($"{field}: The text {PaddingInText.Problem}. Remove it; use only characters of the training corpus (see the model's vocabulary).");
     }
 
     /// <summary>
     /// What a session feeds of a request's text, and how many characters it leaves out: under
     /// <see cref="UnknownCharPolicy.Refuse"/> the text as sent, once checked whole (INVALID_ARGUMENT naming the field
     /// for a character the model cannot read, before any charge); under <see cref="UnknownCharPolicy.Skip"/> the text
-    /// without those characters (<see cref="KnownText"/>, as the model reads them: a lowercase model's either case)
-    /// nor the padding NUL, which is not text the model reads either. Any thread: a vocabulary does not change.
+    /// without those characters nor the padding NUL, which is not text the model reads either (<see cref="KnownText"/>,
+    /// as the model reads them: a lowercase model's either case; charrnn generate --skip-unknown's rule too). Any thread: a vocabulary does not change.
     /// </summary>
     private static (string Text, int Skipped) Readable(Vocabulary vocabulary, UnknownCharPolicy policy, string text, string field)
     {
@@ -190,8 +190,7 @@ public sealed partial class GenerationService
             return (text, 0);
         }
         var known = KnownText.Of(vocabulary, text);
-        var padding = known.Text.Count(c => c == '\0');
-        return (padding == 0 ? known.Text : known.Text.Replace("\0", ""), known.SkippedCount + padding);
+        return (known.Text, known.SkippedCount);
     }
 
     /// <summary>The same check without feeding: before a reset, which a refused text must not cause.</summary>

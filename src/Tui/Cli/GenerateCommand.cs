@@ -9,8 +9,9 @@ namespace CharRnn.Tui.Cli;
 /// <summary>
 /// charrnn generate: primes a model and streams sampled text to stdout as it is sampled; with --samples,
 /// several continuations of the prime at once (<see cref="GeneratedSamples"/>), with --stop each ends at a string.
-/// A prime with characters the model cannot read is refused, naming them, unless --skip-unknown leaves them out
-/// (<see cref="KnownText"/>, as the server's UNKNOWN_CHARS_SKIP does); stderr then says which, stdout shows the prime fed.
+/// A prime with characters the model cannot read, or with the padding NUL (<see cref="PaddingInText"/>), is refused, naming
+/// them, as the server refuses it, unless --skip-unknown leaves them out (<see cref="KnownText"/>, as the server's
+/// UNKNOWN_CHARS_SKIP does); stderr then says which, stdout shows the prime fed.
 /// </summary>
 public static class GenerateCommand
 {
@@ -73,13 +74,16 @@ public static class GenerateCommand
             // Before the prime is fed: a refused stop string costs nothing.
             if (StopString.NeverGenerated(stopText, trained.Vocabulary) is { } never)
                 throw new ArgumentException($"--stop {never} Use characters of the model's training corpus.");
+            var primeName = file is null ? "--prime" : $"--prime-file '{file}'";
+            if (!parse.GetValue(skipUnknown) && PaddingInText.In(givenPrime)) // it encodes: Feed would read it as text
+                throw new ArgumentException($"{primeName} {PaddingInText.Problem}. Nothing was generated: remove it, or give --skip-unknown to leave it out and generate from the rest.");
             var known = parse.GetValue(skipUnknown) ? KnownText.Of(trained.Vocabulary, givenPrime) : new KnownText(givenPrime, []);
             var primeText = known.Text;
             using var session = new GenerationSession(trained.Model, trained.Vocabulary, settings);
             try { session.Feed(primeText); }
             catch (UnknownCharactersException e)
             {
-                throw new ArgumentException($"{(file is null ? "--prime" : $"--prime-file '{file}'")} {UnknownCharsText.Refused(givenPrime, e)} " +
+                throw new ArgumentException($"{primeName} {UnknownCharsText.Refused(givenPrime, e)} " +
                                             "Nothing was generated: remove them from the prime, give --skip-unknown to leave them out and generate from the rest, or use a model trained on a corpus that has them.");
             }
             if (known.SkippedCount > 0) Console.Error.WriteLine($"charrnn: {UnknownCharsText.Skipped(known)} from the prime");
