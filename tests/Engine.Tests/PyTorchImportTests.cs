@@ -4,6 +4,7 @@ using System.Text.Json;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Export;
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
 using static TorchSharp.torch;
 
@@ -420,12 +421,47 @@ public class PyTorchImportTests
     {
         using var dir = new TempFolder();
         var exported = Parts.Exported(dir);
-        foreach (var (key, value) in new[] { ("epoch", "-1"), ("step", "-5"), ("epoch", "x"), ("valid_loss", "NaN"), ("valid_loss", "-Infinity"), ("valid_loss", "1e999") })
+        // A loss is a cross-entropy: never below 0.
+        foreach (var (key, value) in new[] { ("epoch", "-1"), ("step", "-5"), ("epoch", "x"), ("valid_loss", "NaN"), ("valid_loss", "-Infinity"), ("valid_loss", "1e999"), ("valid_loss", "-0.5") })
         {
             var parts = new Parts { Tensors = exported.Tensors, Metadata = new(exported.Metadata) { [key] = value } };
             var file = parts.Write(dir);
-            Assert.Equal($"'{file}' cannot be imported: its metadata '{key}' cannot be used: '{value}' is not {(key == "valid_loss" ? "a finite number" : "a whole number of 0 or more")}.", Refusal(file));
+            Assert.Equal($"'{file}' cannot be imported: its metadata '{key}' cannot be used: '{value}' is not {(key == "valid_loss" ? "a finite number of 0 or more" : "a whole number of 0 or more")}.", Refusal(file));
         }
+    }
+
+    /// <summary>
+    /// vocab_counts are how often the training text had each symbol: none is negative, the padding symbol (never text) has 0,
+    /// and together they are at most a text's length (an Int64). A file that says otherwise is refused, naming the count;
+    /// before, a negative count imported and made the unigram prior's log NaN, and counts whose sum overflows made every
+    /// generation from the model fail with an OverflowException.
+    /// </summary>
+    [Fact]
+    public void Vocabulary_counts_no_text_has_are_refused_naming_the_count()
+    {
+        using var dir = new TempFolder();
+        var exported = Parts.Exported(dir);
+        var vocab = JsonSerializer.Deserialize<string[]>(exported.Metadata["vocab"])!;
+        var counts = JsonSerializer.Deserialize<long[]>(exported.Metadata["vocab_counts"])!;
+        Assert.Equal(0, counts[0]); // what an export writes for padding
+        string RefusedWith(Action<long[]> change)
+        {
+            var edited = (long[])counts.Clone();
+            change(edited);
+            var parts = new Parts { Tensors = exported.Tensors, Metadata = new(exported.Metadata) { ["vocab_counts"] = JsonSerializer.Serialize(edited) } };
+            return Refusal(parts.Write(dir));
+        }
+        var file = Path.Combine(dir.Path, "bad.safetensors");
+        var prefix = $"'{file}' cannot be imported: its metadata 'vocab_counts' cannot be used: ";
+
+        Assert.Equal(prefix + $"the count of symbol 2 ({Vocabulary.Describe(Rune.GetRuneAt(vocab[2], 0))}) is -1; a count is how often the training text had the symbol, 0 or more.",
+            RefusedWith(c => c[2] = -1));
+        Assert.Equal(prefix + $"the count of symbol {vocab.Length - 1} ({Vocabulary.Describe(Rune.GetRuneAt(vocab[^1], 0))}) is {long.MinValue}; a count is how often the training text had the symbol, 0 or more.",
+            RefusedWith(c => c[^1] = long.MinValue));
+        Assert.Equal(prefix + "the padding symbol (index 0) has count 7; it stands for no text and is never counted, so its count is 0.",
+            RefusedWith(c => c[0] = 7));
+        Assert.Equal(prefix + $"the counts add up to more than {long.MaxValue:N0}, more characters than any training text has.",
+            RefusedWith(c => (c[2], c[3]) = (long.MaxValue, long.MaxValue)));
     }
 
     /// <summary>

@@ -37,6 +37,7 @@ public static class PyTorchImport
             meta["unknown_index"] switch { "1" => true, "" => false, var other => throw new ArgumentException($"unknown_index is '{other}', expected \"1\" or \"\"") },
             JsonSerializer.Deserialize<long[]>(meta["vocab_counts"]) ?? throw new JsonException("null")));
 
+        CheckCounts(path, vocabulary);
         var described = $"a {architecture.Name} with {hyperParameters} and a vocabulary of {vocabulary.Size}";
         CheckSizeAgainstFile(contents, path, architecture, hyperParameters, vocabulary.Size, described);
         using var model = architecture.Create(hyperParameters, vocabulary.Size);
@@ -66,7 +67,7 @@ public static class PyTorchImport
         var imported = new ImportRecord(Path.GetFileName(path), now, Optional(meta, "source_checkpoint"),
             Number(path, meta, "epoch", int.Parse, e => e >= 0, "a whole number of 0 or more"),
             Number(path, meta, "step", long.Parse, s => s >= 0, "a whole number of 0 or more"),
-            Number(path, meta, "valid_loss", double.Parse, double.IsFinite, "a finite number"));
+            Number(path, meta, "valid_loss", double.Parse, l => double.IsFinite(l) && l >= 0, "a finite number of 0 or more")); // a cross-entropy
         var metadata = new CheckpointMetadata
         {
             Architecture = architecture.Name,
@@ -121,6 +122,31 @@ public static class PyTorchImport
             catch (Exception e) when (e is FormatException or OverflowException) { throw fault; }
             return allowed(value) ? value : throw fault;
         }) : null;
+
+    /// <summary>
+    /// The vocab_counts are how often the training text had each symbol, and generation's prior takes their logs and their
+    /// sum: a negative count (a NaN log), a counted padding symbol, or counts whose sum overflows (every generation failing)
+    /// are no text's, and refused here rather than stored.
+    /// </summary>
+    private static void CheckCounts(string path, Vocabulary vocabulary)
+    {
+        var counts = vocabulary.Counts;
+        string? problem = null;
+        if (counts.Select((count, index) => (count, index)).FirstOrDefault(c => c.count < 0) is { count: < 0 } negative)
+            problem = $"the count of symbol {negative.index} ({Vocabulary.Describe(System.Text.Rune.GetRuneAt(vocabulary.Symbols[negative.index], 0))}) is {negative.count}; a count is how often the training text had the symbol, 0 or more";
+        else if (counts[0] != 0)
+            problem = $"the padding symbol (index 0) has count {counts[0]}; it stands for no text and is never counted, so its count is 0";
+        else if (!SumFits(counts))
+            problem = $"the counts add up to more than {long.MaxValue:N0}, more characters than any training text has";
+        if (problem != null)
+            throw Fault(path, $"its metadata 'vocab_counts' cannot be used: {problem}");
+
+        static bool SumFits(IReadOnlyList<long> counts) // none negative here
+        {
+            try { _ = counts.Sum(); return true; } // LINQ's sum of longs is checked
+            catch (OverflowException) { return false; }
+        }
+    }
 
     /// <summary>
     /// The file must hold about as many weights as the model its metadata describes, checked before that model is built:
