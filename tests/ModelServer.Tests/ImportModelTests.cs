@@ -185,6 +185,38 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         }
     }
 
+    /// <summary>
+    /// An import may make no model wider than StartJob lets any key train here: a hyperparameter of the file's over this
+    /// server's cap (`serve --max-hyperparameter`) is INVALID_ARGUMENT naming it, its value and the cap, and nothing is
+    /// stored. The same file imports once the cap allows it.
+    /// </summary>
+    [Fact]
+    public async Task A_file_whose_hyperparameter_is_over_the_servers_cap_is_invalid_argument_naming_it_and_nothing_is_stored()
+    {
+        keyed.Server.TrainModel("import-capped-source", "stateful-gru", steps: 2); // n_hidden 24, bs 8
+        var file = await Download(keyed.AsAlice.Catalog, "import-capped-source");
+        var caps = keyed.Server.Options.Limits.MaxHyperParameters;
+        var saved = new Dictionary<string, double>(caps);
+        try
+        {
+            caps["n_hidden"] = 23;
+            var e = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-capped", file, fileName: "wide.safetensors"));
+            Assert.Equal("'wide.safetensors' cannot be imported: its hyperparameter n_hidden = 24 is not allowed; n_hidden must be an integer from 1 to 23 " +
+                         "(this server's cap, ListArchitectures' max for it; set by charrnn serve --max-hyperparameter n_hidden=N). Nothing was stored.", e.Status.Detail);
+            AssertNothingStored("import-capped");
+
+            (caps["n_hidden"], caps["bs"]) = (saved["n_hidden"], 4); // a training option's cap counts too: a fine-tune keeps the source's
+            var bs = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-capped", file, fileName: "wide.safetensors"));
+            Assert.StartsWith("'wide.safetensors' cannot be imported: its hyperparameter bs = 8 is not allowed; bs must be an integer from 1 to 4 (this server's cap", bs.Status.Detail);
+            AssertNothingStored("import-capped");
+        }
+        finally
+        {
+            foreach (var (key, value) in saved) caps[key] = value;
+        }
+        Assert.Equal("import-capped", (await Import(keyed.AsAlice.Catalog, "import-capped", file)).Name);
+    }
+
     /// <summary>A safetensors file of <paramref name="header"/> and <paramref name="data"/>, written by hand.</summary>
     private static byte[] Safetensors(string header, byte[] data)
     {

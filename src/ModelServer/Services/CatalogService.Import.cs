@@ -2,6 +2,7 @@ using CharRnn.Engine.Export;
 using CharRnn.Engine.Storage;
 using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
+using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Security;
 using CharRnn.ModelServer.TrainedModels;
 using Grpc.Core;
@@ -64,7 +65,7 @@ public sealed partial class CatalogService
             if (header.TotalBytes > 0 && received != header.TotalBytes)
                 throw ServerException.Invalid($"The import of '{fileName}' sent {received:N0} bytes, but its header said {header.TotalBytes:N0} (header.total_bytes); the file was cut short or changed. Nothing was stored.");
             // Read and checked as `charrnn import` does, off the device loop: the tensors are on the CPU and the model only ever built there.
-            var path = await Task.Run(() => WriteImportedCheckpoint(staged, file, fileName), CancellationToken.None);
+            var path = await Task.Run(() => WriteImportedCheckpoint(staged, file, fileName, _limits), CancellationToken.None);
             cancel.ThrowIfCancellationRequested(); // a cancelled call stores nothing
             models.StoreImported(staged, name, caller.Name, header.Shared);
             logger.LogInformation("Model {Model} imported from {File} ({Bytes} bytes) into {Checkpoint} by {Key}", name, fileName, received, Path.Combine(models.FolderOf(name), Path.GetFileName(path)), caller.Name);
@@ -99,19 +100,41 @@ public sealed partial class CatalogService
         }
     }
 
-    /// <summary>The engine's import of the file into <paramref name="staged"/>'s checkpoint; its faults INVALID_ARGUMENT in its words, naming the client's file.</summary>
-    private static string WriteImportedCheckpoint(string staged, string file, string fileName)
+    /// <summary>
+    /// The engine's import of the file into <paramref name="staged"/>'s checkpoint; its faults INVALID_ARGUMENT in its words, naming
+    /// the client's file, and so is a model over this server's hyperparameter caps (<see cref="CheckCaps"/>), before it is written.
+    /// </summary>
+    private static string WriteImportedCheckpoint(string staged, string file, string fileName, ServerLimits limits)
     {
         try
         {
             using var contents = SafetensorsReader.Read(file, fileName);
             using var checkpoint = PyTorchImport.ToCheckpoint(contents, fileName, DateTimeOffset.UtcNow);
+            CheckCaps(checkpoint.Metadata, fileName, limits);
             var path = Path.Combine(staged, Engine.Training.Trainer.LastCheckpoint);
             Engine.Checkpoints.CheckpointFile.Write(path, checkpoint); // atomic: temp file and rename
             File.Delete(file);
             return path;
         }
         catch (InvalidDataException e) { throw ServerException.Invalid(e.Message + " Nothing was stored."); }
+    }
+
+    /// <summary>
+    /// An import makes no model wider than StartJob lets any key train here (`serve --max-hyperparameter`): a fine-tune of it
+    /// (init_from) keeps its hyperparameters, so a capped one over the cap is refused as StartJob refuses it, naming the cap.
+    /// The file's size already bounds what the import built to get here (PyTorchImport's check against its weights).
+    /// </summary>
+    private static void CheckCaps(Engine.Checkpoints.CheckpointMetadata meta, string fileName, ServerLimits limits)
+    {
+        foreach (var spec in Engine.Models.Architectures.Get(meta.Architecture).Parameters)
+            if (limits.MaxOf(spec) < spec.Max && meta.HyperParameters.TryGetValue(spec.Name, out var value))
+            {
+                try { (spec with { Max = limits.MaxOf(spec) }).Validate(value); }
+                catch (Engine.Models.HyperParameterException e)
+                {
+                    throw ServerException.Invalid($"'{fileName}' cannot be imported: its hyperparameter {e.Message[..^1]} {JobPlanning.CapText(spec.Name)}. Nothing was stored.");
+                }
+            }
     }
 
     /// <summary>The client's name for the file (errors and the model's import record name it), a plain file name; by default NAME.safetensors.</summary>

@@ -93,9 +93,9 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
 
     /// <summary>
     /// Names a hyperparameter cap as it can be found and set: no Limits field holds it (ListArchitectures gives it
-    /// as the spec's max), and `charrnn serve --max-hyperparameter` sets it.
+    /// as the spec's max), and `charrnn serve --max-hyperparameter` sets it. ImportModel's refusals name it the same way.
     /// </summary>
-    private static string CapText(string key) =>
+    internal static string CapText(string key) =>
         $"(this server's cap, ListArchitectures' max for it; set by charrnn serve --max-hyperparameter {key}=N)";
 
     private JobPlan PlanNew(Api.StartJobRequest request, string name, Caller caller)

@@ -29,7 +29,7 @@ public static class ServeCommand
         var maxPrime = new Option<int>("--max-prime-chars") { Description = "Characters one call may feed (prime, Feed text, Interact text); longer text goes in pieces.", DefaultValueFactory = _ => defaults.Limits.MaxPrimeChars };
         var maxHyper = new Option<string[]>("--max-hyperparameter")
         {
-            Description = $"Raise or lower a cap on what jobs may ask for, as NAME=VALUE; repeatable. Defaults: {string.Join(", ", defaults.Limits.MaxHyperParameters.Select(kv => $"{kv.Key}={kv.Value}"))}.",
+            Description = $"Raise or lower a cap on what jobs may ask for and imports may bring, as NAME=VALUE; repeatable. Defaults: {string.Join(", ", defaults.Limits.MaxHyperParameters.Select(kv => $"{kv.Key}={kv.Value}"))}.",
             AllowMultipleArgumentsPerToken = true,
         };
         var maxEpochs = new Option<int>("--max-epochs") { Description = $"Epochs a job may ask for at most (1–{TrainingOptions.MaxEpochs}).", DefaultValueFactory = _ => defaults.Limits.MaxEpochs };
