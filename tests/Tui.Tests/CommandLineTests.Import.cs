@@ -67,7 +67,20 @@ public partial class CommandLineTests
         AssertUserError(["import", truncated, "--models", root, "--name", "cut", "--threads", "1"], $"charrnn: '{truncated}' cannot be imported: its tensors need ");
         AssertUserError(["import", Path.Combine(root, "none.safetensors"), "--models", root, "--name", "none", "--threads", "1"],
             $"charrnn: '{Path.Combine(root, "none.safetensors")}' cannot be imported: no such file.");
+        // Metadata no export has (a vocabulary count below 0): the same usage error as a server's INVALID_ARGUMENT.
+        var negative = Path.Combine(root, "negative.safetensors");
+        using (var contents = Engine.Export.SafetensorsReader.Read(file))
+        {
+            var metadata = contents.Metadata.ToDictionary();
+            var counts = JsonSerializer.Deserialize<long[]>(metadata["vocab_counts"])!;
+            counts[2] = -3;
+            metadata["vocab_counts"] = JsonSerializer.Serialize(counts);
+            Engine.Export.SafetensorsFile.Write(negative, contents.Tensors, metadata);
+        }
+        AssertUserError(["import", negative, "--models", root, "--name", "negative", "--threads", "1"],
+            $"charrnn: '{negative}' cannot be imported: its metadata 'vocab_counts' cannot be used: the count of symbol 2 (");
         Assert.False(Directory.Exists(Path.Combine(root, "cut")));
         Assert.False(Directory.Exists(Path.Combine(root, "none")));
+        Assert.False(Directory.Exists(Path.Combine(root, "negative")));
     });
 }
