@@ -242,11 +242,7 @@ public class RestartTests
         File.WriteAllText(Path.Combine(models, "kept", "last.ckpt"), "x");
         try
         {
-            var server = Hosting.ServerHost.Build([], Options(models), _ => { });
-            await Hosting.ServerHost.StartAsync(server);
-            await server.StopAsync();
-            await server.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            await StartAndStop(models);
             Assert.Empty(Directory.GetDirectories(models, prefix + "*"));
             using var reopened = new Persistence.ServerDatabase(dbOptions);
             Assert.Null(reopened.Model("gone"));
@@ -257,6 +253,51 @@ public class RestartTests
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
             Directory.Delete(models, true);
         }
+    }
+
+    [Fact]
+    public async Task A_rename_cut_short_leaves_the_model_at_one_name_with_its_owner_and_no_row_at_the_other()
+    {
+        // kill -9 within RenameModel: its note written and the row copied to the new name, the folder moved ("moved") or not yet ("stayed").
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-renamecut-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        var dbOptions = Microsoft.Extensions.Options.Options.Create(Options(models));
+        using (var database = new Persistence.ServerDatabase(dbOptions))
+            foreach (var (from, to, at) in new[] { ("stayed", "stayed-new", "stayed"), ("moved-old", "moved", "moved") })
+            {
+                database.SetModelOwner(from, "alice");
+                database.SetShared(from, true);
+                database.CopyModel(from, to);
+                File.WriteAllText(Path.Combine(models, $".renaming-{Guid.NewGuid():N}"), $"{from}\n{to}\n");
+                Directory.CreateDirectory(Path.Combine(models, at));
+                File.WriteAllText(Path.Combine(models, at, "last.ckpt"), "x");
+            }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            await StartAndStop(models);
+            Assert.Empty(Directory.GetFiles(models, ".renaming-*"));
+            using var reopened = new Persistence.ServerDatabase(dbOptions);
+            Assert.Equal(new Persistence.ModelRecord("stayed", "alice", true), reopened.Model("stayed")); // as before the rename
+            Assert.Null(reopened.Model("stayed-new"));
+            Assert.Equal(new Persistence.ModelRecord("moved", "alice", true), reopened.Model("moved")); // as after it
+            Assert.Null(reopened.Model("moved-old")); // a model trained later under the old name is not alice's
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(models, true);
+        }
+    }
+
+    /// <summary>Starts a server on <paramref name="models"/> (its start-up recovery runs) and stops it, its database closed.</summary>
+    private static async Task StartAndStop(string models)
+    {
+        var server = Hosting.ServerHost.Build([], Options(models), _ => { });
+        await Hosting.ServerHost.StartAsync(server);
+        await server.StopAsync();
+        await server.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 
     private static (string Root, Hosting.ServerOptions Options) FolderWithTinyCorpus(string name)

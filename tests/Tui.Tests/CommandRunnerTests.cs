@@ -802,6 +802,35 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Rename_gives_a_model_a_new_name_and_the_session_on_it_goes_on_under_that_name()
+    {
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false); // as --exec runs a line: the train waits for its end
+        await runner.RunLineAsync("train stateful-gru corpus=tiny name=rn-repl n_hidden=8 bs=8 max_steps=1 sample_chars=0; use rn-repl seed=1");
+        await runner.RunLineAsync("rename rn-repl rn-repl2");
+        Assert.Empty(output.Errors);
+        Assert.Contains("renamed rn-repl to rn-repl2; the session on it goes on under the new name", output.Lines);
+        Assert.Equal("rn-repl2", runner.Session!.ModelName); // what the prompt and the Generate tab show
+        // compare opens a session on the current model by its name: the new one.
+        await runner.RunLineAsync("gen 5; compare 5 t=0.5");
+        Assert.Empty(output.Errors);
+        var models = (await fixture.Client.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Select(m => m.Name).ToList();
+        Assert.Contains("rn-repl2", models);
+        Assert.DoesNotContain("rn-repl", models);
+
+        await runner.RunLineAsync("rename rn-repl rn-repl3");
+        Assert.StartsWith("No model 'rn-repl' on this server; models lists them.", output.Errors.Last());
+        await runner.RunLineAsync("rename rn-repl2 gru");
+        Assert.Equal("A model named 'gru' exists, and a rename never replaces one; choose another new_name (or delete that model first, if this key may).", StripRequestId(output.Errors.Last()));
+        await runner.RunLineAsync("rename rn-repl2");
+        Assert.Equal("rename rn-repl2 needs the name it should have, e.g. rename rn-repl2 rn-repl2-v2. Usage: rename MODEL NEW_NAME", output.Errors.Last());
+        await runner.RunLineAsync("use gru; rename rn-repl2 rn-repl4"); // not the session's model: the session stays as it is
+        Assert.Contains("renamed rn-repl2 to rn-repl4", output.Lines);
+        Assert.Equal("gru", runner.Session!.ModelName);
+        await runner.RunLineAsync("delete rn-repl4");
+    }
+
+    [Fact]
     public async Task Stopping_a_job_that_has_ended_says_so()
     {
         await Runner.RunLineAsync("train stateful-gru name=ended corpus=tiny max_steps=3 epochs=1 n_hidden=8 bs=8 sample_chars=0");

@@ -69,6 +69,18 @@ public static class ModelFolder
             ?? throw new ArgumentException($"Another charrnn train or resume is writing to '{folder}' (it holds {path}); wait for it to end or stop it, or train into another folder.");
     }
 
+    /// <summary>
+    /// Moves the model folder <paramref name="folder"/> to <paramref name="target"/> (a rename within one models folder:
+    /// the model is at one name or the other, never half of each), holding its training lock meanwhile, so that no
+    /// run (charrnn train or resume, a server's job) is writing into it: ArgumentException, as <see cref="HoldForTraining"/>
+    /// says, while one is; IOException when <paramref name="target"/> exists.
+    /// </summary>
+    public static void MoveHeld(string folder, string target)
+    {
+        using var writing = HoldForTraining(folder); // released at the folder's new place: the lock file goes with it
+        Directory.Move(folder, target);
+    }
+
     private const string WriteCheckPrefix = ".write-check-";
 
     /// <summary>

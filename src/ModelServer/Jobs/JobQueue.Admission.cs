@@ -4,7 +4,7 @@ using CharRnn.ModelServer.TrainedModels;
 
 namespace CharRnn.ModelServer.Jobs;
 
-/// <summary>Whether a job may be queued (its model's name, the key's quotas, a delete under way), asked by StartJob and CheckJob alike; and the hold a delete takes.</summary>
+/// <summary>Whether a job may be queued (its model's name, the key's quotas, a delete or rename under way), asked by StartJob and CheckJob alike; and the hold a delete takes.</summary>
 public sealed partial class JobQueue
 {
     /// <summary>Whether <see cref="Enqueue(JobPlan, Caller)"/> would take the plan now (quotas, names, deletes): throws what it would, queues nothing.</summary>
@@ -57,6 +57,8 @@ public sealed partial class JobQueue
             throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
         if (plan.InitFromModel is { } source && _deleting.Contains(source))
             throw ServerException.Precondition($"Model '{source}', the model the job starts from (init_from), is being deleted; the job cannot start from it.");
+        ThrowIfRenaming(plan.ModelName, "start the job once RenameModel has returned");
+        if (plan.InitFromModel is { } renamed) ThrowIfRenaming(renamed, "start the job from it (init_from) once RenameModel has returned, under its new name");
         // Deleted since it was planned: the job would meet no checkpoint when it starts.
         if (plan.InitFromCheckpoint != null && !File.Exists(plan.InitFromCheckpoint))
             throw ModelStore.NoModel(plan.InitFromModel!);
@@ -97,18 +99,26 @@ public sealed partial class JobQueue
         {
             if (ActiveFor(modelName) != null)
                 throw ServerException.Precondition($"Model '{modelName}' is being trained by a job; stop the job first (StopJob), then delete it.");
-            // A fine-tune reads its source's checkpoint when it starts (and again at a restart), as a job reads its corpus: held the same way.
-            if (Active().FirstOrDefault(j => j.Plan?.InitFromModel == modelName) is { } fineTune)
-            {
-                var state = fineTune == _running ? "running" : "queued";
-                throw ServerException.Precondition(caller.Owns(fineTune.Owner)
-                    ? $"Model '{modelName}' is the model job {fineTune.Id} (model '{fineTune.ModelName}', {state}) starts from (init_from); wait for it to end or stop it (StopJob), then delete the model."
-                    : $"Model '{modelName}' is the model another key's job ({state}) starts from (init_from); wait for it to end, then delete the model.");
-            }
+            ThrowIfStartedFrom(modelName, caller, "delete");
+            ThrowIfRenaming(modelName, "delete it once RenameModel has returned");
             if (!_deleting.Add(modelName))
                 throw ServerException.Precondition($"Model '{modelName}' is being deleted by another call.");
         }
         return new DeleteHold(this, modelName);
+    }
+
+    /// <summary>
+    /// FAILED_PRECONDITION when a queued or running job starts from <paramref name="modelName"/> (init_from), naming the job to
+    /// a key that owns it (under the lock). A fine-tune reads its source's checkpoint when it starts (and again at a restart),
+    /// as a job reads its corpus: held the same way against a <paramref name="change"/> (delete, rename).
+    /// </summary>
+    private void ThrowIfStartedFrom(string modelName, Caller caller, string change)
+    {
+        if (Active().FirstOrDefault(j => j.Plan?.InitFromModel == modelName) is not { } fineTune) return;
+        var state = fineTune == _running ? "running" : "queued";
+        throw ServerException.Precondition(caller.Owns(fineTune.Owner)
+            ? $"Model '{modelName}' is the model job {fineTune.Id} (model '{fineTune.ModelName}', {state}) starts from (init_from); wait for it to end or stop it (StopJob), then {change} the model."
+            : $"Model '{modelName}' is the model another key's job ({state}) starts from (init_from); wait for it to end, then {change} the model.");
     }
 
     private sealed class DeleteHold(JobQueue queue, string modelName) : IDisposable

@@ -26,10 +26,8 @@ public sealed partial class JobQueue
                 throw ServerException.Exhausted(QuotaLimits.MaxModelsPerKey, $"Key '{caller.Name}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), then import.");
             if (_deleting.Contains(name))
                 throw ServerException.Precondition($"Model '{name}' is being deleted; import again under this name once DeleteModel has returned.");
-            if (ActiveFor(name, StringComparison.OrdinalIgnoreCase) is { } job)
-                throw ServerException.Exists(job.ModelName == name
-                    ? $"A job is making a model named '{name}'; choose another name for the import."
-                    : $"A job is making a model named '{job.ModelName}', and names may not differ only in case; choose another name for the import.");
+            ThrowIfRenaming(name, "import again once RenameModel has returned");
+            ThrowIfJobMakes(name, "another name for the import");
             if (ImportingNamed(name) is { } other)
                 throw ServerException.Exists($"Another import is making a model named '{other}'{(other == name ? "" : ", and names may not differ only in case")}; choose another name.");
             if (models.TakenName(name) is { } taken) // checked before, with whose it is; a model may have been saved since

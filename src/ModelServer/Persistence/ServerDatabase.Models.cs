@@ -47,6 +47,25 @@ public sealed partial class ServerDatabase
         }
     }
 
+    /// <summary>
+    /// Gives <paramref name="to"/> the owner row <paramref name="from"/> has (owner, shared, created), in one transaction,
+    /// replacing any row <paramref name="to"/> had (one of a model since gone); with none for <paramref name="from"/>, none
+    /// for <paramref name="to"/>. The row of <paramref name="from"/> stays until <see cref="ForgetModel"/>: a rename copies,
+    /// moves the folder, then forgets, so that the folder has its row at either name.
+    /// </summary>
+    public void CopyModel(string from, string to)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using (var forget = Command("DELETE FROM models WHERE name = $to", ("$to", to)))
+                forget.ExecuteNonQuery();
+            using (var copy = Command("INSERT INTO models(name, owner, shared, created) SELECT $to, owner, shared, created FROM models WHERE name = $from", ("$from", from), ("$to", to)))
+                copy.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+
     public void ForgetModel(string name)
     {
         lock (_gate)

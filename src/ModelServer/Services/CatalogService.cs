@@ -57,12 +57,7 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
     {
         var name = ModelNames.Validate(request.Name, "name");
         var caller = Caller.Of(context);
-        jobs.ThrowIfUnsaved(name, caller);
-        models.Get(name, caller); // NOT_FOUND when absent or not visible to this key
-        if (!models.CanWrite(name, caller))
-            throw ServerException.PermissionDenied(models.Ownership(name)?.Owner is { } owner
-                ? $"Model '{name}' belongs to key '{owner}'; only its owner or an admin can delete it."
-                : $"Model '{name}' was made outside the server and has no owner; only an admin key can delete it.");
+        EnsureCanChange(name, caller, "delete");
         using var hold = jobs.HoldForDelete(name, caller); // FAILED_PRECONDITION while a job trains it or starts from it; no job starts on it meanwhile
         await worker.Run(() => models.Invalidate(name), context.CancellationToken, caller.Name);
         models.Delete(name, caller.Name);

@@ -34,7 +34,7 @@ public sealed partial class ModelStore
     private readonly ConcurrentDictionary<string, int> _deletions = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// How many times a model of this name was deleted (since the server started, as sessions live): a model made
+    /// How many times a model of this name was deleted or renamed away (since the server started, as sessions live): a model made
     /// again under a deleted one's name is another model, which the old one's sessions must not be taken for.
     /// </summary>
     public int Incarnation(string name) => _deletions.GetValueOrDefault(name);
@@ -130,11 +130,9 @@ public sealed partial class ModelStore
         var folder = FolderOf(name);
         if (!Directory.Exists(folder) || !NamedExactly(name))
             throw NoModel(name);
-        IDisposable writing;
-        try { writing = ModelFolder.HoldForTraining(folder); } // a `charrnn train` writing into it would make it again at its next save
-        catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}"); }
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
-        using (writing) Directory.Move(folder, trash);
+        try { ModelFolder.MoveHeld(folder, trash); } // a `charrnn train` writing into it would make it again at its next save
+        catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}"); }
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made again under this name is another one
         _database.ForgetModel(name); // gone for every caller now; the files follow (RemoveDeleted finishes a delete cut short)
         try { Directory.Delete(trash, recursive: true); }
@@ -157,6 +155,7 @@ public sealed partial class ModelStore
     {
         if (!Directory.Exists(Root)) return;
         RemoveUnfinishedImports();
+        FinishRenames();
         foreach (var trash in Directory.GetDirectories(Root, ".deleting-*"))
         {
             ForgetOwnerLeftBy(trash, ".deleting-");
@@ -188,7 +187,15 @@ public sealed partial class ModelStore
         var folderName = Path.GetFileName(left);
         var suffix = 1 + Guid.Empty.ToString("N").Length; // "-" and the 32 hex digits Delete and NewImportFolder add
         if (folderName.Length <= prefix.Length + suffix || folderName[^suffix] != '-') return; // an older import's folder names no model
-        var name = folderName[prefix.Length..^suffix];
+        ForgetOwnerUnlessModel(folderName[prefix.Length..^suffix], "a delete or import");
+    }
+
+    /// <summary>
+    /// Forgets the owner row of <paramref name="name"/> unless the name has a model or an unfinished job (that will make one),
+    /// at the start: a row a cut-short <paramref name="call"/> left naming no model.
+    /// </summary>
+    private void ForgetOwnerUnlessModel(string name, string call)
+    {
         try
         {
             if (ModelFolder.HoldsModel(FolderOf(name)) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
@@ -196,7 +203,7 @@ public sealed partial class ModelStore
         }
         catch (Exception e) when (e is ServerException or IOException or System.Data.Common.DbException) // not a name the server makes: not its call's
         {
-            _logger.LogWarning("Could not forget the owner of model {Model}, left by a delete or import the server's stop cut short: {Reason}", name, e.Message);
+            _logger.LogWarning("Could not forget the owner of model {Model}, left by {Call} the server's stop cut short: {Reason}", name, call, e.Message);
         }
     }
 }

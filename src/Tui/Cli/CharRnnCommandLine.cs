@@ -24,6 +24,7 @@ public static class CharRnnCommandLine
             EvalCommand.Create(),
             ExportCommand.Create(),
             ImportCommand.Create(),
+            RenameCommand.Create(),
             ModelsCommand.Create(),
             ArchsCommand.Create(),
             DemoCommand.Create(),

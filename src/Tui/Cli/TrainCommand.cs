@@ -150,7 +150,7 @@ public static class TrainCommand
     }
 
     /// <summary>A new model's name by the server's rule (<see cref="ModelServer.TrainedModels.ModelNames.ValidateNew"/>), refused as a usage error.</summary>
-    private static void CheckNewName(string name, string field)
+    internal static void CheckNewName(string name, string field)
     {
         try { ModelServer.TrainedModels.ModelNames.ValidateNew(name, field); }
         catch (ModelServer.Errors.ServerException e) { throw new ArgumentException(e.Message); }

@@ -133,6 +133,8 @@ public static partial class ErrorText
         ("(StopJob)", "(stop)"),
         ("(DeleteModel)", "(delete)"),
         ("once DeleteModel has returned", "once delete has returned"),
+        ("(RenameModel)", "(rename)"),
+        ("once RenameModel has returned", "once rename has returned"),
         ("set resume to continue it", "resume it to continue"),
         ("training with keep_cycle_checkpoints", "training with keep_cycles=true"), // export's checkpoint=cycle-N of a model with none
         ("WatchJob follows it, StopJob stops it with a checkpoint", "attach watches it and stop stops it with a checkpoint, given the model's name or the job's id"),

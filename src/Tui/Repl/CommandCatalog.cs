@@ -75,6 +75,7 @@ public static class CommandCatalog
             ArgumentKind.None, [.. SamplingKeys, "unknown"]),
         new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
         new("delete", "delete MODEL", "Delete a model from the server (at the prompt, the same delete again within 2 minutes confirms it; --exec deletes at once).", ArgumentKind.Model, Words: 1),
+        new("rename", "rename MODEL NEW_NAME", "Give a model (yours; an admin: any) a new name: it lists, generates, resumes and exports under NEW_NAME only, its owner and sharing kept; a session open on it goes on.", ArgumentKind.Model, Words: 2),
         new("share", "share MODEL [off]", "Let every key on the server list a model and generate from it, read-only (off: yours alone again).", ArgumentKind.Model, Words: 2),
         new("export", "export MODEL FILE.safetensors [checkpoint=best|last|cycle-N] [force=true]",
             "Download a model's weights as a safetensors file for PyTorch (what charrnn export writes; checked against the server's SHA-256, written whole or not at all); checkpoint= picks one (default best: the one generation uses), force=true replaces FILE.",

@@ -179,6 +179,22 @@ public sealed partial class CommandRunner
         output.Line($"deleted {model}");
     }
 
+    private async Task Rename(Command c, CancellationToken ct)
+    {
+        var model = c.Arg(0) ?? throw new CommandException("Usage: rename MODEL NEW_NAME");
+        var newName = c.Arg(1) ?? throw new CommandException($"rename {model} needs the name it should have, e.g. rename {model} {model}-v2. Usage: rename MODEL NEW_NAME");
+        var summary = await client.Catalog.RenameModelAsync(new RenameModelRequest { Name = model, NewName = newName }, cancellationToken: ct);
+        if (Session?.ModelName != model)
+        {
+            output.Line($"renamed {model} to {summary.Name}");
+            return;
+        }
+        // The server's sessions keep the weights they loaded; here they go on under the name the model has now (reset and set reopen by it).
+        foreach (var session in _forks.Append(Session).Where(s => s.ModelName == model)) session.ModelName = summary.Name;
+        output.SessionChanged(Session, "renamed");
+        output.Line($"renamed {model} to {summary.Name}; the session on it goes on under the new name");
+    }
+
     private async Task Share(Command c, CancellationToken ct)
     {
         var model = c.Arg(0) ?? throw new CommandException("Usage: share MODEL [off]");

@@ -217,7 +217,7 @@ public sealed partial class CommandRunner
                 .Select(k => k.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
             async Task<HashSet<string>> Models() => models ??= (await client.Catalog.ListModelsAsync(new ListModelsRequest(), cancellationToken: ct)).Models
                 .Select(m => m.Name).ToHashSet(StringComparer.OrdinalIgnoreCase); // names may not differ only in case
-            // Models an earlier command of the line trains, resumes or deletes: the server cannot say now how a job on them will be taken.
+            // Models an earlier command of the line trains, resumes, deletes or renames: the server cannot say now how a job on them will be taken.
             var touched = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             // Corpora an earlier command of the line uploads: the server cannot check a job on one before it is there.
             var uploaded = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
@@ -266,6 +266,13 @@ public sealed partial class CommandRunner
                 {
                     (await Models()).Remove(deleted);
                     touched.Add(deleted);
+                }
+                else if (c.Verb == "rename" && c.Arg(0) is { } renamed && c.Arg(1) is { } newName)
+                {
+                    (await Models()).Remove(renamed);
+                    models!.Add(newName);
+                    touched.Add(renamed);
+                    touched.Add(newName);
                 }
                 else if (GenerationCount(c) is { } words && CountAndPrime(c, words.First) is var (count, prime)) await CheckWithinServerLimits(count, prime, ct, primeInPieces: CommandCatalog.Find(c.Verb)?.Verb == "gen");
                 if (HasSampling(c)) await SamplingFrom(c, new SamplingSettings(), ct);

@@ -162,6 +162,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         "set" => Set(c, ct),
         "compare" => Compare(c, ct),
         "delete" => Delete(c, ct),
+        "rename" => Rename(c, ct),
         "share" => Share(c, ct),
         "export" => Export(c, ct),
         "import" => Import(c, ct),

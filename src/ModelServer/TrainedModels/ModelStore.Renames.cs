@@ -1,0 +1,91 @@
+using System.Text;
+using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Storage;
+using CharRnn.ModelServer.Errors;
+
+namespace CharRnn.ModelServer.TrainedModels;
+
+/// <summary>
+/// RenameModel's part in the models folder: the folder renamed in one move, its owner row carried to the new name, and a
+/// note in the models folder (.renaming-GUID: the two names) while both change, so that a start after a stop in between
+/// leaves the model at one name with its own row, as it would have been before or after.
+/// </summary>
+public sealed partial class ModelStore
+{
+    private const string RenamePrefix = ".renaming-";
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, int Incarnation), string> _renamed = new();
+
+    /// <summary>
+    /// The name the model loaded as <paramref name="model"/> was renamed to since it was loaded (since the server started), or
+    /// null: a session open on it says so when it cannot be forked under its old name.
+    /// </summary>
+    public string? RenamedTo(LoadedModel model) => _renamed.GetValueOrDefault((model.Name, model.Incarnation));
+
+    /// <summary>
+    /// Renames model <paramref name="name"/> to <paramref name="newName"/>: its row is copied to the new name, the folder
+    /// moved (a rename within the models folder), then the old row forgotten, so that the folder has its owner's row at
+    /// every moment (never a moment ownerless, which every key could read). ALREADY_EXISTS when the new name (in any case) is
+    /// taken; FAILED_PRECONDITION while a `charrnn train` or resume writes into the folder.
+    /// </summary>
+    /// <param name="by">The key name that asked, for the log.</param>
+    public void Rename(string name, string newName, string by)
+    {
+        var folder = FolderOf(name);
+        if (!Directory.Exists(folder) || !NamedExactly(name))
+            throw NoModel(name);
+        if (TakenName(newName) is { } taken)
+            throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken));
+        var target = FolderOf(newName);
+        // A folder a job stopped before its first checkpoint left empty is no model (as StoreImported); one with files in it is left alone.
+        if (Directory.Exists(target) && !ModelFolder.HoldsModel(target) && !Directory.EnumerateFileSystemEntries(target).Any())
+            Directory.Delete(target);
+        var note = Path.Combine(Root, $"{RenamePrefix}{Guid.NewGuid():N}");
+        AtomicFile.WriteAllBytes(note, Encoding.UTF8.GetBytes($"{name}\n{newName}\n"));
+        try
+        {
+            _database.CopyModel(name, newName);
+            ModelFolder.MoveHeld(folder, target);
+        }
+        catch (Exception e)
+        {
+            _database.ForgetModel(newName); // the copy; the model stays where it was, with its row
+            File.Delete(note);
+            if (e is ArgumentException) throw ServerException.Precondition($"Model '{name}' cannot be renamed now: {e.Message}");
+            if (e is IOException && Directory.Exists(target))
+                throw ServerException.Exists(ModelFolder.HoldsModel(target)
+                    ? ModelNames.RenameTakenMessage(newName, newName) // made outside the server meanwhile (charrnn train)
+                    : $"The models folder has a folder '{newName}' with files in it but no model (its server operator may remove it); choose another new_name.");
+            throw;
+        }
+        _renamed[(name, Incarnation(name))] = newName;
+        _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made later under the old name is another one
+        _database.ForgetModel(name);
+        File.Delete(note);
+        _logger.LogInformation("Model {Model} renamed to {NewName} by {Key}; sessions open on it keep working", name, newName, by);
+    }
+
+    /// <summary>
+    /// At the start: finishes or undoes the renames a stop cut short. The folder is at one name or the other (one move); the
+    /// row of the name without it, if any, is forgotten, so the model keeps its owner and no row is left naming no model.
+    /// </summary>
+    private void FinishRenames()
+    {
+        foreach (var note in Directory.GetFiles(Root, RenamePrefix + "*"))
+        {
+            try
+            {
+                var names = File.ReadAllLines(note).Where(ModelNames.IsUsable).ToList(); // names, never paths: a damaged note reaches nothing else
+                foreach (var name in names) ForgetOwnerUnlessModel(name, "a rename");
+                if (names.Count == 2)
+                    _logger.LogInformation("A rename of model {Model} to {NewName} was cut short by the server's stop; the model is {Now} (its owner kept)",
+                        names[0], names[1], ModelFolder.HoldsModel(FolderOf(names[1])) ? names[1] : names[0]);
+                File.Delete(note);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) // never a reason not to start
+            {
+                _logger.LogWarning("Could not finish {Note}, left by an interrupted rename: {Reason}", note, e.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+using CharRnn.Engine.Checkpoints;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>charrnn rename: a model in a models folder under a new name.</summary>
+public partial class CommandLineTests
+{
+    [Fact]
+    public void Rename_moves_a_model_to_its_new_name_and_refuses_a_name_taken_or_invalid_and_a_model_being_trained() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var said = Printed(["rename", "m", "m2", "--models", root]);
+        Assert.Equal($"Renamed model m to m2 in {root}: {Path.Combine(root, "m2")}.", said.TrimEnd());
+        Assert.False(Directory.Exists(folder));
+        Assert.True(File.Exists(Path.Combine(root, "m2", "best.ckpt")));
+        Assert.Equal(["m2"], ModelFolder.List(root).Select(m => m.Name));
+
+        AssertUserError(["rename", "m", "m3", "--models", root], $"charrnn: No model 'm' in --models '{root}' (charrnn models --models {root} lists them).");
+        AssertUserError(["rename", "m2", "a/b", "--models", root], "charrnn: new-name 'a/b' is not a valid name; a model name is 1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit (names are not paths).");
+        AssertUserError(["rename", "m2", "m2", "--models", root], "charrnn: new-name 'm2' is the model's name already; give the name it should have.");
+        Directory.CreateDirectory(Path.Combine(root, "taken"));
+        File.WriteAllText(Path.Combine(root, "taken", "last.ckpt"), "x"); // a model, as far as names go
+        AssertUserError(["rename", "m2", "Taken", "--models", root], "charrnn: A model named 'taken' exists, and names may not differ only in case (on some file systems they are one folder); choose another new-name.");
+        using (ModelFolder.HoldForTraining(Path.Combine(root, "m2"))) // as a `charrnn train` or resume writing into it
+            AssertUserError(["rename", "m2", "m3", "--models", root], $"charrnn: Another charrnn train or resume is writing to '{Path.Combine(root, "m2")}'");
+        Assert.True(File.Exists(Path.Combine(root, "m2", "best.ckpt")));
+        Assert.False(Directory.Exists(Path.Combine(root, "m3")));
+    });
+
+    [Fact]
+    public void Rename_in_a_servers_models_folder_carries_the_owner_and_waits_for_the_server_to_stop() => InTempFolder(root =>
+    {
+        TrainedOneEpoch(root);
+        var options = Microsoft.Extensions.Options.Options.Create(new ModelServer.Hosting.ServerOptions { ModelsDirectory = root });
+        using (var database = new ModelServer.Persistence.ServerDatabase(options)) // as a server that kept the folder, stopped now
+        {
+            database.SetModelOwner("m", "alice");
+            database.SetShared("m", true);
+            AssertUserError(["rename", "m", "m2", "--models", root], $"charrnn: Another charrnn process is using the models folder {Path.GetFullPath(root)}");
+        }
+        Printed(["rename", "m", "m2", "--models", root]);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        using var reopened = new ModelServer.Persistence.ServerDatabase(options);
+        Assert.Equal(new ModelServer.Persistence.ModelRecord("m2", "alice", true), reopened.Model("m2"));
+        Assert.Null(reopened.Model("m"));
+        Assert.True(File.Exists(Path.Combine(root, "m2", "best.ckpt")));
+        Assert.Empty(Directory.GetFiles(root, ".renaming-*"));
+    });
+}
