@@ -151,4 +151,24 @@ public class LineChartTests
         Assert.Equal(3, chart.Viewport.Height - 1 - (int)chart.MarginBottom);
         Assert.NotEmpty(chart.XTicks);
     }
+
+    [Fact]
+    public void On_a_chart_of_four_rows_a_constant_learning_rate_is_drawn_above_the_x_axis()
+    {
+        // The learning rate's pane at 80×24 when how a job ended wraps onto three rows: four rows, two of data. The range
+        // reached zero inside the lower data row, GraphView drew the axis there over the line, and the pane showed no rate.
+        var rate = new LineChart("step", "lr", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 25, 4) };
+        rate.Show([(0, 1e-3), (400, 1e-3), (887, 1e-3)], []);
+        var axisRow = rate.Viewport.Height - 1 - (int)rate.MarginBottom;
+        Assert.Equal(2, axisRow);
+        Assert.True(rate.GraphSpaceToViewport(new PointF(0, 0)).Y >= axisRow, "zero, and so the axis, in the data's rows");
+        foreach (var x in new[] { 0f, 400f, 887f })
+            Assert.InRange(rate.GraphSpaceToViewport(new PointF(x, 1e-3f)).Y, 0, axisRow - 1);
+        Assert.Contains(0.0, rate.YTicks); // the axis still reads 0
+        // A loss that reaches near zero on the same four rows: its lowest points above the axis too.
+        var loss = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 47, 4) };
+        loss.Show([(0, 4.0), (100, 0.5), (200, 0.05)], []);
+        Assert.InRange(loss.GraphSpaceToViewport(new PointF(200, 0.05f)).Y, 0, axisRow - 1);
+        Assert.InRange(loss.GraphSpaceToViewport(new PointF(0, 4.0f)).Y, 0, axisRow - 1);
+    }
 }

@@ -99,7 +99,9 @@ public sealed class LineChart : GraphView
         var lowest = all.Min(p => p.Y);
         // GraphView draws the x axis where y is 0: on one row of data a range reaching zero (a flat learning rate's, 0 to
         // twice it) drew the axis over that row. A positive series keeps its one row above zero, zero in the axis's row.
-        if (height == 1 && nonNegative && lowest > 0) minY = Math.Max(minY, lowest / 2);
+        // So on more rows, where the lowest point is too close to zero for zero to be the floor (below): with two rows of
+        // data (80×24, how a job ended wrapped onto three rows) a flat rate's zero fell in its row and the axis hid the line.
+        if (nonNegative && lowest > 0 && (height == 1 || lowest < maxY / height)) minY = Math.Max(minY, lowest / 2);
         // The axes are drawn over the bottom row and the left column: keep the data a cell clear
         // of both, or the lowest losses vanish under the x axis (a positive series keeps zero as
         // its floor).
