@@ -83,6 +83,25 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void A_detached_job_shows_no_rate_or_ETA_that_reads_as_live()
+    {
+        // detach (or stop after it) left "ETA 3.0s · 448,399 chars/s" on the tab for good, beside "it keeps training".
+        _window.Show(_window.Training);
+        Ui(() => _window.JobAttached(new Protos.V1.Job { Id = "j-left", ModelName = "m", State = Protos.V1.Job.Types.State.Running, Step = 5, TotalSteps = 100 }));
+        PumpUntil(() => _window.Monitor.JobId == "j-left", "the monitor to follow the job");
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-left", Step = 6,
+            Progress = new Protos.V1.JobEvent.Types.Progress { Step = 6, Loss = 3.5, LearningRate = 1e-3, TotalSteps = 100, CharsPerSecond = 12345, EtaSeconds = 42 } });
+        PumpUntil(() => Screen.Contains("12,345 chars/s") && Screen.Contains("ETA 42"), "the live figures");
+        _window.JobDetached();
+        PumpUntil(() => Screen.Contains("detached: it keeps training"), "the detached job");
+        Assert.DoesNotContain("12,345 chars/s", Screen);
+        Assert.DoesNotContain("ETA 42", Screen);
+        Assert.Contains("- chars/s", Screen);
+        Assert.Contains("ETA ?", Screen);
+        Assert.Contains("loss 3.500", Screen); // what it had reached stays
+    }
+
+    [Fact]
     public void How_a_job_ended_wraps_whole_onto_rows_of_its_own_at_80_and_100_columns()
     {
         _window.Monitor.Attach(new Protos.V1.Job { Id = "j-182645df9db0", ModelName = "stateful-gru-1", State = Protos.V1.Job.Types.State.Running, Step = 136, TotalSteps = 136 });

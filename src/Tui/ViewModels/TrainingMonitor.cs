@@ -57,6 +57,7 @@ public sealed class TrainingMonitor
             Device = "";
             SamplesRestarted++;
             Disconnected = false;
+            Detached = false;
         }
         Interlocked.Increment(ref _version);
     }
@@ -70,12 +71,16 @@ public sealed class TrainingMonitor
         Interlocked.Increment(ref _version);
     }
 
+    /// <summary>No longer watched: the figures are as of then (a rate and ETA shown would read as live, and a stop after the detach never reaches them).</summary>
+    public bool Detached { get; private set; }
+
     /// <summary>No longer watched: the chart stays, the state says the job goes on without us.</summary>
     public void Detach()
     {
         lock (_gate)
         {
             if (JobId.Length > 0) State = "detached: it keeps training (attach to watch again)";
+            Detached = JobId.Length > 0;
         }
         Interlocked.Increment(ref _version);
     }
