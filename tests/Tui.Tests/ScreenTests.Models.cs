@@ -143,6 +143,19 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void At_120_columns_the_trained_models_title_is_whole()
+    {
+        _window.Show(_window.Models);
+        _app.Driver!.SetScreenSize(120, 36);
+        PumpUntil(() => _window.Models.ModelList.Source!.ToList().Cast<string>().Any(l => l.EndsWith("gru stateful-gru", StringComparison.Ordinal)), "the 120-column rows");
+        // It read "Trained models: val loss (Enter:": the pane is 36 columns wide there.
+        PumpUntil(() => Screen.Contains("val loss (Enter: use)├"), "a title whole, Enter's hint included");
+        Assert.DoesNotContain("(Enter:├", Screen);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => Screen.Contains("┤Trained models: val loss (Enter: use)├"), "the widest title where it fits");
+    }
+
+    [Fact]
     public void The_forms_fields_edit_as_the_command_line_does()
     {
         _window.Show(_window.Models);

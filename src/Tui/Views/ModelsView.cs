@@ -32,6 +32,12 @@ public sealed class ModelsView : View
     private const int LossAndNameWidth = 20;
     private bool NamesOnly => _models.Viewport.Width is > 0 and < LossAndNameWidth;
     private bool _namesOnlyShown;
+    /// <summary>The models pane's title, widest first: the widest that fits is shown (at 120 columns the first read "… val loss (Enter:").</summary>
+    private static readonly string[] ModelsTitles = ["Trained models: val loss (Enter: use)", "Models: val loss (Enter: use)", "Trained models: val loss", "Models: val loss"];
+
+    /// <summary>The widest title that fits the pane beside its border's four columns (corners, "┤" and "├"); names alone, "Trained".</summary>
+    private void ShowModelsTitle() => _modelsFrame.Title = NamesOnly ? "Trained"
+        : ModelsTitles.FirstOrDefault(t => t.Length <= _modelsFrame.Frame.Width - 4) ?? ModelsTitles[^1];
     private readonly View _form = new() { Width = Dim.Fill(), Height = Dim.Fill(2), CanFocus = true };
     private readonly Label _error = new() { X = 0, Y = Pos.AnchorEnd(2), Width = Dim.Fill(), Height = 1, HotKeySpecifier = HotKeys.None };
     // No hotkey: Terminal.Gui fires a bare letter's hotkey from any tab that does not take the
@@ -60,6 +66,7 @@ public sealed class ModelsView : View
         var formFrame = new FrameView { Title = "Hyperparameters", X = Pos.Right(archFrame), Y = 0, Width = Dim.Func(_ => Math.Max(Viewport.Width / 2, FormPaneMinWidth), this), Height = Dim.Fill() };
         var modelFrame = _modelsFrame;
         modelFrame.X = Pos.Right(formFrame);
+        modelFrame.FrameChanged += (_, _) => ShowModelsTitle();
         _architectures.SetSource(_architectureNames);
         _models.SetSource(_modelLines);
         // No search as you type: a command typed while a list has the focus (`use gru`) goes to the
@@ -168,7 +175,7 @@ public sealed class ModelsView : View
             ? (lossShown ? "  -   " : "") + $"{m.Name} (unreadable)"
             : string.Create(CultureInfo.InvariantCulture,
                 $"{(lossShown ? $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} " : "")}{m.Name}{(m.Training ? " training" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")} {m.Architecture}")).ToList();
-        _modelsFrame.Title = lossShown ? "Trained models: val loss (Enter: use)" : "Trained";
+        ShowModelsTitle();
         if (!lines.SequenceEqual(_modelLines))
         {
             // The selection follows its model, not its row: a model whose loss improves moves up the list.
