@@ -19,4 +19,13 @@ public sealed class SpecTextTests
         Assert.Equal("true or false", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Bool, 0, 1)));
         Assert.True(SpecText.Range(Spec(HyperParameterSpec.Types.Type.Int, 0, 1e12)).Length <= 13); // the form's HintRoom
     }
+
+    [Fact]
+    public void A_large_whole_bound_that_no_short_power_of_ten_gives_exactly_is_written_out()
+    {
+        // seed's int.MaxValue read "0 to 2.147484e9" in `arch`: a bound above the real one (2147484000 is refused).
+        Assert.Equal("0 to 2147483647", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Int, 0, int.MaxValue)));
+        Assert.Equal("1 to 1e9", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Int, 1, 1e9))); // min_freq: exact, stays short
+        Assert.Equal("0 to 1.5e6", SpecText.Range(Spec(HyperParameterSpec.Types.Type.Int, 0, 1_500_000)));
+    }
 }

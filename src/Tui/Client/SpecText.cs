@@ -23,9 +23,13 @@ public static class SpecText
 
     /// <summary>
     /// A bound of a million or more as a power of ten (1e12, 1e6): written out, max_steps' 1000000000000 did not
-    /// fit the form's hint column at 100 columns ("0 to "), and clip's G4 showed 1E+06.
+    /// fit the form's hint column at 100 columns ("0 to "), and clip's G4 showed 1E+06. A whole bound that form does not give
+    /// exactly is written out: seed's int.MaxValue read "2.147484e9", a bound above the real one.
     /// </summary>
-    private static string Bound(HyperParameterSpec spec, double value) => Math.Abs(value) >= 1e6
-        ? value.ToString("0.######e0", CultureInfo.InvariantCulture)
-        : Format(spec, value);
+    private static string Bound(HyperParameterSpec spec, double value)
+    {
+        if (Math.Abs(value) < 1e6) return Format(spec, value);
+        var power = value.ToString("0.######e0", CultureInfo.InvariantCulture);
+        return spec.Type == HyperParameterSpec.Types.Type.Int && double.Parse(power, CultureInfo.InvariantCulture) != value ? Format(spec, value) : power;
+    }
 }
