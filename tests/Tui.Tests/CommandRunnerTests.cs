@@ -628,6 +628,15 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_compare_that_ends_on_its_own_says_so_as_gen_does()
+    {
+        // Its echo was the log's last line: nothing told a finished compare from one still streaming.
+        await Runner.RunLineAsync("use gru; compare 7 \"the \" t=1.2");
+        Assert.Empty(_output.Errors);
+        Assert.Matches(@"^compared 7 chars each: gru t=0\.8 seed=\d+ and gru t=1\.2 seed=\d+$", _output.Lines.Last());
+    }
+
+    [Fact]
     public async Task A_compare_with_nothing_to_set_against_the_current_model_says_what_it_needs()
     {
         await Runner.RunLineAsync("use gru");

@@ -322,9 +322,17 @@ public sealed partial class CommandRunner
             left = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = session.ModelName, Sampling = _sampling, UnknownChars = _unknownChars }, cancellationToken: ct);
             right = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = otherModel, Sampling = otherSampling, UnknownChars = _unknownChars }, cancellationToken: ct);
             var (l, r) = (left, right);
-            await Stoppable(ct, stop => Task.WhenAll(
-                Stream(0, $"{session.ModelName} {Describe(_sampling)}", new GenerateRequest { SessionId = l.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop),
-                Stream(1, $"{otherModel} {Describe(otherSampling)}", new GenerateRequest { SessionId = r.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop)));
+            var (leftLabel, rightLabel) = ($"{session.ModelName} {Describe(_sampling)}", $"{otherModel} {Describe(otherSampling)}");
+            var streamed = Array.Empty<(int Chars, bool AtStop, int PrimeSkipped)>();
+            await Stoppable(ct, async stop => streamed = await Task.WhenAll(
+                Stream(0, leftLabel, new GenerateRequest { SessionId = l.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop),
+                Stream(1, rightLabel, new GenerateRequest { SessionId = r.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop)));
+            // How it ended, as gen says (its echo was the log's last line: nothing told a finished compare from one streaming).
+            if (interactive)
+            {
+                var (lc, rc) = (streamed[0].Chars, streamed[1].Chars);
+                output.Line((lc == rc ? $"compared {lc} chars each" : $"compared {lc} and {rc} chars") + $": {leftLabel} and {rightLabel}");
+            }
         }
         finally
         {
