@@ -1246,8 +1246,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("help generate");
         Assert.Contains(_output.Lines, l => l.StartsWith("gen [N]", StringComparison.Ordinal));
         await Refused("set t 0.5", "set takes no words before its options; 't' is one too many");
-        await Refused("delete gru other", "delete takes 1 word before its options; 'other' is one too many");
-        await Refused("share gru off now", "share takes at most 2 words before its options; 'now' is one too many");
+        await Refused("delete gru other", "delete takes 1 word; 'other' is one too many");
+        await Refused("share gru off now", "share takes at most 2 words; 'now' is one too many");
+        // A command with no options at all: "jobs takes no words before its options" spoke of options it has none of.
+        await Refused("jobs x", "jobs takes no words; 'x' is one too many (usage: jobs).");
+        await Refused("detach now", "detach takes no words; 'now' is one too many");
         Assert.True(Directory.Exists(Path.Combine(fixture.Models, "gru")));
         await Runner.RunLineAsync("feed");
         Assert.Contains(_output.Errors, e => e == "Usage: feed \"TEXT\"");

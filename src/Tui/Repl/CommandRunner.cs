@@ -220,7 +220,9 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     {
         if (CommandCatalog.Find(c.Verb) is not { } spec) return;
         if (spec.Words is { } words && c.Positional.Count > words)
-            throw new CommandException($"{c.Verb} takes {words switch { 0 => "no words", 1 => "1 word", _ => $"at most {words} words" }} before its options; '{c.Positional[words]}' is one too many (usage: {spec.Usage}).");
+            throw new CommandException($"{c.Verb} takes {words switch { 0 => "no words", 1 => "1 word", _ => $"at most {words} words" }}" +
+                                       // "jobs takes no words before its options" spoke of options jobs has none of.
+                                       $"{(spec.Keys is { Length: > 0 } ? " before its options" : "")}; '{c.Positional[words]}' is one too many (usage: {spec.Usage}).");
         if (c.Verb == "train" || c.Options.Count == 0) return;
         var allowed = (spec.Keys ?? []).ToList();
         if (allowed.Contains("t")) allowed.AddRange(SamplingAliases);
