@@ -42,6 +42,26 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void Text_typed_on_a_tab_goes_on_after_what_the_command_line_already_holds()
+    {
+        // "abc" at the prompt, then F6 (no model: the game gives its keys to the command line) and "u": the prompt read "u",
+        // the field's select-all on taking the focus had the first key replace what was there.
+        Type("use ");
+        _window.Show(_window.Training);
+        PumpUntil(() => _window.Tabs.Value == _window.Training && !_window.Repl.Input.HasFocus, "the Train tab, focused");
+        Type("tiny");
+        Assert.Equal("use tiny", _window.Repl.Input.Text);
+        Assert.True(_window.Repl.Input.HasFocus);
+        // Esc back from a screen: the next key goes on after the line, too.
+        _window.Show(_window.Training);
+        PumpUntil(() => !_window.Repl.Input.HasFocus, "the Train tab, focused again");
+        Press(Key.Esc);
+        PumpUntil(() => _window.Repl.Input.HasFocus, "the command line after Esc");
+        Type("2");
+        Assert.Equal("use tiny2", _window.Repl.Input.Text);
+    }
+
+    [Fact]
     public void The_command_line_lists_models_from_the_server()
     {
         Command("models");

@@ -28,7 +28,7 @@ public sealed class ReplView : FrameView
         Title = "Command (Tab completes, ↑↓ history, PgUp/PgDn scroll, help lists commands)";
         Log = new StreamTextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1) };
         var prompt = new Label { Text = ">", X = 0, Y = Pos.AnchorEnd(1) };
-        Input = new ShellTextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill() };
+        Input = new ShellTextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), SelectsAllOnFocus = false };
         Input.KeyDown += OnKey;
         Add(Log, prompt, Input);
     }

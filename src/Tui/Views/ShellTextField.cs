@@ -19,6 +19,18 @@ public class ShellTextField : TextField
     /// </summary>
     public bool MarksTextCutAtTheEdge { get; init; }
 
+    /// <summary>
+    /// Whether taking the focus selects the whole text (TextField's way, as a form's field does). The command line does not:
+    /// after Esc, or a key typed on a screen that passes it on, the first key replaced the half-typed command.
+    /// </summary>
+    public bool SelectsAllOnFocus { get; init; } = true;
+
+    protected override void OnHasFocusChanged(bool newHasFocus, View? previousFocusedView, View? focusedView)
+    {
+        base.OnHasFocusChanged(newHasFocus, previousFocusedView, focusedView);
+        if (newHasFocus && !SelectsAllOnFocus) ClearAllSelection();
+    }
+
     protected override bool OnDrawingContent(DrawContext? context)
     {
         var drawn = base.OnDrawingContent(context);
