@@ -70,13 +70,14 @@ public sealed class GenerationSession : IDisposable
     /// one (<see cref="NextLogits"/> before the masking of padding and the unknown symbol: after text, the
     /// model's prediction; in a new or reset session, the corpus's character frequencies, which a
     /// generation's first char is drawn from, the unknown symbol's count floored at 1 (see <see cref="UnigramLogits"/>)). The rest is gathered on the device and read back with the
-    /// last logits, in the one copy feeding already made.
+    /// last logits, in the one copy feeding already made. With <paramref name="perChar"/> the score also holds each
+    /// char's own (<see cref="TextScore.Chars"/>): the values the sum is of, copied back in that same copy.
     /// </summary>
-    public TextScore Feed(string text)
+    public TextScore Feed(string text, bool perChar = false)
     {
-        if (text.Length == 0) return default;
+        if (text.Length == 0) return perChar ? new TextScore(0, 0, 0, []) : default;
         var ids = Vocabulary.Encode(text);
-        if (ids.Length == 0) return default;
+        if (ids.Length == 0) return perChar ? new TextScore(0, 0, 0, []) : default;
         var first = ScorePending(ids[0]);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -84,23 +85,34 @@ public sealed class GenerationSession : IDisposable
         var (each, next) = Model.FeedEach(input, State);
         var logits = each.reshape(ids.Length, -1);
         var last = logits[ids.Length - 1];
-        var host = HostCopy.Floats(ids.Length == 1 ? last : cat([last, ScoreOnDevice(logits, input)]));
-        Accept(host.AsSpan(0, (int)last.shape[0]).ToArray(), next);
+        var host = HostCopy.Floats(ids.Length == 1 ? last : cat([last, ScoreOnDevice(logits, input, perChar)]));
+        var vocab = (int)last.shape[0];
+        Accept(host.AsSpan(0, vocab).ToArray(), next);
         CharactersSeen += ids.Length;
-        return ids.Length == 1 ? first : first + new TextScore(host[^2], ids.Length - 1, (long)host[^1]);
+        var rest = ids.Length == 1 ? new TextScore(0, 0, 0) : new TextScore(host[vocab], ids.Length - 1, (long)host[vocab + 1]);
+        if (!perChar) return first + rest;
+        // Chars as the model read them (lowercased as Encode does), one per id.
+        var chars = Vocabulary.Normalize(text).EnumerateRunes().Select(r => r.ToString()).ToArray();
+        var scores = new CharScore[ids.Length];
+        scores[0] = new CharScore(0, chars[0], first.LossSum, first.Correct == 1);
+        for (var i = 1; i < ids.Length; i++)
+            scores[i] = new CharScore(i, chars[i], host[vocab + 1 + i], host[vocab + ids.Length + i] > 0.5f);
+        return (first + rest) with { Chars = scores };
     }
 
     /// <summary>
     /// The summed negative log-likelihood of chars 2..T from the logits after chars 1..T-1, and how many
-    /// were the argmax: two values, left on the device for the caller's one copy.
+    /// were the argmax: two values, left on the device for the caller's one copy. With <paramref name="perChar"/>,
+    /// then each char's loss and whether it was the argmax (1 or 0), T-1 values each.
     /// </summary>
-    private static Tensor ScoreOnDevice(Tensor logits, Tensor input)
+    private static Tensor ScoreOnDevice(Tensor logits, Tensor input, bool perChar)
     {
         var predicting = logits.narrow(0, 0, logits.shape[0] - 1);
         var targets = input.reshape(-1).narrow(0, 1, logits.shape[0] - 1);
-        var loss = nn.functional.cross_entropy(predicting, targets, reduction: nn.Reduction.Sum);
-        var correct = predicting.argmax(1).eq(targets).sum().to(loss.dtype);
-        return stack([loss, correct]);
+        var losses = nn.functional.cross_entropy(predicting, targets, reduction: nn.Reduction.None);
+        var hits = predicting.argmax(1).eq(targets).to(losses.dtype);
+        var totals = stack([losses.sum(), hits.sum()]);
+        return perChar ? cat([totals, losses, hits]) : totals;
     }
 
     /// <summary>The first fed char's score, from the pending distribution (host side, in double precision).</summary>

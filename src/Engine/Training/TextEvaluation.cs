@@ -24,18 +24,24 @@ public static class TextEvaluation
     /// Scores <paramref name="text"/> (lowercased first if the model was trained so). A character the
     /// vocabulary does not know is an <see cref="Text.UnknownCharactersException"/> naming them (a model
     /// trained with min_freq above 1 scores them as its unknown symbol instead, as validation does).
+    /// With <paramref name="perChar"/> the score holds each scored char's own (<see cref="TextScore.Chars"/>, in text
+    /// order, positions in the lowercased text), found by running the same batches over the text's positions.
     /// </summary>
-    public static TextScore Evaluate(TrainedModel trained, string text, Device device) =>
-        Evaluate(trained.Model, trained.Architecture, trained.HyperParameters, trained.Vocabulary, text, device);
+    public static TextScore Evaluate(TrainedModel trained, string text, Device device, bool perChar = false) =>
+        Evaluate(trained.Model, trained.Architecture, trained.HyperParameters, trained.Vocabulary, text, device, perChar);
 
-    /// <inheritdoc cref="Evaluate(TrainedModel, string, Device)"/>
-    public static TextScore Evaluate(CharModel model, Architecture architecture, HyperParameters hp, Text.Vocabulary vocabulary, string text, Device device)
+    /// <inheritdoc cref="Evaluate(TrainedModel, string, Device, bool)"/>
+    public static TextScore Evaluate(CharModel model, Architecture architecture, HyperParameters hp, Text.Vocabulary vocabulary, string text, Device device, bool perChar = false)
     {
         var ids = vocabulary.Encode(text);
         using var batches = Batches(architecture, hp, ids, device);
-        using var pass = new ValidationPass(model, batches, device);
+        using var positions = perChar ? Batches(architecture, hp, Enumerable.Range(0, ids.Length).ToArray(), device) : null;
+        using var pass = new ValidationPass(model, batches, device, positions);
         pass.Advance(int.MaxValue);
-        return pass.Score();
+        var score = pass.Score();
+        if (pass.EachChar() is not { } each) return score;
+        var chars = vocabulary.Normalize(text).EnumerateRunes().Select(r => r.ToString()).ToArray();
+        return score with { Chars = [.. each.Select(e => new CharScore(e.Position, chars[e.Position], e.Loss, e.Top1))] };
     }
 
     private static IBatcher Batches(Architecture architecture, HyperParameters hp, int[] ids, Device device)

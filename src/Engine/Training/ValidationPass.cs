@@ -20,11 +20,17 @@ internal sealed class ValidationPass : IDisposable
     private RecurrentState? _state;
     private long _chars;
     private int _next;
+    private readonly IBatcher? _positions; // the same batches over the text's positions: where each target is
+    private readonly List<(long Position, float Loss, bool Top1)>? _each;
 
-    public ValidationPass(CharModel model, IBatcher data, Device device)
+    /// <param name="positions">When given, the same layout batched over the text's positions (0, 1, 2, ...) instead of its ids:
+    /// each scored char's own loss is then kept, with where it is (<see cref="EachChar"/>).</param>
+    public ValidationPass(CharModel model, IBatcher data, Device device, IBatcher? positions = null)
     {
         _model = model;
         _data = data;
+        _positions = positions;
+        _each = positions == null ? null : [];
         _batches = data.BatchesPerEpoch(0);
         _totals = zeros(2, dtype: ScalarType.Float64, device: device).DetachFromDisposeScope();
     }
@@ -46,8 +52,12 @@ internal sealed class ValidationPass : IDisposable
                 var (logits, next) = _model.Forward(batch.X, _state);
                 var flat = logits.reshape(-1, _model.VocabSize);
                 var targets = batch.Y.reshape(-1);
-                _totals[0].add_(nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum), HeldScalars.One);
-                _totals[1].add_(flat.argmax(1).eq(targets).sum(), HeldScalars.One);
+                if (_positions == null)
+                {
+                    _totals[0].add_(nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.Sum), HeldScalars.One);
+                    _totals[1].add_(flat.argmax(1).eq(targets).sum(), HeldScalars.One);
+                }
+                else Keep(flat, targets, _positions.Get(0, _next).Y.reshape(-1));
                 _chars += batch.Characters;
                 if (next != null)
                 {
@@ -62,6 +72,24 @@ internal sealed class ValidationPass : IDisposable
             _model.train(wasTraining); // a caller that put the model in eval mode (to generate, say) keeps it there
         }
     }
+
+    /// <summary>Each char's loss and top-1 (the values the totals are summed from), and the position of its target.</summary>
+    private void Keep(Tensor flat, Tensor targets, Tensor positions)
+    {
+        var losses = nn.functional.cross_entropy(flat, targets, reduction: nn.Reduction.None);
+        var hits = flat.argmax(1).eq(targets);
+        _totals[0].add_(losses.sum(), HeldScalars.One);
+        _totals[1].add_(hits.sum(), HeldScalars.One);
+        var loss = HostCopy.Floats(losses);
+        var top1 = HostCopy.Floats(hits.to(ScalarType.Float32));
+        using var where = positions.cpu();
+        var at = where.data<long>().ToArray();
+        for (var i = 0; i < at.Length; i++) _each!.Add((at[i], loss[i], top1[i] > 0.5f));
+    }
+
+    /// <summary>The finished pass's per-char scores in text order (null unless positions were given).</summary>
+    public IReadOnlyList<(long Position, float Loss, bool Top1)>? EachChar() =>
+        _each?.OrderBy(e => e.Position).ToList();
 
     public (double Loss, double Accuracy) Result()
     {

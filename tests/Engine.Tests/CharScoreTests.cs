@@ -1,0 +1,138 @@
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Sampling;
+using CharRnn.Engine.Text;
+using CharRnn.Engine.Training;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Tests;
+
+/// <summary>Each char's own score (where the model was surprised): Feed's and TextEvaluation's, from the values their mean is of.</summary>
+public class CharScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<SamplingTests.TrainedGru>
+{
+    private const string Text = "the cat sat on the mat. the mat sat on the cat. ";
+
+    /// <summary>Each char's loss computed independently: the model's Forward over the text, log-softmax per position.</summary>
+    private static double[] ForwardLosses(CharModel model, Vocabulary vocabulary, string text)
+    {
+        var ids = vocabulary.Encode(text);
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var input = tensor(ids.Select(i => (long)i).ToArray(), [ids.Length, 1]);
+        var logSoftmax = model.Forward(input, model.InitialState(1)).Logits.reshape(ids.Length, -1).log_softmax(1);
+        var counts = vocabulary.Counts;
+        var losses = new double[ids.Length];
+        losses[0] = -Math.Log((double)counts[ids[0]] / counts.Sum()); // a new session's first char: the corpus's frequencies
+        for (var i = 1; i < ids.Length; i++) losses[i] = -logSoftmax[i - 1, ids[i]].item<float>();
+        return losses;
+    }
+
+    [Fact]
+    public void Feed_per_char_scores_are_each_chars_negative_log_likelihood_and_their_mean_is_the_reported_loss()
+    {
+        using var session = trained.Session(new SamplingSettings(Seed: 1));
+        var score = session.Feed(Text, perChar: true);
+        var chars = score.Chars!;
+        var expected = ForwardLosses(trained.Trainer.Model, trained.Trainer.Vocabulary, Text);
+
+        Assert.Equal(Text.Length, chars.Count);
+        Assert.Equal(Text, string.Concat(chars.Select(c => c.Char)));
+        Assert.Equal(Enumerable.Range(0, Text.Length).Select(i => (long)i), chars.Select(c => c.Position));
+        for (var i = 0; i < chars.Count; i++) Assert.Equal(expected[i], chars[i].Loss, 4);
+        Assert.Equal(score.Loss, chars.Average(c => c.Loss), 5);
+        Assert.Equal(score.Correct, chars.Count(c => c.Top1));
+        Assert.Equal(Math.Exp(-chars[5].Loss), chars[5].Probability, 12);
+        // Trained on the pattern: the text is mostly easy, but not every char equally so.
+        Assert.True(chars.Max(c => c.Loss) > 4 * chars.Min(c => c.Loss), $"losses {string.Join(", ", chars.Select(c => c.Loss.ToString("F2")))}");
+    }
+
+    [Fact]
+    public void Without_per_char_the_score_has_no_chars_and_the_same_totals()
+    {
+        using var plain = trained.Session(new SamplingSettings(Seed: 1));
+        using var each = trained.Session(new SamplingSettings(Seed: 1));
+        var (a, b) = (plain.Feed(Text), each.Feed(Text, perChar: true));
+        Assert.Null(a.Chars);
+        Assert.Equal(a.Characters, b.Characters);
+        Assert.Equal(a.LossSum, b.LossSum, 4);
+        Assert.Equal(a.Correct, b.Correct);
+        Assert.Empty(each.Feed("", perChar: true).Chars!);
+    }
+
+    [Fact]
+    public void Pieces_scored_per_char_join_into_the_whole_texts_positions_and_scores()
+    {
+        using var whole = trained.Session(new SamplingSettings(Seed: 1));
+        using var pieces = trained.Session(new SamplingSettings(Seed: 1));
+        var once = whole.Feed(Text, perChar: true);
+        var joined = default(TextScore) + pieces.Feed(Text[..5], perChar: true) + pieces.Feed(Text[5..6], perChar: true) + pieces.Feed(Text[6..], perChar: true);
+        Assert.Equal(once.Chars!.Select(c => (c.Position, c.Char, c.Top1)), joined.Chars!.Select(c => (c.Position, c.Char, c.Top1)));
+        for (var i = 0; i < once.Chars!.Count; i++) Assert.Equal(once.Chars[i].Loss, joined.Chars![i].Loss, 4);
+    }
+
+    [Fact]
+    public void A_lowercase_model_scores_the_lowercased_text_one_entry_per_char_in_order()
+    {
+        var a = Architectures.Get("stateful-gru");
+        var vocabulary = Vocabulary.Build(Text, lowercase: true);
+        using var model = a.Create(Tiny.HyperParameters(a), vocabulary.Size);
+        model.eval();
+        using var session = new GenerationSession(model, vocabulary, new SamplingSettings(Seed: 1));
+        var score = session.Feed("The CAT.", perChar: true);
+        Assert.Equal(["t", "h", "e", " ", "c", "a", "t", "."], score.Chars!.Select(c => c.Char));
+        Assert.Equal([0L, 1, 2, 3, 4, 5, 6, 7], score.Chars!.Select(c => c.Position));
+        Assert.Equal(score.Loss, score.Chars!.Average(c => c.Loss), 5);
+
+        var evaluated = TextEvaluation.Evaluate(model, a, Tiny.HyperParameters(a), vocabulary, "The CAT SAT.", CPU, perChar: true);
+        Assert.Equal("he cat sat.", string.Concat(evaluated.Chars!.Select(c => c.Char))); // a stream's first char is not scored
+    }
+
+    [Fact]
+    public void Evaluating_per_char_scores_each_char_after_the_streams_first_as_feeding_does_and_the_mean_is_the_loss()
+    {
+        var t = trained.Trainer;
+        var text = Tiny.Text(8); // one stream
+        var evaluated = TextEvaluation.Evaluate(t.Model, t.Architecture, t.HyperParameters, t.Vocabulary, text, CPU, perChar: true);
+        var expected = ForwardLosses(t.Model, t.Vocabulary, text);
+        var chars = evaluated.Chars!;
+        Assert.Equal(evaluated.Characters, chars.Count);
+        Assert.Equal(Enumerable.Range(1, text.Length - 1).Select(i => (long)i), chars.Select(c => c.Position));
+        Assert.All(chars, c => Assert.Equal(text[(int)c.Position].ToString(), c.Char));
+        for (var i = 0; i < chars.Count; i++) Assert.Equal(expected[i + 1], chars[i].Loss, 4);
+        Assert.Equal(evaluated.Loss, chars.Average(c => c.Loss), 5);
+        Assert.Equal(evaluated.Correct, chars.Count(c => c.Top1));
+    }
+
+    [Fact]
+    public void Evaluating_per_char_with_several_streams_leaves_out_each_streams_first_char_and_the_remainder()
+    {
+        var t = trained.Trainer;
+        var text = Tiny.Text(120)[..2501]; // two streams of 1,250; the last char is a remainder
+        var plain = TextEvaluation.Evaluate(t.Model, t.Architecture, t.HyperParameters, t.Vocabulary, text, CPU);
+        var evaluated = TextEvaluation.Evaluate(t.Model, t.Architecture, t.HyperParameters, t.Vocabulary, text, CPU, perChar: true);
+        var expected = Enumerable.Range(1, 1249).Concat(Enumerable.Range(1251, 1249)).Select(i => (long)i);
+        Assert.Equal(expected, evaluated.Chars!.Select(c => c.Position));
+        Assert.Equal(plain.LossSum, evaluated.LossSum, 2);
+        Assert.Equal(plain.Correct, evaluated.Correct);
+        Assert.Equal(evaluated.Loss, evaluated.Chars!.Average(c => c.Loss), 5);
+    }
+
+    [Theory]
+    [InlineData("loop")]
+    [InlineData("seq-rnn")]
+    public void Evaluating_per_char_with_a_windowed_model_scores_the_chars_its_windows_predict(string name)
+    {
+        var a = Architectures.Get(name);
+        var text = Tiny.Text(8)[..100];
+        var vocabulary = Vocabulary.Build(Tiny.Text(2));
+        var hp = Tiny.HyperParameters(a);
+        using var model = a.Create(hp, vocabulary.Size);
+        model.eval();
+        var n = a.WindowLength(hp);
+        var evaluated = TextEvaluation.Evaluate(model, a, hp, vocabulary, text, CPU, perChar: true);
+        // next-char windows predict every char after the first window; sequence windows (non-overlapping) chars 1.. of whole windows
+        var expected = a.Layout == DataLayout.SequenceWindows ? Enumerable.Range(1, (int)evaluated.Characters) : Enumerable.Range(n, text.Length - n);
+        Assert.Equal(expected.Select(i => (long)i), evaluated.Chars!.Select(c => c.Position));
+        Assert.Equal(evaluated.Loss, evaluated.Chars!.Average(c => c.Loss), 5);
+        Assert.Equal(evaluated.Correct, evaluated.Chars!.Count(c => c.Top1));
+    }
+}
