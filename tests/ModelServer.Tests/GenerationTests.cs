@@ -206,6 +206,30 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Feed_with_char_scores_returns_each_chars_score_across_its_pieces_whose_mean_is_the_loss()
+    {
+        var session = await Client.Open("gru", seed: 5);
+        var text = ServerFixture.TinyText[3..603]; // three 256-char pieces: the entries run on across them
+        var plain = await Client.FeedAsync(new FeedRequest { SessionId = (await Client.Open("gru", seed: 5)).Id, Text = text });
+        var response = await Client.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text, CharScores = true });
+
+        using var trained = Engine.Checkpoints.TrainedModel.Load(Engine.Checkpoints.ModelFolder.CheckpointForGeneration(Path.Combine(server.Options.ModelsDirectory, "gru")), TorchSharp.torch.CPU);
+        using var engine = new Engine.Sampling.GenerationSession(trained.Model, trained.Vocabulary, new Engine.Sampling.SamplingSettings(Seed: 5));
+        var expected = engine.Feed(text, perChar: true).Chars!;
+        Assert.Empty(plain.Chars); // only when asked for
+        Assert.Equal(600, response.Chars.Count);
+        Assert.Equal(text, string.Concat(response.Chars.Select(c => c.Character)));
+        for (var i = 0; i < 600; i++)
+        {
+            Assert.Equal(expected[i].Loss, response.Chars[i].Loss, 4);
+            Assert.Equal(expected[i].Top1, response.Chars[i].Top1);
+        }
+        Assert.Equal(response.Loss, response.Chars.Average(c => c.Loss), 5);
+        Assert.Equal(response.Accuracy, response.Chars.Count(c => c.Top1) / 600.0, 9);
+        Assert.Equal(plain.Loss, response.Loss, 6); // asking for them changes nothing else
+    }
+
+    [Fact]
     public async Task Fork_copies_the_state_and_reset_starts_over()
     {
         var original = await Client.Open("lstm", seed: 9, prime: "sat on");

@@ -74,6 +74,20 @@ public class UnknownCharsPolicyTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Char_scores_are_of_the_chars_fed_lowercased_and_without_those_skip_dropped()
+    {
+        server.TrainOn("lower-skip-chars", ServerFixture.TinyCorpus(), lowercase: true);
+        var s = await Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "lower-skip-chars", UnknownChars = UnknownChars.Skip });
+        var fed = await Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "THE 😀Cat", CharScores = true });
+        Assert.Equal(["t", "h", "e", " ", "c", "a", "t"], fed.Chars.Select(c => c.Character));
+        Assert.Equal(fed.Loss, fed.Chars.Average(c => c.Loss), 5);
+
+        var none = await Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "😀", CharScores = true });
+        Assert.Equal((1, 0L), (none.UnknownCharsSkipped, none.CharactersScored));
+        Assert.Empty(none.Chars);
+    }
+
+    [Fact]
     public async Task Configure_switches_the_policy_only_when_it_is_set_and_refuses_a_value_it_does_not_know()
     {
         var s = await Open(UnknownChars.Refuse);

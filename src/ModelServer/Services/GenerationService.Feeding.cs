@@ -26,10 +26,10 @@ public sealed partial class GenerationService
     /// held by Hold: other calls on it are refused, so none lands between two pieces. A text of one
     /// piece comes back as it is, nothing done, nothing held. A call that fails or is cancelled
     /// midway lets the session go and leaves the pieces fed so far fed (characters_seen says how many).
-    /// Score is how well the model predicted the pieces fed (Feed's answer adds the rest's).
+    /// Score is how well the model predicted the pieces fed (Feed's answer adds the rest's), each char's too with <paramref name="perChar"/>.
     /// </summary>
     private async Task<(string Tail, bool ResetDone, object? Hold, TextScore Score)> FeedLeadingPieces(ServerSession? session, GenerationSession engine, string text, string field,
-        bool reset, CancellationToken cancellation, string owner, FedCharge charge)
+        bool reset, CancellationToken cancellation, string owner, FedCharge charge, bool perChar = false)
     {
         if (text.Length <= FeedPiece) return (text, false, null, default);
         var pieces = Pieces(text);
@@ -53,7 +53,7 @@ public sealed partial class GenerationService
                         Encodes(engine, text, field);
                         if (reset) engine.Reset();
                     }
-                    score += Feed(engine, piece, field, owner);
+                    score += Feed(engine, piece, field, owner, perChar);
                     charge.Fed();
                     session?.Snapshot();
                 }, cancellation, owner);
@@ -115,15 +115,15 @@ public sealed partial class GenerationService
     /// <summary>
     /// Feeds a request's text; a character the model does not know is INVALID_ARGUMENT naming the
     /// field (Feed encodes the whole text before it moves the state, so a refused one moves nothing).
-    /// Returns how well the model predicted it.
+    /// Returns how well the model predicted it, each char's score too with <paramref name="perChar"/>.
     /// </summary>
     /// <param name="owner">The key that owns the session, whose charrnn_fed_characters_total counts the text.</param>
-    private static TextScore Feed(GenerationSession engine, string text, string field, string owner)
+    private static TextScore Feed(GenerationSession engine, string text, string field, string owner, bool perChar = false)
     {
         RefusePadding(text, field);
         var seen = engine.CharactersSeen;
         TextScore score;
-        try { score = engine.Feed(text); }
+        try { score = engine.Feed(text, perChar); }
         catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
         ServerMetrics.FedCharacters.WithLabels(owner).Inc(engine.CharactersSeen - seen);
         return score;

@@ -187,11 +187,12 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var charge = ChargeFed(caller, text);
         try
         {
-            var (rest, _, hold, leading) = await FeedLeadingPieces(session, session.Generation, text, "text", reset: false, context.CancellationToken, session.Owner, charge);
+            var (rest, _, hold, leading) = await FeedLeadingPieces(session, session.Generation, text, "text", reset: false, context.CancellationToken, session.Owner, charge,
+                request.CharScores);
             return await RunLetGo(session, hold, () =>
             {
                 EnsureIdle(session);
-                var score = leading + Feed(session.Generation, rest, "text", session.Owner);
+                var score = leading + Feed(session.Generation, rest, "text", session.Owner, request.CharScores);
                 charge.Fed();
                 session.Snapshot();
                 var response = new Api.FeedResponse
@@ -199,6 +200,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
                     CharactersSeen = session.CharactersSeen, Loss = score.Loss, CharactersScored = score.Characters, Accuracy = score.Accuracy,
                     UnknownCharsSkipped = skipped,
                 };
+                if (score.Chars != null) response.Chars.AddRange(score.Chars.Select(ProtoMapper.ToProto));
                 if (request.TopAlternatives > 0)
                     response.Next.AddRange(ProtoMapper.ToProto(CharSampler.Top(session.Generation.NextLogits, request.TopAlternatives)
                         .Select(t => (session.Generation.Vocabulary[t.Id], t.Probability))));

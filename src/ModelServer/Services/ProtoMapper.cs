@@ -193,4 +193,7 @@ public static partial class ProtoMapper
         MaxImportBytes = l.MaxImportBytes,
         MaxImports = l.MaxImports,
     };
+
+    /// <summary>One char's score in a Feed answer (positions are implied: the entries are in text order).</summary>
+    public static Api.CharScore ToProto(CharScore score) => new() { Character = score.Char, Loss = score.Loss, Top1 = score.Top1 };
 }
