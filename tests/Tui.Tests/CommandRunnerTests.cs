@@ -1039,6 +1039,34 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Feed_show_surprise_marks_the_chars_the_model_gave_under_5_percent_wrapped_with_the_text_and_lists_the_worst()
+    {
+        var text = "the mat sat on the cat. " + TuiFixture.Pattern + TuiFixture.Pattern + TuiFixture.Pattern + TuiFixture.Pattern + "the cat sat. "; // 133 chars: three rows
+        await Runner.RunLineAsync($"use gru; feed \"{text}\" show=surprise");
+        Assert.Empty(_output.Errors);
+        var fedAt = _output.Lines.ToList().FindLastIndex(l => l.StartsWith("fed 133 chars", StringComparison.Ordinal));
+        var shown = _output.Lines.Skip(fedAt + 1).ToList();
+
+        // The server's own per-char scores of the same text from a new session, as the REPL shows them.
+        var other = await fixture.Client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru" });
+        var chars = (await fixture.Client.Generation.FeedAsync(new FeedRequest { SessionId = other.Id, Text = text, CharScores = true })).Chars;
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = other.Id });
+        string Marks(int start, int count) => ("  " + string.Concat(chars.Skip(start).Take(count).Select(c => Math.Exp(-c.Loss) < 0.05 ? '^' : ' '))).TrimEnd();
+
+        Assert.Equal("surprise (^ under each char the model gave under 5%; positions count from 0):", shown[0]);
+        Assert.Equal(["  " + text[..60].TrimEnd(), Marks(0, 60), "  " + text[60..120].TrimEnd(), Marks(60, 60), "  " + text[120..].TrimEnd(), Marks(120, 13)], shown[1..7]);
+        Assert.Contains('^', string.Concat(shown[1..7])); // "the mat sat" where the pattern has "the cat sat": something surprised it
+        var worst = chars.Select((c, i) => (c, i)).OrderByDescending(e => e.c.Loss).ThenBy(e => e.i).Take(5)
+            .Select(e => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"  '{(e.c.Character == " " ? "␠" : e.c.Character)}' at {e.i}: {e.c.Loss:0.00} nats (p={Math.Exp(-e.c.Loss):0.###})"));
+        Assert.Equal(["most surprising:", .. worst], shown[7..]);
+
+        await Runner.RunLineAsync("feed \"the cat\"");
+        Assert.StartsWith("fed 7 chars", _output.Lines.Last()); // nothing more without show=
+        await Refused("feed \"the cat\" show=bits", "show=bits is not something feed shows; show=surprise marks the chars the model found hardest.");
+        Assert.Equal(["surprise"], CommandCatalog.KnownValues("feed", "show")); // what completion offers after show=
+    }
+
+    [Fact]
     public async Task A_prime_longer_than_the_server_takes_in_one_call_goes_in_pieces()
     {
         var prime = string.Concat(Enumerable.Repeat(TuiFixture.Pattern, 22_000 / TuiFixture.Pattern.Length)); // past max_prime_chars (20,000)
@@ -1253,7 +1281,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("detach now", "detach takes no words; 'now' is one too many");
         Assert.True(Directory.Exists(Path.Combine(fixture.Models, "gru")));
         await Runner.RunLineAsync("feed");
-        Assert.Contains(_output.Errors, e => e == "Usage: feed \"TEXT\"");
+        Assert.Contains(_output.Errors, e => e == "Usage: feed \"TEXT\" [show=surprise]");
     }
 
     [Fact]

@@ -25,16 +25,23 @@ public static class EvalCommand
         var textFile = new Option<string>("--text") { Description = "The text file (UTF-8) to score.", Required = true }.NotEmpty("a text file");
         var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Leave out the characters the model's vocabulary does not know (a stray emoji in a held-out file) and score the rest; the output says how many were skipped and which. Without it such a text is refused." };
         var json = new Option<bool>("--json") { Description = "Print the figures as one JSON object instead of a line of words." };
+        var perChar = new Option<string?>("--per-char")
+        {
+            Description = "Also write each scored char's score to this file as TSV (index, char, loss_nats, p, top1; written atomically), or - for stdout " +
+                          "(the summary then goes to stderr): where the model was surprised.",
+        }.NotEmpty("a file for the per-char scores, or -");
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var command = new Command("eval", "Score how well a model predicts a text file: nats and bits per char, perplexity, top-1 accuracy.")
         {
-            named, models, textFile, skipUnknown, json, device, threads,
+            named, models, textFile, skipUnknown, json, perChar, device, threads,
         };
         command.SetAction(parse =>
         {
             var file = parse.GetValue(textFile)!;
             var text = ReadText(file);
+            var perCharOut = parse.GetValue(perChar);
+            if (perCharOut != null) PerCharTable.Check(perCharOut, file);
             var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(parse.GetValue(named)!, parse.GetValue(models)!));
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
@@ -46,13 +53,15 @@ public static class EvalCommand
             var known = parse.GetValue(skipUnknown) ? KnownText.Of(trained.Vocabulary, text) : new KnownText(text, []);
             var skipped = Skipped(known);
             Engine.Sampling.TextScore score;
-            try { score = TextEvaluation.Evaluate(trained, known.Text, torchDevice); }
+            try { score = TextEvaluation.Evaluate(trained, known.Text, torchDevice, perChar: perCharOut != null); }
             catch (UnknownCharactersException e) { throw Unknown(file, text, e); }
             catch (ArgumentException e) // too short, once the unknown chars are out too: said so, or the count would not be the file's
             {
                 throw new ArgumentException($"--text '{file}': {e.Message}" + (known.SkippedCount > 0 ? $" That is what is left once --skip-unknown left out {known.SkippedCount:N0} unknown char(s)." : ""));
             }
-            Console.WriteLine(parse.GetValue(json)
+            if (perCharOut != null) PerCharTable.Write(perCharOut, score.Chars!);
+            var summary = perCharOut == "-" ? Console.Error : Console.Out; // stdout holds the table
+            summary.WriteLine(parse.GetValue(json)
                 ? JsonSerializer.Serialize(new
                 {
                     model = path, text = file, characters_scored = score.Characters, loss_nats_per_char = score.Loss,

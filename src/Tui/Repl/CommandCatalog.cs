@@ -40,6 +40,7 @@ public static class CommandCatalog
         ("import", "shared") => YesNo,
         ("set", "seed") => ["random"],
         ("use" or "set", "unknown") => UnknownCharsValues,
+        ("feed", "show") => ["surprise"],
         _ => [],
     };
 
@@ -66,7 +67,8 @@ public static class CommandCatalog
         new("use", "use MODEL [t=0.8] [k=N] [p=X] [seed=N] [unknown=skip]", "Open a generation session on a model.", ArgumentKind.Model, [.. SamplingKeys, "unknown"], Words: 1),
         new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime.",
             ArgumentKind.None, [.. SamplingKeys, "stop"], Words: null),
-        new("feed", "feed \"TEXT\"", "Advance the session over text without generating; says how well the model predicted it (nats and bits per char, perplexity, top-1).", Words: null),
+        new("feed", "feed \"TEXT\" [show=surprise]", "Advance the session over text without generating; says how well the model predicted it (nats and bits per char, perplexity, top-1). show=surprise then prints the text with ^ under each char the model gave under 5% and lists the 5 most surprising.",
+            ArgumentKind.None, ["show"], Words: null),
         new("fork", "fork", "Continue in a copy of the session's state and random sequence (the original is kept; set seed=N for other text)."),
         new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),

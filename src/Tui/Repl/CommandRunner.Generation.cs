@@ -184,9 +184,12 @@ public sealed partial class CommandRunner
         _ = InUse;
         var text = string.Join(" ", c.Positional);
         if (text.Length == 0) throw new CommandException("Usage: " + CommandCatalog.Find("feed")!.Usage);
+        var show = c.Option("show");
+        if (show != null && !show.Equals("surprise", StringComparison.OrdinalIgnoreCase))
+            throw new CommandException($"show={show} is not something feed shows; show=surprise marks the chars the model found hardest.");
         // Text longer than the server takes in one call goes in pieces, as gen's prime does; the last one asks for the next chars.
         var pieces = await InServerPieces(text, ct);
-        FeedRequest Piece(int i) => new() { SessionId = Session!.Id, Text = pieces[i], TopAlternatives = i == pieces.Count - 1 ? 3 : 0 };
+        FeedRequest Piece(int i) => new() { SessionId = Session!.Id, Text = pieces[i], TopAlternatives = i == pieces.Count - 1 ? 3 : 0, CharScores = show != null };
         FeedResponse response;
         try { response = await client.Generation.FeedAsync(Piece(0), cancellationToken: ct); }
         catch (RpcException e) when (e.StatusCode == StatusCode.NotFound)
@@ -196,8 +199,10 @@ public sealed partial class CommandRunner
         }
         // Each call scores its own piece: the text's score is their sum, weighted by the chars each scored.
         var (lossSum, correct, scored, skipped) = (0.0, 0.0, 0L, 0);
+        var chars = new List<CharScore>();
         for (var i = 0; ; i++)
         {
+            chars.AddRange(response.Chars);
             (lossSum, correct, scored) = (lossSum + response.Loss * response.CharactersScored, correct + response.Accuracy * response.CharactersScored, scored + response.CharactersScored);
             skipped += response.UnknownCharsSkipped;
             if (i + 1 == pieces.Count) break;
@@ -206,6 +211,7 @@ public sealed partial class CommandRunner
         var next = string.Join("  ", response.Next.Select(a => $"{VisibleText.Character(a.Text)} {a.Probability:P0}"));
         var score = scored > 0 ? " · " + PredictionScoreText.Describe(lossSum / scored, correct / scored) : "";
         output.Line($"fed {text.EnumerateRunes().Count() - skipped} chars ({response.CharactersSeen} in the session){SkippedNote(skipped, "of the text")}{score}; next: {next}");
+        foreach (var line in SurpriseText.Lines(chars)) output.Line(line);
     }
 
     private async Task Fork(CancellationToken ct)
