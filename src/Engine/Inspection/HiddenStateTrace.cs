@@ -1,0 +1,86 @@
+using System.Text;
+using CharRnn.Engine.Models;
+using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Sampling;
+using CharRnn.Engine.Text;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Inspection;
+
+/// <summary>
+/// What one layer's hidden cells held after each character of a text (Karpathy's "visualizing the neuron
+/// firings", `charrnn neurons`): the text is fed one char at a time from a fresh state, through a
+/// <see cref="GenerationSession"/> as generation feeds a prime, and after each char the layer's h is read
+/// (for an LSTM its h, the output, not its cell memory c). Row t is the state after <see cref="Characters"/>[t].
+/// </summary>
+public sealed class HiddenStateTrace
+{
+    public HiddenStateTrace(IReadOnlyList<string> characters, float[][] activations, int layer)
+    {
+        if (characters.Count != activations.Length)
+            throw new ArgumentException($"A trace has one row of activations per char: {characters.Count} chars, {activations.Length} rows.", nameof(activations));
+        if (activations.Length == 0) throw new ArgumentException("A trace has at least one char.", nameof(activations));
+        if (activations.Any(r => r.Length != activations[0].Length) || activations[0].Length == 0)
+            throw new ArgumentException("Every row of a trace has the same number of cells, at least one.", nameof(activations));
+        Characters = characters;
+        Activations = activations;
+        Layer = layer;
+    }
+
+    /// <summary>The text as given, one Unicode character (a string of one or two UTF-16 units) a row.</summary>
+    public IReadOnlyList<string> Characters { get; }
+    /// <summary>[char][cell]: the layer's hidden state after reading that char.</summary>
+    public float[][] Activations { get; }
+    /// <summary>The layer read, counted from 0 (the input's).</summary>
+    public int Layer { get; }
+    public int Cells => Activations[0].Length;
+
+    /// <summary>One cell's activation after each char.</summary>
+    public float[] Cell(int cell)
+    {
+        if ((uint)cell >= (uint)Cells) throw new ArgumentOutOfRangeException(nameof(cell), cell, $"cell {cell} does not exist: the layer has cells 0 to {Cells - 1}.");
+        return Activations.Select(row => row[cell]).ToArray();
+    }
+
+    /// <summary>
+    /// Feeds <paramref name="text"/> through <paramref name="model"/> and records layer <paramref name="layer"/>'s
+    /// hidden state (the last layer when null) after each char. Only models that carry a hidden state from char to
+    /// char have one (<see cref="Architecture.IsStateful"/>); a windowed one is refused (<see cref="NoHiddenStateException"/>).
+    /// A char the vocabulary cannot read is refused as encoding refuses it (<see cref="UnknownCharactersException"/>),
+    /// NUL (padding, not text) with <see cref="PaddingInText.Problem"/>.
+    /// </summary>
+    public static HiddenStateTrace Record(CharModel model, Vocabulary vocabulary, string text, int? layer = null)
+    {
+        if (model is not StatefulCharModel stateful) throw new NoHiddenStateException(model.GetName());
+        var chosen = layer ?? stateful.Layers - 1;
+        if (chosen < 0 || chosen >= stateful.Layers)
+            throw new ArgumentOutOfRangeException(nameof(layer), chosen, $"layer {chosen} does not exist: the model has {stateful.Layers} layer(s), 0 to {stateful.Layers - 1} (0 reads the input).");
+        if (text.Length == 0) throw new ArgumentException("The text is empty: give at least one character to trace.", nameof(text));
+        if (PaddingInText.In(text)) throw new ArgumentException($"The text {PaddingInText.Problem}.", nameof(text));
+        vocabulary.Encode(text); // every char the model cannot read named at once, before any is fed
+
+        var characters = new List<string>(text.Length);
+        var rows = new List<Tensor>(text.Length);
+        using var scope = NewDisposeScope();
+        using var session = new GenerationSession(model, vocabulary, new SamplingSettings());
+        foreach (var rune in text.EnumerateRunes())
+        {
+            var character = rune.ToString();
+            session.Feed(character);
+            using (no_grad()) rows.Add(session.State.Parts[0][chosen, 0].clone()); // h: [layers, batch 1, hidden]; an LSTM's c is Parts[1]
+            characters.Add(character);
+        }
+        var flat = HostCopy.Floats(stack(rows));
+        var cells = stateful.HiddenSize;
+        var activations = Enumerable.Range(0, rows.Count).Select(t => flat.AsSpan(t * cells, cells).ToArray()).ToArray();
+        return new HiddenStateTrace(characters, activations, chosen);
+    }
+}
+
+/// <summary>The model carries no hidden state between chars (a windowed one): it has nothing to trace.</summary>
+public sealed class NoHiddenStateException(string architecture) : ArgumentException(
+    $"'{architecture}' reads a window of the last few chars afresh at each step and carries no hidden state from char to char, so it has no cells to trace. " +
+    $"Models that do: {string.Join(", ", Architectures.All.Where(a => a.IsStateful).Select(a => a.Name))}.")
+{
+    public string Architecture { get; } = architecture;
+}
