@@ -58,7 +58,7 @@ public class HiddenStateTraceTests
     public void A_trace_refuses_a_layer_the_model_lacks_a_char_it_cannot_read_and_padding()
     {
         using var trainer = Trained("stateful-lstm");
-        var layer = Assert.Throws<ArgumentOutOfRangeException>(() => HiddenStateTrace.Record(trainer.Model, trainer.Vocabulary, Text, 2));
+        var layer = Assert.Throws<ArgumentException>(() => HiddenStateTrace.Record(trainer.Model, trainer.Vocabulary, Text, 2));
         Assert.Contains("layer 2 does not exist: the model has 2 layer(s), 0 to 1", layer.Message);
         var unknown = Assert.Throws<UnknownCharactersException>(() => HiddenStateTrace.Record(trainer.Model, trainer.Vocabulary, "the Zoo"));
         Assert.Equal([new System.Text.Rune('Z')], unknown.Characters);

@@ -38,7 +38,7 @@ public sealed class HiddenStateTrace
     /// <summary>One cell's activation after each char.</summary>
     public float[] Cell(int cell)
     {
-        if ((uint)cell >= (uint)Cells) throw new ArgumentOutOfRangeException(nameof(cell), cell, $"cell {cell} does not exist: the layer has cells 0 to {Cells - 1}.");
+        if ((uint)cell >= (uint)Cells) throw new ArgumentException($"cell {cell} does not exist: the layer has {Cells} cells, 0 to {Cells - 1}.");
         return Activations.Select(row => row[cell]).ToArray();
     }
 
@@ -54,7 +54,7 @@ public sealed class HiddenStateTrace
         if (model is not StatefulCharModel stateful) throw new NoHiddenStateException(model.GetName());
         var chosen = layer ?? stateful.Layers - 1;
         if (chosen < 0 || chosen >= stateful.Layers)
-            throw new ArgumentOutOfRangeException(nameof(layer), chosen, $"layer {chosen} does not exist: the model has {stateful.Layers} layer(s), 0 to {stateful.Layers - 1} (0 reads the input).");
+            throw new ArgumentException($"layer {chosen} does not exist: the model has {stateful.Layers} layer(s), 0 to {stateful.Layers - 1} (0 reads the input).");
         if (text.Length == 0) throw new ArgumentException("The text is empty: give at least one character to trace.", nameof(text));
         if (PaddingInText.In(text)) throw new ArgumentException($"The text {PaddingInText.Problem}.", nameof(text));
         vocabulary.Encode(text); // every char the model cannot read named at once, before any is fed

@@ -22,6 +22,7 @@ public static class CharRnnCommandLine
             LrFindCommand.Create(),
             GenerateCommand.Create(),
             EvalCommand.Create(),
+            NeuronsCommand.Create(),
             ExportCommand.Create(),
             ImportCommand.Create(),
             RenameCommand.Create(),

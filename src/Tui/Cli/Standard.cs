@@ -35,6 +35,27 @@ public static class Standard
         return new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 4096) { AutoFlush = true };
     }
 
+    /// <summary>
+    /// Runs <paramref name="write"/> on <see cref="Output"/>: a pipe's reader that goes away (`| head`) ends it
+    /// quietly, as nothing more is wanted; any other write error (a full disk) is thrown.
+    /// </summary>
+    public static void WriteUntilReaderLeaves(Action<TextWriter> write)
+    {
+        var stdout = Output();
+        try
+        {
+            write(stdout);
+        }
+        catch (IOException e) when (Console.IsOutputRedirected && IsBrokenPipe(e))
+        {
+        }
+        finally
+        {
+            try { stdout.Dispose(); }
+            catch (IOException) { } // what it still held had nowhere to go
+        }
+    }
+
     /// <summary>The reader of a pipe has gone (EPIPE): nothing more is wanted. Any other write error (a full disk) is one.</summary>
     public static bool IsBrokenPipe(IOException e) => e.HResult == EPipe || e.Message.Contains("Broken pipe", StringComparison.Ordinal);
 
