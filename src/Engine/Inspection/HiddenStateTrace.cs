@@ -60,20 +60,17 @@ public sealed class HiddenStateTrace
         vocabulary.Encode(text); // every char the model cannot read named at once, before any is fed
 
         var characters = new List<string>(text.Length);
-        var rows = new List<Tensor>(text.Length);
-        using var scope = NewDisposeScope();
+        var activations = new List<float[]>(text.Length);
         using var session = new GenerationSession(model, vocabulary, new SamplingSettings());
         foreach (var rune in text.EnumerateRunes())
         {
             var character = rune.ToString();
             session.Feed(character);
-            using (no_grad()) rows.Add(session.State.Parts[0][chosen, 0].clone()); // h: [layers, batch 1, hidden]; an LSTM's c is Parts[1]
+            // Read back at once, as Feed reads its logits: held on the device, a long text's rows would double the memory.
+            using (NewDisposeScope()) using (no_grad()) activations.Add(HostCopy.Floats(session.State.Parts[0][chosen, 0])); // h: [layers, batch 1, hidden]; an LSTM's c is Parts[1]
             characters.Add(character);
         }
-        var flat = HostCopy.Floats(stack(rows));
-        var cells = stateful.HiddenSize;
-        var activations = Enumerable.Range(0, rows.Count).Select(t => flat.AsSpan(t * cells, cells).ToArray()).ToArray();
-        return new HiddenStateTrace(characters, activations, chosen);
+        return new HiddenStateTrace(characters, activations.ToArray(), chosen);
     }
 }
 

@@ -18,7 +18,8 @@ namespace CharRnn.Tui.Cli;
 /// </summary>
 public static class NeuronsCommand
 {
-    public const int DefaultMaxChars = 10_000, MostChars = 1_000_000;
+    /// <summary>At most as much as a prime: the trace keeps a row of cells per char in memory (100,000 × 512 floats: 200 MB).</summary>
+    public const int DefaultMaxChars = 10_000, MostChars = 100_000;
 
     public static Command Create()
     {
