@@ -30,6 +30,12 @@ public class InitFromJobTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         return e;
     }
 
+    private static void AssertNamesField(string field, string messageStart, RpcException e)
+    {
+        Assert.StartsWith(messageStart, e.Status.Detail);
+        Assert.Equal(field, Assert.Single(e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations).Field);
+    }
+
     [Fact]
     public async Task A_shared_model_of_another_key_is_a_source_and_the_new_model_says_where_it_started()
     {
@@ -77,10 +83,19 @@ public class InitFromJobTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         lstm.Architecture = "stateful-lstm";
         Assert.StartsWith("architecture 'stateful-lstm' differs from 'if-private''s, 'stateful-gru'",
             (await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(lstm).ResponseAsync)).Status.Detail);
+        // Each refusal names the request's field as the proto spells it, in the message and in BadRequest (docs/errors.md).
         var wider = FineTune("if-wider", "if-private", Second);
         wider.Hyperparameters["n_hidden"] = 32;
-        Assert.StartsWith("n_hidden = 32 differs from 'if-private''s (16)",
-            (await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(wider).ResponseAsync)).Status.Detail);
+        AssertNamesField("hyperparameters[n_hidden]", "hyperparameters[n_hidden] = 32 differs from 'if-private''s (16)",
+            await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(wider).ResponseAsync));
+        var cased = FineTune("if-cased", "if-private", Second);
+        cased.Options.Lowercase = true;
+        AssertNamesField("options.lowercase", "options.lowercase = true differs from 'if-private''s vocabulary, which is not lowercased",
+            await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.CheckJobAsync(cased).ResponseAsync));
+        var rarer = FineTune("if-rarer", "if-private", Second);
+        rarer.Options.MinFreq = 3;
+        AssertNamesField("options.min_freq", "options.min_freq = 3 differs from 'if-private''s (1)",
+            await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.CheckJobAsync(rarer).ResponseAsync));
         Assert.StartsWith("Corpus 'upload' has 1 character(s) that 'if-private''s vocabulary does not know: 'Z' (U+005A).",
             (await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(FineTune("if-zed", "if-private", Second + "Z")).ResponseAsync)).Status.Detail);
         Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "if-zed")));

@@ -20,23 +20,25 @@ public sealed record InitFromGiven(string? Architecture = null, IReadOnlyDiction
 public static class InitFromSource
 {
     /// <summary>Refuses (ArgumentException) the first given setting that differs from <paramref name="source"/>'s, saying it comes from the source.</summary>
-    public static void CheckGiven(CheckpointMetadata source, string sourceName, InitFromGiven given)
+    /// <param name="names">How the message names each setting; null: <see cref="InitFromSettingNames.Plain"/>.</param>
+    public static void CheckGiven(CheckpointMetadata source, string sourceName, InitFromGiven given, InitFromSettingNames? names = null)
     {
+        names ??= InitFromSettingNames.Plain;
         if (given.Architecture is { } architecture && architecture != source.Architecture)
-            throw new ArgumentException($"architecture '{Echo.Of(architecture)}' differs from '{sourceName}''s, '{source.Architecture}': a model started from another's weights " +
+            throw new ArgumentException($"{names.Architecture} '{Echo.Of(architecture)}' differs from '{sourceName}''s, '{source.Architecture}': a model started from another's weights " +
                                         "has its architecture; leave the architecture out, or give that one.");
         foreach (var (key, value) in given.HyperParameters ?? new Dictionary<string, double>())
         {
             var has = source.HyperParameters.TryGetValue(key, out var stored);
             if (!has || stored != value)
-                throw new ArgumentException($"{key} = {Number(value)} differs from '{sourceName}''s ({(has ? Number(stored) : $"{source.Architecture} has no such hyperparameter")}): " +
+                throw new ArgumentException($"{names.HyperParameter(key)} = {Number(value)} differs from '{sourceName}''s ({(has ? Number(stored) : $"{source.Architecture} has no such hyperparameter")}): " +
                                             "a model started from another's weights has its hyperparameters; leave it out, or give the same value.");
         }
         if (given.Lowercase is { } lower && lower != source.Vocabulary.Lowercase)
-            throw new ArgumentException($"lower = {(lower ? "true" : "false")} differs from '{sourceName}''s vocabulary, which is {(source.Vocabulary.Lowercase ? "" : "not ")}lowercased: " +
+            throw new ArgumentException($"{names.Lowercase} = {(lower ? "true" : "false")} differs from '{sourceName}''s vocabulary, which is {(source.Vocabulary.Lowercase ? "" : "not ")}lowercased: " +
                                         "lowercasing comes from the source model; leave it out.");
         if (given.MinFrequency is { } minFreq && !SameMinFrequency(source, minFreq))
-            throw new ArgumentException($"min_freq = {minFreq} differs from '{sourceName}''s " +
+            throw new ArgumentException($"{names.MinFrequency} = {minFreq} differs from '{sourceName}''s " +
                                         $"({(source.Imported != null ? source.Vocabulary.HasUnknown ? "above 1: it has the unknown symbol" : "1: it has no unknown symbol" : source.Training.MinFrequency.ToString(CultureInfo.InvariantCulture))}): " +
                                         "the vocabulary, min_freq's with it, comes from the source model; leave it out.");
     }

@@ -72,7 +72,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         }, limits.MaxEpochs);
         var given = new InitFromGiven(request.Architecture is "" ? null : request.Architecture, request.Hyperparameters,
             request.Options?.HasLowercase == true ? request.Options.Lowercase : null, request.Options?.HasMinFreq == true ? request.Options.MinFreq : null);
-        try { InitFromSource.CheckGiven(meta, sourceName, given); }
+        try { InitFromSource.CheckGiven(meta, sourceName, given, ApiSettingNames); }
         catch (ArgumentException e) { throw ServerException.Invalid(e.Message); }
         options = InitFromSource.WithSourceText(options, meta);
         CheckEpochs(options);
@@ -87,6 +87,9 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             InitFromModel = sourceName, InitFromCheckpoint = checkpoint,
         };
     }
+
+    /// <summary>init_from's refusals name the request's fields as the proto spells them (the message's lead is the BadRequest field).</summary>
+    private static readonly InitFromSettingNames ApiSettingNames = new("architecture", "hyperparameters[{0}]", "options.lowercase", "options.min_freq");
 
     private static string CorpusNameOf(Api.StartJobRequest request, bool uploaded) =>
         uploaded ? CorpusStore.UploadedName : string.IsNullOrEmpty(request.CorpusName) ? Engine.Text.KnownCorpus.Nietzsche.Name : request.CorpusName;
