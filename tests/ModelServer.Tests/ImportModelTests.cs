@@ -36,6 +36,9 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         return await call.ResponseAsync;
     }
 
+    /// <summary>The request field an INVALID_ARGUMENT names in its BadRequest (docs/errors.md), or null without one.</summary>
+    private static string? FieldAtFault(RpcException e) => e.GetRpcStatus()?.GetDetail<Google.Rpc.BadRequest>()?.FieldViolations.Single().Field;
+
     private static async Task<RpcException> Refused(StatusCode code, Func<Task> call)
     {
         var e = await Calls.Fails(call);
@@ -139,6 +142,7 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 
         var empty = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-empty", []));
         Assert.Equal("The import of 'import-empty.safetensors' sent no data after its header; send the file's bytes as data. Nothing was stored.", empty.Status.Detail);
+        Assert.Equal("data", FieldAtFault(empty));
         var folder = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-path", notSafetensors, fileName: "../x.safetensors"));
         Assert.StartsWith("header.file_name '../x.safetensors' is not allowed: give the file's name without its folder", folder.Status.Detail);
         AssertNothingStored("import-path");
@@ -242,14 +246,17 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             Assert.Equal(file.Length - 1, (await keyed.AsAlice.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxImportBytes);
             var e = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-over", file, fileName: "big.safetensors"));
             Assert.Equal($"'big.safetensors' is larger than this server imports: more than {file.Length - 1:N0} bytes; the limit is {file.Length - 1:N0} bytes (max_import_bytes, charrnn serve --max-import-mb). Nothing was stored.", e.Status.Detail);
+            Assert.Equal("data", FieldAtFault(e));
             AssertNothingStored("import-over");
             // A header that gives the size is refused before any data.
             var said = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-over", [], fileName: "big.safetensors", totalBytes: file.Length));
             Assert.StartsWith($"'big.safetensors' is larger than this server imports: its header says {file.Length:N0} bytes; ", said.Status.Detail);
+            Assert.Equal("header.total_bytes", FieldAtFault(said));
             AssertNothingStored("import-over");
         });
         var wrongSize = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-over", file, totalBytes: file.Length + 1));
         Assert.Equal($"The import of 'import-over.safetensors' sent {file.Length:N0} bytes, but its header said {file.Length + 1:N0} (header.total_bytes); the file was cut short or changed. Nothing was stored.", wrongSize.Status.Detail);
+        Assert.Equal("header.total_bytes", FieldAtFault(wrongSize));
         AssertNothingStored("import-over");
         Assert.Equal("import-over", (await Import(keyed.AsAlice.Catalog, "import-over", file, totalBytes: file.Length)).Name);
     }

@@ -31,7 +31,7 @@ public sealed partial class CatalogService
         if (header.TotalBytes < 0)
             throw ServerException.Invalid($"header.total_bytes = {header.TotalBytes} is not a size; give the file's size in bytes, or 0 when not known.", field: "header.total_bytes");
         if (header.TotalBytes > limit)
-            throw TooLargeToImport(fileName, $"its header says {header.TotalBytes:N0} bytes", limit);
+            throw TooLargeToImport(fileName, $"its header says {header.TotalBytes:N0} bytes", limit, "header.total_bytes");
         if (models.TakenName(name) is { } taken)
             throw ServerException.Exists(ModelNames.ImportTakenMessage(name, taken, models.CanWrite(taken, caller)));
         using var hold = jobs.HoldForImport(name, caller);
@@ -55,15 +55,15 @@ public sealed partial class CatalogService
                     if (message.PartCase != Api.ImportModelRequest.PartOneofCase.Data)
                         throw ServerException.Invalid("Only the import's first message may be a header; the ones after it carry the file as data.", field: "header");
                     if (received + message.Data.Length > limit)
-                        throw TooLargeToImport(fileName, $"more than {limit:N0} bytes", limit);
+                        throw TooLargeToImport(fileName, $"more than {limit:N0} bytes", limit, "data");
                     received += message.Data.Length;
                     await stream.WriteAsync(message.Data.Memory, cancel);
                 }
             }
             if (received == 0)
-                throw ServerException.Invalid($"The import of '{fileName}' sent no data after its header; send the file's bytes as data. Nothing was stored.");
+                throw ServerException.Invalid($"The import of '{fileName}' sent no data after its header; send the file's bytes as data. Nothing was stored.", field: "data");
             if (header.TotalBytes > 0 && received != header.TotalBytes)
-                throw ServerException.Invalid($"The import of '{fileName}' sent {received:N0} bytes, but its header said {header.TotalBytes:N0} (header.total_bytes); the file was cut short or changed. Nothing was stored.");
+                throw ServerException.Invalid($"The import of '{fileName}' sent {received:N0} bytes, but its header said {header.TotalBytes:N0} (header.total_bytes); the file was cut short or changed. Nothing was stored.", field: "header.total_bytes");
             // Read and checked as `charrnn import` does, off the device loop: the tensors are on the CPU and the model only ever built there.
             var path = await Task.Run(() => WriteImportedCheckpoint(staged, file, fileName, _limits), CancellationToken.None);
             cancel.ThrowIfCancellationRequested(); // a cancelled call stores nothing
@@ -146,6 +146,7 @@ public sealed partial class CatalogService
         return given;
     }
 
-    private static ServerException TooLargeToImport(string fileName, string size, long limit) =>
-        ServerException.Invalid($"'{fileName}' is larger than this server imports: {size}; the limit is {limit:N0} bytes (max_import_bytes, charrnn serve --max-import-mb). Nothing was stored.");
+    /// <param name="field">What said the size (BadRequest's field): the header's total_bytes, or the data sent.</param>
+    private static ServerException TooLargeToImport(string fileName, string size, long limit, string field) =>
+        ServerException.Invalid($"'{fileName}' is larger than this server imports: {size}; the limit is {limit:N0} bytes (max_import_bytes, charrnn serve --max-import-mb). Nothing was stored.", field);
 }
