@@ -20,6 +20,8 @@ public class UnknownCharsPolicyTests(ServerFixture server)
 
     private async Task<Session> Info(string id) => await Client.GetSessionAsync(new GetSessionRequest { SessionId = id });
 
+    private const string UnknownCharsHint = " Or let the session leave such characters out: unknown_chars = UNKNOWN_CHARS_SKIP (OpenSession, Configure).";
+
     [Fact]
     public async Task Refuse_and_unset_refuse_an_emoji_as_before_and_feed_nothing()
     {
@@ -31,7 +33,11 @@ public class UnknownCharsPolicyTests(ServerFixture server)
             Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
             Assert.StartsWith("text: ", e.Status.Detail);
             Assert.Contains("U+1F600", e.Status.Detail);
+            Assert.EndsWith(UnknownCharsHint, e.Status.Detail); // the way out, for a client that never heard of the policy
             Assert.Equal(4, (await Info(s.Id)).CharactersSeen);
+            var prime = await Calls.Fails(() => Open(policy, prime: "the 😀"));
+            Assert.StartsWith("prime: ", prime.Status.Detail);
+            Assert.EndsWith(UnknownCharsHint, prime.Status.Detail);
         }
     }
 

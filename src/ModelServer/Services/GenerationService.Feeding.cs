@@ -124,7 +124,11 @@ public sealed partial class GenerationService
         var seen = engine.CharactersSeen;
         TextScore score;
         try { score = engine.Feed(text, perChar); }
-        catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
+        // The engine's words name the ways out it knows; a session has one more, which a client may never have heard of.
+        catch (UnknownCharactersException e)
+        {
+            throw ServerException.Invalid($"{field}: {e.Message} Or let the session leave such characters out: unknown_chars = UNKNOWN_CHARS_SKIP (OpenSession, Configure).");
+        }
         ServerMetrics.FedCharacters.WithLabels(owner).Inc(engine.CharactersSeen - seen);
         return score;
     }
@@ -201,7 +205,11 @@ public sealed partial class GenerationService
     {
         RefusePadding(text, field);
         try { vocabulary.Encode(text); }
-        catch (UnknownCharactersException e) { throw ServerException.Invalid($"{field}: {e.Message}"); }
+        // The engine's words name the ways out it knows; a session has one more, which a client may never have heard of.
+        catch (UnknownCharactersException e)
+        {
+            throw ServerException.Invalid($"{field}: {e.Message} Or let the session leave such characters out: unknown_chars = UNKNOWN_CHARS_SKIP (OpenSession, Configure).");
+        }
     }
 
     /// <summary>Device thread: one Generate at a time per session.</summary>
