@@ -39,7 +39,13 @@ function connect(args, services, usage) {
   return { ...clients, metadata, unary };
 }
 
-/** A failed call as the server said it: the status's name and its whole message (what was wrong and what is allowed). */
-const statusText = (error) => `${grpc.status[error.code] ?? 'error'}: ${error.details ?? error.message}`;
+/**
+ * A failed call as the server said it: the status's name, its whole message (what was wrong and what is allowed) and
+ * the request id (the trailer charrnn-request-id), which finds the call in the server's log.
+ */
+const statusText = (error) => {
+  const request = error.metadata?.get('charrnn-request-id')?.[0];
+  return `${grpc.status[error.code] ?? 'error'}: ${error.details ?? error.message}${request ? ` (request ${request})` : ''}`;
+};
 
 module.exports = { connect, statusText };

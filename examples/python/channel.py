@@ -1,4 +1,4 @@
-"""The channel the examples open to a charrnn server: plain HTTP/2 (h2c), or TLS with --tls-ca."""
+"""The channel the examples open to a charrnn server: plain HTTP/2 (h2c), or TLS with --tls-ca; and how they show a failed call."""
 
 
 def add_tls_ca_argument(parser) -> None:
@@ -22,3 +22,9 @@ def open_channel(server: str, tls_ca: str | None):
     if b"-----BEGIN CERTIFICATE-----" not in roots:
         raise SystemExit(f"error: --tls-ca {tls_ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
     return grpc.secure_channel(server, grpc.ssl_channel_credentials(root_certificates=roots))
+
+
+def status_text(e) -> str:
+    """A failed call as CODE: message (request ID): the id (the trailer charrnn-request-id) finds the call in the server's log."""
+    request = next((value for key, value in (e.trailing_metadata() or ()) if key == "charrnn-request-id"), None)
+    return f"{e.code().name}: {e.details()}" + (f" (request {request})" if request else "")

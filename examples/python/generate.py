@@ -13,7 +13,7 @@ import sys
 
 import grpc
 
-from channel import add_tls_ca_argument, open_channel
+from channel import add_tls_ca_argument, open_channel, status_text
 
 from charrnn.v1 import charrnn_pb2 as pb
 from charrnn.v1 import charrnn_pb2_grpc as rpc
@@ -65,7 +65,7 @@ def main() -> int:
             session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, sampling=sampling, unknown_chars=unknown_chars),
                                              metadata=auth)
         except grpc.RpcError as e:
-            print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+            print(f"error: {status_text(e)}", file=sys.stderr)
             return 1
         started = False  # the prime is printed once the first response shows the call was accepted
         try:
@@ -91,7 +91,7 @@ def main() -> int:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return 0
         except grpc.RpcError as e:
-            print(("\n" if started else "") + f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+            print(("\n" if started else "") + f"error: {status_text(e)}", file=sys.stderr)
             return 1
         except KeyboardInterrupt:
             if started:

@@ -41,7 +41,7 @@ import struct
 import sys
 import tempfile
 
-from channel import add_tls_ca_argument
+from channel import add_tls_ca_argument, status_text
 
 
 def download(args, out_path: str) -> str:
@@ -74,7 +74,7 @@ def download(args, out_path: str) -> str:
         os.replace(temp, out_path)
         return first.checkpoint
     except grpc.RpcError as e:
-        raise SystemExit(f"error: {e.code().name}: {e.details()}")
+        raise SystemExit(f"error: {status_text(e)}")
     finally:
         if os.path.exists(temp):
             os.remove(temp)
@@ -100,7 +100,7 @@ def upload(args, path: str) -> None:
         with open_channel(args.server, args.tls_ca) as channel:
             model = rpc.CatalogStub(channel).ImportModel(messages(), metadata=auth)
     except grpc.RpcError as e:
-        raise SystemExit(f"error: {e.code().name}: {e.details()}")
+        raise SystemExit(f"error: {status_text(e)}")
     print(f"imported {path} ({size} bytes) as model {model.name} on {args.server}: {model.architecture}, {model.parameter_count} parameters", file=sys.stderr)
 
 

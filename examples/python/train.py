@@ -15,7 +15,7 @@ import time
 
 import grpc
 
-from channel import add_tls_ca_argument, open_channel
+from channel import add_tls_ca_argument, open_channel, status_text
 
 from charrnn.v1 import charrnn_pb2 as pb
 from charrnn.v1 import charrnn_pb2_grpc as rpc
@@ -88,7 +88,7 @@ def main() -> int:
             try:
                 job = training.CheckJob(request, metadata=auth)
             except grpc.RpcError as e:
-                print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+                print(f"error: {status_text(e)}", file=sys.stderr)
                 return 1
             print(f"would start: {job.architecture} model {job.model_name}")
             return 0
@@ -115,7 +115,7 @@ def main() -> int:
                     # Numbered after everything printed, though a resumed run's steps go back to its checkpoint.
                     events = training.WatchJob(pb.WatchJobRequest(job_id=job_id, after_sequence=sequence), metadata=auth)
                     continue
-                print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+                print(f"error: {status_text(e)}", file=sys.stderr)
                 return 1
             except KeyboardInterrupt:
                 print(f"\nstopped watching; job {job_id or '(not started)'} goes on", file=sys.stderr)

@@ -16,7 +16,7 @@ import sys
 
 import grpc
 
-from channel import add_tls_ca_argument, open_channel
+from channel import add_tls_ca_argument, open_channel, status_text
 from generate import bounded
 from train import describe, hyperparameter
 
@@ -102,7 +102,7 @@ def main() -> int:
                 except grpc.RpcError:
                     pass  # the server is gone or has closed it already
         except grpc.RpcError as e:
-            print(f"error: {e.code().name}: {e.details()}", file=sys.stderr)
+            print(f"error: {status_text(e)}", file=sys.stderr)
             return 1
         except OSError as e:
             print(f"error: {args.file}: {e.strerror}", file=sys.stderr)
@@ -113,7 +113,7 @@ def main() -> int:
                     catalog.DeleteCorpus(pb.DeleteCorpusRequest(name=corpus), metadata=auth)
                     print(f"deleted corpus {corpus}")
                 except grpc.RpcError as e:
-                    print(f"error: deleting corpus {corpus}: {e.code().name}: {e.details()}", file=sys.stderr)
+                    print(f"error: deleting corpus {corpus}: {status_text(e)}", file=sys.stderr)
     return 0
 
 

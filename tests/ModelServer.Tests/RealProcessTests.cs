@@ -191,6 +191,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
             "--download-only", Path.Combine(folder, "none.safetensors")], examples, stubs);
         Assert.Equal(1, code);
         Assert.StartsWith("error: NOT_FOUND: No model 'no-such-model' on this server", output);
+        Assert.Matches(RequestIdAtEnd, output); // for the server's operator (docs/errors.md: show it with the error)
         Assert.Equal([file], Directory.GetFiles(folder)); // nothing written for it, no temp file left
     }
 
@@ -377,7 +378,8 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
         (code, output) = await Node(_server.Port, "no-such-model");
         Assert.Equal(1, code);
-        Assert.Contains("NOT_FOUND", output);
+        Assert.Contains("NOT_FOUND: No model 'no-such-model' on this server", output);
+        Assert.Matches(RequestIdAtEnd, output);
         // --help, as train_on_file.js's: the usage and what each argument does, on stdout, exit 0; not a model's name.
         foreach (var help in new[] { "--help", "-h" })
         {
@@ -444,6 +446,9 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
             Directory.Delete(root, recursive: true);
         }
     }
+
+    /// <summary>An example's error line ends with the failed call's request id (the trailer charrnn-request-id).</summary>
+    private const string RequestIdAtEnd = @"\(request [0-9a-f]{8}\)\n$";
 
     private static string PythonExamples => Path.Combine(RepositoryRoot(), "examples", "python");
 
