@@ -210,6 +210,11 @@ public sealed partial class ScreenTests
         // The wide form cut F2 after "Mod" and left F3–F6 out: an 80×24 terminal showed no key for the other screens.
         _app.Driver!.SetScreenSize(80, 24);
         PumpUntil(() => StatusShows(@"^│F1 Help│\^Q Quit│F7 Log│connected\S*[^│]*│F2 Models│F3 Train│F4 Gen│F5 Type│F6 Beat│? *│$"), "every key, compact, at 80 columns");
+        // The quit hint after an idle Ctrl+C read "press Ctrl+C again to quit" whole and pushed F5 and F6 off the bar
+        // ("…│F4 Gen│F5│"): it takes the longest of its forms that fits the columns the keys leave.
+        Ui(() => _window.TakeCtrlC(_app));
+        Press(Key.C.WithCtrl);
+        PumpUntil(() => StatusShows(@"^│F1 Help│\^Q Quit│F7 Log│\^C to quit *│F2 Models│F3 Train│F4 Gen│F5 Type│F6 Beat│? *│$"), "the short quit hint beside every key", 2_000);
         Press(Key.F3);
         PumpUntil(() => _window.Tabs.Value == _window.Training, "F3 switching screens from the compact bar", 2_000);
         _app.Driver!.SetScreenSize(130, 42); // wide again: Terminal.Gui's own form, every key whole, the connection's words in the rest

@@ -5,11 +5,15 @@ namespace CharRnn.Tui.Views;
 
 /// <summary>
 /// The status bar's item for the connection: the longest form of the server's status that fits the columns the
-/// keys before it leave, or, for a while after an idle Ctrl+C, the hint that a second one quits.
+/// keys before it leave, or, for a while after an idle Ctrl+C, the hint that a second one quits, in the longest of its
+/// forms that fits those columns too: whole, it pushed F5 and F6 off an 80-column bar.
 /// </summary>
 public sealed class StatusLine(ServerStatus status)
 {
     internal const string QuitHint = "press Ctrl+C again to quit";
+
+    /// <summary>The quit hint's forms, longest first; the last one's columns the bar keeps for it (<see cref="Shortest"/>).</summary>
+    internal static readonly string[] QuitHints = [QuitHint, "Ctrl+C again quits", "^C again quits", "^C to quit", "^C quits"];
 
     private int _room = int.MaxValue; // measured at each layout (Fit)
     private DateTime _quitHintUntil = DateTime.MinValue;
@@ -26,8 +30,8 @@ public sealed class StatusLine(ServerStatus status)
         Show();
     }
 
-    /// <summary>The fewest columns the connection's words take: their shortest form.</summary>
-    public int Shortest => status.LineFitting(0).Length;
+    /// <summary>The fewest columns the connection's words take: their shortest form, or the quit hint's where it is longer.</summary>
+    public int Shortest => Math.Max(status.LineFitting(0).Length, QuitHints[^1].Length);
 
     /// <summary>After a layout: the columns the connection's words have (what the keys leave: <see cref="StatusBarKeys.Fit"/>), and the longest form that fits.</summary>
     public void Fit(int room)
@@ -39,7 +43,7 @@ public sealed class StatusLine(ServerStatus status)
     /// <summary>The connection's words in the status bar, or the quit hint while a second Ctrl+C would quit.</summary>
     public void Show()
     {
-        var line = ShowsQuitHint ? QuitHint : status.LineFitting(_room);
+        var line = ShowsQuitHint ? QuitHints.FirstOrDefault(h => h.Length <= _room) ?? QuitHints[^1] : status.LineFitting(_room);
         if (Item.Title != line) Item.Title = line;
     }
 }
