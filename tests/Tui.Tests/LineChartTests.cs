@@ -165,6 +165,12 @@ public class LineChartTests
         foreach (var x in new[] { 0f, 400f, 887f })
             Assert.InRange(rate.GraphSpaceToViewport(new PointF(x, 1e-3f)).Y, 0, axisRow - 1);
         Assert.Contains(0.0, rate.YTicks); // the axis still reads 0
+        // The rate's row was labelled "2.0e-3" (a tick of 0.002 fell in the row the line of 0.001 is drawn on): a row that
+        // holds a flat series is labelled with its value.
+        var lineRow = rate.GraphSpaceToViewport(new PointF(0, 1e-3f)).Y;
+        var rowLabels = rate.YTicks.Where(v => rate.GraphSpaceToViewport(new PointF(0, (float)v)).Y == lineRow)
+            .Select(v => rate.AxisY.LabelGetter(new Terminal.Gui.Views.AxisIncrementToRender(Terminal.Gui.ViewBase.Orientation.Vertical, 0, (float)v))).ToList();
+        Assert.Equal(["1.0e-3"], rowLabels);
         // A loss that reaches near zero on the same four rows: its lowest points above the axis too.
         var loss = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 47, 4) };
         loss.Show([(0, 4.0), (100, 0.5), (200, 0.05)], []);

@@ -86,8 +86,10 @@ public sealed class LineChart : GraphView
         // A flat series (a constant learning rate) gets a range from zero to twice its value, not
         // one a fixed amount wide that would dwarf a small value and reach below zero. Nearly flat
         // counts too: an axis step below float precision at that value never advances its labels.
+        _flatValue = null;
         if (maxY - minY <= 1e-4 * Math.Max(Math.Abs(minY), Math.Abs(maxY)))
         {
+            _flatValue = maxY;
             if (maxY > 0) (minY, maxY) = (0, 2 * maxY);
             else if (minY < 0) (minY, maxY) = (2 * minY, 0);
             else (minY, maxY) = (-1, 1);
@@ -128,6 +130,19 @@ public sealed class LineChart : GraphView
     }
 
     private double _leastLabel = double.NegativeInfinity;
+    private double? _flatValue; // a flat series' value: the row it is drawn on is labelled with it
+
+    /// <summary>
+    /// The y labels that are true for their rows: a flat series' row is labelled with its value, not with a tick that falls
+    /// in the same row (two rows of data at 80×24 put 0.002 in the row of a constant rate of 0.001, labelled "2.0e-3").
+    /// </summary>
+    private IEnumerable<double> TrueYTicks(IEnumerable<double> ticks)
+    {
+        var ours = ticks.Where(v => v >= _leastLabel);
+        if (_flatValue is not { } flat) return ours;
+        var row = GraphSpaceToViewport(new PointF(0, (float)flat)).Y;
+        return ours.Where(v => GraphSpaceToViewport(new PointF(0, (float)v)).Y != row).Append(flat).Order();
+    }
 
     private static string Label(double x) => x.ToString("0", CultureInfo.InvariantCulture);
 
@@ -152,7 +167,7 @@ public sealed class LineChart : GraphView
         .Where(v => XLabelFits(this, GraphSpaceToViewport(new PointF((float)v, 0)).X, Label(v)));
 
     /// <summary>The y values labelled as the chart stands.</summary>
-    internal IEnumerable<double> YTicks => Ticks(ScrollOffset.Y, ScrollOffset.Y + CellSize.Y * (Viewport.Height - (int)MarginBottom), AxisY.Increment).Where(v => v >= _leastLabel);
+    internal IEnumerable<double> YTicks => TrueYTicks(Ticks(ScrollOffset.Y, ScrollOffset.Y + CellSize.Y * (Viewport.Height - (int)MarginBottom), AxisY.Increment));
 
     /// <summary>Whether a label centred on column <paramref name="x"/> ends inside the view: cut at the edge, "150" would read "15".</summary>
     private static bool XLabelFits(GraphView graph, int x, string label) => x - label.Length / 2 + label.Length <= graph.Viewport.Width;
@@ -189,7 +204,7 @@ public sealed class LineChart : GraphView
             var x = GetAxisXPosition(graph);
             var from = graph.ViewportToGraphSpace(x, graph.Viewport.Height - (1 + (int)graph.MarginBottom)).Y;
             var to = graph.ViewportToGraphSpace(x, 0).Y;
-            foreach (var value in Ticks(from, to + graph.CellSize.Y, Increment).Where(v => v >= ((LineChart)graph)._leastLabel))
+            foreach (var value in ((LineChart)graph).TrueYTicks(Ticks(from, to + graph.CellSize.Y, Increment)))
             {
                 var y = graph.GraphSpaceToViewport(new PointF(0, (float)value)).Y;
                 DrawAxisLabel(graph, y, LabelGetter(new AxisIncrementToRender(Orientation, y, (float)value)));
