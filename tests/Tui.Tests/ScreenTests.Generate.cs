@@ -8,6 +8,26 @@ namespace CharRnn.Tui.Tests;
 public sealed partial class ScreenTests
 {
     [Fact]
+    public void Tab_goes_round_the_generate_screens_stops_in_reading_order()
+    {
+        // The colour checkbox, drawn after the buttons, was the stop after "chars": between the settings and the prime,
+        // a stop with no cursor, on a row the eye was not on.
+        _app.Driver!.SetScreenSize(80, 24);
+        Ui(() => _window.Show(_window.Generate));
+        Ui(() => _window.Generate.TemperatureField.SetFocus());
+        PumpUntil(() => _window.Generate.TemperatureField.HasFocus, "the temperature field to have the keyboard", 2_000);
+        var stops = new List<System.Drawing.Point>();
+        for (var i = 0; i < 13; i++) // the five settings, the prime, five buttons, the checkbox and the output
+        {
+            stops.Add(_window.Generate.MostFocused!.FrameToScreen().Location);
+            Press(Key.Tab);
+        }
+        Assert.True(_window.Generate.TemperatureField.HasFocus, "Tab went round the screen's 13 stops");
+        var reading = stops.OrderBy(p => p.Y).ThenBy(p => p.X).ToList();
+        Assert.Equal(reading, stops);
+    }
+
+    [Fact]
     public void On_the_generate_screen_PgUp_from_the_command_line_scrolls_the_generated_text_not_the_log()
     {
         UseGru();

@@ -67,7 +67,8 @@ public sealed class GenerateView : View
         Panes = [new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill(), ScrollsByKeyboard = true }, new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill(), ScrollsByKeyboard = true }];
         _leftFrame.Add(Panes[0]);
         _rightFrame.Add(Panes[1]);
-        Add(_session, _colour, primeLabel, _prime, generate, more, fork, reset, compare, _leftFrame, _rightFrame);
+        // Added in reading order, which is Tab's: the checkbox added before the prime was the stop after "chars", on the row below.
+        Add(_session, primeLabel, _prime, generate, more, fork, reset, compare, _colour, _leftFrame, _rightFrame);
         // From a field or a button, PgUp/PgDn scroll the output (in it, the arrows too): the text is what one reads back.
         KeyDown += (_, key) =>
         {
