@@ -593,6 +593,60 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Interact_with_char_scores_sends_the_typed_texts_scores_as_Feed_gives_them_on_the_predictions_first_message()
+    {
+        var s = await Client.Open("gru", temperature: 0);
+        var check = await Client.Open("gru", temperature: 0);
+        var text = ServerFixture.TinyText[3..303]; // two 256-char pieces: the scores run on across them
+        using var call = Client.Interact();
+        await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "the c", PredictChars = 3, CharScores = true });
+        var first = await ReadMessages(call.ResponseStream, 0);
+        await call.RequestStream.WriteAsync(new InteractRequest { Text = text, PredictChars = 3, CharScores = true });
+        var second = await ReadMessages(call.ResponseStream, 1);
+        await call.RequestStream.WriteAsync(new InteractRequest { Text = "at", PredictChars = 3 });
+        var plain = await ReadMessages(call.ResponseStream, 2);
+        await call.RequestStream.WriteAsync(new InteractRequest { Text = "the cat", Reset = true, PredictChars = 3, CharScores = true });
+        var reset = await ReadMessages(call.ResponseStream, 3);
+        await call.RequestStream.CompleteAsync();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+
+        // Feed's per-char scores for the same text from the same state: a new session, then what the stream fed before.
+        var expectedFirst = await Client.FeedAsync(new FeedRequest { SessionId = check.Id, Text = "the c", CharScores = true });
+        var expectedSecond = await Client.FeedAsync(new FeedRequest { SessionId = check.Id, Text = text, CharScores = true });
+        var expectedReset = await Client.FeedAsync(new FeedRequest { SessionId = (await Client.Open("gru", temperature: 0)).Id, Text = "the cat", CharScores = true });
+        AssertSameScores(expectedFirst.Chars, first[0].TypedScores);
+        AssertSameScores(expectedSecond.Chars, second[0].TypedScores);
+        AssertSameScores(expectedReset.Chars, reset[0].TypedScores);
+        Assert.Equal(300, second[0].TypedScores.Count);
+        Assert.All(first.Concat(second).Concat(reset).Where(m => m != first[0] && m != second[0] && m != reset[0]), m => Assert.Empty(m.TypedScores)); // the first message only
+        Assert.All(plain, m => Assert.Empty(m.TypedScores)); // only when asked for
+        Assert.Equal(3, plain.Count);
+    }
+
+    private static void AssertSameScores(IReadOnlyList<CharScore> expected, IReadOnlyList<CharScore> actual)
+    {
+        Assert.Equal(expected.Select(c => c.Character), actual.Select(c => c.Character));
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Loss, actual[i].Loss, 4);
+            Assert.Equal(expected[i].Top1, actual[i].Top1);
+        }
+    }
+
+    /// <summary>The messages of request <paramref name="index"/>'s prediction, up to its last.</summary>
+    private static async Task<List<InteractResponse>> ReadMessages(IAsyncStreamReader<InteractResponse> stream, long index)
+    {
+        var messages = new List<InteractResponse>();
+        while (await stream.MoveNext(CancellationToken.None))
+        {
+            if (stream.Current.RequestIndex != index) continue;
+            messages.Add(stream.Current);
+            if (stream.Current.Done) return messages;
+        }
+        throw new Xunit.Sdk.XunitException("the prediction stream ended early");
+    }
+
+    [Fact]
     public async Task Sessions_opened_at_once_on_a_model_not_on_the_device_load_it_once()
     {
         // A copy of "gru" under a name no test has loaded.

@@ -94,6 +94,26 @@ public class UnknownCharsPolicyTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Interact_char_scores_are_of_the_chars_fed_lowercased_and_without_those_skip_dropped()
+    {
+        server.TrainOn("lower-skip-interact", ServerFixture.TinyCorpus(), lowercase: true);
+        var s = await Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "lower-skip-interact", UnknownChars = UnknownChars.Skip, Sampling = new SamplingSettings { Temperature = 0 } });
+        using var call = Client.Interact();
+        await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "THE 😀Cat", PredictChars = 2, CharScores = true });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var first = call.ResponseStream.Current;
+        await call.RequestStream.CompleteAsync();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+
+        Assert.Equal(["t", "h", "e", " ", "c", "a", "t"], first.TypedScores.Select(c => c.Character));
+        Assert.Equal(1, first.UnknownCharsSkipped);
+        var check = await Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "lower-skip-interact", UnknownChars = UnknownChars.Skip });
+        var fed = await Client.FeedAsync(new FeedRequest { SessionId = check.Id, Text = "THE 😀Cat", CharScores = true });
+        Assert.Equal(fed.Chars.Count, first.TypedScores.Count);
+        for (var i = 0; i < fed.Chars.Count; i++) Assert.Equal(fed.Chars[i].Loss, first.TypedScores[i].Loss, 4); // from a new session's state, as the stream's first text
+    }
+
+    [Fact]
     public async Task Configure_switches_the_policy_only_when_it_is_set_and_refuses_a_value_it_does_not_know()
     {
         var s = await Open(UnknownChars.Refuse);

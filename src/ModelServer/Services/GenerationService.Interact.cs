@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using CharRnn.Engine.Sampling;
 using CharRnn.ModelServer.DeviceLoop;
 using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Security;
@@ -63,9 +64,11 @@ public sealed partial class GenerationService
                 var charge = ChargeFed(Caller.Of(context), text); // before anything of it is fed: a refused text leaves the session as it was
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;
+                var typed = default(TextScore); // the text's per-char scores, from the pass that feeds it (char_scores)
                 try
                 {
-                    var (rest, resetDone, hold, _) = await FeedLeadingPieces(current, current.Generation, text, "text", request.Reset, call.Token, current.Owner, charge);
+                    var (rest, resetDone, hold, leading) = await FeedLeadingPieces(current, current.Generation, text, "text", request.Reset, call.Token, current.Owner, charge,
+                        request.CharScores);
                     fork = await RunLetGo(current, hold, () =>
                     {
                         EnsureIdle(current);
@@ -74,7 +77,7 @@ public sealed partial class GenerationService
                             Encodes(current.Generation, rest, "text"); // a refused text leaves the session as it was, not reset
                             current.Generation.Reset();
                         }
-                        Feed(current.Generation, rest, "text", current.Owner);
+                        typed = leading + Feed(current.Generation, rest, "text", current.Owner, request.CharScores);
                         charge.Fed();
                         current.Snapshot();
                         if (length == 0) return null;
@@ -95,7 +98,7 @@ public sealed partial class GenerationService
                 // prediction frees its own when done.
                 var source = prediction;
                 if (fork == null) source.Dispose();
-                else predictions.Add(Predict(fork, length, index, skipped, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
+                else predictions.Add(Predict(fork, length, index, skipped, typed.Chars, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
                 predictions.RemoveAll(p => p.IsCompletedSuccessfully);
                 if (predictions.FirstOrDefault(p => p.IsFaulted) is { } failed) await failed; // reported now, not when the client stops typing
                 if (writer.IsFaulted) await writer; // a write that failed other than by cancellation ends the call, not every later prediction silently
@@ -138,7 +141,8 @@ public sealed partial class GenerationService
 
     /// <summary>Streams a greedy-or-sampled continuation from a fork, then frees the fork.</summary>
     /// <param name="skipped">Characters of the request's text the session's Skip dropped: told on the prediction's first message.</param>
-    private async Task Predict(ServerSession fork, int length, long index, int skipped, ChannelWriter<Api.InteractResponse> output, CharRateLimiter.Reservation reserved,
+    /// <param name="typedScores">The request's text's per-char scores (char_scores; else null): on the prediction's first message.</param>
+    private async Task Predict(ServerSession fork, int length, long index, int skipped, IReadOnlyList<CharScore>? typedScores, ChannelWriter<Api.InteractResponse> output, CharRateLimiter.Reservation reserved,
         CancellationToken cancellation)
     {
         var generation = new GenerationRequest(fork, length, "", 0, cancellation) { PrimeSkipped = skipped };
@@ -149,6 +153,8 @@ public sealed partial class GenerationService
             {
                 var message = ProtoMapper.ToInteractResponse(o, index);
                 message.UnknownCharsSkipped = generation.TakePrimeSkipped();
+                if (typedScores != null) message.TypedScores.AddRange(typedScores.Select(ProtoMapper.ToProto));
+                typedScores = null;
                 await output.WriteAsync(message, cancellation);
             }
         }
