@@ -108,6 +108,56 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
         Assert.Equal("The request's message is 2,000,001 bytes; this server takes messages up to 2,000,000 bytes (request 0123abcd); type on to reconnect", typing.Error);
     }
 
+    [Fact]
+    public async Task Typed_chars_get_the_servers_scores_and_keep_them_aligned_across_backspace_and_tab_accept()
+    {
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 5 };
+        typing.Retype("gru", "the c"); // the view's first keystroke: a session from a reset state
+        await WaitFor(typing, () => Scored(typing, "the c"), "the first text's scores");
+        await AssertScoresAreFeeds(typing, "the c");
+
+        typing.Type("gru", "@a"); // '@' is left out of what the model reads: it has no score, the chars around it do
+        await WaitFor(typing, () => typing.LossesFor("the c@a")[6] != null, "the scores after '@'");
+        var losses = typing.LossesFor("the c@a");
+        Assert.Null(losses[5]);
+        AssertClose(await FeedLosses("the ca"), [.. losses.Where(l => l != null).Select(l => l!.Value)]);
+
+        typing.Retype("gru", "the"); // Backspace: the chars kept keep their scores at once (the same text after a reset scores the same)
+        Assert.Equal(3, typing.LossesFor("the").Count(l => l != null));
+        typing.Type("gru", " m");
+        Assert.Null(typing.LossesFor("the m")[4]); // not scored yet: drawn plain, not with the deleted 'c''s score
+        await WaitFor(typing, () => Scored(typing, "the m"), "the retyped line's scores");
+        await AssertScoresAreFeeds(typing, "the m");
+
+        await WaitFor(typing, () => typing.Prediction.Length == 5, "a prediction");
+        var accepted = "the m" + typing.Prediction;
+        typing.Type("gru", typing.Prediction); // Tab
+        await WaitFor(typing, () => Scored(typing, accepted), "the accepted prediction's scores");
+        await AssertScoresAreFeeds(typing, accepted);
+        Assert.Null(typing.LossesFor(accepted + "x")[^1]); // a char the view shows but has not queued
+    }
+
+    private static bool Scored(ViewModels.InteractiveTyping typing, string text) => typing.LossesFor(text).All(l => l != null);
+
+    /// <summary>The typing's scores of <paramref name="text"/> equal Feed's for the same text from a new session.</summary>
+    private async Task AssertScoresAreFeeds(ViewModels.InteractiveTyping typing, string text) =>
+        AssertClose(await FeedLosses(text), [.. typing.LossesFor(text).Select(l => l!.Value)]);
+
+    private static void AssertClose(IReadOnlyList<double> expected, IReadOnlyList<double> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++) Assert.Equal(expected[i], actual[i], 1e-4);
+    }
+
+    /// <summary>Feed's per-char losses of <paramref name="text"/> from a new session on the fixture's model.</summary>
+    private async Task<double[]> FeedLosses(string text)
+    {
+        var session = await fixture.Client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru" });
+        var fed = await fixture.Client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = text, CharScores = true });
+        await fixture.Client.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+        return [.. fed.Chars.Select(c => c.Loss)];
+    }
+
     private static async Task WaitFor(ViewModels.InteractiveTyping typing, Func<bool> condition, string what)
     {
         for (var clock = System.Diagnostics.Stopwatch.StartNew(); !condition(); await Task.Delay(10))

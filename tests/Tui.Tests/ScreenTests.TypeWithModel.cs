@@ -68,6 +68,36 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void Typed_chars_are_drawn_in_the_colour_of_how_surprised_the_model_was_by_each()
+    {
+        UseGru();
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        const string text = "the cat sat on the mot"; // the gru's own pattern, then an 'o' it does not expect after "the m"
+        var session = _fixture.Client.Generation.OpenSession(new Protos.V1.OpenSessionRequest { ModelName = "gru" });
+        var losses = _fixture.Client.Generation.Feed(new Protos.V1.FeedRequest { SessionId = session.Id, Text = text, CharScores = true }).Chars.Select(c => c.Loss).ToList();
+        _fixture.Client.Generation.CloseSession(new Protos.V1.CloseSessionRequest { SessionId = session.Id });
+        var normal = _window.TypeView.GetAttributeForRole(Terminal.Gui.Drawing.VisualRole.Normal);
+        var expected = losses.Select(l => SurpriseColors.ForLoss(l, normal).Foreground).ToList();
+        Assert.Contains(Terminal.Gui.Drawing.Color.BrightGreen, expected); // the text shows both ends of the scale
+        Assert.Contains(Terminal.Gui.Drawing.Color.BrightRed, expected);
+
+        Type(text);
+        PumpUntil(() => DrawnColours(text) is { } drawn && drawn.SequenceEqual(expected), "each typed char in its colour");
+        Assert.Contains("Typed chars by p: green ≥ 50% · plain 10–50% · yellow 2–10% · red < 2%", Screen);
+    }
+
+    /// <summary>The foreground of each char of <paramref name="text"/> where the screen shows it; null while it does not.</summary>
+    private List<Terminal.Gui.Drawing.Color>? DrawnColours(string text)
+    {
+        var lines = Screen.Split('\n');
+        var row = Array.FindIndex(lines, l => l.Contains(text, StringComparison.Ordinal));
+        if (row < 0) return null;
+        var column = lines[row].IndexOf(text, StringComparison.Ordinal);
+        return [.. text.Select((_, i) => _app.Driver!.Contents![row, column + i].Attribute?.Foreground ?? default)];
+    }
+
+    [Fact]
     public void On_the_type_tab_with_no_model_in_use_what_is_typed_goes_to_the_command_line()
     {
         Press(Key.F5);

@@ -9,6 +9,8 @@ namespace CharRnn.Tui.ViewModels;
 /// "Type with the model" over the Interact stream: each typed piece goes to the server, which
 /// advances the session's state by one step per character and streams back a predicted
 /// continuation. Only the prediction for the newest piece is kept (older ones are stale).
+/// Each piece asks for its chars' scores too (char_scores), which come on its prediction's first
+/// message: how surprised the model was by each typed char (<see cref="LossesFor"/>).
 /// Thread-safe: keystrokes come from the UI thread, predictions from the stream.
 /// </summary>
 public sealed class InteractiveTyping : IAsyncDisposable
@@ -44,8 +46,23 @@ public sealed class InteractiveTyping : IAsyncDisposable
 
     private void Queue(string model, InteractRequest request)
     {
-        lock (_gate) _queued++; // from now the shown prediction is for older text: Tab must not accept it
+        lock (_gate)
+        {
+            _queued++; // from now the shown prediction is for older text: Tab must not accept it
+            _scores.Edit(model, request.Text, request.Reset);
+        }
         _queue.Writer.TryWrite((model, request));
+    }
+
+    private readonly TypedScores _scores = new(); // under _gate
+
+    /// <summary>
+    /// How surprised the model was by each char of <paramref name="typed"/> (the text as the view shows it): its
+    /// loss in nats (-ln p), or null for a char not scored yet, left out, or typed while no text was queued here.
+    /// </summary>
+    public double?[] LossesFor(string typed)
+    {
+        lock (_gate) return _scores.LossesFor(typed);
     }
 
     private async Task Pump()
@@ -60,7 +77,10 @@ public sealed class InteractiveTyping : IAsyncDisposable
                 var restart = Model != model || SessionId == null || Volatile.Read(ref _broken);
                 if (restart) await StartAsync(model, _closing.Token);
                 var text = Readable(piece.Text, out var left);
-                await SendAsync(restart || piece.Reset ? new InteractRequest { Text = Readable(Tail(typed), out _), Reset = true } : new InteractRequest { Text = text });
+                var retype = restart || piece.Reset;
+                var sent = retype ? Tail(typed) : piece.Text; // the chars the request's scores are of, as typed
+                await SendAsync(retype ? new InteractRequest { Text = Readable(sent, out _), Reset = true } : new InteractRequest { Text = text },
+                    new TypedScores.Sent(model, typed, typed.EnumerateRunes().Count() - sent.EnumerateRunes().Count(), sent));
                 if (!Volatile.Read(ref _broken)) // the word on chars left out lasts until the next keystroke; they stay out of what the model reads
                     Error = left.Count == 0 ? null : $"{model} never saw {string.Join(", ", left.Select(Engine.Text.Vocabulary.Describe))}: left out of what it reads; type on";
             }
@@ -150,7 +170,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
         SessionId = session.Id;
         Error = null;
         Volatile.Write(ref _broken, false);
-        _requests = 0;
+        lock (_gate) { _requests = 0; _sent.Clear(); } // a new call numbers its requests from 0
         _endedWith = null;
         _call = _client.Generation.Interact(cancellationToken: cancellation);
         var call = _call;
@@ -162,6 +182,12 @@ public sealed class InteractiveTyping : IAsyncDisposable
                 {
                     lock (_gate)
                     {
+                        // A stale prediction's scores still hold for the text it was of, while that text is still there.
+                        if (r.TypedScores.Count > 0 && _sent.Remove(r.RequestIndex, out var sent))
+                        {
+                            _scores.Apply(sent, r.TypedScores);
+                            Interlocked.Increment(ref _version); // redrawn in their colours
+                        }
                         if (r.RequestIndex != _requests - 1) continue; // stale
                         if (_predictionFor != r.RequestIndex) { _predictionFor = r.RequestIndex; _prediction = ""; }
                         _prediction += r.Text;
@@ -191,15 +217,22 @@ public sealed class InteractiveTyping : IAsyncDisposable
         ? $"{ErrorText.Describe(e)} Delete it to type on."
         : $"{ErrorText.Clause(e)}; type on to reconnect";
 
-    private async Task SendAsync(InteractRequest request)
+    private async Task SendAsync(InteractRequest request, TypedScores.Sent sent)
     {
         if (_call == null || SessionId == null) return;
         request.SessionId = SessionId;
         request.PredictChars = PredictChars;
+        request.CharScores = true;
         await _send.WaitAsync();
         try
         {
-            lock (_gate) { _requests++; _prediction = ""; }
+            lock (_gate)
+            {
+                _requests++;
+                _prediction = "";
+                _sent.Remove(_requests - 1 - SentKept); // a bound: the oldest one kept goes
+                _sent[_requests - 1] = sent;
+            }
             Interlocked.Increment(ref _version);
             await _call.RequestStream.WriteAsync(request);
         }
@@ -216,6 +249,10 @@ public sealed class InteractiveTyping : IAsyncDisposable
             _send.Release();
         }
     }
+
+    /// <summary>What each recent request fed, by its index, until its scores come (a prediction cut short never sends them).</summary>
+    private readonly Dictionary<long, TypedScores.Sent> _sent = [];
+    private const int SentKept = 64;
 
     private RpcException? _endedWith; // the status the current call's response stream ended with, unless CANCELLED
 

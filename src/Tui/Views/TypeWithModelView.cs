@@ -12,7 +12,8 @@ namespace CharRnn.Tui.Views;
 /// <summary>
 /// "Type with the model": what you type, followed by the model's predicted continuation as
 /// ghost text. Each keystroke advances the session's hidden state by one step on the server;
-/// Tab accepts the prediction; Backspace retypes the line from a reset state.
+/// Tab accepts the prediction; Backspace retypes the line from a reset state. Each typed char is
+/// coloured by how surprised the model was by it (<see cref="SurpriseColors"/>), once its score comes.
 /// </summary>
 public sealed class TypeWithModelView : View
 {
@@ -102,6 +103,12 @@ public sealed class TypeWithModelView : View
             Move(0, row++);
             AddStr(line);
         }
+        if (model != null)
+        {
+            // The colours' key, each in its own colour.
+            Move(0, row++);
+            foreach (var (text, attribute) in SurpriseColors.Legend(normal)) { SetAttribute(attribute); AddStr(text); }
+        }
         if (_typing.Error is { } error)
         {
             SetAttribute(new Attribute(Color.BrightRed, normal.Background));
@@ -113,7 +120,9 @@ public sealed class TypeWithModelView : View
         }
         row++; // a blank line before the text
         var cells = new List<(Rune, Attribute)>();
-        foreach (var r in _typed.ToString().EnumerateRunes()) cells.Add((r, normal));
+        var typed = _typed.ToString();
+        var losses = _typing.LossesFor(typed); // a char not scored yet draws plain
+        foreach (var r in typed.EnumerateRunes()) cells.Add((r, losses[cells.Count] is { } loss ? SurpriseColors.ForLoss(loss, normal) : normal));
         foreach (var r in _typing.Prediction.EnumerateRunes()) cells.Add((r, Ghost));
         var top = row;
         var rows = new List<List<(Rune, Attribute)>> { new() };

@@ -1,0 +1,34 @@
+using Terminal.Gui.Drawing;
+using Attribute = Terminal.Gui.Drawing.Attribute;
+using Color = Terminal.Gui.Drawing.Color;
+
+namespace CharRnn.Tui.Views;
+
+/// <summary>
+/// The Type screen's colours for how surprised the model was by a typed char, by the probability it gave it
+/// (p = e^-loss): green where it expected it, the screen's own colour in between, yellow, then red where it
+/// hardly thought it possible.
+/// </summary>
+public static class SurpriseColors
+{
+    /// <summary>The screen's one-line key to the colours: pieces of text, each in its colour.</summary>
+    public static IEnumerable<(string Text, Attribute Attribute)> Legend(Attribute normal)
+    {
+        yield return ("Typed chars by p: ", normal);
+        yield return ("green ≥ 50%", ForLoss(0, normal));
+        yield return (" · plain 10–50% · ", normal);
+        yield return ("yellow 2–10%", ForLoss(-Math.Log(0.05), normal));
+        yield return (" · ", normal);
+        yield return ("red < 2%", ForLoss(-Math.Log(0.01), normal));
+    }
+
+    /// <summary>The attribute for a char the model gave e^-<paramref name="loss"/>; <paramref name="normal"/> between 10% and 50%.</summary>
+    public static Attribute ForLoss(double loss, Attribute normal)
+    {
+        var p = Math.Exp(-loss);
+        return p >= 0.5 ? new Attribute(Color.BrightGreen, normal.Background)
+            : p >= 0.1 ? normal
+            : p >= 0.02 ? new Attribute(Color.BrightYellow, normal.Background)
+            : new Attribute(Color.BrightRed, normal.Background);
+    }
+}
