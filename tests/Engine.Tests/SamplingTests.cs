@@ -150,6 +150,53 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
         for (int i = 0; i < 500; i++) Assert.Equal(0, CharSampler.Sample(logits, new SamplingSettings(TopP: 0.5), ref state).Id);
     }
 
+    /// <summary>The ids drawn in <paramref name="draws"/> seeded draws from one distribution.</summary>
+    private static int[] Drawn(float[] logits, SamplingSettings settings, int draws = 3000)
+    {
+        var state = new SplitMix64(settings.Seed);
+        var seen = new HashSet<int>();
+        for (int i = 0; i < draws; i++) seen.Add(CharSampler.Sample(logits, settings, ref state).Id);
+        return [.. seen.Order()];
+    }
+
+    private static float[] LogitsOf(params double[] probabilities) => [.. probabilities.Select(p => (float)Math.Log(p))];
+
+    [Fact]
+    public void Min_p_keeps_the_chars_at_least_min_p_times_as_likely_as_the_most_likely_at_the_temperature()
+    {
+        var logits = LogitsOf(0.5, 0.2, 0.15, 0.1, 0.05);
+        Assert.Equal([0, 1, 2], Drawn(logits, new SamplingSettings(MinP: 0.25))); // floor 0.125
+        Assert.Equal([0], Drawn(logits, new SamplingSettings(MinP: 0.5))); // 0.2 is 0.4 of 0.5
+        // At temperature 2 the chars stand at 1, .63, .55, .45, .32 of the most likely: the floor is of that distribution.
+        Assert.Equal([0, 1, 2], Drawn(logits, new SamplingSettings(Temperature: 2, MinP: 0.5)));
+        Assert.Equal([0, 1, 2, 3, 4], Drawn(logits, new SamplingSettings(Temperature: 2, MinP: 0.3)));
+        Assert.Equal([1, 2, 3], Drawn(LogitsOf(0.1, 0.3, 0.3, 0.3), new SamplingSettings(MinP: 0.9))); // equals at the top all stay
+    }
+
+    [Fact]
+    public void Min_p_with_top_k_and_top_p_draws_only_what_passes_all_with_top_p_measured_before_min_p()
+    {
+        var logits = LogitsOf(0.4, 0.25, 0.2, 0.1, 0.05);
+        Assert.Equal([0, 1, 2], Drawn(logits, new SamplingSettings(TopK: 4, MinP: 0.4))); // floor 0.16 cuts deeper than k
+        Assert.Equal([0, 1], Drawn(logits, new SamplingSettings(TopK: 2, MinP: 0.4))); // k cuts deeper than the floor
+        Assert.Equal([0, 1, 2, 3], Drawn(logits, new SamplingSettings(TopP: 0.9, MinP: 0.2)));
+        // HF's order: the nucleus of 0.7 is {0, 1, 2} in the distribution before min-p; measured after
+        // min-p's renormalisation (0.47, 0.29, 0.24) it would be {0, 1}.
+        Assert.Equal([0, 1, 2], Drawn(logits, new SamplingSettings(TopP: 0.7, MinP: 0.4)));
+    }
+
+    [Fact]
+    public void Min_p_0_draws_what_the_settings_without_it_draw()
+    {
+        using var without = _model.Session(new SamplingSettings(Temperature: 1.3, TopK: 20, TopP: 0.95, Seed: 17));
+        using var zero = _model.Session(new SamplingSettings(Temperature: 1.3, TopK: 20, TopP: 0.95, Seed: 17, MinP: 0));
+        using var on = _model.Session(new SamplingSettings(Temperature: 1.3, TopK: 20, TopP: 0.95, Seed: 17, MinP: 0.3));
+        without.Feed("the c"); zero.Feed("the c"); on.Feed("the c");
+        var text = Text(without.Generate(200));
+        Assert.Equal(text, Text(zero.Generate(200)));
+        Assert.NotEqual(text, Text(on.Generate(200))); // and min-p on does change it at this temperature
+    }
+
     [Fact]
     public void Chars_tied_at_the_top_k_cut_stay_in()
     {
@@ -219,26 +266,42 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
         Assert.Equal(_model.Trainer.Vocabulary[CharSampler.ArgMax(logits)], generated.Alternatives[0].Text);
     }
 
-    [Fact]
-    public void Sessions_stepped_together_produce_what_they_produce_alone()
+    /// <summary>Each prime's <paramref name="length"/> chars from a session of its own settings, generated alone and then all in batched steps.</summary>
+    private (List<string> Alone, List<string> Together) AloneAndTogether(string[] primes, SamplingSettings[] settings, int length)
     {
-        var primes = new[] { "the c", "sat o", "mat. ", "n the" };
-        var alone = primes.Select(prime =>
+        var alone = primes.Select((prime, i) =>
         {
-            using var s = _model.Session(new SamplingSettings(Temperature: 0.8, Seed: 21));
+            using var s = _model.Session(settings[i]);
             s.Feed(prime);
-            return Text(s.Generate(40));
+            return Text(s.Generate(length));
         }).ToList();
 
-        var sessions = primes.Select(p => { var s = _model.Session(new SamplingSettings(Temperature: 0.8, Seed: 21)); s.Feed(p); return s; }).ToList();
+        var sessions = primes.Select((p, i) => { var s = _model.Session(settings[i]); s.Feed(p); return s; }).ToList();
         var together = primes.Select(_ => new System.Text.StringBuilder()).ToList();
-        for (int step = 0; step < 40; step++)
+        for (int step = 0; step < length; step++)
         {
             var chars = GenerationStep.Advance(sessions);
             for (int i = 0; i < chars.Count; i++) together[i].Append(chars[i].Text);
         }
         sessions.ForEach(s => s.Dispose());
-        Assert.Equal(alone, together.Select(b => b.ToString()));
+        return (alone, [.. together.Select(b => b.ToString())]);
+    }
+
+    [Fact]
+    public void Sessions_stepped_together_produce_what_they_produce_alone()
+    {
+        var primes = new[] { "the c", "sat o", "mat. ", "n the" };
+        var (alone, together) = AloneAndTogether(primes, [.. primes.Select(_ => new SamplingSettings(Temperature: 0.8, Seed: 21))], 40);
+        Assert.Equal(alone, together);
+    }
+
+    [Fact]
+    public void Sessions_with_min_p_stepped_together_draw_what_they_draw_alone()
+    {
+        var (alone, together) = AloneAndTogether(["the c", "sat o", "the c"],
+            [new SamplingSettings(Temperature: 2.5, Seed: 8, MinP: 0.1), new SamplingSettings(Temperature: 2.5, Seed: 9, MinP: 0.3), new SamplingSettings(Temperature: 2.5, Seed: 8)], 60);
+        Assert.Equal(alone, together);
+        Assert.NotEqual(alone[0], alone[2]); // min-p changed what seed 8 draws: the rows did not all sample alike
     }
 
     [Fact]
@@ -337,6 +400,10 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
         Assert.Contains("temperature = -1", Assert.Throws<ArgumentException>(() => new SamplingSettings(Temperature: -1).Validate()).Message);
         Assert.Contains("top_p = 0", Assert.Throws<ArgumentException>(() => new SamplingSettings(TopP: 0).Validate()).Message);
         Assert.Contains("top_k = -2", Assert.Throws<ArgumentException>(() => new SamplingSettings(TopK: -2).Validate()).Message);
+        foreach (var minP in new[] { 1.0, -0.1, double.NaN })
+            Assert.Contains($"min_p = {minP.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not allowed; use a number from 0 (off) up to, not including, 1.",
+                Assert.Throws<ArgumentException>(() => new SamplingSettings(MinP: minP).Validate()).Message);
+        Assert.Equal(0.99, new SamplingSettings(MinP: 0.99).Validate().MinP);
     }
 
     private sealed class FloatTolerance(float tolerance) : IEqualityComparer<float>

@@ -29,7 +29,7 @@ public static class CharSampler
         Span<double> p = logits.Length <= 1024 ? stackalloc double[logits.Length] : new double[logits.Length];
         var sum = Exponentials(logits, Max(logits), settings.Temperature, p);
         for (int i = 0; i < p.Length; i++) p[i] /= sum;
-        if (settings.TopK > 0 || settings.TopP < 1) Truncate(p, settings.TopK, settings.TopP);
+        if (settings.TopK > 0 || settings.TopP < 1 || settings.MinP > 0) Truncate(p, settings.TopK, settings.TopP, settings.MinP);
         return Draw(p, rng.NextDouble());
     }
 
@@ -100,11 +100,11 @@ public static class CharSampler
     }
 
     /// <summary>
-    /// Zeroes everything outside the top-k and the top-p nucleus (the most likely char always
-    /// stays). Chars as likely as the last one kept stay too: which of equals to drop would
-    /// otherwise fall to their ids.
+    /// Zeroes everything outside the top-k, the top-p nucleus and the min-p floor (the most likely
+    /// char always stays). Chars as likely as the last one kept stay too: which of equals to drop
+    /// would otherwise fall to their ids.
     /// </summary>
-    private static void Truncate(Span<double> p, int topK, double topP)
+    private static void Truncate(Span<double> p, int topK, double topP, double minP)
     {
         var values = p.ToArray();
         var order = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ThenBy(i => i).ToArray();
@@ -122,6 +122,10 @@ public static class CharSampler
             keep = nucleus;
         }
         while (keep < order.Length && values[order[keep]] > 0 && values[order[keep]] == values[order[keep - 1]]) keep++;
+        // The floor is relative to the most likely char, so it cuts the same wherever it comes among
+        // the three; top-p's nucleus is measured before it, as HF's warpers run. Equals fall together.
+        var floor = minP * values[order[0]];
+        while (keep > 1 && values[order[keep - 1]] < floor) keep--;
         for (int r = keep; r < order.Length; r++) p[order[r]] = 0;
     }
 
