@@ -546,11 +546,40 @@ public class GenerationTests(ServerFixture server)
         var topP = await Calls.Fails(() => Client.ConfigureAsync(new ConfigureRequest { SessionId = s.Id, Sampling = new SamplingSettings { TopP = 1.5 } }).ResponseAsync);
         Assert.Contains("top_p", topP.Status.Detail);
 
+        foreach (var minP in new[] { 1.0, -0.5 })
+        {
+            var badMinP = await Calls.Fails(() => Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", Sampling = new SamplingSettings { MinP = minP } }).ResponseAsync);
+            Assert.Equal(StatusCode.InvalidArgument, badMinP.StatusCode);
+            Assert.Equal($"sampling.min_p = {minP.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not allowed; use a number from 0 (off) up to, not including, 1.", badMinP.Status.Detail);
+        }
+
         var alternatives = await Calls.Fails(() => Client.FeedAsync(new FeedRequest { SessionId = s.Id, Text = "t", TopAlternatives = 11 }).ResponseAsync);
         Assert.Contains("top_alternatives = 11", alternatives.Status.Detail);
 
         var noSession = await Calls.Fails(() => Client.Generate("", 5));
         Assert.Equal(StatusCode.InvalidArgument, noSession.StatusCode);
+    }
+
+    /// <summary>For each char generated, its probability over the most likely char's, both of the model's own (temperature 1) distribution.</summary>
+    private async Task<List<double>> ShareOfTheMostLikely(ulong seed, double minP, int chars)
+    {
+        var s = await Client.OpenSessionAsync(new OpenSessionRequest { ModelName = "gru", Prime = "the ", Sampling = new SamplingSettings { Seed = seed, Temperature = 1, MinP = minP } });
+        Assert.Equal(minP, s.Sampling.MinP); // the session says what it samples with
+        using var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = chars, IncludeProbabilities = true, TopAlternatives = 1 });
+        var shares = new List<double>();
+        await foreach (var piece in call.ResponseStream.ReadAllAsync()) shares.Add(piece.Probability / (double)piece.Alternatives[0].Probability);
+        return shares;
+    }
+
+    [Fact]
+    public async Task A_session_with_min_p_generates_only_chars_at_least_min_p_times_as_likely_as_the_most_likely()
+    {
+        // At temperature 1 the floor is of the distribution the probabilities are given in.
+        var withMinP = await ShareOfTheMostLikely(seed: 4, minP: 0.4, chars: 300);
+        Assert.Equal(300, withMinP.Count);
+        Assert.All(withMinP, share => Assert.True(share >= 0.4 - 1e-6, $"a char {share:0.###} as likely as the most likely was drawn"));
+        var without = await ShareOfTheMostLikely(seed: 4, minP: 0, chars: 300);
+        Assert.Contains(without, share => share < 0.4); // the same seed without min-p does draw such chars
     }
 
     [Fact]

@@ -17,6 +17,7 @@ public static partial class ProtoMapper
         if (s.HasTemperature) result = result with { Temperature = s.Temperature };
         if (s.HasTopK) result = result with { TopK = s.TopK };
         if (s.HasTopP) result = result with { TopP = s.TopP };
+        if (s.HasMinP) result = result with { MinP = s.MinP };
         if (s.HasSeed) result = result with { Seed = s.Seed };
         try
         {
@@ -34,6 +35,7 @@ public static partial class ProtoMapper
         TopK = s.TopK,
         TopP = s.TopP,
         Seed = s.Seed,
+        MinP = s.MinP,
     };
 
     public static Api.Session ToProto(ServerSession s) => new()
