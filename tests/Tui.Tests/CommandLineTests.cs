@@ -31,6 +31,7 @@ public partial class CommandLineTests
     [InlineData(new[] { "train", "--min-delta", "0.01" }, "charrnn: --min-delta 0.01 only counts with early stopping, and the patience is 0 (off); add --patience N (the epochs to wait, say 3), or drop --min-delta.")]
     [InlineData(new[] { "train", "--val-fraction", "0.7" }, "charrnn: --val-fraction 0.7 is not allowed; it must be from 0.01 to 0.5.")] // the flag as typed, not the engine's key
     [InlineData(new[] { "generate", "--model", "m", "--top-p", "2" }, "charrnn: --top-p 2 is not allowed; use a number greater than 0 and at most 1 (1: off).")]
+    [InlineData(new[] { "generate", "--model", "m", "--min-p", "1" }, "charrnn: --min-p 1 is not allowed; use a number from 0 (off) up to, not including, 1.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "9464" }, "charrnn: --metrics-listen '9464' is not HOST:PORT")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0" }, "charrnn: --metrics-listen '127.0.0.1:0' needs a port of its own")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--threads", "-1" }, "charrnn: --threads -1 is not allowed; give 0 (libtorch's default: one per core) to ")]
@@ -461,10 +462,11 @@ public partial class CommandLineTests
     [Fact]
     public void Numbers_in_the_usual_forms_are_read()
     {
-        var parse = CharRnnCommandLine.Build().Parse(["generate", "--model", "m", "-t", "8e-1", "--top-p", ".9", "-n", "+12", "--seed", "18446744073709551615"]);
+        var parse = CharRnnCommandLine.Build().Parse(["generate", "--model", "m", "-t", "8e-1", "--top-p", ".9", "--min-p", "5e-2", "-n", "+12", "--seed", "18446744073709551615"]);
         Assert.Empty(parse.Errors);
         Assert.Equal(0.8, parse.GetValue<double>("--temperature"), 12);
         Assert.Equal(0.9, parse.GetValue<double>("--top-p"), 12);
+        Assert.Equal(0.05, parse.GetValue<double>("--min-p"), 12);
         Assert.Equal(12, parse.GetValue<int>("-n"));
         Assert.Equal(ulong.MaxValue, parse.GetValue<ulong?>("--seed"));
     }
@@ -614,6 +616,17 @@ public partial class CommandLineTests
         }
         finally { Directory.Delete(root, true); }
     }
+
+    [Fact]
+    public async Task Generate_with_min_p_near_1_draws_the_likeliest_char_as_greedy_does() => await WithModel(16, models =>
+    {
+        var model = Path.Combine(models, "m", "last.ckpt");
+        string Text(params string[] sampling) => Printed(["generate", model, "-n", "30", "--prime", "the ", "--seed", "5", "--threads", "1", .. sampling]);
+        var greedy = Text("-t", "0");
+        Assert.Equal(greedy, Text("-t", "1.5", "--min-p", "0.999999"));
+        Assert.NotEqual(greedy, Text("-t", "1.5")); // at that temperature without min-p the seed draws other chars
+        return Task.CompletedTask;
+    });
 
     [Fact]
     public async Task Generate_into_a_file_leaves_the_shell_after_its_text_and_a_full_disk_is_a_failed_run() => await WithModel(16, async models =>

@@ -280,7 +280,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("resume gru min_delta=lots", "min_delta=lots is not a number; use 0 (any drop counts) to 1 nats/char.");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
         await Refused("stop", "No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
-        await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [seed=N] (models lists them).");
+        await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] (models lists them).");
     }
 
     [Fact]
@@ -634,6 +634,35 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("use gru; compare 7 \"the \" t=1.2");
         Assert.Empty(_output.Errors);
         Assert.Matches(@"^compared 7 chars each: gru t=0\.8 seed=\d+ and gru t=1\.2 seed=\d+$", _output.Lines.Last());
+    }
+
+    [Fact]
+    public async Task Min_p_is_taken_shown_and_checked_as_the_other_sampling_keys_are()
+    {
+        await Runner.RunLineAsync("use gru t=1.5 min_p=0.2 seed=4");
+        Assert.Empty(_output.Errors);
+        Assert.Equal(0.2, Runner.Session!.Sampling.MinP); // sent to the server, which echoes it
+        Assert.Matches(@"^using gru \(.+\) · t=1\.5 min_p=0\.2 seed=4$", _output.Lines.Last());
+        await Runner.RunLineAsync("set min_p=0.05");
+        Assert.Equal(0.05, Runner.Session.Sampling.MinP);
+        Assert.Equal("t=1.5 min_p=0.05 seed=4", _output.Lines.Last());
+        await Runner.RunLineAsync("gen 5 min_p=0; status");
+        Assert.Empty(_output.Errors);
+        Assert.Equal(0, Runner.Session.Sampling.MinP);
+        Assert.Contains(_output.Lines, l => l.StartsWith("session ", StringComparison.Ordinal) && l.EndsWith(" · t=1.5 seed=4", StringComparison.Ordinal)); // 0: off, unsaid
+        await Runner.RunLineAsync("compare 5 \"the \" min_p=0.5");
+        Assert.Empty(_output.Errors);
+        Assert.Matches(@"^compared 5 chars each: gru t=1\.5 seed=4 and gru t=1\.5 min_p=0\.5 seed=4$", _output.Lines.Last());
+        await Refused("set min_p=1", "min_p=1 is not allowed; use a number from 0 (off) up to, not including, 1.");
+        await Refused("gen 5 min_p=abc", "min_p=abc is not a number; use a number from 0 (off) up to, not including, 1.");
+        Assert.Equal(0, Runner.Session.Sampling.MinP); // nothing refused was kept
+    }
+
+    [Fact]
+    public void A_servers_min_p_refusal_reads_in_the_repls_key()
+    {
+        Assert.Equal("min_p = 1 is not allowed; use a number from 0 (off) up to, not including, 1.",
+            CharRnn.Tui.Client.ErrorText.InClientTerms("sampling.min_p = 1 is not allowed; use a number from 0 (off) up to, not including, 1."));
     }
 
     [Fact]

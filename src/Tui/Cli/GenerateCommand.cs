@@ -29,6 +29,7 @@ public static class GenerateCommand
         var temperature = new Option<double>("--temperature", "-t") { Description = "0: greedy (argmax); 1: the model's distribution; higher: wilder.", DefaultValueFactory = _ => 0.8 };
         var topK = new Option<int>("--top-k") { Description = "Sample only among the k most likely chars (0: off).", DefaultValueFactory = _ => 0 };
         var topP = new Option<double>("--top-p") { Description = "Sample only from the smallest set reaching this probability (1: off).", DefaultValueFactory = _ => 1.0 };
+        var minP = new Option<double>("--min-p") { Description = "Sample only among the chars at least this many times as likely as the most likely one, at the temperature (0: off; below 1). Holds high temperatures together where --top-p does not.", DefaultValueFactory = _ => 0.0 };
         var seed = new Option<ulong?>("--seed") { Description = "Seed for reproducible samples (default: random); with --samples, sample i (from 1) uses seed + i - 1." };
         var stop = new Option<string>("--stop") { Description = $"Stop as soon as the generated text ends with this (it is printed); \\n is a line feed, \\t a tab, \\\\ a backslash. At most {StopString.MaxLength} UTF-16 code units, all chars the model generates.", DefaultValueFactory = _ => "" };
         var samples = new Option<int>("--samples") { Description = $"Independent continuations of the prime, generated together as one batch and printed one after another, each behind a '--- sample i of N (seed S) ---' line (1 to {GeneratedSamples.MaxSamples}).", DefaultValueFactory = _ => 1 };
@@ -37,7 +38,7 @@ public static class GenerateCommand
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate text from a trained model, streaming to stdout.")
         {
-            named, model, models, prime, primeFile, count, temperature, topK, topP, seed, stop, samples, skipUnknown, device, threads,
+            named, model, models, prime, primeFile, count, temperature, topK, topP, minP, seed, stop, samples, skipUnknown, device, threads,
         };
         command.SetAction(parse =>
         {
@@ -54,7 +55,7 @@ public static class GenerateCommand
                 throw new ArgumentException("--prime and --prime-file both give the prime; give one of them.");
             var drawn = parse.GetValue(seed) is null;
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
-                parse.GetValue(seed) ?? SamplingSettings.DrawSeed()).Validate();
+                parse.GetValue(seed) ?? SamplingSettings.DrawSeed(), parse.GetValue(minP)).Validate();
             var resolved = ModelArgument.Resolve(ModelArgument.OneOf(parse.GetValue(named), parse.GetValue(model)), parse.GetValue(models)!);
             var path = ModelFolder.CheckpointForGeneration(resolved);
             var file = parse.GetValue(primeFile);

@@ -121,7 +121,7 @@ public static partial class ErrorText
         ["keep_cycle_checkpoints"] = "keep_cycles", ["time_budget_seconds"] = "time_budget",
     };
 
-    private static readonly Dictionary<string, string> SamplingKeys = new() { ["temperature"] = "t", ["top_k"] = "k", ["top_p"] = "p", ["seed"] = "seed" };
+    private static readonly Dictionary<string, string> SamplingKeys = new() { ["temperature"] = "t", ["top_k"] = "k", ["top_p"] = "p", ["min_p"] = "min_p", ["seed"] = "seed" };
 
     private static readonly Dictionary<string, string> RequestKeys = new() { ["model_name"] = "name", ["corpus_name"] = "corpus", ["header.name"] = "name" }; // header.name: UploadCorpus's, upload's name=
 

@@ -14,7 +14,7 @@ public sealed record CommandSpec(string Verb, string Usage, string Summary, Argu
 /// <summary>Every REPL command, for help and completion. <see cref="CommandRunner"/> executes them.</summary>
 public static class CommandCatalog
 {
-    public static readonly string[] SamplingKeys = ["t", "k", "p", "seed"];
+    public static readonly string[] SamplingKeys = ["t", "k", "p", "min_p", "seed"];
     public static readonly string[] TrainingKeys = ["recipe", "name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget", "keep_cycles", "patience", "min_delta", "init_from"];
 
     /// <summary>Shorter or longer names the REPL also takes for training keys.</summary>
@@ -64,18 +64,18 @@ public static class CommandCatalog
         new("attach", "attach JOB|MODEL [from=STEP]", "Watch a training job from a step on (your own; with an admin key, anyone's).", ArgumentKind.Job, ["from"], Words: 1),
         new("detach", "detach", "Stop watching the current job (it keeps training)."),
         new("stop", "stop [JOB|MODEL]", "Stop a job (by id, or its model's name); a running job saves a checkpoint first.", ArgumentKind.Job, Words: 1),
-        new("use", "use MODEL [t=0.8] [k=N] [p=X] [seed=N] [unknown=skip]", "Open a generation session on a model.", ArgumentKind.Model, [.. SamplingKeys, "unknown"], Words: 1),
-        new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime.",
+        new("use", "use MODEL [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] [unknown=skip]", "Open a generation session on a model.", ArgumentKind.Model, [.. SamplingKeys, "unknown"], Words: 1),
+        new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime.",
             ArgumentKind.None, [.. SamplingKeys, "stop"], Words: null),
         new("feed", "feed \"TEXT\" [show=surprise]", "Advance the session over text without generating; says how well the model predicted it (nats and bits per char, perplexity, top-1). show=surprise then prints the text with ^ under each char the model gave under 5% and lists the 5 most surprising.",
             ArgumentKind.None, ["show"], Words: null),
         new("fork", "fork", "Continue in a copy of the session's state and random sequence (the original is kept; set seed=N for other text)."),
         new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),
-        new("set", "set [t=X] [k=N] [p=X] [seed=N|random] [unknown=skip|refuse]",
-            "Change sampling: temperature, top-k, top-p, seed (kept for the models you use next; seed=random lets each draw its own).",
+        new("set", "set [t=X] [k=N] [p=X] [min_p=X] [seed=N|random] [unknown=skip|refuse]",
+            "Change sampling: temperature, top-k, top-p, min-p, seed (kept for the models you use next; seed=random lets each draw its own).",
             ArgumentKind.None, [.. SamplingKeys, "unknown"]),
-        new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
+        new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X min_p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
         new("delete", "delete MODEL", "Delete a model from the server (at the prompt, the same delete again within 2 minutes confirms it; --exec deletes at once).", ArgumentKind.Model, Words: 1),
         new("rename", "rename MODEL NEW_NAME", "Give a model (yours; an admin: any) a new name: it lists, generates, resumes and exports under NEW_NAME only, its owner and sharing kept; a session open on it goes on.", ArgumentKind.Model, Words: 2),
         new("share", "share MODEL [off]", "Let every key on the server list a model and generate from it, read-only (off: yours alone again).", ArgumentKind.Model, Words: 2),

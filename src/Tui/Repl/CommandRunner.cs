@@ -245,6 +245,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         }
         if (c.NamedOption("k", "top_k") is { } k) s.TopK = OptionValues.IntegerIn(k.Name, k.Value, 0, 1_000_000);
         if (c.NamedOption("p", "top_p") is { } p) s.TopP = OptionValues.NumberIn(p.Name, p.Value, double.Epsilon, 1, "a number greater than 0 and at most 1 (1: off)");
+        if (c.Option("min_p") is { } minP) s.MinP = OptionValues.NumberIn("min_p", minP, 0, Math.BitDecrement(1.0), "a number from 0 (off) up to, not including, 1");
         if (c.Option("seed") is { } seed)
         {
             if (IsRandomSeed(seed)) s.ClearSeed(); // the server draws one
@@ -310,7 +311,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     private static string SkippedNote(int skipped, string ofWhat) => skipped > 0 ? $" · {skipped} unknown char(s) {ofWhat} skipped" : "";
 
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
-        $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")} seed={(s.HasSeed ? s.Seed.ToString(CultureInfo.InvariantCulture) : "random")}");
+        $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")}{(s.MinP > 0 ? $" min_p={s.MinP:0.###}" : "")} seed={(s.HasSeed ? s.Seed.ToString(CultureInfo.InvariantCulture) : "random")}");
 
     private async Task CloseAll(CancellationToken ct)
     {
