@@ -747,7 +747,7 @@ public partial class CommandLineTests
         Assert.StartsWith("error: Unknown command 'gne'.", stderr.Trim());
         (code, stderr) = await Shell($"{charrnn} \"models; gen 40 tt=1\"");
         Assert.Equal(1, code);
-        Assert.Equal("error: gen does not take tt=; it takes t=, k=, p=, seed=, stop=. Did you mean 't'?", stderr.Trim());
+        Assert.Equal("error: gen does not take tt=; it takes t=, k=, p=, min_p=, seed=, stop=. Did you mean 't'?", stderr.Trim());
         Assert.False(Directory.Exists(models), "a server was started"); // an embedded server makes its models folder
     }
 
