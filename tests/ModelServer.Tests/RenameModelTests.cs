@@ -99,10 +99,10 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         // A `charrnn train` or resume writing into its folder.
         using (Engine.Checkpoints.ModelFolder.HoldForTraining(Path.Combine(Models, "rn-mine")))
             Assert.StartsWith("Model 'rn-mine' cannot be renamed now: Another charrnn train or resume is writing to",
-                (await Refused(StatusCode.FailedPrecondition, () => alice.RenameModelAsync(Rename("rn-mine", "rn-moved")).ResponseAsync)).Status.Detail);
+                (await Refused(StatusCode.FailedPrecondition, () => alice.RenameModelAsync(Rename("rn-mine", "rn-held")).ResponseAsync)).Status.Detail);
         Assert.True(Directory.Exists(Path.Combine(Models, "rn-mine")));
-        Assert.False(Directory.Exists(Path.Combine(Models, "rn-moved")));
-        Assert.Null(Ownership("rn-moved")); // the copied row went back too
+        Assert.False(Directory.Exists(Path.Combine(Models, "rn-held")));
+        Assert.Null(Ownership("rn-held")); // the copied row went back too
         Assert.Equal("alice", Ownership("rn-mine")?.Owner);
         await alice.DeleteModelAsync(new DeleteModelRequest { Name = "rn-mine" });
     }
@@ -116,7 +116,9 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "rn-trained", Shared = true });
         var resume = new StartJobRequest { ModelName = "rn-trained", Resume = true, Options = new Protos.V1.TrainingOptions { MaxSteps = 1_000_000, SampleChars = 0 } };
         var training = await keyed.AsAlice.Training.StartJobAsync(resume);
-        var fineTune = new StartJobRequest { ModelName = "rn-tuned", InitFrom = "rn-trained", CorpusName = "tiny", Options = new Protos.V1.TrainingOptions { MaxSteps = 2, Epochs = 1, SampleChars = 0 } };
+        // Long enough to be queued or running still when the rename below is tried: a 2-step fine-tune once ended
+        // first on a loaded host, and the rename went through.
+        var fineTune = new StartJobRequest { ModelName = "rn-tuned", InitFrom = "rn-trained", CorpusName = "tiny", Options = new Protos.V1.TrainingOptions { MaxSteps = 1_000_000, Epochs = 1, SampleChars = 0 } };
         var tuning = await keyed.AsBob.Training.StartJobAsync(fineTune); // queued behind alice's
 
         Assert.Equal("Model 'rn-trained' is being trained by a job; stop the job first (StopJob), then rename it.",
@@ -130,10 +132,12 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         // Bob's fine-tune, queued or running now, still reads it.
         Assert.Matches("^Model 'rn-trained' is the model another key's job \\((running|queued)\\) starts from \\(init_from\\); wait for it to end, then rename the model\\.$",
             (await Refused(StatusCode.FailedPrecondition, () => keyed.AsAlice.Catalog.RenameModelAsync(Rename("rn-trained", "rn-moved")).ResponseAsync)).Status.Detail);
+        await keyed.AsBob.Training.StopJobAsync(new StopJobRequest { JobId = tuning.Id });
         await keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = tuning.Id }).Events();
         await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rn-trained", "rn-moved")); // free now
         await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rn-moved" });
-        await keyed.AsBob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rn-tuned" });
+        if (Directory.Exists(Path.Combine(Models, "rn-tuned"))) // stopped before its start, it made none
+            await keyed.AsBob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rn-tuned" });
     }
 
     [Fact]
