@@ -91,20 +91,8 @@ public static class GenerateCommand
             // On stderr, so that piped text stays only the text; and first, so that a run cut short names it too.
             if (drawn && settings.Temperature > 0) // at 0 the text is greedy: no seed changes it
                 Console.Error.WriteLine($"(seed {settings.Seed}: --seed {settings.Seed} gives {(sampleCount == 1 ? "this text" : "these samples")} again)");
-            var stdout = Standard.Output();
-            try
-            {
-                GeneratedSamples.Write(stdout, session, trained.Vocabulary.Normalize(primeText), sampleCount, n, stopText);
-            }
-            catch (IOException e) when (Console.IsOutputRedirected && Standard.IsBrokenPipe(e))
-            {
-                // The reader has gone (`| head -c 200`): nothing more is wanted, so stop generating.
-            }
-            finally
-            {
-                try { stdout.Dispose(); }
-                catch (IOException) { } // what it still held had nowhere to go
-            }
+            // A reader that goes away (`| head -c 200`) wants nothing more: generating stops there.
+            Standard.WriteUntilReaderLeaves(stdout => GeneratedSamples.Write(stdout, session, trained.Vocabulary.Normalize(primeText), sampleCount, n, stopText));
             return 0;
         });
         return command;
