@@ -107,6 +107,26 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         await alice.DeleteModelAsync(new DeleteModelRequest { Name = "rn-mine" });
     }
 
+    [Fact]
+    public async Task A_model_renamed_to_its_own_name_in_another_case_moves_with_its_owner_and_sharing()
+    {
+        await keyed.AsAlice.Training.Train(Trained("rn-case")).Events();
+        await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "rn-case", Shared = true });
+
+        // Names are unique in any case, but the model that holds the name is not another model: a case-only rename is allowed.
+        var renamed = await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rn-case", "RN-Case"));
+        Assert.Equal(("RN-Case", "alice", true), (renamed.Name, renamed.Owner, renamed.Shared));
+        Assert.Equal(["RN-Case"], Directory.GetDirectories(Models).Select(Path.GetFileName).Where(n => string.Equals(n, "rn-case", StringComparison.OrdinalIgnoreCase)));
+        Assert.True(File.Exists(Path.Combine(Models, "RN-Case", "best.ckpt")));
+        Assert.Empty(Directory.GetFileSystemEntries(Models, ".renaming-*")); // its note and the folder's stop between are gone
+        Assert.Null(Ownership("rn-case"));
+        Assert.Equal("alice", Ownership("RN-Case")?.Owner);
+        var listed = (await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models;
+        Assert.Contains(listed, m => m is { Name: "RN-Case", Owner: "alice", Shared: true });
+        Assert.DoesNotContain(listed, m => m.Name == "rn-case");
+        await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "RN-Case" });
+    }
+
     private Persistence.ModelRecord? Ownership(string name) => keyed.Server.Services.GetRequiredService<TrainedModels.ModelStore>().Ownership(name);
 
     [Fact]

@@ -263,14 +263,17 @@ public class RestartTests
         Directory.CreateDirectory(models);
         var dbOptions = Microsoft.Extensions.Options.Options.Create(Options(models));
         using (var database = new Persistence.ServerDatabase(dbOptions))
-            foreach (var (from, to, at) in new[] { ("stayed", "stayed-new", "stayed"), ("moved-old", "moved", "moved") })
+            foreach (var (from, to, at) in new[] { ("stayed", "stayed-new", "stayed"), ("moved-old", "moved", "moved"), ("halfway", "HalfWay", (string?)null) })
             {
                 database.SetModelOwner(from, "alice");
                 database.SetShared(from, true);
                 database.CopyModel(from, to);
-                File.WriteAllText(Path.Combine(models, $".renaming-{Guid.NewGuid():N}"), $"{from}\n{to}\n");
-                Directory.CreateDirectory(Path.Combine(models, at));
-                File.WriteAllText(Path.Combine(models, at, "last.ckpt"), "x");
+                var note = Path.Combine(models, $".renaming-{Guid.NewGuid():N}");
+                File.WriteAllText(note, $"{from}\n{to}\n");
+                // A case-only rename moves through a folder beside its note: cut short between its two moves, the folder is there.
+                var folder = at == null ? note + TrainedModels.ModelStore.RenameStopSuffix : Path.Combine(models, at);
+                Directory.CreateDirectory(folder);
+                File.WriteAllText(Path.Combine(folder, "last.ckpt"), "x");
             }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         try
@@ -282,6 +285,10 @@ public class RestartTests
             Assert.Null(reopened.Model("stayed-new"));
             Assert.Equal(new Persistence.ModelRecord("moved", "alice", true), reopened.Model("moved")); // as after it
             Assert.Null(reopened.Model("moved-old")); // a model trained later under the old name is not alice's
+            Assert.Equal(new Persistence.ModelRecord("HalfWay", "alice", true), reopened.Model("HalfWay")); // finished: at its new name
+            Assert.Null(reopened.Model("halfway"));
+            Assert.True(File.Exists(Path.Combine(models, "HalfWay", "last.ckpt")));
+            Assert.Empty(Directory.GetFileSystemEntries(models, ".renaming-*"));
         }
         finally
         {

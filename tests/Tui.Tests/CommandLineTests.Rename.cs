@@ -25,6 +25,11 @@ public partial class CommandLineTests
             AssertUserError(["rename", "m2", "m3", "--models", root], $"charrnn: Another charrnn train or resume is writing to '{Path.Combine(root, "m2")}'");
         Assert.True(File.Exists(Path.Combine(root, "m2", "best.ckpt")));
         Assert.False(Directory.Exists(Path.Combine(root, "m3")));
+
+        // Its own name in another case: the model holding the name is not another one (moved through a folder between, as on a case-insensitive file system).
+        Assert.Equal($"Renamed model m2 to M2 in {root}: {Path.Combine(root, "M2")}.", Printed(["rename", "m2", "M2", "--models", root]).TrimEnd());
+        Assert.Equal(["M2", "taken"], ModelFolder.List(root).Select(m => m.Name).Order(StringComparer.Ordinal));
+        Assert.Empty(Directory.GetFileSystemEntries(root, ".renaming-*"));
     });
 
     [Fact]
@@ -40,10 +45,21 @@ public partial class CommandLineTests
         }
         Printed(["rename", "m", "m2", "--models", root]);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        using var reopened = new ModelServer.Persistence.ServerDatabase(options);
-        Assert.Equal(new ModelServer.Persistence.ModelRecord("m2", "alice", true), reopened.Model("m2"));
-        Assert.Null(reopened.Model("m"));
+        using (var reopened = new ModelServer.Persistence.ServerDatabase(options))
+        {
+            Assert.Equal(new ModelServer.Persistence.ModelRecord("m2", "alice", true), reopened.Model("m2"));
+            Assert.Null(reopened.Model("m"));
+        }
         Assert.True(File.Exists(Path.Combine(root, "m2", "best.ckpt")));
         Assert.Empty(Directory.GetFiles(root, ".renaming-*"));
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Printed(["rename", "m2", "M2", "--models", root]); // a case-only rename: its owner's row goes with it too
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        using var again = new ModelServer.Persistence.ServerDatabase(options);
+        Assert.Equal(new ModelServer.Persistence.ModelRecord("M2", "alice", true), again.Model("M2"));
+        Assert.Null(again.Model("m2"));
+        Assert.True(File.Exists(Path.Combine(root, "M2", "best.ckpt")));
+        Assert.Empty(Directory.GetFileSystemEntries(root, ".renaming-*"));
     });
 }

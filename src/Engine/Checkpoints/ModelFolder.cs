@@ -73,12 +73,25 @@ public static class ModelFolder
     /// Moves the model folder <paramref name="folder"/> to <paramref name="target"/> (a rename within one models folder:
     /// the model is at one name or the other, never half of each), holding its training lock meanwhile, so that no
     /// run (charrnn train or resume, a server's job) is writing into it: ArgumentException, as <see cref="HoldForTraining"/>
-    /// says, while one is; IOException when <paramref name="target"/> exists.
+    /// says, while one is; IOException when <paramref name="target"/> exists. With <paramref name="via"/> it moves there first,
+    /// then on: a name that differs only in case is the folder itself on a case-insensitive file system, so one move cannot
+    /// rename it there; a failed second move moves it back.
     /// </summary>
-    public static void MoveHeld(string folder, string target)
+    public static void MoveHeld(string folder, string target, string? via = null)
     {
         using var writing = HoldForTraining(folder); // released at the folder's new place: the lock file goes with it
-        Directory.Move(folder, target);
+        if (via == null)
+        {
+            Directory.Move(folder, target);
+            return;
+        }
+        Directory.Move(folder, via);
+        try { Directory.Move(via, target); }
+        catch
+        {
+            Directory.Move(via, folder);
+            throw;
+        }
     }
 
     private const string WriteCheckPrefix = ".write-check-";

@@ -16,7 +16,8 @@ public sealed partial class JobQueue
     /// <summary>
     /// Holds <paramref name="name"/> and <paramref name="newName"/> for a rename: FAILED_PRECONDITION while a job trains the model
     /// or starts from it (init_from), or another call deletes or renames it (or is renaming a model to or from the new name);
-    /// ALREADY_EXISTS when a job or an import is making a model of the new name (in any case), or a model of it exists.
+    /// ALREADY_EXISTS when a job or an import is making a model of the new name (in any case), or another model of it exists
+    /// (the model itself may take its own name in another case).
     /// </summary>
     public IDisposable HoldForRename(string name, string newName, Caller caller)
     {
@@ -34,7 +35,7 @@ public sealed partial class JobQueue
             ThrowIfJobMakes(newName, "another new_name");
             if (ImportingNamed(newName) is { } importing)
                 throw ServerException.Exists($"An import (ImportModel) is making a model named '{importing}'{(importing == newName ? "" : ", and names may not differ only in case")}; choose another new_name.");
-            if (models.TakenName(newName) is { } taken) // checked before; a model may have been saved since
+            if (models.TakenName(newName, renamed: name) is { } taken) // checked before; a model may have been saved since
                 throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken));
             _renaming[name] = newName;
         }

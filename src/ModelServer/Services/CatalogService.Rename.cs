@@ -17,7 +17,7 @@ public sealed partial class CatalogService
             throw ServerException.Invalid($"new_name '{newName}' is the model's name already; give the name it should have.", field: "new_name");
         var caller = Caller.Of(context);
         EnsureCanChange(name, caller, "rename");
-        if (models.TakenName(newName) is { } taken)
+        if (models.TakenName(newName, renamed: name) is { } taken)
             throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken));
         using var hold = jobs.HoldForRename(name, newName, caller); // no job trains it, starts from it or takes either name meanwhile
         // Not while a session or an export reads its checkpoint (one load at a time): the files move under it.

@@ -82,10 +82,11 @@ public static partial class ModelNames
     /// folder works the same on a case-insensitive file system (Windows, macOS), where both would be one folder.
     /// </summary>
     /// <param name="root">The models folder: the server's, or charrnn train's --models.</param>
-    public static string? Taken(string root, string name) =>
+    /// <param name="renamed">The model a rename moves (to its own name in another case, say): it is no other model.</param>
+    public static string? Taken(string root, string name, string? renamed = null) =>
         Directory.Exists(root)
             ? Directory.EnumerateDirectories(root).Select(Path.GetFileName).OfType<string>()
-                .Where(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase) && ModelFolder.HoldsModel(Path.Combine(root, n)))
+                .Where(n => n != renamed && string.Equals(n, name, StringComparison.OrdinalIgnoreCase) && ModelFolder.HoldsModel(Path.Combine(root, n)))
                 .OrderBy(n => n == name ? 0 : 1).FirstOrDefault()
             : null;
 

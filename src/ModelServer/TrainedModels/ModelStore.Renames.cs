@@ -8,11 +8,16 @@ namespace CharRnn.ModelServer.TrainedModels;
 /// <summary>
 /// RenameModel's part in the models folder: the folder renamed in one move, its owner row carried to the new name, and a
 /// note in the models folder (.renaming-GUID: the two names) while both change, so that a start after a stop in between
-/// leaves the model at one name with its own row, as it would have been before or after.
+/// leaves the model at one name with its own row, as it would have been before or after. A model renamed to its own name in
+/// another case moves in two steps, through a folder beside the note (NOTE.folder), since on a case-insensitive file system the
+/// folder at its new name is the folder itself; a stop between them is finished at the next start (the folder moved on).
 /// </summary>
 public sealed partial class ModelStore
 {
     private const string RenamePrefix = ".renaming-";
+
+    /// <summary>What the folder a case-only rename moves through is called: its note's name and this.</summary>
+    public const string RenameStopSuffix = ".folder";
 
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, int Incarnation), string> _renamed = new();
 
@@ -25,8 +30,9 @@ public sealed partial class ModelStore
     /// <summary>
     /// Renames model <paramref name="name"/> to <paramref name="newName"/>: its row is copied to the new name, the folder
     /// moved (a rename within the models folder), then the old row forgotten, so that the folder has its owner's row at
-    /// every moment (never a moment ownerless, which every key could read). ALREADY_EXISTS when the new name (in any case) is
-    /// taken; FAILED_PRECONDITION while a `charrnn train` or resume writes into the folder.
+    /// every moment (never a moment ownerless, which every key could read; between the two moves of a case-only rename it is at
+    /// a hidden name no key can reach). ALREADY_EXISTS when the new name (in any case) is taken by another model;
+    /// FAILED_PRECONDITION while a `charrnn train` or resume writes into the folder.
     /// </summary>
     /// <param name="by">The key name that asked, for the log.</param>
     public void Rename(string name, string newName, string by)
@@ -34,25 +40,33 @@ public sealed partial class ModelStore
         var folder = FolderOf(name);
         if (!Directory.Exists(folder) || !NamedExactly(name))
             throw NoModel(name);
-        if (TakenName(newName) is { } taken)
+        if (TakenName(newName, renamed: name) is { } taken)
             throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken));
         var target = FolderOf(newName);
+        // Its own name in another case: on a case-insensitive file system the target is the folder itself.
+        var caseOnly = string.Equals(name, newName, StringComparison.OrdinalIgnoreCase);
         // A folder a job stopped before its first checkpoint left empty is no model (as StoreImported); one with files in it is left alone.
-        if (Directory.Exists(target) && !ModelFolder.HoldsModel(target) && !Directory.EnumerateFileSystemEntries(target).Any())
+        if (!caseOnly && Directory.Exists(target) && !ModelFolder.HoldsModel(target) && !Directory.EnumerateFileSystemEntries(target).Any())
             Directory.Delete(target);
         var note = Path.Combine(Root, $"{RenamePrefix}{Guid.NewGuid():N}");
         AtomicFile.WriteAllBytes(note, Encoding.UTF8.GetBytes($"{name}\n{newName}\n"));
         try
         {
             _database.CopyModel(name, newName);
-            ModelFolder.MoveHeld(folder, target);
+            ModelFolder.MoveHeld(folder, target, via: caseOnly ? note + RenameStopSuffix : null);
+        }
+        catch (Exception e) when (caseOnly && Directory.Exists(note + RenameStopSuffix))
+        {
+            // Neither move back nor on: the note and both rows stay, and the next start moves the folder on (FinishRenames).
+            _logger.LogError(e, "Model {Model} could not be renamed to {NewName} and is at {Folder} until the server's next start finishes the rename", name, newName, note + RenameStopSuffix);
+            throw;
         }
         catch (Exception e)
         {
             _database.ForgetModel(newName); // the copy; the model stays where it was, with its row
             File.Delete(note);
             if (e is ArgumentException) throw ServerException.Precondition($"Model '{name}' cannot be renamed now: {e.Message}");
-            if (e is IOException && Directory.Exists(target))
+            if (e is IOException && !caseOnly && Directory.Exists(target))
                 throw ServerException.Exists(ModelFolder.HoldsModel(target)
                     ? ModelNames.RenameTakenMessage(newName, newName) // made outside the server meanwhile (charrnn train)
                     : $"The models folder has a folder '{newName}' with files in it but no model (its server operator may remove it); choose another new_name.");
@@ -76,10 +90,13 @@ public sealed partial class ModelStore
             try
             {
                 var names = File.ReadAllLines(note).Where(ModelNames.IsUsable).ToList(); // names, never paths: a damaged note reaches nothing else
+                // A case-only rename stopped between its two moves: the folder goes on to its new name (both rows are there still).
+                if (Directory.Exists(note + RenameStopSuffix) && names.Count == 2 && !Path.Exists(FolderOf(names[1])))
+                    Directory.Move(note + RenameStopSuffix, FolderOf(names[1]));
                 foreach (var name in names) ForgetOwnerUnlessModel(name, "a rename");
                 if (names.Count == 2)
                     _logger.LogInformation("A rename of model {Model} to {NewName} was cut short by the server's stop; the model is {Now} (its owner kept)",
-                        names[0], names[1], ModelFolder.HoldsModel(FolderOf(names[1])) ? names[1] : names[0]);
+                        names[0], names[1], Exists(names[1]) ? names[1] : names[0]);
                 File.Delete(note);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException) // never a reason not to start

@@ -43,8 +43,8 @@ public sealed partial class ModelStore
 
     public bool Exists(string name) => ModelFolder.HoldsModel(FolderOf(name)) && NamedExactly(name);
 
-    /// <summary>The model a new model named <paramref name="name"/> would collide with (<see cref="ModelNames.Taken"/>).</summary>
-    public string? TakenName(string name) => ModelNames.Taken(Root, name);
+    /// <summary>The model a new model named <paramref name="name"/> would collide with (<see cref="ModelNames.Taken"/>), other than <paramref name="renamed"/>.</summary>
+    public string? TakenName(string name, string? renamed = null) => ModelNames.Taken(Root, name, renamed);
 
     /// <summary>On a case-insensitive file system "Foo" opens the folder "foo": another model, maybe another key's. Only the exact name counts.</summary>
     private bool NamedExactly(string name) =>
@@ -191,14 +191,14 @@ public sealed partial class ModelStore
     }
 
     /// <summary>
-    /// Forgets the owner row of <paramref name="name"/> unless the name has a model or an unfinished job (that will make one),
+    /// Forgets the owner row of <paramref name="name"/> unless the name (exactly: not one differing in case) has a model or an unfinished job (that will make one),
     /// at the start: a row a cut-short <paramref name="call"/> left naming no model.
     /// </summary>
     private void ForgetOwnerUnlessModel(string name, string call)
     {
         try
         {
-            if (ModelFolder.HoldsModel(FolderOf(name)) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
+            if (Exists(name) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
             _database.ForgetModel(name);
         }
         catch (Exception e) when (e is ServerException or IOException or System.Data.Common.DbException) // not a name the server makes: not its call's

@@ -49,7 +49,7 @@ public static class RenameCommand
         }
         TrainCommand.CheckNewName(newName, "new-name");
         if (newName == name) throw new ArgumentException($"new-name '{newName}' is the model's name already; give the name it should have.");
-        if (ModelNames.Taken(root, newName) is { } taken)
+        if (ModelNames.Taken(root, newName, renamed: name) is { } taken)
             throw new ArgumentException(ModelNames.RenameTakenMessage(newName, taken).Replace("new_name", "new-name", StringComparison.Ordinal));
         // A folder a server keeps: its database (held while open, so no server starts meanwhile) carries the owner's row.
         using var database = File.Exists(Path.Combine(root, "charrnn.lock")) ? new ServerDatabase(Options.Create(new ServerOptions { ModelsDirectory = root })) : null;
@@ -60,9 +60,11 @@ public static class RenameCommand
         if (database == null || !ModelNames.IsUsable(name))
         {
             var target = Path.Combine(root, newName);
-            if (Directory.Exists(target) && !Directory.EnumerateFileSystemEntries(target).Any()) Directory.Delete(target); // no model: a train stopped before its first save
-            else if (Path.Exists(target)) throw new ArgumentException($"--models '{root}' has '{newName}' already, with no model in it; remove it or choose another new-name.");
-            ModelFolder.MoveHeld(folder, target); // ArgumentException while a train or resume holds it
+            // Its own name in another case: on a case-insensitive file system the target is the folder itself, so it moves through another.
+            var caseOnly = string.Equals(name, newName, StringComparison.OrdinalIgnoreCase);
+            if (!caseOnly && Directory.Exists(target) && !Directory.EnumerateFileSystemEntries(target).Any()) Directory.Delete(target); // no model: a train stopped before its first save
+            else if (!caseOnly && Path.Exists(target)) throw new ArgumentException($"--models '{root}' has '{newName}' already, with no model in it; remove it or choose another new-name.");
+            ModelFolder.MoveHeld(folder, target, via: caseOnly ? Path.Combine(root, $".renaming-{Guid.NewGuid():N}{ModelStore.RenameStopSuffix}") : null); // ArgumentException while a train or resume holds it
             return;
         }
         try { new ModelStore(Options.Create(new ServerOptions { ModelsDirectory = root }), database, NullLogger<ModelStore>.Instance).Rename(name, newName, "charrnn rename"); }
