@@ -23,6 +23,24 @@ public class InitFromJobTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Options = new Protos.V1.TrainingOptions { MaxSteps = 2, Epochs = 1, SampleChars = 0 },
     };
 
+    [Fact]
+    public void A_refusal_for_the_model_a_job_starts_from_names_the_jobs_state_as_GetJob_reports_it()
+    {
+        // A job the device thread has taken from the queue but not started yet is QUEUED to GetJob and StopJob: the refusal says so too.
+        var job = new Jobs.TrainingJob("j-0123456789ab", "bob", "tuned", DateTimeOffset.UtcNow) { State = Jobs.JobState.Queued };
+        Assert.Equal("Model 'src' is the model job j-0123456789ab (model 'tuned', queued) starts from (init_from); wait for it to end or stop it (StopJob), then rename the model.",
+            Jobs.JobQueue.StartedFromRefusal("src", job, new Security.Caller("bob", Admin: false), "rename").Message);
+        Assert.Equal("Model 'src' is the model another key's job (queued) starts from (init_from); wait for it to end, then delete the model.",
+            Jobs.JobQueue.StartedFromRefusal("src", job, new Security.Caller("alice", Admin: false), "delete").Message);
+        job.State = Jobs.JobState.Running;
+        Assert.Contains("(running)", Jobs.JobQueue.StartedFromRefusal("src", job, new Security.Caller("alice", Admin: false), "delete").Message);
+        foreach (var state in Enum.GetValues<Jobs.JobState>()) // the word is the state GetJob reports, whatever it is
+        {
+            job.State = state;
+            Assert.Equal(Services.ProtoMapper.ToProto(state).ToString().ToLowerInvariant(), job.ReportedState);
+        }
+    }
+
     private static async Task<RpcException> Refused(StatusCode code, Func<Task> call)
     {
         var e = await Calls.Fails(call);

@@ -114,12 +114,15 @@ public sealed partial class JobQueue
     /// </summary>
     private void ThrowIfStartedFrom(string modelName, Caller caller, string change)
     {
-        if (Active().FirstOrDefault(j => j.Plan?.InitFromModel == modelName) is not { } fineTune) return;
-        var state = fineTune == _running ? "running" : "queued";
-        throw ServerException.Precondition(caller.Owns(fineTune.Owner)
-            ? $"Model '{modelName}' is the model job {fineTune.Id} (model '{fineTune.ModelName}', {state}) starts from (init_from); wait for it to end or stop it (StopJob), then {change} the model."
-            : $"Model '{modelName}' is the model another key's job ({state}) starts from (init_from); wait for it to end, then {change} the model.");
+        if (Active().FirstOrDefault(j => j.Plan?.InitFromModel == modelName) is { } fineTune)
+            throw StartedFromRefusal(modelName, fineTune, caller, change);
     }
+
+    /// <summary>The refusal of a <paramref name="change"/> to the model <paramref name="fineTune"/> starts from, naming the job's state as GetJob reports it.</summary>
+    internal static ServerException StartedFromRefusal(string modelName, TrainingJob fineTune, Caller caller, string change) =>
+        ServerException.Precondition(caller.Owns(fineTune.Owner)
+            ? $"Model '{modelName}' is the model job {fineTune.Id} (model '{fineTune.ModelName}', {fineTune.ReportedState}) starts from (init_from); wait for it to end or stop it (StopJob), then {change} the model."
+            : $"Model '{modelName}' is the model another key's job ({fineTune.ReportedState}) starts from (init_from); wait for it to end, then {change} the model.");
 
     private sealed class DeleteHold(JobQueue queue, string modelName) : IDisposable
     {

@@ -32,7 +32,7 @@ public sealed partial class JobQueue
         {
             if (Active().FirstOrDefault(j => j.Plan is { UploadedCorpus: false } plan && plan.CorpusName == corpusName) is { } job)
             {
-                var state = job == _running ? "running" : "queued";
+                var state = job.ReportedState; // as GetJob says: "queued" still while the device thread starts it
                 throw ServerException.Precondition(caller.Owns(job.Owner)
                     ? $"Corpus '{corpusName}' is used by job {job.Id} (model '{job.ModelName}', {state}); wait for it to end or stop it (StopJob), then {action} the corpus."
                     : $"Corpus '{corpusName}' is used by another key's job ({state}); wait for it to end, then {action} the corpus.");

@@ -61,6 +61,12 @@ public sealed class TrainingJob
     public DateTimeOffset? Started { get; set; }
     public DateTimeOffset? Ended { get; set; }
     public volatile JobState State;
+
+    /// <summary>
+    /// Its state as GetJob and ListJobs report it, for a refusal's words: "queued" until it has started, even once the device
+    /// thread has taken it from the queue to start it (a refusal saying "running" then would not match what a client sees).
+    /// </summary>
+    public string ReportedState => State.ToString().ToLowerInvariant();
     public string Reason { get; set; } = "";
 
     // Live summary, written by the device thread.
