@@ -63,7 +63,7 @@ public partial class CommandLineTests
     });
 
     [Fact]
-    public void Eval_per_char_refuses_a_folder_or_the_text_itself_and_a_refused_eval_leaves_an_old_table_as_it_was() => InTempFolder(root =>
+    public void Eval_per_char_refuses_a_folder_a_path_through_a_file_or_the_text_itself_and_a_refused_eval_leaves_an_old_table_as_it_was() => InTempFolder(root =>
     {
         var (folder, _) = TrainedOneEpoch(root);
         var text = Path.Combine(root, "held-out.txt");
@@ -72,6 +72,9 @@ public partial class CommandLineTests
             $"charrnn: --per-char '{root}' is a folder; give a file to write the per-char scores to (TSV), or - for stdout.");
         AssertUserError(["eval", folder, "--text", text, "--per-char", text, "--threads", "1"],
             $"charrnn: --per-char '{text}' is the text being scored (--text); give another file, or - for stdout.");
+        // A file where the path needs a folder: said in --per-char's words before scoring, not as .NET's "The file … already exists" (exit 1) after.
+        AssertUserError(["eval", folder, "--text", text, "--per-char", Path.Combine(text, "chars.tsv"), "--threads", "1"],
+            $"charrnn: --per-char '{Path.Combine(text, "chars.tsv")}' cannot be written: '{text}' is a file, not a folder; give a file in a folder, or - for stdout.");
         Assert.Equal(TuiFixture.TinyText[..100], File.ReadAllText(text));
 
         var table = Path.Combine(root, "chars.tsv");

@@ -68,9 +68,7 @@ public static class ExportCommand
         try { export.Write(file); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e))
         {
-            var folder = Path.GetDirectoryName(Path.GetFullPath(file))!;
-            var existing = folder;
-            while (!Path.Exists(existing) && Path.GetDirectoryName(existing) is { } parent) existing = parent;
+            var existing = OutputFolder.NearestExisting(file);
             throw new ArgumentException(File.Exists(existing)
                 ? $"--out '{file}' cannot be written: '{existing}' is a file, not a folder; give a file in a folder you may write."
                 : $"--out '{file}' cannot be written in '{existing}' (written as a temp file beside it, then renamed): {e.Message} Give a file in a folder you may write.");

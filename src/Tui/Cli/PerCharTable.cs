@@ -25,6 +25,8 @@ public static class PerCharTable
         if (Directory.Exists(output)) throw new ArgumentException($"--per-char '{output}' is a folder; give a file to write the per-char scores to (TSV), or - for stdout.");
         if (File.Exists(textFile) && Path.GetFullPath(output) == Path.GetFullPath(textFile))
             throw new ArgumentException($"--per-char '{output}' is the text being scored (--text); give another file, or - for stdout.");
+        if (OutputFolder.NearestExisting(output) is var existing && File.Exists(existing))
+            throw new ArgumentException($"--per-char '{output}' cannot be written: '{existing}' is a file, not a folder; give a file in a folder, or - for stdout.");
     }
 
     public static void Write(string output, IReadOnlyList<CharScore> chars)
