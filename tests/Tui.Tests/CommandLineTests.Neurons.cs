@@ -19,6 +19,8 @@ public partial class CommandLineTests
         Assert.Equal(4, ranking.Length);
         Assert.Matches($@"^24 chars through {System.Text.RegularExpressions.Regex.Escape(Path.Combine(folder, "best.ckpt"))} \(stateful-gru\), layer 0 of 0-0, h, 8 cells: the 3 that track a text feature best", ranking[0]);
         Assert.All(ranking[1..], line => Assert.Matches(@"^cell [0-7]  r=[+-][01]\.\d\d  .+  mean [+-]?\d\.\d\d  sd \d\.\d\d$", line));
+        // One cell is named as one ("the 1 that track" read as a typo).
+        Assert.Contains(" 8 cells: the cell that tracks a text feature best (", Printed(["neurons", folder, "--text", text, "--top", "1", "--threads", "1"]).Split('\n')[0]);
 
         using var ranked = JsonDocument.Parse(Printed(["neurons", folder, "--text", text, "--top", "3", "--json", "--threads", "1"]));
         var top = ranked.RootElement.GetProperty("top").EnumerateArray().ToList();

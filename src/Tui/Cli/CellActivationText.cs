@@ -16,7 +16,7 @@ public static class CellActivationText
     /// <summary>"cell 137  r=+0.71  inside "quotes"  mean -0.02  sd 0.43", one line a cell, behind a line saying what was traced.</summary>
     public static void WriteRanking(TextWriter output, TracedModel about, IReadOnlyList<RankedCell> ranked)
     {
-        output.WriteLine($"{Header(about)}: the {ranked.Count} that track a text feature best (|Pearson r| over the chars; docs/cli.md lists the features)");
+        output.WriteLine($"{Header(about)}: {(ranked.Count == 1 ? "the cell that tracks" : $"the {ranked.Count} that track")} a text feature best (|Pearson r| over the chars; docs/cli.md lists the features)");
         var cellWidth = ranked.Max(c => c.Cell.ToString(Invariant).Length);
         var featureWidth = ranked.Max(c => c.Feature.Length);
         foreach (var c in ranked)
