@@ -652,6 +652,67 @@ public class GenerationTests(ServerFixture server)
         Assert.Equal(3, plain.Count);
     }
 
+    [Fact]
+    public async Task Interact_scores_of_requests_whose_predictions_were_never_sent_come_on_the_next_message_that_carries_scores()
+    {
+        var s = await Client.Open("gru", temperature: 0);
+        // Sent back to back without reading: each long prediction is made stale by the next request, most before their
+        // first message. Request 4 resets (the scores pending from before it are dropped); 6 feeds only (no message of its own).
+        (string Text, bool Reset, int Predict)[] requests =
+            [("the c", false, 200), ("at s", false, 200), ("at on", false, 200), (" the", false, 200),
+             ("the m", true, 200), ("at sat", false, 200), (" on", false, 0), (" the", false, 3)];
+        using var call = Client.Interact();
+        foreach (var (text, reset, predict) in requests)
+            await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = text, Reset = reset, PredictChars = predict, CharScores = true });
+        await call.RequestStream.CompleteAsync();
+        var messages = new List<InteractResponse>();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) messages.Add(call.ResponseStream.Current);
+
+        // Feed's scores of each request's text, from the state the stream fed it in.
+        var expected = new List<IReadOnlyList<CharScore>>();
+        var check = await Client.Open("gru", temperature: 0);
+        foreach (var (text, reset, _) in requests)
+        {
+            if (reset) check = await Client.Open("gru", temperature: 0);
+            expected.Add((await Client.FeedAsync(new FeedRequest { SessionId = check.Id, Text = text, CharScores = true })).Chars);
+        }
+        var covered = new List<long>();
+        foreach (var m in messages.Where(m => m.TypedScores.Count > 0))
+        {
+            var from = m.TypedScoresFrom;
+            Assert.InRange(from, covered.Count > 0 ? covered[^1] + 1 : 0, m.RequestIndex); // each request's scores come once, in order
+            AssertSameScores([.. Enumerable.Range((int)from, (int)(m.RequestIndex - from + 1)).SelectMany(i => expected[i])], m.TypedScores);
+            covered.AddRange(Enumerable.Range((int)from, (int)(m.RequestIndex - from + 1)).Select(i => (long)i));
+        }
+        Assert.Equal([4L, 5, 6, 7], covered.Where(i => i >= 4)); // every char fed since the reset is scored, the feed-only request's too
+        Assert.Equal(Enumerable.Range(0, covered.Count(i => i < 4)).Select(i => (long)i), covered.Where(i => i < 4)); // before it, none skipped
+    }
+
+    [Fact]
+    public async Task Interact_keeps_the_unsent_scores_of_the_last_20000_chars_at_most_and_says_where_they_start()
+    {
+        var s = await Client.Open("gru", temperature: 0);
+        var check = await Client.Open("gru", temperature: 0);
+        var piece = ServerFixture.TinyText[..2400]; // a whole number of patterns: every piece is fed from the same state
+        using var call = Client.Interact();
+        for (var i = 0; i < 9; i++) // 21,600 chars with no prediction to carry their scores, then one that carries what is kept
+            await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = piece, PredictChars = 0, CharScores = true });
+        await call.RequestStream.WriteAsync(new InteractRequest { Text = "the", PredictChars = 3, CharScores = true });
+        var first = (await ReadMessages(call.ResponseStream, 9))[0];
+        await call.RequestStream.CompleteAsync();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+
+        Assert.Equal(1, first.TypedScoresFrom); // the oldest piece dropped whole: 8 * 2400 + 3 chars kept
+        var expected = new List<CharScore>();
+        for (var i = 0; i < 9; i++)
+        {
+            var fed = await Client.FeedAsync(new FeedRequest { SessionId = check.Id, Text = piece, CharScores = true });
+            if (i >= 1) expected.AddRange(fed.Chars);
+        }
+        expected.AddRange((await Client.FeedAsync(new FeedRequest { SessionId = check.Id, Text = "the", CharScores = true })).Chars);
+        AssertSameScores(expected, first.TypedScores);
+    }
+
     private static void AssertSameScores(IReadOnlyList<CharScore> expected, IReadOnlyList<CharScore> actual)
     {
         Assert.Equal(expected.Select(c => c.Character), actual.Select(c => c.Character));

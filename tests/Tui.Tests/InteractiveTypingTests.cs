@@ -137,6 +137,19 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
         Assert.Null(typing.LossesFor(accepted + "x")[^1]); // a char the view shows but has not queued
     }
 
+    [Fact]
+    public async Task Chars_typed_faster_than_predictions_are_sent_get_their_scores_in_line_with_the_text()
+    {
+        // Key repeat: a request a char, each long prediction made stale by the next, most before their first message,
+        // so one message brings the scores of several requests.
+        await using var typing = new ViewModels.InteractiveTyping(fixture.Client) { PredictChars = 200 };
+        const string text = "the cat sat on the mat. the cat";
+        typing.Retype("gru", text[..1]);
+        foreach (var c in text[1..]) typing.Type("gru", c.ToString());
+        await WaitFor(typing, () => Scored(typing, text), "every typed char's score");
+        await AssertScoresAreFeeds(typing, text);
+    }
+
     private static bool Scored(ViewModels.InteractiveTyping typing, string text) => typing.LossesFor(text).All(l => l != null);
 
     /// <summary>The typing's scores of <paramref name="text"/> equal Feed's for the same text from a new session.</summary>

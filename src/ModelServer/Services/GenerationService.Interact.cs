@@ -26,12 +26,19 @@ public sealed partial class GenerationService
         // memory by a prediction per keystroke (what is dropped first is stale by then).
         var outgoing = Channel.CreateBounded<Api.InteractResponse>(new BoundedChannelOptions(4 * MaxPredictChars) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
         var newest = new System.Runtime.CompilerServices.StrongBox<long>(-1); // the latest request read
+        var scores = new PendingTypedScores(); // char_scores fed and not yet sent
         var writer = Task.Run(async () =>
         {
+            long written = -1; // the newest request a message was sent for
             // A prediction is queued whole in a moment; on a slow link, what a newer request made stale is dropped here.
+            // The scores go on the first message actually sent, so a dropped one takes none with it.
             await foreach (var response in outgoing.Reader.ReadAllAsync(context.CancellationToken))
                 if (response.RequestIndex >= Volatile.Read(ref newest.Value))
+                {
+                    if (response.RequestIndex > written) scores.Carry(response);
+                    written = response.RequestIndex;
                     await responseStream.WriteAsync(response, context.CancellationToken);
+                }
         });
 
         ServerSession? session = null;
@@ -94,11 +101,12 @@ public sealed partial class GenerationService
                     charge.RefundUnlessFed();
                     throw;
                 }
+                scores.Fed(index, request.Reset, typed.Chars); // before the prediction can send its first message
                 // A long typing session must not keep a task and a token registration per keystroke: each
                 // prediction frees its own when done.
                 var source = prediction;
                 if (fork == null) source.Dispose();
-                else predictions.Add(Predict(fork, length, index, skipped, typed.Chars, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
+                else predictions.Add(Predict(fork, length, index, skipped, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
                 predictions.RemoveAll(p => p.IsCompletedSuccessfully);
                 if (predictions.FirstOrDefault(p => p.IsFaulted) is { } failed) await failed; // reported now, not when the client stops typing
                 if (writer.IsFaulted) await writer; // a write that failed other than by cancellation ends the call, not every later prediction silently
@@ -141,8 +149,7 @@ public sealed partial class GenerationService
 
     /// <summary>Streams a greedy-or-sampled continuation from a fork, then frees the fork.</summary>
     /// <param name="skipped">Characters of the request's text the session's Skip dropped: told on the prediction's first message.</param>
-    /// <param name="typedScores">The request's text's per-char scores (char_scores; else null): on the prediction's first message.</param>
-    private async Task Predict(ServerSession fork, int length, long index, int skipped, IReadOnlyList<CharScore>? typedScores, ChannelWriter<Api.InteractResponse> output, CharRateLimiter.Reservation reserved,
+    private async Task Predict(ServerSession fork, int length, long index, int skipped, ChannelWriter<Api.InteractResponse> output, CharRateLimiter.Reservation reserved,
         CancellationToken cancellation)
     {
         var generation = new GenerationRequest(fork, length, "", 0, cancellation) { PrimeSkipped = skipped };
@@ -153,8 +160,6 @@ public sealed partial class GenerationService
             {
                 var message = ProtoMapper.ToInteractResponse(o, index);
                 message.UnknownCharsSkipped = generation.TakePrimeSkipped();
-                if (typedScores != null) message.TypedScores.AddRange(typedScores.Select(ProtoMapper.ToProto));
-                typedScores = null;
                 await output.WriteAsync(message, cancellation);
             }
         }

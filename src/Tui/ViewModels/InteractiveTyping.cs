@@ -9,8 +9,9 @@ namespace CharRnn.Tui.ViewModels;
 /// "Type with the model" over the Interact stream: each typed piece goes to the server, which
 /// advances the session's state by one step per character and streams back a predicted
 /// continuation. Only the prediction for the newest piece is kept (older ones are stale).
-/// Each piece asks for its chars' scores too (char_scores), which come on its prediction's first
-/// message: how surprised the model was by each typed char (<see cref="LossesFor"/>).
+/// Each piece asks for its chars' scores too (char_scores), which come on the first message sent of
+/// its prediction or, when that prediction went stale unsent, of a later one, with the scores of every
+/// piece since: how surprised the model was by each typed char (<see cref="LossesFor"/>).
 /// Thread-safe: keystrokes come from the UI thread, predictions from the stream.
 /// </summary>
 public sealed class InteractiveTyping : IAsyncDisposable
@@ -182,12 +183,14 @@ public sealed class InteractiveTyping : IAsyncDisposable
                 {
                     lock (_gate)
                     {
-                        // A stale prediction's scores still hold for the text it was of, while that text is still there.
-                        if (r.TypedScores.Count > 0 && _sent.Remove(r.RequestIndex, out var sent))
+                        // A stale prediction's scores still hold for the text they were of, while that text is still there.
+                        if (r.TypedScores.Count > 0)
                         {
-                            _scores.Apply(sent, r.TypedScores);
+                            _scores.Apply([.. _sent.Where(s => s.Key >= r.TypedScoresFrom && s.Key <= r.RequestIndex).OrderBy(s => s.Key).Select(s => s.Value)], r.TypedScores);
                             Interlocked.Increment(ref _version); // redrawn in their colours
                         }
+                        // Messages come in order: no scores for this request or one before it are still to come.
+                        foreach (var done in _sent.Keys.Where(k => k <= r.RequestIndex).ToList()) _sent.Remove(done);
                         if (r.RequestIndex != _requests - 1) continue; // stale
                         if (_predictionFor != r.RequestIndex) { _predictionFor = r.RequestIndex; _prediction = ""; }
                         _prediction += r.Text;
@@ -230,7 +233,7 @@ public sealed class InteractiveTyping : IAsyncDisposable
             {
                 _requests++;
                 _prediction = "";
-                _sent.Remove(_requests - 1 - SentKept); // a bound: the oldest one kept goes
+                if (request.Reset) _sent.Clear(); // the server drops the scores of text before a reset
                 _sent[_requests - 1] = sent;
             }
             Interlocked.Increment(ref _version);
@@ -250,9 +253,8 @@ public sealed class InteractiveTyping : IAsyncDisposable
         }
     }
 
-    /// <summary>What each recent request fed, by its index, until its scores come (a prediction cut short never sends them).</summary>
+    /// <summary>What each request since the last message fed, by its index, until its scores come (on a later request's message when its prediction went stale unsent).</summary>
     private readonly Dictionary<long, TypedScores.Sent> _sent = [];
-    private const int SentKept = 64;
 
     private RpcException? _endedWith; // the status the current call's response stream ended with, unless CANCELLED
 

@@ -37,14 +37,17 @@ public sealed class TypedScores
     }
 
     /// <summary>
-    /// Takes a request's typed_scores, one per char it fed: matched to the chars it sent in order, a char the client
-    /// or the server left out getting none. Ignored once the text they were of has changed (a Backspace since).
+    /// Takes a message's typed_scores, one per char fed by the requests <paramref name="sent"/> (typed_scores_from's through
+    /// request_index's, in order): matched to the chars they sent in order, a char the client or the server left out getting
+    /// none. Ignored once the text they were of has changed (a Backspace since), or if the requests are not one run of text.
     /// </summary>
-    public void Apply(Sent sent, IReadOnlyList<CharScore> scores)
+    public void Apply(IReadOnlyList<Sent> sent, IReadOnlyList<CharScore> scores)
     {
-        if (sent.Model != _model || !StartsWith(sent.Whole)) return;
-        int at = sent.From, next = 0;
-        foreach (var rune in sent.Chars.EnumerateRunes())
+        if (sent.Count == 0 || sent[^1].Model != _model || !StartsWith(sent[^1].Whole)) return;
+        for (var i = 1; i < sent.Count; i++)
+            if (sent[i].From != sent[i - 1].From + sent[i - 1].Chars.EnumerateRunes().Count()) return; // a gap: not the text these scores are of
+        int at = sent[0].From, next = 0;
+        foreach (var rune in sent.SelectMany(s => s.Chars.EnumerateRunes()))
         {
             if (next < scores.Count && (scores[next].Character == rune.ToString() || scores[next].Character == Rune.ToLowerInvariant(rune).ToString()))
                 _losses[at] = scores[next++].Loss;
