@@ -3,6 +3,7 @@
 
     ./generate_stubs.sh
     /usr/bin/python3 generate.py --model lstm --prime "for thos" -n 400 --temperature 0.8
+    /usr/bin/python3 generate.py --model lstm --temperature 1.5 --min-p 0.1 --seed 7   # coherent at a high temperature
 
 The prime goes with the first Generate call (GenerateRequest.prime), whose first response says how many of its
 characters the session's UNKNOWN_CHARS_SKIP left out (--skip-unknown); without it such a prime is refused.
@@ -19,16 +20,20 @@ from charrnn.v1 import charrnn_pb2 as pb
 from charrnn.v1 import charrnn_pb2_grpc as rpc
 
 
-def bounded(kind, low, high=None):
-    """An argparse type: a number of `kind` from low (to high), else a usage error naming the range."""
+def bounded(kind, low, high=None, *, above_low=False, below_high=False):
+    """An argparse type: a number of `kind` from low (to high), else a usage error naming the range. above_low and
+    below_high leave the bound itself out, as the proto's (0, 1] of top_p and [0, 1) of min_p do."""
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
             value = None
-        if value is None or value != value or value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"'{text}' is not allowed; use " + (f"{low} to {high}" if high is not None else f"{low} or more"))
+        if (value is None or value != value or value < low or (above_low and value == low)
+                or (high is not None and (value > high or (below_high and value == high)))):
+            raise argparse.ArgumentTypeError(f"'{text}' is not allowed; use {allowed}")
         return value
+    allowed = (f"more than {low}" if above_low else f"{low}") + (
+        " or more" if high is None else f" up to, not including, {high}" if below_high else f", at most {high}" if above_low else f" to {high}")
     return parse
 
 
@@ -46,6 +51,14 @@ def main() -> int:
     parser.add_argument("-n", "--chars", type=bounded(int, 1), default=400,
                         help="characters to generate (1 or more; the server's Limits.max_chars_per_call at most)")
     parser.add_argument("--temperature", type=bounded(float, 0, 10), default=0.8, help="0 (greedy) to 10 (default: 0.8)")
+    parser.add_argument("--top-k", type=bounded(int, 0, 2**31 - 1), default=None,
+                        help="sample among the k likeliest characters (0 or more; default: the server's, 0: all)")
+    parser.add_argument("--top-p", type=bounded(float, 0, 1, above_low=True), default=None,
+                        help="sample from the smallest set of characters whose probability reaches p "
+                             "(more than 0, at most 1; default: the server's, 1: all)")
+    parser.add_argument("--min-p", type=bounded(float, 0, 1, below_high=True), default=None,
+                        help="sample only among the characters at least min_p times as likely as the likeliest "
+                             "(0 up to, not including, 1; default: the server's, 0: all)")
     parser.add_argument("--seed", type=bounded(int, 0), default=None, help="0 or more: the same seed gives the same text")
     parser.add_argument("--chars-per-message", type=bounded(int, 1, 256), default=1,
                         help="characters the server gathers into each message (1 to 256; more suits bulk reading)")
@@ -58,8 +71,9 @@ def main() -> int:
     with open_channel(args.server, args.tls_ca) as channel:
         generation = rpc.GenerationStub(channel)
         sampling = pb.SamplingSettings(temperature=args.temperature)
-        if args.seed is not None:
-            sampling.seed = args.seed
+        for field in ("top_k", "top_p", "min_p", "seed"):  # each left unset, not sent as 0, unless given
+            if getattr(args, field) is not None:
+                setattr(sampling, field, getattr(args, field))
         try:
             unknown_chars = pb.UNKNOWN_CHARS_SKIP if args.skip_unknown else pb.UNKNOWN_CHARS_REFUSE
             session = generation.OpenSession(pb.OpenSessionRequest(model_name=args.model, sampling=sampling, unknown_chars=unknown_chars),

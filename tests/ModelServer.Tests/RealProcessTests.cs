@@ -125,6 +125,26 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.True(singleCode == 0, "generate.py --no-coalesce failed: " + single);
         Assert.Equal(output, single);
 
+        // The sampling flags reach the session's SamplingSettings: --top-k 1, a tiny --top-p and a --min-p near 1 each leave
+        // only the likeliest char, so a seeded run at the default temperature generates the greedy (--temperature 0) text,
+        // which the seeded run above (all chars) does not. Out of the proto's range, argparse's usage error names the range.
+        var generate = new[] { "generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "400" };
+        var (greedyCode, greedy) = await Run("/usr/bin/python3", [.. generate, "--temperature", "0"], examples, stubs);
+        Assert.True(greedyCode == 0, "generate.py --temperature 0 failed: " + greedy);
+        Assert.NotEqual(greedy, output);
+        foreach (var (flag, value) in new[] { ("--top-k", "1"), ("--top-p", "0.0001"), ("--min-p", "0.999") })
+        {
+            var (cutCode, cut) = await Run("/usr/bin/python3", [.. generate, "--seed", "1", flag, value], examples, stubs);
+            Assert.True(cutCode == 0 && cut == greedy, $"generate.py {flag} {value} --seed 1 did not generate the greedy text:\n{cut}\ngreedy:\n{greedy}");
+        }
+        foreach (var (flag, value, range) in new[] { ("--temperature", "10.5", "0 to 10"), ("--top-k", "-1", "0 to 2147483647"),
+            ("--top-p", "0", "more than 0, at most 1"), ("--min-p", "1", "0 up to, not including, 1") })
+        {
+            var (refusedCode, refused) = await Run("/usr/bin/python3", [.. generate, flag, value], examples, stubs);
+            Assert.Equal(2, refusedCode);
+            Assert.Contains($"error: argument {flag}: '{value}' is not allowed; use {range}", refused);
+        }
+
         // --skip-unknown: the session's UNKNOWN_CHARS_SKIP leaves 'Z' and the snowman (not in the corpus) out of the prime: the text
         // generated is the clean prime's, the prime printed as given, and stderr (after stdout here) counts them; without it, refused.
         var before = (await new Catalog.CatalogClient(_server.Channel).GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
@@ -385,13 +405,36 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         {
             (code, output) = await Node(_server.Port, help, "node");
             Assert.Equal(0, code);
-            Assert.StartsWith("usage: node generate.js [--tls-ca FILE] [--skip-unknown] [MODEL] [PRIME]", output);
+            Assert.StartsWith("usage: node generate.js [--tls-ca FILE] [--skip-unknown] [--temperature T] [--top-k K] [--top-p P] [--min-p M] [--seed S] [MODEL] [PRIME]", output);
             Assert.Contains("--tls-ca FILE", output.Split('\n')[2..].FirstOrDefault(l => l.TrimStart().StartsWith("--tls-ca", StringComparison.Ordinal)) ?? "");
             Assert.DoesNotContain("models:", output); // it asked the server nothing
         }
-        (code, output) = await Node(_server.Port, "--temperature", "2"); // a flag it does not know: a usage error, not a model
+        (code, output) = await Node(_server.Port, "--top-n", "2"); // a flag it does not know: a usage error, not a model
         Assert.Equal(2, code);
-        Assert.StartsWith("error: Unknown option '--temperature'", output);
+        Assert.StartsWith("error: Unknown option '--top-n'", output);
+        // The sampling flags reach the session's SamplingSettings: --top-k 1, a tiny --top-p and a --min-p near 1 each leave only
+        // the likeliest char, so a seeded run generates the greedy (--temperature 0) text, which a seeded run of all chars does
+        // not. Out of the proto's range: a usage error naming the range, before any call.
+        (code, output) = await Node(_server.Port, "--temperature", "0", "node", "the c");
+        Assert.True(code == 0, "node generate.js --temperature 0 failed: " + output);
+        var greedy = output[..401];
+        (code, output) = await Node(_server.Port, "--seed", "1", "node", "the c");
+        Assert.True(code == 0, "node generate.js --seed 1 failed: " + output);
+        Assert.NotEqual(greedy, output[..401]);
+        foreach (var (flag, value) in new[] { ("--top-k", "1"), ("--top-p", "0.0001"), ("--min-p", "0.999") })
+        {
+            (code, output) = await Node(_server.Port, "--seed", "1", flag, value, "node", "the c");
+            Assert.True(code == 0 && output.StartsWith(greedy + "models: ", StringComparison.Ordinal),
+                $"node generate.js {flag} {value} --seed 1 did not generate the greedy text:\n{output}\ngreedy:\n{greedy}");
+        }
+        foreach (var (flag, value, range) in new[] { ("--temperature", "10.5", "0 to 10"),
+            ("--top-p", "0", "more than 0, at most 1"), ("--min-p", "1", "0 up to, not including, 1"), ("--seed", "x", "0 or more"), ("--top-k", "1.5", "0 to 2147483647") })
+        {
+            (code, output) = await Node(_server.Port, flag, value, "node");
+            Assert.Equal(2, code);
+            Assert.StartsWith($"error: {flag} '{value}' is not allowed; use {range}", output);
+            Assert.DoesNotContain("models:", output);
+        }
 
         await WithTlsServer("charrnn-node-tls-", async (root, port, certificate) =>
         {
