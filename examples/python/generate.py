@@ -59,7 +59,8 @@ def main() -> int:
     parser.add_argument("--min-p", type=bounded(float, 0, 1, below_high=True), default=None,
                         help="sample only among the characters at least min_p times as likely as the likeliest "
                              "(0 up to, not including, 1; default: the server's, 0: all)")
-    parser.add_argument("--seed", type=bounded(int, 0), default=None, help="0 or more: the same seed gives the same text")
+    parser.add_argument("--seed", type=bounded(int, 0, 2**64 - 1), default=None,
+                        help="0 to 2^64-1 (a uint64): the same seed gives the same text")
     parser.add_argument("--chars-per-message", type=bounded(int, 1, 256), default=1,
                         help="characters the server gathers into each message (1 to 256; more suits bulk reading)")
     parser.add_argument("--coalesce", action=argparse.BooleanOptionalAction, default=True,

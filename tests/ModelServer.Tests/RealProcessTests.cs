@@ -138,7 +138,8 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
             Assert.True(cutCode == 0 && cut == greedy, $"generate.py {flag} {value} --seed 1 did not generate the greedy text:\n{cut}\ngreedy:\n{greedy}");
         }
         foreach (var (flag, value, range) in new[] { ("--temperature", "10.5", "0 to 10"), ("--top-k", "-1", "0 to 2147483647"),
-            ("--top-p", "0", "more than 0, at most 1"), ("--min-p", "1", "0 up to, not including, 1") })
+            ("--top-p", "0", "more than 0, at most 1"), ("--min-p", "1", "0 up to, not including, 1"),
+            ("--seed", "18446744073709551616", "0 to 18446744073709551615") }) // a seed is a uint64
         {
             var (refusedCode, refused) = await Run("/usr/bin/python3", [.. generate, flag, value], examples, stubs);
             Assert.Equal(2, refusedCode);
