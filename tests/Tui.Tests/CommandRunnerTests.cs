@@ -1091,6 +1091,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
 
         await Runner.RunLineAsync("feed \"the cat\"");
         Assert.StartsWith("fed 7 chars", _output.Lines.Last()); // nothing more without show=
+        await Runner.RunLineAsync("feed \"a\"");
+        Assert.StartsWith("fed 1 char (", _output.Lines.Last());
         await Refused("feed \"the cat\" show=bits", "show=bits is not something feed shows; show=surprise marks the chars the model found hardest.");
         Assert.Equal(["surprise"], CommandCatalog.KnownValues("feed", "show")); // what completion offers after show=
     }

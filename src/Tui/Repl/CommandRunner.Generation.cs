@@ -210,7 +210,8 @@ public sealed partial class CommandRunner
         }
         var next = string.Join("  ", response.Next.Select(a => $"{VisibleText.Character(a.Text)} {a.Probability:P0}"));
         var score = scored > 0 ? " · " + PredictionScoreText.Describe(lossSum / scored, correct / scored) : "";
-        output.Line($"fed {text.EnumerateRunes().Count() - skipped} chars ({response.CharactersSeen} in the session){SkippedNote(skipped, "of the text")}{score}; next: {next}");
+        var fed = text.EnumerateRunes().Count() - skipped;
+        output.Line($"fed {fed} {(fed == 1 ? "char" : "chars")} ({response.CharactersSeen} in the session){SkippedNote(skipped, "of the text")}{score}; next: {next}");
         foreach (var line in SurpriseText.Lines(chars)) output.Line(line);
     }
 
