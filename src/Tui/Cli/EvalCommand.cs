@@ -45,11 +45,8 @@ public static class EvalCommand
             var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(parse.GetValue(named)!, parse.GetValue(models)!));
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
-            using var trained = TrainedModel.LoadForGeneration(path, torchDevice, e =>
-            {
-                path = Path.Combine(Path.GetDirectoryName(path) ?? "", Trainer.LastCheckpoint);
-                Console.Error.WriteLine($"charrnn: {e.Message} Scoring with last.ckpt instead.");
-            });
+            (var loaded, path) = ModelArgument.Load(path, torchDevice, "Scoring with");
+            using var trained = loaded;
             var known = parse.GetValue(skipUnknown) ? KnownText.Of(trained.Vocabulary, text) : new KnownText(text, []);
             var skipped = Skipped(known);
             Engine.Sampling.TextScore score;

@@ -30,11 +30,8 @@ public static class ExportCommand
             CheckOutput(file, parse.GetValue(force));
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch (see AsyncSignalMask)
             var cpu = TorchRuntime.Initialize("cpu", parse.GetValue(threads));
-            using var trained = TrainedModel.LoadForGeneration(path, cpu, e =>
-            {
-                path = Path.Combine(Path.GetDirectoryName(path) ?? "", Engine.Training.Trainer.LastCheckpoint);
-                Console.Error.WriteLine($"charrnn: {e.Message} Exporting last.ckpt instead.");
-            });
+            (var loaded, path) = ModelArgument.Load(path, cpu, "Exporting");
+            using var trained = loaded;
             var export = PyTorchExport.Of(trained, PyTorchExport.SourceName(path));
             WriteTo(export, file);
             var loss = export.Metadata["valid_loss"] is { Length: > 0 } l ? $", validation loss {double.Parse(l, System.Globalization.CultureInfo.InvariantCulture):F4}" : "";

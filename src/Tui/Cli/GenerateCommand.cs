@@ -62,12 +62,9 @@ public static class GenerateCommand
             var givenPrime = file is not null ? PrimeFile.Read(file) : parse.GetValue(prime)!;
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
-            var fellBack = false;
-            using var trained = TrainedModel.LoadForGeneration(path, torchDevice, e =>
-            {
-                fellBack = true;
-                Console.Error.WriteLine($"charrnn: {e.Message} Generating from last.ckpt instead.");
-            });
+            var (loaded, loadedPath) = ModelArgument.Load(path, torchDevice, "Generating from");
+            using var trained = loaded;
+            var fellBack = loadedPath != path;
             // A folder holds several checkpoints, and the one it gives is not the latest: say which (a file given is the user's choice).
             if (Directory.Exists(resolved) && !fellBack)
                 Console.Error.WriteLine($"charrnn: generating from {path}" + (Path.GetFileName(path) == Engine.Training.Trainer.BestCheckpoint

@@ -25,6 +25,21 @@ public static class ModelArgument
         throw new ArgumentException($"No model '{given}': it is not a model folder or .ckpt file, nor a model in --models '{modelsFolder}' (charrnn models --models {modelsFolder} lists them).{Engine.Text.ClosestName.Suggestion(given, names)}");
     }
 
+    /// <summary>
+    /// Loads <paramref name="path"/> as generate, eval, neurons and export do: a damaged best.ckpt falls back to
+    /// last.ckpt, said on stderr ("… <paramref name="doing"/> last.ckpt instead."); returns the model and the file it came from.
+    /// </summary>
+    public static (Engine.Checkpoints.TrainedModel Model, string Path) Load(string path, TorchSharp.torch.Device device, string doing)
+    {
+        var loaded = path;
+        var model = Engine.Checkpoints.TrainedModel.LoadForGeneration(path, device, e =>
+        {
+            loaded = Path.Combine(Path.GetDirectoryName(path) ?? "", Engine.Training.Trainer.LastCheckpoint);
+            Console.Error.WriteLine($"charrnn: {e.Message} {doing} last.ckpt instead.");
+        });
+        return (model, loaded);
+    }
+
     /// <summary>The model given as an argument (`generate lstm`) or as --model (`generate --model lstm`): one of them, once.</summary>
     public static string OneOf(string? argument, string? option) => (argument, option) switch
     {

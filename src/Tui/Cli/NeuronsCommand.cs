@@ -56,11 +56,8 @@ public static class NeuronsCommand
             var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(parse.GetValue(named)!, parse.GetValue(models)!));
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
-            using var trained = TrainedModel.LoadForGeneration(path, torchDevice, e =>
-            {
-                path = Path.Combine(Path.GetDirectoryName(path) ?? "", Trainer.LastCheckpoint);
-                Console.Error.WriteLine($"charrnn: {e.Message} Tracing with last.ckpt instead.");
-            });
+            (var loaded, path) = ModelArgument.Load(path, torchDevice, "Tracing with");
+            using var trained = loaded;
             HiddenStateTrace trace;
             try { trace = HiddenStateTrace.Record(trained.Model, trained.Vocabulary, text, parse.GetValue(layer)); }
             catch (UnknownCharactersException e)
