@@ -35,4 +35,21 @@ public partial class CommandLineTests
         AssertUserError(["eval", folder, "--text", shortened, "--skip-unknown", "--threads", "1"],
             $"charrnn: --text '{shortened}': The text has 1 character(s); the model needs at least 2 to score one (each char is scored from those before it). That is what is left once --skip-unknown left out 2 unknown char(s).");
     });
+
+    [Fact]
+    public void Eval_and_export_of_a_folder_whose_best_checkpoint_is_damaged_use_last_ckpt_and_say_so() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var text = Path.Combine(root, "text.txt");
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat(TuiFixture.Pattern, 4)));
+        File.WriteAllBytes(Path.Combine(folder, "best.ckpt"), [1, 2, 3]);
+
+        var (scored, said) = PrintedAndSaid(["eval", folder, "--text", text, "--threads", "1"]);
+        Assert.EndsWith("Scoring with last.ckpt instead.", said.Trim());
+        Assert.Contains($"scored by {Path.Combine(folder, "last.ckpt")} · ", scored); // the file it came from, not best.ckpt
+        var exported = Path.Combine(root, "m.safetensors");
+        (_, said) = PrintedAndSaid(["export", folder, "--out", exported, "--threads", "1"]);
+        Assert.EndsWith("Exporting last.ckpt instead.", said.Trim());
+        Assert.True(File.Exists(exported));
+    });
 }
