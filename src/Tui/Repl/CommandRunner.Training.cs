@@ -508,7 +508,9 @@ public sealed partial class CommandRunner
                     }
                 }
             }
-            catch (Exception e) when (e is OperationCanceledException || (e is RpcException { StatusCode: StatusCode.Cancelled } && watch.IsCancellationRequested))
+            // Once this client has ended the watch (detach, another attach), however the stream's end surfaces is that end: a
+            // cancelled in-flight read can come back as UNAVAILABLE ("Error reading next message") before it reads as CANCELLED.
+            catch (Exception e) when (e is OperationCanceledException || (e is RpcException && watch.IsCancellationRequested))
             {
             }
             catch (RpcException e)
