@@ -186,6 +186,22 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
     }
 
     [Fact]
+    public void Top_p_after_top_k_measures_its_nucleus_in_the_top_k_set_renormalised_as_HF_does()
+    {
+        var logits = LogitsOf(0.6, 0.3, 0.1);
+        // Top-k 2 leaves {0.6, 0.3}: renormalised, 0.6 is 0.667 of it, which reaches 0.65 alone
+        // (of the whole distribution it is 0.6 and would not).
+        Assert.Equal([0], Drawn(logits, new SamplingSettings(TopK: 2, TopP: 0.65)));
+        // Where both measures agree: 0.667 and 0.6 are short of 0.95, both chars of the top-k stay;
+        // a top-k that cuts nothing leaves top-p alone.
+        Assert.Equal([0, 1], Drawn(logits, new SamplingSettings(TopK: 2, TopP: 0.95)));
+        Assert.Equal([0, 1], Drawn(logits, new SamplingSettings(TopK: 3, TopP: 0.85)));
+        // HF's top-k keeps the chars tied at its cut, so they count in the mass top-p measures against:
+        // {0.4, 0.2, 0.2, 0.2} is the whole distribution, and 0.5 of it needs two chars (then their equals).
+        Assert.Equal([0, 1, 2, 3], Drawn(LogitsOf(0.4, 0.2, 0.2, 0.2), new SamplingSettings(TopK: 2, TopP: 0.5)));
+    }
+
+    [Fact]
     public void Min_p_0_draws_what_the_settings_without_it_draw()
     {
         using var without = _model.Session(new SamplingSettings(Temperature: 1.3, TopK: 20, TopP: 0.95, Seed: 17));

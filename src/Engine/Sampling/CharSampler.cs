@@ -108,25 +108,37 @@ public static class CharSampler
     {
         var values = p.ToArray();
         var order = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ThenBy(i => i).ToArray();
-        int keep = topK > 0 ? Math.Min(topK, p.Length) : p.Length;
+        int keep = topK > 0 ? KeepEquals(values, order, Math.Min(topK, p.Length)) : p.Length;
         if (topP < 1)
         {
+            // As HF's warpers run: top-p takes the softmax of what top-k left, so its nucleus is
+            // measured against the kept mass, not the whole distribution's.
+            double kept = 0;
+            if (keep < order.Length)
+                for (int r = 0; r < keep; r++) kept += values[order[r]];
+            var target = keep < order.Length ? topP * kept : topP;
             double cumulative = 0;
             int nucleus = 0;
             while (nucleus < keep)
             {
                 cumulative += values[order[nucleus]];
                 nucleus++;
-                if (cumulative >= topP) break;
+                if (cumulative >= target) break;
             }
-            keep = nucleus;
+            keep = KeepEquals(values, order, nucleus);
         }
-        while (keep < order.Length && values[order[keep]] > 0 && values[order[keep]] == values[order[keep - 1]]) keep++;
         // The floor is relative to the most likely char, so it cuts the same wherever it comes among
         // the three; top-p's nucleus is measured before it, as HF's warpers run. Equals fall together.
         var floor = minP * values[order[0]];
         while (keep > 1 && values[order[keep - 1]] < floor) keep--;
         for (int r = keep; r < order.Length; r++) p[order[r]] = 0;
+    }
+
+    /// <summary><paramref name="keep"/> widened over the chars as likely as the last one kept (HF's top-k keeps ties too).</summary>
+    private static int KeepEquals(double[] values, int[] order, int keep)
+    {
+        while (keep < order.Length && values[order[keep]] > 0 && values[order[keep]] == values[order[keep - 1]]) keep++;
+        return keep;
     }
 
     private static int Draw(ReadOnlySpan<double> p, double u)

@@ -8,8 +8,9 @@ namespace CharRnn.Engine.Sampling;
 /// probability reaches p (1: all); min-p keeps the chars at least min_p times as likely as the
 /// most likely one (0: all; Nguyen et al. 2024), which at a high temperature cuts the flattened
 /// tail that top-p keeps. All three apply to the distribution at the temperature, in HF
-/// transformers' order (top-k, top-p, min-p): a char is drawn only if it passes every one. The
-/// seed makes a session's draws reproducible.
+/// transformers' order (top-k, top-p, min-p): a char is drawn only if it passes every one, and
+/// top-p measures its set in what top-k left, renormalised, as HF's warpers do. The seed makes a
+/// session's draws reproducible.
 /// </summary>
 public sealed record SamplingSettings(double Temperature = 1.0, int TopK = 0, double TopP = 1.0, ulong Seed = 0, double MinP = 0)
 {
