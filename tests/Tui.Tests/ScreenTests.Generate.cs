@@ -17,12 +17,12 @@ public sealed partial class ScreenTests
         Ui(() => _window.Generate.TemperatureField.SetFocus());
         PumpUntil(() => _window.Generate.TemperatureField.HasFocus, "the temperature field to have the keyboard", 2_000);
         var stops = new List<System.Drawing.Point>();
-        for (var i = 0; i < 13; i++) // the five settings, the prime, five buttons, the checkbox and the output
+        for (var i = 0; i < 14; i++) // the five settings, the chars, the prime, five buttons, the checkbox and the output
         {
             stops.Add(_window.Generate.MostFocused!.FrameToScreen().Location);
             Press(Key.Tab);
         }
-        Assert.True(_window.Generate.TemperatureField.HasFocus, "Tab went round the screen's 13 stops");
+        Assert.True(_window.Generate.TemperatureField.HasFocus, "Tab went round the screen's 14 stops");
         var reading = stops.OrderBy(p => p.Y).ThenBy(p => p.X).ToList();
         Assert.Equal(reading, stops);
     }
@@ -173,16 +173,64 @@ public sealed partial class ScreenTests
         Assert.Equal('\n', pane.Content[primed.Length]);
     }
 
+    /// <summary>Enter in the min-p field: the Generate button, which sends the fields with `set` before its gen.</summary>
+    private void PressGenerateFromTheMinPField()
+    {
+        Ui(() => _window.Generate.MinPField.SetFocus());
+        PumpUntil(() => _window.Generate.MinPField.HasFocus, "the min-p field to have the keyboard", 2_000);
+        Press(Key.Enter);
+    }
+
+    [Fact]
+    public void A_min_p_typed_on_the_generate_screen_reaches_the_session()
+    {
+        UseGru();
+        Command("set seed=5");
+        var pane = _window.Generate.Panes[0];
+        Command("gen 40 \"the c\"");
+        PumpUntil(() => pane.Content.TrimStart('\n').Length == 45 && _window.Repl.Log.Content.Contains("generated 40"), "the greedy text");
+        var greedy = pane.Content.TrimStart('\n');
+        Command("reset");
+        PumpUntil(() => _window.Repl.Log.Content.Contains("reset"), "the reset");
+        // At temperature 2 only min-p keeps the draws greedy: 0.99 of the likeliest char leaves it alone.
+        _window.Generate.TemperatureField.Text = "2";
+        _window.Generate.MinPField.Text = "0.99";
+        PressGenerateFromTheMinPField();
+        PumpUntil(() => _window.Runner.Session?.Sampling.MinP == 0.99 && pane.Content.Split('\n')[^1].Length == 45, "the text at min-p 0.99");
+        Assert.Equal(2, _window.Runner.Session!.Sampling.Temperature);
+        Assert.Equal(greedy, pane.Content.Split('\n')[^1]);
+        Assert.Contains("min_p=0.99", _window.Repl.Log.Content); // the set the button ran, as the log teaches it
+    }
+
+    [Fact]
+    public void A_bad_min_p_on_the_generate_screen_says_what_is_allowed_and_generates_nothing()
+    {
+        UseGru();
+        foreach (var (typed, message) in new[]
+        {
+            ("1", "min_p=1 is not allowed; use a number from 0 (off) up to, not including, 1."),
+            ("abc", "min_p=abc is not a number; use a number from 0 (off) up to, not including, 1."),
+        })
+        {
+            _window.Generate.MinPField.Text = typed;
+            PressGenerateFromTheMinPField();
+            PumpUntil(() => _window.Repl.Log.Content.Contains(message), $"the message for min-p {typed}");
+        }
+        Assert.Equal(0, _window.Runner.Session!.Sampling.MinP);
+        Assert.DoesNotContain("generated", _window.Repl.Log.Content);
+    }
+
     [Fact]
     public void The_sampling_settings_come_back_after_the_terminal_shrinks_and_grows_again()
     {
         UseGru();
         _window.Show(_window.Generate);
         PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("chars 300"), "the settings row");
-        foreach (var (width, height) in new[] { (60, 15), (80, 24), (110, 35), (60, 15), (130, 42) })
+        // 60×20 is the smallest the screen takes: the sampling settings and the count show there too (only the seed is cut).
+        foreach (var (width, height) in new[] { (60, 15), (80, 24), (110, 35), (60, 20), (60, 15), (130, 42) })
         {
             _app.Driver!.SetScreenSize(width, height);
-            if (width >= 80) PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("top-k 0"), $"the settings row at {width}×{height}");
+            if (height >= 20) PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("min-p 0 ") && Screen.Contains("chars 300"), $"the settings rows at {width}×{height}");
             else PumpUntil(() => _window.Generate.Frame.Width < 60, $"the {width}×{height} layout");
         }
     }
@@ -194,7 +242,7 @@ public sealed partial class ScreenTests
         _window.Show(_window.Generate);
         Command("set seed=123456789");
         _app.Driver!.SetScreenSize(80, 24);
-        PumpUntil(() => Screen.Contains("seed 123456789") && Screen.Contains("chars 300"), "the settings row at 80×24");
+        PumpUntil(() => Screen.Contains("min-p 0") && Screen.Contains("seed 123456789") && Screen.Contains("chars 300"), "the settings rows at 80×24");
         PumpUntil(() => Screen.Contains("colour"), "the colour checkbox at 80×24", 2_000);
     }
 

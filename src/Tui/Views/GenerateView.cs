@@ -21,6 +21,7 @@ public sealed class GenerateView : View
     private readonly ShellTextField _temperature = new() { Text = "0.8", Width = 5 };
     private readonly ShellTextField _topK = new() { Text = "0", Width = 4 };
     private readonly ShellTextField _topP = new() { Text = "1", Width = 4 };
+    private readonly ShellTextField _minP = new() { Text = "0", Width = 5 }; // 0.05 and the cursor after it
     private readonly ShellTextField _seed = new() { Text = "", Width = 10 }; // a drawn seed has nine digits
     private readonly ShellTextField _count = new() { Text = "300", Width = 8 }; // 1000000 and the cursor after it
     private readonly ShellTextField _prime = new() { Text = "for thos", Width = Dim.Fill(), MarksTextCutAtTheEdge = true };
@@ -34,20 +35,25 @@ public sealed class GenerateView : View
         HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
-        View Pair(string label, View field, View? after)
+        View Pair(string label, View field, View? after, int row)
         {
-            var l = new Label { Text = label, X = after == null ? 0 : Pos.Right(after) + 2, Y = 1 };
+            var l = new Label { Text = label, X = after == null ? 0 : Pos.Right(after) + 2, Y = row };
             field.X = Pos.Right(l) + 1;
-            field.Y = 1;
+            field.Y = row;
             Add(l, field);
             return field;
         }
-        var last = Pair("temperature", _temperature, null);
-        last = Pair("top-k", _topK, last);
-        last = Pair("top-p", _topP, last);
-        last = Pair("seed", _seed, last);
-        Pair("chars", _count, last);
-        var primeLabel = new Label { Text = "prime", X = 0, Y = 2 };
+        // One row with min-p took 87 columns, past the 76 inside an 80-column terminal: the count went
+        // to the prime's row, as the command reads (gen 300 "for thos"), and leaves the prime most of it.
+        // The sampling row is 71 columns with a nine-digit seed; at the smallest screen, 60, the seed
+        // (drawn by the server, seldom typed) is the part cut off.
+        var last = Pair("temperature", _temperature, null, 1);
+        last = Pair("top-k", _topK, last, 1);
+        last = Pair("top-p", _topP, last, 1);
+        last = Pair("min-p", _minP, last, 1);
+        Pair("seed", _seed, last, 1);
+        last = Pair("chars", _count, null, 2);
+        var primeLabel = new Label { Text = "prime", X = Pos.Right(last) + 2, Y = 2 };
         _prime.X = Pos.Right(primeLabel) + 1;
         _prime.Y = 2;
         // No letter hotkeys on these buttons: Terminal.Gui fires a bare letter's hotkey from any
@@ -58,7 +64,7 @@ public sealed class GenerateView : View
         var fork = new Button { Text = "Fork", X = Pos.Right(more), Y = 3 };
         var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = 3 };
         var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = 3 };
-        // After the buttons, not the settings: the settings row (a nine-digit seed) fills 76 of 80 columns, and the checkbox fell off its end.
+        // After the buttons, not the settings: the settings row (a nine-digit seed) left it no room in an 80-column terminal, and it fell off its end.
         _colour.X = Pos.Right(compare) + 2;
         _colour.Y = 3;
         // Titles are model names, which may hold '_': no hotkey specifier.
@@ -127,6 +133,7 @@ public sealed class GenerateView : View
             Show(_temperature, session.Sampling.Temperature.ToString(CultureInfo.InvariantCulture)); // as set, not rounded: each button press sends it back
             Show(_topK, session.Sampling.TopK.ToString(CultureInfo.InvariantCulture));
             Show(_topP, session.Sampling.TopP.ToString(CultureInfo.InvariantCulture));
+            Show(_minP, session.Sampling.MinP.ToString(CultureInfo.InvariantCulture));
             Show(_seed, session.Sampling.Seed.ToString(CultureInfo.InvariantCulture));
         }
     }
@@ -227,6 +234,9 @@ public sealed class GenerateView : View
     /// <summary>The temperature field (tests type into it).</summary>
     internal TextField TemperatureField => _temperature;
 
+    /// <summary>The min-p field (tests type into it).</summary>
+    internal TextField MinPField => _minP;
+
     /// <summary>The prime and chars fields (tests read them).</summary>
     internal (string Prime, string Count) RequestFields => (_prime.Text, _count.Text);
 
@@ -236,7 +246,7 @@ public sealed class GenerateView : View
         // The seed the server drew is shown, not chosen: sending it back would restart the random
         // sequence at each press and pin it for later sessions.
         var seed = _seed.Text.Trim() is { Length: > 0 } typed && typed != _shown.GetValueOrDefault(_seed, "") ? $" seed={Value(typed)}" : "";
-        return $"set t={Value(_temperature.Text)} k={Value(_topK.Text)} p={Value(_topP.Text)}{seed}";
+        return $"set t={Value(_temperature.Text)} k={Value(_topK.Text)} p={Value(_topP.Text)} min_p={Value(_minP.Text)}{seed}";
     }
 
     private string Count() => int.TryParse(_count.Text, out var n) && n > 0 ? n.ToString(CultureInfo.InvariantCulture) : "300";
