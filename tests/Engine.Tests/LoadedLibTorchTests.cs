@@ -15,6 +15,17 @@ public sealed class LoadedLibTorchTests : IDisposable
         Assert.Equal($"libtorch {__version__}", LoadedLibTorch.Describe(Path.Combine(app, "runtimes/linux-x64/native/libtorch_cpu.so"), app));
     }
 
+    // A self-contained publish (dotnet publish -r linux-x64, docs/deploy.md) puts libtorch in the application's
+    // own folder, not under runtimes/: /opt/charrnn/libtorch_cpu.so beside /opt/charrnn/charrnn.
+    [Theory]
+    [InlineData("app")]
+    [InlineData("app/")]
+    public void The_copy_in_a_published_applications_own_folder_is_TorchSharps_own(string appFolder)
+    {
+        var app = Path.Combine(_root, "app");
+        Assert.Equal($"libtorch {__version__}", LoadedLibTorch.Describe(Path.Combine(app, "libtorch_cpu.so"), Path.Combine(_root, appFolder)));
+    }
+
     [Fact]
     public void A_host_PyTorchs_libtorch_is_named_with_its_folder_and_version()
     {

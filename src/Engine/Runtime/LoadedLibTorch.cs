@@ -36,8 +36,9 @@ public static partial class LoadedLibTorch
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
     }
 
+    // The folder itself counts: a self-contained publish keeps libtorch_cpu.so beside the executable.
     private static bool IsWithin(string folder, string? root) =>
-        root != null && Path.GetFullPath(folder).StartsWith(Path.GetFullPath(root).TrimEnd('/') + "/", StringComparison.Ordinal);
+        root != null && (Path.GetFullPath(folder).TrimEnd('/') + "/").StartsWith(Path.GetFullPath(root).TrimEnd('/') + "/", StringComparison.Ordinal);
 
     // TorchSharp's fallback loads libtorch from the NuGet cache when the build output lacks it.
     private static string? NuGetPackages() =>
