@@ -1,6 +1,5 @@
 using CharRnn.Protos.V1;
 using Google.Protobuf;
-using Grpc.Core;
 
 namespace CharRnn.Tui.Client;
 
@@ -13,24 +12,23 @@ public static class ModelUpload
     /// <summary>
     /// Streams <paramref name="file"/> as model <paramref name="name"/>: a header with its size (the server refuses one over its
     /// limit before any data, and a file that changed size as it was read), then the bytes in pieces. The server stores the model
-    /// whole or not at all; its refusal comes back as the call's <see cref="RpcException"/>, a file that cannot be read as an <see cref="IOException"/>.
+    /// whole or not at all; its refusal, or a lost connection (UNAVAILABLE), comes back as the call's <see cref="RpcException"/>, a file that cannot be read as an <see cref="IOException"/>.
     /// </summary>
     public static async Task<ModelSummary> SendAsync(Catalog.CatalogClient catalog, string file, string name, bool shared, CancellationToken ct)
     {
         await using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, PieceBytes);
         using var call = catalog.ImportModel(cancellationToken: ct);
-        try
+        var header = new ImportModelHeader { Name = name, Shared = shared, TotalBytes = stream.Length, FileName = Path.GetFileName(file) };
+        // A write the call's end cut off (the server refused the import, or went away) leaves the why to the response.
+        if (await StreamedRequest.TryWriteAsync(call.RequestStream, new ImportModelRequest { Header = header }, ct))
         {
-            var header = new ImportModelHeader { Name = name, Shared = shared, TotalBytes = stream.Length, FileName = Path.GetFileName(file) };
-            await call.RequestStream.WriteAsync(new ImportModelRequest { Header = header }, ct);
             var piece = new byte[PieceBytes];
             int read;
-            while ((read = await stream.ReadAsync(piece, ct)) > 0)
-                await call.RequestStream.WriteAsync(new ImportModelRequest { Data = ByteString.CopyFrom(piece, 0, read) }, ct);
-            await call.RequestStream.CompleteAsync();
+            var open = true;
+            while (open && (read = await stream.ReadAsync(piece, ct)) > 0)
+                open = await StreamedRequest.TryWriteAsync(call.RequestStream, new ImportModelRequest { Data = ByteString.CopyFrom(piece, 0, read) }, ct);
+            if (open) await StreamedRequest.TryCompleteAsync(call.RequestStream, ct);
         }
-        catch (RpcException) { } // the server refused the import as it went: its answer below says why
-        catch (InvalidOperationException) { } // the call has ended (refused): writing after that is not allowed
         return await call.ResponseAsync;
     }
 }

@@ -40,30 +40,29 @@ public sealed partial class CommandRunner
         await using (file)
         {
             using var call = client.Catalog.UploadCorpus(cancellationToken: ct);
-            await call.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = name, Replace = replace } }, ct);
+            // A write the call's end cut off (the server refused the upload as it went, or went away) leaves the why to the response.
+            var open = await StreamedRequest.TryWriteAsync(call.RequestStream, new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = name, Replace = replace } }, ct);
             var piece = new byte[UploadPiece];
             long sent = 0, shownAt = 0;
             int read;
-            try
+            while (open && (read = await file.ReadAsync(piece, ct)) > 0)
             {
-                while ((read = await file.ReadAsync(piece, ct)) > 0)
+                if (!(open = await StreamedRequest.TryWriteAsync(call.RequestStream, new UploadCorpusRequest { Data = ByteString.CopyFrom(piece, 0, read) }, ct))) break;
+                sent += read;
+                if (size >= UploadProgressFrom && (sent - shownAt >= size / 10 || sent == size))
                 {
-                    await call.RequestStream.WriteAsync(new UploadCorpusRequest { Data = ByteString.CopyFrom(piece, 0, read) }, ct);
-                    sent += read;
-                    if (size >= UploadProgressFrom && (sent - shownAt >= size / 10 || sent == size))
-                    {
-                        output.Line($"upload {name}: {sent:N0} of {size:N0} bytes ({100.0 * sent / size:F0}%)");
-                        shownAt = sent;
-                    }
+                    output.Line($"upload {name}: {sent:N0} of {size:N0} bytes ({100.0 * sent / size:F0}%)");
+                    shownAt = sent;
                 }
+            }
+            if (open)
+            {
                 // Text that changed as it was read may be torn (part old, part new): the call ends without completing,
                 // which the server takes as cancelled, storing nothing.
                 if (sent != size || File.GetLastWriteTimeUtc(path) != written)
                     throw new CommandException($"{path} changed while it was being uploaded ({size:N0} bytes when it began); nothing was stored. Upload it again once it is written.");
-                await call.RequestStream.CompleteAsync();
+                await StreamedRequest.TryCompleteAsync(call.RequestStream, ct);
             }
-            catch (Grpc.Core.RpcException) { } // the server refused the upload as it went: its answer below says why
-            catch (InvalidOperationException) { } // the call has ended (refused): writing after that is not allowed
             stored = await call.ResponseAsync;
         }
         output.Line($"{(replace ? "stored" : "uploaded")} {stored.Name}: {stored.Characters:N0} chars ({size:N0} bytes); train on it with corpus={stored.Name}");
