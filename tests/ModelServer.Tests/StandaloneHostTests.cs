@@ -24,6 +24,18 @@ public class StandaloneHostTests : IDisposable
         Assert.Single(error.TrimEnd('\n').Split('\n')); // no stack trace
     }
 
+    // CHARRNN__THREADS=abc in a unit file: the line says what the setting takes and the variable to fix, not only .NET's type name.
+    [Theory]
+    [InlineData("--CharRnn:Threads=abc", "CharRnn:Threads takes a whole number (the environment's CHARRNN__THREADS)")]
+    [InlineData("--CharRnn:TrainingShare=half", "CharRnn:TrainingShare takes a number such as 0.5 (the environment's CHARRNN__TRAININGSHARE)")]
+    public void A_setting_that_is_not_a_number_says_what_it_takes(string setting, string hint)
+    {
+        var (code, error) = Run(setting);
+        Assert.Equal(2, code);
+        Assert.EndsWith($" {hint}.", error.TrimEnd('\n'));
+        Assert.Single(error.TrimEnd('\n').Split('\n'));
+    }
+
     [Fact]
     public void A_keys_file_that_does_not_exist_is_refused_not_served_as_a_file_with_no_keys()
     {

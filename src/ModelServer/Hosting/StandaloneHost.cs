@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace CharRnn.ModelServer.Hosting;
 
 /// <summary>
@@ -6,7 +8,7 @@ namespace CharRnn.ModelServer.Hosting;
 /// listen address without keys, a models folder another process holds), 1 for a failure while it runs.
 /// Unhandled, each was a stack trace and SIGABRT (exit 134), which a service manager reads as a crash.
 /// </summary>
-public static class StandaloneHost
+public static partial class StandaloneHost
 {
     /// <summary>How the lines on stderr start: the executable's name.</summary>
     public const string Name = "CharRnn.ModelServer";
@@ -53,6 +55,8 @@ public static class StandaloneHost
         var message = OneLine(e.Message);
         if (!configuration)
             message = Environment.GetEnvironmentVariable("CHARRNN_DEBUG") == "1" ? e.ToString() : $"{message} ({e.GetType().Name}; set CHARRNN_DEBUG=1 for the stack trace)";
+        else if (UnconvertedSetting().Match(message) is { Success: true } setting)
+            message += $" {setting.Groups["key"].Value} takes {Kind(setting.Groups["type"].Value)} (the environment's {setting.Groups["key"].Value.Replace(":", "__").ToUpperInvariant()}).";
         else if (e is IOException && e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
             message += " Another process may hold the port: stop it, or choose another CharRnn:Listen (or CharRnn:MetricsListen).";
         error.WriteLine($"{Name}: {message}");
@@ -67,6 +71,18 @@ public static class StandaloneHost
         e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
             or Microsoft.Extensions.Options.OptionsValidationException
         || (e is InvalidOperationException && e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal));
+
+    // Configuration binding names the setting and .NET's type ("… at 'CharRnn:Threads' to type 'System.Int32'."): say it in an operator's words.
+    [GeneratedRegex(@"^Failed to convert configuration value '.*' at '(?<key>[^']+)' to type '(?<type>[^']+)'")]
+    private static partial Regex UnconvertedSetting();
+
+    private static string Kind(string type) => type switch
+    {
+        "System.Int32" or "System.Int64" => "a whole number",
+        "System.Double" => "a number such as 0.5",
+        "System.Boolean" => "true or false",
+        _ => $"a value of type {type}",
+    };
 
     // ArgumentOutOfRangeException adds "Actual value was 5." on a line of its own.
     private static string OneLine(string message) =>
