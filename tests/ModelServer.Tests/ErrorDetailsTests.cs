@@ -2,6 +2,7 @@ using CharRnn.ModelServer.Errors;
 using CharRnn.Protos.V1;
 using Google.Rpc;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -95,6 +96,42 @@ public class ErrorDetailsTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal("MODEL_NOT_FOUND", info.Reason);
         Assert.Equal("no-such-model", info.Metadata["model"]);
         Assert.Null(Details(e).GetDetail<RetryInfo>());
+    }
+
+    /// <summary>ErrorInfo's metadata, "key=value" sorted: all of it, so that a key it must not have (another key's job) shows.</summary>
+    private static string Metadata(RpcException e) => string.Join(" ", Details(e).GetDetail<ErrorInfo>()!.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal).Select(m => $"{m.Key}={m.Value}"));
+
+    [Fact]
+    public async Task Permission_denied_already_exists_and_failed_precondition_name_the_model_corpus_or_job_they_are_about()
+    {
+        keyed.Server.TrainOn("ed-bobs", ServerFixture.TinyCorpus());
+        var database = keyed.Server.Services.GetRequiredService<Persistence.ServerDatabase>();
+        database.SetModelOwner("ed-bobs", "bob");
+        database.SetShared("ed-bobs", true);
+
+        var denied = await Calls.Fails(() => keyed.AsAlice.Catalog.RenameModelAsync(new RenameModelRequest { Name = "ed-bobs", NewName = "ed-alices" }).ResponseAsync);
+        Assert.Equal((StatusCode.PermissionDenied, "PERMISSION_DENIED", "model=ed-bobs"), (denied.StatusCode, Details(denied).GetDetail<ErrorInfo>()!.Reason, Metadata(denied)));
+        var serverCorpus = await Calls.Fails(() => keyed.AsAlice.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "tiny" }).ResponseAsync);
+        Assert.Equal((StatusCode.PermissionDenied, "corpus=tiny"), (serverCorpus.StatusCode, Metadata(serverCorpus)));
+        // The model that holds the name, as it is spelled.
+        var taken = await Calls.Fails(() => keyed.AsBob.Catalog.RenameModelAsync(new RenameModelRequest { Name = "ed-bobs", NewName = "GRU" }).ResponseAsync);
+        Assert.Equal((StatusCode.AlreadyExists, "ALREADY_EXISTS", "model=gru"), (taken.StatusCode, Details(taken).GetDetail<ErrorInfo>()!.Reason, Metadata(taken)));
+
+        var resume = new StartJobRequest { ModelName = "ed-bobs", Resume = true, Options = new TrainingOptions { MaxSteps = 1_000_000, SampleChars = 0 } };
+        var job = await keyed.AsBob.Training.StartJobAsync(resume);
+        try
+        {
+            var training = await Calls.Fails(() => keyed.AsBob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "ed-bobs" }).ResponseAsync);
+            Assert.Equal((StatusCode.FailedPrecondition, "FAILED_PRECONDITION", "model=ed-bobs"), (training.StatusCode, Details(training).GetDetail<ErrorInfo>()!.Reason, Metadata(training)));
+            var again = await Calls.Fails(() => keyed.AsAdmin.Training.StartJobAsync(resume).ResponseAsync); // names the job to any key, as its message does
+            Assert.Equal((StatusCode.FailedPrecondition, $"job_id={job.Id} model=ed-bobs"), (again.StatusCode, Metadata(again)));
+        }
+        finally
+        {
+            await keyed.AsBob.Training.StopJobAsync(new StopJobRequest { JobId = job.Id });
+            await keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).Events(); // to its end
+        }
+        await keyed.AsBob.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "ed-bobs" });
     }
 
     [Fact]

@@ -140,7 +140,7 @@ public sealed class CorpusStore
         }
         var path = Path.Combine(folder, ModelFolder.UploadedCorpusFile);
         return File.Exists(path) ? Corpus.FromFile(path, UploadedName)
-            : throw ServerException.Precondition($"Model '{name}' was trained on uploaded text, and its copy ({ModelFolder.UploadedCorpusFile} in the model's folder) is gone.");
+            : throw ServerException.Precondition($"Model '{name}' was trained on uploaded text, and its copy ({ModelFolder.UploadedCorpusFile} in the model's folder) is gone.", ("model", name));
     }
 
     /// <summary>The names <see cref="List"/> gives <paramref name="caller"/>, without measuring the files.</summary>

@@ -57,7 +57,7 @@ public sealed class UploadedCorpora
     {
         lock (_changing)
             if (!_changing.TryAdd(name, null))
-                throw ServerException.Precondition($"Corpus '{name}' is being uploaded or deleted by another call; try again when it has finished.");
+                throw ServerException.Precondition($"Corpus '{name}' is being uploaded or deleted by another call; try again when it has finished.", ("corpus", name));
         return new Release(this, name);
     }
 

@@ -32,9 +32,11 @@ public sealed partial class ServerException(StatusCode code, string message) : E
     /// <param name="reason">One of <see cref="ErrorReasons"/>' *_NOT_FOUND codes.</param>
     /// <param name="what">What was not found, as ErrorInfo metadata (key: the kind, "model"; value: its name).</param>
     public static ServerException NotFound(string message, string? reason = null, (string Kind, string Name)? what = null) =>
-        new(StatusCode.NotFound, message) { Reason = reason, Metadata = what is { } w ? new Dictionary<string, string> { [w.Kind] = w.Name } : null };
+        new(StatusCode.NotFound, message) { Reason = reason, Metadata = what is { } w ? About([w]) : null };
 
-    public static ServerException Exists(string message) => new(StatusCode.AlreadyExists, message);
+    /// <param name="about">What the error is about, as ErrorInfo metadata: the keys NOT_FOUND uses ("model", "corpus", "session_id", "job_id").</param>
+    public static ServerException Exists(string message, params (string Kind, string Name)[] about) =>
+        new(StatusCode.AlreadyExists, message) { Metadata = About(about) };
 
     /// <param name="quota">The quota refused: one of <see cref="QuotaLimits"/>' constants (it labels a metric, keys a log and names the reason).</param>
     /// <param name="retryAfter">When the call may succeed again, where the quota knows it (a minute's chars).</param>
@@ -55,8 +57,16 @@ public sealed partial class ServerException(StatusCode code, string message) : E
     /// <summary>The same error, new, for another call to throw (one kept to say why a session closed).</summary>
     public ServerException Again() => new(Code, Message) { Quota = Quota, Reason = Reason, Metadata = Metadata, RetryAfter = RetryAfter, Field = Field };
 
-    public static ServerException Precondition(string message) => new(StatusCode.FailedPrecondition, message);
-    public static ServerException PermissionDenied(string message) => new(StatusCode.PermissionDenied, message);
+    /// <param name="about">As <see cref="Exists"/>'s.</param>
+    public static ServerException Precondition(string message, params (string Kind, string Name)[] about) =>
+        new(StatusCode.FailedPrecondition, message) { Metadata = About(about) };
+
+    /// <param name="about">As <see cref="Exists"/>'s.</param>
+    public static ServerException PermissionDenied(string message, params (string Kind, string Name)[] about) =>
+        new(StatusCode.PermissionDenied, message) { Metadata = About(about) };
+
+    private static Dictionary<string, string>? About((string Kind, string Name)[] about) =>
+        about.Length == 0 ? null : about.ToDictionary(a => a.Kind, a => a.Name);
     public static ServerException Unavailable(string message) => new(StatusCode.Unavailable, message);
 
     /// <summary>The proto field a message opens with: a lower-case path ("options.epochs", "hyperparameters[lr]") before " = ", " is ", " has ", " '" or ":".</summary>

@@ -49,14 +49,12 @@ public sealed partial class JobQueue
             if (owned.Count >= _limits.MaxModelsPerKey)
                 throw ServerException.Exhausted(QuotaLimits.MaxModelsPerKey, $"Key '{owner}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), or resume one.");
         }
-        if (_unstoredFailures.TryGetValue(plan.ModelName, out var unstoredJob))
-            throw ServerException.Precondition($"Model '{plan.ModelName}' has job {unstoredJob}, which could not be recovered at this server's start, and " +
-                "its failure could not be stored either (GetJob says why): the next start tries it again. Free disk space and restart the server before training this model.");
+        ThrowIfUnstoredFailure(plan.ModelName, "training this model");
         CheckCorpusSteady(plan);
         if (_deleting.Contains(plan.ModelName))
-            throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.");
+            throw ServerException.Precondition($"Model '{plan.ModelName}' is being deleted; start the job again once DeleteModel has returned.", ("model", plan.ModelName));
         if (plan.InitFromModel is { } source && _deleting.Contains(source))
-            throw ServerException.Precondition($"Model '{source}', the model the job starts from (init_from), is being deleted; the job cannot start from it.");
+            throw ServerException.Precondition($"Model '{source}', the model the job starts from (init_from), is being deleted; the job cannot start from it.", ("model", source));
         ThrowIfRenaming(plan.ModelName, "start the job once RenameModel has returned");
         if (plan.InitFromModel is { } renamed) ThrowIfRenaming(renamed, "start the job from it (init_from) once RenameModel has returned, under its new name");
         // Deleted since it was planned: the job would meet no checkpoint when it starts.
@@ -77,15 +75,32 @@ public sealed partial class JobQueue
                 ? $"Job {other.Id} of key '{other.Owner}' is training model '{plan.ModelName}'; wait for it to end, or stop it (StopJob), then resume."
                 : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.";
             // A new model's name taken by a job is a name in use, as it will be once the job has saved.
-            throw plan.ResumeCheckpoint == null ? ServerException.Exists(message) : ServerException.Precondition(message);
+            // The job's id where the message names it (never another key's new model's job).
+            var namesJob = other.ModelName == plan.ModelName && (other.Owner == owner || plan.ResumeCheckpoint != null);
+            (string, string)[] about = namesJob ? [("model", other.ModelName), ("job_id", other.Id)] : [("model", other.ModelName)];
+            throw plan.ResumeCheckpoint == null ? ServerException.Exists(message, about) : ServerException.Precondition(message, about);
         }
         if (plan.ResumeCheckpoint == null && ImportingNamed(plan.ModelName) is { } importing)
             throw ServerException.Exists(importing == plan.ModelName
                 ? $"An import (ImportModel) is making a model named '{importing}'; choose another model_name."
-                : $"An import (ImportModel) is making a model named '{importing}', and names may not differ only in case; choose another model_name.");
+                : $"An import (ImportModel) is making a model named '{importing}', and names may not differ only in case; choose another model_name.", ("model", importing));
         // Planning checked this outside the lock: a job for the name may have ended (leaving its model) since.
         if (id == null && plan.ResumeCheckpoint == null && models.TakenName(plan.ModelName) is { } taken)
-            throw ServerException.Exists(ModelNames.TakenMessage(plan.ModelName, taken, writable: null)); // under the lock: no database read for whose it is
+            throw ServerException.Exists(ModelNames.TakenMessage(plan.ModelName, taken, writable: null), ("model", taken)); // under the lock: no database read for whose it is
+    }
+
+    /// <summary>
+    /// FAILED_PRECONDITION while <paramref name="modelName"/> (in any case) has a job that could not be recovered at the start and
+    /// whose failure the database did not take either (under the lock): its row still names the model, so the next start
+    /// recovers it there, and a job, or a rename to or from the name, meanwhile would have it train another model or find none.
+    /// </summary>
+    /// <param name="before">What to restart the server before, for the message ("training this model").</param>
+    private void ThrowIfUnstoredFailure(string modelName, string before)
+    {
+        if (_unstoredFailures.TryGetValue(modelName, out var unstoredJob))
+            throw ServerException.Precondition($"Model '{modelName}' has job {unstoredJob}, which could not be recovered at this server's start, and " +
+                $"its failure could not be stored either (GetJob says why): the next start tries it again. Free disk space and restart the server before {before}.",
+                ("model", modelName), ("job_id", unstoredJob));
     }
 
     /// <summary>
@@ -98,11 +113,11 @@ public sealed partial class JobQueue
         lock (_gate)
         {
             if (ActiveFor(modelName) != null)
-                throw ServerException.Precondition($"Model '{modelName}' is being trained by a job; stop the job first (StopJob), then delete it.");
+                throw ServerException.Precondition($"Model '{modelName}' is being trained by a job; stop the job first (StopJob), then delete it.", ("model", modelName));
             ThrowIfStartedFrom(modelName, caller, "delete");
             ThrowIfRenaming(modelName, "delete it once RenameModel has returned");
             if (!_deleting.Add(modelName))
-                throw ServerException.Precondition($"Model '{modelName}' is being deleted by another call.");
+                throw ServerException.Precondition($"Model '{modelName}' is being deleted by another call.", ("model", modelName));
         }
         return new DeleteHold(this, modelName);
     }
@@ -120,9 +135,11 @@ public sealed partial class JobQueue
 
     /// <summary>The refusal of a <paramref name="change"/> to the model <paramref name="fineTune"/> starts from, naming the job's state as GetJob reports it.</summary>
     internal static ServerException StartedFromRefusal(string modelName, TrainingJob fineTune, Caller caller, string change) =>
-        ServerException.Precondition(caller.Owns(fineTune.Owner)
-            ? $"Model '{modelName}' is the model job {fineTune.Id} (model '{fineTune.ModelName}', {fineTune.ReportedState}) starts from (init_from); wait for it to end or stop it (StopJob), then {change} the model."
-            : $"Model '{modelName}' is the model another key's job ({fineTune.ReportedState}) starts from (init_from); wait for it to end, then {change} the model.");
+        caller.Owns(fineTune.Owner)
+            ? ServerException.Precondition($"Model '{modelName}' is the model job {fineTune.Id} (model '{fineTune.ModelName}', {fineTune.ReportedState}) starts from (init_from); wait for it to end or stop it (StopJob), then {change} the model.",
+                ("model", modelName), ("job_id", fineTune.Id))
+            : ServerException.Precondition($"Model '{modelName}' is the model another key's job ({fineTune.ReportedState}) starts from (init_from); wait for it to end, then {change} the model.",
+                ("model", modelName));
 
     private sealed class DeleteHold(JobQueue queue, string modelName) : IDisposable
     {

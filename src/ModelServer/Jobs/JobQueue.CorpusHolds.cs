@@ -33,9 +33,10 @@ public sealed partial class JobQueue
             if (Active().FirstOrDefault(j => j.Plan is { UploadedCorpus: false } plan && plan.CorpusName == corpusName) is { } job)
             {
                 var state = job.ReportedState; // as GetJob says: "queued" still while the device thread starts it
-                throw ServerException.Precondition(caller.Owns(job.Owner)
-                    ? $"Corpus '{corpusName}' is used by job {job.Id} (model '{job.ModelName}', {state}); wait for it to end or stop it (StopJob), then {action} the corpus."
-                    : $"Corpus '{corpusName}' is used by another key's job ({state}); wait for it to end, then {action} the corpus.");
+                throw caller.Owns(job.Owner)
+                    ? ServerException.Precondition($"Corpus '{corpusName}' is used by job {job.Id} (model '{job.ModelName}', {state}); wait for it to end or stop it (StopJob), then {action} the corpus.",
+                        ("corpus", corpusName), ("job_id", job.Id), ("model", job.ModelName))
+                    : ServerException.Precondition($"Corpus '{corpusName}' is used by another key's job ({state}); wait for it to end, then {action} the corpus.", ("corpus", corpusName));
             }
             _corporaChanging.Add(corpusName);
             MarkCorpusChanged(corpusName);
@@ -47,9 +48,9 @@ public sealed partial class JobQueue
     private void CheckCorpusSteady(JobPlan plan)
     {
         if (!plan.UploadedCorpus && _corporaChanging.Contains(plan.CorpusName))
-            throw ServerException.Precondition($"Corpus '{plan.CorpusName}' is being replaced or deleted; start the job again once that has finished.");
+            throw ServerException.Precondition($"Corpus '{plan.CorpusName}' is being replaced or deleted; start the job again once that has finished.", ("corpus", plan.CorpusName));
         if (!plan.UploadedCorpus && plan.CorpusChangesSeen is { } seen && _corpusChangedAt.TryGetValue(plan.CorpusName, out var changed) && changed > seen)
-            throw ServerException.Precondition($"Corpus '{plan.CorpusName}' was replaced or deleted while the job was being planned on its earlier text; start the job again.");
+            throw ServerException.Precondition($"Corpus '{plan.CorpusName}' was replaced or deleted while the job was being planned on its earlier text; start the job again.", ("corpus", plan.CorpusName));
     }
 
     private sealed class CorpusHold(JobQueue queue, string corpusName) : IDisposable

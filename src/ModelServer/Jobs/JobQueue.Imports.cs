@@ -25,13 +25,13 @@ public sealed partial class JobQueue
             if (owned.Count >= _limits.MaxModelsPerKey)
                 throw ServerException.Exhausted(QuotaLimits.MaxModelsPerKey, $"Key '{caller.Name}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), then import.");
             if (_deleting.Contains(name))
-                throw ServerException.Precondition($"Model '{name}' is being deleted; import again under this name once DeleteModel has returned.");
+                throw ServerException.Precondition($"Model '{name}' is being deleted; import again under this name once DeleteModel has returned.", ("model", name));
             ThrowIfRenaming(name, "import again once RenameModel has returned");
             ThrowIfJobMakes(name, "another name for the import");
             if (ImportingNamed(name) is { } other)
-                throw ServerException.Exists($"Another import is making a model named '{other}'{(other == name ? "" : ", and names may not differ only in case")}; choose another name.");
+                throw ServerException.Exists($"Another import is making a model named '{other}'{(other == name ? "" : ", and names may not differ only in case")}; choose another name.", ("model", other));
             if (models.TakenName(name) is { } taken) // checked before, with whose it is; a model may have been saved since
-                throw ServerException.Exists(TrainedModels.ModelNames.ImportTakenMessage(name, taken, writable: null));
+                throw ServerException.Exists(TrainedModels.ModelNames.ImportTakenMessage(name, taken, writable: null), ("model", taken));
             _importing[name] = caller.Name;
         }
         return new ImportHold(this, name);

@@ -24,19 +24,19 @@ public sealed partial class JobQueue
         lock (_gate)
         {
             if (ActiveFor(name) != null)
-                throw ServerException.Precondition($"Model '{name}' is being trained by a job; stop the job first (StopJob), then rename it.");
+                throw ServerException.Precondition($"Model '{name}' is being trained by a job; stop the job first (StopJob), then rename it.", ("model", name));
             ThrowIfStartedFrom(name, caller, "rename");
             if (_deleting.Contains(name))
-                throw ServerException.Precondition($"Model '{name}' is being deleted by another call.");
+                throw ServerException.Precondition($"Model '{name}' is being deleted by another call.", ("model", name));
             ThrowIfRenaming(name, "rename it once that call has returned");
             ThrowIfRenaming(newName, "choose another new_name, or retry once that call has returned");
             if (_deleting.Contains(newName))
-                throw ServerException.Precondition($"A model named '{newName}' is being deleted; rename to it once DeleteModel has returned, or choose another new_name.");
+                throw ServerException.Precondition($"A model named '{newName}' is being deleted; rename to it once DeleteModel has returned, or choose another new_name.", ("model", newName));
             ThrowIfJobMakes(newName, "another new_name");
             if (ImportingNamed(newName) is { } importing)
-                throw ServerException.Exists($"An import (ImportModel) is making a model named '{importing}'{(importing == newName ? "" : ", and names may not differ only in case")}; choose another new_name.");
+                throw ServerException.Exists($"An import (ImportModel) is making a model named '{importing}'{(importing == newName ? "" : ", and names may not differ only in case")}; choose another new_name.", ("model", importing));
             if (models.TakenName(newName, renamed: name) is { } taken) // checked before; a model may have been saved since
-                throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken));
+                throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken), ("model", taken));
             _renaming[name] = newName;
         }
         return new RenameHold(this, name);
@@ -50,7 +50,7 @@ public sealed partial class JobQueue
     {
         foreach (var (from, to) in _renaming)
             if (from == name || string.Equals(to, name, StringComparison.OrdinalIgnoreCase))
-                throw ServerException.Precondition($"Model '{from}' is being renamed to '{to}' (RenameModel); {then}.");
+                throw ServerException.Precondition($"Model '{from}' is being renamed to '{to}' (RenameModel); {then}.", ("model", from));
     }
 
     /// <summary>ALREADY_EXISTS when a job is making a model of <paramref name="name"/> (in any case), saying to choose <paramref name="instead"/> (under the lock).</summary>
@@ -59,7 +59,7 @@ public sealed partial class JobQueue
         if (ActiveFor(name, StringComparison.OrdinalIgnoreCase) is not { } job) return;
         throw ServerException.Exists(job.ModelName == name
             ? $"A job is making a model named '{name}'; choose {instead}."
-            : $"A job is making a model named '{job.ModelName}', and names may not differ only in case; choose {instead}.");
+            : $"A job is making a model named '{job.ModelName}', and names may not differ only in case; choose {instead}.", ("model", job.ModelName));
     }
 
     private sealed class RenameHold(JobQueue queue, string name) : IDisposable

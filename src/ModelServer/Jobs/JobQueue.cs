@@ -203,9 +203,9 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
         // A queued job has not begun: "making it, saves it at its first epoch's end" would say it had.
         if (StateOf(job) is (JobState.Queued, var position))
             throw ServerException.Precondition($"Model '{modelName}' has no checkpoint yet: job {job.Id}, which will make it, is queued (position {position}) " +
-                                               "and has not started; WatchJob follows it, StopJob takes it off the queue.");
+                                               "and has not started; WatchJob follows it, StopJob takes it off the queue.", ("model", modelName), ("job_id", job.Id));
         throw ServerException.Precondition($"Model '{modelName}' has no checkpoint yet: job {job.Id} is making it, and saves it at its first epoch's end " +
-                                           "(or at the server's periodic save); WatchJob follows it, StopJob stops it with a checkpoint.");
+                                           "(or at the server's periodic save); WatchJob follows it, StopJob stops it with a checkpoint.", ("model", modelName), ("job_id", job.Id));
     }
 
     /// <summary>Stops a job: a queued one leaves the queue at once; a running one checkpoints and stops at the device loop's next turn.</summary>

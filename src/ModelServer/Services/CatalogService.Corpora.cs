@@ -53,16 +53,18 @@ public sealed partial class CatalogService
                 ? $"The corpus name '{name}' is reserved: \"{CorpusStore.UploadedName}\" stands for text sent with StartJob's corpus_text. Choose another name."
                 : server == name
                 ? $"Corpus '{name}' is one of the server's own corpora (ListCorpora); choose another name for the upload."
-                : $"The server has a corpus named '{server}', and corpus names may not differ only in case (on some file systems they are one file); choose another name.");
+                : $"The server has a corpus named '{server}', and corpus names may not differ only in case (on some file systems they are one file); choose another name.",
+                ("corpus", server == CorpusStore.UploadedName ? name : server));
         if (uploads.Names().FirstOrDefault(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)) is not { } taken) return false;
         if (taken != name)
             throw ServerException.Exists(caller.Owns(uploads.Owner(taken))
                 ? $"An uploaded corpus is named '{taken}', and corpus names may not differ only in case (on some file systems they are one file); choose another name."
-                : $"The name '{name}' differs only in case from a corpus this key cannot change (on some file systems they are one file); choose another name.");
+                : $"The name '{name}' differs only in case from a corpus this key cannot change (on some file systems they are one file); choose another name.",
+                ("corpus", caller.Owns(uploads.Owner(taken)) ? taken : name)); // another key's corpus unnamed, as the message
         if (!caller.Owns(uploads.Owner(name)))
-            throw ServerException.Exists($"The name '{name}' is taken by a corpus this key cannot change; choose another name.");
+            throw ServerException.Exists($"The name '{name}' is taken by a corpus this key cannot change; choose another name.", ("corpus", name));
         if (!replace)
-            throw ServerException.Exists($"Corpus '{name}' exists; set replace to store this text in its place (replace=true in the REPL), delete it first, or choose another name.");
+            throw ServerException.Exists($"Corpus '{name}' exists; set replace to store this text in its place (replace=true in the REPL), delete it first, or choose another name.", ("corpus", name));
         return true;
     }
 
@@ -73,7 +75,7 @@ public sealed partial class CatalogService
         if (!uploads.Exists(name) || !caller.Owns(uploads.Owner(name)))
         {
             if (corpora.ServerCorpusNamed(name) == name)
-                throw ServerException.PermissionDenied($"Corpus '{name}' is one of the server's own corpora, not an upload: DeleteCorpus deletes uploads only. The server's operator removes it from the corpora folder.");
+                throw ServerException.PermissionDenied($"Corpus '{name}' is one of the server's own corpora, not an upload: DeleteCorpus deletes uploads only. The server's operator removes it from the corpora folder.", ("corpus", name));
             throw ServerException.NotFound($"No uploaded corpus '{name}' for this key; ListCorpora shows the corpora it can use.", ErrorReasons.CorpusNotFound, ("corpus", name));
         }
         using var nameHold = uploads.Hold(name);

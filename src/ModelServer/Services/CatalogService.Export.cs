@@ -21,7 +21,7 @@ public sealed partial class CatalogService
         jobs.ThrowIfUnsaved(name, caller);
         var listing = models.Get(name, caller); // NOT_FOUND when absent or not visible to this key, as GetModel
         if (listing.Error != null)
-            throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(listing.Error, caller.Admin)}");
+            throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(listing.Error, caller.Admin)}", ("model", name));
         var checkpoint = CheckpointChoice.PathIn(models.FolderOf(name), name, request.Checkpoint, "checkpoint");
         // Taken once the request is known to be good (a bad one gets its own error, busy or not), before anything is loaded,
         // and held to the end however the call ends: every export in progress counts against max_exports and max_exports_per_key.
@@ -70,6 +70,6 @@ public sealed partial class CatalogService
                 logger.LogWarning("Model {Model}: {Error} Exporting last.ckpt instead", name, e.Message));
         }
         catch (Exception e) when (e is CheckpointException or IOException && !models.Exists(name)) { throw ModelStore.NoModel(name); } // deleted meanwhile
-        catch (CheckpointException e) { throw ServerException.Precondition(paths.ForCaller(e.Message, caller.Admin)); } // its message names the file
+        catch (CheckpointException e) { throw ServerException.Precondition(paths.ForCaller(e.Message, caller.Admin), ("model", name)); } // its message names the file
     }
 }

@@ -33,7 +33,7 @@ public sealed partial class CatalogService
         if (header.TotalBytes > limit)
             throw TooLargeToImport(fileName, $"its header says {header.TotalBytes:N0} bytes", limit, "header.total_bytes");
         if (models.TakenName(name) is { } taken)
-            throw ServerException.Exists(ModelNames.ImportTakenMessage(name, taken, models.CanWrite(taken, caller)));
+            throw ServerException.Exists(ModelNames.ImportTakenMessage(name, taken, models.CanWrite(taken, caller)), ("model", taken));
         using var hold = jobs.HoldForImport(name, caller);
         // Taken once the header is known to be good (a bad one gets its own error, busy or not), before any data is read,
         // and held to the end however the call ends: every import in progress counts against max_imports.

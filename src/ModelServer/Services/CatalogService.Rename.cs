@@ -18,7 +18,7 @@ public sealed partial class CatalogService
         var caller = Caller.Of(context);
         EnsureCanChange(name, caller, "rename");
         if (models.TakenName(newName, renamed: name) is { } taken)
-            throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken));
+            throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken), ("model", taken));
         using var hold = jobs.HoldForRename(name, newName, caller); // no job trains it, starts from it or takes either name meanwhile
         // Not while a session or an export reads its checkpoint (one load at a time): the files move under it.
         using (await models.HoldLoadTurn(name, context.CancellationToken))
@@ -39,6 +39,6 @@ public sealed partial class CatalogService
         if (!models.CanWrite(name, caller))
             throw ServerException.PermissionDenied(models.Ownership(name)?.Owner is { } owner
                 ? $"Model '{name}' belongs to key '{owner}'; only its owner or an admin can {change} it."
-                : $"Model '{name}' was made outside the server and has no owner; only an admin key can {change} it.");
+                : $"Model '{name}' was made outside the server and has no owner; only an admin key can {change} it.", ("model", name));
     }
 }

@@ -112,7 +112,7 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
             : CorpusOf(request.ModelName, request.CorpusName, Caller.Of(context));
         var text = corpus.Text;
         if (text.Length == 0)
-            throw ServerException.Precondition($"Corpus '{corpus.Name}' is empty: it has no passage to give.");
+            throw ServerException.Precondition($"Corpus '{corpus.Name}' is empty: it has no passage to give.", ("corpus", corpus.Name));
         var heldOut = TrainingData.ValidationStartIndex(text, validFraction);
         var random = new Random((int)((request.HasSeed ? request.Seed : (ulong)Random.Shared.NextInt64()) % int.MaxValue));
         var latest = Math.Max(heldOut, text.Length - length);
@@ -135,15 +135,16 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
         jobs.ThrowIfUnsaved(name, caller);
         var model = models.Get(name, caller);
         if (model.Metadata is not { } meta)
-            throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(model.Error ?? "", caller.Admin)}"); // a damaged checkpoint's error names its file
+            throw ServerException.Precondition($"Model '{name}' cannot be read: {paths.ForCaller(model.Error ?? "", caller.Admin)}", ("model", name)); // a damaged checkpoint's error names its file
         if (corpusName != "" && corpusName != meta.Corpus.Name)
             throw ServerException.Invalid($"corpus_name '{Echo.Of(corpusName)}' is not the corpus model '{name}' was trained on ('{meta.Corpus.Name}'); leave corpus_name empty with model_name.");
         // Sharing a model lets others list it and generate from it, not read what its owner uploaded:
         // server corpora are listed to every key, uploaded text only to the key that sent it.
         if (meta.Corpus.Name == CorpusStore.UploadedName && models.Ownership(name) is { } record && !caller.Owns(record.Owner))
-            throw ServerException.PermissionDenied($"Model '{name}' was trained on uploaded text, which only the model's owner can read passages of; sharing a model does not share its corpus.");
+            throw ServerException.PermissionDenied($"Model '{name}' was trained on uploaded text, which only the model's owner can read passages of; sharing a model does not share its corpus.", ("model", name));
         if (corpora.IsUploadHiddenFrom(meta.Corpus.Name, caller))
-            throw ServerException.PermissionDenied($"Model '{name}' was trained on the uploaded corpus '{meta.Corpus.Name}', which only its owner can read passages of; sharing a model does not share its corpus.");
+            throw ServerException.PermissionDenied($"Model '{name}' was trained on the uploaded corpus '{meta.Corpus.Name}', which only its owner can read passages of; sharing a model does not share its corpus.",
+                ("model", name), ("corpus", meta.Corpus.Name));
         try { return (corpora.OfModel(name, model.Folder, meta), meta.Training.ValidFraction, meta.Vocabulary.Lowercase); }
         catch (ServerException e) when (e.Code == StatusCode.NotFound && !corpora.IsDeletedUpload(meta.Corpus.Name)) // that one says what to upload
         {

@@ -232,8 +232,8 @@ public sealed partial class GenerationService
             throw ServerException.NotFound($"Session '{session.Id}' was closed (by CloseSession or after {session.IdleTimeout.TotalSeconds:0} s idle); open a new session.",
                 ErrorReasons.SessionNotFound, ("session_id", session.Id));
         if (session.Generating)
-            throw ServerException.Precondition($"Session '{session.Id}' is generating; wait for that Generate call to end or cancel it.");
+            throw ServerException.Precondition($"Session '{session.Id}' is generating; wait for that Generate call to end or cancel it.", ("session_id", session.Id));
         if (session.FedBy != null && session.FedBy != hold)
-            throw ServerException.Precondition($"Session '{session.Id}' is being fed a long text by another call; wait for that call to end or cancel it.");
+            throw ServerException.Precondition($"Session '{session.Id}' is being fed a long text by another call; wait for that call to end or cancel it.", ("session_id", session.Id));
     }
 }

@@ -29,7 +29,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
                 throw models.NoModelFor(name, caller);
             throw ServerException.PermissionDenied(models.Ownership(name) is { } record
                 ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can resume it."
-                : $"Model '{name}' was made outside the server and has no owner; only an admin key can resume it.");
+                : $"Model '{name}' was made outside the server and has no owner; only an admin key can resume it.", ("model", name));
         }
         if (request.Resume && request.InitFrom != "")
             throw ServerException.Invalid($"init_from and resume are exclusive: resume continues model '{name}', init_from starts a new model from '{Echo.Of(request.InitFrom)}''s weights; send one.", field: "init_from");
@@ -49,7 +49,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (!models.CanRead(sourceName, caller) || !models.Exists(sourceName))
             throw models.NoModelFor(sourceName, caller);
         if (models.TakenName(name) is { } taken)
-            throw ServerException.Exists(ModelNames.TakenMessage(name, taken, models.CanWrite(taken, caller)));
+            throw ServerException.Exists(ModelNames.TakenMessage(name, taken, models.CanWrite(taken, caller)), ("model", taken));
         string checkpoint;
         CheckpointMetadata meta;
         Architecture architecture;
@@ -63,7 +63,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         }
         catch (Exception e) when (e is CheckpointException or ArgumentException)
         {
-            throw ServerException.Precondition($"Model '{sourceName}' cannot be started from: {e.Message}");
+            throw ServerException.Precondition($"Model '{sourceName}' cannot be started from: {e.Message}", ("model", sourceName));
         }
         var options = ProtoMapper.Apply(request.Options, new TrainingOptions
         {
@@ -109,7 +109,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == request.Architecture)
             ?? throw ServerException.Invalid($"architecture '{Echo.Of(request.Architecture)}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.{ClosestName.Suggestion(request.Architecture, Architectures.All.Select(a => a.Name))}");
         if (models.TakenName(name) is { } taken)
-            throw ServerException.Exists(ModelNames.TakenMessage(name, taken, models.CanWrite(taken, caller)));
+            throw ServerException.Exists(ModelNames.TakenMessage(name, taken, models.CanWrite(taken, caller)), ("model", taken));
 
         // Against this server's range, where it caps the engine's: every refusal gives the range ListArchitectures lists.
         foreach (var (key, value) in request.Hyperparameters)
@@ -161,10 +161,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         }
         catch (CheckpointException e)
         {
-            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {e.Message}");
+            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {e.Message}", ("model", name));
         }
         if (meta.Imported is { } imported)
-            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {imported.WhyNotResumable}.");
+            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {imported.WhyNotResumable}.", ("model", name));
         // What the model has already may be sent back (as GetModel gives it); only a change is refused.
         if (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusText
             || (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusName && request.CorpusName != "" && request.CorpusName != meta.Corpus.Name))
@@ -189,7 +189,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var corpus = corpora.OfModel(name, folder, meta);
         if (corpus.Sha256 != meta.Corpus.Sha256)
             throw ServerException.Precondition($"Model '{name}' was trained on corpus '{meta.Corpus.Name}' with SHA-256 {meta.Corpus.Sha256[..12]}…, " +
-                                               $"but the server's copy now has {corpus.Sha256[..12]}…; it cannot be resumed exactly.");
+                                               $"but the server's copy now has {corpus.Sha256[..12]}…; it cannot be resumed exactly.", ("model", name), ("corpus", meta.Corpus.Name));
         // The limit may have been lowered since the model was made.
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == meta.Architecture);
         HyperParameters? sizes = null;

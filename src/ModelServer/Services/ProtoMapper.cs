@@ -124,7 +124,7 @@ public static partial class ProtoMapper
 
     public static Api.ModelDetails ToDetails(ModelListing m, bool training)
     {
-        var meta = m.Metadata ?? throw ServerException.Precondition($"Model '{m.Name}' cannot be read: {m.Error}");
+        var meta = m.Metadata ?? throw ServerException.Precondition($"Model '{m.Name}' cannot be read: {m.Error}", ("model", m.Name));
         var details = new Api.ModelDetails
         {
             Summary = ToProto(m, training),

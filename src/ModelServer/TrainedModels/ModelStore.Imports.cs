@@ -34,7 +34,7 @@ public sealed partial class ModelStore
             _database.ForgetModel(name);
             throw ServerException.Exists(ModelFolder.HoldsModel(folder)
                 ? ModelNames.ImportTakenMessage(name, TakenName(name) ?? name, writable: null) // made outside the server meanwhile (charrnn train)
-                : $"The models folder has a folder '{name}' with files in it but no model (its server operator may remove it); choose another name for the import.");
+                : $"The models folder has a folder '{name}' with files in it but no model (its server operator may remove it); choose another name for the import.", ("model", TakenName(name) ?? name));
         }
         catch
         {

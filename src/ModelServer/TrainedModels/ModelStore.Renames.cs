@@ -41,7 +41,7 @@ public sealed partial class ModelStore
         if (!Directory.Exists(folder) || !NamedExactly(name))
             throw NoModel(name);
         if (TakenName(newName, renamed: name) is { } taken)
-            throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken));
+            throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken), ("model", taken));
         var target = FolderOf(newName);
         // Its own name in another case: on a case-insensitive file system the target is the folder itself.
         var caseOnly = string.Equals(name, newName, StringComparison.OrdinalIgnoreCase);
@@ -65,11 +65,11 @@ public sealed partial class ModelStore
         {
             _database.ForgetModel(newName); // the copy; the model stays where it was, with its row
             File.Delete(note);
-            if (e is ArgumentException) throw ServerException.Precondition($"Model '{name}' cannot be renamed now: {e.Message}");
+            if (e is ArgumentException) throw ServerException.Precondition($"Model '{name}' cannot be renamed now: {e.Message}", ("model", name));
             if (e is IOException && !caseOnly && Directory.Exists(target))
                 throw ServerException.Exists(ModelFolder.HoldsModel(target)
                     ? ModelNames.RenameTakenMessage(newName, newName) // made outside the server meanwhile (charrnn train)
-                    : $"The models folder has a folder '{newName}' with files in it but no model (its server operator may remove it); choose another new_name.");
+                    : $"The models folder has a folder '{newName}' with files in it but no model (its server operator may remove it); choose another new_name.", ("model", newName));
             throw;
         }
         _renamed[(name, Incarnation(name))] = newName;

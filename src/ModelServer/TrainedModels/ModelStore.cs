@@ -69,7 +69,7 @@ public sealed partial class ModelStore
         if (!CanWrite(name, caller))
             throw ServerException.PermissionDenied(_database.Model(name) is { } record
                 ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can share it."
-                : $"Model '{name}' was made outside the server and has no owner; only an admin key can share it.");
+                : $"Model '{name}' was made outside the server and has no owner; only an admin key can share it.", ("model", name));
         if (_database.Model(name) == null) _database.SetModelOwner(name, caller.Name);
         _database.SetShared(name, shared);
     }
@@ -132,7 +132,7 @@ public sealed partial class ModelStore
             throw NoModel(name);
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
         try { ModelFolder.MoveHeld(folder, trash); } // a `charrnn train` writing into it would make it again at its next save
-        catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}"); }
+        catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}", ("model", name)); }
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made again under this name is another one
         _database.ForgetModel(name); // gone for every caller now; the files follow (RemoveDeleted finishes a delete cut short)
         try { Directory.Delete(trash, recursive: true); }
