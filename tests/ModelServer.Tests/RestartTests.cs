@@ -327,13 +327,17 @@ public class RestartTests
     }
 
     /// <summary>Starts a server, lets <paramref name="use"/> call it, and stops it as SIGTERM does (a running job checkpoints and resumes at the next start).</summary>
-    private static async Task<T> WithServer<T>(Hosting.ServerOptions options, Func<Training.TrainingClient, Task<T>> use)
+    private static Task<T> WithServer<T>(Hosting.ServerOptions options, Func<Training.TrainingClient, Task<T>> use) =>
+        WithChannel(options, channel => use(new Training.TrainingClient(channel)));
+
+    /// <summary>As <see cref="WithServer"/>, for a test that calls more than Training.</summary>
+    private static async Task<T> WithChannel<T>(Hosting.ServerOptions options, Func<Grpc.Net.Client.GrpcChannel, Task<T>> use)
     {
         var app = Hosting.ServerHost.Build([], options, _ => { });
         try
         {
             using var channel = Grpc.Net.Client.GrpcChannel.ForAddress(await Hosting.ServerHost.StartAsync(app));
-            return await use(new Training.TrainingClient(channel));
+            return await use(channel);
         }
         finally
         {
@@ -485,6 +489,54 @@ public class RestartTests
         Assert.StartsWith("Model 'full' has job j-full, which could not be recovered at this server's start", another.Status.Detail);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task A_model_whose_unrecovered_jobs_failure_could_not_be_stored_is_not_renamed_nor_is_a_model_renamed_to_its_name()
+    {
+        var (root, options, _) = await FiveStepsTrained("stuck");
+        CopyFolder(Path.Combine(options.ModelsDirectory, "stuck"), Path.Combine(options.ModelsDirectory, "other"));
+        // Two jobs queued at the stop, on a corpus gone since: a resume of "stuck", and a new model "ghost" that has no folder yet.
+        var gone = new Persistence.JobRecordPlan("stateful-gru", new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 },
+            new Engine.Training.TrainingOptions { MaxSteps = 3, SampleChars = 0 }, "gone", false, false);
+        using (var database = new Persistence.ServerDatabase(Microsoft.Extensions.Options.Options.Create(options)))
+        {
+            database.InsertJob(new Persistence.JobRecord("j-stuck", "local", "stuck", "queued", gone with { Architecture = null, HyperParameters = null, Resume = true },
+                DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+            database.InsertJob(new Persistence.JobRecord("j-ghost", "local", "ghost", "queued", gone, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        RefuseUpdates(options, "old.id IN ('j-stuck', 'j-ghost')", "database or disk is full"); // their failures are not stored
+
+        var (from, to, renamed) = await WithChannel(options, async channel =>
+        {
+            var catalog = new Catalog.CatalogClient(channel);
+            return (
+                // Renamed, the row would name no model: the next start would fail the job, or make a new model under the old name.
+                await Calls.Fails(() => catalog.RenameModelAsync(new RenameModelRequest { Name = "stuck", NewName = "moved" }).ResponseAsync),
+                // Renamed to the name, the next start would resume "other" with ghost's job.
+                await Calls.Fails(() => catalog.RenameModelAsync(new RenameModelRequest { Name = "other", NewName = "Ghost" }).ResponseAsync),
+                await catalog.RenameModelAsync(new RenameModelRequest { Name = "other", NewName = "free" }));
+        });
+        Assert.Equal(StatusCode.FailedPrecondition, from.StatusCode);
+        Assert.Equal("Model 'stuck' has job j-stuck, which could not be recovered at this server's start, and its failure could not be stored either (GetJob says why): " +
+                     "the next start tries it again. Free disk space and restart the server before renaming this model.", from.Status.Detail);
+        var info = from.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!;
+        Assert.Equal(("stuck", "j-stuck"), (info.Metadata["model"], info.Metadata["job_id"]));
+        Assert.Equal(StatusCode.FailedPrecondition, to.StatusCode);
+        Assert.StartsWith("Model 'Ghost' has job j-ghost, which could not be recovered at this server's start,", to.Status.Detail);
+        Assert.EndsWith("restart the server before renaming a model to 'Ghost'.", to.Status.Detail);
+        Assert.Equal("free", renamed.Name); // a rename between other names goes on
+        Assert.True(File.Exists(Path.Combine(options.ModelsDirectory, "stuck", "last.ckpt")));
+        Assert.False(Directory.Exists(Path.Combine(options.ModelsDirectory, "Ghost")));
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(root, true);
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
     }
 
     [Fact]

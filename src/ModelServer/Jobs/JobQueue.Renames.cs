@@ -15,7 +15,8 @@ public sealed partial class JobQueue
 
     /// <summary>
     /// Holds <paramref name="name"/> and <paramref name="newName"/> for a rename: FAILED_PRECONDITION while a job trains the model
-    /// or starts from it (init_from), or another call deletes or renames it (or is renaming a model to or from the new name);
+    /// or starts from it (init_from), or another call deletes or renames it (or is renaming a model to or from the new name), or
+    /// either name has a job that the start could not recover and whose failure could not be stored (its row names that model);
     /// ALREADY_EXISTS when a job or an import is making a model of the new name (in any case), or another model of it exists
     /// (the model itself may take its own name in another case).
     /// </summary>
@@ -26,6 +27,9 @@ public sealed partial class JobQueue
             if (ActiveFor(name) != null)
                 throw ServerException.Precondition($"Model '{name}' is being trained by a job; stop the job first (StopJob), then rename it.", ("model", name));
             ThrowIfStartedFrom(name, caller, "rename");
+            // The job's row names the model: renamed, the next start would recover the job at a name with no model, or another's.
+            ThrowIfUnstoredFailure(name, "renaming this model");
+            ThrowIfUnstoredFailure(newName, $"renaming a model to '{newName}'");
             if (_deleting.Contains(name))
                 throw ServerException.Precondition($"Model '{name}' is being deleted by another call.", ("model", name));
             ThrowIfRenaming(name, "rename it once that call has returned");
