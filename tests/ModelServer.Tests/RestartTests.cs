@@ -271,7 +271,7 @@ public class RestartTests
                 var note = Path.Combine(models, $".renaming-{Guid.NewGuid():N}");
                 File.WriteAllText(note, $"{from}\n{to}\n");
                 // A case-only rename moves through a folder beside its note: cut short between its two moves, the folder is there.
-                var folder = at == null ? note + TrainedModels.ModelStore.RenameStopSuffix : Path.Combine(models, at);
+                var folder = at == null ? note + TrainedModels.RenameNote.StopSuffix : Path.Combine(models, at);
                 Directory.CreateDirectory(folder);
                 File.WriteAllText(Path.Combine(folder, "last.ckpt"), "x");
             }

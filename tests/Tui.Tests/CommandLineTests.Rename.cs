@@ -32,6 +32,43 @@ public partial class CommandLineTests
         Assert.Empty(Directory.GetFileSystemEntries(root, ".renaming-*"));
     });
 
+    /// <summary>
+    /// What a crash between a case-only rename's two moves leaves in a folder no server keeps: its note (the two names) and the
+    /// model in the hidden folder beside it, which no verb lists.
+    /// </summary>
+    private static string CutShortCaseOnlyRename(string root, string name, string newName)
+    {
+        var note = Path.Combine(root, $".renaming-{Guid.NewGuid():N}");
+        File.WriteAllText(note, $"{name}\n{newName}\n");
+        Directory.Move(Path.Combine(root, name), note + ModelServer.TrainedModels.RenameNote.StopSuffix);
+        return note;
+    }
+
+    [Fact]
+    public void A_case_only_rename_cut_short_is_finished_by_the_next_models_listing_or_rename() => InTempFolder(root =>
+    {
+        TrainedOneEpoch(root);
+        var note = CutShortCaseOnlyRename(root, "m", "M");
+        var (listed, said) = PrintedAndSaid(["models", "--models", root]);
+        Assert.Equal($"Finished renaming model m to M in {root}: a rename cut short had left it in {note}.folder.", said.TrimEnd());
+        Assert.StartsWith("M ", listed.Split('\n')[1]);
+        Assert.Equal(["M"], ModelFolder.List(root).Select(m => m.Name));
+        Assert.Empty(Directory.GetFileSystemEntries(root, ".renaming-*"));
+
+        CutShortCaseOnlyRename(root, "M", "m");
+        Assert.Equal($"Renamed model m to m2 in {root}: {Path.Combine(root, "m2")}.", Printed(["rename", "m", "m2", "--models", root]).TrimEnd()); // m is found
+        Assert.True(File.Exists(Path.Combine(root, "m2", "best.ckpt")));
+        Assert.Empty(Directory.GetFileSystemEntries(root, ".renaming-*"));
+
+        // Its new name taken meanwhile: the model stays where it is, and the listing says where and what to do.
+        note = CutShortCaseOnlyRename(root, "m2", "M2");
+        Directory.CreateDirectory(Path.Combine(root, "M2"));
+        Assert.Equal($"warning: a rename of model m2 to M2 in {root} was cut short, and the model is in {note}.folder: 'M2' is taken now; " +
+                     "move that folder to a free name in the folder to have the model listed again.", PrintedAndSaid(["models", "--models", root]).Error.TrimEnd());
+        Assert.True(File.Exists(note));
+        Assert.True(File.Exists(Path.Combine(note + ".folder", "best.ckpt")));
+    });
+
     [Fact]
     public void Rename_in_a_servers_models_folder_carries_the_owner_and_waits_for_the_server_to_stop() => InTempFolder(root =>
     {

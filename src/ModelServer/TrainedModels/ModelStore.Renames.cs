@@ -1,24 +1,17 @@
-using System.Text;
 using CharRnn.Engine.Checkpoints;
-using CharRnn.Engine.Storage;
 using CharRnn.ModelServer.Errors;
 
 namespace CharRnn.ModelServer.TrainedModels;
 
 /// <summary>
 /// RenameModel's part in the models folder: the folder renamed in one move, its owner row carried to the new name, and a
-/// note in the models folder (.renaming-GUID: the two names) while both change, so that a start after a stop in between
+/// note in the models folder (<see cref="RenameNote"/>: the two names) while both change, so that a start after a stop in between
 /// leaves the model at one name with its own row, as it would have been before or after. A model renamed to its own name in
 /// another case moves in two steps, through a folder beside the note (NOTE.folder), since on a case-insensitive file system the
 /// folder at its new name is the folder itself; a stop between them is finished at the next start (the folder moved on).
 /// </summary>
 public sealed partial class ModelStore
 {
-    private const string RenamePrefix = ".renaming-";
-
-    /// <summary>What the folder a case-only rename moves through is called: its note's name and this.</summary>
-    public const string RenameStopSuffix = ".folder";
-
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, int Incarnation), string> _renamed = new();
 
     /// <summary>
@@ -48,17 +41,16 @@ public sealed partial class ModelStore
         // A folder a job stopped before its first checkpoint left empty is no model (as StoreImported); one with files in it is left alone.
         if (!caseOnly && Directory.Exists(target) && !ModelFolder.HoldsModel(target) && !Directory.EnumerateFileSystemEntries(target).Any())
             Directory.Delete(target);
-        var note = Path.Combine(Root, $"{RenamePrefix}{Guid.NewGuid():N}");
-        AtomicFile.WriteAllBytes(note, Encoding.UTF8.GetBytes($"{name}\n{newName}\n"));
+        var note = RenameNote.Write(Root, name, newName);
         try
         {
             _database.CopyModel(name, newName);
-            ModelFolder.MoveHeld(folder, target, via: caseOnly ? note + RenameStopSuffix : null);
+            ModelFolder.MoveHeld(folder, target, via: caseOnly ? note + RenameNote.StopSuffix : null);
         }
-        catch (Exception e) when (caseOnly && Directory.Exists(note + RenameStopSuffix))
+        catch (Exception e) when (caseOnly && Directory.Exists(note + RenameNote.StopSuffix))
         {
             // Neither move back nor on: the note and both rows stay, and the next start moves the folder on (FinishRenames).
-            _logger.LogError(e, "Model {Model} could not be renamed to {NewName} and is at {Folder} until the server's next start finishes the rename", name, newName, note + RenameStopSuffix);
+            _logger.LogError(e, "Model {Model} could not be renamed to {NewName} and is at {Folder} until the server's next start finishes the rename", name, newName, note + RenameNote.StopSuffix);
             throw;
         }
         catch (Exception e)
@@ -85,21 +77,20 @@ public sealed partial class ModelStore
     /// </summary>
     private void FinishRenames()
     {
-        foreach (var note in Directory.GetFiles(Root, RenamePrefix + "*"))
+        foreach (var note in RenameNote.In(Root))
         {
             try
             {
-                var names = File.ReadAllLines(note).Where(ModelNames.IsUsable).ToList(); // names, never paths: a damaged note reaches nothing else
+                var names = RenameNote.Names(note);
                 // A case-only rename stopped between its two moves: the folder goes on to its new name (both rows are there still).
-                if (Directory.Exists(note + RenameStopSuffix) && names.Count == 2 && !Path.Exists(FolderOf(names[1])))
-                    Directory.Move(note + RenameStopSuffix, FolderOf(names[1]));
+                RenameNote.FinishMove(Root, note, names);
                 foreach (var name in names) ForgetOwnerUnlessModel(name, "a rename");
                 if (names.Count == 2)
                     _logger.LogInformation("A rename of model {Model} to {NewName} was cut short by the server's stop; the model is {Now} (its owner kept)",
                         names[0], names[1], Exists(names[1]) ? names[1] : names[0]);
                 File.Delete(note);
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) // never a reason not to start
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) // never a reason not to start (held: a charrnn train writing into it)
             {
                 _logger.LogWarning("Could not finish {Note}, left by an interrupted rename: {Reason}", note, e.Message);
             }

@@ -26,6 +26,7 @@ public static class ModelsCommand
             var root = parse.GetValue(dir)!;
             var asJson = parse.GetValue(json);
             if (File.Exists(root)) throw new ArgumentException($"--models '{root}' is a file; give the folder that holds model folders.");
+            StoppedRenames.Finish(root); // a model a crash left half renamed is listed again
             if (parse.GetValue(named) is { } given)
             {
                 var model = Find(given, root);

@@ -40,6 +40,7 @@ public static class RenameCommand
     private static void Rename(string name, string newName, string root)
     {
         if (File.Exists(root)) throw new ArgumentException($"--models '{root}' is a file; give the folder that holds model folders.");
+        StoppedRenames.Finish(root); // the model asked for may be one a crash left half renamed
         // A name, not a path: the folder's own name ("my model", made by train --out, may be renamed to one the server takes).
         var folder = Path.Combine(root, name);
         if (name != Path.GetFileName(name) || name is "." or ".." || name.StartsWith('.') || !ModelFolder.HoldsModel(folder))
@@ -61,10 +62,20 @@ public static class RenameCommand
         {
             var target = Path.Combine(root, newName);
             // Its own name in another case: on a case-insensitive file system the target is the folder itself, so it moves through another.
-            var caseOnly = string.Equals(name, newName, StringComparison.OrdinalIgnoreCase);
-            if (!caseOnly && Directory.Exists(target) && !Directory.EnumerateFileSystemEntries(target).Any()) Directory.Delete(target); // no model: a train stopped before its first save
-            else if (!caseOnly && Path.Exists(target)) throw new ArgumentException($"--models '{root}' has '{newName}' already, with no model in it; remove it or choose another new-name.");
-            ModelFolder.MoveHeld(folder, target, via: caseOnly ? Path.Combine(root, $".renaming-{Guid.NewGuid():N}{ModelStore.RenameStopSuffix}") : null); // ArgumentException while a train or resume holds it
+            if (!string.Equals(name, newName, StringComparison.OrdinalIgnoreCase))
+            {
+                if (Directory.Exists(target) && !Directory.EnumerateFileSystemEntries(target).Any()) Directory.Delete(target); // no model: a train stopped before its first save
+                else if (Path.Exists(target)) throw new ArgumentException($"--models '{root}' has '{newName}' already, with no model in it; remove it or choose another new-name.");
+                ModelFolder.MoveHeld(folder, target); // ArgumentException while a train or resume holds it
+                return;
+            }
+            // Two moves: the note says where the hidden folder between them goes, for StoppedRenames (or a server's start) after a crash.
+            var note = RenameNote.Write(root, name, newName);
+            try { ModelFolder.MoveHeld(folder, target, via: note + RenameNote.StopSuffix); }
+            finally
+            {
+                if (!Directory.Exists(note + RenameNote.StopSuffix)) File.Delete(note); // at one name or the other
+            }
             return;
         }
         try { new ModelStore(Options.Create(new ServerOptions { ModelsDirectory = root }), database, NullLogger<ModelStore>.Instance).Rename(name, newName, "charrnn rename"); }
