@@ -538,8 +538,10 @@ public partial class CommandLineTests
     /// <summary>charrnn in a process of its own, its output redirected, for a test to signal (its thread mask set as a shell's child's is).</summary>
     private static System.Diagnostics.Process StartCharrnn(string[] args)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "charrnn.dll"));
+        // Through env: a test host started in the background by a non-interactive shell (`make test &`) has SIGINT ignored, and a
+        // child keeps that, as charrnn then rightly does (lr-find ran all its steps and exited 0); a terminal's foreground job has the default.
+        var start = new System.Diagnostics.ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in new[] { "--default-signal=INT", "dotnet", Path.Combine(AppContext.BaseDirectory, "charrnn.dll") }) start.ArgumentList.Add(arg);
         foreach (var arg in args) start.ArgumentList.Add(arg);
         return CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
     }
@@ -595,27 +597,62 @@ public partial class CommandLineTests
             var corpus = Path.Combine(root, "tiny.txt");
             File.WriteAllText(corpus, TuiFixture.TinyText);
             // Rates too low to blow up, and the most steps: it runs until stopped.
-            using var process = StartCharrnn(["lr-find", "stateful-gru", "--corpus", corpus, "--start-lr", "1e-9", "--end-lr", "1e-6",
-                "--steps", "10000", "--n-hidden", "8", "--bs", "8", "--threads", "1"]);
-            try
-            {
-                var stderr = process.StandardError.ReadToEndAsync();
-                await ReadUntil(process, "lr-find: up to 10000 steps");
-                await Task.Delay(1500); // some steps taken
-                using (var interrupt = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!)
-                    await interrupt.WaitForExitAsync();
-                var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-                Assert.True(130 == process.ExitCode, $"exit code {process.ExitCode}; stderr: {await stderr}; stdout ends: {rest}");
-                Assert.Matches(@"ended: stopped on request after \d+ steps\n", rest);
-                Assert.Contains("suggested lr: ", rest, StringComparison.Ordinal);
-                Assert.StartsWith("Stopping the search after this batch, then showing what it found", await stderr);
-                Assert.Equal([Path.GetFileName(corpus)], Directory.GetFileSystemEntries(root).Select(Path.GetFileName)); // nothing saved
-            }
-            finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+            var (code, rest, stderr) = await InterruptedAtLine(["lr-find", "stateful-gru", "--corpus", corpus, "--start-lr", "1e-9", "--end-lr", "1e-6",
+                "--steps", "10000", "--n-hidden", "8", "--bs", "8", "--threads", "1"], "lr-find: up to 10000 steps", after: TimeSpan.FromSeconds(1.5)); // some steps taken
+            Assert.True(130 == code, $"exit code {code}; stderr: {stderr}; stdout ends: {rest}");
+            Assert.Matches(@"ended: stopped on request after \d+ steps\n", rest);
+            Assert.Contains("suggested lr: ", rest, StringComparison.Ordinal);
+            Assert.StartsWith("Stopping the search after this batch, then showing what it found", stderr);
+            Assert.Equal([Path.GetFileName(corpus)], Directory.GetFileSystemEntries(root).Select(Path.GetFileName)); // nothing saved
         }
         finally { Directory.Delete(root, true); }
     }
+
+    [Fact]
+    public async Task Lr_find_and_train_catch_a_ctrl_c_sent_as_soon_as_their_start_line_is_read()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-early-int-").FullName;
+        try
+        {
+            var corpus = Path.Combine(root, "tiny.txt");
+            File.WriteAllText(corpus, TuiFixture.TinyText);
+            // No delay: the line is where a user (or script) takes the run as started, so Ctrl+C must be caught from there on.
+            var (code, stdout, stderr) = await InterruptedAtLine(["lr-find", "stateful-gru", "--corpus", corpus, "--start-lr", "1e-9", "--end-lr", "1e-6",
+                "--steps", "10000", "--n-hidden", "8", "--bs", "8", "--threads", "1"], "lr-find: up to 10000 steps");
+            Assert.True(130 == code, $"lr-find: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
+            Assert.Matches(@"ended: stopped on request after \d+ steps\n", stdout);
+            Assert.StartsWith("Stopping the search after this batch, then showing what it found", stderr);
+
+            var folder = Path.Combine(root, "m");
+            (code, stdout, stderr) = await InterruptedAtLine(["train", "stateful-gru", "--corpus", corpus, "--out", folder,
+                "--epochs", "1000", "--n-hidden", "8", "--bs", "8", "--bptt", "8", "--sample-chars", "0", "--threads", "1"], "corpus ");
+            Assert.True(130 == code, $"train: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
+            Assert.Contains("Stopping after this batch and saving a checkpoint", stdout, StringComparison.Ordinal);
+            Assert.Contains("stopped: stopped on request; checkpoint ", stdout, StringComparison.Ordinal);
+            Assert.Equal("stopped", Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Reason);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    /// <summary>Runs charrnn, sends it SIGINT <paramref name="after"/> (default: at once) a stdout line starting <paramref name="line"/> is read, and returns how it ended.</summary>
+    private static async Task<(int Code, string Stdout, string Stderr)> InterruptedAtLine(string[] args, string line, TimeSpan after = default)
+    {
+        using var process = StartCharrnn(args);
+        try
+        {
+            var stderr = process.StandardError.ReadToEndAsync();
+            await ReadUntil(process, line);
+            await Task.Delay(after);
+            Assert.Equal(0, kill(process.Id, 2)); // SIGINT from here, not a kill process: its start would be a delay
+            var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+            return (process.ExitCode, rest, await stderr);
+        }
+        finally { if (!process.HasExited) process.Kill(entireProcessTree: true); }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern int kill(int pid, int signal);
 
     [Fact]
     public async Task Generate_with_min_p_near_1_draws_the_likeliest_char_as_greedy_does() => await WithModel(16, models =>

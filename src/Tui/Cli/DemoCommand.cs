@@ -36,16 +36,15 @@ public static class DemoCommand
                 LearningRate = LayerGroupValues.All(3e-3),
                 SampleChars = 120,
             };
+            // Made before the line that says it trains, so that Ctrl+C from then on stops the training, not the process.
+            using var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected, saves: false);
             Console.WriteLine($"Training {architecture.Name} ({hyperParameters}) on {text.Name} ({text.Length:N0} chars, lowercased) for {Durations.Format(options.TimeBudget!.Value)} on {TorchRuntime.Describe(torchDevice)}.");
             using var trainer = Trainer.Create(architecture, hyperParameters, options, text, torchDevice, directory: null);
-            // Ctrl+C stops the training; after it (validation, generation) Ctrl+C ends the demo as usual.
-            using (var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected, saves: false))
-            {
-                console.Attach(trainer);
-                var outcome = trainer.Run(console.Stopping);
-                console.Report(outcome);
-                if (outcome.Kind == TrainingOutcomeKind.Failed) return 1; // a diverged model has nothing to show
-            }
+            console.Attach(trainer);
+            var outcome = trainer.Run(console.Stopping);
+            console.Report(outcome);
+            console.Dispose(); // Ctrl+C stopped the training; after it (validation, generation) Ctrl+C ends the demo as usual
+            if (outcome.Kind == TrainingOutcomeKind.Failed) return 1; // a diverged model has nothing to show
             var (validLoss, accuracy) = trainer.CurrentValidation ?? trainer.Validate(); // a run ended by its time budget measured it already
             Console.WriteLine($"validation loss {validLoss:F4} nats/char, accuracy {accuracy:P1}\n");
 

@@ -67,13 +67,14 @@ public static class LrFindCommand
             var heading = $"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}";
             var searching = string.Create(CultureInfo.InvariantCulture,
                 $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {options.Optimizer} · wd {TrainingSettingsLine.Values(options.WeightDecay)}{(options.Clip > 0 ? $" · clip {HyperParameterSpec.Number(options.Clip)}" : "")}{TextSettings(options)}");
+            // Ctrl+C caught before the line that says the search runs: one that came between would end the process unhandled.
+            using var console = new TrainingConsole(Console.Error, live: false, saves: false,
+                stoppingNote: "Stopping the search after this batch, then showing what it found (Ctrl+C again to quit at once)...");
             if (!asJson)
             {
                 Console.WriteLine(heading);
                 Console.WriteLine(searching);
             }
-            using var console = new TrainingConsole(Console.Error, live: false, saves: false,
-                stoppingNote: "Stopping the search after this batch, then showing what it found (Ctrl+C again to quit at once)...");
             if (torchDevice.type == TorchSharp.DeviceType.CPU)
                 MemoryWarning.WriteIfTooLarge(architecture, hyperParameters, Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length, Console.Error);
             using var finder = new LearningRateFinder(architecture, hyperParameters, options, text, schedule, torchDevice);

@@ -43,6 +43,7 @@ public static class ResumeCommand
             if (meta.Imported is { } imported) throw new CheckpointException(path, imported.WhyNotResumable); // before it asks for a corpus
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
+            using var console = TrainingRun.NewConsole();
             using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             using var training = ModelFolder.HoldForTraining(folder);
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus) ?? CorpusOf(meta, folder));
@@ -59,14 +60,14 @@ public static class ResumeCommand
                 Console.WriteLine(byMaxSteps
                     ? FormattableString.Invariant($"Nothing to do: it has reached max_steps = {options.MaxSteps} (step {position.Step}; {position.Epoch} of {options.Epochs} epoch(s) done). Pass a larger --max-steps N, or --max-steps 0 to train to --epochs.")
                     : FormattableString.Invariant($"Nothing to do: it has trained {position.Epoch} of {options.Epochs} epoch(s). Pass --epochs N (more than {position.Epoch}) to train further."));
-                return 0;
+                return console.SignalExitCode ?? 0;
             }
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
             Console.WriteLine(TrainingSettingsLine.Of(trainer.Options));
             MidCycleWarning.WriteIfAny(trainer.Options, Console.Error);
             PatienceCycleWarning.WriteIfAny(trainer.Options, Console.Error);
-            return TrainingRun.RunToEnd(trainer);
+            return TrainingRun.RunToEnd(trainer, console);
         });
         return command;
     }

@@ -79,6 +79,7 @@ public static class TrainCommand
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
+            using var console = TrainingRun.NewConsole();
             // Before the folder is made too: a stdout that cannot be written (a full disk) leaves no empty model folder.
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
             if (source != null) Console.WriteLine($"{InitFromSource.Record(source.Metadata, source.Name, source.Checkpoint).Describe()}: its weights and vocabulary, a fresh optimizer and history");
@@ -107,7 +108,7 @@ public static class TrainCommand
                     Directory.Delete(folder); // a refused corpus or setting leaves no empty model folder behind
                 throw;
             }
-            using (trainer) return TrainingRun.RunToEnd(trainer);
+            using (trainer) return TrainingRun.RunToEnd(trainer, console);
         });
         return command;
     }

@@ -6,9 +6,14 @@ namespace CharRnn.Tui.Cli;
 /// <summary>What charrnn train and charrnn resume do once their trainer is made: run it to its end on the console.</summary>
 internal static class TrainingRun
 {
-    public static int RunToEnd(Trainer trainer)
+    /// <summary>
+    /// The console a run reports on. Made before the command's first line: from then on Ctrl+C stops the run
+    /// cleanly (a checkpoint, exit 130), where one before its handlers were there would end the process unhandled.
+    /// </summary>
+    public static TrainingConsole NewConsole() => new(Console.Out, live: !Console.IsOutputRedirected);
+
+    public static int RunToEnd(Trainer trainer, TrainingConsole console)
     {
-        using var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected);
         console.Attach(trainer);
         TrainingOutcome outcome;
         try { outcome = trainer.Run(console.Stopping); }
