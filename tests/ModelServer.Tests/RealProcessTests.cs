@@ -429,7 +429,8 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
                 $"node generate.js {flag} {value} --seed 1 did not generate the greedy text:\n{output}\ngreedy:\n{greedy}");
         }
         foreach (var (flag, value, range) in new[] { ("--temperature", "10.5", "0 to 10"),
-            ("--top-p", "0", "more than 0, at most 1"), ("--min-p", "1", "0 up to, not including, 1"), ("--seed", "x", "0 or more"), ("--top-k", "1.5", "0 to 2147483647") })
+            ("--top-p", "0", "more than 0, at most 1"), ("--min-p", "1", "0 up to, not including, 1"), ("--seed", "x", "0 or more"), ("--top-k", "1.5", "0 to 2147483647"),
+            ("--top-k", "-1", "0 to 2147483647"), ("--temperature", "-0.5", "0 to 10") }) // a negative value as its own word: the flag's value, not an option
         {
             (code, output) = await Node(_server.Port, flag, value, "node");
             Assert.Equal(2, code);
