@@ -46,6 +46,28 @@ public partial class CommandLineTests
     });
 
     [Fact]
+    public void Export_through_a_symlink_writes_its_target_and_keeps_the_link_even_where_the_target_is_not_there_yet() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        Directory.CreateDirectory(Path.Combine(root, "exports"));
+        var target = Path.Combine(root, "exports", "gru.safetensors");
+        var link = Path.Combine(root, "latest.safetensors");
+        File.CreateSymbolicLink(link, target); // dangling: as with cp, the write makes the target
+
+        var said = Printed(["export", folder, "--out", link, "--threads", "1"]);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Equal("m/best.ckpt", SafetensorsReading.Read(target).Metadata["source_checkpoint"]);
+        Assert.Contains($" bytes. ", said, StringComparison.Ordinal);
+        Assert.Contains($"{new FileInfo(target).Length:N0} bytes.", said, StringComparison.Ordinal); // the file's size, not the link's
+        Assert.Equal(["gru.safetensors"], Directory.GetFiles(Path.Combine(root, "exports")).Select(Path.GetFileName)); // no temp file left
+
+        // The target now there: replaced with --force, through the link again.
+        Printed(["export", Path.Combine(folder, "last.ckpt"), "--out", link, "--force", "--threads", "1"]);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Equal("m/last.ckpt", SafetensorsReading.Read(target).Metadata["source_checkpoint"]);
+    });
+
+    [Fact]
     public void Export_refuses_a_missing_model_and_an_out_that_is_a_folder_or_not_safetensors() => InTempFolder(root =>
     {
         var (folder, _) = TrainedOneEpoch(root);

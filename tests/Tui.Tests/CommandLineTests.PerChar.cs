@@ -84,4 +84,32 @@ public partial class CommandLineTests
         AssertUserError(["eval", folder, "--text", unknown, "--per-char", table, "--threads", "1"], $"charrnn: --text '{unknown}' has 1 character(s)");
         Assert.Equal("an earlier table\n", File.ReadAllText(table));
     });
+
+    [Fact]
+    public void Eval_per_char_through_a_symlink_writes_the_table_into_its_target_and_keeps_the_link() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var text = Path.Combine(root, "held-out.txt");
+        File.WriteAllText(text, TuiFixture.TinyText[..100]);
+        // As cp and a shell's > do: the link's target (in another folder, named relative to the link) is written, the link stays.
+        Directory.CreateDirectory(Path.Combine(root, "tables"));
+        Directory.CreateDirectory(Path.Combine(root, "links"));
+        var target = Path.Combine(root, "tables", "chars.tsv");
+        File.WriteAllText(target, "an earlier table\n");
+        var link = Path.Combine(root, "links", "latest.tsv");
+        File.CreateSymbolicLink(link, Path.Combine("..", "tables", "chars.tsv"));
+
+        Printed(["eval", folder, "--text", text, "--per-char", link, "--threads", "1"]);
+        Assert.Equal(Path.Combine("..", "tables", "chars.tsv"), new FileInfo(link).LinkTarget);
+        Assert.StartsWith("index\tchar\tloss_nats\tp\ttop1\n1\t", File.ReadAllText(target));
+        Assert.Equal(["chars.tsv"], Directory.GetFiles(Path.Combine(root, "tables")).Select(Path.GetFileName)); // no temp file left
+        Assert.Equal(["latest.tsv"], Directory.GetFileSystemEntries(Path.Combine(root, "links")).Select(Path.GetFileName));
+
+        // A link to the text being scored is that text: refused, as the text named itself is, and the text is kept.
+        var toText = Path.Combine(root, "links", "text.tsv");
+        File.CreateSymbolicLink(toText, text);
+        AssertUserError(["eval", folder, "--text", text, "--per-char", toText, "--threads", "1"],
+            $"charrnn: --per-char '{toText}' is the text being scored (--text); give another file, or - for stdout.");
+        Assert.Equal(TuiFixture.TinyText[..100], File.ReadAllText(text));
+    });
 }

@@ -1426,6 +1426,26 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Export_through_a_symlink_writes_its_target_and_keeps_the_link()
+    {
+        var folder = UploadFolder();
+        Directory.CreateDirectory(Path.Combine(folder, "exports"));
+        var target = Path.Combine(folder, "exports", "gru.safetensors");
+        var link = Path.Combine(folder, "latest.safetensors");
+        File.CreateSymbolicLink(link, Path.Combine("exports", "gru.safetensors")); // not there yet: a new file, as for cp
+        await Runner.RunLineAsync($"export gru {link}");
+        Assert.Empty(_output.Errors);
+        Assert.Equal(Path.Combine("exports", "gru.safetensors"), new FileInfo(link).LinkTarget);
+        Assert.Equal(CliExport(Path.Combine(fixture.Models, "gru", "best.ckpt"), Path.Combine(fixture.Root, $"cli-{Guid.NewGuid():N}.safetensors")), File.ReadAllBytes(target));
+        Assert.Equal(["gru.safetensors"], Directory.GetFiles(Path.Combine(folder, "exports")).Select(Path.GetFileName)); // no temp file left
+
+        await Refused($"export gru {link} checkpoint=last", $"{link} exists; add force=true to replace it, or give another file name.");
+        await Runner.RunLineAsync($"export gru {link} checkpoint=last force=true");
+        Assert.Equal(Path.Combine("exports", "gru.safetensors"), new FileInfo(link).LinkTarget);
+        Assert.Equal(CliExport(Path.Combine(fixture.Models, "gru", "last.ckpt"), Path.Combine(fixture.Root, $"cli-{Guid.NewGuid():N}.safetensors")), File.ReadAllBytes(target));
+    }
+
+    [Fact]
     public async Task Export_refuses_a_download_whose_sha256_or_size_is_not_the_servers_and_writes_nothing()
     {
         var folder = UploadFolder();

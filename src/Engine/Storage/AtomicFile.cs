@@ -5,6 +5,18 @@ public static class AtomicFile
 {
     private const string TempSuffix = ".tmp";
 
+    /// <summary>
+    /// The file a write to a user-named <paramref name="path"/> is for, made absolute: where it is a symbolic link (or a chain of
+    /// them), the final target, there or not, as cp and a shell's &gt; write through a link; else the path itself. Writing there
+    /// keeps the link, which <see cref="Write"/>'s rename over the path would replace with a plain file. Not for the files a
+    /// store keeps (checkpoints, keys): a link there is not the user's choice of file to write.
+    /// </summary>
+    public static string ThroughLink(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return new FileInfo(full).LinkTarget == null ? full : File.ResolveLinkTarget(full, returnFinalTarget: true)!.FullName;
+    }
+
     public static void WriteAllBytes(string path, byte[] bytes)
     {
         Write(path, stream => stream.Write(bytes));

@@ -33,10 +33,10 @@ public static class ExportCommand
             (var loaded, path) = ModelArgument.Load(path, cpu, "Exporting");
             using var trained = loaded;
             var export = PyTorchExport.Of(trained, PyTorchExport.SourceName(path));
-            WriteTo(export, file);
+            var written = WriteTo(export, file);
             var loss = export.Metadata["valid_loss"] is { Length: > 0 } l ? $", validation loss {double.Parse(l, System.Globalization.CultureInfo.InvariantCulture):F4}" : "";
             Console.WriteLine($"Exported {trained.Architecture.Name} (epoch {trained.Metadata.Position.Epoch}{loss}) from {path} to {file}: " +
-                              $"{export.Tensors.Count} tensors, {trained.Model.ParameterCount:N0} parameters, {new FileInfo(file).Length:N0} bytes. " +
+                              $"{export.Tensors.Count} tensors, {trained.Model.ParameterCount:N0} parameters, {new FileInfo(written).Length:N0} bytes. " +
                               (export.TorchModule is { } module
                                   ? $"Its weights load into torch.nn.{module} with embedding 'e' and output 'l_out' (examples/python/load_in_pytorch.py)."
                                   : $"A windowed model: its weights keep the engine's names; only the stream models (stateful-*) load into torch.nn's RNN/GRU/LSTM."));
@@ -45,27 +45,33 @@ public static class ExportCommand
         return command;
     }
 
-    /// <summary>Refuses an --out that is a folder, not a .safetensors name, or a file already there (unless --force).</summary>
+    /// <summary>Refuses an --out that is a folder, not a .safetensors name, or a file already there (unless --force; through a link, its target).</summary>
     private static void CheckOutput(string file, bool force)
     {
         if (Directory.Exists(file))
             throw new ArgumentException($"--out '{file}' is a folder; give the file to write, e.g. {Path.Combine(file, "model" + SafetensorsFile.Extension)}.");
         if (!file.EndsWith(SafetensorsFile.Extension, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"--out '{file}' does not end in {SafetensorsFile.Extension}; give a file name that does (the format is safetensors).");
-        if (File.Exists(file) && !force)
+        if (File.Exists(AtomicFile.ThroughLink(file)) && !force) // a link whose target is not there yet is a new file, as for cp
             throw new ArgumentException($"--out '{file}' exists; give --force to replace it, or another file name.");
     }
 
     /// <summary>
     /// Writes the file, and says a place that cannot take it in --out's terms (exit 2, as train says an --out it cannot
     /// write), not as the temp file beside it that could not be made. A full disk stays a failed run (exit 1).
+    /// Through a link, its target is written (the link kept); returns the file written.
     /// </summary>
-    private static void WriteTo(PyTorchExport export, string file)
+    private static string WriteTo(PyTorchExport export, string file)
     {
-        try { export.Write(file); }
+        var target = AtomicFile.ThroughLink(file);
+        try
+        {
+            export.Write(target);
+            return target;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e))
         {
-            var existing = OutputFolder.NearestExisting(file);
+            var existing = OutputFolder.NearestExisting(target);
             throw new ArgumentException(File.Exists(existing)
                 ? $"--out '{file}' cannot be written: '{existing}' is a file, not a folder; give a file in a folder you may write."
                 : $"--out '{file}' cannot be written in '{existing}' (written as a temp file beside it, then renamed): {e.Message} Give a file in a folder you may write.");

@@ -23,7 +23,7 @@ public static class PerCharTable
     {
         if (output == "-") return;
         if (Directory.Exists(output)) throw new ArgumentException($"--per-char '{output}' is a folder; give a file to write the per-char scores to (TSV), or - for stdout.");
-        if (File.Exists(textFile) && Path.GetFullPath(output) == Path.GetFullPath(textFile))
+        if (File.Exists(textFile) && AtomicFile.ThroughLink(output) == AtomicFile.ThroughLink(textFile))
             throw new ArgumentException($"--per-char '{output}' is the text being scored (--text); give another file, or - for stdout.");
         if (OutputFolder.NearestExisting(output) is var existing && File.Exists(existing))
             throw new ArgumentException($"--per-char '{output}' cannot be written: '{existing}' is a file, not a folder; give a file in a folder, or - for stdout.");
@@ -37,7 +37,7 @@ public static class PerCharTable
             Console.Out.Flush();
             return;
         }
-        AtomicFile.Write(output, stream =>
+        AtomicFile.Write(AtomicFile.ThroughLink(output), stream => // a link stays a link, its target written
         {
             using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
             WriteTo(writer, chars);

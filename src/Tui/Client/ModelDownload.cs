@@ -16,7 +16,7 @@ public sealed record ModelDownload(string Path, long Bytes, string Sha256, strin
     public static async Task<ModelDownload> SaveAsync(Catalog.CatalogClient catalog, string model, string checkpoint, string file, CancellationToken ct)
     {
         ModelDownload? saved = null;
-        await AtomicFile.WriteAsync(file, async stream =>
+        await AtomicFile.WriteAsync(AtomicFile.ThroughLink(file), async stream => // a link stays a link, its target written
         {
             using var call = catalog.ExportModel(new ExportModelRequest { Name = model, Checkpoint = checkpoint }, cancellationToken: ct);
             using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -235,7 +235,7 @@ public sealed partial class CommandRunner
         if (!file.EndsWith(extension, StringComparison.OrdinalIgnoreCase))
             throw new CommandException($"{file} does not end in {extension}; give a file name that does (the format is safetensors).");
         var force = c.Option("force") is { } f && OptionValues.Bool("force", f) != 0;
-        if (File.Exists(file) && !force)
+        if (File.Exists(Engine.Storage.AtomicFile.ThroughLink(file)) && !force) // a link whose target is not there yet is a new file, as for cp
             throw new CommandException($"{file} exists; add force=true to replace it, or give another file name.");
         return (model, file, c.Option("checkpoint") ?? "");
     }
