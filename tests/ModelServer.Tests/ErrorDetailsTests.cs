@@ -117,7 +117,8 @@ public class ErrorDetailsTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var taken = await Calls.Fails(() => keyed.AsBob.Catalog.RenameModelAsync(new RenameModelRequest { Name = "ed-bobs", NewName = "GRU" }).ResponseAsync);
         Assert.Equal((StatusCode.AlreadyExists, "ALREADY_EXISTS", "model=gru"), (taken.StatusCode, Details(taken).GetDetail<ErrorInfo>()!.Reason, Metadata(taken)));
 
-        var resume = new StartJobRequest { ModelName = "ed-bobs", Resume = true, Options = new TrainingOptions { MaxSteps = 1_000_000, SampleChars = 0 } };
+        // Epochs too, so that only StopJob ends it: the model's epochs = 1, kept by a resume, would end it after one pass (about 70 steps).
+        var resume = new StartJobRequest { ModelName = "ed-bobs", Resume = true, Options = new TrainingOptions { MaxSteps = 1_000_000, Epochs = 10_000, SampleChars = 0 } };
         var job = await keyed.AsBob.Training.StartJobAsync(resume);
         try
         {

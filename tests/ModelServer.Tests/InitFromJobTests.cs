@@ -123,8 +123,11 @@ public class InitFromJobTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     {
         await keyed.AsAlice.Training.Train(Trained("if-held")).Events();
         await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "if-held", Shared = true });
+        // Long enough that only StopJob ends it: max_steps alone is not, as epochs = 1 ends the fine-tune after one pass over
+        // its text (35 steps), and on a loaded host that end once came before the delete below, which then went through.
         var long_ = FineTune("if-held-tuned", "if-held", Second);
         long_.Options.MaxSteps = 1_000_000;
+        long_.Options.Epochs = 10_000;
         var job = await keyed.AsBob.Training.StartJobAsync(long_);
 
         // Its owner (and an admin) may delete it otherwise: the job, queued or running, would start from a checkpoint no longer there.

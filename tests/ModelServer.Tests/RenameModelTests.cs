@@ -134,11 +134,12 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     {
         await keyed.AsAlice.Training.Train(Trained("rn-trained")).Events();
         await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "rn-trained", Shared = true });
-        var resume = new StartJobRequest { ModelName = "rn-trained", Resume = true, Options = new Protos.V1.TrainingOptions { MaxSteps = 1_000_000, SampleChars = 0 } };
+        // Both jobs long enough that only StopJob ends them before the renames below are tried: a 2-step fine-tune once
+        // ended first on a loaded host, and the rename went through. max_steps alone is not enough: epochs = 1 (the
+        // fine-tune's as it was, and the resume's, kept from the model) ends a job after one pass over the corpus (about 70 steps).
+        var resume = new StartJobRequest { ModelName = "rn-trained", Resume = true, Options = new Protos.V1.TrainingOptions { MaxSteps = 1_000_000, Epochs = 10_000, SampleChars = 0 } };
         var training = await keyed.AsAlice.Training.StartJobAsync(resume);
-        // Long enough to be queued or running still when the rename below is tried: a 2-step fine-tune once ended
-        // first on a loaded host, and the rename went through.
-        var fineTune = new StartJobRequest { ModelName = "rn-tuned", InitFrom = "rn-trained", CorpusName = "tiny", Options = new Protos.V1.TrainingOptions { MaxSteps = 1_000_000, Epochs = 1, SampleChars = 0 } };
+        var fineTune = new StartJobRequest { ModelName = "rn-tuned", InitFrom = "rn-trained", CorpusName = "tiny", Options = new Protos.V1.TrainingOptions { MaxSteps = 1_000_000, Epochs = 10_000, SampleChars = 0 } };
         var tuning = await keyed.AsBob.Training.StartJobAsync(fineTune); // queued behind alice's
 
         Assert.Equal("Model 'rn-trained' is being trained by a job; stop the job first (StopJob), then rename it.",
