@@ -1,5 +1,6 @@
 using CharRnn.ModelServer.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -39,6 +40,16 @@ public class CorporaFolderCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task A_refused_start_makes_no_models_folder_and_says_it_made_none()
+    {
+        // Checked before the device loop opens the database: the refused start must not say "Created the models folder".
+        var log = new CapturedLog();
+        await StartRefused(Path.Combine(_root, "no-such-corpora"), log);
+        Assert.Empty(log.With("models folder"));
+        Assert.False(Directory.Exists(Path.Combine(_root, "models")));
+    }
+
+    [Fact]
     public async Task A_configured_local_token_is_not_a_setting_the_standalone_host_takes()
     {
         // Only the embedded server makes one, in memory: from configuration it would be a secret in a file or the environment.
@@ -48,11 +59,11 @@ public class CorporaFolderCheckTests : IDisposable
     }
 
     /// <summary>The error the host, configured as Program.cs configures it (command-line configuration), refuses to start with.</summary>
-    private async Task<ArgumentException> StartRefused(string corpora)
+    private async Task<ArgumentException> StartRefused(string corpora, CapturedLog? log = null)
     {
         var app = ServerHost.Build(
             ["--CharRnn:Listen=127.0.0.1:0", $"--CharRnn:ModelsDirectory={Path.Combine(_root, "models")}", $"--CharRnn:CorporaDirectory={corpora}",
-             "--CharRnn:Device=cpu", "--CharRnn:Threads=1"], logging: _ => { });
+             "--CharRnn:Device=cpu", "--CharRnn:Threads=1"], logging: l => { if (log != null) l.AddProvider(log); });
         try { return await Assert.ThrowsAsync<ArgumentException>(() => ServerHost.StartAsync(app)); }
         finally
         {

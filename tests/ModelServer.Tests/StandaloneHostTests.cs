@@ -1,4 +1,5 @@
 using CharRnn.ModelServer.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -54,6 +55,59 @@ public class StandaloneHostTests : IDisposable
         var (code, error) = Run();
         Assert.Equal(2, code);
         Assert.StartsWith($"{StandaloneHost.Name}: Another charrnn process is using the models folder", error);
+    }
+
+    // A refused first start (under systemd, say) must leave no models folder: the next start then says it made one, the
+    // line that shows a typo in the path. A port in use is only known once Kestrel binds, after the database is open.
+    [Fact]
+    public async Task A_start_refused_for_a_missing_corpora_folder_leaves_no_models_folder()
+    {
+        var (code, error) = Run($"--CharRnn:CorporaDirectory={Path.Combine(_root, "no-such-corpora")}");
+        Assert.Equal(2, code);
+        Assert.Contains("does not exist", error);
+        Assert.False(Directory.Exists(Path.Combine(_root, "models")), "the refused start left the models folder it made");
+        await AssertNextStartSaysItMadeTheFolder();
+    }
+
+    [Fact]
+    public async Task A_start_refused_for_a_port_in_use_leaves_no_models_folder()
+    {
+        using var held = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        held.Start();
+        var (code, error) = Run($"--CharRnn:Listen=127.0.0.1:{((System.Net.IPEndPoint)held.LocalEndpoint).Port}");
+        Assert.Equal(2, code);
+        Assert.Contains("Another process may hold the port", error);
+        Assert.False(Directory.Exists(Path.Combine(_root, "models")), "the refused start left the models folder it made");
+        await AssertNextStartSaysItMadeTheFolder();
+    }
+
+    [Fact]
+    public void A_start_refused_for_a_port_in_use_keeps_a_models_folder_that_was_there()
+    {
+        var models = Path.Combine(_root, "models");
+        Directory.CreateDirectory(models);
+        using var held = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        held.Start();
+        var (code, _) = Run($"--CharRnn:Listen=127.0.0.1:{((System.Net.IPEndPoint)held.LocalEndpoint).Port}");
+        Assert.Equal(2, code);
+        Assert.True(Directory.Exists(models), "the refused start removed a models folder it did not make");
+    }
+
+    private async Task AssertNextStartSaysItMadeTheFolder()
+    {
+        var log = new CapturedLog();
+        var app = ServerHost.Build([], new ServerOptions { Listen = "127.0.0.1:0", ModelsDirectory = Path.Combine(_root, "models"), Device = "cpu", Threads = 1 },
+            l => l.AddProvider(log));
+        try
+        {
+            await ServerHost.StartAsync(app);
+            Assert.Single(log.With("Created the models folder"));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
     }
 
     /// <summary>The host configured as Program.cs configures it (command-line configuration); what it wrote to stderr.</summary>

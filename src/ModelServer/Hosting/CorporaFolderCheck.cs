@@ -11,7 +11,14 @@ public sealed class CorporaFolderCheck(IOptions<ServerOptions> options) : IHoste
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (options.Value.CorporaDirectory is not { } path) return Task.CompletedTask;
+        Check(options.Value);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Also run by <see cref="StartChecks"/>, before the models folder is made.</summary>
+    public static void Check(ServerOptions options)
+    {
+        if (options.CorporaDirectory is not { } path) return;
         const string Setting = "CharRnn:CorporaDirectory (--corpora)";
         if (string.IsNullOrWhiteSpace(path))
             throw new ArgumentException($"{Setting} is empty; give a folder of *.txt files, or leave it unset for the known corpora only.");
@@ -19,7 +26,6 @@ public sealed class CorporaFolderCheck(IOptions<ServerOptions> options) : IHoste
             throw new ArgumentException($"{Setting} '{path}' is a file; give the folder that holds the *.txt corpora.");
         if (!Directory.Exists(path))
             throw new ArgumentException($"{Setting} '{path}' does not exist; give a folder of *.txt files, or leave it unset for the known corpora only.");
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

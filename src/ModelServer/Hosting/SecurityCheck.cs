@@ -15,27 +15,11 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // ASP.NET Core adds the endpoints of a "Kestrel:Endpoints" section (appsettings, --Kestrel:Endpoints:…,
-        // Kestrel__Endpoints__… variables) beside the ones --listen makes: addresses this check would never see.
-        if (configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
-            throw new ArgumentException(
-                "Kestrel:Endpoints in the configuration would add listeners the server does not check (keys, loopback). " +
-                "Remove it, and give the address with --listen HOST:PORT (CharRnn:Listen; TLS: --tls-cert) and --metrics-listen HOST:PORT.");
-        var (host, _) = ServerHost.ParseListen(options.Value.Listen);
-        var loopback = host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
+        Check(options.Value, configuration);
+        var loopback = IsLoopback(options.Value.Listen);
         if (auth.Enabled)
         {
-            // Read as a file with no keys, a mistyped path would start a server that refuses every call;
-            // charrnn serve --keys refuses it before this, the standalone host (CharRnn:KeysFile) here.
-            if (!File.Exists(options.Value.KeysFile) && !Directory.Exists(options.Value.KeysFile))
-                throw new ArgumentException($"CharRnn:KeysFile (--keys) '{options.Value.KeysFile}' does not exist; create it with charrnn keys add NAME --keys {options.Value.KeysFile}.");
-            // Read here first: the interceptor's own reading would log that calls are refused until the file is fixed,
-            // which is what a running server does on a reload, not a server that is not starting.
-            string? problem = null;
-            try { ApiKeyStore.Load(options.Value.KeysFile!); }
-            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException) { problem = e.Message; }
-            ApiKeyStore? keys = null;
-            if (problem == null) (keys, problem) = auth.Current(); // the file as the interceptor will use it, or changed since
+            var (keys, problem) = auth.Current(); // the file as the interceptor will use it, or changed since
             if (problem != null || keys == null)
                 throw new ArgumentException($"The server will not start: the keys file {options.Value.KeysFile} (--keys, CharRnn:KeysFile) cannot be used. {problem}");
             if (keys.Keys.Count == 0)
@@ -47,12 +31,6 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
                 logger.LogWarning("API keys are on but TLS is off and {Listen} is not loopback: keys travel in plain text and anyone on the network path can read and reuse them. " +
                                   "Serve TLS (--tls-cert FILE, with --tls-key KEY for a PEM certificate), or put a TLS-terminating proxy in front and listen on 127.0.0.1",
                     options.Value.Listen);
-        }
-        else if (!loopback)
-        {
-            throw new ArgumentException(
-                $"Refusing to listen on {options.Value.Listen} without API keys: anyone who can reach it could use and delete models. " +
-                "Create a key (charrnn keys add NAME --admin) and pass --keys FILE, or listen on 127.0.0.1.");
         }
         else if (options.Value.LocalToken != null)
         {
@@ -66,6 +44,46 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
                 server.Features.Get<IServerAddressesFeature>()?.Addresses is { Count: > 0 } bound ? string.Join(", ", bound) : options.Value.Listen));
         }
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// What is refused from the settings and files alone; also run by <see cref="StartChecks"/>, before the models folder is made.
+    /// </summary>
+    public static void Check(ServerOptions options, IConfiguration configuration)
+    {
+        // ASP.NET Core adds the endpoints of a "Kestrel:Endpoints" section (appsettings, --Kestrel:Endpoints:…,
+        // Kestrel__Endpoints__… variables) beside the ones --listen makes: addresses this check would never see.
+        if (configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
+            throw new ArgumentException(
+                "Kestrel:Endpoints in the configuration would add listeners the server does not check (keys, loopback). " +
+                "Remove it, and give the address with --listen HOST:PORT (CharRnn:Listen; TLS: --tls-cert) and --metrics-listen HOST:PORT.");
+        var loopback = IsLoopback(options.Listen);
+        if (options.KeysFile is { } file)
+        {
+            // Read as a file with no keys, a mistyped path would start a server that refuses every call;
+            // charrnn serve --keys refuses it before this, the standalone host (CharRnn:KeysFile) here.
+            if (!File.Exists(file) && !Directory.Exists(file))
+                throw new ArgumentException($"CharRnn:KeysFile (--keys) '{file}' does not exist; create it with charrnn keys add NAME --keys {file}.");
+            // Read here first: the interceptor's own reading would log that calls are refused until the file is fixed,
+            // which is what a running server does on a reload, not a server that is not starting.
+            try { ApiKeyStore.Load(file); }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                throw new ArgumentException($"The server will not start: the keys file {file} (--keys, CharRnn:KeysFile) cannot be used. {e.Message}");
+            }
+        }
+        else if (!loopback)
+        {
+            throw new ArgumentException(
+                $"Refusing to listen on {options.Listen} without API keys: anyone who can reach it could use and delete models. " +
+                "Create a key (charrnn keys add NAME --admin) and pass --keys FILE, or listen on 127.0.0.1.");
+        }
+    }
+
+    private static bool IsLoopback(string listen)
+    {
+        var (host, _) = ServerHost.ParseListen(listen);
+        return host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -167,6 +167,7 @@ public static class ServerHost
     /// <summary>Starts a built server and returns the address it listens on (port 0 → the port chosen).</summary>
     public static async Task<Uri> StartAsync(WebApplication app, CancellationToken cancellation = default)
     {
+        StartChecks.Run(app); // before the host makes anything (the models folder, its database)
         await app.StartAsync(cancellation).ConfigureAwait(false);
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
         // With --metrics-listen the server has a second, HTTP/1.1-only endpoint: not the one gRPC clients want.

@@ -28,6 +28,7 @@ public static partial class StandaloneHost
         {
             try
             {
+                StartChecks.Run(app); // before the host makes anything: a refused start leaves no models folder
                 app.StartAsync().GetAwaiter().GetResult();
             }
             catch (Exception e)

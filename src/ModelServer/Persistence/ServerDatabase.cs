@@ -17,9 +17,11 @@ public sealed partial class ServerDatabase : IDisposable
     private readonly SqliteConnection _connection;
     private readonly FileStream _lock;
     private readonly object _gate = new();
+    private MadeModelsFolder? _madeFolder; // until the server has started
 
     /// <param name="logger">Where making a missing models folder is said; none in tests that open a database of their own.</param>
-    public ServerDatabase(IOptions<ServerOptions> options, ILogger<ServerDatabase>? logger = null)
+    /// <param name="lifetime">The server's, whose start keeps a models folder this made; without it (a database opened on its own) the folder always stays.</param>
+    public ServerDatabase(IOptions<ServerOptions> options, ILogger<ServerDatabase>? logger = null, IHostApplicationLifetime? lifetime = null)
     {
         var folder = Path.GetFullPath(options.Value.ModelsDirectory);
         if (!Directory.Exists(folder))
@@ -27,6 +29,11 @@ public sealed partial class ServerDatabase : IDisposable
             Directory.CreateDirectory(folder);
             // Said once, as it is made: a typo in the path would otherwise look like a server with no models yet.
             logger?.LogInformation("Created the models folder {Folder} (it was missing)", folder);
+            if (lifetime != null)
+            {
+                _madeFolder = new MadeModelsFolder(folder, logger);
+                lifetime.ApplicationStarted.Register(() => _madeFolder = null); // started: the folder is the server's now
+            }
         }
         _lock = LockFolder(folder);
         try
@@ -58,6 +65,7 @@ public sealed partial class ServerDatabase : IDisposable
         {
             _connection?.Dispose();
             _lock.Dispose(); // a failed start must not keep the folder locked
+            _madeFolder?.RemoveIfUnused();
             if (e is SqliteException s && IsDamage(s)) throw Damaged(s);
             throw;
         }
@@ -168,5 +176,6 @@ public sealed partial class ServerDatabase : IDisposable
     {
         lock (_gate) _connection.Dispose(); // not under a write still running (the event writer's, at shutdown)
         _lock.Dispose();
+        _madeFolder?.RemoveIfUnused(); // a start refused after this was made (a port in use) leaves no folder behind
     }
 }
