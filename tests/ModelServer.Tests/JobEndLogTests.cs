@@ -10,7 +10,7 @@ public class JobEndLogTests
     [InlineData(JobState.Finished, "reached max_steps = 100", "finished: reached max_steps = 100")]
     [InlineData(JobState.Stopped, "stopped by key 'bob'", "stopped by key 'bob'")]
     [InlineData(JobState.Stopped, "stopped: key 'alice' was removed", "stopped: key 'alice' was removed")]
-    [InlineData(JobState.Stopped, "time budget of 01:00:00 reached", "stopped: time budget of 01:00:00 reached")]
+    [InlineData(JobState.Stopped, "time budget of 1h00m reached", "stopped: time budget of 1h00m reached")]
     [InlineData(JobState.Failed, "out of memory", "failed: out of memory")]
     public void The_state_is_said_once(JobState state, string reason, string logged) =>
         Assert.Equal(logged, JobQueue.EndOf(state, reason));

@@ -751,7 +751,7 @@ public class RestartTests
 
         var events = await EventsAfterRestart(options, id, key);
         Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
-        Assert.StartsWith("time budget of 00:00:00.1", events[^1].Stopped.Reason);
+        Assert.StartsWith("time budget of 0.1s reached", events[^1].Stopped.Reason);
         Directory.Delete(root, true);
     }
 

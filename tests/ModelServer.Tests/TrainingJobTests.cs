@@ -191,7 +191,7 @@ public class TrainingJobTests(ServerFixture server)
             limits.MaxJobHours = 1e-6 / 3600;
             var events = await Client.Train(Request("capped", maxSteps: 0, epochs: 1000)).Events();
             Assert.Equal(JobEvent.EventOneofCase.Stopped, events[^1].EventCase);
-            Assert.Contains("time budget of 00:00:00.000001", events[^1].Stopped.Reason);
+            Assert.Contains("time budget of 0.000001s reached", events[^1].Stopped.Reason);
             Assert.False(events[^1].Stopped.OnRequest); // it stopped by itself: no one asked
         }
         finally { limits.MaxJobHours = 0; }
@@ -916,7 +916,7 @@ public class TrainingJobTests(ServerFixture server)
         var events = await Client.Train(request).Events();
         var stopped = events[^1];
         Assert.Equal(JobEvent.EventOneofCase.Stopped, stopped.EventCase);
-        Assert.StartsWith("time budget of 00:00:00.5000000 reached", stopped.Stopped.Reason);
+        Assert.StartsWith("time budget of 0.5s reached", stopped.Stopped.Reason); // not .NET's "00:00:00.5000000"
         Assert.True(stopped.Stopped.CheckpointSaved);
         var job = await Client.GetJobAsync(new GetJobRequest { JobId = events[0].JobId });
         Assert.Equal(Job.Types.State.Stopped, job.State);

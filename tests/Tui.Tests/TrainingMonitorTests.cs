@@ -54,8 +54,8 @@ public class TrainingMonitorTests
         m.Attach(new Job { Id = "j-1", ModelName = "lstm", State = Job.Types.State.Running });
         m.Add(new JobEvent { JobId = "j-1", Step = 50, EpochEnd = new JobEvent.Types.EpochEnd { Record = new EpochRecord { Epoch = 1, Step = 50, ValidLoss = 2.2 } } });
         m.Add(Progress(70, 2.0, 1e-2));
-        m.Add(new JobEvent { JobId = "j-1", Step = 70, Stopped = new JobEvent.Types.Stopped { Reason = "time budget of 00:01:00 reached", CheckpointSaved = true, FinalValidLoss = 2.05, FinalValidAccuracy = 0.4 } });
-        Assert.Equal("stopped: time budget of 00:01:00 reached · val 2.0500 nats/char, accuracy 40.0 %", m.State);
+        m.Add(new JobEvent { JobId = "j-1", Step = 70, Stopped = new JobEvent.Types.Stopped { Reason = "time budget of 1m00s reached", CheckpointSaved = true, FinalValidLoss = 2.05, FinalValidAccuracy = 0.4 } });
+        Assert.Equal("stopped: time budget of 1m00s reached · val 2.0500 nats/char, accuracy 40.0 %", m.State);
         Assert.Equal([(50.0, 2.2), (70.0, 2.05)], m.ValidLoss);
         Assert.Equal(2.05, m.LastValidLoss);
     }

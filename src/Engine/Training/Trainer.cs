@@ -269,7 +269,7 @@ public sealed partial class Trainer : IDisposable
                 {
                     FinishStep();
                     ValidateCurrentWeights(cancellation);
-                    return Stop($"time budget of {budget} reached");
+                    return Stop($"time budget of {DurationText.Format(budget)} reached");
                 }
                 Step();
             }

@@ -85,7 +85,7 @@ public sealed record TrainingOptions
     {
         Check(Epochs is >= 1 and <= MaxEpochs, $"epochs = {Epochs} is not allowed; epochs must be an integer from 1 to {MaxEpochs}.");
         Check(MaxSteps is >= 0 and <= 1_000_000_000_000, $"max_steps = {MaxSteps} is not allowed; use 0 (no limit) or a number of steps up to 1000000000000.");
-        Check(TimeBudget is null || TimeBudget > TimeSpan.Zero, $"time budget = {TimeBudget} is not allowed; give a positive duration such as 90s, 10m or 2h.");
+        Check(TimeBudget is null || TimeBudget > TimeSpan.Zero, $"time budget = {(TimeBudget is { } budget ? DurationText.Format(budget) : "")} is not allowed; give a positive duration such as 90s, 10m or 2h.");
         Check(Optimizers.Contains(Optimizer), $"optimizer = '{Text.Echo.Of(Optimizer)}' is not known; use {string.Join(" or ", Optimizers)}.");
         LearningRate.Validate("lr", 0, 10);
         WeightDecay.Validate("wd", 0, 1);

@@ -135,7 +135,7 @@ public sealed partial class JobQueue
     private Engine.Training.TrainingOptions WithJobTimeCap(string jobId, Engine.Training.TrainingOptions options)
     {
         if (_limits.JobTimeCap is not { } cap || options.TimeBudget <= cap) return options;
-        logger.LogInformation("Job {JobId}'s time budget is capped at {Cap} by --max-job-hours (it had {Budget})", jobId, cap, options.TimeBudget?.ToString() ?? "none");
+        logger.LogInformation("Job {JobId}'s time budget is capped at {Cap} by --max-job-hours (it had {Budget})", jobId, Engine.Training.DurationText.Format(cap), options.TimeBudget is { } budget ? Engine.Training.DurationText.Format(budget) : "none");
         return options with { TimeBudget = cap };
     }
 

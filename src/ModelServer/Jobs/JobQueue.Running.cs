@@ -158,7 +158,7 @@ public sealed partial class JobQueue
 
     /// <summary>A job that trained all it was asked to finishes; one out of time stops (it can be resumed).</summary>
     private static TrainingOutcome EndOfRun(Trainer trainer) =>
-        trainer.IsComplete ? trainer.Finish(waitForWrites: false) : trainer.Stop($"time budget of {trainer.Options.TimeBudget} reached", waitForWrites: false);
+        trainer.IsComplete ? trainer.Finish(waitForWrites: false) : trainer.Stop($"time budget of {Engine.Training.DurationText.Format(trainer.Options.TimeBudget!.Value)} reached", waitForWrites: false);
 
     /// <summary>One batch of the last weights' validation; true when the pass is done.</summary>
     private static bool ValidatePiece(Trainer trainer)

@@ -16,7 +16,7 @@ public sealed class SessionReaper(SessionStore sessions, DeviceWorker worker, Mo
             {
                 if (!session.IsIdle()) continue; // used since the list was made
                 if (!sessions.Remove(session.Id, out _)) continue;
-                logger.LogInformation("Session {SessionId} expired after {Idle} idle ({Summary})", session.Id, sessions.IdleTimeout, session.Summary());
+                logger.LogInformation("Session {SessionId} expired after {Idle} idle ({Summary})", session.Id, Engine.Training.DurationText.Format(sessions.IdleTimeout), session.Summary());
                 // Not cancelled by the stop (the session is out of the store: its close must run), and never
                 // fatal: an exception here would end the reaper, and a BackgroundService's end stops the host.
                 try { await worker.Run(() => SessionCloser.Close(session, worker, models)).ConfigureAwait(false); }
