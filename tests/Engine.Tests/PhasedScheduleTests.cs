@@ -84,7 +84,7 @@ public class PhasedScheduleTests
     [InlineData("steps:x=1,epochs=2; sgdr", "schedule 'steps:x=1,epochs=2; sgdr': phase 1 ('steps:x=1,epochs=2'): 'x=1' should be EPOCH=FACTOR")]
     [InlineData("constant,epochs=2; sgdr:cycle_len=0", "schedule 'constant,epochs=2; sgdr:cycle_len=0': phase 2 ('sgdr:cycle_len=0'): sgdr cycle_len = 0 must be from 0.01")]
     [InlineData("constant,epochs=2; sgdr:cycle_len=x", "phase 2 ('sgdr:cycle_len=x'): 'x' is not a number")]
-    [InlineData("constant,lr=2,epochs=2; sgdr", "schedule 'constant,lr=2,epochs=2; sgdr': phase 1 ('constant,lr=2,epochs=2'): constant takes no settings, and was given 'lr=2'")]
+    [InlineData("constant,lr=2,epochs=2; sgdr", "schedule 'constant,lr=2,epochs=2; sgdr': phase 1 ('constant,lr=2,epochs=2'): constant takes no settings (but, in a phase followed by another, epochs=N), and was given 'lr=2'.")]
     [InlineData("constant,epochs=60000; steps:0=0.1,epochs=40000; sgdr", "the phases before the last run 100000 epochs in all, so the last would start only after epoch 100000; " +
                                                                          "a run has at most 100000 epochs, so they may add up to at most 99999")]
     public void Bad_phases_say_what_is_wrong_and_what_is_allowed(string text, string expected) =>

@@ -86,6 +86,18 @@ public class ScheduleTests
         Assert.Contains(expected, Assert.Throws<ArgumentException>(() => LearningRateSchedule.Parse(text)).Message);
     }
 
+    // A slip in a kind or a setting is named with what it probably was, and a phase's epochs=N is among the settings
+    // offered: 'epoch=15' in the lesson's schedule was refused as "not an sgdr setting; use cycle_len and cycle_mult".
+    [Theory]
+    [InlineData("step:1=0.1", "schedule 'step:1=0.1' is not known ('step' is not a kind of schedule: did you mean 'steps'?); use constant | ")]
+    [InlineData("sgd:cycle_len=1,cycle_mult=2", "('sgd' is not a kind of schedule: did you mean 'sgdr'?)")]
+    [InlineData("sgdr:cycle_len=1,cycle_mul=2", "'cycle_mul' is not an sgdr setting; use cycle_len and cycle_mult (and, in a phase followed by another, epochs=N). Did you mean 'cycle_mult'?")]
+    [InlineData("constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epoch=15; sgdr", "phase 2 ('sgdr:cycle_len=1,cycle_mult=2,epoch=15'): 'epoch' is not an sgdr setting; use cycle_len and cycle_mult (and, in a phase followed by another, epochs=N). Did you mean 'epochs'?")]
+    [InlineData("constant,epoch=2; sgdr", "constant takes no settings (but, in a phase followed by another, epochs=N), and was given 'epoch=2'. Did you mean 'epochs'?")]
+    [InlineData("steps:4=0.1,epoch=8; sgdr", "'epoch=8' should be EPOCH=FACTOR with a whole epoch ≥ 0 (and, in a phase followed by another, epochs=N). Did you mean 'epochs'?")]
+    public void A_mistyped_kind_or_setting_is_named_with_the_one_it_probably_was(string text, string expected) =>
+        Assert.Contains(expected, Assert.Throws<ArgumentException>(() => LearningRateSchedule.Parse(text)).Message);
+
     [Fact]
     public void Layer_group_values_take_one_or_three_numbers()
     {

@@ -80,16 +80,33 @@ public abstract class LearningRateSchedule
     internal static LearningRateSchedule ParseOne(string spec, string label)
     {
         var colon = spec.IndexOfAny([':', ',']); // "sgdr,cycle_len=2" as "sgdr:cycle_len=2", as a phase reads it
-        var kind = (colon < 0 ? spec : spec[..colon]).ToLowerInvariant();
+        var typedKind = colon < 0 ? spec : spec[..colon];
         var args = colon < 0 ? "" : spec[(colon + 1)..];
-        return kind switch
+        return typedKind.ToLowerInvariant() switch
         {
             "constant" or "" when args.Length == 0 => new ConstantSchedule(),
-            "constant" => throw new ArgumentException($"{label}: constant takes no settings, and was given '{Text.Echo.Of(args)}'; use {Help}."),
+            "constant" => throw new ArgumentException($"{label}: constant takes no settings (but, {PhaseEpochs}), and was given '{Text.Echo.Of(args)}'." +
+                                                      $"{EpochsSuggestion(args)} Use {Help}."),
             "steps" => StepSchedule.ParseArgs(args, label),
             "sgdr" => SgdrSchedule.ParseArgs(args, label),
-            _ => throw new ArgumentException($"{label} is not known; use {Help}."),
+            _ => throw new ArgumentException($"{label} is not known{KindSuggestion(typedKind)}; use {Help}."),
         };
+    }
+
+    /// <summary>What a phase takes beside its kind's own settings, said where a message lists what a kind takes.</summary>
+    protected const string PhaseEpochs = "in a phase followed by another, epochs=N";
+
+    private static readonly string[] Kinds = ["constant", "steps", "sgdr"];
+
+    // "step:4=0.1" is the lesson's set_lrs a letter off: name the kind it probably was (nothing when none is close).
+    private static string KindSuggestion(string kind) =>
+        Text.ClosestName.To(kind, Kinds) is { } known ? $" ('{Text.Echo.Of(kind)}' is not a kind of schedule: did you mean '{known}'?)" : "";
+
+    /// <summary>" Did you mean 'epochs'?" where the first setting of <paramref name="settings"/> is a slip of a phase's epochs=N.</summary>
+    protected static string EpochsSuggestion(string settings)
+    {
+        var name = settings.Split([',', '='])[0].Trim();
+        return Text.ClosestName.To(name, ["epochs"]) is { } known ? $" Did you mean '{known}'?" : "";
     }
 
     protected static double Number(string text, string label)
@@ -130,7 +147,9 @@ public sealed class StepSchedule(IReadOnlyList<(int Epoch, double Factor)> steps
         {
             var kv = part.Split('=');
             if (kv.Length != 2 || !int.TryParse(kv[0], out var epoch) || epoch < 0)
-                throw new ArgumentException($"{label}: '{Text.Echo.Of(part)}' should be EPOCH=FACTOR with a whole epoch ≥ 0; use {Help}.");
+                throw new ArgumentException(EpochsSuggestion(part) is { Length: > 0 } epochs
+                    ? $"{label}: '{Text.Echo.Of(part)}' should be EPOCH=FACTOR with a whole epoch ≥ 0 (and, {PhaseEpochs}).{epochs} Use {Help}."
+                    : $"{label}: '{Text.Echo.Of(part)}' should be EPOCH=FACTOR with a whole epoch ≥ 0; use {Help}.");
             var factor = Number(kv[1], label);
             if (factor <= 0 || factor > 1000)
                 throw new ArgumentException($"{label}: factor {factor} must be greater than 0 and at most 1000.");
@@ -252,7 +271,9 @@ public sealed class SgdrSchedule : LearningRateSchedule
             {
                 case "cycle_len": cycleLength = Number(kv[1], label); break;
                 case "cycle_mult": cycleMult = Number(kv[1], label); break;
-                default: throw new ArgumentException($"{label}: '{Text.Echo.Of(kv[0])}' is not an sgdr setting; use cycle_len and cycle_mult.");
+                default:
+                    throw new ArgumentException($"{label}: '{Text.Echo.Of(kv[0])}' is not an sgdr setting; use cycle_len and cycle_mult (and, {PhaseEpochs})." +
+                                                Text.ClosestName.Suggestion(kv[0].Trim(), ["cycle_len", "cycle_mult", "epochs"]));
             }
         }
         try { return new SgdrSchedule(cycleLength, cycleMult); }
