@@ -7,6 +7,15 @@ namespace CharRnn.Engine.Tests;
 /// <summary>What the registry checks of a new entry, so that its mistakes show at the first build, not at a first training.</summary>
 public class ArchitectureTests
 {
+    // The server refuses a job's architecture with this message: the lesson's class name gets this project's name.
+    [Theory]
+    [InlineData("CharSeqStatefulLSTM", "The lesson's CharSeqStatefulLSTM is stateful-lstm here.")]
+    [InlineData("charrnn", "The lesson's CharRnn is rnn here.")]
+    [InlineData("stateful-lsmt", "Did you mean 'stateful-lstm'?")]
+    public void An_unknown_architecture_named_as_the_lesson_names_it_is_told_its_name_here(string given, string end) =>
+        Assert.EndsWith($"Known: {string.Join(", ", Architectures.All.Select(a => a.Name))}. {end}",
+            Assert.Throws<ArgumentException>(() => Architectures.Get(given)).Message);
+
     private static HyperParameterSpec Spec(string name) => new(name, name == "random_bptt" ? Bool : Int, 1, 0, 8, name);
 
     private static HyperParameterSpec[] Specs(params string[] names) => names.Select(Spec).ToArray();

@@ -137,6 +137,22 @@ public partial class CommandLineTests
             + string.Join(", ", CharRnn.Engine.Models.Architectures.All.Select(a => $"'{a.Name}'"))
             + $". Did you mean 'stateful-lstm'? (see charrnn {args[0]} --help)");
 
+    // A learner of the lesson types its names: the model's class and its cs. They are told this project's names, not
+    // given a guess ('--cs' was answered "Did you mean '--bs'?", the batch size, and CharSeqStatefulLSTM with nothing).
+    [Theory]
+    [InlineData(new[] { "train", "CharSeqStatefulLSTM" }, "The lesson's CharSeqStatefulLSTM is stateful-lstm here.")]
+    [InlineData(new[] { "train", "--arch", "CharLoopConcatModel" }, "The lesson's CharLoopConcatModel is loop-concat here.")]
+    [InlineData(new[] { "lr-find", "charseqstatefulrnn2" }, "The lesson's CharSeqStatefulRnn2 is stateful-rnn-cell here.")]
+    public void The_lessons_name_for_an_architecture_is_answered_with_this_projects(string[] args, string answer) =>
+        AssertUserError(args, $"charrnn: Argument '{args[^1]}' not recognized. Must be one of: "
+            + string.Join(", ", CharRnn.Engine.Models.Architectures.All.Select(a => $"'{a.Name}'"))
+            + $". {answer} (see charrnn {args[0]} --help)");
+
+    [Fact]
+    public void The_lessons_cs_is_answered_with_context_not_a_guess_at_bs() =>
+        AssertUserError(["train", "seq-rnn", "--cs", "8"], "charrnn: Unrecognized command or argument '--cs'. The lesson's cs is --context here " +
+                                                           "(a windowed model's window; a stateful one reads --bptt characters a step). (see charrnn train --help)");
+
     [Fact]
     public void A_run_that_fails_for_another_reason_than_its_input_prints_one_line_and_exits_1()
     {

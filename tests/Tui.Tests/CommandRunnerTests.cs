@@ -331,6 +331,12 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("use gr", "No model 'gr' on this server; models lists them. Did you mean 'gru'?"); // the server's guess, among the models this key may read
         await Refused("train stateful-gru name=x epoch=2", "'epoch' is not an option here; stateful-gru takes ");
         Assert.EndsWith("Did you mean 'epochs'?", _output.Errors.Last());
+        await Refused("train CharSeqRnn name=x", "No architecture 'CharSeqRnn'. Known: char3, loop, "); // the lesson's names, answered with this project's
+        Assert.EndsWith("stateful-lstm. The lesson's CharSeqRnn is seq-rnn here.", _output.Errors.Last());
+        await Refused("arch GRUCell", "No architecture 'GRUCell'. Known: char3, ");
+        Assert.EndsWith("The lesson's GRUCell is stateful-gru-cell here.", _output.Errors.Last());
+        await Refused("train seq-rnn name=x cs=8", "'cs' is not an option here; seq-rnn takes ");
+        Assert.EndsWith("The lesson's cs is context here (a windowed model's window; a stateful one reads bptt characters a step).", _output.Errors.Last());
         await Refused("delete nosuch", "No model 'nosuch' on this server; models lists them.");
         await Refused("train stateful-gru corpus=tiny name=x n_hidden=8 schedule=bogus", "schedule 'bogus' is not known; use constant | ");
         Assert.DoesNotContain(_output.Errors, e => e.Contains("options.", StringComparison.Ordinal) || e.Contains("NotFound", StringComparison.Ordinal));

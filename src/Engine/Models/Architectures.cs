@@ -57,5 +57,5 @@ public static class Architectures
 
     public static Architecture Get(string name) =>
         All_.FirstOrDefault(a => a.Name == name)
-        ?? throw new ArgumentException($"Unknown architecture '{Text.Echo.Of(name)}'. Known: {string.Join(", ", All_.Select(a => a.Name))}.{Text.ClosestName.Suggestion(name, All_.Select(a => a.Name))}");
+        ?? throw new ArgumentException($"Unknown architecture '{Text.Echo.Of(name)}'. Known: {string.Join(", ", All_.Select(a => a.Name))}.{Text.LessonNames.ArchitectureHint(name, All_.Select(a => a.Name))}");
 }

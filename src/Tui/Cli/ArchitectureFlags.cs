@@ -19,7 +19,7 @@ internal sealed class ArchitectureFlags
         Argument.Validators.Add(result =>
         {
             if (result.Tokens.Count == 0 || result.Tokens[0].Value is var value && (value.StartsWith('-') || Names.Contains(value))) return;
-            result.AddError($"Argument '{value}' not recognized. Must be one of: {string.Join(", ", Names.Select(n => $"'{n}'"))}.{ClosestName.Suggestion(value, Names)}");
+            result.AddError($"Argument '{value}' not recognized. Must be one of: {string.Join(", ", Names.Select(n => $"'{n}'"))}.{LessonNames.ArchitectureHint(value, Names)}");
         });
         Arch = new Option<string?>("--arch") { Description = $"Architecture: {string.Join(", ", Names)} (default: {defaultName}).", HelpName = "arch" };
         Arch.AcceptOnlyFromAmong(Names);

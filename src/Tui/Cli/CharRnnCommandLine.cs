@@ -113,11 +113,16 @@ public static class CharRnnCommandLine
         if (error.Message.StartsWith("Unrecognized command or argument", StringComparison.Ordinal))
         {
             var verb = parse.CommandResult.Command;
-            var closest = ClosestName.Suggestion(typed, verb.Subcommands.Select(s => s.Name).Concat(verb.Options.SelectMany(o => o.Aliases.Prepend(o.Name))));
+            // The lesson's cs, a letter off --bs: say what it is here rather than guess the batch size.
+            var lessons = verb.Options.Any(o => o.Name == "--context") ? LessonNames.HyperParameterNote(typed, name => "--" + name) : "";
+            var closest = lessons.Length > 0 ? lessons
+                : ClosestName.Suggestion(typed, verb.Subcommands.Select(s => s.Name).Concat(verb.Options.SelectMany(o => o.Aliases.Prepend(o.Name))));
             return closest.Length > 0 ? closest : OtherVerbsOption(typed, verb, parse);
         }
         return error.SymbolResult is OptionResult option && error.Message.StartsWith("Argument '", StringComparison.Ordinal) // a value not among the allowed ones
-            ? ClosestName.Suggestion(typed, option.Option.GetCompletions(CompletionContext.Empty).Select(c => c.Label))
+            ? option.Option.Name == "--arch"
+                ? LessonNames.ArchitectureHint(typed, option.Option.GetCompletions(CompletionContext.Empty).Select(c => c.Label))
+                : ClosestName.Suggestion(typed, option.Option.GetCompletions(CompletionContext.Empty).Select(c => c.Label))
             : "";
     }
 

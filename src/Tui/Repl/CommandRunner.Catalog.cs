@@ -36,7 +36,7 @@ public sealed partial class CommandRunner
         var name = c.Arg(0) ?? throw new CommandException("Usage: arch NAME (archs lists them).");
         var list = await ArchitectureList(ct);
         var a = list.Architectures.FirstOrDefault(x => x.Name == name)
-            ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.{ClosestName.Suggestion(name, list.Architectures.Select(x => x.Name))}");
+            ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.{LessonNames.ArchitectureHint(name, list.Architectures.Select(x => x.Name))}");
         output.Line($"{a.Name}: {a.Summary}");
         output.ArchitectureShown(a.Name);
         foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))

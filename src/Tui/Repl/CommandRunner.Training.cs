@@ -82,7 +82,7 @@ public sealed partial class CommandRunner
             throw new CommandException($"recipe={recipe.Name} is for {recipe.Architecture}, not {arch}; drop the architecture, or drop recipe= and give {arch} the settings as keys: {recipe.Keys}.");
         var list = await ArchitectureList(ct);
         var spec = list.Architectures.FirstOrDefault(a => a.Name == arch)
-            ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.{ClosestName.Suggestion(arch, list.Architectures.Select(a => a.Name))}");
+            ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.{LessonNames.ArchitectureHint(arch, list.Architectures.Select(a => a.Name))}");
         var request = new StartJobRequest
         {
             ModelName = c.Option("name") ?? await DefaultModelName(DefaultNameBase(source, arch), ct),
@@ -350,7 +350,8 @@ public sealed partial class CommandRunner
             default:
                 var hyper = spec == null ? "" : $"; {spec.Name} takes {string.Join(", ", spec.Hyperparameters.Select(h => h.Name))}";
                 var keys = CommandCatalog.TrainingKeys.Concat(spec?.Hyperparameters.Select(h => h.Name) ?? []);
-                throw new CommandException($"'{key}' is not an option here{hyper}; training options: {string.Join(", ", CommandCatalog.TrainingKeys)}.{ClosestName.Suggestion(key, keys)}");
+                var hint = LessonNames.HyperParameterNote(key, k => k) is { Length: > 0 } note ? note : ClosestName.Suggestion(key, keys);
+                throw new CommandException($"'{key}' is not an option here{hyper}; training options: {string.Join(", ", CommandCatalog.TrainingKeys)}.{hint}");
         }
     }
 
