@@ -252,6 +252,18 @@ public class CatalogTests(ServerFixture server)
         Assert.True(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "gru")));
     }
 
+    // Any client's learner may type the lesson's class name: told this project's name, not "is not known" alone.
+    [Theory]
+    [InlineData("CharSeqStatefulLSTM", " The lesson's CharSeqStatefulLSTM is stateful-lstm here.")]
+    [InlineData("stateful-lsmt", " Did you mean 'stateful-lstm'?")]
+    public async Task A_job_on_an_unknown_architecture_names_the_one_meant(string given, string end)
+    {
+        var e = await Calls.Fails(() => server.Training.StartJobAsync(new StartJobRequest { ModelName = "lesson-named", Architecture = given, CorpusName = "tiny" }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.StartsWith($"architecture '{given}' is not known; choose one of: char3, ", e.Status.Detail);
+        Assert.Contains("stateful-lstm." + end, e.Status.Detail);
+    }
+
     [Fact]
     public async Task Deleting_a_model_removes_it_and_open_sessions_keep_working()
     {

@@ -107,7 +107,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (string.IsNullOrEmpty(request.Architecture))
             throw ServerException.Invalid($"architecture is empty; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.");
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == request.Architecture)
-            ?? throw ServerException.Invalid($"architecture '{Echo.Of(request.Architecture)}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.{ClosestName.Suggestion(request.Architecture, Architectures.All.Select(a => a.Name))}");
+            ?? throw ServerException.Invalid($"architecture '{Echo.Of(request.Architecture)}' is not known; choose one of: {string.Join(", ", Architectures.All.Select(a => a.Name))}.{LessonNames.ArchitectureHint(request.Architecture, Architectures.All.Select(a => a.Name))}");
         if (models.TakenName(name) is { } taken)
             throw ServerException.Exists(ModelNames.TakenMessage(name, taken, models.CanWrite(taken, caller)), ("model", taken));
 
