@@ -1316,6 +1316,10 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         // A command with no options at all: "jobs takes no words before its options" spoke of options it has none of.
         await Refused("jobs x", "jobs takes no words; 'x' is one too many (usage: jobs).");
         await Refused("detach now", "detach takes no words; 'now' is one too many");
+        // charrnn train's flags typed at the prompt, as docs/cli.md shows them: said as the keys they are here.
+        await Refused("train stateful-gru --n-hidden 16 corpus=tiny", "train takes keys, not flags, at the prompt: n_hidden=16 for '--n-hidden 16' (usage: train ARCH");
+        await Refused("train --recipe lesson", "train takes keys, not flags, at the prompt: recipe=lesson for '--recipe lesson' (usage: train ARCH");
+        await Refused("train stateful-gru --lower --epochs 2", "train takes keys, not flags, at the prompt: lower=VALUE for '--lower' (usage: train ARCH");
         Assert.True(Directory.Exists(Path.Combine(fixture.Models, "gru")));
         await Runner.RunLineAsync("feed");
         Assert.Contains(_output.Errors, e => e == "Usage: feed \"TEXT\" [show=surprise]");

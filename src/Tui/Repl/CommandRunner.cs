@@ -220,9 +220,13 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     {
         if (CommandCatalog.Find(c.Verb) is not { } spec) return;
         if (spec.Words is { } words && c.Positional.Count > words)
+        {
+            if (spec.Keys is { Length: > 0 } && FlagAsKey(c.Positional) is { } key)
+                throw new CommandException($"{c.Verb} takes keys, not flags, at the prompt: {key} (usage: {spec.Usage}).");
             throw new CommandException($"{c.Verb} takes {words switch { 0 => "no words", 1 => "1 word", _ => $"at most {words} words" }}" +
                                        // "jobs takes no words before its options" spoke of options jobs has none of.
                                        $"{(spec.Keys is { Length: > 0 } ? " before its options" : "")}; '{c.Positional[words]}' is one too many (usage: {spec.Usage}).");
+        }
         if (c.Verb == "train" || c.Options.Count == 0) return;
         var allowed = (spec.Keys ?? []).ToList();
         if (allowed.Contains("t")) allowed.AddRange(SamplingAliases);
@@ -232,6 +236,20 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         throw new CommandException(spec.Keys is { Length: > 0 }
             ? $"{c.Verb} does not take {string.Join(", ", unknown.Select(k => k + "="))}; it takes {string.Join(", ", spec.Keys.Select(k => k + "="))}.{ClosestName.Suggestion(unknown[0], allowed)}"
             : $"{c.Verb} takes no key=value options (usage: {spec.Usage}).");
+    }
+
+    /// <summary>
+    /// "n_hidden=16 for '--n-hidden 16'" where the words hold a flag, as charrnn train takes it (docs/cli.md shows them):
+    /// typed at the prompt, its words were refused as one too many, which did not say what to type instead.
+    /// </summary>
+    private static string? FlagAsKey(IReadOnlyList<string> words)
+    {
+        var at = words.ToList().FindIndex(w => w.Length > 2 && w.StartsWith("--", StringComparison.Ordinal));
+        if (at < 0) return null;
+        var key = words[at][2..].Replace('-', '_');
+        return at + 1 < words.Count && !words[at + 1].StartsWith('-')
+            ? $"{key}={words[at + 1]} for '{words[at]} {words[at + 1]}'"
+            : $"{key}=VALUE for '{words[at]}'";
     }
 
     private async Task<SamplingSettings> SamplingFrom(Command c, SamplingSettings start, CancellationToken ct)
