@@ -401,6 +401,18 @@ public class TrainingTests
         Assert.Equal("Corpus 'tiny' holds only NUL characters, which stand for padding, not text: there is nothing to learn.", e.Message);
     }
 
+    // A tiny corpus and the lesson's windows: the context is the other way out, where the architecture has one.
+    [Theory]
+    [InlineData("loop", 8, "The corpus (9 characters) gives 1 window of 8 characters: too few to train on and hold out a validation share. Use a longer corpus, or a shorter context (2 or more).")]
+    [InlineData("seq-rnn", 8, "The corpus (10 characters) gives 1 window of 8 characters: too few to train on and hold out a validation share. Use a longer corpus, or a shorter context (2 or more).")]
+    [InlineData("char3", 3, "The corpus (1 character) gives 0 windows of 3 characters: too few to train on and hold out a validation share. Use a longer corpus.")]
+    public void Too_few_windows_are_refused_naming_the_context_where_there_is_one(string name, int window, string message)
+    {
+        var arch = Architectures.Get(name);
+        var hp = arch.Resolve(arch.FixedWindowLength == null ? new Dictionary<string, double> { ["context"] = window } : null);
+        Assert.Equal(message, Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(arch, hp, new TrainingOptions(), name switch { "char3" => 1, "seq-rnn" => 10, _ => 9 })).Message);
+    }
+
     [Fact]
     public void Windows_that_would_not_fit_one_array_are_refused_naming_the_context_before_anything_is_built()
     {

@@ -41,12 +41,15 @@ public sealed class TrainingData : IDisposable
         int n = architecture.WindowLength(hp), stride = architecture.WindowStride;
         var windows = architecture.Layout == DataLayout.SequenceWindows ? (characters - n - 1 + n - 1) / n : (characters - n + stride - 1) / stride;
         if (windows < 2 || Math.Round(windows * options.ValidFraction) < 1 || windows - Math.Round(windows * options.ValidFraction) < 1)
-            throw new ArgumentException($"The corpus ({characters:N0} characters) gives {Math.Max(0, windows)} windows of {n} characters: " +
-                                        "too few to train on and hold out a validation share. Use a longer corpus.");
+            throw new ArgumentException($"The corpus ({characters:N0} character{(characters == 1 ? "" : "s")}) gives {Math.Max(0, windows)} window{(windows == 1 ? "" : "s")} " +
+                                        $"of {n} characters: too few to train on and hold out a validation share. Use a longer corpus" +
+                                        (architecture.FixedWindowLength == null ? $", or a shorter context ({ContextMin(architecture)} or more)." : "."));
         if ((long)windows * n > Array.MaxLength) // the windows are stored in one array of n ids each
             throw new ArgumentException($"The corpus ({characters:N0} characters) gives {windows:N0} windows of {n} characters, {(long)windows * n:N0} ids in all: " +
                                         $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.FixedWindowLength != null ? "corpus" : "context")}, or a stateful model, which stores the text once.");
     }
+
+    private static double ContextMin(Architecture architecture) => architecture.Parameters.First(p => p.Name == "context").Min;
 
     /// <summary>The first validation symbol: the corpus's last <paramref name="validFraction"/> is held out.</summary>
     public static int ValidationStart(int symbols, double validFraction) => symbols - (int)Math.Round(symbols * validFraction);
