@@ -7,6 +7,11 @@ namespace CharRnn.Engine.Tests;
 /// <summary>What the registry checks of a new entry, so that its mistakes show at the first build, not at a first training.</summary>
 public class ArchitectureTests
 {
+    // charrnn archs, --help and the REPL's arch show this doc: a learner of the lesson looks there for its cs.
+    [Fact]
+    public void The_context_is_documented_as_the_lessons_cs() =>
+        Assert.All(Architectures.All.SelectMany(a => a.Parameters).Where(p => p.Name == "context"), p => Assert.Contains("(the lesson's cs)", p.Doc));
+
     // The server refuses a job's architecture with this message: the lesson's class name gets this project's name.
     [Theory]
     [InlineData("CharSeqStatefulLSTM", "The lesson's CharSeqStatefulLSTM is stateful-lstm here.")]

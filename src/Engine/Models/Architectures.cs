@@ -8,7 +8,7 @@ public static class Architectures
 {
     private static HyperParameterSpec NFac => new("n_fac", Int, 42, 1, 1024, "Embedding size: factors learned per character.");
     private static HyperParameterSpec NHidden(double d) => new("n_hidden", Int, d, 1, 4096, "Hidden state size.");
-    private static HyperParameterSpec Context(double d) => new("context", Int, d, 2, 256, "Window length: characters the model reads before each prediction.");
+    private static HyperParameterSpec Context(double d) => new("context", Int, d, 2, 256, "Window length: characters the model reads before each prediction (the lesson's cs).");
     private static HyperParameterSpec Bs(double d) => new("bs", Int, d, 1, 8192, "Batch size: windows (or parallel text streams) per step.");
     private static HyperParameterSpec Bptt => new("bptt", Int, 8, 1, 2048, "Back-propagation through time: characters per batch per stream.");
     private static HyperParameterSpec RandomBptt => new("random_bptt", Bool, 1, 0, 1,
