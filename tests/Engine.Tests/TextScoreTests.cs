@@ -154,6 +154,20 @@ public class TextScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<Sa
     }
 
     [Theory]
+    [InlineData("loop", "loop reads 8 before it predicts one, so it needs at least 9 to score anything.")]
+    [InlineData("seq-rnn", "seq-rnn scores windows of 8, each char of a window from those before it in the window, against targets one char later, so it needs at least 10 to score anything.")]
+    public void A_text_too_short_for_a_windowed_models_windows_is_refused_saying_how_that_model_reads(string name, string reason)
+    {
+        var a = Architectures.Get(name);
+        var vocabulary = Vocabulary.Build(Tiny.Text(2));
+        var hp = Tiny.HyperParameters(a);
+        Assert.Equal(8, a.WindowLength(hp));
+        using var model = a.Create(hp, vocabulary.Size);
+        var e = Assert.Throws<ArgumentException>(() => TextEvaluation.Evaluate(model, a, hp, vocabulary, Text[..(name == "loop" ? 8 : 9)], CPU));
+        Assert.Equal($"The text has {(name == "loop" ? 8 : 9)} character(s); {reason}", e.Message);
+    }
+
+    [Theory]
     [InlineData("loop")]
     [InlineData("seq-rnn")]
     public void A_windowed_model_scores_each_char_from_the_space_filled_window_before_it(string name)

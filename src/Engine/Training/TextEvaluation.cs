@@ -55,7 +55,10 @@ public static class TextEvaluation
         int n = architecture.WindowLength(hp);
         var sequences = architecture.Layout == DataLayout.SequenceWindows;
         if (ids.Length < (sequences ? n + 2 : n + 1))
-            throw new ArgumentException($"The text has {ids.Length} character(s); {architecture.Name} reads {n} before it predicts one, so it needs at least {(sequences ? n + 2 : n + 1)} to score anything.");
+            throw new ArgumentException(sequences
+                // The lesson's cut: windows start every n chars while a window and its one-later targets fit with a char to spare.
+                ? $"The text has {ids.Length} character(s); {architecture.Name} scores windows of {n}, each char of a window from those before it in the window, against targets one char later, so it needs at least {n + 2} to score anything."
+                : $"The text has {ids.Length} character(s); {architecture.Name} reads {n} before it predicts one, so it needs at least {n + 1} to score anything.");
         return TextWindows.Batcher(ids, n, sequences, Math.Max(hp.Int("bs"), 1024), device); // views of the text: windows cut up front take n times it
     }
 }
