@@ -297,6 +297,50 @@ public class RestartTests
         }
     }
 
+    [Fact]
+    public async Task A_case_only_rename_cut_short_whose_new_name_is_taken_meanwhile_keeps_its_folder_note_and_owner_until_the_name_is_free()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-renametaken-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        var dbOptions = Microsoft.Extensions.Options.Options.Create(Options(models));
+        var note = Path.Combine(models, $".renaming-{Guid.NewGuid():N}");
+        using (var database = new Persistence.ServerDatabase(dbOptions))
+        {
+            database.SetModelOwner("tiny2", "alice");
+            database.CopyModel("tiny2", "TINY2");
+        }
+        File.WriteAllText(note, "tiny2\nTINY2\n");
+        var hidden = note + TrainedModels.RenameNote.StopSuffix;
+        Directory.CreateDirectory(hidden);
+        File.WriteAllText(Path.Combine(hidden, "last.ckpt"), "alice's");
+        // Before the next start, a charrnn train outside the server makes a model at the new name.
+        Directory.CreateDirectory(Path.Combine(models, "TINY2"));
+        File.WriteAllText(Path.Combine(models, "TINY2", "last.ckpt"), "another");
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            await StartAndStop(models);
+            Assert.True(File.Exists(note));
+            Assert.Equal("alice's", File.ReadAllText(Path.Combine(hidden, "last.ckpt")));
+            using (var reopened = new Persistence.ServerDatabase(dbOptions))
+                Assert.Equal("alice", reopened.Model("tiny2")?.Owner);
+
+            // The name freed, the next start finishes the rename: the model at its new name with its owner.
+            Directory.Move(Path.Combine(models, "TINY2"), Path.Combine(models, "other"));
+            await StartAndStop(models);
+            Assert.False(File.Exists(note));
+            Assert.Equal("alice's", File.ReadAllText(Path.Combine(models, "TINY2", "last.ckpt")));
+            using var finished = new Persistence.ServerDatabase(dbOptions);
+            Assert.Equal("alice", finished.Model("TINY2")?.Owner);
+            Assert.Null(finished.Model("tiny2"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(models, true);
+        }
+    }
+
     /// <summary>Starts a server on <paramref name="models"/> (its start-up recovery runs) and stops it, its database closed.</summary>
     private static async Task StartAndStop(string models)
     {

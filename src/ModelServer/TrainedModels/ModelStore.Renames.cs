@@ -8,7 +8,8 @@ namespace CharRnn.ModelServer.TrainedModels;
 /// note in the models folder (<see cref="RenameNote"/>: the two names) while both change, so that a start after a stop in between
 /// leaves the model at one name with its own row, as it would have been before or after. A model renamed to its own name in
 /// another case moves in two steps, through a folder beside the note (NOTE.folder), since on a case-insensitive file system the
-/// folder at its new name is the folder itself; a stop between them is finished at the next start (the folder moved on).
+/// folder at its new name is the folder itself; a stop between them is finished at the next start (the folder moved on) where
+/// the new name is free then, and kept as it is (note, rows and folder) until a start finds it free.
 /// </summary>
 public sealed partial class ModelStore
 {
@@ -83,7 +84,16 @@ public sealed partial class ModelStore
             {
                 var names = RenameNote.Names(note);
                 // A case-only rename stopped between its two moves: the folder goes on to its new name (both rows are there still).
-                RenameNote.FinishMove(Root, note, names);
+                if (!RenameNote.FinishMove(Root, note, names))
+                {
+                    // Its new name taken meanwhile (a charrnn train outside the server), or the note damaged: the note and both rows
+                    // stay with the hidden folder, which would be lost to every listing without them, and a later start finishes it.
+                    _logger.LogWarning("A rename of model {Model} to {NewName} was cut short by the server's stop, and its folder {Folder} cannot move on: " +
+                                       "{Why}. Free that name (move the model there away), then start the server again to finish the rename",
+                        names.ElementAtOrDefault(0), names.ElementAtOrDefault(1), note + RenameNote.StopSuffix,
+                        names.Count == 2 ? $"a folder '{names[1]}' is there now" : $"the note {Path.GetFileName(note)} does not hold its two names");
+                    continue;
+                }
                 foreach (var name in names) ForgetOwnerUnlessModel(name, "a rename");
                 if (names.Count == 2)
                     _logger.LogInformation("A rename of model {Model} to {NewName} was cut short by the server's stop; the model is {Now} (its owner kept)",
