@@ -128,4 +128,25 @@ public class HiddenStateTraceTests
         Assert.Equal(0, CellRanking.Correlation([0, 1, 2], [5, 5, 5]));
         Assert.Equal(1, CellRanking.Correlation([0, 1, 2], [2, 4, 6]), 12);
     }
+
+    [Fact]
+    public void A_cell_saturated_at_one_that_moves_only_by_float_rounding_is_constant_and_ranked_below_a_cell_that_tracks_a_feature()
+    {
+        // tanh saturates: an LSTM cell's h sits at 1 and moves by one float32 step (6e-8), which tracks the space feature
+        // exactly. It is a constant cell for every purpose (sd 0.00 when listed), not one that tracks spaces with r = 1.
+        var chars = "the cat sat on the mat and the dog sat too".Select(c => c.ToString()).ToList();
+        var below = BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(1f) - 1);
+        var random = new Random(5);
+        var spaces = chars.Select(c => c == " " ? 1.0 : 0.0).ToArray();
+        var rows = chars.Select((c, t) => new[]
+        {
+            c == " " ? below : 1f, // cell 0: saturated
+            (float)(spaces[t] * 0.8 - 0.4 + (random.NextDouble() - 0.5) * 0.6), // cell 1: follows spaces, noisily
+        }).ToArray();
+        Assert.Equal(0, CellRanking.Correlation([.. rows.Select(r => (double)r[0])], spaces));
+        var ranked = CellRanking.Rank(new HiddenStateTrace(chars, rows, 0), top: 2);
+        Assert.Equal(1, ranked[0].Cell);
+        Assert.Equal((0, 0.0), (ranked[1].Cell, ranked[1].R));
+        Assert.InRange(Math.Abs(ranked[0].R), 0.5, 1);
+    }
 }

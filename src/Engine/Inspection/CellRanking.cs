@@ -25,16 +25,22 @@ public static class CellRanking
         return ranked.OrderByDescending(c => Math.Abs(c.R)).ThenByDescending(c => c.StandardDeviation).ThenBy(c => c.Cell).Take(top).ToList();
     }
 
-    /// <summary>Pearson's r; 0 where either series is constant (it says nothing about the other).</summary>
+    /// <summary>
+    /// Pearson's r; 0 where either series is constant (it says nothing about the other), constant up to float32 rounding
+    /// included: a cell saturated at tanh's 1 moves by a float step (6e-8), which would otherwise correlate perfectly.
+    /// </summary>
     public static double Correlation(IReadOnlyList<double> x, IReadOnlyList<double> y)
     {
         var (mx, sx) = MeanAndDeviation(x);
         var (my, sy) = MeanAndDeviation(y);
-        if (sx < 1e-9 || sy < 1e-9) return 0;
+        if (IsRounding(sx, mx) || IsRounding(sy, my)) return 0;
         double sum = 0;
         for (int i = 0; i < x.Count; i++) sum += (x[i] - mx) * (y[i] - my);
         return Math.Clamp(sum / x.Count / (sx * sy), -1, 1);
     }
+
+    /// <summary>A spread under 1e-6 of the values' size (about eight float32 steps): what rounding makes of a constant.</summary>
+    private static bool IsRounding(double deviation, double mean) => deviation < 1e-6 * Math.Max(1, Math.Abs(mean));
 
     /// <summary>Mean and population standard deviation.</summary>
     private static (double Mean, double Deviation) MeanAndDeviation(IReadOnlyList<double> values)
