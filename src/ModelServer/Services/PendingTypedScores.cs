@@ -30,7 +30,7 @@ public sealed class PendingTypedScores
                 _pending.Clear();
                 _chars = 0;
             }
-            if (scores != null)
+            if (scores is { Count: > 0 }) // a request that fed nothing adds nothing: kept, an empty text a time would grow the list without end
             {
                 _pending.Add((request, scores));
                 _chars += scores.Count;
@@ -41,6 +41,12 @@ public sealed class PendingTypedScores
                 _pending.RemoveAt(0);
             }
         }
+    }
+
+    /// <summary>How many requests' scores are kept (each holds at least one char's).</summary>
+    internal int RequestsKept
+    {
+        get { lock (_gate) return _pending.Count; }
     }
 
     /// <summary>
