@@ -87,6 +87,25 @@ public class CharScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<Sa
     }
 
     [Fact]
+    public void Per_char_scores_have_one_entry_per_char_as_typed_a_surrogate_pair_and_a_dotted_capital_I_each_one_char_a_client_can_match_by_its_lowercase()
+    {
+        // The Type screen matches each typed rune to its score by the rune or its lowercase (TypedScores.Apply): a
+        // surrogate pair is one char, and lowercasing (İ, Σ) must not change how many chars the model read.
+        var a = Architectures.Get("stateful-gru");
+        const string typed = "İstanbul 😀 ΣΑΣ 𐐀x";
+        var vocabulary = Vocabulary.Build(Text + typed, lowercase: true);
+        using var model = a.Create(Tiny.HyperParameters(a), vocabulary.Size);
+        model.eval();
+        using var session = new GenerationSession(model, vocabulary, new SamplingSettings(Seed: 1));
+        var chars = session.Feed(typed, perChar: true).Chars!;
+        var runes = typed.EnumerateRunes().ToList();
+        Assert.Equal(runes.Count, chars.Count);
+        Assert.Equal(runes.Select(r => System.Text.Rune.ToLowerInvariant(r).ToString()), chars.Select(c => c.Char));
+        Assert.Equal(Enumerable.Range(0, runes.Count).Select(i => (long)i), chars.Select(c => c.Position));
+        Assert.All(chars, c => Assert.True(double.IsFinite(c.Loss), $"{c.Char}: {c.Loss}"));
+    }
+
+    [Fact]
     public void Evaluating_per_char_scores_each_char_after_the_streams_first_as_feeding_does_and_the_mean_is_the_loss()
     {
         var t = trained.Trainer;
