@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using CharRnn.Protos.V1;
+using Terminal.Gui.Text; // Rune.GetColumns: the width the REPL view draws a char with, as terminals do
 
 namespace CharRnn.Tui.Client;
 
@@ -30,8 +31,10 @@ public static class SurpriseText
             var marks = new StringBuilder("  ");
             foreach (var c in row)
             {
-                text.Append(Shown(c.Character));
-                marks.Append(Math.Exp(-c.Loss) < MarkBelow ? '^' : ' ');
+                var shown = Shown(c.Character);
+                text.Append(shown);
+                // Under the char's first column; a wide one (an emoji, CJK) takes two on a terminal.
+                marks.Append(Math.Exp(-c.Loss) < MarkBelow ? '^' : ' ').Append(' ', Math.Max(1, shown.EnumerateRunes().Sum(r => r.GetColumns())) - 1);
             }
             lines.Add(text.ToString().TrimEnd());
             lines.Add(marks.ToString().TrimEnd());
@@ -43,12 +46,16 @@ public static class SurpriseText
         return lines;
     }
 
-    /// <summary>One column per char: a line break or tab drawn as a symbol (it would break or widen the row), other control chars as ·.</summary>
+    /// <summary>
+    /// A column or more per char: a line break or tab drawn as a symbol (it would break or widen the row), other control
+    /// chars and those a terminal draws as nothing (a combining accent, a joiner) as ·, so each has a column for its mark.
+    /// </summary>
     private static string Shown(string character) => character switch
     {
         "\n" => "⏎",
         "\t" => "⇥",
         _ when character.Length == 1 && char.IsControl(character[0]) => "·",
+        _ when character.EnumerateRunes().Sum(r => r.GetColumns()) <= 0 => "·",
         _ => character,
     };
 }
