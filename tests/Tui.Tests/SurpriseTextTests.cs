@@ -16,4 +16,16 @@ public class SurpriseTextTests
         Assert.Equal("  a😀b中c·d", lines[1]);
         Assert.Equal("     ^  ^^^", lines[2]);
     }
+    [Fact]
+    public void Rows_are_cut_by_the_columns_they_take_so_a_row_of_wide_chars_is_no_wider_than_one_of_plain_chars()
+    {
+        // 40 CJK chars take 80 columns: cut at 60 chars, the row would wrap in the REPL view and its marks row below it differently.
+        var lines = SurpriseText.Lines([.. Enumerable.Range(0, 40).Select(i => Score("中", i == 35 ? 0.01 : 0.9))]);
+        Assert.Equal("  " + new string('中', SurpriseText.Width / 2), lines[1]);
+        Assert.Equal("  " + new string('中', 40 - SurpriseText.Width / 2), lines[3]);
+        Assert.Equal("  " + new string(' ', 2 * (35 - SurpriseText.Width / 2)) + "^", lines[4]);
+        Assert.Equal("most surprising:", lines[5]);
+        var plain = SurpriseText.Lines([.. Enumerable.Range(0, 61).Select(_ => Score("a", 0.9))]);
+        Assert.Equal(("  " + new string('a', 60), "  a"), (plain[1], plain[3]));
+    }
 }

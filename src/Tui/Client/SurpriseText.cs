@@ -7,12 +7,12 @@ namespace CharRnn.Tui.Client;
 
 /// <summary>
 /// Where a model was surprised by a fed text (`feed "TEXT" show=surprise`), as plain lines that read the same in the
-/// TUI's REPL view and headless: the text cut into rows of <see cref="Width"/> chars, under each a row with ^ under
+/// TUI's REPL view and headless: the text cut into rows of <see cref="Width"/> columns, under each a row with ^ under
 /// every char the model gave less than <see cref="MarkBelow"/>; then the most surprising chars, a line each, with where they are.
 /// </summary>
 public static class SurpriseText
 {
-    /// <summary>Chars per row: short enough for the REPL view beside the TUI's panels.</summary>
+    /// <summary>Columns per row (chars, a wide one counting two): short enough for the REPL view beside the TUI's panels.</summary>
     public const int Width = 60;
     /// <summary>A char the model gave less than this probability is marked.</summary>
     public const double MarkBelow = 0.05;
@@ -24,26 +24,29 @@ public static class SurpriseText
     {
         if (chars.Count == 0) return [];
         var lines = new List<string> { string.Create(CultureInfo.InvariantCulture, $"surprise (^ under each char the model gave under {MarkBelow * 100:0}%; positions count from 0):") };
-        for (var start = 0; start < chars.Count; start += Width)
+        var (text, marks, used) = (new StringBuilder("  "), new StringBuilder("  "), 0);
+        foreach (var c in chars)
         {
-            var row = chars.Skip(start).Take(Width).ToList();
-            var text = new StringBuilder("  ");
-            var marks = new StringBuilder("  ");
-            foreach (var c in row)
-            {
-                var shown = Shown(c.Character);
-                text.Append(shown);
-                // Under the char's first column; a wide one (an emoji, CJK) takes two on a terminal.
-                marks.Append(Math.Exp(-c.Loss) < MarkBelow ? '^' : ' ').Append(' ', Math.Max(1, shown.EnumerateRunes().Sum(r => r.GetColumns())) - 1);
-            }
-            lines.Add(text.ToString().TrimEnd());
-            lines.Add(marks.ToString().TrimEnd());
+            var shown = Shown(c.Character);
+            var columns = Math.Max(1, shown.EnumerateRunes().Sum(r => r.GetColumns())); // a wide char (an emoji, CJK) takes two on a terminal
+            if (used + columns > Width) EndRow();
+            text.Append(shown);
+            marks.Append(Math.Exp(-c.Loss) < MarkBelow ? '^' : ' ').Append(' ', columns - 1); // under the char's first column
+            used += columns;
         }
+        EndRow();
         var worst = chars.Select((c, i) => (c, i)).OrderByDescending(e => e.c.Loss).ThenBy(e => e.i).Take(Listed);
         lines.Add("most surprising:"); // a line each: five on one line wrap mid-entry in the REPL view
         lines.AddRange(worst.Select(e =>
             string.Create(CultureInfo.InvariantCulture, $"  '{VisibleText.Character(e.c.Character)}' at {e.i}: {e.c.Loss:0.00} nats (p={Math.Exp(-e.c.Loss):0.###})")));
         return lines;
+
+        void EndRow()
+        {
+            lines.Add(text.ToString().TrimEnd());
+            lines.Add(marks.ToString().TrimEnd());
+            (text, marks, used) = (new StringBuilder("  "), new StringBuilder("  "), 0);
+        }
     }
 
     /// <summary>
