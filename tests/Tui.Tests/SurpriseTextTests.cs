@@ -1,5 +1,6 @@
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
+using CharRnn.Tui.Repl;
 
 namespace CharRnn.Tui.Tests;
 

@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Text;
 using CharRnn.Protos.V1;
+using CharRnn.Tui.Client;
 using Terminal.Gui.Text; // Rune.GetColumns: the width the REPL view draws a char with, as terminals do
 
-namespace CharRnn.Tui.Client;
+namespace CharRnn.Tui.Repl;
 
 /// <summary>
 /// Where a model was surprised by a fed text (`feed "TEXT" show=surprise`), as plain lines that read the same in the
