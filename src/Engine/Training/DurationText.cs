@@ -8,8 +8,10 @@ namespace CharRnn.Engine.Training;
 /// </summary>
 public static class DurationText
 {
-    public static string Format(TimeSpan span) =>
+    /// <param name="seconds">How a time under a minute is written: by default every digit a budget may have (a server allows
+    /// budgets down to 0.001 s); a progress line's "0.0" keeps its width.</param>
+    public static string Format(TimeSpan span, string seconds = "0.######") =>
         span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
         : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s"
-        : span.TotalSeconds.ToString("0.######", CultureInfo.InvariantCulture) + "s"; // a server allows budgets down to 0.001 s
+        : span.TotalSeconds.ToString(seconds, CultureInfo.InvariantCulture) + "s";
 }

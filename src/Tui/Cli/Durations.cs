@@ -38,10 +38,8 @@ public static partial class Durations
 
     private static ArgumentException TooLong(string text) => new($"'{text}' is too long a duration; use at most {MaxDays} days ({MaxDays * 24}h).");
 
-    public static string Format(TimeSpan span) =>
-        span.TotalHours >= 1 ? $"{(int)span.TotalHours}h{span.Minutes:00}m"
-        : span.TotalMinutes >= 1 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s"
-        : $"{span.TotalSeconds:0.0}s";
+    /// <summary>As messages write durations (<see cref="Engine.Training.DurationText"/>), a time under a minute to a tenth of a second.</summary>
+    public static string Format(TimeSpan span) => Engine.Training.DurationText.Format(span, "0.0");
 
     [GeneratedRegex(@"^(?:(?<h>\d+(?:\.\d+)?)h)?(?:(?<m>\d+(?:\.\d+)?)m)?(?:(?<s>\d+(?:\.\d+)?)s)?$")]
     private static partial Regex Pattern();
