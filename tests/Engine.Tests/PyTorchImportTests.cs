@@ -88,6 +88,9 @@ public class PyTorchImportTests
     {
         public required Dictionary<string, (string DType, long[] Shape, float[] Values)> Tensors { get; init; }
         public required Dictionary<string, string> Metadata { get; init; }
+        /// <summary>The metadata's vocab and vocab_counts, a fresh copy each read.</summary>
+        public (string[] Vocab, long[] Counts) Vocabulary =>
+            (JsonSerializer.Deserialize<string[]>(Metadata["vocab"])!, JsonSerializer.Deserialize<long[]>(Metadata["vocab_counts"])!);
 
         public static Parts Exported(TempFolder dir)
         {
@@ -441,8 +444,7 @@ public class PyTorchImportTests
     {
         using var dir = new TempFolder();
         var exported = Parts.Exported(dir);
-        var vocab = JsonSerializer.Deserialize<string[]>(exported.Metadata["vocab"])!;
-        var counts = JsonSerializer.Deserialize<long[]>(exported.Metadata["vocab_counts"])!;
+        var (vocab, counts) = exported.Vocabulary;
         Assert.Equal(0, counts[0]); // what an export writes for padding
         string RefusedWith(Action<long[]> change)
         {
@@ -454,14 +456,54 @@ public class PyTorchImportTests
         var file = Path.Combine(dir.Path, "bad.safetensors");
         var prefix = $"'{file}' cannot be imported: its metadata 'vocab_counts' cannot be used: ";
 
-        Assert.Equal(prefix + $"the count of symbol 2 ({Vocabulary.Describe(Rune.GetRuneAt(vocab[2], 0))}) is -1; a count is how often the training text had the symbol, 0 or more.",
+        const string TextSymbols = "a count is how often the training text had the symbol, and every symbol but the padding symbol (index 0) " +
+                                   "and the unknown symbol (index 1, when unknown_index is 1) is a character of that text, so 1 or more.";
+        Assert.Equal(prefix + $"the count of symbol 2 ({Vocabulary.Describe(Rune.GetRuneAt(vocab[2], 0))}) is -1; " + TextSymbols,
             RefusedWith(c => c[2] = -1));
-        Assert.Equal(prefix + $"the count of symbol {vocab.Length - 1} ({Vocabulary.Describe(Rune.GetRuneAt(vocab[^1], 0))}) is {long.MinValue}; a count is how often the training text had the symbol, 0 or more.",
+        Assert.Equal(prefix + $"the count of symbol {vocab.Length - 1} ({Vocabulary.Describe(Rune.GetRuneAt(vocab[^1], 0))}) is {long.MinValue}; " + TextSymbols,
             RefusedWith(c => c[^1] = long.MinValue));
+        // A count of 0 made a fresh session's unigram prior -inf for the symbol: feeding it first scored an infinite loss.
+        Assert.Equal(prefix + $"the count of symbol 2 ({Vocabulary.Describe(Rune.GetRuneAt(vocab[2], 0))}) is 0; " + TextSymbols,
+            RefusedWith(c => c[2] = 0));
+        Assert.Equal("", exported.Metadata["unknown_index"]); // so symbol 1 is a character of the text too
+        Assert.Equal(prefix + $"the count of symbol 1 ({Vocabulary.Describe(Rune.GetRuneAt(vocab[1], 0))}) is 0; " + TextSymbols,
+            RefusedWith(c => c[1] = 0));
         Assert.Equal(prefix + "the padding symbol (index 0) has count 7; it stands for no text and is never counted, so its count is 0.",
             RefusedWith(c => c[0] = 7));
         Assert.Equal(prefix + $"the counts add up to more than {long.MaxValue:N0}, more characters than any training text has.",
             RefusedWith(c => (c[2], c[3]) = (long.MaxValue, long.MaxValue)));
+    }
+
+    /// <summary>
+    /// The unknown symbol counts the training text's rare characters, so a min_freq model whose text had none has it at 0:
+    /// such a file imports (its count is not refused as a character's 0 is), and a negative one is still refused.
+    /// </summary>
+    [Fact]
+    public void An_unknown_symbol_counted_0_imports_and_a_negative_one_is_refused()
+    {
+        using var dir = new TempFolder();
+        var exported = Parts.Exported(dir);
+        var (vocab, counts) = exported.Vocabulary;
+        Assert.DoesNotContain(Vocabulary.Unknown, vocab);
+        vocab[1] = Vocabulary.Unknown; // the same size, so the tensors still fit
+        Parts WithUnknownCounted(long count)
+        {
+            counts[1] = count;
+            return new Parts { Tensors = exported.Tensors, Metadata = new(exported.Metadata)
+            {
+                ["vocab"] = JsonSerializer.Serialize(vocab), ["unknown_index"] = "1", ["vocab_counts"] = JsonSerializer.Serialize(counts),
+            } };
+        }
+
+        var file = WithUnknownCounted(0).Write(dir);
+        using (var contents = SafetensorsReader.Read(file))
+        using (var checkpoint = PyTorchImport.ToCheckpoint(contents, file, DateTimeOffset.UtcNow))
+        {
+            Assert.True(checkpoint.Metadata.Vocabulary.HasUnknown);
+            Assert.Equal(0, checkpoint.Metadata.Vocabulary.Counts[1]);
+        }
+        Assert.Equal($"'{file}' cannot be imported: its metadata 'vocab_counts' cannot be used: the count of symbol 1 ({Vocabulary.Describe(Rune.GetRuneAt(Vocabulary.Unknown, 0))}) is -1; " +
+                     "a count is how often the training text had the symbol, 0 or more.", Refusal(WithUnknownCounted(-1).Write(dir)));
     }
 
     /// <summary>

@@ -150,7 +150,7 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 
     /// <summary>
     /// Files made to hurt a server that imports from any client: metadata that describes a model of gigabytes around a
-    /// small model's weights (refused before that model is built), a vocabulary count below 0, a shape whose byte count wraps to 0 (2^62 floats), and
+    /// small model's weights (refused before that model is built), a vocabulary count below 0 or a character's count of 0, a shape whose byte count wraps to 0 (2^62 floats), and
     /// a tensor name that is not UTF-8. Each is INVALID_ARGUMENT saying what is wrong, nothing is stored, and the server serves on.
     /// </summary>
     [Fact]
@@ -158,7 +158,7 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     {
         keyed.Server.TrainModel("import-hostile-source", "stateful-gru", steps: 2);
         var export = await Download(keyed.AsAlice.Catalog, "import-hostile-source");
-        byte[] huge, negativeCount;
+        byte[] huge, negativeCount, zeroCount;
         using (var contents = Engine.Export.SafetensorsReader.Read(export, "export"))
         {
             var metadata = contents.Metadata.ToDictionary();
@@ -168,13 +168,18 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             var stream = new MemoryStream();
             Engine.Export.SafetensorsFile.WriteTo(stream, contents.Tensors, metadata);
             huge = stream.ToArray();
-            metadata = contents.Metadata.ToDictionary();
-            var counts = System.Text.Json.JsonSerializer.Deserialize<long[]>(metadata["vocab_counts"])!;
-            counts[2] = -1; // no text has a character -1 times; generation would take its log
-            metadata["vocab_counts"] = System.Text.Json.JsonSerializer.Serialize(counts);
-            stream = new MemoryStream();
-            Engine.Export.SafetensorsFile.WriteTo(stream, contents.Tensors, metadata);
-            negativeCount = stream.ToArray();
+            byte[] WithSymbol2Counted(long count)
+            {
+                var edited = contents.Metadata.ToDictionary();
+                var counts = System.Text.Json.JsonSerializer.Deserialize<long[]>(edited["vocab_counts"])!;
+                counts[2] = count;
+                edited["vocab_counts"] = System.Text.Json.JsonSerializer.Serialize(counts);
+                var written = new MemoryStream();
+                Engine.Export.SafetensorsFile.WriteTo(written, contents.Tensors, edited);
+                return written.ToArray();
+            }
+            negativeCount = WithSymbol2Counted(-1); // no text has a character -1 times; generation would take its log
+            zeroCount = WithSymbol2Counted(0); // a character of the text is there at least once; a 0 made feeding it first score +inf
         }
         var wraps = Safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[4611686018427387904],\"data_offsets\":[0,0]}}", []);
         var notUtf8 = Safetensors("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", new byte[4]);
@@ -184,6 +189,7 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
                  {
                      (huge, "its metadata describes a stateful-gru with "),
                      (negativeCount, "its metadata 'vocab_counts' cannot be used: the count of symbol 2 ("),
+                     (zeroCount, "its metadata 'vocab_counts' cannot be used: the count of symbol 2 ("),
                      (wraps, "tensor 'a' has shape [4611686018427387904], too large to hold."),
                      (notUtf8, "its header is not well-formed JSON (Cannot transcode invalid UTF-8 JSON text to UTF-16 string."),
                  })

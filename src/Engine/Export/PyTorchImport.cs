@@ -125,15 +125,20 @@ public static class PyTorchImport
 
     /// <summary>
     /// The vocab_counts are how often the training text had each symbol, and generation's prior takes their logs and their
-    /// sum: a negative count (a NaN log), a counted padding symbol, or counts whose sum overflows (every generation failing)
-    /// are no text's, and refused here rather than stored.
+    /// sum: a negative count (a NaN log), a character counted 0 (an infinite loss when a fresh session is fed it first; every
+    /// symbol but padding and unknown is a character of the text, the unknown one 0 when no character was rare), a counted
+    /// padding symbol, or counts whose sum overflows (every generation failing) are no text's, and refused here rather than stored.
     /// </summary>
     private static void CheckCounts(string path, Vocabulary vocabulary)
     {
         var counts = vocabulary.Counts;
         string? problem = null;
-        if (counts.Select((count, index) => (count, index)).FirstOrDefault(c => c.count < 0) is { count: < 0 } negative)
-            problem = $"the count of symbol {negative.index} ({Vocabulary.Describe(System.Text.Rune.GetRuneAt(vocabulary.Symbols[negative.index], 0))}) is {negative.count}; a count is how often the training text had the symbol, 0 or more";
+        var tooFew = Enumerable.Range(0, counts.Count).Select(i => (Index: i, Least: i == 0 || (i == 1 && vocabulary.HasUnknown) ? 0 : 1))
+            .FirstOrDefault(s => counts[s.Index] < s.Least, (Index: -1, Least: 0));
+        if (tooFew.Index >= 0)
+            problem = $"the count of symbol {tooFew.Index} ({Vocabulary.Describe(System.Text.Rune.GetRuneAt(vocabulary.Symbols[tooFew.Index], 0))}) is {counts[tooFew.Index]}; " +
+                      "a count is how often the training text had the symbol, " + (tooFew.Least == 0 ? "0 or more"
+                          : "and every symbol but the padding symbol (index 0) and the unknown symbol (index 1, when unknown_index is 1) is a character of that text, so 1 or more");
         else if (counts[0] != 0)
             problem = $"the padding symbol (index 0) has count {counts[0]}; it stands for no text and is never counted, so its count is 0";
         else if (!SumFits(counts))
