@@ -101,6 +101,10 @@ public partial class CommandLineTests
     [InlineData(new[] { "generate", "m", "-n", "5", "-n", "6" }, "charrnn: -n is given more than once; give it once. (see charrnn generate --help)")]
     [InlineData(new[] { "generate", "m", "--chars", "5", "-n", "6" }, "charrnn: --chars is given more than once; give it once.")] // an alias counts as the option
     [InlineData(new[] { "train", "--lower", "--lower", "false" }, "charrnn: --lower is given more than once; give it once. (see charrnn train --help)")]
+    // A word after a yes/no flag that is no yes/no word, and that nothing else takes, is refused as that flag's value, naming its words.
+    [InlineData(new[] { "train", "--lower", "maybe", "--corpus", "/nonexistent/tiny.txt", "stateful-gru" }, "charrnn: --lower takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'maybe' is not one of them, nor an architecture. (see charrnn train --help)")]
+    [InlineData(new[] { "train", "--lower", "maybe" }, "charrnn: --lower takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'maybe' is not one of them, nor an architecture. (see charrnn train --help)")]
+    [InlineData(new[] { "keys", "add", "a", "--admin", "sure" }, "charrnn: --admin takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'sure' is not one of them. (see charrnn keys add --help)")]
     [InlineData(new[] { "keys", "add", "a", "--admin", "--admin" }, "charrnn: --admin is given more than once; give it once. (see charrnn keys add --help)")]
     [InlineData(new[] { "train", "--keep-cycles", "--epochs", "2" }, "charrnn: --keep-cycles keeps each SGDR cycle's end, and schedule 'constant' has no cycles; add --schedule sgdr:")]
     [InlineData(new[] { "train", "--name", "x", "--out", "y" }, "charrnn: --out names the model's folder whole; give it, or --models and --name, not both.")]

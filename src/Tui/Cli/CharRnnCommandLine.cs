@@ -40,7 +40,8 @@ public static class CharRnnCommandLine
     public static int Run(string[] args, Action<RootCommand>? configureRoot = null)
     {
         var root = Build(configureRoot);
-        var parse = root.Parse(YesNoOptions.Normalize(args, root));
+        var normalized = YesNoOptions.Normalize(args, root);
+        var parse = root.Parse(normalized);
         if (RepeatedOption(parse) is { } repeated)
         {
             Console.Error.WriteLine($"charrnn: {repeated} is given more than once; give it once. (see {CommandPath(parse)} --help)");
@@ -55,7 +56,9 @@ public static class CharRnnCommandLine
                         ?? parse.Errors.FirstOrDefault(e => QuotedWord(e.Message) != null) ?? parse.Errors[0];
             var lines = error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
             var message = lines.Length == 1 ? lines[0] : $"{lines[0]} {string.Join(", ", lines.Skip(1))}";
-            if (Suggestion(error, parse) is { Length: > 0 } suggestion) message = message.TrimEnd('.') + "." + suggestion;
+            // A word meant as a yes/no flag's value (--lower maybe) is refused as that, not as a stray argument.
+            if (YesNoOptions.Refusal(normalized, parse.CommandResult.Command, parse.Errors.Select(e => QuotedWord(e.Message)).OfType<string>()) is { } refusal) message = refusal;
+            else if (Suggestion(error, parse) is { Length: > 0 } suggestion) message = message.TrimEnd('.') + "." + suggestion;
             Console.Error.WriteLine($"charrnn: {message} (see {CommandPath(parse)} --help)");
             return 2;
         }

@@ -35,6 +35,23 @@ public static class YesNoOptions
         return [.. result];
     }
 
+    /// <summary>
+    /// The refusal for a word the parser could not place (one of <paramref name="unplaced"/>, quoted in its errors) that
+    /// stands right after one of <paramref name="verb"/>'s yes/no flags: "--lower maybe" was meant as the flag's value, and
+    /// is better refused as that, naming the words it takes, than as a stray argument (or, taken for the architecture,
+    /// with the next word refused as the stray one). Null when no such word follows such a flag.
+    /// </summary>
+    public static string? Refusal(string[] args, Command verb, IEnumerable<string> unplaced)
+    {
+        var flags = verb.Options.Where(o => o is Option<bool> or Option<bool?>).SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.Ordinal);
+        var words = unplaced.ToHashSet(StringComparer.Ordinal);
+        for (var i = 1; i < args.Length && args[i - 1] != "--"; i++)
+            if (words.Contains(args[i]) && flags.Contains(args[i - 1]))
+                return $"{args[i - 1]} takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; '{args[i]}' is not one of them" +
+                       (verb.Arguments.Any(a => a.Name == "arch") ? ", nor an architecture." : ".");
+        return null;
+    }
+
     private static void Collect(Command command, HashSet<string> names, HashSet<string> optionalValue)
     {
         foreach (var option in command.Options.Where(o => o is Option<bool> or Option<bool?>))
