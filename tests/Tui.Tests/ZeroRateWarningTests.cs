@@ -1,0 +1,24 @@
+using CharRnn.Engine.Training;
+using CharRnn.Tui.Cli;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>ZeroRateWarning: train's and resume's warning that a run whose every rate is 0 changes no weight, and only then.</summary>
+public class ZeroRateWarningTests
+{
+    private static string? For(LayerGroupValues lr) => ZeroRateWarning.For(new TrainingOptions { LearningRate = lr });
+
+    [Fact]
+    public void A_run_whose_every_rate_is_0_is_warned() =>
+        Assert.Equal("--lr 0: no weight will change, every layer group's rate being 0 (0 freezes a group, as --lr 0,1e-3,1e-3 does the embedding); give a rate above 0 to train.",
+                     For(LayerGroupValues.Parse("0", "lr", 0, 10)));
+
+    [Fact]
+    public void Three_zero_rates_are_warned_too() => Assert.NotNull(For(LayerGroupValues.Parse("0,0,0", "lr", 0, 10)));
+
+    [Theory]
+    [InlineData("0,1e-3,1e-3")] // a frozen embedding: the rest trains
+    [InlineData("1e-3,1e-3,0")]
+    [InlineData("1e-3")]
+    public void A_run_with_a_rate_above_0_is_not_warned(string lr) => Assert.Null(For(LayerGroupValues.Parse(lr, "lr", 0, 10)));
+}
