@@ -702,6 +702,20 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_train_whose_every_rate_is_0_is_warned_as_charrnn_train_warns()
+    {
+        var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job
+        const string small = "corpus=tiny n_hidden=8 n_fac=4 bs=4 bptt=4 sample_chars=0 max_steps=1";
+        await headless.RunLineAsync($"train stateful-gru name=zero-rate lr=0,0,0 {small}");
+        Assert.Contains("warning: lr=0: no weight will change, every layer group's rate being 0 (0 freezes a group, as lr=0,1e-3,1e-3 does the embedding); give a rate above 0 to train.", _output.Lines);
+        _output.Lines.Clear();
+        await headless.RunLineAsync($"train stateful-gru name=frozen-embedding lr=0,1e-3,1e-3 {small}"); // one group frozen: the rest trains
+        Assert.DoesNotContain(_output.Lines, l => l.Contains("no weight will change", StringComparison.Ordinal));
+        Assert.Empty(_output.Errors);
+        await headless.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_resume_whose_epochs_stop_an_sgdr_cycle_midway_is_warned_as_charrnn_resume_warns()
     {
         var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job

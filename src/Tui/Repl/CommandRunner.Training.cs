@@ -18,6 +18,8 @@ public sealed partial class CommandRunner
         var epochs = request.Options.Epochs > 0 ? request.Options.Epochs : new Engine.Training.TrainingOptions().Epochs; // 0: the server's default
         if (MidCycleWarningOf(request.Options.Schedule, epochs) is { } warning) output.Line("warning: " + warning);
         if (PatienceWarningOf(request.Options.Schedule, epochs, request.Options.Patience) is { } patience) output.Line("warning: " + patience);
+        if (request.Options.LearningRate is [0] or [0, 0, 0]) // none given is the architecture's rate, never 0
+            output.Line("warning: " + ZeroRateWarning.For(Engine.Training.LayerGroupValues.All(0), "lr="));
         await WatchStartedJobAsync(job, ct);
     }
 
