@@ -63,7 +63,7 @@ public partial class CommandLineTests
         // Its new name taken meanwhile: the model stays where it is, and the listing says where and what to do.
         note = CutShortCaseOnlyRename(root, "m2", "M2");
         Directory.CreateDirectory(Path.Combine(root, "M2"));
-        Assert.Equal($"warning: a rename of model m2 to M2 in {root} was cut short, and the model is in {note}.folder: 'M2' is taken now; " +
+        Assert.Equal($"charrnn: warning: a rename of model m2 to M2 in {root} was cut short, and the model is in {note}.folder: 'M2' is taken now; " +
                      "move that folder to a free name in the folder to have the model listed again.", PrintedAndSaid(["models", "--models", root]).Error.TrimEnd());
         Assert.True(File.Exists(note));
         Assert.True(File.Exists(Path.Combine(note + ".folder", "best.ckpt")));

@@ -22,7 +22,7 @@ public static class StoppedRenames
                 var wasCut = Directory.Exists(stopped);
                 if (!RenameNote.FinishMove(root, note, names))
                 {
-                    Console.Error.WriteLine($"warning: a rename of model {string.Join(" to ", names)} in {root} was cut short, and the model is in {stopped}: " +
+                    Console.Error.WriteLine($"charrnn: warning: a rename of model {string.Join(" to ", names)} in {root} was cut short, and the model is in {stopped}: " +
                                             (names.Count == 2 ? $"'{names[1]}' is taken now; " : "") + "move that folder to a free name in the folder to have the model listed again.");
                     continue;
                 }
@@ -31,7 +31,7 @@ public static class StoppedRenames
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) // held: a rename moving it now
             {
-                Console.Error.WriteLine($"warning: could not finish the rename {note} notes: {e.Message}");
+                Console.Error.WriteLine($"charrnn: warning: could not finish the rename noted in {note}: {e.Message}");
             }
         }
     }
