@@ -22,12 +22,13 @@ internal static class TrainingRun
             // A full disk or a folder taken away mid-run: the run failed (exit 1), not its arguments (2).
             outcome = new TrainingOutcome(TrainingOutcomeKind.Failed, $"could not write a checkpoint: {e.Message}", null, trainer.History.LastOrDefault());
         }
-        console.Report(outcome);
         // Ended between epoch ends (max_steps, a time budget): the run validated its last weights before saving them.
+        // Said before the run's last line, as an epoch's validation comes before what follows it.
         if (outcome.Kind != TrainingOutcomeKind.Failed && trainer.Position.Batch > 0 && trainer.CurrentValidation is var (loss, accuracy))
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"validation loss {loss:F4} nats/char, accuracy {accuracy:P1} at step {trainer.Position.Step} (mid-epoch)"));
         }
+        console.Report(outcome);
         // 128 + the signal, as a shell gives a run a signal ended: `charrnn train … && charrnn generate …` stops there.
         return outcome.Kind == TrainingOutcomeKind.Failed ? 1 : console.SignalExitCode ?? 0;
     }
