@@ -1225,6 +1225,20 @@ public partial class CommandLineTests
         Assert.DoesNotContain("--patience", PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--epochs", "15", "--patience", "8", "--threads", "1"]).Error);
     });
 
+    [Fact]
+    public void Resume_at_a_stored_rate_of_0_is_warned_by_that_rate_not_by_an_lr_flag_it_was_not_given() => InTempFolder(root =>
+    {
+        var (corpus, tiny, folder) = OneStepRun(root);
+        Assert.Contains("charrnn: warning: --lr 0: no weight will change", PrintedAndSaid(["train", "stateful-gru", "--out", folder, "--lr", "0", .. tiny]).Error);
+        var stored = PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "2", "--threads", "1"]).Error;
+        Assert.Contains("charrnn: warning: the model's stored learning rate is 0: no weight will change, every layer group's rate being 0; " +
+                        "give a rate above 0 on the resume (--lr 1e-3, or one per group as --lr 0,1e-3,1e-3) to train.", stored);
+        Assert.DoesNotContain("--lr 0:", stored);
+        // --lr 0 given on the resume: the flag's own warning.
+        Assert.Contains("charrnn: warning: --lr 0: no weight will change", PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--lr", "0", "--threads", "1"]).Error);
+        Assert.DoesNotContain("no weight will change", PrintedAndSaid(["resume", folder, "--corpus", corpus, "--max-steps", "4", "--lr", "1e-3", "--threads", "1"]).Error);
+    });
+
     /// <summary>
     /// A corpus of random letters in <paramref name="root"/>, the flags of a tiny run on it and its folder: nothing in
     /// the training text predicts the validation text, so the validation loss soon stops improving (for --patience to end it).

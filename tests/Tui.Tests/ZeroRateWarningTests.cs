@@ -6,12 +6,17 @@ namespace CharRnn.Tui.Tests;
 /// <summary>ZeroRateWarning: train's and resume's warning that a run whose every rate is 0 changes no weight, and only then.</summary>
 public class ZeroRateWarningTests
 {
-    private static string? For(LayerGroupValues lr) => ZeroRateWarning.For(new TrainingOptions { LearningRate = lr });
+    private static string? For(LayerGroupValues lr) => ZeroRateWarning.For(lr, "--lr ");
 
     [Fact]
     public void A_run_whose_every_rate_is_0_is_warned() =>
         Assert.Equal("--lr 0: no weight will change, every layer group's rate being 0 (0 freezes a group, as --lr 0,1e-3,1e-3 does the embedding); give a rate above 0 to train.",
                      For(LayerGroupValues.Parse("0", "lr", 0, 10)));
+
+    [Fact]
+    public void A_stored_rate_of_0_is_named_as_the_models_with_the_setting_that_changes_it() =>
+        Assert.Equal("the model's stored learning rate is 0: no weight will change, every layer group's rate being 0; give a rate above 0 on the resume (lr=1e-3, or one per group as lr=0,1e-3,1e-3) to train.",
+                     ZeroRateWarning.For(LayerGroupValues.All(0), "lr=", rateGiven: false));
 
     [Fact]
     public void Three_zero_rates_are_warned_too() => Assert.NotNull(For(LayerGroupValues.Parse("0,0,0", "lr", 0, 10)));

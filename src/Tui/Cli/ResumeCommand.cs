@@ -67,7 +67,7 @@ public static class ResumeCommand
             Console.WriteLine(TrainingSettingsLine.Of(trainer.Options));
             MidCycleWarning.WriteIfAny(trainer.Options, Console.Error);
             PatienceCycleWarning.WriteIfAny(trainer.Options, Console.Error);
-            ZeroRateWarning.WriteIfAny(trainer.Options, Console.Error);
+            ZeroRateWarning.WriteIfAny(trainer.Options, rateGiven: parse.GetValue(flags.Lr) != null, Console.Error);
             return TrainingRun.RunToEnd(trainer, console);
         });
         return command;

@@ -86,7 +86,7 @@ public static class TrainCommand
             Console.WriteLine(TrainingSettingsLine.Of(options));
             MidCycleWarning.WriteIfAny(options, Console.Error);
             PatienceCycleWarning.WriteIfAny(options, Console.Error);
-            ZeroRateWarning.WriteIfAny(options, Console.Error);
+            ZeroRateWarning.WriteIfAny(options, rateGiven: true, Console.Error);
             using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             var made = !Directory.Exists(folder);
             CheckWritableFolder(folder, parse.GetValue(output) != null ? "--out" : "The model folder");
