@@ -716,6 +716,25 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_resume_whose_every_rate_is_0_is_warned_by_the_line_or_by_the_models_stored_rate()
+    {
+        var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job
+        await headless.RunLineAsync("train stateful-gru name=zero-rate-resume lr=0 corpus=tiny n_hidden=8 n_fac=4 bs=4 bptt=4 sample_chars=0 max_steps=1");
+        _output.Lines.Clear();
+        await headless.RunLineAsync("resume zero-rate-resume max_steps=2"); // no lr=: the model's stored 0
+        Assert.Contains("warning: the model's stored learning rate is 0: no weight will change, every layer group's rate being 0; " +
+                        "give a rate above 0 on the resume (lr=1e-3, or one per group as lr=0,1e-3,1e-3) to train.", _output.Lines);
+        _output.Lines.Clear();
+        await headless.RunLineAsync("resume zero-rate-resume max_steps=3 lr=0,0,0");
+        Assert.Contains("warning: lr=0: no weight will change, every layer group's rate being 0 (0 freezes a group, as lr=0,1e-3,1e-3 does the embedding); give a rate above 0 to train.", _output.Lines);
+        _output.Lines.Clear();
+        await headless.RunLineAsync("resume zero-rate-resume max_steps=4 lr=1e-3");
+        Assert.DoesNotContain(_output.Lines, l => l.Contains("no weight will change", StringComparison.Ordinal));
+        Assert.Empty(_output.Errors);
+        await headless.DisposeAsync();
+    }
+
+    [Fact]
     public async Task A_resume_whose_epochs_stop_an_sgdr_cycle_midway_is_warned_as_charrnn_resume_warns()
     {
         var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job

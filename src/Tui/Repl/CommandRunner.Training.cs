@@ -18,8 +18,7 @@ public sealed partial class CommandRunner
         var epochs = request.Options.Epochs > 0 ? request.Options.Epochs : new Engine.Training.TrainingOptions().Epochs; // 0: the server's default
         if (MidCycleWarningOf(request.Options.Schedule, epochs) is { } warning) output.Line("warning: " + warning);
         if (PatienceWarningOf(request.Options.Schedule, epochs, request.Options.Patience) is { } patience) output.Line("warning: " + patience);
-        if (request.Options.LearningRate is [0] or [0, 0, 0]) // none given is the architecture's rate, never 0
-            output.Line("warning: " + ZeroRateWarning.For(Engine.Training.LayerGroupValues.All(0), "lr="));
+        if (ZeroRateWarningOf(request.Options.LearningRate, rateGiven: true) is { } zeroRate) output.Line("warning: " + zeroRate);
         await WatchStartedJobAsync(job, ct);
     }
 
@@ -180,19 +179,28 @@ public sealed partial class CommandRunner
     }
 
     /// <summary>
-    /// charrnn resume's warnings for a resume the server took (epochs mid-cycle, a patience shorter than a cycle): its
-    /// epochs, schedule and patience are the model's stored ones (GetModel's training_options) where the line leaves them out.
+    /// charrnn resume's warnings for a resume the server took (epochs mid-cycle, a patience shorter than a cycle, every
+    /// rate 0): its epochs, schedule, patience and rate are the model's stored ones (GetModel's training_options) where
+    /// the line leaves them out. The server's Job and JobEvent have no field for a warning, so the client says them.
     /// </summary>
     private async Task<IEnumerable<string>> ResumeWarnings(string model, TrainingOptions given, CancellationToken ct)
     {
         TrainingOptions stored;
         try { stored = (await client.Catalog.GetModelAsync(new GetModelRequest { Name = model }, cancellationToken: ct)).TrainingOptions ?? new TrainingOptions(); }
-        catch (RpcException) { return []; } // the job runs; a model this client cannot read back is left unwarned
+        catch (RpcException) { return new[] { ZeroRateWarningOf(given.LearningRate, rateGiven: true) }.OfType<string>(); } // the job runs; a model this client cannot read back is warned only by what the line gave
         var schedule = given.HasSchedule && given.Schedule != "" ? given.Schedule : stored.Schedule;
         var epochs = given.HasEpochs ? given.Epochs : stored.Epochs;
         var patience = given.HasPatience ? given.Patience : stored.Patience;
-        return epochs > 0 ? new[] { MidCycleWarningOf(schedule, epochs), PatienceWarningOf(schedule, epochs, patience) }.OfType<string>() : [];
+        var rate = given.LearningRate.Count > 0
+            ? ZeroRateWarningOf(given.LearningRate, rateGiven: true)
+            : ZeroRateWarningOf(stored.LearningRate, rateGiven: false);
+        string?[] schedules = epochs > 0 ? [MidCycleWarningOf(schedule, epochs), PatienceWarningOf(schedule, epochs, patience)] : [];
+        return schedules.Append(rate).OfType<string>();
     }
+
+    /// <summary>The zero-rate warning for a request's or a model's learning_rate (one value or three; none: the architecture's, never 0), or null.</summary>
+    private static string? ZeroRateWarningOf(IReadOnlyList<double> lr, bool rateGiven) =>
+        lr is [0] or [0, 0, 0] ? ZeroRateWarning.For(Engine.Training.LayerGroupValues.All(0), "lr=", rateGiven) : null;
 
     private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
     {
