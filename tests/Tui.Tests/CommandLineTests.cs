@@ -1436,6 +1436,24 @@ public partial class CommandLineTests
     });
 
     [Fact]
+    public void A_word_after_a_yes_no_flag_that_names_no_model_is_refused_as_the_flags_but_a_model_name_there_is_the_model() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root); // root/m: the model "m" in --models root
+        var text = Path.Combine(root, "short.txt");
+        File.WriteAllText(text, TuiFixture.TinyText[..100]);
+        AssertUserError(["eval", "--json", "maybe", "--text", text, "--models", root, "--threads", "1"],
+            $"charrnn: --json takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'maybe' is not one of them, nor a model (a model folder or .ckpt file, or a model in --models '{root}'). (see charrnn eval --help)");
+        AssertUserError(["neurons", "--json", "maybe", "--text", text, "--models", root, "--threads", "1"], "charrnn: --json takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'maybe' is not one of them, nor a model");
+        // A real model's name after the flag is the model, by name or by folder.
+        using (var json = System.Text.Json.JsonDocument.Parse(Printed(["eval", "--json", "m", "--text", text, "--models", root, "--threads", "1"])))
+            Assert.Equal(99, json.RootElement.GetProperty("characters_scored").GetInt64());
+        using (var json = System.Text.Json.JsonDocument.Parse(Printed(["eval", "--json", folder, "--text", text, "--threads", "1"])))
+            Assert.Equal(99, json.RootElement.GetProperty("characters_scored").GetInt64());
+        // Not after a yes/no flag: a missing model is the model's own error.
+        AssertUserError(["eval", "maybe", "--json", "--text", text, "--models", root, "--threads", "1"], "charrnn: No model 'maybe': it is not a model folder or .ckpt file");
+    });
+
+    [Fact]
     public void Eval_refuses_a_text_it_cannot_score_with_one_line_saying_why() => InTempFolder(root =>
     {
         var (folder, corpus) = TrainedOneEpoch(root);

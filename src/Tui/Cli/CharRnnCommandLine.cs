@@ -62,6 +62,12 @@ public static class CharRnnCommandLine
             Console.Error.WriteLine($"charrnn: {message} (see {CommandPath(parse)} --help)");
             return 2;
         }
+        // A word after a yes/no flag that the parser took for the model (eval --json maybe) and that names none: the flag's word, mistyped.
+        if (YesNoOptions.ModelRefusal(normalized, parse) is { } notAModel)
+        {
+            Console.Error.WriteLine($"charrnn: {notAModel} (see {CommandPath(parse)} --help)");
+            return 2;
+        }
         if (MisplacedOption(parse) is { } misplaced)
         {
             Console.Error.WriteLine($"charrnn: {misplaced}");

@@ -7,6 +7,13 @@ namespace CharRnn.Tui.Cli;
 /// </summary>
 public static class ModelArgument
 {
+    /// <summary>Whether <paramref name="given"/> names something <see cref="Resolve"/> would look in: a file or folder as written, or one in <paramref name="modelsFolder"/>.</summary>
+    public static bool Names(string given, string modelsFolder)
+    {
+        var named = Path.Combine(modelsFolder, given);
+        return File.Exists(given) || Directory.Exists(given) || File.Exists(named) || Directory.Exists(named);
+    }
+
     public static string Resolve(string given, string modelsFolder)
     {
         if (File.Exists(given) || (Directory.Exists(given) && Engine.Checkpoints.ModelFolder.HoldsModel(given))) return given;

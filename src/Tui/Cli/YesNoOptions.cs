@@ -41,15 +41,31 @@ public static class YesNoOptions
     /// is better refused as that, naming the words it takes, than as a stray argument (or, taken for the architecture,
     /// with the next word refused as the stray one). Null when no such word follows such a flag.
     /// </summary>
-    public static string? Refusal(string[] args, Command verb, IEnumerable<string> unplaced)
+    /// <param name="nor">What else the word could have been and is not ("a model …"); by default an architecture where the verb takes one.</param>
+    public static string? Refusal(string[] args, Command verb, IEnumerable<string> unplaced, string? nor = null)
     {
         var flags = verb.Options.Where(o => o is Option<bool> or Option<bool?>).SelectMany(o => o.Aliases.Append(o.Name)).ToHashSet(StringComparer.Ordinal);
         var words = unplaced.ToHashSet(StringComparer.Ordinal);
+        nor ??= verb.Arguments.Any(a => a.Name == "arch") ? "an architecture" : null;
         for (var i = 1; i < args.Length && args[i - 1] != "--"; i++)
             if (words.Contains(args[i]) && flags.Contains(args[i - 1]))
                 return $"{args[i - 1]} takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; '{args[i]}' is not one of them" +
-                       (verb.Arguments.Any(a => a.Name == "arch") ? ", nor an architecture." : ".");
+                       (nor != null ? $", nor {nor}." : ".");
         return null;
+    }
+
+    /// <summary>
+    /// The same refusal for a word the parser did place, as the verb's model ("eval --json maybe": maybe taken for the
+    /// model's name), when it stands right after a yes/no flag and names no model: no folder or file of that name, nor a
+    /// model in --models. A word that names one ("eval --json lstm") is the model, as parsed. Null otherwise.
+    /// </summary>
+    public static string? ModelRefusal(string[] args, ParseResult parse)
+    {
+        var verb = parse.CommandResult.Command;
+        if (verb.Arguments.FirstOrDefault(a => a.Name == "model") is not { } model || parse.GetResult(model) is not { Tokens: [var token] }) return null;
+        var folder = verb.Options.OfType<Option<string>>().FirstOrDefault(o => o.Name == "--models") is { } models ? parse.GetValue(models) : null;
+        if (folder == null || ModelArgument.Names(token.Value, folder)) return null;
+        return Refusal(args, verb, [token.Value], $"a model (a model folder or .ckpt file, or a model in --models '{folder}')");
     }
 
     private static void Collect(Command command, HashSet<string> names, HashSet<string> optionalValue)
