@@ -40,6 +40,19 @@ public class VocabularyTests
     }
 
     [Fact]
+    public void The_unknown_symbols_count_includes_the_corpus_own_U_FFFD_chars_common_or_rare()
+    {
+        // U+FFFD twice (as common as min_freq) and z once: all three are encoded as the unknown symbol, so all three are its count.
+        var common = Vocabulary.Build("aaabbb\uFFFD\uFFFDz", minFrequency: 2);
+        Assert.Equal(["\0", Vocabulary.Unknown, "a", "b"], common.Symbols);
+        Assert.Equal(new long[] { 0, 3, 3, 3 }, common.Counts);
+        Assert.Equal(3, common.Encode("aaabbb\uFFFD\uFFFDz").Count(id => id == 1));
+        // Rarer than min_freq, it was counted already; the counts still add up to the corpus's chars.
+        var rare = Vocabulary.Build("aaabbb\uFFFDz", minFrequency: 2);
+        Assert.Equal(new long[] { 0, 2, 3, 3 }, rare.Counts);
+    }
+
+    [Fact]
     public void A_min_freq_that_keeps_fewer_than_2_characters_is_refused_naming_the_largest_that_keeps_2()
     {
         // a 4 times, b 3, c once: 4 keeps a alone; 3, the second commonest's count, keeps a and b.

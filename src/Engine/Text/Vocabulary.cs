@@ -61,8 +61,9 @@ public sealed class Vocabulary
             counts[rune.Value] = counts.GetValueOrDefault(rune.Value) + 1;
         counts.Remove(0); // "\0" in the text is padding, not a character of its own
         var kept = counts.Where(kv => kv.Value >= minFrequency).OrderBy(kv => kv.Key).ToList();
-        var rare = counts.Where(kv => kv.Value < minFrequency).Sum(kv => kv.Value);
         var hasUnknown = minFrequency > 1;
+        // Every corpus char that encodes as the unknown symbol: the rare ones, and the corpus's own U+FFFD however common.
+        var rare = counts.Where(kv => kv.Value < minFrequency || (hasUnknown && kv.Key == Unknown[0])).Sum(kv => kv.Value);
         if (hasUnknown && kept.Count(kv => kv.Key != Unknown[0]) < 2) throw TooRare(counts, minFrequency);
         var symbols = new List<string> { Padding };
         var symbolCounts = new List<long> { 0 };
