@@ -81,6 +81,27 @@ public partial class CommandLineTests
     });
 
     [Fact]
+    public void Neurons_json_writes_a_NaN_or_infinite_figure_as_null_not_a_throw()
+    {
+        var about = new Cli.TracedModel("m/best.ckpt", "stateful-gru", 0, 1, 8, 3);
+        var activations = System.Text.Json.JsonSerializer.Serialize(Cli.CellActivationText.Json(about, 2, ["a", "b", "c"], [0.25f, float.NaN, float.PositiveInfinity]));
+        using (var json = System.Text.Json.JsonDocument.Parse(activations))
+        {
+            var rows = json.RootElement.GetProperty("activations").EnumerateArray().Select(r => r.GetProperty("activation")).ToList();
+            Assert.Equal(0.25, rows[0].GetDouble());
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, rows[1].ValueKind);
+            Assert.Equal(System.Text.Json.JsonValueKind.Null, rows[2].ValueKind);
+        }
+        var ranking = System.Text.Json.JsonSerializer.Serialize(Cli.CellActivationText.Json(about, [new Engine.Inspection.RankedCell(1, "is a letter", double.NaN, double.NaN, double.NaN)]));
+        using (var json = System.Text.Json.JsonDocument.Parse(ranking))
+        {
+            var top = json.RootElement.GetProperty("top")[0];
+            Assert.Equal(1, top.GetProperty("cell").GetInt32());
+            Assert.All(new[] { "r", "mean", "sd" }, name => Assert.Equal(System.Text.Json.JsonValueKind.Null, top.GetProperty(name).ValueKind));
+        }
+    }
+
+    [Fact]
     public void Neurons_on_a_terminal_colours_each_char_from_blue_through_white_to_red_clamped_to_the_tanh_range()
     {
         Assert.Equal((60, 110, 230), Cli.CellActivationText.Colour(-1));

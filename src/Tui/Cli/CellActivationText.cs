@@ -61,15 +61,19 @@ public static class CellActivationText
     {
         model = about.Path, architecture = about.Architecture, layer = about.Layer, layers = about.Layers, state = "h",
         cells = about.Cells, chars_traced = about.Characters,
-        top = ranked.Select(c => new { cell = c.Cell, feature = c.Feature, r = c.R, mean = c.Mean, sd = c.StandardDeviation }),
+        top = ranked.Select(c => new { cell = c.Cell, feature = c.Feature, r = Finite(c.R), mean = Finite(c.Mean), sd = Finite(c.StandardDeviation) }),
     };
 
     public static object Json(TracedModel about, int cell, IReadOnlyList<string> characters, float[] activations) => new
     {
         model = about.Path, architecture = about.Architecture, layer = about.Layer, layers = about.Layers, state = "h",
         cells = about.Cells, chars_traced = about.Characters, cell,
-        activations = characters.Select((c, i) => new { index = i, @char = c, activation = activations[i] }),
+        activations = characters.Select((c, i) => new { index = i, @char = c, activation = Finite(activations[i]) }),
     };
+
+    // JSON has no NaN or infinity (the serializer throws on them): a cell that went NaN is written as null, as the TSV writes NaN.
+    private static float? Finite(float v) => float.IsFinite(v) ? v : null;
+    private static double? Finite(double v) => double.IsFinite(v) ? v : null;
 
     /// <summary>"N chars through stateful-lstm, layer 1 of 0-1 (h: the LSTM's output, not its memory c), 512 cells".</summary>
     private static string Header(TracedModel about) =>
