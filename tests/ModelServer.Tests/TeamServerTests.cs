@@ -109,6 +109,30 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_full_queue_says_how_many_of_its_jobs_are_the_callers_so_a_key_with_none_is_not_told_to_stop_one()
+    {
+        using var fresh = new KeyedServer(); // a queue of its own: the limit is lowered below what other tests queue
+        var running = await fresh.AsAdmin.Training.StartJobAsync(Job("full-root", 1_000_000));
+        for (var waited = 0; (await fresh.AsAdmin.Training.GetJobAsync(new GetJobRequest { JobId = running.Id })).State != Protos.V1.Job.Types.State.Running; waited += 20)
+        {
+            Assert.True(waited < 30_000, "the admin's job never started");
+            await Task.Delay(20);
+        }
+        await fresh.AsAlice.Training.StartJobAsync(Job("full-alice", 2)); // the one queued job: alice's
+        fresh.Server.Options.Limits.MaxQueuedJobs = 1;
+
+        var bobs = await Calls.Fails(() => fresh.AsBob.Training.StartJobAsync(Job("full-bob", 2)).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, bobs.StatusCode);
+        Assert.Equal("The job queue is full (1 queued, limit max_queued_jobs), none of them this key's; try again once a queued job has started.", bobs.Status.Detail);
+        var admins = await Calls.Fails(() => fresh.AsAdmin.Training.StartJobAsync(Job("full-root-2", 2)).ResponseAsync);
+        Assert.Equal("The job queue is full (1 queued, limit max_queued_jobs), none of them this key's; try again once a queued job has started.", admins.Status.Detail);
+        fresh.Server.Options.Limits.MaxJobsPerKey = 2; // alice may hold two: the queue, not her quota, refuses her
+        var alices = await Calls.Fails(() => fresh.AsAlice.Training.StartJobAsync(Job("full-alice-2", 2)).ResponseAsync);
+        Assert.Equal("The job queue is full (1 queued, limit max_queued_jobs), 1 of them this key's; try again once a queued job has started, or stop one of this key's (StopJob).", alices.Status.Detail);
+        await fresh.AsAdmin.Training.StopJobAsync(new StopJobRequest { JobId = running.Id });
+    }
+
+    [Fact]
     public async Task Calls_without_a_valid_key_are_unauthenticated_but_health_answers()
     {
         var none = keyed.Anonymous;

@@ -34,11 +34,22 @@ public sealed partial class JobQueue
 
     private int JobsOfUnlocked(string owner) => (_running?.Owner == owner ? 1 : 0) + _queue.Concat(_persisting).Count(j => j.Owner == owner);
 
+    // Says how many of the queued jobs are the caller's: a key with none can only wait (StopJob finds none of
+    // another key's), and one key's jobs filling a small queue is then plain to the others.
+    private ServerException QueueFull(string owner)
+    {
+        var queued = _queue.Concat(_persisting).ToList();
+        var mine = queued.Count(j => j.Owner == owner);
+        var what = mine == 0 ? "none of them this key's; try again once a queued job has started."
+            : $"{mine} of them this key's; try again once a queued job has started, or stop one of this key's (StopJob).";
+        return ServerException.Exhausted(QuotaLimits.MaxQueuedJobs, $"The job queue is full ({queued.Count} queued, limit max_queued_jobs), {what}");
+    }
+
     /// <summary>What Enqueue refuses a plan for, under the lock: quotas, a model being deleted or gone, a name a job or a model holds.</summary>
     private void CheckAdmits(JobPlan plan, string owner, string? id, bool checkQuota, HashSet<string>? owned)
     {
         if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
-            throw ServerException.Exhausted(QuotaLimits.MaxQueuedJobs, $"The job queue is full ({_limits.MaxQueuedJobs} queued, limit max_queued_jobs); wait for a job to finish or stop one.");
+            throw QueueFull(owner);
         var mine = JobsOfUnlocked(owner);
         if (checkQuota && mine >= _limits.MaxJobsPerKey)
             throw ServerException.Exhausted(QuotaLimits.MaxJobsPerKey, $"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
