@@ -397,7 +397,8 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         for (int i = 0; i < 4; i++) sessions.Add(await keyed.AsDave.Generation.Open("gru"));
         var full = await Calls.Fails(() => keyed.AsDave.Generation.Open("gru"));
         Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
-        Assert.Contains("max_sessions_per_key = 4", full.Status.Detail);
+        Assert.Equal("Key 'dave' holds 4 open sessions, its quota (limit max_sessions_per_key = 4); close ones it no longer uses " +
+            "(ListSessions lists them, CloseSession closes one), or wait: a session idle for 86,400 s closes by itself.", full.Status.Detail);
         var other = await keyed.AsAlice.Generation.Open("gru"); // another key is not affected
         await keyed.AsAlice.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = other.Id });
 

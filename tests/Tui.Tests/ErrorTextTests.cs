@@ -20,6 +20,7 @@ public sealed class ErrorTextTests
         "Model 'm' has no checkpoint 'cycle-2'; it has best, last. Cycle checkpoints are kept by training with keep_cycles=true (an SGDR schedule).")] // export's checkpoint=
     [InlineData("prime: The text contains 1 character(s)", "prime: The text contains 1 character(s)")]
     [InlineData("A model named 'm' exists; choose another model_name, set resume to continue it, or delete it first.", "A model named 'm' exists; choose another name, resume it to continue, or delete it first.")]
+    [InlineData("close ones it no longer uses (ListSessions lists them, CloseSession closes one), or wait", "close ones it no longer uses (sessions lists them, sessions close ID closes one), or wait")]
     public void Api_words_become_the_repl_words(string server, string shown) => Assert.Equal(shown, ErrorText.InClientTerms(server));
 
     [Fact]

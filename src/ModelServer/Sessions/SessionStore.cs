@@ -29,12 +29,16 @@ public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider t
     /// <summary>Fails with RESOURCE_EXHAUSTED when the server, or the caller's key, holds its maximum of sessions.</summary>
     public void EnsureRoom(Caller caller)
     {
-        if (_sessions.Count >= _limits.MaxSessions)
-            throw ServerException.Exhausted(QuotaLimits.MaxSessions, $"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions); close sessions you no longer use.");
         var mine = CountOf(caller.Name);
+        if (_sessions.Count >= _limits.MaxSessions)
+            throw ServerException.Exhausted(QuotaLimits.MaxSessions, $"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions), {mine} of them this key's; {HowToFree}");
         if (mine >= _limits.MaxSessionsPerKey)
-            throw ServerException.Exhausted(QuotaLimits.MaxSessionsPerKey, $"Key '{caller.Name}' holds {mine} open sessions, its quota (limit max_sessions_per_key = {_limits.MaxSessionsPerKey}); close sessions you no longer use.");
+            throw ServerException.Exhausted(QuotaLimits.MaxSessionsPerKey, $"Key '{caller.Name}' holds {mine} open sessions, its quota (limit max_sessions_per_key = {_limits.MaxSessionsPerKey}); {HowToFree}");
     }
+
+    // A script that died leaves its sessions open: say how to find and close them, and that they end by themselves.
+    private string HowToFree =>
+        $"close ones it no longer uses (ListSessions lists them, CloseSession closes one), or wait: a session idle for {_limits.SessionIdleSeconds:N0} s closes by itself.";
 
     /// <summary>Open sessions <paramref name="owner"/> holds (its max_sessions_per_key quota counts these).</summary>
     public int CountOf(string owner) => _sessions.Values.Count(s => s.Owner == owner);

@@ -130,6 +130,7 @@ public static partial class ErrorText
     [
         ("ListModels shows the models there are", "models lists them"),
         ("ListCorpora shows the ones there are, or upload text (UploadCorpus, the REPL's upload)", "corpora lists the ones there are, or upload a text file (upload FILE)"),
+        ("(ListSessions lists them, CloseSession closes one)", "(sessions lists them, sessions close ID closes one)"),
         ("(StopJob)", "(stop)"),
         ("(DeleteModel)", "(delete)"),
         ("once DeleteModel has returned", "once delete has returned"),
