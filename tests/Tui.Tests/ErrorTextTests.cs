@@ -21,6 +21,10 @@ public sealed class ErrorTextTests
     [InlineData("prime: The text contains 1 character(s)", "prime: The text contains 1 character(s)")]
     [InlineData("A model named 'm' exists; choose another model_name, set resume to continue it, or delete it first.", "A model named 'm' exists; choose another name, resume it to continue, or delete it first.")]
     [InlineData("close ones it no longer uses (ListSessions lists them, CloseSession closes one), or wait", "close ones it no longer uses (sessions lists them, sessions close ID closes one), or wait")]
+    [InlineData("No uploaded corpus 'c' for this key; ListCorpora shows the corpora it can use.", "No uploaded corpus 'c' for this key; corpora lists the ones it can use.")]
+    [InlineData("delete ones it no longer needs (DeleteCorpus), or replace one.", "delete ones it no longer needs (delete-corpus), or replace one (upload FILE replace=true).")]
+    [InlineData("Corpus 'c' is one of the server's own corpora (ListCorpora); choose another name", "Corpus 'c' is one of the server's own corpora (corpora lists them); choose another name")]
+    [InlineData("not an upload: DeleteCorpus deletes uploads only.", "not an upload: delete-corpus deletes uploads only.")]
     public void Api_words_become_the_repl_words(string server, string shown) => Assert.Equal(shown, ErrorText.InClientTerms(server));
 
     [Fact]

@@ -130,6 +130,10 @@ public static partial class ErrorText
     [
         ("ListModels shows the models there are", "models lists them"),
         ("ListCorpora shows the ones there are, or upload text (UploadCorpus, the REPL's upload)", "corpora lists the ones there are, or upload a text file (upload FILE)"),
+        ("ListCorpora shows the corpora it can use", "corpora lists the ones it can use"),
+        ("(ListCorpora)", "(corpora lists them)"),
+        ("(DeleteCorpus), or replace one", "(delete-corpus), or replace one (upload FILE replace=true)"),
+        ("DeleteCorpus deletes uploads only", "delete-corpus deletes uploads only"),
         ("(ListSessions lists them, CloseSession closes one)", "(sessions lists them, sessions close ID closes one)"),
         ("(StopJob)", "(stop)"),
         ("(DeleteModel)", "(delete)"),
