@@ -70,13 +70,16 @@ public sealed class UploadedCorpora
     {
         lock (_changing)
         {
-            var owned = Names().Count(n => Owner(n) == owner)
+            var owned = CountOwnedBy(owner)
                 + _changing.Count(c => c.Value == owner && !string.Equals(c.Key, name, StringComparison.OrdinalIgnoreCase) && !File.Exists(PathOf(c.Key)));
             if (owned >= quota)
                 throw ServerException.Exhausted(QuotaLimits.MaxCorporaPerKey, $"Key '{owner}' owns {owned} uploaded corpora, its quota (limit max_corpora_per_key = {quota}); delete ones it no longer needs (DeleteCorpus), or replace one.");
             _changing[name] = owner;
         }
     }
+
+    /// <summary>The uploads <paramref name="owner"/> has stored (its max_corpora_per_key counts these, and those it is sending).</summary>
+    public int CountOwnedBy(string owner) => Names().Count(n => Owner(n) == owner);
 
     /// <summary>Writes the text <paramref name="write"/> produces as the corpus, replacing any of that name only when it completes.</summary>
     public async Task Store(string name, string owner, Func<Stream, Task> write, bool keepOwner)

@@ -14,17 +14,21 @@ public sealed partial class JobQueue
         lock (_gate) CheckAdmits(plan, caller.Name, id: null, checkQuota: true, owned);
     }
 
+    private HashSet<string>? ModelsOwnedBy(string owner, JobPlan plan) => plan.ResumeCheckpoint != null ? null : ModelsOwnedBy(owner);
+
     // The models the key has on disk, read outside the lock (the device loop takes it every tick), and
     // those its jobs were making just before: a job that saves and ends meanwhile is in one or the other.
-    private HashSet<string>? ModelsOwnedBy(string owner, JobPlan plan)
+    private HashSet<string> ModelsOwnedBy(string owner)
     {
-        if (plan.ResumeCheckpoint != null) return null;
         List<string> making;
         lock (_gate) making = MakingFor(owner);
         var owned = database.ModelNamesOwnedBy(owner).Where(models.Exists).ToHashSet();
         owned.UnionWith(making);
         return owned;
     }
+
+    /// <summary>The models <paramref name="owner"/> owns as its max_models_per_key counts them: those its jobs and imports are making too.</summary>
+    public int ModelsOf(string owner) => ModelsOwnedBy(owner).Count;
 
     /// <summary>Running and queued jobs of <paramref name="owner"/> (its max_jobs_per_key quota counts these).</summary>
     public int JobsOf(string owner)

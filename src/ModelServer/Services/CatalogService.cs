@@ -179,6 +179,6 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
         IEnumerable<string> names = !auth.Enabled ? [Caller.Local.Name]
             : caller.Admin ? auth.Current().Keys.Keys.Select(k => k.Name).Distinct().Order(StringComparer.Ordinal)
             : caller.Name == Caller.Anonymous ? [] : [caller.Name];
-        return names.Select(n => new KeyUsage(n, sessions.CountOf(n), jobs.JobsOf(n), chars.UsedLastMinute(n)));
+        return names.Select(n => new KeyUsage(n, sessions.CountOf(n), jobs.JobsOf(n), chars.UsedLastMinute(n), jobs.ModelsOf(n), uploads.CountOwnedBy(n)));
     }
 }

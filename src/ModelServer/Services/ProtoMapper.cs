@@ -166,7 +166,8 @@ public static partial class ProtoMapper
         UploadedAt = c.UploadedAt is { } at ? Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(at) : null,
     };
 
-    public static Api.KeyUsage ToProto(KeyUsage u) => new() { Key = u.Key, Sessions = u.Sessions, Jobs = u.Jobs, CharsLastMinute = u.CharsLastMinute };
+    public static Api.KeyUsage ToProto(KeyUsage u) =>
+        new() { Key = u.Key, Sessions = u.Sessions, Jobs = u.Jobs, CharsLastMinute = u.CharsLastMinute, Models = u.Models, Corpora = u.Corpora };
 
     public static Api.Limits ToProto(ServerLimits l) => new()
     {

@@ -141,6 +141,7 @@ public sealed partial class CommandRunner
         }
         foreach (var u in info.KeyUsage) // every key's for an admin, else the caller's own: used of the quotas above
             output.Line($"key {u.Key}: {u.Sessions:N0}/{info.Limits?.MaxSessionsPerKey:N0} sessions · {u.Jobs:N0}/{info.Limits?.MaxJobsPerKey:N0} jobs · " +
+                        $"{u.Models:N0}/{info.Limits?.MaxModelsPerKey:N0} models · {u.Corpora:N0}/{info.Limits?.MaxCorporaPerKey:N0} uploaded corpora · " +
                         $"{u.CharsLastMinute:N0}/{info.Limits?.MaxCharsPerMinutePerKey:N0} chars in the last minute");
         if (Session != null) output.Line($"session {Session.Id} on {Session.ModelName} · {Describe(_sampling)}");
         if (WatchedJob != null) output.Line($"watching job {WatchedJob}");
