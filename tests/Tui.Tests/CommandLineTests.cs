@@ -88,6 +88,8 @@ public partial class CommandLineTests
     // An unknown flag where a model or a key's name may stand is refused as a flag, not looked up as a model.
     [InlineData(new[] { "generate", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn generate --help)")]
     [InlineData(new[] { "resume", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn resume --help)")]
+    // --server after a verb: the verb works on a local folder; the server is reached through the REPL's command.
+    [InlineData(new[] { "models", "--server", "gpu:50051" }, "charrnn: Unrecognized command or argument '--server'. charrnn models works on a local folder; on the server, run the REPL's command: charrnn --server gpu:50051 --exec \"models\". (see charrnn models --help)")]
     [InlineData(new[] { "keys", "add", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn keys add --help)")]
     [InlineData(new[] { "train", "--name", "nul" }, "charrnn: --name 'nul' is not allowed: NUL is a device name on Windows (CON, PRN, AUX, NUL, COM1 to COM9 and LPT1 to LPT9, in any case, with or without an extension), so a folder of that name cannot be made or copied there. Pick another name; a model name is 1 to 64 characters")]
     [InlineData(new[] { "train", "--name", "Com1.v2" }, "charrnn: --name 'Com1.v2' is not allowed: COM1 is a device name on Windows")]
@@ -180,7 +182,10 @@ public partial class CommandLineTests
 
     [Theory]
     [InlineData(new[] { "--models", "/srv/models", "models" }, "charrnn: --models goes after the verb: charrnn models --models ... (before it, it is an option of the interactive client).")]
-    [InlineData(new[] { "--server", "gpu:50051", "train" }, "charrnn: --server is an option of the interactive client, not of charrnn train (see charrnn train --help).")]
+    [InlineData(new[] { "--server", "gpu:50051", "train" }, "charrnn: --server is an option of the interactive client, not of charrnn train: charrnn train works on a local folder; on the server, run the REPL's command: charrnn --server gpu:50051 --exec \"train ...\".")]
+    [InlineData(new[] { "--server", "gpu:50051", "models" }, "charrnn: --server is an option of the interactive client, not of charrnn models: charrnn models works on a local folder; on the server, run the REPL's command: charrnn --server gpu:50051 --exec \"models\".")]
+    [InlineData(new[] { "--server", "gpu:50051", "generate", "m" }, "charrnn: --server is an option of the interactive client, not of charrnn generate: charrnn generate works on a local folder; on the server, run the REPL's command: charrnn --server gpu:50051 --exec \"use MODEL; gen N\".")]
+    [InlineData(new[] { "--server", "gpu:50051", "lr-find" }, "charrnn: --server is an option of the interactive client, not of charrnn lr-find (see charrnn lr-find --help).")] // no REPL counterpart
     public void The_clients_options_before_a_verb_are_refused_not_ignored(string[] args, string message)
     {
         var error = new StringWriter();

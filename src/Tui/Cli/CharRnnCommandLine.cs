@@ -124,6 +124,7 @@ public static class CharRnnCommandLine
             var verb = parse.CommandResult.Command;
             // The lesson's cs, a letter off --bs: say what it is here rather than guess the batch size.
             var lessons = verb.Options.Any(o => o.Name == "--context") ? LessonNames.HyperParameterNote(typed, name => "--" + name) : "";
+            if (typed == "--server" && OnTheServer(verb, ValueAfter(typed, parse)) is { } instead) return " " + instead;
             var closest = lessons.Length > 0 ? lessons
                 : ClosestName.Suggestion(typed, verb.Subcommands.Select(s => s.Name).Concat(verb.Options.SelectMany(o => o.Aliases.Prepend(o.Name))));
             return closest.Length > 0 ? closest : OtherVerbsOption(typed, verb, parse);
@@ -145,6 +146,13 @@ public static class CharRnnCommandLine
         var owners = parent.Command.Subcommands.Where(s => s != verb && s.Options.Any(o => o.Name == typed || o.Aliases.Contains(typed))).Select(s => s.Name).ToList();
         return owners.Count == 0 ? ""
             : $" {typed} is an option of charrnn {(owners.Count == 1 ? owners[0] : string.Join(", ", owners[..^1]) + " and " + owners[^1])}, not of {verb.Name}.";
+    }
+
+    // The word typed after a flag the verb does not know (its value, unparsed), unless it is another flag.
+    private static string? ValueAfter(string flag, ParseResult parse)
+    {
+        var at = parse.Tokens.ToList().FindIndex(t => t.Value == flag);
+        return at >= 0 && at + 1 < parse.Tokens.Count && !parse.Tokens[at + 1].Value.StartsWith('-') ? parse.Tokens[at + 1].Value : null;
     }
 
     private static string? QuotedWord(string message) =>
@@ -181,9 +189,27 @@ public static class CharRnnCommandLine
         var given = parse.RootCommandResult.Children.OfType<OptionResult>().FirstOrDefault(o => !o.Implicit && o.IdentifierToken != null);
         if (given == null) return null;
         var name = given.IdentifierToken!.Value;
-        return verb.Options.Any(o => o.Name == given.Option.Name || o.Aliases.Contains(name))
-            ? $"{name} goes after the verb: charrnn {verb.Name} {name} ... (before it, it is an option of the interactive client)."
+        if (verb.Options.Any(o => o.Name == given.Option.Name || o.Aliases.Contains(name)))
+            return $"{name} goes after the verb: charrnn {verb.Name} {name} ... (before it, it is an option of the interactive client).";
+        return name == "--server" && OnTheServer(verb, given.Tokens.FirstOrDefault()?.Value) is { } instead
+            ? $"--server is an option of the interactive client, not of charrnn {verb.Name}: {instead}"
             : $"{name} is an option of the interactive client, not of charrnn {verb.Name} (see charrnn {verb.Name} --help).";
+    }
+
+    /// <summary>
+    /// What `charrnn --server HOST models` (or `models --server HOST`) meant: the verbs work on local folders, a server's
+    /// models are reached through the REPL's commands with --exec. Null for a verb the REPL has none for (lr-find, keys, serve...).
+    /// </summary>
+    private static string? OnTheServer(Command verb, string? server)
+    {
+        var command = verb.Name switch
+        {
+            "generate" => "use MODEL; gen N",
+            "eval" => "use MODEL; feed \"TEXT\"",
+            _ => Repl.CommandCatalog.Find(verb.Name) is { } spec ? spec.Usage == spec.Verb ? spec.Verb : spec.Verb + " ..." : null,
+        };
+        return command == null ? null
+            : $"charrnn {verb.Name} works on a local folder; on the server, run the REPL's command: charrnn --server {server ?? "HOST:PORT"} --exec \"{command}\".";
     }
 
     /// <summary>Errors about the input (exit 2): what was typed, or a file it named that is not what it should be. No stack trace.</summary>
