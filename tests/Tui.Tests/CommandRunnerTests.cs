@@ -189,6 +189,22 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public void A_keys_jobs_list_says_what_unlisted_jobs_of_other_keys_its_first_queued_job_waits_for()
+    {
+        // Bob's list: his queued job is 3rd, behind another key's running job and two queued ones he cannot see.
+        Job Queued(string id, int position) => new() { Id = id, State = Job.Types.State.Queued, ModelName = id, Architecture = "rnn", QueuePosition = position };
+        Assert.Equal("j-b waits for another key's running job to end and 2 queued jobs of other keys to start: a running job is not interrupted for a queued one.",
+            CommandRunner.UnlistedAhead([Queued("j-c", 4), Queued("j-b", 3)], runningJobs: 1));
+        Assert.Equal("j-b waits for another key's running job to end: a running job is not interrupted for a queued one.",
+            CommandRunner.UnlistedAhead([Queued("j-b", 1)], runningJobs: 1));
+        Assert.Equal("j-b waits for 1 queued job of other keys to start: a running job is not interrupted for a queued one.",
+            CommandRunner.UnlistedAhead([Queued("j-b", 2)], runningJobs: 0)); // being started
+        // Nothing unlisted ahead: its own running job (listed), or an admin's list of every job.
+        Assert.Null(CommandRunner.UnlistedAhead([new Job { Id = "j-a", State = Job.Types.State.Running }, Queued("j-b", 1)], runningJobs: 1));
+        Assert.Null(CommandRunner.UnlistedAhead([new Job { Id = "j-a", State = Job.Types.State.Finished }], runningJobs: 1));
+    }
+
+    [Fact]
     public void The_jobs_table_says_where_each_queued_job_is_in_the_queue()
     {
         // As ListJobs gives them: queued jobs in the order they will start (keys taking turns, so j-4, queued after

@@ -370,6 +370,23 @@ public sealed partial class CommandRunner
         var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
         if (jobs.Count == 0) { output.Line("No jobs."); return; }
         foreach (var line in JobsTable(jobs)) output.Line(line);
+        if (jobs.Any(j => j.State == Job.Types.State.Queued)
+            && UnlistedAhead(jobs, (await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct)).RunningJobs) is { } ahead)
+            output.Line(ahead);
+    }
+
+    /// <summary>
+    /// What the key's first queued job waits for that its list does not show (other keys' jobs, which only an admin
+    /// sees), so that "queued (1st)" behind another key's long job is not read as "starts next"; null when nothing is.
+    /// </summary>
+    internal static string? UnlistedAhead(IReadOnlyList<Job> jobs, int runningJobs)
+    {
+        if (jobs.Where(j => j.State == Job.Types.State.Queued && j.QueuePosition > 0).MinBy(j => j.QueuePosition) is not { } first) return null;
+        var waits = new List<string>();
+        if (runningJobs > 0 && !jobs.Any(j => j.State == Job.Types.State.Running)) waits.Add("another key's running job to end");
+        var queuedAhead = first.QueuePosition - 1; // the first of the key's own: every job ahead of it is another key's
+        if (queuedAhead > 0) waits.Add($"{queuedAhead} queued job{(queuedAhead == 1 ? "" : "s")} of other keys to start");
+        return waits.Count == 0 ? null : $"{first.Id} waits for {string.Join(" and ", waits)}: a running job is not interrupted for a queued one.";
     }
 
     /// <summary>
