@@ -103,6 +103,18 @@ public class BatcherTests
     }
 
     [Fact]
+    public void Streams_for_scoring_overlap_by_one_so_every_char_after_the_first_is_a_target_once()
+    {
+        using var batcher = LanguageModelBatcher.ForScoring(Enumerable.Range(0, 21).ToArray(), batchSize: 2, bptt: 4, CPU, "text");
+        // streams: 0..10 and 10..20; char 10 ends the first and is the second's first input
+        Assert.Equal(11, batcher.StreamLength);
+        Assert.Equal(new long[] { 0, 10, 1, 11, 2, 12, 3, 13 }, Flat(batcher.Get(0, 0).X));
+        var targets = Enumerable.Range(0, batcher.BatchesPerEpoch(0)).SelectMany(i => Flat(batcher.Get(0, i).Y)).Order();
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), targets);
+        Assert.Equal(20, batcher.CharactersPerEpoch);
+    }
+
+    [Fact]
     public void Random_bptt_varies_lengths_but_covers_each_stream_exactly_and_replays()
     {
         var ids = Enumerable.Range(0, 20_000).Select(i => i % 50).ToArray();

@@ -121,15 +121,17 @@ public class CharScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<Sa
         Assert.Equal(evaluated.Correct, chars.Count(c => c.Top1));
     }
 
-    [Fact]
-    public void Evaluating_per_char_with_several_streams_leaves_out_each_streams_first_char_and_the_remainder()
+    [Theory]
+    [InlineData(2501, 2500)] // two streams, chars 0..1250 and 1250..2500: every char after the first
+    [InlineData(2502, 2500)] // the same two streams; the last char is a remainder (under the streams' count)
+    public void Evaluating_per_char_with_several_streams_scores_each_char_after_the_texts_first_once(int length, int lastScored)
     {
         var t = trained.Trainer;
-        var text = Tiny.Text(120)[..2501]; // two streams of 1,250; the last char is a remainder
+        var text = Tiny.Text(120)[..length];
         var plain = TextEvaluation.Evaluate(t.Model, t.Architecture, t.HyperParameters, t.Vocabulary, text, CPU);
         var evaluated = TextEvaluation.Evaluate(t.Model, t.Architecture, t.HyperParameters, t.Vocabulary, text, CPU, perChar: true);
-        var expected = Enumerable.Range(1, 1249).Concat(Enumerable.Range(1251, 1249)).Select(i => (long)i);
-        Assert.Equal(expected, evaluated.Chars!.Select(c => c.Position));
+        Assert.Equal(Enumerable.Range(1, lastScored).Select(i => (long)i), evaluated.Chars!.Select(c => c.Position));
+        Assert.Equal(lastScored, plain.Characters);
         Assert.Equal(plain.LossSum, evaluated.LossSum, 2);
         Assert.Equal(plain.Correct, evaluated.Correct);
         Assert.Equal(evaluated.Loss, evaluated.Chars!.Average(c => c.Loss), 5);

@@ -9,6 +9,9 @@ namespace CharRnn.Engine.Batching;
 /// state can be carried over (truncated back-propagation through time).
 /// With random bptt each batch's length varies as in fastai's LanguageModelLoader; the lengths
 /// of an epoch are drawn from (seed, epoch), so any batch can be replayed exactly.
+/// For scoring a text (<see cref="ForScoring"/>) the streams overlap by one char: each starts on the
+/// char the stream before it ends on, read only as input there, so every char after the text's first
+/// is a target exactly once (but a remainder of under bs chars at the end).
 /// </summary>
 public sealed class LanguageModelBatcher : IBatcher
 {
@@ -20,8 +23,20 @@ public sealed class LanguageModelBatcher : IBatcher
     private List<(long Start, long Length)> _segments = [];
 
     public LanguageModelBatcher(IReadOnlyList<int> ids, int batchSize, int bptt, Device device, bool randomBptt, long seed, string what = "training text")
+        : this(ids, batchSize, bptt, device, randomBptt, seed, what, overlap: 0)
     {
-        StreamLength = ids.Count / batchSize;
+    }
+
+    /// <summary>Streams that overlap by one char, read without random bptt: every char after the first
+    /// is predicted once, from the chars of its stream before it (validation and `charrnn eval`).</summary>
+    public static LanguageModelBatcher ForScoring(IReadOnlyList<int> ids, int batchSize, int bptt, Device device, string what) =>
+        new(ids, batchSize, bptt, device, randomBptt: false, seed: 0, what, overlap: 1);
+
+    private LanguageModelBatcher(IReadOnlyList<int> ids, int batchSize, int bptt, Device device, bool randomBptt, long seed, string what, int overlap)
+    {
+        // Stream b starts at b * stride: with an overlap of 1 its first char is the previous stream's last.
+        var stride = (ids.Count - overlap) / batchSize;
+        StreamLength = stride + overlap;
         if (StreamLength < 2)
             throw new ArgumentException(
                 $"The {what} has {ids.Count} characters: cut into bs = {batchSize} streams that is {StreamLength} per stream, " +
@@ -32,7 +47,9 @@ public sealed class LanguageModelBatcher : IBatcher
         _seed = seed;
         var used = new long[StreamLength * batchSize];
         // Row-major [bs, L] then transposed: stream b is the b-th contiguous slice of the text.
-        for (long i = 0; i < used.Length; i++) used[i] = ids[(int)i];
+        for (var b = 0; b < batchSize; b++)
+            for (long t = 0; t < StreamLength; t++)
+                used[b * StreamLength + t] = ids[(int)(b * stride + t)];
         _data = DeviceTensor.From(() => tensor(used, [batchSize, StreamLength]).t().contiguous(), device);
     }
 

@@ -10,8 +10,9 @@ namespace CharRnn.Engine.Training;
 /// How well a trained model predicts a whole text (`charrnn eval`): the text batched and run as validation
 /// data is (<see cref="ValidationPass"/>), not stepped a char at a time. Which chars get scored follows the
 /// model's layout, as in validation: a stream model reads the text as up to bs parallel streams of at least
-/// <see cref="MinStreamChars"/> chars, each from a zero state, and scores every char of a stream but its
-/// first (a remainder of under bs chars at the end is left out); a next-char windowed model scores every
+/// <see cref="MinStreamChars"/> chars, each from a zero state and starting on the char the one before it ends on
+/// (read there only as input), so it scores every char but the text's first (a remainder of under bs chars at the
+/// end is left out); a next-char windowed model scores every
 /// char after the first window, each from the window before it; a sequence model (seqrnn) reads
 /// non-overlapping windows and scores each window's chars shifted by one, as it trained.
 /// </summary>
@@ -50,7 +51,7 @@ public static class TextEvaluation
         {
             if (ids.Length < 2) throw new ArgumentException($"The text has {ids.Length} character(s); the model needs at least 2 to score one (each char is scored from those before it).");
             var streams = Math.Clamp(ids.Length / MinStreamChars, 1, hp.Int("bs"));
-            return new LanguageModelBatcher(ids, streams, hp.Int("bptt"), device, randomBptt: false, seed: 0, "text");
+            return LanguageModelBatcher.ForScoring(ids, streams, hp.Int("bptt"), device, "text");
         }
         int n = architecture.WindowLength(hp);
         var sequences = architecture.Layout == DataLayout.SequenceWindows;

@@ -83,7 +83,7 @@ public sealed class TrainingData : IDisposable
             var train = new LanguageModelBatcher(ids[..validStart], bs, bptt, device, hp.Bool("random_bptt"), options.Seed, "training text");
             try
             {
-                var valid = new LanguageModelBatcher(ids[validStart..], bs, bptt, device, randomBptt: false, options.Seed,
+                var valid = LanguageModelBatcher.ForScoring(ids[validStart..], bs, bptt, device,
                     $"validation text (the last {options.ValidFraction:P0} of the corpus)");
                 return new TrainingData(train, valid, validText);
             }
