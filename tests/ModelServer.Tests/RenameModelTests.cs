@@ -28,7 +28,7 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     [Fact]
     public async Task A_renamed_model_lists_generates_and_resumes_under_its_new_name_only_with_its_owner_and_sharing()
     {
-        await keyed.AsAlice.Training.Train(Trained("rn-old")).Events();
+        var jobId = (await keyed.AsAlice.Training.Train(Trained("rn-old")).Events())[0].JobId;
         await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "rn-old", Shared = true });
         var session = await keyed.AsBob.Generation.Open("rn-old", seed: 3);
 
@@ -38,6 +38,9 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.True(File.Exists(Path.Combine(Models, "rn-new", "best.ckpt")));
         Assert.Empty(Directory.GetFiles(Models, ".renaming-*")); // its note is gone once done
         Assert.Single(keyed.Server.Log.With("Model rn-old renamed to rn-new by alice; sessions open on it keep working"));
+        // The ended job that trained it names it as it is now.
+        Assert.Equal("rn-new", (await keyed.AsAlice.Training.GetJobAsync(new GetJobRequest { JobId = jobId })).ModelName);
+        Assert.Equal("rn-new", (await keyed.AsAlice.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == jobId).ModelName);
 
         foreach (var api in new[] { keyed.AsAlice, keyed.AsBob }) // bob's too: the share went with it
         {

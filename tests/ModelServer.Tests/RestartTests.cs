@@ -262,9 +262,11 @@ public class RestartTests
         var models = Path.Combine(Path.GetTempPath(), "charrnn-renamecut-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(models);
         var dbOptions = Microsoft.Extensions.Options.Options.Create(Options(models));
+        var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
         using (var database = new Persistence.ServerDatabase(dbOptions))
             foreach (var (from, to, at) in new[] { ("stayed", "stayed-new", "stayed"), ("moved-old", "moved", "moved"), ("halfway", "HalfWay", (string?)null) })
             {
+                database.InsertJob(new Persistence.JobRecord("j-" + from, "alice", from, "finished", plan, DateTimeOffset.UtcNow, null, DateTimeOffset.UtcNow, "", 3, 3, null));
                 database.SetModelOwner(from, "alice");
                 database.SetShared(from, true);
                 database.CopyModel(from, to);
@@ -289,6 +291,9 @@ public class RestartTests
             Assert.Null(reopened.Model("halfway"));
             Assert.True(File.Exists(Path.Combine(models, "HalfWay", "last.ckpt")));
             Assert.Empty(Directory.GetFileSystemEntries(models, ".renaming-*"));
+            // The jobs that trained each name the model where it is now.
+            Assert.Equal(new Dictionary<string, string> { ["j-stayed"] = "stayed", ["j-moved-old"] = "moved", ["j-halfway"] = "HalfWay" },
+                reopened.EndedJobs(10).ToDictionary(j => j.Id, j => j.ModelName));
         }
         finally
         {
@@ -410,6 +415,25 @@ public class RestartTests
         Assert.All(watched.Where(e => e.EventCase == JobEvent.EventOneofCase.Progress),
             e => Assert.Equal(trained.Single(t => t.Sequence == e.Sequence).ToString(), e.ToString()));
         Assert.Equal(JobEvent.EventOneofCase.Finished, watched[^1].EventCase);
+        Directory.Delete(root, true);
+    }
+
+    [Fact]
+    public async Task An_ended_job_names_its_model_as_renamed_and_still_does_after_a_restart()
+    {
+        var (root, options, trained) = await FiveStepsTrained("named-before");
+        var id = trained[0].JobId;
+        var renamed = await WithChannel(options, async channel =>
+        {
+            await new Catalog.CatalogClient(channel).RenameModelAsync(new RenameModelRequest { Name = "named-before", NewName = "named-after" });
+            var training = new Training.TrainingClient(channel);
+            return ((await training.GetJobAsync(new GetJobRequest { JobId = id })).ModelName,
+                    (await training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == id).ModelName);
+        });
+        Assert.Equal(("named-after", "named-after"), renamed);
+        // Its stored row was renamed with the model: the next start lists it so too (and finds its checkpoint: stopped jobs look).
+        var restarted = await WithServer(options, async training => (await training.GetJobAsync(new GetJobRequest { JobId = id })).ModelName);
+        Assert.Equal("named-after", restarted);
         Directory.Delete(root, true);
     }
 

@@ -47,6 +47,18 @@ public sealed partial class JobQueue
     }
 
     /// <summary>
+    /// The ended jobs listed as training <paramref name="name"/> name <paramref name="newName"/>, once the model was renamed
+    /// (the database's rows were renamed with it): ListJobs and GetJob name the model as it is now. Called under the rename's
+    /// hold, so no job of either name starts meanwhile.
+    /// </summary>
+    public void RenameEndedJobs(string name, string newName)
+    {
+        lock (_gate)
+            foreach (var job in _ended.Where(j => j.ModelName == name))
+                job.ModelRenamed(newName);
+    }
+
+    /// <summary>
     /// FAILED_PRECONDITION when a rename is under way from <paramref name="name"/>, or to it (in any case), saying what to do
     /// <paramref name="then"/> (under the lock).
     /// </summary>

@@ -52,7 +52,12 @@ public sealed class TrainingJob
     internal JobPlan RunnablePlan => Plan ?? throw new InvalidOperationException($"Job {Id} has ended; it cannot run.");
     /// <summary>The API key that started the job.</summary>
     public string Owner { get; }
-    public string ModelName { get; }
+    /// <summary>The model it trains; for an ended job, the model's name now (RenameModel renames its ended jobs with it).</summary>
+    public string ModelName { get => _modelName; private set => _modelName = value; }
+    private volatile string _modelName = "";
+
+    /// <summary>The model the ended job trained was renamed to <paramref name="newName"/> (under the queue's lock).</summary>
+    internal void ModelRenamed(string newName) => ModelName = newName;
     /// <summary>The model a fine-tune starts from (StartJobRequest.init_from), kept past the plan for listings; null otherwise.</summary>
     public string? InitFrom { get; init; }
     public string Architecture { get; set; } = "";

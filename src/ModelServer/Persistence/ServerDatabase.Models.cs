@@ -66,6 +66,35 @@ public sealed partial class ServerDatabase
         }
     }
 
+    /// <summary>
+    /// The end of a rename, in one transaction: the row of <paramref name="from"/> forgotten (<see cref="CopyModel"/> made the
+    /// new one) and the jobs that trained it named <paramref name="to"/>, so ListJobs and GetJob name the model as it is now.
+    /// A rename waits for the model's own jobs to end, so these are ended ones.
+    /// </summary>
+    public void FinishModelRename(string from, string to)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using (var forget = Command("DELETE FROM models WHERE name = $from", ("$from", from)))
+                forget.ExecuteNonQuery();
+            RenameJobsLocked(from, to);
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>The jobs that trained <paramref name="from"/> named <paramref name="to"/>: a rename a stop cut short, finished at the start.</summary>
+    public void RenameJobs(string from, string to)
+    {
+        lock (_gate) RenameJobsLocked(from, to);
+    }
+
+    private void RenameJobsLocked(string from, string to)
+    {
+        using var rename = Command("UPDATE jobs SET model_name = $to WHERE model_name = $from", ("$from", from), ("$to", to));
+        rename.ExecuteNonQuery();
+    }
+
     public void ForgetModel(string name)
     {
         lock (_gate)

@@ -23,6 +23,7 @@ public sealed partial class CatalogService
         // Not while a session or an export reads its checkpoint (one load at a time): the files move under it.
         using (await models.HoldLoadTurn(name, context.CancellationToken))
             models.Rename(name, newName, caller.Name);
+        jobs.RenameEndedJobs(name, newName); // the jobs that trained it name it as it is now, as their stored rows do
         // Sessions open on it keep their copy; the next one opens it under its new name, and a model made under the old name is another.
         await worker.Run(() => models.Invalidate(name), CancellationToken.None, caller.Name);
         return Summary(models.Get(newName, caller), caller);

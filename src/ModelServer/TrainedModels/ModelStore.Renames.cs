@@ -67,7 +67,7 @@ public sealed partial class ModelStore
         }
         _renamed[(name, Incarnation(name))] = newName;
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made later under the old name is another one
-        _database.ForgetModel(name);
+        _database.FinishModelRename(name, newName); // the old row gone and its jobs renamed at once
         File.Delete(note);
         _logger.LogInformation("Model {Model} renamed to {NewName} by {Key}; sessions open on it keep working", name, newName, by);
     }
@@ -95,6 +95,8 @@ public sealed partial class ModelStore
                     continue;
                 }
                 foreach (var name in names) ForgetOwnerUnlessModel(name, "a rename");
+                if (names.Count == 2 && Exists(names[1]) && !Exists(names[0])) // moved: its ended jobs follow it, as a finished rename's do
+                    _database.RenameJobs(names[0], names[1]);
                 if (names.Count == 2)
                     _logger.LogInformation("A rename of model {Model} to {NewName} was cut short by the server's stop; the model is {Now} (its owner kept)",
                         names[0], names[1], Exists(names[1]) ? names[1] : names[0]);
