@@ -187,4 +187,41 @@ public class UnknownCharsPolicyTests(ServerFixture server)
         var check = await Open(UnknownChars.Refuse, prime: "the c");
         Assert.Equal(await Client.Generate(check.Id, 4), string.Concat(first.Select(m => m.Text)));
     }
+
+    /// <summary>Reads an Interact call's messages to the end of one prediction.</summary>
+    private static async Task<List<InteractResponse>> Prediction(AsyncDuplexStreamingCall<InteractRequest, InteractResponse> call)
+    {
+        var messages = new List<InteractResponse>();
+        while (messages.Count == 0 || !messages[^1].Done)
+        {
+            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            messages.Add(call.ResponseStream.Current);
+        }
+        return messages;
+    }
+
+    [Fact]
+    public async Task Interact_tells_the_chars_a_request_without_a_prediction_skipped_on_the_next_prediction_naming_them()
+    {
+        var s = await Open(UnknownChars.Skip);
+        using var call = Client.Interact();
+        await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "the 😀☃", PredictChars = 0 }); // no message of its own
+        await call.RequestStream.WriteAsync(new InteractRequest { Text = "c😀", PredictChars = 3 });
+        var first = await Prediction(call);
+        Assert.Equal(1, first[0].RequestIndex);
+        Assert.Equal(3, first[0].UnknownCharsSkipped);
+        Assert.Equal(new[] { ("😀", 2), ("☃", 1) }, first[0].SkippedChars.Select(c => (c.Character, c.Count)));
+        Assert.All(first.Skip(1), m => Assert.Equal((0, 0), (m.UnknownCharsSkipped, m.SkippedChars.Count)));
+
+        // A reset drops what the text before it skipped: that text is gone, and a client sends it again.
+        await call.RequestStream.WriteAsync(new InteractRequest { Text = "é", PredictChars = 0 });
+        await call.RequestStream.WriteAsync(new InteractRequest { Text = "the ☃c", Reset = true, PredictChars = 2 });
+        var again = await Prediction(call);
+        Assert.Equal(3, again[0].RequestIndex);
+        Assert.Equal(1, again[0].UnknownCharsSkipped);
+        Assert.Equal(new[] { ("☃", 1) }, again[0].SkippedChars.Select(c => (c.Character, c.Count)));
+        await call.RequestStream.CompleteAsync();
+        while (await call.ResponseStream.MoveNext(CancellationToken.None)) { }
+        Assert.Equal(5, (await Info(s.Id)).CharactersSeen);
+    }
 }

@@ -188,13 +188,20 @@ public sealed partial class GenerationService
     /// </summary>
     private static (string Text, int Skipped) Readable(Vocabulary vocabulary, UnknownCharPolicy policy, string text, string field)
     {
+        var known = ReadableText(vocabulary, policy, text, field);
+        return (known.Text, known.SkippedCount);
+    }
+
+    /// <inheritdoc cref="Readable"/>
+    /// <returns>The text fed, with which characters were left out and how many times each (none under Refuse).</returns>
+    private static KnownText ReadableText(Vocabulary vocabulary, UnknownCharPolicy policy, string text, string field)
+    {
         if (policy == UnknownCharPolicy.Refuse)
         {
             Encodes(vocabulary, text, field);
-            return (text, 0);
+            return new KnownText(text, []);
         }
-        var known = KnownText.Of(vocabulary, text);
-        return (known.Text, known.SkippedCount);
+        return KnownText.Of(vocabulary, text);
     }
 
     /// <summary>The same check without feeding: before a reset, which a refused text must not cause.</summary>

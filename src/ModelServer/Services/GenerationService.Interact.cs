@@ -27,6 +27,7 @@ public sealed partial class GenerationService
         var outgoing = Channel.CreateBounded<Api.InteractResponse>(new BoundedChannelOptions(4 * MaxPredictChars) { SingleReader = true, FullMode = BoundedChannelFullMode.DropOldest });
         var newest = new System.Runtime.CompilerServices.StrongBox<long>(-1); // the latest request read
         var scores = new PendingTypedScores(); // char_scores fed and not yet sent
+        var dropped = new PendingSkippedChars(); // unknown chars skipped and not yet told
         var writer = Task.Run(async () =>
         {
             long written = -1; // the newest request a message was sent for
@@ -35,7 +36,11 @@ public sealed partial class GenerationService
             await foreach (var response in outgoing.Reader.ReadAllAsync(context.CancellationToken))
                 if (response.RequestIndex >= Volatile.Read(ref newest.Value))
                 {
-                    if (response.RequestIndex > written) scores.Carry(response);
+                    if (response.RequestIndex > written)
+                    {
+                        scores.Carry(response);
+                        dropped.Carry(response);
+                    }
                     written = response.RequestIndex;
                     await responseStream.WriteAsync(response, context.CancellationToken);
                 }
@@ -67,7 +72,8 @@ public sealed partial class GenerationService
                 prediction = CancellationTokenSource.CreateLinkedTokenSource(call.Token);
                 var current = session;
                 // Before the charge: a text refused for its characters costs no quota, and dropped ones are not fed.
-                var (text, skipped) = Readable(current.Model.Trained.Vocabulary, current.UnknownChars, request.Text, "text");
+                var readable = ReadableText(current.Model.Trained.Vocabulary, current.UnknownChars, request.Text, "text");
+                var text = readable.Text;
                 var charge = ChargeFed(Caller.Of(context), text); // before anything of it is fed: a refused text leaves the session as it was
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;
@@ -102,11 +108,12 @@ public sealed partial class GenerationService
                     throw;
                 }
                 scores.Fed(index, request.Reset, typed.Chars); // before the prediction can send its first message
+                dropped.Fed(index, request.Reset, readable.Skipped);
                 // A long typing session must not keep a task and a token registration per keystroke: each
                 // prediction frees its own when done.
                 var source = prediction;
                 if (fork == null) source.Dispose();
-                else predictions.Add(Predict(fork, length, index, skipped, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
+                else predictions.Add(Predict(fork, length, index, outgoing.Writer, reserved!, source.Token).ContinueWith(t => { source.Dispose(); return t; }, TaskScheduler.Default).Unwrap());
                 predictions.RemoveAll(p => p.IsCompletedSuccessfully);
                 if (predictions.FirstOrDefault(p => p.IsFaulted) is { } failed) await failed; // reported now, not when the client stops typing
                 if (writer.IsFaulted) await writer; // a write that failed other than by cancellation ends the call, not every later prediction silently
@@ -148,19 +155,16 @@ public sealed partial class GenerationService
     }
 
     /// <summary>Streams a greedy-or-sampled continuation from a fork, then frees the fork.</summary>
-    /// <param name="skipped">Characters of the request's text the session's Skip dropped: told on the prediction's first message.</param>
-    private async Task Predict(ServerSession fork, int length, long index, int skipped, ChannelWriter<Api.InteractResponse> output, CharRateLimiter.Reservation reserved,
+    private async Task Predict(ServerSession fork, int length, long index, ChannelWriter<Api.InteractResponse> output, CharRateLimiter.Reservation reserved,
         CancellationToken cancellation)
     {
-        var generation = new GenerationRequest(fork, length, "", 0, cancellation) { PrimeSkipped = skipped };
+        var generation = new GenerationRequest(fork, length, "", 0, cancellation);
         try
         {
             await worker.Run(() => { fork.Generating = true; worker.Start(generation); }, cancellation, fork.Owner);
             await foreach (var o in generation.Output.ReadAllAsync(cancellation))
             {
-                var message = ProtoMapper.ToInteractResponse(o, index);
-                message.UnknownCharsSkipped = generation.TakePrimeSkipped();
-                await output.WriteAsync(message, cancellation);
+                await output.WriteAsync(ProtoMapper.ToInteractResponse(o, index), cancellation); // the skipped chars go on the first message sent
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
