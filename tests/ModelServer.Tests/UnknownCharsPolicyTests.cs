@@ -51,7 +51,9 @@ public class UnknownCharsPolicyTests(ServerFixture server)
         var clean = await Client.FeedAsync(new FeedRequest { SessionId = plain.Id, Text = "the cat sat on the ", TopAlternatives = 3 });
 
         Assert.Equal(5, fed.UnknownCharsSkipped); // 😀, the curly quotes, Z and the padding NUL
+        Assert.Equal(new[] { ("😀", 1), ("“", 1), ("”", 1), ("Z", 1), ("\0", 1) }, fed.SkippedChars.Select(c => (c.Character, c.Count))); // named, in order
         Assert.Equal(0, clean.UnknownCharsSkipped);
+        Assert.Empty(clean.SkippedChars);
         Assert.Equal(19, fed.CharactersScored);
         Assert.Equal(19, fed.CharactersSeen);
         Assert.Equal(19, (await Info(skipping.Id)).CharactersSeen);
@@ -158,7 +160,8 @@ public class UnknownCharsPolicyTests(ServerFixture server)
         var messages = new List<GenerateResponse>();
         await foreach (var m in call.ResponseStream.ReadAllAsync()) messages.Add(m);
         Assert.Equal(2, messages[0].PrimeUnknownCharsSkipped);
-        Assert.All(messages.Skip(1), m => Assert.Equal(0, m.PrimeUnknownCharsSkipped));
+        Assert.Equal(new[] { ("✓", 2) }, messages[0].PrimeSkippedChars.Select(c => (c.Character, c.Count)));
+        Assert.All(messages.Skip(1), m => Assert.Equal((0, 0), (m.PrimeUnknownCharsSkipped, m.PrimeSkippedChars.Count)));
         Assert.Equal(8 + 6 + 12, messages[^1].CharactersSeen);
 
         using var expected = Client.Generate(new GenerateRequest { SessionId = plain.Id, Prime = "sat on", MaxChars = 12 });

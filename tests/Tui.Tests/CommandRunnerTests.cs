@@ -1033,10 +1033,10 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.EndsWith("unknown=skip", _output.Lines.Last());
         await Runner.RunLineAsync("feed \"the 😀cat\"");
         Assert.Empty(_output.Errors);
-        Assert.StartsWith("fed 7 chars (7 in the session) · 1 unknown char(s) of the text skipped · ", _output.Lines.Last());
+        Assert.StartsWith("fed 7 chars (7 in the session) · 1 unknown char(s) skipped ('\U0001F600' (U+1F600)) from the text · ", _output.Lines.Last());
         await Runner.RunLineAsync("gen 5 \"✓ sat\"");
         Assert.Empty(_output.Errors);
-        Assert.Equal("generated 5 chars · 1 unknown char(s) of the prime skipped", _output.Lines.Last());
+        Assert.Equal("generated 5 chars · 1 unknown char(s) skipped ('\u2713' (U+2713)) from the prime", _output.Lines.Last());
         await Runner.RunLineAsync("fork; set unknown=refuse");
         Assert.Equal(UnknownChars.Refuse, Runner.Session!.UnknownChars);
         Assert.DoesNotContain("unknown=", _output.Lines.Last());

@@ -56,14 +56,14 @@ public sealed class GenerationRequest
 
     public ServerSession Session { get; }
 
-    /// <summary>Characters of the call's prime that the session's Skip dropped: told on the call's first message.</summary>
-    public int PrimeSkipped { get; init; }
+    /// <summary>Characters of the call's prime that the session's Skip dropped, each with its count: told on the call's first message.</summary>
+    public IReadOnlyList<Engine.Text.SkippedCharacter> PrimeSkipped { get; init; } = [];
     private bool _primeSkippedTold;
 
-    /// <summary>The handler's side: <see cref="PrimeSkipped"/> the first time, 0 after.</summary>
-    public int TakePrimeSkipped()
+    /// <summary>The handler's side: <see cref="PrimeSkipped"/> the first time, none after.</summary>
+    public IReadOnlyList<Engine.Text.SkippedCharacter> TakePrimeSkipped()
     {
-        if (_primeSkippedTold) return 0;
+        if (_primeSkippedTold) return [];
         _primeSkippedTold = true;
         return PrimeSkipped;
     }

@@ -84,7 +84,9 @@ public sealed partial class GenerationService
         if (request.Coalesce) output = GenerationRequest.JoinReady(output, generation.Output);
         responseStream.WriteOptions = generation.Output.TryPeek(out _) ? FlushLater : null;
         var message = ProtoMapper.ToProto(output, request.IncludeProbabilities);
-        message.PrimeUnknownCharsSkipped = generation.TakePrimeSkipped();
+        var skipped = generation.TakePrimeSkipped();
+        message.PrimeUnknownCharsSkipped = skipped.Sum(c => c.Count);
+        message.PrimeSkippedChars.AddRange(skipped.Select(ProtoMapper.ToProto));
         await responseStream.WriteAsync(message, context.CancellationToken);
         return (output.Chars, output.Finish != GenerationFinish.None);
     }

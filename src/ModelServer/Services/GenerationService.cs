@@ -115,7 +115,8 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         using var streaming = session.Streaming();
         CheckStop(request.Stop, session.Model.Trained.Vocabulary);
         // Before the charge: a prime refused for its characters costs no quota, and dropped ones are not fed.
-        var (prime, skipped) = Readable(session.Model.Trained.Vocabulary, session.UnknownChars, request.Prime, "prime");
+        var readable = ReadableText(session.Model.Trained.Vocabulary, session.UnknownChars, request.Prime, "prime");
+        var prime = readable.Text;
         var primeChars = prime.EnumerateRunes().Count();
         if (request.MaxChars + primeChars > _limits.MaxCharsPerMinutePerKey)
             throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} and a prime of {primeChars:N0} characters make {request.MaxChars + primeChars:N0}, more than a key may " +
@@ -139,7 +140,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         // The caller's key removed ends the stream too: its sessions are closed, but a key may stream another's (an admin).
         using var call = lifetime.Link(context);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(call.Token, timer.Token);
-        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage) { PrimeSkipped = skipped };
+        var generation = new GenerationRequest(session, request.MaxChars, request.Stop, request.TopAlternatives, deadline.Token, charsPerMessage) { PrimeSkipped = readable.Skipped };
         try
         {
             var (rest, _, hold, _) = await FeedLeadingPieces(session, session.Generation, prime, "prime", reset: false, context.CancellationToken, session.Owner, charge);
@@ -183,7 +184,8 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var caller = Caller.Of(context);
         var session = Acting(request.SessionId, caller, context);
         // Before the charge: a text refused for its characters costs no quota, and dropped ones are not fed.
-        var (text, skipped) = Readable(session.Model.Trained.Vocabulary, session.UnknownChars, request.Text, "text");
+        var readable = ReadableText(session.Model.Trained.Vocabulary, session.UnknownChars, request.Text, "text");
+        var text = readable.Text;
         var charge = ChargeFed(caller, text);
         try
         {
@@ -198,8 +200,9 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
                 var response = new Api.FeedResponse
                 {
                     CharactersSeen = session.CharactersSeen, Loss = score.Loss, CharactersScored = score.Characters, Accuracy = score.Accuracy,
-                    UnknownCharsSkipped = skipped,
+                    UnknownCharsSkipped = readable.SkippedCount,
                 };
+                response.SkippedChars.AddRange(readable.Skipped.Select(ProtoMapper.ToProto));
                 if (score.Chars != null) response.Chars.AddRange(score.Chars.Select(ProtoMapper.ToProto));
                 if (request.TopAlternatives > 0)
                     response.Next.AddRange(ProtoMapper.ToProto(CharSampler.Top(session.Generation.NextLogits, request.TopAlternatives)

@@ -46,7 +46,7 @@ public sealed class PendingSkippedChars
             _pending.RemoveRange(0, taken.Count);
             var skipped = Merged(taken);
             first.UnknownCharsSkipped = skipped.Sum(s => s.Count);
-            first.SkippedChars.AddRange(skipped.Select(s => new Api.SkippedChar { Character = s.Character.ToString(), Count = s.Count }));
+            first.SkippedChars.AddRange(skipped.Select(ProtoMapper.ToProto));
         }
     }
 }

@@ -44,16 +44,16 @@ public sealed partial class CommandRunner
         // A prime longer than the server takes in one call goes in pieces, as `charrnn generate` reads any length:
         // all but the last fed, the last sent with the request (and shown as its prime).
         var pieces = await InServerPieces(prime, ct);
-        var skipped = 0; // the prime's chars the session's unknown=skip dropped
+        var skipped = new List<SkippedChar>(); // the prime's chars the session's unknown=skip dropped
         foreach (var piece in pieces[..^1])
-            skipped += (await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct)).UnknownCharsSkipped;
+            skipped.AddRange((await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct)).SkippedChars);
         prime = pieces[^1];
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
-        var (chars, stopped, primeSkipped) = (0, false, 0);
+        var (chars, stopped, primeSkipped) = (0, false, (IReadOnlyList<SkippedChar>)[]);
         await Stoppable(ct, async stop => (chars, stopped, primeSkipped) = await Stream(0, session.ModelName, request, stop));
         // How it ended, as a stop by Esc says "stopped" (interactive: headless, the text alone goes to stdout).
         if (interactive)
-            output.Line((stopped ? $"generated {chars} chars, up to stop={CommandParser.Quote(request.Stop)}" : $"generated {chars} chars") + SkippedNote(skipped + primeSkipped, "of the prime"));
+            output.Line((stopped ? $"generated {chars} chars, up to stop={CommandParser.Quote(request.Stop)}" : $"generated {chars} chars") + SkippedNote([.. skipped, .. primeSkipped], "the prime"));
     }
 
     /// <summary>
@@ -120,20 +120,20 @@ public sealed partial class CommandRunner
 
     /// <summary>Streams a Generate call into a pane; a session lost to a server restart is reopened once.</summary>
     /// <returns>The chars generated, whether the text ended at the request's stop string before its count, and the prime's chars the session's unknown=skip dropped.</returns>
-    private async Task<(int Chars, bool AtStop, int PrimeSkipped)> Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
+    private async Task<(int Chars, bool AtStop, IReadOnlyList<SkippedChar> PrimeSkipped)> Stream(int pane, string label, GenerateRequest request, CancellationToken ct)
     {
         output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
         var chars = 0;
         var atStop = false;
-        var primeSkipped = 0;
+        var primeSkipped = new List<SkippedChar>();
         void Add(GenerateResponse piece)
         {
             output.Generated(pane, piece.Text, piece.Probability);
             chars += piece.Text.EnumerateRunes().Count();
             atStop = piece.FinishReason == GenerateResponse.Types.FinishReason.Stop;
-            primeSkipped += piece.PrimeUnknownCharsSkipped;
+            primeSkipped.AddRange(piece.PrimeSkippedChars);
         }
-        (int, bool, int) Result() => (chars, atStop, primeSkipped);
+        (int, bool, IReadOnlyList<SkippedChar>) Result() => (chars, atStop, primeSkipped);
         try
         {
             using var call = client.Generation.Generate(request, cancellationToken: ct);
@@ -146,7 +146,8 @@ public sealed partial class CommandRunner
             await ReopenSession(null, ct);
             request.SessionId = Session!.Id;
             output.GenerationStarted(pane, label, request.Prime, request.MaxChars);
-            (chars, atStop, primeSkipped) = (0, false, 0);
+            (chars, atStop) = (0, false);
+            primeSkipped.Clear();
             using var call = client.Generation.Generate(request, cancellationToken: ct);
             await foreach (var piece in call.ResponseStream.ReadAllAsync(ct)) Add(piece);
             return Result();
@@ -198,20 +199,20 @@ public sealed partial class CommandRunner
             response = await client.Generation.FeedAsync(Piece(0), cancellationToken: ct);
         }
         // Each call scores its own piece: the text's score is their sum, weighted by the chars each scored.
-        var (lossSum, correct, scored, skipped) = (0.0, 0.0, 0L, 0);
+        var (lossSum, correct, scored, skipped) = (0.0, 0.0, 0L, new List<SkippedChar>());
         var chars = new List<CharScore>();
         for (var i = 0; ; i++)
         {
             chars.AddRange(response.Chars);
             (lossSum, correct, scored) = (lossSum + response.Loss * response.CharactersScored, correct + response.Accuracy * response.CharactersScored, scored + response.CharactersScored);
-            skipped += response.UnknownCharsSkipped;
+            skipped.AddRange(response.SkippedChars);
             if (i + 1 == pieces.Count) break;
             response = await client.Generation.FeedAsync(Piece(i + 1), cancellationToken: ct);
         }
         var next = string.Join("  ", response.Next.Select(a => $"{VisibleText.Character(a.Text)} {a.Probability:P0}"));
         var score = scored > 0 ? " · " + PredictionScoreText.Describe(lossSum / scored, correct / scored) : "";
-        var fed = text.EnumerateRunes().Count() - skipped;
-        output.Line($"fed {fed} {(fed == 1 ? "char" : "chars")} ({response.CharactersSeen} in the session){SkippedNote(skipped, "of the text")}{score}; next: {next}");
+        var fed = text.EnumerateRunes().Count() - skipped.Sum(c => c.Count);
+        output.Line($"fed {fed} {(fed == 1 ? "char" : "chars")} ({response.CharactersSeen} in the session){SkippedNote(skipped, "the text")}{score}; next: {next}");
         foreach (var line in SurpriseText.Lines(chars)) output.Line(line);
     }
 
@@ -330,7 +331,7 @@ public sealed partial class CommandRunner
             right = await client.Generation.OpenSessionAsync(new OpenSessionRequest { ModelName = otherModel, Sampling = otherSampling, UnknownChars = _unknownChars }, cancellationToken: ct);
             var (l, r) = (left, right);
             var (leftLabel, rightLabel) = ($"{session.ModelName} {Describe(_sampling)}", $"{otherModel} {Describe(otherSampling)}");
-            var streamed = Array.Empty<(int Chars, bool AtStop, int PrimeSkipped)>();
+            var streamed = Array.Empty<(int Chars, bool AtStop, IReadOnlyList<SkippedChar> PrimeSkipped)>();
             await Stoppable(ct, async stop => streamed = await Task.WhenAll(
                 Stream(0, leftLabel, new GenerateRequest { SessionId = l.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop),
                 Stream(1, rightLabel, new GenerateRequest { SessionId = r.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop)));

@@ -325,8 +325,15 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     /// <summary>What the settings line adds under unknown=skip (refuse, the default, goes unsaid).</summary>
     private string UnknownCharsNote => _unknownChars == UnknownChars.Skip ? " unknown=skip" : "";
 
-    /// <summary>" · 2 unknown char(s) of the prime skipped", or nothing when none was.</summary>
-    private static string SkippedNote(int skipped, string ofWhat) => skipped > 0 ? $" · {skipped} unknown char(s) {ofWhat} skipped" : "";
+    /// <summary>
+    /// " · 3 unknown char(s) skipped ('é' (U+00E9) ×2, '☃' (U+2603)) from the prime", in charrnn generate's words (the first ten
+    /// named), from the server's skipped_chars of each call; nothing when none was.
+    /// </summary>
+    private static string SkippedNote(IEnumerable<SkippedChar> skipped, string fromWhat)
+    {
+        var each = skipped.Where(c => c.Character.Length > 0 && c.Count > 0).GroupBy(c => c.Character).Select(g => new Engine.Text.SkippedCharacter(System.Text.Rune.GetRuneAt(g.Key, 0), g.Sum(c => c.Count))).ToList();
+        return each.Count == 0 ? "" : $" · {Cli.UnknownCharsText.Skipped(new Engine.Text.KnownText("", each))} from {fromWhat}";
+    }
 
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")}{(s.MinP > 0 ? $" min_p={s.MinP:0.###}" : "")} seed={(s.HasSeed ? s.Seed.ToString(CultureInfo.InvariantCulture) : "random")}");
