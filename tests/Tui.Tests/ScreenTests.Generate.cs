@@ -226,11 +226,11 @@ public sealed partial class ScreenTests
         UseGru();
         _window.Show(_window.Generate);
         PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("chars 300"), "the settings row");
-        // 60×20 is the smallest the screen takes: the sampling settings and the count show there too (only the seed is cut).
-        foreach (var (width, height) in new[] { (60, 15), (80, 24), (110, 35), (60, 20), (60, 15), (130, 42) })
+        // 60×21 is the smallest the screen takes at 60 columns (its settings take three rows there): they and the count show there too.
+        foreach (var (width, height) in new[] { (60, 15), (80, 24), (110, 35), (60, 21), (60, 15), (130, 42) })
         {
             _app.Driver!.SetScreenSize(width, height);
-            if (height >= 20) PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("min-p 0 ") && Screen.Contains("chars 300"), $"the settings rows at {width}×{height}");
+            if (height >= 21) PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("min-p 0 ") && Screen.Contains("chars 300"), $"the settings rows at {width}×{height}");
             else PumpUntil(() => _window.Generate.Frame.Width < 60, $"the {width}×{height} layout");
         }
     }
@@ -258,5 +258,25 @@ public sealed partial class ScreenTests
         _app.Driver!.SetScreenSize(130, 42);
         PumpUntil(() => Screen.Contains("about everything"), "the whole prime at 130 columns");
         Assert.DoesNotContain("about everything…", Screen);
+    }
+
+    [Fact]
+    public void The_whole_seed_shows_at_every_width_the_generate_screen_takes()
+    {
+        UseGru();
+        _window.Show(_window.Generate);
+        Command("set seed=18446744073709551615"); // the most digits a seed has (64 bits)
+        // 44 columns leave the screen the 40 it needs (MainWindow.MinimumSize); at 60 the seed was cut off its row's end.
+        foreach (var width in new[] { 44, 60, 80, 100 })
+        {
+            _app.Driver!.SetScreenSize(width, 30);
+            PumpUntil(() => Screen.Contains("seed 18446744073709551615 "), $"the whole seed at {width} columns", 5_000);
+            var seed = _window.Generate.SeedField.Frame;
+            Assert.True(seed.Right <= _window.Generate.Viewport.Width, $"the seed field ends inside the screen at {width} columns");
+            Assert.True(seed.Width > 20, $"the seed field has room for 20 digits and the cursor at {width} columns");
+            Assert.Contains("chars 300", Screen); // the rows after it moved down, not under it
+            Assert.Contains("temperature 0", Screen);
+            Assert.DoesNotContain("Terminal too small", Screen);
+        }
     }
 }

@@ -18,13 +18,17 @@ public sealed class GenerateView : View
 {
     private readonly Func<string, Task> _run;
     private readonly Label _session = new() { X = 0, Y = 0, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None, Text = "No model in use: pick one in Models (Enter) or type: use NAME" };
-    private readonly ShellTextField _temperature = new() { Text = "0.8", Width = 5 };
-    private readonly ShellTextField _topK = new() { Text = "0", Width = 4 };
-    private readonly ShellTextField _topP = new() { Text = "1", Width = 4 };
-    private readonly ShellTextField _minP = new() { Text = "0", Width = 5 }; // 0.05 and the cursor after it
-    private readonly ShellTextField _seed = new() { Text = "", Width = 10 }; // a drawn seed has nine digits
-    private readonly ShellTextField _count = new() { Text = "300", Width = 8 }; // 1000000 and the cursor after it
-    private readonly ShellTextField _prime = new() { Text = "for thos", Width = Dim.Fill(), MarksTextCutAtTheEdge = true };
+    private readonly ShellTextField _temperature = new() { Text = "0.8" };
+    private readonly ShellTextField _topK = new() { Text = "0" };
+    private readonly ShellTextField _topP = new() { Text = "1" };
+    private readonly ShellTextField _minP = new() { Text = "0" };
+    private readonly ShellTextField _seed = new() { Text = "" };
+    private readonly ShellTextField _count = new() { Text = "300" };
+    private readonly ShellTextField _prime = new() { Text = "for thos", MarksTextCutAtTheEdge = true };
+    private readonly FlowRows _settings;
+
+    /// <summary>The seed field's width: a seed's most digits (a 64-bit one, as `set seed=` takes) and the cursor after them.</summary>
+    internal const int SeedWidth = 21;
     private readonly CheckBox _colour = new() { Text = "colour" }; // no hotkey: a stray "l" on another tab would toggle it
     private readonly FrameView _leftFrame, _rightFrame;
 
@@ -35,46 +39,37 @@ public sealed class GenerateView : View
         HotKeySpecifier = HotKeys.None; // a title hotkey fires on its bare letter from any tab that does not take it; F2–F6 switch tabs
         Width = Dim.Fill();
         Height = Dim.Fill();
-        View Pair(string label, View field, View? after, int row)
-        {
-            var l = new Label { Text = label, X = after == null ? 0 : Pos.Right(after) + 2, Y = row };
-            field.X = Pos.Right(l) + 1;
-            field.Y = row;
-            Add(l, field);
-            return field;
-        }
-        // One row with min-p took 87 columns, past the 76 inside an 80-column terminal: the count went
-        // to the prime's row, as the command reads (gen 300 "for thos"), and leaves the prime most of it.
-        // The sampling row is 71 columns with a nine-digit seed; at the smallest screen, 60, the seed
-        // (drawn by the server, seldom typed) is the part cut off.
-        var last = Pair("temperature", _temperature, null, 1);
-        last = Pair("top-k", _topK, last, 1);
-        last = Pair("top-p", _topP, last, 1);
-        last = Pair("min-p", _minP, last, 1);
-        Pair("seed", _seed, last, 1);
-        last = Pair("chars", _count, null, 2);
-        var primeLabel = new Label { Text = "prime", X = Pos.Right(last) + 2, Y = 2 };
-        _prime.X = Pos.Right(primeLabel) + 1;
-        _prime.Y = 2;
+        // One row with min-p took 87 columns, past the 76 inside an 80-column terminal; with room for a seed's
+        // 20 digits the settings flow onto as many rows as the width needs (a field is never cut at the edge:
+        // at 60 columns the seed was), then the count and the prime together, as the command reads (gen 300 "for thos").
+        Add(_session);
+        _settings = new FlowRows(this, _session);
+        _settings.Add("temperature", _temperature, 5);
+        _settings.Add("top-k", _topK, 4);
+        _settings.Add("top-p", _topP, 4);
+        _settings.Add("min-p", _minP, 5); // 0.05 and the cursor after it
+        _settings.Add("seed", _seed, SeedWidth);
+        _settings.Add("chars", _count, 8); // 1000000 and the cursor after it
+        _settings.AddFilling("prime", _prime, 24, withPrevious: true); // a row of their own where the prime would get less
         // No letter hotkeys on these buttons: Terminal.Gui fires a bare letter's hotkey from any
         // tab that does not take the key, so a stray "r" on another tab would reset the session.
         // The buttons get a row of their own: beside the prime they left it a few columns on a small terminal.
-        var generate = new Button { Text = "Generate", X = 0, Y = 3, IsDefault = true };
-        var more = new Button { Text = "Continue", X = Pos.Right(generate), Y = 3 };
-        var fork = new Button { Text = "Fork", X = Pos.Right(more), Y = 3 };
-        var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = 3 };
-        var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = 3 };
+        var generate = new Button { Text = "Generate", X = 0, Y = ButtonRow, IsDefault = true };
+        var more = new Button { Text = "Continue", X = Pos.Right(generate), Y = ButtonRow };
+        var fork = new Button { Text = "Fork", X = Pos.Right(more), Y = ButtonRow };
+        var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = ButtonRow };
+        var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = ButtonRow };
         // After the buttons, not the settings: the settings row (a nine-digit seed) left it no room in an 80-column terminal, and it fell off its end.
         _colour.X = Pos.Right(compare) + 2;
-        _colour.Y = 3;
+        _colour.Y = ButtonRow;
         // Titles are model names, which may hold '_': no hotkey specifier.
-        _leftFrame = new FrameView { Title = "Output", X = 0, Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = HotKeys.None };
-        _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = 4, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = HotKeys.None };
+        _leftFrame = new FrameView { Title = "Output", X = 0, Y = OutputRow, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = HotKeys.None };
+        _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = OutputRow, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = HotKeys.None };
         Panes = [new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill(), ScrollsByKeyboard = true }, new StreamTextView { Width = Dim.Fill(), Height = Dim.Fill(), ScrollsByKeyboard = true }];
         _leftFrame.Add(Panes[0]);
         _rightFrame.Add(Panes[1]);
         // Added in reading order, which is Tab's: the checkbox added before the prime was the stop after "chars", on the row below.
-        Add(_session, primeLabel, _prime, generate, more, fork, reset, compare, _colour, _leftFrame, _rightFrame);
+        Add(generate, more, fork, reset, compare, _colour, _leftFrame, _rightFrame);
         // From a field or a button, PgUp/PgDn scroll the output (in it, the arrows too): the text is what one reads back.
         KeyDown += (_, key) =>
         {
@@ -99,6 +94,14 @@ public sealed class GenerateView : View
             foreach (var p in Panes) { p.ColorByProbability = _colour.Value == CheckState.Checked; p.SetNeedsDraw(); }
         };
     }
+
+    /// <summary>The buttons' row: under the settings, which take more rows on a narrow screen.</summary>
+    private Pos ButtonRow => Pos.Func(_ => _settings.Bottom, _session);
+
+    private Pos OutputRow => Pos.Func(_ => _settings.Bottom + 1, _session);
+
+    /// <summary>The least rows the screen is usable in at its present width: the settings, the buttons and two rows of output.</summary>
+    internal int LeastRows => _settings.Bottom + 1 + 4;
 
     /// <summary>A page of the output (and of the comparison, when open) towards older text or back towards the tail.</summary>
     public void ScrollPage(bool older)
@@ -233,6 +236,9 @@ public sealed class GenerateView : View
 
     /// <summary>The temperature field (tests type into it).</summary>
     internal TextField TemperatureField => _temperature;
+
+    /// <summary>The seed field (tests read where it is).</summary>
+    internal TextField SeedField => _seed;
 
     /// <summary>The min-p field (tests type into it).</summary>
     internal TextField MinPField => _minP;
