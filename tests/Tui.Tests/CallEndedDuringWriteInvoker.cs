@@ -8,22 +8,9 @@ namespace CharRnn.Tui.Tests;
 /// the status reaches the response stream first, and only once <paramref name="statusSeen"/> says the client read it
 /// does the write fail CANCELLED, as grpc-dotnet's write does when the server ends the call under it. A real server
 /// gives the two in either order; this one always in the order that hid the call's status.
-/// Models and sessions it answers for: any name, vocabulary a-z and space.
 /// </summary>
-internal sealed class CallEndedDuringWriteInvoker(RpcException status, Func<bool> statusSeen) : CallInvoker
+internal sealed class CallEndedDuringWriteInvoker(RpcException status, Func<bool> statusSeen) : InteractOnlyInvoker
 {
-    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
-    {
-        object response = request switch
-        {
-            GetModelRequest r => new ModelDetails { Summary = new ModelSummary { Name = r.Name }, Vocabulary = " abcdefghijklmnopqrstuvwxyz" },
-            OpenSessionRequest r => new Session { Id = "s-1", ModelName = r.ModelName },
-            CloseSessionRequest => new CloseSessionResponse(),
-            _ => throw new NotSupportedException(method.FullName),
-        };
-        return new AsyncUnaryCall<TResponse>(Task.FromResult((TResponse)response), Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
-    }
-
     public override AsyncDuplexStreamingCall<TRequest, TResponse> AsyncDuplexStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options)
     {
         var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -56,13 +43,4 @@ internal sealed class CallEndedDuringWriteInvoker(RpcException status, Func<bool
             throw status;
         }
     }
-
-    public override TResponse BlockingUnaryCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
-        throw new NotSupportedException(method.FullName);
-
-    public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request) =>
-        throw new NotSupportedException(method.FullName);
-
-    public override AsyncClientStreamingCall<TRequest, TResponse> AsyncClientStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options) =>
-        throw new NotSupportedException(method.FullName);
 }

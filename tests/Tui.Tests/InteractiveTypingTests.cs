@@ -150,6 +150,43 @@ public sealed class InteractiveTypingTests(TuiFixture fixture)
         await AssertScoresAreFeeds(typing, text);
     }
 
+    [Fact]
+    public async Task Late_replies_from_the_model_typed_with_before_are_not_shown_for_the_model_now_in_use()
+    {
+        var server = new HandRepliedInteractInvoker();
+        using var client = new Client.CharRnnClient(server, new Uri("http://127.0.0.1:1"));
+        await using var typing = new ViewModels.InteractiveTyping(client) { PredictChars = 5 };
+        typing.Retype("gru", "the c");
+        var gru = await server.NextCall();
+        Assert.Equal("the c", (await gru.NextRequest()).Text);
+
+        // `use lstm` at the prompt, nothing typed since: gru's stream is still open, and its reply comes now.
+        gru.Reply(Reply(0, "at sa", "the c", 1.5));
+        await WaitFor(typing, () => typing.PredictionFor("gru") == "at sa", "gru's reply, taken as gru's");
+        Assert.All(typing.LossesFor("the c", "gru"), l => Assert.Equal(1.5, l));
+        Assert.Equal("", typing.PredictionFor("lstm")); // Tab on lstm's screen would have inserted gru's prediction
+        Assert.All(typing.LossesFor("the c", "lstm"), Assert.Null); // and its chars drawn in gru's colours
+
+        // The next keystroke starts lstm's stream; what gru's sends as it is closed is dropped.
+        gru.OnComplete = Reply(0, "zzzzz", "the c", 2.5);
+        typing.Retype("lstm", "the ca");
+        var lstm = await server.NextCall();
+        Assert.Equal(("the ca", true, "s-2"), (await lstm.NextRequest() is var r ? (r.Text, r.Reset, r.SessionId) : default));
+        Assert.True(gru.IsDisposed);
+        Assert.Equal("", typing.PredictionFor("lstm"));
+        Assert.All(typing.LossesFor("the ca", "lstm"), Assert.Null);
+        lstm.Reply(Reply(0, "t sat", "the ca", 0.5));
+        await WaitFor(typing, () => typing.PredictionFor("lstm") == "t sat", "lstm's own reply");
+        Assert.All(typing.LossesFor("the ca", "lstm"), l => Assert.Equal(0.5, l));
+    }
+
+    /// <summary>A message of a prediction for request <paramref name="index"/>, with a score of <paramref name="loss"/> for each char of <paramref name="fed"/>.</summary>
+    private static InteractResponse Reply(long index, string text, string fed, double loss) => new()
+    {
+        RequestIndex = index, Text = text, TypedScoresFrom = 0,
+        TypedScores = { fed.Select(c => new CharScore { Character = c.ToString(), Loss = loss }) },
+    };
+
     private static bool Scored(ViewModels.InteractiveTyping typing, string text) => typing.LossesFor(text).All(l => l != null);
 
     /// <summary>The typing's scores of <paramref name="text"/> equal Feed's for the same text from a new session.</summary>

@@ -66,6 +66,15 @@ public sealed class InteractiveTyping : IAsyncDisposable
         lock (_gate) return _scores.LossesFor(typed);
     }
 
+    /// <summary>
+    /// <see cref="LossesFor(string)"/> where they are <paramref name="model"/>'s: none while the text was last queued for
+    /// another (the model in use changed and nothing was typed since), whose stream still delivers its late replies.
+    /// </summary>
+    public double?[] LossesFor(string typed, string model)
+    {
+        lock (_gate) return _scores.Model == model ? _scores.LossesFor(typed) : new double?[typed.EnumerateRunes().Count()];
+    }
+
     private async Task Pump()
     {
         var typed = ""; // everything typed so far, to retype into a new session
@@ -123,6 +132,15 @@ public sealed class InteractiveTyping : IAsyncDisposable
     public string Prediction
     {
         get { lock (_gate) return _queued == _handled && _predictionFor == _requests - 1 ? _prediction : ""; }
+    }
+
+    /// <summary>
+    /// <see cref="Prediction"/> where it is <paramref name="model"/>'s: the stream on the model typed with before stays
+    /// open until the next keystroke (which starts one on the new model), and Tab must not accept its prediction meanwhile.
+    /// </summary>
+    public string PredictionFor(string model)
+    {
+        lock (_gate) return Model == model && _queued == _handled && _predictionFor == _requests - 1 ? _prediction : "";
     }
 
     /// <summary>

@@ -18,6 +18,9 @@ public sealed class TypedScores
     private readonly List<double?> _losses = [];
     private string? _model;
 
+    /// <summary>The model the text was last queued for (null before any).</summary>
+    public string? Model => _model;
+
     /// <summary>Text queued for <paramref name="model"/>: appended, or with <paramref name="reset"/> the whole text again.</summary>
     public void Edit(string model, string text, bool reset)
     {

@@ -50,7 +50,7 @@ public sealed class TypeWithModelView : View
         if (_model() == null) return base.OnKeyDown(key);
         if (key == Key.Tab)
         {
-            var prediction = _typing.Prediction;
+            var prediction = _typing.PredictionFor(_model()!);
             if (prediction.Length > 0) Type(prediction);
             return true;
         }
@@ -121,9 +121,10 @@ public sealed class TypeWithModelView : View
         row++; // a blank line before the text
         var cells = new List<(Rune, Attribute)>();
         var typed = _typed.ToString();
-        var losses = _typing.LossesFor(typed); // a char not scored yet draws plain
+        // Only the model in use's: after `use` another, the last one's stream still delivers until the next keystroke.
+        var losses = model == null ? new double?[typed.EnumerateRunes().Count()] : _typing.LossesFor(typed, model); // a char not scored yet draws plain
         foreach (var r in typed.EnumerateRunes()) cells.Add((r, losses[cells.Count] is { } loss ? SurpriseColors.ForLoss(loss, normal) : normal));
-        foreach (var r in _typing.Prediction.EnumerateRunes()) cells.Add((r, Ghost));
+        foreach (var r in (model == null ? "" : _typing.PredictionFor(model)).EnumerateRunes()) cells.Add((r, Ghost));
         var top = row;
         var rows = new List<List<(Rune, Attribute)>> { new() };
         var used = 0; // columns of the row so far: a wide char (漢) takes two, and moves whole to the next row
