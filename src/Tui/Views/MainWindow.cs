@@ -62,6 +62,7 @@ public sealed class MainWindow : Window, IReplOutput
         };
         foreach (var tab in new View[] { Models, Training, Generate, TypeView, Beat })
             tab.KeyDown += (_, key) => TabFocus.KeepInTab(tab, key);
+        Tabs.DrawingSubViews += (_, _) => DrawEveryTab();
 
         // Help and Quit first; the keys fit whole, in a compact form where the wide one does not (StatusBarKeys),
         // and the connection's words get the columns they leave.
@@ -215,6 +216,17 @@ public sealed class MainWindow : Window, IReplOutput
     }
 
     private void RedrawOnFocusMove(object? sender, EventArgs e) => SetNeedsDraw();
+
+    /// <summary>
+    /// Each tab's border adds its header's sides to the lines joined under the headers. A redraw in which only the shown tab
+    /// drew (a Down in the trained-models list, which redraws the window but not the hidden tabs) joined its line with no
+    /// other header's: "╰────" bare until a focus move or a resize redrew every tab. Every tab draws whenever the tabs do.
+    /// </summary>
+    private void DrawEveryTab()
+    {
+        foreach (var tab in Tabs.SubViews)
+            if (!tab.NeedsDraw) tab.SetNeedsDraw();
+    }
 
     /// <summary>One frame of the render loop (UI thread): views pull what changed.</summary>
     public bool RenderFrame()
