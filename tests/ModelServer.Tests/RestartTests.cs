@@ -475,6 +475,27 @@ public class RestartTests
         Directory.Delete(root, true);
     }
 
+    [Fact]
+    public async Task An_ended_jobs_warnings_are_listed_after_a_restart()
+    {
+        var (root, options) = FolderWithTinyCorpus("warned");
+        var request = new StartJobRequest { ModelName = "warned", Architecture = "stateful-gru", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = 2, Epochs = 1, SampleChars = 0, LearningRate = { 0 } } };
+        request.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 8, ["bs"] = 4 });
+        var before = await WithServer(options, async training =>
+        {
+            var id = (await training.Train(request).Events())[0].JobId;
+            return await training.GetJobAsync(new GetJobRequest { JobId = id });
+        });
+        Assert.StartsWith("learning_rate = 0: no weight will change", Assert.Single(before.Warnings));
+        // Stored with the job's row: the restart does not work them out again (the plan is gone once a job ends).
+        var (got, listed) = await WithServer(options, async training => (
+            await training.GetJobAsync(new GetJobRequest { JobId = before.Id }),
+            (await training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == before.Id)));
+        Assert.Equal(before.Warnings, got.Warnings);
+        Assert.Equal(before.Warnings, listed.Warnings);
+        Directory.Delete(root, true);
+    }
+
     /// <summary>A models folder whose database has <paramref name="rows"/> (each a tiny new-model job of 3 steps), as a server left them.</summary>
     private static (string Root, Hosting.ServerOptions Options) FolderWithJobRows(string name, Func<Persistence.JobRecordPlan, Persistence.JobRecord[]> rows)
     {

@@ -16,4 +16,6 @@ public sealed record JobRecordPlan(string? Architecture, Dictionary<string, doub
     /// <summary>A new model started from another's weights (StartJobRequest.init_from): the source's name and checkpoint; null otherwise (and in rows stored before it).</summary>
     public string? InitFromModel { get; init; }
     public string? InitFromCheckpoint { get; init; }
+    /// <summary>Job.warnings, as planning gave them; null in rows stored before they were.</summary>
+    public string[]? Warnings { get; init; }
 }

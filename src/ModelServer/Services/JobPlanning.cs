@@ -84,7 +84,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckMemory(architecture, hyperParameters, meta.Vocabulary.Symbols.Length, corpus);
         return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded, CorpusNameOf(request, uploaded), architecture, hyperParameters, options) with
         {
-            InitFromModel = sourceName, InitFromCheckpoint = checkpoint,
+            InitFromModel = sourceName, InitFromCheckpoint = checkpoint, Warnings = TrainingWarnings.For(options, TrainingSettingNames.Api),
         };
     }
 
@@ -142,7 +142,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             throw ServerException.Invalid($"{(uploaded ? "corpus_text" : $"Corpus '{corpus.Name}'")} holds only NUL characters, which stand for padding, not text: there is nothing to learn.",
                 field: uploaded ? "corpus_text" : "corpus_name");
         CheckMemory(architecture, hyperParameters, vocabulary.Size, corpus);
-        return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded, CorpusNameOf(request, uploaded), architecture, hyperParameters, options);
+        return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded, CorpusNameOf(request, uploaded), architecture, hyperParameters, options) with
+        {
+            Warnings = TrainingWarnings.For(options, TrainingSettingNames.Api),
+        };
     }
 
     private JobPlan PlanResume(Api.StartJobRequest request, string name, Caller caller)
@@ -197,7 +200,11 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         catch (HyperParameterException) { } // a checkpoint of an older build: the job's start says what is wrong with it
         if (sizes != null)
             CheckMemory(architecture!, sizes, meta.Vocabulary.Symbols.Length, corpus);
-        return JobPlan.Resume(name, folder, corpus, uploaded, meta.Corpus.Name, checkpoint, options, meta.Architecture);
+        // Of the stored options as the request changed them; a rate not sent is the model's, and its warning says so.
+        return JobPlan.Resume(name, folder, corpus, uploaded, meta.Corpus.Name, checkpoint, options, meta.Architecture) with
+        {
+            Warnings = TrainingWarnings.For(options, TrainingSettingNames.Api, rateGiven: request.Options?.LearningRate.Count > 0),
+        };
     }
 
     /// <summary>INVALID_ARGUMENT when training the model would need more memory than this server gives a job, by <see cref="TrainingFootprint"/>'s estimate.</summary>

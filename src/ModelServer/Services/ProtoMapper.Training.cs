@@ -143,12 +143,13 @@ public static partial class ProtoMapper
         if (job.Started is { } started) result.Started = Timestamp.FromDateTimeOffset(started);
         if (job.Ended is { } ended) result.Ended = Timestamp.FromDateTimeOffset(ended);
         if (job.BestValidLoss is { } best && double.IsFinite(best)) result.BestValidLoss = best;
+        result.Warnings.AddRange(job.Warnings);
         return result;
     }
 
     /// <summary>What CheckJob answers: the job a StartJob would queue, by its model and architecture (it has no id).</summary>
     public static Api.Job ToCheckedJob(JobPlan plan) =>
-        new() { ModelName = plan.ModelName, Architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? "", InitFrom = plan.InitFromModel ?? "" };
+        new() { ModelName = plan.ModelName, Architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? "", InitFrom = plan.InitFromModel ?? "", Warnings = { plan.Warnings } };
 
     public static Api.JobEvent ToProto(JobEvent e)
     {

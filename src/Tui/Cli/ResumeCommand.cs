@@ -65,9 +65,9 @@ public static class ResumeCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
             Console.WriteLine(TrainingSettingsLine.Of(trainer.Options));
-            MidCycleWarning.WriteIfAny(trainer.Options, Console.Error);
-            PatienceCycleWarning.WriteIfAny(trainer.Options, Console.Error);
-            ZeroRateWarning.WriteIfAny(trainer.Options, rateGiven: parse.GetValue(flags.Lr) != null, Console.Error);
+            // No --lr: the run goes on at the model's stored rate, which the warning names as such.
+            foreach (var warning in TrainingWarnings.For(trainer.Options, TrainingSettingNames.CommandLine, rateGiven: parse.GetValue(flags.Lr) != null))
+                Console.Error.WriteLine("charrnn: warning: " + warning);
             return TrainingRun.RunToEnd(trainer, console);
         });
         return command;

@@ -15,10 +15,7 @@ public sealed partial class CommandRunner
         var request = await TrainRequest(c, ct);
         var job = await StartJob(request, nameGiven: c.Option("name") != null, ct);
         output.Line($"job {job.Id} queued: {(request.InitFrom != "" ? $"{job.Architecture} from {request.InitFrom}'s weights" : request.Architecture)} → model {job.ModelName}{(job.QueuePosition > 1 ? $" (queue position {job.QueuePosition})" : "")}");
-        var epochs = request.Options.Epochs > 0 ? request.Options.Epochs : new Engine.Training.TrainingOptions().Epochs; // 0: the server's default
-        if (MidCycleWarningOf(request.Options.Schedule, epochs) is { } warning) output.Line("warning: " + warning);
-        if (PatienceWarningOf(request.Options.Schedule, epochs, request.Options.Patience) is { } patience) output.Line("warning: " + patience);
-        if (ZeroRateWarningOf(request.Options.LearningRate, rateGiven: true) is { } zeroRate) output.Line("warning: " + zeroRate);
+        ShowWarnings(job);
         await WatchStartedJobAsync(job, ct);
     }
 
@@ -106,20 +103,6 @@ public sealed partial class CommandRunner
         return request;
     }
 
-    /// <summary>charrnn train's warning that the epochs stop an SGDR cycle midway, for a job the server took.</summary>
-    private static string? MidCycleWarningOf(string? schedule, int epochs)
-    {
-        try { return MidCycleWarning.For(schedule, epochs, "epochs="); }
-        catch (ArgumentException) { return null; } // a schedule a newer server reads and this client cannot: the job runs, unwarned
-    }
-
-    /// <summary>charrnn train's warning that the patience may stop an SGDR run inside a cycle after a restart.</summary>
-    private static string? PatienceWarningOf(string? schedule, int epochs, int patience)
-    {
-        try { return PatienceCycleWarning.For(schedule, epochs, patience, "patience="); }
-        catch (ArgumentException) { return null; } // as MidCycleWarningOf: a schedule this client cannot read is left unwarned
-    }
-
     /// <summary>The recipe that recipe= names (as charrnn train --recipe takes it), or null when none is given.</summary>
     private static TrainingRecipe? RecipeOf(Command c)
     {
@@ -174,33 +157,18 @@ public sealed partial class CommandRunner
         var request = await ResumeRequest(c, ct);
         var job = await client.Training.StartJobAsync(request, cancellationToken: ct);
         output.Line($"job {job.Id} queued: resuming {request.ModelName}");
-        foreach (var warning in await ResumeWarnings(request.ModelName, request.Options, ct)) output.Line("warning: " + warning);
+        ShowWarnings(job);
         await WatchStartedJobAsync(job, ct);
     }
 
     /// <summary>
-    /// charrnn resume's warnings for a resume the server took (epochs mid-cycle, a patience shorter than a cycle, every
-    /// rate 0): its epochs, schedule, patience and rate are the model's stored ones (GetModel's training_options) where
-    /// the line leaves them out. The server's Job and JobEvent have no field for a warning, so the client says them.
+    /// The server's warnings of a job it took (Job.warnings: an SGDR cycle cut short, every rate 0, ...), worked out from
+    /// the options it resolved, a resume's stored ones included; a server older than the field sends none.
     /// </summary>
-    private async Task<IEnumerable<string>> ResumeWarnings(string model, TrainingOptions given, CancellationToken ct)
+    private void ShowWarnings(Job job)
     {
-        TrainingOptions stored;
-        try { stored = (await client.Catalog.GetModelAsync(new GetModelRequest { Name = model }, cancellationToken: ct)).TrainingOptions ?? new TrainingOptions(); }
-        catch (RpcException) { return new[] { ZeroRateWarningOf(given.LearningRate, rateGiven: true) }.OfType<string>(); } // the job runs; a model this client cannot read back is warned only by what the line gave
-        var schedule = given.HasSchedule && given.Schedule != "" ? given.Schedule : stored.Schedule;
-        var epochs = given.HasEpochs ? given.Epochs : stored.Epochs;
-        var patience = given.HasPatience ? given.Patience : stored.Patience;
-        var rate = given.LearningRate.Count > 0
-            ? ZeroRateWarningOf(given.LearningRate, rateGiven: true)
-            : ZeroRateWarningOf(stored.LearningRate, rateGiven: false);
-        string?[] schedules = epochs > 0 ? [MidCycleWarningOf(schedule, epochs), PatienceWarningOf(schedule, epochs, patience)] : [];
-        return schedules.Append(rate).OfType<string>();
+        foreach (var warning in job.Warnings) output.Line("warning: " + warning);
     }
-
-    /// <summary>The zero-rate warning for a request's or a model's learning_rate (one value or three; none: the architecture's, never 0), or null.</summary>
-    private static string? ZeroRateWarningOf(IReadOnlyList<double> lr, bool rateGiven) =>
-        lr is [0] or [0, 0, 0] ? ZeroRateWarning.For(Engine.Training.LayerGroupValues.All(0), "lr=", rateGiven) : null;
 
     private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
     {

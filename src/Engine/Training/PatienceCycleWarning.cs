@@ -1,26 +1,18 @@
-using CharRnn.Engine.Training;
-
-namespace CharRnn.Tui.Cli;
+namespace CharRnn.Engine.Training;
 
 /// <summary>
-/// Says before training starts when --patience is shorter than an SGDR cycle that follows a restart: the restart
+/// Says before training starts when the patience is shorter than an SGDR cycle that follows a restart: the restart
 /// raises the validation loss for a while, so early stopping may end the run inside that cycle, before the annealed
 /// low at its end that SGDR is chosen for. A warning, not a refusal: the user may mean it (docs/cli.md, train).
 /// </summary>
-internal static class PatienceCycleWarning
+public static class PatienceCycleWarning
 {
-    public static void WriteIfAny(TrainingOptions options, TextWriter to)
-    {
-        if (For(options) is { } warning) to.WriteLine("charrnn: warning: " + warning);
-    }
-
-    public static string? For(TrainingOptions options) => For(options.Schedule, options.Epochs, options.Patience, "--patience ");
-
     /// <summary>
     /// The warning for <paramref name="patience"/> epochs on a run of <paramref name="epochs"/> under <paramref name="scheduleText"/>,
-    /// or null; the patience named as the caller sets it (<paramref name="patienceSetting"/>: "--patience " or "patience=").
+    /// or null; the patience named as the caller sets it.
     /// </summary>
-    public static string? For(string? scheduleText, int epochs, int patience, string patienceSetting)
+    /// <exception cref="ArgumentException">The schedule cannot be read.</exception>
+    public static string? For(string? scheduleText, int epochs, int patience, TrainingSettingNames names)
     {
         if (patience <= 0) return null;
         var ends = LearningRateSchedule.Parse(scheduleText).CycleEndsThrough(epochs);
@@ -32,8 +24,8 @@ internal static class PatienceCycleWarning
         var longest = cycles.MaxBy(c => c.Last - c.First);
         var length = longest.Last - longest.First + 1;
         if (patience >= length) return null;
-        return $"{patienceSetting}{patience} is shorter than the SGDR cycle of epochs {longest.First} to {longest.Last} ({length} epochs): " +
+        return $"{names.PatienceIs(patience)} is shorter than the SGDR cycle of epochs {longest.First} to {longest.Last} ({length} epochs): " +
                "a restart raises the validation loss for a while, so the run may stop early inside it, before its end's annealed low; " +
-               $"{patienceSetting}{length} or more lets every cycle of the run end (0: off).";
+               $"{names.PatienceIs(length)} or more lets every cycle of the run end (0: off).";
     }
 }

@@ -1,12 +1,11 @@
 using CharRnn.Engine.Training;
-using CharRnn.Tui.Cli;
 
-namespace CharRnn.Tui.Tests;
+namespace CharRnn.Engine.Tests;
 
-/// <summary>MidCycleWarning: train's and resume's warning that --epochs stops an SGDR cycle midway, and only then.</summary>
+/// <summary>MidCycleWarning: the warning that the epochs stop an SGDR cycle midway, and only then.</summary>
 public class MidCycleWarningTests
 {
-    private static string? For(string schedule, int epochs) => MidCycleWarning.For(new TrainingOptions { Schedule = schedule, Epochs = epochs });
+    private static string? For(string schedule, int epochs) => MidCycleWarning.For(schedule, epochs, TrainingSettingNames.CommandLine);
 
     [Theory]
     [InlineData("sgdr:cycle_len=1,cycle_mult=2,epochs=7; constant", 20)]     // the run ends in the constant phase, which has no cycles
@@ -29,4 +28,9 @@ public class MidCycleWarningTests
     public void A_run_stopped_inside_a_cycle_is_warned_with_the_ends_around_it() =>
         Assert.Equal("cycles end after epochs 1, 3, 7, 15; --epochs 10 stops mid-cycle, the rate still at 69% of its peak (--epochs 7 or 15 ends at a cycle's end).",
             For("sgdr:cycle_len=1,cycle_mult=2", 10));
+
+    [Fact]
+    public void The_server_names_the_requests_field() =>
+        Assert.Equal("cycles end after epochs 1, 3, 7, 15; epochs = 10 stops mid-cycle, the rate still at 69% of its peak (epochs = 7 or 15 ends at a cycle's end).",
+            MidCycleWarning.For("sgdr:cycle_len=1,cycle_mult=2", 10, TrainingSettingNames.Api));
 }

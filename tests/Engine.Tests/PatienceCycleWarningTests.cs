@@ -1,13 +1,12 @@
 using CharRnn.Engine.Training;
-using CharRnn.Tui.Cli;
 
-namespace CharRnn.Tui.Tests;
+namespace CharRnn.Engine.Tests;
 
-/// <summary>PatienceCycleWarning: train's and resume's warning that --patience may stop an SGDR run at a restart, before a cycle's end, and only then.</summary>
+/// <summary>PatienceCycleWarning: the warning that --patience may stop an SGDR run at a restart, before a cycle's end, and only then.</summary>
 public class PatienceCycleWarningTests
 {
     private static string? For(string schedule, int epochs, int patience) =>
-        PatienceCycleWarning.For(new TrainingOptions { Schedule = schedule, Epochs = epochs, Patience = patience });
+        PatienceCycleWarning.For(schedule, epochs, patience, TrainingSettingNames.CommandLine);
 
     [Theory]
     [InlineData("sgdr:cycle_len=1,cycle_mult=2", 15, 0)]   // off
@@ -28,7 +27,7 @@ public class PatienceCycleWarningTests
             For("sgdr:cycle_len=1,cycle_mult=2", 15, 2));
 
     [Fact]
-    public void The_repl_names_its_key_as_typed() =>
-        Assert.StartsWith("patience=3 is shorter than the SGDR cycle of epochs 4 to 7 (4 epochs)",
-            PatienceCycleWarning.For("sgdr:cycle_len=1,cycle_mult=2", 7, 3, "patience="));
+    public void The_server_names_the_requests_field() =>
+        Assert.EndsWith("patience = 4 or more lets every cycle of the run end (0: off).",
+            PatienceCycleWarning.For("sgdr:cycle_len=1,cycle_mult=2", 7, 3, TrainingSettingNames.Api));
 }
