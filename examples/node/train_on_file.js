@@ -1,5 +1,6 @@
 // Trains a small model on a text file of your own and sees how well it reads a sentence it never saw:
-// uploads FILE as a corpus (UploadCorpus), trains a model on it (Train, printing its events), opens a
+// uploads FILE as a corpus (UploadCorpus), trains a model on it (StartJob, printing the server's warnings of its
+// settings to stderr, then WatchJob, printing its events), opens a
 // session on the model, feeds the held-out sentence (Feed, which scores it: nats and bits per char),
 // generates a few chars after it, and with --cleanup deletes the corpus again (DeleteCorpus; the model
 // stays and still generates). The twin of examples/python/train_on_file.py.
@@ -134,8 +135,12 @@ async function main() {
     const { limits } = await unary(catalog, 'GetServerInfo', {});
     const request = { model_name: options.model, architecture: options.arch, corpus_name: info.name,
       options: { max_steps: maxSteps, epochs: epochsToReach(maxSteps, limits.max_epochs) }, hyperparameters };
+    // StartJob then WatchJob, as Train does in one call, for the Job StartJob answers with: the server's warnings of its
+    // settings (Job.warnings: an SGDR cycle cut short, every rate 0, ...), on stderr; the job runs as asked all the same.
+    const job = await unary(training, 'StartJob', request);
+    for (const warning of job.warnings ?? []) console.error(`warning: ${warning}`);
     let last;
-    for await (const event of training.Train(request, metadata)) {
+    for await (const event of training.WatchJob({ job_id: job.id }, metadata)) {
       console.log(describe(event));
       last = event.event;
     }

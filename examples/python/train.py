@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Start a training job on the server and print its events as they stream in.
 
+The server's warnings of the job's settings (Job.warnings: an SGDR cycle cut short, every learning
+rate 0, ...) go to stderr first: the job runs as asked, but likely not as meant.
+
 If the server restarts meanwhile (the stream ends UNAVAILABLE), the job resumes there from its
 last checkpoint: this script reconnects and carries on from the last event it printed. Ctrl+C
 stops watching; the job goes on training (StopJob, or `charrnn --server HOST:PORT --exec "stop JOB"`, stops it).
@@ -58,6 +61,23 @@ def hyperparameter(text: str) -> tuple[str, float]:
     return name, number
 
 
+def rates(text: str) -> list[float]:
+    """--lr: one learning rate, or three (embedding,recurrent,output), refused by argparse when not numbers."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) not in (1, 3):
+        raise argparse.ArgumentTypeError(f"'{text}' is not one learning rate or three (embedding,recurrent,output), e.g. 1e-3 or 0,1e-3,1e-3")
+    return values
+
+
+def print_warnings(job: pb.Job) -> None:
+    """The server's warnings of the job's settings (empty from a server older than Job.warnings)."""
+    for warning in job.warnings:
+        print(f"warning: {warning}", file=sys.stderr, flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--server", default="127.0.0.1:50051", help="HOST:PORT of the charrnn server")
@@ -69,6 +89,7 @@ def main() -> int:
     parser.add_argument("--corpus", default="nietzsche", help="corpus name (see ListCorpora)")
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--max-steps", type=int, default=0)
+    parser.add_argument("--lr", type=rates, help="learning rate, or three: embedding,recurrent,output (default: the architecture's)")
     parser.add_argument("--lower", action="store_true", help="lowercase the corpus")
     parser.add_argument("--set", action="append", default=[], type=hyperparameter, metavar="NAME=VALUE", help="a hyperparameter, e.g. n_hidden=256")
     parser.add_argument("--check", action="store_true", help="only ask the server whether it would start the job (CheckJob), and exit")
@@ -79,6 +100,7 @@ def main() -> int:
     request.options.epochs = args.epochs
     request.options.max_steps = args.max_steps
     request.options.lowercase = args.lower
+    request.options.learning_rate.extend(args.lr or [])
     for name, value in args.set:
         request.hyperparameters[name] = value
 
@@ -91,10 +113,18 @@ def main() -> int:
                 print(f"error: {status_text(e)}", file=sys.stderr)
                 return 1
             print(f"would start: {job.architecture} model {job.model_name}")
+            print_warnings(job)
             return 0
+        # StartJob then WatchJob, as Train does in one call, for the Job StartJob answers with: its warnings.
+        try:
+            job = training.StartJob(request, metadata=auth)
+        except grpc.RpcError as e:
+            print(f"error: {status_text(e)}", file=sys.stderr)
+            return 1
+        print_warnings(job)
         last, reason = None, ""
-        job_id, sequence, lost_since = None, -1, None
-        events = training.Train(request, metadata=auth)
+        job_id, sequence, lost_since = job.id, -1, None
+        events = training.WatchJob(pb.WatchJobRequest(job_id=job_id), metadata=auth)
         while True:
             try:
                 for event in events:

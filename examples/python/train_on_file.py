@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Train a small model on a text file of your own and see how well it reads a sentence it never saw.
 
-Uploads FILE as a corpus (UploadCorpus), trains a model on it (Train, printing its events), opens a
-session on the model, feeds the held-out sentence (Feed, which scores it: nats and bits per char),
+Uploads FILE as a corpus (UploadCorpus), trains a model on it (StartJob, the server's warnings of
+its settings to stderr, then WatchJob, printing its events), opens a session on the model, feeds the held-out sentence (Feed, which scores it: nats and bits per char),
 generates a few chars after it, and with --cleanup deletes the corpus again (DeleteCorpus; the
 model stays and still generates).
 
@@ -80,8 +80,13 @@ def main() -> int:
             request.options.epochs = epochs_to_reach(args.max_steps, catalog.GetServerInfo(pb.GetServerInfoRequest(), metadata=auth).limits.max_epochs)
             for name, value in args.set:
                 request.hyperparameters[name] = value
+            # StartJob then WatchJob, as Train does in one call, for the Job StartJob answers with: the server's warnings of
+            # its settings (Job.warnings: an SGDR cycle cut short, every rate 0, ...), on stderr; the job runs as asked.
+            job = training.StartJob(request, metadata=auth)
+            for warning in job.warnings:
+                print(f"warning: {warning}", file=sys.stderr, flush=True)
             last = None
-            for event in training.Train(request, metadata=auth):
+            for event in training.WatchJob(pb.WatchJobRequest(job_id=job.id), metadata=auth):
                 print(describe(event), flush=True)
                 last = event.WhichOneof("event")
             if last != "finished":

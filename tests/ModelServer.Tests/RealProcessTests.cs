@@ -100,6 +100,17 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
             "--corpus", "tiny", "--set", "n_hidden=16", "--check"], examples, stubs);
         Assert.True(code == 0, "train.py --check failed: " + output);
         Assert.Contains("would start: stateful-gru model py", output);
+        Assert.DoesNotContain("warning:", output);
+        // The server's Job.warnings, on stderr: from CheckJob's answer, and from StartJob's before the events.
+        (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py-zero", "--arch", "stateful-gru",
+            "--corpus", "tiny", "--set", "n_hidden=16", "--lr", "0", "--check"], examples, stubs);
+        Assert.True(code == 0, "train.py --lr 0 --check failed: " + output);
+        Assert.Contains("warning: learning_rate = 0: no weight will change", output);
+        (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py-zero", "--arch", "stateful-gru",
+            "--corpus", "tiny", "--max-steps", "2", "--set", "n_hidden=16", "--set", "bs=8", "--lr", "0,0,0"], examples, stubs);
+        Assert.True(code == 0, "train.py --lr 0,0,0 failed: " + output);
+        Assert.Contains("warning: learning_rate = 0: no weight will change", output);
+        Assert.Contains("finished: reached max_steps = 2", output);
 
         (code, output) = await Run("/usr/bin/python3", ["train.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--arch", "stateful-gru",
             "--corpus", "tiny", "--max-steps", "25", "--set", "n_hidden=16", "--set", "bs=8"], examples, stubs);
