@@ -8,22 +8,7 @@ namespace CharRnn.Engine.Tests;
 public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
 {
     /// <summary>One small trained model shared by the tests of this class.</summary>
-    public sealed class TrainedGru : IDisposable
-    {
-        public TrainedGru()
-        {
-            var a = Architectures.Get("stateful-gru");
-            Trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(maxSteps: 60), Tiny.Corpus(), CPU, null);
-            Trainer.Run();
-            Trainer.Model.eval();
-        }
-
-        public Trainer Trainer { get; }
-
-        public GenerationSession Session(SamplingSettings settings) => new(Trainer.Model, Trainer.Vocabulary, settings);
-
-        public void Dispose() => Trainer.Dispose();
-    }
+    public sealed class TrainedGru() : TrainedTinyModel("stateful-gru");
 
     private readonly TrainedGru _model;
 

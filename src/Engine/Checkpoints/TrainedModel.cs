@@ -26,7 +26,8 @@ public sealed class TrainedModel : IDisposable
     public Vocabulary Vocabulary { get; }
     public CharModel Model { get; }
 
-    public static TrainedModel Load(string path, Device device)
+    /// <param name="precision">What the model's generation products compute in (<see cref="CharModel.PrepareForGeneration"/>).</param>
+    public static TrainedModel Load(string path, Device device, GenerationPrecision precision = GenerationPrecision.Float32)
     {
         using var checkpoint = CheckpointFile.Read(path);
         var (architecture, hyperParameters, vocabulary, model) = Build(checkpoint, path, device.type);
@@ -34,7 +35,7 @@ public sealed class TrainedModel : IDisposable
         {
             model.to(device);
             model.eval();
-            model.PrepareForGeneration();
+            model.PrepareForGeneration(precision);
             return new TrainedModel(path, checkpoint.Metadata, architecture, hyperParameters, vocabulary, model);
         }
         catch
@@ -49,14 +50,15 @@ public sealed class TrainedModel : IDisposable
     /// read (a bad copy, a disk error) and its last.ckpt is there, that one instead, after telling
     /// <paramref name="fellBack"/> why: a damaged best.ckpt must not make a model unusable.
     /// </summary>
-    public static TrainedModel LoadForGeneration(string path, Device device, Action<CheckpointException>? fellBack = null)
+    public static TrainedModel LoadForGeneration(string path, Device device, Action<CheckpointException>? fellBack = null,
+        GenerationPrecision precision = GenerationPrecision.Float32)
     {
         var last = System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path) ?? "", Training.Trainer.LastCheckpoint); // as the caller writes paths: its caches compare them
-        try { return Load(path, device); }
+        try { return Load(path, device, precision); }
         catch (CheckpointException e) when (System.IO.Path.GetFileName(path) == Training.Trainer.BestCheckpoint && File.Exists(last))
         {
             fellBack?.Invoke(e);
-            return Load(last, device);
+            return Load(last, device, precision);
         }
     }
 

@@ -52,9 +52,15 @@ public abstract class CharModel : nn.Module
     /// <summary>
     /// Readies a model whose weights will not change again (one loaded to generate) for fast
     /// generation steps; what it prepares holds the weights' values now. A model that is put back
-    /// in training mode, or loads other weights, drops it.
+    /// in training mode, or loads other weights, drops it. <paramref name="precision"/> bf16 is
+    /// taken by a model with a bf16 path (the stateful LSTM, <see cref="GenerationPrecision"/> says
+    /// whether it did); the others generate in float32. Where bf16 is not offered on the model's
+    /// device (<see cref="GenerationPrecisions.WhyUnavailable"/>) a model with that path refuses it.
     /// </summary>
-    public virtual void PrepareForGeneration() { }
+    public virtual void PrepareForGeneration(GenerationPrecision precision = GenerationPrecision.Float32) { }
+
+    /// <summary>The precision generation steps compute in now (float32 unless bf16 was prepared and still holds).</summary>
+    public virtual GenerationPrecision GenerationPrecision => GenerationPrecision.Float32;
 
     /// <summary>
     /// Frees what generation steps cached for speed and make again when needed (an LSTM's packed

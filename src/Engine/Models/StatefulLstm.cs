@@ -88,7 +88,8 @@ public sealed class StatefulLstm : StatefulCharModel
     protected override (Tensor Logits, RecurrentState State) Run(Tensor x, RecurrentState state)
     {
         var input = e.forward(x);
-        var (output, h, c) = ComputedHere(input) ? RecurHere(input, state) : RunLayers(input, state);
+        var (output, h, c) = ComputedHere(input) || (!is_grad_enabled() && GenerationPrecision == GenerationPrecision.BFloat16) // bf16: primes too, on any device
+            ? RecurHere(input, state) : RunLayers(input, state);
         return (l_out.forward(drop.forward(output)), new RecurrentState([h, c], batchDim: 1));
     }
 
@@ -137,60 +138,83 @@ public sealed class StatefulLstm : StatefulCharModel
     /// </summary>
     private const int PackedBatchesBelow = 128;
 
-    /// <summary>Each layer's recurrent weights and every layer's but the first's input weights, for MKL's packed products (<see cref="PrepareForGeneration"/>).</summary>
-    private (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[]? _packed; // Bias: b_ih + b_hh
+    /// <summary>Each layer's recurrent weights and every layer's but the first's input weights, for MKL's packed or bf16 products (<see cref="PrepareForGeneration"/>).</summary>
+    private (IWeightProduct? Input, IWeightProduct Recurrent, Tensor Bias)[]? _packed; // Bias: b_ih + b_hh
     private object? _packedFrom; // the LayerWeights() array they were copied from
+    private GenerationPrecision _packedPrecision; // what _packed computes in
 
     /// <summary>
     /// Readies the large weights for MKL's packed products (<see cref="MklPackedWeight"/>), where
     /// the model is on the CPU and MKL offers them: for the lesson's 512 × 2 LSTM ~12 MB of copies
     /// and ~30 MB per packed row count, for generation steps of fewer than
     /// <see cref="PackedBatchesBelow"/> sessions 1.1–1.65× faster (more the fewer the rows; bench/README).
+    /// In <see cref="GenerationPrecision.BFloat16"/> the same weights are held as bfloat16 instead
+    /// (<see cref="MklBf16Weight"/> on the CPU, <see cref="TorchBf16Weight"/> elsewhere) and serve
+    /// every step and prime of every row count, so that a session's text does not depend on how
+    /// many others step with it; the first layer's input product (n_fac wide) stays float32.
     /// </summary>
-    public override void PrepareForGeneration()
+    public override void PrepareForGeneration(GenerationPrecision precision = GenerationPrecision.Float32)
     {
         ReleaseGenerationWeights();
+        DeviceType device;
         using (var embedding = e.weight!)
-            if (training || embedding.device_type != DeviceType.CPU || embedding.dtype != ScalarType.Float32 || !MklPackedWeight.Available)
-                return; // training: dropout acts between the layers
+        {
+            if (training || embedding.dtype != ScalarType.Float32) return; // training: dropout acts between the layers
+            device = embedding.device_type;
+        }
+        if (GenerationPrecisions.WhyUnavailable(precision, device) is { } why)
+            throw new InvalidOperationException($"bf16 generation is not available here: {why}. Use float32.");
+        Func<Tensor, IWeightProduct?> make = precision == GenerationPrecision.BFloat16
+            ? device == DeviceType.CPU ? MklBf16Weight.TryCreate : TorchBf16Weight.TryCreate
+            : MklPackedWeight.TryCreate;
+        if (precision == GenerationPrecision.Float32 && (device != DeviceType.CPU || !MklPackedWeight.Available)) return;
         var weights = LayerWeights();
-        var packed = new List<(MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)>();
+        var packed = new List<(IWeightProduct? Input, IWeightProduct Recurrent, Tensor Bias)>();
         for (int layer = 0; layer < Layers; layer++)
         {
             var (weightIh, weightHh, biasIh, biasHh) = weights[layer];
-            var recurrent = MklPackedWeight.TryCreate(weightHh);
-            var input = layer > 0 ? MklPackedWeight.TryCreate(weightIh) : null;
+            var recurrent = make(weightHh);
+            var input = layer > 0 ? make(weightIh) : null;
             if (recurrent == null || (layer > 0 && input == null))
             {
-                // Not every weight is a float32 CPU matrix as the embedding is: no packing at all.
+                // Not every weight is a float32 matrix as the embedding is: none of them at all.
                 recurrent?.Dispose();
                 input?.Dispose();
                 foreach (var made in packed) { made.Input?.Dispose(); made.Recurrent.Dispose(); made.Bias.Dispose(); }
+                if (precision == GenerationPrecision.BFloat16)
+                    throw new InvalidOperationException("bf16 generation could not be prepared: MKL's bf16 product did not match torch's float32 product of the rounded weights. Use float32.");
                 return;
             }
             using (no_grad()) packed.Add((input, recurrent, biasIh.add(biasHh, HeldScalars.One).DetachFromDisposeScope()));
         }
         _packed = [.. packed];
         _packedFrom = weights;
+        _packedPrecision = precision;
     }
 
+    public override GenerationPrecision GenerationPrecision => _packed != null ? _packedPrecision : GenerationPrecision.Float32;
+
     /// <summary>The packed weights, where they serve this input; dropped if the weights they were made from were replaced (moved to another device or type).</summary>
-    private (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[]? PackedFor(Tensor input, object weights)
+    private (IWeightProduct? Input, IWeightProduct Recurrent, Tensor Bias)[]? PackedFor(Tensor input, object weights)
     {
         if (_packed == null) return null;
         if (!ReferenceEquals(weights, _packedFrom)) { ReleaseGenerationWeights(); return null; }
-        return input.device.type == DeviceType.CPU && input.dtype == ScalarType.Float32 && input.shape[1] < PackedBatchesBelow ? _packed : null;
+        if (input.dtype != ScalarType.Float32) return null;
+        if (_packedPrecision == GenerationPrecision.BFloat16) return _packed; // every row count: bf16 is the model's precision now
+        return input.device.type == DeviceType.CPU && input.shape[1] < PackedBatchesBelow ? _packed : null;
     }
 
-    /// <summary>True while generation steps use MKL-packed weights.</summary>
+    /// <summary>True while generation steps use MKL-packed (or, in bf16, bfloat16) weights.</summary>
     public bool PackedForGeneration => _packed != null;
 
     /// <summary>Packed copies held now, over all weights and row counts (~10 MB each for the lesson's LSTM).</summary>
-    public int PackedCopies => _packed?.Sum(l => l.Recurrent.PackedRows.Count + (l.Input?.PackedRows.Count ?? 0)) ?? 0;
+    public int PackedCopies => _packed?.Sum(l => PackedRows(l.Recurrent) + PackedRows(l.Input)) ?? 0;
+
+    private static int PackedRows(IWeightProduct? weight) => (weight as MklPackedWeight)?.PackedRows.Count ?? 0;
 
     public override void FreeGenerationCaches()
     {
-        foreach (var (input, recurrent, _) in _packed ?? []) { input?.DropPacks(); recurrent.DropPacks(); }
+        foreach (var (input, recurrent, _) in _packed ?? []) { input?.FreeCaches(); recurrent.FreeCaches(); }
     }
 
     protected override void ReleaseGenerationWeights()
@@ -207,7 +231,7 @@ public sealed class StatefulLstm : StatefulCharModel
     /// input product (n_fac wide) stays torch's.
     /// </summary>
     private (Tensor Output, Tensor H, Tensor C) RecurPacked(Tensor input, RecurrentState state,
-        (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)[] weights, (MklPackedWeight? Input, MklPackedWeight Recurrent, Tensor Bias)[] packed)
+        (Tensor WeightIh, Tensor WeightHh, Tensor BiasIh, Tensor BiasHh)[] weights, (IWeightProduct? Input, IWeightProduct Recurrent, Tensor Bias)[] packed)
     {
         long steps = input.shape[0], batch = input.shape[1];
         var x = input.reshape(steps * batch, -1); // [T·batch, features], contiguous

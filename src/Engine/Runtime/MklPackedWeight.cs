@@ -31,7 +31,7 @@ namespace CharRnn.Engine.Runtime;
 /// changes W (training, loading other weights) must drop this. One caller at a time, as for the
 /// model it belongs to.
 /// </remarks>
-public sealed unsafe class MklPackedWeight : IDisposable
+public sealed unsafe class MklPackedWeight : IWeightProduct
 {
     /// <summary>Row counts with a packed copy at once: a steady generation loop needs one, the server's batches of 256 and the rest two.</summary>
     public const int MaxPacks = 2;
@@ -83,10 +83,7 @@ public sealed unsafe class MklPackedWeight : IDisposable
     public void MultiplyInto(Tensor x, Tensor output, bool accumulate)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (x.dim() != 2 || x.shape[1] != _in || output.dim() != 2 || output.shape[0] != x.shape[0] || output.shape[1] != _out)
-            throw new ArgumentException($"A packed [{_out} × {_in}] weight multiplies [rows × {_in}] into [rows × {_out}]; got [{string.Join(" × ", x.shape)}] into [{string.Join(" × ", output.shape)}].");
-        if (!IsDenseCpuFloat(x) || !IsDenseCpuFloat(output))
-            throw new ArgumentException("A packed product needs contiguous float32 CPU tensors.");
+        WeightProductShapes.Check(x, output, _out, _in, DeviceType.CPU, "packed");
         int rows = checked((int)x.shape[0]);
         if (rows == 0) return;
         var pack = PackFor(rows);
@@ -180,7 +177,7 @@ public sealed unsafe class MklPackedWeight : IDisposable
         Array.Clear(_recentRows);
     }
 
-    private static bool IsDenseCpuFloat(Tensor t) => t.device.type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
+    public void FreeCaches() => DropPacks();
 
     public void Dispose()
     {

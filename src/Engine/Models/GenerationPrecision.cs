@@ -1,0 +1,37 @@
+using TorchSharp;
+using CharRnn.Engine.Runtime;
+using static TorchSharp.torch;
+
+namespace CharRnn.Engine.Models;
+
+/// <summary>
+/// The number format of a model's large generation products (<see cref="CharModel.PrepareForGeneration"/>):
+/// float32, exact as trained; or bfloat16, the weights and each step's rows rounded to bfloat16 and
+/// summed in float32, about twice as fast on a CPU with AVX512_BF16 at a small cost in quality
+/// (bench/README, generation section). Only the stateful LSTM has a bf16 path.
+/// </summary>
+public enum GenerationPrecision
+{
+    Float32,
+    BFloat16,
+}
+
+/// <summary>The names the command line and the server's options give precisions, and where bf16 is offered.</summary>
+public static class GenerationPrecisions
+{
+    public const string Allowed = "float32 (the default: exact) or bf16 (bfloat16 products: faster on a CPU with AVX512_BF16, slightly less accurate; stateful-lstm models only)";
+
+    public static string Name(GenerationPrecision precision) => precision == GenerationPrecision.BFloat16 ? "bf16" : "float32";
+
+    /// <summary>The precision named <paramref name="text"/>; else an error naming <paramref name="flag"/> and what is allowed.</summary>
+    public static GenerationPrecision Parse(string text, string flag) => text switch
+    {
+        "float32" => GenerationPrecision.Float32,
+        "bf16" => GenerationPrecision.BFloat16,
+        _ => throw new ArgumentException($"{flag} '{text}' is not a precision; use {Allowed}."),
+    };
+
+    /// <summary>Why <paramref name="precision"/> cannot be used on <paramref name="device"/>, or null where it can (a GPU's bf16 is torch's, untested here).</summary>
+    public static string? WhyUnavailable(GenerationPrecision precision, DeviceType device) =>
+        precision == GenerationPrecision.BFloat16 && device == DeviceType.CPU ? MklBf16Weight.WhyUnavailable : null;
+}
