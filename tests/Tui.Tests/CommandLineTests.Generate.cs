@@ -10,7 +10,27 @@ public partial class CommandLineTests
     [InlineData(new[] { "generate", "m", "--samples", "65" }, "charrnn: --samples 65 is not allowed; generate 1 to 64 samples.")]
     [InlineData(new[] { "generate", "m", "--prime", "the", "--prime-file", "p.txt" }, "charrnn: --prime and --prime-file both give the prime; give one of them.")]
     [InlineData(new[] { "generate", "m", "--prime-file", "" }, "charrnn: --prime-file is empty; give a file, or - for stdin.")]
+    [InlineData(new[] { "generate", "m", "--precision", "fp16" }, "charrnn: --precision 'fp16' is not a precision; use float32 (the default: exact) or bf16 (")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--generation-precision", "bfloat16" }, "charrnn: --generation-precision 'bfloat16' is not a precision; use float32 (the default: exact) or bf16 (")]
     public void Generate_refuses_a_bad_samples_count_and_two_primes(string[] args, string start) => AssertUserError(args, start);
+
+    [Fact]
+    public void Generate_in_bf16_runs_an_lstm_and_refuses_a_model_without_a_bf16_path_saying_why() => InTempFolder(root =>
+    {
+        var (gru, corpus) = TrainedOneEpoch(root);
+        var lstm = Path.Combine(root, "lstm");
+        string[] tiny = ["--n-hidden", "8", "--n-fac", "4", "--bs", "4", "--sample-chars", "0", "--threads", "1"];
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-lstm", "--corpus", corpus, "--out", lstm, "--max-steps", "4", .. tiny]));
+        string[] run = ["--prime", "the ", "-n", "40", "-t", "0", "--precision", "bf16", "--threads", "1"];
+        if (Engine.Runtime.MklBf16Weight.WhyUnavailable is { } why)
+        {
+            AssertUserError(["generate", Path.Combine(lstm, "last.ckpt"), .. run], $"charrnn: --precision bf16 is not available here: {why}. Use --precision float32 (the default).");
+            return;
+        }
+        Assert.Equal("the ".Length + 40 + 1, Printed(["generate", Path.Combine(lstm, "last.ckpt"), .. run]).Length);
+        AssertUserError(["generate", Path.Combine(gru, "last.ckpt"), .. run],
+            "charrnn: --precision bf16: a stateful-gru model has no bf16 path (stateful-lstm models have). Use --precision float32 (the default).");
+    });
 
     [Fact]
     public void Generate_refuses_a_stop_string_too_long_to_match_cheaply() =>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Sampling;
 using CharRnn.ModelServer.Errors;
@@ -172,12 +173,16 @@ public sealed class DeviceWorker : IHostedService
             _ = AsyncSignalMask.BlockOnThisThread(); // for the thread's life: this thread and its OpenMP workers run libtorch (see AsyncSignalMask)
             Device = TorchRuntime.Initialize(_options.Device, _options.Threads);
             Description = TorchRuntime.Describe(Device);
+            if (GenerationPrecisions.WhyUnavailable(_options.GenerationPrecision, Device.type) is { } why)
+                throw new ArgumentException($"--generation-precision {GenerationPrecisions.Name(_options.GenerationPrecision)} is not available on this device: {why}; use float32 (the default).");
             _threads = _currentThreads = get_num_threads();
             _stepThreads = StepThreadTuner.ForDevice(Device.type, _threads);
             MklProductThreads.Count = _threads; // generation steps multiply on every thread whatever count their elementwise work is tuned to
             // The full malloc setting, for operators, in place of the short one the description ends with.
             var shortMalloc = $" · malloc {MallocSettings.Summary}";
             _logger.LogInformation("Device loop running on {Device} · malloc {Malloc}", Description.EndsWith(shortMalloc, StringComparison.Ordinal) ? Description[..^shortMalloc.Length] : Description, MallocSettings.Status);
+            if (_options.GenerationPrecision == GenerationPrecision.BFloat16)
+                _logger.LogInformation("stateful-lstm models generate with bf16 products (--generation-precision bf16)");
             _ready.SetResult();
         }
         catch (Exception e)

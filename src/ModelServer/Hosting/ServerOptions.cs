@@ -12,6 +12,12 @@ public sealed class ServerOptions
     public string? CorpusCacheDirectory { get; set; }
     public string Device { get; set; } = "auto";
     public int Threads { get; set; }
+    /// <summary>
+    /// What stateful-lstm models generate in (`serve --generation-precision`): float32, exact; or bf16, bfloat16
+    /// products (faster where the CPU has AVX512_BF16, slightly less accurate). Other models generate in float32.
+    /// Checked at start: bf16 where the device does not offer it stops the server with the reason.
+    /// </summary>
+    public Engine.Models.GenerationPrecision GenerationPrecision { get; set; } = Engine.Models.GenerationPrecision.Float32;
     /// <summary>TLS certificate: a PFX/PKCS#12 file, or a PEM file with <see cref="TlsKey"/>.</summary>
     public string? TlsCertificate { get; set; }
     public string? TlsKey { get; set; }

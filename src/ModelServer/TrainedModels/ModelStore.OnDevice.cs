@@ -95,7 +95,7 @@ public sealed partial class ModelStore
         {
             _logger.LogWarning("Model {Model}: {Error} Generating from last.ckpt instead", name, e.Message);
             _damaged[(path, written)] = true;
-        });
+        }, _precision);
         if (trained.Path == path) return (path, written, trained);
         (path, written) = GenerationCheckpoint(name); // last.ckpt, now that this best.ckpt is known damaged
         return (path, written, trained);

@@ -21,10 +21,13 @@ public sealed partial class ModelStore
 
     private readonly ServerDatabase _database;
 
+    private readonly Engine.Models.GenerationPrecision _precision; // what models load to generate in
+
     public ModelStore(IOptions<ServerOptions> options, ServerDatabase database, ILogger<ModelStore> logger)
     {
         _logger = logger;
         _database = database;
+        _precision = options.Value.GenerationPrecision;
         Root = Path.GetFullPath(options.Value.ModelsDirectory);
         Directory.CreateDirectory(Root);
     }

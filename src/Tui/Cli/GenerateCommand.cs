@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CharRnn.Engine.Checkpoints;
+using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Sampling;
 using CharRnn.Engine.Text;
@@ -34,11 +35,12 @@ public static class GenerateCommand
         var stop = new Option<string>("--stop") { Description = $"Stop as soon as the generated text ends with this (it is printed); \\n is a line feed, \\t a tab, \\\\ a backslash. At most {StopString.MaxLength} UTF-16 code units, all chars the model generates.", DefaultValueFactory = _ => "" };
         var samples = new Option<int>("--samples") { Description = $"Independent continuations of the prime, generated together as one batch and printed one after another, each behind a '--- sample i of N (seed S) ---' line (1 to {GeneratedSamples.MaxSamples}).", DefaultValueFactory = _ => 1 };
         var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Leave out of the prime the characters the model's vocabulary does not know (a stray emoji) and generate from the rest; stderr says how many were skipped and which, and the text printed starts with the prime as fed. Without it such a prime is refused." };
+        var precision = new Option<string>("--precision") { Description = $"What the model's large products compute in: {GenerationPrecisions.Allowed}.", DefaultValueFactory = _ => "float32" };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var command = new Command("generate", "Generate text from a trained model, streaming to stdout.")
         {
-            named, model, models, prime, primeFile, count, temperature, topK, topP, minP, seed, stop, samples, skipUnknown, device, threads,
+            named, model, models, prime, primeFile, count, temperature, topK, topP, minP, seed, stop, samples, skipUnknown, precision, device, threads,
         };
         command.SetAction(parse =>
         {
@@ -53,6 +55,7 @@ public static class GenerateCommand
             if (StopString.TooLong(stopText) is { } tooLong) throw new ArgumentException($"--stop {tooLong}");
             if (parse.GetValue(primeFile) is not null && parse.GetResult(prime) is { Implicit: false })
                 throw new ArgumentException("--prime and --prime-file both give the prime; give one of them.");
+            var chosenPrecision = GenerationPrecisions.Parse(parse.GetValue(precision)!, "--precision");
             var drawn = parse.GetValue(seed) is null;
             var settings = new SamplingSettings(parse.GetValue(temperature), parse.GetValue(topK), parse.GetValue(topP),
                 parse.GetValue(seed) ?? SamplingSettings.DrawSeed(), parse.GetValue(minP)).Validate();
@@ -62,8 +65,12 @@ public static class GenerateCommand
             var givenPrime = file is not null ? PrimeFile.Read(file) : parse.GetValue(prime)!;
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
-            var (loaded, loadedPath) = ModelArgument.Load(path, torchDevice, "Generating from");
+            if (GenerationPrecisions.WhyUnavailable(chosenPrecision, torchDevice.type) is { } why)
+                throw new ArgumentException($"--precision {GenerationPrecisions.Name(chosenPrecision)} is not available here: {why}. Use --precision float32 (the default).");
+            var (loaded, loadedPath) = ModelArgument.Load(path, torchDevice, "Generating from", chosenPrecision);
             using var trained = loaded;
+            if (trained.Model.GenerationPrecision != chosenPrecision)
+                throw new ArgumentException($"--precision {GenerationPrecisions.Name(chosenPrecision)}: a {trained.Architecture.Name} model has no bf16 path (stateful-lstm models have). Use --precision float32 (the default).");
             var fellBack = loadedPath != path;
             // A folder holds several checkpoints, and the one it gives is not the latest: say which (a file given is the user's choice).
             if (Directory.Exists(resolved) && !fellBack)

@@ -36,14 +36,15 @@ public static class ModelArgument
     /// Loads <paramref name="path"/> as generate, eval, neurons and export do: a damaged best.ckpt falls back to
     /// last.ckpt, said on stderr ("… <paramref name="doing"/> last.ckpt instead."); returns the model and the file it came from.
     /// </summary>
-    public static (Engine.Checkpoints.TrainedModel Model, string Path) Load(string path, TorchSharp.torch.Device device, string doing)
+    public static (Engine.Checkpoints.TrainedModel Model, string Path) Load(string path, TorchSharp.torch.Device device, string doing,
+        Engine.Models.GenerationPrecision precision = Engine.Models.GenerationPrecision.Float32)
     {
         var loaded = path;
         var model = Engine.Checkpoints.TrainedModel.LoadForGeneration(path, device, e =>
         {
             loaded = Path.Combine(Path.GetDirectoryName(path) ?? "", Engine.Training.Trainer.LastCheckpoint);
             Console.Error.WriteLine($"charrnn: {e.Message} {doing} last.ckpt instead.");
-        });
+        }, precision);
         return (model, loaded);
     }
 

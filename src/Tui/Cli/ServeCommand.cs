@@ -49,11 +49,12 @@ public static class ServeCommand
         var exportsPerKey = new Option<int>("--max-exports-per-key") { Description = $"Model downloads one API key may have in progress at once (1–{ServerLimits.MaxMaxExports}, not above --max-exports), so one key a team shares cannot take every download place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExportsPerKey };
         var maxImport = new Option<long>("--max-import-mb") { Description = $"Largest safetensors file one ImportModel (the REPL's import) may send to become a model, in MB (1–{ServerLimits.MaxImportMegabytes}); the file is read whole to check it.", DefaultValueFactory = _ => defaults.Limits.MaxImportBytes >> 20 };
         var maxImports = new Option<int>("--max-imports") { Description = $"Model imports (ImportModel, the REPL's import) in progress at once, server-wide (1–{ServerLimits.MaxMaxImports}): while it checks the file each holds a few times its size in memory; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImports };
+        var precision = new Option<string>("--generation-precision") { Description = $"What stateful-lstm models generate in: {Engine.Models.GenerationPrecisions.Allowed}. Other models generate in float32.", DefaultValueFactory = _ => "float32" };
         var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C, SIGTERM or SIGHUP stops it after checkpointing).")
         {
             listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, tlsPasswordFile, maxSessions, idle, maxChars, maxPrime, maxUpload, maxCorpus, maxQueued, maxEpochs, maxJobHours, maxHyper,
-            keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, corporaPerKey, maxExports, exportsPerKey, maxImport, maxImports, jobMemory,
+            keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, corporaPerKey, maxExports, exportsPerKey, maxImport, maxImports, jobMemory, precision,
         };
         command.SetAction(parse =>
         {
@@ -64,6 +65,7 @@ public static class ServeCommand
                 CorporaDirectory = parse.GetValue(corpora),
                 Device = parse.GetValue(device)!,
                 Threads = parse.GetValue(threads),
+                GenerationPrecision = Engine.Models.GenerationPrecisions.Parse(parse.GetValue(precision)!, "--generation-precision"),
                 TlsCertificate = parse.GetValue(tlsCert),
                 TlsKey = parse.GetValue(tlsKey),
                 TlsPassword = parse.GetValue(tlsPassword),
