@@ -25,6 +25,9 @@ public static class MklProductThreads
     /// <summary>Until disposed, MKL's products on this thread run on <see cref="Count"/> threads.</summary>
     public static Scope Use() => _count > 0 && SetLocal.Value != IntPtr.Zero ? new Scope(Set(_count)) : default;
 
+    /// <summary>Until disposed, MKL's products on this thread run on one thread, whatever <see cref="Count"/> is (products too small to share).</summary>
+    public static Scope UseOne() => SetLocal.Value != IntPtr.Zero ? new Scope(Set(1)) : default;
+
     /// <summary>Restores MKL's earlier count for this thread (the one libtorch set) when disposed.</summary>
     public readonly struct Scope : IDisposable
     {
