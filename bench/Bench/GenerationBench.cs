@@ -14,14 +14,17 @@ namespace CharRnn.Bench;
 /// picks for it (one model's tuner is kept across runs, as the server keeps it). Each run measures every
 /// session count in turn (1, 8, 64, 256, then the next run), so a ratio to one session is taken
 /// within a run: the host's fast and slow phases, which last minutes and move whole runs, cancel
-/// there instead of landing on one count.
+/// there instead of landing on one count. The LSTM, where bf16 products are offered
+/// (<see cref="GenerationPrecisions.WhyUnavailable"/>), is measured twice at each count, a float32
+/// copy and a bf16 copy of the same weights one right after the other (A/B interleaved), each
+/// against its own one-session rate.
 /// </summary>
 public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, int runs, double seconds)
 {
     /// <param name="TimesOne">Run by run: this count's chars/s over one session's in the same run.</param>
     /// <param name="LatencyVsPyTorch">Run by run: the engine's step time over PyTorch's, taken right after it.</param>
     /// <param name="StepThreads">The thread counts the tuner ran most of each run's steps on, as "1" or "1, 2".</param>
-    public sealed record Result(string Arch, int Sessions, int Threads, Stats StepSeconds, Stats CharsPerSecond, Stats PyTorchStepSeconds,
+    public sealed record Result(string Arch, GenerationPrecision Precision, int Sessions, int Threads, Stats StepSeconds, Stats CharsPerSecond, Stats PyTorchStepSeconds,
         Stats PyTorchCharsPerSecond, Stats TimesOne, Stats LatencyVsPyTorch, string StepThreads);
 
     public List<Result> Run(string[] archs, int[] sessionCounts, int threads)
@@ -33,49 +36,71 @@ public sealed class GenerationBench(Corpus corpus, PyTorchReference? pytorch, in
         foreach (var arch in archs)
         {
             var architecture = Architectures.Get("stateful-" + arch);
-            manual_seed(0);
-            using var model = architecture.Create(architecture.Resolve(), vocabulary.Size, BenchDevice.Device.type);
-            model.to(BenchDevice.Device);
-            model.eval();
-            model.PrepareForGeneration(); // as a model loaded to generate is (TrainedModel.Load)
-            var step = sessionCounts.ToDictionary(c => c, _ => new List<double>());
-            var rate = sessionCounts.ToDictionary(c => c, _ => new List<double>());
-            var pyStep = sessionCounts.ToDictionary(c => c, _ => new List<double>());
-            var pyRate = sessionCounts.ToDictionary(c => c, _ => new List<double>());
-            var timesOne = sessionCounts.ToDictionary(c => c, _ => new List<double>());
-            var vsPyTorch = sessionCounts.ToDictionary(c => c, _ => new List<double>());
-            var stepThreads = sessionCounts.ToDictionary(c => c, _ => new SortedSet<int>());
-            var tuner = StepThreadTuner.ForDevice(BenchDevice.Device.type, threads); // as the server makes it
-            MklProductThreads.Count = threads; // as the server's device loop sets it
-            for (int run = 0; run < runs; run++)
+            var precisions = new List<GenerationPrecision> { GenerationPrecision.Float32 };
+            if (arch == "lstm" && GenerationPrecisions.WhyUnavailable(GenerationPrecision.BFloat16, BenchDevice.Device.type) == null) precisions.Add(GenerationPrecision.BFloat16);
+            var models = precisions.Select(precision =>
             {
-                foreach (var count in sessionCounts)
+                manual_seed(0); // the same weights in each
+                var made = architecture.Create(architecture.Resolve(), vocabulary.Size, BenchDevice.Device.type);
+                made.to(BenchDevice.Device);
+                made.eval();
+                made.PrepareForGeneration(precision); // as a model loaded to generate is (TrainedModel.Load)
+                return made;
+            }).ToList();
+            try
+            {
+                results.AddRange(RunModels(arch, precisions, models, vocabulary, sessionCounts, threads));
+            }
+            finally { models.ForEach(m => m.Dispose()); }
+        }
+        return results;
+    }
+
+    /// <summary>Every run: each session count, each precision's model at it in turn.</summary>
+    private List<Result> RunModels(string arch, List<GenerationPrecision> precisions, List<CharModel> models, Vocabulary vocabulary, int[] sessionCounts, int threads)
+    {
+        var results = new List<Result>();
+        var keys = precisions.SelectMany(p => sessionCounts.Select(c => (p, c))).ToList();
+        var step = keys.ToDictionary(k => k, _ => new List<double>());
+        var rate = keys.ToDictionary(k => k, _ => new List<double>());
+        var pyStep = keys.ToDictionary(k => k, _ => new List<double>());
+        var pyRate = keys.ToDictionary(k => k, _ => new List<double>());
+        var timesOne = keys.ToDictionary(k => k, _ => new List<double>());
+        var vsPyTorch = keys.ToDictionary(k => k, _ => new List<double>());
+        var stepThreads = keys.ToDictionary(k => k, _ => new SortedSet<int>());
+        var tuner = StepThreadTuner.ForDevice(BenchDevice.Device.type, threads); // as the server makes it
+        MklProductThreads.Count = threads; // as the server's device loop sets it
+        for (int run = 0; run < runs; run++)
+        {
+            foreach (var count in sessionCounts)
+            foreach (var (precision, model) in precisions.Zip(models))
+            {
+                var key = (precision, count);
+                // PyTorch keeps all threads, its faster setting (its LSTM batch of one: 0.80 ms on two, 1.31 on one).
+                var (seconds1, rate1, usedThreads) = Measure(model, vocabulary, count, seconds, tuner);
+                set_num_threads(threads);
+                stepThreads[key].Add(usedThreads);
+                step[key].Add(seconds1);
+                rate[key].Add(rate1);
+                timesOne[key].Add(rate1 / rate[(precision, 1)][run]);
+                if (precision == GenerationPrecision.Float32 && count is 1 or 64 && pytorch?.Generate(arch, count, threads, seconds, vocabulary.Size) is { } json)
                 {
-                    // PyTorch keeps all threads, its faster setting (its LSTM batch of one: 0.80 ms on two, 1.31 on one).
-                    var (seconds1, rate1, usedThreads) = Measure(model, vocabulary, count, seconds, tuner);
-                    set_num_threads(threads);
-                    stepThreads[count].Add(usedThreads);
-                    step[count].Add(seconds1);
-                    rate[count].Add(rate1);
-                    timesOne[count].Add(rate1 / rate[1][run]);
-                    if (count is 1 or 64 && pytorch?.Generate(arch, count, threads, seconds, vocabulary.Size) is { } json)
-                    {
-                        var pySeconds = json.GetProperty("seconds_per_step").GetDouble();
-                        pyStep[count].Add(pySeconds);
-                        pyRate[count].Add(json.GetProperty("chars_per_second").GetDouble());
-                        vsPyTorch[count].Add(seconds1 / pySeconds);
-                    }
+                    var pySeconds = json.GetProperty("seconds_per_step").GetDouble();
+                    pyStep[key].Add(pySeconds);
+                    pyRate[key].Add(json.GetProperty("chars_per_second").GetDouble());
+                    vsPyTorch[key].Add(seconds1 / pySeconds);
                 }
             }
-            set_num_threads(threads);
-            foreach (var count in sessionCounts)
-            {
-                var result = new Result(arch, count, threads, new Stats(step[count]), new Stats(rate[count]), new Stats(pyStep[count]),
-                    new Stats(pyRate[count]), new Stats(timesOne[count]), new Stats(vsPyTorch[count]), string.Join(", ", stepThreads[count]));
-                Console.WriteLine($"  generate {arch} × {count}: {result.StepSeconds.Median * 1e3:F3} ms/step on {result.StepThreads} thread(s), {result.CharsPerSecond.Format(" c/s")}, " +
-                    $"{result.TimesOne.Format("×", 2)} one session · PyTorch {result.PyTorchCharsPerSecond.Format(" c/s")}");
-                results.Add(result);
-            }
+        }
+        set_num_threads(threads);
+        foreach (var key in keys)
+        {
+            var (precision, count) = key;
+            var result = new Result(arch, precision, count, threads, new Stats(step[key]), new Stats(rate[key]), new Stats(pyStep[key]),
+                new Stats(pyRate[key]), new Stats(timesOne[key]), new Stats(vsPyTorch[key]), string.Join(", ", stepThreads[key]));
+            Console.WriteLine($"  generate {arch} ({GenerationPrecisions.Name(precision)}) × {count}: {result.StepSeconds.Median * 1e3:F3} ms/step on {result.StepThreads} thread(s), {result.CharsPerSecond.Format(" c/s")}, " +
+                $"{result.TimesOne.Format("×", 2)} one session · PyTorch {result.PyTorchCharsPerSecond.Format(" c/s")}");
+            results.Add(result);
         }
         return results;
     }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using CharRnn.Bench;
+using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Text;
 using static TorchSharp.torch;
@@ -19,6 +20,7 @@ var startWindowBudget = new Option<string>("--start-window-budget") { Descriptio
 var qualityBudget = new Option<string>("--quality-budget") { Description = "Training time for the quality-per-time curve (e.g. 30m).", DefaultValueFactory = _ => "30m" };
 var qualityBptt = new Option<int>("--quality-bptt") { Description = "bptt for the quality run.", DefaultValueFactory = _ => 32 };
 var qualityDropout = new Option<double>("--quality-dropout") { Description = "LSTM dropout for the quality run (the lesson's 0.5 suits 60+ epochs, not 30 minutes).", DefaultValueFactory = _ => 0.3 };
+var bf16Training = new Option<string>("--bf16-quality-training") { Description = "Training time of the lesson's LSTM whose held-out nats/char the generation section compares in float32 and bf16 (e.g. 120s; 0s: no comparison).", DefaultValueFactory = _ => "120s" };
 var serverSlices = new Option<string>("--server-slices") { Description = "Training slices (ms) the server section compares while a job trains, e.g. 5,1.", DefaultValueFactory = _ => "2,5,1" };
 var mallocProbe = new Option<bool>(MallocBench.ProbeOption) { Description = "Print one allocation and nn.LSTM measurement and exit (the malloc section's child processes).", Hidden = true };
 var serverProcess = new Option<bool>("--server-process") { Description = "Run the server sections in this process (set for the child process that runs them).", Hidden = true };
@@ -32,7 +34,7 @@ string[] ServerSections = ["server", "soak"];
 
 var root = new RootCommand("CharRnn benchmarks: the engine, the server and PyTorch side by side.")
 {
-    runs, seconds, threadsOption, quick, only, soak, qualityBudget, startWindowBudget, qualityBptt, qualityDropout, serverSlices, serverProcess, mallocProbe, streamClient, models, deviceOption, python, output,
+    runs, seconds, threadsOption, quick, only, soak, qualityBudget, startWindowBudget, qualityBptt, qualityDropout, bf16Training, serverSlices, serverProcess, mallocProbe, streamClient, models, deviceOption, python, output,
 };
 root.SetAction(async parse =>
 {
@@ -148,15 +150,34 @@ root.SetAction(async parse =>
         report.Heading($"Engine generation ({threads} thread(s), temperature 0.8)");
         report.Paragraph("One batched model step advances every session by one character (host-side sampling per session). Each step runs on the thread count the server's tuner picks for its model and batch size (it times its first steps on 1, 2, 4, … threads up to the maximum, keeps the fastest and probes the others now and then; the column says which count most steps took) for its elementwise work, while the LSTM's MKL-packed matrix products run on all threads whatever that count (as the server runs them); PyTorch on all of them (its batch of one is slower on one). Targets: 1 session ≤ 1.0× PyTorch's per-char latency; 64 sessions ≥ 20× the chars/s of one.");
         var generation = new GenerationBench(corpus, hasPyTorch ? pytorch : null, runCount, runSeconds).Run(["lstm", "gru"], [1, 8, 64, 256], threads);
-        report.Table(["model", "sessions", "libtorch threads", "ms per step", "chars/s", "× one session, run by run", "PyTorch ms per step", "PyTorch chars/s", "engine/PyTorch latency, run by run"],
+        report.Table(["model", "precision", "sessions", "libtorch threads", "ms per step", "chars/s", "× one session, run by run", "PyTorch ms per step", "PyTorch chars/s", "engine/PyTorch latency, run by run"],
             generation.Select(r => new[]
             {
-                "stateful-" + r.Arch, r.Sessions.ToString(CultureInfo.InvariantCulture), r.StepThreads, Stats.N(r.StepSeconds.Median * 1e3, 3), r.CharsPerSecond.Format(),
+                "stateful-" + r.Arch, GenerationPrecisions.Name(r.Precision), r.Sessions.ToString(CultureInfo.InvariantCulture), r.StepThreads, Stats.N(r.StepSeconds.Median * 1e3, 3), r.CharsPerSecond.Format(),
                 r.Sessions == 1 ? "1.00×" : r.TimesOne.Format("×", 2), r.PyTorchStepSeconds.Values.Count > 0 ? Stats.N(r.PyTorchStepSeconds.Median * 1e3, 3) : "-",
                 r.PyTorchCharsPerSecond.Format(), r.LatencyVsPyTorch.Values.Count > 0 ? r.LatencyVsPyTorch.Format("×", 2) : "-",
             }));
         report.Paragraph("Each run measures the session counts one after another (1, 8, 64, 256; PyTorch right after the engine at 1 and 64), and the ratios are taken within a run, " +
             "then their median (min–max): the host's phases move whole runs, and a ratio of two medians taken minutes apart would mix them.");
+        if (GenerationPrecisions.WhyUnavailable(GenerationPrecision.BFloat16, BenchDevice.Device.type) is { } noBf16)
+            report.Paragraph($"No bf16 rows: {noBf16}.");
+        else
+        {
+            report.Paragraph("bf16 rows: a copy of the same LSTM prepared with `--generation-precision bf16` (its recurrent and second-layer input weights, and each step's rows, " +
+                "rounded to bfloat16; MKL's cblas_gemm_bf16bf16f32 sums in float32), measured right after the float32 copy at each count, its × one session against its own one session.");
+            var bf16Budget = ParseDuration(parse.GetValue(bf16Training)!);
+            if (bf16Budget > TimeSpan.Zero)
+            {
+                var quality = Bf16QualityBench.Run(corpus, isQuick ? TimeSpan.FromSeconds(10) : bf16Budget, isQuick ? 2_000 : 20_000, threads);
+                report.Paragraph($"What bf16 costs in quality: the lesson's stateful-lstm (n_fac 42, 512 × 2, bs 64, its default lr and bptt) trained for {quality.Steps} steps " +
+                    $"({quality.TrainedSeconds:F0} s, lowercased Nietzsche), then {quality.Chars:N0} chars from the start of the held-out last 20% fed to it as a prime and scored:");
+                report.Table(["precision", "nats/char", "bf16 − float32"],
+                [
+                    ["float32", quality.Float32NatsPerChar.ToString("F5", CultureInfo.InvariantCulture), "-"],
+                    ["bf16", quality.Bf16NatsPerChar.ToString("F5", CultureInfo.InvariantCulture), (quality.Bf16NatsPerChar - quality.Float32NatsPerChar).ToString("+0.00000;-0.00000;0.00000", CultureInfo.InvariantCulture)],
+                ]);
+            }
+        }
     }
 
     if (sections.Contains("packed"))
