@@ -72,6 +72,26 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_rename_leaves_the_ended_jobs_of_a_deleted_model_of_the_same_name_naming_that_one()
+    {
+        // The first job trained a model deleted since; the second the model of that name now, which is renamed.
+        var before = (await keyed.AsAlice.Training.Train(Trained("rn-again")).Events())[0].JobId;
+        await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rn-again" });
+        var now = (await keyed.AsAlice.Training.Train(Trained("rn-again")).Events())[0].JobId;
+
+        await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rn-again", "rn-again-renamed"));
+
+        var listed = (await keyed.AsAlice.Training.ListJobsAsync(new ListJobsRequest())).Jobs;
+        Assert.Equal("rn-again-renamed", listed.Single(j => j.Id == now).ModelName);
+        Assert.Equal("rn-again", listed.Single(j => j.Id == before).ModelName); // it never trained the renamed model
+        Assert.Equal("rn-again", (await keyed.AsAlice.Training.GetJobAsync(new GetJobRequest { JobId = before })).ModelName);
+        // Their stored rows, which the next start lists, say the same.
+        var stored = keyed.Server.Services.GetRequiredService<Persistence.ServerDatabase>().EndedJobs(10_000);
+        Assert.Equal(("rn-again", "rn-again-renamed"), (stored.Single(j => j.Id == before).ModelName, stored.Single(j => j.Id == now).ModelName));
+        await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rn-again-renamed" });
+    }
+
+    [Fact]
     public async Task A_rename_is_refused_with_the_code_and_a_message_saying_why()
     {
         await keyed.AsAlice.Training.Train(Trained("rn-mine")).Events();

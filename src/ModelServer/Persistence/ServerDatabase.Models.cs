@@ -89,10 +89,27 @@ public sealed partial class ServerDatabase
         lock (_gate) RenameJobsLocked(from, to);
     }
 
+    // Only the jobs of the model as it is: one that ended before its row was made (the copy of its first name's, made
+    // when its first job or its import was stored) trained an earlier model of that name, deleted since, and keeps naming
+    // that one. A model with no row (made outside the server) has every job of its name. Times are all "O" in UTC: they
+    // compare as text.
     private void RenameJobsLocked(string from, string to)
     {
-        using var rename = Command("UPDATE jobs SET model_name = $to WHERE model_name = $from", ("$from", from), ("$to", to));
+        using var rename = Command("""
+            UPDATE jobs SET model_name = $to WHERE model_name = $from
+                AND (ended IS NULL OR ended >= COALESCE((SELECT created FROM models WHERE name = $to), ''))
+            """, ("$from", from), ("$to", to));
         rename.ExecuteNonQuery();
+    }
+
+    /// <summary>When the row of model <paramref name="name"/> was made (its first job or its import stored); null without one.</summary>
+    public DateTimeOffset? ModelCreated(string name)
+    {
+        lock (_gate)
+        {
+            using var c = Command("SELECT created FROM models WHERE name = $name", ("$name", name));
+            return c.ExecuteScalar() is string created ? Parse(created) : null;
+        }
     }
 
     public void ForgetModel(string name)
