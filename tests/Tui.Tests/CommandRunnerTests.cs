@@ -189,6 +189,19 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public void Feed_and_gen_name_the_chars_the_server_skipped_and_count_those_an_older_server_only_counted()
+    {
+        SkippedChar[] named = [new() { Character = "é", Count = 2 }, new() { Character = "☃", Count = 1 }];
+        Assert.Equal(" · 3 unknown char(s) skipped ('é' (U+00E9) ×2, '☃' (U+2603)) from the text",
+            CommandRunner.SkippedNote(CommandRunner.SkippedOf(named, 3), "the text"));
+        // A server older than skipped_chars sends unknown_chars_skipped alone: the chars are said, unnamed, and not counted as fed.
+        var counted = CommandRunner.SkippedOf([], 2).ToList();
+        Assert.Equal(" · 2 unknown char(s) skipped from the prime", CommandRunner.SkippedNote(counted, "the prime"));
+        Assert.Equal(2, counted.Sum(c => c.Count));
+        Assert.Equal("", CommandRunner.SkippedNote(CommandRunner.SkippedOf([], 0), "the text"));
+    }
+
+    [Fact]
     public void A_keys_jobs_list_says_what_unlisted_jobs_of_other_keys_its_first_queued_job_waits_for()
     {
         // Bob's list: his queued job is 3rd, behind another key's running job and two queued ones he cannot see.

@@ -46,7 +46,10 @@ public sealed partial class CommandRunner
         var pieces = await InServerPieces(prime, ct);
         var skipped = new List<SkippedChar>(); // the prime's chars the session's unknown=skip dropped
         foreach (var piece in pieces[..^1])
-            skipped.AddRange((await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct)).SkippedChars);
+        {
+            var fed = await client.Generation.FeedAsync(new FeedRequest { SessionId = session.Id, Text = piece }, cancellationToken: ct);
+            skipped.AddRange(SkippedOf(fed.SkippedChars, fed.UnknownCharsSkipped));
+        }
         prime = pieces[^1];
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
         var (chars, stopped, primeSkipped) = (0, false, (IReadOnlyList<SkippedChar>)[]);
@@ -131,7 +134,7 @@ public sealed partial class CommandRunner
             output.Generated(pane, piece.Text, piece.Probability);
             chars += piece.Text.EnumerateRunes().Count();
             atStop = piece.FinishReason == GenerateResponse.Types.FinishReason.Stop;
-            primeSkipped.AddRange(piece.PrimeSkippedChars);
+            primeSkipped.AddRange(SkippedOf(piece.PrimeSkippedChars, piece.PrimeUnknownCharsSkipped));
         }
         (int, bool, IReadOnlyList<SkippedChar>) Result() => (chars, atStop, primeSkipped);
         try
@@ -205,7 +208,7 @@ public sealed partial class CommandRunner
         {
             chars.AddRange(response.Chars);
             (lossSum, correct, scored) = (lossSum + response.Loss * response.CharactersScored, correct + response.Accuracy * response.CharactersScored, scored + response.CharactersScored);
-            skipped.AddRange(response.SkippedChars);
+            skipped.AddRange(SkippedOf(response.SkippedChars, response.UnknownCharsSkipped));
             if (i + 1 == pieces.Count) break;
             response = await client.Generation.FeedAsync(Piece(i + 1), cancellationToken: ct);
         }

@@ -327,13 +327,24 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
 
     /// <summary>
     /// " · 3 unknown char(s) skipped ('é' (U+00E9) ×2, '☃' (U+2603)) from the prime", in charrnn generate's words (the first ten
-    /// named), from the server's skipped_chars of each call; nothing when none was.
+    /// named), from the server's skipped_chars of each call (<see cref="SkippedOf"/>); " · 2 unknown char(s) skipped from the prime"
+    /// where the server only counted them; nothing when none was.
     /// </summary>
-    private static string SkippedNote(IEnumerable<SkippedChar> skipped, string fromWhat)
+    internal static string SkippedNote(IEnumerable<SkippedChar> skipped, string fromWhat)
     {
-        var each = skipped.Where(c => c.Character.Length > 0 && c.Count > 0).GroupBy(c => c.Character).Select(g => new Engine.Text.SkippedCharacter(System.Text.Rune.GetRuneAt(g.Key, 0), g.Sum(c => c.Count))).ToList();
-        return each.Count == 0 ? "" : $" · {Cli.UnknownCharsText.Skipped(new Engine.Text.KnownText("", each))} from {fromWhat}";
+        var told = skipped.Where(c => c.Count > 0).ToList();
+        var each = told.Where(c => c.Character.Length > 0).GroupBy(c => c.Character).Select(g => new Engine.Text.SkippedCharacter(System.Text.Rune.GetRuneAt(g.Key, 0), g.Sum(c => c.Count))).ToList();
+        if (each.Count > 0) return $" · {Cli.UnknownCharsText.Skipped(new Engine.Text.KnownText("", each))} from {fromWhat}";
+        var counted = told.Sum(c => c.Count);
+        return counted == 0 ? "" : $" · {counted:N0} unknown char(s) skipped from {fromWhat}";
     }
+
+    /// <summary>
+    /// What one answer says was skipped: its skipped_chars, or, from a server older than them, which sends only the
+    /// count, one unnamed entry of that count (so the note and the chars fed still count them).
+    /// </summary>
+    internal static IEnumerable<SkippedChar> SkippedOf(IReadOnlyCollection<SkippedChar> named, int count) =>
+        named.Count > 0 || count == 0 ? named : [new SkippedChar { Character = "", Count = count }];
 
     public static string Describe(SamplingSettings s) => string.Create(CultureInfo.InvariantCulture,
         $"t={s.Temperature:0.##}{(s.TopK > 0 ? $" k={s.TopK}" : "")}{(s.TopP is > 0 and < 1 ? $" p={s.TopP:0.##}" : "")}{(s.MinP > 0 ? $" min_p={s.MinP:0.###}" : "")} seed={(s.HasSeed ? s.Seed.ToString(CultureInfo.InvariantCulture) : "random")}");
