@@ -1449,6 +1449,9 @@ public partial class CommandLineTests
         AssertUserError(["eval", "--json", "maybe", "--text", text, "--models", root, "--threads", "1"],
             $"charrnn: --json takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'maybe' is not one of them, nor a model (a model folder or .ckpt file, or a model in --models '{root}'). (see charrnn eval --help)");
         AssertUserError(["neurons", "--json", "maybe", "--text", text, "--models", root, "--threads", "1"], "charrnn: --json takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'maybe' is not one of them, nor a model");
+        // A model's name mistyped there gets the model's suggestion, as it does anywhere else.
+        AssertUserError(["eval", "--json", "mm", "--text", text, "--models", root, "--threads", "1"],
+            $"charrnn: --json takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'mm' is not one of them, nor a model (a model folder or .ckpt file, or a model in --models '{root}'). Did you mean 'm'? (see charrnn eval --help)");
         // A real model's name after the flag is the model, by name or by folder.
         using (var json = System.Text.Json.JsonDocument.Parse(Printed(["eval", "--json", "m", "--text", text, "--models", root, "--threads", "1"])))
             Assert.Equal(99, json.RootElement.GetProperty("characters_scored").GetInt64());

@@ -28,8 +28,14 @@ public static class ModelArgument
                 throw new ArgumentException($"No checkpoint '{Path.GetFileName(given)}' in {folder}; " +
                                             (there.Count > 0 ? $"it holds {string.Join(", ", there)}." : "it holds no checkpoints."));
             }
+        throw new ArgumentException($"No model '{given}': it is not a model folder or .ckpt file, nor a model in --models '{modelsFolder}' (charrnn models --models {modelsFolder} lists them).{Suggestion(given, modelsFolder)}");
+    }
+
+    /// <summary>" Did you mean 'lstm'?" when <paramref name="given"/> is close to the name of a model in <paramref name="modelsFolder"/>; empty otherwise.</summary>
+    public static string Suggestion(string given, string modelsFolder)
+    {
         var names = Directory.Exists(modelsFolder) ? Engine.Checkpoints.ModelFolder.List(modelsFolder).Where(m => m.Error == null).Select(m => m.Name) : [];
-        throw new ArgumentException($"No model '{given}': it is not a model folder or .ckpt file, nor a model in --models '{modelsFolder}' (charrnn models --models {modelsFolder} lists them).{Engine.Text.ClosestName.Suggestion(given, names)}");
+        return Engine.Text.ClosestName.Suggestion(given, names);
     }
 
     /// <summary>

@@ -57,7 +57,8 @@ public static class YesNoOptions
     /// <summary>
     /// The same refusal for a word the parser did place, as the verb's model ("eval --json maybe": maybe taken for the
     /// model's name), when it stands right after a yes/no flag and names no model: no folder or file of that name, nor a
-    /// model in --models. A word that names one ("eval --json lstm") is the model, as parsed. Null otherwise.
+    /// model in --models. A word that names one ("eval --json lstm") is the model, as parsed. Null otherwise. A word close to a
+    /// model's name ("eval --json lstn") gets the model's suggestion, as the model's own error gives it.
     /// </summary>
     public static string? ModelRefusal(string[] args, ParseResult parse)
     {
@@ -65,7 +66,9 @@ public static class YesNoOptions
         if (verb.Arguments.FirstOrDefault(a => a.Name == "model") is not { } model || parse.GetResult(model) is not { Tokens: [var token] }) return null;
         var folder = verb.Options.OfType<Option<string>>().FirstOrDefault(o => o.Name == "--models") is { } models ? parse.GetValue(models) : null;
         if (folder == null || ModelArgument.Names(token.Value, folder)) return null;
-        return Refusal(args, verb, [token.Value], $"a model (a model folder or .ckpt file, or a model in --models '{folder}')");
+        return Refusal(args, verb, [token.Value], $"a model (a model folder or .ckpt file, or a model in --models '{folder}')") is { } refusal
+            ? refusal + ModelArgument.Suggestion(token.Value, folder)
+            : null;
     }
 
     private static void Collect(Command command, HashSet<string> names, HashSet<string> optionalValue)
