@@ -19,15 +19,16 @@ var models = CommonOptions.ModelsDir();
 var corpora = CommonOptions.CorporaDir("Embedded server: folder of *.txt corpora.");
 var device = CommonOptions.Device();
 var threads = CommonOptions.Threads();
+var precision = CommonOptions.GenerationPrecision();
 
 return CharRnnCommandLine.Run(args, root =>
 {
-    foreach (var option in new Option[] { server, token, tlsCa, exec, models, corpora, device, threads }) root.Options.Add(option);
+    foreach (var option in new Option[] { server, token, tlsCa, exec, models, corpora, device, threads, precision }) root.Options.Add(option);
     root.SetAction(parse =>
     {
         // They set up the server this process would start; with --server none starts, and they would be ignored unsaid.
         if (parse.GetValue(server) != null
-            && new Option[] { models, corpora, device, threads }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
+            && new Option[] { models, corpora, device, threads, precision }.FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } unused)
             throw new ArgumentException($"{unused.Name} sets up the embedded server, and with --server none is started: the server there has its own; drop {unused.Name} or --server.");
         var serverUri = parse.GetValue(server) is { } address ? CharRnn.Tui.Client.CharRnnClient.ParseAddress(address) : null; // a malformed one is a bad argument (exit 2), --exec or not
         // Read here: a file that is no certificate, or a plain server it cannot apply to, is refused before anything starts.
@@ -49,6 +50,7 @@ return CharRnnCommandLine.Run(args, root =>
                 CorporaDirectory = parse.GetValue(corpora),
                 Device = parse.GetValue(device)!,
                 Threads = parse.GetValue(threads),
+                GenerationPrecision = CharRnn.Engine.Models.GenerationPrecisions.Parse(parse.GetValue(precision)!, "--generation-precision"),
             },
             trustedCas);
         return parse.GetValue(exec) is { } commands ? TuiApp.Exec(options, commands) : TuiApp.Run(options);

@@ -148,6 +148,21 @@ public class Bf16GenerationTests : IClassFixture<Bf16GenerationTests.TrainedLstm
         finally { model.PrepareForGeneration(); }
     }
 
+    [Bf16Fact]
+    public void The_architectures_named_as_having_a_bf16_path_are_exactly_those_that_generate_in_bf16()
+    {
+        // The list refusals and the server's log name (GenerationPrecisions.NoBf16Path): every architecture, prepared in bf16.
+        var inBf16 = Architectures.All.Where(a =>
+        {
+            using var model = a.Create(Tiny.HyperParameters(a), vocabSize: 11);
+            model.eval();
+            model.PrepareForGeneration(GenerationPrecision.BFloat16);
+            return model.GenerationPrecision == GenerationPrecision.BFloat16;
+        }).Select(a => a.Name);
+        Assert.Equal(GenerationPrecisions.Bf16Architectures, inBf16);
+        Assert.Equal("a stateful-gru model has no bf16 path (stateful-lstm models have)", GenerationPrecisions.NoBf16Path("stateful-gru"));
+    }
+
     [Fact]
     public void Precision_names_are_float32_and_bf16_and_others_are_refused_saying_so()
     {

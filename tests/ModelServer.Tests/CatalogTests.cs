@@ -335,6 +335,7 @@ public class CatalogTests(ServerFixture server)
         Assert.Contains(corpora, c => c.Name == "tiny" && c.Available);
         var info = await server.Catalog.GetServerInfoAsync(new GetServerInfoRequest());
         Assert.StartsWith("cpu", info.Device);
+        Assert.Equal("float32", info.GenerationPrecision); // the default, said rather than left empty as an older server leaves it
         Assert.Equal(server.Options.Limits.MaxSessions, info.Limits.MaxSessions);
         Assert.Equal(10, info.Limits.MaxTemperature); // what SamplingSettings.temperature accepts
         Assert.Equal(server.Options.Limits.MaxEpochs, info.Limits.MaxEpochs); // the limit epochs errors name

@@ -26,7 +26,15 @@ public class GenerationPrecisionTests
             using var preloaded = store.Preload(name, CPU)!;
             Assert.Equal(expected, preloaded.Trained.Model.GenerationPrecision);
         }
+        // A client is told: the server's setting, each session's model's own precision, and the operator's log at the GRU's load.
+        Assert.Equal("bf16", (await server.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).GenerationPrecision);
+        var gru = await server.Generation.Open("gru", temperature: 0);
+        Assert.Equal("float32", gru.GenerationPrecision);
+        Assert.Equal("float32", (await server.Generation.GetSessionAsync(new GetSessionRequest { SessionId = gru.Id })).GenerationPrecision);
+        Assert.Single(server.Log.With("Loaded model gru from "), l => l.EndsWith("; it generates in float32: a stateful-gru model has no bf16 path (stateful-lstm models have)", StringComparison.Ordinal));
         var s = await server.Generation.Open("lstm", temperature: 0, prime: "the c");
+        Assert.Equal("bf16", s.GenerationPrecision);
+        Assert.DoesNotContain(server.Log.With("Loaded model lstm from "), l => l.Contains("no bf16 path", StringComparison.Ordinal));
         var text = "";
         using (var generate = server.Generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 30 }))
             while (await generate.ResponseStream.MoveNext(CancellationToken.None))

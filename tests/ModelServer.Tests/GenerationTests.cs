@@ -25,6 +25,16 @@ public class GenerationTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_float32_server_says_its_sessions_generate_in_float32_an_lstms_too()
+    {
+        var open = await Client.Open("lstm", seed: 3);
+        Assert.Equal("float32", open.GenerationPrecision);
+        var forked = await Client.ForkAsync(new ForkRequest { SessionId = open.Id });
+        Assert.Equal("float32", forked.GenerationPrecision);
+        foreach (var id in new[] { open.Id, forked.Id }) await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = id });
+    }
+
+    [Fact]
     public async Task A_server_without_keys_lists_every_open_session_as_locals_with_its_use_and_time_left()
     {
         var open = await Client.Open("gru", seed: 7);

@@ -210,6 +210,7 @@ public partial class CommandLineTests
     [InlineData("--device cpu")]
     [InlineData("--models /tmp/elsewhere")]
     [InlineData("--threads 1")]
+    [InlineData("--generation-precision bf16")]
     public async Task The_embedded_servers_options_with_server_are_refused_not_ignored(string option)
     {
         var charrnn = $"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}'";
@@ -292,6 +293,38 @@ public partial class CommandLineTests
         if (Directory.Exists(models)) Directory.Delete(models, true);
         Assert.Equal(2, code);
         Assert.StartsWith("charrnn: --corpora '/nonexistent/corpora' does not exist; give a folder of *.txt files", stderr.Trim());
+    }
+
+    [Fact]
+    public async Task The_embedded_servers_generation_precision_is_checked_as_serves_and_status_says_it()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-precision-").FullName;
+        try
+        {
+            var charrnn = $"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --models {root}/models --corpora {root}/corpora --device cpu --threads 1";
+            Directory.CreateDirectory(Path.Combine(root, "corpora"));
+            File.WriteAllText(Path.Combine(root, "corpora", "tiny.txt"), TuiFixture.TinyText);
+            var (code, stderr) = await Shell($"{charrnn} --generation-precision bfloat16 --exec status");
+            Assert.Equal(2, code);
+            Assert.StartsWith("charrnn: --generation-precision 'bfloat16' is not a precision; use float32 (the default: exact) or bf16 (", stderr.Trim());
+            Assert.False(Directory.Exists(Path.Combine(root, "models")), "a server was started"); // an embedded server makes its models folder
+            var stdout = Path.Combine(root, "out.txt");
+            (code, stderr) = await Shell($"{charrnn} --generation-precision bf16 " +
+                                         $"--exec \"train stateful-lstm corpus=tiny name=l n_hidden=8 n_fac=4 bs=4 max_steps=1 sample_chars=0; use l; status\" > {stdout}");
+            if (Engine.Runtime.MklBf16Weight.WhyUnavailable is { } why)
+            {
+                // As serve refuses it: the server does not start, and the reason is said.
+                Assert.Equal(2, code);
+                Assert.Contains($"--generation-precision bf16 is not available on this device: {why}; use float32 (the default).", stderr);
+                return;
+            }
+            Assert.True(code == 0, stderr);
+            var lines = File.ReadAllLines(stdout);
+            Assert.Contains(lines, l => l.StartsWith("using l (stateful-lstm, bf16 generation) · ", StringComparison.Ordinal));
+            Assert.Contains(lines, l => Regex.IsMatch(l, @"^server http://127\.0\.0\.1:\d+/? · cpu · .* · stateful-lstm generates in bf16, others in float32 · 1 session\(s\)"));
+            Assert.Contains(lines, l => Regex.IsMatch(l, @"^session \S+ on l \(bf16 generation\) · "));
+        }
+        finally { Directory.Delete(root, true); }
     }
 
     [Fact]

@@ -324,6 +324,18 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Status_says_what_the_server_and_the_sessions_model_generate_in()
+    {
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: true);
+        await runner.RunLineAsync("use gru; status");
+        Assert.Empty(output.Errors);
+        Assert.Contains(output.Lines, l => l.StartsWith("using gru (stateful-gru) · ", StringComparison.Ordinal)); // float32, the default: not said at every use
+        Assert.Contains(output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^server \S+ · cpu · .* · generation in float32 · \d+ session\(s\) · "));
+        Assert.Contains(output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^session \S+ on gru \(float32 generation\) · t="));
+    }
+
+    [Fact]
     public async Task Set_without_a_seed_goes_on_with_the_sessions_random_sequence_and_status_says_when_no_seed_is_pinned()
     {
         // Two sessions with one seed: one generates on, the other is `set` between its two gens. Sending the

@@ -19,7 +19,13 @@ public enum GenerationPrecision
 /// <summary>The names the command line and the server's options give precisions, and where bf16 is offered.</summary>
 public static class GenerationPrecisions
 {
-    public const string Allowed = "float32 (the default: exact) or bf16 (bfloat16 products: faster on a CPU with AVX512_BF16, slightly less accurate; stateful-lstm models only)";
+    /// <summary>The architectures with a bf16 path (Bf16GenerationTests checks every architecture against it); the others generate in float32.</summary>
+    public static readonly IReadOnlyList<string> Bf16Architectures = ["stateful-lstm"];
+
+    /// <summary>Why a model of <paramref name="architecture"/> does not generate in bf16, naming those that do.</summary>
+    public static string NoBf16Path(string architecture) => $"a {architecture} model has no bf16 path ({string.Join(", ", Bf16Architectures)} models have)";
+
+    public static readonly string Allowed = $"float32 (the default: exact) or bf16 (bfloat16 products: faster on a CPU with AVX512_BF16, slightly less accurate; {string.Join(", ", Bf16Architectures)} models only)";
 
     public static string Name(GenerationPrecision precision) => precision == GenerationPrecision.BFloat16 ? "bf16" : "float32";
 

@@ -21,6 +21,7 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
     ExportSlots exports, ImportSlots imports, AuthInterceptor auth, CharRateLimiter chars, IOptions<ServerOptions> options, Errors.PathRedaction paths, ILogger<CatalogService> logger) : Api.Catalog.CatalogBase
 {
     private readonly ServerLimits _limits = options.Value.Limits;
+    private readonly Engine.Models.GenerationPrecision _generationPrecision = options.Value.GenerationPrecision; // what stateful-lstm models generate in
 
     public override Task<Api.ListArchitecturesResponse> ListArchitectures(Api.ListArchitecturesRequest request, ServerCallContext context)
     {
@@ -168,6 +169,7 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
             QueuedJobs = jobs.Queued,
             Limits = ProtoMapper.ToProto(_limits),
             GenerationStepsPerSecond = worker.GenerationStepsPerSecond,
+            GenerationPrecision = Engine.Models.GenerationPrecisions.Name(_generationPrecision),
         };
         info.KeyUsage.AddRange(UsageVisibleTo(Caller.Of(context)).Select(ProtoMapper.ToProto));
         return Task.FromResult(info);

@@ -51,6 +51,7 @@ public static partial class ProtoMapper
         LastUsed = Timestamp.FromDateTimeOffset(s.LastUsed),
         IdleSecondsLeft = (int)Math.Ceiling(s.IdleLeft.TotalSeconds),
         UnknownChars = ToProto(s.UnknownChars),
+        GenerationPrecision = Engine.Models.GenerationPrecisions.Name(s.Model.Trained.Model.GenerationPrecision), // the model's own: float32 for one with no bf16 path
     };
 
     /// <summary>A request's unknown_chars (unset, 0, is refuse, as before there was a choice); a value this server does not know names <paramref name="field"/>.</summary>

@@ -129,7 +129,10 @@ public sealed partial class ModelStore
             trained = null;
             _loaded[name] = loaded;
             _held[name] = (path, written);
-            _logger.LogInformation("Loaded model {Model} from {Checkpoint}", name, path);
+            if (_precision != loaded.Trained.Model.GenerationPrecision) // a bf16 server's model with no bf16 path: said, not left to guess from the start line
+                _logger.LogInformation("Loaded model {Model} from {Checkpoint}; it generates in float32: {Why}",
+                    name, path, Engine.Models.GenerationPrecisions.NoBf16Path(loaded.Trained.Architecture.Name));
+            else _logger.LogInformation("Loaded model {Model} from {Checkpoint}", name, path);
             return loaded;
         }
         finally

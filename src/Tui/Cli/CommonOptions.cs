@@ -30,6 +30,16 @@ public static class CommonOptions
     }
 
     /// <summary>
+    /// --generation-precision, for the servers (serve's and the embedded one): what stateful-lstm models generate in.
+    /// Its value is read with <see cref="Engine.Models.GenerationPrecisions.Parse"/>, which names what is allowed.
+    /// </summary>
+    public static Option<string> GenerationPrecision() => new("--generation-precision")
+    {
+        Description = $"What stateful-lstm models generate in: {Engine.Models.GenerationPrecisions.Allowed}. Other models generate in float32.",
+        DefaultValueFactory = _ => "float32",
+    };
+
+    /// <summary>
     /// An unknown flag (--bogus) in an argument's place is refused as a flag, not taken for the
     /// argument's value (which an optional argument would otherwise do, as would a required one left out).
     /// </summary>

@@ -70,7 +70,7 @@ public static class GenerateCommand
             var (loaded, loadedPath) = ModelArgument.Load(path, torchDevice, "Generating from", chosenPrecision);
             using var trained = loaded;
             if (trained.Model.GenerationPrecision != chosenPrecision)
-                throw new ArgumentException($"--precision {GenerationPrecisions.Name(chosenPrecision)}: a {trained.Architecture.Name} model has no bf16 path (stateful-lstm models have). Use --precision float32 (the default).");
+                throw new ArgumentException($"--precision {GenerationPrecisions.Name(chosenPrecision)}: {GenerationPrecisions.NoBf16Path(trained.Architecture.Name)}. Use --precision float32 (the default).");
             var fellBack = loadedPath != path;
             // A folder holds several checkpoints, and the one it gives is not the latest: say which (a file given is the user's choice).
             if (Directory.Exists(resolved) && !fellBack)

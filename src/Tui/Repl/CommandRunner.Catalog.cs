@@ -130,7 +130,7 @@ public sealed partial class CommandRunner
     private async Task Status(CancellationToken ct)
     {
         var info = await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct);
-        output.Line($"server {client.Address} · {info.Device} · {info.ActiveSessions} session(s) · {info.RunningJobs} running, {info.QueuedJobs} queued job(s)");
+        output.Line($"server {client.Address} · {info.Device}{GenerationPrecisionNote(info.GenerationPrecision)} · {info.ActiveSessions} session(s) · {info.RunningJobs} running, {info.QueuedJobs} queued job(s)");
         if (info.Limits is { } l) // the server's own caps, shared by every key, then what a key may hold here: the quotas a refusal names
         {
             output.Line($"limits on the server: {l.MaxSessions:N0} sessions · {l.MaxQueuedJobs:N0} queued jobs · {l.MaxExports:N0} model exports (downloads) at once" +
@@ -143,10 +143,21 @@ public sealed partial class CommandRunner
             output.Line($"key {u.Key}: {u.Sessions:N0}/{info.Limits?.MaxSessionsPerKey:N0} sessions · {u.Jobs:N0}/{info.Limits?.MaxJobsPerKey:N0} jobs · " +
                         $"{u.Models:N0}/{info.Limits?.MaxModelsPerKey:N0} models · {u.Corpora:N0}/{info.Limits?.MaxCorporaPerKey:N0} uploaded corpora · " +
                         $"{u.CharsLastMinute:N0}/{info.Limits?.MaxCharsPerMinutePerKey:N0} chars in the last minute");
-        if (Session != null) output.Line($"session {Session.Id} on {Session.ModelName} · {Describe(_sampling)}");
+        if (Session != null) output.Line($"session {Session.Id} on {Session.ModelName}{(Session.GenerationPrecision != "" ? $" ({Session.GenerationPrecision} generation)" : "")} · {Describe(_sampling)}");
         if (WatchedJob != null) output.Line($"watching job {WatchedJob}");
     }
 
+
+    /// <summary>
+    /// What ServerInfo.generation_precision says, in status's first line: a bf16 server's other architectures generate in
+    /// float32 (the session's line says what its model does). Nothing from a server older than the field.
+    /// </summary>
+    private static string GenerationPrecisionNote(string precision) => precision switch
+    {
+        "" => "",
+        "bf16" => $" · {string.Join(", ", Engine.Models.GenerationPrecisions.Bf16Architectures)} generates in bf16, others in float32",
+        _ => $" · generation in {precision}",
+    };
 
     /// <summary>The model a `delete` asked about, and when: at the prompt, the same `delete` again within a while confirms it.</summary>
     private (string Model, DateTime At)? _deleteAsked;

@@ -24,7 +24,7 @@ public sealed partial class CommandRunner
         _sampling = Session.Sampling.Clone();
         _unknownChars = unknown;
         output.SessionChanged(Session);
-        output.Line($"using {model} ({Session.Architecture}) · {Describe(_sampling)}{UnknownCharsNote}");
+        output.Line($"using {model} ({Session.Architecture}{(Session.GenerationPrecision == "bf16" ? ", bf16 generation" : "")}) · {Describe(_sampling)}{UnknownCharsNote}");
     }
 
     /// <summary>What every command that needs a session says without one (gen, feed, fork, reset, compare).</summary>
