@@ -226,11 +226,12 @@ public sealed partial class ScreenTests
         UseGru();
         _window.Show(_window.Generate);
         PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("chars 300"), "the settings row");
-        // 60×21 is the smallest the screen takes at 60 columns (its settings take three rows there): they and the count show there too.
-        foreach (var (width, height) in new[] { (60, 15), (80, 24), (110, 35), (60, 21), (60, 15), (130, 42) })
+        // 60×23 is the smallest the screen takes at 60 columns (its settings take three rows there, its buttons two and the
+        // shadow's between them): they and the count show there too.
+        foreach (var (width, height) in new[] { (60, 15), (80, 24), (110, 35), (60, 23), (60, 15), (130, 42) })
         {
             _app.Driver!.SetScreenSize(width, height);
-            if (height >= 21) PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("min-p 0 ") && Screen.Contains("chars 300"), $"the settings rows at {width}×{height}");
+            if (height >= 23) PumpUntil(() => Screen.Contains("temperature 0") && Screen.Contains("min-p 0 ") && Screen.Contains("chars 300"), $"the settings rows at {width}×{height}");
             else PumpUntil(() => _window.Generate.Frame.Width < 60, $"the {width}×{height} layout");
         }
     }
@@ -276,6 +277,44 @@ public sealed partial class ScreenTests
             Assert.True(seed.Width > 20, $"the seed field has room for 20 digits and the cursor at {width} columns");
             Assert.Contains("chars 300", Screen); // the rows after it moved down, not under it
             Assert.Contains("temperature 0", Screen);
+            Assert.DoesNotContain("Terminal too small", Screen);
+        }
+    }
+
+    [Fact]
+    public void Every_button_and_the_session_row_show_whole_at_every_width_the_generate_screen_takes()
+    {
+        // Below 80 columns Compare and the colour checkbox were cut off at the edge (at 44, Reset too), and
+        // "No model in use" wrapped onto a second row.
+        _window.Show(_window.Generate);
+        foreach (var width in new[] { 44, 60, 80 })
+        {
+            _app.Driver!.SetScreenSize(width, 30);
+            PumpUntil(() => _window.Frame.Width == width && Screen.Contains("╭┤Output├"), $"the {width}-column layout", 5_000);
+            var lines = Screen.Split('\n');
+            Assert.Contains(lines, l => l.Contains(GenerateView.NoModel, StringComparison.Ordinal));
+            foreach (var button in new[] { "► Generate ◄", " Continue ", " Fork ", " Reset ", " Compare t+0.5 " })
+                Assert.Contains(lines, l => l.Contains($"⟦{button}⟧", StringComparison.Ordinal));
+            Assert.Contains(lines, l => l.Contains("☐ colour", StringComparison.Ordinal));
+            Assert.DoesNotContain(lines, l => l.Contains("▝▀☐", StringComparison.Ordinal) || l.Contains("▀⟦", StringComparison.Ordinal)); // a row of buttons over the shadow of the row above
+            Assert.Contains("╭┤Output├", Screen); // under the buttons, not over them
+            Assert.DoesNotContain("Terminal too small", Screen);
+        }
+    }
+
+    [Fact]
+    public void The_session_row_shows_the_whole_session_id_at_44_and_60_columns()
+    {
+        // At 44 columns "model gru (stateful-gru) · session s-…" was cut at the screen's edge, the id's end lost.
+        UseGru();
+        _window.Show(_window.Generate);
+        var id = _window.Runner.Session!.Id;
+        foreach (var width in new[] { 44, 60, 80 })
+        {
+            _app.Driver!.SetScreenSize(width, 30);
+            PumpUntil(() => _window.Frame.Width == width && Screen.Contains("temperature 0"), $"the {width}-column layout", 5_000);
+            Assert.True(Screen.Contains(id, StringComparison.Ordinal), $"the whole id at {width} columns: {_window.Generate.SessionRow.Frame} [{_window.Generate.SessionRow.Text}]\n{Screen}");
+            Assert.Contains("model gru (stateful-gru)", Screen);
             Assert.DoesNotContain("Terminal too small", Screen);
         }
     }

@@ -152,8 +152,9 @@ public sealed partial class ScreenTests
         _window.Show(_window.Generate);
         _app.Driver!.SetScreenSize(60, 15);
         // Three rows inside the tab: the settings, the buttons and the output were cut off without a word.
-        // 60×22 at 60 columns: the no-model line's two rows, the settings' three (the seed has one of its own), the buttons and two rows of output.
-        PumpUntil(() => Screen.Contains("Terminal too small for this screen: it needs 60×22"), "the notice at 60×15");
+        // 60×23 at 60 columns: the no-model line's row, the settings' three (the seed has one of its own), the buttons'
+        // two rows and the shadow's row between them, and two rows of output.
+        PumpUntil(() => Screen.Contains("Terminal too small for this screen: it needs 60×23"), "the notice at 60×15");
         Assert.DoesNotContain("Compare t+0.5", Screen);
         PumpUntil(() => Screen.Contains("F1 Help│"), "the status bar, in its compact form, at 60×15", 2_000);
         _window.Repl.Input.SetFocus();

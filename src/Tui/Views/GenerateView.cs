@@ -17,7 +17,7 @@ namespace CharRnn.Tui.Views;
 public sealed class GenerateView : View
 {
     private readonly Func<string, Task> _run;
-    private readonly Label _session = new() { X = 0, Y = 0, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None, Text = "No model in use: pick one in Models (Enter) or type: use NAME" };
+    private readonly Label _session = new() { X = 0, Y = 0, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None, Text = NoModel };
     private readonly ShellTextField _temperature = new() { Text = "0.8" };
     private readonly ShellTextField _topK = new() { Text = "0" };
     private readonly ShellTextField _topP = new() { Text = "1" };
@@ -25,7 +25,10 @@ public sealed class GenerateView : View
     private readonly ShellTextField _seed = new() { Text = "" };
     private readonly ShellTextField _count = new() { Text = "300" };
     private readonly ShellTextField _prime = new() { Text = "for thos", MarksTextCutAtTheEdge = true };
-    private readonly FlowRows _settings;
+    private readonly FlowRows _settings, _buttons;
+
+    /// <summary>The session's row with none open: whole in the 40 columns the screen takes (its longer form wrapped below 64).</summary>
+    internal const string NoModel = "No model in use: F2 to pick, or use NAME";
 
     /// <summary>The seed field's width: a seed's most digits (a 64-bit one, as `set seed=` takes) and the cursor after them.</summary>
     internal const int SeedWidth = 21;
@@ -42,6 +45,9 @@ public sealed class GenerateView : View
         // One row with min-p took 87 columns, past the 76 inside an 80-column terminal; with room for a seed's
         // 20 digits the settings flow onto as many rows as the width needs (a field is never cut at the edge:
         // at 60 columns the seed was), then the count and the prime together, as the command reads (gen 300 "for thos").
+        // Wrapped at spaces as the width changes: one row cut the session's id at the edge below 58 columns.
+        _session.Height = Dim.Func(_ => SessionLines().Count);
+        _session.FrameChanged += (_, _) => WrapSessionRow();
         Add(_session);
         _settings = new FlowRows(this, _session);
         _settings.Add("temperature", _temperature, 5);
@@ -53,15 +59,17 @@ public sealed class GenerateView : View
         _settings.AddFilling("prime", _prime, 24, withPrevious: true); // a row of their own where the prime would get less
         // No letter hotkeys on these buttons: Terminal.Gui fires a bare letter's hotkey from any
         // tab that does not take the key, so a stray "r" on another tab would reset the session.
-        // The buttons get a row of their own: beside the prime they left it a few columns on a small terminal.
-        var generate = new Button { Text = "Generate", X = 0, Y = ButtonRow, IsDefault = true };
-        var more = new Button { Text = "Continue", X = Pos.Right(generate), Y = ButtonRow };
-        var fork = new Button { Text = "Fork", X = Pos.Right(more), Y = ButtonRow };
-        var reset = new Button { Text = "Reset", X = Pos.Right(fork), Y = ButtonRow };
-        var compare = new Button { Text = "Compare t+0.5", X = Pos.Right(reset), Y = ButtonRow };
+        // The buttons get rows of their own: beside the prime they left it a few columns on a small terminal. They flow
+        // as the settings do: below 80 columns Compare and the colour checkbox were cut off at the edge.
+        var generate = new Button { Text = "Generate", IsDefault = true };
+        var more = new Button { Text = "Continue" };
+        var fork = new Button { Text = "Fork" };
+        var reset = new Button { Text = "Reset" };
+        var compare = new Button { Text = "Compare t+0.5" };
+        _buttons = new FlowRows(this, _prime, rowStep: 2);
+        foreach (var button in new[] { generate, more, fork, reset, compare }) _buttons.Add(button, gap: 0);
         // After the buttons, not the settings: the settings row (a nine-digit seed) left it no room in an 80-column terminal, and it fell off its end.
-        _colour.X = Pos.Right(compare) + 2;
-        _colour.Y = ButtonRow;
+        _buttons.Add(_colour, gap: 2);
         // Titles are model names, which may hold '_': no hotkey specifier.
         _leftFrame = new FrameView { Title = "Output", X = 0, Y = OutputRow, Width = Dim.Fill(), Height = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _rightFrame = new FrameView { Title = "Comparison", X = Pos.Percent(50), Y = OutputRow, Width = Dim.Fill(), Height = Dim.Fill(), Visible = false, HotKeySpecifier = HotKeys.None };
@@ -69,7 +77,7 @@ public sealed class GenerateView : View
         _leftFrame.Add(Panes[0]);
         _rightFrame.Add(Panes[1]);
         // Added in reading order, which is Tab's: the checkbox added before the prime was the stop after "chars", on the row below.
-        Add(generate, more, fork, reset, compare, _colour, _leftFrame, _rightFrame);
+        Add(_leftFrame, _rightFrame);
         // From a field or a button, PgUp/PgDn scroll the output (in it, the arrows too): the text is what one reads back.
         KeyDown += (_, key) =>
         {
@@ -95,13 +103,23 @@ public sealed class GenerateView : View
         };
     }
 
-    /// <summary>The buttons' row: under the settings, which take more rows on a narrow screen.</summary>
-    private Pos ButtonRow => Pos.Func(_ => _settings.Bottom, _session);
+    private string _sessionText = NoModel;
 
-    private Pos OutputRow => Pos.Func(_ => _settings.Bottom + 1, _session);
+    /// <summary>The session's row in the lines its width needs (its label's own wrap kept it one row high and cut the id).</summary>
+    private void WrapSessionRow()
+    {
+        var text = string.Join("\n", SessionLines());
+        if (_session.Text != text) _session.Text = text; // setting it again would lay out again
+    }
+
+    /// <summary>The row's lines at the screen's width (the label fills it), known before the label is laid out.</summary>
+    private List<string> SessionLines() => WordWrap.Lines(_sessionText, Math.Max(1, Viewport.Width), 3);
+
+    /// <summary>Under the buttons, which are under the settings: both take more rows on a narrow screen.</summary>
+    private Pos OutputRow => Pos.Func(_ => _buttons.Bottom, _prime);
 
     /// <summary>The least rows the screen is usable in at its present width: the settings, the buttons and two rows of output.</summary>
-    internal int LeastRows => _settings.Bottom + 1 + 4;
+    internal int LeastRows => _buttons.Bottom + 4;
 
     /// <summary>A page of the output (and of the comparison, when open) towards older text or back towards the tail.</summary>
     public void ScrollPage(bool older)
@@ -128,9 +146,10 @@ public sealed class GenerateView : View
             _mark = session == null ? null : $"{session.ModelName} · {how ?? (session.Id != _shownSessionId ? "new session" : "reset")}";
         }
         (_shownSessionId, _shownSeen) = (session?.Id, session?.CharactersSeen ?? 0);
-        _session.Text = session == null
-            ? "No model in use: pick one in Models (Enter) or type: use NAME"
+        _sessionText = session == null
+            ? NoModel
             : $"model {session.ModelName} ({session.Architecture}) · session {session.Id}";
+        WrapSessionRow();
         if (session != null)
         {
             Show(_temperature, session.Sampling.Temperature.ToString(CultureInfo.InvariantCulture)); // as set, not rounded: each button press sends it back
@@ -239,6 +258,7 @@ public sealed class GenerateView : View
 
     /// <summary>The seed field (tests read where it is).</summary>
     internal TextField SeedField => _seed;
+    internal Label SessionRow => _session;
 
     /// <summary>The min-p field (tests type into it).</summary>
     internal TextField MinPField => _minP;
