@@ -135,4 +135,29 @@ public sealed partial class ScreenTests
         _app.Driver!.SetScreenSize(80, 24);
         PumpUntil(() => !Screen.Contains("too small") && Screen.Contains("Typing with gru"), "the Type screen whole at 80×24");
     }
+
+    [Fact]
+    public void The_type_screens_hint_and_colour_key_show_whole_at_54_and_60_columns()
+    {
+        // 54 columns leave the screen the 50 it needs (MainWindow.MinimumSize): there and at 60 the hint ended in
+        // "what you type goes to the command…", and the colours' key was cut at "· yel" (at 60: "yellow 2–10% · re").
+        Press(Key.F5);
+        foreach (var width in new[] { 54, 60, 80 })
+        {
+            _app.Driver!.SetScreenSize(width, 24);
+            PumpUntil(() => _window.Frame.Width == width && Screen.Contains("Pick a model first"), $"the hint at {width} columns", 5_000);
+            Assert.True(Screen.Contains("line.", StringComparison.Ordinal), $"the whole hint at {width} columns:\n{Screen}");
+            Assert.DoesNotContain("…", Screen);
+        }
+        _app.Driver!.SetScreenSize(130, 42);
+        UseGru();
+        Press(Key.F5);
+        foreach (var width in new[] { 54, 60, 80 })
+        {
+            _app.Driver!.SetScreenSize(width, 24);
+            PumpUntil(() => _window.Frame.Width == width && Screen.Contains("Typing with gru"), $"the hint at {width} columns", 5_000);
+            foreach (var key in new[] { "Typed chars by p:", "green ≥ 50%", "plain 10–50%", "yellow 2–10%", "red < 2%", "line." })
+                Assert.True(Screen.Contains(key, StringComparison.Ordinal), $"\"{key}\" at {width} columns:\n{Screen}");
+        }
+    }
 }

@@ -148,7 +148,7 @@ public sealed class MainWindow : Window, IReplOutput
         : screen == Training ? new(40, Training.LeastRows) // the job's lines (more while its state wraps), the progress bar and a chart with two rows
         : screen == Generate ? new(40, Generate.LeastRows) // settings and prime (more rows where narrow), buttons, and two rows of the output
         : screen == Beat ? new(30, 6) // the passage's row and the score's
-        : screen == TypeView ? new(50, 4) // the hint's two rows (whole at 50 columns), a blank one and a row of the text
+        : screen == TypeView ? new(50, 7) // the hint's three rows and the colours' key's two (whole at 50 columns), a blank one and a row of the text
         : new(20, 3);
 
     /// <summary>After each layout: the notice over the shown screen when it is smaller than it needs, with the terminal size it needs.</summary>

@@ -11,15 +11,34 @@ namespace CharRnn.Tui.Views;
 /// </summary>
 public static class SurpriseColors
 {
-    /// <summary>The screen's one-line key to the colours: pieces of text, each in its colour.</summary>
+    /// <summary>The screen's key to the colours: a heading, then each colour's words in that colour.</summary>
     public static IEnumerable<(string Text, Attribute Attribute)> Legend(Attribute normal)
     {
-        yield return ("Typed chars by p: ", normal);
+        yield return ("Typed chars by p:", normal);
         yield return ("green ≥ 50%", ForLoss(0, normal));
-        yield return (" · plain 10–50% · ", normal);
+        yield return ("plain 10–50%", normal);
         yield return ("yellow 2–10%", ForLoss(-Math.Log(0.05), normal));
-        yield return (" · ", normal);
         yield return ("red < 2%", ForLoss(-Math.Log(0.01), normal));
+    }
+
+    /// <summary>
+    /// The key in rows of at most <paramref name="width"/> columns, each piece whole on a row (one row from 71 columns;
+    /// below, a row cut it at "· yel"): a piece and the separator before it (" " after the heading, " · " between colours).
+    /// </summary>
+    public static List<List<(string Text, Attribute Attribute)>> LegendRows(Attribute normal, int width)
+    {
+        var rows = new List<List<(string, Attribute)>> { new() };
+        var used = 0;
+        foreach (var (text, attribute) in Legend(normal))
+        {
+            var separator = used == 0 ? "" : rows[^1].Count == 1 && rows.Count == 1 ? " " : " · ";
+            if (used > 0 && used + separator.Length + text.Length > width) (separator, used) = ("", 0);
+            if (used == 0 && rows[^1].Count > 0) rows.Add([]);
+            if (separator.Length > 0) rows[^1].Add((separator, normal));
+            rows[^1].Add((text, attribute));
+            used += separator.Length + text.Length;
+        }
+        return rows;
     }
 
     /// <summary>The attribute for a char the model gave e^-<paramref name="loss"/>; <paramref name="normal"/> between 10% and 50%.</summary>

@@ -88,6 +88,9 @@ public sealed class TypeWithModelView : View
         SetNeedsDraw();
     }
 
+    /// <summary>The hint's most rows: two cut it at 50 to 69 columns ("what you type goes to the command…").</summary>
+    private const int HintRows = 3;
+
     protected override bool OnDrawingContent(DrawContext? context)
     {
         int width = Viewport.Width, height = Viewport.Height;
@@ -98,16 +101,19 @@ public sealed class TypeWithModelView : View
         SetAttribute(new Attribute(Color.BrightYellow, normal.Background));
         foreach (var line in WordWrap.Lines(model == null
                      ? "Pick a model first (use NAME, or Enter on one in Models); until then what you type goes to the command line."
-                     : $"Typing with {model}: the grey text is its prediction. Tab accepts it; Esc returns to the command line.", width, 2))
+                     : $"Typing with {model}: the grey text is its prediction. Tab accepts it; Esc returns to the command line.", width, HintRows))
         {
             Move(0, row++);
             AddStr(line);
         }
         if (model != null)
         {
-            // The colours' key, each in its own colour.
-            Move(0, row++);
-            foreach (var (text, attribute) in SurpriseColors.Legend(normal)) { SetAttribute(attribute); AddStr(text); }
+            // The colours' key, each in its own colour, on the rows it needs.
+            foreach (var pieces in SurpriseColors.LegendRows(normal, width))
+            {
+                Move(0, row++);
+                foreach (var (text, attribute) in pieces) { SetAttribute(attribute); AddStr(text); }
+            }
         }
         if (_typing.Error is { } error)
         {
