@@ -55,4 +55,24 @@ public sealed partial class ScreenTests
         Assert.Equal("", _window.Repl.Input.Text);
         Assert.Equal(log, _window.Repl.Log.Content); // no "Unknown command 'x'"
     }
+
+    [Fact]
+    public void The_beat_screens_first_row_shows_whole_at_34_columns()
+    {
+        // 34 columns leave the screen the 30 it needs (MainWindow.MinimumSize): its one first row was cut there,
+        // "Pick a model first (use NAME),", "You vs gru · press Enter to star" and the score's rounds lost.
+        _app.Driver!.SetScreenSize(34, 24);
+        Press(Key.F6);
+        PumpUntil(() => _window.Frame.Width == 34 && Screen.Contains("Pick a model"), "the Beat screen at 34 columns", 5_000);
+        Assert.True(Screen.Contains("Enter here.", StringComparison.Ordinal), $"the whole hint:\n{Screen}");
+        Press(Key.Esc);
+        UseGru();
+        Press(Key.F6);
+        PumpUntil(() => Screen.Contains("Enter to start", StringComparison.Ordinal), "the start's hint whole at 34 columns", 5_000);
+        Press(Key.Enter);
+        PumpUntil(() => _window.Game.Playing, "the game to start");
+        PumpUntil(() => Screen.Contains("you 0 · model 0 · rounds 0", StringComparison.Ordinal), "the whole score at 34 columns", 5_000);
+        _app.Driver!.SetScreenSize(80, 24);
+        PumpUntil(() => Screen.Contains("You vs gru · you 0 · model 0 · rounds 0", StringComparison.Ordinal), "the score with the model's name at 80 columns", 5_000);
+    }
 }

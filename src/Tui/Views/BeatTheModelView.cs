@@ -94,6 +94,9 @@ public sealed class BeatTheModelView : View
 
     private static bool IsGuess(Key key) => key.AsRune.Value >= 32 && !key.IsCtrl && !key.IsAlt;
 
+    /// <summary>The first of <paramref name="forms"/> (longest first) that fits <paramref name="width"/> columns, else the last.</summary>
+    private static string Fitting(int width, params string[] forms) => forms.FirstOrDefault(f => f.GetColumns() <= width) ?? forms[^1];
+
     protected override bool OnDrawingContent(DrawContext? context)
     {
         int width = Viewport.Width;
@@ -101,11 +104,18 @@ public sealed class BeatTheModelView : View
         var normal = GetAttributeForRole(VisualRole.Normal);
         var title = new Attribute(Color.BrightYellow, normal.Background);
         SetAttribute(title);
-        Move(0, 0);
         var model = _game.Playing ? _game.Model : _model()?.Model; // the game's own model, even after `use` picks another
-        AddStr(model == null ? "Pick a model first (use NAME), then press Enter here."
-            : model != _game.Model ? $"You vs {model} · press Enter to start" // the last game's scores were against another model
-            : $"You vs {model} · you {_game.PlayerScore} · model {_game.ModelScore} · rounds {_game.Rounds.Count}");
+        // The first row whole at every width the screen takes (30 columns cut it): with no model, the rows the passage
+        // would take; else without the model's name where it does not fit.
+        var first = model == null ? WordWrap.Lines("Pick a model first (use NAME), then press Enter here.", width, 3)
+            : model != _game.Model ? [Fitting(width, $"You vs {model} · press Enter to start", "Press Enter to start")] // the last game's scores were against another model
+            : [Fitting(width, $"You vs {model} · you {_game.PlayerScore} · model {_game.ModelScore} · rounds {_game.Rounds.Count}",
+                $"you {_game.PlayerScore} · model {_game.ModelScore} · rounds {_game.Rounds.Count}")];
+        for (var i = 0; i < first.Count; i++)
+        {
+            Move(0, i);
+            AddStr(first[i]);
+        }
         SetAttribute(normal);
         if (model != null)
         {
