@@ -420,6 +420,47 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void The_tab_headers_keep_their_corners_after_down_in_the_trained_models_list()
+    {
+        // F2 into the trained-models list, then Down: only the shown tab drew, and the line under the headers went bare
+        // ("╰──────…") until a focus move or a resize. The list needs a second model to move to: a copy of the fixture's,
+        // removed after (other tests count the fixture's models).
+        string HeaderBottom() => Screen.Split('\n').First(row => row.Contains('╰'));
+        const string Joined = "╰─────┴────────┴────┴────┴─";
+        var copy = Path.Combine(_fixture.Models, "gru-second");
+        CopyFolder(Path.Combine(_fixture.Models, "gru"), copy);
+        try
+        {
+            Await(_status.RefreshAsync());
+            _app.Driver!.SetScreenSize(100, 30);
+            PumpUntil(() => Screen.Contains("gru-second") && HeaderBottom().Contains(Joined), "the two models and the headers' corners");
+            Press(Key.F2); // from the command line: into the trained-models list
+            Ui(() => _app.LayoutAndDraw());
+            Assert.Contains(Joined, HeaderBottom());
+            for (var n = 0; n < 3; n++) // down to the second model and back up: each a move in the list, not a focus move
+            {
+                var selected = _window.Models.SelectedModel;
+                Press(n == 1 ? Key.CursorUp : Key.CursorDown);
+                Ui(() => _app.LayoutAndDraw());
+                Assert.NotEqual(selected, _window.Models.SelectedModel);
+                Assert.Contains(Joined, HeaderBottom());
+            }
+        }
+        finally
+        {
+            Directory.Delete(copy, recursive: true);
+            Await(_status.RefreshAsync());
+            _app.Driver!.SetScreenSize(130, 42);
+        }
+    }
+
+    private static void CopyFolder(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from)) File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+    }
+
+    [Fact]
     public void Long_hint_lines_wrap_instead_of_being_cut()
     {
         _app.Driver!.SetScreenSize(100, 30);
