@@ -461,6 +461,20 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void The_command_panes_title_is_never_cut_off()
+    {
+        // Below 86 columns the title was cut mid-phrase: "Command (Tab completes, ↑↓ history, PgUp/PgDn scroll, " at 60.
+        foreach (var width in new[] { 44, 60, 80, 130 })
+        {
+            _app.Driver!.SetScreenSize(width, 24);
+            PumpUntil(() => _window.Frame.Width == width && Screen.Contains("╭┤Command"), $"the command pane at {width} columns", 5_000);
+            var title = Screen.Split('\n').First(row => row.Contains("╭┤Command", StringComparison.Ordinal));
+            Assert.Matches(@"╭┤Command( \([^)]*\))?├─*╮", title);
+        }
+        _app.Driver!.SetScreenSize(130, 42);
+    }
+
+    [Fact]
     public void Long_hint_lines_wrap_instead_of_being_cut()
     {
         _app.Driver!.SetScreenSize(100, 30);

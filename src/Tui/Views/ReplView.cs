@@ -1,6 +1,7 @@
 using CharRnn.Tui.Repl;
 using Terminal.Gui.Drawing;
 using Terminal.Gui.Input;
+using Terminal.Gui.Text;
 using Terminal.Gui.ViewBase;
 using Terminal.Gui.Views;
 using Attribute = Terminal.Gui.Drawing.Attribute;
@@ -25,7 +26,8 @@ public sealed class ReplView : FrameView
         _history = history ?? new CommandHistory();
         _completion = completion;
         _run = run;
-        Title = "Command (Tab completes, ↑↓ history, PgUp/PgDn scroll, help lists commands)";
+        Title = Titles[0];
+        FrameChanged += (_, _) => Title = Titles.FirstOrDefault(t => t.GetColumns() + TitleFrame <= Frame.Width) ?? Titles[^1];
         Log = new StreamTextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1) };
         var prompt = new Label { Text = ">", X = 0, Y = Pos.AnchorEnd(1) };
         Input = new ShellTextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), SelectsAllOnFocus = false };
@@ -34,6 +36,18 @@ public sealed class ReplView : FrameView
     }
 
     public StreamTextView Log { get; }
+
+    /// <summary>The pane's title, longest first: the first that fits whole (below 86 columns the longest was cut mid-phrase).</summary>
+    private static readonly string[] Titles =
+    [
+        "Command (Tab completes, ↑↓ history, PgUp/PgDn scroll, help lists commands)",
+        "Command (Tab completes, ↑↓ history, help lists commands)",
+        "Command (Tab completes, ↑↓ history)",
+        "Command",
+    ];
+
+    /// <summary>The border's columns either side of a title: corner and joint.</summary>
+    private const int TitleFrame = 4;
 
     /// <summary>
     /// Takes PgUp/PgDn before the log (the argument: PgUp) and says whether it scrolled something else:
