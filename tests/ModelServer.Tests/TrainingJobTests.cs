@@ -210,8 +210,9 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task A_new_model_is_listed_as_training_before_its_first_checkpoint_and_says_why_it_cannot_be_used_yet()
+    public async Task A_new_model_is_listed_as_queued_before_its_job_begins_and_says_why_it_cannot_be_used_yet()
     {
+        var saved = await Client.Train(Request("saved-first", maxSteps: 3, epochs: 1)).Events(); // a model whose resume will wait in the queue
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         using var release = new ManualResetEventSlim();
         using var entered = new ManualResetEventSlim();
@@ -221,7 +222,13 @@ public class TrainingJobTests(ServerFixture server)
             Assert.True(entered.Wait(TimeSpan.FromSeconds(30)));
             var job = await Client.StartJobAsync(Request("unsaved", maxSteps: 5, epochs: 1));
             var listed = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "unsaved");
-            Assert.Equal((true, "stateful-gru", "tiny", false), (listed.Training, listed.Architecture, listed.CorpusName, listed.HasBestValidLoss));
+            // Queued, not training: its job has not begun (and it has no parameters to count yet).
+            Assert.Equal((false, true, "stateful-gru", "tiny", false), (listed.Training, listed.Queued, listed.Architecture, listed.CorpusName, listed.HasBestValidLoss));
+            var resume = await Client.StartJobAsync(new StartJobRequest { ModelName = "saved-first", Resume = true, Options = new TrainingOptions { MaxSteps = saved[^1].Step + 2 } });
+            var waiting = (await server.Catalog.GetModelAsync(new GetModelRequest { Name = "saved-first" })).Summary; // a saved model can be asked for
+            Assert.Equal((false, true), (waiting.Training, waiting.Queued));
+            Assert.Equal((false, true), (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Where(m => m.Name == "saved-first").Select(m => (m.Training, m.Queued)).Single());
+            await Client.StopJobAsync(new StopJobRequest { JobId = resume.Id });
             foreach (var call in new Func<Task>[]
             {
                 () => server.Catalog.GetModelAsync(new GetModelRequest { Name = "unsaved" }).ResponseAsync,
@@ -595,7 +602,7 @@ public class TrainingJobTests(ServerFixture server)
             var session = await server.Generation.Open("live", temperature: 0, prime: "the ");
             Assert.Equal(20, (await server.Generation.Generate(session.Id, 20)).Length);
             var model = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "live");
-            Assert.True(model.Training);
+            Assert.Equal((true, false), (model.Training, model.Queued)); // running: training, no longer queued
             var delete = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "live" }).ResponseAsync);
             Assert.Equal(StatusCode.FailedPrecondition, delete.StatusCode);
         });

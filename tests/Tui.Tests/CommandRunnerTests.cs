@@ -859,6 +859,12 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
             ModelName = "attached-next", Architecture = "stateful-gru", CorpusName = "tiny",
             Options = new TrainingOptions { MaxSteps = 3, Epochs = 1, SampleChars = 0 },
         })).Id; // queued behind the first
+        await Runner.RunLineAsync("models"); // the queued job's model says so: it has not begun, so it is not training
+        Assert.EndsWith(" (queued)", _output.Lines.Last(l => l.StartsWith("attached-next ", StringComparison.Ordinal)));
+        Assert.EndsWith(" (training)", _output.Lines.Last(l => l.StartsWith("attached ", StringComparison.Ordinal)));
+        await Runner.RunLineAsync("info attached-next"); // no checkpoint yet: the server says why, naming the queue
+        Assert.Contains("is queued (position 1) and has not started", _output.Errors.Last());
+        _output.Errors.Clear();
         await Runner.RunLineAsync($"attach {second}");
         Assert.Equal(second, Runner.WatchedJob);
         await Until(() => _output.Events.Any(e => e.JobId == second), "the second job's events");
@@ -1201,7 +1207,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var name = "del-" + Guid.NewGuid().ToString("N")[..6];
         await Runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 steps=2 sample_chars=0");
         var deadline = DateTime.UtcNow.AddSeconds(60); // the model is there once its job has finished (the REPL may have stopped watching it by now)
-        while (!(await fixture.Client.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Any(m => m.Name == name && !m.Training) && DateTime.UtcNow < deadline)
+        while (!(await fixture.Client.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Any(m => m.Name == name && !m.Training && !m.Queued) && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         await Runner.RunLineAsync($"use {name}; fork; delete {name}");
         Assert.Contains($"delete {name} removes it and its checkpoints for good", _output.Lines.Last()); // asked, not done
@@ -1318,7 +1324,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var name = "busy-" + Guid.NewGuid().ToString("N")[..6];
         await Runner.RunLineAsync($"train stateful-gru corpus=tiny name={name} n_hidden=8 steps=2 sample_chars=0");
         var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (!(await fixture.Client.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Any(m => m.Name == name && !m.Training) && DateTime.UtcNow < deadline)
+        while (!(await fixture.Client.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Any(m => m.Name == name && !m.Training && !m.Queued) && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         var resumed = await fixture.Client.Training.StartJobAsync(new StartJobRequest { ModelName = name, Resume = true, Options = new TrainingOptions { Epochs = 1000, MaxSteps = 0 } });
         try

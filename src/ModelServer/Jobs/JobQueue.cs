@@ -180,14 +180,18 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
         return [.. all.Where(j => Sees(caller, j))];
     }
 
-    public bool IsTraining(string modelName)
+    /// <summary>
+    /// Whether a job is writing the model (running, starting, or saving as it ends), or one for it waits in the queue and
+    /// has not begun: listed as queued, not training. Read under one lock, so a job that starts meanwhile is one or the other.
+    /// </summary>
+    public (bool Training, bool Queued) ActivityOf(string modelName)
     {
-        lock (_gate) return ActiveFor(modelName) != null;
+        lock (_gate) return ActiveFor(modelName) is { } job ? (!_queue.Contains(job), _queue.Contains(job)) : (false, false);
     }
 
     /// <summary>
     /// The new models a running or queued job of <paramref name="caller"/>'s (any, for an admin) is making and has
-    /// not saved yet: listed as training, though their folders hold no checkpoint before an epoch's end or a periodic save.
+    /// not saved yet: listed as training (or queued), though their folders hold no checkpoint before an epoch's end or a periodic save.
     /// </summary>
     public IReadOnlyList<TrainingJob> Unsaved(Caller caller)
     {

@@ -37,10 +37,13 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
     {
         var response = new Api.ListModelsResponse();
         var caller = Caller.Of(context);
+        // Read before the folders: a model whose first checkpoint is saved in between is then in both (and listed once),
+        // not in neither (gone from this list after the folders were read, and listed only once saved).
+        var unsaved = jobs.Unsaved(caller);
         response.Models.AddRange(models.List(caller).Select(m => Summary(m, caller)));
-        // A model in its first epoch is listed too, as training, with what is known of it so far.
-        foreach (var job in jobs.Unsaved(caller).Where(j => response.Models.All(m => m.Name != j.ModelName)))
-            response.Models.Add(ProtoMapper.ToUnsavedSummary(job));
+        // A model in its first epoch is listed too, as training (or queued), with what is known of it so far.
+        foreach (var job in unsaved.Where(j => response.Models.All(m => m.Name != j.ModelName)))
+            response.Models.Add(ProtoMapper.ToUnsavedSummary(job, jobs.ActivityOf(job.ModelName).Queued));
         return Task.FromResult(response);
     }
 
@@ -49,7 +52,8 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
         var caller = Caller.Of(context);
         jobs.ThrowIfUnsaved(request.Name, caller);
         var listing = models.Get(ModelNames.Validate(request.Name, "name"), caller);
-        var details = ProtoMapper.ToDetails(listing, jobs.IsTraining(listing.Name));
+        var (training, queued) = jobs.ActivityOf(listing.Name);
+        var details = ProtoMapper.ToDetails(listing, training, queued);
         details.Summary = Summary(listing, caller);
         return Task.FromResult(details);
     }
@@ -82,7 +86,8 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
 
     private Api.ModelSummary Summary(Engine.Checkpoints.ModelListing listing, Caller caller)
     {
-        var summary = ProtoMapper.ToProto(listing, jobs.IsTraining(listing.Name));
+        var (training, queued) = jobs.ActivityOf(listing.Name);
+        var summary = ProtoMapper.ToProto(listing, training, queued);
         summary.Error = paths.ForCaller(summary.Error, caller.Admin); // a damaged checkpoint's error names its file
         summary.Warning = paths.ForCaller(summary.Warning, caller.Admin); // an unreadable one's IO error may too
         if (models.Ownership(listing.Name) is { } owner)

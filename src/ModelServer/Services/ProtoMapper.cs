@@ -96,9 +96,9 @@ public static partial class ProtoMapper
         return result;
     }
 
-    public static Api.ModelSummary ToProto(ModelListing m, bool training)
+    public static Api.ModelSummary ToProto(ModelListing m, bool training, bool queued)
     {
-        var summary = new Api.ModelSummary { Name = m.Name, SizeBytes = m.Bytes, Training = training, Error = m.Error ?? "", Warning = m.Warning ?? "" };
+        var summary = new Api.ModelSummary { Name = m.Name, SizeBytes = m.Bytes, Training = training, Queued = queued, Error = m.Error ?? "", Warning = m.Warning ?? "" };
         if (m.Metadata is not { } meta) return summary;
         summary.Architecture = meta.Architecture;
         summary.ParameterCount = meta.ParameterCount;
@@ -115,19 +115,19 @@ public static partial class ProtoMapper
         return summary;
     }
 
-    /// <summary>A model in its first epoch, listed as training with what its job knows of it (no checkpoint yet).</summary>
-    public static Api.ModelSummary ToUnsavedSummary(TrainingJob job) => new()
+    /// <summary>A model in its first epoch, listed as training (or queued, before its job begins) with what its job knows of it (no checkpoint yet).</summary>
+    public static Api.ModelSummary ToUnsavedSummary(TrainingJob job, bool queued) => new()
     {
-        Name = job.ModelName, Architecture = job.Architecture, Training = true, Owner = job.Owner,
+        Name = job.ModelName, Architecture = job.Architecture, Training = !queued, Queued = queued, Owner = job.Owner,
         CorpusName = job.Plan!.CorpusName, CorpusSha256 = job.Plan.Corpus.Sha256, Lowercase = job.Plan.Options?.Lowercase ?? false,
     };
 
-    public static Api.ModelDetails ToDetails(ModelListing m, bool training)
+    public static Api.ModelDetails ToDetails(ModelListing m, bool training, bool queued)
     {
         var meta = m.Metadata ?? throw ServerException.Precondition($"Model '{m.Name}' cannot be read: {m.Error}", ("model", m.Name));
         var details = new Api.ModelDetails
         {
-            Summary = ToProto(m, training),
+            Summary = ToProto(m, training, queued),
             TrainingOptions = ToProto(meta.Training),
             Vocabulary = string.Concat(meta.Vocabulary.Symbols),
             Checkpoint = Path.GetFileName(m.CheckpointPath ?? ""),

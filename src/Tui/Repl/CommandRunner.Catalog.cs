@@ -76,7 +76,7 @@ public sealed partial class CommandRunner
             if (m.Error.Length > 0) { output.Line($"{m.Name.PadRight(name)} unreadable: {m.Error}"); continue; }
             var loss = ModelLoss.Of(m)?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
             var owner = owners ? $" {(m.Owner.Length > 0 ? m.Owner : "-")}{(m.Shared ? " (shared)" : "")}" : "";
-            output.Line($"{m.Name.PadRight(name)} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : "")}");
+            output.Line($"{m.Name.PadRight(name)} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : m.Queued ? " (queued)" : "")}");
             if (m.Warning.Length > 0) output.Line($"{"".PadRight(name)} warning: {m.Warning}");
         }
     }
@@ -89,7 +89,7 @@ public sealed partial class CommandRunner
         var details = await client.Catalog.GetModelAsync(new GetModelRequest { Name = name }, cancellationToken: ct);
         var m = details.Summary;
         output.Line($"{m.Name} · {m.Architecture} · {m.ParameterCount:N0} parameters · corpus {m.CorpusName}{(m.Lowercase ? " (lowercased)" : "")}" +
-                    $"{(HasTeamOwner(m) ? $" · owner {m.Owner}{(m.Shared ? " (shared)" : "")}" : "")}{(m.Training ? " · training now" : "")}");
+                    $"{(HasTeamOwner(m) ? $" · owner {m.Owner}{(m.Shared ? " (shared)" : "")}" : "")}{(m.Training ? " · training now" : m.Queued ? " · queued: its job has not begun (jobs)" : "")}");
         var specs = (await ArchitectureList(ct)).Architectures.FirstOrDefault(a => a.Name == m.Architecture)?.Hyperparameters;
         output.Line("  hyperparameters: " + string.Join(" · ", details.Hyperparameters.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h =>
             $"{h.Key} {(specs?.FirstOrDefault(s => s.Name == h.Key) is { } spec ? SpecText.Format(spec, h.Value) : SpecText.Real(h.Value))}")));
@@ -172,8 +172,8 @@ public sealed partial class CommandRunner
         if (interactive && !(_deleteAsked is var (asked, at) && asked == model && DateTime.UtcNow - at < DeleteConfirmWithin))
         {
             var summary = (await client.Catalog.GetModelAsync(new GetModelRequest { Name = model }, cancellationToken: ct)).Summary; // a name that is not there says so now
-            if (summary.Training) // the server would refuse the confirmed delete: say so before asking
-                throw new CommandException($"Model '{model}' is being trained by a job; stop the job first (stop {model}), then delete it.");
+            if (summary.Training || summary.Queued) // the server would refuse the confirmed delete: say so before asking
+                throw new CommandException($"Model '{model}' {(summary.Queued ? "has a queued job" : "is being trained by a job")}; stop the job first (stop {model}), then delete it.");
             _deleteAsked = (model, DateTime.UtcNow);
             var loss = ModelLoss.Of(summary) is { } l ? $", val {l.ToString("F4", CultureInfo.InvariantCulture)}" : "";
             output.Line($"delete {model} removes it and its checkpoints for good ({summary.EpochsTrained} epoch(s){loss}): type delete {model} again to confirm");

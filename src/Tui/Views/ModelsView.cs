@@ -174,7 +174,7 @@ public sealed class ModelsView : View
         var lines = models.Select(m => m.Error.Length > 0
             ? (lossShown ? "  -   " : "") + $"{m.Name} (unreadable)"
             : string.Create(CultureInfo.InvariantCulture,
-                $"{(lossShown ? $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} " : "")}{m.Name}{(m.Training ? " training" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")} {m.Architecture}")).ToList();
+                $"{(lossShown ? $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} " : "")}{m.Name}{(m.Training ? " training" : m.Queued ? " queued" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")} {m.Architecture}")).ToList();
         ShowModelsTitle();
         if (!lines.SequenceEqual(_modelLines))
         {
