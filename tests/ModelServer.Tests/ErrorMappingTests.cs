@@ -15,7 +15,7 @@ public class ErrorMappingTests(ServerFixture server)
         // A client's ordinary way to stop: cancel its Generate, then close the session at once. The Generate,
         // its client gone, may then find its session closed (NOT_FOUND): no failure of the server to alert on.
         var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
-        var notFound = ServerMetrics.Errors.WithLabels(StatusCode.NotFound.ToString(), "");
+        var notFound = ServerMetrics.Errors.WithLabels(StatusCode.NotFound.ToString(), "", ""); // no caller: no key
         var before = notFound.Value;
         Task<string> SessionClosed(string request, ServerCallContext context) => throw ServerException.NotFound("Session 'x' was closed.");
         using var left = new CancellationTokenSource();
@@ -34,7 +34,7 @@ public class ErrorMappingTests(ServerFixture server)
     {
         // An operator's alert on disk_full must not fire for a quota or a message's size, nor miss the disk among them.
         var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
-        var diskFull = ServerMetrics.Errors.WithLabels(StatusCode.ResourceExhausted.ToString(), ServerMetrics.DiskFullReason);
+        var diskFull = ServerMetrics.Errors.WithLabels(StatusCode.ResourceExhausted.ToString(), ServerMetrics.DiskFullReason, ""); // no caller: no key
         var before = diskFull.Value;
         Task<string> Full(string request, ServerCallContext context) => throw ServerException.DiskFull("Corpus 'x' could not be stored: the server's disk is full.");
 
@@ -47,7 +47,7 @@ public class ErrorMappingTests(ServerFixture server)
     public async Task A_deadline_that_passed_is_counted_with_its_reason_and_logged_once_as_information()
     {
         var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
-        var deadline = ServerMetrics.Errors.WithLabels(StatusCode.DeadlineExceeded.ToString(), ServerMetrics.DeadlineReason);
+        var deadline = ServerMetrics.Errors.WithLabels(StatusCode.DeadlineExceeded.ToString(), ServerMetrics.DeadlineReason, ""); // no caller: no key
         var before = deadline.Value;
         using var atDeadline = new CancellationTokenSource();
         await atDeadline.CancelAsync();
@@ -73,7 +73,7 @@ public class ErrorMappingTests(ServerFixture server)
     {
         // A fault of the server's own (here, a bug's InvalidOperationException) is one whether or not its client is still there.
         var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
-        var internalErrors = ServerMetrics.Errors.WithLabels(StatusCode.Internal.ToString(), "");
+        var internalErrors = ServerMetrics.Errors.WithLabels(StatusCode.Internal.ToString(), "", ""); // no caller: no key
         var before = internalErrors.Value;
         using var left = new CancellationTokenSource();
         await left.CancelAsync();

@@ -77,7 +77,8 @@ public class KeyUsageMetricsTests
             var ended = await Calls.Fails(async () => { while (await call.ResponseStream.MoveNext(patience.Token)) { } });
             Assert.Equal(StatusCode.Unauthenticated, ended.StatusCode);
             var text = await Metrics();
-            Assert.Contains("charrnn_grpc_errors_total{code=\"Unauthenticated\",reason=\"auth\"} 1", text); // deploy.md: auth, for every refusal of the key
+            // deploy.md: auth, for every refusal of the key; and which key it was, for a key the server had accepted.
+            Assert.Contains("charrnn_grpc_errors_total{code=\"Unauthenticated\",reason=\"auth\",key=\"teama\"} 1", text);
             Assert.DoesNotContain("reason=\"\"", text);
             Assert.Null(await Value("charrnn_sessions_active{key=\"teama\"}")); // a removed name's series goes: the keys file bounds them
             foreach (var secret in new[] { teamA, ApiKeyStore.Hash(teamA) }) Assert.DoesNotContain(secret, text);

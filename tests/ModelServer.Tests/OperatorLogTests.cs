@@ -19,7 +19,7 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     [Fact]
     public async Task A_quota_refusal_is_counted_with_its_quota_and_logged_once_a_minute_per_key_and_quota()
     {
-        var counted = ServerMetrics.Errors.WithLabels(StatusCode.ResourceExhausted.ToString(), "max_sessions_per_key");
+        var counted = ServerMetrics.Errors.WithLabels(StatusCode.ResourceExhausted.ToString(), "max_sessions_per_key", "dave"); // the key that keeps hitting it
         var before = counted.Value;
         var open = new List<Session>();
         for (var i = 0; i < keyed.Server.Options.Limits.MaxSessionsPerKey; i++) open.Add(await keyed.AsDave.Generation.Open("gru"));
@@ -35,8 +35,8 @@ public class OperatorLogTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     [Fact]
     public async Task Requests_that_do_not_parse_or_are_too_large_are_counted_and_logged_in_one_line_a_minute_without_a_stack()
     {
-        var malformed = ServerMetrics.Errors.WithLabels(StatusCode.InvalidArgument.ToString(), ServerMetrics.MalformedMessageReason);
-        var oversized = ServerMetrics.Errors.WithLabels(StatusCode.ResourceExhausted.ToString(), "max_message_bytes");
+        var malformed = ServerMetrics.Errors.WithLabels(StatusCode.InvalidArgument.ToString(), ServerMetrics.MalformedMessageReason, ""); // refused before the key check
+        var oversized = ServerMetrics.Errors.WithLabels(StatusCode.ResourceExhausted.ToString(), "max_message_bytes", ""); // refused before the key check
         var (malformedBefore, oversizedBefore) = (malformed.Value, oversized.Value);
         var raw = new Method<byte[], byte[]>(MethodType.Unary, "charrnn.v1.Generation", "OpenSession",
             Marshallers.Create(b => b, b => b), Marshallers.Create(b => b, b => b));

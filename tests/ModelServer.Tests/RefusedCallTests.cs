@@ -30,7 +30,7 @@ public class RefusedCallTests
                 Assert.Equal(StatusCode.Unauthenticated, (await Calls.Fails(() => new Catalog.CatalogClient(anonymous).ListModelsAsync(new ListModelsRequest()).ResponseAsync)).StatusCode);
             Assert.Equal(StatusCode.Unauthenticated, (await Calls.Fails(() => new Catalog.CatalogClient(wrong).ListModelsAsync(new ListModelsRequest()).ResponseAsync)).StatusCode);
 
-            Assert.Contains("charrnn_grpc_errors_total{code=\"Unauthenticated\",reason=\"auth\"} 3", await Metrics()); // reason: refused for the key
+            Assert.Contains("charrnn_grpc_errors_total{code=\"Unauthenticated\",reason=\"auth\",key=\"\"} 3", await Metrics()); // reason: refused for the key
             var refusals = server.Output.Split('\n').Where(l => l.Contains("Refused /charrnn.v1.Catalog/ListModels from ipv4:127.0.0.1:", StringComparison.Ordinal)).ToList();
             Assert.Single(refusals, l => l.Contains(": no API key sent", StringComparison.Ordinal)); // the second within the minute is only counted
             Assert.Single(refusals, l => l.Contains(": unknown or removed API key", StringComparison.Ordinal));

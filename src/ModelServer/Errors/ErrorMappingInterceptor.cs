@@ -67,7 +67,7 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             // Nor is what its call met after it left: a Generate cancelled, then its session closed at once, ends NOT_FOUND.
             // But a fault of the server's own is one however the call ended (Map logged it), and a call whose deadline
             // passed ended DEADLINE_EXCEEDED for its client (gRPC sent it), whatever its handler met after.
-            if (code == StatusCode.Internal) Count(StatusCode.Internal, "");
+            if (code == StatusCode.Internal) Count(context, StatusCode.Internal, "");
             else if (context.Deadline <= DateTime.UtcNow) DeadlinePassed(context, "gRPC ended it at the deadline", requestId);
             return Identified(mapped, requestId);
         }
@@ -77,7 +77,7 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             return Identified(mapped, requestId);
         }
         var quota = (e as ServerException)?.Quota;
-        if (code != StatusCode.Cancelled) Count(code, MetricReason(code, quota, malformed, (e as ServerException)?.Reason));
+        if (code != StatusCode.Cancelled) Count(context, code, MetricReason(code, quota, malformed, (e as ServerException)?.Reason));
         if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
         // One line a failed call, with its reason, not its message: the client has that, and it may echo what was sent.
         if (code is not StatusCode.Cancelled and not StatusCode.Internal) // INTERNAL is logged with its stack, the id in it (Map)
@@ -96,7 +96,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
         return status;
     }
 
-    private static void Count(StatusCode code, string reason) => Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), reason).Inc();
+    private static void Count(ServerCallContext context, StatusCode code, string reason) =>
+        Metrics.ServerMetrics.CountError(code, reason, Security.Caller.TryOf(context)?.Name); // which key keeps meeting it (a quota, a deadline)
 
     /// <summary>
     /// A call whose client's deadline passed, ended by our own timer just before it (Generate) or by gRPC at it: counted
@@ -105,7 +106,7 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
     /// </summary>
     private void DeadlinePassed(ServerCallContext context, string detail, string requestId)
     {
-        Count(StatusCode.DeadlineExceeded, Metrics.ServerMetrics.DeadlineReason);
+        Count(context, StatusCode.DeadlineExceeded, Metrics.ServerMetrics.DeadlineReason);
         logger.LogInformation("{Method} by {Caller} ({Peer}) ended DEADLINE_EXCEEDED: {Detail} (request {RequestId})", context.Method,
             Security.Caller.TryOf(context)?.Name ?? "an unknown caller", context.Peer, detail, requestId);
     }

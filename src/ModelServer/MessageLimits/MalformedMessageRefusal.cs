@@ -33,7 +33,7 @@ public sealed class MalformedMessageRefusal(RequestDelegate next, RefusalLog ref
             return;
         }
         var refusal = Refusal(context);
-        Metrics.ServerMetrics.Errors.WithLabels(refusal.StatusCode.ToString(), Metrics.ServerMetrics.MalformedMessageReason).Inc();
+        Metrics.ServerMetrics.CountError(refusal.StatusCode, Metrics.ServerMetrics.MalformedMessageReason, Security.Caller.TryOf(call)?.Name); // a first message fails before the key check
         var requestId = refusals.Refused(call.Peer, call.Method, NotParsedReason);
         if (context.Response.HasStarted) return;
         call.Status = refusal;

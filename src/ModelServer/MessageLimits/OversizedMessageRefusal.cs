@@ -62,7 +62,7 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
             // No handler ran: counted and logged (one line per address a minute) here. The size is left out of the
             // reason, which keys the log: each new size would be a new line.
             var limit = isTraining ? "max_training_message_bytes" : "max_message_bytes";
-            Metrics.ServerMetrics.Errors.WithLabels(Grpc.Core.StatusCode.ResourceExhausted.ToString(), limit).Inc();
+            Metrics.ServerMetrics.CountError(Grpc.Core.StatusCode.ResourceExhausted, limit, keyName: null); // before the key check: no key accepted yet
             var requestId = refusals.Refused(Peer(context), context.Request.Path, $"a message over {limit} ({maximum.Value:N0} bytes; RESOURCE_EXHAUSTED)");
             TrailersOnlyRefusal.Write(context.Response, Grpc.Core.StatusCode.ResourceExhausted, Refusal(sent, maximum.Value, isTraining), Errors.ErrorReasons.MessageTooLarge, requestId);
             return;

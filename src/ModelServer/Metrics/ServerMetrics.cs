@@ -57,8 +57,15 @@ public static class ServerMetrics
         new GaugeConfiguration { LabelNames = [KeyLabel] });
     public static readonly Counter Errors = Prometheus.Metrics.CreateCounter("charrnn_grpc_errors_total",
         "Calls that ended with an error, by gRPC status code and, for refusals the server makes knowing why, reason: " +
-        "\"auth\" (API key), the quota's or message limit's name (RESOURCE_EXHAUSTED), \"malformed_message\" (INVALID_ARGUMENT: bytes that do not parse), \"deadline\" (DEADLINE_EXCEEDED), else empty.",
-        new CounterConfiguration { LabelNames = ["code", "reason"] });
+        "\"auth\" (API key), the quota's or message limit's name (RESOURCE_EXHAUSTED), \"malformed_message\" (INVALID_ARGUMENT: bytes that do not parse), \"deadline\" (DEADLINE_EXCEEDED), else empty; " +
+        "and by the API key's name (empty before a key was accepted: a refusal of the key itself, a message refused before the key check).",
+        new CounterConfiguration { LabelNames = ["code", "reason", KeyLabel] });
+
+    /// <summary>
+    /// Counts a failed call: its status code, its reason, and the name of the key that made it (the keys file's, or "local"),
+    /// "" where no key was accepted, so the keys file bounds the series as it does the usage ones (<see cref="UsageByKey"/>).
+    /// </summary>
+    public static void CountError(Grpc.Core.StatusCode code, string reason, string? keyName) => Errors.WithLabels(code.ToString(), reason, keyName ?? "").Inc();
 
     /// <summary>The reason label of a refusal for its API key.</summary>
     public const string AuthReason = "auth";

@@ -194,7 +194,7 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
     /// <param name="errorReason">The machine code for clients (<see cref="Errors.ErrorReasons"/>); <paramref name="reason"/> is the log's words.</param>
     private RpcException Refuse(ServerCallContext context, StatusCode code, string errorReason, string reason, string detail)
     {
-        Metrics.ServerMetrics.Errors.WithLabels(code.ToString(), Metrics.ServerMetrics.AuthReason).Inc();
+        Metrics.ServerMetrics.CountError(code, Metrics.ServerMetrics.AuthReason, keyName: null); // no key was accepted: none to name
         var requestId = refusals.Refused(context.Peer, context.Method, reason);
         var refusal = Errors.ErrorDetails.Refusal(code, detail, errorReason);
         refusal.Trailers.Add(Errors.ErrorMappingInterceptor.RequestIdTrailer, requestId);
