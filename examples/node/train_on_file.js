@@ -3,7 +3,9 @@
 // settings to stderr, then WatchJob, printing its events), opens a
 // session on the model, feeds the held-out sentence (Feed, which scores it: nats and bits per char),
 // generates a few chars after it, and with --cleanup deletes the corpus again (DeleteCorpus; the model
-// stays and still generates). The twin of examples/python/train_on_file.py.
+// stays and still generates). A job the server refuses (a model name taken, a quota) deletes an upload this
+// run made new, so it does not count against the key's max_corpora_per_key: CheckJob cannot check the job
+// first, since it needs the corpus to be there. The twin of examples/python/train_on_file.py.
 //   npm install && node train_on_file.js my-notes.txt --model notes --max-steps 300 --held-out "a sentence kept out of the file"
 //   (CHARRNN_SERVER=HOST:PORT, CHARRNN_TOKEN=KEY; --tls-ca FILE for a TLS server)
 const fs = require('fs');
@@ -124,8 +126,13 @@ function upload() {
 }
 
 async function main() {
-  let uploaded = false;
+  let uploaded = false; // stored by this run (new, or replacing an earlier upload)
+  let newUpload = false; // and not there before: nothing of the key's is lost if it goes again
+  let jobStarted = false;
   try {
+    // Without --replace an upload of a taken name is refused, so a stored one is new; with it, ask first.
+    newUpload = !options.replace
+      || !(await unary(catalog, 'ListCorpora', {})).corpora.some((c) => c.name === corpus && c.uploaded);
     const info = await upload();
     uploaded = true;
     console.log(`uploaded corpus ${info.name}: ${thousands(info.characters)} characters, sha256 ${info.sha256.slice(0, 12)}`);
@@ -138,6 +145,7 @@ async function main() {
     // StartJob then WatchJob, as Train does in one call, for the Job StartJob answers with: the server's warnings of its
     // settings (Job.warnings: an SGDR cycle cut short, every rate 0, ...), on stderr; the job runs as asked all the same.
     const job = await unary(training, 'StartJob', request);
+    jobStarted = true; // StartJob answered: the server has taken the job
     for (const warning of job.warnings ?? []) console.error(`warning: ${warning}`);
     let last;
     for await (const event of training.WatchJob({ job_id: job.id }, metadata)) {
@@ -166,10 +174,12 @@ async function main() {
     console.error(error.code !== undefined && error.details !== undefined ? `error: ${statusText(error)}` : `error: ${file}: ${error.message}`);
     return 1;
   } finally {
-    if (options.cleanup && uploaded) {
+    // A refused job leaves no new upload behind: it would hold a place in the key's max_corpora_per_key.
+    const refused = uploaded && newUpload && !jobStarted;
+    if (uploaded && (options.cleanup || refused)) {
       try {
         await unary(catalog, 'DeleteCorpus', { name: corpus });
-        console.log(`deleted corpus ${corpus}`);
+        console.log(`deleted corpus ${corpus}${options.cleanup ? '' : ': the job was not started'}`);
       } catch (error) {
         console.error(`error: deleting corpus ${corpus}: ${statusText(error)}`);
       }

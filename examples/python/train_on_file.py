@@ -4,7 +4,9 @@
 Uploads FILE as a corpus (UploadCorpus), trains a model on it (StartJob, the server's warnings of
 its settings to stderr, then WatchJob, printing its events), opens a session on the model, feeds the held-out sentence (Feed, which scores it: nats and bits per char),
 generates a few chars after it, and with --cleanup deletes the corpus again (DeleteCorpus; the
-model stays and still generates).
+model stays and still generates). A job the server refuses (a model name taken, a quota) deletes an
+upload this run made new, so it does not count against the key's max_corpora_per_key: CheckJob cannot
+check the job first, since it needs the corpus to be there.
 
     ./generate_stubs.sh
     /usr/bin/python3 train_on_file.py my-notes.txt --model notes --max-steps 300 --held-out "a sentence kept out of the file"
@@ -67,8 +69,13 @@ def main() -> int:
 
     with open_channel(args.server, args.tls_ca) as channel:
         catalog, training, generation = rpc.CatalogStub(channel), rpc.TrainingStub(channel), rpc.GenerationStub(channel)
-        uploaded = False
+        uploaded = False  # stored by this run (new, or replacing an earlier upload)
+        new_upload = False  # and not there before: nothing of the key's is lost if it goes again
+        job_started = False
         try:
+            # Without --replace an upload of a taken name is refused, so a stored one is new; with it, ask first.
+            new_upload = not args.replace or not any(
+                c.name == corpus and c.uploaded for c in catalog.ListCorpora(pb.ListCorporaRequest(), metadata=auth).corpora)
             info = catalog.UploadCorpus(upload_messages(corpus, args.replace, args.file), metadata=auth)
             uploaded = True
             print(f"uploaded corpus {info.name}: {info.characters:,} characters, sha256 {info.sha256[:12]}", flush=True)
@@ -83,6 +90,7 @@ def main() -> int:
             # StartJob then WatchJob, as Train does in one call, for the Job StartJob answers with: the server's warnings of
             # its settings (Job.warnings: an SGDR cycle cut short, every rate 0, ...), on stderr; the job runs as asked.
             job = training.StartJob(request, metadata=auth)
+            job_started = True  # StartJob answered: the server has taken the job
             for warning in job.warnings:
                 print(f"warning: {warning}", file=sys.stderr, flush=True)
             last = None
@@ -113,10 +121,12 @@ def main() -> int:
             print(f"error: {args.file}: {e.strerror}", file=sys.stderr)
             return 1
         finally:
-            if args.cleanup and uploaded:
+            # A refused job leaves no new upload behind: it would hold a place in the key's max_corpora_per_key.
+            refused = uploaded and new_upload and not job_started
+            if uploaded and (args.cleanup or refused):
                 try:
                     catalog.DeleteCorpus(pb.DeleteCorpusRequest(name=corpus), metadata=auth)
-                    print(f"deleted corpus {corpus}")
+                    print(f"deleted corpus {corpus}" + ("" if args.cleanup else ": the job was not started"))
                 except grpc.RpcError as e:
                     print(f"error: deleting corpus {corpus}: {status_text(e)}", file=sys.stderr)
     return 0

@@ -230,7 +230,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
     /// <summary>
     /// examples/python/train_on_file.py against this process: it uploads a file as a corpus (listed after), trains on it,
     /// scores a held-out sentence (a finite nats/char, bits/char its ÷ ln 2) and continues it; an upload of a name taken
-    /// without --replace is the server's ALREADY_EXISTS; --cleanup deletes the corpus even when a later call failed.
+    /// without --replace is the server's ALREADY_EXISTS; a refused job deletes the new upload; --cleanup deletes the corpus even when a later call failed.
     /// </summary>
     [Fact]
     public async Task The_python_example_uploads_a_corpus_trains_on_it_and_scores_a_held_out_sentence()
@@ -253,6 +253,13 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.Contains("error: ALREADY_EXISTS: Corpus 'pets' exists", output);
         Assert.DoesNotContain("Traceback", output);
 
+        // A job refused after the upload (the model's name is taken) leaves no new upload counting against max_corpora_per_key.
+        (code, output) = await Run("/usr/bin/python3", [.. run, "--corpus", "pets-spare", "--model", "pyfile", "--held-out", heldOut], examples, stubs);
+        Assert.Equal(1, code);
+        Assert.Contains("error: ALREADY_EXISTS: ", output);
+        Assert.Contains("deleted corpus pets-spare: the job was not started", output);
+        Assert.DoesNotContain((await catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "pets-spare");
+
         // Replaced and trained on, then a sentence with a char outside the vocabulary is refused; --cleanup still deletes the corpus.
         (code, output) = await Run("/usr/bin/python3", [.. run, "--model", "pyfile2", "--replace", "--cleanup", "--held-out", "the cat!"], examples, stubs);
         Assert.Equal(1, code);
@@ -265,7 +272,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
     /// <summary>
     /// examples/node/train_on_file.js, the Node twin of train_on_file.py, against this process: it uploads a file as a
     /// corpus, trains on it, scores a held-out sentence (a finite nats/char, bits/char its ÷ ln 2) and continues it; a
-    /// name taken without --replace is the server's ALREADY_EXISTS; --cleanup deletes the corpus even when a later call
+    /// name taken without --replace is the server's ALREADY_EXISTS; a refused job deletes the new upload; --cleanup deletes the corpus even when a later call
     /// failed; a missing --held-out is a usage error (exit 2).
     /// </summary>
     [NodeExampleFact]
@@ -289,6 +296,13 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         (code, output) = await Node([.. run, "--model", "nodefile2", "--held-out", heldOut]);
         Assert.Equal(1, code);
         Assert.Contains("error: ALREADY_EXISTS: Corpus 'nodepets' exists", output);
+
+        // A job refused after the upload (the model's name is taken) leaves no new upload counting against max_corpora_per_key.
+        (code, output) = await Node([.. run, "--corpus", "nodepets-spare", "--model", "nodefile", "--held-out", heldOut]);
+        Assert.Equal(1, code);
+        Assert.Contains("error: ALREADY_EXISTS: ", output);
+        Assert.Contains("deleted corpus nodepets-spare: the job was not started", output);
+        Assert.DoesNotContain((await catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "nodepets-spare");
 
         // Replaced and trained on, then a sentence with a char outside the vocabulary is refused; --cleanup still deletes the corpus.
         (code, output) = await Node([.. run, "--model", "nodefile2", "--replace", "--cleanup", "--held-out", "the cat!"]);
