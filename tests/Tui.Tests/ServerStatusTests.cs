@@ -121,14 +121,17 @@ public class ServerStatusTests
     }
 
     [Fact]
-    public void An_admin_sees_every_keys_use_of_the_quotas_in_one_list_and_a_key_its_own_against_each()
+    public void An_admin_sees_every_keys_use_of_the_quotas_in_one_list_and_a_key_its_own_against_each_models_and_corpora_included()
     {
-        var limits = new Limits { MaxSessionsPerKey = 4, MaxJobsPerKey = 2, MaxCharsPerMinutePerKey = 600 };
-        var own = new ServerInfo { Limits = limits, KeyUsage = { new KeyUsage { Key = "bob", Sessions = 1, Jobs = 0, CharsLastMinute = 120 } } };
-        Assert.Equal("key bob: 1/4 sessions, 0/2 jobs, 120/600 chars a minute", ServerStatus.Usage(own));
-        var every = new ServerInfo { Limits = limits, KeyUsage = { new KeyUsage { Key = "alice", Sessions = 3, Jobs = 2 }, new KeyUsage { Key = "bob", Sessions = 1, CharsLastMinute = 120 } } };
-        Assert.Equal("keys' sessions/jobs/chars a minute of 4/2/600: alice 3/2/0, bob 1/0/120", ServerStatus.Usage(every));
+        var limits = new Limits { MaxSessionsPerKey = 4, MaxJobsPerKey = 2, MaxModelsPerKey = 5, MaxCorporaPerKey = 3, MaxCharsPerMinutePerKey = 600 };
+        var own = new ServerInfo { Limits = limits, KeyUsage = { new KeyUsage { Key = "bob", Sessions = 1, Jobs = 0, Models = 4, Corpora = 3, CharsLastMinute = 120 } } };
+        Assert.Equal("key bob: 1/4 sessions, 0/2 jobs, 4/5 models, 3/3 corpora, 120/600 chars a minute", ServerStatus.Usage(own));
+        var every = new ServerInfo { Limits = limits, KeyUsage = { new KeyUsage { Key = "alice", Sessions = 3, Jobs = 2, Models = 1 }, new KeyUsage { Key = "bob", Sessions = 1, Corpora = 2, CharsLastMinute = 120 } } };
+        Assert.Equal("keys' sessions/jobs/models/corpora/chars a minute of 4/2/5/3/600: alice 3/2/1/0/0, bob 1/0/0/2/120", ServerStatus.Usage(every));
         Assert.Null(ServerStatus.Usage(new ServerInfo { Limits = limits })); // an anonymous caller, an older server: nothing to show
+        // A server older than the models and corpora quotas reports 0 for them: not shown as "0/0 models".
+        var older = new Limits { MaxSessionsPerKey = 4, MaxJobsPerKey = 2, MaxCharsPerMinutePerKey = 600 };
+        Assert.Equal("key bob: 1/4 sessions, 0/2 jobs, 120/600 chars a minute", ServerStatus.Usage(new ServerInfo { Limits = older, KeyUsage = { own.KeyUsage[0] } }));
     }
 
     [Fact]

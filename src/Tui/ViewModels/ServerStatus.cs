@@ -136,15 +136,23 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
     /// entry) against each quota, or an admin's every key in one list with the quotas once. Null when there is none
     /// to show (an anonymous caller, a server older than key_usage), or none worth the room: a server without keys
     /// has one row, "local", every client's, and the embedded server's one user would read its own quotas as noise.
+    /// The models and uploaded corpora a key owns are shown where the server has those quotas (an older one reports 0 for both).
     /// </summary>
     internal static string? Usage(ServerInfo info)
     {
         if (info.KeyUsage.Count == 0 || info.KeyUsage is [{ Key: CharRnnClient.OpenServerOwner }] || info.Limits is not { } l) return null;
+        var quotas = new List<(string Name, long Limit, Func<KeyUsage, long> Used)>
+        {
+            ("sessions", l.MaxSessionsPerKey, u => u.Sessions),
+            ("jobs", l.MaxJobsPerKey, u => u.Jobs),
+        };
+        if (l.MaxModelsPerKey > 0) quotas.Add(("models", l.MaxModelsPerKey, u => u.Models));
+        if (l.MaxCorporaPerKey > 0) quotas.Add(("corpora", l.MaxCorporaPerKey, u => u.Corpora));
+        quotas.Add(("chars a minute", l.MaxCharsPerMinutePerKey, u => u.CharsLastMinute));
         if (info.KeyUsage is [var own])
-            return $"key {own.Key}: {own.Sessions:N0}/{l.MaxSessionsPerKey:N0} sessions, {own.Jobs:N0}/{l.MaxJobsPerKey:N0} jobs, " +
-                   $"{own.CharsLastMinute:N0}/{l.MaxCharsPerMinutePerKey:N0} chars a minute";
-        return $"keys' sessions/jobs/chars a minute of {l.MaxSessionsPerKey:N0}/{l.MaxJobsPerKey:N0}/{l.MaxCharsPerMinutePerKey:N0}: " +
-               string.Join(", ", info.KeyUsage.Select(u => $"{u.Key} {u.Sessions:N0}/{u.Jobs:N0}/{u.CharsLastMinute:N0}"));
+            return $"key {own.Key}: " + string.Join(", ", quotas.Select(q => $"{q.Used(own):N0}/{q.Limit:N0} {q.Name}"));
+        return $"keys' {string.Join("/", quotas.Select(q => q.Name))} of {string.Join("/", quotas.Select(q => q.Limit.ToString("N0")))}: " +
+               string.Join(", ", info.KeyUsage.Select(u => $"{u.Key} {string.Join("/", quotas.Select(q => q.Used(u).ToString("N0")))}"));
     }
 
     public async ValueTask DisposeAsync()
