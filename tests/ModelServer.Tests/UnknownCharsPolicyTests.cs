@@ -150,11 +150,17 @@ public class UnknownCharsPolicyTests(ServerFixture server)
     }
 
     [Fact]
-    public async Task Primes_under_skip_are_fed_without_their_unknown_chars_and_generate_says_how_many_on_its_first_message()
+    public async Task Primes_under_skip_are_fed_without_their_unknown_chars_and_open_and_generate_say_which()
     {
-        var opened = await Open(UnknownChars.Skip, prime: "the 😀cat ");
+        var opened = await Open(UnknownChars.Skip, prime: "the 😀cat 😀✓");
         Assert.Equal(8, opened.CharactersSeen);
+        // OpenSession tells what it dropped from its prime, as Generate does: the count, and each char once with its count.
+        Assert.Equal(3, opened.PrimeUnknownCharsSkipped);
+        Assert.Equal(new[] { ("😀", 2), ("✓", 1) }, opened.PrimeSkippedChars.Select(c => (c.Character, c.Count)));
         var plain = await Open(UnknownChars.Refuse, prime: "the cat ");
+        Assert.Equal((0, 0), (plain.PrimeUnknownCharsSkipped, plain.PrimeSkippedChars.Count));
+        var got = await Client.GetSessionAsync(new GetSessionRequest { SessionId = opened.Id }); // OpenSession's answer only
+        Assert.Equal((0, 0), (got.PrimeUnknownCharsSkipped, got.PrimeSkippedChars.Count));
 
         using var call = Client.Generate(new GenerateRequest { SessionId = opened.Id, Prime = "s✓at ✓on", MaxChars = 12 });
         var messages = new List<GenerateResponse>();

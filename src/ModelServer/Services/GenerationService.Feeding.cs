@@ -180,19 +180,12 @@ public sealed partial class GenerationService
     }
 
     /// <summary>
-    /// What a session feeds of a request's text, and how many characters it leaves out: under
+    /// What a session feeds of a request's text, and which characters it leaves out (how many times each): under
     /// <see cref="UnknownCharPolicy.Refuse"/> the text as sent, once checked whole (INVALID_ARGUMENT naming the field
     /// for a character the model cannot read, before any charge); under <see cref="UnknownCharPolicy.Skip"/> the text
     /// without those characters nor the padding NUL, which is not text the model reads either (<see cref="KnownText"/>,
     /// as the model reads them: a lowercase model's either case; charrnn generate --skip-unknown's rule too). Any thread: a vocabulary does not change.
     /// </summary>
-    private static (string Text, int Skipped) Readable(Vocabulary vocabulary, UnknownCharPolicy policy, string text, string field)
-    {
-        var known = ReadableText(vocabulary, policy, text, field);
-        return (known.Text, known.SkippedCount);
-    }
-
-    /// <inheritdoc cref="Readable"/>
     /// <returns>The text fed, with which characters were left out and how many times each (none under Refuse).</returns>
     private static KnownText ReadableText(Vocabulary vocabulary, UnknownCharPolicy policy, string text, string field)
     {

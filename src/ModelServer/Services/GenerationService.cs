@@ -37,6 +37,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         sessions.EnsureRoom(caller);
         var charge = ChargeFed(caller, request.Prime);
         ServerSession session;
+        KnownText prime;
         try
         {
             // A model not on the device yet is read and built here, off the device thread (streams go on
@@ -64,10 +65,10 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             }
             try
             {
-                var (prime, skipped) = Readable(engine.Vocabulary, policy, request.Prime, "prime");
-                charge.NotFed(skipped); // charged as sent, before the model (its vocabulary) was at hand
+                prime = ReadableText(engine.Vocabulary, policy, request.Prime, "prime");
+                charge.NotFed(prime.SkippedCount); // charged as sent, before the model (its vocabulary) was at hand
                 // Nobody knows the session yet: the pieces need no check that it is free.
-                var (rest, _, _, _) = await FeedLeadingPieces(null, engine, prime, "prime", reset: false, context.CancellationToken, caller.Name, charge);
+                var (rest, _, _, _) = await FeedLeadingPieces(null, engine, prime.Text, "prime", reset: false, context.CancellationToken, caller.Name, charge);
                 session = await worker.Run(() =>
                 {
                     sessions.EnsureRoom(caller); // again, with the add: the device thread orders concurrent opens and forks
@@ -93,7 +94,11 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         }
         await CloseIfAbandoned(session, context);
         logger.LogInformation("Session {SessionId} opened on model {Model} by {Owner} ({Peer})", session.Id, name, caller.Name, context.Peer);
-        return ProtoMapper.ToProto(session);
+        var opened = ProtoMapper.ToProto(session);
+        // What a SKIP session dropped from the prime, told as Generate tells its prime's.
+        opened.PrimeUnknownCharsSkipped = prime.SkippedCount;
+        opened.PrimeSkippedChars.AddRange(prime.Skipped.Select(ProtoMapper.ToProto));
+        return opened;
     }
 
     public override async Task Generate(Api.GenerateRequest request, IServerStreamWriter<Api.GenerateResponse> responseStream, ServerCallContext context)
