@@ -853,28 +853,40 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("attach attached"); // a running job, found by its model's name, its history replayed
         Assert.Equal(first, Runner.WatchedJob);
         await Until(() => _output.Events.Any(e => e.JobId == first && e.EventCase == JobEvent.EventOneofCase.Queued), "the replayed history");
+        // Running, not queued behind another test's job on the shared server: the second then queues behind it.
+        await Until(() => _output.Events.Any(e => e.JobId == first && e.EventCase == JobEvent.EventOneofCase.Started), "the first job to start");
 
         var second = (await fixture.Client.Training.StartJobAsync(new StartJobRequest
         {
             ModelName = "attached-next", Architecture = "stateful-gru", CorpusName = "tiny",
             Options = new TrainingOptions { MaxSteps = 3, Epochs = 1, SampleChars = 0 },
         })).Id; // queued behind the first
-        await Runner.RunLineAsync("models"); // the queued job's model says so: it has not begun, so it is not training
-        Assert.EndsWith(" (queued)", _output.Lines.Last(l => l.StartsWith("attached-next ", StringComparison.Ordinal)));
-        Assert.EndsWith(" (training)", _output.Lines.Last(l => l.StartsWith("attached ", StringComparison.Ordinal)));
-        await Runner.RunLineAsync("info attached-next"); // no checkpoint yet: the server says why, naming the queue
-        Assert.Contains("is queued (position 1) and has not started", _output.Errors.Last());
-        _output.Errors.Clear();
-        await Runner.RunLineAsync($"attach {second}");
-        Assert.Equal(second, Runner.WatchedJob);
-        await Until(() => _output.Events.Any(e => e.JobId == second), "the second job's events");
-        var fromFirst = _output.Events.Count(e => e.JobId == first);
-        await Task.Delay(1500); // the first job keeps training (progress every 0.5 s): a watch left running would add to its events
-        Assert.Equal(fromFirst, _output.Events.Count(e => e.JobId == first));
+        try
+        {
+            await Runner.RunLineAsync("models"); // the queued job's model says so: it has not begun, so it is not training
+            Assert.EndsWith(" (queued)", _output.Lines.Last(l => l.StartsWith("attached-next ", StringComparison.Ordinal)));
+            Assert.EndsWith(" (training)", _output.Lines.Last(l => l.StartsWith("attached ", StringComparison.Ordinal)));
+            await Runner.RunLineAsync("info attached-next"); // no checkpoint yet: the server says why, naming the queue
+            Assert.Contains("which will make it, is queued (position ", _output.Errors.Last());
+            _output.Errors.Clear();
+            await Runner.RunLineAsync($"attach {second}");
+            Assert.Equal(second, Runner.WatchedJob);
+            await Until(() => _output.Events.Any(e => e.JobId == second), "the second job's events");
+            var fromFirst = _output.Events.Count(e => e.JobId == first);
+            await Task.Delay(1500); // the first job keeps training (progress every 0.5 s): a watch left running would add to its events
+            Assert.Equal(fromFirst, _output.Events.Count(e => e.JobId == first));
 
-        await Runner.RunLineAsync($"stop {first}");
-        await Runner.RunLineAsync($"stop {second}");
-        Assert.Empty(_output.Errors);
+            await Runner.RunLineAsync($"stop {first}");
+            await Runner.RunLineAsync($"stop {second}");
+            Assert.Empty(_output.Errors);
+        }
+        finally
+        {
+            // A failed assertion must not leave the first job (100,000 steps) holding the shared server's device.
+            foreach (var id in new[] { first, second })
+                try { await fixture.Client.Training.StopJobAsync(new StopJobRequest { JobId = id }); }
+                catch (Grpc.Core.RpcException) { } // stopped already
+        }
     }
 
     private static async Task Until(Func<bool> done, string what)
