@@ -33,6 +33,21 @@ public class ProtoMapperTests
             Assert.Equal(finish == GenerationFinish.None ? "Unspecified" : finish.ToString(), ProtoMapper.ToProto(finish).ToString());
     }
 
+    [Fact]
+    public void A_model_being_made_is_listed_from_the_plan_read_with_its_job_though_the_job_has_ended_since()
+    {
+        // ListModels reads the jobs making models, then the model folders, then maps the jobs: one that ended in
+        // between has forgotten its plan (seen in CI as an INTERNAL NullReferenceException from ListModels).
+        var architecture = Architectures.Get("stateful-gru");
+        var plan = JobPlan.NewModel("making", "/nowhere/making", new Engine.Text.Corpus("tiny", "some text", "ab12"), uploadedCorpus: false, "tiny",
+            architecture, architecture.Resolve(), new Engine.Training.TrainingOptions { Lowercase = true });
+        var job = new TrainingJob(plan, "local") { Architecture = architecture.Name };
+        job.ForgetPlan();
+        var summary = ProtoMapper.ToUnsavedSummary(job, plan, queued: false);
+        Assert.Equal(("making", "stateful-gru", "tiny", "ab12", true, true, false),
+            (summary.Name, summary.Architecture, summary.CorpusName, summary.CorpusSha256, summary.Lowercase, summary.Training, summary.Queued));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

@@ -193,17 +193,23 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
     /// The new models a running or queued job of <paramref name="caller"/>'s (any, for an admin) is making and has
     /// not saved yet: listed as training (or queued), though their folders hold no checkpoint before an epoch's end or a periodic save.
     /// </summary>
-    public IReadOnlyList<TrainingJob> Unsaved(Caller caller)
+    /// <remarks>
+    /// Each with its plan as read under the lock: a job that ends after this forgets its plan, and a listing that
+    /// reads the model folders in between still maps the job it read here.
+    /// </remarks>
+    public IReadOnlyList<(TrainingJob Job, JobPlan Plan)> Unsaved(Caller caller)
     {
-        List<TrainingJob> making;
-        lock (_gate) making = [.. Active().Where(j => j.Plan is { ResumeCheckpoint: null } && (caller.Admin || j.Owner == caller.Name))];
-        return [.. making.Where(j => !models.Exists(j.ModelName))]; // the folder is read outside the lock the device loop takes
+        List<(TrainingJob Job, JobPlan Plan)> making;
+        lock (_gate)
+            making = [.. Active().Where(j => caller.Admin || j.Owner == caller.Name)
+                .Select(j => (Job: j, Plan: j.Plan)).Where(m => m.Plan is { ResumeCheckpoint: null }).Select(m => (m.Job, m.Plan!))];
+        return [.. making.Where(m => !models.Exists(m.Job.ModelName))]; // the folder is read outside the lock the device loop takes
     }
 
     /// <summary>FAILED_PRECONDITION for a model a job is making and has not saved yet: NOT_FOUND would say there is none, yet its name is taken.</summary>
     public void ThrowIfUnsaved(string modelName, Caller caller)
     {
-        if (Unsaved(caller).FirstOrDefault(j => j.ModelName == modelName) is not { } job) return;
+        if (Unsaved(caller).FirstOrDefault(m => m.Job.ModelName == modelName).Job is not { } job) return;
         // A queued job has not begun: "making it, saves it at its first epoch's end" would say it had.
         if (StateOf(job) is (JobState.Queued, var position))
             throw ServerException.Precondition($"Model '{modelName}' has no checkpoint yet: job {job.Id}, which will make it, is queued (position {position}) " +

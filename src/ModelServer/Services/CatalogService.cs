@@ -42,8 +42,8 @@ public sealed partial class CatalogService(ModelStore models, CorpusStore corpor
         var unsaved = jobs.Unsaved(caller);
         response.Models.AddRange(models.List(caller).Select(m => Summary(m, caller)));
         // A model in its first epoch is listed too, as training (or queued), with what is known of it so far.
-        foreach (var job in unsaved.Where(j => response.Models.All(m => m.Name != j.ModelName)))
-            response.Models.Add(ProtoMapper.ToUnsavedSummary(job, jobs.ActivityOf(job.ModelName).Queued));
+        foreach (var (job, plan) in unsaved.Where(u => response.Models.All(m => m.Name != u.Job.ModelName)))
+            response.Models.Add(ProtoMapper.ToUnsavedSummary(job, plan, jobs.ActivityOf(job.ModelName).Queued));
         return Task.FromResult(response);
     }
 

@@ -116,10 +116,11 @@ public static partial class ProtoMapper
     }
 
     /// <summary>A model in its first epoch, listed as training (or queued, before its job begins) with what its job knows of it (no checkpoint yet).</summary>
-    public static Api.ModelSummary ToUnsavedSummary(TrainingJob job, bool queued) => new()
+    /// <summary>A model a job is making, from the <paramref name="plan"/> read with it: the job may have ended (and forgotten its plan) since.</summary>
+    public static Api.ModelSummary ToUnsavedSummary(TrainingJob job, JobPlan plan, bool queued) => new()
     {
         Name = job.ModelName, Architecture = job.Architecture, Training = !queued, Queued = queued, Owner = job.Owner,
-        CorpusName = job.Plan!.CorpusName, CorpusSha256 = job.Plan.Corpus.Sha256, Lowercase = job.Plan.Options?.Lowercase ?? false,
+        CorpusName = plan.CorpusName, CorpusSha256 = plan.Corpus.Sha256, Lowercase = plan.Options?.Lowercase ?? false,
     };
 
     public static Api.ModelDetails ToDetails(ModelListing m, bool training, bool queued)
