@@ -90,6 +90,7 @@ public partial class CommandLineTests
     [InlineData(new[] { "resume", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn resume --help)")]
     // --server after a verb: the verb works on a local folder; the server is reached through the REPL's command.
     [InlineData(new[] { "models", "--server", "gpu:50051" }, "charrnn: Unrecognized command or argument '--server'. charrnn models works on a local folder; on the server, run the REPL's command: charrnn --server gpu:50051 --exec \"models\". (see charrnn models --help)")]
+    [InlineData(new[] { "models", "--server=gpu:50051" }, "charrnn: Unrecognized command or argument '--server=gpu:50051'. charrnn models works on a local folder; on the server, run the REPL's command: charrnn --server gpu:50051 --exec \"models\". (see charrnn models --help)")]
     [InlineData(new[] { "keys", "add", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn keys add --help)")]
     [InlineData(new[] { "train", "--name", "nul" }, "charrnn: --name 'nul' is not allowed: NUL is a device name on Windows (CON, PRN, AUX, NUL, COM1 to COM9 and LPT1 to LPT9, in any case, with or without an extension), so a folder of that name cannot be made or copied there. Pick another name; a model name is 1 to 64 characters")]
     [InlineData(new[] { "train", "--name", "Com1.v2" }, "charrnn: --name 'Com1.v2' is not allowed: COM1 is a device name on Windows")]

@@ -124,7 +124,9 @@ public static class CharRnnCommandLine
             var verb = parse.CommandResult.Command;
             // The lesson's cs, a letter off --bs: say what it is here rather than guess the batch size.
             var lessons = verb.Options.Any(o => o.Name == "--context") ? LessonNames.HyperParameterNote(typed, name => "--" + name) : "";
-            if (typed == "--server" && OnTheServer(verb, ValueAfter(typed, parse)) is { } instead) return " " + instead;
+            // `--server HOST` or `--server=HOST` (one token, as the parser leaves a flag it does not know).
+            var server = typed == "--server" ? ValueAfter(typed, parse) : typed.StartsWith("--server=", StringComparison.Ordinal) ? typed["--server=".Length..] : null;
+            if ((typed == "--server" || server != null) && OnTheServer(verb, server) is { } instead) return " " + instead;
             var closest = lessons.Length > 0 ? lessons
                 : ClosestName.Suggestion(typed, verb.Subcommands.Select(s => s.Name).Concat(verb.Options.SelectMany(o => o.Aliases.Prepend(o.Name))));
             return closest.Length > 0 ? closest : OtherVerbsOption(typed, verb, parse);
