@@ -100,9 +100,9 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
             var corpora = (await client.Catalog.ListCorporaAsync(new ListCorporaRequest(), deadline: deadline, cancellationToken: ct)).Corpora;
             _models = models;
             _corpora = corpora;
-            var device = info.Device.Split(" · ")[0];
+            var device = info.Device.Split(" · ")[0] + PrecisionNote(info.GenerationPrecision);
             var whole = $"{device} · {info.ActiveSessions} session(s) · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued";
-            string[] shorter = [whole, $"{device} · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued", $"connected · {device}", "connected"];
+            string[] shorter = [whole, $"{device} · jobs: {info.RunningJobs} running, {info.QueuedJobs} queued", $"connected · {device}", .. ShortestConnected(info.GenerationPrecision)];
             Record(true, false, "", Usage(info) is { } usage ? [$"{whole} · {usage}", $"{device} · {usage}", .. shorter] : shorter);
             completion.Update(new CompletionSource.Snapshot(
                 _architectures.Architectures.Select(a => a.Name).ToArray(),
@@ -130,6 +130,16 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
         }
         Interlocked.Increment(ref _version);
     }
+
+    /// <summary>What the device generates in, after its name, where it is not float32 (" · bf16"); nothing from a server older than the field.</summary>
+    private static string PrecisionNote(string precision) => precision is "" or "float32" ? "" : $" · {precision}";
+
+    /// <summary>
+    /// The shortest forms of a connected server's words. A server that generates in bf16 keeps saying so in fewer columns than
+    /// "connected" takes beside it: "bf16" alone still means connected (a server that does not answer says so), and at 80 columns,
+    /// where the keys leave 12, "connected · bf16" did not fit and the precision was the first thing dropped.
+    /// </summary>
+    private static string[] ShortestConnected(string precision) => PrecisionNote(precision) is "" ? ["connected"] : [$"connected{PrecisionNote(precision)}", precision];
 
     /// <summary>
     /// What the key_usage of GetServerInfo says, as few words as `status` prints it in lines: the caller's own key (one
