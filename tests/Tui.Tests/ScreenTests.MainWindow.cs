@@ -175,7 +175,7 @@ public sealed partial class ScreenTests
     }
 
     /// <summary>Whether the status bar's row matches <paramref name="pattern"/> (a regular expression).</summary>
-    private bool StatusShows(string pattern) => System.Text.RegularExpressions.Regex.IsMatch(Screen.Split('\n').LastOrDefault(row => System.Text.RegularExpressions.Regex.IsMatch(row, "F1 +Help")) ?? "", pattern);
+    private bool StatusShows(string pattern) => System.Text.RegularExpressions.Regex.IsMatch(Screen.Split('\n').LastOrDefault(row => System.Text.RegularExpressions.Regex.IsMatch(row, @"^│ ?F1[ │]")) ?? "", pattern);
 
     [Fact]
     public void Without_keys_the_status_bar_shows_the_servers_counts_and_no_usage_row_for_local()
@@ -201,7 +201,7 @@ public sealed partial class ScreenTests
         PumpUntil(() => StatusShows("│ F7  Log │ connected · cpu │ F2  Models │"), "the device alone at 130 columns");
         _app.Driver!.SetScreenSize(60, 24);
         // Cut at the bar's end, it read "cpu · 0 session(s) · ": neither connected nor the jobs.
-        PumpUntil(() => StatusShows("│F7 Log│connected│F2 Models│"), "the shortest status, whole with its separator, at 60 columns");
+        PumpUntil(() => StatusShows("│F7 Log│connected · cpu│F2│"), "a short status, whole with its separator, at 60 columns");
         _app.Driver!.SetScreenSize(180, 42);
         PumpUntil(() => _window.Repl.Frame.Height == 9 && StatusShows(Whole), "the whole status again");
     }
@@ -221,6 +221,22 @@ public sealed partial class ScreenTests
         PumpUntil(() => _window.Tabs.Value == _window.Training, "F3 switching screens from the compact bar", 2_000);
         _app.Driver!.SetScreenSize(130, 42); // wide again: Terminal.Gui's own form, every key whole, the connection's words in the rest
         PumpUntil(() => StatusShows(@"^│ F1  Help │ Ctrl\+Q  Quit │ F7  Log │ [^│]+ │ F2  Models │ F3  Train │ F4  Generate │ F5  Type │ F6  Beat │? *│$"), "the wide form at 130 columns");
+    }
+
+    [Theory]
+    [InlineData(60, @"^│F1 Help│\^Q Quit│F7 Log│connected · cpu│F2│F3│F4│F5│F6 *│$")] // the screens' keys bare: the tab headers name them
+    [InlineData(44, @"^│F1│\^Q│F7│connected · cpu│F2│F3│F4│F5│F6 *│$")]
+    [InlineData(34, @"^│F1│\^Q│F7│connect…│F2│F3│F4│F5│F6│$")] // the connection's words cut, not the keys after them
+    public void Narrower_than_80_columns_the_status_bar_still_shows_every_key(int columns, string statusRow)
+    {
+        // At 60 columns the compact form's "│F4 Gen│" was the bar's end: F5 and F6 were nowhere on the screen.
+        _app.Driver!.SetScreenSize(columns, 24);
+        PumpUntil(() => StatusShows(statusRow), $"every key at {columns} columns", 2_000);
+        Press(Key.F6);
+        PumpUntil(() => _window.Tabs.Value == _window.Beat, "F6 switching screens from the narrow bar", 2_000);
+        Press(Key.Esc);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
     }
 
     [Fact]

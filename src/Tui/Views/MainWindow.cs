@@ -64,18 +64,19 @@ public sealed class MainWindow : Window, IReplOutput
             tab.KeyDown += (_, key) => TabFocus.KeepInTab(tab, key);
         Tabs.DrawingSubViews += (_, _) => DrawEveryTab();
 
-        // Help and Quit first; the keys fit whole, in a compact form where the wide one does not (StatusBarKeys),
-        // and the connection's words get the columns they leave.
+        // Help and Quit first; every key fits, in a shorter form where the wide one does not (StatusBarKeys),
+        // and the connection's words get the columns they leave. The screens' keys are named by the tab headers, in the same
+        // order: a narrow bar shows them bare.
         _keys = new StatusBarKeys(
-            (new Shortcut(Key.F1, "Help", ShowHelp, ""), "Help"),
-            (new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""), "Quit"),
-            (new Shortcut(Key.F7, "Log", ToggleTallLog, ""), "Log"),
-            (_statusLine.Item, null),
-            (new Shortcut(Key.F2, "Models", () => SwitchTo(Models), ""), "Models"),
-            (new Shortcut(Key.F3, "Train", () => SwitchTo(Training), ""), "Train"),
-            (new Shortcut(Key.F4, "Generate", () => SwitchTo(Generate), ""), "Gen"),
-            (new Shortcut(Key.F5, "Type", () => SwitchTo(TypeView), ""), "Type"),
-            (new Shortcut(Key.F6, "Beat", () => SwitchTo(Beat), ""), "Beat"));
+            (new Shortcut(Key.F1, "Help", ShowHelp, ""), "Help", false),
+            (new Shortcut(Key.Q.WithCtrl, "Quit", Quit, ""), "Quit", false),
+            (new Shortcut(Key.F7, "Log", ToggleTallLog, ""), "Log", false),
+            (_statusLine.Item, null, false),
+            (new Shortcut(Key.F2, "Models", () => SwitchTo(Models), ""), "Models", true),
+            (new Shortcut(Key.F3, "Train", () => SwitchTo(Training), ""), "Train", true),
+            (new Shortcut(Key.F4, "Generate", () => SwitchTo(Generate), ""), "Gen", true),
+            (new Shortcut(Key.F5, "Type", () => SwitchTo(TypeView), ""), "Type", true),
+            (new Shortcut(Key.F6, "Beat", () => SwitchTo(Beat), ""), "Beat", true));
         _statusBar = new StatusBar(_keys.Items);
         Add(Tabs, _tooSmall, Repl, _statusBar); // the notice after the tabs: drawn over the screen it stands for
         _tooSmall.TextFormatter.WordWrap = true;

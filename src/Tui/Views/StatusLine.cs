@@ -44,6 +44,8 @@ public sealed class StatusLine(ServerStatus status)
     public void Show()
     {
         var line = ShowsQuitHint ? QuitHints.FirstOrDefault(h => h.Length <= _room) ?? QuitHints[^1] : status.LineFitting(_room);
+        // Where even the shortest form does not fit (a bar under some 40 columns), it is cut, not the keys after it pushed off.
+        if (line.Length > _room && _room > 0) line = line[..(_room - 1)] + "…";
         if (Item.Title != line) Item.Title = line;
     }
 }
