@@ -145,7 +145,7 @@ public sealed class MainWindow : Window, IReplOutput
 
     /// <summary>The least room (columns, rows inside the tab) each screen is usable in.</summary>
     private System.Drawing.Size MinimumSize(View screen) =>
-        screen == Models ? new(72, 7) // the three lists side by side, the form's summary, a field, its error row and Train
+        screen == Models ? new(72, 7) // the form, the lists beside it (the trained models under the architectures), the form's summary, a field, its error row and Train
         : screen == Training ? new(40, Training.LeastRows) // the job's lines (more while its state wraps), the progress bar and a chart with two rows
         : screen == Generate ? new(40, Generate.LeastRows) // settings and prime (more rows where narrow), buttons, and two rows of the output
         : screen == Beat ? new(30, 6) // the passage's row and the score's

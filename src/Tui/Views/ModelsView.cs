@@ -25,9 +25,28 @@ public sealed class ModelsView : View
     private readonly ObservableCollection<string> _architectureNames = [];
     private readonly ObservableCollection<string> _modelLines = [];
     private readonly ListView<string> _architectures = new() { Width = Dim.Fill(), Height = Dim.Fill() };
-    private readonly FrameView _architecturesFrame = new() { Title = "Architectures", X = 0, Y = 0, Width = 22, Height = Dim.Fill() };
+    private readonly FrameView _architecturesFrame = new() { Title = "Architectures", X = 0, Y = 0 };
+    /// <summary>The architectures pane's columns beside the others: the longest name whole (<see cref="ShowArchitectures"/>).</summary>
+    private int _architecturesWidth = 22;
+    /// <summary>Columns the trained-models pane needs beside the others for a loss and a name ("0.131 gru stateful-gru", its borders).</summary>
+    private const int ModelsPaneWidth = 26;
+
+    /// <summary>The form's pane: half the tab, but never so narrow that a row's hint is cut (at 80 columns "1 to 2048" showed as "1 to 204").</summary>
+    private int FormPaneWidth => Math.Max(Viewport.Width / 2, FormPaneMinWidth);
+
+    /// <summary>
+    /// Whether the trained models go under the architectures, in the column left of the form: side by side below some 96 columns
+    /// they had 11 columns at 80 ("gru state") and 7 at 76, where the left column has 33 and 29.
+    /// </summary>
+    private bool Stacked => Viewport.Width < _architecturesWidth + FormPaneWidth + ModelsPaneWidth;
+
+    /// <summary>
+    /// The architectures pane's rows when stacked: all of them where half the tab holds them, else half (it scrolls), and two
+    /// at the least (a list of one row showed no scrollbar); the trained models get the rest.
+    /// </summary>
+    private int StackedArchitectureRows => Math.Min(_architectureNames.Count + 2, Math.Max(4, Viewport.Height / 2));
     private readonly ListView<string> _models = new() { Width = Dim.Fill(), Height = Dim.Fill() };
-    private readonly FrameView _modelsFrame = new() { Title = "Trained models: val loss (Enter: use)", Y = 0, Width = Dim.Fill(), Height = Dim.Fill() };
+    private readonly FrameView _modelsFrame = new() { Title = "Trained models: val loss (Enter: use)", Height = Dim.Fill() };
     /// <summary>Columns a row needs for a loss and a name worth reading beside it; fewer, and the rows are names alone.</summary>
     private const int LossAndNameWidth = 20;
     private bool NamesOnly => _models.Viewport.Width is > 0 and < LossAndNameWidth;
@@ -62,10 +81,13 @@ public sealed class ModelsView : View
         Width = Dim.Fill();
         Height = Dim.Fill();
         var archFrame = _architecturesFrame;
-        // Half the tab, but never so narrow that a row's hint is cut: at 80 columns "1 to 2048" showed as "1 to 204".
-        var formFrame = new FrameView { Title = "Hyperparameters", X = Pos.Right(archFrame), Y = 0, Width = Dim.Func(_ => Math.Max(Viewport.Width / 2, FormPaneMinWidth), this), Height = Dim.Fill() };
+        archFrame.Width = Dim.Func(_ => Stacked ? Viewport.Width - FormPaneWidth : _architecturesWidth, this);
+        archFrame.Height = Dim.Func(_ => Stacked ? StackedArchitectureRows : Viewport.Height, this);
+        var formFrame = new FrameView { Title = "Hyperparameters", X = Pos.Right(archFrame), Y = 0, Width = Dim.Func(_ => FormPaneWidth, this), Height = Dim.Fill() };
         var modelFrame = _modelsFrame;
-        modelFrame.X = Pos.Right(formFrame);
+        modelFrame.X = Pos.Func(_ => Stacked ? 0 : _architecturesWidth + FormPaneWidth, this);
+        modelFrame.Y = Pos.Func(_ => Stacked ? StackedArchitectureRows : 0, this);
+        modelFrame.Width = Dim.Func(_ => Stacked ? Viewport.Width - FormPaneWidth : Math.Max(0, Viewport.Width - _architecturesWidth - FormPaneWidth), this);
         modelFrame.FrameChanged += (_, _) => ShowModelsTitle();
         _architectures.SetSource(_architectureNames);
         _models.SetSource(_modelLines);
@@ -213,7 +235,8 @@ public sealed class ModelsView : View
         }
         foreach (var a in list.Architectures) _architectureNames.Add(a.Name);
         // Wide enough for the longest name whole, beside the borders and the scrollbar.
-        _architecturesFrame.Width = Math.Max(22, _architectureNames.Max(n => n.Length) + 3);
+        _architecturesWidth = Math.Max(22, _architectureNames.Max(n => n.Length) + 3);
+        SetNeedsLayout();
         _architectures.Index = Math.Max(0, _architectureNames.IndexOf("stateful-lstm"));
         ShowForm();
     }
