@@ -470,6 +470,25 @@ public sealed partial class ScreenTests
         }
     }
 
+    [Fact]
+    public void The_tab_headers_scrolled_at_34_columns_come_back_whole_without_a_stray_arrow_when_the_terminal_grows()
+    {
+        string Headers() => string.Join("\n", Screen.Split('\n').Take(4)); // the window's top line and the headers' three rows
+        _app.Driver!.SetScreenSize(100, 30);
+        PumpUntil(() => Headers().Contains("││Models│Train│Generate│Type│Beat│"), "the headers at 100 columns");
+        _app.Driver!.SetScreenSize(34, 24);
+        PumpUntil(() => _window.Frame.Width == 34, "the 34-column layout", 2_000);
+        Press(Key.F6); // Beat, the last header: the headers scroll one column to show it whole, a ◄ where Models' edge was
+        PumpUntil(() => _window.Tabs.Value == _window.Beat && Headers().Contains('◄'), "the scrolled headers at 34 columns", 2_000);
+        _app.Driver!.SetScreenSize(100, 30);
+        // They stayed scrolled, "│Models│…" against the window's border and "◄─────┴" under it, at any width until another tab was picked.
+        PumpUntil(() => _window.Frame.Width == 100 && Headers().Contains("││Models│Train│Generate│Type│Beat│"), "the headers whole again at 100 columns", 2_000);
+        Assert.DoesNotContain('◄', Headers());
+        Assert.DoesNotContain('►', Headers());
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
     private static void CopyFolder(string from, string to)
     {
         Directory.CreateDirectory(to);

@@ -84,6 +84,7 @@ public sealed class MainWindow : Window, IReplOutput
         {
             SayIfTooSmall();
             _statusLine.Fit(_keys.Fit(_statusBar.Viewport.Width, _statusLine.Shortest));
+            UnscrollHeadersThatFit();
         };
         _ctrlC = new CtrlCKey(Runner, Repl, _statusLine, playing: () => Playing, Quit);
 
@@ -176,6 +177,29 @@ public sealed class MainWindow : Window, IReplOutput
         if (_tooSmall.Frame != new System.Drawing.Rectangle(at, have)) // setting them again would lay out again
             (_tooSmall.X, _tooSmall.Y, _tooSmall.Width, _tooSmall.Height) = (at.X, at.Y, have.Width, have.Height);
         _tooSmall.Visible = true;
+    }
+
+    /// <summary>
+    /// The tab headers' columns, as Terminal.Gui counts them (Tabs.GetTotalHeaderSpan, private): neighbours share an edge.
+    /// Null before every header has been measured.
+    /// </summary>
+    private int? HeaderSpan
+    {
+        get
+        {
+            var lengths = Tabs.TabCollection.Select(tab => (tab.Border.View as BorderView)?.EffectiveTabLength ?? 0).ToList();
+            return lengths.Count == 0 || lengths.Contains(0) ? null : lengths.Sum(length => length - 1) + 1;
+        }
+    }
+
+    /// <summary>
+    /// A terminal too narrow for the tab headers scrolls them to keep the shown one whole (Beat at 34 columns: one column, and
+    /// a ◄ where Models' left edge was). Terminal.Gui keeps that scroll when the terminal grows back, so the headers stayed
+    /// shifted under a stray ◄ at any width until another tab was picked: once they all fit, they are scrolled back.
+    /// </summary>
+    private void UnscrollHeadersThatFit()
+    {
+        if (Tabs.ScrollOffset > 0 && HeaderSpan is { } span && span <= Tabs.Viewport.Width) Tabs.ScrollOffset = 0;
     }
 
     /// <summary>F7: the command log takes two thirds of the window (a short terminal shows two lines of it), or its usual share again.</summary>
