@@ -6,6 +6,17 @@ namespace CharRnn.Tui.Tests;
 public sealed partial class ScreenTests
 {
     [Fact]
+    public void At_44_columns_the_train_screens_chart_titles_are_whole_words()
+    {
+        // They read "Loss (··· train, ● val" and "Learning r": cut mid-word by their panes' borders.
+        _window.Show(_window.Training);
+        _app.Driver!.SetScreenSize(44, 24);
+        PumpUntil(() => _window.Frame.Width == 44 && Screen.Contains("┤Loss ··· train ● val├") && Screen.Contains("┤LR├"), "the short chart titles at 44 columns", 5_000);
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => Screen.Contains("┤Learning rate├"), "the whole title at 130 columns");
+    }
+
+    [Fact]
     public void On_an_80_by_24_terminal_the_train_tab_gives_the_chart_the_samples_rows()
     {
         _window.Show(_window.Training);

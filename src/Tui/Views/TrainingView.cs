@@ -47,11 +47,12 @@ public sealed class TrainingView : View
         var chartRows = Dim.Func(_ => Math.Max(0, Viewport.Height - _stats.Frame.Height - 1 - (Viewport.Height < 16 ? 0 : Viewport.Height < 20 ? 3 : Viewport.Height * 2 / 5)));
         var lossFrame = new FrameView { Title = LossTitles[0], X = 0, Y = Pos.Bottom(_progress), Width = Dim.Percent(65), Height = chartRows };
         // The title is the chart's legend: at 80 columns the wide one was cut to "… validation at each epoch e".
-        lossFrame.FrameChanged += (_, _) => lossFrame.Title = LossTitles.FirstOrDefault(t => t.GetColumns() <= lossFrame.Frame.Width - TitleFrame) ?? LossTitles[^1];
+        lossFrame.FrameChanged += (_, _) => FitTitle(lossFrame, LossTitles);
         _loss.Width = Dim.Fill();
         _loss.Height = Dim.Fill();
         lossFrame.Add(_loss);
-        var lrFrame = new FrameView { Title = "Learning rate", X = Pos.Right(lossFrame), Y = Pos.Bottom(_progress), Width = Dim.Fill(), Height = chartRows };
+        var lrFrame = new FrameView { Title = LearningRateTitles[0], X = Pos.Right(lossFrame), Y = Pos.Bottom(_progress), Width = Dim.Fill(), Height = chartRows };
+        lrFrame.FrameChanged += (_, _) => FitTitle(lrFrame, LearningRateTitles);
         _learningRate.Width = Dim.Fill();
         _learningRate.Height = Dim.Fill();
         lrFrame.Add(_learningRate);
@@ -88,7 +89,13 @@ public sealed class TrainingView : View
 
     /// <summary>The loss chart's legend, widest first: the widest that fits its pane is its title.</summary>
     private static readonly string[] LossTitles =
-        ["Loss (··· train, ● validation at each epoch end)", "Loss (··· train, ● validation per epoch)", "Loss (··· train, ● val)"];
+        ["Loss (··· train, ● validation at each epoch end)", "Loss (··· train, ● validation per epoch)", "Loss (··· train, ● val)", "Loss ··· train ● val", "Loss"];
+    /// <summary>The learning-rate chart's title, widest first: at 44 columns its pane has 10 columns ("Learning r").</summary>
+    private static readonly string[] LearningRateTitles = ["Learning rate", "LR"];
+
+    /// <summary>The widest of <paramref name="titles"/> that fits <paramref name="frame"/>'s top border (the last where none does): at 44 columns they were cut mid-word.</summary>
+    private static void FitTitle(View frame, string[] titles) =>
+        frame.Title = titles.FirstOrDefault(t => t.GetColumns() <= frame.Frame.Width - TitleFrame) ?? titles[^1];
     /// <summary>Columns of a pane's top border beside its title: the corners and the "┤" "├" around it.</summary>
     private const int TitleFrame = 4;
 
