@@ -41,7 +41,8 @@ public static class NeuronsCommand
         command.SetAction(parse =>
         {
             var (file, given) = (parse.GetValue(textFile), parse.GetValue(prime));
-            if ((file is null) == (given is null)) throw new ArgumentException("Give the text to feed the model: --text FILE (- for stdin) or --prime TEXT, one of them.");
+            if (file is null && given is null) throw new ArgumentException("Give the text to feed the model: --text FILE (- for stdin) or --prime TEXT, one of them.");
+            if (file is not null && given is not null) throw new ArgumentException("--text and --prime both give the text to feed the model; give one of them.");
             var most = parse.GetValue(maxChars);
             if (most is < 1 or > MostChars) throw new ArgumentException($"--max-chars {most} is not allowed; feed 1 to {MostChars:N0} chars.");
             var count = parse.GetValue(top);
