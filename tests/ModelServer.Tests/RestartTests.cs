@@ -46,7 +46,7 @@ public class RestartTests
         var first = Hosting.ServerHost.Build([], Options(models), _ => { });
         await Hosting.ServerHost.StartAsync(first);
         var second = Hosting.ServerHost.Build([], Options(models), _ => { });
-        var e = await Assert.ThrowsAsync<ArgumentException>(() => Hosting.ServerHost.StartAsync(second));
+        var e = await Assert.ThrowsAsync<Persistence.ModelsFolderInUseException>(() => Hosting.ServerHost.StartAsync(second));
         Assert.Contains("Another charrnn process is using the models folder", e.Message);
         await second.DisposeAsync();
         await first.StopAsync();
@@ -73,7 +73,7 @@ public class RestartTests
             Assert.NotNull(training);
             using (var another = Persistence.ServerDatabase.HoldIfServed(models)) Assert.NotNull(another); // a second run, into another model folder
             var server = Hosting.ServerHost.Build([], Options(models), _ => { });
-            var e = await Assert.ThrowsAsync<ArgumentException>(() => Hosting.ServerHost.StartAsync(server));
+            var e = await Assert.ThrowsAsync<Persistence.ModelsFolderInUseException>(() => Hosting.ServerHost.StartAsync(server));
             Assert.Contains("a charrnn train/resume into it", e.Message);
             await server.DisposeAsync();
         }

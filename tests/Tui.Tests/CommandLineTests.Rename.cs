@@ -78,7 +78,10 @@ public partial class CommandLineTests
         {
             database.SetModelOwner("m", "alice");
             database.SetShared("m", true);
-            AssertUserError(["rename", "m", "m2", "--models", root], $"charrnn: Another charrnn process is using the models folder {Path.GetFullPath(root)}");
+            AssertUserError(["rename", "m", "m2", "--models", root],
+                $"charrnn: Another charrnn process is using the models folder {Path.GetFullPath(root)} (it holds {Path.Combine(Path.GetFullPath(root), "charrnn.lock")}): " +
+                "a server, or a charrnn train/resume into it. Rename through the server: rename m m2 at its prompt, or " +
+                "charrnn --server HOST:PORT --exec \"rename m m2\"; or wait for the train or resume to end.");
         }
         Printed(["rename", "m", "m2", "--models", root]);
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();

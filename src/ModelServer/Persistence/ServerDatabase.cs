@@ -117,7 +117,7 @@ public sealed partial class ServerDatabase : IDisposable
         }
         catch (IOException e) when (Engine.Storage.FileLock.IsHeldElsewhere(e)) // not a full disk, a read-only folder...
         {
-            throw new ArgumentException($"Another charrnn process is using the models folder {folder} (it holds {path}): a server, " +
+            throw new ModelsFolderInUseException(folder, path, $"Another charrnn process is using the models folder {folder} (it holds {path}): a server, " +
                                         "or a charrnn train/resume into it. Connect to a server (charrnn --server HOST:PORT), " +
                                         "wait for or stop the other process, or pass another --models.");
         }

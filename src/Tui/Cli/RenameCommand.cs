@@ -53,7 +53,7 @@ public static class RenameCommand
         if (ModelNames.Taken(root, newName, renamed: name) is { } taken)
             throw new ArgumentException(ModelNames.RenameTakenMessage(newName, taken).Replace("new_name", "new-name", StringComparison.Ordinal));
         // A folder a server keeps: its database (held while open, so no server starts meanwhile) carries the owner's row.
-        using var database = File.Exists(Path.Combine(root, "charrnn.lock")) ? new ServerDatabase(Options.Create(new ServerOptions { ModelsDirectory = root })) : null;
+        using var database = File.Exists(Path.Combine(root, "charrnn.lock")) ? OpenServersDatabase(root, name, newName) : null;
         if (database?.UnfinishedJobs().FirstOrDefault(j => j.ModelName == name || j.ModelName == newName || j.Plan.InitFromModel == name) is { } job)
             throw new ArgumentException($"Job {job.Id} ({job.State}, model '{job.ModelName}') of the server that keeps {root} " +
                                         (job.ModelName == newName ? $"makes a model named '{newName}'" : job.ModelName == name ? $"trains '{name}'" : $"starts from '{name}' (init_from)") +
@@ -80,5 +80,18 @@ public static class RenameCommand
         }
         try { new ModelStore(Options.Create(new ServerOptions { ModelsDirectory = root }), database, NullLogger<ModelStore>.Instance).Rename(name, newName, "charrnn rename"); }
         catch (ServerException e) { throw new ArgumentException(e.Message.Replace("new_name", "new-name", StringComparison.Ordinal)); }
+    }
+
+    /// <summary>The database of the server that keeps <paramref name="root"/>; refused while that server (or a train or
+    /// resume into the folder) runs, naming the rename to make through the server instead.</summary>
+    private static ServerDatabase OpenServersDatabase(string root, string name, string newName)
+    {
+        try { return new ServerDatabase(Options.Create(new ServerOptions { ModelsDirectory = root })); }
+        catch (ModelsFolderInUseException e)
+        {
+            throw new ArgumentException($"Another charrnn process is using the models folder {e.Folder} (it holds {e.LockPath}): a server, " +
+                                        $"or a charrnn train/resume into it. Rename through the server: rename {name} {newName} at its prompt, or " +
+                                        $"charrnn --server HOST:PORT --exec \"rename {name} {newName}\"; or wait for the train or resume to end.");
+        }
     }
 }
