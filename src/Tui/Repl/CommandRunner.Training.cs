@@ -411,7 +411,7 @@ public sealed partial class CommandRunner
         var known = jobs.FirstOrDefault(j => j.Id == arg)
                     ?? jobs.FirstOrDefault(j => j.ModelName == arg && j.State is Job.Types.State.Running or Job.Types.State.Queued);
         if (known == null && !arg.StartsWith("j-", StringComparison.Ordinal))
-            throw new CommandException($"No running or queued job for '{arg}'.");
+            throw new CommandException($"No running or queued job for '{arg}'; stop takes a job's id, or the name of a model a job is training or waiting to train (jobs lists them).");
         if (known is { State: Job.Types.State.Stopped or Job.Types.State.Finished or Job.Types.State.Failed })
         {
             output.Line($"job {known.Id} had already ended ({known.State.ToString().ToLowerInvariant()}): nothing to stop");
