@@ -309,6 +309,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("resume gru min_delta=lots", "min_delta=lots is not a number; use 0 (any drop counts) to 1 nats/char.");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
         await Refused("stop", "No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
+        await Refused("attach some-job from=abc", "from=abc is not a step; use 0 (the job's first event, the default) or a later step, in digits.");
+        await Refused("attach some-job from=-3", "from=-3 is not a step; use 0 (the job's first event, the default) or a later step, in digits.");
         await Refused("stop no-such-model", "No running or queued job for 'no-such-model'; stop takes a job's id, or the name of a model a job is training or waiting to train (jobs lists them).");
         await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] (models lists them).");
     }

@@ -385,13 +385,19 @@ public sealed partial class CommandRunner
     private async Task Attach(Command c, CancellationToken ct)
     {
         var target = c.Arg(0) ?? WatchedJob ?? throw new CommandException("Usage: attach JOB|MODEL [from=STEP] (jobs lists them).");
-        var from = c.Option("from") is { } f ? OptionValues.Integer("from", f) : 0;
+        var from = c.Option("from") is { } f ? StepToReplayFrom(f) : 0;
         var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
         var job = jobs.FirstOrDefault(j => j.Id == target) ?? jobs.FirstOrDefault(j => j.ModelName == target && j.State is Job.Types.State.Running or Job.Types.State.Queued)
             ?? jobs.FirstOrDefault(j => j.ModelName == target)
             ?? throw new CommandException($"No job '{target}' (by id or model name). jobs lists them.");
         await WatchAsync(job, from, ct);
     }
+
+    /// <summary>attach's from=: a step in digits, 0 or more (WatchJob's from_step; a sign is no step).</summary>
+    private static long StepToReplayFrom(string value) =>
+        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var step)
+            ? step
+            : throw new CommandException($"from={value} is not a step; use 0 (the job's first event, the default) or a later step, in digits.");
 
     private async Task Detach()
     {
