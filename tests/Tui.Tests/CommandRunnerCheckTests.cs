@@ -13,4 +13,10 @@ public class CommandRunnerCheckTests
     [InlineData("gen 10 20", "Two counts given, 10 and 20; give one (put a prime that is a number in quotes: \"20\").")]
     public void A_gen_or_compare_count_is_checked_before_any_command_runs(string line, string message) =>
         Assert.StartsWith(message, Assert.Throws<CommandException>(() => CommandRunner.Check(CommandParser.Parse(line)!)).Message);
+
+    [Theory]
+    [InlineData("attach j-1 from=abc")]
+    [InlineData("attach lstm from=-3")]
+    public void An_attach_from_that_is_no_step_is_refused_before_any_command_runs(string line) =>
+        Assert.StartsWith("from=", Assert.Throws<CommandException>(() => CommandRunner.Check(CommandParser.Parse(line)!)).Message);
 }

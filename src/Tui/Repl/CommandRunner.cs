@@ -188,6 +188,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         if (CommandCatalog.Find(c.Verb)?.Verb == "export") ExportOf(c); // so is a file that export would not overwrite
         if (CommandCatalog.Find(c.Verb)?.Verb == "import") ImportOf(c); // and a file import cannot send
         if (GenerationCount(c) is { } words) CountAndPrime(c, words.First); // "gen 1,000" is refused before the train ahead of it
+        if (CommandCatalog.Find(c.Verb)?.Verb == "attach" && c.Option("from") is { } from) StepToReplayFrom(from); // "train …; attach x from=abc" too
     }
 
     /// <summary>For gen and compare: where their [N] ["PRIME"] words start (compare's may follow a model's name).</summary>
