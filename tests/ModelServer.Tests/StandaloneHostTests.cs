@@ -82,6 +82,16 @@ public class StandaloneHostTests : IDisposable
     }
 
     [Fact]
+    public void An_address_this_machine_does_not_have_is_refused_with_exit_code_2_saying_what_to_give()
+    {
+        var (code, error) = Run("--CharRnn:MetricsListen=192.0.2.1:9464"); // TEST-NET-1 (RFC 5737): no machine has it
+        Assert.Equal(2, code);
+        Assert.EndsWith(" CharRnn:Listen or CharRnn:MetricsListen names an address this machine does not have; give one of its own, 0.0.0.0 for all of them, or 127.0.0.1 for this machine only.",
+            error.TrimEnd('\n'));
+        Assert.Single(error.TrimEnd('\n').Split('\n'));
+    }
+
+    [Fact]
     public void A_start_refused_for_a_port_in_use_keeps_a_models_folder_that_was_there()
     {
         var models = Path.Combine(_root, "models");

@@ -910,6 +910,19 @@ public partial class CommandLineTests
     }
 
     [Fact]
+    public void Serving_on_an_address_this_machine_does_not_have_is_a_user_error_naming_the_flag()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-foreign-" + Guid.NewGuid().ToString("N")[..8]);
+        // 192.0.2.1 is TEST-NET-1 (RFC 5737): no machine has it. Found once the server starts, after its first log lines.
+        try
+        {
+            AssertUserError(["serve", "--listen", "127.0.0.1:0", "--metrics-listen", "192.0.2.1:9464", "--models", models, "--threads", "1"],
+                "charrnn: --metrics-listen 192.0.2.1:9464: this machine has no such address to listen on (", logBefore: true);
+        }
+        finally { if (Directory.Exists(models)) Directory.Delete(models, true); }
+    }
+
+    [Fact]
     public void Training_into_an_out_that_is_a_file_is_a_user_error_before_any_training()
     {
         var file = Path.GetTempFileName();

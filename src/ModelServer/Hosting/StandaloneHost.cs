@@ -60,18 +60,26 @@ public static partial class StandaloneHost
             message += $" {setting.Groups["key"].Value} takes {Kind(setting.Groups["type"].Value)} (the environment's {setting.Groups["key"].Value.Replace(":", "__").ToUpperInvariant()}).";
         else if (e is IOException && e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
             message += " Another process may hold the port: stop it, or choose another CharRnn:Listen (or CharRnn:MetricsListen).";
+        else if (IsAddressNotOwn(e))
+            message += " CharRnn:Listen or CharRnn:MetricsListen names an address this machine does not have; give one of its own, 0.0.0.0 for all of them, or 127.0.0.1 for this machine only.";
         error.WriteLine($"{Name}: {message}");
         return configuration ? 2 : 1;
     }
 
     /// <summary>
     /// The settings' fault, not a bug: the checks' ArgumentExceptions, a value configuration binding could not
-    /// convert (CHARRNN__THREADS=abc), a port in use, or a models folder that cannot be made or written.
+    /// convert (CHARRNN__THREADS=abc), a port in use, an address this machine does not have, or a models folder that
+    /// cannot be made or written.
     /// </summary>
     public static bool IsConfigurationError(Exception e) =>
         e is ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
             or Microsoft.Extensions.Options.OptionsValidationException
+        || IsAddressNotOwn(e)
         || (e is InvalidOperationException && e.Message.StartsWith("Failed to convert configuration value", StringComparison.Ordinal));
+
+    /// <summary>Kestrel's bind to a host address no interface of this machine has ("Cannot assign requested address").</summary>
+    private static bool IsAddressNotOwn(Exception e) =>
+        e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressNotAvailable };
 
     // Configuration binding names the setting and .NET's type ("… at 'CharRnn:Threads' to type 'System.Int32'."): say it in an operator's words.
     [GeneratedRegex(@"^Failed to convert configuration value '.*' at '(?<key>[^']+)' to type '(?<type>[^']+)'")]

@@ -147,6 +147,8 @@ public static class ServeCommand
                 // The input's fault, not a bug: Kestrel's bind failure (a port in use), or a models folder that cannot be written.
                 if (e is IOException && e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
                     throw new ArgumentException(BindFailure(e.Message, options), e);
+                if (e is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.AddressNotAvailable })
+                    throw new ArgumentException(AddressNotAvailable(e.Message, options), e);
                 if (e is IOException or UnauthorizedAccessException)
                     throw new ArgumentException($"The server could not start: {e.Message.TrimEnd('.')} (--models {options.ModelsDirectory}).", e);
                 throw;
@@ -187,6 +189,23 @@ public static class ServeCommand
         return message.Contains("already in use", StringComparison.Ordinal)
             ? $"{value} is in use by another process; choose another {flag}, or stop that process ({message.TrimEnd('.')})."
             : $"{message.TrimEnd('.')} ({flag} {value}); choose another {flag}.";
+    }
+
+    /// <summary>
+    /// A host address this machine does not have ("Cannot assign requested address", which names neither the address nor
+    /// the flag): the flag and value that named it, and what may be given instead.
+    /// </summary>
+    private static string AddressNotAvailable(string message, ServerOptions options)
+    {
+        var own = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => a.Address).ToHashSet();
+        bool NotOwn(string listen) =>
+            System.Net.IPAddress.TryParse(ServerHost.ParseListen(listen).Host.Trim('[', ']'), out var ip) && !System.Net.IPAddress.IsLoopback(ip) &&
+            !ip.Equals(System.Net.IPAddress.Any) && !ip.Equals(System.Net.IPAddress.IPv6Any) && !own.Contains(ip);
+        var (flag, value) = options.MetricsListen is { } metrics && NotOwn(metrics) && !NotOwn(options.Listen)
+            ? ("--metrics-listen", metrics) : ("--listen", options.Listen);
+        return $"{flag} {value}: this machine has no such address to listen on ({message.TrimEnd('.')}); give one of its own addresses, " +
+               $"0.0.0.0 for all of them, or 127.0.0.1 for this machine only.";
     }
 
     private static (string Name, double Value) HyperParameterCap(string text, IEnumerable<string> names)
