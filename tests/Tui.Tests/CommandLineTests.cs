@@ -33,6 +33,7 @@ public partial class CommandLineTests
     [InlineData(new[] { "generate", "--model", "m", "--top-p", "2" }, "charrnn: --top-p 2 is not allowed; use a number greater than 0 and at most 1 (1: off).")]
     [InlineData(new[] { "generate", "--model", "m", "--min-p", "1" }, "charrnn: --min-p 1 is not allowed; use a number from 0 (off) up to, not including, 1.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "9464" }, "charrnn: --metrics-listen '9464' is not HOST:PORT")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:99999" }, "charrnn: --listen '127.0.0.1:99999': 99999 is not a port; a port is 1 to 65535, or 0 to pick a free one.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0" }, "charrnn: --metrics-listen '127.0.0.1:0' needs a port of its own")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--threads", "-1" }, "charrnn: --threads -1 is not allowed; give 0 (libtorch's default: one per core) to ")]
     [InlineData(new[] { "train", "--corpus", "" }, "charrnn: --corpus is empty; give a text file or a known corpus name, or leave it out for nietzsche. (see charrnn train --help)")]

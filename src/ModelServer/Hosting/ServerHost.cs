@@ -237,7 +237,9 @@ public static class ServerHost
     public static (string Host, int Port) ParseListen(string listen, string flag = "--listen")
     {
         var colon = listen.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(listen[(colon + 1)..], out var port) || port is < 0 or > 65535)
+        if (colon > 0 && int.TryParse(listen[(colon + 1)..], out var outside) && outside is < 0 or > 65535)
+            throw new ArgumentException($"{flag} '{listen}': {outside} is not a port; a port is 1 to 65535, or 0 to pick a free one.");
+        if (colon <= 0 || !int.TryParse(listen[(colon + 1)..], out var port))
             throw new ArgumentException($"{flag} '{listen}' is not HOST:PORT (e.g. 127.0.0.1:50051, 0.0.0.0:50051, [::1]:50051; port 0 picks a free one).");
         var host = listen[..colon].Trim('[', ']');
         if (host is not ("localhost" or "*") && !IPAddress.TryParse(host, out _))
