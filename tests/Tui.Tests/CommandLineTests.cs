@@ -60,6 +60,7 @@ public partial class CommandLineTests
     [InlineData(new[] { "train", "--time-budget", "10:00" }, "charrnn: --time-budget '10:00' is ambiguous (hours:minutes or minutes:seconds?)")]
     [InlineData(new[] { "demo", "--time-budget", "0s" }, "charrnn: --time-budget '0s' is no time; give a duration above 0")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden" }, "charrnn: --max-hyperparameter 'n_hidden' is not NAME=VALUE (e.g. n_hidden=4096).")]
+    [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden=lots" }, "charrnn: --max-hyperparameter 'n_hidden=lots': 'lots' is not a number; give the cap in digits (e.g. n_hidden=4096).")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "depth=3" }, "charrnn: --max-hyperparameter: 'depth' has no cap; the capped hyperparameters are n_hidden, ")]
     // Numbers read the same in every locale: "0,8" is not quietly 8 (System.CommandLine's own parsing allows thousands separators).
     [InlineData(new[] { "generate", "--model", "m", "-t", "0,8" }, "charrnn: -t '0,8' is not a number: write decimals with a point (e.g. 0.8), and no thousands separators. (see charrnn generate --help)")]

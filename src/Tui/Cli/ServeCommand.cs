@@ -211,8 +211,10 @@ public static class ServeCommand
     private static (string Name, double Value) HyperParameterCap(string text, IEnumerable<string> names)
     {
         var parts = text.Split('=', 2, StringSplitOptions.TrimEntries);
-        if (parts.Length != 2 || !double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
+        if (parts.Length != 2)
             throw new ArgumentException($"--max-hyperparameter '{text}' is not NAME=VALUE (e.g. n_hidden=4096).");
+        if (!double.TryParse(parts[1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value))
+            throw new ArgumentException($"--max-hyperparameter '{text}': '{parts[1]}' is not a number; give the cap in digits (e.g. n_hidden=4096).");
         if (!names.Contains(parts[0]))
             throw new ArgumentException($"--max-hyperparameter: '{parts[0]}' has no cap; the capped hyperparameters are {string.Join(", ", names)}.");
         return (parts[0], Positive(value, $"--max-hyperparameter {parts[0]}"));
