@@ -5,7 +5,7 @@ namespace CharRnn.Engine.Tests;
 /// <summary>MidCycleWarning: the warning that the epochs stop an SGDR cycle midway, and only then.</summary>
 public class MidCycleWarningTests
 {
-    private static string? For(string schedule, int epochs) => MidCycleWarning.For(schedule, epochs, TrainingSettingNames.CommandLine);
+    private static string? For(string schedule, int epochs) => MidCycleWarning.For(schedule, epochs)?.Say(TrainingSettingNames.CommandLine);
 
     [Theory]
     [InlineData("sgdr:cycle_len=1,cycle_mult=2,epochs=7; constant", 20)]     // the run ends in the constant phase, which has no cycles
@@ -30,7 +30,17 @@ public class MidCycleWarningTests
             For("sgdr:cycle_len=1,cycle_mult=2", 10));
 
     [Fact]
+    public void The_warning_keeps_its_settings_apart_so_any_caller_spells_them_its_way()
+    {
+        var warning = MidCycleWarning.For("sgdr:cycle_len=1,cycle_mult=2", 10)!;
+        Assert.Equal([WarningPart.Of(TrainingSetting.Epochs, "10"), WarningPart.Of(TrainingSetting.Epochs, "7 or 15")],
+            warning.Parts.Where(p => p.Setting != null), (a, b) => a.Setting == b.Setting && a.Values.SequenceEqual(b.Values));
+        Assert.Equal("cycles end after epochs 1, 3, 7, 15; epochs=10 stops mid-cycle, the rate still at 69% of its peak (epochs=7 or 15 ends at a cycle's end).",
+            warning.Say(new TrainingSettingNames("epochs", "patience", "lr", "=", ListsInBrackets: false)));
+    }
+
+    [Fact]
     public void The_server_names_the_requests_field() =>
         Assert.Equal("cycles end after epochs 1, 3, 7, 15; epochs = 10 stops mid-cycle, the rate still at 69% of its peak (epochs = 7 or 15 ends at a cycle's end).",
-            MidCycleWarning.For("sgdr:cycle_len=1,cycle_mult=2", 10, TrainingSettingNames.Api));
+            MidCycleWarning.For("sgdr:cycle_len=1,cycle_mult=2", 10)?.Say(TrainingSettingNames.Api));
 }

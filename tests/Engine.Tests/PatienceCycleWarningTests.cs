@@ -6,7 +6,7 @@ namespace CharRnn.Engine.Tests;
 public class PatienceCycleWarningTests
 {
     private static string? For(string schedule, int epochs, int patience) =>
-        PatienceCycleWarning.For(schedule, epochs, patience, TrainingSettingNames.CommandLine);
+        PatienceCycleWarning.For(schedule, epochs, patience)?.Say(TrainingSettingNames.CommandLine);
 
     [Theory]
     [InlineData("sgdr:cycle_len=1,cycle_mult=2", 15, 0)]   // off
@@ -29,5 +29,5 @@ public class PatienceCycleWarningTests
     [Fact]
     public void The_server_names_the_requests_field() =>
         Assert.EndsWith("patience = 4 or more lets every cycle of the run end (0: off).",
-            PatienceCycleWarning.For("sgdr:cycle_len=1,cycle_mult=2", 7, 3, TrainingSettingNames.Api));
+            PatienceCycleWarning.For("sgdr:cycle_len=1,cycle_mult=2", 7, 3)?.Say(TrainingSettingNames.Api));
 }

@@ -50,6 +50,24 @@ public class JobWarningsTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task Each_warning_comes_in_parts_that_name_its_settings_for_a_client_to_spell()
+    {
+        var request = Request("warn-parts", o => (o.Epochs, o.Schedule) = (10, "sgdr:cycle_len=1,cycle_mult=2"));
+        var checkedJob = await Client.CheckJobAsync(request); // before the model exists
+        var (started, got, listed) = await Run(request);
+        foreach (var job in new[] { checkedJob, started, got, listed })
+        {
+            var parts = Assert.Single(job.WarningParts).Parts;
+            Assert.Equal([("", "epochs", "10"), ("", "epochs", "7 or 15")],
+                parts.Where(p => p.Setting != "").Select(p => (p.Text, p.Setting, string.Join("|", p.Values))));
+            // Joined, the settings written as the request's fields: the sentence Job.warnings has.
+            Assert.Equal(job.Warnings[0], string.Concat(parts.Select(p => p.Setting == "" ? p.Text : $"{p.Setting} = {string.Join(", ", p.Values)}")));
+        }
+        var rate = Assert.Single((await Client.CheckJobAsync(Request("warn-parts-rate", o => o.LearningRate.Add(0)))).WarningParts).Parts;
+        Assert.Equal(["0", "0|1e-3|1e-3"], rate.Where(p => p.Setting == "learning_rate").Select(p => string.Join("|", p.Values)));
+    }
+
+    [Fact]
     public async Task A_patience_shorter_than_a_cycle_after_a_restart_is_warned()
     {
         var (started, _, _) = await Run(Request("warn-patience", o => (o.Epochs, o.Schedule, o.Patience) = (7, "sgdr:cycle_len=1,cycle_mult=2", 2)));

@@ -493,6 +493,9 @@ public class RestartTests
             (await training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == before.Id)));
         Assert.Equal(before.Warnings, got.Warnings);
         Assert.Equal(before.Warnings, listed.Warnings);
+        Assert.Contains(Assert.Single(before.WarningParts).Parts, p => p.Setting == "learning_rate");
+        Assert.Equal(before.WarningParts, got.WarningParts); // the parts too: a client still words them its own way
+        Assert.Equal(before.WarningParts, listed.WarningParts);
         Directory.Delete(root, true);
     }
 

@@ -740,8 +740,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("train recipe=lesson epochs=10 name=mid-cycle corpus=tiny max_steps=100000 n_hidden=16 bs=8 sample_chars=0");
         var job = Runner.WatchedJob;
         Assert.NotNull(job);
-        Assert.Contains("warning: cycles end after epochs 3, 5, 9, 17; epochs = 10 stops mid-cycle, the rate still at 96% of its peak " +
-                        "(epochs = 9 or 17 ends at a cycle's end).", _output.Lines);
+        Assert.Contains("warning: cycles end after epochs 3, 5, 9, 17; epochs=10 stops mid-cycle, the rate still at 96% of its peak " +
+                        "(epochs=9 or 17 ends at a cycle's end).", _output.Lines);
         await Runner.RunLineAsync($"stop {job}");
     }
 
@@ -751,7 +751,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job
         const string small = "corpus=tiny n_hidden=8 n_fac=4 bs=4 bptt=4 sample_chars=0 max_steps=1";
         await headless.RunLineAsync($"train stateful-gru name=zero-rate lr=0,0,0 {small}");
-        Assert.Contains("warning: learning_rate = 0: no weight will change, every layer group's rate being 0 (0 freezes a group, as learning_rate = [0, 1e-3, 1e-3] does the embedding); give a rate above 0 to train.", _output.Lines);
+        Assert.Contains("warning: lr=0: no weight will change, every layer group's rate being 0 (0 freezes a group, as lr=0,1e-3,1e-3 does the embedding); give a rate above 0 to train.", _output.Lines);
         _output.Lines.Clear();
         await headless.RunLineAsync($"train stateful-gru name=frozen-embedding lr=0,1e-3,1e-3 {small}"); // one group frozen: the rest trains
         Assert.DoesNotContain(_output.Lines, l => l.Contains("no weight will change", StringComparison.Ordinal));
@@ -767,10 +767,10 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         _output.Lines.Clear();
         await headless.RunLineAsync("resume zero-rate-resume max_steps=2"); // no lr=: the model's stored 0
         Assert.Contains("warning: the model's stored learning rate is 0: no weight will change, every layer group's rate being 0; " +
-                        "give a rate above 0 on the resume (learning_rate = 1e-3, or one per group as learning_rate = [0, 1e-3, 1e-3]) to train.", _output.Lines);
+                        "give a rate above 0 on the resume (lr=1e-3, or one per group as lr=0,1e-3,1e-3) to train.", _output.Lines);
         _output.Lines.Clear();
         await headless.RunLineAsync("resume zero-rate-resume max_steps=3 lr=0,0,0");
-        Assert.Contains("warning: learning_rate = 0: no weight will change, every layer group's rate being 0 (0 freezes a group, as learning_rate = [0, 1e-3, 1e-3] does the embedding); give a rate above 0 to train.", _output.Lines);
+        Assert.Contains("warning: lr=0: no weight will change, every layer group's rate being 0 (0 freezes a group, as lr=0,1e-3,1e-3 does the embedding); give a rate above 0 to train.", _output.Lines);
         _output.Lines.Clear();
         await headless.RunLineAsync("resume zero-rate-resume max_steps=4 lr=1e-3");
         Assert.DoesNotContain(_output.Lines, l => l.Contains("no weight will change", StringComparison.Ordinal));
@@ -787,13 +787,13 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         _output.Lines.Clear();
         // Neither epochs nor schedule given: the model's stored ones, 10 epochs of the SGDR it was trained with.
         await headless.RunLineAsync("resume resume-mid max_steps=2");
-        Assert.Contains("warning: cycles end after epochs 1, 3, 7, 15; epochs = 10 stops mid-cycle, the rate still at 69% of its peak " +
-                        "(epochs = 7 or 15 ends at a cycle's end).", _output.Lines);
+        Assert.Contains("warning: cycles end after epochs 1, 3, 7, 15; epochs=10 stops mid-cycle, the rate still at 69% of its peak " +
+                        "(epochs=7 or 15 ends at a cycle's end).", _output.Lines);
         _output.Lines.Clear();
         await headless.RunLineAsync("resume resume-mid max_steps=3 epochs=7"); // a cycle's end
         Assert.DoesNotContain(_output.Lines, l => l.Contains("mid-cycle", StringComparison.Ordinal));
         await headless.RunLineAsync("resume resume-mid max_steps=4 epochs=20 schedule='constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2'");
-        Assert.Contains(_output.Lines, l => l.StartsWith("warning: cycles end after epochs 3, 5, 9, 17, 33; epochs = 20 stops mid-cycle", StringComparison.Ordinal));
+        Assert.Contains(_output.Lines, l => l.StartsWith("warning: cycles end after epochs 3, 5, 9, 17, 33; epochs=20 stops mid-cycle", StringComparison.Ordinal));
         Assert.Empty(_output.Errors);
         await headless.DisposeAsync();
     }
@@ -821,10 +821,10 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job
         const string small = "corpus=tiny n_hidden=8 n_fac=4 bs=4 bptt=4 sample_chars=0";
         await headless.RunLineAsync($"train stateful-gru name=patience-cycle epochs=7 schedule=sgdr:cycle_len=1,cycle_mult=2 patience=2 max_steps=1 {small}");
-        Assert.Contains(_output.Lines, l => l.StartsWith("warning: patience = 2 is shorter than the SGDR cycle of epochs 4 to 7 (4 epochs): ", StringComparison.Ordinal));
+        Assert.Contains(_output.Lines, l => l.StartsWith("warning: patience=2 is shorter than the SGDR cycle of epochs 4 to 7 (4 epochs): ", StringComparison.Ordinal));
         _output.Lines.Clear();
         await headless.RunLineAsync("resume patience-cycle max_steps=2 epochs=15"); // the stored patience, the line's epochs
-        Assert.Contains(_output.Lines, l => l.StartsWith("warning: patience = 2 is shorter than the SGDR cycle of epochs 8 to 15 (8 epochs): ", StringComparison.Ordinal));
+        Assert.Contains(_output.Lines, l => l.StartsWith("warning: patience=2 is shorter than the SGDR cycle of epochs 8 to 15 (8 epochs): ", StringComparison.Ordinal));
         _output.Lines.Clear();
         await headless.RunLineAsync("resume patience-cycle max_steps=3 patience=8");
         Assert.DoesNotContain(_output.Lines, l => l.Contains("patience = ", StringComparison.Ordinal));
@@ -1580,19 +1580,45 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
-    public async Task Train_and_resume_show_the_servers_warnings_as_it_words_them_and_none_it_does_not_send()
+    public async Task Train_and_resume_name_the_settings_of_the_servers_warnings_as_the_repls_keys()
     {
-        // Words no client works out: the lines show what StartJob's Job says, not warnings of their own.
-        var warned = new Job { Id = "j-000000000001", ModelName = "m", Architecture = "stateful-gru", Warnings = { "the server's first warning", "its second" } };
+        // As a server sends them: the sentence in the proto's words, and the same in parts.
+        static TrainingWarning.Types.Part Words(string text) => new() { Text = text };
+        static TrainingWarning.Types.Part Setting(string name, params string[] values) => new() { Setting = name, Values = { values } };
+        var warned = new Job
+        {
+            Id = "j-000000000001", ModelName = "m", Architecture = "stateful-gru",
+            Warnings = { "epochs = 10 stops mid-cycle (epochs = 7 or 15 ends at a cycle's end).", "learning_rate = 0: as learning_rate = [0, 1e-3, 1e-3] does", "later_key = 3 is new" },
+            WarningParts =
+            {
+                new TrainingWarning { Parts = { Setting("epochs", "10"), Words(" stops mid-cycle ("), Setting("epochs", "7 or 15"), Words(" ends at a cycle's end).") } },
+                new TrainingWarning { Parts = { Setting("learning_rate", "0"), Words(": as "), Setting("learning_rate", "0", "1e-3", "1e-3"), Words(" does") } },
+                new TrainingWarning { Parts = { Setting("later_key", "3"), Words(" is new") } }, // a setting this client has no key for
+            },
+        };
+        await AssertTrainAndResumeWarn(warned, ["warning: epochs=10 stops mid-cycle (epochs=7 or 15 ends at a cycle's end).", "warning: lr=0: as lr=0,1e-3,1e-3 does", "warning: later_key = 3 is new"]);
+    }
+
+    /// <summary>The warning lines of a resume and of a train whose StartJob answers <paramref name="job"/>.</summary>
+    private static async Task AssertTrainAndResumeWarn(Job job, string[] warnings)
+    {
         foreach (var line in new[] { "resume m", "train stateful-gru name=m" })
         {
-            using var client = new Client.CharRnnClient(new CannedJobInvoker(warned), new Uri("http://127.0.0.1:1"));
+            using var client = new Client.CharRnnClient(new CannedJobInvoker(job), new Uri("http://127.0.0.1:1"));
             var output = new RecordingReplOutput();
             await using var runner = new CommandRunner(client, output, interactive: false);
             await runner.RunLineAsync(line);
             Assert.Empty(output.Errors);
-            Assert.Equal(["warning: the server's first warning", "warning: its second"], output.Lines.Where(l => l.StartsWith("warning: ", StringComparison.Ordinal)));
+            Assert.Equal(warnings, output.Lines.Where(l => l.StartsWith("warning: ", StringComparison.Ordinal)));
         }
+    }
+
+    [Fact]
+    public async Task Train_and_resume_show_the_servers_warnings_as_it_words_them_and_none_it_does_not_send()
+    {
+        // Words no client works out: the lines show what StartJob's Job says, not warnings of their own.
+        var warned = new Job { Id = "j-000000000001", ModelName = "m", Architecture = "stateful-gru", Warnings = { "the server's first warning", "its second" } };
+        await AssertTrainAndResumeWarn(warned, ["warning: the server's first warning", "warning: its second"]); // a server older than Job.warning_parts
         // A server older than Job.warnings sends none; the line warns of nothing, though its every rate is 0.
         using (var client = new Client.CharRnnClient(new CannedJobInvoker(new Job { Id = "j-000000000002", ModelName = "m" }), new Uri("http://127.0.0.1:1")))
         {

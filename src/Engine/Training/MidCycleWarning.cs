@@ -9,9 +9,9 @@ namespace CharRnn.Engine.Training;
 /// </summary>
 public static class MidCycleWarning
 {
-    /// <summary>The warning for a run of <paramref name="epochs"/> under <paramref name="scheduleText"/>, or null; the epochs named as the caller sets them.</summary>
+    /// <summary>The warning for a run of <paramref name="epochs"/> under <paramref name="scheduleText"/>, or null.</summary>
     /// <exception cref="ArgumentException">The schedule cannot be read.</exception>
-    public static string? For(string? scheduleText, int epochs, TrainingSettingNames names)
+    public static TrainingWarning? For(string? scheduleText, int epochs)
     {
         var schedule = LearningRateSchedule.Parse(scheduleText);
         // Asked of the epoch that runs last: after an SGDR phase, a constant one has no cycle to stop in.
@@ -24,7 +24,9 @@ public static class MidCycleWarning
         var after = ends[^1] > epochs ? ends[^1] : (int?)null;
         var choices = string.Join(" or ", new int?[] { before > 0 ? before : null, after }.OfType<int>());
         var peak = (factor * 100).ToString("F0", CultureInfo.InvariantCulture) + "%";
-        return $"cycles end after epochs {listed}; {names.EpochsAre(epochs.ToString(CultureInfo.InvariantCulture))} stops mid-cycle, the rate still at {peak} of its peak" +
-               (choices.Length > 0 ? $" ({names.EpochsAre(choices)} ends at a cycle's end)." : ".");
+        var run = WarningPart.Of(TrainingSetting.Epochs, epochs.ToString(CultureInfo.InvariantCulture));
+        return choices.Length > 0
+            ? TrainingWarning.Of($"cycles end after epochs {listed}; {run} stops mid-cycle, the rate still at {peak} of its peak ({WarningPart.Of(TrainingSetting.Epochs, choices)} ends at a cycle's end).")
+            : TrainingWarning.Of($"cycles end after epochs {listed}; {run} stops mid-cycle, the rate still at {peak} of its peak.");
     }
 }

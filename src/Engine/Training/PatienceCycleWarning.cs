@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace CharRnn.Engine.Training;
 
 /// <summary>
@@ -9,10 +11,10 @@ public static class PatienceCycleWarning
 {
     /// <summary>
     /// The warning for <paramref name="patience"/> epochs on a run of <paramref name="epochs"/> under <paramref name="scheduleText"/>,
-    /// or null; the patience named as the caller sets it.
+    /// or null.
     /// </summary>
     /// <exception cref="ArgumentException">The schedule cannot be read.</exception>
-    public static string? For(string? scheduleText, int epochs, int patience, TrainingSettingNames names)
+    public static TrainingWarning? For(string? scheduleText, int epochs, int patience)
     {
         if (patience <= 0) return null;
         var ends = LearningRateSchedule.Parse(scheduleText).CycleEndsThrough(epochs);
@@ -24,8 +26,10 @@ public static class PatienceCycleWarning
         var longest = cycles.MaxBy(c => c.Last - c.First);
         var length = longest.Last - longest.First + 1;
         if (patience >= length) return null;
-        return $"{names.PatienceIs(patience)} is shorter than the SGDR cycle of epochs {longest.First} to {longest.Last} ({length} epochs): " +
-               "a restart raises the validation loss for a while, so the run may stop early inside it, before its end's annealed low; " +
-               $"{names.PatienceIs(length)} or more lets every cycle of the run end (0: off).";
+        return TrainingWarning.Of($"{Patience(patience)} is shorter than the SGDR cycle of epochs {longest.First} to {longest.Last} ({length} epochs): " +
+               $"a restart raises the validation loss for a while, so the run may stop early inside it, before its end's annealed low; " +
+               $"{Patience(length)} or more lets every cycle of the run end (0: off).");
     }
+
+    private static WarningPart Patience(int epochs) => WarningPart.Of(TrainingSetting.Patience, epochs.ToString(CultureInfo.InvariantCulture));
 }

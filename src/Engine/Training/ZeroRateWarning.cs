@@ -10,15 +10,15 @@ namespace CharRnn.Engine.Training;
 public static class ZeroRateWarning
 {
     /// <summary>
-    /// The warning for <paramref name="lr"/>, or null; the rate named as the caller sets it, or, when not <paramref name="rateGiven"/>
+    /// The warning for <paramref name="lr"/>, or null; the rate named as the setting, or, when not <paramref name="rateGiven"/>
     /// (a resume's stored rate), as the model's, with the setting that changes it.
     /// </summary>
-    public static string? For(LayerGroupValues lr, TrainingSettingNames names, bool rateGiven = true)
+    public static TrainingWarning? For(LayerGroupValues lr, bool rateGiven = true)
     {
         if (lr is not { Embedding: 0, Recurrent: 0, Output: 0 }) return null;
-        var freezing = names.RateIs("0", "1e-3", "1e-3");
+        var freezing = WarningPart.Of(TrainingSetting.LearningRate, "0", "1e-3", "1e-3");
         return rateGiven
-            ? $"{names.RateIs(lr.ToString())}: no weight will change, every layer group's rate being 0 (0 freezes a group, as {freezing} does the embedding); give a rate above 0 to train."
-            : $"the model's stored learning rate is {lr}: no weight will change, every layer group's rate being 0; give a rate above 0 on the resume ({names.RateIs("1e-3")}, or one per group as {freezing}) to train.";
+            ? TrainingWarning.Of($"{WarningPart.Of(TrainingSetting.LearningRate, lr.ToString())}: no weight will change, every layer group's rate being 0 (0 freezes a group, as {freezing} does the embedding); give a rate above 0 to train.")
+            : TrainingWarning.Of($"the model's stored learning rate is {lr}: no weight will change, every layer group's rate being 0; give a rate above 0 on the resume ({WarningPart.Of(TrainingSetting.LearningRate, "1e-3")}, or one per group as {freezing}) to train.");
     }
 }

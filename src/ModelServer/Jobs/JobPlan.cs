@@ -31,8 +31,8 @@ public sealed record JobPlan(
     public string? InitFromModel { get; init; }
     public string? InitFromCheckpoint { get; init; }
 
-    /// <summary>Its settings that train, but likely not as meant (<see cref="TrainingWarnings"/>, in the proto's words): Job.warnings.</summary>
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>Its settings that train, but likely not as meant (<see cref="TrainingWarnings"/>): Job.warnings and Job.warning_parts.</summary>
+    public IReadOnlyList<TrainingWarning> Warnings { get; init; } = [];
 
     public static JobPlan NewModel(string modelName, string folder, Corpus corpus, bool uploadedCorpus, string corpusName,
         Architecture architecture, HyperParameters hyperParameters, TrainingOptions options) =>

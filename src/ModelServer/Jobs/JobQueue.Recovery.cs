@@ -42,7 +42,7 @@ public sealed partial class JobQueue
                 if (resume)
                 {
                     plan = JobPlan.Resume(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, record.Plan.CorpusName, checkpoint, options,
-                        record.Plan.Architecture) with { Warnings = record.Plan.Warnings ?? [] };
+                        record.Plan.Architecture) with { Warnings = record.Plan.StoredWarnings() };
                 }
                 else
                 {
@@ -51,7 +51,7 @@ public sealed partial class JobQueue
                     plan = JobPlan.NewModel(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, record.Plan.CorpusName, architecture,
                         architecture.Resolve(record.Plan.HyperParameters), options) with
                     {
-                        InitFromModel = record.Plan.InitFromModel, InitFromCheckpoint = record.Plan.InitFromCheckpoint, Warnings = record.Plan.Warnings ?? [],
+                        InitFromModel = record.Plan.InitFromModel, InitFromCheckpoint = record.Plan.InitFromCheckpoint, Warnings = record.Plan.StoredWarnings(),
                     };
                 }
                 var (history, nextSequence) = journal.History(record.Id);
@@ -159,7 +159,7 @@ public sealed partial class JobQueue
             // A resume job's row stored before its architecture was: the model's checkpoint says it, while the model is there.
             Architecture = record.Plan.Architecture ?? ArchitectureOf(Path.Combine(models.FolderOf(record.ModelName), Trainer.LastCheckpoint)),
             State = state, Reason = record.Reason, Started = record.Started, Ended = record.Ended, InitFrom = record.Plan.InitFromModel,
-            Warnings = record.Plan.Warnings ?? [],
+            Warnings = record.Plan.StoredWarnings(),
             Step = record.Step, TotalSteps = record.TotalSteps, BestValidLoss = record.BestValidLoss,
         };
         job.Events.RestoreEnded(() => EndedHistory(record, state));

@@ -436,7 +436,7 @@ public sealed partial class JobQueue
         var recordPlan = new JobRecordPlan(plan.Architecture?.Name ?? (job.Architecture is "" ? null : job.Architecture), plan.HyperParameters?.Values.ToDictionary(kv => kv.Key, kv => kv.Value),
             plan.Options ?? plan.ResumeOptions!, plan.CorpusName, plan.UploadedCorpus, plan.ResumeCheckpoint != null)
         {
-            InitFromModel = plan.InitFromModel, InitFromCheckpoint = plan.InitFromCheckpoint, Warnings = [.. plan.Warnings],
+            InitFromModel = plan.InitFromModel, InitFromCheckpoint = plan.InitFromCheckpoint, Warnings = [.. plan.Warnings.Select(w => w.Say(TrainingSettingNames.Api))], WarningParts = [.. plan.Warnings],
         };
         return new JobRecord(job.Id, job.Owner, job.ModelName, state, recordPlan, job.Created, null, null, "", job.Step, job.TotalSteps, null, KeyHash: job.KeyHash);
     }

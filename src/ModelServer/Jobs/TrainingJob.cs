@@ -62,7 +62,7 @@ public sealed class TrainingJob
     /// <summary>The model a fine-tune starts from (StartJobRequest.init_from), kept past the plan for listings; null otherwise.</summary>
     public string? InitFrom { get; init; }
     /// <summary>Its plan's warnings (Job.warnings), kept past the plan for listings and, in its stored row, past a restart.</summary>
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public IReadOnlyList<TrainingWarning> Warnings { get; init; } = [];
     public string Architecture { get; set; } = "";
     public JobEventLog Events { get; }
     public DateTimeOffset Created { get; init; }

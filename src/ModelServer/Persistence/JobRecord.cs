@@ -16,6 +16,12 @@ public sealed record JobRecordPlan(string? Architecture, Dictionary<string, doub
     /// <summary>A new model started from another's weights (StartJobRequest.init_from): the source's name and checkpoint; null otherwise (and in rows stored before it).</summary>
     public string? InitFromModel { get; init; }
     public string? InitFromCheckpoint { get; init; }
-    /// <summary>Job.warnings, as planning gave them; null in rows stored before they were.</summary>
+    /// <summary>Job.warnings, as planning gave them in the proto's words; null in rows stored before they were.</summary>
     public string[]? Warnings { get; init; }
+    /// <summary>The same warnings in parts (Job.warning_parts); null in rows stored before they had parts.</summary>
+    public Engine.Training.TrainingWarning[]? WarningParts { get; init; }
+
+    /// <summary>The stored warnings: in parts, or, in a row stored before they had parts, each sentence as it is.</summary>
+    public IReadOnlyList<Engine.Training.TrainingWarning> StoredWarnings() =>
+        WarningParts ?? (Warnings ?? []).Select(Engine.Training.TrainingWarning.Sentence).ToArray();
 }

@@ -84,7 +84,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckMemory(architecture, hyperParameters, meta.Vocabulary.Symbols.Length, corpus);
         return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded, CorpusNameOf(request, uploaded), architecture, hyperParameters, options) with
         {
-            InitFromModel = sourceName, InitFromCheckpoint = checkpoint, Warnings = TrainingWarnings.For(options, TrainingSettingNames.Api),
+            InitFromModel = sourceName, InitFromCheckpoint = checkpoint, Warnings = TrainingWarnings.For(options),
         };
     }
 
@@ -144,7 +144,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckMemory(architecture, hyperParameters, vocabulary.Size, corpus);
         return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded, CorpusNameOf(request, uploaded), architecture, hyperParameters, options) with
         {
-            Warnings = TrainingWarnings.For(options, TrainingSettingNames.Api),
+            Warnings = TrainingWarnings.For(options),
         };
     }
 
@@ -203,7 +203,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         // Of the stored options as the request changed them; a rate not sent is the model's, and its warning says so.
         return JobPlan.Resume(name, folder, corpus, uploaded, meta.Corpus.Name, checkpoint, options, meta.Architecture) with
         {
-            Warnings = TrainingWarnings.For(options, TrainingSettingNames.Api, rateGiven: request.Options?.LearningRate.Count > 0),
+            Warnings = TrainingWarnings.For(options, rateGiven: request.Options?.LearningRate.Count > 0),
         };
     }
 

@@ -143,13 +143,35 @@ public static partial class ProtoMapper
         if (job.Started is { } started) result.Started = Timestamp.FromDateTimeOffset(started);
         if (job.Ended is { } ended) result.Ended = Timestamp.FromDateTimeOffset(ended);
         if (job.BestValidLoss is { } best && double.IsFinite(best)) result.BestValidLoss = best;
-        result.Warnings.AddRange(job.Warnings);
+        AddWarnings(result, job.Warnings);
         return result;
     }
 
+    /// <summary>Job.warnings, in the proto's words, and the same in parts (Job.warning_parts) for a client to word its own way.</summary>
+    private static void AddWarnings(Api.Job job, IReadOnlyList<TrainingWarning> warnings)
+    {
+        job.Warnings.AddRange(warnings.Select(w => w.Say(TrainingSettingNames.Api)));
+        job.WarningParts.AddRange(warnings.Select(ToProto));
+    }
+
+    public static Api.TrainingWarning ToProto(TrainingWarning warning) => new()
+    {
+        Parts =
+        {
+            warning.Parts.Select(p => new Api.TrainingWarning.Types.Part
+            {
+                Text = p.Words, Setting = p.Setting is { } s ? TrainingSettingNames.Api.NameOf(s) : "", Values = { p.Values },
+            }),
+        },
+    };
+
     /// <summary>What CheckJob answers: the job a StartJob would queue, by its model and architecture (it has no id).</summary>
-    public static Api.Job ToCheckedJob(JobPlan plan) =>
-        new() { ModelName = plan.ModelName, Architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? "", InitFrom = plan.InitFromModel ?? "", Warnings = { plan.Warnings } };
+    public static Api.Job ToCheckedJob(JobPlan plan)
+    {
+        var job = new Api.Job { ModelName = plan.ModelName, Architecture = plan.Architecture?.Name ?? plan.ResumeArchitecture ?? "", InitFrom = plan.InitFromModel ?? "" };
+        AddWarnings(job, plan.Warnings);
+        return job;
+    }
 
     public static Api.JobEvent ToProto(JobEvent e)
     {

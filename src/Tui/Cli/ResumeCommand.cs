@@ -66,8 +66,8 @@ public static class ResumeCommand
                 $"resuming {trainer.Architecture.Name} at epoch {trainer.Position.Epoch + 1}, step {trainer.Position.Step} of {trainer.EstimateTotalSteps()} · {TorchRuntime.Describe(torchDevice)}"));
             Console.WriteLine(TrainingSettingsLine.Of(trainer.Options));
             // No --lr: the run goes on at the model's stored rate, which the warning names as such.
-            foreach (var warning in TrainingWarnings.For(trainer.Options, TrainingSettingNames.CommandLine, rateGiven: parse.GetValue(flags.Lr) != null))
-                Console.Error.WriteLine("charrnn: warning: " + warning);
+            foreach (var warning in TrainingWarnings.For(trainer.Options, rateGiven: parse.GetValue(flags.Lr) != null))
+                Console.Error.WriteLine("charrnn: warning: " + warning.Say(TrainingSettingNames.CommandLine));
             return TrainingRun.RunToEnd(trainer, console);
         });
         return command;

@@ -84,7 +84,7 @@ public static class TrainCommand
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
             if (source != null) Console.WriteLine($"{InitFromSource.Record(source.Metadata, source.Name, source.Checkpoint).Describe()}: its weights and vocabulary, a fresh optimizer and history");
             Console.WriteLine(TrainingSettingsLine.Of(options));
-            foreach (var warning in TrainingWarnings.For(options, TrainingSettingNames.CommandLine)) Console.Error.WriteLine("charrnn: warning: " + warning);
+            foreach (var warning in TrainingWarnings.For(options)) Console.Error.WriteLine("charrnn: warning: " + warning.Say(TrainingSettingNames.CommandLine));
             using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             var made = !Directory.Exists(folder);
             CheckWritableFolder(folder, parse.GetValue(output) != null ? "--out" : "The model folder");

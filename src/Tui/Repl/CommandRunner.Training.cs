@@ -163,11 +163,12 @@ public sealed partial class CommandRunner
 
     /// <summary>
     /// The server's warnings of a job it took (Job.warnings: an SGDR cycle cut short, every rate 0, ...), worked out from
-    /// the options it resolved, a resume's stored ones included; a server older than the field sends none.
+    /// the options it resolved, a resume's stored ones included, with the settings named as the REPL's keys
+    /// (<see cref="JobWarningText"/>); a server older than the field sends none.
     /// </summary>
     private void ShowWarnings(Job job)
     {
-        foreach (var warning in job.Warnings) output.Line("warning: " + warning);
+        foreach (var warning in JobWarningText.Of(job)) output.Line("warning: " + warning);
     }
 
     private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
