@@ -50,6 +50,23 @@ public class JobWarningsTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_streamed_jobs_queued_and_started_events_carry_its_warnings()
+    {
+        var request = Request("warn-stream", o => (o.Epochs, o.Schedule) = (10, "sgdr:cycle_len=1,cycle_mult=2"));
+        const string warning = "cycles end after epochs 1, 3, 7, 15; epochs = 10 stops mid-cycle, the rate still at 69% of its peak (epochs = 7 or 15 ends at a cycle's end).";
+        var trained = await Client.Train(request).Events(); // no GetJob needed
+        var watched = await Client.WatchJob(new WatchJobRequest { JobId = trained[0].JobId }).Events(); // replayed, the same
+        foreach (var events in new[] { trained, watched })
+        {
+            Assert.Equal(warning, Assert.Single(events.Single(e => e.EventCase == JobEvent.EventOneofCase.Queued).Queued.Warnings));
+            Assert.Equal(warning, Assert.Single(events.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started.Warnings));
+        }
+        var quiet = await Client.Train(Request("warn-stream-none")).Events();
+        Assert.All(quiet.Where(e => e.EventCase is JobEvent.EventOneofCase.Queued or JobEvent.EventOneofCase.Started),
+            e => Assert.Empty(e.EventCase == JobEvent.EventOneofCase.Queued ? e.Queued.Warnings : e.Started.Warnings));
+    }
+
+    [Fact]
     public async Task Each_warning_comes_in_parts_that_name_its_settings_for_a_client_to_spell()
     {
         var request = Request("warn-parts", o => (o.Epochs, o.Schedule) = (10, "sgdr:cycle_len=1,cycle_mult=2"));

@@ -53,7 +53,7 @@ public class ProtoMapperTests
     [InlineData(false)]
     public void A_stop_says_whether_it_was_asked_for(bool onRequest)
     {
-        var e = ProtoMapper.ToProto(new JobEvent(3, "j-1", DateTimeOffset.UnixEpoch, 10, new JobStopped("stopped on request", true, OnRequest: onRequest)));
+        var e = ProtoMapper.ToProto(new JobEvent(3, "j-1", DateTimeOffset.UnixEpoch, 10, new JobStopped("stopped on request", true, OnRequest: onRequest)), []);
         Assert.Equal(onRequest, e.Stopped.OnRequest);
     }
 

@@ -23,8 +23,14 @@ internal sealed class CannedJobInvoker(Job job) : CallInvoker
     public override AsyncServerStreamingCall<TResponse> AsyncServerStreamingCall<TRequest, TResponse>(Method<TRequest, TResponse> method, string? host, CallOptions options, TRequest request)
     {
         if (request is not WatchJobRequest) throw new NotSupportedException(method.FullName);
-        var end = new JobEvent { JobId = job.Id, Finished = new JobEvent.Types.Finished { Reason = "finished" } };
-        return new AsyncServerStreamingCall<TResponse>(new Responses<TResponse>([(TResponse)(object)end]), Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
+        // As a server streams them: the queued and started events carry the job's warnings.
+        var events = new List<JobEvent>
+        {
+            new() { JobId = job.Id, Queued = new JobEvent.Types.Queued { Position = 1, Warnings = { job.Warnings } } },
+            new() { Sequence = 1, JobId = job.Id, Started = new JobEvent.Types.Started { Device = "cpu", TotalSteps = 1, Warnings = { job.Warnings } } },
+            new() { Sequence = 2, JobId = job.Id, Finished = new JobEvent.Types.Finished { Reason = "finished" } },
+        };
+        return new AsyncServerStreamingCall<TResponse>(new Responses<TResponse>([.. events.Cast<TResponse>()]), Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });
     }
 
     private sealed class Responses<T>(List<T> messages) : IAsyncStreamReader<T>

@@ -173,19 +173,21 @@ public static partial class ProtoMapper
         return job;
     }
 
-    public static Api.JobEvent ToProto(JobEvent e)
+    /// <summary>An event of a job whose warnings are <paramref name="warnings"/>: its queued and started events carry them (as Job.warnings words them).</summary>
+    public static Api.JobEvent ToProto(JobEvent e, IReadOnlyList<TrainingWarning> warnings)
     {
         var result = new Api.JobEvent { Sequence = e.Sequence, JobId = e.JobId, Time = Timestamp.FromDateTimeOffset(e.Time), Step = e.Step };
         switch (e.Payload)
         {
             case JobQueued q:
-                result.Queued = new Api.JobEvent.Types.Queued { Position = q.Position };
+                result.Queued = new Api.JobEvent.Types.Queued { Position = q.Position, Warnings = { warnings.Select(w => w.Say(TrainingSettingNames.Api)) } };
                 break;
             case JobStarted s:
                 result.Started = new Api.JobEvent.Types.Started
                 {
                     Device = s.Device, TotalSteps = s.TotalSteps, ParameterCount = s.ParameterCount, ResumedFromStep = s.ResumedFromStep,
                     VocabularySize = s.VocabularySize, CorpusCharacters = s.CorpusCharacters, InitFrom = s.InitFrom ?? "",
+                    Warnings = { warnings.Select(w => w.Say(TrainingSettingNames.Api)) },
                 };
                 break;
             case JobProgressed { Progress: var p }:

@@ -100,7 +100,7 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
         try
         {
             await foreach (var e in job.Events.Follow(fromStep, afterSequence, call.Token))
-                await stream.WriteAsync(ProtoMapper.ToProto(e), context.CancellationToken);
+                await stream.WriteAsync(ProtoMapper.ToProto(e, job.Warnings), context.CancellationToken);
         }
         catch (OperationCanceledException) when (lifetime.Stopping.IsCancellationRequested)
         {

@@ -91,6 +91,7 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
             case Protos.V1.JobEvent.EventOneofCase.Started:
                 var resumed = e.Started.ResumedFromStep > 0 ? $", resumed from step {e.Started.ResumedFromStep}" : "";
                 var from = e.Started.InitFrom != "" ? $", from {e.Started.InitFrom}'s weights" : "";
+                // Not its warnings (JobEvent.Started.warnings): train and resume showed StartJob's, in the REPL's keys.
                 stdout.WriteLine($"started on {e.Started.Device}: {e.Started.ParameterCount:N0} parameters, {e.Started.TotalSteps} steps{resumed}{from}");
                 break;
             case Protos.V1.JobEvent.EventOneofCase.Progress when DateTime.UtcNow - _lastProgress > TimeSpan.FromSeconds(5):
