@@ -82,6 +82,25 @@ public class TrainingTests
     }
 
     [Fact]
+    public void The_smallest_validation_text_a_stream_model_can_score_is_taken_and_scored_and_one_char_less_refused()
+    {
+        var arch = Architectures.Get("stateful-gru");
+        var hp = Tiny.HyperParameters(arch, hidden: 8, bs: 4, bptt: 4);
+        var options = Tiny.Options(epochs: 1) with { ValidFraction = 0.1 };
+        // 50 chars: 5 held out, bs + 1, each of the 4 overlapping scoring streams one input and its next char.
+        using (var trainer = Trainer.Create(arch, hp, options, Tiny.Corpus(Tiny.Text()[..50]), CPU, null))
+        {
+            trainer.Run();
+            Assert.True(double.IsFinite(Assert.Single(trainer.History).ValidLoss));
+        }
+        // 40 chars: 4 held out, bs, one stream short of a target.
+        var e = Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(arch, hp, options, 40));
+        Assert.Equal("The corpus has 40 characters: 36 for training and 4 for validation. Cut into bs = 4 streams, training needs at least 8 characters " +
+                     "and validation 5 (its streams share a char at each cut). Use a smaller bs or a longer corpus.", e.Message);
+        Assert.Contains("training needs at least 8", Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(arch, hp, options with { ValidFraction = 0.5 }, 15)).Message);
+    }
+
+    [Fact]
     public void Validating_leaves_the_model_in_the_mode_it_was_in()
     {
         using var trainer = NewTrainer(null, maxSteps: 2, Tiny.Text(60));

@@ -31,11 +31,14 @@ public sealed class TrainingData : IDisposable
         var trainChars = characters - validChars;
         if (architecture.Layout == DataLayout.Stream)
         {
-            int bs = hp.Int("bs");
-            if (trainChars / bs < 2 || validChars / bs < 2)
+            // What LanguageModelBatcher needs, two chars a stream: training's streams are disjoint (2·bs chars), the
+            // validation's scoring streams overlap by one (ForScoring), so bs + 1 chars give each stream two.
+            int bs = hp.Int("bs"), trainNeeds = 2 * bs, validNeeds = bs + 1;
+            if (trainChars < trainNeeds || validChars < validNeeds)
                 throw new ArgumentException(
                     $"The corpus has {characters:N0} characters: {trainChars:N0} for training and {validChars:N0} for validation. " +
-                    $"Cut into bs = {bs} streams each part needs at least {2 * bs} characters. Use a smaller bs or a longer corpus.");
+                    $"Cut into bs = {bs} streams, training needs at least {trainNeeds:N0} characters and validation {validNeeds:N0} (its streams share a char at each cut). " +
+                    "Use a smaller bs or a longer corpus.");
             return;
         }
         int n = architecture.WindowLength(hp), stride = architecture.WindowStride;
