@@ -678,6 +678,15 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public void A_compare_of_models_that_skip_different_chars_of_the_prime_says_each_ones()
+    {
+        SkippedChar[] tick = [new() { Character = "\u2713", Count = 1 }], none = [];
+        Assert.Equal(" · 1 unknown char(s) skipped ('\u2713' (U+2713)) from the prime", CommandRunner.PrimeSkippedNote(("gru", tick), ("lstm", tick)));
+        Assert.Equal(" · 1 unknown char(s) skipped ('\u2713' (U+2713)) from lstm's prime", CommandRunner.PrimeSkippedNote(("gru", none), ("lstm", tick)));
+        Assert.Equal("", CommandRunner.PrimeSkippedNote(("gru", none), ("lstm", none)));
+    }
+
+    [Fact]
     public async Task A_compare_that_ends_on_its_own_says_so_as_gen_does()
     {
         // Its echo was the log's last line: nothing told a finished compare from one still streaming.
@@ -1083,6 +1092,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("gen 5 \"✓ sat\"");
         Assert.Empty(_output.Errors);
         Assert.Equal("generated 5 chars · 1 unknown char(s) skipped ('\u2713' (U+2713)) from the prime", _output.Lines.Last());
+        await Runner.RunLineAsync("compare 5 \"✓ sat\" t=1"); // both sessions skip it: said once, as gen says it
+        Assert.Empty(_output.Errors);
+        Assert.Matches(@"^compared 5 chars each: gru t=0 seed=\d+ and gru t=1 seed=\d+ · 1 unknown char\(s\) skipped \('\u2713' \(U\+2713\)\) from the prime$", _output.Lines.Last());
         await Runner.RunLineAsync("fork; set unknown=refuse");
         Assert.Equal(UnknownChars.Refuse, Runner.Session!.UnknownChars);
         Assert.DoesNotContain("unknown=", _output.Lines.Last());

@@ -310,6 +310,16 @@ public sealed partial class CommandRunner
         output.SessionChanged(Session);
     }
 
+    /// <summary>
+    /// What compare's sessions skipped of the prime (unknown=skip), as gen says it: once where both skipped the same (one
+    /// model, or two that read the same chars), else each model's own.
+    /// </summary>
+    internal static string PrimeSkippedNote((string Model, IReadOnlyList<SkippedChar> Skipped) left, (string Model, IReadOnlyList<SkippedChar> Skipped) right)
+    {
+        var (l, r) = (SkippedNote(left.Skipped, "the prime"), SkippedNote(right.Skipped, "the prime"));
+        return l == r ? l : SkippedNote(left.Skipped, $"{left.Model}'s prime") + SkippedNote(right.Skipped, $"{right.Model}'s prime");
+    }
+
     /// <summary>The current model and settings against another model or temperature, on the same prime and seed.</summary>
     private async Task Compare(Command c, CancellationToken ct)
     {
@@ -342,7 +352,8 @@ public sealed partial class CommandRunner
             if (interactive)
             {
                 var (lc, rc) = (streamed[0].Chars, streamed[1].Chars);
-                output.Line((lc == rc ? $"compared {lc} chars each" : $"compared {lc} and {rc} chars") + $": {leftLabel} and {rightLabel}");
+                output.Line((lc == rc ? $"compared {lc} chars each" : $"compared {lc} and {rc} chars") + $": {leftLabel} and {rightLabel}" +
+                            PrimeSkippedNote((session.ModelName, streamed[0].PrimeSkipped), (otherModel, streamed[1].PrimeSkipped)));
             }
         }
         finally
