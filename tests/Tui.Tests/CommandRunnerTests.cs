@@ -1356,6 +1356,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var resumed = await fixture.Client.Training.StartJobAsync(new StartJobRequest { ModelName = name, Resume = true, Options = new TrainingOptions { Epochs = 1000, MaxSteps = 0 } });
         try
         {
+            // The test server is shared: the resume may wait behind another test's job, and a queued
+            // job's model is refused in other words ("has a queued job").
+            deadline = DateTime.UtcNow.AddSeconds(60);
+            while ((await fixture.Client.Training.GetJobAsync(new GetJobRequest { JobId = resumed.Id })).State == Job.Types.State.Queued && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
             await Refused($"delete {name}", $"Model '{name}' is being trained by a job; stop the job first (stop {name}), then delete it.");
             Assert.DoesNotContain(_output.Lines, l => l.Contains("again to confirm", StringComparison.Ordinal));
         }
