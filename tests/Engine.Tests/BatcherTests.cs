@@ -115,6 +115,25 @@ public class BatcherTests
     }
 
     [Fact]
+    public void Streams_for_scoring_leave_no_remainder_the_last_stream_reads_it_in_a_last_one_column_batch()
+    {
+        using var batcher = LanguageModelBatcher.ForScoring(Enumerable.Range(0, 24).ToArray(), batchSize: 4, bptt: 4, CPU, "text");
+        // streams 0..5, 5..10, 10..15, 15..20; chars 21..23 follow the last stream, from its state (row 3)
+        Assert.Equal(6, batcher.StreamLength);
+        Assert.Equal(3, batcher.TailCharacters);
+        Assert.Equal(3, batcher.BatchesPerEpoch(0));
+        var tail = batcher.Get(0, 2);
+        Assert.Equal(new long[] { 3, 1 }, tail.X.shape);
+        Assert.Equal(new long[] { 20, 21, 22 }, Flat(tail.X));
+        Assert.Equal(new long[] { 21, 22, 23 }, Flat(tail.Y));
+        Assert.Equal((3L, 1L), tail.StateRows);
+        Assert.Null(batcher.Get(0, 1).StateRows);
+        var targets = Enumerable.Range(0, batcher.BatchesPerEpoch(0)).SelectMany(i => Flat(batcher.Get(0, i).Y)).Order();
+        Assert.Equal(Enumerable.Range(1, 23).Select(i => (long)i), targets);
+        Assert.Equal(23, batcher.CharactersPerEpoch);
+    }
+
+    [Fact]
     public void Random_bptt_varies_lengths_but_covers_each_stream_exactly_and_replays()
     {
         var ids = Enumerable.Range(0, 20_000).Select(i => i % 50).ToArray();

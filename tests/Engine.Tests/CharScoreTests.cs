@@ -123,7 +123,7 @@ public class CharScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<Sa
 
     [Theory]
     [InlineData(2501, 2500)] // two streams, chars 0..1250 and 1250..2500: every char after the first
-    [InlineData(2502, 2500)] // the same two streams; the last char is a remainder (under the streams' count)
+    [InlineData(2502, 2501)] // the same two streams; the last char, a remainder (under the streams' count), follows the second
     public void Evaluating_per_char_with_several_streams_scores_each_char_after_the_texts_first_once(int length, int lastScored)
     {
         var t = trained.Trainer;
@@ -135,6 +135,20 @@ public class CharScoreTests(SamplingTests.TrainedGru trained) : IClassFixture<Sa
         Assert.Equal(plain.LossSum, evaluated.LossSum, 2);
         Assert.Equal(plain.Correct, evaluated.Correct);
         Assert.Equal(evaluated.Loss, evaluated.Chars!.Average(c => c.Loss), 5);
+    }
+
+    [Fact]
+    public void A_remainder_past_the_last_stream_is_scored_as_that_streams_continuation()
+    {
+        var t = trained.Trainer;
+        var text = Tiny.Text(120)[..2502]; // two streams, 0..1250 and 1250..2500, and char 2501 past the second's end
+        var evaluated = TextEvaluation.Evaluate(t.Model, t.Architecture, t.HyperParameters, t.Vocabulary, text, CPU, perChar: true);
+        var second = ForwardLosses(t.Model, t.Vocabulary, text[1250..]); // the second stream read on to the text's end from a zero state
+        var chars = evaluated.Chars!;
+        Assert.Equal(2501, evaluated.Characters);
+        Assert.Equal(2501, chars[^1].Position);
+        Assert.Equal(second[^1], chars[^1].Loss, 4);
+        for (var i = 1251; i <= 2501; i++) Assert.Equal(second[i - 1250], chars[i - 1].Loss, 4);
     }
 
     [Theory]

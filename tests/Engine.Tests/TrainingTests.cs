@@ -239,9 +239,9 @@ public class TrainingTests
             Assert.Equal(step, pieces.Position.Step);
             if (pieces.InEpochEnd) Assert.Equal(0L, pieces.NextBatchCharacters);
         }
-        // Per epoch: 9 validation batches (20% of 2,880 chars in bs 8 × bptt 8), 2 calls of sample
-        // (16 chars each at most), the record, and a call per checkpoint (last, and best if better).
-        Assert.InRange(epochEndCalls, 2 * (9 + 2 + 1 + 1), 2 * (9 + 2 + 1 + 2));
+        // Per epoch: 10 validation batches (20% of 2,880 chars in bs 8 × bptt 8: streams of 72, then the 7 chars past
+        // the last one), 2 calls of sample (16 chars each at most), the record, and a call per checkpoint (last, and best if better).
+        Assert.InRange(epochEndCalls, 2 * (10 + 2 + 1 + 1), 2 * (10 + 2 + 1 + 2));
         static object Record(EpochRecord r) => (r.Epoch, r.Step, r.TrainLoss, r.ValidLoss, r.ValidAccuracy, r.LearningRate, r.Sample);
         Assert.Equal(whole.History.Select(Record), pieces.History.Select(Record)); // all but the clock, bit for bit
         pieces.FlushCheckpoints(); // the last epoch's saves are written in the background
@@ -660,5 +660,37 @@ public class TrainingTests
         Assert.Equal(TrainingOutcomeKind.Finished, outcome.Kind);
         // In brackets: the prime is the validation text's, and unmarked it reads as the model's output.
         Assert.StartsWith("[abcdefghijklmno\U0001F600]", trainer.History.Single().Sample);
+    }
+
+    [Fact]
+    public void A_stream_models_validation_loss_is_the_mean_over_every_held_out_char_after_the_first_remainder_included()
+    {
+        var a = Architectures.Get("stateful-gru");
+        var text = Tiny.Text(20); // 480 chars: 96 held out, bs 8 streams of 12 (overlapping by one) score 88, the 7 after them follow the last
+        using var trainer = Trainer.Create(a, Tiny.HyperParameters(a), Tiny.Options(epochs: 1), Tiny.Corpus(text), CPU, null);
+        trainer.Run();
+        trainer.Model.eval();
+        var ids = trainer.Vocabulary.Encode(text);
+        var valid = ids[TrainingData.ValidationStart(ids.Length, 0.2)..];
+        Assert.Equal(96, valid.Length);
+        double sum = 0;
+        long correct = 0;
+        using (no_grad())
+        {
+            // Stream b reads valid[11b..11b+11] from a zero state; the last one reads on to the end.
+            for (var b = 0; b < 8; b++)
+            {
+                using var scope = NewDisposeScope();
+                var stream = valid[(11 * b)..(b == 7 ? valid.Length : 11 * b + 12)].Select(i => (long)i).ToArray();
+                var input = tensor(stream, [stream.Length, 1]);
+                var logits = trainer.Model.Forward(input, trainer.Model.InitialState(1)).Logits.reshape(stream.Length, -1)[..^1];
+                var targets = input.reshape(-1)[1..];
+                sum += nn.functional.cross_entropy(logits, targets, reduction: nn.Reduction.Sum).item<float>();
+                correct += logits.argmax(1).eq(targets).sum().item<long>();
+            }
+        }
+        var epoch = trainer.History.Single();
+        Assert.Equal(sum / 95, epoch.ValidLoss, 5);
+        Assert.Equal((double)correct / 95, epoch.ValidAccuracy, 9);
     }
 }

@@ -10,12 +10,14 @@ namespace CharRnn.Engine.Batching;
 /// With random bptt each batch's length varies as in fastai's LanguageModelLoader; the lengths
 /// of an epoch are drawn from (seed, epoch), so any batch can be replayed exactly.
 /// For scoring a text (<see cref="ForScoring"/>) the streams overlap by one char: each starts on the
-/// char the stream before it ends on, read only as input there, so every char after the text's first
-/// is a target exactly once (but a remainder of under bs chars at the end).
+/// char the stream before it ends on, read only as input there, and the remainder of under bs chars
+/// past the last stream's end is one last batch of one column that continues the last stream (its
+/// state's row bs - 1), so every char after the text's first is a target exactly once.
 /// </summary>
 public sealed class LanguageModelBatcher : IBatcher
 {
     private readonly Tensor _data; // [L, bs]
+    private readonly Tensor? _tail; // [r + 1, 1]: the last stream's last char, then the r chars after it (scoring only)
     private readonly int _bptt;
     private readonly bool _randomBptt;
     private readonly long _seed;
@@ -27,8 +29,9 @@ public sealed class LanguageModelBatcher : IBatcher
     {
     }
 
-    /// <summary>Streams that overlap by one char, read without random bptt: every char after the first
-    /// is predicted once, from the chars of its stream before it (validation and `charrnn eval`).</summary>
+    /// <summary>Streams that overlap by one char, read without random bptt, then the remainder as the last
+    /// stream's continuation: every char after the first is predicted once, from the chars of its stream
+    /// before it (validation and `charrnn eval`).</summary>
     public static LanguageModelBatcher ForScoring(IReadOnlyList<int> ids, int batchSize, int bptt, Device device, string what) =>
         new(ids, batchSize, bptt, device, randomBptt: false, seed: 0, what, overlap: 1);
 
@@ -51,18 +54,32 @@ public sealed class LanguageModelBatcher : IBatcher
             for (long t = 0; t < StreamLength; t++)
                 used[b * StreamLength + t] = ids[(int)(b * stride + t)];
         _data = DeviceTensor.From(() => tensor(used, [batchSize, StreamLength]).t().contiguous(), device);
+        // Scoring leaves no char out: the (ids.Count - 1) % bs after the last stream's last char follow it.
+        var tailStart = (long)batchSize * stride;
+        TailCharacters = overlap == 0 ? 0 : ids.Count - 1 - tailStart;
+        if (TailCharacters > 0)
+        {
+            var tail = new long[TailCharacters + 1];
+            for (long t = 0; t < tail.Length; t++) tail[t] = ids[(int)(tailStart + t)];
+            _tail = DeviceTensor.From(() => tensor(tail, [tail.Length, 1]), device);
+        }
     }
 
     public int BatchSize { get; }
     /// <summary>Characters per stream (L).</summary>
     public long StreamLength { get; }
-    public long CharactersPerEpoch => (StreamLength - 1) * BatchSize;
+    /// <summary>Chars past the last stream's end, scored by the last batch (0 but for scoring).</summary>
+    public long TailCharacters { get; }
+    public long CharactersPerEpoch => (StreamLength - 1) * BatchSize + TailCharacters;
 
-    public int BatchesPerEpoch(int epoch) => Segments(epoch).Count;
+    public int BatchesPerEpoch(int epoch) => Segments(epoch).Count + (_tail is null ? 0 : 1);
 
     public Batch Get(int epoch, int index)
     {
-        var (start, length) = Segments(epoch)[index];
+        var segments = Segments(epoch);
+        if (index == segments.Count && _tail is not null)
+            return new Batch(_tail.narrow(0, 0, TailCharacters), _tail.narrow(0, 1, TailCharacters)) { StateRows = (BatchSize - 1, 1) };
+        var (start, length) = segments[index];
         return new Batch(_data.narrow(0, start, length), _data.narrow(0, start + 1, length));
     }
 
@@ -92,5 +109,9 @@ public sealed class LanguageModelBatcher : IBatcher
     private static double NextGaussian(Random rng) =>
         Math.Sqrt(-2.0 * Math.Log(1.0 - rng.NextDouble())) * Math.Cos(2.0 * Math.PI * rng.NextDouble());
 
-    public void Dispose() => _data.Dispose();
+    public void Dispose()
+    {
+        _data.Dispose();
+        _tail?.Dispose();
+    }
 }

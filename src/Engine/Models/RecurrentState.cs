@@ -31,6 +31,9 @@ public sealed class RecurrentState : IDisposable
     /// <summary>Rows [start, start + length) as views.</summary>
     public RecurrentState Rows(long start, long length) => Map(p => p.narrow(BatchDim, start, length));
 
+    /// <summary>The same values laid out contiguously (a copy only where a part is a strided view, as <see cref="Rows"/> can give).</summary>
+    public RecurrentState Contiguous() => Map(p => p.contiguous());
+
     /// <summary>Stacks the rows of several states (same model) into one batch.</summary>
     public static RecurrentState Concat(IReadOnlyList<RecurrentState> states)
     {

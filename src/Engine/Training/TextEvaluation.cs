@@ -11,8 +11,8 @@ namespace CharRnn.Engine.Training;
 /// data is (<see cref="ValidationPass"/>), not stepped a char at a time. Which chars get scored follows the
 /// model's layout, as in validation: a stream model reads the text as up to bs parallel streams of at least
 /// <see cref="MinStreamChars"/> chars, each from a zero state and starting on the char the one before it ends on
-/// (read there only as input), so it scores every char but the text's first (a remainder of under bs chars at the
-/// end is left out); a next-char windowed model scores every
+/// (read there only as input), the remainder of under bs chars past the last stream's end read on from that stream's
+/// state, so it scores every char but the text's first; a next-char windowed model scores every
 /// char after the first window, each from the window before it; a sequence model (seqrnn) reads
 /// non-overlapping windows and scores each window's chars shifted by one, as it trained.
 /// </summary>

@@ -49,7 +49,9 @@ internal sealed class ValidationPass : IDisposable
             {
                 using var scope = NewDisposeScope();
                 var batch = _data.Get(0, _next);
-                var (logits, next) = _model.Forward(batch.X, _state);
+                // A batch that continues only some streams reads their rows of the state (contiguous, as cuDNN wants its hx).
+                var state = _state != null && batch.StateRows is { } rows ? _state.Rows(rows.Start, rows.Length).Contiguous() : _state;
+                var (logits, next) = _model.Forward(batch.X, state);
                 var flat = logits.reshape(-1, _model.VocabSize);
                 var targets = batch.Y.reshape(-1);
                 if (_positions == null)
