@@ -92,6 +92,47 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_model_renamed_to_a_deleted_models_name_and_on_takes_only_its_own_jobs_with_it()
+    {
+        // The deleted model's job ended after the renamed model's row was made: only which model each job trained tells them apart.
+        var mine = (await keyed.AsAlice.Training.Train(Trained("rn-first")).Events())[0].JobId;
+        var gone = (await keyed.AsAlice.Training.Train(Trained("rn-taken")).Events())[0].JobId;
+        await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rn-taken" });
+        await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rn-first", "rn-taken"));
+        await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rn-taken", "rn-last"));
+
+        var listed = (await keyed.AsAlice.Training.ListJobsAsync(new ListJobsRequest())).Jobs;
+        Assert.Equal(("rn-last", "rn-taken"), (listed.Single(j => j.Id == mine).ModelName, listed.Single(j => j.Id == gone).ModelName));
+        var stored = keyed.Server.Services.GetRequiredService<Persistence.ServerDatabase>().EndedJobs(10_000);
+        Assert.Equal(("rn-last", "rn-taken"), (stored.Single(j => j.Id == mine).ModelName, stored.Single(j => j.Id == gone).ModelName));
+        await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rn-last" });
+    }
+
+    [Fact]
+    public async Task A_model_made_outside_the_server_and_shared_after_its_resume_takes_that_resume_job_with_it_but_not_a_deleted_namesakes()
+    {
+        // A deleted model's job, then a model of the same name made outside the server (charrnn train: no owner row), resumed by the
+        // admin and shared after: the share makes its row, later than the resume ended.
+        var gone = (await keyed.AsAdmin.Training.Train(Trained("rn-outside")).Events())[0].JobId;
+        await keyed.AsAdmin.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rn-outside" });
+        await keyed.AsAdmin.Training.Train(Trained("rn-source")).Events();
+        var source = Path.Combine(Models, "rn-source");
+        Directory.CreateDirectory(Path.Combine(Models, "rn-outside"));
+        foreach (var file in Directory.GetFiles(source)) File.Copy(file, Path.Combine(Models, "rn-outside", Path.GetFileName(file)));
+        var resume = (await keyed.AsAdmin.Training.Train(new StartJobRequest { ModelName = "rn-outside", Resume = true, Options = new Protos.V1.TrainingOptions { MaxSteps = 5, SampleChars = 0 } }).Events())[0].JobId;
+        await keyed.AsAdmin.Catalog.ShareModelAsync(new ShareModelRequest { Name = "rn-outside", Shared = true });
+
+        await keyed.AsAdmin.Catalog.RenameModelAsync(Rename("rn-outside", "rn-inside"));
+
+        var listed = (await keyed.AsAdmin.Training.ListJobsAsync(new ListJobsRequest())).Jobs;
+        Assert.Equal(("rn-inside", "rn-outside"), (listed.Single(j => j.Id == resume).ModelName, listed.Single(j => j.Id == gone).ModelName));
+        var stored = keyed.Server.Services.GetRequiredService<Persistence.ServerDatabase>().EndedJobs(10_000);
+        Assert.Equal(("rn-inside", "rn-outside"), (stored.Single(j => j.Id == resume).ModelName, stored.Single(j => j.Id == gone).ModelName));
+        foreach (var name in new[] { "rn-inside", "rn-source" })
+            await keyed.AsAdmin.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = name });
+    }
+
+    [Fact]
     public async Task A_rename_is_refused_with_the_code_and_a_message_saying_why()
     {
         await keyed.AsAlice.Training.Train(Trained("rn-mine")).Events();

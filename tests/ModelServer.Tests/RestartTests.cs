@@ -303,6 +303,48 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task A_rename_cut_short_takes_only_its_models_jobs_and_a_delete_cut_short_leaves_its_jobs_to_no_later_namesake()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-renamegone-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        var dbOptions = Microsoft.Extensions.Options.Options.Create(Options(models));
+        var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
+        Persistence.JobRecord Ended(string id, string model) => new(id, "alice", model, "finished", plan, DateTimeOffset.UtcNow, null, DateTimeOffset.UtcNow, "", 3, 3, null);
+        using (var database = new Persistence.ServerDatabase(dbOptions))
+        {
+            // An earlier "taken", deleted; then the model "first" renamed to "taken", its job with it; a rename of it on to "last"
+            // cut short after its folder moved.
+            database.InsertJob(Ended("j-gone", "taken"), newModelOwner: "alice");
+            database.ForgetDeletedModel("taken");
+            database.InsertJob(Ended("j-mine", "first"), newModelOwner: "alice");
+            database.CopyModel("first", "taken");
+            database.FinishModelRename("first", "taken");
+            database.CopyModel("taken", "last");
+            File.WriteAllText(Path.Combine(models, $".renaming-{Guid.NewGuid():N}"), "taken\nlast\n");
+            Directory.CreateDirectory(Path.Combine(models, "last"));
+            File.WriteAllText(Path.Combine(models, "last", "last.ckpt"), "x");
+            // "ghost": deleted, cut short after its folder was moved aside (its row and jobs as they were).
+            database.InsertJob(Ended("j-ghost", "ghost"), newModelOwner: "alice");
+            Directory.CreateDirectory(Path.Combine(models, $".deleting-ghost-{Guid.NewGuid():N}"));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            await StartAndStop(models);
+            using var reopened = new Persistence.ServerDatabase(dbOptions);
+            Assert.Equal(new Dictionary<string, string> { ["j-mine"] = "last", ["j-gone"] = "taken", ["j-ghost"] = "ghost" },
+                reopened.EndedJobs(10).ToDictionary(j => j.Id, j => j.ModelName));
+            Assert.Empty(reopened.JobIdsOfModel("ghost")); // a model made as "ghost" later does not take it along when renamed
+            Assert.Equal(["j-mine"], reopened.JobIdsOfModel("last"));
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(models, true);
+        }
+    }
+
+    [Fact]
     public async Task A_case_only_rename_cut_short_whose_new_name_is_taken_meanwhile_keeps_its_folder_note_and_owner_until_the_name_is_free()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-renametaken-" + Guid.NewGuid().ToString("N")[..8]);

@@ -4,6 +4,38 @@ namespace CharRnn.ModelServer.Tests;
 public class ServerDatabaseTests
 {
     [Fact]
+    public void An_older_database_marks_the_jobs_that_ended_before_their_names_model_row_as_an_earlier_models()
+    {
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-db-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        var options = Microsoft.Extensions.Options.Options.Create(new Hosting.ServerOptions { ModelsDirectory = models });
+        var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
+        using (var database = new Persistence.ServerDatabase(options))
+        {
+            // j-old trained a model "m" deleted before model_gone was kept; j-new the "m" made since (its row younger than j-old's end).
+            database.InsertJob(new Persistence.JobRecord("j-old", "local", "m", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null));
+            database.UpdateJob("j-old", "finished", "done", 3, 3, null, DateTimeOffset.UtcNow.AddHours(-2), DateTimeOffset.UtcNow.AddHours(-1), TimeSpan.FromSeconds(1));
+            database.InsertJob(new Persistence.JobRecord("j-new", "local", "m", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null), newModelOwner: "local");
+            database.UpdateJob("j-new", "finished", "done", 3, 3, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddSeconds(1), TimeSpan.FromSeconds(1));
+        }
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(models, "charrnn.db")};Pooling=False"))
+        {
+            old.Open();
+            using var drop = old.CreateCommand();
+            drop.CommandText = "ALTER TABLE jobs DROP COLUMN model_gone"; // as a database from before it
+            drop.ExecuteNonQuery();
+        }
+        using (var reopened = new Persistence.ServerDatabase(options))
+        {
+            Assert.Equal(["j-new"], reopened.JobIdsOfModel("m"));
+            reopened.FinishModelRename("m", "m2");
+            Assert.Equal(new Dictionary<string, string> { ["j-old"] = "m", ["j-new"] = "m2" }, reopened.EndedJobs(10).ToDictionary(j => j.Id, j => j.ModelName));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
     public void A_jobs_training_time_is_kept_for_its_time_budget_and_an_older_database_gains_the_column()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-db-" + Guid.NewGuid().ToString("N")[..8]);

@@ -48,15 +48,15 @@ public sealed partial class JobQueue
 
     /// <summary>
     /// The ended jobs listed as training <paramref name="name"/> name <paramref name="newName"/>, once the model was renamed
-    /// (the database's rows were renamed with it): ListJobs and GetJob name the model as it is now. Not those that ended before
-    /// its row was made: they trained an earlier model of that name, deleted since (as the database renames them). Called under
+    /// (the database's rows were renamed with it): ListJobs and GetJob name the model as it is now. Only the jobs whose rows
+    /// were renamed: not those of an earlier model of that name, deleted since (the database marks them so). Called under
     /// the rename's hold, so no job of either name starts meanwhile.
     /// </summary>
     public void RenameEndedJobs(string name, string newName)
     {
-        var made = database.ModelCreated(newName); // read outside the lock, as ModelsOwnedBy reads the database
+        var renamed = database.JobIdsOfModel(newName); // read outside the lock, as ModelsOwnedBy reads the database
         lock (_gate)
-            foreach (var job in _ended.Where(j => j.ModelName == name && !(j.Ended < made)))
+            foreach (var job in _ended.Where(j => j.ModelName == name && renamed.Contains(j.Id)))
                 job.ModelRenamed(newName);
     }
 

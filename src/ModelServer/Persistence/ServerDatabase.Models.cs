@@ -69,7 +69,8 @@ public sealed partial class ServerDatabase
     /// <summary>
     /// The end of a rename, in one transaction: the row of <paramref name="from"/> forgotten (<see cref="CopyModel"/> made the
     /// new one) and the jobs that trained it named <paramref name="to"/>, so ListJobs and GetJob name the model as it is now.
-    /// A rename waits for the model's own jobs to end, so these are ended ones.
+    /// A rename waits for the model's own jobs to end, so these are ended ones; those of an earlier model of <paramref name="from"/>,
+    /// deleted since, stay.
     /// </summary>
     public void FinishModelRename(string from, string to)
     {
@@ -89,27 +90,54 @@ public sealed partial class ServerDatabase
         lock (_gate) RenameJobsLocked(from, to);
     }
 
-    // Only the jobs of the model as it is: one that ended before its row was made (the copy of its first name's, made
-    // when its first job or its import was stored) trained an earlier model of that name, deleted since, and keeps naming
-    // that one. A model with no row (made outside the server) has every job of its name. Times are all "O" in UTC: they
-    // compare as text.
+    // Only the jobs of the model as it is: one of an earlier model of that name, deleted since, is marked so (model_gone) and keeps
+    // naming that one. Not told apart by time: a model renamed to a deleted one's name brings jobs older than that one's, and a row
+    // made by a share can be younger than the model's own jobs.
     private void RenameJobsLocked(string from, string to)
     {
-        using var rename = Command("""
-            UPDATE jobs SET model_name = $to WHERE model_name = $from
-                AND (ended IS NULL OR ended >= COALESCE((SELECT created FROM models WHERE name = $to), ''))
-            """, ("$from", from), ("$to", to));
+        using var rename = Command("UPDATE jobs SET model_name = $to WHERE model_name = $from AND model_gone = 0", ("$from", from), ("$to", to));
         rename.ExecuteNonQuery();
     }
 
-    /// <summary>When the row of model <paramref name="name"/> was made (its first job or its import stored); null without one.</summary>
-    public DateTimeOffset? ModelCreated(string name)
+    /// <summary>The ids of the stored jobs that trained the model named <paramref name="name"/> now (not an earlier one deleted since).</summary>
+    public IReadOnlySet<string> JobIdsOfModel(string name)
     {
         lock (_gate)
         {
-            using var c = Command("SELECT created FROM models WHERE name = $name", ("$name", name));
-            return c.ExecuteScalar() is string created ? Parse(created) : null;
+            using var c = Command("SELECT id FROM jobs WHERE model_name = $name AND model_gone = 0", ("$name", name));
+            using var r = c.ExecuteReader();
+            var ids = new HashSet<string>(StringComparer.Ordinal);
+            while (r.Read()) ids.Add(r.GetString(0));
+            return ids;
         }
+    }
+
+    /// <summary>
+    /// A deleted model's row forgotten and its ended jobs marked as of a model gone, in one transaction: they keep its name, and a
+    /// model made under that name later does not take them along when it is renamed (a delete waits for the model's jobs to end).
+    /// </summary>
+    public void ForgetDeletedModel(string name)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using (var forget = Command("DELETE FROM models WHERE name = $name", ("$name", name)))
+                forget.ExecuteNonQuery();
+            MarkJobsOfDeletedModelLocked(name);
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>The ended jobs of <paramref name="name"/> marked as of a deleted model (a delete the server's stop cut short, finished at the start).</summary>
+    public void MarkJobsOfDeletedModel(string name)
+    {
+        lock (_gate) MarkJobsOfDeletedModelLocked(name);
+    }
+
+    private void MarkJobsOfDeletedModelLocked(string name)
+    {
+        using var mark = Command("UPDATE jobs SET model_gone = 1 WHERE model_name = $name AND state NOT IN ('queued', 'running')", ("$name", name));
+        mark.ExecuteNonQuery();
     }
 
     public void ForgetModel(string name)

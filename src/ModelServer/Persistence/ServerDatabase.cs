@@ -60,6 +60,10 @@ public sealed partial class ServerDatabase : IDisposable
             AddColumn("jobs", "key_hash", "TEXT"); // the SHA-256 of the API key that started it (as the keys file has it), null without keys
             AddColumn("jobs", "stopped_on_request", "INTEGER NOT NULL DEFAULT 0"); // rows ended before it read as not on request, as they did
             AddColumn("corpora", "deleted", "TEXT"); // when DeleteCorpus deleted it (its row stays, to say so to a resume); null while stored
+            // 1 for a job of a model deleted since (RenameModel leaves it naming that one). Rows from before it are marked as renames told
+            // them apart then: a job that ended before its name's model row was made trained an earlier model.
+            if (AddColumn("jobs", "model_gone", "INTEGER NOT NULL DEFAULT 0"))
+                Execute("UPDATE jobs SET model_gone = 1 WHERE ended IS NOT NULL AND ended < COALESCE((SELECT created FROM models WHERE models.name = jobs.model_name), '')");
         }
         catch (Exception e)
         {
@@ -147,10 +151,13 @@ public sealed partial class ServerDatabase : IDisposable
     }
 
 
-    private void AddColumn(string table, string column, string definition)
+    /// <returns>Whether the column was added (the database was made before it).</returns>
+    private bool AddColumn(string table, string column, string definition)
     {
         using var c = Command($"SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = $column", ("$column", column));
-        if (Convert.ToInt64(c.ExecuteScalar(), CultureInfo.InvariantCulture) == 0) Execute($"ALTER TABLE {table} ADD COLUMN {column} {definition}");
+        if (Convert.ToInt64(c.ExecuteScalar(), CultureInfo.InvariantCulture) != 0) return false;
+        Execute($"ALTER TABLE {table} ADD COLUMN {column} {definition}");
+        return true;
     }
 
     private void Execute(string sql)

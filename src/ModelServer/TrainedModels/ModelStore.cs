@@ -137,7 +137,7 @@ public sealed partial class ModelStore
         try { ModelFolder.MoveHeld(folder, trash); } // a `charrnn train` writing into it would make it again at its next save
         catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}", ("model", name)); }
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made again under this name is another one
-        _database.ForgetModel(name); // gone for every caller now; the files follow (RemoveDeleted finishes a delete cut short)
+        _database.ForgetDeletedModel(name); // gone for every caller now, its jobs marked so; the files follow (RemoveDeleted finishes a delete cut short)
         try { Directory.Delete(trash, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -161,7 +161,7 @@ public sealed partial class ModelStore
         FinishRenames();
         foreach (var trash in Directory.GetDirectories(Root, ".deleting-*"))
         {
-            ForgetOwnerLeftBy(trash, ".deleting-");
+            ForgetOwnerLeftBy(trash, ".deleting-", deleted: true);
             try { Directory.Delete(trash, recursive: true); }
             catch (Exception e) { _logger.LogWarning("Could not remove {Folder} left by an interrupted delete: {Reason}", trash, e.Message); } // never a reason not to start
         }
@@ -183,24 +183,26 @@ public sealed partial class ModelStore
     /// writing the row and renaming its folder into place) left the row of a model that is not there: a model made later
     /// under the name outside the server (charrnn train) would be the old owner's, shared as the old one was. Forgotten
     /// here, unless the name has a model or a job that will make one (their row, not the old one's). <paramref name="left"/>
-    /// is the folder the cut-short call left, named <paramref name="prefix"/>NAME-GUID.
+    /// is the folder the cut-short call left, named <paramref name="prefix"/>NAME-GUID; <paramref name="deleted"/> for a delete's,
+    /// whose model's ended jobs are then marked as of a deleted model (all of that name's are: none ran since).
     /// </summary>
-    private void ForgetOwnerLeftBy(string left, string prefix)
+    private void ForgetOwnerLeftBy(string left, string prefix, bool deleted = false)
     {
         var folderName = Path.GetFileName(left);
         var suffix = 1 + Guid.Empty.ToString("N").Length; // "-" and the 32 hex digits Delete and NewImportFolder add
         if (folderName.Length <= prefix.Length + suffix || folderName[^suffix] != '-') return; // an older import's folder names no model
-        ForgetOwnerUnlessModel(folderName[prefix.Length..^suffix], "a delete or import");
+        ForgetOwnerUnlessModel(folderName[prefix.Length..^suffix], "a delete or import", deleted);
     }
 
     /// <summary>
     /// Forgets the owner row of <paramref name="name"/> unless the name (exactly: not one differing in case) has a model or an unfinished job (that will make one),
     /// at the start: a row a cut-short <paramref name="call"/> left naming no model.
     /// </summary>
-    private void ForgetOwnerUnlessModel(string name, string call)
+    private void ForgetOwnerUnlessModel(string name, string call, bool deleted = false)
     {
         try
         {
+            if (deleted) _database.MarkJobsOfDeletedModel(name);
             if (Exists(name) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
             _database.ForgetModel(name);
         }
