@@ -70,10 +70,10 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     private async Task WithLimits(Action<Hosting.ServerLimits> change, Func<Task> test)
     {
         var limits = keyed.Server.Options.Limits;
-        var saved = (limits.MaxImportBytes, limits.MaxModelsPerKey, limits.MaxImports);
+        var saved = (limits.MaxImportBytes, limits.MaxModelsPerKey, limits.MaxImports, limits.MaxImportsPerKey);
         change(limits);
         try { await test(); }
-        finally { (limits.MaxImportBytes, limits.MaxModelsPerKey, limits.MaxImports) = saved; }
+        finally { (limits.MaxImportBytes, limits.MaxModelsPerKey, limits.MaxImports, limits.MaxImportsPerKey) = saved; }
     }
 
     private static async Task<string> Greedy(Generation.GenerationClient generation, string model)
@@ -362,6 +362,45 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             // An import that ended and one that failed each freed their place.
             await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsBob.Catalog, "import-slot-bad", notSafetensors));
             Assert.Equal("import-slot-two", (await Import(keyed.AsBob.Catalog, "import-slot-two", file)).Name);
+        });
+    }
+
+    /// <summary>
+    /// With max_imports 2 and max_imports_per_key 1 (the defaults), a key holding one import open is refused a second at once,
+    /// naming its own cap and how to wait, while another key still imports; once the held one is cancelled the key imports again.
+    /// </summary>
+    [Fact]
+    public async Task A_keys_import_beyond_max_imports_per_key_is_refused_while_another_key_still_imports()
+    {
+        keyed.Server.TrainModel("import-key-source", "stateful-gru", steps: 2);
+        var file = await Download(keyed.AsAlice.Catalog, "import-key-source");
+        await WithLimits(l => (l.MaxImports, l.MaxImportsPerKey, l.MaxImportBytes) = (2, 1, file.Length), async () =>
+        {
+            Assert.Equal((2, 1), ((await keyed.AsBob.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxImports,
+                (await keyed.AsBob.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxImportsPerKey));
+            using var cancel = new CancellationTokenSource();
+            using var held = keyed.AsAlice.Catalog.ImportModel(cancellationToken: cancel.Token);
+            await held.RequestStream.WriteAsync(new ImportModelRequest { Header = new ImportModelHeader { Name = "import-key-held" } });
+            await held.RequestStream.WriteAsync(new ImportModelRequest { Data = ByteString.CopyFrom(new byte[16]) });
+            var slots = keyed.Server.Services.GetRequiredService<TrainedModels.ImportSlots>();
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); slots.InProgress == 0; await Task.Delay(20))
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the held import to take its place");
+
+            var mine = await Refused(StatusCode.ResourceExhausted, () => Import(keyed.AsAlice.Catalog, "import-key-second", file));
+            Assert.Equal("Key 'alice' has 1 model import(s) in progress, its maximum at once (limit max_imports_per_key = 1, charrnn serve --max-imports-per-key); " +
+                         "retry when one of them ends (other keys may import meanwhile).", mine.Status.Detail);
+            Assert.Equal("QUOTA_MAX_IMPORTS_PER_KEY", mine.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+            Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "import-key-second")));
+            Assert.Equal("import-key-bobs", (await Import(keyed.AsBob.Catalog, "import-key-bobs", file)).Name); // the server's other place
+
+            await cancel.CancelAsync();
+            held.Dispose();
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); ; await Task.Delay(20))
+            {
+                try { Assert.Equal("import-key-again", (await Import(keyed.AsAlice.Catalog, "import-key-again", file)).Name); break; }
+                catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted) { Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "waited 60 s for the cancelled import to free its place"); }
+            }
+            AssertNothingStored("import-key-held");
         });
     }
 }

@@ -75,6 +75,9 @@ public partial class CommandLineTests
     [InlineData(new[] { "serve", "--max-exports-per-key", "0" }, "charrnn: --max-exports-per-key 0 is not allowed; it must be from 1 to 64.")]
     [InlineData(new[] { "serve", "--max-imports", "0" }, "charrnn: --max-imports 0 is not allowed; it must be from 1 to 64.")]
     [InlineData(new[] { "serve", "--max-imports", "65" }, "charrnn: --max-imports 65 is not allowed; it must be from 1 to 64.")]
+    [InlineData(new[] { "serve", "--max-imports-per-key", "0" }, "charrnn: --max-imports-per-key 0 is not allowed; it must be from 1 to 64.")]
+    [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--max-imports", "1", "--max-imports-per-key", "2" },
+        "charrnn: --max-imports-per-key 2 is more than --max-imports 1: a key could never have that many imports at once. Lower the first or raise the second.")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--max-exports", "3", "--max-exports-per-key", "4" },
         "charrnn: --max-exports-per-key 4 is more than --max-exports 3: a key could never have that many downloads at once. Lower the first or raise the second.")]
     [InlineData(new[] { "serve", "--max-import-mb", "2001" }, "charrnn: --max-import-mb 2001 is not allowed; it must be from 1 to 2000.")]

@@ -321,7 +321,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("status");
         Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^limits on the server: [\d,]+ sessions · [\d,]+ queued jobs · 4 model exports \(downloads\) at once · 2 model imports \(uploads of up to 1 GB\) at once$"));
         Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l,
-            @"^limits per key: 256 sessions · 4 running or queued jobs · 100 models · 20 uploaded corpora of up to 64 MB each · 2 model exports \(downloads\) at once · 2,000,000 generated or fed chars a minute; a job may need up to [\d.]+ [GM]B of memory$"));
+            @"^limits per key: 256 sessions · 4 running or queued jobs · 100 models · 20 uploaded corpora of up to 64 MB each · 2 model exports \(downloads\) at once · 1 model import\(s\) at once · 2,000,000 generated or fed chars a minute; a job may need up to [\d.]+ [GM]B of memory$"));
         // What the key uses of them (without keys, the one local key; an admin of a keyed server sees every key's row).
         Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^key local: \d+/256 sessions · \d+/4 jobs · \d+/100 models · \d+/20 uploaded corpora · [\d,]+/2,000,000 chars in the last minute$"));
     }

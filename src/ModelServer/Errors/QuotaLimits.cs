@@ -10,8 +10,8 @@ public static class QuotaLimits
     public const string MaxSessions = "max_sessions", MaxSessionsPerKey = "max_sessions_per_key", MaxJobsPerKey = "max_jobs_per_key",
         MaxQueuedJobs = "max_queued_jobs", MaxModelsPerKey = "max_models_per_key", MaxCharsPerMinutePerKey = "max_chars_per_minute_per_key",
         MaxCorporaPerKey = "max_corpora_per_key", MaxExports = "max_exports", MaxExportsPerKey = "max_exports_per_key",
-        MaxImports = "max_imports";
+        MaxImports = "max_imports", MaxImportsPerKey = "max_imports_per_key";
 
     public static readonly IReadOnlyList<string> All = [MaxSessions, MaxSessionsPerKey, MaxJobsPerKey, MaxQueuedJobs, MaxModelsPerKey, MaxCharsPerMinutePerKey, MaxCorporaPerKey, MaxExports, MaxExportsPerKey,
-        MaxImports];
+        MaxImports, MaxImportsPerKey];
 }

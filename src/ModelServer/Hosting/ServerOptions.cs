@@ -142,4 +142,11 @@ public sealed class ServerLimits
     /// </summary>
     public int MaxImports { get; set; } = 2;
     public const int MaxMaxImports = 64;
+    /// <summary>
+    /// ImportModel calls one API key may have in progress at once (`serve --max-imports-per-key`), so that one key (a team's
+    /// shared one, a script) cannot take every one of the server's <see cref="MaxImports"/> and keep every other key's waiting.
+    /// </summary>
+    public int MaxImportsPerKey { get; set; } = 1;
+    /// <summary>The per-key cap in force: <see cref="MaxImportsPerKey"/>, or <see cref="MaxImports"/> when that is lower.</summary>
+    public int ImportsPerKeyInForce => Math.Min(MaxImportsPerKey, MaxImports);
 }

@@ -194,6 +194,7 @@ public static partial class ProtoMapper
         MaxExportsPerKey = l.ExportsPerKeyInForce,
         MaxImportBytes = l.MaxImportBytes,
         MaxImports = l.MaxImports,
+        MaxImportsPerKey = l.ImportsPerKeyInForce,
     };
 
     /// <summary>One char's score in a Feed answer (positions are implied: the entries are in text order).</summary>

@@ -49,12 +49,13 @@ public static class ServeCommand
         var exportsPerKey = new Option<int>("--max-exports-per-key") { Description = $"Model downloads one API key may have in progress at once (1–{ServerLimits.MaxMaxExports}, not above --max-exports), so one key a team shares cannot take every download place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExportsPerKey };
         var maxImport = new Option<long>("--max-import-mb") { Description = $"Largest safetensors file one ImportModel (the REPL's import) may send to become a model, in MB (1–{ServerLimits.MaxImportMegabytes}); the file is read whole to check it.", DefaultValueFactory = _ => defaults.Limits.MaxImportBytes >> 20 };
         var maxImports = new Option<int>("--max-imports") { Description = $"Model imports (ImportModel, the REPL's import) in progress at once, server-wide (1–{ServerLimits.MaxMaxImports}): while it checks the file each holds a few times its size in memory; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImports };
+        var importsPerKey = new Option<int>("--max-imports-per-key") { Description = $"Model imports one API key may have in progress at once (1–{ServerLimits.MaxMaxImports}, not above --max-imports), so one key cannot take every import place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImportsPerKey };
         var precision = CommonOptions.GenerationPrecision();
         var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 };
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C, SIGTERM or SIGHUP stops it after checkpointing).")
         {
             listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, tlsPasswordFile, maxSessions, idle, maxChars, maxPrime, maxUpload, maxCorpus, maxQueued, maxEpochs, maxJobHours, maxHyper,
-            keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, corporaPerKey, maxExports, exportsPerKey, maxImport, maxImports, jobMemory, precision,
+            keys, metrics, checkpointMinutes, trainingShare, trainingSlice, sessionsPerKey, jobsPerKey, charsPerKey, modelsPerKey, corporaPerKey, maxExports, exportsPerKey, maxImport, maxImports, importsPerKey, jobMemory, precision,
         };
         command.SetAction(parse =>
         {
@@ -113,6 +114,11 @@ public static class ServeCommand
                                             "a key could never have that many downloads at once. Lower the first or raise the second.");
             options.Limits.MaxImportBytes = (long)Between(parse.GetValue(maxImport), 1, ServerLimits.MaxImportMegabytes, "--max-import-mb") << 20;
             options.Limits.MaxImports = (int)Between(parse.GetValue(maxImports), 1, ServerLimits.MaxMaxImports, "--max-imports");
+            options.Limits.MaxImportsPerKey = (int)Between(parse.GetValue(importsPerKey), 1, ServerLimits.MaxMaxImports, "--max-imports-per-key");
+            // Only when given, as --max-exports-per-key: the default follows a lower --max-imports down (ImportsPerKeyInForce).
+            if (parse.GetResult(importsPerKey) is { Implicit: false } && options.Limits.MaxImportsPerKey > options.Limits.MaxImports)
+                throw new ArgumentException($"--max-imports-per-key {options.Limits.MaxImportsPerKey} is more than --max-imports {options.Limits.MaxImports}: " +
+                                            "a key could never have that many imports at once. Lower the first or raise the second.");
             var jobMemoryMb = parse.GetValue(jobMemory);
             if (jobMemoryMb is < 0 or > long.MaxValue / (1 << 20))
                 throw new ArgumentException($"--max-job-memory-mb {jobMemoryMb} is not allowed; give a size in MB, or 0 for half of this machine's memory.");

@@ -137,7 +137,9 @@ public sealed partial class CommandRunner
                         (l.MaxImports > 0 // 0: a server from before ImportModel's cap, which does not say
                             ? $" · {l.MaxImports:N0} model imports (uploads of up to {Engine.Training.TrainingFootprint.Format(l.MaxImportBytes)}) at once" : ""));
             output.Line($"limits per key: {l.MaxSessionsPerKey:N0} sessions · {l.MaxJobsPerKey:N0} running or queued jobs · {l.MaxModelsPerKey:N0} models · " +
-                        $"{l.MaxCorporaPerKey:N0} uploaded corpora of up to {Engine.Training.TrainingFootprint.Format(l.MaxCorpusBytes)} each · {l.MaxExportsPerKey:N0} model exports (downloads) at once · {l.MaxCharsPerMinutePerKey:N0} generated or fed chars a minute; a job may need up to {Engine.Training.TrainingFootprint.Format(l.MaxJobMemoryBytes)} of memory");
+                        $"{l.MaxCorporaPerKey:N0} uploaded corpora of up to {Engine.Training.TrainingFootprint.Format(l.MaxCorpusBytes)} each · {l.MaxExportsPerKey:N0} model exports (downloads) at once · " +
+                        (l.MaxImportsPerKey > 0 ? $"{l.MaxImportsPerKey:N0} model import(s) at once · " : "") + // 0: a server from before the per-key cap
+                        $"{l.MaxCharsPerMinutePerKey:N0} generated or fed chars a minute; a job may need up to {Engine.Training.TrainingFootprint.Format(l.MaxJobMemoryBytes)} of memory");
         }
         foreach (var u in info.KeyUsage) // every key's for an admin, else the caller's own: used of the quotas above
             output.Line($"key {u.Key}: {u.Sessions:N0}/{info.Limits?.MaxSessionsPerKey:N0} sessions · {u.Jobs:N0}/{info.Limits?.MaxJobsPerKey:N0} jobs · " +
