@@ -52,6 +52,20 @@ public class ErrorDetailsTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task Coalesce_with_per_char_details_is_refused_naming_coalesce_as_its_field()
+    {
+        // As chars_per_message's refusal names chars_per_message: a client branching on BadRequest finds the field either way.
+        var s = await keyed.AsAlice.Generation.Open("gru");
+        var e = await Calls.Fails(() => keyed.AsAlice.Generation.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 5, Coalesce = true, IncludeProbabilities = true })
+            .ResponseStream.MoveNext());
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        var status = Details(e);
+        Assert.Equal(ErrorReasons.InvalidField, status.GetDetail<ErrorInfo>()!.Reason);
+        Assert.Equal("coalesce", Assert.Single(status.GetDetail<BadRequest>()!.FieldViolations).Field);
+        await keyed.AsAlice.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
+    }
+
+    [Fact]
     public async Task A_failed_calls_request_id_reaches_the_client_and_names_the_servers_log_line_for_it()
     {
         var e = await Calls.Fails(() => keyed.AsAlice.Generation.GetSessionAsync(new GetSessionRequest { SessionId = "s-no-such-one" }).ResponseAsync);

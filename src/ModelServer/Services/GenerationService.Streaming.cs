@@ -101,7 +101,8 @@ public sealed partial class GenerationService
         if (n > 1 && (request.IncludeProbabilities || request.TopAlternatives > 0))
             throw ServerException.Invalid($"chars_per_message = {n} cannot go with include_probabilities or top_alternatives, which describe one char per message; use chars_per_message 1 for those.");
         if (request.Coalesce && (request.IncludeProbabilities || request.TopAlternatives > 0))
-            throw ServerException.Invalid("coalesce cannot go with include_probabilities or top_alternatives, which describe one char per message; turn coalesce off for those.");
+            throw ServerException.Invalid("coalesce cannot go with include_probabilities or top_alternatives, which describe one char per message; turn coalesce off for those.",
+                field: "coalesce"); // its message opens with no "field =" to read the field from
         return n;
     }
 
