@@ -570,6 +570,25 @@ public class TrainingJobTests(ServerFixture server)
         });
 
     [Fact]
+    public Task A_name_a_queued_job_will_make_is_refused_saying_the_job_is_queued_not_training() =>
+        WhileTraining("namequeue-a", JobEvent.EventOneofCase.Started, async _ => // the device is busy: the next job waits
+        {
+            var queued = await Client.StartJobAsync(Request("namequeue-b", maxSteps: 10));
+            try
+            {
+                var same = await Calls.Fails(() => Client.StartJobAsync(Request("namequeue-b", maxSteps: 10)).ResponseAsync);
+                Assert.Equal(StatusCode.AlreadyExists, same.StatusCode);
+                Assert.Equal($"Job {queued.Id} is queued to train model 'namequeue-b'; watch it, stop it, or choose another model_name.", same.Status.Detail);
+                var cased = await Calls.Fails(() => Client.StartJobAsync(Request("NameQueue-B", maxSteps: 10)).ResponseAsync);
+                Assert.Equal("A job is queued to train a model named 'namequeue-b', and names may not differ only in case; choose another model_name.", cased.Status.Detail);
+            }
+            finally
+            {
+                await Client.StopJobAsync(new StopJobRequest { JobId = queued.Id });
+            }
+        });
+
+    [Fact]
     public Task Stopping_a_queued_job_while_the_database_waits_on_its_disk_holds_up_nothing_else() =>
         WhileTraining("slowdb-a", JobEvent.EventOneofCase.Started, async _ =>
         {
@@ -848,7 +867,7 @@ public class TrainingJobTests(ServerFixture server)
         {
             e = await Calls.Fails(() => Client.StartJobAsync(Request("Cased-Long", maxSteps: 2)).ResponseAsync);
             Assert.Equal(StatusCode.AlreadyExists, e.StatusCode);
-            Assert.Contains("already training a model named 'cased-long', and names may not differ only in case", e.Status.Detail);
+            Assert.Contains("a model named 'cased-long', and names may not differ only in case", e.Status.Detail); // queued to train or training, as the device has it
         }
         finally
         {

@@ -82,13 +82,15 @@ public sealed partial class JobQueue
         var comparison = plan.ResumeCheckpoint == null ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
         if (ActiveFor(plan.ModelName, comparison) is { } other)
         {
+            // A job waiting in the queue is not training yet: the message says which, as ListJobs would.
+            var doing = other == _running ? "is already training" : "is queued to train";
             var message = other.ModelName != plan.ModelName
-                ? $"A job is already training a model named '{other.ModelName}', and names may not differ only in case; choose another model_name."
+                ? $"A job {doing} a model named '{other.ModelName}', and names may not differ only in case; choose another model_name."
                 : other.Owner == owner
-                ? $"Job {other.Id} is already training model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
+                ? $"Job {other.Id} {doing} model '{plan.ModelName}'; watch it, stop it, or choose another model_name."
                 : plan.ResumeCheckpoint != null
-                ? $"Job {other.Id} of key '{other.Owner}' is training model '{plan.ModelName}'; wait for it to end, or stop it (StopJob), then resume."
-                : $"Another key's job is already training a model named '{plan.ModelName}'; choose another model_name.";
+                ? $"Job {other.Id} of key '{other.Owner}' {(other == _running ? "is training" : "is queued to train")} model '{plan.ModelName}'; wait for it to end, or stop it (StopJob), then resume."
+                : $"Another key's job {doing} a model named '{plan.ModelName}'; choose another model_name.";
             // A new model's name taken by a job is a name in use, as it will be once the job has saved.
             // The job's id where the message names it (never another key's new model's job).
             var namesJob = other.ModelName == plan.ModelName && (other.Owner == owner || plan.ResumeCheckpoint != null);
