@@ -414,6 +414,24 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void After_F2_and_Enter_in_the_trained_models_list_F4_leaves_the_typing_on_the_command_line()
+    {
+        PumpUntil(() => _window.Models.SelectedModel != null, "a model listed");
+        Press(Key.F2);
+        Press(Key.Enter); // uses the model; the list keeps the keyboard, where typing goes to the command line
+        PumpUntil(() => _window.Repl.Log.Content.Contains("using "), "the model used");
+        Assert.True(_window.Models.ModelList.HasFocus);
+        Press(Key.F4);
+        Assert.Same(_window.Generate, _window.Tabs.Value);
+        // The temperature field took the keyboard: `gen 5 "the "` went into it, and Enter pressed Generate with it.
+        Assert.True(_window.Repl.Input.HasFocus, "the command line has the keyboard after F4 from the list");
+        Type("gen 5 \"the \"");
+        Assert.Equal("gen 5 \"the \"", _window.Repl.Input.Text);
+        Press(Key.F3);
+        Assert.True(_window.Repl.Input.HasFocus, "and after F3");
+    }
+
+    [Fact]
     public void The_tab_headers_keep_their_corners_when_the_focus_moves_in_a_screen()
     {
         string HeaderBottom() => Screen.Split('\n').First(row => row.Contains('╰'));

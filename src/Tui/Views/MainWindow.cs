@@ -294,10 +294,12 @@ public sealed class MainWindow : Window, IReplOutput
     /// goes into the screen. F2 puts it in the trained-models list: ↑↓ pick a model and Enter uses it, where they
     /// walked the command history under a list that looked focused; text typed there still goes to the command
     /// line (a list takes no text). The games (F5, F6) take it: typing is how they are played. From a screen, the
-    /// next one takes it: a hidden screen's field must not keep it.
+    /// next one takes it: a hidden screen's field must not keep it. The trained-models list counts as the command
+    /// line: typing there goes to it, and after F2, Enter (use), F4 the temperature field took `gen …`.
     /// </summary>
     private void SwitchTo(View tab)
     {
+        if (Models.ModelList.HasFocus && tab != Models) Repl.Input.SetFocus();
         var fromCommandLine = Repl.Input.HasFocus;
         Show(tab, focusTab: !fromCommandLine || tab == Models || tab == TypeView || tab == Beat);
         if (fromCommandLine && tab == Models) Models.FocusModelList();
@@ -313,7 +315,7 @@ public sealed class MainWindow : Window, IReplOutput
     /// <summary>What F1 shows: the keys, then each command's usage and what it does.</summary>
     internal static string HelpText =>
         "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model · F7 a taller command log (again: as it was)\n" +
-        "From the command line, F2 puts the keyboard in the trained-models list (↑↓ pick, Enter uses; what you type still goes to the command line), F3 and F4 leave it there and the games, F5 and F6, take it.\n" +
+        "From the command line, F2 puts the keyboard in the trained-models list (↑↓ pick, Enter uses; what you type still goes to the command line), F3 and F4 leave it on the command line (from that list too) and the games, F5 and F6, take it.\n" +
         "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
         "Ctrl+C stops a streaming gen or a waiting command, else the watched training job (with a checkpoint), and clears a typed line; at an idle prompt, a second Ctrl+C within 2 s quits.\n" +
