@@ -58,6 +58,24 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void A_new_gen_shows_its_text_where_the_last_one_was_scrolled_back()
+    {
+        UseGru();
+        Command("gen 3000 \"the c\"");
+        var pane = _window.Generate.Panes[0];
+        PumpUntil(() => _window.Repl.Log.Content.Contains("generated 3000 chars"), "the first gen");
+        Press(Key.PageUp);
+        Press(Key.PageUp);
+        PumpUntil(() => pane.ScrollBack > 0, "the text scrolled back");
+        // The new text streamed in below, out of sight, behind "↓ newer below: PgDn", as if the gen did nothing.
+        Command("gen 5 \"the c\"");
+        PumpUntil(() => _window.Repl.Log.Content.Contains("generated 5 chars"), "the second gen");
+        PumpUntil(() => true, "a frame");
+        Assert.Equal(0, pane.ScrollBack);
+        Assert.DoesNotContain("newer below", Screen);
+    }
+
+    [Fact]
     public void A_gen_after_compare_takes_the_whole_width_and_the_seed_shown_is_not_pinned()
     {
         UseGru();

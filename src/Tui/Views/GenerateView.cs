@@ -241,6 +241,9 @@ public sealed class GenerateView : View
             _rightFrame.Visible = true;
         }
         (pane == 0 ? _leftFrame : _rightFrame).Title = label;
+        // A new stream is shown as it comes, as the log returns to its end on a new command: scrolled back, its
+        // text went on out of sight, below "newer below: PgDn", as if the gen had done nothing.
+        Panes[pane].ScrollToEnd();
     }
 
     /// <summary>The label of each pane's last stream while the next may continue it (null: the next starts a line).</summary>
