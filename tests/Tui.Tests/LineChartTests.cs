@@ -33,13 +33,17 @@ public class LineChartTests
         Assert.Empty(chart.XTicks);
     }
 
+    /// <summary>The labels the chart draws at its y ticks.</summary>
+    private static List<string> YLabels(LineChart chart) =>
+        chart.YTicks.Select(v => chart.AxisY.LabelGetter(new Terminal.Gui.Views.AxisIncrementToRender(Terminal.Gui.ViewBase.Orientation.Vertical, 0, (float)v))).ToList();
+
     [Fact]
     public void A_constant_learning_rates_axis_labels_each_step_with_its_own_value()
     {
         // A tall pane (200×50): steps of 0.005 up to 0.02, where 0.015 was labelled "0.02", twice "0.02" on one axis.
         var chart = new LineChart("step", "lr", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 66, 16) };
         chart.Show([(0, 0.01), (800, 0.01)], []);
-        var labels = chart.YTicks.Select(v => chart.AxisY.LabelGetter(new Terminal.Gui.Views.AxisIncrementToRender(Terminal.Gui.ViewBase.Orientation.Vertical, 0, (float)v))).ToList();
+        var labels = YLabels(chart);
         Assert.Contains("1.5e-2", labels);
         Assert.Equal(labels.Count, labels.Distinct().Count());
         Assert.All(labels, l => Assert.InRange(l.Length, 1, 6)); // a label ends at the axis and leaves column 0 to its title
@@ -49,13 +53,26 @@ public class LineChartTests
     }
 
     [Fact]
+    public void A_learning_rate_axis_in_steps_of_a_hundredth_labels_every_tick_alike()
+    {
+        // The Train screen at 80×24, a constant rate of 0.01: its axis read "0.02", "1.0e-2", "0.00", since the step,
+        // a float, is 0.0099999998 and fell short of the hundredth that keeps decimals.
+        var chart = new LineChart("step", "lr", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 25, 5) };
+        chart.Show([(0, 0.01), (89, 0.01)], []);
+        var labels = YLabels(chart);
+        Assert.Contains("0.01", labels);
+        Assert.All(labels, l => Assert.DoesNotContain("e", l));
+        Assert.Equal("0.01", LineChart.YLabel(0.01f, 0.01f));
+    }
+
+    [Fact]
     public void A_loss_that_moves_little_labels_each_step_with_its_own_value_in_decimals()
     {
         // A resumed run whose loss hovers between 1.40 and 1.43: its steps are finer than a hundredth, where the labels
         // went to powers of ten with two digits at most ("1.40e0", and 1.995 and 2.000 both "2.00e0").
         var chart = new LineChart("step", "loss", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 66, 20) };
         chart.Show([(0, 1.43), (400, 1.41), (800, 1.40)], []);
-        var labels = chart.YTicks.Select(v => chart.AxisY.LabelGetter(new Terminal.Gui.Views.AxisIncrementToRender(Terminal.Gui.ViewBase.Orientation.Vertical, 0, (float)v))).ToList();
+        var labels = YLabels(chart);
         Assert.True(chart.AxisY.Increment < 0.01, $"step {chart.AxisY.Increment}");
         Assert.True(labels.Count >= 2, string.Join(" ", labels));
         Assert.Equal(labels.Count, labels.Distinct().Count());

@@ -228,7 +228,9 @@ public sealed class LineChart : GraphView
     /// </summary>
     internal static string YLabel(double value, double increment)
     {
-        if (value == 0 || (increment >= 0.01 && Math.Abs(value) >= 0.01)) return value.ToString("0.00", CultureInfo.InvariantCulture);
+        // The axis's step and ticks are floats: a step of 0.01 is 0.0099999998, and its 0.01 read "1.0e-2" between "0.02" and "0.00".
+        const double Hundredth = 0.01 * (1 - 1e-6);
+        if (value == 0 || (increment >= Hundredth && Math.Abs(value) >= Hundredth)) return value.ToString("0.00", CultureInfo.InvariantCulture);
         if (increment > 0 && Math.Abs(value) >= 0.1)
             return value.ToString("0." + new string('0', Math.Clamp(-(int)Math.Floor(Math.Log10(increment) + 1e-9), 2, 4)), CultureInfo.InvariantCulture);
         var digits = increment > 0 ? Math.Clamp((int)Math.Floor(Math.Log10(Math.Abs(value))) - (int)Math.Floor(Math.Log10(increment) + 1e-9), 1, 2) : 1;
