@@ -53,6 +53,28 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void The_sessions_command_names_the_sessions_the_type_and_beat_tabs_hold()
+    {
+        UseGru();
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        Type("the c");
+        PumpUntil(() => _window.Typing.SessionId != null, "the Type tab's session");
+        Press(Key.F6);
+        PumpUntil(() => _window.Beat.HasFocus, "the Beat tab to take the keyboard");
+        Press(Key.Enter);
+        PumpUntil(() => _window.Game.Playing && _window.Game.SessionId != null, "the game's session");
+        Press(Key.Esc);
+        // Two more sessions of gru than the REPL opened, with nothing to say whose they were.
+        Command("sessions");
+        PumpUntil(() => _window.Repl.Log.Content.Contains("EXPIRES IN") && _window.Repl.Log.Content.Contains(_window.Game.SessionId!), "the sessions listed");
+        var rows = _window.Repl.Log.Content.Split('\n');
+        Assert.EndsWith("(in use here)", rows.Single(r => r.StartsWith(_window.Runner.Session!.Id)));
+        Assert.EndsWith("(the Type tab's)", rows.Single(r => r.StartsWith(_window.Typing.SessionId!)));
+        Assert.EndsWith("(the Beat tab's)", rows.Single(r => r.StartsWith(_window.Game.SessionId!)));
+    }
+
+    [Fact]
     public void Typing_with_the_model_shows_its_prediction_as_ghost_text_and_tab_accepts_it()
     {
         UseGru();

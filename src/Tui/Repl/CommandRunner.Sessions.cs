@@ -13,7 +13,7 @@ public sealed partial class CommandRunner
             case null:
                 var sessions = (await client.Generation.ListSessionsAsync(new ListSessionsRequest(), cancellationToken: ct)).Sessions;
                 if (sessions.Count == 0) { output.Line("No open sessions."); return; }
-                foreach (var line in SessionsTable(sessions, DateTimeOffset.UtcNow, Session?.Id)) output.Line(line);
+                foreach (var line in SessionsTable(sessions, DateTimeOffset.UtcNow, Session?.Id, HeldElsewhere)) output.Line(line);
                 return;
             case "close":
                 var id = c.Arg(1) ?? throw new CommandException("Which session? sessions close ID (sessions lists them).");
@@ -33,14 +33,16 @@ public sealed partial class CommandRunner
     /// The sessions, a row each, each column as wide as its widest value (as the jobs table). The owner is always
     /// shown: an admin's list of one other key's sessions must not read as its own.
     /// </summary>
-    internal static IEnumerable<string> SessionsTable(IReadOnlyList<Session> sessions, DateTimeOffset now, string? inUse)
+    /// <param name="heldElsewhere">Who else in this program holds a session, by id (the TUI's Type and Beat tabs), or null.</param>
+    internal static IEnumerable<string> SessionsTable(IReadOnlyList<Session> sessions, DateTimeOffset now, string? inUse,
+        Func<string, string?>? heldElsewhere = null)
     {
         var rows = sessions.Select(s => (string[])
         [
             s.Id, s.ModelName, s.Owner, $"{s.CharactersSeen:N0}",
             s.Created.ToDateTimeOffset().ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
             Durations.Format(IdleFor(s, now)),
-            Durations.Format(TimeSpan.FromSeconds(s.IdleSecondsLeft)) + (s.Id == inUse ? "  (in use here)" : ""),
+            Durations.Format(TimeSpan.FromSeconds(s.IdleSecondsLeft)) + (s.Id == inUse ? "  (in use here)" : heldElsewhere?.Invoke(s.Id) is { } holder ? $"  ({holder})" : ""),
         ]).Prepend(["ID", "MODEL", "OWNER", "CHARS", "OPENED", "IDLE", "EXPIRES IN"]).ToList();
         var padded = rows[0].Length - 1; // the last column is not padded
         var widths = Enumerable.Range(0, padded).Select(c => rows.Max(r => r[c].Length)).ToList();

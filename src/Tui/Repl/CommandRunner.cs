@@ -34,6 +34,12 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     private CancellationTokenSource _interrupts = new();
 
     public Session? Session { get; private set; }
+
+    /// <summary>
+    /// Who else in this program holds a session, by id (the TUI's games: "the Type tab's"), for `sessions` to say so:
+    /// they were two more sessions of the model with nothing to say whose they were. Null: none (--exec).
+    /// </summary>
+    public Func<string, string?>? HeldElsewhere { get; init; }
     public string? WatchedJob { get; private set; }
     public SamplingSettings Sampling => _sampling;
 

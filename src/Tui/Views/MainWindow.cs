@@ -35,11 +35,14 @@ public sealed class MainWindow : Window, IReplOutput
         _statusLine = new StatusLine(status);
         Title = $"charrnn · {serverLabel}";
         BorderStyle = LineStyle.Single;
-        Runner = new CommandRunner(client, this, interactive: true);
         // F2 ModelsView · F3 TrainingView (TrainingMonitor) · F4 GenerateView · F5 TypeWithModelView (InteractiveTyping) · F6 BeatTheModelView (BeatTheModelGame)
         Monitor = new TrainingMonitor();
         Typing = new InteractiveTyping(client);
         Game = new BeatTheModelGame(client);
+        Runner = new CommandRunner(client, this, interactive: true)
+        {
+            HeldElsewhere = id => id == Typing.SessionId ? "the Type tab's" : id == Game.SessionId ? "the Beat tab's" : null,
+        };
 
         Repl = new ReplView(completion, Runner.SubmitAsync, history)
         {
