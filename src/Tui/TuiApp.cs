@@ -18,6 +18,9 @@ public sealed record ClientOptions(string? Server, string? Token, ServerOptions 
 /// </summary>
 public static class TuiApp
 {
+    /// <summary>The log's first line. "F1 help" is joined by a no-break space: at 110 columns the line broke between the two.</summary>
+    internal const string Welcome = "Welcome to charrnn: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · F1\u00a0help";
+
     public static async Task<(CharRnnClient Client, EmbeddedServer? Server, string Label)> ConnectAsync(ClientOptions options)
     {
         if (options.Server is { } address)
@@ -44,7 +47,7 @@ public static class TuiApp
                 using var window = new MainWindow(client, status, completion, label, new CommandHistory(file: CommandHistory.DefaultFile));
                 status.Start(TimeSpan.FromSeconds(2));
                 var frame = app.AddTimeout(MainWindow.FrameInterval, window.RenderFrame);
-                window.Repl.Log.AppendLine("Welcome to charrnn: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · F1 help");
+                window.Repl.Log.AppendLine(Welcome);
                 if (server != null)
                 {
                     window.Repl.Log.AppendLine($"The server runs inside this process; its log: {server.LogPath}");

@@ -414,6 +414,18 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void At_110_columns_the_welcome_lines_F1_help_stays_on_one_row()
+    {
+        _app.Driver!.SetScreenSize(110, 34);
+        _window.Repl.Log.AppendLine(TuiApp.Welcome);
+        PumpUntil(() => Screen.Contains("Welcome to charrnn"), "the welcome line");
+        // The line is 110 columns and the log 106: it broke between "F1" and "help", "help" alone on the second row.
+        var rows = Screen.Split('\n').Select(r => r.Trim('│', ' ')).ToList();
+        Assert.DoesNotContain(rows, r => r.EndsWith("· F1"));
+        Assert.Contains(rows, r => r.Contains("F1\u00a0help") || r.Contains("F1 help"));
+    }
+
+    [Fact]
     public void After_F2_and_Enter_in_the_trained_models_list_F4_leaves_the_typing_on_the_command_line()
     {
         PumpUntil(() => _window.Models.SelectedModel != null, "a model listed");
