@@ -93,15 +93,35 @@ public sealed partial class ScreenTests
         PumpUntil(() => Screen.Contains("j-cut · model m · running") && !Screen.Contains("unreachable"), "the link back");
     }
 
+    /// <summary>Shows the Train tab watching a running job <paramref name="id"/> at step 6: 12,345 chars/s, ETA 42 s.</summary>
+    private void WatchLiveJob(string id)
+    {
+        _window.Show(_window.Training);
+        Ui(() => _window.JobAttached(new Protos.V1.Job { Id = id, ModelName = "m", State = Protos.V1.Job.Types.State.Running, Step = 5, TotalSteps = 100 }));
+        PumpUntil(() => _window.Monitor.JobId == id, "the monitor to follow the job");
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = id, Step = 6,
+            Progress = new Protos.V1.JobEvent.Types.Progress { Step = 6, Loss = 3.5, LearningRate = 1e-3, TotalSteps = 100, CharsPerSecond = 12345, EtaSeconds = 42 } });
+    }
+
+    [Fact]
+    public void A_stopped_job_shows_no_rate_rather_than_a_rate_of_0()
+    {
+        // Played: after Ctrl+C stopped a job, the tab read "lr 1.0e-2 · 0 chars/s", as if it trained on at no speed.
+        WatchLiveJob("j-stop");
+        PumpUntil(() => Screen.Contains("12,345 chars/s"), "the live figures");
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-stop", Step = 6, Stopped = new Protos.V1.JobEvent.Types.Stopped { Reason = "stopped on request" } });
+        PumpUntil(() => Screen.Contains("stopped on request"), "the stopped job");
+        Assert.DoesNotContain("0 chars/s", Screen);
+        Assert.Contains("- chars/s", Screen);
+        Assert.Contains("ETA ?", Screen);
+        Assert.Contains("loss 3.500", Screen);
+    }
+
     [Fact]
     public void A_detached_job_shows_no_rate_or_ETA_that_reads_as_live()
     {
         // detach (or stop after it) left "ETA 3.0s · 448,399 chars/s" on the tab for good, beside "it keeps training".
-        _window.Show(_window.Training);
-        Ui(() => _window.JobAttached(new Protos.V1.Job { Id = "j-left", ModelName = "m", State = Protos.V1.Job.Types.State.Running, Step = 5, TotalSteps = 100 }));
-        PumpUntil(() => _window.Monitor.JobId == "j-left", "the monitor to follow the job");
-        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-left", Step = 6,
-            Progress = new Protos.V1.JobEvent.Types.Progress { Step = 6, Loss = 3.5, LearningRate = 1e-3, TotalSteps = 100, CharsPerSecond = 12345, EtaSeconds = 42 } });
+        WatchLiveJob("j-left");
         PumpUntil(() => Screen.Contains("12,345 chars/s") && Screen.Contains("ETA 42"), "the live figures");
         _window.JobDetached();
         PumpUntil(() => Screen.Contains("detached: it keeps training"), "the detached job");

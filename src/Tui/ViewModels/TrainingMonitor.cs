@@ -58,6 +58,7 @@ public sealed class TrainingMonitor
             SamplesRestarted++;
             Disconnected = false;
             Detached = false;
+            Halted = false;
         }
         Interlocked.Increment(ref _version);
     }
@@ -166,11 +167,15 @@ public sealed class TrainingMonitor
         if (_validLoss.RemoveAll(p => p.Step > step) > 0) LastValidLoss = _validLoss.Count > 0 ? _validLoss[^1].Loss : double.NaN;
     }
 
+    /// <summary>The job ended without finishing (stopped, failed, cancelled): it has no speed, not a speed of 0.</summary>
+    public bool Halted { get; private set; }
+
     /// <summary>An ended job neither trains nor has time left: its last speed and ETA would read as live.</summary>
     private void Ended()
     {
         EtaSeconds = null;
         CharsPerSecond = 0;
+        Halted = true;
     }
 
     /// <summary>

@@ -113,7 +113,7 @@ public sealed class TrainingView : View
         // Cut off from the server, or detached from the job, the figures are as of then: no ETA or rate that reads as current.
         var stale = m.Disconnected || m.Detached;
         var eta = m.EtaSeconds is { } s && !stale ? Durations.Format(TimeSpan.FromSeconds(s)) : "?";
-        var rate = stale ? "- chars/s" : string.Create(CultureInfo.InvariantCulture, $"{m.CharsPerSecond:N0} chars/s");
+        var rate = stale || m.Halted ? "- chars/s" : string.Create(CultureInfo.InvariantCulture, $"{m.CharsPerSecond:N0} chars/s");
         _jobLine = $"job {m.JobId} · model {m.ModelName} · {(m.Disconnected ? $"server unreachable, reconnecting (last seen {m.State})" : m.State)}";
         _progressFigures = [(string.Create(CultureInfo.InvariantCulture, $"epoch {m.EpochProgress:F2}"), 0), ($"step {m.Step}/{m.TotalSteps}", 2), ($"ETA {eta}", 1)];
         _lossFigures = [($"loss {Show(m.LastLoss)}", 0), ($"val {Show(m.LastValidLoss)}", 1),
