@@ -33,7 +33,7 @@ public partial class CommandLineTests
         var shortened = Path.Combine(root, "short.txt");
         File.WriteAllText(shortened, "Z\u2603t");
         AssertUserError(["eval", folder, "--text", shortened, "--skip-unknown", "--threads", "1"],
-            $"charrnn: --text '{shortened}': The text has 1 character(s); the model needs at least 2 to score one (each char is scored from those before it). That is what is left once --skip-unknown left out 2 unknown char(s).");
+            $"charrnn: --text '{shortened}' has 1 character(s); the model needs at least 2 to score one (each char is scored from those before it). That is what is left once --skip-unknown left out 2 unknown char(s).");
     });
 
     [Fact]

@@ -1529,7 +1529,7 @@ public partial class CommandLineTests
         AssertUserError(["eval", folder, "--text", missing, "--threads", "1"], $"charrnn: --text '{missing}' does not exist; give the text file to score.");
         AssertUserError(["eval", folder, "--text", root, "--threads", "1"], $"charrnn: --text '{root}' is a folder; give the text file to score.");
         AssertUserError(["eval", folder, "--text", empty, "--threads", "1"], $"charrnn: --text '{empty}' is empty; give a text of at least 2 characters to score.");
-        AssertUserError(["eval", folder, "--text", one, "--threads", "1"], $"charrnn: --text '{one}': The text has 1 character(s); the model needs at least 2 to score one");
+        AssertUserError(["eval", folder, "--text", one, "--threads", "1"], $"charrnn: --text '{one}' has 1 character(s); the model needs at least 2 to score one");
         AssertUserError(["eval", folder, "--text", unknown, "--threads", "1"],
             $"charrnn: --text '{unknown}' has 7 character(s) the model's vocabulary does not know, 9 time(s) in all: 'Z' (U+005A), 'b' (U+0062), 'r' (U+0072), 'Q' (U+0051), 'u' (U+0075), 'y' (U+0079), 'z' (U+007A). Nothing was scored: remove them from the text, give --skip-unknown to leave them out and score the rest, ");
         AssertUserError(["eval", folder, "--text", padding, "--threads", "1"],

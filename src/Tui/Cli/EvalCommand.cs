@@ -54,7 +54,9 @@ public static class EvalCommand
             catch (UnknownCharactersException e) { throw Unknown(file, text, e); }
             catch (ArgumentException e) // too short, once the unknown chars are out too: said so, or the count would not be the file's
             {
-                throw new ArgumentException($"--text '{file}': {e.Message}" + (known.SkippedCount > 0 ? $" That is what is left once --skip-unknown left out {known.SkippedCount:N0} unknown char(s)." : ""));
+                // "The text has 1 character(s); …" reads as the other refusals do: "--text 'FILE' has 1 character(s); …".
+                var said = e.Message.StartsWith("The text ", StringComparison.Ordinal) ? " " + e.Message["The text ".Length..] : ": " + e.Message;
+                throw new ArgumentException($"--text '{file}'{said}" + (known.SkippedCount > 0 ? $" That is what is left once --skip-unknown left out {known.SkippedCount:N0} unknown char(s)." : ""));
             }
             if (perCharOut != null) PerCharTable.Write(perCharOut, score.Chars!);
             var summary = perCharOut == "-" ? Console.Error : Console.Out; // stdout holds the table
