@@ -16,11 +16,11 @@ public partial class CommandLineTests
         Assert.Equal(["m2"], ModelFolder.List(root).Select(m => m.Name));
 
         AssertUserError(["rename", "m", "m3", "--models", root], $"charrnn: No model 'm' in --models '{root}' (charrnn models --models {root} lists them).");
-        AssertUserError(["rename", "m2", "a/b", "--models", root], "charrnn: new-name 'a/b' is not a valid name; a model name is 1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit (names are not paths).");
-        AssertUserError(["rename", "m2", "m2", "--models", root], "charrnn: new-name 'm2' is the model's name already; give the name it should have.");
+        AssertUserError(["rename", "m2", "a/b", "--models", root], "charrnn: The new name 'a/b' is not a valid name; a model name is 1 to 64 characters from letters, digits, '.', '_' and '-', starting with a letter or digit (names are not paths).");
+        AssertUserError(["rename", "m2", "m2", "--models", root], "charrnn: The new name 'm2' is the model's name already; give the name it should have.");
         Directory.CreateDirectory(Path.Combine(root, "taken"));
         File.WriteAllText(Path.Combine(root, "taken", "last.ckpt"), "x"); // a model, as far as names go
-        AssertUserError(["rename", "m2", "Taken", "--models", root], "charrnn: A model named 'taken' exists, and names may not differ only in case (on some file systems they are one folder); choose another new-name.");
+        AssertUserError(["rename", "m2", "Taken", "--models", root], "charrnn: A model named 'taken' exists, and names may not differ only in case (on some file systems they are one folder); choose another new name.");
         using (ModelFolder.HoldForTraining(Path.Combine(root, "m2"))) // as a `charrnn train` or resume writing into it
             AssertUserError(["rename", "m2", "m3", "--models", root], $"charrnn: Another charrnn train or resume is writing to '{Path.Combine(root, "m2")}'");
         Assert.True(File.Exists(Path.Combine(root, "m2", "best.ckpt")));

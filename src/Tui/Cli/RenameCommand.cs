@@ -5,6 +5,7 @@ using CharRnn.ModelServer.Errors;
 using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Persistence;
 using CharRnn.ModelServer.TrainedModels;
+using CharRnn.Tui.Client;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -48,10 +49,10 @@ public static class RenameCommand
             var names = Directory.Exists(root) ? ModelFolder.List(root).Select(m => m.Name) : [];
             throw new ArgumentException($"No model '{name}' in --models '{root}' (charrnn models --models {root} lists them).{ClosestName.Suggestion(name, names)}");
         }
-        TrainCommand.CheckNewName(newName, "new-name");
-        if (newName == name) throw new ArgumentException($"new-name '{newName}' is the model's name already; give the name it should have.");
+        TrainCommand.CheckNewName(newName, "The new name");
+        if (newName == name) throw new ArgumentException($"The new name '{newName}' is the model's name already; give the name it should have.");
         if (ModelNames.Taken(root, newName, renamed: name) is { } taken)
-            throw new ArgumentException(ModelNames.RenameTakenMessage(newName, taken).Replace("new_name", "new-name", StringComparison.Ordinal));
+            throw new ArgumentException(ErrorText.NewNameInProse(ModelNames.RenameTakenMessage(newName, taken)));
         // A folder a server keeps: its database (held while open, so no server starts meanwhile) carries the owner's row.
         using var database = File.Exists(Path.Combine(root, "charrnn.lock")) ? OpenServersDatabase(root, name, newName) : null;
         if (database?.UnfinishedJobs().FirstOrDefault(j => j.ModelName == name || j.ModelName == newName || j.Plan.InitFromModel == name) is { } job)
@@ -65,7 +66,7 @@ public static class RenameCommand
             if (!string.Equals(name, newName, StringComparison.OrdinalIgnoreCase))
             {
                 if (Directory.Exists(target) && !Directory.EnumerateFileSystemEntries(target).Any()) Directory.Delete(target); // no model: a train stopped before its first save
-                else if (Path.Exists(target)) throw new ArgumentException($"--models '{root}' has '{newName}' already, with no model in it; remove it or choose another new-name.");
+                else if (Path.Exists(target)) throw new ArgumentException($"--models '{root}' has '{newName}' already, with no model in it; remove it or choose another new name.");
                 ModelFolder.MoveHeld(folder, target); // ArgumentException while a train or resume holds it
                 return;
             }
@@ -79,7 +80,7 @@ public static class RenameCommand
             return;
         }
         try { new ModelStore(Options.Create(new ServerOptions { ModelsDirectory = root }), database, NullLogger<ModelStore>.Instance).Rename(name, newName, "charrnn rename"); }
-        catch (ServerException e) { throw new ArgumentException(e.Message.Replace("new_name", "new-name", StringComparison.Ordinal)); }
+        catch (ServerException e) { throw new ArgumentException(ErrorText.NewNameInProse(e.Message)); }
     }
 
     /// <summary>The database of the server that keeps <paramref name="root"/>; refused while that server (or a train or

@@ -111,8 +111,16 @@ public static partial class ErrorText
         text = SamplingField().Replace(text, m => SamplingKeys.GetValueOrDefault(m.Groups[1].Value, m.Value));
         text = RequestField().Replace(text, m => RequestKeys[m.Value]);
         foreach (var (api, repl) in Phrases) text = text.Replace(api, repl, StringComparison.Ordinal);
-        return text;
+        return NewNameInProse(text);
     }
+
+    /// <summary>
+    /// RenameModel's field, new_name, as prose: "The new name 'x' is …", "choose another new name", for a client whose
+    /// user gave it as a command's second word (the REPL's NEW_NAME, charrnn rename's new-name), never by that name.
+    /// </summary>
+    public static string NewNameInProse(string detail) =>
+        (detail.StartsWith("new_name '", StringComparison.Ordinal) ? "The new name" + detail["new_name".Length..] : detail)
+            .Replace("another new_name", "another new name", StringComparison.Ordinal);
 
     // TrainingOptions fields whose REPL key differs (ListArchitectures' option_field, read backwards).
     private static readonly Dictionary<string, string> OptionKeys = new()
