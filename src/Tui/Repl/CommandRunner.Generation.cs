@@ -61,7 +61,8 @@ public sealed partial class CommandRunner
 
     /// <summary>
     /// [N] ["PRIME"] from the positional words from <paramref name="first"/> on, or ["PRIME"] N: an unquoted number
-    /// first, or last after a prime, is the count; a quoted word is always the prime.
+    /// first, or last after a prime, is the count; a quoted word is always the prime, and a number between quoted
+    /// words is refused (which it meant is unclear).
     /// </summary>
     private static (int Count, string Prime) CountAndPrime(Command c, int first)
     {
@@ -76,6 +77,10 @@ public sealed partial class CommandRunner
                     : $"'{words[place]}' is not a count: write digits only, like 1000 (put a prime that is a number in quotes: \"1,000\").");
         if (words.Count > 1 && IsCount(0) && IsCount(words.Count - 1))
             throw new CommandException($"Two counts given, {words[0]} and {words[^1]}; give one (put a prime that is a number in quotes: \"{words[^1]}\").");
+        // gen "the" 10 "wil": a number amid quoted words looks like a count, not a part of the prime they quote.
+        if (Enumerable.Range(0, words.Count).Any(w => c.IsQuoted(first + w)) && Enumerable.Range(1, Math.Max(0, words.Count - 2)).FirstOrDefault(IsCount) is > 0 and var amid)
+            throw new CommandException($"'{words[amid]}' stands between quoted words, so it is neither clearly the count nor the prime: the count goes before or after the prime " +
+                                       $"({c.Verb} N \"PRIME\" or {c.Verb} \"PRIME\" N), and a prime with a number in it goes in one pair of quotes (\"{string.Join(" ", words)}\").");
         int? count = null;
         if (words.Count > 0 && IsCount(0))
         {
