@@ -433,6 +433,19 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_run_started_from_another_models_weights_is_told_no_context_to_change_as_it_has_the_sources()
+    {
+        var loop = Architectures.Get("loop");
+        var hp = loop.Resolve(new Dictionary<string, double> { ["context"] = 8 });
+        Assert.Equal("The corpus (9 characters) gives 1 window of 8 characters: too few to train on and hold out a validation share. " +
+                     "The window comes from 'src', the model this one starts from: use a longer corpus.",
+            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions(), 9, startsFrom: "src")).Message);
+        // 11 windows: 0.01 of them rounds to none held out; from 0.05 on, one or more is, and 0.5 leaves 5 to train on.
+        Assert.EndsWith("The window comes from 'src', the model this one starts from: use a longer corpus, or val_fraction from 0.05 to 0.5.",
+            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions { ValidFraction = 0.01 }, 19, startsFrom: "src")).Message);
+    }
+
+    [Fact]
     public void Windows_that_would_not_fit_one_array_are_refused_naming_the_context_before_anything_is_built()
     {
         var loop = Architectures.Get("loop");

@@ -154,7 +154,7 @@ public sealed partial class Trainer
             InitFromSource.CheckCorpus(vocabulary, corpus, sourceName);
             CheckCheckpointFits(model, hyperParameters);
             model.to(device);
-            data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
+            data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device, sourceName);
             return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
                 new CorpusRecord(corpus.Name, corpus.Sha256, corpus.Length), device, directory,
                 new TrainingPosition(), [], DateTimeOffset.UtcNow) { StartedFrom = InitFromSource.Record(meta, sourceName, checkpointPath) };

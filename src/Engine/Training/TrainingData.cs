@@ -25,7 +25,11 @@ public sealed class TrainingData : IDisposable
     public string ValidText { get; }
 
     /// <summary>Fails with a message naming bs, bptt or the window when a text of this length cannot be batched.</summary>
-    public static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, int characters)
+    /// <param name="startsFrom">The model a run started from another's weights takes its hyperparameters from: the message then
+    /// names no hyperparameter to change, only what can be (the corpus, the validation share).</param>
+    /// <param name="validFractionName">How the caller spells val_fraction (charrnn train's --val-fraction, the proto's options.valid_fraction).</param>
+    public static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, int characters,
+        string? startsFrom = null, string validFractionName = "val_fraction")
     {
         var validChars = (int)Math.Round(characters * options.ValidFraction);
         var trainChars = characters - validChars;
@@ -34,23 +38,38 @@ public sealed class TrainingData : IDisposable
             // What LanguageModelBatcher needs, two chars a stream: training's streams are disjoint (2·bs chars), the
             // validation's scoring streams overlap by one (ForScoring), so bs + 1 chars give each stream two.
             int bs = hp.Int("bs"), trainNeeds = 2 * bs, validNeeds = bs + 1;
-            if (trainChars < trainNeeds || validChars < validNeeds)
+            bool Fits(double fraction) => characters - (int)Math.Round(characters * fraction) >= trainNeeds && (int)Math.Round(characters * fraction) >= validNeeds;
+            if (!Fits(options.ValidFraction))
                 throw new ArgumentException(
                     $"The corpus has {characters:N0} characters: {trainChars:N0} for training and {validChars:N0} for validation. " +
                     $"Cut into bs = {bs} streams, training needs at least {trainNeeds:N0} characters and validation {validNeeds:N0} (its streams share a char at each cut). " +
-                    "Use a smaller bs or a longer corpus.");
+                    (startsFrom == null ? "Use a smaller bs or a longer corpus."
+                        : $"bs comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(Fits, validFractionName)}."));
             return;
         }
         int n = architecture.WindowLength(hp), stride = architecture.WindowStride;
         var windows = architecture.Layout == DataLayout.SequenceWindows ? (characters - n - 1 + n - 1) / n : (characters - n + stride - 1) / stride;
-        if (windows < 2 || Math.Round(windows * options.ValidFraction) < 1 || windows - Math.Round(windows * options.ValidFraction) < 1)
+        bool WindowsFit(double fraction) => windows >= 2 && Math.Round(windows * fraction) >= 1 && windows - Math.Round(windows * fraction) >= 1;
+        if (!WindowsFit(options.ValidFraction))
             throw new ArgumentException($"The corpus ({characters:N0} character{(characters == 1 ? "" : "s")}) gives {Math.Max(0, windows)} window{(windows == 1 ? "" : "s")} " +
-                                        $"of {n} characters: too few to train on and hold out a validation share. Use a longer corpus" +
-                                        (architecture.FixedWindowLength == null ? $", or a shorter context ({ContextMin(architecture)} or more)." : "."));
+                                        $"of {n} characters: too few to train on and hold out a validation share. " +
+                                        (startsFrom != null ? $"The window comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(WindowsFit, validFractionName)}."
+                                            : "Use a longer corpus" + (architecture.FixedWindowLength == null ? $", or a shorter context ({ContextMin(architecture)} or more)." : ".")));
         if ((long)windows * n > Array.MaxLength) // the windows are stored in one array of n ids each
             throw new ArgumentException($"The corpus ({characters:N0} characters) gives {windows:N0} windows of {n} characters, {(long)windows * n:N0} ids in all: " +
                                         $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.FixedWindowLength != null ? "corpus" : "context")}, or a stateful model, which stores the text once.");
     }
+
+    /// <summary>", or NAME from 0.33 to 0.46": the validation shares (0.01 to 0.5, in hundredths) that make the text fit, if any do.</summary>
+    private static string FittingValidFractions(Func<double, bool> fits, string name)
+    {
+        var fitting = Enumerable.Range(1, 50).Select(k => k / 100.0).Where(fits).ToList();
+        return fitting.Count == 0 ? ""
+            : fitting.Count == 1 ? $", or {name} {Share(fitting[0])}"
+            : $", or {name} from {Share(fitting[0])} to {Share(fitting[^1])}";
+    }
+
+    private static string Share(double fraction) => fraction.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture);
 
     private static double ContextMin(Architecture architecture) => architecture.Parameters.First(p => p.Name == "context").Min;
 
@@ -73,11 +92,12 @@ public sealed class TrainingData : IDisposable
         return index;
     }
 
+    /// <param name="startsFrom">The model whose hyperparameters a run started from its weights has (<see cref="CheckFits"/>).</param>
     public static TrainingData Build(Architecture architecture, HyperParameters hp, TrainingOptions options,
-        Corpus corpus, Vocabulary vocabulary, Device device)
+        Corpus corpus, Vocabulary vocabulary, Device device, string? startsFrom = null)
     {
         var ids = vocabulary.Encode(corpus.Text);
-        CheckFits(architecture, hp, options, ids.Length);
+        CheckFits(architecture, hp, options, ids.Length, startsFrom);
         var validStart = ValidationStart(ids.Length, options.ValidFraction);
         var validText = vocabulary.Decode(ids.Skip(validStart).Take(64));
         if (architecture.Layout == DataLayout.Stream)

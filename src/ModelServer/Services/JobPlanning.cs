@@ -78,7 +78,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckEpochs(options);
         options = WithJobTimeCap(options);
         var (corpus, uploaded) = Corpus(request, caller);
-        CheckFits(architecture, hyperParameters, options, corpus);
+        CheckFits(architecture, hyperParameters, options, corpus, startsFrom: sourceName);
         try { InitFromSource.CheckCorpus(meta.Vocabulary.ToVocabulary(), corpus, sourceName); }
         catch (ArgumentException e) { throw ServerException.Invalid(e.Message, field: uploaded ? "corpus_text" : "corpus_name"); }
         CheckMemory(architecture, hyperParameters, meta.Vocabulary.Symbols.Length, corpus);
@@ -276,11 +276,12 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     }
 
     /// <summary>INVALID_ARGUMENT when the corpus is too short for the batch layout (checked now, not when the job starts).</summary>
-    private static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, Corpus corpus)
+    /// <param name="startsFrom">init_from's model, whose hyperparameters the job has: the message names none to change.</param>
+    private static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, Corpus corpus, string? startsFrom = null)
     {
         try
         {
-            TrainingData.CheckFits(architecture, hp, options, corpus.Text.EnumerateRunes().Count());
+            TrainingData.CheckFits(architecture, hp, options, corpus.Text.EnumerateRunes().Count(), startsFrom, "options." + ProtoMapper.TrainingOptionField("val_fraction"));
         }
         catch (ArgumentException e)
         {

@@ -77,6 +77,8 @@ public static class TrainCommand
                 throw new ArgumentException(HeldFolderMessage(folder, folderOption, source));
             }
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
+            if (source != null) // its bs or window is the source's, which no flag here changes: the refusal says what can be
+                TrainingData.CheckFits(architecture, hyperParameters, options, text.Text.EnumerateRunes().Count(), source.Name, valFraction.Name);
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
             using var console = TrainingRun.NewConsole();
