@@ -769,6 +769,30 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Attach_says_a_jobs_warnings_once_for_a_job_another_client_started_and_not_again_right_after_train()
+    {
+        const string zeroRate = "warning: lr=0: no weight will change, every layer group's rate being 0 (0 freezes a group, as lr=0,1e-3,1e-3 does the embedding); give a rate above 0 to train.";
+        var other = await fixture.Client.Training.StartJobAsync(new StartJobRequest
+        {
+            ModelName = "attach-warned", Architecture = "stateful-gru", CorpusName = "tiny",
+            Hyperparameters = { ["n_hidden"] = 8, ["n_fac"] = 4, ["bs"] = 4, ["bptt"] = 4 },
+            Options = new Protos.V1.TrainingOptions { LearningRate = { 0 }, MaxSteps = 1_000_000, Epochs = 10_000, SampleChars = 0 },
+        });
+        await Runner.RunLineAsync($"attach {other.Id}");
+        Assert.Single(_output.Lines, zeroRate); // in the REPL's spelling, lr=0, not the proto's learning_rate = 0
+        await Runner.RunLineAsync($"stop {other.Id}");
+
+        _output.Lines.Clear();
+        await Runner.RunLineAsync("train stateful-gru name=attach-warned-2 lr=0 corpus=tiny n_hidden=8 n_fac=4 bs=4 bptt=4 sample_chars=0 max_steps=1000000 epochs=10000");
+        var job = Runner.WatchedJob;
+        Assert.NotNull(job);
+        await Runner.RunLineAsync($"attach {job}"); // train said them just now
+        Assert.Single(_output.Lines, zeroRate);
+        await Runner.RunLineAsync($"stop {job}");
+        Assert.Empty(_output.Errors);
+    }
+
+    [Fact]
     public async Task A_resume_whose_every_rate_is_0_is_warned_by_the_line_or_by_the_models_stored_rate()
     {
         var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job

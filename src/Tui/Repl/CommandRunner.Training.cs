@@ -169,7 +169,11 @@ public sealed partial class CommandRunner
     private void ShowWarnings(Job job)
     {
         foreach (var warning in JobWarningText.Of(job)) output.Line("warning: " + warning);
+        _lastWarnedJob = job.Id;
     }
+
+    /// <summary>The job whose warnings were said last: attach to it right after train or resume says them once, not twice in a row.</summary>
+    private string? _lastWarnedJob;
 
     private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
     {
@@ -391,6 +395,7 @@ public sealed partial class CommandRunner
         var job = jobs.FirstOrDefault(j => j.Id == target) ?? jobs.FirstOrDefault(j => j.ModelName == target && j.State is Job.Types.State.Running or Job.Types.State.Queued)
             ?? jobs.FirstOrDefault(j => j.ModelName == target)
             ?? throw new CommandException($"No job '{target}' (by id or model name). jobs lists them.");
+        if (job.Id != _lastWarnedJob) ShowWarnings(job); // a job another client started, or this REPL earlier: its warnings once
         await WatchAsync(job, from, ct);
     }
 
