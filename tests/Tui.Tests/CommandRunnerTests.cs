@@ -1417,6 +1417,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.StartsWith("schedule 'sgdr:cycle_len=0': sgdr cycle_len = 0 must be from 0.01", await Check("resume gru schedule=sgdr:cycle_len=0"));
         Assert.Null(await Check("train stateful-gru corpus=tiny name=a n_hidden=8 schedule=sgdr:cycle_len=1; resume gru max_steps=1000"));
         Assert.Null(await Check("delete gru; train stateful-gru corpus=tiny name=gru; resume gru epochs=2")); // as the line leaves them
+        Assert.Null(await Check("train stateful-gru corpus=tiny name=a n_hidden=8; train stateful-gru corpus=tiny name=b init_from=a")); // a fine-tune of what the line trains
         Assert.Contains(fixture.Client.Catalog.ListModels(new ListModelsRequest()).Models, m => m.Name == "gru"); // checked, nothing run
     }
 

@@ -223,9 +223,11 @@ public sealed partial class CommandRunner
                         throw new CommandException(taken == request.ModelName
                             ? $"A model named '{taken}' exists; choose another name=, or resume {taken} to continue it."
                             : $"A model named '{taken}' exists, and names may not differ only in case; choose another name=.");
-                    if (!uploaded.Contains(request.CorpusName))
+                    // A model an earlier command makes or changes is not there to start from yet, nor is an upload.
+                    if (!uploaded.Contains(request.CorpusName) && !(request.InitFrom.Length > 0 && touched.Contains(request.InitFrom)))
                         await CheckJob(request); // the rest of what StartJob checks: schedule, sizes against memory, quotas
                     models!.Add(request.ModelName);
+                    touched.Add(request.ModelName);
                 }
                 else if (c.Verb == "resume")
                 {
