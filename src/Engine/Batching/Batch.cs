@@ -12,13 +12,3 @@ public readonly record struct Batch(Tensor X, Tensor Y)
     /// they are not all of them (a scoring batcher's tail continues its last stream only); null: every row.</summary>
     public (long Start, long Length)? StateRows { get; init; }
 }
-
-/// <summary>A source of batches that is a pure function of (epoch, index): resuming at a position
-/// replays exactly the batches an uninterrupted run would have seen.</summary>
-public interface IBatcher : IDisposable
-{
-    int BatchesPerEpoch(int epoch);
-    Batch Get(int epoch, int index);
-    /// <summary>Characters predicted per epoch.</summary>
-    long CharactersPerEpoch { get; }
-}
