@@ -93,6 +93,3 @@ public sealed class Corpus
 
     public static string HexSha256(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
 }
-
-/// <summary>A corpus could not be found, fetched or read; the message says what to do.</summary>
-public sealed class CorpusException(string message) : Exception(message);
