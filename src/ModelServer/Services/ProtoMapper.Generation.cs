@@ -103,4 +103,10 @@ public static partial class ProtoMapper
 
     public static IEnumerable<Api.Alternative> ToProto(IEnumerable<(string Text, float Probability)> alternatives) =>
         alternatives.Select(a => new Api.Alternative { Text = a.Text, Probability = a.Probability });
+
+    /// <summary>One char's score in a Feed answer (positions are implied: the entries are in text order).</summary>
+    public static Api.CharScore ToProto(CharScore score) => new() { Character = score.Char, Loss = score.Loss, Top1 = score.Top1 };
+
+    /// <summary>A character a session's Skip dropped, and how many times (Feed, Generate's prime, Interact).</summary>
+    public static Api.SkippedChar ToProto(Engine.Text.SkippedCharacter skipped) => new() { Character = skipped.Character.ToString(), Count = skipped.Count };
 }
