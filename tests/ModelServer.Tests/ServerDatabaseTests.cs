@@ -36,6 +36,45 @@ public class ServerDatabaseTests
     }
 
     [Fact]
+    public void An_older_database_marks_the_jobs_of_a_model_deleted_before_it_as_an_earlier_models_though_no_row_names_it_yet()
+    {
+        // Before model_gone a rename told a deleted model's jobs apart by time, against the row a later model of the name makes
+        // (at its first job, import or rename): a database upgraded while no such row exists yet must not lose that.
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-db-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(models);
+        Directory.CreateDirectory(Path.Combine(models, "kept")); // a model made outside the server (no row), resumed on it
+        var options = Microsoft.Extensions.Options.Options.Create(new Hosting.ServerOptions { ModelsDirectory = models });
+        var plan = new Persistence.JobRecordPlan("stateful-gru", null, new Engine.Training.TrainingOptions(), "tiny", false, false);
+        using (var database = new Persistence.ServerDatabase(options))
+        {
+            foreach (var (id, model) in new[] { ("j-gone", "gone"), ("j-kept", "kept") })
+            {
+                database.InsertJob(new Persistence.JobRecord(id, "local", model, "queued", plan, DateTimeOffset.UtcNow.AddHours(-3), null, null, "", 0, 0, null));
+                database.UpdateJob(id, "finished", "done", 3, 3, null, DateTimeOffset.UtcNow.AddHours(-2), DateTimeOffset.UtcNow.AddHours(-1), TimeSpan.FromSeconds(1));
+            }
+        }
+        using (var old = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(models, "charrnn.db")};Pooling=False"))
+        {
+            old.Open();
+            using var drop = old.CreateCommand();
+            drop.CommandText = "ALTER TABLE jobs DROP COLUMN model_gone"; // as a database from before it, "gone" deleted (folder and row) under it
+            drop.ExecuteNonQuery();
+        }
+        using (var reopened = new Persistence.ServerDatabase(options))
+        {
+            Assert.Empty(reopened.JobIdsOfModel("gone"));
+            Assert.Equal(["j-kept"], reopened.JobIdsOfModel("kept"));
+            // A new "gone", made and renamed since, leaves the deleted one's job behind, as the rename of the older server did.
+            reopened.InsertJob(new Persistence.JobRecord("j-new", "local", "gone", "queued", plan, DateTimeOffset.UtcNow, null, null, "", 0, 0, null), newModelOwner: "local");
+            reopened.UpdateJob("j-new", "finished", "done", 3, 3, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow.AddSeconds(1), TimeSpan.FromSeconds(1));
+            reopened.FinishModelRename("gone", "g2");
+            Assert.Equal(new Dictionary<string, string> { ["j-gone"] = "gone", ["j-new"] = "g2", ["j-kept"] = "kept" }, reopened.EndedJobs(10).ToDictionary(j => j.Id, j => j.ModelName));
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(models, true);
+    }
+
+    [Fact]
     public void A_jobs_training_time_is_kept_for_its_time_budget_and_an_older_database_gains_the_column()
     {
         var models = Path.Combine(Path.GetTempPath(), "charrnn-db-" + Guid.NewGuid().ToString("N")[..8]);

@@ -63,7 +63,10 @@ public sealed partial class ServerDatabase : IDisposable
             // 1 for a job of a model deleted since (RenameModel leaves it naming that one). Rows from before it are marked as renames told
             // them apart then: a job that ended before its name's model row was made trained an earlier model.
             if (AddColumn("jobs", "model_gone", "INTEGER NOT NULL DEFAULT 0"))
+            {
                 Execute("UPDATE jobs SET model_gone = 1 WHERE ended IS NOT NULL AND ended < COALESCE((SELECT created FROM models WHERE models.name = jobs.model_name), '')");
+                MarkJobsOfModelsGoneFrom(folder);
+            }
         }
         catch (Exception e)
         {
@@ -150,6 +153,23 @@ public sealed partial class ServerDatabase : IDisposable
         }
     }
 
+
+    /// <summary>
+    /// At model_gone's migration: the ended jobs of a name with neither a row nor a folder trained a model deleted since, which the
+    /// row of a later model of that name (made when it is) would have told apart by time; with no row yet, only the folder says so.
+    /// </summary>
+    private void MarkJobsOfModelsGoneFrom(string folder)
+    {
+        var names = new List<string>();
+        using (var c = Command("SELECT DISTINCT model_name FROM jobs WHERE ended IS NOT NULL AND model_gone = 0 AND model_name NOT IN (SELECT name FROM models)"))
+        using (var r = c.ExecuteReader())
+            while (r.Read()) names.Add(r.GetString(0));
+        foreach (var name in names.Where(n => !Directory.Exists(Path.Combine(folder, n))))
+        {
+            using var mark = Command("UPDATE jobs SET model_gone = 1 WHERE model_name = $name AND ended IS NOT NULL", ("$name", name));
+            mark.ExecuteNonQuery();
+        }
+    }
 
     /// <returns>Whether the column was added (the database was made before it).</returns>
     private bool AddColumn(string table, string column, string definition)
