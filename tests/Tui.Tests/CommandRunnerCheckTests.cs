@@ -11,8 +11,9 @@ public class CommandRunnerCheckTests
     [InlineData("compare lstm 1e3", "'1e3' is not a count")]
     [InlineData("gen -5", "'-5' is not a count: a count is 1 or more")]
     [InlineData("gen 10 20", "Two counts given, 10 and 20; give one (put a prime that is a number in quotes: \"20\").")]
-    [InlineData("gen 'the' 10 'wil'", "'10' stands between quoted words, so it is neither clearly the count nor the prime: the count goes before or after the prime " +
+    [InlineData("gen 'the' 10 'wil'", "'10' stands amid the prime's words, one of them quoted, so it is neither clearly the count nor the prime: the count goes before or after the prime " +
                                      "(gen N \"PRIME\" or gen \"PRIME\" N), and a prime with a number in it goes in one pair of quotes (\"the 10 wil\").")]
+    [InlineData("gen the 10 'wil'", "'10' stands amid the prime's words, one of them quoted, so it is neither clearly the count nor the prime")] // only the last word quoted
     public void A_gen_or_compare_count_is_checked_before_any_command_runs(string line, string message) =>
         Assert.StartsWith(message, Assert.Throws<CommandException>(() => CommandRunner.Check(CommandParser.Parse(line)!)).Message);
 

@@ -79,7 +79,7 @@ public sealed partial class CommandRunner
             throw new CommandException($"Two counts given, {words[0]} and {words[^1]}; give one (put a prime that is a number in quotes: \"{words[^1]}\").");
         // gen "the" 10 "wil": a number amid quoted words looks like a count, not a part of the prime they quote.
         if (Enumerable.Range(0, words.Count).Any(w => c.IsQuoted(first + w)) && Enumerable.Range(1, Math.Max(0, words.Count - 2)).FirstOrDefault(IsCount) is > 0 and var amid)
-            throw new CommandException($"'{words[amid]}' stands between quoted words, so it is neither clearly the count nor the prime: the count goes before or after the prime " +
+            throw new CommandException($"'{words[amid]}' stands amid the prime's words, one of them quoted, so it is neither clearly the count nor the prime: the count goes before or after the prime " +
                                        $"({c.Verb} N \"PRIME\" or {c.Verb} \"PRIME\" N), and a prime with a number in it goes in one pair of quotes (\"{string.Join(" ", words)}\").");
         int? count = null;
         if (words.Count > 0 && IsCount(0))
