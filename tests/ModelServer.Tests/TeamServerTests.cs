@@ -57,6 +57,29 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         });
     }
 
+    /// <summary>
+    /// GetJob and WatchJob answer another key's ended job as they answer an id no job has, word for word (the id aside),
+    /// so ids do not leak; the message gives both reasons rather than only the keeping of ended jobs, which misled there.
+    /// </summary>
+    [Fact]
+    public async Task Another_keys_job_and_an_unknown_id_are_not_found_in_the_same_words_naming_both_reasons()
+    {
+        var alices = (await keyed.AsAlice.Training.Train(Job("nf-alice", 2)).Events())[0].JobId;
+        string Expected(string id) => $"No job '{id}' for key 'bob': another key's job is not shown to it (save one queued or running on a model it owns), " +
+                                      $"and a key's ended jobs are kept until {keyed.Server.Options.Limits.MaxEndedJobs} newer ones of its own end.";
+        foreach (var id in new[] { alices, "job-no-such" })
+        {
+            var get = await Calls.Fails(() => keyed.AsBob.Training.GetJobAsync(new GetJobRequest { JobId = id }).ResponseAsync);
+            var watch = await Calls.Fails(() => keyed.AsBob.Training.WatchJob(new WatchJobRequest { JobId = id }).Events());
+            Assert.Equal((StatusCode.NotFound, Expected(id)), (get.StatusCode, get.Status.Detail));
+            Assert.Equal((StatusCode.NotFound, Expected(id)), (watch.StatusCode, watch.Status.Detail));
+        }
+        // An admin sees every job: only the keeping of ended jobs can be why.
+        var admins = await Calls.Fails(() => keyed.AsAdmin.Training.GetJobAsync(new GetJobRequest { JobId = "job-no-such" }).ResponseAsync);
+        Assert.Equal("No job 'job-no-such' for key 'root' (a key's ended jobs are kept until " +
+                     $"{keyed.Server.Options.Limits.MaxEndedJobs} newer ones of its own end).", admins.Status.Detail);
+    }
+
     [Fact]
     public async Task Keys_take_turns_at_the_device_so_one_keys_queue_does_not_hold_anothers_job()
     {

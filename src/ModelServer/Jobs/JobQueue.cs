@@ -107,8 +107,21 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
         lock (_gate) found = _byId.GetValueOrDefault(id);
         return found != null && Sees(caller, found)
             ? found
-            : throw ServerException.NotFound($"No job '{Echo.Of(id)}' for key '{caller.Name}' (a key's ended jobs are kept until {_limits.MaxEndedJobs} newer ones of its own end).",
-                ErrorReasons.JobNotFound, ("job_id", id));
+            : throw ServerException.NotFound(NotFoundMessage(id, caller), ErrorReasons.JobNotFound, ("job_id", id));
+    }
+
+    /// <summary>
+    /// Depends on the caller only, never on whether the id exists, so another key's job id does not leak;
+    /// a non-admin is told both reasons, as either may be why (an admin sees every job, so only the keeping applies).
+    /// </summary>
+    private string NotFoundMessage(string id, Caller caller)
+    {
+        var kept = _limits.MaxEndedJobs;
+        if (caller == Caller.Local) return $"No job '{Echo.Of(id)}' (ended jobs are kept until {kept} newer ones end).";
+        return caller.Admin
+            ? $"No job '{Echo.Of(id)}' for key '{caller.Name}' (a key's ended jobs are kept until {kept} newer ones of its own end)."
+            : $"No job '{Echo.Of(id)}' for key '{caller.Name}': another key's job is not shown to it (save one queued or running on a model it owns), " +
+              $"and a key's ended jobs are kept until {kept} newer ones of its own end.";
     }
 
     /// <summary>
