@@ -111,19 +111,51 @@ public sealed class CorpusStoreTests : IDisposable
         Assert.Equal("second, longer version".Length, _store.List().Single(c => c.Name == "notes").Characters);
     }
 
+    /// <summary>A store of this test's corpora folder whose known corpora are not in its cache and cannot be downloaded.</summary>
+    private CorpusStore Offline(Action attempted) => new(Microsoft.Extensions.Options.Options.Create(new ServerOptions
+    {
+        ModelsDirectory = Path.Combine(_root, "models"),
+        CorporaDirectory = Path.Combine(_root, "corpora"),
+        CorpusCacheDirectory = Path.Combine(_root, "empty-cache"),
+    }), (_, _) => { attempted(); throw new HttpRequestException("no route to host"); });
+
     [Fact]
     public void A_known_corpus_that_cannot_be_fetched_is_not_fetched_again_for_a_minute()
     {
         var attempts = 0;
-        var offline = new CorpusStore(Microsoft.Extensions.Options.Options.Create(new ServerOptions
-        {
-            ModelsDirectory = Path.Combine(_root, "models"),
-            CorpusCacheDirectory = Path.Combine(_root, "empty-cache"),
-        }), (_, _) => { attempts++; throw new HttpRequestException("no route to host"); });
+        var offline = Offline(() => attempts++);
         var first = Assert.Throws<Engine.Text.CorpusException>(() => offline.Get(null)); // the default corpus: nietzsche
         Assert.Contains("no route to host", first.Message);
         var second = Assert.Throws<Engine.Text.CorpusException>(() => offline.Get("nietzsche"));
         Assert.Equal(first.Message, second.Message);
         Assert.Equal(1, attempts); // the second call did not wait for a download of its own
+    }
+
+    /// <summary>
+    /// A nietzsche.txt the operator put in the corpora folder is the corpus nietzsche (and the default), not skipped for
+    /// the built-in one: the list says so and gives its size and fingerprint, and nothing is fetched.
+    /// </summary>
+    [Fact]
+    public void A_corpora_folder_file_named_as_a_known_corpus_is_used_in_its_place_and_listed_so()
+    {
+        var attempts = 0;
+        var store = Offline(() => attempts++);
+        var path = Write("nietzsche", "my own nietzsche\n"u8.ToArray());
+
+        var listed = Assert.Single(store.List(), c => c.Name == "nietzsche");
+        Assert.True(listed.Available);
+        Assert.Equal(("my own nietzsche\n".Length, Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)))), ((int)listed.Characters, listed.Sha256));
+        Assert.Equal("nietzsche.txt (17 bytes), used in place of the built-in nietzsche (Nietzsche, Beyond Good and Evil (the fast.ai lesson's corpus)), whose text differs",
+                     listed.Description);
+        Assert.Equal("my own nietzsche\n", store.Get("nietzsche").Text);
+        Assert.Equal("my own nietzsche\n", store.Get(null).Text); // the default corpus too
+        Assert.Equal(0, attempts);
+        Assert.Equal([("nietzsche", path, (bool?)false)], store.KnownCorporaReplaced());
+
+        // Taken away again, the name is the built-in corpus's once more.
+        File.Delete(path);
+        Assert.False(Assert.Single(store.List(), c => c.Name == "nietzsche").Available);
+        Assert.Throws<Engine.Text.CorpusException>(() => store.Get("nietzsche"));
+        Assert.Empty(store.KnownCorporaReplaced());
     }
 }

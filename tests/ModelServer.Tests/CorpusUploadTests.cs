@@ -444,6 +444,29 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         finally { Directory.Delete(root, true); }
     }
 
+    /// <summary>
+    /// A server (serve, or the TUI's embedded one: the same host) with a nietzsche.txt of other text in its corpora folder
+    /// says at start that jobs train on it in place of the built-in corpus, and ListCorpora describes it so.
+    /// </summary>
+    [Fact]
+    public async Task A_start_warns_that_a_corpora_folder_file_stands_in_for_the_built_in_corpus_of_its_name()
+    {
+        var root = NewRoot();
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(root, "corpora"));
+            File.WriteAllText(Path.Combine(root, "corpora", "nietzsche.txt"), ServerFixture.TinyText);
+            var log = new CapturedLog();
+            var listed = await WithServer(root, async (catalog, _) => (await catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora.Single(c => c.Name == "nietzsche"), log);
+            Assert.Contains("Warning: The corpora folder's nietzsche.txt is the corpus nietzsche, in place of the built-in one, whose text differs: jobs naming nietzsche " +
+                            "(or no corpus) train on that file, and models trained on the built-in text cannot be resumed while it is there. Rename the file to offer both.", log.Lines);
+            Assert.True(listed.Available);
+            Assert.Equal(ServerFixture.TinyText.Length, listed.Characters);
+            Assert.Contains(", used in place of the built-in nietzsche (", listed.Description);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
     [Fact]
     public async Task An_upload_survives_a_restart_and_a_server_without_keys_owns_it_as_local()
     {

@@ -16,7 +16,8 @@ public sealed record CorpusEntry(string Name, string Description, long Character
 
 /// <summary>
 /// The corpora a job can name: the known ones (nietzsche: from the cache, or downloaded and
-/// verified on first use) and every *.txt file in the corpora folder, named by file name.
+/// verified on first use) and every *.txt file in the corpora folder, named by file name. A folder's
+/// file named as a known corpus (nietzsche.txt) is that corpus: the operator put it there to be used.
 /// Known corpora stay in memory once loaded (a download is dear); a folder's corpus is shared
 /// while a job holds it and read again after (a folder of large texts must not fill the memory).
 /// Listing measures files without loading them. Uploaded corpora (<see cref="UploadedCorpora"/>) are named the same
@@ -55,6 +56,11 @@ public sealed class CorpusStore
         var result = new List<CorpusEntry>();
         foreach (var known in KnownCorpus.All)
         {
+            if (FolderFile(known.Name) is { } own)
+            {
+                result.Add(FolderEntry(own, known));
+                continue;
+            }
             var file = Path.Combine(_resolver.CacheDirectory, known.FileName);
             var chars = _known.TryGetValue(known.Name, out var c) ? c.Length
                 : File.Exists(file) && TryMeasure(file, out var measured, out _) ? measured.Characters : 0;
@@ -65,11 +71,9 @@ public sealed class CorpusStore
             foreach (var file in Directory.GetFiles(_directory, "*.txt").Order(StringComparer.Ordinal))
             {
                 var name = Path.GetFileNameWithoutExtension(file);
-                if (KnownCorpus.All.Any(k => k.Name == name) || name == UploadedName || !IsValidName(name)) continue; // "upload" names uploaded text
-                var description = $"{Path.GetFileName(file)} ({new FileInfo(file).Length:N0} bytes)";
-                result.Add(TryMeasure(file, out var measured, out var error)
-                    ? new CorpusEntry(name, description, measured.Characters, measured.Sha256, true)
-                    : new CorpusEntry(name, $"{description}; cannot be used: {error}", 0, "", false));
+                // A known corpus's name is listed above; "upload" names uploaded text.
+                if (KnownCorpus.All.Any(k => k.Name == name) || name == UploadedName || !IsValidName(name)) continue;
+                result.Add(FolderEntry(file, known: null));
             }
         }
         if (_uploads != null)
@@ -83,6 +87,32 @@ public sealed class CorpusStore
             }
         return result;
     }
+
+    /// <summary>A corpora folder's file as <see cref="List"/> gives it; one named as <paramref name="known"/> says it stands in for it.</summary>
+    private CorpusEntry FolderEntry(string file, KnownCorpus? known)
+    {
+        var name = Path.GetFileNameWithoutExtension(file);
+        var description = $"{Path.GetFileName(file)} ({new FileInfo(file).Length:N0} bytes)";
+        if (!TryMeasure(file, out var measured, out var error))
+            return new CorpusEntry(name, $"{description}; cannot be used: {error}{(known == null ? "" : $" (it stands in for the built-in {known.Name}: rename it to train on that)")}", 0, "", false);
+        if (known != null)
+            description += measured.Sha256 == known.Sha256 ? $", the built-in {known.Name} text" : $", used in place of the built-in {known.Name} ({known.Description}), whose text differs";
+        return new CorpusEntry(name, description, measured.Characters, measured.Sha256, true);
+    }
+
+    /// <summary>
+    /// The known corpora a file in the corpora folder stands in for: its path, and whether its text is the known one's
+    /// (null: it cannot be read as a corpus). Told at start, so an operator learns that jobs train on the file.
+    /// </summary>
+    public IReadOnlyList<(string Name, string File, bool? SameText)> KnownCorporaReplaced() =>
+        KnownCorpus.All.Select(k => (k, File: FolderFile(k.Name)))
+            .Where(r => r.File != null)
+            .Select(r => (r.k.Name, r.File!, TryMeasure(r.File!, out var measured, out _) ? measured.Sha256 == r.k.Sha256 : (bool?)null))
+            .ToList();
+
+    /// <summary>The corpora folder's file for <paramref name="name"/>, or null when there is none.</summary>
+    private string? FolderFile(string name) =>
+        _directory != null && Path.Combine(_directory, name + ".txt") is var file && File.Exists(file) ? file : null;
 
     /// <summary>Uploads that a file in the corpora folder, added after them, hides (jobs naming them get the file), with their owners.</summary>
     public IReadOnlyList<(string Name, string? Owner)> HiddenUploads()
@@ -159,7 +189,7 @@ public sealed class CorpusStore
     {
         var key = string.IsNullOrEmpty(name) ? KnownCorpus.Nietzsche.Name : name;
         ModelNames.Validate(key, "corpus_name", "corpus");
-        if (KnownCorpus.All.FirstOrDefault(k => k.Name == key) is { } known)
+        if (KnownCorpus.All.FirstOrDefault(k => k.Name == key) is { } known && FolderFile(key) == null) // the folder's file, where there is one, is read below
         {
             if (_known.TryGetValue(key, out var cached)) return cached;
             lock (_resolving) // concurrent first uses wait for one fetch (a download, where there is a network) instead of each making its own

@@ -135,6 +135,7 @@ public static class ServerHost
         services.AddHostedService<SecurityCheck>(); // first: a server that must not start stops here
         services.AddHostedService<CorporaFolderCheck>();
         services.AddHostedService<HiddenUploadsWarning>(); // after the check: it reads the folder
+        services.AddHostedService<ReplacedKnownCorporaNotice>(); // after the check too
         // The device loop starts before the health publisher, so health is never reported before it runs.
         services.AddSingleton<DeviceWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DeviceWorker>());
