@@ -1302,4 +1302,12 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(StatusCode.NotFound, noJob.StatusCode);
         Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "x6")));
     }
+
+    /// <summary>A server without keys has one user: its NOT_FOUND names no key ("key 'local'" meant nothing to them).</summary>
+    [Fact]
+    public async Task An_unknown_job_on_a_server_without_keys_is_not_found_naming_no_key()
+    {
+        var e = await Calls.Fails(() => Client.GetJobAsync(new GetJobRequest { JobId = "j-no-such" }).ResponseAsync);
+        Assert.Equal((StatusCode.NotFound, $"No job 'j-no-such' (ended jobs are kept until {server.Options.Limits.MaxEndedJobs} newer ones end)."), (e.StatusCode, e.Status.Detail));
+    }
 }
