@@ -152,6 +152,12 @@ public sealed class CorpusStoreTests : IDisposable
         Assert.Equal(0, attempts);
         Assert.Equal([("nietzsche", path, (bool?)false)], store.KnownCorporaReplaced());
 
+        // One that cannot be read is refused, not passed over for the built-in text.
+        File.WriteAllBytes(path, [0x61, 0xFF, 0x62]);
+        Assert.Contains("not valid UTF-8", Assert.Throws<Engine.Text.CorpusException>(() => store.Get("nietzsche")).Message);
+        Assert.EndsWith("(it stands in for the built-in nietzsche: rename it to train on that)", Assert.Single(store.List(), c => c.Name == "nietzsche").Description);
+        Assert.Equal(0, attempts);
+
         // Taken away again, the name is the built-in corpus's once more.
         File.Delete(path);
         Assert.False(Assert.Single(store.List(), c => c.Name == "nietzsche").Available);

@@ -463,6 +463,13 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             Assert.True(listed.Available);
             Assert.Equal(ServerFixture.TinyText.Length, listed.Characters);
             Assert.Contains(", used in place of the built-in nietzsche (", listed.Description);
+
+            // One that cannot be read as a corpus: jobs naming it are refused, not trained on it.
+            File.WriteAllBytes(Path.Combine(root, "corpora", "nietzsche.txt"), [0x61, 0xFF, 0x62]);
+            var broken = new CapturedLog();
+            await WithServer(root, (_, _) => Task.FromResult(0), broken);
+            Assert.Contains("Warning: The corpora folder's nietzsche.txt stands in for the built-in corpus nietzsche but cannot be read as a corpus (ListCorpora says why): " +
+                            "jobs naming nietzsche (or no corpus) are refused while it is there. Fix the file, or rename it to train on the built-in text.", broken.Lines);
         }
         finally { Directory.Delete(root, true); }
     }

@@ -14,10 +14,12 @@ public sealed class ReplacedKnownCorporaNotice(CorpusStore corpora, ILogger<Repl
             var shown = Path.GetFileName(file);
             if (same == true)
                 logger.LogInformation("The corpora folder's {File} holds the built-in {Corpus} text: jobs naming {Corpus} read it there, with nothing to fetch.", shown, name, name);
+            else if (same == false)
+                logger.LogWarning("The corpora folder's {File} is the corpus {Corpus}, in place of the built-in one, whose text differs: jobs naming {Corpus} (or no corpus) " +
+                                  "train on that file, and models trained on the built-in text cannot be resumed while it is there. Rename the file to offer both.", shown, name, name);
             else
-                logger.LogWarning("The corpora folder's {File} is the corpus {Corpus}, in place of the built-in one{Why}: jobs naming {Corpus} (or no corpus) train on that file, " +
-                                  "and models trained on the built-in text cannot be resumed while it is there. Rename the file to offer both.",
-                    shown, name, same == null ? " (and it cannot be read as a corpus)" : ", whose text differs", name);
+                logger.LogWarning("The corpora folder's {File} stands in for the built-in corpus {Corpus} but cannot be read as a corpus (ListCorpora says why): jobs naming " +
+                                  "{Corpus} (or no corpus) are refused while it is there. Fix the file, or rename it to train on the built-in text.", shown, name, name);
         }
         return Task.CompletedTask;
     }
