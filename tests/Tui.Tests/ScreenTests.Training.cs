@@ -217,4 +217,30 @@ public sealed partial class ScreenTests
         Assert.DoesNotContain("to its end", Screen);
         _window.JobDetached();
     }
+
+    [Fact]
+    public void The_train_screen_shows_the_jobs_settings_warnings_once_in_the_repls_spelling()
+    {
+        // It showed none: the REPL said them once in its log, which scrolls on as the job runs.
+        static Protos.V1.TrainingWarning.Types.Part Words(string text) => new() { Text = text };
+        static Protos.V1.TrainingWarning.Types.Part Setting(string name, params string[] values) => new() { Setting = name, Values = { values } };
+        const string Server = "epochs = 10 stops mid-cycle (epochs = 7 or 15 ends at a cycle's end).";
+        _window.Monitor.Attach(new Protos.V1.Job
+        {
+            Id = "j-warn", ModelName = "m", State = Protos.V1.Job.Types.State.Queued, TotalSteps = 100, Warnings = { Server },
+            WarningParts = { new Protos.V1.TrainingWarning { Parts = { Setting("epochs", "10"), Words(" stops mid-cycle ("), Setting("epochs", "7 or 15"), Words(" ends at a cycle's end).") } } },
+        });
+        // The queued and started events repeat them, in the server's words.
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-warn", Queued = new Protos.V1.JobEvent.Types.Queued { Position = 1, Warnings = { Server } } });
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-warn", Started = new Protos.V1.JobEvent.Types.Started { TotalSteps = 100, Device = "cpu", Warnings = { Server } } });
+        _window.Show(_window.Training);
+        const string Repl = "warning: epochs=10 stops mid-cycle (epochs=7 or 15 ends at a cycle's end).";
+        PumpUntil(() => Screen.Contains(Repl), "the warning on the train screen");
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(Screen, "stops mid-cycle"));
+        Assert.DoesNotContain("epochs = 10", Screen);
+        // Another job without warnings shows none of the last one's.
+        _window.Monitor.Attach(new Protos.V1.Job { Id = "j-calm", ModelName = "m2", State = Protos.V1.Job.Types.State.Running, TotalSteps = 100 });
+        PumpUntil(() => Screen.Contains("job j-calm"), "the next job's line");
+        Assert.DoesNotContain("stops mid-cycle", Screen);
+    }
 }

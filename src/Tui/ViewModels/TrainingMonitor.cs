@@ -1,5 +1,6 @@
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
+using CharRnn.Tui.Repl;
 
 namespace CharRnn.Tui.ViewModels;
 
@@ -16,6 +17,7 @@ public sealed class TrainingMonitor
     private readonly List<(double Step, double Rate)> _learningRate = [];
     private readonly List<(double Step, double Loss)> _validLoss = [];
     private readonly List<(long Step, string Text)> _samples = [];
+    private List<string> _warnings = [];
     private int _version;
 
     public string JobId { get; private set; } = "";
@@ -56,6 +58,7 @@ public sealed class TrainingMonitor
             LearningRate = 0;
             Device = "";
             SamplesRestarted++;
+            _warnings = JobWarningText.Of(job).ToList();
             Disconnected = false;
             Detached = false;
             Halted = false;
@@ -96,9 +99,11 @@ public sealed class TrainingMonitor
             {
                 case JobEvent.EventOneofCase.Queued:
                     State = $"queued ({e.Queued.Position})";
+                    TakeWarnings(e.Queued.Warnings);
                     break;
                 case JobEvent.EventOneofCase.Started:
                     State = "running";
+                    TakeWarnings(e.Started.Warnings);
                     Device = e.Started.Device;
                     TotalSteps = e.Started.TotalSteps;
                     Rewind(e.Started.ResumedFromStep);
@@ -147,6 +152,21 @@ public sealed class TrainingMonitor
             }
         }
         Interlocked.Increment(ref _version);
+    }
+
+    /// <summary>
+    /// The job's training-settings warnings (an SGDR run stopped mid-cycle, a learning rate all zero), in the REPL's
+    /// spelling from the job's parts; the Train screen showed none, and the REPL said them once in its scrolling log.
+    /// </summary>
+    public IReadOnlyList<string> Warnings { get { lock (_gate) return _warnings.ToList(); } }
+
+    /// <summary>
+    /// An event's warnings (each run repeats them) where the job attached to gave none: they are as the server words
+    /// them, so the job's, in the REPL's spelling, are kept where it had them.
+    /// </summary>
+    private void TakeWarnings(IEnumerable<string> warnings)
+    {
+        if (_warnings.Count == 0) _warnings = warnings.ToList();
     }
 
     public IReadOnlyList<(double Step, double Loss)> Loss { get { lock (_gate) return _loss.ToList(); } }

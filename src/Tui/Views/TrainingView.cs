@@ -23,6 +23,7 @@ public sealed class TrainingView : View
     private readonly Label _stats = new() { X = 0, Y = 0, Width = Dim.Fill(), Height = 3, HotKeySpecifier = HotKeys.None };
     private readonly ProgressBar _progress = new() { X = 0, Width = Dim.Fill(), ProgressBarFormat = ProgressBarFormat.SimplePlusPercentage };
     private string _jobLine = "";
+    private IReadOnlyList<string> _warnings = [];
     // Two rows of figures, each a figure with its rank (0 the most important): a narrow tab leaves out the least important whole.
     private (string Text, int Rank)[] _progressFigures = [], _lossFigures = [];
     private int _statsRows = 3;
@@ -72,6 +73,8 @@ public sealed class TrainingView : View
         // A number keeps its unit on its row ("accuracy 50.3 %", not "50.3" then "%").
         var rows = WordWrap.Lines(_jobLine.Replace(" %", "\u00a0%", StringComparison.Ordinal), Math.Max(1, Viewport.Width), 3)
             .Select(r => r.Replace('\u00a0', ' ')).ToList();
+        // The job's settings warnings under its line, each on at most two rows: the REPL said them once, in a log that scrolls on.
+        foreach (var warning in _warnings) rows.AddRange(WordWrap.Lines("warning: " + warning, Math.Max(1, Viewport.Width), 2));
         // At 40–50 columns the figures' rows were cut mid-figure ("… lr 1.0e-3 · 112"): the step (the bar's percentage says as
         // much) and the learning rate (its chart shows it) are left out first, the loss and ETA last.
         var width = Math.Max(1, Viewport.Width);
@@ -115,6 +118,7 @@ public sealed class TrainingView : View
         var eta = m.EtaSeconds is { } s && !stale ? Durations.Format(TimeSpan.FromSeconds(s)) : "?";
         var rate = stale || m.Halted ? "- chars/s" : string.Create(CultureInfo.InvariantCulture, $"{m.CharsPerSecond:N0} chars/s");
         _jobLine = $"job {m.JobId} · model {m.ModelName} · {(m.Disconnected ? $"server unreachable, reconnecting (last seen {m.State})" : m.State)}";
+        _warnings = m.Warnings;
         _progressFigures = [(string.Create(CultureInfo.InvariantCulture, $"epoch {m.EpochProgress:F2}"), 0), ($"step {m.Step}/{m.TotalSteps}", 2), ($"ETA {eta}", 1)];
         _lossFigures = [($"loss {Show(m.LastLoss)}", 0), ($"val {Show(m.LastValidLoss)}", 1),
             (string.Create(CultureInfo.InvariantCulture, $"lr {m.LearningRate:0.0e+0}"), 3), (rate, 2)];
