@@ -152,7 +152,8 @@ public sealed partial class ScreenTests
         _window.Show(_window.Models);
         _app.Driver!.SetScreenSize(60, 24); // under the "too small" notice, but laid out: rows of "1.633 lst" told models apart by nothing
         PumpUntil(() => _window.Models.ModelList.Viewport.Width is > 0 and < 20, "the 60-column layout");
-        PumpUntil(() => _window.Models.ModelList.Source!.ToList().Cast<string>().Contains("gru stateful-gru"), "rows of names");
+        // The name, and of its architecture what fits whole.
+        PumpUntil(() => _window.Models.ModelList.Source!.ToList().Cast<string>().Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, "^gru( (stateful-)?gru)?$")), "rows of names");
         _app.Driver!.SetScreenSize(130, 42);
         PumpUntil(() => _window.Models.ModelList.Source!.ToList().Cast<string>().Any(l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\d\.\d{3} gru stateful-gru$")), "the losses back where there is room");
     }
@@ -513,6 +514,35 @@ public sealed partial class ScreenTests
             var at = list.ViewportToScreen(new System.Drawing.Point(0, (list.Index ?? 0) - list.Viewport.Y));
             var row = Screen.Split('\n')[at.Y].TrimEnd('\r');
             return row.Substring(at.X, Math.Min(list.Viewport.Width, row.Length - at.X)).Trim();
+        }
+    }
+
+    [Theory]
+    [InlineData(96, 30)]
+    [InlineData(100, 30)]
+    [InlineData(110, 34)]
+    [InlineData(130, 42)]
+    public async Task A_default_names_row_in_the_trained_models_list_cuts_no_word_from_96_columns(int columns, int rows)
+    {
+        // At 96–130 columns the pane is some 29 columns wide: "2.000 stateful-lstm-1 stateful-gru" lost its architecture mid-word.
+        var copy = Path.Combine(_fixture.Models, "stateful-lstm-1");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Path.Combine(_fixture.Models, "gru"), "*.ckpt")) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        try
+        {
+            _window.Show(_window.Models);
+            await _status.RefreshAsync();
+            _app.Driver!.SetScreenSize(columns, rows);
+            var list = _window.Models.ModelList;
+            string Row() => list.Source!.ToList().Cast<string>().FirstOrDefault(l => l.Contains("stateful-lstm-1", StringComparison.Ordinal)) ?? "";
+            PumpUntil(() => _window.Frame.Width == columns && Row().Length > 0 && Row().Length <= list.Viewport.Width, $"the row to fit at {columns} columns", 5_000);
+            Assert.Matches(@"^\d\.\d{3} stateful-lstm-1( (stateful-)?gru)?$", Row()); // whole words: the architecture whole, shortened or left out
+            Assert.Contains(Row(), Screen);
+        }
+        finally
+        {
+            Directory.Delete(copy, true);
+            await _status.RefreshAsync();
         }
     }
 }

@@ -50,7 +50,7 @@ public sealed class ModelsView : View
     /// <summary>Columns a row needs for a loss and a name worth reading beside it; fewer, and the rows are names alone.</summary>
     private const int LossAndNameWidth = 20;
     private bool NamesOnly => _models.Viewport.Width is > 0 and < LossAndNameWidth;
-    private bool _namesOnlyShown;
+    private int _rowsWidth = -1; // the list's width its rows were written for
     /// <summary>The models pane's title, widest first: the widest that fits is shown (at 120 columns the first read "… val loss (Enter:").</summary>
     private static readonly string[] ModelsTitles = ["Trained models: val loss (Enter: use)", "Models: val loss (Enter: use)", "Trained models: val loss", "Models: val loss"];
 
@@ -133,7 +133,7 @@ public sealed class ModelsView : View
         _models.FrameChanged += (_, _) =>
         {
             ScrollToFit(_models);
-            if (NamesOnly != _namesOnlyShown) { _namesOnlyShown = NamesOnly; _statusVersion = -1; } // the next frame's Refresh writes the rows anew
+            if (_models.Viewport.Width != _rowsWidth) _statusVersion = -1; // the next frame's Refresh writes the rows anew, for this width
         };
         _architectures.ValueChanged += (_, _) => ShowForm();
         _train.Accepting += (_, e) => { e.Handled = true; StartTraining(); };
@@ -193,10 +193,12 @@ public sealed class ModelsView : View
         // "1.633 lst" on three rows told three models apart by nothing.
         var models = _status.Models.OrderBy(m => ModelLoss.Of(m) ?? double.MaxValue).ThenBy(m => m.Name, StringComparer.Ordinal).ToList();
         var lossShown = !NamesOnly;
+        _rowsWidth = _models.Viewport.Width;
         var lines = models.Select(m => m.Error.Length > 0
             ? (lossShown ? "  -   " : "") + $"{m.Name} (unreadable)"
-            : string.Create(CultureInfo.InvariantCulture,
-                $"{(lossShown ? $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} " : "")}{m.Name}{(m.Training ? " training" : m.Queued ? " queued" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")} {m.Architecture}")).ToList();
+            : FitRow(string.Create(CultureInfo.InvariantCulture,
+                $"{(lossShown ? $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} " : "")}{m.Name}{(m.Training ? " training" : m.Queued ? " queued" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")}"),
+                m.Architecture, _rowsWidth)).ToList();
         ShowModelsTitle();
         if (!lines.SequenceEqual(_modelLines))
         {
@@ -211,6 +213,18 @@ public sealed class ModelsView : View
             else if (_models.Index == null && lines.Count > 0) _models.Index = 0; // the first Enter uses the best model, not nothing
             ScrollToFit(_models); // a new best model sorts to the top: never left hidden above rows that fit
         }
+    }
+
+    /// <summary>
+    /// A row with its architecture, as much of it as fits <paramref name="width"/>: whole, else without the "stateful-" prefix
+    /// every lesson model but three shares (at 96–110 columns "2.000 l1 training stateful-ls" lost it mid-word), else none,
+    /// so the name before it stays whole.
+    /// </summary>
+    internal static string FitRow(string row, string architecture, int width)
+    {
+        const string Prefix = "stateful-";
+        var shorter = architecture.StartsWith(Prefix, StringComparison.Ordinal) ? architecture[Prefix.Length..] : architecture;
+        return new[] { $"{row} {architecture}", $"{row} {shorter}" }.FirstOrDefault(r => width <= 0 || r.Length <= width) ?? row;
     }
 
     /// <summary>Scrolls <paramref name="list"/> up as far as its selection allows: no empty rows below while rows above are hidden.</summary>
