@@ -75,4 +75,33 @@ public sealed partial class ScreenTests
         _app.Driver!.SetScreenSize(80, 24);
         PumpUntil(() => Screen.Contains("You vs gru · you 0 · model 0 · rounds 0", StringComparison.Ordinal), "the score with the model's name at 80 columns", 5_000);
     }
+
+    [Fact]
+    public void Using_another_model_mid_game_says_it_plays_from_the_next_passage()
+    {
+        // The game went on against the old model ("You vs gru") with nothing saying the new one had not taken over.
+        var copy = Path.Combine(_fixture.Models, "g2");
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Path.Combine(_fixture.Models, "gru"), "*.ckpt")) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        try
+        {
+            UseGru();
+            Press(Key.F6);
+            PumpUntil(() => _window.Beat.HasFocus, "the Beat tab to take the keyboard");
+            Press(Key.Enter);
+            PumpUntil(() => _window.Game.Playing, "the game to start");
+            Assert.DoesNotContain("next passage", Screen);
+            Press(Key.Esc);
+            Command("use g2 t=0");
+            PumpUntil(() => _window.Runner.Session?.ModelName == "g2", "g2 in use");
+            Press(Key.F6);
+            PumpUntil(() => Screen.Contains("g2 is in use now: it plays from the next passage"), "the note on the Beat screen");
+            Assert.Contains("You vs gru", Screen); // this passage is still against gru
+            Assert.Contains("Type your guess", Screen); // the game's message keeps its row
+        }
+        finally
+        {
+            Directory.Delete(copy, true);
+        }
+    }
 }

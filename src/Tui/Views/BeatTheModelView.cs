@@ -119,7 +119,13 @@ public sealed class BeatTheModelView : View
         SetAttribute(normal);
         if (model != null)
         {
-            var message = WordWrap.Lines(_game.Message, width, 2); // rows 1 and 2: the passage starts on row 3
+            // rows 1 and 2: the passage starts on row 3. A model `use`d mid-game plays from the next passage: the game went on
+            // against the old one with nothing saying so, so row 2 says it (the message keeps row 1).
+            var inUse = _model()?.Model;
+            var message = _game.Playing && inUse != null && inUse != _game.Model
+                ? [.. WordWrap.Lines(_game.Message, width, 1),
+                    Fitting(width, $"{inUse} is in use now: it plays from the next passage", $"{inUse} plays from the next passage", $"next passage: {inUse}")]
+                : WordWrap.Lines(_game.Message, width, 2);
             for (var i = 0; i < message.Count; i++)
             {
                 Move(0, 1 + i);
