@@ -336,4 +336,24 @@ public sealed partial class ScreenTests
             Assert.DoesNotContain("Terminal too small", Screen);
         }
     }
+
+    [Fact]
+    public void A_refused_temperature_shows_the_value_in_force_again_as_does_a_new_session()
+    {
+        UseGru(); // t=0
+        PumpUntil(() => _window.Generate.TemperatureField.Text == "0", "the session's temperature shown");
+        _window.Generate.TemperatureField.Text = "abc";
+        Ui(() => _window.Generate.TemperatureField.SetFocus());
+        PumpUntil(() => _window.Generate.TemperatureField.HasFocus, "the temperature field to have the keyboard", 2_000);
+        Press(Key.Enter); // Generate: set t=abc …; gen
+        PumpUntil(() => _window.Repl.Log.Content.Contains("t=abc is not a number"), "the refusal");
+        PumpUntil(() => _window.Generate.TemperatureField.Text == "0", "the temperature in force shown again"); // it kept "abc"
+        Assert.StartsWith("set t=0 ", _window.Generate.Settings());
+        // An edit not sent was for the session before: `use` shows the new one's own values.
+        _window.Generate.TemperatureField.Text = "1.5";
+        var before = _window.Runner.Session!.Id;
+        Command("use gru t=0");
+        PumpUntil(() => _window.Runner.Session?.Id != before, "the new session");
+        PumpUntil(() => _window.Generate.TemperatureField.Text == "0", "the new session's temperature shown");
+    }
 }

@@ -145,6 +145,7 @@ public sealed class GenerateView : View
             _continuing[0] = null;
             _mark = session == null ? null : $"{session.ModelName} · {how ?? (session.Id != _shownSessionId ? "new session" : "reset")}";
         }
+        var previousId = _shownSessionId;
         (_shownSessionId, _shownSeen) = (session?.Id, session?.CharactersSeen ?? 0);
         _sessionText = session == null
             ? NoModel
@@ -152,6 +153,8 @@ public sealed class GenerateView : View
         WrapSessionRow();
         if (session != null)
         {
+            // Another model's session (use) shows its own values: an edit not sent was for the session before.
+            if (how == null && session.Id != previousId) _shown.Clear();
             Show(_temperature, session.Sampling.Temperature.ToString(CultureInfo.InvariantCulture)); // as set, not rounded: each button press sends it back
             Show(_topK, session.Sampling.TopK.ToString(CultureInfo.InvariantCulture));
             Show(_topP, session.Sampling.TopP.ToString(CultureInfo.InvariantCulture));
@@ -254,7 +257,24 @@ public sealed class GenerateView : View
         foreach (var p in Panes) p.RedrawIfChanged();
     }
 
-    private void Run(string line) => _ = _run(line);
+    private void Run(string line) => _ = RunThenShowInForce(line);
+
+    /// <summary>
+    /// Runs a button's line; then a setting it sent that was refused (set t=abc) shows the value in force again: the field
+    /// kept the bad text, even after `use` opened a new session. A field typed in meanwhile keeps what was typed.
+    /// </summary>
+    private async Task RunThenShowInForce(string line)
+    {
+        var sent = SettingFields.ToDictionary(f => f, f => f.Text);
+        await _run(line);
+        App?.Invoke(() =>
+        {
+            foreach (var (field, text) in sent)
+                if (field.Text == text && _shown.TryGetValue(field, out var inForce) && text != inForce) field.Text = inForce;
+        });
+    }
+
+    private TextField[] SettingFields => [_temperature, _topK, _topP, _minP, _seed];
 
     /// <summary>The temperature field (tests type into it).</summary>
     internal TextField TemperatureField => _temperature;
