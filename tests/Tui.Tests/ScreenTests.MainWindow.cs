@@ -600,4 +600,21 @@ public sealed partial class ScreenTests
         Press(Key.C.WithCtrl);
         Assert.True(_window.Closing, "a second Ctrl+C did not quit");
     }
+
+    [Fact]
+    public void Help_in_the_command_log_indents_a_wrapped_summary_under_its_start()
+    {
+        // Wrapped back to column 0, a summary's second row read as a command of its own (the F1 box indents them).
+        _app.Driver!.SetScreenSize(80, 24);
+        Command("help");
+        PumpUntil(() => _window.Frame.Width == 80 && _window.Repl.Log.Content.Contains("Tab completes."), "help in the log", 5_000);
+        var log = _window.Repl.Log;
+        var rows = log.VisibleRows(log.Viewport.Width, 1000).Select(r => string.Concat(r.Select(c => c.Rune.ToString()))).ToList();
+        var lines = log.Content.Split('\n').Where(l => l.Length > 0).ToList();
+        Assert.True(rows.Count > lines.Count, "some summary wraps at 80 columns");
+        // Each line's first row starts at column 0; every row after it starts under the summaries' column.
+        Assert.Equal(lines.Count, rows.Count(r => r.Length > 0 && r[0] != ' '));
+        Assert.All(rows.Where(r => r.Length > 0 && r[0] == ' '), r => Assert.StartsWith(new string(' ', CommandCatalog.SummaryColumn), r));
+        _app.Driver!.SetScreenSize(130, 42);
+    }
 }

@@ -14,6 +14,9 @@ public sealed record CommandSpec(string Verb, string Usage, string Summary, Argu
 /// <summary>Every REPL command, for help and completion. <see cref="CommandRunner"/> executes them.</summary>
 public static class CommandCatalog
 {
+    /// <summary>The column `help` starts each command's summary at, after its verb: the log indents a wrapped summary's rows to it.</summary>
+    public const int SummaryColumn = 10;
+
     public static readonly string[] SamplingKeys = ["t", "k", "p", "min_p", "seed"];
     public static readonly string[] TrainingKeys = ["recipe", "name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget", "keep_cycles", "patience", "min_delta", "init_from"];
 

@@ -17,7 +17,7 @@ public sealed partial class CommandRunner
             output.Line($"{spec.Usage}\n  {spec.Summary}");
             return Task.CompletedTask;
         }
-        foreach (var spec in CommandCatalog.All) output.Line($"{spec.Verb,-9} {spec.Summary}");
+        foreach (var spec in CommandCatalog.All) output.Line($"{spec.Verb.PadRight(CommandCatalog.SummaryColumn - 1)} {spec.Summary}");
         output.Line("Commands run one after another when separated by ';'. Text with spaces goes in quotes. Tab completes.");
         return Task.CompletedTask;
     }

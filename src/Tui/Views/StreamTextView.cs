@@ -42,6 +42,12 @@ public sealed class StreamTextView : View
     public bool HangingIndent { get; init; }
 
     /// <summary>
+    /// The least indent of a wrapped line's later rows, whatever its leading spaces: the command log's `help` rows start
+    /// with a command, and their wrapped summaries read as new entries at column 0.
+    /// </summary>
+    public int ContinuationIndent { get; init; }
+
+    /// <summary>
     /// Following the tail, a newest line taller than the view shows from its start, not its end: the Train
     /// screen's one-row samples pane showed the middle of a sample, without its "epoch N (val …)".
     /// </summary>
@@ -197,12 +203,12 @@ public sealed class StreamTextView : View
     /// that falls at the break is not drawn). A word longer than a row is cut. A wide char (CJK, most
     /// emoji) takes two columns, so it moves whole to the next row rather than run past the edge.
     /// With <see cref="HangingIndent"/>, rows after the first are indented (Indent) as far as the
-    /// line's leading spaces, unless that leaves less than half the width.
+    /// line's leading spaces, and at least <see cref="ContinuationIndent"/>, unless that leaves less than half the width.
     /// </summary>
     private List<(int Start, int Count, int Indent)> Wrap(List<(Rune Rune, float, Attribute?)> line, int width)
     {
         var rows = new List<(int Start, int Count, int Indent)>();
-        var indent = HangingIndent ? line.TakeWhile(c => c.Rune.Value == ' ').Count() : 0;
+        var indent = Math.Max(ContinuationIndent, HangingIndent ? line.TakeWhile(c => c.Rune.Value == ' ').Count() : 0);
         if (indent > width / 2) indent = 0;
         int start = 0, columns = 0, space = -1; // space: the last space in the row being filled
         var endsAtBreak = false;
