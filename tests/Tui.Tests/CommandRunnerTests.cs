@@ -793,6 +793,29 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Attach_says_a_jobs_warnings_once_a_session_though_another_jobs_were_said_since()
+    {
+        const string zeroRate = "warning: lr=0: no weight will change, every layer group's rate being 0 (0 freezes a group, as lr=0,1e-3,1e-3 does the embedding); give a rate above 0 to train.";
+        const string settings = "lr=0 corpus=tiny n_hidden=8 n_fac=4 bs=4 bptt=4 sample_chars=0 max_steps=1000000 epochs=10000";
+        await Runner.RunLineAsync($"train stateful-gru name=warned-once-a {settings}");
+        var first = Runner.WatchedJob;
+        await Runner.RunLineAsync($"train stateful-gru name=warned-once-b {settings}");
+        var second = Runner.WatchedJob;
+        Assert.NotNull(first);
+        Assert.NotNull(second);
+        Assert.NotEqual(first, second);
+        Assert.Equal(2, _output.Lines.Count(l => l == zeroRate)); // each train said its own
+
+        // The first job's warnings were said before the second's: attaching back to either, as often as asked, says none again.
+        foreach (var job in new[] { first, second, first, second })
+            await Runner.RunLineAsync($"attach {job}");
+        Assert.Equal(2, _output.Lines.Count(l => l == zeroRate));
+        await Runner.RunLineAsync($"stop {first}");
+        await Runner.RunLineAsync($"stop {second}");
+        Assert.Empty(_output.Errors);
+    }
+
+    [Fact]
     public async Task A_resume_whose_every_rate_is_0_is_warned_by_the_line_or_by_the_models_stored_rate()
     {
         var headless = new CommandRunner(fixture.Client, _output, interactive: false); // waits on each job

@@ -169,11 +169,14 @@ public sealed partial class CommandRunner
     private void ShowWarnings(Job job)
     {
         foreach (var warning in JobWarningText.Of(job)) output.Line("warning: " + warning);
-        _lastWarnedJob = job.Id;
+        _warnedJobs.Add(job.Id);
     }
 
-    /// <summary>The job whose warnings were said last: attach to it right after train or resume says them once, not twice in a row.</summary>
-    private string? _lastWarnedJob;
+    /// <summary>
+    /// The jobs whose warnings this session has said (by train, resume or attach): attach says a job's warnings only the
+    /// first time, however many jobs were warned of since, as a job's warnings never change.
+    /// </summary>
+    private readonly HashSet<string> _warnedJobs = new(StringComparer.Ordinal);
 
     private async Task<StartJobRequest> ResumeRequest(Command c, CancellationToken ct)
     {
@@ -397,7 +400,7 @@ public sealed partial class CommandRunner
         var job = jobs.FirstOrDefault(j => j.Id == target) ?? jobs.FirstOrDefault(j => j.ModelName == target && j.State is Job.Types.State.Running or Job.Types.State.Queued)
             ?? jobs.FirstOrDefault(j => j.ModelName == target)
             ?? throw new CommandException($"No job '{target}' (by id or model name). jobs lists them.");
-        if (job.Id != _lastWarnedJob) ShowWarnings(job); // a job another client started, or this REPL earlier: its warnings once
+        if (!_warnedJobs.Contains(job.Id)) ShowWarnings(job); // a job another client started, or this REPL before it said them: its warnings once
         await WatchAsync(job, from, ct);
     }
 
