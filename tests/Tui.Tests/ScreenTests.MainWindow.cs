@@ -612,9 +612,17 @@ public sealed partial class ScreenTests
         var rows = log.VisibleRows(log.Viewport.Width, 1000).Select(r => string.Concat(r.Select(c => c.Rune.ToString()))).ToList();
         var lines = log.Content.Split('\n').Where(l => l.Length > 0).ToList();
         Assert.True(rows.Count > lines.Count, "some summary wraps at 80 columns");
-        // Each line's first row starts at column 0; every row after it starts under the summaries' column.
+        // Each line's first row starts at column 0; every row after it starts under its summary (a command's rows: at the
+        // summaries' column, or after a longer command), and the closing prose's under its second word.
         Assert.Equal(lines.Count, rows.Count(r => r.Length > 0 && r[0] != ' '));
-        Assert.All(rows.Where(r => r.Length > 0 && r[0] == ' '), r => Assert.StartsWith(new string(' ', CommandCatalog.SummaryColumn), r));
+        var first = "";
+        foreach (var row in rows.Where(r => r.Length > 0))
+        {
+            if (row[0] != ' ') { first = row; continue; }
+            var verb = first.Split(' ')[0];
+            var under = CommandCatalog.All.Any(c => c.Verb == verb) ? Math.Max(CommandCatalog.SummaryColumn, verb.Length + 1) : verb.Length + 1;
+            Assert.True(row.StartsWith(new string(' ', under)) && row[under] != ' ', $"'{row}' (of '{first}') does not start at column {under}");
+        }
         _app.Driver!.SetScreenSize(130, 42);
     }
 }

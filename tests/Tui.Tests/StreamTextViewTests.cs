@@ -35,6 +35,29 @@ public class StreamTextViewTests
     }
 
     [Fact]
+    public void The_command_logs_wrapped_rows_start_under_the_text_after_a_lines_label()
+    {
+        // The log's lines lead with a label: help's command, "error:", "warning:", an echoed line's ">".
+        var view = new StreamTextView { HangingIndent = true, IndentUnderSecondWord = true };
+        view.AppendLine("error: No job 'x' (by id or model name). jobs lists them.");
+        view.AppendLine("warning: lr=0: no weight will change at all");
+        view.AppendLine("quit      Leave charrnn (jobs keep training)");
+        view.AppendLine("> gen 300 the quick brown fox");
+        view.AppendLine("single");
+        Assert.Equal([
+            "error: No job 'x' (by id or ",
+            "       model name). jobs lists",
+            "       them.",
+            "warning: lr=0: no weight will ",
+            "         change at all",
+            "quit      Leave charrnn (jobs ",
+            "          keep training)",
+            "> gen 300 the quick brown fox",
+            "single",
+            ""], Rows(view, 30, 10));
+    }
+
+    [Fact]
     public void Scrolled_back_past_lines_dropped_at_the_cap_it_shows_the_oldest_kept()
     {
         var view = new StreamTextView { MaxLines = 10 };

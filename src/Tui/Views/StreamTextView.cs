@@ -42,10 +42,11 @@ public sealed class StreamTextView : View
     public bool HangingIndent { get; init; }
 
     /// <summary>
-    /// The least indent of a wrapped line's later rows, whatever its leading spaces: the command log's `help` rows start
-    /// with a command, and their wrapped summaries read as new entries at column 0.
+    /// A wrapped line's later rows start under its second word (after the first word and its spaces): the command log's
+    /// lines lead with a label (`help`'s command, "error:", "warning:", the "&gt;" of an echoed line) and read as new
+    /// entries where they wrap at column 0, or as nested ones under a fixed column.
     /// </summary>
-    public int ContinuationIndent { get; init; }
+    public bool IndentUnderSecondWord { get; init; }
 
     /// <summary>
     /// Following the tail, a newest line taller than the view shows from its start, not its end: the Train
@@ -203,12 +204,25 @@ public sealed class StreamTextView : View
     /// that falls at the break is not drawn). A word longer than a row is cut. A wide char (CJK, most
     /// emoji) takes two columns, so it moves whole to the next row rather than run past the edge.
     /// With <see cref="HangingIndent"/>, rows after the first are indented (Indent) as far as the
-    /// line's leading spaces, and at least <see cref="ContinuationIndent"/>, unless that leaves less than half the width.
+    /// line's leading spaces, or with <see cref="IndentUnderSecondWord"/> as far as its second word, unless that leaves less than half the width.
     /// </summary>
+    /// <summary>The column a line's second word starts at (its leading spaces, first word and the spaces after it); 0 for a line of one word.</summary>
+    private static int SecondWordColumn(List<(Rune Rune, float, Attribute?)> line)
+    {
+        int i = 0, columns = 0;
+        bool Space(int at) => line[at].Rune.Value == ' ';
+        void Skip(bool spaces) { for (; i < line.Count && Space(i) == spaces; i++) columns += Math.Max(0, line[i].Rune.GetColumns()); }
+        Skip(spaces: true);
+        Skip(spaces: false);
+        Skip(spaces: true);
+        return i < line.Count ? columns : 0;
+    }
+
     private List<(int Start, int Count, int Indent)> Wrap(List<(Rune Rune, float, Attribute?)> line, int width)
     {
         var rows = new List<(int Start, int Count, int Indent)>();
-        var indent = Math.Max(ContinuationIndent, HangingIndent ? line.TakeWhile(c => c.Rune.Value == ' ').Count() : 0);
+        var leading = HangingIndent ? line.TakeWhile(c => c.Rune.Value == ' ').Count() : 0;
+        var indent = IndentUnderSecondWord ? Math.Max(leading, SecondWordColumn(line)) : leading;
         if (indent > width / 2) indent = 0;
         int start = 0, columns = 0, space = -1; // space: the last space in the row being filled
         var endsAtBreak = false;
