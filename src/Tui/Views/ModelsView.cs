@@ -35,7 +35,7 @@ public sealed class ModelsView : View
     private int FormPaneWidth => Math.Max(Viewport.Width / 2, FormPaneMinWidth);
 
     /// <summary>
-    /// Whether the trained models go under the architectures, in the column left of the form: side by side below some 96 columns
+    /// Whether the trained models go under the architectures, in the column left of the form: side by side below some 99 columns of the window
     /// they had 11 columns at 80 ("gru state") and 7 at 76, where the left column has 33 and 29.
     /// </summary>
     private bool Stacked => Viewport.Width < _architecturesWidth + FormPaneWidth + ModelsPaneWidth;
