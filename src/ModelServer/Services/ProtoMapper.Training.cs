@@ -46,7 +46,7 @@ public static partial class ProtoMapper
         {
             if (changes && allowed != null && !allowed.Contains(field))
                 throw ServerException.Invalid($"options.{field} cannot change when resuming (it defines the data, vocabulary or optimizer state); " +
-                                              $"leave it unset or as the model has it; these can change: {string.Join(", ", allowed.Order())}.");
+                                              $"leave it unset or as the model has it; these can change: {string.Join(", ", allowed.Order())}.", field: "options." + field);
         }
         Check(o.HasEpochs, "epochs");
         if (o.HasEpochs)
@@ -102,7 +102,7 @@ public static partial class ProtoMapper
         // Asked for now, it would keep nothing: only SGDR (alone or as a phase) has cycles to end.
         if (o.HasKeepCycleCheckpoints && o.KeepCycleCheckpoints && !LearningRateSchedule.Parse(result.Schedule).HasCycles)
             throw ServerException.Invalid($"options.keep_cycle_checkpoints keeps each SGDR cycle's end, and schedule '{result.Schedule}' has no cycles; " +
-                                          "set options.schedule to sgdr:cycle_len=1,cycle_mult=2 (say), or drop keep_cycle_checkpoints.");
+                                          "set options.schedule to sgdr:cycle_len=1,cycle_mult=2 (say), or drop keep_cycle_checkpoints.", field: "options.keep_cycle_checkpoints");
         // Asked for without patience, it would change nothing: say so rather than train as if it did.
         if (o.HasMinDelta && result.MinDelta > 0 && result.Patience == 0)
             throw ServerException.Invalid($"options.min_delta = {result.MinDelta.ToString(System.Globalization.CultureInfo.InvariantCulture)} only counts with early stopping, and patience is 0 (off); " +
