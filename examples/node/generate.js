@@ -96,6 +96,7 @@ async function main() {
 }
 
 main().catch((error) => {
-  console.error(statusText(error));
+  // "error: NOT_FOUND: … (request …)", as generate.py and train_on_file.js say a failed call.
+  console.error(error.code !== undefined && error.details !== undefined ? `error: ${statusText(error)}` : statusText(error));
   process.exitCode = 1;
 });

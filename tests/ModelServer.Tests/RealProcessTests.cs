@@ -424,7 +424,7 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions);
         (code, output) = await Node(_server.Port, "no-such-model");
         Assert.Equal(1, code);
-        Assert.Contains("NOT_FOUND: No model 'no-such-model' on this server", output);
+        Assert.Contains("\nerror: NOT_FOUND: No model 'no-such-model' on this server", output); // as generate.py and train_on_file.js say a failed call
         Assert.Matches(RequestIdAtEnd, output);
         // --help, as train_on_file.js's: the usage and what each argument does, on stdout, exit 0; not a model's name.
         foreach (var help in new[] { "--help", "-h" })
