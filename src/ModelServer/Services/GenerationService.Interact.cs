@@ -63,7 +63,7 @@ public sealed partial class GenerationService
                     open?.Dispose();
                     open = session.Streaming();
                 }
-                CheckTextLimit(request.Text, "text");
+                CheckTextLimit(request.Text, "text", "Send it in pieces, a message of this stream each (predict_chars 0 on all but the last).");
                 var length = request.HasPredictChars ? request.PredictChars : 20;
                 if (length is < 0 or > MaxPredictChars)
                     throw ServerException.Invalid($"predict_chars = {length} is not allowed; use 0 to {MaxPredictChars}.");
