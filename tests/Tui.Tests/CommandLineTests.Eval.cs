@@ -52,4 +52,21 @@ public partial class CommandLineTests
         Assert.EndsWith("Exporting last.ckpt instead.", said.Trim());
         Assert.True(File.Exists(exported));
     });
+
+    [Fact]
+    public void Eval_reads_a_texts_windows_line_endings_as_the_corpus_was_read_with_or_without_skip_unknown() => InTempFolder(root =>
+    {
+        // A corpus saved on Windows trains on "\n" (its "\r\n" read as "\n"): scoring that very file was refused for its '\r'.
+        var lines = string.Concat(Enumerable.Repeat(TuiFixture.Pattern.TrimEnd() + "\n", 120));
+        var (lf, crlf) = (Path.Combine(root, "lf.txt"), Path.Combine(root, "crlf.txt"));
+        File.WriteAllText(lf, lines);
+        File.WriteAllText(crlf, lines.Replace("\n", "\r\n"));
+        var folder = Path.Combine(root, "m");
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", crlf, "--out", folder, "--epochs", "1", "--n-hidden", "8", "--n-fac", "4",
+            "--bs", "4", "--sample-chars", "0", "--threads", "1"]));
+
+        var reference = Printed(["eval", folder, "--text", lf, "--threads", "1"]).TrimEnd();
+        Assert.Equal(reference.Replace(lf, crlf), Printed(["eval", folder, "--text", crlf, "--threads", "1"]).TrimEnd());
+        Assert.Equal(reference.Replace(lf, crlf), Printed(["eval", folder, "--text", crlf, "--skip-unknown", "--threads", "1"]).TrimEnd()); // no '\r' said to be skipped
+    });
 }
