@@ -149,4 +149,19 @@ public class HiddenStateTraceTests
         Assert.Equal((0, 0.0), (ranked[1].Cell, ranked[1].R));
         Assert.InRange(Math.Abs(ranked[0].R), 0.5, 1);
     }
+
+    /// <summary>
+    /// A text with Windows line endings is traced as the model read its corpus, "\r\n" as "\n" (as eval scores it):
+    /// the model never learned a '\r', and the text it came from was refused for one.
+    /// </summary>
+    [Fact]
+    public void A_text_with_windows_line_endings_is_traced_as_the_model_read_its_corpus()
+    {
+        using var trainer = Trained("stateful-gru");
+        Assert.DoesNotContain("\r", trainer.Vocabulary.Symbols);
+        var asLearned = HiddenStateTrace.Record(trainer.Model, trainer.Vocabulary, Text);
+        var crlf = HiddenStateTrace.Record(trainer.Model, trainer.Vocabulary, Text.Replace("\n", "\r\n"));
+        Assert.Equal(asLearned.Characters, crlf.Characters);
+        Assert.Equal(asLearned.Activations, crlf.Activations);
+    }
 }

@@ -27,7 +27,7 @@ public sealed class HiddenStateTrace
         Layer = layer;
     }
 
-    /// <summary>The text as given, one Unicode character (a string of one or two UTF-16 units) a row.</summary>
+    /// <summary>The text as given (its "\r\n" as "\n" where the model learned no '\r'), one Unicode character (a string of one or two UTF-16 units) a row.</summary>
     public IReadOnlyList<string> Characters { get; }
     /// <summary>[char][cell]: the layer's hidden state after reading that char.</summary>
     public float[][] Activations { get; }
@@ -56,6 +56,7 @@ public sealed class HiddenStateTrace
         if (chosen < 0 || chosen >= stateful.Layers)
             throw new ArgumentException($"layer {chosen} does not exist: the model has {stateful.Layers} layer(s), 0 to {stateful.Layers - 1} (0 reads the input).");
         if (text.Length == 0) throw new ArgumentException("The text is empty: give at least one character to trace.", nameof(text));
+        text = Corpus.WithLineEndingsAsLearned(vocabulary, text); // as eval reads it: "\r\n" as the model's corpus was read
         if (PaddingInText.In(text)) throw new ArgumentException($"The text {PaddingInText.Problem}.", nameof(text));
         vocabulary.Encode(text); // every char the model cannot read named at once, before any is fed
 

@@ -72,6 +72,15 @@ public sealed class Corpus
     }
 
     /// <summary>
+    /// <paramref name="text"/> (one to score or trace) with its line endings as <paramref name="vocabulary"/>'s model read its
+    /// corpus: "\r\n" as "\n", so a file from the corpus's own source reads as the model learned it, not refused for a '\r'
+    /// it never saw (or, with an unknown symbol, each '\r' read as that). Left as it is where the vocabulary has '\r': a
+    /// model trained before line endings were made "\n" learned them.
+    /// </summary>
+    public static string WithLineEndingsAsLearned(Vocabulary vocabulary, string text) =>
+        vocabulary.Contains(new Rune('\r')) ? text : WithUnixLineEndings(text);
+
+    /// <summary>
     /// "\r\n" as "\n": a file saved on Windows would otherwise teach a model a '\r' before every newline, a
     /// vocabulary character that means nothing. A lone '\r' is kept (it is text, if odd).
     /// </summary>

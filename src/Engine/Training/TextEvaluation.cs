@@ -34,7 +34,7 @@ public static class TextEvaluation
     /// <inheritdoc cref="Evaluate(TrainedModel, string, Device, bool)"/>
     public static TextScore Evaluate(CharModel model, Architecture architecture, HyperParameters hp, Text.Vocabulary vocabulary, string text, Device device, bool perChar = false)
     {
-        text = AsTrained(vocabulary, text);
+        text = Text.Corpus.WithLineEndingsAsLearned(vocabulary, text); // a file from the corpus's source scores as the model learned it
         var ids = vocabulary.Encode(text);
         using var batches = Batches(architecture, hp, ids, device);
         using var positions = perChar ? Batches(architecture, hp, Enumerable.Range(0, ids.Length).ToArray(), device) : null;
@@ -45,15 +45,6 @@ public static class TextEvaluation
         var chars = vocabulary.Normalize(text).EnumerateRunes().Select(r => r.ToString()).ToArray();
         return score with { Chars = [.. each.Select(e => new CharScore(e.Position, chars[e.Position], e.Loss, e.Top1))] };
     }
-
-    /// <summary>
-    /// <paramref name="text"/> with its "\r\n" read as "\n", as a corpus is read for training (<see cref="Text.Corpus.WithUnixLineEndings"/>):
-    /// a file from the same source as the corpus scores as the model learned it, not refused for a '\r' the model never saw
-    /// (or, with an unknown symbol, each '\r' scored as that). Left as it is where the vocabulary has '\r': a model trained
-    /// before line endings were made "\n" learned them.
-    /// </summary>
-    public static string AsTrained(Text.Vocabulary vocabulary, string text) =>
-        vocabulary.Contains(new System.Text.Rune('\r')) ? text : Text.Corpus.WithUnixLineEndings(text);
 
     private static IBatcher Batches(Architecture architecture, HyperParameters hp, int[] ids, Device device)
     {

@@ -47,7 +47,7 @@ public static class EvalCommand
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             (var loaded, path) = ModelArgument.Load(path, torchDevice, "Scoring with");
             using var trained = loaded;
-            var known = parse.GetValue(skipUnknown) ? KnownText.Of(trained.Vocabulary, TextEvaluation.AsTrained(trained.Vocabulary, text)) : new KnownText(text, []); // "\r\n" as the corpus read it: no '\r' skipped
+            var known = parse.GetValue(skipUnknown) ? KnownText.Of(trained.Vocabulary, Corpus.WithLineEndingsAsLearned(trained.Vocabulary, text)) : new KnownText(text, []); // "\r\n" as the corpus read it: no '\r' skipped
             var skipped = Skipped(known);
             Engine.Sampling.TextScore score;
             try { score = TextEvaluation.Evaluate(trained, known.Text, torchDevice, perChar: perCharOut != null); }
