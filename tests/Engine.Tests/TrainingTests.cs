@@ -96,7 +96,7 @@ public class TrainingTests
         // 40 chars: 4 held out, bs, one stream short of a target.
         var e = Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(arch, hp, options, 40));
         Assert.Equal("The corpus has 40 characters: 36 for training and 4 for validation. Cut into bs = 4 streams, training needs at least 8 characters " +
-                     "and validation 5 (its streams share a char at each cut). Use a smaller bs or a longer corpus.", e.Message);
+                     "and validation 5 (its streams share a char at each cut). Use a smaller bs or a longer corpus, or val_fraction from 0.12 to 0.5.", e.Message);
         Assert.Contains("training needs at least 8", Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(arch, hp, options with { ValidFraction = 0.5 }, 15)).Message);
     }
 
@@ -430,6 +430,30 @@ public class TrainingTests
         var arch = Architectures.Get(name);
         var hp = arch.Resolve(arch.FixedWindowLength == null ? new Dictionary<string, double> { ["context"] = window } : null);
         Assert.Equal(message, Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(arch, hp, new TrainingOptions(), name switch { "char3" => 1, "seq-rnn" => 10, _ => 9 })).Message);
+    }
+
+    /// <summary>
+    /// Where the validation share is what does not fit (0.01 of 32 windows rounds to none held out), the refusal names the
+    /// shares that do, and offers a smaller bs or a shorter context only where one would fit at the share given.
+    /// </summary>
+    [Fact]
+    public void A_validation_share_too_small_to_hold_anything_out_is_named_with_the_shares_that_fit()
+    {
+        var loop = Architectures.Get("loop");
+        var hp = loop.Resolve(new Dictionary<string, double> { ["context"] = 8 });
+        // 32 windows (38 at context 2): 0.01 holds none out at any context; 0.02 holds one.
+        Assert.Equal("The corpus (40 characters) gives 32 windows of 8 characters: too few to train on and hold out a validation share. " +
+                     "Use a longer corpus, or val_fraction from 0.02 to 0.5.",
+            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions { ValidFraction = 0.01 }, 40)).Message);
+
+        var gru = Architectures.Get("stateful-gru");
+        // 5,000 chars at 0.01: 50 held out, bs 64 needs 65; bs 49 would fit, and so would 0.02 (100).
+        Assert.EndsWith("Use a smaller bs or a longer corpus, or val_fraction from 0.02 to 0.5.",
+            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(gru, gru.Resolve(null), new TrainingOptions { ValidFraction = 0.01 }, 5000)).Message);
+        // 100 chars at 0.01: 1 held out, which no bs can score (bs 1 needs 2); 0.05 holds out 5, bs 4's need.
+        Assert.EndsWith("Use a longer corpus, or val_fraction from 0.05 to 0.5.",
+            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(gru, gru.Resolve(new Dictionary<string, double> { ["bs"] = 4 }),
+                new TrainingOptions { ValidFraction = 0.01 }, 100)).Message);
     }
 
     [Fact]

@@ -48,4 +48,15 @@ public partial class CommandLineTests
             $"charrnn: '{Path.Combine(models, "tuned")}' already holds a model; --init-from makes a new one, which needs a folder of its own: choose another --name, or --out.");
         AssertUserError(["train", "--init-from", "nothing", "--corpus", second, "--models", models, "--threads", "1"], "charrnn: No model 'nothing'");
     });
+
+    [Fact]
+    public void A_new_run_on_a_corpus_its_validation_share_does_not_fit_names_the_shares_that_do_as_the_flag() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "t40.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText[..40]); // 32 windows of 8: 0.01 of them holds none out
+        AssertUserError(["train", "loop", "--corpus", corpus, "--out", Path.Combine(root, "x"), "--val-fraction", "0.01", "--threads", "1"],
+            "charrnn: The corpus (40 characters) gives 32 windows of 8 characters: too few to train on and hold out a validation share. " +
+            "Use a longer corpus, or --val-fraction from 0.02 to 0.5.");
+        Assert.False(Directory.Exists(Path.Combine(root, "x")));
+    });
 }

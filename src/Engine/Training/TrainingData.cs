@@ -38,23 +38,36 @@ public sealed class TrainingData : IDisposable
             // What LanguageModelBatcher needs, two chars a stream: training's streams are disjoint (2·bs chars), the
             // validation's scoring streams overlap by one (ForScoring), so bs + 1 chars give each stream two.
             int bs = hp.Int("bs"), trainNeeds = 2 * bs, validNeeds = bs + 1;
-            bool Fits(double fraction) => characters - (int)Math.Round(characters * fraction) >= trainNeeds && (int)Math.Round(characters * fraction) >= validNeeds;
+            bool FitsWith(int streams, double fraction) =>
+                characters - (int)Math.Round(characters * fraction) >= 2 * streams && (int)Math.Round(characters * fraction) >= streams + 1;
+            bool Fits(double fraction) => FitsWith(bs, fraction);
             if (!Fits(options.ValidFraction))
+            {
+                // Offer only what would fit: a share too small to hold out the 2 chars even bs 1 needs is no bs's fault.
+                var smallerBs = Enumerable.Range(1, bs - 1).Any(b => FitsWith(b, options.ValidFraction));
                 throw new ArgumentException(
                     $"The corpus has {characters:N0} characters: {trainChars:N0} for training and {validChars:N0} for validation. " +
                     $"Cut into bs = {bs} streams, training needs at least {trainNeeds:N0} characters and validation {validNeeds:N0} (its streams share a char at each cut). " +
-                    (startsFrom == null ? "Use a smaller bs or a longer corpus."
+                    (startsFrom == null ? $"Use {(smallerBs ? "a smaller bs or " : "")}a longer corpus{FittingValidFractions(Fits, validFractionName)}."
                         : $"bs comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(Fits, validFractionName)}."));
+            }
             return;
         }
         int n = architecture.WindowLength(hp), stride = architecture.WindowStride;
-        var windows = architecture.Layout == DataLayout.SequenceWindows ? (characters - n - 1 + n - 1) / n : (characters - n + stride - 1) / stride;
-        bool WindowsFit(double fraction) => windows >= 2 && Math.Round(windows * fraction) >= 1 && windows - Math.Round(windows * fraction) >= 1;
+        int WindowsOf(int length) => architecture.Layout == DataLayout.SequenceWindows ? (characters - length - 1 + length - 1) / length : (characters - length + stride - 1) / stride;
+        static bool Split(int count, double fraction) => count >= 2 && Math.Round(count * fraction) >= 1 && count - Math.Round(count * fraction) >= 1;
+        var windows = WindowsOf(n);
+        bool WindowsFit(double fraction) => Split(windows, fraction);
         if (!WindowsFit(options.ValidFraction))
+        {
+            // A shorter context is offered only where one gives windows that split at the share given.
+            var shorter = architecture.FixedWindowLength == null && Enumerable.Range((int)ContextMin(architecture), Math.Max(0, n - (int)ContextMin(architecture)))
+                .Any(c => Split(WindowsOf(c), options.ValidFraction));
             throw new ArgumentException($"The corpus ({characters:N0} character{(characters == 1 ? "" : "s")}) gives {Math.Max(0, windows)} window{(windows == 1 ? "" : "s")} " +
                                         $"of {n} characters: too few to train on and hold out a validation share. " +
                                         (startsFrom != null ? $"The window comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(WindowsFit, validFractionName)}."
-                                            : "Use a longer corpus" + (architecture.FixedWindowLength == null ? $", or a shorter context ({ContextMin(architecture)} or more)." : ".")));
+                                            : "Use a longer corpus" + (shorter ? $", or a shorter context ({ContextMin(architecture)} or more)" : "") + FittingValidFractions(WindowsFit, validFractionName) + "."));
+        }
         if ((long)windows * n > Array.MaxLength) // the windows are stored in one array of n ids each
             throw new ArgumentException($"The corpus ({characters:N0} characters) gives {windows:N0} windows of {n} characters, {(long)windows * n:N0} ids in all: " +
                                         $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.FixedWindowLength != null ? "corpus" : "context")}, or a stateful model, which stores the text once.");

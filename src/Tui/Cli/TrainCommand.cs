@@ -99,6 +99,7 @@ public static class TrainCommand
             Trainer trainer;
             try
             {
+                if (source == null) TrainingData.CheckFits(architecture, hyperParameters, options, text.Text.EnumerateRunes().Count(), null, valFraction.Name); // as Create checks it, naming --val-fraction
                 trainer = source != null ? Trainer.InitFrom(source.Checkpoint, source.Name, options, text, torchDevice, folder)
                     : Trainer.Create(architecture, hyperParameters, options, text, torchDevice, folder);
             }
