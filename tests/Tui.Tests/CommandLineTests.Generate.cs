@@ -62,6 +62,21 @@ public partial class CommandLineTests
     });
 
     [Fact]
+    public void A_prime_file_saved_on_windows_is_read_as_the_models_corpus_was() => InTempFolder(root =>
+    {
+        // A corpus saved on Windows trains on "\n" (its "\r\n" read as "\n"): a prime file from the same source was refused for its '\r'.
+        var corpus = Path.Combine(root, "crlf.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat(TuiFixture.Pattern.TrimEnd() + "\r\n", 120)));
+        var folder = Path.Combine(root, "m");
+        Assert.Equal(0, Quietly(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--epochs", "1", "--n-hidden", "8", "--n-fac", "4",
+            "--bs", "4", "--sample-chars", "0", "--threads", "1"]));
+        var file = Path.Combine(root, "prime.txt");
+        File.WriteAllText(file, "the cat.\r\nthe mat.\r\n");
+        string[] run = ["generate", Path.Combine(folder, "last.ckpt"), "-n", "40", "-t", "1", "--seed", "3", "--threads", "1"];
+        Assert.Equal(Printed([.. run, "--prime", "the cat.\nthe mat.\n"]), Printed([.. run, "--prime-file", file]));
+    });
+
+    [Fact]
     public void Generate_primes_from_a_file_as_from_the_same_text_given_with_prime() => InTempFolder(root =>
     {
         var folder = Path.Combine(TrainedOneEpoch(root).Folder, "last.ckpt"); // a checkpoint given: stderr names none

@@ -5,8 +5,8 @@ namespace CharRnn.Tui.Cli;
 /// <summary>
 /// charrnn generate --prime-file: the prime read from a file, or from stdin for "-". UTF-8 strictly (bytes
 /// that are not would turn into U+FFFD, which the model would then be primed with); a byte-order mark at the
-/// start is dropped, and a UTF-16 one is honoured, as StreamReader does (eval --text reads files alike). Used exactly as it is,
-/// a final line feed included. At most <see cref="MaxChars"/> characters: one Feed takes the whole prime, and
+/// start is dropped, and a UTF-16 one is honoured, as StreamReader does (eval --text reads files alike). Returned exactly as it is,
+/// a final line feed included (generate then reads its "\r\n" as the model's corpus was read: Corpus.WithLineEndingsAsLearned). At most <see cref="MaxChars"/> characters: one Feed takes the whole prime, and
 /// its cost grows with it.
 /// </summary>
 public static class PrimeFile
