@@ -545,4 +545,54 @@ public sealed partial class ScreenTests
             await _status.RefreshAsync();
         }
     }
+    [Fact]
+    public async Task A_name_too_long_for_the_trained_models_pane_shows_its_start_and_end_around_an_ellipsis()
+    {
+        // At 100 columns the pane has 24: "4.488 a-very-long-model-" looked like a whole name that ends in '-'.
+        const string Name = "a-very-long-model-name-that-ends-in-run-7";
+        var copy = Path.Combine(_fixture.Models, Name);
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Path.Combine(_fixture.Models, "gru"), "*.ckpt")) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        try
+        {
+            _window.Show(_window.Models);
+            await _status.RefreshAsync();
+            _app.Driver!.SetScreenSize(100, 30);
+            var list = _window.Models.ModelList;
+            string Row() => list.Source!.ToList().Cast<string>().FirstOrDefault(l => l.Contains("a-very", StringComparison.Ordinal)) ?? "";
+            // Its start, an ellipsis and its end (where names that share a long start differ), not a start that passes for a name.
+            PumpUntil(() => _window.Frame.Width == 100 && System.Text.RegularExpressions.Regex.IsMatch(Row(), @"^\d\.\d{3} a-very-lo…\S*-run-7$"), "the long name's row cut in its middle at 100 columns", 5_000);
+            Assert.True(Row().Length <= list.Viewport.Width, $"'{Row()}' is wider than the pane's {list.Viewport.Width} columns");
+            Assert.Contains(Row(), Screen);
+        }
+        finally
+        {
+            Directory.Delete(copy, true);
+            await _status.RefreshAsync();
+        }
+    }
+}
+
+/// <summary>How a trained model's row is fitted to a pane too narrow for it (ModelsView.FitRow).</summary>
+public sealed class ModelRowFitTests
+{
+    [Theory]
+    // At 100 columns the pane has 24: "2.350 stateful-lstm-1 tr" cut the training mark to two letters.
+    [InlineData("2.350 ", "stateful-lstm-1", " training", "stateful-lstm", 24, "2.350 stat…tm-1 training")]
+    [InlineData("2.350 ", "stateful-lstm-1", " queued", "stateful-lstm", 24, "2.350 state…stm-1 queued")]
+    [InlineData("  -   ", "a-long-name-nobody-can-read", " (unreadable)", "", 24, "  -   a-…ad (unreadable)")]
+    // Names that share a long start (run-1, run-2) still differ where they end.
+    [InlineData("4.488 ", "nietzsche-lstm-experiment-1", "", "stateful-lstm", 24, "4.488 nietzsche…riment-1")]
+    [InlineData("4.488 ", "nietzsche-lstm-experiment-2", "", "stateful-lstm", 24, "4.488 nietzsche…riment-2")]
+    // What fits is left whole: the architecture first shortened, then left out.
+    [InlineData("2.350 ", "long1", " training", "stateful-lstm", 24, "2.350 long1 training")]
+    [InlineData("2.350 ", "long1", " training", "stateful-lstm", 25, "2.350 long1 training lstm")]
+    [InlineData("2.350 ", "stateful-lstm-1", "", "stateful-gru", 24, "2.350 stateful-lstm-1")]
+    [InlineData("2.350 ", "g1", "", "stateful-gru", 24, "2.350 g1 stateful-gru")]
+    public void A_row_too_wide_for_its_pane_cuts_the_names_middle_and_keeps_its_marks_whole(string loss, string name, string marks, string architecture, int width, string expected)
+    {
+        var row = ModelsView.FitRow(loss, name, marks, architecture, width);
+        Assert.Equal(expected, row);
+        Assert.True(row.Length <= width, $"'{row}' is {row.Length} columns, over {width}");
+    }
 }

@@ -195,9 +195,9 @@ public sealed class ModelsView : View
         var lossShown = !NamesOnly;
         _rowsWidth = _models.Viewport.Width;
         var lines = models.Select(m => m.Error.Length > 0
-            ? (lossShown ? "  -   " : "") + $"{m.Name} (unreadable)"
-            : FitRow(string.Create(CultureInfo.InvariantCulture,
-                $"{(lossShown ? $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} " : "")}{m.Name}{(m.Training ? " training" : m.Queued ? " queued" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")}"),
+            ? FitRow(lossShown ? "  -   " : "", m.Name, " (unreadable)", "", _rowsWidth)
+            : FitRow(lossShown ? string.Create(CultureInfo.InvariantCulture, $"{ModelLoss.Of(m)?.ToString("F3", CultureInfo.InvariantCulture) ?? "  -",5} ") : "",
+                m.Name, $"{(m.Training ? " training" : m.Queued ? " queued" : "")}{(m.Warning.Length > 0 ? " (damaged checkpoint)" : "")}",
                 m.Architecture, _rowsWidth)).ToList();
         ShowModelsTitle();
         if (!lines.SequenceEqual(_modelLines))
@@ -218,13 +218,30 @@ public sealed class ModelsView : View
     /// <summary>
     /// A row with its architecture, as much of it as fits <paramref name="width"/>: whole, else without the "stateful-" prefix
     /// every lesson model but three shares (at 96–110 columns "2.000 l1 training stateful-ls" lost it mid-word), else none,
-    /// so the name before it stays whole.
+    /// so the name before it stays whole. A name too long even alone is cut in its middle, "nietzsche…riment-1": the list
+    /// clipped its end, with the marks after it ("2.350 stateful-lstm-1 tr" at 100 columns, a training model not said to
+    /// be one), and a cut name passed for a whole one while names that share a long start read the same.
     /// </summary>
-    internal static string FitRow(string row, string architecture, int width)
+    internal static string FitRow(string loss, string name, string marks, string architecture, int width)
     {
+        var row = loss + name + marks;
         const string Prefix = "stateful-";
         var shorter = architecture.StartsWith(Prefix, StringComparison.Ordinal) ? architecture[Prefix.Length..] : architecture;
-        return new[] { $"{row} {architecture}", $"{row} {shorter}" }.FirstOrDefault(r => width <= 0 || r.Length <= width) ?? row;
+        string[] forms = architecture.Length == 0 ? [row] : [$"{row} {architecture}", $"{row} {shorter}", row];
+        if (width <= 0) return forms[0];
+        if (forms.FirstOrDefault(r => r.Length <= width) is { } fits) return fits;
+        var room = width - loss.Length - marks.Length;
+        return room >= MinNameRoom ? loss + CutMiddle(name, room) + marks : row; // no room for a name worth reading: the list clips it
+    }
+
+    /// <summary>Columns a cut name needs to keep a char of its start and of its end around the ellipsis.</summary>
+    private const int MinNameRoom = 3;
+
+    /// <summary>The start and the end of <paramref name="name"/> around an ellipsis, in <paramref name="room"/> columns.</summary>
+    private static string CutMiddle(string name, int room)
+    {
+        var head = room / 2;
+        return $"{name[..head]}…{name[^(room - 1 - head)..]}";
     }
 
     /// <summary>Scrolls <paramref name="list"/> up as far as its selection allows: no empty rows below while rows above are hidden.</summary>
