@@ -443,6 +443,30 @@ public sealed partial class ScreenTests
         Assert.True(_window.Repl.Input.HasFocus, "and after F3");
     }
 
+    [Theory]
+    [InlineData("F5")]
+    [InlineData("F6")]
+    public void Leaving_a_game_for_the_generate_or_train_screen_leaves_the_typing_on_the_command_line(string game)
+    {
+        // Played: typing on the Type tab, then F4 and `gen 2000000` Enter: the temperature field had the keyboard, and
+        // Enter pressed Generate with it (set t="gen 2000000" refused). The games take the keyboard as F2's list does.
+        PumpUntil(() => _window.Models.SelectedModel != null, "a model listed");
+        Press(game == "F5" ? Key.F5 : Key.F6);
+        Assert.True(game == "F5" ? _window.TypeView.HasFocus : _window.Beat.HasFocus, $"{game}'s game has the keyboard");
+        Press(Key.F4);
+        Assert.Same(_window.Generate, _window.Tabs.Value);
+        Assert.True(_window.Repl.Input.HasFocus, $"the command line has the keyboard after F4 from {game}");
+        Type("gen 5");
+        Assert.Equal("gen 5", _window.Repl.Input.Text);
+        Press(game == "F5" ? Key.F5 : Key.F6);
+        Press(Key.F3);
+        Assert.Same(_window.Training, _window.Tabs.Value);
+        Assert.True(_window.Repl.Input.HasFocus, $"and after F3 from {game}");
+        Press(game == "F5" ? Key.F5 : Key.F6);
+        Press(Key.F2); // as from the command line: the trained-models list, typing still reaching the command line
+        Assert.True(_window.Models.ModelList.HasFocus, $"F2 from {game} puts the keyboard in the trained-models list");
+    }
+
     [Fact]
     public void The_tab_headers_keep_their_corners_when_the_focus_moves_in_a_screen()
     {

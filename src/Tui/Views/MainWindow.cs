@@ -302,7 +302,10 @@ public sealed class MainWindow : Window, IReplOutput
     /// </summary>
     private void SwitchTo(View tab)
     {
-        if (Models.ModelList.HasFocus && tab != Models) Repl.Input.SetFocus();
+        // F2's list and the games hold the keyboard lent from the command line: leaving them for another screen gives it
+        // back (after typing on the Type tab, F4 and `gen 300` Enter went into the temperature field and pressed Generate).
+        View? lentTo = Models.ModelList.HasFocus ? Models : TypeView.HasFocus ? TypeView : Beat.HasFocus ? Beat : null;
+        if (lentTo != null && tab != lentTo) Repl.Input.SetFocus();
         var fromCommandLine = Repl.Input.HasFocus;
         Show(tab, focusTab: !fromCommandLine || tab == Models || tab == TypeView || tab == Beat);
         if (fromCommandLine && tab == Models) Models.FocusModelList();
@@ -318,7 +321,7 @@ public sealed class MainWindow : Window, IReplOutput
     /// <summary>What F1 shows: the keys, then each command's usage and what it does.</summary>
     internal static string HelpText =>
         "Keys: F2 Models · F3 Train · F4 Generate · F5 Type with the model · F6 Beat the model · F7 a taller command log (again: as it was)\n" +
-        "From the command line, F2 puts the keyboard in the trained-models list (↑↓ pick, Enter uses; what you type still goes to the command line), F3 and F4 leave it on the command line (from that list too) and the games, F5 and F6, take it.\n" +
+        "From the command line, F2 puts the keyboard in the trained-models list (↑↓ pick, Enter uses; what you type still goes to the command line), F3 and F4 leave it on the command line (from that list and the games too) and the games, F5 and F6, take it.\n" +
         "Tab/Shift+Tab go round the fields, lists and buttons of the screen (from the command line, Shift+Tab goes into it); the arrows move between them; Esc returns to the command line and stops a streaming gen " +
         "(from the Type and Beat games it only returns); Ctrl+Q quits.\n" +
         "Ctrl+C stops a streaming gen or a waiting command, else the watched training job (with a checkpoint), and clears a typed line; at an idle prompt, a second Ctrl+C within 2 s quits.\n" +
