@@ -621,6 +621,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Errors, e => e.Contains("99999999999 characters is not allowed", StringComparison.Ordinal));
         await Runner.RunLineAsync("gen 100001"); // over the server's max_chars_per_call, refused as typed
         Assert.Contains(_output.Errors, e => e == "100001 characters is not allowed; this server gives 1 to 100000 per gen (its max_chars_per_call).");
+        // Over the REPL's own 1000000 too: the server's range, not "ask for 1 to 1000000", which the server then refused.
+        await Runner.RunLineAsync("gen 2000000");
+        Assert.Equal("2000000 characters is not allowed; this server gives 1 to 100000 per gen (its max_chars_per_call).", _output.Errors.Last());
+        await Runner.RunLineAsync("compare 2000000 t=1");
+        Assert.Equal("2000000 characters is not allowed; this server gives 1 to 100000 per gen (its max_chars_per_call).", _output.Errors.Last());
         foreach (var count in new[] { "1,000", "1e3", "500." }) // a count written another way is refused, not sent as the prime
         {
             await Runner.RunLineAsync($"gen {count}");

@@ -36,7 +36,7 @@ public sealed partial class CommandRunner
     private async Task Generate(Command c, CancellationToken ct)
     {
         _ = InUse;
-        var (count, prime) = CountAndPrime(c, 0);
+        var (count, prime) = CountAndPrime(c, 0, await MostChars(ct));
         await CheckWithinServerLimits(count, prime, ct, primeInPieces: true);
         if (HasSampling(c)) await Configure(SeedOnlyIfGiven(c, await SamplingFrom(c, _sampling, ct)), ct);
         NoteSeed(c);
@@ -64,7 +64,8 @@ public sealed partial class CommandRunner
     /// first, or last after a prime, is the count; a quoted word is always the prime, and a number between quoted
     /// words is refused (which it meant is unclear).
     /// </summary>
-    private static (int Count, string Prime) CountAndPrime(Command c, int first)
+    /// <param name="most">The most chars a gen may ask for: the REPL's own MaxChars, or the server's max_chars_per_call once known.</param>
+    private static (int Count, string Prime) CountAndPrime(Command c, int first, int most = MaxChars)
     {
         var words = c.Positional.Skip(first).ToList();
         bool IsCount(int word) => !c.IsQuoted(first + word) && words[word].All(char.IsAsciiDigit);
@@ -84,21 +85,29 @@ public sealed partial class CommandRunner
         int? count = null;
         if (words.Count > 0 && IsCount(0))
         {
-            count = Count(words[0]);
+            count = Count(words[0], most);
             words.RemoveAt(0);
         }
         else if (words.Count > 1 && IsCount(words.Count - 1))
         {
-            count = Count(words[^1]);
+            count = Count(words[^1], most);
             words.RemoveAt(words.Count - 1);
         }
         return (count ?? 200, string.Join(" ", words));
     }
 
-    private static int Count(string word) =>
-        int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= MaxChars
+    private static int Count(string word, int most) =>
+        int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 && n <= most
             ? n
-            : throw new CommandException($"{word} characters is not allowed; ask for 1 to {MaxChars} (put a prime that is a number in quotes: \"1984\").");
+            : throw new CommandException(most == MaxChars
+                ? $"{word} characters is not allowed; ask for 1 to {MaxChars} (put a prime that is a number in quotes: \"1984\")."
+                : ServerCountRefusal(word, most));
+
+    /// <summary>
+    /// The most chars a gen may ask for of this server: its max_chars_per_call where it says one (gen 2000000 was refused
+    /// as "ask for 1 to 1000000", and gen 1000000 then by the server's 100000), else the REPL's own.
+    /// </summary>
+    private async Task<int> MostChars(CancellationToken ct) => (await ServerLimits(ct)).MaxCharsPerCall is > 0 and var most ? most : MaxChars;
 
     private const int MaxChars = Cli.GenerateCommand.MaxChars; // the command line's -n range too
 
@@ -339,7 +348,7 @@ public sealed partial class CommandRunner
                                        $"(compare OTHER_MODEL{typed}) or other sampling (compare{typed} t=1.2). Usage: {CommandCatalog.Find("compare")!.Usage}.");
         }
         var otherModel = named ? c.Positional[0] : session.ModelName;
-        var (count, prime) = CountAndPrime(c, named ? 1 : 0);
+        var (count, prime) = CountAndPrime(c, named ? 1 : 0, await MostChars(ct));
         await CheckWithinServerLimits(count, prime, ct);
         var otherSampling = await SamplingFrom(c, _sampling, ct);
         Session? left = null, right = null;
