@@ -81,7 +81,8 @@ public class ServerStatusTests
                 for (var clock = System.Diagnostics.Stopwatch.StartNew(); !status.Connected && clock.Elapsed < TimeSpan.FromSeconds(20); await status.RefreshAsync())
                     await Task.Delay(200);
                 Assert.True(status.Connected, status.Problem);
-                Assert.Equal($"Connected to 127.0.0.1:{port} again.", status.TakeNotice());
+                // Never connected before (charrnn --server started ahead of its server): not "again".
+                Assert.Equal($"Connected to 127.0.0.1:{port}.", status.TakeNotice());
                 await status.RefreshAsync();
                 Assert.Null(status.TakeNotice()); // still connected: no second line
                 // Tab's values come from the same poll as its names: the server's optimizers and yes/no options.
@@ -92,6 +93,26 @@ public class ServerStatusTests
             {
                 await app.StopAsync();
                 await app.DisposeAsync();
+            }
+            // Lost and back: now it is "again".
+            for (var clock = System.Diagnostics.Stopwatch.StartNew(); status.Connected && clock.Elapsed < TimeSpan.FromSeconds(20); await status.RefreshAsync())
+                await Task.Delay(200);
+            Assert.StartsWith($"No answer from 127.0.0.1:{port}", status.TakeNotice());
+            var again = ModelServer.Hosting.ServerHost.Build([], new ModelServer.Hosting.ServerOptions
+            {
+                ModelsDirectory = Path.Combine(root, "models"), Device = "cpu", Threads = 1, Listen = $"127.0.0.1:{port}",
+            }, _ => { }, embedded: true);
+            await ModelServer.Hosting.ServerHost.StartAsync(again);
+            try
+            {
+                for (var clock = System.Diagnostics.Stopwatch.StartNew(); !status.Connected && clock.Elapsed < TimeSpan.FromSeconds(20); await status.RefreshAsync())
+                    await Task.Delay(200);
+                Assert.Equal($"Connected to 127.0.0.1:{port} again.", status.TakeNotice());
+            }
+            finally
+            {
+                await again.StopAsync();
+                await again.DisposeAsync();
             }
         }
         finally

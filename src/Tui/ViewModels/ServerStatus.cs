@@ -64,13 +64,17 @@ public sealed class ServerStatus(CharRnnClient client, CompletionSource completi
             if (state != _announced && (_announced != null || state != State.Connected))
                 _notices.Enqueue(state switch
                 {
-                    State.Connected => $"Connected to {serverLabel} again.",
+                    // "again" only where it was: charrnn --server started ahead of its server said it of a first connection.
+                    State.Connected => _everConnected ? $"Connected to {serverLabel} again." : $"Connected to {serverLabel}.",
                     State.Refused => $"{serverLabel} refused this client: {problem}",
                     _ => $"No answer from {serverLabel}: {problem}; retrying every few seconds (commands fail until it answers).",
                 });
             _announced = state;
+            _everConnected |= connected;
         }
     }
+
+    private bool _everConnected;
 
     private enum State { Connected, Refused, Unreachable }
 
