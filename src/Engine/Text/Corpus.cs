@@ -31,10 +31,27 @@ public sealed class Corpus
     /// <summary>The length of the text as read, before "\r\n" became "\n".</summary>
     public int LengthAsRead => Text.Length + (_newlinesAfterCarriageReturn?.Length ?? 0);
 
+    /// <summary>
+    /// The most bytes a text file may have to be read whole (a corpus, eval's and neurons' --text): its text is held as
+    /// one string, and .NET's longest string has this many UTF-16 units, which no UTF-8 file of this many bytes can
+    /// pass. A larger file (a 1 GiB one) ran out of memory after reading it all, saying nothing of what was wrong.
+    /// </summary>
+    public const long MaxFileBytes = 0x3FFFFFDF;
+
+    /// <summary>Refuses a file <see cref="MaxFileBytes"/> could not hold, before any of it is read; null when it fits.</summary>
+    public static string? TooLarge(string path)
+    {
+        var bytes = new FileInfo(path).Length;
+        return bytes <= MaxFileBytes ? null
+            : $"has {bytes:N0} bytes, more than the {MaxFileBytes:N0} (just under 1 GiB) a text read whole may have (it is held in memory as one string); give a part of it";
+    }
+
     public static Corpus FromFile(string path, string? name = null)
     {
         if (!File.Exists(path))
             throw new CorpusException($"Corpus file '{path}' does not exist.");
+        if (TooLarge(path) is { } why)
+            throw new CorpusException($"Corpus '{path}' {why}.");
         return FromBytes(File.ReadAllBytes(path), name ?? Path.GetFileNameWithoutExtension(path), path);
     }
 

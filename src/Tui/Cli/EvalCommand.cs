@@ -77,7 +77,7 @@ public static class EvalCommand
     {
         if (Directory.Exists(file)) throw new ArgumentException($"--text '{file}' is a folder; give the text file to score.");
         if (!File.Exists(file)) throw new ArgumentException($"--text '{file}' does not exist; give the text file to score.");
-        var text = File.ReadAllText(file, Encoding.UTF8);
+        var text = Utf8TextFile.Read(file, $"--text '{file}'");
         if (text.Length == 0) throw new ArgumentException($"--text '{file}' is empty; give a text of at least 2 characters to score.");
         RefusePadding(file, text);
         return text;

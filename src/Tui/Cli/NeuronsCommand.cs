@@ -108,13 +108,7 @@ public static class NeuronsCommand
     {
         if (file != "-" && Directory.Exists(file)) throw new ArgumentException($"{name} is a folder; give a text file (UTF-8) to feed the model, or - for stdin.");
         if (file != "-" && !File.Exists(file)) throw new ArgumentException($"{name} does not exist; give a text file (UTF-8) to feed the model, or - for stdin.");
-        string text;
-        using (var stream = file == "-" ? Console.OpenStandardInput() : File.OpenRead(file))
-        using (var reader = new StreamReader(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true)))
-        {
-            try { text = reader.ReadToEnd(); }
-            catch (DecoderFallbackException) { throw new ArgumentException($"{name} is not UTF-8 text; convert it (iconv -t UTF-8) or save it as UTF-8."); }
-        }
+        var text = Utf8TextFile.Read(file, name);
         if (text.Length == 0) throw new ArgumentException($"{name} is empty; give at least one character to feed the model.");
         return text;
     }

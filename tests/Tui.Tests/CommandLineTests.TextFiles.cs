@@ -1,0 +1,34 @@
+namespace CharRnn.Tui.Tests;
+
+/// <summary>The text files verbs read whole (train's --corpus, eval's and neurons' --text): not UTF-8, or too large to hold.</summary>
+public partial class CommandLineTests
+{
+    [Fact]
+    public void Eval_refuses_a_text_that_is_not_utf8_rather_than_scoring_its_bad_bytes_as_replacement_chars() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var text = Path.Combine(root, "latin1.txt");
+        var good = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(TuiFixture.Pattern, 4)));
+        File.WriteAllBytes(text, [.. good, 0xE9, .. good]); // an 'é' saved as Latin-1: no UTF-8 byte sequence
+
+        // Read leniently it was "1 character(s) the model's vocabulary does not know: '\uFFFD'", and --skip-unknown scored the rest.
+        const string said = "is not UTF-8 text; convert it (iconv -t UTF-8) or save it as UTF-8.";
+        AssertUserError(["eval", folder, "--text", text, "--threads", "1"], $"charrnn: --text '{text}' {said}");
+        AssertUserError(["eval", folder, "--text", text, "--skip-unknown", "--threads", "1"], $"charrnn: --text '{text}' {said}");
+    });
+
+    [Fact]
+    public void A_text_file_too_large_to_hold_as_one_string_is_refused_before_it_is_read() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var huge = Path.Combine(root, "huge.txt");
+        using (var file = File.Create(huge)) file.SetLength(Engine.Text.Corpus.MaxFileBytes + 1); // sparse: no disk, nothing to read
+        const string why = "has 1,073,741,792 bytes, more than the 1,073,741,791 (just under 1 GiB) a text read whole may have (it is held in memory as one string); give a part of it.";
+
+        // Each ran out of memory reading it all: "Insufficient memory to continue the execution of the program." (exit 1).
+        AssertUserError(["train", "--arch", "stateful-gru", "--corpus", huge, "--out", Path.Combine(root, "big"), "--threads", "1"], $"charrnn: Corpus '{huge}' {why}");
+        AssertUserError(["eval", folder, "--text", huge, "--threads", "1"], $"charrnn: --text '{huge}' {why}");
+        AssertUserError(["neurons", folder, "--text", huge, "--threads", "1"], $"charrnn: --text '{huge}' {why}");
+        Assert.False(Directory.Exists(Path.Combine(root, "big")));
+    });
+}
