@@ -76,6 +76,10 @@ public partial class CommandLineTests
         AssertUserError(["eval", folder, "--text", text, "--per-char", Path.Combine(text, "chars.tsv"), "--threads", "1"],
             $"charrnn: --per-char '{Path.Combine(text, "chars.tsv")}' cannot be written: '{text}' is a file, not a folder; give a file in a folder, or - for stdout.");
         Assert.Equal(TuiFixture.TinyText[..100], File.ReadAllText(text));
+        // A folder that takes no file: said in --per-char's words (exit 2), as export says its --out, not as the temp file
+        // beside it that .NET could not make ("Could not find file '/proc/.x.tsv.….tmp'", exit 1).
+        AssertUserError(["eval", folder, "--text", text, "--per-char", "/proc/chars.tsv", "--threads", "1"],
+            "charrnn: --per-char '/proc/chars.tsv' cannot be written in '/proc' (written as a temp file beside it, then renamed): ");
 
         var table = Path.Combine(root, "chars.tsv");
         File.WriteAllText(table, "an earlier table\n");

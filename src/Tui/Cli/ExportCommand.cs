@@ -69,12 +69,9 @@ public static class ExportCommand
             export.Write(target);
             return target;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e))
+        catch (Exception e) when (OutputFolder.IsPlaceProblem(e))
         {
-            var existing = OutputFolder.NearestExisting(target);
-            throw new ArgumentException(File.Exists(existing)
-                ? $"--out '{file}' cannot be written: '{existing}' is a file, not a folder; give a file in a folder you may write."
-                : $"--out '{file}' cannot be written in '{existing}' (written as a temp file beside it, then renamed): {e.Message} Give a file in a folder you may write.");
+            throw OutputFolder.CannotWrite("--out", file, target, e);
         }
     }
 }

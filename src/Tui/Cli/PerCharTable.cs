@@ -37,11 +37,19 @@ public static class PerCharTable
             Console.Out.Flush();
             return;
         }
-        AtomicFile.Write(AtomicFile.ThroughLink(output), stream => // a link stays a link, its target written
+        var target = AtomicFile.ThroughLink(output); // a link stays a link, its target written
+        try
         {
-            using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
-            WriteTo(writer, chars);
-        });
+            AtomicFile.Write(target, stream =>
+            {
+                using var writer = new StreamWriter(stream, new UTF8Encoding(false), leaveOpen: true);
+                WriteTo(writer, chars);
+            });
+        }
+        catch (Exception e) when (OutputFolder.IsPlaceProblem(e)) // a full disk stays a failed run (exit 1)
+        {
+            throw OutputFolder.CannotWrite("--per-char", output, target, e, ", or - for stdout");
+        }
     }
 
     private static void WriteTo(TextWriter writer, IReadOnlyList<CharScore> chars)
