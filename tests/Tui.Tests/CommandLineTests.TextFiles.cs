@@ -32,3 +32,42 @@ public partial class CommandLineTests
         Assert.False(Directory.Exists(Path.Combine(root, "big")));
     });
 }
+
+/// <summary>A models folder this user may not write: resume and rename refuse it as train does.</summary>
+public partial class CommandLineTests
+{
+    [Fact]
+    public void Resume_and_rename_in_a_folder_this_user_may_not_write_say_so_as_train_does()
+    {
+        // Only root can run charrnn as a user that may not write a folder here: elsewhere there is nothing to see.
+        if (Environment.UserName != "root") return;
+        InTempFolder(root =>
+        {
+            if (!OperatingSystem.IsLinux()) return;
+            var (folder, corpus) = TrainedOneEpoch(root);
+            File.SetUnixFileMode(root, (UnixFileMode)0b111_101_101);
+            File.SetUnixFileMode(corpus, (UnixFileMode)0b110_100_100);
+            foreach (var file in Directory.GetFiles(folder)) File.SetUnixFileMode(file, (UnixFileMode)0b110_100_100);
+            // Each was '(charrnn: )Access to the path '…/m/.train.lock' is denied.', exit 1, naming a file the user never gave.
+            var (code, said) = AsNobody($"resume {folder} --corpus {corpus} --epochs 2 --threads 1");
+            Assert.Equal(2, code);
+            Assert.StartsWith($"charrnn: The model folder '{folder}' cannot be written: ", said);
+            (code, said) = AsNobody($"rename m m2 --models {root}");
+            Assert.Equal(2, code);
+            Assert.StartsWith($"charrnn: --models '{root}' cannot be written: ", said);
+            Assert.True(Directory.Exists(folder));
+        });
+
+        (int Code, string Said) AsNobody(string args)
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("setpriv",
+                $"--reuid=65534 --regid=65534 --clear-groups dotnet {typeof(CharRnn.Tui.Cli.KeysCommand).Assembly.Location} {args}") { RedirectStandardOutput = true, RedirectStandardError = true };
+            start.Environment["HOME"] = Path.GetTempPath();
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            return (process.ExitCode, error.Result);
+        }
+    }
+}

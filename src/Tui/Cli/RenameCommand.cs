@@ -53,6 +53,7 @@ public static class RenameCommand
         if (newName == name) throw new ArgumentException($"The new name '{newName}' is the model's name already; give the name it should have.");
         if (ModelNames.Taken(root, newName, renamed: name) is { } taken)
             throw new ArgumentException(ErrorText.NewNameInProse(ModelNames.RenameTakenMessage(newName, taken)));
+        TrainCommand.CheckWritableFolder(root, "--models"); // its lock file and the move need it: said as train says it, not as the lock file
         // A folder a server keeps: its database (held while open, so no server starts meanwhile) carries the owner's row.
         using var database = File.Exists(Path.Combine(root, "charrnn.lock")) ? OpenServersDatabase(root, name, newName) : null;
         if (database?.UnfinishedJobs().FirstOrDefault(j => j.ModelName == name || j.ModelName == newName || j.Plan.InitFromModel == name) is { } job)

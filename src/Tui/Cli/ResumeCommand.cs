@@ -41,6 +41,7 @@ public static class ResumeCommand
                 throw new CheckpointException(path, e.Problem + hint, e.Damaged);
             }
             if (meta.Imported is { } imported) throw new CheckpointException(path, imported.WhyNotResumable); // before it asks for a corpus
+            TrainCommand.CheckWritableFolder(folder, "The model folder"); // as train says it, not as its lock file that could not be made (exit 1)
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             using var console = TrainingRun.NewConsole();
