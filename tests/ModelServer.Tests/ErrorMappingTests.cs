@@ -43,6 +43,32 @@ public class ErrorMappingTests(ServerFixture server)
         Assert.Equal(1, diskFull.Value - before);
     }
 
+    [Theory]
+    [InlineData("sqlite full")] // ShareModel, StartJob: the database's row (SQLITE_FULL)
+    [InlineData("enospc")]      // RenameModel: its note's file
+    public async Task A_write_the_full_disk_refuses_in_any_call_is_disk_full_saying_so_not_internal(string fault)
+    {
+        // Found on a real 3 MB tmpfs filled up: StartJob, ShareModel and RenameModel ended INTERNAL "SqliteException. See the
+        // server log", while UploadCorpus on the same disk said it was full.
+        var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
+        var diskFull = ServerMetrics.Errors.WithLabels(StatusCode.ResourceExhausted.ToString(), ServerMetrics.DiskFullReason, ""); // no caller: no key
+        var before = diskFull.Value;
+        Exception refused = fault == "enospc" ? new IOException("No space left on device : '/srv/models/.renaming-1.tmp'", 28)
+            : new Microsoft.Data.Sqlite.SqliteException("SQLite Error 13: 'database or disk is full'.", 13);
+        Task<string> Write(string request, ServerCallContext context) => throw refused;
+        var method = $"/test.DiskFull/{fault.Replace(' ', '_')}";
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler("", new BareCallContext(method), Write));
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        Assert.Equal($"The server could not store what {fault.Replace(' ', '_')} changes: its disk is full (or over its quota, or failing). Try again once the server's operator has made room.", e.Status.Detail);
+        Assert.Equal(ErrorReasons.DiskFull, ErrorDetails.ReasonOf(e));
+        Assert.Equal(1, diskFull.Value - before);
+        // The operator sees why, without a stack, beside the failed call's line with its request id.
+        Assert.Equal([$"Warning: {method} by an unknown caller not done: the disk refused a write: {refused.Message}",
+            $"Information: {method} by an unknown caller (ipv4:127.0.0.1:1) failed RESOURCE_EXHAUSTED DISK_FULL (request {e.Trailers.GetValue(ErrorMappingInterceptor.RequestIdTrailer)})"],
+            server.Log.With(method));
+    }
+
     [Fact]
     public async Task A_deadline_that_passed_is_counted_with_its_reason_and_logged_once_as_information()
     {
