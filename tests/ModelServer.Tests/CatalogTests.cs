@@ -1,6 +1,7 @@
 using System.Text;
 using CharRnn.Protos.V1;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -280,6 +281,31 @@ public class CatalogTests(ServerFixture server)
         await server.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
         var e = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "doomed" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, e.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_delete_whose_database_write_fails_keeps_the_model_where_it_was()
+    {
+        // Found on a full disk: DeleteModel failed (the database could not forget the model's row), yet the model was gone from
+        // every listing, its folder left aside as .deleting-NAME-GUID for the next start to delete. A trigger stands in for
+        // the full disk here: it refuses the delete of this model's row as SQLite's full disk would.
+        server.TrainModel("undeletable", "stateful-rnn", steps: 5);
+        server.Services.GetRequiredService<Persistence.ServerDatabase>().SetModelOwner("undeletable", "local");
+        using var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(server.Options.ModelsDirectory, "charrnn.db")};Pooling=False");
+        other.Open();
+        void Sql(string sql) { using var c = other.CreateCommand(); c.CommandText = sql; c.ExecuteNonQuery(); }
+        Sql("CREATE TRIGGER disk_full BEFORE DELETE ON models WHEN old.name = 'undeletable' BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+        try
+        {
+            var e = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "undeletable" }).ResponseAsync);
+            Assert.NotEqual(StatusCode.OK, e.StatusCode);
+            Assert.Contains((await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "undeletable");
+            Assert.True(File.Exists(Path.Combine(server.Options.ModelsDirectory, "undeletable", "last.ckpt")));
+            Assert.Empty(Directory.GetDirectories(server.Options.ModelsDirectory, ".deleting-undeletable-*"));
+        }
+        finally { Sql("DROP TRIGGER disk_full"); }
+        await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "undeletable" }); // the disk has room again
+        Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "undeletable")));
     }
 
     [Fact]

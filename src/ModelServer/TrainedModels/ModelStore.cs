@@ -136,8 +136,16 @@ public sealed partial class ModelStore
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
         try { ModelFolder.MoveHeld(folder, trash); } // a `charrnn train` writing into it would make it again at its next save
         catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}", ("model", name)); }
+        try { _database.ForgetDeletedModel(name); } // gone for every caller now, its jobs marked so; the files follow (RemoveDeleted finishes a delete cut short)
+        catch
+        {
+            // Its row kept (a full disk refused the database's write): the model is kept too, back where it was, not left
+            // hidden aside for the next start to delete after the caller was told the delete failed.
+            try { Directory.Move(trash, folder); }
+            catch (IOException e) { _logger.LogWarning("Model {Model} could not be moved back from {Folder} after its delete failed: {Reason}", name, trash, e.Message); }
+            throw;
+        }
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made again under this name is another one
-        _database.ForgetDeletedModel(name); // gone for every caller now, its jobs marked so; the files follow (RemoveDeleted finishes a delete cut short)
         try { Directory.Delete(trash, recursive: true); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
