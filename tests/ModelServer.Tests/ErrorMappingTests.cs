@@ -69,6 +69,31 @@ public class ErrorMappingTests(ServerFixture server)
             server.Log.With(method));
     }
 
+    [Theory]
+    [InlineData("erofs", "a read-only file system")]            // RenameModel, DeleteModel, UploadCorpus: a file or folder's move
+    [InlineData("eacces", "permission denied")]                 // the folder's permissions
+    [InlineData("sqlite readonly", "its database is read-only")] // the database's row
+    public async Task A_write_a_read_only_models_folder_refuses_is_a_failed_precondition_saying_so_not_internal(string fault, string why)
+    {
+        // Found with the models folder bind-mounted read-only under a running server: RenameModel, UploadCorpus and
+        // DeleteModel ended INTERNAL "IOException. See the server log".
+        var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
+        Exception refused = fault switch
+        {
+            "erofs" => new IOException("Read-only file system : '/srv/models/.renaming-1.tmp'", 30),
+            "eacces" => new UnauthorizedAccessException("Access to the path '/srv/models/m' is denied."),
+            _ => new Microsoft.Data.Sqlite.SqliteException("SQLite Error 8: 'attempt to write a readonly database'.", 8),
+        };
+        Task<string> Write(string request, ServerCallContext context) => throw refused;
+        var method = $"/test.ReadOnly/{fault.Replace(' ', '_')}";
+
+        var e = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler("", new BareCallContext(method), Write));
+        Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
+        Assert.Equal($"The server could not store what {fault.Replace(' ', '_')} changes: it may not write to its models folder ({why}). " +
+                     "Try again once the server's operator has made the folder writable.", e.Status.Detail);
+        Assert.Equal($"Warning: {method} by an unknown caller not done: the disk refused a write: {refused.Message}", server.Log.With(method)[0]);
+    }
+
     [Fact]
     public async Task A_deadline_that_passed_is_counted_with_its_reason_and_logged_once_as_information()
     {

@@ -52,12 +52,12 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
     private RpcException? Translate(Exception e, ServerCallContext context)
     {
         // A stream's later message that does not parse is a refusal RefusalLog logs once a minute: its line's id, so that the line is found by it too.
-        if (e is not ServerException && !context.CancellationToken.IsCancellationRequested && DiskFullRefusal.Is(e))
+        if (e is not ServerException && !context.CancellationToken.IsCancellationRequested && StorageRefusal.For(e, context.Method) is { } refusal)
         {
             // The operator's to see (the server's path, SQLite's words); the caller gets what it can act on.
             logger.LogWarning("{Method} by {Caller} not done: the disk refused a write: {Reason}", context.Method,
                 Security.Caller.TryOf(context)?.Name ?? "an unknown caller", e.Message);
-            e = DiskFullRefusal.For(context.Method);
+            e = refusal;
         }
         var malformed = e is Google.Protobuf.InvalidProtocolBufferException && !context.CancellationToken.IsCancellationRequested;
         var requestId = malformed ? refusals.Refused(context.Peer, context.Method, MessageLimits.MalformedMessageRefusal.NotParsedReason)
