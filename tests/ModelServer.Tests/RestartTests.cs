@@ -971,6 +971,35 @@ public class RestartTests
     }
 
     [Fact]
+    public async Task A_running_job_checkpoints_as_the_host_begins_to_stop_not_after_the_streams_have_ended()
+    {
+        // Played: with a client's Generate stalled (the client stopped reading), SIGTERM's shutdown waited the host's 30 s for
+        // that stream, training on, and the job checkpointed only then, past docker stop's 10 s before its SIGKILL. The host
+        // calls StoppingAsync of its lifecycle services before it waits for any stream: the job's checkpoint must come there.
+        using var server = new ServerFixture(o => o.Threads = 1);
+        var job = await server.Training.StartJobAsync(new StartJobRequest
+        {
+            ModelName = "stops-at-once", Architecture = "stateful-gru", CorpusName = "tiny",
+            Options = new TrainingOptions { Epochs = 1000, MaxSteps = 1_000_000, SampleChars = 0 },
+        });
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var watch = server.Training.WatchJob(new WatchJobRequest { JobId = job.Id }, cancellationToken: patience.Token);
+        var events = watch.ResponseStream.ReadAllAsync(patience.Token).GetAsyncEnumerator();
+        while (await events.MoveNextAsync() && events.Current.EventCase != JobEvent.EventOneofCase.Started) { }
+
+        foreach (var service in server.Services.GetServices<IHostedService>().OfType<IHostedLifecycleService>())
+            await service.StoppingAsync(CancellationToken.None);
+
+        while (await events.MoveNextAsync() && events.Current.EventCase != JobEvent.EventOneofCase.Stopped) { }
+        Assert.Equal("server shutting down; the job resumes when the server starts again", events.Current.Stopped.Reason);
+        Assert.True(events.Current.Stopped.CheckpointSaved);
+        // The loop still serves what the streams need until the host stops it.
+        Assert.True(server.Services.GetRequiredService<DeviceLoop.DeviceWorker>().IsAlive);
+        var session = await server.Generation.Open("lstm", seed: 3);
+        Assert.Equal(5, (await server.Generation.Generate(session.Id, 5)).Length);
+    }
+
+    [Fact]
     public async Task A_running_jobs_step_and_training_time_are_stored_every_few_seconds_however_rare_its_progress_events()
     {
         // What a kill -9 leaves: the row as last stored while the job ran. Progress events an hour apart must not

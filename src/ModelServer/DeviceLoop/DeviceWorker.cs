@@ -25,7 +25,7 @@ namespace CharRnn.ModelServer.DeviceLoop;
 ///      device since the last slice (<see cref="DeviceShare"/>); longer when no one streams,
 /// and sleeps when there is nothing to do.
 /// </summary>
-public sealed class DeviceWorker : IHostedService
+public sealed class DeviceWorker : IHostedLifecycleService
 {
     /// <summary>
     /// Time commands may take in one tick while streams are open (at least one runs): a key that feeds
@@ -50,6 +50,7 @@ public sealed class DeviceWorker : IHostedService
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Thread? _thread;
     private volatile bool _stopping; // set under _commandGate: no command is queued after the last drain
+    private bool _trainingStopped; // device thread only: the host is stopping, the running job has checkpointed
     private readonly object _commandGate = new();
     private long _lastTickTicks;
     private long _generationSteps;
@@ -100,6 +101,30 @@ public sealed class DeviceWorker : IHostedService
         _thread.Start();
         return _ready.Task; // start-up fails if the device cannot be initialised
     }
+
+    /// <summary>
+    /// The host begins to stop (SIGTERM): the running job checkpoints now, on the device thread, and no training follows. The
+    /// loop itself stops only after the streams have ended (<see cref="StopAsync"/>), and a client that stopped reading holds
+    /// its stream until the host's 30 s timeout: training on until then put the job's checkpoint 30 s after the signal, past
+    /// what a `docker stop` (10 s) waits before its SIGKILL, which lost everything since the last checkpoint.
+    /// </summary>
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            _ = Run(() =>
+            {
+                _trainingStopped = true;
+                _jobs.Shutdown("server shutting down");
+            });
+        }
+        catch (ServerException) { } // the loop is stopping already: its own end checkpoints the job
+        return Task.CompletedTask; // not awaited: the streams end meanwhile
+    }
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
@@ -223,7 +248,7 @@ public sealed class DeviceWorker : IHostedService
         if (busy) _share.RanCommands(Stopwatch.GetElapsedTime(commandsStarted));
         bool generating = StepGenerations();
         bool training = false;
-        if (_share.TrainingMayRun(generating))
+        if (!_trainingStopped && _share.TrainingMayRun(generating))
         {
             UseThreads(_threads);
             var started = Stopwatch.GetTimestamp();
