@@ -939,13 +939,7 @@ public class RestartTests
     public async Task A_job_stopped_as_the_server_shuts_down_stays_stopped()
     {
         using var server = new ServerFixture(o => o.Threads = 1);
-        var job = await server.Training.StartJobAsync(new StartJobRequest
-        {
-            ModelName = "stop-then-quit", Architecture = "stateful-gru", CorpusName = "tiny",
-            Options = new TrainingOptions { Epochs = 1000, MaxSteps = 1_000_000, SampleChars = 0 },
-        });
-        await foreach (var e in server.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
-            if (e.EventCase == JobEvent.EventOneofCase.Started) break;
+        var job = await StartedLongJob(server, "stop-then-quit");
 
         // The stop arrives while the device loop is held and shutdown begins as it is released: the loop's last
         // slice or Shutdown ends the job, and either way it must end stopped, not stay to be resumed.
@@ -970,6 +964,19 @@ public class RestartTests
         Assert.Equal("stopped", query.ExecuteScalar() as string); // "running" would have it resumed at the next start
     }
 
+    /// <summary>Starts a job on <paramref name="server"/> that trains until stopped, and returns it once it has started.</summary>
+    private static async Task<Job> StartedLongJob(ServerFixture server, string model)
+    {
+        var job = await server.Training.StartJobAsync(new StartJobRequest
+        {
+            ModelName = model, Architecture = "stateful-gru", CorpusName = "tiny",
+            Options = new TrainingOptions { Epochs = 1000, MaxSteps = 1_000_000, SampleChars = 0 },
+        });
+        await foreach (var e in server.Training.WatchJob(new WatchJobRequest { JobId = job.Id }).ResponseStream.ReadAllAsync())
+            if (e.EventCase == JobEvent.EventOneofCase.Started) break;
+        return job;
+    }
+
     [Fact]
     public async Task A_running_job_checkpoints_as_the_host_begins_to_stop_not_after_the_streams_have_ended()
     {
@@ -977,15 +984,10 @@ public class RestartTests
         // that stream, training on, and the job checkpointed only then, past docker stop's 10 s before its SIGKILL. The host
         // calls StoppingAsync of its lifecycle services before it waits for any stream: the job's checkpoint must come there.
         using var server = new ServerFixture(o => o.Threads = 1);
-        var job = await server.Training.StartJobAsync(new StartJobRequest
-        {
-            ModelName = "stops-at-once", Architecture = "stateful-gru", CorpusName = "tiny",
-            Options = new TrainingOptions { Epochs = 1000, MaxSteps = 1_000_000, SampleChars = 0 },
-        });
+        var job = await StartedLongJob(server, "stops-at-once");
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var watch = server.Training.WatchJob(new WatchJobRequest { JobId = job.Id }, cancellationToken: patience.Token);
         var events = watch.ResponseStream.ReadAllAsync(patience.Token).GetAsyncEnumerator();
-        while (await events.MoveNextAsync() && events.Current.EventCase != JobEvent.EventOneofCase.Started) { }
 
         foreach (var service in server.Services.GetServices<IHostedService>().OfType<IHostedLifecycleService>())
             await service.StoppingAsync(CancellationToken.None);
