@@ -89,8 +89,10 @@ public class ErrorMappingTests(ServerFixture server)
 
         var e = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler("", new BareCallContext(method), Write));
         Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
-        Assert.Equal($"The server could not store what {fault.Replace(' ', '_')} changes: it may not write to its models folder ({why}). " +
-                     "Try again once the server's operator has made the folder writable.", e.Status.Detail);
+        Assert.Equal(fault == "eacces"
+            ? "The server may not read or write a file eacces needs in its models folder (permission denied). Try again once the server's operator has fixed the folder's permissions."
+            : $"The server could not store what {fault.Replace(' ', '_')} changes: it may not write to its models folder ({why}). Try again once the server's operator has made the folder writable.",
+            e.Status.Detail);
         Assert.Equal($"Warning: {method} by an unknown caller not done: the disk refused a write: {refused.Message}", server.Log.With(method)[0]);
     }
 

@@ -21,19 +21,17 @@ public static class StorageRefusal
     /// <returns>The refusal to send instead of <paramref name="e"/>, or null where it is no refusal of the storage.</returns>
     public static ServerException? For(Exception e, string method)
     {
-        var changes = $"The server could not store what {method[(method.LastIndexOf('/') + 1)..]} changes";
+        var call = method[(method.LastIndexOf('/') + 1)..];
+        var changes = $"The server could not store what {call} changes";
         if (DiskFault.Is(e) || e is SqliteException { SqliteErrorCode: SqliteFull or SqliteIoError })
             return ServerException.DiskFull($"{changes}: its disk is full (or over its quota, or failing). Try again once the server's operator has made room.");
-        return NotWritable(e) is { } why
-            ? ServerException.Precondition($"{changes}: it may not write to its models folder ({why}). Try again once the server's operator has made the folder writable.")
+        if (e is IOException { HResult: EROFS } && !OperatingSystem.IsWindows() || e is SqliteException { SqliteErrorCode: SqliteReadOnly })
+            return ServerException.Precondition($"{changes}: it may not write to its models folder ({(e is SqliteException ? "its database is read-only" : "a read-only file system")}). "
+                + "Try again once the server's operator has made the folder writable.");
+        // A read as well as a write (a checkpoint another user's umask left unreadable): said without "store".
+        return e is UnauthorizedAccessException
+            ? ServerException.Precondition($"The server may not read or write a file {call} needs in its models folder (permission denied). "
+                + "Try again once the server's operator has fixed the folder's permissions.")
             : null;
     }
-
-    private static string? NotWritable(Exception e) => e switch
-    {
-        IOException io when !OperatingSystem.IsWindows() && io.HResult == EROFS => "a read-only file system",
-        UnauthorizedAccessException => "permission denied",
-        SqliteException { SqliteErrorCode: SqliteReadOnly } => "its database is read-only",
-        _ => null,
-    };
 }
