@@ -128,6 +128,20 @@ public class CheckpointTests
         Assert.Contains("not a CharRnn checkpoint", Assert.Throws<CheckpointException>(() => CheckpointFile.Read(dir.File("x.ckpt"))).Message);
     }
 
+    /// <summary>A .safetensors export given where a checkpoint goes (charrnn generate FILE.safetensors): said to be one, with the import that makes a model of it.</summary>
+    [Fact]
+    public void An_export_given_as_a_checkpoint_is_refused_saying_it_is_one_to_import()
+    {
+        using var dir = new TempFolder();
+        var file = dir.File("model.safetensors");
+        using (var trained = TrainedModel.Load(TrainAndSave(dir), CPU))
+            Export.PyTorchExport.Of(trained, "m/last.ckpt").Write(file);
+        var e = Assert.Throws<CheckpointException>(() => CheckpointFile.Read(file));
+        Assert.Equal($"Checkpoint '{file}' cannot be loaded: it is a .safetensors file, as charrnn export writes, not a checkpoint; " +
+                     "make a model of it with charrnn import FILE --name NAME, then use that model.", e.Message);
+        Assert.False(e.Damaged);
+    }
+
     [Fact]
     public void Weights_that_do_not_match_the_described_architecture_are_reported()
     {

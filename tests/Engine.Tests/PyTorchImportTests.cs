@@ -234,6 +234,17 @@ public class PyTorchImportTests
         Assert.Contains("(truncated, or not a safetensors file;", ReadRefusal(file));
     }
 
+    /// <summary>A model's own .ckpt given to import (a user who has one and wants a model of it): said to be a checkpoint, with what import takes instead.</summary>
+    [Fact]
+    public void A_charrnn_checkpoint_is_refused_as_one_saying_that_import_takes_its_export()
+    {
+        using var dir = new TempFolder();
+        using (Trained(dir, "stateful-gru")) { }
+        var file = Path.Combine(dir.Path, Trainer.LastCheckpoint);
+        Assert.Equal($"'{file}' cannot be imported: it is a charrnn checkpoint (.ckpt), which is a model already, not a .safetensors file as charrnn export writes; " +
+                     "give its path to generate, eval or train --init-from as it is, or import its export (charrnn export CKPT --out FILE.safetensors).", ReadRefusal(file));
+    }
+
     [Fact]
     public void A_header_that_is_not_JSON_or_not_a_safetensors_header_is_refused()
     {

@@ -109,12 +109,17 @@ public static class CheckpointFile
         }
     }
 
+    /// <summary>Whether <paramref name="bytes"/> start as every checkpoint does (for a reader of another format to say what it was given).</summary>
+    public static bool StartsAsCheckpoint(ReadOnlySpan<byte> bytes) => bytes.StartsWith(Magic);
+
     public static Checkpoint Deserialize(byte[] bytes, string path, bool metadataOnly = false)
     {
         // Empty, or the start of a checkpoint's header and no more: a write cut short, not another kind of file.
         var prefix = bytes.AsSpan(0, Math.Min(bytes.Length, Magic.Length));
         if (bytes.Length < Magic.Length + 32 && prefix.SequenceEqual(Magic.AsSpan(0, prefix.Length)))
             throw new CheckpointException(path, $"it is damaged or truncated ({(bytes.Length == 0 ? "empty" : $"{bytes.Length} bytes")})", damaged: true);
+        if (Export.SafetensorsReader.StartsAsSafetensors(bytes)) // an export given where its model goes: the way to a model of it
+            throw new CheckpointException(path, "it is a .safetensors file, as charrnn export writes, not a checkpoint; make a model of it with charrnn import FILE --name NAME, then use that model");
         if (bytes.Length < Magic.Length + 32 || !bytes.AsSpan(0, Magic.Length).SequenceEqual(Magic))
             throw new CheckpointException(path, "it is not a CharRnn checkpoint (wrong header)");
         var body = bytes.AsSpan(0, bytes.Length - 32);

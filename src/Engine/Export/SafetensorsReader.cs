@@ -43,6 +43,14 @@ public static class SafetensorsReader
         ["F64"] = (ScalarType.Float64, 8),
     };
 
+    /// <summary>
+    /// Whether <paramref name="bytes"/> start as a safetensors file does: a header length that fits them, then a JSON object's '{'.
+    /// For a loader of another format to say what it was given; <see cref="Read(byte[], string)"/> checks the rest.
+    /// </summary>
+    public static bool StartsAsSafetensors(ReadOnlySpan<byte> bytes) =>
+        bytes.Length > 8 && BinaryPrimitives.ReadUInt64LittleEndian(bytes) is var length && length <= MaxHeaderBytes
+        && (long)length <= bytes.Length - 8 && bytes[8] == (byte)'{';
+
     public static string AcceptedDTypes => string.Join(", ", DTypes.Keys);
 
     /// <param name="shownAs">What errors call the file, when not its path (a server's copy of a file a client sent: the client's name for it).</param>
@@ -56,6 +64,10 @@ public static class SafetensorsReader
     public static SafetensorsContents Read(byte[] bytes, string shownAs)
     {
         var path = shownAs; // only the faults' name for the file
+        // A model's own file, whose first bytes would read as a header length of some 3e18: say what it is and what import takes.
+        if (Checkpoints.CheckpointFile.StartsAsCheckpoint(bytes))
+            throw Fault(path, "it is a charrnn checkpoint (.ckpt), which is a model already, not a .safetensors file as charrnn export writes; " +
+                              "give its path to generate, eval or train --init-from as it is, or import its export (charrnn export CKPT --out FILE.safetensors)");
         if (bytes.Length < 8)
             throw Fault(path, $"it has {bytes.Length} bytes, fewer than the 8-byte header length every safetensors file starts with (empty or truncated)");
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
