@@ -353,6 +353,26 @@ public class PyTorchImportTests
         Assert.Equal($"'{file}' cannot be imported: it has charrnn_export_version '2'; this build reads version 1.", Refusal(file));
     }
 
+    /// <summary>A vocab that repeats a character names both places and the character in words (a raw tab or line feed shows as blank space), without .NET's "(Parameter 'symbols')".</summary>
+    [Fact]
+    public void A_vocab_that_repeats_a_character_is_refused_naming_both_indexes_and_the_character()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        var (vocab, _) = parts.Vocabulary;
+        var n = vocab.Length;
+        Assert.DoesNotContain("\t", vocab);
+        vocab[n - 2] = vocab[n - 1] = "\t";
+        parts.Metadata["vocab"] = JsonSerializer.Serialize(vocab);
+        var file = parts.Write(dir);
+        Assert.Equal($"'{file}' cannot be imported: its metadata 'vocab' cannot be used: symbols {n - 2} and {n - 1} are both tab (U+0009); each character may appear once.", Refusal(file));
+
+        vocab[n - 2] = "ab";
+        parts.Metadata["vocab"] = JsonSerializer.Serialize(vocab);
+        file = parts.Write(dir);
+        Assert.Equal($"'{file}' cannot be imported: its metadata 'vocab' cannot be used: Vocabulary symbol {n - 2} (\"ab\") is not exactly one character.", Refusal(file));
+    }
+
     [Fact]
     public void Weights_that_are_not_finite_are_refused()
     {

@@ -106,9 +106,13 @@ public static class PyTorchImport
         try { return read(); }
         catch (Exception e) when (e is JsonException or ArgumentException or HyperParameterException)
         {
-            throw Fault(path, $"its metadata '{key}' cannot be used: {e.Message.TrimEnd('.')}");
+            throw Fault(path, $"its metadata '{key}' cannot be used: {WithoutParameter(e).TrimEnd('.')}");
         }
     }
+
+    /// <summary>An ArgumentException's message without the " (Parameter 'symbols')" .NET adds, which names no key of the file.</summary>
+    private static string WithoutParameter(Exception e) =>
+        e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "") : e.Message;
 
     private static string? Optional(IReadOnlyDictionary<string, string> meta, string key) =>
         meta.TryGetValue(key, out var value) && value.Length > 0 ? value : null;

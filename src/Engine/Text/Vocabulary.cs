@@ -46,8 +46,8 @@ public sealed class Vocabulary
         {
             if (!Rune.TryGetRuneAt(_symbols[i], 0, out var rune) || rune.Utf16SequenceLength != _symbols[i].Length)
                 throw new ArgumentException($"Vocabulary symbol {i} (\"{_symbols[i]}\") is not exactly one character.", nameof(symbols));
-            if (!_indexOfRune.TryAdd(rune.Value, i))
-                throw new ArgumentException($"Vocabulary symbol \"{_symbols[i]}\" appears twice.", nameof(symbols));
+            if (!_indexOfRune.TryAdd(rune.Value, i)) // in words: a raw tab or line feed would show as blank space
+                throw new ArgumentException($"symbols {_indexOfRune[rune.Value]} and {i} are both {Describe(rune)}; each character may appear once.", nameof(symbols));
         }
     }
 
