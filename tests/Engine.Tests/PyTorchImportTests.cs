@@ -373,6 +373,40 @@ public class PyTorchImportTests
         Assert.Equal($"'{file}' cannot be imported: its metadata 'vocab' cannot be used: Vocabulary symbol {n - 2} (\"ab\") is not exactly one character.", Refusal(file));
     }
 
+    /// <summary>
+    /// Metadata JSON of the wrong kind names the key at fault and what it must be, where the JSON goes wrong, in the file's terms:
+    /// vocab_counts of fractions were blamed on 'vocab', and every such refusal spoke .NET ('could not be converted to System.Int64').
+    /// </summary>
+    [Fact]
+    public void Metadata_json_of_the_wrong_kind_is_refused_naming_its_key_and_what_it_must_be()
+    {
+        using var dir = new TempFolder();
+        var parts = Parts.Exported(dir);
+        var (vocab, counts) = parts.Vocabulary;
+        string RefusalWith(string key, string value)
+        {
+            var saved = parts.Metadata[key];
+            parts.Metadata[key] = value;
+            try { return Refusal(parts.Write(dir)); }
+            finally { parts.Metadata[key] = saved; }
+        }
+        var file = Path.Combine(dir.Path, "bad.safetensors");
+        Assert.Equal($"'{file}' cannot be imported: its metadata 'vocab_counts' cannot be used: it must be a JSON array of whole numbers, one count per vocab symbol; the JSON at $[0] does not fit that.",
+            RefusalWith("vocab_counts", JsonSerializer.Serialize(counts.Select(c => c + 0.5))));
+        Assert.Equal($"'{file}' cannot be imported: its metadata 'vocab' cannot be used: it must be a JSON array of one-character strings, the vocabulary in index order; the JSON at $[0] does not fit that.",
+            RefusalWith("vocab", JsonSerializer.Serialize(new object[] { 0 }.Concat(vocab.Skip(1)))));
+        Assert.Equal($"'{file}' cannot be imported: its metadata 'hyperparameters' cannot be used: it must be a JSON object of numbers by name (e.g. {{\"n_hidden\": 256}}); the JSON at $.n_hidden does not fit that.",
+            RefusalWith("hyperparameters", "{\"n_hidden\": \"24\"}"));
+        Assert.Equal($"'{file}' cannot be imported: its metadata 'hyperparameters' cannot be used: it must be a JSON object of numbers by name (e.g. {{\"n_hidden\": 256}}); the JSON at $ does not fit that.",
+            RefusalWith("hyperparameters", "null"));
+        Assert.StartsWith($"'{file}' cannot be imported: its metadata 'vocab' cannot be used: it is not well-formed JSON (",
+            RefusalWith("vocab", "not json"));
+        Assert.EndsWith($"); it must be a JSON array of one-character strings, the vocabulary in index order.", RefusalWith("vocab", "not json"));
+        Assert.Equal($"'{file}' cannot be imported: its metadata 'lowercase' cannot be used: it is 'yes', expected \"true\" or \"false\".",
+            RefusalWith("lowercase", "yes"));
+        Assert.DoesNotContain("System.", RefusalWith("vocab_counts", "[1.5]"));
+    }
+
     [Fact]
     public void Weights_that_are_not_finite_are_refused()
     {

@@ -30,12 +30,16 @@ public static class PyTorchImport
         CheckMetadata(meta, path);
         var architecture = Parse(path, "architecture", () => Architectures.Get(meta["architecture"]));
         var hyperParameters = Parse(path, "hyperparameters", () =>
-            architecture.Resolve(JsonSerializer.Deserialize<Dictionary<string, double>>(meta["hyperparameters"]) ?? throw new JsonException("null")));
-        var vocabulary = Parse(path, "vocab", () => new Vocabulary(
-            JsonSerializer.Deserialize<string[]>(meta["vocab"]) ?? throw new JsonException("null"),
-            meta["lowercase"] switch { "true" => true, "false" => false, var other => throw new ArgumentException($"lowercase is '{other}', expected \"true\" or \"false\"") },
+            architecture.Resolve(ReadJson<Dictionary<string, double>>(meta, path, "hyperparameters", "a JSON object of numbers by name (e.g. {\"n_hidden\": 256})")));
+        var symbols = ReadJson<string[]>(meta, path, "vocab", "a JSON array of one-character strings, the vocabulary in index order");
+        var counts = ReadJson<long[]>(meta, path, "vocab_counts", "a JSON array of whole numbers, one count per vocab symbol");
+        var lowercase = Parse(path, "lowercase", () => meta["lowercase"] switch
+        {
+            "true" => true, "false" => false, var other => throw new ArgumentException($"it is '{other}', expected \"true\" or \"false\""),
+        });
+        var vocabulary = Parse(path, "vocab", () => new Vocabulary(symbols, lowercase,
             meta["unknown_index"] switch { "1" => true, "" => false, var other => throw new ArgumentException($"unknown_index is '{other}', expected \"1\" or \"\"") },
-            JsonSerializer.Deserialize<long[]>(meta["vocab_counts"]) ?? throw new JsonException("null")));
+            counts));
 
         CheckCounts(path, vocabulary);
         var described = $"a {architecture.Name} with {hyperParameters} and a vocabulary of {vocabulary.Size}";
@@ -108,6 +112,29 @@ public static class PyTorchImport
         {
             throw Fault(path, $"its metadata '{key}' cannot be used: {WithoutParameter(e).TrimEnd('.')}");
         }
+    }
+
+    /// <summary>
+    /// A metadata value that holds JSON, read as <typeparamref name="T"/>; JSON that is not well-formed, or not of that kind (null
+    /// included), is refused naming the key, what it must be (<paramref name="expected"/>) and where the JSON goes wrong, not in .NET's types.
+    /// </summary>
+    private static T ReadJson<T>(IReadOnlyDictionary<string, string> meta, string path, string key, string expected) where T : class
+    {
+        var text = meta[key];
+        try { using var _ = JsonDocument.Parse(text); }
+        catch (JsonException e)
+        {
+            var problem = e.Message.Split(" Path: ")[0].TrimEnd('.');
+            throw Fault(path, $"its metadata '{key}' cannot be used: it is not well-formed JSON ({problem}); it must be {expected}");
+        }
+        string where;
+        try
+        {
+            if (JsonSerializer.Deserialize<T>(text) is { } value) return value;
+            where = "$";
+        }
+        catch (JsonException e) { where = e.Path ?? "$"; }
+        throw Fault(path, $"its metadata '{key}' cannot be used: it must be {expected}; the JSON at {where} does not fit that");
     }
 
     /// <summary>An ArgumentException's message without the " (Parameter 'symbols')" .NET adds, which names no key of the file.</summary>
