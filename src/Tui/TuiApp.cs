@@ -165,7 +165,7 @@ public static class TuiApp
         {
             // A typo costs no server start, and nothing runs before it is found.
             parsed = CommandParser.ParseMany(commands);
-            foreach (var command in parsed) CommandRunner.Check(command);
+            CommandRunner.CheckLine(parsed);
         }
         catch (CommandException e)
         {

@@ -17,12 +17,13 @@ public sealed partial class CommandRunner
     }
 
     /// <summary>An import's file, name and shared flag, checked before anything is sent: --exec checks them before it runs the line.</summary>
-    private static (string Path, string Name, bool Shared) ImportOf(Command c)
+    /// <param name="exported">Files an export ahead in the line writes (<see cref="CheckLine"/>): one of them need not be there yet.</param>
+    private static (string Path, string Name, bool Shared) ImportOf(Command c, IReadOnlySet<string>? exported = null)
     {
         const string extension = Engine.Export.SafetensorsFile.Extension;
         var path = c.Arg(0) ?? throw new CommandException("Usage: " + CommandCatalog.Find("import")!.Usage);
         if (Directory.Exists(path)) throw new CommandException($"{path} is a folder; import takes a {extension} file (charrnn export's, or one saved from PyTorch with its metadata).");
-        if (!File.Exists(path)) throw new CommandException($"No file {path}; give the path of a {extension} file written by charrnn export or the REPL's export.");
+        if (!File.Exists(path) && exported?.Contains(Path.GetFullPath(path)) != true) throw new CommandException($"No file {path}; give the path of a {extension} file written by charrnn export or the REPL's export.");
         var name = c.Option("name") ?? (Path.GetExtension(path).Equals(extension, StringComparison.OrdinalIgnoreCase) ? Path.GetFileNameWithoutExtension(path) : Path.GetFileName(path));
         var shared = c.Option("shared") is { } s && OptionValues.Bool("shared", s) != 0;
         return (path, name, shared);

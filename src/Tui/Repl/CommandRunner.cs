@@ -186,13 +186,28 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     /// checks every command so before it starts one: a typo at the end of a line must not wait out
     /// the hours of a `train` before it.
     /// </summary>
-    public static void Check(Command c)
+    /// <summary>
+    /// <see cref="Check"/> for each command of a line, in order: a file an export ahead in the line writes is one its import may read
+    /// (`export lstm f.safetensors; import f.safetensors name=back`), though it is not there yet.
+    /// </summary>
+    public static void CheckLine(IReadOnlyList<Command> line)
+    {
+        var exported = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in line)
+        {
+            Check(c, exported);
+            if (CommandCatalog.Find(c.Verb)?.Verb == "export" && c.Arg(1) is { } file) exported.Add(Path.GetFullPath(file));
+        }
+    }
+
+    /// <param name="exported">Full paths of the files export commands ahead of this one in its line write.</param>
+    public static void Check(Command c, IReadOnlySet<string>? exported = null)
     {
         if (CommandCatalog.Find(c.Verb) == null) throw UnknownCommand(c.Verb);
         CheckKeys(c);
         if (CommandCatalog.Find(c.Verb)?.Verb == "upload") UploadOf(c); // a missing file is said before a train ahead of it runs
         if (CommandCatalog.Find(c.Verb)?.Verb == "export") ExportOf(c); // so is a file that export would not overwrite
-        if (CommandCatalog.Find(c.Verb)?.Verb == "import") ImportOf(c); // and a file import cannot send
+        if (CommandCatalog.Find(c.Verb)?.Verb == "import") ImportOf(c, exported); // and a file import cannot send
         if (GenerationCount(c) is { } words) CountAndPrime(c, words.First); // "gen 1,000" is refused before the train ahead of it
         if (CommandCatalog.Find(c.Verb)?.Verb == "attach" && c.Option("from") is { } from) StepToReplayFrom(from); // "train …; attach x from=abc" too
     }
