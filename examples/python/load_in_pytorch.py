@@ -117,6 +117,8 @@ def read_safetensors(path):
     except OSError as e:
         raise Refused(f"{path}: cannot be read: {e.strerror}")
     # Checked here whichever reader follows: a file of something else must not be read as a huge header.
+    if raw.startswith(b"CHARRNN-CKPT\n"):
+        raise Refused(f"{path}: a charrnn checkpoint (a model's .ckpt), not a .safetensors file; write one from it with charrnn export {path} --out FILE.safetensors")
     if len(raw) < 8:
         raise Refused(f"{path}: not a safetensors file ({len(raw)} bytes, fewer than the 8 that give its header's length); write one with charrnn export")
     (length,) = struct.unpack("<Q", raw[:8])
@@ -131,6 +133,12 @@ def read_safetensors(path):
     if "charrnn_export_version" not in header.get("__metadata__", {}):
         raise Refused(f"{path}: a safetensors file, but not one charrnn export wrote (no charrnn_export_version in its metadata)")
     try:
+        need = max((int(entry["data_offsets"][1]) for name, entry in header.items() if name != "__metadata__"), default=0)
+    except (TypeError, KeyError, IndexError, ValueError):
+        raise Refused(f"{path}: not a safetensors file (a header entry has no data_offsets [begin, end]); write one with charrnn export")
+    if need > len(raw) - 8 - length:  # a copy cut short: neither reader says so in one line
+        raise Refused(f"{path}: truncated: its tensors need {need} bytes of data, but the file has {len(raw) - 8 - length} after its header; export it again")
+    try:
         from safetensors import safe_open
         with safe_open(path, framework="pt") as f:
             return {k: f.get_tensor(k) for k in f.keys()}, f.metadata()
@@ -139,10 +147,12 @@ def read_safetensors(path):
     data = raw[8 + length:]
     metadata = header.pop("__metadata__", {})
     tensors = {}
+    dtypes = {"F32": torch.float32, "F16": torch.float16, "BF16": torch.bfloat16, "F64": torch.float64}  # as charrnn import takes them
     for name, entry in header.items():
-        assert entry["dtype"] == "F32", f"{name}: dtype {entry['dtype']} (charrnn exports F32)"
+        if entry["dtype"] not in dtypes:
+            raise Refused(f"{path}: tensor {name} has dtype {entry['dtype']}; the weights must be one of {', '.join(dtypes)}")
         begin, end = entry["data_offsets"]
-        tensors[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=torch.float32).reshape(entry["shape"])
+        tensors[name] = torch.frombuffer(bytearray(data[begin:end]), dtype=dtypes[entry["dtype"]]).reshape(entry["shape"]).float()
     return tensors, metadata
 
 
@@ -293,7 +303,13 @@ def run(args) -> int:
     unknown = int(meta["unknown_index"]) if meta["unknown_index"] else None
     layers = int(hp.get("layers", 1))
     model = char_model(module, len(vocab), int(hp["n_fac"]), int(hp["n_hidden"]), layers, hp.get("dropout", 0.0))
-    model.load_state_dict(weights, strict=True)
+    try:
+        model.load_state_dict(weights, strict=True)
+    except RuntimeError as e:  # torch's several lines (missing or unexpected keys, size mismatches) said as one
+        said = "; ".join(line.strip().rstrip(".") for line in str(e).splitlines()[1:] if line.strip())
+        print(f"{args.file}: its weights do not fit the {meta.get('architecture')} its metadata describes "
+              f"({meta['hyperparameters']}, a vocabulary of {len(vocab)}): {said}", file=sys.stderr)
+        return 2
     model.eval()
     state = model.state_dict()
     for scale in args.scale:

@@ -115,6 +115,44 @@ public partial class CommandLineTests
     });
 
     /// <summary>
+    /// README: a file the example cannot use is refused in one line, exit 2. A truncated export, one whose weights are not the model its
+    /// metadata describes (another n_hidden) and a model's own .ckpt each were a Python traceback (exit 1).
+    /// </summary>
+    [TorchPythonFact]
+    public void The_pytorch_example_refuses_a_truncated_file_a_checkpoint_and_weights_its_metadata_does_not_describe_in_one_line() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var file = Path.Combine(root, "gru.safetensors");
+        Printed(["export", folder, "--out", file, "--threads", "1"]);
+        var bytes = File.ReadAllBytes(file);
+        var headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        var dataBytes = bytes.Length - 8 - headerLength;
+
+        var cut = Path.Combine(root, "cut.safetensors");
+        File.WriteAllBytes(cut, bytes[..^10]);
+        Assert.Equal((2, $"{cut}: truncated: its tensors need {dataBytes} bytes of data, but the file has {dataBytes - 10} after its header; export it again\n"),
+            TorchPythonFactAttribute.RunScript(cut));
+
+        var checkpoint = Path.Combine(folder, "best.ckpt");
+        Assert.Equal((2, $"{checkpoint}: a charrnn checkpoint (a model's .ckpt), not a .safetensors file; write one from it with charrnn export {checkpoint} --out FILE.safetensors\n"),
+            TorchPythonFactAttribute.RunScript(checkpoint));
+
+        // The same weights under metadata that says n_hidden is one more: the header rewritten, the data as it was.
+        var header = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(8, headerLength))!.AsObject();
+        var hp = System.Text.Json.Nodes.JsonNode.Parse((string)header["__metadata__"]!["hyperparameters"]!)!.AsObject();
+        hp["n_hidden"] = (int)hp["n_hidden"]! + 1;
+        header["__metadata__"]!["hyperparameters"] = hp.ToJsonString();
+        var json = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString());
+        var other = Path.Combine(root, "other.safetensors");
+        File.WriteAllBytes(other, [.. BitConverter.GetBytes((ulong)json.Length), .. json, .. bytes[(8 + headerLength)..]]);
+        var (code, said) = TorchPythonFactAttribute.RunScript(other);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"{other}: its weights do not fit the stateful-gru its metadata describes (", said);
+        Assert.Contains("size mismatch for rnn.weight_hh_l0", said);
+        Assert.Single(said.TrimEnd('\n').Split('\n'));
+    });
+
+    /// <summary>
     /// A --lower model's prime is lowercased by the example as the engine lowercases it (.NET's invariant simple mapping,
     /// a character at a time), not by Python's str.lower: 'İ' stays one character (Python's gives 'i' and a combining dot),
     /// a final 'Σ' is 'σ' (Python's gives 'ς'); so the ids, and the greedy text, are the ones charrnn generate has.
