@@ -6,12 +6,38 @@ namespace CharRnn.Tui.Tests;
 /// <summary>charrnn import: a file charrnn export wrote back into a model folder.</summary>
 public partial class CommandLineTests
 {
-    [Fact]
-    public void Import_makes_a_model_that_generates_the_same_text_and_scores_the_same_loss_as_the_exported_one() => InTempFolder(root =>
+    /// <summary>TrainedOneEpoch's model exported to ROOT/m.safetensors.</summary>
+    private static (string Folder, string Corpus, string File) ExportedOneEpoch(string root)
     {
         var (folder, corpus) = TrainedOneEpoch(root);
         var file = Path.Combine(root, "m.safetensors");
         Printed(["export", folder, "--out", file, "--threads", "1"]);
+        return (folder, corpus, file);
+    }
+
+    /// <summary>
+    /// A models folder a running server keeps (it holds charrnn.lock) is refused to an import outside it, saying to import through that
+    /// server, as train's refusal says to train through it; it said "train through it" to an import.
+    /// </summary>
+    [Fact]
+    public void Import_into_a_folder_a_running_server_keeps_is_refused_saying_to_import_through_it() => InTempFolder(root =>
+    {
+        var (_, _, file) = ExportedOneEpoch(root);
+        var models = Path.Combine(root, "served");
+        Directory.CreateDirectory(models);
+        var lockPath = Path.Combine(models, "charrnn.lock");
+        File.WriteAllText(lockPath, "");
+        using (new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
+            AssertUserError(["import", file, "--models", models, "--name", "back", "--threads", "1"],
+                $"charrnn: A charrnn server is using the models folder {models} (it holds {lockPath}); import through it " +
+                $"(charrnn --server HOST:PORT --exec \"import {file} name=back\"), or stop it first.");
+        Assert.False(Directory.Exists(Path.Combine(models, "back")));
+    });
+
+    [Fact]
+    public void Import_makes_a_model_that_generates_the_same_text_and_scores_the_same_loss_as_the_exported_one() => InTempFolder(root =>
+    {
+        var (folder, corpus, file) = ExportedOneEpoch(root);
         var models = Path.Combine(root, "models");
         var said = Printed(["import", file, "--models", models, "--name", "back", "--threads", "1"]);
         var imported = Path.Combine(models, "back");

@@ -137,7 +137,8 @@ public sealed partial class ServerDatabase : IDisposable
     /// together (each model folder has its own lock against a second run into it). Null where no
     /// server ever kept the folder (no charrnn.lock): nothing to hold.
     /// </summary>
-    public static IDisposable? HoldIfServed(string modelsFolder)
+    /// <param name="throughIt">What to do through that server instead, said in the refusal (an import's is its REPL import).</param>
+    public static IDisposable? HoldIfServed(string modelsFolder, string throughIt = "train through it (charrnn, or charrnn --server HOST:PORT)")
     {
         var path = Path.Combine(modelsFolder, "charrnn.lock");
         if (!File.Exists(path)) return null;
@@ -148,8 +149,7 @@ public sealed partial class ServerDatabase : IDisposable
         }
         catch (IOException e) when (Engine.Storage.FileLock.IsHeldElsewhere(e))
         {
-            throw new ArgumentException($"A charrnn server is using the models folder {modelsFolder} (it holds {path}); " +
-                                        "train through it (charrnn, or charrnn --server HOST:PORT), or stop it first.");
+            throw new ArgumentException($"A charrnn server is using the models folder {modelsFolder} (it holds {path}); {throughIt}, or stop it first.");
         }
     }
 

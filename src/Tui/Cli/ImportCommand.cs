@@ -41,7 +41,7 @@ public static class ImportCommand
             using var contents = SafetensorsReader.Read(source);
             using var checkpoint = PyTorchImport.ToCheckpoint(contents, source, DateTimeOffset.UtcNow);
 
-            using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
+            using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder), $"import through it (charrnn --server HOST:PORT --exec \"import {source} name={Path.GetFileName(folder)}\")");
             var made = !Directory.Exists(folder);
             TrainCommand.CheckWritableFolder(folder, parse.GetValue(output) != null ? "--out" : "The model folder");
             var path = Path.Combine(folder, Trainer.LastCheckpoint);
