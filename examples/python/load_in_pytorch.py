@@ -210,7 +210,7 @@ def char_model(module: str, vocab: int, n_fac: int, n_hidden: int, layers: int, 
         def __init__(self):
             super().__init__()
             self.e = nn.Embedding(vocab, n_fac)
-            kwargs = {"dropout": dropout} if module == "LSTM" and layers > 1 else {}
+            kwargs = {"dropout": dropout} if layers > 1 else {}  # between layers, as the engine's nn.RNN/GRU/LSTM have it (torch warns of one layer's)
             self.rnn = getattr(nn, module)(n_fac, n_hidden, layers, **kwargs)
             self.drop = nn.Dropout(dropout)
             self.l_out = nn.Linear(n_hidden, vocab)

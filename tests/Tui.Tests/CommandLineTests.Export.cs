@@ -153,6 +153,19 @@ public partial class CommandLineTests
     });
 
     /// <summary>
+    /// The example's torch.nn model is the engine's for training in PyTorch too: a stacked stateful-rnn or stateful-gru has dropout between its
+    /// layers (StackedStatefulModel's nn.RNN/nn.GRU dropout:, docs/cli.md's table), as an LSTM has; only the LSTM had it. One layer has none.
+    /// </summary>
+    [TorchPythonFact]
+    public void The_pytorch_examples_model_has_the_engines_dropout_between_layers_for_every_module()
+    {
+        var (code, said) = TorchPythonFactAttribute.RunWithScript(
+            "from load_in_pytorch import char_model\n" +
+            "print([char_model(m, 10, 4, 8, 2, 0.3).rnn.dropout for m in ('RNN', 'GRU', 'LSTM')], [char_model(m, 10, 4, 8, 1, 0.3).rnn.dropout for m in ('RNN', 'GRU', 'LSTM')])");
+        Assert.Equal((0, "[0.3, 0.3, 0.3] [0.0, 0.0, 0.0]\n"), (code, said));
+    }
+
+    /// <summary>
     /// A --lower model's prime is lowercased by the example as the engine lowercases it (.NET's invariant simple mapping,
     /// a character at a time), not by Python's str.lower: 'İ' stays one character (Python's gives 'i' and a combining dot),
     /// a final 'Σ' is 'σ' (Python's gives 'ς'); so the ids, and the greedy text, are the ones charrnn generate has.

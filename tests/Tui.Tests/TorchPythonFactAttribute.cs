@@ -17,10 +17,15 @@ public sealed class TorchPythonFactAttribute : FactAttribute
     }
 
     /// <summary>Runs load_in_pytorch.py with <paramref name="args"/>: its exit code, and its stdout then its stderr.</summary>
-    public static (int Code, string Output) RunScript(params string[] args)
+    public static (int Code, string Output) RunScript(params string[] args) => Run([Script, .. args]);
+
+    /// <summary>Runs Python <paramref name="code"/> with load_in_pytorch.py importable (its functions tested one by one).</summary>
+    public static (int Code, string Output) RunWithScript(string code) =>
+        Run(["-c", $"import sys; sys.path.insert(0, {System.Text.Json.JsonSerializer.Serialize(Path.GetDirectoryName(Script))})\n{code}"]);
+
+    private static (int Code, string Output) Run(string[] args)
     {
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Script);
         foreach (var a in args) start.ArgumentList.Add(a);
         using var process = CharRnn.Engine.Runtime.AsyncSignalMask.StartProcess(start);
         var stdout = process.StandardOutput.ReadToEndAsync();
