@@ -9,6 +9,18 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 {
     private static async Task<StatusCode> Code(Func<Task> call) => (await Calls.Fails(call)).StatusCode;
 
+    // The admin's job that trains until stopped, once it runs: the jobs started after it queue behind it.
+    private static async Task<Protos.V1.Job> RunningAdminJob(KeyedServer fresh, string name)
+    {
+        var running = await fresh.AsAdmin.Training.StartJobAsync(Job(name, 1_000_000));
+        for (var waited = 0; (await fresh.AsAdmin.Training.GetJobAsync(new GetJobRequest { JobId = running.Id })).State != Protos.V1.Job.Types.State.Running; waited += 20)
+        {
+            Assert.True(waited < 30_000, "the admin's job never started");
+            await Task.Delay(20);
+        }
+        return running;
+    }
+
     private static StartJobRequest Job(string name, int maxSteps)
     {
         var r = new StartJobRequest { ModelName = name, Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = maxSteps, Epochs = 1000, SampleChars = 0 } };
@@ -117,12 +129,7 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         using var fresh = new KeyedServer(); // the order depends on whose jobs ran before: a server no test has trained on
         fresh.Server.Options.Limits.MaxJobsPerKey = 2;
         // The admin's job holds the device while alice and bob queue two jobs each, then dave one.
-        var running = await fresh.AsAdmin.Training.StartJobAsync(Job("fair-root", 1_000_000));
-        for (var waited = 0; (await fresh.AsAdmin.Training.GetJobAsync(new GetJobRequest { JobId = running.Id })).State != Protos.V1.Job.Types.State.Running; waited += 20)
-        {
-            Assert.True(waited < 30_000, "the admin's job never started");
-            await Task.Delay(20);
-        }
+        var running = await RunningAdminJob(fresh, "fair-root");
         var queued = new List<string>();
         foreach (var (api, name) in new[] { (fresh.AsAlice, "fair-alice-1"), (fresh.AsAlice, "fair-alice-2"), (fresh.AsBob, "fair-bob-1"), (fresh.AsBob, "fair-bob-2"), (fresh.AsDave, "fair-dave") })
             queued.Add((await api.Training.StartJobAsync(Job(name, 2))).Id);
@@ -132,26 +139,27 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
-    public async Task A_full_queue_says_how_many_of_its_jobs_are_the_callers_so_a_key_with_none_is_not_told_to_stop_one()
+    public async Task A_full_queue_says_how_many_of_its_jobs_are_the_callers_so_a_key_with_none_is_not_told_to_stop_one_and_a_key_at_its_job_quota_gets_that_refusal()
     {
         using var fresh = new KeyedServer(); // a queue of its own: the limit is lowered below what other tests queue
-        var running = await fresh.AsAdmin.Training.StartJobAsync(Job("full-root", 1_000_000));
-        for (var waited = 0; (await fresh.AsAdmin.Training.GetJobAsync(new GetJobRequest { JobId = running.Id })).State != Protos.V1.Job.Types.State.Running; waited += 20)
-        {
-            Assert.True(waited < 30_000, "the admin's job never started");
-            await Task.Delay(20);
-        }
+        var running = await RunningAdminJob(fresh, "full-root");
         await fresh.AsAlice.Training.StartJobAsync(Job("full-alice", 2)); // the one queued job: alice's
         fresh.Server.Options.Limits.MaxQueuedJobs = 1;
+        fresh.Server.Options.Limits.MaxJobsPerKey = 2; // alice and the admin may hold two: the queue, not their quota, refuses them
 
         var bobs = await Calls.Fails(() => fresh.AsBob.Training.StartJobAsync(Job("full-bob", 2)).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, bobs.StatusCode);
         Assert.Equal("The job queue is full (1 queued, limit max_queued_jobs), none of them this key's; try again once a queued job has started.", bobs.Status.Detail);
         var admins = await Calls.Fails(() => fresh.AsAdmin.Training.StartJobAsync(Job("full-root-2", 2)).ResponseAsync);
         Assert.Equal("The job queue is full (1 queued, limit max_queued_jobs), none of them this key's; try again once a queued job has started.", admins.Status.Detail);
-        fresh.Server.Options.Limits.MaxJobsPerKey = 2; // alice may hold two: the queue, not her quota, refuses her
         var alices = await Calls.Fails(() => fresh.AsAlice.Training.StartJobAsync(Job("full-alice-2", 2)).ResponseAsync);
         Assert.Equal("The job queue is full (1 queued, limit max_queued_jobs), 1 of them this key's; try again once a queued job has started, or stop one of this key's (StopJob).", alices.Status.Detail);
+
+        // At her own quota too, once her queued job starts she still holds one: only ending or stopping one helps.
+        fresh.Server.Options.Limits.MaxJobsPerKey = 1;
+        var atQuota = await Calls.Fails(() => fresh.AsAlice.Training.StartJobAsync(Job("full-alice-2", 2)).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, atQuota.StatusCode);
+        Assert.Equal("Key 'alice' has 1 running or queued job(s), its quota (limit max_jobs_per_key = 1); wait for one to end or stop one.", atQuota.Status.Detail);
         await fresh.AsAdmin.Training.StopJobAsync(new StopJobRequest { JobId = running.Id });
     }
 

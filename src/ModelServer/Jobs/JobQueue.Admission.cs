@@ -52,11 +52,12 @@ public sealed partial class JobQueue
     /// <summary>What Enqueue refuses a plan for, under the lock: quotas, a model being deleted or gone, a name a job or a model holds.</summary>
     private void CheckAdmits(JobPlan plan, string owner, string? id, bool checkQuota, HashSet<string>? owned)
     {
-        if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
-            throw QueueFull(owner);
+        // The key's own quota first: at it, a queued job starting frees nothing, so the full queue's "try again once a queued job has started" would not help.
         var mine = JobsOfUnlocked(owner);
         if (checkQuota && mine >= _limits.MaxJobsPerKey)
             throw ServerException.Exhausted(QuotaLimits.MaxJobsPerKey, $"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
+        if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
+            throw QueueFull(owner);
         if (owned != null)
         {
             // With the models the key's jobs are making and have not saved yet.
