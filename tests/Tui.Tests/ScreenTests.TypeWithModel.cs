@@ -109,6 +109,21 @@ public sealed partial class ScreenTests
         Assert.Contains("Typed chars by p: green ≥ 50% · plain 10–50% · yellow 2–10% · red < 2%", Screen);
     }
 
+    [Fact]
+    public void The_hint_is_in_a_colour_no_typed_char_or_prediction_is_drawn_in()
+    {
+        UseGru();
+        Press(Key.F5);
+        PumpUntil(() => _window.TypeView.HasFocus, "the typing view to take the keyboard");
+        const string hint = "Typing with gru";
+        PumpUntil(() => DrawnColours(hint) != null, "the hint drawn");
+        var normal = _window.TypeView.GetAttributeForRole(Terminal.Gui.Drawing.VisualRole.Normal);
+        // Every colour a typed char can take (p from 1 down to 0.001: green, plain, yellow, red) and the prediction's grey.
+        var taken = new[] { 0.0, 1.0, 3.0, 7.0 }.Select(l => SurpriseColors.ForLoss(l, normal).Foreground).Append(TypeWithModelView.Ghost.Foreground).ToHashSet();
+        Assert.Equal(4, taken.Count - 1); // the four bands differ, so the probe covers each
+        Assert.All(DrawnColours(hint)!, c => Assert.DoesNotContain(c, taken));
+    }
+
     /// <summary>The foreground of each char of <paramref name="text"/> where the screen shows it; null while it does not.</summary>
     private List<Terminal.Gui.Drawing.Color>? DrawnColours(string text)
     {

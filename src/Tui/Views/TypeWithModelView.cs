@@ -37,6 +37,12 @@ public sealed class TypeWithModelView : View
 
     public static readonly Attribute Ghost = new(Color.DarkGray, Color.Black);
 
+    /// <summary>
+    /// The hint above the text: cyan, a colour no typed char takes (green, plain, yellow, red) and not the grey
+    /// prediction's, so it cannot be read as a surprise mark (it was the yellow of 2–10%).
+    /// </summary>
+    private static readonly Color HintColor = Color.BrightCyan;
+
     public void Refresh()
     {
         if (_typing.Version == _drawn) return;
@@ -98,7 +104,7 @@ public sealed class TypeWithModelView : View
         var normal = GetAttributeForRole(VisualRole.Normal);
         var model = _model();
         int row = 0, col = 0;
-        SetAttribute(new Attribute(Color.BrightYellow, normal.Background));
+        SetAttribute(new Attribute(HintColor, normal.Background));
         foreach (var line in WordWrap.Lines(model == null
                      ? "Pick a model first (use NAME, or Enter on one in Models); until then what you type goes to the command line."
                      : $"Typing with {model}: the grey text is its prediction. Tab accepts it; Esc returns to the command line.", width, HintRows))
