@@ -47,6 +47,33 @@ public class TrainingMonitorTests
         Assert.Equal(4, m.LearningRates.Count);
     }
 
+    [Theory]
+    [InlineData(true)]  // the last progress came at its epoch's end
+    [InlineData(false)] // a replay that kept none: the epoch ends alone say how long an epoch is
+    public void A_stop_after_the_last_progress_shows_the_epoch_its_step_is_in(bool progress)
+    {
+        var m = new TrainingMonitor();
+        m.Attach(new Job { Id = "j-1", ModelName = "lstm", State = Job.Types.State.Running });
+        foreach (var epoch in new[] { 1, 2, 3, 4, 5 })
+            m.Add(new JobEvent { JobId = "j-1", Step = 250 * epoch, EpochEnd = new JobEvent.Types.EpochEnd { Record = new EpochRecord { Epoch = epoch, Step = 250 * epoch, ValidLoss = 2.0 } } });
+        if (progress)
+            m.Add(new JobEvent { JobId = "j-1", Step = 1250, Progress = new JobEvent.Types.Progress { Step = 1250, Epoch = 5, Batch = 250, BatchesInEpoch = 250, EpochProgress = 5.0, TotalSteps = 5000 } });
+        m.Add(new JobEvent { JobId = "j-1", Step = 1426, Stopped = new JobEvent.Types.Stopped { Reason = "stopped on request" } });
+        Assert.Equal(1426, m.Step);
+        Assert.Equal(5.704, m.EpochProgress, 3); // step 1426 is 176 of 250 steps into epoch 6, not 'epoch 5.00'
+    }
+
+    [Fact]
+    public void An_epoch_shown_by_its_steps_stays_short_of_the_next_epochs_end()
+    {
+        var m = new TrainingMonitor();
+        m.Attach(new Job { Id = "j-1", ModelName = "lstm", State = Job.Types.State.Running });
+        // Epochs of random bptt vary in length: this one ran past the last one's count without ending.
+        m.Add(new JobEvent { JobId = "j-1", Step = 1490, Progress = new JobEvent.Types.Progress { Step = 1490, Epoch = 6, Batch = 240, BatchesInEpoch = 250, EpochProgress = 5.96, TotalSteps = 5000 } });
+        m.Add(new JobEvent { JobId = "j-1", Step = 1510, Stopped = new JobEvent.Types.Stopped { Reason = "stopped on request" } });
+        Assert.Equal(5.99, m.EpochProgress, 6);
+    }
+
     [Fact]
     public void A_job_ended_between_epoch_ends_shows_its_last_weights_validation_loss_on_the_curve_and_in_its_end()
     {

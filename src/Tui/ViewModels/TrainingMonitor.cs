@@ -26,7 +26,21 @@ public sealed class TrainingMonitor
     public long Step { get; private set; }
     public long TotalSteps { get; private set; }
     public int Epoch { get; private set; }
-    public double EpochProgress { get; private set; }
+    /// <summary>
+    /// Fractional epochs done at <see cref="Step"/>: the last progress (or epoch end) taken on by the steps since at
+    /// its epoch's length, short of the next epoch's end. A stop (a checkpoint, a replay keeping few progress events)
+    /// comes at a later step than the last progress, which showed 'epoch 5.00 · step 1426' for a step inside epoch 6.
+    /// </summary>
+    public double EpochProgress => _stepsPerEpoch > 0 && Step > _epochProgressStep
+        ? Math.Min(_epochProgress + (double)(Step - _epochProgressStep) / _stepsPerEpoch, Math.Floor(_epochProgress) + 0.99)
+        : _epochProgress;
+    private double _epochProgress;
+    /// <summary>The step <see cref="_epochProgress"/> was taken at.</summary>
+    private long _epochProgressStep;
+    /// <summary>Steps in an epoch: the last progress's batches_in_epoch, else the epoch ends' mean; 0 while unknown.</summary>
+    private double _stepsPerEpoch;
+    /// <summary>Whether <see cref="_stepsPerEpoch"/> is the epoch ends' mean, which a progress's count replaces.</summary>
+    private bool _stepsFromEpochEnds;
     public double LastLoss { get; private set; } = double.NaN;
     public double LastValidLoss { get; private set; } = double.NaN;
     public double LearningRate { get; private set; }
@@ -54,7 +68,7 @@ public sealed class TrainingMonitor
             EtaSeconds = null;
             CharsPerSecond = 0;
             Epoch = 0;
-            EpochProgress = 0;
+            (_epochProgress, _epochProgressStep, _stepsPerEpoch, _stepsFromEpochEnds) = (0, 0, 0, false);
             LearningRate = 0;
             Device = "";
             SamplesRestarted++;
@@ -118,7 +132,8 @@ public sealed class TrainingMonitor
                     EtaSeconds = p.HasEtaSeconds ? p.EtaSeconds : null;
                     TotalSteps = p.TotalSteps;
                     Epoch = p.Epoch;
-                    EpochProgress = p.EpochProgress;
+                    (_epochProgress, _epochProgressStep) = (p.EpochProgress, p.Step);
+                    if (p.BatchesInEpoch > 0) (_stepsPerEpoch, _stepsFromEpochEnds) = (p.BatchesInEpoch, false);
                     Add(_loss, (p.Step, p.Loss));
                     Add(_learningRate, (p.Step, p.LearningRate));
                     break;
@@ -129,7 +144,8 @@ public sealed class TrainingMonitor
                     // Where the progress a job kept is sparse (a server keeps at most one a second, fewer as a run goes
                     // on: what an attach after a restart replays), each epoch's end still gives a point and the epoch.
                     Epoch = Math.Max(Epoch, r.Epoch);
-                    EpochProgress = Math.Max(EpochProgress, r.Epoch);
+                    if (r.Epoch >= _epochProgress) (_epochProgress, _epochProgressStep) = (r.Epoch, r.Step);
+                    if (r.Epoch > 0 && (_stepsPerEpoch == 0 || _stepsFromEpochEnds)) (_stepsPerEpoch, _stepsFromEpochEnds) = ((double)r.Step / r.Epoch, true);
                     if (_loss.Count == 0 || _loss[^1].Step < r.Step)
                     {
                         Add(_loss, (r.Step, r.TrainLoss));
