@@ -57,6 +57,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(output.Lines, l => l.Contains(": stateful-gru from gru's weights → model gru-ft", StringComparison.Ordinal));
         await runner.RunLineAsync("info gru-ft");
         Assert.Contains(output.Lines, l => l.StartsWith("  started from gru (best.ckpt, epoch ", StringComparison.Ordinal));
+        Assert.Contains(output.Lines, l => l.StartsWith("  training: 1 step into epoch 1 · ", StringComparison.Ordinal)); // stopped by max_steps before its first epoch ended: not '0 epoch(s), 1 steps'
         await runner.RunLineAsync("delete gru-ft");
         Assert.Empty(output.Errors);
     }
@@ -970,7 +971,10 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(_output.Lines, l => l.StartsWith($"gru · stateful-gru · {details.Summary.ParameterCount:N0} parameters · corpus ", StringComparison.Ordinal));
         Assert.Contains(_output.Lines, l => l.StartsWith("  hyperparameters: bptt 8 · bs ", StringComparison.Ordinal) && l.Contains(" · random_bptt ", StringComparison.Ordinal)
                                              && !l.Contains("random_bptt 1", StringComparison.Ordinal) && !l.Contains("random_bptt 0", StringComparison.Ordinal)); // a switch reads true or false
-        var training = Assert.Single(_output.Lines, l => l.StartsWith($"  training: {details.Summary.EpochsTrained} epoch(s), ", StringComparison.Ordinal));
+        // gru stopped at max_steps inside an epoch: the steps past the last epoch's end are named as inside the next.
+        var (epochs, steps, lastEnd) = (details.Summary.EpochsTrained, details.Summary.StepsTrained, details.History[^1].Step);
+        Assert.True(epochs > 0 && details.History[^1].Epoch == epochs && steps > lastEnd, $"gru should stop inside an epoch: {epochs} epoch(s), {steps} steps");
+        var training = Assert.Single(_output.Lines, l => l.StartsWith($"  training: {epochs} epoch(s) and {steps - lastEnd} steps into epoch {epochs + 1} ({steps} steps) · ", StringComparison.Ordinal));
         // Small numbers as the README and the train line write them (1e-5, not 1E-05), and the vocabulary's cut-off.
         Assert.Contains($" · wd {string.Join(",", details.TrainingOptions.WeightDecay.Select(Client.SpecText.Real))}", training);
         Assert.Contains($" · min_freq {details.TrainingOptions.MinFreq}", training);

@@ -51,7 +51,7 @@ public static class ModelDetailsText
     private static List<string> Training(CheckpointMetadata meta)
     {
         var o = meta.Training;
-        var options = new List<string> { $"{meta.Position.Epoch} epoch(s), {meta.Position.Step:N0} steps", $"optimizer {o.Optimizer}", $"lr {Groups(o.LearningRate)}" };
+        var options = new List<string> { TrainedSoFarText.Of(meta.Position.Epoch, meta.Position.Step, meta.History.Count > 0 ? (meta.History[^1].Epoch, meta.History[^1].Step) : null), $"optimizer {o.Optimizer}", $"lr {Groups(o.LearningRate)}" };
         if (o.Schedule.Length > 0) options.Add($"schedule {o.Schedule}");
         if (!o.WeightDecay.IsUniform || o.WeightDecay.Embedding != 0) options.Add($"wd {Groups(o.WeightDecay)}");
         if (o.Clip > 0) options.Add($"clip {SpecText.Real(o.Clip)}");

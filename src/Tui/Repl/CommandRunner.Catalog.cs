@@ -94,7 +94,7 @@ public sealed partial class CommandRunner
         output.Line("  hyperparameters: " + string.Join(" · ", details.Hyperparameters.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h =>
             $"{h.Key} {(specs?.FirstOrDefault(s => s.Name == h.Key) is { } spec ? SpecText.Format(spec, h.Value) : SpecText.Real(h.Value))}")));
         var o = details.TrainingOptions;
-        var options = new List<string> { $"{m.EpochsTrained} epoch(s), {m.StepsTrained:N0} steps" };
+        var options = new List<string> { TrainedSoFarText.Of(m.EpochsTrained, m.StepsTrained, details.History.Count > 0 ? (details.History[^1].Epoch, details.History[^1].Step) : null) };
         if (o.HasOptimizer) options.Add($"optimizer {o.Optimizer}");
         if (o.LearningRate.Count > 0) options.Add($"lr {string.Join(",", o.LearningRate.Select(SpecText.Real))}");
         if (o.HasSchedule && o.Schedule.Length > 0) options.Add($"schedule {o.Schedule}");
