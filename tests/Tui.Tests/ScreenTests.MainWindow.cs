@@ -29,6 +29,9 @@ public sealed partial class ScreenTests
         Press(Key.CursorLeft);
         Press(Key.U.WithCtrl); // from the start to the cursor
         Assert.Equal("=1", _window.Repl.Input.Text);
+        Press(Key.A.WithCtrl); // to the start, as readline's, not select-all: what is typed next goes before the line
+        Type("set t");
+        Assert.Equal("set t=1", _window.Repl.Input.Text);
     }
 
     [Fact]

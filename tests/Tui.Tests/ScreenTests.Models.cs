@@ -192,6 +192,9 @@ public sealed partial class ScreenTests
         Press(Key.CursorRight);
         Press(Key.K.WithCtrl); // from the cursor to the end
         Assert.Equal("1", field.Text);
+        Press(Key.A.WithCtrl); // to the start
+        Type("2");
+        Assert.Equal("21", field.Text);
         Assert.Same(field, _window.Models.Field("n_hidden")); // the form was not rebuilt meanwhile
     }
 

@@ -12,7 +12,7 @@ namespace CharRnn.Tui.Views;
 /// <summary>
 /// The command line: a log of results above a prompt. Enter runs the line, Up/Down walk the
 /// history, Tab completes commands, names and option keys, PgUp/PgDn scroll the log; Ctrl+U, Ctrl+K,
-/// Ctrl+W and Ctrl+E edit as in a shell (<see cref="ShellTextField"/>).
+/// Ctrl+W, Ctrl+A and Ctrl+E edit as in a shell (<see cref="ShellTextField"/>).
 /// </summary>
 public sealed class ReplView : FrameView
 {

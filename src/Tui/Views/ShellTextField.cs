@@ -7,9 +7,9 @@ namespace CharRnn.Tui.Views;
 
 /// <summary>
 /// A text field with a shell's line editing keys, as readline binds them: Ctrl+U (to the start),
-/// Ctrl+K (to the end), Ctrl+W (the word before the cursor), Ctrl+E (to the end of the line).
+/// Ctrl+K (to the end), Ctrl+W (the word before the cursor), Ctrl+A and Ctrl+E (to the start and the end of the line).
 /// The command line and the forms' fields both: a key that works at the prompt works in a field.
-/// Ctrl+A stays Terminal.Gui's select-all: Home goes to the start.
+/// Ctrl+A was Terminal.Gui's select-all: a shell user's Ctrl+A and the key typed after it replaced the whole command.
 /// </summary>
 public class ShellTextField : TextField
 {
@@ -48,6 +48,7 @@ public class ShellTextField : TextField
         if (key == Key.U.WithCtrl) return Edit((line, at) => (line[at..], 0));
         if (key == Key.K.WithCtrl) return Edit((line, at) => (line[..at], at));
         if (key == Key.E.WithCtrl) return Edit((line, _) => (line, line.Length));
+        if (key == Key.A.WithCtrl) return Edit((line, _) => (line, 0));
         if (key == Key.W.WithCtrl) return Edit((line, at) =>
         {
             var start = at;
@@ -64,6 +65,7 @@ public class ShellTextField : TextField
         if (ReadOnly) return false;
         var (text, cursor) = edit(Text, StringIndex(Text, InsertionPoint));
         Text = text;
+        ClearAllSelection(); // a field that selected all on taking the focus: what is typed next goes in, not over it
         InsertionPoint = new System.Globalization.StringInfo(text[..cursor]).LengthInTextElements;
         return true;
     }
