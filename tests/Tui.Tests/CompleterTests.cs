@@ -58,6 +58,28 @@ public class CompleterTests
     }
 
     [Fact]
+    public void Tab_completes_the_files_upload_import_and_export_take()
+    {
+        var dir = Directory.CreateTempSubdirectory("charrnn-complete-").FullName;
+        try
+        {
+            foreach (var file in new[] { "notes.txt", "notes-2.txt", ".hidden", "a b.txt", "k=v.txt", "q\"uote.txt" }) File.WriteAllText(Path.Combine(dir, file), "x");
+            Directory.CreateDirectory(Path.Combine(dir, "sub"));
+            string[] Offered(string line) => [.. Completer.Complete(line, line.Length, Names).Candidates];
+            Assert.Equal([$"{dir}/notes-2.txt", $"{dir}/notes.txt"], Offered($"upload {dir}/no"));
+            Assert.Equal([$"{dir}/sub/"], Offered($"upload {dir}/s")); // a folder ends in '/', to go on into
+            // Not the hidden file, nor names the command line would split, quote or read as a key.
+            Assert.Equal([$"{dir}/notes-2.txt", $"{dir}/notes.txt", $"{dir}/sub/"], Offered($"import {dir}/"));
+            Assert.Equal([$"{dir}/.hidden"], Offered($"upload {dir}/."));
+            Assert.Equal([$"{dir}/notes-2.txt", $"{dir}/notes.txt"], Offered($"export gru {dir}/no")); // export's second word
+            Assert.Equal(["name="], Offered($"upload {dir}/notes.txt na")); // after the file, its keys as before
+            Assert.Empty(Offered($"export {dir}/no")); // export's first word is a model
+            Assert.Empty(Offered($"upload {dir}/missing/x")); // a folder that is not there offers nothing
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+
+    [Fact]
     public void Several_candidates_complete_to_their_common_prefix()
     {
         Assert.Equal("lstm-", Completer.CommonPrefix(["lstm-big", "lstm-small"]));

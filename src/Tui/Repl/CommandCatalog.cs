@@ -7,9 +7,10 @@ public enum ArgumentKind { None, Command, Architecture, Model, Job, Corpus }
 
 /// <summary>
 /// A REPL command: its usage line, a one-line summary, what its first argument is, the key=value
-/// options it takes and how many plain words (null: any number, as a prime or a text).
+/// options it takes, how many plain words (null: any number, as a prime or a text) and which of them (from 1; 0: none)
+/// is a file on this machine, which Tab completes.
 /// </summary>
-public sealed record CommandSpec(string Verb, string Usage, string Summary, ArgumentKind FirstArgument = ArgumentKind.None, string[]? Keys = null, int? Words = 0);
+public sealed record CommandSpec(string Verb, string Usage, string Summary, ArgumentKind FirstArgument = ArgumentKind.None, string[]? Keys = null, int? Words = 0, int FileWord = 0);
 
 /// <summary>Every REPL command, for help and completion. <see cref="CommandRunner"/> executes them.</summary>
 public static class CommandCatalog
@@ -56,7 +57,7 @@ public static class CommandCatalog
         new("info", "info [MODEL]", "Show a model: architecture, hyperparameters, training, vocabulary and its latest epochs (default: the model in use).", ArgumentKind.Model, Words: 1),
         new("corpora", "corpora", "List the corpora the server trains on: its own and those uploaded (with keys: yours; an admin: everyone's, with their owners)."),
         new("upload", "upload FILE [name=NAME] [replace=true]", "Store a UTF-8 text file on the server as a corpus to train on (train ... corpus=NAME); NAME defaults to the file's name without .txt, replace=true stores it over your upload of that name.",
-            ArgumentKind.None, ["name", "replace"], Words: 1),
+            ArgumentKind.None, ["name", "replace"], Words: 1, FileWord: 1),
         new("delete-corpus", "delete-corpus NAME", "Delete a corpus you uploaded (an admin: anyone's); at the prompt, the same delete-corpus again within 2 minutes confirms it.", ArgumentKind.Corpus, Words: 1),
         new("train", "train ARCH|recipe=NAME|init_from=MODEL [name=NAME] [corpus=NAME] [n_hidden=512 ...] [epochs=N lr=X schedule=sgdr:cycle_len=1,cycle_mult=2 lower=true patience=N min_delta=X ...]",
             $"Start training a new model and watch it learn. recipe={TrainingRecipe.Lesson.Name} trains the lesson's LSTM as it does: train {TrainingRecipe.Lesson.Architecture} {TrainingRecipe.Lesson.Keys}; keys given beside it override it. patience=N stops once the validation loss has not improved for N epochs (0: off; SGDR restarts count, so give more than a cycle); min_delta=X (with patience) counts only a drop of more than X nats/char as an improvement. init_from=MODEL starts a new model from MODEL's weights (fine-tuning on corpus=): its architecture, hyperparameters and vocabulary, a fresh optimizer and history.",
@@ -84,10 +85,10 @@ public static class CommandCatalog
         new("share", "share MODEL [off]", "Let every key on the server list a model and generate from it, read-only (off: yours alone again).", ArgumentKind.Model, Words: 2),
         new("export", "export MODEL FILE.safetensors [checkpoint=best|last|cycle-N] [force=true]",
             "Download a model's weights as a safetensors file for PyTorch (what charrnn export writes; checked against the server's SHA-256, written whole or not at all); checkpoint= picks one (default best: the one generation uses), force=true replaces FILE.",
-            ArgumentKind.Model, ["checkpoint", "force"], Words: 2),
+            ArgumentKind.Model, ["checkpoint", "force"], Words: 2, FileWord: 2),
         new("import", "import FILE.safetensors [name=NAME] [shared=true]",
             "Send a safetensors file (from export, charrnn export, or saved in PyTorch with its metadata) to the server as a new model of yours; NAME defaults to the file's name without .safetensors, shared=true lets every key use it. It generates and exports like any model, but cannot be resumed.",
-            ArgumentKind.None, ["name", "shared"], Words: 1),
+            ArgumentKind.None, ["name", "shared"], Words: 1, FileWord: 1),
         new("sessions", "sessions [close ID]", "List the open sessions your key may use (an admin: every key's), with owner, chars, idle time and time left before expiry; close ID closes one.", Words: 2),
         new("status", "status", "Server, device, sessions and jobs, what a key may hold here and what it holds (an admin: every key)."),
         new("quit", "quit", "Leave charrnn (with --server, jobs keep training there; an embedded server's running job checkpoints and resumes at the next start)."),

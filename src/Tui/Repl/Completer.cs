@@ -2,7 +2,7 @@ using CharRnn.Tui.Cli;
 
 namespace CharRnn.Tui.Repl;
 
-/// <summary>Tab completion: the token under the cursor completed against commands, names, option keys and the values of keys whose values are known.</summary>
+/// <summary>Tab completion: the token under the cursor completed against commands, names, option keys, the values of keys whose values are known, and the files a command takes.</summary>
 public static class Completer
 {
     /// <summary>The candidates for the token ending at <paramref name="cursor"/> and where that token starts.</summary>
@@ -34,9 +34,11 @@ public static class Completer
             var values = equals > 0 ? Values(spec, prefix[..equals], keys, names) : [];
             candidates = values.Length > 0
                 ? values.Select(v => prefix[..(equals + 1)] + v) // the key as typed (an alias too), then each value
-                : index == 1 && equals < 0
-                    ? ArgumentNames(spec.FirstArgument, names).Concat(keys.Select(k => k + "="))
-                    : keys.Select(k => k + "=");
+                : index == spec.FileWord && equals < 0
+                    ? LocalFiles.Matching(prefix).Concat(keys.Select(k => k + "="))
+                    : index == 1 && equals < 0
+                        ? ArgumentNames(spec.FirstArgument, names).Concat(keys.Select(k => k + "="))
+                        : keys.Select(k => k + "=");
         }
         return (start, candidates.Where(c => c.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)).Distinct().Order(StringComparer.Ordinal).ToList());
     }

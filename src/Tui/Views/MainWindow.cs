@@ -327,6 +327,7 @@ public sealed class MainWindow : Window, IReplOutput
         "Ctrl+C stops a streaming gen or a waiting command, else the watched training job (with a checkpoint), and clears a typed line; at an idle prompt, a second Ctrl+C within 2 s quits.\n" +
         "PgUp/PgDn (or the mouse wheel) scroll the command log, from anywhere but a list (it pages itself); on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log), unless F7 made the log tall.\n" +
         "Text typed where no field takes it goes to the command line; there and in the forms' fields Ctrl+U, Ctrl+K, Ctrl+W, Ctrl+A and Ctrl+E edit as in a shell.\n" +
+        "At the prompt, Tab completes commands, names, keys, the values it knows and the files upload, import and export take; ↑↓ recall earlier lines (kept across runs).\n" +
         "Models: Enter on a model uses it; edit hyperparameters and press Train (arch NAME shows NAME's form).\n\n" +
         "Commands (help COMMAND says more; several go on one line separated by ;):\n\n" +
         string.Join("\n", CommandCatalog.All.Select(c => $"{c.Usage}\n    {c.Summary}"));

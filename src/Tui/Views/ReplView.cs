@@ -133,7 +133,8 @@ public sealed class ReplView : FrameView
         var cursor = ShellTextField.StringIndex(line, Input.InsertionPoint);
         var (start, candidates) = Completer.Complete(line, cursor, _completion.Current);
         if (candidates.Count == 0) return;
-        var insert = candidates.Count == 1 ? candidates[0] + (candidates[0].EndsWith('=') ? "" : " ") : Completer.CommonPrefix(candidates);
+        // A key goes on with its value, a folder with what is in it: no space after either.
+        var insert = candidates.Count == 1 ? candidates[0] + (candidates[0].EndsWith('=') || candidates[0].EndsWith('/') ? "" : " ") : Completer.CommonPrefix(candidates);
         // Several names share the prefix regardless of case ("sTERM", "stateful-gru"): what was typed keeps its letters.
         var typed = line[start..cursor];
         if (candidates.Count > 1 && insert.Length >= typed.Length) insert = typed + insert[typed.Length..];
