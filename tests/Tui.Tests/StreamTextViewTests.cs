@@ -44,6 +44,10 @@ public class StreamTextViewTests
         view.AppendLine("quit      Leave charrnn (jobs keep training)");
         view.AppendLine("> gen 300 the quick brown fox");
         view.AppendLine("single");
+        // Indented: under the label's text where the first word is one ("  training:"), else under the line's start
+        // (help COMMAND's summary read "  Leave charrnn (jobs" over "        keep training)").
+        view.AppendLine("  training: 6 epoch(s), 4,312 steps");
+        view.AppendLine("  Leave charrnn (jobs keep training)");
         Assert.Equal([
             "error: No job 'x' (by id or ",
             "       model name). jobs lists",
@@ -54,7 +58,11 @@ public class StreamTextViewTests
             "          keep training)",
             "> gen 300 the quick brown fox",
             "single",
-            ""], Rows(view, 30, 10));
+            "  training: 6 epoch(s), 4,312 ",
+            "            steps",
+            "  Leave charrnn (jobs keep ",
+            "  training)",
+            ""], Rows(view, 30, 14));
     }
 
     [Fact]

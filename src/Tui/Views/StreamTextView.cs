@@ -206,16 +206,29 @@ public sealed class StreamTextView : View
     /// With <see cref="HangingIndent"/>, rows after the first are indented (Indent) as far as the
     /// line's leading spaces, or with <see cref="IndentUnderSecondWord"/> as far as its second word, unless that leaves less than half the width.
     /// </summary>
-    /// <summary>The column a line's second word starts at (its leading spaces, first word and the spaces after it); 0 for a line of one word.</summary>
+    /// <summary>
+    /// The column a line's second word starts at (its leading spaces, first word and the spaces after it); 0 for a line of
+    /// one word. An indented line's first word is its label only where it ends in ':' (info's "  training: …"): indented
+    /// prose (help COMMAND's summary, "  Leave charrnn …") goes on under its start, not under "charrnn".
+    /// </summary>
     private static int SecondWordColumn(List<(Rune Rune, float, Attribute?)> line)
     {
         int i = 0, columns = 0;
         bool Space(int at) => line[at].Rune.Value == ' ';
         void Skip(bool spaces) { for (; i < line.Count && Space(i) == spaces; i++) columns += Math.Max(0, line[i].Rune.GetColumns()); }
         Skip(spaces: true);
+        if (i > 0 && i < line.Count && !FirstWordIsLabel(line, i)) return 0;
         Skip(spaces: false);
         Skip(spaces: true);
         return i < line.Count ? columns : 0;
+    }
+
+    /// <summary>Whether the word at <paramref name="start"/> ends in ':'.</summary>
+    private static bool FirstWordIsLabel(List<(Rune Rune, float, Attribute?)> line, int start)
+    {
+        var end = start;
+        while (end < line.Count && line[end].Rune.Value != ' ') end++;
+        return line[end - 1].Rune.Value == ':';
     }
 
     private List<(int Start, int Count, int Indent)> Wrap(List<(Rune Rune, float, Attribute?)> line, int width)
