@@ -9,7 +9,7 @@ public partial class CommandLineTests
     [Theory]
     [InlineData("--training-share", "1.5", "--training-share 1.5 is not allowed; it must be from 0.05 to 0.95.")]
     [InlineData("--training-slice-ms", "0.1", "--training-slice-ms 0.1 is not allowed; it must be from 0.5 to 100.")]
-    [InlineData("--checkpoint-minutes", "0", "--checkpoint-minutes 0 is not allowed; it must be positive.")]
+    [InlineData("--checkpoint-minutes", "0", "--checkpoint-minutes 0 is not allowed; it must be from 0.01 to 525600.")]
     public void Serve_refuses_an_option_out_of_range_before_starting(string flag, string value, string message)
     {
         var e = Assert.Throws<ArgumentException>(() => CharRnnCommandLine.Build().Parse(["serve", flag, value, "--listen", "127.0.0.1:0"])
@@ -63,13 +63,25 @@ public partial class CommandLineTests
     [InlineData(new[] { "serve", "--max-hyperparameter", "n_hidden=lots" }, "charrnn: --max-hyperparameter 'n_hidden=lots': 'lots' is not a number; give the cap in digits (e.g. n_hidden=4096).")]
     [InlineData(new[] { "serve", "--max-hyperparameter", "depth=3" }, "charrnn: --max-hyperparameter: 'depth' has no cap; the capped hyperparameters are n_hidden, ")]
     // Numbers read the same in every locale: "0,8" is not quietly 8 (System.CommandLine's own parsing allows thousands separators).
-    [InlineData(new[] { "generate", "--model", "m", "-t", "0,8" }, "charrnn: -t '0,8' is not a number: write decimals with a point (e.g. 0.8), and no thousands separators. (see charrnn generate --help)")]
+    [InlineData(new[] { "generate", "--model", "m", "-t", "0,8" }, "charrnn: -t '0,8' is not a number: write decimals with a point (e.g. 0.8), and no thousands separators; give 0 (greedy) to 10. (see charrnn generate --help)")]
     [InlineData(new[] { "train", "--clip", "1,000" }, "charrnn: --clip '1,000' is not a number: write decimals with a point")]
-    [InlineData(new[] { "train", "--epochs", "ten" }, "charrnn: --epochs 'ten' is not a whole number; give digits only, like 15 (no separators, no decimals).")]
+    [InlineData(new[] { "train", "--epochs", "ten" }, "charrnn: --epochs 'ten' is not a whole number; give an integer from 1 to 100000, in digits only (no separators, no decimals). (see charrnn train --help)")]
     [InlineData(new[] { "train", "--epochs", "1.5" }, "charrnn: --epochs '1.5' is not a whole number")]
     [InlineData(new[] { "serve", "--listen", "127.0.0.1:0", "--max-chars-per-call", "5000", "--max-chars-per-minute-per-key", "4000" },
         "charrnn: --max-chars-per-call 5000 is more than --max-chars-per-minute-per-key 4000: a call asking for that many could never start.")]
-    [InlineData(new[] { "serve", "--max-sessions", "99999999999" }, "charrnn: --max-sessions 99999999999 is too large; at most 2147483647.")]
+    // A number beyond what its type holds, or none at all, is refused naming what the option allows, not the type's limits.
+    [InlineData(new[] { "serve", "--max-sessions", "99999999999" }, "charrnn: --max-sessions 99999999999 is not allowed; give 1 to 2147483647. (see charrnn serve --help)")]
+    [InlineData(new[] { "serve", "--max-imports", "99999999999" }, "charrnn: --max-imports 99999999999 is not allowed; give 1 to 64. (see charrnn serve --help)")]
+    [InlineData(new[] { "train", "--epochs", "99999999999" }, "charrnn: --epochs 99999999999 is not allowed; give an integer from 1 to 100000. (see charrnn train --help)")]
+    [InlineData(new[] { "train", "--seed", "99999999999" }, "charrnn: --seed 99999999999 is not allowed; give an integer from 0 to 2147483647. (see charrnn train --help)")]
+    [InlineData(new[] { "train", "--max-steps", "99999999999999999999999999999999" }, "charrnn: --max-steps 99999999999999999999999999999999 is not allowed; give an integer from 0 to 1000000000000. (see charrnn train --help)")]
+    [InlineData(new[] { "train", "--lr", "NaN" }, "charrnn: --lr 'NaN': 'NaN' is not a number; each value must be a number from 0 to 10.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--steps", "99999999999" }, "charrnn: --steps 99999999999 is not allowed; give 10 to 10000. (see charrnn lr-find --help)")]
+    [InlineData(new[] { "generate", "m", "-n", "99999999999" }, "charrnn: -n 99999999999 is not allowed; give 1 to 1000000. (see charrnn generate --help)")]
+    [InlineData(new[] { "generate", "m", "--samples", "99999999999" }, "charrnn: --samples 99999999999 is not allowed; give 1 to 64. (see charrnn generate --help)")]
+    [InlineData(new[] { "generate", "m", "-t", "NaN" }, "charrnn: -t 'NaN' is not a number; give 0 (greedy) to 10, like 0.5 or 2e-3. (see charrnn generate --help)")]
+    [InlineData(new[] { "generate", "m", "--seed", "99999999999999999999" }, "charrnn: --seed 99999999999999999999 is not allowed; give 0 to 18446744073709551615. (see charrnn generate --help)")]
+    [InlineData(new[] { "neurons", "m", "--cell", "99999999999" }, "charrnn: --cell 99999999999 is not allowed; give a cell of the layer, from 0 to its n_hidden less 1. (see charrnn neurons --help)")]
     [InlineData(new[] { "serve", "--max-upload-bytes", "9223372036854775807" }, "charrnn: --max-upload-bytes 9223372036854775807 is not allowed; it must be from 1 to 2000000000 (a gRPC message holds under 2 GiB).")]
     [InlineData(new[] { "serve", "--max-exports", "65" }, "charrnn: --max-exports 65 is not allowed; it must be from 1 to 64.")]
     [InlineData(new[] { "serve", "--max-exports-per-key", "0" }, "charrnn: --max-exports-per-key 0 is not allowed; it must be from 1 to 64.")]
@@ -83,7 +95,7 @@ public partial class CommandLineTests
     [InlineData(new[] { "serve", "--max-import-mb", "2001" }, "charrnn: --max-import-mb 2001 is not allowed; it must be from 1 to 2000.")]
     [InlineData(new[] { "serve", "--max-import-mb", "0" }, "charrnn: --max-import-mb 0 is not allowed; it must be from 1 to 2000.")]
     [InlineData(new[] { "serve", "--max-corpus-mb", "0" }, "charrnn: --max-corpus-mb 0 is not allowed; it must be from 1 to 1000 (a corpus is loaded whole, as one string of under 2 GiB).")]
-    [InlineData(new[] { "generate", "--model", "m", "--seed", "-1" }, "charrnn: --seed -1 is too small; at least 0.")]
+    [InlineData(new[] { "generate", "--model", "m", "--seed", "-1" }, "charrnn: --seed -1 is not allowed; give 0 to 18446744073709551615. (see charrnn generate --help)")]
     [InlineData(new[] { "generate", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file")] // the model as an argument, as resume takes it
     [InlineData(new[] { "generate", "m", "-n", "0" }, "charrnn: -n 0 is not allowed; generate from 1 to 1000000 characters.")] // as the REPL's gen takes it
     [InlineData(new[] { "generate", "-n", "5" }, "charrnn: Which model? Give its name or folder: charrnn generate NAME (or --model NAME)")]

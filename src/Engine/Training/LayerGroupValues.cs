@@ -29,7 +29,7 @@ public readonly record struct LayerGroupValues(double Embedding, double Recurren
         var values = parts.Select(p =>
         {
             if (!double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                throw new ArgumentException($"{name} = '{Text.Echo.Of(text)}': '{Text.Echo.Of(p)}' is not a number.");
+                throw new ArgumentException($"{name} = '{Text.Echo.Of(text)}': '{Text.Echo.Of(p)}' is not a number; each value must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}.");
             return v;
         }).ToArray();
         var result = values.Length == 1 ? All(values[0]) : new LayerGroupValues(values[0], values[1], values[2]);

@@ -18,7 +18,7 @@ public static class CommonOptions
         {
             Description = $"libtorch CPU threads, 0 to {TorchRuntime.MaxThreads} (0: libtorch's default, one per core it sees).",
             DefaultValueFactory = _ => 0,
-        };
+        }.Allowing($"0 (libtorch's default: one per core) to {TorchRuntime.MaxThreads}");
         option.Validators.Add(result =>
         {
             // Read from the token: a value that is not a number has its own error, and GetValueOrDefault would throw it.

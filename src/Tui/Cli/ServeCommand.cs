@@ -21,37 +21,37 @@ public static class ServeCommand
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert." };
         var tlsPassword = new Option<string?>("--tls-password") { Description = "Password of a .pfx certificate, or passphrase of an encrypted PEM key (ENCRYPTED PRIVATE KEY); it shows in the process list to local users: prefer --tls-password-file." };
         var tlsPasswordFile = new Option<string?>("--tls-password-file") { Description = "File whose first line is --tls-password (e.g. a systemd credential or docker secret), kept out of the process list." };
-        var maxSessions = new Option<int>("--max-sessions") { Description = "Open sessions the server holds at most.", DefaultValueFactory = _ => defaults.Limits.MaxSessions };
-        var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds };
-        var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall };
-        var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes };
-        var maxCorpus = new Option<long>("--max-corpus-mb") { Description = "Largest text one UploadCorpus (the REPL's upload) may store as a named corpus, in MB.", DefaultValueFactory = _ => defaults.Limits.MaxCorpusBytes >> 20 };
-        var maxPrime = new Option<int>("--max-prime-chars") { Description = "Characters one call may feed (prime, Feed text, Interact text); longer text goes in pieces.", DefaultValueFactory = _ => defaults.Limits.MaxPrimeChars };
+        var maxSessions = new Option<int>("--max-sessions") { Description = "Open sessions the server holds at most.", DefaultValueFactory = _ => defaults.Limits.MaxSessions }.Allowing(NumberOptions.Range(1, int.MaxValue));
+        var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds }.Allowing(NumberOptions.Range(1, int.MaxValue));
+        var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall }.Allowing(NumberOptions.Range(1, int.MaxValue));
+        var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes }.Allowing(NumberOptions.Range(1, MaxUploadBytes));
+        var maxCorpus = new Option<long>("--max-corpus-mb") { Description = "Largest text one UploadCorpus (the REPL's upload) may store as a named corpus, in MB.", DefaultValueFactory = _ => defaults.Limits.MaxCorpusBytes >> 20 }.Allowing(NumberOptions.Range(1, MaxCorpusMegabytes));
+        var maxPrime = new Option<int>("--max-prime-chars") { Description = "Characters one call may feed (prime, Feed text, Interact text); longer text goes in pieces.", DefaultValueFactory = _ => defaults.Limits.MaxPrimeChars }.Allowing(NumberOptions.Range(1, int.MaxValue));
         var maxHyper = new Option<string[]>("--max-hyperparameter")
         {
             Description = $"Raise or lower a cap on what jobs may ask for and imports may bring, as NAME=VALUE; repeatable. Defaults: {string.Join(", ", defaults.Limits.MaxHyperParameters.Select(kv => $"{kv.Key}={kv.Value}"))}.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var maxEpochs = new Option<int>("--max-epochs") { Description = $"Epochs a job may ask for at most (1–{TrainingOptions.MaxEpochs}).", DefaultValueFactory = _ => defaults.Limits.MaxEpochs };
-        var maxJobHours = new Option<double>("--max-job-hours") { Description = "Training time one job gets in a run, in hours; a job without a time budget gets it as its budget, a larger budget is refused (0: no limit).", DefaultValueFactory = _ => defaults.Limits.MaxJobHours };
-        var maxQueued = new Option<int>("--max-queued-jobs") { Description = "Jobs that may wait in the queue.", DefaultValueFactory = _ => defaults.Limits.MaxQueuedJobs };
+        var maxEpochs = new Option<int>("--max-epochs") { Description = $"Epochs a job may ask for at most (1–{TrainingOptions.MaxEpochs}).", DefaultValueFactory = _ => defaults.Limits.MaxEpochs }.Allowing(NumberOptions.Range(1, TrainingOptions.MaxEpochs));
+        var maxJobHours = new Option<double>("--max-job-hours") { Description = "Training time one job gets in a run, in hours; a job without a time budget gets it as its budget, a larger budget is refused (0: no limit).", DefaultValueFactory = _ => defaults.Limits.MaxJobHours }.Allowing($"0 (no limit) to {TrainingOptions.MaxTimeBudgetDays * 24} hours");
+        var maxQueued = new Option<int>("--max-queued-jobs") { Description = "Jobs that may wait in the queue.", DefaultValueFactory = _ => defaults.Limits.MaxQueuedJobs }.Allowing(NumberOptions.Range(1, int.MaxValue));
         var keys = new Option<string?>("--keys") { Description = "API keys file (charrnn keys add NAME): clients must send one. Without keys the server only listens on loopback." };
         var metrics = new Option<string?>("--metrics-listen") { Description = "HOST:PORT for Prometheus /metrics over HTTP/1.1, e.g. 127.0.0.1:9464." };
-        var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "A running job also checkpoints this often, so a crash loses little.", DefaultValueFactory = _ => defaults.CheckpointMinutes };
-        var trainingShare = new Option<double>("--training-share") { Description = $"The fraction of the device a training job gets while anyone streams ({DeviceShare.MinShare}–{DeviceShare.MaxShare}); alone it gets all of it.", DefaultValueFactory = _ => defaults.TrainingShare };
-        var trainingSlice = new Option<double>("--training-slice-ms") { Description = $"How long training holds the device at a time while anyone streams: the longest pause it adds between a stream's chars ({ServerOptions.MinTrainingSliceMilliseconds}–{ServerOptions.MaxTrainingSliceMilliseconds}); shorter cuts steps into more pieces, at some cost in training speed.", DefaultValueFactory = _ => defaults.TrainingSliceMilliseconds };
-        var sessionsPerKey = new Option<int>("--max-sessions-per-key") { Description = "Open sessions per API key.", DefaultValueFactory = _ => defaults.Limits.MaxSessionsPerKey };
-        var jobsPerKey = new Option<int>("--max-jobs-per-key") { Description = "Running plus queued jobs per API key.", DefaultValueFactory = _ => defaults.Limits.MaxJobsPerKey };
-        var charsPerKey = new Option<long>("--max-chars-per-minute-per-key") { Description = "Characters generated or fed (primes, Feed and Interact text) per minute per API key.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerMinutePerKey };
-        var modelsPerKey = new Option<int>("--max-models-per-key") { Description = "Models one API key may own, those its jobs are making included.", DefaultValueFactory = _ => defaults.Limits.MaxModelsPerKey };
-        var corporaPerKey = new Option<int>("--max-corpora-per-key") { Description = "Uploaded corpora one API key may own (each up to --max-corpus-mb).", DefaultValueFactory = _ => defaults.Limits.MaxCorporaPerKey };
-        var maxExports = new Option<int>("--max-exports") { Description = $"Model downloads (ExportModel, the REPL's export) in progress at once, server-wide (1–{ServerLimits.MaxMaxExports}): each holds a copy of the model's weights until its client has read the file; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExports };
-        var exportsPerKey = new Option<int>("--max-exports-per-key") { Description = $"Model downloads one API key may have in progress at once (1–{ServerLimits.MaxMaxExports}, not above --max-exports), so one key a team shares cannot take every download place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExportsPerKey };
-        var maxImport = new Option<long>("--max-import-mb") { Description = $"Largest safetensors file one ImportModel (the REPL's import) may send to become a model, in MB (1–{ServerLimits.MaxImportMegabytes}); the file is read whole to check it.", DefaultValueFactory = _ => defaults.Limits.MaxImportBytes >> 20 };
-        var maxImports = new Option<int>("--max-imports") { Description = $"Model imports (ImportModel, the REPL's import) in progress at once, server-wide (1–{ServerLimits.MaxMaxImports}): while it checks the file each holds a few times its size in memory; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImports };
-        var importsPerKey = new Option<int>("--max-imports-per-key") { Description = $"Model imports one API key may have in progress at once (1–{ServerLimits.MaxMaxImports}, not above --max-imports), so one key cannot take every import place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImportsPerKey };
+        var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "A running job also checkpoints this often, so a crash loses little.", DefaultValueFactory = _ => defaults.CheckpointMinutes }.Allowing(NumberOptions.Range(MinCheckpointMinutes, MaxCheckpointMinutes));
+        var trainingShare = new Option<double>("--training-share") { Description = $"The fraction of the device a training job gets while anyone streams ({DeviceShare.MinShare}–{DeviceShare.MaxShare}); alone it gets all of it.", DefaultValueFactory = _ => defaults.TrainingShare }.Allowing(NumberOptions.Range(DeviceShare.MinShare, DeviceShare.MaxShare));
+        var trainingSlice = new Option<double>("--training-slice-ms") { Description = $"How long training holds the device at a time while anyone streams: the longest pause it adds between a stream's chars ({ServerOptions.MinTrainingSliceMilliseconds}–{ServerOptions.MaxTrainingSliceMilliseconds}); shorter cuts steps into more pieces, at some cost in training speed.", DefaultValueFactory = _ => defaults.TrainingSliceMilliseconds }.Allowing(NumberOptions.Range(ServerOptions.MinTrainingSliceMilliseconds, ServerOptions.MaxTrainingSliceMilliseconds));
+        var sessionsPerKey = new Option<int>("--max-sessions-per-key") { Description = "Open sessions per API key.", DefaultValueFactory = _ => defaults.Limits.MaxSessionsPerKey }.Allowing(NumberOptions.Range(1, int.MaxValue));
+        var jobsPerKey = new Option<int>("--max-jobs-per-key") { Description = "Running plus queued jobs per API key.", DefaultValueFactory = _ => defaults.Limits.MaxJobsPerKey }.Allowing(NumberOptions.Range(1, int.MaxValue));
+        var charsPerKey = new Option<long>("--max-chars-per-minute-per-key") { Description = "Characters generated or fed (primes, Feed and Interact text) per minute per API key.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerMinutePerKey }.Allowing(NumberOptions.Range(1, long.MaxValue));
+        var modelsPerKey = new Option<int>("--max-models-per-key") { Description = "Models one API key may own, those its jobs are making included.", DefaultValueFactory = _ => defaults.Limits.MaxModelsPerKey }.Allowing(NumberOptions.Range(1, int.MaxValue));
+        var corporaPerKey = new Option<int>("--max-corpora-per-key") { Description = "Uploaded corpora one API key may own (each up to --max-corpus-mb).", DefaultValueFactory = _ => defaults.Limits.MaxCorporaPerKey }.Allowing(NumberOptions.Range(1, int.MaxValue));
+        var maxExports = new Option<int>("--max-exports") { Description = $"Model downloads (ExportModel, the REPL's export) in progress at once, server-wide (1–{ServerLimits.MaxMaxExports}): each holds a copy of the model's weights until its client has read the file; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExports }.Allowing(NumberOptions.Range(1, ServerLimits.MaxMaxExports));
+        var exportsPerKey = new Option<int>("--max-exports-per-key") { Description = $"Model downloads one API key may have in progress at once (1–{ServerLimits.MaxMaxExports}, not above --max-exports), so one key a team shares cannot take every download place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExportsPerKey }.Allowing(NumberOptions.Range(1, ServerLimits.MaxMaxExports));
+        var maxImport = new Option<long>("--max-import-mb") { Description = $"Largest safetensors file one ImportModel (the REPL's import) may send to become a model, in MB (1–{ServerLimits.MaxImportMegabytes}); the file is read whole to check it.", DefaultValueFactory = _ => defaults.Limits.MaxImportBytes >> 20 }.Allowing(NumberOptions.Range(1, ServerLimits.MaxImportMegabytes));
+        var maxImports = new Option<int>("--max-imports") { Description = $"Model imports (ImportModel, the REPL's import) in progress at once, server-wide (1–{ServerLimits.MaxMaxImports}): while it checks the file each holds a few times its size in memory; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImports }.Allowing(NumberOptions.Range(1, ServerLimits.MaxMaxImports));
+        var importsPerKey = new Option<int>("--max-imports-per-key") { Description = $"Model imports one API key may have in progress at once (1–{ServerLimits.MaxMaxImports}, not above --max-imports), so one key cannot take every import place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImportsPerKey }.Allowing(NumberOptions.Range(1, ServerLimits.MaxMaxImports));
         var precision = CommonOptions.GenerationPrecision();
-        var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 };
+        var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 }.Allowing($"0 (half of this machine's memory) or a size in MB up to {MaxJobMemoryMegabytes}");
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C, SIGTERM or SIGHUP stops it after checkpointing).")
         {
             listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, tlsPasswordFile, maxSessions, idle, maxChars, maxPrime, maxUpload, maxCorpus, maxQueued, maxEpochs, maxJobHours, maxHyper,
@@ -73,7 +73,7 @@ public static class ServeCommand
                 TlsPasswordFile = parse.GetValue(tlsPasswordFile),
                 KeysFile = parse.GetValue(keys),
                 MetricsListen = parse.GetValue(metrics),
-                CheckpointMinutes = Between(Positive(parse.GetValue(checkpointMinutes), "--checkpoint-minutes"), 0.01, 525_600, "--checkpoint-minutes"), // at most a year
+                CheckpointMinutes = Between(parse.GetValue(checkpointMinutes), MinCheckpointMinutes, MaxCheckpointMinutes, "--checkpoint-minutes"),
                 TrainingShare = Between(parse.GetValue(trainingShare), DeviceShare.MinShare, DeviceShare.MaxShare, "--training-share"),
                 TrainingSliceMilliseconds = Between(parse.GetValue(trainingSlice), ServerOptions.MinTrainingSliceMilliseconds, ServerOptions.MaxTrainingSliceMilliseconds, "--training-slice-ms"),
             };
@@ -120,7 +120,7 @@ public static class ServeCommand
                 throw new ArgumentException($"--max-imports-per-key {options.Limits.MaxImportsPerKey} is more than --max-imports {options.Limits.MaxImports}: " +
                                             "a key could never have that many imports at once. Lower the first or raise the second.");
             var jobMemoryMb = parse.GetValue(jobMemory);
-            if (jobMemoryMb is < 0 or > long.MaxValue / (1 << 20))
+            if (jobMemoryMb is < 0 or > MaxJobMemoryMegabytes)
                 throw new ArgumentException($"--max-job-memory-mb {jobMemoryMb} is not allowed; give a size in MB, or 0 for half of this machine's memory.");
             options.Limits.MaxJobMemoryBytes = jobMemoryMb << 20;
             if (options.Limits.MaxCharsPerCall > options.Limits.MaxCharsPerMinutePerKey)
@@ -229,6 +229,10 @@ public static class ServeCommand
     private const long MaxUploadBytes = 2_000_000_000;
     /// <summary>A corpus is read whole into one byte array and decoded into one string: both stay under .NET's 2 GiB.</summary>
     private const long MaxCorpusMegabytes = 1000;
+    /// <summary>A size whose bytes a long still holds.</summary>
+    private const long MaxJobMemoryMegabytes = long.MaxValue >> 20;
+    /// <summary>At most a year between checkpoints.</summary>
+    private const double MinCheckpointMinutes = 0.01, MaxCheckpointMinutes = 525_600;
 
     private static T Positive<T>(T value, string flag) where T : System.Numerics.INumber<T> =>
         value > T.Zero ? value : throw new ArgumentException($"{flag} {value} is not allowed; it must be positive.");
