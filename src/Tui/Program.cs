@@ -6,6 +6,12 @@ using CharRnn.Tui.Cli;
 
 // charrnn: with no verb, the interactive client (or --exec "commands" headless); verbs run the
 // engine directly (train, generate, ...) or the server (serve).
+// First: every verb writes to stdout, and with it closed its descriptor is a file of the runtime's (see Standard).
+if (Standard.WhyOutputIsUnwritable() is { } unwritable)
+{
+    Console.Error.WriteLine($"charrnn: {unwritable}");
+    return 1;
+}
 MallocSettings.ReexecuteIfNeeded(); // before anything else: see MallocSettings
 Standard.UseProcessOutput();
 var server = new Option<string?>("--server") { Description = "Connect to this server (HOST:PORT or URL) instead of starting one in-process." };

@@ -56,6 +56,27 @@ public static class Standard
         }
     }
 
+    /// <summary>
+    /// Why nothing can be written to descriptor 1, or null when it can. Run before anything else opens a file: with
+    /// stdout closed (`>&-`) the runtime's own files take descriptor 1 (a pipe's read end, found at Main), so an output
+    /// written there would fail for an unrelated reason ("Access to the path is denied"), or land in a file that is not
+    /// the output at all. A closed descriptor and one open only for reading (`1< file`) look alike from here.
+    /// </summary>
+    public static string? WhyOutputIsUnwritable()
+    {
+        if (OperatingSystem.IsWindows()) return null;
+        var flags = Fcntl(1, FGetFl);
+        return flags == -1 || (flags & OAccMode) == ORdOnly
+            ? "stdout is closed (or open only for reading), so nothing can be written to it; give the output somewhere to go: " +
+              "a file (> out.txt), a pipe, or > /dev/null to discard it."
+            : null;
+    }
+
+    private const int FGetFl = 3, OAccMode = 3, ORdOnly = 0; // Linux and macOS alike
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    private static extern int Fcntl(int fd, int command);
+
     /// <summary>The reader of a pipe has gone (EPIPE): nothing more is wanted. Any other write error (a full disk) is one.</summary>
     public static bool IsBrokenPipe(IOException e) => e.HResult == EPipe || e.Message.Contains("Broken pipe", StringComparison.Ordinal);
 
