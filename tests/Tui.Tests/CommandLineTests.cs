@@ -710,8 +710,30 @@ public partial class CommandLineTests
         finally { Directory.Delete(root, true); }
     }
 
-    /// <summary>Runs charrnn, sends it SIGINT <paramref name="after"/> (default: at once) a stdout line starting <paramref name="line"/> is read, and returns how it ended.</summary>
-    private static async Task<(int Code, string Stdout, string Stderr)> InterruptedAtLine(string[] args, string line, TimeSpan after = default)
+    [Fact]
+    public async Task Lr_find_and_train_stopped_by_sigterm_say_so_not_ctrl_c_again_and_exit_143()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-term-").FullName;
+        try
+        {
+            var corpus = Path.Combine(root, "tiny.txt");
+            File.WriteAllText(corpus, TuiFixture.TinyText);
+            var (code, stdout, stderr) = await InterruptedAtLine(["lr-find", "stateful-gru", "--corpus", corpus, "--start-lr", "1e-9", "--end-lr", "1e-6",
+                "--steps", "10000", "--n-hidden", "8", "--bs", "8", "--threads", "1"], "lr-find: up to 10000 steps", signal: 15);
+            Assert.True(143 == code, $"lr-find: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
+            Assert.StartsWith("Stopping the search after this batch, then showing what it found (SIGTERM received; a second SIGTERM quits at once)...", stderr);
+
+            (code, stdout, stderr) = await InterruptedAtLine(["train", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(root, "m"),
+                "--epochs", "1000", "--n-hidden", "8", "--bs", "8", "--bptt", "8", "--sample-chars", "0", "--threads", "1"], "corpus ", signal: 15);
+            Assert.True(143 == code, $"train: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
+            Assert.Contains("Stopping after this batch and saving a checkpoint (SIGTERM received; a second SIGTERM quits at once)...", stdout, StringComparison.Ordinal);
+            Assert.DoesNotContain("Ctrl+C", stdout, StringComparison.Ordinal);
+        }
+        finally { Directory.Delete(root, true); }
+    }
+
+    /// <summary>Runs charrnn, sends it <paramref name="signal"/> (default: SIGINT) <paramref name="after"/> (default: at once) a stdout line starting <paramref name="line"/> is read, and returns how it ended.</summary>
+    private static async Task<(int Code, string Stdout, string Stderr)> InterruptedAtLine(string[] args, string line, TimeSpan after = default, int signal = 2)
     {
         using var process = StartCharrnn(args);
         try
@@ -719,7 +741,7 @@ public partial class CommandLineTests
             var stderr = process.StandardError.ReadToEndAsync();
             await ReadUntil(process, line);
             await Task.Delay(after);
-            Assert.Equal(0, kill(process.Id, 2)); // SIGINT from here, not a kill process: its start would be a delay
+            Assert.Equal(0, kill(process.Id, signal)); // from here, not a kill process: its start would be a delay
             var rest = await process.StandardOutput.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(60));
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
             return (process.ExitCode, rest, await stderr);

@@ -69,7 +69,7 @@ public static class LrFindCommand
                 $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {options.Optimizer} · wd {TrainingSettingsLine.Values(options.WeightDecay)}{(options.Clip > 0 ? $" · clip {HyperParameterSpec.Number(options.Clip)}" : "")}{TextSettings(options)}");
             // Ctrl+C caught before the line that says the search runs: one that came between would end the process unhandled.
             using var console = new TrainingConsole(Console.Error, live: false, saves: false,
-                stoppingNote: "Stopping the search after this batch, then showing what it found (Ctrl+C again to quit at once)...");
+                stoppingNote: "Stopping the search after this batch, then showing what it found");
             if (!asJson)
             {
                 Console.WriteLine(heading);

@@ -28,7 +28,7 @@ public sealed class TrainingConsole : IDisposable
 
     /// <param name="saves">The trainer writes checkpoints (a demo trains without a folder).</param>
     /// <param name="errors">Where a failure is reported (default: stderr).</param>
-    /// <param name="stoppingNote">What a stop request is answered with, where neither of the two usual lines fits (lr-find's search).</param>
+    /// <param name="stoppingNote">What a stop request is answered with, where neither of the two usual lines fits (lr-find's search); how to quit at once follows it.</param>
     public TrainingConsole(TextWriter output, bool live, bool saves = true, TextWriter? errors = null, string? stoppingNote = null)
     {
         _stoppingNote = stoppingNote;
@@ -49,7 +49,7 @@ public sealed class TrainingConsole : IDisposable
     {
         if (!_signal.Record(context.Signal)) return;
         context.Cancel = true;
-        RequestStop();
+        RequestStop(context.Signal);
     }
 
     public CancellationToken Stopping => _stop.Token;
@@ -78,20 +78,28 @@ public sealed class TrainingConsole : IDisposable
     {
         if (!_signal.Record(System.Runtime.InteropServices.PosixSignal.SIGINT)) return; // a second Ctrl+C ends the process at once
         e.Cancel = true;
-        RequestStop();
+        RequestStop(System.Runtime.InteropServices.PosixSignal.SIGINT);
     }
 
-    private void RequestStop()
+    private void RequestStop(System.Runtime.InteropServices.PosixSignal signal)
     {
         _stop.Cancel();
         Safely(() =>
         {
             ClearLine();
-            _out.WriteLine(_stoppingNote ?? (_saves
-                ? "Stopping after this batch and saving a checkpoint (Ctrl+C again to quit at once)..."
-                : "Stopping training after this batch, then showing what the model learned (Ctrl+C again to quit at once)..."));
+            _out.WriteLine((_stoppingNote ?? (_saves
+                ? "Stopping after this batch and saving a checkpoint"
+                : "Stopping training after this batch, then showing what the model learned")) + $" ({QuitAtOnce(signal)})...");
         });
     }
+
+    /// <summary>How the stop just asked for is cut short, in the terms of the signal that asked: any second signal ends the process.</summary>
+    private static string QuitAtOnce(System.Runtime.InteropServices.PosixSignal signal) => signal switch
+    {
+        System.Runtime.InteropServices.PosixSignal.SIGTERM => "SIGTERM received; a second SIGTERM quits at once",
+        System.Runtime.InteropServices.PosixSignal.SIGHUP => "the terminal hung up (SIGHUP); a second signal quits at once",
+        _ => "Ctrl+C again to quit at once",
+    };
 
     private void OnProgress(TrainingProgress p)
     {
