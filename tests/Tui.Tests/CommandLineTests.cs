@@ -684,8 +684,11 @@ public partial class CommandLineTests
         finally { Directory.Delete(root, true); }
     }
 
-    [Fact]
-    public async Task Lr_find_and_train_catch_a_ctrl_c_sent_as_soon_as_their_start_line_is_read()
+    /// <summary>A stop line names the signal that asked (SIGTERM is not answered with "Ctrl+C again"); the exit code is 128 + its number.</summary>
+    [Theory]
+    [InlineData(2, "Ctrl+C again to quit at once")]
+    [InlineData(15, "SIGTERM received; a second SIGTERM quits at once")]
+    public async Task Lr_find_and_train_catch_a_ctrl_c_or_sigterm_sent_as_soon_as_their_start_line_is_read(int signal, string quitAtOnce)
     {
         var root = Directory.CreateTempSubdirectory("charrnn-early-int-").FullName;
         try
@@ -694,40 +697,18 @@ public partial class CommandLineTests
             File.WriteAllText(corpus, TuiFixture.TinyText);
             // No delay: the line is where a user (or script) takes the run as started, so Ctrl+C must be caught from there on.
             var (code, stdout, stderr) = await InterruptedAtLine(["lr-find", "stateful-gru", "--corpus", corpus, "--start-lr", "1e-9", "--end-lr", "1e-6",
-                "--steps", "10000", "--n-hidden", "8", "--bs", "8", "--threads", "1"], "lr-find: up to 10000 steps");
-            Assert.True(130 == code, $"lr-find: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
+                "--steps", "10000", "--n-hidden", "8", "--bs", "8", "--threads", "1"], "lr-find: up to 10000 steps", signal: signal);
+            Assert.True(128 + signal == code, $"lr-find: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
             Assert.Matches(@"ended: stopped on request after \d+ steps\n", stdout);
-            Assert.StartsWith("Stopping the search after this batch, then showing what it found", stderr);
+            Assert.StartsWith($"Stopping the search after this batch, then showing what it found ({quitAtOnce})...", stderr);
 
             var folder = Path.Combine(root, "m");
             (code, stdout, stderr) = await InterruptedAtLine(["train", "stateful-gru", "--corpus", corpus, "--out", folder,
-                "--epochs", "1000", "--n-hidden", "8", "--bs", "8", "--bptt", "8", "--sample-chars", "0", "--threads", "1"], "corpus ");
-            Assert.True(130 == code, $"train: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
-            Assert.Contains("Stopping after this batch and saving a checkpoint", stdout, StringComparison.Ordinal);
+                "--epochs", "1000", "--n-hidden", "8", "--bs", "8", "--bptt", "8", "--sample-chars", "0", "--threads", "1"], "corpus ", signal: signal);
+            Assert.True(128 + signal == code, $"train: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
+            Assert.Contains($"Stopping after this batch and saving a checkpoint ({quitAtOnce})...", stdout, StringComparison.Ordinal);
             Assert.Contains("stopped: stopped on request; checkpoint ", stdout, StringComparison.Ordinal);
             Assert.Equal("stopped", Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Reason);
-        }
-        finally { Directory.Delete(root, true); }
-    }
-
-    [Fact]
-    public async Task Lr_find_and_train_stopped_by_sigterm_say_so_not_ctrl_c_again_and_exit_143()
-    {
-        var root = Directory.CreateTempSubdirectory("charrnn-term-").FullName;
-        try
-        {
-            var corpus = Path.Combine(root, "tiny.txt");
-            File.WriteAllText(corpus, TuiFixture.TinyText);
-            var (code, stdout, stderr) = await InterruptedAtLine(["lr-find", "stateful-gru", "--corpus", corpus, "--start-lr", "1e-9", "--end-lr", "1e-6",
-                "--steps", "10000", "--n-hidden", "8", "--bs", "8", "--threads", "1"], "lr-find: up to 10000 steps", signal: 15);
-            Assert.True(143 == code, $"lr-find: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
-            Assert.StartsWith("Stopping the search after this batch, then showing what it found (SIGTERM received; a second SIGTERM quits at once)...", stderr);
-
-            (code, stdout, stderr) = await InterruptedAtLine(["train", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(root, "m"),
-                "--epochs", "1000", "--n-hidden", "8", "--bs", "8", "--bptt", "8", "--sample-chars", "0", "--threads", "1"], "corpus ", signal: 15);
-            Assert.True(143 == code, $"train: exit code {code}; stderr: {stderr}; stdout ends: {stdout}");
-            Assert.Contains("Stopping after this batch and saving a checkpoint (SIGTERM received; a second SIGTERM quits at once)...", stdout, StringComparison.Ordinal);
-            Assert.DoesNotContain("Ctrl+C", stdout, StringComparison.Ordinal);
         }
         finally { Directory.Delete(root, true); }
     }
