@@ -1187,7 +1187,12 @@ public partial class CommandLineTests
         using (new FileStream(Path.Combine(root, "charrnn.lock"), FileMode.Open, FileAccess.ReadWrite, FileShare.None))
         {
             AssertUserError(["resume", folder, "--corpus", corpus, "--max-steps", "6", "--threads", "1"], $"charrnn: A charrnn server is using the models folder {root}");
-            AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(root, "other"), .. tiny], $"charrnn: A charrnn server is using the models folder {root}");
+            // Refused before its corpus and settings lines, which read as if it had started training.
+            var (previousOut, printed) = (Console.Out, new StringWriter());
+            Console.SetOut(printed);
+            try { AssertUserError(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", Path.Combine(root, "other"), .. tiny], $"charrnn: A charrnn server is using the models folder {root}"); }
+            finally { Console.SetOut(previousOut); }
+            Assert.Equal("", printed.ToString());
         }
         Assert.False(Directory.Exists(Path.Combine(root, "other")));
         Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--max-steps", "6", "--threads", "1"])); // no server now: the lock file alone is no bar

@@ -82,12 +82,13 @@ public static class TrainCommand
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
             using var console = TrainingRun.NewConsole();
+            // Before the lines that say what it trains: a run a server's folder refuses has not started.
+            using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             // Before the folder is made too: a stdout that cannot be written (a full disk) leaves no empty model folder.
             Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}");
             if (source != null) Console.WriteLine($"{InitFromSource.Record(source.Metadata, source.Name, source.Checkpoint).Describe()}: its weights and vocabulary, a fresh optimizer and history");
             Console.WriteLine(TrainingSettingsLine.Of(options));
             foreach (var warning in TrainingWarnings.For(options)) Console.Error.WriteLine("charrnn: warning: " + warning.Say(TrainingSettingNames.CommandLine));
-            using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             var made = !Directory.Exists(folder);
             CheckWritableFolder(folder, parse.GetValue(output) != null ? "--out" : "The model folder");
             using var training = ModelFolder.HoldForTraining(folder);
