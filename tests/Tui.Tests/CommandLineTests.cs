@@ -22,6 +22,9 @@ public partial class CommandLineTests
     [InlineData(new[] { "train", "--bogus" }, "charrnn: Unrecognized command or argument '--bogus'. (see charrnn train --help)")]
     [InlineData(new[] { "train", "--arch", "nope" }, "charrnn: Argument 'nope' not recognized. Must be one of: 'char3', 'loop', ")]
     [InlineData(new[] { "keys", "lsit" }, "charrnn: Unrecognized command or argument 'lsit'. Did you mean 'list'? (see charrnn keys --help)")]
+    // keys is only its subcommands: none given, or a word none of them is, is answered with the list (exit 2), as other usage errors name what is allowed.
+    [InlineData(new[] { "keys" }, "charrnn: charrnn keys needs a subcommand: add, list or remove. (see charrnn keys --help)")]
+    [InlineData(new[] { "keys", "bogus" }, "charrnn: Unrecognized command or argument 'bogus'. charrnn keys takes a subcommand: add, list or remove. (see charrnn keys --help)")]
     [InlineData(new[] { "generate", "--threds", "1", "m" }, "charrnn: Unrecognized command or argument '--threds'. Did you mean '--threads'? (see charrnn generate --help)")] // the flag, not the '1' refused after it
     [InlineData(new[] { "train", "--arch", "char3", "--identity-init" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // a yes/no flag needs no value
     [InlineData(new[] { "train", "--arch", "seq-rnn", "--identity-init", "maybe" }, "charrnn: --identity-init 'maybe' is not allowed; identity_init must be true or false.")]

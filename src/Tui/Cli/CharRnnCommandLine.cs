@@ -59,6 +59,11 @@ public static class CharRnnCommandLine
             // A word meant as a yes/no flag's value (--lower maybe) is refused as that, not as a stray argument.
             if (YesNoOptions.Refusal(normalized, parse.CommandResult.Command, parse.Errors.Select(e => QuotedWord(e.Message)).OfType<string>()) is { } refusal) message = refusal;
             else if (Suggestion(error, parse) is { Length: > 0 } suggestion) message = message.TrimEnd('.') + "." + suggestion;
+            // A verb that is only its subcommands (keys), given none or a word none of them is: which there are.
+            if (parse.CommandResult.Command is { Action: null, Subcommands.Count: > 0 } group && parse.CommandResult.Parent != null
+                && !message.Contains("Did you mean", StringComparison.Ordinal))
+                message = (error.Message.StartsWith("Required command", StringComparison.Ordinal) ? $"{CommandPath(parse)} needs a subcommand" : message.TrimEnd('.') + $". {CommandPath(parse)} takes a subcommand")
+                          + $": {Listed(group.Subcommands.Select(c => c.Name).ToList())}.";
             Console.Error.WriteLine($"charrnn: {message} (see {CommandPath(parse)} --help)");
             return 2;
         }
@@ -159,6 +164,10 @@ public static class CharRnnCommandLine
 
     private static string? QuotedWord(string message) =>
         System.Text.RegularExpressions.Regex.Match(message, "'([^']*)'") is { Success: true } m ? m.Groups[1].Value : null;
+
+    /// <summary>"add, list or remove".</summary>
+    private static string Listed(IReadOnlyList<string> names) =>
+        names.Count == 1 ? names[0] : $"{string.Join(", ", names.Take(names.Count - 1))} or {names[^1]}";
 
     private static string CommandPath(ParseResult parse)
     {
