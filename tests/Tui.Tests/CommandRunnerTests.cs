@@ -1443,6 +1443,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal("A model named 'gru' exists; choose another name=, or resume gru to continue it.", await Check("train stateful-gru corpus=tiny name=gru"));
         Assert.Equal("A model named 'a' exists, and names may not differ only in case; choose another name=.", await Check("train stateful-gru corpus=tiny name=a; train stateful-gru corpus=tiny name=A"));
         Assert.Equal("No model 'nosuch' on this server; models lists them.", await Check("resume nosuch epochs=2"));
+        // A count over the server's max_chars_per_call, in its range: --exec's first check, before the server is asked, lets it by.
+        Assert.Equal("2000000 characters is not allowed; this server gives 1 to 100000 per gen (its max_chars_per_call).", await Check("use gru; gen 2000000"));
         // The rest of what starting the job would refuse, by the server's dry run, in the words typed here.
         Assert.StartsWith("schedule 'bogus' is not known; use constant",
             await Check("train stateful-gru corpus=tiny name=a n_hidden=8; train stateful-gru corpus=tiny name=b n_hidden=8 schedule=bogus"));

@@ -64,8 +64,9 @@ public sealed partial class CommandRunner
     /// first, or last after a prime, is the count; a quoted word is always the prime, and a number between quoted
     /// words is refused (which it meant is unclear).
     /// </summary>
-    /// <param name="most">The most chars a gen may ask for: the REPL's own MaxChars, or the server's max_chars_per_call once known.</param>
-    private static (int Count, string Prime) CountAndPrime(Command c, int first, int most = MaxChars)
+    /// <param name="most">The most chars a gen may ask for: the server's max_chars_per_call, or the REPL's own MaxChars where it
+    /// says none; null before the server is asked (--exec's first check), which checks the count's form alone.</param>
+    private static (int Count, string Prime) CountAndPrime(Command c, int first, int? most)
     {
         var words = c.Positional.Skip(first).ToList();
         bool IsCount(int word) => !c.IsQuoted(first + word) && words[word].All(char.IsAsciiDigit);
@@ -96,12 +97,16 @@ public sealed partial class CommandRunner
         return (count ?? 200, string.Join(" ", words));
     }
 
-    private static int Count(string word, int most) =>
-        int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 && n <= most
+    private static int Count(string word, int? most) =>
+        int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 && n <= (most ?? int.MaxValue)
             ? n
-            : throw new CommandException(most == MaxChars
-                ? $"{word} characters is not allowed; ask for 1 to {MaxChars} (put a prime that is a number in quotes: \"1984\")."
-                : ServerCountRefusal(word, most));
+            : throw new CommandException(most switch
+            {
+                // The server's limit is not known yet, and may be above the REPL's own: the range in its terms.
+                null => $"{word} characters is not allowed; ask for 1 to what the server gives per gen (its max_chars_per_call) (put a prime that is a number in quotes: \"1984\").",
+                MaxChars => $"{word} characters is not allowed; ask for 1 to {MaxChars} (put a prime that is a number in quotes: \"1984\").",
+                _ => ServerCountRefusal(word, most.Value),
+            });
 
     /// <summary>
     /// The most chars a gen may ask for of this server: its max_chars_per_call where it says one (gen 2000000 was refused

@@ -208,7 +208,8 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         if (CommandCatalog.Find(c.Verb)?.Verb == "upload") UploadOf(c); // a missing file is said before a train ahead of it runs
         if (CommandCatalog.Find(c.Verb)?.Verb == "export") ExportOf(c); // so is a file that export would not overwrite
         if (CommandCatalog.Find(c.Verb)?.Verb == "import") ImportOf(c, exported); // and a file import cannot send
-        if (GenerationCount(c) is { } words) CountAndPrime(c, words.First); // "gen 1,000" is refused before the train ahead of it
+        // "gen 1,000" is refused before the train ahead of it; a count too large for the server, once it is asked (CheckWithServerAsync).
+        if (GenerationCount(c) is { } words) CountAndPrime(c, words.First, most: null);
         if (CommandCatalog.Find(c.Verb)?.Verb == "attach" && c.Option("from") is { } from) StepToReplayFrom(from); // "train …; attach x from=abc" too
     }
 
