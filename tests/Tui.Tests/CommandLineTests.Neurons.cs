@@ -53,6 +53,15 @@ public partial class CommandLineTests
             "--bs", "4", "--sample-chars", "0", "--threads", "1"]));
         var special = Printed(["neurons", escaped, "--prime", "a\n\t\\c", "--cell", "0", "--threads", "1"]).TrimEnd('\n').Split('\n');
         Assert.Equal(["0\ta", "1\t\\n", "2\t\\t", "3\t\\\\", "4\tc"], special[1..].Select(r => string.Join('\t', r.Split('\t')[..2])));
+        // It counts a text's chars as the model reads them: a "\r\n" is one char, not two.
+        var windows = Path.Combine(root, "windows.txt");
+        File.WriteAllText(windows, "the cat\r\nthe mat");
+        var (whole, saidOfWhole) = PrintedAndSaid(["neurons", escaped, "--text", windows, "--max-chars", "15", "--cell", "0", "--threads", "1"]);
+        Assert.Equal(16, whole.TrimEnd('\n').Split('\n').Length);
+        Assert.DoesNotContain("feeding the first", saidOfWhole);
+        var (cutWindows, saidOfCut) = PrintedAndSaid(["neurons", escaped, "--text", windows, "--max-chars", "8", "--cell", "0", "--threads", "1"]);
+        Assert.Equal(9, cutWindows.TrimEnd('\n').Split('\n').Length);
+        Assert.Contains("feeding the first 8 of 15 chars", saidOfCut);
     });
 
     [Fact]

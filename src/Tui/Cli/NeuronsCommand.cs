@@ -49,16 +49,17 @@ public static class NeuronsCommand
             if (count < 1) throw new ArgumentException($"--top {count} is not allowed; list at least 1 cell.");
             var textName = file is null ? "--prime" : file == "-" ? "--text - (stdin)" : $"--text '{file}'";
             var whole = file is null ? given! : ReadText(file, textName);
-            var text = Start(whole, most);
-            if (text.Length < whole.Length)
-                Console.Error.WriteLine($"charrnn: feeding the first {most:N0} of {whole.EnumerateRunes().Count():N0} chars of {textName} (--max-chars)");
-            if (PaddingInText.In(text)) throw new ArgumentException($"{textName} {PaddingInText.Problem}. Nothing was traced: remove it.");
 
             var path = ModelFolder.CheckpointForGeneration(ModelArgument.Resolve(parse.GetValue(named)!, parse.GetValue(models)!));
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             (var loaded, path) = ModelArgument.Load(path, torchDevice, "Tracing with");
             using var trained = loaded;
+            whole = Corpus.WithLineEndingsAsLearned(trained.Vocabulary, whole); // --max-chars counts chars as the model reads them
+            var text = Start(whole, most);
+            if (text.Length < whole.Length)
+                Console.Error.WriteLine($"charrnn: feeding the first {most:N0} of {whole.EnumerateRunes().Count():N0} chars of {textName} (--max-chars)");
+            if (PaddingInText.In(text)) throw new ArgumentException($"{textName} {PaddingInText.Problem}. Nothing was traced: remove it.");
             HiddenStateTrace trace;
             try { trace = HiddenStateTrace.Record(trained.Model, trained.Vocabulary, text, parse.GetValue(layer)); }
             catch (UnknownCharactersException e)
