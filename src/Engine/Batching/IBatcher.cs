@@ -6,6 +6,4 @@ public interface IBatcher : IDisposable
 {
     int BatchesPerEpoch(int epoch);
     Batch Get(int epoch, int index);
-    /// <summary>Characters predicted per epoch.</summary>
-    long CharactersPerEpoch { get; }
 }

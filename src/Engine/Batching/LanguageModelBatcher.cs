@@ -70,7 +70,6 @@ public sealed class LanguageModelBatcher : IBatcher
     public long StreamLength { get; }
     /// <summary>Chars past the last stream's end, scored by the last batch (0 but for scoring).</summary>
     public long TailCharacters { get; }
-    public long CharactersPerEpoch => (StreamLength - 1) * BatchSize + TailCharacters;
 
     public int BatchesPerEpoch(int epoch) => Segments(epoch).Count + (_tail is null ? 0 : 1);
 

@@ -42,7 +42,6 @@ public sealed class WindowBatcher : IBatcher
     }
 
     public int Count { get; }
-    public long CharactersPerEpoch => _y.numel();
 
     public int BatchesPerEpoch(int epoch) => (Count + _batchSize - 1) / _batchSize;
 

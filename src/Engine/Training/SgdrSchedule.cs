@@ -78,14 +78,6 @@ public sealed class SgdrSchedule : LearningRateSchedule
         return cycles;
     }
 
-    /// <summary>Epochs needed to finish <paramref name="cycles"/> whole cycles.</summary>
-    public double EpochsForCycles(int cycles)
-    {
-        double total = 0, length = CycleLength;
-        for (int i = 0; i < cycles; i++) { total += length; length *= CycleMult; }
-        return total;
-    }
-
     private (int Cycle, double Start, double Length) CycleAt(double epochs)
     {
         if (CycleMult == 1)

@@ -15,9 +15,6 @@ public sealed class ExportSlots(IOptions<ServerOptions> options)
 {
     private readonly CountedSlots _slots = new();
 
-    /// <summary>Exports holding a slot now.</summary>
-    public int InProgress => _slots.InProgress;
-
     /// <summary>
     /// A slot for one export by the key named <paramref name="key"/>, freed when it is disposed (the export ended, failed
     /// or was cancelled); RESOURCE_EXHAUSTED at once when that key has max_exports_per_key in progress, or the server
