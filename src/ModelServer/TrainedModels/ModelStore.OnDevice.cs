@@ -25,8 +25,8 @@ public sealed partial class ModelStore
     internal bool IsLoaded(string name) => _loaded.ContainsKey(name);
 
     /// <summary>
-    /// Any thread: the model's newest checkpoint, loaded for <see cref="Acquire"/>, unless the device
-    /// holds it already (null then).
+    /// Any thread: the checkpoint generation uses now (best.ckpt, else last.ckpt; last.ckpt where that best.ckpt
+    /// failed to load), loaded for <see cref="Acquire"/>, unless the device holds it already (null then).
     /// </summary>
     public PreloadedModel? Preload(string name, Device device)
     {
@@ -102,8 +102,8 @@ public sealed partial class ModelStore
     }
 
     /// <summary>
-    /// The newest checkpoint of a model on the device, shared with other sessions (device thread).
-    /// <paramref name="preloaded"/> is taken if it is still the newest, else disposed.
+    /// The model's checkpoint generation uses now (as <see cref="Preload"/> reads it) on the device, shared with other
+    /// sessions (device thread). <paramref name="preloaded"/> is taken if it is still that file as written now, else disposed.
     /// </summary>
     public LoadedModel Acquire(string name, Device device, PreloadedModel? preloaded = null)
     {

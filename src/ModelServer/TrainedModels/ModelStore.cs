@@ -12,8 +12,8 @@ namespace CharRnn.ModelServer.TrainedModels;
 /// <summary>
 /// The models folder: one sub-folder per model (see <see cref="ModelFolder"/>). Model names are
 /// names, never paths (<see cref="ModelNames"/>), so nothing can reach outside the folder. Listing
-/// reports unreadable models instead of failing. Loading for generation happens on the device
-/// thread (ModelStore.OnDevice.cs).
+/// reports unreadable models instead of failing. Loading for generation (read and built off the
+/// device thread, taken onto the device by it) is in ModelStore.OnDevice.cs.
 /// </summary>
 public sealed partial class ModelStore
 {
@@ -158,7 +158,7 @@ public sealed partial class ModelStore
 
     /// <summary>
     /// At start-up: finishes deletes that a crash cut short (their folders were already out of the
-    /// listing), and removes the temporary files of writes a crash cut short in model folders no
+    /// listing) and finishes or undoes renames a stop cut short, and removes the temporary files of writes a crash cut short in model folders no
     /// one is training into (a model only trained again would keep them for good, unseen), with the write checks a
     /// `charrnn train` killed as it wrote one left there, and the folders of imports cut short.
     /// </summary>
