@@ -74,8 +74,8 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
         {
             var logits = Enumerable.Range(0, 20).Select(_ => (float)(rng.NextDouble() * 6 - 3)).ToArray();
             var state = new SplitMix64((ulong)trial);
-            var cold = CharSampler.Sample(logits, new SamplingSettings(Temperature: 1e-4), ref state);
-            Assert.Equal(CharSampler.ArgMax(logits), cold.Id);
+            var cold = CharSampler.SampleId(logits, new SamplingSettings(Temperature: 1e-4), ref state);
+            Assert.Equal(CharSampler.ArgMax(logits), cold);
         }
         using var greedy = _model.Session(SamplingSettings.Greedy);
         greedy.Feed("the ");
@@ -98,16 +98,14 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
                 if (trial % 5 == 0) logits[trial % 85] = float.NegativeInfinity;
                 var state = new SplitMix64((ulong)trial);
                 var u = new SplitMix64((ulong)trial).NextDouble();
-                var sampled = CharSampler.Sample(logits, new SamplingSettings(Temperature: temperature), ref state);
+                var sampled = CharSampler.SampleId(logits, new SamplingSettings(Temperature: temperature), ref state);
 
                 var p = CharSampler.Softmax(logits, temperature);
                 double total = 0, cumulative = 0;
                 foreach (var v in p) total += v;
                 var expected = Enumerable.Range(0, p.Length).First(i => p[i] > 0 && u * total < (cumulative += p[i]));
-                Assert.Equal(expected, sampled.Id);
-                Assert.Equal((float)CharSampler.Softmax(logits, 1.0)[expected], sampled.Probability);
-                var again = new SplitMix64((ulong)trial);
-                Assert.Equal(expected, CharSampler.SampleId(logits, new SamplingSettings(Temperature: temperature), ref again)); // the session's path
+                Assert.Equal(expected, sampled);
+                Assert.Equal((float)CharSampler.Softmax(logits, 1.0)[expected], CharSampler.Probability(logits, sampled));
             }
     }
 
@@ -119,7 +117,7 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
         var state = new SplitMix64(9);
         var seen = new HashSet<int>();
         for (int i = 0; i < 3000; i++)
-            seen.Add(CharSampler.Sample(logits, new SamplingSettings(Temperature: 2.0, TopK: 3), ref state).Id);
+            seen.Add(CharSampler.SampleId(logits, new SamplingSettings(Temperature: 2.0, TopK: 3), ref state));
         Assert.Subset(top3.ToHashSet(), seen);
         Assert.Equal(3, seen.Count);
     }
@@ -130,9 +128,9 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
         var logits = new[] { MathF.Log(0.6f), MathF.Log(0.3f), MathF.Log(0.1f) };
         var state = new SplitMix64(1);
         var seen = new HashSet<int>();
-        for (int i = 0; i < 2000; i++) seen.Add(CharSampler.Sample(logits, new SamplingSettings(TopP: 0.85), ref state).Id);
+        for (int i = 0; i < 2000; i++) seen.Add(CharSampler.SampleId(logits, new SamplingSettings(TopP: 0.85), ref state));
         Assert.Equal([0, 1], seen.Order());
-        for (int i = 0; i < 500; i++) Assert.Equal(0, CharSampler.Sample(logits, new SamplingSettings(TopP: 0.5), ref state).Id);
+        for (int i = 0; i < 500; i++) Assert.Equal(0, CharSampler.SampleId(logits, new SamplingSettings(TopP: 0.5), ref state));
     }
 
     /// <summary>The ids drawn in <paramref name="draws"/> seeded draws from one distribution.</summary>
@@ -140,7 +138,7 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
     {
         var state = new SplitMix64(settings.Seed);
         var seen = new HashSet<int>();
-        for (int i = 0; i < draws; i++) seen.Add(CharSampler.Sample(logits, settings, ref state).Id);
+        for (int i = 0; i < draws; i++) seen.Add(CharSampler.SampleId(logits, settings, ref state));
         return [.. seen.Order()];
     }
 
@@ -205,7 +203,7 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
         logits[0] = float.NegativeInfinity;
         var state = new SplitMix64(3);
         var seen = new HashSet<int>();
-        for (int i = 0; i < 2000; i++) seen.Add(CharSampler.Sample(logits, new SamplingSettings(TopK: 2), ref state).Id);
+        for (int i = 0; i < 2000; i++) seen.Add(CharSampler.SampleId(logits, new SamplingSettings(TopK: 2), ref state));
         Assert.Equal([1, 2, 3], seen.Order()); // id 3 is as likely as 1 and 2: not dropped for its id
     }
 
@@ -217,13 +215,13 @@ public class SamplingTests : IClassFixture<SamplingTests.TrainedGru>
         var infinite = new[] { float.NegativeInfinity, 1f, float.PositiveInfinity, 0.5f };
         for (int i = 0; i < 500; i++)
         {
-            Assert.NotEqual(2, CharSampler.Sample(nan, new SamplingSettings(Temperature: 1.5), ref state).Id);
-            Assert.Equal(2, CharSampler.Sample(infinite, new SamplingSettings(Temperature: 1.5), ref state).Id);
+            Assert.NotEqual(2, CharSampler.SampleId(nan, new SamplingSettings(Temperature: 1.5), ref state));
+            Assert.Equal(2, CharSampler.SampleId(infinite, new SamplingSettings(Temperature: 1.5), ref state));
         }
         Assert.Equal(1, CharSampler.ArgMax(nan));
         var none = new[] { float.NegativeInfinity, float.NaN, float.NaN };
         Assert.Contains("diverged", Assert.Throws<ModelDivergedException>(() => CharSampler.ArgMax(none)).Message);
-        Assert.Contains("diverged", Assert.Throws<ModelDivergedException>(() => CharSampler.Sample(none, new SamplingSettings(), ref state)).Message);
+        Assert.Contains("diverged", Assert.Throws<ModelDivergedException>(() => CharSampler.SampleId(none, new SamplingSettings(), ref state)).Message);
     }
 
     [Fact]

@@ -45,13 +45,6 @@ public sealed class RecurrentState : IDisposable
         return new RecurrentState(parts, first.BatchDim);
     }
 
-    /// <summary>Keeps the tensors alive past the current dispose scope.</summary>
-    public RecurrentState MoveToOuterDisposeScope()
-    {
-        foreach (var p in Parts) p.MoveToOuterDisposeScope();
-        return this;
-    }
-
     /// <summary>Takes the tensors out of every dispose scope: the caller disposes the state.</summary>
     public RecurrentState DetachFromDisposeScope()
     {

@@ -1,8 +1,5 @@
 namespace CharRnn.Engine.Sampling;
 
-/// <summary>One sampled character with the model's own (temperature 1) probability for it.</summary>
-public readonly record struct SampledChar(int Id, float Probability);
-
 /// <summary>
 /// Draws the next character id from one row of logits, on the host, in double precision.
 /// Working per row keeps a session's draws independent of which other sessions share its
@@ -11,12 +8,6 @@ public readonly record struct SampledChar(int Id, float Probability);
 /// </summary>
 public static class CharSampler
 {
-    public static SampledChar Sample(ReadOnlySpan<float> logits, SamplingSettings settings, ref SplitMix64 rng)
-    {
-        var id = SampleId(logits, settings, ref rng);
-        return new SampledChar(id, Probability(logits, id));
-    }
-
     /// <summary>
     /// The drawn id alone: it needs no temperature-1 pass when the temperature is another, which
     /// halves the work per session per char; <see cref="Probability"/> gives that char's
