@@ -7,7 +7,7 @@ namespace CharRnn.Engine.Tests;
 public class CorpusTests
 {
     private static KnownCorpus Fake(byte[] content, string url = "http://127.0.0.1:9/fake.txt") =>
-        new("fake", "fake.txt", new Uri(url), Corpus.HexSha256(content), content.Length, "test corpus");
+        new("fake", "fake.txt", new Uri(url), Corpus.HexSha256(content), "test corpus");
 
     private static Task<byte[]> NoDownload(Uri u, CancellationToken c) => throw new InvalidOperationException("must not download");
 
