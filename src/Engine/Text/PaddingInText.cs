@@ -4,7 +4,8 @@ namespace CharRnn.Engine.Text;
 
 /// <summary>
 /// NUL is in every vocabulary as padding (index 0), not as text a model reads: it encodes without error, so what feeds
-/// a model a text (the server's prime and Feed, charrnn generate's prime) refuses it in these words, and
+/// a model a text (the server's prime, Feed and Interact; charrnn generate's prime; a text charrnn neurons traces,
+/// <see cref="Inspection.HiddenStateTrace.Record"/>) refuses it in these words, and
 /// <see cref="KnownText"/> (--skip-unknown, UNKNOWN_CHARS_SKIP) leaves it out. One rule for the server and the CLI.
 /// </summary>
 public static class PaddingInText
