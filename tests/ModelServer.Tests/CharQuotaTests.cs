@@ -126,5 +126,6 @@ public class CharQuotaTests
         var tooLong = await Calls.Fails(() => server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = ServerFixture.TinyText[..1001] }).ResponseAsync);
         Assert.Equal(StatusCode.InvalidArgument, tooLong.StatusCode);
         Assert.Contains("limit max_chars_per_minute_per_key", tooLong.Status.Detail);
+        Assert.EndsWith("). Send it in pieces, a Feed call each.", tooLong.Status.Detail); // as Feed's over-max_prime_chars refusal says it
     }
 }

@@ -12,7 +12,7 @@ namespace CharRnn.ModelServer.Security;
 /// jobs stop (a running one saves, as any stop does). A key is usually removed because it leaked or
 /// its owner left: its calls are refused at once by <see cref="AuthInterceptor"/>, and this takes
 /// back the device and memory it held, within two seconds (a key must be missing at two sweeps in a row: a keys file is briefly absent while some editors save it). It goes by the key itself, not its
-/// name: `keys remove bob && keys add bob --reuse-name` (a leaked key rotated) must not leave the
+/// name: `keys remove bob &amp;&amp; keys add bob --reuse-name` (a leaked key rotated) must not leave the
 /// old key's streams running under the new one's name. Models stay, owned by the name.
 /// </summary>
 public sealed class RemovedKeySweeper(KeysFileRemovals removals, SessionStore sessions, JobQueue jobs, DeviceWorker worker, ModelStore models,

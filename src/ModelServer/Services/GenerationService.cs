@@ -334,7 +334,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             throw ServerException.Invalid($"stop {never} Use characters of the model's vocabulary (GetModel lists it).");
     }
 
-    /// <param name="inPieces">How the call takes a longer text: a prime is fed first with Feed; Feed and Interact say their own way.</param>
+    /// <param name="inPieces">How the call takes a longer text (either limit's): a prime is fed first with Feed; Feed and Interact say their own way.</param>
     private void CheckTextLimit(string text, string field, string inPieces = "Send it in pieces with Feed.")
     {
         // Characters as everywhere in the API: Unicode scalar values, not UTF-16 code units.
@@ -342,7 +342,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             throw ServerException.Invalid($"{field} has {count:N0} characters; this server feeds at most {_limits.MaxPrimeChars:N0} per call (limit max_prime_chars). {inPieces}");
         // Fed text counts against the key's chars a minute: a text larger than the whole minute could never be fed.
         if (text.Length > _limits.MaxCharsPerMinutePerKey && text.EnumerateRunes().Count() is var runes && runes > _limits.MaxCharsPerMinutePerKey)
-            throw ServerException.Invalid($"{field} has {runes:N0} characters, more than a key may feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key). Send it in pieces with Feed.");
+            throw ServerException.Invalid($"{field} has {runes:N0} characters, more than a key may feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key). {inPieces}");
     }
 
 }
