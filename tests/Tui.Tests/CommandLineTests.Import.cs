@@ -27,10 +27,20 @@ public partial class CommandLineTests
         Directory.CreateDirectory(models);
         var lockPath = Path.Combine(models, "charrnn.lock");
         File.WriteAllText(lockPath, "");
+        // Refused before anything on stdout, as train is: a line there would read as if it had started importing.
+        var (previousOut, printed) = (Console.Out, new StringWriter());
         using (new FileStream(lockPath, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
-            AssertUserError(["import", file, "--models", models, "--name", "back", "--threads", "1"],
-                $"charrnn: A charrnn server is using the models folder {models} (it holds {lockPath}); import through it " +
-                $"(charrnn --server HOST:PORT --exec \"import {file} name=back\"), or stop it first.");
+        {
+            Console.SetOut(printed);
+            try
+            {
+                AssertUserError(["import", file, "--models", models, "--name", "back", "--threads", "1"],
+                    $"charrnn: A charrnn server is using the models folder {models} (it holds {lockPath}); import through it " +
+                    $"(charrnn --server HOST:PORT --exec \"import {file} name=back\"), or stop it first.");
+            }
+            finally { Console.SetOut(previousOut); }
+        }
+        Assert.Equal("", printed.ToString());
         Assert.False(Directory.Exists(Path.Combine(models, "back")));
     });
 
