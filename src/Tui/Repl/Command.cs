@@ -21,5 +21,11 @@ public sealed record Command(string Verb, IReadOnlyList<string> Positional, IRea
     }
 }
 
-/// <summary>A command line the user typed wrong; the message says what and how to fix it.</summary>
-public sealed class CommandException(string message) : Exception(message);
+/// <summary>
+/// A command line the user typed wrong; the message says what and how to fix it. <paramref name="atPrompt"/> adds what holds
+/// only at the prompt, where a line break ends a command (--exec reads a whole text, line breaks and all).
+/// </summary>
+public sealed class CommandException(string message, string? atPrompt = null) : Exception(message)
+{
+    public string? AtPrompt { get; } = atPrompt;
+}

@@ -78,7 +78,10 @@ public static class CommandParser
                         else value.Append(text[i]);
                         i++;
                     }
-                    if (i >= text.Length) throw new CommandException($"Unclosed {quote} quote in: {text.Trim()}");
+                    // At the prompt most often a pasted prime cut at its line break: the rest came as a command of its own.
+                    if (i >= text.Length)
+                        throw new CommandException($"Unclosed {quote} quote in: {text.Trim()}",
+                            "A line break ends a command here (each line of a paste runs as its own): write one in a prime as \\n inside double quotes, gen \"first line\\nsecond\".");
                     i++; // closing quote
                 }
                 else value.Append(text[i++]);

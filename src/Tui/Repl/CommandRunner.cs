@@ -94,7 +94,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     {
         IReadOnlyList<Command> commands;
         try { commands = CommandParser.ParseMany(line); }
-        catch (CommandException e) { output.Error(e.Message); return; }
+        catch (CommandException e) { output.Error(e.AtPrompt is { } more ? $"{e.Message}. {more}" : e.Message); return; }
         for (var i = 0; i < commands.Count; i++)
             if (!await RunAsync(commands[i], cancellation, i + 1 < commands.Count ? commands[i + 1] : null)) break;
     }
