@@ -13,12 +13,18 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     private static async Task<Protos.V1.Job> RunningAdminJob(KeyedServer fresh, string name)
     {
         var running = await fresh.AsAdmin.Training.StartJobAsync(Job(name, 1_000_000));
-        for (var waited = 0; (await fresh.AsAdmin.Training.GetJobAsync(new GetJobRequest { JobId = running.Id })).State != Protos.V1.Job.Types.State.Running; waited += 20)
+        await UntilRunning(fresh, running.Id);
+        return running;
+    }
+
+    /// <summary>A job waits in the queue until the device loop starts it, later when another test's job holds the device.</summary>
+    private static async Task UntilRunning(KeyedServer server, string jobId)
+    {
+        for (var waited = 0; (await server.AsAdmin.Training.GetJobAsync(new GetJobRequest { JobId = jobId })).State != Protos.V1.Job.Types.State.Running; waited += 20)
         {
-            Assert.True(waited < 30_000, "the admin's job never started");
+            Assert.True(waited < 30_000, $"job {jobId} never started");
             await Task.Delay(20);
         }
-        return running;
     }
 
     private static StartJobRequest Job(string name, int maxSteps)
@@ -246,6 +252,7 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         await keyed.AsAlice.Training.Train(Job("alice-tuned", 5)).Events();
         var resume = new StartJobRequest { ModelName = "alice-tuned", Resume = true, Options = new TrainingOptions { MaxSteps = 10_000_000 } };
         var admins = await keyed.AsAdmin.Training.StartJobAsync(resume);
+        await UntilRunning(keyed, admins.Id); // queued, her resume would be told the job "is queued to train" it
         var alice = keyed.AsAlice.Training;
         Assert.Contains((await alice.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.Id == admins.Id);
         var e = await Calls.Fails(() => alice.StartJobAsync(resume).ResponseAsync); // her own resume meanwhile says whose job holds it
