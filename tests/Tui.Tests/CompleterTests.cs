@@ -75,6 +75,12 @@ public class CompleterTests
             Assert.Equal(["name="], Offered($"upload {dir}/notes.txt na")); // after the file, its keys as before
             Assert.Empty(Offered($"export {dir}/no")); // export's first word is a model
             Assert.Empty(Offered($"upload {dir}/missing/x")); // a folder that is not there offers nothing
+
+            // In a folder of thousands, the match is found wherever the folder lists it: the cap counts matches, not entries read.
+            var big = Directory.CreateDirectory(Path.Combine(dir, "big")).FullName;
+            for (var i = 0; i < 3000; i++) File.WriteAllText(Path.Combine(big, $"f{i:D4}.txt"), "");
+            File.WriteAllText(Path.Combine(big, "target.txt"), "x");
+            Assert.Equal([$"{big}/target.txt"], Offered($"upload {big}/ta"));
         }
         finally { Directory.Delete(dir, true); }
     }

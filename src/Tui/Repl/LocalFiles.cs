@@ -6,7 +6,7 @@ namespace CharRnn.Tui.Repl;
 /// </summary>
 public static class LocalFiles
 {
-    /// <summary>Most entries offered from one folder: Tab in a huge one lists these, not every file.</summary>
+    /// <summary>Most entries offered from one folder: Tab in a huge one offers these, not every match.</summary>
     private const int Most = 500;
 
     /// <summary>
@@ -19,12 +19,15 @@ public static class LocalFiles
         var slash = typed.LastIndexOf('/');
         var folder = typed[..(slash + 1)];
         var start = typed[(slash + 1)..];
-        List<FileSystemInfo> entries;
-        try { entries = new DirectoryInfo(folder.Length == 0 ? "." : folder).EnumerateFileSystemInfos().Take(Most).ToList(); }
+        try
+        {
+            return new DirectoryInfo(folder.Length == 0 ? "." : folder).EnumerateFileSystemInfos()
+                .Where(e => e.Name.StartsWith(start, StringComparison.Ordinal) && (start.StartsWith('.') || !e.Name.StartsWith('.'))
+                            && !e.Name.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or ';' or '=' or '\\'))
+                .Take(Most) // matches, not entries read: one listed late in a huge folder is still found
+                .Select(e => folder + e.Name + (e is DirectoryInfo ? "/" : ""))
+                .ToList();
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException or ArgumentException) { return []; }
-        return entries
-            .Where(e => e.Name.StartsWith(start, StringComparison.Ordinal) && (start.StartsWith('.') || !e.Name.StartsWith('.'))
-                        && !e.Name.Any(c => char.IsWhiteSpace(c) || c is '"' or '\'' or ';' or '=' or '\\'))
-            .Select(e => folder + e.Name + (e is DirectoryInfo ? "/" : ""));
     }
 }
