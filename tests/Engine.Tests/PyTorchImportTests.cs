@@ -585,4 +585,69 @@ public class PyTorchImportTests
         Assert.Equal($"'{file}' cannot be imported: its header has more than {SafetensorsReader.MaxTensors:N0} tensors; " +
                      "an engine model has at most 35 (a stateful RNN, GRU or LSTM of 8 layers), and no more are read.", ReadRefusal(file));
     }
+
+    /// <summary>
+    /// Keys the engine does not read must agree with what it builds from the others: a padding_index other than 0, a layout
+    /// or torch_module not the architecture's, and lowercase true over a vocab with an uppercase letter were imported with
+    /// the key ignored (a PyTorch user reading it would run another model than the engine). Each is refused naming the key,
+    /// the value found and what is allowed; the same file with the key as the export writes it (or left out) imports.
+    /// </summary>
+    [Fact]
+    public void Metadata_that_contradicts_the_architecture_or_vocab_is_refused_naming_the_key_the_value_and_what_is_allowed()
+    {
+        using var dir = new TempFolder();
+        var exported = Parts.Exported(dir); // a stateful-gru, its vocab all lowercase
+        Assert.Equal(("0", "Stream", "GRU", "false"), (exported.Metadata["padding_index"], exported.Metadata["layout"], exported.Metadata["torch_module"], exported.Metadata["lowercase"]));
+        string? RefusalWith(params (string Key, string? Value)[] changes)
+        {
+            var metadata = new Dictionary<string, string>(exported.Metadata);
+            foreach (var (key, value) in changes)
+                if (value is null) metadata.Remove(key);
+                else metadata[key] = value;
+            var file = new Parts { Tensors = exported.Tensors, Metadata = metadata }.Write(dir);
+            using var contents = SafetensorsReader.Read(file);
+            try { PyTorchImport.ToCheckpoint(contents, file, DateTimeOffset.UtcNow).Dispose(); return null; }
+            catch (InvalidDataException e) { return e.Message; }
+        }
+        var prefix = $"'{Path.Combine(dir.Path, "bad.safetensors")}' cannot be imported: its metadata ";
+        const string OrTheArchitecture = " (or the architecture must be the one the weights were exported with).";
+
+        Assert.Equal(prefix + "'padding_index' is '1'; the padding symbol is always index 0 (vocab[0], \"\\u0000\"), so padding_index must be 0.",
+            RefusalWith(("padding_index", "1")));
+        Assert.Equal(prefix + "'padding_index' is ''; the padding symbol is always index 0 (vocab[0], \"\\u0000\"), so padding_index must be 0.",
+            RefusalWith(("padding_index", "")));
+        Assert.Equal(prefix + "'layout' is 'NextCharWindows', but architecture stateful-gru has the Stream layout; layout must be Stream" + OrTheArchitecture,
+            RefusalWith(("layout", "NextCharWindows")));
+        Assert.Equal(prefix + "'torch_module' is 'LSTM', but it must be GRU: stateful-gru loads into nn.GRU" + OrTheArchitecture,
+            RefusalWith(("torch_module", "LSTM")));
+        Assert.Equal(prefix + "'torch_module' is '', but it must be GRU: stateful-gru loads into nn.GRU" + OrTheArchitecture,
+            RefusalWith(("torch_module", "")));
+
+        // A vocab with an uppercase letter (the 't' of "the cat" as 'T'): lowercase true is refused, false imports.
+        var (vocab, _) = exported.Vocabulary;
+        vocab[Array.IndexOf(vocab, "t")] = "T";
+        var upper = ("vocab", (string?)JsonSerializer.Serialize(vocab));
+        Assert.Equal(prefix + "'lowercase' is 'true', but its vocab has 'T' (U+0054), which a lowercased text never has (and a lowercased prime never reaches); " +
+                     "lowercase must be 'false' for this vocab, or the vocab must be the one the weights were trained with.",
+            RefusalWith(upper, ("lowercase", "true")));
+        Assert.Null(RefusalWith(upper));
+        Assert.Null(RefusalWith(("lowercase", "true"))); // its own lowercase vocab
+        Assert.Null(RefusalWith(("padding_index", null), ("layout", null), ("torch_module", null))); // keys the engine does not need
+        Assert.Null(RefusalWith());
+    }
+
+    /// <summary>A windowed model's export (no torch.nn module) is refused a torch_module, and its own empty one imports.</summary>
+    [Fact]
+    public void A_windowed_models_torch_module_must_be_empty()
+    {
+        using var dir = new TempFolder();
+        using var trained = Trained(dir, "char3");
+        var file = Path.Combine(dir.Path, "char3.safetensors");
+        var export = PyTorchExport.Of(trained, "m/last.ckpt");
+        Assert.Equal(("", "NextCharWindows"), (export.Metadata["torch_module"], export.Metadata["layout"]));
+        var edited = new Dictionary<string, string>(export.Metadata) { ["torch_module"] = "RNN" };
+        SafetensorsFile.Write(file, export.Tensors, edited);
+        Assert.Equal($"'{file}' cannot be imported: its metadata 'torch_module' is 'RNN', but it must be empty: char3 is a windowed model, which no torch.nn module loads " +
+                     "(or the architecture must be the one the weights were exported with).", Refusal(file));
+    }
 }

@@ -36,13 +36,7 @@ public sealed class PyTorchExport
     public static PyTorchExport Of(TrainedModel trained, string sourceCheckpoint)
     {
         var model = trained.Model;
-        var torchModule = model switch
-        {
-            StatefulRnn or StatefulRnnCell => "RNN",
-            StatefulGru or StatefulGruCell => "GRU",
-            StatefulLstm => "LSTM",
-            _ => null,
-        };
+        var torchModule = TorchModuleOf(model);
         var tensors = model.state_dict()
             .Select(kv => KeyValuePair.Create(TorchName(model, kv.Key), kv.Value))
             .OrderBy(kv => kv.Key, StringComparer.Ordinal)
@@ -70,6 +64,15 @@ public sealed class PyTorchExport
         };
         return new PyTorchExport(tensors, metadata, torchModule);
     }
+
+    /// <summary>"RNN", "GRU" or "LSTM": the torch.nn module <paramref name="model"/>'s weights load into; null for a windowed model.</summary>
+    public static string? TorchModuleOf(CharModel model) => model switch
+    {
+        StatefulRnn or StatefulRnnCell => "RNN",
+        StatefulGru or StatefulGruCell => "GRU",
+        StatefulLstm => "LSTM",
+        _ => null,
+    };
 
     /// <summary>
     /// The file's name for <paramref name="model"/>'s weight <paramref name="name"/> (a state_dict key): a hand-written cell's

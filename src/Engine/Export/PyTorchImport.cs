@@ -42,9 +42,11 @@ public static class PyTorchImport
             counts));
 
         CheckCounts(path, vocabulary);
+        CheckAgreement(meta, path, architecture, vocabulary);
         var described = $"a {architecture.Name} with {hyperParameters} and a vocabulary of {vocabulary.Size}";
         CheckSizeAgainstFile(contents, path, architecture, hyperParameters, vocabulary.Size, described);
         using var model = architecture.Create(hyperParameters, vocabulary.Size);
+        CheckTorchModule(meta, path, architecture, PyTorchExport.TorchModuleOf(model) ?? "");
         // The file's names for the model's weights, each with the engine's name it maps back to.
         var expected = model.state_dict().ToDictionary(kv => PyTorchExport.TorchName(model, kv.Key), kv => (Name: kv.Key, Shape: kv.Value.shape), StringComparer.Ordinal);
         var given = contents.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
@@ -182,6 +184,36 @@ public static class PyTorchImport
             try { _ = counts.Sum(); return true; } // LINQ's sum of longs is checked
             catch (OverflowException) { return false; }
         }
+    }
+
+    /// <summary>
+    /// Keys an export writes for PyTorch code that the engine does not read, but that say what it builds from the others:
+    /// where one disagrees (a padding_index other than 0, a layout not the architecture's, lowercase true over a vocab
+    /// with uppercase letters, which a lowercased text never has and a lowercased prime never reaches), the file describes
+    /// a model the engine would not run as its metadata says, and is refused rather than imported with the key ignored.
+    /// An absent key is not checked: the engine does not need it.
+    /// </summary>
+    private static void CheckAgreement(IReadOnlyDictionary<string, string> meta, string path, Architecture architecture, Vocabulary vocabulary)
+    {
+        if (meta.TryGetValue("padding_index", out var padding) && padding != "0")
+            throw Fault(path, $"its metadata 'padding_index' is '{Echo.Of(padding)}'; the padding symbol is always index 0 (vocab[0], \"\\u0000\"), so padding_index must be 0");
+        var layout = architecture.Layout.ToString();
+        if (meta.TryGetValue("layout", out var given) && given != layout)
+            throw Fault(path, $"its metadata 'layout' is '{Echo.Of(given)}', but architecture {architecture.Name} has the {layout} layout; " +
+                              $"layout must be {layout} (or the architecture must be the one the weights were exported with)");
+        if (vocabulary.Lowercase && vocabulary.Symbols.FirstOrDefault(s => s != s.ToLowerInvariant()) is { } upper)
+            throw Fault(path, $"its metadata 'lowercase' is 'true', but its vocab has {Vocabulary.Describe(System.Text.Rune.GetRuneAt(upper, 0))}, " +
+                              "which a lowercased text never has (and a lowercased prime never reaches); lowercase must be 'false' for this vocab, " +
+                              "or the vocab must be the one the weights were trained with");
+    }
+
+    /// <summary>torch_module, when given, must be the torch.nn module the architecture's weights load into (empty for a windowed one).</summary>
+    private static void CheckTorchModule(IReadOnlyDictionary<string, string> meta, string path, Architecture architecture, string module)
+    {
+        if (!meta.TryGetValue("torch_module", out var given) || given == module) return;
+        var allowed = module.Length == 0 ? $"empty: {architecture.Name} is a windowed model, which no torch.nn module loads" : $"{module}: {architecture.Name} loads into nn.{module}";
+        throw Fault(path, $"its metadata 'torch_module' is '{Echo.Of(given)}', but it must be {allowed} " +
+                          "(or the architecture must be the one the weights were exported with)");
     }
 
     /// <summary>
