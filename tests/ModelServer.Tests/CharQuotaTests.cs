@@ -128,4 +128,20 @@ public class CharQuotaTests
         Assert.Contains("limit max_chars_per_minute_per_key", tooLong.Status.Detail);
         Assert.EndsWith("). Send it in pieces, a Feed call each.", tooLong.Status.Detail); // as Feed's over-max_prime_chars refusal says it
     }
+
+    /// <summary>
+    /// A prime's "\r\n" that a session reads as "\n" (its model's corpus read so) counts as the one char fed, as Feed's and
+    /// Generate's texts count what is fed: OpenSession, which charges a prime as sent before its model is at hand, gives the '\r's back.
+    /// </summary>
+    [Fact]
+    public async Task A_primes_windows_line_endings_count_as_the_chars_fed()
+    {
+        using var server = new ServerFixture(o => o.Limits.MaxCharsPerMinutePerKey = 1000);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("the cat\r\nsat on\r\n", 40)));
+        server.TrainOn("crlf-quota", Engine.Text.Corpus.FromBytes(bytes, "crlf", "crlf.txt"));
+        var s = await server.Generation.Open("crlf-quota", prime: string.Concat(Enumerable.Repeat("the cat\r\n", 50))); // 450 sent, 400 fed
+        Assert.Equal(400, s.CharactersSeen);
+        await server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = string.Concat(Enumerable.Repeat("sat on\n", 85)) + "the c" }); // 600: the minute's 1,000
+        Assert.Equal(1000, (await server.Generation.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen);
+    }
 }

@@ -62,7 +62,7 @@ public partial class CommandLineTests
     });
 
     [Fact]
-    public void A_prime_file_saved_on_windows_is_read_as_the_models_corpus_was() => InTempFolder(root =>
+    public void A_prime_file_saved_on_windows_or_a_prime_with_its_line_endings_is_read_as_the_models_corpus_was() => InTempFolder(root =>
     {
         // A corpus saved on Windows trains on "\n" (its "\r\n" read as "\n"): a prime file from the same source was refused for its '\r'.
         var corpus = Path.Combine(root, "crlf.txt");
@@ -73,7 +73,9 @@ public partial class CommandLineTests
         var file = Path.Combine(root, "prime.txt");
         File.WriteAllText(file, "the cat.\r\nthe mat.\r\n");
         string[] run = ["generate", Path.Combine(folder, "last.ckpt"), "-n", "40", "-t", "1", "--seed", "3", "--threads", "1"];
-        Assert.Equal(Printed([.. run, "--prime", "the cat.\nthe mat.\n"]), Printed([.. run, "--prime-file", file]));
+        var unix = Printed([.. run, "--prime", "the cat.\nthe mat.\n"]);
+        Assert.Equal(unix, Printed([.. run, "--prime-file", file]));
+        Assert.Equal(unix, Printed([.. run, "--prime", "the cat.\r\nthe mat.\r\n"])); // pasted from Windows: read as a server session reads a prime
     });
 
     [Fact]

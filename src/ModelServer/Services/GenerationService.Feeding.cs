@@ -141,9 +141,12 @@ public sealed partial class GenerationService
     /// </summary>
     private FedCharge ChargeFed(Caller caller, string text)
     {
-        var chars = text.Length > 0 ? text.EnumerateRunes().Count() : 0;
+        var chars = Runes(text);
         return new FedCharge(rate.ChargeFed(caller, chars), chars);
     }
+
+    /// <summary>The characters (Unicode scalars) a text counts as against a key's chars a minute.</summary>
+    private static int Runes(string text) => text.Length > 0 ? text.EnumerateRunes().Count() : 0;
 
     /// <summary>The quota charge for a text a call feeds: given back if the call ends before any of it was fed.</summary>
     private sealed class FedCharge(CharRateLimiter.Reservation? reservation, long chars)
@@ -151,7 +154,10 @@ public sealed partial class GenerationService
         private volatile bool _fed;
         private long _chars = chars;
 
-        /// <summary>Gives back the chars of the text that will not be fed (dropped by the session's Skip), before any is fed.</summary>
+        /// <summary>The chars charged now.</summary>
+        public long Chars => _chars;
+
+        /// <summary>Gives back the chars of the text that will not be fed (dropped by the session's Skip, a "\r\n"'s '\r' read as "\n"), before any is fed.</summary>
         public void NotFed(long skipped)
         {
             if (skipped <= 0 || reservation == null) return;
@@ -180,7 +186,11 @@ public sealed partial class GenerationService
     }
 
     /// <summary>
-    /// What a session feeds of a request's text, and which characters it leaves out (how many times each): under
+    /// What a session feeds of a request's text, and which characters it leaves out (how many times each), its "\r\n"
+    /// first read as the model's corpus was (<see cref="Corpus.WithLineEndingsAsLearned"/>, as charrnn eval, neurons and
+    /// generate read theirs): "\n" unless the vocabulary has '\r', so a prime pasted from a Windows client is not refused
+    /// for (or, with an unknown symbol, fed) a '\r' the model never saw. The one place every prime and fed text
+    /// (OpenSession, Generate, Feed, Interact) enters a session. Then under
     /// <see cref="UnknownCharPolicy.Refuse"/> the text as sent, once checked whole (INVALID_ARGUMENT naming the field
     /// for a character the model cannot read, before any charge); under <see cref="UnknownCharPolicy.Skip"/> the text
     /// without those characters nor the padding NUL, which is not text the model reads either (<see cref="KnownText"/>,
@@ -189,6 +199,7 @@ public sealed partial class GenerationService
     /// <returns>The text fed, with which characters were left out and how many times each (none under Refuse).</returns>
     private static KnownText ReadableText(Vocabulary vocabulary, UnknownCharPolicy policy, string text, string field)
     {
+        text = Corpus.WithLineEndingsAsLearned(vocabulary, text);
         if (policy == UnknownCharPolicy.Refuse)
         {
             Encodes(vocabulary, text, field);

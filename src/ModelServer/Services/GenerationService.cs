@@ -66,7 +66,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             try
             {
                 prime = ReadableText(engine.Vocabulary, policy, request.Prime, "prime");
-                charge.NotFed(prime.SkippedCount); // charged as sent, before the model (its vocabulary) was at hand
+                charge.NotFed(charge.Chars - Runes(prime.Text)); // charged as sent, before the model (its vocabulary) was at hand: skipped chars and "\r\n"'s '\r' are not fed
                 // Nobody knows the session yet: the pieces need no check that it is free.
                 var (rest, _, _, _) = await FeedLeadingPieces(null, engine, prime.Text, "prime", reset: false, context.CancellationToken, caller.Name, charge);
                 session = await worker.Run(() =>

@@ -24,7 +24,7 @@ public static class GenerateCommand
         var named = new Argument<string?>("model") { Description = "Model folder or .ckpt file, or the name of a model in --models (or give it as --model).", Arity = ArgumentArity.ZeroOrOne }.RefusingFlags().NotEmpty("a model's name or folder");
         var model = new Option<string?>("--model") { Description = "Model folder or .ckpt file, or the name of a model in --models." }.NotEmpty("a model's name or folder");
         var models = CommonOptions.ModelsDir();
-        var prime = new Option<string>("--prime") { Description = "Text to start from (the model continues it).", DefaultValueFactory = _ => "" };
+        var prime = new Option<string>("--prime") { Description = "Text to start from (the model continues it); its \\r\\n read as \\n as the model's corpus was.", DefaultValueFactory = _ => "" };
         var primeFile = new Option<string?>("--prime-file") { Description = $"Read the prime from this UTF-8 file (- for stdin), as it is but for its \\r\\n, read as \\n as the model's corpus was; 1 to {PrimeFile.MaxChars:N0} characters. Not with --prime." }.NotEmpty("a file, or - for stdin");
         var count = new Option<int>("-n", "--chars") { Description = "Characters to generate.", DefaultValueFactory = _ => 400 }.Allowing(NumberOptions.Range(1, MaxChars));
         var temperature = new Option<double>("--temperature", "-t") { Description = "0: greedy (argmax); 1: the model's distribution; higher: wilder.", DefaultValueFactory = _ => 0.8 }.Allowing($"0 (greedy) to {SamplingSettings.MaxTemperature}");
@@ -79,7 +79,7 @@ public static class GenerateCommand
             // Before the prime is fed: a refused stop string costs nothing.
             if (StopString.NeverGenerated(stopText, trained.Vocabulary) is { } never)
                 throw new ArgumentException($"--stop {never} Use characters of the model's training corpus.");
-            if (file is not null) givenPrime = Corpus.WithLineEndingsAsLearned(trained.Vocabulary, givenPrime); // a file saved on Windows reads as the corpus did
+            givenPrime = Corpus.WithLineEndingsAsLearned(trained.Vocabulary, givenPrime); // a prime saved or pasted on Windows reads as the corpus did (and as a server session reads one)
             var primeName = file is null ? "--prime" : $"--prime-file '{file}'";
             if (!parse.GetValue(skipUnknown) && PaddingInText.In(givenPrime)) // it encodes: Feed would read it as text
                 throw new ArgumentException($"{primeName} {PaddingInText.Problem}. Nothing was generated: remove it, or give --skip-unknown to leave it out and generate from the rest.");
