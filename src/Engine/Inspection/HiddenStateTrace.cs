@@ -47,16 +47,26 @@ public sealed class HiddenStateTrace
     /// hidden state (the last layer when null) after each char. Only models that carry a hidden state from char to
     /// char have one (<see cref="Architecture.IsStateful"/>); a windowed one is refused (<see cref="NoHiddenStateException"/>).
     /// A char the vocabulary cannot read is refused as encoding refuses it (<see cref="UnknownCharactersException"/>),
-    /// NUL (padding, not text) with <see cref="PaddingInText.Problem"/>.
+    /// NUL (padding, not text) with <see cref="PaddingInText.Problem"/>. The text is read as <see cref="AsRead"/> reads it.
     /// </summary>
-    public static HiddenStateTrace Record(CharModel model, Vocabulary vocabulary, string text, int? layer = null)
+    public static HiddenStateTrace Record(CharModel model, Vocabulary vocabulary, string text, int? layer = null) =>
+        RecordAsRead(model, vocabulary, AsRead(vocabulary, text), layer);
+
+    /// <summary>
+    /// A text as <see cref="Record"/> feeds it to <paramref name="vocabulary"/>'s model: its "\r\n" as the model's corpus was
+    /// read (<see cref="Corpus.WithLineEndingsAsLearned"/>, as eval reads it). A caller that measures or cuts the text before
+    /// tracing it (charrnn neurons' --max-chars) reads it with this and traces it with <see cref="RecordAsRead"/>: read once.
+    /// </summary>
+    public static string AsRead(Vocabulary vocabulary, string text) => Corpus.WithLineEndingsAsLearned(vocabulary, text);
+
+    /// <summary><see cref="Record"/> of a text already read with <see cref="AsRead"/> (or a part of one), fed as it is.</summary>
+    public static HiddenStateTrace RecordAsRead(CharModel model, Vocabulary vocabulary, string text, int? layer = null)
     {
         if (model is not StatefulCharModel stateful) throw new NoHiddenStateException(model.GetName());
         var chosen = layer ?? stateful.Layers - 1;
         if (chosen < 0 || chosen >= stateful.Layers)
             throw new ArgumentException($"layer {chosen} does not exist: the model has {stateful.Layers} layer(s), 0 to {stateful.Layers - 1} (0 reads the input).");
         if (text.Length == 0) throw new ArgumentException("The text is empty: give at least one character to trace.", nameof(text));
-        text = Corpus.WithLineEndingsAsLearned(vocabulary, text); // as eval reads it: "\r\n" as the model's corpus was read
         if (PaddingInText.In(text)) throw new ArgumentException($"The text {PaddingInText.Problem}.", nameof(text));
         vocabulary.Encode(text); // every char the model cannot read named at once, before any is fed
 

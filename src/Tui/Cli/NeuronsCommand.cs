@@ -55,13 +55,13 @@ public static class NeuronsCommand
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             (var loaded, path) = ModelArgument.Load(path, torchDevice, "Tracing with");
             using var trained = loaded;
-            whole = Corpus.WithLineEndingsAsLearned(trained.Vocabulary, whole); // --max-chars counts chars as the model reads them
+            whole = HiddenStateTrace.AsRead(trained.Vocabulary, whole); // --max-chars counts chars as the model reads them
             var text = Start(whole, most);
             if (text.Length < whole.Length)
                 Console.Error.WriteLine($"charrnn: feeding the first {most:N0} of {whole.EnumerateRunes().Count():N0} chars of {textName} (--max-chars)");
             if (PaddingInText.In(text)) throw new ArgumentException($"{textName} {PaddingInText.Problem}. Nothing was traced: remove it.");
             HiddenStateTrace trace;
-            try { trace = HiddenStateTrace.Record(trained.Model, trained.Vocabulary, text, parse.GetValue(layer)); }
+            try { trace = HiddenStateTrace.RecordAsRead(trained.Model, trained.Vocabulary, text, parse.GetValue(layer)); } // read once, above
             catch (UnknownCharactersException e)
             {
                 throw new ArgumentException($"{textName} {UnknownCharsText.Refused(text, e)} " +
