@@ -776,7 +776,7 @@ public class GenerationTests(ServerFixture server)
     private async Task<(string Text, DeviceLoop.DeviceWorker Worker, DeviceHold Hold, Task<FeedResponse> Feed)> LongFeedBehindHold(string sessionId,
         CancellationToken cancellation = default)
     {
-        var text = ServerFixture.TinyText[..(Services.ProtocolLimits.FeedPiece * 3 + 17)];
+        var text = ServerFixture.TinyText[..(DeviceLoop.FeedPieceSizer.MaxChars * 3 + 17)];
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         var hold = DeviceHold.Start(worker);
         var feed = Client.FeedAsync(new FeedRequest { SessionId = sessionId, Text = text }, cancellationToken: cancellation).ResponseAsync;
@@ -931,7 +931,7 @@ public class GenerationTests(ServerFixture server)
     [Fact]
     public async Task A_long_feed_goes_in_pieces_that_let_other_work_run_between_them_and_ends_where_one_feed_would()
     {
-        var text = ServerFixture.TinyText[..(Services.ProtocolLimits.FeedPiece * 3 + 17)];
+        var text = ServerFixture.TinyText[..(DeviceLoop.FeedPieceSizer.MaxChars * 3 + 17)];
         var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
         var store = server.Services.GetRequiredService<SessionStore>();
         var s = await Client.Open("gru", temperature: 0);
@@ -942,7 +942,7 @@ public class GenerationTests(ServerFixture server)
         await Until(() => worker.QueuedCommands >= 1, "the feed's first piece to be queued");
         var seenBetween = worker.Run(() => session.Generation.CharactersSeen); // queued behind the feed's first piece
         await hold.Release();
-        Assert.Equal(Services.ProtocolLimits.FeedPiece, await seenBetween); // it ran after one piece, not after the whole text
+        Assert.Equal(DeviceLoop.FeedPieceSizer.MaxChars, await seenBetween); // it ran after one piece, not after the whole text
         Assert.Equal(text.Length, (await feed).CharactersSeen);
 
         // The same state as fed in any other cut: the greedy continuation matches a session fed 100 chars a call.
@@ -950,6 +950,45 @@ public class GenerationTests(ServerFixture server)
         foreach (var part in text.Chunk(100)) await Client.FeedAsync(new FeedRequest { SessionId = primed.Id, Text = new string(part) });
         Assert.Equal(await Client.Generate(primed.Id, 40), await Client.Generate(s.Id, 40));
         foreach (var id in new[] { s.Id, primed.Id }) await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = id });
+    }
+
+    [Fact]
+    public async Task While_a_stream_is_open_long_feeds_go_in_pieces_sized_to_the_training_slice_not_256_chars_per_streamed_char()
+    {
+        // A wide LSTM feeds a char in tens of microseconds or more: 256 chars are far over the 2 ms training slice
+        // on any CPU. Before, every tick fed at least one 256-char piece before the stream's next char.
+        server.TrainModel("wide-lstm", "stateful-lstm", steps: 1, hidden: 512);
+        var worker = server.Services.GetRequiredService<DeviceLoop.DeviceWorker>();
+        var store = server.Services.GetRequiredService<SessionStore>();
+        var feeders = new List<Session>();
+        for (var i = 0; i < 3; i++) feeders.Add(await Client.Open("wide-lstm", temperature: 0));
+        var text = string.Concat(Enumerable.Repeat(ServerFixture.TinyText, 7))[..20_000];
+        Task<long> Fed() => worker.Run(() => feeders.Sum(f => store.Get(f.Id, Security.Caller.Local).Generation.CharactersSeen));
+        using var stop = new CancellationTokenSource();
+        var feeds = feeders.Select(f => Client.FeedAsync(new FeedRequest { SessionId = f.Id, Text = text }, cancellationToken: stop.Token).ResponseAsync).ToList();
+        var streamer = await Client.Open("gru", seed: 9);
+        while (await Fed() < 512) await Task.Delay(5); // the feeds have begun
+
+        const int streamed = 150;
+        var before = await Fed();
+        Assert.Equal(streamed, (await Client.Generate(streamer.Id, streamed)).Length);
+        var fedMeanwhile = await Fed() - before;
+        await stop.CancelAsync();
+        foreach (var feed in feeds) await Calls.Fails(() => feed);
+        Assert.True(fedMeanwhile < 128L * streamed,
+            $"{fedMeanwhile:N0} chars were fed while the stream took {streamed} chars: {fedMeanwhile / streamed} a char (a 256-char piece a char before pieces were sized)");
+
+        // Cut wherever the stream made it, a text leaves the session as fed at once (in 256-char pieces, no stream open).
+        var cut = store.Get(feeders[0].Id, Security.Caller.Local);
+        await WaitUntilFree(feeders[0].Id);
+        var seen = (int)await worker.Run(() => cut.Generation.CharactersSeen);
+        var once = await Client.Open("wide-lstm", temperature: 0);
+        Assert.Equal(seen, (await Client.FeedAsync(new FeedRequest { SessionId = once.Id, Text = text[..seen] })).CharactersSeen);
+        var onceSession = store.Get(once.Id, Security.Caller.Local);
+        var (cutLogits, onceLogits) = await worker.Run(() => (cut.Generation.NextLogits.ToArray(), onceSession.Generation.NextLogits.ToArray()));
+        Assert.True(cutLogits.Zip(onceLogits).Max(p => Math.Abs(p.First - p.Second)) < 1e-4f, "the state differs from the text fed at once");
+        foreach (var id in feeders.Select(f => f.Id).Append(streamer.Id).Append(once.Id))
+            await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = id });
     }
 
     [Fact]
@@ -984,7 +1023,7 @@ public class GenerationTests(ServerFixture server)
         await WaitUntilFree(s.Id); // refused for good without the let-go
         var after = await Client.GetSessionAsync(new GetSessionRequest { SessionId = s.Id });
         // Whole pieces: the first (here the cancel comes within it), more had it come late, or all had it come after the end.
-        Assert.True(after.CharactersSeen % Services.ProtocolLimits.FeedPiece == 0 || after.CharactersSeen == text.Length, $"{after.CharactersSeen} chars seen");
+        Assert.True(after.CharactersSeen % DeviceLoop.FeedPieceSizer.MaxChars == 0 || after.CharactersSeen == text.Length, $"{after.CharactersSeen} chars seen");
         await Client.CloseSessionAsync(new CloseSessionRequest { SessionId = s.Id });
     }
 
@@ -995,7 +1034,7 @@ public class GenerationTests(ServerFixture server)
         var (text, worker, hold, feed) = await LongFeedBehindHold(s.Id);
         var midFeed = worker.Run(() => Client.GetSession(new GetSessionRequest { SessionId = s.Id }).CharactersSeen); // GetSession needs no device command
         await hold.Release();
-        Assert.Equal(Services.ProtocolLimits.FeedPiece, await midFeed);
+        Assert.Equal(DeviceLoop.FeedPieceSizer.MaxChars, await midFeed);
         Assert.Equal(text.Length, (await feed).CharactersSeen);
 
         using var call = Client.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 100_000 });

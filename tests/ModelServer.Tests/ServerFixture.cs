@@ -94,13 +94,13 @@ public sealed class ServerFixture : IDisposable
     public static Corpus TinyCorpus() => new("tiny", TinyText, Corpus.HexSha256(Encoding.UTF8.GetBytes(TinyText)));
 
     /// <summary>Trains a tiny model straight into the models folder with the engine.</summary>
-    public void TrainModel(string name, string architecture, int steps = 60)
+    public void TrainModel(string name, string architecture, int steps = 60, int hidden = 24)
     {
         var a = Architectures.Get(architecture);
         var given = a.Parameters.ToDictionary(p => p.Name, p => p.Name switch
         {
             // Layers as each architecture's default: the LSTM's two, the GRU's one (the lesson's).
-            "n_fac" => 8, "n_hidden" => 24, "bs" => a.IsStateful ? 8 : 32, "bptt" => 8, "dropout" => p.Default > 0 ? 0.1 : 0, "random_bptt" => 0, _ => p.Default,
+            "n_fac" => 8, "n_hidden" => hidden, "bs" => a.IsStateful ? 8 : 32, "bptt" => 8, "dropout" => p.Default > 0 ? 0.1 : 0, "random_bptt" => 0, _ => p.Default,
         });
         var options = new CharRnn.Engine.Training.TrainingOptions { Epochs = 3, MaxSteps = steps, LearningRate = LayerGroupValues.All(1e-2), SampleChars = 0 };
         using var trainer = Trainer.Create(a, a.Resolve(given), options, TinyCorpus(), CPU, Path.Combine(Options.ModelsDirectory, name));

@@ -16,7 +16,8 @@ namespace CharRnn.ModelServer.DeviceLoop;
 /// The one loop that owns the device and every Torch object on it (TorchSharp modules and
 /// dispose scopes are not for concurrent use). Each tick it
 ///   1. runs the commands other threads queued (open, feed, fork, reset, close, ...), keys taking
-///      turns, and while anyone streams only for a few milliseconds a tick (<see cref="CommandBudget"/>),
+///      turns, for a few milliseconds a tick (<see cref="CommandBudget"/>), and while anyone streams for
+///      the training slice (<see cref="StreamsOpenCommandBudget"/>, long texts fed in pieces sized to it),
 ///   2. advances every active Generate call by one char: all sessions of a model in one batched
 ///      step (continuous batching: calls join and leave between ticks),
 ///   3. runs a slice of the current training job: short while anyone is generating, so streams
@@ -28,9 +29,9 @@ namespace CharRnn.ModelServer.DeviceLoop;
 public sealed class DeviceWorker : IHostedLifecycleService
 {
     /// <summary>
-    /// Time commands may take in one tick while streams are open (at least one runs): a key that feeds
-    /// many sessions at once (each long text a command per 256 chars) then costs other streams a char
-    /// per command or so, not one after the whole backlog.
+    /// Time commands may take in one tick while no stream is open (at least one runs): a backlog of feeds
+    /// does not hold training for its whole length. While streams are open the budget is the training
+    /// slice (<see cref="StreamsOpenCommandBudget"/>).
     /// </summary>
     public static readonly TimeSpan CommandBudget = TimeSpan.FromMilliseconds(5);
 
@@ -60,6 +61,7 @@ public sealed class DeviceWorker : IHostedLifecycleService
     private readonly Func<bool> _yieldNow;    // work waits, and the slice has run what training earned (_uncutUntil)
     private long _uncutUntil;                 // device thread: a Stopwatch timestamp
     private readonly Predicate<GenerationRequest> _dropIfCancelled;
+    private readonly FeedPieceSizer _feedPieces = new(); // measured on the device thread
 
     private int _threads, _currentThreads;
     private StepThreadTuner _stepThreads = new([1]);
@@ -186,6 +188,26 @@ public sealed class DeviceWorker : IHostedLifecycleService
         Wake();
     }
 
+    /// <summary>
+    /// Time commands may take in one tick while streams are open, the pause they add between a stream's chars:
+    /// the training slice (--training-slice-ms), which bounds training's pause alike. A long text's pieces are
+    /// sized to it (<see cref="FeedPieceChars"/>), so one key feeding from many sessions costs another key's
+    /// stream about this much a char, not a 256-char piece's time.
+    /// </summary>
+    public TimeSpan StreamsOpenCommandBudget => TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds);
+
+    /// <summary>Any thread: a Generate call is active or arriving (as of the last tick's step).</summary>
+    private bool StreamsOpen => Volatile.Read(ref _activeCount) > 0 || !_arrivals.IsEmpty;
+
+    /// <summary>
+    /// The characters the next piece of a long text on <paramref name="model"/> feeds (1 to 256): exact on the device
+    /// thread, where the piece is cut; any thread may ask, as a caller does to learn whether its text needs pieces at all.
+    /// </summary>
+    public int FeedPieceChars(object model) => _feedPieces.PieceChars(model, StreamsOpen ? StreamsOpenCommandBudget : null);
+
+    /// <summary>Device thread: a piece of <paramref name="chars"/> characters on <paramref name="model"/> took <paramref name="took"/> (sizes the next).</summary>
+    public void Fed(object model, int chars, TimeSpan took) => _feedPieces.Fed(model, chars, took);
+
     public void Wake()
     {
         if (_wake.CurrentCount == 0) _wake.Release();
@@ -244,7 +266,7 @@ public sealed class DeviceWorker : IHostedLifecycleService
         Interlocked.Exchange(ref _lastTickTicks, DateTimeOffset.UtcNow.UtcTicks);
         // Commands get a budget a tick even with no one streaming: run all at once, a backlog of feeds held training for its whole length.
         var commandsStarted = Stopwatch.GetTimestamp();
-        bool busy = RunCommands(CommandBudget);
+        bool busy = RunCommands(StreamsOpen ? StreamsOpenCommandBudget : CommandBudget);
         if (busy) _share.RanCommands(Stopwatch.GetElapsedTime(commandsStarted));
         bool generating = StepGenerations();
         bool training = false;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using CharRnn.Engine.Sampling;
 using CharRnn.Engine.Text;
@@ -11,7 +12,7 @@ using static CharRnn.ModelServer.Services.ProtocolLimits;
 namespace CharRnn.ModelServer.Services;
 
 /// <summary>
-/// Long text into a session (a prime, Feed's text) in 256-char device commands, so streams are not held up
+/// Long text into a session (a prime, Feed's text) in device commands of at most 256 chars, so streams are not held up
 /// meanwhile, with the session held for the caller between them; and the checks that a session is free.
 /// </summary>
 public sealed partial class GenerationService
@@ -19,7 +20,10 @@ public sealed partial class GenerationService
     /// <summary>
     /// Feeds all but the last piece of a long <paramref name="text"/>, a device command each, and
     /// returns the rest for the caller's own command (<see cref="RunLetGo{T}"/>) to feed along with
-    /// what must follow it at once (a snapshot, a generation's start). The whole text is checked
+    /// what must follow it at once (a snapshot, a generation's start). Each piece is sized as its
+    /// command runs (<see cref="DeviceLoop.DeviceWorker.FeedPieceChars"/>): 256 characters with no stream
+    /// open, and while any is, what the model feeds in the training slice, so other keys' streams wait
+    /// that long between chars, not a 256-char piece's time. The whole text is checked
     /// first, so an unknown character moves nothing; with <paramref name="reset"/> the session is
     /// reset before the first piece and ResetDone says so. From the first piece to the caller's
     /// command, <paramref name="session"/> (null while it is being opened: nobody knows it yet) is
@@ -27,21 +31,21 @@ public sealed partial class GenerationService
     /// piece comes back as it is, nothing done, nothing held. A call that fails or is cancelled
     /// midway lets the session go and leaves the pieces fed so far fed (characters_seen says how many).
     /// Score is how well the model predicted the pieces fed (Feed's answer adds the rest's), each char's too with <paramref name="perChar"/>.
+    /// The session's state does not depend on where the pieces are cut.
     /// </summary>
     private async Task<(string Tail, bool ResetDone, object? Hold, TextScore Score)> FeedLeadingPieces(ServerSession? session, GenerationSession engine, string text, string field,
         bool reset, CancellationToken cancellation, string owner, FedCharge charge, bool perChar = false)
     {
-        if (text.Length <= FeedPiece) return (text, false, null, default);
-        var pieces = Pieces(text);
-        if (pieces.Count == 1) return (text, false, null, default);
+        if (PieceEnd(text, 0, worker.FeedPieceChars(engine.Model)) == text.Length) return (text, false, null, default);
         var hold = new object();
         var score = default(TextScore);
+        var (at, resetDone) = (0, false);
         try
         {
-            for (var i = 0; i < pieces.Count - 1; i++)
+            for (var fed = -1; fed != 0; at += fed)
             {
-                var (piece, first) = (pieces[i], i == 0);
-                await worker.Run(() =>
+                var (start, first) = (at, fed < 0);
+                fed = await worker.Run(() =>
                 {
                     if (session != null)
                     {
@@ -53,10 +57,17 @@ public sealed partial class GenerationService
                         Encodes(engine, text, field);
                         if (reset) engine.Reset();
                     }
-                    score += Feed(engine, piece, field, owner, perChar);
+                    var chars = worker.FeedPieceChars(engine.Model);
+                    var end = PieceEnd(text, start, chars);
+                    if (end == text.Length) return 0; // the rest fits one piece: the caller's command feeds it
+                    var started = Stopwatch.GetTimestamp();
+                    score += Feed(engine, text[start..end], field, owner, perChar);
                     charge.Fed();
                     session?.Snapshot();
+                    worker.Fed(engine.Model, chars, Stopwatch.GetElapsedTime(started));
+                    return end - start;
                 }, cancellation, owner);
+                resetDone = reset;
             }
         }
         catch
@@ -64,7 +75,7 @@ public sealed partial class GenerationService
             if (session != null) await LetGo(session, hold);
             throw;
         }
-        return (pieces[^1], reset, hold, score);
+        return (text[at..], resetDone, hold, score);
     }
 
     /// <summary>
@@ -96,20 +107,16 @@ public sealed partial class GenerationService
         catch (ServerException) { } // shutting down: no later call will find the session
     }
 
-    /// <summary><paramref name="text"/> cut every <see cref="FeedPiece"/> characters (runes: a surrogate pair stays whole).</summary>
-    private static List<string> Pieces(string text)
+    /// <summary>
+    /// Where a piece of <paramref name="chars"/> characters (runes: a surrogate pair stays whole) that starts at
+    /// <paramref name="start"/> ends; the text's length when the rest has no more.
+    /// </summary>
+    private static int PieceEnd(string text, int start, int chars)
     {
-        var pieces = new List<string>();
-        int start = 0, end = 0, count = 0;
-        foreach (var rune in text.EnumerateRunes())
-        {
-            end += rune.Utf16SequenceLength;
-            if (++count < FeedPiece) continue;
-            pieces.Add(text[start..end]);
-            (start, count) = (end, 0);
-        }
-        if (end > start) pieces.Add(text[start..end]);
-        return pieces;
+        var end = start;
+        for (var n = 0; n < chars && end < text.Length; n++)
+            end += char.IsHighSurrogate(text[end]) && end + 1 < text.Length && char.IsLowSurrogate(text[end + 1]) ? 2 : 1;
+        return end;
     }
 
     /// <summary>
