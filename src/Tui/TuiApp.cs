@@ -74,6 +74,7 @@ public static class TuiApp
                 using var signals = new SignalsThatQuit(() => app.Invoke(window.Quit)); // app, not window.App: a signal may come before Run
                 // Ctrl+C interrupts what runs, and quits only when pressed twice at an idle prompt (CtrlCKey).
                 window.TakeCtrlC(app);
+                window.TakePastes(app);
                 app.Run(window);
                 if (frame != null) app.RemoveTimeout(frame);
                 // Done by the quit that stopped the loop (what it left undone waits on the stopped loop: no use waiting again);

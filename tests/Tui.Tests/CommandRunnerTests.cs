@@ -19,15 +19,15 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     /// <summary>
-    /// A line break ends a command at the prompt, so a pasted prime with one arrives as a half line with an unclosed quote: its
+    /// A line break ends a command at the prompt, so a prime pasted with one where the terminal does not mark pastes arrives as a half line with an unclosed quote: its
     /// refusal says so and how a prime writes a line break (not --exec's, where a line break does not end a command).
     /// </summary>
     [Fact]
     public async Task An_unclosed_quote_at_the_prompt_says_a_line_break_ends_a_command_and_a_prime_writes_one_as_backslash_n()
     {
         await Runner.RunLineAsync("gen 20 \"the first line");
-        Assert.Equal(["Unclosed \" quote in: gen 20 \"the first line. A line break ends a command here (each line of a paste runs as " +
-                      "its own): write one in a prime as \\n inside double quotes, gen \"first line\\nsecond\"."], _output.Errors);
+        Assert.Equal(["Unclosed \" quote in: gen 20 \"the first line. A line break ends a command here (a terminal that does not mark a paste " +
+                      "as one sends each of its lines as a command of its own): write one in a prime as \\n inside double quotes, gen \"first line\\nsecond\"."], _output.Errors);
         Assert.Empty(_output.Lines);
     }
 

@@ -29,6 +29,8 @@ public sealed partial class ScreenTests : IDisposable
         _window = new MainWindow(fixture.Client, _status, completion, "test");
         _status.RefreshAsync().GetAwaiter().GetResult();
         var testContext = SynchronizationContext.Current;
+        _window.TakePastes(_app);
+        _window.Repl.Input.SetFocus(); // before the window runs, as charrnn does (which Terminal.Gui's navigation loses track of)
         _token = _app.Begin(_window)!;
         // Begin makes this thread the UI thread with the loop's synchronization context. Keep it
         // for UI work only (Ui below), so the test framework's own continuations are not queued on a

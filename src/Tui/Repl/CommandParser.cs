@@ -78,10 +78,10 @@ public static class CommandParser
                         else value.Append(text[i]);
                         i++;
                     }
-                    // At the prompt most often a pasted prime cut at its line break: the rest came as a command of its own.
+                    // At the prompt most often a prime pasted where the terminal does not mark pastes (no bracketed paste), cut at its line break.
                     if (i >= text.Length)
                         throw new CommandException($"Unclosed {quote} quote in: {text.Trim()}",
-                            "A line break ends a command here (each line of a paste runs as its own): write one in a prime as \\n inside double quotes, gen \"first line\\nsecond\".");
+                            "A line break ends a command here (a terminal that does not mark a paste as one sends each of its lines as a command of its own): write one in a prime as \\n inside double quotes, gen \"first line\\nsecond\".");
                     i++; // closing quote
                 }
                 else value.Append(text[i++]);
@@ -92,11 +92,11 @@ public static class CommandParser
     }
 
     /// <summary>A double quote, or a single one that does not follow a letter or digit: one's and don't are words.</summary>
-    private static bool OpensQuote(string text, int i) =>
+    internal static bool OpensQuote(string text, int i) =>
         text[i] == '"' || (text[i] == '\'' && (i == 0 || !char.IsLetterOrDigit(text[i - 1])));
 
     /// <summary>The quote's closing mark: inside single quotes an apostrophe between letters stays text ('don't stop').</summary>
-    private static bool ClosesQuote(string text, int i, char quote) =>
+    internal static bool ClosesQuote(string text, int i, char quote) =>
         text[i] == quote && !(quote == '\'' && i > 0 && i + 1 < text.Length && char.IsLetterOrDigit(text[i - 1]) && char.IsLetterOrDigit(text[i + 1]));
 
     /// <summary>Where the last command of <paramref name="line"/> starts: after its last ';' outside quotes.</summary>

@@ -278,6 +278,23 @@ public sealed class MainWindow : Window, IReplOutput
     public void TakeCtrlC(IApplication app) => _ctrlC.Take(app);
 
     /// <summary>
+    /// A terminal's paste goes where keys go: the focused field, else (a list, a chart, a button) the command line, as typed
+    /// text does; a game takes its own. Terminal.Gui 2.5 gives it to the view its navigation last recorded as focused, which
+    /// since the window started (or a dialog closed) is the command line's pane, not its field: every paste was dropped.
+    /// </summary>
+    public void TakePastes(IApplication app) => app.Paste += (_, paste) =>
+    {
+        if (MostFocused is not ShellTextField field)
+        {
+            if (Playing) return;
+            Repl.Input.SetFocus();
+            field = Repl.Input;
+        }
+        field.InsertPaste(paste.Text);
+        paste.Handled = true;
+    };
+
+    /// <summary>
     /// Switches tab; the keyboard goes to the tab when the user asked for it, else stays on the
     /// command line. A switch the user did not ask for (a job or a stream starting) does not happen
     /// while they play on the Type or Beat tab: it would take their keys; F3/F4 show it.
@@ -328,6 +345,8 @@ public sealed class MainWindow : Window, IReplOutput
         "PgUp/PgDn (or the mouse wheel) scroll the command log, from anywhere but a list (it pages itself); on the Generate screen, PgUp/PgDn scroll the generated text (the mouse wheel, the log), unless F7 made the log tall.\n" +
         "Text typed where no field takes it goes to the command line; there and in the forms' fields Ctrl+U, Ctrl+K, Ctrl+W, Ctrl+A and Ctrl+E edit as in a shell.\n" +
         "At the prompt, Tab completes commands, names, keys, the values it knows and the files upload, import and export take; ↑↓ recall earlier lines (kept across runs).\n" +
+        "A paste goes in at the cursor and runs nothing until Enter: at the prompt its lines become commands separated by ; and, inside an open double quote (gen 200 \" then the paste), " +
+        "the whole paste is the prime's text, its line breaks as \\n and its quotes as \\\". Ctrl+V pastes the clipboard the same way.\n" +
         "Models: Enter on a model uses it; edit hyperparameters and press Train (arch NAME shows NAME's form).\n\n" +
         "Commands (help COMMAND says more; several go on one line separated by ;):\n\n" +
         string.Join("\n", CommandCatalog.All.Select(c => $"{c.Usage}\n    {c.Summary}"));

@@ -31,7 +31,7 @@ public sealed class ReplView : FrameView
         // A wrapped line's later rows indented, as in the F1 box: help's summaries under their start, an indented line under itself.
         Log = new StreamTextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), HangingIndent = true, IndentUnderSecondWord = true };
         var prompt = new Label { Text = ">", X = 0, Y = Pos.AnchorEnd(1) };
-        Input = new ShellTextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), SelectsAllOnFocus = false };
+        Input = new ShellTextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), SelectsAllOnFocus = false, PasteInto = PastedText.IntoCommandLine };
         Input.KeyDown += OnKey;
         Add(Log, prompt, Input);
     }

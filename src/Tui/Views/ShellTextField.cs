@@ -25,6 +25,26 @@ public class ShellTextField : TextField
     /// </summary>
     public bool SelectsAllOnFocus { get; init; } = true;
 
+    /// <summary>
+    /// What a paste (the terminal's bracketed paste, or Ctrl+V's clipboard) inserts, given the text before the cursor and
+    /// the pasted text; null: TextField's own, the paste's first line only.
+    /// </summary>
+    public Func<string, string, string>? PasteInto { get; init; }
+
+    protected override string OnSanitizingPaste(string raw)
+    {
+        if (PasteInto is not { } into) return base.OnSanitizingPaste(raw);
+        var start = SelectedLength > 0 ? Math.Min(SelectedStart, InsertionPoint) : InsertionPoint; // a selection is replaced
+        return base.OnSanitizingPaste(into(Text[..StringIndex(Text, start)], raw));
+    }
+
+    /// <summary>Inserts a paste as Terminal.Gui's paste command does (what <see cref="PasteInto"/> makes of it, at the cursor).</summary>
+    public void InsertPaste(string raw)
+    {
+        var text = OnSanitizingPaste(raw);
+        if (text.Length > 0) OnPaste(text);
+    }
+
     protected override void OnHasFocusChanged(bool newHasFocus, View? previousFocusedView, View? focusedView)
     {
         base.OnHasFocusChanged(newHasFocus, previousFocusedView, focusedView);

@@ -1,0 +1,52 @@
+namespace CharRnn.Tui.Tests;
+
+/// <summary>A terminal's paste (bracketed: Terminal.Gui's paste event) at the command line.</summary>
+public sealed partial class ScreenTests
+{
+    private void Paste(string text) => Ui(() => _app.RaisePasteEvent(text));
+
+    [Fact]
+    public void A_paste_goes_into_the_command_line_and_its_lines_become_commands_that_run_on_enter()
+    {
+        Paste("models");
+        Assert.Equal("models", _window.Repl.Input.Text);
+        Press(Terminal.Gui.Input.Key.U.WithCtrl);
+
+        Paste("models\r\n\n  help quit\n");
+        Assert.Equal("models; help quit", _window.Repl.Input.Text);
+        PumpUntil(() => true, "a frame");
+        Assert.DoesNotContain("> models", _window.Repl.Log.Content); // a paste runs nothing by itself
+        Press(Terminal.Gui.Input.Key.Enter);
+        PumpUntil(() => _window.Repl.Log.Content.Contains("Leave charrnn"), "help quit's text");
+        Assert.Contains("> models; help quit", _window.Repl.Log.Content);
+
+        // Ctrl+V pastes Terminal.Gui's clipboard (xclip's, where there is one) the same way.
+        Ui(() => _app.Clipboard!.SetClipboardData("status\nmodels"));
+        Press(Terminal.Gui.Input.Key.V.WithCtrl);
+        Assert.Equal("status; models", _window.Repl.Input.Text);
+    }
+
+    [Fact]
+    public void A_paste_inside_an_open_double_quote_is_the_primes_whole_text_with_its_line_breaks()
+    {
+        UseGru();
+        Type("gen 5 \"");
+        Paste("the cat\nsat \"on\"\n");
+        Assert.Equal("gen 5 \"the cat\\nsat \\\"on\\\"\\n", _window.Repl.Input.Text);
+        Type("\"");
+        Press(Terminal.Gui.Input.Key.Enter);
+        // The whole text reached the model, line breaks and all: this one's vocabulary has no line feed.
+        PumpUntil(() => _window.Repl.Log.Content.Contains("U+000A"), "the prime's refusal");
+        Assert.DoesNotContain("Unclosed", _window.Repl.Log.Content);
+    }
+
+    [Fact]
+    public void A_paste_where_no_field_takes_it_goes_to_the_command_line_as_typing_does()
+    {
+        Ui(() => _window.Show(_window.Training)); // its charts take no text
+        Assert.IsNotType<Views.ShellTextField>(_window.MostFocused);
+        Paste("stop gru");
+        Assert.True(_window.Repl.Input.HasFocus);
+        Assert.Equal("stop gru", _window.Repl.Input.Text);
+    }
+}
