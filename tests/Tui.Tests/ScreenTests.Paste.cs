@@ -1,3 +1,5 @@
+using Terminal.Gui.App;
+
 namespace CharRnn.Tui.Tests;
 
 /// <summary>A terminal's paste (bracketed: Terminal.Gui's paste event) at the command line.</summary>
@@ -48,5 +50,16 @@ public sealed partial class ScreenTests
         Paste("stop gru");
         Assert.True(_window.Repl.Input.HasFocus);
         Assert.Equal("stop gru", _window.Repl.Input.Text);
+    }
+
+    [Fact]
+    public void A_paste_while_a_dialog_is_over_the_window_is_not_typed_into_the_command_line_behind_it()
+    {
+        using var dialog = new Terminal.Gui.Views.Dialog { Title = "over the window" };
+        SessionToken? over = null;
+        Ui(() => over = _app.Begin(dialog));
+        Paste("models");
+        Ui(() => _app.End(over!));
+        Assert.Equal("", _window.Repl.Input.Text);
     }
 }

@@ -284,6 +284,7 @@ public sealed class MainWindow : Window, IReplOutput
     /// </summary>
     public void TakePastes(IApplication app) => app.Paste += (_, paste) =>
     {
+        if (app.TopRunnableView != this) return; // a dialog over the window (F1) has the keyboard
         if (MostFocused is not ShellTextField field)
         {
             if (Playing) return;
