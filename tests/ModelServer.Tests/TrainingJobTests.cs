@@ -507,6 +507,13 @@ public class TrainingJobTests(ServerFixture server)
         Assert.True(stopped.Stopped.OnRequest);
         Assert.Contains(events, e => e.CheckpointSaved?.Reason == "stopped");
         var stoppedAt = stopped.Step;
+        // Where the model stands, as GetModel and its history say: epochs done, then steps into the next.
+        var model = (await server.Catalog.GetModelAsync(new GetModelRequest { Name = "stopped" })).Summary;
+        Assert.True(stopped.Stopped.HasEpochsCompleted);
+        Assert.Equal(model.EpochsTrained, stopped.Stopped.EpochsCompleted);
+        var lastEpochEnd = events.LastOrDefault(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd)?.EpochEnd.Record.Step ?? 0;
+        Assert.Equal(stoppedAt - lastEpochEnd, stopped.Stopped.StepsIntoEpoch);
+        Assert.InRange(stopped.Stopped.StepsIntoEpoch, 0, stopped.Stopped.BatchesInEpoch - 1);
 
         var resume = new StartJobRequest { ModelName = "stopped", Resume = true, Options = new TrainingOptions { MaxSteps = stoppedAt + 10 } };
         var resumed = await Client.Train(resume).Events();

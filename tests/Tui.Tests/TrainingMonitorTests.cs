@@ -75,6 +75,17 @@ public class TrainingMonitorTests
     }
 
     [Fact]
+    public void A_stop_that_says_where_the_model_stands_shows_that_epoch_not_an_estimate()
+    {
+        var m = new TrainingMonitor();
+        m.Attach(new Job { Id = "j-1", ModelName = "lstm", State = Job.Types.State.Running });
+        m.Add(new JobEvent { JobId = "j-1", Step = 1490, Progress = new JobEvent.Types.Progress { Step = 1490, Epoch = 6, Batch = 240, BatchesInEpoch = 250, EpochProgress = 5.96, TotalSteps = 5000 } });
+        // The sixth epoch (random bptt) ended at 1498, and the stop came 12 of 240 steps into the seventh: the estimate said 5.99.
+        m.Add(new JobEvent { JobId = "j-1", Step = 1510, Stopped = new JobEvent.Types.Stopped { Reason = "stopped on request", EpochsCompleted = 6, StepsIntoEpoch = 12, BatchesInEpoch = 240 } });
+        Assert.Equal(6.05, m.EpochProgress, 6);
+    }
+
+    [Fact]
     public void A_job_ended_between_epoch_ends_shows_its_last_weights_validation_loss_on_the_curve_and_in_its_end()
     {
         var m = new TrainingMonitor();

@@ -44,7 +44,16 @@ public abstract record JobEnd : JobEventPayload
 /// </summary>
 public sealed record JobFinished(string Reason, double? BestValidLoss, ValidationRecord? Final = null, bool StoppedEarly = false) : JobEnd;
 public sealed record JobFailed(string Reason) : JobEnd;
-/// <summary><paramref name="OnRequest"/>: someone stopped it (StopJob), not its time budget or the server's shutdown.</summary>
-public sealed record JobStopped(string Reason, bool CheckpointSaved, ValidationRecord? Final = null, bool OnRequest = false) : JobEnd;
+/// <summary>
+/// <paramref name="OnRequest"/>: someone stopped it (StopJob), not its time budget or the server's shutdown.
+/// <paramref name="At"/>: where its model stands, epochs done and steps into the next (null for a job stopped before it
+/// started, and in events stored before it was added).
+/// </summary>
+public sealed record JobStopped(string Reason, bool CheckpointSaved, ValidationRecord? Final = null, bool OnRequest = false, StoppedAt? At = null) : JobEnd;
+/// <summary>Epochs completed at a stop, and steps trained into the next epoch of <paramref name="BatchesInEpoch"/>.</summary>
+public sealed record StoppedAt(int EpochsCompleted, long StepsIntoEpoch, int BatchesInEpoch)
+{
+    public static StoppedAt Of(Trainer trainer) => new(trainer.Position.Epoch, trainer.Position.Batch, trainer.BatchesInEpoch);
+}
 
 public sealed record JobEvent(long Sequence, string JobId, DateTimeOffset Time, long Step, JobEventPayload Payload);

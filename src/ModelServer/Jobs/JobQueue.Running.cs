@@ -202,7 +202,7 @@ public sealed partial class JobQueue
         try
         {
             trainer.Stop(reason);
-            job.Events.Append(new JobStopped($"{reason}; the job resumes when the server starts again", CheckpointSaved: true), trainer.Position.Step);
+            job.Events.Append(new JobStopped($"{reason}; the job resumes when the server starts again", CheckpointSaved: true, At: StoppedAt.Of(trainer)), trainer.Position.Step);
             database.UpdateJob(job.Id, "running", reason, trainer.Position.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
             logger.LogInformation("Job {JobId} (model {Model}) checkpointed at step {Step}; it resumes at the next start", job.Id, job.ModelName, trainer.Position.Step);
         }
@@ -354,7 +354,8 @@ public sealed partial class JobQueue
         {
             TrainingOutcomeKind.Finished => (JobState.Finished, (JobEventPayload)new JobFinished(outcome.Reason, job.BestValidLoss, final, outcome.StoppedEarly)),
             // Stopped with the stop request's reason: on request (a time budget reached as it came has its own).
-            TrainingOutcomeKind.Stopped => (JobState.Stopped, new JobStopped(outcome.Reason, outcome.CheckpointPath != null, final, OnRequest: outcome.Reason == job.StopRequest)),
+            TrainingOutcomeKind.Stopped => (JobState.Stopped, new JobStopped(outcome.Reason, outcome.CheckpointPath != null, final, OnRequest: outcome.Reason == job.StopRequest,
+                At: job.Trainer is { } stopped ? StoppedAt.Of(stopped) : null)),
             _ => (JobState.Failed, new JobFailed(outcome.Reason)),
         };
         End(job, state, outcome.Reason, payload, disposeTrainer: true);

@@ -216,6 +216,7 @@ public static partial class ProtoMapper
             case JobStopped s:
                 result.Stopped = new Api.JobEvent.Types.Stopped { Reason = s.Reason, CheckpointSaved = s.CheckpointSaved, OnRequest = s.OnRequest };
                 if (s.Final is { } stopped) (result.Stopped.FinalValidLoss, result.Stopped.FinalValidAccuracy) = (stopped.Loss, stopped.Accuracy);
+                if (s.At is { } at) (result.Stopped.EpochsCompleted, result.Stopped.StepsIntoEpoch, result.Stopped.BatchesInEpoch) = (at.EpochsCompleted, at.StepsIntoEpoch, at.BatchesInEpoch);
                 break;
         }
         return result;

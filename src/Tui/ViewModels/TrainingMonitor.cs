@@ -30,6 +30,7 @@ public sealed class TrainingMonitor
     /// Fractional epochs done at <see cref="Step"/>: the last progress (or epoch end) taken on by the steps since at
     /// its epoch's length, short of the next epoch's end. A stop (a checkpoint, a replay keeping few progress events)
     /// comes at a later step than the last progress, which showed 'epoch 5.00 · step 1426' for a step inside epoch 6.
+    /// A stop event that says where its model stands (JobEvent.Stopped.epochs_completed) is taken as it says.
     /// </summary>
     public double EpochProgress => _stepsPerEpoch > 0 && Step > _epochProgressStep
         ? Math.Min(_epochProgress + (double)(Step - _epochProgressStep) / _stepsPerEpoch, Math.Floor(_epochProgress) + 0.99)
@@ -162,6 +163,9 @@ public sealed class TrainingMonitor
                         LastValidLoss = final;
                         Add(_validLoss, (e.Step, final));
                     }
+                    // A stop says where its model stands (a server older than the field does not: EpochProgress then estimates from the last progress).
+                    if (e.EventCase == JobEvent.EventOneofCase.Stopped && e.Stopped.HasEpochsCompleted)
+                        (_epochProgress, _epochProgressStep) = (e.Stopped.EpochsCompleted + (e.Stopped.BatchesInEpoch > 0 ? (double)e.Stopped.StepsIntoEpoch / e.Stopped.BatchesInEpoch : 0), e.Step);
                     if (e.EventCase == JobEvent.EventOneofCase.Finished) EtaSeconds = 0;
                     else Ended();
                     break;
