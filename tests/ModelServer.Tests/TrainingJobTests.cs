@@ -983,6 +983,34 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_queued_resumes_queued_event_is_at_the_step_its_model_stands_at()
+    {
+        await Client.Train(Request("queued-step", maxSteps: 3)).Events();
+        var blocker = await Client.StartJobAsync(Request("queued-step-blocker", maxSteps: 100_000, epochs: 1000));
+        var resume = await Client.StartJobAsync(new StartJobRequest { ModelName = "queued-step", Resume = true, Options = new TrainingOptions { MaxSteps = 5 } });
+        try
+        {
+            // Watched from the model's step, as a watcher resuming from where it stands would: the queued event is there.
+            using var watch = Client.WatchJob(new WatchJobRequest { JobId = resume.Id, FromStep = 3 });
+            Assert.True(await watch.ResponseStream.MoveNext(CancellationToken.None));
+            var queued = watch.ResponseStream.Current;
+            Assert.Equal(JobEvent.EventOneofCase.Queued, queued.EventCase);
+            Assert.Equal(3, queued.Step);
+        }
+        finally
+        {
+            foreach (var job in new[] { resume, blocker })
+            {
+                await Client.StopJobAsync(new StopJobRequest { JobId = job.Id });
+                await Client.WatchJob(new WatchJobRequest { JobId = job.Id }).Events();
+            }
+        }
+        // A new model's job is queued at step 0.
+        var fresh = await Client.Train(Request("queued-step-new", maxSteps: 2)).Events();
+        Assert.Equal(0, fresh.Single(e => e.EventCase == JobEvent.EventOneofCase.Queued).Step);
+    }
+
+    [Fact]
     public async Task A_queued_resume_job_shows_its_architecture()
     {
         await Client.Train(Request("arch-shown", maxSteps: 2, architecture: "stateful-lstm")).Events();

@@ -31,6 +31,9 @@ public sealed record JobPlan(
     public string? InitFromModel { get; init; }
     public string? InitFromCheckpoint { get; init; }
 
+    /// <summary>A resume's step, where its checkpoint stands (0 for a new model): the step its queued event carries.</summary>
+    public long ResumesFromStep { get; init; }
+
     /// <summary>Its settings that train, but likely not as meant (<see cref="TrainingWarnings"/>): Job.warnings and Job.warning_parts.</summary>
     public IReadOnlyList<TrainingWarning> Warnings { get; init; } = [];
 

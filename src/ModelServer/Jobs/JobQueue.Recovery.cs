@@ -38,11 +38,12 @@ public sealed partial class JobQueue
                 // resume from it, whatever the row's state says (a start that failed after a restart left it "queued").
                 var resume = File.Exists(checkpoint);
                 var options = WithJobTimeCap(record.Id, record.Plan.Options);
+                var resumesFrom = resume ? CheckpointFile.ReadMetadata(checkpoint).Position.Step : 0;
                 JobPlan plan;
                 if (resume)
                 {
                     plan = JobPlan.Resume(record.ModelName, folder, corpus, record.Plan.UploadedCorpus, record.Plan.CorpusName, checkpoint, options,
-                        record.Plan.Architecture) with { Warnings = record.Plan.StoredWarnings() };
+                        record.Plan.Architecture) with { Warnings = record.Plan.StoredWarnings(), ResumesFromStep = resumesFrom };
                 }
                 else
                 {
@@ -55,7 +56,6 @@ public sealed partial class JobQueue
                     };
                 }
                 var (history, nextSequence) = journal.History(record.Id);
-                var resumesFrom = resume ? CheckpointFile.ReadMetadata(checkpoint).Position.Step : 0;
                 var job = Enqueue(plan, record.Owner, record.Id, checkQuota: false, (Replayable(history, resumesFrom, keepEnd: false), nextSequence), record.Created,
                     record.KeyHash);
                 job.RunTime = TimeSpan.FromSeconds(record.RunSeconds); // a time budget counts what it trained before the restart

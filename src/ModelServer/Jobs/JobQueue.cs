@@ -93,7 +93,8 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
             _persisting.Remove(job);
             _queue.Add(job);
             _byId[job.Id] = job;
-            job.Events.Append(new JobQueued(Position(job)), 0);
+            // At the step it will start from, a resume's checkpoint's: where the model stands while it waits.
+            job.Events.Append(new JobQueued(Position(job)), plan.ResumesFromStep);
         }
         WorkArrived?.Invoke();
         return job;

@@ -204,6 +204,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         return JobPlan.Resume(name, folder, corpus, uploaded, meta.Corpus.Name, checkpoint, options, meta.Architecture) with
         {
             Warnings = TrainingWarnings.For(options, rateGiven: request.Options?.LearningRate.Count > 0),
+            ResumesFromStep = meta.Position.Step,
         };
     }
 
