@@ -167,7 +167,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
             new Job { Id = "j-22", State = Job.Types.State.Finished, ModelName = "a-much-longer-model-name-here", Architecture = "rnn", Step = 5, Reason = "reached max_steps = 5" },
         ]).ToList();
         Assert.Equal("j-1   running   a                              stateful-gru-cell  step 726/887", lines[0]);
-        Assert.Equal("j-22  finished  a-much-longer-model-name-here  rnn                step 5        reached max_steps = 5", lines[1]);
+        Assert.Equal("j-22  finished  a-much-longer-model-name-here  rnn                step 5        reached max_steps=5", lines[1]); // the REPL's spelling, not the server's max_steps = 5
     }
 
     [Fact]
@@ -758,6 +758,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Empty(_output.Errors);
         var reason = _output.Events.Single(e => e.EventCase == JobEvent.EventOneofCase.Finished).Finished.Reason;
         Assert.Matches(@"^finished 1 epoch\(s\) \(epochs = 1\) at step \d+, before max_steps = 100000: ask for more epochs", reason);
+        // The line the REPL prints names them as its keys are typed.
+        Assert.Matches(@"^finished 1 epoch\(s\) \(epochs=1\) at step \d+, before max_steps=100000: ask for more epochs", Client.JobEndText.Of(_output.Events.Last()));
         await headless.DisposeAsync();
     }
 

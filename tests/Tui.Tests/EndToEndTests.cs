@@ -25,7 +25,7 @@ public sealed class EndToEndTests : IDisposable
 
         await WaitForScreen("Welcome to charrnn", TimeSpan.FromSeconds(60));
         await Tmux("send-keys", "-t", _session, "train stateful-gru name=e2e corpus=tiny max_steps=60 epochs=3 n_hidden=24 bs=8 sample_chars=20", "Enter");
-        var screen = await WaitForScreen("finished: reached max_steps = 60", TimeSpan.FromSeconds(120));
+        var screen = await WaitForScreen("finished: reached max_steps=60", TimeSpan.FromSeconds(120));
         Assert.Contains("Learning rate", screen);
 
         await Tmux("send-keys", "-t", _session, "use e2e t=0", "Enter");

@@ -54,10 +54,10 @@ public sealed partial class ScreenTests
     {
         Command("train stateful-rnn name=screen-rnn corpus=tiny max_steps=60 epochs=3 n_hidden=16 bs=8 sample_chars=20");
         // The train tab's own line, not the REPL's: the REPL can see the job end before the tab's watch catches up.
-        PumpUntil(() => Screen.Contains("model screen-rnn · finished: reached max_steps = 60"), "the train tab to show the job finished", 60_000);
+        PumpUntil(() => Screen.Contains("model screen-rnn · finished: reached max_steps=60"), "the train tab to show the job finished", 60_000);
         Assert.Same(_window.Training, _window.Tabs.Value);
         Assert.Contains("model screen-rnn", Screen);
-        Assert.Contains("finished: reached max_steps = 60", Screen);
+        Assert.Contains("finished: reached max_steps=60", Screen);
         Assert.Contains("step 60/60", Screen);
         Assert.NotEmpty(_window.Monitor.Loss);
         Assert.Contains("Learning rate", Screen);

@@ -1,19 +1,23 @@
 using System.Globalization;
 using CharRnn.Protos.V1;
+using CharRnn.Tui.Repl;
 
 namespace CharRnn.Tui.Client;
 
 /// <summary>A job's last event as one line: how it ended and, when the server measured it, how good the model it left is.</summary>
 public static class JobEndText
 {
-    /// <summary>"finished: reason · val 1.2345 nats/char, accuracy 61.2 %" (as an epoch's line says it); null for an event that does not end a job.</summary>
+    /// <summary>
+    /// "finished: reason · val 1.2345 nats/char, accuracy 61.2 %" (as an epoch's line says it), the reason in the REPL's
+    /// words (<see cref="JobReasonText"/>: `max_steps=3`, not the server's `max_steps = 3`); null for an event that does not end a job.
+    /// </summary>
     public static string? Of(JobEvent e) => e.EventCase switch
     {
-        JobEvent.EventOneofCase.Finished => Said("finished", e.Finished.Reason)
+        JobEvent.EventOneofCase.Finished => Said("finished", JobReasonText.Of(e.Finished.Reason))
             + Validation(e.Finished.HasFinalValidLoss, e.Finished.FinalValidLoss, e.Finished.FinalValidAccuracy),
-        JobEvent.EventOneofCase.Stopped => Said("stopped", e.Stopped.Reason)
+        JobEvent.EventOneofCase.Stopped => Said("stopped", JobReasonText.Of(e.Stopped.Reason))
             + Validation(e.Stopped.HasFinalValidLoss, e.Stopped.FinalValidLoss, e.Stopped.FinalValidAccuracy),
-        JobEvent.EventOneofCase.Failed => Said("failed", e.Failed.Reason),
+        JobEvent.EventOneofCase.Failed => Said("failed", JobReasonText.Of(e.Failed.Reason)),
         _ => null,
     };
 

@@ -378,7 +378,7 @@ public sealed partial class CommandRunner
         [
             j.Id, StateCell(j), j.ModelName, .. (owners ? [$"by {j.Owner}"] : Array.Empty<string>()), j.InitFrom != "" ? $"{j.Architecture} from {j.InitFrom}" : j.Architecture,
             (j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}") + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" val {j.BestValidLoss:F4}") : ""),
-            j.Reason,
+            JobReasonText.Of(j.Reason),
         ]).ToList();
         var padded = rows[0].Length - 1; // the reason, last, is not padded
         var widths = Enumerable.Range(0, padded).Select(c => rows.Max(r => r[c].Length)).ToList();
@@ -504,7 +504,7 @@ public sealed partial class CommandRunner
                             // Headless, a job someone else stopped (an admin's StopJob) did not do what the line asked: not a success.
                             if (!interactive && e.EventCase == JobEvent.EventOneofCase.Stopped && e.Stopped.OnRequest && Volatile.Read(ref _stopSaid) == null)
                             {
-                                output.Error($"job {job.Id} was stopped on request before its end, not by this client ({e.Stopped.Reason})"
+                                output.Error($"job {job.Id} was stopped on request before its end, not by this client ({JobReasonText.Of(e.Stopped.Reason)})"
                                              + (e.Stopped.CheckpointSaved ? $"; resume {job.ModelName} continues it" : ""));
                                 failed = true;
                             }

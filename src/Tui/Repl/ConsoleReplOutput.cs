@@ -110,7 +110,7 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
                 stdout.WriteLine(JobEndText.Of(e));
                 break;
             case Protos.V1.JobEvent.EventOneofCase.Failed:
-                Error("job failed: " + e.Failed.Reason);
+                Error("job failed: " + JobReasonText.Of(e.Failed.Reason));
                 break;
         }
     }
