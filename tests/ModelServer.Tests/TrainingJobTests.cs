@@ -1137,6 +1137,24 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_model_whose_job_is_being_started_is_listed_queued_as_its_job_says_not_training()
+    {
+        // The device thread takes a job off the queue before it marks it running: meanwhile GetJob says QUEUED (at 1),
+        // and ListModels said training. A job's state only moves on, so a model listed training has a job past queued.
+        for (var i = 0; i < 6; i++)
+        {
+            var job = await Client.StartJobAsync(Request($"listed-{i}", maxSteps: 2));
+            while (true)
+            {
+                var listed = (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.FirstOrDefault(m => m.Name == job.ModelName);
+                var now = await Client.GetJobAsync(new GetJobRequest { JobId = job.Id });
+                if (listed?.Training == true) Assert.NotEqual(Job.Types.State.Queued, now.State);
+                if (now.State is not (Job.Types.State.Queued or Job.Types.State.Running)) break;
+            }
+        }
+    }
+
+    [Fact]
     public async Task Long_values_in_job_requests_are_quoted_shortened_so_the_status_fits_its_header()
     {
         var longText = "a\n" + new string('x', 20_000);

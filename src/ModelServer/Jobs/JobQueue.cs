@@ -195,12 +195,13 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
     }
 
     /// <summary>
-    /// Whether a job is writing the model (running, starting, or saving as it ends), or one for it waits in the queue and
-    /// has not begun: listed as queued, not training. Read under one lock, so a job that starts meanwhile is one or the other.
+    /// Whether a job is writing the model (running, or saving as it ends), or one for it is queued: waiting, or being
+    /// started (off the queue, not yet running), as its Job.state says (QUEUED, at 1); a model listed training while
+    /// GetJob said its job was queued read as if it had begun. Listed as queued, not training, until the job runs.
     /// </summary>
     public (bool Training, bool Queued) ActivityOf(string modelName)
     {
-        lock (_gate) return ActiveFor(modelName) is { } job ? (!_queue.Contains(job), _queue.Contains(job)) : (false, false);
+        lock (_gate) return ActiveFor(modelName) is { } job ? (job.State != JobState.Queued, job.State == JobState.Queued) : (false, false);
     }
 
     /// <summary>
