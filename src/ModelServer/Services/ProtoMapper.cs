@@ -115,8 +115,10 @@ public static partial class ProtoMapper
         return summary;
     }
 
-    /// <summary>A model in its first epoch, listed as training (or queued, before its job begins) with what its job knows of it (no checkpoint yet).</summary>
-    /// <summary>A model a job is making, from the <paramref name="plan"/> read with it: the job may have ended (and forgotten its plan) since.</summary>
+    /// <summary>
+    /// A model a job is making and has not saved yet, listed as training (or queued, before its job runs) with what its job
+    /// knows of it, from the <paramref name="plan"/> read with it: the job may have ended (and forgotten its plan) since.
+    /// </summary>
     public static Api.ModelSummary ToUnsavedSummary(TrainingJob job, JobPlan plan, bool queued) => new()
     {
         Name = job.ModelName, Architecture = job.Architecture, Training = !queued, Queued = queued, Owner = job.Owner,
