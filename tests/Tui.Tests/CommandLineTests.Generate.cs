@@ -6,8 +6,8 @@ namespace CharRnn.Tui.Tests;
 public partial class CommandLineTests
 {
     [Theory]
-    [InlineData(new[] { "generate", "m", "--samples", "0" }, "charrnn: --samples 0 is not allowed; generate 1 to 64 samples.")]
-    [InlineData(new[] { "generate", "m", "--samples", "65" }, "charrnn: --samples 65 is not allowed; generate 1 to 64 samples.")]
+    [InlineData(new[] { "generate", "m", "--samples", "0" }, "charrnn: --samples 0 is not allowed; give 1 to 64. (see charrnn generate --help)")]
+    [InlineData(new[] { "generate", "m", "--samples", "65" }, "charrnn: --samples 65 is not allowed; give 1 to 64. (see charrnn generate --help)")]
     [InlineData(new[] { "generate", "m", "--prime", "the", "--prime-file", "p.txt" }, "charrnn: --prime and --prime-file both give the prime; give one of them.")]
     [InlineData(new[] { "generate", "m", "--prime-file", "" }, "charrnn: --prime-file is empty; give a file, or - for stdin.")]
     [InlineData(new[] { "generate", "m", "--precision", "fp16" }, "charrnn: --precision 'fp16' is not a precision; use float32 (the default: exact) or bf16 (")]

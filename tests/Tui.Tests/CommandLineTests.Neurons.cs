@@ -80,7 +80,7 @@ public partial class CommandLineTests
         AssertUserError(["neurons", folder, "--prime", "the cat", "--layer", "1", "--threads", "1"], "charrnn: layer 1 does not exist: the model has 1 layer(s), 0 to 0");
         AssertUserError(["neurons", folder, "--threads", "1"], "charrnn: Give the text to feed the model: --text FILE (- for stdin) or --prime TEXT, one of them.");
         AssertUserError(["neurons", folder, "--prime", "the", "--text", corpus, "--threads", "1"], "charrnn: --text and --prime both give the text to feed the model; give one of them.");
-        AssertUserError(["neurons", folder, "--prime", "the", "--max-chars", "0", "--threads", "1"], "charrnn: --max-chars 0 is not allowed; feed 1 to 100,000 chars.");
+        AssertUserError(["neurons", folder, "--prime", "the", "--max-chars", "0", "--threads", "1"], "charrnn: --max-chars 0 is not allowed; give 1 to 100000. (see charrnn neurons --help)");
         AssertUserError(["neurons", folder, "--text", Path.Combine(root, "none.txt"), "--threads", "1"], $"charrnn: --text '{Path.Combine(root, "none.txt")}' does not exist");
 
         // --max-chars feeds the text's start, and says so.

@@ -16,8 +16,12 @@ public sealed record HyperParameterSpec(string Name, HyperParameterType Type, do
     {
         HyperParameterType.Bool => "true or false",
         HyperParameterType.Int => $"an integer from {Format(Min)} to {Format(Max)}",
-        _ => $"a number from {Format(Min)} to {Format(Max)}",
+        _ => $"a number from {Bound(Min)} to {Bound(Max)}",
     };
+
+    /// <summary>A bound as typed: a whole one in full (clip's 1000000, not 1E+06), others as <see cref="Number"/> writes them.</summary>
+    private static string Bound(double value) =>
+        Math.Floor(value) == value && Math.Abs(value) < 1e15 ? ((long)value).ToString(CultureInfo.InvariantCulture) : Number(value);
 
     public string Format(double value) => Type switch
     {

@@ -18,14 +18,7 @@ public static class CommonOptions
         {
             Description = $"libtorch CPU threads, 0 to {TorchRuntime.MaxThreads} (0: libtorch's default, one per core it sees).",
             DefaultValueFactory = _ => 0,
-        }.Allowing($"0 (libtorch's default: one per core) to {TorchRuntime.MaxThreads}");
-        option.Validators.Add(result =>
-        {
-            // Read from the token: a value that is not a number has its own error, and GetValueOrDefault would throw it.
-            if (result.Tokens.Count == 0 || !int.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n)) return;
-            if (n < 0 || n > TorchRuntime.MaxThreads)
-                result.AddError($"--threads {n} is not allowed; give 0 (libtorch's default: one per core) to {TorchRuntime.MaxThreads}.");
-        });
+        }.Allowing(0, TorchRuntime.MaxThreads, $"0 (libtorch's default: one per core) to {TorchRuntime.MaxThreads}");
         return option;
     }
 

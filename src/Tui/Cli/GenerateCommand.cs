@@ -26,14 +26,14 @@ public static class GenerateCommand
         var models = CommonOptions.ModelsDir();
         var prime = new Option<string>("--prime") { Description = "Text to start from (the model continues it); its \\r\\n read as \\n as the model's corpus was.", DefaultValueFactory = _ => "" };
         var primeFile = new Option<string?>("--prime-file") { Description = $"Read the prime from this UTF-8 file (- for stdin), as it is but for its \\r\\n, read as \\n as the model's corpus was; 1 to {PrimeFile.MaxChars:N0} characters. Not with --prime." }.NotEmpty("a file, or - for stdin");
-        var count = new Option<int>("-n", "--chars") { Description = "Characters to generate.", DefaultValueFactory = _ => 400 }.Allowing(NumberOptions.Range(1, MaxChars));
-        var temperature = new Option<double>("--temperature", "-t") { Description = "0: greedy (argmax); 1: the model's distribution; higher: wilder.", DefaultValueFactory = _ => 0.8 }.Allowing($"0 (greedy) to {SamplingSettings.MaxTemperature}");
-        var topK = new Option<int>("--top-k") { Description = "Sample only among the k most likely chars (0: off).", DefaultValueFactory = _ => 0 }.Allowing(NumberOptions.Range(0, int.MaxValue));
-        var topP = new Option<double>("--top-p") { Description = "Sample only from the smallest set reaching this probability (1: off).", DefaultValueFactory = _ => 1.0 }.Allowing("a number above 0 and at most 1");
-        var minP = new Option<double>("--min-p") { Description = "Sample only among the chars at least this many times as likely as the most likely one, at the temperature (0: off; below 1). Holds high temperatures together where --top-p does not.", DefaultValueFactory = _ => 0.0 }.Allowing("a number from 0 up to, not including, 1");
+        var count = new Option<int>("-n", "--chars") { Description = "Characters to generate.", DefaultValueFactory = _ => 400 }.Allowing(1, MaxChars);
+        var temperature = new Option<double>("--temperature", "-t") { Description = "0: greedy (argmax); 1: the model's distribution; higher: wilder.", DefaultValueFactory = _ => 0.8 }.Allowing(0, SamplingSettings.MaxTemperature, $"0 (greedy) to {SamplingSettings.MaxTemperature}");
+        var topK = new Option<int>("--top-k") { Description = "Sample only among the k most likely chars (0: off).", DefaultValueFactory = _ => 0 }.Allowing(0, int.MaxValue, "0 (off) or a number of characters");
+        var topP = new Option<double>("--top-p") { Description = "Sample only from the smallest set reaching this probability (1: off).", DefaultValueFactory = _ => 1.0 }.Allowing("a number above 0 and at most 1 (1: off)", v => v > 0 && v <= 1);
+        var minP = new Option<double>("--min-p") { Description = "Sample only among the chars at least this many times as likely as the most likely one, at the temperature (0: off; below 1). Holds high temperatures together where --top-p does not.", DefaultValueFactory = _ => 0.0 }.Allowing("a number from 0 (off) up to, not including, 1", v => v >= 0 && v < 1);
         var seed = new Option<ulong?>("--seed") { Description = "Seed for reproducible samples (default: random); with --samples, sample i (from 1) uses seed + i - 1." }.Allowing(NumberOptions.Range(ulong.MinValue, ulong.MaxValue));
         var stop = new Option<string>("--stop") { Description = $"Stop as soon as the generated text ends with this (it is printed); \\n is a line feed, \\t a tab, \\\\ a backslash. At most {StopString.MaxLength} UTF-16 code units, all chars the model generates.", DefaultValueFactory = _ => "" };
-        var samples = new Option<int>("--samples") { Description = $"Independent continuations of the prime, generated together as one batch and printed one after another, each behind a '--- sample i of N (seed S) ---' line (1 to {GeneratedSamples.MaxSamples}).", DefaultValueFactory = _ => 1 }.Allowing(NumberOptions.Range(1, GeneratedSamples.MaxSamples));
+        var samples = new Option<int>("--samples") { Description = $"Independent continuations of the prime, generated together as one batch and printed one after another, each behind a '--- sample i of N (seed S) ---' line (1 to {GeneratedSamples.MaxSamples}).", DefaultValueFactory = _ => 1 }.Allowing(1, GeneratedSamples.MaxSamples);
         var skipUnknown = new Option<bool>("--skip-unknown") { Description = "Leave out of the prime the characters the model's vocabulary does not know (a stray emoji) and generate from the rest; stderr says how many were skipped and which, and the text printed starts with the prime as fed. Without it such a prime is refused." };
         var precision = new Option<string>("--precision") { Description = $"What the model's large products compute in: {GenerationPrecisions.Allowed}.", DefaultValueFactory = _ => "float32" };
         var device = CommonOptions.Device();
@@ -44,13 +44,8 @@ public static class GenerateCommand
         };
         command.SetAction(parse =>
         {
-            var n = parse.GetValue(count);
-            // From 1, as the REPL's gen takes it: 0 would print the prime alone.
-            if (n is < 1 or > MaxChars)
-                throw new ArgumentException($"-n {n} is not allowed; generate from 1 to {MaxChars} characters.");
-            var sampleCount = parse.GetValue(samples);
-            if (sampleCount is < 1 or > GeneratedSamples.MaxSamples)
-                throw new ArgumentException($"--samples {sampleCount} is not allowed; generate 1 to {GeneratedSamples.MaxSamples} samples.");
+            // -n from 1, as the REPL's gen takes it (0 would print the prime alone); its range, and --samples', are their options'.
+            var (n, sampleCount) = (parse.GetValue(count), parse.GetValue(samples));
             var stopText = Repl.BackslashEscapes.Unescape(parse.GetValue(stop)!);
             if (StopString.TooLong(stopText) is { } tooLong) throw new ArgumentException($"--stop {tooLong}");
             if (parse.GetValue(primeFile) is not null && parse.GetResult(prime) is { Implicit: false })

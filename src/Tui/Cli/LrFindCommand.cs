@@ -26,12 +26,12 @@ public static class LrFindCommand
                                          "and the train line printed is the recipe's with the rate found.", r => r.SearchFlags);
         var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." }.NotEmpty("a text file or a known corpus name, or leave it out for nietzsche");
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
-        var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 }.Allowing(TrainingFlags.Allowed("min_freq"));
-        var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 }.Allowing(TrainingFlags.Allowed("seed"));
+        var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 }.Allowing(TrainingFlags.Spec("min_freq"));
+        var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 }.Allowing(TrainingFlags.Spec("seed"));
         // Defaults said in the description, not DefaultValueFactory: its help would write "[default: 1E-07]".
-        var startLr = new Option<double?>("--start-lr") { Description = $"The first step's rate (default: {HyperParameterSpec.Number(DefaultStartLr)}; as in fastai 1 and 2, while the lesson's fastai 0.7 started at 1e-5)." }.Allowing("a rate above 0 and below --end-lr");
-        var endLr = new Option<double?>("--end-lr") { Description = $"The last step's rate, at most {HyperParameterSpec.Number(ExponentialSchedule.MaxRate)} (default: {HyperParameterSpec.Number(DefaultEndLr)}, as in fastai)." }.Allowing($"a rate above 0 and at most {HyperParameterSpec.Number(ExponentialSchedule.MaxRate)}");
-        var steps = new Option<int>("--steps") { Description = $"Batches to train at most, {ExponentialSchedule.MinSteps} to {ExponentialSchedule.MaxSteps} (fastai: one epoch's; 100 shows the curve).", DefaultValueFactory = _ => 100 }.Allowing(NumberOptions.Range(ExponentialSchedule.MinSteps, ExponentialSchedule.MaxSteps));
+        var startLr = new Option<double?>("--start-lr") { Description = $"The first step's rate (default: {HyperParameterSpec.Number(DefaultStartLr)}; as in fastai 1 and 2, while the lesson's fastai 0.7 started at 1e-5)." }.Allowing("a rate above 0 and below --end-lr", v => v > 0); // below --end-lr: checked with it, by the schedule
+        var endLr = new Option<double?>("--end-lr") { Description = $"The last step's rate, at most {HyperParameterSpec.Number(ExponentialSchedule.MaxRate)} (default: {HyperParameterSpec.Number(DefaultEndLr)}, as in fastai)." }.Allowing($"a rate above 0 and at most {HyperParameterSpec.Number(ExponentialSchedule.MaxRate)}", v => v > 0 && v <= ExponentialSchedule.MaxRate);
+        var steps = new Option<int>("--steps") { Description = $"Batches to train at most, {ExponentialSchedule.MinSteps} to {ExponentialSchedule.MaxSteps} (fastai: one epoch's; 100 shows the curve).", DefaultValueFactory = _ => 100 }.Allowing(ExponentialSchedule.MinSteps, ExponentialSchedule.MaxSteps);
         var json = new Option<bool>("--json") { Description = "Print the steps and the suggestions as one JSON object instead of the plot." };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();

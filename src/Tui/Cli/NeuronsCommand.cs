@@ -29,8 +29,8 @@ public static class NeuronsCommand
         var prime = new Option<string?>("--prime") { Description = "The text to feed the model, given here. Not with --text." }.NotEmpty("a text to feed");
         var layer = new Option<int?>("--layer") { Description = "The layer whose cells to show, counted from 0 (the one that reads the input); default: the last." }.Allowing("a layer of the model, from 0 to its layers less 1");
         var cell = new Option<int?>("--cell") { Description = "Show this cell's activation after each char (counted from 0): coloured on a terminal, a TSV (index, char, activation) when redirected. Without it: list the cells that track a text feature best." }.Allowing("a cell of the layer, from 0 to its n_hidden less 1");
-        var top = new Option<int>("--top") { Description = "How many cells to list without --cell.", DefaultValueFactory = _ => 10 }.Allowing(NumberOptions.Range(1, int.MaxValue));
-        var maxChars = new Option<int>("--max-chars") { Description = $"Feed at most this many chars of the text, its start (1 to {MostChars:N0}); stderr says when it was cut.", DefaultValueFactory = _ => DefaultMaxChars }.Allowing(NumberOptions.Range(1, MostChars));
+        var top = new Option<int>("--top") { Description = "How many cells to list without --cell.", DefaultValueFactory = _ => 10 }.Allowing(1, int.MaxValue);
+        var maxChars = new Option<int>("--max-chars") { Description = $"Feed at most this many chars of the text, its start (1 to {MostChars:N0}); stderr says when it was cut.", DefaultValueFactory = _ => DefaultMaxChars }.Allowing(1, MostChars);
         var json = new Option<bool>("--json") { Description = "Print the cells listed, or the cell's activations, as one JSON object." };
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
@@ -43,10 +43,7 @@ public static class NeuronsCommand
             var (file, given) = (parse.GetValue(textFile), parse.GetValue(prime));
             if (file is null && given is null) throw new ArgumentException("Give the text to feed the model: --text FILE (- for stdin) or --prime TEXT, one of them.");
             if (file is not null && given is not null) throw new ArgumentException("--text and --prime both give the text to feed the model; give one of them.");
-            var most = parse.GetValue(maxChars);
-            if (most is < 1 or > MostChars) throw new ArgumentException($"--max-chars {most} is not allowed; feed 1 to {MostChars:N0} chars.");
-            var count = parse.GetValue(top);
-            if (count < 1) throw new ArgumentException($"--top {count} is not allowed; list at least 1 cell.");
+            var (most, count) = (parse.GetValue(maxChars), parse.GetValue(top));
             var textName = file is null ? "--prime" : file == "-" ? "--text - (stdin)" : $"--text '{file}'";
             var whole = file is null ? given! : ReadText(file, textName);
 

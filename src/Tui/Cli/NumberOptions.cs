@@ -15,17 +15,40 @@ namespace CharRnn.Tui.Cli;
 /// </summary>
 public static class NumberOptions
 {
-    private static readonly ConditionalWeakTable<Option, string> Allowed = new();
+    /// <summary>What an option allows: its words for the refusals, and the test a value must pass (null: any its type holds).</summary>
+    private sealed record Allowance(string Words, Func<double, bool>? Allows);
+
+    private static readonly ConditionalWeakTable<Option, Allowance> Allowed = new();
 
     /// <summary>
     /// What <paramref name="option"/> allows, as its refusals say it after "give" ("1 to 100000"): a value that is not a
-    /// number, or one beyond what its type holds, is refused naming this.
+    /// number, one beyond what its type holds, or one <paramref name="allows"/> refuses, is refused naming this.
+    /// Only a range that depends on what the verb loads (a model's layers) is left to the verb, with allows null.
     /// </summary>
-    public static Option<T> Allowing<T>(this Option<T> option, string allowed)
+    public static Option<T> Allowing<T>(this Option<T> option, string allowed, Func<double, bool>? allows = null)
     {
-        Allowed.AddOrUpdate(option, allowed);
+        Allowed.AddOrUpdate(option, new Allowance(allowed, allows));
         return option;
     }
+
+    /// <summary>
+    /// <paramref name="option"/> allows <paramref name="min"/> to <paramref name="max"/>, both included; its refusals say
+    /// <paramref name="allowed"/> if given (for what 0 means, say), else "min to max".
+    /// </summary>
+    public static Option<T> Allowing<T>(this Option<T> option, double min, double max, string? allowed = null) =>
+        option.Allowing(allowed ?? Range(min, max), v => v >= min && v <= max);
+
+    /// <inheritdoc cref="Allowing{T}(Option{T}, double, double, string?)"/>
+    /// <remarks>Whole bounds are said in full (9223372036854775807, not a double's 9.223372036854776E+18).</remarks>
+    public static Option<T> Allowing<T>(this Option<T> option, long min, long max, string? allowed = null) =>
+        option.Allowing(allowed ?? Range(min, max), v => v >= min && v <= max);
+
+    /// <summary>
+    /// <paramref name="option"/> allows the setting <paramref name="spec"/>'s range, said in its words ("an integer from 1 to 100000"),
+    /// or as <paramref name="words"/> gets them from its bounds, for what 0 means ("0 (off) or 1 to 1000 epochs").
+    /// </summary>
+    public static Option<T> Allowing<T>(this Option<T> option, Engine.Models.HyperParameterSpec spec, Func<string, string, string>? words = null) =>
+        option.Allowing(spec.Min, spec.Max, words?.Invoke(spec.Min.ToString(CultureInfo.InvariantCulture), spec.Max.ToString(CultureInfo.InvariantCulture)) ?? spec.Range);
 
     /// <summary>"1 to 100000", in the invariant culture, for <see cref="Allowing{T}"/>.</summary>
     public static string Range(IFormattable min, IFormattable max) =>
@@ -43,33 +66,34 @@ public static class NumberOptions
         if (option is not (Option<double> or Option<double?> or Option<int> or Option<int?> or Option<long> or Option<long?> or Option<ulong?>)) return;
         var name = option.Name;
         // A number option that does not say what it allows would be refused in its type's terms (2147483647): a bug.
-        if (!Allowed.TryGetValue(option, out var allowed))
+        if (!Allowed.TryGetValue(option, out var allowance))
             throw new InvalidOperationException($"{name} is a number option that does not declare what it allows (NumberOptions.Allowing).");
         switch (option)
         {
-            case Option<double> o: o.CustomParser = r => Real(r, name, allowed) ?? 0; break;
-            case Option<double?> o: o.CustomParser = r => Real(r, name, allowed); break;
-            case Option<int> o: o.CustomParser = r => (int)(Whole(r, name, allowed, int.MinValue, int.MaxValue) ?? 0); break;
-            case Option<int?> o: o.CustomParser = r => (int?)Whole(r, name, allowed, int.MinValue, int.MaxValue); break;
-            case Option<long> o: o.CustomParser = r => (long)(Whole(r, name, allowed, long.MinValue, long.MaxValue) ?? 0); break;
-            case Option<long?> o: o.CustomParser = r => (long?)Whole(r, name, allowed, long.MinValue, long.MaxValue); break;
-            case Option<ulong?> o: o.CustomParser = r => (ulong?)Whole(r, name, allowed, ulong.MinValue, ulong.MaxValue); break;
+            case Option<double> o: o.CustomParser = r => Real(r, name, allowance) ?? 0; break;
+            case Option<double?> o: o.CustomParser = r => Real(r, name, allowance); break;
+            case Option<int> o: o.CustomParser = r => (int)(Whole(r, name, allowance, int.MinValue, int.MaxValue) ?? 0); break;
+            case Option<int?> o: o.CustomParser = r => (int?)Whole(r, name, allowance, int.MinValue, int.MaxValue); break;
+            case Option<long> o: o.CustomParser = r => (long)(Whole(r, name, allowance, long.MinValue, long.MaxValue) ?? 0); break;
+            case Option<long?> o: o.CustomParser = r => (long?)Whole(r, name, allowance, long.MinValue, long.MaxValue); break;
+            case Option<ulong?> o: o.CustomParser = r => (ulong?)Whole(r, name, allowance, ulong.MinValue, ulong.MaxValue); break;
         }
     }
 
-    private static double? Real(ArgumentResult result, string name, string allowed)
+    private static double? Real(ArgumentResult result, string name, Allowance allowance)
     {
-        var text = Text(result);
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)) return value;
+        var (text, allowed) = (Text(result), allowance.Words);
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value))
+            return Within(result, name, text, allowance, value) ? value : null;
         result.AddError(text.Contains(',')
             ? $"{Typed(result, name)} '{text}' is not a number: write decimals with a point (e.g. {text.Replace(',', '.')}), and no thousands separators; give {allowed}."
             : $"{Typed(result, name)} '{text}' is not a number; give {allowed}, like 0.5 or 2e-3.");
         return null;
     }
 
-    private static BigInteger? Whole(ArgumentResult result, string name, string allowed, BigInteger min, BigInteger max)
+    private static BigInteger? Whole(ArgumentResult result, string name, Allowance allowance, BigInteger min, BigInteger max)
     {
-        var text = Text(result);
+        var (text, allowed) = (Text(result), allowance.Words);
         if (!BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
         {
             result.AddError($"{Typed(result, name)} '{text}' is not a whole number; give {allowed}, in digits only (no separators, no decimals).");
@@ -78,11 +102,22 @@ public static class NumberOptions
         // Beyond what the type holds: refused, never clamped (a seed must stay exact), naming what the option allows.
         if (value < min || value > max)
         {
-            result.AddError($"{Typed(result, name)} {text} is not allowed; give {allowed}.");
+            Refuse(result, name, text, allowed);
             return null;
         }
-        return value;
+        return Within(result, name, text, allowance, (double)value) ? value : null;
     }
+
+    /// <summary>Whether <paramref name="value"/> is in the option's range; refused in the same words as one beyond its type if not.</summary>
+    private static bool Within(ArgumentResult result, string name, string text, Allowance allowance, double value)
+    {
+        if (allowance.Allows is null || allowance.Allows(value)) return true;
+        Refuse(result, name, text, allowance.Words);
+        return false;
+    }
+
+    private static void Refuse(ArgumentResult result, string name, string text, string allowed) =>
+        result.AddError($"{Typed(result, name)} {text} is not allowed; give {allowed}.");
 
     /// <summary>The option as the user typed it (-t or --temperature).</summary>
     private static string Typed(ArgumentResult result, string name) => (result.Parent as OptionResult)?.IdentifierToken?.Value ?? name;

@@ -21,37 +21,37 @@ public static class ServeCommand
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-cert." };
         var tlsPassword = new Option<string?>("--tls-password") { Description = "Password of a .pfx certificate, or passphrase of an encrypted PEM key (ENCRYPTED PRIVATE KEY); it shows in the process list to local users: prefer --tls-password-file." };
         var tlsPasswordFile = new Option<string?>("--tls-password-file") { Description = "File whose first line is --tls-password (e.g. a systemd credential or docker secret), kept out of the process list." };
-        var maxSessions = new Option<int>("--max-sessions") { Description = "Open sessions the server holds at most.", DefaultValueFactory = _ => defaults.Limits.MaxSessions }.Allowing(NumberOptions.Range(1, int.MaxValue));
-        var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds }.Allowing(NumberOptions.Range(1, int.MaxValue));
-        var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall }.Allowing(NumberOptions.Range(1, int.MaxValue));
-        var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes }.Allowing(NumberOptions.Range(1, MaxUploadBytes));
-        var maxCorpus = new Option<long>("--max-corpus-mb") { Description = "Largest text one UploadCorpus (the REPL's upload) may store as a named corpus, in MB.", DefaultValueFactory = _ => defaults.Limits.MaxCorpusBytes >> 20 }.Allowing(NumberOptions.Range(1, MaxCorpusMegabytes));
-        var maxPrime = new Option<int>("--max-prime-chars") { Description = "Characters one call may feed (prime, Feed text, Interact text); longer text goes in pieces.", DefaultValueFactory = _ => defaults.Limits.MaxPrimeChars }.Allowing(NumberOptions.Range(1, int.MaxValue));
+        var maxSessions = new Option<int>("--max-sessions") { Description = "Open sessions the server holds at most.", DefaultValueFactory = _ => defaults.Limits.MaxSessions }.Allowing(1, int.MaxValue);
+        var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds }.Allowing(1, int.MaxValue);
+        var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall }.Allowing(1, int.MaxValue);
+        var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes }.Allowing(1, MaxUploadBytes);
+        var maxCorpus = new Option<long>("--max-corpus-mb") { Description = "Largest text one UploadCorpus (the REPL's upload) may store as a named corpus, in MB.", DefaultValueFactory = _ => defaults.Limits.MaxCorpusBytes >> 20 }.Allowing(1, MaxCorpusMegabytes);
+        var maxPrime = new Option<int>("--max-prime-chars") { Description = "Characters one call may feed (prime, Feed text, Interact text); longer text goes in pieces.", DefaultValueFactory = _ => defaults.Limits.MaxPrimeChars }.Allowing(1, int.MaxValue);
         var maxHyper = new Option<string[]>("--max-hyperparameter")
         {
             Description = $"Raise or lower a cap on what jobs may ask for and imports may bring, as NAME=VALUE; repeatable. Defaults: {string.Join(", ", defaults.Limits.MaxHyperParameters.Select(kv => $"{kv.Key}={kv.Value}"))}.",
             AllowMultipleArgumentsPerToken = true,
         };
-        var maxEpochs = new Option<int>("--max-epochs") { Description = $"Epochs a job may ask for at most (1–{TrainingOptions.MaxEpochs}).", DefaultValueFactory = _ => defaults.Limits.MaxEpochs }.Allowing(NumberOptions.Range(1, TrainingOptions.MaxEpochs));
-        var maxJobHours = new Option<double>("--max-job-hours") { Description = "Training time one job gets in a run, in hours; a job without a time budget gets it as its budget, a larger budget is refused (0: no limit).", DefaultValueFactory = _ => defaults.Limits.MaxJobHours }.Allowing($"0 (no limit) to {TrainingOptions.MaxTimeBudgetDays * 24} hours");
-        var maxQueued = new Option<int>("--max-queued-jobs") { Description = "Jobs that may wait in the queue.", DefaultValueFactory = _ => defaults.Limits.MaxQueuedJobs }.Allowing(NumberOptions.Range(1, int.MaxValue));
+        var maxEpochs = new Option<int>("--max-epochs") { Description = $"Epochs a job may ask for at most (1–{TrainingOptions.MaxEpochs}).", DefaultValueFactory = _ => defaults.Limits.MaxEpochs }.Allowing(1, TrainingOptions.MaxEpochs);
+        var maxJobHours = new Option<double>("--max-job-hours") { Description = "Training time one job gets in a run, in hours; a job without a time budget gets it as its budget, a larger budget is refused (0: no limit).", DefaultValueFactory = _ => defaults.Limits.MaxJobHours }.Allowing(0, TrainingOptions.MaxTimeBudgetDays * 24, $"0 (no limit) to {TrainingOptions.MaxTimeBudgetDays * 24} hours");
+        var maxQueued = new Option<int>("--max-queued-jobs") { Description = "Jobs that may wait in the queue.", DefaultValueFactory = _ => defaults.Limits.MaxQueuedJobs }.Allowing(1, int.MaxValue);
         var keys = new Option<string?>("--keys") { Description = "API keys file (charrnn keys add NAME): clients must send one. Without keys the server only listens on loopback." };
         var metrics = new Option<string?>("--metrics-listen") { Description = "HOST:PORT for Prometheus /metrics over HTTP/1.1, e.g. 127.0.0.1:9464." };
-        var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "A running job also checkpoints this often, so a crash loses little.", DefaultValueFactory = _ => defaults.CheckpointMinutes }.Allowing(NumberOptions.Range(MinCheckpointMinutes, MaxCheckpointMinutes));
-        var trainingShare = new Option<double>("--training-share") { Description = $"The fraction of the device a training job gets while anyone streams ({DeviceShare.MinShare}–{DeviceShare.MaxShare}); alone it gets all of it.", DefaultValueFactory = _ => defaults.TrainingShare }.Allowing(NumberOptions.Range(DeviceShare.MinShare, DeviceShare.MaxShare));
-        var trainingSlice = new Option<double>("--training-slice-ms") { Description = $"How long training holds the device at a time while anyone streams: the longest pause it adds between a stream's chars ({ServerOptions.MinTrainingSliceMilliseconds}–{ServerOptions.MaxTrainingSliceMilliseconds}); shorter cuts steps into more pieces, at some cost in training speed.", DefaultValueFactory = _ => defaults.TrainingSliceMilliseconds }.Allowing(NumberOptions.Range(ServerOptions.MinTrainingSliceMilliseconds, ServerOptions.MaxTrainingSliceMilliseconds));
-        var sessionsPerKey = new Option<int>("--max-sessions-per-key") { Description = "Open sessions per API key.", DefaultValueFactory = _ => defaults.Limits.MaxSessionsPerKey }.Allowing(NumberOptions.Range(1, int.MaxValue));
-        var jobsPerKey = new Option<int>("--max-jobs-per-key") { Description = "Running plus queued jobs per API key.", DefaultValueFactory = _ => defaults.Limits.MaxJobsPerKey }.Allowing(NumberOptions.Range(1, int.MaxValue));
-        var charsPerKey = new Option<long>("--max-chars-per-minute-per-key") { Description = "Characters generated or fed (primes, Feed and Interact text) per minute per API key.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerMinutePerKey }.Allowing(NumberOptions.Range(1, long.MaxValue));
-        var modelsPerKey = new Option<int>("--max-models-per-key") { Description = "Models one API key may own, those its jobs are making included.", DefaultValueFactory = _ => defaults.Limits.MaxModelsPerKey }.Allowing(NumberOptions.Range(1, int.MaxValue));
-        var corporaPerKey = new Option<int>("--max-corpora-per-key") { Description = "Uploaded corpora one API key may own (each up to --max-corpus-mb).", DefaultValueFactory = _ => defaults.Limits.MaxCorporaPerKey }.Allowing(NumberOptions.Range(1, int.MaxValue));
-        var maxExports = new Option<int>("--max-exports") { Description = $"Model downloads (ExportModel, the REPL's export) in progress at once, server-wide (1–{ServerLimits.MaxMaxExports}): each holds a copy of the model's weights until its client has read the file; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExports }.Allowing(NumberOptions.Range(1, ServerLimits.MaxMaxExports));
-        var exportsPerKey = new Option<int>("--max-exports-per-key") { Description = $"Model downloads one API key may have in progress at once (1–{ServerLimits.MaxMaxExports}, not above --max-exports), so one key a team shares cannot take every download place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExportsPerKey }.Allowing(NumberOptions.Range(1, ServerLimits.MaxMaxExports));
-        var maxImport = new Option<long>("--max-import-mb") { Description = $"Largest safetensors file one ImportModel (the REPL's import) may send to become a model, in MB (1–{ServerLimits.MaxImportMegabytes}); the file is read whole to check it.", DefaultValueFactory = _ => defaults.Limits.MaxImportBytes >> 20 }.Allowing(NumberOptions.Range(1, ServerLimits.MaxImportMegabytes));
-        var maxImports = new Option<int>("--max-imports") { Description = $"Model imports (ImportModel, the REPL's import) in progress at once, server-wide (1–{ServerLimits.MaxMaxImports}): while it checks the file each holds a few times its size in memory; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImports }.Allowing(NumberOptions.Range(1, ServerLimits.MaxMaxImports));
-        var importsPerKey = new Option<int>("--max-imports-per-key") { Description = $"Model imports one API key may have in progress at once (1–{ServerLimits.MaxMaxImports}, not above --max-imports), so one key cannot take every import place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImportsPerKey }.Allowing(NumberOptions.Range(1, ServerLimits.MaxMaxImports));
+        var checkpointMinutes = new Option<double>("--checkpoint-minutes") { Description = "A running job also checkpoints this often, so a crash loses little.", DefaultValueFactory = _ => defaults.CheckpointMinutes }.Allowing(MinCheckpointMinutes, MaxCheckpointMinutes);
+        var trainingShare = new Option<double>("--training-share") { Description = $"The fraction of the device a training job gets while anyone streams ({DeviceShare.MinShare}–{DeviceShare.MaxShare}); alone it gets all of it.", DefaultValueFactory = _ => defaults.TrainingShare }.Allowing(DeviceShare.MinShare, DeviceShare.MaxShare);
+        var trainingSlice = new Option<double>("--training-slice-ms") { Description = $"How long training holds the device at a time while anyone streams: the longest pause it adds between a stream's chars ({ServerOptions.MinTrainingSliceMilliseconds}–{ServerOptions.MaxTrainingSliceMilliseconds}); shorter cuts steps into more pieces, at some cost in training speed.", DefaultValueFactory = _ => defaults.TrainingSliceMilliseconds }.Allowing(ServerOptions.MinTrainingSliceMilliseconds, ServerOptions.MaxTrainingSliceMilliseconds);
+        var sessionsPerKey = new Option<int>("--max-sessions-per-key") { Description = "Open sessions per API key.", DefaultValueFactory = _ => defaults.Limits.MaxSessionsPerKey }.Allowing(1, int.MaxValue);
+        var jobsPerKey = new Option<int>("--max-jobs-per-key") { Description = "Running plus queued jobs per API key.", DefaultValueFactory = _ => defaults.Limits.MaxJobsPerKey }.Allowing(1, int.MaxValue);
+        var charsPerKey = new Option<long>("--max-chars-per-minute-per-key") { Description = "Characters generated or fed (primes, Feed and Interact text) per minute per API key.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerMinutePerKey }.Allowing(1, long.MaxValue);
+        var modelsPerKey = new Option<int>("--max-models-per-key") { Description = "Models one API key may own, those its jobs are making included.", DefaultValueFactory = _ => defaults.Limits.MaxModelsPerKey }.Allowing(1, int.MaxValue);
+        var corporaPerKey = new Option<int>("--max-corpora-per-key") { Description = "Uploaded corpora one API key may own (each up to --max-corpus-mb).", DefaultValueFactory = _ => defaults.Limits.MaxCorporaPerKey }.Allowing(1, int.MaxValue);
+        var maxExports = new Option<int>("--max-exports") { Description = $"Model downloads (ExportModel, the REPL's export) in progress at once, server-wide (1–{ServerLimits.MaxMaxExports}): each holds a copy of the model's weights until its client has read the file; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExports }.Allowing(1, ServerLimits.MaxMaxExports);
+        var exportsPerKey = new Option<int>("--max-exports-per-key") { Description = $"Model downloads one API key may have in progress at once (1–{ServerLimits.MaxMaxExports}, not above --max-exports), so one key a team shares cannot take every download place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxExportsPerKey }.Allowing(1, ServerLimits.MaxMaxExports);
+        var maxImport = new Option<long>("--max-import-mb") { Description = $"Largest safetensors file one ImportModel (the REPL's import) may send to become a model, in MB (1–{ServerLimits.MaxImportMegabytes}); the file is read whole to check it.", DefaultValueFactory = _ => defaults.Limits.MaxImportBytes >> 20 }.Allowing(1, ServerLimits.MaxImportMegabytes);
+        var maxImports = new Option<int>("--max-imports") { Description = $"Model imports (ImportModel, the REPL's import) in progress at once, server-wide (1–{ServerLimits.MaxMaxImports}): while it checks the file each holds a few times its size in memory; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImports }.Allowing(1, ServerLimits.MaxMaxImports);
+        var importsPerKey = new Option<int>("--max-imports-per-key") { Description = $"Model imports one API key may have in progress at once (1–{ServerLimits.MaxMaxImports}, not above --max-imports), so one key cannot take every import place; one beyond it is refused, to retry later.", DefaultValueFactory = _ => defaults.Limits.MaxImportsPerKey }.Allowing(1, ServerLimits.MaxMaxImports);
         var precision = CommonOptions.GenerationPrecision();
-        var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 }.Allowing($"0 (half of this machine's memory) or a size in MB up to {MaxJobMemoryMegabytes}");
+        var jobMemory = new Option<long>("--max-job-memory-mb") { Description = "The most memory one training job may need, by the server's estimate from its sizes (MB); 0: half of this machine's (or container's) memory.", DefaultValueFactory = _ => 0 }.Allowing(0, MaxJobMemoryMegabytes, $"0 (half of this machine's memory) or a size in MB up to {MaxJobMemoryMegabytes}");
         var command = new Command("serve", "Run the gRPC model server (health, reflection; Ctrl+C, SIGTERM or SIGHUP stops it after checkpointing).")
         {
             listen, models, corpora, device, threads, tlsCert, tlsKey, tlsPassword, tlsPasswordFile, maxSessions, idle, maxChars, maxPrime, maxUpload, maxCorpus, maxQueued, maxEpochs, maxJobHours, maxHyper,
@@ -73,9 +73,9 @@ public static class ServeCommand
                 TlsPasswordFile = parse.GetValue(tlsPasswordFile),
                 KeysFile = parse.GetValue(keys),
                 MetricsListen = parse.GetValue(metrics),
-                CheckpointMinutes = Between(parse.GetValue(checkpointMinutes), MinCheckpointMinutes, MaxCheckpointMinutes, "--checkpoint-minutes"),
-                TrainingShare = Between(parse.GetValue(trainingShare), DeviceShare.MinShare, DeviceShare.MaxShare, "--training-share"),
-                TrainingSliceMilliseconds = Between(parse.GetValue(trainingSlice), ServerOptions.MinTrainingSliceMilliseconds, ServerOptions.MaxTrainingSliceMilliseconds, "--training-slice-ms"),
+                CheckpointMinutes = parse.GetValue(checkpointMinutes),
+                TrainingShare = parse.GetValue(trainingShare),
+                TrainingSliceMilliseconds = parse.GetValue(trainingSlice),
             };
             if (options.TlsCertificate == null && (options.TlsKey != null || options.TlsPassword != null || options.TlsPasswordFile != null))
                 throw new ArgumentException($"{(options.TlsKey != null ? "--tls-key" : options.TlsPassword != null ? "--tls-password" : "--tls-password-file")} goes with --tls-cert (the certificate to serve); without it the server would serve plain HTTP/2.");
@@ -85,44 +85,39 @@ public static class ServeCommand
                 throw new ArgumentException($"--keys '{options.KeysFile}' is a folder; give the keys file that charrnn keys add wrote.");
             if (options.KeysFile != null && !File.Exists(options.KeysFile))
                 throw new ArgumentException($"--keys {options.KeysFile} does not exist; create it with charrnn keys add NAME --keys {options.KeysFile}.");
-            options.Limits.MaxSessions = Positive(parse.GetValue(maxSessions), "--max-sessions");
-            options.Limits.SessionIdleSeconds = Positive(parse.GetValue(idle), "--session-idle-seconds");
-            options.Limits.MaxCharsPerCall = Positive(parse.GetValue(maxChars), "--max-chars-per-call");
-            options.Limits.MaxPrimeChars = Positive(parse.GetValue(maxPrime), "--max-prime-chars");
+            options.Limits.MaxSessions = parse.GetValue(maxSessions);
+            options.Limits.SessionIdleSeconds = parse.GetValue(idle);
+            options.Limits.MaxCharsPerCall = parse.GetValue(maxChars);
+            options.Limits.MaxPrimeChars = parse.GetValue(maxPrime);
             foreach (var cap in parse.GetValue(maxHyper) ?? [])
             {
                 var (name, value) = HyperParameterCap(cap, options.Limits.MaxHyperParameters.Keys);
                 options.Limits.MaxHyperParameters[name] = value;
             }
-            options.Limits.MaxUploadBytes = parse.GetValue(maxUpload) is var upload && upload is > 0 and <= MaxUploadBytes ? upload
-                : throw new ArgumentException($"--max-upload-bytes {upload} is not allowed; it must be from 1 to {MaxUploadBytes} (a gRPC message holds under 2 GiB).");
-            options.Limits.MaxCorpusBytes = parse.GetValue(maxCorpus) is var corpusMb && corpusMb is > 0 and <= MaxCorpusMegabytes ? corpusMb << 20
-                : throw new ArgumentException($"--max-corpus-mb {corpusMb} is not allowed; it must be from 1 to {MaxCorpusMegabytes} (a corpus is loaded whole, as one string of under 2 GiB).");
-            options.Limits.MaxQueuedJobs = Positive(parse.GetValue(maxQueued), "--max-queued-jobs");
-            options.Limits.MaxEpochs = (int)Between(parse.GetValue(maxEpochs), 1, TrainingOptions.MaxEpochs, "--max-epochs");
-            options.Limits.MaxJobHours = Between(parse.GetValue(maxJobHours), 0, TrainingOptions.MaxTimeBudgetDays * 24, "--max-job-hours");
-            options.Limits.MaxSessionsPerKey = Positive(parse.GetValue(sessionsPerKey), "--max-sessions-per-key");
-            options.Limits.MaxJobsPerKey = Positive(parse.GetValue(jobsPerKey), "--max-jobs-per-key");
-            options.Limits.MaxCharsPerMinutePerKey = Positive(parse.GetValue(charsPerKey), "--max-chars-per-minute-per-key");
-            options.Limits.MaxModelsPerKey = Positive(parse.GetValue(modelsPerKey), "--max-models-per-key");
-            options.Limits.MaxCorporaPerKey = Positive(parse.GetValue(corporaPerKey), "--max-corpora-per-key");
-            options.Limits.MaxExports = (int)Between(parse.GetValue(maxExports), 1, ServerLimits.MaxMaxExports, "--max-exports");
-            options.Limits.MaxExportsPerKey = (int)Between(parse.GetValue(exportsPerKey), 1, ServerLimits.MaxMaxExports, "--max-exports-per-key");
+            options.Limits.MaxUploadBytes = parse.GetValue(maxUpload);
+            options.Limits.MaxCorpusBytes = parse.GetValue(maxCorpus) << 20;
+            options.Limits.MaxQueuedJobs = parse.GetValue(maxQueued);
+            options.Limits.MaxEpochs = parse.GetValue(maxEpochs);
+            options.Limits.MaxJobHours = parse.GetValue(maxJobHours);
+            options.Limits.MaxSessionsPerKey = parse.GetValue(sessionsPerKey);
+            options.Limits.MaxJobsPerKey = parse.GetValue(jobsPerKey);
+            options.Limits.MaxCharsPerMinutePerKey = parse.GetValue(charsPerKey);
+            options.Limits.MaxModelsPerKey = parse.GetValue(modelsPerKey);
+            options.Limits.MaxCorporaPerKey = parse.GetValue(corporaPerKey);
+            options.Limits.MaxExports = parse.GetValue(maxExports);
+            options.Limits.MaxExportsPerKey = parse.GetValue(exportsPerKey);
             // Only when given: the default follows a lower --max-exports down (ExportsPerKeyInForce) rather than refuse a server that set only that.
             if (parse.GetResult(exportsPerKey) is { Implicit: false } && options.Limits.MaxExportsPerKey > options.Limits.MaxExports)
                 throw new ArgumentException($"--max-exports-per-key {options.Limits.MaxExportsPerKey} is more than --max-exports {options.Limits.MaxExports}: " +
                                             "a key could never have that many downloads at once. Lower the first or raise the second.");
-            options.Limits.MaxImportBytes = (long)Between(parse.GetValue(maxImport), 1, ServerLimits.MaxImportMegabytes, "--max-import-mb") << 20;
-            options.Limits.MaxImports = (int)Between(parse.GetValue(maxImports), 1, ServerLimits.MaxMaxImports, "--max-imports");
-            options.Limits.MaxImportsPerKey = (int)Between(parse.GetValue(importsPerKey), 1, ServerLimits.MaxMaxImports, "--max-imports-per-key");
+            options.Limits.MaxImportBytes = parse.GetValue(maxImport) << 20;
+            options.Limits.MaxImports = parse.GetValue(maxImports);
+            options.Limits.MaxImportsPerKey = parse.GetValue(importsPerKey);
             // Only when given, as --max-exports-per-key: the default follows a lower --max-imports down (ImportsPerKeyInForce).
             if (parse.GetResult(importsPerKey) is { Implicit: false } && options.Limits.MaxImportsPerKey > options.Limits.MaxImports)
                 throw new ArgumentException($"--max-imports-per-key {options.Limits.MaxImportsPerKey} is more than --max-imports {options.Limits.MaxImports}: " +
                                             "a key could never have that many imports at once. Lower the first or raise the second.");
-            var jobMemoryMb = parse.GetValue(jobMemory);
-            if (jobMemoryMb is < 0 or > MaxJobMemoryMegabytes)
-                throw new ArgumentException($"--max-job-memory-mb {jobMemoryMb} is not allowed; give a size in MB, or 0 for half of this machine's memory.");
-            options.Limits.MaxJobMemoryBytes = jobMemoryMb << 20;
+            options.Limits.MaxJobMemoryBytes = parse.GetValue(jobMemory) << 20;
             if (options.Limits.MaxCharsPerCall > options.Limits.MaxCharsPerMinutePerKey)
                 throw new ArgumentException($"--max-chars-per-call {options.Limits.MaxCharsPerCall} is more than --max-chars-per-minute-per-key {options.Limits.MaxCharsPerMinutePerKey}: " +
                                             "a call asking for that many could never start. Lower the first or raise the second.");
@@ -236,7 +231,4 @@ public static class ServeCommand
 
     private static T Positive<T>(T value, string flag) where T : System.Numerics.INumber<T> =>
         value > T.Zero ? value : throw new ArgumentException($"{flag} {value} is not allowed; it must be positive.");
-
-    private static double Between(double value, double min, double max, string flag) =>
-        value >= min && value <= max ? value : throw new ArgumentException($"{flag} {value} is not allowed; it must be from {min} to {max}.");
 }

@@ -27,9 +27,9 @@ public static class TrainCommand
         var output = new Option<string?>("--out") { Description = "Model folder to create, anywhere (instead of --models and --name); its last folder is the model's name, held to --name's rule." }.NotEmpty("the model folder to create");
         var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." }.NotEmpty("a text file or a known corpus name, or leave it out for nietzsche");
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
-        var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 }.Allowing(TrainingFlags.Allowed("min_freq"));
-        var valFraction = new Option<double>("--val-fraction") { Description = "Share held out for validation.", DefaultValueFactory = _ => 0.2 }.Allowing(TrainingFlags.Allowed("val_fraction"));
-        var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 }.Allowing(TrainingFlags.Allowed("seed"));
+        var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 }.Allowing(TrainingFlags.Spec("min_freq"));
+        var valFraction = new Option<double>("--val-fraction") { Description = "Share held out for validation.", DefaultValueFactory = _ => 0.2 }.Allowing(TrainingFlags.Spec("val_fraction"));
+        var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 }.Allowing(TrainingFlags.Spec("seed"));
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var flags = new TrainingFlags(resuming: false);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using CharRnn.Engine.Models;
 using CharRnn.Engine.Training;
 
 namespace CharRnn.Tui.Cli;
@@ -15,25 +16,25 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
     private static string Default(bool resuming, object value) =>
         resuming ? " (default: as the model was trained)" : string.Create(CultureInfo.InvariantCulture, $" (default: {value})");
 
-    public Option<int?> Epochs { get; } = new Option<int?>("--epochs") { Description = $"Epochs to train in total{Default(resuming, Defaults.Epochs)}." }.Allowing(Allowed("epochs"));
+    public Option<int?> Epochs { get; } = new Option<int?>("--epochs") { Description = $"Epochs to train in total{Default(resuming, Defaults.Epochs)}." }.Allowing(Spec("epochs"));
     public Option<string?> Lr { get; } = new("--lr") { Description = searching
         ? "Three rates, embedding,recurrent,output, to keep the ratio of: they scale together, the recurrent one rising from --start-lr to --end-lr (default: one rate for all; a single rate is refused, having no effect)."
         : $"Learning rate, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
     public Option<string?> Wd { get; } = new("--wd") { Description = $"Weight decay, or three: embedding,recurrent,output{Default(resuming, "the architecture's; charrnn archs")}." };
     public Option<string?> Optimizer { get; } = new("--optimizer") { Description = $"adam or adamw{Default(resuming, Defaults.Optimizer)}." };
     public Option<string?> Schedule { get; } = new("--schedule") { Description = LearningRateSchedule.Help + Default(resuming, Defaults.Schedule) };
-    public Option<double?> Clip { get; } = new Option<double?>("--clip") { Description = $"Clip the gradient norm (0: off){Default(resuming, Defaults.Clip)}." }.Allowing(Allowed("clip"));
-    public Option<long?> MaxSteps { get; } = new Option<long?>("--max-steps") { Description = $"Stop after this many steps in total (0: no limit), or at the end of --epochs if sooner{Default(resuming, Defaults.MaxSteps)}." }.Allowing(Allowed("max_steps"));
+    public Option<double?> Clip { get; } = new Option<double?>("--clip") { Description = $"Clip the gradient norm (0: off){Default(resuming, Defaults.Clip)}." }.Allowing(Spec("clip"), (_, max) => $"0 (off) or a gradient norm up to {max}");
+    public Option<long?> MaxSteps { get; } = new Option<long?>("--max-steps") { Description = $"Stop after this many steps in total (0: no limit), or at the end of --epochs if sooner{Default(resuming, Defaults.MaxSteps)}." }.Allowing(Spec("max_steps"), (_, max) => $"0 (no limit) or a number of steps up to {max}");
     public Option<string?> TimeBudget { get; } = new("--time-budget") { Description = "Stop after this long in this run, e.g. 90s, 10m, 1h30m (default: no limit)." };
-    public Option<int?> SampleChars { get; } = new Option<int?>("--sample-chars") { Description = $"Characters sampled at each epoch end (0: none){Default(resuming, Defaults.SampleChars)}." }.Allowing(Allowed("sample_chars"));
+    public Option<int?> SampleChars { get; } = new Option<int?>("--sample-chars") { Description = $"Characters sampled at each epoch end (0: none){Default(resuming, Defaults.SampleChars)}." }.Allowing(Spec("sample_chars"), (_, max) => $"0 (none) to {max}");
     public Option<int?> Patience { get; } = new Option<int?>("--patience") { Description = $"Stop once the validation loss has not improved on its best for N epochs in a row, 0 to {EarlyStopping.MaxPatience} (0: off; best.ckpt keeps the best model either way). " +
-        $"Every epoch counts, an SGDR restart's too, which raises the loss: give more than a cycle's epochs. A resume continues the count{Default(resuming, "0")}." }.Allowing(Allowed("patience"));
+        $"Every epoch counts, an SGDR restart's too, which raises the loss: give more than a cycle's epochs. A resume continues the count{Default(resuming, "0")}." }.Allowing(Spec("patience"), (_, max) => $"0 (off) or 1 to {max} epochs");
     public Option<double?> MinDelta { get; } = new Option<double?>("--min-delta") { Description = $"With --patience: an epoch counts as an improvement only if its validation loss is below the best less this, 0 to {EarlyStopping.MaxMinDelta} nats/char " +
-        $"(Keras's min_delta; 0: any drop counts); without a patience it is refused, having no effect{Default(resuming, "0")}." }.Allowing(Allowed("min_delta"));
+        $"(Keras's min_delta; 0: any drop counts); without a patience it is refused, having no effect{Default(resuming, "0")}." }.Allowing(Spec("min_delta"), (_, max) => $"0 (any drop counts) to {max} nats/char");
     public Option<bool?> KeepCycles { get; } = new("--keep-cycles") { Description = $"Keep each SGDR cycle's end as cycle-N.ckpt beside last.ckpt (the lesson's cycle_save_name){Default(resuming, "no")}." };
 
-    /// <summary>What the training option <paramref name="name"/> allows, from its spec ("an integer from 1 to 100000").</summary>
-    public static string Allowed(string name) => TrainingOptions.Specs().Single(s => s.Name == name).Range;
+    /// <summary>The training option <paramref name="name"/>'s spec: its flag allows its range, refused as "an integer from 1 to 100000".</summary>
+    public static HyperParameterSpec Spec(string name) => TrainingOptions.Specs().Single(s => s.Name == name);
 
     public IEnumerable<Option> All => searching ? [Lr, Wd, Optimizer, Clip]
         : resuming ? [Epochs, Lr, Wd, Schedule, Clip, MaxSteps, TimeBudget, Patience, MinDelta, SampleChars, KeepCycles]
