@@ -6,11 +6,15 @@ namespace CharRnn.Tui.Tests;
 public class CommandRunnerCheckTests
 {
     [Theory]
-    [InlineData("gen 1,000 \"x\"", "'1,000' is not a count: write digits only")]
+    // Each names the verb's count, the value and the range, as the command line's number options do (NumberOptions).
+    [InlineData("gen 1,000 \"x\"", "gen count '1,000' is not a whole number; give 1 to what the server gives per gen (its max_chars_per_call), in digits only (put a prime that is a number in quotes: \"1,000\").")]
+    [InlineData("gen 1.5", "gen count '1.5' is not a whole number; give 1 to what the server gives per gen (its max_chars_per_call), in digits only (put a prime that is a number in quotes: \"1.5\").")]
+    [InlineData("gen 0", "gen count 0 is not allowed; give 1 to what the server gives per gen (its max_chars_per_call) (put a prime that is a number in quotes: \"1984\").")]
+    [InlineData("compare 0 t=1", "compare count 0 is not allowed; give 1 to what the server gives per gen (its max_chars_per_call) (put a prime that is a number in quotes: \"1984\").")]
     // Beyond what any server gives (a count is an int32); the server's own limit is not known before it is asked.
-    [InlineData("generate 99999999999", "99999999999 characters is not allowed; ask for 1 to what the server gives per gen (its max_chars_per_call)")]
-    [InlineData("compare lstm 1e3", "'1e3' is not a count")]
-    [InlineData("gen -5", "'-5' is not a count: a count is 1 or more")]
+    [InlineData("generate 99999999999", "generate count 99999999999 is not allowed; give 1 to what the server gives per gen (its max_chars_per_call) (put a prime that is a number in quotes: \"1984\").")]
+    [InlineData("compare lstm 1e3", "compare count '1e3' is not a whole number; give 1 to what the server gives per gen (its max_chars_per_call), in digits only")]
+    [InlineData("gen -5", "gen count -5 is not allowed; give 1 to what the server gives per gen (its max_chars_per_call).")]
     [InlineData("gen 10 20", "Two counts given, 10 and 20; give one (put a prime that is a number in quotes: \"20\").")]
     [InlineData("gen 'the' 10 'wil'", "'10' stands amid the prime's words, one of them quoted, so it is neither clearly the count nor the prime: the count goes before or after the prime " +
                                      "(gen N \"PRIME\" or gen \"PRIME\" N), and a prime with a number in it goes in one pair of quotes (\"the 10 wil\").")]

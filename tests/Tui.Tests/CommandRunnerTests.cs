@@ -385,7 +385,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("gne 5", "Unknown command 'gne'. Commands: help, archs,");
         Assert.EndsWith("Try: help. Did you mean 'gen'?", _output.Errors.Last());
         await Refused("help trian", "No command 'trian'; help alone lists them. Did you mean 'train'?"); // as an unknown command is answered
-        await Refused("use gru; gen -5", "'-5' is not a count: a count is 1 or more, written in digits, like 1000.");
+        await Refused("use gru; gen -5", "gen count -5 is not allowed; give 1 to 100000, what this server gives per gen (its max_chars_per_call).");
         await Refused("use gr", "No model 'gr' on this server; models lists them. Did you mean 'gru'?"); // the server's guess, among the models this key may read
         await Refused("train stateful-gru name=x epoch=2", "'epoch' is not an option here; stateful-gru takes ");
         Assert.EndsWith("Did you mean 'epochs'?", _output.Errors.Last());
@@ -632,18 +632,18 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal("the c", _output.Primes.Last());
         Assert.Equal(12, _output.Chars);
         await Runner.RunLineAsync("gen 99999999999");
-        Assert.Contains(_output.Errors, e => e.Contains("99999999999 characters is not allowed", StringComparison.Ordinal));
+        Assert.Contains(_output.Errors, e => e == "gen count 99999999999 is not allowed; give 1 to 100000, what this server gives per gen (its max_chars_per_call).");
         await Runner.RunLineAsync("gen 100001"); // over the server's max_chars_per_call, refused as typed
-        Assert.Contains(_output.Errors, e => e == "100001 characters is not allowed; this server gives 1 to 100000 per gen (its max_chars_per_call).");
+        Assert.Contains(_output.Errors, e => e == "gen count 100001 is not allowed; give 1 to 100000, what this server gives per gen (its max_chars_per_call).");
         // Over the REPL's own 1000000 too: the server's range, not "ask for 1 to 1000000", which the server then refused.
         await Runner.RunLineAsync("gen 2000000");
-        Assert.Equal("2000000 characters is not allowed; this server gives 1 to 100000 per gen (its max_chars_per_call).", _output.Errors.Last());
+        Assert.Equal("gen count 2000000 is not allowed; give 1 to 100000, what this server gives per gen (its max_chars_per_call).", _output.Errors.Last());
         await Runner.RunLineAsync("compare 2000000 t=1");
-        Assert.Equal("2000000 characters is not allowed; this server gives 1 to 100000 per gen (its max_chars_per_call).", _output.Errors.Last());
+        Assert.Equal("compare count 2000000 is not allowed; give 1 to 100000, what this server gives per gen (its max_chars_per_call).", _output.Errors.Last());
         foreach (var count in new[] { "1,000", "1e3", "500." }) // a count written another way is refused, not sent as the prime
         {
             await Runner.RunLineAsync($"gen {count}");
-            Assert.Contains(_output.Errors, e => e.StartsWith($"'{count}' is not a count: write digits only", StringComparison.Ordinal));
+            Assert.Contains(_output.Errors, e => e.StartsWith($"gen count '{count}' is not a whole number; give 1 to 100000, what this server gives per gen (its max_chars_per_call), in digits only", StringComparison.Ordinal));
         }
         Assert.Equal(12, _output.Chars);
     }
@@ -1459,7 +1459,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal("A model named 'a' exists, and names may not differ only in case; choose another name=.", await Check("train stateful-gru corpus=tiny name=a; train stateful-gru corpus=tiny name=A"));
         Assert.Equal("No model 'nosuch' on this server; models lists them.", await Check("resume nosuch epochs=2"));
         // A count over the server's max_chars_per_call, in its range: --exec's first check, before the server is asked, lets it by.
-        Assert.Equal("2000000 characters is not allowed; this server gives 1 to 100000 per gen (its max_chars_per_call).", await Check("use gru; gen 2000000"));
+        Assert.Equal("gen count 2000000 is not allowed; give 1 to 100000, what this server gives per gen (its max_chars_per_call).", await Check("use gru; gen 2000000"));
         // The rest of what starting the job would refuse, by the server's dry run, in the words typed here.
         Assert.StartsWith("schedule 'bogus' is not known; use constant",
             await Check("train stateful-gru corpus=tiny name=a n_hidden=8; train stateful-gru corpus=tiny name=b n_hidden=8 schedule=bogus"));

@@ -37,7 +37,7 @@ public sealed partial class CommandRunner
     {
         _ = InUse;
         var (count, prime) = CountAndPrime(c, 0, await MostChars(ct));
-        await CheckWithinServerLimits(count, prime, ct, primeInPieces: true);
+        await CheckWithinServerLimits(c.Verb, count, prime, ct, primeInPieces: true);
         if (HasSampling(c)) await Configure(SeedOnlyIfGiven(c, await SamplingFrom(c, _sampling, ct)), ct);
         NoteSeed(c);
         var session = InUse; // after Configure, which reopens a lost session
@@ -74,9 +74,9 @@ public sealed partial class CommandRunner
         bool LooksLikeCount(int word) => !c.IsQuoted(first + word) && words[word].Any(char.IsAsciiDigit) && words[word].All(ch => char.IsAsciiDigit(ch) || ch is ',' or '.' or '_' or 'e' or 'E' or '+' or '-');
         foreach (var place in words.Count > 1 ? [0, words.Count - 1] : words.Count == 1 ? new[] { 0 } : [])
             if (LooksLikeCount(place) && !IsCount(place))
-                throw new CommandException(words[place].StartsWith('-')
-                    ? $"'{words[place]}' is not a count: a count is 1 or more, written in digits, like 1000."
-                    : $"'{words[place]}' is not a count: write digits only, like 1000 (put a prime that is a number in quotes: \"1,000\").");
+                throw new CommandException(words[place] is ['-', .. var digits] && digits.All(char.IsAsciiDigit)
+                    ? $"{c.Verb} count {words[place]} is not allowed; give {CountRange(most)}."
+                    : $"{c.Verb} count '{words[place]}' is not a whole number; give {CountRange(most)}, in digits only (put a prime that is a number in quotes: \"{words[place]}\").");
         if (words.Count > 1 && IsCount(0) && IsCount(words.Count - 1))
             throw new CommandException($"Two counts given, {words[0]} and {words[^1]}; give one (put a prime that is a number in quotes: \"{words[^1]}\").");
         // gen "the" 10 "wil": a number amid quoted words looks like a count, not a part of the prime they quote.
@@ -86,27 +86,36 @@ public sealed partial class CommandRunner
         int? count = null;
         if (words.Count > 0 && IsCount(0))
         {
-            count = Count(words[0], most);
+            count = Count(c.Verb, words[0], most);
             words.RemoveAt(0);
         }
         else if (words.Count > 1 && IsCount(words.Count - 1))
         {
-            count = Count(words[^1], most);
+            count = Count(c.Verb, words[^1], most);
             words.RemoveAt(words.Count - 1);
         }
         return (count ?? 200, string.Join(" ", words));
     }
 
-    private static int Count(string word, int? most) =>
+    /// <summary>A count in range; one out of it (0, or over <paramref name="most"/>) is refused naming the verb's count, the value and the range.</summary>
+    private static int Count(string verb, string word, int? most) =>
         int.TryParse(word, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 && n <= (most ?? int.MaxValue)
             ? n
-            : throw new CommandException(most switch
-            {
-                // The server's limit is not known yet, and may be above the REPL's own: the range in its terms.
-                null => $"{word} characters is not allowed; ask for 1 to what the server gives per gen (its max_chars_per_call) (put a prime that is a number in quotes: \"1984\").",
-                MaxChars => $"{word} characters is not allowed; ask for 1 to {MaxChars} (put a prime that is a number in quotes: \"1984\").",
-                _ => ServerCountRefusal(word, most.Value),
-            });
+            : throw new CommandException(CountRefusal(verb, word, most) + (most is null or MaxChars ? " (put a prime that is a number in quotes: \"1984\")." : "."));
+
+    /// <summary>
+    /// What a gen or compare count may be: 1 to the server's max_chars_per_call (<paramref name="most"/>), or the REPL's own
+    /// MaxChars where it says none; null before the server is asked, when its limit is not known yet and may be above the REPL's own.
+    /// </summary>
+    private static string CountRange(int? most) => most switch
+    {
+        null => "1 to what the server gives per gen (its max_chars_per_call)",
+        MaxChars => $"1 to {MaxChars}",
+        _ => $"1 to {most}, what this server gives per gen (its max_chars_per_call)",
+    };
+
+    /// <summary>A gen or compare count out of range, refused in the terms typed ("gen count 0 is not allowed; give 1 to 100000, …").</summary>
+    private static string CountRefusal(string verb, string count, int? most) => $"{verb} count {count} is not allowed; give {CountRange(most)}";
 
     /// <summary>
     /// The most chars a gen may ask for of this server: its max_chars_per_call where it says one (gen 2000000 was refused
@@ -354,7 +363,7 @@ public sealed partial class CommandRunner
         }
         var otherModel = named ? c.Positional[0] : session.ModelName;
         var (count, prime) = CountAndPrime(c, named ? 1 : 0, await MostChars(ct));
-        await CheckWithinServerLimits(count, prime, ct);
+        await CheckWithinServerLimits(c.Verb, count, prime, ct);
         var otherSampling = await SamplingFrom(c, _sampling, ct);
         Session? left = null, right = null;
         try

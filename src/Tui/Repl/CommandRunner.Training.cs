@@ -262,7 +262,7 @@ public sealed partial class CommandRunner
                     touched.Add(renamed);
                     touched.Add(newName);
                 }
-                else if (GenerationCount(c) is { } words && CountAndPrime(c, words.First, await MostChars(ct)) is var (count, prime)) await CheckWithinServerLimits(count, prime, ct, primeInPieces: CommandCatalog.Find(c.Verb)?.Verb == "gen");
+                else if (GenerationCount(c) is { } words && CountAndPrime(c, words.First, await MostChars(ct)) is var (count, prime)) await CheckWithinServerLimits(c.Verb, count, prime, ct, primeInPieces: CommandCatalog.Find(c.Verb)?.Verb == "gen");
                 if (HasSampling(c)) await SamplingFrom(c, new SamplingSettings(), ct);
             }
             return true;

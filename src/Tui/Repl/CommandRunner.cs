@@ -324,17 +324,13 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     private async Task<Limits> ServerLimits(CancellationToken ct) =>
         _limits ??= (await client.Catalog.GetServerInfoAsync(new GetServerInfoRequest(), cancellationToken: ct)).Limits ?? new Limits();
 
-    /// <summary>A gen or compare count over the server's max_chars_per_call, refused in the terms typed.</summary>
-    private static string ServerCountRefusal(string count, int most) =>
-        $"{count} characters is not allowed; this server gives 1 to {most} per gen (its max_chars_per_call).";
-
     /// <summary>A count or a prime the server would refuse, refused here in the terms the user typed.</summary>
     /// <param name="primeInPieces">gen feeds a long prime in pieces; compare, which sends it to two sessions at once, does not.</param>
-    private async Task CheckWithinServerLimits(int count, string prime, CancellationToken ct, bool primeInPieces = false)
+    private async Task CheckWithinServerLimits(string verb, int count, string prime, CancellationToken ct, bool primeInPieces = false)
     {
         var limits = await ServerLimits(ct);
         if (limits.MaxCharsPerCall > 0 && count > limits.MaxCharsPerCall)
-            throw new CommandException(ServerCountRefusal(count.ToString(CultureInfo.InvariantCulture), limits.MaxCharsPerCall));
+            throw new CommandException(CountRefusal(verb, count.ToString(CultureInfo.InvariantCulture), limits.MaxCharsPerCall) + ".");
         if (!primeInPieces && limits.MaxPrimeChars > 0 && prime.EnumerateRunes().Count() is var length && length > limits.MaxPrimeChars)
             throw new CommandException($"The prime has {length:N0} characters; this server takes at most {limits.MaxPrimeChars:N0} (its max_prime_chars).");
     }
