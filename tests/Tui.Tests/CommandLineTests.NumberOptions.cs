@@ -56,6 +56,12 @@ public partial class CommandLineTests
     [InlineData(new[] { "serve", "--max-corpora-per-key", "0" }, "--max-corpora-per-key 0 is not allowed; give 1 to 2147483647. (see charrnn serve --help)")]
     [InlineData(new[] { "serve", "--max-exports", "0" }, "--max-exports 0 is not allowed; give 1 to 64. (see charrnn serve --help)")]
     [InlineData(new[] { "serve", "--max-import-mb", "0" }, "--max-import-mb 0 is not allowed; give 1 to 2000. (see charrnn serve --help)")]
+    // A hyperparameter flag: its range is the architecture's spec, so the verb checks it once it knows the architecture, in the same words.
+    [InlineData(new[] { "train", "loop", "--n-hidden", "0" }, "--n-hidden 0 is not allowed; give an integer from 1 to 4096.")]
+    [InlineData(new[] { "train", "loop", "--n-hidden", "99999999999999999999" }, "--n-hidden 99999999999999999999 is not allowed; give an integer from 1 to 4096.")]
+    [InlineData(new[] { "lr-find", "loop", "--n-hidden", "1.5" }, "--n-hidden '1.5' is not a whole number; give an integer from 1 to 4096, in digits only (no separators, no decimals).")]
+    [InlineData(new[] { "train", "stateful-gru", "--dropout", "NaN" }, "--dropout 'NaN' is not a number; give a number from 0 to 0.95, like 0.5 or 2e-3.")]
+    [InlineData(new[] { "train", "stateful-gru", "--dropout", "0,5" }, "--dropout '0,5' is not a number: write decimals with a point (e.g. 0.5), and no thousands separators; give a number from 0 to 0.95.")]
     [InlineData(new[] { "serve", "--max-job-memory-mb", "-1" }, "--max-job-memory-mb -1 is not allowed; give 0 (half of this machine's memory) or a size in MB up to 8796093022207. (see charrnn serve --help)")]
     public void A_number_option_out_of_its_range_is_refused_naming_the_option_the_value_and_the_range(string[] args, string message) =>
         AssertUserError(args, "charrnn: " + message);

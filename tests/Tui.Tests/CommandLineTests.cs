@@ -135,9 +135,9 @@ public partial class CommandLineTests
     [InlineData(new[] { "lr-find", "char3", "--n-hidden", "0" }, "charrnn: --n-hidden 0 is not allowed")]
     [InlineData(new[] { "lr-find", "--recipe", "lessn" }, "charrnn: --recipe 'lessn' is not a recipe; known: lesson (stateful-lstm --lower --min-freq 3). Did you mean 'lesson'?")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--recipe", "lesson" }, "charrnn: --recipe lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop --recipe and give stateful-gru the settings as flags: --lower --min-freq 3.")]
-    [InlineData(new[] { "train", "stateful-gru", "--layers", "0" }, "charrnn: --layers 0 is not allowed; layers must be an integer from 1 to 8.")]
-    [InlineData(new[] { "train", "stateful-rnn", "--layers", "9" }, "charrnn: --layers 9 is not allowed; layers must be an integer from 1 to 8.")]
-    [InlineData(new[] { "lr-find", "stateful-gru", "--dropout", "1" }, "charrnn: --dropout 1 is not allowed; dropout must be a number from 0 to 0.95.")]
+    [InlineData(new[] { "train", "stateful-gru", "--layers", "0" }, "charrnn: --layers 0 is not allowed; give an integer from 1 to 8.")]
+    [InlineData(new[] { "train", "stateful-rnn", "--layers", "9" }, "charrnn: --layers 9 is not allowed; give an integer from 1 to 8.")]
+    [InlineData(new[] { "lr-find", "stateful-gru", "--dropout", "1" }, "charrnn: --dropout 1 is not allowed; give a number from 0 to 0.95.")]
     [InlineData(new[] { "train", "stateful-gru-cell", "--layers", "2" }, "charrnn: --layers is not a hyperparameter of stateful-gru-cell; it has: --n-fac --n-hidden --bs --bptt --random-bptt.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--epochs", "2" }, "charrnn: Unrecognized command or argument '--epochs'.")] // the search counts its own steps
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Globalization;
+using System.Numerics;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Text;
 
@@ -60,9 +62,23 @@ internal sealed class ArchitectureFlags
             var value = parse.GetValue(option) ?? "true";
             var spec = architecture.Parameters.FirstOrDefault(p => p.Name == name)
                 ?? throw new ArgumentException($"{option.Name} is not a hyperparameter of {architecture.Name}; it has: {string.Join(" ", architecture.Parameters.Select(p => p.Flag))}.");
-            given[name] = spec.Parse(value);
+            given[name] = Parse(option.Name, value, spec);
         }
         return given;
+    }
+
+    /// <summary>A hyperparameter flag's value, refused as a number option's is (NumberOptions), in its spec's range; a yes/no as the spec reads it.</summary>
+    private static double Parse(string flag, string value, HyperParameterSpec spec)
+    {
+        var text = value.Trim();
+        if (spec.Type == HyperParameterType.Bool) return spec.Parse(text);
+        if (spec.Type == HyperParameterType.Int)
+            return BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole)
+                ? whole >= new BigInteger(spec.Min) && whole <= new BigInteger(spec.Max) ? (double)whole : throw new ArgumentException(NumberOptions.NotAllowed(flag, text, spec.Range))
+                : throw new ArgumentException(NumberOptions.NotAWholeNumber(flag, text, spec.Range));
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var real) || !double.IsFinite(real))
+            throw new ArgumentException(NumberOptions.NotANumber(flag, text, spec.Range));
+        return real >= spec.Min && real <= spec.Max ? real : throw new ArgumentException(NumberOptions.NotAllowed(flag, text, spec.Range));
     }
 
     private static string HoldersOf(string name) =>

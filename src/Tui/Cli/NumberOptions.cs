@@ -85,9 +85,7 @@ public static class NumberOptions
         var (text, allowed) = (Text(result), allowance.Words);
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value))
             return Within(result, name, text, allowance, value) ? value : null;
-        result.AddError(text.Contains(',')
-            ? $"{Typed(result, name)} '{text}' is not a number: write decimals with a point (e.g. {text.Replace(',', '.')}), and no thousands separators; give {allowed}."
-            : $"{Typed(result, name)} '{text}' is not a number; give {allowed}, like 0.5 or 2e-3.");
+        result.AddError(NotANumber(Typed(result, name), text, allowed));
         return null;
     }
 
@@ -96,7 +94,7 @@ public static class NumberOptions
         var (text, allowed) = (Text(result), allowance.Words);
         if (!BigInteger.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
         {
-            result.AddError($"{Typed(result, name)} '{text}' is not a whole number; give {allowed}, in digits only (no separators, no decimals).");
+            result.AddError(NotAWholeNumber(Typed(result, name), text, allowed));
             return null;
         }
         // Beyond what the type holds: refused, never clamped (a seed must stay exact), naming what the option allows.
@@ -117,7 +115,19 @@ public static class NumberOptions
     }
 
     private static void Refuse(ArgumentResult result, string name, string text, string allowed) =>
-        result.AddError($"{Typed(result, name)} {text} is not allowed; give {allowed}.");
+        result.AddError(NotAllowed(Typed(result, name), text, allowed));
+
+    /// <summary>The refusal of a number out of range: "--epochs 0 is not allowed; give an integer from 1 to 100000."</summary>
+    public static string NotAllowed(string flag, string text, string allowed) => $"{flag} {text} is not allowed; give {allowed}.";
+
+    /// <summary>The refusal of a word where a whole number goes: "--epochs '1.5' is not a whole number; give …, in digits only …".</summary>
+    public static string NotAWholeNumber(string flag, string text, string allowed) =>
+        $"{flag} '{text}' is not a whole number; give {allowed}, in digits only (no separators, no decimals).";
+
+    /// <summary>The refusal of a word where a number goes, with decimals written with a point.</summary>
+    public static string NotANumber(string flag, string text, string allowed) => text.Contains(',')
+        ? $"{flag} '{text}' is not a number: write decimals with a point (e.g. {text.Replace(',', '.')}), and no thousands separators; give {allowed}."
+        : $"{flag} '{text}' is not a number; give {allowed}, like 0.5 or 2e-3.";
 
     /// <summary>The option as the user typed it (-t or --temperature).</summary>
     private static string Typed(ArgumentResult result, string name) => (result.Parent as OptionResult)?.IdentifierToken?.Value ?? name;
