@@ -78,6 +78,14 @@ public sealed class GenerationRequest
     /// <summary>Room for another char: fewer than <see cref="MaxLeadChars"/> sampled and not yet taken (the client keeps up).</summary>
     public bool CanAccept => Volatile.Read(ref _unread) + _pendingChars < MaxLeadChars;
 
+    private readonly TaskCompletionSource _letGo = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Done once the loop has let the call go (finished, failed or dropped as cancelled): <see cref="Delivered"/>
+    /// is final then. Until that, a step already under way when the call was cancelled may still add a char.
+    /// </summary>
+    public Task LetGo => _letGo.Task;
+
     private void Write(GenerationOutput output)
     {
         Interlocked.Add(ref _unread, output.Chars);
@@ -105,7 +113,11 @@ public sealed class GenerationRequest
                 _pendingChars = 0;
             }
         }
-        if (finish != GenerationFinish.None) _channel.Writer.TryComplete();
+        if (finish != GenerationFinish.None)
+        {
+            _channel.Writer.TryComplete();
+            _letGo.TrySetResult();
+        }
         return finish != GenerationFinish.None;
     }
 
@@ -122,6 +134,7 @@ public sealed class GenerationRequest
             _pendingChars = 0;
         }
         _channel.Writer.TryComplete(error);
+        _letGo.TrySetResult();
     }
 
     /// <summary>

@@ -37,11 +37,25 @@ public sealed partial class GenerationService
             var (rest, restFinished) = await SendTheRest(generation, held, request, responseStream, context, flushUntil);
             sent += rest;
             if (restFinished) return; // every char reached the client in time: the call did what it asked
+            await UntilTheLoopLetsGo(generation, flushUntil, context.Deadline);
             var unsent = generation.Delivered - sent;
             var lost = unsent > 0 ? $"; {unsent} more were generated but could not be sent in time, and the session's state is past them" : "";
             throw new RpcException(new Status(StatusCode.DeadlineExceeded,
                 $"The call's deadline passed after {sent} of {request.MaxChars} characters{lost}; the session keeps its state for the next call."));
         }
+    }
+
+    /// <summary>
+    /// Waits (at most a quarter of the time left after the flush, a step's time many times over) for the loop to drop the cancelled call, so that the status
+    /// counts a char a step under way at the deadline added: the session's state is past it (once seen in a test: 8512
+    /// chars seen, the status told of 8511 sent and none unsent).
+    /// </summary>
+    private async Task UntilTheLoopLetsGo(GenerationRequest generation, DateTime flushUntil, DateTime clientDeadline)
+    {
+        if (generation.LetGo.IsCompleted) return;
+        worker.Wake(); // a loop asleep behind a full lead would drop the call only at its next wake-up
+        var wait = clientDeadline == DateTime.MaxValue ? TimeSpan.FromMilliseconds(50) : (clientDeadline - flushUntil) / 4 - (DateTime.UtcNow - flushUntil);
+        if (wait > TimeSpan.Zero) await Task.WhenAny(generation.LetGo, Task.Delay(wait));
     }
 
     /// <summary>
