@@ -1,5 +1,6 @@
 using CharRnn.Engine.Storage;
 using CharRnn.ModelServer.Hosting;
+using CharRnn.ModelServer.Persistence;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 
@@ -35,7 +36,8 @@ public sealed class EmbeddedServer : IAsyncDisposable
         options.Listen = "127.0.0.1:0";
         if (File.Exists(options.ModelsDirectory))
             throw new ArgumentException($"--models '{options.ModelsDirectory}' is a file; give a folder (it is made if missing).");
-        var logPath = Path.Combine(Path.GetFullPath(options.ModelsDirectory), "server.log");
+        var logPath = Path.Combine(Path.GetFullPath(options.ModelsDirectory), LogName);
+        var madeFolder = !Directory.Exists(options.ModelsDirectory); // made by this start: a refused one removes it again
         // The folder is the user's argument: one that cannot be made or written is a bad --models (exit 2),
         // said in its terms, not as .NET's "Could not find file" about a path the user never gave.
         try { Directory.CreateDirectory(Path.GetDirectoryName(logPath)!); }
@@ -50,9 +52,33 @@ public sealed class EmbeddedServer : IAsyncDisposable
             throw new ArgumentException($"--models '{options.ModelsDirectory}' cannot be written: {e.Message}", e);
         }
         options.LocalToken = options.KeysFile == null ? Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)) : null;
-        var app = ServerHost.Build([], options, logging => logging.AddProvider(new FileLoggerProvider(log)), embedded: true);
-        var address = await ServerHost.StartAsync(app).ConfigureAwait(false);
-        return new EmbeddedServer(app, address, logPath, options.LocalToken);
+        WebApplication? app = null;
+        try
+        {
+            app = ServerHost.Build([], options, logging => logging.AddProvider(new FileLoggerProvider(log)), embedded: true);
+            var address = await ServerHost.StartAsync(app).ConfigureAwait(false);
+            return new EmbeddedServer(app, address, logPath, options.LocalToken);
+        }
+        catch
+        {
+            await StopRefused(app).ConfigureAwait(false);
+            await log.DisposeAsync().ConfigureAwait(false);
+            // As charrnn serve's refused start leaves no folder it made (ServerDatabase, which here finds the folder made, for the
+            // log): the next start then says it made it, so a typo in --models shows. A folder that was there is never touched.
+            if (madeFolder) new MadeModelsFolder(Path.GetDirectoryName(logPath)!, null, LogName).RemoveIfUnused();
+            throw;
+        }
+    }
+
+    private const string LogName = "server.log";
+
+    /// <summary>What did start (the device thread) stops, and the database and its lock are let go, before the error is reported.</summary>
+    private static async Task StopRefused(WebApplication? app)
+    {
+        if (app == null) return;
+        try { await app.StopAsync().ConfigureAwait(false); }
+        catch (Exception) { } // a host that failed while it was being built cannot stop: that must not hide why it failed
+        await app.DisposeAsync().ConfigureAwait(false);
     }
 
     private int _disposed;

@@ -1,0 +1,37 @@
+using CharRnn.ModelServer.Hosting;
+using CharRnn.Tui.Client;
+using Xunit;
+
+namespace CharRnn.Tui.Tests;
+
+/// <summary>
+/// A refused embedded start leaves the models folder as it found it, as `charrnn serve`'s does: one it made itself is
+/// removed again (so the next start makes it and a typo in --models still shows), one that was there stays whole.
+/// </summary>
+public sealed class EmbeddedServerRefusedStartTests
+{
+    /// <summary>Refused before the database is made (a keys file that is not there), and after it (a device name the device loop refuses).</summary>
+    public static TheoryData<string> Refusals => ["missing keys file", "unknown device"];
+
+    private static ServerOptions Refused(string refusal, string models, string root) => refusal == "missing keys file"
+        ? new ServerOptions { ModelsDirectory = models, KeysFile = Path.Combine(root, "no-such-keys.json"), Device = "cpu", Threads = 1 }
+        : new ServerOptions { ModelsDirectory = models, Device = "cuda:x", Threads = 1 };
+
+    [Theory, MemberData(nameof(Refusals))]
+    public async Task A_refused_start_removes_the_models_folder_it_made_and_keeps_one_that_was_there(string refusal)
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-embedded-refused-").FullName;
+        try
+        {
+            var made = Path.Combine(root, "new-models");
+            await Assert.ThrowsAnyAsync<Exception>(() => EmbeddedServer.StartAsync(Refused(refusal, made, root)));
+            Assert.False(Directory.Exists(made), $"left behind: {string.Join(", ", Directory.Exists(made) ? Directory.GetFileSystemEntries(made).Select(Path.GetFileName) : [])}");
+
+            var existing = Path.Combine(root, "models");
+            Directory.CreateDirectory(existing); // there before, empty: a user's folder, not the start's
+            await Assert.ThrowsAnyAsync<Exception>(() => EmbeddedServer.StartAsync(Refused(refusal, existing, root)));
+            Assert.True(Directory.Exists(existing));
+        }
+        finally { Directory.Delete(root, true); }
+    }
+}
