@@ -144,6 +144,46 @@ public class StartupSecurityTests
         finally { Directory.Delete(root, true); }
     }
 
+    /// <summary>
+    /// The certificate and key are read once, as the server is built: the start's check and the listener use that one
+    /// certificate. Files changed after that read (a renewal half landed: a new certificate beside the old key) are not read
+    /// again by the check, which refused the start for a pair the listener never used.
+    /// </summary>
+    [Fact]
+    public async Task The_start_checks_the_certificate_the_listener_serves_not_the_files_read_again()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-tls-once-").FullName;
+        static System.Security.Cryptography.X509Certificates.X509Certificate2 Write(string root, bool withKey)
+        {
+            using var rsa = System.Security.Cryptography.RSA.Create(2048);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", rsa,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(Path.Combine(root, "server.pem"), made.ExportCertificatePem());
+            if (withKey) File.WriteAllText(Path.Combine(root, "server.key"), rsa.ExportPkcs8PrivateKeyPem());
+            return made;
+        }
+        using var read = Write(root, withKey: true);
+        var options = new Hosting.ServerOptions
+        {
+            Listen = "127.0.0.1:0", ModelsDirectory = Path.Combine(root, "models"), Device = "cpu",
+            TlsCertificate = Path.Combine(root, "server.pem"), TlsKey = Path.Combine(root, "server.key"),
+        };
+        var app = Hosting.ServerHost.Build([], options, _ => { });
+        try
+        {
+            using var renewed = Write(root, withKey: false); // a pair that does not match now
+            var address = await Hosting.ServerHost.StartAsync(app); // its check included
+            Assert.Equal(read.Thumbprint, await ServedCertificateThumbprint(address.Port));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(root, true);
+        }
+    }
+
     /// <summary>The thumbprint of the certificate a TLS handshake with 127.0.0.1:<paramref name="port"/> is served.</summary>
     private static async Task<string> ServedCertificateThumbprint(int port)
     {

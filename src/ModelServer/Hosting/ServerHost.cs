@@ -151,6 +151,7 @@ public static class ServerHost
         }).AddCheck<DeviceHealthCheck>("device");
         services.Configure<HealthCheckPublisherOptions>(o => { o.Delay = TimeSpan.Zero; o.Period = TimeSpan.FromSeconds(2); });
 
+        services.AddSingleton<ServerCertificate>();
         services.AddSingleton<ServerDatabase>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<CharRateLimiter>();
@@ -211,7 +212,9 @@ public static class ServerHost
             if (options.TlsCertificate is { } certificate)
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2; // ALPN negotiates h2 for gRPC
-                listen.UseHttps(TlsCertificateFile.Load(certificate, options.TlsKey, options.TlsPassword, options.TlsPasswordFile));
+                // The start's check reads the same one (ServerCertificate): the files are read once.
+                listen.UseHttps(listen.ApplicationServices.GetRequiredService<ServerCertificate>().Certificate
+                                ?? throw new InvalidOperationException($"--tls-cert '{certificate}' is set in Kestrel's options but not in the server's."));
             }
         }
         if (host is "localhost") kestrel.ListenLocalhost(port, Configure);

@@ -17,7 +17,6 @@ public static class StartChecks
         SecurityCheck.Check(options, app.Configuration);
         CorporaFolderCheck.Check(options);
         ServerHost.CheckMetricsListenDiffers(options);
-        if (options.TlsCertificate is { } certificate)
-            TlsCertificateFile.Load(certificate, options.TlsKey, options.TlsPassword, options.TlsPasswordFile).Dispose();
+        _ = app.Services.GetRequiredService<ServerCertificate>().Certificate; // the listener's own, read once
     }
 }
