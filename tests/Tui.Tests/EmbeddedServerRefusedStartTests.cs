@@ -23,9 +23,10 @@ public sealed class EmbeddedServerRefusedStartTests
         var root = Directory.CreateTempSubdirectory("charrnn-embedded-refused-").FullName;
         try
         {
-            var made = Path.Combine(root, "new-models");
+            var made = Path.Combine(root, "new", "models"); // its parent made too
             await Assert.ThrowsAnyAsync<Exception>(() => EmbeddedServer.StartAsync(Refused(refusal, made, root)));
             Assert.False(Directory.Exists(made), $"left behind: {string.Join(", ", Directory.Exists(made) ? Directory.GetFileSystemEntries(made).Select(Path.GetFileName) : [])}");
+            Assert.False(Directory.Exists(Path.Combine(root, "new")), "the parent folder the start made was left behind");
 
             var existing = Path.Combine(root, "models");
             Directory.CreateDirectory(existing); // there before, empty: a user's folder, not the start's

@@ -37,7 +37,7 @@ public sealed class EmbeddedServer : IAsyncDisposable
         if (File.Exists(options.ModelsDirectory))
             throw new ArgumentException($"--models '{options.ModelsDirectory}' is a file; give a folder (it is made if missing).");
         var logPath = Path.Combine(Path.GetFullPath(options.ModelsDirectory), LogName);
-        var madeFolder = !Directory.Exists(options.ModelsDirectory); // made by this start: a refused one removes it again
+        var made = FoldersMissing(Path.GetDirectoryName(logPath)!); // made by this start, the folder and any parents: a refused one removes them again
         // The folder is the user's argument: one that cannot be made or written is a bad --models (exit 2),
         // said in its terms, not as .NET's "Could not find file" about a path the user never gave.
         try { Directory.CreateDirectory(Path.GetDirectoryName(logPath)!); }
@@ -65,9 +65,23 @@ public sealed class EmbeddedServer : IAsyncDisposable
             await log.DisposeAsync().ConfigureAwait(false);
             // As charrnn serve's refused start leaves no folder it made (ServerDatabase, which here finds the folder made, for the
             // log): the next start then says it made it, so a typo in --models shows. A folder that was there is never touched.
-            if (madeFolder) new MadeModelsFolder(Path.GetDirectoryName(logPath)!, null, LogName).RemoveIfUnused();
+            if (made.Count > 0) new MadeModelsFolder(made[0], null, LogName).RemoveIfUnused();
+            foreach (var parent in made.Skip(1))
+            {
+                if (!Directory.Exists(parent) || Directory.EnumerateFileSystemEntries(parent).Any()) break;
+                try { Directory.Delete(parent); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { break; } // left as it is: the refusal is what matters
+            }
             throw;
         }
+    }
+
+    /// <summary><paramref name="folder"/> and those of its parents that do not exist yet, the folder first.</summary>
+    private static List<string> FoldersMissing(string folder)
+    {
+        var missing = new List<string>();
+        for (var f = folder; f != null && !Directory.Exists(f); f = Path.GetDirectoryName(f)) missing.Add(f);
+        return missing;
     }
 
     private const string LogName = "server.log";
