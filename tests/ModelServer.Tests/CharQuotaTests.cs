@@ -144,4 +144,34 @@ public class CharQuotaTests
         await server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = string.Concat(Enumerable.Repeat("sat on\n", 85)) + "the c" }); // 600: the minute's 1,000
         Assert.Equal(1000, (await server.Generation.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen);
     }
+
+    /// <summary>
+    /// A text sent with "\r\n" that is longer than the whole minute as sent but not as fed fits the minute: it is not refused as
+    /// one that "could never be fed" (a Windows client's prime of 108 chars feeds 96 of a 100-char minute). A model whose
+    /// vocabulary has '\r' is fed it as sent, so for it the text is too long, refused as such.
+    /// </summary>
+    [Fact]
+    public async Task A_text_whose_windows_line_endings_make_it_longer_than_the_minute_only_as_sent_is_fed()
+    {
+        using var server = new ServerFixture(o => o.Limits.MaxCharsPerMinutePerKey = 100);
+        var text = string.Concat(Enumerable.Repeat("the cat\r\nsat on\r\n", 40));
+        var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        server.TrainOn("crlf-minute", Engine.Text.Corpus.FromBytes(bytes, "crlf", "crlf.txt"));
+        server.TrainOn("crlf-minute-learned", new Engine.Text.Corpus("crlf", text, Engine.Text.Corpus.HexSha256(bytes))); // '\r' and all
+        var prime = string.Concat(Enumerable.Repeat("the cat\r\n", 12)); // 108 sent, 96 fed as "\n"
+
+        var learned = await Calls.Fails(() => server.Generation.Open("crlf-minute-learned", prime: prime));
+        Assert.Equal(StatusCode.InvalidArgument, learned.StatusCode);
+        Assert.StartsWith("prime has 108 characters, more than a key may feed in a minute on this server (100, ", learned.Status.Detail);
+        Assert.Equal(0, (await server.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).KeyUsage.Single().CharsLastMinute); // nothing charged
+
+        var s = await server.Generation.Open("crlf-minute", prime: prime);
+        Assert.Equal(96, s.CharactersSeen);
+        Assert.Equal(96, (await server.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).KeyUsage.Single().CharsLastMinute);
+        // As Feed's text, once the minute has room again: here it has 4 chars left, so the quota refuses it for now, not for ever.
+        var other = await server.Generation.Open("crlf-minute");
+        var refused = await Calls.Fails(() => server.Generation.FeedAsync(new FeedRequest { SessionId = other.Id, Text = prime }).ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
+        Assert.Contains("this call feeds 96", refused.Status.Detail);
+    }
 }

@@ -146,20 +146,28 @@ public sealed partial class GenerationService
     /// not room for it. Feeding takes the device too: unmetered, one key's Feed loop slowed every stream and job.
     /// A call that fails before anything of the text is fed gives the charge back (<see cref="FedCharge.RefundUnlessFed"/>).
     /// </summary>
-    private FedCharge ChargeFed(Caller caller, string text)
-    {
-        var chars = Runes(text);
-        return new FedCharge(rate.ChargeFed(caller, chars), chars);
-    }
+    private FedCharge ChargeFed(Caller caller, string text) => ChargeFed(caller, Runes(text));
+
+    private FedCharge ChargeFed(Caller caller, long chars) => new(rate.ChargeFed(caller, chars), chars);
 
     /// <summary>The characters (Unicode scalars) a text counts as against a key's chars a minute.</summary>
     private static int Runes(string text) => text.Length > 0 ? text.EnumerateRunes().Count() : 0;
+
+    /// <summary>The least a text can feed, before the model's vocabulary says how it reads "\r\n": each pair as the one "\n".</summary>
+    private static int FewestCharsFed(string text)
+    {
+        var pairs = 0;
+        for (var at = text.IndexOf("\r\n", StringComparison.Ordinal); at >= 0; at = text.IndexOf("\r\n", at + 2, StringComparison.Ordinal)) pairs++;
+        return Runes(text) - pairs;
+    }
 
     /// <summary>The quota charge for a text a call feeds: given back if the call ends before any of it was fed.</summary>
     private sealed class FedCharge(CharRateLimiter.Reservation? reservation, long chars)
     {
         private volatile bool _fed;
         private long _chars = chars;
+        private CharRateLimiter.Reservation? _more; // ChargeAsFed's, for the chars fed beyond the first charge
+        private long _moreChars;
 
         /// <summary>The chars charged now.</summary>
         public long Chars => _chars;
@@ -172,12 +180,27 @@ public sealed partial class GenerationService
             _chars -= skipped;
         }
 
+        /// <summary>
+        /// Makes the charge what the text feeds, before any is fed, where it was charged before the model's vocabulary said
+        /// (OpenSession's prime, as the least it could feed): gives back the chars not fed, or charges the more a model whose
+        /// vocabulary has '\r' is fed ("\r\n" as sent) through <paramref name="chargeMore"/> (RESOURCE_EXHAUSTED, as any charge).
+        /// </summary>
+        public void ChargeAsFed(long fed, Func<long, CharRateLimiter.Reservation?> chargeMore)
+        {
+            if (fed <= _chars) { NotFed(_chars - fed); return; }
+            _more = chargeMore(fed - _chars);
+            _moreChars = fed - _chars;
+            _chars = fed;
+        }
+
         /// <summary>Device thread: the first of the text has been fed (it stays charged from now on).</summary>
         public void Fed() => _fed = true;
 
         public void RefundUnlessFed()
         {
-            if (!_fed && reservation != null) CharRateLimiter.Refund(reservation, _chars);
+            if (_fed) return;
+            if (reservation != null) CharRateLimiter.Refund(reservation, _chars - _moreChars);
+            if (_more != null) CharRateLimiter.Refund(_more, _moreChars);
         }
     }
 

@@ -13,6 +13,9 @@ namespace CharRnn.ModelServer.Services;
 /// <summary>Interact: a bidirectional stream of typed text in and predictions out, each prediction made in a fork and dropped when newer text arrives.</summary>
 public sealed partial class GenerationService
 {
+    /// <summary>How an Interact text over a limit goes in instead.</summary>
+    private const string InteractInPieces = "Send it in pieces, a message of this stream each (predict_chars 0 on all but the last).";
+
     /// <summary>
     /// Type with the model. Requests are read as they come; each one advances the session over
     /// the typed text and starts a prediction on a fork, cancelling the previous prediction.
@@ -63,7 +66,7 @@ public sealed partial class GenerationService
                     open?.Dispose();
                     open = session.Streaming();
                 }
-                CheckTextLimit(request.Text, "text", "Send it in pieces, a message of this stream each (predict_chars 0 on all but the last).");
+                CheckTextLimit(request.Text, "text", InteractInPieces);
                 var length = request.HasPredictChars ? request.PredictChars : 20;
                 if (length is < 0 or > MaxPredictChars)
                     throw ServerException.Invalid($"predict_chars = {length} is not allowed; use 0 to {MaxPredictChars}.");
@@ -74,6 +77,7 @@ public sealed partial class GenerationService
                 // Before the charge: a text refused for its characters costs no quota, and dropped ones are not fed.
                 var readable = ReadableText(current.Model.Trained.Vocabulary, current.UnknownChars, request.Text, "text");
                 var text = readable.Text;
+                CheckFitsTheMinute(Runes(text), "text", InteractInPieces);
                 var charge = ChargeFed(Caller.Of(context), text); // before anything of it is fed: a refused text leaves the session as it was
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;

@@ -35,7 +35,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var policy = ProtoMapper.FromProto(request.UnknownChars, "unknown_chars");
         CheckTextLimit(request.Prime, "prime");
         sessions.EnsureRoom(caller);
-        var charge = ChargeFed(caller, request.Prime);
+        var charge = ChargeFed(caller, FewestCharsFed(request.Prime));
         ServerSession session;
         KnownText prime;
         try
@@ -66,7 +66,10 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             try
             {
                 prime = ReadableText(engine.Vocabulary, policy, request.Prime, "prime");
-                charge.NotFed(charge.Chars - Runes(prime.Text)); // charged as sent, before the model (its vocabulary) was at hand: skipped chars and "\r\n"'s '\r' are not fed
+                // Charged before the model (its vocabulary) was at hand, as the least it could feed: skipped chars are not fed, a
+                // model whose vocabulary has '\r' is fed "\r\n"'s.
+                CheckFitsTheMinute(Runes(prime.Text), "prime", PrimeInPieces);
+                charge.ChargeAsFed(Runes(prime.Text), more => rate.ChargeFed(caller, more));
                 // Nobody knows the session yet: the pieces need no check that it is free.
                 var (rest, _, _, _) = await FeedLeadingPieces(null, engine, prime.Text, "prime", reset: false, context.CancellationToken, caller.Name, charge);
                 session = await worker.Run(() =>
@@ -183,7 +186,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
 
     public override async Task<Api.FeedResponse> Feed(Api.FeedRequest request, ServerCallContext context)
     {
-        CheckTextLimit(request.Text, "text", "Send it in pieces, a Feed call each.");
+        CheckTextLimit(request.Text, "text", FeedInPieces);
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         var caller = Caller.Of(context);
@@ -191,6 +194,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         // Before the charge: a text refused for its characters costs no quota, and dropped ones are not fed.
         var readable = ReadableText(session.Model.Trained.Vocabulary, session.UnknownChars, request.Text, "text");
         var text = readable.Text;
+        CheckFitsTheMinute(Runes(text), "text", FeedInPieces);
         var charge = ChargeFed(caller, text);
         try
         {
@@ -334,15 +338,26 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             throw ServerException.Invalid($"stop {never} Use characters of the model's vocabulary (GetModel lists it).");
     }
 
+    /// <summary>How a prime over a limit goes in instead; Feed and Interact say their own way.</summary>
+    private const string PrimeInPieces = "Send it in pieces with Feed.";
+    private const string FeedInPieces = "Send it in pieces, a Feed call each.";
+
     /// <param name="inPieces">How the call takes a longer text (either limit's): a prime is fed first with Feed; Feed and Interact say their own way.</param>
-    private void CheckTextLimit(string text, string field, string inPieces = "Send it in pieces with Feed.")
+    private void CheckTextLimit(string text, string field, string inPieces = PrimeInPieces)
     {
         // Characters as everywhere in the API: Unicode scalar values, not UTF-16 code units.
         if (text.Length > _limits.MaxPrimeChars && text.EnumerateRunes().Count() is var count && count > _limits.MaxPrimeChars)
             throw ServerException.Invalid($"{field} has {count:N0} characters; this server feeds at most {_limits.MaxPrimeChars:N0} per call (limit max_prime_chars). {inPieces}");
-        // Fed text counts against the key's chars a minute: a text larger than the whole minute could never be fed.
-        if (text.Length > _limits.MaxCharsPerMinutePerKey && text.EnumerateRunes().Count() is var runes && runes > _limits.MaxCharsPerMinutePerKey)
-            throw ServerException.Invalid($"{field} has {runes:N0} characters, more than a key may feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key). {inPieces}");
+        // Before the model is at hand, the least the text can feed: a "\r\n" a session reads as "\n" is one char. What it
+        // feeds is checked again once the model's vocabulary says (a model whose vocabulary has '\r' is fed it).
+        if (text.Length > _limits.MaxCharsPerMinutePerKey) CheckFitsTheMinute(FewestCharsFed(text), field, inPieces);
+    }
+
+    /// <summary>Fed text counts against the key's chars a minute: a text larger than the whole minute could never be fed.</summary>
+    private void CheckFitsTheMinute(long chars, string field, string inPieces)
+    {
+        if (chars > _limits.MaxCharsPerMinutePerKey)
+            throw ServerException.Invalid($"{field} has {chars:N0} characters, more than a key may feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key). {inPieces}");
     }
 
 }
