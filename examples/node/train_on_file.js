@@ -81,12 +81,19 @@ const epochsToReach = (steps, maxEpochs) => Math.min(steps, maxEpochs || DEFAULT
 
 const thousands = (n) => Number(n).toLocaleString('en-US');
 
+/** A stopped model's place: '2 epoch(s)' at an epoch's end, else '2 epoch(s) and 32 of 45 steps into epoch 3'. */
+function standsAt(epochs, stepsIntoEpoch, batchesInEpoch) {
+  if (!stepsIntoEpoch) return `${epochs} epoch(s)`;
+  return `${epochs} epoch(s) and ${stepsIntoEpoch} of ${batchesInEpoch} steps into epoch ${epochs + 1}`;
+}
+
 /** One job event as a line (as train.py's describe). */
 function describe(event) {
   const kind = event.event;
   const e = event[kind];
   switch (kind) {
-    case 'queued': return `queued at position ${e.position}`;
+    // A resume's (or a restarted job's) queued event is at the step it goes on from.
+    case 'queued': return `queued at position ${e.position}` + (Number(event.step) ? `, to go on from step ${event.step}` : '');
     case 'started': {
       // A run after a restart (or a resume) goes on from its checkpoint: say so, or the log reads as a fresh start.
       const resumed = Number(e.resumed_from_step) ? `, resumed from step ${e.resumed_from_step}` : '';
@@ -103,11 +110,17 @@ function describe(event) {
         + `accuracy ${(100 * r.valid_accuracy).toFixed(1)}%\n  sample: ${JSON.stringify(r.sample)}`;
     }
     case 'checkpoint_saved': return `checkpoint ${e.file} (${e.reason})`;
-    case 'finished': case 'stopped':
+    case 'finished': case 'stopped': {
+      let text = `${kind}: ${e.reason}`;
       // The weights the job left; a job ended between epoch ends (max_steps, its time budget) validated them first.
       if (e.final_valid_loss != null)
-        return `${kind}: ${e.reason} · validation loss ${e.final_valid_loss.toFixed(4)} nats/char, accuracy ${(100 * e.final_valid_accuracy).toFixed(1)}%`;
-      return `${kind}: ${e.reason}`;
+        text += ` · validation loss ${e.final_valid_loss.toFixed(4)} nats/char, accuracy ${(100 * e.final_valid_accuracy).toFixed(1)}%`;
+      // Where a resume goes on from, which the last progress event may be steps short of (unset, undefined here even with
+      // defaults: true, for a job stopped before it started).
+      if (kind === 'stopped' && e.epochs_completed != null)
+        text += ` · stands at ${standsAt(e.epochs_completed, Number(e.steps_into_epoch), e.batches_in_epoch)} (step ${event.step})`;
+      return text;
+    }
     case 'failed': return `${kind}: ${e.reason}`;
     default: return kind;
   }

@@ -28,7 +28,8 @@ def describe(event: pb.JobEvent) -> str:
     kind = event.WhichOneof("event")
     e = getattr(event, kind)
     if kind == "queued":
-        return f"queued at position {e.position}"
+        # A resume's (or a restarted job's) queued event is at the step it goes on from.
+        return f"queued at position {e.position}" + (f", to go on from step {event.step}" if event.step else "")
     if kind == "started":
         # A run after a restart (or a resume) goes on from its checkpoint: say so, or the log reads as a fresh start.
         resumed = f", resumed from step {e.resumed_from_step}" if e.resumed_from_step else ""
@@ -41,12 +42,23 @@ def describe(event: pb.JobEvent) -> str:
         return f"epoch {r.epoch}: train {r.train_loss:.4f} valid {r.valid_loss:.4f} nats/char, accuracy {r.valid_accuracy:.1%}\n  sample: {r.sample!r}"
     if kind == "checkpoint_saved":
         return f"checkpoint {e.file} ({e.reason})"
-    if kind in ("finished", "stopped") and e.HasField("final_valid_loss"):
-        # The weights the job left; a job ended between epoch ends (max_steps, its time budget) validated them first.
-        return f"{kind}: {e.reason} · validation loss {e.final_valid_loss:.4f} nats/char, accuracy {e.final_valid_accuracy:.1%}"
     if kind in ("finished", "failed", "stopped"):
-        return f"{kind}: {e.reason}"
+        text = f"{kind}: {e.reason}"
+        if kind != "failed" and e.HasField("final_valid_loss"):
+            # The weights the job left; a job ended between epoch ends (max_steps, its time budget) validated them first.
+            text += f" · validation loss {e.final_valid_loss:.4f} nats/char, accuracy {e.final_valid_accuracy:.1%}"
+        if kind == "stopped" and e.HasField("epochs_completed"):
+            # Where a resume goes on from, which the last progress event may be steps short of (unset: stopped before it started).
+            text += f" · stands at {stands_at(e.epochs_completed, e.steps_into_epoch, e.batches_in_epoch)} (step {event.step})"
+        return text
     return kind
+
+
+def stands_at(epochs: int, steps_into_epoch: int, batches_in_epoch: int) -> str:
+    """A stopped model's place: '2 epoch(s)' at an epoch's end, else '2 epoch(s) and 32 of 45 steps into epoch 3'."""
+    if not steps_into_epoch:
+        return f"{epochs} epoch(s)"
+    return f"{epochs} epoch(s) and {steps_into_epoch} of {batches_in_epoch} steps into epoch {epochs + 1}"
 
 
 def hyperparameter(text: str) -> tuple[str, float]:

@@ -122,6 +122,19 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
             "print(describe(pb.JobEvent(started=pb.JobEvent.Started(device='cpu', parameter_count=5, total_steps=80, resumed_from_step=40))))"], examples, stubs);
         Assert.True(code == 0, output);
         Assert.Equal("started on cpu: 5 parameters, 80 steps, resumed from step 40", output.TrimEnd());
+        // A stop says where the model stands from the stopped event alone (the last progress may be steps before it), and a
+        // resume's queued event the step it goes on from; a job stopped before it started has no place to say.
+        (code, output) = await Run("/usr/bin/python3", ["-c", "from train import describe; from charrnn.v1 import charrnn_pb2 as pb; S = pb.JobEvent.Stopped; " +
+            "print(describe(pb.JobEvent(step=123, stopped=S(reason='stopped on request', epochs_completed=2, steps_into_epoch=32, batches_in_epoch=45)))); " +
+            "print(describe(pb.JobEvent(step=44, stopped=S(reason='stopped on request', epochs_completed=1, batches_in_epoch=47)))); " +
+            "print(describe(pb.JobEvent(stopped=S(reason='stopped on request')))); " +
+            "print(describe(pb.JobEvent(step=123, queued=pb.JobEvent.Queued(position=1))))"], examples, stubs);
+        Assert.True(code == 0, output);
+        Assert.Equal(
+            "stopped: stopped on request · stands at 2 epoch(s) and 32 of 45 steps into epoch 3 (step 123)\n" +
+            "stopped: stopped on request · stands at 1 epoch(s) (step 44)\n" +
+            "stopped: stopped on request\n" +
+            "queued at position 1, to go on from step 123", output.TrimEnd().ReplaceLineEndings("\n"));
 
         (code, output) = await Run("/usr/bin/python3", ["generate.py", "--server", $"127.0.0.1:{_server.Port}", "--model", "py", "--prime", "the c", "-n", "400", "--seed", "1"], examples, stubs);
         Assert.True(code == 0, "generate.py failed: " + output);
