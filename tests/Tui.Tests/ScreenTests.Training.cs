@@ -118,6 +118,37 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void A_queued_resume_shows_its_step_and_no_epoch_total_rate_or_speed_it_has_not_had_yet()
+    {
+        // Played at 110x32: 'resume l1 epochs=25' queued behind another job read
+        // "epoch 0.00 · step 2414/0 · ETA ?" and "lr 0.0e+0 · 0 chars/s" for a model 20 epochs in.
+        _window.Show(_window.Training);
+        Ui(() => _window.JobAttached(new Protos.V1.Job { Id = "j-wait", ModelName = "l1", State = Protos.V1.Job.Types.State.Queued, QueuePosition = 1 }));
+        PumpUntil(() => _window.Monitor.JobId == "j-wait", "the monitor to follow the job");
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-wait", Step = 2414, Queued = new Protos.V1.JobEvent.Types.Queued { Position = 1 } });
+        PumpUntil(() => Screen.Contains("step 2414"), "the queued resume's step");
+        Assert.Contains("epoch ? · step 2414/? · ETA ?", Screen);
+        Assert.Contains("lr - · - chars/s", Screen);
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-wait", Step = 2414, Started = new Protos.V1.JobEvent.Types.Started { TotalSteps = 3017, ResumedFromStep = 2414, Device = "cpu" } });
+        PumpUntil(() => Screen.Contains("step 2414/3017"), "the started job's total");
+        Assert.Contains("epoch ? · step 2414/3017", Screen); // the epoch comes with the first progress
+        _window.Monitor.Add(new Protos.V1.JobEvent { JobId = "j-wait", Step = 2420, Progress = new Protos.V1.JobEvent.Types.Progress
+            { Step = 2420, Epoch = 21, Batch = 6, BatchesInEpoch = 120, EpochProgress = 20.05, Loss = 1.9, LearningRate = 1e-2, TotalSteps = 3017, CharsPerSecond = 9000, EtaSeconds = 20 } });
+        PumpUntil(() => Screen.Contains("epoch 20.05 · step 2420/3017"), "the progress's figures");
+        Assert.Contains("lr 1.0e-2 · 9,000 chars/s", Screen);
+    }
+
+    [Fact]
+    public void A_new_models_queued_job_is_at_epoch_0_with_its_total_not_yet_known()
+    {
+        _window.Show(_window.Training);
+        Ui(() => _window.JobAttached(new Protos.V1.Job { Id = "j-new", ModelName = "n1", State = Protos.V1.Job.Types.State.Queued, QueuePosition = 2 }));
+        PumpUntil(() => Screen.Contains("model n1"), "the queued job");
+        Assert.Contains("epoch 0.00 · step 0/? · ETA ?", Screen);
+        Assert.Contains("lr - · - chars/s", Screen);
+    }
+
+    [Fact]
     public void A_detached_job_shows_no_rate_or_ETA_that_reads_as_live()
     {
         // detach (or stop after it) left "ETA 3.0s · 448,399 chars/s" on the tab for good, beside "it keeps training".

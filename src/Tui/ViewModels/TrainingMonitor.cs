@@ -36,6 +36,15 @@ public sealed class TrainingMonitor
         ? Math.Min(_epochProgress + (double)(Step - _epochProgressStep) / _stepsPerEpoch, Math.Floor(_epochProgress) + 0.99)
         : _epochProgress;
     private double _epochProgress;
+    /// <summary>
+    /// Whether <see cref="EpochProgress"/> is known: a progress, an epoch end or a stop that says it, or step 0. A queued
+    /// or just started resume has only its step (the queued event's, the started event's resumed_from_step), which
+    /// showed as 'epoch 0.00 · step 2414' for a model 20 epochs in.
+    /// </summary>
+    public bool EpochKnown => _epochGiven || Step == 0;
+    private bool _epochGiven;
+    /// <summary>Whether a progress event came since the attach: until one, the job has no learning rate or speed to show (not 0).</summary>
+    public bool Measured { get; private set; }
     /// <summary>The step <see cref="_epochProgress"/> was taken at.</summary>
     private long _epochProgressStep;
     /// <summary>Steps in an epoch: the last progress's batches_in_epoch, else the epoch ends' mean; 0 while unknown.</summary>
@@ -70,6 +79,7 @@ public sealed class TrainingMonitor
             CharsPerSecond = 0;
             Epoch = 0;
             (_epochProgress, _epochProgressStep, _stepsPerEpoch, _stepsFromEpochEnds) = (0, 0, 0, false);
+            (_epochGiven, Measured) = (false, false);
             LearningRate = 0;
             Device = "";
             SamplesRestarted++;
@@ -133,7 +143,7 @@ public sealed class TrainingMonitor
                     EtaSeconds = p.HasEtaSeconds ? p.EtaSeconds : null;
                     TotalSteps = p.TotalSteps;
                     Epoch = p.Epoch;
-                    (_epochProgress, _epochProgressStep) = (p.EpochProgress, p.Step);
+                    (_epochProgress, _epochProgressStep, _epochGiven, Measured) = (p.EpochProgress, p.Step, true, true);
                     if (p.BatchesInEpoch > 0) (_stepsPerEpoch, _stepsFromEpochEnds) = (p.BatchesInEpoch, false);
                     Add(_loss, (p.Step, p.Loss));
                     Add(_learningRate, (p.Step, p.LearningRate));
@@ -145,7 +155,7 @@ public sealed class TrainingMonitor
                     // Where the progress a job kept is sparse (a server keeps at most one a second, fewer as a run goes
                     // on: what an attach after a restart replays), each epoch's end still gives a point and the epoch.
                     Epoch = Math.Max(Epoch, r.Epoch);
-                    if (r.Epoch >= _epochProgress) (_epochProgress, _epochProgressStep) = (r.Epoch, r.Step);
+                    if (r.Epoch >= _epochProgress) (_epochProgress, _epochProgressStep, _epochGiven) = (r.Epoch, r.Step, true);
                     if (r.Epoch > 0 && (_stepsPerEpoch == 0 || _stepsFromEpochEnds)) (_stepsPerEpoch, _stepsFromEpochEnds) = ((double)r.Step / r.Epoch, true);
                     if (_loss.Count == 0 || _loss[^1].Step < r.Step)
                     {
@@ -165,7 +175,7 @@ public sealed class TrainingMonitor
                     }
                     // A stop says where its model stands (a server older than the field does not: EpochProgress then estimates from the last progress).
                     if (e.EventCase == JobEvent.EventOneofCase.Stopped && e.Stopped.HasEpochsCompleted)
-                        (_epochProgress, _epochProgressStep) = (e.Stopped.EpochsCompleted + (e.Stopped.BatchesInEpoch > 0 ? (double)e.Stopped.StepsIntoEpoch / e.Stopped.BatchesInEpoch : 0), e.Step);
+                        (_epochProgress, _epochProgressStep, _epochGiven) = (e.Stopped.EpochsCompleted + (e.Stopped.BatchesInEpoch > 0 ? (double)e.Stopped.StepsIntoEpoch / e.Stopped.BatchesInEpoch : 0), e.Step, true);
                     if (e.EventCase == JobEvent.EventOneofCase.Finished) EtaSeconds = 0;
                     else Ended();
                     break;

@@ -116,12 +116,15 @@ public sealed class TrainingView : View
         // Cut off from the server, or detached from the job, the figures are as of then: no ETA or rate that reads as current.
         var stale = m.Disconnected || m.Detached;
         var eta = m.EtaSeconds is { } s && !stale ? Durations.Format(TimeSpan.FromSeconds(s)) : "?";
-        var rate = stale || m.Halted ? "- chars/s" : string.Create(CultureInfo.InvariantCulture, $"{m.CharsPerSecond:N0} chars/s");
+        var rate = stale || m.Halted || !m.Measured ? "- chars/s" : string.Create(CultureInfo.InvariantCulture, $"{m.CharsPerSecond:N0} chars/s");
         _jobLine = $"job {m.JobId} · model {m.ModelName} · {(m.Disconnected ? $"server unreachable, reconnecting (last seen {m.State})" : m.State)}";
         _warnings = m.Warnings;
-        _progressFigures = [(string.Create(CultureInfo.InvariantCulture, $"epoch {m.EpochProgress:F2}"), 0), ($"step {m.Step}/{m.TotalSteps}", 2), ($"ETA {eta}", 1)];
-        _lossFigures = [($"loss {Show(m.LastLoss)}", 0), ($"val {Show(m.LastValidLoss)}", 1),
-            (string.Create(CultureInfo.InvariantCulture, $"lr {m.LearningRate:0.0e+0}"), 3), (rate, 2)];
+        // A queued job (a resume's at its model's step) has no total, rate or speed yet, nor an epoch until an event gives it: '?' and '-', not 0.
+        var epoch = m.EpochKnown ? string.Create(CultureInfo.InvariantCulture, $"{m.EpochProgress:F2}") : "?";
+        var total = m.TotalSteps > 0 ? m.TotalSteps.ToString(CultureInfo.InvariantCulture) : "?";
+        var learningRate = m.Measured ? string.Create(CultureInfo.InvariantCulture, $"{m.LearningRate:0.0e+0}") : "-";
+        _progressFigures = [($"epoch {epoch}", 0), ($"step {m.Step}/{total}", 2), ($"ETA {eta}", 1)];
+        _lossFigures = [($"loss {Show(m.LastLoss)}", 0), ($"val {Show(m.LastValidLoss)}", 1), ($"lr {learningRate}", 3), (rate, 2)];
         ShowStats();
         _progress.Fraction = (float)m.Fraction;
         _loss.Show(m.Loss, m.ValidLoss);
