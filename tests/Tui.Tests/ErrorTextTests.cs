@@ -25,6 +25,9 @@ public sealed class ErrorTextTests
     [InlineData("delete ones it no longer needs (DeleteCorpus), or replace one.", "delete ones it no longer needs (delete-corpus), or replace one (upload FILE replace=true).")]
     [InlineData("Corpus 'c' is one of the server's own corpora (ListCorpora); choose another name", "Corpus 'c' is one of the server's own corpora (corpora lists them); choose another name")]
     [InlineData("not an upload: DeleteCorpus deletes uploads only.", "not an upload: delete-corpus deletes uploads only.")]
+    // Played: gen with a pasted prime holding a tab told the REPL to send 'unknown_chars = UNKNOWN_CHARS_SKIP (OpenSession, Configure)'.
+    [InlineData("prime: The text contains 1 character(s) the model's vocabulary does not know: tab (U+0009). Use only characters of the training corpus. Or let the session leave such characters out: unknown_chars = UNKNOWN_CHARS_SKIP (OpenSession, Configure).",
+        "prime: The text contains 1 character(s) the model's vocabulary does not know: tab (U+0009). Use only characters of the training corpus. Or let the session leave such characters out: set unknown=skip.")]
     public void Api_words_become_the_repl_words(string server, string shown) => Assert.Equal(shown, ErrorText.InClientTerms(server));
 
     [Fact]

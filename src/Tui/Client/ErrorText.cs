@@ -150,6 +150,7 @@ public static partial class ErrorText
         ("once RenameModel has returned", "once rename has returned"),
         ("set resume to continue it", "resume it to continue"),
         ("training with keep_cycle_checkpoints", "training with keep_cycles=true"), // export's checkpoint=cycle-N of a model with none
+        ("unknown_chars = UNKNOWN_CHARS_SKIP (OpenSession, Configure)", "set unknown=skip"), // a prime or fed text the model cannot read
         ("WatchJob follows it, StopJob stops it with a checkpoint", "attach watches it and stop stops it with a checkpoint, given the model's name or the job's id"),
     ];
 
