@@ -129,6 +129,23 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void A_gens_prime_of_several_lines_is_what_the_generate_button_runs_again()
+    {
+        UseGru();
+        // Played: after gen 80 "…" with a pasted paragraph, the one-line prime field showed, and its buttons ran, the first line only.
+        Command("gen 10 \"the c\\nat\"");
+        PumpUntil(() => _window.Generate.RequestFields.Count == "10", "the count shown");
+        Assert.Equal("the c\\nat", _window.Generate.RequestFields.Prime); // as the command line writes it in quotes
+        var field = Descendants(_window.Generate).OfType<ShellTextField>().Single(f => f.Text == "the c\\nat");
+        Ui(() => field.InvokeCommand(Terminal.Gui.Input.Command.Accept));
+        // The line it runs, as the log echoes it (the test model's vocabulary has no line feed: the server refuses both alike).
+        PumpUntil(() => _window.Repl.Log.Content.Split("gen 10 \"the c\\nat\"").Length == 3, "the prime field's gen with the whole prime");
+    }
+
+    private static IEnumerable<Terminal.Gui.ViewBase.View> Descendants(Terminal.Gui.ViewBase.View view) =>
+        view.SubViews.SelectMany(v => Descendants(v).Prepend(v));
+
+    [Fact]
     public void A_setting_typed_but_not_yet_sent_survives_fork_and_reset()
     {
         UseGru();

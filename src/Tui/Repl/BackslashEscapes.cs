@@ -10,6 +10,13 @@ public static class BackslashEscapes
     /// <summary>What the char after a backslash stands for.</summary>
     public static char Meaning(char escaped) => escaped switch { 'n' => '\n', 't' => '\t', var c => c };
 
+    /// <summary>
+    /// The text as one line that <see cref="Unescape"/> reads back: a backslash as \\, a line feed as \n, a tab as \t. What a
+    /// one-line field shows of a text with line breaks (the Generate screen's prime), which kept only its first line.
+    /// </summary>
+    public static string Escape(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
+
     public static string Unescape(string text)
     {
         if (!text.Contains('\\')) return text;

@@ -86,8 +86,8 @@ public sealed class GenerateView : View
             key.Handled = true;
         };
 
-        generate.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {CommandParser.Quote(_prime.Text)}"); };
-        _prime.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {CommandParser.Quote(_prime.Text)}"); };
+        generate.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Prime()}"); };
+        _prime.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()} {Prime()}"); };
         more.Accepting += (_, e) => { e.Handled = true; Run($"{Settings()}; gen {Count()}"); };
         fork.Accepting += (_, e) => { e.Handled = true; Run("fork"); };
         reset.Accepting += (_, e) => { e.Handled = true; Run("reset"); };
@@ -95,7 +95,7 @@ public sealed class GenerateView : View
         {
             e.Handled = true;
             var t = double.TryParse(_temperature.Text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v + 0.5 : 1.3;
-            Run(string.Create(CultureInfo.InvariantCulture, $"{Settings()}; compare t={t:0.##} {Count()} {CommandParser.Quote(_prime.Text)}"));
+            Run(string.Create(CultureInfo.InvariantCulture, $"{Settings()}; compare t={t:0.##} {Count()} {Prime()}"));
         };
         _colour.ValueChanged += (_, _) =>
         {
@@ -231,7 +231,7 @@ public sealed class GenerateView : View
     {
         // The fields show what ran, typed at the prompt or not: the buttons then run it again.
         _count.Text = count.ToString(CultureInfo.InvariantCulture);
-        if (prime.Length > 0) _prime.Text = prime;
+        if (prime.Length > 0) _prime.Text = BackslashEscapes.Escape(prime);
         // A plain gen starts pane 0 alone and takes the whole width; compare starts pane 1 right after.
         if (pane == 0 && _rightFrame.Visible)
         {
@@ -258,6 +258,12 @@ public sealed class GenerateView : View
     }
 
     private void Run(string line) => _ = RunThenShowInForce(line);
+
+    /// <summary>
+    /// The prime field as a quoted argument. The field reads \n, \t and \\ as the command line does inside double quotes,
+    /// and shows a gen's prime so (<see cref="Begin"/>): a one-line field kept a prime's first line only, which the buttons then ran.
+    /// </summary>
+    private string Prime() => CommandParser.Quote(BackslashEscapes.Unescape(_prime.Text));
 
     /// <summary>
     /// Runs a button's line; then a setting it sent that was refused (set t=abc) shows the value in force again: the field
