@@ -377,13 +377,20 @@ public sealed partial class CommandRunner
         var rows = jobs.Select(j => (string[])
         [
             j.Id, StateCell(j), j.ModelName, .. (owners ? [$"by {j.Owner}"] : Array.Empty<string>()), j.InitFrom != "" ? $"{j.Architecture} from {j.InitFrom}" : j.Architecture,
-            (j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}") + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" val {j.BestValidLoss:F4}") : ""),
+            StepCell(j) + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" val {j.BestValidLoss:F4}") : ""),
             JobReasonText.Of(j.Reason),
         ]).ToList();
         var padded = rows[0].Length - 1; // the reason, last, is not padded
         var widths = Enumerable.Range(0, padded).Select(c => rows.Max(r => r[c].Length)).ToList();
         return rows.Select(r => string.Join("  ", r.Select((cell, c) => c < padded ? cell.PadRight(widths[c]) : cell)).TrimEnd());
     }
+
+    /// <summary>
+    /// How far the job has trained; nothing for a queued one, whose Job.step is 0 until it starts, a resume's too (a model
+    /// 3,233 steps in listed 'step 0'): its state cell says it has not started.
+    /// </summary>
+    private static string StepCell(Job j) =>
+        j.State == Job.Types.State.Queued ? "" : j.TotalSteps > 0 ? $"step {j.Step}/{j.TotalSteps}" : $"step {j.Step}";
 
     /// <summary>The job's state; a queued one with its place in the queue, "queued (2nd)" (0 from a server too old to say: none).</summary>
     private static string StateCell(Job job) =>
