@@ -33,6 +33,17 @@ public class LineChartTests
         Assert.Empty(chart.XTicks);
     }
 
+    [Fact]
+    public void A_chart_emptied_after_a_flat_series_keeps_no_label_of_it()
+    {
+        // Played: a queued job's empty learning-rate chart still read "1.0e-2", the last job's constant rate.
+        var chart = new LineChart("step", "lr", Color.White, Color.Red) { Frame = new Rectangle(0, 0, 36, 10) };
+        chart.Show([(0, 0.01), (800, 0.01)], []);
+        Assert.Contains(0.01, chart.YTicks);
+        chart.Show([], []);
+        Assert.Empty(chart.YTicks);
+    }
+
     /// <summary>The labels the chart draws at its y ticks.</summary>
     private static List<string> YLabels(LineChart chart) =>
         chart.YTicks.Select(v => chart.AxisY.LabelGetter(new Terminal.Gui.Views.AxisIncrementToRender(Terminal.Gui.ViewBase.Orientation.Vertical, 0, (float)v))).ToList();

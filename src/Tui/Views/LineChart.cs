@@ -75,6 +75,7 @@ public sealed class LineChart : GraphView
         _lonePoint.Points.Clear();
         if (_line.Points.Count == 1) _lonePoint.Points.Add(_line.Points[0]); // a job that ended before its second progress report
         var all = line.Concat(marks).Where(Finite).ToList();
+        _flatValue = null; // an emptied chart (the next job's, queued) kept the last one's flat rate as its label
         if (all.Count == 0)
         {
             AxisX.Increment = AxisY.Increment = 0;
@@ -86,7 +87,6 @@ public sealed class LineChart : GraphView
         // A flat series (a constant learning rate) gets a range from zero to twice its value, not
         // one a fixed amount wide that would dwarf a small value and reach below zero. Nearly flat
         // counts too: an axis step below float precision at that value never advances its labels.
-        _flatValue = null;
         if (maxY - minY <= 1e-4 * Math.Max(Math.Abs(minY), Math.Abs(maxY)))
         {
             _flatValue = maxY;
