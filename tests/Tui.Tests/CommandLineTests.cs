@@ -784,7 +784,7 @@ public partial class CommandLineTests
                                                 $"--out {Path.Combine(root, "full")} --max-steps 2 --n-hidden 8 --bs 4 --threads 1 > /dev/full");
             Assert.Equal((1, "charrnn: No space left on device"), (full, fullError.Trim()));
             Assert.False(Directory.Exists(Path.Combine(root, "full")));
-            var printed = Regex.Match(File.ReadAllText(output), @"validation loss (\d+\.\d{4}) nats/char, accuracy [\d.]+ % at step 2 \(mid-epoch\)\nfinished: reached max_steps = 2; checkpoint .*\s*$");
+            var printed = Regex.Match(File.ReadAllText(output), @"validation loss (\d+\.\d{4}) nats/char, accuracy [\d.]+ % at step 2 \(mid-epoch\)\nfinished: reached --max-steps 2; checkpoint .*\s*$");
             Assert.True(printed.Success, File.ReadAllText(output));
             // Saved with the weights: the model list shows it though no epoch ended.
             var listed = Path.Combine(root, "models.txt");
@@ -1166,7 +1166,7 @@ public partial class CommandLineTests
         // A limit it has already passed is refused; none given, a finished run has nothing to do.
         AssertUserError(["resume", folder, "--corpus", corpus, "--max-steps", "3", "--threads", "1"],
             "charrnn: --max-steps 3 is not more than the 4 steps it has trained (it counts steps in total); pass a larger one, or --max-steps 0 to train to --epochs.");
-        Assert.StartsWith("Nothing to do: it has reached max_steps = 4 (step 4; 0 of ", Printed(["resume", folder, "--corpus", corpus, "--threads", "1"]));
+        Assert.StartsWith("Nothing to do: it has reached --max-steps 4 (step 4; 0 of ", Printed(["resume", folder, "--corpus", corpus, "--threads", "1"]));
 
         // An older checkpoint resumed in place would overwrite the newer last.ckpt.
         var older = Path.Combine(folder, "older.ckpt");

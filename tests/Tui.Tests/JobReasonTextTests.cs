@@ -1,3 +1,4 @@
+using CharRnn.Engine.Training;
 using CharRnn.Protos.V1;
 using CharRnn.Tui.Client;
 
@@ -17,5 +18,23 @@ public class JobReasonTextTests
     public void A_jobs_end_names_the_settings_in_its_reason_as_the_repls_keys_are_typed(string reason, string said)
     {
         Assert.Equal(said, JobEndText.Of(new JobEvent { Finished = new JobEvent.Types.Finished { Reason = reason } }));
+    }
+}
+
+public class CommandLineReasonTextTests
+{
+    [Theory]
+    [InlineData(TrainingOutcomeKind.Finished, "reached max_steps = 3", "finished: reached --max-steps 3; checkpoint m/last.ckpt")]
+    [InlineData(TrainingOutcomeKind.Finished, "finished 2 epoch(s) (epochs = 2) at step 90, before max_steps = 100: ask for more epochs to train to max_steps",
+        "finished 2 epoch(s) (--epochs 2) at step 90, before --max-steps 100: ask for more epochs to train to max_steps; checkpoint m/last.ckpt")]
+    [InlineData(TrainingOutcomeKind.Stopped, "learning_rate = [0, 1e-3, 1e-3] and weight_decay = 0.01.", "stopped: --lr 0,1e-3,1e-3 and --wd 0.01.; checkpoint m/last.ckpt")]
+    [InlineData(TrainingOutcomeKind.Finished, "stopped early: validation loss has not improved on 1.4321 (epoch 3) for 2 epochs (patience 2)",
+        "stopped early: validation loss has not improved on 1.4321 (epoch 3) for 2 epochs (patience 2); checkpoint m/last.ckpt")]
+    public void A_headless_runs_end_names_the_settings_in_its_reason_as_the_flags_are_typed(TrainingOutcomeKind kind, string reason, string said)
+    {
+        var output = new StringWriter();
+        using (var console = new CharRnn.Tui.Cli.TrainingConsole(output, live: false, errors: output))
+            console.Report(new TrainingOutcome(kind, reason, "m/last.ckpt", null));
+        Assert.Equal(said, output.ToString().TrimEnd('\n'));
     }
 }

@@ -59,7 +59,7 @@ public static class ResumeCommand
                         ? FormattableString.Invariant($"--max-steps {options.MaxSteps} is not more than the {position.Step} steps it has trained (it counts steps in total); pass a larger one, or --max-steps 0 to train to --epochs.")
                         : FormattableString.Invariant($"--epochs {options.Epochs} is not more than the {position.Epoch} epochs it has trained (it counts epochs in total); pass --epochs {position.Epoch + 1} or more."));
                 Console.WriteLine(byMaxSteps
-                    ? FormattableString.Invariant($"Nothing to do: it has reached max_steps = {options.MaxSteps} (step {position.Step}; {position.Epoch} of {options.Epochs} epoch(s) done). Pass a larger --max-steps N, or --max-steps 0 to train to --epochs.")
+                    ? FormattableString.Invariant($"Nothing to do: it has reached --max-steps {options.MaxSteps} (step {position.Step}; {position.Epoch} of {options.Epochs} epoch(s) done). Pass a larger --max-steps N, or --max-steps 0 to train to --epochs.")
                     : FormattableString.Invariant($"Nothing to do: it has trained {position.Epoch} of {options.Epochs} epoch(s). Pass --epochs N (more than {position.Epoch}) to train further."));
                 return console.SignalExitCode ?? 0;
             }

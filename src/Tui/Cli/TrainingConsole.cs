@@ -150,13 +150,14 @@ public sealed class TrainingConsole : IDisposable
         _out.WriteLine($"saved {c.Path} ({c.Reason}, step {c.Step})");
     }
 
-    /// <summary>How the run ended, on stdout; a failure on stderr, where scripts look for why.</summary>
+    /// <summary>How the run ended, on stdout; a failure on stderr, where scripts look for why. Settings in its reason are named as the flags.</summary>
     public void Report(TrainingOutcome outcome) => Safely(() =>
     {
         ClearLine();
         _out.Flush();
         var where = outcome.CheckpointPath is { } path ? $"; checkpoint {path}" : "";
-        (outcome.Kind == TrainingOutcomeKind.Failed ? _errors : _out).WriteLine((outcome.Kind == TrainingOutcomeKind.Finished ? Client.JobEndText.Said("finished", outcome.Reason) : $"{outcome.Kind.ToString().ToLowerInvariant()}: {outcome.Reason}") + where);
+        var reason = Repl.JobReasonText.Of(outcome.Reason, Repl.JobReasonText.CommandLine); // `--max-steps 3`, as the flag is typed, not the engine's `max_steps = 3`
+        (outcome.Kind == TrainingOutcomeKind.Failed ? _errors : _out).WriteLine((outcome.Kind == TrainingOutcomeKind.Finished ? Client.JobEndText.Said("finished", reason) : $"{outcome.Kind.ToString().ToLowerInvariant()}: {reason}") + where);
     });
 
     private static int TerminalWidth
