@@ -420,8 +420,8 @@ public partial class CommandLineTests
         // Hyperparameters are the architecture's, known only to the server: a typo among them was found after the first job.
         Assert.StartsWith("error: 'n_hiden' is not an option here; stateful-gru takes ", Run($"{first}; train stateful-gru name=second n_hiden=8", 1));
         Assert.False(Directory.Exists(Path.Combine(models, "first")), "the first train ran before the second one's typo was found");
-        Assert.StartsWith("error: n_hidden=many is not a whole number; use 1 to ", Run($"{first}; train stateful-gru name=second n_hidden=many", 1));
-        Assert.Equal("error: t=abc is not a number; use 0 (greedy) up to 10.", Run($"{first}; use first; gen 40 t=abc", 1).Split('\n')[0]);
+        Assert.StartsWith("error: n_hidden=many is not a whole number; give 1 to ", Run($"{first}; train stateful-gru name=second n_hidden=many", 1));
+        Assert.Equal("error: t=abc is not a number; give 0 (greedy) to 10, like 0.5 or 2e-3.", Run($"{first}; use first; gen 40 t=abc", 1).Split('\n')[0]);
         Assert.StartsWith("error: epochs=0 is not allowed", Run($"{first}; resume first epochs=0", 1));
         Assert.False(Directory.Exists(Path.Combine(models, "first")), "the first command ran before a later one's error was found");
     });

@@ -288,11 +288,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("set tmp=0.5");
         Assert.Contains(_output.Errors, e => e.Contains("set does not take tmp=", StringComparison.Ordinal) && e.Contains("t=", StringComparison.Ordinal));
         // The allowed range is written as it must be typed, without separators.
-        await Refused("set k=1,000", "k=1,000 is not a whole number; use 0 to 1000000.");
-        await Refused("set k=-1", "k=-1 is not allowed; use 0 to 1000000.");
+        await Refused("set k=1,000", "k=1,000 is not a whole number; give 0 (off) or a number of characters, in digits only (no separators, no decimals).");
+        await Refused("set k=-1", "k=-1 is not allowed; give 0 (off) or a number of characters.");
         await Runner.RunLineAsync("set k=4294967299");
         Assert.Contains(_output.Errors, e => e.Contains("k=4294967299 is not allowed", StringComparison.Ordinal));
-        await Refused("set top_k=-1", "top_k=-1 is not allowed; use 0 to"); // named as typed
+        await Refused("set top_k=-1", "top_k=-1 is not allowed; give 0 (off)"); // named as typed
         await Runner.RunLineAsync("status x=1");
         Assert.Contains(_output.Errors, e => e.Contains("status takes no key=value options", StringComparison.Ordinal));
         await Runner.RunLineAsync("set temperature=0.2"); // the long name works as t= does
@@ -303,25 +303,25 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Equal(2, _output.Errors.Count(e => e.Contains("too long a duration", StringComparison.Ordinal)));
         await Runner.RunLineAsync("resume gru lowercase=1"); // what a resume cannot change is refused before it reaches the server
         Assert.Contains(_output.Errors, e => e.Contains("resume does not take lowercase=", StringComparison.Ordinal) && e.Contains("max_steps=", StringComparison.Ordinal));
-        await Refused("train stateful-gru name=x lr=0.01,20,0.01", "lr=20 is not allowed; use 0 to 10"); // named as typed, against the server's ranges
-        await Refused("train stateful-gru name=x val_fraction=0.9 n_hidden=64", "val_fraction=0.9 is not allowed; use 0.01 to 0.5");
-        await Refused("resume gru epochs=20000", "epochs=20000 is not allowed; use 1 to 10");
+        await Refused("train stateful-gru name=x lr=0.01,20,0.01", "lr=20 is not allowed; give 0 to 10"); // named as typed, against the server's ranges
+        await Refused("train stateful-gru name=x val_fraction=0.9 n_hidden=64", "val_fraction=0.9 is not allowed; give 0.01 to 0.5");
+        await Refused("resume gru epochs=20000", "epochs=20000 is not allowed; give 1 to 10");
         await Runner.RunLineAsync("resume gru steps=abc");
         Assert.Contains(_output.Errors, e => e.Contains("steps=abc is not a whole number", StringComparison.Ordinal));
-        await Refused("train stateful-gru name=x epochs=0", "epochs=0 is not allowed; use 1 to 10"); // the spec's range, not int's
+        await Refused("train stateful-gru name=x epochs=0", "epochs=0 is not allowed; give 1 to 10"); // the spec's range, not int's
         await Refused("train stateful-gru name=x lower=maybe", "lower=maybe is not allowed; use true or false (yes/no, on/off and 1/0 too).");
-        await Refused("train stateful-gru name=x n_hidden=many", "n_hidden=many is not a whole number; use 1 to ");
+        await Refused("train stateful-gru name=x n_hidden=many", "n_hidden=many is not a whole number; give 1 to ");
         // Not a number, or not a whole one, the range named is the server's too, not the parser's 1 to 2147483647.
-        await Refused("train stateful-gru name=x epochs=two", "epochs=two is not a whole number; use 1 to 10");
-        await Refused("resume gru epochs=1.5", "epochs=1.5 is not a whole number; use 1 to 10");
-        await Refused("train stateful-gru name=x sample_chars=x", "sample_chars=x is not a whole number; use 0 to 10000.");
-        await Refused("train stateful-gru name=x n_hidden=1.5", "n_hidden=1.5 is not a whole number; use 1 to ");
-        await Refused("train stateful-gru name=x clip=x", "clip=x is not a number; use 0 to 1e6.");
-        await Refused("train stateful-gru name=x patience=1001", "patience=1001 is not allowed; use 0 (off) or 1 to 1000 epochs."); // the words charrnn train and the server use
-        await Refused("resume gru patience=-1", "patience=-1 is not allowed; use 0 (off) or 1 to 1000 epochs.");
-        await Refused("resume gru patience=soon", "patience=soon is not a whole number; use 0 (off) or 1 to 1000 epochs.");
-        await Refused("train stateful-gru name=x patience=2 min_delta=2", "min_delta=2 is not allowed; use 0 (any drop counts) to 1 nats/char.");
-        await Refused("resume gru min_delta=lots", "min_delta=lots is not a number; use 0 (any drop counts) to 1 nats/char.");
+        await Refused("train stateful-gru name=x epochs=two", "epochs=two is not a whole number; give 1 to 10");
+        await Refused("resume gru epochs=1.5", "epochs=1.5 is not a whole number; give 1 to 10");
+        await Refused("train stateful-gru name=x sample_chars=x", "sample_chars=x is not a whole number; give 0 to 10000, in digits only (no separators, no decimals).");
+        await Refused("train stateful-gru name=x n_hidden=1.5", "n_hidden=1.5 is not a whole number; give 1 to ");
+        await Refused("train stateful-gru name=x clip=x", "clip=x is not a number; give 0 to 1e6, like 0.5 or 2e-3.");
+        await Refused("train stateful-gru name=x patience=1001", "patience=1001 is not allowed; give 0 (off) or 1 to 1000 epochs."); // the words charrnn train and the server use
+        await Refused("resume gru patience=-1", "patience=-1 is not allowed; give 0 (off) or 1 to 1000 epochs.");
+        await Refused("resume gru patience=soon", "patience=soon is not a whole number; give 0 (off) or 1 to 1000 epochs, in digits only (no separators, no decimals).");
+        await Refused("train stateful-gru name=x patience=2 min_delta=2", "min_delta=2 is not allowed; give 0 (any drop counts) to 1 nats/char.");
+        await Refused("resume gru min_delta=lots", "min_delta=lots is not a number; give 0 (any drop counts) to 1 nats/char, like 0.5 or 2e-3.");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
         await Refused("stop", "No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
         await Refused("attach some-job from=abc", "from=abc is not a step; use 0 (the job's first event, the default) or a later step, in digits.");
@@ -673,8 +673,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var sessions = await ActiveSessions();
         await Runner.RunLineAsync("use gruu"); // a typo
         Assert.Contains(_output.Errors, e => e.Contains("gruu", StringComparison.Ordinal));
-        await Refused("use gru t=20", "t=20 is not allowed; use 0 (greedy) up to 10");
-        await Refused("set p=0", "p=0 is not allowed; use a number greater than 0");
+        await Refused("use gru t=20", "t=20 is not allowed; give 0 (greedy) to 10.");
+        await Refused("set p=0", "p=0 is not allowed; give a number above 0 and at most 1 (1: off).");
         Assert.Equal(session, Runner.Session?.Id);
         Assert.Equal(0, Runner.Sampling.Temperature);
         Assert.Equal(sessions, await ActiveSessions());
@@ -732,8 +732,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("compare 5 \"the \" min_p=0.5");
         Assert.Empty(_output.Errors);
         Assert.Matches(@"^compared 5 chars each: gru t=1\.5 seed=4 and gru t=1\.5 min_p=0\.5 seed=4$", _output.Lines.Last());
-        await Refused("set min_p=1", "min_p=1 is not allowed; use a number from 0 (off) up to, not including, 1.");
-        await Refused("gen 5 min_p=abc", "min_p=abc is not a number; use a number from 0 (off) up to, not including, 1.");
+        await Refused("set min_p=1", "min_p=1 is not allowed; give a number from 0 (off) up to, not including, 1.");
+        await Refused("gen 5 min_p=abc", "min_p=abc is not a number; give a number from 0 (off) up to, not including, 1, like 0.5 or 2e-3.");
         Assert.Equal(0, Runner.Session.Sampling.MinP); // nothing refused was kept
     }
 
@@ -1489,7 +1489,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.NotEqual(5UL, Runner.Session!.Sampling.Seed); // and seed=random lets new sessions draw again
         Assert.Empty(_output.Errors);
         await Runner.RunLineAsync("set seed=-1");
-        Assert.Contains(_output.Errors, e => e == "seed=-1 is not allowed; use a whole number ≥ 0, or seed=random.");
+        Assert.Contains(_output.Errors, e => e == "seed=-1 is not allowed; give 0 to 18446744073709551615, or seed=random.");
     }
 
     [Fact]

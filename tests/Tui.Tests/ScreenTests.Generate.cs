@@ -243,8 +243,8 @@ public sealed partial class ScreenTests
         UseGru();
         foreach (var (typed, message) in new[]
         {
-            ("1", "min_p=1 is not allowed; use a number from 0 (off) up to, not including, 1."),
-            ("abc", "min_p=abc is not a number; use a number from 0 (off) up to, not including, 1."),
+            ("1", "min_p=1 is not allowed; give a number from 0 (off) up to, not including, 1."),
+            ("abc", "min_p=abc is not a number; give a number from 0 (off) up to, not including, 1, like 0.5 or 2e-3."),
         })
         {
             _window.Generate.MinPField.Text = typed;

@@ -50,6 +50,9 @@ public static class NumberOptions
     public static Option<T> Allowing<T>(this Option<T> option, Engine.Models.HyperParameterSpec spec, Func<string, string, string>? words = null) =>
         option.Allowing(spec.Min, spec.Max, words?.Invoke(spec.Min.ToString(CultureInfo.InvariantCulture), spec.Max.ToString(CultureInfo.InvariantCulture)) ?? spec.Range);
 
+    /// <summary><paramref name="option"/> allows what a sampling setting does (<see cref="SamplingRanges"/>), as the REPL's key for it.</summary>
+    public static Option<T> Allowing<T>(this Option<T> option, AllowedNumbers allowed) => option.Allowing(allowed.Words, allowed.Allows);
+
     /// <summary>"1 to 100000", in the invariant culture, for <see cref="Allowing{T}"/>.</summary>
     public static string Range(IFormattable min, IFormattable max) =>
         $"{min.ToString(null, CultureInfo.InvariantCulture)} to {max.ToString(null, CultureInfo.InvariantCulture)}";
@@ -118,16 +121,13 @@ public static class NumberOptions
         result.AddError(NotAllowed(Typed(result, name), text, allowed));
 
     /// <summary>The refusal of a number out of range: "--epochs 0 is not allowed; give an integer from 1 to 100000."</summary>
-    public static string NotAllowed(string flag, string text, string allowed) => $"{flag} {text} is not allowed; give {allowed}.";
+    public static string NotAllowed(string flag, string text, string allowed) => NumberRefusal.NotAllowed($"{flag} {text}", allowed);
 
     /// <summary>The refusal of a word where a whole number goes: "--epochs '1.5' is not a whole number; give …, in digits only …".</summary>
-    public static string NotAWholeNumber(string flag, string text, string allowed) =>
-        $"{flag} '{text}' is not a whole number; give {allowed}, in digits only (no separators, no decimals).";
+    public static string NotAWholeNumber(string flag, string text, string allowed) => NumberRefusal.NotAWholeNumber($"{flag} '{text}'", allowed);
 
     /// <summary>The refusal of a word where a number goes, with decimals written with a point.</summary>
-    public static string NotANumber(string flag, string text, string allowed) => text.Contains(',')
-        ? $"{flag} '{text}' is not a number: write decimals with a point (e.g. {text.Replace(',', '.')}), and no thousands separators; give {allowed}."
-        : $"{flag} '{text}' is not a number; give {allowed}, like 0.5 or 2e-3.";
+    public static string NotANumber(string flag, string text, string allowed) => NumberRefusal.NotANumber($"{flag} '{text}'", text, allowed);
 
     /// <summary>The option as the user typed it (-t or --temperature).</summary>
     private static string Typed(ArgumentResult result, string name) => (result.Parent as OptionResult)?.IdentifierToken?.Value ?? name;

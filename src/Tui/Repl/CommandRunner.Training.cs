@@ -294,9 +294,9 @@ public sealed partial class CommandRunner
             foreach (var part in value.Split(','))
             {
                 if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v) || (whole && v != Math.Floor(v)))
-                    throw new CommandException($"{key}={part} is not a {(whole ? "whole " : "")}number; use {RangeOf(spec)}.");
+                    throw new CommandException(whole ? Cli.NumberRefusal.NotAWholeNumber($"{key}={part}", RangeOf(spec)) : Cli.NumberRefusal.NotANumber($"{key}={part}", part, RangeOf(spec)));
                 if (v < spec.Min || v > spec.Max)
-                    throw new CommandException($"{key}={part} is not allowed; use {RangeOf(spec)}.");
+                    throw new CommandException(Cli.NumberRefusal.NotAllowed($"{key}={part}", RangeOf(spec)));
             }
         }
     }

@@ -282,15 +282,17 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         if (c.NamedOption("t", "temperature") is { } t)
         {
             var max = await MaxTemperature(ct);
-            s.Temperature = max > 0 ? OptionValues.NumberIn(t.Name, t.Value, 0, max, $"0 (greedy) up to {max.ToString(CultureInfo.InvariantCulture)}") : OptionValues.Number(t.Name, t.Value);
+            s.Temperature = max > 0 ? OptionValues.NumberIn(t.Name, t.Value, Cli.SamplingRanges.Temperature(max)) : OptionValues.Number(t.Name, t.Value);
         }
-        if (c.NamedOption("k", "top_k") is { } k) s.TopK = OptionValues.IntegerIn(k.Name, k.Value, 0, 1_000_000);
-        if (c.NamedOption("p", "top_p") is { } p) s.TopP = OptionValues.NumberIn(p.Name, p.Value, double.Epsilon, 1, "a number greater than 0 and at most 1 (1: off)");
-        if (c.Option("min_p") is { } minP) s.MinP = OptionValues.NumberIn("min_p", minP, 0, Math.BitDecrement(1.0), "a number from 0 (off) up to, not including, 1");
+        // The ranges charrnn generate's flags allow, declared once for both (Cli/SamplingRanges).
+        if (c.NamedOption("k", "top_k") is { } k) s.TopK = (int)OptionValues.IntegerIn(k.Name, k.Value, Cli.SamplingRanges.TopK);
+        if (c.NamedOption("p", "top_p") is { } p) s.TopP = OptionValues.NumberIn(p.Name, p.Value, Cli.SamplingRanges.TopP);
+        if (c.Option("min_p") is { } minP) s.MinP = OptionValues.NumberIn("min_p", minP, Cli.SamplingRanges.MinP);
         if (c.Option("seed") is { } seed)
         {
             if (IsRandomSeed(seed)) s.ClearSeed(); // the server draws one
-            else s.Seed = ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : throw new CommandException($"seed={seed} is not allowed; use a whole number ≥ 0, or seed=random.");
+            else s.Seed = ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v
+                : throw new CommandException(Cli.NumberRefusal.NotAllowed($"seed={seed}", $"{Cli.NumberOptions.Range(ulong.MinValue, ulong.MaxValue)}, or seed=random"));
         }
         return s;
     }
