@@ -102,7 +102,7 @@ public class ScheduleTests
     {
         Assert.Equal(LayerGroupValues.All(0.01), LayerGroupValues.Parse("1e-2", "lr", 0, 1));
         Assert.Equal(new LayerGroupValues(1e-4, 1e-3, 1e-2), LayerGroupValues.Parse("1e-4, 1e-3, 1e-2", "lr", 0, 1));
-        Assert.Contains("one number, or three", Assert.Throws<ArgumentException>(() => LayerGroupValues.Parse("1,2", "lr", 0, 10)).Message);
+        Assert.Contains("is not allowed; give a number from 0 to 10, or three such numbers", Assert.Throws<ArgumentException>(() => LayerGroupValues.Parse("1,2", "lr", 0, 10)).Message);
         Assert.Contains("from 0 to 1", Assert.Throws<ArgumentException>(() => LayerGroupValues.Parse("2", "lr", 0, 1)).Message);
         Assert.Equal(LayerGroup.Embedding, LayerGroups.Of("e.weight"));
         Assert.Equal(LayerGroup.Output, LayerGroups.Of("l_out.bias"));

@@ -21,20 +21,32 @@ public readonly record struct LayerGroupValues(double Embedding, double Recurren
         _ => Output,
     };
 
+    /// <summary>
+    /// The values of <paramref name="spec"/>'s setting (lr, wd) typed as one number or three, from its range. A refusal
+    /// names the setting and the text as typed, in the words charrnn's number flags are refused in
+    /// (`lr = -1 is not allowed; give a number from 0 to 10, or three …`; the command line says `--lr -1`).
+    /// </summary>
+    public static LayerGroupValues Parse(string text, Models.HyperParameterSpec spec) => Parse(text, spec.Name, spec.Min, spec.Max);
+
+    /// <inheritdoc cref="Parse(string, Models.HyperParameterSpec)"/>
     public static LayerGroupValues Parse(string text, string name, double min, double max)
     {
+        var allowed = $"a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}, " +
+                      "or three such numbers separated by commas (embedding,recurrent,output)";
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
         if (parts.Length is not (1 or 3))
-            throw new ArgumentException($"{name} = '{Text.Echo.Of(text)}': give one number, or three separated by commas (embedding,recurrent,output).");
+            throw new ArgumentException($"{name} = {Text.Echo.Of(text)} is not allowed; give {allowed}.");
         var values = parts.Select(p =>
         {
             if (!double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                throw new ArgumentException($"{name} = '{Text.Echo.Of(text)}': '{Text.Echo.Of(p)}' is not a number; each value must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}.");
+                throw new ArgumentException(parts.Length == 1
+                    ? $"{name} = '{Text.Echo.Of(text)}' is not a number; give {allowed}, like 0.5 or 2e-3."
+                    : $"{name} = '{Text.Echo.Of(text)}' holds '{Text.Echo.Of(p)}', which is not a number; give {allowed}, like 0.5 or 2e-3.");
             return v;
         }).ToArray();
-        var result = values.Length == 1 ? All(values[0]) : new LayerGroupValues(values[0], values[1], values[2]);
-        result.Validate(name, min, max);
-        return result;
+        if (values.Any(v => v < min || v > max))
+            throw new ArgumentException($"{name} = {Text.Echo.Of(text)} is not allowed; give {allowed}.");
+        return values.Length == 1 ? All(values[0]) : new LayerGroupValues(values[0], values[1], values[2]);
     }
 
     public void Validate(string name, double min, double max)

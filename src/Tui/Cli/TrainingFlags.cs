@@ -45,13 +45,13 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
         if (parse.GetValue(Epochs) is { } epochs) options = options with { Epochs = epochs };
         if (parse.GetValue(Lr) is { } lr)
         {
-            options = options with { LearningRate = LayerGroupValues.Parse(lr, "lr", 0, 10) };
+            options = options with { LearningRate = LayerGroupValues.Parse(lr, Spec("lr")) };
             // The search keeps only the ratio between the groups' rates: one rate would be silently ignored.
             if (searching && !lr.Contains(','))
                 throw new ArgumentException($"--lr {lr} is one rate, and one rate has no effect on a search: the rate goes from --start-lr to --end-lr (set those instead); " +
                                             "three rates, --lr a,b,c, set the layer groups' ratio.");
         }
-        if (parse.GetValue(Wd) is { } wd) options = options with { WeightDecay = LayerGroupValues.Parse(wd, "wd", 0, 1) };
+        if (parse.GetValue(Wd) is { } wd) options = options with { WeightDecay = LayerGroupValues.Parse(wd, Spec("wd")) };
         if (!resuming && parse.GetValue(Optimizer) is { } opt) options = options with { Optimizer = opt };
         if (parse.GetValue(Schedule) is { } schedule) options = options with { Schedule = schedule };
         if (parse.GetValue(Clip) is { } clip) options = options with { Clip = clip };
