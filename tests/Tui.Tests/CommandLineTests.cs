@@ -79,7 +79,7 @@ public partial class CommandLineTests
     [InlineData(new[] { "generate", "m", "-t", "NaN" }, "charrnn: -t 'NaN' is not a number; give 0 (greedy) to 10, like 0.5 or 2e-3. (see charrnn generate --help)")]
     [InlineData(new[] { "generate", "m", "--seed", "99999999999999999999" }, "charrnn: --seed 99999999999999999999 is not allowed; give 0 to 18446744073709551615. (see charrnn generate --help)")]
     [InlineData(new[] { "neurons", "m", "--cell", "99999999999" }, "charrnn: --cell 99999999999 is not allowed; give a cell of the layer, from 0 to its n_hidden less 1. (see charrnn neurons --help)")]
-    [InlineData(new[] { "serve", "--max-upload-bytes", "9223372036854775807" }, "charrnn: --max-upload-bytes 9223372036854775807 is not allowed; give 1 to 2000000000. (see charrnn serve --help)")]
+    [InlineData(new[] { "serve", "--max-upload-bytes", "9223372036854775807" }, "charrnn: --max-upload-bytes 9223372036854775807 is not allowed; give 1 to 2000000000 (a gRPC message holds under 2 GiB). (see charrnn serve --help)")]
     [InlineData(new[] { "serve", "--max-exports", "65" }, "charrnn: --max-exports 65 is not allowed; give 1 to 64. (see charrnn serve --help)")]
     [InlineData(new[] { "serve", "--max-exports-per-key", "0" }, "charrnn: --max-exports-per-key 0 is not allowed; give 1 to 64. (see charrnn serve --help)")]
     [InlineData(new[] { "serve", "--max-imports", "0" }, "charrnn: --max-imports 0 is not allowed; give 1 to 64. (see charrnn serve --help)")]
@@ -91,7 +91,7 @@ public partial class CommandLineTests
         "charrnn: --max-exports-per-key 4 is more than --max-exports 3: a key could never have that many downloads at once. Lower the first or raise the second.")]
     [InlineData(new[] { "serve", "--max-import-mb", "2001" }, "charrnn: --max-import-mb 2001 is not allowed; give 1 to 2000. (see charrnn serve --help)")]
     [InlineData(new[] { "serve", "--max-import-mb", "0" }, "charrnn: --max-import-mb 0 is not allowed; give 1 to 2000. (see charrnn serve --help)")]
-    [InlineData(new[] { "serve", "--max-corpus-mb", "0" }, "charrnn: --max-corpus-mb 0 is not allowed; give 1 to 1000. (see charrnn serve --help)")]
+    [InlineData(new[] { "serve", "--max-corpus-mb", "0" }, "charrnn: --max-corpus-mb 0 is not allowed; give 1 to 1000 (a corpus is loaded whole, as one string under 2 GiB). (see charrnn serve --help)")]
     [InlineData(new[] { "generate", "--model", "m", "--seed", "-1" }, "charrnn: --seed -1 is not allowed; give 0 to 18446744073709551615. (see charrnn generate --help)")]
     [InlineData(new[] { "generate", "no-such-model", "--models", "/nonexistent/models" }, "charrnn: No model 'no-such-model': it is not a model folder or .ckpt file")] // the model as an argument, as resume takes it
     [InlineData(new[] { "generate", "m", "-n", "0" }, "charrnn: -n 0 is not allowed; give 1 to 1000000. (see charrnn generate --help)")] // as the REPL's gen takes it

@@ -288,8 +288,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("set tmp=0.5");
         Assert.Contains(_output.Errors, e => e.Contains("set does not take tmp=", StringComparison.Ordinal) && e.Contains("t=", StringComparison.Ordinal));
         // The allowed range is written as it must be typed, without separators.
-        await Refused("set k=1,000", "k=1,000 is not a whole number; give 0 (off) or a number of characters, in digits only (no separators, no decimals).");
-        await Refused("set k=-1", "k=-1 is not allowed; give 0 (off) or a number of characters.");
+        await Refused("set k=1,000", "k=1,000 is not a whole number; give 0 (off) or a number of characters up to 2147483647 (one at or above the model's vocabulary size keeps them all, as 0 does), in digits only (no separators, no decimals).");
+        await Refused("set k=-1", "k=-1 is not allowed; give 0 (off) or a number of characters up to 2147483647 (one at or above the model's vocabulary size keeps them all, as 0 does).");
         await Runner.RunLineAsync("set k=4294967299");
         Assert.Contains(_output.Errors, e => e.Contains("k=4294967299 is not allowed", StringComparison.Ordinal));
         await Refused("set top_k=-1", "top_k=-1 is not allowed; give 0 (off)"); // named as typed

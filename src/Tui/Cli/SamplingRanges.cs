@@ -13,7 +13,7 @@ public static class SamplingRanges
         new($"0 (greedy) to {max.ToString(System.Globalization.CultureInfo.InvariantCulture)}", v => v >= 0 && v <= max);
 
     /// <summary>Any k at or above the model's vocabulary keeps every char, as 0 does; the bound is what a top_k holds (int32).</summary>
-    public static readonly AllowedNumbers TopK = new("0 (off) or a number of characters", v => v >= 0 && v <= int.MaxValue);
+    public static readonly AllowedNumbers TopK = new($"0 (off) or a number of characters up to {int.MaxValue} (one at or above the model's vocabulary size keeps them all, as 0 does)", v => v >= 0 && v <= int.MaxValue);
 
     public static readonly AllowedNumbers TopP = new("a number above 0 and at most 1 (1: off)", v => v > 0 && v <= 1);
 

@@ -24,8 +24,8 @@ public static class ServeCommand
         var maxSessions = new Option<int>("--max-sessions") { Description = "Open sessions the server holds at most.", DefaultValueFactory = _ => defaults.Limits.MaxSessions }.Allowing(1, int.MaxValue);
         var idle = new Option<int>("--session-idle-seconds") { Description = "Close sessions idle this long.", DefaultValueFactory = _ => defaults.Limits.SessionIdleSeconds }.Allowing(1, int.MaxValue);
         var maxChars = new Option<int>("--max-chars-per-call") { Description = "Characters one Generate call may ask for.", DefaultValueFactory = _ => defaults.Limits.MaxCharsPerCall }.Allowing(1, int.MaxValue);
-        var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes }.Allowing(1, MaxUploadBytes);
-        var maxCorpus = new Option<long>("--max-corpus-mb") { Description = "Largest text one UploadCorpus (the REPL's upload) may store as a named corpus, in MB.", DefaultValueFactory = _ => defaults.Limits.MaxCorpusBytes >> 20 }.Allowing(1, MaxCorpusMegabytes);
+        var maxUpload = new Option<long>("--max-upload-bytes") { Description = "Largest corpus_text a job may upload.", DefaultValueFactory = _ => defaults.Limits.MaxUploadBytes }.Allowing(1, MaxUploadBytes, $"{NumberOptions.Range(1, MaxUploadBytes)} (a gRPC message holds under 2 GiB)");
+        var maxCorpus = new Option<long>("--max-corpus-mb") { Description = "Largest text one UploadCorpus (the REPL's upload) may store as a named corpus, in MB.", DefaultValueFactory = _ => defaults.Limits.MaxCorpusBytes >> 20 }.Allowing(1, MaxCorpusMegabytes, $"{NumberOptions.Range(1, MaxCorpusMegabytes)} (a corpus is loaded whole, as one string under 2 GiB)");
         var maxPrime = new Option<int>("--max-prime-chars") { Description = "Characters one call may feed (prime, Feed text, Interact text); longer text goes in pieces.", DefaultValueFactory = _ => defaults.Limits.MaxPrimeChars }.Allowing(1, int.MaxValue);
         var maxHyper = new Option<string[]>("--max-hyperparameter")
         {
@@ -221,6 +221,7 @@ public static class ServeCommand
         return (parts[0], Positive(value, $"--max-hyperparameter {parts[0]}"));
     }
 
+    /// <summary>An upload arrives in one gRPC message, which holds under 2 GiB.</summary>
     private const long MaxUploadBytes = 2_000_000_000;
     /// <summary>A corpus is read whole into one byte array and decoded into one string: both stay under .NET's 2 GiB.</summary>
     private const long MaxCorpusMegabytes = 1000;
