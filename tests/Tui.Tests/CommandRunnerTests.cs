@@ -1490,6 +1490,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Empty(_output.Errors);
         await Runner.RunLineAsync("set seed=-1");
         Assert.Contains(_output.Errors, e => e == "seed=-1 is not allowed; give 0 to 18446744073709551615, or seed=random.");
+        await Runner.RunLineAsync("set seed=1.5"); // no whole number at all: said as charrnn generate's --seed says it
+        Assert.Contains(_output.Errors, e => e == "seed=1.5 is not a whole number; give 0 to 18446744073709551615, or seed=random, in digits only (no separators, no decimals).");
     }
 
     [Fact]

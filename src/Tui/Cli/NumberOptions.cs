@@ -50,7 +50,7 @@ public static class NumberOptions
     public static Option<T> Allowing<T>(this Option<T> option, Engine.Models.HyperParameterSpec spec, Func<string, string, string>? words = null) =>
         option.Allowing(spec.Min, spec.Max, words?.Invoke(spec.Min.ToString(CultureInfo.InvariantCulture), spec.Max.ToString(CultureInfo.InvariantCulture)) ?? spec.Range);
 
-    /// <summary><paramref name="option"/> allows what a sampling setting does (<see cref="SamplingRanges"/>), as the REPL's key for it.</summary>
+    /// <summary><paramref name="option"/> allows what <paramref name="allowed"/> declares: a setting a REPL key takes too (<see cref="SamplingRanges"/>).</summary>
     public static Option<T> Allowing<T>(this Option<T> option, AllowedNumbers allowed) => option.Allowing(allowed.Words, allowed.Allows);
 
     /// <summary>"1 to 100000", in the invariant culture, for <see cref="Allowing{T}"/>.</summary>

@@ -291,8 +291,13 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         if (c.Option("seed") is { } seed)
         {
             if (IsRandomSeed(seed)) s.ClearSeed(); // the server draws one
-            else s.Seed = ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v
-                : throw new CommandException(Cli.NumberRefusal.NotAllowed($"seed={seed}", $"{Cli.NumberOptions.Range(ulong.MinValue, ulong.MaxValue)}, or seed=random"));
+            else
+            {
+                var allowed = $"{Cli.NumberOptions.Range(ulong.MinValue, ulong.MaxValue)}, or seed=random";
+                s.Seed = ulong.TryParse(seed, NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v
+                    : throw new CommandException(System.Numerics.BigInteger.TryParse(seed, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out _)
+                        ? Cli.NumberRefusal.NotAllowed($"seed={seed}", allowed) : Cli.NumberRefusal.NotAWholeNumber($"seed={seed}", allowed));
+            }
         }
         return s;
     }
