@@ -35,4 +35,22 @@ public sealed class EmbeddedServerRefusedStartTests
         }
         finally { Directory.Delete(root, true); }
     }
+
+    [Fact]
+    public async Task A_refused_start_reports_its_refusal_even_when_letting_go_of_the_server_fails()
+    {
+        var root = Directory.CreateTempSubdirectory("charrnn-embedded-refused-").FullName;
+        try
+        {
+            var models = Path.Combine(root, "models");
+            var expected = await Assert.ThrowsAnyAsync<Exception>(() => EmbeddedServer.StartAsync(Refused("unknown device", models, root)));
+
+            // The log on a full disk: its lines are dropped as they are logged, and disposing the host flushes them again and fails.
+            Directory.CreateDirectory(models);
+            File.CreateSymbolicLink(Path.Combine(models, "server.log"), "/dev/full");
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => EmbeddedServer.StartAsync(Refused("unknown device", models, root)));
+            Assert.Equal((expected.GetType(), expected.Message), (refused.GetType(), refused.Message));
+        }
+        finally { Directory.Delete(root, true); }
+    }
 }

@@ -61,8 +61,7 @@ public sealed class EmbeddedServer : IAsyncDisposable
         }
         catch
         {
-            await StopRefused(app).ConfigureAwait(false);
-            await log.DisposeAsync().ConfigureAwait(false);
+            await LetGo(app, log).ConfigureAwait(false);
             // As charrnn serve's refused start leaves no folder it made (ServerDatabase, which here finds the folder made, for the
             // log): the next start then says it made it, so a typo in --models shows. A folder that was there is never touched.
             if (made.Count > 0) new MadeModelsFolder(made[0], null, LogName).RemoveIfUnused();
@@ -86,13 +85,22 @@ public sealed class EmbeddedServer : IAsyncDisposable
 
     private const string LogName = "server.log";
 
-    /// <summary>What did start (the device thread) stops, and the database and its lock are let go, before the error is reported.</summary>
-    private static async Task StopRefused(WebApplication? app)
+    /// <summary>
+    /// A refused start's host stops (the device thread) and lets go of the database, its lock and the log, before the refusal
+    /// is reported. Each step may fail (a host that failed while it was being built cannot stop; the log's last flush on a full
+    /// disk): that must not replace why the start was refused.
+    /// </summary>
+    private static async Task LetGo(WebApplication? app, StreamWriter log)
     {
-        if (app == null) return;
-        try { await app.StopAsync().ConfigureAwait(false); }
-        catch (Exception) { } // a host that failed while it was being built cannot stop: that must not hide why it failed
-        await app.DisposeAsync().ConfigureAwait(false);
+        if (app != null)
+        {
+            try { await app.StopAsync().ConfigureAwait(false); }
+            catch (Exception) { }
+            try { await app.DisposeAsync().ConfigureAwait(false); }
+            catch (Exception) { }
+        }
+        try { await log.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception) { }
     }
 
     private int _disposed;
