@@ -169,9 +169,6 @@ public sealed partial class GenerationService
         private CharRateLimiter.Reservation? _more; // ChargeAsFed's, for the chars fed beyond the first charge
         private long _moreChars;
 
-        /// <summary>The chars charged now.</summary>
-        public long Chars => _chars;
-
         /// <summary>Gives back the chars of the text that will not be fed (dropped by the session's Skip, a "\r\n"'s '\r' read as "\n"), before any is fed.</summary>
         public void NotFed(long skipped)
         {

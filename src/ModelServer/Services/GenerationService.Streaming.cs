@@ -46,9 +46,9 @@ public sealed partial class GenerationService
     }
 
     /// <summary>
-    /// Waits (at most a quarter of the time left after the flush, a step's time many times over) for the loop to drop the cancelled call, so that the status
-    /// counts a char a step under way at the deadline added: the session's state is past it (once seen in a test: 8512
-    /// chars seen, the status told of 8511 sent and none unsent).
+    /// Waits (at most a quarter of the time left after the flush, a step's time many times over) for the loop to drop the
+    /// cancelled call, so that the status counts a char a step under way at the deadline added: the session's state is
+    /// past it (once seen in a test: 8512 chars seen, the status told of 8511 sent and none unsent).
     /// </summary>
     private async Task UntilTheLoopLetsGo(GenerationRequest generation, DateTime flushUntil, DateTime clientDeadline)
     {

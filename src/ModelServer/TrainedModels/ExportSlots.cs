@@ -10,8 +10,9 @@ namespace CharRnn.ModelServer.TrainedModels;
 /// and a thread that waits on its client's pace, so without a cap a script opening many downloads of a big model could
 /// take the server's memory and threads, and without the per-key one a single key (a team's shared one) could take every
 /// place. A slot is held until the server has sent the file's last piece (or the call failed or was cancelled), which
-/// HTTP/2 flow control and Kestrel's send buffer keep within some 128 KiB of what the client has read (more where a client widens its window): a slow or stalled reader of a larger
-/// file keeps its slot, a smaller file frees it at once, its unread bytes costing the server no weights and no thread.
+/// HTTP/2 flow control and Kestrel's send buffer keep within some 128 KiB of what the client has read (more where a client
+/// widens its window): a slow or stalled reader of a larger file keeps its slot, a smaller file frees it at once, its
+/// unread bytes costing the server no weights and no thread.
 /// A singleton: services are made per call.
 /// </summary>
 public sealed class ExportSlots(IOptions<ServerOptions> options)
