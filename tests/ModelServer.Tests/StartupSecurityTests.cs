@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 
 namespace CharRnn.ModelServer.Tests;
@@ -94,16 +96,13 @@ public class StartupSecurityTests
     {
         var root = Path.Combine(Path.GetTempPath(), "charrnn-tls-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
-        using var rsa = System.Security.Cryptography.RSA.Create(2048);
-        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", rsa,
-            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-        using var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-        File.WriteAllBytes(Path.Combine(root, "server.pfx"), made.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "secret"));
+        using var rsa = RSA.Create(2048);
+        using var made = SelfSignedLocalhost(rsa);
+        File.WriteAllBytes(Path.Combine(root, "server.pfx"), made.Export(X509ContentType.Pfx, "secret"));
         File.WriteAllText(Path.Combine(root, "server.pem"), made.ExportCertificatePem());
         File.WriteAllText(Path.Combine(root, "server.key"), rsa.ExportPkcs8PrivateKeyPem());
         File.WriteAllText(Path.Combine(root, "both.pem"), made.ExportCertificatePem() + "\n" + rsa.ExportPkcs8PrivateKeyPem()); // the key in the certificate's file
-        var encryption = new System.Security.Cryptography.PbeParameters(System.Security.Cryptography.PbeEncryptionAlgorithm.Aes256Cbc,
-            System.Security.Cryptography.HashAlgorithmName.SHA256, 100_000);
+        var encryption = new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 100_000);
         File.WriteAllText(Path.Combine(root, "encrypted.key"), rsa.ExportEncryptedPkcs8PrivateKeyPem("pass phrase", encryption));
         File.WriteAllText(Path.Combine(root, "both-encrypted.pem"), made.ExportCertificatePem() + "\n" + rsa.ExportEncryptedPkcs8PrivateKeyPem("pass phrase", encryption));
         File.WriteAllText(Path.Combine(root, "passphrase"), "pass phrase\n"); // as echo writes it: the line end is not the passphrase's
@@ -153,12 +152,10 @@ public class StartupSecurityTests
     public async Task The_start_checks_the_certificate_the_listener_serves_not_the_files_read_again()
     {
         var root = Directory.CreateTempSubdirectory("charrnn-tls-once-").FullName;
-        static System.Security.Cryptography.X509Certificates.X509Certificate2 Write(string root, bool withKey)
+        static X509Certificate2 Write(string root, bool withKey)
         {
-            using var rsa = System.Security.Cryptography.RSA.Create(2048);
-            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=localhost", rsa,
-                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
-            var made = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            using var rsa = RSA.Create(2048);
+            var made = SelfSignedLocalhost(rsa);
             File.WriteAllText(Path.Combine(root, "server.pem"), made.ExportCertificatePem());
             if (withKey) File.WriteAllText(Path.Combine(root, "server.key"), rsa.ExportPkcs8PrivateKeyPem());
             return made;
@@ -183,6 +180,11 @@ public class StartupSecurityTests
             Directory.Delete(root, true);
         }
     }
+
+    /// <summary>A certificate for localhost, valid from yesterday to tomorrow, signed with <paramref name="rsa"/>, its key.</summary>
+    private static X509Certificate2 SelfSignedLocalhost(RSA rsa) =>
+        new CertificateRequest("CN=localhost", rsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1)
+            .CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
 
     /// <summary>The thumbprint of the certificate a TLS handshake with 127.0.0.1:<paramref name="port"/> is served.</summary>
     private static async Task<string> ServedCertificateThumbprint(int port)
