@@ -12,6 +12,9 @@ namespace CharRnn.Tui.Client;
 /// </summary>
 public sealed class EmbeddedServer : IAsyncDisposable
 {
+    /// <summary>The log's name in the models folder.</summary>
+    private const string LogName = "server.log";
+
     private readonly WebApplication _app;
 
     private EmbeddedServer(WebApplication app, Uri address, string logPath, string? token)
@@ -37,10 +40,11 @@ public sealed class EmbeddedServer : IAsyncDisposable
         if (File.Exists(options.ModelsDirectory))
             throw new ArgumentException($"--models '{options.ModelsDirectory}' is a file; give a folder (it is made if missing).");
         var logPath = Path.Combine(Path.GetFullPath(options.ModelsDirectory), LogName);
-        var made = FoldersMissing(Path.GetDirectoryName(logPath)!); // made by this start, the folder and any parents: a refused one removes them again
+        var folder = Path.GetDirectoryName(logPath)!; // the full path, without a trailing '/' the user gave
+        var made = FoldersMissing(folder); // made by this start, the folder and any parents: a refused one removes them again
         // The folder is the user's argument: one that cannot be made or written is a bad --models (exit 2),
         // said in its terms, not as .NET's "Could not find file" about a path the user never gave.
-        try { Directory.CreateDirectory(Path.GetDirectoryName(logPath)!); }
+        try { Directory.CreateDirectory(folder); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e)) // a full disk is a failed run (exit 1)
         {
             throw new ArgumentException($"--models '{options.ModelsDirectory}' cannot be created: {e.Message}", e);
@@ -62,16 +66,25 @@ public sealed class EmbeddedServer : IAsyncDisposable
         catch
         {
             await LetGo(app, log).ConfigureAwait(false);
-            // As charrnn serve's refused start leaves no folder it made (ServerDatabase, which here finds the folder made, for the
-            // log): the next start then says it made it, so a typo in --models shows. A folder that was there is never touched.
-            if (made.Count > 0) new MadeModelsFolder(made[0], null, LogName).RemoveIfUnused();
-            foreach (var parent in made.Skip(1))
-            {
-                if (!Directory.Exists(parent) || Directory.EnumerateFileSystemEntries(parent).Any()) break;
-                try { Directory.Delete(parent); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { break; } // left as it is: the refusal is what matters
-            }
+            RemoveMade(made);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// As charrnn serve's refused start leaves no folder it made (ServerDatabase, which here finds the folder made, for the
+    /// log): the next start then says it made it, so a typo in --models shows. <paramref name="made"/> is the models folder
+    /// and the parents this start made, nearest first; each goes only while it holds nothing but what the start put there,
+    /// and a folder that was there is never touched.
+    /// </summary>
+    private static void RemoveMade(List<string> made)
+    {
+        if (made.Count > 0) new MadeModelsFolder(made[0], null, LogName).RemoveIfUnused();
+        foreach (var parent in made.Skip(1))
+        {
+            if (!Directory.Exists(parent) || Directory.EnumerateFileSystemEntries(parent).Any()) break;
+            try { Directory.Delete(parent); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { break; } // left as it is: the refusal is what matters
         }
     }
 
@@ -82,8 +95,6 @@ public sealed class EmbeddedServer : IAsyncDisposable
         for (var f = folder; f != null && !Directory.Exists(f); f = Path.GetDirectoryName(f)) missing.Add(f);
         return missing;
     }
-
-    private const string LogName = "server.log";
 
     /// <summary>
     /// A refused start's host stops (the device thread) and lets go of the database, its lock and the log, before the refusal
