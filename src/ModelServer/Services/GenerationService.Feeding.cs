@@ -151,7 +151,7 @@ public sealed partial class GenerationService
     private FedCharge ChargeFed(Caller caller, long chars) => new(rate.ChargeFed(caller, chars), chars);
 
     /// <summary>The characters (Unicode scalars) a text counts as against a key's chars a minute.</summary>
-    private static int Runes(string text) => text.Length > 0 ? text.EnumerateRunes().Count() : 0;
+    private static int Runes(string text) => text.EnumerateRunes().Count();
 
     /// <summary>The least a text can feed, before the model's vocabulary says how it reads "\r\n": each pair as the one "\n".</summary>
     private static int FewestCharsFed(string text)

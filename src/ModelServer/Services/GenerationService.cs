@@ -125,7 +125,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         // Before the charge: a prime refused for its characters costs no quota, and dropped ones are not fed.
         var readable = ReadableText(session.Model.Trained.Vocabulary, session.UnknownChars, request.Prime, "prime");
         var prime = readable.Text;
-        var primeChars = prime.EnumerateRunes().Count();
+        var primeChars = Runes(prime);
         if (request.MaxChars + primeChars > _limits.MaxCharsPerMinutePerKey)
             throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} and a prime of {primeChars:N0} characters make {request.MaxChars + primeChars:N0}, more than a key may " +
                                           $"generate and feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key); ask for fewer or prime with less.");
@@ -346,7 +346,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
     private void CheckTextLimit(string text, string field, string inPieces = PrimeInPieces)
     {
         // Characters as everywhere in the API: Unicode scalar values, not UTF-16 code units.
-        if (text.Length > _limits.MaxPrimeChars && text.EnumerateRunes().Count() is var count && count > _limits.MaxPrimeChars)
+        if (text.Length > _limits.MaxPrimeChars && Runes(text) is var count && count > _limits.MaxPrimeChars)
             throw ServerException.Invalid($"{field} has {count:N0} characters; this server feeds at most {_limits.MaxPrimeChars:N0} per call (limit max_prime_chars). {inPieces}");
         // Before the model is at hand, the least the text can feed: a "\r\n" a session reads as "\n" is one char. What it
         // feeds is checked again once the model's vocabulary says (a model whose vocabulary has '\r' is fed it).
