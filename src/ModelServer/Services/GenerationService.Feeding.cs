@@ -42,9 +42,10 @@ public sealed partial class GenerationService
         var (at, resetDone) = (0, false);
         try
         {
-            for (var fed = -1; fed != 0; at += fed)
+            int fed; // by each command: 0 once the rest fits the caller's
+            do
             {
-                var (start, first) = (at, fed < 0);
+                var start = at;
                 fed = await worker.Run(() =>
                 {
                     if (session != null)
@@ -52,7 +53,7 @@ public sealed partial class GenerationService
                         EnsureIdle(session, hold);
                         session.FedBy = hold;
                     }
-                    if (first)
+                    if (start == 0)
                     {
                         Encodes(engine, text, field);
                         if (reset) engine.Reset();
@@ -67,8 +68,8 @@ public sealed partial class GenerationService
                     worker.Fed(engine.Model, chars, Stopwatch.GetElapsedTime(started));
                     return end - start;
                 }, cancellation, owner);
-                resetDone = reset;
-            }
+                (at, resetDone) = (at + fed, reset);
+            } while (fed != 0);
         }
         catch
         {
