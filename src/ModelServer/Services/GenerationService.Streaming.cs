@@ -55,7 +55,7 @@ public sealed partial class GenerationService
         if (generation.LetGo.IsCompleted) return;
         worker.Wake(); // a loop asleep behind a full lead would drop the call only at its next wake-up
         var wait = clientDeadline == DateTime.MaxValue ? TimeSpan.FromMilliseconds(50) : (clientDeadline - flushUntil) / 4 - (DateTime.UtcNow - flushUntil);
-        if (wait > TimeSpan.Zero) await Task.WhenAny(generation.LetGo, Task.Delay(wait));
+        if (wait > TimeSpan.Zero) await generation.LetGo.WaitAsync(wait).ContinueWith(_ => { }, TaskScheduler.Default); // a timeout is an answer too: count as things stand
     }
 
     /// <summary>

@@ -156,7 +156,7 @@ public sealed class TrainingConsole : IDisposable
         ClearLine();
         _out.Flush();
         var where = outcome.CheckpointPath is { } path ? $"; checkpoint {path}" : "";
-        var reason = Repl.JobReasonText.Of(outcome.Reason, Repl.JobReasonText.CommandLine); // `--max-steps 3`, as the flag is typed, not the engine's `max_steps = 3`
+        var reason = Client.JobReasonText.Of(outcome.Reason, Client.JobReasonText.CommandLine); // `--max-steps 3`, as the flag is typed, not the engine's `max_steps = 3`
         (outcome.Kind == TrainingOutcomeKind.Failed ? _errors : _out).WriteLine((outcome.Kind == TrainingOutcomeKind.Finished ? Client.JobEndText.Said("finished", reason) : $"{outcome.Kind.ToString().ToLowerInvariant()}: {reason}") + where);
     });
 

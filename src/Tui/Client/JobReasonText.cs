@@ -1,12 +1,12 @@
 using System.Text.RegularExpressions;
 
-namespace CharRnn.Tui.Repl;
+namespace CharRnn.Tui.Client;
 
 /// <summary>
 /// A job's reason (Job.reason, an end event's; the engine's <c>TrainingOutcome.Reason</c>) in a client's words: the
 /// engine and server name the settings in it as StartJobRequest.options' fields (`reached max_steps = 3`,
 /// `(epochs = 10)`), the REPL as its keys are typed (`max_steps=3`, `lr=0,1e-3,1e-3`) and charrnn train and resume as
-/// their flags (`--max-steps 3`, `--lr 0,1e-3,1e-3`), as <see cref="JobWarningText"/> says a job's warnings.
+/// their flags (`--max-steps 3`, `--lr 0,1e-3,1e-3`), as <see cref="Repl.JobWarningText"/> says a job's warnings.
 /// </summary>
 public static partial class JobReasonText
 {
