@@ -17,7 +17,8 @@ namespace CharRnn.ModelServer.DeviceLoop;
 /// dispose scopes are not for concurrent use). Each tick it
 ///   1. runs the commands other threads queued (open, feed, fork, reset, close, ...), keys taking
 ///      turns, for a few milliseconds a tick (<see cref="CommandBudget"/>), and while anyone streams for
-///      the training slice (<see cref="StreamsOpenCommandBudget"/>, long texts fed in pieces sized to it),
+///      about as long as the streams' last step took (<see cref="StreamsOpenCommandBudget"/>, long texts fed in
+///      pieces sized to it), so the keys' commands and the streams' chars take turns,
 ///   2. advances every active Generate call by one char: all sessions of a model in one batched
 ///      step (continuous batching: calls join and leave between ticks),
 ///   3. runs a slice of the current training job: short while anyone is generating, so streams
@@ -30,8 +31,8 @@ public sealed class DeviceWorker : IHostedLifecycleService
 {
     /// <summary>
     /// Time commands may take in one tick while no stream is open (at least one runs): a backlog of feeds
-    /// does not hold training for its whole length. While streams are open the budget is the training
-    /// slice (<see cref="StreamsOpenCommandBudget"/>).
+    /// does not hold training for its whole length. While streams are open the budget is what the streams'
+    /// last step took (<see cref="StreamsOpenCommandBudget"/>).
     /// </summary>
     public static readonly TimeSpan CommandBudget = TimeSpan.FromMilliseconds(5);
 
@@ -62,6 +63,7 @@ public sealed class DeviceWorker : IHostedLifecycleService
     private long _uncutUntil;                 // device thread: a Stopwatch timestamp
     private readonly Predicate<GenerationRequest> _dropIfCancelled;
     private readonly FeedPieceSizer _feedPieces = new(); // measured on the device thread
+    private long _streamStepTicks = -1;                   // the streams' last step, all their batches (TimeSpan ticks); -1 before any
 
     private int _threads, _currentThreads;
     private StepThreadTuner _stepThreads = new([1]);
@@ -190,11 +192,21 @@ public sealed class DeviceWorker : IHostedLifecycleService
 
     /// <summary>
     /// Time commands may take in one tick while streams are open, the pause they add between a stream's chars:
-    /// the training slice (--training-slice-ms), which bounds training's pause alike. A long text's pieces are
-    /// sized to it (<see cref="FeedPieceChars"/>), so one key feeding from many sessions costs another key's
-    /// stream about this much a char, not a 256-char piece's time.
+    /// as long as the streams' last step took (all their batches), so commands and streams take turns at about
+    /// equal times and a stream stays within a few times its quiet speed however much other keys feed; at most the training
+    /// slice (--training-slice-ms), and the slice until a step has been measured. A long text's pieces are sized to
+    /// it (<see cref="FeedPieceChars"/>): one key feeding from many sessions costs another key's stream about one
+    /// step's time a char (at least one command still runs a tick), not a training slice's, nor a 256-char piece's.
     /// </summary>
-    public TimeSpan StreamsOpenCommandBudget => TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds);
+    public TimeSpan StreamsOpenCommandBudget
+    {
+        get
+        {
+            var slice = TimeSpan.FromMilliseconds(_options.TrainingSliceMilliseconds);
+            var step = Interlocked.Read(ref _streamStepTicks);
+            return step < 0 ? slice : TimeSpan.FromTicks(Math.Min(slice.Ticks, step));
+        }
+    }
 
     /// <summary>Any thread: a Generate call is active or arriving (as of the last tick's step).</summary>
     private bool StreamsOpen => Volatile.Read(ref _activeCount) > 0 || !_arrivals.IsEmpty;
@@ -363,6 +375,7 @@ public sealed class DeviceWorker : IHostedLifecycleService
         Volatile.Write(ref _activeCount, _active.Count);
 
         bool stepped = false;
+        long stepTicks = 0;
         var ready = _active.Where(r => r.CanAccept).ToList();
         foreach (var group in ready.GroupBy(r => r.Session.Generation.Model, ReferenceEqualityComparer.Instance))
         {
@@ -377,6 +390,7 @@ public sealed class DeviceWorker : IHostedLifecycleService
                 {
                     chars = GenerationStep.Advance(chunk.Select(r => r.Session.Generation).ToList(), alternatives);
                     var elapsed = Stopwatch.GetElapsedTime(started);
+                    stepTicks += elapsed.Ticks;
                     if (_stepThreads.Record(model, chunk.Length, _currentThreads, elapsed) is { } chosen)
                         _logger.LogDebug("Generation steps of {Sessions} session(s) of {Model} now run on {Threads} thread(s)",
                             chunk.Length, chunk[0].Session.Generation.Model.GetName(), chosen);
@@ -406,6 +420,7 @@ public sealed class DeviceWorker : IHostedLifecycleService
                 }
             }
         }
+        if (stepped) Interlocked.Exchange(ref _streamStepTicks, stepTicks); // a tick that waited on its readers keeps the last
         return stepped;
     }
 

@@ -5,7 +5,8 @@ namespace CharRnn.ModelServer.DeviceLoop;
 /// <summary>
 /// How many characters of a long text (a Feed's, a prime, an Interact text) one device command feeds: with no
 /// stream open, <see cref="MaxChars"/>; while any is open, as many as fit the time a tick's commands may take
-/// then (the training slice), from the model's measured feeding time per character. A fixed 256-char piece
+/// then (about the streams' last step, <see cref="DeviceWorker.StreamsOpenCommandBudget"/>), from the model's measured
+/// feeding time per character. A fixed 256-char piece
 /// took 16 ms on a small LSTM on a loaded 2-core VM, and every stream waited for one such piece per char: another
 /// key's 200-char Generate took 3 s while one key fed from 16 sessions. One per loop: <see cref="Fed"/> on the
 /// device thread, <see cref="PieceChars"/> on any (a model's time per char is one double, read whole).

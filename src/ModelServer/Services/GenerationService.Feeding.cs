@@ -22,8 +22,8 @@ public sealed partial class GenerationService
     /// returns the rest for the caller's own command (<see cref="RunLetGo{T}"/>) to feed along with
     /// what must follow it at once (a snapshot, a generation's start). Each piece is sized as its
     /// command runs (<see cref="DeviceLoop.DeviceWorker.FeedPieceChars"/>): 256 characters with no stream
-    /// open, and while any is, what the model feeds in the training slice, so other keys' streams wait
-    /// that long between chars, not a 256-char piece's time. The whole text is checked
+    /// open, and while any is, what the model feeds in about the streams' last step, so other keys' streams wait
+    /// about that long between chars, not a 256-char piece's time. The whole text is checked
     /// first, so an unknown character moves nothing; with <paramref name="reset"/> the session is
     /// reset before the first piece and ResetDone says so. From the first piece to the caller's
     /// command, <paramref name="session"/> (null while it is being opened: nobody knows it yet) is
