@@ -2,6 +2,7 @@ using CharRnn.ModelServer.Hosting;
 using CharRnn.ModelServer.Security;
 using CharRnn.Protos.V1;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
@@ -173,5 +174,51 @@ public class CharQuotaTests
         var refused = await Calls.Fails(() => server.Generation.FeedAsync(new FeedRequest { SessionId = other.Id, Text = prime }).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
         Assert.Contains("this call feeds 96", refused.Status.Detail);
+    }
+
+    /// <summary>
+    /// A Generate cut short (here the client leaves) gives back the reserved chars it did not generate, counted once the
+    /// device loop has let the call go: counted at the cancel, a step under way then added a char the key was never charged
+    /// for. Over many calls, what the quota counts is exactly the chars the session moved past, and the rest of the minute is free.
+    /// The handler is called directly, so that its end (and its refund) comes before the count is read.
+    /// </summary>
+    [Fact]
+    public async Task Generate_calls_cut_short_are_charged_exactly_the_chars_their_session_moved_past()
+    {
+        const int perMinute = 50_000;
+        using var server = new ServerFixture(o => o.Limits.MaxCharsPerMinutePerKey = perMinute);
+        var s = await server.Generation.Open("gru");
+        var service = ActivatorUtilities.CreateInstance<Services.GenerationService>(server.Services);
+        var limiter = server.Services.GetRequiredService<CharRateLimiter>();
+        Assert.Equal(0, limiter.UsedLastMinute(Caller.Local.Name));
+        for (var round = 0; round < 40; round++)
+        {
+            using var leave = new CancellationTokenSource();
+            var context = new BareCallContext("/charrnn.v1.Generation/Generate", leave.Token);
+            Caller.Local.AttachTo(context);
+            var writer = new LeavingWriter(5 + round, leave); // each 1,000-char call ends long before its length
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+                service.Generate(new GenerateRequest { SessionId = s.Id, MaxChars = 1000 }, writer, context));
+        }
+        var moved = (await server.Generation.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen - s.CharactersSeen;
+        Assert.InRange(moved, 40, 40_000);
+        Assert.Equal(moved, limiter.UsedLastMinute(Caller.Local.Name));
+        limiter.Reserve(Caller.Local, perMinute - moved); // the rest of the minute, all of it
+        Assert.Equal(StatusCode.ResourceExhausted, Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 1)).Code);
+    }
+
+    /// <summary>A client reading a Generate stream that leaves (cancels the call) once it has read <paramref name="messages"/> messages.</summary>
+    private sealed class LeavingWriter(int messages, CancellationTokenSource leave) : IServerStreamWriter<GenerateResponse>
+    {
+        private int _read;
+        public WriteOptions? WriteOptions { get; set; }
+        public Task WriteAsync(GenerateResponse message) => WriteAsync(message, CancellationToken.None);
+
+        public Task WriteAsync(GenerateResponse message, CancellationToken cancellationToken)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (++_read == messages) leave.Cancel();
+            return Task.CompletedTask;
+        }
     }
 }

@@ -180,7 +180,11 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             // free the session: otherwise it stays "generating" for good. A finished call is gone already.
             await deadline.CancelAsync();
             worker.Wake();
-            CharRateLimiter.Refund(reserved, request.MaxChars - generation.Delivered);
+            // Counted once the loop has let the call go: a step under way at the cancel may still add a char, charged then.
+            var refunded = generation.LetGo.ContinueWith(_ => CharRateLimiter.Refund(reserved, request.MaxChars - generation.Delivered), TaskScheduler.Default);
+            // At our deadline the status must reach the client before its own deadline (Stream waited for the loop as
+            // long as it could): the refund follows when the loop lets go. Otherwise the call ends after its refund.
+            if (!timer.IsCancellationRequested) await refunded;
         }
     }
 
