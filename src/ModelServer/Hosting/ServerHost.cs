@@ -179,6 +179,20 @@ public static class ServerHost
         return new Uri(address.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "127.0.0.1", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Lets go of a host whose start was refused, before the refusal is reported: what did start (the device thread) stops, and the
+    /// host is disposed (the database and its lock; a models folder the start made goes). Each step is best effort: a host that
+    /// failed while it was being built cannot stop, and a dispose may fail (a logger's last flush on a full disk); neither may
+    /// replace why the start was refused.
+    /// </summary>
+    public static async Task LetGoRefused(WebApplication app)
+    {
+        try { await app.StopAsync().ConfigureAwait(false); }
+        catch (Exception) { }
+        try { await app.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception) { }
+    }
+
     private static void UpdateGauges(IServiceProvider services)
     {
         var auth = services.GetRequiredService<AuthInterceptor>();

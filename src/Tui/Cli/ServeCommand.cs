@@ -133,7 +133,7 @@ public static class ServeCommand
             if (!Directory.Exists(options.ModelsDirectory) && Path.GetDirectoryName(Path.GetFullPath(options.ModelsDirectory)) is { } parent && !Directory.Exists(parent))
                 throw new ArgumentException($"--models '{options.ModelsDirectory}' does not exist, nor does the folder {parent} it would be made in; " +
                                             "give an existing folder, or a new one inside an existing folder (that one is made).");
-            using var app = ServerHost.Build([], options);
+            var app = ServerHost.Build([], options);
             Uri address;
             try
             {
@@ -141,10 +141,8 @@ public static class ServeCommand
             }
             catch (Exception e)
             {
-                // What did start (the device thread) stops before the error is reported; a host that failed while it was
-                // being built cannot stop, and that must not hide why it failed.
-                try { app.StopAsync().GetAwaiter().GetResult(); }
-                catch (Exception) { }
+                // Stopped and disposed before the error is reported, neither step able to hide why the start failed.
+                ServerHost.LetGoRefused(app).GetAwaiter().GetResult();
                 // The input's fault, not a bug: Kestrel's bind failure (a port in use), or a models folder that cannot be written.
                 if (e is IOException && e.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
                     throw new ArgumentException(BindFailure(e.Message, options), e);
@@ -154,6 +152,7 @@ public static class ServeCommand
                     throw new ArgumentException($"The server could not start: {e.Message.TrimEnd('.')} (--models {options.ModelsDirectory}).", e);
                 throw;
             }
+            using var started = app;
             Console.WriteLine($"charrnn server listening on {Bound(options.Listen, address)} (gRPC, {(options.TlsCertificate == null ? "HTTP/2 without TLS" : "TLS")}); " +
                               $"version {ModelServer.Services.CatalogService.Version}; models in {Path.GetFullPath(options.ModelsDirectory)}" +
                               $"{(options.MetricsListen != null ? $"; metrics on http://{options.MetricsListen}/metrics" : "")}. Ctrl+C, SIGTERM or SIGHUP stops it (the running job checkpoints).");

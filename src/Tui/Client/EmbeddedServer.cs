@@ -97,19 +97,12 @@ public sealed class EmbeddedServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// A refused start's host stops (the device thread) and lets go of the database, its lock and the log, before the refusal
-    /// is reported. Each step may fail (a host that failed while it was being built cannot stop; the log's last flush on a full
-    /// disk): that must not replace why the start was refused.
+    /// A refused start lets go of its host (<see cref="ServerHost.LetGoRefused"/>) and of the log, before the refusal is
+    /// reported. The log's dispose may fail too (its last flush on a full disk): that must not replace why the start was refused.
     /// </summary>
     private static async Task LetGo(WebApplication? app, StreamWriter log)
     {
-        if (app != null)
-        {
-            try { await app.StopAsync().ConfigureAwait(false); }
-            catch (Exception) { }
-            try { await app.DisposeAsync().ConfigureAwait(false); }
-            catch (Exception) { }
-        }
+        if (app != null) await ServerHost.LetGoRefused(app).ConfigureAwait(false);
         try { await log.DisposeAsync().ConfigureAwait(false); }
         catch (Exception) { }
     }
