@@ -207,6 +207,37 @@ public class CharQuotaTests
         Assert.Equal(StatusCode.ResourceExhausted, Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 1)).Code);
     }
 
+    /// <summary>
+    /// Interact's predictions, each cut short by the next keystroke, are charged exactly the chars they generated (the loop's count,
+    /// charrnn_generated_characters_total, of a key no other test uses), as typed text is: counted when the prediction was
+    /// cancelled, a step under way then added a char the key was never charged for.
+    /// </summary>
+    [Fact]
+    public async Task Interact_predictions_cut_short_by_the_next_keystroke_are_charged_exactly_the_chars_they_generated()
+    {
+        var keysFile = Path.Combine(Path.GetTempPath(), "charrnn-keys-" + Guid.NewGuid().ToString("N")[..8] + ".json");
+        var name = "typist-" + Guid.NewGuid().ToString("N")[..8];
+        var token = ApiKeyStore.Load(keysFile).Add(name, admin: false);
+        try
+        {
+            using var server = new ServerFixture(o => { o.KeysFile = keysFile; o.Limits.MaxCharsPerMinutePerKey = 50_000; });
+            var client = new Generation.GenerationClient(server.ChannelFor(token));
+            var s = await client.Open("gru");
+            const int keystrokes = 40;
+            using (var call = client.Interact())
+            {
+                for (var i = 0; i < keystrokes; i++) // as fast as they go: each stops the prediction before it, most midway
+                    await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "t", PredictChars = Services.ProtocolLimits.MaxPredictChars });
+                await call.RequestStream.CompleteAsync();
+                while (await call.ResponseStream.MoveNext(CancellationToken.None)) { } // the call ends once every prediction has
+            }
+            var generated = (long)Metrics.ServerMetrics.GeneratedCharacters.WithLabels(name).Value;
+            Assert.InRange(generated, 1, keystrokes * Services.ProtocolLimits.MaxPredictChars);
+            Assert.Equal(keystrokes + generated, server.Services.GetRequiredService<CharRateLimiter>().UsedLastMinute(name)); // typed + predicted
+        }
+        finally { File.Delete(keysFile); }
+    }
+
     /// <summary>A client reading a Generate stream that leaves (cancels the call) once it has read <paramref name="messages"/> messages.</summary>
     private sealed class LeavingWriter(int messages, CancellationTokenSource leave) : IServerStreamWriter<GenerateResponse>
     {

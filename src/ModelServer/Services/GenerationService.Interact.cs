@@ -177,8 +177,10 @@ public sealed partial class GenerationService
         }
         finally
         {
-            CharRateLimiter.Refund(reserved, length - generation.Delivered);
-            await worker.Run(() => SessionCloser.Close(fork, worker, models), CancellationToken.None, fork.Owner);
+            // Counted after the close, a device command: no step is under way then, and the close has let the call go (a step
+            // under way at the cancel may have added a char, charged then).
+            try { await worker.Run(() => SessionCloser.Close(fork, worker, models), CancellationToken.None, fork.Owner); }
+            finally { CharRateLimiter.Refund(reserved, length - generation.Delivered); }
         }
     }
 }
