@@ -182,7 +182,7 @@ public static class ServerHost
     /// <summary>
     /// Lets go of a host whose start was refused, before the refusal is reported: what did start (the device thread) stops, and the
     /// host is disposed (the database and its lock; a models folder the start made goes). Each step is best effort: a host that
-    /// failed while it was being built cannot stop, and a dispose may fail (a logger's last flush on a full disk); neither may
+    /// failed while it was being built cannot stop, and any service the host made may throw from its dispose; neither may
     /// replace why the start was refused.
     /// </summary>
     public static async Task LetGoRefused(WebApplication app)
