@@ -181,7 +181,10 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             await deadline.CancelAsync();
             worker.Wake();
             // Counted once the loop has let the call go: a step under way at the cancel may still add a char, charged then.
-            var refunded = generation.LetGo.ContinueWith(_ => CharRateLimiter.Refund(reserved, request.MaxChars - generation.Delivered), TaskScheduler.Default);
+            // Where the loop has let go already, at once, so a client retrying at once finds its quota back.
+            void Refund() => CharRateLimiter.Refund(reserved, request.MaxChars - generation.Delivered);
+            var refunded = generation.LetGo.IsCompleted ? Task.CompletedTask : generation.LetGo.ContinueWith(_ => Refund(), TaskScheduler.Default);
+            if (refunded.IsCompleted) Refund();
             // At our deadline the status must reach the client before its own deadline (Stream waited for the loop as
             // long as it could): the refund follows when the loop lets go. Otherwise the call ends after its refund.
             if (!timer.IsCancellationRequested) await refunded;
