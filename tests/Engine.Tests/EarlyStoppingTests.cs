@@ -37,7 +37,7 @@ public class EarlyStoppingTests
         EpochRecord[] history = [Epoch(1, 2.0), Epoch(2, 1.5), Epoch(3, 1.6), Epoch(4, 1.5)];
         Assert.Null(EarlyStopping.Reason(0, 0, history)); // off
         Assert.Null(EarlyStopping.Reason(3, 0, history)); // 2 epochs since epoch 2 (an equal loss is no improvement)
-        Assert.Equal("stopped early: validation loss has not improved on 1.5000 (epoch 2) for 2 epochs (patience 2)", EarlyStopping.Reason(2, 0, history));
+        Assert.Equal("stopped early: validation loss has not improved on 1.5000 (epoch 2) for 2 epochs (patience = 2)", EarlyStopping.Reason(2, 0, history));
         Assert.Null(EarlyStopping.Reason(1, 0, [.. history, Epoch(5, 1.4)])); // improved: the count starts again
         Assert.Null(EarlyStopping.Reason(1, 0, []));
     }
@@ -47,7 +47,7 @@ public class EarlyStoppingTests
     {
         EpochRecord[] creeping = [Epoch(1, 2.0), Epoch(2, 1.995), Epoch(3, 1.991), Epoch(4, 1.9905)];
         Assert.Null(EarlyStopping.Reason(3, 0, creeping)); // without it every drop counts: the best is the last epoch
-        Assert.Equal("stopped early: validation loss has not improved on 2.0000 (epoch 1) by more than 0.01 for 3 epochs (patience 3, min delta 0.01)",
+        Assert.Equal("stopped early: validation loss has not improved on 2.0000 (epoch 1) by more than 0.01 for 3 epochs (patience = 3, min_delta = 0.01)",
                      EarlyStopping.Reason(3, 0.01, creeping));
         // Keras's reference: a drop of more than the delta below the last counted best counts, however it got there.
         Assert.Null(EarlyStopping.Reason(3, 0.01, [.. creeping[..2], Epoch(3, 1.989), Epoch(4, 1.9885)]));
@@ -66,14 +66,14 @@ public class EarlyStoppingTests
             stoppedAt = first.History.Count;
             Assert.Equal(3, stoppedAt);
             Assert.True(outcome.StoppedEarly);
-            Assert.Equal($"stopped early: validation loss has not improved on {first.History[0].ValidLoss:F4} (epoch 1) by more than 0.5 for 2 epochs (patience 2, min delta 0.5)",
+            Assert.Equal($"stopped early: validation loss has not improved on {first.History[0].ValidLoss:F4} (epoch 1) by more than 0.5 for 2 epochs (patience = 2, min_delta = 0.5)",
                          outcome.Reason);
         }
         using var resumed = Trainer.Resume(Path.Combine(dir.Path, Trainer.LastCheckpoint), Noise(), CPU, null);
         Assert.Equal(0.5, resumed.Options.MinDelta);
         var again = resumed.Run();
         Assert.Equal(stoppedAt + 1, resumed.History.Count);
-        Assert.EndsWith("by more than 0.5 for 3 epochs (patience 2, min delta 0.5)", again.Reason);
+        Assert.EndsWith("by more than 0.5 for 3 epochs (patience = 2, min_delta = 0.5)", again.Reason);
     }
 
     [Fact]
@@ -98,7 +98,7 @@ public class EarlyStoppingTests
         Assert.Equal(TrainingOutcomeKind.Finished, outcome.Kind);
         Assert.True(outcome.StoppedEarly);
         Assert.Equal(epochs - 2, best.Epoch);
-        Assert.Equal($"stopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}) for 2 epochs (patience 2)", outcome.Reason);
+        Assert.Equal($"stopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}) for 2 epochs (patience = 2)", outcome.Reason);
         Assert.Equal(outcome.Reason, trainer.StoppedEarly);
         // The run ends cleanly: last.ckpt holds its last epoch, best.ckpt the best one.
         var last = CheckpointFile.ReadMetadata(Path.Combine(dir.Path, Trainer.LastCheckpoint));
@@ -136,7 +136,7 @@ public class EarlyStoppingTests
             var outcome = resumed.Run();
             Assert.Equal(stoppedAt + 1, resumed.History.Count);
             Assert.True(outcome.StoppedEarly);
-            Assert.Contains("for 3 epochs (patience 2)", outcome.Reason);
+            Assert.Contains("for 3 epochs (patience = 2)", outcome.Reason);
         }
         // A resume may change it: off, the run trains to its epochs.
         using var unlimited = Trainer.Resume(Path.Combine(dir.Path, Trainer.LastCheckpoint), Noise(), CPU, null, o => o with { Patience = 0, Epochs = stoppedAt + 3 });

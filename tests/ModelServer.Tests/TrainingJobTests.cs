@@ -318,7 +318,7 @@ public class TrainingJobTests(ServerFixture server)
         Assert.True(epochs.Count < 40, $"the job should stop early; it trained {epochs.Count} epochs");
         Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);
         Assert.True(events[^1].Finished.StoppedEarly);
-        Assert.Equal(FormattableString.Invariant($"stopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}) for 2 epochs (patience 2)"),
+        Assert.Equal(FormattableString.Invariant($"stopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}) for 2 epochs (patience = 2)"),
             events[^1].Finished.Reason);
         Assert.Contains(events, e => e.CheckpointSaved?.Reason == "finished");
         var watched = (await Client.WatchJob(new WatchJobRequest { JobId = events[0].JobId }).Events())[^1];
@@ -329,7 +329,7 @@ public class TrainingJobTests(ServerFixture server)
         var resumed = await Client.Train(new StartJobRequest { ModelName = "patient", Resume = true }).Events();
         Assert.Single(resumed, e => e.EventCase == JobEvent.EventOneofCase.EpochEnd);
         Assert.True(resumed[^1].Finished.StoppedEarly);
-        Assert.EndsWith("for 3 epochs (patience 2)", resumed[^1].Finished.Reason);
+        Assert.EndsWith("for 3 epochs (patience = 2)", resumed[^1].Finished.Reason);
 
         // Patience 0 is off: the job trains its epochs.
         var off = await Client.Train(new StartJobRequest { ModelName = "patient", Resume = true, Options = new TrainingOptions { Patience = 0, Epochs = epochs.Count + 3 } }).Events();
@@ -347,14 +347,14 @@ public class TrainingJobTests(ServerFixture server)
         var epochs = events.Where(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd).Select(e => e.EpochEnd.Record).ToList();
         Assert.Equal(3, epochs.Count);
         Assert.True(events[^1].Finished.StoppedEarly);
-        Assert.Equal(FormattableString.Invariant($"stopped early: validation loss has not improved on {epochs[0].ValidLoss:F4} (epoch 1) by more than 0.5 for 2 epochs (patience 2, min delta 0.5)"),
+        Assert.Equal(FormattableString.Invariant($"stopped early: validation loss has not improved on {epochs[0].ValidLoss:F4} (epoch 1) by more than 0.5 for 2 epochs (patience = 2, min_delta = 0.5)"),
             events[^1].Finished.Reason);
         Assert.Equal(0.5, (await server.Catalog.GetModelAsync(new GetModelRequest { Name = "delta" })).TrainingOptions.MinDelta);
 
         // Resumed as it was, the model's min_delta holds: one more epoch and it ends again.
         var resumed = await Client.Train(new StartJobRequest { ModelName = "delta", Resume = true }).Events();
         Assert.Single(resumed, e => e.EventCase == JobEvent.EventOneofCase.EpochEnd);
-        Assert.EndsWith("for 3 epochs (patience 2, min delta 0.5)", resumed[^1].Finished.Reason);
+        Assert.EndsWith("for 3 epochs (patience = 2, min_delta = 0.5)", resumed[^1].Finished.Reason);
     }
 
     /// <summary>

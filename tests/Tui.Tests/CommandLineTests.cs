@@ -1250,14 +1250,14 @@ public partial class CommandLineTests
         }
         var lesson = Trained("lesson");
         // The settings the run goes by are printed, so a user sees the recipe took effect.
-        Assert.Contains("\ntraining: 80 epochs · adam lr 0.01 wd 1e-5 · schedule constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; " +
-                        "sgdr:cycle_len=1,cycle_mult=2 · max_steps 1 · lower true · min_freq 3\n", printed.ReplaceLineEndings("\n"));
+        Assert.Contains("\ntraining: --epochs 80 · --optimizer adam · --lr 0.01 · --wd 1e-5 · --schedule constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; " +
+                        "sgdr:cycle_len=1,cycle_mult=2 · --max-steps 1 · --lower true · --min-freq 3\n", printed.ReplaceLineEndings("\n"));
         Assert.Equal("stateful-lstm", lesson.Architecture);
         Assert.Equal((true, 80, "constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2", 3),
             (lesson.Training.Lowercase, lesson.Training.Epochs, lesson.Training.Schedule, lesson.Training.MinFrequency));
         Assert.Equal((1e-2, 1e-5), (lesson.Training.LearningRate.Recurrent, lesson.Training.WeightDecay.Recurrent)); // the lesson's lr and Adam's wd
         var overridden = Trained("overridden", "stateful-lstm", "--lower", "false", "--epochs", "2", "--schedule", "constant", "--min-freq", "1");
-        Assert.Contains("training: 2 epochs · adam lr 0.01 wd 1e-5 · schedule constant · max_steps 1 · lower false · min_freq 1", printed);
+        Assert.Contains("training: --epochs 2 · --optimizer adam · --lr 0.01 · --wd 1e-5 · --schedule constant · --max-steps 1 · --lower false · --min-freq 1", printed);
         Assert.Equal((false, 2, "constant", 1), (overridden.Training.Lowercase, overridden.Training.Epochs, overridden.Training.Schedule, overridden.Training.MinFrequency));
 
         AssertUserError(["train", "--recipe", "lessn"], "charrnn: --recipe 'lessn' is not a recipe; known: lesson (stateful-lstm --lower --epochs 80 --schedule 'constant,epochs=2; sgdr:cycle_len=1,cycle_mult=2,epochs=15; sgdr:cycle_len=1,cycle_mult=2' --min-freq 3). Did you mean 'lesson'?");
@@ -1330,15 +1330,15 @@ public partial class CommandLineTests
     {
         var (corpus, tiny, folder) = NoiseRun(root);
         var printed = Printed(["train", "stateful-gru", "--out", folder, "--epochs", "40", "--patience", "2", .. tiny]);
-        Assert.Contains(" · patience 2 · ", printed); // the settings line
+        Assert.Contains(" · --patience 2 · ", printed); // the settings line
         var last = Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt"));
         Assert.True(last.Position.Epoch < 40, $"the run should stop early; it trained {last.Position.Epoch} epochs");
         var best = last.History.MinBy(h => h.ValidLoss)!;
-        Assert.Contains(FormattableString.Invariant($"\nstopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}) for 2 epochs (patience 2); checkpoint "),
+        Assert.Contains(FormattableString.Invariant($"\nstopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}) for 2 epochs (--patience 2); checkpoint "),
             printed.ReplaceLineEndings("\n"));
         // The saved patience holds on resume, the count going on: one more epoch without improvement stops it.
         var resumed = Printed(["resume", folder, "--corpus", corpus, "--threads", "1"]);
-        Assert.Contains("for 3 epochs (patience 2)", resumed);
+        Assert.Contains("for 3 epochs (--patience 2)", resumed);
         Assert.Equal(last.Position.Epoch + 1, Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Epoch);
         AssertUserError(["resume", folder, "--corpus", corpus, "--patience", "1001"], "charrnn: --patience 1001 is not allowed; give 0 (off) or 1 to 1000 epochs. (see charrnn resume --help)");
     });
@@ -1349,17 +1349,17 @@ public partial class CommandLineTests
         var (corpus, tiny, folder) = NoiseRun(root);
         // No epoch on random letters beats the first by half a nat: patience 2 ends the run at epoch 3.
         var printed = Printed(["train", "stateful-gru", "--out", folder, "--epochs", "40", "--patience", "2", "--min-delta", "0.5", .. tiny]);
-        Assert.Contains(" · patience 2 · min_delta 0.5 · ", printed); // the settings line
+        Assert.Contains(" · --patience 2 · --min-delta 0.5 · ", printed); // the settings line
         var last = Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt"));
         Assert.Equal((3, 0.5), (last.Position.Epoch, last.Training.MinDelta));
-        Assert.Contains(FormattableString.Invariant($"\nstopped early: validation loss has not improved on {last.History[0].ValidLoss:F4} (epoch 1) by more than 0.5 for 2 epochs (patience 2, min delta 0.5); checkpoint "),
+        Assert.Contains(FormattableString.Invariant($"\nstopped early: validation loss has not improved on {last.History[0].ValidLoss:F4} (epoch 1) by more than 0.5 for 2 epochs (--patience 2, --min-delta 0.5); checkpoint "),
             printed.ReplaceLineEndings("\n"));
-        Assert.Contains("for 3 epochs (patience 2, min delta 0.5)", Printed(["resume", folder, "--corpus", corpus, "--threads", "1"])); // kept
+        Assert.Contains("for 3 epochs (--patience 2, --min-delta 0.5)", Printed(["resume", folder, "--corpus", corpus, "--threads", "1"])); // kept
         // --min-delta changes it on resume; with the patience turned off it would do nothing, and is refused.
         // The model's patience is 2: the refusal names the flag that turned it off, not the model.
         AssertUserError(["resume", folder, "--corpus", corpus, "--patience", "0", "--min-delta", "0.1"],
             "charrnn: --min-delta 0.1 only counts with early stopping, and --patience 0 turns it off; add --patience N (the epochs to wait, say 3), or drop --min-delta.");
-        Assert.Contains(" epochs (patience 2, min delta 0.01)", Printed(["resume", folder, "--corpus", corpus, "--threads", "1", "--min-delta", "0.01"]));
+        Assert.Contains(" epochs (--patience 2, --min-delta 0.01)", Printed(["resume", folder, "--corpus", corpus, "--threads", "1", "--min-delta", "0.01"]));
     });
 
     [Fact]
@@ -1407,10 +1407,10 @@ public partial class CommandLineTests
         var lines = Printed(search).TrimEnd().Split('\n');
         Assert.Equal([Path.GetFileName(corpus)], Directory.GetFileSystemEntries(root).Select(Path.GetFileName)); // no model folder, no checkpoint
         Assert.StartsWith("lr-find: up to 40 steps, lr 1.0e-02 to 1.0e+01", lines[1]);
-        Assert.EndsWith(" · adam · wd 1e-5", lines[1]); // as train's settings line writes it, not 1E-05
+        Assert.EndsWith(" · --optimizer adam · --wd 1e-5", lines[1]); // as train's settings line writes it, not 1E-05
         var rows = lines.Skip(3).TakeWhile(l => !l.StartsWith("ended: ", StringComparison.Ordinal)).ToList();
         Assert.Equal(15, rows.Count);
-        Assert.All(lines[1..^1], l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}")); // all but the heading and the train line, which are as long as their words
+        Assert.All(lines[2..^1], l => Assert.True(l.Length <= 80, $"{l.Length} columns: {l}")); // all but the heading, the settings line and the train line, which are as long as their words
         Assert.All(rows, r => Assert.Matches(@"^  \d\.\de[+-]\d\d +\d+\.\d{3}  █+▸?( ◂ .*)?$", r));
         Assert.StartsWith("ended: the smoothed loss ", lines[^3]); // it blew up before the 40th step at rates near 10
         Assert.Matches(@"^suggested lr: \d\.\de-\d\d \(steepest fall\) or \d\.\de-\d\d \(lowest loss's \d\.\de[+-]\d\d / 10\)$", lines[^2]);
@@ -1444,7 +1444,7 @@ public partial class CommandLineTests
         // --lower says what the recipe says (left out of the line); --min-freq 2 changes it (kept).
         var lines = Printed(["lr-find", "--recipe", "lesson", "--corpus", corpus, .. sizes, "--lower", "--min-freq", "2", "--steps", "20", "--start-lr", "1e-3", "--threads", "1"]).TrimEnd().Split('\n');
         Assert.Contains(" · stateful-lstm ", lines[0]); // the recipe's architecture
-        Assert.EndsWith(" · adam · wd 1e-5 · lower true · min_freq 2", lines[1]); // its lowercasing, the flag's min_freq; the lesson's lr and wd
+        Assert.EndsWith(" · --optimizer adam · --wd 1e-5 · --lower true · --min-freq 2", lines[1]); // its lowercasing, the flag's min_freq; the lesson's lr and wd
         var train = lines[^1];
         Assert.Matches($@"^charrnn train --recipe lesson --corpus {Regex.Escape(corpus)} --min-freq 2 --threads 1 --n-fac 4 --n-hidden 16 --bs 4 --bptt 4 --lr \d\.\de-\d\d$", train);
 

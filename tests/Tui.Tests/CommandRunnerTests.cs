@@ -437,7 +437,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await runner.RunLineAsync("train stateful-gru corpus=noise-delta name=delta n_hidden=32 n_fac=8 bs=8 bptt=8 lr=0.03 epochs=40 patience=2 min_delta=0.5 sample_chars=0");
         Assert.Empty(output.Errors);
         Assert.Equal(3, output.Events.Count(e => e.EventCase == JobEvent.EventOneofCase.EpochEnd));
-        Assert.Contains("by more than 0.5 for 2 epochs (patience 2, min delta 0.5)", Client.JobEndText.Of(output.Events.Last()));
+        Assert.Contains("by more than 0.5 for 2 epochs (patience=2, min_delta=0.5)", Client.JobEndText.Of(output.Events.Last()));
         await runner.RunLineAsync("info delta");
         Assert.Contains(output.Lines, l => l.StartsWith("  training: ", StringComparison.Ordinal) && l.Contains(" · patience 2 · min_delta 0.5", StringComparison.Ordinal));
         // Without a patience it would do nothing: the server refuses it, saying so (its field names as the REPL's keys).
@@ -758,9 +758,12 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await headless.RunLineAsync("train stateful-rnn name=epochs-first corpus=tiny max_steps=100000 n_hidden=16 bs=8 sample_chars=0"); // epochs: 1 by default
         Assert.Empty(_output.Errors);
         var reason = _output.Events.Single(e => e.EventCase == JobEvent.EventOneofCase.Finished).Finished.Reason;
-        Assert.Matches(@"^finished 1 epoch\(s\) \(epochs = 1\) at step \d+, before max_steps = 100000: ask for more epochs", reason);
-        // The line the REPL prints names them as its keys are typed.
-        Assert.Matches(@"^finished 1 epoch\(s\) \(epochs=1\) at step \d+, before max_steps=100000: ask for more epochs", Client.JobEndText.Of(_output.Events.Last()));
+        // Every setting it names is `field = value`, the form each client writes in its own names: none is left bare.
+        Assert.Matches(@"^finished 1 epoch\(s\) \(epochs = 1\) at step \d+, before max_steps = 100000: ask for more epochs to train that far$", reason);
+        // The line the REPL prints names them as its keys are typed, charrnn train's as its flags.
+        Assert.Matches(@"^finished 1 epoch\(s\) \(epochs=1\) at step \d+, before max_steps=100000: ask for more epochs to train that far( · |$)", Client.JobEndText.Of(_output.Events.Last()));
+        Assert.Matches(@"^finished 1 epoch\(s\) \(--epochs 1\) at step \d+, before --max-steps 100000: ask for more epochs to train that far$",
+            Client.JobReasonText.Of(reason, Client.JobReasonText.CommandLine));
         await headless.DisposeAsync();
     }
 

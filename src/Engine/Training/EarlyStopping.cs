@@ -32,8 +32,8 @@ public static class EarlyStopping
         var since = history[^1].Epoch - best.Epoch;
         if (since < patience) return null;
         var by = minDelta > 0 ? string.Create(CultureInfo.InvariantCulture, $" by more than {minDelta}") : "";
-        var delta = minDelta > 0 ? string.Create(CultureInfo.InvariantCulture, $", min delta {minDelta}") : "";
+        var delta = minDelta > 0 ? string.Create(CultureInfo.InvariantCulture, $", min_delta = {minDelta}") : "";
         return string.Create(CultureInfo.InvariantCulture,
-            $"stopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}){by} for {since} epoch{(since == 1 ? "" : "s")} (patience {patience}{delta})");
+            $"stopped early: validation loss has not improved on {best.ValidLoss:F4} (epoch {best.Epoch}){by} for {since} epoch{(since == 1 ? "" : "s")} (patience = {patience}{delta})");
     }
 }

@@ -297,7 +297,8 @@ public sealed partial class Trainer : IDisposable
         Position = Position with { Finished = true };
         var reason = _stoppedEarly ?? (Position.Epoch < Options.Epochs ? $"reached max_steps = {Options.MaxSteps}"
             // Both bounds hold: whichever of max_steps and epochs comes first ends the run, so say when epochs cut max_steps short.
-            : Options.MaxSteps > Position.Step ? $"finished {Options.Epochs} epoch(s) (epochs = {Options.Epochs}) at step {Position.Step}, before max_steps = {Options.MaxSteps}: ask for more epochs to train to max_steps"
+            // A setting is named only as `field = value`, the one form clients find and write in their own names (JobReasonText).
+            : Options.MaxSteps > Position.Step ? $"finished {Options.Epochs} epoch(s) (epochs = {Options.Epochs}) at step {Position.Step}, before max_steps = {Options.MaxSteps}: ask for more epochs to train that far"
             : $"finished {Options.Epochs} epoch(s)");
         var best = TakeValidatedAsBest();
         var path = Directory == null ? null : QueueCheckpoint("finished"); // saved even when an epoch's end just saved the same step, so the file says why it stopped

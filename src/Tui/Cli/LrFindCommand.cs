@@ -66,7 +66,7 @@ public static class LrFindCommand
             var asJson = parse.GetValue(json);
             var heading = $"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {hyperParameters} · {TorchRuntime.Describe(torchDevice)}";
             var searching = string.Create(CultureInfo.InvariantCulture,
-                $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {options.Optimizer} · wd {TrainingSettingsLine.Values(options.WeightDecay)}{(options.Clip > 0 ? $" · clip {HyperParameterSpec.Number(options.Clip)}" : "")}{TextSettings(options)}");
+                $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {TrainingSettingsLine.Flag("optimizer", options.Optimizer)} · {TrainingSettingsLine.Flag("weight_decay", TrainingSettingsLine.Values(options.WeightDecay))}{(options.Clip > 0 ? " · " + TrainingSettingsLine.Flag("clip", HyperParameterSpec.Number(options.Clip)) : "")}{TextSettings(options)}");
             // Ctrl+C caught before the line that says the search runs: one that came between would end the process unhandled.
             using var console = new TrainingConsole(Console.Error, live: false, saves: false,
                 stoppingNote: "Stopping the search after this batch, then showing what it found");
@@ -92,7 +92,7 @@ public static class LrFindCommand
 
     /// <summary>Lowercasing and --min-freq where not the defaults (a recipe's, or flags'), as train's settings line writes them.</summary>
     private static string TextSettings(TrainingOptions options) =>
-        options.Lowercase || options.MinFrequency != 1 ? $" · lower {(options.Lowercase ? "true" : "false")} · min_freq {options.MinFrequency}" : "";
+        options.Lowercase || options.MinFrequency != 1 ? " · " + TrainingSettingsLine.TextSettings(options) : "";
 
     private static void Print(LearningRateFinding finding, string? train)
     {

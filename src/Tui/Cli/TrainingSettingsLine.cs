@@ -1,11 +1,14 @@
+using System.Globalization;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Training;
+using CharRnn.Tui.Client;
 
 namespace CharRnn.Tui.Cli;
 
 /// <summary>
 /// The training settings a run goes by, as one line under train's and resume's header: what a recipe,
-/// the architecture's defaults and the flags given came to, so a user sees which took effect.
+/// the architecture's defaults and the flags given came to, so a user sees which took effect. Each is
+/// named as its flag is typed (`--max-steps 1`), not by the engine's field (max_steps).
 /// </summary>
 internal static class TrainingSettingsLine
 {
@@ -13,19 +16,27 @@ internal static class TrainingSettingsLine
     {
         var parts = new List<string>
         {
-            $"{o.Epochs} epoch{(o.Epochs == 1 ? "" : "s")}",
-            $"{o.Optimizer} lr {Values(o.LearningRate)} wd {Values(o.WeightDecay)}",
-            $"schedule {o.Schedule}",
+            Flag("epochs", o.Epochs.ToString(CultureInfo.InvariantCulture)),
+            Flag("optimizer", o.Optimizer),
+            Flag("learning_rate", Values(o.LearningRate)),
+            Flag("weight_decay", Values(o.WeightDecay)),
+            Flag("schedule", o.Schedule),
         };
-        if (o.Clip > 0) parts.Add($"clip {HyperParameterSpec.Number(o.Clip)}");
-        if (o.MaxSteps > 0) parts.Add($"max_steps {o.MaxSteps}");
-        if (o.Patience > 0) parts.Add($"patience {o.Patience}");
-        if (o.MinDelta > 0) parts.Add($"min_delta {HyperParameterSpec.Number(o.MinDelta)}");
-        parts.Add($"lower {(o.Lowercase ? "true" : "false")}");
-        parts.Add($"min_freq {o.MinFrequency}");
-        if (o.KeepCycleCheckpoints) parts.Add("keep_cycles true");
+        if (o.Clip > 0) parts.Add(Flag("clip", HyperParameterSpec.Number(o.Clip)));
+        if (o.MaxSteps > 0) parts.Add(Flag("max_steps", o.MaxSteps.ToString(CultureInfo.InvariantCulture)));
+        if (o.Patience > 0) parts.Add(Flag("patience", o.Patience.ToString(CultureInfo.InvariantCulture)));
+        if (o.MinDelta > 0) parts.Add(Flag("min_delta", HyperParameterSpec.Number(o.MinDelta)));
+        parts.Add(TextSettings(o));
+        if (o.KeepCycleCheckpoints) parts.Add(Flag("keep_cycle_checkpoints", "true"));
         return "training: " + string.Join(" · ", parts);
     }
+
+    /// <summary>Lowercasing and the rarest character kept: `--lower true · --min-freq 3`.</summary>
+    internal static string TextSettings(TrainingOptions o) =>
+        Flag("lowercase", o.Lowercase ? "true" : "false") + " · " + Flag("min_freq", o.MinFrequency.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>A setting (TrainingOptions' field) as its flag is typed with <paramref name="value"/>: `--max-steps 1`.</summary>
+    internal static string Flag(string field, string value) => JobReasonText.CommandLine.Names[field] + JobReasonText.CommandLine.Assign + value;
 
     // As the README writes rates (1e-5, not G6's 1E-05); three values when the layer groups differ.
     internal static string Values(LayerGroupValues v) => v.IsUniform

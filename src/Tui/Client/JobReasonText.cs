@@ -16,7 +16,7 @@ public static partial class JobReasonText
     /// <summary>The REPL's train and resume keys (CommandCatalog.TrainingKeys): `max_steps=3`.</summary>
     public static readonly Spelling Repl = new(new Dictionary<string, string>(StringComparer.Ordinal)
     {
-        ["epochs"] = "epochs", ["max_steps"] = "max_steps", ["learning_rate"] = "lr", ["weight_decay"] = "wd", ["clip"] = "clip",
+        ["epochs"] = "epochs", ["max_steps"] = "max_steps", ["learning_rate"] = "lr", ["weight_decay"] = "wd", ["clip"] = "clip", ["schedule"] = "schedule",
         ["lowercase"] = "lower", ["min_freq"] = "min_freq", ["valid_fraction"] = "val_fraction", ["seed"] = "seed",
         ["sample_chars"] = "sample_chars", ["keep_cycle_checkpoints"] = "keep_cycles", ["patience"] = "patience",
         ["min_delta"] = "min_delta", ["optimizer"] = "optimizer",
