@@ -309,7 +309,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Runner.RunLineAsync("resume gru steps=abc");
         Assert.Contains(_output.Errors, e => e.Contains("steps=abc is not a whole number", StringComparison.Ordinal));
         await Refused("train stateful-gru name=x epochs=0", "epochs=0 is not allowed; give 1 to 10"); // the spec's range, not int's
-        await Refused("train stateful-gru name=x lower=maybe", "lower=maybe is not allowed; use true or false (yes/no, on/off and 1/0 too).");
+        await Refused("train stateful-gru name=x lower=maybe", "lower=maybe is not allowed; give true or false (yes/no, on/off and 1/0 too).");
         await Refused("train stateful-gru name=x n_hidden=many", "n_hidden=many is not a whole number; give 1 to ");
         // Not a number, or not a whole one, the range named is the server's too, not the parser's 1 to 2147483647.
         await Refused("train stateful-gru name=x epochs=two", "epochs=two is not a whole number; give 1 to 10");
@@ -324,8 +324,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("resume gru min_delta=lots", "min_delta=lots is not a number; give 0 (any drop counts) to 1 nats/char, like 0.5 or 2e-3.");
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
         await Refused("stop", "No job is being watched to stop: name one, stop JOB|MODEL (jobs lists them).");
-        await Refused("attach some-job from=abc", "from=abc is not a step; use 0 (the job's first event, the default) or a later step, in digits.");
-        await Refused("attach some-job from=-3", "from=-3 is not a step; use 0 (the job's first event, the default) or a later step, in digits.");
+        await Refused("attach some-job from=abc", "from=abc is not a whole number; give 0 (the job's first event, the default) or a later step, in digits only (no separators, no decimals).");
+        await Refused("attach some-job from=-3", "from=-3 is not allowed; give 0 (the job's first event, the default) or a later step.");
         await Refused("stop no-such-model", "No running or queued job for 'no-such-model'; stop takes a job's id, or the name of a model a job is training or waiting to train (jobs lists them).");
         await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] (models lists them).");
     }
@@ -1181,7 +1181,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.EndsWith("unknown=skip", _output.Lines.Last()); // the original's policy, not the fork's
         var info = await fixture.Client.Generation.GetSessionAsync(new GetSessionRequest { SessionId = Runner.Session!.Id });
         Assert.Equal(UnknownChars.Skip, info.UnknownChars);
-        await Refused("set unknown=drop", "unknown=drop is not allowed; use unknown=skip");
+        await Refused("set unknown=drop", "unknown=drop is not allowed; give skip (drop the characters the model cannot read from fed text) or refuse (refuse such text, naming them; the default).");
         Assert.Equal(["skip", "refuse"], CommandCatalog.KnownValues("use", "unknown"));
     }
 
@@ -1283,7 +1283,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.StartsWith("fed 7 chars", _output.Lines.Last()); // nothing more without show=
         await Runner.RunLineAsync("feed \"a\"");
         Assert.StartsWith("fed 1 char (", _output.Lines.Last());
-        await Refused("feed \"the cat\" show=bits", "show=bits is not something feed shows; show=surprise marks the chars the model found hardest.");
+        await Refused("feed \"the cat\" show=bits", "show=bits is not allowed; give surprise (marks the chars the model found hardest).");
         Assert.Equal(["surprise"], CommandCatalog.KnownValues("feed", "show")); // what completion offers after show=
     }
 

@@ -6,7 +6,7 @@ namespace CharRnn.Tui.Cli;
 /// </summary>
 public static class NumberRefusal
 {
-    /// <summary>A number out of range: "--epochs 0 is not allowed; give an integer from 1 to 100000."</summary>
+    /// <summary>A number out of range, or a word not among those allowed: "--epochs 0 is not allowed; give an integer from 1 to 100000.", "lower=maybe is not allowed; give true or false …".</summary>
     public static string NotAllowed(string typed, string allowed) => $"{typed} is not allowed; give {allowed}.";
 
     /// <summary>A word where a whole number goes: "--epochs '1.5' is not a whole number; give …, in digits only …".</summary>

@@ -218,7 +218,7 @@ public sealed partial class CommandRunner
         if (text.Length == 0) throw new CommandException("Usage: " + CommandCatalog.Find("feed")!.Usage);
         var show = c.Option("show");
         if (show != null && !show.Equals("surprise", StringComparison.OrdinalIgnoreCase))
-            throw new CommandException($"show={show} is not something feed shows; show=surprise marks the chars the model found hardest.");
+            throw new CommandException(Cli.NumberRefusal.NotAllowed($"show={show}", "surprise (marks the chars the model found hardest)"));
         // Text longer than the server takes in one call goes in pieces, as gen's prime does; the last one asks for the next chars.
         var pieces = await InServerPieces(text, ct);
         FeedRequest Piece(int i) => new() { SessionId = Session!.Id, Text = pieces[i], TopAlternatives = i == pieces.Count - 1 ? 3 : 0, CharScores = show != null };

@@ -413,9 +413,7 @@ public sealed partial class CommandRunner
 
     /// <summary>attach's from=: a step in digits, 0 or more (WatchJob's from_step; a sign is no step).</summary>
     private static long StepToReplayFrom(string value) =>
-        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var step)
-            ? step
-            : throw new CommandException($"from={value} is not a step; use 0 (the job's first event, the default) or a later step, in digits.");
+        (long)OptionValues.IntegerIn("from", value, new AllowedNumbers("0 (the job's first event, the default) or a later step", v => v >= 0));
 
     private async Task Detach()
     {

@@ -348,8 +348,8 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         null => null,
         var v when v.Equals("skip", StringComparison.OrdinalIgnoreCase) => UnknownChars.Skip,
         var v when v.Equals("refuse", StringComparison.OrdinalIgnoreCase) => UnknownChars.Refuse,
-        var v => throw new CommandException($"unknown={v} is not allowed; use unknown=skip (drop the characters the model cannot read from fed text) " +
-                                            "or unknown=refuse (refuse such text, naming them; the default)."),
+        var v => throw new CommandException(Cli.NumberRefusal.NotAllowed($"unknown={v}", "skip (drop the characters the model cannot read from fed text) " +
+                                                                              "or refuse (refuse such text, naming them; the default)")),
     };
 
     /// <summary>What the settings line adds under unknown=skip (refuse, the default, goes unsaid).</summary>

@@ -21,7 +21,7 @@ internal static class OptionValues
     {
         "true" or "yes" or "on" or "1" => 1,
         "false" or "no" or "off" or "0" => 0,
-        _ => throw new CommandException($"{key}={value} is not allowed; use true or false (yes/no, on/off and 1/0 too)."),
+        _ => throw new CommandException(NumberRefusal.NotAllowed($"{key}={value}", "true or false (yes/no, on/off and 1/0 too)")),
     };
 
     /// <summary>A number <paramref name="allowed"/> allows; "t=abc" is refused naming its range, as "t=11" is.</summary>
