@@ -15,8 +15,17 @@ internal static class MemoryWarning
     {
         var needed = TrainingFootprint.Bytes(architecture, hp, vocabulary, characters);
         var machine = MachineMemory.Bytes;
-        if (needed <= machine) return;
-        to.WriteLine($"charrnn: warning: by its sizes this run may need up to {TrainingFootprint.Format(needed)} of memory, more than the " +
-                     $"{TrainingFootprint.Format(machine)} this process may use: it may be killed for want of memory. A smaller bs, bptt, context or n_hidden needs less.");
+        if (needed > machine) to.WriteLine(Text(architecture, needed, machine));
+    }
+
+    /// <summary>The sizes that set the footprint, named as the flags this architecture takes (--bs, not bs), so the user can type them.</summary>
+    private static readonly string[] Sizes = ["bs", "bptt", "context", "n_hidden"];
+
+    internal static string Text(Architecture architecture, long needed, long machine)
+    {
+        var flags = Sizes.Where(s => architecture.Parameters.Any(p => p.Name == s)).Select(s => "--" + s.Replace('_', '-')).ToList();
+        var smaller = flags.Count > 1 ? string.Join(", ", flags[..^1]) + " or " + flags[^1] : string.Join("", flags);
+        return $"charrnn: warning: by its sizes this run may need up to {TrainingFootprint.Format(needed)} of memory, more than the " +
+               $"{TrainingFootprint.Format(machine)} this process may use: it may be killed for want of memory." + (flags.Count > 0 ? $" A smaller {smaller} needs less." : "");
     }
 }
