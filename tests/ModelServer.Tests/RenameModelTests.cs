@@ -191,6 +191,40 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "RN-Case" });
     }
 
+    [Theory]
+    [InlineData("rn-stays", "rn-went")]
+    [InlineData("rn-case-stays", "RN-Case-Stays")] // its own name in another case: moved through the note's folder, and back
+    public async Task A_rename_whose_last_database_write_fails_leaves_the_model_at_its_old_name_with_its_row(string name, string newName)
+    {
+        // The folder had moved when the database could not forget the old name's row (a full disk): the call failed, yet the
+        // model was listed under the new name only, with the old row left and the jobs not following, until a restart.
+        var jobId = (await keyed.AsAlice.Training.Train(Trained(name)).Events())[0].JobId;
+        await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = name, Shared = true });
+        var session = await keyed.AsBob.Generation.Open(name, seed: 3);
+        using (new RefusedDatabaseWrite(Models, "DELETE ON models", $"old.name = '{name}'"))
+        {
+            var e = await Calls.Fails(() => keyed.AsAlice.Catalog.RenameModelAsync(Rename(name, newName)).ResponseAsync);
+            Assert.NotEqual(StatusCode.OK, e.StatusCode);
+        }
+        Assert.Equal([name], Directory.GetDirectories(Models).Select(Path.GetFileName).Where(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)));
+        Assert.True(File.Exists(Path.Combine(Models, name, "best.ckpt")));
+        Assert.Empty(Directory.GetFileSystemEntries(Models, ".renaming-*")); // nothing left for the next start to finish
+        Assert.Equal(("alice", true), (Ownership(name)?.Owner, Ownership(name)?.Shared));
+        Assert.Null(Ownership(newName));
+        var listed = (await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models;
+        Assert.Contains(listed, m => m.Name == name && m.Owner == "alice" && m.Shared);
+        Assert.Equal(name, (await keyed.AsAlice.Training.GetJobAsync(new GetJobRequest { JobId = jobId })).ModelName);
+        // Its sessions are not told it was renamed: it was not.
+        var fork = await keyed.AsBob.Generation.ForkAsync(new ForkRequest { SessionId = session.Id });
+        await keyed.AsBob.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = fork.Id });
+
+        var renamed = await keyed.AsAlice.Catalog.RenameModelAsync(Rename(name, newName)); // the disk has room again
+        Assert.Equal((newName, "alice", true), (renamed.Name, renamed.Owner, renamed.Shared));
+        Assert.Equal(newName, (await keyed.AsAlice.Training.GetJobAsync(new GetJobRequest { JobId = jobId })).ModelName);
+        await keyed.AsBob.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+        await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = newName });
+    }
+
     private Persistence.ModelRecord? Ownership(string name) => keyed.Server.Services.GetRequiredService<TrainedModels.ModelStore>().Ownership(name);
 
     [Fact]

@@ -56,8 +56,7 @@ public sealed partial class ModelStore
         }
         catch (Exception e)
         {
-            _database.ForgetModel(newName); // the copy; the model stays where it was, with its row
-            File.Delete(note);
+            ForgetCopiedRow(name, newName, note); // the model stays where it was, with its row
             if (e is ArgumentException) throw ServerException.Precondition($"Model '{name}' cannot be renamed now: {e.Message}", ("model", name));
             if (e is IOException && !caseOnly && Directory.Exists(target))
                 throw ServerException.Exists(ModelFolder.HoldsModel(target)
@@ -65,11 +64,56 @@ public sealed partial class ModelStore
                     : $"The models folder has a folder '{newName}' with files in it but no model (its server operator may remove it); choose another new_name.", ("model", newName));
             throw;
         }
+        var recorded = true;
+        try { _database.FinishModelRename(name, newName); } // the old row gone and its jobs renamed at once
+        catch
+        {
+            // Refused as the write the disk refused (DISK_FULL, ...), the model back where it was: nothing done, as the refusal says.
+            if (MovedBack(name, newName, note, caseOnly)) throw;
+            recorded = false; // it stands; the note stays for the next start
+        }
         _renamed[(name, Incarnation(name))] = newName;
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made later under the old name is another one
-        _database.FinishModelRename(name, newName); // the old row gone and its jobs renamed at once
-        File.Delete(note);
+        if (recorded) File.Delete(note);
         _logger.LogInformation("Model {Model} renamed to {NewName} by {Key}; sessions open on it keep working", name, newName, by);
+    }
+
+    /// <summary>
+    /// A rename whose last database write failed (a full disk) after its folder moved: the folder goes back to
+    /// <paramref name="name"/>, which kept its row, so the model is listed as before the call, and the new name's copied row
+    /// and the note go (<see cref="ForgetCopiedRow"/>); true then. False where the folder cannot go back: it stays at <paramref name="newName"/> with its
+    /// owner's row there, and the note stays for the next start to forget the old row and rename its jobs (FinishRenames):
+    /// the rename stands, as it would after a stop at that moment, and the call succeeds.
+    /// </summary>
+    private bool MovedBack(string name, string newName, string note, bool caseOnly)
+    {
+        try { ModelFolder.MoveHeld(FolderOf(newName), FolderOf(name), via: caseOnly ? note + RenameNote.StopSuffix : null); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            _logger.LogError(e, "Model {Model} was renamed to {NewName}, but the database could not record it, nor could the folder move back; " +
+                                "it stays {NewName}, and the server's next start finishes recording the rename", name, newName, newName);
+            return false;
+        }
+        ForgetCopiedRow(name, newName, note);
+        return true;
+    }
+
+    /// <summary>
+    /// A rename that did not happen forgets the row <see cref="ServerDatabase.CopyModel"/> gave <paramref name="newName"/>, then
+    /// its note; where the disk refuses that too, both stay (a row naming no model, which every later model of that name replaces),
+    /// and the next start forgets the row (FinishRenames), so that the call's own refusal is the one its caller gets.
+    /// </summary>
+    private void ForgetCopiedRow(string name, string newName, string note)
+    {
+        try
+        {
+            _database.ForgetModel(newName);
+            File.Delete(note);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Data.Common.DbException)
+        {
+            _logger.LogWarning("Model {Model} was not renamed to {NewName}, and the copy of its owner's row could not be forgotten yet ({Reason}); the next start does", name, newName, e.Message);
+        }
     }
 
     /// <summary>
