@@ -120,8 +120,7 @@ public class ErrorDetailsTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     {
         keyed.Server.TrainOn("ed-bobs", ServerFixture.TinyCorpus());
         var database = keyed.Server.Services.GetRequiredService<Persistence.ServerDatabase>();
-        database.SetModelOwner("ed-bobs", "bob");
-        database.SetShared("ed-bobs", true);
+        database.SetModelOwner("ed-bobs", "bob", shared: true);
 
         var denied = await Calls.Fails(() => keyed.AsAlice.Catalog.RenameModelAsync(new RenameModelRequest { Name = "ed-bobs", NewName = "ed-alices" }).ResponseAsync);
         Assert.Equal((StatusCode.PermissionDenied, "PERMISSION_DENIED", "model=ed-bobs"), (denied.StatusCode, Details(denied).GetDetail<ErrorInfo>()!.Reason, Metadata(denied)));

@@ -110,6 +110,21 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_shared_import_whose_database_write_fails_stores_no_owner_row()
+    {
+        // Its owner's row and its sharing were two writes: with the second refused (a full disk) the import failed and its
+        // folder went, but the row stayed, naming no model: a model trained under the name later (charrnn train, with the
+        // server stopped) would have been the importing key's, hidden from every other key.
+        keyed.Server.TrainModel("import-row-source", "stateful-gru", steps: 2);
+        var file = await Download(keyed.AsAlice.Catalog, "import-row-source");
+        using (new RefusedDatabaseWrite(keyed.Server.Options.ModelsDirectory, "new.name = 'import-row' AND new.shared = 1", "INSERT ON models", "UPDATE ON models"))
+            await Calls.Fails(() => Import(keyed.AsAlice.Catalog, "import-row", file, shared: true));
+        Assert.Null(keyed.Server.Services.GetRequiredService<TrainedModels.ModelStore>().Ownership("import-row"));
+        AssertNothingStored("import-row");
+        Assert.True((await Import(keyed.AsAlice.Catalog, "import-row", file, shared: true)).Shared); // room again
+    }
+
+    [Fact]
     public async Task A_name_in_use_is_already_exists_and_the_model_there_is_kept()
     {
         keyed.Server.TrainModel("import-taken", "stateful-gru", steps: 2);

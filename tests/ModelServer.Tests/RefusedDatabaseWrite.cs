@@ -3,21 +3,24 @@ using Microsoft.Data.Sqlite;
 namespace CharRnn.ModelServer.Tests;
 
 /// <summary>
-/// Stands in for a full disk under a running server: a trigger, made through a connection of its own to the server's
-/// database, refuses one kind of write to one table (WHEN a condition on its row) as SQLite's full disk would
-/// (SQLITE_FULL: "database or disk is full"), until disposed.
+/// Stands in for a full disk under a running server: triggers, made through a connection of its own to the server's
+/// database, refuse some kinds of write to a table (WHEN a condition on the row) as SQLite's full disk would
+/// ("database or disk is full"), until disposed.
 /// </summary>
 public sealed class RefusedDatabaseWrite : IDisposable
 {
     private readonly SqliteConnection _connection;
 
-    /// <param name="write">BEFORE what: "DELETE ON models", "UPDATE ON models", ...</param>
+    private readonly int _triggers;
+
     /// <param name="when">The rows refused, in old./new. terms: "old.name = 'm'".</param>
-    public RefusedDatabaseWrite(string modelsDirectory, string write, string when)
+    /// <param name="writes">BEFORE what, a trigger each: "DELETE ON models", "UPDATE ON models", ...</param>
+    public RefusedDatabaseWrite(string modelsDirectory, string when, params string[] writes)
     {
         _connection = new SqliteConnection($"Data Source={Path.Combine(modelsDirectory, "charrnn.db")};Pooling=False");
         _connection.Open();
-        Sql($"CREATE TRIGGER disk_full BEFORE {write} WHEN {when} BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
+        foreach (var write in writes)
+            Sql($"CREATE TRIGGER disk_full_{_triggers++} BEFORE {write} WHEN {when} BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END");
     }
 
     private void Sql(string sql)
@@ -29,7 +32,7 @@ public sealed class RefusedDatabaseWrite : IDisposable
 
     public void Dispose()
     {
-        Sql("DROP TRIGGER disk_full");
+        for (var i = 0; i < _triggers; i++) Sql($"DROP TRIGGER disk_full_{i}");
         _connection.Dispose();
     }
 }

@@ -201,7 +201,7 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var jobId = (await keyed.AsAlice.Training.Train(Trained(name)).Events())[0].JobId;
         await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = name, Shared = true });
         var session = await keyed.AsBob.Generation.Open(name, seed: 3);
-        using (new RefusedDatabaseWrite(Models, "DELETE ON models", $"old.name = '{name}'"))
+        using (new RefusedDatabaseWrite(Models, $"old.name = '{name}'", "DELETE ON models"))
         {
             var e = await Calls.Fails(() => keyed.AsAlice.Catalog.RenameModelAsync(Rename(name, newName)).ResponseAsync);
             Assert.NotEqual(StatusCode.OK, e.StatusCode);

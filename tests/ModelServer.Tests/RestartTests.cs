@@ -230,8 +230,7 @@ public class RestartTests
         {
             foreach (var name in new[] { "gone", "kept" })
             {
-                database.SetModelOwner(name, "alice");
-                database.SetShared(name, true);
+                database.SetModelOwner(name, "alice", shared: true);
                 var left = Path.Combine(models, $"{prefix}{name}-{Guid.NewGuid():N}");
                 Directory.CreateDirectory(left);
                 File.WriteAllText(Path.Combine(left, leftFile), "x");
@@ -267,8 +266,7 @@ public class RestartTests
             foreach (var (from, to, at) in new[] { ("stayed", "stayed-new", "stayed"), ("moved-old", "moved", "moved"), ("halfway", "HalfWay", (string?)null) })
             {
                 database.InsertJob(new Persistence.JobRecord("j-" + from, "alice", from, "finished", plan, DateTimeOffset.UtcNow, null, DateTimeOffset.UtcNow, "", 3, 3, null));
-                database.SetModelOwner(from, "alice");
-                database.SetShared(from, true);
+                database.SetModelOwner(from, "alice", shared: true);
                 database.CopyModel(from, to);
                 var note = Path.Combine(models, $".renaming-{Guid.NewGuid():N}");
                 File.WriteAllText(note, $"{from}\n{to}\n");

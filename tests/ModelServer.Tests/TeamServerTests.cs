@@ -338,6 +338,25 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_share_of_a_model_made_outside_the_server_whose_write_fails_leaves_it_unowned_and_readable_by_every_key()
+    {
+        // An admin's share of a model with no owner wrote the admin's row, then set it shared: with the second write refused
+        // (a full disk), the call failed, yet the model was the admin's and unshared, gone from every other key's listing.
+        var models = keyed.Server.Options.ModelsDirectory;
+        var folder = Directory.CreateDirectory(Path.Combine(models, "outside-shared")).FullName; // as charrnn train makes one
+        foreach (var file in Directory.GetFiles(Path.Combine(models, "gru"))) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        using (new RefusedDatabaseWrite(models, "new.name = 'outside-shared' AND new.shared = 1", "INSERT ON models", "UPDATE ON models"))
+            Assert.NotEqual(StatusCode.OK, await Code(() => keyed.AsAdmin.Catalog.ShareModelAsync(new ShareModelRequest { Name = "outside-shared", Shared = true }).ResponseAsync));
+        Assert.Null(keyed.Server.Services.GetRequiredService<TrainedModels.ModelStore>().Ownership("outside-shared"));
+        Assert.Contains((await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "outside-shared");
+
+        var shared = await keyed.AsAdmin.Catalog.ShareModelAsync(new ShareModelRequest { Name = "outside-shared", Shared = true }); // room again
+        Assert.Equal(("root", true), (shared.Owner, shared.Shared));
+        Assert.Contains((await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "outside-shared");
+        await keyed.AsAdmin.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "outside-shared" });
+    }
+
+    [Fact]
     public async Task Errors_show_the_servers_paths_to_admins_only()
     {
         var folder = Path.Combine(keyed.Server.Options.ModelsDirectory, "damaged");

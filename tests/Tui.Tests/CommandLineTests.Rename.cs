@@ -76,8 +76,7 @@ public partial class CommandLineTests
         var options = Microsoft.Extensions.Options.Options.Create(new ModelServer.Hosting.ServerOptions { ModelsDirectory = root });
         using (var database = new ModelServer.Persistence.ServerDatabase(options)) // as a server that kept the folder, stopped now
         {
-            database.SetModelOwner("m", "alice");
-            database.SetShared("m", true);
+            database.SetModelOwner("m", "alice", shared: true);
             AssertUserError(["rename", "m", "m2", "--models", root],
                 $"charrnn: Another charrnn process is using the models folder {Path.GetFullPath(root)} (it holds {Path.Combine(Path.GetFullPath(root), "charrnn.lock")}): " +
                 "a server, or a charrnn train/resume into it. Rename through the server: rename m m2 at its prompt, or " +

@@ -26,23 +26,30 @@ public sealed partial class ServerDatabase
         }
     }
 
-    public void SetModelOwner(string name, string owner)
+    /// <summary>Makes <paramref name="owner"/> the model's owner, and sets whether it is <paramref name="shared"/>, in one write.</summary>
+    public void SetModelOwner(string name, string owner, bool shared = false)
     {
-        lock (_gate) SetModelOwnerLocked(name, owner);
+        lock (_gate) SetModelOwnerLocked(name, owner, shared);
     }
 
-    private void SetModelOwnerLocked(string name, string owner)
+    private void SetModelOwnerLocked(string name, string owner, bool shared = false)
     {
-        using var c = Command("INSERT INTO models(name, owner, shared, created) VALUES($name, $owner, 0, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, shared = 0",
-            ("$name", name), ("$owner", owner), ("$now", Now()));
+        using var c = Command("INSERT INTO models(name, owner, shared, created) VALUES($name, $owner, $shared, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, shared = excluded.shared",
+            ("$name", name), ("$owner", owner), ("$shared", shared ? 1 : 0), ("$now", Now()));
         c.ExecuteNonQuery();
     }
 
-    public void SetShared(string name, bool shared)
+    /// <summary>
+    /// Sets whether the model is <paramref name="shared"/>, and where it has no owner row (made outside the server) makes
+    /// <paramref name="ownerIfNone"/> its owner, in one write: a disk refusing it leaves the model as it was, never owned but
+    /// not shared (hidden from every other key) by a share the caller was told failed.
+    /// </summary>
+    public void SetShared(string name, bool shared, string ownerIfNone)
     {
         lock (_gate)
         {
-            using var c = Command("UPDATE models SET shared = $shared WHERE name = $name", ("$name", name), ("$shared", shared ? 1 : 0));
+            using var c = Command("INSERT INTO models(name, owner, shared, created) VALUES($name, $owner, $shared, $now) ON CONFLICT(name) DO UPDATE SET shared = excluded.shared",
+                ("$name", name), ("$owner", ownerIfNone), ("$shared", shared ? 1 : 0), ("$now", Now()));
             c.ExecuteNonQuery();
         }
     }

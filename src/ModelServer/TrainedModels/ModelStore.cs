@@ -73,8 +73,7 @@ public sealed partial class ModelStore
             throw ServerException.PermissionDenied(_database.Model(name) is { } record
                 ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can share it."
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can share it.", ("model", name));
-        if (_database.Model(name) == null) _database.SetModelOwner(name, caller.Name);
-        _database.SetShared(name, shared);
+        _database.SetShared(name, shared, ownerIfNone: caller.Name);
     }
 
     public IReadOnlyList<ModelListing> List(Caller caller) => List().Where(m => CanRead(m.Name, caller)).ToList();
