@@ -490,6 +490,23 @@ public class TrainingJobTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task An_upload_job_whose_row_the_disk_refuses_leaves_no_folder_and_its_name_free()
+    {
+        // StartJob wrote the upload into the new model's folder, then the job's row: with the row refused (a full disk) the call
+        // failed, but the folder stayed, corpus.txt and no model, so a rename or import to the name was refused ("a folder ...
+        // with files in it but no model") until the server's operator removed it.
+        var folder = Path.Combine(server.Options.ModelsDirectory, "refused-upload");
+        var request = Request("refused-upload", maxSteps: 5, epochs: 1);
+        request.CorpusText = string.Concat(Enumerable.Repeat("abcabd ", 300));
+        using (new RefusedDatabaseWrite(server.Options.ModelsDirectory, "new.model_name = 'refused-upload'", "INSERT ON jobs"))
+            await Calls.Fails(() => Client.StartJobAsync(request).ResponseAsync);
+        Assert.False(Directory.Exists(folder));
+        server.TrainModel("refused-upload-elsewhere", "stateful-rnn", steps: 5);
+        await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "refused-upload-elsewhere", NewName = "refused-upload" }); // the name is free
+        await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "refused-upload" });
+    }
+
+    [Fact]
     public async Task Stop_saves_a_checkpoint_that_a_resumed_job_continues_from()
     {
         var job = await Client.StartJobAsync(Request("stopped", maxSteps: 100_000, epochs: 1000));

@@ -81,7 +81,12 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
                 AtomicFile.WriteAllBytes(upload, System.Text.Encoding.UTF8.GetBytes(plan.Corpus.Text));
             else if (!plan.UploadedCorpus && plan.ResumeCheckpoint == null && File.Exists(upload))
                 File.Delete(upload);
-            database.InsertJob(Record(job, "queued"), newModelOwner: plan.ResumeCheckpoint == null ? owner : null);
+            try { database.InsertJob(Record(job, "queued"), newModelOwner: plan.ResumeCheckpoint == null ? owner : null); }
+            catch
+            {
+                if (plan.UploadedCorpus && plan.ResumeCheckpoint == null) RemoveUnqueuedUpload(plan);
+                throw;
+            }
         }
         catch
         {
@@ -98,6 +103,24 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
         }
         WorkArrived?.Invoke();
         return job;
+    }
+
+    /// <summary>
+    /// A new model's upload, written into its folder before the job's row that the disk then refused: removed, with the folder
+    /// where that leaves it empty, while the name is still held (_persisting), so that the name is as free as before the call
+    /// (a folder with files but no model would refuse a rename or import to the name until the operator removed it).
+    /// </summary>
+    private void RemoveUnqueuedUpload(JobPlan plan)
+    {
+        try
+        {
+            File.Delete(Path.Combine(plan.Folder, ModelFolder.UploadedCorpusFile));
+            if (Directory.Exists(plan.Folder) && !Directory.EnumerateFileSystemEntries(plan.Folder).Any()) Directory.Delete(plan.Folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("The corpus uploaded for model {Model} could not be removed after its job's row was refused: {Reason}", plan.ModelName, e.Message);
+        }
     }
 
     /// <summary>NOT_FOUND both for unknown jobs and for jobs of other keys (existence is not revealed).</summary>
