@@ -70,6 +70,13 @@ public sealed partial class ModelStore
         {
             // Refused as the write the disk refused (DISK_FULL, ...), the model back where it was: nothing done, as the refusal says.
             if (MovedBack(name, newName, note, caseOnly)) throw;
+            if (caseOnly && Directory.Exists(note + RenameNote.StopSuffix))
+            {
+                // Between its two moves, as a stop there leaves it: the note and both rows stay, and the next start moves it on.
+                _logger.LogError("Model {Model} is at {Folder} until the server's next start finishes its rename to {NewName}", name, note + RenameNote.StopSuffix, newName);
+                throw;
+            }
+            _logger.LogError("Model {Model} stays renamed to {NewName}; the server's next start finishes recording the rename", name, newName);
             recorded = false; // it stands; the note stays for the next start
         }
         _renamed[(name, Incarnation(name))] = newName;
@@ -81,17 +88,16 @@ public sealed partial class ModelStore
     /// <summary>
     /// A rename whose last database write failed (a full disk) after its folder moved: the folder goes back to
     /// <paramref name="name"/>, which kept its row, so the model is listed as before the call, and the new name's copied row
-    /// and the note go (<see cref="ForgetCopiedRow"/>); true then. False where the folder cannot go back: it stays at <paramref name="newName"/> with its
-    /// owner's row there, and the note stays for the next start to forget the old row and rename its jobs (FinishRenames):
-    /// the rename stands, as it would after a stop at that moment, and the call succeeds.
+    /// and the note go (<see cref="ForgetCopiedRow"/>); true then. False where the folder cannot go back: at <paramref name="newName"/>
+    /// with its owner's row there, the rename stands (the call succeeds), and the note stays for the next start to forget the old row
+    /// and rename its jobs (FinishRenames), as after a stop at that moment; a case-only one's between its two moves is moved on then.
     /// </summary>
     private bool MovedBack(string name, string newName, string note, bool caseOnly)
     {
         try { ModelFolder.MoveHeld(FolderOf(newName), FolderOf(name), via: caseOnly ? note + RenameNote.StopSuffix : null); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
-            _logger.LogError(e, "Model {Model} was renamed to {NewName}, but the database could not record it, nor could the folder move back; " +
-                                "it stays {NewName}, and the server's next start finishes recording the rename", name, newName, newName);
+            _logger.LogError(e, "Model {Model} was renamed to {NewName}, but the database could not record it, nor could the folder move back", name, newName);
             return false;
         }
         ForgetCopiedRow(name, newName, note);
