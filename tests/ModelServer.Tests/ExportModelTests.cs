@@ -120,6 +120,8 @@ public class ExportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var cycle = await Calls.Fails(() => Download(keyed.AsAlice.Catalog, "export-small", "cycle-2"));
         Assert.Equal(StatusCode.NotFound, cycle.StatusCode);
         Assert.StartsWith("Model 'export-small' has no checkpoint 'cycle-2'; it has best, last.", cycle.Status.Detail);
+        var info = cycle.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!; // the model is found: its name is what the error is about, as errors.md says
+        Assert.Equal(("NOT_FOUND", "export-small"), (info.Reason, info.Metadata["model"]));
 
         var path = await Calls.Fails(() => Download(keyed.AsAlice.Catalog, "export-small", "../export-large/best"));
         Assert.Equal(StatusCode.InvalidArgument, path.StatusCode);

@@ -29,7 +29,7 @@ public static partial class CheckpointChoice
         var path = Path.Combine(folder, name + CheckpointFile.Extension);
         if (!File.Exists(path))
             throw ServerException.NotFound($"Model '{model}' has no checkpoint '{name}'; it has {Listed(folder)}." +
-                                           (name.StartsWith("cycle-", StringComparison.Ordinal) && !In(folder).Any(n => n.StartsWith("cycle-", StringComparison.Ordinal)) ? " Cycle checkpoints are kept by training with keep_cycle_checkpoints (an SGDR schedule)." : ""));
+                                           (name.StartsWith("cycle-", StringComparison.Ordinal) && !In(folder).Any(n => n.StartsWith("cycle-", StringComparison.Ordinal)) ? " Cycle checkpoints are kept by training with keep_cycle_checkpoints (an SGDR schedule)." : ""), what: ("model", model));
         return path;
     }
 
