@@ -34,6 +34,9 @@ public class HygieneTests(ServerFixture server)
     {
         var e = await Calls.Fails(() => new Health.HealthClient(server.Channel).CheckAsync(new HealthCheckRequest { Service = "charrnn.v1.NoSuchService" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, e.StatusCode);
+        // The message says what was asked and what is there, where the health library's own refusal has none.
+        Assert.StartsWith("This server hosts no service 'charrnn.v1.NoSuchService'; health answers for \"\" (the whole server) and for each service", e.Status.Detail);
+        Assert.Contains("charrnn.v1.Catalog, charrnn.v1.Training, charrnn.v1.Generation, grpc.health.v1.Health", e.Status.Detail);
     }
 
     [Fact]

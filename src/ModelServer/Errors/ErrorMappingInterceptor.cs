@@ -21,6 +21,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
         UnaryServerMethod<TRequest, TResponse> continuation)
     {
         try { return await continuation(request, context); }
+        catch (RpcException e) when (e.StatusCode == StatusCode.NotFound && request is Grpc.Health.V1.HealthCheckRequest health
+                                     && Translate(UnknownHealthService.Refusal(health.Service), context) is { } status) { throw status; }
         catch (Exception e) when (Translate(e, context) is { } status) { throw status; }
     }
 
