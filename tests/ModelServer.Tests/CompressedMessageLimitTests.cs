@@ -23,6 +23,8 @@ public class CompressedMessageLimitTests(ServerFixture server)
         Assert.NotNull(details);
         Assert.Equal((8, "MESSAGE_TOO_LARGE"), (details.Code, details.GetDetail<Google.Rpc.ErrorInfo>()!.Reason));
         Assert.Equal(e.Status.Detail, details.Message);
+        // And a request id, as every refusal before a service has (errors.md): read before any interceptor, it had none.
+        Assert.Matches("^[0-9a-f]{8}$", e.Trailers.GetValue("charrnn-request-id") ?? "");
     }
 
     [Fact]

@@ -81,6 +81,7 @@ public static class ServerHost
         app.UseRouting(); // first: OversizedMessageRefusal reads the chosen gRPC method's type from its endpoint
         app.UseMiddleware<OversizedMessageRefusal>(); // before the gRPC handler reads the body
         app.UseMiddleware<MalformedMessageRefusal>(); // after it: rewrites the status of a message that did not parse
+        app.UseMiddleware<DecompressedMessageRefusal>(); // and of a gzip message past the limit: its request id
         HostedServices.MapAll(app);
         if (metricsListen != null)
         {

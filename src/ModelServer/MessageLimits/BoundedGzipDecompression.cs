@@ -19,6 +19,9 @@ public sealed class BoundedGzipDecompression(int maximum, string limitName) : IC
     public Stream CreateDecompressionStream(Stream stream) =>
         new Bounded(new GZipStream(stream, CompressionMode.Decompress), maximum, limitName);
 
+    /// <summary>The refusal's cause (its Status.DebugException), by which it is told from others after the call.</summary>
+    public sealed class PastLimit(string limitName, int maximum) : Exception($"a gzip message over {limitName} ({maximum:N0} bytes) once decompressed (RESOURCE_EXHAUSTED)");
+
     /// <summary>Reads through, refusing with RESOURCE_EXHAUSTED once more than <paramref name="maximum"/> bytes came out.</summary>
     private sealed class Bounded(Stream inner, int maximum, string limitName) : Stream
     {
@@ -36,11 +39,12 @@ public sealed class BoundedGzipDecompression(int maximum, string limitName) : IC
             _read += read;
             // With its details already: a unary call's message is read before any interceptor runs, so the
             // ErrorMappingInterceptor would never add them, and grpc-dotnet sends the exception's trailers as they are.
-            if (_read > maximum)
-                throw Errors.ErrorDetails.Refusal(StatusCode.ResourceExhausted,
-                    $"The request's message decompresses to more than {maximum:N0} bytes; this server takes messages up to {maximum:N0} bytes " +
-                    $"(limit {limitName}), compressed or not. Retrying it cannot succeed; send a smaller message.", Errors.ErrorReasons.MessageTooLarge);
-            return read;
+            // PastLimit marks it for DecompressedMessageRefusal, which gives that call its request id.
+            if (_read <= maximum) return read;
+            var refusal = Errors.ErrorDetails.Refusal(StatusCode.ResourceExhausted,
+                $"The request's message decompresses to more than {maximum:N0} bytes; this server takes messages up to {maximum:N0} bytes " +
+                $"(limit {limitName}), compressed or not. Retrying it cannot succeed; send a smaller message.", Errors.ErrorReasons.MessageTooLarge);
+            throw new RpcException(new Status(refusal.StatusCode, refusal.Status.Detail, new PastLimit(limitName, maximum)), refusal.Trailers);
         }
 
         public override bool CanRead => true;
