@@ -24,7 +24,11 @@ public class CompressedMessageLimitTests(ServerFixture server)
         Assert.Equal((8, "MESSAGE_TOO_LARGE"), (details.Code, details.GetDetail<Google.Rpc.ErrorInfo>()!.Reason));
         Assert.Equal(e.Status.Detail, details.Message);
         // And a request id, as every refusal before a service has (errors.md): read before any interceptor, it had none.
-        Assert.Matches("^[0-9a-f]{8}$", e.Trailers.GetValue("charrnn-request-id") ?? "");
+        var requestId = e.Trailers.GetValue("charrnn-request-id") ?? "";
+        Assert.Matches("^[0-9a-f]{8}$", requestId);
+        // The operator's line names it, as a refusal's (a client's fault), not as an error of the server's.
+        Assert.Contains(server.Log.With($"(request {requestId};"), l => l.StartsWith("Warning: Refused /charrnn.v1.Catalog/GetModel from ", StringComparison.Ordinal));
+        Assert.Empty(server.Log.With("Error when executing /charrnn.v1.Catalog/GetModel"));
     }
 
     [Fact]

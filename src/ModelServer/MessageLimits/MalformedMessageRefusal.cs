@@ -29,7 +29,8 @@ public sealed class MalformedMessageRefusal(RequestDelegate next, RefusalLog ref
             // A call its client ended (a watch detached, a stream abandoned) stops with OperationCanceledException, and one whose
             // client died mid-stream (its connection gone) with the IOException of the read or write it cut off: no fault.
             var clientLeft = error is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested;
-            if (error is not RpcException && !clientLeft) logger.LogError(error, "Error when executing {Method}", call.Method);
+            // A gzip message past the limit is a client's fault too, logged as a refusal (DecompressedMessageRefusal).
+            if (error is not RpcException and not BoundedGzipDecompression.PastLimit && !clientLeft) logger.LogError(error, "Error when executing {Method}", call.Method);
             return;
         }
         var refusal = Refusal(context);
