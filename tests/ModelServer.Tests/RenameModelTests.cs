@@ -72,6 +72,25 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     }
 
     [Fact]
+    public async Task A_session_on_a_model_renamed_twice_and_then_deleted_is_told_where_its_model_went_each_time()
+    {
+        await keyed.AsAlice.Training.Train(Trained("rc-a")).Events();
+        var session = await keyed.AsAlice.Generation.Open("rc-a", seed: 3);
+        Task<string> Forked() => Refused(StatusCode.NotFound, () => keyed.AsAlice.Generation.ForkAsync(new ForkRequest { SessionId = session.Id }).ResponseAsync)
+            .ContinueWith(t => t.Result.Status.Detail);
+
+        await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rc-a", "rc-b"));
+        await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rc-b", "rc-c"));
+        Assert.Contains("its model 'rc-a' was renamed to 'rc-c' (RenameModel) after the session opened", await Forked());
+
+        await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rc-c" });
+        Assert.Equal($"Session '{session.Id}' cannot be forked: its model 'rc-a' no longer exists (it was deleted). " +
+                     "The session itself still works (Generate, Feed); new sessions on the model, forks included, need the model.", await Forked());
+        Assert.Equal(5, (await keyed.AsAlice.Generation.Generate(session.Id, 5)).Length);
+        await keyed.AsAlice.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = session.Id });
+    }
+
+    [Fact]
     public async Task A_rename_leaves_the_ended_jobs_of_a_deleted_model_of_the_same_name_naming_that_one()
     {
         // The first job trained a model deleted since; the second the model of that name now, which is renamed.

@@ -13,13 +13,21 @@ namespace CharRnn.ModelServer.TrainedModels;
 /// </summary>
 public sealed partial class ModelStore
 {
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, int Incarnation), string> _renamed = new();
+    // Each rename: the model at (name, incarnation) went to (new name, its incarnation then). A rename makes its old name's
+    // next incarnation, so following the entries never loops.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Name, int Incarnation), (string Name, int Incarnation)> _renamed = new();
 
     /// <summary>
-    /// The name the model loaded as <paramref name="model"/> was renamed to since it was loaded (since the server started), or
-    /// null: a session open on it says so when it cannot be forked under its old name.
+    /// The name the model loaded as <paramref name="model"/> is at now, after the renames since it was loaded (since the server
+    /// started), or null: not renamed, or renamed and then deleted. A session open on it says so when it cannot be forked.
     /// </summary>
-    public string? RenamedTo(LoadedModel model) => _renamed.GetValueOrDefault((model.Name, model.Incarnation));
+    public string? RenamedTo(LoadedModel model)
+    {
+        var at = (model.Name, model.Incarnation);
+        if (!_renamed.TryGetValue(at, out at)) return null;
+        while (_renamed.TryGetValue(at, out var next)) at = next;
+        return Exists(at.Name) && Incarnation(at.Name) == at.Incarnation ? at.Name : null;
+    }
 
     /// <summary>
     /// Renames model <paramref name="name"/> to <paramref name="newName"/>: its row is copied to the new name, the folder
@@ -79,7 +87,7 @@ public sealed partial class ModelStore
             _logger.LogError("Model {Model} stays renamed to {NewName}; the server's next start finishes recording the rename", name, newName);
             recorded = false; // it stands; the note stays for the next start
         }
-        _renamed[(name, Incarnation(name))] = newName;
+        _renamed[(name, Incarnation(name))] = (newName, Incarnation(newName));
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made later under the old name is another one
         if (recorded) File.Delete(note);
         _logger.LogInformation("Model {Model} renamed to {NewName} by {Key}; sessions open on it keep working", name, newName, by);
