@@ -26,10 +26,14 @@ var corpora = CommonOptions.CorporaDir("Embedded server: folder of *.txt corpora
 var device = CommonOptions.Device();
 var threads = CommonOptions.Threads();
 var precision = CommonOptions.GenerationPrecision();
+var colors = new Option<string?>("--colors")
+{
+    Description = $"The full-screen client's colours: {CharRnn.Tui.Views.TerminalColors.Allowed}. Default: ${CharRnn.Tui.Views.TerminalColors.Variable}, else 24-bit where COLORTERM is truecolor or 24bit (or WT_SESSION is set, or TERM ends in -direct), else 16.",
+};
 
 return CharRnnCommandLine.Run(args, root =>
 {
-    foreach (var option in new Option[] { server, token, tlsCa, exec, models, corpora, device, threads, precision }) root.Options.Add(option);
+    foreach (var option in new Option[] { server, token, tlsCa, exec, models, corpora, device, threads, precision, colors }) root.Options.Add(option);
     root.SetAction(parse =>
     {
         // They set up the server this process would start; with --server none starts, and they would be ignored unsaid.
@@ -42,6 +46,10 @@ return CharRnnCommandLine.Run(args, root =>
         // The embedded server has no keys; a --token meant for a shared server whose --server was left out would be dropped unsaid.
         if (parse.GetValue(server) == null && parse.GetValue(token) != null)
             throw new ArgumentException("--token is a key for a shared server, and without --server HOST:PORT the embedded one (which needs none) is started; add --server or drop --token.");
+        if (parse.GetValue(exec) != null && parse.GetValue(colors) != null)
+            throw new ArgumentException("--colors sets how the full-screen client draws, and --exec prints plain text; drop --colors.");
+        // Read before anything starts: a bad --colors or $CHARRNN_COLORS is refused at once (--exec draws nothing and reads neither).
+        var depth = parse.GetValue(exec) == null ? CharRnn.Tui.Views.TerminalColors.Choose(parse.GetValue(colors), Environment.GetEnvironmentVariable, OperatingSystem.IsWindows()) : default;
         // Terminal.Gui on a pipe or file draws nowhere and waits for keys that never come.
         if (parse.GetValue(exec) == null && (Console.IsInputRedirected || Console.IsOutputRedirected))
             throw new ArgumentException($"the interactive client needs a terminal, and its {(Console.IsInputRedirected ? "input" : "output")} is not one; " +
@@ -59,6 +67,6 @@ return CharRnnCommandLine.Run(args, root =>
                 GenerationPrecision = CharRnn.Engine.Models.GenerationPrecisions.Parse(parse.GetValue(precision)!, "--generation-precision"),
             },
             trustedCas);
-        return parse.GetValue(exec) is { } commands ? TuiApp.Exec(options, commands) : TuiApp.Run(options);
+        return parse.GetValue(exec) is { } commands ? TuiApp.Exec(options, commands) : TuiApp.Run(options, depth);
     });
 });

@@ -32,8 +32,8 @@ public static class TuiApp
         return (new CharRnnClient(server.Address, server.Token ?? options.Token), server, $"embedded {server.Address.Authority}");
     }
 
-    /// <summary>The full-screen client.</summary>
-    public static int Run(ClientOptions options)
+    /// <summary>The full-screen client, drawing in <paramref name="colors"/> (<see cref="TerminalColors"/>).</summary>
+    public static int Run(ClientOptions options, ColorDepth colors)
     {
         var (client, server, label) = ConnectAsync(options).GetAwaiter().GetResult();
         var completion = new CompletionSource();
@@ -44,6 +44,8 @@ public static class TuiApp
             try
             {
                 app.Init();
+                // After Init, which sets Terminal.Gui's own choice (16 for TERM=linux, else 24-bit).
+                app.Driver!.Force16Colors = colors == ColorDepth.Sixteen;
                 using var window = new MainWindow(client, status, completion, label, new CommandHistory(file: CommandHistory.DefaultFile));
                 status.Start(TimeSpan.FromSeconds(2));
                 var frame = app.AddTimeout(MainWindow.FrameInterval, window.RenderFrame);
