@@ -24,7 +24,8 @@ public sealed class GenerateView : View
     private readonly ShellTextField _minP = new() { Text = "0" };
     private readonly ShellTextField _seed = new() { Text = "" };
     private readonly ShellTextField _count = new() { Text = "300" };
-    private readonly ShellTextField _prime = new() { Text = "for thos", MarksTextCutAtTheEdge = true };
+    // A paste is the prime's text as copied, its line breaks too, written as Begin writes a gen's prime (Unescape reads it back).
+    private readonly ShellTextField _prime = new() { Text = "for thos", MarksTextCutAtTheEdge = true, PasteInto = (_, pasted) => BackslashEscapes.Escape(pasted.ReplaceLineEndings("\n")) };
     private readonly FlowRows _settings, _buttons;
 
     /// <summary>The session's row with none open: whole in the 40 columns the screen takes (its longer form wrapped below 64).</summary>
@@ -291,6 +292,9 @@ public sealed class GenerateView : View
 
     /// <summary>The min-p field (tests type into it).</summary>
     internal TextField MinPField => _minP;
+
+    /// <summary>The prime field (tests paste into it).</summary>
+    internal ShellTextField PrimeField => _prime;
 
     /// <summary>The prime and chars fields (tests read them).</summary>
     internal (string Prime, string Count) RequestFields => (_prime.Text, _count.Text);

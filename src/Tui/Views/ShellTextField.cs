@@ -1,3 +1,4 @@
+using CharRnn.Tui.Repl;
 using Terminal.Gui.Input;
 using Terminal.Gui.Text;
 using Terminal.Gui.ViewBase;
@@ -27,16 +28,41 @@ public class ShellTextField : TextField
 
     /// <summary>
     /// What a paste (the terminal's bracketed paste, or Ctrl+V's clipboard) inserts, given the text before the cursor and
-    /// the pasted text; null: TextField's own, the paste's first line only.
+    /// the pasted text; null: a one-line value's (a number, a name), <see cref="OneLine"/>.
     /// </summary>
     public Func<string, string, string>? PasteInto { get; init; }
 
     protected override string OnSanitizingPaste(string raw)
     {
-        if (PasteInto is not { } into) return base.OnSanitizingPaste(raw);
+        if (PasteInto is not { } into)
+        {
+            if (OneLine(raw) is { } line) return base.OnSanitizingPaste(line);
+            // Said in the command log (the window's), as a bad value sent from a form is.
+            for (var view = SuperView; view != null; view = view.SuperView)
+                if (view is IReplOutput output) { output.Error(SeveralLines(raw)); break; }
+            return "";
+        }
         var start = SelectedLength > 0 ? Math.Min(SelectedStart, InsertionPoint) : InsertionPoint; // a selection is replaced
         return base.OnSanitizingPaste(into(Text[..StringIndex(Text, start)], raw));
     }
+
+    /// <summary>
+    /// What a one-line field takes of a paste: its one line, without the line breaks and blank lines around it (a line
+    /// copied with its line break); null for several lines, which no number or name is (Terminal.Gui's field kept the
+    /// first line alone, so a pasted list's first value went in unsaid).
+    /// </summary>
+    public static string? OneLine(string pasted)
+    {
+        var lines = NonBlankLines(pasted);
+        return lines.Count switch { 0 => "", 1 => lines[0], _ => null };
+    }
+
+    private static List<string> NonBlankLines(string pasted) => [.. pasted.ReplaceLineEndings("\n").Split('\n').Where(l => l.Trim().Length > 0)];
+
+    /// <summary>Why a paste of several lines went into no one-line field.</summary>
+    public static string SeveralLines(string pasted) =>
+        $"a field takes one line, and the paste has {NonBlankLines(pasted).Count}: nothing went in. " +
+        "Paste one line; a prime of several lines goes into the Generate screen's prime field, or the command line inside gen \"…\".";
 
     /// <summary>Inserts a paste as Terminal.Gui's paste command does (what <see cref="PasteInto"/> makes of it, at the cursor).</summary>
     public void InsertPaste(string raw)
