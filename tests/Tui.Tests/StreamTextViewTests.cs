@@ -99,4 +99,21 @@ public class StreamTextViewTests
         view.Append("tail ");
         Assert.Equal(["tail"], Rows(view, 4, 1)); // no empty row after a break at the line's last space
     }
+
+    [Fact]
+    public void A_log_that_hides_its_empty_newest_line_shows_a_line_more_in_its_rows()
+    {
+        var log = new StreamTextView { HidesEmptyNewestLine = true };
+        log.AppendLine("first");
+        log.AppendLine("second");
+        Assert.Equal(["first", "second"], Rows(log, 20, 2)); // the command log at 80x24: two rows, two lines
+        log.Append("third, not ended");
+        Assert.Equal(["second", "third, not ended"], Rows(log, 20, 2));
+        log.ScrollBy(1);
+        Assert.Equal(["first", "second"], Rows(log, 20, 2));
+        var pane = new StreamTextView(); // a generation's pane: the newest line is where text streams next
+        pane.AppendLine("first");
+        pane.AppendLine("second");
+        Assert.Equal(["second", ""], Rows(pane, 20, 2));
+    }
 }

@@ -29,7 +29,7 @@ public sealed class ReplView : FrameView
         Title = Titles[0];
         FrameChanged += (_, _) => Title = Titles.FirstOrDefault(t => t.GetColumns() + TitleFrame <= Frame.Width) ?? Titles[^1];
         // A wrapped line's later rows indented, as in the F1 box: help's summaries under their start, an indented line under itself.
-        Log = new StreamTextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), HangingIndent = true, IndentUnderSecondWord = true };
+        Log = new StreamTextView { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Fill(1), HangingIndent = true, IndentUnderSecondWord = true, HidesEmptyNewestLine = true };
         var prompt = new Label { Text = ">", X = 0, Y = Pos.AnchorEnd(1) };
         Input = new ShellTextField { X = 2, Y = Pos.AnchorEnd(1), Width = Dim.Fill(), SelectsAllOnFocus = false, PasteInto = PastedText.IntoCommandLine };
         Input.KeyDown += OnKey;

@@ -54,6 +54,15 @@ public sealed class StreamTextView : View
     /// </summary>
     public bool NewestLineFromStart { get; init; }
 
+    /// <summary>
+    /// Whether an empty newest line (after a line that ended with its line break, as every line of the command log does)
+    /// takes no row: at 80×24 the log's two rows showed one line and a blank, often the end of a wrapped line alone.
+    /// </summary>
+    public bool HidesEmptyNewestLine { get; init; }
+
+    /// <summary>How many of <see cref="_lines"/> take rows (under the gate).</summary>
+    private int ShownLines => HidesEmptyNewestLine && _lines.Count > 1 && _lines[^1].Count == 0 ? _lines.Count - 1 : _lines.Count;
+
     /// <summary>Rows scrolled back from the newest (0: following the tail, as text streams in).</summary>
     public int ScrollBack { get; private set; }
 
@@ -181,12 +190,12 @@ public sealed class StreamTextView : View
             if (ScrollBack > 0 && _top is { } top && top.Line >= _dropped)
             {
                 long below = -top.Row; // rows from the top one to the end
-                for (var i = (int)(top.Line - _dropped); i < _lines.Count; i++) below += Wrap(_lines[i], width).Count;
+                for (var i = (int)(top.Line - _dropped); i < ShownLines; i++) below += Wrap(_lines[i], width).Count;
                 ScrollBack = (int)Math.Clamp(below - height, 0, int.MaxValue);
             }
             // Only the tail (or as far back as scrolled) can be visible: wrap just enough lines from the end.
             var visual = new List<(int Line, int Row, int Start, int Count, int Indent)>();
-            for (int i = _lines.Count - 1; i >= 0 && visual.Count < height + ScrollBack; i--)
+            for (int i = ShownLines - 1; i >= 0 && visual.Count < height + ScrollBack; i--)
                 visual.InsertRange(0, Wrap(_lines[i], width).Select((piece, row) => (i, row, piece.Start, piece.Count, piece.Indent)));
             ScrollBack = Math.Min(ScrollBack, Math.Max(0, visual.Count - height));
             int first = Math.Max(0, visual.Count - height - ScrollBack);
