@@ -116,4 +116,13 @@ public class StreamTextViewTests
         pane.AppendLine("second");
         Assert.Equal(["second", ""], Rows(pane, 20, 2));
     }
+
+    [Fact]
+    public void Spaces_that_end_a_line_too_wide_for_the_pane_take_no_row_of_their_own()
+    {
+        var log = new StreamTextView { HidesEmptyNewestLine = true };
+        log.AppendLine("NAME  ARCH" + new string(' ', 12)); // a table's padded header, wider than the pane
+        log.AppendLine("g1    gru" + new string(' ', 13));
+        Assert.Equal(["NAME  ARCH", "g1    gru"], Rows(log, 20, 2).Select(r => r.TrimEnd()).ToList());
+    }
 }

@@ -248,7 +248,11 @@ public sealed class StreamTextView : View
         if (indent > width / 2) indent = 0;
         int start = 0, columns = 0, space = -1; // space: the last space in the row being filled
         var endsAtBreak = false;
-        for (var i = 0; i < line.Count; i++)
+        // Spaces that end a line take no row of their own: a table's padded row a column wider than the pane wrapped onto a blank row.
+        var last = line.Count;
+        while (last > 0 && line[last - 1].Rune.Value == ' ') last--;
+        if (last == 0) last = line.Count;
+        for (var i = 0; i < last; i++)
         {
             var w = Math.Max(0, line[i].Rune.GetColumns());
             var isSpace = line[i].Rune.Value == ' ';
@@ -269,7 +273,7 @@ public sealed class StreamTextView : View
             if (isSpace) space = i;
             columns += w;
         }
-        if (!endsAtBreak) rows.Add((start, line.Count - start, rows.Count > 0 ? indent : 0)); // an empty line is one empty row
+        if (!endsAtBreak) rows.Add((start, last - start, rows.Count > 0 ? indent : 0)); // an empty line is one empty row
         return rows;
     }
 
