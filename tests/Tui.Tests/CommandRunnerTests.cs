@@ -1498,6 +1498,23 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Help_starts_every_summary_in_one_column_and_says_help_COMMAND_shows_a_commands_form()
+    {
+        // delete-corpus, longer than the column was, ran its summary on from the verb a column late: "delete-corpus Delete a corpus …".
+        await Runner.RunLineAsync("help");
+        Assert.Empty(_output.Errors);
+        var columns = CommandCatalog.All.Select(spec =>
+        {
+            var line = Assert.Single(_output.Lines, l => l.StartsWith(spec.Verb + " ", StringComparison.Ordinal));
+            Assert.EndsWith(" " + spec.Summary, line, StringComparison.Ordinal);
+            return line.Length - spec.Summary.Length;
+        }).Distinct().ToList();
+        Assert.Equal([CommandCatalog.SummaryColumn], columns);
+        // The list shows no command's words and keys: its last line says where they are.
+        Assert.Contains("help COMMAND shows a command's form and keys.", _output.Lines.Last(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Aliases_and_extra_words_are_checked_as_their_commands_are()
     {
         await Runner.RunLineAsync("use gru");

@@ -15,8 +15,6 @@ public sealed record CommandSpec(string Verb, string Usage, string Summary, Argu
 /// <summary>Every REPL command, for help and completion. <see cref="CommandRunner"/> executes them.</summary>
 public static class CommandCatalog
 {
-    /// <summary>The column `help` starts each command's summary at, after its verb: the log indents a wrapped summary's rows to it.</summary>
-    public const int SummaryColumn = 10;
 
     public static readonly string[] SamplingKeys = ["t", "k", "p", "min_p", "seed"];
     public static readonly string[] TrainingKeys = ["recipe", "name", "corpus", "epochs", "lr", "wd", "schedule", "clip", "lower", "max_steps", "seed", "sample_chars", "optimizer", "min_freq", "val_fraction", "time_budget", "keep_cycles", "patience", "min_delta", "init_from"];
@@ -93,6 +91,12 @@ public static class CommandCatalog
         new("status", "status", "Server, device, sessions and jobs, what a key may hold here and what it holds (an admin: every key)."),
         new("quit", "quit", "Leave charrnn (with --server, jobs keep training there; an embedded server's running job checkpoints and resumes at the next start)."),
     ];
+
+    /// <summary>
+    /// The column `help` starts each command's summary at, after its longest verb (delete-corpus) and a space, so every summary
+    /// starts in one column: the log indents a wrapped summary's rows to it.
+    /// </summary>
+    public static int SummaryColumn { get; } = All.Max(c => c.Verb.Length) + 2;
 
     /// <summary>Other names some commands answer to.</summary>
     public static readonly IReadOnlyDictionary<string, string> VerbAliases = new Dictionary<string, string> { ["?"] = "help", ["generate"] = "gen", ["exit"] = "quit" };

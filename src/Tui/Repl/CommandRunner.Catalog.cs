@@ -18,7 +18,7 @@ public sealed partial class CommandRunner
             return Task.CompletedTask;
         }
         foreach (var spec in CommandCatalog.All) output.Line($"{spec.Verb.PadRight(CommandCatalog.SummaryColumn - 1)} {spec.Summary}");
-        output.Line("Commands run one after another when separated by ';'. Text with spaces goes in quotes. Tab completes.");
+        output.Line("Commands run one after another when separated by ';'. Text with spaces goes in quotes. help COMMAND shows a command's form and keys. Tab completes.");
         return Task.CompletedTask;
     }
 
