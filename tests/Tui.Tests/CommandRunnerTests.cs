@@ -1515,6 +1515,25 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_key_cut_short_is_answered_with_the_one_key_it_starts()
+    {
+        // Too many letters from its key for a slip, these had no "did you mean" at all.
+        (string Line, string Start, string Key)[] cases =
+        [
+            ("set temp=1", "set does not take temp=; it takes t=, k=, p=, min_p=, seed=, unknown=.", "temperature"),
+            ("gen 5 temp=0.5", "gen does not take temp=", "temperature"),
+            ("resume gru pat=2", "resume does not take pat=", "patience"),
+            ("train stateful-gru name=x epo=2", "'epo' is not an option here; stateful-gru takes ", "epochs"),
+            ("train stateful-gru name=x n_hid=8", "'n_hid' is not an option here; stateful-gru takes ", "n_hidden"),
+        ];
+        foreach (var (line, start, key) in cases)
+        {
+            await Refused(line, start);
+            Assert.EndsWith($". Did you mean '{key}'?", _output.Errors.Last());
+        }
+    }
+
+    [Fact]
     public async Task Aliases_and_extra_words_are_checked_as_their_commands_are()
     {
         await Runner.RunLineAsync("use gru");

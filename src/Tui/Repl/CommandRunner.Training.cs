@@ -338,7 +338,7 @@ public sealed partial class CommandRunner
             default:
                 var hyper = spec == null ? "" : $"; {spec.Name} takes {string.Join(", ", spec.Hyperparameters.Select(h => h.Name))}";
                 var keys = CommandCatalog.TrainingKeys.Concat(spec?.Hyperparameters.Select(h => h.Name) ?? []);
-                var hint = LessonNames.HyperParameterNote(key, k => k) is { Length: > 0 } note ? note : ClosestName.Suggestion(key, keys);
+                var hint = LessonNames.HyperParameterNote(key, k => k) is { Length: > 0 } note ? note : MistypedKey.Suggestion(key, keys);
                 throw new CommandException($"'{key}' is not an option here{hyper}; training options: {string.Join(", ", CommandCatalog.TrainingKeys)}.{hint}");
         }
     }

@@ -257,7 +257,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         var unknown = c.Options.Keys.Where(k => !allowed.Contains(k, StringComparer.OrdinalIgnoreCase)).ToList();
         if (unknown.Count == 0) return;
         throw new CommandException(spec.Keys is { Length: > 0 }
-            ? $"{c.Verb} does not take {string.Join(", ", unknown.Select(k => k + "="))}; it takes {string.Join(", ", spec.Keys.Select(k => k + "="))}.{ClosestName.Suggestion(unknown[0], allowed)}"
+            ? $"{c.Verb} does not take {string.Join(", ", unknown.Select(k => k + "="))}; it takes {string.Join(", ", spec.Keys.Select(k => k + "="))}.{MistypedKey.Suggestion(unknown[0], allowed)}"
             : $"{c.Verb} takes no key=value options (usage: {spec.Usage}).");
     }
 
