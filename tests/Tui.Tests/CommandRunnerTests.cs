@@ -276,6 +276,25 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Arch_starts_every_rows_description_in_one_column()
+    {
+        // A capped range's " (server limit)" was wider than its column: those rows' descriptions started a column late, after one space.
+        var list = await fixture.Client.Catalog.ListArchitecturesAsync(new ListArchitecturesRequest());
+        var gru = list.Architectures.Single(a => a.Name == "stateful-gru");
+        var specs = gru.Hyperparameters.Concat(list.TrainingOptions).Where(p => !p.Name.EndsWith("_seconds", StringComparison.Ordinal)).ToList();
+        Assert.Contains(specs, p => p.CappedByServer);
+        Assert.Contains(specs, p => !p.CappedByServer);
+        await Runner.RunLineAsync("arch stateful-gru");
+        Assert.Empty(_output.Errors);
+        var columns = specs.Select(p => Assert.Single(_output.Lines, l => l.StartsWith($"  {p.Name} ", StringComparison.Ordinal)) is var row && row.EndsWith(" " + p.Doc, StringComparison.Ordinal)
+            ? row.Length - p.Doc.Length : -1).Distinct().ToList();
+        Assert.Single(columns);
+        Assert.True(columns[0] > 0, "a row does not end with its description");
+        var budget = Assert.Single(_output.Lines, l => l.StartsWith("  time_budget ", StringComparison.Ordinal));
+        Assert.Equal(columns[0], budget.IndexOf("Stop after", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Models_labels_its_loss_column_as_the_best_epochs()
     {
         await Runner.RunLineAsync("models");

@@ -39,6 +39,7 @@ public sealed partial class CommandRunner
             ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.{LessonNames.ArchitectureHint(name, list.Architectures.Select(x => x.Name))}");
         output.Line($"{a.Name}: {a.Summary}");
         output.ArchitectureShown(a.Name);
+        var rows = new List<(string Name, string Default, string Range, string Doc)>();
         foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))
         {
             // Options the REPL takes in its own words (a duration), or not at all (how often a watch hears of progress).
@@ -46,14 +47,17 @@ public sealed partial class CommandRunner
             // The wire's doc speaks of seconds, where 0 means none; the REPL takes a duration above 0, or no key at all.
             if (p.Name == "time_budget_seconds")
             {
-                output.Line($"  {"time_budget",-14} default {"none",-8} {"a duration: 30m, 2h",-22} Stop after this much training time in this run " +
-                            $"(above 0, at most {Durations.MaxDays} days; leave it out for no limit).");
+                rows.Add(("time_budget", "none", "a duration: 30m, 2h", $"Stop after this much training time in this run (above 0, at most {Durations.MaxDays} days; leave it out for no limit)."));
                 continue;
             }
             // The server lists lr and wd once for every architecture; the architecture's own defaults are what a run uses.
             var defaultValue = p.Name switch { "lr" => a.DefaultLearningRate, "wd" => a.DefaultWeightDecay, _ => p.DefaultValue };
-            output.Line($"  {p.Name,-14} default {SpecText.Format(p, defaultValue),-8} {SpecText.Range(p) + ServerLimitNote(p),-22} {p.Doc}");
+            rows.Add((p.Name, SpecText.Format(p, defaultValue), SpecText.Range(p) + ServerLimitNote(p), p.Doc));
         }
+        // Each column as wide as its widest value: a capped range's " (server limit)" ran into its doc, a column late.
+        var (names, defaults, ranges) = (rows.Max(r => r.Name.Length), rows.Max(r => r.Default.Length), rows.Max(r => r.Range.Length));
+        foreach (var r in rows)
+            output.Line($"  {r.Name.PadRight(Math.Max(names, 14))} default {r.Default.PadRight(Math.Max(defaults, 8))} {r.Range.PadRight(ranges)} {r.Doc}");
         output.Line($"  {"schedule",-14} {list.ScheduleHelp}");
     }
 
