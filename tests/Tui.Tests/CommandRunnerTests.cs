@@ -346,7 +346,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("attach some-job from=abc", "from=abc is not a whole number; give 0 (the job's first event, the default) or a later step, in digits only (no separators, no decimals).");
         await Refused("attach some-job from=-3", "from=-3 is not allowed; give 0 (the job's first event, the default) or a later step.");
         await Refused("stop no-such-model", "No running or queued job for 'no-such-model'; stop takes a job's id, or the name of a model a job is training or waiting to train (jobs lists them).");
-        await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] (models lists them).");
+        // Every key use takes, as help use and set's usage show them (unknown= was left out).
+        await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] [unknown=skip|refuse] (models lists them).");
     }
 
     [Fact]
@@ -1041,6 +1042,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Empty(_output.Errors);
         await Runner.RunLineAsync("share gru please");
         Assert.Contains("'please' is not understood: share gru shares it, share gru off takes the share back.", _output.Errors);
+        await Runner.RunLineAsync("share gru of"); // a slip of off: said so, as a mistyped command or key is
+        Assert.Equal("'of' is not understood: share gru shares it, share gru off takes the share back. Did you mean 'off'?", _output.Errors.Last());
+        await Runner.RunLineAsync("share gru; share gru OFF"); // off in any case, as yes/no words are
+        Assert.Contains(_output.Lines, l => l.StartsWith("gru is no longer shared", StringComparison.Ordinal));
+        Assert.Equal(2, _output.Errors.Count);
     }
 
     [Fact]

@@ -219,8 +219,8 @@ public sealed partial class CommandRunner
         var shared = c.Arg(1) switch
         {
             null => true,
-            "off" => false,
-            var word => throw new CommandException($"'{word}' is not understood: share {model} shares it, share {model} off takes the share back."),
+            var word when word.Equals("off", StringComparison.OrdinalIgnoreCase) => false,
+            var word => throw new CommandException($"'{word}' is not understood: share {model} shares it, share {model} off takes the share back.{ClosestName.Suggestion(word, ["off"])}"),
         };
         var summary = await client.Catalog.ShareModelAsync(new ShareModelRequest { Name = model, Shared = shared }, cancellationToken: ct);
         output.Line(summary.Shared

@@ -10,7 +10,7 @@ public sealed partial class CommandRunner
 {
     private async Task Use(Command c, CancellationToken ct)
     {
-        var model = c.Arg(0) ?? throw new CommandException("Which model? use MODEL [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] (models lists them).");
+        var model = c.Arg(0) ?? throw new CommandException($"Which model? {CommandCatalog.Find("use")!.Usage} (models lists them).");
         // The settings carry over, but not a seed the server drew: each new session gets fresh text unless seed= was asked for.
         var start = _sampling.Clone();
         if (!_seedChosen) start.ClearSeed();
