@@ -579,7 +579,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         var file = Path.Combine(UploadFolder(), "asked.txt");
         File.WriteAllText(file, "some text to keep");
         await Runner.RunLineAsync($"upload {file}; delete-corpus asked");
-        Assert.Contains("delete-corpus asked removes the uploaded text (17 chars) for good; models trained on it still generate, but cannot be resumed until the same text is uploaded again under this name: type delete-corpus asked again to confirm", _output.Lines);
+        Assert.Contains("delete-corpus asked removes the uploaded text (17 chars) for good; models trained on it still generate, but cannot be resumed until the same text is uploaded again under this name: type delete-corpus asked again within 2 minutes to confirm.", _output.Lines); // the window: one typed later asks again
         Assert.Contains((await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name == "asked");
         await Runner.RunLineAsync("delete-corpus asked");
         Assert.Contains("deleted corpus asked", _output.Lines);
@@ -1339,7 +1339,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         while (!(await fixture.Client.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Any(m => m.Name == name && !m.Training && !m.Queued) && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         await Runner.RunLineAsync($"use {name}; fork; delete {name}");
-        Assert.Contains($"delete {name} removes it and its checkpoints for good", _output.Lines.Last()); // asked, not done
+        Assert.StartsWith($"delete {name} removes it and its checkpoints for good", _output.Lines.Last()); // asked, not done
+        Assert.EndsWith($": type delete {name} again within 2 minutes to confirm.", _output.Lines.Last()); // the window: one typed later asks again
         Assert.Contains(fixture.Client.Catalog.ListModels(new ListModelsRequest()).Models, m => m.Name == name);
         await Runner.RunLineAsync($"delete {name}"); // confirmed
         Assert.Empty(_output.Errors);

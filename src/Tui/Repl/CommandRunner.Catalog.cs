@@ -170,6 +170,9 @@ public sealed partial class CommandRunner
 
     private static readonly TimeSpan DeleteConfirmWithin = TimeSpan.FromMinutes(2);
 
+    /// <summary>"2 minutes": a confirmation typed later only asks again, which the question says (help's summaries too).</summary>
+    private static string ConfirmWindow => $"{DeleteConfirmWithin.TotalMinutes:0} minutes";
+
     private async Task Delete(Command c, CancellationToken ct)
     {
         var model = c.Arg(0) ?? throw new CommandException("Usage: delete MODEL");
@@ -182,7 +185,7 @@ public sealed partial class CommandRunner
                 throw new CommandException($"Model '{model}' {(summary.Queued ? "has a queued job" : "is being trained by a job")}; stop the job first (stop {model}), then delete it.");
             _deleteAsked = (model, DateTime.UtcNow);
             var loss = ModelLoss.Of(summary) is { } l ? $", val {l.ToString("F4", CultureInfo.InvariantCulture)}" : "";
-            output.Line($"delete {model} removes it and its checkpoints for good ({summary.EpochsTrained} epoch(s){loss}): type delete {model} again to confirm");
+            output.Line($"delete {model} removes it and its checkpoints for good ({summary.EpochsTrained} epoch(s){loss}): type delete {model} again within {ConfirmWindow} to confirm.");
             return;
         }
         _deleteAsked = null;

@@ -95,7 +95,7 @@ public sealed partial class CommandRunner
             if (listed == null)
                 throw new CommandException($"No uploaded corpus '{name}' for this key; corpora lists the ones there are.");
             _deleteCorpusAsked = (name, DateTime.UtcNow);
-            output.Line($"delete-corpus {name} removes the uploaded text ({listed.Characters:N0} chars) for good; models trained on it still generate, but cannot be resumed until the same text is uploaded again under this name: type delete-corpus {name} again to confirm");
+            output.Line($"delete-corpus {name} removes the uploaded text ({listed.Characters:N0} chars) for good; models trained on it still generate, but cannot be resumed until the same text is uploaded again under this name: type delete-corpus {name} again within {ConfirmWindow} to confirm.");
             return;
         }
         _deleteCorpusAsked = null;
