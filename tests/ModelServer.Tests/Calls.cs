@@ -23,6 +23,9 @@ internal static class Calls
             Sampling = new SamplingSettings { Seed = seed, Temperature = temperature },
         });
 
+    /// <summary>The request field an INVALID_ARGUMENT names in its BadRequest (docs/errors.md), or null without one.</summary>
+    public static string? FieldAtFault(RpcException e) => e.GetRpcStatus()?.GetDetail<Google.Rpc.BadRequest>()?.FieldViolations.Single().Field;
+
     public static async Task<RpcException> Fails(Func<Task> call)
     {
         try

@@ -159,6 +159,7 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     {
         var e = await Refused(StatusCode.InvalidArgument, () => Upload(keyed.AsAlice.Catalog, "bad-text", text, piece: 2));
         Assert.Equal(message, e.Status.Detail);
+        Assert.Equal("data", Calls.FieldAtFault(e)); // the text's fault: the field that carried it, for a program to mark
         Assert.False(File.Exists(Path.Combine(UploadsFolder, "bad-text.txt")));
         Assert.Empty(Directory.Exists(UploadsFolder) ? Directory.GetFiles(UploadsFolder, ".*") : []);
     }
@@ -180,6 +181,7 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         await Upload(keyed.AsAlice.Catalog, "just-fits", "0123456789");
         var e = await Refused(StatusCode.InvalidArgument, () => Upload(keyed.AsAlice.Catalog, "too-long", "0123456789A"));
         Assert.Equal("Corpus 'too-long' is larger than this server stores: more than 10 bytes (limit max_corpus_bytes, charrnn serve --max-corpus-mb). Nothing was stored.", e.Status.Detail);
+        Assert.Equal("data", Calls.FieldAtFault(e));
         Assert.False(File.Exists(Path.Combine(UploadsFolder, "too-long.txt")));
     });
 

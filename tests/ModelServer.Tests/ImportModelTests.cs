@@ -36,9 +36,6 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         return await call.ResponseAsync;
     }
 
-    /// <summary>The request field an INVALID_ARGUMENT names in its BadRequest (docs/errors.md), or null without one.</summary>
-    private static string? FieldAtFault(RpcException e) => e.GetRpcStatus()?.GetDetail<Google.Rpc.BadRequest>()?.FieldViolations.Single().Field;
-
     private static async Task<RpcException> Refused(StatusCode code, Func<Task> call)
     {
         var e = await Calls.Fails(call);
@@ -146,6 +143,7 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var e = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-bad", notSafetensors, fileName: "bad.safetensors"));
         Assert.StartsWith("'bad.safetensors' cannot be imported: its header length is ", e.Status.Detail);
         Assert.EndsWith("(truncated, or not a safetensors file; the header must fit the file and be at most 100,000,000 bytes). Nothing was stored.", e.Status.Detail);
+        Assert.Equal("data", Calls.FieldAtFault(e)); // the file's fault is in what the data messages carried
         AssertNothingStored("import-bad");
 
         // A safetensors file without charrnn's metadata (what a PyTorch save without metadata= writes): named by its default name.
@@ -157,7 +155,7 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
 
         var empty = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-empty", []));
         Assert.Equal("The import of 'import-empty.safetensors' sent no data after its header; send the file's bytes as data. Nothing was stored.", empty.Status.Detail);
-        Assert.Equal("data", FieldAtFault(empty));
+        Assert.Equal("data", Calls.FieldAtFault(empty));
         var folder = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-path", notSafetensors, fileName: "../x.safetensors"));
         Assert.StartsWith("header.file_name '../x.safetensors' is not allowed: give the file's name without its folder", folder.Status.Detail);
         AssertNothingStored("import-path");
@@ -212,6 +210,7 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             var e = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-hostile", file, fileName: "hostile.safetensors"));
             Assert.StartsWith("'hostile.safetensors' cannot be imported: " + says, e.Status.Detail);
             Assert.EndsWith(" Nothing was stored.", e.Status.Detail);
+            Assert.Equal("data", Calls.FieldAtFault(e));
             AssertNothingStored("import-hostile");
             var info = await keyed.AsAlice.Catalog.GetServerInfoAsync(new GetServerInfoRequest()); // still serving
             Assert.False(string.IsNullOrEmpty(info.Version));
@@ -236,6 +235,7 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             var e = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-capped", file, fileName: "wide.safetensors"));
             Assert.Equal("'wide.safetensors' cannot be imported: its hyperparameter n_hidden = 24 is not allowed; n_hidden must be an integer from 1 to 23 " +
                          "(this server's cap, ListArchitectures' max for it; set by charrnn serve --max-hyperparameter n_hidden=N). Nothing was stored.", e.Status.Detail);
+            Assert.Equal("data", Calls.FieldAtFault(e)); // the file's hyperparameter: the request has no field of that name
             AssertNothingStored("import-capped");
 
             (caps["n_hidden"], caps["bs"]) = (saved["n_hidden"], 4); // a training option's cap counts too: a fine-tune keeps the source's
@@ -267,17 +267,17 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             Assert.Equal(file.Length - 1, (await keyed.AsAlice.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).Limits.MaxImportBytes);
             var e = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-over", file, fileName: "big.safetensors"));
             Assert.Equal($"'big.safetensors' is larger than this server imports: more than {file.Length - 1:N0} bytes; the limit is {file.Length - 1:N0} bytes (max_import_bytes, charrnn serve --max-import-mb). Nothing was stored.", e.Status.Detail);
-            Assert.Equal("data", FieldAtFault(e));
+            Assert.Equal("data", Calls.FieldAtFault(e));
             AssertNothingStored("import-over");
             // A header that gives the size is refused before any data.
             var said = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-over", [], fileName: "big.safetensors", totalBytes: file.Length));
             Assert.StartsWith($"'big.safetensors' is larger than this server imports: its header says {file.Length:N0} bytes; ", said.Status.Detail);
-            Assert.Equal("header.total_bytes", FieldAtFault(said));
+            Assert.Equal("header.total_bytes", Calls.FieldAtFault(said));
             AssertNothingStored("import-over");
         });
         var wrongSize = await Refused(StatusCode.InvalidArgument, () => Import(keyed.AsAlice.Catalog, "import-over", file, totalBytes: file.Length + 1));
         Assert.Equal($"The import of 'import-over.safetensors' sent {file.Length:N0} bytes, but its header said {file.Length + 1:N0} (header.total_bytes); the file was cut short or changed. Nothing was stored.", wrongSize.Status.Detail);
-        Assert.Equal("header.total_bytes", FieldAtFault(wrongSize));
+        Assert.Equal("header.total_bytes", Calls.FieldAtFault(wrongSize));
         AssertNothingStored("import-over");
         Assert.Equal("import-over", (await Import(keyed.AsAlice.Catalog, "import-over", file, totalBytes: file.Length)).Name);
     }

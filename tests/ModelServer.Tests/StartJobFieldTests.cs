@@ -50,4 +50,26 @@ public class StartJobFieldTests(ServerFixture server)
         Assert.Equal("options.keep_cycle_checkpoints", await RefusedField(cycles));
         Assert.Equal("corpus_text", await RefusedField(new StartJobRequest { ModelName = "empty-text", Architecture = "stateful-gru", CorpusText = "" }));
     }
+
+    /// <summary>
+    /// A corpus too short for the batch layout names the setting its message offers to change: bs for a stateful model's
+    /// streams, context for a windowed one's windows, and the corpus where no hyperparameter can help (a fixed window, a
+    /// text too short even for bs 1, init_from's model whose hyperparameters the job keeps).
+    /// </summary>
+    [Fact]
+    public async Task A_corpus_too_short_for_the_layout_names_the_hyperparameter_to_lower_or_the_corpus()
+    {
+        StartJobRequest Short(string architecture, string text, string? parameter = null, double value = 0)
+        {
+            var request = new StartJobRequest { ModelName = "too-short", Architecture = architecture, CorpusText = text };
+            if (parameter != null) request.Hyperparameters[parameter] = value;
+            return request;
+        }
+        Assert.Equal("hyperparameters[bs]", await RefusedField(Short("stateful-gru", "abcdefghijklmnopqrst", "bs", 64)));
+        Assert.Equal("hyperparameters[context]", await RefusedField(Short("rnn", "abcdefghijklmnopqrst", "context", 19)));
+        Assert.Equal("corpus_text", await RefusedField(Short("char3", "abcd")));
+        Assert.Equal("corpus_text", await RefusedField(Short("stateful-gru", "ab", "bs", 1)));
+        Assert.Equal("corpus_text", await RefusedField(new StartJobRequest { ModelName = "too-short", InitFrom = "gru", CorpusText = "abcabc" }));
+        Assert.Equal("hyperparameters[bs]", await RefusedField(new StartJobRequest { ModelName = "too-short", Architecture = "stateful-gru", CorpusName = "tiny", Hyperparameters = { ["bs"] = 8192 } }));
+    }
 }

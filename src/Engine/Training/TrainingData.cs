@@ -45,11 +45,12 @@ public sealed class TrainingData : IDisposable
             {
                 // Offer only what would fit: a share too small to hold out the 2 chars even bs 1 needs is no bs's fault.
                 var smallerBs = Enumerable.Range(1, bs - 1).Any(b => FitsWith(b, options.ValidFraction));
-                throw new ArgumentException(
+                throw new CorpusLayoutException(
                     $"The corpus has {characters:N0} characters: {trainChars:N0} for training and {validChars:N0} for validation. " +
                     $"Cut into bs = {bs} streams, training needs at least {trainNeeds:N0} characters and validation {validNeeds:N0} (its streams share a char at each cut). " +
                     (startsFrom == null ? $"Use {(smallerBs ? "a smaller bs or " : "")}a longer corpus{FittingValidFractions(Fits, validFractionName)}."
-                        : $"bs comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(Fits, validFractionName)}."));
+                        : $"bs comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(Fits, validFractionName)}."),
+                    startsFrom == null && smallerBs ? "bs" : null);
             }
             return;
         }
@@ -63,14 +64,16 @@ public sealed class TrainingData : IDisposable
             // A shorter context is offered only where one gives windows that split at the share given.
             var shorter = architecture.FixedWindowLength == null && Enumerable.Range((int)ContextMin(architecture), Math.Max(0, n - (int)ContextMin(architecture)))
                 .Any(c => Split(WindowsOf(c), options.ValidFraction));
-            throw new ArgumentException($"The corpus ({characters:N0} character{(characters == 1 ? "" : "s")}) gives {Math.Max(0, windows)} window{(windows == 1 ? "" : "s")} " +
+            throw new CorpusLayoutException($"The corpus ({characters:N0} character{(characters == 1 ? "" : "s")}) gives {Math.Max(0, windows)} window{(windows == 1 ? "" : "s")} " +
                                         $"of {n} characters: too few to train on and hold out a validation share. " +
                                         (startsFrom != null ? $"The window comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(WindowsFit, validFractionName)}."
-                                            : "Use a longer corpus" + (shorter ? $", or a shorter context ({ContextMin(architecture)} or more)" : "") + FittingValidFractions(WindowsFit, validFractionName) + "."));
+                                            : "Use a longer corpus" + (shorter ? $", or a shorter context ({ContextMin(architecture)} or more)" : "") + FittingValidFractions(WindowsFit, validFractionName) + "."),
+                                        startsFrom == null && shorter ? "context" : null);
         }
         if ((long)windows * n > Array.MaxLength) // the windows are stored in one array of n ids each
-            throw new ArgumentException($"The corpus ({characters:N0} characters) gives {windows:N0} windows of {n} characters, {(long)windows * n:N0} ids in all: " +
-                                        $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.FixedWindowLength != null ? "corpus" : "context")}, or a stateful model, which stores the text once.");
+            throw new CorpusLayoutException($"The corpus ({characters:N0} characters) gives {windows:N0} windows of {n} characters, {(long)windows * n:N0} ids in all: " +
+                                        $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.FixedWindowLength != null ? "corpus" : "context")}, or a stateful model, which stores the text once.",
+                                        startsFrom == null && architecture.FixedWindowLength == null ? "context" : null);
     }
 
     /// <summary>", or NAME from 0.33 to 0.46": the validation shares (0.01 to 0.5, in hundredths) that make the text fit, if any do.</summary>

@@ -22,7 +22,7 @@ internal sealed class UploadedText(string name, long maxBytes)
     public void Add(ReadOnlySpan<byte> piece)
     {
         if (Bytes + piece.Length > maxBytes)
-            throw ServerException.Invalid($"Corpus '{name}' is larger than this server stores: more than {maxBytes:N0} bytes (limit max_corpus_bytes, charrnn serve --max-corpus-mb). Nothing was stored.");
+            throw Refused($"Corpus '{name}' is larger than this server stores: more than {maxBytes:N0} bytes (limit max_corpus_bytes, charrnn serve --max-corpus-mb). Nothing was stored.");
         Decode(piece, flush: false);
         Bytes += piece.Length;
     }
@@ -32,10 +32,13 @@ internal sealed class UploadedText(string name, long maxBytes)
     {
         Decode([], flush: true);
         if (!_hasText)
-            throw ServerException.Invalid(_onlyBom
+            throw Refused(_onlyBom
                 ? $"Corpus '{name}' is empty; a corpus needs some text to learn from. Nothing was stored."
                 : $"Corpus '{name}' holds only NUL characters, which stand for padding, not text: there is nothing to learn. Nothing was stored.");
     }
+
+    /// <summary>Every fault here is in the text the upload's data messages carry: BadRequest names that field.</summary>
+    private static ServerException Refused(string message) => ServerException.Invalid(message, field: "data");
 
     private void Decode(ReadOnlySpan<byte> piece, bool flush)
     {
@@ -45,7 +48,7 @@ internal sealed class UploadedText(string name, long maxBytes)
         try { count = _decoder.GetChars(piece, _chars, flush); }
         catch (DecoderFallbackException e)
         {
-            throw ServerException.Invalid($"Corpus '{name}' is not valid UTF-8 (first bad byte at offset {Math.Max(0, Bytes + e.Index)}); send UTF-8 text. Nothing was stored.");
+            throw Refused($"Corpus '{name}' is not valid UTF-8 (first bad byte at offset {Math.Max(0, Bytes + e.Index)}); send UTF-8 text. Nothing was stored.");
         }
         for (var i = 0; i < count; i++)
         {

@@ -116,7 +116,7 @@ public sealed partial class CatalogService
             File.Delete(file);
             return path;
         }
-        catch (InvalidDataException e) { throw ServerException.Invalid(e.Message + " Nothing was stored."); }
+        catch (InvalidDataException e) { throw ServerException.Invalid(e.Message + " Nothing was stored.", field: "data"); }
     }
 
     /// <summary>
@@ -132,7 +132,7 @@ public sealed partial class CatalogService
                 try { (spec with { Max = limits.MaxOf(spec) }).Validate(value); }
                 catch (Engine.Models.HyperParameterException e)
                 {
-                    throw ServerException.Invalid($"'{fileName}' cannot be imported: its hyperparameter {e.Message[..^1]} {JobPlanning.CapText(spec.Name)}. Nothing was stored.");
+                    throw ServerException.Invalid($"'{fileName}' cannot be imported: its hyperparameter {e.Message[..^1]} {JobPlanning.CapText(spec.Name)}. Nothing was stored.", field: "data");
                 }
             }
     }

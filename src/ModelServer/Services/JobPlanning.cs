@@ -78,7 +78,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckEpochs(options);
         options = WithJobTimeCap(options);
         var (corpus, uploaded) = Corpus(request, caller);
-        CheckFits(architecture, hyperParameters, options, corpus, startsFrom: sourceName);
+        CheckFits(architecture, hyperParameters, options, corpus, uploaded, startsFrom: sourceName);
         try { InitFromSource.CheckCorpus(meta.Vocabulary.ToVocabulary(), corpus, sourceName); }
         catch (ArgumentException e) { throw ServerException.Invalid(e.Message, field: uploaded ? "corpus_text" : "corpus_name"); }
         CheckMemory(architecture, hyperParameters, meta.Vocabulary.Symbols.Length, corpus);
@@ -133,7 +133,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         CheckEpochs(options);
         options = WithJobTimeCap(options);
         var (corpus, uploaded) = Corpus(request, caller);
-        CheckFits(architecture, hyperParameters, options, corpus);
+        CheckFits(architecture, hyperParameters, options, corpus, uploaded);
         Vocabulary vocabulary;
         try { vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency); }
         catch (MinFrequencyException e) { throw ServerException.Invalid($"options.{e.Message}"); } // refused at planning, not after the queue
@@ -277,17 +277,20 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         }
     }
 
-    /// <summary>INVALID_ARGUMENT when the corpus is too short for the batch layout (checked now, not when the job starts).</summary>
+    /// <summary>
+    /// INVALID_ARGUMENT when the corpus is too short for the batch layout (checked now, not when the job starts), naming as its
+    /// field the hyperparameter the message offers to change (bs, context), or the corpus where none can change.
+    /// </summary>
     /// <param name="startsFrom">init_from's model, whose hyperparameters the job has: the message names none to change.</param>
-    private static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, Corpus corpus, string? startsFrom = null)
+    private static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, Corpus corpus, bool uploaded, string? startsFrom = null)
     {
         try
         {
             TrainingData.CheckFits(architecture, hp, options, corpus.Text.EnumerateRunes().Count(), startsFrom, "options." + ProtoMapper.TrainingOptionField("val_fraction"));
         }
-        catch (ArgumentException e)
+        catch (CorpusLayoutException e)
         {
-            throw ServerException.Invalid(e.Message);
+            throw ServerException.Invalid(e.Message, field: e.Setting is { } setting ? $"hyperparameters[{setting}]" : uploaded ? "corpus_text" : "corpus_name");
         }
     }
 }
