@@ -164,6 +164,20 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Empty(Directory.Exists(UploadsFolder) ? Directory.GetFiles(UploadsFolder, ".*") : []);
     }
 
+    [Fact]
+    public async Task A_delete_whose_record_the_disk_refuses_says_the_corpus_is_deleted_all_the_same()
+    {
+        // The text is deleted before its row is marked: a refused mark cannot say "nothing changed".
+        await Upload(keyed.AsAlice.Catalog, "refused-mark", "some text to delete");
+        using (new RefusedDatabaseWrite(keyed.Server.Options.ModelsDirectory, "old.name = 'refused-mark'", "UPDATE ON corpora"))
+        {
+            var e = await Refused(StatusCode.ResourceExhausted, () => keyed.AsAlice.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "refused-mark" }).ResponseAsync);
+            Assert.Equal("The server could not store what DeleteCorpus changes: its disk is full (or over its quota, or failing). Corpus 'refused-mark' is deleted all the same: "
+                         + "its text is gone. Try again once the server's operator has made room.", e.Status.Detail);
+        }
+        Assert.DoesNotContain(await Listed(keyed.AsAlice), c => c.Name == "refused-mark");
+    }
+
     /// <summary>Runs <paramref name="test"/> with the upload limits changed, and puts them back after.</summary>
     private async Task WithLimits(Action<Hosting.ServerLimits> change, Func<Task> test)
     {

@@ -223,7 +223,8 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         using (new RefusedDatabaseWrite(Models, $"old.name = '{name}'", "DELETE ON models"))
         {
             var e = await Calls.Fails(() => keyed.AsAlice.Catalog.RenameModelAsync(Rename(name, newName)).ResponseAsync);
-            Assert.NotEqual(StatusCode.OK, e.StatusCode);
+            Assert.Equal("The server could not store what RenameModel changes: its disk is full (or over its quota, or failing). "
+                         + "Nothing changed: the model keeps its old name. Try again once the server's operator has made room.", e.Status.Detail);
         }
         Assert.Equal([name], Directory.GetDirectories(Models).Select(Path.GetFileName).Where(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase)));
         Assert.True(File.Exists(Path.Combine(Models, name, "best.ckpt")));

@@ -346,7 +346,9 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         var folder = Directory.CreateDirectory(Path.Combine(models, "outside-shared")).FullName; // as charrnn train makes one
         foreach (var file in Directory.GetFiles(Path.Combine(models, "gru"))) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
         using (new RefusedDatabaseWrite(models, "new.name = 'outside-shared' AND new.shared = 1", "INSERT ON models", "UPDATE ON models"))
-            Assert.NotEqual(StatusCode.OK, await Code(() => keyed.AsAdmin.Catalog.ShareModelAsync(new ShareModelRequest { Name = "outside-shared", Shared = true }).ResponseAsync));
+            Assert.Equal("The server could not store what ShareModel changes: its disk is full (or over its quota, or failing). Nothing changed: the model's owner and sharing "
+                         + "are as they were. Try again once the server's operator has made room.",
+                (await Calls.Fails(() => keyed.AsAdmin.Catalog.ShareModelAsync(new ShareModelRequest { Name = "outside-shared", Shared = true }).ResponseAsync)).Status.Detail);
         Assert.Null(keyed.Server.Services.GetRequiredService<TrainedModels.ModelStore>().Ownership("outside-shared"));
         Assert.Contains((await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "outside-shared");
 

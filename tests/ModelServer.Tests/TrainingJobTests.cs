@@ -499,7 +499,8 @@ public class TrainingJobTests(ServerFixture server)
         var request = Request("refused-upload", maxSteps: 5, epochs: 1);
         request.CorpusText = string.Concat(Enumerable.Repeat("abcabd ", 300));
         using (new RefusedDatabaseWrite(server.Options.ModelsDirectory, "new.model_name = 'refused-upload'", "INSERT ON jobs"))
-            await Calls.Fails(() => Client.StartJobAsync(request).ResponseAsync);
+            Assert.Equal("The server could not store what StartJob changes: its disk is full (or over its quota, or failing). Nothing changed: no job was queued. "
+                         + "Try again once the server's operator has made room.", (await Calls.Fails(() => Client.StartJobAsync(request).ResponseAsync)).Status.Detail);
         Assert.False(Directory.Exists(folder));
         server.TrainModel("refused-upload-elsewhere", "stateful-rnn", steps: 5);
         await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "refused-upload-elsewhere", NewName = "refused-upload" }); // the name is free

@@ -116,7 +116,12 @@ public sealed class UploadedCorpora
     public void Delete(string name)
     {
         File.Delete(PathOf(name));
-        _database.MarkCorpusDeleted(name);
+        try { _database.MarkCorpusDeleted(name); }
+        catch (Exception e) when (StorageRefusal.For(e, "DeleteCorpus", $"Corpus '{name}' is deleted all the same: its text is gone.") is { } refusal)
+        {
+            _logger.LogWarning("Corpus {Corpus} deleted, but the disk refused the record of its delete: {Reason}", name, e.Message);
+            throw refusal;
+        }
     }
 
     /// <summary>Whether <paramref name="name"/> was an upload that DeleteCorpus deleted (and nothing was stored under it since).</summary>

@@ -60,6 +60,7 @@ public sealed partial class ModelStore
         {
             // Neither move back nor on: the note and both rows stay, and the next start moves the folder on (FinishRenames).
             _logger.LogError(e, "Model {Model} could not be renamed to {NewName} and is at {Folder} until the server's next start finishes the rename", name, newName, note + RenameNote.StopSuffix);
+            if (StorageRefusal.For(e, "RenameModel", HeldUntilNextStart(name, newName)) is { } refusal) throw refusal;
             throw;
         }
         catch (Exception e)
@@ -74,7 +75,7 @@ public sealed partial class ModelStore
         }
         var recorded = true;
         try { _database.FinishModelRename(name, newName); } // the old row gone and its jobs renamed at once
-        catch
+        catch (Exception e)
         {
             // Refused as the write the disk refused (DISK_FULL, ...), the model back where it was: nothing done, as the refusal says.
             if (MovedBack(name, newName, note, caseOnly)) throw;
@@ -82,6 +83,7 @@ public sealed partial class ModelStore
             {
                 // Between its two moves, as a stop there leaves it: the note and both rows stay, and the next start moves it on.
                 _logger.LogError("Model {Model} is at {Folder} until the server's next start finishes its rename to {NewName}", name, note + RenameNote.StopSuffix, newName);
+                if (StorageRefusal.For(e, "RenameModel", HeldUntilNextStart(name, newName)) is { } refusal) throw refusal;
                 throw;
             }
             _logger.LogError("Model {Model} stays renamed to {NewName}; the server's next start finishes recording the rename", name, newName);
@@ -92,6 +94,10 @@ public sealed partial class ModelStore
         if (recorded) File.Delete(note);
         _logger.LogInformation("Model {Model} renamed to {NewName} by {Key}; sessions open on it keep working", name, newName, by);
     }
+
+    /// <summary>What a refused rename caught between a case-only rename's two moves leaves: not "nothing changed".</summary>
+    private static string HeldUntilNextStart(string name, string newName) =>
+        $"Model '{name}' is out of every listing, between its two moves, until the server's next start finishes its rename to '{newName}'.";
 
     /// <summary>
     /// A rename whose last database write failed (a full disk) after its folder moved: the folder goes back to

@@ -136,12 +136,17 @@ public sealed partial class ModelStore
         try { ModelFolder.MoveHeld(folder, trash); } // a `charrnn train` writing into it would make it again at its next save
         catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}", ("model", name)); }
         try { _database.ForgetDeletedModel(name); } // gone for every caller now, its jobs marked so; the files follow (RemoveDeleted finishes a delete cut short)
-        catch
+        catch (Exception refused)
         {
             // Its row kept (a full disk refused the database's write): the model is kept too, back where it was, not left
             // hidden aside for the next start to delete after the caller was told the delete failed.
             try { Directory.Move(trash, folder); }
-            catch (IOException e) { _logger.LogWarning("Model {Model} could not be moved back from {Folder} after its delete failed: {Reason}", name, trash, e.Message); }
+            catch (IOException e)
+            {
+                _logger.LogWarning("Model {Model} could not be moved back from {Folder} after its delete failed: {Reason}", name, trash, e.Message);
+                if (StorageRefusal.For(refused, "DeleteModel", $"Model '{name}' could not be put back: it is out of every listing, and the server's next start deletes it, as asked.") is { } refusal)
+                    throw refusal;
+            }
             throw;
         }
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made again under this name is another one
