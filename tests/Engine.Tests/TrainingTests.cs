@@ -94,10 +94,10 @@ public class TrainingTests
             Assert.True(double.IsFinite(Assert.Single(trainer.History).ValidLoss));
         }
         // 40 chars: 4 held out, bs, one stream short of a target.
-        var e = Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(arch, hp, options, 40));
+        var e = Assert.Throws<CorpusLayoutException>(() => TrainingData.CheckFits(arch, hp, options, 40));
         Assert.Equal("The corpus has 40 characters: 36 for training and 4 for validation. Cut into bs = 4 streams, training needs at least 8 characters " +
                      "and validation 5 (its streams share a char at each cut). Use a smaller bs or a longer corpus, or val_fraction from 0.12 to 0.5.", e.Message);
-        Assert.Contains("training needs at least 8", Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(arch, hp, options with { ValidFraction = 0.5 }, 15)).Message);
+        Assert.Contains("training needs at least 8", Assert.Throws<CorpusLayoutException>(() => TrainingData.CheckFits(arch, hp, options with { ValidFraction = 0.5 }, 15)).Message);
     }
 
     [Fact]
@@ -429,7 +429,9 @@ public class TrainingTests
     {
         var arch = Architectures.Get(name);
         var hp = arch.Resolve(arch.FixedWindowLength == null ? new Dictionary<string, double> { ["context"] = window } : null);
-        Assert.Equal(message, Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(arch, hp, new TrainingOptions(), name switch { "char3" => 1, "seq-rnn" => 10, _ => 9 })).Message);
+        var e = Assert.Throws<CorpusLayoutException>(() => TrainingData.CheckFits(arch, hp, new TrainingOptions(), name switch { "char3" => 1, "seq-rnn" => 10, _ => 9 }));
+        Assert.Equal(message, e.Message);
+        Assert.Equal(arch.FixedWindowLength == null ? "context" : null, e.Setting); // the setting the message offers, for a server's BadRequest
     }
 
     /// <summary>
@@ -444,15 +446,15 @@ public class TrainingTests
         // 32 windows (38 at context 2): 0.01 holds none out at any context; 0.02 holds one.
         Assert.Equal("The corpus (40 characters) gives 32 windows of 8 characters: too few to train on and hold out a validation share. " +
                      "Use a longer corpus, or val_fraction from 0.02 to 0.5.",
-            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions { ValidFraction = 0.01 }, 40)).Message);
+            Assert.Throws<CorpusLayoutException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions { ValidFraction = 0.01 }, 40)).Message);
 
         var gru = Architectures.Get("stateful-gru");
         // 5,000 chars at 0.01: 50 held out, bs 64 needs 65; bs 49 would fit, and so would 0.02 (100).
         Assert.EndsWith("Use a smaller bs or a longer corpus, or val_fraction from 0.02 to 0.5.",
-            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(gru, gru.Resolve(null), new TrainingOptions { ValidFraction = 0.01 }, 5000)).Message);
+            Assert.Throws<CorpusLayoutException>(() => TrainingData.CheckFits(gru, gru.Resolve(null), new TrainingOptions { ValidFraction = 0.01 }, 5000)).Message);
         // 100 chars at 0.01: 1 held out, which no bs can score (bs 1 needs 2); 0.05 holds out 5, bs 4's need.
         Assert.EndsWith("Use a longer corpus, or val_fraction from 0.05 to 0.5.",
-            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(gru, gru.Resolve(new Dictionary<string, double> { ["bs"] = 4 }),
+            Assert.Throws<CorpusLayoutException>(() => TrainingData.CheckFits(gru, gru.Resolve(new Dictionary<string, double> { ["bs"] = 4 }),
                 new TrainingOptions { ValidFraction = 0.01 }, 100)).Message);
     }
 
@@ -463,10 +465,10 @@ public class TrainingTests
         var hp = loop.Resolve(new Dictionary<string, double> { ["context"] = 8 });
         Assert.Equal("The corpus (9 characters) gives 1 window of 8 characters: too few to train on and hold out a validation share. " +
                      "The window comes from 'src', the model this one starts from: use a longer corpus.",
-            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions(), 9, startsFrom: "src")).Message);
+            Assert.Throws<CorpusLayoutException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions(), 9, startsFrom: "src")).Message);
         // 11 windows: 0.01 of them rounds to none held out; from 0.05 on, one or more is, and 0.5 leaves 5 to train on.
         Assert.EndsWith("The window comes from 'src', the model this one starts from: use a longer corpus, or val_fraction from 0.05 to 0.5.",
-            Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions { ValidFraction = 0.01 }, 19, startsFrom: "src")).Message);
+            Assert.Throws<CorpusLayoutException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions { ValidFraction = 0.01 }, 19, startsFrom: "src")).Message);
     }
 
     [Fact]
@@ -474,7 +476,7 @@ public class TrainingTests
     {
         var loop = Architectures.Get("loop");
         var hp = loop.Resolve(new Dictionary<string, double> { ["context"] = 256 });
-        var e = Assert.Throws<ArgumentException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions(), 9_000_000));
+        var e = Assert.Throws<CorpusLayoutException>(() => TrainingData.CheckFits(loop, hp, new TrainingOptions(), 9_000_000));
         Assert.StartsWith("The corpus (9,000,000 characters) gives 8,999,744 windows of 256 characters", e.Message);
         Assert.EndsWith("Use a smaller context, or a stateful model, which stores the text once.", e.Message);
         TrainingData.CheckFits(loop, hp, new TrainingOptions(), 8_000_000); // 2.05e9 ids: still one array
