@@ -94,7 +94,7 @@ public class DeviceWorkerTests
         await app.StopAsync();
         var e = await Assert.ThrowsAsync<Errors.ServerException>(() => worker.Run(() => 1));
         Assert.Equal(StatusCode.Unavailable, e.Code);
-        Assert.Contains("shutting down", e.Message);
+        Assert.Equal("The server is shutting down; reconnect when it is back (jobs resume, sessions must be reopened).", e.Message); // what to do, as every stream is told
         await app.DisposeAsync();
         Directory.Delete(models, true);
     }

@@ -163,7 +163,7 @@ public sealed class DeviceWorker : IHostedLifecycleService
             if (_stopping)
             {
                 registration.Dispose();
-                throw ServerException.Unavailable("The server is shutting down.");
+                throw ServerException.Unavailable(ServerLifetime.Reason);
             }
             _commands.Enqueue((owner, () =>
             {
@@ -184,7 +184,7 @@ public sealed class DeviceWorker : IHostedLifecycleService
     {
         lock (_commandGate)
         {
-            if (_stopping) throw ServerException.Unavailable("The server is shutting down.");
+            if (_stopping) throw ServerException.Unavailable(ServerLifetime.Reason);
             _arrivals.Enqueue(request);
         }
         Wake();

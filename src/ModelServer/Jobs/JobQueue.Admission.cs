@@ -135,7 +135,7 @@ public sealed partial class JobQueue
             ThrowIfStartedFrom(modelName, caller, "delete");
             ThrowIfRenaming(modelName, "delete it once RenameModel has returned");
             if (!_deleting.Add(modelName))
-                throw ServerException.Precondition($"Model '{modelName}' is being deleted by another call.", ("model", modelName));
+                throw ServerException.Precondition($"Model '{modelName}' is being deleted by another call; once that call has returned, ListModels says whether it is gone.", ("model", modelName));
         }
         return new DeleteHold(this, modelName);
     }

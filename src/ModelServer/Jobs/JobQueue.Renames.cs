@@ -31,7 +31,7 @@ public sealed partial class JobQueue
             ThrowIfUnstoredFailure(name, "renaming this model");
             ThrowIfUnstoredFailure(newName, $"renaming a model to '{newName}'");
             if (_deleting.Contains(name))
-                throw ServerException.Precondition($"Model '{name}' is being deleted by another call.", ("model", name));
+                throw ServerException.Precondition($"Model '{name}' is being deleted by another call; once that call has returned, ListModels says whether it is still there to rename.", ("model", name));
             ThrowIfRenaming(name, "rename it once that call has returned");
             ThrowIfRenaming(newName, "choose another new_name, or retry once that call has returned");
             if (_deleting.Contains(newName))
