@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CharRnn.ModelServer.Tests;
 
-/// <summary>Editing the keys file while the server runs: a removed key loses its sessions, streams and jobs; a file missing for a moment sweeps nothing.</summary>
+/// <summary>Editing the keys file while the server runs: a removed key loses its sessions, streams and jobs; a file missing for a moment refuses calls as unavailable and sweeps nothing.</summary>
 public class KeysFileTests
 {
     [Fact]
@@ -132,13 +132,20 @@ public class KeysFileTests
     }
 
     [Fact]
-    public async Task A_keys_file_missing_for_a_moment_sweeps_nothing()
+    public async Task A_keys_file_missing_for_a_moment_refuses_calls_as_unavailable_and_sweeps_nothing()
     {
         var (keysFile, server, generation, session) = await OneKeyWithASession();
         using var _ = server;
 
         // As an editor that saves by renaming leaves it; every call is refused meanwhile, and nothing is swept for it.
         File.Move(keysFile, keysFile + ".saving");
+        var missing = await Calls.Fails(() => generation.GetSessionAsync(new GetSessionRequest { SessionId = session.Id }).ResponseAsync);
+        // Said as it is, for a client to retry: not "it has no API keys now ... keys add", which would have its admin
+        // start a new file without the other keys.
+        Assert.Equal(StatusCode.Unavailable, missing.StatusCode);
+        Assert.StartsWith("This server cannot check API keys: its keys file is missing.", missing.Status.Detail);
+        Assert.DoesNotContain("keys add", missing.Status.Detail);
+        Assert.Equal("KEYS_FILE_INVALID", missing.GetRpcStatus()?.GetDetail<Google.Rpc.ErrorInfo>()?.Reason);
         await Task.Delay(RemovedKeySweeper.Period * 3.5);
         File.Move(keysFile + ".saving", keysFile);
 

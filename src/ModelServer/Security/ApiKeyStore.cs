@@ -44,6 +44,12 @@ public sealed partial class ApiKeyStore
     /// </summary>
     public string? CaseClash { get; private init; }
 
+    /// <summary>
+    /// Whether <see cref="Load"/> found no file (keys add then makes it). A server reads that as a file it cannot
+    /// use for now, not as one emptied of keys: an editor saving by rename leaves it missing for a moment.
+    /// </summary>
+    public bool FileMissing { get; private init; }
+
     /// <summary>The keys a server accepts.</summary>
     public IReadOnlyList<ApiKeyEntry> Keys => _keys.Where(k => !k.IsRemoved).ToList();
 
@@ -69,7 +75,7 @@ public sealed partial class ApiKeyStore
 
     public static ApiKeyStore Load(string path)
     {
-        if (!File.Exists(path)) return new ApiKeyStore(path, []);
+        if (!File.Exists(path)) return new ApiKeyStore(path, []) { FileMissing = true };
         var text = File.ReadAllText(path);
         if (string.IsNullOrWhiteSpace(text))
             throw new InvalidDataException($"Keys file '{path}' is empty. It holds a JSON array of keys ([] for none), as charrnn keys add writes it; fix or remove it.");

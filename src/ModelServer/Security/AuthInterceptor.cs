@@ -153,6 +153,11 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
             // What is wrong (and where the file is) goes to the server's log, not to whoever calls.
             throw Refuse(context, StatusCode.Unavailable, Errors.ErrorReasons.KeysFileInvalid, "the keys file is not valid or cannot be read",
                 "This server cannot check API keys: its keys file is not valid or cannot be read. Ask its admin to fix it (the server's log says what is wrong).");
+        if (keys.FileMissing)
+            // Not "no keys": the admin's fix is to put the file back (an editor's save by rename ends by itself), and a
+            // keys add on a missing file would start a new one without the other keys. Clients may retry.
+            throw Refuse(context, StatusCode.Unavailable, Errors.ErrorReasons.KeysFileInvalid, "the keys file is missing",
+                "This server cannot check API keys: its keys file is missing. Ask its admin to put it back (the server's log says so); retry later.");
         var header = context.RequestHeaders.GetValue("authorization");
         if (!keys.HasKeys)
             // A caller with a key had it removed (or never had one that worked): say so, not only that keys are missing.

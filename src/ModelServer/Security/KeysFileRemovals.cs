@@ -18,7 +18,7 @@ public sealed class KeysFileRemovals(AuthInterceptor auth)
     {
         if (!auth.Enabled) return null;
         var (keys, problem) = auth.Current();
-        if (problem != null || (keys.Entries.Count == 0 && !File.Exists(keys.Path))) return null;
+        if (problem != null || keys.FileMissing) return null;
         return new RemovedKeys(keys.Keys.Select(k => k.Sha256).ToHashSet(StringComparer.Ordinal),
             keys.RemovedKeys.Select(k => k.Name).Except(keys.Keys.Select(k => k.Name)).ToHashSet(StringComparer.Ordinal));
     }
