@@ -16,6 +16,8 @@ public class StandaloneHostTests : IDisposable
     [InlineData("--CharRnn:TrainingShare=5", "The training share must be from 0.05 to 0.95.")] // refused when the device loop is made
     [InlineData("--CharRnn:Threads=abc", "Failed to convert configuration value 'abc' at 'CharRnn:Threads'")] // refused by configuration binding
     [InlineData("--CharRnn:Listen=0.0.0.0:0", "Refusing to listen on 0.0.0.0:0 without API keys")] // refused by SecurityCheck at start
+    // The standalone host takes no --keys flag: the refusal names the setting it reads too, and where keys add writes.
+    [InlineData("--CharRnn:Listen=0.0.0.0:0", "(charrnn keys add NAME --admin --keys FILE) and pass --keys FILE (CharRnn:KeysFile)")]
     public void A_refused_setting_is_one_line_and_exit_code_2(string setting, string reason)
     {
         var (code, error) = Run(setting);

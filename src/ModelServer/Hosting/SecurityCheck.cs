@@ -76,7 +76,7 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
         {
             throw new ArgumentException(
                 $"Refusing to listen on {options.Listen} without API keys: anyone who can reach it could use and delete models. " +
-                "Create a key (charrnn keys add NAME --admin) and pass --keys FILE, or listen on 127.0.0.1.");
+                "Create a key (charrnn keys add NAME --admin --keys FILE) and pass --keys FILE (CharRnn:KeysFile), or listen on 127.0.0.1.");
         }
     }
 
