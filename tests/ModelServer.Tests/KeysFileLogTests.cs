@@ -87,5 +87,29 @@ public class KeysFileLogTests : IDisposable
                      "another name (charrnn keys remove it, then keys add it under a new name).", Assert.Single(log.Lines));
     }
 
+    // A relative --keys is read from the server's working folder (a unit's WorkingDirectory), which no log line says:
+    // the start line and the reloads name the file in full, so an operator knows which file the server reads.
+    [Fact]
+    public void A_relative_keys_file_is_named_in_full_at_start_and_at_a_reload()
+    {
+        var relative = Path.GetRelativePath(Environment.CurrentDirectory, _path);
+        Assert.False(Path.IsPathRooted(relative));
+        ApiKeyStore.Load(_path).Add("alice", admin: false);
+        var options = Microsoft.Extensions.Options.Options.Create(new ServerOptions { KeysFile = relative });
+        var log = new ListLogger<AuthInterceptor>();
+        var auth = new AuthInterceptor(options, new RefusalLog(TimeProvider.System, NullLogger<RefusalLog>.Instance), log);
+        var startLog = new ListLogger<SecurityCheck>();
+        new SecurityCheck(options, auth, new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), startLog, null!, null!)
+            .StartAsync(CancellationToken.None);
+        Assert.Equal($"Information: Authentication is on: 1 API key(s) in {_path}", Assert.Single(startLog.Lines));
+
+        ApiKeyStore.Load(_path).Add("bob", admin: true);
+        auth.Current();
+        Assert.Equal($"Information: Keys file {_path} reloaded: 2 API key(s); added bob", Assert.Single(log.Lines));
+        File.Delete(_path);
+        auth.Current();
+        Assert.StartsWith($"Warning: The keys file {_path} is missing", log.Lines[^1]);
+    }
+
     public void Dispose() => File.Delete(_path);
 }

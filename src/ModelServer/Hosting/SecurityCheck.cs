@@ -22,10 +22,11 @@ public sealed class SecurityCheck(IOptions<ServerOptions> options, AuthIntercept
             var (keys, problem) = auth.Current(); // the file as the interceptor will use it, or changed since
             if (problem != null || keys == null)
                 throw new ArgumentException($"The server will not start: the keys file {options.Value.KeysFile} (--keys, CharRnn:KeysFile) cannot be used. {problem}");
+            var file = Path.GetFullPath(keys.Path); // in full: a relative --keys is read from the working folder, which the log does not say
             if (keys.Keys.Count == 0)
-                logger.LogWarning("Authentication is on but {File} holds no API keys: every call is refused until one is added (charrnn keys add NAME --keys {File})", options.Value.KeysFile, options.Value.KeysFile);
+                logger.LogWarning("Authentication is on but {File} holds no API keys: every call is refused until one is added (charrnn keys add NAME --keys {File})", file, file);
             else
-                logger.LogInformation("Authentication is on: {Count} API key(s) in {File}", keys.Keys.Count, options.Value.KeysFile);
+                logger.LogInformation("Authentication is on: {Count} API key(s) in {File}", keys.Keys.Count, file);
             // Keys are bearer secrets: over plain HTTP/2 anyone on the path between a client and this address can read and reuse them.
             if (!loopback && options.Value.TlsCertificate == null)
                 logger.LogWarning("API keys are on but TLS is off and {Listen} is not loopback: keys travel in plain text and anyone on the network path can read and reuse them. " +

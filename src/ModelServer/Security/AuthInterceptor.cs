@@ -15,6 +15,9 @@ namespace CharRnn.ModelServer.Security;
 public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog refusals, ILogger<AuthInterceptor> logger) : Interceptor
 {
     private readonly string? _path = options.Value.KeysFile;
+    // The file as the log names it: in full, since a relative --keys is read from the server's working folder, which its
+    // log does not say (a unit's WorkingDirectory, the shell's folder at start).
+    private readonly string? _shown = options.Value.KeysFile is { } file ? Path.GetFullPath(file) : null;
     private readonly byte[]? _localToken = options.Value.LocalToken is { } token ? System.Text.Encoding.UTF8.GetBytes(token) : null;
     private readonly Lock _reload = new();
     private (DateTime Written, long Length) _loadedVersion;
@@ -79,10 +82,10 @@ public sealed class AuthInterceptor(IOptions<ServerOptions> options, RefusalLog 
     {
         var state = exists ? "loaded" : "missing";
         if (!first && !exists && _state != state)
-            logger.LogWarning("The keys file {File} is missing: every call is refused until it is back (an editor saving by rename leaves it missing for a moment)", _path);
+            logger.LogWarning("The keys file {File} is missing: every call is refused until it is back (an editor saving by rename leaves it missing for a moment)", _shown);
         else if (!first && exists)
             logger.LogInformation((_state is "loaded" or null ? "Keys file {File} reloaded: {Count} API key(s)" : "Keys file {File} is valid again: {Count} API key(s)") + "{Changes}",
-                _path, store.Keys.Count, Changes(_lastRead, store.Keys));
+                _shown, store.Keys.Count, Changes(_lastRead, store.Keys));
         if (store.CaseClash is { } clash) logger.LogWarning("{Clash}", clash); // at start-up too: a hand edit is read then as well
         if (exists) _lastRead = store.Keys;
         _state = state;
