@@ -15,7 +15,7 @@ public partial class CommandLineTests
     [InlineData(new[] { "keys", "bogus" }, "charrnn: Unrecognized command or argument 'bogus'. charrnn keys takes a subcommand: add, list or remove. (see charrnn keys --help)")]
     [InlineData(new[] { "generate", "--threds", "1", "m" }, "charrnn: Unrecognized command or argument '--threds'. Did you mean '--threads'? (see charrnn generate --help)")] // the flag, not the '1' refused after it
     [InlineData(new[] { "train", "--arch", "char3", "--identity-init" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // a yes/no flag needs no value
-    [InlineData(new[] { "train", "--arch", "seq-rnn", "--identity-init", "maybe" }, "charrnn: --identity-init 'maybe' is not allowed; identity_init must be true or false.")]
+    [InlineData(new[] { "train", "--arch", "seq-rnn", "--identity-init", "maybe" }, "charrnn: --identity-init 'maybe' is not allowed; --identity-init must be true or false.")]
     [InlineData(new[] { "train", "--identity-init", "char3" }, "charrnn: --identity-init is not a hyperparameter of char3; it has: ")] // the architecture after a yes/no flag is the architecture, not the flag's value
     [InlineData(new[] { "train", "--patience", "-1" }, "charrnn: --patience -1 is not allowed; give 0 (off) or 1 to 1000 epochs. (see charrnn train --help)")]
     [InlineData(new[] { "train", "--patience", "2", "--min-delta", "1.5" }, "charrnn: --min-delta 1.5 is not allowed; give 0 (any drop counts) to 1 nats/char. (see charrnn train --help)")]
@@ -1265,6 +1265,21 @@ public partial class CommandLineTests
         AssertUserError(["train", "stateful-gru", "--recipe", "lesson", .. tiny], "charrnn: --recipe lesson is for stateful-lstm, not stateful-gru; drop the architecture, or drop --recipe and give stateful-gru the settings as flags: --lower --epochs 80");
     });
 
+    [Fact]
+    public void An_engine_refusal_names_each_setting_it_mentions_as_its_flag_not_only_the_first() => InTempFolder(root =>
+    {
+        var (_, tiny, folder) = OneStepRun(root);
+        AssertUserError(["train", "stateful-gru", "--out", folder, "--optimizer", "adamw", "--lr", "5", "--wd", "0.5", .. tiny],
+            "charrnn: --lr × --wd = 5 × 0.5 is not allowed with adamw, whose decay multiplies the weights by 1 − lr·wd each step; their product must be below 1 (use a smaller --lr or --wd).");
+        AssertUserError(["train", "stateful-gru", "--out", folder, "--optimizer", "adamw", "--lr", "0.1", "--wd", "0.9", "--schedule", "steps:3=20", .. tiny],
+            "charrnn: --lr × --wd = 2 × 0.9 (--lr 0.1 at the schedule's peak factor 20) is not allowed with adamw");
+        var corpus = Path.Combine(root, "three.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("ab ba ", 50))); // a, b and the space 100 times each
+        AssertUserError(["train", "stateful-gru", "--out", folder, .. tiny[2..], "--corpus", corpus, "--min-freq", "1000"],
+            "charrnn: --min-freq 1000 leaves 0 of the corpus's 3 distinct character(s) known, fewer than the 2 a model needs: every other character becomes the unknown symbol, " +
+            "and there is nothing to learn; use --min-freq 100 or less, which keeps at least 2.");
+    });
+
     /// <summary>A corpus, the flags of a one-step run of a tiny model on it, and the folder to train it into: for warnings said before training.</summary>
     private static (string Corpus, string[] Tiny, string Folder) OneStepRun(string root)
     {
@@ -1406,6 +1421,8 @@ public partial class CommandLineTests
             "--start-lr", "1e-2", "--end-lr", "10", "--steps", "40", "--threads", "1"];
         var lines = Printed(search).TrimEnd().Split('\n');
         Assert.Equal([Path.GetFileName(corpus)], Directory.GetFileSystemEntries(root).Select(Path.GetFileName)); // no model folder, no checkpoint
+        // The hyperparameters as the flags that give them, as the train line below types them, not the REPL's n_fac=4.
+        Assert.Contains(" chars · stateful-gru --n-fac 4 --n-hidden 16 --layers 1 --dropout 0 --bs 4 --bptt 8 --random-bptt true · ", lines[0]);
         Assert.StartsWith("lr-find: up to 40 steps, lr 1.0e-02 to 1.0e+01", lines[1]);
         Assert.EndsWith(" · --optimizer adam · --wd 1e-5", lines[1]); // as train's settings line writes it, not 1E-05
         var rows = lines.Skip(3).TakeWhile(l => !l.StartsWith("ended: ", StringComparison.Ordinal)).ToList();

@@ -109,15 +109,22 @@ public static class CharRnnCommandLine
     }
 
     /// <summary>
-    /// The engine names a setting by its key (`val_fraction = 0.7 is not allowed`); on the command line
-    /// it was a flag, so the message says `--val-fraction 0.7`, as it was typed.
+    /// The engine names a setting by its key (`val_fraction = 0.7 is not allowed`, `lr × wd = 5 × 0.5 is not allowed
+    /// with adamw`); on the command line it was a flag, so the message says `--val-fraction 0.7`, as it was typed, and
+    /// names the same setting later in the message as its flag too (`use --min-freq 258 or less`, `a smaller --lr or --wd`).
+    /// A key in a formula (`1 − lr·wd`) stays.
     /// </summary>
     private static string InFlagTerms(string message, Command verb)
     {
-        var key = System.Text.RegularExpressions.Regex.Match(message, "^([a-z][a-z_ ]*) = ");
-        if (!key.Success) return message;
-        var flag = "--" + key.Groups[1].Value.Replace('_', '-').Replace(' ', '-');
-        return verb.Options.Any(o => o.Name == flag || o.Aliases.Contains(flag)) ? $"{flag} {message[key.Length..]}" : message;
+        var subject = System.Text.RegularExpressions.Regex.Match(message, "^([a-z][a-z_ ]*(?: × [a-z][a-z_]*)*) = ");
+        if (!subject.Success) return message;
+        string Flag(string key) => "--" + key.Replace('_', '-').Replace(' ', '-');
+        var keys = subject.Groups[1].Value.Split(" × ");
+        if (!keys.All(k => verb.Options.Any(o => o.Name == Flag(k) || o.Aliases.Contains(Flag(k))))) return message;
+        var rest = message[subject.Length..];
+        foreach (var key in keys)
+            rest = System.Text.RegularExpressions.Regex.Replace(rest, $@"(?<=^|[\s(]){System.Text.RegularExpressions.Regex.Escape(key)}(?=[\s.,;)])", Flag(key));
+        return keys.Length == 1 ? $"{Flag(keys[0])} {rest}" : $"{string.Join(" × ", keys.Select(Flag))} = {rest}";
     }
 
     /// <summary>" Did you mean 'train'?" for a mistyped verb, flag or argument value, which System.CommandLine only refuses.</summary>

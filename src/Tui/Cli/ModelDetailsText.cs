@@ -6,9 +6,10 @@ using CharRnn.Tui.Client;
 namespace CharRnn.Tui.Cli;
 
 /// <summary>
-/// charrnn models NAME: one model as the REPL's `info` shows it, in the same words, read from its checkpoint's
-/// metadata (the command-line verbs run on the engine, not through the client that `info` reads), with its whole
-/// epoch history rather than the last few epochs, and the checkpoints in its folder.
+/// charrnn models NAME: one model as the REPL's `info` shows it, read from its checkpoint's metadata (the command-line
+/// verbs run on the engine, not through the client that `info` reads), with its whole epoch history rather than the
+/// last few epochs, and the checkpoints in its folder. Its settings are named as the command line types them
+/// (`--n-hidden 8`, `--min-freq 1`, as train's heading and settings line), where `info` writes the REPL's keys.
 /// </summary>
 public static class ModelDetailsText
 {
@@ -18,7 +19,7 @@ public static class ModelDetailsText
         yield return $"{m.Name} · {meta.Architecture} · {meta.ParameterCount:N0} parameters · corpus {meta.Corpus.Name}{(meta.Vocabulary.Lowercase ? " (lowercased)" : "")}";
         var specs = Architectures.All.FirstOrDefault(a => a.Name == meta.Architecture)?.Parameters;
         yield return "  hyperparameters: " + string.Join(" · ", meta.HyperParameters.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h =>
-            $"{h.Key} {(specs?.FirstOrDefault(s => s.Name == h.Key) is { } spec ? spec.Format(h.Value) : SpecText.Real(h.Value))}"));
+            Flag(h.Key, specs?.FirstOrDefault(s => s.Name == h.Key) is { } spec ? spec.Format(h.Value) : SpecText.Real(h.Value))));
         yield return "  training: " + string.Join(" · ", Training(meta));
         var best = double.IsFinite(meta.Position.BestValidLoss) ? $"best {Loss(meta.Position.BestValidLoss)}" : "not validated yet";
         var last = meta.ValidationOfWeights is { } weights && double.IsFinite(weights.Loss) ? $" · last {Loss(weights.Loss)}" : "";
@@ -47,20 +48,23 @@ public static class ModelDetailsText
                 : $"cannot be read: {c.Error}");
     }
 
-    /// <summary>The options it was trained with, as `info` lists them: those a run sets, and the ones that are off left out.</summary>
+    /// <summary>The options it was trained with, as `info` lists them (as flags): those a run sets, and the ones that are off left out.</summary>
     private static List<string> Training(CheckpointMetadata meta)
     {
         var o = meta.Training;
-        var options = new List<string> { TrainedSoFarText.Of(meta.Position.Epoch, meta.Position.Step, meta.History.Count > 0 ? (meta.History[^1].Epoch, meta.History[^1].Step) : null), $"optimizer {o.Optimizer}", $"lr {Groups(o.LearningRate)}" };
-        if (o.Schedule.Length > 0) options.Add($"schedule {o.Schedule}");
-        if (!o.WeightDecay.IsUniform || o.WeightDecay.Embedding != 0) options.Add($"wd {Groups(o.WeightDecay)}");
-        if (o.Clip > 0) options.Add($"clip {SpecText.Real(o.Clip)}");
-        if (o.Patience > 0) options.Add($"patience {o.Patience}");
-        if (o.MinDelta > 0) options.Add($"min_delta {SpecText.Real(o.MinDelta)}");
-        options.Add($"min_freq {o.MinFrequency}");
-        options.Add($"val_fraction {SpecText.Real(o.ValidFraction)}");
+        var options = new List<string> { TrainedSoFarText.Of(meta.Position.Epoch, meta.Position.Step, meta.History.Count > 0 ? (meta.History[^1].Epoch, meta.History[^1].Step) : null), TrainingSettingsLine.Flag("optimizer", o.Optimizer), TrainingSettingsLine.Flag("learning_rate", Groups(o.LearningRate)) };
+        if (o.Schedule.Length > 0) options.Add(TrainingSettingsLine.Flag("schedule", o.Schedule));
+        if (!o.WeightDecay.IsUniform || o.WeightDecay.Embedding != 0) options.Add(TrainingSettingsLine.Flag("weight_decay", Groups(o.WeightDecay)));
+        if (o.Clip > 0) options.Add(TrainingSettingsLine.Flag("clip", SpecText.Real(o.Clip)));
+        if (o.Patience > 0) options.Add(TrainingSettingsLine.Flag("patience", o.Patience.ToString(CultureInfo.InvariantCulture)));
+        if (o.MinDelta > 0) options.Add(TrainingSettingsLine.Flag("min_delta", SpecText.Real(o.MinDelta)));
+        options.Add(TrainingSettingsLine.Flag("min_freq", o.MinFrequency.ToString(CultureInfo.InvariantCulture)));
+        options.Add(TrainingSettingsLine.Flag("valid_fraction", SpecText.Real(o.ValidFraction)));
         return options;
     }
+
+    /// <summary>A hyperparameter as its flag is typed (`--n-hidden 8`), as train's heading names it; one the build does not know too.</summary>
+    private static string Flag(string name, string value) => "--" + name.Replace('_', '-') + JobReasonText.CommandLine.Assign + value;
 
     /// <summary>One value, or the three layer groups' (embedding,recurrent,output) when they differ, as the server sends them to `info`.</summary>
     private static string Groups(Engine.Training.LayerGroupValues v) =>

@@ -31,6 +31,13 @@ internal static class TrainingSettingsLine
         return "training: " + string.Join(" · ", parts);
     }
 
+    /// <summary>
+    /// An architecture's hyperparameters as their flags are typed, in its spec's order: `--n-fac 42 --n-hidden 256 --random-bptt true`
+    /// (the engine's own text, HyperParameters.ToString, is the REPL's `n_fac=42`, which the command line does not take).
+    /// </summary>
+    internal static string HyperParameters(HyperParameters hp) =>
+        string.Join(" ", hp.Specs.Select(s => s.Flag + JobReasonText.CommandLine.Assign + s.Format(hp.Values[s.Name])));
+
     /// <summary>Lowercasing and the rarest character kept: `--lower true · --min-freq 3`.</summary>
     internal static string TextSettings(TrainingOptions o) =>
         Flag("lowercase", o.Lowercase ? "true" : "false") + " · " + Flag("min_freq", o.MinFrequency.ToString(CultureInfo.InvariantCulture));
