@@ -1225,6 +1225,14 @@ public partial class CommandLineTests
     }
 
     [Fact]
+    public void Every_verb_that_trains_says_its_corpus_may_be_a_known_corpus_name()
+    {
+        // demo finds --corpus as train and lr-find do (CorpusResolver: a file or a name such as nietzsche); its help said a file only.
+        foreach (var verb in new[] { "train", "lr-find", "demo" })
+            Assert.Contains("--corpus <corpus> UTF-8 text file, or a known corpus name (default: nietzsche).", Regex.Replace(Printed([verb, "--help"]), " {2,}", " "));
+    }
+
+    [Fact]
     public void Archs_and_train_help_give_the_lessons_recipe_for_its_lstm()
     {
         // The defaults train one epoch at a constant lr: the lesson's SGDR run must be findable where a user looks.

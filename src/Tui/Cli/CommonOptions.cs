@@ -22,6 +22,10 @@ public static class CommonOptions
         return option;
     }
 
+    /// <summary>--corpus for the verbs that train (train, lr-find, demo), which all find it with CorpusResolver: a file or a known corpus name.</summary>
+    public static Option<string?> Corpus() => new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." }
+        .NotEmpty("a text file or a known corpus name, or leave it out for nietzsche");
+
     /// <summary>
     /// --generation-precision, for the servers (serve's and the embedded one): what stateful-lstm models generate in.
     /// Its value is read with <see cref="Engine.Models.GenerationPrecisions.Parse"/>, which names what is allowed.

@@ -16,7 +16,7 @@ public static class DemoCommand
     public static Command Create()
     {
         var budget = new Option<string>("--time-budget") { Description = "How long to train.", DefaultValueFactory = _ => "60s" };
-        var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file (default: nietzsche)." }.NotEmpty("a text file, or leave it out for nietzsche");
+        var corpus = CommonOptions.Corpus();
         var device = CommonOptions.Device();
         var threads = CommonOptions.Threads();
         var command = new Command("demo", "Train a small model for about a minute and print text it generates.") { budget, corpus, device, threads };

@@ -24,7 +24,7 @@ public static class LrFindCommand
         var recipe = RecipeOption.Create("Search with a named recipe's architecture and text settings (lowercasing, --min-freq), not its " +
                                          "epochs or schedule: the search counts its own steps and sets the rate. Flags given beside it override it, " +
                                          "and the train line printed is the recipe's with the rate found.", r => r.SearchFlags);
-        var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." }.NotEmpty("a text file or a known corpus name, or leave it out for nietzsche");
+        var corpus = CommonOptions.Corpus();
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
         var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 }.Allowing(TrainingFlags.Spec("min_freq"));
         var seed = new Option<int>("--seed") { Description = "Seed for initialisation, shuffling and dropout.", DefaultValueFactory = _ => 42 }.Allowing(TrainingFlags.Spec("seed"));

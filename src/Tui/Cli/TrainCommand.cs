@@ -25,7 +25,7 @@ public static class TrainCommand
         models.Description = "Folder that holds model folders: the model goes in MODELS/NAME.";
         var name = new Option<string?>("--name") { Description = "The model's name: its folder in --models (default: the architecture's name)." };
         var output = new Option<string?>("--out") { Description = "Model folder to create, anywhere (instead of --models and --name); its last folder is the model's name, held to --name's rule." }.NotEmpty("the model folder to create");
-        var corpus = new Option<string?>("--corpus") { Description = "UTF-8 text file, or a known corpus name (default: nietzsche)." }.NotEmpty("a text file or a known corpus name, or leave it out for nietzsche");
+        var corpus = CommonOptions.Corpus();
         var lower = new Option<bool>("--lower") { Description = "Lowercase the text (as the lesson's stateful part)." };
         var minFreq = new Option<int>("--min-freq") { Description = "Characters rarer than this map to the unknown symbol.", DefaultValueFactory = _ => 1 }.Allowing(TrainingFlags.Spec("min_freq"));
         var valFraction = new Option<double>("--val-fraction") { Description = "Share held out for validation.", DefaultValueFactory = _ => 0.2 }.Allowing(TrainingFlags.Spec("val_fraction"));
