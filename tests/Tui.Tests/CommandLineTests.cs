@@ -1286,6 +1286,15 @@ public partial class CommandLineTests
         AssertUserError(["train", "stateful-gru", "--out", folder, .. tiny[2..], "--corpus", corpus, "--min-freq", "1000"],
             "charrnn: --min-freq 1000 leaves 0 of the corpus's 3 distinct character(s) known, fewer than the 2 a model needs: every other character becomes the unknown symbol, " +
             "and there is nothing to learn; use --min-freq 100 or less, which keeps at least 2.");
+        // A corpus too short for the sizes given: the sizes to change are named as flags too (the engine's default is bs, context).
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("abcdefghij", 4)));
+        AssertUserError(["train", "stateful-gru", "--out", folder, "--corpus", corpus, "--bs", "16", "--threads", "1", "--n-hidden", "8"],
+            "charrnn: The corpus has 40 characters: 32 for training and 8 for validation. Cut into bs = 16 streams, training needs at least 32 characters and validation 17 " +
+            "(its streams share a char at each cut). Use a smaller --bs or a longer corpus.");
+        File.WriteAllText(corpus, "abcdefghijab");
+        AssertUserError(["train", "rnn", "--out", folder, "--corpus", corpus, "--context", "10", "--threads", "1", "--n-hidden", "8"],
+            "charrnn: The corpus (12 characters) gives 2 windows of 10 characters: too few to train on and hold out a validation share. " +
+            "Use a longer corpus, or a shorter --context (2 or more), or --val-fraction from 0.26 to 0.5.");
     });
 
     /// <summary>A corpus, the flags of a one-step run of a tiny model on it, and the folder to train it into: for warnings said before training.</summary>

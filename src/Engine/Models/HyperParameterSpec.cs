@@ -9,7 +9,10 @@ public enum HyperParameterType { Int, Float, Bool }
 public sealed record HyperParameterSpec(string Name, HyperParameterType Type, double Default, double Min, double Max, string Doc)
 {
     /// <summary>The command-line flag: n_hidden → --n-hidden.</summary>
-    public string Flag => "--" + Name.Replace('_', '-');
+    public string Flag => FlagOf(Name);
+
+    /// <summary>A hyperparameter's command-line flag: n_hidden's --n-hidden.</summary>
+    public static string FlagOf(string name) => "--" + name.Replace('_', '-');
 
     /// <summary>The allowed values, as a user would type them.</summary>
     public string Range => Type switch

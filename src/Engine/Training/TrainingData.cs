@@ -28,9 +28,11 @@ public sealed class TrainingData : IDisposable
     /// <param name="startsFrom">The model a run started from another's weights takes its hyperparameters from: the message then
     /// names no hyperparameter to change, only what can be (the corpus, the validation share).</param>
     /// <param name="validFractionName">How the caller spells val_fraction (charrnn train's --val-fraction, the proto's options.valid_fraction).</param>
+    /// <param name="hyperParameterName">How the caller spells a hyperparameter it advises changing (bs, context): charrnn train's --bs; as named when left out.</param>
     public static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, int characters,
-        string? startsFrom = null, string validFractionName = "val_fraction")
+        string? startsFrom = null, string validFractionName = "val_fraction", Func<string, string>? hyperParameterName = null)
     {
+        var named = hyperParameterName ?? (name => name);
         var validChars = (int)Math.Round(characters * options.ValidFraction);
         var trainChars = characters - validChars;
         if (architecture.Layout == DataLayout.Stream)
@@ -48,7 +50,7 @@ public sealed class TrainingData : IDisposable
                 throw new CorpusLayoutException(
                     $"The corpus has {characters:N0} characters: {trainChars:N0} for training and {validChars:N0} for validation. " +
                     $"Cut into bs = {bs} streams, training needs at least {trainNeeds:N0} characters and validation {validNeeds:N0} (its streams share a char at each cut). " +
-                    (startsFrom == null ? $"Use {(smallerBs ? "a smaller bs or " : "")}a longer corpus{FittingValidFractions(Fits, validFractionName)}."
+                    (startsFrom == null ? $"Use {(smallerBs ? $"a smaller {named("bs")} or " : "")}a longer corpus{FittingValidFractions(Fits, validFractionName)}."
                         : $"bs comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(Fits, validFractionName)}."),
                     startsFrom == null && smallerBs ? "bs" : null);
             }
@@ -67,12 +69,12 @@ public sealed class TrainingData : IDisposable
             throw new CorpusLayoutException($"The corpus ({characters:N0} character{(characters == 1 ? "" : "s")}) gives {Math.Max(0, windows)} window{(windows == 1 ? "" : "s")} " +
                                         $"of {n} characters: too few to train on and hold out a validation share. " +
                                         (startsFrom != null ? $"The window comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(WindowsFit, validFractionName)}."
-                                            : "Use a longer corpus" + (shorter ? $", or a shorter context ({ContextMin(architecture)} or more)" : "") + FittingValidFractions(WindowsFit, validFractionName) + "."),
+                                            : "Use a longer corpus" + (shorter ? $", or a shorter {named("context")} ({ContextMin(architecture)} or more)" : "") + FittingValidFractions(WindowsFit, validFractionName) + "."),
                                         startsFrom == null && shorter ? "context" : null);
         }
         if ((long)windows * n > Array.MaxLength) // the windows are stored in one array of n ids each
             throw new CorpusLayoutException($"The corpus ({characters:N0} characters) gives {windows:N0} windows of {n} characters, {(long)windows * n:N0} ids in all: " +
-                                        $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.FixedWindowLength != null ? "corpus" : "context")}, or a stateful model, which stores the text once.",
+                                        $"more than one array holds ({Array.MaxLength:N0}). Use a smaller {(architecture.FixedWindowLength != null ? "corpus" : named("context"))}, or a stateful model, which stores the text once.",
                                         startsFrom == null && architecture.FixedWindowLength == null ? "context" : null);
     }
 

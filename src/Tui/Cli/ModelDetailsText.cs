@@ -64,7 +64,7 @@ public static class ModelDetailsText
     }
 
     /// <summary>A hyperparameter as its flag is typed (`--n-hidden 8`), as train's heading names it; one the build does not know too.</summary>
-    private static string Flag(string name, string value) => "--" + name.Replace('_', '-') + JobReasonText.CommandLine.Assign + value;
+    private static string Flag(string name, string value) => HyperParameterSpec.FlagOf(name) + JobReasonText.CommandLine.Assign + value;
 
     /// <summary>One value, or the three layer groups' (embedding,recurrent,output) when they differ, as the server sends them to `info`.</summary>
     private static string Groups(Engine.Training.LayerGroupValues v) =>
