@@ -1159,8 +1159,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await runner.RunLineAsync("gen 5 \"the \"");
         Assert.Equal("", stderr.ToString());
         var lines = stdout.ToString().Split('\n');
-        var notice = Array.FindIndex(lines, l => l.Contains("The session was lost", StringComparison.Ordinal));
-        Assert.StartsWith("The session was lost", lines[notice]); // not after the prime on its line
+        var notice = Array.FindIndex(lines, l => l.Contains("The session is gone", StringComparison.Ordinal));
+        // Not after the prime on its line; every way the server loses a session named, as its NOT_FOUND names them.
+        Assert.Equal("The session is gone (closed by an admin or another client of your key, expired, or the server restarted); opening a new one on the same model.", lines[notice]);
         Assert.Equal("--- gru", lines[notice + 1]);
         Assert.StartsWith("the ", lines[notice + 2]);
         Assert.Equal(4 + 5, lines[notice + 2].Length);

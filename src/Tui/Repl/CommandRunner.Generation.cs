@@ -320,13 +320,13 @@ public sealed partial class CommandRunner
     }
 
     /// <summary>
-    /// Opens a new session on the current model when the server has lost the one in use (a restart, or it
-    /// expired): with <paramref name="settings"/>, or the lost one's, less a seed the server drew, which
+    /// Opens a new session on the current model when the server no longer has the one in use (closed elsewhere, a
+    /// restart, or it expired): with <paramref name="settings"/>, or the lost one's, less a seed the server drew, which
     /// would give the new session the old one's text again.
     /// </summary>
     private async Task ReopenSession(SamplingSettings? settings, CancellationToken ct)
     {
-        output.Line("The session was lost (server restarted or it expired); opening a new one on the same model.");
+        output.Line("The session is gone (closed by an admin or another client of your key, expired, or the server restarted); opening a new one on the same model.");
         if (settings == null)
         {
             settings = _sampling.Clone();
