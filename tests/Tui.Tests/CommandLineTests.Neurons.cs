@@ -130,4 +130,28 @@ public partial class CommandLineTests
         Assert.Equal("\u001b[48;2;230;60;50m\u001b[30mb\u001b[0m", lines[2]);
         Assert.StartsWith("legend: ", lines[3]);
     }
+
+    [Theory]
+    [InlineData("COLORTERM=truecolor TERM=xterm-256color", 1 << 24)]
+    [InlineData("TERM=xterm-256color", 256)]
+    [InlineData("TERM=screen-256color", 256)]
+    [InlineData("TERM=xterm", 16)]
+    [InlineData("TERM=xterm CHARRNN_COLORS=256", 256)]
+    [InlineData("COLORTERM=truecolor CHARRNN_COLORS=16", 16)]
+    [InlineData("TERM=xterm CHARRNN_COLORS=truecolor", 1 << 24)]
+    public void Neurons_colours_a_cell_in_the_colours_the_terminal_says_it_shows(string environment, int colours)
+    {
+        var variables = environment.Split(' ').Select(v => v.Split('=')).ToDictionary(v => v[0], v => v[1]);
+        Assert.Equal(colours, Cli.CellActivationText.ColoursOf(name => variables.GetValueOrDefault(name), windows: false));
+
+        var output = new StringWriter();
+        Cli.CellActivationText.WriteColoured(output, new Cli.TracedModel("m", "stateful-lstm", 0, 1, 4, 2), 0, ["a", "b"], [-1f, 0.1f], colours);
+        var text = output.ToString().Split('\n')[1];
+        Assert.Equal(colours switch
+        {
+            1 << 24 => "\u001b[48;2;60;110;230m\u001b[30ma\u001b[0m\u001b[48;2;252;236;234m\u001b[30mb\u001b[0m",
+            256 => "\u001b[48;5;62m\u001b[30ma\u001b[0m\u001b[48;5;230m\u001b[30mb\u001b[0m", // xterm's cube: (95,95,215) and (255,255,215), the nearest
+            _ => "\u001b[44m\u001b[97ma\u001b[0m\u001b[107m\u001b[30mb\u001b[0m",
+        }, text);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using CharRnn.Engine.Inspection;
+using CharRnn.Tui.Views;
 
 namespace CharRnn.Tui.Cli;
 
@@ -32,20 +33,48 @@ public static class CellActivationText
             output.WriteLine(string.Create(Invariant, $"{i}\t{Escaped(characters[i])}\t{activations[i]:0.0000}"));
     }
 
+    /// <summary>
+    /// The colours a terminal shows (16, 256 or <see cref="TrueColour"/>): 24-bit where the TUI would draw it
+    /// (<see cref="TerminalColors"/>: COLORTERM and the like), 256 for $CHARRNN_COLORS=256 or a TERM ending in -256color,
+    /// else the 16. Unlike the TUI, plain text can use the 256; 24-bit codes on a terminal without them show wrong colours or none.
+    /// </summary>
+    public static int ColoursOf(Func<string, string?> environment, bool windows)
+    {
+        if (environment(TerminalColors.Variable)?.Trim() == "256") return 256;
+        if (TerminalColors.Choose(null, environment, windows) == ColorDepth.TrueColor) return TrueColour;
+        return environment("TERM")?.EndsWith("-256color", StringComparison.OrdinalIgnoreCase) == true ? 256 : 16;
+    }
+
+    public const int TrueColour = 1 << 24;
+
+    /// <summary>The SGR codes that set a char's background (and a legible foreground) for an activation, in <paramref name="colours"/>.</summary>
+    public static string Background(float activation, int colours)
+    {
+        var (r, g, b) = Colour(activation);
+        if (colours == TrueColour) return string.Create(Invariant, $"\u001b[48;2;{r};{g};{b}m\u001b[30m");
+        if (colours == 256) return string.Create(Invariant, $"\u001b[48;5;{16 + 36 * CubeLevel(r) + 6 * CubeLevel(g) + CubeLevel(b)}m\u001b[30m");
+        // The 16: five bands, white text on the two strong ones (black on blue is hard to read).
+        var a = Math.Clamp(float.IsFinite(activation) ? activation : 0f, -1f, 1f);
+        return a <= -0.6f ? "\u001b[44m\u001b[97m" : a <= -0.2f ? "\u001b[104m\u001b[30m" : a < 0.2f ? "\u001b[107m\u001b[30m"
+            : a < 0.6f ? "\u001b[101m\u001b[30m" : "\u001b[41m\u001b[97m";
+    }
+
+    // xterm's colour cube has the levels 0, 95, 135, 175, 215 and 255: the nearest one's index.
+    private static int CubeLevel(int c) => c < 48 ? 0 : c < 115 ? 1 : (c - 35) / 40;
+
     /// <summary>The text with each char's background coloured by the activation after it (tanh's range, clamped to -1..1); a legend after it.</summary>
-    public static void WriteColoured(TextWriter output, TracedModel about, int cell, IReadOnlyList<string> characters, float[] activations)
+    public static void WriteColoured(TextWriter output, TracedModel about, int cell, IReadOnlyList<string> characters, float[] activations, int colours = TrueColour)
     {
         output.WriteLine($"{Header(about)}: cell {cell} after each char, blue -1, white 0, red +1");
         var text = new StringBuilder();
         for (int i = 0; i < characters.Count; i++)
         {
-            var (r, g, b) = Colour(activations[i]);
             var shown = characters[i] switch { "\n" => " ", "\r" => " ", var c => c };
-            text.Append(Invariant, $"\u001b[48;2;{r};{g};{b}m\u001b[30m{shown}\u001b[0m");
+            text.Append(Background(activations[i], colours)).Append(shown).Append("\u001b[0m");
             if (characters[i] == "\n") text.Append('\n');
         }
         output.WriteLine(text.ToString());
-        output.WriteLine($"legend: {string.Concat(new[] { -1f, -0.5f, 0f, 0.5f, 1f }.Select(a => { var (r, g, b) = Colour(a); return string.Create(Invariant, $"\u001b[48;2;{r};{g};{b}m\u001b[30m {a:+0.0;-0.0;0} \u001b[0m"); }))}");
+        output.WriteLine($"legend: {string.Concat(new[] { -1f, -0.5f, 0f, 0.5f, 1f }.Select(a => string.Create(Invariant, $"{Background(a, colours)} {a:+0.0;-0.0;0} \u001b[0m")))}");
     }
 
     /// <summary>White at 0, towards blue below and red above; values beyond ±1 are clamped.</summary>

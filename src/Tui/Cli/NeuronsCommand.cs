@@ -68,13 +68,16 @@ public static class NeuronsCommand
             var about = new TracedModel(path, trained.Architecture.Name, trace.Layer, model.Layers, trace.Cells, trace.Characters.Count);
             var (chosen, asJson) = (parse.GetValue(cell), parse.GetValue(json));
             var activations = chosen is { } one ? trace.Cell(one) : null; // a cell the layer lacks is refused before any output
+            // Read before any output: a bad $CHARRNN_COLORS is refused whole, not after the header.
+            var colours = activations != null && !asJson && !Console.IsOutputRedirected
+                ? CellActivationText.ColoursOf(Environment.GetEnvironmentVariable, OperatingSystem.IsWindows()) : CellActivationText.TrueColour;
             Standard.WriteUntilReaderLeaves(stdout =>
             {
                 if (activations != null)
                 {
                     if (asJson) stdout.WriteLine(JsonSerializer.Serialize(CellActivationText.Json(about, chosen!.Value, trace.Characters, activations)));
                     else if (Console.IsOutputRedirected) CellActivationText.WriteTable(stdout, trace.Characters, activations);
-                    else CellActivationText.WriteColoured(stdout, about, chosen!.Value, trace.Characters, activations);
+                    else CellActivationText.WriteColoured(stdout, about, chosen!.Value, trace.Characters, activations, colours);
                 }
                 else
                 {
