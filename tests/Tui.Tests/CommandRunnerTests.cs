@@ -166,8 +166,10 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
             new Job { Id = "j-1", State = Job.Types.State.Running, ModelName = "a", Architecture = "stateful-gru-cell", Step = 726, TotalSteps = 887 },
             new Job { Id = "j-22", State = Job.Types.State.Finished, ModelName = "a-much-longer-model-name-here", Architecture = "rnn", Step = 5, Reason = "reached max_steps = 5" },
         ]).ToList();
-        Assert.Equal("j-1   running   a                              stateful-gru-cell  step 726/887", lines[0]);
-        Assert.Equal("j-22  finished  a-much-longer-model-name-here  rnn                step 5        reached max_steps=5", lines[1]); // the REPL's spelling, not the server's max_steps = 5
+        // A header row in the style of models' and sessions': REASON only where a job has one.
+        Assert.Equal("ID    STATE     MODEL                          ARCH               PROGRESS      REASON", lines[0]);
+        Assert.Equal("j-1   running   a                              stateful-gru-cell  step 726/887", lines[1]);
+        Assert.Equal("j-22  finished  a-much-longer-model-name-here  rnn                step 5        reached max_steps=5", lines[2]); // the REPL's spelling, not the server's max_steps = 5
     }
 
     [Fact]
@@ -177,8 +179,8 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
             new Job { Id = "j-1", State = Job.Types.State.Running, ModelName = "letters", Architecture = "stateful-lstm", InitFrom = "lstm", Step = 7, TotalSteps = 9 },
             new Job { Id = "j-2", State = Job.Types.State.Finished, ModelName = "gru", Architecture = "stateful-gru", Step = 9 },
         ]).ToList();
-        Assert.Equal("j-1  running   letters  stateful-lstm from lstm  step 7/9", lines[0]);
-        Assert.Equal("j-2  finished  gru      stateful-gru             step 9", lines[1]);
+        Assert.Equal("j-1  running   letters  stateful-lstm from lstm  step 7/9", lines[1]);
+        Assert.Equal("j-2  finished  gru      stateful-gru             step 9", lines[2]);
 
         var stdout = new StringWriter();
         var output = new ConsoleReplOutput(stdout, new StringWriter());
@@ -198,8 +200,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
             new Job { Id = "j-1", State = Job.Types.State.Running, ModelName = "a", Owner = "alice", Architecture = "rnn", Step = 7, TotalSteps = 9 },
             new Job { Id = "j-2", State = Job.Types.State.Queued, ModelName = "b", Owner = "root", Architecture = "rnn", Step = 0, TotalSteps = 9 },
         ]).ToList();
-        Assert.Equal("j-1  running  a  by alice  rnn  step 7/9", lines[0]);
-        Assert.Equal("j-2  queued   b  by root   rnn", lines[1]);
+        Assert.Equal("ID   STATE    MODEL  OWNER  ARCH  PROGRESS", lines[0]);
+        Assert.Equal("j-1  running  a      alice  rnn   step 7/9", lines[1]);
+        Assert.Equal("j-2  queued   b      root   rnn", lines[2]);
     }
 
     [Fact]
@@ -242,11 +245,11 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
             new Job { Id = "j-4", State = Job.Types.State.Queued, ModelName = "d", Architecture = "rnn", TotalSteps = 9, QueuePosition = 2 },
             new Job { Id = "j-3", State = Job.Types.State.Queued, ModelName = "c", Architecture = "rnn", TotalSteps = 9, QueuePosition = 3 },
         ]).ToList();
-        Assert.Equal("j-1  running       a  rnn  step 7/9", lines[0]);
+        Assert.Equal("j-1  running       a      rnn   step 7/9", lines[1]);
         // A queued job has no step yet (Job.step is 0 while queued, a resume's too: played, 'resume l1' of a model 3233 steps in listed 'step 0').
-        Assert.Equal("j-2  queued (1st)  b  rnn", lines[1]);
-        Assert.Equal("j-4  queued (2nd)  d  rnn", lines[2]);
-        Assert.Equal("j-3  queued (3rd)  c  rnn", lines[3]);
+        Assert.Equal("j-2  queued (1st)  b      rnn", lines[2]);
+        Assert.Equal("j-4  queued (2nd)  d      rnn", lines[3]);
+        Assert.Equal("j-3  queued (3rd)  c      rnn", lines[4]);
         Assert.Equal(["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "102nd"], new[] { 1, 2, 3, 4, 11, 12, 13, 21, 102 }.Select(CommandRunner.Ordinal));
     }
 

@@ -368,18 +368,19 @@ public sealed partial class CommandRunner
     }
 
     /// <summary>
-    /// The jobs, a row each, each column as wide as its widest value and two spaces between columns (a long architecture ran into the step).
-    /// Jobs of several keys (an admin's list) say whose each is, after the model; a fine-tune says the model it starts from after its architecture.
+    /// The jobs under a header row (as models and sessions have), a row each, each column as wide as its widest value and
+    /// two spaces between columns (a long architecture ran into the step). Jobs of several keys (an admin's list) have an
+    /// OWNER column after the model; a fine-tune says the model it starts from after its architecture.
     /// </summary>
     internal static IEnumerable<string> JobsTable(IReadOnlyList<Job> jobs)
     {
         var owners = jobs.Select(j => j.Owner).Distinct().Count() > 1;
         var rows = jobs.Select(j => (string[])
         [
-            j.Id, StateCell(j), j.ModelName, .. (owners ? [$"by {j.Owner}"] : Array.Empty<string>()), j.InitFrom != "" ? $"{j.Architecture} from {j.InitFrom}" : j.Architecture,
+            j.Id, StateCell(j), j.ModelName, .. (owners ? [j.Owner] : Array.Empty<string>()), j.InitFrom != "" ? $"{j.Architecture} from {j.InitFrom}" : j.Architecture,
             StepCell(j) + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" val {j.BestValidLoss:F4}") : ""),
             JobReasonText.Of(j.Reason),
-        ]).ToList();
+        ]).Prepend(["ID", "STATE", "MODEL", .. (owners ? ["OWNER"] : Array.Empty<string>()), "ARCH", "PROGRESS", jobs.Any(j => j.Reason != "") ? "REASON" : ""]).ToList();
         var padded = rows[0].Length - 1; // the reason, last, is not padded
         var widths = Enumerable.Range(0, padded).Select(c => rows.Max(r => r[c].Length)).ToList();
         return rows.Select(r => string.Join("  ", r.Select((cell, c) => c < padded ? cell.PadRight(widths[c]) : cell)).TrimEnd());
