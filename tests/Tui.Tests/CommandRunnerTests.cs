@@ -262,6 +262,9 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains("above 0, at most 366 days; leave it out for no limit", line);
         Assert.DoesNotContain("0: no limit", line); // time_budget=0 is refused at the prompt
         await Refused("train stateful-gru name=x time_budget=0", "time_budget: '0' is not a duration");
+        // Large bounds written out, as charrnn train's refusals write them ("up to 1000000000000"), not 1e12.
+        Assert.Matches(@"^  max_steps +default 0 +0 to 1000000000000 ", Assert.Single(_output.Lines, l => l.TrimStart().StartsWith("max_steps ", StringComparison.Ordinal)));
+        Assert.Matches(@"^  clip +default 0 +0 to 1000000 ", Assert.Single(_output.Lines, l => l.TrimStart().StartsWith("clip ", StringComparison.Ordinal)));
     }
 
     [Fact]
@@ -338,7 +341,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("resume gru epochs=1.5", "epochs=1.5 is not a whole number; give 1 to 10");
         await Refused("train stateful-gru name=x sample_chars=x", "sample_chars=x is not a whole number; give 0 to 10000, in digits only (no separators, no decimals).");
         await Refused("train stateful-gru name=x n_hidden=1.5", "n_hidden=1.5 is not a whole number; give 1 to ");
-        await Refused("train stateful-gru name=x clip=x", "clip=x is not a number; give 0 to 1e6, like 0.5 or 2e-3.");
+        await Refused("train stateful-gru name=x clip=x", "clip=x is not a number; give 0 to 1000000, like 0.5 or 2e-3.");
         await Refused("train stateful-gru name=x patience=1001", "patience=1001 is not allowed; give 0 (off) or 1 to 1000 epochs."); // the words charrnn train and the server use
         await Refused("resume gru patience=-1", "patience=-1 is not allowed; give 0 (off) or 1 to 1000 epochs.");
         await Refused("resume gru patience=soon", "patience=soon is not a whole number; give 0 (off) or 1 to 1000 epochs, in digits only (no separators, no decimals).");

@@ -353,7 +353,7 @@ public sealed class ModelsView : View
         foreach (var spec in arch.Hyperparameters.Concat(training))
         {
             var value = spec.Name == "lr" ? arch.DefaultLearningRate : spec.DefaultValue;
-            _fields.Add((spec, AddRow(spec.Name, SpecText.Format(spec, value), SpecText.Range(spec), ref row)));
+            _fields.Add((spec, AddRow(spec.Name, SpecText.Format(spec, value), SpecText.FormRange(spec), ref row)));
         }
         // Text the server checks (a refusal names what it takes, as for a corpus): the lesson's LSTM trained with SGDR.
         _schedule = AddRow("schedule", "constant", "or sgdr:…", ref row);
@@ -435,7 +435,7 @@ public sealed class ModelsView : View
         {
             if (Parse(spec, field.Text) is null)
             {
-                problem = $"{spec.Name} = '{field.Text}' is not allowed: {SpecText.Range(spec)}";
+                problem = $"{spec.Name} = '{field.Text}' is not allowed: {SpecText.FormRange(spec)}";
                 break;
             }
         }
