@@ -1531,6 +1531,17 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Gen_stop_with_nothing_stops_nowhere_as_charrnn_generates_empty_stop_does_and_help_says_so()
+    {
+        await Runner.RunLineAsync("use gru seed=3");
+        await Runner.RunLineAsync("gen 12 stop=");
+        Assert.Empty(_output.Errors);
+        Assert.Equal("generated 12 chars", _output.Lines.Last());
+        await Runner.RunLineAsync("help gen");
+        Assert.Contains("stop= with nothing stops nowhere, as charrnn generate --stop '' does.", _output.Lines.Last());
+    }
+
+    [Fact]
     public async Task Help_starts_every_summary_in_one_column_and_says_help_COMMAND_shows_a_commands_form()
     {
         // delete-corpus, longer than the column was, ran its summary on from the verb a column late: "delete-corpus Delete a corpus …".

@@ -67,7 +67,7 @@ public static class CommandCatalog
         new("detach", "detach", "Stop watching the current job (it keeps training)."),
         new("stop", "stop [JOB|MODEL]", "Stop a job (by id, or its model's name); a running job saves a checkpoint first.", ArgumentKind.Job, Words: 1),
         new("use", "use MODEL [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] [unknown=skip|refuse]", "Open a generation session on a model.", ArgumentKind.Model, [.. SamplingKeys, "unknown"], Words: 1),
-        new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime.",
+        new("gen", "gen [N] [\"PRIME\"] [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] [stop=TEXT]", "Generate N chars (default 200), continuing the session; N may also follow the prime. stop=TEXT ends the text once it ends with TEXT (\\n a line break); stop= with nothing stops nowhere, as charrnn generate --stop '' does. t=, k=, p=, min_p=, seed= set the session's sampling as set does.",
             ArgumentKind.None, [.. SamplingKeys, "stop"], Words: null),
         new("feed", "feed \"TEXT\" [show=surprise]", "Advance the session over text without generating; says how well the model predicted it (nats and bits per char, perplexity, top-1). show=surprise then prints the text with ^ under each char the model gave under 5% and lists the 5 most surprising.",
             ArgumentKind.None, ["show"], Words: null),
