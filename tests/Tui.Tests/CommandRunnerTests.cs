@@ -1531,6 +1531,29 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task A_sampling_key_with_nothing_after_its_equals_goes_back_to_its_default()
+    {
+        // With no session in use: kept for the next use.
+        await Runner.RunLineAsync("set t=1.2 k=5 p=0.9 min_p=0.1 seed=7 unknown=skip");
+        Assert.Equal("t=1.2 k=5 p=0.9 min_p=0.1 seed=7 unknown=skip", _output.Lines.Last());
+        await Runner.RunLineAsync("set t= k=");
+        Assert.Equal("t=0.8 p=0.9 min_p=0.1 seed=7 unknown=skip", _output.Lines.Last());
+        await Runner.RunLineAsync("set p= min_p= seed= unknown=");
+        Assert.Equal("t=0.8 seed=random", _output.Lines.Last());
+        // With one in use: the server changes only the fields sent, so the defaults are sent as values.
+        await Runner.RunLineAsync("use gru t=1.5 k=3 p=0.5 min_p=0.2 seed=9");
+        await Runner.RunLineAsync("set t= k= p= min_p= seed=");
+        var s = Runner.Session!.Sampling;
+        Assert.Equal((0.8, 0, 1.0, 0.0), (s.Temperature, s.TopK, s.TopP, s.MinP));
+        Assert.NotEqual(9UL, s.Seed); // drawn again, as seed=random does
+        await Runner.RunLineAsync("use gru");
+        Assert.NotEqual(9UL, Runner.Session!.Sampling.Seed); // and new sessions draw their own
+        Assert.Empty(_output.Errors);
+        await Runner.RunLineAsync("help set");
+        Assert.Contains("A key with nothing after its = goes back to its default", _output.Lines.Last());
+    }
+
+    [Fact]
     public async Task Gen_stop_with_nothing_stops_nowhere_as_charrnn_generates_empty_stop_does_and_help_says_so()
     {
         await Runner.RunLineAsync("use gru seed=3");

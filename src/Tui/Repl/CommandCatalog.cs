@@ -75,7 +75,7 @@ public static class CommandCatalog
         new("back", "back", "Close the fork and return to the session it was made from."),
         new("reset", "reset", "Reset the session to a fresh state."),
         new("set", "set [t=X] [k=N] [p=X] [min_p=X] [seed=N|random] [unknown=skip|refuse]",
-            "Change sampling: temperature, top-k, top-p, min-p, seed (kept for the models you use next; seed=random lets each draw its own).",
+            "Change sampling: temperature, top-k, top-p, min-p, seed (kept for the models you use next; seed=random lets each draw its own). A key with nothing after its = goes back to its default: t= is t=0.8, k=, p= and min_p= keep all chars, seed= is seed=random, unknown= is unknown=refuse.",
             ArgumentKind.None, [.. SamplingKeys, "unknown"]),
         new("compare", "compare [MODEL] [N] [\"PRIME\"] [t=X k=N p=X min_p=X seed=N]", "Generate side by side: the current model vs another model or other sampling.", ArgumentKind.Model, SamplingKeys, Words: null),
         new("delete", "delete MODEL", "Delete a model from the server (at the prompt, the same delete again within 2 minutes confirms it; --exec deletes at once).", ArgumentKind.Model, Words: 1),

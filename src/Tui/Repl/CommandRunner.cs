@@ -15,7 +15,9 @@ namespace CharRnn.Tui.Repl;
 public sealed partial class CommandRunner(CharRnnClient client, IReplOutput output, bool interactive) : IAsyncDisposable
 {
     private readonly Stack<Session> _forks = new();
-    private SamplingSettings _sampling = new() { Temperature = 0.8 };
+    /// <summary>The REPL's temperature until set changes it (the server's own default is 1), and what t= with nothing puts back.</summary>
+    internal const double DefaultTemperature = 0.8;
+    private SamplingSettings _sampling = new() { Temperature = DefaultTemperature };
     private CancellationTokenSource? _watch;
     private Task _watching = Task.CompletedTask;
     private bool _detachFollows; // headless: the running command's next one in its line is detach
@@ -278,16 +280,19 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     private async Task<SamplingSettings> SamplingFrom(Command c, SamplingSettings start, CancellationToken ct)
     {
         var s = start.Clone();
+        // A key with nothing after its '=' (set t=) goes back to its default, sent as a value: Configure changes only
+        // the fields set. gen's stop= with nothing is likewise its default, no stop string.
         // The server's ranges, checked here too: `set` with no session in use keeps them for the next `use`.
         if (c.NamedOption("t", "temperature") is { } t)
         {
             var max = await MaxTemperature(ct);
-            s.Temperature = max > 0 ? OptionValues.NumberIn(t.Name, t.Value, Cli.SamplingRanges.Temperature(max)) : OptionValues.Number(t.Name, t.Value);
+            s.Temperature = t.Value == "" ? DefaultTemperature
+                : max > 0 ? OptionValues.NumberIn(t.Name, t.Value, Cli.SamplingRanges.Temperature(max)) : OptionValues.Number(t.Name, t.Value);
         }
-        // The ranges charrnn generate's flags allow, declared once for both (Cli/SamplingRanges).
-        if (c.NamedOption("k", "top_k") is { } k) s.TopK = (int)OptionValues.IntegerIn(k.Name, k.Value, Cli.SamplingRanges.TopK);
-        if (c.NamedOption("p", "top_p") is { } p) s.TopP = OptionValues.NumberIn(p.Name, p.Value, Cli.SamplingRanges.TopP);
-        if (c.Option("min_p") is { } minP) s.MinP = OptionValues.NumberIn("min_p", minP, Cli.SamplingRanges.MinP);
+        // The ranges charrnn generate's flags allow, declared once for both (Cli/SamplingRanges); the defaults are the proto's (all chars).
+        if (c.NamedOption("k", "top_k") is { } k) s.TopK = k.Value == "" ? 0 : (int)OptionValues.IntegerIn(k.Name, k.Value, Cli.SamplingRanges.TopK);
+        if (c.NamedOption("p", "top_p") is { } p) s.TopP = p.Value == "" ? 1 : OptionValues.NumberIn(p.Name, p.Value, Cli.SamplingRanges.TopP);
+        if (c.Option("min_p") is { } minP) s.MinP = minP == "" ? 0 : OptionValues.NumberIn("min_p", minP, Cli.SamplingRanges.MinP);
         if (c.Option("seed") is { } seed)
         {
             if (IsRandomSeed(seed)) s.ClearSeed(); // the server draws one
@@ -322,7 +327,8 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
         if (c.Option("seed") is { } seed) _seedChosen = !IsRandomSeed(seed);
     }
 
-    private static bool IsRandomSeed(string value) => value.Equals("random", StringComparison.OrdinalIgnoreCase);
+    /// <summary>seed=random, or seed= with nothing (its default: each session draws its own).</summary>
+    private static bool IsRandomSeed(string value) => value == "" || value.Equals("random", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>The server's highest temperature (0 from a server too old to say: it checks alone).</summary>
     private async Task<double> MaxTemperature(CancellationToken ct) => (await ServerLimits(ct)).MaxTemperature;
@@ -346,6 +352,7 @@ public sealed partial class CommandRunner(CharRnnClient client, IReplOutput outp
     private static UnknownChars? UnknownCharsFrom(Command c) => c.Option("unknown") switch
     {
         null => null,
+        "" => UnknownChars.Refuse, // unknown= with nothing: its default
         var v when v.Equals("skip", StringComparison.OrdinalIgnoreCase) => UnknownChars.Skip,
         var v when v.Equals("refuse", StringComparison.OrdinalIgnoreCase) => UnknownChars.Refuse,
         var v => throw new CommandException(Cli.NumberRefusal.NotAllowed($"unknown={v}", "skip (drop the characters the model cannot read from fed text) " +
