@@ -4,7 +4,7 @@ using Grpc.Core;
 namespace CharRnn.Tui.Tests;
 
 /// <summary>
-/// A server, in-process, that takes any StartJob with <paramref name="job"/> and whose WatchJob sends that job's end at once:
+/// A server, in-process, that takes any StartJob with <paramref name="job"/>, lists it alone, stops it at once, and whose WatchJob sends that job's end at once:
 /// how a REPL line shows what a server answered (Job.warnings it cannot work out itself, or none from an older server).
 /// </summary>
 internal sealed class CannedJobInvoker(Job job) : CallInvoker
@@ -15,6 +15,8 @@ internal sealed class CannedJobInvoker(Job job) : CallInvoker
         {
             ListArchitecturesRequest => new ListArchitecturesResponse { Architectures = { new Architecture { Name = job.Architecture } } },
             StartJobRequest => job,
+            ListJobsRequest => new ListJobsResponse { Jobs = { job } },
+            StopJobRequest => new Job(job) { State = Job.Types.State.Stopped },
             _ => throw new NotSupportedException(method.FullName),
         };
         return new AsyncUnaryCall<TResponse>(Task.FromResult((TResponse)answer), Task.FromResult(new Metadata()), () => Status.DefaultSuccess, () => [], () => { });

@@ -1821,6 +1821,30 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Attach_and_stop_take_the_start_of_a_jobs_id_and_name_the_jobs_it_starts_when_several_do()
+    {
+        // An id copied short, as git takes the start of a hash: 'No job' said nothing of the one it starts.
+        var job = new Job { Id = "j-b78f0a1c2d3e", ModelName = "m", Architecture = "stateful-gru", State = Job.Types.State.Running };
+        using var client = new Client.CharRnnClient(new CannedJobInvoker(job), new Uri("http://127.0.0.1:1"));
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(client, output, interactive: false);
+        await runner.RunLineAsync("attach j-b78f");
+        Assert.Empty(output.Errors);
+        Assert.Contains(output.Events, e => e.JobId == job.Id && e.EventCase == JobEvent.EventOneofCase.Finished); // watched to its end
+        await runner.RunLineAsync("stop j-b7");
+        Assert.Empty(output.Errors);
+        Assert.Equal($"job {job.Id} stopped", output.Lines.Last()); // named in full
+        await runner.RunLineAsync("attach j-c0");
+        Assert.Equal(["No job 'j-c0' (by id or model name). jobs lists them."], output.Errors);
+
+        Job[] jobs = [job, new() { Id = "j-b7aa00000000", ModelName = "n", State = Job.Types.State.Queued, QueuePosition = 1 }, new() { Id = "j-0000", ModelName = "j-b7" }];
+        Assert.Equal("j-b78f0a1c2d3e", CommandRunner.JobStartingWith(jobs, "j-b78")?.Id);
+        Assert.Null(CommandRunner.JobStartingWith(jobs, "j-")); // the prefix of every id, no start of one
+        Assert.Equal("'j-b7' starts 2 jobs' ids: j-b78f0a1c2d3e (m, running), j-b7aa00000000 (n, queued (1st)); type more of it.",
+            Assert.Throws<CommandException>(() => CommandRunner.JobStartingWith(jobs, "j-b7")).Message);
+    }
+
+    [Fact]
     public async Task Train_and_resume_show_the_servers_warnings_as_it_words_them_and_none_it_does_not_send()
     {
         // Words no client works out: the lines show what StartJob's Job says, not warnings of their own.

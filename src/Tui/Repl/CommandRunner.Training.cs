@@ -407,9 +407,22 @@ public sealed partial class CommandRunner
         var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
         var job = jobs.FirstOrDefault(j => j.Id == target) ?? jobs.FirstOrDefault(j => j.ModelName == target && j.State is Job.Types.State.Running or Job.Types.State.Queued)
             ?? jobs.FirstOrDefault(j => j.ModelName == target)
+            ?? JobStartingWith(jobs, target)
             ?? throw new CommandException($"No job '{target}' (by id or model name). jobs lists them.");
         if (!_warnedJobs.Contains(job.Id)) ShowWarnings(job); // a job another client started, or this REPL before it said them: its warnings once
         await WatchAsync(job, from, ct);
+    }
+
+    /// <summary>
+    /// The one listed job whose id starts with <paramref name="typed"/> (as git takes the start of a hash), so that an id
+    /// copied short, j-b78f, is taken; null when none does; refused naming them when several do.
+    /// </summary>
+    internal static Job? JobStartingWith(IReadOnlyList<Job> jobs, string typed)
+    {
+        if (!typed.StartsWith("j-", StringComparison.Ordinal) || typed.Length <= 2) return null;
+        var starting = jobs.Where(j => j.Id.StartsWith(typed, StringComparison.Ordinal)).ToList();
+        return starting.Count <= 1 ? starting.FirstOrDefault()
+            : throw new CommandException($"'{typed}' starts {starting.Count} jobs' ids: {string.Join(", ", starting.Select(j => $"{j.Id} ({j.ModelName}, {StateCell(j)})"))}; type more of it.");
     }
 
     /// <summary>attach's from=: a step in digits, 0 or more (WatchJob's from_step; a sign is no step).</summary>
@@ -432,7 +445,8 @@ public sealed partial class CommandRunner
         // A job id, else a model's running or queued job (a model may be named like a job id).
         var jobs = (await client.Training.ListJobsAsync(new ListJobsRequest(), cancellationToken: ct)).Jobs;
         var known = jobs.FirstOrDefault(j => j.Id == arg)
-                    ?? jobs.FirstOrDefault(j => j.ModelName == arg && j.State is Job.Types.State.Running or Job.Types.State.Queued);
+                    ?? jobs.FirstOrDefault(j => j.ModelName == arg && j.State is Job.Types.State.Running or Job.Types.State.Queued)
+                    ?? JobStartingWith(jobs, arg);
         if (known == null && !arg.StartsWith("j-", StringComparison.Ordinal))
             throw new CommandException($"No running or queued job for '{arg}'; stop takes a job's id, or the name of a model a job is training or waiting to train (jobs lists them).");
         if (known is { State: Job.Types.State.Stopped or Job.Types.State.Finished or Job.Types.State.Failed })
