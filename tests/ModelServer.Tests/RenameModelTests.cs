@@ -82,6 +82,10 @@ public class RenameModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rc-a", "rc-b"));
         await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rc-b", "rc-c"));
         Assert.Contains("its model 'rc-a' was renamed to 'rc-c' (RenameModel) after the session opened", await Forked());
+        await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rc-c", "rc-a"));
+        Assert.Contains("its model 'rc-a' was renamed and renamed back (RenameModel) after the session opened. " +
+                        "The session itself still works (Generate, Feed); open a new session on 'rc-a' (OpenSession) to fork from.", await Forked());
+        await keyed.AsAlice.Catalog.RenameModelAsync(Rename("rc-a", "rc-c"));
 
         await keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "rc-c" });
         Assert.Equal($"Session '{session.Id}' cannot be forked: its model 'rc-a' no longer exists (it was deleted). " +

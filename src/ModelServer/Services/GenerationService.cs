@@ -248,7 +248,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         // A fork is a new session on the model, which OpenSession would refuse once the model is deleted (the source lives on).
         // Renamed (again, perhaps): the name it is at now, if it still is a model; a model made since under the old name is another one.
         if (models.RenamedTo(source.Model) is { } renamed)
-            throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' was renamed to '{renamed}' (RenameModel) after the session opened. " +
+            throw ServerException.NotFound($"Session '{source.Id}' cannot be forked: its model '{source.Model.Name}' was renamed {(renamed == source.Model.Name ? "and renamed back" : $"to '{renamed}'")} (RenameModel) after the session opened. " +
                                            $"The session itself still works (Generate, Feed); open a new session on '{renamed}' (OpenSession) to fork from.",
                                            ErrorReasons.ModelNotFound, ("model", source.Model.Name));
         if (!models.Exists(source.Model.Name))
