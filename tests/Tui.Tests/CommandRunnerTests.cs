@@ -356,11 +356,18 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await Refused("use", "Which model? use MODEL [t=0.8] [k=N] [p=X] [min_p=X] [seed=N] [unknown=skip|refuse] (models lists them).");
     }
 
+    [Theory]
+    [InlineData(86400, "a job trains at most 24 h a run")]
+    [InlineData(5400, "a job trains at most 1.5 h a run")]
+    [InlineData(0, "no cap on a job's training time")]
+    public void Status_says_the_servers_cap_on_a_jobs_training_time(double seconds, string said) =>
+        Assert.Equal(said, CommandRunner.JobTimeCapText(seconds));
+
     [Fact]
     public async Task Status_names_the_quotas_a_key_has_on_the_server_and_what_it_uses_of_them()
     {
         await Runner.RunLineAsync("status");
-        Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^limits on the server: [\d,]+ sessions · [\d,]+ queued jobs · 4 model exports \(downloads\) at once · 2 model imports \(uploads of up to 1 GB\) at once$"));
+        Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^limits on the server: [\d,]+ sessions · [\d,]+ queued jobs · 4 model exports \(downloads\) at once · 2 model imports \(uploads of up to 1 GB\) at once · no cap on a job's training time$"));
         Assert.Contains(_output.Lines, l => System.Text.RegularExpressions.Regex.IsMatch(l,
             @"^limits per key: 256 sessions · 4 running or queued jobs · 100 models · 20 uploaded corpora of up to 64 MB each · 2 model exports \(downloads\) at once · 1 model import\(s\) at once · 2,000,000 generated or fed chars a minute; a job may need up to [\d.]+ [GM]B of memory$"));
         // What the key uses of them (without keys, the one local key; an admin of a keyed server sees every key's row).

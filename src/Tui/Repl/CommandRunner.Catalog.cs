@@ -139,7 +139,8 @@ public sealed partial class CommandRunner
         {
             output.Line($"limits on the server: {l.MaxSessions:N0} sessions · {l.MaxQueuedJobs:N0} queued jobs · {l.MaxExports:N0} model exports (downloads) at once" +
                         (l.MaxImports > 0 // 0: a server from before ImportModel's cap, which does not say
-                            ? $" · {l.MaxImports:N0} model imports (uploads of up to {Engine.Training.TrainingFootprint.Format(l.MaxImportBytes)}) at once" : ""));
+                            ? $" · {l.MaxImports:N0} model imports (uploads of up to {Engine.Training.TrainingFootprint.Format(l.MaxImportBytes)}) at once" : "") +
+                        $" · {JobTimeCapText(l.MaxJobSeconds)}");
             output.Line($"limits per key: {l.MaxSessionsPerKey:N0} sessions · {l.MaxJobsPerKey:N0} running or queued jobs · {l.MaxModelsPerKey:N0} models · " +
                         $"{l.MaxCorporaPerKey:N0} uploaded corpora of up to {Engine.Training.TrainingFootprint.Format(l.MaxCorpusBytes)} each · {l.MaxExportsPerKey:N0} model exports (downloads) at once · " +
                         (l.MaxImportsPerKey > 0 ? $"{l.MaxImportsPerKey:N0} model import(s) at once · " : "") + // 0: a server from before the per-key cap
@@ -153,6 +154,14 @@ public sealed partial class CommandRunner
         if (WatchedJob != null) output.Line($"watching job {WatchedJob}");
     }
 
+
+    /// <summary>
+    /// The server's cap on one job's training time in a run (max_job_seconds, `serve --max-job-hours`), which a team sharing it
+    /// should know before a long job is cut short; 0 is no cap.
+    /// </summary>
+    internal static string JobTimeCapText(double seconds) => seconds > 0
+        ? $"a job trains at most {TimeSpan.FromSeconds(seconds).TotalHours.ToString("0.##", CultureInfo.InvariantCulture)} h a run"
+        : "no cap on a job's training time";
 
     /// <summary>
     /// What ServerInfo.generation_precision says, in status's first line: a bf16 server's other architectures generate in
