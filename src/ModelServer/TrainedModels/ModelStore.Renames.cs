@@ -108,7 +108,8 @@ public sealed partial class ModelStore
     /// </summary>
     private bool MovedBack(string name, string newName, string note, bool caseOnly)
     {
-        try { ModelFolder.MoveHeld(FolderOf(newName), FolderOf(name), via: caseOnly ? note + RenameNote.StopSuffix : null); }
+        var (folder, back, via) = (FolderOf(newName), FolderOf(name), caseOnly ? note + RenameNote.StopSuffix : null);
+        try { MoveBack(folder, back, via, () => ModelFolder.MoveHeld(folder, back, via)); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
         {
             _logger.LogError(e, "Model {Model} was renamed to {NewName}, but the database could not record it, nor could the folder move back", name, newName);

@@ -125,6 +125,20 @@ public sealed partial class ModelStore
 
     private readonly ConcurrentDictionary<string, string> _reportedBroken = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Test seam, null outside tests: called in place of each move that puts a folder back after the database refused a
+    /// rename's or a delete's write, with the folder, where it goes back to and a case-only rename's folder between (null for
+    /// others), so that a test can stand in for a file system that refuses that move too, or the second of its two moves.
+    /// </summary>
+    internal Action<string, string, string?>? MoveBackInstead { get; set; }
+
+    /// <summary>Moves <paramref name="folder"/> back to <paramref name="to"/> by <paramref name="move"/>, or by <see cref="MoveBackInstead"/> where a test set it.</summary>
+    private void MoveBack(string folder, string to, string? via, Action move)
+    {
+        if (MoveBackInstead is { } instead) instead(folder, to, via);
+        else move();
+    }
+
     /// <summary>Deletes the model folder: renamed aside first, so a half-deleted model is never listed.</summary>
     /// <param name="by">The key name that asked, for the log.</param>
     public void Delete(string name, string by)
@@ -140,8 +154,8 @@ public sealed partial class ModelStore
         {
             // Its row kept (a full disk refused the database's write): the model is kept too, back where it was, not left
             // hidden aside for the next start to delete after the caller was told the delete failed.
-            try { Directory.Move(trash, folder); }
-            catch (IOException e)
+            try { MoveBack(trash, folder, null, () => Directory.Move(trash, folder)); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _logger.LogWarning("Model {Model} could not be moved back from {Folder} after its delete failed: {Reason}", name, trash, e.Message);
                 if (StorageRefusal.For(refused, "DeleteModel", $"Model '{name}' could not be put back: it is out of every listing, and the server's next start deletes it, as asked.") is { } refusal)

@@ -1,0 +1,149 @@
+using CharRnn.Protos.V1;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CharRnn.ModelServer.Tests;
+
+/// <summary>
+/// A rename or delete whose last database write the disk refuses (<see cref="RefusedDatabaseWrite"/>) and whose folder the
+/// file system will not move back either (ModelStore.MoveBackInstead stands in for it): what the caller is told, what the
+/// server lists after, and what the next start does. Each test stops its own server to start again on its models folder.
+/// </summary>
+public class RefusedMoveBackTests
+{
+    private static StartJobRequest Trained(string name) => new()
+    {
+        ModelName = name, Architecture = "stateful-gru", CorpusName = "tiny",
+        Options = new Protos.V1.TrainingOptions { MaxSteps = 3, Epochs = 1, SampleChars = 0 },
+        Hyperparameters = { ["n_hidden"] = 8, ["bs"] = 4 },
+    };
+
+    private static TrainedModels.ModelStore Store(ServerFixture server) => server.Services.GetRequiredService<TrainedModels.ModelStore>();
+
+    private static async Task<List<string>> Listed(ServerFixture server) =>
+        (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Select(m => m.Name).ToList();
+
+    /// <summary>
+    /// Stops <paramref name="server"/> and does what the next start does to its models folder first (JobQueue's recovery:
+    /// RemoveDeleted finishes the deletes and renames left); the store and database it started with, for a look.
+    /// </summary>
+    private sealed class NextStart : IDisposable
+    {
+        public NextStart(ServerFixture server)
+        {
+            server.StopServer();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            var options = Microsoft.Extensions.Options.Options.Create(new Hosting.ServerOptions { ModelsDirectory = server.Options.ModelsDirectory, Device = "cpu" });
+            // The stopped host lets the folder's lock go a moment after StopServer returns (its disposal ends on another thread).
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                try { Database = new Persistence.ServerDatabase(options); break; }
+                catch (Persistence.ModelsFolderInUseException) when (waited.Elapsed < TimeSpan.FromSeconds(30)) { Thread.Sleep(50); }
+            }
+            Store = new TrainedModels.ModelStore(options, Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<TrainedModels.ModelStore>.Instance);
+            Store.RemoveDeleted();
+        }
+
+        public Persistence.ServerDatabase Database { get; }
+        public TrainedModels.ModelStore Store { get; }
+
+        public void Dispose()
+        {
+            Database.Dispose();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        }
+    }
+
+    [Fact]
+    public async Task A_rename_whose_last_write_and_move_back_both_fail_stands_and_the_next_start_finishes_recording_it()
+    {
+        using var server = new ServerFixture();
+        var models = server.Options.ModelsDirectory;
+        var jobId = (await server.Training.Train(Trained("mb-old")).Events())[0].JobId;
+        var owner = Store(server).Ownership("mb-old");
+        Assert.NotNull(owner);
+        Store(server).MoveBackInstead = (_, _, _) => throw new IOException("Device or resource busy");
+        using (new RefusedDatabaseWrite(models, "old.name = 'mb-old'", "DELETE ON models"))
+        {
+            // The folder is at its new name with its owner's row there: the rename is done but for the old row, so it stands.
+            var renamed = await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-old", NewName = "mb-new" });
+            Assert.Equal(("mb-new", owner.Owner), (renamed.Name, renamed.Owner));
+        }
+        Assert.Contains("mb-new", await Listed(server));
+        Assert.DoesNotContain("mb-old", await Listed(server));
+        Assert.Single(Directory.GetFiles(models, ".renaming-*")); // its note, for the next start
+        Assert.Single(server.Log.With("Model mb-old stays renamed to mb-new; the server's next start finishes recording the rename"));
+
+        using var next = new NextStart(server);
+        Assert.Empty(Directory.GetFileSystemEntries(models, ".renaming-*"));
+        Assert.Equal(["mb-new"], next.Store.List().Select(m => m.Name).Where(n => n.StartsWith("mb-")));
+        Assert.Null(next.Database.Model("mb-old")); // a model trained later under the old name is not the owner's
+        Assert.Equal(owner with { Name = "mb-new" }, next.Database.Model("mb-new"));
+        Assert.Equal("mb-new", next.Database.EndedJobs(10).Single(j => j.Id == jobId).ModelName); // its job follows it
+    }
+
+    [Fact]
+    public async Task A_case_only_rename_left_between_its_two_moves_is_out_of_every_listing_until_the_next_start_finishes_it()
+    {
+        using var server = new ServerFixture();
+        var models = server.Options.ModelsDirectory;
+        await server.Training.Train(Trained("mb-case")).Events();
+        var owner = Store(server).Ownership("mb-case");
+        Assert.NotNull(owner);
+        // Moving back goes through the folder beside the note: the first move done, the second refused, and the one back too.
+        Store(server).MoveBackInstead = (folder, _, via) =>
+        {
+            Directory.Move(folder, via!);
+            throw new IOException("Device or resource busy");
+        };
+        using (new RefusedDatabaseWrite(models, "old.name = 'mb-case'", "DELETE ON models"))
+        {
+            var e = await Calls.Fails(() => server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-case", NewName = "MB-Case" }).ResponseAsync);
+            Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+            Assert.Equal("The server could not store what RenameModel changes: its disk is full (or over its quota, or failing). "
+                         + "Model 'mb-case' is out of every listing, between its two moves, until the server's next start finishes its rename to 'MB-Case'. "
+                         + "Try again once the server's operator has made room.", e.Status.Detail);
+        }
+        var listed = await Listed(server);
+        Assert.DoesNotContain("mb-case", listed);
+        Assert.DoesNotContain("MB-Case", listed);
+        var note = Assert.Single(Directory.GetFiles(models, ".renaming-*"));
+        Assert.True(File.Exists(Path.Combine(note + TrainedModels.RenameNote.StopSuffix, "best.ckpt")));
+
+        using var next = new NextStart(server);
+        Assert.Empty(Directory.GetFileSystemEntries(models, ".renaming-*"));
+        Assert.Equal(["MB-Case"], next.Store.List().Select(m => m.Name).Where(n => n.StartsWith("mb-", StringComparison.OrdinalIgnoreCase)));
+        Assert.True(File.Exists(Path.Combine(models, "MB-Case", "best.ckpt")));
+        Assert.Null(next.Database.Model("mb-case"));
+        Assert.Equal(owner with { Name = "MB-Case" }, next.Database.Model("MB-Case"));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // permission denied: refused as the delete's own refusal says, not as "Nothing changed: the model is still there"
+    public async Task A_delete_whose_write_and_move_back_both_fail_is_hidden_and_the_next_start_deletes_it(bool permissionDenied)
+    {
+        using var server = new ServerFixture();
+        var models = server.Options.ModelsDirectory;
+        server.TrainModel("mb-del", "stateful-rnn", steps: 5);
+        server.Services.GetRequiredService<Persistence.ServerDatabase>().SetModelOwner("mb-del", "local", shared: true);
+        Store(server).MoveBackInstead = (_, _, _) => throw (permissionDenied ? new UnauthorizedAccessException("Access to the path is denied.") : new IOException("Device or resource busy"));
+        using (new RefusedDatabaseWrite(models, "old.name = 'mb-del'", "DELETE ON models"))
+        {
+            var e = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-del" }).ResponseAsync);
+            Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+            Assert.Equal("The server could not store what DeleteModel changes: its disk is full (or over its quota, or failing). "
+                         + "Model 'mb-del' could not be put back: it is out of every listing, and the server's next start deletes it, as asked. "
+                         + "Try again once the server's operator has made room.", e.Status.Detail);
+        }
+        Assert.DoesNotContain("mb-del", await Listed(server));
+        Assert.Equal(StatusCode.NotFound, (await Calls.Fails(() => server.Catalog.GetModelAsync(new GetModelRequest { Name = "mb-del" }).ResponseAsync)).StatusCode);
+        Assert.Single(Directory.GetDirectories(models, ".deleting-mb-del-*"));
+
+        using var next = new NextStart(server);
+        Assert.Empty(Directory.GetDirectories(models, ".deleting-mb-del-*"));
+        Assert.DoesNotContain("mb-del", next.Store.List().Select(m => m.Name));
+        Assert.Null(next.Database.Model("mb-del")); // a model trained later under the name is not the old owner's, nor shared
+    }
+}
