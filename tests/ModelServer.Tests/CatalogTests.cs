@@ -309,6 +309,30 @@ public class CatalogTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_delete_or_rename_of_a_model_another_call_is_deleting_is_refused_saying_to_ask_ListModels_once_it_returns()
+    {
+        // A DeleteModel in flight at the moment of the second call: held here as DeleteModel holds it, so the race is no race.
+        server.TrainModel("held-delete", "stateful-rnn", steps: 5);
+        var jobs = server.Services.GetRequiredService<Jobs.JobQueue>();
+        using (jobs.HoldForDelete("held-delete", Security.Caller.Local))
+        {
+            var delete = await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "held-delete" }).ResponseAsync);
+            var rename = await Calls.Fails(() => server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "held-delete", NewName = "held-renamed" }).ResponseAsync);
+            Assert.Equal((StatusCode.FailedPrecondition, "Model 'held-delete' is being deleted by another call; once that call has returned, ListModels says whether it is gone."),
+                (delete.StatusCode, delete.Status.Detail));
+            Assert.Equal((StatusCode.FailedPrecondition, "Model 'held-delete' is being deleted by another call; once that call has returned, ListModels says whether it is still there to rename."),
+                (rename.StatusCode, rename.Status.Detail));
+            foreach (var e in new[] { delete, rename })
+                Assert.Equal("held-delete", e.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Metadata["model"]);
+            // Neither touched it: the call holding it finds it where it was.
+            Assert.True(File.Exists(Path.Combine(server.Options.ModelsDirectory, "held-delete", "last.ckpt")));
+            Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "held-renamed")));
+        }
+        await server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "held-delete" }); // once it has returned
+        Assert.DoesNotContain((await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "held-delete");
+    }
+
+    [Fact]
     public async Task A_session_whose_model_was_deleted_and_made_again_under_its_name_is_not_forked_onto_the_old_weights()
     {
         server.TrainModel("reborn", "stateful-rnn", steps: 5);
