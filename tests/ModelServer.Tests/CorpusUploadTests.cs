@@ -528,4 +528,43 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Empty(Directory.GetFiles(UploadsFolder, ".*.tmp"));
         Assert.Equal("alice", uploads.Owner("alice-full-disk"));
     }
+
+    [Theory]
+    [InlineData(true, false)] // a read-only file system (EROFS), over a corpus stored before
+    [InlineData(false, false)] // permission denied (EACCES)
+    [InlineData(true, true)] // a new corpus
+    public async Task An_upload_the_models_folder_may_not_write_says_nothing_changed_and_leaves_nothing_behind(bool readOnly, bool newCorpus)
+    {
+        var name = $"alice-refused-{(readOnly ? "ro" : "denied")}-{(newCorpus ? "new" : "old")}";
+        if (!newCorpus) await Upload(keyed.AsAlice.Catalog, name, "the text stored before");
+        var uploads = keyed.Server.Services.GetRequiredService<Corpora.UploadedCorpora>();
+        // chmod does not stop root, who runs these tests: the write refused as .NET reports either on Linux, at the file-write boundary.
+        Exception refusedWrite = readOnly ? new IOException("Read-only file system", 30) : new UnauthorizedAccessException("Access to the path is denied.");
+        var thrown = await Assert.ThrowsAnyAsync<Exception>(() => uploads.Store(name, "alice", async stream =>
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes("the new text, half"));
+            throw refusedWrite;
+        }, keepOwner: true));
+
+        Assert.Same(refusedWrite, thrown); // no full disk: ErrorMappingInterceptor answers it through StorageRefusal, as here
+        var refusal = Errors.StorageRefusal.For(thrown, "/charrnn.v1.Catalog/UploadCorpus");
+        Assert.NotNull(refusal);
+        Assert.Equal(StatusCode.FailedPrecondition, refusal.Code);
+        Assert.Equal(readOnly
+            ? "The server could not store what UploadCorpus changes: it may not write to its models folder (a read-only file system). "
+              + "Nothing changed: no text was stored. Try again once the server's operator has made the folder writable."
+            : "The server may not read or write a file UploadCorpus needs in its models folder (permission denied). "
+              + "Nothing changed: no text was stored. Try again once the server's operator has fixed the folder's permissions.", refusal.Message);
+        Assert.Empty(Directory.GetFiles(UploadsFolder, ".*.tmp"));
+        if (newCorpus)
+        {
+            Assert.False(File.Exists(uploads.PathOf(name)));
+            Assert.Null(uploads.Owner(name));
+        }
+        else
+        {
+            Assert.Equal("the text stored before", File.ReadAllText(uploads.PathOf(name)));
+            Assert.Equal("alice", uploads.Owner(name));
+        }
+    }
 }
