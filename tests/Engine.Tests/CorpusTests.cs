@@ -50,6 +50,20 @@ public class CorpusTests
         Assert.Contains("offset 2", e.Message);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 0xFF, 0xFE, (byte)'h', 0, (byte)'i', 0 }, "UTF-16 (its first bytes, FF FE, are UTF-16's byte-order mark)")]
+    [InlineData(new byte[] { 0xFE, 0xFF, 0, (byte)'h', 0, (byte)'i' }, "UTF-16 (its first bytes, FE FF, are UTF-16's byte-order mark)")]
+    [InlineData(new byte[] { 0xFF, 0xFE, 0, 0, (byte)'h', 0, 0, 0 }, "UTF-32 (its first bytes, FF FE 00 00, are UTF-32's byte-order mark)")]
+    public void A_utf16_or_utf32_file_is_refused_naming_its_encoding_and_how_to_convert_it(byte[] bytes, string encoding)
+    {
+        // Notepad's "Unicode" and PowerShell 5's > write UTF-16: "first bad byte at offset 0" told its user nothing.
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("wide.txt"), bytes);
+        var expected = $"Corpus '{dir.File("wide.txt")}' is {encoding}, not UTF-8; convert it (iconv -f {encoding[..6]} -t UTF-8) or save it as UTF-8 text.";
+        Assert.Equal(expected, Assert.Throws<CorpusException>(() => Corpus.FromFile(dir.File("wide.txt"))).Message);
+        Assert.Equal(expected, Assert.Throws<CorpusException>(() => CorpusFingerprint.Measure(dir.File("wide.txt"))).Message);
+    }
+
     [Fact]
     public void An_empty_file_is_an_error()
     {

@@ -148,6 +148,7 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     {
         { [(byte)'a', (byte)'b', 0xC3, 0x28, (byte)'c'], "Corpus 'bad-text' is not valid UTF-8 (first bad byte at offset 2); send UTF-8 text. Nothing was stored." },
         { [(byte)'a', 0xE2, 0x82], "Corpus 'bad-text' is not valid UTF-8 (first bad byte at offset 1); send UTF-8 text. Nothing was stored." }, // cut short at the end
+        { [0xFF, 0xFE, (byte)'a', 0], "Corpus 'bad-text' is UTF-16 (its first bytes, FF FE, are UTF-16's byte-order mark), not UTF-8; convert it (iconv -f UTF-16 -t UTF-8) or send UTF-8 text. Nothing was stored." },
         { [], "Corpus 'bad-text' is empty; a corpus needs some text to learn from. Nothing was stored." },
         { [0xEF, 0xBB, 0xBF], "Corpus 'bad-text' is empty; a corpus needs some text to learn from. Nothing was stored." }, // a BOM alone
         { [0, 0, 0], "Corpus 'bad-text' holds only NUL characters, which stand for padding, not text: there is nothing to learn. Nothing was stored." },

@@ -67,7 +67,7 @@ public sealed class Corpus
         }
         catch (DecoderFallbackException e)
         {
-            throw new CorpusException($"Corpus '{source}' is not valid UTF-8 (first bad byte at offset {e.Index}); save it as UTF-8 text.");
+            throw new CorpusException($"Corpus '{source}' {NotUtf8.Why(bytes, e.Index)}save it as UTF-8 text.");
         }
         if (text.Length > 0 && text[0] == '\uFEFF') text = text[1..];
         if (text.Length == 0)

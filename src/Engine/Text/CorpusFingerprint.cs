@@ -26,7 +26,11 @@ public sealed record CorpusFingerprint(long Characters, string Sha256)
             sha.AppendData(bytes, 0, read);
             int count;
             try { count = decoder.GetChars(bytes, 0, read, chars, 0, flush: read == 0); }
-            catch (DecoderFallbackException e) { throw new CorpusException($"Corpus '{path}' is not valid UTF-8 (first bad byte at offset {offset + Math.Max(e.Index, 0)}); save it as UTF-8 text."); }
+            catch (DecoderFallbackException e)
+            {
+                // Only the first read holds the file's first bytes, where a byte-order mark would be.
+                throw new CorpusException($"Corpus '{path}' {NotUtf8.Why(bytes.AsSpan(0, offset == 0 ? read : 0), offset + Math.Max(e.Index, 0))}save it as UTF-8 text.");
+            }
             for (var i = 0; i < count; i++) // "\r\n" loads as "\n" (see Corpus.WithUnixLineEndings), a pair split across reads too
             {
                 if (afterCr && chars[i] == '\n') length--;

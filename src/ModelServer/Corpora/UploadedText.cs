@@ -12,6 +12,8 @@ internal sealed class UploadedText(string name, long maxBytes)
 {
     private readonly Decoder _decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
     private char[] _chars = [];
+    private const int StartBytes = 4; // a UTF-32 byte-order mark's
+    private readonly List<byte> _start = new(StartBytes);
     private bool _first = true;
     private bool _hasText;
     // Nothing but a leading BOM (or nothing at all) so far: empty, not "only NUL".
@@ -40,6 +42,9 @@ internal sealed class UploadedText(string name, long maxBytes)
     /// <summary>Every fault here is in the text the upload's data messages carry: BadRequest names that field.</summary>
     private static ServerException Refused(string message) => ServerException.Invalid(message, field: "data");
 
+    /// <summary>The text's first bytes, where a byte-order mark would be, from those kept and this piece.</summary>
+    private byte[] Start(ReadOnlySpan<byte> piece) => [.. _start, .. piece[..Math.Min(piece.Length, StartBytes - _start.Count)]];
+
     private void Decode(ReadOnlySpan<byte> piece, bool flush)
     {
         var needed = piece.Length + 4;
@@ -48,7 +53,7 @@ internal sealed class UploadedText(string name, long maxBytes)
         try { count = _decoder.GetChars(piece, _chars, flush); }
         catch (DecoderFallbackException e)
         {
-            throw Refused($"Corpus '{name}' is not valid UTF-8 (first bad byte at offset {Math.Max(0, Bytes + e.Index)}); send UTF-8 text. Nothing was stored.");
+            throw Refused($"Corpus '{name}' {Engine.Text.NotUtf8.Why(Start(piece), Math.Max(0, Bytes + e.Index))}send UTF-8 text. Nothing was stored.");
         }
         for (var i = 0; i < count; i++)
         {
@@ -58,5 +63,6 @@ internal sealed class UploadedText(string name, long maxBytes)
             if (c != '\0') _hasText = true;
         }
         if (count > 0) _first = false;
+        if (_start.Count < StartBytes) _start.AddRange(Start(piece)[_start.Count..]);
     }
 }
