@@ -70,3 +70,35 @@ public partial class CommandLineTests
         Assert.Equal(reference.Replace(lf, crlf), Printed(["eval", folder, "--text", crlf, "--skip-unknown", "--threads", "1"]).TrimEnd()); // no '\r' said to be skipped
     });
 }
+
+/// <summary>charrnn eval --json of a model that scores past what a double holds.</summary>
+public partial class CommandLineTests
+{
+    /// <summary>
+    /// An imported model with enormous output biases scores thousands of nats a char: its perplexity, e^loss, is past what a
+    /// double holds. --json wrote nothing and exited 2 with the serializer's "number values such as positive and negative
+    /// infinity cannot be written as valid JSON"; it now prints the figures, the perplexity as null (JSON has no Infinity).
+    /// </summary>
+    [Fact]
+    public void Eval_json_writes_a_perplexity_past_what_a_double_holds_as_null() => InTempFolder(root =>
+    {
+        var (_, corpus, file) = ExportedOneEpoch(root);
+        var bytes = File.ReadAllBytes(file);
+        var headerLength = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        var header = JsonDocument.Parse(bytes.AsMemory(8, headerLength)).RootElement;
+        var bias = header.GetProperty("l_out.bias").GetProperty("data_offsets");
+        var (start, end) = (8 + headerLength + bias[0].GetInt32(), 8 + headerLength + bias[1].GetInt32());
+        for (var at = start; at < end; at += 4) // each char's bias 5,000 nats above the one before: most chars score thousands of nats
+            BitConverter.TryWriteBytes(bytes.AsSpan(at, 4), 5000f * ((at - start) / 4));
+        var huge = Path.Combine(root, "huge.safetensors");
+        File.WriteAllBytes(huge, bytes);
+        var models = Path.Combine(root, "models");
+        Printed(["import", huge, "--models", models, "--name", "huge", "--threads", "1"]);
+
+        using var json = JsonDocument.Parse(Printed(["eval", Path.Combine(models, "huge"), "--text", corpus, "--json", "--threads", "1"]));
+        var figures = json.RootElement;
+        Assert.True(figures.GetProperty("loss_nats_per_char").GetDouble() > 709); // e^709 is about the largest double
+        Assert.Equal(JsonValueKind.Null, figures.GetProperty("perplexity").ValueKind);
+        Assert.Equal(JsonValueKind.Number, figures.GetProperty("bits_per_char").ValueKind);
+    });
+}

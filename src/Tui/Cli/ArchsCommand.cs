@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Text.Json;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Training;
 
@@ -16,7 +15,7 @@ public static class ArchsCommand
         {
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(Architectures.All.Select(ModelJson.Architecture)));
+                Console.WriteLine(ScriptJson.Serialize(Architectures.All.Select(ModelJson.Architecture)));
                 return 0;
             }
             foreach (var arch in Architectures.All)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Text;
@@ -61,7 +60,7 @@ public static class EvalCommand
             if (perCharOut != null) PerCharTable.Write(perCharOut, score.Chars!);
             var summary = perCharOut == "-" ? Console.Error : Console.Out; // stdout holds the table
             summary.WriteLine(parse.GetValue(json)
-                ? JsonSerializer.Serialize(new
+                ? ScriptJson.Serialize(new
                 {
                     model = path, text = file, characters_scored = score.Characters, loss_nats_per_char = score.Loss,
                     bits_per_char = score.Loss / Math.Log(2), perplexity = Math.Exp(score.Loss), accuracy = score.Accuracy,

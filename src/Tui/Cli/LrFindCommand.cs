@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
-using System.Text.Json;
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
 using CharRnn.Engine.Text;
@@ -109,7 +108,7 @@ public static class LrFindCommand
     }
 
     private static string Json(Architecture architecture, Corpus text, ExponentialSchedule schedule, LearningRateFinding finding, string? train) =>
-        JsonSerializer.Serialize(new
+        ScriptJson.Serialize(new
         {
             architecture = architecture.Name, corpus = text.Name, start_lr = schedule.Start, end_lr = schedule.End, steps = schedule.Steps,
             steps_run = finding.Points.Count, completed = finding.Completed, ended = finding.Ended,

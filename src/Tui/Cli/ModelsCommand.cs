@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Text.Json;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Text;
 
@@ -31,7 +30,7 @@ public static class ModelsCommand
             {
                 var model = Find(given, root);
                 var checkpoints = StoredCheckpoint.In(model.Folder);
-                if (asJson) Console.WriteLine(JsonSerializer.Serialize(ModelJson.Details(model, checkpoints)));
+                if (asJson) Console.WriteLine(ScriptJson.Serialize(ModelJson.Details(model, checkpoints)));
                 else foreach (var line in ModelDetailsText.Lines(model, checkpoints)) Console.WriteLine(line);
                 return 0;
             }
@@ -41,7 +40,7 @@ public static class ModelsCommand
             var models = ModelFolder.List(root);
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(models.Select(ModelJson.Summary)));
+                Console.WriteLine(ScriptJson.Serialize(models.Select(ModelJson.Summary)));
                 return 0;
             }
             if (models.Count == 0)

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text;
-using System.Text.Json;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Inspection;
 using CharRnn.Engine.Models;
@@ -75,14 +74,14 @@ public static class NeuronsCommand
             {
                 if (activations != null)
                 {
-                    if (asJson) stdout.WriteLine(JsonSerializer.Serialize(CellActivationText.Json(about, chosen!.Value, trace.Characters, activations)));
+                    if (asJson) stdout.WriteLine(ScriptJson.Serialize(CellActivationText.Json(about, chosen!.Value, trace.Characters, activations)));
                     else if (Console.IsOutputRedirected) CellActivationText.WriteTable(stdout, trace.Characters, activations);
                     else CellActivationText.WriteColoured(stdout, about, chosen!.Value, trace.Characters, activations, colours);
                 }
                 else
                 {
                     var ranked = CellRanking.Rank(trace, count);
-                    if (asJson) stdout.WriteLine(JsonSerializer.Serialize(CellActivationText.Json(about, ranked)));
+                    if (asJson) stdout.WriteLine(ScriptJson.Serialize(CellActivationText.Json(about, ranked)));
                     else CellActivationText.WriteRanking(stdout, about, ranked);
                 }
             });

@@ -1,0 +1,38 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CharRnn.Tui.Cli;
+
+/// <summary>
+/// The JSON every verb's --json prints: System.Text.Json's own, but a figure that is not finite (a perplexity past what a
+/// double holds, a loss gone NaN) is written as null. JSON has no NaN or Infinity, and the serializer throws on them,
+/// which would end a scored run in an error instead of its figures.
+/// </summary>
+public static class ScriptJson
+{
+    private static readonly JsonSerializerOptions Options = new() { Converters = { new FiniteDouble(), new FiniteSingle() } };
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+
+    private sealed class FiniteDouble : JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (double.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteNullValue();
+        }
+    }
+
+    private sealed class FiniteSingle : JsonConverter<float>
+    {
+        public override float Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetSingle();
+
+        public override void Write(Utf8JsonWriter writer, float value, JsonSerializerOptions options)
+        {
+            if (float.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteNullValue();
+        }
+    }
+}
