@@ -522,6 +522,27 @@ public partial class CommandLineTests
         Assert.Equal("bob", Assert.Single(CharRnn.ModelServer.Security.ApiKeyStore.Load(path).Keys).Name);
     });
 
+    /// <summary>keys list --json: an array a script reads, each key's times in UTC with its zone, as models --json writes them; it had no --json.</summary>
+    [Fact]
+    public void Keys_list_json_gives_each_key_its_role_and_times_in_utc() => InTempFolder(root =>
+    {
+        var path = Path.Combine(root, "keys.json");
+        Quietly(["keys", "add", "alice", "--admin", "--keys", path]);
+        Quietly(["keys", "add", "bob", "--keys", path]);
+        Quietly(["keys", "remove", "bob", "--keys", path]);
+        using var json = System.Text.Json.JsonDocument.Parse(Printed(["keys", "list", "--keys", path, "--json"]));
+        var keys = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(["alice:True", "bob:False"], keys.Select(k => $"{k.GetProperty("name").GetString()}:{k.GetProperty("admin").GetBoolean()}"));
+        var stored = CharRnn.ModelServer.Security.ApiKeyStore.Load(path).Entries;
+        Assert.Equal(stored.Select(k => k.Created.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)),
+            keys.Select(k => k.GetProperty("created").GetString()));
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, keys[0].GetProperty("removed").ValueKind);
+        Assert.Matches(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$", keys[1].GetProperty("removed").GetString());
+        var empty = Path.Combine(root, "empty.json");
+        File.WriteAllText(empty, "[]");
+        Assert.Equal("[]", Printed(["keys", "list", "--keys", empty, "--json"]).Trim()); // no "No keys" sentence inside the JSON
+    });
+
     [Fact]
     public void Removing_a_mistyped_key_name_suggests_the_key_it_likely_meant() => InTempFolder(root =>
     {

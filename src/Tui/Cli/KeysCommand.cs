@@ -36,13 +36,22 @@ public static class KeysCommand
             return 0;
         });
 
-        var list = new Command("list", "List the keys (names and roles; keys themselves are not stored).") { file };
+        var json = new Option<bool>("--json") { Description = "Print the keys as a JSON array (name, admin, created, removed) instead of lines." };
+        var list = new Command("list", "List the keys (names and roles; keys themselves are not stored).") { file, json };
         list.SetAction(parse =>
         {
             var path = parse.GetValue(file)!;
             if (!File.Exists(path)) // a mistyped --keys is not an empty keys file
                 throw new ArgumentException($"--keys {path} does not exist; create it with charrnn keys add NAME --keys {path}.");
             var store = ApiKeyStore.Load(path);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(ScriptJson.Serialize(store.Entries.Select(k => new
+                {
+                    name = k.Name, admin = k.Admin, created = ScriptJson.Utc(k.Created), removed = k.Removed is { } at ? ScriptJson.Utc(at) : null,
+                })));
+                return 0;
+            }
             if (!store.HasKeys) Console.WriteLine($"No keys {(store.RemovedKeys.Count > 0 ? "in use " : "")}in {store.Path}. Add one: charrnn keys add NAME [--admin]");
             foreach (var k in store.Entries) // local time, as charrnn models shows its dates
                 Console.WriteLine($"{k.Name,-20} {(k.Admin ? "admin" : "user"),-6} created {k.Created.LocalDateTime:yyyy-MM-dd HH:mm}" +

@@ -31,7 +31,7 @@ public static class ModelJson
             corpus = meta?.Corpus.Name,
             lowercase = meta?.Vocabulary.Lowercase,
             bytes = m.Bytes,
-            saved = meta is null ? null : Utc(meta.Saved),
+            saved = meta is null ? null : ScriptJson.Utc(meta.Saved),
             imported = meta is null ? (bool?)null : meta.Imported is not null,
             imported_from = meta?.Imported?.File,
             generation_checkpoint = m.CheckpointPath is null ? null : Path.GetFileName(m.CheckpointPath),
@@ -65,7 +65,7 @@ public static class ModelJson
             },
             corpus_sha256 = meta.Corpus.Sha256,
             corpus_characters = meta.Corpus.Characters,
-            created = Utc(meta.Created),
+            created = ScriptJson.Utc(meta.Created),
             vocabulary = meta.Vocabulary.Symbols.Skip(1).ToArray(), // index 0 is padding
             history = meta.History.Select(e => new
             {
@@ -76,7 +76,7 @@ public static class ModelJson
             {
                 file = c.File, bytes = c.Bytes, epoch = c.Metadata?.Position.Epoch, step = c.Metadata?.Position.Step,
                 valid_loss = c.Metadata?.ValidationOfWeights is { } v && double.IsFinite(v.Loss) ? v.Loss : (double?)null,
-                reason = c.Metadata?.Reason, saved = c.Metadata is { } saved ? Utc(saved.Saved) : null, error = c.Error,
+                reason = c.Metadata?.Reason, saved = c.Metadata is { } saved ? ScriptJson.Utc(saved.Saved) : null, error = c.Error,
             }),
         };
     }
@@ -102,6 +102,4 @@ public static class ModelJson
     };
 
     private static double[] Groups(LayerGroupValues v) => v.IsUniform ? [v.Embedding] : [v.Embedding, v.Recurrent, v.Output];
-
-    private static string Utc(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -13,6 +14,9 @@ public static class ScriptJson
     private static readonly JsonSerializerOptions Options = new() { Converters = { new FiniteDouble(), new FiniteSingle() } };
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
+
+    /// <summary>A time as every --json writes one: ISO 8601 in UTC, to the second, "2026-12-07T02:49:58Z".</summary>
+    public static string Utc(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
     private sealed class FiniteDouble : JsonConverter<double>
     {
