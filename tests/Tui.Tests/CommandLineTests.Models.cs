@@ -149,6 +149,28 @@ public partial class CommandLineTests
         }
     }
 
+    /// <summary>
+    /// models NAME (and --json) of a model whose checkpoints are both truncated exits 1, a fault of the data, as eval, generate and
+    /// resume exit on a damaged checkpoint (docs/cli.md's exit codes); it exited 2, a usage error, which a script reads as its own mistake.
+    /// A file that is no checkpoint at all stays a usage error.
+    /// </summary>
+    [Fact]
+    public void Models_NAME_of_a_damaged_model_exits_1_as_a_damaged_checkpoint_does_elsewhere() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        foreach (var file in new[] { "best.ckpt", "last.ckpt" })
+        {
+            var path = Path.Combine(folder, file);
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        }
+        var last = Path.Combine(folder, "last.ckpt");
+        AssertUserError(["models", "m", "--models", root], $"charrnn: Model 'm' cannot be read: Checkpoint '{last}' cannot be loaded: it is damaged or truncated", exitCode: 1);
+        AssertUserError(["models", "m", "--models", root, "--json"], $"charrnn: Model 'm' cannot be read: Checkpoint '{last}' cannot be loaded: it is damaged or truncated", exitCode: 1);
+        File.WriteAllText(last, "not a checkpoint");
+        AssertUserError(["models", "m", "--models", root, "--json"], $"charrnn: Model 'm' cannot be read: Checkpoint '{last}' cannot be loaded: it is not a CharRnn checkpoint");
+    });
+
     [Fact]
     public void Models_with_an_unknown_name_says_which_models_there_are() => InTempFolder(root =>
     {

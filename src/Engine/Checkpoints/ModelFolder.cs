@@ -4,9 +4,11 @@ namespace CharRnn.Engine.Checkpoints;
 
 /// <summary>
 /// One model folder found under a models root, with its metadata or why it cannot be read; <paramref name="Warning"/>
-/// says what is wrong with a model that can still be used (a damaged last.ckpt beside an intact best.ckpt, or the reverse).
+/// says what is wrong with a model that can still be used (a damaged last.ckpt beside an intact best.ckpt, or the reverse);
+/// <paramref name="Damaged"/>, that its <paramref name="Error"/> is a checkpoint damaged on disk (truncated, corrupted), not a file that is no checkpoint.
 /// </summary>
-public sealed record ModelListing(string Name, string Folder, string? CheckpointPath, CheckpointMetadata? Metadata, string? Error, long Bytes, string? Warning = null);
+public sealed record ModelListing(string Name, string Folder, string? CheckpointPath, CheckpointMetadata? Metadata, string? Error, long Bytes, string? Warning = null,
+    bool Damaged = false);
 
 /// <summary>
 /// A trained model is a folder: last.ckpt (the full state, for resuming) and best.ckpt (the
@@ -185,11 +187,11 @@ public static class ModelFolder
                     $"last.ckpt cannot be loaded ({e.Problem}), so it cannot be resumed; generation uses best.ckpt, which is intact: " +
                     "to resume from it, copy it to last.ckpt");
             }
-            catch (CheckpointException) { return new ModelListing(name, folder, path, null, e.Message, bytes); }
+            catch (CheckpointException) { return new ModelListing(name, folder, path, null, e.Message, bytes, Damaged: e.Damaged); }
         }
         catch (CheckpointException e)
         {
-            return new ModelListing(name, folder, path, null, e.Message, bytes);
+            return new ModelListing(name, folder, path, null, e.Message, bytes, Damaged: e.Damaged);
         }
         if (path == last || !File.Exists(last)) return new ModelListing(name, folder, path, metadata, null, bytes);
         try

@@ -15,7 +15,7 @@ public static class ModelDetailsText
 {
     public static IEnumerable<string> Lines(ModelListing m, IReadOnlyList<StoredCheckpoint> checkpoints)
     {
-        var meta = m.Metadata ?? throw new ArgumentException($"Model '{m.Name}' cannot be read: {m.Error}");
+        var meta = m.Metadata ?? throw ModelsCommand.Unreadable(m);
         yield return $"{m.Name} · {meta.Architecture} · {meta.ParameterCount:N0} parameters · corpus {meta.Corpus.Name}{(meta.Vocabulary.Lowercase ? " (lowercased)" : "")}";
         var specs = Architectures.All.FirstOrDefault(a => a.Name == meta.Architecture)?.Parameters;
         yield return "  hyperparameters: " + string.Join(" · ", meta.HyperParameters.OrderBy(h => h.Key, StringComparer.Ordinal).Select(h =>

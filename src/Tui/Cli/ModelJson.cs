@@ -43,7 +43,7 @@ public static class ModelJson
     /// <summary>One model's details (`charrnn models NAME --json`): its summary's fields, how it was trained, its epochs and checkpoints.</summary>
     public static object Details(ModelListing m, IReadOnlyList<StoredCheckpoint> checkpoints)
     {
-        var meta = m.Metadata ?? throw new ArgumentException($"Model '{m.Name}' cannot be read: {m.Error}");
+        var meta = m.Metadata ?? throw ModelsCommand.Unreadable(m);
         var o = meta.Training;
         return new
         {

@@ -92,6 +92,15 @@ public static class ModelsCommand
         return new ModelListing(Path.GetFileName(folder), folder, resolved, CheckpointMetadataCache.Read(resolved), null, new FileInfo(resolved).Length);
     }
 
+    /// <summary>
+    /// Why models NAME cannot show a model: a damaged checkpoint a fault of the data (exit 1), as eval's and resume's, else a usage error (exit 2).
+    /// </summary>
+    public static Exception Unreadable(ModelListing m)
+    {
+        var why = $"Model '{m.Name}' cannot be read: {m.Error}";
+        return m.Damaged ? new IOException(why) : new ArgumentException(why);
+    }
+
     /// <summary>The model folder's size in the unit that reads best: 26K, 12.4M, 1.3G.</summary>
     public static string Size(long bytes) => bytes switch
     {
