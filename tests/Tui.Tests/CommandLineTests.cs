@@ -1416,6 +1416,18 @@ public partial class CommandLineTests
     });
 
     [Fact]
+    public void Archs_names_the_lessons_class_for_each_architecture()
+    {
+        // A learner with the notebook open looks for CharSeqStatefulRnn2, not stateful-rnn-cell: each row says which it is.
+        var printed = Printed(["archs"]).ReplaceLineEndings("\n");
+        Assert.Contains("\nchar3              Three chars in, the fourth out; the recurrence unrolled by hand. The lesson's Char3Model.\n", "\n" + printed);
+        foreach (var (here, lesson) in new[] { ("loop", "CharLoopModel"), ("loop-concat", "CharLoopConcatModel"), ("rnn", "CharRnn"), ("seq-rnn", "CharSeqRnn"),
+                     ("stateful-rnn", "CharSeqStatefulRnn"), ("stateful-rnn-cell", "CharSeqStatefulRnn2"), ("stateful-gru", "CharSeqStatefulGRU"),
+                     ("stateful-gru-cell", "GRUCell"), ("stateful-lstm", "CharSeqStatefulLSTM") })
+            Assert.Matches($@"(?m)^{here} +.*\. The lesson's {lesson}\.$", printed);
+    }
+
+    [Fact]
     public void Archs_gives_each_architectures_own_lr_and_wd_and_no_other()
     {
         var printed = Printed(["archs"]);

@@ -282,6 +282,18 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Archs_and_arch_name_the_lessons_class()
+    {
+        // The notebook's class names (CharSeqStatefulRnn2) are what a learner following it knows the models by.
+        await Runner.RunLineAsync("archs");
+        await Runner.RunLineAsync("arch stateful-rnn-cell");
+        Assert.Empty(_output.Errors);
+        Assert.Contains("char3              Three chars in, the fourth out; the recurrence unrolled by hand. The lesson's Char3Model.", _output.Lines);
+        Assert.Contains(_output.Lines, l => l.StartsWith("stateful-lstm ", StringComparison.Ordinal) && l.EndsWith(" The lesson's CharSeqStatefulLSTM.", StringComparison.Ordinal));
+        Assert.Contains("stateful-rnn-cell: Stateful RNN with the recurrence written by hand from an RNN cell. The lesson's CharSeqStatefulRnn2.", _output.Lines);
+    }
+
+    [Fact]
     public async Task Arch_starts_every_rows_description_in_one_column()
     {
         // A capped range's " (server limit)" was wider than its column: those rows' descriptions started a column late, after one space.

@@ -23,6 +23,13 @@ public static class LessonNames
             ? $" The lesson's {c.Lesson} is {c.Here} here."
             : "";
 
+    /// <summary>
+    /// " The lesson's CharSeqStatefulRnn2." for this project's <paramref name="architecture"/>, else "": archs and arch
+    /// end its summary with it, so that a learner with the notebook open finds the model by the name the notebook gives it.
+    /// </summary>
+    public static string ClassNote(string architecture) =>
+        Classes.FirstOrDefault(c => c.Here == architecture) is { Lesson: not null } c ? $" The lesson's {c.Lesson}." : "";
+
     /// <summary>The lesson's note on <paramref name="typed"/>, else the one of <paramref name="names"/> it probably was.</summary>
     public static string ArchitectureHint(string typed, IEnumerable<string> names) =>
         ArchitectureNote(typed) is { Length: > 0 } note ? note : ClosestName.Suggestion(typed, names);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
 
 namespace CharRnn.Tui.Cli;
@@ -20,7 +21,7 @@ public static class ArchsCommand
             }
             foreach (var arch in Architectures.All)
             {
-                Console.WriteLine($"{arch.Name,-18} {arch.Summary}");
+                Console.WriteLine($"{arch.Name,-18} {arch.Summary}{LessonNames.ClassNote(arch.Name)}");
                 foreach (var p in arch.Parameters)
                     Console.WriteLine($"    {p.Flag,-16} default {p.Format(p.Default),-6} {p.Range}. {p.Doc}");
                 // Each architecture's own lr and wd (the LSTM's are not the others'), so they are listed with it.

@@ -28,7 +28,7 @@ public sealed partial class CommandRunner
     private async Task Architectures(CancellationToken ct)
     {
         foreach (var a in (await ArchitectureList(ct)).Architectures)
-            output.Line($"{a.Name,-18} {a.Summary}");
+            output.Line($"{a.Name,-18} {a.Summary}{LessonNames.ClassNote(a.Name)}");
     }
 
     private async Task Architecture(Command c, CancellationToken ct)
@@ -37,7 +37,7 @@ public sealed partial class CommandRunner
         var list = await ArchitectureList(ct);
         var a = list.Architectures.FirstOrDefault(x => x.Name == name)
             ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.{LessonNames.ArchitectureHint(name, list.Architectures.Select(x => x.Name))}");
-        output.Line($"{a.Name}: {a.Summary}");
+        output.Line($"{a.Name}: {a.Summary}{LessonNames.ClassNote(a.Name)}");
         output.ArchitectureShown(a.Name);
         var rows = new List<(string Name, string Default, string Range, string Doc)>();
         foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))
