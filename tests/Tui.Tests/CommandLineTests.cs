@@ -1427,6 +1427,22 @@ public partial class CommandLineTests
             Assert.Matches($@"(?m)^{here} +.*\. The lesson's {lesson}\.$", printed);
     }
 
+    [Theory]
+    [InlineData("char3", "0.01")] // the lesson: optim.Adam(m.parameters(), 1e-2), then set_lrs(opt, 0.001)
+    [InlineData("loop", "0.01")] // CharLoopModel: the same
+    [InlineData("loop-concat", "0.001")] // CharLoopConcatModel starts at 1e-3
+    [InlineData("rnn", "0.001")]
+    [InlineData("seq-rnn", "0.001")] // 1e-2 only with its identity init, a run of its own
+    [InlineData("stateful-gru", "0.001")]
+    [InlineData("stateful-lstm", "0.01")]
+    public void Each_architecture_defaults_to_the_rate_the_lesson_first_trains_it_at(string architecture, string lr)
+    {
+        var printed = "\n" + Printed(["archs"]).ReplaceLineEndings("\n");
+        var section = printed[printed.IndexOf("\n" + architecture + " ", StringComparison.Ordinal)..];
+        section = section[..section.IndexOf("\n\n", StringComparison.Ordinal)];
+        Assert.Matches($@"--lr +default {Regex.Escape(lr)} ", section);
+    }
+
     [Fact]
     public void Archs_gives_each_architectures_own_lr_and_wd_and_no_other()
     {

@@ -3,7 +3,10 @@ using static CharRnn.Engine.Models.HyperParameterType;
 
 namespace CharRnn.Engine.Models;
 
-/// <summary>Every architecture of the lesson, by name. Defaults follow the lesson.</summary>
+/// <summary>
+/// Every architecture of the lesson, by name. Defaults follow the lesson, the learning rate too: the rate it first
+/// trains each at (1e-2 for Char3Model, CharLoopModel and the LSTM; 1e-3 for the others).
+/// </summary>
 public static class Architectures
 {
     private static HyperParameterSpec NFac => new("n_fac", Int, 42, 1, 1024, "Embedding size: factors learned per character.");
@@ -20,10 +23,10 @@ public static class Architectures
     private static readonly Architecture[] All_ =
     [
         new("char3", "Three chars in, the fourth out; the recurrence unrolled by hand.", DataLayout.NextCharWindows,
-            [NFac, NHidden(256), Bs(512)], 1e-3, 0,
+            [NFac, NHidden(256), Bs(512)], 1e-2, 0,
             (h, v, _) => new Char3Model(v, h.Int("n_fac"), h.Int("n_hidden")), fixedWindowLength: 3) { WindowStride = 3 },
         new("loop", "Loop RNN over n chars; each input added to the hidden state.", DataLayout.NextCharWindows,
-            [NFac, NHidden(256), Context(8), Bs(512)], 1e-3, 0,
+            [NFac, NHidden(256), Context(8), Bs(512)], 1e-2, 0,
             (h, v, _) => new LoopRnn(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("context"))),
         new("loop-concat", "Loop RNN over n chars; each input concatenated to the hidden state.", DataLayout.NextCharWindows,
             [NFac, NHidden(256), Context(8), Bs(512)], 1e-3, 0,
