@@ -238,6 +238,31 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void Emptying_a_sampling_field_sends_its_setting_back_to_its_default_as_set_key_with_nothing_does()
+    {
+        UseGru();
+        Command("set t=0.5 p=0.9 min_p=0.2 seed=5");
+        PumpUntil(() => _window.Runner.Session?.Sampling is { MinP: 0.2, Seed: 5UL } && _window.Generate.MinPField.Text == "0.2" && _window.Generate.SeedField.Text == "5",
+            "the settings shown");
+        // Emptied (or left blank): t= is t=0.8, min_p= keeps all chars, seed= draws a random seed; top-p, left as it was, stays.
+        _window.Generate.TemperatureField.Text = "";
+        _window.Generate.MinPField.Text = " ";
+        _window.Generate.SeedField.Text = "";
+        _window.Generate.PrimeField.Text = "the c"; // the tiny model's vocabulary has no 'f' for the default prime
+        PressGenerateFromTheMinPField();
+        PumpUntil(() => _window.Repl.Log.Content.Contains("generated 300 chars"), "the gen");
+        var sampling = _window.Runner.Session!.Sampling;
+        Assert.Equal((0.8, 0.9, 0.0), (sampling.Temperature, sampling.TopP, sampling.MinP));
+        Assert.NotEqual(5UL, sampling.Seed);
+        Assert.Contains("set t= k=0 p=0.9 min_p= seed=; gen 300", _window.Repl.Log.Content); // the line the button ran, as the log teaches it
+        // The fields show the values in force, the seed drawn too, which the next press does not send back.
+        PumpUntil(() => _window.Generate.TemperatureField.Text == "0.8" && _window.Generate.MinPField.Text == "0"
+                        && _window.Generate.SeedField.Text == sampling.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture), "the defaults shown");
+        Assert.StartsWith("set t=0.8 k=0 p=0.9 min_p=0", _window.Generate.Settings());
+        Assert.DoesNotContain("seed=", _window.Generate.Settings());
+    }
+
+    [Fact]
     public void A_bad_min_p_on_the_generate_screen_says_what_is_allowed_and_generates_nothing()
     {
         UseGru();

@@ -303,8 +303,9 @@ public sealed class GenerateView : View
     internal string Settings()
     {
         // The seed the server drew is shown, not chosen: sending it back would restart the random
-        // sequence at each press and pin it for later sessions.
-        var seed = _seed.Text.Trim() is { Length: > 0 } typed && typed != _shown.GetValueOrDefault(_seed, "") ? $" seed={Value(typed)}" : "";
+        // sequence at each press and pin it for later sessions. Emptied, it is seed= (a random one), as an emptied
+        // field of the others is their default: set's key with nothing after its =.
+        var seed = _seed.Text.Trim() is var typed && typed != _shown.GetValueOrDefault(_seed, "") ? $" seed={Value(typed)}" : "";
         return $"set t={Value(_temperature.Text)} k={Value(_topK.Text)} p={Value(_topP.Text)} min_p={Value(_minP.Text)}{seed}";
     }
 
