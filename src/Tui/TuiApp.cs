@@ -157,7 +157,7 @@ public static class TuiApp
         }
     }
 
-    /// <summary>`charrnn --exec "cmd; cmd"`: runs commands headless, printing to stdout; exit 1 if any failed.</summary>
+    /// <summary>`charrnn --exec "cmd; cmd"`: runs commands headless, printing to stdout; exit 1 if any failed, 2 for a line with none.</summary>
     public static int Exec(ClientOptions options, string commands)
     {
         // A reader that leaves (`| head`) ends the run as Ctrl+C would, but quietly and with exit 0.
@@ -169,6 +169,10 @@ public static class TuiApp
         {
             // A typo costs no server start, and nothing runs before it is found.
             parsed = CommandParser.ParseMany(commands);
+            // Nothing to run is a mistake in the arguments (an empty variable, a quoting slip), not a run that did nothing: exit 2.
+            if (parsed.Count == 0)
+                throw new ArgumentException("--exec needs at least one REPL command, and was given none; give them separated by ';', " +
+                                            "e.g. --exec \"models; use NAME; gen 200\" (--exec help lists the commands).");
             CommandRunner.CheckLine(parsed);
         }
         catch (CommandException e)

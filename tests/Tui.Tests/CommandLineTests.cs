@@ -299,6 +299,23 @@ public partial class CommandLineTests
         }
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    [InlineData(" ; ;")]
+    public async Task An_exec_line_with_no_command_is_a_usage_error_and_starts_no_server(string line)
+    {
+        // A models folder of its own: a server started would make it.
+        var models = Path.Combine(Path.GetTempPath(), "charrnn-exec-empty-" + Guid.NewGuid().ToString("N")[..8]);
+        var (code, stderr) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' --models '{models}' --threads 1 --exec '{line}'");
+        var made = Directory.Exists(models);
+        if (made) Directory.Delete(models, true);
+        Assert.Equal(2, code);
+        Assert.Equal("charrnn: --exec needs at least one REPL command, and was given none; give them separated by ';', e.g. --exec \"models; use NAME; gen 200\" " +
+                     "(--exec help lists the commands).", stderr.Trim());
+        Assert.False(made);
+    }
+
     [Fact]
     public async Task The_embedded_servers_corpora_folder_that_does_not_exist_is_refused_not_served_empty()
     {
