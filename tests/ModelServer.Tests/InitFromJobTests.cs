@@ -118,8 +118,8 @@ public class InitFromJobTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             (await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.StartJobAsync(FineTune("if-zed", "if-private", Second + "Z")).ResponseAsync)).Status.Detail);
         Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "if-zed")));
         // Too short for the source's bs, which init_from takes: the refusal names what the request can change, not bs.
-        Assert.StartsWith("The corpus has 26 characters: 21 for training and 5 for validation. Cut into bs = 8 streams, training needs at least 16 characters " +
-                             "and validation 9 (its streams share a char at each cut). bs comes from 'if-private', the model this one starts from: " +
+        Assert.StartsWith("The corpus has 26 characters: 21 for training and 5 for validation. Cut into hyperparameters[bs] = 8 streams, training needs at least 16 characters " +
+                             "and validation 9 (its streams share a char at each cut). hyperparameters[bs] comes from 'if-private', the model this one starts from: " +
                              "use a longer corpus, or options.valid_fraction from 0.33 to 0.4.",
             (await Refused(StatusCode.InvalidArgument, () => keyed.AsAlice.Training.CheckJobAsync(FineTune("if-short", "if-private", Second[..26])).ResponseAsync)).Status.Detail);
     }

@@ -1242,7 +1242,9 @@ public class TrainingJobTests(ServerFixture server)
         var cycles = Request("x0"); cycles.Options.KeepCycleCheckpoints = true; // a constant schedule has no cycles to keep
         e = await Start(cycles);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.StartsWith("options.keep_cycle_checkpoints keeps each SGDR cycle's end, and schedule 'constant' has no cycles", e.Status.Detail);
+        // Every setting named as a field, so a client that maps fields to its own words (the REPL's keep_cycles=, schedule=) can.
+        Assert.Equal("options.keep_cycle_checkpoints keeps each SGDR cycle's end, and options.schedule 'constant' has no cycles; set options.schedule to " +
+                     "sgdr:cycle_len=1,cycle_mult=2 (say), or a schedule with an sgdr phase, or drop options.keep_cycle_checkpoints.", e.Status.Detail);
 
         var patience = Request("x0"); patience.Options.Patience = 1001;
         e = await Start(patience);
@@ -1345,7 +1347,7 @@ public class TrainingJobTests(ServerFixture server)
         var shortText = Request("x6"); shortText.CorpusText = "too short";
         e = await Start(shortText);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.Contains("bs = 8", e.Status.Detail);
+        Assert.Contains("Cut into hyperparameters[bs] = 8 streams", e.Status.Detail); // the field, as the server names it in every message
 
         var padding = Request("x6"); padding.CorpusText = new string('\0', 5000);
         e = await Start(padding);

@@ -38,8 +38,8 @@ public partial class CommandLineTests
         var shortText = Path.Combine(root, "short.txt");
         File.WriteAllText(shortText, TuiFixture.TinyText[..14]);
         AssertUserError(["train", "--init-from", source, "--corpus", shortText, "--out", Path.Combine(root, "x"), "--threads", "1"],
-            "charrnn: The corpus has 14 characters: 11 for training and 3 for validation. Cut into bs = 4 streams, training needs at least 8 characters and validation 5 " +
-            "(its streams share a char at each cut). bs comes from 'm', the model this one starts from: use a longer corpus, or --val-fraction from 0.33 to 0.46.");
+            "charrnn: The corpus has 14 characters: 11 for training and 3 for validation. Cut into --bs 4 streams, training needs at least 8 characters and validation 5 " +
+            "(its streams share a char at each cut). --bs comes from 'm', the model this one starts from: use a longer corpus, or --val-fraction from 0.33 to 0.46.");
         Assert.False(Directory.Exists(Path.Combine(root, "x")));
         // A fine-tune is a new model: its source's folder, or another model's, is refused as such, not with a resume hint.
         AssertUserError(["train", "--init-from", source, "--corpus", second, "--out", source, "--threads", "1"],

@@ -123,7 +123,8 @@ public partial class CommandLineTests
     [InlineData(new[] { "train", "--lower", "maybe" }, "charrnn: --lower takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'maybe' is not one of them, nor an architecture. (see charrnn train --help)")]
     [InlineData(new[] { "keys", "add", "a", "--admin", "sure" }, "charrnn: --admin takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; 'sure' is not one of them. (see charrnn keys add --help)")]
     [InlineData(new[] { "keys", "add", "a", "--admin", "--admin" }, "charrnn: --admin is given more than once; give it once. (see charrnn keys add --help)")]
-    [InlineData(new[] { "train", "--keep-cycles", "--epochs", "2" }, "charrnn: --keep-cycles keeps each SGDR cycle's end, and schedule 'constant' has no cycles; add --schedule sgdr:")]
+    [InlineData(new[] { "train", "--keep-cycles", "--epochs", "2" }, "charrnn: --keep-cycles keeps each SGDR cycle's end, and --schedule constant (the default) has no cycles; give --schedule sgdr:cycle_len=1,cycle_mult=2 (say), or a schedule with an sgdr phase, or drop --keep-cycles.")]
+    [InlineData(new[] { "train", "--keep-cycles", "--epochs", "4", "--schedule", "constant,epochs=2; steps:1=0.1" }, "charrnn: --keep-cycles keeps each SGDR cycle's end, and --schedule 'constant,epochs=2; steps:1=0.1' has no cycles; give --schedule sgdr:cycle_len=1,cycle_mult=2 (say), or a schedule with an sgdr phase, or drop --keep-cycles.")]
     [InlineData(new[] { "train", "--name", "x", "--out", "y" }, "charrnn: --out names the model's folder whole; give it, or --models and --name, not both.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--start-lr", "1", "--end-lr", "0.1" }, "charrnn: --start-lr 1 is not allowed; it must be below the end rate (0.1): the rate rises from the start to the end.")]
     [InlineData(new[] { "lr-find", "stateful-gru", "--start-lr", "1e-3", "--end-lr", "1e-3" }, "charrnn: --start-lr 0.001 is not allowed; it must be below the end rate (0.001)")]
@@ -1327,8 +1328,20 @@ public partial class CommandLineTests
         // A corpus too short for the sizes given: the sizes to change are named as flags too (the engine's default is bs, context).
         File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("abcdefghij", 4)));
         AssertUserError(["train", "stateful-gru", "--out", folder, "--corpus", corpus, "--bs", "16", "--threads", "1", "--n-hidden", "8"],
-            "charrnn: The corpus has 40 characters: 32 for training and 8 for validation. Cut into bs = 16 streams, training needs at least 32 characters and validation 17 " +
+            "charrnn: The corpus has 40 characters: 32 for training and 8 for validation. Cut into --bs 16 streams, training needs at least 32 characters and validation 17 " +
             "(its streams share a char at each cut). Use a smaller --bs or a longer corpus.");
+        // lr-find meets it inside the engine's Trainer, and says it as train does; it takes no --val-fraction, so offers none
+        // (50 characters fit --bs 16 at train's --val-fraction 0.34 to 0.37).
+        AssertUserError(["lr-find", "stateful-gru", "--corpus", corpus, "--bs", "16", "--threads", "1", "--n-hidden", "8", "--steps", "10"],
+            "charrnn: The corpus has 40 characters: 32 for training and 8 for validation. Cut into --bs 16 streams, training needs at least 32 characters and validation 17 " +
+            "(its streams share a char at each cut). Use a smaller --bs or a longer corpus.");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("abcdefghij", 5)));
+        AssertUserError(["lr-find", "stateful-gru", "--corpus", corpus, "--bs", "16", "--threads", "1", "--n-hidden", "8", "--steps", "10"],
+            "charrnn: The corpus has 50 characters: 40 for training and 10 for validation. Cut into --bs 16 streams, training needs at least 32 characters and validation 17 " +
+            "(its streams share a char at each cut). Use a smaller --bs or a longer corpus.");
+        AssertUserError(["train", "stateful-gru", "--out", folder, "--corpus", corpus, "--bs", "16", "--threads", "1", "--n-hidden", "8"],
+            "charrnn: The corpus has 50 characters: 40 for training and 10 for validation. Cut into --bs 16 streams, training needs at least 32 characters and validation 17 " +
+            "(its streams share a char at each cut). Use a smaller --bs or a longer corpus, or --val-fraction from 0.34 to 0.37.");
         File.WriteAllText(corpus, "abcdefghijab");
         AssertUserError(["train", "rnn", "--out", folder, "--corpus", corpus, "--context", "10", "--threads", "1", "--n-hidden", "8"],
             "charrnn: The corpus (12 characters) gives 2 windows of 10 characters: too few to train on and hold out a validation share. " +
@@ -1801,7 +1814,7 @@ public partial class CommandLineTests
         Assert.Equal(2, code);
         var lines = error.ToString().Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches(@"^charrnn: warning: by its sizes this run may need up to [\d.]+ GB of memory, more than the [\d.]+ GB this process may use", lines[0]);
-        Assert.Contains("bs = 8192", lines[1]);
+        Assert.Contains("Cut into --bs 8192 streams", lines[1]); // the flag, as typed
     }
 
     [Fact]

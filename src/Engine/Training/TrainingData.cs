@@ -27,10 +27,13 @@ public sealed class TrainingData : IDisposable
     /// <summary>Fails with a message naming bs, bptt or the window when a text of this length cannot be batched.</summary>
     /// <param name="startsFrom">The model a run started from another's weights takes its hyperparameters from: the message then
     /// names no hyperparameter to change, only what can be (the corpus, the validation share).</param>
-    /// <param name="validFractionName">How the caller spells val_fraction (charrnn train's --val-fraction, the proto's options.valid_fraction).</param>
-    /// <param name="hyperParameterName">How the caller spells a hyperparameter it advises changing (bs, context): charrnn train's --bs; as named when left out.</param>
+    /// <param name="validFractionName">How the caller spells val_fraction (charrnn train's --val-fraction, the proto's options.valid_fraction);
+    /// null where the caller cannot set it (charrnn lr-find): no share is offered then.</param>
+    /// <param name="hyperParameterName">How the caller spells a hyperparameter it names (bs, context): charrnn train's --bs, the proto's
+    /// hyperparameters[bs]; as named when left out.</param>
+    /// <param name="assign">What goes between that name and its value: " " for a flag (--bs 16), " = " for a key or field (bs = 16).</param>
     public static void CheckFits(Architecture architecture, HyperParameters hp, TrainingOptions options, int characters,
-        string? startsFrom = null, string validFractionName = "val_fraction", Func<string, string>? hyperParameterName = null)
+        string? startsFrom = null, string? validFractionName = "val_fraction", Func<string, string>? hyperParameterName = null, string assign = " = ")
     {
         var named = hyperParameterName ?? (name => name);
         var validChars = (int)Math.Round(characters * options.ValidFraction);
@@ -49,9 +52,9 @@ public sealed class TrainingData : IDisposable
                 var smallerBs = Enumerable.Range(1, bs - 1).Any(b => FitsWith(b, options.ValidFraction));
                 throw new CorpusLayoutException(
                     $"The corpus has {characters:N0} characters: {trainChars:N0} for training and {validChars:N0} for validation. " +
-                    $"Cut into bs = {bs} streams, training needs at least {trainNeeds:N0} characters and validation {validNeeds:N0} (its streams share a char at each cut). " +
+                    $"Cut into {named("bs")}{assign}{bs} streams, training needs at least {trainNeeds:N0} characters and validation {validNeeds:N0} (its streams share a char at each cut). " +
                     (startsFrom == null ? $"Use {(smallerBs ? $"a smaller {named("bs")} or " : "")}a longer corpus{FittingValidFractions(Fits, validFractionName)}."
-                        : $"bs comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(Fits, validFractionName)}."),
+                        : $"{named("bs")} comes from '{startsFrom}', the model this one starts from: use a longer corpus{FittingValidFractions(Fits, validFractionName)}."),
                     startsFrom == null && smallerBs ? "bs" : null);
             }
             return;
@@ -79,8 +82,9 @@ public sealed class TrainingData : IDisposable
     }
 
     /// <summary>", or NAME from 0.33 to 0.46": the validation shares (0.01 to 0.5, in hundredths) that make the text fit, if any do.</summary>
-    private static string FittingValidFractions(Func<double, bool> fits, string name)
+    private static string FittingValidFractions(Func<double, bool> fits, string? name)
     {
+        if (name == null) return "";
         var fitting = Enumerable.Range(1, 50).Select(k => k / 100.0).Where(fits).ToList();
         return fitting.Count == 0 ? ""
             : fitting.Count == 1 ? $", or {name} {Share(fitting[0])}"

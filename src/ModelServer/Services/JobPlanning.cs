@@ -286,7 +286,8 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     {
         try
         {
-            TrainingData.CheckFits(architecture, hp, options, corpus.Text.EnumerateRunes().Count(), startsFrom, "options." + ProtoMapper.TrainingOptionField("val_fraction"));
+            TrainingData.CheckFits(architecture, hp, options, corpus.Text.EnumerateRunes().Count(), startsFrom, "options." + ProtoMapper.TrainingOptionField("val_fraction"),
+                name => $"hyperparameters[{name}]");
         }
         catch (CorpusLayoutException e)
         {

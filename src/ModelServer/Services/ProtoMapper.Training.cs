@@ -101,8 +101,9 @@ public static partial class ProtoMapper
         }
         // Asked for now, it would keep nothing: only SGDR (alone or as a phase) has cycles to end.
         if (o.HasKeepCycleCheckpoints && o.KeepCycleCheckpoints && !LearningRateSchedule.Parse(result.Schedule).HasCycles)
-            throw ServerException.Invalid($"options.keep_cycle_checkpoints keeps each SGDR cycle's end, and schedule '{result.Schedule}' has no cycles; " +
-                                          "set options.schedule to sgdr:cycle_len=1,cycle_mult=2 (say), or drop keep_cycle_checkpoints.", field: "options.keep_cycle_checkpoints");
+            throw ServerException.Invalid($"options.keep_cycle_checkpoints keeps each SGDR cycle's end, and options.schedule '{result.Schedule}' has no cycles; " +
+                                          "set options.schedule to sgdr:cycle_len=1,cycle_mult=2 (say), or a schedule with an sgdr phase, or drop options.keep_cycle_checkpoints.",
+                field: "options.keep_cycle_checkpoints");
         // Asked for without patience, it would change nothing: say so rather than train as if it did.
         if (o.HasMinDelta && result.MinDelta > 0 && result.Patience == 0)
             throw ServerException.Invalid($"options.min_delta = {result.MinDelta.ToString(System.Globalization.CultureInfo.InvariantCulture)} only counts with early stopping, and patience is 0 (off); " +

@@ -76,6 +76,10 @@ public static class LrFindCommand
             }
             if (torchDevice.type == TorchSharp.DeviceType.CPU)
                 MemoryWarning.WriteIfTooLarge(architecture, hyperParameters, Vocabulary.Build(text.Text, options.Lowercase, options.MinFrequency).Size, text.Length, Console.Error);
+            // As train checks it, naming the sizes as flags; the Trainer's own check would name them as the engine does (bs).
+            // lr-find takes no --val-fraction (it holds out the default share), so its refusal offers none.
+            TrainingData.CheckFits(architecture, hyperParameters, options, text.Text.EnumerateRunes().Count(), validFractionName: null,
+                hyperParameterName: HyperParameterSpec.FlagOf, assign: " ");
             using var finder = new LearningRateFinder(architecture, hyperParameters, options, text, schedule, torchDevice);
             var progress = Console.IsErrorRedirected ? null : new Action<int, LearningRatePoint>((step, p) =>
                 Console.Error.Write(string.Create(CultureInfo.InvariantCulture, $"\rstep {step}/{schedule.Steps}  lr {LearningRatePlot.Rate(p.Rate)}  smoothed loss {p.SmoothedLoss:F3}   ")));
@@ -139,15 +143,11 @@ public static class LrFindCommand
                     _ => false,
                 }) continue;
             words.Add(option.Name);
-            words.AddRange(given.Tokens.Select(t => Quoted(t.Value)));
+            words.AddRange(given.Tokens.Select(t => ShellWord.Of(t.Value)));
         }
         words.Add("--lr");
         words.Add(rates.IsUniform ? LearningRatePlot.Rate(rates.Recurrent)
             : string.Join(",", new[] { rates.Embedding, rates.Recurrent, rates.Output }.Select(LearningRatePlot.Rate)));
         return string.Join(' ', words);
     }
-
-    // A value with spaces or shell characters pasted as one word.
-    private static string Quoted(string value) =>
-        value.Length > 0 && value.All(c => char.IsLetterOrDigit(c) || "-_.,/:=+@%".Contains(c)) ? value : $"'{value.Replace("'", "'\\''")}'";
 }

@@ -78,7 +78,7 @@ public static class TrainCommand
             }
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
             if (source != null) // its bs or window is the source's, which no flag here changes: the refusal says what can be
-                TrainingData.CheckFits(architecture, hyperParameters, options, text.Text.EnumerateRunes().Count(), source.Name, valFraction.Name, HyperParameterSpec.FlagOf);
+                TrainingData.CheckFits(architecture, hyperParameters, options, text.Text.EnumerateRunes().Count(), source.Name, valFraction.Name, HyperParameterSpec.FlagOf, " ");
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
             using var console = TrainingRun.NewConsole();
@@ -100,7 +100,7 @@ public static class TrainCommand
             Trainer trainer;
             try
             {
-                if (source == null) TrainingData.CheckFits(architecture, hyperParameters, options, text.Text.EnumerateRunes().Count(), null, valFraction.Name, HyperParameterSpec.FlagOf); // as Create checks it, naming --val-fraction
+                if (source == null) TrainingData.CheckFits(architecture, hyperParameters, options, text.Text.EnumerateRunes().Count(), null, valFraction.Name, HyperParameterSpec.FlagOf, " "); // as Create checks it, naming --val-fraction
                 trainer = source != null ? Trainer.InitFrom(source.Checkpoint, source.Name, options, text, torchDevice, folder)
                     : Trainer.Create(architecture, hyperParameters, options, text, torchDevice, folder);
             }

@@ -63,9 +63,11 @@ internal sealed class TrainingFlags(bool resuming, bool searching = false)
         if (parse.GetResult(KeepCycles) is not null) options = options with { KeepCycleCheckpoints = parse.GetValue(KeepCycles) ?? true };
         options = options.Validate();
         // Asked for now, it would keep nothing: only SGDR (alone or as a phase) has cycles to end.
+        // The schedule as a flag the user typed or can type, and where it came from when not typed.
         if (parse.GetResult(KeepCycles) is not null && options.KeepCycleCheckpoints && !LearningRateSchedule.Parse(options.Schedule).HasCycles)
-            throw new ArgumentException($"--keep-cycles keeps each SGDR cycle's end, and schedule '{options.Schedule}' has no cycles; " +
-                                        "add --schedule sgdr:cycle_len=1,cycle_mult=2 (say), or drop --keep-cycles.");
+            throw new ArgumentException($"--keep-cycles keeps each SGDR cycle's end, and --schedule {ShellWord.Of(options.Schedule)}" +
+                                        (parse.GetValue(Schedule) != null ? "" : resuming ? " (the model's)" : options.Schedule == Defaults.Schedule ? " (the default)" : " (the recipe's)") +
+                                        " has no cycles; give --schedule sgdr:cycle_len=1,cycle_mult=2 (say), or a schedule with an sgdr phase, or drop --keep-cycles.");
         // Without a patience nothing stops early, so a delta would change nothing: refused, as the server refuses it.
         // The off patience is named where it comes from: the flag given, or (on resume) the model's own.
         if (parse.GetValue(MinDelta) > 0 && options.Patience == 0)
