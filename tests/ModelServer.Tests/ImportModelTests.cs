@@ -106,6 +106,42 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal(await Greedy(keyed.AsAlice.Generation, "import-source"), await Greedy(keyed.AsBob.Generation, "import-shared"));
     }
 
+    [Theory]
+    [InlineData(true, false)] // a read-only file system (EROFS), refusing the file received
+    [InlineData(false, false)] // permission denied (EACCES), the file received
+    [InlineData(true, true)] // a read-only file system, refusing the checkpoint made from it
+    [InlineData(false, true)] // permission denied, the checkpoint
+    public async Task An_import_the_models_folder_may_not_write_says_nothing_changed_and_leaves_nothing_behind(bool readOnly, bool atCheckpoint)
+    {
+        var name = $"import-refused-{(readOnly ? "ro" : "denied")}-{(atCheckpoint ? "checkpoint" : "file")}";
+        if (!Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "import-refused-source"))) // one source for every row
+            keyed.Server.TrainModel("import-refused-source", "stateful-gru", steps: 2);
+        var file = await Download(keyed.AsAlice.Catalog, "import-refused-source");
+        var store = keyed.Server.Services.GetRequiredService<TrainedModels.ModelStore>();
+        // chmod does not stop root, who runs these tests: the write refused as .NET reports either on Linux, at the import's file writes.
+        var refused = new List<string>();
+        store.ImportWriteFault = path =>
+        {
+            if (Path.GetExtension(path) == ".safetensors" == atCheckpoint) return; // not the write this row refuses
+            refused.Add(Path.GetFileName(path));
+            throw readOnly ? new IOException("Read-only file system", 30) : new UnauthorizedAccessException("Access to the path is denied.");
+        };
+        try
+        {
+            var e = await Refused(StatusCode.FailedPrecondition, () => Import(keyed.AsAlice.Catalog, name, file, piece: 1024));
+            Assert.Equal(readOnly
+                ? "The server could not store what ImportModel changes: it may not write to its models folder (a read-only file system). "
+                  + "Nothing changed: no model was stored. Try again once the server's operator has made the folder writable."
+                : "The server may not read or write a file ImportModel needs in its models folder (permission denied). "
+                  + "Nothing changed: no model was stored. Try again once the server's operator has fixed the folder's permissions.", e.Status.Detail);
+        }
+        finally { store.ImportWriteFault = null; }
+        Assert.Equal([atCheckpoint ? Engine.Training.Trainer.LastCheckpoint : "upload.safetensors"], refused); // the write refused, once: the import stopped there
+        AssertNothingStored(name);
+        Assert.Null(store.Ownership(name));
+        Assert.DoesNotContain((await keyed.AsAlice.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == name);
+    }
+
     [Fact]
     public async Task A_shared_import_whose_database_write_fails_stores_no_owner_row()
     {

@@ -57,6 +57,7 @@ public sealed partial class CatalogService
                     if (received + message.Data.Length > limit)
                         throw TooLargeToImport(fileName, $"more than {limit:N0} bytes", limit, "data");
                     received += message.Data.Length;
+                    models.ImportWriting(file);
                     await stream.WriteAsync(message.Data.Memory, cancel);
                 }
             }
@@ -65,7 +66,7 @@ public sealed partial class CatalogService
             if (header.TotalBytes > 0 && received != header.TotalBytes)
                 throw ServerException.Invalid($"The import of '{fileName}' sent {received:N0} bytes, but its header said {header.TotalBytes:N0} (header.total_bytes); the file was cut short or changed. Nothing was stored.", field: "header.total_bytes");
             // Read and checked as `charrnn import` does, off the device loop: the tensors are on the CPU and the model only ever built there.
-            var path = await Task.Run(() => WriteImportedCheckpoint(staged, file, fileName, _limits), CancellationToken.None);
+            var path = await Task.Run(() => WriteImportedCheckpoint(staged, file, fileName, _limits, models.ImportWriting), CancellationToken.None);
             cancel.ThrowIfCancellationRequested(); // a cancelled call stores nothing
             models.StoreImported(staged, name, caller.Name, header.Shared);
             logger.LogInformation("Model {Model} imported from {File} ({Bytes} bytes) into {Checkpoint} by {Key}", name, fileName, received, Path.Combine(models.FolderOf(name), Path.GetFileName(path)), caller.Name);
@@ -104,7 +105,8 @@ public sealed partial class CatalogService
     /// The engine's import of the file into <paramref name="staged"/>'s checkpoint; its faults INVALID_ARGUMENT in its words, naming
     /// the client's file, and so is a model over this server's hyperparameter caps (<see cref="CheckCaps"/>), before it is written.
     /// </summary>
-    private static string WriteImportedCheckpoint(string staged, string file, string fileName, ServerLimits limits)
+    /// <param name="writing">Called before the checkpoint is written (<see cref="ModelStore.ImportWriting"/>).</param>
+    private static string WriteImportedCheckpoint(string staged, string file, string fileName, ServerLimits limits, Action<string> writing)
     {
         try
         {
@@ -112,6 +114,7 @@ public sealed partial class CatalogService
             using var checkpoint = PyTorchImport.ToCheckpoint(contents, fileName, DateTimeOffset.UtcNow);
             CheckCaps(checkpoint.Metadata, fileName, limits);
             var path = Path.Combine(staged, Engine.Training.Trainer.LastCheckpoint);
+            writing(path);
             Engine.Checkpoints.CheckpointFile.Write(path, checkpoint); // atomic: temp file and rename
             File.Delete(file);
             return path;

@@ -12,6 +12,15 @@ public sealed partial class ModelStore
 {
     private const string ImportPrefix = ".importing-";
 
+    /// <summary>
+    /// Test seam, null outside tests: called before each write of an import's files in its folder (each piece of the file received,
+    /// then its checkpoint) with the file's path, so that a test can stand in for a file system that refuses it (chmod does not stop root).
+    /// </summary>
+    internal Action<string>? ImportWriteFault { get; set; }
+
+    /// <summary>Throws as the file system would refuse a write of <paramref name="file"/>, where a test set <see cref="ImportWriteFault"/>.</summary>
+    internal void ImportWriting(string file) => ImportWriteFault?.Invoke(file);
+
     /// <summary>A new, empty folder for one import's file and checkpoint, making model <paramref name="name"/>.</summary>
     public string NewImportFolder(string name) => Directory.CreateDirectory(Path.Combine(Root, $"{ImportPrefix}{name}-{Guid.NewGuid():N}")).FullName;
 
