@@ -146,4 +146,27 @@ public class RefusedMoveBackTests
         Assert.DoesNotContain("mb-del", next.Store.List().Select(m => m.Name));
         Assert.Null(next.Database.Model("mb-del")); // a model trained later under the name is not the old owner's, nor shared
     }
+
+    [Fact]
+    public async Task A_model_made_again_under_a_hidden_deletes_name_before_the_next_start_keeps_its_jobs_and_owner_after_it()
+    {
+        using var server = new ServerFixture();
+        var models = server.Options.ModelsDirectory;
+        await server.Training.Train(Trained("mb-again")).Events();
+        Store(server).MoveBackInstead = (_, _, _) => throw new IOException("Device or resource busy");
+        using (new RefusedDatabaseWrite(models, "old.name = 'mb-again'", "DELETE ON models"))
+            Assert.Equal(StatusCode.ResourceExhausted, (await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-again" }).ResponseAsync)).StatusCode);
+        Assert.Single(Directory.GetDirectories(models, ".deleting-mb-again-*"));
+
+        // Made again under the name (room made on the disk) before the server stops: another model, with a job of its own.
+        var again = (await server.Training.Train(Trained("mb-again")).Events())[0].JobId;
+        var owner = Store(server).Ownership("mb-again");
+        Assert.NotNull(owner);
+
+        using var next = new NextStart(server);
+        Assert.Empty(Directory.GetDirectories(models, ".deleting-mb-again-*")); // the hidden one deleted, as its refusal said
+        Assert.Contains("mb-again", next.Store.List().Select(m => m.Name));
+        Assert.Equal(owner, next.Database.Model("mb-again")); // the new model's row kept
+        Assert.Contains(again, next.Database.JobIdsOfModel("mb-again")); // its job is not taken for the deleted one's
+    }
 }

@@ -228,8 +228,10 @@ public sealed partial class ModelStore
     {
         try
         {
-            if (deleted) _database.MarkJobsOfDeletedModel(name);
+            // A model made again under the name since (after a delete the server could not record, nor undo): its jobs are not
+            // marked as of a deleted model, nor its row forgotten; the deleted one's ended jobs, not told apart from its own, stay named so.
             if (Exists(name) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
+            if (deleted) _database.MarkJobsOfDeletedModel(name);
             _database.ForgetModel(name);
         }
         catch (Exception e) when (e is ServerException or IOException or System.Data.Common.DbException) // not a name the server makes: not its call's
