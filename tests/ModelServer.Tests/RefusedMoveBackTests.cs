@@ -74,6 +74,9 @@ public class RefusedMoveBackTests
         Assert.DoesNotContain("mb-old", await Listed(server));
         Assert.Single(Directory.GetFiles(models, ".renaming-*")); // its note, for the next start
         Assert.Single(server.Log.With("Model mb-old stays renamed to mb-new; the server's next start finishes recording the rename"));
+        // Its job names it as it is now, as a recorded rename's does, not by the old name until the next start.
+        Assert.Equal("mb-new", (await server.Training.GetJobAsync(new GetJobRequest { JobId = jobId })).ModelName);
+        Assert.Equal("mb-new", (await server.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == jobId).ModelName);
 
         using var next = new NextStart(server);
         Assert.Empty(Directory.GetFileSystemEntries(models, ".renaming-*"));

@@ -52,9 +52,11 @@ public sealed partial class JobQueue
     /// were renamed: not those of an earlier model of that name, deleted since (the database marks them so). Called under
     /// the rename's hold, so no job of either name starts meanwhile.
     /// </summary>
-    public void RenameEndedJobs(string name, string newName)
+    /// <param name="rowsNamed">The name the model's jobs' stored rows give it: <paramref name="newName"/>, or <paramref name="name"/>
+    /// where the rename stands but the database could not record it (the next start renames them).</param>
+    public void RenameEndedJobs(string name, string newName, string rowsNamed)
     {
-        var renamed = database.JobIdsOfModel(newName); // read outside the lock, as ModelsOwnedBy reads the database
+        var renamed = database.JobIdsOfModel(rowsNamed); // read outside the lock, as ModelsOwnedBy reads the database
         lock (_gate)
             foreach (var job in _ended.Where(j => j.ModelName == name && renamed.Contains(j.Id)))
                 job.ModelRenamed(newName);

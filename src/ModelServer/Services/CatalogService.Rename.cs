@@ -21,9 +21,11 @@ public sealed partial class CatalogService
             throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken), ("model", taken));
         using var hold = jobs.HoldForRename(name, newName, caller); // no job trains it, starts from it or takes either name meanwhile
         // Not while a session or an export reads its checkpoint (one load at a time): the files move under it.
+        bool recorded;
         using (await models.HoldLoadTurn(name, context.CancellationToken))
-            models.Rename(name, newName, caller.Name);
-        jobs.RenameEndedJobs(name, newName); // the jobs that trained it name it as it is now, as their stored rows do
+            recorded = models.Rename(name, newName, caller.Name);
+        // The jobs that trained it name it as it is now, as their stored rows do (or will at the next start, where the rename stands unrecorded).
+        jobs.RenameEndedJobs(name, newName, rowsNamed: recorded ? newName : name);
         // Sessions open on it keep their copy; the next one opens it under its new name, and a model made under the old name is another.
         await worker.Run(() => models.Invalidate(name), CancellationToken.None, caller.Name);
         return Summary(models.Get(newName, caller), caller);

@@ -37,7 +37,8 @@ public sealed partial class ModelStore
     /// FAILED_PRECONDITION while a `charrnn train` or resume writes into the folder.
     /// </summary>
     /// <param name="by">The key name that asked, for the log.</param>
-    public void Rename(string name, string newName, string by)
+    /// <returns>Whether the database recorded the rename (its jobs' rows renamed too); false where it stands unrecorded until the next start.</returns>
+    public bool Rename(string name, string newName, string by)
     {
         var folder = FolderOf(name);
         if (!Directory.Exists(folder) || !NamedExactly(name))
@@ -93,6 +94,7 @@ public sealed partial class ModelStore
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made later under the old name is another one
         if (recorded) File.Delete(note);
         _logger.LogInformation("Model {Model} renamed to {NewName} by {Key}; sessions open on it keep working", name, newName, by);
+        return recorded;
     }
 
     /// <summary>What a refused rename caught between a case-only rename's two moves leaves: not "nothing changed".</summary>
