@@ -168,13 +168,15 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
     [Fact]
     public async Task A_delete_whose_record_the_disk_refuses_says_the_corpus_is_deleted_all_the_same()
     {
-        // The text is deleted before its row is marked: a refused mark cannot say "nothing changed".
+        // The text is deleted before its row is marked: a refused mark cannot say "nothing changed", nor to try again.
         await Upload(keyed.AsAlice.Catalog, "refused-mark", "some text to delete");
         using (new RefusedDatabaseWrite(keyed.Server.Options.ModelsDirectory, "old.name = 'refused-mark'", "UPDATE ON corpora"))
         {
             var e = await Refused(StatusCode.ResourceExhausted, () => keyed.AsAlice.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "refused-mark" }).ResponseAsync);
             Assert.Equal("The server could not store what DeleteCorpus changes: its disk is full (or over its quota, or failing). Corpus 'refused-mark' is deleted all the same: "
-                         + "its text is gone. Try again once the server's operator has made room.", e.Status.Detail);
+                         + "its text is gone. Do not try again (a delete finds no corpus 'refused-mark' now); the server's operator should make room.", e.Status.Detail);
+            // As it says: a retry has nothing to delete.
+            await Refused(StatusCode.NotFound, () => keyed.AsAlice.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "refused-mark" }).ResponseAsync);
         }
         Assert.DoesNotContain(await Listed(keyed.AsAlice), c => c.Name == "refused-mark");
     }

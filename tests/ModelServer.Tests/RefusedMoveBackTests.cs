@@ -106,8 +106,10 @@ public class RefusedMoveBackTests
             Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
             Assert.Equal("The server could not store what RenameModel changes: its disk is full (or over its quota, or failing). "
                          + "Model 'mb-case' is out of every listing, between its two moves, until the server's next start finishes its rename to 'MB-Case'. "
-                         + "Try again once the server's operator has made room.", e.Status.Detail);
+                         + "Do not try again (a rename finds no model 'mb-case' now); the server's operator should make room and start the server again.", e.Status.Detail);
         }
+        // As it says: a retry finds no model to rename.
+        Assert.Equal(StatusCode.NotFound, (await Calls.Fails(() => server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-case", NewName = "MB-Case" }).ResponseAsync)).StatusCode);
         var listed = await Listed(server);
         Assert.DoesNotContain("mb-case", listed);
         Assert.DoesNotContain("MB-Case", listed);
@@ -138,8 +140,10 @@ public class RefusedMoveBackTests
             Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
             Assert.Equal("The server could not store what DeleteModel changes: its disk is full (or over its quota, or failing). "
                          + "Model 'mb-del' could not be put back: it is out of every listing, and the server's next start deletes it, as asked. "
-                         + "Try again once the server's operator has made room.", e.Status.Detail);
+                         + "Do not try again (a delete finds no model 'mb-del' now); the server's operator should make room.", e.Status.Detail);
         }
+        // As it says: a retry finds no model to delete.
+        Assert.Equal(StatusCode.NotFound, (await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-del" }).ResponseAsync)).StatusCode);
         Assert.DoesNotContain("mb-del", await Listed(server));
         Assert.Equal(StatusCode.NotFound, (await Calls.Fails(() => server.Catalog.GetModelAsync(new GetModelRequest { Name = "mb-del" }).ResponseAsync)).StatusCode);
         Assert.Single(Directory.GetDirectories(models, ".deleting-mb-del-*"));

@@ -117,7 +117,8 @@ public sealed class UploadedCorpora
     {
         File.Delete(PathOf(name));
         try { _database.MarkCorpusDeleted(name); }
-        catch (Exception e) when (StorageRefusal.For(e, "DeleteCorpus", $"Corpus '{name}' is deleted all the same: its text is gone.") is { } refusal)
+        catch (Exception e) when (StorageRefusal.For(e, "DeleteCorpus",
+                   new($"Corpus '{name}' is deleted all the same: its text is gone.", $"a delete finds no corpus '{name}' now")) is { } refusal)
         {
             _logger.LogWarning("Corpus {Corpus} deleted, but the disk refused the record of its delete: {Reason}", name, e.Message);
             throw refusal;

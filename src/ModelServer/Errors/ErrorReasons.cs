@@ -18,7 +18,7 @@ public static class ErrorReasons
     /// <summary>RESOURCE_EXHAUSTED for a message (or its gzip'd content) over the server's size limit: sending it again fails again.</summary>
     public const string MessageTooLarge = "MESSAGE_TOO_LARGE";
 
-    /// <summary>RESOURCE_EXHAUSTED for a write the server's disk refused (full, over its quota, failing): the message says what stands (<see cref="StorageRefusal"/>); retry once its operator has made room.</summary>
+    /// <summary>RESOURCE_EXHAUSTED for a write the server's disk refused (full, over its quota, failing): the message says what stands (<see cref="StorageRefusal"/>); retry once its operator has made room, unless it says not to (a call left part done).</summary>
     public const string DiskFull = "DISK_FULL";
 
     /// <summary>A request message that is not a valid protobuf encoding of the method's request: a client built from other protos. Never retry.</summary>

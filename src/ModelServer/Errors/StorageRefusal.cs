@@ -33,24 +33,39 @@ public static class StorageRefusal
         ["ImportModel"] = "Nothing changed: no model was stored.",
     };
 
+    /// <summary>
+    /// What a call left part done says instead of <see cref="LeftAsItWas"/>'s words and "Try again once …", which it cannot vouch
+    /// for: <paramref name="Stands"/>, what it left done ("Model 'a' is …"); <paramref name="NotAgain"/>, why a retry would not
+    /// help ("a delete finds no model 'a' now"); <paramref name="NextStart"/> where only the server's next start finishes it.
+    /// </summary>
+    public sealed record PartDone(string Stands, string NotAgain, bool NextStart = false);
+
+    /// <summary>The fault's words, and what the server's operator does about it (done and to do).</summary>
+    private sealed record Fault(string Says, string Done, string ToDo);
+
     /// <param name="method">The gRPC method's full name (/charrnn.v1.Training/StartJob).</param>
-    /// <param name="stands">What the call left done where it could not undo it all ("Model 'a' is …"); null: the call's
-    /// own words from <see cref="LeftAsItWas"/>, if any.</param>
+    /// <param name="partDone">What the call left done where it could not undo it all; null: the call's own words from
+    /// <see cref="LeftAsItWas"/>, if any, and the advice to try again.</param>
     /// <returns>The refusal to send instead of <paramref name="e"/>, or null where it is no refusal of the storage.</returns>
-    public static ServerException? For(Exception e, string method, string? stands = null)
+    public static ServerException? For(Exception e, string method, PartDone? partDone = null)
     {
         var call = method[(method.LastIndexOf('/') + 1)..];
         var changes = $"The server could not store what {call} changes";
-        var outcome = (stands ?? LeftAsItWas.GetValueOrDefault(call)) is { } said ? " " + said : "";
-        if (DiskFault.Is(e) || e is SqliteException { SqliteErrorCode: SqliteFull or SqliteIoError })
-            return ServerException.DiskFull($"{changes}: its disk is full (or over its quota, or failing).{outcome} Try again once the server's operator has made room.");
-        if (e is IOException { HResult: EROFS } && !OperatingSystem.IsWindows() || e is SqliteException { SqliteErrorCode: SqliteReadOnly })
-            return ServerException.Precondition($"{changes}: it may not write to its models folder ({(e is SqliteException ? "its database is read-only" : "a read-only file system")}).{outcome} "
-                + "Try again once the server's operator has made the folder writable.");
-        // A read as well as a write (a checkpoint another user's umask left unreadable): said without "store".
-        return e is UnauthorizedAccessException
-            ? ServerException.Precondition($"The server may not read or write a file {call} needs in its models folder (permission denied).{outcome} "
-                + "Try again once the server's operator has fixed the folder's permissions.")
-            : null;
+        var diskFull = DiskFault.Is(e) || e is SqliteException { SqliteErrorCode: SqliteFull or SqliteIoError };
+        Fault? fault = diskFull ? new($"{changes}: its disk is full (or over its quota, or failing).", "made room", "make room")
+            : e is IOException { HResult: EROFS } && !OperatingSystem.IsWindows() || e is SqliteException { SqliteErrorCode: SqliteReadOnly }
+                ? new($"{changes}: it may not write to its models folder ({(e is SqliteException ? "its database is read-only" : "a read-only file system")}).",
+                    "made the folder writable", "make the folder writable")
+                // A read as well as a write (a checkpoint another user's umask left unreadable): said without "store".
+                : e is UnauthorizedAccessException
+                    ? new($"The server may not read or write a file {call} needs in its models folder (permission denied).",
+                        "fixed the folder's permissions", "fix the folder's permissions")
+                    : null;
+        if (fault == null) return null;
+        var said = partDone == null
+            ? (LeftAsItWas.GetValueOrDefault(call) is { } outcome ? $" {outcome}" : "") + $" Try again once the server's operator has {fault.Done}."
+            : $" {partDone.Stands} Do not try again ({partDone.NotAgain}); the server's operator should {fault.ToDo}"
+              + (partDone.NextStart ? " and start the server again." : ".");
+        return diskFull ? ServerException.DiskFull(fault.Says + said) : ServerException.Precondition(fault.Says + said);
     }
 }

@@ -98,8 +98,9 @@ public sealed partial class ModelStore
     }
 
     /// <summary>What a refused rename caught between a case-only rename's two moves leaves: not "nothing changed".</summary>
-    private static string HeldUntilNextStart(string name, string newName) =>
-        $"Model '{name}' is out of every listing, between its two moves, until the server's next start finishes its rename to '{newName}'.";
+    private static StorageRefusal.PartDone HeldUntilNextStart(string name, string newName) =>
+        new($"Model '{name}' is out of every listing, between its two moves, until the server's next start finishes its rename to '{newName}'.",
+            $"a rename finds no model '{name}' now", NextStart: true);
 
     /// <summary>
     /// A rename whose last database write failed (a full disk) after its folder moved: the folder goes back to

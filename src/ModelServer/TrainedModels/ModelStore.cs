@@ -158,7 +158,8 @@ public sealed partial class ModelStore
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _logger.LogWarning("Model {Model} could not be moved back from {Folder} after its delete failed: {Reason}", name, trash, e.Message);
-                if (StorageRefusal.For(refused, "DeleteModel", $"Model '{name}' could not be put back: it is out of every listing, and the server's next start deletes it, as asked.") is { } refusal)
+                if (StorageRefusal.For(refused, "DeleteModel", new(
+                        $"Model '{name}' could not be put back: it is out of every listing, and the server's next start deletes it, as asked.", $"a delete finds no model '{name}' now")) is { } refusal)
                     throw refusal;
             }
             throw;
