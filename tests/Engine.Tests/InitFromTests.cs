@@ -74,6 +74,15 @@ public class InitFromTests
     private static double UniformLoss(CheckpointMetadata meta) => Math.Log(meta.Vocabulary.Symbols.Length);
 
     [Fact]
+    public void A_corpus_with_a_nul_is_refused_as_a_new_models_is()
+    {
+        using var dir = new TempFolder();
+        var source = Source(dir);
+        var e = Assert.Throws<CorpusException>(() => Trainer.InitFrom(source, "source", Tiny.Options(), Second("the mat\0sat on the cat. "), CPU, null).Dispose());
+        Assert.StartsWith("Corpus 'second' has a NUL character (U+0000) at line 1, column 8, which every model's vocabulary holds as padding", e.Message);
+    }
+
+    [Fact]
     public void A_character_the_source_does_not_know_is_refused_by_name_unless_it_has_the_unknown_symbol()
     {
         using var dir = new TempFolder();

@@ -413,11 +413,16 @@ public class TrainingTests
     }
 
     [Fact]
-    public void A_corpus_of_nothing_but_nul_characters_is_refused_as_having_nothing_to_learn()
+    public void A_new_models_corpus_with_a_nul_is_refused_a_utf16_one_with_the_iconv_that_converts_it()
     {
+        // ASCII saved as UTF-16 without its byte-order mark is valid UTF-8 with a NUL after every letter: it trained on "t h e".
+        var utf16 = System.Text.Encoding.UTF8.GetString(System.Text.Encoding.Unicode.GetBytes(string.Concat(Enumerable.Repeat("the quick brown fox\n", 200))));
         var arch = Architectures.Get("stateful-rnn");
-        var e = Assert.Throws<Text.CorpusException>(() => Trainer.Create(arch, Tiny.HyperParameters(arch, bs: 4), Tiny.Options(), Tiny.Corpus(new string('\0', 10_000)), CPU, null));
-        Assert.Equal("Corpus 'tiny' holds only NUL characters, which stand for padding, not text: there is nothing to learn.", e.Message);
+        var e = Assert.Throws<Text.CorpusException>(() => Trainer.Create(arch, Tiny.HyperParameters(arch, bs: 4), Tiny.Options(), Tiny.Corpus(utf16), CPU, null));
+        Assert.Equal("Corpus 'tiny' has a NUL character (U+0000) at line 1, column 2, which every model's vocabulary holds as padding, not as text; " +
+                     "its NULs fall where UTF-16LE's would: it looks like UTF-16LE without its byte-order mark, not UTF-8; convert it (iconv -f UTF-16LE -t UTF-8).", e.Message);
+        e = Assert.Throws<Text.CorpusException>(() => Trainer.Create(arch, Tiny.HyperParameters(arch, bs: 4), Tiny.Options(), Tiny.Corpus(new string('\0', 10_000)), CPU, null));
+        Assert.StartsWith("Corpus 'tiny' has a NUL character (U+0000) at line 1, column 1,", e.Message);
     }
 
     // A tiny corpus and the lesson's windows: the context is the other way out, where the architecture has one.

@@ -151,7 +151,11 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         { [0xFF, 0xFE, (byte)'a', 0], "Corpus 'bad-text' is UTF-16 (its first bytes, FF FE, are UTF-16's byte-order mark), not UTF-8; convert it (iconv -f UTF-16 -t UTF-8) or send UTF-8 text. Nothing was stored." },
         { [], "Corpus 'bad-text' is empty; a corpus needs some text to learn from. Nothing was stored." },
         { [0xEF, 0xBB, 0xBF], "Corpus 'bad-text' is empty; a corpus needs some text to learn from. Nothing was stored." }, // a BOM alone
-        { [0, 0, 0], "Corpus 'bad-text' holds only NUL characters, which stand for padding, not text: there is nothing to learn. Nothing was stored." },
+        { [0, 0, 0], "Corpus 'bad-text' has a NUL character (U+0000) at line 1, column 1, which every model's vocabulary holds as padding, not as text; remove every NUL from it (tr -d '\\000' < FILE > NEW). Nothing was stored." },
+        // UTF-16 without its byte-order mark: valid UTF-8, a NUL after every letter (short: refused at its end; long: at the piece that decides)
+        { Encoding.Unicode.GetBytes("the\nquick"), "Corpus 'bad-text' has a NUL character (U+0000) at line 1, column 2, which every model's vocabulary holds as padding, not as text; its NULs fall where UTF-16LE's would: it looks like UTF-16LE without its byte-order mark, not UTF-8; convert it (iconv -f UTF-16LE -t UTF-8). Nothing was stored." },
+        { Encoding.BigEndianUnicode.GetBytes(string.Concat(Enumerable.Repeat("the quick brown fox\n", 100))), "Corpus 'bad-text' has a NUL character (U+0000) at line 1, column 1, which every model's vocabulary holds as padding, not as text; its NULs fall where UTF-16BE's would: it looks like UTF-16BE without its byte-order mark, not UTF-8; convert it (iconv -f UTF-16BE -t UTF-8). Nothing was stored." },
+        { Encoding.UTF8.GetBytes("\uFEFFab\nc\0d"), "Corpus 'bad-text' has a NUL character (U+0000) at line 2, column 2, which every model's vocabulary holds as padding, not as text; remove every NUL from it (tr -d '\\000' < FILE > NEW). Nothing was stored." },
     };
 
     [Theory]

@@ -1352,8 +1352,16 @@ public class TrainingJobTests(ServerFixture server)
         var padding = Request("x6"); padding.CorpusText = new string('\0', 5000);
         e = await Start(padding);
         Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
-        Assert.StartsWith("corpus_text holds only NUL characters", e.Status.Detail);
+        Assert.StartsWith("corpus_text has a NUL character (U+0000) at line 1, column 1, which every model's vocabulary holds as padding", e.Status.Detail);
         Assert.Equal("corpus_text", Assert.Single(e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations).Field); // not at the message's start
+
+        // Text saved as UTF-16 without its byte-order mark is valid UTF-8 with a NUL after every letter: it was accepted and trained on "t h e".
+        var utf16 = Request("x6"); utf16.CorpusText = System.Text.Encoding.UTF8.GetString(System.Text.Encoding.Unicode.GetBytes(string.Concat(Enumerable.Repeat("the quick brown fox\n", 200))));
+        e = await Start(utf16);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("corpus_text has a NUL character (U+0000) at line 1, column 2, which every model's vocabulary holds as padding, not as text; " +
+                     "its NULs fall where UTF-16LE's would: it looks like UTF-16LE without its byte-order mark, not UTF-8; convert it (iconv -f UTF-16LE -t UTF-8).", e.Status.Detail);
+        Assert.Equal("corpus_text", Assert.Single(e.GetRpcStatus()!.GetDetail<Google.Rpc.BadRequest>()!.FieldViolations).Field);
 
         var big = Request("x7"); big.CorpusText = new string('a', (int)server.Options.Limits.MaxUploadBytes + 1);
         e = await Start(big);

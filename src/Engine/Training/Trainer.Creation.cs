@@ -57,14 +57,20 @@ public sealed partial class Trainer
         model.train();
     }
 
+    /// <summary>A new model's corpus holds no NUL (<see cref="NulInCorpus"/>); a resume reads its corpus's NULs as padding, as its first run did.</summary>
+    private static void CheckNoNul(Corpus corpus)
+    {
+        if (NulInCorpus.Why(corpus.Text) is { } why)
+            throw new CorpusException($"Corpus '{corpus.Name}' {why}.");
+    }
+
     /// <summary>A new model of <paramref name="architecture"/>, seeded, with its vocabulary built from the corpus.</summary>
     public static Trainer Create(Architecture architecture, HyperParameters hyperParameters, TrainingOptions options,
         Corpus corpus, Device device, string? directory)
     {
         options.Validate();
+        CheckNoNul(corpus);
         var vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency);
-        if (vocabulary.Size == 1) // padding alone: every other symbol would have a logit of -inf at the first sample
-            throw new CorpusException($"Corpus '{corpus.Name}' holds only NUL characters, which stand for padding, not text: there is nothing to learn.");
         var data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
         CharModel? model = null;
         try
@@ -144,6 +150,7 @@ public sealed partial class Trainer
     {
         if (directory != null && Path.GetFullPath(Path.TrimEndingDirectorySeparator(directory)) == Path.GetDirectoryName(Path.GetFullPath(checkpointPath)))
             throw new ArgumentException($"The new model's folder '{directory}' is '{sourceName}''s own: a model started from another's weights is a new model; give it another folder or name.");
+        CheckNoNul(corpus);
         using var checkpoint = CheckpointFile.Read(checkpointPath);
         var meta = checkpoint.Metadata;
         options = InitFromSource.WithSourceText(options, meta).Validate();

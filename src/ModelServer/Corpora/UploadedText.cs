@@ -1,11 +1,13 @@
 using System.Text;
+using CharRnn.Engine.Text;
 using CharRnn.ModelServer.Errors;
 
 namespace CharRnn.ModelServer.Corpora;
 
 /// <summary>
 /// Checks an uploaded corpus's bytes as they arrive, in pieces split anywhere: strict UTF-8 (the offset of the
-/// first bad byte), at most the size limit, and something to learn from (not empty, a BOM or NUL padding only).
+/// first bad byte), at most the size limit, not empty (nor a BOM alone), and no NUL (<see cref="NulInCorpus"/>: a
+/// UTF-16 file without its byte-order mark is valid UTF-8 with a NUL at every other byte).
 /// Checked while streaming, so a bad upload is refused at its first bad piece, not after all of it was stored.
 /// </summary>
 internal sealed class UploadedText(string name, long maxBytes)
@@ -15,7 +17,7 @@ internal sealed class UploadedText(string name, long maxBytes)
     private const int StartBytes = 4; // a UTF-32 byte-order mark's
     private readonly List<byte> _start = new(StartBytes);
     private bool _first = true;
-    private bool _hasText;
+    private readonly NulInCorpus _nul = new();
     // Nothing but a leading BOM (or nothing at all) so far: empty, not "only NUL".
     private bool _onlyBom = true;
 
@@ -33,10 +35,14 @@ internal sealed class UploadedText(string name, long maxBytes)
     public void Finish()
     {
         Decode([], flush: true);
-        if (!_hasText)
-            throw Refused(_onlyBom
-                ? $"Corpus '{name}' is empty; a corpus needs some text to learn from. Nothing was stored."
-                : $"Corpus '{name}' holds only NUL characters, which stand for padding, not text: there is nothing to learn. Nothing was stored.");
+        if (_onlyBom)
+            throw Refused($"Corpus '{name}' is empty; a corpus needs some text to learn from. Nothing was stored.");
+        RefuseAnyNul();
+    }
+
+    private void RefuseAnyNul()
+    {
+        if (_nul.Why() is { } why) throw Refused($"Corpus '{name}' {why}. Nothing was stored.");
     }
 
     /// <summary>Every fault here is in the text the upload's data messages carry: BadRequest names that field.</summary>
@@ -53,16 +59,13 @@ internal sealed class UploadedText(string name, long maxBytes)
         try { count = _decoder.GetChars(piece, _chars, flush); }
         catch (DecoderFallbackException e)
         {
-            throw Refused($"Corpus '{name}' {Engine.Text.NotUtf8.Why(Start(piece), Math.Max(0, Bytes + e.Index))}send UTF-8 text. Nothing was stored.");
+            throw Refused($"Corpus '{name}' {NotUtf8.Why(Start(piece), Math.Max(0, Bytes + e.Index))}send UTF-8 text. Nothing was stored.");
         }
-        for (var i = 0; i < count; i++)
-        {
-            var c = _chars[i];
-            if (_first && i == 0 && c == '\uFEFF') continue; // dropped when the corpus is read
-            _onlyBom = false;
-            if (c != '\0') _hasText = true;
-        }
+        var bom = _first && count > 0 && _chars[0] == '\uFEFF' ? 1 : 0; // dropped when the corpus is read
+        if (count > bom) _onlyBom = false;
+        _nul.Add(_chars.AsSpan(bom, count - bom));
         if (count > 0) _first = false;
         if (_start.Count < StartBytes) _start.AddRange(Start(piece)[_start.Count..]);
+        if (_nul.Decided) RefuseAnyNul(); // at the piece it is in, not after the rest arrived
     }
 }

@@ -138,9 +138,6 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         try { vocabulary = Vocabulary.Build(corpus.Text, options.Lowercase, options.MinFrequency); }
         catch (MinFrequencyException e) { throw ServerException.Invalid($"options.{e.Message}"); } // refused at planning, not after the queue
 
-        if (vocabulary.Size == 1) // padding alone: refused now, not after the job waited its turn in the queue
-            throw ServerException.Invalid($"{(uploaded ? "corpus_text" : $"Corpus '{corpus.Name}'")} holds only NUL characters, which stand for padding, not text: there is nothing to learn.",
-                field: uploaded ? "corpus_text" : "corpus_name");
         CheckMemory(architecture, hyperParameters, vocabulary.Size, corpus);
         return JobPlan.NewModel(name, models.FolderOf(name), corpus, uploaded, CorpusNameOf(request, uploaded), architecture, hyperParameters, options) with
         {
@@ -258,7 +255,19 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             field: "options.epochs");
     }
 
+    /// <summary>
+    /// A new model's corpus, named or sent; refused now, not after the job waited its turn in the queue, where it holds a
+    /// NUL (<see cref="NulInCorpus"/>, as Trainer refuses it). A resume's corpus is its model's (PlanResume).
+    /// </summary>
     private (Corpus Corpus, bool Uploaded) Corpus(Api.StartJobRequest request, Caller caller)
+    {
+        var (corpus, uploaded) = CorpusAsGiven(request, caller);
+        if (NulInCorpus.Why(corpus.Text) is { } why)
+            throw ServerException.Invalid($"{(uploaded ? "corpus_text" : $"Corpus '{corpus.Name}'")} {why}.", field: uploaded ? "corpus_text" : "corpus_name");
+        return (corpus, uploaded);
+    }
+
+    private (Corpus Corpus, bool Uploaded) CorpusAsGiven(Api.StartJobRequest request, Caller caller)
     {
         if (request.CorpusCase != Api.StartJobRequest.CorpusOneofCase.CorpusText)
             return (corpora.Get(request.CorpusName, caller), false);
