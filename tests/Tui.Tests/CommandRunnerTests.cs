@@ -1237,6 +1237,23 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Under_exec_unknown_skip_says_on_stderr_which_chars_it_left_out_of_the_prime()
+    {
+        // As charrnn generate --skip-unknown says them: the interactive REPL's 'generated N chars · …' line is not written headless.
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        var output = new ConsoleReplOutput(stdout, stderr);
+        await using var runner = new CommandRunner(fixture.Client, output, interactive: false);
+        await runner.RunLineAsync("use gru t=0 unknown=skip");
+        await runner.RunLineAsync("gen 5 \"✓ sat\"");
+        Assert.Equal("note: 1 unknown char(s) skipped ('\u2713' (U+2713)) from the prime\n", stderr.ToString().ReplaceLineEndings("\n"));
+        await runner.RunLineAsync("compare 5 \"✓ sat\" t=1"); // both sessions skip it: said once
+        await runner.RunLineAsync("gen 5 \"the\""); // nothing skipped: nothing said
+        Assert.Equal(string.Concat(Enumerable.Repeat("note: 1 unknown char(s) skipped ('\u2713' (U+2713)) from the prime\n", 2)), stderr.ToString().ReplaceLineEndings("\n"));
+        Assert.False(output.Failed);
+        Assert.Contains("--- gru", stdout.ToString());
+    }
+
+    [Fact]
     public async Task Unknown_set_without_a_session_is_kept_for_the_next_use()
     {
         await Runner.RunLineAsync("set unknown=skip; use gru");

@@ -54,9 +54,18 @@ public sealed partial class CommandRunner
         var request = new GenerateRequest { SessionId = session.Id, MaxChars = count, Prime = prime, Stop = c.Option("stop") ?? "", IncludeProbabilities = true };
         var (chars, stopped, primeSkipped) = (0, false, (IReadOnlyList<SkippedChar>)[]);
         await Stoppable(ct, async stop => (chars, stopped, primeSkipped) = await Stream(0, session.ModelName, request, stop));
-        // How it ended, as a stop by Esc says "stopped" (interactive: headless, the text alone goes to stdout).
+        // How it ended, as a stop by Esc says "stopped" (interactive: headless, the text alone goes to stdout, and what
+        // unknown=skip left out of the prime to stderr, as charrnn generate --skip-unknown says it).
+        var skippedNote = SkippedNote([.. skipped, .. primeSkipped], "the prime");
         if (interactive)
-            output.Line((stopped ? $"generated {chars} chars, up to stop={CommandParser.Quote(request.Stop)}" : $"generated {chars} chars") + SkippedNote([.. skipped, .. primeSkipped], "the prime"));
+            output.Line((stopped ? $"generated {chars} chars, up to stop={CommandParser.Quote(request.Stop)}" : $"generated {chars} chars") + skippedNote);
+        else NoteHeadless(skippedNote);
+    }
+
+    /// <summary>Under --exec, a note that the interactive REPL adds to a command's last line (" · …"), on its own.</summary>
+    private void NoteHeadless(string note)
+    {
+        if (note.StartsWith(" · ", StringComparison.Ordinal)) output.Note(note[" · ".Length..]);
     }
 
     /// <summary>
@@ -377,12 +386,13 @@ public sealed partial class CommandRunner
                 Stream(0, leftLabel, new GenerateRequest { SessionId = l.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop),
                 Stream(1, rightLabel, new GenerateRequest { SessionId = r.Id, MaxChars = count, Prime = prime, IncludeProbabilities = true }, stop)));
             // How it ended, as gen says (its echo was the log's last line: nothing told a finished compare from one streaming).
+            var skippedNote = PrimeSkippedNote((session.ModelName, streamed[0].PrimeSkipped), (otherModel, streamed[1].PrimeSkipped));
             if (interactive)
             {
                 var (lc, rc) = (streamed[0].Chars, streamed[1].Chars);
-                output.Line((lc == rc ? $"compared {lc} chars each" : $"compared {lc} and {rc} chars") + $": {leftLabel} and {rightLabel}" +
-                            PrimeSkippedNote((session.ModelName, streamed[0].PrimeSkipped), (otherModel, streamed[1].PrimeSkipped)));
+                output.Line((lc == rc ? $"compared {lc} chars each" : $"compared {lc} and {rc} chars") + $": {leftLabel} and {rightLabel}" + skippedNote);
             }
+            else NoteHeadless(skippedNote);
         }
         finally
         {

@@ -8,6 +8,11 @@ public interface IReplOutput
     void Line(string text);
     void Error(string text);
     /// <summary>
+    /// Something to know beside a command's output, where no line of the log says it (--exec: on stderr, as charrnn
+    /// generate's notes): the interactive REPL says it on the command's own line instead.
+    /// </summary>
+    void Note(string text) { }
+    /// <summary>
     /// A Generate call is about to start in a pane (0: main, 1: the comparison). Its label and prime are shown
     /// with its first char: a call the server refuses (a prime with unknown characters) leaves only its error.
     /// </summary>
