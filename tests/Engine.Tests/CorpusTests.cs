@@ -22,6 +22,20 @@ public class CorpusTests
     }
 
     [Fact]
+    public void A_corpus_counts_its_characters_as_code_points_apart_from_its_utf16_units()
+    {
+        // An emoji beyond U+FFFF is one character and two UTF-16 units; a ZWJ family is five characters (three people, two joiners).
+        using var dir = new TempFolder();
+        var text = "a😀b\r\n👨\u200d👩\u200d👧";
+        // A pair split across the fingerprint's 64 KiB reads counts once too.
+        File.WriteAllBytes(dir.File("emoji.txt"), Encoding.UTF8.GetBytes(new string('a', (1 << 16) - 2) + text));
+        var corpus = Corpus.FromFile(dir.File("emoji.txt"));
+        Assert.Equal((1 << 16) - 2 + 1 + 1 + 1 + 1 + 5, corpus.CodePoints);
+        Assert.Equal((1 << 16) - 2 + 1 + 2 + 1 + 1 + 8, corpus.Length);
+        Assert.Equal(new CorpusFingerprint(corpus.Length, corpus.Sha256, corpus.CodePoints), CorpusFingerprint.Measure(dir.File("emoji.txt")));
+    }
+
+    [Fact]
     public void Windows_line_endings_load_as_newlines_and_the_fingerprint_counts_what_loads()
     {
         using var dir = new TempFolder();
@@ -32,7 +46,7 @@ public class CorpusTests
         var corpus = Corpus.FromFile(dir.File("crlf.txt"));
         Assert.Equal(new string('a', (1 << 16) - 1) + "\nb\rc\n\r\nd", corpus.Text);
         Assert.Equal(Corpus.HexSha256(bytes), corpus.Sha256); // the file's bytes: a model trained on them before still matches
-        Assert.Equal(new CorpusFingerprint(corpus.Length, corpus.Sha256), CorpusFingerprint.Measure(dir.File("crlf.txt")));
+        Assert.Equal(new CorpusFingerprint(corpus.Length, corpus.Sha256, corpus.CodePoints), CorpusFingerprint.Measure(dir.File("crlf.txt")));
         Assert.Equal(raw, corpus.AsRead().Text);
         Assert.Equal(raw.Length, corpus.LengthAsRead);
         var lf = Corpus.FromBytes(Encoding.UTF8.GetBytes("a\nb"), "lf", "lf");

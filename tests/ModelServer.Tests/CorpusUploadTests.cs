@@ -121,6 +121,18 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.Equal(message, e.Status.Detail);
     }
 
+    [Fact]
+    public async Task An_uploads_size_is_given_in_characters_as_code_points_and_in_utf16_units()
+    {
+        // 😀 is one character beyond U+FFFF (two UTF-16 units, which GetPassage's offsets count); the REPL shows code_points as chars.
+        var info = await Upload(keyed.AsAlice.Catalog, "emoji-size", "the 😀 sat\n");
+        Assert.Equal((10L, 11L), (info.CodePoints, info.Characters));
+        var listed = (await keyed.AsAlice.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora.Single(c => c.Name == "emoji-size");
+        Assert.Equal((10L, 11L), (listed.CodePoints, listed.Characters));
+        Assert.All((await keyed.AsAlice.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora.Where(c => c.Characters > 0), c => Assert.True(c.CodePoints > 0, c.Name));
+        await keyed.AsAlice.Catalog.DeleteCorpusAsync(new DeleteCorpusRequest { Name = "emoji-size" });
+    }
+
     [Theory]
     [InlineData("console")]
     [InlineData("com10")]

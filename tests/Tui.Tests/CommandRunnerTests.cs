@@ -536,7 +536,13 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await runner.RunLineAsync($"upload {file} name=dogs");
         Assert.Contains("uploaded dogs: 10 chars (10 bytes); train on it with corpus=dogs", output.Lines);
 
-        await runner.RunLineAsync("delete on-cats; delete-corpus cats; delete-corpus dogs");
+        File.WriteAllText(file, "the 😀 sat\n"); // an emoji beyond U+FFFF: one char, two UTF-16 units
+        await runner.RunLineAsync($"upload {file} name=emoji");
+        Assert.Contains("uploaded emoji: 10 chars (13 bytes); train on it with corpus=emoji", output.Lines);
+        await runner.RunLineAsync("corpora");
+        Assert.Contains(output.Lines, l => l.StartsWith("emoji ", StringComparison.Ordinal) && l.Contains("          10 chars  uploaded", StringComparison.Ordinal));
+
+        await runner.RunLineAsync("delete on-cats; delete-corpus cats; delete-corpus dogs; delete-corpus emoji");
         Assert.Contains("deleted corpus cats", output.Lines);
         Assert.Contains("deleted corpus dogs", output.Lines);
         Assert.DoesNotContain((await fixture.Client.Catalog.ListCorporaAsync(new ListCorporaRequest())).Corpora, c => c.Name is "cats" or "dogs");

@@ -27,7 +27,11 @@ public sealed class Corpus
     public string Text { get; }
     /// <summary>SHA-256 of the file's bytes, lower-case hex: the corpus fingerprint stored in checkpoints.</summary>
     public string Sha256 { get; }
+    /// <summary>The text's length in UTF-16 units, what its positions (and GetPassage's offsets) count.</summary>
     public int Length => Text.Length;
+    private int? _codePoints;
+    /// <summary>The text's length in characters, Unicode code points (what Python's len() counts): what a user reads as "chars".</summary>
+    public int CodePoints => _codePoints ??= Text.Length - Text.Count(char.IsLowSurrogate);
     /// <summary>The length of the text as read, before "\r\n" became "\n".</summary>
     public int LengthAsRead => Text.Length + (_newlinesAfterCarriageReturn?.Length ?? 0);
 

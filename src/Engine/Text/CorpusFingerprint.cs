@@ -4,10 +4,11 @@ using System.Text;
 namespace CharRnn.Engine.Text;
 
 /// <summary>
-/// What a corpus file would load as (its length in chars and its SHA-256), measured by streaming
-/// the file rather than holding its text: a server lists corpora it has not loaded.
+/// What a corpus file would load as (its length in UTF-16 units as <see cref="Corpus.Length"/>, in code points as
+/// <see cref="Corpus.CodePoints"/>, and its SHA-256), measured by streaming the file rather than holding its text: a
+/// server lists corpora it has not loaded.
 /// </summary>
-public sealed record CorpusFingerprint(long Characters, string Sha256)
+public sealed record CorpusFingerprint(long Characters, string Sha256, long CodePoints)
 {
     /// <summary>Reads <paramref name="path"/> once; the same errors as <see cref="Corpus.FromFile"/> for empty or invalid UTF-8.</summary>
     public static CorpusFingerprint Measure(string path)
@@ -17,7 +18,7 @@ public sealed record CorpusFingerprint(long Characters, string Sha256)
         var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
         var bytes = new byte[1 << 16];
         var chars = new char[(1 << 16) + 2];
-        long length = 0, offset = 0;
+        long length = 0, offset = 0, lowSurrogates = 0;
         bool first = true, afterCr = false;
         int read;
         do
@@ -31,6 +32,8 @@ public sealed record CorpusFingerprint(long Characters, string Sha256)
                 // Only the first read holds the file's first bytes, where a byte-order mark would be.
                 throw new CorpusException($"Corpus '{path}' {NotUtf8.Why(bytes.AsSpan(0, offset == 0 ? read : 0), offset + Math.Max(e.Index, 0))}save it as UTF-8 text.");
             }
+            foreach (var c in chars.AsSpan(0, count))
+                if (char.IsLowSurrogate(c)) lowSurrogates++; // a pair's second half: no character of its own
             for (var i = 0; i < count; i++) // "\r\n" loads as "\n" (see Corpus.WithUnixLineEndings), a pair split across reads too
             {
                 if (afterCr && chars[i] == '\n') length--;
@@ -45,6 +48,6 @@ public sealed record CorpusFingerprint(long Characters, string Sha256)
             offset += read;
         } while (read > 0);
         if (length == 0) throw new CorpusException($"Corpus '{path}' is empty; a corpus needs some text to learn from.");
-        return new CorpusFingerprint(length, Convert.ToHexStringLower(sha.GetHashAndReset()));
+        return new CorpusFingerprint(length, Convert.ToHexStringLower(sha.GetHashAndReset()), length - lowSurrogates);
     }
 }

@@ -10,9 +10,9 @@ using Microsoft.Extensions.Options;
 
 namespace CharRnn.ModelServer.Corpora;
 
-/// <summary>A corpus the server offers by name.</summary>
+/// <summary>A corpus the server offers by name; its size in UTF-16 units (Characters, as GetPassage's offsets count) and in code points.</summary>
 public sealed record CorpusEntry(string Name, string Description, long Characters, string Sha256, bool Available,
-    bool Uploaded = false, string? Owner = null, DateTimeOffset? UploadedAt = null);
+    bool Uploaded = false, string? Owner = null, DateTimeOffset? UploadedAt = null, long CodePoints = 0);
 
 /// <summary>
 /// The corpora a job can name: the known ones (nietzsche: from the cache, or downloaded and
@@ -62,9 +62,9 @@ public sealed class CorpusStore
                 continue;
             }
             var file = Path.Combine(_resolver.CacheDirectory, known.FileName);
-            var chars = _known.TryGetValue(known.Name, out var c) ? c.Length
-                : File.Exists(file) && TryMeasure(file, out var measured, out _) ? measured.Characters : 0;
-            result.Add(new CorpusEntry(known.Name, known.Description, chars, known.Sha256, File.Exists(file)));
+            var (chars, codePoints) = _known.TryGetValue(known.Name, out var c) ? (c.Length, c.CodePoints)
+                : File.Exists(file) && TryMeasure(file, out var measured, out _) ? (measured.Characters, measured.CodePoints) : (0L, 0L);
+            result.Add(new CorpusEntry(known.Name, known.Description, chars, known.Sha256, File.Exists(file), CodePoints: codePoints));
         }
         if (_directory != null && Directory.Exists(_directory))
         {
@@ -97,7 +97,7 @@ public sealed class CorpusStore
             return new CorpusEntry(name, $"{description}; cannot be used: {error}{(known == null ? "" : $" (it stands in for the built-in {known.Name}: rename it to train on that)")}", 0, "", false);
         if (known != null)
             description += measured.Sha256 == known.Sha256 ? $", the built-in {known.Name} text" : $", used in place of the built-in {known.Name} ({known.Description}), whose text differs";
-        return new CorpusEntry(name, description, measured.Characters, measured.Sha256, true);
+        return new CorpusEntry(name, description, measured.Characters, measured.Sha256, true, CodePoints: measured.CodePoints);
     }
 
     /// <summary>
@@ -129,7 +129,7 @@ public sealed class CorpusStore
         var description = $"uploaded ({new FileInfo(file).Length:N0} bytes)";
         var owner = _uploads.Owner(name);
         return TryMeasure(file, out var measured, out var error)
-            ? new CorpusEntry(name, description, measured.Characters, measured.Sha256, true, true, owner, _uploads.StoredAt(name))
+            ? new CorpusEntry(name, description, measured.Characters, measured.Sha256, true, true, owner, _uploads.StoredAt(name), measured.CodePoints)
             : new CorpusEntry(name, $"{description}; cannot be used: {error}", 0, "", false, true, owner, _uploads.StoredAt(name));
     }
 
@@ -238,7 +238,7 @@ public sealed class CorpusStore
         }
         catch (Exception e) when (e is CorpusException or IOException or UnauthorizedAccessException)
         {
-            fingerprint = new CorpusFingerprint(0, "");
+            fingerprint = new CorpusFingerprint(0, "", 0);
             error = e.Message;
             return false;
         }

@@ -162,6 +162,7 @@ public static partial class ProtoMapper
         Name = c.Name,
         Description = c.Description,
         Characters = c.Characters,
+        CodePoints = c.CodePoints,
         Sha256 = c.Sha256,
         Available = c.Available,
         Uploaded = c.Uploaded,

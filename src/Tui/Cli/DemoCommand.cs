@@ -38,7 +38,7 @@ public static class DemoCommand
             };
             // Made before the line that says it trains, so that Ctrl+C from then on stops the training, not the process.
             using var console = new TrainingConsole(Console.Out, live: !Console.IsOutputRedirected, saves: false);
-            Console.WriteLine($"Training {architecture.Name} ({TrainingSettingsLine.HyperParameters(hyperParameters)}) on {text.Name} ({text.Length:N0} chars, lowercased) for {Durations.Format(options.TimeBudget!.Value)} on {TorchRuntime.Describe(torchDevice)}.");
+            Console.WriteLine($"Training {architecture.Name} ({TrainingSettingsLine.HyperParameters(hyperParameters)}) on {text.Name} ({text.CodePoints:N0} chars, lowercased) for {Durations.Format(options.TimeBudget!.Value)} on {TorchRuntime.Describe(torchDevice)}.");
             using var trainer = Trainer.Create(architecture, hyperParameters, options, text, torchDevice, directory: null);
             console.Attach(trainer);
             var outcome = trainer.Run(console.Stopping);

@@ -63,7 +63,7 @@ public static class LrFindCommand
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             var asJson = parse.GetValue(json);
-            var heading = $"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {TrainingSettingsLine.HyperParameters(hyperParameters)} · {TorchRuntime.Describe(torchDevice)}";
+            var heading = $"corpus {text.Name}: {text.CodePoints:N0} chars · {architecture.Name} {TrainingSettingsLine.HyperParameters(hyperParameters)} · {TorchRuntime.Describe(torchDevice)}";
             var searching = string.Create(CultureInfo.InvariantCulture,
                 $"lr-find: up to {schedule.Steps} steps, lr {LearningRatePlot.Rate(schedule.Start)} to {LearningRatePlot.Rate(schedule.End)} (×{schedule.Multiplier:G3} a step) · {TrainingSettingsLine.Flag("optimizer", options.Optimizer)} · {TrainingSettingsLine.Flag("weight_decay", TrainingSettingsLine.Values(options.WeightDecay))}{(options.Clip > 0 ? " · " + TrainingSettingsLine.Flag("clip", HyperParameterSpec.Number(options.Clip)) : "")}{TextSettings(options)}");
             // Ctrl+C caught before the line that says the search runs: one that came between would end the process unhandled.

@@ -85,7 +85,7 @@ public static class TrainCommand
             // Before the lines that say what it trains: a run a server's folder refuses has not started.
             using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             // Before the folder is made too: a stdout that cannot be written (a full disk) leaves no empty model folder.
-            Console.WriteLine($"corpus {text.Name}: {text.Length:N0} chars · {architecture.Name} {TrainingSettingsLine.HyperParameters(hyperParameters)} · {TorchRuntime.Describe(torchDevice)}");
+            Console.WriteLine($"corpus {text.Name}: {text.CodePoints:N0} chars · {architecture.Name} {TrainingSettingsLine.HyperParameters(hyperParameters)} · {TorchRuntime.Describe(torchDevice)}");
             if (source != null) Console.WriteLine($"{InitFromSource.Record(source.Metadata, source.Name, source.Checkpoint).Describe()}: its weights and vocabulary, a fresh optimizer and history");
             Console.WriteLine(TrainingSettingsLine.Of(options));
             foreach (var warning in TrainingWarnings.For(options)) Console.Error.WriteLine("charrnn: warning: " + warning.Say(TrainingSettingNames.CommandLine));

@@ -22,9 +22,16 @@ public sealed partial class CommandRunner
         foreach (var corpus in corpora)
         {
             var owner = owners ? $"{(corpus.Owner.Length > 0 ? corpus.Owner : "-"),-10} " : "";
-            output.Line($"{corpus.Name,-14} {owner}{(corpus.Characters > 0 ? $"{corpus.Characters,12:N0} chars  " : corpus.Available || corpus.Sha256 == "" ? "" : "(downloaded on first use) ")}{corpus.Description}");
+            output.Line($"{corpus.Name,-14} {owner}{(corpus.Characters > 0 ? $"{SizeOf(corpus),18}  " : corpus.Available || corpus.Sha256 == "" ? "" : "(downloaded on first use) ")}{corpus.Description}");
         }
     }
+
+    /// <summary>
+    /// "2,040 chars": a corpus's size in characters (code_points), not the UTF-16 units of its characters field, which
+    /// count an emoji beyond U+FFFF twice ("2,460 chars" it said); "2,460 UTF-16 units" from a server older than code_points.
+    /// </summary>
+    internal static string SizeOf(CorpusInfo corpus) =>
+        corpus.CodePoints > 0 || corpus.Characters == 0 ? $"{corpus.CodePoints:N0} chars" : $"{corpus.Characters:N0} UTF-16 units";
 
     private async Task Upload(Command c, CancellationToken ct)
     {
@@ -65,7 +72,7 @@ public sealed partial class CommandRunner
             }
             stored = await call.ResponseAsync;
         }
-        output.Line($"{(replace ? "stored" : "uploaded")} {stored.Name}: {stored.Characters:N0} chars ({size:N0} bytes); train on it with corpus={stored.Name}");
+        output.Line($"{(replace ? "stored" : "uploaded")} {stored.Name}: {SizeOf(stored)} ({size:N0} bytes); train on it with corpus={stored.Name}");
     }
 
     /// <summary>An upload's file, name and replace flag, checked before anything is sent: --exec checks them before it runs the line.</summary>
@@ -95,7 +102,7 @@ public sealed partial class CommandRunner
             if (listed == null)
                 throw new CommandException($"No uploaded corpus '{name}' for this key; corpora lists the ones there are.");
             _deleteCorpusAsked = (name, DateTime.UtcNow);
-            output.Line($"delete-corpus {name} removes the uploaded text ({listed.Characters:N0} chars) for good; models trained on it still generate, but cannot be resumed until the same text is uploaded again under this name: type delete-corpus {name} again within {ConfirmWindow} to confirm.");
+            output.Line($"delete-corpus {name} removes the uploaded text ({SizeOf(listed)}) for good; models trained on it still generate, but cannot be resumed until the same text is uploaded again under this name: type delete-corpus {name} again within {ConfirmWindow} to confirm.");
             return;
         }
         _deleteCorpusAsked = null;
