@@ -15,6 +15,9 @@ public class CatalogTests(ServerFixture server)
         Assert.Equal(CharRnn.Engine.Models.Architectures.All.Select(a => a.Name), response.Architectures.Select(a => a.Name));
         var lstm = response.Architectures.Single(a => a.Name == "stateful-lstm");
         Assert.True(lstm.Stateful);
+        Assert.Equal("CharSeqStatefulLSTM", lstm.LessonClass); // the notebook's name for it
+        Assert.Equal("CharSeqStatefulRnn2", response.Architectures.Single(a => a.Name == "stateful-rnn-cell").LessonClass);
+        Assert.Equal("nn.LSTM with n layers and dropout; the best model of the lesson (trained with SGDR).", lstm.Summary);
         var hidden = lstm.Hyperparameters.Single(p => p.Name == "n_hidden");
         Assert.Equal(512, hidden.DefaultValue);
         Assert.Equal(2048, hidden.Max); // the server's cap, below the engine's 4096

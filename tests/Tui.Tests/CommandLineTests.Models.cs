@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
 using CharRnn.Tui.Cli;
 
 namespace CharRnn.Tui.Tests;
@@ -24,6 +25,7 @@ public partial class CommandLineTests
         var broken = models[0];
         Assert.Contains("it is not a CharRnn checkpoint", broken.GetProperty("error").GetString());
         Assert.Equal(JsonValueKind.Null, broken.GetProperty("architecture").ValueKind); // listed with its error, not dropped
+        Assert.Equal(JsonValueKind.Null, broken.GetProperty("generation_checkpoint").ValueKind); // its one file cannot be used
 
         var m = models[1];
         Assert.Equal(JsonValueKind.Null, m.GetProperty("error").ValueKind);
@@ -158,12 +160,7 @@ public partial class CommandLineTests
     public void Models_NAME_of_a_damaged_model_exits_1_as_a_damaged_checkpoint_does_elsewhere() => InTempFolder(root =>
     {
         var (folder, _) = TrainedOneEpoch(root);
-        foreach (var file in new[] { "best.ckpt", "last.ckpt" })
-        {
-            var path = Path.Combine(folder, file);
-            var bytes = File.ReadAllBytes(path);
-            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-        }
+        TruncateBothCheckpoints(folder);
         var last = Path.Combine(folder, "last.ckpt");
         AssertUserError(["models", "m", "--models", root], $"charrnn: Model 'm' cannot be read: Checkpoint '{last}' cannot be loaded: it is damaged or truncated", exitCode: 1);
         AssertUserError(["models", "m", "--models", root, "--json"], $"charrnn: Model 'm' cannot be read: Checkpoint '{last}' cannot be loaded: it is damaged or truncated", exitCode: 1);
@@ -182,6 +179,49 @@ public partial class CommandLineTests
             $"charrnn: No model 'm' in --models '{empty}', nor a model folder or .ckpt file of that path; it holds no models.");
     });
 
+    /// <summary>
+    /// A model whose best.ckpt and last.ckpt are both damaged has no checkpoint to generate from: models --json said
+    /// generation_checkpoint "best.ckpt", a file that fails to load; it is null, and the error (the plain listing's line too)
+    /// names both files and says none can be used.
+    /// </summary>
+    [Fact]
+    public void Models_of_a_model_whose_checkpoints_are_both_damaged_names_no_generation_checkpoint() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        TruncateBothCheckpoints(folder);
+        using var json = JsonDocument.Parse(Printed(["models", "--models", root, "--json"]));
+        var m = Assert.Single(json.RootElement.EnumerateArray().ToList());
+        Assert.Equal(JsonValueKind.Null, m.GetProperty("generation_checkpoint").ValueKind);
+        var error = m.GetProperty("error").GetString()!;
+        Assert.StartsWith($"Checkpoint '{Path.Combine(folder, "last.ckpt")}' cannot be loaded: it is damaged or truncated", error);
+        Assert.Contains("; and best.ckpt cannot be loaded either (it is damaged or truncated", error);
+        Assert.EndsWith("): no checkpoint of this model can be used.", error);
+        Assert.Contains($"m unreadable: {error}", Printed(["models", "--models", root]).Split('\n').Select(l => l.TrimEnd()).Select(l => Regex.Replace(l, " {2,}", " ")));
+    });
+
+    private static void TruncateBothCheckpoints(string folder)
+    {
+        foreach (var file in new[] { "best.ckpt", "last.ckpt" })
+        {
+            var path = Path.Combine(folder, file);
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
+        }
+    }
+
+    /// <summary>
+    /// --json writes text as it reads: a French model's vocabulary, a summary's "lesson's", are not \u00e9 and \u0027
+    /// (the default encoder's HTML-safe escaping, which stdout does not need); control chars are still escaped.
+    /// </summary>
+    [Fact]
+    public void Json_output_writes_text_as_it_reads_and_escapes_control_chars()
+    {
+        Assert.Equal("{\"s\":\"l'été <b> & «ü» \\u0001\\n\\\"\"}", Cli.ScriptJson.Serialize(new { s = "l'été <b> & «ü» \u0001\n\"" }));
+        var printed = Printed(["archs", "--json"]);
+        Assert.Contains("(the lesson's cs)", printed); // --context's doc
+        Assert.DoesNotContain("\\u0027", printed);
+    }
+
     [Fact]
     public void Archs_json_lists_every_architecture_with_its_hyperparameters_defaults_and_ranges()
     {
@@ -191,6 +231,7 @@ public partial class CommandLineTests
         foreach (var (arch, listed) in Architectures.All.Zip(archs))
         {
             Assert.Equal(arch.Summary, listed.GetProperty("description").GetString());
+            Assert.Equal(LessonNames.ClassOf(arch.Name), listed.GetProperty("lesson_class").GetString());
             var specs = listed.GetProperty("hyperparameters").EnumerateArray().ToList();
             Assert.Equal(arch.Parameters.Select(p => p.Name), specs.Select(s => s.GetProperty("name").GetString()));
             foreach (var (p, s) in arch.Parameters.Zip(specs))
@@ -199,5 +240,7 @@ public partial class CommandLineTests
             Assert.Equal(arch.DefaultLearningRate, lr.GetProperty("default").GetDouble());
         }
         Assert.Contains(archs, a => a.GetProperty("recipes").EnumerateArray().Any(r => r.GetProperty("name").GetString() == "lesson"));
+        Assert.Equal("CharSeqStatefulLSTM", archs.Single(a => a.GetProperty("name").GetString() == "stateful-lstm").GetProperty("lesson_class").GetString());
+        Assert.Equal("CharSeqStatefulRnn2", archs.Single(a => a.GetProperty("name").GetString() == "stateful-rnn-cell").GetProperty("lesson_class").GetString());
     }
 }

@@ -1455,7 +1455,19 @@ public partial class CommandLineTests
                      ("stateful-rnn", "CharSeqStatefulRnn"), ("stateful-rnn-cell", "CharSeqStatefulRnn2"), ("stateful-gru", "CharSeqStatefulGRU"),
                      ("stateful-gru-cell", "GRUCell"), ("stateful-lstm", "CharSeqStatefulLSTM") })
             Assert.Matches($@"(?m)^{here} +.*\. The lesson's {lesson}\.$", printed);
+        // One "the lesson's" a row: stateful-lstm's summary said "the lesson's best model" before the class note.
+        Assert.All(printed.Split('\n').Where(l => CharRnn.Engine.Models.Architectures.All.Any(a => l.StartsWith(a.Name + " ", StringComparison.Ordinal))), row => Assert.Single(Regex.Matches(row, "[Tt]he lesson's")));
     }
+
+    /// <summary>
+    /// A flag after a yes/no flag is no value meant for it: archs --json --bogus was refused as "--json takes yes or no …
+    /// '--bogus' is not one of them"; it is refused as the unknown flag it is, as archs --bogus is.
+    /// </summary>
+    [Theory]
+    [InlineData("archs", "--json", "--bogus")]
+    [InlineData("archs", "--json", "-x")]
+    public void A_flag_after_a_yes_no_flag_is_refused_as_itself_not_as_the_yes_no_flags_value(string verb, string flag, string unknown) =>
+        AssertUserError([verb, flag, unknown], $"charrnn: Unrecognized command or argument '{unknown}'. (see charrnn {verb} --help)");
 
     [Theory]
     [InlineData("char3", "0.01")] // the lesson: optim.Adam(m.parameters(), 1e-2), then set_lrs(opt, 0.001)

@@ -6,6 +6,7 @@ namespace CharRnn.Engine.Checkpoints;
 /// One model folder found under a models root, with its metadata or why it cannot be read; <paramref name="Warning"/>
 /// says what is wrong with a model that can still be used (a damaged last.ckpt beside an intact best.ckpt, or the reverse);
 /// <paramref name="Damaged"/>, that its <paramref name="Error"/> is a checkpoint damaged on disk (truncated, corrupted), not a file that is no checkpoint.
+/// <paramref name="CheckpointPath"/> is the file generation uses: null when there is an <paramref name="Error"/>, as none can be used.
 /// </summary>
 public sealed record ModelListing(string Name, string Folder, string? CheckpointPath, CheckpointMetadata? Metadata, string? Error, long Bytes, string? Warning = null,
     bool Damaged = false);
@@ -187,11 +188,18 @@ public static class ModelFolder
                     $"last.ckpt cannot be loaded ({e.Problem}), so it cannot be resumed; generation uses best.ckpt, which is intact: " +
                     "to resume from it, copy it to last.ckpt");
             }
-            catch (CheckpointException) { return new ModelListing(name, folder, path, null, e.Message, bytes, Damaged: e.Damaged); }
+            catch (CheckpointException best)
+            {
+                // Neither file can be used: no checkpoint for generation (a script reading generation_checkpoint would
+                // load a file that fails), and the error names both, as the plain listing prints it.
+                return new ModelListing(name, folder, null, null,
+                    $"{e.Message.TrimEnd('.')}; and best.ckpt cannot be loaded either ({best.Problem}): no checkpoint of this model can be used.",
+                    bytes, Damaged: e.Damaged); // as before: the exit code follows last.ckpt's fault, the one named first
+            }
         }
         catch (CheckpointException e)
         {
-            return new ModelListing(name, folder, path, null, e.Message, bytes, Damaged: e.Damaged);
+            return new ModelListing(name, folder, null, null, e.Message, bytes, Damaged: e.Damaged);
         }
         if (path == last || !File.Exists(last)) return new ModelListing(name, folder, path, metadata, null, bytes);
         try

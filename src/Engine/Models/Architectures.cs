@@ -50,7 +50,7 @@ public static class Architectures
         new("stateful-gru-cell", "Stateful GRU from a hand-written cell that computes what nn.GRU does.", DataLayout.Stream,
             [NFac, NHidden(256), Bs(64), Bptt, RandomBptt], 1e-3, 0,
             (h, v, _) => new StatefulGruCell(v, h.Int("n_fac"), h.Int("n_hidden"))) { RecurrentGates = 3 },
-        new("stateful-lstm", "nn.LSTM with n layers and dropout; the lesson's best model (trained with SGDR).", DataLayout.Stream,
+        new("stateful-lstm", "nn.LSTM with n layers and dropout; the best model of the lesson (trained with SGDR).", DataLayout.Stream,
             [NFac, NHidden(512), Layers(2), Dropout(0.5), Bs(64), Bptt, RandomBptt], 1e-2, 1e-5,
             (h, v, target) => new StatefulLstm(v, h.Int("n_fac"), h.Int("n_hidden"), h.Int("layers"), h.Float("dropout"), layersInOneCall: target == DeviceType.CUDA))
             { RecurrentGates = 4 },

@@ -27,8 +27,10 @@ public static class LessonNames
     /// " The lesson's CharSeqStatefulRnn2." for this project's <paramref name="architecture"/>, else "": archs and arch
     /// end its summary with it, so that a learner with the notebook open finds the model by the name the notebook gives it.
     /// </summary>
-    public static string ClassNote(string architecture) =>
-        Classes.FirstOrDefault(c => c.Here == architecture) is { Lesson: not null } c ? $" The lesson's {c.Lesson}." : "";
+    public static string ClassNote(string architecture) => ClassOf(architecture) is { } lesson ? $" The lesson's {lesson}." : "";
+
+    /// <summary>The lesson's class for this project's <paramref name="architecture"/> (CharSeqStatefulRnn2), else null.</summary>
+    public static string? ClassOf(string architecture) => Classes.FirstOrDefault(c => c.Here == architecture).Lesson;
 
     /// <summary>The lesson's note on <paramref name="typed"/>, else the one of <paramref name="names"/> it probably was.</summary>
     public static string ArchitectureHint(string typed, IEnumerable<string> names) =>

@@ -91,6 +91,7 @@ public static partial class ProtoMapper
             Stateful = a.IsStateful,
             DefaultLearningRate = a.DefaultLearningRate,
             DefaultWeightDecay = a.DefaultWeightDecay,
+            LessonClass = CharRnn.Engine.Text.LessonNames.ClassOf(a.Name) ?? "",
         };
         result.Hyperparameters.AddRange(a.Parameters.Select(p => ToProto(p, limits)));
         return result;

@@ -37,15 +37,21 @@ public static class CellActivationText
     /// The colours a terminal shows (16, 256 or <see cref="TrueColour"/>): 24-bit where the TUI would draw it
     /// (<see cref="TerminalColors"/>: COLORTERM and the like), 256 for $CHARRNN_COLORS=256 or a TERM ending in -256color,
     /// else the 16. Unlike the TUI, plain text can use the 256; 24-bit codes on a terminal without them show wrong colours or none.
+    /// <see cref="NoColour"/> where $NO_COLOR is set and not empty (no-color.org) and $CHARRNN_COLORS does not ask for colour:
+    /// unlike the TUI, which has no colourless drawing, plain text can do without, as the table written to a pipe.
     /// </summary>
     public static int ColoursOf(Func<string, string?> environment, bool windows)
     {
         if (environment(TerminalColors.Variable)?.Trim() == "256") return 256;
+        if (environment(TerminalColors.Variable) is not { Length: > 0 } && environment("NO_COLOR") is { Length: > 0 }) return NoColour;
         if (TerminalColors.Choose(null, environment, windows) == ColorDepth.TrueColor) return TrueColour;
         return environment("TERM")?.EndsWith("-256color", StringComparison.OrdinalIgnoreCase) == true ? 256 : 16;
     }
 
     public const int TrueColour = 1 << 24;
+
+    /// <summary>No colour at all: the activations are written as the table a pipe gets.</summary>
+    public const int NoColour = 0;
 
     /// <summary>The SGR codes that set a char's background (and a legible foreground) for an activation, in <paramref name="colours"/>.</summary>
     public static string Background(float activation, int colours)

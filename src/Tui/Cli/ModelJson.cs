@@ -1,6 +1,7 @@
 using System.Globalization;
 using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Models;
+using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
 
 namespace CharRnn.Tui.Cli;
@@ -89,6 +90,7 @@ public static class ModelJson
     {
         name = a.Name,
         description = a.Summary,
+        lesson_class = LessonNames.ClassOf(a.Name), // the notebook's name for it (CharSeqStatefulLSTM)
         stateful = a.IsStateful,
         hyperparameters = a.Parameters.Select(Spec),
         training_options = TrainingOptions.Specs(a).Select(Spec),

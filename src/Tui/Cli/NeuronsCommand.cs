@@ -27,7 +27,7 @@ public static class NeuronsCommand
         var textFile = new Option<string?>("--text") { Description = "The text (UTF-8) to feed the model, from this file, or - for stdin. Not with --prime." }.NotEmpty("a text file, or - for stdin");
         var prime = new Option<string?>("--prime") { Description = "The text to feed the model, given here. Not with --text." }.NotEmpty("a text to feed");
         var layer = new Option<int?>("--layer") { Description = "The layer whose cells to show, counted from 0 (the one that reads the input); default: the last." }.Allowing("a layer of the model, from 0 to its layers less 1");
-        var cell = new Option<int?>("--cell") { Description = "Show this cell's activation after each char (counted from 0): coloured on a terminal, a TSV (index, char, activation) when redirected. Without it: list the cells that track a text feature best." }.Allowing("a cell of the layer, from 0 to its n_hidden less 1");
+        var cell = new Option<int?>("--cell") { Description = "Show this cell's activation after each char (counted from 0): coloured on a terminal, a TSV (index, char, activation) when redirected or where NO_COLOR is set. Without it: list the cells that track a text feature best." }.Allowing("a cell of the layer, from 0 to its n_hidden less 1");
         var top = new Option<int>("--top") { Description = "How many cells to list without --cell.", DefaultValueFactory = _ => 10 }.Allowing(1, int.MaxValue);
         var maxChars = new Option<int>("--max-chars") { Description = $"Feed at most this many chars of the text, its start (1 to {MostChars:N0}); stderr says when it was cut.", DefaultValueFactory = _ => DefaultMaxChars }.Allowing(1, MostChars);
         var json = new Option<bool>("--json") { Description = "Print the cells listed, or the cell's activations, as one JSON object." };
@@ -75,7 +75,7 @@ public static class NeuronsCommand
                 if (activations != null)
                 {
                     if (asJson) stdout.WriteLine(ScriptJson.Serialize(CellActivationText.Json(about, chosen!.Value, trace.Characters, activations)));
-                    else if (Console.IsOutputRedirected) CellActivationText.WriteTable(stdout, trace.Characters, activations);
+                    else if (Console.IsOutputRedirected || colours == CellActivationText.NoColour) CellActivationText.WriteTable(stdout, trace.Characters, activations);
                     else CellActivationText.WriteColoured(stdout, about, chosen!.Value, trace.Characters, activations, colours);
                 }
                 else

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -7,11 +8,18 @@ namespace CharRnn.Tui.Cli;
 /// <summary>
 /// The JSON every verb's --json prints: System.Text.Json's own, but a figure that is not finite (a perplexity past what a
 /// double holds, a loss gone NaN) is written as null. JSON has no NaN or Infinity, and the serializer throws on them,
-/// which would end a scored run in an error instead of its figures.
+/// which would end a scored run in an error instead of its figures. Text is written as it reads ("l'été", not
+/// "l\u0027\u00E9t\u00E9"): stdout is no HTML page, so the default encoder's escaping of quotes, &lt;, &amp; and every
+/// non-ASCII char only hides a French model's vocabulary and names from whoever reads the output; control chars are
+/// still escaped (and chars beyond U+FFFF, which the relaxed encoder writes as their \u surrogate pair).
 /// </summary>
 public static class ScriptJson
 {
-    private static readonly JsonSerializerOptions Options = new() { Converters = { new FiniteDouble(), new FiniteSingle() } };
+    private static readonly JsonSerializerOptions Options = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        Converters = { new FiniteDouble(), new FiniteSingle() },
+    };
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options);
 

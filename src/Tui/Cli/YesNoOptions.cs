@@ -48,11 +48,14 @@ public static class YesNoOptions
         var words = unplaced.ToHashSet(StringComparer.Ordinal);
         nor ??= verb.Arguments.Any(a => a.Name == "arch") ? "an architecture" : null;
         for (var i = 1; i < args.Length && args[i - 1] != "--"; i++)
-            if (words.Contains(args[i]) && flags.Contains(args[i - 1]))
+            // A flag after the yes/no one ("archs --json --bogus") is no value meant for it: the parser's own refusal names it.
+            if (words.Contains(args[i]) && flags.Contains(args[i - 1]) && !IsFlag(args[i]))
                 return $"{args[i - 1]} takes yes or no (true/false, yes/no, on/off, 1/0), or nothing for yes; '{args[i]}' is not one of them" +
                        (nor != null ? $", nor {nor}." : ".");
         return null;
     }
+
+    private static bool IsFlag(string word) => word.Length > 1 && word[0] == '-';
 
     /// <summary>
     /// The same refusal for a word the parser did place, as the verb's model ("eval --json maybe": maybe taken for the
