@@ -177,6 +177,23 @@ public sealed partial class ScreenTests
         PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
     }
 
+    [Theory]
+    [InlineData(13)] // one row of the screen: the notice was cut to 'Terminal too small for this screen:', no size
+    [InlineData(12)] // none: the tab headers' rows alone, blank below them
+    [InlineData(10)] // not even the headers' three rows: a blank band above the command pane
+    public void A_terminal_too_short_for_any_of_a_screens_rows_still_says_the_size_it_needs(int rows)
+    {
+        _window.Show(_window.Generate);
+        _app.Driver!.SetScreenSize(60, rows);
+        // Word-wrapped: any space may be a row's end, its border and the next row's border.
+        var said = string.Join(@"[\s│]+", $"needs 60×23 (this one is 60×{rows}).".Split(' ').Select(System.Text.RegularExpressions.Regex.Escape));
+        PumpUntil(() => System.Text.RegularExpressions.Regex.IsMatch(Screen, said), $"the size needed at 60×{rows}");
+        _app.Driver!.SetScreenSize(60, 24);
+        PumpUntil(() => !Screen.Contains("too small") && Screen.Contains("Compare"), "the Generate screen whole at 60×24");
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+    }
+
     /// <summary>Whether the status bar's row matches <paramref name="pattern"/> (a regular expression).</summary>
     private bool StatusShows(string pattern) => System.Text.RegularExpressions.Regex.IsMatch(Screen.Split('\n').LastOrDefault(row => System.Text.RegularExpressions.Regex.IsMatch(row, @"^│ ?F1[ │]")) ?? "", pattern);
 

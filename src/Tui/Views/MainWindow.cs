@@ -156,14 +156,25 @@ public sealed class MainWindow : Window, IReplOutput
         : screen == TypeView ? new(50, 7) // the hint's three rows and the colours' key's two (whole at 50 columns), a blank one and a row of the text
         : new(20, 3);
 
-    /// <summary>After each layout: the notice over the shown screen when it is smaller than it needs, with the terminal size it needs.</summary>
+    /// <summary>
+    /// After each layout: the notice over the shown screen when it is smaller than it needs, with the terminal size it needs.
+    /// A screen left no rows (a terminal 12 rows high or less) gets it over the tab headers instead, and a notice with more
+    /// words than rows is said shorter, the size first kept: it was cut to 'Terminal too small for this screen:' at 13 rows
+    /// and not shown at all below that, leaving a blank band with no word of the size needed.
+    /// </summary>
     private void SayIfTooSmall()
     {
         if (Tabs.Value is not { } screen || App?.Driver is not { } driver) return;
         var need = MinimumSize(screen);
-        var have = screen.Viewport.Size;
+        // The screen's own room, counted from its frame: its viewport stops at nothing, where the rows short are what counts.
+        var adornments = screen.GetAdornmentsThickness();
+        var have = new System.Drawing.Size(screen.Frame.Width - adornments.Horizontal, screen.Frame.Height - adornments.Vertical);
         var fits = have.Width >= need.Width && have.Height >= need.Height;
-        if (fits || have.Width <= 0 || have.Height <= 0)
+        // The notice's room: the screen's, or the tabs' whole frame (their headers) where the screen has none.
+        var area = have.Width > 0 && have.Height > 0
+            ? screen.ViewportToScreen(new System.Drawing.Rectangle(System.Drawing.Point.Empty, have))
+            : Tabs.FrameToScreen();
+        if (fits || area.Width <= 0 || area.Height <= 0)
         {
             _tooSmall.Visible = false;
             return;
@@ -172,13 +183,21 @@ public sealed class MainWindow : Window, IReplOutput
         var (columns, rows) = (driver.Cols + Math.Max(0, need.Width - have.Width), driver.Rows);
         for (var screenRows = have.Height; screenRows < need.Height; rows++)
             screenRows = have.Height + (rows + 1 - driver.Rows) - (ReplRowsAt(Viewport.Height + rows + 1 - driver.Rows) - ReplRows);
-        _tooSmall.Text = $"Terminal too small for this screen: it needs {columns}×{rows} (this one is {driver.Cols}×{driver.Rows})."
-            + (TallLog ? " F7 gives it the command log's rows back." : "")
-            + " F2–F6 switch screens; the command line below works.";
-        var area = screen.ViewportToScreen(new System.Drawing.Rectangle(System.Drawing.Point.Empty, have));
+        var size = $"{columns}×{rows} (this one is {driver.Cols}×{driver.Rows}).";
+        string[] forms =
+        [
+            $"Terminal too small for this screen: it needs {size}"
+                + (TallLog ? " F7 gives it the command log's rows back." : "")
+                + " F2–F6 switch screens; the command line below works.",
+            $"Terminal too small for this screen: it needs {size}",
+            $"Terminal too small: it needs {size}",
+            $"Too small: needs {columns}×{rows}.",
+        ];
+        _tooSmall.Text = forms.FirstOrDefault(form => WordWrap.Lines(form, area.Width, int.MaxValue).Count <= area.Height) ?? forms[^1];
         var at = ScreenToViewport(area.Location);
-        if (_tooSmall.Frame != new System.Drawing.Rectangle(at, have)) // setting them again would lay out again
-            (_tooSmall.X, _tooSmall.Y, _tooSmall.Width, _tooSmall.Height) = (at.X, at.Y, have.Width, have.Height);
+        var frame = new System.Drawing.Rectangle(at, area.Size);
+        if (_tooSmall.Frame != frame) // setting them again would lay out again
+            (_tooSmall.X, _tooSmall.Y, _tooSmall.Width, _tooSmall.Height) = (frame.X, frame.Y, frame.Width, frame.Height);
         _tooSmall.Visible = true;
     }
 
