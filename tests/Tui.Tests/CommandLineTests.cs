@@ -149,6 +149,29 @@ public partial class CommandLineTests
     [InlineData(new[] { "lr-find", "stateful-gru", "--epochs", "2" }, "charrnn: Unrecognized command or argument '--epochs'.")] // the search counts its own steps
     public void A_bad_command_line_gets_one_line_on_stderr_and_exit_code_2(string[] args, string start) => AssertUserError(args, start);
 
+    // A verb's argument left out is named, with what it is and the verb's usage line (System.CommandLine said only
+    // "Required argument missing for command: 'add'"); one place does it for every verb.
+    [Theory]
+    [InlineData(new[] { "keys", "add" }, "charrnn: keys add needs its <name>: who the key is for, e.g. alice or ci. Usage: charrnn keys add <name> [options]. (see charrnn keys add --help)")]
+    [InlineData(new[] { "keys", "add", "--admin" }, "charrnn: keys add needs its <name>: who the key is for, e.g. alice or ci. Usage: charrnn keys add <name> [options]. (see charrnn keys add --help)")]
+    [InlineData(new[] { "keys", "remove" }, "charrnn: keys remove needs its <name>: the key to remove. Usage: charrnn keys remove <name> [options]. (see charrnn keys remove --help)")]
+    [InlineData(new[] { "rename" }, "charrnn: rename needs <model> and <new-name>. Usage: charrnn rename <model> <new-name> [options]. (see charrnn rename --help)")]
+    [InlineData(new[] { "rename", "m" }, "charrnn: rename needs its <new-name>: its new name: 1 to 64 characters")]
+    [InlineData(new[] { "resume" }, "charrnn: resume needs its <model>: model folder (or a .ckpt file) to continue, or the name of a model in --models. Usage: charrnn resume <model> [options]. (see charrnn resume --help)")]
+    [InlineData(new[] { "import" }, "charrnn: import needs its <file>: a .safetensors file written by charrnn export")]
+    public void A_missing_argument_is_named_with_the_verbs_usage(string[] args, string start) => AssertUserError(args, start);
+
+    // Other servers take --port and --host: serve's refusal points at its --listen HOST:PORT, with what was typed put in it.
+    [Theory]
+    [InlineData(new[] { "serve", "--port", "8080" }, "--port", "127.0.0.1:8080")]
+    [InlineData(new[] { "serve", "--port=8080" }, "--port=8080", "127.0.0.1:8080")]
+    [InlineData(new[] { "serve", "--host", "0.0.0.0" }, "--host", "0.0.0.0:50051")]
+    [InlineData(new[] { "serve", "--bind", "[::1]:9000" }, "--bind", "[::1]:9000")]
+    [InlineData(new[] { "serve", "--port" }, "--port", "HOST:PORT")]
+    public void Serve_refuses_another_servers_address_flag_pointing_at_listen(string[] args, string typed, string listen) =>
+        AssertUserError(args, $"charrnn: Unrecognized command or argument '{typed}'. charrnn serve takes its address as one flag, --listen HOST:PORT " +
+                              $"(default 127.0.0.1:50051): --listen {listen}. (see charrnn serve --help)");
+
     // The list of architectures comes from the registry, so a new one needs no edit here.
     [Theory]
     [InlineData(new[] { "train", "--arch", "stateful-lsmt" }, "stateful-lsmt")]

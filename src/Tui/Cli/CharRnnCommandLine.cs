@@ -58,6 +58,7 @@ public static class CharRnnCommandLine
             var message = lines.Length == 1 ? lines[0] : $"{lines[0]} {string.Join(", ", lines.Skip(1))}";
             // A word meant as a yes/no flag's value (--lower maybe) is refused as that, not as a stray argument.
             if (YesNoOptions.Refusal(normalized, parse.CommandResult.Command, parse.Errors.Select(e => QuotedWord(e.Message)).OfType<string>()) is { } refusal) message = refusal;
+            else if (error.Message.StartsWith("Required argument missing", StringComparison.Ordinal) && MissingArguments(parse) is { } missing) message = missing;
             else if (Suggestion(error, parse) is { Length: > 0 } suggestion) message = message.TrimEnd('.') + "." + suggestion;
             // A verb that is only its subcommands (keys), given none or a word none of them is: which there are.
             if (parse.CommandResult.Command is { Action: null, Subcommands.Count: > 0 } group && parse.CommandResult.Parent != null
@@ -139,6 +140,7 @@ public static class CharRnnCommandLine
             // `--server HOST` or `--server=HOST` (one token, as the parser leaves a flag it does not know).
             var server = typed == "--server" ? ValueAfter(typed, parse) : typed.StartsWith("--server=", StringComparison.Ordinal) ? typed["--server=".Length..] : null;
             if ((typed == "--server" || server != null) && OnTheServer(verb, server) is { } instead) return " " + instead;
+            if (ListenInstead(typed, verb, parse) is { } listen) return " " + listen;
             var closest = lessons.Length > 0 ? lessons
                 : ClosestName.Suggestion(typed, verb.Subcommands.Select(s => s.Name).Concat(verb.Options.SelectMany(o => o.Aliases.Prepend(o.Name))));
             return closest.Length > 0 ? closest : OtherVerbsOption(typed, verb, parse);
@@ -160,6 +162,42 @@ public static class CharRnnCommandLine
         var owners = parent.Command.Subcommands.Where(s => s != verb && s.Options.Any(o => o.Name == typed || o.Aliases.Contains(typed))).Select(s => s.Name).ToList();
         return owners.Count == 0 ? ""
             : $" {typed} is an option of charrnn {(owners.Count == 1 ? owners[0] : string.Join(", ", owners[..^1]) + " and " + owners[^1])}, not of {verb.Name}.";
+    }
+
+    /// <summary>
+    /// "serve takes its address as one flag, --listen HOST:PORT: --listen 127.0.0.1:8080." for the --port or --host (--bind,
+    /// --address) other servers take, with the value typed put into --listen's default.
+    /// </summary>
+    private static string? ListenInstead(string typed, Command verb, ParseResult parse)
+    {
+        var flag = typed.Split('=', 2)[0];
+        if (flag is not ("--port" or "--host" or "--bind" or "--address") || verb.Options.FirstOrDefault(o => o.Name == "--listen") is not Option<string> listen)
+            return null;
+        var value = typed.Length > flag.Length ? typed[(flag.Length + 1)..] : ValueAfter(typed, parse);
+        var address = listen.GetDefaultValue() as string ?? "127.0.0.1:50051";
+        var colon = address.LastIndexOf(':');
+        var example = value is not { Length: > 0 } ? "HOST:PORT"
+            : flag == "--port" ? $"{address[..colon]}:{value}"
+            : value.Contains(':') ? value : $"{value}:{address[(colon + 1)..]}";
+        return $"charrnn {verb.Name} takes its address as one flag, --listen HOST:PORT (default {address}): --listen {example}.";
+    }
+
+    /// <summary>
+    /// "keys add needs its &lt;name&gt;: who the key is for, e.g. alice or ci. Usage: charrnn keys add &lt;name&gt; [options].",
+    /// where System.CommandLine says only "Required argument missing for command: 'add'".
+    /// </summary>
+    private static string? MissingArguments(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var missing = command.Arguments.Where(a => a.Arity.MinimumNumberOfValues > 0 && (parse.GetResult(a) is not ArgumentResult given || given.Tokens.Count == 0)).ToList();
+        if (missing.Count == 0) return null;
+        string Shown(Argument a) => $"<{a.HelpName ?? a.Name}>";
+        var usage = string.Join(' ', command.Arguments.Where(a => !a.Hidden).Select(a => a.Arity.MinimumNumberOfValues > 0 ? Shown(a) : $"[{Shown(a)}]").Prepend(CommandPath(parse)))
+                    + (command.Options.Any(o => !o.Hidden) ? " [options]" : "");
+        var what = missing is [{ Description: [var first, .. var rest] } one]
+            ? $"its {Shown(one)}: {char.ToLowerInvariant(first)}{rest.TrimEnd('.')}"
+            : string.Join(" and ", missing.Select(Shown));
+        return $"{CommandPath(parse)["charrnn ".Length..]} needs {what}. Usage: {usage}.";
     }
 
     // The word typed after a flag the verb does not know (its value, unparsed), unless it is another flag.
