@@ -420,8 +420,11 @@ public class TeamServerTests(KeyedServer keyed) : IClassFixture<KeyedServer>
             huge.Hyperparameters.Add(new Dictionary<string, double> { ["n_hidden"] = 2048, ["layers"] = 4, ["bs"] = 16, ["bptt"] = 512 });
             var refused = await Calls.Fails(() => keyed.AsBob.Training.StartJobAsync(huge).ResponseAsync);
             Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
-            Assert.Matches(@"^Training this model would need about \d+(\.\d)? GB \(stateful-lstm: n_hidden 2048, layers 4, n_fac \d+, bs 16, bptt 512, a vocabulary of \d+, 2,880 characters\); " +
-                           @"this server gives a job at most 1 GB \(limit max_job_memory_bytes\)\. Use a smaller", refused.Status.Detail);
+            // Each size named as the request's field, as the server's other refusals name them (the REPL reads them as bs=16, bs).
+            Assert.Matches(@"^Training this model would need about \d+(\.\d)? GB \(stateful-lstm: hyperparameters\[n_hidden\] = 2048, hyperparameters\[layers\] = 4, " +
+                           @"hyperparameters\[n_fac\] = \d+, hyperparameters\[bs\] = 16, hyperparameters\[bptt\] = 512, a vocabulary of \d+, 2,880 characters\); " +
+                           @"this server gives a job at most 1 GB \(limit max_job_memory_bytes\)\. Use a smaller hyperparameters\[n_hidden\], hyperparameters\[n_fac\], " +
+                           @"hyperparameters\[bs\] or hyperparameters\[bptt\], or fewer hyperparameters\[layers\]\.$", refused.Status.Detail);
             Assert.False(Directory.Exists(Path.Combine(keyed.Server.Options.ModelsDirectory, "too-big")));
             var events = await keyed.AsBob.Training.Train(Job("small-enough", 2)).Events(); // the lesson-sized ones still train
             Assert.Equal(JobEvent.EventOneofCase.Finished, events[^1].EventCase);

@@ -487,7 +487,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains(output.Lines, l => l.StartsWith("  training: ", StringComparison.Ordinal) && l.Contains(" · patience 2 · min_delta 0.5", StringComparison.Ordinal));
         // Without a patience it would do nothing: the server refuses it, saying so (its field names as the REPL's keys).
         await runner.RunLineAsync("resume delta patience=0 min_delta=0.1");
-        Assert.Contains(output.Errors, e => e.StartsWith("min_delta = 0.1 only counts with early stopping, and patience is 0 (off); set patience to", StringComparison.Ordinal)); // in the REPL's words
+        Assert.Contains(output.Errors, e => e.StartsWith("min_delta=0.1 only counts with early stopping, and patience is 0 (off); set patience to", StringComparison.Ordinal)); // in the REPL's words
         await runner.RunLineAsync("delete delta; delete-corpus noise-delta");
     }
 
@@ -791,7 +791,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     [Fact]
     public void A_servers_min_p_refusal_reads_in_the_repls_key()
     {
-        Assert.Equal("min_p = 1 is not allowed; use a number from 0 (off) up to, not including, 1.",
+        Assert.Equal("min_p=1 is not allowed; use a number from 0 (off) up to, not including, 1.", // as set min_p=1 is typed
             CharRnn.Tui.Client.ErrorText.InClientTerms("sampling.min_p = 1 is not allowed; use a number from 0 (off) up to, not including, 1."));
     }
 

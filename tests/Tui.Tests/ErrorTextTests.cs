@@ -7,11 +7,20 @@ namespace CharRnn.Tui.Tests;
 public sealed class ErrorTextTests
 {
     [Theory]
-    [InlineData("options.learning_rate = 20 is not allowed; use 0 to 10.", "lr = 20 is not allowed; use 0 to 10.")]
+    [InlineData("options.learning_rate = 20 is not allowed; use 0 to 10.", "lr=20 is not allowed; use 0 to 10.")]
     [InlineData("options.time_budget_seconds = 0 is not allowed", "time_budget = 0 is not allowed")]
     [InlineData("set options.epochs to at most 10.", "set epochs to at most 10.")]
-    [InlineData("hyperparameters[n_hidden]: n_hidden = 9999 is not allowed", "n_hidden: n_hidden = 9999 is not allowed")]
-    [InlineData("sampling.temperature = -1 is not allowed", "t = -1 is not allowed")]
+    // A setting and its value read as the REPL takes them, key=value, as job reasons do (JobReasonText.Of).
+    [InlineData("hyperparameters[n_hidden]: n_hidden = 9999 is not allowed", "n_hidden: n_hidden=9999 is not allowed")]
+    [InlineData("Cut into hyperparameters[bs] = 16 streams, the corpus gives each 3 characters. Use a smaller hyperparameters[bs] or a longer corpus.",
+        "Cut into bs=16 streams, the corpus gives each 3 characters. Use a smaller bs or a longer corpus.")]
+    [InlineData("Training this model would need about 3.1 GB (stateful-lstm: hyperparameters[n_hidden] = 2048, hyperparameters[layers] = 4, a vocabulary of 60, 2,880 characters); " +
+                "this server gives a job at most 1 GB (limit max_job_memory_bytes). Use a smaller hyperparameters[n_hidden], or fewer hyperparameters[layers].",
+        "Training this model would need about 3.1 GB (stateful-lstm: n_hidden=2048, layers=4, a vocabulary of 60, 2,880 characters); " +
+        "this server gives a job at most 1 GB (limit max_job_memory_bytes). Use a smaller n_hidden, or fewer layers.")]
+    [InlineData("sampling.temperature = -1 is not allowed", "t=-1 is not allowed")]
+    [InlineData("options.learning_rate = [0, 1e-3, 1e-3] is not allowed", "lr=0,1e-3,1e-3 is not allowed")]
+    [InlineData("options.learning_rate × options.weight_decay = 5 × 0.5 is not allowed with adamw", "lr × wd = 5 × 0.5 is not allowed with adamw")] // a product's value is not wd's
     [InlineData("model_name 'a/b' is not a valid name", "name 'a/b' is not a valid name")]
     [InlineData("header.name 'nul' is not allowed: NUL is a device name on Windows", "name 'nul' is not allowed: NUL is a device name on Windows")] // upload's name=
     [InlineData("Model 'm' is being trained by a job; stop the job first (StopJob), then delete it.", "Model 'm' is being trained by a job; stop the job first (stop), then delete it.")]

@@ -211,10 +211,14 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var needed = TrainingFootprint.Bytes(architecture, hp, vocabulary, corpus.Length);
         var limit = limits.JobMemoryLimit;
         if (needed <= limit) return;
-        var sizes = string.Join(", ", TrainingFootprint.SizesRead.Where(hp.Values.ContainsKey).Select(n => $"{n} {hp.Int(n)}"));
+        // Each size as the request's field, as the server's other refusals name them, so that a client can say it as its user types it.
+        var read = TrainingFootprint.SizesRead.Where(hp.Values.ContainsKey).ToList();
+        var sizes = string.Join(", ", read.Select(n => $"hyperparameters[{n}] = {hp.Int(n)}"));
+        var smaller = read.Where(n => n != "layers").Select(n => $"hyperparameters[{n}]").ToList();
+        var fewer = read.Contains("layers") ? ", or fewer hyperparameters[layers]" : "";
         throw ServerException.Invalid($"Training this model would need about {TrainingFootprint.Format(needed)} ({architecture.Name}: {sizes}, a vocabulary of {vocabulary}, " +
                                       $"{corpus.Length:N0} characters); this server gives a job at most {TrainingFootprint.Format(limit)} (limit max_job_memory_bytes). " +
-                                      "Use a smaller bs, bptt, context, n_hidden or n_fac, or fewer layers.");
+                                      $"Use a smaller {string.Join(", ", smaller[..^1])} or {smaller[^1]}{fewer}.");
     }
 
     /// <summary>

@@ -111,7 +111,8 @@ public static partial class ErrorText
         text = SamplingField().Replace(text, m => SamplingKeys.GetValueOrDefault(m.Groups[1].Value, m.Value));
         text = RequestField().Replace(text, m => RequestKeys[m.Value]);
         foreach (var (api, repl) in Phrases) text = text.Replace(api, repl, StringComparison.Ordinal);
-        return NewNameInProse(text);
+        // `bs = 16` as the REPL takes it, `bs=16`, as job reasons are shown (JobReasonText.Of).
+        return NewNameInProse(JobReasonText.Of(text, TypedKeys));
     }
 
     /// <summary>
@@ -132,6 +133,12 @@ public static partial class ErrorText
     private static readonly Dictionary<string, string> SamplingKeys = new() { ["temperature"] = "t", ["top_k"] = "k", ["top_p"] = "p", ["min_p"] = "min_p", ["seed"] = "seed" };
 
     private static readonly Dictionary<string, string> RequestKeys = new() { ["model_name"] = "name", ["corpus_name"] = "corpus", ["header.name"] = "name" }; // header.name: UploadCorpus's, upload's name=
+
+    // The keys the REPL takes, each spelt as typed: the training settings, the sampling keys, every architecture's hyperparameters.
+    private static readonly JobReasonText.Spelling TypedKeys = new(
+        JobReasonText.Repl.Names.Values.Concat(SamplingKeys.Values)
+            .Concat(CharRnn.Engine.Models.Architectures.All.SelectMany(a => a.Parameters.Select(p => p.Name)))
+            .Distinct(StringComparer.Ordinal).ToDictionary(k => k, k => k, StringComparer.Ordinal), "=");
 
     // Whole phrases, so that a sentence still reads: the RPC that lists or does a thing becomes the REPL command that does.
     private static readonly (string Api, string Repl)[] Phrases =

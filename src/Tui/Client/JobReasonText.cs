@@ -29,8 +29,9 @@ public static partial class JobReasonText
     public static readonly Spelling CommandLine = new(
         Repl.Names.ToDictionary(n => n.Key, n => "--" + n.Value.Replace('_', '-'), StringComparer.Ordinal), " ");
 
-    /// <summary>`field = value` or `field = [a, b, c]`; the value stops at a space, ',', ';', ':' or ')'.</summary>
-    [GeneratedRegex(@"\b([a-z_]+) = (\[[^\]]*\]|[^\s,;:)\]]+)", RegexOptions.CultureInvariant)]
+    /// <summary>`field = value` or `field = [a, b, c]`; the value stops at a space, ',', ';', ':' or ')'.
+    /// A key after '× ' is the last of a product (`lr × wd = 5 × 0.5`), whose value is not its own: left as it is.</summary>
+    [GeneratedRegex(@"(?<!× )\b([a-z_]+) = (\[[^\]]*\]|[^\s,;:)\]]+)", RegexOptions.CultureInvariant)]
     private static partial Regex Setting();
 
     /// <summary><paramref name="reason"/> in the REPL's keys.</summary>
