@@ -25,8 +25,8 @@ public sealed record TrainingRecipe(string Name, string Architecture, bool Lower
     /// </summary>
     public static TrainingRecipe? Named(string? name) => All.FirstOrDefault(r => r.Name == name);
 
-    /// <summary>The flags it stands for, as charrnn train takes them.</summary>
-    public string Flags => $"{(Lowercase ? "--lower " : "")}--epochs {Epochs} --schedule {Quoted(Schedule)} --min-freq {MinFrequency}";
+    /// <summary>The flags it stands for, as charrnn train takes them (a schedule with phases holds ';' and spaces: quoted for the shell, so they can be pasted).</summary>
+    public string Flags => $"{(Lowercase ? "--lower " : "")}--epochs {Epochs} --schedule {ShellWord.Of(Schedule)} --min-freq {MinFrequency}";
 
     /// <summary>
     /// The flags of it that charrnn lr-find takes: its text settings, not its epochs or schedule (a search counts its
@@ -34,11 +34,8 @@ public sealed record TrainingRecipe(string Name, string Architecture, bool Lower
     /// </summary>
     public string SearchFlags => $"{(Lowercase ? "--lower " : "")}--min-freq {MinFrequency}";
 
-    // A schedule with phases holds ';' and spaces, which a shell or the REPL would split: quoted, the flags and keys can be pasted.
-    private static string Quoted(string value) => value.IndexOfAny([';', ' ']) < 0 ? value : $"'{value}'";
-
     /// <summary>The same settings as the REPL's train keys.</summary>
-    public string Keys => $"{(Lowercase ? "lower=true " : "")}epochs={Epochs} schedule={Quoted(Schedule)} min_freq={MinFrequency}";
+    public string Keys => $"{(Lowercase ? "lower=true " : "")}epochs={Epochs} schedule={Repl.CommandParser.Word(Schedule)} min_freq={MinFrequency}";
 
     public string Command => $"charrnn train {Architecture} {Flags}";
 

@@ -13,6 +13,14 @@ public static class CommandParser
     public static string Quote(string text) =>
         "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal) + "\"";
 
+    /// <summary>
+    /// A value as one word of a command line: as it is where it reads back whole (constant, 1e-3), else in single quotes, which
+    /// take everything but a single quote as it is ('constant,epochs=2; sgdr'), else <see cref="Quote"/>d.
+    /// </summary>
+    public static string Word(string text) =>
+        text.Length > 0 && !text.Any(c => char.IsWhiteSpace(c) || c is ';' or '"' or '\'' or '\\') ? text
+        : !text.Contains('\'') ? $"'{text}'" : Quote(text);
+
     public static IReadOnlyList<Command> ParseMany(string line)
     {
         var commands = new List<Command>();
