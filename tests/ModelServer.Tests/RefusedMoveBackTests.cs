@@ -176,4 +176,28 @@ public class RefusedMoveBackTests
         Assert.Equal(owner, next.Database.Model("mb-again")); // the new model's row kept
         Assert.Contains(again, next.Database.JobIdsOfModel("mb-again")); // its job is not taken for the deleted one's
     }
+
+    [Fact]
+    public async Task The_jobs_of_a_hidden_deletes_model_stay_with_it_when_a_model_made_again_under_its_name_is_renamed()
+    {
+        using var server = new ServerFixture();
+        var models = server.Options.ModelsDirectory;
+        var deleted = (await server.Training.Train(Trained("mb-gone")).Events())[0].JobId;
+        Store(server).MoveBackInstead = (_, _, _) => throw new IOException("Device or resource busy");
+        using (new RefusedDatabaseWrite(models, "old.name = 'mb-gone'", "DELETE ON models"))
+            Assert.Equal(StatusCode.ResourceExhausted, (await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-gone" }).ResponseAsync)).StatusCode);
+
+        // Made again under the name, then renamed: its own job follows it; the hidden one's, as a deleted model's, keeps naming that one.
+        var again = (await server.Training.Train(Trained("mb-gone")).Events())[0].JobId;
+        await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-gone", NewName = "mb-moved" });
+        Assert.Equal(("mb-gone", "mb-moved"), ((await server.Training.GetJobAsync(new GetJobRequest { JobId = deleted })).ModelName,
+            (await server.Training.GetJobAsync(new GetJobRequest { JobId = again })).ModelName));
+        var listed = (await server.Training.ListJobsAsync(new ListJobsRequest())).Jobs;
+        Assert.Equal(("mb-gone", "mb-moved"), (listed.Single(j => j.Id == deleted).ModelName, listed.Single(j => j.Id == again).ModelName));
+
+        using var next = new NextStart(server);
+        Assert.Equal(["mb-moved"], next.Store.List().Select(m => m.Name).Where(n => n.StartsWith("mb-")));
+        Assert.Equal(("mb-gone", "mb-moved"), (next.Database.EndedJobs(10).Single(j => j.Id == deleted).ModelName, next.Database.EndedJobs(10).Single(j => j.Id == again).ModelName));
+        Assert.Equal([again], next.Database.JobIdsOfModel("mb-moved"));
+    }
 }

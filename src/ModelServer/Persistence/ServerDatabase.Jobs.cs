@@ -11,7 +11,8 @@ public sealed partial class ServerDatabase
     /// <summary>
     /// A job's row, and with <paramref name="newModelOwner"/> the owner of the model it makes, in one
     /// transaction: a job stored without its model's owner would run after a restart into a model
-    /// its caller could then neither resume nor delete (and the caller was told it failed).
+    /// its caller could then neither resume nor delete (and the caller was told it failed). The name's ended jobs are then
+    /// marked as of a deleted model, as <see cref="ForgetDeletedModel"/> marks them.
     /// </summary>
     public void InsertJob(JobRecord job, string? newModelOwner = null)
     {
@@ -25,7 +26,13 @@ public sealed partial class ServerDatabase
                 ("$id", job.Id), ("$owner", job.Owner), ("$model", job.ModelName), ("$state", job.State),
                 ("$plan", JsonSerializer.Serialize(job.Plan, CheckpointFile.Json)), ("$created", Format(job.Created)), ("$reason", job.Reason), ("$key", (object?)job.KeyHash ?? DBNull.Value));
             c.ExecuteNonQuery();
-            if (newModelOwner != null) SetModelOwnerLocked(job.ModelName, newModelOwner);
+            if (newModelOwner != null)
+            {
+                // A new model's name has no model: its ended jobs trained one deleted since, also where that delete could not be
+                // recorded (a hidden delete, ModelStore.Delete) and marked none. The new model, renamed, leaves them behind.
+                MarkJobsOfDeletedModelLocked(job.ModelName);
+                SetModelOwnerLocked(job.ModelName, newModelOwner);
+            }
             transaction.Commit();
         }
     }

@@ -230,7 +230,7 @@ public sealed partial class ModelStore
         try
         {
             // A model made again under the name since (after a delete the server could not record, nor undo): its jobs are not
-            // marked as of a deleted model, nor its row forgotten; the deleted one's ended jobs, not told apart from its own, stay named so.
+            // marked as of a deleted model, nor its row forgotten; the deleted one's ended jobs were marked when a job for it was stored.
             if (Exists(name) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
             if (deleted) _database.MarkJobsOfDeletedModel(name);
             _database.ForgetModel(name);
