@@ -200,4 +200,28 @@ public class RefusedMoveBackTests
         Assert.Equal(("mb-gone", "mb-moved"), (next.Database.EndedJobs(10).Single(j => j.Id == deleted).ModelName, next.Database.EndedJobs(10).Single(j => j.Id == again).ModelName));
         Assert.Equal([again], next.Database.JobIdsOfModel("mb-moved"));
     }
+
+    [Fact]
+    public async Task A_hidden_deletes_name_is_free_to_another_key_whose_model_there_is_its_own_not_the_old_owners()
+    {
+        using var keyed = new KeyedServer();
+        var server = keyed.Server;
+        await keyed.AsAlice.Training.Train(Trained("mb-free")).Events();
+        await keyed.AsAlice.Catalog.ShareModelAsync(new ShareModelRequest { Name = "mb-free", Shared = true });
+        Store(server).MoveBackInstead = (_, _, _) => throw new IOException("Device or resource busy");
+        using (new RefusedDatabaseWrite(server.Options.ModelsDirectory, "old.name = 'mb-free'", "DELETE ON models"))
+            Assert.Equal(StatusCode.ResourceExhausted, (await Calls.Fails(() => keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-free" }).ResponseAsync)).StatusCode);
+        Assert.Equal("alice", Store(server).Ownership("mb-free")?.Owner); // the row the refused write kept, until the next start
+
+        // Free from every key's view, as the refusal says: bob's job makes a model there, bob's alone, not shared as alice's was.
+        await keyed.AsBob.Training.Train(Trained("mb-free")).Events();
+        var bobs = (await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "mb-free");
+        Assert.Equal(("bob", false), (bobs.Owner, bobs.Shared));
+        Assert.DoesNotContain("mb-free", (await keyed.AsAlice.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Select(m => m.Name));
+        Assert.Equal(StatusCode.NotFound, (await Calls.Fails(() => keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-free" }).ResponseAsync)).StatusCode);
+
+        using var next = new NextStart(server);
+        Assert.Empty(Directory.GetDirectories(server.Options.ModelsDirectory, ".deleting-mb-free-*"));
+        Assert.Equal("bob", next.Database.Model("mb-free")?.Owner);
+    }
 }
