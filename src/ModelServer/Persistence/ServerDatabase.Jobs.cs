@@ -19,6 +19,9 @@ public sealed partial class ServerDatabase
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
+            // A new model's name has no model: its ended jobs (before this one) trained one deleted since, also where that delete could
+            // not be recorded (a hidden delete, ModelStore.Delete) and marked none. The new model, renamed, leaves them behind.
+            if (newModelOwner != null) MarkJobsOfDeletedModelLocked(job.ModelName);
             using var c = Command("""
                 INSERT INTO jobs(id, owner, model_name, state, plan, created, reason, key_hash) VALUES($id, $owner, $model, $state, $plan, $created, $reason, $key)
                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, reason = excluded.reason
@@ -26,13 +29,7 @@ public sealed partial class ServerDatabase
                 ("$id", job.Id), ("$owner", job.Owner), ("$model", job.ModelName), ("$state", job.State),
                 ("$plan", JsonSerializer.Serialize(job.Plan, CheckpointFile.Json)), ("$created", Format(job.Created)), ("$reason", job.Reason), ("$key", (object?)job.KeyHash ?? DBNull.Value));
             c.ExecuteNonQuery();
-            if (newModelOwner != null)
-            {
-                // A new model's name has no model: its ended jobs trained one deleted since, also where that delete could not be
-                // recorded (a hidden delete, ModelStore.Delete) and marked none. The new model, renamed, leaves them behind.
-                MarkJobsOfDeletedModelLocked(job.ModelName);
-                SetModelOwnerLocked(job.ModelName, newModelOwner);
-            }
+            if (newModelOwner != null) SetModelOwnerLocked(job.ModelName, newModelOwner);
             transaction.Commit();
         }
     }
