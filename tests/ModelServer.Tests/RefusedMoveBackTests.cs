@@ -201,6 +201,41 @@ public class RefusedMoveBackTests
         Assert.Equal([again], next.Database.JobIdsOfModel("mb-moved"));
     }
 
+    [Theory]
+    [InlineData("import")] // ImportModel makes the model again under the name
+    [InlineData("rename")] // another model is renamed onto the name
+    public async Task The_jobs_of_a_hidden_deletes_model_stay_with_it_when_a_model_imported_or_renamed_onto_its_name_is_renamed(string madeBy)
+    {
+        using var server = new ServerFixture();
+        var models = server.Options.ModelsDirectory;
+        var deleted = (await server.Training.Train(Trained("mb-made")).Events())[0].JobId;
+        Store(server).MoveBackInstead = (_, _, _) => throw new IOException("Device or resource busy");
+        using (new RefusedDatabaseWrite(models, "old.name = 'mb-made'", "DELETE ON models"))
+            Assert.Equal(StatusCode.ResourceExhausted, (await Calls.Fails(() => server.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-made" }).ResponseAsync)).StatusCode);
+
+        await server.Training.Train(Trained("mb-source")).Events();
+        if (madeBy == "rename")
+            await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-source", NewName = "mb-made" });
+        else
+        {
+            var file = new List<byte>();
+            using (var export = server.Catalog.ExportModel(new ExportModelRequest { Name = "mb-source" }))
+                await foreach (var chunk in export.ResponseStream.ReadAllAsync()) file.AddRange(chunk.Data);
+            using var import = server.Catalog.ImportModel();
+            await import.RequestStream.WriteAsync(new ImportModelRequest { Header = new ImportModelHeader { Name = "mb-made" } });
+            await import.RequestStream.WriteAsync(new ImportModelRequest { Data = Google.Protobuf.ByteString.CopyFrom([.. file]) });
+            await import.RequestStream.CompleteAsync();
+            await import.ResponseAsync;
+        }
+        await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-made", NewName = "mb-moved" });
+        Assert.Equal("mb-made", (await server.Training.GetJobAsync(new GetJobRequest { JobId = deleted })).ModelName);
+        Assert.Equal("mb-made", (await server.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == deleted).ModelName);
+
+        using var next = new NextStart(server);
+        Assert.Equal("mb-made", next.Database.EndedJobs(10).Single(j => j.Id == deleted).ModelName);
+        Assert.DoesNotContain(deleted, next.Database.JobIdsOfModel("mb-moved"));
+    }
+
     [Fact]
     public async Task A_hidden_deletes_name_is_free_to_another_key_whose_model_there_is_its_own_not_the_old_owners()
     {

@@ -12,16 +12,15 @@ public sealed partial class ServerDatabase
     /// A job's row, and with <paramref name="newModelOwner"/> the owner of the model it makes, in one
     /// transaction: a job stored without its model's owner would run after a restart into a model
     /// its caller could then neither resume nor delete (and the caller was told it failed). The name's ended jobs are then
-    /// marked as of a deleted model, as <see cref="ForgetDeletedModel"/> marks them.
+    /// marked as of a deleted model (<see cref="SetNewModelOwner"/>).
     /// </summary>
     public void InsertJob(JobRecord job, string? newModelOwner = null)
     {
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            // A new model's name has no model: its ended jobs (before this one) trained one deleted since, also where that delete could
-            // not be recorded (a hidden delete, ModelStore.Delete) and marked none. The new model, renamed, leaves them behind.
-            if (newModelOwner != null) MarkJobsOfDeletedModelLocked(job.ModelName);
+            // Before the job's own row, which is of the new model, not of a deleted one.
+            if (newModelOwner != null) SetNewModelOwnerLocked(job.ModelName, newModelOwner);
             using var c = Command("""
                 INSERT INTO jobs(id, owner, model_name, state, plan, created, reason, key_hash) VALUES($id, $owner, $model, $state, $plan, $created, $reason, $key)
                 ON CONFLICT(id) DO UPDATE SET state = excluded.state, reason = excluded.reason
@@ -29,7 +28,6 @@ public sealed partial class ServerDatabase
                 ("$id", job.Id), ("$owner", job.Owner), ("$model", job.ModelName), ("$state", job.State),
                 ("$plan", JsonSerializer.Serialize(job.Plan, CheckpointFile.Json)), ("$created", Format(job.Created)), ("$reason", job.Reason), ("$key", (object?)job.KeyHash ?? DBNull.Value));
             c.ExecuteNonQuery();
-            if (newModelOwner != null) SetModelOwnerLocked(job.ModelName, newModelOwner);
             transaction.Commit();
         }
     }

@@ -32,6 +32,28 @@ public sealed partial class ServerDatabase
         lock (_gate) SetModelOwnerLocked(name, owner, shared);
     }
 
+    /// <summary>
+    /// The owner row of a model made under <paramref name="name"/>, a name with no model (by a job or an import), and the name's
+    /// ended jobs marked as of a deleted model, in one transaction, as <see cref="ForgetDeletedModel"/> marks them.
+    /// </summary>
+    public void SetNewModelOwner(string name, string owner, bool shared = false)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            SetNewModelOwnerLocked(name, owner, shared);
+            transaction.Commit();
+        }
+    }
+
+    // A name with no model: its ended jobs trained one deleted since, also where that delete could not be recorded (a hidden
+    // delete, ModelStore.Delete) and marked none. The new model, renamed, leaves them behind.
+    private void SetNewModelOwnerLocked(string name, string owner, bool shared = false)
+    {
+        MarkJobsOfDeletedModelLocked(name);
+        SetModelOwnerLocked(name, owner, shared);
+    }
+
     private void SetModelOwnerLocked(string name, string owner, bool shared = false)
     {
         using var c = Command("INSERT INTO models(name, owner, shared, created) VALUES($name, $owner, $shared, $now) ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, shared = excluded.shared",
@@ -56,8 +78,8 @@ public sealed partial class ServerDatabase
 
     /// <summary>
     /// Gives <paramref name="to"/> the owner row <paramref name="from"/> has (owner, shared, created), in one transaction,
-    /// replacing any row <paramref name="to"/> had (one of a model since gone); with none for <paramref name="from"/>, none
-    /// for <paramref name="to"/>. The row of <paramref name="from"/> stays until <see cref="ForgetModel"/>: a rename copies,
+    /// replacing any row <paramref name="to"/> had (one of a model since gone), and marks the ended jobs of <paramref name="to"/> as of
+    /// a deleted model; with no row for <paramref name="from"/>, none for <paramref name="to"/>. The row of <paramref name="from"/> stays until <see cref="ForgetModel"/>: a rename copies,
     /// moves the folder, then forgets, so that the folder has its row at either name.
     /// </summary>
     public void CopyModel(string from, string to)
@@ -67,6 +89,8 @@ public sealed partial class ServerDatabase
             using var transaction = _connection.BeginTransaction();
             using (var forget = Command("DELETE FROM models WHERE name = $to", ("$to", to)))
                 forget.ExecuteNonQuery();
+            // A rename's new name has no model: its ended jobs are a deleted one's (SetNewModelOwnerLocked).
+            MarkJobsOfDeletedModelLocked(to);
             using (var copy = Command("INSERT INTO models(name, owner, shared, created) SELECT $to, owner, shared, created FROM models WHERE name = $from", ("$from", from), ("$to", to)))
                 copy.ExecuteNonQuery();
             transaction.Commit();
