@@ -78,6 +78,21 @@ public class CorpusTests
         Assert.Equal(expected, Assert.Throws<CorpusException>(() => CorpusFingerprint.Measure(dir.File("wide.txt"))).Message);
     }
 
+    [Theory]
+    [InlineData("utf-16", "UTF-16LE", 6)]
+    [InlineData("utf-16BE", "UTF-16BE", 7)]
+    [InlineData("utf-32", "UTF-32LE", 12)]
+    public void A_file_without_its_byte_order_mark_and_with_a_letter_beyond_ascii_is_named_by_where_its_nuls_fall(string encoding, string named, int badOffset)
+    {
+        // é is E9 00 in UTF-16LE: not UTF-8, where the same file of ASCII alone is refused for its NULs (NulInCorpus).
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("wide.txt"), System.Text.Encoding.GetEncoding(encoding).GetBytes("café au lait\n"));
+        var expected = $"Corpus '{dir.File("wide.txt")}' is not valid UTF-8 (first bad byte at offset {badOffset}); its NULs fall where {named}'s would: it looks like {named} "
+                       + $"without its byte-order mark, not UTF-8; convert it (iconv -f {named} -t UTF-8) or save it as UTF-8 text.";
+        Assert.Equal(expected, Assert.Throws<CorpusException>(() => Corpus.FromFile(dir.File("wide.txt"))).Message);
+        Assert.Equal(expected, Assert.Throws<CorpusException>(() => CorpusFingerprint.Measure(dir.File("wide.txt"))).Message);
+    }
+
     [Fact]
     public void An_empty_file_is_an_error()
     {

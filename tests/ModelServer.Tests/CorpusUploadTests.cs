@@ -167,6 +167,8 @@ public class CorpusUploadTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         // UTF-16 without its byte-order mark: valid UTF-8, a NUL after every letter (short: refused at its end; long: at the piece that decides)
         { Encoding.Unicode.GetBytes("the\nquick"), "Corpus 'bad-text' has a NUL character (U+0000) at line 1, column 2, which every model's vocabulary holds as padding, not as text; its NULs fall where UTF-16LE's would: it looks like UTF-16LE without its byte-order mark, not UTF-8; convert it (iconv -f UTF-16LE -t UTF-8). Nothing was stored." },
         { Encoding.BigEndianUnicode.GetBytes(string.Concat(Enumerable.Repeat("the quick brown fox\n", 100))), "Corpus 'bad-text' has a NUL character (U+0000) at line 1, column 1, which every model's vocabulary holds as padding, not as text; its NULs fall where UTF-16BE's would: it looks like UTF-16BE without its byte-order mark, not UTF-8; convert it (iconv -f UTF-16BE -t UTF-8). Nothing was stored." },
+        // ... and with a letter beyond ASCII (é is E9 00): not UTF-8 at all, named by where its NULs fall
+        { Encoding.Unicode.GetBytes("café"), "Corpus 'bad-text' is not valid UTF-8 (first bad byte at offset 6); its NULs fall where UTF-16LE's would: it looks like UTF-16LE without its byte-order mark, not UTF-8; convert it (iconv -f UTF-16LE -t UTF-8) or send UTF-8 text. Nothing was stored." },
         { Encoding.UTF8.GetBytes("\uFEFFab\nc\0d"), "Corpus 'bad-text' has a NUL character (U+0000) at line 2, column 2, which every model's vocabulary holds as padding, not as text; remove every NUL from it (tr -d '\\000' < FILE > NEW). Nothing was stored." },
     };
 

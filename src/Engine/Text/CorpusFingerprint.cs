@@ -17,6 +17,7 @@ public sealed record CorpusFingerprint(long Characters, string Sha256, long Code
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
         var bytes = new byte[1 << 16];
+        byte[] start = [];
         var chars = new char[(1 << 16) + 2];
         long length = 0, offset = 0, lowSurrogates = 0;
         bool first = true, afterCr = false;
@@ -24,13 +25,13 @@ public sealed record CorpusFingerprint(long Characters, string Sha256, long Code
         do
         {
             read = stream.Read(bytes);
+            if (offset == 0) start = bytes[..Math.Min(read, NulInCorpus.SampleLength)]; // where a byte-order mark would be, and NULs fall
             sha.AppendData(bytes, 0, read);
             int count;
             try { count = decoder.GetChars(bytes, 0, read, chars, 0, flush: read == 0); }
             catch (DecoderFallbackException e)
             {
-                // Only the first read holds the file's first bytes, where a byte-order mark would be.
-                throw new CorpusException($"Corpus '{path}' {NotUtf8.Why(bytes.AsSpan(0, offset == 0 ? read : 0), offset + Math.Max(e.Index, 0))}save it as UTF-8 text.");
+                throw new CorpusException($"Corpus '{path}' {NotUtf8.Why(start, offset + Math.Max(e.Index, 0))}save it as UTF-8 text.");
             }
             foreach (var c in chars.AsSpan(0, count))
                 if (char.IsLowSurrogate(c)) lowSurrogates++; // a pair's second half: no character of its own

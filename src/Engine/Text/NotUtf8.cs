@@ -3,7 +3,8 @@ namespace CharRnn.Engine.Text;
 /// <summary>
 /// What is wrong with bytes that do not decode as UTF-8, for a corpus's refusal: a file that starts with a UTF-16
 /// or UTF-32 byte-order mark (Notepad's "Unicode", PowerShell 5's &gt;) is named as such with the iconv that converts
-/// it, where "first bad byte at offset 0" told its user nothing; any other file, where its first bad byte is.
+/// it, where "first bad byte at offset 0" told its user nothing; one without its mark whose NULs fall where UTF-16's or UTF-32's
+/// would (<see cref="NulInCorpus"/>'s guess: a UTF-16 file with an é, E9 00) also; any other file, where its first bad byte is.
 /// </summary>
 public static class NotUtf8
 {
@@ -11,11 +12,12 @@ public static class NotUtf8
     /// "is UTF-16 (…), not UTF-8; convert it (iconv -f UTF-16 -t UTF-8) or " or "is not valid UTF-8 (first bad byte
     /// at offset N); ": the caller ends it with its own "save it as UTF-8 text." or "send UTF-8 text.".
     /// </summary>
-    /// <param name="start">The text's first bytes (4 are enough; fewer where it has fewer).</param>
+    /// <param name="start">The text's first bytes (<see cref="NulInCorpus.SampleLength"/> are enough; fewer where it has fewer).</param>
     /// <param name="badOffset">Where in the whole text the decoder found its first bad byte.</param>
     public static string Why(ReadOnlySpan<byte> start, long badOffset) => Encoding(start) switch
     {
         ({ } name, var mark) => $"is {name} (its first bytes, {mark}, are {name}'s byte-order mark), not UTF-8; convert it (iconv -f {name} -t UTF-8) or ",
+        _ when NulInCorpus.LooksLike(start) is { } markless => $"is not valid UTF-8 (first bad byte at offset {badOffset}); {NulInCorpus.Markless(markless)} or ",
         _ => $"is not valid UTF-8 (first bad byte at offset {badOffset}); ",
     };
 

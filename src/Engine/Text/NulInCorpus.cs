@@ -57,9 +57,21 @@ public sealed class NulInCorpus
         if (_first is not var (line, column)) return null;
         var where = $"has a NUL character (U+0000) at line {line:N0}, column {column:N0}, which every model's vocabulary holds as padding, not as text; ";
         return LooksLike(_sample.ToString()) is { } encoding
-            ? where + $"its NULs fall where {encoding}'s would: it looks like {encoding} without its byte-order mark, not UTF-8; convert it (iconv -f {encoding} -t UTF-8)"
+            ? where + Markless(encoding)
             : where + @"remove every NUL from it (tr -d '\000' < FILE > NEW)";
     }
+
+    /// <summary>"its NULs fall where UTF-16LE's would: …; convert it (iconv -f UTF-16LE -t UTF-8)", for <see cref="LooksLike(ReadOnlySpan{byte})"/>'s answer.</summary>
+    internal static string Markless(string encoding) =>
+        $"its NULs fall where {encoding}'s would: it looks like {encoding} without its byte-order mark, not UTF-8; convert it (iconv -f {encoding} -t UTF-8)";
+
+    /// <summary>
+    /// The encoding without its byte-order mark whose NULs fall where they do in the text's first bytes, <paramref name="start"/>
+    /// (its first <see cref="SampleLength"/> read): for text that is not UTF-8 at all, a UTF-16 file with a letter beyond ASCII
+    /// (é is E9 00), whose other bytes are not NULs.
+    /// </summary>
+    internal static string? LooksLike(ReadOnlySpan<byte> start) =>
+        LooksLike(Encoding.Latin1.GetString(start[..Math.Min(start.Length, SampleLength)])); // a char a byte, NUL for NUL
 
     /// <summary>The encoding whose ASCII text, read as UTF-8, has NULs exactly where <paramref name="sample"/> has them.</summary>
     private static string? LooksLike(string sample)

@@ -14,7 +14,7 @@ internal sealed class UploadedText(string name, long maxBytes)
 {
     private readonly Decoder _decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
     private char[] _chars = [];
-    private const int StartBytes = 4; // a UTF-32 byte-order mark's
+    private const int StartBytes = NulInCorpus.SampleLength; // a byte-order mark's, and where NULs fall (NotUtf8)
     private readonly List<byte> _start = new(StartBytes);
     private bool _first = true;
     private readonly NulInCorpus _nul = new();
@@ -48,7 +48,7 @@ internal sealed class UploadedText(string name, long maxBytes)
     /// <summary>Every fault here is in the text the upload's data messages carry: BadRequest names that field.</summary>
     private static ServerException Refused(string message) => ServerException.Invalid(message, field: "data");
 
-    /// <summary>The text's first bytes, where a byte-order mark would be, from those kept and this piece.</summary>
+    /// <summary>The text's first bytes, where a byte-order mark would be, from those kept and this piece (NotUtf8's).</summary>
     private byte[] Start(ReadOnlySpan<byte> piece) => [.. _start, .. piece[..Math.Min(piece.Length, StartBytes - _start.Count)]];
 
     private void Decode(ReadOnlySpan<byte> piece, bool flush)
