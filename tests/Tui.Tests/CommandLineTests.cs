@@ -1531,7 +1531,38 @@ public partial class CommandLineTests
     private static string Printed(string[] args) => PrintedAndSaid(args).Out;
 
     /// <summary>Runs charrnn and returns what it printed on stdout and on stderr; a run that exits other than 0 fails the test.</summary>
+    [Theory]
+    [InlineData("train")]
+    [InlineData("lr-find")]
+    [InlineData("demo")]
+    public void A_corpus_with_a_nul_is_refused_before_any_line_says_what_it_trains(string verb) => InTempFolder(root =>
+    {
+        // The Trainer refuses it too, but train printed its corpus and settings lines (lr-find and demo theirs) first.
+        var corpus = Path.Combine(root, "wide.txt");
+        File.WriteAllBytes(corpus, System.Text.Encoding.Unicode.GetBytes("the quick brown fox\n"));
+        string[] args = verb switch
+        {
+            "train" => ["train", "stateful-gru", "--out", Path.Combine(root, "m"), "--corpus", corpus, "--max-steps", "1", "--threads", "1"],
+            "lr-find" => ["lr-find", "stateful-gru", "--corpus", corpus, "--steps", "20", "--threads", "1"],
+            _ => ["demo", "--corpus", corpus, "--time-budget", "1s", "--threads", "1"],
+        };
+        var (code, output, error) = Ran(args);
+        Assert.Equal("", output);
+        Assert.Equal("charrnn: Corpus 'wide' has a NUL character (U+0000) at line 1, column 2, which every model's vocabulary holds as padding, not as text; "
+                     + "its NULs fall where UTF-16LE's would: it looks like UTF-16LE without its byte-order mark, not UTF-8; convert it (iconv -f UTF-16LE -t UTF-8).", error.TrimEnd());
+        Assert.Equal(2, code);
+        Assert.Equal(["wide.txt"], Directory.GetFileSystemEntries(root).Select(Path.GetFileName)); // no model folder
+    });
+
     private static (string Out, string Error) PrintedAndSaid(string[] args)
+    {
+        var (code, output, error) = Ran(args);
+        if (code != 0) Assert.Fail($"charrnn {string.Join(' ', args)} exited {code}: {error}");
+        return (output, error);
+    }
+
+    /// <summary>charrnn's exit code, stdout and stderr, whatever the code.</summary>
+    private static (int Code, string Out, string Error) Ran(string[] args)
     {
         var (previous, previousError, output, error) = (Console.Out, Console.Error, new StringWriter(), new StringWriter());
         Console.SetOut(output);
@@ -1539,8 +1570,7 @@ public partial class CommandLineTests
         int code;
         try { code = CharRnnCommandLine.Run(args); }
         finally { Console.SetOut(previous); Console.SetError(previousError); }
-        if (code != 0) Assert.Fail($"charrnn {string.Join(' ', args)} exited {code}: {error}");
-        return (output.ToString(), error.ToString());
+        return (code, output.ToString(), error.ToString());
     }
 
     [Fact]

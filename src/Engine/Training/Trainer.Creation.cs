@@ -57,8 +57,11 @@ public sealed partial class Trainer
         model.train();
     }
 
-    /// <summary>A new model's corpus holds no NUL (<see cref="NulInCorpus"/>); a resume reads its corpus's NULs as padding, as its first run did.</summary>
-    private static void CheckNoNul(Corpus corpus)
+    /// <summary>
+    /// A new model's corpus holds no NUL (<see cref="NulInCorpus"/>); a resume reads its corpus's NULs as padding, as its first run did.
+    /// <see cref="Create"/> and <see cref="InitFrom"/> check it; a command calls it first too, to refuse before its lines say what it trains.
+    /// </summary>
+    public static void CheckNoNul(Corpus corpus)
     {
         if (NulInCorpus.Why(corpus.Text) is { } why)
             throw new CorpusException($"Corpus '{corpus.Name}' {why}.");

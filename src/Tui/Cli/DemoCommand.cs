@@ -26,6 +26,7 @@ public static class DemoCommand
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
+            Trainer.CheckNoNul(text); // before any line that says it trains, as the Trainer would refuse it only after them
             var architecture = Architectures.Get("stateful-gru");
             var hyperParameters = architecture.Resolve(new Dictionary<string, double> { ["bptt"] = 32, ["n_hidden"] = 256 });
             var options = new TrainingOptions

@@ -60,6 +60,7 @@ public static class LrFindCommand
                 Seed = parse.GetValue(seed),
             }).Validate();
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
+            Trainer.CheckNoNul(text); // before any line that says it trains, as the Trainer would refuse it only after them
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads));
             var asJson = parse.GetValue(json);

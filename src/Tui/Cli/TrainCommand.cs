@@ -77,6 +77,7 @@ public static class TrainCommand
                 throw new ArgumentException(HeldFolderMessage(folder, folderOption, source));
             }
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
+            Trainer.CheckNoNul(text); // before any line that says it trains, as the Trainer would refuse it only after them
             if (source != null) // its bs or window is the source's, which no flag here changes: the refusal says what can be
                 TrainingData.CheckFits(architecture, hyperParameters, options, text.Text.EnumerateRunes().Count(), source.Name, valFraction.Name, HyperParameterSpec.FlagOf, " ");
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
