@@ -218,7 +218,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var fewer = read.Contains("layers") ? ", or fewer hyperparameters[layers]" : "";
         throw ServerException.Invalid($"Training this model would need about {TrainingFootprint.Format(needed)} ({architecture.Name}: {sizes}, a vocabulary of {vocabulary}, " +
                                       $"{corpus.Length:N0} characters); this server gives a job at most {TrainingFootprint.Format(limit)} (limit max_job_memory_bytes). " +
-                                      $"Use a smaller {string.Join(", ", smaller[..^1])} or {smaller[^1]}{fewer}.");
+                                      $"Use a smaller {ProseList.Of(smaller, "or")}{fewer}.");
     }
 
     /// <summary>

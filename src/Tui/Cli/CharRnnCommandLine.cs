@@ -161,7 +161,7 @@ public static class CharRnnCommandLine
         if (!typed.StartsWith("--", StringComparison.Ordinal) || parse.CommandResult.Parent is not CommandResult parent) return "";
         var owners = parent.Command.Subcommands.Where(s => s != verb && s.Options.Any(o => o.Name == typed || o.Aliases.Contains(typed))).Select(s => s.Name).ToList();
         return owners.Count == 0 ? ""
-            : $" {typed} is an option of charrnn {(owners.Count == 1 ? owners[0] : string.Join(", ", owners[..^1]) + " and " + owners[^1])}, not of {verb.Name}.";
+            : $" {typed} is an option of charrnn {ProseList.Of(owners, "and")}, not of {verb.Name}.";
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using CharRnn.Engine.Models;
 using CharRnn.Engine.Runtime;
+using CharRnn.Engine.Text;
 using CharRnn.Engine.Training;
 
 namespace CharRnn.Tui.Cli;
@@ -24,7 +25,7 @@ internal static class MemoryWarning
     internal static string Text(Architecture architecture, long needed, long machine)
     {
         var flags = Sizes.Where(s => architecture.Parameters.Any(p => p.Name == s)).Select(s => "--" + s.Replace('_', '-')).ToList();
-        var smaller = flags.Count > 1 ? string.Join(", ", flags[..^1]) + " or " + flags[^1] : string.Join("", flags);
+        var smaller = ProseList.Of(flags, "or");
         return $"charrnn: warning: by its sizes this run may need up to {TrainingFootprint.Format(needed)} of memory, more than the " +
                $"{TrainingFootprint.Format(machine)} this process may use: it may be killed for want of memory." + (flags.Count > 0 ? $" A smaller {smaller} needs less." : "");
     }

@@ -185,7 +185,7 @@ public static class TrainCommand
         get
         {
             var names = Architectures.All.Where(a => a.Layout == DataLayout.NextCharWindows).Select(a => a.Name).ToList();
-            return names.Count > 1 ? string.Join(", ", names[..^1]) + " and " + names[^1] : string.Concat(names);
+            return ProseList.Of(names, "and");
         }
     }
 }
