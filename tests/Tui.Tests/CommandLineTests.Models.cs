@@ -222,6 +222,20 @@ public partial class CommandLineTests
         Assert.DoesNotContain("\\u0027", printed);
     }
 
+    /// <summary>
+    /// A char beyond U+FFFF (an emoji in a corpus's name or a vocabulary) is written raw, as UTF-8 carries it: it was its
+    /// \u surrogate-pair escape ("\uD83D\uDE00"). A backslash followed by the text "uD83D" stays an escaped backslash.
+    /// </summary>
+    [Fact]
+    public void Json_output_writes_a_char_beyond_U_FFFF_as_it_reads_not_as_a_surrogate_pair_escape()
+    {
+        var json = Cli.ScriptJson.Serialize(new { s = @"a😀b 🐱\uD83D\uDE00", v = new[] { "😀", @"\😀" } });
+        Assert.Equal(@"{""s"":""a😀b 🐱\\uD83D\\uDE00"",""v"":[""😀"",""\\😀""]}", json);
+        using var read = JsonDocument.Parse(json);
+        Assert.Equal(@"a😀b 🐱\uD83D\uDE00", read.RootElement.GetProperty("s").GetString());
+        Assert.Equal(["😀", @"\😀"], read.RootElement.GetProperty("v").EnumerateArray().Select(e => e.GetString()));
+    }
+
     [Fact]
     public void Archs_json_lists_every_architecture_with_its_hyperparameters_defaults_and_ranges()
     {
