@@ -223,6 +223,44 @@ public partial class CommandLineTests
     }
 
     /// <summary>
+    /// models --json's corpus_code_points counts the corpus in characters (an emoji once), next to corpus_characters, UTF-16
+    /// units as it always was (the emoji twice); resume's refusal of a file it cannot find says "N chars" in characters too
+    /// (it said the UTF-16 count). A checkpoint saved before code points were stored has null, and "N UTF-16 units", until a
+    /// resume stores them.
+    /// </summary>
+    [Fact]
+    public void Models_json_and_resumes_refusal_count_the_corpus_in_characters_an_emoji_once() => InTempFolder(root =>
+    {
+        var corpus = Path.Combine(root, "emoji.txt");
+        var text = TuiFixture.TinyText + "😀 🐱\n";
+        File.WriteAllText(corpus, text);
+        var folder = Path.Combine(root, "m");
+        string[] train = ["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--epochs", "1", "--n-hidden", "8", "--n-fac", "4",
+            "--bs", "4", "--sample-chars", "0", "--threads", "1"];
+        Assert.Equal(0, Quietly(train));
+        var (units, chars) = ((long)text.Length, (long?)(text.Length - 2));
+        Assert.Equal((units, chars), CorpusSizes());
+        AssertUserError(["resume", folder, "--epochs", "2", "--threads", "1"],
+            string.Create(CultureInfo.InvariantCulture, $"charrnn: The model was trained on corpus 'emoji' ({chars:N0} chars, SHA-256 "));
+
+        var last = Path.Combine(folder, "last.ckpt");
+        using (var saved = CheckpointFile.Read(last))
+            CheckpointFile.Write(last, new Checkpoint(saved.Metadata with { Corpus = saved.Metadata.Corpus with { CodePoints = 0 } }, saved.Tensors, saved.Blobs));
+        Assert.Equal((units, (long?)null), CorpusSizes());
+        AssertUserError(["resume", folder, "--epochs", "2", "--threads", "1"],
+            string.Create(CultureInfo.InvariantCulture, $"charrnn: The model was trained on corpus 'emoji' ({units:N0} UTF-16 units, SHA-256 "));
+        Assert.Equal(0, Quietly(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"]));
+        Assert.Equal((units, chars), CorpusSizes());
+
+        (long, long?) CorpusSizes()
+        {
+            using var json = JsonDocument.Parse(Printed(["models", "m", "--models", root, "--json"]));
+            var codePoints = json.RootElement.GetProperty("corpus_code_points");
+            return (json.RootElement.GetProperty("corpus_characters").GetInt64(), codePoints.ValueKind == JsonValueKind.Null ? null : codePoints.GetInt64());
+        }
+    });
+
+    /// <summary>
     /// A char beyond U+FFFF (an emoji in a corpus's name or a vocabulary) is written raw, as UTF-8 carries it: it was its
     /// \u surrogate-pair escape ("\uD83D\uDE00"). A backslash followed by the text "uD83D" stays an escaped backslash.
     /// </summary>

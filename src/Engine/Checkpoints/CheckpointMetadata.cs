@@ -51,7 +51,15 @@ public sealed record VocabularyRecord(string[] Symbols, bool Lowercase, bool Has
     public Vocabulary ToVocabulary() => new(Symbols, Lowercase, HasUnknown, Counts);
 }
 
-public sealed record CorpusRecord(string Name, string Sha256, long Characters);
+/// <summary>
+/// What a model was trained on. <paramref name="Characters"/>: the text's size in UTF-16 code units (an emoji beyond U+FFFF
+/// is 2), which resuming compares. <paramref name="CodePoints"/>: its size in characters, code points (the emoji is 1), as
+/// users read a size; 0 in checkpoints written before it was stored (a resume stores it) and for an imported model.
+/// </summary>
+public sealed record CorpusRecord(string Name, string Sha256, long Characters, long CodePoints = 0)
+{
+    public static CorpusRecord Of(Corpus corpus) => new(corpus.Name, corpus.Sha256, corpus.Length, corpus.CodePoints);
+}
 
 /// <summary>Where training stands: enough to resume exactly.</summary>
 public sealed record TrainingPosition

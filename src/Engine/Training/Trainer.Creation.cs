@@ -86,7 +86,7 @@ public sealed partial class Trainer
             CheckCheckpointFits(model, hyperParameters);
             model.to(device);
             return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
-                new CorpusRecord(corpus.Name, corpus.Sha256, corpus.Length), device, directory,
+                CorpusRecord.Of(corpus), device, directory,
                 new TrainingPosition(), [], DateTimeOffset.UtcNow);
         }
         catch
@@ -124,7 +124,8 @@ public sealed partial class Trainer
             model.to(device);
             data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device);
             var position = meta.Position with { Finished = false };
-            trainer = new Trainer(architecture, hyperParameters, options, vocabulary, model, data, meta.Corpus, device,
+            // Its CodePoints too, which a checkpoint written before they were stored lacks: the same text (its SHA-256), as read.
+            trainer = new Trainer(architecture, hyperParameters, options, vocabulary, model, data, meta.Corpus with { CodePoints = corpus.CodePoints }, device,
                 directory, position, meta.History.ToList(), meta.Created) { StartedFrom = meta.InitFrom };
             trainer.RestoreState(checkpoint, checkpointPath);
             return trainer;
@@ -166,7 +167,7 @@ public sealed partial class Trainer
             model.to(device);
             data = TrainingData.Build(architecture, hyperParameters, options, corpus, vocabulary, device, sourceName);
             return new Trainer(architecture, hyperParameters, options, vocabulary, model, data,
-                new CorpusRecord(corpus.Name, corpus.Sha256, corpus.Length), device, directory,
+                CorpusRecord.Of(corpus), device, directory,
                 new TrainingPosition(), [], DateTimeOffset.UtcNow) { StartedFrom = InitFromSource.Record(meta, sourceName, checkpointPath) };
         }
         catch

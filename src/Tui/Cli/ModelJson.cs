@@ -65,7 +65,9 @@ public static class ModelJson
                 max_steps = o.MaxSteps,
             },
             corpus_sha256 = meta.Corpus.Sha256,
-            corpus_characters = meta.Corpus.Characters,
+            corpus_characters = meta.Corpus.Characters, // UTF-16 units, as it always said: a script may compare it
+            // In characters, as users count them: unknown (null) in a checkpoint saved before it was stored, until a resume stores it.
+            corpus_code_points = meta.Corpus.CodePoints > 0 || meta.Corpus.Characters == 0 ? meta.Corpus.CodePoints : (long?)null,
             created = ScriptJson.Utc(meta.Created),
             vocabulary = meta.Vocabulary.Symbols.Skip(1).ToArray(), // index 0 is padding
             history = meta.History.Select(e => new

@@ -74,6 +74,11 @@ public static class ResumeCommand
         return command;
     }
 
+    /// <summary>"2,040 chars" (code points), or "2,460 UTF-16 units" from a checkpoint saved before it stored its code points.</summary>
+    private static string SizeOf(CorpusRecord corpus) => corpus.CodePoints > 0
+        ? corpus.CodePoints.ToString("N0", CultureInfo.InvariantCulture) + " chars"
+        : corpus.Characters.ToString("N0", CultureInfo.InvariantCulture) + " UTF-16 units";
+
     /// <summary>
     /// The corpus a resume reads when --corpus is not given: a known corpus by name, or the copy
     /// of an upload a server keeps in the model folder. A file it was trained on cannot be found by name.
@@ -87,6 +92,6 @@ public static class ResumeCommand
         var upload = Path.Combine(folder, ModelFolder.UploadedCorpusFile);
         if (name == ModelServer.Corpora.CorpusStore.UploadedName && File.Exists(upload)) return upload;
         throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-            $"The model was trained on corpus '{name}' ({meta.Corpus.Characters:N0} chars, SHA-256 {meta.Corpus.Sha256[..Math.Min(12, meta.Corpus.Sha256.Length)]}…), a file rather than a known corpus; give that file with --corpus PATH."));
+            $"The model was trained on corpus '{name}' ({SizeOf(meta.Corpus)}, SHA-256 {meta.Corpus.Sha256[..Math.Min(12, meta.Corpus.Sha256.Length)]}…), a file rather than a known corpus; give that file with --corpus PATH."));
     }
 }
