@@ -101,6 +101,19 @@ public class TrainingJobTests(ServerFixture server)
         Assert.Equal(alone.Feed(ServerFixture.TinyText[..100]).Loss, fed.Loss, 4);
     }
 
+    /// <summary>
+    /// Started.corpus_code_points counts the corpus in characters, an emoji beyond U+FFFF once, as CorpusInfo.code_points
+    /// does; corpus_characters keeps its UTF-16 units (the emoji twice). Before it, a client had only the UTF-16 count.
+    /// </summary>
+    [Fact]
+    public async Task Started_counts_the_corpus_in_characters_and_in_utf16_units()
+    {
+        var request = Request("started-sizes", maxSteps: 2, epochs: 1);
+        request.CorpusText = string.Concat(Enumerable.Repeat("abcabd ", 300)) + "😀 🐱\n";
+        var started = (await Client.Train(request).Events()).Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started;
+        Assert.Equal((request.CorpusText.Length, request.CorpusText.Length - 2), (started.CorpusCharacters, started.CorpusCodePoints));
+    }
+
     [Fact]
     public async Task Train_streams_queued_started_progress_epochs_checkpoints_and_finished()
     {

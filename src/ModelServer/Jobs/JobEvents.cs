@@ -22,9 +22,13 @@ public abstract record JobEventPayload
 }
 
 public sealed record JobQueued(int Position) : JobEventPayload;
-/// <summary><paramref name="InitFrom"/>: the model a fine-tune starts from; null otherwise (and in events stored before it was added).</summary>
+/// <summary>
+/// <paramref name="InitFrom"/>: the model a fine-tune starts from; null otherwise (and in events stored before it was added).
+/// <paramref name="CorpusCharacters"/>: the corpus's size in UTF-16 units; <paramref name="CorpusCodePoints"/> in characters
+/// (code points), 0 in events stored before it was added.
+/// </summary>
 public sealed record JobStarted(string Device, long TotalSteps, long ParameterCount, long ResumedFromStep, int VocabularySize, long CorpusCharacters,
-    string? InitFrom = null) : JobEventPayload;
+    string? InitFrom = null, long CorpusCodePoints = 0) : JobEventPayload;
 public sealed record JobProgressed(TrainingProgress Progress) : JobEventPayload;
 public sealed record JobEpochEnded(EpochRecord Record) : JobEventPayload;
 /// <summary>A checkpoint is whole on disk. <paramref name="Step"/>: the step it holds, which later progress may have passed by the time the write ends.</summary>

@@ -336,7 +336,7 @@ public sealed partial class JobQueue
         };
         database.UpdateJob(job.Id, "running", "", job.Step, job.TotalSteps, job.BestValidLoss, job.Started, null, job.RunTime);
         job.Events.Append(new JobStarted(deviceDescription, job.TotalSteps, trainer.Model.ParameterCount, trainer.Position.Step,
-            trainer.Vocabulary.Size, plan.Corpus.Length, plan.InitFromModel), job.Step);
+            trainer.Vocabulary.Size, plan.Corpus.Length, plan.InitFromModel, plan.Corpus.CodePoints), job.Step);
         if (trainer.Position.Step > 0) // after a restart, or a resume of a saved model: where it picks up
             logger.LogInformation("Job {JobId} started: {Architecture} on {Device}, {Steps} steps, resumed from step {Step}", job.Id, job.Architecture, deviceDescription, job.TotalSteps, trainer.Position.Step);
         else

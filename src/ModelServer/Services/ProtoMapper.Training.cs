@@ -187,7 +187,7 @@ public static partial class ProtoMapper
                 result.Started = new Api.JobEvent.Types.Started
                 {
                     Device = s.Device, TotalSteps = s.TotalSteps, ParameterCount = s.ParameterCount, ResumedFromStep = s.ResumedFromStep,
-                    VocabularySize = s.VocabularySize, CorpusCharacters = s.CorpusCharacters, InitFrom = s.InitFrom ?? "",
+                    VocabularySize = s.VocabularySize, CorpusCharacters = s.CorpusCharacters, CorpusCodePoints = s.CorpusCodePoints, InitFrom = s.InitFrom ?? "",
                     Warnings = { warnings.Select(w => w.Say(TrainingSettingNames.Api)) },
                 };
                 break;
