@@ -93,6 +93,40 @@ public class CorpusTests
         Assert.Equal(expected, Assert.Throws<CorpusException>(() => CorpusFingerprint.Measure(dir.File("wide.txt"))).Message);
     }
 
+    /// <summary>
+    /// CJK (or Ukrainian ґ, 91 04) in UTF-16 without its byte-order mark is not UTF-8 and has no NUL to tell it by: it was
+    /// refused by the offset of its first bad byte alone. Its bytes read as text in one byte order only, so the refusal names
+    /// that UTF-16 and its iconv. Latin-1 text, never UTF-16 (no control byte), keeps the bare offset.
+    /// </summary>
+    [Theory]
+    [InlineData("utf-16", "中文文本。这是一个测试。\n第二行。\n", "UTF-16LE")]
+    [InlineData("utf-16BE", "中文文本。这是一个测试。\n第二行。\n", "UTF-16BE")]
+    [InlineData("utf-16", "日本語のテキストです。\n", "UTF-16LE")]
+    [InlineData("utf-16", "ґанок і їжак\n", "UTF-16LE")]
+    [InlineData("iso-8859-1", "café au lait, très bien\n", null)]
+    public void A_utf16_file_without_its_byte_order_mark_and_without_nuls_to_tell_it_by_is_named_by_how_its_bytes_read(string encoding, string text, string? named)
+    {
+        using var dir = new TempFolder();
+        var bytes = System.Text.Encoding.GetEncoding(encoding).GetBytes(text);
+        File.WriteAllBytes(dir.File("wide.txt"), bytes);
+        var badOffset = FirstBadByte(bytes);
+        var expected = $"Corpus '{dir.File("wide.txt")}' is not valid UTF-8 (first bad byte at offset {badOffset}); " + (named == null ? "" :
+            $"its bytes read as text in {named}, two to a character: it looks like {named} without its byte-order mark, not UTF-8; convert it (iconv -f {named} -t UTF-8) or ")
+            + "save it as UTF-8 text.";
+        Assert.Equal(expected, Assert.Throws<CorpusException>(() => Corpus.FromFile(dir.File("wide.txt"))).Message);
+        Assert.Equal(expected, Assert.Throws<CorpusException>(() => CorpusFingerprint.Measure(dir.File("wide.txt"))).Message);
+    }
+
+    private static int FirstBadByte(byte[] bytes)
+    {
+        try
+        {
+            _ = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes);
+            throw new InvalidOperationException("the test's bytes are valid UTF-8");
+        }
+        catch (System.Text.DecoderFallbackException e) { return e.Index; }
+    }
+
     [Fact]
     public void An_empty_file_is_an_error()
     {

@@ -4,7 +4,8 @@ namespace CharRnn.Engine.Text;
 /// What is wrong with bytes that do not decode as UTF-8, for a corpus's refusal: a file that starts with a UTF-16
 /// or UTF-32 byte-order mark (Notepad's "Unicode", PowerShell 5's &gt;) is named as such with the iconv that converts
 /// it, where "first bad byte at offset 0" told its user nothing; one without its mark whose NULs fall where UTF-16's or UTF-32's
-/// would (<see cref="NulInCorpus"/>'s guess: a UTF-16 file with an é, E9 00) also; any other file, where its first bad byte is.
+/// would (<see cref="NulInCorpus"/>'s guess: a UTF-16 file with an é, E9 00) also, and one whose bytes read as UTF-16 text
+/// (<see cref="Utf16WithoutMark"/>'s guess: CJK, 中文 is 2D 4E 87 65); any other file, where its first bad byte is.
 /// </summary>
 public static class NotUtf8
 {
@@ -18,6 +19,7 @@ public static class NotUtf8
     {
         ({ } name, var mark) => $"is {name} (its first bytes, {mark}, are {name}'s byte-order mark), not UTF-8; convert it (iconv -f {name} -t UTF-8) or ",
         _ when NulInCorpus.LooksLike(start) is { } markless => $"is not valid UTF-8 (first bad byte at offset {badOffset}); {NulInCorpus.Markless(markless)} or ",
+        _ when Utf16WithoutMark.InBytes(start) is { } utf16 => $"is not valid UTF-8 (first bad byte at offset {badOffset}); {NulInCorpus.Markless(utf16, Utf16WithoutMark.Clue(utf16))} or ",
         _ => $"is not valid UTF-8 (first bad byte at offset {badOffset}); ",
     };
 

@@ -56,14 +56,18 @@ public sealed class NulInCorpus
     {
         if (_first is not var (line, column)) return null;
         var where = $"has a NUL character (U+0000) at line {line:N0}, column {column:N0}, which every model's vocabulary holds as padding, not as text; ";
-        return LooksLike(_sample.ToString()) is { } encoding
-            ? where + Markless(encoding)
-            : where + @"remove every NUL from it (tr -d '\000' < FILE > NEW)";
+        if (LooksLike(_sample.ToString()) is { } encoding) return where + Markless(encoding);
+        // Cyrillic in UTF-16LE (привет is 3F 04 40 04 …) is valid UTF-8 too, its NULs only where a space or a line break is.
+        if (Utf16WithoutMark.InText(_sample.ToString()) is { } utf16) return where + Markless(utf16, Utf16WithoutMark.Clue(utf16));
+        return where + @"remove every NUL from it (tr -d '\000' < FILE > NEW)";
     }
 
     /// <summary>"its NULs fall where UTF-16LE's would: …; convert it (iconv -f UTF-16LE -t UTF-8)", for <see cref="LooksLike(ReadOnlySpan{byte})"/>'s answer.</summary>
-    internal static string Markless(string encoding) =>
-        $"its NULs fall where {encoding}'s would: it looks like {encoding} without its byte-order mark, not UTF-8; convert it (iconv -f {encoding} -t UTF-8)";
+    internal static string Markless(string encoding) => Markless(encoding, $"its NULs fall where {encoding}'s would");
+
+    /// <summary>"<paramref name="clue"/>: it looks like UTF-16LE without its byte-order mark, not UTF-8; convert it (iconv -f UTF-16LE -t UTF-8)".</summary>
+    internal static string Markless(string encoding, string clue) =>
+        $"{clue}: it looks like {encoding} without its byte-order mark, not UTF-8; convert it (iconv -f {encoding} -t UTF-8)";
 
     /// <summary>
     /// The encoding without its byte-order mark whose NULs fall where they do in the text's first bytes, <paramref name="start"/>
