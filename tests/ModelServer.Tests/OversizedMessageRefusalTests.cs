@@ -89,6 +89,20 @@ public class OversizedMessageRefusalTests
     }
 
     [Theory]
+    [InlineData("/charrnn.v1.Catalog/UploadCorpus", "UploadCorpus takes its text", "text")]
+    [InlineData("/charrnn.v1.Catalog/ImportModel", "ImportModel takes its file", "file")]
+    public async Task An_uploads_message_over_the_limit_is_refused_saying_to_send_its_bytes_in_more_data_messages(string path, string takes, string what)
+    {
+        // "a text of max_prime_chars" and "send a smaller message" fit a Feed; an upload's data is cut where the client likes.
+        var (context, passed) = await Send(declared: 3_001, maximum: 40_000_000, path: path, otherMaximum: 3_000);
+        Assert.False(passed);
+        Assert.Equal("8", context.Response.Headers["grpc-status"]); // RESOURCE_EXHAUSTED
+        Assert.Equal("The request's message is 3,001 bytes; this server takes messages up to 3,000 bytes (limit max_message_bytes). Retrying it " +
+                     $"cannot succeed: {takes} in pieces; split the {what} into more data messages, each at most 1 MiB.",
+                     context.Response.Headers["grpc-message"]!);
+    }
+
+    [Theory]
     [InlineData("3,001 bytes; limit: a/b (x = 1)", "3,001 bytes; limit: a/b (x = 1)")]
     [InlineData("100% of it", "100%25 of it")]
     [InlineData("café\n🙂", "caf%C3%A9%0A%F0%9F%99%82")]

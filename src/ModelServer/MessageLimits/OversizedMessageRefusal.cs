@@ -64,21 +64,35 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
             var limit = isTraining ? "max_training_message_bytes" : "max_message_bytes";
             Metrics.ServerMetrics.CountError(Grpc.Core.StatusCode.ResourceExhausted, limit, keyName: null); // before the key check: no key accepted yet
             var requestId = refusals.Refused(Peer(context), context.Request.Path, $"a message over {limit} ({maximum.Value:N0} bytes; RESOURCE_EXHAUSTED)");
-            TrailersOnlyRefusal.Write(context.Response, Grpc.Core.StatusCode.ResourceExhausted, Refusal(sent, maximum.Value, isTraining), Errors.ErrorReasons.MessageTooLarge, requestId);
+            TrailersOnlyRefusal.Write(context.Response, Grpc.Core.StatusCode.ResourceExhausted, Refusal(sent, maximum.Value, isTraining, context.Request.Path),
+                Errors.ErrorReasons.MessageTooLarge, requestId);
             return;
         }
         // The later messages of a stream come after the handler starts: checked as it reads them, in the same words.
         if (IsRequestStreaming(context))
         {
-            var body = new LaterMessageLimitReader(context.Request.BodyReader, maximum.Value, later => Refusal(later, maximum.Value, isTraining));
+            var path = context.Request.Path;
+            var body = new LaterMessageLimitReader(context.Request.BodyReader, maximum.Value, later => Refusal(later, maximum.Value, isTraining, path));
             context.Features.Set<IRequestBodyPipeFeature>(new RequestBodyPipe(body));
         }
         await next(context);
     }
 
-    private string Refusal(long sent, long maximum, bool isTraining)
+    /// <summary>The streamed uploads, whose data the client may cut anywhere: what each one's data is.</summary>
+    private static readonly Dictionary<string, string> UploadedBytes = new(StringComparer.Ordinal)
+    {
+        ["/charrnn.v1.Catalog/UploadCorpus"] = "text",
+        ["/charrnn.v1.Catalog/ImportModel"] = "file",
+    };
+
+    private string Refusal(long sent, long maximum, bool isTraining, PathString path)
     {
         var limits = server.Value.Limits;
+        // "Send a smaller message" fits a Feed's text; an upload's is smaller only in more pieces (any 1 MiB piece fits
+        // max_message_bytes, which is 1 MiB and room for max_prime_chars).
+        if (path.Value is { } method && UploadedBytes.TryGetValue(method, out var what))
+            return $"The request's message is {sent:N0} bytes; this server takes messages up to {maximum:N0} bytes (limit max_message_bytes). Retrying it " +
+                   $"cannot succeed: {method[(method.LastIndexOf('/') + 1)..]} takes its {what} in pieces; split the {what} into more data messages, each at most 1 MiB.";
         return isTraining
             ? $"The request's message is {sent:N0} bytes; this server takes training messages up to {maximum:N0} bytes (corpus_text up to " +
               $"{limits.MaxUploadBytes:N0} bytes, limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text."
