@@ -1397,6 +1397,26 @@ public class TrainingJobTests(ServerFixture server)
         Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "x6")));
     }
 
+    /// <summary>
+    /// AdamW's lr·wd check names both options as the proto's fields, in its subject and its advice: a client sent
+    /// learning_rate and weight_decay, never the engine's lr and wd (the REPL maps options.X back to its keys).
+    /// </summary>
+    [Theory]
+    [InlineData("constant", "options.learning_rate × options.weight_decay = 5 × 0.5 is not allowed with adamw")]
+    [InlineData("steps:1=2", "options.learning_rate × options.weight_decay = 5 × 0.5 (options.learning_rate 2.5 at the schedule's peak factor 2) is not allowed with adamw")]
+    public async Task Adamws_rate_and_decay_product_is_refused_naming_both_fields_as_the_proto_does(string schedule, string subject)
+    {
+        var request = Request("adamw-product");
+        request.Options.Optimizer = "adamw";
+        request.Options.Schedule = schedule;
+        request.Options.LearningRate.Clear(); request.Options.LearningRate.Add(schedule == "constant" ? 5 : 2.5);
+        request.Options.WeightDecay.Add(0.5);
+        var e = await Calls.Fails(() => Client.CheckJobAsync(request).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal(subject + ", whose decay multiplies the weights by 1 − lr·wd each step; their product must be below 1 " +
+                     "(use a smaller options.learning_rate or options.weight_decay).", e.Status.Detail);
+    }
+
     /// <summary>A server without keys has one user: its NOT_FOUND names no key ("key 'local'" meant nothing to them).</summary>
     [Fact]
     public async Task An_unknown_job_on_a_server_without_keys_is_not_found_naming_no_key()

@@ -74,12 +74,18 @@ public static partial class ProtoMapper
 
     /// <summary>
     /// An engine error about a training option, naming the TrainingOptions field ("lr = …" becomes "options.learning_rate = …";
-    /// a schedule's errors all start "schedule '…'", so become "options.schedule '…'").
+    /// a schedule's errors all start "schedule '…'", so become "options.schedule '…'"). A product's keys ("lr × wd = 5 × 0.5")
+    /// are each named so, and so are the later words naming a key the proto spells otherwise ("a smaller lr or wd"); a key
+    /// in a formula ("1 − lr·wd") stays.
     /// </summary>
     private static string InProtoTerms(string engineMessage)
     {
-        var key = engineMessage.Split(' ', 2)[0];
-        return "options." + TrainingOptionField(key) + engineMessage[key.Length..];
+        var subject = System.Text.RegularExpressions.Regex.Match(engineMessage, "^[a-z][a-z_]*(?: × [a-z][a-z_]*)*");
+        var keys = subject.Value.Split(" × ");
+        var rest = engineMessage[subject.Length..];
+        foreach (var key in keys.Where(TrainingOptionFields.ContainsKey))
+            rest = System.Text.RegularExpressions.Regex.Replace(rest, $@"(?<=[\s(]){key}(?=[\s.,;)])", "options." + TrainingOptionFields[key]);
+        return string.Join(" × ", keys.Select(k => "options." + TrainingOptionField(k))) + rest;
     }
 
     public static Api.Architecture ToProto(Architecture a, ServerLimits limits)
