@@ -98,7 +98,8 @@ public class ImportModelTests(KeyedServer keyed) : IClassFixture<KeyedServer>
         Assert.DoesNotContain((await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models, m => m.Name == "import-copy");
         var resume = await Refused(StatusCode.FailedPrecondition, () => keyed.AsAlice.Training.StartJobAsync(new StartJobRequest { ModelName = "import-copy", Resume = true }).ResponseAsync);
         Assert.Equal("Model 'import-copy' cannot be resumed: it was imported from 'source.safetensors', which holds the weights but not the optimizer state, " +
-                     "training options or corpus fingerprint a resume continues from; generate from it or evaluate it, or train a new model.", resume.Status.Detail);
+                     "training options or corpus fingerprint a resume continues from; generate from it or evaluate it, or train a new model from its weights " +
+                         "(init_from = 'import-copy', with a new model_name).", resume.Status.Detail);
 
         // shared: every key may use it at once.
         var shared = await Import(keyed.AsAlice.Catalog, "import-shared", file, shared: true);

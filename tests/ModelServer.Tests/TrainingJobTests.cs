@@ -52,7 +52,8 @@ public class TrainingJobTests(ServerFixture server)
             var e = await Calls.Fails(call);
             Assert.Equal(StatusCode.FailedPrecondition, e.StatusCode);
             Assert.Equal($"Model 'imported' cannot be resumed: it was imported from '{Path.GetFileName(file)}', which holds the weights but not the optimizer state, " +
-                         "training options or corpus fingerprint a resume continues from; generate from it or evaluate it, or train a new model.", e.Status.Detail);
+                         "training options or corpus fingerprint a resume continues from; generate from it or evaluate it, or train a new model from its weights " +
+                         "(init_from = 'imported', with a new model_name).", e.Status.Detail);
         }
     }
 

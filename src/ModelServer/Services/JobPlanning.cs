@@ -163,8 +163,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         {
             throw ServerException.Precondition($"Model '{name}' cannot be resumed: {e.Message}", ("model", name));
         }
+        // Said with what a client can do instead, in the request's terms: start a new model from these weights.
         if (meta.Imported is { } imported)
-            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {imported.WhyNotResumable}.", ("model", name));
+            throw ServerException.Precondition($"Model '{name}' cannot be resumed: {imported.WhyNotResumable} from its weights (init_from = '{name}', with a new model_name).",
+                ("model", name));
         // What the model has already may be sent back (as GetModel gives it); only a change is refused.
         if (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusText
             || (request.CorpusCase == Api.StartJobRequest.CorpusOneofCase.CorpusName && request.CorpusName != "" && request.CorpusName != meta.Corpus.Name))
