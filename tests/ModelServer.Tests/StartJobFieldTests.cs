@@ -51,6 +51,19 @@ public class StartJobFieldTests(ServerFixture server)
         Assert.Equal("corpus_text", await RefusedField(new StartJobRequest { ModelName = "empty-text", Architecture = "stateful-gru", CorpusText = "" }));
     }
 
+    /// <summary>An empty corpus_text (a BOM alone is empty too) is named as the field it is, not as a corpus called 'corpus_text'.</summary>
+    [Theory]
+    [InlineData("")]
+    [InlineData("\uFEFF")]
+    public async Task An_empty_corpus_text_is_refused_naming_the_field_and_the_other_way_to_give_a_corpus(string text)
+    {
+        var e = await Calls.Fails(() => server.Training.CheckJobAsync(
+            new StartJobRequest { ModelName = "empty-text", Architecture = "stateful-gru", CorpusText = text }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
+        Assert.Equal("corpus_text is empty; a corpus needs some text to learn from. Send the text, or name a corpus the server has with corpus_name (ListCorpora).",
+                     e.Status.Detail);
+    }
+
     /// <summary>
     /// A corpus too short for the batch layout names the setting its message offers to change: bs for a stateful model's
     /// streams, context for a windowed one's windows, and the corpus where no hyperparameter can help (a fixed window, a

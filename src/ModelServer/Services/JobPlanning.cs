@@ -279,6 +279,10 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
             return (corpora.Get(request.CorpusName, caller), false);
         // Without a leading BOM and with "\n" line endings, as the corpus is saved (corpus.txt): its fingerprint is of the bytes kept.
         var text = Engine.Text.Corpus.WithUnixLineEndings(request.CorpusText.StartsWith('\uFEFF') ? request.CorpusText[1..] : request.CorpusText);
+        // The engine would name the text as a corpus called 'corpus_text'; a client sent a field.
+        if (text.Length == 0)
+            throw ServerException.Invalid("corpus_text is empty; a corpus needs some text to learn from. Send the text, or name a corpus the server has with corpus_name (ListCorpora).",
+                field: "corpus_text");
         var bytes = Encoding.UTF8.GetBytes(text);
         if (bytes.Length > limits.MaxUploadBytes)
             throw ServerException.Invalid($"corpus_text has {bytes.Length:N0} bytes; this server accepts uploads up to {limits.MaxUploadBytes:N0} (limit max_upload_bytes).");
