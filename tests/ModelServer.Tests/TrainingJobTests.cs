@@ -1398,6 +1398,18 @@ public class TrainingJobTests(ServerFixture server)
         Assert.False(Directory.Exists(Path.Combine(server.Options.ModelsDirectory, "x6")));
     }
 
+    /// <summary>Three per-group values out of range are said as the repeated field the client sent: [0.1, 2, 0.1], not 0.1,2,0.1.</summary>
+    [Fact]
+    public async Task A_repeated_options_values_out_of_range_are_said_as_a_list()
+    {
+        var request = Request("three-decays");
+        request.Options.WeightDecay.Add([0.1, 2, 0.1]);
+        var e = await Calls.Fails(() => Client.CheckJobAsync(request).ResponseAsync);
+        Assert.Equal("options.weight_decay = [0.1, 2, 0.1] is not allowed; each value must be a number from 0 to 1.", e.Status.Detail);
+        request.Options.WeightDecay.Clear(); request.Options.WeightDecay.Add(2); // one value: as it is
+        Assert.Equal("options.weight_decay = 2 is not allowed; each value must be a number from 0 to 1.", (await Calls.Fails(() => Client.CheckJobAsync(request).ResponseAsync)).Status.Detail);
+    }
+
     /// <summary>
     /// AdamW's lr·wd check names both options as the proto's fields, in its subject and its advice: a client sent
     /// learning_rate and weight_decay, never the engine's lr and wd (the REPL maps options.X back to its keys).

@@ -85,6 +85,8 @@ public static partial class ProtoMapper
         var rest = engineMessage[subject.Length..];
         foreach (var key in keys.Where(TrainingOptionFields.ContainsKey))
             rest = System.Text.RegularExpressions.Regex.Replace(rest, $@"(?<=[\s(]){key}(?=[\s.,;)])", "options." + TrainingOptionFields[key]);
+        // A value per layer group, "0.1,2,0.1", as the repeated field it was sent as.
+        rest = System.Text.RegularExpressions.Regex.Replace(rest, @"^ = ([^\s,]+(?:,[^\s,]+)+) ", m => $" = [{m.Groups[1].Value.Replace(",", ", ")}] ");
         return string.Join(" × ", keys.Select(k => "options." + TrainingOptionField(k))) + rest;
     }
 
