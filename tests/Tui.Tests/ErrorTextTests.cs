@@ -9,6 +9,13 @@ public sealed class ErrorTextTests
     [Theory]
     [InlineData("options.learning_rate = 20 is not allowed; use 0 to 10.", "lr=20 is not allowed; use 0 to 10.")]
     [InlineData("options.time_budget_seconds = 0 is not allowed", "time_budget = 0 is not allowed")]
+    // The server's cap on a job's time, in seconds on the wire; the REPL's time_budget= and the TUI's field take a duration, so it is told in one.
+    [InlineData("options.time_budget_seconds = 10800 is more than this server gives one job (3600 s, limit max_job_seconds); ask for at most 3600, or leave it unset to get that.",
+        "time_budget=3h00m is more than this server gives one job (1h00m, limit max_job_seconds); ask for at most 1h00m, or leave it unset to get that.")]
+    [InlineData("options.time_budget_seconds = 2 is more than this server gives one job (0.5 s, limit max_job_seconds); ask for at most 0.5, or leave it unset to get that.",
+        "time_budget=2s is more than this server gives one job (0.5s, limit max_job_seconds); ask for at most 0.5s, or leave it unset to get that.")]
+    [InlineData("options.time_budget_seconds = 5430 is more than this server gives one job (1800 s, limit max_job_seconds); ask for at most 1800, or leave it unset to get that.",
+        "time_budget=1h30m30s is more than this server gives one job (30m00s, limit max_job_seconds); ask for at most 30m00s, or leave it unset to get that.")]
     [InlineData("set options.epochs to at most 10.", "set epochs to at most 10.")]
     // A setting and its value read as the REPL takes them, key=value, as job reasons do (JobReasonText.Of).
     [InlineData("hyperparameters[n_hidden]: n_hidden = 9999 is not allowed", "n_hidden: n_hidden=9999 is not allowed")]

@@ -106,7 +106,10 @@ public static partial class ErrorText
     /// <summary>The server's proto field and RPC names replaced by the REPL's keys and commands.</summary>
     public static string InClientTerms(string detail)
     {
-        var text = OptionField().Replace(detail, m => OptionKeys.GetValueOrDefault(m.Groups[1].Value, m.Groups[1].Value));
+        var text = TimeCapRefusal().Replace(detail, m =>
+            $"time_budget={Duration(m.Groups["asked"].Value)} is more than this server gives one job ({Duration(m.Groups["cap"].Value)}, limit max_job_seconds); " +
+            $"ask for at most {Duration(m.Groups["cap"].Value)},");
+        text = OptionField().Replace(text, m => OptionKeys.GetValueOrDefault(m.Groups[1].Value, m.Groups[1].Value));
         text = Hyperparameter().Replace(text, "$1");
         text = SamplingField().Replace(text, m => SamplingKeys.GetValueOrDefault(m.Groups[1].Value, m.Value));
         text = RequestField().Replace(text, m => RequestKeys[m.Value]);
@@ -160,6 +163,21 @@ public static partial class ErrorText
         ("unknown_chars = UNKNOWN_CHARS_SKIP (OpenSession, Configure)", "set unknown=skip"), // a prime or fed text the model cannot read
         ("WatchJob follows it, StopJob stops it with a checkpoint", "attach watches it and stop stops it with a checkpoint, given the model's name or the job's id"),
     ];
+
+    /// <summary>
+    /// Seconds as the REPL's time_budget= and the TUI's budget take them, a duration ("3h00m", "30m00s", "0.5s"): the
+    /// seconds of one over an hour kept, as a budget typed "1h30m30s" is not the "1h30m" the server's cap may be.
+    /// </summary>
+    private static string Duration(string seconds)
+    {
+        var span = TimeSpan.FromSeconds(double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
+        var text = CharRnn.Engine.Training.DurationText.Format(span);
+        return span.TotalHours >= 1 && span.Seconds > 0 ? $"{text}{span.Seconds:00}s" : text;
+    }
+
+    // The server's refusal of a time budget over its max_job_seconds, which it writes in the wire's seconds (JobPlanning.WithJobTimeCap).
+    [GeneratedRegex(@"\boptions\.time_budget_seconds = (?<asked>\d+(?:\.\d+)?) is more than this server gives one job \((?<cap>\d+(?:\.\d+)?) s, limit max_job_seconds\); ask for at most \d+(?:\.\d+)?,")]
+    private static partial Regex TimeCapRefusal();
 
     [GeneratedRegex(@"\boptions\.([a-z_]+)")]
     private static partial Regex OptionField();
