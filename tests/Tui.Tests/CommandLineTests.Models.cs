@@ -51,6 +51,38 @@ public partial class CommandLineTests
     });
 
     [Fact]
+    public void A_models_warning_goes_to_stderr_and_leaves_stdout_the_header_and_one_row_a_model() => InTempFolder(root =>
+    {
+        var (folder, _) = TrainedOneEpoch(root);
+        var last = Path.Combine(folder, "last.ckpt");
+        var bytes = File.ReadAllBytes(last);
+        File.WriteAllBytes(last, bytes[..(bytes.Length / 2)]); // best.ckpt intact: listed, with a warning
+        // charrnn models and the REPL's models under --exec, whose tables scripts read line by line: the warning was a line of the table.
+        foreach (var args in new[] { ["models", "--models", root], new[] { "--models", root, "--threads", "1", "--exec", "models" } })
+        {
+            var (printed, said) = args[0] == "models" ? PrintedAndSaid(args) : RanApart(args);
+            var lines = printed.TrimEnd().Split('\n');
+            Assert.Equal(2, lines.Length);
+            Assert.StartsWith("NAME ", lines[0], StringComparison.Ordinal);
+            Assert.Matches("^m +stateful-gru ", lines[1]);
+            Assert.Contains("warning: model 'm': last.ckpt cannot be loaded (it is damaged or truncated", said);
+        }
+        // --json: the warning is the model's field, and stdout is the JSON alone.
+        using var json = JsonDocument.Parse(Printed(["models", "--models", root, "--json"]));
+        Assert.StartsWith("last.ckpt cannot be loaded", Assert.Single(json.RootElement.EnumerateArray()).GetProperty("warning").GetString(), StringComparison.Ordinal);
+    });
+
+    /// <summary>charrnn in a process of its own (--exec runs only so): stdout and stderr; a run that exits other than 0 fails the test.</summary>
+    private static (string Out, string Error) RanApart(string[] args)
+    {
+        using var process = StartCharrnn(args);
+        var (output, error) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "charrnn did not end");
+        if (process.ExitCode != 0) Assert.Fail($"charrnn {string.Join(' ', args)} exited {process.ExitCode}: {error.Result}");
+        return (output.Result, error.Result);
+    }
+
+    [Fact]
     public void Models_NAME_shows_the_model_as_info_does_with_every_epoch_and_its_checkpoints() => InTempFolder(root =>
     {
         var (folder, _) = TrainedOneEpoch(root);

@@ -1756,7 +1756,7 @@ public partial class CommandLineTests
         var bytes = File.ReadAllBytes(last);
         File.WriteAllBytes(last, bytes[..(bytes.Length / 2)]);
         // The listing says so before a resume finds out.
-        Assert.Contains("warning: last.ckpt cannot be loaded (it is damaged or truncated", Printed(["models", "--models", root]));
+        Assert.Contains("warning: model 'm': last.ckpt cannot be loaded (it is damaged or truncated", PrintedAndSaid(["models", "--models", root]).Error);
         var hint = $"; its best.ckpt is intact: to resume from it, copy it to last.ckpt (cp '{best}' '{last}').";
         // A damaged file is a fault of the data, not a usage error: a failed run's exit 1, not 2.
         AssertUserError(["resume", folder, "--corpus", corpus, "--epochs", "2", "--threads", "1"], $"charrnn: Checkpoint '{last}' cannot be loaded: it is damaged or truncated",

@@ -65,8 +65,10 @@ public static class ModelsCommand
                 Console.WriteLine($"{Name(m.Name)} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {Size(m.Bytes),8}  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
                 // No BEST VAL for an imported model: its weights were never validated here (the export's figure was its source's).
                 if (meta.Imported is { } imported) Console.WriteLine($"{Name("")} imported from {imported.File} at {imported.At.LocalDateTime:yyyy-MM-dd HH:mm}; not validated here (charrnn eval scores it)");
-                if (m.Warning != null) Console.WriteLine($"{Name("")} warning: {m.Warning}");
             }
+            // After the table and on stderr: a script reads stdout as the header and one row a model (the REPL's models does the same under --exec).
+            Console.Out.Flush();
+            foreach (var m in models.Where(m => m.Warning != null)) Console.Error.WriteLine($"charrnn: warning: model '{m.Name}': {m.Warning}");
             return 0;
         });
         return command;

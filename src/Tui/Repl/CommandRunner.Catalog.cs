@@ -81,8 +81,11 @@ public sealed partial class CommandRunner
             var loss = ModelLoss.Of(m)?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
             var owner = owners ? $" {(m.Owner.Length > 0 ? m.Owner : "-")}{(m.Shared ? " (shared)" : "")}" : "";
             output.Line($"{m.Name.PadRight(name)} {m.Architecture,-18} {m.ParameterCount,10:N0} {m.EpochsTrained,6} {loss,9} {m.CorpusName,-10}{owner}{(m.Training ? " (training)" : m.Queued ? " (queued)" : "")}");
-            if (m.Warning.Length > 0) output.Line($"{"".PadRight(name)} warning: {m.Warning}");
+            if (m.Warning.Length > 0 && interactive) output.Line($"{"".PadRight(name)} warning: {m.Warning}");
         }
+        // Under --exec, after the table and on stderr, as charrnn models says them: stdout stays the header and one row a model.
+        if (!interactive)
+            foreach (var m in models.Where(m => m.Warning.Length > 0)) output.Warning($"model '{m.Name}': {m.Warning}");
     }
 
     private const int InfoEpochs = 5;

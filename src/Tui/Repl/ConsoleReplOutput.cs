@@ -27,6 +27,13 @@ public sealed class ConsoleReplOutput(TextWriter stdout, TextWriter stderr) : IR
         stderr.WriteLine("note: " + text);
     }
 
+    /// <summary>A warning on stderr, so that a script reading a table on stdout gets its rows alone.</summary>
+    public void Warning(string text)
+    {
+        stdout.Flush();
+        stderr.WriteLine("warning: " + text);
+    }
+
     public void Error(string text)
     {
         if (stdout is Cli.ClosedPipeWriter { Closed: true }) return; // the reader left: what stops now is not an error

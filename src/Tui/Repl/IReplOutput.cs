@@ -12,6 +12,8 @@ public interface IReplOutput
     /// generate's notes): the interactive REPL says it on the command's own line instead.
     /// </summary>
     void Note(string text) { }
+    /// <summary>What is wrong with something a command lists that can still be used: --exec says it on stderr, after the command's output.</summary>
+    void Warning(string text) => Line("warning: " + text);
     /// <summary>
     /// A Generate call is about to start in a pane (0: main, 1: the comparison). Its label and prime are shown
     /// with its first char: a call the server refuses (a prime with unknown characters) leaves only its error.
