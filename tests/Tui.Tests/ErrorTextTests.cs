@@ -9,7 +9,7 @@ public sealed class ErrorTextTests
     [Theory]
     [InlineData("options.learning_rate = 20 is not allowed; use 0 to 10.", "lr=20 is not allowed; use 0 to 10.")]
     [InlineData("options.time_budget_seconds = 0 is not allowed", "time_budget = 0 is not allowed")]
-    // The server's cap on a job's time, in seconds on the wire; the REPL's time_budget= and the TUI's field take a duration, so it is told in one.
+    // The server's cap on a job's time, in seconds on the wire; the REPL's time_budget= takes a duration, so it is told in one.
     [InlineData("options.time_budget_seconds = 10800 is more than this server gives one job (3600 s, limit max_job_seconds); ask for at most 3600, or leave it unset to get that.",
         "time_budget=3h00m is more than this server gives one job (1h00m, limit max_job_seconds); ask for at most 1h00m, or leave it unset to get that.")]
     [InlineData("options.time_budget_seconds = 2 is more than this server gives one job (0.5 s, limit max_job_seconds); ask for at most 0.5, or leave it unset to get that.",

@@ -165,7 +165,7 @@ public static partial class ErrorText
     ];
 
     /// <summary>
-    /// Seconds as the REPL's time_budget= and the TUI's budget take them, a duration ("3h00m", "30m00s", "0.5s"): the
+    /// Seconds as the REPL's time_budget= takes them, a duration ("3h00m", "30m00s", "0.5s"): the
     /// seconds of one over an hour kept, as a budget typed "1h30m30s" is not the "1h30m" the server's cap may be.
     /// </summary>
     private static string Duration(string seconds)
