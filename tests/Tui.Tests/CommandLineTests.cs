@@ -1554,6 +1554,33 @@ public partial class CommandLineTests
         Assert.Equal(["wide.txt"], Directory.GetFileSystemEntries(root).Select(Path.GetFileName)); // no model folder
     });
 
+    [Fact]
+    public void A_checkpoint_that_cannot_be_written_fails_the_run_saying_what_is_kept_and_how_to_continue() => InTempFolder(root =>
+    {
+        // A write that fails at an epoch's end, as on a full disk: best.ckpt cannot replace the folder a user left in its place,
+        // after last.ckpt was written whole. The line said only the write's error: a cron log read it without what to do next.
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        var folder = Path.Combine(root, "m");
+        Directory.CreateDirectory(Path.Combine(folder, "best.ckpt"));
+        var (code, output, error) = Ran(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", folder, "--epochs", "2", "--n-hidden", "8", "--n-fac", "4",
+            "--bs", "4", "--sample-chars", "0", "--threads", "1"]);
+        Assert.Equal(1, code);
+        var step = CharRnn.Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Step;
+        Assert.Equal($"failed: could not write a checkpoint: Is a directory : '{Path.Combine(folder, "best.ckpt")}'; {Path.Combine(folder, "last.ckpt")} is whole, " +
+                     $"as of step {step}: charrnn resume {folder} continues from it once a checkpoint can be written there.", error.Trim());
+        Assert.DoesNotContain("failed", output);
+
+        // A run that saved nothing says so.
+        var fresh = Path.Combine(root, "fresh");
+        Directory.CreateDirectory(Path.Combine(fresh, "last.ckpt"));
+        Directory.CreateDirectory(Path.Combine(fresh, "best.ckpt"));
+        (code, _, error) = Ran(["train", "--arch", "stateful-gru", "--corpus", corpus, "--out", fresh, "--epochs", "1", "--n-hidden", "8", "--n-fac", "4",
+            "--bs", "4", "--sample-chars", "0", "--threads", "1"]);
+        Assert.Equal(1, code);
+        Assert.EndsWith("; no checkpoint of this run was saved: run it again once one can be written there.", error.Trim());
+    });
+
     private static (string Out, string Error) PrintedAndSaid(string[] args)
     {
         var (code, output, error) = Ran(args);

@@ -1,4 +1,5 @@
 using System.Globalization;
+using CharRnn.Engine.Checkpoints;
 using CharRnn.Engine.Training;
 
 namespace CharRnn.Tui.Cli;
@@ -20,7 +21,7 @@ internal static class TrainingRun
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A full disk or a folder taken away mid-run: the run failed (exit 1), not its arguments (2).
-            outcome = new TrainingOutcome(TrainingOutcomeKind.Failed, $"could not write a checkpoint: {e.Message}", null, trainer.History.LastOrDefault());
+            outcome = new TrainingOutcome(TrainingOutcomeKind.Failed, $"could not write a checkpoint: {e.Message}{Kept(trainer.Directory!)}", null, trainer.History.LastOrDefault());
         }
         // Ended between epoch ends (max_steps, a time budget): the run validated its last weights before saving them.
         // Said before the run's last line, as an epoch's validation comes before what follows it.
@@ -31,6 +32,24 @@ internal static class TrainingRun
         console.Report(outcome);
         // 128 + the signal, as a shell gives a run a signal ended: `charrnn train … && charrnn generate …` stops there.
         return outcome.Kind == TrainingOutcomeKind.Failed ? 1 : console.SignalExitCode ?? 0;
+    }
+
+    /// <summary>
+    /// What a run whose checkpoint could not be written leaves to go on from, and how: a log read after the fact (a cron
+    /// job's, a full disk's) says what to do next. Checkpoints are written whole or not at all, so one that reads is the run's.
+    /// </summary>
+    private static string Kept(string folder)
+    {
+        var last = Path.Combine(folder, Trainer.LastCheckpoint);
+        try
+        {
+            if (File.Exists(last))
+                return $"; {last} is whole, as of step {CheckpointFile.ReadMetadata(last).Position.Step}: charrnn resume {ShellWord.Of(folder)} continues from it once a checkpoint can be written there.";
+        }
+        catch (CheckpointException) { } // not the run's: as if none
+        var best = ModelFolder.ResumeFromBestHint(folder);
+        return best.Length > 0 ? $"; no last.ckpt of this run was saved, but {best["; ".Length..]} once a checkpoint can be written there."
+            : "; no checkpoint of this run was saved: run it again once one can be written there.";
     }
 
     public static string ParentOf(string folder) => Path.GetDirectoryName(Path.GetFullPath(folder)) ?? ".";
