@@ -1581,6 +1581,28 @@ public partial class CommandLineTests
         Assert.EndsWith("; no checkpoint of this run was saved: run it again once one can be written there.", error.Trim());
     });
 
+    [Fact]
+    public void A_model_folder_that_cannot_be_made_is_refused_before_any_line_says_what_it_trains() => InTempFolder(root =>
+    {
+        // train printed its corpus and settings lines, then the refusal: a cron log read as a run that started.
+        var corpus = Path.Combine(root, "tiny.txt");
+        File.WriteAllText(corpus, TuiFixture.TinyText);
+        var belowAFile = Path.Combine(corpus, "m");
+        foreach (var (folder, refusal) in new[]
+                 {
+                     (corpus, $"--out '{corpus}' is a file; give a folder for the model's checkpoints (it is made if missing)."),
+                     (belowAFile, $"--out '{belowAFile}' cannot be written: '{corpus}' is a file, not a folder; give a folder for the model's checkpoints (it is made if missing)."),
+                     ("/proc/charrnn-m", "--out '/proc/charrnn-m' cannot be written: "), // /proc: a folder not even root may write in
+                 })
+        {
+            var (code, output, error) = Ran(["train", "stateful-gru", "--out", folder, "--corpus", corpus, "--max-steps", "1", "--threads", "1"]);
+            Assert.Equal("", output);
+            Assert.StartsWith("charrnn: " + refusal, error, StringComparison.Ordinal);
+            Assert.Equal(2, code);
+            Assert.False(folder != corpus && Directory.Exists(folder)); // nothing made
+        }
+    });
+
     private static (string Out, string Error) PrintedAndSaid(string[] args)
     {
         var (code, output, error) = Ran(args);

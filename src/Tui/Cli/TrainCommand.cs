@@ -83,6 +83,8 @@ public static class TrainCommand
             using var signals = AsyncSignalMask.BlockOnThisThread(); // this thread runs libtorch: Ctrl+C must land on another (see AsyncSignalMask)
             var torchDevice = TorchRuntime.Initialize(parse.GetValue(device)!, parse.GetValue(threads)); // a bad --device is refused before --out is made
             using var console = TrainingRun.NewConsole();
+            // Before the lines that say what it trains, without making the folder (a stdout that fails at its first line leaves none).
+            CheckWritableFolder(folder, parse.GetValue(output) != null ? "--out" : "The model folder", make: false);
             // Before the lines that say what it trains: a run a server's folder refuses has not started.
             using var served = ServerDatabase.HoldIfServed(TrainingRun.ParentOf(folder));
             // Before the folder is made too: a stdout that cannot be written (a full disk) leaves no empty model folder.
@@ -161,15 +163,22 @@ public static class TrainCommand
         catch (ModelServer.Errors.ServerException e) { throw new ArgumentException(e.Message); }
     }
 
-    /// <summary>--out is made and written to before training starts, not found unusable at the first checkpoint, an epoch later.</summary>
-    internal static void CheckWritableFolder(string folder, string label)
+    /// <summary>
+    /// --out is made and written to before training starts, not found unusable at the first checkpoint, an epoch later.
+    /// Without <paramref name="make"/>, a folder not there yet is not made: the nearest folder above it is written to instead.
+    /// </summary>
+    internal static void CheckWritableFolder(string folder, string label, bool make = true)
     {
         if (File.Exists(folder))
             throw new ArgumentException($"{label} '{folder}' is a file; give a folder for the model's checkpoints (it is made if missing).");
-        var probe = Path.Combine(folder, ModelFolder.WriteCheckFile(Environment.ProcessId));
+        var probeName = ModelFolder.WriteCheckFile(Environment.ProcessId);
+        var existing = OutputFolder.NearestExisting(Path.Combine(folder, probeName)); // the folder itself where it exists
+        if (File.Exists(existing))
+            throw new ArgumentException($"{label} '{folder}' cannot be written: '{existing}' is a file, not a folder; give a folder for the model's checkpoints (it is made if missing).");
+        var probe = Path.Combine(make ? folder : existing, probeName);
         try
         {
-            Directory.CreateDirectory(folder);
+            if (make) Directory.CreateDirectory(folder);
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
         }
