@@ -52,6 +52,10 @@ public partial class CommandLineTests
             var (code, said) = AsNobody($"resume {folder} --corpus {corpus} --epochs 2 --threads 1");
             Assert.Equal(2, code);
             Assert.StartsWith($"charrnn: The model folder '{folder}' cannot be written: ", said);
+            // A train into it is refused as into any folder holding a model: it said 'Access to the path '…/m/.train.lock' is denied.', exit 1.
+            (code, said) = AsNobody($"train --arch stateful-gru --corpus {corpus} --out {folder} --max-steps 1 --threads 1");
+            Assert.Equal(2, code);
+            Assert.StartsWith($"charrnn: '{folder}' already holds a model; continue it with 'charrnn resume {folder}'", said);
             (code, said) = AsNobody($"rename m m2 --models {root}");
             Assert.Equal(2, code);
             Assert.StartsWith($"charrnn: --models '{root}' cannot be written: ", said);

@@ -73,7 +73,9 @@ public static class TrainCommand
             var folderOption = parse.GetValue(output) != null ? "--out" : parse.GetValue(name) != null ? "--name" : "--name (it defaults to the architecture's)";
             if (ModelFolder.HoldsModel(folder))
             {
-                using (ModelFolder.HoldForTraining(folder)) { } // a run training into it now: that first, as a resume would only meet it
+                // A run training into it now: that first, as a resume would only meet it. One this user may not write holds a model all the same.
+                try { using (ModelFolder.HoldForTraining(folder)) { } }
+                catch (UnauthorizedAccessException) { }
                 throw new ArgumentException(HeldFolderMessage(folder, folderOption, source));
             }
             var text = new CorpusResolver().Resolve(parse.GetValue(corpus));
