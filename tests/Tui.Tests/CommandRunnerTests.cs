@@ -293,6 +293,38 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         Assert.Contains("stateful-rnn-cell: Stateful RNN with the recurrence written by hand from an RNN cell. The lesson's CharSeqStatefulRnn2.", _output.Lines);
     }
 
+    /// <summary>
+    /// The lesson's class is the one the server names (Architecture.lesson_class), not the client's own engine's: an older
+    /// server that names none gets no note (the client's table gave char3 "The lesson's Char3Model." whatever the server
+    /// said), and a server's own class for an architecture is shown as it sends it.
+    /// </summary>
+    [Fact]
+    public async Task Archs_and_arch_name_the_lesson_class_the_server_sends_and_none_where_it_sends_none()
+    {
+        static Architecture Arch(string name, string lessonClass) => new()
+        {
+            Name = name, Summary = "Its summary.", LessonClass = lessonClass,
+            Hyperparameters = { new HyperParameterSpec { Name = "n_hidden", Type = HyperParameterSpec.Types.Type.Int, Min = 1, Max = 8, DefaultValue = 4, Doc = "Width." } },
+        };
+        var list = new ListArchitecturesResponse { Architectures = { Arch("char3", ""), Arch("stateful-lstm", "CharSeqStatefulLSTMv2") } };
+        using var client = new CharRnn.Tui.Client.CharRnnClient(new CannedArchitecturesInvoker(list), new Uri("http://canned"));
+        var output = new RecordingReplOutput();
+        await using var runner = new CommandRunner(client, output, interactive: true);
+        await runner.RunLineAsync("archs");
+        await runner.RunLineAsync("arch char3");
+        await runner.RunLineAsync("arch stateful-lstm");
+        Assert.Empty(output.Errors);
+        Assert.Contains("char3              Its summary.", output.Lines);
+        Assert.Contains("stateful-lstm      Its summary. The lesson's CharSeqStatefulLSTMv2.", output.Lines);
+        Assert.Contains("char3: Its summary.", output.Lines);
+        Assert.Contains("stateful-lstm: Its summary. The lesson's CharSeqStatefulLSTMv2.", output.Lines);
+        // The lesson's name typed is answered with the server's: the client's own table named CharSeqStatefulLSTM, not this one.
+        await runner.RunLineAsync("arch charseqstatefullstmv2");
+        await runner.RunLineAsync("arch Char3Model");
+        Assert.Equal(["No architecture 'charseqstatefullstmv2'. Known: char3, stateful-lstm. The lesson's CharSeqStatefulLSTMv2 is stateful-lstm here.",
+                      "No architecture 'Char3Model'. Known: char3, stateful-lstm."], output.Errors);
+    }
+
     [Fact]
     public async Task Arch_starts_every_rows_description_in_one_column()
     {

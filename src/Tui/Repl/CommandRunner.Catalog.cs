@@ -28,7 +28,7 @@ public sealed partial class CommandRunner
     private async Task Architectures(CancellationToken ct)
     {
         foreach (var a in (await ArchitectureList(ct)).Architectures)
-            output.Line($"{a.Name,-18} {a.Summary}{LessonNames.ClassNote(a.Name)}");
+            output.Line($"{a.Name,-18} {a.Summary}{LessonClassText.Note(a)}");
     }
 
     private async Task Architecture(Command c, CancellationToken ct)
@@ -36,8 +36,8 @@ public sealed partial class CommandRunner
         var name = c.Arg(0) ?? throw new CommandException("Usage: arch NAME (archs lists them).");
         var list = await ArchitectureList(ct);
         var a = list.Architectures.FirstOrDefault(x => x.Name == name)
-            ?? throw new CommandException($"No architecture '{name}'. Known: {string.Join(", ", list.Architectures.Select(x => x.Name))}.{LessonNames.ArchitectureHint(name, list.Architectures.Select(x => x.Name))}");
-        output.Line($"{a.Name}: {a.Summary}{LessonNames.ClassNote(a.Name)}");
+            ?? throw new CommandException(LessonClassText.Unknown(name, list.Architectures));
+        output.Line($"{a.Name}: {a.Summary}{LessonClassText.Note(a)}");
         output.ArchitectureShown(a.Name);
         var rows = new List<(string Name, string Default, string Range, string Doc)>();
         foreach (var p in a.Hyperparameters.Concat(list.TrainingOptions))

@@ -80,7 +80,7 @@ public sealed partial class CommandRunner
             throw new CommandException($"recipe={recipe.Name} is for {recipe.Architecture}, not {arch}; drop the architecture, or drop recipe= and give {arch} the settings as keys: {recipe.Keys}.");
         var list = await ArchitectureList(ct);
         var spec = list.Architectures.FirstOrDefault(a => a.Name == arch)
-            ?? throw new CommandException($"No architecture '{arch}'. Known: {string.Join(", ", list.Architectures.Select(a => a.Name))}.{LessonNames.ArchitectureHint(arch, list.Architectures.Select(a => a.Name))}");
+            ?? throw new CommandException(LessonClassText.Unknown(arch, list.Architectures));
         var request = new StartJobRequest
         {
             ModelName = c.Option("name") ?? await DefaultModelName(DefaultNameBase(source, arch), ct),
