@@ -363,12 +363,50 @@ public sealed partial class ScreenTests
     [Fact]
     public void At_100_columns_the_form_shows_the_summary_each_value_and_its_allowed_range_whole()
     {
-        FormAt(100, 30, "random_bptt");
-        PumpUntil(() => Screen.Contains("random_bptt"), "the form at 100×30");
+        FormAt(100, 30, "n_fac");
+        PumpUntil(() => Screen.Contains("n_fac "), "the form at 100×30");
         Assert.Contains("nn.LSTM with n layers and dropout", Screen); // the form's architecture: the list's default
-        Assert.Contains("(trained with SGDR).", Screen); // its summary's end, wrapped onto a second row
-        Assert.Matches(@"random_bptt   true +true or false", Screen);
+        Assert.Contains("(trained with SGDR). The", Screen); // its summary's end, wrapped onto a second row, and the lesson's class on a third
         Assert.Matches(@"name +stateful-[a-z]+-\d+ +new folder", Screen);
+        _window.Models.Field("random_bptt")!.SetFocus(); // the form's thirteenth row, under the summary's three: the form scrolls to it
+        PumpUntil(() => Screen.Contains("random_bptt"), "the random_bptt row");
+        Assert.Matches(@"random_bptt   true +true or false", Screen);
+    }
+
+    /// <summary>
+    /// At 80×24 the form's summary takes the rows it needs, the lesson's class (the server's lesson_class) after it, and the
+    /// form's rows follow it: two rows cut stateful-lstm's off at "(trained with", and the lesson's class was not shown.
+    /// </summary>
+    [Fact]
+    public void On_an_80_by_24_terminal_the_form_shows_the_whole_summary_and_the_lessons_class_above_the_name_row()
+    {
+        _app.Driver!.SetScreenSize(80, 24);
+        _window.Show(_window.Models);
+        PumpUntil(() => _window.Models.Field("lower") != null, "the form at 80×24");
+        _window.Models.Field("lower")!.SetFocus(); // the form scrolled to its end, then back to its first field
+        PumpUntil(() => Screen.Contains("lower         false"), "the lower row");
+        _window.Models.NameField!.SetFocus();
+        PumpUntil(() => System.Text.RegularExpressions.Regex.IsMatch(Screen, @"name +\S*-lstm-1 "), "the name row");
+        var rows = Screen.Split('\n');
+        var end = Array.FindIndex(rows, r => r.Contains("SGDR). The lesson's CharSeqStatefulLSTM.", StringComparison.Ordinal));
+        Assert.True(end >= 0, $"the summary's end and the lesson's class at 80×24:\n{Screen}");
+        Assert.Matches(@"name +\S*-lstm-1 ", rows[end + 1]); // the form's first row right under it, none drawn over it
+        _app.Driver!.SetScreenSize(130, 42);
+        PumpUntil(() => _window.Repl.Frame.Height == 9, "the full-size layout");
+        PumpUntil(() => Screen.Contains("CharSeqStatefulLSTM."), "the summary at 130 columns");
+        Assert.Matches(@"name +stateful-lstm-1 ", Screen.Split('\n').SkipWhile(r => !r.Contains("CharSeqStatefulLSTM.", StringComparison.Ordinal)).Skip(1).First());
+    }
+
+    /// <summary>
+    /// A resize that wraps the summary onto one more row keeps the field in focus in view: the form scrolled to the field's
+    /// row of the last layout, one short, and random_bptt (focused at 130×42) stayed under the pane at 100×30.
+    /// </summary>
+    [Fact]
+    public void The_field_in_focus_stays_in_view_when_a_resize_wraps_the_summary_onto_more_rows()
+    {
+        FormAt(100, 30, "random_bptt");
+        PumpUntil(() => Screen.Contains("random_bptt"), "the focused field at 100×30", 3000);
+        Assert.Matches(@"random_bptt   true +true or false", Screen);
     }
 
     [Fact]

@@ -109,7 +109,7 @@ public sealed class ModelsView : View
         _form.FrameChanged += (_, _) =>
         {
             FitFormContent();
-            if (_form.HasFocus && _form.Focused is { } focused) ScrollFormTo(focused.Frame.Y); // a resize keeps the field being edited in view
+            if (_form.HasFocus && _form.Focused is { } focused) ScrollFormTo(RowOf(focused)); // a resize keeps the field being edited in view
         };
         // A field places its cursor (in screen cells) when it gets the focus, before the form scrolls to it: moved
         // with the form, the cursor sat where the field had been, a row above it (typing went to the field below
@@ -301,11 +301,23 @@ public sealed class ModelsView : View
         _shownArchitecture = arch.Name;
         foreach (var v in _form.SubViews.ToList()) { _form.Remove(v); v.Dispose(); }
         _fields.Clear();
+        _rows.Clear();
         int row = 0;
-        // Two rows, wrapped: the longest summaries (~85 chars) are cut off at one row of a 110-column terminal's form.
-        var doc = new Label { Text = arch.Summary, X = 0, Y = row, Width = Dim.Fill(), Height = SummaryRows, HotKeySpecifier = HotKeys.None };
-        doc.TextFormatter.WordWrap = true;
-        row += SummaryRows;
+        // As many rows as the summary and the lesson's class take wrapped at the form's width, the rows below after them:
+        // two rows cut "(trained with SGDR)." off at 80 columns.
+        _summary = arch.Summary + LessonClassText.Note(arch);
+        var doc = new View { X = 0, Y = 0, Width = Dim.Fill(), Height = Dim.Func(_ => SummaryRows, _form) };
+        doc.DrawingContent += (_, e) =>
+        {
+            var lines = WordWrap.Lines(_summary, doc.Viewport.Width, doc.Viewport.Height);
+            doc.SetAttribute(doc.GetAttributeForRole(VisualRole.Normal));
+            for (var i = 0; i < lines.Count; i++)
+            {
+                doc.Move(0, i);
+                doc.AddStr(lines[i]);
+            }
+            e.Cancel = true;
+        };
         _form.Add(doc);
         // Its hint is shorter than "true or false": the field takes the room left, so that a default name
         // ("stateful-lstm-1", 15 chars) is whole at 80 columns, where the others' fields have 12.
@@ -319,7 +331,7 @@ public sealed class ModelsView : View
         _corpusDefault = DefaultCorpus(_status.Corpora);
         _corpus = AddRow("corpus", _corpusDefault, "Tab completes", ref row);
         var corpusField = _corpus;
-        _corpusChoices = new Label { X = LabelWidth + 1, Y = row++, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
+        _corpusChoices = new Label { X = LabelWidth + 1, Y = BelowSummary(row++), Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(_corpusChoices);
         _corpusChoices.FrameChanged += (_, _) => ShowCorpusChoices(); // cut to the width it has
         // What was typed before Tab changed it: the names Tab cycles through start with it. Typing, or coming back to the
@@ -372,13 +384,32 @@ public sealed class ModelsView : View
         if (_corpusChoices.Text != line) _corpusChoices.Text = line;
     }
 
-    private void FitFormContent() => _form.SetContentSize(new System.Drawing.Size(Math.Max(1, _form.Viewport.Width), Math.Max(1, _formRows)));
+    private void FitFormContent() => _form.SetContentSize(new System.Drawing.Size(Math.Max(1, _form.Viewport.Width), Math.Max(1, SummaryRows + _formRows)));
+
+    /// <summary>The shown architecture's summary and lesson class, word-wrapped above the form's rows.</summary>
+    private string _summary = "";
+
+    /// <summary>The rows the summary takes wrapped at the form's width (at least one).</summary>
+    private int SummaryRows => Math.Max(1, WordWrap.Lines(_summary, _form.Viewport.Width, int.MaxValue).Count);
+
+    /// <summary>Each field's row under the summary.</summary>
+    private readonly Dictionary<View, int> _rows = [];
+
+    /// <summary>
+    /// The row <paramref name="view"/> is on at the form's present width: its frame is the last layout's, a row short
+    /// where the resize that asks wrapped the summary onto one more (the field scrolled to stayed out of view).
+    /// </summary>
+    private int RowOf(View view) => _rows.TryGetValue(view, out var row) ? SummaryRows + row : view.Frame.Y;
+
+    /// <summary>The form's row <paramref name="row"/> under the summary, whatever rows the summary takes at the form's width.</summary>
+    private Pos BelowSummary(int row) => Pos.Func(_ => SummaryRows + row, _form);
 
     /// <summary>Scrolls the form so that row <paramref name="row"/> is in view.</summary>
     private void ScrollFormTo(int row)
     {
         var view = _form.Viewport;
-        if (row < view.Y) _form.Viewport = view with { Y = row };
+        // Back up to the first field, the summary above it comes into view with it.
+        if (row < view.Y) _form.Viewport = view with { Y = row <= SummaryRows ? 0 : row };
         else if (view.Height > 0 && row >= view.Y + view.Height) _form.Viewport = view with { Y = row - view.Height + 1 };
     }
 
@@ -386,16 +417,16 @@ public sealed class ModelsView : View
     /// <summary>A form row whole at the field's narrowest (12) and its hint's widest ("true or false"), with the pane's borders and scrollbar.</summary>
     private const int FormPaneMinWidth = 2 + LabelWidth + 1 + 12 + 1 + HintRoom + 1;
     private const int LabelWidth = 13; // "identity_init", the longest name, with a space after it
-    private const int SummaryRows = 2;
     private const string NameHint = "new folder";
 
     private TextField AddRow(string name, string value, string hint, ref int row, int hintRoom = HintRoom)
     {
-        var label = new Label { Text = name, X = 0, Y = row, Width = LabelWidth, HotKeySpecifier = HotKeys.None };
+        var label = new Label { Text = name, X = 0, Y = BelowSummary(row), Width = LabelWidth, HotKeySpecifier = HotKeys.None };
         // Narrower in a narrow pane, so that the hint beside it keeps room for "true or false" (or, given hintRoom, for its own shorter hint).
-        var field = new ShellTextField { Text = value, X = LabelWidth + 1, Y = row, Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - LabelWidth - 2 - hintRoom, 12, 16), _form) };
-        var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = row, Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
+        var field = new ShellTextField { Text = value, X = LabelWidth + 1, Y = BelowSummary(row), Width = Dim.Func(_ => Math.Clamp(_form.Viewport.Width - LabelWidth - 2 - hintRoom, 12, 16), _form) };
+        var help = new Label { Text = hint, X = Pos.Right(field) + 1, Y = BelowSummary(row), Width = Dim.Fill(), HotKeySpecifier = HotKeys.None };
         _form.Add(label, field, help);
+        _rows[field] = row;
         // A value longer than its field (a name typed longer than its field at 80 columns) shows its start, not its end
         // ("eful-lstm-1", a TextField's cursor being at the end of what is set), unless the field has the keyboard:
         // then the cursor is at the end, as it was, so that what is typed goes after the value.
@@ -404,7 +435,7 @@ public sealed class ModelsView : View
         field.HasFocusChanged += (_, _) =>
         {
             if (!field.HasFocus) { ShowStart(field); return; }
-            ScrollFormTo(field.Frame.Y);
+            ScrollFormTo(RowOf(field));
             if (field.InsertionPoint == 0) field.InsertionPoint = field.Text.EnumerateRunes().Count();
         };
         // A field widened (a terminal that grew) scrolls back to its text's start once all of it fits: it went on showing "teful-lstm-1".
