@@ -28,7 +28,7 @@ var threads = CommonOptions.Threads();
 var precision = CommonOptions.GenerationPrecision();
 var colors = new Option<string?>("--colors")
 {
-    Description = $"The full-screen client's colours: {CharRnn.Tui.Views.TerminalColors.Allowed}. Default: ${CharRnn.Tui.Views.TerminalColors.Variable}, else 24-bit where COLORTERM is truecolor or 24bit (or WT_SESSION is set, or TERM ends in -direct), else 16.",
+    Description = $"The full-screen client's colours: {CharRnn.Tui.Views.TerminalColors.Allowed}. Default: ${CharRnn.Tui.Views.TerminalColors.Variable}, else none where NO_COLOR is set, else 24-bit where COLORTERM is truecolor or 24bit (or WT_SESSION is set, or TERM ends in -direct), else 16.",
 };
 
 return CharRnnCommandLine.Run(args, root =>

@@ -45,8 +45,10 @@ public static class TuiApp
             {
                 app.Init();
                 // After Init, which sets Terminal.Gui's own choice (16 for TERM=linux, else 24-bit).
-                app.Driver!.Force16Colors = colors == ColorDepth.Sixteen;
+                app.Driver!.Force16Colors = colors != ColorDepth.TrueColor;
                 if (colors == ColorDepth.Sixteen) SixteenColorFields.Apply();
+                Monochrome.On = colors == ColorDepth.None;
+                if (Monochrome.On) Monochrome.Apply();
                 using var window = new MainWindow(client, status, completion, label, new CommandHistory(file: CommandHistory.DefaultFile));
                 status.Start(TimeSpan.FromSeconds(2));
                 var frame = app.AddTimeout(MainWindow.FrameInterval, window.RenderFrame);

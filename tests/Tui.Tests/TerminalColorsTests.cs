@@ -3,7 +3,7 @@ using Xunit;
 
 namespace CharRnn.Tui.Tests;
 
-/// <summary>TerminalColors: 24-bit colour only where the terminal says it has it; --colors, then $CHARRNN_COLORS, decide first.</summary>
+/// <summary>TerminalColors: 24-bit colour only where the terminal says it has it, none where NO_COLOR is set; --colors, then $CHARRNN_COLORS, decide first.</summary>
 public class TerminalColorsTests
 {
     private static ColorDepth Choose(string? flag, string environment, bool windows = false)
@@ -23,7 +23,10 @@ public class TerminalColorsTests
     [InlineData("TERM=xterm-256color COLORTERM=yes", ColorDepth.Sixteen)] // set, but not saying 24-bit
     [InlineData("TERM=xterm-256color WT_SESSION=1b2c", ColorDepth.TrueColor)]
     [InlineData("TERM=xterm-direct", ColorDepth.TrueColor)]
-    [InlineData("TERM=xterm-256color COLORTERM=truecolor NO_COLOR=1", ColorDepth.Sixteen)]
+    [InlineData("TERM=xterm-256color COLORTERM=truecolor NO_COLOR=1", ColorDepth.None)] // no-color.org: no colour at all (it drew the 16)
+    [InlineData("TERM=xterm NO_COLOR=1", ColorDepth.None)]
+    [InlineData("TERM=xterm CHARRNN_COLORS=none", ColorDepth.None)]
+    [InlineData("TERM=xterm NO_COLOR=1 CHARRNN_COLORS=16", ColorDepth.Sixteen)] // asked of this program: before NO_COLOR
     [InlineData("TERM=xterm-256color COLORTERM=truecolor NO_COLOR=", ColorDepth.TrueColor)] // no-color.org: an empty NO_COLOR is unset
     [InlineData("TERM=xterm CHARRNN_COLORS=truecolor", ColorDepth.TrueColor)]
     [InlineData("TERM=xterm COLORTERM=truecolor CHARRNN_COLORS=16", ColorDepth.Sixteen)]
@@ -37,6 +40,8 @@ public class TerminalColorsTests
     [InlineData("256", "TERM=xterm-direct", ColorDepth.Sixteen)]
     [InlineData("truecolor", "TERM=linux CHARRNN_COLORS=16", ColorDepth.TrueColor)]
     [InlineData("TrueColor", "TERM=xterm", ColorDepth.TrueColor)]
+    [InlineData("none", "TERM=xterm COLORTERM=truecolor", ColorDepth.None)]
+    [InlineData("16", "TERM=xterm NO_COLOR=1", ColorDepth.Sixteen)]
     public void The_flag_decides_over_the_environment(string flag, string environment, ColorDepth depth) => Assert.Equal(depth, Choose(flag, environment));
 
     [Fact]
@@ -47,8 +52,8 @@ public class TerminalColorsTests
     }
 
     [Theory]
-    [InlineData("8", "TERM=xterm", "--colors '8' is not a colour depth; give 16, 256 or truecolor (256 draws the 16 colours: Terminal.Gui writes none between 16 and 24-bit).")]
-    [InlineData(null, "CHARRNN_COLORS=full", "$CHARRNN_COLORS 'full' is not a colour depth; give 16, 256 or truecolor (256 draws the 16 colours: Terminal.Gui writes none between 16 and 24-bit).")]
+    [InlineData("8", "TERM=xterm", "--colors '8' is not a colour depth; give 16, 256, truecolor or none (256 draws the 16 colours: Terminal.Gui writes none between 16 and 24-bit; none draws no colour at all, as NO_COLOR does).")]
+    [InlineData(null, "CHARRNN_COLORS=full", "$CHARRNN_COLORS 'full' is not a colour depth; give 16, 256, truecolor or none (256 draws the 16 colours: Terminal.Gui writes none between 16 and 24-bit; none draws no colour at all, as NO_COLOR does).")]
     public void An_unknown_depth_is_refused_naming_what_is_allowed(string? flag, string environment, string message) =>
         Assert.Equal(message, Assert.Throws<ArgumentException>(() => Choose(flag, environment)).Message);
 }

@@ -102,7 +102,7 @@ public sealed class BeatTheModelView : View
         int width = Viewport.Width;
         if (width <= 0 || Viewport.Height <= 0) return true;
         var normal = GetAttributeForRole(VisualRole.Normal);
-        var title = new Attribute(Color.BrightYellow, normal.Background);
+        var title = Monochrome.Or(new Attribute(Color.BrightYellow, normal.Background), TextStyle.Bold);
         SetAttribute(title);
         var model = _game.Playing ? _game.Model : _model()?.Model; // the game's own model, even after `use` picks another
         // The first row whole at every width the screen takes (30 columns cut it): with no model, the rows the passage
@@ -142,9 +142,10 @@ public sealed class BeatTheModelView : View
         for (int i = start; i < _game.Position; i++)
         {
             var roundIndex = i - BeatTheModelGame.ContextChars;
-            var attr = roundIndex < 0 ? new Attribute(Color.Gray, normal.Background)
-                : rounds[roundIndex].Player == rounds[roundIndex].Actual ? new Attribute(Color.BrightGreen, normal.Background)
-                : rounds[roundIndex].Model == rounds[roundIndex].Actual.ToString() ? new Attribute(Color.BrightRed, normal.Background)
+            // Without colour (NO_COLOR): the context faint, the player's rounds bold, the model's underlined.
+            var attr = roundIndex < 0 ? Monochrome.Or(new Attribute(Color.Gray, normal.Background), TextStyle.Faint)
+                : rounds[roundIndex].Player == rounds[roundIndex].Actual ? Monochrome.Or(new Attribute(Color.BrightGreen, normal.Background), TextStyle.Bold)
+                : rounds[roundIndex].Model == rounds[roundIndex].Actual.ToString() ? Monochrome.Or(new Attribute(Color.BrightRed, normal.Background), TextStyle.Underline)
                 : normal;
             var c = _game.Passage[i];
             var columns = Columns(c);
@@ -154,13 +155,13 @@ public sealed class BeatTheModelView : View
             col += columns;
         }
         if (col >= width) Move(0, ++row); // as FirstShown lays it out
-        SetAttribute(new Attribute(Color.Black, Color.BrightYellow));
+        SetAttribute(Monochrome.Or(new Attribute(Color.Black, Color.BrightYellow), TextStyle.Reverse));
         AddRune(new Rune('?'));
         var (guess, p) = _game.ModelGuess;
-        SetAttribute(new Attribute(Color.Gray, normal.Background));
+        SetAttribute(Monochrome.Or(new Attribute(Color.Gray, normal.Background), TextStyle.Faint));
         // Wrapped on the last two rows, which the passage leaves free: on one row, 80 columns cut it mid-sentence.
         var hint = WordWrap.Lines(_game.Playing
-            ? string.Create(CultureInfo.InvariantCulture, $"The model has guessed (hidden). It is {p:P0} sure. Green: you were right; red: only the model was.")
+            ? string.Create(CultureInfo.InvariantCulture, $"The model has guessed (hidden). It is {p:P0} sure. {(Monochrome.On ? "Bold" : "Green")}: you were right; {(Monochrome.On ? "underlined" : "red")}: only the model was.")
             : "Press Enter for a new passage (Esc: the command line).", width, 2);
         for (var i = 0; i < hint.Count; i++)
         {

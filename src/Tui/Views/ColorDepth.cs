@@ -8,4 +8,6 @@ public enum ColorDepth
 {
     Sixteen,
     TrueColor,
+    /// <summary>No colour (NO_COLOR): the terminal's own foreground and background, focus and selection in reverse (<see cref="Monochrome"/>).</summary>
+    None,
 }

@@ -68,7 +68,7 @@ public sealed class GenerateView : View
         var reset = new Button { Text = "Reset" };
         var compare = new Button { Text = "Compare t+0.5" };
         _buttons = new FlowRows(this, _prime, rowStep: 2);
-        foreach (var button in new[] { generate, more, fork, reset, compare }) _buttons.Add(button, gap: 0);
+        foreach (var button in new[] { generate, more, fork, reset, compare }) _buttons.Add(Monochrome.Unshadowed(button), gap: 0);
         // After the buttons, not the settings: the settings row (a nine-digit seed) left it no room in an 80-column terminal, and it fell off its end.
         _buttons.Add(_colour, gap: 2);
         // Titles are model names, which may hold '_': no hotkey specifier.
@@ -134,8 +134,8 @@ public sealed class GenerateView : View
     /// <summary>The comparison pane is open beside the output (after compare, until the next gen).</summary>
     public bool Comparing => _rightFrame.Visible;
 
-    public static readonly Attribute PrimeStyle = new(Color.White, Color.Black, TextStyle.Bold);
-    private static readonly Attribute MarkStyle = new(Color.DarkGray, Color.Black);
+    public static Attribute PrimeStyle => Monochrome.Or(new(Color.White, Color.Black, TextStyle.Bold), TextStyle.Bold);
+    private static Attribute MarkStyle => Monochrome.Or(new(Color.DarkGray, Color.Black), TextStyle.Faint);
 
     public void ShowSession(Session? session, string? how = null)
     {

@@ -17,7 +17,8 @@ public sealed class HelpDialog : Dialog
         Body.Append(text);
         Body.ScrollBy(1_000_000); // from the top: scrolling is counted back from the end, and clamped to the text
         Add(Body);
-        AddButton(new Button { Text = "_Close", IsDefault = true });
+        Monochrome.Unshadowed(this);
+        AddButton(Monochrome.Unshadowed(new Button { Text = "_Close", IsDefault = true }));
         Body.SetFocus();
         KeyDown += (_, key) =>
         {

@@ -36,9 +36,9 @@ public sealed class LineChart : GraphView
         AxisY.Increment = 0;
         AxisY.LabelGetter = v => YLabel(v.Value, AxisY.Increment);
         AxisX.LabelGetter = v => Label(v.Value);
-        _line.LineColor = new Attribute(lineColor, Color.Black);
-        _marks.Fill = new GraphCellToRender(new Rune('●'), new Attribute(markColor, Color.Black));
-        _lonePoint.Fill = new GraphCellToRender(new Rune('•'), new Attribute(lineColor, Color.Black));
+        _line.LineColor = Monochrome.Or(new Attribute(lineColor, Color.Black));
+        _marks.Fill = new GraphCellToRender(new Rune('●'), Monochrome.Or(new Attribute(markColor, Color.Black)));
+        _lonePoint.Fill = new GraphCellToRender(new Rune('•'), Monochrome.Or(new Attribute(lineColor, Color.Black)));
         Annotations.Add(_line);
         Series.Add(_lonePoint);
         Series.Add(_marks);

@@ -95,7 +95,8 @@ public sealed class ModelsView : View
         // command line whole, instead of its letters selecting rows (an "s" picked seq-rnn and replaced the form).
         _architectures.KeystrokeNavigator = null;
         _models.KeystrokeNavigator = null;
-        _error.SetScheme(new Scheme(new Attribute(Color.BrightRed, Color.Black)));
+        Monochrome.Unshadowed(_train);
+        _error.SetScheme(new Scheme(Monochrome.Or(new Attribute(Color.BrightRed, Color.Black), TextStyle.Bold)));
         archFrame.Add(_architectures);
         formFrame.Add(_form, _error, _train);
         modelFrame.Add(_models);

@@ -57,9 +57,9 @@ public sealed class ReplView : FrameView
     public Func<bool, bool>? PageKeys { get; set; }
     public ShellTextField Input { get; }
 
-    public static readonly Attribute Echo = new(Color.BrightBlue, Color.Black);
-    public static readonly Attribute Failure = new(Color.BrightRed, Color.Black);
-    public static readonly Attribute Waiting = new(Color.DarkGray, Color.Black);
+    public static Attribute Echo => Monochrome.Or(new(Color.BrightBlue, Color.Black), TextStyle.Bold);
+    public static Attribute Failure => Monochrome.Or(new(Color.BrightRed, Color.Black), TextStyle.Bold | TextStyle.Underline);
+    public static Attribute Waiting => Monochrome.Or(new(Color.DarkGray, Color.Black), TextStyle.Faint);
 
     /// <summary>How long a line may wait for the one before it before the log says it is waiting.</summary>
     public static readonly TimeSpan WaitingNoteAfter = TimeSpan.FromMilliseconds(500);

@@ -172,7 +172,7 @@ public sealed class StreamTextView : View
             Move(0, height - 1);
             SetAttribute(normal);
             AddStr(new string(' ', Math.Max(0, width - more.Length)));
-            SetAttribute(new Attribute(Color.Black, Color.BrightYellow));
+            SetAttribute(Monochrome.Or(new Attribute(Color.Black, Color.BrightYellow), TextStyle.Reverse));
             AddStr(more.Length <= width ? more : more[..width]);
         }
         return true;
@@ -306,8 +306,11 @@ public sealed class StreamTextView : View
         return base.OnMouseEvent(mouse);
     }
 
-    /// <summary>Green when the model was sure, through cyan and yellow, to red when it was surprised.</summary>
-    public static Attribute ForProbability(float p, Attribute normal) => new(
-        p >= 0.8f ? Color.BrightGreen : p >= 0.5f ? Color.BrightCyan : p >= 0.2f ? Color.BrightYellow : Color.BrightRed,
-        normal.Background);
+    /// <summary>
+    /// Green when the model was sure, through cyan and yellow, to red when it was surprised; without colour (NO_COLOR),
+    /// plain from 50%, underlined under it, bold and underlined under 20%.
+    /// </summary>
+    public static Attribute ForProbability(float p, Attribute normal) => Monochrome.On
+        ? Monochrome.Plain(p >= 0.5f ? TextStyle.None : p >= 0.2f ? TextStyle.Underline : TextStyle.Bold | TextStyle.Underline)
+        : new(p >= 0.8f ? Color.BrightGreen : p >= 0.5f ? Color.BrightCyan : p >= 0.2f ? Color.BrightYellow : Color.BrightRed, normal.Background);
 }

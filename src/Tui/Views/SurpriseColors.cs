@@ -15,6 +15,13 @@ public static class SurpriseColors
     public static IEnumerable<(string Text, Attribute Attribute)> Legend(Attribute normal)
     {
         yield return ("Typed chars by p:", normal);
+        if (Monochrome.On)
+        {
+            yield return ("plain ≥ 10%", normal);
+            yield return ("underlined 2–10%", ForLoss(-Math.Log(0.05), normal));
+            yield return ("bold < 2%", ForLoss(-Math.Log(0.01), normal));
+            yield break;
+        }
         yield return ("green ≥ 50%", ForLoss(0, normal));
         yield return ("plain 10–50%", normal);
         yield return ("yellow 2–10%", ForLoss(-Math.Log(0.05), normal));
@@ -45,6 +52,8 @@ public static class SurpriseColors
     public static Attribute ForLoss(double loss, Attribute normal)
     {
         var p = Math.Exp(-loss);
+        // Without colour (NO_COLOR): plain from 10%, underlined under it, bold and underlined under 2%.
+        if (Monochrome.On) return Monochrome.Plain(p >= 0.1 ? TextStyle.None : p >= 0.02 ? TextStyle.Underline : TextStyle.Bold | TextStyle.Underline);
         return p >= 0.5 ? new Attribute(Color.BrightGreen, normal.Background)
             : p >= 0.1 ? normal
             : p >= 0.02 ? new Attribute(Color.BrightYellow, normal.Background)

@@ -11,7 +11,7 @@ public static class TerminalColors
     public const string Variable = "CHARRNN_COLORS";
 
     /// <summary>The values --colors and $CHARRNN_COLORS take, in the words their refusal and help use.</summary>
-    public const string Allowed = "16, 256 or truecolor (256 draws the 16 colours: Terminal.Gui writes none between 16 and 24-bit)";
+    public const string Allowed = "16, 256, truecolor or none (256 draws the 16 colours: Terminal.Gui writes none between 16 and 24-bit; none draws no colour at all, as NO_COLOR does)";
 
     /// <param name="flag">--colors as given, or null.</param>
     /// <param name="environment">Reads an environment variable (null where unset).</param>
@@ -21,8 +21,8 @@ public static class TerminalColors
     {
         if (flag != null) return Parse(flag, "--colors");
         if (environment(Variable) is { Length: > 0 } asked) return Parse(asked, $"${Variable}");
-        // no-color.org: set and not empty. Terminal.Gui has no colourless drawing; 16 is the fewest it draws.
-        if (environment("NO_COLOR") is { Length: > 0 }) return ColorDepth.Sixteen;
+        // no-color.org: set and not empty; --colors and $CHARRNN_COLORS, asked of this program, come before it.
+        if (environment("NO_COLOR") is { Length: > 0 }) return ColorDepth.None;
         if (environment("COLORTERM") is { } colorTerm
             && (colorTerm.Equals("truecolor", StringComparison.OrdinalIgnoreCase) || colorTerm.Equals("24bit", StringComparison.OrdinalIgnoreCase)))
             return ColorDepth.TrueColor;
@@ -40,6 +40,7 @@ public static class TerminalColors
     {
         "16" or "256" => ColorDepth.Sixteen,
         "truecolor" or "24bit" => ColorDepth.TrueColor,
+        "none" => ColorDepth.None,
         _ => throw new ArgumentException($"{name} '{value}' is not a colour depth; give {Allowed}."),
     };
 }

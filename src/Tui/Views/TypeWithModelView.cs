@@ -35,7 +35,7 @@ public sealed class TypeWithModelView : View
 
     public string Typed => _typed.ToString();
 
-    public static readonly Attribute Ghost = new(Color.DarkGray, Color.Black);
+    public static Attribute Ghost => Monochrome.Or(new(Color.DarkGray, Color.Black), TextStyle.Faint);
 
     /// <summary>
     /// The hint above the text: cyan, a colour no typed char takes (green, plain, yellow, red) and not the grey
@@ -104,10 +104,10 @@ public sealed class TypeWithModelView : View
         var normal = GetAttributeForRole(VisualRole.Normal);
         var model = _model();
         int row = 0, col = 0;
-        SetAttribute(new Attribute(HintColor, normal.Background));
+        SetAttribute(Monochrome.Or(new Attribute(HintColor, normal.Background), TextStyle.Italic));
         foreach (var line in WordWrap.Lines(model == null
                      ? "Pick a model first (use NAME, or Enter on one in Models); until then what you type goes to the command line."
-                     : $"Typing with {model}: the grey text is its prediction. Tab accepts it; Esc returns to the command line.", width, HintRows))
+                     : $"Typing with {model}: the {(Monochrome.On ? "faint" : "grey")} text is its prediction. Tab accepts it; Esc returns to the command line.", width, HintRows))
         {
             Move(0, row++);
             AddStr(line);
@@ -123,7 +123,7 @@ public sealed class TypeWithModelView : View
         }
         if (_typing.Error is { } error)
         {
-            SetAttribute(new Attribute(Color.BrightRed, normal.Background));
+            SetAttribute(Monochrome.Or(new Attribute(Color.BrightRed, normal.Background), TextStyle.Bold));
             foreach (var line in WordWrap.Lines(error, width, 2))
             {
                 Move(0, row++);
