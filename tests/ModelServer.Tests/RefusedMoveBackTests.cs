@@ -20,6 +20,16 @@ public class RefusedMoveBackTests
 
     private static TrainedModels.ModelStore Store(ServerFixture server) => server.Services.GetRequiredService<TrainedModels.ModelStore>();
 
+    /// <summary>Trains <paramref name="name"/> by a job: the job's id and the model's owner row.</summary>
+    private static async Task<(string JobId, Persistence.ModelRecord Owner)> TrainedByJob(ServerFixture server, string name)
+    {
+        var jobId = (await server.Training.Train(Trained(name)).Events())[0].JobId;
+        return (jobId, Assert.IsType<Persistence.ModelRecord>(Store(server).Ownership(name)));
+    }
+
+    /// <summary>The file system refuses every move back after a refused rename's or delete's write.</summary>
+    private static void RefuseMoveBack(ServerFixture server) => Store(server).MoveBackInstead = (_, _, _) => throw new IOException("Device or resource busy");
+
     private static async Task<List<string>> Listed(ServerFixture server) =>
         (await server.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Select(m => m.Name).ToList();
 
@@ -60,10 +70,8 @@ public class RefusedMoveBackTests
     {
         using var server = new ServerFixture();
         var models = server.Options.ModelsDirectory;
-        var jobId = (await server.Training.Train(Trained("mb-old")).Events())[0].JobId;
-        var owner = Store(server).Ownership("mb-old");
-        Assert.NotNull(owner);
-        Store(server).MoveBackInstead = (_, _, _) => throw new IOException("Device or resource busy");
+        var (jobId, owner) = await TrainedByJob(server, "mb-old");
+        RefuseMoveBack(server);
         using (new RefusedDatabaseWrite(models, "old.name = 'mb-old'", "DELETE ON models"))
         {
             // The folder is at its new name with its owner's row there: the rename is done but for the old row, so it stands.
@@ -84,6 +92,35 @@ public class RefusedMoveBackTests
         Assert.Null(next.Database.Model("mb-old")); // a model trained later under the old name is not the owner's
         Assert.Equal(owner with { Name = "mb-new" }, next.Database.Model("mb-new"));
         Assert.Equal("mb-new", next.Database.EndedJobs(10).Single(j => j.Id == jobId).ModelName); // its job follows it
+    }
+
+    [Theory]
+    [InlineData("mb-first")] // renamed back
+    [InlineData("mb-third")] // renamed on
+    public async Task A_rename_after_one_that_stands_unrecorded_takes_the_models_jobs_along_now_and_after_the_next_start(string last)
+    {
+        using var server = new ServerFixture();
+        var models = server.Options.ModelsDirectory;
+        var (jobId, owner) = await TrainedByJob(server, "mb-first");
+        RefuseMoveBack(server);
+        using (new RefusedDatabaseWrite(models, "old.name = 'mb-first'", "DELETE ON models"))
+            await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-first", NewName = "mb-second" }); // stands unrecorded
+        Store(server).MoveBackInstead = null;
+
+        // The disk has room again: the next rename records the first one, then itself.
+        var renamed = await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-second", NewName = last });
+        Assert.Equal((last, owner.Owner), (renamed.Name, renamed.Owner));
+        Assert.Equal(last, (await server.Training.GetJobAsync(new GetJobRequest { JobId = jobId })).ModelName);
+        Assert.Equal(last, (await server.Training.ListJobsAsync(new ListJobsRequest())).Jobs.Single(j => j.Id == jobId).ModelName);
+        Assert.Empty(Directory.GetFiles(models, ".renaming-*"));
+
+        using var next = new NextStart(server);
+        Assert.Equal([last], next.Store.List().Select(m => m.Name).Where(n => n.StartsWith("mb-")));
+        Assert.Equal(owner with { Name = last }, next.Database.Model(last));
+        if (last != "mb-first") Assert.Null(next.Database.Model("mb-first"));
+        Assert.Null(next.Database.Model("mb-second"));
+        Assert.Equal(last, next.Database.EndedJobs(10).Single(j => j.Id == jobId).ModelName);
+        Assert.Contains(jobId, next.Database.JobIdsOfModel(last));
     }
 
     [Fact]
@@ -246,7 +283,8 @@ public class RefusedMoveBackTests
         Store(server).MoveBackInstead = (_, _, _) => throw new IOException("Device or resource busy");
         using (new RefusedDatabaseWrite(server.Options.ModelsDirectory, "old.name = 'mb-free'", "DELETE ON models"))
             Assert.Equal(StatusCode.ResourceExhausted, (await Calls.Fails(() => keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-free" }).ResponseAsync)).StatusCode);
-        Assert.Equal("alice", Store(server).Ownership("mb-free")?.Owner); // the row the refused write kept, until the next start
+        Assert.Equal("alice", server.Services.GetRequiredService<Persistence.ServerDatabase>().Model("mb-free")?.Owner); // the row the refused write kept
+        Assert.Null(Store(server).Ownership("mb-free")); // but no model's owner now
 
         // Free from every key's view, as the refusal says: bob's job makes a model there, bob's alone, not shared as alice's was.
         await keyed.AsBob.Training.Train(Trained("mb-free")).Events();
@@ -258,5 +296,31 @@ public class RefusedMoveBackTests
         using var next = new NextStart(server);
         Assert.Empty(Directory.GetDirectories(server.Options.ModelsDirectory, ".deleting-mb-free-*"));
         Assert.Equal("bob", next.Database.Model("mb-free")?.Owner);
+    }
+
+    /// <summary>
+    /// A model made outside the server (charrnn train) under a hidden delete's name is not the deleted model: it belongs to
+    /// nobody, as deploy.md says of models made outside the server (every key reads it, only admins change it), before and after the next start.
+    /// </summary>
+    [Fact]
+    public async Task A_model_made_outside_the_server_under_a_hidden_deletes_name_is_nobodys_not_the_deleted_models_owners()
+    {
+        using var keyed = new KeyedServer();
+        var server = keyed.Server;
+        await keyed.AsAlice.Training.Train(Trained("mb-out")).Events();
+        Store(server).MoveBackInstead = (_, _, _) => throw new IOException("Device or resource busy");
+        using (new RefusedDatabaseWrite(server.Options.ModelsDirectory, "old.name = 'mb-out'", "DELETE ON models"))
+            Assert.Equal(StatusCode.ResourceExhausted, (await Calls.Fails(() => keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-out" }).ResponseAsync)).StatusCode);
+
+        server.TrainOn("mb-out", ServerFixture.TinyCorpus()); // charrnn train into the same models folder
+        var bobs = (await keyed.AsBob.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "mb-out");
+        Assert.Equal("", bobs.Owner);
+        var denied = await Calls.Fails(() => keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-out" }).ResponseAsync);
+        Assert.Equal((StatusCode.PermissionDenied, "Model 'mb-out' was made outside the server and has no owner; only an admin key can delete it."), (denied.StatusCode, denied.Status.Detail));
+
+        using var next = new NextStart(server);
+        Assert.Empty(Directory.GetDirectories(server.Options.ModelsDirectory, ".deleting-mb-out-*"));
+        Assert.Contains("mb-out", next.Store.List().Select(m => m.Name));
+        Assert.Null(next.Database.Model("mb-out"));
     }
 }

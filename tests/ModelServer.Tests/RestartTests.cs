@@ -219,7 +219,7 @@ public class RestartTests
     /// Alice owns two models, both shared: "gone", whose folder is only <paramref name="prefix"/>gone-GUID now (holding
     /// <paramref name="leftFile"/>), as a call cut short left it; and "kept", a model, with such a folder of its own beside it.
     /// A start and stop removes both folders and gone's row (a model trained under the name later is not alice's, nor shared)
-    /// and keeps kept's.
+    /// and keeps kept's after an import; after a delete, kept's model was made outside the server since, and its row goes too.
     /// </summary>
     private static async Task StartAfterCallsCutShort(string prefix, string leftFile)
     {
@@ -245,7 +245,9 @@ public class RestartTests
             Assert.Empty(Directory.GetDirectories(models, prefix + "*"));
             using var reopened = new Persistence.ServerDatabase(dbOptions);
             Assert.Null(reopened.Model("gone"));
-            Assert.Equal(new Persistence.ModelRecord("kept", "alice", true), reopened.Model("kept"));
+            // Beside a delete's folder still named so, the model was made outside the server (one the server makes records the delete
+            // first, and a recorded delete's folder left is renamed to name no model): nobody's, not the deleted one's owner's.
+            Assert.Equal(prefix == ".deleting-" ? null : new Persistence.ModelRecord("kept", "alice", true), reopened.Model("kept"));
         }
         finally
         {

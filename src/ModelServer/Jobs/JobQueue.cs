@@ -81,7 +81,11 @@ public sealed partial class JobQueue(IOptions<ServerOptions> options, ModelStore
                 AtomicFile.WriteAllBytes(upload, System.Text.Encoding.UTF8.GetBytes(plan.Corpus.Text));
             else if (!plan.UploadedCorpus && plan.ResumeCheckpoint == null && File.Exists(upload))
                 File.Delete(upload);
-            try { database.InsertJob(Record(job, "queued"), newModelOwner: plan.ResumeCheckpoint == null ? owner : null); }
+            try
+            {
+                if (plan.ResumeCheckpoint == null) models.RecordUnrecorded(job.ModelName); // a row a rename or delete left unrecorded is not the new model's
+                database.InsertJob(Record(job, "queued"), newModelOwner: plan.ResumeCheckpoint == null ? owner : null);
+            }
             catch
             {
                 if (plan.UploadedCorpus && plan.ResumeCheckpoint == null) RemoveUnqueuedUpload(plan);

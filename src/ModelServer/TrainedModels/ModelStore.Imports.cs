@@ -35,6 +35,7 @@ public sealed partial class ModelStore
         // A folder a job stopped before its first checkpoint left empty is no model; one with files in it is left alone.
         if (Directory.Exists(folder) && !ModelFolder.HoldsModel(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
             Directory.Delete(folder);
+        RecordUnrecorded(name); // a row left by a rename or delete that stands unrecorded is not the new model's
         _database.SetNewModelOwner(name, owner, shared); // one transaction: a refused one leaves no row naming no model
         try { Directory.Move(staged, folder); }
         catch (IOException) when (Directory.Exists(folder))

@@ -45,6 +45,9 @@ public sealed partial class ModelStore
             throw NoModel(name);
         if (TakenName(newName, renamed: name) is { } taken)
             throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken), ("model", taken));
+        // An earlier rename to or from either name that stands unrecorded: recorded first, or its rows would be taken for another model's.
+        RecordUnrecorded(name);
+        RecordUnrecorded(newName);
         var target = FolderOf(newName);
         // Its own name in another case: on a case-insensitive file system the target is the folder itself.
         var caseOnly = string.Equals(name, newName, StringComparison.OrdinalIgnoreCase);
@@ -88,7 +91,12 @@ public sealed partial class ModelStore
                 throw;
             }
             _logger.LogError("Model {Model} stays renamed to {NewName}; the server's next start finishes recording the rename", name, newName);
-            recorded = false; // it stands; the note stays for the next start
+            recorded = false; // it stands; the note stays for the next start, or a later call on either name records it
+            LeftUnrecorded(name, newName, () =>
+            {
+                _database.FinishModelRename(name, newName);
+                File.Delete(note);
+            });
         }
         _renamed[(name, Incarnation(name))] = (newName, Incarnation(newName));
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made later under the old name is another one

@@ -58,21 +58,22 @@ public sealed partial class ModelStore
     /// by `charrnn train`), and for admins all.
     /// </summary>
     public bool CanRead(string name, Caller caller) =>
-        _database.Model(name) is not { } record || record.Shared || caller.Owns(record.Owner);
+        OwnerRow(name) is not { } record || record.Shared || caller.Owns(record.Owner);
 
     /// <summary>Models a key may change (resume, delete, share): its own; unowned ones and all for admins.</summary>
     public bool CanWrite(string name, Caller caller) =>
-        _database.Model(name) is { } record ? caller.Owns(record.Owner) : caller.Admin;
+        OwnerRow(name) is { } record ? caller.Owns(record.Owner) : caller.Admin;
 
-    public ModelRecord? Ownership(string name) => _database.Model(name);
+    public ModelRecord? Ownership(string name) => OwnerRow(name);
 
     public void Share(string name, Caller caller, bool shared)
     {
         Get(name, caller);
         if (!CanWrite(name, caller))
-            throw ServerException.PermissionDenied(_database.Model(name) is { } record
+            throw ServerException.PermissionDenied(OwnerRow(name) is { } record
                 ? $"Model '{name}' belongs to key '{record.Owner}'; only its owner or an admin can share it."
                 : $"Model '{name}' was made outside the server and has no owner; only an admin key can share it.", ("model", name));
+        RecordUnrecorded(name); // a row a hidden delete left is not this model's to share
         _database.SetShared(name, shared, ownerIfNone: caller.Name);
     }
 
@@ -146,6 +147,7 @@ public sealed partial class ModelStore
         var folder = FolderOf(name);
         if (!Directory.Exists(folder) || !NamedExactly(name))
             throw NoModel(name);
+        RecordUnrecorded(name); // a rename to it that stands unrecorded: its jobs are marked with it
         var trash = Path.Combine(Root, $".deleting-{name}-{Guid.NewGuid():N}");
         try { ModelFolder.MoveHeld(folder, trash); } // a `charrnn train` writing into it would make it again at its next save
         catch (ArgumentException e) { throw ServerException.Precondition($"Model '{name}' cannot be deleted now: {e.Message}", ("model", name)); }
@@ -158,6 +160,7 @@ public sealed partial class ModelStore
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _logger.LogWarning("Model {Model} could not be moved back from {Folder} after its delete failed: {Reason}", name, trash, e.Message);
+                LeftUnrecorded(name, null, () => RecordHiddenDelete(name, trash));
                 if (StorageRefusal.For(refused, "DeleteModel", new(
                         $"Model '{name}' could not be put back: it is out of every listing, and the server's next start deletes it, as asked.", $"a delete finds no model '{name}' now")) is { } refusal)
                     throw refusal;
@@ -165,14 +168,36 @@ public sealed partial class ModelStore
             throw;
         }
         _deletions.AddOrUpdate(name, 1, (_, n) => n + 1); // a model made again under this name is another one
-        try { Directory.Delete(trash, recursive: true); }
+        if (RemoveRecordedDelete(name, trash))
+            _logger.LogInformation("Deleted model {Model} (by {Owner})", name, by);
+    }
+
+    /// <summary>A delete left hidden, recorded by a later call: its row forgotten and its jobs marked, as the delete would have, then its folder removed.</summary>
+    private void RecordHiddenDelete(string name, string trash)
+    {
+        _database.ForgetDeletedModel(name);
+        _deletions.AddOrUpdate(name, 1, (_, n) => n + 1);
+        RemoveRecordedDelete(name, trash);
+    }
+
+    /// <summary>
+    /// Removes the folder of a delete the database recorded; false where its files could not all go, and the next start retries.
+    /// Left so, it is renamed to name no model (.deleting-GUID): at the start a folder .deleting-NAME-GUID is a delete the database may
+    /// not have recorded, whose row is then forgotten even where a model is at NAME (one made outside the server, not the owner's).
+    /// </summary>
+    private bool RemoveRecordedDelete(string name, string trash)
+    {
+        try { Directory.Delete(trash, recursive: true); return true; }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // The model is gone for every caller already; RemoveDeleted retries the files at the next start.
-            _logger.LogWarning("Model {Model} deleted by {Owner}, but its files could not all be removed yet ({Error}); the next start retries", name, by, e.Message);
-            return;
+            _logger.LogWarning("Model {Model} is deleted, but its files could not all be removed yet ({Error}); the next start retries", name, e.Message);
         }
-        _logger.LogInformation("Deleted model {Model} (by {Owner})", name, by);
+        try { Directory.Move(trash, Path.Combine(Root, $".deleting-{Guid.NewGuid():N}")); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _logger.LogWarning("Model {Model}'s deleted files at {Folder} could not be moved out of its name's way ({Error}): should a model be made under that name before the next start, that start leaves it unowned", name, trash, e.Message);
+        }
+        return false;
     }
 
     /// <summary>
@@ -209,7 +234,8 @@ public sealed partial class ModelStore
     /// A delete cut short between renaming the folder aside and forgetting its owner's row (or an import cut short between
     /// writing the row and renaming its folder into place) left the row of a model that is not there: a model made later
     /// under the name outside the server (charrnn train) would be the old owner's, shared as the old one was. Forgotten
-    /// here, unless the name has a model or a job that will make one (their row, not the old one's). <paramref name="left"/>
+    /// here, unless the name has a job that will make one, or after an import a model (their row, not the old one's); after a delete,
+    /// a model there now was made outside the server (one the server makes records the delete first), and is nobody's. <paramref name="left"/>
     /// is the folder the cut-short call left, named <paramref name="prefix"/>NAME-GUID; <paramref name="deleted"/> for a delete's,
     /// whose model's ended jobs are then marked as of a deleted model (all of that name's are: none ran since).
     /// </summary>
@@ -222,16 +248,17 @@ public sealed partial class ModelStore
     }
 
     /// <summary>
-    /// Forgets the owner row of <paramref name="name"/> unless the name (exactly: not one differing in case) has a model or an unfinished job (that will make one),
-    /// at the start: a row a cut-short <paramref name="call"/> left naming no model.
+    /// Forgets the owner row of <paramref name="name"/> unless the name (exactly: not one differing in case) has an unfinished job (that will make a model),
+    /// or, after a rename, a model, at the start: a row a cut-short <paramref name="call"/> left naming no model, or a model made outside the server since.
     /// </summary>
     private void ForgetOwnerUnlessModel(string name, string call, bool deleted = false)
     {
         try
         {
-            // A model made again under the name since (after a delete the server could not record, nor undo): its jobs are not
-            // marked as of a deleted model, nor its row forgotten; the deleted one's ended jobs were marked when a job for it was stored.
-            if (Exists(name) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
+            // A delete's folder still named so was not recorded (a recorded one's is renamed out of the way, RemoveRecordedDelete,
+            // and a model the server makes again records it first): a model at the name now was made outside the server, and is
+            // nobody's, as any made so. After a rename, a model there keeps its row.
+            if ((!deleted && Exists(name)) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
             if (deleted) _database.MarkJobsOfDeletedModel(name);
             _database.ForgetModel(name);
         }
