@@ -1437,4 +1437,26 @@ public class TrainingJobTests(ServerFixture server)
         var e = await Calls.Fails(() => Client.GetJobAsync(new GetJobRequest { JobId = "j-no-such" }).ResponseAsync);
         Assert.Equal((StatusCode.NotFound, $"No job 'j-no-such' (ended jobs are kept until {server.Options.Limits.MaxEndedJobs} newer ones end)."), (e.StatusCode, e.Status.Detail));
     }
+
+    /// <summary>
+    /// A model trained on the built-in nietzsche is not resumed on the corpora folder's nietzsche.txt of other text, which stands in
+    /// for it (README, deploy.md): a resume continues on the same text or is refused saying which text is used now and how to offer both.
+    /// </summary>
+    [Fact]
+    public async Task A_resume_of_a_built_in_corpus_model_is_refused_where_a_corpora_folder_file_stands_in_for_that_corpus_saying_how_to_resume()
+    {
+        using var own = new ServerFixture();
+        // Trained outside the server on text its checkpoint records as the built-in nietzsche (its fingerprint): no download needed.
+        own.TrainOn("on-built-in", new Engine.Text.Corpus("nietzsche", ServerFixture.TinyText, Engine.Text.KnownCorpus.Nietzsche.Sha256));
+        var file = Path.Combine(own.Options.CorporaDirectory!, "nietzsche.txt");
+        File.WriteAllText(file, "my own nietzsche, not the lesson's\n");
+        var now = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+
+        var e = await Calls.Fails(() => own.Training.StartJobAsync(new StartJobRequest { ModelName = "on-built-in", Resume = true, Options = new TrainingOptions { MaxSteps = 5 } }).ResponseAsync);
+        Assert.Equal((StatusCode.FailedPrecondition,
+            $"Model 'on-built-in' was trained on corpus 'nietzsche' with SHA-256 {Engine.Text.KnownCorpus.Nietzsche.Sha256[..12]}…, but the server's copy now has {now[..12]}…; " +
+            "it cannot be resumed on other text: the corpora folder's nietzsche.txt is used in place of the built-in text it was trained on. " +
+            "To resume it, rename that file (the built-in text is then offered as 'nietzsche' again, and the file under its new name)."), (e.StatusCode, e.Status.Detail));
+        Assert.DoesNotContain((await own.Training.ListJobsAsync(new ListJobsRequest())).Jobs, j => j.ModelName == "on-built-in"); // no job queued
+    }
 }

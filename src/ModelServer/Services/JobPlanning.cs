@@ -190,8 +190,7 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         var uploaded = meta.Corpus.Name == CorpusStore.UploadedName;
         var corpus = corpora.OfModel(name, folder, meta);
         if (corpus.Sha256 != meta.Corpus.Sha256)
-            throw ServerException.Precondition($"Model '{name}' was trained on corpus '{meta.Corpus.Name}' with SHA-256 {meta.Corpus.Sha256[..12]}…, " +
-                                               $"but the server's copy now has {corpus.Sha256[..12]}…; it cannot be resumed exactly.", ("model", name), ("corpus", meta.Corpus.Name));
+            throw ServerException.Precondition(CorpusChangedMessage(name, meta.Corpus, corpus), ("model", name), ("corpus", meta.Corpus.Name));
         // The limit may have been lowered since the model was made.
         var architecture = Architectures.All.FirstOrDefault(a => a.Name == meta.Architecture);
         HyperParameters? sizes = null;
@@ -243,6 +242,23 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
         if (options.Epochs > limits.MaxEpochs)
             throw ServerException.Invalid($"The model's epochs = {options.Epochs} is more than this server allows ({limits.MaxEpochs}, limit max_epochs); set options.epochs to at most {limits.MaxEpochs}.",
                 field: "options.epochs");
+    }
+
+    /// <summary>
+    /// Why model <paramref name="name"/>, trained on <paramref name="trained"/>, cannot be resumed on the text its corpus's name gives
+    /// <paramref name="now"/> (a resume continues on the same text or not at all), and what would let it: where the corpora folder's file
+    /// of a built-in corpus's name stands in for the built-in text the model was trained on, renaming that file.
+    /// </summary>
+    private string CorpusChangedMessage(string name, CorpusRecord trained, Corpus now)
+    {
+        var refused = $"Model '{name}' was trained on corpus '{trained.Name}' with SHA-256 {trained.Sha256[..12]}…, but the server's copy now has {now.Sha256[..12]}…; " +
+                      "it cannot be resumed on other text";
+        if (trained.Name == CorpusStore.UploadedName)
+            return $"{refused} (its copy, {ModelFolder.UploadedCorpusFile} in the model's folder, was changed).";
+        if (KnownCorpus.All.Any(k => k.Name == trained.Name && k.Sha256 == trained.Sha256) && corpora.KnownCorporaReplaced().Any(r => r.Name == trained.Name))
+            return $"{refused}: the corpora folder's {trained.Name}.txt is used in place of the built-in text it was trained on. " +
+                   $"To resume it, rename that file (the built-in text is then offered as '{trained.Name}' again, and the file under its new name).";
+        return $"{refused}. To resume it, put the text it was trained on (SHA-256 {trained.Sha256}) back as corpus '{trained.Name}'.";
     }
 
     /// <summary>
