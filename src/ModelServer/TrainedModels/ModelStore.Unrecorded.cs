@@ -29,12 +29,21 @@ public sealed partial class ModelStore
     /// </summary>
     public void RecordUnrecorded(string name)
     {
-        lock (_unrecorded)
-            foreach (var change in _unrecorded.Where(c => Concerns(c, name)).ToList())
+        List<UnrecordedChange> due;
+        lock (_unrecorded) // taken out first, so that no other call records one twice, and run outside the lock every owner check takes
+        {
+            due = _unrecorded.Where(c => Concerns(c, name)).ToList();
+            _unrecorded.RemoveAll(due.Contains);
+        }
+        for (var i = 0; i < due.Count; i++)
+        {
+            try { due[i].Record(); }
+            catch
             {
-                change.Record();
-                _unrecorded.Remove(change);
+                lock (_unrecorded) _unrecorded.AddRange(due.Skip(i)); // kept for the next call, or the next start
+                throw;
             }
+        }
     }
 
     private static bool Concerns(UnrecordedChange change, string name) =>
