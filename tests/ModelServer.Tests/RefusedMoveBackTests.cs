@@ -123,6 +123,25 @@ public class RefusedMoveBackTests
         Assert.Contains(jobId, next.Database.JobIdsOfModel(last));
     }
 
+    /// <summary>While the disk still refuses to record a rename that stands, a rename on is refused as the disk's refusal, nothing changed; with room again, it goes.</summary>
+    [Fact]
+    public async Task A_rename_after_one_that_stands_unrecorded_is_refused_while_the_disk_still_refuses_to_record_that_one()
+    {
+        using var server = new ServerFixture();
+        var (jobId, _) = await TrainedByJob(server, "mb-one");
+        RefuseMoveBack(server);
+        using (new RefusedDatabaseWrite(server.Options.ModelsDirectory, "old.name = 'mb-one'", "DELETE ON models"))
+        {
+            await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-one", NewName = "mb-two" }); // stands unrecorded
+            var e = await Calls.Fails(() => server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-two", NewName = "mb-three" }).ResponseAsync);
+            Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+            Assert.Contains("Nothing changed", e.Status.Detail);
+            Assert.Equal(["mb-two"], (await Listed(server)).Where(n => n.StartsWith("mb-")));
+        }
+        await server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "mb-two", NewName = "mb-three" });
+        Assert.Equal("mb-three", (await server.Training.GetJobAsync(new GetJobRequest { JobId = jobId })).ModelName);
+    }
+
     [Fact]
     public async Task A_case_only_rename_left_between_its_two_moves_is_out_of_every_listing_until_the_next_start_finishes_it()
     {
