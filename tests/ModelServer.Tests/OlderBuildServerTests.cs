@@ -78,4 +78,24 @@ public class OlderBuildServerTests
         Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
         Assert.Equal(393, resumed.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started.CorpusCodePoints); // this build's jobs store it
     }
+
+    /// <summary>The usual upgrade: the older server stopped (SIGTERM) while a job trained and another waited.</summary>
+    [Fact]
+    public async Task Jobs_running_and_queued_when_an_older_server_stopped_carry_on()
+    {
+        using var server = ServerOn("2026-12-02-shut-down-while-training");
+        var alice = new KeyedServer.Api(server.ChannelFor(AliceKey));
+        var jobs = (await alice.Training.ListJobsAsync(new ListJobsRequest())).Jobs.ToDictionary(j => j.ModelName);
+        Assert.Contains(jobs["r1"].State, new[] { Job.Types.State.Running, Job.Types.State.Queued }); // recovered, from its checkpoint
+        Assert.Equal(Job.Types.State.Queued, jobs["q1"].State);
+
+        await alice.Training.StopJobAsync(new StopJobRequest { JobId = jobs["r1"].Id }); // it asked for 10,000 epochs
+        var queued = await alice.Training.WatchJob(new WatchJobRequest { JobId = jobs["q1"].Id }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, queued[^1].EventCase);
+        var r1 = await alice.Training.GetJobAsync(new GetJobRequest { JobId = jobs["r1"].Id });
+        Assert.Equal(Job.Types.State.Stopped, r1.State);
+        Assert.True(r1.Step >= 1923, $"r1 went back to step {r1.Step}, before its checkpoint's 1923");
+        var models = (await alice.Catalog.ListModelsAsync(new ListModelsRequest())).Models.ToDictionary(m => m.Name);
+        Assert.Equal(("alice", "alice"), (models["r1"].Owner, models["q1"].Owner));
+    }
 }
