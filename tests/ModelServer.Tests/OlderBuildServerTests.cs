@@ -98,4 +98,19 @@ public class OlderBuildServerTests
         var models = (await alice.Catalog.ListModelsAsync(new ListModelsRequest())).Models.ToDictionary(m => m.Name);
         Assert.Equal(("alice", "alice"), (models["r1"].Owner, models["q1"].Owner));
     }
+
+    /// <summary>The older build kept a job's uploaded corpus_text in the model's folder (corpus.txt, corpus name "upload").</summary>
+    [Fact]
+    public async Task A_model_trained_on_an_upload_by_an_older_build_is_listed_and_resumes_on_its_upload()
+    {
+        using var server = ServerOn("2026-12-02-uploaded-corpus");
+        var alice = new KeyedServer.Api(server.ChannelFor(AliceKey));
+        var u1 = (await alice.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "u1");
+        Assert.Equal(("alice", "upload", 4L), (u1.Owner, u1.CorpusName, u1.StepsTrained));
+
+        var resumed = await alice.Training.Train(new StartJobRequest { ModelName = "u1", Resume = true, Options = new TrainingOptions { MaxSteps = 6 } }).Events();
+        Assert.Equal(JobEvent.EventOneofCase.Finished, resumed[^1].EventCase);
+        Assert.Equal(393, resumed.Single(e => e.EventCase == JobEvent.EventOneofCase.Started).Started.CorpusCharacters);
+        Assert.Equal(6, (await alice.Catalog.ListModelsAsync(new ListModelsRequest())).Models.Single(m => m.Name == "u1").StepsTrained);
+    }
 }
