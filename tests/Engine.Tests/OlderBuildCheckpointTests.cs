@@ -56,7 +56,7 @@ public class OlderBuildCheckpointTests
         using var trained = TrainedModel.Load(Fixture(model, Trainer.LastCheckpoint), CPU);
         var score = TextEvaluation.Evaluate(trained, File.ReadAllText(Fixture("tiny.txt")), CPU);
         Assert.Equal(scored, score.Characters);
-        Assert.Equal(loss, score.Loss, 1e-5);
+        Assert.Equal(loss, score.Loss, 1e-4);
     }
 
     private static string Generate(TrainedModel trained, SamplingSettings settings)
@@ -83,6 +83,6 @@ public class OlderBuildCheckpointTests
         resumed.Run();
         var saved = CheckpointFile.ReadMetadata(dir.File(Trainer.LastCheckpoint)).Position; // the sum as saved, as the older build's was read
         Assert.Equal(8, saved.Step);
-        Assert.Equal(epochLossSum, saved.EpochLossSum, 1e-4); // float noise between thread counts is ~1e-6; another mask or step is ~0.1
+        Assert.Equal(epochLossSum, saved.EpochLossSum, 0.01); // float noise (thread counts, CPUs) is far below; other dropout masks were 0.37 off, a step more ~45
     }
 }
