@@ -17,6 +17,7 @@ public class OlderBuildCheckpointTests
     [InlineData("old-lstm2", "stateful-lstm", 2)]
     [InlineData("old-gru", "stateful-gru", null)]
     [InlineData("old-char3", "char3", null)]
+    [InlineData("old-seq-rnn", "seq-rnn", null)]
     public void Loads_with_its_architecture_corpus_and_position(string model, string architecture, int? layers)
     {
         using var trained = TrainedModel.Load(Fixture(model, Trainer.LastCheckpoint), CPU);
@@ -39,6 +40,7 @@ public class OlderBuildCheckpointTests
     [InlineData("old-lstm2", "llllllllllllllllllllllllllllllllllllllll", "imtffnrhcoeighf.lolr ,g,c hl tiiefahhmol")]
     [InlineData("old-gru", "rr   r    r    r    r    r    r    r    ", "hntgfoshareifge,lrls  g,c gm tihefahgnrl")]
     [InlineData("old-char3", "rf......................................", "intefnrgcnehfge.ioir ,g,c gl tggefaggmoi")]
+    [InlineData("old-seq-rnn", "f.rrf.rrf.rrf.rrf.rrf.rrf.rrf.rrf.rrf.rr", "intfenrhcnfhggf.hoir,,g,d,hm tgifecghnoi")]
     public void Generates_the_text_pinned_for_it(string model, string greedy, string seeded)
     {
         using var trained = TrainedModel.Load(Fixture(model, Trainer.LastCheckpoint), CPU);
@@ -51,6 +53,7 @@ public class OlderBuildCheckpointTests
     [InlineData("old-lstm2", 392, 3.1543112)]
     [InlineData("old-gru", 392, 2.8954927)]
     [InlineData("old-char3", 390, 3.1737780)] // its first three chars are its first window
+    [InlineData("old-seq-rnn", 384, 3.1911389)]
     public void Evaluates_its_corpus(string model, long scored, double loss)
     {
         using var trained = TrainedModel.Load(Fixture(model, Trainer.LastCheckpoint), CPU);
@@ -84,5 +87,20 @@ public class OlderBuildCheckpointTests
         var saved = CheckpointFile.ReadMetadata(dir.File(Trainer.LastCheckpoint)).Position; // the sum as saved, as the older build's was read
         Assert.Equal(8, saved.Step);
         Assert.Equal(epochLossSum, saved.EpochLossSum, 0.01); // float noise (thread counts, CPUs) is far below; other dropout masks were 0.37 off, a step more ~45
+    }
+
+    /// <summary>A windowed model trained for its one epoch: the resume ends that epoch with the losses the older build's own resume had.</summary>
+    [Fact]
+    public void A_windowed_model_resumes_to_the_epoch_end_it_reached()
+    {
+        using var dir = new TempFolder();
+        File.Copy(Fixture("old-seq-rnn", Trainer.LastCheckpoint), dir.File(Trainer.LastCheckpoint));
+        using (var resumed = Trainer.Resume(dir.File(Trainer.LastCheckpoint), Text.Corpus.FromFile(Fixture("tiny.txt")), CPU, dir.Path,
+                   o => o with { MaxSteps = 8 }))
+            resumed.Run();
+        var epoch = Assert.Single(CheckpointFile.ReadMetadata(dir.File(Trainer.LastCheckpoint)).History);
+        Assert.Equal((1, 5L), (epoch.Epoch, epoch.Step));
+        Assert.Equal(3.1899608687350622, epoch.TrainLoss, 1e-4);
+        Assert.Equal(3.216859817504883, epoch.ValidLoss, 1e-4);
     }
 }
