@@ -32,6 +32,31 @@ public class CompressedMessageLimitTests(ServerFixture server)
     }
 
     [Fact]
+    public async Task A_gzip_upload_message_that_decompresses_past_the_limit_says_to_split_the_text_into_more_data_messages()
+    {
+        var limit = server.Options.Limits.MaxMessageBytes;
+        var gzip = new Metadata { { "grpc-internal-encoding-request", "gzip" } };
+        using var call = server.Catalog.UploadCorpus(gzip);
+        await call.RequestStream.WriteAsync(new UploadCorpusRequest { Header = new UploadCorpusHeader { Name = "gzip-split-me" } });
+        var e = await Calls.Fails(async () =>
+        {
+            try // the refusal may end the call while this write goes out
+            {
+                await call.RequestStream.WriteAsync(new UploadCorpusRequest { Data = Google.Protobuf.ByteString.CopyFrom(new byte[limit + 1]) });
+                await call.RequestStream.CompleteAsync();
+            }
+            catch (Exception ex) when (ex is RpcException or InvalidOperationException) { }
+            await call.ResponseAsync;
+        });
+        Assert.Equal(StatusCode.ResourceExhausted, e.StatusCode);
+        // Smaller is not what an upload can send: its text goes in more pieces, as the uncompressed refusal says.
+        Assert.Equal($"The request's message decompresses to more than {limit:N0} bytes; this server takes messages up to {limit:N0} bytes " +
+                     "(limit max_message_bytes), compressed or not. Retrying it cannot succeed: UploadCorpus takes its text in pieces; " +
+                     "split the text into more data messages, each at most 1 MiB.", e.Status.Detail);
+        Assert.Equal("MESSAGE_TOO_LARGE", e.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>()!.Reason);
+    }
+
+    [Fact]
     public async Task A_gzip_message_within_the_limit_is_served()
     {
         var gzip = new Metadata { { "grpc-internal-encoding-request", "gzip" } };

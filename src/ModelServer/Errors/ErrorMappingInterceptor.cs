@@ -153,6 +153,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
     {
         switch (e)
         {
+            case RpcException { Status.DebugException: MessageLimits.BoundedGzipDecompression.PastLimit past }: // an upload's reads: worded for its method
+                return ErrorDetails.Refusal(StatusCode.ResourceExhausted, past.Detail(context.Method), ErrorReasons.MessageTooLarge);
             case RpcException:
                 return null;
             case OperationCanceledException when !context.CancellationToken.IsCancellationRequested && revocations.IsRevoked(Security.Caller.TryOf(context)):

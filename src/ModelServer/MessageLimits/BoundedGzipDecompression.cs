@@ -20,7 +20,17 @@ public sealed class BoundedGzipDecompression(int maximum, string limitName) : IC
         new Bounded(new GZipStream(stream, CompressionMode.Decompress), maximum, limitName);
 
     /// <summary>The refusal's cause (its Status.DebugException), by which it is told from others after the call.</summary>
-    public sealed class PastLimit(string limitName, int maximum) : Exception($"a gzip message over {limitName} ({maximum:N0} bytes) once decompressed (RESOURCE_EXHAUSTED)");
+    public sealed class PastLimit(string limitName, int maximum) : Exception($"a gzip message over {limitName} ({maximum:N0} bytes) once decompressed (RESOURCE_EXHAUSTED)")
+    {
+        /// <summary>
+        /// The refusal's words for <paramref name="method"/>'s call. The stream below knows no method: an upload's (read in its
+        /// handler) is worded again there (ErrorMappingInterceptor), for it is smaller only in more pieces.
+        /// </summary>
+        public string Detail(string? method) =>
+            $"The request's message decompresses to more than {maximum:N0} bytes; this server takes messages up to {maximum:N0} bytes " +
+            $"(limit {limitName}), compressed or not. " +
+            (OversizedMessageRefusal.SplitAdvice(method) is { } split ? $"Retrying it cannot succeed: {split}" : "Retrying it cannot succeed; send a smaller message.");
+    }
 
     /// <summary>Reads through, refusing with RESOURCE_EXHAUSTED once more than <paramref name="maximum"/> bytes came out.</summary>
     private sealed class Bounded(Stream inner, int maximum, string limitName) : Stream
@@ -41,10 +51,9 @@ public sealed class BoundedGzipDecompression(int maximum, string limitName) : IC
             // ErrorMappingInterceptor would never add them, and grpc-dotnet sends the exception's trailers as they are.
             // PastLimit marks it for DecompressedMessageRefusal, which gives that call its request id.
             if (_read <= maximum) return read;
-            var refusal = Errors.ErrorDetails.Refusal(StatusCode.ResourceExhausted,
-                $"The request's message decompresses to more than {maximum:N0} bytes; this server takes messages up to {maximum:N0} bytes " +
-                $"(limit {limitName}), compressed or not. Retrying it cannot succeed; send a smaller message.", Errors.ErrorReasons.MessageTooLarge);
-            throw new RpcException(new Status(refusal.StatusCode, refusal.Status.Detail, new PastLimit(limitName, maximum)), refusal.Trailers);
+            var past = new PastLimit(limitName, maximum);
+            var refusal = Errors.ErrorDetails.Refusal(StatusCode.ResourceExhausted, past.Detail(method: null), Errors.ErrorReasons.MessageTooLarge);
+            throw new RpcException(new Status(refusal.StatusCode, refusal.Status.Detail, past), refusal.Trailers);
         }
 
         public override bool CanRead => true;

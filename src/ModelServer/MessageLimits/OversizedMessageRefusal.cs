@@ -85,14 +85,20 @@ public sealed class OversizedMessageRefusal(RequestDelegate next, IOptions<GrpcS
         ["/charrnn.v1.Catalog/ImportModel"] = "file",
     };
 
+    /// <summary>How an upload's message too large is sent instead ("UploadCorpus takes its text in pieces; …"), or null for other methods.</summary>
+    internal static string? SplitAdvice(string? method) =>
+        method != null && UploadedBytes.TryGetValue(method, out var what)
+            ? $"{method[(method.LastIndexOf('/') + 1)..]} takes its {what} in pieces; split the {what} into more data messages, each at most 1 MiB."
+            : null;
+
     private string Refusal(long sent, long maximum, bool isTraining, PathString path)
     {
         var limits = server.Value.Limits;
         // "Send a smaller message" fits a Feed's text; an upload's is smaller only in more pieces (any 1 MiB piece fits
         // max_message_bytes, which is 1 MiB and room for max_prime_chars).
-        if (path.Value is { } method && UploadedBytes.TryGetValue(method, out var what))
+        if (SplitAdvice(path.Value) is { } split)
             return $"The request's message is {sent:N0} bytes; this server takes messages up to {maximum:N0} bytes (limit max_message_bytes). Retrying it " +
-                   $"cannot succeed: {method[(method.LastIndexOf('/') + 1)..]} takes its {what} in pieces; split the {what} into more data messages, each at most 1 MiB.";
+                   $"cannot succeed: {split}";
         return isTraining
             ? $"The request's message is {sent:N0} bytes; this server takes training messages up to {maximum:N0} bytes (corpus_text up to " +
               $"{limits.MaxUploadBytes:N0} bytes, limit max_upload_bytes, and 1 MiB for the rest). Upload a shorter text."
