@@ -41,10 +41,35 @@ public class CharQuotaTests
         clock.Advance(TimeSpan.FromSeconds(10));
         var e = Assert.Throws<Errors.ServerException>(() => limiter.Reserve(Caller.Local, 500));
         // 900 used: 100 left now; the call fits once the first 600 leave the minute, 30 s from now.
-        Assert.Equal("Key 'local' has generated, fed or reserved 900 of its 1,000 characters a minute (limit max_chars_per_minute_per_key), " +
-                     "and this call asks for 500: ask for at most 100, or wait 30 s.", e.Message);
+        // A server without keys has no key to name (every caller is 'local'): the quota is the server's, shared by all.
+        Assert.Equal("This server has generated, fed or reserved 900 of its 1,000 characters a minute (limit max_chars_per_minute_per_key, " +
+                     "shared by all its callers: it has no API keys), and this call asks for 500: ask for at most 100, or wait 30 s.", e.Message);
         clock.Advance(TimeSpan.FromSeconds(31));
         limiter.Reserve(Caller.Local, 500);
+    }
+
+    /// <summary>Every per-key quota is worded so without keys (QuotaHolder); TeamServerTests has the keyed words.</summary>
+    [Fact]
+    public async Task A_per_key_quota_on_a_server_without_keys_is_worded_as_the_servers()
+    {
+        using var server = new ServerFixture(o => o.Limits.MaxSessionsPerKey = 1);
+        var first = await server.Generation.Open("gru");
+        var full = await Calls.Fails(() => server.Generation.Open("gru"));
+        Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
+        Assert.StartsWith("This server holds 1 open sessions, its quota (limit max_sessions_per_key = 1, shared by all its callers: it has no API keys); " +
+                          "close ones it no longer uses", full.Status.Detail);
+        await server.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = first.Id });
+    }
+
+    [Fact]
+    public void A_keyed_callers_refusal_names_its_key()
+    {
+        var limiter = Limiter(1000, new SteppedClock());
+        var ana = new Caller("ana", Admin: false, KeyHash: "0123");
+        limiter.Reserve(ana, 1000);
+        var e = Assert.Throws<Errors.ServerException>(() => limiter.Reserve(ana, 10));
+        Assert.StartsWith("Key 'ana' has generated, fed or reserved 1,000 of its 1,000 characters a minute (limit max_chars_per_minute_per_key), " +
+                          "and this call asks for 10: wait ", e.Message);
     }
 
     [Fact]
@@ -118,7 +143,8 @@ public class CharQuotaTests
 
         var refused = await Calls.Fails(() => server.Generation.FeedAsync(new FeedRequest { SessionId = s.Id, Text = text }).ResponseAsync);
         Assert.Equal(StatusCode.ResourceExhausted, refused.StatusCode);
-        Assert.StartsWith("Key 'local' has generated, fed or reserved 950 of its 1,000 characters a minute (limit max_chars_per_minute_per_key), " +
+        Assert.StartsWith("This server has generated, fed or reserved 950 of its 1,000 characters a minute (limit max_chars_per_minute_per_key, " +
+                          "shared by all its callers: it has no API keys), " +
                           "and this call feeds 300: send at most 50, or wait ", refused.Status.Detail);
         // Nothing of a refused text is fed; a prime counts as Feed's text does.
         Assert.Equal(950, (await server.Generation.GetSessionAsync(new GetSessionRequest { SessionId = s.Id })).CharactersSeen);

@@ -73,7 +73,7 @@ public sealed class UploadedCorpora
             var owned = CountOwnedBy(owner)
                 + _changing.Count(c => c.Value == owner && !string.Equals(c.Key, name, StringComparison.OrdinalIgnoreCase) && !File.Exists(PathOf(c.Key)));
             if (owned >= quota)
-                throw ServerException.Exhausted(QuotaLimits.MaxCorporaPerKey, $"Key '{owner}' owns {owned} uploaded corpora, its quota (limit max_corpora_per_key = {quota}); delete ones it no longer needs (DeleteCorpus), or replace one.");
+                throw ServerException.Exhausted(QuotaLimits.MaxCorporaPerKey, $"{QuotaHolder.Subject(owner)} owns {owned} uploaded corpora, its quota ({QuotaHolder.Limit(owner, $"max_corpora_per_key = {quota}")}); delete ones it no longer needs (DeleteCorpus), or replace one.");
             _changing[name] = owner;
         }
     }

@@ -55,7 +55,7 @@ public sealed partial class JobQueue
         // The key's own quota first: at it, a queued job starting frees nothing, so the full queue's "try again once a queued job has started" would not help.
         var mine = JobsOfUnlocked(owner);
         if (checkQuota && mine >= _limits.MaxJobsPerKey)
-            throw ServerException.Exhausted(QuotaLimits.MaxJobsPerKey, $"Key '{owner}' has {mine} running or queued job(s), its quota (limit max_jobs_per_key = {_limits.MaxJobsPerKey}); wait for one to end or stop one.");
+            throw ServerException.Exhausted(QuotaLimits.MaxJobsPerKey, $"{QuotaHolder.Subject(owner)} has {mine} running or queued job(s), its quota ({QuotaHolder.Limit(owner, $"max_jobs_per_key = {_limits.MaxJobsPerKey}")}); wait for one to end or stop one.");
         if (checkQuota && _queue.Count + _persisting.Count >= _limits.MaxQueuedJobs)
             throw QueueFull(owner);
         if (owned != null)
@@ -63,7 +63,7 @@ public sealed partial class JobQueue
             // With the models the key's jobs are making and have not saved yet.
             owned.UnionWith(MakingFor(owner));
             if (owned.Count >= _limits.MaxModelsPerKey)
-                throw ServerException.Exhausted(QuotaLimits.MaxModelsPerKey, $"Key '{owner}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), or resume one.");
+                throw ServerException.Exhausted(QuotaLimits.MaxModelsPerKey, $"{QuotaHolder.Subject(owner)} owns {owned.Count} models, its quota ({QuotaHolder.Limit(owner, $"max_models_per_key = {_limits.MaxModelsPerKey}")}); delete models it no longer needs (DeleteModel), or resume one.");
         }
         ThrowIfUnstoredFailure(plan.ModelName, "training this model");
         CheckCorpusSteady(plan);

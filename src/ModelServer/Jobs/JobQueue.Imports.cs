@@ -23,7 +23,7 @@ public sealed partial class JobQueue
         {
             owned.UnionWith(MakingFor(caller.Name));
             if (owned.Count >= _limits.MaxModelsPerKey)
-                throw ServerException.Exhausted(QuotaLimits.MaxModelsPerKey, $"Key '{caller.Name}' owns {owned.Count} models, its quota (limit max_models_per_key = {_limits.MaxModelsPerKey}); delete models it no longer needs (DeleteModel), then import.");
+                throw ServerException.Exhausted(QuotaLimits.MaxModelsPerKey, $"{QuotaHolder.Subject(caller.Name)} owns {owned.Count} models, its quota ({QuotaHolder.Limit(caller.Name, $"max_models_per_key = {_limits.MaxModelsPerKey}")}); delete models it no longer needs (DeleteModel), then import.");
             if (_deleting.Contains(name))
                 throw ServerException.Precondition($"Model '{name}' is being deleted; import again under this name once DeleteModel has returned.", ("model", name));
             ThrowIfRenaming(name, "import again once RenameModel has returned");

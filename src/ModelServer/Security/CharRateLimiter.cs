@@ -66,8 +66,8 @@ public sealed class CharRateLimiter(IOptions<ServerOptions> options, TimeProvide
             DropOld(window, now);
             var used = window.Total;
             if (used + chars > _perMinute && WaitFor(window, used + chars - _perMinute, now) is var wait)
-                throw ServerException.Exhausted(QuotaLimits.MaxCharsPerMinutePerKey, $"Key '{caller.Name}' has generated, fed or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
-                                                $"(limit max_chars_per_minute_per_key), and this call {does}: " +
+                throw ServerException.Exhausted(QuotaLimits.MaxCharsPerMinutePerKey, $"{QuotaHolder.Subject(caller.Name)} has generated, fed or reserved {used:N0} of its {_perMinute:N0} characters a minute " +
+                                                $"({QuotaHolder.Limit(caller.Name, "max_chars_per_minute_per_key")}), and this call {does}: " +
                                                 $"{(used < _perMinute ? $"{fewer} {_perMinute - used:N0}, or " : "")}wait {wait} s.", TimeSpan.FromSeconds(wait));
             var reservation = new Reservation(window, now, chars);
             window.Reservations.Enqueue(reservation);

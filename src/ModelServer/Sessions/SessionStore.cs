@@ -33,7 +33,7 @@ public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider t
         if (_sessions.Count >= _limits.MaxSessions)
             throw ServerException.Exhausted(QuotaLimits.MaxSessions, $"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions), {mine} of them this key's; {HowToFree}");
         if (mine >= _limits.MaxSessionsPerKey)
-            throw ServerException.Exhausted(QuotaLimits.MaxSessionsPerKey, $"Key '{caller.Name}' holds {mine} open sessions, its quota (limit max_sessions_per_key = {_limits.MaxSessionsPerKey}); {HowToFree}");
+            throw ServerException.Exhausted(QuotaLimits.MaxSessionsPerKey, $"{QuotaHolder.Subject(caller.Name)} holds {mine} open sessions, its quota ({QuotaHolder.Limit(caller.Name, $"max_sessions_per_key = {_limits.MaxSessionsPerKey}")}); {HowToFree}");
     }
 
     // A script that died leaves its sessions open: say how to find and close them, and that they end by themselves.

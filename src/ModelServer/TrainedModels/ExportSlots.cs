@@ -30,7 +30,7 @@ public sealed class ExportSlots(IOptions<ServerOptions> options)
         // The key's own cap first: when it is reached, waiting for other keys' downloads would not help.
         if (mine >= limits.ExportsPerKeyInForce)
             throw ServerException.Exhausted(QuotaLimits.MaxExportsPerKey,
-                $"Key '{key}' has {mine} model exports in progress, its maximum at once (limit max_exports_per_key = {limits.ExportsPerKeyInForce}, charrnn serve --max-exports-per-key); retry when one of them ends.");
+                $"{QuotaHolder.Subject(key)} has {mine} model exports in progress, its maximum at once ({QuotaHolder.Limit(key, $"max_exports_per_key = {limits.ExportsPerKeyInForce}, charrnn serve --max-exports-per-key")}); retry when one of them ends.");
         if (inProgress >= limits.MaxExports)
             throw ServerException.Exhausted(QuotaLimits.MaxExports,
                 $"Model exports in progress on this server: {inProgress}, its maximum at once (limit max_exports = {limits.MaxExports}, charrnn serve --max-exports); retry when one ends.");

@@ -29,7 +29,7 @@ public sealed class ImportSlots(IOptions<ServerOptions> options)
         // The key's own cap first: when it is reached, waiting for other keys' imports would not help.
         if (mine >= limits.ImportsPerKeyInForce)
             throw ServerException.Exhausted(QuotaLimits.MaxImportsPerKey,
-                $"Key '{key}' has {mine} model import(s) in progress, its maximum at once (limit max_imports_per_key = {limits.ImportsPerKeyInForce}, charrnn serve --max-imports-per-key); " +
+                $"{QuotaHolder.Subject(key)} has {mine} model import(s) in progress, its maximum at once ({QuotaHolder.Limit(key, $"max_imports_per_key = {limits.ImportsPerKeyInForce}, charrnn serve --max-imports-per-key")}); " +
                 "retry when one of them ends (other keys may import meanwhile).");
         if (inProgress >= limits.MaxImports)
             throw ServerException.Exhausted(QuotaLimits.MaxImports,

@@ -1,0 +1,17 @@
+namespace CharRnn.ModelServer.Errors;
+
+/// <summary>
+/// Whom a per-key quota's refusal names. On a server without API keys every caller is 'local' (a name no key may take):
+/// its operator never made a key 'local', so the refusal names the server and says its callers share the quota.
+/// </summary>
+public static class QuotaHolder
+{
+    private static bool IsKeyless(string owner) => owner == Security.Caller.Local.Name;
+
+    /// <summary>"Key 'ana'", or "This server" without keys.</summary>
+    public static string Subject(string owner) => IsKeyless(owner) ? "This server" : $"Key '{owner}'";
+
+    /// <summary>"limit max_models_per_key = 3", saying without keys that all callers share it.</summary>
+    public static string Limit(string owner, string limit) =>
+        IsKeyless(owner) ? $"limit {limit}, shared by all its callers: it has no API keys" : $"limit {limit}";
+}
