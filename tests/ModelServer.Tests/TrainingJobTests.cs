@@ -927,15 +927,17 @@ public class TrainingJobTests(ServerFixture server)
             Assert.Equal(StatusCode.InvalidArgument, e.StatusCode);
             return e.Status.Detail;
         }
-        Assert.Equal("Model 'trained-out' has trained 6 step(s) and max_steps is 6: nothing is left to train. Ask for more: max_steps above 6, or max_steps 0 to train to its epochs (2).",
+        // The TrainingOptions fields as every other refusal names them (and as BadRequest's field does): options.max_steps.
+        Assert.Equal("Model 'trained-out' has trained 6 step(s) and options.max_steps is 6: nothing is left to train. " +
+                     "Ask for more: options.max_steps above 6, or options.max_steps 0 to train to its epochs (2).",
             await Refused(new TrainingOptions()));
-        Assert.Contains("has trained 6 step(s) and max_steps is 4", await Refused(new TrainingOptions { MaxSteps = 4 }));
+        Assert.Contains("has trained 6 step(s) and options.max_steps is 4", await Refused(new TrainingOptions { MaxSteps = 4 }));
         Assert.Equal(before, File.ReadAllBytes(last));
 
         // Trained to its epochs (the tiny corpus's epoch is a few steps), then asked for the same again.
         Assert.Equal(JobEvent.EventOneofCase.Finished,
             (await Client.Train(new StartJobRequest { ModelName = "trained-out", Resume = true, Options = new TrainingOptions { MaxSteps = 0, Epochs = 1 } }).Events())[^1].EventCase);
-        Assert.Contains("has trained 1 epoch(s), and epochs is 1: nothing is left to train. Ask for more: epochs above 1", await Refused(new TrainingOptions()));
+        Assert.Contains("has trained 1 epoch(s), and options.epochs is 1: nothing is left to train. Ask for more: options.epochs above 1", await Refused(new TrainingOptions()));
         var more = await Client.Train(new StartJobRequest { ModelName = "trained-out", Resume = true, Options = new TrainingOptions { Epochs = 2 } }).Events();
         Assert.Equal(JobEvent.EventOneofCase.Finished, more[^1].EventCase);
     }

@@ -269,11 +269,11 @@ public sealed class JobPlanning(ModelStore models, CorpusStore corpora, ServerLi
     {
         if (!options.Reached(at)) return;
         if (options.MaxSteps > 0 && at.Step >= options.MaxSteps)
-            throw ServerException.Invalid($"Model '{name}' has trained {at.Step} step(s) and max_steps is {options.MaxSteps}: nothing is left to train. " +
-                                          $"Ask for more: max_steps above {at.Step}, or max_steps 0 to train to its epochs ({options.Epochs}).", field: "options.max_steps");
+            throw ServerException.Invalid($"Model '{name}' has trained {at.Step} step(s) and options.max_steps is {options.MaxSteps}: nothing is left to train. " +
+                                          $"Ask for more: options.max_steps above {at.Step}, or options.max_steps 0 to train to its epochs ({options.Epochs}).", field: "options.max_steps");
         throw ServerException.Invalid(at.Epoch >= limits.MaxEpochs
             ? $"Model '{name}' has trained {at.Epoch} epoch(s), as many as this server allows (limit max_epochs = {limits.MaxEpochs}): nothing is left to train."
-            : $"Model '{name}' has trained {at.Epoch} epoch(s), and epochs is {options.Epochs}: nothing is left to train. Ask for more: epochs above {at.Epoch} (at most {limits.MaxEpochs}; it counts epochs in total).",
+            : $"Model '{name}' has trained {at.Epoch} epoch(s), and options.epochs is {options.Epochs}: nothing is left to train. Ask for more: options.epochs above {at.Epoch} (at most {limits.MaxEpochs}; it counts epochs in total).",
             field: "options.epochs");
     }
 
