@@ -1,4 +1,4 @@
-// Lists the server's models, opens a session on one and prints generated text as it streams in.
+// Lists the server's models, opens a session on one and prints the prime, then the text generated after it as it streams in.
 //   npm install && node generate.js [--tls-ca FILE] [--skip-unknown] [--temperature T] [--top-k K] [--top-p P] [--min-p M]
 //     [--seed S] [MODEL] [PRIME]      (CHARRNN_SERVER=HOST:PORT, CHARRNN_TOKEN=KEY)
 const { connect, statusText } = require('./channel');
@@ -9,8 +9,8 @@ const USAGE = 'node generate.js [--tls-ca FILE] [--skip-unknown] [--temperature 
 
 // What --help prints under the usage line, as train_on_file.js's does.
 const HELP = `
-Lists the server's models (on stderr), opens a session on MODEL and prints 400 characters generated after PRIME
-as they stream in, then closes the session; the server is CHARRNN_SERVER (default 127.0.0.1:50051), its key
+Lists the server's models (on stderr), opens a session on MODEL and prints PRIME, then 400 characters generated
+after it as they stream in, then closes the session; the server is CHARRNN_SERVER (default 127.0.0.1:50051), its key
 CHARRNN_TOKEN.
 
   MODEL              the model to generate from (default: the first the server lists)
@@ -62,6 +62,8 @@ function samplingValue(flag) {
 const sampling = { temperature: 0.8 };
 for (const flag of samplingFlags) if (values[flag] !== undefined) sampling[flag.replace('-', '_')] = samplingValue(flag);
 
+let started = false; // the prime and text have begun on stdout: an error then starts a new line, as generate.py's does
+
 async function main() {
   const { models } = await unary(catalog, 'ListModels', {});
   console.error('models:', models.map((m) => m.name).join(', ') || '(none: train one first)');
@@ -72,7 +74,8 @@ async function main() {
     unknown_chars: values['skip-unknown'] ? 'UNKNOWN_CHARS_SKIP' : 'UNKNOWN_CHARS_REFUSE',
   });
   // The prime goes with Generate: its first message counts what --skip-unknown left out of it (OpenSession's answer would not say).
-  const stream = generation.Generate({ session_id: session.id, prime: positionals[1] || 'for thos', max_chars: 400 }, metadata);
+  const prime = positionals[1] || 'for thos';
+  const stream = generation.Generate({ session_id: session.id, prime, max_chars: 400 }, metadata);
   // The reader gone (`node generate.js | head -c 100`): stop quietly, as `charrnn generate | head` does, and cancel
   // the stream so the server stops generating; the session is closed below.
   let readerGone = false;
@@ -84,7 +87,13 @@ async function main() {
   try {
     for await (const piece of stream) {
       if (readerGone) break;
-      if (piece.prime_unknown_chars_skipped > 0) console.error(`${piece.prime_unknown_chars_skipped} unknown char(s) skipped from the prime`);
+      if (!started) {
+        // The prime once the first response shows the call was accepted, as generate.py prints it: as given, for what
+        // --skip-unknown left out of it is not known here.
+        if (piece.prime_unknown_chars_skipped > 0) console.error(`${piece.prime_unknown_chars_skipped} unknown char(s) skipped from the prime`);
+        process.stdout.write(prime);
+        started = true;
+      }
       process.stdout.write(piece.text);
     }
     if (!readerGone) process.stdout.write('\n');
@@ -97,6 +106,7 @@ async function main() {
 
 main().catch((error) => {
   // "error: NOT_FOUND: … (request …)", as generate.py and train_on_file.js say a failed call.
-  console.error(error.code !== undefined && error.details !== undefined ? `error: ${statusText(error)}` : statusText(error));
+  const text = error.code !== undefined && error.details !== undefined ? `error: ${statusText(error)}` : statusText(error);
+  console.error((started ? '\n' : '') + text);
   process.exitCode = 1;
 });

@@ -411,16 +411,19 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         var before = (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions;
         var (code, output) = await Node(_server.Port, "node", "the c");
         Assert.True(code == 0, "node generate.js failed: " + output);
-        // Its output: the 400 characters generated after the prime and a newline; then its standard error, the models it listed.
+        // Its output: the prime, the 400 characters generated after it and a newline (as generate.py prints them); then its
+        // standard error, the models it listed.
+        Assert.StartsWith("the c", output);
         var listed = output.LastIndexOf("models: ", StringComparison.Ordinal);
-        Assert.True(listed == 401, output);
+        Assert.True(listed == 406, output);
         Assert.Contains("node", output[listed..].Split('\n')[0]);
         Assert.Equal(before, (await catalog.GetServerInfoAsync(new GetServerInfoRequest())).ActiveSessions); // its session closed
         // --skip-unknown: the session's UNKNOWN_CHARS_SKIP leaves 'Z' and the snowman out of the prime, and stderr counts them;
         // without it the prime is refused (INVALID_ARGUMENT naming them) and the session still closed.
         (code, output) = await Node(_server.Port, "--skip-unknown", "node", "the Zc\u2603");
         Assert.True(code == 0, "node generate.js --skip-unknown failed: " + output);
-        Assert.True(output.LastIndexOf("models: ", StringComparison.Ordinal) == 401, output); // 400 chars and a newline, then standard error:
+        Assert.StartsWith("the Zc\u2603", output); // the prime as given, as generate.py prints it: what was left out is not known here
+        Assert.True(output.LastIndexOf("models: ", StringComparison.Ordinal) == 408, output); // the prime, 400 chars and a newline, then standard error:
         Assert.EndsWith("\n2 unknown char(s) skipped from the prime\n", output); // the models, then the count
         (code, output) = await Node(_server.Port, "node", "the Zc\u2603");
         Assert.Equal(1, code);
@@ -456,10 +459,10 @@ public sealed class RealProcessTests : IClassFixture<ServerProcess>
         // not. Out of the proto's range: a usage error naming the range, before any call.
         (code, output) = await Node(_server.Port, "--temperature", "0", "node", "the c");
         Assert.True(code == 0, "node generate.js --temperature 0 failed: " + output);
-        var greedy = output[..401];
+        var greedy = output[..406];
         (code, output) = await Node(_server.Port, "--seed", "1", "node", "the c");
         Assert.True(code == 0, "node generate.js --seed 1 failed: " + output);
-        Assert.NotEqual(greedy, output[..401]);
+        Assert.NotEqual(greedy, output[..406]);
         foreach (var (flag, value) in new[] { ("--top-k", "1"), ("--top-p", "0.0001"), ("--min-p", "0.999") })
         {
             (code, output) = await Node(_server.Port, "--seed", "1", flag, value, "node", "the c");
