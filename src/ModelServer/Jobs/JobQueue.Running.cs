@@ -156,9 +156,19 @@ public sealed partial class JobQueue
         return done;
     }
 
-    /// <summary>A job that trained all it was asked to finishes; one out of time stops (it can be resumed).</summary>
-    private static TrainingOutcome EndOfRun(Trainer trainer) =>
-        trainer.IsComplete ? trainer.Finish(waitForWrites: false) : trainer.Stop($"time budget of {Engine.Training.DurationText.Format(trainer.Options.TimeBudget!.Value)} reached", waitForWrites: false);
+    /// <summary>
+    /// A job that trained all it was asked to finishes; one out of time stops (it can be resumed). A budget that is the
+    /// server's cap (`serve --max-job-hours`) is said to be, for the key that set none reads why its job stopped.
+    /// </summary>
+    private TrainingOutcome EndOfRun(Trainer trainer)
+    {
+        if (trainer.IsComplete) return trainer.Finish(waitForWrites: false);
+        var budget = trainer.Options.TimeBudget!.Value;
+        var whose = budget == _limits.JobTimeCap
+            ? ": this server's cap on one job's training time in a run (limit max_job_seconds, charrnn serve --max-job-hours); resume the model to train on"
+            : "";
+        return trainer.Stop($"time budget of {Engine.Training.DurationText.Format(budget)} reached{whose}", waitForWrites: false);
+    }
 
     /// <summary>One batch of the last weights' validation; true when the pass is done.</summary>
     private static bool ValidatePiece(Trainer trainer)
