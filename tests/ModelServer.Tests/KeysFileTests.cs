@@ -59,7 +59,9 @@ public class KeysFileTests
         using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var ended = await Calls.Fails(async () => { while (await call.ResponseStream.MoveNext(patience.Token)) { } });
         Assert.Equal(StatusCode.Unauthenticated, ended.StatusCode);
-        Assert.Contains("The API key 'helper' was removed from this server", ended.Status.Detail);
+        // What the caller can do: no retry with this key can succeed.
+        Assert.Equal("The API key 'helper' was removed from this server; the call ended. Retrying with this key cannot succeed: " +
+                     "ask the server's operator for a new key.", ended.Status.Detail);
     }
 
     [Fact]

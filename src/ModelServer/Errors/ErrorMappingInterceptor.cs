@@ -158,7 +158,8 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
             case RpcException:
                 return null;
             case OperationCanceledException when !context.CancellationToken.IsCancellationRequested && revocations.IsRevoked(Security.Caller.TryOf(context)):
-                return ErrorDetails.Refusal(StatusCode.Unauthenticated, $"The API key '{Security.Caller.TryOf(context)!.Name}' was removed from this server; the call ended.",
+                return ErrorDetails.Refusal(StatusCode.Unauthenticated, $"The API key '{Security.Caller.TryOf(context)!.Name}' was removed from this server; the call ended. " +
+                    "Retrying with this key cannot succeed: ask the server's operator for a new key.",
                     ErrorReasons.KeyRemoved);
             case OperationCanceledException or IOException when context.CancellationToken.IsCancellationRequested:
                 return null; // the client left or its deadline passed (a read or write cut off): gRPC reports CANCELLED or DEADLINE_EXCEEDED itself
