@@ -475,9 +475,15 @@ public class TrainingJobTests(ServerFixture server)
         {
             var events = await Client.Train(Request("full-disk", maxSteps: 5, epochs: 5)).Events();
             Assert.Equal("Failed", Kind(events[^1]));
-            Assert.Contains("No space left on device", events[^1].Failed.Reason);
+            // Not "IOException: …" alone: whose fault it is (the server's disk, not the request) and what to do.
+            var reason = events[^1].Failed.Reason;
+            Assert.StartsWith("The server's disk refused a write for model 'full-disk' (full, over its quota, or failing): No space left on device", reason);
+            Assert.EndsWith("The server's operator should make room; then resume the model, or train it anew if it saved no checkpoint.", reason);
             Assert.DoesNotContain(events, e => e.EventCase == JobEvent.EventOneofCase.CheckpointSaved);
             var job = await Client.GetJobAsync(new GetJobRequest { JobId = events[0].JobId });
+            // The operator's line is a warning saying so, not an error with a stack trace (no fault of the server's code).
+            Assert.Contains(server.Log.With($"Job {job.Id} failed: "), l => l.StartsWith("Warning: ", StringComparison.Ordinal) && l.Contains("make room", StringComparison.Ordinal));
+            Assert.DoesNotContain(server.Log.With($"Job {job.Id} failed"), l => l.StartsWith("Error: ", StringComparison.Ordinal));
             Assert.Equal(Job.Types.State.Failed, job.State);
             Assert.False(File.Exists(folder + Engine.Training.Trainer.LastCheckpoint));
         }

@@ -112,18 +112,29 @@ public sealed partial class JobQueue
     private void Fail(TrainingJob job, Exception e)
     {
         // Expected: the message says what went wrong (a corpus changed or gone, a damaged checkpoint); the rest is logged with its stack.
-        var expected = e is TrainingDivergedException or ArgumentException or CorpusException or CheckpointException or InitFromSourceException;
+        // A full (or failing) disk is no fault of the server's code either: said as such, with what to do, and logged without a stack.
+        var diskFull = Engine.Storage.DiskFault.Is(e);
+        var expected = diskFull || e is TrainingDivergedException or ArgumentException or CorpusException or CheckpointException or InitFromSourceException;
         if (!expected) logger.LogError(e, "Job {JobId} failed", job.Id);
-        var full = expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
+        var full = diskFull ? DiskRefused(job.ModelName, e) : expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
         // The job's watchers (its owner, anyone it is shared with) read the reason without the server's paths; the log keeps them.
         var reason = paths.Enabled ? paths.Redact(full) : full;
-        if (expected && reason != full) logger.LogWarning("Job {JobId} failed: {Reason}", job.Id, full);
+        if (diskFull || expected && reason != full) logger.LogWarning("Job {JobId} failed: {Reason}", job.Id, full);
         // A save still being written (a periodic one) ends first: if it is whole it is reported as saved
         // (the file is there), and if its write failed too, the log says so beside the first failure.
         try { job.Trainer?.FlushCheckpoints(); }
+        catch (Exception write) when (Engine.Storage.DiskFault.Is(write))
+        {
+            logger.LogWarning("Job {JobId}: a checkpoint could not be written either: {Reason}", job.Id, write.Message);
+        }
         catch (Exception write) { logger.LogError(write, "Job {JobId}: a checkpoint could not be written either", job.Id); }
         End(job, JobState.Failed, reason, new JobFailed(reason), disposeTrainer: true);
     }
+
+    /// <summary>A job's failure on a full (or failing) disk: whose fault it is, and what the operator and the key do next.</summary>
+    private static string DiskRefused(string model, Exception e) =>
+        $"The server's disk refused a write for model '{model}' (full, over its quota, or failing): {e.Message.TrimEnd('.')}. " +
+        "The server's operator should make room; then resume the model, or train it anew if it saved no checkpoint.";
 
     /// <summary>
     /// The run is over and its last checkpoint queued: the job ends once the file is written (a 40 MB
