@@ -69,6 +69,18 @@ public class ErrorMappingTests(ServerFixture server)
             server.Log.With(method));
     }
 
+    [Fact]
+    public async Task A_failed_calls_line_names_a_reason_only_where_it_says_more_than_the_code()
+    {
+        // Seen at a shutdown: "WatchJob by alice (…) failed UNAVAILABLE UNAVAILABLE (request …)", the code's own generic reason again.
+        var interceptor = ActivatorUtilities.CreateInstance<ErrorMappingInterceptor>(server.Services);
+        Task<string> Ended(string request, ServerCallContext context) => throw new RpcException(new Status(StatusCode.Unavailable, "The server is shutting down."));
+        const string method = "/test.Generic/Unavailable";
+        var e = await Assert.ThrowsAsync<RpcException>(() => interceptor.UnaryServerHandler("", new BareCallContext(method), Ended));
+        Assert.Equal([$"Information: {method} by an unknown caller (ipv4:127.0.0.1:1) failed UNAVAILABLE (request {e.Trailers.GetValue(ErrorMappingInterceptor.RequestIdTrailer)})"],
+            server.Log.With(method));
+    }
+
     [Theory]
     [InlineData("erofs", "a read-only file system")]            // RenameModel, DeleteModel, UploadCorpus: a file or folder's move
     [InlineData("eacces", "permission denied")]                 // the folder's permissions

@@ -89,10 +89,11 @@ public sealed class ErrorMappingInterceptor(PathRedaction paths, Security.KeyRev
         if (code != StatusCode.Cancelled) Count(context, code, MetricReason(code, quota, malformed, (e as ServerException)?.Reason));
         if (quota != null) quotaRefusals.Refused(Security.Caller.TryOf(context)?.Name ?? "", quota, context.Method, e.Message);
         // One line a failed call, with its reason, not its message: the client has that, and it may echo what was sent.
+        // The reason only where it says more than the code ("failed UNAVAILABLE UNAVAILABLE" said it twice).
         if (code is not StatusCode.Cancelled and not StatusCode.Internal) // INTERNAL is logged with its stack, the id in it (Map)
-            logger.LogInformation("{Method} by {Caller} ({Peer}) failed {Code} {Reason} (request {RequestId})", context.Method,
+            logger.LogInformation("{Method} by {Caller} ({Peer}) failed {Code}{Reason} (request {RequestId})", context.Method,
                 Security.Caller.TryOf(context)?.Name ?? "an unknown caller", context.Peer, ErrorReasons.Of(code),
-                mapped == null ? ErrorReasons.Of(code) : ErrorDetails.ReasonOf(mapped), requestId);
+                mapped == null || ErrorDetails.ReasonOf(mapped) == ErrorReasons.Of(code) ? "" : " " + ErrorDetails.ReasonOf(mapped), requestId);
         return Identified(mapped, requestId);
     }
 
