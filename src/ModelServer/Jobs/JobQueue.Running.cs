@@ -119,7 +119,9 @@ public sealed partial class JobQueue
         var full = diskFull ? DiskRefused(job.ModelName, e) : expected ? e.Message : $"{e.GetType().Name}: {e.Message}";
         // The job's watchers (its owner, anyone it is shared with) read the reason without the server's paths; the log keeps them.
         var reason = paths.Enabled ? paths.Redact(full) : full;
-        if (diskFull || expected && reason != full) logger.LogWarning("Job {JobId} failed: {Reason}", job.Id, full);
+        // A warning the operator can alert on, in the disk's own words (as a call's refused write is logged); the job's end line has the rest.
+        if (diskFull) logger.LogWarning("Job {JobId} failed: the disk refused a write: {Reason}", job.Id, e.Message);
+        else if (expected && reason != full) logger.LogWarning("Job {JobId} failed: {Reason}", job.Id, full);
         // A save still being written (a periodic one) ends first: if it is whole it is reported as saved
         // (the file is there), and if its write failed too, the log says so beside the first failure.
         try { job.Trainer?.FlushCheckpoints(); }
