@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Grpc.Core;
 using CharRnn.Protos.V1;
+using CharRnn.ModelServer.TrainedModels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -211,6 +212,11 @@ public class RestartTests
         StartAfterCallsCutShort(".deleting-", "last.ckpt");
 
     [Fact]
+    public Task A_delete_left_hidden_and_marked_unrecorded_leaves_a_model_made_outside_the_server_at_its_name_nobodys() =>
+        // The delete's database write and its move back both refused: the folder aside carries the mark that says so.
+        StartAfterCallsCutShort(".deleting-", ModelStore.UnrecordedDeleteMarker);
+
+    [Fact]
     public Task An_import_cut_short_leaves_no_folder_and_no_owner_row_for_a_model_it_never_stored() =>
         // kill -9 between StoreImported's row and its rename: the import's folder still staged, the row already there.
         StartAfterCallsCutShort(".importing-", "upload.safetensors");
@@ -219,7 +225,9 @@ public class RestartTests
     /// Alice owns two models, both shared: "gone", whose folder is only <paramref name="prefix"/>gone-GUID now (holding
     /// <paramref name="leftFile"/>), as a call cut short left it; and "kept", a model, with such a folder of its own beside it.
     /// A start and stop removes both folders and gone's row (a model trained under the name later is not alice's, nor shared)
-    /// and keeps kept's after an import; after a delete, kept's model was made outside the server since, and its row goes too.
+    /// and keeps kept's after an import, or after a delete whose folder is unmarked (a crash cut it short, or an older build could not
+    /// remove a recorded delete's folder and the server made kept again since: a private model must stay private); after a delete
+    /// marked unrecorded (<see cref="ModelStore.UnrecordedDeleteMarker"/>), kept's model was made outside the server since, and its row goes too.
     /// </summary>
     private static async Task StartAfterCallsCutShort(string prefix, string leftFile)
     {
@@ -245,9 +253,9 @@ public class RestartTests
             Assert.Empty(Directory.GetDirectories(models, prefix + "*"));
             using var reopened = new Persistence.ServerDatabase(dbOptions);
             Assert.Null(reopened.Model("gone"));
-            // Beside a delete's folder still named so, the model was made outside the server (one the server makes records the delete
-            // first, and a recorded delete's folder left is renamed to name no model): nobody's, not the deleted one's owner's.
-            Assert.Equal(prefix == ".deleting-" ? null : new Persistence.ModelRecord("kept", "alice", true), reopened.Model("kept"));
+            // Beside a delete's folder marked unrecorded, the model was made outside the server (one the server makes records the delete
+            // first, removing the mark): nobody's, not the deleted one's owner's.
+            Assert.Equal(leftFile == ModelStore.UnrecordedDeleteMarker ? null : new Persistence.ModelRecord("kept", "alice", true), reopened.Model("kept"));
         }
         finally
         {

@@ -161,6 +161,7 @@ public sealed partial class ModelStore
             {
                 _logger.LogWarning("Model {Model} could not be moved back from {Folder} after its delete failed: {Reason}", name, trash, e.Message);
                 LeftUnrecorded(name, null, () => RecordHiddenDelete(name, trash));
+                MarkUnrecordedDelete(trash);
                 if (StorageRefusal.For(refused, "DeleteModel", new(
                         $"Model '{name}' could not be put back: it is out of every listing, and the server's next start deletes it, as asked.", $"a delete finds no model '{name}' now")) is { } refusal)
                     throw refusal;
@@ -187,7 +188,12 @@ public sealed partial class ModelStore
     /// </summary>
     private bool RemoveRecordedDelete(string name, string trash)
     {
-        try { Directory.Delete(trash, recursive: true); return true; }
+        try
+        {
+            File.Delete(Path.Combine(trash, UnrecordedDeleteMarker)); // first: should the rest stay, the start must not read it as unrecorded
+            Directory.Delete(trash, recursive: true);
+            return true;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             _logger.LogWarning("Model {Model} is deleted, but its files could not all be removed yet ({Error}); the next start retries", name, e.Message);
@@ -244,21 +250,38 @@ public sealed partial class ModelStore
         var folderName = Path.GetFileName(left);
         var suffix = 1 + Guid.Empty.ToString("N").Length; // "-" and the 32 hex digits Delete and NewImportFolder add
         if (folderName.Length <= prefix.Length + suffix || folderName[^suffix] != '-') return; // an older import's folder names no model
-        ForgetOwnerUnlessModel(folderName[prefix.Length..^suffix], "a delete or import", deleted);
+        ForgetOwnerUnlessModel(folderName[prefix.Length..^suffix], "a delete or import", deleted, unrecordedDelete: deleted && File.Exists(Path.Combine(left, UnrecordedDeleteMarker)));
+    }
+
+    /// <summary>
+    /// The file a delete left hidden (neither recorded nor undone) writes in its folder aside, and a delete recorded later removes first:
+    /// only then does the start know that a model at the name was made outside the server. A folder without it may be one an older
+    /// build could not remove after a recorded delete, with a model the server made again beside it: that model's row is kept.
+    /// </summary>
+    internal const string UnrecordedDeleteMarker = ".unrecorded-delete";
+
+    private void MarkUnrecordedDelete(string trash)
+    {
+        try { File.WriteAllBytes(Path.Combine(trash, UnrecordedDeleteMarker), []); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) // the row is then kept at the start, should a model be made there: never more open
+        {
+            _logger.LogWarning("Could not mark {Folder} as a delete left unrecorded ({Reason}): should a model be made outside the server under its name before the next start, that start leaves it the deleted model's owner's", trash, e.Message);
+        }
     }
 
     /// <summary>
     /// Forgets the owner row of <paramref name="name"/> unless the name (exactly: not one differing in case) has an unfinished job (that will make a model),
     /// or, after a rename, a model, at the start: a row a cut-short <paramref name="call"/> left naming no model, or a model made outside the server since.
     /// </summary>
-    private void ForgetOwnerUnlessModel(string name, string call, bool deleted = false)
+    private void ForgetOwnerUnlessModel(string name, string call, bool deleted = false, bool unrecordedDelete = false)
     {
         try
         {
-            // A delete's folder still named so was not recorded (a recorded one's is renamed out of the way, RemoveRecordedDelete,
+            // A delete's folder marked unrecorded (MarkUnrecordedDelete; a recorded one's mark is removed first, RemoveRecordedDelete,
             // and a model the server makes again records it first): a model at the name now was made outside the server, and is
-            // nobody's, as any made so. After a rename, a model there keeps its row.
-            if ((!deleted && Exists(name)) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
+            // nobody's, as any made so. Unmarked (a crash cut it short, or an older build could not remove a recorded delete's
+            // folder and the server made the name again since), a model there keeps its row: never made usable by every key.
+            if ((!unrecordedDelete && Exists(name)) || _database.UnfinishedJobs().Any(j => j.ModelName == name)) return;
             if (deleted) _database.MarkJobsOfDeletedModel(name);
             _database.ForgetModel(name);
         }
