@@ -48,19 +48,6 @@ public class CharQuotaTests
         limiter.Reserve(Caller.Local, 500);
     }
 
-    /// <summary>Every per-key quota is worded so without keys (QuotaHolder); TeamServerTests has the keyed words.</summary>
-    [Fact]
-    public async Task A_per_key_quota_on_a_server_without_keys_is_worded_as_the_servers()
-    {
-        using var server = new ServerFixture(o => o.Limits.MaxSessionsPerKey = 1);
-        var first = await server.Generation.Open("gru");
-        var full = await Calls.Fails(() => server.Generation.Open("gru"));
-        Assert.Equal(StatusCode.ResourceExhausted, full.StatusCode);
-        Assert.StartsWith("This server holds 1 open sessions, its quota (limit max_sessions_per_key = 1, shared by all its callers: it has no API keys); " +
-                          "close ones it no longer uses", full.Status.Detail);
-        await server.Generation.CloseSessionAsync(new CloseSessionRequest { SessionId = first.Id });
-    }
-
     [Fact]
     public void A_keyed_callers_refusal_names_its_key()
     {

@@ -44,9 +44,10 @@ public sealed partial class JobQueue
     {
         var queued = _queue.Concat(_persisting).ToList();
         var mine = queued.Count(j => j.Owner == owner);
-        var what = mine == 0 ? "none of them this key's; try again once a queued job has started."
-            : $"{mine} of them this key's; try again once a queued job has started, or stop one of this key's (StopJob).";
-        return ServerException.Exhausted(QuotaLimits.MaxQueuedJobs, $"The job queue is full ({queued.Count} queued, limit max_queued_jobs), {what}");
+        // Without keys every caller is the admin 'local': it may stop any queued job.
+        var stop = QuotaHolder.IsKeyless(owner) ? ", or stop one (StopJob)" : mine == 0 ? "" : ", or stop one of this key's (StopJob)";
+        return ServerException.Exhausted(QuotaLimits.MaxQueuedJobs,
+            $"The job queue is full ({queued.Count} queued, limit max_queued_jobs){QuotaHolder.Share(owner, mine)}; try again once a queued job has started{stop}.");
     }
 
     /// <summary>What Enqueue refuses a plan for, under the lock: quotas, a model being deleted or gone, a name a job or a model holds.</summary>

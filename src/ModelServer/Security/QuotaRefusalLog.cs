@@ -13,7 +13,11 @@ public sealed class QuotaRefusalLog(TimeProvider time, ILogger<QuotaRefusalLog> 
     public void Refused(string key, string quota, string method, string detail)
     {
         if (!_due.Due((key, quota))) return;
-        logger.LogWarning("Refused {Method} for key {Key}: quota {Quota} reached: {Detail} (more refusals of this key for this quota within a minute are not logged)",
-            method, key, quota, detail);
+        if (Errors.QuotaHolder.IsKeyless(key))
+            logger.LogWarning("Refused {Method} for this keyless server's callers: quota {Quota} reached: {Detail} (more refusals for this quota within a minute are not logged)",
+                method, quota, detail);
+        else
+            logger.LogWarning("Refused {Method} for key {Key}: quota {Quota} reached: {Detail} (more refusals of this key for this quota within a minute are not logged)",
+                method, key, quota, detail);
     }
 }

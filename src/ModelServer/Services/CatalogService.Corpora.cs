@@ -76,7 +76,7 @@ public sealed partial class CatalogService
         {
             if (corpora.ServerCorpusNamed(name) == name)
                 throw ServerException.PermissionDenied($"Corpus '{name}' is one of the server's own corpora, not an upload: DeleteCorpus deletes uploads only. The server's operator removes it from the corpora folder.", ("corpus", name));
-            throw ServerException.NotFound($"No uploaded corpus '{name}' for this key; ListCorpora shows the corpora it can use.", ErrorReasons.CorpusNotFound, ("corpus", name));
+            throw ServerException.NotFound($"No uploaded corpus '{name}' {(QuotaHolder.IsKeyless(caller.Name) ? "on this server" : "for this key")}; ListCorpora shows the corpora it can use.", ErrorReasons.CorpusNotFound, ("corpus", name));
         }
         using var nameHold = uploads.Hold(name);
         using var jobHold = jobs.HoldCorpus(name, "delete", caller);

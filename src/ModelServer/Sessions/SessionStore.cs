@@ -31,7 +31,7 @@ public sealed class SessionStore(IOptions<ServerOptions> options, TimeProvider t
     {
         var mine = CountOf(caller.Name);
         if (_sessions.Count >= _limits.MaxSessions)
-            throw ServerException.Exhausted(QuotaLimits.MaxSessions, $"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions), {mine} of them this key's; {HowToFree}");
+            throw ServerException.Exhausted(QuotaLimits.MaxSessions, $"The server holds its maximum of {_limits.MaxSessions} open sessions (limit max_sessions){QuotaHolder.Share(caller.Name, mine)}; {HowToFree}");
         if (mine >= _limits.MaxSessionsPerKey)
             throw ServerException.Exhausted(QuotaLimits.MaxSessionsPerKey, $"{QuotaHolder.Subject(caller.Name)} holds {mine} open sessions, its quota ({QuotaHolder.Limit(caller.Name, $"max_sessions_per_key = {_limits.MaxSessionsPerKey}")}); {HowToFree}");
     }

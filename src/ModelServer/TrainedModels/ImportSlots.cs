@@ -30,7 +30,7 @@ public sealed class ImportSlots(IOptions<ServerOptions> options)
         if (mine >= limits.ImportsPerKeyInForce)
             throw ServerException.Exhausted(QuotaLimits.MaxImportsPerKey,
                 $"{QuotaHolder.Subject(key)} has {mine} model import(s) in progress, its maximum at once ({QuotaHolder.Limit(key, $"max_imports_per_key = {limits.ImportsPerKeyInForce}, charrnn serve --max-imports-per-key")}); " +
-                "retry when one of them ends (other keys may import meanwhile).");
+                $"retry when one of them ends{(QuotaHolder.IsKeyless(key) ? "" : " (other keys may import meanwhile)")}.");
         if (inProgress >= limits.MaxImports)
             throw ServerException.Exhausted(QuotaLimits.MaxImports,
                 $"Model imports in progress on this server: {inProgress}, its maximum at once (limit max_imports = {limits.MaxImports}, charrnn serve --max-imports); retry when one ends.");
