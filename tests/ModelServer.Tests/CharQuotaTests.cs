@@ -95,7 +95,8 @@ public class CharQuotaTests
         // Under max_chars_per_call but over the quota: waiting would never help, so it is INVALID_ARGUMENT, not RESOURCE_EXHAUSTED.
         var tooMany = await Calls.Fails(() => server.Generation.Generate(s.Id, 101));
         Assert.Equal(StatusCode.InvalidArgument, tooMany.StatusCode);
-        Assert.Equal("max_chars = 101 is more than a key may generate in a minute on this server (100, limit max_chars_per_minute_per_key); ask for fewer.", tooMany.Status.Detail);
+        Assert.Equal("max_chars = 101 is more than this server's callers may generate in a minute together (100, limit max_chars_per_minute_per_key, " +
+                     "shared by all its callers: it has no API keys); ask for fewer.", tooMany.Status.Detail);
 
         using var call = server.Generation.Interact(deadline: DateTime.UtcNow.AddSeconds(30)); // unmetered, the second prediction would leave the call open
         await call.RequestStream.WriteAsync(new InteractRequest { SessionId = s.Id, Text = "the c", PredictChars = 60 });
@@ -176,7 +177,7 @@ public class CharQuotaTests
 
         var learned = await Calls.Fails(() => server.Generation.Open("crlf-minute-learned", prime: prime));
         Assert.Equal(StatusCode.InvalidArgument, learned.StatusCode);
-        Assert.StartsWith("prime has 108 characters, more than a key may feed in a minute on this server (100, ", learned.Status.Detail);
+        Assert.StartsWith("prime has 108 characters, more than this server's callers may feed in a minute together (100, ", learned.Status.Detail);
         Assert.Equal(0, (await server.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).KeyUsage.Single().CharsLastMinute); // nothing charged
 
         var s = await server.Generation.Open("crlf-minute", prime: prime);

@@ -22,4 +22,12 @@ public static class QuotaHolder
     /// </summary>
     public static string Share(string owner, int mine) =>
         IsKeyless(owner) ? "" : mine == 0 ? ", none of them this key's" : $", {mine} of them this key's";
+
+    /// <summary>
+    /// "a key may feed in a minute on this server (100, limit max_chars_per_minute_per_key)", or without keys
+    /// "this server's callers may feed in a minute together (100, limit …, shared by all its callers: it has no API keys)".
+    /// </summary>
+    public static string PerMinute(string owner, string verb, long chars) =>
+        (IsKeyless(owner) ? $"this server's callers may {verb} in a minute together" : $"a key may {verb} in a minute on this server") +
+        $" ({chars:N0}, {Limit(owner, "max_chars_per_minute_per_key")})";
 }

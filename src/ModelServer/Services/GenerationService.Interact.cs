@@ -66,7 +66,7 @@ public sealed partial class GenerationService
                     open?.Dispose();
                     open = session.Streaming();
                 }
-                CheckTextLimit(request.Text, "text", InteractInPieces);
+                CheckTextLimit(Caller.Of(context), request.Text, "text", InteractInPieces);
                 var length = request.HasPredictChars ? request.PredictChars : 20;
                 if (length is < 0 or > MaxPredictChars)
                     throw ServerException.Invalid($"predict_chars = {length} is not allowed; use 0 to {MaxPredictChars}.");
@@ -77,7 +77,7 @@ public sealed partial class GenerationService
                 // Before the charge: a text refused for its characters costs no quota, and dropped ones are not fed.
                 var readable = ReadableText(current.Model.Trained.Vocabulary, current.UnknownChars, request.Text, "text");
                 var text = readable.Text;
-                CheckFitsTheMinute(Runes(text), "text", InteractInPieces);
+                CheckFitsTheMinute(Caller.Of(context), Runes(text), "text", InteractInPieces);
                 var charge = ChargeFed(Caller.Of(context), text); // before anything of it is fed: a refused text leaves the session as it was
                 CharRateLimiter.Reservation? reserved = null;
                 ServerSession? fork;

@@ -33,7 +33,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             throw models.NoModelFor(name, caller);
         var settings = ProtoMapper.FromProto(request.Sampling);
         var policy = ProtoMapper.FromProto(request.UnknownChars, "unknown_chars");
-        CheckTextLimit(request.Prime, "prime");
+        CheckTextLimit(caller, request.Prime, "prime");
         sessions.EnsureRoom(caller);
         var charge = ChargeFed(caller, FewestCharsFed(request.Prime));
         ServerSession session;
@@ -68,7 +68,7 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
                 prime = ReadableText(engine.Vocabulary, policy, request.Prime, "prime");
                 // Charged before the model (its vocabulary) was at hand, as the least it could feed: skipped chars are not fed, a
                 // model whose vocabulary has '\r' is fed "\r\n"'s.
-                CheckFitsTheMinute(Runes(prime.Text), "prime", PrimeInPieces);
+                CheckFitsTheMinute(caller, Runes(prime.Text), "prime", PrimeInPieces);
                 charge.ChargeAsFed(Runes(prime.Text), more => rate.ChargeFed(caller, more));
                 // Nobody knows the session yet: the pieces need no check that it is free.
                 var (rest, _, _, _) = await FeedLeadingPieces(null, engine, prime.Text, "prime", reset: false, context.CancellationToken, caller.Name, charge);
@@ -114,11 +114,11 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
         if (StopString.TooLong(request.Stop) is { } tooLong)
             throw ServerException.Invalid($"stop {tooLong}");
-        if (request.MaxChars > _limits.MaxCharsPerMinutePerKey)
-            throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} is more than a key may generate in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key); ask for fewer.");
-        var charsPerMessage = CharsPerMessage(request);
-        CheckTextLimit(request.Prime, "prime");
         var caller = Caller.Of(context);
+        if (request.MaxChars > _limits.MaxCharsPerMinutePerKey)
+            throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} is more than {QuotaHolder.PerMinute(caller.Name, "generate", _limits.MaxCharsPerMinutePerKey)}; ask for fewer.");
+        var charsPerMessage = CharsPerMessage(request);
+        CheckTextLimit(caller, request.Prime, "prime");
         var session = Acting(request.SessionId, caller, context);
         using var streaming = session.Streaming();
         CheckStop(request.Stop, session.Model.Trained.Vocabulary);
@@ -127,8 +127,8 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
         var prime = readable.Text;
         var primeChars = Runes(prime);
         if (request.MaxChars + primeChars > _limits.MaxCharsPerMinutePerKey)
-            throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} and a prime of {primeChars:N0} characters make {request.MaxChars + primeChars:N0}, more than a key may " +
-                                          $"generate and feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key); ask for fewer or prime with less.");
+            throw ServerException.Invalid($"max_chars = {request.MaxChars:N0} and a prime of {primeChars:N0} characters make {request.MaxChars + primeChars:N0}, more than " +
+                                          $"{QuotaHolder.PerMinute(caller.Name, "generate and feed", _limits.MaxCharsPerMinutePerKey)}; ask for fewer or prime with less.");
         // One step: taken apart, the reservation and the prime's charge could each fit and never both.
         var reserved = rate.Reserve(caller, request.MaxChars, primeChars);
         var charge = new FedCharge(reserved, primeChars);
@@ -193,15 +193,15 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
 
     public override async Task<Api.FeedResponse> Feed(Api.FeedRequest request, ServerCallContext context)
     {
-        CheckTextLimit(request.Text, "text", FeedInPieces);
+        var caller = Caller.Of(context);
+        CheckTextLimit(caller, request.Text, "text", FeedInPieces);
         if (request.TopAlternatives is < 0 or > MaxAlternatives)
             throw ServerException.Invalid($"top_alternatives = {request.TopAlternatives} is not allowed; use 0 to {MaxAlternatives}.");
-        var caller = Caller.Of(context);
         var session = Acting(request.SessionId, caller, context);
         // Before the charge: a text refused for its characters costs no quota, and dropped ones are not fed.
         var readable = ReadableText(session.Model.Trained.Vocabulary, session.UnknownChars, request.Text, "text");
         var text = readable.Text;
-        CheckFitsTheMinute(Runes(text), "text", FeedInPieces);
+        CheckFitsTheMinute(caller, Runes(text), "text", FeedInPieces);
         var charge = ChargeFed(caller, text);
         try
         {
@@ -351,21 +351,21 @@ public sealed partial class GenerationService(SessionStore sessions, ModelStore 
     private const string FeedInPieces = "Send it in pieces, a Feed call each.";
 
     /// <param name="inPieces">How the call takes a longer text (either limit's): a prime is fed first with Feed; Feed and Interact say their own way.</param>
-    private void CheckTextLimit(string text, string field, string inPieces = PrimeInPieces)
+    private void CheckTextLimit(Caller caller, string text, string field, string inPieces = PrimeInPieces)
     {
         // Characters as everywhere in the API: Unicode scalar values, not UTF-16 code units.
         if (text.Length > _limits.MaxPrimeChars && Runes(text) is var count && count > _limits.MaxPrimeChars)
             throw ServerException.Invalid($"{field} has {count:N0} characters; this server feeds at most {_limits.MaxPrimeChars:N0} per call (limit max_prime_chars). {inPieces}");
         // Before the model is at hand, the least the text can feed: a "\r\n" a session reads as "\n" is one char. What it
         // feeds is checked again once the model's vocabulary says (a model whose vocabulary has '\r' is fed it).
-        if (text.Length > _limits.MaxCharsPerMinutePerKey) CheckFitsTheMinute(FewestCharsFed(text), field, inPieces);
+        if (text.Length > _limits.MaxCharsPerMinutePerKey) CheckFitsTheMinute(caller, FewestCharsFed(text), field, inPieces);
     }
 
     /// <summary>Fed text counts against the key's chars a minute: a text larger than the whole minute could never be fed.</summary>
-    private void CheckFitsTheMinute(long chars, string field, string inPieces)
+    private void CheckFitsTheMinute(Caller caller, long chars, string field, string inPieces)
     {
         if (chars > _limits.MaxCharsPerMinutePerKey)
-            throw ServerException.Invalid($"{field} has {chars:N0} characters, more than a key may feed in a minute on this server ({_limits.MaxCharsPerMinutePerKey:N0}, limit max_chars_per_minute_per_key). {inPieces}");
+            throw ServerException.Invalid($"{field} has {chars:N0} characters, more than {QuotaHolder.PerMinute(caller.Name, "feed", _limits.MaxCharsPerMinutePerKey)}. {inPieces}");
     }
 
 }
