@@ -79,6 +79,15 @@ public class KeylessRefusalTests
         Assert.Equal("No uploaded corpus 'nosuch' on this server; ListCorpora shows the corpora it can use.", e.Status.Detail);
     }
 
+    [Fact]
+    public async Task A_rename_onto_a_taken_name_offers_the_delete_without_if_this_key_may()
+    {
+        using var server = new ServerFixture();
+        var e = await Calls.Fails(() => server.Catalog.RenameModelAsync(new RenameModelRequest { Name = "gru", NewName = "lstm" }).ResponseAsync);
+        Assert.Equal(StatusCode.AlreadyExists, e.StatusCode);
+        Assert.Equal("A model named 'lstm' exists, and a rename never replaces one; choose another new_name (or delete that model first).", e.Status.Detail);
+    }
+
     private static StartJobRequest Job(string name, int maxSteps)
     {
         var r = new StartJobRequest { ModelName = name, Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = maxSteps, Epochs = 1000, SampleChars = 0 } };

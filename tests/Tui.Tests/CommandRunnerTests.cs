@@ -1132,7 +1132,7 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
         await runner.RunLineAsync("rename rn-repl rn-repl3");
         Assert.StartsWith("No model 'rn-repl' on this server; models lists them.", output.Errors.Last());
         await runner.RunLineAsync("rename rn-repl2 gru");
-        Assert.Equal("A model named 'gru' exists, and a rename never replaces one; choose another new name (or delete that model first, if this key may).", StripRequestId(output.Errors.Last()));
+        Assert.Equal("A model named 'gru' exists, and a rename never replaces one; choose another new name (or delete that model first).", StripRequestId(output.Errors.Last()));
         await runner.RunLineAsync("rename rn-repl2 rn-repl2");
         Assert.Equal("The new name 'rn-repl2' is the model's name already; give the name it should have.", StripRequestId(output.Errors.Last()));
         await runner.RunLineAsync("rename rn-repl2");

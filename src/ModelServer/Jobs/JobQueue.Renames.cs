@@ -40,7 +40,7 @@ public sealed partial class JobQueue
             if (ImportingNamed(newName) is { } importing)
                 throw ServerException.Exists($"An import (ImportModel) is making a model named '{importing}'{(importing == newName ? "" : ", and names may not differ only in case")}; choose another new_name.", ("model", importing));
             if (models.TakenName(newName, renamed: name) is { } taken) // checked before; a model may have been saved since
-                throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken), ("model", taken));
+                throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken, caller.Name), ("model", taken));
             _renaming[name] = newName;
         }
         return new RenameHold(this, name);

@@ -18,7 +18,7 @@ public sealed partial class CatalogService
         var caller = Caller.Of(context);
         EnsureCanChange(name, caller, "rename");
         if (models.TakenName(newName, renamed: name) is { } taken)
-            throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken), ("model", taken));
+            throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken, caller.Name), ("model", taken));
         using var hold = jobs.HoldForRename(name, newName, caller); // no job trains it, starts from it or takes either name meanwhile
         // Not while a session or an export reads its checkpoint (one load at a time): the files move under it.
         bool recorded;

@@ -111,10 +111,14 @@ public static partial class ModelNames
         ? $"The name '{name}' is taken by a model this key cannot change; choose another name for the import."
         : $"A model named '{name}' exists, and an import never replaces one: delete it first (DeleteModel) or choose another name.";
 
-    /// <summary>The message for a rename's new name that <see cref="Taken"/> found taken: a rename never replaces a model.</summary>
-    public static string RenameTakenMessage(string newName, string taken) => taken != newName
+    /// <summary>
+    /// The message for a rename's new name that <see cref="Taken"/> found taken: a rename never replaces a model. Deleting it is
+    /// offered as a key's if it may; without keys (<paramref name="by"/> the admin 'local') or outside a server (null: charrnn
+    /// rename on a folder) no key asks, and deleting it is plainly offered.
+    /// </summary>
+    public static string RenameTakenMessage(string newName, string taken, string? by = null) => taken != newName
         ? $"A model named '{taken}' exists, and names may not differ only in case (on some file systems they are one folder); choose another new_name."
-        : $"A model named '{newName}' exists, and a rename never replaces one; choose another new_name (or delete that model first, if this key may).";
+        : $"A model named '{newName}' exists, and a rename never replaces one; choose another new_name (or delete that model first{(by == null || Errors.QuotaHolder.IsKeyless(by) ? "" : ", if this key may")}).";
 
     // \z, not $: $ also matches before a final newline, which would let "name\n" through.
     [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\z")]

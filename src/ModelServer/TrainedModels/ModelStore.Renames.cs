@@ -44,7 +44,7 @@ public sealed partial class ModelStore
         if (!Directory.Exists(folder) || !NamedExactly(name))
             throw NoModel(name);
         if (TakenName(newName, renamed: name) is { } taken)
-            throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken), ("model", taken));
+            throw ServerException.Exists(ModelNames.RenameTakenMessage(newName, taken, by), ("model", taken));
         // An earlier rename to or from either name that stands unrecorded: recorded first, or its rows would be taken for another model's.
         RecordUnrecorded(name);
         RecordUnrecorded(newName);
@@ -73,7 +73,7 @@ public sealed partial class ModelStore
             if (e is ArgumentException) throw ServerException.Precondition($"Model '{name}' cannot be renamed now: {e.Message}", ("model", name));
             if (e is IOException && !caseOnly && Directory.Exists(target))
                 throw ServerException.Exists(ModelFolder.HoldsModel(target)
-                    ? ModelNames.RenameTakenMessage(newName, newName) // made outside the server meanwhile (charrnn train)
+                    ? ModelNames.RenameTakenMessage(newName, newName, by) // made outside the server meanwhile (charrnn train)
                     : $"The models folder has a folder '{newName}' with files in it but no model (its server operator may remove it); choose another new_name.", ("model", newName));
             throw;
         }
