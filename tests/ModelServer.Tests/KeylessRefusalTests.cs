@@ -88,6 +88,15 @@ public class KeylessRefusalTests
         Assert.Equal("A model named 'lstm' exists, and a rename never replaces one; choose another new_name (or delete that model first).", e.Status.Detail);
     }
 
+    [Fact]
+    public async Task A_stop_is_logged_without_naming_a_key_local()
+    {
+        using var server = new ServerFixture();
+        var job = await server.Training.StartJobAsync(Job("keyless-stopped", 1_000_000));
+        await server.Training.StopJobAsync(new StopJobRequest { JobId = job.Id });
+        Assert.Equal($"Information: Stop requested for job {job.Id} (model keyless-stopped)", Assert.Single(server.Log.With("Stop requested")));
+    }
+
     private static StartJobRequest Job(string name, int maxSteps)
     {
         var r = new StartJobRequest { ModelName = name, Architecture = "stateful-rnn", CorpusName = "tiny", Options = new TrainingOptions { MaxSteps = maxSteps, Epochs = 1000, SampleChars = 0 } };

@@ -62,7 +62,10 @@ public sealed class TrainingService(JobQueue jobs, ModelStore models, CorpusStor
         var job = jobs.Stop(request.JobId, caller, StoppedBy(caller));
         // Logged now: a running job's end is logged only once it has checkpointed, which can take a while,
         // and an admin stopping another key's job is worth an operator's notice when it happens.
-        logger.LogInformation("Stop requested for job {JobId} (model {Model}, owner {Owner}) by key {Key}", job.Id, job.ModelName, job.Owner, caller.Name);
+        if (caller == Caller.Local && job.Owner == caller.Name) // without keys: no key to name, one user
+            logger.LogInformation("Stop requested for job {JobId} (model {Model})", job.Id, job.ModelName);
+        else
+            logger.LogInformation("Stop requested for job {JobId} (model {Model}, owner {Owner}) by key {Key}", job.Id, job.ModelName, job.Owner, caller.Name);
         return Task.FromResult(Describe(job));
     }
 
