@@ -173,6 +173,17 @@ public sealed class CommandRunnerTests(TuiFixture fixture) : IAsyncDisposable
     }
 
     [Fact]
+    public void The_jobs_table_calls_the_jobs_validation_loss_the_best_not_the_result()
+    {
+        // Job.best_valid_loss is best.ckpt's, the model's best (a resume's earlier epochs included), not the job's
+        // final_valid_loss: a bare "val" beside the step read as the job's result.
+        var lines = CommandRunner.JobsTable([
+            new Job { Id = "j-1", State = Job.Types.State.Finished, ModelName = "a", Architecture = "rnn", Step = 9, BestValidLoss = 3.15564 },
+        ]).ToList();
+        Assert.Equal("j-1  finished  a      rnn   step 9 best val 3.1556", lines[1]);
+    }
+
+    [Fact]
     public void A_fine_tune_says_the_model_it_starts_from_in_the_jobs_table_the_attach_line_and_its_start()
     {
         var lines = CommandRunner.JobsTable([

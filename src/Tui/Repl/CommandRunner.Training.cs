@@ -370,7 +370,8 @@ public sealed partial class CommandRunner
     /// <summary>
     /// The jobs under a header row (as models and sessions have), a row each, each column as wide as its widest value and
     /// two spaces between columns (a long architecture ran into the step). Jobs of several keys (an admin's list) have an
-    /// OWNER column after the model; a fine-tune says the model it starts from after its architecture.
+    /// OWNER column after the model; a fine-tune says the model it starts from after its architecture. The loss is the
+    /// job's best_valid_loss, best.ckpt's (a resume's earlier epochs included), not its final one: "best val".
     /// </summary>
     internal static IEnumerable<string> JobsTable(IReadOnlyList<Job> jobs)
     {
@@ -378,7 +379,7 @@ public sealed partial class CommandRunner
         var rows = jobs.Select(j => (string[])
         [
             j.Id, StateCell(j), j.ModelName, .. (owners ? [j.Owner] : Array.Empty<string>()), j.InitFrom != "" ? $"{j.Architecture} from {j.InitFrom}" : j.Architecture,
-            StepCell(j) + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" val {j.BestValidLoss:F4}") : ""),
+            StepCell(j) + (j.HasBestValidLoss ? string.Create(CultureInfo.InvariantCulture, $" best val {j.BestValidLoss:F4}") : ""),
             JobReasonText.Of(j.Reason),
         ]).Prepend(["ID", "STATE", "MODEL", .. (owners ? ["OWNER"] : Array.Empty<string>()), "ARCH", "PROGRESS", jobs.Any(j => j.Reason != "") ? "REASON" : ""]).ToList();
         var padded = rows[0].Length - 1; // the reason, last, is not padded
