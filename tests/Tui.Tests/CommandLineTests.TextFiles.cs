@@ -52,6 +52,11 @@ public partial class CommandLineTests
             var (code, said) = AsNobody($"resume {folder} --corpus {corpus} --epochs 2 --threads 1");
             Assert.Equal(2, code);
             Assert.StartsWith($"charrnn: The model folder '{folder}' cannot be written: ", said);
+            // The folder is named, not the empty file written to find out (it said 'Access to the path '…/m/.write-check-PID' is denied.').
+            Assert.Equal($"charrnn: The model folder '{folder}' cannot be written: Access to the path '{folder}' is denied.", said.Trim());
+            var fresh = Path.Combine(root, "fresh");
+            (code, said) = AsNobody($"train --arch stateful-gru --corpus {corpus} --out {fresh} --max-steps 1 --threads 1");
+            Assert.Equal((2, $"charrnn: --out '{fresh}' cannot be written: Access to the path '{root}' is denied."), (code, said.Trim()));
             // A train into it is refused as into any folder holding a model: it said 'Access to the path '…/m/.train.lock' is denied.', exit 1.
             (code, said) = AsNobody($"train --arch stateful-gru --corpus {corpus} --out {folder} --max-steps 1 --threads 1");
             Assert.Equal(2, code);

@@ -186,7 +186,9 @@ public static class TrainCommand
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && !DiskFault.Is(e)) // a full disk is a failed run (exit 1)
         {
-            throw new ArgumentException($"{label} '{folder}' cannot be written: {e.Message}");
+            // The system's words name the probe, a file the user never gave: they name the folder it was written in instead.
+            var written = Path.GetDirectoryName(probe)!;
+            throw new ArgumentException($"{label} '{folder}' cannot be written: {e.Message.Replace(Path.GetFullPath(probe), written).Replace(probe, written)}");
         }
     }
 
