@@ -63,12 +63,14 @@ public static class ModelsCommand
                 var loss = double.IsFinite(meta.Position.BestValidLoss) ? meta.Position.BestValidLoss : meta.ValidationOfWeights?.Loss;
                 var val = loss?.ToString("F4", CultureInfo.InvariantCulture) ?? "-";
                 Console.WriteLine($"{Name(m.Name)} {meta.Architecture,-18} {meta.ParameterCount,10:N0} {meta.Position.Epoch,6} {val,9} {meta.Corpus.Name,-12} {Size(m.Bytes),8}  {meta.Saved.LocalDateTime:yyyy-MM-dd HH:mm}");
-                // No BEST VAL for an imported model: its weights were never validated here (the export's figure was its source's).
-                if (meta.Imported is { } imported) Console.WriteLine($"{Name("")} imported from {imported.File} at {imported.At.LocalDateTime:yyyy-MM-dd HH:mm}; not validated here (charrnn eval scores it)");
             }
             // After the table and on stderr: a script reads stdout as the header and one row a model (the REPL's models does the same under --exec).
             Console.Out.Flush();
             foreach (var m in models.Where(m => m.Warning != null)) Console.Error.WriteLine($"charrnn: warning: model '{m.Name}': {m.Warning}");
+            // Why an imported model has no BEST VAL: its weights were never validated here (the export's figure was its source's).
+            foreach (var m in models)
+                if (m.Metadata?.Imported is { } imported)
+                    Console.Error.WriteLine($"charrnn: note: model '{m.Name}' was imported from {imported.File} at {imported.At.LocalDateTime:yyyy-MM-dd HH:mm}; not validated here (charrnn eval scores it)");
             return 0;
         });
         return command;
