@@ -13,6 +13,7 @@ if (Standard.WhyOutputIsUnwritable() is { } unwritable)
     return 1;
 }
 MallocSettings.ReexecuteIfNeeded(); // before anything else: see MallocSettings
+Console.SetOut(new StdoutFaults(Console.Out)); // a write error names stdout
 Standard.UseProcessOutput();
 var server = new Option<string?>("--server") { Description = "Connect to this server (HOST:PORT or URL) instead of starting one in-process." };
 var token = new Option<string?>("--token") { Description = "API key for the server (default: $CHARRNN_TOKEN)." };

@@ -821,7 +821,7 @@ public partial class CommandLineTests
         // A full disk is the machine's failure, not bad input: one line, exit 1.
         (code, var stderr) = await Shell($"{charrnn} > /dev/full");
         Assert.Equal(1, code);
-        Assert.Equal("charrnn: No space left on device", stderr.Trim());
+        Assert.Equal("charrnn: cannot write to stdout: No space left on device", stderr.Trim()); // not the model's folder: the output's
     });
 
     private static async Task<(int Code, string Stderr)> Shell(string script)
@@ -850,7 +850,7 @@ public partial class CommandLineTests
             // Its output on a full disk: the run fails at its first line, before it makes the model's folder.
             var (full, fullError) = await Shell($"dotnet '{Path.Combine(AppContext.BaseDirectory, "charrnn.dll")}' train --arch stateful-gru --corpus {corpus} " +
                                                 $"--out {Path.Combine(root, "full")} --max-steps 2 --n-hidden 8 --bs 4 --threads 1 > /dev/full");
-            Assert.Equal((1, "charrnn: No space left on device"), (full, fullError.Trim()));
+            Assert.Equal((1, "charrnn: cannot write to stdout: No space left on device"), (full, fullError.Trim()));
             Assert.False(Directory.Exists(Path.Combine(root, "full")));
             var printed = Regex.Match(File.ReadAllText(output), @"validation loss (\d+\.\d{4}) nats/char, accuracy [\d.]+ % at step 2 \(mid-epoch\)\nfinished: reached --max-steps 2; checkpoint .*\s*$");
             Assert.True(printed.Success, File.ReadAllText(output));
@@ -1567,7 +1567,7 @@ public partial class CommandLineTests
             "--bs", "4", "--sample-chars", "0", "--threads", "1"]);
         Assert.Equal(1, code);
         var step = CharRnn.Engine.Checkpoints.CheckpointFile.ReadMetadata(Path.Combine(folder, "last.ckpt")).Position.Step;
-        Assert.Equal($"failed: could not write a checkpoint: Is a directory : '{Path.Combine(folder, "best.ckpt")}'; {Path.Combine(folder, "last.ckpt")} is whole, " +
+        Assert.Equal($"charrnn: failed: could not write a checkpoint: Is a directory : '{Path.Combine(folder, "best.ckpt")}'; {Path.Combine(folder, "last.ckpt")} is whole, " +
                      $"as of step {step}: charrnn resume {folder} continues from it once a checkpoint can be written there.", error.Trim());
         Assert.DoesNotContain("failed", output);
 
@@ -1861,7 +1861,7 @@ public partial class CommandLineTests
         }
         finally { Console.SetError(previous); }
         Assert.Equal(1, code);
-        Assert.StartsWith("failed: Training diverged: validation loss ", error.ToString());
+        Assert.StartsWith("charrnn: failed: Training diverged: validation loss ", error.ToString()); // a cron log greps `charrnn:` for every error
         Assert.Contains("is more than twice what guessing every character equally likely scores", error.ToString());
         Assert.Contains("Lower the learning rate (now 10)", error.ToString());
     });

@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace CharRnn.Tui.Cli;
 
 /// <summary>
@@ -7,24 +5,11 @@ namespace CharRnn.Tui.Cli;
 /// head`): the first write to a closed pipe calls <paramref name="readerGone"/>, and that write and
 /// every later one are dropped. Any other write error (a full disk) goes through.
 /// </summary>
-public sealed class ClosedPipeWriter(TextWriter inner, Action readerGone) : TextWriter
+public sealed class ClosedPipeWriter(TextWriter inner, Action readerGone) : ForwardingWriter(inner)
 {
     public bool Closed { get; private set; }
 
-    public override Encoding Encoding => inner.Encoding;
-    public override void Write(char value) => Guard(() => inner.Write(value));
-    public override void Write(string? value) => Guard(() => inner.Write(value));
-    public override void WriteLine(string? value) => Guard(() => inner.WriteLine(value));
-    public override void WriteLine() => Guard(inner.WriteLine);
-    public override void Flush() => Guard(inner.Flush);
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) Guard(inner.Dispose);
-        base.Dispose(disposing);
-    }
-
-    private void Guard(Action write)
+    protected override void Guard(Action write)
     {
         if (Closed) return;
         try { write(); }

@@ -32,7 +32,7 @@ public static class Standard
             return new NonClosing(Console.Out);
         }
         // Each write goes out at once, as Console.Out's do: a line must not wait in a buffer behind a long run.
-        return new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 4096) { AutoFlush = true };
+        return new StdoutFaults(new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), bufferSize: 4096) { AutoFlush = true });
     }
 
     /// <summary>

@@ -150,14 +150,17 @@ public sealed class TrainingConsole : IDisposable
         _out.WriteLine($"saved {c.Path} ({c.Reason}, step {c.Step})");
     }
 
-    /// <summary>How the run ended, on stdout; a failure on stderr, where scripts look for why. Settings in its reason are named as the flags.</summary>
+    /// <summary>How the run ended, on stdout; a failure on stderr (`charrnn: failed: …`), where scripts look for why. Settings in its reason are named as the flags.</summary>
     public void Report(TrainingOutcome outcome) => Safely(() =>
     {
         ClearLine();
         _out.Flush();
         var where = outcome.CheckpointPath is { } path ? $"; checkpoint {path}" : "";
         var reason = Client.JobReasonText.Of(outcome.Reason, Client.JobReasonText.CommandLine); // `--max-steps 3`, as the flag is typed, not the engine's `max_steps = 3`
-        (outcome.Kind == TrainingOutcomeKind.Failed ? _errors : _out).WriteLine((outcome.Kind == TrainingOutcomeKind.Finished ? Client.JobEndText.Said("finished", reason) : $"{outcome.Kind.ToString().ToLowerInvariant()}: {reason}") + where);
+        var line = (outcome.Kind == TrainingOutcomeKind.Finished ? Client.JobEndText.Said("finished", reason) : $"{outcome.Kind.ToString().ToLowerInvariant()}: {reason}") + where;
+        // A failure is one of the CLI's errors: `charrnn: ` as every other, so a log grepped for them finds it.
+        if (outcome.Kind == TrainingOutcomeKind.Failed) _errors.WriteLine("charrnn: " + line);
+        else _out.WriteLine(line);
     });
 
     private static int TerminalWidth
