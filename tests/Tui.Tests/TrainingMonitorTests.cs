@@ -99,6 +99,17 @@ public class TrainingMonitorTests
     }
 
     [Fact]
+    public void An_attach_does_not_show_the_models_best_validation_loss_as_the_jobs_latest()
+    {
+        var m = new TrainingMonitor();
+        // A resume: the model's best (1.9, from epochs before it) is lower than anything this job measured.
+        m.Attach(new Job { Id = "j-1", ModelName = "lstm", State = Job.Types.State.Running, Step = 60, BestValidLoss = 1.9 });
+        Assert.True(double.IsNaN(m.LastValidLoss)); // shown as 'val -' until an epoch's end gives the job's own
+        m.Add(new JobEvent { JobId = "j-1", Step = 75, EpochEnd = new JobEvent.Types.EpochEnd { Record = new EpochRecord { Epoch = 3, Step = 75, ValidLoss = 2.1 } } });
+        Assert.Equal(2.1, m.LastValidLoss);
+    }
+
+    [Fact]
     public void A_job_resumed_after_a_restart_redraws_its_curve_from_the_checkpoint_on()
     {
         var m = new TrainingMonitor();

@@ -74,7 +74,9 @@ public sealed class TrainingMonitor
             Step = job.Step;
             TotalSteps = job.TotalSteps;
             LastLoss = double.NaN;
-            LastValidLoss = job.HasBestValidLoss ? job.BestValidLoss : double.NaN;
+            // Not job.BestValidLoss: that is the model's best so far (a resume's can be older and lower), which the
+            // Train tab's 'val' read as this job's latest; the replayed epoch ends give that.
+            LastValidLoss = double.NaN;
             EtaSeconds = null;
             CharsPerSecond = 0;
             Epoch = 0;
