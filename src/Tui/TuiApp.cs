@@ -18,8 +18,12 @@ public sealed record ClientOptions(string? Server, string? Token, ServerOptions 
 /// </summary>
 public static class TuiApp
 {
-    /// <summary>The log's first line. "F1 help" is joined by a no-break space: at 110 columns the line broke between the two.</summary>
-    internal const string Welcome = "Welcome to charrnn: models · use NAME · gen 300 \"for thos\" · train stateful-lstm epochs=1 lower=true · F1\u00a0help";
+    /// <summary>
+    /// The log's first line. "F1 help" is joined by a no-break space: at 110 columns the line broke between the two. So is
+    /// "train stateful-lstm": at 80 columns the line broke after "train", and the embedded server's line leaves the log's
+    /// two rows room for the welcome's second only, which read "stateful-lstm epochs=1 lower=true", a command without its verb.
+    /// </summary>
+    internal const string Welcome = "Welcome to charrnn: models · use NAME · gen 300 \"for thos\" · train\u00a0stateful-lstm epochs=1 lower=true · F1\u00a0help";
 
     public static async Task<(CharRnnClient Client, EmbeddedServer? Server, string Label)> ConnectAsync(ClientOptions options)
     {

@@ -446,6 +446,19 @@ public sealed partial class ScreenTests
     }
 
     [Fact]
+    public void At_80_columns_the_welcome_rows_left_by_the_embedded_servers_line_show_the_train_command_whole()
+    {
+        _app.Driver!.SetScreenSize(80, 24);
+        _window.Repl.Log.AppendLine(TuiApp.Welcome);
+        _window.Repl.Log.AppendLine("The server runs inside this process; its log: /tmp/server.log");
+        PumpUntil(() => Screen.Contains("server.log"), "the server's line");
+        // The log's two rows kept the welcome's second only, "        stateful-lstm epochs=1 lower=true · F1 help": its
+        // "train" ended the scrolled-off first row.
+        var rows = Screen.Replace('\u00a0', ' ').Split('\n').Select(r => r.Trim('│', ' ')).ToList();
+        Assert.Contains(rows, r => r.StartsWith("train stateful-lstm epochs=1 lower=true", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void After_F2_and_Enter_in_the_trained_models_list_F4_leaves_the_typing_on_the_command_line()
     {
         PumpUntil(() => _window.Models.SelectedModel != null, "a model listed");
