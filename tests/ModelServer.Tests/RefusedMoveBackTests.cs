@@ -336,6 +336,8 @@ public class RefusedMoveBackTests
         Assert.Equal("", bobs.Owner);
         var denied = await Calls.Fails(() => keyed.AsAlice.Catalog.DeleteModelAsync(new DeleteModelRequest { Name = "mb-out" }).ResponseAsync);
         Assert.Equal((StatusCode.PermissionDenied, "Model 'mb-out' was made outside the server and has no owner; only an admin key can delete it."), (denied.StatusCode, denied.Status.Detail));
+        // Nor does it count against alice's max_models_per_key: the row left there is no one's.
+        Assert.Equal(0, (await keyed.AsAlice.Catalog.GetServerInfoAsync(new GetServerInfoRequest())).KeyUsage.Single().Models);
 
         using var next = new NextStart(server);
         Assert.Empty(Directory.GetDirectories(server.Options.ModelsDirectory, ".deleting-mb-out-*"));

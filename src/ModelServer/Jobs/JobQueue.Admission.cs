@@ -22,7 +22,7 @@ public sealed partial class JobQueue
     {
         List<string> making;
         lock (_gate) making = MakingFor(owner);
-        var owned = database.ModelNamesOwnedBy(owner).Where(models.Exists).ToHashSet();
+        var owned = database.ModelNamesOwnedBy(owner).Where(n => models.HoldsModelOf(n, owner)).ToHashSet();
         owned.UnionWith(making);
         return owned;
     }

@@ -18,7 +18,7 @@ public sealed partial class JobQueue
     /// </summary>
     public IDisposable HoldForImport(string name, Caller caller)
     {
-        var owned = database.ModelNamesOwnedBy(caller.Name).Where(models.Exists).ToHashSet(); // read outside the lock, as ModelsOwnedBy
+        var owned = database.ModelNamesOwnedBy(caller.Name).Where(n => models.HoldsModelOf(n, caller.Name)).ToHashSet(); // read outside the lock, as ModelsOwnedBy
         lock (_gate)
         {
             owned.UnionWith(MakingFor(caller.Name));

@@ -66,6 +66,9 @@ public sealed partial class ModelStore
 
     public ModelRecord? Ownership(string name) => OwnerRow(name);
 
+    /// <summary>Whether a model of <paramref name="name"/> is there and <paramref name="owner"/>'s, as max_models_per_key counts: a row a change left unrecorded is no one's.</summary>
+    public bool HoldsModelOf(string name, string owner) => Exists(name) && OwnerRow(name)?.Owner == owner;
+
     public void Share(string name, Caller caller, bool shared)
     {
         Get(name, caller);
